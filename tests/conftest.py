@@ -1,0 +1,28 @@
+"""Shared fixtures: every test that takes ``device`` runs on CPU and, where CuPy sees a GPU, on GPU."""
+
+import numpy
+import pytest
+from hypothesis import settings
+
+import tinygrad_rnn as tr
+
+settings.register_profile("suite", deadline=None, max_examples=40, derandomize=True)
+settings.load_profile("suite")
+
+GPU_REASON = "no GPU here: CuPy is not installed or sees no CUDA device"
+DEVICES = ["cpu", pytest.param("gpu", marks=pytest.mark.skipif(not tr.gpu_available(), reason=GPU_REASON))]
+
+
+@pytest.fixture(params=DEVICES)
+def device(request):
+    return request.param
+
+
+@pytest.fixture
+def rng():
+    return numpy.random.default_rng(1234)
+
+
+def make(values, device="cpu", requires_grad=True):
+    """A float64 tensor from an array of values."""
+    return tr.tensor(numpy.asarray(values, dtype=numpy.float64), requires_grad=requires_grad, device=device)

@@ -1,0 +1,35 @@
+#!/usr/bin/env bash
+# Set up a fresh machine for tinygrad_rnn: a virtual environment in .venv with the package
+# installed (editable) plus the extras named as arguments, and the system Graphviz `dot`
+# program where this machine lets us install it. Used by tests/run.sh and examples/demo.sh.
+#
+#   bash tests/setup.sh test        # extras: test, viz, dev, gpu
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+extras=$(IFS=,; echo "$*")
+python=${PYTHON:-python3}
+
+if [ ! -x .venv/bin/python ]; then
+  echo "setup: creating the virtual environment .venv"
+  "$python" -m venv .venv
+fi
+echo "setup: installing tinygrad_rnn${extras:+[$extras]} into .venv"
+.venv/bin/python -m pip install --quiet --disable-pip-version-check -e ".${extras:+[$extras]}" 2>&1 | grep -v '^WARNING: Location' || true
+.venv/bin/python -c "import tinygrad_rnn" || { echo "setup: the install failed (see above)"; exit 1; }
+
+# Graphviz's `dot` program renders drawings; it is a system package, not a Python one.
+if ! command -v dot >/dev/null 2>&1; then
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+    echo "setup: installing the system Graphviz package (apt-get install graphviz)"
+    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq graphviz >/dev/null) \
+      || echo "setup: could not install Graphviz; drawings will be DOT text only"
+  elif command -v sudo >/dev/null 2>&1 && sudo -n true 2>/dev/null && command -v apt-get >/dev/null 2>&1; then
+    echo "setup: installing the system Graphviz package (sudo apt-get install graphviz)"
+    (sudo apt-get update -qq && sudo DEBIAN_FRONTEND=noninteractive apt-get install -y -qq graphviz >/dev/null) \
+      || echo "setup: could not install Graphviz; drawings will be DOT text only"
+  else
+    echo "setup: Graphviz's dot program is missing and cannot be installed from here."
+    echo "       Install it with: sudo apt-get install graphviz | brew install graphviz | conda install graphviz"
+  fi
+fi

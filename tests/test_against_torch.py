@@ -1,0 +1,66 @@
+"""The same code, run by tinygrad_rnn and by PyTorch, gives the same values and gradients.
+
+Each case is a function of a module ``M`` (``tinygrad_rnn`` or ``torch``) and tensors, written with
+the names both share, so the comparison also checks that names and semantics are PyTorch's —
+including at ties and kinks (max, maximum, abs, relu, clamp), where a convention decides.
+"""
+
+import numpy
+import pytest
+
+import tinygrad_rnn as tr
+
+torch = pytest.importorskip("torch", reason="PyTorch (test oracle) is not installed")
+
+R = numpy.random.default_rng(11)
+
+
+def normal(*shape):
+    return R.normal(size=shape)
+
+
+TIES = numpy.array([[1.0, 3.0, 3.0, 0.0], [2.0, 2.0, 2.0, 1.0], [3.0, 0.0, 3.0, 3.0]])
+
+CASES = [
+    ("mlp with log_softmax", lambda M, a, b: (a @ b).tanh().log_softmax(-1), [normal(3, 4), normal(4, 5)]),
+    ("sigmoid, exp, sqrt, log", lambda M, a: (a.sigmoid() + a.exp()).sqrt().log(), [normal(2, 3)]),
+    ("softmax and logsumexp", lambda M, a: a.softmax(0) * a.logsumexp(1, keepdim=True), [normal(3, 4)]),
+    ("var, std, mean", lambda M, a: a.var(0) + a.std(1).sum() + a.mean(), [normal(4, 3)]),
+    ("broadcast arithmetic", lambda M, a, b: (a - b) / (b * b + 1) + a**2, [normal(2, 1, 3), normal(4, 3)]),
+    ("reshape, permute, transpose", lambda M, a: a.reshape(2, 6).permute(1, 0).transpose(0, 1).flatten(),
+     [normal(3, 4)]),
+    ("squeeze, unsqueeze, expand", lambda M, a: a.unsqueeze(0).expand(3, -1, -1).squeeze(), [normal(1, 4)]),
+    ("indexing", lambda M, a: a[M.tensor([0, 2, 0])][:, 1:] * a[-1, 1:], [normal(3, 4)]),
+    ("cat, stack, split, chunk",
+     lambda M, a, b: M.stack([M.cat([a, b], 1), M.cat(b.chunk(2, 1) + a.split(1, 1), 1)]),
+     [normal(2, 2), normal(2, 2)]),
+    ("where, maximum, minimum", lambda M, a, b: M.where(a > 0, M.maximum(a, b), M.minimum(a, b)),
+     [normal(3, 3), normal(3, 3)]),
+    ("ties: amax over a dim", lambda M, a: a.amax(1), [TIES]),
+    ("ties: amax over all", lambda M, a: a.amax(), [TIES]),
+    ("ties: amin over dims", lambda M, a: a.amin((0, 1)), [TIES]),
+    ("ties: maximum and minimum", lambda M, a, b: M.maximum(a, b) + M.minimum(a, b) * 3, [TIES, TIES.T.copy().T]),
+    ("kinks: abs and relu at 0", lambda M, a: a.abs() + a.relu() * 2, [numpy.array([-1.0, 0.0, 2.0])]),
+    ("kinks: clamp at its bounds", lambda M, a: a.clamp(-0.5, 0.5), [numpy.array([-1.0, -0.5, 0.0, 0.5, 1.0])]),
+]
+
+
+@pytest.mark.parametrize("name, fn, arrays", CASES, ids=[c[0] for c in CASES])
+def test_same_values_and_gradients_as_pytorch(name, fn, arrays):
+    ours = [tr.tensor(a, requires_grad=True) for a in arrays]
+    theirs = [torch.tensor(a, requires_grad=True) for a in arrays]
+    ours_out, theirs_out = fn(tr, *ours), fn(torch, *theirs)
+    numpy.testing.assert_allclose(ours_out.numpy(), theirs_out.detach().numpy(), rtol=1e-10, atol=1e-12)
+    weights = R.standard_normal(tuple(theirs_out.shape))
+    (ours_out * tr.tensor(weights)).sum().backward()
+    (theirs_out * torch.tensor(weights)).sum().backward()
+    for mine, reference in zip(ours, theirs):
+        numpy.testing.assert_allclose(mine.grad.numpy(), reference.grad.numpy(), rtol=1e-10, atol=1e-12)
+
+
+def test_max_with_dim_matches_pytorch_values_and_indices():
+    a = normal(3, 5)
+    values, indices = tr.tensor(a).max(1)
+    reference = torch.tensor(a).max(1)
+    numpy.testing.assert_array_equal(values.numpy(), reference.values.numpy())
+    numpy.testing.assert_array_equal(indices.numpy(), reference.indices.numpy())

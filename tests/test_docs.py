@@ -1,0 +1,25 @@
+"""Every ```python block in README.md and docs/*.md runs, in order, one namespace per file."""
+
+import pathlib
+import re
+
+import pytest
+
+ROOT = pathlib.Path(__file__).resolve().parent.parent
+DOCUMENTS = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
+BLOCK = re.compile(r"^```python\n(.*?)^```", re.MULTILINE | re.DOTALL)
+
+
+@pytest.mark.parametrize("document", DOCUMENTS, ids=[d.name for d in DOCUMENTS])
+def test_code_blocks_run(document, capsys):
+    blocks = BLOCK.findall(document.read_text(encoding="utf-8"))
+    namespace: dict = {"__name__": "__doc_example__"}
+    for number, code in enumerate(blocks, 1):
+        try:
+            exec(compile(code, f"{document.name} block {number}", "exec"), namespace)
+        except Exception as error:  # noqa: BLE001 - report which block failed
+            pytest.fail(f"{document.name}, code block {number} raised {type(error).__name__}: {error}")
+
+
+def test_documents_have_code_blocks():
+    assert all(BLOCK.search(d.read_text(encoding="utf-8")) for d in DOCUMENTS if d.name != "benchmarks.md")

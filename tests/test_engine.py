@@ -1,0 +1,313 @@
+"""The graph engine: order, accumulation, freeing, grad(), create_graph, scopes, contributions."""
+
+import gc
+import time
+import weakref
+
+import numpy
+import pytest
+from conftest import make
+
+import tinygrad_rnn as tr
+
+
+def test_chain_of_100000_ops_backpropagates_without_recursion(device):
+    x = tr.tensor(1.0, requires_grad=True, dtype="float64", device=device)
+    y = x
+    for _ in range(100_000):
+        y = y * 1.0000001
+    y.backward()
+    assert x.grad.item() == pytest.approx(1.0000001**100_000, rel=1e-9)
+
+
+def test_backward_time_is_linear_in_chain_length():
+    def backward_seconds(length):
+        x = tr.tensor(1.0, requires_grad=True)
+        y = x
+        for _ in range(length):
+            y = y + 1.0
+        start = time.perf_counter()
+        y.backward()
+        return time.perf_counter() - start
+
+    backward_seconds(1000)  # warm up
+    short, long = min(backward_seconds(10_000) for _ in range(3)), min(backward_seconds(80_000) for _ in range(3))
+    assert long / short < 8 * 3, f"8× the ops took {long / short:.1f}× the time"
+
+
+def test_reuse_sums_one_contribution_per_use(device):
+    x = make([3.0], device)
+    a = x + x  # dx: 2
+    b = a + a  # dx: 4
+    b.backward()
+    assert x.grad.tolist() == [4.0]
+    y = make([3.0], device)
+    (y * y * y).backward()  # 3y² = 27
+    assert y.grad.tolist() == [27.0]
+
+
+def test_leaf_grad_accumulates_across_backward_calls_until_zeroed(device):
+    w = make([1.0, 2.0], device)
+    (w * 3).sum().backward()
+    (w * 3).sum().backward()
+    assert w.grad.tolist() == [6.0, 6.0]
+    w.grad = None
+    (w * 3).sum().backward()
+    assert w.grad.tolist() == [3.0, 3.0]
+
+
+def test_leaf_grads_never_share_an_array():
+    """a + b hands both leaves the same gradient array; an in-place change to one .grad (as
+    gradient clipping makes) must not change the other."""
+    a, b = make([1.0, 2.0]), make([3.0, 4.0])
+    (a + b).sum().backward()
+    a.grad.data *= 0.5
+    assert b.grad.tolist() == [1.0, 1.0]
+
+
+def test_second_backward_through_a_freed_graph_explains_retain_graph():
+    x = make([1.0, 2.0])
+    y = (x.tanh() * 2).sum()
+    y.backward()
+    with pytest.raises(tr.GraphError, match="retain_graph=True"):
+        y.backward()
+
+
+def test_retain_graph_allows_a_second_backward():
+    x = make([1.0, 2.0])
+    y = (x.exp()).sum()
+    y.backward(retain_graph=True)
+    y.backward()
+    numpy.testing.assert_allclose(x.grad.numpy(), 2 * numpy.exp([1.0, 2.0]))
+
+
+def test_backward_frees_intermediate_tensors_and_their_arrays():
+    x = make(numpy.ones(1000))
+    hidden = x.tanh()
+    watch = weakref.ref(hidden)
+    loss = (hidden * 2).sum()
+    del hidden
+    gc.collect()
+    assert watch() is not None  # the graph keeps it for backward
+    loss.backward()
+    assert watch() is None  # freed by backward, without waiting for the cycle collector
+
+
+def test_no_grad_records_nothing_and_works_as_a_decorator():
+    w = make([1.0])
+    with tr.no_grad():
+        y = w * 2
+    assert not y.requires_grad and y.grad_fn is None
+
+    @tr.no_grad()
+    def infer(v):
+        return v * 2
+
+    assert infer(w).grad_fn is None
+    assert (w * 2).grad_fn is not None  # recording is back on afterwards
+
+
+def test_backward_of_a_non_scalar_needs_a_gradient():
+    x = make([1.0, 2.0])
+    with pytest.raises(tr.GraphError, match=r"shape \(2,\).*gradient="):
+        (x * 2).backward()
+    (x * 2).backward(gradient=tr.tensor([1.0, 10.0], dtype="float64"))
+    assert x.grad.tolist() == [2.0, 20.0]
+
+
+def test_backward_on_something_without_graph_says_why():
+    with pytest.raises(tr.GraphError, match="does not require grad"):
+        tr.tensor([1.0]).sum().backward()
+
+
+def test_grad_of_an_input_that_does_not_require_grad_says_what_to_do():
+    x, c = make([1.0]), tr.tensor([2.0])
+    with pytest.raises(tr.GraphError, match="requires_grad=True"):
+        tr.grad((x * c).sum(), c)
+
+
+def test_grad_returns_gradients_without_touching_dot_grad():
+    x, y = make([1.0, 2.0]), make([3.0, 4.0])
+    gx, gy = tr.grad((x * y).sum(), [x, y])
+    assert gx.tolist() == [3.0, 4.0] and gy.tolist() == [1.0, 2.0]
+    assert x.grad is None and y.grad is None
+
+
+def test_grad_unused_input_needs_allow_unused():
+    x, unused = make([1.0]), make([1.0])
+    with pytest.raises(tr.GraphError, match="allow_unused"):
+        tr.grad((x * 2).sum(), [x, unused])
+    assert tr.grad((x * 2).sum(), [x, unused], allow_unused=True)[1] is None
+
+
+def test_grad_with_respect_to_an_intermediate_tensor():
+    x = make([0.5, -0.3])
+    h = x.tanh()
+    out = (h * h).sum()
+    (dh,) = tr.grad(out, h)
+    numpy.testing.assert_allclose(dh.numpy(), 2 * numpy.tanh([0.5, -0.3]))
+
+
+def test_retain_grad_keeps_a_non_leaf_gradient():
+    x = make([0.5, -0.3])
+    h = x.tanh().retain_grad()
+    (h * 3).sum().backward()
+    assert h.grad.tolist() == [3.0, 3.0]
+
+
+def test_create_graph_gradient_is_a_recorded_graph():
+    x = make([1.0, 2.0])
+    (g,) = tr.grad((x**3).sum(), x, create_graph=True)
+    assert g.requires_grad and g.grad_fn is not None
+    assert g.grad_fn.is_gradient  # recorded while computing a gradient
+    (g2,) = tr.grad(g.sum(), x)
+    assert g2.tolist() == [6.0, 12.0]  # d²/dx² x³ = 6x
+
+
+def test_backward_create_graph_leaves_differentiable_grads():
+    x = make([1.5])
+    (x**3).sum().backward(create_graph=True)
+    assert x.grad.requires_grad
+    (gg,) = tr.grad(x.grad.sum(), x)
+    assert gg.item() == pytest.approx(9.0)  # 6x
+
+
+def _hvp_against_finite_differences(loss_fn, params, rng, eps=1e-6):
+    """H v from double backward, compared with (∇L(p + εv) − ∇L(p − εv)) / 2ε."""
+    directions = [rng.standard_normal(p.shape) for p in params]
+    grads = tr.grad(loss_fn(), params, create_graph=True)
+    grad_dot_v = sum((g * tr.tensor(v)).sum() for g, v in zip(grads, directions))
+    hvp = tr.grad(grad_dot_v, params)
+    originals = [p.data.copy() for p in params]
+    shifted = []
+    for sign in (1, -1):
+        for p, original, v in zip(params, originals, directions):
+            p.data[...] = original + sign * eps * v
+        shifted.append([g.numpy() for g in tr.grad(loss_fn(), params)])
+    for p, original in zip(params, originals):
+        p.data[...] = original
+    for analytic, plus, minus in zip(hvp, *shifted):
+        numpy.testing.assert_allclose(analytic.numpy(), (plus - minus) / (2 * eps), rtol=1e-5, atol=1e-7)
+
+
+def test_hessian_vector_product_of_a_small_mlp(rng):
+    w1, b1 = make(rng.standard_normal((4, 5))), make(rng.standard_normal(5))
+    w2, b2 = make(rng.standard_normal((5, 3))), make(rng.standard_normal(3))
+    x, target = tr.tensor(rng.standard_normal((6, 4))), tr.tensor(rng.integers(0, 3, 6))
+
+    def loss():
+        logits = (x @ w1 + b1).tanh() @ w2 + b2
+        return -logits.log_softmax(-1)[tr.arange(6), target].mean()
+
+    _hvp_against_finite_differences(loss, [w1, b1, w2, b2], rng)
+
+
+def test_hessian_vector_product_of_a_three_step_tanh_rnn(rng):
+    w_ih, w_hh = make(rng.standard_normal((3, 4)) * 0.5), make(rng.standard_normal((4, 4)) * 0.5)
+    b = make(rng.standard_normal(4))
+    xs = [tr.tensor(rng.standard_normal((2, 3))) for _ in range(3)]
+
+    def loss():
+        h = tr.zeros(2, 4, dtype="float64")
+        for x in xs:
+            h = (x @ w_ih + h @ w_hh + b).tanh()
+        return (h * h).sum()
+
+    _hvp_against_finite_differences(loss, [w_ih, w_hh, b], rng)
+
+
+def test_scopes_nest_and_tag_ops():
+    x = make([1.0])
+    with tr.scope("RNN", "layer 0"):
+        with tr.scope("t=1"):
+            y = x * 2
+        z = y + 1
+    assert y.grad_fn.scope == ("RNN", "layer 0", "t=1")
+    assert z.grad_fn.scope == ("RNN", "layer 0")
+    assert tr.current_scope() == ()
+
+
+def test_create_graph_sums_contributions_in_one_sigma_node_per_tensor():
+    w = make([0.5])
+    h = make([1.0])
+    for t in range(4):
+        with tr.scope(f"t={t + 1}"):
+            h = (h * w).tanh()
+    (g,) = tr.grad(h.sum(), w, create_graph=True)
+    assert g.grad_fn.name == "add_n"
+    assert len(g.grad_fn.inputs) == 4  # one term per time step
+
+
+def hand_written_bptt(xs, w_ih, w_hh, b, targets):
+    """min-char-rnn's loop: h_t = tanh(W_ih x_t + W_hh h_{t−1} + b), loss Σ_t ½‖h_t − y_t‖².
+    Returns dW_hh and its per-step terms δ_t h_{t−1}ᵀ (here in row-vector form: h_{t−1}ᵀ δ_t)."""
+    hs = [numpy.zeros((xs[0].shape[0], w_hh.shape[0]))]
+    for x in xs:
+        hs.append(numpy.tanh(x @ w_ih + hs[-1] @ w_hh + b))
+    d_w_hh, terms = numpy.zeros_like(w_hh), []
+    d_h_next = numpy.zeros_like(hs[0])
+    for t in reversed(range(len(xs))):
+        d_h = (hs[t + 1] - targets[t]) + d_h_next
+        delta = d_h * (1 - hs[t + 1] ** 2)  # through tanh
+        term = hs[t].T @ delta
+        terms.append(term)
+        d_w_hh += term
+        d_h_next = delta @ w_hh.T
+    return d_w_hh, terms[::-1]
+
+
+def test_grad_contributions_match_a_hand_written_bptt_step_by_step(rng):
+    steps, batch, n_in, n_hidden = 5, 2, 3, 4
+    xs = [rng.standard_normal((batch, n_in)) for _ in range(steps)]
+    targets = [rng.standard_normal((batch, n_hidden)) for _ in range(steps)]
+    w_ih = rng.standard_normal((n_in, n_hidden)) * 0.5
+    w_hh = rng.standard_normal((n_hidden, n_hidden)) * 0.5
+    b = rng.standard_normal(n_hidden)
+    W_ih, W_hh, B = make(w_ih), make(w_hh), make(b)
+
+    h = tr.zeros(batch, n_hidden, dtype="float64")
+    loss = 0
+    for t in range(steps):
+        with tr.scope(f"t={t + 1}"):
+            h = (tr.tensor(xs[t]) @ W_ih + h @ W_hh + B).tanh()
+            loss = loss + 0.5 * ((h - tr.tensor(targets[t])) ** 2).sum()
+
+    expected_total, expected_terms = hand_written_bptt(xs, w_ih, w_hh, b, targets)
+    contributions = tr.grad_contributions(loss, W_hh)
+    by_step = {scope: g.numpy() for scope, g in contributions}
+    assert sorted(by_step) == [(f"t={t + 1}",) for t in range(steps)]
+    for t in range(steps):
+        numpy.testing.assert_allclose(by_step[(f"t={t + 1}",)], expected_terms[t], rtol=1e-10, atol=1e-12)
+    numpy.testing.assert_allclose(sum(by_step.values()), expected_total, rtol=1e-10)
+    loss.backward()  # grad_contributions keeps the graph
+    numpy.testing.assert_allclose(W_hh.grad.numpy(), expected_total, rtol=1e-10)
+
+
+def test_grad_contributions_can_be_recorded_graphs():
+    w = make([0.5])
+    h = w * 1.0
+    h = h * w
+    terms = tr.grad_contributions(h.sum(), w, create_graph=True)
+    assert len(terms) == 2 and all(g.requires_grad for _, g in terms)
+
+
+def test_detect_anomaly_names_the_forward_op_and_its_scope():
+    x = make([-1.0, 1.0])
+    with tr.detect_anomaly(), tr.scope("t=2"):
+        with pytest.raises(tr.AnomalyError, match=r"forward of log in scope t=2"):
+            x.log()
+
+
+def test_detect_anomaly_catches_nan_born_in_backward():
+    x = make([0.0])
+    y = x.sqrt()  # fine forward: sqrt(0) = 0; backward divides by 2·0
+    with tr.detect_anomaly():
+        with pytest.raises(tr.AnomalyError, match="backward of sqrt"):
+            y.sum().backward()
+
+
+def test_gradient_has_the_input_dtype_under_mixed_precision():
+    a = tr.tensor([1.0, 2.0], dtype="float32", requires_grad=True)
+    b = tr.tensor([3.0, 4.0], dtype="float64", requires_grad=True)
+    (a * b).sum().backward()
+    assert a.grad.dtype == numpy.float32 and b.grad.dtype == numpy.float64

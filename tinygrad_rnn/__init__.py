@@ -1,0 +1,139 @@
+"""tinygrad_rnn: a small reverse-mode autodiff framework for recurrent networks.
+
+>>> import tinygrad_rnn as tr
+>>> x = tr.tensor([1.0, 2.0, 3.0], requires_grad=True)
+>>> y = (x * x).sum()            # y = Σ x²
+>>> y.backward()
+>>> x.grad                       # dy/dx = 2x
+tensor([2., 4., 6.])
+
+Subpackages (``nn``, ``optim``, ``viz``, ``analysis``, ``data``) are imported on first use, so this
+import loads neither CuPy, graphviz nor matplotlib, and prints nothing.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+import numpy as _numpy
+
+from .creation import (
+    arange,
+    full,
+    generator,
+    manual_seed,
+    ones,
+    ones_like,
+    rand,
+    randn,
+    tensor,
+    zeros,
+    zeros_like,
+)
+from .device import Device, get_device, gpu_available
+from .engine import backward, grad, grad_contributions
+from .errors import AnomalyError, DeviceError, GraphError, ShapeError
+from .function import (
+    Function,
+    current_scope,
+    detect_anomaly,
+    enable_grad,
+    is_grad_enabled,
+    no_grad,
+    scope,
+    set_grad_enabled,
+)
+from .ops import (
+    abs,
+    add,
+    add_n,
+    all,
+    amax,
+    amin,
+    any,
+    argmax,
+    argmin,
+    broadcast_to,
+    cast,
+    cat,
+    chunk,
+    clamp,
+    div,
+    eq,
+    exp,
+    expand,
+    flatten,
+    ge,
+    getitem,
+    gt,
+    le,
+    log,
+    log_softmax,
+    logical_and,
+    logical_not,
+    logical_or,
+    logsumexp,
+    lt,
+    matmul,
+    max,
+    maximum,
+    mean,
+    min,
+    minimum,
+    mul,
+    ne,
+    neg,
+    permute,
+    pow,
+    relu,
+    reshape,
+    sigmoid,
+    sign,
+    softmax,
+    split,
+    sqrt,
+    squeeze,
+    stack,
+    std,
+    sub,
+    sum,
+    tanh,
+    transpose,
+    unsqueeze,
+    var,
+    where,
+)
+from .tensor import Tensor  # first: everything else builds on it
+
+__version__ = "0.1.0"
+
+float16 = _numpy.dtype("float16")
+float32 = _numpy.dtype("float32")
+float64 = _numpy.dtype("float64")
+int32 = _numpy.dtype("int32")
+int64 = _numpy.dtype("int64")
+long = int64
+bool_ = _numpy.dtype("bool")
+
+_SUBPACKAGES = ("nn", "optim", "viz", "analysis", "data")
+
+
+def __getattr__(name: str) -> Any:
+    """Import a subpackage the first time it is used: ``tinygrad_rnn.nn`` works right away."""
+    if name in _SUBPACKAGES:
+        return importlib.import_module(f".{name}", __name__)
+    raise AttributeError(f"module 'tinygrad_rnn' has no attribute {name!r}")
+
+
+__all__ = [
+    "Tensor", "tensor", "zeros", "ones", "full", "randn", "rand", "arange", "zeros_like",
+    "ones_like", "manual_seed", "generator", "Device", "get_device", "gpu_available", "backward",
+    "grad", "grad_contributions", "Function", "no_grad", "enable_grad", "set_grad_enabled",
+    "is_grad_enabled", "scope", "current_scope", "detect_anomaly", "AnomalyError", "DeviceError",
+    "GraphError", "ShapeError", "float16", "float32", "float64", "int32", "int64", "long", "bool_",
+]
+
+from .checks import gradcheck, gradgradcheck  # noqa: E402
+
+__all__ += ["gradcheck", "gradgradcheck"]

@@ -1,0 +1,135 @@
+"""Making tensors: from data, filled with a constant, or random from the package's seeded generator.
+
+Random numbers are drawn on the host from one NumPy generator and then moved to the device, so a
+seed gives the same numbers on CPU and GPU.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy
+
+from .device import get_device
+from .tensor import DEFAULT_FLOAT, Tensor, as_dtype
+
+_generator = numpy.random.default_rng()
+
+
+def manual_seed(seed: int) -> None:
+    """Seed the generator behind randn, rand and the nn initialisers.
+
+    >>> manual_seed(0); a = randn(3)
+    >>> manual_seed(0); b = randn(3)
+    >>> bool((a == b).all())
+    True
+    """
+    global _generator
+    _generator = numpy.random.default_rng(seed)
+
+
+def generator() -> numpy.random.Generator:
+    """The package's random generator (seeded by :func:`manual_seed`)."""
+    return _generator
+
+
+def tensor(data: Any, requires_grad: bool = False, dtype: Any = None, device: Any = None,
+           name: str | None = None) -> Tensor:
+    """A new tensor holding a copy of ``data``, as ``torch.tensor``.
+
+    >>> tensor([[1, 2], [3, 4]]).dtype, tensor(1.5).dtype
+    (dtype('int64'), dtype('float32'))
+    """
+    return Tensor(data, requires_grad=requires_grad, dtype=dtype, device=device, name=name)
+
+
+def _filled(fill: Any, shape: tuple, dtype: Any, device: Any, requires_grad: bool) -> Tensor:
+    device = get_device(device)
+    shape = tuple(shape[0]) if len(shape) == 1 and isinstance(shape[0], (tuple, list)) else tuple(shape)
+    dtype = DEFAULT_FLOAT if dtype is None else as_dtype(dtype)
+    data = device.xp.full(shape, fill, dtype=dtype)
+    return Tensor._make(data).requires_grad_(requires_grad)
+
+
+def zeros(*shape: Any, dtype: Any = None, device: Any = None, requires_grad: bool = False) -> Tensor:
+    """A tensor of zeros: ``zeros(2, 3)`` or ``zeros((2, 3))``.
+
+    >>> zeros(2, 3).shape
+    (2, 3)
+    """
+    return _filled(0, shape, dtype, device, requires_grad)
+
+
+def ones(*shape: Any, dtype: Any = None, device: Any = None, requires_grad: bool = False) -> Tensor:
+    """A tensor of ones.
+
+    >>> ones(2).tolist()
+    [1.0, 1.0]
+    """
+    return _filled(1, shape, dtype, device, requires_grad)
+
+
+def full(shape: Any, fill_value: Any, dtype: Any = None, device: Any = None,
+         requires_grad: bool = False) -> Tensor:
+    """A tensor filled with ``fill_value``.
+
+    >>> full((2,), 7.0).tolist()
+    [7.0, 7.0]
+    """
+    return _filled(fill_value, (shape,) if isinstance(shape, int) else tuple(shape), dtype, device, requires_grad)
+
+
+def zeros_like(other: Tensor, dtype: Any = None, device: Any = None, requires_grad: bool = False) -> Tensor:
+    """Zeros with the shape (and, unless given, dtype and device) of ``other``.
+
+    >>> zeros_like(ones(2, dtype="float64")).dtype
+    dtype('float64')
+    """
+    return _filled(0, other.shape, dtype or other.dtype, device or other.device, requires_grad)
+
+
+def ones_like(other: Tensor, dtype: Any = None, device: Any = None, requires_grad: bool = False) -> Tensor:
+    """Ones with the shape (and, unless given, dtype and device) of ``other``.
+
+    >>> ones_like(zeros(3)).tolist()
+    [1.0, 1.0, 1.0]
+    """
+    return _filled(1, other.shape, dtype or other.dtype, device or other.device, requires_grad)
+
+
+def _random(draw: Any, shape: tuple, dtype: Any, device: Any, requires_grad: bool) -> Tensor:
+    shape = tuple(shape[0]) if len(shape) == 1 and isinstance(shape[0], (tuple, list)) else tuple(shape)
+    dtype = DEFAULT_FLOAT if dtype is None else as_dtype(dtype)
+    return Tensor(draw(shape).astype(dtype), device=device, requires_grad=requires_grad)
+
+
+def randn(*shape: Any, dtype: Any = None, device: Any = None, requires_grad: bool = False) -> Tensor:
+    """Samples of the standard normal distribution N(0, 1).
+
+    >>> randn(2, 3).shape
+    (2, 3)
+    """
+    return _random(_generator.standard_normal, shape, dtype, device, requires_grad)
+
+
+def rand(*shape: Any, dtype: Any = None, device: Any = None, requires_grad: bool = False) -> Tensor:
+    """Samples of the uniform distribution on [0, 1).
+
+    >>> bool(((rand(100) >= 0) & (rand(100) < 1)).all())
+    True
+    """
+    return _random(_generator.random, shape, dtype, device, requires_grad)
+
+
+def arange(start: Any, end: Any = None, step: Any = 1, dtype: Any = None, device: Any = None) -> Tensor:
+    """Evenly spaced values in [start, end): integers if all arguments are integers.
+
+    >>> arange(4).tolist(), arange(0, 1, 0.5).tolist()
+    ([0, 1, 2, 3], [0.0, 0.5])
+    """
+    if end is None:
+        start, end = 0, start
+    values = numpy.arange(start, end, step)
+    if dtype is None and values.dtype.kind == "f":
+        dtype = DEFAULT_FLOAT
+    return Tensor(values, dtype=dtype, device=device)

@@ -1,0 +1,163 @@
+"""Devices: where a tensor's array lives, and which array module computes on it.
+
+``"cpu"`` arrays are NumPy arrays; ``"gpu"`` (alias ``"cuda"``) arrays are CuPy arrays. Every op is
+written once against the NumPy API and runs on either, because CuPy mirrors it; the one question an
+op ever asks is "which module?", answered by :func:`array_module`.
+
+CuPy is imported only when a GPU is first asked for, so ``import tinygrad_rnn`` stays light and
+works on machines without it.
+"""
+
+from __future__ import annotations
+
+import os
+from types import ModuleType
+from typing import Any
+
+import numpy
+
+from .errors import DeviceError
+
+_cupy: ModuleType | None = None  # set by _import_cupy() once a GPU has been asked for
+
+
+class Device:
+    """A place arrays live: ``Device("cpu")`` or ``Device("gpu")``.
+
+    Compares equal to its name, so ``tensor.device == "cpu"`` reads naturally.
+
+    >>> Device("cpu").xp is numpy
+    True
+    """
+
+    __slots__ = ("type",)
+
+    def __init__(self, type: str) -> None:
+        self.type = type
+
+    @property
+    def xp(self) -> ModuleType:
+        """The array module that computes on this device (numpy or cupy)."""
+        return numpy if self.type == "cpu" else _import_cupy()
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, str):
+            other = _ALIASES.get(other, other)
+            return self.type == other
+        return isinstance(other, Device) and other.type == self.type
+
+    def __hash__(self) -> int:
+        return hash(self.type)
+
+    def __repr__(self) -> str:
+        return f"device(type='{self.type}')"
+
+    def __str__(self) -> str:
+        return self.type
+
+
+CPU = Device("cpu")
+GPU = Device("gpu")
+_ALIASES = {"cpu": "cpu", "gpu": "gpu", "cuda": "gpu", "cuda:0": "gpu"}
+
+
+def get_device(spec: str | Device | None = None) -> Device:
+    """Turn ``"cpu"``, ``"gpu"``/``"cuda"`` or a Device into a Device, checking a GPU is usable.
+
+    ``None`` means the default device: the environment variable ``TINYGRAD_RNN_DEVICE``, else cpu.
+
+    >>> get_device("cpu")
+    device(type='cpu')
+    """
+    if isinstance(spec, Device):
+        name = spec.type
+    else:
+        if spec is None:
+            spec = os.environ.get("TINYGRAD_RNN_DEVICE", "cpu")
+        if not isinstance(spec, str) or spec.lower() not in _ALIASES:
+            raise DeviceError(f"unknown device {spec!r}: use 'cpu' or 'gpu' (alias 'cuda')")
+        name = _ALIASES[spec.lower()]
+    if name == "gpu":
+        _import_cupy()
+        return GPU
+    return CPU
+
+
+def gpu_available() -> bool:
+    """True when CuPy is installed and sees a CUDA device. Never raises.
+
+    >>> isinstance(gpu_available(), bool)
+    True
+    """
+    try:
+        _import_cupy()
+    except DeviceError:
+        return False
+    return True
+
+
+def _import_cupy() -> ModuleType:
+    """Import CuPy on first use, with an error that says what is missing and how to get it."""
+    global _cupy
+    if _cupy is not None:
+        return _cupy
+    try:
+        import cupy
+    except ImportError as error:
+        raise DeviceError(
+            "a GPU was asked for, but CuPy is not installed. Install it with "
+            "`pip install 'tinygrad_rnn[gpu]'` (CuPy for CUDA 12; see https://docs.cupy.dev for "
+            f"other CUDA versions), or use device='cpu'. ({error})"
+        ) from None
+    try:
+        count = cupy.cuda.runtime.getDeviceCount()
+    except Exception as error:  # CUDA driver missing or broken: CuPy raises its own types
+        raise DeviceError(
+            f"a GPU was asked for: CuPy is installed but found no usable CUDA device ({error}). "
+            "Check the NVIDIA driver with `nvidia-smi`, or use device='cpu'."
+        ) from None
+    if count == 0:
+        raise DeviceError("a GPU was asked for: CuPy is installed but no CUDA device is visible; use device='cpu'.")
+    _cupy = cupy
+    return cupy
+
+
+def array_module(*arrays: Any) -> ModuleType:
+    """numpy or cupy, whichever owns the arrays (Chainer's get_array_module).
+
+    >>> array_module(numpy.zeros(2)) is numpy
+    True
+    """
+    if _cupy is not None:
+        for array in arrays:
+            if isinstance(array, _cupy.ndarray):
+                return _cupy
+    return numpy
+
+
+def device_of_array(array: Any) -> Device:
+    """The device an array lives on: GPU for a CuPy array, CPU for anything else."""
+    if _cupy is not None and isinstance(array, _cupy.ndarray):
+        return GPU
+    return CPU
+
+
+def move_array(array: Any, device: Device) -> Any:
+    """Copy an array to a device (the only place host↔device copies happen)."""
+    if device.type == "cpu":
+        return array.get() if device_of_array(array) is GPU else numpy.asarray(array)
+    return _import_cupy().asarray(array)
+
+
+def scatter_add(target: Any, index: Any, values: Any) -> None:
+    """``target[index] += values`` in place, summing where ``index`` repeats an entry.
+
+    Plain ``target[index] += values`` keeps only one of the repeated writes; this is the
+    gradient of an embedding lookup that uses a row twice, so every write must count.
+    """
+    if device_of_array(target) is GPU:
+        import cupyx
+
+        cupyx.scatter_add(target, index, values)
+    else:
+        numpy.add.at(target, index, values)

@@ -1,0 +1,356 @@
+"""The graph engine: reverse-mode differentiation over the recorded graph.
+
+Backpropagation in three steps:
+
+1. **Order.** List every tensor the outputs depend on, each after the tensors it was computed
+   from (a topological order), with an explicit stack — no recursion, so a graph of 100,000 ops
+   is no problem.
+2. **Walk back.** Visit that list from the outputs to the inputs. At each tensor, sum the gradient
+   contributions it received — one per use — then call its op's backward to send one
+   contribution to each of the op's inputs.
+3. **Deliver.** Leaves accumulate their total into ``.grad`` (``Tensor.backward``), or the totals
+   are returned (:func:`grad`), or a tensor's separate contributions are returned with the scope
+   of the use each came from (:func:`grad_contributions`).
+
+The sum in step 2 is the multivariable chain rule: where a value branches out, the gradients of
+its uses add up. For a weight shared by every time step it is the lecture's
+∂J/∂W = Σ_t ∂J/∂W|_(t). With ``create_graph=True`` that sum is one recorded ``add_n`` node (Σ)
+with one input per use.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from .device import array_module
+from .errors import GraphError, ShapeError
+from .function import STATE, Function, _recording_gradient, check_finite
+from .tensor import Tensor
+
+Scope = tuple[str, ...]
+
+
+def backward(
+    tensors: Tensor | Sequence[Tensor],
+    grad_tensors: Any = None,
+    retain_graph: bool | None = None,
+    create_graph: bool = False,
+) -> None:
+    """Accumulate the gradients of ``tensors`` into the ``.grad`` of every leaf they depend on.
+
+    ``Tensor.backward`` calls this; see it for the arguments.
+
+    >>> import tinygrad_rnn as tr
+    >>> x = tr.tensor([1.0, 2.0], requires_grad=True)
+    >>> backward((x * x).sum())
+    >>> x.grad
+    tensor([2., 4.])
+    """
+    outputs = _as_tuple(tensors)
+    seeds = _seeds(outputs, grad_tensors, create_graph)
+    _backpropagate(outputs, seeds, targets=None, create_graph=create_graph,
+                   retain_graph=create_graph if retain_graph is None else retain_graph)
+
+
+def grad(
+    outputs: Tensor | Sequence[Tensor],
+    inputs: Tensor | Sequence[Tensor],
+    grad_outputs: Any = None,
+    retain_graph: bool | None = None,
+    create_graph: bool = False,
+    allow_unused: bool = False,
+) -> tuple[Tensor | None, ...]:
+    """The gradients of ``outputs`` with respect to each of ``inputs``, as a tuple (PyTorch's
+    ``torch.autograd.grad``). ``.grad`` attributes are left untouched.
+
+    With ``create_graph=True`` the gradients are Tensors with their own recorded graph: draw
+    them, or differentiate them again (Hessian-vector products, gradient penalties).
+
+    >>> import tinygrad_rnn as tr
+    >>> x = tr.tensor(3.0, requires_grad=True)
+    >>> (dy_dx,) = grad(x ** 3, x, create_graph=True)    # 3x² = 27
+    >>> (d2y_dx2,) = grad(dy_dx, x)                      # 6x = 18
+    >>> dy_dx.item(), d2y_dx2.item()
+    (27.0, 18.0)
+    """
+    outputs, inputs = _as_tuple(outputs), _as_tuple(inputs)
+    for position, tensor in enumerate(inputs):
+        if not isinstance(tensor, Tensor) or not tensor.requires_grad:
+            raise GraphError(
+                f"grad: input {position} ({_describe(tensor)}) does not require grad, so it has "
+                "no gradient. Create it with requires_grad=True or call .requires_grad_() on it."
+            )
+    seeds = _seeds(outputs, grad_outputs, create_graph)
+    totals, _ = _backpropagate(outputs, seeds, targets=inputs, create_graph=create_graph,
+                               retain_graph=create_graph if retain_graph is None else retain_graph)
+    result = []
+    for position, tensor in enumerate(inputs):
+        total = totals.get(id(tensor))
+        if total is None and not allow_unused:
+            raise GraphError(
+                f"grad: input {position} ({_describe(tensor)}) was not used to compute the "
+                "outputs. Pass allow_unused=True to get None for it."
+            )
+        result.append(None if total is None else _as_tensor(total))
+    return tuple(result)
+
+
+def grad_contributions(
+    output: Tensor, tensor: Tensor, retain_graph: bool = True, create_graph: bool = False
+) -> list[tuple[Scope, Tensor]]:
+    """One ``(scope, gradient)`` pair per use of ``tensor`` in the graph of ``output``.
+
+    Each gradient is what flowed back through that one use; the scope says where the use was
+    (e.g. ``("RNN", "layer 0", "forward", "t=3")``). Their sum is the total gradient: for a weight
+    reused at every time step this is ∂J/∂W = Σ_t ∂J/∂W|_(t), term by term. The graph is kept
+    (``retain_graph=True``) so that ``output.backward()`` can still follow.
+
+    >>> import tinygrad_rnn as tr
+    >>> w = tr.tensor(2.0, requires_grad=True)
+    >>> with tr.scope("t=1"):
+    ...     h1 = w * 1.0
+    >>> with tr.scope("t=2"):
+    ...     h2 = w * h1            # w is used once per step
+    >>> [(s, g.item()) for s, g in grad_contributions(h2, w)]
+    [(('t=2',), 2.0), (('t=1',), 2.0)]
+    """
+    if not isinstance(tensor, Tensor) or not tensor.requires_grad:
+        raise GraphError(f"grad_contributions: {_describe(tensor)} does not require grad.")
+    outputs = _as_tuple(output)
+    seeds = _seeds(outputs, None, create_graph)
+    _, terms = _backpropagate(outputs, seeds, targets=(tensor,), create_graph=create_graph,
+                              retain_graph=retain_graph, itemize=tensor)
+    return [(scope, _as_tensor(gradient)) for scope, gradient in terms]
+
+
+# ---------------------------------------------------------------------------------------------
+
+
+def topological_order(outputs: Sequence[Tensor]) -> list[Tensor]:
+    """Every tensor needing grad that ``outputs`` depend on, inputs before the ops that use them.
+
+    Depth-first, with an explicit stack of (tensor, parents_done) instead of recursion: a tensor
+    is appended only after all of its parents have been.
+    """
+    order: list[Tensor] = []
+    visited: set[int] = set()
+    stack = [(tensor, False) for tensor in reversed(outputs)]
+    while stack:
+        tensor, parents_done = stack.pop()
+        if parents_done:
+            order.append(tensor)
+            continue
+        if id(tensor) in visited:
+            continue
+        visited.add(id(tensor))
+        stack.append((tensor, True))
+        function = tensor._ctx
+        if function is None:
+            continue
+        if function.inputs is None:
+            raise GraphError(
+                f"backward through the graph a second time: the graph of {function.name} "
+                "(and the arrays it saved) was freed by the first backward. Pass "
+                "retain_graph=True to the first backward() or grad() call to keep it."
+            )
+        for parent in reversed(function.inputs):
+            if isinstance(parent, Tensor) and parent.requires_grad and id(parent) not in visited:
+                stack.append((parent, False))
+    return order
+
+
+def _backpropagate(
+    outputs: tuple[Tensor, ...],
+    seeds: list[Any],
+    targets: tuple[Tensor, ...] | None,
+    create_graph: bool,
+    retain_graph: bool,
+    itemize: Tensor | None = None,
+) -> tuple[dict[int, Any], list[tuple[Scope, Any]]]:
+    """The walk back (steps 2 and 3 above).
+
+    ``targets=None`` accumulates into every leaf's ``.grad``; otherwise the totals of the target
+    tensors are returned by id. ``itemize`` names one tensor whose separate contributions are
+    returned as well. Gradients are plain arrays, or Tensors when ``create_graph`` is set.
+    """
+    order = topological_order(outputs)
+    needed = _needed(order, targets)
+    received: dict[int, list[tuple[Scope, Any]]] = {}  # id(tensor) -> its gradient contributions
+    totals: dict[int, Any] = {}
+    itemized: list[tuple[Scope, Any]] = []
+    target_ids = None if targets is None else {id(t) for t in targets}
+
+    for output, seed in zip(outputs, seeds):
+        _receive(received, output, (), seed, keep_terms=True)
+
+    for tensor in reversed(order):
+        terms = received.pop(id(tensor), None)
+        if terms is None:
+            continue
+        if tensor is itemize:
+            itemized = list(terms)
+        total = _sum_contributions(terms, create_graph)
+        if target_ids is None:
+            if tensor._ctx is None or tensor._retains_grad:
+                _accumulate_into_grad(tensor, total, create_graph)
+        elif id(tensor) in target_ids:
+            totals[id(tensor)] = total
+
+        function = tensor._ctx
+        if function is None:
+            continue
+        input_grads = _call_backward(function, total, tensor, create_graph)
+        for parent, parent_grad, needs_grad in zip(function.inputs, input_grads, function.needs_input_grad):
+            if needs_grad and parent_grad is not None and (needed is None or id(parent) in needed):
+                parent_grad = _checked(function, parent, parent_grad)
+                keep_terms = create_graph or parent is itemize
+                _receive(received, parent, function.scope, parent_grad, keep_terms)
+        if not retain_graph:
+            function.release()
+    return totals, itemized
+
+
+def _call_backward(function: Function, grad: Any, output: Tensor, create_graph: bool) -> tuple:
+    """Run one op's backward: on plain arrays (fast), or on Tensors, recorded (create_graph)."""
+    if create_graph:
+        with _recording_gradient(function.scope):
+            input_grads = function.backward(grad, output, *function.inputs)
+    else:
+        inputs = [x.data if isinstance(x, Tensor) else x for x in function.inputs]
+        input_grads = function.backward(grad, output.data, *inputs)
+    if not isinstance(input_grads, tuple):
+        input_grads = (input_grads,)
+    if STATE.anomaly:
+        for parent_grad in input_grads:
+            if parent_grad is not None:
+                check_finite(_data(parent_grad), f"backward of {function.name}", function.scope)
+    return input_grads
+
+
+def _receive(received: dict, tensor: Tensor, scope: Scope, gradient: Any, keep_terms: bool) -> None:
+    """File one gradient contribution for ``tensor``.
+
+    Terms are kept separately when they will be shown (create_graph's Σ node, or the tensor
+    whose contributions were asked for); otherwise they are added up at once, so that a weight
+    used at 1,000 time steps holds one running sum, not 1,000 arrays.
+    """
+    terms = received.setdefault(id(tensor), [])
+    if keep_terms or not terms:
+        terms.append((scope, gradient))
+    else:
+        first_scope, running_sum = terms[0]
+        terms[0] = (first_scope, running_sum + gradient)
+
+
+def _sum_contributions(terms: list[tuple[Scope, Any]], create_graph: bool) -> Any:
+    """The one place gradient contributions are summed (∂J/∂x = Σ over the uses of x)."""
+    if len(terms) == 1:
+        return terms[0][1]
+    if create_graph:
+        from .ops import add_n
+
+        return add_n(*[gradient for _, gradient in terms])
+    total = terms[0][1]
+    for _, gradient in terms[1:]:
+        total = total + gradient
+    return total
+
+
+def _accumulate_into_grad(tensor: Tensor, total: Any, create_graph: bool) -> None:
+    """``tensor.grad += total``, as PyTorch does: gradients add up across backward calls.
+
+    Without create_graph the stored array is a fresh copy: ``total`` may be the very array that
+    another leaf also received (``a + b`` hands both the same gradient), and an in-place update
+    of one ``.grad`` (gradient clipping) must never change another.
+    """
+    total = _as_tensor(total)
+    if create_graph:
+        tensor.grad = total if tensor.grad is None else tensor.grad + total
+    elif tensor.grad is None:
+        tensor.grad = Tensor._make(total.data.copy())
+    else:
+        tensor.grad = Tensor._make(tensor.grad.data + total.data)
+
+
+def _checked(function: Function, parent: Tensor, gradient: Any) -> Any:
+    """Every gradient has its tensor's shape (a wrong one is a bug in that op's backward) and
+    its tensor's dtype."""
+    expected = parent.data
+    if gradient.shape != expected.shape:
+        raise ShapeError(
+            f"backward of {function.name} returned a gradient of shape {tuple(gradient.shape)} "
+            f"for an input of shape {tuple(expected.shape)}"
+        )
+    if gradient.dtype != expected.dtype:
+        from .ops import cast
+
+        gradient = cast(gradient, expected.dtype)
+    return gradient
+
+
+def _needed(order: list[Tensor], targets: tuple[Tensor, ...] | None) -> set[int] | None:
+    """Ids of the tensors whose gradient is needed: a target, or on a path to one (None: all)."""
+    if targets is None:
+        return None
+    needed = {id(t) for t in targets}
+    for tensor in order:  # parents come first, so each tensor sees its parents' verdicts
+        function = tensor._ctx
+        if function is not None and any(id(p) in needed for p in function.inputs if isinstance(p, Tensor)):
+            needed.add(id(tensor))
+    return needed
+
+
+def _seeds(outputs: tuple[Tensor, ...], grad_outputs: Any, create_graph: bool) -> list[Any]:
+    """The gradient each output starts with: given, or 1 for a scalar output."""
+    if grad_outputs is None or isinstance(grad_outputs, Tensor):
+        grad_outputs = [grad_outputs] * len(outputs) if grad_outputs is None else [grad_outputs]
+    if len(grad_outputs) != len(outputs):
+        raise GraphError(f"backward: got {len(outputs)} outputs but {len(grad_outputs)} gradients")
+    seeds = []
+    for output, seed in zip(outputs, grad_outputs):
+        if not isinstance(output, Tensor) or not output.requires_grad:
+            raise GraphError(
+                f"backward: {_describe(output)} does not require grad and has no graph: nothing "
+                "it was computed from has requires_grad=True (or it was made under no_grad())."
+            )
+        if seed is None:
+            if output.data.size != 1:
+                raise GraphError(
+                    f"backward: the output has shape {tuple(output.shape)}; a gradient can be "
+                    "created implicitly only for a scalar output. Reduce it first (e.g. "
+                    ".sum() or .mean()) or pass gradient=<tensor of the same shape>."
+                )
+            seed = Tensor._make(output.device.xp.ones_like(output.data))
+        elif not isinstance(seed, Tensor):
+            seed = Tensor(seed, dtype=output.dtype, device=output.device)
+        if tuple(seed.shape) != tuple(output.shape):
+            raise ShapeError(
+                f"backward: gradient of shape {tuple(seed.shape)} given for an output of shape "
+                f"{tuple(output.shape)}; they must match."
+            )
+        if seed.device != output.device:
+            raise GraphError(f"backward: gradient is on {seed.device} but the output is on {output.device}")
+        seeds.append(seed if create_graph else seed.data)
+    return seeds
+
+
+def _as_tuple(tensors: Any) -> tuple:
+    return (tensors,) if isinstance(tensors, Tensor) else tuple(tensors)
+
+
+def _as_tensor(value: Any) -> Tensor:
+    if isinstance(value, Tensor):
+        return value
+    xp = array_module(value)
+    return Tensor._make(value if isinstance(value, xp.ndarray) else xp.asarray(value))
+
+
+def _data(value: Any) -> Any:
+    return value.data if isinstance(value, Tensor) else value
+
+
+def _describe(value: Any) -> str:
+    if isinstance(value, Tensor):
+        return f"tensor of shape {tuple(value.shape)}" + (f" named {value.name!r}" if value.name else "")
+    return f"{type(value).__name__}"

@@ -1,0 +1,298 @@
+"""Function: one recorded op, its forward and its backward side by side.
+
+Every op in :mod:`tinygrad_rnn.ops` is a small subclass::
+
+    class Tanh(Function):
+        '''tanh(x);   d/dx tanh(x) = 1 − tanh(x)²'''
+        def forward(self, x):
+            return array_module(x).tanh(x)
+        def backward(self, grad, out, x):
+            return grad * (1 - out * out)
+
+``forward`` sees plain arrays and returns one. ``backward`` gets the gradient of the loss with
+respect to the output (``grad``), the output (``out``) and the inputs, and returns one gradient per
+input. It is written **once** with operators and the functions of :mod:`tinygrad_rnn.ops`, which
+accept plain arrays as well as Tensors:
+
+* ordinary backward passes plain arrays: nothing is recorded, it runs at NumPy speed;
+* ``create_graph=True`` passes Tensors: every step of the gradient is itself recorded, so the
+  gradient is a graph that can be drawn and differentiated again.
+
+This module also holds the switches that change how ops are recorded: :class:`no_grad`,
+:func:`scope` and :func:`detect_anomaly`.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterator
+from typing import Any
+
+import numpy
+
+from . import device as devices
+from .errors import AnomalyError, DeviceError, ShapeError
+from .tensor import Tensor  # tensor.py imports the ops, and so this module, only at its end
+
+
+class _State:
+    """What every op consults when it is recorded. Module-level, like PyTorch's grad mode."""
+
+    grad_enabled = True
+    scope: tuple[str, ...] = ()
+    anomaly = False
+    recording_gradient = False  # True while create_graph=True records a backward pass
+
+
+STATE = _State()
+
+
+class Function:
+    """Base class of every op. ``Op.apply(*inputs, **params)`` runs it on Tensors or plain arrays.
+
+    After ``apply`` records an op, its Function keeps what backward needs:
+
+    * ``inputs``: the tuple of inputs (Tensors, or constants such as Python scalars);
+    * ``needs_input_grad``: one bool per input, True where a gradient must flow;
+    * ``scope``: the :func:`scope` path it was created in, e.g. ``("LSTM", "layer 0", "t=3")``;
+    * ``is_gradient``: True if it was recorded while computing a gradient (``create_graph=True``).
+
+    >>> from tinygrad_rnn import tensor
+    >>> y = tensor([1.0, 2.0], requires_grad=True) * 3
+    >>> y.grad_fn, y.grad_fn.scope
+    (<Mul>, ())
+    """
+
+    differentiable = True  # False for ops whose result is a constant (comparisons, sign, argmax)
+    hint = ""  # what the inputs must satisfy; quoted when forward rejects them
+
+    inputs: tuple[Any, ...] | None
+    needs_input_grad: tuple[bool, ...]
+    scope: tuple[str, ...]
+    is_gradient: bool
+
+    name = "function"  # the op's name as users write it: "mul", "matmul", "log_softmax"
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        if "name" not in cls.__dict__:
+            cls.name = _snake_case(cls.__name__)
+
+    def forward(self, *inputs: Any) -> Any:
+        raise NotImplementedError
+
+    def backward(self, grad: Any, out: Any, *inputs: Any) -> Any:
+        raise NotImplementedError(f"{self.name} has no gradient")
+
+    @classmethod
+    def apply(cls, *inputs: Any, **params: Any) -> Any:
+        """Run the op. Plain arrays in → plain array out, nothing recorded (the fast backward
+        path). Any Tensor in → a Tensor out, recorded in the graph when it needs a gradient."""
+        function = cls(**params)
+        for x in inputs:
+            if isinstance(x, Tensor):
+                return function._record(inputs)
+        return function.forward(*inputs)
+
+    def _record(self, inputs: tuple[Any, ...]) -> Tensor:
+        arrays, needs_input_grad = [], []
+        for x in inputs:
+            if isinstance(x, Tensor):
+                arrays.append(x.data)
+                needs_input_grad.append(x.requires_grad)
+            else:
+                arrays.append(x)
+                needs_input_grad.append(False)
+        if any(isinstance(x, numpy.generic) for x in arrays):
+            # A NumPy scalar would promote a float32 tensor to float64; PyTorch treats it like
+            # a Python scalar, and so do we.
+            arrays = [x.item() if isinstance(x, numpy.generic) else x for x in arrays]
+            inputs = tuple(x.item() if isinstance(x, numpy.generic) else x for x in inputs)
+        if devices._cupy is not None:  # before CuPy is imported every array is a NumPy array
+            self._check_one_device(inputs)
+        try:
+            out = self.forward(*arrays)
+        except (ValueError, IndexError, TypeError) as error:
+            raise self._input_error(inputs, error) from None
+        if isinstance(out, numpy.generic):  # NumPy reductions return scalars, not 0-d arrays
+            out = numpy.asarray(out)
+        requires_grad = STATE.grad_enabled and self.differentiable and out.dtype.kind == "f" and any(needs_input_grad)
+        if requires_grad:
+            self.inputs = inputs
+            self.needs_input_grad = tuple(needs_input_grad)
+            self.scope = STATE.scope
+            self.is_gradient = STATE.recording_gradient
+        if STATE.anomaly:
+            check_finite(out, f"forward of {self.name}", STATE.scope)
+        return Tensor._make(out, self if requires_grad else None)
+
+    def release(self) -> None:
+        """Drop the references to the inputs, freeing the arrays backward would have needed."""
+        self.inputs = None
+
+    def _check_one_device(self, inputs: tuple[Any, ...]) -> None:
+        found = {devices.device_of_array(x.data if isinstance(x, Tensor) else x)
+                 for x in inputs if isinstance(x, Tensor) or hasattr(x, "shape")}
+        if len(found) > 1:
+            names = " and ".join(sorted(str(d) for d in found))
+            raise DeviceError(
+                f"{self.name}: inputs are on different devices ({names}; shapes "
+                f"{describe_inputs(inputs)}). Move them to one device first, "
+                "e.g. x.to('gpu') or x.cpu(); tinygrad_rnn never copies between devices silently."
+            )
+
+    def _input_error(self, inputs: tuple[Any, ...], error: Exception) -> Exception:
+        hint = f" {self.hint}." if self.hint else ""
+        message = f"{self.name}: cannot apply to {describe_inputs(inputs)}.{hint} ({error})"
+        return ShapeError(message) if isinstance(error, ValueError) else type(error)(message)
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__}>"
+
+
+def describe_inputs(inputs: tuple[Any, ...]) -> str:
+    """'Tensor(shape=(2, 3), float32, cpu) and 2.0': how error messages name an op's inputs."""
+    parts = []
+    for x in inputs:
+        if isinstance(x, Tensor):
+            parts.append(f"Tensor(shape={tuple(x.shape)}, {x.dtype}, {x.device})")
+        elif hasattr(x, "shape") and hasattr(x, "dtype"):
+            parts.append(f"{type(x).__name__}(shape={tuple(x.shape)}, {x.dtype})")
+        else:
+            parts.append(repr(x))
+    return " and ".join(parts)
+
+
+def check_finite(array: Any, where: str, scope: tuple[str, ...]) -> None:
+    """Raise AnomalyError if a float array holds NaN or Inf (used by detect_anomaly)."""
+    if array.dtype.kind == "f" and not bool(devices.array_module(array).isfinite(array).all()):
+        place = f" in scope {'/'.join(scope)}" if scope else ""
+        raise AnomalyError(f"{where}{place} produced NaN or Inf (shape {tuple(array.shape)}).")
+
+
+def _snake_case(name: str) -> str:
+    return "".join("_" + c.lower() if c.isupper() and i else c.lower() for i, c in enumerate(name))
+
+
+# ---------------------------------------------------------------------------------------------
+# Switches: grad mode, scopes, anomaly detection
+# ---------------------------------------------------------------------------------------------
+
+
+class set_grad_enabled(contextlib.ContextDecorator):
+    """Turn recording on or off inside a ``with`` block or a decorated function.
+
+    >>> import tinygrad_rnn as tr
+    >>> with tr.set_grad_enabled(False):
+    ...     (tr.ones(2, requires_grad=True) * 2).requires_grad
+    False
+    """
+
+    def __init__(self, mode: bool) -> None:
+        self.mode = mode
+        self.previous: list[bool] = []
+
+    def __enter__(self) -> None:
+        self.previous.append(STATE.grad_enabled)
+        STATE.grad_enabled = self.mode
+
+    def __exit__(self, *exc: object) -> None:
+        STATE.grad_enabled = self.previous.pop()
+
+
+class no_grad(set_grad_enabled):
+    """Record nothing: results need no gradient and keep no graph alive (inference, updates).
+
+    >>> import tinygrad_rnn as tr
+    >>> w = tr.ones(3, requires_grad=True)
+    >>> with tr.no_grad():
+    ...     y = w * 2
+    >>> y.requires_grad, y.grad_fn is None
+    (False, True)
+    """
+
+    def __init__(self) -> None:
+        super().__init__(False)
+
+
+class enable_grad(set_grad_enabled):
+    """Record again inside a :class:`no_grad` block.
+
+    >>> import tinygrad_rnn as tr
+    >>> with tr.no_grad(), tr.enable_grad():
+    ...     (tr.ones(2, requires_grad=True) * 2).requires_grad
+    True
+    """
+
+    def __init__(self) -> None:
+        super().__init__(True)
+
+
+def is_grad_enabled() -> bool:
+    """True unless inside :class:`no_grad`.
+
+    >>> is_grad_enabled()
+    True
+    """
+    return STATE.grad_enabled
+
+
+@contextlib.contextmanager
+def scope(*names: str) -> Iterator[tuple[str, ...]]:
+    """Tag every op created inside with a scope path; scopes nest.
+
+    Unrolled RNNs give each time step its own scope, so drawings cluster per step and
+    :func:`tinygrad_rnn.grad_contributions` reports which step each gradient term came from.
+
+    >>> import tinygrad_rnn as tr
+    >>> with tr.scope("RNN", "layer 0"), tr.scope("t=3"):
+    ...     y = tr.ones(2, requires_grad=True) * 2
+    >>> y.grad_fn.scope
+    ('RNN', 'layer 0', 't=3')
+    """
+    previous = STATE.scope
+    STATE.scope = previous + tuple(str(name) for name in names)
+    try:
+        yield STATE.scope
+    finally:
+        STATE.scope = previous
+
+
+def current_scope() -> tuple[str, ...]:
+    """The scope path new ops are tagged with.
+
+    >>> current_scope()
+    ()
+    """
+    return STATE.scope
+
+
+@contextlib.contextmanager
+def detect_anomaly() -> Iterator[None]:
+    """Make the first op that produces NaN or Inf, forward or backward, raise AnomalyError.
+
+    >>> import tinygrad_rnn as tr
+    >>> with tr.detect_anomaly():
+    ...     tr.tensor([-1.0]).log()
+    Traceback (most recent call last):
+    ...
+    tinygrad_rnn.errors.AnomalyError: forward of log produced NaN or Inf (shape (1,)).
+    """
+    previous = STATE.anomaly
+    STATE.anomaly = True
+    try:
+        with numpy.errstate(all="ignore"):  # the check reports it; NumPy need not warn as well
+            yield
+    finally:
+        STATE.anomaly = previous
+
+
+@contextlib.contextmanager
+def _recording_gradient(function_scope: tuple[str, ...]) -> Iterator[None]:
+    """While create_graph=True computes an op's gradient: record it, in the op's own scope."""
+    previous = (STATE.grad_enabled, STATE.scope, STATE.recording_gradient)
+    STATE.grad_enabled, STATE.scope, STATE.recording_gradient = True, function_scope, True
+    try:
+        yield
+    finally:
+        STATE.grad_enabled, STATE.scope, STATE.recording_gradient = previous

@@ -1,0 +1,43 @@
+"""Conversions: to another dtype, to another device. Both are differentiable copies."""
+
+from __future__ import annotations
+
+from ..device import Device, device_of_array, move_array
+from ..function import Function
+
+
+class Cast(Function):
+    """x converted to ``dtype``;   the gradient is converted back to x's dtype"""
+
+    def __init__(self, dtype) -> None:
+        self.dtype = dtype
+
+    def forward(self, x):
+        return x.astype(self.dtype, copy=False)
+
+    def backward(self, grad, out, x):
+        return cast(grad, x.dtype)
+
+
+class ToDevice(Function):
+    """x copied to ``device``;   the gradient is copied back to x's device"""
+
+    def __init__(self, device: Device) -> None:
+        self.device = device
+
+    def forward(self, x):
+        return move_array(x, self.device)
+
+    def backward(self, grad, out, x):
+        return to_device(grad, device_of_array(x))
+
+
+def cast(x, dtype):
+    """x as ``dtype`` (itself if it already is)."""
+    return x if x.dtype == dtype else Cast.apply(x, dtype=dtype)
+
+
+def to_device(x, device: Device):
+    """x on ``device`` (itself if it already is)."""
+    data = getattr(x, "data", x)
+    return x if device_of_array(data) == device else ToDevice.apply(x, device=device)

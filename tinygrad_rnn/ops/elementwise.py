@@ -1,0 +1,443 @@
+"""Elementwise ops: arithmetic, the activation functions, comparisons.
+
+Each class is one op: ``forward`` on arrays, ``backward`` returning one gradient per input.
+Binary ops broadcast like NumPy; their gradients are summed back to each input's shape by
+:func:`~tinygrad_rnn.ops.shape.sum_to`. ``needs_input_grad`` skips gradients nobody asked for
+(the ``1`` in ``1 - z``, a constant, needs none).
+"""
+
+from __future__ import annotations
+
+import operator
+from typing import Any
+
+from ..device import array_module
+from ..function import Function
+from .shape import shape_of, sum_to
+
+_BROADCAST_HINT = "Shapes must broadcast as in NumPy: aligned from the right, each pair of sizes equal or one of them 1"
+
+
+class Add(Function):
+    """a + b;   ∂/∂a = 1,  ∂/∂b = 1"""
+
+    hint = _BROADCAST_HINT
+
+    def forward(self, a, b):
+        return a + b
+
+    def backward(self, grad, out, a, b):
+        need_a, need_b = self.needs_input_grad
+        return (sum_to(grad, shape_of(a)) if need_a else None,
+                sum_to(grad, shape_of(b)) if need_b else None)
+
+
+class Sub(Function):
+    """a − b;   ∂/∂a = 1,  ∂/∂b = −1"""
+
+    hint = _BROADCAST_HINT
+
+    def forward(self, a, b):
+        return a - b
+
+    def backward(self, grad, out, a, b):
+        need_a, need_b = self.needs_input_grad
+        return (sum_to(grad, shape_of(a)) if need_a else None,
+                sum_to(-grad, shape_of(b)) if need_b else None)
+
+
+class Mul(Function):
+    """a · b;   ∂/∂a = b,  ∂/∂b = a"""
+
+    hint = _BROADCAST_HINT
+
+    def forward(self, a, b):
+        return a * b
+
+    def backward(self, grad, out, a, b):
+        need_a, need_b = self.needs_input_grad
+        return (sum_to(grad * b, shape_of(a)) if need_a else None,
+                sum_to(grad * a, shape_of(b)) if need_b else None)
+
+
+class Div(Function):
+    """a / b;   ∂/∂a = 1/b,  ∂/∂b = −a/b² = −out/b"""
+
+    hint = _BROADCAST_HINT
+
+    def forward(self, a, b):
+        return a / b
+
+    def backward(self, grad, out, a, b):
+        need_a, need_b = self.needs_input_grad
+        return (sum_to(grad / b, shape_of(a)) if need_a else None,
+                sum_to(-grad * out / b, shape_of(b)) if need_b else None)
+
+
+class Neg(Function):
+    """−a;   ∂/∂a = −1"""
+
+    def forward(self, a):
+        return -a
+
+    def backward(self, grad, out, a):
+        return -grad
+
+
+class Pow(Function):
+    """a ** b;   ∂/∂a = b·a^(b−1),  ∂/∂b = a^b · ln a"""
+
+    hint = _BROADCAST_HINT
+
+    def forward(self, a, b):
+        return a**b
+
+    def backward(self, grad, out, a, b):
+        need_a, need_b = self.needs_input_grad
+        return (sum_to(grad * b * a ** (b - 1), shape_of(a)) if need_a else None,
+                sum_to(grad * out * log(a), shape_of(b)) if need_b else None)
+
+
+class Exp(Function):
+    """exp(x);   d/dx exp(x) = exp(x)"""
+
+    def forward(self, x):
+        return array_module(x).exp(x)
+
+    def backward(self, grad, out, x):
+        return grad * out
+
+
+class Log(Function):
+    """ln(x);   d/dx ln(x) = 1/x"""
+
+    def forward(self, x):
+        return array_module(x).log(x)
+
+    def backward(self, grad, out, x):
+        return grad / x
+
+
+class Sqrt(Function):
+    """√x;   d/dx √x = 1 / (2√x)"""
+
+    def forward(self, x):
+        return array_module(x).sqrt(x)
+
+    def backward(self, grad, out, x):
+        return grad / (2 * out)
+
+
+class Abs(Function):
+    """|x|;   d/dx |x| = sign(x)  (0 at 0, as in PyTorch)"""
+
+    def forward(self, x):
+        return array_module(x).abs(x)
+
+    def backward(self, grad, out, x):
+        return grad * sign(x)
+
+
+class Tanh(Function):
+    """tanh(x);   d/dx tanh(x) = 1 − tanh(x)²"""
+
+    def forward(self, x):
+        return array_module(x).tanh(x)
+
+    def backward(self, grad, out, x):
+        return grad * (1 - out * out)
+
+
+class Sigmoid(Function):
+    """σ(x) = 1 / (1 + e^(−x));   d/dx σ(x) = σ(x)(1 − σ(x))"""
+
+    def forward(self, x):
+        # σ(x) = (1 + tanh(x/2)) / 2 exactly; unlike 1/(1+exp(−x)) it never overflows
+        return 0.5 + 0.5 * array_module(x).tanh(0.5 * x)
+
+    def backward(self, grad, out, x):
+        return grad * out * (1 - out)
+
+
+class Relu(Function):
+    """max(x, 0);   d/dx relu(x) = 1 where x > 0, else 0"""
+
+    def forward(self, x):
+        return array_module(x).maximum(x, 0)
+
+    def backward(self, grad, out, x):
+        return grad * (x > 0)
+
+
+class Clamp(Function):
+    """min(max(x, low), high);   d/dx = 1 where low ≤ x ≤ high, else 0 (as in PyTorch)"""
+
+    def __init__(self, low: Any, high: Any) -> None:
+        self.low, self.high = low, high
+
+    def forward(self, x):
+        return array_module(x).clip(x, self.low, self.high)
+
+    def backward(self, grad, out, x):
+        inside = (x >= self.low) if self.low is not None else None
+        if self.high is not None:
+            inside = (x <= self.high) if inside is None else logical_and(inside, x <= self.high)
+        return grad * inside
+
+
+class Maximum(Function):
+    """maximum(a, b);   the gradient goes to the larger input, half to each on a tie"""
+
+    hint = _BROADCAST_HINT
+    wins = staticmethod(operator.gt)
+
+    def forward(self, a, b):
+        return array_module(a, b).maximum(a, b)
+
+    def backward(self, grad, out, a, b):
+        a_wins, tie = self.wins(a, b), a == b
+        grad_a = where(a_wins, grad, where(tie, grad * 0.5, 0))
+        grad_b = grad - grad_a
+        need_a, need_b = self.needs_input_grad
+        return (sum_to(grad_a, shape_of(a)) if need_a else None,
+                sum_to(grad_b, shape_of(b)) if need_b else None)
+
+
+class Minimum(Maximum):
+    """minimum(a, b);   the gradient goes to the smaller input, half to each on a tie"""
+
+    wins = staticmethod(operator.lt)
+
+    def forward(self, a, b):
+        return array_module(a, b).minimum(a, b)
+
+
+class Where(Function):
+    """condition ? a : b;   ∂/∂a = condition,  ∂/∂b = not condition"""
+
+    hint = "condition must be a bool tensor; the three shapes must broadcast together"
+
+    def forward(self, condition, a, b):
+        return array_module(condition, a, b).where(condition, a, b)
+
+    def backward(self, grad, out, condition, a, b):
+        _, need_a, need_b = self.needs_input_grad
+        return (None,
+                sum_to(where(condition, grad, 0), shape_of(a)) if need_a else None,
+                sum_to(where(condition, 0, grad), shape_of(b)) if need_b else None)
+
+
+class AddN(Function):
+    """x₁ + x₂ + … + xₙ;   ∂/∂xᵢ = 1.  The Σ node that sums a tensor's gradient contributions
+    when create_graph=True records a backward pass: one input per use, e.g. per time step."""
+
+    hint = "all terms must have the same shape"
+
+    def forward(self, *terms):
+        total = terms[0]
+        for term in terms[1:]:
+            total = total + term
+        return total
+
+    def backward(self, grad, out, *terms):
+        return tuple(sum_to(grad, shape_of(term)) for term in terms)
+
+
+# --- ops without a gradient: their results are constants (masks, signs) -------------------------
+
+
+class _Constant(Function):
+    """Base of ops whose result carries no gradient."""
+
+    differentiable = False
+    hint = _BROADCAST_HINT
+
+
+class Less(_Constant):
+    """a < b: a bool mask"""
+
+    def forward(self, a, b):
+        return a < b
+
+
+class LessEqual(_Constant):
+    """a <= b: a bool mask"""
+
+    def forward(self, a, b):
+        return a <= b
+
+
+class Greater(_Constant):
+    """a > b: a bool mask"""
+
+    def forward(self, a, b):
+        return a > b
+
+
+class GreaterEqual(_Constant):
+    """a >= b: a bool mask"""
+
+    def forward(self, a, b):
+        return a >= b
+
+
+class Equal(_Constant):
+    """a == b: a bool mask"""
+
+    def forward(self, a, b):
+        return a == b
+
+
+class NotEqual(_Constant):
+    """a != b: a bool mask"""
+
+    def forward(self, a, b):
+        return a != b
+
+
+class LogicalAnd(_Constant):
+    """a and b, elementwise"""
+
+    def forward(self, a, b):
+        return array_module(a, b).logical_and(a, b)
+
+
+class LogicalOr(_Constant):
+    """a or b, elementwise"""
+
+    def forward(self, a, b):
+        return array_module(a, b).logical_or(a, b)
+
+
+class LogicalNot(_Constant):
+    """not a, elementwise"""
+
+    def forward(self, a):
+        return array_module(a).logical_not(a)
+
+
+class Sign(_Constant):
+    """−1, 0 or +1 by the sign of a"""
+
+    def forward(self, a):
+        return array_module(a).sign(a)
+
+
+# --- functional forms: work on Tensors (recorded) and on plain arrays (as in backward) ----------
+
+
+def add(a, b):
+    return Add.apply(a, b)
+
+
+def sub(a, b):
+    return Sub.apply(a, b)
+
+
+def mul(a, b):
+    return Mul.apply(a, b)
+
+
+def div(a, b):
+    return Div.apply(a, b)
+
+
+def neg(a):
+    return Neg.apply(a)
+
+
+def pow(a, exponent):
+    return Pow.apply(a, exponent)
+
+
+def exp(x):
+    return Exp.apply(x)
+
+
+def log(x):
+    return Log.apply(x)
+
+
+def sqrt(x):
+    return Sqrt.apply(x)
+
+
+def abs(x):
+    return Abs.apply(x)
+
+
+def tanh(x):
+    return Tanh.apply(x)
+
+
+def sigmoid(x):
+    return Sigmoid.apply(x)
+
+
+def relu(x):
+    return Relu.apply(x)
+
+
+def clamp(x, min=None, max=None):
+    """Clip x to [min, max]; either bound may be None."""
+    if min is None and max is None:
+        raise ValueError("clamp: give at least one of min and max")
+    return Clamp.apply(x, low=min, high=max)
+
+
+def maximum(a, b):
+    return Maximum.apply(a, b)
+
+
+def minimum(a, b):
+    return Minimum.apply(a, b)
+
+
+def where(condition, a, b):
+    """Elementwise ``a if condition else b``; the condition is a bool mask."""
+    return Where.apply(condition, a, b)
+
+
+def add_n(*terms):
+    """The sum of several tensors of one shape, as a single Σ node."""
+    return AddN.apply(*terms)
+
+
+def lt(a, b):
+    return Less.apply(a, b)
+
+
+def le(a, b):
+    return LessEqual.apply(a, b)
+
+
+def gt(a, b):
+    return Greater.apply(a, b)
+
+
+def ge(a, b):
+    return GreaterEqual.apply(a, b)
+
+
+def eq(a, b):
+    return Equal.apply(a, b)
+
+
+def ne(a, b):
+    return NotEqual.apply(a, b)
+
+
+def logical_and(a, b):
+    return LogicalAnd.apply(a, b)
+
+
+def logical_or(a, b):
+    return LogicalOr.apply(a, b)
+
+
+def logical_not(a):
+    return LogicalNot.apply(a)
+
+
+def sign(x):
+    return Sign.apply(x)

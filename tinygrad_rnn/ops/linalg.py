@@ -1,0 +1,44 @@
+"""Matrix multiplication, with NumPy's rules for vectors and batches."""
+
+from __future__ import annotations
+
+from ..errors import ShapeError
+from ..function import Function
+from .shape import reshape, sum_to, transpose, unsqueeze
+
+
+class MatMul(Function):
+    """a @ b for a, b of at least 2 dimensions (leading ones broadcast as a batch);
+    ∂/∂a = grad @ bᵀ,  ∂/∂b = aᵀ @ grad  (each summed back over broadcast batch dimensions)"""
+
+    name = "matmul"
+    hint = "The last dimension of the first operand must equal the second-to-last of the second"
+
+    def forward(self, a, b):
+        return a @ b
+
+    def backward(self, grad, out, a, b):
+        need_a, need_b = self.needs_input_grad
+        return (sum_to(grad @ transpose(b, -1, -2), a.shape) if need_a else None,
+                sum_to(transpose(a, -1, -2) @ grad, b.shape) if need_b else None)
+
+
+def matmul(a, b):
+    """a @ b as NumPy defines it: a 1-D operand is a vector (a row on the left, a column on the
+    right), and the dimensions added for it are removed from the result."""
+    if a.ndim == 0 or b.ndim == 0:
+        raise ValueError(f"matmul: both operands need at least one dimension, got shapes "
+                         f"{tuple(a.shape)} and {tuple(b.shape)}")
+    left_vector, right_vector = a.ndim == 1, b.ndim == 1
+    inner_a, inner_b = a.shape[-1], b.shape[0 if right_vector else -2]
+    if inner_a != inner_b:
+        raise ShapeError(
+            f"matmul: shapes {tuple(a.shape)} @ {tuple(b.shape)} do not fit: the last dimension of the first "
+            f"({inner_a}) must equal the {'first' if right_vector else 'second-to-last'} of the second "
+            f"({inner_b}). A transposed operand (x.T) is the usual fix."
+        )
+    out = MatMul.apply(unsqueeze(a, 0) if left_vector else a, unsqueeze(b, -1) if right_vector else b)
+    if left_vector or right_vector:
+        kept = out.shape[:-2] + (() if left_vector else out.shape[-2:-1]) + (() if right_vector else out.shape[-1:])
+        out = reshape(out, kept)
+    return out

@@ -1,0 +1,259 @@
+"""Reductions and the softmax family: max, min, logsumexp, softmax, log_softmax, and sum, mean,
+var built on the Sum op (which lives in shape.py beside broadcasting, its gradient).
+
+Dimensions are given as ``dim`` (an int, a tuple, or None for all) and ``keepdim``, as in
+PyTorch; NumPy's ``axis``/``keepdims`` are accepted too. A reduction's gradient is spread back over
+the reduced dimensions, so backward first restores them as size-1 dimensions (``_keep``).
+"""
+
+from __future__ import annotations
+
+import builtins
+from collections import namedtuple
+
+import numpy
+
+from ..device import array_module
+from ..function import Function
+from . import shape
+from .convert import cast
+from .elementwise import exp, sqrt, where
+from .shape import Sum
+from .shape import keep_reduced_dims as _keep
+
+
+class Amax(Function):
+    """max of x over ``dim``;   the gradient goes to the maximal entries, shared evenly on ties"""
+
+    reduce = "max"
+
+    def __init__(self, dim: tuple[int, ...] | None, keepdim: bool) -> None:
+        self.dim, self.keepdim = dim, keepdim
+
+    def forward(self, x):
+        return getattr(x, self.reduce)(axis=self.dim, keepdims=self.keepdim)
+
+    def backward(self, grad, out, x):
+        is_extreme = _keep(out, x.shape, self.dim, self.keepdim) == x
+        count = Sum.apply(cast(is_extreme, x.dtype), dim=self.dim, keepdim=True)
+        return where(is_extreme, _keep(grad, x.shape, self.dim, self.keepdim) / count, 0)
+
+
+class Amin(Amax):
+    """min of x over ``dim``;   the gradient goes to the minimal entries, shared evenly on ties"""
+
+    reduce = "min"
+
+
+class LogSumExp(Function):
+    """log Σ exp(x) over ``dim``, computed as m + log Σ exp(x − m) with m = max x so that it
+    never overflows;   ∂/∂x = exp(x − out) = softmax(x)"""
+
+    name = "logsumexp"
+
+    def __init__(self, dim: tuple[int, ...], keepdim: bool) -> None:
+        self.dim, self.keepdim = dim, keepdim
+
+    def forward(self, x):
+        xp = array_module(x)
+        top = x.max(axis=self.dim, keepdims=True)
+        top = xp.where(xp.isfinite(top), top, 0)  # a row of −inf gives −inf, not NaN
+        with numpy.errstate(divide="ignore"):  # log 0 = −inf is the right answer here
+            out = top + xp.log(xp.exp(x - top).sum(axis=self.dim, keepdims=True))
+        return out if self.keepdim else out.squeeze(self.dim)
+
+    def backward(self, grad, out, x):
+        return _keep(grad, x.shape, self.dim, self.keepdim) * exp(x - _keep(out, x.shape, self.dim, self.keepdim))
+
+
+class Softmax(Function):
+    """softmax(x)ᵢ = exp(xᵢ) / Σⱼ exp(xⱼ) along ``dim``;
+    ∂L/∂x = out ⊙ (g − Σ (g ⊙ out)) with g = ∂L/∂out"""
+
+    def __init__(self, dim: int) -> None:
+        self.dim = dim
+
+    def forward(self, x):
+        shifted = array_module(x).exp(x - x.max(axis=self.dim, keepdims=True))  # no overflow
+        return shifted / shifted.sum(axis=self.dim, keepdims=True)
+
+    def backward(self, grad, out, x):
+        return out * (grad - Sum.apply(grad * out, dim=(self.dim,), keepdim=True))
+
+
+class LogSoftmax(Function):
+    """log softmax(x) = x − logsumexp(x) along ``dim``;
+    ∂L/∂x = g − exp(out) · Σ g with g = ∂L/∂out"""
+
+    def __init__(self, dim: int) -> None:
+        self.dim = dim
+
+    def forward(self, x):
+        return x - LogSumExp(dim=(self.dim,), keepdim=True).forward(x)
+
+    def backward(self, grad, out, x):
+        return grad - exp(out) * Sum.apply(grad, dim=(self.dim,), keepdim=True)
+
+
+class ArgMax(Function):
+    """The index of the largest entry along ``dim`` (an integer result: no gradient)"""
+
+    differentiable = False
+    reduce = "argmax"
+
+    def __init__(self, dim: int | None, keepdim: bool) -> None:
+        self.dim, self.keepdim = dim, keepdim
+
+    def forward(self, x):
+        return getattr(x, self.reduce)(axis=self.dim, keepdims=self.keepdim)
+
+
+class ArgMin(ArgMax):
+    """The index of the smallest entry along ``dim`` (an integer result: no gradient)"""
+
+    reduce = "argmin"
+
+
+class AnyTrue(Function):
+    """True if any entry is nonzero (no gradient)"""
+
+    differentiable = False
+
+    def forward(self, x):
+        return x.any()
+
+
+class AllTrue(Function):
+    """True if every entry is nonzero (no gradient)"""
+
+    differentiable = False
+
+    def forward(self, x):
+        return x.all()
+
+
+# --- functional forms ------------------------------------------------------------------------------
+
+MaxResult = namedtuple("MaxResult", ["values", "indices"])  # what max(x, dim) returns, as in PyTorch
+
+
+def sum(x, dim=None, keepdim: bool = False, **aliases):
+    """Σ x over ``dim`` (an int, a tuple, or None for every dimension)."""
+    dim, keepdim = _dims(x, dim, keepdim, aliases, "sum")
+    return Sum.apply(x, dim=dim, keepdim=keepdim)
+
+
+def mean(x, dim=None, keepdim: bool = False, **aliases):
+    """The mean over ``dim``: the sum divided by the number of entries summed."""
+    dim, keepdim = _dims(x, dim, keepdim, aliases, "mean")
+    return Sum.apply(x, dim=dim, keepdim=keepdim) / _count(x, dim)
+
+
+def var(x, dim=None, *, correction: int = 1, keepdim: bool = False, unbiased: bool | None = None, **aliases):
+    """Variance over ``dim``: Σ (x − mean)² / (n − correction); ``correction=1`` (the default, as in
+    PyTorch) is the unbiased estimate."""
+    dim, keepdim = _dims(x, dim, keepdim, aliases, "var")
+    if unbiased is not None:
+        correction = int(unbiased)
+    deviation = x - Sum.apply(x, dim=dim, keepdim=True) / _count(x, dim)
+    return Sum.apply(deviation * deviation, dim=dim, keepdim=keepdim) / builtins.max(_count(x, dim) - correction, 0)
+
+
+def std(x, dim=None, *, correction: int = 1, keepdim: bool = False, **aliases):
+    """Standard deviation: √var."""
+    return sqrt(var(x, dim, correction=correction, keepdim=keepdim, **aliases))
+
+
+def amax(x, dim=None, keepdim: bool = False, **aliases):
+    """The largest entry over ``dim`` (any dimensions)."""
+    dim, keepdim = _dims(x, dim, keepdim, aliases, "amax")
+    return Amax.apply(x, dim=dim, keepdim=keepdim)
+
+
+def amin(x, dim=None, keepdim: bool = False, **aliases):
+    """The smallest entry over ``dim`` (any dimensions)."""
+    dim, keepdim = _dims(x, dim, keepdim, aliases, "amin")
+    return Amin.apply(x, dim=dim, keepdim=keepdim)
+
+
+def max(x, dim=None, keepdim: bool = False):
+    """As in PyTorch: ``max(x)`` is the largest entry; ``max(x, dim)`` is ``(values, indices)``;
+    ``max(x, other_tensor)`` is the elementwise maximum."""
+    return _extreme(x, dim, keepdim, amax, argmax, "maximum")
+
+
+def min(x, dim=None, keepdim: bool = False):
+    """As in PyTorch: ``min(x)``, ``min(x, dim)`` → ``(values, indices)``, ``min(x, other)``."""
+    return _extreme(x, dim, keepdim, amin, argmin, "minimum")
+
+
+def argmax(x, dim: int | None = None, keepdim: bool = False):
+    """The index of the largest entry (over everything, flattened, if ``dim`` is None)."""
+    return ArgMax.apply(x, dim=_one_dim(x, dim, "argmax"), keepdim=keepdim and dim is not None)
+
+
+def argmin(x, dim: int | None = None, keepdim: bool = False):
+    """The index of the smallest entry (over everything, flattened, if ``dim`` is None)."""
+    return ArgMin.apply(x, dim=_one_dim(x, dim, "argmin"), keepdim=keepdim and dim is not None)
+
+
+def logsumexp(x, dim, keepdim: bool = False):
+    """log Σ exp(x) over ``dim``, without overflow."""
+    dim, keepdim = _dims(x, dim, keepdim, {}, "logsumexp")
+    return LogSumExp.apply(x, dim=dim, keepdim=keepdim)
+
+
+def softmax(x, dim: int):
+    """exp(x) / Σ exp(x) along ``dim``, without overflow."""
+    return Softmax.apply(x, dim=_one_dim(x, dim, "softmax"))
+
+
+def log_softmax(x, dim: int):
+    """x − logsumexp(x) along ``dim``: the log-probabilities a language model's loss needs."""
+    return LogSoftmax.apply(x, dim=_one_dim(x, dim, "log_softmax"))
+
+
+def any(x):
+    return AnyTrue.apply(x)
+
+
+def all(x):
+    return AllTrue.apply(x)
+
+
+# --- argument handling ------------------------------------------------------------------------------
+
+
+def _dims(x, dim, keepdim, aliases: dict, op: str):
+    """(dims as a sorted tuple of non-negative ints or None, keepdim), accepting NumPy's names."""
+    unknown = set(aliases) - {"axis", "keepdims"}
+    if unknown:
+        raise TypeError(f"{op}: unexpected argument(s) {sorted(unknown)}")
+    dim = aliases.get("axis", dim)
+    keepdim = aliases.get("keepdims", keepdim)
+    if dim is None:
+        return (tuple(range(x.ndim)) if x.ndim else None), keepdim
+    dims = dim if isinstance(dim, (tuple, list)) else (dim,)
+    return tuple(sorted({shape._positive(int(d), x.ndim, op) for d in dims})), keepdim
+
+
+def _one_dim(x, dim, op: str):
+    return None if dim is None else shape._positive(int(dim), x.ndim, op)
+
+
+def _count(x, dim) -> int:
+    """How many entries a reduction over ``dim`` combines."""
+    count = 1
+    for d in range(x.ndim) if dim is None else dim:
+        count *= x.shape[d]
+    return count
+
+
+def _extreme(x, dim, keepdim, reduce_all, arg, elementwise: str):
+    if dim is None:
+        return reduce_all(x)
+    if hasattr(dim, "shape"):  # max(a, b): the elementwise maximum
+        from . import elementwise as ops
+
+        return getattr(ops, elementwise)(x, dim)
+    return MaxResult(reduce_all(x, dim, keepdim), arg(x, dim, keepdim))

@@ -1,0 +1,330 @@
+"""Shape ops: reshape, permute, broadcast, index, concatenate.
+
+They move numbers around without changing them, so each backward moves the gradient back:
+reshape undoes reshape, the inverse permutation undoes a permutation, a sum undoes a broadcast
+and a broadcast undoes a sum (so Sum lives here, beside Expand), and a scatter-add undoes an
+index, summing where an index repeats, as an embedding lookup that uses one row twice must.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy
+
+from ..device import array_module, device_of_array, move_array, scatter_add
+from ..errors import DeviceError, ShapeError
+from ..function import Function
+
+
+def shape_of(x: Any) -> tuple[int, ...]:
+    """The shape of a Tensor, an array, or a Python number (``()``)."""
+    return tuple(getattr(x, "shape", ()))
+
+
+def sum_to(x, shape: tuple[int, ...]):
+    """Sum ``x`` over the dimensions broadcasting added or stretched, so that it has ``shape``.
+
+    The one place broadcasting is undone: if ``a`` of shape (3, 1) was broadcast against
+    (2, 3, 4), its gradient of shape (2, 3, 4) is summed over dimensions 0 and 2.
+
+    >>> sum_to(numpy.ones((2, 3, 4)), (3, 1)).tolist()
+    [[8.0], [8.0], [8.0]]
+    """
+    if shape_of(x) == tuple(shape):
+        return x
+    added = x.ndim - len(shape)
+    stretched = tuple(added + i for i, size in enumerate(shape) if size == 1 and x.shape[added + i] != 1)
+    return reshape(Sum.apply(x, dim=tuple(range(added)) + stretched, keepdim=False), shape)
+
+
+class Reshape(Function):
+    """x viewed with another shape;   the gradient is reshaped back"""
+
+    hint = "The new shape must hold the same number of elements (one size may be -1)"
+
+    def __init__(self, shape: tuple[int, ...]) -> None:
+        self.shape = shape
+
+    def forward(self, x):
+        return x.reshape(self.shape)
+
+    def backward(self, grad, out, x):
+        return reshape(grad, x.shape)
+
+
+class Permute(Function):
+    """x with its dimensions reordered;   the gradient is permuted back by the inverse order"""
+
+    hint = "dims must be a permutation of 0 … ndim−1"
+
+    def __init__(self, dims: tuple[int, ...]) -> None:
+        self.dims = dims
+
+    def forward(self, x):
+        return x.transpose(self.dims)
+
+    def backward(self, grad, out, x):
+        inverse = tuple(sorted(range(len(self.dims)), key=self.dims.__getitem__))
+        return permute(grad, *inverse)
+
+
+class Expand(Function):
+    """x broadcast to a larger shape (a view, no copy);   the gradient is summed back"""
+
+    hint = "Each dimension must equal the new size or be 1 (new dimensions go in front)"
+
+    def __init__(self, shape: tuple[int, ...]) -> None:
+        self.shape = shape
+
+    def forward(self, x):
+        return array_module(x).broadcast_to(x, self.shape)
+
+    def backward(self, grad, out, x):
+        return sum_to(grad, x.shape)
+
+
+class Sum(Function):
+    """Σ x over ``dim``;   ∂/∂x = 1: the gradient is broadcast back over the summed dimensions"""
+
+    def __init__(self, dim: tuple[int, ...] | None, keepdim: bool) -> None:
+        self.dim, self.keepdim = dim, keepdim
+
+    def forward(self, x):
+        return x.sum(axis=self.dim, keepdims=self.keepdim)
+
+    def backward(self, grad, out, x):
+        return broadcast_to(keep_reduced_dims(grad, x.shape, self.dim, self.keepdim), x.shape)
+
+
+def keep_reduced_dims(x, in_shape: tuple[int, ...], dim: tuple[int, ...] | None, keepdim: bool):
+    """A reduction's result reshaped to keep the reduced dimensions as size 1, so that it
+    broadcasts against the reduction's input again (how reduction gradients are spread back)."""
+    if keepdim:
+        return x
+    kept = tuple(1 if dim is None or i in dim else n for i, n in enumerate(in_shape))
+    return reshape(x, kept)
+
+
+class Index(Function):
+    """x[index];   the gradient is scattered back to the positions read, summed where repeated"""
+
+    hint = "Indices must be integers, slices, bool masks or integer tensors within the shape"
+
+    def __init__(self, index: Any) -> None:
+        self.index = index
+
+    def forward(self, x):
+        return x[self.index]
+
+    def backward(self, grad, out, x):
+        return IndexAdd.apply(grad, index=self.index, shape=x.shape)
+
+
+class IndexAdd(Function):
+    """zeros(shape) with ``values`` added at ``index``;   the gradient is read back at ``index``.
+
+    The backward of Index, and Index is its backward: recorded gradients of gradients work.
+    """
+
+    def __init__(self, index: Any, shape: tuple[int, ...]) -> None:
+        self.index, self.shape = index, shape
+
+    def forward(self, values):
+        out = array_module(values).zeros(self.shape, dtype=values.dtype)
+        if _is_basic(self.index):
+            out[self.index] = values  # slices never repeat a position: a plain write is enough
+        else:
+            scatter_add(out, self.index, values)
+        return out
+
+    def backward(self, grad, out, values):
+        return Index.apply(grad, index=self.index)
+
+
+class Cat(Function):
+    """Tensors joined along ``dim``;   each gets back its own slice of the gradient"""
+
+    hint = "All tensors must have the same shape except along dim"
+
+    def __init__(self, dim: int) -> None:
+        self.dim = dim
+
+    def forward(self, *parts):
+        return array_module(*parts).concatenate(parts, axis=self.dim)
+
+    def backward(self, grad, out, *parts):
+        grads, start = [], 0
+        for part in parts:
+            end = start + part.shape[self.dim]
+            grads.append(Index.apply(grad, index=(slice(None),) * self.dim + (slice(start, end),)))
+            start = end
+        return tuple(grads)
+
+
+class Stack(Function):
+    """Tensors of one shape stacked along a new ``dim``;   each gets back its slice of the gradient"""
+
+    hint = "All tensors must have the same shape"
+
+    def __init__(self, dim: int) -> None:
+        self.dim = dim
+
+    def forward(self, *parts):
+        return array_module(*parts).stack(parts, axis=self.dim)
+
+    def backward(self, grad, out, *parts):
+        return tuple(Index.apply(grad, index=(slice(None),) * self.dim + (i,)) for i in range(len(parts)))
+
+
+# --- functional forms -----------------------------------------------------------------------------
+
+
+def reshape(x, *shape):
+    """``x`` with a new shape: ``reshape(x, 2, -1)`` or ``reshape(x, (2, -1))``."""
+    return Reshape.apply(x, shape=_shape_arg(shape))
+
+
+def permute(x, *dims):
+    """``x`` with its dimensions reordered: ``permute(x, 2, 0, 1)``."""
+    dims = _shape_arg(dims)
+    return Permute.apply(x, dims=tuple(_positive(d, x.ndim, "permute") for d in dims))
+
+
+def transpose(x, dim0: int, dim1: int):
+    """``x`` with dimensions ``dim0`` and ``dim1`` swapped."""
+    dims = list(range(x.ndim))
+    dim0, dim1 = _positive(dim0, x.ndim, "transpose"), _positive(dim1, x.ndim, "transpose")
+    dims[dim0], dims[dim1] = dims[dim1], dims[dim0]
+    return Permute.apply(x, dims=tuple(dims))
+
+
+def squeeze(x, dim=None):
+    """``x`` without its size-1 dimensions (or only ``dim``, if it has size 1)."""
+    if dim is None:
+        shape = tuple(n for n in x.shape if n != 1)
+    else:
+        dims = {_positive(d, x.ndim, "squeeze") for d in (dim if isinstance(dim, (tuple, list)) else (dim,))}
+        shape = tuple(n for i, n in enumerate(x.shape) if not (i in dims and n == 1))
+    return reshape(x, shape)
+
+
+def unsqueeze(x, dim: int):
+    """``x`` with a new size-1 dimension at ``dim``."""
+    dim = _positive(dim, x.ndim + 1, "unsqueeze")
+    return reshape(x, x.shape[:dim] + (1,) + x.shape[dim:])
+
+
+def flatten(x, start_dim: int = 0, end_dim: int = -1):
+    """``x`` with dimensions ``start_dim`` … ``end_dim`` merged into one."""
+    if x.ndim == 0:
+        return reshape(x, (1,))
+    start, end = _positive(start_dim, x.ndim, "flatten"), _positive(end_dim, x.ndim, "flatten")
+    return reshape(x, x.shape[:start] + (-1,) + x.shape[end + 1:])
+
+
+def expand(x, *sizes):
+    """``x`` broadcast to ``sizes``; -1 keeps a dimension's size, as in PyTorch."""
+    sizes = _shape_arg(sizes)
+    added = len(sizes) - x.ndim
+    shape = tuple(x.shape[i - added] if size == -1 and i >= added else size for i, size in enumerate(sizes))
+    return broadcast_to(x, shape)
+
+
+def broadcast_to(x, shape):
+    """``x`` broadcast to ``shape`` (NumPy's rules)."""
+    shape = tuple(shape)
+    return x if shape_of(x) == shape else Expand.apply(x, shape=shape)
+
+
+def getitem(x, index):
+    """``x[index]``: ints, slices, None, Ellipsis, bool masks and integer arrays or tensors."""
+    return Index.apply(x, index=_array_index(x, index))
+
+
+def cat(tensors, dim: int = 0):
+    """Join tensors along an existing dimension."""
+    tensors = list(tensors)
+    if not tensors:
+        raise ValueError("cat: needs at least one tensor")
+    return Cat.apply(*tensors, dim=_positive(dim, tensors[0].ndim, "cat"))
+
+
+def stack(tensors, dim: int = 0):
+    """Stack tensors of one shape along a new dimension."""
+    tensors = list(tensors)
+    if not tensors:
+        raise ValueError("stack: needs at least one tensor")
+    return Stack.apply(*tensors, dim=_positive(dim, tensors[0].ndim + 1, "stack"))
+
+
+def split(x, split_size_or_sections, dim: int = 0):
+    """Pieces of ``x`` along ``dim``: of one size (the last may be smaller), or of the listed sizes."""
+    dim = _positive(dim, x.ndim, "split")
+    length = x.shape[dim]
+    if isinstance(split_size_or_sections, int):
+        if split_size_or_sections <= 0:
+            raise ValueError(f"split: split size must be positive, got {split_size_or_sections}")
+        sizes = [min(split_size_or_sections, length - s) for s in range(0, length, split_size_or_sections)]
+    else:
+        sizes = list(split_size_or_sections)
+        if sum(sizes) != length:
+            raise ShapeError(f"split: sizes {sizes} add up to {sum(sizes)}, but dimension {dim} has size {length}")
+    pieces, start = [], 0
+    for size in sizes:
+        pieces.append(getitem(x, (slice(None),) * dim + (slice(start, start + size),)))
+        start += size
+    return tuple(pieces)
+
+
+def chunk(x, chunks: int, dim: int = 0):
+    """``x`` cut into ``chunks`` pieces along ``dim`` (PyTorch's rule: each ⌈n/chunks⌉ long)."""
+    length = x.shape[_positive(dim, x.ndim, "chunk")]
+    return split(x, max(1, -(-length // chunks)), dim)
+
+
+# --- argument handling ------------------------------------------------------------------------------
+
+
+def _shape_arg(args: tuple) -> tuple[int, ...]:
+    """Accept both ``f(x, 2, 3)`` and ``f(x, (2, 3))``."""
+    if len(args) == 1 and isinstance(args[0], (tuple, list)):
+        args = tuple(args[0])
+    return tuple(int(a) for a in args)
+
+
+def _positive(dim: int, ndim: int, op: str) -> int:
+    if not -ndim <= dim < max(ndim, 1):
+        raise IndexError(f"{op}: dimension {dim} is out of range for a tensor with {ndim} dimensions")
+    return dim % max(ndim, 1)
+
+
+def _is_basic(index: Any) -> bool:
+    """True for ints, slices, None and Ellipsis only: such an index never repeats a position."""
+    parts = index if isinstance(index, tuple) else (index,)
+    return all(isinstance(p, (int, slice, type(None), type(Ellipsis))) for p in parts)
+
+
+def _array_index(x, index):
+    """Turn Tensors and lists inside an index into arrays on x's device, checking their dtype."""
+    from ..tensor import Tensor
+
+    parts = index if isinstance(index, tuple) else (index,)
+    converted = []
+    for part in parts:
+        if isinstance(part, Tensor):
+            if part.device != device_of_array(getattr(x, "data", x)):
+                raise DeviceError(f"getitem: the index is on {part.device} but the tensor is on "
+                                  f"{device_of_array(getattr(x, 'data', x))}; move one of them first")
+            part = part.data
+        elif isinstance(part, list):
+            part = numpy.asarray(part)
+        if hasattr(part, "dtype") and part.dtype.kind not in "iub":
+            raise IndexError(
+                f"getitem: indices must be integers or bools, got an index of dtype {part.dtype}. "
+                "Convert it first, e.g. index.long()."
+            )
+        if isinstance(part, numpy.ndarray) and device_of_array(getattr(x, "data", x)).type == "gpu":
+            part = move_array(part, device_of_array(x.data))  # host index data, like a Python list
+        converted.append(part)
+    return tuple(converted) if isinstance(index, tuple) else converted[0]
