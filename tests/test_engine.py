@@ -311,3 +311,29 @@ def test_gradient_has_the_input_dtype_under_mixed_precision():
     b = tr.tensor([3.0, 4.0], dtype="float64", requires_grad=True)
     (a * b).sum().backward()
     assert a.grad.dtype == numpy.float32 and b.grad.dtype == numpy.float64
+
+
+def test_reading_a_sequence_step_by_step_costs_linear_time():
+    """unbind has one backward for all its outputs (a stack), so reading T steps of a sequence
+    costs O(T), where T separate x[t] reads would build T full-size gradients: O(T²)."""
+
+    def seconds(steps):
+        x = tr.zeros(steps, 2, 3, requires_grad=True)
+        start = time.perf_counter()
+        total = tr.add_n(*[(step * float(t)) for t, step in enumerate(x.unbind(0))])
+        total.sum().backward()
+        assert x.grad.shape == (steps, 2, 3) and x.grad.numpy()[7, 0, 0] == 7.0
+        return time.perf_counter() - start
+
+    seconds(200)
+    short, long = min(seconds(1000) for _ in range(3)), min(seconds(8000) for _ in range(3))
+    assert long / short < 8 * 3, f"8× the steps took {long / short:.1f}× the time"
+
+
+def test_multi_output_op_waits_for_all_its_outputs():
+    x = make([[1.0, 2.0], [3.0, 4.0], [5.0, 6.0]])
+    first, second, third = x.unbind(0)
+    loss = (first * 2).sum() + (third * second).sum()
+    loss.backward()
+    assert x.grad.tolist() == [[2.0, 2.0], [5.0, 6.0], [3.0, 4.0]]
+    assert first.grad_fn is second.grad_fn  # one op, three outputs

@@ -100,6 +100,7 @@ from .ops import (
     sum,
     tanh,
     transpose,
+    unbind,
     unsqueeze,
     var,
     where,

@@ -20,6 +20,7 @@ with one input per use.
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Sequence
 from typing import Any
 
@@ -181,26 +182,45 @@ def _backpropagate(
     itemized: list[tuple[Scope, Any]] = []
     target_ids = None if targets is None else {id(t) for t in targets}
 
+    # An op with several outputs (split, unbind) runs its backward once, after the last of its
+    # outputs in the graph has been reached; until then their gradients wait here.
+    outputs_to_come = Counter(id(t._ctx) for t in order if t._ctx is not None and t._ctx.multiple_outputs)
+    waiting: dict[int, tuple[list, list]] = {}
+
     for output, seed in zip(outputs, seeds):
         _receive(received, output, (), seed, keep_terms=True)
 
     for tensor in reversed(order):
         terms = received.pop(id(tensor), None)
-        if terms is None:
-            continue
-        if tensor is itemize:
-            itemized = list(terms)
-        total = _sum_contributions(terms, create_graph)
-        if target_ids is None:
-            if tensor._ctx is None or tensor._retains_grad:
-                _accumulate_into_grad(tensor, total, create_graph)
-        elif id(tensor) in target_ids:
-            totals[id(tensor)] = total
+        total = None
+        if terms is not None:
+            if tensor is itemize:
+                itemized = list(terms)
+            total = _sum_contributions(terms, create_graph)
+            if target_ids is None:
+                if tensor._ctx is None or tensor._retains_grad:
+                    _accumulate_into_grad(tensor, total, create_graph)
+            elif id(tensor) in target_ids:
+                totals[id(tensor)] = total
 
         function = tensor._ctx
         if function is None:
             continue
-        input_grads = _call_backward(function, total, tensor, create_graph)
+        if function.multiple_outputs:
+            grads, outs = waiting.setdefault(id(function), ([None] * function.n_outputs, [None] * function.n_outputs))
+            grads[tensor._output_index], outs[tensor._output_index] = total, tensor
+            outputs_to_come[id(function)] -= 1
+            if outputs_to_come[id(function)] > 0:
+                continue
+            del waiting[id(function)]
+            if all(g is None for g in grads):
+                continue
+            grad_of_output, output = tuple(grads), tuple(outs)
+        elif total is None:
+            continue
+        else:
+            grad_of_output, output = total, tensor
+        input_grads = _call_backward(function, grad_of_output, output, create_graph)
         for parent, parent_grad, needs_grad in zip(function.inputs, input_grads, function.needs_input_grad):
             if needs_grad and parent_grad is not None and (needed is None or id(parent) in needed):
                 parent_grad = _checked(function, parent, parent_grad)
@@ -211,14 +231,19 @@ def _backpropagate(
     return totals, itemized
 
 
-def _call_backward(function: Function, grad: Any, output: Tensor, create_graph: bool) -> tuple:
-    """Run one op's backward: on plain arrays (fast), or on Tensors, recorded (create_graph)."""
+def _call_backward(function: Function, grad: Any, output: Any, create_graph: bool) -> tuple:
+    """Run one op's backward: on plain arrays (fast), or on Tensors, recorded (create_graph).
+    ``grad`` and ``output`` are tuples for an op with several outputs."""
     if create_graph:
         with _recording_gradient(function.scope):
             input_grads = function.backward(grad, output, *function.inputs)
     else:
         inputs = [x.data if isinstance(x, Tensor) else x for x in function.inputs]
-        input_grads = function.backward(grad, output.data, *inputs)
+        if isinstance(output, tuple):
+            output = tuple(None if o is None else o.data for o in output)
+        else:
+            output = output.data
+        input_grads = function.backward(grad, output, *inputs)
     if not isinstance(input_grads, tuple):
         input_grads = (input_grads,)
     if STATE.anomaly:

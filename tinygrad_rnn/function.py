@@ -57,6 +57,10 @@ class Function:
     * ``scope``: the :func:`scope` path it was created in, e.g. ``("LSTM", "layer 0", "t=3")``;
     * ``is_gradient``: True if it was recorded while computing a gradient (``create_graph=True``).
 
+    An op with several outputs (``multiple_outputs = True``: split, unbind) returns a tuple from
+    forward; its backward gets a tuple of output gradients, None for an output no gradient
+    reached.
+
     >>> from tinygrad_rnn import tensor
     >>> y = tensor([1.0, 2.0], requires_grad=True) * 3
     >>> y.grad_fn, y.grad_fn.scope
@@ -64,6 +68,7 @@ class Function:
     """
 
     differentiable = True  # False for ops whose result is a constant (comparisons, sign, argmax)
+    multiple_outputs = False  # True for ops whose forward returns a tuple (split, unbind)
     hint = ""  # what the inputs must satisfy; quoted when forward rejects them
 
     inputs: tuple[Any, ...] | None
@@ -114,17 +119,24 @@ class Function:
             out = self.forward(*arrays)
         except (ValueError, IndexError, TypeError) as error:
             raise self._input_error(inputs, error) from None
-        if isinstance(out, numpy.generic):  # NumPy reductions return scalars, not 0-d arrays
-            out = numpy.asarray(out)
-        requires_grad = STATE.grad_enabled and self.differentiable and out.dtype.kind == "f" and any(needs_input_grad)
+        outs = out if self.multiple_outputs else (out,)
+        if isinstance(outs[0], numpy.generic):  # NumPy reductions return scalars, not 0-d arrays
+            outs = (numpy.asarray(outs[0]),)
+        requires_grad = (STATE.grad_enabled and self.differentiable and outs[0].dtype.kind == "f"
+                         and any(needs_input_grad))
         if requires_grad:
             self.inputs = inputs
             self.needs_input_grad = tuple(needs_input_grad)
             self.scope = STATE.scope
             self.is_gradient = STATE.recording_gradient
+            self.n_outputs = len(outs)
         if STATE.anomaly:
-            check_finite(out, f"forward of {self.name}", STATE.scope)
-        return Tensor._make(out, self if requires_grad else None)
+            for array in outs:
+                check_finite(array, f"forward of {self.name}", STATE.scope)
+        ctx = self if requires_grad else None
+        if self.multiple_outputs:
+            return tuple(Tensor._make(array, ctx, i) for i, array in enumerate(outs))
+        return Tensor._make(outs[0], ctx)
 
     def release(self) -> None:
         """Drop the references to the inputs, freeing the arrays backward would have needed."""

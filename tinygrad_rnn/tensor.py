@@ -52,7 +52,7 @@ class Tensor:
             [ 9., 13.]])
     """
 
-    __slots__ = ("data", "grad", "requires_grad", "_ctx", "name", "_retains_grad", "__weakref__")
+    __slots__ = ("data", "grad", "requires_grad", "_ctx", "_output_index", "name", "_retains_grad", "__weakref__")
     __array_ufunc__ = None  # NumPy defers to us: ndarray * Tensor calls Tensor.__rmul__
     __hash__ = object.__hash__  # == is elementwise, but a tensor is still usable as a dict key
 
@@ -61,6 +61,7 @@ class Tensor:
         self.data = _to_array(data, dtype, device)
         self.grad: Tensor | None = None
         self._ctx = None
+        self._output_index = 0
         self.name = name
         self._retains_grad = False
         self.requires_grad = False
@@ -68,10 +69,10 @@ class Tensor:
             self.requires_grad_()
 
     @classmethod
-    def _make(cls, data: Any, ctx: Any = None) -> Tensor:
+    def _make(cls, data: Any, ctx: Any = None, output_index: int = 0) -> Tensor:
         """Wrap an array without copying (how ops build their results)."""
         tensor = object.__new__(cls)
-        tensor.data, tensor.grad, tensor._ctx = data, None, ctx
+        tensor.data, tensor.grad, tensor._ctx, tensor._output_index = data, None, ctx, output_index
         tensor.requires_grad, tensor.name, tensor._retains_grad = ctx is not None, None, False
         return tensor
 
@@ -408,6 +409,9 @@ class Tensor:
 
     def chunk(self, chunks: int, dim: int = 0) -> tuple[Tensor, ...]:
         return F.chunk(self, chunks, dim)
+
+    def unbind(self, dim: int = 0) -> tuple[Tensor, ...]:
+        return F.unbind(self, dim)
 
     # --- printing -------------------------------------------------------------------------------
     def __repr__(self) -> str:

@@ -74,5 +74,6 @@ from .shape import (  # noqa: F401  (shape first: the other modules build on it)
     stack,
     sum_to,
     transpose,
+    unbind,
     unsqueeze,
 )

@@ -154,12 +154,7 @@ class Cat(Function):
         return array_module(*parts).concatenate(parts, axis=self.dim)
 
     def backward(self, grad, out, *parts):
-        grads, start = [], 0
-        for part in parts:
-            end = start + part.shape[self.dim]
-            grads.append(Index.apply(grad, index=(slice(None),) * self.dim + (slice(start, end),)))
-            start = end
-        return tuple(grads)
+        return Split.apply(grad, sizes=tuple(part.shape[self.dim] for part in parts), dim=self.dim)
 
 
 class Stack(Function):
@@ -174,7 +169,51 @@ class Stack(Function):
         return array_module(*parts).stack(parts, axis=self.dim)
 
     def backward(self, grad, out, *parts):
-        return tuple(Index.apply(grad, index=(slice(None),) * self.dim + (i,)) for i in range(len(parts)))
+        return Unbind.apply(grad, dim=self.dim)
+
+
+class Split(Function):
+    """x cut along ``dim`` into pieces of the given sizes (several outputs);
+    the gradient is the pieces' gradients joined again (zeros where none arrived)"""
+
+    multiple_outputs = True
+
+    def __init__(self, sizes: tuple[int, ...], dim: int) -> None:
+        self.sizes, self.dim = sizes, dim
+
+    def forward(self, x):
+        boundaries = numpy.cumsum(self.sizes)[:-1].tolist()
+        return tuple(array_module(x).split(x, boundaries, axis=self.dim))
+
+    def backward(self, grads, outs, x):
+        pieces = []
+        for size, grad in zip(self.sizes, grads):
+            shape = x.shape[: self.dim] + (size,) + x.shape[self.dim + 1:]
+            pieces.append(_zeros_like_piece(x, shape) if grad is None else grad)
+        return Cat.apply(*pieces, dim=self.dim)
+
+
+class Unbind(Function):
+    """The slices of x along ``dim``, that dimension removed (several outputs);
+    the gradient is the slices' gradients stacked again (zeros where none arrived).
+    An unrolled RNN reads its input one time step at a time this way."""
+
+    multiple_outputs = True
+
+    def __init__(self, dim: int) -> None:
+        self.dim = dim
+
+    def forward(self, x):
+        return tuple(x[(slice(None),) * self.dim + (i,)] for i in range(x.shape[self.dim]))
+
+    def backward(self, grads, outs, x):
+        shape = x.shape[: self.dim] + x.shape[self.dim + 1:]
+        return Stack.apply(*[_zeros_like_piece(x, shape) if g is None else g for g in grads], dim=self.dim)
+
+
+def _zeros_like_piece(x, shape):
+    """A zero gradient (a constant array on x's device) for an output no gradient reached."""
+    return array_module(getattr(x, "data", x)).zeros(shape, dtype=x.dtype)
 
 
 # --- functional forms -----------------------------------------------------------------------------
@@ -270,11 +309,12 @@ def split(x, split_size_or_sections, dim: int = 0):
         sizes = list(split_size_or_sections)
         if sum(sizes) != length:
             raise ShapeError(f"split: sizes {sizes} add up to {sum(sizes)}, but dimension {dim} has size {length}")
-    pieces, start = [], 0
-    for size in sizes:
-        pieces.append(getitem(x, (slice(None),) * dim + (slice(start, start + size),)))
-        start += size
-    return tuple(pieces)
+    return Split.apply(x, sizes=tuple(sizes), dim=dim)
+
+
+def unbind(x, dim: int = 0):
+    """The slices of ``x`` along ``dim``, as a tuple: ``unbind(x)[t]`` is ``x[t]``."""
+    return Unbind.apply(x, dim=_positive(dim, x.ndim, "unbind"))
 
 
 def chunk(x, chunks: int, dim: int = 0):
