@@ -22,3 +22,8 @@ def test_demo_trains_and_shows_the_sum_over_time_steps():
 def test_per_op_benchmark_runs():
     out = run("benchmarks/per_op_overhead.py", "--ops", "30", "--rounds", "2")
     assert "graph overhead" in out
+
+
+def test_truncated_bptt_example_shows_the_cut():
+    out = run("examples/truncated_bptt.py", "--steps", "20", "--bptt", "5")
+    assert "truncated: steps 16 … 20" in out and "full BPTT: steps 1 … 20" in out

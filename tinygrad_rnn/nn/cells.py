@@ -1,0 +1,186 @@
+"""RNN, LSTM and GRU cells, built from primitive ops only: matmul, add, tanh, sigmoid, mul, split.
+
+Each cell is one time step. The equations live in the three ``*_step`` functions below, which the
+Cell modules here and the layers in ``recurrent.py`` both call, so there is one place to read
+them. A step takes the input already projected, ``x W_ihᵀ + b_ih``: a layer computes that for all
+time steps at once with one matmul (the vectorisation every fast RNN uses), a cell for its one step.
+
+Shapes: B batch, I input size, H hidden size, G the number of gates (1 RNN, 4 LSTM, 3 GRU).
+PyTorch's names, shapes, gate order and initialisation: every weight and bias starts as
+U(−1/√H, 1/√H).
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+from ..creation import zeros
+from ..errors import ShapeError
+from ..tensor import Tensor
+from . import init
+from .module import Module, Parameter
+
+
+def rnn_step(x_projected: Tensor, hidden: Tensor, weight_hh: Tensor, bias_hh: Tensor | None,
+             nonlinearity: str = "tanh") -> Tensor:
+    """Elman RNN:  h_t = tanh(x_t W_ihᵀ + b_ih + h_{t−1} W_hhᵀ + b_hh)   (or relu)."""
+    pre_activation = x_projected + hidden @ weight_hh.T
+    if bias_hh is not None:
+        pre_activation = pre_activation + bias_hh
+    return pre_activation.tanh() if nonlinearity == "tanh" else pre_activation.relu()
+
+
+def lstm_step(x_projected: Tensor, hidden: Tensor, cell: Tensor, weight_hh: Tensor, bias_hh: Tensor | None,
+              weight_hr: Tensor | None = None) -> tuple[Tensor, Tensor]:
+    """LSTM (gates in PyTorch's order i, f, g, o):
+
+        i, f, g, o = σ, σ, tanh, σ  of  (x_t W_ihᵀ + b_ih + h_{t−1} W_hhᵀ + b_hh), split in four
+        c_t = f ⊙ c_{t−1} + i ⊙ g          the cell state: an additive path through time
+        h_t = o ⊙ tanh(c_t)                then h_t ← h_t W_hrᵀ with a projection (proj_size)
+    """
+    gates = x_projected + hidden @ weight_hh.T
+    if bias_hh is not None:
+        gates = gates + bias_hh
+    input_gate, forget_gate, candidate, output_gate = gates.chunk(4, dim=-1)
+    input_gate, forget_gate = input_gate.sigmoid(), forget_gate.sigmoid()
+    candidate, output_gate = candidate.tanh(), output_gate.sigmoid()
+    cell = forget_gate * cell + input_gate * candidate
+    hidden = output_gate * cell.tanh()
+    if weight_hr is not None:
+        hidden = hidden @ weight_hr.T
+    return hidden, cell
+
+
+def gru_step(x_projected: Tensor, hidden: Tensor, weight_hh: Tensor, bias_hh: Tensor | None) -> Tensor:
+    """GRU (gates in PyTorch's order r, z, n; b_hn stays inside the reset gate's product):
+
+        r = σ(x_t W_irᵀ + b_ir + h_{t−1} W_hrᵀ + b_hr)
+        z = σ(x_t W_izᵀ + b_iz + h_{t−1} W_hzᵀ + b_hz)
+        n = tanh(x_t W_inᵀ + b_in + r ⊙ (h_{t−1} W_hnᵀ + b_hn))
+        h_t = (1 − z) ⊙ n + z ⊙ h_{t−1}
+    """
+    recurrent = hidden @ weight_hh.T
+    if bias_hh is not None:
+        recurrent = recurrent + bias_hh
+    x_reset, x_update, x_new = x_projected.chunk(3, dim=-1)
+    h_reset, h_update, h_new = recurrent.chunk(3, dim=-1)
+    reset = (x_reset + h_reset).sigmoid()
+    update = (x_update + h_update).sigmoid()
+    new = (x_new + reset * h_new).tanh()
+    return (1 - update) * new + update * hidden
+
+
+class _CellBase(Module):
+    """Parameters shared by the three cells: weight_ih (G·H, I), weight_hh (G·H, H),
+    bias_ih and bias_hh (G·H,), all U(−1/√H, 1/√H)."""
+
+    gates = 1
+
+    def __init__(self, input_size: int, hidden_size: int, bias: bool = True, device: Any = None,
+                 dtype: Any = None) -> None:
+        super().__init__()
+        self.input_size, self.hidden_size, self.bias = input_size, hidden_size, bias
+        bound = 1 / math.sqrt(hidden_size)
+
+        def weight(*shape: int) -> Parameter:
+            return init.uniform_parameter(*shape, bound=bound, dtype=dtype, device=device)
+
+        rows = self.gates * hidden_size
+        self.weight_ih = weight(rows, input_size)
+        self.weight_hh = weight(rows, hidden_size)
+        self.bias_ih = weight(rows) if bias else None
+        self.bias_hh = weight(rows) if bias else None
+
+    def _check_input(self, x: Tensor, state: Tensor | None) -> tuple[Tensor, bool]:
+        """(x as a batch, whether it was a single unbatched vector)."""
+        if x.ndim not in (1, 2) or x.shape[-1] != self.input_size:
+            raise ShapeError(f"{type(self).__name__}: expected input of shape (batch, {self.input_size}) or "
+                             f"({self.input_size},), got {x.shape}")
+        if x.dtype != self.weight_ih.dtype:
+            raise TypeError(f"{type(self).__name__}: input is {x.dtype} but the weights are {self.weight_ih.dtype}; "
+                            f"convert one, e.g. x.to('{self.weight_ih.dtype}') or cell.to(dtype='{x.dtype}')")
+        return (x.unsqueeze(0), True) if x.ndim == 1 else (x, False)
+
+    def _initial(self, state: Tensor | None, batch: Tensor, unbatched: bool, size: int) -> Tensor:
+        if state is None:
+            return zeros(batch.shape[0], size, dtype=batch.dtype, device=batch.device)
+        state = state.unsqueeze(0) if unbatched else state
+        if state.shape != (batch.shape[0], size):
+            raise ShapeError(f"{type(self).__name__}: expected a state of shape {(batch.shape[0], size)}, "
+                             f"got {state.shape}")
+        return state
+
+    def _project(self, x: Tensor) -> Tensor:
+        projected = x @ self.weight_ih.T
+        return projected if self.bias_ih is None else projected + self.bias_ih
+
+    def extra_repr(self) -> str:
+        return f"{self.input_size}, {self.hidden_size}" + ("" if self.bias else ", bias=False")
+
+
+class RNNCell(_CellBase):
+    """One step of an Elman RNN: ``h' = tanh(x W_ihᵀ + b_ih + h W_hhᵀ + b_hh)`` (or relu).
+
+    x: (B, I) or (I,); h: (B, H), zeros if None. Returns h' of shape (B, H).
+
+    >>> import tinygrad_rnn as tr
+    >>> cell = tr.nn.RNNCell(3, 5)
+    >>> cell(tr.ones(2, 3)).shape
+    (2, 5)
+    """
+
+    def __init__(self, input_size: int, hidden_size: int, bias: bool = True, nonlinearity: str = "tanh",
+                 device: Any = None, dtype: Any = None) -> None:
+        if nonlinearity not in ("tanh", "relu"):
+            raise ValueError(f"RNNCell: nonlinearity must be 'tanh' or 'relu', got {nonlinearity!r}")
+        super().__init__(input_size, hidden_size, bias, device, dtype)
+        self.nonlinearity = nonlinearity
+
+    def forward(self, x: Tensor, hx: Tensor | None = None) -> Tensor:
+        x, unbatched = self._check_input(x, hx)
+        hidden = self._initial(hx, x, unbatched, self.hidden_size)
+        hidden = rnn_step(self._project(x), hidden, self.weight_hh, self.bias_hh, self.nonlinearity)
+        return hidden.squeeze(0) if unbatched else hidden
+
+
+class LSTMCell(_CellBase):
+    """One step of an LSTM: gates i, f, g, o; ``c' = f ⊙ c + i ⊙ g``; ``h' = o ⊙ tanh(c')``.
+
+    x: (B, I) or (I,); hx: the pair (h, c), each (B, H), zeros if None. Returns (h', c').
+    weight_ih (4H, I) and weight_hh (4H, H) stack the gates' weights in the order i, f, g, o.
+
+    >>> import tinygrad_rnn as tr
+    >>> h, c = tr.nn.LSTMCell(3, 5)(tr.ones(2, 3))
+    >>> h.shape, c.shape
+    ((2, 5), (2, 5))
+    """
+
+    gates = 4
+
+    def forward(self, x: Tensor, hx: tuple[Tensor, Tensor] | None = None) -> tuple[Tensor, Tensor]:
+        x, unbatched = self._check_input(x, None)
+        hidden = self._initial(None if hx is None else hx[0], x, unbatched, self.hidden_size)
+        cell = self._initial(None if hx is None else hx[1], x, unbatched, self.hidden_size)
+        hidden, cell = lstm_step(self._project(x), hidden, cell, self.weight_hh, self.bias_hh)
+        return (hidden.squeeze(0), cell.squeeze(0)) if unbatched else (hidden, cell)
+
+
+class GRUCell(_CellBase):
+    """One step of a GRU: gates r, z, n; ``h' = (1 − z) ⊙ n + z ⊙ h``.
+
+    x: (B, I) or (I,); h: (B, H), zeros if None. Returns h' of shape (B, H).
+    weight_ih (3H, I) and weight_hh (3H, H) stack the gates' weights in the order r, z, n.
+
+    >>> import tinygrad_rnn as tr
+    >>> tr.nn.GRUCell(3, 5)(tr.ones(3)).shape
+    (5,)
+    """
+
+    gates = 3
+
+    def forward(self, x: Tensor, hx: Tensor | None = None) -> Tensor:
+        x, unbatched = self._check_input(x, hx)
+        hidden = self._initial(hx, x, unbatched, self.hidden_size)
+        hidden = gru_step(self._project(x), hidden, self.weight_hh, self.bias_hh)
+        return hidden.squeeze(0) if unbatched else hidden

@@ -1,0 +1,210 @@
+"""Module and Parameter: PyTorch's way of grouping weights into layers.
+
+A Module registers every Parameter and sub-Module assigned to it as an attribute, so
+``parameters()``, ``state_dict()`` and ``to()`` can find them; ``__call__`` runs ``forward``.
+"""
+
+from __future__ import annotations
+
+from collections import namedtuple
+from collections.abc import Iterator, Mapping
+from typing import Any
+
+import numpy
+
+from ..device import get_device, move_array
+from ..function import no_grad
+from ..tensor import Tensor, as_dtype
+
+
+class Parameter(Tensor):
+    """A Tensor that is a module's weight: it requires grad, and is named after its attribute.
+
+    >>> import tinygrad_rnn as tr
+    >>> layer = tr.nn.Linear(3, 2)
+    >>> layer.weight.name, layer.weight.requires_grad
+    ('weight', True)
+    """
+
+    __slots__ = ()
+
+    def __init__(self, data: Any, requires_grad: bool = True) -> None:
+        data = data.data if isinstance(data, Tensor) else data
+        super().__init__(data, requires_grad=requires_grad)
+
+    def __repr__(self) -> str:
+        return "Parameter containing:\n" + super().__repr__()
+
+
+LoadResult = namedtuple("LoadResult", ["missing_keys", "unexpected_keys"])
+
+
+class Module:
+    """Base class of every layer. Subclasses set Parameters and Modules as attributes in
+    ``__init__`` and define ``forward``.
+
+    >>> import tinygrad_rnn as tr
+    >>> class TwoLayers(tr.nn.Module):
+    ...     def __init__(self):
+    ...         super().__init__()
+    ...         self.first = tr.nn.Linear(4, 8)
+    ...         self.second = tr.nn.Linear(8, 2)
+    ...     def forward(self, x):
+    ...         return self.second(self.first(x).tanh())
+    >>> [name for name, _ in TwoLayers().named_parameters()]
+    ['first.weight', 'first.bias', 'second.weight', 'second.bias']
+    """
+
+    def __init__(self) -> None:
+        object.__setattr__(self, "_parameters", {})
+        object.__setattr__(self, "_modules", {})
+        object.__setattr__(self, "training", True)
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        if "_parameters" not in self.__dict__:
+            raise AttributeError(f"{type(self).__name__}: call super().__init__() before assigning attributes")
+        self._parameters.pop(name, None)
+        self._modules.pop(name, None)
+        if isinstance(value, Parameter):
+            value.name = name
+            self._parameters[name] = value
+        elif isinstance(value, Module):
+            self._modules[name] = value
+        object.__setattr__(self, name, value)
+
+    def forward(self, *args: Any, **kwargs: Any) -> Any:
+        raise NotImplementedError(f"{type(self).__name__} has no forward()")
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        return self.forward(*args, **kwargs)
+
+    # --- what is inside ---------------------------------------------------------------------------
+    def named_parameters(self, prefix: str = "", recurse: bool = True) -> Iterator[tuple[str, Parameter]]:
+        """(dotted name, parameter) pairs, each parameter once, in registration order."""
+        seen: set[int] = set()
+        modules = self.named_modules(prefix) if recurse else [(prefix, self)]
+        for module_prefix, module in modules:
+            for name, parameter in module._parameters.items():
+                if id(parameter) not in seen:
+                    seen.add(id(parameter))
+                    yield (f"{module_prefix}.{name}" if module_prefix else name), parameter
+
+    def parameters(self, recurse: bool = True) -> Iterator[Parameter]:
+        for _, parameter in self.named_parameters(recurse=recurse):
+            yield parameter
+
+    def named_children(self) -> Iterator[tuple[str, Module]]:
+        yield from self._modules.items()
+
+    def children(self) -> Iterator[Module]:
+        yield from self._modules.values()
+
+    def named_modules(self, prefix: str = "") -> Iterator[tuple[str, Module]]:
+        """This module and every module below it, depth first, with dotted names (no recursion)."""
+        stack = [(prefix, self)]
+        while stack:
+            name, module = stack.pop()
+            yield name, module
+            children = [(f"{name}.{child_name}" if name else child_name, child)
+                        for child_name, child in module._modules.items()]
+            stack.extend(reversed(children))
+
+    def modules(self) -> Iterator[Module]:
+        for _, module in self.named_modules():
+            yield module
+
+    # --- modes and gradients ----------------------------------------------------------------------
+    def train(self, mode: bool = True) -> Module:
+        """Training mode (dropout active) for this module and all below it; returns self."""
+        for module in self.modules():
+            object.__setattr__(module, "training", mode)
+        return self
+
+    def eval(self) -> Module:
+        """Evaluation mode (dropout off); returns self."""
+        return self.train(False)
+
+    def zero_grad(self, set_to_none: bool = True) -> None:
+        """Clear every parameter's ``.grad`` (to None by default, as PyTorch does)."""
+        for parameter in self.parameters():
+            if set_to_none or parameter.grad is None:
+                parameter.grad = None
+            else:
+                parameter.grad.zero_()
+
+    # --- devices and dtypes ----------------------------------------------------------------------
+    def to(self, device: Any = None, dtype: Any = None) -> Module:
+        """Move (and/or cast) every parameter in place, keeping the Parameter objects; returns self."""
+        target = None if device is None else get_device(device)
+        wanted = None if dtype is None else as_dtype(dtype)
+        with no_grad():
+            for parameter in self.parameters():
+                data = parameter.data
+                if wanted is not None and data.dtype != wanted:
+                    data = data.astype(wanted)
+                if target is not None and parameter.device != target:
+                    data = move_array(data, target)
+                parameter.data = data
+                parameter.grad = None if parameter.grad is None else parameter.grad.to(target or parameter.device,
+                                                                                      data.dtype)
+        return self
+
+    def double(self) -> Module:
+        return self.to(dtype="float64")
+
+    def float(self) -> Module:
+        return self.to(dtype="float32")
+
+    def cpu(self) -> Module:
+        return self.to("cpu")
+
+    # --- saving and loading -------------------------------------------------------------------------
+    def state_dict(self) -> dict[str, numpy.ndarray]:
+        """``{name: NumPy array}``, host copies of every parameter."""
+        return {name: parameter.numpy() for name, parameter in self.named_parameters()}
+
+    def load_state_dict(self, state_dict: Mapping[str, Any], strict: bool = True) -> LoadResult:
+        """Copy values into the parameters, cast to each parameter's dtype and device.
+
+        Every key and shape is checked first; on any problem one error lists all missing,
+        unexpected and mismatched keys, and no parameter is changed. Values may be NumPy
+        arrays, Tensors, or anything ``numpy.asarray`` accepts (a CPU PyTorch tensor, say).
+        """
+        parameters = dict(self.named_parameters())
+        values = {name: _host_array(value) for name, value in state_dict.items()}
+        missing = [name for name in parameters if name not in values]
+        unexpected = [name for name in values if name not in parameters]
+        mismatched = [f"{name}: checkpoint {tuple(values[name].shape)} vs model {parameters[name].shape}"
+                      for name in parameters if name in values and tuple(values[name].shape) != parameters[name].shape]
+        problems = []
+        if strict and missing:
+            problems.append(f"missing keys: {', '.join(missing)}")
+        if strict and unexpected:
+            problems.append(f"unexpected keys: {', '.join(unexpected)}")
+        if mismatched:
+            problems.append(f"shape mismatches: {'; '.join(mismatched)}")
+        if problems:
+            raise KeyError(f"{type(self).__name__}.load_state_dict: nothing was loaded. " + " | ".join(problems))
+        with no_grad():
+            for name, parameter in parameters.items():
+                if name in values:
+                    array = values[name].astype(parameter.dtype, copy=True)
+                    parameter.data = move_array(array, parameter.device)
+        return LoadResult(missing, unexpected)
+
+    # --- printing ----------------------------------------------------------------------------------
+    def extra_repr(self) -> str:
+        return ""
+
+    def __repr__(self) -> str:
+        lines = [f"  ({name}): " + repr(child).replace("\n", "\n  ") for name, child in self._modules.items()]
+        head = f"{type(self).__name__}({self.extra_repr()}"
+        return head + ("\n" + "\n".join(lines) + "\n)" if lines else ")")
+
+
+def _host_array(value: Any) -> numpy.ndarray:
+    if isinstance(value, Tensor):
+        return value.numpy()
+    if hasattr(value, "detach") and hasattr(value, "cpu"):  # a PyTorch tensor
+        value = value.detach().cpu()
+    return numpy.asarray(value)

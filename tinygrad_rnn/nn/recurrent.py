@@ -1,0 +1,291 @@
+"""RNN, LSTM and GRU layers: cells unrolled through time, stacked in layers, in one or two directions.
+
+Same arguments, outputs, state layout and parameter names as ``torch.nn.RNN/LSTM/GRU``, so a
+PyTorch state_dict (as NumPy arrays) loads and gives the same numbers. The unrolling is a plain
+loop over time steps; each step runs inside the scope ``(name, "layer k", "forward"|"reverse",
+"t=k")``, so ``grad_contributions(loss, lstm.weight_hh_l0)`` has one term per step and a drawing
+has one cluster per step.
+
+Variable-length batches: pass ``lengths`` (one per sequence, any order). A sequence's state stops
+changing after its last step (``where(step < length, new, old)``), so h_n is each sequence's state
+at its own last step, in both directions, and outputs at padded steps are zero — what PyTorch
+gives with ``pack_padded_sequence(..., enforce_sorted=False)`` and ``pad_packed_sequence``.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy
+
+from ..creation import zeros
+from ..errors import ShapeError
+from ..function import scope
+from ..ops import cat, stack, where
+from ..tensor import Tensor
+from . import functional as F
+from . import init
+from .cells import gru_step, lstm_step, rnn_step
+from .module import Module, Parameter
+
+
+class _Recurrent(Module):
+    """What RNN, LSTM and GRU share: parameters, input checks, and the loops over layers,
+    directions and time steps. Subclasses name their gate count and their step."""
+
+    gates = 1
+
+    def __init__(self, input_size: int, hidden_size: int, num_layers: int = 1, bias: bool = True,
+                 batch_first: bool = False, dropout: float = 0.0, bidirectional: bool = False,
+                 proj_size: int = 0, device: Any = None, dtype: Any = None) -> None:
+        super().__init__()
+        if hidden_size <= 0 or num_layers <= 0 or input_size <= 0:
+            raise ValueError(f"{type(self).__name__}: input_size, hidden_size and num_layers must be positive")
+        if not 0.0 <= dropout <= 1.0:
+            raise ValueError(f"{type(self).__name__}: dropout must be in [0, 1], got {dropout}")
+        if not 0 <= proj_size < hidden_size:
+            raise ValueError(f"{type(self).__name__}: proj_size must be in [0, hidden_size), got {proj_size}")
+        self.input_size, self.hidden_size, self.num_layers = input_size, hidden_size, num_layers
+        self.bias, self.batch_first, self.dropout = bias, batch_first, float(dropout)
+        self.bidirectional, self.proj_size = bidirectional, proj_size
+        self.scope_name = type(self).__name__
+        self.hidden_states: list[list[Tensor]] = []  # per (layer, direction): h_1 … h_T of the last call
+        self.cell_states: list[list[Tensor]] = []  # the same for an LSTM's c_t
+
+        bound = 1 / math.sqrt(hidden_size)  # every weight and bias starts as U(−1/√H, 1/√H)
+
+        def weight(*shape: int) -> Parameter:
+            return init.uniform_parameter(*shape, bound=bound, dtype=dtype, device=device)
+
+        output_size = proj_size or hidden_size
+        for layer in range(num_layers):
+            for direction in range(self.num_directions):
+                suffix = f"_l{layer}" + ("_reverse" if direction else "")
+                layer_input = input_size if layer == 0 else output_size * self.num_directions
+                setattr(self, "weight_ih" + suffix, weight(self.gates * hidden_size, layer_input))
+                setattr(self, "weight_hh" + suffix, weight(self.gates * hidden_size, output_size))
+                if bias:
+                    setattr(self, "bias_ih" + suffix, weight(self.gates * hidden_size))
+                    setattr(self, "bias_hh" + suffix, weight(self.gates * hidden_size))
+                if proj_size:
+                    setattr(self, "weight_hr" + suffix, weight(proj_size, hidden_size))
+
+    @property
+    def num_directions(self) -> int:
+        return 2 if self.bidirectional else 1
+
+    # --- forward --------------------------------------------------------------------------------------
+    def forward(self, input: Tensor, hx: Any = None, lengths: Any = None) -> tuple[Tensor, Any]:
+        """Run the layers over a sequence. ``input`` is (T, B, input_size), or (B, T, input_size) with
+        batch_first, or (T, input_size) unbatched. Returns ``(output, h_n)`` — ``(output, (h_n, c_n))``
+        for an LSTM — with output (T, B, D·H_out) (batch first if batch_first) and h_n, c_n of shape
+        (num_layers·D, B, H_out), whatever batch_first says. D is 2 if bidirectional, else 1;
+        H_out is proj_size if set, else hidden_size."""
+        sequence, unbatched = self._check_input(input)
+        steps, batch = sequence.shape[0], sequence.shape[1]
+        initial_hidden, initial_cell = self._initial_states(hx, batch, unbatched, sequence)
+        keep = self._step_masks(lengths, steps, batch, sequence, unbatched)
+        final_hidden, final_cell = [], []
+        self.hidden_states, self.cell_states = [], []
+        layer_input = sequence
+        for layer in range(self.num_layers):
+            outputs = []
+            for direction in range(self.num_directions):
+                index = layer * self.num_directions + direction
+                with scope(self.scope_name, f"layer {layer}", "reverse" if direction else "forward"):
+                    output, hidden, cell = self._run_direction(
+                        layer_input, layer, direction, initial_hidden[index],
+                        None if initial_cell is None else initial_cell[index], keep)
+                outputs.append(output)
+                final_hidden.append(hidden)
+                final_cell.append(cell)
+            layer_input = outputs[0] if len(outputs) == 1 else cat(outputs, dim=-1)
+            if layer < self.num_layers - 1:
+                layer_input = F.dropout(layer_input, self.dropout, self.training)  # between layers only
+        output = layer_input
+        h_n = stack(final_hidden)
+        c_n = stack(final_cell) if initial_cell is not None else None
+        if unbatched:  # (T, input_size) in, (T, D·H_out) out, whatever batch_first says
+            output, h_n = output.squeeze(1), h_n.squeeze(1)
+            c_n = None if c_n is None else c_n.squeeze(1)
+        elif self.batch_first:
+            output = output.transpose(0, 1)
+        return output, (h_n if c_n is None else (h_n, c_n))
+
+    def _run_direction(self, layer_input: Tensor, layer: int, direction: int, hidden: Tensor,
+                       cell: Tensor | None, keep: list[Tensor] | None) -> tuple[Tensor, Tensor, Tensor | None]:
+        """One layer in one direction: the input projection for all steps in one matmul, then a
+        loop over time steps (backwards for the reverse direction)."""
+        suffix = f"_l{layer}" + ("_reverse" if direction else "")
+        weight_ih, weight_hh = getattr(self, "weight_ih" + suffix), getattr(self, "weight_hh" + suffix)
+        bias_ih, bias_hh = getattr(self, "bias_ih" + suffix, None), getattr(self, "bias_hh" + suffix, None)
+        weight_hr = getattr(self, "weight_hr" + suffix, None)
+
+        projected = layer_input @ weight_ih.T  # (T, B, G·H): x_t W_ihᵀ for every t at once
+        if bias_ih is not None:
+            projected = projected + bias_ih
+        projected_steps = projected.unbind(0)
+
+        steps = len(projected_steps)
+        outputs: list[Any] = [None] * steps
+        hidden_states: list[Any] = [None] * steps
+        cell_states: list[Any] = [None] * steps
+        for t in (reversed(range(steps)) if direction else range(steps)):
+            with scope(f"t={t + 1}"):
+                new_hidden, new_cell = self._step(projected_steps[t], hidden, cell, weight_hh, bias_hh, weight_hr)
+                if keep is None:
+                    hidden, cell, outputs[t] = new_hidden, new_cell, new_hidden
+                else:  # a finished sequence keeps its state and outputs zeros
+                    hidden = where(keep[t], new_hidden, hidden)
+                    cell = None if cell is None else where(keep[t], new_cell, cell)
+                    outputs[t] = where(keep[t], new_hidden, 0.0)
+            hidden_states[t], cell_states[t] = hidden, cell
+        self.hidden_states.append(hidden_states)
+        if cell is not None:
+            self.cell_states.append(cell_states)
+        return stack(outputs), hidden, cell
+
+    def _step(self, x_projected: Tensor, hidden: Tensor, cell: Tensor | None, weight_hh: Tensor,
+              bias_hh: Tensor | None, weight_hr: Tensor | None) -> tuple[Tensor, Tensor | None]:
+        raise NotImplementedError
+
+    # --- checks ---------------------------------------------------------------------------------------
+    def _check_input(self, input: Tensor) -> tuple[Tensor, bool]:
+        """The input as (T, B, I), and whether it came unbatched."""
+        name = type(self).__name__
+        if not isinstance(input, Tensor):
+            raise TypeError(f"{name}: input must be a Tensor, got {type(input).__name__}")
+        layout = "(B, T, input_size)" if self.batch_first else "(T, B, input_size)"
+        if input.ndim not in (2, 3) or input.shape[-1] != self.input_size or 0 in input.shape:
+            raise ShapeError(f"{name}: expected input of shape {layout} or (T, input_size) with input_size="
+                             f"{self.input_size}, got {input.shape}")
+        if input.dtype != self.weight_ih_l0.dtype:
+            raise TypeError(f"{name}: input is {input.dtype} but the weights are {self.weight_ih_l0.dtype}; "
+                            f"convert one, e.g. x.to('{self.weight_ih_l0.dtype}') or layer.to(dtype='{input.dtype}')")
+        if input.device != self.weight_ih_l0.device:
+            raise TypeError(f"{name}: input is on {input.device} but the weights are on {self.weight_ih_l0.device}; "
+                            f"move one, e.g. x.to('{self.weight_ih_l0.device}')")
+        if input.ndim == 2:
+            return input.unsqueeze(1), True
+        return (input.transpose(0, 1) if self.batch_first else input), False
+
+    def _initial_states(self, hx: Any, batch: int, unbatched: bool, like: Tensor) -> tuple[Any, Any]:
+        """h_0 (and c_0 for an LSTM), each as a tuple of (B, size) tensors, one per layer and direction."""
+        count = self.num_layers * self.num_directions
+        output_size = self.proj_size or self.hidden_size
+        wants_cell = self.gates == 4
+        if wants_cell and hx is not None and not (isinstance(hx, (tuple, list)) and len(hx) == 2):
+            raise TypeError(f"{type(self).__name__}: hx must be the pair (h_0, c_0)")
+        given = (hx if wants_cell else (hx,)) if hx is not None else (None, None)
+        states = []
+        for state, size, what in zip(given, (output_size, self.hidden_size), ("h_0", "c_0")):
+            expected = (count, batch, size)
+            if state is None:
+                state = zeros(*expected, dtype=like.dtype, device=like.device)
+            else:
+                state = state.unsqueeze(1) if unbatched else state
+                if state.shape != expected:
+                    raise ShapeError(f"{type(self).__name__}: expected {what} of shape "
+                                     f"{expected if not unbatched else (count, size)}, got {state.shape}")
+            states.append(state.unbind(0))
+        return states[0], (states[1] if wants_cell else None)
+
+    def _step_masks(self, lengths: Any, steps: int, batch: int, like: Tensor, unbatched: bool) -> list[Tensor] | None:
+        """For each t, a (B, 1) mask: True where sequence b still runs (t < lengths[b])."""
+        if lengths is None:
+            return None
+        if unbatched:
+            raise ValueError(f"{type(self).__name__}: lengths need a batched input")
+        lengths = numpy.asarray(lengths.numpy() if isinstance(lengths, Tensor) else lengths)
+        if lengths.shape != (batch,) or lengths.dtype.kind not in "iu":
+            raise ValueError(f"{type(self).__name__}: lengths must be {batch} integers (one per sequence), "
+                             f"got {lengths.dtype} of shape {lengths.shape}")
+        if lengths.min() < 1 or lengths.max() > steps:
+            raise ValueError(f"{type(self).__name__}: every length must be in [1, {steps}], got {lengths.tolist()}")
+        return [Tensor((lengths > t)[:, None], device=like.device) for t in range(steps)]
+
+    def extra_repr(self) -> str:
+        text = f"{self.input_size}, {self.hidden_size}"
+        defaults = {"num_layers": 1, "bias": True, "batch_first": False, "dropout": 0.0, "bidirectional": False,
+                    "proj_size": 0}
+        for key, default in defaults.items():
+            if getattr(self, key) != default:
+                text += f", {key}={getattr(self, key)}"
+        return text
+
+
+class RNN(_Recurrent):
+    """Elman RNN layers: h_t = tanh(x_t W_ihᵀ + b_ih + h_{t−1} W_hhᵀ + b_hh), or relu.
+
+    Parameters per layer k (suffix ``_reverse`` for the backward direction): weight_ih_lk
+    (H, I or D·H), weight_hh_lk (H, H), bias_ih_lk (H,), bias_hh_lk (H,).
+
+    >>> import tinygrad_rnn as tr
+    >>> rnn = tr.nn.RNN(3, 5, num_layers=2)
+    >>> output, h_n = rnn(tr.randn(7, 2, 3))
+    >>> output.shape, h_n.shape
+    ((7, 2, 5), (2, 2, 5))
+    """
+
+    def __init__(self, input_size: int, hidden_size: int, num_layers: int = 1, nonlinearity: str = "tanh",
+                 bias: bool = True, batch_first: bool = False, dropout: float = 0.0, bidirectional: bool = False,
+                 device: Any = None, dtype: Any = None) -> None:
+        if nonlinearity not in ("tanh", "relu"):
+            raise ValueError(f"RNN: nonlinearity must be 'tanh' or 'relu', got {nonlinearity!r}")
+        super().__init__(input_size, hidden_size, num_layers, bias, batch_first, dropout, bidirectional,
+                         device=device, dtype=dtype)
+        self.nonlinearity = nonlinearity
+
+    def _step(self, x_projected, hidden, cell, weight_hh, bias_hh, weight_hr):
+        return rnn_step(x_projected, hidden, weight_hh, bias_hh, self.nonlinearity), None
+
+
+class LSTM(_Recurrent):
+    """LSTM layers (gates i, f, g, o): c_t = f ⊙ c_{t−1} + i ⊙ g,  h_t = o ⊙ tanh(c_t).
+
+    Parameters per layer k: weight_ih_lk (4H, I or D·H_out), weight_hh_lk (4H, H_out), bias_ih_lk
+    and bias_hh_lk (4H,), and with proj_size P > 0 weight_hr_lk (P, H), which projects h_t to P
+    units (H_out = P). Returns ``output, (h_n, c_n)``.
+
+    >>> import tinygrad_rnn as tr
+    >>> lstm = tr.nn.LSTM(3, 5, batch_first=True, bidirectional=True)
+    >>> output, (h_n, c_n) = lstm(tr.randn(2, 7, 3))
+    >>> output.shape, h_n.shape, c_n.shape
+    ((2, 7, 10), (2, 2, 5), (2, 2, 5))
+    """
+
+    gates = 4
+
+    def __init__(self, input_size: int, hidden_size: int, num_layers: int = 1, bias: bool = True,
+                 batch_first: bool = False, dropout: float = 0.0, bidirectional: bool = False,
+                 proj_size: int = 0, device: Any = None, dtype: Any = None) -> None:
+        super().__init__(input_size, hidden_size, num_layers, bias, batch_first, dropout, bidirectional,
+                         proj_size, device, dtype)
+
+    def _step(self, x_projected, hidden, cell, weight_hh, bias_hh, weight_hr):
+        return lstm_step(x_projected, hidden, cell, weight_hh, bias_hh, weight_hr)
+
+
+class GRU(_Recurrent):
+    """GRU layers (gates r, z, n): h_t = (1 − z) ⊙ n + z ⊙ h_{t−1}.
+
+    Parameters per layer k: weight_ih_lk (3H, I or D·H), weight_hh_lk (3H, H), bias_ih_lk and
+    bias_hh_lk (3H,).
+
+    >>> import tinygrad_rnn as tr
+    >>> output, h_n = tr.nn.GRU(3, 5)(tr.randn(7, 3))     # unbatched
+    >>> output.shape, h_n.shape
+    ((7, 5), (1, 5))
+    """
+
+    gates = 3
+
+    def __init__(self, input_size: int, hidden_size: int, num_layers: int = 1, bias: bool = True,
+                 batch_first: bool = False, dropout: float = 0.0, bidirectional: bool = False,
+                 device: Any = None, dtype: Any = None) -> None:
+        super().__init__(input_size, hidden_size, num_layers, bias, batch_first, dropout, bidirectional,
+                         device=device, dtype=dtype)
+
+    def _step(self, x_projected, hidden, cell, weight_hh, bias_hh, weight_hr):
+        return gru_step(x_projected, hidden, weight_hh, bias_hh), None
