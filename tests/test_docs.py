@@ -11,7 +11,8 @@ BLOCK = re.compile(r"^```python\n(.*?)^```", re.MULTILINE | re.DOTALL)
 
 
 @pytest.mark.parametrize("document", DOCUMENTS, ids=[d.name for d in DOCUMENTS])
-def test_code_blocks_run(document, capsys):
+def test_code_blocks_run(document, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)  # files the examples write land in a temporary folder
     blocks = BLOCK.findall(document.read_text(encoding="utf-8"))
     namespace: dict = {"__name__": "__doc_example__"}
     for number, code in enumerate(blocks, 1):
@@ -19,6 +20,12 @@ def test_code_blocks_run(document, capsys):
             exec(compile(code, f"{document.name} block {number}", "exec"), namespace)
         except Exception as error:  # noqa: BLE001 - report which block failed
             pytest.fail(f"{document.name}, code block {number} raised {type(error).__name__}: {error}")
+
+
+def test_linked_figures_exist():
+    for document in DOCUMENTS:
+        for target in re.findall(r"!\[[^]]*\]\(([^)]+)\)", document.read_text(encoding="utf-8")):
+            assert (document.parent / target).exists(), f"{document.name} links a missing figure {target}"
 
 
 def test_documents_have_code_blocks():

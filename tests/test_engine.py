@@ -236,6 +236,8 @@ def test_create_graph_sums_contributions_in_one_sigma_node_per_tensor():
     (g,) = tr.grad(h.sum(), w, create_graph=True)
     assert g.grad_fn.name == "add_n"
     assert len(g.grad_fn.inputs) == 4  # one term per time step
+    assert g.grad_fn.is_gradient and g.grad_fn.scope == ()  # w is a leaf: its Σ sits outside the steps
+    assert sorted(term.grad_fn.scope for term in g.grad_fn.inputs) == [(f"t={t}",) for t in range(1, 5)]
 
 
 def hand_written_bptt(xs, w_ih, w_hh, b, targets):

@@ -27,3 +27,8 @@ def test_per_op_benchmark_runs():
 def test_truncated_bptt_example_shows_the_cut():
     out = run("examples/truncated_bptt.py", "--steps", "20", "--bptt", "5")
     assert "truncated: steps 16 … 20" in out and "full BPTT: steps 1 … 20" in out
+
+
+def test_drawing_benchmark_runs():
+    out = run("benchmarks/drawing_speed.py", "--steps", "5", "--rounds", "1")
+    assert "level=op" in out

@@ -196,7 +196,7 @@ def _backpropagate(
         if terms is not None:
             if tensor is itemize:
                 itemized = list(terms)
-            total = _sum_contributions(terms, create_graph)
+            total = _sum_contributions(terms, create_graph, () if tensor._ctx is None else tensor._ctx.scope)
             if target_ids is None:
                 if tensor._ctx is None or tensor._retains_grad:
                     _accumulate_into_grad(tensor, total, create_graph)
@@ -268,14 +268,16 @@ def _receive(received: dict, tensor: Tensor, scope: Scope, gradient: Any, keep_t
         terms[0] = (first_scope, running_sum + gradient)
 
 
-def _sum_contributions(terms: list[tuple[Scope, Any]], create_graph: bool) -> Any:
-    """The one place gradient contributions are summed (∂J/∂x = Σ over the uses of x)."""
+def _sum_contributions(terms: list[tuple[Scope, Any]], create_graph: bool, scope: Scope) -> Any:
+    """The one place gradient contributions are summed (∂J/∂x = Σ over the uses of x). Recorded,
+    the sum is one add_n node, placed in the scope of the tensor it is the gradient of."""
     if len(terms) == 1:
         return terms[0][1]
     if create_graph:
         from .ops import add_n
 
-        return add_n(*[gradient for _, gradient in terms])
+        with _recording_gradient(scope):
+            return add_n(*[gradient for _, gradient in terms])
     total = terms[0][1]
     for _, gradient in terms[1:]:
         total = total + gradient

@@ -42,7 +42,7 @@ def lstm_step(x_projected: Tensor, hidden: Tensor, cell: Tensor, weight_hh: Tens
     gates = x_projected + hidden @ weight_hh.T
     if bias_hh is not None:
         gates = gates + bias_hh
-    input_gate, forget_gate, candidate, output_gate = gates.chunk(4, dim=-1)
+    input_gate, forget_gate, candidate, output_gate = _named(gates.chunk(4, dim=-1), "ifgo")
     input_gate, forget_gate = input_gate.sigmoid(), forget_gate.sigmoid()
     candidate, output_gate = candidate.tanh(), output_gate.sigmoid()
     cell = forget_gate * cell + input_gate * candidate
@@ -63,12 +63,19 @@ def gru_step(x_projected: Tensor, hidden: Tensor, weight_hh: Tensor, bias_hh: Te
     recurrent = hidden @ weight_hh.T
     if bias_hh is not None:
         recurrent = recurrent + bias_hh
-    x_reset, x_update, x_new = x_projected.chunk(3, dim=-1)
-    h_reset, h_update, h_new = recurrent.chunk(3, dim=-1)
+    x_reset, x_update, x_new = _named(x_projected.chunk(3, dim=-1), "rzn")
+    h_reset, h_update, h_new = _named(recurrent.chunk(3, dim=-1), "rzn")
     reset = (x_reset + h_reset).sigmoid()
     update = (x_update + h_update).sigmoid()
     new = (x_new + reset * h_new).tanh()
     return (1 - update) * new + update * hidden
+
+
+def _named(pieces: tuple[Tensor, ...], names: str) -> tuple[Tensor, ...]:
+    """Name the gate pre-activations (i, f, g, o or r, z, n), so that drawings label them."""
+    for piece, name in zip(pieces, names):
+        piece.name = name
+    return pieces
 
 
 class _CellBase(Module):

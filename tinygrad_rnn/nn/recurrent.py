@@ -188,7 +188,11 @@ class _Recurrent(Module):
                 if state.shape != expected:
                     raise ShapeError(f"{type(self).__name__}: expected {what} of shape "
                                      f"{expected if not unbatched else (count, size)}, got {state.shape}")
-            states.append(state.unbind(0))
+            pieces = state.unbind(0)
+            for piece in pieces:
+                if piece.name is None and piece.grad_fn is None:
+                    piece.name = what  # so a drawing labels the initial state
+            states.append(pieces)
         return states[0], (states[1] if wants_cell else None)
 
     def _step_masks(self, lengths: Any, steps: int, batch: int, like: Tensor, unbatched: bool) -> list[Tensor] | None:
