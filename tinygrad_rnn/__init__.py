@@ -117,7 +117,8 @@ int64 = _numpy.dtype("int64")
 long = int64
 bool_ = _numpy.dtype("bool")
 
-_SUBPACKAGES = ("nn", "optim", "viz", "analysis", "data")
+_SUBPACKAGES = ("nn", "optim", "viz", "analysis", "data", "models", "generation", "checkpoint", "training",
+                "plots")
 
 
 def __getattr__(name: str) -> Any:

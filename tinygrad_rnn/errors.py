@@ -16,3 +16,7 @@ class GraphError(RuntimeError):
 
 class AnomalyError(FloatingPointError):
     """An op produced NaN or Inf while :func:`tinygrad_rnn.detect_anomaly` was active."""
+
+
+class CheckpointError(ValueError):
+    """A checkpoint is missing, corrupt, truncated, or does not fit the model it is loaded into."""

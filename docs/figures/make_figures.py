@@ -25,15 +25,6 @@ def last_step_loss(layer, steps: int, seed: int = 0):
     return loss
 
 
-def open_forget_gates(lstm: tr.nn.LSTM) -> tr.nn.LSTM:
-    """Forget-gate biases at 1 (Jozefowicz et al. 2015), so the cell state carries the gradient."""
-    hidden = lstm.hidden_size
-    with tr.no_grad():
-        lstm.bias_ih_l0.data[hidden:2 * hidden] = 1.0
-        lstm.bias_hh_l0.data[hidden:2 * hidden] = 1.0
-    return lstm
-
-
 def main() -> None:
     tr.manual_seed(0)
     rnn = tr.nn.RNN(2, 3)
@@ -56,7 +47,7 @@ def main() -> None:
     print("wrote", tr.viz.save(rnn_loss, path=HERE / "rnn_gradients.svg", level="cell", show_grads=True,
                                grad_range=scale))
     tr.manual_seed(0)
-    lstm_loss = last_step_loss(open_forget_gates(tr.nn.LSTM(2, 3)), 10)
+    lstm_loss = last_step_loss(tr.nn.init.lstm_forget_gate_bias_(tr.nn.LSTM(2, 3), 1.0), 10)
     print("wrote", tr.viz.save(lstm_loss, path=HERE / "lstm_gradients.svg", level="cell", show_grads=True,
                                grad_range=scale))
 

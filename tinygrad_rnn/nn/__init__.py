@@ -8,7 +8,7 @@ RNNCell, LSTMCell, GRUCell; the layers RNN, LSTM, GRU; ``init`` and ``functional
 ((5, 2, 8), (32, 8), dtype('float64'))
 """
 
-from . import functional, init
+from . import functional, init, utils
 from .cells import GRUCell, LSTMCell, RNNCell
 from .layers import Dropout, Embedding, Linear, Sequential
 from .module import Module, Parameter
@@ -16,5 +16,5 @@ from .recurrent import GRU, LSTM, RNN
 
 __all__ = [
     "Module", "Parameter", "Linear", "Embedding", "Dropout", "Sequential", "RNNCell", "LSTMCell",
-    "GRUCell", "RNN", "LSTM", "GRU", "init", "functional",
+    "GRUCell", "RNN", "LSTM", "GRU", "init", "functional", "utils",
 ]

@@ -5,9 +5,9 @@ from __future__ import annotations
 from typing import Any
 
 from ..creation import generator
-from ..device import move_array
+from ..device import array_module, move_array
 from ..errors import ShapeError
-from ..ops import where
+from ..ops import stack, where
 from ..tensor import Tensor
 
 
@@ -63,3 +63,102 @@ def dropout(x: Tensor, p: float = 0.5, training: bool = True) -> Tensor:
     keep = generator().random(x.shape) >= p
     mask = Tensor._make(move_array((keep / (1.0 - p)).astype(x.dtype), x.device))
     return x * mask
+
+
+# --- losses -------------------------------------------------------------------------------------------
+
+
+def nll_loss(log_probs: Tensor, target: Any, ignore_index: int = -100, reduction: str = "mean") -> Tensor:
+    """Negative log-likelihood of integer targets: −log p[target], as ``torch.nn.functional.nll_loss``.
+
+    ``log_probs`` is (N, C), (N, C, d₁, …) with the classes in dimension 1, or (C,); ``target`` has
+    the same shape without C. Targets equal to ``ignore_index`` (padding) count for nothing, and
+    the mean is over the others.
+
+    >>> import tinygrad_rnn as tr
+    >>> logp = tr.tensor([[0.5, 0.5], [0.9, 0.1]]).log()
+    >>> round(nll_loss(logp, tr.tensor([0, 1])).item(), 4)
+    1.4979
+    """
+    target = target if isinstance(target, Tensor) else Tensor(target)
+    if reduction not in ("mean", "sum", "none"):
+        raise ValueError(f"nll_loss: reduction must be 'mean', 'sum' or 'none', got {reduction!r}")
+    if target.dtype.kind not in "iu":
+        raise TypeError(f"nll_loss: targets must be integer class indices, got {target.dtype}; use .long()")
+    if log_probs.ndim == 1:
+        log_probs, target = log_probs.unsqueeze(0), target.reshape(1)
+    classes = log_probs.shape[1]
+    expected = (log_probs.shape[0],) + log_probs.shape[2:]
+    if target.shape != expected:
+        raise ShapeError(f"nll_loss: input of shape {log_probs.shape} (classes in dimension 1) needs targets of "
+                         f"shape {expected}, got {target.shape}")
+    flat = log_probs.permute(0, *range(2, log_probs.ndim), 1).reshape(-1, classes)  # (M, C)
+    labels = target.data.reshape(-1)
+    keep = labels != ignore_index
+    if keep.any() and (int(labels[keep].min()) < 0 or int(labels[keep].max()) >= classes):
+        raise IndexError(f"nll_loss: targets must lie in [0, {classes}) (or equal ignore_index={ignore_index}); "
+                         f"got values from {int(labels[keep].min())} to {int(labels[keep].max())}")
+    safe = labels * keep  # ignored positions read class 0, then count for nothing
+    rows = Tensor._make(array_module(labels).arange(labels.shape[0]))
+    picked = flat[rows, Tensor._make(safe)]
+    weights = Tensor._make(keep.astype(flat.dtype))
+    losses = -picked * weights
+    if reduction == "none":
+        return losses.reshape(*expected)
+    total = losses.sum()
+    return total if reduction == "sum" else total / weights.sum()
+
+
+def cross_entropy(input: Tensor, target: Any, ignore_index: int = -100, reduction: str = "mean") -> Tensor:
+    """−log softmax(input)[target]: the loss of a classifier or language model given logits, as
+    ``torch.nn.functional.cross_entropy`` (classes in dimension 1; ``ignore_index`` for padding).
+
+    >>> import tinygrad_rnn as tr
+    >>> round(cross_entropy(tr.tensor([[2.0, 0.0, 0.0]]), tr.tensor([0])).item(), 4)
+    0.2395
+    """
+    dim = 1 if input.ndim > 1 else 0
+    return nll_loss(input.log_softmax(dim), target, ignore_index, reduction)
+
+
+def perplexity(input: Tensor, target: Any, ignore_index: int = -100) -> Tensor:
+    """exp(mean cross-entropy): the average number of choices a language model hesitates between.
+
+    >>> import tinygrad_rnn as tr
+    >>> round(perplexity(tr.zeros(4, 10), tr.tensor([1, 2, 3, 4])).item(), 3)   # uniform over 10
+    10.0
+    """
+    return cross_entropy(input, target, ignore_index).exp()
+
+
+def mse_loss(input: Tensor, target: Any, reduction: str = "mean") -> Tensor:
+    """Mean squared error (input − target)².
+
+    >>> import tinygrad_rnn as tr
+    >>> mse_loss(tr.tensor([1.0, 3.0]), tr.tensor([0.0, 1.0])).item()
+    2.5
+    """
+    return _reduce((input - target) ** 2, reduction, "mse_loss")
+
+
+def binary_cross_entropy_with_logits(input: Tensor, target: Any, reduction: str = "mean") -> Tensor:
+    """−[t log σ(x) + (1 − t) log(1 − σ(x))], computed stably as softplus(x) − t·x with
+    softplus(x) = logsumexp(0, x).
+
+    >>> import tinygrad_rnn as tr
+    >>> round(binary_cross_entropy_with_logits(tr.tensor([0.0]), tr.tensor([1.0])).item(), 4)
+    0.6931
+    """
+    zeros = Tensor._make(array_module(input.data).zeros_like(input.data))
+    softplus = stack([zeros, input]).logsumexp(0)
+    return _reduce(softplus - input * target, reduction, "binary_cross_entropy_with_logits")
+
+
+def _reduce(losses: Tensor, reduction: str, name: str) -> Tensor:
+    if reduction == "mean":
+        return losses.mean()
+    if reduction == "sum":
+        return losses.sum()
+    if reduction == "none":
+        return losses
+    raise ValueError(f"{name}: reduction must be 'mean', 'sum' or 'none', got {reduction!r}")

@@ -1,0 +1,108 @@
+"""Losses and gradient clipping against PyTorch (values and gradients, float64), plus errors."""
+
+import numpy
+import pytest
+from conftest import make
+
+import tinygrad_rnn as tr
+from tinygrad_rnn.nn import functional as F
+from tinygrad_rnn.nn.utils import clip_grad_norm_, clip_grad_value_
+
+torch = pytest.importorskip("torch", reason="PyTorch (test oracle) is not installed")
+TF = torch.nn.functional
+R = numpy.random.default_rng(5)
+
+
+def compare(fn_ours, fn_theirs, arrays, constants=(), device="cpu"):
+    ours = [make(a, device) for a in arrays]
+    theirs = [torch.tensor(a, requires_grad=True) for a in arrays]
+    ours_out = fn_ours(*ours, *[tr.tensor(c, device=device) for c in constants])
+    theirs_out = fn_theirs(*theirs, *[torch.tensor(c) for c in constants])
+    numpy.testing.assert_allclose(ours_out.numpy(), theirs_out.detach().numpy(), rtol=1e-10, atol=1e-12)
+    weights = R.standard_normal(tuple(theirs_out.shape))
+    (ours_out * tr.tensor(weights, device=device)).sum().backward()
+    (theirs_out * torch.tensor(weights)).sum().backward()
+    for mine, reference in zip(ours, theirs):
+        numpy.testing.assert_allclose(mine.grad.numpy(), reference.grad.numpy(), rtol=1e-10, atol=1e-12)
+
+
+TARGETS_2D = numpy.array([0, 3, 1, 3, 2])
+TARGETS_3D = numpy.array([[0, 1, 2], [3, 3, 0]])  # (N, T) with logits (N, C, T)
+
+
+@pytest.mark.parametrize("reduction", ["mean", "sum", "none"])
+def test_cross_entropy_and_nll(reduction, device):
+    logits = R.standard_normal((5, 4))
+    compare(lambda x, t: F.cross_entropy(x, t, reduction=reduction),
+            lambda x, t: TF.cross_entropy(x, t, reduction=reduction), [logits], [TARGETS_2D], device)
+    compare(lambda x, t: F.nll_loss(x.log_softmax(1), t, reduction=reduction),
+            lambda x, t: TF.nll_loss(x.log_softmax(1), t, reduction=reduction), [logits], [TARGETS_2D], device)
+
+
+def test_cross_entropy_over_a_sequence_with_padding_ignored(device):
+    logits = R.standard_normal((2, 4, 3))
+    targets = TARGETS_3D.copy()
+    targets[1, 2] = -100
+    compare(lambda x, t: F.cross_entropy(x, t), lambda x, t: TF.cross_entropy(x, t), [logits], [targets], device)
+    compare(lambda x, t: F.cross_entropy(x, t, ignore_index=3), lambda x, t: TF.cross_entropy(x, t, ignore_index=3),
+            [logits], [TARGETS_3D], device)
+
+
+def test_cross_entropy_unbatched(device):
+    compare(lambda x, t: F.cross_entropy(x, t), lambda x, t: TF.cross_entropy(x, t), [R.standard_normal(5)],
+            [numpy.array(2)], device)
+
+
+def test_mse_and_binary_cross_entropy_with_logits(device):
+    x, y = R.standard_normal((3, 4)), R.standard_normal((3, 4))
+    compare(F.mse_loss, TF.mse_loss, [x, y], device=device)
+    logits = numpy.concatenate([R.standard_normal(6) * 30, [0.0]])  # large values stay finite; 0 is no kink
+    targets = R.integers(0, 2, 7).astype(float)
+    for reduction in ("mean", "sum", "none"):
+        compare(lambda a, t, r=reduction: F.binary_cross_entropy_with_logits(a, t, reduction=r),
+                lambda a, t, r=reduction: TF.binary_cross_entropy_with_logits(a, t, reduction=r), [logits], [targets],
+                device)
+
+
+def test_perplexity_is_exp_of_mean_cross_entropy():
+    logits, targets = R.standard_normal((6, 5)), R.integers(0, 5, 6)
+    expected = numpy.exp(TF.cross_entropy(torch.tensor(logits), torch.tensor(targets)).item())
+    assert F.perplexity(tr.tensor(logits), tr.tensor(targets)).item() == pytest.approx(expected)
+
+
+def test_loss_errors_are_clear():
+    with pytest.raises(IndexError, match=r"targets must lie in \[0, 4\)"):
+        F.cross_entropy(tr.zeros(2, 4), tr.tensor([1, 4]))
+    with pytest.raises(TypeError, match="integer class indices"):
+        F.cross_entropy(tr.zeros(2, 4), tr.tensor([1.0, 2.0]))
+    with pytest.raises(tr.ShapeError, match=r"needs targets of shape \(2,\)"):
+        F.cross_entropy(tr.zeros(2, 4), tr.tensor([1, 2, 3]))
+    with pytest.raises(ValueError, match="reduction"):
+        F.mse_loss(tr.zeros(2), tr.zeros(2), reduction="avg")
+
+
+@pytest.mark.parametrize("norm_type", [2.0, 1.0, float("inf")])
+def test_clip_grad_norm_matches_pytorch(norm_type):
+    grads = [R.standard_normal((3, 4)) * 5, R.standard_normal(4)]
+    ours = [make(numpy.zeros_like(g)) for g in grads]
+    theirs = [torch.zeros(g.shape, dtype=torch.float64, requires_grad=True) for g in grads]
+    for p, q, g in zip(ours, theirs, grads):
+        p.grad, q.grad = tr.tensor(g), torch.tensor(g)
+    total = clip_grad_norm_(ours, max_norm=2.0, norm_type=norm_type)
+    reference = torch.nn.utils.clip_grad_norm_(theirs, max_norm=2.0, norm_type=norm_type)
+    assert total.item() == pytest.approx(reference.item())
+    for p, q in zip(ours, theirs):
+        numpy.testing.assert_allclose(p.grad.numpy(), q.grad.numpy(), rtol=1e-12)
+
+
+def test_clip_grad_norm_leaves_small_gradients_and_clip_value_clamps():
+    w = make([1.0, 1.0])
+    w.grad = tr.tensor([0.3, 0.4], dtype="float64")
+    assert clip_grad_norm_(w, 1.0).item() == pytest.approx(0.5)
+    assert w.grad.tolist() == [0.3, 0.4]
+    w.grad = tr.tensor([3.0, -0.4], dtype="float64")
+    clip_grad_value_(w, 0.5)
+    assert w.grad.tolist() == [0.5, -0.4]
+    w.grad = tr.tensor([float("nan"), 1.0], dtype="float64")
+    with pytest.raises(RuntimeError, match="nan"):
+        clip_grad_norm_(w, 1.0, error_if_nonfinite=True)

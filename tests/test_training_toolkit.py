@@ -1,0 +1,271 @@
+"""Data, language model, generation, checkpoints, training loop, plots and the CLI."""
+
+import json
+import subprocess
+import sys
+import zipfile
+
+import numpy
+import pytest
+
+import tinygrad_rnn as tr
+from tinygrad_rnn import checkpoint, data, generation, models, training
+from tinygrad_rnn.errors import CheckpointError
+
+# --- data ---------------------------------------------------------------------------------------------
+
+
+def test_vocabulary_specials_round_trip_and_words():
+    vocab = data.Vocabulary.from_text(["the cat sat.", "the dog"], level="word")
+    assert vocab.tokens[:5] == ["[PAD]", "[UNK]", "[BEGIN]", "[END]", "the"]
+    ids = vocab.encode("the cat flew", begin=True, end=True)
+    assert ids[0] == vocab.begin_id and ids[-1] == vocab.end_id and ids[3] == vocab.unk_id
+    assert vocab.decode(ids, skip_specials=True) == "the cat"
+    assert data.Vocabulary.from_dict(json.loads(json.dumps(vocab.to_dict()))).tokens == vocab.tokens
+    assert len(data.Vocabulary.from_text("aab", max_size=1)) == 5
+
+
+def test_language_model_windows_continue_each_stream():
+    ids = numpy.arange(41)
+    windows = list(data.language_model_batches(ids, batch_size=4, bptt=3))
+    first, second = windows[0], windows[1]
+    assert first[0].shape == (4, 3)
+    numpy.testing.assert_array_equal(second[0].numpy()[:, 0], first[0].numpy()[:, -1] + 1)  # streams continue
+    numpy.testing.assert_array_equal(first[1].numpy(), first[0].numpy() + 1)  # targets = next token
+    assert sum(w[0].shape[1] for w in windows) == 10
+    with pytest.raises(ValueError, match="too few"):
+        next(data.language_model_batches([1, 2], batch_size=4, bptt=3))
+
+
+def test_pad_batch_feeds_a_layer_with_lengths():
+    padded, lengths = data.pad_batch([[4, 5, 6], [7], [8, 9]])
+    embed, lstm = tr.nn.Embedding(10, 3, padding_idx=0), tr.nn.LSTM(3, 4, batch_first=True)
+    output, (h_n, _) = lstm(embed(padded), lengths=lengths)
+    assert output.shape == (3, 3, 4) and (output.numpy()[1, 1:] == 0).all()
+
+
+def test_synthetic_tasks():
+    sentences, labels = data.agreement_task(50, distractors=3, seed=0)
+    for words, label in zip(sentences, labels):
+        assert len(words) == 2 + 3 * 3
+        nouns = [w for w in words if any(w in pair for pair in data.synthetic.NOUNS)]
+        subject_plural = words[1] in [p[1] for p in data.synthetic.NOUNS]
+        assert subject_plural == bool(label)
+        assert all((n in [p[1] for p in data.synthetic.NOUNS]) != subject_plural for n in nouns[1:])  # distractors
+    x, y = data.adding_problem(100, 20, seed=1)
+    assert (x[..., 1].sum(1) == 2).all() and ((y >= 0) & (y <= 2)).all()
+    x, y = data.copy_task(5, length=4, delay=3, symbols=6)
+    numpy.testing.assert_array_equal(y[:, -4:], x[:, :4])
+    text, inside = data.brackets_text(200, seed=3)
+    assert inside[text.index("[[")] == 1 and inside[text.index(" ")] in (0, 1)
+    assert inside.sum() > 0 and (inside == 0).sum() > 0
+
+
+def test_default_corpus_is_python_source():
+    text = data.standard_library_text(5000)
+    assert len(text) == 5000 and "def " in text
+
+
+# --- generation ---------------------------------------------------------------------------------------
+
+
+def test_next_token_rules():
+    logits = numpy.array([1.0, 5.0, 2.0, 0.0])
+    assert generation.next_token(logits, greedy=True) == 1
+    rng = numpy.random.default_rng(0)
+    picks = {generation.next_token(logits, top_k=2, rng=rng) for _ in range(200)}
+    assert picks == {1, 2}
+    cold = [generation.next_token(logits, temperature=0.05, rng=rng) for _ in range(50)]
+    assert set(cold) == {1}
+    with pytest.raises(ValueError, match="temperature"):
+        generation.next_token(logits, temperature=0)
+
+
+class AlwaysEnd(tr.nn.Module):
+    """A stand-in model that predicts 'a' twice, then [END]."""
+
+    def __init__(self, vocab):
+        super().__init__()
+        self.vocab, self.weight = vocab, tr.nn.Parameter(tr.zeros(1))
+
+    def forward(self, ids, state=None):
+        count = (state or 0) + ids.shape[1]
+        logits = numpy.full((1, ids.shape[1], len(self.vocab)), -10.0)
+        logits[0, -1, self.vocab.end_id if count > 2 else self.vocab.index["a"]] = 10.0
+        return tr.tensor(logits), count
+
+
+def test_generation_stops_at_end_and_records_nothing():
+    vocab = data.Vocabulary.from_text("ab")
+    assert generation.generate(AlwaysEnd(vocab), vocab, max_length=50, greedy=True, begin=True) == "aa"
+    model = models.LanguageModel(len(vocab), 4, 8)
+    text = generation.generate(model, vocab, max_length=10, prompt="ab", temperature=1.0)
+    assert text.startswith("ab") and "[PAD]" not in text and "[BEGIN]" not in text and model.training
+
+
+# --- checkpoints --------------------------------------------------------------------------------------
+
+
+def trained_model(tmp_path, steps=3):
+    tr.manual_seed(0)
+    vocab = data.Vocabulary.from_text("hello world, hello there")
+    model = models.LanguageModel(len(vocab), 4, 8, cell="gru")
+    optimizer = tr.optim.Adam(model.parameters(), lr=0.01)
+    ids = numpy.array(vocab.encode("hello world, hello there" * 4))
+    training.train_language_model(model, optimizer, ids, steps=steps, batch_size=2, bptt=5, progress=False)
+    return model, optimizer, vocab
+
+
+def test_checkpoint_round_trip_restores_model_optimizer_vocabulary_and_step(tmp_path):
+    model, optimizer, vocab = trained_model(tmp_path)
+    path = checkpoint.save_checkpoint(tmp_path / "lm.npz", model, optimizer, vocab, step=3, extra={"note": "x"})
+    twin = models.LanguageModel(**model.config())
+    twin_optimizer = tr.optim.Adam(twin.parameters(), lr=0.5)
+    found = checkpoint.load_checkpoint(path, twin, twin_optimizer)
+    assert found.step == 3 and found.vocabulary.tokens == vocab.tokens and found.extra == {"note": "x"}
+    for name, value in model.state_dict().items():
+        numpy.testing.assert_array_equal(twin.state_dict()[name], value)
+    assert twin_optimizer.param_groups[0]["lr"] == 0.01
+    saved, restored = optimizer.state_dict()["state"], twin_optimizer.state_dict()["state"]
+    assert saved.keys() == restored.keys() and all(
+        numpy.array_equal(saved[i]["exp_avg"], restored[i]["exp_avg"]) and saved[i]["step"] == restored[i]["step"]
+        for i in saved)
+
+
+def test_checkpoint_never_pickles(tmp_path):
+    model, optimizer, vocab = trained_model(tmp_path)
+    path = checkpoint.save_checkpoint(tmp_path / "lm.npz", model, optimizer, vocab)
+    with zipfile.ZipFile(path) as archive:
+        for name in archive.namelist():
+            header = archive.read(name)[:128]
+            assert b"'descr': '|O'" not in header, f"{name} is an object array, which would need pickle"
+    numpy.load(path, allow_pickle=False)["metadata"]  # loads without pickle
+
+
+@pytest.mark.parametrize("damage", ["truncate", "garbage", "flip", "not npz"])
+def test_corrupt_checkpoint_is_rejected_and_the_model_untouched(tmp_path, damage):
+    model, optimizer, vocab = trained_model(tmp_path)
+    path = checkpoint.save_checkpoint(tmp_path / "lm.npz", model, optimizer, vocab)
+    content = path.read_bytes()
+    if damage == "truncate":
+        path.write_bytes(content[: len(content) // 2])
+    elif damage == "garbage":
+        path.write_bytes(b"\x00" * 100)
+    elif damage == "flip":
+        middle = len(content) // 2
+        path.write_bytes(content[:middle] + bytes([content[middle] ^ 0xFF]) + content[middle + 1:])
+    else:
+        path.write_text("hello")
+    before = model.state_dict()
+    with pytest.raises(CheckpointError):
+        checkpoint.load_checkpoint(path, model, optimizer)
+    for name, value in model.state_dict().items():
+        numpy.testing.assert_array_equal(value, before[name])
+
+
+def test_mismatched_checkpoint_leaves_model_and_optimizer_untouched(tmp_path):
+    model, optimizer, vocab = trained_model(tmp_path)
+    path = checkpoint.save_checkpoint(tmp_path / "lm.npz", model, optimizer, vocab)
+    other = models.LanguageModel(len(vocab), 4, 16, cell="gru")  # a different hidden size
+    before = other.state_dict()
+    with pytest.raises(CheckpointError, match="does not fit this model.*shape mismatches"):
+        checkpoint.load_checkpoint(path, other)
+    assert all(numpy.array_equal(other.state_dict()[k], v) for k, v in before.items())
+    same_shapes = models.LanguageModel(**model.config())
+    wrong_optimizer = tr.optim.Adam(list(same_shapes.parameters())[:2], lr=0.1)  # fewer parameters
+    before = same_shapes.state_dict()
+    with pytest.raises(CheckpointError):
+        checkpoint.load_checkpoint(path, same_shapes, wrong_optimizer)
+    assert all(numpy.array_equal(same_shapes.state_dict()[k], v) for k, v in before.items())
+
+
+def test_an_interrupted_save_keeps_the_previous_checkpoint(tmp_path, monkeypatch):
+    model, optimizer, vocab = trained_model(tmp_path)
+    path = checkpoint.save_checkpoint(tmp_path / "lm.npz", model, optimizer, vocab, step=1)
+    original = path.read_bytes()
+
+    def crash(*args, **kwargs):
+        raise KeyboardInterrupt("power cut")
+
+    monkeypatch.setattr(checkpoint.numpy, "savez", crash)
+    with pytest.raises(KeyboardInterrupt):
+        checkpoint.save_checkpoint(path, model, optimizer, vocab, step=2)
+    assert path.read_bytes() == original
+    assert [p.name for p in tmp_path.iterdir()] == ["lm.npz"]  # no temporary file left behind
+
+
+# --- training, plots ------------------------------------------------------------------------------------
+
+
+def test_training_lowers_the_loss_and_resumes(tmp_path):
+    tr.manual_seed(0)
+    text = "abcabcabcabd" * 30
+    vocab = data.Vocabulary.from_text(text)
+    ids = numpy.array(vocab.encode(text))
+    model = models.LanguageModel(len(vocab), 8, 16)
+    optimizer = tr.optim.Adam(model.parameters(), lr=0.02)
+    history = training.train_language_model(model, optimizer, ids, ids, steps=60, batch_size=4, bptt=8,
+                                            evaluate_every=30, progress=False)
+    assert numpy.mean(history["loss"][-10:]) < 0.5 * numpy.mean(history["loss"][:5])
+    assert history["valid_step"] == [30, 60] and history["valid_perplexity"][-1] < 3
+    more = training.train_language_model(model, optimizer, ids, steps=65, start_step=60, batch_size=4, bptt=8,
+                                         progress=False)
+    assert more["step"] == [61, 62, 63, 64, 65]
+
+
+def test_plots_write_png(tmp_path):
+    pytest.importorskip("matplotlib")
+    from tinygrad_rnn import plots
+
+    history = {"step": [1, 2, 3], "loss": [3.0, 2.0, 1.5], "valid_step": [3], "valid_perplexity": [5.0]}
+    for path in (plots.save_training_curves(history, tmp_path / "curves.png"),
+                 plots.save_gradient_norms({"RNN": [1e-5, 1e-3, 1.0]}, tmp_path / "norms.png"),
+                 plots.save_heatmap(numpy.zeros((2, 5)), "hello", tmp_path / "heat.png")):
+        assert path.read_bytes()[:4] == b"\x89PNG"
+
+
+# --- command line -----------------------------------------------------------------------------------------
+
+
+def cli(*args, cwd=None):
+    return subprocess.run([sys.executable, "-m", "tinygrad_rnn", *args], capture_output=True, text=True, cwd=cwd,
+                          timeout=300)
+
+
+def test_cli_train_then_sample_then_resume(tmp_path):
+    corpus = tmp_path / "corpus.txt"
+    corpus.write_text("to be or not to be, that is the question. " * 20)
+    lm = tmp_path / "lm.npz"
+    result = cli("train", "--text", str(corpus), "--steps", "4", "--hidden", "8", "--embedding", "4", "--bptt", "8",
+                 "--batch-size", "2", "--checkpoint", str(lm), "--quiet")
+    assert result.returncode == 0, result.stderr
+    assert "validation perplexity" in result.stdout and lm.exists()
+    sampled = cli("sample", "--checkpoint", str(lm), "--length", "20", "--prompt", "to be")
+    assert sampled.returncode == 0 and sampled.stdout.startswith("to be")
+    resumed = cli("train", "--text", str(corpus), "--steps", "6", "--resume", str(lm), "--checkpoint", str(lm),
+                  "--bptt", "8", "--batch-size", "2", "--quiet")
+    assert resumed.returncode == 0 and "resuming at step 4" in resumed.stdout
+
+
+def test_cli_errors_are_one_line(tmp_path):
+    missing = cli("sample", "--checkpoint", str(tmp_path / "none.npz"))
+    assert missing.returncode == 1 and "no checkpoint at" in missing.stderr and "Traceback" not in missing.stderr
+    broken = tmp_path / "broken.npz"
+    broken.write_bytes(b"PK\x03\x04 not really")
+    result = cli("sample", "--checkpoint", str(broken))
+    assert result.returncode == 1 and "corrupt or truncated" in result.stderr
+    assert result.stderr.strip().count("\n") == 0
+    no_text = cli("train", "--text", str(tmp_path / "nope.txt"))
+    assert no_text.returncode == 1 and "no such text file" in no_text.stderr
+    assert cli("train", "--steps", "-3").returncode == 2
+    for command in ("train", "sample", "graph", "demo"):
+        assert cli(command, "--help").returncode == 0
+
+
+def test_cli_demo_writes_its_figures(tmp_path):
+    result = cli("demo", "--steps", "3", "--hidden", "8", "--out", str(tmp_path / "out"), "--quiet")
+    assert result.returncode == 0, result.stderr
+    written = sorted(p.name for p in (tmp_path / "out").iterdir())
+    assert "vanishing_gradients.png" in written and "char_lstm.npz" in written and "training.png" in written
+    assert any(name.startswith("unrolled_rnn.") for name in written)
+    assert "validation perplexity" in result.stdout and "sample:" in result.stdout

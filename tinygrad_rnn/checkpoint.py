@@ -1,0 +1,138 @@
+"""Checkpoints: model, optimizer, vocabulary and step in one ``.npz`` file — never pickle.
+
+Arrays are stored under ``model/<name>`` and ``optimizer/<index>/<key>``; everything else
+(the format, the model's configuration, the optimizer's options, the vocabulary, the step) is one
+JSON string under ``metadata``. Loading uses ``allow_pickle=False``, so it never executes code.
+
+Saving writes a temporary file beside the target and renames it into place (an atomic step on
+POSIX and Windows): an interrupted save never destroys the previous checkpoint. Loading reads and
+checks everything first — a corrupt, truncated or mismatched file raises CheckpointError and
+leaves the model and optimizer untouched.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import pathlib
+import tempfile
+import zipfile
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy
+
+from .errors import CheckpointError
+
+FORMAT = "tinygrad_rnn-checkpoint"
+VERSION = 1
+
+
+@dataclass
+class Checkpoint:
+    """What ``load_checkpoint`` found besides the weights."""
+
+    step: int = 0
+    vocabulary: Any = None
+    model_config: dict[str, Any] = field(default_factory=dict)
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+def save_checkpoint(path: str | pathlib.Path, model: Any, optimizer: Any = None, vocabulary: Any = None,
+                    step: int = 0, extra: dict[str, Any] | None = None) -> pathlib.Path:
+    """Write model (+ optimizer, vocabulary, step and JSON-ready ``extra``) to ``path`` atomically.
+
+    >>> import tempfile, pathlib, tinygrad_rnn as tr
+    >>> model = tr.nn.Linear(2, 1)
+    >>> path = save_checkpoint(pathlib.Path(tempfile.mkdtemp()) / "model.npz", model, step=7)
+    >>> load_checkpoint(path, model).step
+    7
+    """
+    path = pathlib.Path(path)
+    arrays = {f"model/{name}": value for name, value in model.state_dict().items()}
+    metadata: dict[str, Any] = {"format": FORMAT, "version": VERSION, "step": int(step), "extra": extra or {},
+                                "model_class": type(model).__name__,
+                                "model_config": model.config() if hasattr(model, "config") else {}}
+    if vocabulary is not None:
+        metadata["vocabulary"] = vocabulary.to_dict()
+    if optimizer is not None:
+        state = optimizer.state_dict()
+        metadata["optimizer"] = {"class": type(optimizer).__name__, "param_groups": state["param_groups"],
+                                 "scalars": {}}
+        for index, values in state["state"].items():
+            for key, value in values.items():
+                if isinstance(value, numpy.ndarray):
+                    arrays[f"optimizer/{index}/{key}"] = value
+                else:
+                    metadata["optimizer"]["scalars"][f"{index}/{key}"] = value
+    arrays["metadata"] = numpy.array(json.dumps(metadata))
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(handle, "wb") as file:
+            numpy.savez(file, **arrays)
+            file.flush()
+            os.fsync(file.fileno())
+        os.replace(temporary, path)  # the old checkpoint stays whole until this instant
+    except BaseException:
+        pathlib.Path(temporary).unlink(missing_ok=True)
+        raise
+    return path
+
+
+def read_checkpoint(path: str | pathlib.Path) -> tuple[dict[str, Any], dict[str, numpy.ndarray]]:
+    """(metadata, arrays) of a checkpoint file, fully read and checked; CheckpointError if not."""
+    path = pathlib.Path(path)
+    if not path.is_file():
+        raise CheckpointError(f"no checkpoint at {path}")
+    try:
+        with numpy.load(path, allow_pickle=False) as archive:
+            arrays = {name: archive[name] for name in archive.files}  # reading every entry checks its CRC
+        metadata = json.loads(str(arrays.pop("metadata")))
+    except (zipfile.BadZipFile, ValueError, OSError, EOFError, KeyError, json.JSONDecodeError) as error:
+        raise CheckpointError(f"{path} is not a readable tinygrad_rnn checkpoint (corrupt or truncated?): "
+                              f"{type(error).__name__}: {error}") from None
+    if not isinstance(metadata, dict) or metadata.get("format") != FORMAT:
+        raise CheckpointError(f"{path} is not a tinygrad_rnn checkpoint (no '{FORMAT}' marker)")
+    if metadata.get("version") != VERSION:
+        raise CheckpointError(f"{path} has checkpoint version {metadata.get('version')}; this library reads {VERSION}")
+    return metadata, arrays
+
+
+def load_checkpoint(path: str | pathlib.Path, model: Any = None, optimizer: Any = None) -> Checkpoint:
+    """Load weights into ``model`` (and state into ``optimizer``), all or nothing: on any
+    problem, CheckpointError, and neither is changed."""
+    from .data import Vocabulary
+
+    metadata, arrays = read_checkpoint(path)
+    model_state = {name[len("model/"):]: value for name, value in arrays.items() if name.startswith("model/")}
+    optimizer_state = _optimizer_state(metadata, arrays) if optimizer is not None else None
+    if optimizer is not None and optimizer_state is None:
+        raise CheckpointError(f"{path} holds no optimizer state to load")
+    if model is not None:
+        before = model.state_dict()
+        try:
+            model.load_state_dict(model_state)
+            if optimizer is not None:
+                optimizer.load_state_dict(optimizer_state)
+        except (KeyError, ValueError, TypeError) as error:
+            model.load_state_dict(before)  # all or nothing
+            raise CheckpointError(f"{path} does not fit this model: {error}") from None
+    vocabulary = Vocabulary.from_dict(metadata["vocabulary"]) if "vocabulary" in metadata else None
+    return Checkpoint(step=int(metadata.get("step", 0)), vocabulary=vocabulary,
+                      model_config=metadata.get("model_config", {}), extra=metadata.get("extra", {}))
+
+
+def _optimizer_state(metadata: dict[str, Any], arrays: dict[str, numpy.ndarray]) -> dict[str, Any] | None:
+    if "optimizer" not in metadata:
+        return None
+    state: dict[int, dict[str, Any]] = {}
+    for name, value in arrays.items():
+        if name.startswith("optimizer/"):
+            _, index, key = name.split("/", 2)
+            state.setdefault(int(index), {})[key] = value
+    for name, value in metadata["optimizer"].get("scalars", {}).items():
+        index, key = name.split("/", 1)
+        state.setdefault(int(index), {})[key] = value
+    groups = [{**g, "betas": tuple(g["betas"])} if "betas" in g else g for g in metadata["optimizer"]["param_groups"]]
+    return {"state": state, "param_groups": groups}

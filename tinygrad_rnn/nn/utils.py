@@ -1,0 +1,54 @@
+"""Gradient clipping, as ``torch.nn.utils``."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable
+
+from ..tensor import Tensor
+
+
+def clip_grad_norm_(parameters: Iterable[Tensor] | Tensor, max_norm: float, norm_type: float = 2.0,
+                    error_if_nonfinite: bool = False) -> Tensor:
+    """Rescale the gradients in place so that their joint norm is at most ``max_norm`` (Pascanu et
+    al. 2013: if ‖g‖ ≥ threshold, g ← threshold · g / ‖g‖). Returns the norm before clipping.
+
+    >>> import tinygrad_rnn as tr
+    >>> w = tr.ones(4, requires_grad=True)
+    >>> (w * 10).sum().backward()                     # ‖g‖ = 20
+    >>> clip_grad_norm_([w], max_norm=1.0).item(), round(float((w.grad ** 2).sum().sqrt().item()), 4)
+    (20.0, 1.0)
+    """
+    grads = [p.grad for p in _as_list(parameters) if p.grad is not None]
+    if not grads:
+        return Tensor(0.0)
+    xp = grads[0].device.xp
+    if norm_type == math.inf:
+        total = max(float(xp.abs(g.data).max()) for g in grads)
+    else:
+        total = sum(float((xp.abs(g.data) ** norm_type).sum()) for g in grads) ** (1.0 / norm_type)
+    if error_if_nonfinite and not math.isfinite(total):
+        raise RuntimeError(f"clip_grad_norm_: the total gradient norm is {total}; pass error_if_nonfinite=False "
+                           "to clip anyway")
+    coefficient = min(max_norm / (total + 1e-6), 1.0)
+    for g in grads:
+        g.data *= coefficient
+    return Tensor(total, dtype=grads[0].dtype)
+
+
+def clip_grad_value_(parameters: Iterable[Tensor] | Tensor, clip_value: float) -> None:
+    """Clip every gradient entry to [−clip_value, clip_value] in place.
+
+    >>> import tinygrad_rnn as tr
+    >>> w = tr.ones(2, requires_grad=True)
+    >>> (w * tr.tensor([5.0, -0.5])).sum().backward()
+    >>> clip_grad_value_([w], 1.0); w.grad.tolist()
+    [1.0, -0.5]
+    """
+    for p in _as_list(parameters):
+        if p.grad is not None:
+            p.grad.data[...] = p.grad.device.xp.clip(p.grad.data, -clip_value, clip_value)
+
+
+def _as_list(parameters: Iterable[Tensor] | Tensor) -> list[Tensor]:
+    return [parameters] if isinstance(parameters, Tensor) else list(parameters)
