@@ -24,11 +24,12 @@ def main() -> None:
     parser.add_argument("--steps", type=int, default=40)
     parser.add_argument("--bptt", type=int, default=10, help="steps per chunk")
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--device", default="cpu")
     args = parser.parse_args()
 
     tr.manual_seed(args.seed)
-    lstm = tr.nn.LSTM(2, 8, dtype="float64")
-    inputs = tr.randn(args.steps, 1, 2, dtype="float64", requires_grad=True)
+    lstm = tr.nn.LSTM(2, 8, dtype="float64", device=args.device)
+    inputs = tr.randn(args.steps, 1, 2, dtype="float64", requires_grad=True, device=args.device)
     full_output, _ = lstm(inputs)
 
     chunk_outputs, state = [], None

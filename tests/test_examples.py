@@ -4,24 +4,21 @@ import pathlib
 import subprocess
 import sys
 
+import pytest
+
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 
 
-def run(script, *args):
-    result = subprocess.run([sys.executable, str(ROOT / script), *args], capture_output=True, text=True, timeout=300)
-    assert result.returncode == 0, result.stderr
+def run(script, *args, cwd=None):
+    result = subprocess.run([sys.executable, str(ROOT / script), *args], capture_output=True, text=True, timeout=300,
+                            cwd=cwd)
+    assert result.returncode == 0, result.stderr[-3000:]
     return result.stdout
 
 
-def test_demo_trains_and_shows_the_sum_over_time_steps():
-    out = run("examples/demo.py", "--steps", "20", "--hidden", "8")
-    assert "8 terms; |Σ terms − W_hh.grad|" in out
-    assert "‖∂J/∂h_t‖" in out
-
-
-def test_per_op_benchmark_runs():
-    out = run("benchmarks/per_op_overhead.py", "--ops", "30", "--rounds", "2")
-    assert "graph overhead" in out
+def test_bptt_by_hand_shows_the_sum_over_time_steps():
+    out = run("examples/bptt_by_hand.py", "--steps", "20", "--hidden", "8")
+    assert "8 terms; |Σ terms − W_hh.grad|" in out and "‖∂J/∂h_t‖" in out
 
 
 def test_truncated_bptt_example_shows_the_cut():
@@ -29,6 +26,54 @@ def test_truncated_bptt_example_shows_the_cut():
     assert "truncated: steps 16 … 20" in out and "full BPTT: steps 1 … 20" in out
 
 
+def test_char_lm_trains_saves_and_resumes(tmp_path):
+    common = ["--hidden", "8", "--bptt", "8", "--batch-size", "2", "--checkpoint", str(tmp_path / "lm.npz"),
+              "--plot", str(tmp_path / "lm.png")]
+    out = run("examples/char_lm.py", "--steps", "3", *common)
+    assert "validation perplexity" in out and "--- sample at temperature 0.5 ---" in out
+    resumed = run("examples/char_lm.py", "--steps", "5", "--resume", str(tmp_path / "lm.npz"), *common)
+    assert "resumed from" in resumed and "at step 3" in resumed
+
+
+def test_vanishing_gradients_example(tmp_path):
+    out = run("examples/vanishing_gradients.py", "--steps", "12", "--train-steps", "5", "--out", str(tmp_path))
+    assert "ρ = 0.8" in out and "clip at 1" in out
+    assert {p.name for p in tmp_path.iterdir()} == {"vanishing_gradients.png", "linear_rnn_jacobians.png",
+                                                    "exploding_gradients.png"}
+
+
+def test_long_range_example(tmp_path):
+    out = run("examples/long_range.py", "--distances", "0", "1", "--lengths", "4", "--steps", "2", "--examples", "40",
+              "--out", str(tmp_path / "long_range.png"))
+    assert "tanh RNN" in out and "GRU" in out and (tmp_path / "long_range.png").exists()
+
+
+def test_classify_and_tag_example():
+    out = run("examples/classify_and_tag.py", "--steps", "3", "--examples", "60", "--hidden", "4")
+    assert "classification accuracy" in out and "tagging accuracy" in out
+
+
+def test_lstm_neurons_example(tmp_path):
+    out = run("examples/lstm_neurons.py", "--steps", "2", "--words", "200", "--hidden", "8",
+              "--out", str(tmp_path / "neurons.png"))
+    assert "correlation with 'inside [[…]]'" in out and (tmp_path / "neurons.png").exists()
+
+
+def test_lecture_figures_example(tmp_path):
+    out = run("examples/lecture_figures.py", "--format", "dot", "--steps", "3", "--out", str(tmp_path))
+    assert len(list(tmp_path.glob("*.dot"))) == 7 and "wrote" in out
+
+
+@pytest.mark.parametrize("script", ["char_lm.py", "vanishing_gradients.py", "long_range.py", "classify_and_tag.py",
+                                    "lstm_neurons.py", "lecture_figures.py"])
+def test_every_example_accepts_a_device_and_has_help(script):
+    result = subprocess.run([sys.executable, str(ROOT / "examples" / script), "--help"], capture_output=True, text=True)
+    assert result.returncode == 0 and "--device" in result.stdout
+
+
+def test_per_op_benchmark_runs():
+    assert "graph overhead" in run("benchmarks/per_op_overhead.py", "--ops", "30", "--rounds", "2")
+
+
 def test_drawing_benchmark_runs():
-    out = run("benchmarks/drawing_speed.py", "--steps", "5", "--rounds", "1")
-    assert "level=op" in out
+    assert "level=op" in run("benchmarks/drawing_speed.py", "--steps", "5", "--rounds", "1")

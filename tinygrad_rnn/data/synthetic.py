@@ -12,9 +12,10 @@ PREPOSITIONS = ["to", "by", "on", "near", "behind", "of", "under", "beside"]
 def agreement_task(count: int, distractors: int, seed: int = 0) -> tuple[list[list[str]], numpy.ndarray]:
     """Long-range subject–verb agreement: "the keys to the cabinet by the door … are".
 
-    Each sentence is a subject followed by ``distractors`` prepositional phrases whose nouns have
-    the other number, so the nearest noun always misleads; the label is the verb the subject
-    needs: 1 for "are" (plural), 0 for "is". The sentence stops before the verb.
+    Each sentence is a subject followed by ``distractors`` prepositional phrases whose nouns are
+    singular or plural at random, so that no noun but the subject tells the answer (had they all
+    the other number, the last noun would give it away); the label is the verb the subject needs:
+    1 for "are" (plural), 0 for "is". The sentence stops before the verb.
 
     >>> sentences, labels = agreement_task(2, distractors=2, seed=1)
     >>> len(sentences[0]), int(labels[0]) in (0, 1)
@@ -27,7 +28,7 @@ def agreement_task(count: int, distractors: int, seed: int = 0) -> tuple[list[li
         subject = NOUNS[rng.integers(len(NOUNS))][int(plural)]
         words = ["the", subject]
         for _ in range(distractors):
-            noun = NOUNS[rng.integers(len(NOUNS))][int(not plural)]
+            noun = NOUNS[rng.integers(len(NOUNS))][int(rng.integers(2))]
             words += [PREPOSITIONS[rng.integers(len(PREPOSITIONS))], "the", noun]
         sentences.append(words)
         labels[i] = int(plural)

@@ -6,7 +6,7 @@
    (grad_contributions), and the terms add up to W_hh.grad exactly.
 3. Show the vanishing gradient: ‖∂J/∂h_t‖ for every t, for a loss on the last step only.
 
-    python examples/demo.py [--steps 300] [--hidden 32] [--seed 0]
+    python examples/bptt_by_hand.py [--steps 300] [--hidden 32] [--seed 0]
 """
 
 from __future__ import annotations
