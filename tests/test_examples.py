@@ -77,3 +77,8 @@ def test_per_op_benchmark_runs():
 
 def test_drawing_benchmark_runs():
     assert "level=op" in run("benchmarks/drawing_speed.py", "--steps", "5", "--rounds", "1")
+
+
+def test_training_step_benchmark_runs():
+    out = run("benchmarks/training_step.py", "--sizes", "small", "--cells", "gru", "--rounds", "1")
+    assert "| GRU | 1, 25, 100 |" in out

@@ -177,7 +177,7 @@ def _backpropagate(
     """
     order = topological_order(outputs)
     needed = _needed(order, targets)
-    received: dict[int, list[tuple[Scope, Any]]] = {}  # id(tensor) -> its gradient contributions
+    received: dict[int, list[tuple[Scope, Any, bool]]] = {}  # id(tensor) -> its gradient contributions
     totals: dict[int, Any] = {}
     itemized: list[tuple[Scope, Any]] = []
     target_ids = None if targets is None else {id(t) for t in targets}
@@ -195,7 +195,7 @@ def _backpropagate(
         total = None
         if terms is not None:
             if tensor is itemize:
-                itemized = list(terms)
+                itemized = [(scope, gradient) for scope, gradient, _ in terms]
             total = _sum_contributions(terms, create_graph, () if tensor._ctx is None else tensor._ctx.scope)
             if target_ids is None:
                 if tensor._ctx is None or tensor._retains_grad:
@@ -258,17 +258,24 @@ def _receive(received: dict, tensor: Tensor, scope: Scope, gradient: Any, keep_t
 
     Terms are kept separately when they will be shown (create_graph's Σ node, or the tensor
     whose contributions were asked for); otherwise they are added up at once, so that a weight
-    used at 1,000 time steps holds one running sum, not 1,000 arrays.
+    used at 1,000 time steps holds one running sum, not 1,000 arrays. Each entry is
+    (scope, gradient, whether the engine owns the array and may add into it in place).
     """
-    terms = received.setdefault(id(tensor), [])
-    if keep_terms or not terms:
-        terms.append((scope, gradient))
+    terms = received.get(id(tensor))
+    if terms is None:
+        received[id(tensor)] = [(scope, gradient, False)]
+    elif keep_terms:
+        terms.append((scope, gradient, False))
     else:
-        first_scope, running_sum = terms[0]
-        terms[0] = (first_scope, running_sum + gradient)
+        first_scope, running_sum, owned = terms[0]
+        if owned:  # the engine made this array: add in place, no new allocation per use
+            running_sum += gradient
+        else:  # the first term may be shared with other tensors (add hands out one array twice)
+            running_sum = running_sum + gradient
+        terms[0] = (first_scope, running_sum, True)
 
 
-def _sum_contributions(terms: list[tuple[Scope, Any]], create_graph: bool, scope: Scope) -> Any:
+def _sum_contributions(terms: list[tuple[Scope, Any, bool]], create_graph: bool, scope: Scope) -> Any:
     """The one place gradient contributions are summed (∂J/∂x = Σ over the uses of x). Recorded,
     the sum is one add_n node, placed in the scope of the tensor it is the gradient of."""
     if len(terms) == 1:
@@ -277,9 +284,9 @@ def _sum_contributions(terms: list[tuple[Scope, Any]], create_graph: bool, scope
         from .ops import add_n
 
         with _recording_gradient(scope):
-            return add_n(*[gradient for _, gradient in terms])
+            return add_n(*[gradient for _, gradient, _ in terms])
     total = terms[0][1]
-    for _, gradient in terms[1:]:
+    for _, gradient, _ in terms[1:]:
         total = total + gradient
     return total
 

@@ -100,7 +100,7 @@ class Function:
         return function.forward(*inputs)
 
     def _record(self, inputs: tuple[Any, ...]) -> Tensor:
-        arrays, needs_input_grad = [], []
+        arrays, needs_input_grad, has_numpy_scalar = [], [], False
         for x in inputs:
             if isinstance(x, Tensor):
                 arrays.append(x.data)
@@ -108,7 +108,8 @@ class Function:
             else:
                 arrays.append(x)
                 needs_input_grad.append(False)
-        if any(isinstance(x, numpy.generic) for x in arrays):
+                has_numpy_scalar = has_numpy_scalar or isinstance(x, numpy.generic)
+        if has_numpy_scalar:
             # A NumPy scalar would promote a float32 tensor to float64; PyTorch treats it like
             # a Python scalar, and so do we.
             arrays = [x.item() if isinstance(x, numpy.generic) else x for x in arrays]

@@ -15,12 +15,19 @@ class MatMul(Function):
     hint = "The last dimension of the first operand must equal the second-to-last of the second"
 
     def forward(self, a, b):
+        if a.ndim > 2 and b.ndim == 2:  # (…, K) @ (K, N): one large product, not a batch of small ones
+            return (a.reshape(-1, a.shape[-1]) @ b).reshape(a.shape[:-1] + (b.shape[-1],))
         return a @ b
 
     def backward(self, grad, out, a, b):
         need_a, need_b = self.needs_input_grad
-        return (sum_to(grad @ transpose(b, -1, -2), a.shape) if need_a else None,
-                sum_to(transpose(a, -1, -2) @ grad, b.shape) if need_b else None)
+        grad_a = sum_to(grad @ transpose(b, -1, -2), a.shape) if need_a else None
+        if not need_b:
+            return grad_a, None
+        if a.ndim > 2 and b.ndim == 2:  # aᵀ @ grad summed over the batch = one product of the folded batch
+            folded_a, folded_grad = reshape(a, (-1, a.shape[-1])), reshape(grad, (-1, grad.shape[-1]))
+            return grad_a, transpose(folded_a, 0, 1) @ folded_grad
+        return grad_a, sum_to(transpose(a, -1, -2) @ grad, b.shape)
 
 
 def matmul(a, b):

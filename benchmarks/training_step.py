@@ -1,0 +1,194 @@
+"""Training-step speed of character language models: tinygrad_rnn against its baselines.
+
+One training step = forward + backward + SGD update of embedding → tanh RNN / LSTM / GRU →
+linear → cross-entropy, float32. Every variant runs in this process, interleaved round by round,
+and the median of the rounds is reported:
+
+* tinygrad_rnn   — tr.models.LanguageModel, as a user builds it
+* numpy          — the hand-derived BPTT of benchmarks/numpy_baseline.py (no graph at all)
+* torch fused    — torch.nn.RNN/LSTM/GRU (when PyTorch is installed)
+* torch eager    — the same cell written from primitive ops in PyTorch, looped over time
+
+    python benchmarks/training_step.py                  # the three sizes, all models
+    python benchmarks/training_step.py --memory         # also peak memory through T=1000
+    python benchmarks/training_step.py --write-docs     # and update the table in docs/benchmarks.md
+    python benchmarks/training_step.py --device gpu     # tinygrad_rnn on the GPU (synchronised)
+
+Peak memory is measured with tracemalloc, which sees NumPy's (and so tinygrad_rnn's) arrays.
+"""
+
+from __future__ import annotations
+
+import argparse
+import gc
+import pathlib
+import platform
+import statistics
+import time
+import tracemalloc
+
+import numpy as np
+from numpy_baseline import init_params, train_step
+
+import tinygrad_rnn as tr
+
+SIZES = {"small": (1, 25, 100), "medium": (32, 64, 128), "large": (32, 64, 512)}  # (B, T, H)
+VOCAB, EMBED = 65, 64
+
+
+def ours_step(cell, batch, steps, hidden, device, seed=0):
+    tr.manual_seed(seed)
+    model = tr.models.LanguageModel(VOCAB, EMBED, hidden, cell=cell, device=device)
+    optimizer = tr.optim.SGD(model.parameters(), lr=0.1)
+    rng = np.random.default_rng(seed)
+    ids = tr.tensor(rng.integers(0, VOCAB, (batch, steps)), device=device)
+    targets = tr.tensor(rng.integers(0, VOCAB, (batch, steps)), device=device).reshape(-1)
+    synchronize = tr.device._cupy.cuda.Device().synchronize if tr.get_device(device) == "gpu" else lambda: None
+
+    def step():
+        logits, _ = model(ids)
+        loss = tr.nn.functional.cross_entropy(logits.reshape(-1, VOCAB), targets)
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+        synchronize()  # time the work, not the launches
+
+    return step
+
+
+def numpy_step(cell, batch, steps, hidden, seed=0):
+    params = init_params(cell, VOCAB, EMBED, hidden, seed)
+    rng = np.random.default_rng(seed)
+    ids, targets = rng.integers(0, VOCAB, (batch, steps)), rng.integers(0, VOCAB, (batch, steps))
+    return lambda: train_step(cell, params, ids, targets)
+
+
+def torch_steps(cell, batch, steps, hidden, seed=0):
+    """(fused, eager cell loop) step functions, or None without PyTorch."""
+    try:
+        import torch
+    except ImportError:
+        return None, None
+    torch.manual_seed(seed)
+    torch.set_num_threads(max(1, torch.get_num_threads()))
+    rng = np.random.default_rng(seed)
+    ids = torch.tensor(rng.integers(0, VOCAB, (batch, steps)))
+    targets = torch.tensor(rng.integers(0, VOCAB, (batch, steps))).reshape(-1)
+    embedding, head = torch.nn.Embedding(VOCAB, EMBED), torch.nn.Linear(hidden, VOCAB)
+    layer = {"rnn": torch.nn.RNN, "lstm": torch.nn.LSTM, "gru": torch.nn.GRU}[cell](EMBED, hidden, batch_first=True)
+    parameters = list(embedding.parameters()) + list(layer.parameters()) + list(head.parameters())
+    optimizer = torch.optim.SGD(parameters, lr=0.1)
+    W_ih, W_hh, b_ih, b_hh = layer.weight_ih_l0, layer.weight_hh_l0, layer.bias_ih_l0, layer.bias_hh_l0
+
+    def eager_layer(x):
+        h = torch.zeros(batch, hidden)
+        c = torch.zeros(batch, hidden)
+        outputs = []
+        projected = x @ W_ih.T + b_ih
+        for t in range(steps):
+            if cell == "rnn":
+                h = torch.tanh(projected[:, t] + h @ W_hh.T + b_hh)
+            elif cell == "lstm":
+                i, f, g, o = (projected[:, t] + h @ W_hh.T + b_hh).chunk(4, 1)
+                c = torch.sigmoid(f) * c + torch.sigmoid(i) * torch.tanh(g)
+                h = torch.sigmoid(o) * torch.tanh(c)
+            else:
+                x_r, x_z, x_n = projected[:, t].chunk(3, 1)
+                h_r, h_z, h_n = (h @ W_hh.T + b_hh).chunk(3, 1)
+                r, z = torch.sigmoid(x_r + h_r), torch.sigmoid(x_z + h_z)
+                h = (1 - z) * torch.tanh(x_n + r * h_n) + z * h
+            outputs.append(h)
+        return torch.stack(outputs, 1)
+
+    def make(run_layer):
+        def step():
+            logits = head(run_layer(embedding(ids)))
+            loss = torch.nn.functional.cross_entropy(logits.reshape(-1, VOCAB), targets)
+            optimizer.zero_grad()
+            loss.backward()
+            optimizer.step()
+
+        return step
+
+    return make(lambda x: layer(x)[0]), make(eager_layer)
+
+
+def measure(runs: dict, rounds: int) -> dict:
+    for run in runs.values():  # warm up
+        run()
+    times = {name: [] for name in runs}
+    for _ in range(rounds):
+        for name, run in runs.items():
+            start = time.perf_counter()
+            run()
+            times[name].append(time.perf_counter() - start)
+    return {name: statistics.median(values) for name, values in times.items()}
+
+
+def peak_memory(run) -> float:
+    """Peak bytes allocated (tracemalloc) during one call, minus what was allocated before it."""
+    gc.collect()
+    tracemalloc.start()
+    tracemalloc.reset_peak()
+    base = tracemalloc.get_traced_memory()[0]
+    run()
+    peak = tracemalloc.get_traced_memory()[1] - base
+    tracemalloc.stop()
+    return peak
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--sizes", nargs="+", choices=list(SIZES), default=list(SIZES))
+    parser.add_argument("--cells", nargs="+", choices=["rnn", "lstm", "gru"], default=["rnn", "lstm", "gru"])
+    parser.add_argument("--rounds", type=int, default=9)
+    parser.add_argument("--device", default="cpu")
+    parser.add_argument("--memory", action="store_true", help="peak memory of backpropagation through T=1000")
+    parser.add_argument("--write-docs", action="store_true", help="update the table in docs/benchmarks.md")
+    args = parser.parse_args()
+
+    machine = f"{platform.machine()}, {tr.device.os.cpu_count()} cores, Python {platform.python_version()}, " \
+              f"NumPy {np.__version__}, device {args.device}"
+    rows = [f"Training step (forward + backward + SGD), float32, V={VOCAB}, E={EMBED}; median of {args.rounds} "
+            f"interleaved rounds; {machine}.", "",
+            "| model | B, T, H | tinygrad_rnn ms | tokens/s | × NumPy | NumPy ms | × torch fused | × torch eager |",
+            "| --- | --- | --- | --- | --- | --- | --- | --- |"]
+    print(rows[0])
+    for size in args.sizes:
+        batch, steps, hidden = SIZES[size]
+        for cell in args.cells:
+            runs = {"ours": ours_step(cell, batch, steps, hidden, args.device)}
+            runs["numpy"] = numpy_step(cell, batch, steps, hidden)
+            fused, eager = torch_steps(cell, batch, steps, hidden)
+            if fused is not None:
+                runs["torch fused"], runs["torch eager"] = fused, eager
+            t = measure(runs, args.rounds)
+            ratio = {name: t["ours"] / t[name] for name in t}
+            row = (f"| {cell.upper() if cell != 'rnn' else 'tanh RNN'} | {batch}, {steps}, {hidden} | "
+                   f"{t['ours'] * 1e3:.2f} | {batch * steps / t['ours']:,.0f} | {ratio['numpy']:.2f} | "
+                   f"{t['numpy'] * 1e3:.2f} | {ratio.get('torch fused', float('nan')):.2f} | "
+                   f"{ratio.get('torch eager', float('nan')):.2f} |")
+            rows.append(row)
+            print(row, flush=True)
+    if args.memory:
+        rows += ["", "Peak memory of one training step through T=1000 (B=32, H=128), tracemalloc:", "",
+                 "| model | tinygrad_rnn MB | NumPy MB | ratio |", "| --- | --- | --- | --- |"]
+        for cell in args.cells:
+            ours = peak_memory(ours_step(cell, 32, 1000, 128, args.device))
+            baseline = peak_memory(numpy_step(cell, 32, 1000, 128))
+            rows.append(f"| {cell} | {ours / 2**20:.0f} | {baseline / 2**20:.0f} | {ours / baseline:.2f} |")
+            print(rows[-1], flush=True)
+    if args.write_docs:
+        path = pathlib.Path(__file__).resolve().parent.parent / "docs" / "benchmarks.md"
+        text = path.read_text(encoding="utf-8")
+        start, end = "<!-- training-step table -->", "<!-- end of training-step table -->"
+        if start not in text:
+            text += f"\n{start}\n{end}\n"
+        before, rest = text.split(start, 1)
+        after = rest.split(end, 1)[1]
+        path.write_text(before + start + "\n" + "\n".join(rows) + "\n" + end + after, encoding="utf-8")
+        print(f"updated {path}")
+
+
+if __name__ == "__main__":
+    main()
