@@ -33,7 +33,12 @@ class ToDevice(Function):
 
 
 def cast(x, dtype):
-    """x as ``dtype`` (itself if it already is)."""
+    """x as ``dtype`` (itself if it already is).
+
+    >>> import tinygrad_rnn as tr
+    >>> tr.cast(tr.ones(2), tr.float64).dtype
+    dtype('float64')
+    """
     return x if x.dtype == dtype else Cast.apply(x, dtype=dtype)
 
 

@@ -327,117 +327,282 @@ class Sign(_Constant):
 
 
 def add(a, b):
+    """a + b, broadcasting as NumPy does (the op behind ``+``).
+
+    >>> import tinygrad_rnn as tr
+    >>> tr.add(tr.tensor([1.0, 2.0]), 1).tolist()
+    [2.0, 3.0]
+    """
     return Add.apply(a, b)
 
 
 def sub(a, b):
+    """a − b, broadcasting (the op behind ``-``).
+
+    >>> import tinygrad_rnn as tr
+    >>> tr.sub(tr.tensor([3.0]), tr.tensor([1.0, 2.0])).tolist()
+    [2.0, 1.0]
+    """
     return Sub.apply(a, b)
 
 
 def mul(a, b):
+    """a · b elementwise, broadcasting (the op behind ``*``).
+
+    >>> import tinygrad_rnn as tr
+    >>> tr.mul(tr.tensor([1.0, 2.0]), 3).tolist()
+    [3.0, 6.0]
+    """
     return Mul.apply(a, b)
 
 
 def div(a, b):
+    """a / b elementwise, broadcasting (the op behind ``/``).
+
+    >>> import tinygrad_rnn as tr
+    >>> tr.div(tr.tensor([1.0, 2.0]), 4).tolist()
+    [0.25, 0.5]
+    """
     return Div.apply(a, b)
 
 
 def neg(a):
+    """−a (the op behind unary ``-``).
+
+    >>> import tinygrad_rnn as tr
+    >>> tr.neg(tr.tensor([1.0, -2.0])).tolist()
+    [-1.0, 2.0]
+    """
     return Neg.apply(a)
 
 
 def pow(a, exponent):
+    """a ** exponent; the exponent may be a number or a tensor (the op behind ``**``).
+
+    >>> import tinygrad_rnn as tr
+    >>> tr.pow(tr.tensor([2.0, 3.0]), 2).tolist()
+    [4.0, 9.0]
+    """
     return Pow.apply(a, exponent)
 
 
 def exp(x):
+    """e to the power x, elementwise.
+
+    >>> import tinygrad_rnn as tr
+    >>> round(tr.exp(tr.tensor(1.0)).item(), 4)
+    2.7183
+    """
     return Exp.apply(x)
 
 
 def log(x):
+    """The natural logarithm, elementwise.
+
+    >>> import tinygrad_rnn as tr
+    >>> tr.log(tr.tensor([1.0])).tolist()
+    [0.0]
+    """
     return Log.apply(x)
 
 
 def sqrt(x):
+    """The square root, elementwise.
+
+    >>> import tinygrad_rnn as tr
+    >>> tr.sqrt(tr.tensor([4.0, 9.0])).tolist()
+    [2.0, 3.0]
+    """
     return Sqrt.apply(x)
 
 
 def abs(x):
+    """|x|, elementwise.
+
+    >>> import tinygrad_rnn as tr
+    >>> tr.abs(tr.tensor([-2.0, 3.0])).tolist()
+    [2.0, 3.0]
+    """
     return Abs.apply(x)
 
 
 def tanh(x):
+    """The hyperbolic tangent, elementwise: an RNN's usual nonlinearity.
+
+    >>> import tinygrad_rnn as tr
+    >>> tr.tanh(tr.tensor([0.0])).tolist()
+    [0.0]
+    """
     return Tanh.apply(x)
 
 
 def sigmoid(x):
+    """σ(x) = 1 / (1 + e^(−x)), elementwise: the gates of LSTMs and GRUs.
+
+    >>> import tinygrad_rnn as tr
+    >>> tr.sigmoid(tr.tensor([0.0])).tolist()
+    [0.5]
+    """
     return Sigmoid.apply(x)
 
 
 def relu(x):
+    """max(x, 0), elementwise.
+
+    >>> import tinygrad_rnn as tr
+    >>> tr.relu(tr.tensor([-1.0, 2.0])).tolist()
+    [0.0, 2.0]
+    """
     return Relu.apply(x)
 
 
 def clamp(x, min=None, max=None):
-    """Clip x to [min, max]; either bound may be None."""
+    """Clip x to [min, max]; either bound may be None.
+
+    >>> import tinygrad_rnn as tr
+    >>> tr.clamp(tr.tensor([-2.0, 0.5, 2.0]), -1, 1).tolist()
+    [-1.0, 0.5, 1.0]
+    """
     if min is None and max is None:
         raise ValueError("clamp: give at least one of min and max")
     return Clamp.apply(x, low=min, high=max)
 
 
 def maximum(a, b):
+    """The larger of a and b, elementwise (a tie sends half the gradient to each).
+
+    >>> import tinygrad_rnn as tr
+    >>> tr.maximum(tr.tensor([1.0, 5.0]), 3).tolist()
+    [3.0, 5.0]
+    """
     return Maximum.apply(a, b)
 
 
 def minimum(a, b):
+    """The smaller of a and b, elementwise (a tie sends half the gradient to each).
+
+    >>> import tinygrad_rnn as tr
+    >>> tr.minimum(tr.tensor([1.0, 5.0]), 3).tolist()
+    [1.0, 3.0]
+    """
     return Minimum.apply(a, b)
 
 
 def where(condition, a, b):
-    """Elementwise ``a if condition else b``; the condition is a bool mask."""
+    """Elementwise ``a if condition else b``; the condition is a bool mask.
+
+    >>> import tinygrad_rnn as tr
+    >>> tr.where(tr.tensor([True, False]), tr.tensor([1.0, 2.0]), 0.0).tolist()
+    [1.0, 0.0]
+    """
     return Where.apply(condition, a, b)
 
 
 def add_n(*terms):
-    """The sum of several tensors of one shape, as a single Σ node."""
+    """The sum of several tensors of one shape, as a single Σ node.
+
+    >>> import tinygrad_rnn as tr
+    >>> tr.add_n(tr.ones(2), tr.ones(2), tr.ones(2)).tolist()
+    [3.0, 3.0]
+    """
     return AddN.apply(*terms)
 
 
 def lt(a, b):
+    """a < b as a bool mask (no gradient).
+
+    >>> import tinygrad_rnn as tr
+    >>> tr.lt(tr.tensor([1.0, 3.0]), 2).tolist()
+    [True, False]
+    """
     return Less.apply(a, b)
 
 
 def le(a, b):
+    """a <= b as a bool mask (no gradient).
+
+    >>> import tinygrad_rnn as tr
+    >>> tr.le(tr.tensor([2.0, 3.0]), 2).tolist()
+    [True, False]
+    """
     return LessEqual.apply(a, b)
 
 
 def gt(a, b):
+    """a > b as a bool mask (no gradient).
+
+    >>> import tinygrad_rnn as tr
+    >>> tr.gt(tr.tensor([1.0, 3.0]), 2).tolist()
+    [False, True]
+    """
     return Greater.apply(a, b)
 
 
 def ge(a, b):
+    """a >= b as a bool mask (no gradient).
+
+    >>> import tinygrad_rnn as tr
+    >>> tr.ge(tr.tensor([2.0, 1.0]), 2).tolist()
+    [True, False]
+    """
     return GreaterEqual.apply(a, b)
 
 
 def eq(a, b):
+    """a == b as a bool mask (no gradient).
+
+    >>> import tinygrad_rnn as tr
+    >>> tr.eq(tr.tensor([2.0, 1.0]), 2).tolist()
+    [True, False]
+    """
     return Equal.apply(a, b)
 
 
 def ne(a, b):
+    """a != b as a bool mask (no gradient).
+
+    >>> import tinygrad_rnn as tr
+    >>> tr.ne(tr.tensor([2.0, 1.0]), 2).tolist()
+    [False, True]
+    """
     return NotEqual.apply(a, b)
 
 
 def logical_and(a, b):
+    """Elementwise "and" of two masks.
+
+    >>> import tinygrad_rnn as tr
+    >>> tr.logical_and(tr.tensor([True, True]), tr.tensor([True, False])).tolist()
+    [True, False]
+    """
     return LogicalAnd.apply(a, b)
 
 
 def logical_or(a, b):
+    """Elementwise "or" of two masks.
+
+    >>> import tinygrad_rnn as tr
+    >>> tr.logical_or(tr.tensor([True, False]), tr.tensor([False, False])).tolist()
+    [True, False]
+    """
     return LogicalOr.apply(a, b)
 
 
 def logical_not(a):
+    """Elementwise "not" of a mask.
+
+    >>> import tinygrad_rnn as tr
+    >>> tr.logical_not(tr.tensor([True, False])).tolist()
+    [False, True]
+    """
     return LogicalNot.apply(a)
 
 
 def sign(x):
+    """−1, 0 or +1 by the sign of each entry (no gradient).
+
+    >>> import tinygrad_rnn as tr
+    >>> tr.sign(tr.tensor([-2.0, 0.0, 3.0])).tolist()
+    [-1.0, 0.0, 1.0]
+    """
     return Sign.apply(x)

@@ -32,7 +32,12 @@ class MatMul(Function):
 
 def matmul(a, b):
     """a @ b as NumPy defines it: a 1-D operand is a vector (a row on the left, a column on the
-    right), and the dimensions added for it are removed from the result."""
+    right), and the dimensions added for it are removed from the result.
+
+    >>> import tinygrad_rnn as tr
+    >>> tr.matmul(tr.ones(2, 3), tr.ones(3, 4)).shape
+    (2, 4)
+    """
     if a.ndim == 0 or b.ndim == 0:
         raise ValueError(f"matmul: both operands need at least one dimension, got shapes "
                          f"{tuple(a.shape)} and {tuple(b.shape)}")

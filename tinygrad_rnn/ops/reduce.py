@@ -138,20 +138,35 @@ MaxResult = namedtuple("MaxResult", ["values", "indices"])  # what max(x, dim) r
 
 
 def sum(x, dim=None, keepdim: bool = False, **aliases):
-    """Σ x over ``dim`` (an int, a tuple, or None for every dimension)."""
+    """Σ x over ``dim`` (an int, a tuple, or None for every dimension).
+
+    >>> import tinygrad_rnn as tr
+    >>> tr.sum(tr.ones(2, 3), 1).tolist()
+    [3.0, 3.0]
+    """
     dim, keepdim = _dims(x, dim, keepdim, aliases, "sum")
     return Sum.apply(x, dim=dim, keepdim=keepdim)
 
 
 def mean(x, dim=None, keepdim: bool = False, **aliases):
-    """The mean over ``dim``: the sum divided by the number of entries summed."""
+    """The mean over ``dim``: the sum divided by the number of entries summed.
+
+    >>> import tinygrad_rnn as tr
+    >>> tr.mean(tr.tensor([[1.0, 3.0]]), dim=1).tolist()
+    [2.0]
+    """
     dim, keepdim = _dims(x, dim, keepdim, aliases, "mean")
     return Sum.apply(x, dim=dim, keepdim=keepdim) / _count(x, dim)
 
 
 def var(x, dim=None, *, correction: int = 1, keepdim: bool = False, unbiased: bool | None = None, **aliases):
     """Variance over ``dim``: Σ (x − mean)² / (n − correction); ``correction=1`` (the default, as in
-    PyTorch) is the unbiased estimate."""
+    PyTorch) is the unbiased estimate.
+
+    >>> import tinygrad_rnn as tr
+    >>> tr.var(tr.tensor([1.0, 3.0])).item()
+    2.0
+    """
     dim, keepdim = _dims(x, dim, keepdim, aliases, "var")
     if unbiased is not None:
         correction = int(unbiased)
@@ -160,64 +175,126 @@ def var(x, dim=None, *, correction: int = 1, keepdim: bool = False, unbiased: bo
 
 
 def std(x, dim=None, *, correction: int = 1, keepdim: bool = False, **aliases):
-    """Standard deviation: √var."""
+    """Standard deviation: √var.
+
+    >>> import tinygrad_rnn as tr
+    >>> tr.std(tr.tensor([1.0, 3.0]), correction=0).item()
+    1.0
+    """
     return sqrt(var(x, dim, correction=correction, keepdim=keepdim, **aliases))
 
 
 def amax(x, dim=None, keepdim: bool = False, **aliases):
-    """The largest entry over ``dim`` (any dimensions)."""
+    """The largest entry over ``dim`` (any dimensions).
+
+    >>> import tinygrad_rnn as tr
+    >>> tr.amax(tr.tensor([[1.0, 4.0], [3.0, 2.0]]), dim=0).tolist()
+    [3.0, 4.0]
+    """
     dim, keepdim = _dims(x, dim, keepdim, aliases, "amax")
     return Amax.apply(x, dim=dim, keepdim=keepdim)
 
 
 def amin(x, dim=None, keepdim: bool = False, **aliases):
-    """The smallest entry over ``dim`` (any dimensions)."""
+    """The smallest entry over ``dim`` (any dimensions).
+
+    >>> import tinygrad_rnn as tr
+    >>> tr.amin(tr.tensor([[1.0, 4.0], [3.0, 2.0]]), dim=1).tolist()
+    [1.0, 2.0]
+    """
     dim, keepdim = _dims(x, dim, keepdim, aliases, "amin")
     return Amin.apply(x, dim=dim, keepdim=keepdim)
 
 
 def max(x, dim=None, keepdim: bool = False):
     """As in PyTorch: ``max(x)`` is the largest entry; ``max(x, dim)`` is ``(values, indices)``;
-    ``max(x, other_tensor)`` is the elementwise maximum."""
+    ``max(x, other_tensor)`` is the elementwise maximum.
+
+    >>> import tinygrad_rnn as tr
+    >>> tr.max(tr.tensor([[1.0, 4.0], [3.0, 2.0]]), dim=1).indices.tolist()
+    [1, 0]
+    """
     return _extreme(x, dim, keepdim, amax, argmax, "maximum")
 
 
 def min(x, dim=None, keepdim: bool = False):
-    """As in PyTorch: ``min(x)``, ``min(x, dim)`` → ``(values, indices)``, ``min(x, other)``."""
+    """As in PyTorch: ``min(x)``, ``min(x, dim)`` → ``(values, indices)``, ``min(x, other)``.
+
+    >>> import tinygrad_rnn as tr
+    >>> tr.min(tr.tensor([1.0, 4.0])).item()
+    1.0
+    """
     return _extreme(x, dim, keepdim, amin, argmin, "minimum")
 
 
 def argmax(x, dim: int | None = None, keepdim: bool = False):
-    """The index of the largest entry (over everything, flattened, if ``dim`` is None)."""
+    """The index of the largest entry (over everything, flattened, if ``dim`` is None).
+
+    >>> import tinygrad_rnn as tr
+    >>> tr.argmax(tr.tensor([1.0, 4.0, 2.0])).item()
+    1
+    """
     return ArgMax.apply(x, dim=_one_dim(x, dim, "argmax"), keepdim=keepdim and dim is not None)
 
 
 def argmin(x, dim: int | None = None, keepdim: bool = False):
-    """The index of the smallest entry (over everything, flattened, if ``dim`` is None)."""
+    """The index of the smallest entry (over everything, flattened, if ``dim`` is None).
+
+    >>> import tinygrad_rnn as tr
+    >>> tr.argmin(tr.tensor([1.0, 4.0, 0.0])).item()
+    2
+    """
     return ArgMin.apply(x, dim=_one_dim(x, dim, "argmin"), keepdim=keepdim and dim is not None)
 
 
 def logsumexp(x, dim, keepdim: bool = False):
-    """log Σ exp(x) over ``dim``, without overflow."""
+    """log Σ exp(x) over ``dim``, without overflow.
+
+    >>> import tinygrad_rnn as tr
+    >>> round(tr.logsumexp(tr.tensor([0.0, 0.0]), 0).item(), 4)
+    0.6931
+    """
     dim, keepdim = _dims(x, dim, keepdim, {}, "logsumexp")
     return LogSumExp.apply(x, dim=dim, keepdim=keepdim)
 
 
 def softmax(x, dim: int):
-    """exp(x) / Σ exp(x) along ``dim``, without overflow."""
+    """exp(x) / Σ exp(x) along ``dim``, without overflow.
+
+    >>> import tinygrad_rnn as tr
+    >>> tr.softmax(tr.tensor([0.0, 0.0]), 0).tolist()
+    [0.5, 0.5]
+    """
     return Softmax.apply(x, dim=_one_dim(x, dim, "softmax"))
 
 
 def log_softmax(x, dim: int):
-    """x − logsumexp(x) along ``dim``: the log-probabilities a language model's loss needs."""
+    """x − logsumexp(x) along ``dim``: the log-probabilities a language model's loss needs.
+
+    >>> import tinygrad_rnn as tr
+    >>> round(tr.log_softmax(tr.tensor([0.0, 0.0]), 0)[0].item(), 4)
+    -0.6931
+    """
     return LogSoftmax.apply(x, dim=_one_dim(x, dim, "log_softmax"))
 
 
 def any(x):
+    """True if any entry is nonzero.
+
+    >>> import tinygrad_rnn as tr
+    >>> tr.any(tr.tensor([0.0, 1.0])).item()
+    True
+    """
     return AnyTrue.apply(x)
 
 
 def all(x):
+    """True if every entry is nonzero.
+
+    >>> import tinygrad_rnn as tr
+    >>> tr.all(tr.tensor([0.0, 1.0])).item()
+    False
+    """
     return AllTrue.apply(x)
 
 

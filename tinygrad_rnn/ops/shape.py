@@ -220,18 +220,33 @@ def _zeros_like_piece(x, shape):
 
 
 def reshape(x, *shape):
-    """``x`` with a new shape: ``reshape(x, 2, -1)`` or ``reshape(x, (2, -1))``."""
+    """``x`` with a new shape: ``reshape(x, 2, -1)`` or ``reshape(x, (2, -1))``.
+
+    >>> import tinygrad_rnn as tr
+    >>> tr.reshape(tr.arange(6), 2, -1).shape
+    (2, 3)
+    """
     return Reshape.apply(x, shape=_shape_arg(shape))
 
 
 def permute(x, *dims):
-    """``x`` with its dimensions reordered: ``permute(x, 2, 0, 1)``."""
+    """``x`` with its dimensions reordered: ``permute(x, 2, 0, 1)``.
+
+    >>> import tinygrad_rnn as tr
+    >>> tr.permute(tr.zeros(2, 3, 4), 2, 0, 1).shape
+    (4, 2, 3)
+    """
     dims = _shape_arg(dims)
     return Permute.apply(x, dims=tuple(_positive(d, x.ndim, "permute") for d in dims))
 
 
 def transpose(x, dim0: int, dim1: int):
-    """``x`` with dimensions ``dim0`` and ``dim1`` swapped."""
+    """``x`` with dimensions ``dim0`` and ``dim1`` swapped.
+
+    >>> import tinygrad_rnn as tr
+    >>> tr.transpose(tr.zeros(2, 3), 0, 1).shape
+    (3, 2)
+    """
     dims = list(range(x.ndim))
     dim0, dim1 = _positive(dim0, x.ndim, "transpose"), _positive(dim1, x.ndim, "transpose")
     dims[dim0], dims[dim1] = dims[dim1], dims[dim0]
@@ -239,7 +254,12 @@ def transpose(x, dim0: int, dim1: int):
 
 
 def squeeze(x, dim=None):
-    """``x`` without its size-1 dimensions (or only ``dim``, if it has size 1)."""
+    """``x`` without its size-1 dimensions (or only ``dim``, if it has size 1).
+
+    >>> import tinygrad_rnn as tr
+    >>> tr.squeeze(tr.zeros(2, 1, 3)).shape
+    (2, 3)
+    """
     if dim is None:
         shape = tuple(n for n in x.shape if n != 1)
     else:
@@ -249,13 +269,23 @@ def squeeze(x, dim=None):
 
 
 def unsqueeze(x, dim: int):
-    """``x`` with a new size-1 dimension at ``dim``."""
+    """``x`` with a new size-1 dimension at ``dim``.
+
+    >>> import tinygrad_rnn as tr
+    >>> tr.unsqueeze(tr.zeros(2, 3), 0).shape
+    (1, 2, 3)
+    """
     dim = _positive(dim, x.ndim + 1, "unsqueeze")
     return reshape(x, x.shape[:dim] + (1,) + x.shape[dim:])
 
 
 def flatten(x, start_dim: int = 0, end_dim: int = -1):
-    """``x`` with dimensions ``start_dim`` … ``end_dim`` merged into one."""
+    """``x`` with dimensions ``start_dim`` … ``end_dim`` merged into one.
+
+    >>> import tinygrad_rnn as tr
+    >>> tr.flatten(tr.zeros(2, 3, 4), 1).shape
+    (2, 12)
+    """
     if x.ndim == 0:
         return reshape(x, (1,))
     start, end = _positive(start_dim, x.ndim, "flatten"), _positive(end_dim, x.ndim, "flatten")
@@ -263,7 +293,12 @@ def flatten(x, start_dim: int = 0, end_dim: int = -1):
 
 
 def expand(x, *sizes):
-    """``x`` broadcast to ``sizes``; -1 keeps a dimension's size, as in PyTorch."""
+    """``x`` broadcast to ``sizes``; -1 keeps a dimension's size, as in PyTorch.
+
+    >>> import tinygrad_rnn as tr
+    >>> tr.expand(tr.zeros(3, 1), -1, 4).shape
+    (3, 4)
+    """
     sizes = _shape_arg(sizes)
     added = len(sizes) - x.ndim
     shape = tuple(x.shape[i - added] if size == -1 and i >= added else size for i, size in enumerate(sizes))
@@ -271,18 +306,33 @@ def expand(x, *sizes):
 
 
 def broadcast_to(x, shape):
-    """``x`` broadcast to ``shape`` (NumPy's rules)."""
+    """``x`` broadcast to ``shape`` (NumPy's rules).
+
+    >>> import tinygrad_rnn as tr
+    >>> tr.broadcast_to(tr.zeros(3), (2, 3)).shape
+    (2, 3)
+    """
     shape = tuple(shape)
     return x if shape_of(x) == shape else Expand.apply(x, shape=shape)
 
 
 def getitem(x, index):
-    """``x[index]``: ints, slices, None, Ellipsis, bool masks and integer arrays or tensors."""
+    """``x[index]``: ints, slices, None, Ellipsis, bool masks and integer arrays or tensors.
+
+    >>> import tinygrad_rnn as tr
+    >>> tr.getitem(tr.arange(5), tr.tensor([4, 0, 4])).tolist()
+    [4, 0, 4]
+    """
     return Index.apply(x, index=_array_index(x, index))
 
 
 def cat(tensors, dim: int = 0):
-    """Join tensors along an existing dimension."""
+    """Join tensors along an existing dimension.
+
+    >>> import tinygrad_rnn as tr
+    >>> tr.cat([tr.zeros(2, 3), tr.ones(1, 3)]).shape
+    (3, 3)
+    """
     tensors = list(tensors)
     if not tensors:
         raise ValueError("cat: needs at least one tensor")
@@ -290,7 +340,12 @@ def cat(tensors, dim: int = 0):
 
 
 def stack(tensors, dim: int = 0):
-    """Stack tensors of one shape along a new dimension."""
+    """Stack tensors of one shape along a new dimension.
+
+    >>> import tinygrad_rnn as tr
+    >>> tr.stack([tr.zeros(3), tr.ones(3)], dim=1).shape
+    (3, 2)
+    """
     tensors = list(tensors)
     if not tensors:
         raise ValueError("stack: needs at least one tensor")
@@ -298,7 +353,12 @@ def stack(tensors, dim: int = 0):
 
 
 def split(x, split_size_or_sections, dim: int = 0):
-    """Pieces of ``x`` along ``dim``: of one size (the last may be smaller), or of the listed sizes."""
+    """Pieces of ``x`` along ``dim``: of one size (the last may be smaller), or of the listed sizes.
+
+    >>> import tinygrad_rnn as tr
+    >>> [p.shape for p in tr.split(tr.zeros(5, 2), 2)]
+    [(2, 2), (2, 2), (1, 2)]
+    """
     dim = _positive(dim, x.ndim, "split")
     length = x.shape[dim]
     if isinstance(split_size_or_sections, int):
@@ -313,12 +373,22 @@ def split(x, split_size_or_sections, dim: int = 0):
 
 
 def unbind(x, dim: int = 0):
-    """The slices of ``x`` along ``dim``, as a tuple: ``unbind(x)[t]`` is ``x[t]``."""
+    """The slices of ``x`` along ``dim``, as a tuple: ``unbind(x)[t]`` is ``x[t]``.
+
+    >>> import tinygrad_rnn as tr
+    >>> [p.tolist() for p in tr.unbind(tr.tensor([[1, 2], [3, 4]]))]
+    [[1, 2], [3, 4]]
+    """
     return Unbind.apply(x, dim=_positive(dim, x.ndim, "unbind"))
 
 
 def chunk(x, chunks: int, dim: int = 0):
-    """``x`` cut into ``chunks`` pieces along ``dim`` (PyTorch's rule: each ⌈n/chunks⌉ long)."""
+    """``x`` cut into ``chunks`` pieces along ``dim`` (PyTorch's rule: each ⌈n/chunks⌉ long).
+
+    >>> import tinygrad_rnn as tr
+    >>> [p.shape for p in tr.chunk(tr.zeros(4, 6), 3, dim=1)]
+    [(4, 2), (4, 2), (4, 2)]
+    """
     length = x.shape[_positive(dim, x.ndim, "chunk")]
     return split(x, max(1, -(-length // chunks)), dim)
 
