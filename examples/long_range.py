@@ -14,6 +14,7 @@ from __future__ import annotations
 import argparse
 
 import numpy
+from tqdm.auto import tqdm
 
 import tinygrad_rnn as tr
 from tinygrad_rnn.nn import functional as F
@@ -44,7 +45,7 @@ def agreement_accuracy(cell, distractors: int, args) -> float:
     model = Classifier(cell, len(vocabulary), args.hidden, 2).to(args.device)
     optimizer = tr.optim.Adam(model.parameters(), lr=0.01)
     rng = numpy.random.default_rng(args.seed)
-    for _ in range(args.steps):
+    for _ in tqdm(range(args.steps), desc=f"{cell.__name__}, {distractors} distractors", leave=False):
         batch = rng.integers(0, split, 32)
         loss = F.cross_entropy(model(tr.tensor(ids[batch], device=args.device)),
                                tr.tensor(labels[batch], device=args.device))
@@ -70,7 +71,7 @@ def adding_error(cell, length: int, args) -> float:
         output, _ = rnn(tr.tensor(x, device=args.device))
         return head(output[:, -1]).squeeze(-1)
 
-    for _ in range(args.steps):
+    for _ in tqdm(range(args.steps), desc=f"{cell.__name__}, adding T={length}", leave=False):
         batch = rng.integers(0, split, 32)
         loss = F.mse_loss(predict(inputs[batch]), tr.tensor(targets[batch], device=args.device))
         optimizer.zero_grad()

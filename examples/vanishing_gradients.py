@@ -16,6 +16,7 @@ import argparse
 import pathlib
 
 import numpy
+from tqdm.auto import tqdm
 
 import tinygrad_rnn as tr
 from tinygrad_rnn import analysis, plots
@@ -60,7 +61,7 @@ def exploding(args, clip: float | None) -> tuple[list[float], list[float]]:
     inputs, targets = tr.data.adding_problem(256, 20, seed=args.seed)
     losses, norms = [], []
     with numpy.errstate(all="ignore"):  # without clipping the numbers overflow: that is the point
-        for step in range(args.train_steps):
+        for step in tqdm(range(args.train_steps), desc="clip at 1" if clip else "no clipping", leave=False):
             batch = slice((step * 32) % 256, (step * 32) % 256 + 32)
             x = tr.tensor(inputs[batch, :, :1], device=args.device).transpose(0, 1)
             output, _ = rnn(x)
