@@ -89,23 +89,24 @@ class _Recurrent(Module):
         final_hidden, final_cell = [], []
         self.hidden_states, self.cell_states = [], []
         layer_input = sequence
-        for layer in range(self.num_layers):
-            outputs = []
-            for direction in range(self.num_directions):
-                index = layer * self.num_directions + direction
-                with scope(self.scope_name, f"layer {layer}", "reverse" if direction else "forward"):
-                    output, hidden, cell = self._run_direction(
-                        layer_input, layer, direction, initial_hidden[index],
-                        None if initial_cell is None else initial_cell[index], keep)
-                outputs.append(output)
-                final_hidden.append(hidden)
-                final_cell.append(cell)
-            layer_input = outputs[0] if len(outputs) == 1 else cat(outputs, dim=-1)
-            if layer < self.num_layers - 1:
-                layer_input = F.dropout(layer_input, self.dropout, self.training)  # between layers only
-        output = layer_input
-        h_n = stack(final_hidden)
-        c_n = stack(final_cell) if initial_cell is not None else None
+        with scope(self.scope_name):  # everything the layer does sits in one drawing cluster
+            for layer in range(self.num_layers):
+                outputs = []
+                for direction in range(self.num_directions):
+                    index = layer * self.num_directions + direction
+                    with scope(f"layer {layer}", "reverse" if direction else "forward"):
+                        output, hidden, cell = self._run_direction(
+                            layer_input, layer, direction, initial_hidden[index],
+                            None if initial_cell is None else initial_cell[index], keep)
+                    outputs.append(output)
+                    final_hidden.append(hidden)
+                    final_cell.append(cell)
+                layer_input = outputs[0] if len(outputs) == 1 else cat(outputs, dim=-1)
+                if layer < self.num_layers - 1:
+                    layer_input = F.dropout(layer_input, self.dropout, self.training)  # between layers only
+            output = layer_input
+            h_n = stack(final_hidden)
+            c_n = stack(final_cell) if initial_cell is not None else None
         if unbatched:  # (T, input_size) in, (T, D·H_out) out, whatever batch_first says
             output, h_n = output.squeeze(1), h_n.squeeze(1)
             c_n = None if c_n is None else c_n.squeeze(1)
