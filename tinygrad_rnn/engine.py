@@ -155,8 +155,9 @@ def topological_order(outputs: Sequence[Tensor]) -> list[Tensor]:
                 "(and the arrays it saved) was freed by the first backward. Pass "
                 "retain_graph=True to the first backward() or grad() call to keep it."
             )
-        for parent in reversed(function.inputs):
-            if isinstance(parent, Tensor) and parent.requires_grad and id(parent) not in visited:
+        # needs_input_grad marks exactly the inputs that are Tensors requiring grad
+        for parent, needs_grad in zip(reversed(function.inputs), reversed(function.needs_input_grad)):
+            if needs_grad and id(parent) not in visited:
                 stack.append((parent, False))
     return order
 
@@ -223,9 +224,9 @@ def _backpropagate(
         input_grads = _call_backward(function, grad_of_output, output, create_graph)
         for parent, parent_grad, needs_grad in zip(function.inputs, input_grads, function.needs_input_grad):
             if needs_grad and parent_grad is not None and (needed is None or id(parent) in needed):
-                parent_grad = _checked(function, parent, parent_grad)
-                keep_terms = create_graph or parent is itemize
-                _receive(received, parent, function.scope, parent_grad, keep_terms)
+                if parent_grad.shape != parent.data.shape or parent_grad.dtype != parent.data.dtype:
+                    parent_grad = _checked(function, parent, parent_grad)
+                _receive(received, parent, function.scope, parent_grad, create_graph or parent is itemize)
         if not retain_graph:
             function.release()
     return totals, itemized
@@ -309,7 +310,7 @@ def _accumulate_into_grad(tensor: Tensor, total: Any, create_graph: bool) -> Non
 
 def _checked(function: Function, parent: Tensor, gradient: Any) -> Any:
     """Every gradient has its tensor's shape (a wrong one is a bug in that op's backward) and
-    its tensor's dtype."""
+    its tensor's dtype. Called when either differs (the loop tests both cheaply inline)."""
     expected = parent.data
     if gradient.shape != expected.shape:
         raise ShapeError(
