@@ -177,6 +177,9 @@ def test_without_dot_rendering_explains_how_to_install_it(monkeypatch, tmp_path)
     _, loss = tanh_rnn_loss()
     with pytest.raises(viz.GraphvizNotFoundError, match="apt-get install graphviz.*brew install graphviz.*conda"):
         viz.save(loss, path=tmp_path / "figure.svg")
+    pytest.importorskip("graphviz")  # draw() needs the package; without dot it must say so clearly
+    with pytest.raises(viz.GraphvizNotFoundError, match="to_dot"):
+        viz.draw(loss)
     assert viz.save(loss, path=tmp_path / "figure.dot").read_text().startswith("digraph")
 
 
@@ -255,3 +258,4 @@ def test_cli_bad_arguments_give_one_line_and_a_non_zero_exit(tmp_path):
     bad = subprocess.run([sys.executable, "-m", "tinygrad_rnn", "graph", "--steps", "0", "-o", "x.svg"],
                          capture_output=True, text=True)
     assert bad.returncode == 2 and "must be a positive integer" in bad.stderr
+    assert bad.stderr.strip().count("\n") == 0  # one line, no usage block

@@ -157,9 +157,16 @@ def _has_dot() -> bool:
     return shutil.which("dot") is not None
 
 
+class _Parser(argparse.ArgumentParser):
+    """argparse, but a bad argument gives one line (what is wrong, and where help is), exit 2."""
+
+    def error(self, message: str) -> None:  # type: ignore[override]
+        self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="tinygrad-rnn", description="tinygrad_rnn: autodiff for recurrent networks")
-    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    parser = _Parser(prog="tinygrad-rnn", description="tinygrad_rnn: autodiff for recurrent networks")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND", parser_class=_Parser)
     drawing = commands.add_parser("graph", help="draw an unrolled RNN/LSTM/GRU for a slide",
                                   description=graph.__doc__)
     drawing.add_argument("--cell", choices=["rnn", "lstm", "gru"], default="rnn")

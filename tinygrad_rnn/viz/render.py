@@ -24,11 +24,14 @@ class GraphvizNotFoundError(RuntimeError):
 
 def digraph(dot_text: str) -> Any:
     """A graphviz.Digraph holding exactly this DOT: shows inline in Jupyter; ``.render(path,
-    format=…)`` saves it."""
+    format=…)`` saves it. Both need the ``dot`` program, so its absence is reported here, clearly,
+    rather than later as graphviz's subprocess error."""
     try:
         import graphviz
     except ImportError:
         raise GraphvizNotFoundError(INSTALL_PACKAGE) from None
+    if shutil.which("dot") is None:
+        raise GraphvizNotFoundError(INSTALL_DOT)
     body = dot_text.strip().splitlines()[1:-1]  # between "digraph … {" and "}"
     return graphviz.Digraph(name="tinygrad_rnn", body=[line + "\n" for line in body])
 
