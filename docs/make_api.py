@@ -28,7 +28,7 @@ MODULES = [
     ("tinygrad_rnn.training", "Training"),
     ("tinygrad_rnn.plots", "Figures"),
 ]
-OPS = ["elementwise", "reduce", "shape", "linalg", "convert"]  # every op, with its gradient
+OPS = ["elementwise", "compare", "reduce", "shape", "linalg", "convert"]  # every op, with its gradient
 
 
 def summary(obj) -> str:

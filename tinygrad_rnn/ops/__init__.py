@@ -1,7 +1,8 @@
 """The op set: every differentiable operation, one small class each, grouped by kind.
 
 * :mod:`.elementwise` — + − × ÷, pow, exp, log, sqrt, abs, tanh, sigmoid, relu, clamp,
-  maximum, minimum, where, comparisons
+  maximum, minimum, where
+* :mod:`.compare` — comparisons, logic and sign: masks, no gradient
 * :mod:`.reduce` — sum, mean, var, max, min, logsumexp, softmax, log_softmax
 * :mod:`.shape` — reshape, permute, broadcast, indexing, cat, stack, split
 * :mod:`.linalg` — matmul
@@ -11,6 +12,7 @@ The lowercase functions accept Tensors (and record the op) or plain arrays (and 
 that is how each op's backward, written with them, serves both backward modes.
 """
 
+from .compare import eq, ge, gt, le, logical_and, logical_not, logical_or, lt, ne, sign  # noqa: F401
 from .convert import cast, to_device  # noqa: F401
 from .elementwise import (  # noqa: F401
     abs,
@@ -18,25 +20,15 @@ from .elementwise import (  # noqa: F401
     add_n,
     clamp,
     div,
-    eq,
     exp,
-    ge,
-    gt,
-    le,
     log,
-    logical_and,
-    logical_not,
-    logical_or,
-    lt,
     maximum,
     minimum,
     mul,
-    ne,
     neg,
     pow,
     relu,
     sigmoid,
-    sign,
     sqrt,
     sub,
     tanh,
