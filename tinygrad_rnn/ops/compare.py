@@ -8,12 +8,14 @@ from __future__ import annotations
 from ..device import array_module
 from ..function import Function
 
+BROADCAST_HINT = "Shapes must broadcast as in NumPy: aligned from the right, each pair of sizes equal or one of them 1"
+
 
 class _Constant(Function):
     """Base of ops whose result carries no gradient."""
 
     differentiable = False
-    hint = "Shapes must broadcast as in NumPy: aligned from the right, each pair of sizes equal or one of them 1"
+    hint = BROADCAST_HINT
 
 
 class Less(_Constant):

@@ -13,16 +13,14 @@ from typing import Any
 
 from ..device import array_module
 from ..function import Function
-from .compare import logical_and, sign
+from .compare import BROADCAST_HINT, logical_and, sign
 from .shape import shape_of, sum_to
-
-_BROADCAST_HINT = "Shapes must broadcast as in NumPy: aligned from the right, each pair of sizes equal or one of them 1"
 
 
 class Add(Function):
     """a + b;   ∂/∂a = 1,  ∂/∂b = 1"""
 
-    hint = _BROADCAST_HINT
+    hint = BROADCAST_HINT
 
     def forward(self, a, b):
         return a + b
@@ -36,7 +34,7 @@ class Add(Function):
 class Sub(Function):
     """a − b;   ∂/∂a = 1,  ∂/∂b = −1"""
 
-    hint = _BROADCAST_HINT
+    hint = BROADCAST_HINT
 
     def forward(self, a, b):
         return a - b
@@ -50,7 +48,7 @@ class Sub(Function):
 class Mul(Function):
     """a · b;   ∂/∂a = b,  ∂/∂b = a"""
 
-    hint = _BROADCAST_HINT
+    hint = BROADCAST_HINT
 
     def forward(self, a, b):
         return a * b
@@ -64,7 +62,7 @@ class Mul(Function):
 class Div(Function):
     """a / b;   ∂/∂a = 1/b,  ∂/∂b = −a/b² = −out/b"""
 
-    hint = _BROADCAST_HINT
+    hint = BROADCAST_HINT
 
     def forward(self, a, b):
         return a / b
@@ -88,7 +86,7 @@ class Neg(Function):
 class Pow(Function):
     """a ** b;   ∂/∂a = b·a^(b−1),  ∂/∂b = a^b · ln a"""
 
-    hint = _BROADCAST_HINT
+    hint = BROADCAST_HINT
 
     def forward(self, a, b):
         return a**b
@@ -189,7 +187,7 @@ class Clamp(Function):
 class Maximum(Function):
     """maximum(a, b);   the gradient goes to the larger input, half to each on a tie"""
 
-    hint = _BROADCAST_HINT
+    hint = BROADCAST_HINT
     wins = staticmethod(operator.gt)
 
     def forward(self, a, b):
