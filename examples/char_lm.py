@@ -35,10 +35,8 @@ def main() -> None:
     text = tr.data.read_text(args.text) if args.text else tr.data.standard_library_text(300_000)
     step = 0
     if args.resume:  # the checkpoint holds the vocabulary and the model's configuration
-        metadata, _ = tr.checkpoint.read_checkpoint(args.resume)
-        model = tr.models.LanguageModel(**metadata["model_config"], device=args.device)
-        optimizer = tr.optim.Adam(model.parameters(), lr=3e-3)
-        found = tr.checkpoint.load_checkpoint(args.resume, model, optimizer)
+        model, optimizer, found = tr.checkpoint.load_language_model(
+            args.resume, args.device, lambda parameters: tr.optim.Adam(parameters, lr=3e-3))
         vocabulary, step = found.vocabulary, found.step
         print(f"resumed from {args.resume} at step {step}")
     else:

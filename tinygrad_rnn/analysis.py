@@ -8,13 +8,13 @@ hand-written loop simply collects them in a list.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy
 
 from .engine import grad, grad_contributions
+from .function import step_of
 from .tensor import Tensor
 
 
@@ -91,7 +91,7 @@ def weight_gradient_by_step(loss: Tensor, weight: Tensor) -> StepGradients:
     >>> [scope[-1] for scope in by_step.scopes]
     ['t=1', 't=2', 't=3', 't=4']
     """
-    terms = sorted(grad_contributions(loss, weight), key=lambda term: _time_step(term[0]))
+    terms = sorted(grad_contributions(loss, weight), key=lambda term: (_step_or_first(term[0]), term[0]))
     gradients = [gradient.numpy() for _, gradient in terms]
     return StepGradients(
         scopes=[scope for scope, _ in terms],
@@ -101,10 +101,7 @@ def weight_gradient_by_step(loss: Tensor, weight: Tensor) -> StepGradients:
     )
 
 
-def _time_step(scope: tuple[str, ...]) -> tuple[int, tuple[str, ...]]:
-    """Sort key: the number in the innermost "t=k" of a scope (terms outside any step first)."""
-    for part in reversed(scope):
-        match = re.fullmatch(r"t=(\d+)", part)
-        if match:
-            return int(match.group(1)), scope
-    return -1, scope
+def _step_or_first(scope: tuple[str, ...]) -> int:
+    """Sort key: the time step of a term's scope; terms outside any step come first."""
+    step = step_of(scope)
+    return -1 if step is None else step

@@ -17,6 +17,7 @@ import os
 import pathlib
 import tempfile
 import zipfile
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -102,9 +103,31 @@ def read_checkpoint(path: str | pathlib.Path) -> tuple[dict[str, Any], dict[str,
 def load_checkpoint(path: str | pathlib.Path, model: Any = None, optimizer: Any = None) -> Checkpoint:
     """Load weights into ``model`` (and state into ``optimizer``), all or nothing: on any
     problem, CheckpointError, and neither is changed."""
-    from .data import Vocabulary
+    return _load(path, *read_checkpoint(path), model, optimizer)
+
+
+def load_language_model(path: str | pathlib.Path, device: Any = None,
+                        make_optimizer: Callable[[Any], Any] | None = None) -> tuple[Any, Any, Checkpoint]:
+    """(model, optimizer, checkpoint info) rebuilt from a checkpoint of a
+    :class:`~tinygrad_rnn.models.LanguageModel`: the model from its stored configuration, the
+    optimizer (if ``make_optimizer(parameters)`` is given) with its stored state. The file is read
+    once; CheckpointError if it holds no language model with its vocabulary.
+    """
+    from .models import LanguageModel
 
     metadata, arrays = read_checkpoint(path)
+    if metadata.get("model_class") != "LanguageModel" or "vocabulary" not in metadata:
+        raise CheckpointError(f"{path} does not hold a language model with its vocabulary")
+    model = LanguageModel(**metadata["model_config"], device=device)
+    optimizer = None if make_optimizer is None else make_optimizer(model.parameters())
+    return model, optimizer, _load(path, metadata, arrays, model, optimizer)
+
+
+def _load(path: Any, metadata: dict[str, Any], arrays: dict[str, numpy.ndarray], model: Any,
+          optimizer: Any) -> Checkpoint:
+    """Apply what read_checkpoint found, all or nothing (see load_checkpoint)."""
+    from .data import Vocabulary
+
     model_state = {name[len("model/"):]: value for name, value in arrays.items() if name.startswith("model/")}
     optimizer_state = _optimizer_state(metadata, arrays) if optimizer is not None else None
     if optimizer is not None and optimizer_state is None:

@@ -17,7 +17,7 @@ from typing import Any
 
 import numpy
 
-from .engine import grad
+from .engine import _as_tuple, grad
 from .tensor import Tensor
 
 
@@ -116,5 +116,3 @@ def _zero_filled(grads: Sequence[Tensor | None], inputs: Sequence[Tensor]) -> tu
     return tuple(Tensor._make(x.device.xp.zeros_like(x.data)) if g is None else g for g, x in zip(grads, inputs))
 
 
-def _as_tuple(outputs: Any) -> tuple[Tensor, ...]:
-    return (outputs,) if isinstance(outputs, Tensor) else tuple(outputs)

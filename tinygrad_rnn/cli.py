@@ -44,10 +44,9 @@ def train(args: argparse.Namespace) -> int:
     text = tr.data.read_text(args.text) if args.text else tr.data.standard_library_text(args.max_chars)
     start_step, optimizer_state = 0, None
     if args.resume:
-        model, vocabulary, start_step = _load_model(args.resume, args.device)
-        optimizer = tr.optim.Adam(model.parameters(), lr=args.lr)
-        tr.checkpoint.load_checkpoint(args.resume, model, optimizer)
-        optimizer_state = "restored"
+        model, optimizer, found = tr.checkpoint.load_language_model(
+            args.resume, args.device, lambda parameters: tr.optim.Adam(parameters, lr=args.lr))
+        vocabulary, start_step, optimizer_state = found.vocabulary, found.step, "restored"
     else:
         vocabulary = tr.data.Vocabulary.from_text(text, level="char")
         model = tr.models.LanguageModel(len(vocabulary), args.embedding, args.hidden, args.layers, args.cell,
@@ -76,8 +75,8 @@ def sample(args: argparse.Namespace) -> int:
     import tinygrad_rnn as tr
 
     tr.manual_seed(args.seed)
-    model, vocabulary, _ = _load_model(args.checkpoint, args.device)
-    print(tr.generation.generate(model, vocabulary, args.length, prompt=args.prompt, temperature=args.temperature,
+    model, _, found = tr.checkpoint.load_language_model(args.checkpoint, args.device)
+    print(tr.generation.generate(model, found.vocabulary, args.length, prompt=args.prompt, temperature=args.temperature,
                                  top_k=args.top_k, greedy=args.greedy))
     return 0
 
@@ -121,7 +120,7 @@ def demo(args: argparse.Namespace) -> int:
     output, _ = small(x)
     loss = output[-1].sum()
     loss.name = "J"
-    figure = "unrolled_rnn.svg" if _has_dot() else "unrolled_rnn.dot"
+    figure = "unrolled_rnn.svg" if tr.viz.dot_available() else "unrolled_rnn.dot"
     written.append(tr.viz.save(loss, path=out / figure, level="op"))
     written.append(tr.viz.save(loss, path=out / figure.replace("unrolled", "backward"), backward=True))
     curves = {}
@@ -135,26 +134,9 @@ def demo(args: argparse.Namespace) -> int:
                                                 title="‖∂J/∂h_t‖ for a loss on step 40 (untrained layers)"))
     for path in written:
         print(f"   wrote {path}")
-    if not _has_dot():
+    if not tr.viz.dot_available():
         print("   (Graphviz's dot program is missing, so the graphs are DOT text: render them with dot -Tsvg)")
     return 0
-
-
-def _load_model(path: str, device: str):
-    import tinygrad_rnn as tr
-
-    metadata, _ = tr.checkpoint.read_checkpoint(path)
-    if metadata.get("model_class") != "LanguageModel" or "vocabulary" not in metadata:
-        raise ValueError(f"{path} does not hold a language model with its vocabulary")
-    model = tr.models.LanguageModel(**metadata["model_config"], device=device)
-    found = tr.checkpoint.load_checkpoint(path, model)
-    return model, found.vocabulary, found.step
-
-
-def _has_dot() -> bool:
-    import shutil
-
-    return shutil.which("dot") is not None
 
 
 class _Parser(argparse.ArgumentParser):

@@ -271,6 +271,18 @@ def scope(*names: str) -> Iterator[tuple[str, ...]]:
         STATE.scope = previous
 
 
+def step_of(scope: tuple[str, ...]) -> int | None:
+    """The time step k of the innermost "t=k" in a scope path, or None outside any step.
+
+    >>> step_of(("LSTM", "layer 0", "forward", "t=3"))
+    3
+    """
+    for part in reversed(scope):
+        if part.startswith("t=") and part[2:].isdigit():
+            return int(part[2:])
+    return None
+
+
 def current_scope() -> tuple[str, ...]:
     """The scope path new ops are tagged with.
 

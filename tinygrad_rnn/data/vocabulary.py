@@ -22,6 +22,8 @@ class Vocabulary:
     'hello[UNK]'
     """
 
+    pad_id, unk_id, begin_id, end_id = range(len(SPECIALS))  # the places of SPECIALS
+
     def __init__(self, tokens: Iterable[str], level: str = "char") -> None:
         if level not in ("char", "word"):
             raise ValueError(f"Vocabulary: level must be 'char' or 'word', got {level!r}")
@@ -43,22 +45,6 @@ class Vocabulary:
         counts = Counter(token for t in texts for token in tokenize(t, level))
         ranked = sorted((token for token, n in counts.items() if n >= min_count), key=lambda t: (-counts[t], t))
         return cls(ranked[:max_size] if max_size is not None else ranked, level)
-
-    @property
-    def pad_id(self) -> int:
-        return 0
-
-    @property
-    def unk_id(self) -> int:
-        return 1
-
-    @property
-    def begin_id(self) -> int:
-        return 2
-
-    @property
-    def end_id(self) -> int:
-        return 3
 
     def __len__(self) -> int:
         return len(self.tokens)

@@ -72,8 +72,7 @@ def zeros_(tensor: Tensor) -> Tensor:
     >>> zeros_(tr.ones(2)).tolist()
     [0.0, 0.0]
     """
-    tensor.data[...] = 0
-    return tensor
+    return constant_(tensor, 0)
 
 
 def ones_(tensor: Tensor) -> Tensor:
@@ -83,8 +82,7 @@ def ones_(tensor: Tensor) -> Tensor:
     >>> ones_(tr.zeros(2)).tolist()
     [1.0, 1.0]
     """
-    tensor.data[...] = 1
-    return tensor
+    return constant_(tensor, 1)
 
 
 def constant_(tensor: Tensor, value: Any) -> Tensor:

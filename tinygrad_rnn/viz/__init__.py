@@ -27,9 +27,9 @@ from typing import Any
 from ..tensor import Tensor
 from .dot import picture_to_dot
 from .graph import build_picture
-from .render import GraphvizNotFoundError, digraph, render_file, warn_if_large
+from .render import GraphvizNotFoundError, digraph, dot_available, render_file, warn_if_large
 
-__all__ = ["to_dot", "draw", "save", "GraphvizNotFoundError"]
+__all__ = ["to_dot", "draw", "save", "dot_available", "GraphvizNotFoundError"]
 
 
 def to_dot(*tensors: Tensor, level: str = "op", rankdir: str = "LR", show_shapes: bool = True,

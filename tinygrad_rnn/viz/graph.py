@@ -13,18 +13,16 @@ into DOT text.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy
 
 from ..engine import grad
-from ..function import Function
+from ..function import Function, step_of
 from ..tensor import Tensor
 
 LEVELS = ("op", "cell", "step")
-_STEP = re.compile(r"t=(\d+)")
 
 
 @dataclass
@@ -190,8 +188,8 @@ def _edge_label(function: Function, x: Tensor) -> str:
     if x.grad_fn is not None and x.grad_fn.multiple_outputs and x.name:
         return x.name
     if function.name == "add_n" and x.grad_fn is not None:
-        steps = [part for part in x.grad_fn.scope if _STEP.fullmatch(part)]
-        return steps[-1] if steps else ""
+        step = step_of(x.grad_fn.scope)
+        return "" if step is None else f"t={step}"
     return ""
 
 
@@ -211,6 +209,7 @@ def _gradients_of(outputs: tuple[Tensor, ...]) -> tuple[Tensor, ...]:
 
 
 def _leaves(outputs: tuple[Tensor, ...]) -> list[Tensor]:
+    """The leaf tensors under ``outputs``, in the order a drawing's ids depend on (first met)."""
     found, stack, seen = [], [t.grad_fn for t in outputs if t.grad_fn is not None], set()
     while stack:
         function = stack.pop()
@@ -259,15 +258,6 @@ def _shape_text(shape: tuple[int, ...]) -> str:
 # --- levels and time slices --------------------------------------------------------------------------
 
 
-def step_of(scope: tuple[str, ...]) -> int | None:
-    """The time step t of a scope such as ("LSTM", "layer 0", "forward", "t=3"), or None."""
-    for part in reversed(scope):
-        match = _STEP.fullmatch(part)
-        if match:
-            return int(match.group(1))
-    return None
-
-
 def _merge_groups(nodes: list[Node], edges, level: str):
     """Merge the op nodes of each cell application (level "cell") or time step ("step").
 
@@ -283,7 +273,7 @@ def _merge_groups(nodes: list[Node], edges, level: str):
             mapping.append(len(merged))
             merged.append(node)
             continue
-        inner = node.scope[: max(i for i, part in enumerate(node.scope) if _STEP.fullmatch(part)) + 1]
+        inner = node.scope[: node.scope.index(f"t={step}") + 1]  # the scope up to and with its step
         key = inner if level == "cell" else (inner[0], f"t={step}")
         if key not in where:
             where[key] = len(merged)

@@ -22,6 +22,11 @@ class GraphvizNotFoundError(RuntimeError):
     """The ``dot`` program (or the graphviz package) needed for rendering is missing."""
 
 
+def dot_available() -> bool:
+    """True when Graphviz's ``dot`` program is on the PATH (rendering needs it; to_dot does not)."""
+    return shutil.which("dot") is not None
+
+
 def digraph(dot_text: str) -> Any:
     """A graphviz.Digraph holding exactly this DOT: shows inline in Jupyter; ``.render(path,
     format=…)`` saves it. Both need the ``dot`` program, so its absence is reported here, clearly,
@@ -30,7 +35,7 @@ def digraph(dot_text: str) -> Any:
         import graphviz
     except ImportError:
         raise GraphvizNotFoundError(INSTALL_PACKAGE) from None
-    if shutil.which("dot") is None:
+    if not dot_available():
         raise GraphvizNotFoundError(INSTALL_DOT)
     body = dot_text.strip().splitlines()[1:-1]  # between "digraph … {" and "}"
     return graphviz.Digraph(name="tinygrad_rnn", body=[line + "\n" for line in body])
