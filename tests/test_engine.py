@@ -81,16 +81,26 @@ def test_retain_graph_allows_a_second_backward():
     numpy.testing.assert_allclose(x.grad.numpy(), 2 * numpy.exp([1.0, 2.0]))
 
 
-def test_backward_frees_intermediate_tensors_and_their_arrays():
-    x = make(numpy.ones(1000))
-    hidden = x.tanh()
-    watch = weakref.ref(hidden)
-    loss = (hidden * 2).sum()
-    del hidden
-    gc.collect()
-    assert watch() is not None  # the graph keeps it for backward
-    loss.backward()
-    assert watch() is None  # freed by backward, without waiting for the cycle collector
+def test_the_graph_keeps_only_the_arrays_backward_reads_and_backward_frees_them():
+    gc.disable()  # everything below must be freed by reference counting alone, at once
+    try:
+        x = make(numpy.ones(1000))
+        hidden = x.tanh()  # tanh's backward reads its output: kept
+        doubled = hidden * 2  # mul's backward reads both inputs: hidden's array kept again
+        shifted = doubled + 1.0  # add's backward reads no values: doubled's array is not kept
+        loss = shifted.sum()  # nor is shifted's
+        watched = {"hidden tensor": weakref.ref(hidden), "doubled array": weakref.ref(doubled.data),
+                   "shifted array": weakref.ref(shifted.data)}
+        hidden_array = weakref.ref(hidden.data)
+        del hidden, doubled, shifted
+        assert {name: ref() is None for name, ref in watched.items()} == dict.fromkeys(watched, True)
+        assert hidden_array() is not None  # the graph keeps what backward needs
+        loss.backward()
+        assert hidden_array() is None  # and backward frees it
+        assert loss.grad_fn.inputs is None  # the graph itself is released
+        numpy.testing.assert_allclose(x.grad.numpy(), 2 * (1 - numpy.tanh(1.0) ** 2))
+    finally:
+        gc.enable()
 
 
 def test_no_grad_records_nothing_and_works_as_a_decorator():

@@ -138,9 +138,20 @@ def test_show_grads_before_backward_needs_no_dot_grad_and_never_shows_zeros():
 
 def test_values_small_and_summarised():
     x = tr.tensor([1.0, 2.0], requires_grad=True, name="w")
-    y = (x * tr.ones(10, 2)).sum()
+    y = (x * tr.ones(10, 2)).tanh().sum()  # tanh keeps its output for backward
     text = viz.to_dot(y, show_values=True)
-    assert "[1., 2.]" in text and "mean 1.5" in text
+    assert "[1., 2.]" in text and "mean 0.863" in text
+
+
+def test_values_are_shown_only_where_the_graph_keeps_them():
+    x = tr.tensor([1.0, 2.0], requires_grad=True, name="w")
+    y = ((x * tr.ones(10, 2)) + 1.0).sum()  # add's backward needs no values: x · 1 is freed
+    labels = re.findall(r'label="([^"]*)"', viz.to_dot(y, show_values=True))
+    mul, add = next(t for t in labels if t.startswith("mul")), next(t for t in labels if t.startswith("add"))
+    assert "mean" not in mul and "mean" not in add and "[1., 2.]" in next(t for t in labels if t.startswith("w"))
+    kept = x * tr.ones(10, 2)  # mul saves its inputs, so the product below shows the value it read
+    z = (kept * kept).sum()
+    assert "mean 1.5" in viz.to_dot(z, show_values=True)
 
 
 def test_time_slice_draws_some_steps_of_a_long_unroll():

@@ -4,7 +4,8 @@ Backpropagation in three steps:
 
 1. **Order.** List every tensor the outputs depend on, each after the tensors it was computed
    from (a topological order), with an explicit stack — no recursion, so a graph of 100,000 ops
-   is no problem.
+   is no problem. The graph's vertices are the computed tensors' :class:`~tinygrad_rnn.tensor.Node`
+   records and the leaf tensors themselves; "tensor" below means either.
 2. **Walk back.** Visit that list from the outputs to the inputs. At each tensor, sum the gradient
    contributions it received — one per use — then call its op's backward to send one
    contribution to each of the op's inputs.
@@ -27,7 +28,7 @@ from typing import Any
 from .device import array_module
 from .errors import GraphError, ShapeError
 from .function import STATE, Function, _recording_gradient, check_finite
-from .tensor import Tensor
+from .tensor import Node, Tensor
 
 Scope = tuple[str, ...]
 
@@ -77,7 +78,7 @@ def grad(
     """
     outputs, inputs = _as_tuple(outputs), _as_tuple(inputs)
     for position, tensor in enumerate(inputs):
-        if not isinstance(tensor, Tensor) or not tensor.requires_grad:
+        if not isinstance(tensor, Node) and (not isinstance(tensor, Tensor) or not tensor.requires_grad):
             raise GraphError(
                 f"grad: input {position} ({_describe(tensor)}) does not require grad, so it has "
                 "no gradient. Create it with requires_grad=True or call .requires_grad_() on it."
@@ -87,7 +88,7 @@ def grad(
                                retain_graph=create_graph if retain_graph is None else retain_graph)
     result = []
     for position, tensor in enumerate(inputs):
-        total = totals.get(id(tensor))
+        total = totals.get(id(vertex_of(tensor)))
         if total is None and not allow_unused:
             raise GraphError(
                 f"grad: input {position} ({_describe(tensor)}) was not used to compute the "
@@ -128,25 +129,31 @@ def grad_contributions(
 # ---------------------------------------------------------------------------------------------
 
 
-def topological_order(outputs: Sequence[Tensor]) -> list[Tensor]:
-    """Every tensor needing grad that ``outputs`` depend on, inputs before the ops that use them.
+def vertex_of(tensor: Tensor | Node) -> Any:
+    """The graph vertex standing for a tensor: the Node of a computed tensor, a leaf itself.
+    (Drawings ask for gradients of vertices directly: a Node stands for itself.)"""
+    return tensor if isinstance(tensor, Node) or tensor._node is None else tensor._node
 
-    Depth-first, with an explicit stack of (tensor, parents_done) instead of recursion: a tensor
+
+def topological_order(outputs: Sequence[Any]) -> list[Any]:
+    """Every vertex needing grad that ``outputs`` depend on, inputs before the ops that use them.
+
+    Depth-first, with an explicit stack of (vertex, parents_done) instead of recursion: a vertex
     is appended only after all of its parents have been.
     """
-    order: list[Tensor] = []
+    order: list[Any] = []
     visited: set[int] = set()
-    stack = [(tensor, False) for tensor in reversed(outputs)]
+    stack = [(vertex, False) for vertex in reversed(outputs)]
     while stack:
-        tensor, parents_done = stack.pop()
+        vertex, parents_done = stack.pop()
         if parents_done:
-            order.append(tensor)
+            order.append(vertex)
             continue
-        if id(tensor) in visited:
+        if id(vertex) in visited:
             continue
-        visited.add(id(tensor))
-        stack.append((tensor, True))
-        function = tensor._ctx
+        visited.add(id(vertex))
+        stack.append((vertex, True))
+        function = vertex.grad_fn
         if function is None:
             continue
         if function.inputs is None:
@@ -155,7 +162,6 @@ def topological_order(outputs: Sequence[Tensor]) -> list[Tensor]:
                 "(and the arrays it saved) was freed by the first backward. Pass "
                 "retain_graph=True to the first backward() or grad() call to keep it."
             )
-        # needs_input_grad marks exactly the inputs that are Tensors requiring grad
         for parent, needs_grad in zip(reversed(function.inputs), reversed(function.needs_input_grad)):
             if needs_grad and id(parent) not in visited:
                 stack.append((parent, False))
@@ -173,58 +179,60 @@ def _backpropagate(
     """The walk back (steps 2 and 3 above).
 
     ``targets=None`` accumulates into every leaf's ``.grad``; otherwise the totals of the target
-    tensors are returned by id. ``itemize`` names one tensor whose separate contributions are
-    returned as well. Gradients are plain arrays, or Tensors when ``create_graph`` is set.
+    tensors are returned by the id of their vertex. ``itemize`` names one tensor whose separate
+    contributions are returned as well. Gradients are plain arrays, or Tensors when
+    ``create_graph`` is set.
     """
-    order = topological_order(outputs)
-    needed = _needed(order, targets)
-    received: dict[int, list[tuple[Scope, Any, bool]]] = {}  # id(tensor) -> its gradient contributions
+    order = topological_order([vertex_of(t) for t in outputs])
+    target_ids = None if targets is None else {id(vertex_of(t)) for t in targets}
+    needed = _needed(order, target_ids)
+    itemize = None if itemize is None else vertex_of(itemize)
+    received: dict[int, list[tuple[Scope, Any, bool]]] = {}  # id(vertex) -> its gradient contributions
     totals: dict[int, Any] = {}
     itemized: list[tuple[Scope, Any]] = []
-    target_ids = None if targets is None else {id(t) for t in targets}
 
     # An op with several outputs (split, unbind) runs its backward once, after the last of its
     # outputs in the graph has been reached; until then their gradients wait here.
-    outputs_to_come = Counter(id(t._ctx) for t in order if t._ctx is not None and t._ctx.multiple_outputs)
+    outputs_to_come = Counter(id(v.grad_fn) for v in order if v.grad_fn is not None and v.grad_fn.multiple_outputs)
     waiting: dict[int, tuple[list, list]] = {}
 
     for output, seed in zip(outputs, seeds):
-        _receive(received, output, (), seed, keep_terms=True)
+        _receive(received, vertex_of(output), (), seed, keep_terms=True)
 
-    for tensor in reversed(order):
-        terms = received.pop(id(tensor), None)
+    for vertex in reversed(order):
+        terms = received.pop(id(vertex), None)
+        function = vertex.grad_fn
         total = None
         if terms is not None:
-            if tensor is itemize:
+            if vertex is itemize:
                 itemized = [(scope, gradient) for scope, gradient, _ in terms]
-            total = _sum_contributions(terms, create_graph, () if tensor._ctx is None else tensor._ctx.scope)
+            total = _sum_contributions(terms, create_graph, () if function is None else function.scope)
             if target_ids is None:
-                if tensor._ctx is None or tensor._retains_grad:
-                    _accumulate_into_grad(tensor, total, create_graph)
-            elif id(tensor) in target_ids:
-                totals[id(tensor)] = total
+                if function is None or vertex.retained is not None:
+                    _accumulate_into_grad(vertex, total, create_graph)
+            elif id(vertex) in target_ids:
+                totals[id(vertex)] = total
 
-        function = tensor._ctx
         if function is None:
             continue
         if function.multiple_outputs:
-            grads, outs = waiting.setdefault(id(function), ([None] * function.n_outputs, [None] * function.n_outputs))
-            grads[tensor._output_index], outs[tensor._output_index] = total, tensor
+            grads, nodes = waiting.setdefault(id(function), ([None] * function.n_outputs, [None] * function.n_outputs))
+            grads[vertex.output_index], nodes[vertex.output_index] = total, vertex
             outputs_to_come[id(function)] -= 1
             if outputs_to_come[id(function)] > 0:
                 continue
             del waiting[id(function)]
             if all(g is None for g in grads):
                 continue
-            grad_of_output, output = tuple(grads), tuple(outs)
+            grad_of_output, output_nodes = tuple(grads), tuple(nodes)
         elif total is None:
             continue
         else:
-            grad_of_output, output = total, tensor
-        input_grads = _call_backward(function, grad_of_output, output, create_graph)
+            grad_of_output, output_nodes = total, vertex
+        input_grads = _call_backward(function, grad_of_output, output_nodes, create_graph)
         for parent, parent_grad, needs_grad in zip(function.inputs, input_grads, function.needs_input_grad):
             if needs_grad and parent_grad is not None and (needed is None or id(parent) in needed):
-                if parent_grad.shape != parent.data.shape or parent_grad.dtype != parent.data.dtype:
+                if parent_grad.shape != parent.shape or parent_grad.dtype != parent.dtype:
                     parent_grad = _checked(function, parent, parent_grad)
                 _receive(received, parent, function.scope, parent_grad, create_graph or parent is itemize)
         if not retain_graph:
@@ -232,19 +240,14 @@ def _backpropagate(
     return totals, itemized
 
 
-def _call_backward(function: Function, grad: Any, output: Any, create_graph: bool) -> tuple:
-    """Run one op's backward: on plain arrays (fast), or on Tensors, recorded (create_graph).
-    ``grad`` and ``output`` are tuples for an op with several outputs."""
+def _call_backward(function: Function, grad: Any, output_nodes: Any, create_graph: bool) -> tuple:
+    """Run one op's backward: on its saved arrays (fast), or on Tensors, recorded (create_graph).
+    ``grad`` and ``output_nodes`` are tuples for an op with several outputs."""
     if create_graph:
         with _recording_gradient(function.scope):
-            input_grads = function.backward(grad, output, *function.inputs)
+            input_grads = function.backward(grad, *function.recorded_arguments(output_nodes))
     else:
-        inputs = [x.data if isinstance(x, Tensor) else x for x in function.inputs]
-        if isinstance(output, tuple):
-            output = tuple(None if o is None else o.data for o in output)
-        else:
-            output = output.data
-        input_grads = function.backward(grad, output, *inputs)
+        input_grads = function.backward(grad, function.saved_output, *function.saved_inputs)
     if not isinstance(input_grads, tuple):
         input_grads = (input_grads,)
     if STATE.anomaly:
@@ -292,13 +295,17 @@ def _sum_contributions(terms: list[tuple[Scope, Any, bool]], create_graph: bool,
     return total
 
 
-def _accumulate_into_grad(tensor: Tensor, total: Any, create_graph: bool) -> None:
+def _accumulate_into_grad(vertex: Any, total: Any, create_graph: bool) -> None:
     """``tensor.grad += total``, as PyTorch does: gradients add up across backward calls.
+    ``vertex`` is a leaf, or the Node of a tensor that asked for it with ``retain_grad()``.
 
     Without create_graph the stored array is a fresh copy: ``total`` may be the very array that
     another leaf also received (``a + b`` hands both the same gradient), and an in-place update
     of one ``.grad`` (gradient clipping) must never change another.
     """
+    tensor = vertex if isinstance(vertex, Tensor) else vertex.retained()
+    if tensor is None:  # a retained tensor nobody holds any more: nobody can read its .grad
+        return
     total = _as_tensor(total)
     if create_graph:
         tensor.grad = total if tensor.grad is None else tensor.grad + total
@@ -308,10 +315,9 @@ def _accumulate_into_grad(tensor: Tensor, total: Any, create_graph: bool) -> Non
         tensor.grad = Tensor._make(tensor.grad.data + total.data)
 
 
-def _checked(function: Function, parent: Tensor, gradient: Any) -> Any:
+def _checked(function: Function, expected: Any, gradient: Any) -> Any:
     """Every gradient has its tensor's shape (a wrong one is a bug in that op's backward) and
     its tensor's dtype. Called when either differs (the loop tests both cheaply inline)."""
-    expected = parent.data
     if gradient.shape != expected.shape:
         raise ShapeError(
             f"backward of {function.name} returned a gradient of shape {tuple(gradient.shape)} "
@@ -324,15 +330,15 @@ def _checked(function: Function, parent: Tensor, gradient: Any) -> Any:
     return gradient
 
 
-def _needed(order: list[Tensor], targets: tuple[Tensor, ...] | None) -> set[int] | None:
-    """Ids of the tensors whose gradient is needed: a target, or on a path to one (None: all)."""
-    if targets is None:
+def _needed(order: list[Any], target_ids: set[int] | None) -> set[int] | None:
+    """Ids of the vertices whose gradient is needed: a target, or on a path to one (None: all)."""
+    if target_ids is None:
         return None
-    needed = {id(t) for t in targets}
-    for tensor in order:  # parents come first, so each tensor sees its parents' verdicts
-        function = tensor._ctx
-        if function is not None and any(id(p) in needed for p in function.inputs if isinstance(p, Tensor)):
-            needed.add(id(tensor))
+    needed = set(target_ids)
+    for vertex in order:  # parents come first, so each vertex sees its parents' verdicts
+        function = vertex.grad_fn
+        if function is not None and any(id(p) in needed for p in function.inputs):
+            needed.add(id(vertex))
     return needed
 
 

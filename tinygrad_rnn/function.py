@@ -32,7 +32,7 @@ import numpy
 
 from . import device as devices
 from .errors import AnomalyError, DeviceError, ShapeError
-from .tensor import Tensor  # tensor.py imports the ops, and so this module, only at its end
+from .tensor import Node, Tensor  # tensor.py imports the ops, and so this module, only at its end
 
 
 class _State:
@@ -50,9 +50,13 @@ STATE = _State()
 class Function:
     """Base class of every op. ``Op.apply(*inputs, **params)`` runs it on Tensors or plain arrays.
 
-    After ``apply`` records an op, its Function keeps what backward needs:
+    After ``apply`` records an op, its Function keeps what backward needs, and no more:
 
-    * ``inputs``: the tuple of inputs (Tensors, or constants such as Python scalars);
+    * ``inputs``: one entry per input — its graph vertex (the :class:`Node` of a computed tensor,
+      or the tensor itself for a leaf), or the constant itself (a Python number);
+    * ``saved_inputs`` and ``saved_output``: what backward will read. An op declares which values
+      its backward uses (``saves_inputs``, ``saves_output``); for the rest it gets the Node, which
+      has the shape, dtype and device but no values — so ``add`` keeps no arrays at all;
     * ``needs_input_grad``: one bool per input, True where a gradient must flow;
     * ``scope``: the :func:`scope` path it was created in, e.g. ``("LSTM", "layer 0", "t=3")``;
     * ``is_gradient``: True if it was recorded while computing a gradient (``create_graph=True``).
@@ -69,9 +73,13 @@ class Function:
 
     differentiable = True  # False for ops whose result is a constant (comparisons, sign, argmax)
     multiple_outputs = False  # True for ops whose forward returns a tuple (split, unbind)
+    saves_inputs = True  # backward reads the inputs' values (False: only their shapes)
+    saves_output = True  # backward reads the output's values
     hint = ""  # what the inputs must satisfy; quoted when forward rejects them
 
     inputs: tuple[Any, ...] | None
+    saved_inputs: tuple[Any, ...] | None
+    saved_output: Any
     needs_input_grad: tuple[bool, ...]
     scope: tuple[str, ...]
     is_gradient: bool
@@ -100,20 +108,23 @@ class Function:
         return function.forward(*inputs)
 
     def _record(self, inputs: tuple[Any, ...]) -> Tensor:
-        arrays, needs_input_grad, has_numpy_scalar = [], [], False
+        arrays, vertices, needs_input_grad, has_numpy_scalar = [], [], [], False
         for x in inputs:
             if isinstance(x, Tensor):
                 arrays.append(x.data)
+                vertices.append(x if x._node is None else x._node)
                 needs_input_grad.append(x.requires_grad)
             else:
                 arrays.append(x)
+                vertices.append(x)
                 needs_input_grad.append(False)
                 has_numpy_scalar = has_numpy_scalar or isinstance(x, numpy.generic)
         if has_numpy_scalar:
             # A NumPy scalar would promote a float32 tensor to float64; PyTorch treats it like
             # a Python scalar, and so do we.
-            arrays = [x.item() if isinstance(x, numpy.generic) else x for x in arrays]
             inputs = tuple(x.item() if isinstance(x, numpy.generic) else x for x in inputs)
+            arrays = [x.item() if isinstance(x, numpy.generic) else x for x in arrays]
+            vertices = [x.item() if isinstance(x, numpy.generic) else x for x in vertices]
         if devices._cupy is not None:  # before CuPy is imported every array is a NumPy array
             self._check_one_device(inputs)
         try:
@@ -123,25 +134,44 @@ class Function:
         outs = out if self.multiple_outputs else (out,)
         if isinstance(outs[0], numpy.generic):  # NumPy reductions return scalars, not 0-d arrays
             outs = (numpy.asarray(outs[0]),)
-        requires_grad = (STATE.grad_enabled and self.differentiable and outs[0].dtype.kind == "f"
-                         and any(needs_input_grad))
-        if requires_grad:
-            self.inputs = inputs
-            self.needs_input_grad = tuple(needs_input_grad)
-            self.scope = STATE.scope
-            self.is_gradient = STATE.recording_gradient
-            self.n_outputs = len(outs)
         if STATE.anomaly:
             for array in outs:
                 check_finite(array, f"forward of {self.name}", STATE.scope)
-        ctx = self if requires_grad else None
+        if not (STATE.grad_enabled and self.differentiable and outs[0].dtype.kind == "f" and any(needs_input_grad)):
+            return tuple(map(Tensor._make, outs)) if self.multiple_outputs else Tensor._make(outs[0])
+        # Record. The inputs' vertices are the graph's edges; of the values, keep only those
+        # backward reads — for the rest the vertex (a Node: shape, dtype, device) stands in.
+        self.inputs = tuple(vertices)
+        self.saved_inputs = tuple(arrays) if self.saves_inputs else self.inputs
+        self.saved_output = (outs if self.multiple_outputs else outs[0]) if self.saves_output else None
+        self.needs_input_grad = tuple(needs_input_grad)
+        self.scope = STATE.scope
+        self.is_gradient = STATE.recording_gradient
+        self.n_outputs = len(outs)
         if self.multiple_outputs:
-            return tuple(Tensor._make(array, ctx, i) for i, array in enumerate(outs))
-        return Tensor._make(outs[0], ctx)
+            return tuple(Tensor._make(array, Node(self, i, array)) for i, array in enumerate(outs))
+        return Tensor._make(outs[0], Node(self, 0, outs[0]))
+
+    def recorded_arguments(self, output_nodes: Any) -> tuple[Any, ...]:
+        """(output, *inputs) as Tensors in the graph, for a backward that create_graph records.
+
+        A saved array is wrapped again with the Node it came from, so the recorded gradient is
+        connected to the forward graph (its second derivative flows through it)."""
+        def as_tensor(saved: Any, vertex: Any) -> Any:
+            if isinstance(vertex, Node):  # a computed tensor: its saved array, back in its place
+                return vertex if saved is None or saved is vertex else Tensor._make(saved, vertex)
+            return vertex  # a leaf tensor, or a constant
+
+        if self.multiple_outputs:
+            saved = self.saved_output or (None,) * self.n_outputs
+            output = tuple(None if node is None else as_tensor(array, node) for array, node in zip(saved, output_nodes))
+        else:
+            output = as_tensor(self.saved_output, output_nodes)
+        return (output, *[as_tensor(saved, vertex) for saved, vertex in zip(self.saved_inputs, self.inputs)])
 
     def release(self) -> None:
-        """Drop the references to the inputs, freeing the arrays backward would have needed."""
-        self.inputs = None
+        """Drop the saved arrays and the edges, freeing what backward would have needed."""
+        self.inputs = self.saved_inputs = self.saved_output = None
 
     def _check_one_device(self, inputs: tuple[Any, ...]) -> None:
         found = {devices.device_of_array(x.data if isinstance(x, Tensor) else x)

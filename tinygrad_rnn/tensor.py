@@ -1,8 +1,15 @@
 """Tensor: an array (NumPy or CuPy) plus what autodiff needs to know about it.
 
 A Tensor holds ``data`` (the array), ``requires_grad``, ``grad`` (filled in by backward) and, if an
-op made it, ``grad_fn``: the :class:`~tinygrad_rnn.function.Function` that computed it, which in
-turn holds the op's inputs. Following ``grad_fn`` from tensor to inputs walks the graph.
+op made it, ``grad_fn``: the :class:`~tinygrad_rnn.function.Function` that computed it.
+
+The graph itself is made of :class:`Node` objects, not of Tensors: a Node is what the graph
+remembers of a tensor an op computed — which op and which of its outputs, its shape, dtype and
+device — but not its values. An op keeps the Nodes of its inputs (the edges of the graph) and
+only the arrays its backward reads (tanh keeps its output, matmul its two inputs, add nothing).
+So an intermediate array is freed as soon as nobody needs it: the graph of a long unrolled
+sequence holds the activations backpropagation needs, and no more. Leaves (weights, inputs)
+are their own graph vertices.
 
 The methods here only name things: each delegates to the op in :mod:`tinygrad_rnn.ops`, where
 forward and backward live.
@@ -10,6 +17,7 @@ forward and backward live.
 
 from __future__ import annotations
 
+import weakref
 from typing import Any
 
 import numpy
@@ -36,6 +44,37 @@ def as_dtype(dtype: Any) -> numpy.dtype:
     return resolved
 
 
+class Node:
+    """The graph's record of a tensor computed by an op: ``grad_fn`` made it (as output number
+    ``output_index``); its ``shape``, ``dtype`` and ``device``; the ``name`` drawings label it with.
+
+    It holds no values, so a backward that only needs shapes (add, reshape, sum, split …) gets
+    the Node in place of the array. ``retained`` is set by ``retain_grad()``: a weak reference to
+    the tensor whose ``.grad`` should be filled in.
+
+    >>> import tinygrad_rnn as tr
+    >>> y = tr.ones(2, 3, requires_grad=True) * 2
+    >>> y._node
+    <Node of mul, shape (2, 3)>
+    """
+
+    __slots__ = ("grad_fn", "output_index", "shape", "dtype", "device", "name", "retained")
+
+    def __init__(self, grad_fn: Any, output_index: int, array: Any) -> None:
+        self.grad_fn, self.output_index = grad_fn, output_index
+        self.shape, self.dtype = array.shape, array.dtype
+        self.device = devices.CPU if devices._cupy is None else devices.device_of_array(array)
+        self.name: str | None = None
+        self.retained: Any = None
+
+    @property
+    def ndim(self) -> int:
+        return len(self.shape)
+
+    def __repr__(self) -> str:
+        return f"<Node of {self.grad_fn.name}, shape {tuple(self.shape)}>"
+
+
 class Tensor:
     """An n-dimensional array that can record the ops applied to it and backpropagate.
 
@@ -52,7 +91,7 @@ class Tensor:
             [ 9., 13.]])
     """
 
-    __slots__ = ("data", "grad", "requires_grad", "_ctx", "_output_index", "name", "_retains_grad", "__weakref__")
+    __slots__ = ("data", "grad", "requires_grad", "grad_fn", "_node", "_name", "__weakref__")
     __array_ufunc__ = None  # NumPy defers to us: ndarray * Tensor calls Tensor.__rmul__
     __hash__ = object.__hash__  # == is elementwise, but a tensor is still usable as a dict key
 
@@ -60,21 +99,34 @@ class Tensor:
                  device: str | devices.Device | None = None, name: str | None = None) -> None:
         self.data = _to_array(data, dtype, device)
         self.grad: Tensor | None = None
-        self._ctx = None
-        self._output_index = 0
-        self.name = name
-        self._retains_grad = False
+        self.grad_fn: Any = None  # the Function that made this tensor; None for a leaf
+        self._node: Node | None = None  # its place in the graph, if an op made it
+        self._name = name
         self.requires_grad = False
         if requires_grad:
             self.requires_grad_()
 
     @classmethod
-    def _make(cls, data: Any, ctx: Any = None, output_index: int = 0) -> Tensor:
-        """Wrap an array without copying (how ops build their results)."""
+    def _make(cls, data: Any, node: Node | None = None) -> Tensor:
+        """Wrap an array without copying (how ops build their results); ``node`` places it in
+        the graph."""
         tensor = object.__new__(cls)
-        tensor.data, tensor.grad, tensor._ctx, tensor._output_index = data, None, ctx, output_index
-        tensor.requires_grad, tensor.name, tensor._retains_grad = ctx is not None, None, False
+        tensor.data, tensor.grad, tensor._node, tensor._name = data, None, node, None
+        tensor.grad_fn = None if node is None else node.grad_fn
+        tensor.requires_grad = node is not None
         return tensor
+
+    @property
+    def name(self) -> str | None:
+        """A label for drawings and messages (parameters get their attribute names)."""
+        return self._name if self._node is None else self._node.name
+
+    @name.setter
+    def name(self, value: str | None) -> None:
+        if self._node is None:
+            self._name = value
+        else:  # the graph's record carries it, so drawings see a name given after the op ran
+            self._node.name = value
 
     # --- what a tensor is -------------------------------------------------------------------
     @property
@@ -96,12 +148,7 @@ class Tensor:
     @property
     def is_leaf(self) -> bool:
         """True unless an op that records gradients made this tensor."""
-        return self._ctx is None
-
-    @property
-    def grad_fn(self) -> Any:
-        """The Function that made this tensor, or None for a leaf."""
-        return self._ctx
+        return self.grad_fn is None
 
     def size(self, dim: int | None = None) -> Any:
         return self.shape if dim is None else self.shape[dim]
@@ -146,7 +193,8 @@ class Tensor:
         """Keep ``.grad`` for this non-leaf tensor too (e.g. a hidden state h_t) on backward."""
         if not self.requires_grad:
             raise GraphError("retain_grad: this tensor does not require grad")
-        self._retains_grad = True
+        if self._node is not None:  # a leaf gets its .grad anyway
+            self._node.retained = weakref.ref(self)
         return self
 
     def detach(self) -> Tensor:
@@ -421,8 +469,8 @@ class Tensor:
             extras.append(f"dtype={self.dtype}")
         if self.device != "cpu":
             extras.append(f"device='{self.device}'")
-        if self._ctx is not None:
-            extras.append(f"grad_fn={self._ctx!r}")
+        if self.grad_fn is not None:
+            extras.append(f"grad_fn={self.grad_fn!r}")
         elif self.requires_grad:
             extras.append("requires_grad=True")
         if self.name:

@@ -9,6 +9,8 @@ from ..function import Function
 class Cast(Function):
     """x converted to ``dtype``;   the gradient is converted back to x's dtype"""
 
+    saves_inputs = saves_output = False  # backward needs shapes, not values
+
     def __init__(self, dtype) -> None:
         self.dtype = dtype
 
@@ -22,6 +24,8 @@ class Cast(Function):
 class ToDevice(Function):
     """x copied to ``device``;   the gradient is copied back to x's device"""
 
+    saves_inputs = saves_output = False  # backward needs shapes, not values
+
     def __init__(self, device: Device) -> None:
         self.device = device
 
@@ -29,7 +33,7 @@ class ToDevice(Function):
         return move_array(x, self.device)
 
     def backward(self, grad, out, x):
-        return to_device(grad, device_of_array(x))
+        return to_device(grad, x.device)
 
 
 def cast(x, dtype):

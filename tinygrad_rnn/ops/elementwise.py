@@ -20,6 +20,8 @@ from .shape import shape_of, sum_to
 class Add(Function):
     """a + b;   ∂/∂a = 1,  ∂/∂b = 1"""
 
+    saves_inputs = saves_output = False  # backward needs shapes, not values
+
     hint = BROADCAST_HINT
 
     def forward(self, a, b):
@@ -34,6 +36,8 @@ class Add(Function):
 class Sub(Function):
     """a − b;   ∂/∂a = 1,  ∂/∂b = −1"""
 
+    saves_inputs = saves_output = False  # backward needs shapes, not values
+
     hint = BROADCAST_HINT
 
     def forward(self, a, b):
@@ -47,6 +51,8 @@ class Sub(Function):
 
 class Mul(Function):
     """a · b;   ∂/∂a = b,  ∂/∂b = a"""
+
+    saves_output = False
 
     hint = BROADCAST_HINT
 
@@ -76,6 +82,8 @@ class Div(Function):
 class Neg(Function):
     """−a;   ∂/∂a = −1"""
 
+    saves_inputs = saves_output = False  # backward needs shapes, not values
+
     def forward(self, a):
         return -a
 
@@ -100,6 +108,8 @@ class Pow(Function):
 class Exp(Function):
     """exp(x);   d/dx exp(x) = exp(x)"""
 
+    saves_inputs = False
+
     def forward(self, x):
         return array_module(x).exp(x)
 
@@ -109,6 +119,8 @@ class Exp(Function):
 
 class Log(Function):
     """ln(x);   d/dx ln(x) = 1/x"""
+
+    saves_output = False
 
     def forward(self, x):
         return array_module(x).log(x)
@@ -120,6 +132,8 @@ class Log(Function):
 class Sqrt(Function):
     """√x;   d/dx √x = 1 / (2√x)"""
 
+    saves_inputs = False
+
     def forward(self, x):
         return array_module(x).sqrt(x)
 
@@ -129,6 +143,8 @@ class Sqrt(Function):
 
 class Abs(Function):
     """|x|;   d/dx |x| = sign(x)  (0 at 0, as in PyTorch)"""
+
+    saves_output = False
 
     def forward(self, x):
         return array_module(x).abs(x)
@@ -140,6 +156,8 @@ class Abs(Function):
 class Tanh(Function):
     """tanh(x);   d/dx tanh(x) = 1 − tanh(x)²"""
 
+    saves_inputs = False
+
     def forward(self, x):
         return array_module(x).tanh(x)
 
@@ -149,6 +167,8 @@ class Tanh(Function):
 
 class Sigmoid(Function):
     """σ(x) = 1 / (1 + e^(−x));   d/dx σ(x) = σ(x)(1 − σ(x))"""
+
+    saves_inputs = False
 
     def forward(self, x):
         # σ(x) = (1 + tanh(x/2)) / 2 exactly; unlike 1/(1+exp(−x)) it never overflows
@@ -161,6 +181,8 @@ class Sigmoid(Function):
 class Relu(Function):
     """max(x, 0);   d/dx relu(x) = 1 where x > 0, else 0"""
 
+    saves_output = False
+
     def forward(self, x):
         return array_module(x).maximum(x, 0)
 
@@ -170,6 +192,8 @@ class Relu(Function):
 
 class Clamp(Function):
     """min(max(x, low), high);   d/dx = 1 where low ≤ x ≤ high, else 0 (as in PyTorch)"""
+
+    saves_output = False
 
     def __init__(self, low: Any, high: Any) -> None:
         self.low, self.high = low, high
@@ -186,6 +210,8 @@ class Clamp(Function):
 
 class Maximum(Function):
     """maximum(a, b);   the gradient goes to the larger input, half to each on a tie"""
+
+    saves_output = False
 
     hint = BROADCAST_HINT
     wins = staticmethod(operator.gt)
@@ -214,6 +240,8 @@ class Minimum(Maximum):
 class Where(Function):
     """condition ? a : b;   ∂/∂a = condition,  ∂/∂b = not condition"""
 
+    saves_output = False
+
     hint = "condition must be a bool tensor; the three shapes must broadcast together"
 
     def forward(self, condition, a, b):
@@ -229,6 +257,8 @@ class Where(Function):
 class AddN(Function):
     """x₁ + x₂ + … + xₙ;   ∂/∂xᵢ = 1.  The Σ node that sums a tensor's gradient contributions
     when create_graph=True records a backward pass: one input per use, e.g. per time step."""
+
+    saves_inputs = saves_output = False  # backward needs shapes, not values
 
     hint = "all terms must have the same shape"
 

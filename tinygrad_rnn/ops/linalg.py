@@ -11,6 +11,8 @@ class MatMul(Function):
     """a @ b for a, b of at least 2 dimensions (leading ones broadcast as a batch);
     ∂/∂a = grad @ bᵀ,  ∂/∂b = aᵀ @ grad  (each summed back over broadcast batch dimensions)"""
 
+    saves_output = False
+
     name = "matmul"
     hint = "The last dimension of the first operand must equal the second-to-last of the second"
 

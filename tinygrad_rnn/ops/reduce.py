@@ -70,6 +70,8 @@ class Softmax(Function):
     """softmax(x)ᵢ = exp(xᵢ) / Σⱼ exp(xⱼ) along ``dim``;
     ∂L/∂x = out ⊙ (g − Σ (g ⊙ out)) with g = ∂L/∂out"""
 
+    saves_inputs = False
+
     def __init__(self, dim: int) -> None:
         self.dim = dim
 
@@ -84,6 +86,8 @@ class Softmax(Function):
 class LogSoftmax(Function):
     """log softmax(x) = x − logsumexp(x) along ``dim``;
     ∂L/∂x = g − exp(out) · Σ g with g = ∂L/∂out"""
+
+    saves_inputs = False
 
     def __init__(self, dim: int) -> None:
         self.dim = dim

@@ -41,6 +41,8 @@ def sum_to(x, shape: tuple[int, ...]):
 class Reshape(Function):
     """x viewed with another shape;   the gradient is reshaped back"""
 
+    saves_inputs = saves_output = False  # backward needs shapes, not values
+
     hint = "The new shape must hold the same number of elements (one size may be -1)"
 
     def __init__(self, shape: tuple[int, ...]) -> None:
@@ -55,6 +57,8 @@ class Reshape(Function):
 
 class Permute(Function):
     """x with its dimensions reordered;   the gradient is permuted back by the inverse order"""
+
+    saves_inputs = saves_output = False  # backward needs shapes, not values
 
     hint = "dims must be a permutation of 0 … ndim−1"
 
@@ -72,6 +76,8 @@ class Permute(Function):
 class Expand(Function):
     """x broadcast to a larger shape (a view, no copy);   the gradient is summed back"""
 
+    saves_inputs = saves_output = False  # backward needs shapes, not values
+
     hint = "Each dimension must equal the new size or be 1 (new dimensions go in front)"
 
     def __init__(self, shape: tuple[int, ...]) -> None:
@@ -86,6 +92,8 @@ class Expand(Function):
 
 class Sum(Function):
     """Σ x over ``dim``;   ∂/∂x = 1: the gradient is broadcast back over the summed dimensions"""
+
+    saves_inputs = saves_output = False  # backward needs shapes, not values
 
     def __init__(self, dim: tuple[int, ...] | None, keepdim: bool) -> None:
         self.dim, self.keepdim = dim, keepdim
@@ -109,6 +117,8 @@ def keep_reduced_dims(x, in_shape: tuple[int, ...], dim: tuple[int, ...] | None,
 class Index(Function):
     """x[index];   the gradient is scattered back to the positions read, summed where repeated"""
 
+    saves_inputs = saves_output = False  # backward needs shapes, not values
+
     hint = "Indices must be integers, slices, bool masks or integer tensors within the shape"
 
     def __init__(self, index: Any) -> None:
@@ -126,6 +136,8 @@ class IndexAdd(Function):
 
     The backward of Index, and Index is its backward: recorded gradients of gradients work.
     """
+
+    saves_inputs = saves_output = False  # backward needs shapes, not values
 
     def __init__(self, index: Any, shape: tuple[int, ...]) -> None:
         self.index, self.shape = index, shape
@@ -145,6 +157,8 @@ class IndexAdd(Function):
 class Cat(Function):
     """Tensors joined along ``dim``;   each gets back its own slice of the gradient"""
 
+    saves_inputs = saves_output = False  # backward needs shapes, not values
+
     hint = "All tensors must have the same shape except along dim"
 
     def __init__(self, dim: int) -> None:
@@ -159,6 +173,8 @@ class Cat(Function):
 
 class Stack(Function):
     """Tensors of one shape stacked along a new ``dim``;   each gets back its slice of the gradient"""
+
+    saves_inputs = saves_output = False  # backward needs shapes, not values
 
     hint = "All tensors must have the same shape"
 
@@ -175,6 +191,8 @@ class Stack(Function):
 class Split(Function):
     """x cut along ``dim`` into pieces of the given sizes (several outputs);
     the gradient is the pieces' gradients joined again (zeros where none arrived)"""
+
+    saves_inputs = saves_output = False  # backward needs shapes, not values
 
     multiple_outputs = True
 
@@ -198,6 +216,8 @@ class Unbind(Function):
     the gradient is the slices' gradients stacked again (zeros where none arrived).
     An unrolled RNN reads its input one time step at a time this way."""
 
+    saves_inputs = saves_output = False  # backward needs shapes, not values
+
     multiple_outputs = True
 
     def __init__(self, dim: int) -> None:
@@ -212,8 +232,9 @@ class Unbind(Function):
 
 
 def _zeros_like_piece(x, shape):
-    """A zero gradient (a constant array on x's device) for an output no gradient reached."""
-    return array_module(getattr(x, "data", x)).zeros(shape, dtype=x.dtype)
+    """A zero gradient (a constant array on x's device) for an output no gradient reached.
+    ``x`` is the input's Node or tensor: backward needs its shape and device, not its values."""
+    return x.device.xp.zeros(shape, dtype=x.dtype)
 
 
 # --- functional forms -----------------------------------------------------------------------------

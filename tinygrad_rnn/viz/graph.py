@@ -18,8 +18,9 @@ from typing import Any
 
 import numpy
 
-from ..engine import grad
+from ..engine import grad, vertex_of
 from ..function import Function, step_of
+from ..tensor import Node as GraphNode
 from ..tensor import Tensor
 
 LEVELS = ("op", "cell", "step")
@@ -31,7 +32,7 @@ class Node:
     kind: str  # parameter | input | op | group | output | saved | ellipsis
     label: str
     scope: tuple[str, ...] = ()
-    tensors: list[Tensor] = field(default_factory=list)  # for values and gradient norms
+    tensors: list[Any] = field(default_factory=list)  # the tensors (or graph Nodes) it stands for
     gradient_norm: float | None = None
 
 
@@ -56,14 +57,14 @@ def build_picture(tensors: tuple[Tensor, ...], level: str = "op", backward: bool
         raise TypeError("viz: pass one or more Tensors to draw")
     if backward and not any(t.grad_fn is not None and t.grad_fn.is_gradient for t in roots):
         roots = _gradients_of(roots)
-    nodes, edges, outputs_of = _walk(roots, backward, show_shapes)
+    nodes, edges, outputs_of, kept_values = _walk(roots, backward, show_shapes)
     nodes, edges, outputs_of = _fold_transposed_weights(nodes, edges, outputs_of)
     legend = None
     if show_grads:
         _attach_gradient_norms(roots, nodes, outputs_of)
     if show_values:
         for node in nodes:
-            node.label += _values_text(node.tensors)
+            node.label += _values_text(node.tensors, kept_values)
     if level != "op":
         nodes, edges = _merge_groups(nodes, edges, level)
     if time_steps is not None:
@@ -85,20 +86,22 @@ def _walk(roots: tuple[Tensor, ...], backward: bool, show_shapes: bool):
     nodes: list[Node] = []
     index: dict[Any, int] = {}
     edges: list[tuple[int, int, str]] = []
-    outputs_of: dict[int, list[Tensor]] = {}  # op node → the tensors it produced that we saw
+    outputs_of: dict[int, list[Any]] = {}  # op node → the tensors (or their graph Nodes) it produced
+    kept_values: dict[int, Any] = {}  # id(Node) → its array, where an op saved it for backward
 
-    def node_for(tensor: Tensor) -> tuple[int, bool]:
-        """The node standing for a tensor: its op's node, or a leaf node; and whether it is new."""
+    def node_for(tensor: Any) -> tuple[int, bool]:
+        """The node standing for a tensor or graph vertex: its op's node, or a leaf node; and
+        whether its op is to be drawn (and walked further)."""
         function = tensor.grad_fn
         expand = function is not None and (not backward or function.is_gradient)
-        key = id(function) if expand else id(tensor)
+        key = id(function) if expand else id(vertex_of(tensor))
         if key in index:
             position = index[key]
         else:
             index[key] = position = len(nodes)
             nodes.append(_op_node(function, show_shapes, tensor) if expand else _leaf_node(tensor, show_shapes))
         known = outputs_of.setdefault(position, [])
-        if all(t is not tensor for t in known):
+        if all(vertex_of(t) is not vertex_of(tensor) for t in known):
             known.append(tensor)
         nodes[position].tensors = known
         return position, expand
@@ -116,15 +119,17 @@ def _walk(roots: tuple[Tensor, ...], backward: bool, show_shapes: bool):
     while stack:
         function = stack.pop()
         head = index[id(function)]
-        for x in function.inputs or ():
-            if not isinstance(x, Tensor):
+        for position, x in enumerate(function.inputs or ()):
+            if not isinstance(x, (Tensor, GraphNode)):  # a constant: shown in the op's label
                 continue
+            if function.saves_inputs:
+                kept_values[id(x)] = function.saved_inputs[position]
             tail, expand = node_for(x)
             edges.append((tail, head, _edge_label(function, x)))
             if expand and id(x.grad_fn) not in seen:
                 seen.add(id(x.grad_fn))
                 stack.append(x.grad_fn)
-    return nodes, _unique(edges), outputs_of
+    return nodes, _unique(edges), outputs_of, kept_values
 
 
 def _fold_transposed_weights(nodes: list[Node], edges, outputs_of):
@@ -157,14 +162,14 @@ def _op_node(function: Function, show_shapes: bool, output: Tensor) -> Node:
     name = "Σ" if function.name == "add_n" else function.name
     if function.name == "add_n":
         name += f" ({len(function.inputs)} terms)"
-    constants = [repr(x) for x in function.inputs or () if isinstance(x, (int, float))]
+    constants = [repr(x) for x in function.saved_inputs or () if isinstance(x, (int, float))]
     label = name + (f" · {', '.join(constants)}" if constants else "")
     if show_shapes:
         label += f"\n{_shape_text(output.shape)}"
     return Node(function, "op", label, function.scope)
 
 
-def _leaf_node(tensor: Tensor, show_shapes: bool) -> Node:
+def _leaf_node(tensor: Any, show_shapes: bool) -> Node:
     shape = f"\n{_shape_text(tensor.shape)}" if show_shapes else ""
     if tensor.grad_fn is not None:  # a forward value that a gradient op uses (backward view)
         return Node(id(tensor), "saved", f"{tensor.name or tensor.grad_fn.name}{shape}", tensors=[tensor])
@@ -182,7 +187,7 @@ def _output_label(root: Tensor, backward: bool, show_shapes: bool) -> str:
     return name + (f"\n{_shape_text(root.shape)}" if show_shapes else "")
 
 
-def _edge_label(function: Function, x: Tensor) -> str:
+def _edge_label(function: Function, x: Any) -> str:
     """The Σ node's inputs are labelled with the time step each term came from; the outputs of an
     op with several outputs with their names (an LSTM's gates i, f, g, o)."""
     if x.grad_fn is not None and x.grad_fn.multiple_outputs and x.name:
@@ -214,7 +219,7 @@ def _leaves(outputs: tuple[Tensor, ...]) -> list[Tensor]:
     while stack:
         function = stack.pop()
         for x in function.inputs or ():
-            if isinstance(x, Tensor):
+            if isinstance(x, (Tensor, GraphNode)):
                 if x.grad_fn is None:
                     found.append(x)
                 elif id(x.grad_fn) not in seen:
@@ -231,8 +236,8 @@ def _attach_gradient_norms(roots, nodes, outputs_of) -> None:
     loss = roots[0]
     if loss.numel() != 1 or not loss.requires_grad:
         raise ValueError("viz: show_grads needs the first tensor to be a scalar loss with a graph")
-    positions = [p for p, tensors in outputs_of.items() for t in tensors if t.requires_grad]
-    tensors = [t for p, ts in outputs_of.items() for t in ts if t.requires_grad]
+    positions = [p for p, tensors in outputs_of.items() for t in tensors if _requires_grad(t)]
+    tensors = [t for p, ts in outputs_of.items() for t in ts if _requires_grad(t)]
     gradients = grad(loss, tensors, retain_graph=True, allow_unused=True)
     squares: dict[int, float] = {}
     for position, gradient in zip(positions, gradients):
@@ -242,13 +247,29 @@ def _attach_gradient_norms(roots, nodes, outputs_of) -> None:
         nodes[position].gradient_norm = square**0.5
 
 
-def _values_text(tensors: list[Tensor]) -> str:
-    if not tensors:
+def _requires_grad(x: Any) -> bool:
+    return isinstance(x, GraphNode) or x.requires_grad
+
+
+def _values_text(tensors: list[Any], kept_values: dict[int, Any]) -> str:
+    """The values of what a node computed, where they are still held: by a tensor given to draw,
+    a leaf, or an array an op saved for its backward. The graph keeps no other values (that is
+    what keeps its memory small), so an op whose result no backward reads shows none."""
+    values = next((v for v in (_values_of(t, kept_values) for t in tensors) if v is not None), None)
+    if values is None:
         return ""
-    values = tensors[0].numpy()
     if values.size <= 6:
         return "\n" + numpy.array2string(values, precision=3, separator=", ", suppress_small=True).replace("\n", "")
     return f"\nmean {values.mean():.3g}, std {values.std():.3g}\nmin {values.min():.3g}, max {values.max():.3g}"
+
+
+def _values_of(x: Any, kept_values: dict[int, Any]) -> numpy.ndarray | None:
+    if isinstance(x, Tensor):
+        return x.numpy()
+    saved = x.grad_fn.saved_output
+    if saved is not None:
+        return Tensor._make(saved[x.output_index] if x.grad_fn.multiple_outputs else saved).numpy()
+    return None if id(x) not in kept_values else Tensor._make(kept_values[id(x)]).numpy()
 
 
 def _shape_text(shape: tuple[int, ...]) -> str:
