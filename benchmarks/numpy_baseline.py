@@ -6,6 +6,9 @@ that one set of weights serves both. ``train_step`` does forward, backward and a
 update. tests/test_numpy_baseline.py checks these gradients equal the framework's.
 
 Shapes: ids (B, T); embedding (V, E); weights as PyTorch stores them ((G·H, E), (G·H, H)).
+
+The per-step weight gradients use np.dot, not @: at batch size 1 they are outer products, for
+which NumPy's matmul does not call BLAS and is ~10× slower (40 µs instead of 4 for 400×100).
 """
 
 from __future__ import annotations
@@ -92,7 +95,7 @@ def loss_and_grads(cell: str, p: dict, ids: np.ndarray, targets: np.ndarray) -> 
     if cell == "rnn":
         for t in reversed(range(T)):
             d_a = (d_outputs[t] + d_h) * (1 - hs[t + 1] ** 2)
-            d_W_hh += d_a.T @ hs[t]  # the step-t term of ∂J/∂W_hh
+            d_W_hh += np.dot(d_a.T, hs[t])  # the step-t term of ∂J/∂W_hh (np.dot: see the top of the file)
             d_b_hh += d_a.sum(0)
             d_h = d_a @ W_hh
             d_x_proj[t] = d_a
@@ -106,7 +109,7 @@ def loss_and_grads(cell: str, p: dict, ids: np.ndarray, targets: np.ndarray) -> 
             d_i, d_g, d_f = d_c * g, d_c * i, d_c * cs[t]
             d_gates = np.concatenate([d_i * i * (1 - i), d_f * f * (1 - f), d_g * (1 - g**2), d_o * o * (1 - o)], 1)
             d_c = d_c * f
-            d_W_hh += d_gates.T @ hs[t]
+            d_W_hh += np.dot(d_gates.T, hs[t])
             d_b_hh += d_gates.sum(0)
             d_h = d_gates @ W_hh
             d_x_proj[t] = d_gates
@@ -121,7 +124,7 @@ def loss_and_grads(cell: str, p: dict, ids: np.ndarray, targets: np.ndarray) -> 
             d_r_pre, d_z_pre = d_r * r * (1 - r), d_z * z * (1 - z)
             d_recurrent = np.concatenate([d_r_pre, d_z_pre, d_n_pre * r], 1)
             d_x_proj[t] = np.concatenate([d_r_pre, d_z_pre, d_n_pre], 1)
-            d_W_hh += d_recurrent.T @ hs[t]
+            d_W_hh += np.dot(d_recurrent.T, hs[t])
             d_b_hh += d_recurrent.sum(0)
             d_h = d_hidden * z + d_recurrent @ W_hh
     G = d_x_proj.shape[-1]

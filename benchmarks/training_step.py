@@ -21,16 +21,22 @@ from __future__ import annotations
 
 import argparse
 import gc
+import os
 import pathlib
 import platform
 import statistics
 import time
 import tracemalloc
 
-import numpy as np
-from numpy_baseline import init_params, train_step
+# PyTorch's OpenMP threads busy-wait for a while after each op by default, taking the cores from
+# whatever runs next in this process — here the other variants, which then measured up to 2×
+# slower. Passive waiting lets each variant have the machine to itself. (Before torch loads.)
+os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
-import tinygrad_rnn as tr
+import numpy as np  # noqa: E402
+from numpy_baseline import init_params, train_step  # noqa: E402
+
+import tinygrad_rnn as tr  # noqa: E402
 
 SIZES = {"small": (1, 25, 100), "medium": (32, 64, 128), "large": (32, 64, 512)}  # (B, T, H)
 VOCAB, EMBED = 65, 64
