@@ -216,7 +216,9 @@ def _backpropagate(
         if function is None:
             continue
         if function.multiple_outputs:
-            grads, nodes = waiting.setdefault(id(function), ([None] * function.n_outputs, [None] * function.n_outputs))
+            if id(function) not in waiting:  # (not setdefault: it would build these lists every time)
+                waiting[id(function)] = ([None] * function.n_outputs, [None] * function.n_outputs)
+            grads, nodes = waiting[id(function)]
             grads[vertex.output_index], nodes[vertex.output_index] = total, vertex
             outputs_to_come[id(function)] -= 1
             if outputs_to_come[id(function)] > 0:
