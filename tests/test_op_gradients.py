@@ -68,6 +68,12 @@ CASES = [
     ("matmul vector-matrix", lambda a, b: a @ b, [normal(3), normal(3, 2)]),
     ("matmul matrix-vector", lambda a, b: a @ b, [normal(2, 3), normal(3)]),
     ("matmul vector-vector", lambda a, b: a @ b, [normal(3), normal(3)]),
+    ("matmul outer product (inner dimension 1)", lambda a, b: a @ b, [normal(4, 1), normal(1, 3)]),
+    # linear: x Wᵀ + b in one op, for a batch, a sequence of batches, one sample, and no bias
+    ("linear", lambda x, w, b: tr.nn.functional.linear(x, w, b), [normal(3, 4), normal(2, 4), normal(2)]),
+    ("linear sequence", lambda x, w, b: tr.nn.functional.linear(x, w, b), [normal(2, 3, 4), normal(5, 4), normal(5)]),
+    ("linear one sample", lambda x, w, b: tr.nn.functional.linear(x, w, b), [normal(4), normal(3, 4), normal(3)]),
+    ("linear no bias, batch 1", lambda x, w: tr.nn.functional.linear(x, w), [normal(1, 4), normal(3, 4)]),
     # reductions over every axis
     ("sum all", lambda a: a.sum(), [normal(2, 3, 4)]),
     ("sum dim 0", lambda a: a.sum(0), [normal(2, 3, 4)]),

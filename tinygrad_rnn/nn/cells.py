@@ -1,9 +1,11 @@
-"""RNN, LSTM and GRU cells, built from primitive ops only: matmul, add, tanh, sigmoid, mul, split.
+"""RNN, LSTM and GRU cells, built from primitive ops only: linear, add, tanh, sigmoid, mul, split.
 
 Each cell is one time step. The equations live in the three ``*_step`` functions below, which the
 Cell modules here and the layers in ``recurrent.py`` both call, so there is one place to read
 them. A step takes the input already projected, ``x W_ihᵀ + b_ih``: a layer computes that for all
-time steps at once with one matmul (the vectorisation every fast RNN uses), a cell for its one step.
+time steps at once with one matrix product (the vectorisation every fast RNN uses), a cell for its
+one step. ``linear(h, W, b)`` is h Wᵀ + b as one op (PyTorch's F.linear), so each step records
+the product with W_hh once and a drawing shows W_hh and b_hh feeding it directly.
 
 Shapes: B batch, I input size, H hidden size, G the number of gates (1 RNN, 4 LSTM, 3 GRU).
 PyTorch's names, shapes, gate order and initialisation: every weight and bias starts as
@@ -19,15 +21,14 @@ from ..creation import zeros
 from ..errors import ShapeError
 from ..tensor import Tensor
 from . import init
+from .functional import linear
 from .module import Module, Parameter
 
 
 def rnn_step(x_projected: Tensor, hidden: Tensor, weight_hh: Tensor, bias_hh: Tensor | None,
              nonlinearity: str = "tanh") -> Tensor:
     """Elman RNN:  h_t = tanh(x_t W_ihᵀ + b_ih + h_{t−1} W_hhᵀ + b_hh)   (or relu)."""
-    pre_activation = x_projected + hidden @ weight_hh.T
-    if bias_hh is not None:
-        pre_activation = pre_activation + bias_hh
+    pre_activation = x_projected + linear(hidden, weight_hh, bias_hh)
     return pre_activation.tanh() if nonlinearity == "tanh" else pre_activation.relu()
 
 
@@ -39,16 +40,14 @@ def lstm_step(x_projected: Tensor, hidden: Tensor, cell: Tensor, weight_hh: Tens
         c_t = f ⊙ c_{t−1} + i ⊙ g          the cell state: an additive path through time
         h_t = o ⊙ tanh(c_t)                then h_t ← h_t W_hrᵀ with a projection (proj_size)
     """
-    gates = x_projected + hidden @ weight_hh.T
-    if bias_hh is not None:
-        gates = gates + bias_hh
+    gates = x_projected + linear(hidden, weight_hh, bias_hh)
     input_gate, forget_gate, candidate, output_gate = _named(gates.chunk(4, dim=-1), "ifgo")
     input_gate, forget_gate = input_gate.sigmoid(), forget_gate.sigmoid()
     candidate, output_gate = candidate.tanh(), output_gate.sigmoid()
     cell = forget_gate * cell + input_gate * candidate
     hidden = output_gate * cell.tanh()
     if weight_hr is not None:
-        hidden = hidden @ weight_hr.T
+        hidden = linear(hidden, weight_hr)
     return hidden, cell
 
 
@@ -60,9 +59,7 @@ def gru_step(x_projected: Tensor, hidden: Tensor, weight_hh: Tensor, bias_hh: Te
         n = tanh(x_t W_inᵀ + b_in + r ⊙ (h_{t−1} W_hnᵀ + b_hn))
         h_t = (1 − z) ⊙ n + z ⊙ h_{t−1}
     """
-    recurrent = hidden @ weight_hh.T
-    if bias_hh is not None:
-        recurrent = recurrent + bias_hh
+    recurrent = linear(hidden, weight_hh, bias_hh)
     x_reset, x_update, x_new = _named(x_projected.chunk(3, dim=-1), "rzn")
     h_reset, h_update, h_new = _named(recurrent.chunk(3, dim=-1), "rzn")
     reset = (x_reset + h_reset).sigmoid()
@@ -119,8 +116,7 @@ class _CellBase(Module):
         return state
 
     def _project(self, x: Tensor) -> Tensor:
-        projected = x @ self.weight_ih.T
-        return projected if self.bias_ih is None else projected + self.bias_ih
+        return linear(x, self.weight_ih, self.bias_ih)
 
     def extra_repr(self) -> str:
         return f"{self.input_size}, {self.hidden_size}" + ("" if self.bias else ", bias=False")

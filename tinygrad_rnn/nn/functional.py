@@ -8,21 +8,29 @@ from ..creation import generator
 from ..device import array_module, move_array
 from ..errors import ShapeError
 from ..ops import stack, where
+from ..ops.linalg import Linear
 from ..tensor import Tensor
 
 
 def linear(x: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
     """y = x Wᵀ + b, for x of shape (…, in) and W of shape (out, in).
 
+    One op (``Linear``), not a transpose, a product and a sum: every layer and every RNN time
+    step uses it.
+
     >>> import tinygrad_rnn as tr
     >>> linear(tr.ones(2, 3), tr.ones(4, 3)).shape
     (2, 4)
     """
-    if x.shape[-1] != weight.shape[-1]:
-        raise ShapeError(f"linear: input has {x.shape[-1]} features (shape {x.shape}) but the weight expects "
-                         f"{weight.shape[-1]} (shape {weight.shape})")
-    out = x @ weight.T
-    return out if bias is None else out + bias
+    if weight.ndim != 2 or x.ndim == 0 or x.shape[-1] != weight.shape[-1]:
+        raise ShapeError(f"linear: input has {x.shape[-1] if x.ndim else 0} features (shape {x.shape}) but the "
+                         f"weight (out_features, in_features) has shape {weight.shape}")
+    if bias is not None and tuple(bias.shape) != (weight.shape[0],):
+        raise ShapeError(f"linear: the bias must have shape ({weight.shape[0]},), one per output feature; "
+                         f"got {bias.shape}")
+    if x.ndim == 1:  # one sample: as a batch of one, then back
+        return Linear.apply(x.unsqueeze(0), weight, *(() if bias is None else (bias,))).squeeze(0)
+    return Linear.apply(x, weight, *(() if bias is None else (bias,)))
 
 
 def embedding(ids: Any, weight: Tensor, padding_idx: int | None = None) -> Tensor:

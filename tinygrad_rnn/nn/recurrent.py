@@ -123,9 +123,7 @@ class _Recurrent(Module):
         bias_ih, bias_hh = getattr(self, "bias_ih" + suffix, None), getattr(self, "bias_hh" + suffix, None)
         weight_hr = getattr(self, "weight_hr" + suffix, None)
 
-        projected = layer_input @ weight_ih.T  # (T, B, G·H): x_t W_ihᵀ for every t at once
-        if bias_ih is not None:
-            projected = projected + bias_ih
+        projected = F.linear(layer_input, weight_ih, bias_ih)  # (T, B, G·H): x_t W_ihᵀ + b_ih for every t at once
         projected_steps = projected.unbind(0)
 
         steps = len(projected_steps)

@@ -1,4 +1,4 @@
-"""Matrix multiplication, with NumPy's rules for vectors and batches."""
+"""Matrix products: matmul, with NumPy's rules for vectors and batches, and linear, x Wᵀ + b."""
 
 from __future__ import annotations
 
@@ -31,6 +31,31 @@ class MatMul(Function):
             folded_a, folded_grad = reshape(a, (-1, a.shape[-1])), reshape(grad, (-1, grad.shape[-1]))
             return grad_a, MatMul.apply(transpose(folded_a, 0, 1), folded_grad)
         return grad_a, sum_to(MatMul.apply(transpose(a, -1, -2), grad), b.shape)
+
+
+class Linear(Function):
+    """x Wᵀ + b, the product of every layer (PyTorch's F.linear), as one op: no transpose node and
+    no separate bias addition at every time step;
+    ∂/∂x = grad W,  ∂/∂W = gradᵀ x,  ∂/∂b = Σ grad  (both summed over every leading dimension of x)"""
+
+    saves_output = False
+    hint = "x is (…, in_features), the weight (out_features, in_features), the bias (out_features,)"
+
+    def forward(self, x, weight, bias=None):
+        folded = x.reshape(-1, x.shape[-1])  # (…, in) → (N, in): one product for every leading index
+        out = _product(folded, weight.T)
+        if bias is not None:
+            out += bias  # in place: out is a fresh array
+        return out.reshape(x.shape[:-1] + (weight.shape[0],))
+
+    def backward(self, grad, out, x, weight, bias=None):
+        need_x, need_weight = self.needs_input_grad[:2]
+        folded_grad = reshape(grad, (-1, grad.shape[-1]))  # (N, out)
+        grad_x = reshape(MatMul.apply(folded_grad, weight), x.shape) if need_x else None
+        grad_weight = MatMul.apply(transpose(folded_grad, 0, 1), reshape(x, (-1, x.shape[-1]))) if need_weight else None
+        if bias is None:
+            return grad_x, grad_weight
+        return grad_x, grad_weight, sum_to(folded_grad, bias.shape) if self.needs_input_grad[2] else None
 
 
 def _product(a, b):
