@@ -69,7 +69,7 @@ def loss_and_grads(cell: str, p: dict, ids: np.ndarray, targets: np.ndarray) -> 
             r = sigmoid(x_proj[t, :, :H] + recurrent[:, :H])
             z = sigmoid(x_proj[t, :, H:2 * H] + recurrent[:, H:2 * H])
             n = np.tanh(x_proj[t, :, 2 * H:] + r * recurrent[:, 2 * H:])
-            h = (1 - z) * n + z * h
+            h = n + z * (h - n)  # = (1 − z) n + z h
             hs[t + 1] = h
             cache.append((r, z, n, recurrent[:, 2 * H:]))
 

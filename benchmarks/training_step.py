@@ -84,25 +84,27 @@ def torch_steps(cell, batch, steps, hidden, seed=0):
     layer = {"rnn": torch.nn.RNN, "lstm": torch.nn.LSTM, "gru": torch.nn.GRU}[cell](EMBED, hidden, batch_first=True)
     parameters = list(embedding.parameters()) + list(layer.parameters()) + list(head.parameters())
     optimizer = torch.optim.SGD(parameters, lr=0.1)
+    linear = torch.nn.functional.linear
     W_ih, W_hh, b_ih, b_hh = layer.weight_ih_l0, layer.weight_hh_l0, layer.bias_ih_l0, layer.bias_hh_l0
 
     def eager_layer(x):
         h = torch.zeros(batch, hidden)
         c = torch.zeros(batch, hidden)
         outputs = []
-        projected = x @ W_ih.T + b_ih
+        projected = linear(x, W_ih, b_ih)  # the same ops as tinygrad_rnn's layers: linear = x Wᵀ + b
         for t in range(steps):
             if cell == "rnn":
-                h = torch.tanh(projected[:, t] + h @ W_hh.T + b_hh)
+                h = torch.tanh(projected[:, t] + linear(h, W_hh, b_hh))
             elif cell == "lstm":
-                i, f, g, o = (projected[:, t] + h @ W_hh.T + b_hh).chunk(4, 1)
+                i, f, g, o = (projected[:, t] + linear(h, W_hh, b_hh)).chunk(4, 1)
                 c = torch.sigmoid(f) * c + torch.sigmoid(i) * torch.tanh(g)
                 h = torch.sigmoid(o) * torch.tanh(c)
             else:
                 x_r, x_z, x_n = projected[:, t].chunk(3, 1)
-                h_r, h_z, h_n = (h @ W_hh.T + b_hh).chunk(3, 1)
+                h_r, h_z, h_n = linear(h, W_hh, b_hh).chunk(3, 1)
                 r, z = torch.sigmoid(x_r + h_r), torch.sigmoid(x_z + h_z)
-                h = (1 - z) * torch.tanh(x_n + r * h_n) + z * h
+                n = torch.tanh(x_n + r * h_n)
+                h = n + z * (h - n)  # = (1 − z) n + z h, as tinygrad_rnn computes it
             outputs.append(h)
         return torch.stack(outputs, 1)
 
