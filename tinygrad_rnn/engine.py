@@ -138,22 +138,15 @@ def vertex_of(tensor: Tensor | Node) -> Any:
 def topological_order(outputs: Sequence[Any]) -> list[Any]:
     """Every vertex needing grad that ``outputs`` depend on, inputs before the ops that use them.
 
-    Depth-first, with an explicit stack of (vertex, parents_done) instead of recursion: a vertex
-    is appended only after all of its parents have been.
+    Ops are numbered as they are recorded (``Function.sequence_number``), and an op's inputs
+    always exist before it runs; so sorting the vertices found by their op's number is a
+    topological order. Finding them is a walk with an explicit stack, never recursion; leaves
+    (no op) come first.
     """
-    order: list[Any] = []
-    visited: set[int] = set()
-    stack = [(vertex, False) for vertex in reversed(outputs)]
+    found = {id(vertex): vertex for vertex in outputs}
+    stack = list(outputs)
     while stack:
-        vertex, parents_done = stack.pop()
-        if parents_done:
-            order.append(vertex)
-            continue
-        if id(vertex) in visited:
-            continue
-        visited.add(id(vertex))
-        stack.append((vertex, True))
-        function = vertex.grad_fn
+        function = stack.pop().grad_fn
         if function is None:
             continue
         if function.inputs is None:
@@ -162,10 +155,15 @@ def topological_order(outputs: Sequence[Any]) -> list[Any]:
                 "(and the arrays it saved) was freed by the first backward. Pass "
                 "retain_graph=True to the first backward() or grad() call to keep it."
             )
-        for parent, needs_grad in zip(reversed(function.inputs), reversed(function.needs_input_grad)):
-            if needs_grad and id(parent) not in visited:
-                stack.append((parent, False))
-    return order
+        for parent, needs_grad in zip(function.inputs, function.needs_input_grad):
+            if needs_grad and id(parent) not in found:
+                found[id(parent)] = parent
+                stack.append(parent)
+    return sorted(found.values(), key=_recorded_at)
+
+
+def _recorded_at(vertex: Any) -> int:
+    return -1 if vertex.grad_fn is None else vertex.grad_fn.sequence_number
 
 
 def _backpropagate(

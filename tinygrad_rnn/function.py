@@ -25,6 +25,7 @@ This module also holds the switches that change how ops are recorded: :class:`no
 from __future__ import annotations
 
 import contextlib
+import itertools
 from collections.abc import Iterator
 from typing import Any
 
@@ -45,6 +46,7 @@ class _State:
 
 
 STATE = _State()
+_RECORDED = itertools.count()  # numbers the ops as they are recorded
 
 
 class Function:
@@ -58,6 +60,7 @@ class Function:
       its backward uses (``saves_inputs``, ``saves_output``); for the rest it gets the Node, which
       has the shape, dtype and device but no values — so ``add`` keeps no arrays at all;
     * ``needs_input_grad``: one bool per input, True where a gradient must flow;
+    * ``sequence_number``: its place in recording order (an op is recorded after its inputs);
     * ``scope``: the :func:`scope` path it was created in, e.g. ``("LSTM", "layer 0", "t=3")``;
     * ``is_gradient``: True if it was recorded while computing a gradient (``create_graph=True``).
 
@@ -81,6 +84,7 @@ class Function:
     saved_inputs: tuple[Any, ...] | None
     saved_output: Any
     needs_input_grad: tuple[bool, ...]
+    sequence_number: int
     scope: tuple[str, ...]
     is_gradient: bool
 
@@ -145,6 +149,7 @@ class Function:
         self.saved_inputs = tuple(arrays) if self.saves_inputs else self.inputs
         self.saved_output = (outs if self.multiple_outputs else outs[0]) if self.saves_output else None
         self.needs_input_grad = tuple(needs_input_grad)
+        self.sequence_number = next(_RECORDED)  # later ops get larger numbers: see topological_order
         self.scope = STATE.scope
         self.is_gradient = STATE.recording_gradient
         self.n_outputs = len(outs)
