@@ -4,6 +4,7 @@ Every op in :mod:`tinygrad_rnn.ops` is a small subclass::
 
     class Tanh(Function):
         '''tanh(x);   d/dx tanh(x) = 1 − tanh(x)²'''
+        saves_inputs = False          # backward reads the output only
         def forward(self, x):
             return array_module(x).tanh(x)
         def backward(self, grad, out, x):
@@ -11,8 +12,10 @@ Every op in :mod:`tinygrad_rnn.ops` is a small subclass::
 
 ``forward`` sees plain arrays and returns one. ``backward`` gets the gradient of the loss with
 respect to the output (``grad``), the output (``out``) and the inputs, and returns one gradient per
-input. It is written **once** with operators and the functions of :mod:`tinygrad_rnn.ops`, which
-accept plain arrays as well as Tensors:
+input. What it does not read, the op says so (``saves_inputs``, ``saves_output``) and the graph does
+not keep it: it gets the input's :class:`~tinygrad_rnn.tensor.Node` (shape, dtype, device) instead.
+It is written **once** with operators and the functions of :mod:`tinygrad_rnn.ops`, which accept
+plain arrays as well as Tensors:
 
 * ordinary backward passes plain arrays: nothing is recorded, it runs at NumPy speed;
 * ``create_graph=True`` passes Tensors: every step of the gradient is itself recorded, so the
