@@ -200,8 +200,9 @@ class Split(Function):
         self.sizes, self.dim = sizes, dim
 
     def forward(self, x):
-        boundaries = numpy.cumsum(self.sizes)[:-1].tolist()
-        return tuple(array_module(x).split(x, boundaries, axis=self.dim))
+        ends = numpy.cumsum(self.sizes).tolist()
+        before = (slice(None),) * self.dim  # slicing: views, and far cheaper than numpy.split
+        return tuple(x[before + (slice(end - size, end),)] for size, end in zip(self.sizes, ends))
 
     def backward(self, grads, outs, x):
         pieces = []
