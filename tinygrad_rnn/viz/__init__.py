@@ -12,7 +12,8 @@ graphviz.Digraph (shown inline in Jupyter); ``save`` writes .svg, .png, .pdf or 
 
 Options: ``level`` ("op": every primitive; "cell": one node per cell application; "step": one per
 time step), ``rankdir`` ("LR" or "TB"), ``show_shapes``, ``show_values`` (small tensors: values;
-larger: a summary), ``show_grads`` (colour each node by ‖∂J/∂·‖ on a log colour scale, J the
+larger: a summary; only where the graph still has them: leaves, the tensors drawn, arrays an op
+saved for backward), ``show_grads`` (colour each node by ‖∂J/∂·‖ on a log colour scale, J the
 first tensor, with a legend; ``grad_range=(low, high)`` fixes the scale so that several figures
 compare), ``backward`` (draw the recorded gradient graph: a shared weight's
 gradient is one Σ node with one input per time step), ``time_steps`` (a slice of the steps,
