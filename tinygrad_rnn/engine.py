@@ -138,10 +138,10 @@ def vertex_of(tensor: Tensor | Node) -> Any:
 def topological_order(outputs: Sequence[Any]) -> list[Any]:
     """Every vertex needing grad that ``outputs`` depend on, inputs before the ops that use them.
 
-    Ops are numbered as they are recorded (``Function.sequence_number``), and an op's inputs
-    always exist before it runs; so sorting the vertices found by their op's number is a
-    topological order. Finding them is a walk with an explicit stack, never recursion; leaves
-    (no op) come first.
+    Each op knows its depth in the graph (``Function.depth``: one more than the deepest op that
+    made one of its inputs), so sorting the vertices found by depth puts every tensor after the
+    tensors it was computed from. Finding them is a walk with an explicit stack, never
+    recursion; leaves (depth 0) come first.
     """
     found = {id(vertex): vertex for vertex in outputs}
     stack = list(outputs)
@@ -159,11 +159,11 @@ def topological_order(outputs: Sequence[Any]) -> list[Any]:
             if needs_grad and id(parent) not in found:
                 found[id(parent)] = parent
                 stack.append(parent)
-    return sorted(found.values(), key=_recorded_at)
+    return sorted(found.values(), key=_depth)
 
 
-def _recorded_at(vertex: Any) -> int:
-    return -1 if vertex.grad_fn is None else vertex.grad_fn.sequence_number
+def _depth(vertex: Any) -> int:
+    return 0 if vertex.grad_fn is None else vertex.grad_fn.depth
 
 
 def _backpropagate(

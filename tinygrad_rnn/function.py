@@ -28,7 +28,6 @@ This module also holds the switches that change how ops are recorded: :class:`no
 from __future__ import annotations
 
 import contextlib
-import itertools
 from collections.abc import Iterator
 from typing import Any
 
@@ -49,7 +48,6 @@ class _State:
 
 
 STATE = _State()
-_RECORDED = itertools.count()  # numbers the ops as they are recorded
 
 
 class Function:
@@ -63,7 +61,7 @@ class Function:
       its backward uses (``saves_inputs``, ``saves_output``); for the rest it gets the Node, which
       has the shape, dtype and device but no values — so ``add`` keeps no arrays at all;
     * ``needs_input_grad``: one bool per input, True where a gradient must flow;
-    * ``sequence_number``: its place in recording order (an op is recorded after its inputs);
+    * ``depth``: 1 + the largest depth of the ops that made its inputs (leaves count 0);
     * ``scope``: the :func:`scope` path it was created in, e.g. ``("LSTM", "layer 0", "t=3")``;
     * ``is_gradient``: True if it was recorded while computing a gradient (``create_graph=True``).
 
@@ -87,7 +85,7 @@ class Function:
     saved_inputs: tuple[Any, ...] | None
     saved_output: Any
     needs_input_grad: tuple[bool, ...]
-    sequence_number: int
+    depth: int
     scope: tuple[str, ...]
     is_gradient: bool
 
@@ -115,12 +113,16 @@ class Function:
         return function.forward(*inputs)
 
     def _record(self, inputs: tuple[Any, ...]) -> Tensor:
-        arrays, vertices, needs_input_grad, has_numpy_scalar = [], [], [], False
+        arrays, vertices, needs_input_grad, has_numpy_scalar, depth = [], [], [], False, 0
         for x in inputs:
             if isinstance(x, Tensor):
                 arrays.append(x.data)
-                vertices.append(x if x._node is None else x._node)
                 needs_input_grad.append(x.requires_grad)
+                if x._node is None:
+                    vertices.append(x)
+                else:
+                    vertices.append(x._node)
+                    depth = max(depth, x.grad_fn.depth)
             else:
                 arrays.append(x)
                 vertices.append(x)
@@ -152,7 +154,7 @@ class Function:
         self.saved_inputs = tuple(arrays) if self.saves_inputs else self.inputs
         self.saved_output = (outs if self.multiple_outputs else outs[0]) if self.saves_output else None
         self.needs_input_grad = tuple(needs_input_grad)
-        self.sequence_number = next(_RECORDED)  # later ops get larger numbers: see topological_order
+        self.depth = depth + 1  # deeper than every op it depends on: see topological_order
         self.scope = STATE.scope
         self.is_gradient = STATE.recording_gradient
         self.n_outputs = len(outs)
