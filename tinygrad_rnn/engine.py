@@ -4,7 +4,7 @@ Backpropagation in three steps:
 
 1. **Order.** List every tensor the outputs depend on, each after the tensors it was computed
    from (a topological order), with an explicit stack — no recursion, so a graph of 100,000 ops
-   is no problem. The graph's vertices are the computed tensors' :class:`~tinygrad_rnn.tensor.Node`
+   is no problem. The graph's vertices are the computed tensors' :class:`~tinygrad_rnn.function.Node`
    records and the leaf tensors themselves; "tensor" below means either.
 2. **Walk back.** Visit that list from the outputs to the inputs. At each tensor, sum the gradient
    contributions it received — one per use — then call its op's backward to send one
@@ -27,8 +27,8 @@ from typing import Any
 
 from .device import array_module
 from .errors import GraphError, ShapeError
-from .function import STATE, Function, _recording_gradient, check_finite
-from .tensor import Node, Tensor
+from .function import STATE, Function, Node, _recording_gradient, check_finite
+from .tensor import Tensor
 
 Scope = tuple[str, ...]
 

@@ -13,7 +13,7 @@ Every op in :mod:`tinygrad_rnn.ops` is a small subclass::
 ``forward`` sees plain arrays and returns one. ``backward`` gets the gradient of the loss with
 respect to the output (``grad``), the output (``out``) and the inputs, and returns one gradient per
 input. What it does not read, the op says so (``saves_inputs``, ``saves_output``) and the graph does
-not keep it: it gets the input's :class:`~tinygrad_rnn.tensor.Node` (shape, dtype, device) instead.
+not keep it: it gets the input's :class:`Node` (shape, dtype, device) instead.
 It is written **once** with operators and the functions of :mod:`tinygrad_rnn.ops`, which accept
 plain arrays as well as Tensors:
 
@@ -21,7 +21,8 @@ plain arrays as well as Tensors:
 * ``create_graph=True`` passes Tensors: every step of the gradient is itself recorded, so the
   gradient is a graph that can be drawn and differentiated again.
 
-This module also holds the switches that change how ops are recorded: :class:`no_grad`,
+The graph's vertices are :class:`Node` records of the tensors ops computed (and the leaf tensors
+themselves). This module also holds the switches that change how ops are recorded: :class:`no_grad`,
 :func:`scope` and :func:`detect_anomaly`.
 """
 
@@ -35,7 +36,7 @@ import numpy
 
 from . import device as devices
 from .errors import AnomalyError, DeviceError, ShapeError
-from .tensor import Node, Tensor  # tensor.py imports the ops, and so this module, only at its end
+from .tensor import Tensor  # tensor.py imports the ops, and so this module, only at its end
 
 
 class _State:
@@ -48,6 +49,37 @@ class _State:
 
 
 STATE = _State()
+
+
+class Node:
+    """The graph's record of a tensor computed by an op: ``grad_fn`` made it (as output number
+    ``output_index``); its ``shape``, ``dtype`` and ``device``; the ``name`` drawings label it with.
+
+    It holds no values, so a backward that only needs shapes (add, reshape, sum, split …) gets
+    the Node in place of the array. ``retained`` is set by ``retain_grad()``: a weak reference to
+    the tensor whose ``.grad`` should be filled in.
+
+    >>> import tinygrad_rnn as tr
+    >>> y = tr.ones(2, 3, requires_grad=True) * 2
+    >>> y._node
+    <Node of mul, shape (2, 3)>
+    """
+
+    __slots__ = ("grad_fn", "output_index", "shape", "dtype", "device", "name", "retained")
+
+    def __init__(self, grad_fn: Any, output_index: int, array: Any) -> None:
+        self.grad_fn, self.output_index = grad_fn, output_index
+        self.shape, self.dtype = array.shape, array.dtype
+        self.device = devices.CPU if devices._cupy is None else devices.device_of_array(array)
+        self.name: str | None = None
+        self.retained: Any = None
+
+    @property
+    def ndim(self) -> int:
+        return len(self.shape)
+
+    def __repr__(self) -> str:
+        return f"<Node of {self.grad_fn.name}, shape {tuple(self.shape)}>"
 
 
 class Function:

@@ -3,7 +3,7 @@
 A Tensor holds ``data`` (the array), ``requires_grad``, ``grad`` (filled in by backward) and, if an
 op made it, ``grad_fn``: the :class:`~tinygrad_rnn.function.Function` that computed it.
 
-The graph itself is made of :class:`Node` objects, not of Tensors: a Node is what the graph
+The graph itself is made of :class:`~tinygrad_rnn.function.Node` objects, not of Tensors: a Node is what the graph
 remembers of a tensor an op computed — which op and which of its outputs, its shape, dtype and
 device — but not its values. An op keeps the Nodes of its inputs (the edges of the graph) and
 only the arrays its backward reads (tanh keeps its output, matmul its two inputs, add nothing).
@@ -44,37 +44,6 @@ def as_dtype(dtype: Any) -> numpy.dtype:
     return resolved
 
 
-class Node:
-    """The graph's record of a tensor computed by an op: ``grad_fn`` made it (as output number
-    ``output_index``); its ``shape``, ``dtype`` and ``device``; the ``name`` drawings label it with.
-
-    It holds no values, so a backward that only needs shapes (add, reshape, sum, split …) gets
-    the Node in place of the array. ``retained`` is set by ``retain_grad()``: a weak reference to
-    the tensor whose ``.grad`` should be filled in.
-
-    >>> import tinygrad_rnn as tr
-    >>> y = tr.ones(2, 3, requires_grad=True) * 2
-    >>> y._node
-    <Node of mul, shape (2, 3)>
-    """
-
-    __slots__ = ("grad_fn", "output_index", "shape", "dtype", "device", "name", "retained")
-
-    def __init__(self, grad_fn: Any, output_index: int, array: Any) -> None:
-        self.grad_fn, self.output_index = grad_fn, output_index
-        self.shape, self.dtype = array.shape, array.dtype
-        self.device = devices.CPU if devices._cupy is None else devices.device_of_array(array)
-        self.name: str | None = None
-        self.retained: Any = None
-
-    @property
-    def ndim(self) -> int:
-        return len(self.shape)
-
-    def __repr__(self) -> str:
-        return f"<Node of {self.grad_fn.name}, shape {tuple(self.shape)}>"
-
-
 class Tensor:
     """An n-dimensional array that can record the ops applied to it and backpropagate.
 
@@ -100,14 +69,14 @@ class Tensor:
         self.data = _to_array(data, dtype, device)
         self.grad: Tensor | None = None
         self.grad_fn: Any = None  # the Function that made this tensor; None for a leaf
-        self._node: Node | None = None  # its place in the graph, if an op made it
+        self._node: Any = None  # its place in the graph (a function.Node), if an op made it
         self._name = name
         self.requires_grad = False
         if requires_grad:
             self.requires_grad_()
 
     @classmethod
-    def _make(cls, data: Any, node: Node | None = None) -> Tensor:
+    def _make(cls, data: Any, node: Any = None) -> Tensor:
         """Wrap an array without copying (how ops build their results); ``node`` places it in
         the graph."""
         tensor = object.__new__(cls)

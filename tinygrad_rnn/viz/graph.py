@@ -20,7 +20,7 @@ import numpy
 
 from ..engine import grad, vertex_of
 from ..function import Function, step_of
-from ..tensor import Node as GraphNode
+from ..function import Node as GraphNode
 from ..tensor import Tensor
 
 LEVELS = ("op", "cell", "step")
