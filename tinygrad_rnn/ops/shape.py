@@ -200,9 +200,11 @@ class Split(Function):
         self.sizes, self.dim = sizes, dim
 
     def forward(self, x):
-        ends = numpy.cumsum(self.sizes).tolist()
-        before = (slice(None),) * self.dim  # slicing: views, and far cheaper than numpy.split
-        return tuple(x[before + (slice(end - size, end),)] for size, end in zip(self.sizes, ends))
+        before, pieces, start = (slice(None),) * self.dim, [], 0
+        for size in self.sizes:  # slices are views, and far cheaper than numpy.split
+            pieces.append(x[before + (slice(start, start + size),)])
+            start += size
+        return tuple(pieces)
 
     def backward(self, grads, outs, x):
         pieces = []
