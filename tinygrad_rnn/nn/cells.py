@@ -51,17 +51,20 @@ def lstm_step(x_projected: Tensor, hidden: Tensor, cell: Tensor, weight_hh: Tens
     return hidden, cell
 
 
-def gru_step(x_projected: Tensor, hidden: Tensor, weight_hh: Tensor, bias_hh: Tensor | None) -> Tensor:
+def gru_step(x_projected: tuple[Tensor, Tensor, Tensor], hidden: Tensor, weight_hh: Tensor,
+             bias_hh: Tensor | None) -> Tensor:
     """GRU (gates in PyTorch's order r, z, n; b_hn stays inside the reset gate's product):
 
         r = σ(x_t W_irᵀ + b_ir + h_{t−1} W_hrᵀ + b_hr)
         z = σ(x_t W_izᵀ + b_iz + h_{t−1} W_hzᵀ + b_hz)
         n = tanh(x_t W_inᵀ + b_in + r ⊙ (h_{t−1} W_hnᵀ + b_hn))
         h_t = (1 − z) ⊙ n + z ⊙ h_{t−1}    computed as  n + z ⊙ (h_{t−1} − n): the same, one op fewer
+
+    ``x_projected`` comes already split into its r, z and n parts (a layer splits the projection
+    of all time steps once, not once per step).
     """
-    recurrent = linear(hidden, weight_hh, bias_hh)
-    x_reset, x_update, x_new = _named(x_projected.chunk(3, dim=-1), "rzn")
-    h_reset, h_update, h_new = _named(recurrent.chunk(3, dim=-1), "rzn")
+    x_reset, x_update, x_new = x_projected
+    h_reset, h_update, h_new = _named(linear(hidden, weight_hh, bias_hh).chunk(3, dim=-1), "rzn")
     reset = (x_reset + h_reset).sigmoid()
     update = (x_update + h_update).sigmoid()
     new = (x_new + reset * h_new).tanh()
@@ -185,5 +188,5 @@ class GRUCell(_CellBase):
     def forward(self, x: Tensor, hx: Tensor | None = None) -> Tensor:
         x, unbatched = self._check_input(x, hx)
         hidden = self._initial(hx, x, unbatched, self.hidden_size)
-        hidden = gru_step(self._project(x), hidden, self.weight_hh, self.bias_hh)
+        hidden = gru_step(_named(self._project(x).chunk(3, dim=-1), "rzn"), hidden, self.weight_hh, self.bias_hh)
         return hidden.squeeze(0) if unbatched else hidden

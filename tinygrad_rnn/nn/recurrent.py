@@ -26,7 +26,7 @@ from ..ops import cat, stack, where
 from ..tensor import Tensor
 from . import functional as F
 from . import init
-from .cells import gru_step, lstm_step, rnn_step
+from .cells import _named, gru_step, lstm_step, rnn_step
 from .module import Module, Parameter
 
 
@@ -124,7 +124,7 @@ class _Recurrent(Module):
         weight_hr = getattr(self, "weight_hr" + suffix, None)
 
         projected = F.linear(layer_input, weight_ih, bias_ih)  # (T, B, G·H): x_t W_ihᵀ + b_ih for every t at once
-        projected_steps = projected.unbind(0)
+        projected_steps = self._steps_of(projected)
 
         steps = len(projected_steps)
         outputs: list[Any] = [None] * steps
@@ -144,6 +144,10 @@ class _Recurrent(Module):
         if cell is not None:
             self.cell_states.append(cell_states)
         return stack(outputs), hidden, cell
+
+    def _steps_of(self, projected: Tensor) -> Any:
+        """The projected input of each time step, from the (T, B, G·H) projection of all steps."""
+        return projected.unbind(0)
 
     def _step(self, x_projected: Tensor, hidden: Tensor, cell: Tensor | None, weight_hh: Tensor,
               bias_hh: Tensor | None, weight_hr: Tensor | None) -> tuple[Tensor, Tensor | None]:
@@ -289,6 +293,15 @@ class GRU(_Recurrent):
                  device: Any = None, dtype: Any = None) -> None:
         super().__init__(input_size, hidden_size, num_layers, bias, batch_first, dropout, bidirectional,
                          device=device, dtype=dtype)
+
+    def _steps_of(self, projected):
+        """Each step's projection as its (r, z, n) parts: split once for all steps, then by step."""
+        by_gate = []
+        for part, name in zip(_named(projected.chunk(3, dim=-1), "rzn"), "rzn"):
+            pieces = part.unbind(0)
+            _named(pieces, name * len(pieces))
+            by_gate.append(pieces)
+        return list(zip(*by_gate))
 
     def _step(self, x_projected, hidden, cell, weight_hh, bias_hh, weight_hr):
         return gru_step(x_projected, hidden, weight_hh, bias_hh), None
