@@ -150,11 +150,13 @@ class Function:
             if isinstance(x, Tensor):
                 arrays.append(x.data)
                 needs_input_grad.append(x.requires_grad)
-                if x._node is None:
+                node = x._node
+                if node is None:
                     vertices.append(x)
                 else:
-                    vertices.append(x._node)
-                    depth = max(depth, x.grad_fn.depth)
+                    vertices.append(node)
+                    if node.grad_fn.depth > depth:
+                        depth = node.grad_fn.depth
             else:
                 arrays.append(x)
                 vertices.append(x)
@@ -175,10 +177,11 @@ class Function:
         outs = out if self.multiple_outputs else (out,)
         if isinstance(outs[0], numpy.generic):  # NumPy reductions return scalars, not 0-d arrays
             outs = (numpy.asarray(outs[0]),)
-        if STATE.anomaly:
+        state = STATE
+        if state.anomaly:
             for array in outs:
-                check_finite(array, f"forward of {self.name}", STATE.scope)
-        if not (STATE.grad_enabled and self.differentiable and outs[0].dtype.kind == "f" and any(needs_input_grad)):
+                check_finite(array, f"forward of {self.name}", state.scope)
+        if not (state.grad_enabled and self.differentiable and any(needs_input_grad) and outs[0].dtype.kind == "f"):
             return tuple(map(Tensor._make, outs)) if self.multiple_outputs else Tensor._make(outs[0])
         # Record. The inputs' vertices are the graph's edges; of the values, keep only those
         # backward reads — for the rest the vertex (a Node: shape, dtype, device) stands in.
@@ -187,8 +190,8 @@ class Function:
         self.saved_output = (outs if self.multiple_outputs else outs[0]) if self.saves_output else None
         self.needs_input_grad = tuple(needs_input_grad)
         self.depth = depth + 1  # deeper than every op it depends on: see topological_order
-        self.scope = STATE.scope
-        self.is_gradient = STATE.recording_gradient
+        self.scope = state.scope
+        self.is_gradient = state.recording_gradient
         self.n_outputs = len(outs)
         if self.multiple_outputs:
             return tuple(Tensor._make(array, Node(self, i, array)) for i, array in enumerate(outs))
