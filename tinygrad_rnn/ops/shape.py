@@ -18,8 +18,8 @@ from ..function import Function
 
 
 def shape_of(x: Any) -> tuple[int, ...]:
-    """The shape of a Tensor, an array, or a Python number (``()``)."""
-    return tuple(getattr(x, "shape", ()))
+    """The shape of a Tensor, a Node, an array (each a tuple already), or a Python number (``()``)."""
+    return getattr(x, "shape", ())
 
 
 def sum_to(x, shape: tuple[int, ...]):
@@ -31,7 +31,7 @@ def sum_to(x, shape: tuple[int, ...]):
     >>> sum_to(numpy.ones((2, 3, 4)), (3, 1)).tolist()
     [[8.0], [8.0], [8.0]]
     """
-    if shape_of(x) == tuple(shape):
+    if x.shape == shape or tuple(x.shape) == tuple(shape):  # nothing to undo: the common case, first
         return x
     added = x.ndim - len(shape)
     stretched = tuple(added + i for i, size in enumerate(shape) if size == 1 and x.shape[added + i] != 1)
