@@ -12,9 +12,9 @@ Every op in :mod:`tinygrad_rnn.ops` is a small subclass::
 
 ``forward`` sees plain arrays and returns one. ``backward`` gets the gradient of the loss with
 respect to the output (``grad``), the output (``out``) and the inputs, and returns one gradient per
-input. What it does not read, the op says so (``saves_inputs``, ``saves_output``) and the graph does
-not keep it: it gets the input's :class:`Node` (shape, dtype, device) instead.
-It is written **once** with operators and the functions of :mod:`tinygrad_rnn.ops`, which accept
+input. An op declares which of these values its backward reads (``saves_inputs``,
+``saves_output``); the graph keeps no others, and backward gets the input's :class:`Node` (shape,
+dtype, device) in place of an array it does not read. It is written **once** with operators and the functions of :mod:`tinygrad_rnn.ops`, which accept
 plain arrays as well as Tensors:
 
 * ordinary backward passes plain arrays: nothing is recorded, it runs at NumPy speed;
