@@ -14,8 +14,8 @@ Every op in :mod:`tinygrad_rnn.ops` is a small subclass::
 respect to the output (``grad``), the output (``out``) and the inputs, and returns one gradient per
 input. An op declares which of these values its backward reads (``saves_inputs``,
 ``saves_output``); the graph keeps no others, and backward gets the input's :class:`Node` (shape,
-dtype, device) in place of an array it does not read. It is written **once** with operators and the functions of :mod:`tinygrad_rnn.ops`, which accept
-plain arrays as well as Tensors:
+dtype, device) in place of an array it does not read. It is written **once** with operators and
+the functions of :mod:`tinygrad_rnn.ops`, which accept plain arrays as well as Tensors:
 
 * ordinary backward passes plain arrays: nothing is recorded, it runs at NumPy speed;
 * ``create_graph=True`` passes Tensors: every step of the gradient is itself recorded, so the
