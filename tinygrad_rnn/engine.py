@@ -131,7 +131,13 @@ def grad_contributions(
 
 def vertex_of(tensor: Tensor | Node) -> Any:
     """The graph vertex standing for a tensor: the Node of a computed tensor, a leaf itself.
-    (Drawings ask for gradients of vertices directly: a Node stands for itself.)"""
+    (Drawings ask for gradients of vertices directly: a Node stands for itself.)
+
+    >>> import tinygrad_rnn as tr
+    >>> w = tr.ones(2, requires_grad=True)
+    >>> vertex_of(w) is w, vertex_of(w * 2)
+    (True, <Node of mul, shape (2,)>)
+    """
     return tensor if isinstance(tensor, Node) or tensor._node is None else tensor._node
 
 
@@ -142,6 +148,11 @@ def topological_order(outputs: Sequence[Any]) -> list[Any]:
     made one of its inputs), so sorting the vertices found by depth puts every tensor after the
     tensors it was computed from. Finding them is a walk with an explicit stack, never
     recursion; leaves (depth 0) come first.
+
+    >>> import tinygrad_rnn as tr
+    >>> w = tr.tensor([1.0, 2.0], requires_grad=True, name="w")
+    >>> [getattr(v.grad_fn, "name", v.name) for v in topological_order([vertex_of((w * 2).sum())])]
+    ['w', 'mul', 'sum']
     """
     found = {id(vertex): vertex for vertex in outputs}
     stack = list(outputs)
