@@ -154,6 +154,16 @@ def test_linear_matches_its_equation():
     assert nn.Linear(3, 2, bias=False).bias is None
 
 
+def test_linear_input_errors_name_the_shapes():
+    F = nn.functional
+    with pytest.raises(tr.ShapeError, match=r"linear: input has 4 features \(shape \(2, 4\)\).*\(3, 5\)"):
+        F.linear(tr.zeros(2, 4), tr.zeros(3, 5))
+    with pytest.raises(tr.ShapeError, match=r"the bias must have shape \(3,\).*got \(2, 3\)"):
+        F.linear(tr.zeros(2, 5), tr.zeros(3, 5), tr.zeros(2, 3))  # a batch-shaped bias would broadcast silently
+    with pytest.raises(tr.ShapeError, match="linear"):
+        nn.Linear(3, 2)(tr.zeros(4, 5))
+
+
 def test_layer_input_errors_are_clear():
     lstm = nn.LSTM(4, 8)
     expected = r"LSTM: expected input of shape \(T, B, input_size\).*input_size=4.*\(5, 2, 3\)"
