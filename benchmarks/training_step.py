@@ -12,9 +12,12 @@ and the median of the rounds is reported:
     python benchmarks/training_step.py                  # the three sizes, all models
     python benchmarks/training_step.py --memory         # also peak memory through T=1000
     python benchmarks/training_step.py --write-docs     # and update the table in docs/benchmarks.md
-    python benchmarks/training_step.py --device gpu     # tinygrad_rnn on the GPU (synchronised)
+    python benchmarks/training_step.py --device gpu     # tinygrad_rnn on the GPU (synchronised), PyTorch
+                                                        # on CUDA when it has it; plus the GPU-size LSTM
+                                                        # (B=64, T=128, H=1024) against the CPU path
 
-Peak memory is measured with tracemalloc, which sees NumPy's (and so tinygrad_rnn's) arrays.
+Peak memory is measured with tracemalloc, which sees NumPy's (and so tinygrad_rnn's) arrays; on
+the GPU, with CuPy's memory pool (the bytes it holds after one step, having started empty).
 """
 
 from __future__ import annotations
@@ -39,6 +42,7 @@ from numpy_baseline import init_params, train_step  # noqa: E402
 import tinygrad_rnn as tr  # noqa: E402
 
 SIZES = {"small": (1, 25, 100), "medium": (32, 64, 128), "large": (32, 64, 512)}  # (B, T, H)
+GPU_SIZE = (64, 128, 1024)  # the GPU target: an LSTM at least 10× faster there than on the CPU
 VOCAB, EMBED = 65, 64
 
 
@@ -69,27 +73,37 @@ def numpy_step(cell, batch, steps, hidden, seed=0):
     return lambda: train_step(cell, params, ids, targets)
 
 
-def torch_steps(cell, batch, steps, hidden, seed=0):
-    """(fused, eager cell loop) step functions, or None without PyTorch."""
+def torch_device(device: str) -> str | None:
+    """Where PyTorch runs beside tinygrad_rnn: CUDA when we are on the GPU and it has CUDA, else the
+    CPU; None without PyTorch."""
     try:
         import torch
     except ImportError:
-        return None, None
+        return None
+    return "cuda" if tr.get_device(device) == "gpu" and torch.cuda.is_available() else "cpu"
+
+
+def torch_steps(cell, batch, steps, hidden, device="cpu", seed=0):
+    """(fused, eager cell loop) step functions on ``device`` ("cpu" or "cuda"), synchronised."""
+    import torch
+
     torch.manual_seed(seed)
     torch.set_num_threads(max(1, torch.get_num_threads()))
     rng = np.random.default_rng(seed)
-    ids = torch.tensor(rng.integers(0, VOCAB, (batch, steps)))
-    targets = torch.tensor(rng.integers(0, VOCAB, (batch, steps))).reshape(-1)
+    ids = torch.tensor(rng.integers(0, VOCAB, (batch, steps)), device=device)
+    targets = torch.tensor(rng.integers(0, VOCAB, (batch, steps)), device=device).reshape(-1)
     embedding, head = torch.nn.Embedding(VOCAB, EMBED), torch.nn.Linear(hidden, VOCAB)
     layer = {"rnn": torch.nn.RNN, "lstm": torch.nn.LSTM, "gru": torch.nn.GRU}[cell](EMBED, hidden, batch_first=True)
+    embedding, head, layer = embedding.to(device), head.to(device), layer.to(device)
+    synchronize = torch.cuda.synchronize if device == "cuda" else (lambda: None)
     parameters = list(embedding.parameters()) + list(layer.parameters()) + list(head.parameters())
     optimizer = torch.optim.SGD(parameters, lr=0.1)
     linear = torch.nn.functional.linear
     W_ih, W_hh, b_ih, b_hh = layer.weight_ih_l0, layer.weight_hh_l0, layer.bias_ih_l0, layer.bias_hh_l0
 
     def eager_layer(x):
-        h = torch.zeros(batch, hidden)
-        c = torch.zeros(batch, hidden)
+        h = torch.zeros(batch, hidden, device=device)
+        c = torch.zeros(batch, hidden, device=device)
         outputs = []
         projected = linear(x, W_ih, b_ih)  # the same ops as tinygrad_rnn's layers: linear = x Wᵀ + b
         for t in range(steps):
@@ -115,6 +129,7 @@ def torch_steps(cell, batch, steps, hidden, seed=0):
             optimizer.zero_grad()
             loss.backward()
             optimizer.step()
+            synchronize()
 
         return step
 
@@ -133,9 +148,16 @@ def measure(runs: dict, rounds: int) -> dict:
     return {name: statistics.median(values) for name, values in times.items()}
 
 
-def peak_memory(run) -> float:
-    """Peak bytes allocated (tracemalloc) during one call, minus what was allocated before it."""
+def peak_memory(run, device: str = "cpu") -> float:
+    """Peak bytes allocated (tracemalloc) during one call, minus what was allocated before it. On
+    the GPU: the bytes CuPy's memory pool holds after the call (it keeps every block it needed,
+    so this is the peak), having been emptied before."""
     gc.collect()
+    if tr.get_device(device) == "gpu":
+        pool = tr.device._cupy.get_default_memory_pool()
+        pool.free_all_blocks()
+        run()
+        return pool.total_bytes()
     tracemalloc.start()
     tracemalloc.reset_peak()
     base = tracemalloc.get_traced_memory()[0]
@@ -155,8 +177,9 @@ def main() -> None:
     parser.add_argument("--write-docs", action="store_true", help="update the table in docs/benchmarks.md")
     args = parser.parse_args()
 
+    on_torch = torch_device(args.device)
     machine = f"{platform.machine()}, {tr.device.os.cpu_count()} cores, Python {platform.python_version()}, " \
-              f"NumPy {np.__version__}, device {args.device}"
+              f"NumPy {np.__version__}, device {args.device}" + (f", PyTorch on {on_torch}" if on_torch else "")
     rows = [f"Training step (forward + backward + SGD), float32, V={VOCAB}, E={EMBED}; median of {args.rounds} "
             f"interleaved rounds; {machine}.", "",
             "| model | B, T, H | tinygrad_rnn ms | tokens/s | × NumPy | NumPy ms | × torch fused | × torch eager |",
@@ -167,9 +190,8 @@ def main() -> None:
         for cell in args.cells:
             runs = {"ours": ours_step(cell, batch, steps, hidden, args.device)}
             runs["numpy"] = numpy_step(cell, batch, steps, hidden)
-            fused, eager = torch_steps(cell, batch, steps, hidden)
-            if fused is not None:
-                runs["torch fused"], runs["torch eager"] = fused, eager
+            if on_torch:
+                runs["torch fused"], runs["torch eager"] = torch_steps(cell, batch, steps, hidden, on_torch)
             t = measure(runs, args.rounds)
             ratio = {name: t["ours"] / t[name] for name in t}
             row = (f"| {cell.upper() if cell != 'rnn' else 'tanh RNN'} | {batch}, {steps}, {hidden} | "
@@ -178,24 +200,46 @@ def main() -> None:
                    f"{ratio.get('torch eager', float('nan')):.2f} |")
             rows.append(row)
             print(row, flush=True)
+    if tr.get_device(args.device) == "gpu":
+        rows += gpu_against_cpu(args.rounds, on_torch)
     if args.memory:
-        rows += ["", "Peak memory of one training step through T=1000 (B=32, H=128), tracemalloc:", "",
+        rows += ["", f"Peak memory of one training step through T=1000 (B=32, H=128), {args.device}:", "",
                  "| model | tinygrad_rnn MB | NumPy MB | ratio |", "| --- | --- | --- | --- |"]
         for cell in args.cells:
-            ours = peak_memory(ours_step(cell, 32, 1000, 128, args.device))
+            ours = peak_memory(ours_step(cell, 32, 1000, 128, args.device), args.device)
             baseline = peak_memory(numpy_step(cell, 32, 1000, 128))
             rows.append(f"| {cell} | {ours / 2**20:.0f} | {baseline / 2**20:.0f} | {ours / baseline:.2f} |")
             print(rows[-1], flush=True)
     if args.write_docs:
         path = pathlib.Path(__file__).resolve().parent.parent / "docs" / "benchmarks.md"
         text = path.read_text(encoding="utf-8")
-        start, end = "<!-- training-step table -->", "<!-- end of training-step table -->"
+        kind = "" if tr.get_device(args.device) == "cpu" else " (gpu)"  # each device has its own table
+        start, end = f"<!-- training-step table{kind} -->", f"<!-- end of training-step table{kind} -->"
         if start not in text:
             text += f"\n{start}\n{end}\n"
         before, rest = text.split(start, 1)
         after = rest.split(end, 1)[1]
         path.write_text(before + start + "\n" + "\n".join(rows) + "\n" + end + after, encoding="utf-8")
         print(f"updated {path}")
+
+
+def gpu_against_cpu(rounds: int, on_torch: str | None) -> list[str]:
+    """The GPU target: the LSTM at (B=64, T=128, H=1024) on the GPU against the same on the CPU
+    (at least 10× faster), and against PyTorch's cuDNN LSTM when PyTorch has CUDA."""
+    batch, steps, hidden = GPU_SIZE
+    runs = {device: ours_step("lstm", batch, steps, hidden, device) for device in ("gpu", "cpu")}
+    if on_torch == "cuda":
+        runs["cudnn"] = torch_steps("lstm", batch, steps, hidden, "cuda")[0]
+    t = measure(runs, max(3, rounds // 4))  # the CPU path takes seconds a step here
+    rows = ["", f"LSTM at B={batch}, T={steps}, H={hidden}: tinygrad_rnn on the GPU against its CPU path"
+            + (" and PyTorch's cuDNN LSTM" if "cudnn" in t else "") + ":", "",
+            "| tinygrad_rnn GPU ms | CPU ms | CPU / GPU | PyTorch cuDNN ms | ours / cuDNN |",
+            "| --- | --- | --- | --- | --- |",
+            f"| {t['gpu'] * 1e3:.1f} | {t['cpu'] * 1e3:.1f} | {t['cpu'] / t['gpu']:.1f} | "
+            + (f"{t['cudnn'] * 1e3:.1f} | {t['gpu'] / t['cudnn']:.2f} |" if "cudnn" in t else "– | – |")]
+    for row in rows:
+        print(row, flush=True)
+    return rows
 
 
 if __name__ == "__main__":

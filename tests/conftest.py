@@ -9,6 +9,8 @@ import tinygrad_rnn as tr
 settings.register_profile("suite", deadline=None, max_examples=40, derandomize=True)
 settings.load_profile("suite")
 
+collect_ignore = ["stand_in_cupy"]  # a NumPy-backed CuPy for test_device_dispatch.py, never imported here
+
 GPU_REASON = "no GPU here: CuPy is not installed or sees no CUDA device"
 DEVICES = ["cpu", pytest.param("gpu", marks=pytest.mark.skipif(not tr.gpu_available(), reason=GPU_REASON))]
 
