@@ -19,8 +19,20 @@ class ndarray(_np.ndarray):
         """A host (NumPy) copy, as CuPy's ndarray.get()."""
         return _np.array(self.view(_np.ndarray), copy=True)
 
+    def __array_ufunc__(self, ufunc, method, *inputs, **kwargs):
+        # As CuPy: arithmetic between a GPU array and a host (NumPy) array is an error, not a copy.
+        arrays = list(inputs) + list(kwargs.get("out", ()))
+        if any(isinstance(x, _np.ndarray) and not isinstance(x, ndarray) for x in arrays):
+            raise TypeError(f"stand-in CuPy: {ufunc.__name__} mixes a GPU array with a NumPy array")
+        plain = [x.view(_np.ndarray) if isinstance(x, ndarray) else x for x in inputs]
+        if "out" in kwargs:
+            kwargs["out"] = tuple(x.view(_np.ndarray) if isinstance(x, ndarray) else x for x in kwargs["out"])
+        return _on_device(getattr(ufunc, method)(*plain, **kwargs))
+
 
 def _on_device(value):
+    if isinstance(value, _np.generic):  # CuPy's reductions return 0-d arrays, never NumPy scalars
+        return _np.asarray(value).view(ndarray)
     if isinstance(value, _np.ndarray) and not isinstance(value, ndarray):
         return value.view(ndarray)
     if isinstance(value, (tuple, list)):
