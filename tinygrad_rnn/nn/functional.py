@@ -28,9 +28,10 @@ def linear(x: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
     if bias is not None and tuple(bias.shape) != (weight.shape[0],):
         raise ShapeError(f"linear: the bias must have shape ({weight.shape[0]},), one per output feature; "
                          f"got {bias.shape}")
+    parameters = (weight,) if bias is None else (weight, bias)
     if x.ndim == 1:  # one sample: as a batch of one, then back
-        return Linear.apply(x.unsqueeze(0), weight, *(() if bias is None else (bias,))).squeeze(0)
-    return Linear.apply(x, weight, *(() if bias is None else (bias,)))
+        return Linear.apply(x.unsqueeze(0), *parameters).squeeze(0)
+    return Linear.apply(x, *parameters)
 
 
 def embedding(ids: Any, weight: Tensor, padding_idx: int | None = None) -> Tensor:

@@ -26,7 +26,7 @@ from ..ops import cat, stack, where
 from ..tensor import Tensor
 from . import functional as F
 from . import init
-from .cells import _named, gru_step, lstm_step, rnn_step
+from .cells import gru_step, lstm_step, rnn_step
 from .module import Module, Parameter
 
 
@@ -297,9 +297,10 @@ class GRU(_Recurrent):
     def _steps_of(self, projected):
         """Each step's projection as its (r, z, n) parts: split once for all steps, then by step."""
         by_gate = []
-        for part, name in zip(_named(projected.chunk(3, dim=-1), "rzn"), "rzn"):
+        for part, name in zip(projected.chunk(3, dim=-1), "rzn"):
             pieces = part.unbind(0)
-            _named(pieces, name * len(pieces))
+            for piece in (part, *pieces):
+                piece.name = name  # so a drawing labels the edges r, z, n
             by_gate.append(pieces)
         return list(zip(*by_gate))
 
