@@ -118,7 +118,7 @@ def torch_steps(cell, batch, steps, hidden, device="cpu", seed=0):
                 h_r, h_z, h_n = linear(h, W_hh, b_hh).chunk(3, 1)
                 r, z = torch.sigmoid(x_r + h_r), torch.sigmoid(x_z + h_z)
                 n = torch.tanh(x_n + r * h_n)
-                h = n + z * (h - n)  # = (1 − z) n + z h, as tinygrad_rnn computes it
+                h = torch.lerp(n, h, z)  # = (1 − z) n + z h, the one op tinygrad_rnn uses
             outputs.append(h)
         return torch.stack(outputs, 1)
 

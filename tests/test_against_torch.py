@@ -36,6 +36,8 @@ CASES = [
      [normal(2, 2), normal(2, 2)]),
     ("where, maximum, minimum", lambda M, a, b: M.where(a > 0, M.maximum(a, b), M.minimum(a, b)),
      [normal(3, 3), normal(3, 3)]),
+    ("lerp: tensor and number weights", lambda M, a, b, w: M.lerp(a, b, w) + a.lerp(b, 0.7),
+     [normal(2, 3), normal(3), R.uniform(0, 1, (2, 1))]),
     ("ties: amax over a dim", lambda M, a: a.amax(1), [TIES]),
     ("ties: amax over all", lambda M, a: a.amax(), [TIES]),
     ("ties: amin over dims", lambda M, a: a.amin((0, 1)), [TIES]),

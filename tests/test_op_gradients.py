@@ -61,6 +61,8 @@ CASES = [
     ("minimum", lambda a, b: tr.minimum(a, b), [distinct(2, 3), distinct(2, 1) + 0.05]),
     ("where", lambda a, b: tr.where(tr.tensor([True, False, True], device=a.device), a, b),
      [normal(2, 3), normal(2, 1)]),
+    ("lerp", lambda a, b, w: tr.lerp(a, b, w), [normal(2, 3), normal(3), R.uniform(0, 1, (2, 1))]),
+    ("lerp, number weight", lambda a, b: a.lerp(b, 0.3), [normal(2, 3), normal(2, 3)]),
     ("add_n", lambda a, b, c: tr.add_n(a, b, c), [normal(2, 2), normal(2, 2), normal(2, 2)]),
     # matmul with NumPy's vector and batch rules
     ("matmul", lambda a, b: a @ b, [normal(3, 4), normal(4, 2)]),

@@ -68,6 +68,7 @@ from .ops import (
     getitem,
     gt,
     le,
+    lerp,
     log,
     log_softmax,
     logical_and,

@@ -337,6 +337,9 @@ class Tensor:
     def maximum(self, other: Any) -> Tensor:
         return F.maximum(self, other)
 
+    def lerp(self, end: Any, weight: Any) -> Tensor:
+        return F.lerp(self, end, weight)
+
     def minimum(self, other: Any) -> Tensor:
         return F.minimum(self, other)
 

@@ -1,4 +1,4 @@
-"""RNN, LSTM and GRU cells, built from primitive ops only: linear, add, tanh, sigmoid, mul, split.
+"""RNN, LSTM and GRU cells, built from primitive ops only: linear, add, tanh, sigmoid, mul, split, lerp.
 
 Each cell is one time step. The equations live in the three ``*_step`` functions below, which the
 Cell modules here and the layers in ``recurrent.py`` both call, so there is one place to read
@@ -58,7 +58,8 @@ def gru_step(x_projected: tuple[Tensor, Tensor, Tensor], hidden: Tensor, weight_
         r = σ(x_t W_irᵀ + b_ir + h_{t−1} W_hrᵀ + b_hr)
         z = σ(x_t W_izᵀ + b_iz + h_{t−1} W_hzᵀ + b_hz)
         n = tanh(x_t W_inᵀ + b_in + r ⊙ (h_{t−1} W_hnᵀ + b_hn))
-        h_t = (1 − z) ⊙ n + z ⊙ h_{t−1}    computed as  n + z ⊙ (h_{t−1} − n): the same, one op fewer
+        h_t = (1 − z) ⊙ n + z ⊙ h_{t−1}  = lerp(n, h_{t−1}, z): z interpolates between the candidate
+                                           n (z = 0) and the previous state (z = 1), as one op
 
     ``x_projected`` comes already split into its r, z and n parts (a layer splits the projection
     of all time steps once, not once per step).
@@ -68,7 +69,7 @@ def gru_step(x_projected: tuple[Tensor, Tensor, Tensor], hidden: Tensor, weight_
     reset = (x_reset + h_reset).sigmoid()
     update = (x_update + h_update).sigmoid()
     new = (x_new + reset * h_new).tanh()
-    return new + update * (hidden - new)
+    return new.lerp(hidden, update)
 
 
 def _named(pieces: tuple[Tensor, ...], names: str) -> tuple[Tensor, ...]:

@@ -1,7 +1,7 @@
 """The op set: every differentiable operation, one small class each, grouped by kind.
 
 * :mod:`.elementwise` — + − × ÷, pow, exp, log, sqrt, abs, tanh, sigmoid, relu, clamp,
-  maximum, minimum, where
+  maximum, minimum, where, lerp
 * :mod:`.compare` — comparisons, logic and sign: masks, no gradient
 * :mod:`.reduce` — sum, mean, var, max, min, logsumexp, softmax, log_softmax
 * :mod:`.shape` — reshape, permute, broadcast, indexing, cat, stack, split
@@ -21,6 +21,7 @@ from .elementwise import (  # noqa: F401
     clamp,
     div,
     exp,
+    lerp,
     log,
     maximum,
     minimum,

@@ -254,6 +254,25 @@ class Where(Function):
                 sum_to(where(condition, 0, grad), shape_of(b)) if need_b else None)
 
 
+class Lerp(Function):
+    """start + weight · (end − start), linear interpolation (PyTorch's lerp; a GRU's update);
+    ∂/∂start = 1 − weight,  ∂/∂end = weight,  ∂/∂weight = end − start"""
+
+    saves_output = False
+
+    hint = BROADCAST_HINT
+
+    def forward(self, start, end, weight):
+        return start + weight * (end - start)
+
+    def backward(self, grad, out, start, end, weight):
+        need_start, need_end, need_weight = self.needs_input_grad
+        grad_end = grad * weight
+        return (sum_to(grad - grad_end, shape_of(start)) if need_start else None,
+                sum_to(grad_end, shape_of(end)) if need_end else None,
+                sum_to(grad * (end - start), shape_of(weight)) if need_weight else None)
+
+
 class AddN(Function):
     """x₁ + x₂ + … + xₙ;   ∂/∂xᵢ = 1.  The Σ node that sums a tensor's gradient contributions
     when create_graph=True records a backward pass: one input per use, e.g. per time step."""
@@ -445,6 +464,17 @@ def where(condition, a, b):
     [1.0, 0.0]
     """
     return Where.apply(condition, a, b)
+
+
+def lerp(input, end, weight):
+    """input + weight · (end − input): from ``input`` (weight 0) to ``end`` (weight 1), elementwise,
+    broadcasting; ``weight`` is a tensor or a number. As ``torch.lerp``.
+
+    >>> import tinygrad_rnn as tr
+    >>> tr.lerp(tr.tensor([0.0, 10.0]), tr.tensor([4.0, 20.0]), 0.25).tolist()
+    [1.0, 12.5]
+    """
+    return Lerp.apply(input, end, weight)
 
 
 def add_n(*terms):
