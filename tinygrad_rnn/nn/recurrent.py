@@ -83,7 +83,11 @@ class _Recurrent(Module):
         (num_layers·D, B, H_out), whatever batch_first says. D is 2 if bidirectional, else 1;
         H_out is proj_size if set, else hidden_size."""
         sequence, unbatched = self._check_input(input)
-        steps, batch = sequence.shape[0], sequence.shape[1]
+        # Steps are read along the time dimension where it lies. Moving it to the front instead (a
+        # transposed view) would cost a copy of the sequence in every product that folds it into
+        # rows — the input projection here, a classifier head after — forward and backward.
+        time_dim = 1 if self.batch_first and not unbatched else 0
+        steps, batch = sequence.shape[time_dim], sequence.shape[1 - time_dim]
         initial_hidden, initial_cell = self._initial_states(hx, batch, unbatched, sequence)
         keep = self._step_masks(lengths, steps, batch, sequence, unbatched)
         final_hidden, final_cell = [], []
@@ -97,7 +101,7 @@ class _Recurrent(Module):
                     with scope(f"layer {layer}", "reverse" if direction else "forward"):
                         output, hidden, cell = self._run_direction(
                             layer_input, layer, direction, initial_hidden[index],
-                            None if initial_cell is None else initial_cell[index], keep)
+                            None if initial_cell is None else initial_cell[index], keep, time_dim)
                     outputs.append(output)
                     final_hidden.append(hidden)
                     final_cell.append(cell)
@@ -110,12 +114,10 @@ class _Recurrent(Module):
         if unbatched:  # (T, input_size) in, (T, D·H_out) out, whatever batch_first says
             output, h_n = output.squeeze(1), h_n.squeeze(1)
             c_n = None if c_n is None else c_n.squeeze(1)
-        elif self.batch_first:
-            output = output.transpose(0, 1)
         return output, (h_n if c_n is None else (h_n, c_n))
 
-    def _run_direction(self, layer_input: Tensor, layer: int, direction: int, hidden: Tensor,
-                       cell: Tensor | None, keep: list[Tensor] | None) -> tuple[Tensor, Tensor, Tensor | None]:
+    def _run_direction(self, layer_input: Tensor, layer: int, direction: int, hidden: Tensor, cell: Tensor | None,
+                       keep: list[Tensor] | None, time_dim: int) -> tuple[Tensor, Tensor, Tensor | None]:
         """One layer in one direction: the input projection for all steps in one matmul, then a
         loop over time steps (backwards for the reverse direction)."""
         suffix = f"_l{layer}" + ("_reverse" if direction else "")
@@ -123,8 +125,8 @@ class _Recurrent(Module):
         bias_ih, bias_hh = getattr(self, "bias_ih" + suffix, None), getattr(self, "bias_hh" + suffix, None)
         weight_hr = getattr(self, "weight_hr" + suffix, None)
 
-        projected = F.linear(layer_input, weight_ih, bias_ih)  # (T, B, G·H): x_t W_ihᵀ + b_ih for every t at once
-        projected_steps = self._steps_of(projected)
+        projected = F.linear(layer_input, weight_ih, bias_ih)  # x_t W_ihᵀ + b_ih for all t at once: (T, B, G·H)
+        projected_steps = self._steps_of(projected, time_dim)
 
         steps = len(projected_steps)
         outputs: list[Any] = [None] * steps
@@ -143,11 +145,12 @@ class _Recurrent(Module):
         self.hidden_states.append(hidden_states)
         if cell is not None:
             self.cell_states.append(cell_states)
-        return stack(outputs), hidden, cell
+        return stack(outputs, dim=time_dim), hidden, cell
 
-    def _steps_of(self, projected: Tensor) -> Any:
-        """The projected input of each time step, from the (T, B, G·H) projection of all steps."""
-        return projected.unbind(0)
+    def _steps_of(self, projected: Tensor, time_dim: int) -> Any:
+        """The projected input of each time step, from the (T, B, G·H) projection of all steps
+        ((B, T, G·H) if batch first)."""
+        return projected.unbind(time_dim)
 
     def _step(self, x_projected: Tensor, hidden: Tensor, cell: Tensor | None, weight_hh: Tensor,
               bias_hh: Tensor | None, weight_hr: Tensor | None) -> tuple[Tensor, Tensor | None]:
@@ -155,7 +158,8 @@ class _Recurrent(Module):
 
     # --- checks ---------------------------------------------------------------------------------------
     def _check_input(self, input: Tensor) -> tuple[Tensor, bool]:
-        """The input as (T, B, I), and whether it came unbatched."""
+        """The input with a batch dimension — (T, B, I), or (B, T, I) if batch first — and whether
+        it came unbatched ((T, I), made (T, 1, I))."""
         name = type(self).__name__
         if not isinstance(input, Tensor):
             raise TypeError(f"{name}: input must be a Tensor, got {type(input).__name__}")
@@ -171,7 +175,7 @@ class _Recurrent(Module):
                             f"move one, e.g. x.to('{self.weight_ih_l0.device}')")
         if input.ndim == 2:
             return input.unsqueeze(1), True
-        return (input.transpose(0, 1) if self.batch_first else input), False
+        return input, False
 
     def _initial_states(self, hx: Any, batch: int, unbatched: bool, like: Tensor) -> tuple[Any, Any]:
         """h_0 (and c_0 for an LSTM), each as a tuple of (B, size) tensors, one per layer and direction."""
@@ -294,11 +298,11 @@ class GRU(_Recurrent):
         super().__init__(input_size, hidden_size, num_layers, bias, batch_first, dropout, bidirectional,
                          device=device, dtype=dtype)
 
-    def _steps_of(self, projected):
+    def _steps_of(self, projected, time_dim):
         """Each step's projection as its (r, z, n) parts: split once for all steps, then by step."""
         by_gate = []
         for part, name in zip(projected.chunk(3, dim=-1), "rzn"):
-            pieces = part.unbind(0)
+            pieces = part.unbind(time_dim)
             for piece in (part, *pieces):
                 piece.name = name  # so a drawing labels the edges r, z, n
             by_gate.append(pieces)
