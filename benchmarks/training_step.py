@@ -15,6 +15,10 @@ and the median of the rounds is reported:
     python benchmarks/training_step.py --device gpu     # tinygrad_rnn on the GPU (synchronised), PyTorch
                                                         # on CUDA when it has it; plus the GPU-size LSTM
                                                         # (B=64, T=128, H=1024) against the CPU path
+    python benchmarks/training_step.py --default-allocator   # leave glibc's memory thresholds as they are
+
+Each timed step follows an untimed step of the same variant, and glibc is told to keep freed
+memory (steady_allocator), so that no variant's time depends on what the one before it freed.
 
 Peak memory is measured with tracemalloc, which sees NumPy's (and so tinygrad_rnn's) arrays; on
 the GPU, with CuPy's memory pool (the bytes it holds after one step, having started empty).
@@ -23,6 +27,7 @@ the GPU, with CuPy's memory pool (the bytes it holds after one step, having star
 from __future__ import annotations
 
 import argparse
+import ctypes
 import gc
 import os
 import pathlib
@@ -136,12 +141,37 @@ def torch_steps(cell, batch, steps, hidden, device="cpu", seed=0):
     return make(lambda x: layer(x)[0]), make(eager_layer)
 
 
+def steady_allocator() -> str:
+    """Keep freed memory in the process (glibc's mallopt), and say what was done.
+
+    By default glibc gives the memory freed at the end of a training step back to the system
+    and the next step's large arrays fault their pages in again. How much of that a variant pays
+    depends on what ran before it, not on the variant: the hand-derived GRU step at the medium
+    size took 20 ms after itself and 12 ms after PyTorch (whose frees had raised glibc's
+    thresholds). With fixed thresholds every variant is timed doing its own work; the ratios are
+    then steadier and no kinder to tinygrad_rnn (see docs/benchmarks.md for both)."""
+    try:
+        libc = ctypes.CDLL("libc.so.6")
+    except OSError:
+        return "default allocator"
+    m_trim_threshold, m_mmap_threshold = -1, -3  # from glibc's malloc.h
+    if libc.mallopt(m_mmap_threshold, 32 * 2**20) and libc.mallopt(m_trim_threshold, 2**30):
+        return "glibc: mmap threshold 32 MiB, trim threshold 1 GiB"
+    return "default allocator"
+
+
 def measure(runs: dict, rounds: int) -> dict:
+    """Median seconds per call of each run, the runs interleaved round by round. Each timed call
+    follows an untimed call of the same run, as a step follows a step in a training loop: right
+    after another variant, a step pays for the memory that variant freed (the C allocator hands
+    it back to the system, and the next large arrays fault their pages in again; see
+    steady_allocator)."""
     for run in runs.values():  # warm up
         run()
     times = {name: [] for name in runs}
     for _ in range(rounds):
         for name, run in runs.items():
+            run()
             start = time.perf_counter()
             run()
             times[name].append(time.perf_counter() - start)
@@ -175,11 +205,15 @@ def main() -> None:
     parser.add_argument("--device", default="cpu")
     parser.add_argument("--memory", action="store_true", help="peak memory of backpropagation through T=1000")
     parser.add_argument("--write-docs", action="store_true", help="update the table in docs/benchmarks.md")
+    parser.add_argument("--default-allocator", action="store_true",
+                        help="leave glibc's thresholds alone (times then depend on the order of the variants)")
     args = parser.parse_args()
+    allocator = "default allocator" if args.default_allocator else steady_allocator()
 
     on_torch = torch_device(args.device)
     machine = f"{platform.machine()}, {tr.device.os.cpu_count()} cores, Python {platform.python_version()}, " \
-              f"NumPy {np.__version__}, device {args.device}" + (f", PyTorch on {on_torch}" if on_torch else "")
+              f"NumPy {np.__version__}, device {args.device}" + (f", PyTorch on {on_torch}" if on_torch else "") \
+              + f"; {allocator}"
     rows = [f"Training step (forward + backward + SGD), float32, V={VOCAB}, E={EMBED}; median of {args.rounds} "
             f"interleaved rounds; {machine}.", "",
             "| model | B, T, H | tinygrad_rnn ms | tokens/s | × NumPy | NumPy ms | × torch fused | × torch eager |",
