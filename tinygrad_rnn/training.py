@@ -62,10 +62,11 @@ def train_language_model(model: Any, optimizer: Any, train_ids: Any, valid_ids: 
             clip_grad_norm_(model.parameters(), clip)
             optimizer.step()
             step += 1
+            loss_value = loss.item()  # one read (on a GPU, one wait for the device)
             history["step"].append(step)
-            history["loss"].append(loss.item())
+            history["loss"].append(loss_value)
             bar.update(1)
-            bar.set_postfix(loss=f"{loss.item():.3f}", perplexity=f"{numpy.exp(loss.item()):.2f}")
+            bar.set_postfix(loss=f"{loss_value:.3f}", perplexity=f"{numpy.exp(loss_value):.2f}")
             if evaluate_every and valid_ids is not None and (step % evaluate_every == 0 or step == steps):
                 history["valid_step"].append(step)
                 history["valid_perplexity"].append(float(numpy.exp(evaluate(model, valid_ids, batch_size, bptt,

@@ -52,7 +52,7 @@ def embedding(ids: Any, weight: Tensor, padding_idx: int | None = None) -> Tenso
     if padding_idx is None:
         return looked_up
     is_padding = (ids == padding_idx).unsqueeze(-1)
-    return where(is_padding, weight.detach()[ids], looked_up)  # the same values, no gradient there
+    return where(is_padding, looked_up.detach(), looked_up)  # the same values, no gradient there
 
 
 def dropout(x: Tensor, p: float = 0.5, training: bool = True) -> Tensor:

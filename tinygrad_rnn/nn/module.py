@@ -15,6 +15,7 @@ import numpy
 from ..device import get_device, move_array
 from ..function import no_grad
 from ..tensor import Tensor, as_dtype
+from .utils import zero_grad_
 
 
 class Parameter(Tensor):
@@ -126,11 +127,7 @@ class Module:
 
     def zero_grad(self, set_to_none: bool = True) -> None:
         """Clear every parameter's ``.grad`` (to None by default, as PyTorch does)."""
-        for parameter in self.parameters():
-            if set_to_none or parameter.grad is None:
-                parameter.grad = None
-            else:
-                parameter.grad.zero_()
+        zero_grad_(self.parameters(), set_to_none)
 
     # --- devices and dtypes ----------------------------------------------------------------------
     def to(self, device: Any = None, dtype: Any = None) -> Module:

@@ -50,5 +50,22 @@ def clip_grad_value_(parameters: Iterable[Tensor] | Tensor, clip_value: float) -
             p.grad.data[...] = p.grad.device.xp.clip(p.grad.data, -clip_value, clip_value)
 
 
+def zero_grad_(parameters: Iterable[Tensor], set_to_none: bool = True) -> None:
+    """Clear every parameter's ``.grad``: to None (PyTorch's default), or to zeros in place.
+    What ``Module.zero_grad`` and ``Optimizer.zero_grad`` both do.
+
+    >>> import tinygrad_rnn as tr
+    >>> w = tr.ones(2, requires_grad=True)
+    >>> w.sum().backward()
+    >>> zero_grad_([w]); w.grad is None
+    True
+    """
+    for parameter in parameters:
+        if set_to_none or parameter.grad is None:
+            parameter.grad = None
+        else:
+            parameter.grad.zero_()
+
+
 def _as_list(parameters: Iterable[Tensor] | Tensor) -> list[Tensor]:
     return [parameters] if isinstance(parameters, Tensor) else list(parameters)

@@ -12,6 +12,7 @@ import numpy
 
 from ..device import move_array
 from ..function import no_grad
+from ..nn.utils import zero_grad_
 from ..tensor import Tensor
 
 
@@ -66,12 +67,7 @@ class Optimizer:
                     self.update(parameter, gradient, self.state.setdefault(id(parameter), {}), group)
 
     def zero_grad(self, set_to_none: bool = True) -> None:
-        for group in self.param_groups:
-            for parameter in group["params"]:
-                if set_to_none or parameter.grad is None:
-                    parameter.grad = None
-                else:
-                    parameter.grad.zero_()
+        zero_grad_((p for group in self.param_groups for p in group["params"]), set_to_none)
 
     # --- saving and loading -------------------------------------------------------------------------
     def state_dict(self) -> dict[str, Any]:

@@ -200,10 +200,7 @@ def _edge_label(function: Function, x: Any) -> str:
 
 def _gradients_of(outputs: tuple[Tensor, ...]) -> tuple[Tensor, ...]:
     """backward=True on a loss: record its gradients with respect to every leaf that requires grad."""
-    leaves = []
-    for tensor in _leaves(outputs):
-        if tensor.requires_grad and all(tensor is not seen for seen in leaves):
-            leaves.append(tensor)
+    leaves = [tensor for tensor in _leaves(outputs) if tensor.requires_grad]
     gradients = grad(outputs[0], leaves, create_graph=True, allow_unused=True)
     named = []
     for leaf, gradient in zip(leaves, gradients):
@@ -214,18 +211,18 @@ def _gradients_of(outputs: tuple[Tensor, ...]) -> tuple[Tensor, ...]:
 
 
 def _leaves(outputs: tuple[Tensor, ...]) -> list[Tensor]:
-    """The leaf tensors under ``outputs``, in the order a drawing's ids depend on (first met)."""
-    found, stack, seen = [], [t.grad_fn for t in outputs if t.grad_fn is not None], set()
+    """The leaf tensors under ``outputs``, each once, in the order a drawing's ids depend on (first met)."""
+    found, stack, seen = {}, [t.grad_fn for t in outputs if t.grad_fn is not None], set()
     while stack:
         function = stack.pop()
         for x in function.inputs or ():
             if isinstance(x, (Tensor, GraphNode)):
                 if x.grad_fn is None:
-                    found.append(x)
+                    found.setdefault(id(x), x)
                 elif id(x.grad_fn) not in seen:
                     seen.add(id(x.grad_fn))
                     stack.append(x.grad_fn)
-    return found
+    return list(found.values())
 
 
 # --- gradients, values ------------------------------------------------------------------------------
