@@ -33,9 +33,9 @@ def test_the_graph_holds_what_backward_reads_and_backward_frees_it(layer_name, b
     gc.collect()
     tracemalloc.start()
     try:
-        output, _ = layer(x)
+        output, state = layer(x)
         loss = output.sum()
-        del output
+        del output, state  # h_n (and c_n) would keep the graph's structure (Nodes, no arrays) alive
         held_by_graph = tracemalloc.get_traced_memory()[0]
         loss.backward()
         del loss

@@ -4,6 +4,7 @@
     tinygrad-rnn train --text corpus.txt --steps 2000 --checkpoint lm.npz
     tinygrad-rnn sample --checkpoint lm.npz --prompt "def " --temperature 0.7
     tinygrad-rnn graph --cell lstm --steps 4 --level op -o lstm.svg
+    tinygrad-rnn graph --compare --steps 20 --level cell -o vanishing.svg   # rnn, lstm, gru on one scale
 
 Bad arguments or a failure give one clear line on stderr and a non-zero exit, never a traceback.
 """
@@ -16,21 +17,89 @@ from collections.abc import Sequence
 
 
 def graph(args: argparse.Namespace) -> int:
-    """Render a ready-made lecture figure: an RNN, LSTM or GRU unrolled over a few steps."""
+    """Render a ready-made lecture figure: an RNN, LSTM or GRU unrolled over a few steps, with a
+    loss on the last step (so the gradient travels back through every step). With --compare,
+    one figure per cell type, all coloured on one gradient scale."""
+    import pathlib
+
+    import tinygrad_rnn as tr
+
+    cells = ["rnn", "lstm", "gru"] if args.compare else [args.cell]
+    losses = {cell: _last_step_loss(cell, args) for cell in cells}
+    options = {"level": args.level, "rankdir": args.rankdir, "show_grads": args.grads or args.compare,
+               "backward": args.backward, "params": args.params, "title": args.title,
+               "time_steps": args.time_steps, "grad_range": args.grad_range}
+    if args.compare and options["grad_range"] is None:  # one scale for all three: the comparison is honest
+        options["grad_range"] = _shared_range(losses.values(), options)
+    output = pathlib.Path(args.output)
+    for cell, loss in losses.items():
+        path = output.with_name(f"{output.stem}_{cell}{output.suffix}") if args.compare else output
+        try:
+            written = tr.viz.save(loss, path=path, timeout=args.timeout, **options)
+        except tr.viz.RenderTimeout as error:
+            flags = " or ".join(_as_flag(name, value) for name, value in error.suggestions)
+            raise TimeoutError(f"Graphviz took longer than {args.timeout:g} s; "
+                               + (f"draw less with {flags}, or " if flags else "")
+                               + "allow more time with --timeout") from None
+        print(f"wrote {written}")
+    return 0
+
+
+def _last_step_loss(cell: str, args: argparse.Namespace):
+    """J = Σ h_T of a freshly initialised layer on a random sequence (the same for every cell type)."""
     import tinygrad_rnn as tr
 
     tr.manual_seed(args.seed)
-    layer_class = {"rnn": tr.nn.RNN, "lstm": tr.nn.LSTM, "gru": tr.nn.GRU}[args.cell]
+    layer_class = {"rnn": tr.nn.RNN, "lstm": tr.nn.LSTM, "gru": tr.nn.GRU}[cell]
     layer = layer_class(args.input_size, args.hidden_size, num_layers=args.layers, bidirectional=args.bidirectional)
+    tr.manual_seed(args.seed + 1)
     inputs = tr.randn(args.steps, 1, args.input_size)
     inputs.name = "x"
     output, _ = layer(inputs)
-    loss = output[-1].sum()  # a loss on the last step: the gradient must travel back through time
+    loss = output[-1].sum()
     loss.name = "J"
-    path = tr.viz.save(loss, path=args.output, level=args.level, rankdir=args.rankdir, show_grads=args.grads,
-                       backward=args.backward)
-    print(f"wrote {path}")
-    return 0
+    return loss
+
+
+def _shared_range(losses, options: dict) -> tuple[float, float]:
+    """The smallest and largest gradient norm drawn in any of the figures."""
+    from tinygrad_rnn.viz.graph import build_picture
+
+    norms = []
+    for loss in losses:
+        picture = build_picture((loss,), level=options["level"], show_grads=True, backward=options["backward"],
+                                time_steps=options["time_steps"], params=options["params"])
+        norms += [node.gradient_norm for node in picture.nodes if node.gradient_norm]
+    return (min(norms), max(norms)) if norms else (1e-6, 1.0)
+
+
+def _as_flag(name: str, value) -> str:
+    """A suggestion of tinygrad_rnn.viz (a keyword argument) as this command's flag."""
+    if isinstance(value, slice):
+        return f"--time-steps {value.start + 1}:{value.stop}"
+    return f"--{name.replace('_', '-')} {value}"
+
+
+def _time_steps(text: str) -> slice:
+    """'2:5' → the steps t=2…5, as the slice of the list of steps that tinygrad_rnn.viz takes."""
+    try:
+        first, last = (int(part) for part in text.split(":"))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected FIRST:LAST, e.g. 1:5, got {text!r}") from None
+    if not 1 <= first <= last:
+        raise argparse.ArgumentTypeError(f"expected 1 <= FIRST <= LAST, got {text!r}")
+    return slice(first - 1, last)
+
+
+def _grad_range(text: str) -> tuple[float, float]:
+    """'1e-4:2' → (1e-4, 2.0), the ends of the colour scale."""
+    try:
+        low, high = (float(part) for part in text.split(":"))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected LOW:HIGH, e.g. 1e-4:2, got {text!r}") from None
+    if not 0 < low < high:
+        raise argparse.ArgumentTypeError(f"expected 0 < LOW < HIGH, got {text!r}")
+    return low, high
 
 
 def train(args: argparse.Namespace) -> int:
@@ -139,6 +208,21 @@ def demo(args: argparse.Namespace) -> int:
     return 0
 
 
+class _Help(argparse.HelpFormatter):
+    """Help that shows every option's default (a switch is off unless given)."""
+
+    def _get_help_string(self, action: argparse.Action) -> str:
+        text = (action.help or "").strip()
+        if "default" not in text and action.option_strings and _shows_default(action):
+            text += (" " if text else "") + "(default: %(default)s)"
+        return text
+
+
+def _shows_default(action: argparse.Action) -> bool:
+    """An option's default is worth showing unless it is off, empty or none (0 is shown)."""
+    return not (action.default is None or action.default is False or action.default in ("", argparse.SUPPRESS))
+
+
 class _Parser(argparse.ArgumentParser):
     """argparse, but a bad argument gives one line (what is wrong, and where help is), exit 2."""
 
@@ -150,23 +234,35 @@ def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="tinygrad-rnn", description="tinygrad_rnn: autodiff for recurrent networks")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND", parser_class=_Parser)
     drawing = commands.add_parser("graph", help="draw an unrolled RNN/LSTM/GRU for a slide",
-                                  description=graph.__doc__)
-    drawing.add_argument("--cell", choices=["rnn", "lstm", "gru"], default="rnn")
-    drawing.add_argument("--steps", type=_positive, default=4, help="time steps to unroll (default 4)")
-    drawing.add_argument("--layers", type=_positive, default=1, help="stacked layers (default 1)")
-    drawing.add_argument("--bidirectional", action="store_true")
+                                  description=graph.__doc__, formatter_class=_Help)
+    drawing.add_argument("--cell", choices=["rnn", "lstm", "gru"], default="rnn", help="the cell type")
+    drawing.add_argument("--compare", action="store_true",
+                         help="draw rnn, lstm and gru (files OUTPUT_rnn, _lstm, _gru) on one gradient colour scale")
+    drawing.add_argument("--steps", type=_positive, default=4, help="time steps to unroll")
+    drawing.add_argument("--layers", type=_positive, default=1, help="stacked layers")
+    drawing.add_argument("--bidirectional", action="store_true", help="a reverse direction too")
     drawing.add_argument("--level", choices=["op", "cell", "step"], default="op",
                          help="op: every primitive; cell: one node per cell; step: one node per time step")
-    drawing.add_argument("--grads", action="store_true", help="colour nodes by gradient norm")
+    drawing.add_argument("--params", choices=["once", "label", "hide"], default=None,
+                         help="shared parameters drawn once (with a bus into every step), named in each cell, or "
+                              "hidden; default: once at op level, label at cell and step level")
+    drawing.add_argument("--time-steps", type=_time_steps, metavar="FIRST:LAST",
+                         help="draw only the steps t=FIRST…LAST, e.g. 1:5 (default: all)")
+    drawing.add_argument("--grads", action="store_true", help="colour nodes by gradient norm ‖∂J/∂·‖")
+    drawing.add_argument("--grad-range", type=_grad_range, metavar="LOW:HIGH",
+                         help="fix the colour scale, e.g. 1e-4:2 (default: the norms drawn)")
     drawing.add_argument("--backward", action="store_true", help="draw the gradient graph (Σ over time steps)")
-    drawing.add_argument("--rankdir", choices=["LR", "TB"], default="LR")
-    drawing.add_argument("--input-size", type=_positive, default=2)
-    drawing.add_argument("--hidden-size", type=_positive, default=3)
-    drawing.add_argument("--seed", type=int, default=0)
+    drawing.add_argument("--title", default="", help="a title above the figure")
+    drawing.add_argument("--rankdir", choices=["LR", "RL"], default="LR", help="time runs left to right, or mirrored")
+    drawing.add_argument("--input-size", type=_positive, default=2, help="features of x_t")
+    drawing.add_argument("--hidden-size", type=_positive, default=3, help="units of h_t")
+    drawing.add_argument("--seed", type=int, default=0, help="random seed of the weights and input")
+    drawing.add_argument("--timeout", type=float, default=60.0, help="seconds Graphviz may take")
     drawing.add_argument("-o", "--output", required=True, help="figure file: .svg, .png, .pdf or .dot")
     drawing.set_defaults(run=graph)
 
-    training = commands.add_parser("train", help="train a character-level language model", description=train.__doc__)
+    training = commands.add_parser("train", help="train a character-level language model", description=train.__doc__,
+                                   formatter_class=_Help)
     training.add_argument("--text", help="a text file (default: Python's standard library source)")
     training.add_argument("--max-chars", type=_positive, default=200_000, help="of the default corpus")
     training.add_argument("--cell", choices=["rnn", "lstm", "gru"], default="lstm")
@@ -187,7 +283,8 @@ def build_parser() -> argparse.ArgumentParser:
     _common(training)
     training.set_defaults(run=train)
 
-    sampling = commands.add_parser("sample", help="generate text from a checkpoint", description=sample.__doc__)
+    sampling = commands.add_parser("sample", help="generate text from a checkpoint", description=sample.__doc__,
+                                   formatter_class=_Help)
     sampling.add_argument("--checkpoint", required=True)
     sampling.add_argument("--length", type=_positive, default=300)
     sampling.add_argument("--prompt", default="")
@@ -197,13 +294,18 @@ def build_parser() -> argparse.ArgumentParser:
     _common(sampling)
     sampling.set_defaults(run=sample)
 
-    touring = commands.add_parser("demo", help="train, sample and draw: the tour", description=demo.__doc__)
+    touring = commands.add_parser("demo", help="train, sample and draw: the tour", description=demo.__doc__,
+                                  formatter_class=_Help)
     touring.add_argument("--steps", type=_positive, default=400)
     touring.add_argument("--hidden", type=_positive, default=128)
     touring.add_argument("--out", default="tinygrad_rnn_demo", help="folder for figures and the checkpoint")
     touring.add_argument("--quiet", action="store_true")
     _common(touring)
     touring.set_defaults(run=demo)
+    for command in (drawing, training, sampling, touring):  # every option's help names its default
+        for action in command._actions:
+            if not action.help and action.option_strings and _shows_default(action):
+                action.help = "(default: %(default)s)"
     return parser
 
 

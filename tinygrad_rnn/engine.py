@@ -160,7 +160,7 @@ def topological_order(outputs: Sequence[Any]) -> list[Any]:
         function = stack.pop().grad_fn
         if function is None:
             continue
-        if function.inputs is None:
+        if function.released:
             raise GraphError(
                 f"backward through the graph a second time: the graph of {function.name} "
                 "(and the arrays it saved) was freed by the first backward. Pass "

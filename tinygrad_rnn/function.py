@@ -109,6 +109,7 @@ class Function:
 
     differentiable = True  # False for ops whose result is a constant (comparisons, sign, argmax)
     multiple_outputs = False  # True for ops whose forward returns a tuple (split, unbind)
+    released = False  # True once a backward without retain_graph has freed the saved arrays
     saves_inputs = True  # backward reads the inputs' values (False: only their shapes)
     saves_output = True  # backward reads the output's values
     hint = ""  # what the inputs must satisfy; quoted when forward rejects them
@@ -215,8 +216,10 @@ class Function:
         return (output, *[as_tensor(saved, vertex) for saved, vertex in zip(self.saved_inputs, self.inputs)])
 
     def release(self) -> None:
-        """Drop the saved arrays and the edges, freeing what backward would have needed."""
-        self.inputs = self.saved_inputs = self.saved_output = None
+        """Drop the saved arrays, freeing what backward would have needed. The edges (``inputs``:
+        Nodes and leaves, no values) stay, so the graph's structure can still be drawn."""
+        self.saved_inputs = self.saved_output = None
+        self.released = True
 
     def _check_one_device(self, inputs: tuple[Any, ...]) -> None:
         found = {devices.device_of_array(x.data if isinstance(x, Tensor) else x)

@@ -29,7 +29,7 @@ def rnn_step(x_projected: Tensor, hidden: Tensor, weight_hh: Tensor, bias_hh: Te
              nonlinearity: str = "tanh") -> Tensor:
     """Elman RNN:  h_t = tanh(x_t W_ihᵀ + b_ih + h_{t−1} W_hhᵀ + b_hh)   (or relu)."""
     pre_activation = x_projected + linear(hidden, weight_hh, bias_hh)
-    return pre_activation.tanh() if nonlinearity == "tanh" else pre_activation.relu()
+    return _state(pre_activation.tanh() if nonlinearity == "tanh" else pre_activation.relu(), "h")
 
 
 def lstm_step(x_projected: Tensor, hidden: Tensor, cell: Tensor, weight_hh: Tensor, bias_hh: Tensor | None,
@@ -48,7 +48,7 @@ def lstm_step(x_projected: Tensor, hidden: Tensor, cell: Tensor, weight_hh: Tens
     hidden = output_gate * cell.tanh()
     if weight_hr is not None:
         hidden = linear(hidden, weight_hr)
-    return hidden, cell
+    return _state(hidden, "h"), _state(cell, "c")
 
 
 def gru_step(x_projected: tuple[Tensor, Tensor, Tensor], hidden: Tensor, weight_hh: Tensor,
@@ -69,7 +69,13 @@ def gru_step(x_projected: tuple[Tensor, Tensor, Tensor], hidden: Tensor, weight_
     reset = (x_reset + h_reset).sigmoid()
     update = (x_update + h_update).sigmoid()
     new = (x_new + reset * h_new).tanh()
-    return new.lerp(hidden, update)
+    return _state(new.lerp(hidden, update), "h")
+
+
+def _state(tensor: Tensor, name: str) -> Tensor:
+    """Name a state the recurrence carries (h or c), so that drawings label it h_t, c_t."""
+    tensor.name = name
+    return tensor
 
 
 def _named(pieces: tuple[Tensor, ...], names: str) -> tuple[Tensor, ...]:

@@ -26,7 +26,7 @@ from ..ops import cat, stack, where
 from ..tensor import Tensor
 from . import functional as F
 from . import init
-from .cells import gru_step, lstm_step, rnn_step
+from .cells import _state, gru_step, lstm_step, rnn_step
 from .module import Module, Parameter
 
 
@@ -138,8 +138,8 @@ class _Recurrent(Module):
                 if keep is None:
                     hidden, cell, outputs[t] = new_hidden, new_cell, new_hidden
                 else:  # a finished sequence keeps its state and outputs zeros
-                    hidden = where(keep[t], new_hidden, hidden)
-                    cell = None if cell is None else where(keep[t], new_cell, cell)
+                    hidden = _state(where(keep[t], new_hidden, hidden), "h")
+                    cell = None if cell is None else _state(where(keep[t], new_cell, cell), "c")
                     outputs[t] = where(keep[t], new_hidden, 0.0)
             hidden_states[t], cell_states[t] = hidden, cell
         self.hidden_states.append(hidden_states)

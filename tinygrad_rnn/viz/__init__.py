@@ -4,20 +4,30 @@
 >>> rnn = tr.nn.RNN(2, 3)
 >>> output, _ = rnn(tr.randn(3, 1, 2))
 >>> text = to_dot(output.sum(), level="cell")
->>> text.count('label="t=')              # one cluster per time step
+>>> text.count("RNN cell")               # one cell node per time step, in one row
 3
 
-``to_dot`` needs neither the graphviz package nor the ``dot`` program; ``draw`` returns a
+``to_dot`` needs neither the graphviz package nor Graphviz's programs; ``draw`` returns a
 graphviz.Digraph (shown inline in Jupyter); ``save`` writes .svg, .png, .pdf or .dot files.
 
+The layout is the textbook's, computed here in linear time (``layout.py``): time runs left to
+right, one column per step; layers are rows, layer 0 at the bottom; a reverse direction's row and
+every gradient graph run right to left. Graphviz only draws (``neato -n2``), so a 1,000-step
+unroll renders in seconds.
+
 Options: ``level`` ("op": every primitive; "cell": one node per cell application; "step": one per
-time step), ``rankdir`` ("LR" or "TB"), ``show_shapes``, ``show_values`` (small tensors: values;
-larger: a summary; only where the graph still has them: leaves, the tensors drawn, arrays an op
-saved for backward), ``show_grads`` (colour each node by ‖∂J/∂·‖ on a log colour scale, J the
-first tensor, with a legend; ``grad_range=(low, high)`` fixes the scale so that several figures
-compare), ``backward`` (draw the recorded gradient graph: a shared weight's
-gradient is one Σ node with one input per time step), ``time_steps`` (a slice of the steps,
-e.g. ``slice(0, 3)`` for t=1…3), ``max_nodes`` (refuse larger graphs), ``title``.
+time step), ``params`` ("once": each shared parameter drawn once, with one bus line into every
+step; "label": each cell names the parameters it uses; "hide"; default "once" at op level, else
+"label"), ``show_shapes``, ``show_values`` (small tensors: values; larger: a summary; only where
+the graph still has them: leaves, the tensors drawn, arrays an op saved for backward),
+``show_grads`` (colour each node by ‖∂J/∂·‖ on a log colour scale, J the first tensor, with a
+legend; ``grad_range=(low, high)`` fixes the scale so that several figures compare),
+``backward`` (draw the recorded gradient graph: a shared weight's gradient is one Σ node with one
+input per time step), ``time_steps`` (a slice of the steps, e.g. ``slice(0, 3)`` for t=1…3),
+``max_nodes`` (refuse larger graphs), ``title``, ``rankdir`` ("LR", or "RL" to mirror).
+
+A graph's structure stays drawable after ``backward()`` has freed its arrays; ``show_grads`` and
+``backward`` need those arrays and say so.
 """
 
 from __future__ import annotations
@@ -28,36 +38,70 @@ from typing import Any
 from ..tensor import Tensor
 from .dot import picture_to_dot
 from .graph import build_picture
-from .render import GraphvizNotFoundError, digraph, dot_available, render_file, warn_if_large
+from .render import GraphvizNotFoundError, RenderTimeout, digraph, dot_available, render_file, warn_if_large
 
-__all__ = ["to_dot", "draw", "save", "dot_available", "GraphvizNotFoundError"]
+__all__ = ["to_dot", "draw", "save", "dot_available", "smaller_figure", "GraphvizNotFoundError", "RenderTimeout"]
 
 
 def to_dot(*tensors: Tensor, level: str = "op", rankdir: str = "LR", show_shapes: bool = True,
            show_values: bool = False, show_grads: bool = False, backward: bool = False,
            time_steps: slice | None = None, max_nodes: int | None = None, title: str = "",
-           grad_range: tuple[float, float] | None = None) -> str:
-    """DOT source for the graph that computed ``tensors`` (see the module docstring for options)."""
+           grad_range: tuple[float, float] | None = None, params: str | None = None) -> str:
+    """DOT source for the graph that computed ``tensors`` (see the module docstring for options).
+
+    >>> import tinygrad_rnn as tr
+    >>> h = tr.nn.RNN(2, 3)(tr.randn(4, 1, 2))[0]
+    >>> to_dot(h.sum(), level="cell").count("RNN cell")
+    4
+    """
     return picture_to_dot(_picture(tensors, level, rankdir, show_shapes, show_values, show_grads, backward,
-                                   time_steps, max_nodes, title, grad_range))
+                                   time_steps, max_nodes, title, grad_range, params))
 
 
 def draw(*tensors: Tensor, **options: Any) -> Any:
-    """A graphviz.Digraph of the graph: displays inline in Jupyter, saves with ``.render(path, format=…)``."""
-    picture = _picture(tensors, **_defaults(options))
-    warn_if_large(len(picture.nodes))
+    """A graphviz.Digraph of the graph: displays inline in Jupyter, saves with ``.render(path, format=…)``.
+
+    >>> import tinygrad_rnn as tr
+    >>> figure = draw(tr.nn.GRU(2, 3)(tr.randn(3, 2))[0].sum(), level="cell")  # doctest: +SKIP
+    """
+    options = _defaults(options)
+    picture = _picture(tensors, **options)
+    warn_if_large(len(picture.nodes), smaller_figure(options))
     return digraph(picture_to_dot(picture))
 
 
 def save(*tensors: Tensor, path: str | pathlib.Path, timeout: float = 60.0, **options: Any) -> pathlib.Path:
-    """Render to ``path``; the format follows its extension (.svg, .png, .pdf, or .dot for DOT text)."""
-    picture = _picture(tensors, **_defaults(options))
-    return render_file(picture_to_dot(picture), path, len(picture.nodes), timeout)
+    """Render to ``path``; the format follows its extension (.svg, .png, .pdf, or .dot for DOT text).
+
+    >>> import tinygrad_rnn as tr
+    >>> output, _ = tr.nn.LSTM(2, 3)(tr.randn(3, 1, 2))
+    >>> save(output.sum(), path="lstm.svg", level="cell")  # doctest: +SKIP
+    PosixPath('lstm.svg')
+    """
+    options = _defaults(options)
+    picture = _picture(tensors, **options)
+    return render_file(picture_to_dot(picture), path, len(picture.nodes), timeout, smaller_figure(options))
+
+
+def smaller_figure(options: dict) -> list[tuple[str, Any]]:
+    """Options, not already set, that draw the same graph smaller: (name, value) pairs.
+
+    >>> smaller_figure({"level": "cell", "time_steps": None})
+    [('level', 'step'), ('time_steps', slice(0, 5, None))]
+    """
+    suggestions: list[tuple[str, Any]] = []
+    coarser = {"op": "cell", "cell": "step"}.get(options.get("level", "op"))
+    if coarser:
+        suggestions.append(("level", coarser))
+    if options.get("time_steps") is None:
+        suggestions.append(("time_steps", slice(0, 5)))
+    return suggestions
 
 
 def _defaults(options: dict) -> dict:
     allowed = {"level": "op", "rankdir": "LR", "show_shapes": True, "show_values": False, "show_grads": False,
-               "backward": False, "time_steps": None, "max_nodes": None, "title": "", "grad_range": None}
+               "backward": False, "time_steps": None, "max_nodes": None, "title": "", "grad_range": None,
+               "params": None}
     unknown = set(options) - set(allowed)
     if unknown:
         raise TypeError(f"viz: unknown option(s) {sorted(unknown)}; the options are {sorted(allowed)}")
@@ -65,11 +109,11 @@ def _defaults(options: dict) -> dict:
 
 
 def _picture(tensors, level, rankdir, show_shapes, show_values, show_grads, backward, time_steps, max_nodes, title,
-             grad_range):
-    if rankdir not in ("LR", "TB", "RL", "BT"):
-        raise ValueError(f"rankdir must be 'LR' or 'TB' (or 'RL', 'BT'), got {rankdir!r}")
+             grad_range, params):
+    if rankdir not in ("LR", "RL"):
+        raise ValueError(f"rankdir must be 'LR' (time runs left to right, as on a slide) or 'RL', got {rankdir!r}")
     picture = build_picture(tuple(tensors), level=level, backward=backward, show_shapes=show_shapes,
                             show_values=show_values, show_grads=show_grads, time_steps=time_steps,
-                            max_nodes=max_nodes, grad_range=grad_range)
+                            max_nodes=max_nodes, grad_range=grad_range, params=params)
     picture.rankdir, picture.title = rankdir, title
     return picture

@@ -1,27 +1,30 @@
 """A Picture as DOT text: plain strings, no graphviz package and no ``dot`` program needed.
 
-Node ids are ``n0, n1, …`` in the picture's stable order and clusters are numbered as first met,
-so the same graph always gives byte-identical DOT — golden files and slide diffs stay stable.
+Every node carries its position and size and every edge its route (``layout.py`` computed them),
+so Graphviz only draws: ``neato -n2`` renders this text in time linear in its size. Node ids are
+``n0, n1, …`` in the picture's stable order, so the same graph always gives byte-identical DOT —
+golden files and slide diffs stay stable.
 """
 
 from __future__ import annotations
 
 import math
 
-from .graph import Node, Picture
+from .graph import Picture
+from .layout import CHAR, LINE, Box, Layout, layout, node_size
 
 STYLES = {  # role → Graphviz attributes: parameters blue, inputs grey, outputs orange
-    "parameter": 'shape=box, style="rounded,filled", fillcolor="#cfe2f3", color="#3d85c6"',
-    "input": 'shape=box, style="rounded,filled", fillcolor="#eeeeee", color="#999999"',
-    "op": 'shape=ellipse, style=filled, fillcolor="#ffffff", color="#666666"',
-    "group": 'shape=box, style="rounded,filled,bold", fillcolor="#d9ead3", color="#6aa84f"',
-    "output": 'shape=box, style="rounded,filled,bold", fillcolor="#f9cb9c", color="#e69138"',
-    "saved": 'shape=box, style="rounded,filled,dashed", fillcolor="#fff2cc", color="#bf9000"',
-    "ellipsis": 'shape=plaintext, style="", fontcolor="#666666"',
+    "parameter": 'style="rounded,filled", fillcolor="#cfe2f3", color="#3d85c6"',
+    "input": 'style="rounded,filled", fillcolor="#eeeeee", color="#999999"',
+    "op": 'style="rounded,filled", fillcolor="#ffffff", color="#666666"',
+    "group": 'style="rounded,filled,bold", fillcolor="#d9ead3", color="#6aa84f"',
+    "output": 'style="rounded,filled,bold", fillcolor="#f9cb9c", color="#e69138"',
+    "ellipsis": 'style="", color="#ffffff", fontcolor="#666666"',
 }
 
 # Viridis (perceptually ordered, readable in grey and by colour-blind viewers), 9 stops.
 VIRIDIS = ["#440154", "#472d7b", "#3b528b", "#2c728e", "#21918c", "#28ae80", "#5ec962", "#addc30", "#fde725"]
+SLIDE = (13.33, 7.5)  # a 16:9 slide in inches: figures larger than this are scaled down to fit
 
 
 def colour(norm: float | None, low: float, high: float) -> str | None:
@@ -36,84 +39,88 @@ def colour(norm: float | None, low: float, high: float) -> str | None:
 
 
 def picture_to_dot(picture: Picture) -> str:
+    """DOT text with every position fixed; render it with ``neato -n2`` (see render.py)."""
+    labels = [_node_label(node) for node in picture.nodes]
+    placed = layout(picture, [node_size(label) for label in labels])
     lines = [
         "digraph tinygrad_rnn {",
-        f'  graph [rankdir={picture.rankdir}, fontname="Helvetica", fontsize=12, nodesep=0.25, ranksep=0.35, '
-        'compound=true, newrank=true];',
-        '  node [fontname="Helvetica", fontsize=10, margin="0.08,0.03", height=0.3];',
+        '  graph [fontname="Helvetica", fontsize=14, outputorder=edgesfirst, splines=true, pad=0.2];',
+        '  node [fontname="Helvetica", fontsize=10, shape=box, fixedsize=true, margin=0];',
         '  edge [fontname="Helvetica", fontsize=9, color="#555555", arrowsize=0.6];',
     ]
     if picture.title:
         lines.append(f"  label={_quote(picture.title)}; labelloc=t;")
-    lines += _clustered_nodes(picture)
-    for tail, head, label in picture.edges:
-        attributes = f" [label={_quote(label)}]" if label else ""
-        lines.append(f"  n{tail} -> n{head}{attributes};")
+    for number, (text, box) in enumerate(placed.clusters):
+        lines.append(f"  subgraph cluster_{number} {{ label={_quote(text)}; bb=\"{_bb(box)}\"; style=rounded; "
+                     'color="#aaaaaa"; fontcolor="#444444"; fontsize=10; labeljust=l; }')
+    for index, (node, label) in enumerate(zip(picture.nodes, labels)):
+        lines.append(_node_line(index, node, label, placed.boxes[index], picture))
+    for (tail, head, label), route in zip(picture.edges, placed.routes):
+        attributes = f'pos="{_spline(route)}"'
+        if label and route.label_at is not None:
+            attributes += f', label={_quote(label)}, lp="{route.label_at[0]:.1f},{route.label_at[1]:.1f}"'
+        elif label:
+            attributes += f", label={_quote(label)}"
+        lines.append(f"  n{tail} -> n{head} [{attributes}];")
+    lines += _texts(placed)
     if picture.legend is not None:
-        lines += _legend(*picture.legend)
+        lines += _legend(*picture.legend, placed)
     lines.append("}")
     return "\n".join(lines) + "\n"
 
 
-def _node_line(index: int, node: Node, picture: Picture, indent: str) -> str:
-    attributes = f"label={_quote(node.label)}, {STYLES[node.kind]}"
+def _node_label(node) -> str:
+    if node.parameters:
+        return node.label + "\n" + ", ".join(node.parameters)
+    return node.label
+
+
+def _node_line(index: int, node, label: str, box: Box, picture: Picture) -> str:
+    attributes = (f'label={_quote(label)}, pos="{box.x:.1f},{box.y:.1f}!", width={box.width / 72:.3f}, '
+                  f"height={box.height / 72:.3f}, {STYLES[node.kind]}")
     if picture.legend is not None and node.kind != "ellipsis":
         fill = colour(node.gradient_norm, *picture.legend)
         if fill is not None:
             dark = fill in VIRIDIS[:5]
             attributes += f', fillcolor="{fill}", fontcolor="{"white" if dark else "black"}"'
             attributes += f", tooltip={_quote(f'gradient norm {node.gradient_norm:.3g}')}"
-    return f"{indent}n{index} [{attributes}];"
+    return f"  n{index} [{attributes}];"
 
 
-def _clustered_nodes(picture: Picture) -> list[str]:
-    """Nodes inside nested clusters, one per scope prefix (e.g. LSTM › layer 0 › forward › t=3).
-
-    The cluster tree is written with an explicit stack; clusters and nodes keep first-seen order.
-    """
-    children: dict[tuple[str, ...], list[tuple[str, ...]]] = {(): []}
-    members: dict[tuple[str, ...], list[int]] = {(): []}
-    for index, node in enumerate(picture.nodes):
-        scope = tuple(node.scope)
-        for depth in range(1, len(scope) + 1):
-            prefix = scope[:depth]
-            if prefix not in children:
-                children[prefix] = []
-                members[prefix] = []
-                children[prefix[:-1]].append(prefix)
-        members[scope].append(index)
-
-    lines: list[str] = []
-    numbers = {scope: number for number, scope in enumerate(s for s in children if s)}
-    stack: list[tuple[tuple[str, ...], bool]] = [((), False)]
-    while stack:
-        scope, closing = stack.pop()
-        indent = "  " * (len(scope) + 1)
-        if closing:
-            lines.append(indent[:-2] + "}")
-            continue
-        if scope:
-            lines.append(f"{indent[:-2]}subgraph cluster_{numbers[scope]} {{")
-            lines.append(f'{indent}label={_quote(scope[-1])}; style="rounded"; color="#aaaaaa"; fontcolor="#444444";')
-            stack.append((scope, True))
-        lines += [_node_line(index, picture.nodes[index], picture, indent) for index in members[scope]]
-        stack += [(child, False) for child in reversed(children[scope])]
-    return lines
+def _spline(route) -> str:
+    """A polyline as Graphviz's cubic B-spline: each segment's control points at its thirds."""
+    points = [route.points[0]]
+    for (x0, y0), (x1, y1) in zip(route.points, route.points[1:]):
+        points += [(x0 + (x1 - x0) / 3, y0 + (y1 - y0) / 3), (x0 + 2 * (x1 - x0) / 3, y0 + 2 * (y1 - y0) / 3),
+                   (x1, y1)]
+    end = f"e,{route.end[0]:.1f},{route.end[1]:.1f} "
+    return end + " ".join(f"{x:.1f},{y:.1f}" for x, y in points)
 
 
-def _legend(low: float, high: float) -> list[str]:
-    """A colour bar from the smallest to the largest gradient norm drawn."""
+def _bb(box: Box) -> str:
+    return f"{box.left:.1f},{box.bottom:.1f},{box.right:.1f},{box.top:.1f}"
+
+
+def _texts(placed: Layout) -> list[str]:
+    """Row names beside the rows and notes under the figure, as plain text."""
+    return [f'  text{number} [label={_quote(text)}, shape=plaintext, width={len(text) * CHAR / 72:.3f}, '
+            f'height=0.2, pos="{x + len(text) * CHAR / 2:.1f},{y:.1f}!", fontcolor="#444444"];'
+            for number, (text, x, y) in enumerate(placed.texts)]
+
+
+def _legend(low: float, high: float, placed: Layout) -> list[str]:
+    """A colour bar from the smallest to the largest gradient norm drawn, under the figure."""
     cells = []
     for position, fill in enumerate(VIRIDIS):
         value = 10 ** (math.log10(low) + (math.log10(high) - math.log10(low)) * position / (len(VIRIDIS) - 1))
         cells.append(f'<TD BGCOLOR="{fill}" WIDTH="34"><FONT COLOR="{"white" if position < 5 else "black"}" '
                      f'POINT-SIZE="8">{value:.0e}</FONT></TD>')
+    left = min([b.left for b in placed.boxes] + [x for _, x, _ in placed.texts])
+    bottom = min([b.bottom for b in placed.boxes] + [y for _, _, y in placed.texts]) - 2 * LINE - 8
     return [
-        "  subgraph cluster_legend {",
-        '    label="gradient norm ‖∂J/∂·‖ (log scale)"; style="rounded"; color="#aaaaaa"; fontsize=10;',
-        '    legend [shape=plaintext, label=<<TABLE BORDER="0" CELLSPACING="0" CELLPADDING="3"><TR>'
-        + "".join(cells) + "</TR></TABLE>>];",
-        "  }",
+        f'  legend [shape=plaintext, fixedsize=false, pos="{left + 160:.1f},{bottom:.1f}!", label=<<TABLE '
+        'BORDER="0" CELLSPACING="0" CELLPADDING="3"><TR><TD COLSPAN="9"><FONT POINT-SIZE="10">gradient norm '
+        '‖∂J/∂·‖ (log scale)</FONT></TD></TR><TR>' + "".join(cells) + "</TR></TABLE>>];",
     ]
 
 

@@ -1,14 +1,16 @@
-"""From tensors to a picture: nodes, edges and the scope clusters they sit in.
+"""From tensors to a picture: the nodes and edges to draw, each node placed in its time step.
 
 ``build_picture`` walks the recorded graph back from the given tensors (with a stack, never
-recursion) and returns a :class:`Picture`: a node per op, per leaf tensor and per output, each
-placed in the cluster of its op's scope — so an unrolled RNN gets one cluster per time step,
-inside its layer and direction. Leaves (weights, inputs) sit outside every cluster, so a weight
-shared by all steps is drawn once, with an edge into each step that uses it.
+recursion) and returns a :class:`Picture`: a node per op, per leaf tensor and per output. An op
+recorded inside a time step (a scope ``"t=k"``) belongs to step k of its *row* — the scope above
+the step, e.g. ``("LSTM", "layer 0", "forward")`` — which is all ``layout.py`` needs to draw the
+steps as columns and the layers as rows.
 
 Levels: ``"op"`` draws every primitive; ``"cell"`` merges the ops of each time step of each layer
-and direction into one cell node; ``"step"`` merges a whole time step. ``dot.py`` turns a Picture
-into DOT text.
+and direction into one cell node; ``"step"`` merges a whole time step. At cell and step level the
+bookkeeping between the cells — the input projection of all steps, unbind, stack, indexing, the
+final sum — folds into edges, *step by step*: the slice t of a sequence is followed through
+unbind, stack and indexing, so x_t enters cell t and only the cells a loss really reads feed it.
 """
 
 from __future__ import annotations
@@ -19,21 +21,27 @@ from typing import Any
 import numpy
 
 from ..engine import grad, vertex_of
+from ..errors import GraphError
 from ..function import Function, step_of
 from ..function import Node as GraphNode
 from ..tensor import Tensor
 
 LEVELS = ("op", "cell", "step")
+PARAMS = ("once", "label", "hide")
+SUBSCRIPTS = str.maketrans("0123456789", "₀₁₂₃₄₅₆₇₈₉")
 
 
 @dataclass
 class Node:
     key: Any  # what the node stands for: a Function, a Tensor's id, or a group's key
-    kind: str  # parameter | input | op | group | output | saved | ellipsis
+    kind: str  # parameter | input | op | group | output | ellipsis
     label: str
     scope: tuple[str, ...] = ()
     tensors: list[Any] = field(default_factory=list)  # the tensors (or graph Nodes) it stands for
     gradient_norm: float | None = None
+    step: int | None = None  # the time step it belongs to, None outside any step
+    row: tuple[str, ...] = ()  # the scope above its step: one row of the figure per layer and direction
+    parameters: list[str] = field(default_factory=list)  # params="label": the parameters it uses
 
 
 @dataclass
@@ -43,57 +51,96 @@ class Picture:
     rankdir: str = "LR"
     title: str = ""
     legend: tuple[float, float] | None = None  # the gradient-norm range shown by the colour scale
+    backward: bool = False  # a gradient graph: its steps run right to left
+    notes: list[str] = field(default_factory=list)  # lines under the figure (what a label means)
 
 
 def build_picture(tensors: tuple[Tensor, ...], level: str = "op", backward: bool = False,
                   show_shapes: bool = True, show_values: bool = False, show_grads: bool = False,
                   time_steps: slice | None = None, max_nodes: int | None = None,
-                  grad_range: tuple[float, float] | None = None) -> Picture:
+                  grad_range: tuple[float, float] | None = None, params: str | None = None) -> Picture:
     """The picture of the graph that computed ``tensors``; see :func:`tinygrad_rnn.viz.to_dot`."""
     if level not in LEVELS:
         raise ValueError(f"level must be one of {LEVELS}, got {level!r}")
+    params = params or ("once" if level == "op" else "label")
+    if params not in PARAMS:
+        raise ValueError(f"params must be one of {PARAMS}, got {params!r}")
     roots = tuple(tensors)
     if not roots or not all(isinstance(t, Tensor) for t in roots):
         raise TypeError("viz: pass one or more Tensors to draw")
-    if backward and not any(t.grad_fn is not None and t.grad_fn.is_gradient for t in roots):
+    needs_values = {"backward=True": backward and not _is_gradient(roots), "show_grads=True": show_grads}
+    for option, needed in needs_values.items():
+        if needed:
+            _check_not_freed(roots, option)
+    if backward and not _is_gradient(roots):
         roots = _gradients_of(roots)
-    nodes, edges, outputs_of, kept_values = _walk(roots, backward, show_shapes)
-    nodes, edges, outputs_of = _fold_transposed_weights(nodes, edges, outputs_of)
-    legend = None
+    nodes, edges, links, outputs_of, kept_values = _walk(roots, backward, show_shapes)
+    nodes, edges, links, outputs_of = _fold_transposed_weights(nodes, edges, links, outputs_of)
     if show_grads:
         _attach_gradient_norms(roots, nodes, outputs_of)
     if show_values:
         for node in nodes:
             node.label += _values_text(node.tensors, kept_values)
     if level != "op":
-        nodes, edges = _merge_groups(nodes, edges, level)
+        nodes, edges = _merge_groups(nodes, links, level)
+    nodes, edges = _apply_params(nodes, edges, params)
     if time_steps is not None:
         nodes, edges = _keep_steps(nodes, edges, time_steps)
+    legend = None
     if show_grads:  # the scale spans the norms drawn, unless fixed (to compare several figures)
         norms = [n.gradient_norm for n in nodes if n.gradient_norm]
         legend = tuple(grad_range) if grad_range else ((min(norms), max(norms)) if norms else None)
     if max_nodes is not None and len(nodes) > max_nodes:
         raise ValueError(f"viz: the graph has {len(nodes)} nodes, more than max_nodes={max_nodes}. Draw it with "
                          "level='cell' or level='step', or only some steps with time_steps=slice(0, 5)")
-    return Picture(nodes, edges, legend=legend)
+    notes = []
+    if params == "label" and any(n.parameters for n in nodes):
+        notes.append("Each parameter named in a cell (W_hh, b_hh, …) is one tensor, the same at every time step "
+                     "of its layer")
+    return Picture(nodes, edges, legend=legend, backward=backward, notes=notes)
+
+
+def _is_gradient(roots: tuple[Tensor, ...]) -> bool:
+    return any(t.grad_fn is not None and t.grad_fn.is_gradient for t in roots)
+
+
+def _check_not_freed(roots: tuple[Tensor, ...], option: str) -> None:
+    """Options that compute gradients need the arrays backward frees: say so, never draw less."""
+    stack, seen = [t.grad_fn for t in roots if t.grad_fn is not None], set()
+    while stack:
+        function = stack.pop()
+        if function.released:
+            raise GraphError(f"viz: {option} needs the values that backward() freed. Draw before backward(), or "
+                             "call backward(retain_graph=True); the graph's structure alone still draws without "
+                             f"{option}.")
+        for x in function.inputs:
+            if isinstance(x, GraphNode) and id(x.grad_fn) not in seen:
+                seen.add(id(x.grad_fn))
+                stack.append(x.grad_fn)
 
 
 # --- the walk -----------------------------------------------------------------------------------------
 
 
 def _walk(roots: tuple[Tensor, ...], backward: bool, show_shapes: bool):
-    """Nodes for ops, leaves and outputs, and the edges between them, in first-seen order."""
+    """Nodes for ops, leaves and outputs, the edges between them (first-seen order), and the
+    links: (tail, head, output index of the tail, input position at the head) for every use."""
     nodes: list[Node] = []
     index: dict[Any, int] = {}
-    edges: list[tuple[int, int, str]] = []
+    links: list[tuple[int, int, int, int]] = []
+    labels: dict[tuple[int, int], str] = {}
     outputs_of: dict[int, list[Any]] = {}  # op node → the tensors (or their graph Nodes) it produced
     kept_values: dict[int, Any] = {}  # id(Node) → its array, where an op saved it for backward
+    seen_vertices: set[int] = set()
 
-    def node_for(tensor: Any) -> tuple[int, bool]:
+    def node_for(tensor: Any) -> tuple[int | None, bool]:
         """The node standing for a tensor or graph vertex: its op's node, or a leaf node; and
-        whether its op is to be drawn (and walked further)."""
+        whether its op is to be drawn (and walked further). In a gradient graph the forward
+        values it reads belong to the ops that read them: no node (None)."""
         function = tensor.grad_fn
         expand = function is not None and (not backward or function.is_gradient)
+        if backward and not expand and not _is_parameter(tensor):
+            return None, False
         key = id(function) if expand else id(vertex_of(tensor))
         if key in index:
             position = index[key]
@@ -101,7 +148,9 @@ def _walk(roots: tuple[Tensor, ...], backward: bool, show_shapes: bool):
             index[key] = position = len(nodes)
             nodes.append(_op_node(function, show_shapes, tensor) if expand else _leaf_node(tensor, show_shapes))
         known = outputs_of.setdefault(position, [])
-        if all(vertex_of(t) is not vertex_of(tensor) for t in known):
+        vertex_id = id(vertex_of(tensor))
+        if vertex_id not in seen_vertices:  # each output of an op listed once (unbind has T of them)
+            seen_vertices.add(vertex_id)
             known.append(tensor)
         nodes[position].tensors = known
         return position, expand
@@ -112,70 +161,84 @@ def _walk(roots: tuple[Tensor, ...], backward: bool, show_shapes: bool):
         out = len(nodes)
         nodes.append(Node(("output", id(root)), "output", _output_label(root, backward, show_shapes),
                           tensors=[root]))
-        edges.append((position, out, ""))
+        links.append((position, out, 0, 0))
         if expand:
             stack.append(root.grad_fn)
     seen: set[int] = {id(f) for f in stack}
     while stack:
         function = stack.pop()
         head = index[id(function)]
-        for position, x in enumerate(function.inputs or ()):
+        for position, x in enumerate(function.inputs):
             if not isinstance(x, (Tensor, GraphNode)):  # a constant: shown in the op's label
                 continue
-            if function.saves_inputs:
+            if function.saves_inputs and function.saved_inputs is not None:
                 kept_values[id(x)] = function.saved_inputs[position]
             tail, expand = node_for(x)
-            edges.append((tail, head, _edge_label(function, x)))
+            if tail is None:
+                continue
+            output_index = vertex_of(x).output_index if isinstance(vertex_of(x), GraphNode) else 0
+            links.append((tail, head, output_index, position))
+            labels.setdefault((tail, head), _edge_label(function, x))
             if expand and id(x.grad_fn) not in seen:
                 seen.add(id(x.grad_fn))
                 stack.append(x.grad_fn)
-    return nodes, _unique(edges), outputs_of, kept_values
+    edges = _unique([(tail, head, labels.get((tail, head), "")) for tail, head, _, _ in links])
+    return nodes, edges, links, outputs_of, kept_values
 
 
-def _fold_transposed_weights(nodes: list[Node], edges, outputs_of):
+def _is_parameter(tensor: Any) -> bool:
+    from ..nn.module import Parameter
+
+    return isinstance(tensor, Tensor) and tensor.grad_fn is None and (
+        isinstance(tensor, Parameter) or (tensor.requires_grad and bool(tensor.name)))
+
+
+def _fold_transposed_weights(nodes: list[Node], edges, links, outputs_of):
     """Draw ``h @ W.T`` as W → matmul with the edge marked ᵀ: a slide needs no transpose node
     for every use of a weight. (Only the drawing changes; the graph is what it is.)"""
-    parameters = {i for i, n in enumerate(nodes) if n.kind == "parameter"}
     incoming: dict[int, list[int]] = {}
     for tail, head, _ in edges:
         incoming.setdefault(head, []).append(tail)
     folded = {i: incoming[i][0] for i, n in enumerate(nodes)
               if n.kind == "op" and n.key.name == "permute" and len(incoming.get(i, [])) == 1
-              and incoming[i][0] in parameters}
+              and nodes[incoming[i][0]].kind == "parameter"}
     if not folded:
-        return nodes, edges, outputs_of
+        return nodes, edges, links, outputs_of
     kept = [i for i in range(len(nodes)) if i not in folded]
     renumber = {old: new for new, old in enumerate(kept)}
-    new_edges = []
-    for tail, head, label in edges:
-        if head in folded:
-            continue
-        if tail in folded:
-            new_edges.append((renumber[folded[tail]], renumber[head], "ᵀ"))
-        else:
-            new_edges.append((renumber[tail], renumber[head], label))
+    new_edges = [(renumber[folded.get(tail, tail)], renumber[head], "ᵀ" if tail in folded else label)
+                 for tail, head, label in edges if head not in folded]
+    new_links = [(renumber[folded.get(tail, tail)], renumber[head], 0 if tail in folded else out, position)
+                 for tail, head, out, position in links if head not in folded]
     new_outputs = {renumber[p]: tensors for p, tensors in outputs_of.items() if p in renumber}
-    return [nodes[i] for i in kept], _unique(new_edges), new_outputs
+    return [nodes[i] for i in kept], _unique(new_edges), new_links, new_outputs
 
 
 def _op_node(function: Function, show_shapes: bool, output: Tensor) -> Node:
+    """An op's node; a state the recurrence carries is named with its step (h₃ = tanh, c₃ = add)."""
     name = "Σ" if function.name == "add_n" else function.name
     if function.name == "add_n":
         name += f" ({len(function.inputs)} terms)"
-    constants = [repr(x) for x in function.saved_inputs or () if isinstance(x, (int, float))]
+    step = step_of(function.scope)
+    state = output.name if not function.multiple_outputs and output.name in ("h", "c") else None
+    if state and step is not None and not function.is_gradient:
+        name = f"{state}{str(step).translate(SUBSCRIPTS)} = {name}"
+    constants = [repr(x) for x in function.inputs if isinstance(x, (int, float))]
     label = name + (f" · {', '.join(constants)}" if constants else "")
     if show_shapes:
         label += f"\n{_shape_text(output.shape)}"
-    return Node(function, "op", label, function.scope)
+    row = function.scope[: _step_position(function.scope)] if step is not None else ()
+    return Node(function, "op", label, function.scope, step=step, row=row)
+
+
+def _step_position(scope: tuple[str, ...]) -> int:
+    """The index of the innermost "t=k" in a scope path."""
+    return max(i for i, part in enumerate(scope) if step_of((part,)) is not None)
 
 
 def _leaf_node(tensor: Any, show_shapes: bool) -> Node:
     shape = f"\n{_shape_text(tensor.shape)}" if show_shapes else ""
-    if tensor.grad_fn is not None:  # a forward value that a gradient op uses (backward view)
-        return Node(id(tensor), "saved", f"{tensor.name or tensor.grad_fn.name}{shape}", tensors=[tensor])
-    from ..nn.module import Parameter
-
-    kind = "parameter" if isinstance(tensor, Parameter) or (tensor.requires_grad and tensor.name) else "input"
+    kind = "parameter" if _is_parameter(tensor) else "input"
     return Node(id(tensor), kind, f"{tensor.name or kind}{shape}", tensors=[tensor])
 
 
@@ -215,7 +278,7 @@ def _leaves(outputs: tuple[Tensor, ...]) -> list[Tensor]:
     found, stack, seen = {}, [t.grad_fn for t in outputs if t.grad_fn is not None], set()
     while stack:
         function = stack.pop()
-        for x in function.inputs or ():
+        for x in function.inputs:
             if isinstance(x, (Tensor, GraphNode)):
                 if x.grad_fn is None:
                     found.setdefault(id(x), x)
@@ -273,62 +336,259 @@ def _shape_text(shape: tuple[int, ...]) -> str:
     return "(" + ", ".join(str(n) for n in shape) + ")"
 
 
-# --- levels and time slices --------------------------------------------------------------------------
+# --- levels: cells and steps, with the bookkeeping between them folded into edges ----------------------
+#
+# A value flowing through the bookkeeping ops is described by what it is made of: ("whole", sources)
+# for a tensor, or ("sequence", dim, [sources of slice 0, slice 1, …]) for one stacked along a
+# dimension (a layer's output, a projected input). Sources are cells (groups) and leaves; a leaf
+# read slice by slice (x, unbound along time) becomes one source per slice: x_1, x_2, …
 
 
-def _merge_groups(nodes: list[Node], edges, level: str):
+def _merge_groups(nodes: list[Node], links, level: str):
     """Merge the op nodes of each cell application (level "cell") or time step ("step").
 
     A group's gradient norm is that of what it passes on — the tensors made inside it and used
     outside: ‖∂J/∂h_t‖ for an RNN cell, ‖∂J/∂(h_t, c_t)‖ for an LSTM cell."""
-    merged: list[Node] = []
-    where: dict[Any, int] = {}
-    mapping: list[int] = []
-    for node in nodes:
-        step = step_of(node.scope) if node.kind == "op" else None
-        if step is None:
-            where[id(node)] = len(merged)
-            mapping.append(len(merged))
-            merged.append(node)
+    group_of: dict[int, Any] = {}  # op position → (row, step) of its group
+    for position, node in enumerate(nodes):
+        if node.kind == "op" and node.step is not None:
+            group_of[position] = (node.row if level == "cell" else node.row[:1], node.step)
+    keeps = {i for i, n in enumerate(nodes) if i not in group_of and (n.kind != "op" or _is_sum_node(n))}
+
+    incoming: dict[int, list[tuple[int, int, int]]] = {}
+    for tail, head, out, position in links:
+        incoming.setdefault(head, []).append((tail, out, position))
+    values: dict[tuple[int, int], tuple] = {}  # (node, output index) → what it carries
+
+    def value(tail: int, out: int) -> tuple:
+        if tail in group_of:
+            return ("whole", frozenset({("group", group_of[tail], _state_name(nodes[tail], out))}))
+        if tail in keeps:  # an input leaf may be read slice by slice; a parameter or Σ is whole
+            return ("whole", frozenset({("leaf" if nodes[tail].kind == "input" else "node", tail, None)}))
+        return values.get((tail, out), ("whole", frozenset()))
+
+    for position in _forward_order(len(nodes), links):
+        if position in group_of or position in keeps:
             continue
-        inner = node.scope[: node.scope.index(f"t={step}") + 1]  # the scope up to and with its step
-        key = inner if level == "cell" else (inner[0], f"t={step}")
-        if key not in where:
-            where[key] = len(merged)
-            kind_name = inner[0] if len(inner) > 1 else ""
-            label = f"{kind_name} cell".strip() if level == "cell" else f"step {step}"
-            merged.append(Node(key, "group", f"{label}\nt={step}", inner if level == "cell" else key,
-                               gradient_norm=None))
-        mapping.append(where[key])
-    leaving = {a for a, b, _ in edges if mapping[a] != mapping[b]}
-    for position in leaving:
-        group, norm = merged[mapping[position]], nodes[position].gradient_norm
-        if group.kind == "group" and norm is not None:
+        inputs = [value(t, o) for t, o, _ in sorted(incoming.get(position, []), key=lambda item: item[2])]
+        for out, carried in enumerate(_carry(nodes[position], inputs)):
+            values[(position, out)] = carried
+
+    groups: dict[Any, Node] = {}
+    for position, key in group_of.items():
+        node = nodes[position]
+        if key not in groups:
+            (row, step) = key
+            name = row[0] if len(row) > 1 else ""
+            label = (f"{name} cell".strip() if level == "cell" else "step")
+            if isinstance(node.key, Function) and node.key.is_gradient:
+                label += ", backward"
+            label += f"\nt={step}"
+            groups[key] = Node(key, "group", label, node.scope[: _step_position(node.scope) + 1]
+                               if level == "cell" else row + (f"t={step}",), step=step, row=row)
+    result: list[Node] = []
+    index: dict[Any, int] = {}
+
+    def place(key: Any, make) -> int:
+        if key not in index:
+            index[key] = len(result)
+            result.append(make())
+        return index[key]
+
+    read_whole = {t for t, h, _, _ in links if h in keeps or h in group_of}  # else only its slices are drawn
+    for position, node in enumerate(nodes):
+        if position in group_of:
+            place(("group", group_of[position]), lambda p=position: groups[group_of[p]])
+        elif position in keeps and (node.kind != "input" or position in read_whole):
+            place(("node", position), lambda node=node: node)
+    edges: list[tuple[int, int, str]] = []
+    slices_used: dict[int, set[int]] = {}
+    sliced: list[tuple[int, int, int, Any]] = []  # (leaf position, slice, head, head's step)
+    for tail, head, out, _ in links:
+        if head not in group_of and head not in keeps:
+            continue
+        head_index = index[("group", group_of[head])] if head in group_of else index[("node", head)]
+        for source in _sources(value(tail, out)):
+            if source[0] == "group":
+                tail_index = index[("group", source[1])]
+                if tail_index != head_index:
+                    step = source[1][1]
+                    label = f"{source[2]}{str(step).translate(SUBSCRIPTS)}" if source[2] else ""
+                    if head in keeps and _is_sum_node(nodes[head]):  # Σ over steps: each term labelled
+                        label = f"t={step}"
+                    edges.append((tail_index, head_index, label))
+            elif source[2] is None:
+                edges.append((index[("node", source[1])], head_index, ""))
+            else:
+                sliced.append((source[1], source[2], head_index, result[head_index].step))
+                slices_used.setdefault(source[1], set()).add(result[head_index].step)
+    for leaf, piece, head_index, step in sliced:  # x read step by step: x_1 → cell 1, x_2 → cell 2, …
+        by_time = len(slices_used[leaf]) > 1
+        base = nodes[leaf]
+
+        def make(base=base, piece=piece, step=step, by_time=by_time) -> Node:
+            name, _, shape = base.label.partition("\n")
+            label = f"{name}{str(step).translate(SUBSCRIPTS)}" if by_time and step is not None else name
+            return Node((base.key, piece), base.kind, label, tensors=base.tensors,
+                        step=step if by_time else None)
+
+        tail_index = place(("slice", leaf, piece), make)
+        edges.append((tail_index, head_index, ""))
+    leaving = {t for t, h, _, _ in links if t in group_of and group_of.get(h) != group_of[t]}
+    for position, key in group_of.items():  # the norm of what each group passes on
+        norm = nodes[position].gradient_norm
+        if norm is not None and position in leaving:
+            group = groups[key]
             group.gradient_norm = ((group.gradient_norm or 0.0) ** 2 + norm**2) ** 0.5
-    new_edges = [(mapping[a], mapping[b], label) for a, b, label in edges if mapping[a] != mapping[b]]
-    return merged, _unique(new_edges)
+    return result, _unique(edges)
+
+
+def _is_sum_node(node: Node) -> bool:
+    """A Σ node outside the steps (a shared weight's gradient) stays at every level."""
+    return isinstance(node.key, Function) and node.key.name == "add_n"
+
+
+def _state_name(node: Node, out: int) -> str:
+    """The name of what a cell passes on (h or c), for the label of the edge it travels."""
+    for tensor in node.tensors:
+        vertex = vertex_of(tensor)
+        if getattr(vertex, "output_index", 0) == out and tensor.name in ("h", "c"):
+            return tensor.name
+    return ""
+
+
+def _forward_order(count: int, links) -> list[int]:
+    """Node positions with every node after the nodes it reads."""
+    predecessors: list[list[int]] = [[] for _ in range(count)]
+    for tail, head, _, _ in links:
+        predecessors[head].append(tail)
+    return in_order(list(range(count)), predecessors, set(range(count)))
+
+
+def in_order(members: list[int], predecessors, inside: set[int]) -> list[int]:
+    """``members`` with each after those of its predecessors that are in ``inside`` (Kahn's
+    algorithm: a node is released when the last node it reads is placed; no recursion)."""
+    waiting = {i: sum(1 for p in predecessors[i] if p in inside) for i in members}
+    readers: dict[int, list[int]] = {}
+    for i in members:
+        for p in predecessors[i]:
+            if p in inside:
+                readers.setdefault(p, []).append(i)
+    ready = sorted((i for i in members if waiting[i] == 0), reverse=True)
+    order = []
+    while ready:
+        i = ready.pop()
+        order.append(i)
+        for reader in readers.get(i, ()):
+            waiting[reader] -= 1
+            if waiting[reader] == 0:
+                ready.append(reader)
+    return order
+
+
+def _sources(carried: tuple) -> frozenset:
+    return carried[1] if carried[0] == "whole" else frozenset().union(*carried[2])
+
+
+def _carry(node: Node, inputs: list[tuple]) -> list[tuple]:
+    """What each output of a bookkeeping op carries, slice by slice where it can tell."""
+    function = node.key if isinstance(node.key, Function) else None
+    name = function.name if function else ""
+    everything = ("whole", frozenset().union(*(_sources(v) for v in inputs)) if inputs else frozenset())
+    outputs = max((getattr(vertex_of(t), "output_index", 0) for t in node.tensors), default=0) + 1
+    if function is not None and function.multiple_outputs:
+        outputs = max(outputs, getattr(function, "n_outputs", outputs))
+    shape = tuple(node.tensors[0].shape) if node.tensors else ()
+    if name == "unbind" and len(inputs) == 1:
+        carried = inputs[0]
+        ndim = len(shape) + 1
+        dim = function.dim % ndim
+        if carried[0] == "sequence" and carried[1] == dim:
+            return [("whole", carried[2][k]) if k < len(carried[2]) else everything for k in range(outputs)]
+        if carried[0] == "sequence":
+            return [("sequence", carried[1] - (dim < carried[1]), carried[2])] * outputs
+        return [("whole", frozenset(_slice(s, k) for s in carried[1])) for k in range(outputs)]
+    if name == "stack" and all(v[0] == "whole" for v in inputs):
+        return [("sequence", function.dim % len(shape), [v[1] for v in inputs])]
+    if name == "index" and len(inputs) == 1 and inputs[0][0] == "sequence":
+        _, dim, slices = inputs[0]
+        key = function.index if isinstance(function.index, tuple) else (function.index,)
+        if len(key) > dim and all(k == slice(None) for k in key[:dim]):
+            chosen = key[dim]
+            if isinstance(chosen, (int, numpy.integer)) and -len(slices) <= chosen < len(slices):
+                return [("whole", slices[chosen])]
+            if isinstance(chosen, slice):
+                return [("sequence", dim, slices[chosen])]
+        return [everything]
+    sequences = [v for v in inputs if v[0] == "sequence"]
+    if sequences and name not in ("reshape", "permute", "expand", "sum", "mean", "index"):
+        dim, length = sequences[0][1], len(sequences[0][2])
+        split_dim = getattr(function, "dim", None)
+        same = all(v[1] == dim and len(v[2]) == length for v in sequences)
+        if same and len(shape) > dim and shape[dim] == length and (split_dim is None or split_dim % len(shape) != dim):
+            wholes = frozenset().union(*(v[1] for v in inputs if v[0] == "whole")) if len(sequences) < len(inputs) \
+                else frozenset()
+            slices = [frozenset().union(*(v[2][k] for v in sequences)) | wholes for k in range(length)]
+            return [("sequence", dim, slices)] * outputs
+    return [everything] * outputs
+
+
+def _slice(source: tuple, piece: int) -> tuple:
+    """Slice ``piece`` of a source: a leaf input becomes that slice of it; anything else is whole."""
+    kind, position, already = source
+    return (kind, position, piece) if kind == "leaf" and already is None else source
+
+
+def _apply_params(nodes: list[Node], edges, params: str):
+    """``params="once"``: each parameter drawn once (the layout gives its edges a tidy bus);
+    "label": the nodes that use a parameter name it (W_hh) instead; "hide": not drawn."""
+    if params == "once":
+        return nodes, edges
+    parameters = {i for i, n in enumerate(nodes) if n.kind == "parameter"}
+    if params == "label":
+        for tail, head, _ in edges:
+            if tail in parameters:
+                short = _short_name(nodes[tail].label.split("\n")[0])
+                if short not in nodes[head].parameters:
+                    nodes[head].parameters.append(short)
+        for node in nodes:  # in PyTorch's order: W_ih, b_ih, W_hh, b_hh, W_hr
+            node.parameters.sort(key=lambda name: (("ih" not in name) + 2 * ("hr" in name), name[0] != "W", name))
+    kept = [i for i in range(len(nodes)) if i not in parameters]
+    renumber = {old: new for new, old in enumerate(kept)}
+    return [nodes[i] for i in kept], [(renumber[a], renumber[b], label) for a, b, label in edges
+                                      if a in renumber and b in renumber]
+
+
+def _short_name(name: str) -> str:
+    """weight_hh_l0 → W_hh, bias_ih_l1_reverse → b_ih: how the lectures write a layer's parameters."""
+    parts = name.split("_")
+    if parts[0] in ("weight", "bias") and len(parts) >= 2:
+        return ("W_" if parts[0] == "weight" else "b_") + parts[1]
+    return name
 
 
 def _keep_steps(nodes: list[Node], edges, time_steps: slice):
     """Keep the nodes of the chosen steps (``time_steps`` indexes the list of steps t=1…T, so
     slice(0, 3) keeps t=1, 2, 3); nodes outside any step stay. One "…" node stands for the rest."""
-    steps = sorted({s for s in (step_of(n.scope) for n in nodes) if s is not None})
+    steps = sorted({n.step for n in nodes if n.step is not None})
     chosen = set(steps[time_steps])
-    dropped = [i for i, n in enumerate(nodes) if step_of(n.scope) is not None and step_of(n.scope) not in chosen]
+    dropped = {i for i, n in enumerate(nodes) if n.step is not None and n.step not in chosen}
     if not dropped:
         return nodes, edges
-    skipped = len(set(steps) - chosen)
-    kept = [i for i in range(len(nodes)) if i not in set(dropped)]
+    skipped = sorted(set(steps) - chosen)
+    kept = [i for i in range(len(nodes)) if i not in dropped]
     renumber = {old: new for new, old in enumerate(kept)}
     ellipsis = len(kept)
-    result = [nodes[i] for i in kept] + [Node("ellipsis", "ellipsis", f"… {skipped} more time steps")]
-    dropped_set = set(dropped)
+    after = skipped[0] > min(chosen) if chosen else True
+    place = (max(chosen) + 1) if after else (min(chosen) - 1)
+    result = [nodes[i] for i in kept] + [Node("ellipsis", "ellipsis", f"… {len(skipped)} more time steps",
+                                              step=place)]
     new_edges = []
     for a, b, label in edges:
-        if a in dropped_set and b in dropped_set:
+        if a in dropped and b in dropped:
             continue
-        new_edges.append((ellipsis if a in dropped_set else renumber[a], ellipsis if b in dropped_set else renumber[b],
-                          label))
+        new_edges.append((ellipsis if a in dropped else renumber[a], ellipsis if b in dropped else renumber[b],
+                          "" if a in dropped or b in dropped else label))
     return result, _unique(new_edges)
 
 

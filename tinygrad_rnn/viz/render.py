@@ -1,4 +1,9 @@
-"""Rendering DOT text with Graphviz: a graphviz.Digraph for Jupyter, or a file via the ``dot`` program."""
+"""Rendering DOT text with Graphviz: a graphviz.Digraph for Jupyter, or a file.
+
+The DOT text fixes every position and route (``layout.py``), so Graphviz's ``neato -n2`` only
+draws it: no layout search, time linear in the figure's size. ``neato`` comes with ``dot`` in
+every Graphviz package.
+"""
 
 from __future__ import annotations
 
@@ -14,7 +19,7 @@ INSTALL_DOT = (
     "brew install graphviz (macOS) or conda install -c conda-forge graphviz (conda)."
 )
 INSTALL_PACKAGE = "draw() needs the graphviz Python package: pip install 'tinygrad_rnn[viz]' (or pip install graphviz)."
-LARGE_GRAPH = 1500  # nodes above which `dot` gets slow and a slide unreadable
+LARGE_GRAPH = 1500  # nodes above which a slide is unreadable (rendering stays fast)
 FORMATS = ("svg", "png", "pdf", "dot")
 
 
@@ -29,20 +34,42 @@ def dot_available() -> bool:
 
 def digraph(dot_text: str) -> Any:
     """A graphviz.Digraph holding exactly this DOT: shows inline in Jupyter; ``.render(path,
-    format=…)`` saves it. Both need the ``dot`` program, so its absence is reported here, clearly,
-    rather than later as graphviz's subprocess error."""
+    format=…)`` saves it. Both need Graphviz's programs, so their absence is reported here,
+    clearly, rather than later as graphviz's subprocess error."""
     try:
         import graphviz
     except ImportError:
         raise GraphvizNotFoundError(INSTALL_PACKAGE) from None
     if not dot_available():
         raise GraphvizNotFoundError(INSTALL_DOT)
+
+    class Figure(graphviz.Digraph):
+        """Rendered with ``neato -n2``: the positions in the text are kept, not searched for."""
+
+        def pipe(self, *args: Any, **kwargs: Any) -> Any:
+            kwargs.setdefault("neato_no_op", 2)
+            return super().pipe(*args, **kwargs)
+
+        def render(self, *args: Any, **kwargs: Any) -> Any:
+            kwargs.setdefault("neato_no_op", 2)
+            return super().render(*args, **kwargs)
+
     body = dot_text.strip().splitlines()[1:-1]  # between "digraph … {" and "}"
-    return graphviz.Digraph(name="tinygrad_rnn", body=[line + "\n" for line in body])
+    return Figure(name="tinygrad_rnn", engine="neato", body=[line + "\n" for line in body])
 
 
-def render_file(dot_text: str, path: str | pathlib.Path, node_count: int, timeout: float = 60.0) -> pathlib.Path:
-    """Write ``path``: DOT text for .dot, else run ``dot`` with a time limit for svg, png or pdf."""
+class RenderTimeout(TimeoutError):
+    """Graphviz ran past the time limit. ``suggestions`` holds (option, value) pairs that make the
+    figure smaller, so that each caller can word them its own way (keywords, or CLI flags)."""
+
+    def __init__(self, message: str, suggestions: list[tuple[str, Any]]) -> None:
+        super().__init__(message)
+        self.suggestions = suggestions
+
+
+def render_file(dot_text: str, path: str | pathlib.Path, node_count: int, timeout: float = 60.0,
+                suggestions: list[tuple[str, Any]] | None = None) -> pathlib.Path:
+    """Write ``path``: DOT text for .dot, else run ``neato -n2`` with a time limit for svg, png or pdf."""
     path = pathlib.Path(path)
     fmt = path.suffix.lstrip(".").lower()
     if fmt not in FORMATS:
@@ -50,22 +77,26 @@ def render_file(dot_text: str, path: str | pathlib.Path, node_count: int, timeou
     if fmt == "dot":
         path.write_text(dot_text, encoding="utf-8")
         return path
-    program = shutil.which("dot")
-    if program is None:
+    program = shutil.which("neato")
+    if program is None or not dot_available():
         raise GraphvizNotFoundError(INSTALL_DOT)
-    warn_if_large(node_count)
+    warn_if_large(node_count, suggestions)
     try:
-        result = subprocess.run([program, f"-T{fmt}", "-o", str(path)], input=dot_text.encode("utf-8"),
+        result = subprocess.run([program, "-n2", f"-T{fmt}", "-o", str(path)], input=dot_text.encode("utf-8"),
                                 capture_output=True, timeout=timeout)
     except subprocess.TimeoutExpired:
-        raise TimeoutError(f"save: Graphviz took longer than {timeout:g} s on a graph of {node_count} nodes; draw it "
-                           "with level='cell' or level='step', or a few steps with time_steps=slice(0, 5)") from None
+        suggestions = suggestions or []
+        hint = ", ".join(f"{name}={value!r}" for name, value in suggestions)
+        raise RenderTimeout(f"save: Graphviz took longer than {timeout:g} s on a graph of {node_count} nodes"
+                            + (f"; a smaller figure renders faster: {hint}" if hint else ""), suggestions) from None
     if result.returncode != 0:
         raise RuntimeError(f"save: Graphviz failed on {path.name}: {result.stderr.decode(errors='replace').strip()}")
     return path
 
 
-def warn_if_large(node_count: int) -> None:
+def warn_if_large(node_count: int, suggestions: list[tuple[str, Any]] | None = None) -> None:
+    """Warn that a figure has more nodes than a slide can show, naming options not already set."""
     if node_count > LARGE_GRAPH:
-        warnings.warn(f"drawing {node_count} nodes: rendering may be slow and unreadable; consider level='cell', "
-                      "level='step' or time_steps=slice(0, 5)", stacklevel=3)
+        hint = " or ".join(f"{name}={value!r}" for name, value in suggestions or [])
+        warnings.warn(f"drawing {node_count} nodes: a slide shows far fewer" + (f"; consider {hint}" if hint else ""),
+                      stacklevel=3)

@@ -1,0 +1,509 @@
+"""Where everything goes: the textbook layout of an unrolled network, computed in linear time.
+
+Graphviz's ``dot`` finds a layout by minimising edge crossings over the whole graph, which takes
+minutes for a 50-step unroll and puts the steps in a staircase. But a recurrent graph's layout is
+known in advance, so this module computes it, and Graphviz only draws (``neato -n2``):
+
+* **time runs left to right**: step t is column t, all columns equally wide;
+* **each layer and direction is a row**, layer 0 at the bottom; a reverse direction's row (and
+  every gradient graph) flows right to left;
+* **inside a step the ops flow upwards**, x_t entering at the bottom and h_t leaving at the top,
+  one level per depth within the step, side by side in the same order in every step (the gates
+  i, f, g, o; r, z, n); a gradient graph's steps flow downwards, back the way the values came;
+* **what is not in a step sits beside its row**: inputs and the input projection where the row's
+  flow starts; stacks, losses and Σ nodes where it ends; x_t at cell level below its step;
+* **edges are routed here**: inside a step straight; a state from one step to the next through
+  the gap between their columns; a node feeding (or fed by) many steps — a shared weight, the
+  projected input, a loss, a Σ — along one bus lane above or below the row, with a drop into each
+  step, so T edges read as one line.
+
+Each stage visits every node and edge a constant number of times. Sizes are in points (1/72 in).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from .graph import Picture, in_order
+
+CHAR, LINE, PAD_X, PAD_Y = 6.0, 12.0, 9.0, 6.0  # text metrics of the 10-point font; padding in a node
+GAP_X, GAP_Y, COLUMN_GAP = 12.0, 16.0, 34.0  # between ops in a step, side by side and level to level; steps
+LANE, BOX_PAD, BOX_LABEL = 10.0, 8.0, 12.0  # spacing of bus lanes; a step box's padding, its label's room
+ARROW = 6.0  # the arrowhead's length: a route stops this short of the node's border
+GATE_ORDER = "ifgorzn"  # gates side by side in this order (LSTM i, f, g, o; GRU r, z, n)
+
+
+@dataclass
+class Box:
+    x: float
+    y: float  # the centre
+    width: float
+    height: float
+
+    @property
+    def left(self) -> float:
+        return self.x - self.width / 2
+
+    @property
+    def right(self) -> float:
+        return self.x + self.width / 2
+
+    @property
+    def top(self) -> float:
+        return self.y + self.height / 2
+
+    @property
+    def bottom(self) -> float:
+        return self.y - self.height / 2
+
+
+@dataclass
+class Route:
+    points: list[tuple[float, float]]  # a polyline from the tail's border to just before the head's
+    end: tuple[float, float]  # where the arrowhead touches the head
+    label_at: tuple[float, float] | None = None
+
+
+@dataclass
+class Layout:
+    boxes: list[Box]  # one per picture node
+    routes: list[Route]  # one per picture edge
+    clusters: list[tuple[str, Box]] = field(default_factory=list)  # the step boxes at op level
+    texts: list[tuple[str, float, float]] = field(default_factory=list)  # (text, left x, y): row names, notes
+
+
+def node_size(label: str) -> tuple[float, float]:
+    """A node's width and height from its label (the figure gives every node exactly this size)."""
+    lines = label.split("\n")
+    return max(len(line) for line in lines) * CHAR + 2 * PAD_X, len(lines) * LINE + 2 * PAD_Y
+
+
+def layout(picture: Picture, sizes: list[tuple[float, float]]) -> Layout:
+    """Positions for every node, a box per step, and a route for every edge."""
+    nodes, edges = picture.nodes, picture.edges
+    boxes = [Box(0.0, 0.0, w, h) for w, h in sizes]
+    grid = _Grid(picture, boxes)
+    routes = [grid.route(tail, head, label) for tail, head, label in edges]
+    texts = []
+    left = min([b.left for b in boxes], default=0.0)
+    for row, name in enumerate(grid.row_names):
+        if name:
+            texts.append((name, left - 12 - len(name) * CHAR, grid.row_y[row]))
+    low = min([b.bottom for b in boxes], default=0.0) - 2 * LANE * grid.lanes_below[0] if grid.rows else 0.0
+    for note in picture.notes:
+        low -= LINE + 6
+        texts.append((note, left, low))
+    if picture.rankdir == "RL":  # mirrored: x → −x
+        for box in boxes:
+            box.x = -box.x
+        for route in routes:
+            route.points = [(-x, y) for x, y in route.points]
+            route.end = (-route.end[0], route.end[1])
+            route.label_at = None if route.label_at is None else (-route.label_at[0], route.label_at[1])
+        for _, box in grid.clusters:
+            box.x = -box.x
+        texts = [(text, -x - len(text) * CHAR, y) for text, x, y in texts]
+    del nodes
+    return Layout(boxes, routes, grid.clusters, texts)
+
+
+class _Grid:
+    """The rows, columns, levels and lanes of one picture, and the routes between them."""
+
+    def __init__(self, picture: Picture, boxes: list[Box]) -> None:
+        nodes, edges = picture.nodes, picture.edges
+        self.nodes, self.boxes, self.backward = nodes, boxes, picture.backward
+        count = len(nodes)
+        self.successors: list[list[int]] = [[] for _ in range(count)]
+        self.predecessors: list[list[int]] = [[] for _ in range(count)]
+        self.gate_into: dict[int, str] = {}
+        for tail, head, label in edges:
+            self.successors[tail].append(head)
+            self.predecessors[head].append(tail)
+            if label in GATE_ORDER and label:
+                self.gate_into.setdefault(head, label)
+
+        # Rows (layer, direction) and columns (steps); without any step, everything is one block.
+        in_step = [n.step is not None and n.kind in ("op", "group") for n in nodes]
+        if not any(in_step):
+            in_step = [n.kind != "ellipsis" for n in nodes]
+        row_keys = list(dict.fromkeys(n.row for n, inside in zip(nodes, in_step) if inside))
+        row_keys.sort(key=_row_order(row_keys))
+        self.rows = len(row_keys)
+        row_of_key = {key: i for i, key in enumerate(row_keys)}
+        self.steps = sorted({n.step for n in nodes if n.step is not None})
+        self.column = {step: i for i, step in enumerate(self.steps)}
+        self.block_of = {i: (row_of_key[n.row], self.column.get(n.step, 0)) for i, n in enumerate(nodes) if in_step[i]}
+        self.reverse = [("reverse" in key) != picture.backward for key in row_keys]  # flows right to left
+        self.row_names = [_row_name(key, reverse, self.rows) for key, reverse in zip(row_keys, self.reverse)]
+
+        self._arrange_blocks()
+        self._place_outside()
+        self._plan_lanes(edges)
+        self._coordinates()
+
+    # --- inside the steps: levels (depth within the step) and the order side by side ---------------
+    def _arrange_blocks(self) -> None:
+        members: dict[tuple[int, int], list[int]] = {}
+        for i, key in self.block_of.items():
+            members.setdefault(key, []).append(i)
+        self.members = members
+        self.level: dict[int, int] = {}
+        self.order: dict[int, int] = {}
+        self.level_size: dict[tuple[int, int, int], int] = {}
+        for (row, col), inside in members.items():
+            inside_set = set(inside)
+            by_level: dict[int, list[int]] = {}
+            for i in in_order(inside, self.predecessors, inside_set):
+                self.level[i] = 1 + max((self.level[p] for p in self.predecessors[i] if p in inside_set), default=-1)
+                by_level.setdefault(self.level[i], []).append(i)
+            position: dict[int, float] = {}
+            entering = 1.0 if self.reverse[row] else 0.0  # states come in from the previous step's side
+            for level in sorted(by_level):
+                ordered = sorted(by_level[level], key=lambda i: self._side_by_side_key(i, position, entering))
+                for k, i in enumerate(ordered):
+                    self.order[i] = k
+                    position[i] = (k + 0.5) / len(ordered)
+                self.level_size[(row, col, level)] = len(ordered)
+        self.top_level = [0] * max(self.rows, 1)  # the highest level in each row's steps
+        for (row, _, level) in self.level_size:
+            self.top_level[row] = max(self.top_level[row], level)
+
+    def _side_by_side_key(self, node: int, position: dict[int, float], entering: float) -> tuple:
+        """Order within a level: under the ops it reads (their mean position; what comes from the
+        previous step counts as coming from its side), then the gate order, then the label."""
+        parents = [position.get(p, entering) for p in self.predecessors[node] if self.nodes[p].kind != "parameter"]
+        gate = self.gate_into.get(node, "")
+        gate_rank = GATE_ORDER.index(gate) if gate else len(GATE_ORDER)
+        return (sum(parents) / len(parents) if parents else 0.5, gate_rank, self.nodes[node].label)
+
+    # --- outside the steps: beside the row where its flow starts or ends, or below (x_t) -----------
+    def _place_outside(self) -> None:
+        nodes, block_of = self.nodes, self.block_of
+        depends_on_row = _rows_upstream(len(nodes), self.predecessors, block_of)
+        self.place: dict[int, tuple[str, int]] = {}
+        for i, node in enumerate(nodes):
+            if i in block_of:
+                continue
+            if node.kind == "ellipsis":
+                self.place[i] = ("column", 0)
+            elif node.step is not None:
+                rows_fed = [block_of[h][0] for h in self.successors[i] if h in block_of]
+                self.place[i] = ("below", min(rows_fed, default=0))
+            elif depends_on_row[i] is None:
+                self.place[i] = ("start", _first_row_fed(i, self.successors, block_of))
+            else:
+                self.place[i] = ("end", depends_on_row[i])
+        # Columns beside a row, counted outwards from the steps: a node next to them feeds them
+        # directly (start) or reads them directly (end). A parameter feeding every step sits outermost.
+        beside = sorted(i for i, (side, _) in self.place.items() if side in ("start", "end"))
+        beside_set = set(beside)
+        distance: dict[int, int] = {}
+        for i in reversed(in_order(beside, self.predecessors, beside_set)):  # start: towards the steps
+            if self.place[i][0] == "start":
+                distance[i] = 1 + max((distance[s] for s in self.successors[i] if s in distance), default=-1)
+        for i in in_order(beside, self.predecessors, beside_set):  # end: away from the steps
+            if self.place[i][0] == "end":
+                distance[i] = 1 + max((distance[p] for p in self.predecessors[i] if p in distance), default=-1)
+        outermost = max((d for i, d in distance.items() if self.place[i][0] == "start"), default=0)
+        self.beside: dict[tuple[bool, int, int], list[int]] = {}  # (on the left?, row, column) → nodes
+        for i in beside:
+            side, row = self.place[i]
+            feeds_steps = any(s in block_of for s in self.successors[i])
+            # Two levels share a column, one above the other, so the figure stays slide-wide.
+            column = (outermost if self.nodes[i].kind == "parameter" and feeds_steps else distance[i]) // 2
+            on_left = (side == "start") != (self.reverse[row] if self.rows else False)
+            self.beside.setdefault((on_left, row, column), []).append(i)
+        for key, members in self.beside.items():  # top to bottom, each node just above the one it feeds
+            self.beside[key] = _chains(members, self.successors, distance, self.place)
+
+    # --- edges: straight, a state between steps, or a bus along a lane ----------------------------
+    def _plan_lanes(self, edges) -> None:
+        block_of = self.block_of
+        fan: dict[tuple[int, int], int] = {}  # (node outside the steps, row) → its edges to or from that row
+        for tail, head, _ in edges:
+            for outside, inside in ((tail, head), (head, tail)):
+                if outside not in block_of and inside in block_of and self.place[outside][0] in ("start", "end"):
+                    fan[(outside, block_of[inside][0])] = fan.get((outside, block_of[inside][0]), 0) + 1
+        self.kind: dict[tuple[int, int], tuple] = {}
+        self.drops_into: dict[int, list[tuple]] = {}  # op → the buses dropping into it (side by side)
+        self.lane: dict[tuple, int] = {}
+        self.lanes_above = [0] * max(self.rows, 1)
+        self.lanes_below = [0] * max(self.rows, 1)
+        self.gap_tracks: dict[tuple[int, int, int], list[str]] = {}  # (row, column gap, side) → labels
+        for tail, head, label in edges:
+            kind: tuple = ("straight",)
+            if tail in block_of and head in block_of and block_of[tail][0] == block_of[head][0] \
+                    and block_of[tail][1] != block_of[head][1]:
+                row, gap = block_of[tail][0], min(block_of[tail][1], block_of[head][1])
+                tracks = self.gap_tracks.setdefault((row, gap, 0), [])
+                if label not in tracks:
+                    tracks.append(label)
+                kind = ("state", row, gap, label)
+            else:
+                for outside, inside in ((tail, head), (head, tail)):
+                    if inside in block_of and (fan.get((outside, block_of[inside][0]), 0) > 1
+                                               or self._far_from_side(outside, inside)):
+                        row = block_of[inside][0]
+                        above = (self.level[inside] >= (self.top_level[row] + 1) / 2) != self.backward
+                        lane_key = (row, above, outside)
+                        if lane_key not in self.lane:
+                            counts = self.lanes_above if above else self.lanes_below
+                            self.lane[lane_key] = counts[row]
+                            counts[row] += 1
+                        kind = ("bus", lane_key)
+            self.kind[(tail, head)] = kind
+
+    def _far_from_side(self, outside: int, inside: int) -> bool:
+        """An edge between a node beside the row and a step that is not next to it (so a straight
+        line would cross the steps in between)."""
+        side, row = self.place.get(outside, ("", 0))
+        if side not in ("start", "end"):
+            return False
+        at_start = side == "start"
+        first, last = 0, len(self.steps) - 1
+        near = (first if at_start else last) if not self.reverse[row] else (last if at_start else first)
+        return self.block_of[inside][1] != near
+
+    # --- coordinates ------------------------------------------------------------------------------
+    def _coordinates(self) -> None:
+        boxes, rows = self.boxes, max(self.rows, 1)
+        width = [0.0] * rows
+        height = [0.0] * rows
+        levels = [1] * rows
+        across = [1] * rows
+        for i, (row, _) in self.block_of.items():
+            width[row] = max(width[row], boxes[i].width)
+            height[row] = max(height[row], boxes[i].height)
+        for (row, _, level), size in self.level_size.items():
+            levels[row] = max(levels[row], level + 1)
+            across[row] = max(across[row], size)
+        self.pitch_x = [w + GAP_X for w in width]
+        self.pitch_y = [h + GAP_Y for h in height]
+        clustered = any(self.nodes[i].kind == "op" for i in self.block_of)
+        label_room = BOX_LABEL if clustered else 0.0
+        block_width = [across[r] * self.pitch_x[r] - GAP_X + 2 * BOX_PAD for r in range(rows)]
+        block_height = [levels[r] * self.pitch_y[r] - GAP_Y + 2 * BOX_PAD + label_room for r in range(rows)]
+        band = list(block_height)  # a row's height: its steps, or the nodes stacked beside it
+        columns_beside: dict[bool, list[float]] = {True: [], False: []}
+        for (on_left, row, col), members in self.beside.items():
+            band[row] = max(band[row], sum(boxes[i].height + GAP_Y for i in members))
+            widths = columns_beside[on_left]
+            widths.extend([0.0] * (col + 1 - len(widths)))
+            widths[col] = max(widths[col], max(boxes[i].width for i in members) + GAP_X)
+        self.column_width = max(block_width) if self.block_of else 0.0
+
+        below = [i for i, (side, _) in self.place.items() if side == "below"]
+        below_height = max([boxes[i].height for i in below], default=0.0)
+        y = below_height + GAP_Y * 2 if below else 0.0
+        self.row_y = []
+        for r in range(rows):
+            y += self.lanes_below[r] * LANE + (LANE if self.lanes_below[r] else 0.0)
+            self.row_y.append(y + band[r] / 2)
+            y += band[r] + (self.lanes_above[r] + 1) * LANE + GAP_Y
+        self.block_top = [self.row_y[r] + block_height[r] / 2 for r in range(rows)]
+        self.block_bottom = [self.row_y[r] - block_height[r] / 2 for r in range(rows)]
+        first_x = sum(columns_beside[True]) + GAP_X + self.column_width / 2
+        self.column_x = [first_x + c * (self.column_width + COLUMN_GAP) for c in range(max(len(self.steps), 1))]
+        left_edge = first_x - self.column_width / 2 - GAP_X
+        right_edge = self.column_x[-1] + self.column_width / 2 + GAP_X
+
+        self.clusters: list[tuple[str, Box]] = []
+        for (row, col), members in sorted(self.members.items()):
+            centre_x = self.column_x[col]
+            bottom = self.block_bottom[row] + BOX_PAD
+            for i in members:
+                level = self.level[i]
+                if self.backward:  # gradients flow downwards, back the way the values came
+                    level = levels[row] - 1 - level
+                size = self.level_size[(row, col, self.level[i])]
+                boxes[i].x = centre_x + (self.order[i] - (size - 1) / 2) * self.pitch_x[row]
+                boxes[i].y = bottom + level * self.pitch_y[row] + self.pitch_y[row] / 2 - GAP_Y / 2
+            if clustered and self.steps:
+                self.clusters.append((f"t={self.steps[col]}",
+                                      Box(centre_x, self.row_y[row], block_width[row], block_height[row])))
+        for (on_left, row, col), members in self.beside.items():
+            widths = columns_beside[on_left]
+            outwards = sum(widths[:col]) + widths[col] / 2
+            x = left_edge - outwards if on_left else right_edge + outwards
+            top = self.row_y[row] + (sum(boxes[i].height for i in members) + GAP_Y * (len(members) - 1)) / 2
+            for i in members:
+                boxes[i].x, boxes[i].y = x, top - boxes[i].height / 2
+                top -= boxes[i].height + GAP_Y
+        for i, (side, _) in self.place.items():
+            if side == "below":
+                boxes[i].x, boxes[i].y = self.column_x[self.column.get(self.nodes[i].step, 0)], below_height / 2
+            elif side == "column":
+                boxes[i].x = self.column_x[self.column.get(self.nodes[i].step, 0)]
+                boxes[i].y = sum(self.row_y) / len(self.row_y)
+
+    # --- routes -----------------------------------------------------------------------------------
+    def route(self, tail: int, head: int, label: str) -> Route:
+        a, b = self.boxes[tail], self.boxes[head]
+        kind = self.kind[(tail, head)]
+        if kind[0] == "state":
+            return self._state_route(a, b, kind, label)
+        if kind[0] == "bus":
+            return self._bus_route(tail, head, a, b, kind[1], label)
+        block_of = self.block_of
+        if tail in block_of and head in block_of and block_of[tail][1] == block_of[head][1] \
+                and abs(block_of[tail][0] - block_of[head][0]) > 1:  # up past the rows in between
+            return self._dogleg(a, b, self.column_x[block_of[tail][1]] + self.column_width / 2 + COLUMN_GAP / 2,
+                                label)
+        if self.place.get(tail, ("",))[0] == "below" and head in block_of and block_of[head][0] > 0:
+            return self._dogleg(a, b, b.x - self.column_width / 2 - COLUMN_GAP / 2, label)
+        if (tail in block_of) != (head in block_of) and self.place.get(tail if head in block_of else head,
+                                                                        ("",))[0] in ("start", "end"):
+            inside = head if head in block_of else tail
+            if self.nodes[inside].kind == "op":  # into (or out of) a step through the gap beside it
+                return self._through_gap(a, b, self.column_x[block_of[inside][1]], label)
+        start, end = _clip(a, (b.x, b.y)), _clip(b, (a.x, a.y))
+        return _finish([start], end, label, ((start[0] + end[0]) / 2 + 4, (start[1] + end[1]) / 2 + 6))
+
+    def _state_route(self, a: Box, b: Box, kind: tuple, label: str) -> Route:
+        """From one step to the next through the gap between their columns; at cell level, where
+        each step is one node, straight across (an LSTM's c above its h)."""
+        _, row, gap, _ = kind
+        tracks = sorted(self.gap_tracks[(row, gap, 0)])  # c before h: the cell state runs on top
+        track = tracks.index(label) - (len(tracks) - 1) / 2
+        rightwards = b.x > a.x
+        if self.nodes[self.block_members_first(row, gap)].kind == "group":
+            offset = -track * min(a.height, b.height) / 4
+            start = (a.right if rightwards else a.left, a.y + offset)
+            end = (b.left if rightwards else b.right, b.y + offset)
+            return _finish([start], end, label, ((start[0] + end[0]) / 2, start[1] + (7 if offset >= 0 else -8)))
+        gap_x = self.column_x[gap] + self.column_width / 2 + COLUMN_GAP / 2 + track * 6
+        start = (a.right if rightwards else a.left, a.y)
+        end = (b.left if rightwards else b.right, b.y)
+        points = [start, (gap_x, a.y), (gap_x, b.y)]
+        return _finish(points, end, label, ((start[0] + gap_x) / 2, a.y + 7))
+
+    def block_members_first(self, row: int, col: int) -> int:
+        return self.members[(row, col)][0]
+
+    def _bus_route(self, tail: int, head: int, a: Box, b: Box, lane_key: tuple, label: str) -> Route:
+        """Along the row's lane: a drop into each step from a node beside the row, or a rise from
+        each step to it."""
+        row, above, _ = lane_key
+        lane = self.lane[lane_key] + 1
+        y = self.block_top[row] + lane * LANE if above else self.block_bottom[row] - lane * LANE
+        if tail in self.block_of:  # fan in: from each step to the lane, along it, into the node
+            rightwards = b.x > a.x
+            trunk = b.left - GAP_X / 2 - lane * 3 if rightwards else b.right + GAP_X / 2 + lane * 3
+            start = (a.x, a.top if above else a.bottom)
+            points = [start, (a.x, y), (trunk, y), (trunk, b.y)]
+            end = (b.left, b.y) if rightwards else (b.right, b.y)
+            label_at = (a.x + 3 + 3 * len(label), start[1] + 7 if above else start[1] - 7)
+            return _finish(points, end, label, label_at)
+        rightwards = b.x > a.x
+        trunk = a.right + GAP_X / 2 + lane * 3 if rightwards else a.left - GAP_X / 2 - lane * 3
+        start = (a.right, a.y) if rightwards else (a.left, a.y)
+        into = self.drops_into.setdefault(head, [])
+        if lane_key not in into:
+            into.append(lane_key)
+        x = b.x + (into.index(lane_key) - 0.5 * (len(into) > 1)) * 10
+        top_level = self.top_level[self.block_of[head][0]]
+        facing = (top_level if above else 0) if not self.backward else (0 if above else top_level)
+        if self.level[head] != facing:  # not the first op the lane meets: up its side, in from the side
+            side_x = b.left - GAP_X / 2 - 3 * into.index(lane_key)
+            return _finish([start, (trunk, a.y), (trunk, y), (side_x, y), (side_x, b.y)], (b.left, b.y), label,
+                           (side_x + 8, y + 6))
+        end = (x, b.top if above else b.bottom)
+        return _finish([start, (trunk, a.y), (trunk, y), (x, y)], end, label, (x + 8, y + 6))
+
+    def _through_gap(self, a: Box, b: Box, column_x: float, label: str) -> Route:
+        """Between a node beside the row and an op in a step: along the gap on that side of the step."""
+        outside = a if abs(a.x - column_x) > abs(b.x - column_x) else b
+        side = 1.0 if outside.x > column_x else -1.0
+        gap_x = column_x + side * (self.column_width / 2 + GAP_X / 2)
+        rightwards = b.x > a.x
+        start = (a.right if rightwards else a.left, a.y)
+        end = (b.left if rightwards else b.right, b.y)
+        return _finish([start, (gap_x, a.y), (gap_x, b.y)], end, label, ((start[0] + gap_x) / 2, a.y + 7))
+
+    def _dogleg(self, a: Box, b: Box, side_x: float, label: str) -> Route:
+        """Up from a's top, through the gap beside the column, into b's bottom."""
+        start, end = (a.x, a.top), (b.x, b.bottom)
+        points = [start, (a.x, a.top + GAP_Y / 2), (side_x, a.top + GAP_Y / 2), (side_x, b.bottom - GAP_Y / 2),
+                  (b.x, b.bottom - GAP_Y / 2)]
+        return _finish(points, end, label, (a.x + 10, a.top + GAP_Y / 2 + 7))
+
+
+def _chains(members: list[int], successors, distance: dict[int, int], place) -> list[int]:
+    """Nodes sharing a column beside a row, top to bottom, so that each is followed by the node
+    it feeds there (an edge between them is then a short arrow down, crossing nothing)."""
+    inside = set(members)
+    outward = {i: distance[i] if place[i][0] == "end" else -distance[i] for i in members}
+    ordered, placed = [], set()
+    for first in sorted(members, key=lambda i: (outward[i], i)):
+        node = first
+        while node is not None and node not in placed:
+            ordered.append(node)
+            placed.add(node)
+            node = next((s for s in successors[node] if s in inside and s not in placed), None)
+    return ordered
+
+
+def _row_order(keys: list[tuple[str, ...]]):
+    """Rows in the order of the lectures' figures: layer 0 at the bottom, each layer's reverse
+    direction just above its forward one, other scopes in the order first met."""
+    first = {key: i for i, key in enumerate(keys)}
+
+    def order(key: tuple[str, ...]) -> tuple[int, int, int]:
+        layer = next((int(part.split()[1]) for part in key if re.fullmatch(r"layer \d+", part)), 0)
+        return layer, int("reverse" in key), first[key]
+
+    return order
+
+
+def _row_name(key: tuple[str, ...], reverse: bool, rows: int) -> str:
+    """'layer 0 →' beside each row, when there are several."""
+    words = [part for part in key[1:] if part not in ("forward",)] or list(key)
+    return (" ".join(words) + (" ←" if reverse else " →")) if rows > 1 and words else ""
+
+
+def _rows_upstream(count: int, predecessors, block_of) -> list[int | None]:
+    """For each node outside the steps, the highest row of the steps it depends on (None: none)."""
+    found: list[int | None] = [None] * count
+    for i in in_order(list(range(count)), predecessors, set(range(count))):
+        rows = [block_of[p][0] if p in block_of else found[p] for p in predecessors[i]]
+        rows = [r for r in rows if r is not None]
+        if i not in block_of and rows:
+            found[i] = max(rows)
+    return found
+
+
+def _first_row_fed(start: int, successors, block_of) -> int:
+    """The lowest row of the steps a node feeds, directly or through other nodes outside steps."""
+    stack, seen, rows = [start], {start}, []
+    while stack:
+        i = stack.pop()
+        for j in successors[i]:
+            if j in block_of:
+                rows.append(block_of[j][0])
+            elif j not in seen:
+                seen.add(j)
+                stack.append(j)
+    return min(rows, default=0)
+
+
+def _finish(points, end, label, label_at=None) -> Route:
+    """Stop the polyline an arrowhead short of ``end`` (Graphviz draws the head up to ``end``)."""
+    last = points[-1]
+    dx, dy = end[0] - last[0], end[1] - last[1]
+    length = (dx * dx + dy * dy) ** 0.5
+    if length > ARROW:
+        points = points + [(end[0] - dx / length * ARROW, end[1] - dy / length * ARROW)]
+    elif len(points) == 1:
+        points = points + [points[0]]
+    return Route(points, end, label_at if label else None)
+
+
+def _clip(box: Box, towards: tuple[float, float]) -> tuple[float, float]:
+    """Where the line from the box's centre towards a point leaves the box."""
+    dx, dy = towards[0] - box.x, towards[1] - box.y
+    if dx == 0 and dy == 0:
+        return box.x, box.y
+    scale = min(box.width / 2 / abs(dx) if dx else float("inf"), box.height / 2 / abs(dy) if dy else float("inf"))
+    return box.x + dx * scale, box.y + dy * scale
