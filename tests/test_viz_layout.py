@@ -288,3 +288,16 @@ def test_a_long_unroll_renders(tmp_path):
     _, loss = last_step_loss("lstm", steps=300)
     path = viz.save(loss, path=tmp_path / "long.svg", level="cell")
     assert path.read_text().count("LSTM cell") == 300
+
+
+@needs_graphviz
+def test_jupyter_shows_the_drawing_inline_with_the_layout_kept():
+    pytest.importorskip("graphviz")
+    _, loss = last_step_loss("lstm", steps=3)
+    figure = viz.draw(loss, level="op")
+    bundle = figure._repr_mimebundle_()
+    svg = bundle["image/svg+xml"]
+    assert svg.lstrip().startswith("<?xml") or "<svg" in svg
+    assert svg.count("t=") >= 3 and "c₁ = add" in svg  # the step boxes and named states, as in to_dot
+    width = float(re.search(r'<svg width="([\d.]+)pt"', svg).group(1))
+    assert 600 < width < 2000  # a 3-step op-level LSTM: about a slide's width at full size, not a staircase
