@@ -18,18 +18,29 @@ echo "setup: installing tinygrad_rnn${extras:+[$extras]} into .venv"
 .venv/bin/python -m pip install --quiet --disable-pip-version-check -e ".${extras:+[$extras]}" 2>&1 | grep -v '^WARNING: Location' || true
 .venv/bin/python -c "import tinygrad_rnn" || { echo "setup: the install failed (see above)"; exit 1; }
 
-# Graphviz's `dot` program renders drawings; it is a system package, not a Python one.
-if ! command -v dot >/dev/null 2>&1; then
+# System packages: Graphviz renders drawings; the test suite also drives Debian's Chromium (through
+# Playwright, with its executable path: never a browser build of Playwright's own).
+apt_install() {  # apt_install PACKAGE: as root, or with password-less sudo, where apt-get exists
   if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
-    echo "setup: installing the system Graphviz package (apt-get install graphviz)"
-    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq graphviz >/dev/null) \
-      || echo "setup: could not install Graphviz; drawings will be DOT text only"
+    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$1" >/dev/null)
   elif command -v sudo >/dev/null 2>&1 && sudo -n true 2>/dev/null && command -v apt-get >/dev/null 2>&1; then
-    echo "setup: installing the system Graphviz package (sudo apt-get install graphviz)"
-    (sudo apt-get update -qq && sudo DEBIAN_FRONTEND=noninteractive apt-get install -y -qq graphviz >/dev/null) \
-      || echo "setup: could not install Graphviz; drawings will be DOT text only"
+    (sudo apt-get update -qq && sudo DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$1" >/dev/null)
   else
-    echo "setup: Graphviz's dot program is missing and cannot be installed from here."
+    return 1
+  fi
+}
+case " $* " in
+  *" test "*)
+    if ! command -v chromium >/dev/null 2>&1 && ! command -v chromium-browser >/dev/null 2>&1; then
+      echo "setup: installing Debian's Chromium for the browser tests (apt-get install chromium)"
+      apt_install chromium || echo "setup: could not install Chromium; the browser tests will be skipped"
+    fi ;;
+esac
+
+if ! command -v dot >/dev/null 2>&1; then
+  echo "setup: installing the system Graphviz package (apt-get install graphviz)"
+  if ! apt_install graphviz; then
+    echo "setup: Graphviz's dot program is missing and cannot be installed from here; drawings will be DOT text only."
     echo "       Install it with: sudo apt-get install graphviz | brew install graphviz | conda install graphviz"
   fi
 fi

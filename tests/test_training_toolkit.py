@@ -258,7 +258,7 @@ def test_cli_errors_are_one_line(tmp_path):
     no_text = cli("train", "--text", str(tmp_path / "nope.txt"))
     assert no_text.returncode == 1 and "no such text file" in no_text.stderr
     assert cli("train", "--steps", "-3").returncode == 2
-    for command in ("train", "sample", "graph", "demo"):
+    for command in ("train", "sample", "graph", "lecture", "demo"):
         assert cli(command, "--help").returncode == 0
 
 
@@ -267,5 +267,5 @@ def test_cli_demo_writes_its_figures(tmp_path):
     assert result.returncode == 0, result.stderr
     written = sorted(p.name for p in (tmp_path / "out").iterdir())
     assert "vanishing_gradients.png" in written and "char_lstm.npz" in written and "training.png" in written
-    assert any(name.startswith("unrolled_rnn.") for name in written)
+    assert any(name.startswith("unrolled_rnn.") for name in written) and "bptt.html" in written
     assert "validation perplexity" in result.stdout and "sample:" in result.stdout

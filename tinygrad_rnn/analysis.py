@@ -105,3 +105,36 @@ def _step_or_first(scope: tuple[str, ...]) -> int:
     """Sort key: the time step of a term's scope; terms outside any step come first."""
     step = step_of(scope)
     return -1 if step is None else step
+
+
+def input_influence(model, ids) -> numpy.ndarray:
+    """How strongly each earlier input moves each prediction of a language model:
+    ``influence[t, s] = ‖∂ log p(x_{t+1} | x_1…x_t) / ∂e_s‖``, e_s the input embedding at s.
+
+    One backward pass per prediction, through the engine, exactly; zero where s > t (the future
+    cannot move a prediction). Rows: the predictions of characters 2…T; columns: inputs 1…T.
+    This is the view of Distill's "Visualizing memorization in RNNs" and of RNNbow.
+
+    >>> import tinygrad_rnn as tr
+    >>> model = tr.models.LanguageModel(vocab_size=10, embedding_dim=4, hidden_size=8)
+    >>> influence = input_influence(model, [1, 2, 3, 4])
+    >>> influence.shape, bool((influence[0, 1:] == 0).all())
+    ((3, 4), True)
+    """
+    ids = numpy.asarray(ids.numpy() if isinstance(ids, Tensor) else ids).reshape(-1)
+    if ids.size < 2:
+        raise ValueError(f"input_influence: need at least 2 tokens (one input and the next), got {ids.size}")
+    was_training = model.training
+    model.eval()  # no dropout: the influence of the model as it predicts
+    try:
+        device = model.head.weight.device
+        embedded = model.embedding(Tensor(ids[None, :], device=device))
+        output, _ = model.rnn(embedded)
+        log_probs = model.head(output).log_softmax(-1)
+        influence = numpy.zeros((ids.size - 1, ids.size))
+        for t in range(ids.size - 1):
+            (gradient,) = grad(log_probs[0, t, int(ids[t + 1])], embedded, retain_graph=True)
+            influence[t] = numpy.linalg.norm(gradient.numpy()[0].astype(numpy.float64), axis=-1)
+    finally:
+        model.train(was_training)
+    return influence

@@ -5,6 +5,7 @@
     tinygrad-rnn sample --checkpoint lm.npz --prompt "def " --temperature 0.7
     tinygrad-rnn graph --cell lstm --steps 4 --level op -o lstm.svg
     tinygrad-rnn graph --compare --steps 20 --level cell -o vanishing.svg   # rnn, lstm, gru on one scale
+    tinygrad-rnn lecture --compare --steps 8 -o bptt.html                  # the interactive lecture page
 
 Bad arguments or a failure give one clear line on stderr and a non-zero exit, never a traceback.
 """
@@ -58,6 +59,7 @@ def _last_step_loss(cell: str, args: argparse.Namespace):
     output, _ = layer(inputs)
     loss = output[-1].sum()
     loss.name = "J"
+    _LAST_LAYER[cell] = layer
     return loss
 
 
@@ -100,6 +102,34 @@ def _grad_range(text: str) -> tuple[float, float]:
     if not 0 < low < high:
         raise argparse.ArgumentTypeError(f"expected 0 < LOW < HIGH, got {text!r}")
     return low, high
+
+
+def lecture(args: argparse.Namespace) -> int:
+    """Write an interactive lecture page (one self-contained HTML file): step the gradient back
+    through time, watch ∂J/∂W_hh being summed term by term; with --compare, RNN vs LSTM vs GRU on
+    one colour scale. With --checkpoint and --text: which earlier characters move each prediction
+    of a trained character model."""
+    import tinygrad_rnn as tr
+
+    if args.checkpoint:
+        if not args.text:
+            raise ValueError("--checkpoint needs --text, the characters to analyse")
+        model, _, found = tr.checkpoint.load_language_model(args.checkpoint, args.device)
+        page = tr.viz.connectivity(model, found.vocabulary, args.text, title=args.title)
+    else:
+        cells = ["rnn", "lstm", "gru"] if args.compare else [args.cell]
+        names = {"rnn": "tanh RNN", "lstm": "LSTM", "gru": "GRU"}
+        cases = {}
+        for cell in cells:
+            loss = _last_step_loss(cell, args)
+            cases[names[cell]] = (loss, _LAST_LAYER[cell])
+        (first, (loss, layer)), *others = cases.items()
+        page = tr.viz.lecture(loss, layer, level=args.level, title=args.title, name=first, compare=dict(others))
+    print(f"wrote {page.save(args.output)}")
+    return 0
+
+
+_LAST_LAYER: dict = {}  # cell type → the layer _last_step_loss made last (the lecture page steps through it)
 
 
 def train(args: argparse.Namespace) -> int:
@@ -201,6 +231,14 @@ def demo(args: argparse.Namespace) -> int:
         curves[name] = analysis.hidden_state_gradient_norms(output[-1].sum(), layer.hidden_states[0])
     written.append(tr.plots.save_gradient_norms(curves, out / "vanishing_gradients.png",
                                                 title="‖∂J/∂h_t‖ for a loss on step 40 (untrained layers)"))
+    tr.manual_seed(args.seed)  # the interactive page: step backward through 8 steps, RNN vs LSTM vs GRU
+    short = tr.randn(8, 1, 8)
+    panels = {}
+    for name, layer in layers.items():
+        output, _ = layer(short)
+        panels[name] = (output[-1].sum(), layer)
+    (first, (loss, layer)), *others = panels.items()
+    written.append(tr.viz.lecture(loss, layer, name=first, compare=dict(others)).save(out / "bptt.html"))
     for path in written:
         print(f"   wrote {path}")
     if not tr.viz.dot_available():
@@ -261,6 +299,22 @@ def build_parser() -> argparse.ArgumentParser:
     drawing.add_argument("-o", "--output", required=True, help="figure file: .svg, .png, .pdf or .dot")
     drawing.set_defaults(run=graph)
 
+    page = commands.add_parser("lecture", help="write an interactive page: step through backpropagation in time",
+                               description=lecture.__doc__, formatter_class=_Help)
+    page.add_argument("--cell", choices=["rnn", "lstm", "gru"], default="rnn", help="the cell type")
+    page.add_argument("--compare", action="store_true", help="rnn, lstm and gru on one colour scale, with a switcher")
+    page.add_argument("--steps", type=_positive, default=8, help="time steps to unroll")
+    page.add_argument("--level", choices=["cell", "op"], default="cell", help="one node per cell, or every op")
+    page.add_argument("--layers", type=_positive, default=1, help="stacked layers (the page steps through layer 0)")
+    page.add_argument("--input-size", type=_positive, default=4, help="features of x_t")
+    page.add_argument("--hidden-size", type=_positive, default=8, help="units of h_t")
+    page.add_argument("--checkpoint", help="a trained character model (tinygrad-rnn train): the connectivity view")
+    page.add_argument("--text", help="with --checkpoint: the characters to analyse")
+    page.add_argument("--title", default="", help="the page's title")
+    page.add_argument("-o", "--output", required=True, help="the HTML file to write")
+    _common(page)
+    page.set_defaults(run=lecture, bidirectional=False)
+
     training = commands.add_parser("train", help="train a character-level language model", description=train.__doc__,
                                    formatter_class=_Help)
     training.add_argument("--text", help="a text file (default: Python's standard library source)")
@@ -302,7 +356,7 @@ def build_parser() -> argparse.ArgumentParser:
     touring.add_argument("--quiet", action="store_true")
     _common(touring)
     touring.set_defaults(run=demo)
-    for command in (drawing, training, sampling, touring):  # every option's help names its default
+    for command in (drawing, page, training, sampling, touring):  # every option's help names its default
         for action in command._actions:
             if not action.help and action.option_strings and _shows_default(action):
                 action.help = "(default: %(default)s)"

@@ -38,9 +38,11 @@ from typing import Any
 from ..tensor import Tensor
 from .dot import picture_to_dot
 from .graph import build_picture
+from .lecture import LecturePage, connectivity, lecture
 from .render import GraphvizNotFoundError, RenderTimeout, digraph, dot_available, render_file, warn_if_large
 
-__all__ = ["to_dot", "draw", "save", "dot_available", "smaller_figure", "GraphvizNotFoundError", "RenderTimeout"]
+__all__ = ["to_dot", "draw", "save", "lecture", "connectivity", "LecturePage", "dot_available", "smaller_figure",
+           "GraphvizNotFoundError", "RenderTimeout"]
 
 
 def to_dot(*tensors: Tensor, level: str = "op", rankdir: str = "LR", show_shapes: bool = True,

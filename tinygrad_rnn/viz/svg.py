@@ -1,0 +1,80 @@
+"""A Picture as SVG written directly from its layout, for pages that script it.
+
+The lecture page colours nodes and highlights edges as its stepper moves, so every node and edge
+needs an id the script can find — and no Graphviz is needed to write it: ``layout.py`` already
+fixed every position and route. Ids start with a page prefix, so several pages in one notebook
+never clash. The static figures (``save``) are drawn by Graphviz from the same layout.
+"""
+
+from __future__ import annotations
+
+from html import escape
+
+from .graph import Picture
+from .layout import ARROW, LINE, Layout
+
+FILL = {"parameter": "#cfe2f3", "input": "#eeeeee", "op": "#ffffff", "group": "#d9ead3", "output": "#f9cb9c",
+        "ellipsis": "none"}
+STROKE = {"parameter": "#3d85c6", "input": "#999999", "op": "#666666", "group": "#6aa84f", "output": "#e69138",
+          "ellipsis": "none"}
+
+
+def picture_to_svg(picture: Picture, placed: Layout, labels: list[str], prefix: str) -> str:
+    """SVG text of the picture: node i is ``<g id="{prefix}-n{i}">``, edge k ``<path id="{prefix}-e{k}">``.
+
+    >>> import tinygrad_rnn as tr
+    >>> from tinygrad_rnn.viz.graph import build_picture
+    >>> from tinygrad_rnn.viz.layout import layout, node_size
+    >>> picture = build_picture((tr.nn.RNN(2, 3)(tr.randn(2, 1, 2))[0].sum(),), level="cell")
+    >>> labels = [n.label for n in picture.nodes]
+    >>> text = picture_to_svg(picture, layout(picture, [node_size(t) for t in labels]), labels, "p1")
+    >>> text.count('class="node'), 'id="p1-n0"' in text   # 2 cells, x_1, x_2, h_0 and the loss
+    (6, True)
+    """
+    xs = [b.left for b in placed.boxes] + [b.right for b in placed.boxes] + [x for _, x, _ in placed.texts]
+    ys = [b.bottom for b in placed.boxes] + [b.top for b in placed.boxes] + [y for _, _, y in placed.texts]
+    for route in placed.routes:
+        xs += [x for x, _ in route.points]
+        ys += [y for _, y in route.points]
+    for _, box in placed.clusters:
+        xs += [box.left, box.right]
+        ys += [box.bottom, box.top + LINE]
+    left, right, bottom, top = min(xs) - 12, max(xs) + 12, min(ys) - 12, max(ys) + 12
+    flip = top  # Graphviz's y runs up, SVG's down: y' = top − y
+
+    def y_of(y: float) -> float:
+        return flip - y
+
+    parts = [f'<svg xmlns="http://www.w3.org/2000/svg" class="graph" viewBox="{left:.1f} 0 {right - left:.1f} '
+             f'{top - bottom:.1f}" width="{right - left:.0f}" height="{top - bottom:.0f}" '
+             f'style="min-width: {0.75 * (right - left):.0f}px" '
+             'font-family="Helvetica, Arial, sans-serif" font-size="10">',
+             f'<defs><marker id="{prefix}-arrow" viewBox="0 0 10 10" refX="0" refY="5" markerWidth="{ARROW}" '
+             f'markerHeight="{ARROW}" markerUnits="userSpaceOnUse" orient="auto"><path d="M0,0 L10,5 L0,10 z" '
+             'fill="context-stroke"/></marker></defs>']
+    for label, box in placed.clusters:
+        parts.append(f'<g class="cluster"><rect x="{box.left:.1f}" y="{y_of(box.top):.1f}" width="{box.width:.1f}" '
+                     f'height="{box.height:.1f}" rx="8" fill="none" stroke="#aaaaaa"/><text x="{box.left + 6:.1f}" '
+                     f'y="{y_of(box.top) + 12:.1f}" fill="#444444">{escape(label)}</text></g>')
+    for k, ((tail, head, label), route) in enumerate(zip(picture.edges, placed.routes)):
+        points = [*route.points]
+        path = " ".join(f"{'M' if i == 0 else 'L'}{x:.1f},{y_of(y):.1f}" for i, (x, y) in enumerate(points))
+        parts.append(f'<path id="{prefix}-e{k}" class="edge" data-tail="{tail}" data-head="{head}" d="{path}" '
+                     f'fill="none" stroke="#555555" marker-end="url(#{prefix}-arrow)"/>')
+        if label and route.label_at is not None:
+            parts.append(f'<text class="edge-label" x="{route.label_at[0]:.1f}" y="{y_of(route.label_at[1]):.1f}" '
+                         f'font-size="9" text-anchor="middle" fill="#333333">{escape(label)}</text>')
+    for i, (node, box, label) in enumerate(zip(picture.nodes, placed.boxes, labels)):
+        lines = label.split("\n")
+        first = y_of(box.y) - (len(lines) - 1) * LINE / 2 + 3.5
+        text = "".join(f'<tspan x="{box.x:.1f}" y="{first + n * LINE:.1f}">{escape(line)}</tspan>'
+                       for n, line in enumerate(lines))
+        width = 2.5 if node.kind in ("group", "output") else 1
+        parts.append(f'<g id="{prefix}-n{i}" class="node {node.kind}" data-index="{i}" tabindex="0">'
+                     f'<rect x="{box.left:.1f}" y="{y_of(box.top):.1f}" width="{box.width:.1f}" '
+                     f'height="{box.height:.1f}" rx="7" fill="{FILL[node.kind]}" stroke="{STROKE[node.kind]}" '
+                     f'stroke-width="{width}"/><text text-anchor="middle">{text}</text></g>')
+    for text, x, y in placed.texts:
+        parts.append(f'<text class="note" x="{x:.1f}" y="{y_of(y) + 3.5:.1f}" fill="#444444">{escape(text)}</text>')
+    parts.append("</svg>")
+    return "\n".join(parts)
