@@ -86,6 +86,9 @@ def read_checkpoint(path: str | pathlib.Path) -> tuple[dict[str, Any], dict[str,
     path = pathlib.Path(path)
     if not path.is_file():
         raise CheckpointError(f"no checkpoint at {path}")
+    with open(path, "rb") as file:
+        if file.read(2) != b"PK":  # not even a zip archive (NumPy would go on to talk about pickles)
+            raise CheckpointError(f"{path} is not a tinygrad_rnn checkpoint")
     try:
         with numpy.load(path, allow_pickle=False) as archive:
             arrays = {name: archive[name] for name in archive.files}  # reading every entry checks its CRC

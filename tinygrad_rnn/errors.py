@@ -6,8 +6,9 @@ class DeviceError(RuntimeError):
     """A device is unavailable, unknown, or two devices were mixed in one op."""
 
 
-class ShapeError(ValueError):
-    """An op got shapes it cannot combine."""
+class ShapeError(ValueError, RuntimeError):
+    """An op got shapes it cannot combine. A ValueError, and a RuntimeError too: PyTorch raises
+    RuntimeError for the same mistakes, so code written for it catches these as well."""
 
 
 class GraphError(RuntimeError):

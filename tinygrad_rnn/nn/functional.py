@@ -115,7 +115,9 @@ def nll_loss(log_probs: Tensor, target: Any, ignore_index: int = -100, reduction
     if reduction == "none":
         return losses.reshape(*expected)
     total = losses.sum()
-    return total if reduction == "sum" else total / weights.sum()
+    if reduction == "sum":
+        return total
+    return total / weights.sum() if keep.any() else total * float("nan")  # nothing to average: NaN, as PyTorch
 
 
 def cross_entropy(input: Tensor, target: Any, ignore_index: int = -100, reduction: str = "mean") -> Tensor:

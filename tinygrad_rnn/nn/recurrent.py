@@ -164,9 +164,13 @@ class _Recurrent(Module):
         if not isinstance(input, Tensor):
             raise TypeError(f"{name}: input must be a Tensor, got {type(input).__name__}")
         layout = "(B, T, input_size)" if self.batch_first else "(T, B, input_size)"
-        if input.ndim not in (2, 3) or input.shape[-1] != self.input_size or 0 in input.shape:
+        if input.ndim not in (2, 3) or input.shape[-1] != self.input_size:
             raise ShapeError(f"{name}: expected input of shape {layout} or (T, input_size) with input_size="
                              f"{self.input_size}, got {input.shape}")
+        steps = input.shape[1 if self.batch_first and input.ndim == 3 else 0]
+        if steps == 0:  # a batch of no sequences is fine (batch 0); a sequence of no steps has no output
+            raise ShapeError(f"{name}: expected a sequence of at least one time step, got input of shape "
+                             f"{input.shape} (layout {layout})")
         if input.dtype != self.weight_ih_l0.dtype:
             raise TypeError(f"{name}: input is {input.dtype} but the weights are {self.weight_ih_l0.dtype}; "
                             f"convert one, e.g. x.to('{self.weight_ih_l0.dtype}') or layer.to(dtype='{input.dtype}')")
@@ -209,10 +213,12 @@ class _Recurrent(Module):
         if unbatched:
             raise ValueError(f"{type(self).__name__}: lengths need a batched input")
         lengths = numpy.asarray(lengths.numpy() if isinstance(lengths, Tensor) else lengths)
+        if lengths.size == 0:  # an empty batch has no lengths: [] reads as floats, so make it integers
+            lengths = lengths.astype(numpy.int64)
         if lengths.shape != (batch,) or lengths.dtype.kind not in "iu":
             raise ValueError(f"{type(self).__name__}: lengths must be {batch} integers (one per sequence), "
                              f"got {lengths.dtype} of shape {lengths.shape}")
-        if lengths.min() < 1 or lengths.max() > steps:
+        if lengths.size and (lengths.min() < 1 or lengths.max() > steps):
             raise ValueError(f"{type(self).__name__}: every length must be in [1, {steps}], got {lengths.tolist()}")
         return [Tensor((lengths > t)[:, None], device=like.device) for t in range(steps)]
 
@@ -241,9 +247,10 @@ class RNN(_Recurrent):
 
     def __init__(self, input_size: int, hidden_size: int, num_layers: int = 1, nonlinearity: str = "tanh",
                  bias: bool = True, batch_first: bool = False, dropout: float = 0.0, bidirectional: bool = False,
-                 device: Any = None, dtype: Any = None) -> None:
+                 proj_size: int = 0, device: Any = None, dtype: Any = None) -> None:
         if nonlinearity not in ("tanh", "relu"):
             raise ValueError(f"RNN: nonlinearity must be 'tanh' or 'relu', got {nonlinearity!r}")
+        _only_lstm_projects(proj_size)
         super().__init__(input_size, hidden_size, num_layers, bias, batch_first, dropout, bidirectional,
                          device=device, dtype=dtype)
         self.nonlinearity = nonlinearity
@@ -294,7 +301,8 @@ class GRU(_Recurrent):
 
     def __init__(self, input_size: int, hidden_size: int, num_layers: int = 1, bias: bool = True,
                  batch_first: bool = False, dropout: float = 0.0, bidirectional: bool = False,
-                 device: Any = None, dtype: Any = None) -> None:
+                 proj_size: int = 0, device: Any = None, dtype: Any = None) -> None:
+        _only_lstm_projects(proj_size)
         super().__init__(input_size, hidden_size, num_layers, bias, batch_first, dropout, bidirectional,
                          device=device, dtype=dtype)
 
@@ -310,3 +318,9 @@ class GRU(_Recurrent):
 
     def _step(self, x_projected, hidden, cell, weight_hh, bias_hh, weight_hr):
         return gru_step(x_projected, hidden, weight_hh, bias_hh), None
+
+
+def _only_lstm_projects(proj_size: int) -> None:
+    """RNN and GRU take proj_size as PyTorch's do, and refuse it the same way."""
+    if proj_size:
+        raise ValueError(f"proj_size argument is only supported for LSTM, not RNN or GRU (got proj_size={proj_size})")

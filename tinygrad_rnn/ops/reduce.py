@@ -160,7 +160,10 @@ def mean(x, dim=None, keepdim: bool = False, **aliases):
     [2.0]
     """
     dim, keepdim = _dims(x, dim, keepdim, aliases, "mean")
-    return Sum.apply(x, dim=dim, keepdim=keepdim) / _count(x, dim)
+    count = _count(x, dim)
+    if count == 0:  # the mean of nothing (an empty batch) is NaN, as in PyTorch, without a 0/0 warning
+        return Sum.apply(x, dim=dim, keepdim=keepdim) * float("nan")
+    return Sum.apply(x, dim=dim, keepdim=keepdim) / count
 
 
 def var(x, dim=None, *, correction: int = 1, keepdim: bool = False, unbiased: bool | None = None, **aliases):
