@@ -49,10 +49,12 @@ def main() -> None:
     best = numpy.argsort(-numpy.abs(correlation))[:3]
     for unit in best:
         print(f"cell unit {unit:3d}: correlation with 'inside [[…]]' = {correlation[unit]:+.2f}")
-    rows = [inside * 2.0 - 1.0] + [activation[:, unit] * numpy.sign(correlation[unit]) for unit in best]
-    labels = ["inside [[…]]"] + [f"unit {u} ({correlation[u]:+.2f})" for u in best]
+    # The activations as they are, signed: a unit with a negative correlation is low (blue) inside.
+    rows = [inside * 2.0 - 1.0] + [activation[:, unit] for unit in best]
+    labels = ["inside [[…]] (+1)"] + [f"unit {u}, r = {correlation[u]:+.2f}" for u in best]
     print("wrote", tr.plots.save_heatmap(numpy.array(rows), snippet, args.out, row_labels=labels,
-                                         title="LSTM cell activations tanh(c_t) over the text"))
+                                         title="LSTM cell activations tanh(c_t), signed (red +1, blue −1); "
+                                               "r: correlation with inside [[…]]"))
 
 
 if __name__ == "__main__":

@@ -37,16 +37,17 @@ def test_char_lm_trains_saves_and_resumes(tmp_path):
 
 
 def test_vanishing_gradients_example(tmp_path):
-    out = run("examples/vanishing_gradients.py", "--steps", "12", "--train-steps", "5", "--out", str(tmp_path))
+    out = run("examples/vanishing_gradients.py", "--steps", "12", "--train-steps", "5", "--seeds", "2",
+              "--out", str(tmp_path))
     assert "ρ = 0.8" in out and "clip at 1" in out
     assert {p.name for p in tmp_path.iterdir()} == {"vanishing_gradients.png", "linear_rnn_jacobians.png",
                                                     "exploding_gradients.png"}
 
 
 def test_long_range_example(tmp_path):
-    out = run("examples/long_range.py", "--distances", "0", "1", "--lengths", "4", "--steps", "2", "--examples", "40",
-              "--out", str(tmp_path / "long_range.png"))
-    assert "tanh RNN" in out and "GRU" in out and (tmp_path / "long_range.png").exists()
+    out = run("examples/long_range.py", "--quick", "--out", str(tmp_path / "long_range"))
+    assert "tanh RNN  seed 1" in out and "GRU       mean" in out and "→ " in out
+    assert (tmp_path / "long_range_adding.png").exists() and (tmp_path / "long_range_agreement.png").exists()
 
 
 def test_classify_and_tag_example():

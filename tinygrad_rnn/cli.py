@@ -222,14 +222,18 @@ def demo(args: argparse.Namespace) -> int:
     figure = "unrolled_rnn.svg" if tr.viz.dot_available() else "unrolled_rnn.dot"
     written.append(tr.viz.save(loss, path=out / figure, level="op"))
     written.append(tr.viz.save(loss, path=out / figure.replace("unrolled", "backward"), backward=True))
-    curves = {}
-    sequence = tr.randn(40, 1, 8)
-    layers = {"tanh RNN": tr.nn.RNN(8, 32), "LSTM (forget-gate bias 1)": tr.nn.init.lstm_forget_gate_bias_(
-        tr.nn.LSTM(8, 32), 1.0), "GRU": tr.nn.GRU(8, 32)}
-    for name, layer in layers.items():
-        output, _ = layer(sequence)
-        curves[name] = analysis.hidden_state_gradient_norms(output[-1].sum(), layer.hidden_states[0])
-    written.append(tr.plots.save_gradient_norms(curves, out / "vanishing_gradients.png",
+    curves: dict[str, list] = {}
+    for seed in range(args.seed, args.seed + 5):  # five fresh layers and sequences: the spread shows
+        tr.manual_seed(seed)
+        sequence = tr.randn(40, 1, 8)
+        layers = {"tanh RNN": tr.nn.RNN(8, 32), "LSTM (forget-gate bias 1)": tr.nn.init.lstm_forget_gate_bias_(
+            tr.nn.LSTM(8, 32), 1.0), "GRU": tr.nn.GRU(8, 32)}
+        for name, layer in layers.items():
+            output, _ = layer(sequence)
+            norms = analysis.hidden_state_gradient_norms(output[-1].sum(), layer.hidden_states[0])
+            curves.setdefault(name, []).append(norms)
+    written.append(tr.plots.save_gradient_norms({name: numpy.array(rows) for name, rows in curves.items()},
+                                                out / "vanishing_gradients.png",
                                                 title="‖∂J/∂h_t‖ for a loss on step 40 (untrained layers)"))
     tr.manual_seed(args.seed)  # the interactive page: step backward through 8 steps, RNN vs LSTM vs GRU
     short = tr.randn(8, 1, 8)

@@ -11,6 +11,8 @@ from typing import Any
 
 import numpy
 
+COLOURS = ["#440154", "#21918c", "#e69138", "#3b528b"]  # dark purple, teal, orange, blue: apart in grey too
+
 
 def _figure(width: float, height: float) -> Any:
     try:
@@ -32,37 +34,72 @@ def save_training_curves(history: dict[str, list], path: str | pathlib.Path, tit
     else:
         perplexity_axes.plot(history["step"], numpy.exp(history["loss"]), color="#21918c", linewidth=0.8)
     perplexity_axes.set(xlabel="step", ylabel="perplexity = exp(J)", title="perplexity", yscale="log")
+    _plain_log_ticks(perplexity_axes)
     if title:
         figure.suptitle(title)
     return _save(figure, path)
 
 
 def save_gradient_norms(curves: dict[str, Any], path: str | pathlib.Path, title: str = "",
-                        ylabel: str = "‖∂J/∂h_t‖") -> pathlib.Path:
-    """One curve per model of a norm against the time step t, on a log scale (vanishing gradients)."""
+                        ylabel: str = "‖∂J/∂h_t‖", theory: dict[str, Any] | None = None) -> pathlib.Path:
+    """One curve per model of a norm against the time step t, on a log scale (vanishing gradients).
+    A curve given as a 2-D array (one row per seed) is drawn as its median with a min–max band.
+
+    ``theory`` adds predicted curves, one per measured curve in the same colour, drawn dashed
+    under the measured points — so where they agree exactly, both stay visible."""
     figure = _figure(6.4, 4)
     axes = figure.subplots()
-    colours = ["#440154", "#21918c", "#e69138", "#3b528b"]
-    for (name, norms), colour in zip(curves.items(), colours * 4):
-        norms = numpy.asarray(norms, dtype=float)
-        axes.semilogy(numpy.arange(1, len(norms) + 1), numpy.maximum(norms, 1e-30), "o-", markersize=3,
-                      label=name, color=colour)
+    for (name, norms), colour in zip(curves.items(), COLOURS * 4):
+        norms = numpy.maximum(numpy.asarray(norms, dtype=float), 1e-30)
+        steps = numpy.arange(1, norms.shape[-1] + 1)
+        if norms.ndim == 2:  # one row per seed: the median, and a band from the lowest to the highest seed
+            axes.fill_between(steps, norms.min(axis=0), norms.max(axis=0), color=colour, alpha=0.2, linewidth=0)
+            axes.semilogy(steps, numpy.median(norms, axis=0), "o-", markersize=3, color=colour,
+                          label=f"{name} (median of {len(norms)} seeds, band: min–max)")
+            continue
+        style = {"linestyle": "none", "marker": "o", "markersize": 4} if theory else {"marker": "o", "markersize": 3}
+        axes.semilogy(steps, norms, label=name, color=colour, zorder=3, **style)
+    for (name, values), colour in zip((theory or {}).items(), COLOURS * 4):
+        values = numpy.asarray(values, dtype=float)
+        axes.semilogy(numpy.arange(1, len(values) + 1), numpy.maximum(values, 1e-30), "--", color=colour,
+                      linewidth=1.5, label=name, zorder=2)
     axes.set(xlabel="time step t", ylabel=ylabel, title=title)
-    axes.legend()
+    axes.legend(fontsize=8)
     axes.grid(True, which="both", alpha=0.3)
+    _plain_log_ticks(axes)
     return _save(figure, path)
 
 
 def save_lines(x: Any, curves: dict[str, Any], path: str | pathlib.Path, xlabel: str, ylabel: str,
-               title: str = "", log_y: bool = False) -> pathlib.Path:
-    """Several named curves over a shared x axis."""
+               title: str = "", log_y: bool = False, reference: tuple[float, str] | None = None,
+               each_seed: bool = False) -> pathlib.Path:
+    """Several named curves over a shared x axis. A curve given as a 2-D array (one row per seed)
+    is drawn as its mean with a bar from the lowest to the highest seed, and the legend says how
+    many seeds; with ``each_seed``, one thin line per seed instead (for runs that may blow up, whose
+    mean would be infinite). ``reference=(y, label)`` draws a horizontal line (chance, or a trivial
+    answer)."""
     figure = _figure(6.4, 4)
     axes = figure.subplots()
-    for name, values in curves.items():
-        axes.plot(x, values, "o-", label=name)
+    for (name, values), colour, marker in zip(curves.items(), COLOURS * 4, "osD^v" * 4):
+        values = numpy.asarray(values, dtype=float)
+        if values.ndim == 2 and each_seed:
+            for number, row in enumerate(values):
+                axes.plot(x, row, color=colour, linewidth=0.9, alpha=0.8,
+                          label=f"{name} ({len(values)} seeds, a line each)" if number == 0 else None)
+        elif values.ndim == 2:  # seeds × x
+            mean = values.mean(axis=0)
+            spread = numpy.stack([mean - values.min(axis=0), values.max(axis=0) - mean])
+            axes.errorbar(x, mean, yerr=spread, marker=marker, capsize=4, color=colour,
+                          label=f"{name} (mean of {len(values)} seeds, bar: min–max)")
+        else:
+            axes.plot(x, values, marker=marker, label=name, color=colour)
+    if reference is not None:
+        axes.axhline(reference[0], color="#888888", linestyle=":", label=reference[1])
     axes.set(xlabel=xlabel, ylabel=ylabel, title=title, yscale="log" if log_y else "linear")
-    axes.legend()
+    axes.legend(fontsize=8)
     axes.grid(True, alpha=0.3)
+    if log_y:
+        _plain_log_ticks(axes)
     return _save(figure, path)
 
 
@@ -77,6 +114,21 @@ def save_heatmap(values: Any, text: str, path: str | pathlib.Path, row_labels: l
     axes.set_yticks(range(len(values)), row_labels or [str(i) for i in range(len(values))], fontsize=7)
     axes.set_title(title)
     return _save(figure, path)
+
+
+def _plain_log_ticks(axes: Any) -> None:
+    """Tick labels on a log axis as plain numbers (3, 5, 10, 20 — not 1.3×10¹); within about a
+    decade, at 2, 3 and 5 of each decade too, so that a narrow range still has labelled ticks."""
+    from matplotlib import ticker
+
+    plain = ticker.FuncFormatter(lambda value, _: f"{value:g}")
+    axes.yaxis.set_major_formatter(plain)
+    low, high = axes.get_ylim()
+    if low > 0 and high / low < 30:
+        axes.yaxis.set_minor_locator(ticker.LogLocator(base=10, subs=(2, 3, 5)))
+        axes.yaxis.set_minor_formatter(plain)
+    else:
+        axes.yaxis.set_minor_formatter(ticker.NullFormatter())
 
 
 def _save(figure: Any, path: str | pathlib.Path) -> pathlib.Path:
