@@ -301,3 +301,13 @@ def test_jupyter_shows_the_drawing_inline_with_the_layout_kept():
     assert svg.count("t=") >= 3 and "c₁ = add" in svg  # the step boxes and named states, as in to_dot
     width = float(re.search(r'<svg width="([\d.]+)pt"', svg).group(1))
     assert 600 < width < 2000  # a 3-step op-level LSTM: about a slide's width at full size, not a staircase
+
+
+def test_a_slice_of_steps_keeps_the_state_flow_through_the_ellipsis_and_nothing_dangling():
+    _, loss = last_step_loss("gru", steps=30)
+    picture = build_picture((loss,), level="op", time_steps=slice(27, 30))
+    [ellipsis] = [i for i, n in enumerate(picture.nodes) if n.kind == "ellipsis"]
+    touching = [picture.nodes[b if a == ellipsis else a] for a, b, _ in picture.edges if ellipsis in (a, b)]
+    assert touching and all(n.step in (28, 29, 30) for n in touching)  # only into the steps drawn
+    linked = {i for a, b, _ in picture.edges for i in (a, b)}
+    assert all(i in linked for i, n in enumerate(picture.nodes) if n.kind == "input")  # no h_0 left alone

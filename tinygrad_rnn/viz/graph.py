@@ -569,7 +569,8 @@ def _short_name(name: str) -> str:
 
 def _keep_steps(nodes: list[Node], edges, time_steps: slice):
     """Keep the nodes of the chosen steps (``time_steps`` indexes the list of steps t=1…T, so
-    slice(0, 3) keeps t=1, 2, 3); nodes outside any step stay. One "…" node stands for the rest."""
+    slice(0, 3) keeps t=1, 2, 3); nodes outside any step stay. One "…" node stands for the rest,
+    with the state edges between it and the steps kept."""
     steps = sorted({n.step for n in nodes if n.step is not None})
     chosen = set(steps[time_steps])
     dropped = {i for i, n in enumerate(nodes) if n.step is not None and n.step not in chosen}
@@ -585,10 +586,18 @@ def _keep_steps(nodes: list[Node], edges, time_steps: slice):
                                               step=place)]
     new_edges = []
     for a, b, label in edges:
-        if a in dropped and b in dropped:
+        if (a in dropped and b in dropped) or (a in dropped and nodes[b].step is None) or \
+                (b in dropped and nodes[a].step is None):  # the "…" stands for steps, not their inputs or uses
             continue
         new_edges.append((ellipsis if a in dropped else renumber[a], ellipsis if b in dropped else renumber[b],
                           "" if a in dropped or b in dropped else label))
+    linked = {i for edge in new_edges for i in edge[:2]}
+    unused = {i for i, node in enumerate(result) if node.kind == "input" and i not in linked}  # h_0 of a dropped t=1
+    if unused:
+        keep = [i for i in range(len(result)) if i not in unused]
+        renumber = {old: new for new, old in enumerate(keep)}
+        result = [result[i] for i in keep]
+        new_edges = [(renumber[a], renumber[b], label) for a, b, label in new_edges]
     return result, _unique(new_edges)
 
 

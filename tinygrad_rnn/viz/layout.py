@@ -81,16 +81,15 @@ def node_size(label: str) -> tuple[float, float]:
 
 def layout(picture: Picture, sizes: list[tuple[float, float]]) -> Layout:
     """Positions for every node, a box per step, and a route for every edge."""
-    nodes, edges = picture.nodes, picture.edges
     boxes = [Box(0.0, 0.0, w, h) for w, h in sizes]
     grid = _Grid(picture, boxes)
-    routes = [grid.route(tail, head, label) for tail, head, label in edges]
+    routes = [grid.route(tail, head, label) for tail, head, label in picture.edges]
     texts = []
     left = min([b.left for b in boxes], default=0.0)
     for row, name in enumerate(grid.row_names):
         if name:
             texts.append((name, left - 12 - len(name) * CHAR, grid.row_y[row]))
-    low = min([b.bottom for b in boxes], default=0.0) - 2 * LANE * grid.lanes_below[0] if grid.rows else 0.0
+    low = min([b.bottom for b in boxes] + [grid.block_bottom[0] - (grid.lanes_below[0] + 1) * LANE], default=0.0)
     for note in picture.notes:
         low -= LINE + 6
         texts.append((note, left, low))
@@ -104,7 +103,6 @@ def layout(picture: Picture, sizes: list[tuple[float, float]]) -> Layout:
         for _, box in grid.clusters:
             box.x = -box.x
         texts = [(text, -x - len(text) * CHAR, y) for text, x, y in texts]
-    del nodes
     return Layout(boxes, routes, grid.clusters, texts)
 
 
@@ -347,6 +345,10 @@ class _Grid:
         if kind[0] == "bus":
             return self._bus_route(tail, head, a, b, kind[1], label)
         block_of = self.block_of
+        ellipsis = [i for i in (tail, head) if self.nodes[i].kind == "ellipsis"]
+        other = (head if ellipsis[0] == tail else tail) if ellipsis else None
+        if other in block_of:  # between the steps left out and a step drawn: through the gap beside it
+            return self._through_gap(a, b, self.column_x[block_of[other][1]], label)
         if tail in block_of and head in block_of and block_of[tail][1] == block_of[head][1] \
                 and abs(block_of[tail][0] - block_of[head][0]) > 1:  # up past the rows in between
             return self._dogleg(a, b, self.column_x[block_of[tail][1]] + self.column_width / 2 + COLUMN_GAP / 2,
@@ -368,7 +370,7 @@ class _Grid:
         tracks = sorted(self.gap_tracks[(row, gap, 0)])  # c before h: the cell state runs on top
         track = tracks.index(label) - (len(tracks) - 1) / 2
         rightwards = b.x > a.x
-        if self.nodes[self.block_members_first(row, gap)].kind == "group":
+        if self.nodes[self.members[(row, gap)][0]].kind == "group":  # cell level: one node per step
             offset = -track * min(a.height, b.height) / 4
             start = (a.right if rightwards else a.left, a.y + offset)
             end = (b.left if rightwards else b.right, b.y + offset)
@@ -378,9 +380,6 @@ class _Grid:
         end = (b.left if rightwards else b.right, b.y)
         points = [start, (gap_x, a.y), (gap_x, b.y)]
         return _finish(points, end, label, ((start[0] + gap_x) / 2, a.y + 7))
-
-    def block_members_first(self, row: int, col: int) -> int:
-        return self.members[(row, col)][0]
 
     def _bus_route(self, tail: int, head: int, a: Box, b: Box, lane_key: tuple, label: str) -> Route:
         """Along the row's lane: a drop into each step from a node beside the row, or a rise from

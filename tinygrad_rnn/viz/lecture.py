@@ -113,8 +113,9 @@ def _panel(name: str, loss: Tensor, layer: Any, level: str) -> dict[str, Any]:
         if node.step is not None and node.kind in ("op", "group") and node.row == row:
             cells.setdefault(node.step, []).append(index)
     crossing: dict[int, list[int]] = {}  # step t → the edges the gradient crosses to reach it
-    step_of = {i: picture.nodes[i].step if i in set().union(*cells.values()) else None for i in
-               range(len(picture.nodes))}
+    step_of = dict.fromkeys(range(len(picture.nodes)))  # a node's step, for the nodes the stepper colours
+    for t, indices in cells.items():
+        step_of.update(dict.fromkeys(indices, t))
     outputs = {i for i, n in enumerate(picture.nodes) if n.kind == "output"}
     for k, (tail, head, _) in enumerate(picture.edges):
         if step_of[tail] is not None and (step_of[head] == step_of[tail] + 1 or
