@@ -4,7 +4,8 @@ One training step = forward + backward + SGD update of embedding → tanh RNN / 
 linear → cross-entropy, float32. Every variant runs in this process, interleaved round by round,
 and the median of the rounds is reported:
 
-* tinygrad_rnn   — tr.models.LanguageModel, as a user builds it
+* tinygrad_rnn   — tr.models.LanguageModel, as a user builds it (fused cells: one graph node per step)
+* primitive      — the same with fused=False: the primitive cells, a dozen recorded ops per step
 * numpy          — the hand-derived BPTT of benchmarks/numpy_baseline.py (no graph at all)
 * torch fused    — torch.nn.RNN/LSTM/GRU (when PyTorch is installed)
 * torch eager    — the same cell written from primitive ops in PyTorch, looped over time
@@ -51,9 +52,9 @@ GPU_SIZE = (64, 128, 1024)  # the GPU target: an LSTM at least 10× faster there
 VOCAB, EMBED = 65, 64
 
 
-def ours_step(cell, batch, steps, hidden, device, seed=0):
+def ours_step(cell, batch, steps, hidden, device, seed=0, fused=True):
     tr.manual_seed(seed)
-    model = tr.models.LanguageModel(VOCAB, EMBED, hidden, cell=cell, device=device)
+    model = tr.models.LanguageModel(VOCAB, EMBED, hidden, cell=cell, device=device, fused=fused)
     optimizer = tr.optim.SGD(model.parameters(), lr=0.1)
     rng = np.random.default_rng(seed)
     ids = tr.tensor(rng.integers(0, VOCAB, (batch, steps)), device=device)
@@ -216,13 +217,15 @@ def main() -> None:
               + f"; {allocator}"
     rows = [f"Training step (forward + backward + SGD), float32, V={VOCAB}, E={EMBED}; median of {args.rounds} "
             f"interleaved rounds; {machine}.", "",
-            "| model | B, T, H | tinygrad_rnn ms | tokens/s | × NumPy | NumPy ms | × torch fused | × torch eager |",
-            "| --- | --- | --- | --- | --- | --- | --- | --- |"]
+            "| model | B, T, H | tinygrad_rnn ms | tokens/s | × NumPy | NumPy ms | primitive cells × NumPy | "
+            "× torch fused | × torch eager |",
+            "| --- | --- | --- | --- | --- | --- | --- | --- | --- |"]
     print(rows[0])
     for size in args.sizes:
         batch, steps, hidden = SIZES[size]
         for cell in args.cells:
             runs = {"ours": ours_step(cell, batch, steps, hidden, args.device)}
+            runs["primitive"] = ours_step(cell, batch, steps, hidden, args.device, fused=False)
             runs["numpy"] = numpy_step(cell, batch, steps, hidden)
             if on_torch:
                 runs["torch fused"], runs["torch eager"] = torch_steps(cell, batch, steps, hidden, on_torch)
@@ -230,7 +233,8 @@ def main() -> None:
             ratio = {name: t["ours"] / t[name] for name in t}
             row = (f"| {cell.upper() if cell != 'rnn' else 'tanh RNN'} | {batch}, {steps}, {hidden} | "
                    f"{t['ours'] * 1e3:.2f} | {batch * steps / t['ours']:,.0f} | {ratio['numpy']:.2f} | "
-                   f"{t['numpy'] * 1e3:.2f} | {ratio.get('torch fused', float('nan')):.2f} | "
+                   f"{t['numpy'] * 1e3:.2f} | {t['primitive'] / t['numpy']:.2f} | "
+                   f"{ratio.get('torch fused', float('nan')):.2f} | "
                    f"{ratio.get('torch eager', float('nan')):.2f} |")
             rows.append(row)
             print(row, flush=True)

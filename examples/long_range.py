@@ -35,7 +35,7 @@ class Regressor(tr.nn.Module):
     def __init__(self, cell: str, inputs: int, hidden: int, outputs: int, vocabulary: int = 0) -> None:
         super().__init__()
         self.embedding = tr.nn.Embedding(vocabulary, 16) if vocabulary else None
-        self.rnn = CELLS[cell](16 if vocabulary else inputs, hidden, batch_first=True)
+        self.rnn = CELLS[cell](16 if vocabulary else inputs, hidden, batch_first=True, fused=True)  # trains faster
         self.head = tr.nn.Linear(hidden, outputs)
 
     def forward(self, x):

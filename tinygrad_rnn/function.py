@@ -209,8 +209,12 @@ class Function:
             return vertex  # a leaf tensor, or a constant
 
         if self.multiple_outputs:
+            # An output that no gradient reached has no Node in hand; a fresh one stands for the same
+            # value (this op's output i), so what backward reads of it stays connected to the graph.
             saved = self.saved_output or (None,) * self.n_outputs
-            output = tuple(None if node is None else as_tensor(array, node) for array, node in zip(saved, output_nodes))
+            output = tuple(None if array is None and node is None else
+                           as_tensor(array, node if node is not None else Node(self, i, array))
+                           for i, (array, node) in enumerate(zip(saved, output_nodes)))
         else:
             output = as_tensor(self.saved_output, output_nodes)
         return (output, *[as_tensor(saved, vertex) for saved, vertex in zip(self.saved_inputs, self.inputs)])

@@ -16,7 +16,8 @@ CELLS = {"rnn": nn.RNN, "lstm": nn.LSTM, "gru": nn.GRU}
 
 class LanguageModel(nn.Module):
     """Next-token prediction. ``forward(ids, state=None)`` takes ids of shape (batch, time) and
-    returns logits (batch, time, vocabulary) and the recurrent state to carry on.
+    returns logits (batch, time, vocabulary) and the recurrent state to carry on. It trains on the
+    fused cells (one graph node per step, ``fused=True``); ``fused=False`` gives the primitive ones.
 
     >>> import tinygrad_rnn as tr
     >>> model = LanguageModel(vocab_size=20, embedding_dim=8, hidden_size=16, cell="gru")
@@ -26,15 +27,16 @@ class LanguageModel(nn.Module):
     """
 
     def __init__(self, vocab_size: int, embedding_dim: int = 32, hidden_size: int = 128, num_layers: int = 1,
-                 cell: str = "lstm", dropout: float = 0.0, device: Any = None, dtype: Any = None) -> None:
+                 cell: str = "lstm", dropout: float = 0.0, device: Any = None, dtype: Any = None,
+                 fused: bool = True) -> None:
         super().__init__()
         if cell not in CELLS:
             raise ValueError(f"LanguageModel: cell must be one of {sorted(CELLS)}, got {cell!r}")
         self.settings = {"vocab_size": vocab_size, "embedding_dim": embedding_dim, "hidden_size": hidden_size,
-                         "num_layers": num_layers, "cell": cell, "dropout": dropout}
+                         "num_layers": num_layers, "cell": cell, "dropout": dropout, "fused": fused}
         self.embedding = nn.Embedding(vocab_size, embedding_dim, padding_idx=0, device=device, dtype=dtype)
         self.rnn = CELLS[cell](embedding_dim, hidden_size, num_layers=num_layers, batch_first=True,
-                               dropout=dropout, device=device, dtype=dtype)
+                               dropout=dropout, device=device, dtype=dtype, fused=fused)
         self.dropout = nn.Dropout(dropout)
         self.head = nn.Linear(hidden_size, vocab_size, device=device, dtype=dtype)
 

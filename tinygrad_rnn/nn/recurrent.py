@@ -22,7 +22,7 @@ import numpy
 from ..creation import zeros
 from ..errors import ShapeError
 from ..function import scope
-from ..ops import cat, stack, where
+from ..ops import cat, gru_cell, lstm_cell, rnn_cell, stack, where
 from ..tensor import Tensor
 from . import functional as F
 from . import init
@@ -38,7 +38,7 @@ class _Recurrent(Module):
 
     def __init__(self, input_size: int, hidden_size: int, num_layers: int = 1, bias: bool = True,
                  batch_first: bool = False, dropout: float = 0.0, bidirectional: bool = False,
-                 proj_size: int = 0, device: Any = None, dtype: Any = None) -> None:
+                 proj_size: int = 0, device: Any = None, dtype: Any = None, fused: bool = False) -> None:
         super().__init__()
         if hidden_size <= 0 or num_layers <= 0 or input_size <= 0:
             raise ValueError(f"{type(self).__name__}: input_size, hidden_size and num_layers must be positive")
@@ -49,6 +49,7 @@ class _Recurrent(Module):
         self.input_size, self.hidden_size, self.num_layers = input_size, hidden_size, num_layers
         self.bias, self.batch_first, self.dropout = bias, batch_first, float(dropout)
         self.bidirectional, self.proj_size = bidirectional, proj_size
+        self.fused = fused  # one graph node per step (ops/fused.py) instead of the primitive cell
         self.scope_name = type(self).__name__
         self.hidden_states: list[list[Tensor]] = []  # per (layer, direction): h_1 … h_T of the last call
         self.cell_states: list[list[Tensor]] = []  # the same for an LSTM's c_t
@@ -225,7 +226,7 @@ class _Recurrent(Module):
     def extra_repr(self) -> str:
         text = f"{self.input_size}, {self.hidden_size}"
         defaults = {"num_layers": 1, "bias": True, "batch_first": False, "dropout": 0.0, "bidirectional": False,
-                    "proj_size": 0}
+                    "proj_size": 0, "fused": False}
         for key, default in defaults.items():
             if getattr(self, key) != default:
                 text += f", {key}={getattr(self, key)}"
@@ -247,15 +248,17 @@ class RNN(_Recurrent):
 
     def __init__(self, input_size: int, hidden_size: int, num_layers: int = 1, nonlinearity: str = "tanh",
                  bias: bool = True, batch_first: bool = False, dropout: float = 0.0, bidirectional: bool = False,
-                 proj_size: int = 0, device: Any = None, dtype: Any = None) -> None:
+                 proj_size: int = 0, device: Any = None, dtype: Any = None, fused: bool = False) -> None:
         if nonlinearity not in ("tanh", "relu"):
             raise ValueError(f"RNN: nonlinearity must be 'tanh' or 'relu', got {nonlinearity!r}")
         _only_lstm_projects(proj_size)
         super().__init__(input_size, hidden_size, num_layers, bias, batch_first, dropout, bidirectional,
-                         device=device, dtype=dtype)
+                         device=device, dtype=dtype, fused=fused)
         self.nonlinearity = nonlinearity
 
     def _step(self, x_projected, hidden, cell, weight_hh, bias_hh, weight_hr):
+        if self.fused:
+            return _state(rnn_cell(x_projected, hidden, weight_hh, bias_hh, self.nonlinearity), "h"), None
         return rnn_step(x_projected, hidden, weight_hh, bias_hh, self.nonlinearity), None
 
 
@@ -277,11 +280,16 @@ class LSTM(_Recurrent):
 
     def __init__(self, input_size: int, hidden_size: int, num_layers: int = 1, bias: bool = True,
                  batch_first: bool = False, dropout: float = 0.0, bidirectional: bool = False,
-                 proj_size: int = 0, device: Any = None, dtype: Any = None) -> None:
+                 proj_size: int = 0, device: Any = None, dtype: Any = None, fused: bool = False) -> None:
         super().__init__(input_size, hidden_size, num_layers, bias, batch_first, dropout, bidirectional,
-                         proj_size, device, dtype)
+                         proj_size, device, dtype, fused)
 
     def _step(self, x_projected, hidden, cell, weight_hh, bias_hh, weight_hr):
+        if self.fused:
+            hidden, cell, _ = lstm_cell(x_projected, hidden, cell, weight_hh, bias_hh)
+            if weight_hr is not None:
+                hidden = F.linear(hidden, weight_hr)
+            return _state(hidden, "h"), _state(cell, "c")
         return lstm_step(x_projected, hidden, cell, weight_hh, bias_hh, weight_hr)
 
 
@@ -301,10 +309,10 @@ class GRU(_Recurrent):
 
     def __init__(self, input_size: int, hidden_size: int, num_layers: int = 1, bias: bool = True,
                  batch_first: bool = False, dropout: float = 0.0, bidirectional: bool = False,
-                 proj_size: int = 0, device: Any = None, dtype: Any = None) -> None:
+                 proj_size: int = 0, device: Any = None, dtype: Any = None, fused: bool = False) -> None:
         _only_lstm_projects(proj_size)
         super().__init__(input_size, hidden_size, num_layers, bias, batch_first, dropout, bidirectional,
-                         device=device, dtype=dtype)
+                         device=device, dtype=dtype, fused=fused)
 
     def _steps_of(self, projected, time_dim):
         """Each step's projection as its (r, z, n) parts: split once for all steps, then by step."""
@@ -317,6 +325,8 @@ class GRU(_Recurrent):
         return list(zip(*by_gate))
 
     def _step(self, x_projected, hidden, cell, weight_hh, bias_hh, weight_hr):
+        if self.fused:
+            return _state(gru_cell(*x_projected, hidden, weight_hh, bias_hh)[0], "h"), None
         return gru_step(x_projected, hidden, weight_hh, bias_hh), None
 
 

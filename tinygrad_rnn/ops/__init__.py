@@ -7,6 +7,7 @@
 * :mod:`.shape` — reshape, permute, broadcast, indexing, cat, stack, split
 * :mod:`.linalg` — matmul
 * :mod:`.convert` — dtype and device conversion
+* :mod:`.fused` — one RNN, LSTM or GRU step as one op (the fast path of the layers)
 
 The lowercase functions accept Tensors (and record the op) or plain arrays (and just compute);
 that is how each op's backward, written with them, serves both backward modes.
@@ -35,6 +36,7 @@ from .elementwise import (  # noqa: F401
     tanh,
     where,
 )
+from .fused import gru_cell, lstm_cell, rnn_cell  # noqa: F401
 from .linalg import matmul  # noqa: F401
 from .reduce import (  # noqa: F401
     all,

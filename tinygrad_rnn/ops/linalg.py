@@ -42,27 +42,35 @@ class Linear(Function):
     hint = "x is (…, in_features), the weight (out_features, in_features), the bias (out_features,)"
 
     def forward(self, x, weight, bias=None):
-        folded = x if x.ndim == 2 else x.reshape(-1, x.shape[-1])  # (…, in) → (N, in): one product
-        out = _product(folded, weight.T)
-        if bias is not None:
-            out += bias  # in place: out is a fresh array
-        return out if x.ndim == 2 else out.reshape(x.shape[:-1] + (weight.shape[0],))
+        return linear_forward(x, weight, bias)
 
     def backward(self, grad, out, x, weight, bias=None):
-        # .reshape, .T and .sum(0) mean the same on arrays and Tensors: one rule for both paths
-        need_x, need_weight = self.needs_input_grad[:2]
-        folded_grad = grad if grad.ndim == 2 else grad.reshape(-1, grad.shape[-1])  # (N, out)
-        grad_x = grad_weight = grad_bias = None
-        if need_x:
-            grad_x = MatMul.apply(folded_grad, weight)
-            grad_x = grad_x if x.ndim == 2 else grad_x.reshape(x.shape)
-        if need_weight:
-            grad_weight = MatMul.apply(folded_grad.T, x if x.ndim == 2 else x.reshape(-1, x.shape[-1]))
-        if bias is None:
-            return grad_x, grad_weight
-        if self.needs_input_grad[2]:
-            grad_bias = folded_grad.sum(0)
-        return grad_x, grad_weight, grad_bias
+        grads = linear_backward(grad, x, weight, bias, *self.needs_input_grad)
+        return grads if bias is not None else grads[:2]
+
+
+def linear_forward(x, weight, bias=None):
+    """x Wᵀ + b on arrays (shared with the fused cells, whose first step it is)."""
+    folded = x if x.ndim == 2 else x.reshape(-1, x.shape[-1])  # (…, in) → (N, in): one product
+    out = _product(folded, weight.T)
+    if bias is not None:
+        out += bias  # in place: out is a fresh array
+    return out if x.ndim == 2 else out.reshape(x.shape[:-1] + (weight.shape[0],))
+
+
+def linear_backward(grad, x, weight, bias, need_x=True, need_weight=True, need_bias=True):
+    """(∂x, ∂W, ∂b) of x Wᵀ + b given ∂out: grad W, gradᵀ x, Σ grad — None where not needed.
+    .reshape, .T and .sum(0) mean the same on arrays and Tensors: one rule for both paths."""
+    folded_grad = grad if grad.ndim == 2 else grad.reshape(-1, grad.shape[-1])  # (N, out)
+    grad_x = grad_weight = grad_bias = None
+    if need_x:
+        grad_x = MatMul.apply(folded_grad, weight)
+        grad_x = grad_x if x.ndim == 2 else grad_x.reshape(x.shape)
+    if need_weight:
+        grad_weight = MatMul.apply(folded_grad.T, x if x.ndim == 2 else x.reshape(-1, x.shape[-1]))
+    if bias is not None and need_bias:
+        grad_bias = folded_grad.sum(0)
+    return grad_x, grad_weight, grad_bias
 
 
 def _product(a, b):

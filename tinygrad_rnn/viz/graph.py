@@ -94,6 +94,8 @@ def build_picture(tensors: tuple[Tensor, ...], level: str = "op", backward: bool
         raise ValueError(f"viz: the graph has {len(nodes)} nodes, more than max_nodes={max_nodes}. Draw it with "
                          "level='cell' or level='step', or only some steps with time_steps=slice(0, 5)")
     notes = []
+    if level == "op" and any(n.kind == "op" and n.key.name.startswith("fused") for n in nodes):
+        notes.append("Fused cells are one op per step: build the layer with fused=False to draw its primitive ops")
     if params == "label" and any(n.parameters for n in nodes):
         notes.append("Each parameter named in a cell (W_hh, b_hh, …) is one tensor, the same at every time step "
                      "of its layer")
@@ -220,9 +222,10 @@ def _op_node(function: Function, show_shapes: bool, output: Tensor) -> Node:
     if function.name == "add_n":
         name += f" ({len(function.inputs)} terms)"
     step = step_of(function.scope)
-    state = output.name if not function.multiple_outputs and output.name in ("h", "c") else None
-    if state and step is not None and not function.is_gradient:
-        name = f"{state}{str(step).translate(SUBSCRIPTS)} = {name}"
+    states = getattr(function, "states", ()) if function.multiple_outputs else (
+        (output.name,) if output.name in ("h", "c") else ())  # a fused cell declares its states
+    if states and step is not None and not function.is_gradient:
+        name = ", ".join(f"{state}{str(step).translate(SUBSCRIPTS)}" for state in states) + f" = {name}"
     constants = [repr(x) for x in function.inputs if isinstance(x, (int, float))]
     label = name + (f" · {', '.join(constants)}" if constants else "")
     if show_shapes:

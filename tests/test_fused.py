@@ -1,0 +1,115 @@
+"""The fused cells (one graph node per step) against the primitive cells they replace: the same
+outputs, every gradient and each step's W_hh term, float64 to 1e-12, on random configurations;
+their hand-written backward against finite differences, first and second order."""
+
+import numpy
+import pytest
+
+import tinygrad_rnn as tr
+from tinygrad_rnn.viz.graph import build_picture
+
+CLASSES = {"rnn": tr.nn.RNN, "lstm": tr.nn.LSTM, "gru": tr.nn.GRU}
+
+
+def random_config(rng, kind):
+    config = {"num_layers": int(rng.integers(1, 3)), "bidirectional": bool(rng.integers(2)),
+              "batch_first": bool(rng.integers(2)), "bias": bool(rng.integers(4))}  # bias off one time in four
+    if kind == "lstm" and rng.integers(2):
+        config["proj_size"] = 2
+    if kind == "rnn" and rng.integers(2):
+        config["nonlinearity"] = "relu"
+    return config
+
+
+def run(kind, config, fused, x, lengths, h0):
+    tr.manual_seed(0)
+    layer = CLASSES[kind](3, 4, dtype="float64", fused=fused, **config)
+    output, state = layer(x, h0, lengths=lengths)
+    states = state if isinstance(state, tuple) else (state,)
+    loss = (output * output).sum() + sum((s * s * s).sum() for s in states)
+    terms = tr.grad_contributions(loss, layer.weight_hh_l0)
+    loss.backward()
+    return layer, output, states, terms
+
+
+@pytest.mark.parametrize("kind", ["rnn", "lstm", "gru"])
+@pytest.mark.parametrize("seed", range(6))
+def test_fused_equals_primitive_outputs_gradients_and_terms(kind, seed):
+    rng = numpy.random.default_rng(seed)
+    config = random_config(rng, kind)
+    steps, batch = int(rng.integers(1, 6)), int(rng.integers(1, 4))
+    shape = (batch, steps, 3) if config["batch_first"] else (steps, batch, 3)
+    lengths = rng.integers(1, steps + 1, batch).tolist() if rng.integers(2) else None
+    h0 = None
+    results = []
+    for fused in (False, True):
+        x = tr.tensor(numpy.random.default_rng(seed + 100).standard_normal(shape), requires_grad=True)
+        results.append((x, *run(kind, config, fused, x, lengths, h0)))
+    (x_a, layer_a, out_a, states_a, terms_a), (x_b, layer_b, out_b, states_b, terms_b) = results
+    numpy.testing.assert_allclose(out_b.numpy(), out_a.numpy(), atol=1e-12, rtol=0)
+    for a, b in zip(states_a, states_b):
+        numpy.testing.assert_allclose(b.numpy(), a.numpy(), atol=1e-12, rtol=0)
+    numpy.testing.assert_allclose(x_b.grad.numpy(), x_a.grad.numpy(), atol=1e-12, rtol=0)
+    for (name, a), (_, b) in zip(layer_a.named_parameters(), layer_b.named_parameters()):
+        numpy.testing.assert_allclose(b.grad.numpy(), a.grad.numpy(), atol=1e-12, rtol=0, err_msg=name)
+    assert [scope for scope, _ in terms_a] == [scope for scope, _ in terms_b]  # one term per step, same scopes
+    for (_, a), (_, b) in zip(terms_a, terms_b):
+        numpy.testing.assert_allclose(b.numpy(), a.numpy(), atol=1e-12, rtol=0)
+
+
+def cell_inputs(kind, rng):
+    batch, size = 2, 3
+    def make(*shape):
+        return tr.tensor(rng.standard_normal(shape), requires_grad=True)
+    if kind == "lstm":
+        return tr.ops.lstm_cell, [make(batch, 4 * size), make(batch, size), make(batch, size), make(4 * size, size),
+                                  make(4 * size)]
+    if kind == "gru":
+        return tr.ops.gru_cell, [make(batch, size), make(batch, size), make(batch, size), make(batch, size),
+                                 make(3 * size, size), make(3 * size)]
+    return tr.ops.rnn_cell, [make(batch, size), make(batch, size), make(size, size), make(size)]
+
+
+@pytest.mark.parametrize("kind", ["rnn", "lstm", "gru"])
+def test_fused_backward_against_finite_differences_first_and_second_order(kind):
+    function, inputs = cell_inputs(kind, numpy.random.default_rng(1))
+    assert tr.gradcheck(function, inputs)
+    assert tr.gradgradcheck(function, inputs)
+
+
+def test_relu_rnn_cell_and_cells_without_bias():
+    rng = numpy.random.default_rng(2)
+    x, h, weight = (tr.tensor(rng.standard_normal(s), requires_grad=True) for s in ((2, 3), (2, 3), (3, 3)))
+    assert tr.gradcheck(lambda x, h, w: tr.ops.rnn_cell(x, h, w, nonlinearity="relu"), [x, h, weight])
+    function, inputs = cell_inputs("lstm", rng)
+    assert tr.gradgradcheck(lambda *a: function(*a), inputs[:4])
+
+
+def test_second_order_through_a_fused_layer_matches_the_primitive_one():
+    norms = []
+    for fused in (False, True):
+        tr.manual_seed(0)
+        layer = tr.nn.LSTM(3, 4, dtype="float64", fused=fused)
+        output, _ = layer(tr.randn(5, 2, 3, dtype="float64"))
+        (gradient,) = tr.grad(output[-1].sum(), layer.weight_hh_l0, create_graph=True)
+        (gradient * gradient).sum().backward()  # a gradient penalty: differentiate the gradient
+        norms.append(layer.weight_hh_l0.grad.numpy())
+    numpy.testing.assert_allclose(norms[1], norms[0], atol=1e-10)
+
+
+def test_a_fused_layer_records_one_node_per_step_and_draws_it_as_one_cell():
+    tr.manual_seed(0)
+    layer = tr.nn.GRU(2, 3, fused=True)
+    output, _ = layer(tr.randn(4, 1, 2))
+    picture = build_picture((output[-1].sum(),), level="op")
+    in_steps = [n for n in picture.nodes if n.step is not None]
+    assert [n.label.split("\n")[0] for n in in_steps].count("h₂ = fused GRU cell") == 1
+    assert len({n.step for n in in_steps}) == 4 and len(in_steps) == 4  # one op per step
+    assert any("fused=False" in note for note in picture.notes)  # how to see the primitives
+    assert "fused=True" in repr(layer)
+
+
+def test_the_language_model_trains_on_the_fused_path_and_can_be_switched():
+    assert tr.models.LanguageModel(10, 4, 8).rnn.fused
+    assert not tr.models.LanguageModel(10, 4, 8, fused=False).rnn.fused
+    assert not tr.nn.LSTM(3, 4).fused  # the layers as the docs teach them: the primitive cells

@@ -1,0 +1,166 @@
+"""Fused cells: one time step of an RNN, LSTM or GRU as one op — one node of the graph.
+
+The primitive cells of :mod:`tinygrad_rnn.nn.cells` record a dozen ops per step; these record
+one, and their backward is the chain rule through the cell written out by hand, once, with
+operators and op functions that accept arrays or Tensors — so it serves the fast backward and
+``create_graph=True`` alike, and a test proves it equal to the primitive cells. What backward
+reads beyond the inputs (the activated gates) is an extra output of the op, so that in a
+recorded backward it is a tensor of the graph and second derivatives flow through it.
+
+Shapes: x_projected (B, G·H), hidden (B, H), weight_hh (G·H, H), bias_hh (G·H,).
+"""
+
+from __future__ import annotations
+
+from ..function import Function
+from .elementwise import relu, sigmoid, tanh
+from .linalg import linear_backward, linear_forward
+from .shape import cat
+
+
+class FusedLSTMCell(Function):
+    """i, f, g, o = σ, σ, tanh, σ of (x_proj + h Wᵀ + b);  c' = f ⊙ c + i ⊙ g;  h' = o ⊙ tanh(c').
+    Outputs h', c' and the gates [i, f, g, o].
+    ∂c = ∂c' + ∂h' ⊙ o ⊙ (1 − tanh² c');  (∂i, ∂f, ∂g, ∂o) = (∂c ⊙ g, ∂c ⊙ c, ∂c ⊙ i, ∂h' ⊙ tanh c'),
+    through σ' = s(1 − s) and tanh' = 1 − g²;  ∂c_prev = ∂c ⊙ f;  then linear's rule for h, W, b."""
+
+    name = "fused LSTM cell"
+    multiple_outputs = True
+    states = ("h", "c")  # the outputs a drawing names: h_t, c_t
+
+    def forward(self, x_projected, hidden, cell, weight_hh, bias_hh=None):
+        size = cell.shape[-1]
+        pre = linear_forward(hidden, weight_hh, bias_hh)
+        pre += x_projected
+        gates = pre  # activated in place, in the order i, f, g, o
+        gates[:, : 2 * size] = sigmoid(pre[:, : 2 * size])
+        gates[:, 2 * size: 3 * size] = tanh(pre[:, 2 * size: 3 * size])
+        gates[:, 3 * size:] = sigmoid(pre[:, 3 * size:])
+        new_cell = gates[:, size: 2 * size] * cell + gates[:, :size] * gates[:, 2 * size: 3 * size]
+        return gates[:, 3 * size:] * tanh(new_cell), new_cell, gates
+
+    def backward(self, grads, outs, x_projected, hidden, cell, weight_hh, bias_hh=None):
+        grad_hidden, grad_cell, grad_gates = grads
+        _, new_cell, gates = outs
+        size = new_cell.shape[-1]
+        i, f, g, o = (gates[:, k * size: (k + 1) * size] for k in range(4))
+        tanh_cell = tanh(new_cell)
+        if grad_hidden is None:
+            grad_hidden = 0 * tanh_cell
+        grad_c = grad_hidden * o * (1 - tanh_cell * tanh_cell)
+        if grad_cell is not None:
+            grad_c = grad_c + grad_cell
+        grad_activated = cat([grad_c * g, grad_c * cell, grad_c * i, grad_hidden * tanh_cell], dim=-1)
+        if grad_gates is not None:
+            grad_activated = grad_activated + grad_gates
+        slope = cat([i * (1 - i), f * (1 - f), 1 - g * g, o * (1 - o)], dim=-1)
+        grad_pre = grad_activated * slope
+        need = self.needs_input_grad
+        grad_h, grad_weight, grad_bias = linear_backward(grad_pre, hidden, weight_hh, bias_hh, need[1], need[3],
+                                                         bias_hh is not None and need[4])
+        return (grad_pre if need[0] else None, grad_h, grad_c * f if need[2] else None, grad_weight,
+                grad_bias)[: 5 if bias_hh is not None else 4]
+
+
+class FusedGRUCell(Function):
+    """r = σ(x_r + h W_hrᵀ + b_hr), z = σ(x_z + …), n = tanh(x_n + r ⊙ (h W_hnᵀ + b_hn));
+    h' = n + z ⊙ (h − n).  Outputs h', and r, z, n, h W_hnᵀ + b_hn.
+    ∂n = ∂h' ⊙ (1 − z);  ∂z = ∂h' ⊙ (h − n);  ∂h = ∂h' ⊙ z + (linear's rule);
+    through n: ∂(pre n) = ∂n ⊙ (1 − n²), ∂r = ∂(pre n) ⊙ hn, ∂hn = ∂(pre n) ⊙ r."""
+
+    name = "fused GRU cell"
+    multiple_outputs = True
+    states = ("h",)
+
+    def forward(self, x_reset, x_update, x_new, hidden, weight_hh, bias_hh=None):
+        size = hidden.shape[-1]
+        projected = linear_forward(hidden, weight_hh, bias_hh)
+        h_new = projected[:, 2 * size:]
+        reset = sigmoid(x_reset + projected[:, :size])
+        update = sigmoid(x_update + projected[:, size: 2 * size])
+        new = tanh(x_new + reset * h_new)
+        return new + update * (hidden - new), reset, update, new, h_new
+
+    def backward(self, grads, outs, x_reset, x_update, x_new, hidden, weight_hh, bias_hh=None):
+        grad_out, grad_reset, grad_update, grad_new, grad_h_new = grads
+        _, reset, update, new, h_new = outs
+        if grad_out is None:
+            grad_out = 0 * new
+        grad_n = grad_out * (1 - update)
+        grad_z = grad_out * (hidden - new)
+        if grad_new is not None:
+            grad_n = grad_n + grad_new
+        if grad_update is not None:
+            grad_z = grad_z + grad_update
+        grad_n_pre = grad_n * (1 - new * new)
+        grad_r = grad_n_pre * h_new
+        grad_hn = grad_n_pre * reset
+        if grad_reset is not None:
+            grad_r = grad_r + grad_reset
+        if grad_h_new is not None:
+            grad_hn = grad_hn + grad_h_new
+        grad_r_pre = grad_r * reset * (1 - reset)
+        grad_z_pre = grad_z * update * (1 - update)
+        need = self.needs_input_grad
+        grad_projected = cat([grad_r_pre, grad_z_pre, grad_hn], dim=-1)
+        grad_h, grad_weight, grad_bias = linear_backward(grad_projected, hidden, weight_hh, bias_hh, need[3],
+                                                         need[4], bias_hh is not None and need[5])
+        if need[3]:
+            grad_h = grad_h + grad_out * update
+        return (grad_r_pre if need[0] else None, grad_z_pre if need[1] else None, grad_n_pre if need[2] else None,
+                grad_h, grad_weight, grad_bias)[: 6 if bias_hh is not None else 5]
+
+
+class FusedRNNCell(Function):
+    """h' = tanh(x_proj + h Wᵀ + b) (or relu);   ∂(pre) = ∂h' ⊙ (1 − h'²) (relu: ∂h' where h' > 0);
+    then linear's rule for h, W, b."""
+
+    name = "fused RNN cell"
+
+    def __init__(self, nonlinearity: str = "tanh") -> None:
+        self.nonlinearity = nonlinearity
+
+    def forward(self, x_projected, hidden, weight_hh, bias_hh=None):
+        pre = linear_forward(hidden, weight_hh, bias_hh)
+        pre += x_projected
+        return tanh(pre) if self.nonlinearity == "tanh" else relu(pre)
+
+    def backward(self, grad, out, x_projected, hidden, weight_hh, bias_hh=None):
+        grad_pre = grad * (1 - out * out) if self.nonlinearity == "tanh" else grad * (out > 0)
+        need = self.needs_input_grad
+        grad_h, grad_weight, grad_bias = linear_backward(grad_pre, hidden, weight_hh, bias_hh, need[1], need[2],
+                                                         bias_hh is not None and need[3])
+        return (grad_pre if need[0] else None, grad_h, grad_weight, grad_bias)[: 4 if bias_hh is not None else 3]
+
+
+def lstm_cell(x_projected, hidden, cell, weight_hh, bias_hh=None):
+    """(h', c', gates): one LSTM step as one op (see :class:`FusedLSTMCell`).
+
+    >>> import tinygrad_rnn as tr
+    >>> h, c, gates = lstm_cell(tr.zeros(2, 8), tr.zeros(2, 2), tr.zeros(2, 2), tr.ones(8, 2, requires_grad=True))
+    >>> h.shape, gates.shape, h.grad_fn
+    ((2, 2), (2, 8), <FusedLSTMCell>)
+    """
+    return FusedLSTMCell.apply(x_projected, hidden, cell, weight_hh, *(() if bias_hh is None else (bias_hh,)))
+
+
+def gru_cell(x_reset, x_update, x_new, hidden, weight_hh, bias_hh=None):
+    """(h', r, z, n, h W_hnᵀ + b_hn): one GRU step as one op (see :class:`FusedGRUCell`).
+
+    >>> import tinygrad_rnn as tr
+    >>> out = gru_cell(*[tr.zeros(2, 3)] * 4, tr.ones(9, 3, requires_grad=True))
+    >>> out[0].shape, len(out)
+    ((2, 3), 5)
+    """
+    return FusedGRUCell.apply(x_reset, x_update, x_new, hidden, weight_hh, *(() if bias_hh is None else (bias_hh,)))
+
+
+def rnn_cell(x_projected, hidden, weight_hh, bias_hh=None, nonlinearity: str = "tanh"):
+    """h': one Elman RNN step as one op (see :class:`FusedRNNCell`).
+
+    >>> import tinygrad_rnn as tr
+    >>> rnn_cell(tr.zeros(2, 3), tr.zeros(2, 3), tr.ones(3, 3, requires_grad=True)).grad_fn
+    <FusedRNNCell>
+    """
+    return FusedRNNCell.apply(x_projected, hidden, weight_hh, *(() if bias_hh is None else (bias_hh,)),
+                         nonlinearity=nonlinearity)
