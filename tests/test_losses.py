@@ -106,3 +106,30 @@ def test_clip_grad_norm_leaves_small_gradients_and_clip_value_clamps():
     w.grad = tr.tensor([float("nan"), 1.0], dtype="float64")
     with pytest.raises(RuntimeError, match="nan"):
         clip_grad_norm_(w, 1.0, error_if_nonfinite=True)
+
+
+def test_cross_entropy_is_one_op_with_first_and_second_order_gradients():
+    rng = numpy.random.default_rng(3)
+    logits = tr.tensor(rng.standard_normal((6, 5)), requires_grad=True)
+    targets = tr.tensor([0, 4, 2, -100, 1, 4])
+    loss = F.cross_entropy(logits, targets, ignore_index=-100)
+    assert loss.grad_fn.name == "cross_entropy"  # log-softmax and NLL together: one node
+    reference = F.nll_loss(logits.log_softmax(1), targets, ignore_index=-100)
+    numpy.testing.assert_allclose(loss.item(), reference.item(), rtol=1e-12)
+    for reduction in ("mean", "sum"):
+        def loss_of(x, reduction=reduction):
+            return F.cross_entropy(x, targets, ignore_index=-100, reduction=reduction)
+
+        assert tr.gradcheck(loss_of, [logits]) and tr.gradgradcheck(loss_of, [logits])
+
+
+def test_an_embedding_gradient_sums_repeated_rows():
+    weight = tr.tensor(numpy.zeros((5, 2)), requires_grad=True)
+    ids = numpy.array([[1, 3, 1], [0, 4, 1]])  # row 1 three times
+    (F.embedding(ids, weight) * tr.tensor(numpy.arange(12.0).reshape(2, 3, 2))).sum().backward()
+    expected = numpy.zeros((5, 2))
+    numpy.add.at(expected, ids, numpy.arange(12.0).reshape(2, 3, 2))
+    numpy.testing.assert_array_equal(weight.grad.numpy(), expected)
+    target = numpy.zeros((5, 2))
+    tr.device.scatter_add(target, numpy.array([-1, 4, 0]), numpy.ones((3, 2)))  # -1 and 4: the same row
+    numpy.testing.assert_array_equal(target[:, 0], [1, 0, 0, 0, 2])

@@ -159,5 +159,14 @@ def scatter_add(target: Any, index: Any, values: Any) -> None:
         import cupyx
 
         cupyx.scatter_add(target, index, values)
+    elif isinstance(index, numpy.ndarray) and index.dtype.kind in "iu" and index.size:
+        # Rows picked by one integer array (an embedding's lookup): sort the ids once and sum each
+        # run of equal ones — several times faster than numpy.add.at, which adds row by row.
+        rows = numpy.where(index < 0, index + target.shape[0], index).reshape(-1)
+        order = numpy.argsort(rows, kind="stable")
+        ordered = rows[order]
+        starts = numpy.flatnonzero(numpy.concatenate(([True], ordered[1:] != ordered[:-1])))
+        target[ordered[starts]] += numpy.add.reduceat(values.reshape((rows.size,) + target.shape[1:])[order],
+                                                      starts, axis=0)
     else:
         numpy.add.at(target, index, values)

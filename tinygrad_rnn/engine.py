@@ -16,7 +16,10 @@ Backpropagation in three steps:
 The sum in step 2 is the multivariable chain rule: where a value branches out, the gradients of
 its uses add up. For a weight shared by every time step it is the lecture's
 ∂J/∂W = Σ_t ∂J/∂W|_(t). With ``create_graph=True`` that sum is one recorded ``add_n`` node (Σ)
-with one input per use.
+with one input per use. Without it, a weight's term from a ``linear`` (or fused cell) arrives as
+a :class:`~tinygrad_rnn.ops.linalg.Product` — gradᵀ x, not yet multiplied — and the T terms of
+a weight used at every step are summed as one matrix product, as a hand-written BPTT does;
+``grad_contributions`` still gets each step's term on its own.
 """
 
 from __future__ import annotations
@@ -28,6 +31,7 @@ from typing import Any
 from .device import array_module
 from .errors import GraphError, ShapeError
 from .function import STATE, Function, Node, _recording_gradient, check_finite
+from .ops.linalg import Product
 from .tensor import Tensor
 
 Scope = tuple[str, ...]
@@ -261,7 +265,8 @@ def _call_backward(function: Function, grad: Any, output_nodes: Any, create_grap
         input_grads = function.backward(grad, function.saved_output, *function.saved_inputs)
     if not isinstance(input_grads, tuple):
         input_grads = (input_grads,)
-    if STATE.anomaly:
+    if STATE.anomaly:  # checked now, term by term: a NaN is reported at the op that made it
+        input_grads = tuple(g.materialize() if isinstance(g, Product) else g for g in input_grads)
         for parent_grad in input_grads:
             if parent_grad is not None:
                 check_finite(_data(parent_grad), f"backward of {function.name}", function.scope)
@@ -276,6 +281,8 @@ def _receive(received: dict, tensor: Tensor, scope: Scope, gradient: Any, keep_t
     used at 1,000 time steps holds one running sum, not 1,000 arrays. Each entry is
     (scope, gradient, whether the engine owns the array and may add into it in place).
     """
+    if keep_terms and isinstance(gradient, Product):  # a term that will be shown is an array
+        gradient = gradient.materialize()
     terms = received.get(id(tensor))
     if terms is None:
         received[id(tensor)] = [(scope, gradient, False)]
@@ -283,18 +290,44 @@ def _receive(received: dict, tensor: Tensor, scope: Scope, gradient: Any, keep_t
         terms.append((scope, gradient, False))
     else:
         first_scope, running_sum, owned = terms[0]
-        if owned:  # the engine made this array: add in place, no new allocation per use
+        if isinstance(gradient, Product) or isinstance(running_sum, _PendingSum):
+            running_sum = running_sum if isinstance(running_sum, _PendingSum) else _PendingSum(running_sum)
+            running_sum.add(gradient)
+        elif owned:  # the engine made this array: add in place, no new allocation per use
             running_sum += gradient
         else:  # the first term may be shared with other tensors (add hands out one array twice)
             running_sum = running_sum + gradient
         terms[0] = (first_scope, running_sum, True)
 
 
+class _PendingSum:
+    """A running sum whose weight-gradient terms (Products) wait to be multiplied all at once."""
+
+    __slots__ = ("dense", "products")
+
+    def __init__(self, first: Any) -> None:
+        self.dense, self.products = None, []
+        self.add(first)
+
+    def add(self, gradient: Any) -> None:
+        if isinstance(gradient, Product):
+            self.products.append(gradient)
+        else:
+            self.dense = gradient if self.dense is None else self.dense + gradient
+
+    def total(self) -> Any:
+        total = Product.sum(self.products) if self.products else None
+        return self.dense if total is None else (total if self.dense is None else total + self.dense)
+
+
 def _sum_contributions(terms: list[tuple[Scope, Any, bool]], create_graph: bool, scope: Scope) -> Any:
     """The one place gradient contributions are summed (∂J/∂x = Σ over the uses of x). Recorded,
     the sum is one add_n node, placed in the scope of the tensor it is the gradient of."""
     if len(terms) == 1:
-        return terms[0][1]
+        total = terms[0][1]
+        if isinstance(total, _PendingSum):
+            return total.total()
+        return total.materialize() if isinstance(total, Product) else total
     if create_graph:
         from .ops import add_n
 

@@ -9,6 +9,7 @@ from ..device import array_module, move_array
 from ..errors import ShapeError
 from ..ops import stack, where
 from ..ops.linalg import Linear
+from ..ops.reduce import CrossEntropy
 from ..tensor import Tensor
 
 
@@ -128,7 +129,18 @@ def cross_entropy(input: Tensor, target: Any, ignore_index: int = -100, reductio
     >>> round(cross_entropy(tr.tensor([[2.0, 0.0, 0.0]]), tr.tensor([0])).item(), 4)
     0.2395
     """
-    dim = 1 if input.ndim > 1 else 0
+    target = target if isinstance(target, Tensor) else Tensor(target)
+    if input.ndim == 2 and reduction in ("mean", "sum") and target.shape == (input.shape[0],) \
+            and target.dtype.kind in "iu" and input.shape[0] > 0:
+        labels = target.data
+        keep = labels != ignore_index
+        classes = input.shape[1]
+        if keep.any() and int(labels[keep].min()) >= 0 and int(labels[keep].max()) < classes:
+            # one op: log-softmax and NLL together, softmax − one-hot as its gradient
+            weights = keep.astype(input.dtype)
+            count = float(keep.sum()) if reduction == "mean" else 1.0
+            return CrossEntropy.apply(input, targets=labels * keep, weights=weights, count=count)
+    dim = 1 if input.ndim > 1 else 0  # other shapes, reductions and every error: through nll_loss
     return nll_loss(input.log_softmax(dim), target, ignore_index, reduction)
 
 

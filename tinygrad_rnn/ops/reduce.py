@@ -99,6 +99,30 @@ class LogSoftmax(Function):
         return grad - exp(out) * Sum.apply(grad, dim=(self.dim,), keepdim=True)
 
 
+class CrossEntropy(Function):
+    """Σᵢ wᵢ · (−log softmax(xᵢ)[tᵢ]) / n over the rows of logits x (N, C): log-softmax and
+    NLL as one op, the loss of a classifier or language model (wᵢ = 0 for an ignored target,
+    n the number of rows counted, or 1 for a sum);   ∂/∂xᵢ = wᵢ (softmax(xᵢ) − onehot(tᵢ)) / n"""
+
+    saves_output = False
+
+    def __init__(self, targets, weights, count: float) -> None:
+        self.targets, self.weights, self.count = targets, weights, count  # constant arrays, like an index
+
+    def forward(self, logits):
+        xp = array_module(logits)
+        log_probs = logits - LogSumExp(dim=(1,), keepdim=True).forward(logits)
+        picked = log_probs[xp.arange(logits.shape[0]), self.targets]
+        return -(picked * self.weights).sum() / self.count
+
+    def backward(self, grad, out, logits):
+        xp = array_module(self.weights)
+        one_hot = xp.zeros(logits.shape, dtype=logits.dtype)
+        one_hot[xp.arange(logits.shape[0]), self.targets] = self.weights
+        # the same expression on arrays and Tensors: softmax records itself when logits is a Tensor
+        return grad / self.count * (Softmax.apply(logits, dim=1) * self.weights[:, None] - one_hot)
+
+
 class ArgMax(Function):
     """The index of the largest entry along ``dim`` (an integer result: no gradient)"""
 
