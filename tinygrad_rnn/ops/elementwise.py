@@ -165,14 +165,19 @@ class Tanh(Function):
         return grad * (1 - out * out)
 
 
+def sigmoid_array(x):
+    """σ on a plain array (Sigmoid's forward, and the fused cells'): σ(x) = (1 + tanh(x/2)) / 2
+    exactly; unlike 1/(1+exp(−x)) it never overflows."""
+    return 0.5 + 0.5 * array_module(x).tanh(0.5 * x)
+
+
 class Sigmoid(Function):
     """σ(x) = 1 / (1 + e^(−x));   d/dx σ(x) = σ(x)(1 − σ(x))"""
 
     saves_inputs = False
 
     def forward(self, x):
-        # σ(x) = (1 + tanh(x/2)) / 2 exactly; unlike 1/(1+exp(−x)) it never overflows
-        return 0.5 + 0.5 * array_module(x).tanh(0.5 * x)
+        return sigmoid_array(x)
 
     def backward(self, grad, out, x):
         return grad * out * (1 - out)

@@ -7,13 +7,17 @@ operators and op functions that accept arrays or Tensors — so it serves the fa
 reads beyond the inputs (the activated gates) is an extra output of the op, so that in a
 recorded backward it is a tensor of the graph and second derivatives flow through it.
 
+Forward sees plain arrays only, so it computes with NumPy (or CuPy) directly; backward is the
+part written for both arrays and Tensors.
+
 Shapes: x_projected (B, G·H), hidden (B, H), weight_hh (G·H, H), bias_hh (G·H,).
 """
 
 from __future__ import annotations
 
+from ..device import array_module
 from ..function import Function
-from .elementwise import relu, sigmoid, tanh
+from .elementwise import relu, sigmoid_array, tanh
 from .linalg import linear_backward, linear_forward
 from .shape import cat
 
@@ -29,15 +33,14 @@ class FusedLSTMCell(Function):
     states = ("h", "c")  # the outputs a drawing names: h_t, c_t
 
     def forward(self, x_projected, hidden, cell, weight_hh, bias_hh=None):
-        size = cell.shape[-1]
-        pre = linear_forward(hidden, weight_hh, bias_hh)
-        pre += x_projected
-        gates = pre  # activated in place, in the order i, f, g, o
-        gates[:, : 2 * size] = sigmoid(pre[:, : 2 * size])
-        gates[:, 2 * size: 3 * size] = tanh(pre[:, 2 * size: 3 * size])
-        gates[:, 3 * size:] = sigmoid(pre[:, 3 * size:])
+        xp, size = array_module(cell), cell.shape[-1]
+        gates = linear_forward(hidden, weight_hh, bias_hh)
+        gates += x_projected  # the pre-activations, activated in place: i, f, g, o
+        gates[:, : 2 * size] = sigmoid_array(gates[:, : 2 * size])
+        xp.tanh(gates[:, 2 * size: 3 * size], out=gates[:, 2 * size: 3 * size])
+        gates[:, 3 * size:] = sigmoid_array(gates[:, 3 * size:])
         new_cell = gates[:, size: 2 * size] * cell + gates[:, :size] * gates[:, 2 * size: 3 * size]
-        return gates[:, 3 * size:] * tanh(new_cell), new_cell, gates
+        return gates[:, 3 * size:] * xp.tanh(new_cell), new_cell, gates
 
     def backward(self, grads, outs, x_projected, hidden, cell, weight_hh, bias_hh=None):
         grad_hidden, grad_cell, grad_gates = grads
@@ -73,12 +76,12 @@ class FusedGRUCell(Function):
     states = ("h",)
 
     def forward(self, x_reset, x_update, x_new, hidden, weight_hh, bias_hh=None):
-        size = hidden.shape[-1]
+        xp, size = array_module(hidden), hidden.shape[-1]
         projected = linear_forward(hidden, weight_hh, bias_hh)
         h_new = projected[:, 2 * size:]
-        reset = sigmoid(x_reset + projected[:, :size])
-        update = sigmoid(x_update + projected[:, size: 2 * size])
-        new = tanh(x_new + reset * h_new)
+        reset = sigmoid_array(x_reset + projected[:, :size])
+        update = sigmoid_array(x_update + projected[:, size: 2 * size])
+        new = xp.tanh(x_new + reset * h_new)
         return new + update * (hidden - new), reset, update, new, h_new
 
     def backward(self, grads, outs, x_reset, x_update, x_new, hidden, weight_hh, bias_hh=None):
@@ -123,7 +126,7 @@ class FusedRNNCell(Function):
     def forward(self, x_projected, hidden, weight_hh, bias_hh=None):
         pre = linear_forward(hidden, weight_hh, bias_hh)
         pre += x_projected
-        return tanh(pre) if self.nonlinearity == "tanh" else relu(pre)
+        return array_module(pre).tanh(pre, out=pre) if self.nonlinearity == "tanh" else relu(pre)
 
     def backward(self, grad, out, x_projected, hidden, weight_hh, bias_hh=None):
         grad_pre = grad * (1 - out * out) if self.nonlinearity == "tanh" else grad * (out > 0)
