@@ -129,3 +129,22 @@ def test_cli_lecture_writes_a_page_and_explains_a_missing_text(tmp_path):
 def test_a_layer_that_ran_nothing_is_named():
     with pytest.raises(ValueError, match="no recorded steps"):
         viz.lecture(tr.ones(1, requires_grad=True).sum(), tr.nn.RNN(2, 3))
+
+
+def test_the_page_and_the_influence_are_computed_on_any_device(device):
+    tr.manual_seed(0)
+    layer = tr.nn.LSTM(2, 3, device=device)
+    output, _ = layer(tr.randn(4, 1, 2, device=device))
+    [panel] = page_data(viz.lecture(output[-1].sum(), layer))["panels"]
+    assert len(panel["hidden_norms"]) == 4 and panel["grad_norm"] > 0
+    vocabulary = tr.data.Vocabulary.from_text("abcd")
+    model = tr.models.LanguageModel(len(vocabulary), 4, 8, device=device)
+    assert analysis.input_influence(model, vocabulary.encode("abcd")).shape == (3, 4)
+
+
+def test_fused_cells_train_on_any_device(device):
+    tr.manual_seed(0)
+    model = tr.models.LanguageModel(10, 4, 8, cell="gru", device=device)
+    logits, _ = model(tr.tensor([[1, 2, 3, 4]], device=device))
+    tr.nn.functional.cross_entropy(logits.reshape(-1, 10), tr.tensor([2, 3, 4, 5], device=device)).backward()
+    assert model.rnn.weight_hh_l0.grad.device == model.rnn.weight_hh_l0.device

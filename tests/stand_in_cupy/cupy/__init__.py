@@ -19,6 +19,10 @@ class ndarray(_np.ndarray):
         """A host (NumPy) copy, as CuPy's ndarray.get()."""
         return _np.array(self.view(_np.ndarray), copy=True)
 
+    def __getitem__(self, index):
+        # As CuPy: indexing down to one entry gives a 0-d array on the device, not a NumPy scalar.
+        return _on_device(super().__getitem__(index))
+
     def __array_ufunc__(self, ufunc, method, *inputs, **kwargs):
         # As CuPy: arithmetic between a GPU array and a host (NumPy) array is an error, not a copy.
         arrays = list(inputs) + list(kwargs.get("out", ()))
