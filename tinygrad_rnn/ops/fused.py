@@ -53,11 +53,11 @@ class FusedLSTMCell(Function):
         grad_c = grad_hidden * o * (1 - tanh_cell * tanh_cell)
         if grad_cell is not None:
             grad_c = grad_c + grad_cell
-        grad_activated = cat([grad_c * g, grad_c * cell, grad_c * i, grad_hidden * tanh_cell], dim=-1)
-        if grad_gates is not None:
-            grad_activated = grad_activated + grad_gates
-        slope = cat([i * (1 - i), f * (1 - f), 1 - g * g, o * (1 - o)], dim=-1)
-        grad_pre = grad_activated * slope
+        slopes = (i * (1 - i), f * (1 - f), 1 - g * g, o * (1 - o))  # σ' = s(1 − s), tanh' = 1 − g²
+        grad_pre = cat([grad_c * g * slopes[0], grad_c * cell * slopes[1], grad_c * i * slopes[2],
+                        grad_hidden * tanh_cell * slopes[3]], dim=-1)
+        if grad_gates is not None:  # the gates themselves were used (a recorded backward reads them)
+            grad_pre = grad_pre + grad_gates * cat(slopes, dim=-1)
         need = self.needs_input_grad
         grad_h, grad_weight, grad_bias = linear_backward(grad_pre, hidden, weight_hh, bias_hh, need[1], need[3],
                                                          bias_hh is not None and need[4])
