@@ -16,7 +16,6 @@ import argparse
 import pathlib
 
 import tinygrad_rnn as tr
-from tinygrad_rnn.viz.graph import build_picture
 
 
 def last_step_loss(layer, steps: int, device: str, seed: int = 0):
@@ -63,9 +62,7 @@ def main() -> None:
     losses = {"rnn": last_step_loss(layer("rnn"), args.steps, device),
               "lstm": last_step_loss(tr.nn.init.lstm_forget_gate_bias_(layer("lstm"), 1.0), args.steps, device),
               "gru": last_step_loss(layer("gru"), args.steps, device)}
-    norms = [n.gradient_norm for loss in losses.values() for n in
-             build_picture((loss,), level="cell", show_grads=True).nodes if n.gradient_norm]
-    scale = (min(norms), max(norms))
+    scale = tr.viz.shared_grad_range(*losses.values(), level="cell", params="hide")
     titles = {"rnn": "tanh RNN", "lstm": "LSTM (forget-gate bias 1)", "gru": "GRU"}
     for kind, loss in losses.items():
         save(loss, f"{kind}_gradients", level="cell", show_grads=True, grad_range=scale, params="hide",

@@ -26,12 +26,13 @@ def graph(args: argparse.Namespace) -> int:
     import tinygrad_rnn as tr
 
     cells = ["rnn", "lstm", "gru"] if args.compare else [args.cell]
-    losses = {cell: _last_step_loss(cell, args) for cell in cells}
+    losses = {cell: _last_step_loss(cell, args)[0] for cell in cells}
     options = {"level": args.level, "rankdir": args.rankdir, "show_grads": args.grads or args.compare,
                "backward": args.backward, "params": args.params, "title": args.title,
                "time_steps": args.time_steps, "grad_range": args.grad_range}
     if args.compare and options["grad_range"] is None:  # one scale for all three: the comparison is honest
-        options["grad_range"] = _shared_range(losses.values(), options)
+        options["grad_range"] = tr.viz.shared_grad_range(*losses.values(), level=args.level, backward=args.backward,
+                                                         time_steps=args.time_steps, params=args.params)
     output = pathlib.Path(args.output)
     for cell, loss in losses.items():
         path = output.with_name(f"{output.stem}_{cell}{output.suffix}") if args.compare else output
@@ -47,7 +48,8 @@ def graph(args: argparse.Namespace) -> int:
 
 
 def _last_step_loss(cell: str, args: argparse.Namespace):
-    """J = Σ h_T of a freshly initialised layer on a random sequence (the same for every cell type)."""
+    """(J, layer): J = Σ h_T of a freshly initialised layer on a random sequence (the same for every
+    cell type)."""
     import tinygrad_rnn as tr
 
     tr.manual_seed(args.seed)
@@ -59,20 +61,7 @@ def _last_step_loss(cell: str, args: argparse.Namespace):
     output, _ = layer(inputs)
     loss = output[-1].sum()
     loss.name = "J"
-    _LAST_LAYER[cell] = layer
-    return loss
-
-
-def _shared_range(losses, options: dict) -> tuple[float, float]:
-    """The smallest and largest gradient norm drawn in any of the figures."""
-    from tinygrad_rnn.viz.graph import build_picture
-
-    norms = []
-    for loss in losses:
-        picture = build_picture((loss,), level=options["level"], show_grads=True, backward=options["backward"],
-                                time_steps=options["time_steps"], params=options["params"])
-        norms += [node.gradient_norm for node in picture.nodes if node.gradient_norm]
-    return (min(norms), max(norms)) if norms else (1e-6, 1.0)
+    return loss, layer
 
 
 def _as_flag(name: str, value) -> str:
@@ -121,15 +110,11 @@ def lecture(args: argparse.Namespace) -> int:
         names = {"rnn": "tanh RNN", "lstm": "LSTM", "gru": "GRU"}
         cases = {}
         for cell in cells:
-            loss = _last_step_loss(cell, args)
-            cases[names[cell]] = (loss, _LAST_LAYER[cell])
+            cases[names[cell]] = _last_step_loss(cell, args)
         (first, (loss, layer)), *others = cases.items()
         page = tr.viz.lecture(loss, layer, level=args.level, title=args.title, name=first, compare=dict(others))
     print(f"wrote {page.save(args.output)}")
     return 0
-
-
-_LAST_LAYER: dict = {}  # cell type → the layer _last_step_loss made last (the lecture page steps through it)
 
 
 def train(args: argparse.Namespace) -> int:

@@ -42,7 +42,7 @@ from .lecture import LecturePage, connectivity, lecture
 from .render import GraphvizNotFoundError, RenderTimeout, digraph, dot_available, render_file, warn_if_large
 
 __all__ = ["to_dot", "draw", "save", "lecture", "connectivity", "LecturePage", "dot_available", "smaller_figure",
-           "GraphvizNotFoundError", "RenderTimeout"]
+           "shared_grad_range", "GraphvizNotFoundError", "RenderTimeout"]
 
 
 def to_dot(*tensors: Tensor, level: str = "op", rankdir: str = "LR", show_shapes: bool = True,
@@ -83,6 +83,21 @@ def save(*tensors: Tensor, path: str | pathlib.Path, timeout: float = 60.0, **op
     options = _defaults(options)
     picture = _picture(tensors, **options)
     return render_file(picture_to_dot(picture), path, len(picture.nodes), timeout, smaller_figure(options))
+
+
+def shared_grad_range(*losses: Tensor, **options: Any) -> tuple[float, float]:
+    """The smallest and largest gradient norm that ``show_grads`` would draw in the figure of any of
+    ``losses``: pass it as ``grad_range`` to each, and their colours compare (RNN vs LSTM vs GRU).
+
+    >>> import tinygrad_rnn as tr
+    >>> low, high = shared_grad_range(*(tr.nn.GRU(2, 3)(tr.randn(4, 1, 2))[0].sum() for _ in range(2)), level="cell")
+    >>> 0 < low <= high
+    True
+    """
+    options = {**_defaults(options), "show_grads": True}
+    norms = [node.gradient_norm for loss in losses for node in _picture((loss,), **options).nodes
+             if node.gradient_norm]
+    return (min(norms), max(norms)) if norms else (1e-6, 1.0)
 
 
 def smaller_figure(options: dict) -> list[tuple[str, Any]]:

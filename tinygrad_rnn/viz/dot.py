@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import math
 
-from .graph import Picture
+from .graph import Picture, display_label
 from .layout import CHAR, LINE, Box, Layout, layout, node_size
 
 STYLES = {  # role → Graphviz attributes: parameters blue, inputs grey, outputs orange
@@ -40,7 +40,7 @@ def colour(norm: float | None, low: float, high: float) -> str | None:
 
 def picture_to_dot(picture: Picture) -> str:
     """DOT text with every position fixed; render it with ``neato -n2`` (see render.py)."""
-    labels = [_node_label(node) for node in picture.nodes]
+    labels = [display_label(node) for node in picture.nodes]
     placed = layout(picture, [node_size(label) for label in labels])
     lines = [
         "digraph tinygrad_rnn {",
@@ -67,12 +67,6 @@ def picture_to_dot(picture: Picture) -> str:
         lines += _legend(*picture.legend, placed)
     lines.append("}")
     return "\n".join(lines) + "\n"
-
-
-def _node_label(node) -> str:
-    if node.parameters:
-        return node.label + "\n" + ", ".join(node.parameters)
-    return node.label
 
 
 def _node_line(index: int, node, label: str, box: Box, picture: Picture) -> str:

@@ -44,6 +44,11 @@ class Node:
     parameters: list[str] = field(default_factory=list)  # params="label": the parameters it uses
 
 
+def display_label(node: Node) -> str:
+    """What a drawing writes in a node: its label, and with params="label" the parameters it uses."""
+    return node.label + ("\n" + ", ".join(node.parameters) if node.parameters else "")
+
+
 @dataclass
 class Picture:
     nodes: list[Node]  # in a stable order: first seen, walking back from the outputs

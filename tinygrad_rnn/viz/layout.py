@@ -229,13 +229,13 @@ class _Grid:
         self.lane: dict[tuple, int] = {}
         self.lanes_above = [0] * max(self.rows, 1)
         self.lanes_below = [0] * max(self.rows, 1)
-        self.gap_tracks: dict[tuple[int, int, int], list[str]] = {}  # (row, column gap, side) → labels
+        self.gap_tracks: dict[tuple[int, int], list[str]] = {}  # (row, column gap) → labels of the states in it
         for tail, head, label in edges:
             kind: tuple = ("straight",)
             if tail in block_of and head in block_of and block_of[tail][0] == block_of[head][0] \
                     and block_of[tail][1] != block_of[head][1]:
                 row, gap = block_of[tail][0], min(block_of[tail][1], block_of[head][1])
-                tracks = self.gap_tracks.setdefault((row, gap, 0), [])
+                tracks = self.gap_tracks.setdefault((row, gap), [])
                 if label not in tracks:
                     tracks.append(label)
                 kind = ("state", row, gap, label)
@@ -367,7 +367,7 @@ class _Grid:
         """From one step to the next through the gap between their columns; at cell level, where
         each step is one node, straight across (an LSTM's c above its h)."""
         _, row, gap, _ = kind
-        tracks = sorted(self.gap_tracks[(row, gap, 0)])  # c before h: the cell state runs on top
+        tracks = sorted(self.gap_tracks[(row, gap)])  # c before h: the cell state runs on top
         track = tracks.index(label) - (len(tracks) - 1) / 2
         rightwards = b.x > a.x
         if self.nodes[self.members[(row, gap)][0]].kind == "group":  # cell level: one node per step

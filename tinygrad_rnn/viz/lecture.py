@@ -23,8 +23,9 @@ import numpy
 
 from .. import analysis
 from ..engine import grad
+from ..function import step_of
 from ..tensor import Tensor
-from .graph import Picture, _values_of, build_picture
+from .graph import Picture, _values_of, build_picture, display_label
 from .layout import layout, node_size
 from .svg import picture_to_svg
 
@@ -95,17 +96,16 @@ def _panel(name: str, loss: Tensor, layer: Any, level: str) -> dict[str, Any]:
     steps = len(hidden_states)
     hidden_norms = analysis.hidden_state_gradient_norms(loss, hidden_states)
     by_step = analysis.weight_gradient_by_step(loss, weight)
-    term_norms = {analysis._step_or_first(scope): float(numpy.linalg.norm(g)) for scope, g in
-                  zip(by_step.scopes, by_step.gradients)}
-    running, partial = {}, numpy.zeros(weight.shape)
-    for scope, gradient in sorted(zip(by_step.scopes, by_step.gradients), key=lambda s: -analysis._step_or_first(s[0])):
+    term_norms, running, partial = {}, {}, numpy.zeros(weight.shape)
+    for scope, gradient in reversed(list(zip(by_step.scopes, by_step.gradients))):  # from t=T back, as the stepper
         partial = partial + gradient.astype(numpy.float64)
-        running[analysis._step_or_first(scope)] = float(numpy.linalg.norm(partial))
+        term_norms[step_of(scope)] = float(numpy.linalg.norm(gradient))
+        running[step_of(scope)] = float(numpy.linalg.norm(partial))
     (total,) = grad(loss, weight, retain_graph=True)  # what weight.grad holds after loss.backward()
 
     # The weight being summed is named beside the graph, so the cells need not repeat it.
     picture = build_picture((loss,), level=level, show_grads=True, params="hide" if level != "op" else "once")
-    labels = [n.label + ("\n" + ", ".join(n.parameters) if n.parameters else "") for n in picture.nodes]
+    labels = [display_label(node) for node in picture.nodes]
     placed = layout(picture, [node_size(label) for label in labels])
     row = _first_row(picture)
     cells: dict[int, list[int]] = {}
@@ -113,14 +113,14 @@ def _panel(name: str, loss: Tensor, layer: Any, level: str) -> dict[str, Any]:
         if node.step is not None and node.kind in ("op", "group") and node.row == row:
             cells.setdefault(node.step, []).append(index)
     crossing: dict[int, list[int]] = {}  # step t → the edges the gradient crosses to reach it
-    step_of = dict.fromkeys(range(len(picture.nodes)))  # a node's step, for the nodes the stepper colours
+    node_step = dict.fromkeys(range(len(picture.nodes)))  # a node's step, for the nodes the stepper colours
     for t, indices in cells.items():
-        step_of.update(dict.fromkeys(indices, t))
+        node_step.update(dict.fromkeys(indices, t))
     outputs = {i for i, n in enumerate(picture.nodes) if n.kind == "output"}
     for k, (tail, head, _) in enumerate(picture.edges):
-        if step_of[tail] is not None and (step_of[head] == step_of[tail] + 1 or
-                                          (head in outputs and step_of[tail] == steps)):
-            crossing.setdefault(step_of[tail], []).append(k)
+        if node_step[tail] is not None and (node_step[head] == node_step[tail] + 1 or
+                                          (head in outputs and node_step[tail] == steps)):
+            crossing.setdefault(node_step[tail], []).append(k)
     return {
         "name": name, "steps": steps, "weight": weight.name or "weight_hh_l0",
         "svg": picture_to_svg(picture, placed, labels, "@PREFIX@-" + _slug(name)),
