@@ -222,10 +222,13 @@ def demo(args: argparse.Namespace) -> int:
                                                 title="‖∂J/∂h_t‖ for a loss on step 40 (untrained layers)"))
     tr.manual_seed(args.seed)  # the interactive page: step backward through 8 steps, RNN vs LSTM vs GRU
     short = tr.randn(8, 1, 8)
+    short.name = "x"  # the page shows x_1 … x_8 and J, as the lecture writes them
     panels = {}
     for name, layer in layers.items():
         output, _ = layer(short)
-        panels[name] = (output[-1].sum(), layer)
+        loss = output[-1].sum()
+        loss.name = "J"
+        panels[name] = (loss, layer)
     (first, (loss, layer)), *others = panels.items()
     written.append(tr.viz.lecture(loss, layer, name=first, compare=dict(others)).save(out / "bptt.html"))
     for path in written:
