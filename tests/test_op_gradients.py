@@ -115,6 +115,11 @@ CASES = [
     ("ellipsis and None", lambda a: a[..., None, 0], [normal(2, 3, 4)]),
     ("int array with repeats", lambda a: a[numpy.array([0, 2, 0, 0])], [normal(3, 4)]),
     ("int tensor index", lambda a: a[tr.tensor([[1, 1], [0, 2]], device=a.device)], [normal(3, 2)]),
+    ("embedding", lambda w: tr.nn.functional.embedding(tr.tensor([[1, 3], [0, 1]], device=w.device), w),
+     [normal(4, 3)]),
+    # (a padding row that is read gets no gradient by design — not the derivative; test_nn_modules checks it)
+    ("embedding, padding row not read", lambda w: tr.nn.functional.embedding(
+        tr.tensor([[1, 3], [0, 1]], device=w.device), w, padding_idx=2), [normal(4, 3)]),
     ("two int arrays", lambda a: a[[0, 1, 1], [2, 0, 2]], [normal(2, 3)]),
     ("bool mask", lambda a: a[tr.tensor([True, False, True], device=a.device)], [normal(3, 2)]),
     ("cat dim 0", lambda a, b: tr.cat([a, b]), [normal(2, 3), normal(1, 3)]),

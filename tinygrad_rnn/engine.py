@@ -24,7 +24,6 @@ a weight used at every step are summed as one matrix product, as a hand-written 
 
 from __future__ import annotations
 
-from collections import Counter
 from collections.abc import Sequence
 from typing import Any
 
@@ -55,8 +54,11 @@ def backward(
     """
     outputs = _as_tuple(tensors)
     seeds = _seeds(outputs, grad_tensors, create_graph)
-    _backpropagate(outputs, seeds, targets=None, create_graph=create_graph,
-                   retain_graph=create_graph if retain_graph is None else retain_graph)
+    retain_graph = create_graph if retain_graph is None else retain_graph
+    if create_graph:
+        _backpropagate(outputs, seeds, targets=None, create_graph=True, retain_graph=retain_graph)
+    else:
+        _backpropagate_to_leaves(outputs, seeds, retain_graph)
 
 
 def grad(
@@ -194,7 +196,7 @@ def _backpropagate(
     ``targets=None`` accumulates into every leaf's ``.grad``; otherwise the totals of the target
     tensors are returned by the id of their vertex. ``itemize`` names one tensor whose separate
     contributions are returned as well. Gradients are plain arrays, or Tensors when
-    ``create_graph`` is set.
+    ``create_graph`` is set. (The plain ``backward()`` takes :func:`_backpropagate_to_leaves`.)
     """
     order = topological_order([vertex_of(t) for t in outputs])
     target_ids = None if targets is None else {id(vertex_of(t)) for t in targets}
@@ -204,47 +206,27 @@ def _backpropagate(
     totals: dict[int, Any] = {}
     itemized: list[tuple[Scope, Any]] = []
 
-    # An op with several outputs (split, unbind) runs its backward once, after the last of its
-    # outputs in the graph has been reached; until then their gradients wait here.
-    outputs_to_come = Counter(id(v.grad_fn) for v in order if v.grad_fn is not None and v.grad_fn.multiple_outputs)
-    waiting: dict[int, tuple[list, list]] = {}
-
     for output, seed in zip(outputs, seeds):
         _receive(received, vertex_of(output), (), seed, keep_terms=True)
 
-    for vertex in reversed(order):
-        terms = received.pop(id(vertex), None)
-        function = vertex.grad_fn
-        total = None
-        if terms is not None:
-            if vertex is itemize:
-                itemized = [(scope, gradient) for scope, gradient, _ in terms]
-            total = _sum_contributions(terms, create_graph, () if function is None else function.scope)
-            if target_ids is None:
-                if function is None or vertex.retained is not None:
-                    _accumulate_into_grad(vertex, total, create_graph)
-            elif id(vertex) in target_ids:
-                totals[id(vertex)] = total
-
-        if function is None:
+    for function, vertices in _ops_in_reverse(order):
+        gradients = []
+        for vertex in vertices:  # the op's outputs (or a leaf): sum what each received, deliver it
+            terms = received.pop(id(vertex), None)
+            total = None
+            if terms is not None:
+                if vertex is itemize:
+                    itemized = [(scope, gradient) for scope, gradient, _ in terms]
+                total = _sum_contributions(terms, create_graph, () if function is None else function.scope)
+                if target_ids is None:
+                    if function is None or vertex.retained is not None:
+                        _accumulate_into_grad(vertex, total, create_graph)
+                elif id(vertex) in target_ids:
+                    totals[id(vertex)] = total
+            gradients.append(total)
+        if function is None or all(g is None for g in gradients):
             continue
-        if function.multiple_outputs:
-            if id(function) not in waiting:  # (not setdefault: it would build these lists every time)
-                waiting[id(function)] = ([None] * function.n_outputs, [None] * function.n_outputs)
-            grads, nodes = waiting[id(function)]
-            grads[vertex.output_index], nodes[vertex.output_index] = total, vertex
-            outputs_to_come[id(function)] -= 1
-            if outputs_to_come[id(function)] > 0:
-                continue
-            del waiting[id(function)]
-            if all(g is None for g in grads):
-                continue
-            grad_of_output, output_nodes = tuple(grads), tuple(nodes)
-        elif total is None:
-            continue
-        else:
-            grad_of_output, output_nodes = total, vertex
-        input_grads = _call_backward(function, grad_of_output, output_nodes, create_graph)
+        input_grads = _call_backward(function, gradients, vertices, create_graph)
         for parent, parent_grad, needs_grad in zip(function.inputs, input_grads, function.needs_input_grad):
             if needs_grad and parent_grad is not None and (needed is None or id(parent) in needed):
                 if parent_grad.shape != parent.shape or parent_grad.dtype != parent.dtype:
@@ -255,9 +237,63 @@ def _backpropagate(
     return totals, itemized
 
 
-def _call_backward(function: Function, grad: Any, output_nodes: Any, create_graph: bool) -> tuple:
-    """Run one op's backward: on its saved arrays (fast), or on Tensors, recorded (create_graph).
-    ``grad`` and ``output_nodes`` are tuples for an op with several outputs."""
+def _backpropagate_to_leaves(outputs: tuple[Tensor, ...], seeds: list[Any], retain_graph: bool) -> None:
+    """The plain ``backward()`` of every training step: the walk of :func:`_backpropagate` with
+    only what filling the leaves' ``.grad`` needs. Each vertex's contributions are added up as
+    they arrive (no list of terms, no scopes), and the gradients are plain arrays."""
+    order = topological_order([vertex_of(t) for t in outputs])
+    sums: dict[int, Any] = {}  # id(vertex) -> the running sum of its gradient contributions
+    owned: set[int] = set()  # the sums this walk made itself, which it may add into in place
+    for output, seed in zip(outputs, seeds):
+        _add_contribution(sums, owned, vertex_of(output), seed)
+
+    for function, vertices in _ops_in_reverse(order):
+        gradients = [_resolved(sums.pop(id(vertex), None)) for vertex in vertices]
+        for vertex, total in zip(vertices, gradients):
+            if total is not None and (function is None or vertex.retained is not None):
+                _accumulate_into_grad(vertex, total, create_graph=False, fresh=id(vertex) in owned)
+        if function is None or all(g is None for g in gradients):
+            continue
+        input_grads = _call_backward(function, gradients, vertices, False)
+        for parent, parent_grad, needs_grad in zip(function.inputs, input_grads, function.needs_input_grad):
+            if needs_grad and parent_grad is not None:
+                if parent_grad.shape != parent.shape or parent_grad.dtype != parent.dtype:
+                    parent_grad = _checked(function, parent, parent_grad)
+                _add_contribution(sums, owned, parent, parent_grad)
+        if not retain_graph:
+            function.release()
+
+
+def _ops_in_reverse(order: list[Any]) -> Any:
+    """(op, its output vertices) from the outputs back to the inputs; (None, (leaf,)) for a leaf.
+
+    An op with several outputs (unbind, a fused cell) comes once, with all of its outputs that
+    the graph reached, at the first of them: they share the op's depth, and every op that used
+    any of them is deeper, so every gradient they will receive has arrived by then."""
+    siblings: dict[int, list[Any]] = {}
+    for vertex in order:
+        function = vertex.grad_fn
+        if function is not None and function.multiple_outputs:
+            siblings.setdefault(id(function), []).append(vertex)
+    for vertex in reversed(order):
+        function = vertex.grad_fn
+        if function is None or not function.multiple_outputs:
+            yield function, (vertex,)
+        elif id(function) in siblings:
+            yield function, siblings.pop(id(function))
+
+
+def _call_backward(function: Function, gradients: list[Any], vertices: Any, create_graph: bool) -> tuple:
+    """Run one op's backward on the gradients of its output ``vertices``: on its saved arrays
+    (fast), or on Tensors, recorded (create_graph). An op with several outputs gets a tuple with
+    one entry per output, None for an output that the graph did not reach."""
+    if function.multiple_outputs:
+        grad, output_nodes = [None] * function.n_outputs, [None] * function.n_outputs
+        for vertex, gradient in zip(vertices, gradients):
+            grad[vertex.output_index], output_nodes[vertex.output_index] = gradient, vertex
+        grad, output_nodes = tuple(grad), tuple(output_nodes)
+    else:
+        grad, output_nodes = gradients[0], vertices[0]
     if create_graph:
         with _recording_gradient(function.scope):
             input_grads = function.backward(grad, *function.recorded_arguments(output_nodes))
@@ -300,6 +336,37 @@ def _receive(received: dict, tensor: Tensor, scope: Scope, gradient: Any, keep_t
         terms[0] = (first_scope, running_sum, True)
 
 
+def _add_contribution(sums: dict[int, Any], owned: set[int], vertex: Any, gradient: Any) -> None:
+    """Add one gradient contribution to ``vertex``'s running sum (the plain backward's ``_receive``).
+    The first contribution may be an array that other vertices also hold, so the second makes a
+    new array; from then on the sum is this walk's own and grows in place. Weight-gradient terms
+    (Products) wait in a :class:`_PendingSum` to be multiplied together."""
+    key = id(vertex)
+    running_sum = sums.get(key)
+    if running_sum is None:
+        sums[key] = gradient
+        if isinstance(gradient, Product):  # it will be multiplied out into a new array
+            owned.add(key)
+    elif isinstance(gradient, Product) or isinstance(running_sum, (Product, _PendingSum)):
+        if not isinstance(running_sum, _PendingSum):
+            running_sum = sums[key] = _PendingSum(running_sum)
+        running_sum.add(gradient)
+        owned.add(key)
+    elif key in owned:
+        running_sum += gradient
+        sums[key] = running_sum  # (a NumPy scalar, from a reduction, is added to as a new object)
+    else:
+        sums[key] = running_sum + gradient
+        owned.add(key)
+
+
+def _resolved(gradient: Any) -> Any:
+    """A running sum as an array: Products multiplied out, pending terms summed (None stays None)."""
+    if isinstance(gradient, _PendingSum):
+        return gradient.total()
+    return gradient.materialize() if isinstance(gradient, Product) else gradient
+
+
 class _PendingSum:
     """A running sum whose weight-gradient terms (Products) wait to be multiplied all at once."""
 
@@ -339,13 +406,14 @@ def _sum_contributions(terms: list[tuple[Scope, Any, bool]], create_graph: bool,
     return total
 
 
-def _accumulate_into_grad(vertex: Any, total: Any, create_graph: bool) -> None:
+def _accumulate_into_grad(vertex: Any, total: Any, create_graph: bool, fresh: bool = False) -> None:
     """``tensor.grad += total``, as PyTorch does: gradients add up across backward calls.
     ``vertex`` is a leaf, or the Node of a tensor that asked for it with ``retain_grad()``.
 
     Without create_graph the stored array is a fresh copy: ``total`` may be the very array that
     another leaf also received (``a + b`` hands both the same gradient), and an in-place update
-    of one ``.grad`` (gradient clipping) must never change another.
+    of one ``.grad`` (gradient clipping) must never change another. No copy is needed when the
+    walk made ``total`` itself (``fresh``: a sum of several contributions).
     """
     tensor = vertex if isinstance(vertex, Tensor) else vertex.retained()
     if tensor is None:  # a retained tensor nobody holds any more: nobody can read its .grad
@@ -354,7 +422,7 @@ def _accumulate_into_grad(vertex: Any, total: Any, create_graph: bool) -> None:
     if create_graph:
         tensor.grad = total if tensor.grad is None else tensor.grad + total
     elif tensor.grad is None:
-        tensor.grad = Tensor._make(total.data.copy())
+        tensor.grad = Tensor._make(total.data if fresh else total.data.copy())
     else:
         tensor.grad = Tensor._make(tensor.grad.data + total.data)
 

@@ -146,7 +146,7 @@ class Function:
         return function.forward(*inputs)
 
     def _record(self, inputs: tuple[Any, ...]) -> Tensor:
-        arrays, vertices, needs_input_grad, has_numpy_scalar, depth = [], [], [], False, 0
+        arrays, vertices, needs_input_grad, depth = [], [], [], 0
         for x in inputs:
             if isinstance(x, Tensor):
                 arrays.append(x.data)
@@ -159,18 +159,15 @@ class Function:
                     if node.grad_fn.depth > depth:
                         depth = node.grad_fn.depth
             else:
+                if isinstance(x, numpy.generic):
+                    # A NumPy scalar would promote a float32 tensor to float64; PyTorch treats it
+                    # like a Python scalar, and so do we.
+                    x = x.item()
                 arrays.append(x)
                 vertices.append(x)
                 needs_input_grad.append(False)
-                has_numpy_scalar = has_numpy_scalar or isinstance(x, numpy.generic)
-        if has_numpy_scalar:
-            # A NumPy scalar would promote a float32 tensor to float64; PyTorch treats it like
-            # a Python scalar, and so do we.
-            inputs = tuple(x.item() if isinstance(x, numpy.generic) else x for x in inputs)
-            arrays = [x.item() if isinstance(x, numpy.generic) else x for x in arrays]
-            vertices = [x.item() if isinstance(x, numpy.generic) else x for x in vertices]
         if devices._cupy is not None:  # before CuPy is imported every array is a NumPy array
-            self._check_one_device(inputs)
+            self._check_one_device(inputs, arrays)
         try:
             out = self.forward(*arrays)
         except (ValueError, IndexError, TypeError) as error:
@@ -182,7 +179,7 @@ class Function:
         if state.anomaly:
             for array in outs:
                 check_finite(array, f"forward of {self.name}", state.scope)
-        if not (state.grad_enabled and self.differentiable and any(needs_input_grad) and outs[0].dtype.kind == "f"):
+        if not (state.grad_enabled and self.differentiable and True in needs_input_grad and outs[0].dtype.kind == "f"):
             return tuple(map(Tensor._make, outs)) if self.multiple_outputs else Tensor._make(outs[0])
         # Record. The inputs' vertices are the graph's edges; of the values, keep only those
         # backward reads — for the rest the vertex (a Node: shape, dtype, device) stands in.
@@ -225,9 +222,8 @@ class Function:
         self.saved_inputs = self.saved_output = None
         self.released = True
 
-    def _check_one_device(self, inputs: tuple[Any, ...]) -> None:
-        found = {devices.device_of_array(x.data if isinstance(x, Tensor) else x)
-                 for x in inputs if isinstance(x, Tensor) or hasattr(x, "shape")}
+    def _check_one_device(self, inputs: tuple[Any, ...], arrays: list[Any]) -> None:
+        found = {devices.device_of_array(x) for x in arrays if hasattr(x, "shape")}
         if len(found) > 1:
             names = " and ".join(sorted(str(d) for d in found))
             raise DeviceError(
@@ -332,12 +328,12 @@ def is_grad_enabled() -> bool:
     return STATE.grad_enabled
 
 
-@contextlib.contextmanager
-def scope(*names: str) -> Iterator[tuple[str, ...]]:
+class scope:
     """Tag every op created inside with a scope path; scopes nest.
 
     Unrolled RNNs give each time step its own scope, so drawings cluster per step and
     :func:`tinygrad_rnn.grad_contributions` reports which step each gradient term came from.
+    (A class rather than a generator-based context manager: a layer enters one per time step.)
 
     >>> import tinygrad_rnn as tr
     >>> with tr.scope("RNN", "layer 0"), tr.scope("t=3"):
@@ -345,12 +341,19 @@ def scope(*names: str) -> Iterator[tuple[str, ...]]:
     >>> y.grad_fn.scope
     ('RNN', 'layer 0', 't=3')
     """
-    previous = STATE.scope
-    STATE.scope = previous + tuple(str(name) for name in names)
-    try:
-        yield STATE.scope
-    finally:
-        STATE.scope = previous
+
+    __slots__ = ("names", "previous")
+
+    def __init__(self, *names: str) -> None:
+        self.names = tuple(str(name) for name in names)
+
+    def __enter__(self) -> tuple[str, ...]:
+        self.previous = STATE.scope
+        STATE.scope = self.previous + self.names
+        return STATE.scope
+
+    def __exit__(self, *exc: object) -> None:
+        STATE.scope = self.previous
 
 
 def step_of(scope: tuple[str, ...]) -> int | None:

@@ -7,9 +7,10 @@ from typing import Any
 from ..creation import generator
 from ..device import array_module, move_array
 from ..errors import ShapeError
-from ..ops import stack, where
+from ..ops import stack
 from ..ops.linalg import Linear
 from ..ops.reduce import CrossEntropy
+from ..ops.shape import Embedding
 from ..tensor import Tensor
 
 
@@ -49,11 +50,7 @@ def embedding(ids: Any, weight: Tensor, padding_idx: int | None = None) -> Tenso
     if ids.numel() and (int(ids.data.min()) < 0 or int(ids.data.max()) >= weight.shape[0]):
         raise IndexError(f"embedding: ids must lie in [0, {weight.shape[0]}); got values from "
                          f"{int(ids.data.min())} to {int(ids.data.max())}")
-    looked_up = weight[ids]
-    if padding_idx is None:
-        return looked_up
-    is_padding = (ids == padding_idx).unsqueeze(-1)
-    return where(is_padding, looked_up.detach(), looked_up)  # the same values, no gradient there
+    return Embedding.apply(weight, ids=ids.data, padding_idx=padding_idx)
 
 
 def dropout(x: Tensor, p: float = 0.5, training: bool = True) -> Tensor:
@@ -132,9 +129,13 @@ def cross_entropy(input: Tensor, target: Any, ignore_index: int = -100, reductio
     target = target if isinstance(target, Tensor) else Tensor(target)
     if input.ndim == 2 and reduction in ("mean", "sum") and target.shape == (input.shape[0],) \
             and target.dtype.kind in "iu" and input.shape[0] > 0:
-        labels = target.data
+        labels, classes = target.data, input.shape[1]
+        lowest, highest = int(labels.min()), int(labels.max())
+        if 0 <= lowest and highest < classes and not lowest <= ignore_index <= highest:  # every target counts
+            weights = array_module(labels).ones(labels.shape, dtype=input.dtype)
+            return CrossEntropy.apply(input, targets=labels, weights=weights,
+                                      count=float(labels.size) if reduction == "mean" else 1.0)
         keep = labels != ignore_index
-        classes = input.shape[1]
         if keep.any() and int(labels[keep].min()) >= 0 and int(labels[keep].max()) < classes:
             # one op: log-softmax and NLL together, softmax − one-hot as its gradient
             weights = keep.astype(input.dtype)

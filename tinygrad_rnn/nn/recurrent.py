@@ -193,14 +193,14 @@ class _Recurrent(Module):
         states = []
         for state, size, what in zip(given, (output_size, self.hidden_size), ("h_0", "c_0")):
             expected = (count, batch, size)
-            if state is None:
-                state = zeros(*expected, dtype=like.dtype, device=like.device)
+            if state is None:  # zeros, one (B, size) tensor per layer and direction
+                pieces = tuple(zeros(batch, size, dtype=like.dtype, device=like.device) for _ in range(count))
             else:
                 state = state.unsqueeze(1) if unbatched else state
                 if state.shape != expected:
                     raise ShapeError(f"{type(self).__name__}: expected {what} of shape "
                                      f"{expected if not unbatched else (count, size)}, got {state.shape}")
-            pieces = state.unbind(0)
+                pieces = state.unbind(0)
             for piece in pieces:
                 if piece.name is None and piece.grad_fn is None:
                     piece.name = what  # so a drawing labels the initial state
@@ -286,7 +286,7 @@ class LSTM(_Recurrent):
 
     def _step(self, x_projected, hidden, cell, weight_hh, bias_hh, weight_hr):
         if self.fused:
-            hidden, cell, _ = lstm_cell(x_projected, hidden, cell, weight_hh, bias_hh)
+            hidden, cell, *_ = lstm_cell(x_projected, hidden, cell, weight_hh, bias_hh)
             if weight_hr is not None:
                 hidden = F.linear(hidden, weight_hr)
             return _state(hidden, "h"), _state(cell, "c")

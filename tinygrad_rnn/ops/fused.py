@@ -17,14 +17,15 @@ from __future__ import annotations
 
 from ..device import array_module
 from ..function import Function
-from .elementwise import relu, sigmoid_array, tanh
+from .elementwise import relu, sigmoid_array
 from .linalg import linear_backward, linear_forward
 from .shape import cat
 
 
 class FusedLSTMCell(Function):
     """i, f, g, o = σ, σ, tanh, σ of (x_proj + h Wᵀ + b);  c' = f ⊙ c + i ⊙ g;  h' = o ⊙ tanh(c').
-    Outputs h', c' and the gates [i, f, g, o].
+    Outputs h', c', the gates [i, f, g, o] and tanh(c') (kept for backward, as a hand-written
+    BPTT keeps it, rather than computed again).
     ∂c = ∂c' + ∂h' ⊙ o ⊙ (1 − tanh² c');  (∂i, ∂f, ∂g, ∂o) = (∂c ⊙ g, ∂c ⊙ c, ∂c ⊙ i, ∂h' ⊙ tanh c'),
     through σ' = s(1 − s) and tanh' = 1 − g²;  ∂c_prev = ∂c ⊙ f;  then linear's rule for h, W, b."""
 
@@ -40,17 +41,18 @@ class FusedLSTMCell(Function):
         xp.tanh(gates[:, 2 * size: 3 * size], out=gates[:, 2 * size: 3 * size])
         gates[:, 3 * size:] = sigmoid_array(gates[:, 3 * size:])
         new_cell = gates[:, size: 2 * size] * cell + gates[:, :size] * gates[:, 2 * size: 3 * size]
-        return gates[:, 3 * size:] * xp.tanh(new_cell), new_cell, gates
+        tanh_cell = xp.tanh(new_cell)
+        return gates[:, 3 * size:] * tanh_cell, new_cell, gates, tanh_cell
 
     def backward(self, grads, outs, x_projected, hidden, cell, weight_hh, bias_hh=None):
-        grad_hidden, grad_cell, grad_gates = grads
-        _, new_cell, gates = outs
+        grad_hidden, grad_cell, grad_gates, grad_tanh_cell = grads
+        _, new_cell, gates, tanh_cell = outs
         size = new_cell.shape[-1]
-        i, f, g, o = (gates[:, k * size: (k + 1) * size] for k in range(4))
-        tanh_cell = tanh(new_cell)
+        i, f, g, o = gates[:, :size], gates[:, size: 2 * size], gates[:, 2 * size: 3 * size], gates[:, 3 * size:]
         if grad_hidden is None:
             grad_hidden = 0 * tanh_cell
-        grad_c = grad_hidden * o * (1 - tanh_cell * tanh_cell)
+        grad_tanh = grad_hidden * o if grad_tanh_cell is None else grad_hidden * o + grad_tanh_cell
+        grad_c = grad_tanh * (1 - tanh_cell * tanh_cell)
         if grad_cell is not None:
             grad_c = grad_c + grad_cell
         slopes = (i * (1 - i), f * (1 - f), 1 - g * g, o * (1 - o))  # σ' = s(1 − s), tanh' = 1 − g²
@@ -137,10 +139,11 @@ class FusedRNNCell(Function):
 
 
 def lstm_cell(x_projected, hidden, cell, weight_hh, bias_hh=None):
-    """(h', c', gates): one LSTM step as one op (see :class:`FusedLSTMCell`).
+    """(h', c', gates, tanh c'): one LSTM step as one op (see :class:`FusedLSTMCell`).
 
     >>> import tinygrad_rnn as tr
-    >>> h, c, gates = lstm_cell(tr.zeros(2, 8), tr.zeros(2, 2), tr.zeros(2, 2), tr.ones(8, 2, requires_grad=True))
+    >>> x, h, c = tr.zeros(2, 8), tr.zeros(2, 2), tr.zeros(2, 2)
+    >>> h, c, gates, tanh_c = lstm_cell(x, h, c, tr.ones(8, 2, requires_grad=True))
     >>> h.shape, gates.shape, h.grad_fn
     ((2, 2), (2, 8), <FusedLSTMCell>)
     """

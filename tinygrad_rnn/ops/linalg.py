@@ -111,9 +111,11 @@ class Product:
 
 
 def _product(a, b):
-    """a @ b on arrays. NumPy's matmul does not call BLAS when the inner dimension is 1 — an outer
-    product, such as a weight's gradient at batch size 1 — and is then ~10× slower than dot."""
-    if a.shape[-1] == 1 and a.ndim == 2 and b.ndim == 2:
+    """a @ b on arrays. For two matrices through ``dot``: it calls BLAS directly, with less
+    overhead than matmul (~0.5 µs a call, every time step), and NumPy's matmul does not call BLAS
+    at all when the inner dimension is 1 — an outer product, such as a weight's gradient at batch
+    size 1 — and is then ~10× slower."""
+    if a.ndim == 2 and b.ndim == 2:
         return array_module(a).dot(a, b)
     return a @ b
 

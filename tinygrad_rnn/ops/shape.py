@@ -154,6 +154,29 @@ class IndexAdd(Function):
         return Index.apply(grad, index=self.index)
 
 
+class Embedding(Function):
+    """weight[ids]: the rows of a table picked by integer ids;   the gradient is scattered back to
+    the rows read, summed where an id repeats, and none reaches the row at ``padding_idx``"""
+
+    saves_inputs = saves_output = False  # backward needs shapes, not values
+
+    hint = "ids must be integers in [0, num_embeddings)"
+
+    def __init__(self, ids: Any, padding_idx: int | None = None) -> None:
+        self.ids, self.padding_idx = ids, padding_idx
+
+    def forward(self, weight):
+        return weight[self.ids]
+
+    def backward(self, grad, out, weight):
+        grad_weight = IndexAdd.apply(grad, index=self.ids, shape=weight.shape)
+        if self.padding_idx is None:
+            return grad_weight
+        keep_rows = array_module(self.ids).ones((weight.shape[0], 1), dtype=weight.dtype)
+        keep_rows[self.padding_idx] = 0  # the padding row stays as it is (zeros, usually)
+        return grad_weight * keep_rows
+
+
 class Cat(Function):
     """Tensors joined along ``dim``;   each gets back its own slice of the gradient"""
 
