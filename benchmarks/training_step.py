@@ -17,6 +17,9 @@ and the median of the rounds is reported:
                                                         # on CUDA when it has it; plus the GPU-size LSTM
                                                         # (B=64, T=128, H=1024) against the CPU path
     python benchmarks/training_step.py --default-allocator   # leave glibc's memory thresholds as they are
+    python benchmarks/training_step.py --per-step       # batch 1 at T=1, 25, 100: fixed cost and cost per step
+    python benchmarks/training_step.py --torch-threading   # PyTorch with its default threading and with
+                                                           # passive waiting (each in its own process)
 
 Each timed step follows an untimed step of the same variant, and glibc is told to keep freed
 memory (steady_allocator), so that no variant's time depends on what the one before it freed.
@@ -30,17 +33,22 @@ from __future__ import annotations
 import argparse
 import ctypes
 import gc
+import json
 import os
 import pathlib
 import platform
 import statistics
+import subprocess
+import sys
 import time
 import tracemalloc
 
 # PyTorch's OpenMP threads busy-wait for a while after each op by default, taking the cores from
 # whatever runs next in this process — here the other variants, which then measured up to 2×
-# slower. Passive waiting lets each variant have the machine to itself. (Before torch loads.)
-os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+# slower. Passive waiting lets each variant have the machine to itself; the headline table uses
+# it, and --torch-threading measures both. (Set before torch loads.)
+if "--torch-default-threading" not in sys.argv:
+    os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
 import numpy as np  # noqa: E402
 from numpy_baseline import init_params, train_step  # noqa: E402
@@ -208,8 +216,24 @@ def main() -> None:
     parser.add_argument("--write-docs", action="store_true", help="update the table in docs/benchmarks.md")
     parser.add_argument("--default-allocator", action="store_true",
                         help="leave glibc's thresholds alone (times then depend on the order of the variants)")
+    parser.add_argument("--per-step", action="store_true",
+                        help="batch 1 at T=1, 25, 100: the fixed cost and the cost per time step, ours and NumPy's")
+    parser.add_argument("--torch-threading", action="store_true",
+                        help="PyTorch's layers with default threading and with passive waiting (two processes)")
+    parser.add_argument("--torch-default-threading", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--json", action="store_true", help=argparse.SUPPRESS)  # one process of --torch-threading
     args = parser.parse_args()
     allocator = "default allocator" if args.default_allocator else steady_allocator()
+    if args.json:
+        print(json.dumps(torch_and_ours(args.sizes, args.cells, args.rounds)))
+        return
+    if args.per_step or args.torch_threading:
+        rows = per_step_rows(args.cells, args.rounds) if args.per_step else []
+        if args.torch_threading:
+            rows += threading_rows(args.sizes, args.cells, args.rounds)
+        if args.write_docs:
+            write_docs(rows, "per-step and threading tables")
+        return
 
     on_torch = torch_device(args.device)
     machine = f"{platform.machine()}, {tr.device.os.cpu_count()} cores, Python {platform.python_version()}, " \
@@ -249,16 +273,91 @@ def main() -> None:
             rows.append(f"| {cell} | {ours / 2**20:.0f} | {baseline / 2**20:.0f} | {ours / baseline:.2f} |")
             print(rows[-1], flush=True)
     if args.write_docs:
-        path = pathlib.Path(__file__).resolve().parent.parent / "docs" / "benchmarks.md"
-        text = path.read_text(encoding="utf-8")
-        kind = "" if tr.get_device(args.device) == "cpu" else " (gpu)"  # each device has its own table
-        start, end = f"<!-- training-step table{kind} -->", f"<!-- end of training-step table{kind} -->"
-        if start not in text:
-            text += f"\n{start}\n{end}\n"
-        before, rest = text.split(start, 1)
-        after = rest.split(end, 1)[1]
-        path.write_text(before + start + "\n" + "\n".join(rows) + "\n" + end + after, encoding="utf-8")
-        print(f"updated {path}")
+        write_docs(rows, "training-step table" + ("" if tr.get_device(args.device) == "cpu" else " (gpu)"))
+
+
+def write_docs(rows: list[str], table: str) -> None:
+    """Replace the rows between ``<!-- {table} -->`` and ``<!-- end of {table} -->`` in
+    docs/benchmarks.md (appended if missing; each device has its own training-step table)."""
+    path = pathlib.Path(__file__).resolve().parent.parent / "docs" / "benchmarks.md"
+    text = path.read_text(encoding="utf-8")
+    start, end = f"<!-- {table} -->", f"<!-- end of {table} -->"
+    if start not in text:
+        text += f"\n{start}\n{end}\n"
+    before, rest = text.split(start, 1)
+    after = rest.split(end, 1)[1]
+    path.write_text(before + start + "\n" + "\n".join(rows) + "\n" + end + after, encoding="utf-8")
+    print(f"updated {path}")
+
+
+def per_step_rows(cells: list[str], rounds: int) -> list[str]:
+    """Batch 1, H=100, at T = 1, 25 and 100: the line through the times at T=1 and T=100 gives the
+    fixed cost of a training step (the intercept) and the cost of each time step (the slope)."""
+    lengths, hidden = (1, 25, 100), 100
+    rows = [f"Batch 1, H={hidden}, T = 1, 25, 100 (median of {rounds} interleaved rounds): a training step "
+            "costs about fixed + T × per step.", "",
+            "| model | ours T=1 / 25 / 100 ms | NumPy T=1 / 25 / 100 ms | ours fixed µs | ours µs per step | "
+            "NumPy fixed µs | NumPy µs per step |", "| --- | --- | --- | --- | --- | --- | --- |"]
+    print(rows[0])
+    for cell in cells:
+        times = {}
+        for steps in lengths:
+            runs = {"ours": ours_step(cell, 1, steps, hidden, "cpu"), "numpy": numpy_step(cell, 1, steps, hidden)}
+            times[steps] = measure(runs, rounds)
+        fits = {}
+        for name in ("ours", "numpy"):
+            slope = (times[100][name] - times[1][name]) / 99
+            fits[name] = (times[1][name] - slope, slope)
+        row = (f"| {cell} | " + " / ".join(f"{times[n]['ours'] * 1e3:.2f}" for n in lengths) + " | "
+               + " / ".join(f"{times[n]['numpy'] * 1e3:.2f}" for n in lengths) + " | "
+               + " | ".join(f"{fits[name][0] * 1e6:.0f} | {fits[name][1] * 1e6:.1f}" for name in ("ours", "numpy"))
+               + " |")
+        rows.append(row)
+        print(row, flush=True)
+    return rows
+
+
+def torch_and_ours(sizes: list[str], cells: list[str], rounds: int) -> dict:
+    """Milliseconds of PyTorch's fused layer, its eager cell loop and tinygrad_rnn, interleaved in
+    this process (one process of --torch-threading)."""
+    results = {}
+    for size in sizes:
+        batch, steps, hidden = SIZES[size]
+        for cell in cells:
+            runs = {"ours": ours_step(cell, batch, steps, hidden, "cpu")}
+            runs["torch fused"], runs["torch eager"] = torch_steps(cell, batch, steps, hidden, "cpu")
+            results[f"{cell} {size}"] = {name: t * 1e3 for name, t in measure(runs, rounds).items()}
+    return results
+
+
+def threading_rows(sizes: list[str], cells: list[str], rounds: int) -> list[str]:
+    """PyTorch's OpenMP threads with their default waiting (spinning after each op) and passively
+    waiting, each in a fresh process, since the policy is fixed when PyTorch loads."""
+    if torch_device("cpu") is None:
+        return ["PyTorch is not installed: no threading table."]
+    measured = {}
+    for policy in ("default", "passive"):
+        env = dict(os.environ)
+        env.pop("OMP_WAIT_POLICY", None)
+        command = [sys.executable, __file__, "--json", "--rounds", str(rounds), "--sizes", *sizes, "--cells", *cells]
+        if policy == "passive":
+            env["OMP_WAIT_POLICY"] = "PASSIVE"
+        else:
+            command.append("--torch-default-threading")
+        output = subprocess.run(command, env=env, capture_output=True, text=True, check=True).stdout
+        measured[policy] = json.loads(output.strip().splitlines()[-1])
+    rows = ["", f"PyTorch {__import__('torch').__version__} on the CPU with its default OpenMP threading and with "
+            f"OMP_WAIT_POLICY=PASSIVE (the headline table's setting), each in its own process, interleaved with "
+            f"tinygrad_rnn; ms, median of {rounds} rounds:", "",
+            "| model | B, T, H | torch fused default / passive | torch eager default / passive | "
+            "tinygrad_rnn beside default / passive |", "| --- | --- | --- | --- | --- |"]
+    for key in measured["default"]:
+        cell, size = key.split()
+        d, p = measured["default"][key], measured["passive"][key]
+        rows.append(f"| {cell} | {', '.join(map(str, SIZES[size]))} | {d['torch fused']:.2f} / {p['torch fused']:.2f} "
+                    f"| {d['torch eager']:.2f} / {p['torch eager']:.2f} | {d['ours']:.2f} / {p['ours']:.2f} |")
+        print(rows[-1], flush=True)
+    return rows
 
 
 def gpu_against_cpu(rounds: int, on_torch: str | None) -> list[str]:

@@ -65,8 +65,7 @@ def cell_inputs(kind, rng):
         return tr.ops.lstm_cell, [make(batch, 4 * size), make(batch, size), make(batch, size), make(4 * size, size),
                                   make(4 * size)]
     if kind == "gru":
-        return tr.ops.gru_cell, [make(batch, size), make(batch, size), make(batch, size), make(batch, size),
-                                 make(3 * size, size), make(3 * size)]
+        return tr.ops.gru_cell, [make(batch, 3 * size), make(batch, size), make(3 * size, size), make(3 * size)]
     return tr.ops.rnn_cell, [make(batch, size), make(batch, size), make(size, size), make(size)]
 
 

@@ -315,7 +315,10 @@ class GRU(_Recurrent):
                          device=device, dtype=dtype, fused=fused)
 
     def _steps_of(self, projected, time_dim):
-        """Each step's projection as its (r, z, n) parts: split once for all steps, then by step."""
+        """Each step's projection as its (r, z, n) parts: split once for all steps, then by step.
+        (The fused cell takes the step's projection whole.)"""
+        if self.fused:
+            return projected.unbind(time_dim)
         by_gate = []
         for part, name in zip(projected.chunk(3, dim=-1), "rzn"):
             pieces = part.unbind(time_dim)
@@ -326,7 +329,7 @@ class GRU(_Recurrent):
 
     def _step(self, x_projected, hidden, cell, weight_hh, bias_hh, weight_hr):
         if self.fused:
-            return _state(gru_cell(*x_projected, hidden, weight_hh, bias_hh)[0], "h"), None
+            return _state(gru_cell(x_projected, hidden, weight_hh, bias_hh)[0], "h"), None
         return gru_step(x_projected, hidden, weight_hh, bias_hh), None
 
 

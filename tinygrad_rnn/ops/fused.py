@@ -69,7 +69,7 @@ class FusedLSTMCell(Function):
 
 class FusedGRUCell(Function):
     """r = σ(x_r + h W_hrᵀ + b_hr), z = σ(x_z + …), n = tanh(x_n + r ⊙ (h W_hnᵀ + b_hn));
-    h' = n + z ⊙ (h − n).  Outputs h', and r, z, n, h W_hnᵀ + b_hn.
+    h' = n + z ⊙ (h − n), with x_proj = [x_r, x_z, x_n].  Outputs h', and r, z, n, h W_hnᵀ + b_hn.
     ∂n = ∂h' ⊙ (1 − z);  ∂z = ∂h' ⊙ (h − n);  ∂h = ∂h' ⊙ z + (linear's rule);
     through n: ∂(pre n) = ∂n ⊙ (1 − n²), ∂r = ∂(pre n) ⊙ hn, ∂hn = ∂(pre n) ⊙ r."""
 
@@ -77,16 +77,16 @@ class FusedGRUCell(Function):
     multiple_outputs = True
     states = ("h",)
 
-    def forward(self, x_reset, x_update, x_new, hidden, weight_hh, bias_hh=None):
+    def forward(self, x_projected, hidden, weight_hh, bias_hh=None):
         xp, size = array_module(hidden), hidden.shape[-1]
         projected = linear_forward(hidden, weight_hh, bias_hh)
         h_new = projected[:, 2 * size:]
-        reset = sigmoid_array(x_reset + projected[:, :size])
-        update = sigmoid_array(x_update + projected[:, size: 2 * size])
-        new = xp.tanh(x_new + reset * h_new)
+        reset = sigmoid_array(x_projected[:, :size] + projected[:, :size])
+        update = sigmoid_array(x_projected[:, size: 2 * size] + projected[:, size: 2 * size])
+        new = xp.tanh(x_projected[:, 2 * size:] + reset * h_new)
         return new + update * (hidden - new), reset, update, new, h_new
 
-    def backward(self, grads, outs, x_reset, x_update, x_new, hidden, weight_hh, bias_hh=None):
+    def backward(self, grads, outs, x_projected, hidden, weight_hh, bias_hh=None):
         grad_out, grad_reset, grad_update, grad_new, grad_h_new = grads
         _, reset, update, new, h_new = outs
         if grad_out is None:
@@ -107,13 +107,14 @@ class FusedGRUCell(Function):
         grad_r_pre = grad_r * reset * (1 - reset)
         grad_z_pre = grad_z * update * (1 - update)
         need = self.needs_input_grad
-        grad_projected = cat([grad_r_pre, grad_z_pre, grad_hn], dim=-1)
-        grad_h, grad_weight, grad_bias = linear_backward(grad_projected, hidden, weight_hh, bias_hh, need[3],
-                                                         need[4], bias_hh is not None and need[5])
-        if need[3]:
+        # x_proj's n part enters before r scales it, h W_hnᵀ + b_hn after: their gradients differ there
+        grad_recurrent = cat([grad_r_pre, grad_z_pre, grad_hn], dim=-1)
+        grad_h, grad_weight, grad_bias = linear_backward(grad_recurrent, hidden, weight_hh, bias_hh, need[1],
+                                                         need[2], bias_hh is not None and need[3])
+        if need[1]:
             grad_h = grad_h + grad_out * update
-        return (grad_r_pre if need[0] else None, grad_z_pre if need[1] else None, grad_n_pre if need[2] else None,
-                grad_h, grad_weight, grad_bias)[: 6 if bias_hh is not None else 5]
+        grad_x = cat([grad_r_pre, grad_z_pre, grad_n_pre], dim=-1) if need[0] else None
+        return (grad_x, grad_h, grad_weight, grad_bias)[: 4 if bias_hh is not None else 3]
 
 
 class FusedRNNCell(Function):
@@ -150,15 +151,16 @@ def lstm_cell(x_projected, hidden, cell, weight_hh, bias_hh=None):
     return FusedLSTMCell.apply(x_projected, hidden, cell, weight_hh, *(() if bias_hh is None else (bias_hh,)))
 
 
-def gru_cell(x_reset, x_update, x_new, hidden, weight_hh, bias_hh=None):
-    """(h', r, z, n, h W_hnᵀ + b_hn): one GRU step as one op (see :class:`FusedGRUCell`).
+def gru_cell(x_projected, hidden, weight_hh, bias_hh=None):
+    """(h', r, z, n, h W_hnᵀ + b_hn): one GRU step as one op (see :class:`FusedGRUCell`);
+    ``x_projected`` is the step's input projection [x_r, x_z, x_n], (B, 3H).
 
     >>> import tinygrad_rnn as tr
-    >>> out = gru_cell(*[tr.zeros(2, 3)] * 4, tr.ones(9, 3, requires_grad=True))
+    >>> out = gru_cell(tr.zeros(2, 9), tr.zeros(2, 3), tr.ones(9, 3, requires_grad=True))
     >>> out[0].shape, len(out)
     ((2, 3), 5)
     """
-    return FusedGRUCell.apply(x_reset, x_update, x_new, hidden, weight_hh, *(() if bias_hh is None else (bias_hh,)))
+    return FusedGRUCell.apply(x_projected, hidden, weight_hh, *(() if bias_hh is None else (bias_hh,)))
 
 
 def rnn_cell(x_projected, hidden, weight_hh, bias_hh=None, nonlinearity: str = "tanh"):
