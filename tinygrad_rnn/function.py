@@ -109,6 +109,7 @@ class Function:
 
     differentiable = True  # False for ops whose result is a constant (comparisons, sign, argmax)
     multiple_outputs = False  # True for ops whose forward returns a tuple (split, unbind)
+    kept_outputs = 0  # of those, the last few are kept for backward only and never returned (a fused cell's gates)
     released = False  # True once a backward without retain_graph has freed the saved arrays
     saves_inputs = True  # backward reads the inputs' values (False: only their shapes)
     saves_output = True  # backward reads the output's values
@@ -180,7 +181,8 @@ class Function:
             for array in outs:
                 check_finite(array, f"forward of {self.name}", state.scope)
         if not (state.grad_enabled and self.differentiable and True in needs_input_grad and outs[0].dtype.kind == "f"):
-            return tuple(map(Tensor._make, outs)) if self.multiple_outputs else Tensor._make(outs[0])
+            return tuple(map(Tensor._make, outs[: len(outs) - self.kept_outputs])) if self.multiple_outputs \
+                else Tensor._make(outs[0])
         # Record. The inputs' vertices are the graph's edges; of the values, keep only those
         # backward reads — for the rest the vertex (a Node: shape, dtype, device) stands in.
         self.inputs = tuple(vertices)
@@ -191,8 +193,9 @@ class Function:
         self.scope = state.scope
         self.is_gradient = state.recording_gradient
         self.n_outputs = len(outs)
-        if self.multiple_outputs:
-            return tuple(Tensor._make(array, Node(self, i, array)) for i, array in enumerate(outs))
+        if self.multiple_outputs:  # (a kept output gets its Node only if a recorded backward reads it)
+            return tuple(Tensor._make(array, Node(self, i, array))
+                         for i, array in enumerate(outs[: len(outs) - self.kept_outputs]))
         return Tensor._make(outs[0], Node(self, 0, outs[0]))
 
     def recorded_arguments(self, output_nodes: Any) -> tuple[Any, ...]:

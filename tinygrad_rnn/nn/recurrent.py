@@ -286,7 +286,7 @@ class LSTM(_Recurrent):
 
     def _step(self, x_projected, hidden, cell, weight_hh, bias_hh, weight_hr):
         if self.fused:
-            hidden, cell, *_ = lstm_cell(x_projected, hidden, cell, weight_hh, bias_hh)
+            hidden, cell = lstm_cell(x_projected, hidden, cell, weight_hh, bias_hh)
             if weight_hr is not None:
                 hidden = F.linear(hidden, weight_hr)
             return _state(hidden, "h"), _state(cell, "c")
@@ -329,7 +329,7 @@ class GRU(_Recurrent):
 
     def _step(self, x_projected, hidden, cell, weight_hh, bias_hh, weight_hr):
         if self.fused:
-            return _state(gru_cell(x_projected, hidden, weight_hh, bias_hh)[0], "h"), None
+            return _state(gru_cell(x_projected, hidden, weight_hh, bias_hh), "h"), None
         return gru_step(x_projected, hidden, weight_hh, bias_hh), None
 
 

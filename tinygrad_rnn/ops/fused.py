@@ -4,8 +4,10 @@ The primitive cells of :mod:`tinygrad_rnn.nn.cells` record a dozen ops per step;
 one, and their backward is the chain rule through the cell written out by hand, once, with
 operators and op functions that accept arrays or Tensors — so it serves the fast backward and
 ``create_graph=True`` alike, and a test proves it equal to the primitive cells. What backward
-reads beyond the inputs (the activated gates) is an extra output of the op, so that in a
-recorded backward it is a tensor of the graph and second derivatives flow through it.
+reads beyond the inputs (the activated gates) is an extra output of the op, kept for backward
+and not returned (``kept_outputs``): in a recorded backward it is a tensor of the graph, so
+second derivatives flow through it. Like PyTorch's LSTMCell and GRUCell, the functions return
+(h', c') and h'.
 
 Forward sees plain arrays only, so it computes with NumPy (or CuPy) directly; backward is the
 part written for both arrays and Tensors.
@@ -24,13 +26,14 @@ from .shape import cat
 
 class FusedLSTMCell(Function):
     """i, f, g, o = σ, σ, tanh, σ of (x_proj + h Wᵀ + b);  c' = f ⊙ c + i ⊙ g;  h' = o ⊙ tanh(c').
-    Outputs h', c', the gates [i, f, g, o] and tanh(c') (kept for backward, as a hand-written
-    BPTT keeps it, rather than computed again).
+    Outputs h', c', and kept for backward the gates [i, f, g, o] and tanh(c') (as a hand-written
+    BPTT keeps it, rather than computing it again).
     ∂c = ∂c' + ∂h' ⊙ o ⊙ (1 − tanh² c');  (∂i, ∂f, ∂g, ∂o) = (∂c ⊙ g, ∂c ⊙ c, ∂c ⊙ i, ∂h' ⊙ tanh c'),
     through σ' = s(1 − s) and tanh' = 1 − g²;  ∂c_prev = ∂c ⊙ f;  then linear's rule for h, W, b."""
 
     name = "fused LSTM cell"
     multiple_outputs = True
+    kept_outputs = 2
     states = ("h", "c")  # the outputs a drawing names: h_t, c_t
 
     def forward(self, x_projected, hidden, cell, weight_hh, bias_hh=None):
@@ -69,12 +72,14 @@ class FusedLSTMCell(Function):
 
 class FusedGRUCell(Function):
     """r = σ(x_r + h W_hrᵀ + b_hr), z = σ(x_z + …), n = tanh(x_n + r ⊙ (h W_hnᵀ + b_hn));
-    h' = n + z ⊙ (h − n), with x_proj = [x_r, x_z, x_n].  Outputs h', and r, z, n, h W_hnᵀ + b_hn.
+    h' = n + z ⊙ (h − n), with x_proj = [x_r, x_z, x_n].  Outputs h', and kept for backward
+    r, z, n, h W_hnᵀ + b_hn.
     ∂n = ∂h' ⊙ (1 − z);  ∂z = ∂h' ⊙ (h − n);  ∂h = ∂h' ⊙ z + (linear's rule);
     through n: ∂(pre n) = ∂n ⊙ (1 − n²), ∂r = ∂(pre n) ⊙ hn, ∂hn = ∂(pre n) ⊙ r."""
 
     name = "fused GRU cell"
     multiple_outputs = True
+    kept_outputs = 4
     states = ("h",)
 
     def forward(self, x_projected, hidden, weight_hh, bias_hh=None):
@@ -140,27 +145,27 @@ class FusedRNNCell(Function):
 
 
 def lstm_cell(x_projected, hidden, cell, weight_hh, bias_hh=None):
-    """(h', c', gates, tanh c'): one LSTM step as one op (see :class:`FusedLSTMCell`).
+    """(h', c'): one LSTM step as one op (see :class:`FusedLSTMCell`).
 
     >>> import tinygrad_rnn as tr
     >>> x, h, c = tr.zeros(2, 8), tr.zeros(2, 2), tr.zeros(2, 2)
-    >>> h, c, gates, tanh_c = lstm_cell(x, h, c, tr.ones(8, 2, requires_grad=True))
-    >>> h.shape, gates.shape, h.grad_fn
-    ((2, 2), (2, 8), <FusedLSTMCell>)
+    >>> h, c = lstm_cell(x, h, c, tr.ones(8, 2, requires_grad=True))
+    >>> h.shape, c.shape, h.grad_fn
+    ((2, 2), (2, 2), <FusedLSTMCell>)
     """
     return FusedLSTMCell.apply(x_projected, hidden, cell, weight_hh, *(() if bias_hh is None else (bias_hh,)))
 
 
 def gru_cell(x_projected, hidden, weight_hh, bias_hh=None):
-    """(h', r, z, n, h W_hnᵀ + b_hn): one GRU step as one op (see :class:`FusedGRUCell`);
-    ``x_projected`` is the step's input projection [x_r, x_z, x_n], (B, 3H).
+    """h': one GRU step as one op (see :class:`FusedGRUCell`); ``x_projected`` is the step's input
+    projection [x_r, x_z, x_n], (B, 3H).
 
     >>> import tinygrad_rnn as tr
-    >>> out = gru_cell(tr.zeros(2, 9), tr.zeros(2, 3), tr.ones(9, 3, requires_grad=True))
-    >>> out[0].shape, len(out)
-    ((2, 3), 5)
+    >>> gru_cell(tr.zeros(2, 9), tr.zeros(2, 3), tr.ones(9, 3, requires_grad=True)).shape
+    (2, 3)
     """
-    return FusedGRUCell.apply(x_projected, hidden, weight_hh, *(() if bias_hh is None else (bias_hh,)))
+    (new_hidden,) = FusedGRUCell.apply(x_projected, hidden, weight_hh, *(() if bias_hh is None else (bias_hh,)))
+    return new_hidden
 
 
 def rnn_cell(x_projected, hidden, weight_hh, bias_hh=None, nonlinearity: str = "tanh"):
