@@ -120,6 +120,11 @@ CASES = [
     # (a padding row that is read gets no gradient by design — not the derivative; test_nn_modules checks it)
     ("embedding, padding row not read", lambda w: tr.nn.functional.embedding(
         tr.tensor([[1, 3], [0, 1]], device=w.device), w, padding_idx=2), [normal(4, 3)]),
+    # the language model's loss: log-softmax and NLL as one op (cross_entropy), with an ignored target
+    ("cross_entropy", lambda a: tr.nn.functional.cross_entropy(a, tr.tensor([1, 0, 3], device=a.device)),
+     [normal(3, 4)]),
+    ("cross_entropy ignore_index, sum", lambda a: tr.nn.functional.cross_entropy(
+        a, tr.tensor([1, -100, 3], device=a.device), reduction="sum"), [normal(3, 4)]),
     ("two int arrays", lambda a: a[[0, 1, 1], [2, 0, 2]], [normal(2, 3)]),
     ("bool mask", lambda a: a[tr.tensor([True, False, True], device=a.device)], [normal(3, 2)]),
     ("cat dim 0", lambda a, b: tr.cat([a, b]), [normal(2, 3), normal(1, 3)]),

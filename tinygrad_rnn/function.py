@@ -175,7 +175,7 @@ class Function:
             raise self._input_error(inputs, error) from None
         outs = out if self.multiple_outputs else (out,)
         if isinstance(outs[0], numpy.generic):  # NumPy reductions return scalars, not 0-d arrays
-            outs = (numpy.asarray(outs[0]),)
+            outs = (numpy.asarray(outs[0]), *outs[1:])
         state = STATE
         if state.anomaly:
             for array in outs:

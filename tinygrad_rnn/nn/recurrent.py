@@ -189,7 +189,7 @@ class _Recurrent(Module):
         wants_cell = self.gates == 4
         if wants_cell and hx is not None and not (isinstance(hx, (tuple, list)) and len(hx) == 2):
             raise TypeError(f"{type(self).__name__}: hx must be the pair (h_0, c_0)")
-        given = (hx if wants_cell else (hx,)) if hx is not None else (None, None)
+        given = (hx if wants_cell else (hx,)) if hx is not None else (None,) * (2 if wants_cell else 1)
         states = []
         for state, size, what in zip(given, (output_size, self.hidden_size), ("h_0", "c_0")):
             expected = (count, batch, size)

@@ -102,9 +102,13 @@ class LogSoftmax(Function):
 class CrossEntropy(Function):
     """Σᵢ wᵢ · (−log softmax(xᵢ)[tᵢ]) / n over the rows of logits x (N, C): log-softmax and
     NLL as one op, the loss of a classifier or language model (wᵢ = 0 for an ignored target,
-    n the number of rows counted, or 1 for a sum);   ∂/∂xᵢ = wᵢ (softmax(xᵢ) − onehot(tᵢ)) / n"""
+    n the number of rows counted, or 1 for a sum);   ∂/∂xᵢ = wᵢ (softmax(xᵢ) − onehot(tᵢ)) / n.
+    Outputs the loss, and kept for backward the log-probabilities (softmax = their exp, not
+    computed again), through which a recorded backward's second derivative flows."""
 
-    saves_output = False
+    multiple_outputs = True
+    kept_outputs = 1
+    saves_inputs = False
 
     def __init__(self, targets, weights, count: float) -> None:
         self.targets, self.weights, self.count = targets, weights, count  # constant arrays, like an index
@@ -113,14 +117,22 @@ class CrossEntropy(Function):
         xp = array_module(logits)
         log_probs = logits - LogSumExp(dim=(1,), keepdim=True).forward(logits)
         picked = log_probs[xp.arange(logits.shape[0]), self.targets]
-        return -(picked * self.weights).sum() / self.count
+        return -(picked * self.weights).sum() / self.count, log_probs
 
-    def backward(self, grad, out, logits):
-        xp = array_module(self.weights)
-        one_hot = xp.zeros(logits.shape, dtype=logits.dtype)
-        one_hot[xp.arange(logits.shape[0]), self.targets] = self.weights
-        # the same expression on arrays and Tensors: softmax records itself when logits is a Tensor
-        return grad / self.count * (Softmax.apply(logits, dim=1) * self.weights[:, None] - one_hot)
+    def backward(self, grads, outs, logits):
+        grad_loss, grad_log_probs = grads
+        _, log_probs = outs
+        grad_logits = None
+        if grad_loss is not None:
+            xp = array_module(self.weights)
+            one_hot = xp.zeros(log_probs.shape, dtype=log_probs.dtype)
+            one_hot[xp.arange(log_probs.shape[0]), self.targets] = self.weights
+            # the same expression on arrays and Tensors: exp records itself when log_probs is a Tensor
+            grad_logits = grad_loss / self.count * (exp(log_probs) * self.weights[:, None] - one_hot)
+        if grad_log_probs is not None:  # the log-probabilities were used (a recorded backward reads them)
+            through_log_softmax = LogSoftmax(dim=1).backward(grad_log_probs, log_probs, logits)
+            grad_logits = through_log_softmax if grad_logits is None else grad_logits + through_log_softmax
+        return grad_logits
 
 
 class ArgMax(Function):

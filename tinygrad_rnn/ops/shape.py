@@ -166,15 +166,14 @@ class Embedding(Function):
         self.ids, self.padding_idx = ids, padding_idx
 
     def forward(self, weight):
+        if self.padding_idx is not None:  # 1 for every row but the padding row, which stays as it is
+            self.keep_rows = array_module(weight).ones((weight.shape[0], 1), dtype=weight.dtype)
+            self.keep_rows[self.padding_idx] = 0
         return weight[self.ids]
 
     def backward(self, grad, out, weight):
         grad_weight = IndexAdd.apply(grad, index=self.ids, shape=weight.shape)
-        if self.padding_idx is None:
-            return grad_weight
-        keep_rows = array_module(self.ids).ones((weight.shape[0], 1), dtype=weight.dtype)
-        keep_rows[self.padding_idx] = 0  # the padding row stays as it is (zeros, usually)
-        return grad_weight * keep_rows
+        return grad_weight if self.padding_idx is None else grad_weight * self.keep_rows
 
 
 class Cat(Function):
