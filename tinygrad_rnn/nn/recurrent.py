@@ -20,6 +20,7 @@ from typing import Any
 import numpy
 
 from ..creation import zeros
+from ..device import array_module
 from ..errors import ShapeError
 from ..function import scope
 from ..ops import cat, gru_cell, lstm_cell, rnn_cell, stack, where
@@ -128,6 +129,8 @@ class _Recurrent(Module):
 
         projected = F.linear(layer_input, weight_ih, bias_ih)  # x_t W_ihᵀ + b_ih for all t at once: (T, B, G·H)
         projected_steps = self._steps_of(projected, time_dim)
+        # The fused cells multiply by W_hhᵀ laid out once for all steps (faster BLAS than the view W_hh.T)
+        transposed = array_module(weight_hh.data).ascontiguousarray(weight_hh.data.T) if self.fused else None
 
         steps = len(projected_steps)
         outputs: list[Any] = [None] * steps
@@ -135,7 +138,8 @@ class _Recurrent(Module):
         cell_states: list[Any] = [None] * steps
         for t in (reversed(range(steps)) if direction else range(steps)):
             with scope(f"t={t + 1}"):
-                new_hidden, new_cell = self._step(projected_steps[t], hidden, cell, weight_hh, bias_hh, weight_hr)
+                new_hidden, new_cell = self._step(projected_steps[t], hidden, cell, weight_hh, bias_hh, weight_hr,
+                                                  transposed)
                 if keep is None:
                     hidden, cell, outputs[t] = new_hidden, new_cell, new_hidden
                 else:  # a finished sequence keeps its state and outputs zeros
@@ -154,7 +158,7 @@ class _Recurrent(Module):
         return projected.unbind(time_dim)
 
     def _step(self, x_projected: Tensor, hidden: Tensor, cell: Tensor | None, weight_hh: Tensor,
-              bias_hh: Tensor | None, weight_hr: Tensor | None) -> tuple[Tensor, Tensor | None]:
+              bias_hh: Tensor | None, weight_hr: Tensor | None, transposed: Any) -> tuple[Tensor, Tensor | None]:
         raise NotImplementedError
 
     # --- checks ---------------------------------------------------------------------------------------
@@ -256,9 +260,9 @@ class RNN(_Recurrent):
                          device=device, dtype=dtype, fused=fused)
         self.nonlinearity = nonlinearity
 
-    def _step(self, x_projected, hidden, cell, weight_hh, bias_hh, weight_hr):
+    def _step(self, x_projected, hidden, cell, weight_hh, bias_hh, weight_hr, transposed):
         if self.fused:
-            return _state(rnn_cell(x_projected, hidden, weight_hh, bias_hh, self.nonlinearity), "h"), None
+            return _state(rnn_cell(x_projected, hidden, weight_hh, bias_hh, self.nonlinearity, transposed), "h"), None
         return rnn_step(x_projected, hidden, weight_hh, bias_hh, self.nonlinearity), None
 
 
@@ -284,9 +288,9 @@ class LSTM(_Recurrent):
         super().__init__(input_size, hidden_size, num_layers, bias, batch_first, dropout, bidirectional,
                          proj_size, device, dtype, fused)
 
-    def _step(self, x_projected, hidden, cell, weight_hh, bias_hh, weight_hr):
+    def _step(self, x_projected, hidden, cell, weight_hh, bias_hh, weight_hr, transposed):
         if self.fused:
-            hidden, cell = lstm_cell(x_projected, hidden, cell, weight_hh, bias_hh)
+            hidden, cell = lstm_cell(x_projected, hidden, cell, weight_hh, bias_hh, transposed)
             if weight_hr is not None:
                 hidden = F.linear(hidden, weight_hr)
             return _state(hidden, "h"), _state(cell, "c")
@@ -327,9 +331,9 @@ class GRU(_Recurrent):
             by_gate.append(pieces)
         return list(zip(*by_gate))
 
-    def _step(self, x_projected, hidden, cell, weight_hh, bias_hh, weight_hr):
+    def _step(self, x_projected, hidden, cell, weight_hh, bias_hh, weight_hr, transposed):
         if self.fused:
-            return _state(gru_cell(x_projected, hidden, weight_hh, bias_hh), "h"), None
+            return _state(gru_cell(x_projected, hidden, weight_hh, bias_hh, transposed), "h"), None
         return gru_step(x_projected, hidden, weight_hh, bias_hh), None
 
 

@@ -24,7 +24,19 @@ from .linalg import linear_backward, linear_forward
 from .shape import cat
 
 
-class FusedLSTMCell(Function):
+class FusedCell(Function):
+    """What the fused cells share: their first step, h W_hhᵀ + b_hh, multiplies by W_hhᵀ laid out
+    contiguously when the caller has it (``transposed_weight``, a constant: a layer makes it once
+    per sequence, as a hand-written BPTT does; see ``linear_forward``)."""
+
+    def __init__(self, transposed_weight=None) -> None:
+        self.transposed_weight = transposed_weight
+
+    def recurrent_product(self, hidden, weight_hh, bias_hh):
+        return linear_forward(hidden, weight_hh, bias_hh, self.transposed_weight)
+
+
+class FusedLSTMCell(FusedCell):
     """i, f, g, o = σ, σ, tanh, σ of (x_proj + h Wᵀ + b);  c' = f ⊙ c + i ⊙ g;  h' = o ⊙ tanh(c').
     Outputs h', c', and kept for backward the gates [i, f, g, o] and tanh(c') (as a hand-written
     BPTT keeps it, rather than computing it again).
@@ -38,7 +50,7 @@ class FusedLSTMCell(Function):
 
     def forward(self, x_projected, hidden, cell, weight_hh, bias_hh=None):
         xp, size = array_module(cell), cell.shape[-1]
-        gates = linear_forward(hidden, weight_hh, bias_hh)
+        gates = self.recurrent_product(hidden, weight_hh, bias_hh)
         gates += x_projected  # the pre-activations, activated in place: i, f, g, o
         gates[:, : 2 * size] = sigmoid_array(gates[:, : 2 * size])
         xp.tanh(gates[:, 2 * size: 3 * size], out=gates[:, 2 * size: 3 * size])
@@ -70,7 +82,7 @@ class FusedLSTMCell(Function):
                 grad_bias)[: 5 if bias_hh is not None else 4]
 
 
-class FusedGRUCell(Function):
+class FusedGRUCell(FusedCell):
     """r = σ(x_r + h W_hrᵀ + b_hr), z = σ(x_z + …), n = tanh(x_n + r ⊙ (h W_hnᵀ + b_hn));
     h' = n + z ⊙ (h − n), with x_proj = [x_r, x_z, x_n].  Outputs h', and kept for backward
     r, z, n, h W_hnᵀ + b_hn.
@@ -84,7 +96,7 @@ class FusedGRUCell(Function):
 
     def forward(self, x_projected, hidden, weight_hh, bias_hh=None):
         xp, size = array_module(hidden), hidden.shape[-1]
-        projected = linear_forward(hidden, weight_hh, bias_hh)
+        projected = self.recurrent_product(hidden, weight_hh, bias_hh)
         h_new = projected[:, 2 * size:]
         reset = sigmoid_array(x_projected[:, :size] + projected[:, :size])
         update = sigmoid_array(x_projected[:, size: 2 * size] + projected[:, size: 2 * size])
@@ -122,17 +134,18 @@ class FusedGRUCell(Function):
         return (grad_x, grad_h, grad_weight, grad_bias)[: 4 if bias_hh is not None else 3]
 
 
-class FusedRNNCell(Function):
+class FusedRNNCell(FusedCell):
     """h' = tanh(x_proj + h Wᵀ + b) (or relu);   ∂(pre) = ∂h' ⊙ (1 − h'²) (relu: ∂h' where h' > 0);
     then linear's rule for h, W, b."""
 
     name = "fused RNN cell"
 
-    def __init__(self, nonlinearity: str = "tanh") -> None:
+    def __init__(self, nonlinearity: str = "tanh", transposed_weight=None) -> None:
+        super().__init__(transposed_weight)
         self.nonlinearity = nonlinearity
 
     def forward(self, x_projected, hidden, weight_hh, bias_hh=None):
-        pre = linear_forward(hidden, weight_hh, bias_hh)
+        pre = self.recurrent_product(hidden, weight_hh, bias_hh)
         pre += x_projected
         return array_module(pre).tanh(pre, out=pre) if self.nonlinearity == "tanh" else relu(pre)
 
@@ -144,8 +157,9 @@ class FusedRNNCell(Function):
         return (grad_pre if need[0] else None, grad_h, grad_weight, grad_bias)[: 4 if bias_hh is not None else 3]
 
 
-def lstm_cell(x_projected, hidden, cell, weight_hh, bias_hh=None):
-    """(h', c'): one LSTM step as one op (see :class:`FusedLSTMCell`).
+def lstm_cell(x_projected, hidden, cell, weight_hh, bias_hh=None, transposed_weight=None):
+    """(h', c'): one LSTM step as one op (see :class:`FusedLSTMCell`; ``transposed_weight``, an
+    array equal to W_hhᵀ and contiguous, only makes the product faster: see :class:`FusedCell`).
 
     >>> import tinygrad_rnn as tr
     >>> x, h, c = tr.zeros(2, 8), tr.zeros(2, 2), tr.zeros(2, 2)
@@ -153,27 +167,30 @@ def lstm_cell(x_projected, hidden, cell, weight_hh, bias_hh=None):
     >>> h.shape, c.shape, h.grad_fn
     ((2, 2), (2, 2), <FusedLSTMCell>)
     """
-    return FusedLSTMCell.apply(x_projected, hidden, cell, weight_hh, *(() if bias_hh is None else (bias_hh,)))
+    return FusedLSTMCell.apply(x_projected, hidden, cell, weight_hh, *(() if bias_hh is None else (bias_hh,)),
+                               transposed_weight=transposed_weight)
 
 
-def gru_cell(x_projected, hidden, weight_hh, bias_hh=None):
+def gru_cell(x_projected, hidden, weight_hh, bias_hh=None, transposed_weight=None):
     """h': one GRU step as one op (see :class:`FusedGRUCell`); ``x_projected`` is the step's input
-    projection [x_r, x_z, x_n], (B, 3H).
+    projection [x_r, x_z, x_n], (B, 3H); ``transposed_weight`` as for :func:`lstm_cell`.
 
     >>> import tinygrad_rnn as tr
     >>> gru_cell(tr.zeros(2, 9), tr.zeros(2, 3), tr.ones(9, 3, requires_grad=True)).shape
     (2, 3)
     """
-    (new_hidden,) = FusedGRUCell.apply(x_projected, hidden, weight_hh, *(() if bias_hh is None else (bias_hh,)))
+    (new_hidden,) = FusedGRUCell.apply(x_projected, hidden, weight_hh, *(() if bias_hh is None else (bias_hh,)),
+                                       transposed_weight=transposed_weight)
     return new_hidden
 
 
-def rnn_cell(x_projected, hidden, weight_hh, bias_hh=None, nonlinearity: str = "tanh"):
-    """h': one Elman RNN step as one op (see :class:`FusedRNNCell`).
+def rnn_cell(x_projected, hidden, weight_hh, bias_hh=None, nonlinearity: str = "tanh", transposed_weight=None):
+    """h': one Elman RNN step as one op (see :class:`FusedRNNCell`; ``transposed_weight`` as for
+    :func:`lstm_cell`).
 
     >>> import tinygrad_rnn as tr
     >>> rnn_cell(tr.zeros(2, 3), tr.zeros(2, 3), tr.ones(3, 3, requires_grad=True)).grad_fn
     <FusedRNNCell>
     """
     return FusedRNNCell.apply(x_projected, hidden, weight_hh, *(() if bias_hh is None else (bias_hh,)),
-                         nonlinearity=nonlinearity)
+                              nonlinearity=nonlinearity, transposed_weight=transposed_weight)
