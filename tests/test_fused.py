@@ -23,7 +23,7 @@ def random_config(rng, kind):
 
 def run(kind, config, fused, x, lengths, h0):
     tr.manual_seed(0)
-    layer = CLASSES[kind](3, 4, dtype="float64", fused=fused, **config)
+    layer = CLASSES[kind](3, 4, dtype="float64", fused=fused, device=x.device, **config)
     output, state = layer(x, h0, lengths=lengths)
     states = state if isinstance(state, tuple) else (state,)
     loss = (output * output).sum() + sum((s * s * s).sum() for s in states)
@@ -34,7 +34,9 @@ def run(kind, config, fused, x, lengths, h0):
 
 @pytest.mark.parametrize("kind", ["rnn", "lstm", "gru"])
 @pytest.mark.parametrize("seed", range(6))
-def test_fused_equals_primitive_outputs_gradients_and_terms(kind, seed):
+def test_fused_equals_primitive_outputs_gradients_and_terms(kind, seed, device):
+    """On the GPU the fused cells' pointwise part runs as one CUDA kernel (ops/fused_kernels.py):
+    the same comparison checks it against the primitive cells there."""
     rng = numpy.random.default_rng(seed)
     config = random_config(rng, kind)
     steps, batch = int(rng.integers(1, 6)), int(rng.integers(1, 4))
@@ -43,7 +45,7 @@ def test_fused_equals_primitive_outputs_gradients_and_terms(kind, seed):
     h0 = None
     results = []
     for fused in (False, True):
-        x = tr.tensor(numpy.random.default_rng(seed + 100).standard_normal(shape), requires_grad=True)
+        x = tr.tensor(numpy.random.default_rng(seed + 100).standard_normal(shape), requires_grad=True, device=device)
         results.append((x, *run(kind, config, fused, x, lengths, h0)))
     (x_a, layer_a, out_a, states_a, terms_a), (x_b, layer_b, out_b, states_b, terms_b) = results
     numpy.testing.assert_allclose(out_b.numpy(), out_a.numpy(), atol=1e-12, rtol=0)
@@ -57,10 +59,10 @@ def test_fused_equals_primitive_outputs_gradients_and_terms(kind, seed):
         numpy.testing.assert_allclose(b.numpy(), a.numpy(), atol=1e-12, rtol=0)
 
 
-def cell_inputs(kind, rng):
+def cell_inputs(kind, rng, device="cpu"):
     batch, size = 2, 3
     def make(*shape):
-        return tr.tensor(rng.standard_normal(shape), requires_grad=True)
+        return tr.tensor(rng.standard_normal(shape), requires_grad=True, device=device)
     if kind == "lstm":
         return tr.ops.lstm_cell, [make(batch, 4 * size), make(batch, size), make(batch, size), make(4 * size, size),
                                   make(4 * size)]
@@ -70,8 +72,8 @@ def cell_inputs(kind, rng):
 
 
 @pytest.mark.parametrize("kind", ["rnn", "lstm", "gru"])
-def test_fused_backward_against_finite_differences_first_and_second_order(kind):
-    function, inputs = cell_inputs(kind, numpy.random.default_rng(1))
+def test_fused_backward_against_finite_differences_first_and_second_order(kind, device):
+    function, inputs = cell_inputs(kind, numpy.random.default_rng(1), device)
     assert tr.gradcheck(function, inputs)
     assert tr.gradgradcheck(function, inputs)
 

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 from ..device import array_module
 from ..function import Function
+from . import fused_kernels
 from .elementwise import relu, sigmoid_array
 from .linalg import linear_backward, linear_forward
 from .shape import cat
@@ -52,6 +53,8 @@ class FusedLSTMCell(FusedCell):
         xp, size = array_module(cell), cell.shape[-1]
         gates = self.recurrent_product(hidden, weight_hh, bias_hh)
         gates += x_projected  # the pre-activations, activated in place: i, f, g, o
+        if fused_kernels.available(xp):  # on the GPU, the rest in one kernel (the same equations)
+            return fused_kernels.lstm_forward(gates, cell)
         gates[:, : 2 * size] = sigmoid_array(gates[:, : 2 * size])
         xp.tanh(gates[:, 2 * size: 3 * size], out=gates[:, 2 * size: 3 * size])
         gates[:, 3 * size:] = sigmoid_array(gates[:, 3 * size:])
@@ -62,7 +65,21 @@ class FusedLSTMCell(FusedCell):
     def backward(self, grads, outs, x_projected, hidden, cell, weight_hh, bias_hh=None):
         grad_hidden, grad_cell, grad_gates, grad_tanh_cell = grads
         _, new_cell, gates, tanh_cell = outs
-        size = new_cell.shape[-1]
+        if fused_kernels.available(array_module(gates)) and grad_gates is None and grad_tanh_cell is None:
+            grad_pre, grad_cell_prev = fused_kernels.lstm_backward(gates, tanh_cell, cell, grad_hidden, grad_cell)
+        else:
+            grad_pre, grad_cell_prev = self.gate_gradients(grads, gates, tanh_cell, cell)
+        need = self.needs_input_grad
+        grad_h, grad_weight, grad_bias = linear_backward(grad_pre, hidden, weight_hh, bias_hh, need[1], need[3],
+                                                         bias_hh is not None and need[4])
+        return (grad_pre if need[0] else None, grad_h, grad_cell_prev if need[2] else None, grad_weight,
+                grad_bias)[: 5 if bias_hh is not None else 4]
+
+    @staticmethod
+    def gate_gradients(grads, gates, tanh_cell, cell):
+        """(∂ pre-activations, ∂c_prev): the chain rule through the gates, on arrays or Tensors."""
+        grad_hidden, grad_cell, grad_gates, grad_tanh_cell = grads
+        size = cell.shape[-1]
         i, f, g, o = gates[:, :size], gates[:, size: 2 * size], gates[:, 2 * size: 3 * size], gates[:, 3 * size:]
         if grad_hidden is None:
             grad_hidden = 0 * tanh_cell
@@ -75,11 +92,7 @@ class FusedLSTMCell(FusedCell):
                         grad_hidden * tanh_cell * slopes[3]], dim=-1)
         if grad_gates is not None:  # the gates themselves were used (a recorded backward reads them)
             grad_pre = grad_pre + grad_gates * cat(slopes, dim=-1)
-        need = self.needs_input_grad
-        grad_h, grad_weight, grad_bias = linear_backward(grad_pre, hidden, weight_hh, bias_hh, need[1], need[3],
-                                                         bias_hh is not None and need[4])
-        return (grad_pre if need[0] else None, grad_h, grad_c * f if need[2] else None, grad_weight,
-                grad_bias)[: 5 if bias_hh is not None else 4]
+        return grad_pre, grad_c * f
 
 
 class FusedGRUCell(FusedCell):
@@ -98,14 +111,33 @@ class FusedGRUCell(FusedCell):
         xp, size = array_module(hidden), hidden.shape[-1]
         projected = self.recurrent_product(hidden, weight_hh, bias_hh)
         h_new = projected[:, 2 * size:]
+        if fused_kernels.available(xp):  # on the GPU, the rest in one kernel (the same equations)
+            return (*fused_kernels.gru_forward(x_projected, projected, hidden), h_new)
         reset = sigmoid_array(x_projected[:, :size] + projected[:, :size])
         update = sigmoid_array(x_projected[:, size: 2 * size] + projected[:, size: 2 * size])
         new = xp.tanh(x_projected[:, 2 * size:] + reset * h_new)
         return new + update * (hidden - new), reset, update, new, h_new
 
     def backward(self, grads, outs, x_projected, hidden, weight_hh, bias_hh=None):
-        grad_out, grad_reset, grad_update, grad_new, grad_h_new = grads
         _, reset, update, new, h_new = outs
+        need = self.needs_input_grad
+        if fused_kernels.available(array_module(new)) and all(g is None for g in grads[1:]):
+            grad_recurrent, grad_x, grad_h_direct = fused_kernels.gru_backward(grads[0], reset, update, new, h_new,
+                                                                               hidden)
+        else:
+            grad_recurrent, grad_x, grad_h_direct = self.gate_gradients(grads, reset, update, new, h_new, hidden)
+        grad_h, grad_weight, grad_bias = linear_backward(grad_recurrent, hidden, weight_hh, bias_hh, need[1],
+                                                         need[2], bias_hh is not None and need[3])
+        if need[1]:
+            grad_h = grad_h + grad_h_direct
+        return (grad_x if need[0] else None, grad_h, grad_weight, grad_bias)[: 4 if bias_hh is not None else 3]
+
+    @staticmethod
+    def gate_gradients(grads, reset, update, new, h_new, hidden):
+        """(∂ of h W_hhᵀ + b_hh, ∂x_proj, ∂h' ⊙ z): the chain rule through the gates, on arrays or
+        Tensors. x_proj's n part enters before r scales it, h W_hnᵀ + b_hn after: their gradients
+        differ there."""
+        grad_out, grad_reset, grad_update, grad_new, grad_h_new = grads
         if grad_out is None:
             grad_out = 0 * new
         grad_n = grad_out * (1 - update)
@@ -123,15 +155,8 @@ class FusedGRUCell(FusedCell):
             grad_hn = grad_hn + grad_h_new
         grad_r_pre = grad_r * reset * (1 - reset)
         grad_z_pre = grad_z * update * (1 - update)
-        need = self.needs_input_grad
-        # x_proj's n part enters before r scales it, h W_hnᵀ + b_hn after: their gradients differ there
-        grad_recurrent = cat([grad_r_pre, grad_z_pre, grad_hn], dim=-1)
-        grad_h, grad_weight, grad_bias = linear_backward(grad_recurrent, hidden, weight_hh, bias_hh, need[1],
-                                                         need[2], bias_hh is not None and need[3])
-        if need[1]:
-            grad_h = grad_h + grad_out * update
-        grad_x = cat([grad_r_pre, grad_z_pre, grad_n_pre], dim=-1) if need[0] else None
-        return (grad_x, grad_h, grad_weight, grad_bias)[: 4 if bias_hh is not None else 3]
+        return (cat([grad_r_pre, grad_z_pre, grad_hn], dim=-1), cat([grad_r_pre, grad_z_pre, grad_n_pre], dim=-1),
+                grad_out * update)
 
 
 class FusedRNNCell(FusedCell):
