@@ -7,7 +7,8 @@
 * :mod:`.shape` — reshape, permute, broadcast, indexing, cat, stack, split
 * :mod:`.linalg` — matmul
 * :mod:`.convert` — dtype and device conversion
-* :mod:`.fused` — one RNN, LSTM or GRU step as one op (the fast path of the layers)
+* :mod:`.fused` — one RNN, LSTM or GRU step as one op (the fast path of the layers), and
+  :mod:`.fused_kernels`, their pointwise arithmetic as one CUDA kernel each way on the GPU
 
 The lowercase functions accept Tensors (and record the op) or plain arrays (and just compute);
 that is how each op's backward, written with them, serves both backward modes.

@@ -10,7 +10,9 @@ second derivatives flow through it. Like PyTorch's LSTMCell and GRUCell, the fun
 (h', c') and h'.
 
 Forward sees plain arrays only, so it computes with NumPy (or CuPy) directly; backward is the
-part written for both arrays and Tensors.
+part written for both arrays and Tensors (``gate_gradients``). On the GPU, where a step costs
+what its kernel launches cost, the LSTM's and GRU's pointwise part runs as one CUDA kernel each
+way instead (:mod:`.fused_kernels`: the same equations, tested equal on the GPU).
 
 Shapes: x_projected (B, G·H), hidden (B, H), weight_hh (G·H, H), bias_hh (G·H,).
 """
