@@ -110,6 +110,15 @@ def test_a_fused_layer_records_one_node_per_step_and_draws_it_as_one_cell():
     assert "fused=True" in repr(layer)
 
 
+def test_a_fused_lstm_passes_c_and_h_to_the_next_step_as_two_labelled_edges():
+    tr.manual_seed(0)
+    output, _ = tr.nn.LSTM(2, 3, fused=True)(tr.randn(3, 1, 2))
+    picture = build_picture((output[-1].sum(),), level="op")
+    cells = {n.step: i for i, n in enumerate(picture.nodes) if n.step is not None}
+    between = sorted(label for tail, head, label in picture.edges if (tail, head) == (cells[1], cells[2]))
+    assert between == ["c", "h"]  # (they were drawn as one edge labelled h)
+
+
 def test_the_language_model_trains_on_the_fused_path_and_can_be_switched():
     assert tr.models.LanguageModel(10, 4, 8).rnn.fused
     assert not tr.models.LanguageModel(10, 4, 8, fused=False).rnn.fused

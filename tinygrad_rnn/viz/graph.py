@@ -185,11 +185,12 @@ def _walk(roots: tuple[Tensor, ...], backward: bool, show_shapes: bool):
                 continue
             output_index = vertex_of(x).output_index if isinstance(vertex_of(x), GraphNode) else 0
             links.append((tail, head, output_index, position))
-            labels.setdefault((tail, head), _edge_label(function, x))
+            # keyed by the output too: a fused LSTM cell passes h and c to the next, two edges
+            labels.setdefault((tail, head, output_index), _edge_label(function, x))
             if expand and id(x.grad_fn) not in seen:
                 seen.add(id(x.grad_fn))
                 stack.append(x.grad_fn)
-    edges = _unique([(tail, head, labels.get((tail, head), "")) for tail, head, _, _ in links])
+    edges = _unique([(tail, head, labels.get((tail, head, out), "")) for tail, head, out, _ in links])
     return nodes, edges, links, outputs_of, kept_values
 
 

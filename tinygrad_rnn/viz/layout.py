@@ -364,13 +364,15 @@ class _Grid:
         return _finish([start], end, label, ((start[0] + end[0]) / 2 + 4, (start[1] + end[1]) / 2 + 6))
 
     def _state_route(self, a: Box, b: Box, kind: tuple, label: str) -> Route:
-        """From one step to the next through the gap between their columns; at cell level, where
-        each step is one node, straight across (an LSTM's c above its h)."""
+        """From one step to the next through the gap between their columns; where each step is one
+        node (cell level, or a fused cell at op level), straight across (an LSTM's c above its h)."""
         _, row, gap, _ = kind
         tracks = sorted(self.gap_tracks[(row, gap)])  # c before h: the cell state runs on top
         track = tracks.index(label) - (len(tracks) - 1) / 2
         rightwards = b.x > a.x
-        if self.nodes[self.members[(row, gap)][0]].kind == "group":  # cell level: one node per step
+        one_node_per_step = self.nodes[self.members[(row, gap)][0]].kind == "group" or (
+            len(tracks) > 1 and abs(a.y - b.y) < 1)  # parallel states between two nodes level with each other
+        if one_node_per_step:
             offset = -track * min(a.height, b.height) / 4
             start = (a.right if rightwards else a.left, a.y + offset)
             end = (b.left if rightwards else b.right, b.y + offset)
