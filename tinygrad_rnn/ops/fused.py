@@ -11,8 +11,8 @@ second derivatives flow through it. Like PyTorch's LSTMCell and GRUCell, the fun
 
 Forward sees plain arrays only, so it computes with NumPy (or CuPy) directly; backward is the
 part written for both arrays and Tensors (``gate_gradients``). On the GPU, where a step costs
-what its kernel launches cost, the LSTM's and GRU's pointwise part runs as one CUDA kernel each
-way instead (:mod:`.fused_kernels`: the same equations, tested equal on the GPU).
+what its kernel launches cost, the cells' pointwise part (the tanh RNN's too) runs as one CUDA
+kernel each way instead (:mod:`.fused_kernels`: the same equations, tested equal on the GPU).
 
 Shapes: x_projected (B, G·H), hidden (B, H), weight_hh (G·H, H), bias_hh (G·H,).
 """
@@ -173,11 +173,17 @@ class FusedRNNCell(FusedCell):
 
     def forward(self, x_projected, hidden, weight_hh, bias_hh=None):
         pre = self.recurrent_product(hidden, weight_hh, bias_hh)
+        xp = array_module(pre)
+        if self.nonlinearity == "tanh" and fused_kernels.available(xp):  # on the GPU: one kernel
+            return fused_kernels.rnn_tanh_forward(pre, x_projected)
         pre += x_projected
-        return array_module(pre).tanh(pre, out=pre) if self.nonlinearity == "tanh" else relu(pre)
+        return xp.tanh(pre, out=pre) if self.nonlinearity == "tanh" else relu(pre)
 
     def backward(self, grad, out, x_projected, hidden, weight_hh, bias_hh=None):
-        grad_pre = grad * (1 - out * out) if self.nonlinearity == "tanh" else grad * (out > 0)
+        if self.nonlinearity == "tanh" and fused_kernels.available(array_module(out)):
+            grad_pre = fused_kernels.rnn_tanh_backward(grad, out)
+        else:
+            grad_pre = grad * (1 - out * out) if self.nonlinearity == "tanh" else grad * (out > 0)
         need = self.needs_input_grad
         grad_h, grad_weight, grad_bias = linear_backward(grad_pre, hidden, weight_hh, bias_hh, need[1], need[2],
                                                          bias_hh is not None and need[3])

@@ -2,9 +2,11 @@
 
 On the GPU a time step costs what its kernel launches cost — each NumPy-style operation on a
 CuPy array is one launch and about 10 µs of Python — not what the arithmetic costs. The LSTM's
-gates, cell and hidden state are some fifteen such operations forward and twenty backward;
-here each direction is one kernel, one thread per hidden unit, computing exactly the equations
-of :class:`~tinygrad_rnn.ops.fused.FusedLSTMCell` and :class:`~tinygrad_rnn.ops.fused.FusedGRUCell`
+gates, cell and hidden state are some fifteen such operations forward and twenty backward (the
+tanh RNN's two and three); here each direction is one kernel, one thread per unit, computing
+exactly the equations
+of :class:`~tinygrad_rnn.ops.fused.FusedLSTMCell`, :class:`~tinygrad_rnn.ops.fused.FusedGRUCell` and the
+tanh :class:`~tinygrad_rnn.ops.fused.FusedRNNCell`
 (σ(x) = ½ + ½ tanh(x/2), as on the CPU). The cells call these on CuPy arrays only, and only for
 a plain backward; a recorded backward (create_graph) takes the cells' own expressions, and the
 tests check the two equal on the GPU.
@@ -69,6 +71,11 @@ _GRU_BACKWARD = (
     grad_hidden_direct = grad_out * update;
     """)
 
+_RNN_TANH_FORWARD = ("T pre, T x", "T hidden_out", "hidden_out = tanh(pre + x);")
+
+_RNN_TANH_BACKWARD = ("T grad_out, T hidden_out", "T grad_pre",
+                      "grad_pre = grad_out * (T(1) - hidden_out * hidden_out);")
+
 _compiled: dict[tuple[int, str], Any] = {}
 
 
@@ -131,3 +138,13 @@ def gru_backward(grad_out: Any, reset: Any, update: Any, new: Any, h_new: Any, h
     _kernel(xp, "gru_backward", _GRU_BACKWARD)(grad_out, reset, update, new, h_new, hidden, size,
                                                grad_recurrent, grad_x, grad_hidden_direct)
     return grad_recurrent, grad_x, grad_hidden_direct
+
+
+def rnn_tanh_forward(pre: Any, x_projected: Any) -> Any:
+    """h' = tanh(h W_hhᵀ + b_hh + x_proj), from the first sum (``pre``) and the step's projection."""
+    return _kernel(array_module(pre), "rnn_tanh_forward", _RNN_TANH_FORWARD)(pre, x_projected)
+
+
+def rnn_tanh_backward(grad_out: Any, hidden_out: Any) -> Any:
+    """∂(pre-activation) = ∂h' ⊙ (1 − h'²)."""
+    return _kernel(array_module(hidden_out), "rnn_tanh_backward", _RNN_TANH_BACKWARD)(grad_out, hidden_out)
