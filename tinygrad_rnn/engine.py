@@ -202,21 +202,29 @@ def _backpropagate(
     target_ids = None if targets is None else {id(vertex_of(t)) for t in targets}
     needed = _needed(order, target_ids)
     itemize = None if itemize is None else vertex_of(itemize)
-    received: dict[int, list[tuple[Scope, Any, bool]]] = {}  # id(vertex) -> its gradient contributions
+    # Contributions that will be shown (create_graph's Σ node, the tensor whose terms were asked
+    # for) are kept term by term with their scope; the others are added up as they arrive, as in
+    # the plain walk, so that a weight used at 1,000 steps holds one running sum, not 1,000 arrays.
+    received: dict[int, list[tuple[Scope, Any]]] = {}  # id(vertex) -> its terms kept one by one
+    sums: dict[int, Any] = {}  # id(vertex) -> the running sum of the others
+    owned: set[int] = set()
     totals: dict[int, Any] = {}
     itemized: list[tuple[Scope, Any]] = []
 
     for output, seed in zip(outputs, seeds):
-        _receive(received, vertex_of(output), (), seed, keep_terms=True)
+        _keep_term(received, vertex_of(output), (), seed)
 
     for function, vertices in _ops_in_reverse(order):
         gradients = []
         for vertex in vertices:  # the op's outputs (or a leaf): sum what each received, deliver it
-            terms = received.pop(id(vertex), None)
+            terms = received.pop(id(vertex), [])
+            running_sum = _resolved(sums.pop(id(vertex), None))
+            if running_sum is not None:
+                terms.append(((), running_sum))
             total = None
-            if terms is not None:
+            if terms:
                 if vertex is itemize:
-                    itemized = [(scope, gradient) for scope, gradient, _ in terms]
+                    itemized = list(terms)
                 total = _sum_contributions(terms, create_graph, () if function is None else function.scope)
                 if target_ids is None:
                     if function is None or vertex.retained is not None:
@@ -231,7 +239,10 @@ def _backpropagate(
             if needs_grad and parent_grad is not None and (needed is None or id(parent) in needed):
                 if parent_grad.shape != parent.shape or parent_grad.dtype != parent.dtype:
                     parent_grad = _checked(function, parent, parent_grad)
-                _receive(received, parent, function.scope, parent_grad, create_graph or parent is itemize)
+                if create_graph or parent is itemize:
+                    _keep_term(received, parent, function.scope, parent_grad)
+                else:
+                    _add_contribution(sums, owned, parent, parent_grad)
         if not retain_graph:
             function.release()
     return totals, itemized
@@ -309,38 +320,19 @@ def _call_backward(function: Function, gradients: list[Any], vertices: Any, crea
     return input_grads
 
 
-def _receive(received: dict, tensor: Tensor, scope: Scope, gradient: Any, keep_terms: bool) -> None:
-    """File one gradient contribution for ``tensor``.
-
-    Terms are kept separately when they will be shown (create_graph's Σ node, or the tensor
-    whose contributions were asked for); otherwise they are added up at once, so that a weight
-    used at 1,000 time steps holds one running sum, not 1,000 arrays. Each entry is
-    (scope, gradient, whether the engine owns the array and may add into it in place).
-    """
-    if keep_terms and isinstance(gradient, Product):  # a term that will be shown is an array
+def _keep_term(received: dict, vertex: Any, scope: Scope, gradient: Any) -> None:
+    """File one gradient contribution as a term of its own, with the scope of the use it came
+    from (it will be shown: an input of create_graph's Σ node, or a term asked for)."""
+    if isinstance(gradient, Product):  # a term that will be shown is an array
         gradient = gradient.materialize()
-    terms = received.get(id(tensor))
-    if terms is None:
-        received[id(tensor)] = [(scope, gradient, False)]
-    elif keep_terms:
-        terms.append((scope, gradient, False))
-    else:
-        first_scope, running_sum, owned = terms[0]
-        if isinstance(gradient, Product) or isinstance(running_sum, _PendingSum):
-            running_sum = running_sum if isinstance(running_sum, _PendingSum) else _PendingSum(running_sum)
-            running_sum.add(gradient)
-        elif owned:  # the engine made this array: add in place, no new allocation per use
-            running_sum += gradient
-        else:  # the first term may be shared with other tensors (add hands out one array twice)
-            running_sum = running_sum + gradient
-        terms[0] = (first_scope, running_sum, True)
+    received.setdefault(id(vertex), []).append((scope, gradient))
 
 
 def _add_contribution(sums: dict[int, Any], owned: set[int], vertex: Any, gradient: Any) -> None:
-    """Add one gradient contribution to ``vertex``'s running sum (the plain backward's ``_receive``).
-    The first contribution may be an array that other vertices also hold, so the second makes a
-    new array; from then on the sum is this walk's own and grows in place. Weight-gradient terms
-    (Products) wait in a :class:`_PendingSum` to be multiplied together."""
+    """Add one gradient contribution to ``vertex``'s running sum. The first contribution may be
+    an array that other vertices also hold, so the second makes a new array; from then on the sum
+    is this walk's own and grows in place. Weight-gradient terms (Products) wait in a
+    :class:`_PendingSum` to be multiplied together."""
     key = id(vertex)
     running_sum = sums.get(key)
     if running_sum is None:
@@ -387,21 +379,18 @@ class _PendingSum:
         return self.dense if total is None else (total if self.dense is None else total + self.dense)
 
 
-def _sum_contributions(terms: list[tuple[Scope, Any, bool]], create_graph: bool, scope: Scope) -> Any:
-    """The one place gradient contributions are summed (∂J/∂x = Σ over the uses of x). Recorded,
-    the sum is one add_n node, placed in the scope of the tensor it is the gradient of."""
+def _sum_contributions(terms: list[tuple[Scope, Any]], create_graph: bool, scope: Scope) -> Any:
+    """The sum of the terms kept one by one (∂J/∂x = Σ over the uses of x). Recorded, the sum is
+    one add_n node, placed in the scope of the tensor it is the gradient of."""
     if len(terms) == 1:
-        total = terms[0][1]
-        if isinstance(total, _PendingSum):
-            return total.total()
-        return total.materialize() if isinstance(total, Product) else total
+        return terms[0][1]
     if create_graph:
         from .ops import add_n
 
         with _recording_gradient(scope):
-            return add_n(*[gradient for _, gradient, _ in terms])
+            return add_n(*[gradient for _, gradient in terms])
     total = terms[0][1]
-    for _, gradient, _ in terms[1:]:
+    for _, gradient in terms[1:]:
         total = total + gradient
     return total
 

@@ -180,9 +180,9 @@ class Function:
         if state.anomaly:
             for array in outs:
                 check_finite(array, f"forward of {self.name}", state.scope)
+        returned = outs[: len(outs) - self.kept_outputs]  # kept outputs: a Node only when a recorded backward reads one
         if not (state.grad_enabled and self.differentiable and True in needs_input_grad and outs[0].dtype.kind == "f"):
-            return tuple(map(Tensor._make, outs[: len(outs) - self.kept_outputs])) if self.multiple_outputs \
-                else Tensor._make(outs[0])
+            return tuple(map(Tensor._make, returned)) if self.multiple_outputs else Tensor._make(outs[0])
         # Record. The inputs' vertices are the graph's edges; of the values, keep only those
         # backward reads — for the rest the vertex (a Node: shape, dtype, device) stands in.
         self.inputs = tuple(vertices)
@@ -193,9 +193,8 @@ class Function:
         self.scope = state.scope
         self.is_gradient = state.recording_gradient
         self.n_outputs = len(outs)
-        if self.multiple_outputs:  # (a kept output gets its Node only if a recorded backward reads it)
-            return tuple(Tensor._make(array, Node(self, i, array))
-                         for i, array in enumerate(outs[: len(outs) - self.kept_outputs]))
+        if self.multiple_outputs:
+            return tuple(Tensor._make(array, Node(self, i, array)) for i, array in enumerate(returned))
         return Tensor._make(outs[0], Node(self, 0, outs[0]))
 
     def recorded_arguments(self, output_nodes: Any) -> tuple[Any, ...]:

@@ -131,17 +131,16 @@ def cross_entropy(input: Tensor, target: Any, ignore_index: int = -100, reductio
             and target.dtype.kind in "iu" and input.shape[0] > 0:
         labels, classes = target.data, input.shape[1]
         lowest, highest = int(labels.min()), int(labels.max())
-        if 0 <= lowest and highest < classes and not lowest <= ignore_index <= highest:  # every target counts
-            weights = array_module(labels).ones(labels.shape, dtype=input.dtype)
-            (loss,) = CrossEntropy.apply(input, targets=labels, weights=weights,
-                                         count=float(labels.size) if reduction == "mean" else 1.0)
-            return loss
-        keep = labels != ignore_index
-        if keep.any() and int(labels[keep].min()) >= 0 and int(labels[keep].max()) < classes:
-            # one op: log-softmax and NLL together, softmax − one-hot as its gradient
-            weights = keep.astype(input.dtype)
-            count = float(keep.sum()) if reduction == "mean" else 1.0
-            (loss,) = CrossEntropy.apply(input, targets=labels * keep, weights=weights, count=count)
+        if lowest <= ignore_index <= highest:  # some targets may be ignored: they weigh 0
+            keep = labels != ignore_index
+            valid = bool(keep.any()) and int(labels[keep].min()) >= 0 and int(labels[keep].max()) < classes
+            targets, weights, counted = labels * keep, keep.astype(input.dtype), keep.sum()
+        else:  # every target counts (two reductions, not the mask's five: this runs every training step)
+            valid = 0 <= lowest and highest < classes
+            targets, weights, counted = labels, array_module(labels).ones(labels.shape, dtype=input.dtype), labels.size
+        if valid:  # one op: log-softmax and NLL together, softmax − one-hot as its gradient
+            (loss,) = CrossEntropy.apply(input, targets=targets, weights=weights,
+                                         count=float(counted) if reduction == "mean" else 1.0)
             return loss
     dim = 1 if input.ndim > 1 else 0  # other shapes, reductions and every error: through nll_loss
     return nll_loss(input.log_softmax(dim), target, ignore_index, reduction)
