@@ -17,8 +17,9 @@ The sum in step 2 is the multivariable chain rule: where a value branches out, t
 its uses add up. For a weight shared by every time step it is the lecture's
 ∂J/∂W = Σ_t ∂J/∂W|_(t). With ``create_graph=True`` that sum is one recorded ``add_n`` node (Σ)
 with one input per use. Without it, a weight's term from a ``linear`` (or fused cell) arrives as
-a :class:`~tinygrad_rnn.ops.linalg.Product` — gradᵀ x, not yet multiplied — and the T terms of
-a weight used at every step are summed as one matrix product, as a hand-written BPTT does;
+a :class:`~tinygrad_rnn.ops.linalg.Product` — gradᵀ x, not yet multiplied (a bias's: gradᵀ 1) —
+and the T terms of a weight used at every step are summed as one matrix product, as a
+hand-written BPTT does;
 ``grad_contributions`` still gets each step's term on its own.
 """
 
@@ -234,7 +235,9 @@ def _backpropagate(
             gradients.append(total)
         if function is None or all(g is None for g in gradients):
             continue
-        input_grads = _call_backward(function, gradients, vertices, create_graph)
+        grad, output_nodes = _by_output(function, vertices, gradients) if function.multiple_outputs else \
+            (gradients[0], vertices[0])
+        input_grads = _call_backward(function, grad, output_nodes, create_graph)
         for parent, parent_grad, needs_grad in zip(function.inputs, input_grads, function.needs_input_grad):
             if needs_grad and parent_grad is not None and (needed is None or id(parent) in needed):
                 if parent_grad.shape != parent.shape or parent_grad.dtype != parent.dtype:
@@ -259,13 +262,24 @@ def _backpropagate_to_leaves(outputs: tuple[Tensor, ...], seeds: list[Any], reta
         _add_contribution(sums, owned, vertex_of(output), seed)
 
     for function, vertices in _ops_in_reverse(order):
-        gradients = [_resolved(sums.pop(id(vertex), None)) for vertex in vertices]
-        for vertex, total in zip(vertices, gradients):
-            if total is not None and (function is None or vertex.retained is not None):
-                _accumulate_into_grad(vertex, total, create_graph=False, fresh=id(vertex) in owned)
-        if function is None or all(g is None for g in gradients):
-            continue
-        input_grads = _call_backward(function, gradients, vertices, False)
+        if function is not None and not function.multiple_outputs:  # most ops: one output
+            vertex = vertices[0]
+            grad = sums.pop(id(vertex), None)
+            if grad is None:
+                continue
+            grad = _resolved(grad)
+            if vertex.retained is not None:
+                _accumulate_into_grad(vertex, grad, create_graph=False, fresh=id(vertex) in owned)
+            output_nodes = vertex
+        else:  # a leaf, or an op with several outputs: each output's total
+            gradients = [_resolved(sums.pop(id(vertex), None)) for vertex in vertices]
+            for vertex, total in zip(vertices, gradients):
+                if total is not None and (function is None or vertex.retained is not None):
+                    _accumulate_into_grad(vertex, total, create_graph=False, fresh=id(vertex) in owned)
+            if function is None or all(g is None for g in gradients):
+                continue
+            grad, output_nodes = _by_output(function, vertices, gradients)
+        input_grads = _call_backward(function, grad, output_nodes, False)
         for parent, parent_grad, needs_grad in zip(function.inputs, input_grads, function.needs_input_grad):
             if needs_grad and parent_grad is not None:
                 if parent_grad.shape != parent.shape or parent_grad.dtype != parent.dtype:
@@ -294,17 +308,18 @@ def _ops_in_reverse(order: list[Any]) -> Any:
             yield function, siblings.pop(id(function))
 
 
-def _call_backward(function: Function, gradients: list[Any], vertices: Any, create_graph: bool) -> tuple:
-    """Run one op's backward on the gradients of its output ``vertices``: on its saved arrays
-    (fast), or on Tensors, recorded (create_graph). An op with several outputs gets a tuple with
-    one entry per output, None for an output that the graph did not reach."""
-    if function.multiple_outputs:
-        grad, output_nodes = [None] * function.n_outputs, [None] * function.n_outputs
-        for vertex, gradient in zip(vertices, gradients):
-            grad[vertex.output_index], output_nodes[vertex.output_index] = gradient, vertex
-        grad, output_nodes = tuple(grad), tuple(output_nodes)
-    else:
-        grad, output_nodes = gradients[0], vertices[0]
+def _by_output(function: Function, vertices: Any, gradients: list[Any]) -> tuple[tuple, tuple]:
+    """The gradients of an op with several outputs as its backward takes them: a tuple with one
+    entry per output, None for an output that the graph did not reach; and the outputs' vertices."""
+    grad, output_nodes = [None] * function.n_outputs, [None] * function.n_outputs
+    for vertex, gradient in zip(vertices, gradients):
+        grad[vertex.output_index], output_nodes[vertex.output_index] = gradient, vertex
+    return tuple(grad), tuple(output_nodes)
+
+
+def _call_backward(function: Function, grad: Any, output_nodes: Any, create_graph: bool) -> tuple:
+    """Run one op's backward on the gradient of its output (a tuple of them for several outputs,
+    see :func:`_by_output`): on its saved arrays (fast), or on Tensors, recorded (create_graph)."""
     if create_graph:
         with _recording_gradient(function.scope):
             input_grads = function.backward(grad, *function.recorded_arguments(output_nodes))

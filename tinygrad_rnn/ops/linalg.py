@@ -62,54 +62,59 @@ def linear_forward(x, weight, bias=None, transposed_weight=None):
 
 
 def linear_backward(grad, x, weight, bias, need_x=True, need_weight=True, need_bias=True):
-    """(∂x, ∂W, ∂b) of x Wᵀ + b given ∂out: grad W, gradᵀ x, Σ grad — None where not needed.
-    .reshape, .T and .sum(0) mean the same on arrays and Tensors: one rule for both paths.
+    """(∂x, ∂W, ∂b) of x Wᵀ + b given ∂out: grad W, gradᵀ x, gradᵀ 1 (Σ grad over rows) — None
+    where not needed. .reshape and .T mean the same on arrays and Tensors: one rule for both paths.
 
-    On arrays, ∂W is handed to the engine as a :class:`Product` not yet multiplied: a weight used
-    at every time step then gets its T terms summed by one matrix product (engine.py)."""
+    On arrays, ∂W and ∂b are handed to the engine as :class:`Product` terms not yet multiplied: a
+    weight or bias used at every time step then gets its T terms summed by one matrix product
+    (or one sum), as a hand-written BPTT does (engine.py)."""
     folded_grad = grad if grad.ndim == 2 else grad.reshape(-1, grad.shape[-1])  # (N, out)
     grad_x = grad_weight = grad_bias = None
+    recorded = isinstance(grad, Tensor)
     if need_x:
-        grad_x = MatMul.apply(folded_grad, weight)
+        grad_x = MatMul.apply(folded_grad, weight) if recorded else _product(folded_grad, weight)
         grad_x = grad_x if x.ndim == 2 else grad_x.reshape(x.shape)
     if need_weight:
         folded_x = x if x.ndim == 2 else x.reshape(-1, x.shape[-1])
-        grad_weight = MatMul.apply(folded_grad.T, folded_x) if isinstance(grad, Tensor) else \
-            Product(folded_grad, folded_x)
+        grad_weight = MatMul.apply(folded_grad.T, folded_x) if recorded else Product(folded_grad, folded_x)
     if bias is not None and need_bias:
-        grad_bias = folded_grad.sum(0)
+        grad_bias = folded_grad.sum(0) if recorded else Product(folded_grad)
     return grad_x, grad_weight, grad_bias
 
 
 class Product:
-    """leftᵀ @ right, not multiplied yet: one use's term of a weight's gradient. The engine sums
-    the terms of all uses of a weight as one product — [left₁; left₂; …]ᵀ @ [right₁; right₂; …]
-    = Σ_t leftₜᵀ rightₜ — one BLAS call instead of T small ones and T additions
-    (``materialize`` gives a single term as an array)."""
+    """leftᵀ @ right, not multiplied yet: one use's term of a weight's gradient — or, with no
+    ``right``, leftᵀ @ 1 (the sum of left's rows), a bias's. The engine sums the terms of all uses
+    of a weight as one product — [left₁; left₂; …]ᵀ @ [right₁; right₂; …] = Σ_t leftₜᵀ rightₜ —
+    one BLAS call instead of T small ones and T additions (``materialize`` gives a single term as
+    an array)."""
 
     __slots__ = ("left", "right")
 
-    def __init__(self, left, right) -> None:
+    def __init__(self, left, right=None) -> None:
         self.left, self.right = left, right
 
     @property
-    def shape(self) -> tuple[int, int]:
-        return (self.left.shape[1], self.right.shape[1])
+    def shape(self) -> tuple[int, ...]:
+        return (self.left.shape[1],) if self.right is None else (self.left.shape[1], self.right.shape[1])
 
     @property
     def dtype(self):
         return self.left.dtype
 
     def materialize(self):
-        return _product(self.left.T, self.right)
+        return self.left.sum(0) if self.right is None else _product(self.left.T, self.right)
 
     @staticmethod
     def sum(products: list[Product]):
-        """Σ leftᵀ right over the products, as one matrix product."""
+        """Σ leftᵀ right over the products, as one matrix product (Σ of all their rows for a bias)."""
         if len(products) == 1:
             return products[0].materialize()
         xp = array_module(products[0].left)
-        return _product(xp.concatenate([p.left for p in products]).T, xp.concatenate([p.right for p in products]))
+        left = xp.concatenate([p.left for p in products])
+        if products[0].right is None:
+            return left.sum(0)
+        return _product(left.T, xp.concatenate([p.right for p in products]))
 
 
 def _product(a, b):
