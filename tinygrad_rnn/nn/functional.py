@@ -137,7 +137,7 @@ def cross_entropy(input: Tensor, target: Any, ignore_index: int = -100, reductio
             targets, weights, counted = labels * keep, keep.astype(input.dtype), keep.sum()
         else:  # every target counts (two reductions, not the mask's five: this runs every training step)
             valid = 0 <= lowest and highest < classes
-            targets, weights, counted = labels, array_module(labels).ones(labels.shape, dtype=input.dtype), labels.size
+            targets, weights, counted = labels, None, labels.size
         if valid:  # one op: log-softmax and NLL together, softmax − one-hot as its gradient
             (loss,) = CrossEntropy.apply(input, targets=targets, weights=weights,
                                          count=float(counted) if reduction == "mean" else 1.0)

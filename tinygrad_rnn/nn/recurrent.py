@@ -19,7 +19,6 @@ from typing import Any
 
 import numpy
 
-from ..creation import zeros
 from ..device import array_module
 from ..errors import ShapeError
 from ..function import scope
@@ -197,8 +196,9 @@ class _Recurrent(Module):
         states = []
         for state, size, what in zip(given, (output_size, self.hidden_size), ("h_0", "c_0")):
             expected = (count, batch, size)
-            if state is None:  # zeros, one (B, size) tensor per layer and direction
-                pieces = tuple(zeros(batch, size, dtype=like.dtype, device=like.device) for _ in range(count))
+            if state is None:  # zeros, one (B, size) tensor per layer and direction, on like's device
+                xp = array_module(like.data)
+                pieces = tuple(Tensor._make(xp.zeros((batch, size), dtype=like.dtype)) for _ in range(count))
             else:
                 state = state.unsqueeze(1) if unbatched else state
                 if state.shape != expected:

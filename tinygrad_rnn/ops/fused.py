@@ -55,7 +55,7 @@ class FusedLSTMCell(FusedCell):
         xp, size = array_module(cell), cell.shape[-1]
         gates = self.recurrent_product(hidden, weight_hh, bias_hh)
         gates += x_projected  # the pre-activations, activated in place: i, f, g, o
-        if fused_kernels.available(xp):  # on the GPU, the rest in one kernel (the same equations)
+        if fused_kernels.applies_to(gates):  # on the GPU, the rest in one kernel (the same equations)
             return fused_kernels.lstm_forward(gates, cell)
         gates[:, : 2 * size] = sigmoid_array(gates[:, : 2 * size])
         xp.tanh(gates[:, 2 * size: 3 * size], out=gates[:, 2 * size: 3 * size])
@@ -67,7 +67,7 @@ class FusedLSTMCell(FusedCell):
     def backward(self, grads, outs, x_projected, hidden, cell, weight_hh, bias_hh=None):
         grad_hidden, grad_cell, grad_gates, grad_tanh_cell = grads
         _, new_cell, gates, tanh_cell = outs
-        if fused_kernels.available(array_module(gates)) and grad_gates is None and grad_tanh_cell is None:
+        if fused_kernels.applies_to(gates) and grad_gates is None and grad_tanh_cell is None:
             grad_pre, grad_cell_prev = fused_kernels.lstm_backward(gates, tanh_cell, cell, grad_hidden, grad_cell)
         else:
             grad_pre, grad_cell_prev = self.gate_gradients(grads, gates, tanh_cell, cell)
@@ -113,7 +113,7 @@ class FusedGRUCell(FusedCell):
         xp, size = array_module(hidden), hidden.shape[-1]
         projected = self.recurrent_product(hidden, weight_hh, bias_hh)
         h_new = projected[:, 2 * size:]
-        if fused_kernels.available(xp):  # on the GPU, the rest in one kernel (the same equations)
+        if fused_kernels.applies_to(projected):  # on the GPU, the rest in one kernel (the same equations)
             return (*fused_kernels.gru_forward(x_projected, projected, hidden), h_new)
         reset = sigmoid_array(x_projected[:, :size] + projected[:, :size])
         update = sigmoid_array(x_projected[:, size: 2 * size] + projected[:, size: 2 * size])
@@ -123,7 +123,7 @@ class FusedGRUCell(FusedCell):
     def backward(self, grads, outs, x_projected, hidden, weight_hh, bias_hh=None):
         _, reset, update, new, h_new = outs
         need = self.needs_input_grad
-        if fused_kernels.available(array_module(new)) and all(g is None for g in grads[1:]):
+        if fused_kernels.applies_to(new) and all(g is None for g in grads[1:]):
             grad_recurrent, grad_x, grad_h_direct = fused_kernels.gru_backward(grads[0], reset, update, new, h_new,
                                                                                hidden)
         else:
@@ -174,13 +174,13 @@ class FusedRNNCell(FusedCell):
     def forward(self, x_projected, hidden, weight_hh, bias_hh=None):
         pre = self.recurrent_product(hidden, weight_hh, bias_hh)
         xp = array_module(pre)
-        if self.nonlinearity == "tanh" and fused_kernels.available(xp):  # on the GPU: one kernel
+        if self.nonlinearity == "tanh" and fused_kernels.applies_to(pre):  # on the GPU: one kernel
             return fused_kernels.rnn_tanh_forward(pre, x_projected)
         pre += x_projected
         return xp.tanh(pre, out=pre) if self.nonlinearity == "tanh" else relu(pre)
 
     def backward(self, grad, out, x_projected, hidden, weight_hh, bias_hh=None):
-        if self.nonlinearity == "tanh" and fused_kernels.available(array_module(out)):
+        if self.nonlinearity == "tanh" and fused_kernels.applies_to(out):
             grad_pre = fused_kernels.rnn_tanh_backward(grad, out)
         else:
             grad_pre = grad * (1 - out * out) if self.nonlinearity == "tanh" else grad * (out > 0)

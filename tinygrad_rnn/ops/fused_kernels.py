@@ -19,8 +19,7 @@ from __future__ import annotations
 
 from typing import Any
 
-import numpy
-
+from .. import device as devices
 from ..device import array_module
 
 _SIGMOID = "template <typename T> __device__ T sigmoid(T x) { return T(0.5) + T(0.5) * tanh(T(0.5) * x); }"
@@ -79,13 +78,17 @@ _RNN_TANH_BACKWARD = ("T grad_out, T hidden_out", "T grad_pre",
 _compiled: dict[tuple[int, str], Any] = {}
 
 
-def available(xp: Any) -> bool:
-    """True where the array module compiles elementwise kernels: CuPy, not NumPy.
+def applies_to(array: Any) -> bool:
+    """True for a CuPy array of a module that compiles elementwise kernels (CuPy itself, not a
+    NumPy stand-in); False for a NumPy array, or a Tensor (a recorded backward). While CuPy is
+    not loaded this is one check: the fused cells ask it at every step.
 
-    >>> available(numpy)
+    >>> import numpy
+    >>> applies_to(numpy.zeros(3))
     False
     """
-    return xp is not numpy and hasattr(xp, "ElementwiseKernel")
+    cupy = devices._cupy
+    return cupy is not None and isinstance(array, cupy.ndarray) and hasattr(cupy, "ElementwiseKernel")
 
 
 def _kernel(xp: Any, name: str, definition: tuple[str, str, str]) -> Any:

@@ -101,8 +101,9 @@ class LogSoftmax(Function):
 
 class CrossEntropy(Function):
     """Σᵢ wᵢ · (−log softmax(xᵢ)[tᵢ]) / n over the rows of logits x (N, C): log-softmax and
-    NLL as one op, the loss of a classifier or language model (wᵢ = 0 for an ignored target,
-    n the number of rows counted, or 1 for a sum);   ∂/∂xᵢ = wᵢ (softmax(xᵢ) − onehot(tᵢ)) / n.
+    NLL as one op, the loss of a classifier or language model (wᵢ = 0 for an ignored target, and
+    ``weights=None`` when every wᵢ = 1; n the number of rows counted, or 1 for a sum);
+    ∂/∂xᵢ = wᵢ (softmax(xᵢ) − onehot(tᵢ)) / n.
     Outputs the loss, and kept for backward the log-probabilities (softmax = their exp, not
     computed again), through which a recorded backward's second derivative flows."""
 
@@ -117,18 +118,19 @@ class CrossEntropy(Function):
         xp = array_module(logits)
         log_probs = logits - LogSumExp(dim=(1,), keepdim=True).forward(logits)
         picked = log_probs[xp.arange(logits.shape[0]), self.targets]
-        return -(picked * self.weights).sum() / self.count, log_probs
+        return -(picked if self.weights is None else picked * self.weights).sum() / self.count, log_probs
 
     def backward(self, grads, outs, logits):
         grad_loss, grad_log_probs = grads
         _, log_probs = outs
         grad_logits = None
         if grad_loss is not None:
-            xp = array_module(self.weights)
+            xp = array_module(self.targets)
             one_hot = xp.zeros(log_probs.shape, dtype=log_probs.dtype)
-            one_hot[xp.arange(log_probs.shape[0]), self.targets] = self.weights
+            one_hot[xp.arange(log_probs.shape[0]), self.targets] = 1 if self.weights is None else self.weights
             # the same expression on arrays and Tensors: exp records itself when log_probs is a Tensor
-            grad_logits = grad_loss / self.count * (exp(log_probs) * self.weights[:, None] - one_hot)
+            probs = exp(log_probs) if self.weights is None else exp(log_probs) * self.weights[:, None]
+            grad_logits = grad_loss / self.count * (probs - one_hot)
         if grad_log_probs is not None:  # the log-probabilities were used (a recorded backward reads them)
             through_log_softmax = LogSoftmax(dim=1).backward(grad_log_probs, log_probs, logits)
             grad_logits = through_log_softmax if grad_logits is None else grad_logits + through_log_softmax
