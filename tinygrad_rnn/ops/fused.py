@@ -38,6 +38,14 @@ class FusedCell(Function):
     def recurrent_product(self, hidden, weight_hh, bias_hh):
         return linear_forward(hidden, weight_hh, bias_hh, self.transposed_weight)
 
+    def recurrent_gradients(self, grad_pre, hidden, weight_hh, bias_hh):
+        """(∂h, ∂W_hh, ∂b_hh) through h W_hhᵀ + b_hh, by linear's rule: hidden is every cell's
+        input 1, the weight and bias its last inputs (None where no gradient is needed)."""
+        need = self.needs_input_grad
+        weight_at = len(need) - (2 if bias_hh is not None else 1)
+        return linear_backward(grad_pre, hidden, weight_hh, bias_hh, need[1], need[weight_at],
+                               bias_hh is not None and need[-1])
+
 
 class FusedLSTMCell(FusedCell):
     """i, f, g, o = σ, σ, tanh, σ of (x_proj + h Wᵀ + b);  c' = f ⊙ c + i ⊙ g;  h' = o ⊙ tanh(c').
@@ -72,8 +80,7 @@ class FusedLSTMCell(FusedCell):
         else:
             grad_pre, grad_cell_prev = self.gate_gradients(grads, gates, tanh_cell, cell)
         need = self.needs_input_grad
-        grad_h, grad_weight, grad_bias = linear_backward(grad_pre, hidden, weight_hh, bias_hh, need[1], need[3],
-                                                         bias_hh is not None and need[4])
+        grad_h, grad_weight, grad_bias = self.recurrent_gradients(grad_pre, hidden, weight_hh, bias_hh)
         return (grad_pre if need[0] else None, grad_h, grad_cell_prev if need[2] else None, grad_weight,
                 grad_bias)[: 5 if bias_hh is not None else 4]
 
@@ -128,8 +135,7 @@ class FusedGRUCell(FusedCell):
                                                                                hidden)
         else:
             grad_recurrent, grad_x, grad_h_direct = self.gate_gradients(grads, reset, update, new, h_new, hidden)
-        grad_h, grad_weight, grad_bias = linear_backward(grad_recurrent, hidden, weight_hh, bias_hh, need[1],
-                                                         need[2], bias_hh is not None and need[3])
+        grad_h, grad_weight, grad_bias = self.recurrent_gradients(grad_recurrent, hidden, weight_hh, bias_hh)
         if need[1]:
             grad_h = grad_h + grad_h_direct
         return (grad_x if need[0] else None, grad_h, grad_weight, grad_bias)[: 4 if bias_hh is not None else 3]
@@ -185,8 +191,7 @@ class FusedRNNCell(FusedCell):
         else:
             grad_pre = grad * (1 - out * out) if self.nonlinearity == "tanh" else grad * (out > 0)
         need = self.needs_input_grad
-        grad_h, grad_weight, grad_bias = linear_backward(grad_pre, hidden, weight_hh, bias_hh, need[1], need[2],
-                                                         bias_hh is not None and need[3])
+        grad_h, grad_weight, grad_bias = self.recurrent_gradients(grad_pre, hidden, weight_hh, bias_hh)
         return (grad_pre if need[0] else None, grad_h, grad_weight, grad_bias)[: 4 if bias_hh is not None else 3]
 
 

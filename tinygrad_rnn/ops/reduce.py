@@ -129,7 +129,9 @@ class CrossEntropy(Function):
             one_hot = xp.zeros(log_probs.shape, dtype=log_probs.dtype)
             one_hot[xp.arange(log_probs.shape[0]), self.targets] = 1 if self.weights is None else self.weights
             # the same expression on arrays and Tensors: exp records itself when log_probs is a Tensor
-            probs = exp(log_probs) if self.weights is None else exp(log_probs) * self.weights[:, None]
+            probs = exp(log_probs)
+            if self.weights is not None:
+                probs = probs * self.weights[:, None]
             grad_logits = grad_loss / self.count * (probs - one_hot)
         if grad_log_probs is not None:  # the log-probabilities were used (a recorded backward reads them)
             through_log_softmax = LogSoftmax(dim=1).backward(grad_log_probs, log_probs, logits)
