@@ -123,3 +123,66 @@ def test_the_language_model_trains_on_the_fused_path_and_can_be_switched():
     assert tr.models.LanguageModel(10, 4, 8).rnn.fused
     assert not tr.models.LanguageModel(10, 4, 8, fused=False).rnn.fused
     assert not tr.nn.LSTM(3, 4).fused  # the layers as the docs teach them: the primitive cells
+
+
+@pytest.mark.parametrize("kind", ["rnn", "lstm", "gru"])
+def test_the_cells_write_into_one_buffer_whose_joins_copy_nothing(kind, monkeypatch):
+    """The steps' gradients are slots of one array (StepGradients): unbind's backward and the sums
+    of ∂J/∂W_hh and ∂J/∂b_hh take it whole. Counted, so that a change that silently loses the join
+    (and copies again) fails here, not only in a benchmark."""
+    from tinygrad_rnn.ops.fused import StepGradients
+
+    joined = []
+    positions = StepGradients.positions
+    monkeypatch.setattr(StepGradients, "positions",
+                        lambda self, arrays: joined.append(positions(self, arrays)) or joined[-1])
+    layer = CLASSES[kind](3, 4, fused=True, batch_first=True)
+    output, _ = layer(tr.randn(2, 5, 3))
+    output.sum().backward()
+    assert len(joined) == 3 and all(steps is not None for steps in joined)  # unbind, W_hh, b_hh
+    assert sorted(joined[0]) == list(range(5))
+
+
+@pytest.mark.parametrize("kind", ["rnn", "lstm", "gru"])
+def test_a_second_backward_never_overwrites_what_the_first_returned(kind):
+    """Each backward pass writes a new buffer (a slot written twice starts a new array): gradients
+    an earlier pass returned keep their values, also after a pass that reached only some steps."""
+    tr.manual_seed(0)
+    fused = CLASSES[kind](3, 4, fused=True, dtype="float64")
+    primitive = CLASSES[kind](3, 4, fused=False, dtype="float64")
+    primitive.load_state_dict(fused.state_dict())
+    x = tr.randn(6, 2, 3, dtype="float64", requires_grad=True)
+    results = {}
+    for name, layer in (("fused", fused), ("primitive", primitive)):
+        output, _ = layer(x)
+        early = output[2].sum()  # reaches steps 0 … 2 only
+        full = (output * output).sum()
+        returned = [tr.grad(loss, [x, layer.weight_hh_l0, layer.bias_hh_l0], retain_graph=True)
+                    for loss in (full, early, full)]
+        results[name] = [[g.numpy() for g in grads] for grads in returned]
+    for pass_fused, pass_primitive in zip(results["fused"], results["primitive"]):
+        for a, b in zip(pass_fused, pass_primitive):
+            numpy.testing.assert_allclose(a, b, atol=1e-12, rtol=0)
+    for a, b in zip(results["fused"][0], results["fused"][2]):  # pass 1, read after passes 2 and 3
+        numpy.testing.assert_array_equal(a, b)
+
+
+def test_an_array_a_pass_returned_as_the_joined_buffer_survives_the_next_pass():
+    """The case the new array per pass is for: the gradient handed to the caller is the buffer."""
+    from tinygrad_rnn.ops.fused import StepGradients
+    from tinygrad_rnn.ops.shape import Unbind
+
+    projected = tr.randn(4, 2, 8, dtype="float64", requires_grad=True)
+    weight = tr.randn(8, 2, dtype="float64", requires_grad=True)
+    buffer = StepGradients(projected.shape, 0, projected.dtype, numpy)
+    steps = Unbind.apply(projected, dim=0, step_gradients=buffer)
+    hidden = cell = tr.zeros(2, 2, dtype="float64")
+    for t in range(4):
+        hidden, cell = tr.ops.lstm_cell(steps[t], hidden, cell, weight, step=t, step_gradients=(buffer,))
+    loss = (hidden * hidden).sum()
+    (first,) = tr.grad(loss, projected, retain_graph=True)
+    assert first.data is buffer.array  # joined: no copy was made
+    kept = first.numpy().copy()
+    (second,) = tr.grad(loss * 2, projected)
+    numpy.testing.assert_array_equal(first.numpy(), kept)
+    numpy.testing.assert_allclose(second.numpy(), 2 * kept, rtol=1e-12)

@@ -23,6 +23,8 @@ from ..device import array_module
 from ..errors import ShapeError
 from ..function import scope
 from ..ops import cat, gru_cell, lstm_cell, rnn_cell, stack, where
+from ..ops.fused import StepGradients
+from ..ops.shape import Unbind
 from ..tensor import Tensor
 from . import functional as F
 from . import init
@@ -127,9 +129,17 @@ class _Recurrent(Module):
         weight_hr = getattr(self, "weight_hr" + suffix, None)
 
         projected = F.linear(layer_input, weight_ih, bias_ih)  # x_t W_ihᵀ + b_ih for all t at once: (T, B, G·H)
-        projected_steps = self._steps_of(projected, time_dim)
-        # The fused cells multiply by W_hhᵀ laid out once for all steps (faster BLAS than the view W_hh.T)
-        transposed = array_module(weight_hh.data).ascontiguousarray(weight_hh.data.T) if self.fused else None
+        fused = None
+        if self.fused:  # what makes the fused cells faster (ops/fused.py), not different
+            xp = array_module(weight_hh.data)
+            buffers = tuple(StepGradients(projected.shape, time_dim, projected.dtype, xp)
+                            for _ in range(2 if self.gates == 3 else 1))  # a GRU's ∂x_proj ≠ its ∂(h W_hhᵀ + b_hh)
+            # W_hhᵀ laid out once for all steps (faster BLAS than the view W_hh.T); the buffers the
+            # cells write their gradients into, the first of them unbind's stack
+            fused = {"transposed_weight": xp.ascontiguousarray(weight_hh.data.T), "step_gradients": buffers}
+            projected_steps = Unbind.apply(projected, dim=time_dim, step_gradients=buffers[0])
+        else:
+            projected_steps = self._steps_of(projected, time_dim)
 
         steps = len(projected_steps)
         outputs: list[Any] = [None] * steps
@@ -138,7 +148,7 @@ class _Recurrent(Module):
         for t in (reversed(range(steps)) if direction else range(steps)):
             with scope(f"t={t + 1}"):
                 new_hidden, new_cell = self._step(projected_steps[t], hidden, cell, weight_hh, bias_hh, weight_hr,
-                                                  transposed)
+                                                  None if fused is None else {**fused, "step": t})
                 if keep is None:
                     hidden, cell, outputs[t] = new_hidden, new_cell, new_hidden
                 else:  # a finished sequence keeps its state and outputs zeros
@@ -152,12 +162,14 @@ class _Recurrent(Module):
         return stack(outputs, dim=time_dim), hidden, cell
 
     def _steps_of(self, projected: Tensor, time_dim: int) -> Any:
-        """The projected input of each time step, from the (T, B, G·H) projection of all steps
-        ((B, T, G·H) if batch first)."""
+        """The projected input of each time step for the primitive cells, from the (T, B, G·H)
+        projection of all steps ((B, T, G·H) if batch first)."""
         return projected.unbind(time_dim)
 
     def _step(self, x_projected: Tensor, hidden: Tensor, cell: Tensor | None, weight_hh: Tensor,
-              bias_hh: Tensor | None, weight_hr: Tensor | None, transposed: Any) -> tuple[Tensor, Tensor | None]:
+              bias_hh: Tensor | None, weight_hr: Tensor | None, fused: dict | None) -> tuple[Tensor, Tensor | None]:
+        """One time step: the primitive cell, or with ``fused`` (the fused cell's keyword
+        arguments) the fused one."""
         raise NotImplementedError
 
     # --- checks ---------------------------------------------------------------------------------------
@@ -260,9 +272,9 @@ class RNN(_Recurrent):
                          device=device, dtype=dtype, fused=fused)
         self.nonlinearity = nonlinearity
 
-    def _step(self, x_projected, hidden, cell, weight_hh, bias_hh, weight_hr, transposed):
-        if self.fused:
-            return _state(rnn_cell(x_projected, hidden, weight_hh, bias_hh, self.nonlinearity, transposed), "h"), None
+    def _step(self, x_projected, hidden, cell, weight_hh, bias_hh, weight_hr, fused):
+        if fused:
+            return _state(rnn_cell(x_projected, hidden, weight_hh, bias_hh, self.nonlinearity, **fused), "h"), None
         return rnn_step(x_projected, hidden, weight_hh, bias_hh, self.nonlinearity), None
 
 
@@ -288,9 +300,9 @@ class LSTM(_Recurrent):
         super().__init__(input_size, hidden_size, num_layers, bias, batch_first, dropout, bidirectional,
                          proj_size, device, dtype, fused)
 
-    def _step(self, x_projected, hidden, cell, weight_hh, bias_hh, weight_hr, transposed):
-        if self.fused:
-            hidden, cell = lstm_cell(x_projected, hidden, cell, weight_hh, bias_hh, transposed)
+    def _step(self, x_projected, hidden, cell, weight_hh, bias_hh, weight_hr, fused):
+        if fused:
+            hidden, cell = lstm_cell(x_projected, hidden, cell, weight_hh, bias_hh, **fused)
             if weight_hr is not None:
                 hidden = F.linear(hidden, weight_hr)
             return _state(hidden, "h"), _state(cell, "c")
@@ -319,10 +331,7 @@ class GRU(_Recurrent):
                          device=device, dtype=dtype, fused=fused)
 
     def _steps_of(self, projected, time_dim):
-        """Each step's projection as its (r, z, n) parts: split once for all steps, then by step.
-        (The fused cell takes the step's projection whole.)"""
-        if self.fused:
-            return projected.unbind(time_dim)
+        """Each step's projection as its (r, z, n) parts: split once for all steps, then by step."""
         by_gate = []
         for part, name in zip(projected.chunk(3, dim=-1), "rzn"):
             pieces = part.unbind(time_dim)
@@ -331,9 +340,9 @@ class GRU(_Recurrent):
             by_gate.append(pieces)
         return list(zip(*by_gate))
 
-    def _step(self, x_projected, hidden, cell, weight_hh, bias_hh, weight_hr, transposed):
-        if self.fused:
-            return _state(gru_cell(x_projected, hidden, weight_hh, bias_hh, transposed), "h"), None
+    def _step(self, x_projected, hidden, cell, weight_hh, bias_hh, weight_hr, fused):
+        if fused:
+            return _state(gru_cell(x_projected, hidden, weight_hh, bias_hh, **fused), "h"), None
         return gru_step(x_projected, hidden, weight_hh, bias_hh), None
 
 

@@ -14,6 +14,11 @@ part written for both arrays and Tensors (``gate_gradients``). On the GPU, where
 what its kernel launches cost, the cells' pointwise part (the tanh RNN's too) runs as one CUDA
 kernel each way instead (:mod:`.fused_kernels`: the same equations, tested equal on the GPU).
 
+A layer also hands its cells one :class:`StepGradients` buffer: the backward of step t writes the
+gradient of its pre-activations into slot t of one array, as a hand-written BPTT writes into one
+preallocated buffer, so the joins after the loop (the steps' gradients stacked for the input
+projection, the T terms of ∂J/∂W_hh and ∂J/∂b_hh) find them joined already and copy nothing.
+
 Shapes: x_projected (B, G·H), hidden (B, H), weight_hh (G·H, H), bias_hh (G·H,).
 """
 
@@ -21,30 +26,83 @@ from __future__ import annotations
 
 from ..device import array_module
 from ..function import Function
+from ..tensor import Tensor
 from . import fused_kernels
 from .elementwise import relu, sigmoid_array
 from .linalg import linear_backward, linear_forward
 from .shape import cat
 
 
+class StepGradients:
+    """One array for the gradient of every step's pre-activations in a backward pass, laid out as
+    the layer's input projection ((T, B, G), or (B, T, G) batch first, ``time_dim`` saying which).
+    The fused cell of step t writes its gradient into slot t (``slot``); whoever then needs all
+    steps' gradients joined — unbind's backward, ``Product.sum`` for ∂J/∂W_hh and ∂J/∂b_hh — asks
+    ``positions`` whether the arrays it holds are these slots, and takes the whole array if so.
+
+    A slot is written once per array: a cell that finds its slot already written starts a new
+    array (a new backward pass), so no array a backward pass returned is overwritten by the next.
+
+    >>> import numpy as np
+    >>> buffer = StepGradients((3, 2, 4), time_dim=0, dtype=np.float32, xp=np)
+    >>> slots = [buffer.slot(t) for t in (2, 1, 0)]          # backward visits the steps last first
+    >>> buffer.positions(slots), buffer.array.shape
+    ([2, 1, 0], (3, 2, 4))
+    """
+
+    def __init__(self, shape: tuple[int, ...], time_dim: int, dtype, xp) -> None:
+        self.shape, self.time_dim, self.dtype, self.xp = shape, time_dim, dtype, xp
+        self.array = None
+        self.slots: list = []  # the views of array handed out, by step (None: not written yet)
+
+    def slot(self, step: int):
+        """The view of this pass's array where step ``step`` writes its gradient."""
+        if self.array is None or self.slots[step] is not None:  # a slot written twice: a new pass
+            self.array = self.xp.empty(self.shape, self.dtype)
+            self.slots = [None] * self.shape[self.time_dim]
+        view = self.array[step] if self.time_dim == 0 else self.array[:, step]
+        self.slots[step] = view
+        return view
+
+    def positions(self, arrays) -> list[int] | None:
+        """The step of each of ``arrays`` if together they are every slot of the array, each once
+        (then ``array`` is them joined); otherwise None. (The slots are held here, alive, so an
+        equal id is the same view.)"""
+        if len(arrays) != len(self.slots):
+            return None
+        step_of = {id(view): step for step, view in enumerate(self.slots) if view is not None}
+        steps = [step_of.get(id(array)) for array in arrays]
+        return steps if None not in steps and len(set(steps)) == len(steps) else None
+
+
 class FusedCell(Function):
     """What the fused cells share: their first step, h W_hhᵀ + b_hh, multiplies by W_hhᵀ laid out
     contiguously when the caller has it (``transposed_weight``, a constant: a layer makes it once
-    per sequence, as a hand-written BPTT does; see ``linear_forward``)."""
+    per sequence, as a hand-written BPTT does; see ``linear_forward``); and a layer's cells write
+    their gradients into its buffers (``step_gradients``, each a :class:`StepGradients`, at slot
+    ``step``)."""
 
-    def __init__(self, transposed_weight=None) -> None:
-        self.transposed_weight = transposed_weight
+    def __init__(self, transposed_weight=None, step=None, step_gradients=()) -> None:
+        self.transposed_weight, self.step, self.step_gradients = transposed_weight, step, step_gradients
 
     def recurrent_product(self, hidden, weight_hh, bias_hh):
         return linear_forward(hidden, weight_hh, bias_hh, self.transposed_weight)
 
     def recurrent_gradients(self, grad_pre, hidden, weight_hh, bias_hh):
         """(∂h, ∂W_hh, ∂b_hh) through h W_hhᵀ + b_hh, by linear's rule: hidden is every cell's
-        input 1, the weight and bias its last inputs (None where no gradient is needed)."""
+        input 1, the weight and bias its last inputs (None where no gradient is needed). The
+        weight's and bias's terms name the buffer grad_pre may be a slot of (the last one)."""
         need = self.needs_input_grad
         weight_at = len(need) - (2 if bias_hh is not None else 1)
         return linear_backward(grad_pre, hidden, weight_hh, bias_hh, need[1], need[weight_at],
-                               bias_hh is not None and need[-1])
+                               bias_hh is not None and need[-1], self.step_gradients[-1:])
+
+    def gradient_slot(self, which: int, grad):
+        """Where this step's gradient number ``which`` is written: its slot of the layer's buffer,
+        or None — a new array (no buffer given), or a recorded backward (``grad`` a Tensor)."""
+        if which >= len(self.step_gradients) or isinstance(grad, Tensor):
+            return None
+        return self.step_gradients[which].slot(self.step)
 
 
 class FusedLSTMCell(FusedCell):
@@ -78,15 +136,17 @@ class FusedLSTMCell(FusedCell):
         if fused_kernels.applies_to(gates) and grad_gates is None and grad_tanh_cell is None:
             grad_pre, grad_cell_prev = fused_kernels.lstm_backward(gates, tanh_cell, cell, grad_hidden, grad_cell)
         else:
-            grad_pre, grad_cell_prev = self.gate_gradients(grads, gates, tanh_cell, cell)
+            slot = self.gradient_slot(0, tanh_cell)
+            grad_pre, grad_cell_prev = self.gate_gradients(grads, gates, tanh_cell, cell, slot)
         need = self.needs_input_grad
         grad_h, grad_weight, grad_bias = self.recurrent_gradients(grad_pre, hidden, weight_hh, bias_hh)
         return (grad_pre if need[0] else None, grad_h, grad_cell_prev if need[2] else None, grad_weight,
                 grad_bias)[: 5 if bias_hh is not None else 4]
 
     @staticmethod
-    def gate_gradients(grads, gates, tanh_cell, cell):
-        """(∂ pre-activations, ∂c_prev): the chain rule through the gates, on arrays or Tensors."""
+    def gate_gradients(grads, gates, tanh_cell, cell, out=None):
+        """(∂ pre-activations, ∂c_prev): the chain rule through the gates, on arrays or Tensors
+        (on arrays, ∂ pre-activations is written into ``out`` if given)."""
         grad_hidden, grad_cell, grad_gates, grad_tanh_cell = grads
         size = cell.shape[-1]
         i, f, g, o = gates[:, :size], gates[:, size: 2 * size], gates[:, 2 * size: 3 * size], gates[:, 3 * size:]
@@ -98,7 +158,7 @@ class FusedLSTMCell(FusedCell):
             grad_c = grad_c + grad_cell
         slopes = (i * (1 - i), f * (1 - f), 1 - g * g, o * (1 - o))  # σ' = s(1 − s), tanh' = 1 − g²
         grad_pre = cat([grad_c * g * slopes[0], grad_c * cell * slopes[1], grad_c * i * slopes[2],
-                        grad_hidden * tanh_cell * slopes[3]], dim=-1)
+                        grad_hidden * tanh_cell * slopes[3]], dim=-1, out=out)
         if grad_gates is not None:  # the gates themselves were used (a recorded backward reads them)
             grad_pre = grad_pre + grad_gates * cat(slopes, dim=-1)
         return grad_pre, grad_c * f
@@ -134,17 +194,19 @@ class FusedGRUCell(FusedCell):
             grad_recurrent, grad_x, grad_h_direct = fused_kernels.gru_backward(grads[0], reset, update, new, h_new,
                                                                                hidden)
         else:
-            grad_recurrent, grad_x, grad_h_direct = self.gate_gradients(grads, reset, update, new, h_new, hidden)
+            grad_recurrent, grad_x, grad_h_direct = self.gate_gradients(
+                grads, reset, update, new, h_new, hidden, self.gradient_slot(0, new), self.gradient_slot(1, new))
         grad_h, grad_weight, grad_bias = self.recurrent_gradients(grad_recurrent, hidden, weight_hh, bias_hh)
         if need[1]:
             grad_h = grad_h + grad_h_direct
         return (grad_x if need[0] else None, grad_h, grad_weight, grad_bias)[: 4 if bias_hh is not None else 3]
 
     @staticmethod
-    def gate_gradients(grads, reset, update, new, h_new, hidden):
+    def gate_gradients(grads, reset, update, new, h_new, hidden, out_x=None, out_recurrent=None):
         """(∂ of h W_hhᵀ + b_hh, ∂x_proj, ∂h' ⊙ z): the chain rule through the gates, on arrays or
         Tensors. x_proj's n part enters before r scales it, h W_hnᵀ + b_hn after: their gradients
-        differ there."""
+        differ there. (On arrays, the first two are written into ``out_recurrent`` and ``out_x``
+        if given.)"""
         grad_out, grad_reset, grad_update, grad_new, grad_h_new = grads
         if grad_out is None:
             grad_out = 0 * new
@@ -163,8 +225,8 @@ class FusedGRUCell(FusedCell):
             grad_hn = grad_hn + grad_h_new
         grad_r_pre = grad_r * reset * (1 - reset)
         grad_z_pre = grad_z * update * (1 - update)
-        return (cat([grad_r_pre, grad_z_pre, grad_hn], dim=-1), cat([grad_r_pre, grad_z_pre, grad_n_pre], dim=-1),
-                grad_out * update)
+        return (cat([grad_r_pre, grad_z_pre, grad_hn], dim=-1, out=out_recurrent),
+                cat([grad_r_pre, grad_z_pre, grad_n_pre], dim=-1, out=out_x), grad_out * update)
 
 
 class FusedRNNCell(FusedCell):
@@ -173,8 +235,8 @@ class FusedRNNCell(FusedCell):
 
     name = "fused RNN cell"
 
-    def __init__(self, nonlinearity: str = "tanh", transposed_weight=None) -> None:
-        super().__init__(transposed_weight)
+    def __init__(self, nonlinearity: str = "tanh", transposed_weight=None, step=None, step_gradients=()) -> None:
+        super().__init__(transposed_weight, step, step_gradients)
         self.nonlinearity = nonlinearity
 
     def forward(self, x_projected, hidden, weight_hh, bias_hh=None):
@@ -189,15 +251,19 @@ class FusedRNNCell(FusedCell):
         if self.nonlinearity == "tanh" and fused_kernels.applies_to(out):
             grad_pre = fused_kernels.rnn_tanh_backward(grad, out)
         else:
-            grad_pre = grad * (1 - out * out) if self.nonlinearity == "tanh" else grad * (out > 0)
+            slope = 1 - out * out if self.nonlinearity == "tanh" else out > 0
+            slot = self.gradient_slot(0, out)
+            grad_pre = grad * slope if slot is None else array_module(slot).multiply(grad, slope, out=slot)
         need = self.needs_input_grad
         grad_h, grad_weight, grad_bias = self.recurrent_gradients(grad_pre, hidden, weight_hh, bias_hh)
         return (grad_pre if need[0] else None, grad_h, grad_weight, grad_bias)[: 4 if bias_hh is not None else 3]
 
 
-def lstm_cell(x_projected, hidden, cell, weight_hh, bias_hh=None, transposed_weight=None):
-    """(h', c'): one LSTM step as one op (see :class:`FusedLSTMCell`; ``transposed_weight``, an
-    array equal to W_hhᵀ and contiguous, only makes the product faster: see :class:`FusedCell`).
+def lstm_cell(x_projected, hidden, cell, weight_hh, bias_hh=None, transposed_weight=None, step=None,
+              step_gradients=()):
+    """(h', c'): one LSTM step as one op (see :class:`FusedLSTMCell`). A layer passes what makes it
+    faster, not different: ``transposed_weight``, an array equal to W_hhᵀ and contiguous, and
+    ``step_gradients`` (its :class:`StepGradients`) with the ``step`` this is; see :class:`FusedCell`.
 
     >>> import tinygrad_rnn as tr
     >>> x, h, c = tr.zeros(2, 8), tr.zeros(2, 2), tr.zeros(2, 2)
@@ -206,29 +272,31 @@ def lstm_cell(x_projected, hidden, cell, weight_hh, bias_hh=None, transposed_wei
     ((2, 2), (2, 2), <FusedLSTMCell>)
     """
     return FusedLSTMCell.apply(x_projected, hidden, cell, weight_hh, *(() if bias_hh is None else (bias_hh,)),
-                               transposed_weight=transposed_weight)
+                               transposed_weight=transposed_weight, step=step, step_gradients=step_gradients)
 
 
-def gru_cell(x_projected, hidden, weight_hh, bias_hh=None, transposed_weight=None):
+def gru_cell(x_projected, hidden, weight_hh, bias_hh=None, transposed_weight=None, step=None, step_gradients=()):
     """h': one GRU step as one op (see :class:`FusedGRUCell`); ``x_projected`` is the step's input
-    projection [x_r, x_z, x_n], (B, 3H); ``transposed_weight`` as for :func:`lstm_cell`.
+    projection [x_r, x_z, x_n], (B, 3H); the rest as for :func:`lstm_cell` (two buffers: for the
+    gradients of x_proj and of h W_hhᵀ + b_hh, which differ in a GRU).
 
     >>> import tinygrad_rnn as tr
     >>> gru_cell(tr.zeros(2, 9), tr.zeros(2, 3), tr.ones(9, 3, requires_grad=True)).shape
     (2, 3)
     """
     (new_hidden,) = FusedGRUCell.apply(x_projected, hidden, weight_hh, *(() if bias_hh is None else (bias_hh,)),
-                                       transposed_weight=transposed_weight)
+                                       transposed_weight=transposed_weight, step=step, step_gradients=step_gradients)
     return new_hidden
 
 
-def rnn_cell(x_projected, hidden, weight_hh, bias_hh=None, nonlinearity: str = "tanh", transposed_weight=None):
-    """h': one Elman RNN step as one op (see :class:`FusedRNNCell`; ``transposed_weight`` as for
-    :func:`lstm_cell`).
+def rnn_cell(x_projected, hidden, weight_hh, bias_hh=None, nonlinearity: str = "tanh", transposed_weight=None,
+             step=None, step_gradients=()):
+    """h': one Elman RNN step as one op (see :class:`FusedRNNCell`; the rest as for :func:`lstm_cell`).
 
     >>> import tinygrad_rnn as tr
     >>> rnn_cell(tr.zeros(2, 3), tr.zeros(2, 3), tr.ones(3, 3, requires_grad=True)).grad_fn
     <FusedRNNCell>
     """
     return FusedRNNCell.apply(x_projected, hidden, weight_hh, *(() if bias_hh is None else (bias_hh,)),
-                              nonlinearity=nonlinearity, transposed_weight=transposed_weight)
+                              nonlinearity=nonlinearity, transposed_weight=transposed_weight, step=step,
+                              step_gradients=step_gradients)

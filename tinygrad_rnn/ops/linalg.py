@@ -61,13 +61,14 @@ def linear_forward(x, weight, bias=None, transposed_weight=None):
     return out if x.ndim == 2 else out.reshape(x.shape[:-1] + (weight.shape[0],))
 
 
-def linear_backward(grad, x, weight, bias, need_x=True, need_weight=True, need_bias=True):
+def linear_backward(grad, x, weight, bias, need_x=True, need_weight=True, need_bias=True, step_gradients=()):
     """(∂x, ∂W, ∂b) of x Wᵀ + b given ∂out: grad W, gradᵀ x, gradᵀ 1 (Σ grad over rows) — None
     where not needed. .reshape and .T mean the same on arrays and Tensors: one rule for both paths.
 
     On arrays, ∂W and ∂b are handed to the engine as :class:`Product` terms not yet multiplied: a
     weight or bias used at every time step then gets its T terms summed by one matrix product
-    (or one sum), as a hand-written BPTT does (engine.py)."""
+    (or one sum), as a hand-written BPTT does (engine.py). A fused cell names the buffer its grad
+    is a slot of (``step_gradients``: none, or one :class:`~.fused.StepGradients`)."""
     folded_grad = grad if grad.ndim == 2 else grad.reshape(-1, grad.shape[-1])  # (N, out)
     grad_x = grad_weight = grad_bias = None
     recorded = isinstance(grad, Tensor)
@@ -76,9 +77,10 @@ def linear_backward(grad, x, weight, bias, need_x=True, need_weight=True, need_b
         grad_x = grad_x if x.ndim == 2 else grad_x.reshape(x.shape)
     if need_weight:
         folded_x = x if x.ndim == 2 else x.reshape(-1, x.shape[-1])
-        grad_weight = MatMul.apply(folded_grad.T, folded_x) if recorded else Product(folded_grad, folded_x)
+        grad_weight = MatMul.apply(folded_grad.T, folded_x) if recorded else Product(folded_grad, folded_x,
+                                                                                       *step_gradients)
     if bias is not None and need_bias:
-        grad_bias = folded_grad.sum(0) if recorded else Product(folded_grad)
+        grad_bias = folded_grad.sum(0) if recorded else Product(folded_grad, None, *step_gradients)
     return grad_x, grad_weight, grad_bias
 
 
@@ -87,12 +89,12 @@ class Product:
     ``right``, leftᵀ @ 1 (the sum of left's rows), a bias's. The engine sums the terms of all uses
     of a weight as one product — [left₁; left₂; …]ᵀ @ [right₁; right₂; …] = Σ_t leftₜᵀ rightₜ —
     one BLAS call instead of T small ones and T additions (``materialize`` gives a single term as
-    an array)."""
+    an array). ``step_gradients``: the buffer whose slot ``left`` may be (a fused cell's term)."""
 
-    __slots__ = ("left", "right")
+    __slots__ = ("left", "right", "step_gradients")
 
-    def __init__(self, left, right=None) -> None:
-        self.left, self.right = left, right
+    def __init__(self, left, right=None, step_gradients=None) -> None:
+        self.left, self.right, self.step_gradients = left, right, step_gradients
 
     @property
     def shape(self) -> tuple[int, ...]:
@@ -111,10 +113,19 @@ class Product:
         if len(products) == 1:
             return products[0].materialize()
         xp = array_module(products[0].left)
-        left = xp.concatenate([p.left for p in products])
-        if products[0].right is None:
+        buffer = products[0].step_gradients
+        steps = None if buffer is None else buffer.positions([p.left for p in products])
+        if steps is None:
+            left, rights, axis = xp.concatenate([p.left for p in products]), [p.right for p in products], 0
+        else:  # the lefts are the slots of one buffer: it is them joined already
+            left, axis = buffer.array.reshape(-1, buffer.array.shape[-1]), buffer.time_dim
+            rights = [None] * len(products)
+            for step, product in zip(steps, products):
+                rights[step] = product.right
+        if rights[0] is None:
             return left.sum(0)
-        return _product(left.T, xp.concatenate([p.right for p in products]))
+        # the rights joined in the lefts' row order: time-major, or batch-major (B, T, ·) rows
+        return _product(left.T, xp.concatenate(rights, axis=axis).reshape(-1, rights[0].shape[-1]))
 
 
 def _product(a, b):

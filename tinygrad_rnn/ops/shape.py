@@ -15,6 +15,7 @@ import numpy
 from ..device import array_module, device_of_array, move_array, scatter_add
 from ..errors import DeviceError, ShapeError
 from ..function import Function
+from ..tensor import Tensor
 
 
 def shape_of(x: Any) -> tuple[int, ...]:
@@ -204,7 +205,15 @@ class Stack(Function):
         self.dim = dim
 
     def forward(self, *parts):
-        return array_module(*parts).stack(parts, axis=self.dim)
+        shape = parts[0].shape
+        if any(part.shape != shape for part in parts):
+            raise ValueError(f"got shapes {sorted({tuple(part.shape) for part in parts})}")
+        if self.dim == len(shape):  # a new last dimension
+            return array_module(*parts).stack(parts, axis=self.dim)
+        # Joined along dim, then that dimension cut in two: the same array as numpy.stack, which
+        # costs several times more in Python for the many small parts of an unrolled sequence.
+        joined = array_module(*parts).concatenate(parts, axis=self.dim)
+        return joined.reshape(shape[: self.dim] + (len(parts),) + shape[self.dim:])
 
     def backward(self, grad, out, *parts):
         return Unbind.apply(grad, dim=self.dim)
@@ -239,19 +248,24 @@ class Split(Function):
 class Unbind(Function):
     """The slices of x along ``dim``, that dimension removed (several outputs);
     the gradient is the slices' gradients stacked again (zeros where none arrived).
-    An unrolled RNN reads its input one time step at a time this way."""
+    An unrolled RNN reads its input one time step at a time this way; a fused layer also gives
+    the buffer its cells write their gradients into (``step_gradients``, see
+    :class:`~.fused.StepGradients`): when the slices' gradients are its slots, it is the stack."""
 
     saves_inputs = saves_output = False  # backward needs shapes, not values
 
     multiple_outputs = True
 
-    def __init__(self, dim: int) -> None:
-        self.dim = dim
+    def __init__(self, dim: int, step_gradients=None) -> None:
+        self.dim, self.step_gradients = dim, step_gradients
 
     def forward(self, x):
         return tuple(x[(slice(None),) * self.dim + (i,)] for i in range(x.shape[self.dim]))
 
     def backward(self, grads, outs, x):
+        buffer = self.step_gradients
+        if buffer is not None and buffer.time_dim == self.dim and buffer.positions(grads) == list(range(len(grads))):
+            return buffer.array  # the gradients of the slices, stacked in place by the cells that made them
         shape = x.shape[: self.dim] + x.shape[self.dim + 1:]
         return Stack.apply(*[_zeros_like_piece(x, shape) if g is None else g for g in grads], dim=self.dim)
 
@@ -372,8 +386,9 @@ def getitem(x, index):
     return Index.apply(x, index=_array_index(x, index))
 
 
-def cat(tensors, dim: int = 0):
-    """Join tensors along an existing dimension.
+def cat(tensors, dim: int = 0, out=None):
+    """Join tensors along an existing dimension. ``out``, for plain arrays only, is an array to
+    write the result into (a fused cell's backward writes its step's slot of one buffer so).
 
     >>> import tinygrad_rnn as tr
     >>> tr.cat([tr.zeros(2, 3), tr.ones(1, 3)]).shape
@@ -382,7 +397,12 @@ def cat(tensors, dim: int = 0):
     tensors = list(tensors)
     if not tensors:
         raise ValueError("cat: needs at least one tensor")
-    return Cat.apply(*tensors, dim=_positive(dim, tensors[0].ndim, "cat"))
+    dim = _positive(dim, tensors[0].ndim, "cat")
+    if out is not None:
+        if any(isinstance(t, Tensor) for t in tensors):
+            raise TypeError("cat: out= takes plain arrays only; a Tensor result is recorded, not written in place")
+        return array_module(out).concatenate(tensors, axis=dim, out=out)
+    return Cat.apply(*tensors, dim=dim)
 
 
 def stack(tensors, dim: int = 0):
