@@ -282,7 +282,9 @@ def _backpropagate_to_leaves(outputs: tuple[Tensor, ...], seeds: list[Any], reta
         input_grads = _call_backward(function, grad, output_nodes, False)
         for parent, parent_grad, needs_grad in zip(function.inputs, input_grads, function.needs_input_grad):
             if needs_grad and parent_grad is not None:
-                if parent_grad.shape != parent.shape or parent_grad.dtype != parent.dtype:
+                # (a weight's Product term has its weight's shape and dtype by construction)
+                if type(parent_grad) is not Product and (parent_grad.shape != parent.shape
+                                                         or parent_grad.dtype != parent.dtype):
                     parent_grad = _checked(function, parent, parent_grad)
                 _add_contribution(sums, owned, parent, parent_grad)
         if not retain_graph:

@@ -347,7 +347,7 @@ class scope:
     __slots__ = ("names", "previous")
 
     def __init__(self, *names: str) -> None:
-        self.names = tuple(str(name) for name in names)
+        self.names = tuple(map(str, names))
 
     def __enter__(self) -> tuple[str, ...]:
         self.previous = STATE.scope
