@@ -132,12 +132,11 @@ class _Recurrent(Module):
         fused = None
         if self.fused:  # what makes the fused cells faster (ops/fused.py), not different
             xp = array_module(weight_hh.data)
-            buffers = tuple(StepGradients(projected.shape, time_dim, projected.dtype, xp)
-                            for _ in range(2 if self.gates == 3 else 1))  # a GRU's ∂x_proj ≠ its ∂(h W_hhᵀ + b_hh)
-            # W_hhᵀ laid out once for all steps (faster BLAS than the view W_hh.T); the buffers the
-            # cells write their gradients into, the first of them unbind's stack
-            fused = {"transposed_weight": xp.ascontiguousarray(weight_hh.data.T), "step_gradients": buffers}
-            projected_steps = Unbind.apply(projected, dim=time_dim, step_gradients=buffers[0])
+            # W_hhᵀ laid out once for all steps (faster BLAS than the view W_hh.T), and the buffer
+            # the cells write the gradients of their input projections into: unbind's stack
+            buffer = StepGradients(projected.shape, time_dim, projected.dtype, xp)
+            fused = {"transposed_weight": xp.ascontiguousarray(weight_hh.data.T), "step_gradients": buffer}
+            projected_steps = Unbind.apply(projected, dim=time_dim, step_gradients=buffer)
         else:
             projected_steps = self._steps_of(projected, time_dim)
 

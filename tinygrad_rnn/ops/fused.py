@@ -17,7 +17,8 @@ kernel each way instead (:mod:`.fused_kernels`: the same equations, tested equal
 A layer also hands its cells one :class:`StepGradients` buffer: the backward of step t writes the
 gradient of its pre-activations into slot t of one array, as a hand-written BPTT writes into one
 preallocated buffer, so the joins after the loop (the steps' gradients stacked for the input
-projection, the T terms of ∂J/∂W_hh and ∂J/∂b_hh) find them joined already and copy nothing.
+projection; for the LSTM and RNN also the T terms of ∂J/∂W_hh and ∂J/∂b_hh) find them joined
+already and copy nothing.
 
 Shapes: x_projected (B, G·H), hidden (B, H), weight_hh (G·H, H), bias_hh (G·H,).
 """
@@ -36,9 +37,10 @@ from .shape import cat
 class StepGradients:
     """One array for the gradient of every step's pre-activations in a backward pass, laid out as
     the layer's input projection ((T, B, G), or (B, T, G) batch first, ``time_dim`` saying which).
-    The fused cell of step t writes its gradient into slot t (``slot``); whoever then needs all
-    steps' gradients joined — unbind's backward, ``Product.sum`` for ∂J/∂W_hh and ∂J/∂b_hh — asks
-    ``positions`` whether the arrays it holds are these slots, and takes the whole array if so.
+    The fused cell of step t writes the gradient of its input projection into slot t (``slot``);
+    whoever then needs all steps' gradients joined — unbind's backward, and ``Product.sum`` for
+    ∂J/∂W_hh and ∂J/∂b_hh where that gradient is also h W_hhᵀ + b_hh's (LSTM, RNN; not a GRU) —
+    asks ``positions`` whether the arrays it holds are these slots, and takes the whole array if so.
 
     A slot is written once per array: a cell that finds its slot already written starts a new
     array (a new backward pass), so no array a backward pass returned is overwritten by the next.
@@ -79,30 +81,31 @@ class FusedCell(Function):
     """What the fused cells share: their first step, h W_hhᵀ + b_hh, multiplies by W_hhᵀ laid out
     contiguously when the caller has it (``transposed_weight``, a constant: a layer makes it once
     per sequence, as a hand-written BPTT does; see ``linear_forward``); and a layer's cells write
-    their gradients into its buffers (``step_gradients``, each a :class:`StepGradients`, at slot
-    ``step``)."""
+    the gradient of their input projection into its buffer (``step_gradients``, a
+    :class:`StepGradients`, at slot ``step``)."""
 
-    def __init__(self, transposed_weight=None, step=None, step_gradients=()) -> None:
+    def __init__(self, transposed_weight=None, step=None, step_gradients=None) -> None:
         self.transposed_weight, self.step, self.step_gradients = transposed_weight, step, step_gradients
 
     def recurrent_product(self, hidden, weight_hh, bias_hh):
         return linear_forward(hidden, weight_hh, bias_hh, self.transposed_weight)
 
-    def recurrent_gradients(self, grad_pre, hidden, weight_hh, bias_hh):
+    def recurrent_gradients(self, grad_pre, hidden, weight_hh, bias_hh, slot_of=None):
         """(∂h, ∂W_hh, ∂b_hh) through h W_hhᵀ + b_hh, by linear's rule: hidden is every cell's
         input 1, the weight and bias its last inputs (None where no gradient is needed). The
-        weight's and bias's terms name the buffer grad_pre may be a slot of (the last one)."""
+        weight's and bias's terms name the buffer grad_pre may be a slot of (``slot_of``)."""
         need = self.needs_input_grad
         weight_at = len(need) - (2 if bias_hh is not None else 1)
         return linear_backward(grad_pre, hidden, weight_hh, bias_hh, need[1], need[weight_at],
-                               bias_hh is not None and need[-1], self.step_gradients[-1:])
+                               bias_hh is not None and need[-1], slot_of)
 
-    def gradient_slot(self, which: int, grad):
-        """Where this step's gradient number ``which`` is written: its slot of the layer's buffer,
-        or None — a new array (no buffer given), or a recorded backward (``grad`` a Tensor)."""
-        if which >= len(self.step_gradients) or isinstance(grad, Tensor):
+    def gradient_slot(self, like):
+        """Where this step writes the gradient of its input projection: its slot of the layer's
+        buffer, or None — a new array (no buffer given), or a recorded backward (``like``, any
+        of backward's arguments, a Tensor)."""
+        if self.step_gradients is None or isinstance(like, Tensor):
             return None
-        return self.step_gradients[which].slot(self.step)
+        return self.step_gradients.slot(self.step)
 
 
 class FusedLSTMCell(FusedCell):
@@ -136,10 +139,10 @@ class FusedLSTMCell(FusedCell):
         if fused_kernels.applies_to(gates) and grad_gates is None and grad_tanh_cell is None:
             grad_pre, grad_cell_prev = fused_kernels.lstm_backward(gates, tanh_cell, cell, grad_hidden, grad_cell)
         else:
-            slot = self.gradient_slot(0, tanh_cell)
-            grad_pre, grad_cell_prev = self.gate_gradients(grads, gates, tanh_cell, cell, slot)
+            grad_pre, grad_cell_prev = self.gate_gradients(grads, gates, tanh_cell, cell, self.gradient_slot(cell))
         need = self.needs_input_grad
-        grad_h, grad_weight, grad_bias = self.recurrent_gradients(grad_pre, hidden, weight_hh, bias_hh)
+        grad_h, grad_weight, grad_bias = self.recurrent_gradients(grad_pre, hidden, weight_hh, bias_hh,
+                                                                  self.step_gradients)
         return (grad_pre if need[0] else None, grad_h, grad_cell_prev if need[2] else None, grad_weight,
                 grad_bias)[: 5 if bias_hh is not None else 4]
 
@@ -194,19 +197,18 @@ class FusedGRUCell(FusedCell):
             grad_recurrent, grad_x, grad_h_direct = fused_kernels.gru_backward(grads[0], reset, update, new, h_new,
                                                                                hidden)
         else:
-            grad_recurrent, grad_x, grad_h_direct = self.gate_gradients(
-                grads, reset, update, new, h_new, hidden, self.gradient_slot(0, new), self.gradient_slot(1, new))
+            grad_recurrent, grad_x, grad_h_direct = self.gate_gradients(grads, reset, update, new, h_new, hidden,
+                                                                        self.gradient_slot(new))
         grad_h, grad_weight, grad_bias = self.recurrent_gradients(grad_recurrent, hidden, weight_hh, bias_hh)
         if need[1]:
             grad_h = grad_h + grad_h_direct
         return (grad_x if need[0] else None, grad_h, grad_weight, grad_bias)[: 4 if bias_hh is not None else 3]
 
     @staticmethod
-    def gate_gradients(grads, reset, update, new, h_new, hidden, out_x=None, out_recurrent=None):
+    def gate_gradients(grads, reset, update, new, h_new, hidden, out_x=None):
         """(∂ of h W_hhᵀ + b_hh, ∂x_proj, ∂h' ⊙ z): the chain rule through the gates, on arrays or
         Tensors. x_proj's n part enters before r scales it, h W_hnᵀ + b_hn after: their gradients
-        differ there. (On arrays, the first two are written into ``out_recurrent`` and ``out_x``
-        if given.)"""
+        differ there. (On arrays, ∂x_proj is written into ``out_x`` if given.)"""
         grad_out, grad_reset, grad_update, grad_new, grad_h_new = grads
         if grad_out is None:
             grad_out = 0 * new
@@ -225,8 +227,8 @@ class FusedGRUCell(FusedCell):
             grad_hn = grad_hn + grad_h_new
         grad_r_pre = grad_r * reset * (1 - reset)
         grad_z_pre = grad_z * update * (1 - update)
-        return (cat([grad_r_pre, grad_z_pre, grad_hn], dim=-1, out=out_recurrent),
-                cat([grad_r_pre, grad_z_pre, grad_n_pre], dim=-1, out=out_x), grad_out * update)
+        grad_recurrent = cat([grad_r_pre, grad_z_pre, grad_hn], dim=-1)
+        return grad_recurrent, cat([grad_r_pre, grad_z_pre, grad_n_pre], dim=-1, out=out_x), grad_out * update
 
 
 class FusedRNNCell(FusedCell):
@@ -235,7 +237,7 @@ class FusedRNNCell(FusedCell):
 
     name = "fused RNN cell"
 
-    def __init__(self, nonlinearity: str = "tanh", transposed_weight=None, step=None, step_gradients=()) -> None:
+    def __init__(self, nonlinearity: str = "tanh", transposed_weight=None, step=None, step_gradients=None) -> None:
         super().__init__(transposed_weight, step, step_gradients)
         self.nonlinearity = nonlinearity
 
@@ -252,15 +254,16 @@ class FusedRNNCell(FusedCell):
             grad_pre = fused_kernels.rnn_tanh_backward(grad, out)
         else:
             slope = 1 - out * out if self.nonlinearity == "tanh" else out > 0
-            slot = self.gradient_slot(0, out)
+            slot = self.gradient_slot(out)
             grad_pre = grad * slope if slot is None else array_module(slot).multiply(grad, slope, out=slot)
         need = self.needs_input_grad
-        grad_h, grad_weight, grad_bias = self.recurrent_gradients(grad_pre, hidden, weight_hh, bias_hh)
+        grad_h, grad_weight, grad_bias = self.recurrent_gradients(grad_pre, hidden, weight_hh, bias_hh,
+                                                                  self.step_gradients)
         return (grad_pre if need[0] else None, grad_h, grad_weight, grad_bias)[: 4 if bias_hh is not None else 3]
 
 
 def lstm_cell(x_projected, hidden, cell, weight_hh, bias_hh=None, transposed_weight=None, step=None,
-              step_gradients=()):
+              step_gradients=None):
     """(h', c'): one LSTM step as one op (see :class:`FusedLSTMCell`). A layer passes what makes it
     faster, not different: ``transposed_weight``, an array equal to W_hhᵀ and contiguous, and
     ``step_gradients`` (its :class:`StepGradients`) with the ``step`` this is; see :class:`FusedCell`.
@@ -275,10 +278,9 @@ def lstm_cell(x_projected, hidden, cell, weight_hh, bias_hh=None, transposed_wei
                                transposed_weight=transposed_weight, step=step, step_gradients=step_gradients)
 
 
-def gru_cell(x_projected, hidden, weight_hh, bias_hh=None, transposed_weight=None, step=None, step_gradients=()):
+def gru_cell(x_projected, hidden, weight_hh, bias_hh=None, transposed_weight=None, step=None, step_gradients=None):
     """h': one GRU step as one op (see :class:`FusedGRUCell`); ``x_projected`` is the step's input
-    projection [x_r, x_z, x_n], (B, 3H); the rest as for :func:`lstm_cell` (two buffers: for the
-    gradients of x_proj and of h W_hhᵀ + b_hh, which differ in a GRU).
+    projection [x_r, x_z, x_n], (B, 3H); the rest as for :func:`lstm_cell`.
 
     >>> import tinygrad_rnn as tr
     >>> gru_cell(tr.zeros(2, 9), tr.zeros(2, 3), tr.ones(9, 3, requires_grad=True)).shape
@@ -290,7 +292,7 @@ def gru_cell(x_projected, hidden, weight_hh, bias_hh=None, transposed_weight=Non
 
 
 def rnn_cell(x_projected, hidden, weight_hh, bias_hh=None, nonlinearity: str = "tanh", transposed_weight=None,
-             step=None, step_gradients=()):
+             step=None, step_gradients=None):
     """h': one Elman RNN step as one op (see :class:`FusedRNNCell`; the rest as for :func:`lstm_cell`).
 
     >>> import tinygrad_rnn as tr

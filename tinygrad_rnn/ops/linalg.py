@@ -61,14 +61,14 @@ def linear_forward(x, weight, bias=None, transposed_weight=None):
     return out if x.ndim == 2 else out.reshape(x.shape[:-1] + (weight.shape[0],))
 
 
-def linear_backward(grad, x, weight, bias, need_x=True, need_weight=True, need_bias=True, step_gradients=()):
+def linear_backward(grad, x, weight, bias, need_x=True, need_weight=True, need_bias=True, step_gradients=None):
     """(∂x, ∂W, ∂b) of x Wᵀ + b given ∂out: grad W, gradᵀ x, gradᵀ 1 (Σ grad over rows) — None
     where not needed. .reshape and .T mean the same on arrays and Tensors: one rule for both paths.
 
     On arrays, ∂W and ∂b are handed to the engine as :class:`Product` terms not yet multiplied: a
     weight or bias used at every time step then gets its T terms summed by one matrix product
     (or one sum), as a hand-written BPTT does (engine.py). A fused cell names the buffer its grad
-    is a slot of (``step_gradients``: none, or one :class:`~.fused.StepGradients`)."""
+    is a slot of (``step_gradients``, a :class:`~.fused.StepGradients`), for that sum to find."""
     folded_grad = grad if grad.ndim == 2 else grad.reshape(-1, grad.shape[-1])  # (N, out)
     grad_x = grad_weight = grad_bias = None
     recorded = isinstance(grad, Tensor)
@@ -78,9 +78,9 @@ def linear_backward(grad, x, weight, bias, need_x=True, need_weight=True, need_b
     if need_weight:
         folded_x = x if x.ndim == 2 else x.reshape(-1, x.shape[-1])
         grad_weight = MatMul.apply(folded_grad.T, folded_x) if recorded else Product(folded_grad, folded_x,
-                                                                                       *step_gradients)
+                                                                                       step_gradients)
     if bias is not None and need_bias:
-        grad_bias = folded_grad.sum(0) if recorded else Product(folded_grad, None, *step_gradients)
+        grad_bias = folded_grad.sum(0) if recorded else Product(folded_grad, None, step_gradients)
     return grad_x, grad_weight, grad_bias
 
 
