@@ -56,24 +56,24 @@ class StepGradients:
         self.shape, self.time_dim, self.dtype, self.xp = shape, time_dim, dtype, xp
         self.array = None
         self.slots: list = []  # the views of array handed out, by step (None: not written yet)
+        self.step_of: dict[int, int] = {}  # id(view) → its step, for the views in slots
 
     def slot(self, step: int):
         """The view of this pass's array where step ``step`` writes its gradient."""
         if self.array is None or self.slots[step] is not None:  # a slot written twice: a new pass
             self.array = self.xp.empty(self.shape, self.dtype)
-            self.slots = [None] * self.shape[self.time_dim]
+            self.slots, self.step_of = [None] * self.shape[self.time_dim], {}
         view = self.array[step] if self.time_dim == 0 else self.array[:, step]
-        self.slots[step] = view
+        self.slots[step], self.step_of[id(view)] = view, step
         return view
 
     def positions(self, arrays) -> list[int] | None:
         """The step of each of ``arrays`` if together they are every slot of the array, each once
         (then ``array`` is them joined); otherwise None. (The slots are held here, alive, so an
         equal id is the same view.)"""
-        if len(arrays) != len(self.slots):
+        if len(arrays) != len(self.slots) or len(self.step_of) != len(self.slots):
             return None
-        step_of = {id(view): step for step, view in enumerate(self.slots) if view is not None}
-        steps = [step_of.get(id(array)) for array in arrays]
+        steps = [self.step_of.get(id(array)) for array in arrays]
         return steps if None not in steps and len(set(steps)) == len(steps) else None
 
 
