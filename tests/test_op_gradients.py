@@ -130,11 +130,13 @@ CASES = [
     ("cat dim 0", lambda a, b: tr.cat([a, b]), [normal(2, 3), normal(1, 3)]),
     ("cat dim 1", lambda a, b: tr.cat([a, b], dim=1), [normal(2, 3), normal(2, 2)]),
     ("stack dim 1", lambda a, b: tr.stack([a, b], dim=1), [normal(2, 3), normal(2, 3)]),
+    ("stack as the last dim", lambda a, b: tr.stack([a, b], dim=-1), [normal(2, 3), normal(2, 3)]),
     ("split", lambda a: [p * (i + 1) for i, p in enumerate(a.split(2, dim=1))], [normal(2, 5)]),
     ("split sections", lambda a: [p * (i + 1) for i, p in enumerate(a.split([1, 3], dim=0))], [normal(4, 2)]),
     ("chunk", lambda a: [p * (i + 1) for i, p in enumerate(a.chunk(3, dim=0))], [normal(5, 2)]),
     ("split, one piece unused", lambda a: a.split(2, dim=1)[0] * 2, [normal(2, 5)]),
     ("unbind", lambda a: [p * (i + 1) for i, p in enumerate(a.unbind(1))], [normal(2, 3, 2)]),
+    ("unbind the last dim of three", lambda a: [p * (i + 1) for i, p in enumerate(a.unbind(2))], [normal(2, 3, 4)]),
     ("unbind, some slices unused", lambda a: a.unbind(0)[1].exp(), [normal(3, 2)]),
 ]
 

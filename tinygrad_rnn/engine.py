@@ -95,7 +95,7 @@ def grad(
                                retain_graph=create_graph if retain_graph is None else retain_graph)
     result = []
     for position, tensor in enumerate(inputs):
-        total = totals.get(id(vertex_of(tensor)))
+        total = totals.get(vertex_of(tensor))
         if total is None and not allow_unused:
             raise GraphError(
                 f"grad: input {position} ({_describe(tensor)}) was not used to compute the "
@@ -161,12 +161,17 @@ def topological_order(outputs: Sequence[Any]) -> list[Any]:
     >>> [getattr(v.grad_fn, "name", v.name) for v in topological_order([vertex_of((w * 2).sum())])]
     ['w', 'mul', 'sum']
     """
-    found = {id(vertex): vertex for vertex in outputs}
+    found = dict.fromkeys(outputs)  # vertex -> None: a set that keeps the order vertices were found in
+    walked: set[Function] = set()  # the ops with several outputs whose inputs were pushed already
     stack = list(outputs)
     while stack:
         function = stack.pop().grad_fn
         if function is None:
             continue
+        if function.multiple_outputs:  # reached once per output, its inputs pushed once
+            if function in walked:
+                continue
+            walked.add(function)
         if function.released:
             raise GraphError(
                 f"backward through the graph a second time: the graph of {function.name} "
@@ -174,10 +179,10 @@ def topological_order(outputs: Sequence[Any]) -> list[Any]:
                 "retain_graph=True to the first backward() or grad() call to keep it."
             )
         for parent, needs_grad in zip(function.inputs, function.needs_input_grad):
-            if needs_grad and id(parent) not in found:
-                found[id(parent)] = parent
+            if needs_grad and parent not in found:
+                found[parent] = None
                 stack.append(parent)
-    return sorted(found.values(), key=_depth)
+    return sorted(found, key=_depth)
 
 
 def _depth(vertex: Any) -> int:
@@ -200,16 +205,16 @@ def _backpropagate(
     ``create_graph`` is set. (The plain ``backward()`` takes :func:`_backpropagate_to_leaves`.)
     """
     order = topological_order([vertex_of(t) for t in outputs])
-    target_ids = None if targets is None else {id(vertex_of(t)) for t in targets}
-    needed = _needed(order, target_ids)
+    target_vertices = None if targets is None else {vertex_of(t) for t in targets}
+    needed = _needed(order, target_vertices)
     itemize = None if itemize is None else vertex_of(itemize)
     # Contributions that will be shown (create_graph's Σ node, the tensor whose terms were asked
     # for) are kept term by term with their scope; the others are added up as they arrive, as in
     # the plain walk, so that a weight used at 1,000 steps holds one running sum, not 1,000 arrays.
-    received: dict[int, list[tuple[Scope, Any]]] = {}  # id(vertex) -> its terms kept one by one
-    sums: dict[int, Any] = {}  # id(vertex) -> the running sum of the others
-    owned: set[int] = set()
-    totals: dict[int, Any] = {}
+    received: dict[Any, list[tuple[Scope, Any]]] = {}  # vertex -> its terms kept one by one
+    sums: dict[Any, Any] = {}  # vertex -> the running sum of the others
+    owned: set[Any] = set()
+    totals: dict[Any, Any] = {}
     itemized: list[tuple[Scope, Any]] = []
 
     for output, seed in zip(outputs, seeds):
@@ -218,8 +223,8 @@ def _backpropagate(
     for function, vertices in _ops_in_reverse(order):
         gradients = []
         for vertex in vertices:  # the op's outputs (or a leaf): sum what each received, deliver it
-            terms = received.pop(id(vertex), [])
-            running_sum = _resolved(sums.pop(id(vertex), None))
+            terms = received.pop(vertex, [])
+            running_sum = _resolved(sums.pop(vertex, None))
             if running_sum is not None:
                 terms.append(((), running_sum))
             total = None
@@ -227,11 +232,11 @@ def _backpropagate(
                 if vertex is itemize:
                     itemized = list(terms)
                 total = _sum_contributions(terms, create_graph, () if function is None else function.scope)
-                if target_ids is None:
+                if target_vertices is None:
                     if function is None or vertex.retained is not None:
                         _accumulate_into_grad(vertex, total, create_graph)
-                elif id(vertex) in target_ids:
-                    totals[id(vertex)] = total
+                elif vertex in target_vertices:
+                    totals[vertex] = total
             gradients.append(total)
         if function is None or all(g is None for g in gradients):
             continue
@@ -239,7 +244,7 @@ def _backpropagate(
             (gradients[0], vertices[0])
         input_grads = _call_backward(function, grad, output_nodes, create_graph)
         for parent, parent_grad, needs_grad in zip(function.inputs, input_grads, function.needs_input_grad):
-            if needs_grad and parent_grad is not None and (needed is None or id(parent) in needed):
+            if needs_grad and parent_grad is not None and (needed is None or parent in needed):
                 if parent_grad.shape != parent.shape or parent_grad.dtype != parent.dtype:
                     parent_grad = _checked(function, parent, parent_grad)
                 if create_graph or parent is itemize:
@@ -256,26 +261,26 @@ def _backpropagate_to_leaves(outputs: tuple[Tensor, ...], seeds: list[Any], reta
     only what filling the leaves' ``.grad`` needs. Each vertex's contributions are added up as
     they arrive (no list of terms, no scopes), and the gradients are plain arrays."""
     order = topological_order([vertex_of(t) for t in outputs])
-    sums: dict[int, Any] = {}  # id(vertex) -> the running sum of its gradient contributions
-    owned: set[int] = set()  # the sums this walk made itself, which it may add into in place
+    sums: dict[Any, Any] = {}  # vertex -> the running sum of its gradient contributions
+    owned: set[Any] = set()  # the vertices whose sums this walk made itself, which it may add into in place
     for output, seed in zip(outputs, seeds):
         _add_contribution(sums, owned, vertex_of(output), seed)
 
     for function, vertices in _ops_in_reverse(order):
         if function is not None and not function.multiple_outputs:  # most ops: one output
             vertex = vertices[0]
-            grad = sums.pop(id(vertex), None)
+            grad = sums.pop(vertex, None)
             if grad is None:
                 continue
             grad = _resolved(grad)
             if vertex.retained is not None:
-                _accumulate_into_grad(vertex, grad, create_graph=False, fresh=id(vertex) in owned)
+                _accumulate_into_grad(vertex, grad, create_graph=False, fresh=vertex in owned)
             output_nodes = vertex
         else:  # a leaf, or an op with several outputs: each output's total
-            gradients = [_resolved(sums.pop(id(vertex), None)) for vertex in vertices]
+            gradients = [_resolved(sums.pop(vertex, None)) for vertex in vertices]
             for vertex, total in zip(vertices, gradients):
                 if total is not None and (function is None or vertex.retained is not None):
-                    _accumulate_into_grad(vertex, total, create_graph=False, fresh=id(vertex) in owned)
+                    _accumulate_into_grad(vertex, total, create_graph=False, fresh=vertex in owned)
             if function is None or all(g is None for g in gradients):
                 continue
             grad, output_nodes = _by_output(function, vertices, gradients)
@@ -297,17 +302,17 @@ def _ops_in_reverse(order: list[Any]) -> Any:
     An op with several outputs (unbind, a fused cell) comes once, with all of its outputs that
     the graph reached, at the first of them: they share the op's depth, and every op that used
     any of them is deeper, so every gradient they will receive has arrived by then."""
-    siblings: dict[int, list[Any]] = {}
+    siblings: dict[Function, list[Any]] = {}
     for vertex in order:
         function = vertex.grad_fn
         if function is not None and function.multiple_outputs:
-            siblings.setdefault(id(function), []).append(vertex)
+            siblings.setdefault(function, []).append(vertex)
     for vertex in reversed(order):
         function = vertex.grad_fn
         if function is None or not function.multiple_outputs:
             yield function, (vertex,)
-        elif id(function) in siblings:
-            yield function, siblings.pop(id(function))
+        elif function in siblings:
+            yield function, siblings.pop(function)
 
 
 def _by_output(function: Function, vertices: Any, gradients: list[Any]) -> tuple[tuple, tuple]:
@@ -342,31 +347,30 @@ def _keep_term(received: dict, vertex: Any, scope: Scope, gradient: Any) -> None
     from (it will be shown: an input of create_graph's Σ node, or a term asked for)."""
     if isinstance(gradient, Product):  # a term that will be shown is an array
         gradient = gradient.materialize()
-    received.setdefault(id(vertex), []).append((scope, gradient))
+    received.setdefault(vertex, []).append((scope, gradient))
 
 
-def _add_contribution(sums: dict[int, Any], owned: set[int], vertex: Any, gradient: Any) -> None:
+def _add_contribution(sums: dict[Any, Any], owned: set[Any], vertex: Any, gradient: Any) -> None:
     """Add one gradient contribution to ``vertex``'s running sum. The first contribution may be
     an array that other vertices also hold, so the second makes a new array; from then on the sum
     is this walk's own and grows in place. Weight-gradient terms (Products) wait in a
     :class:`_PendingSum` to be multiplied together."""
-    key = id(vertex)
-    running_sum = sums.get(key)
+    running_sum = sums.get(vertex)
     if running_sum is None:
-        sums[key] = gradient
+        sums[vertex] = gradient
         if isinstance(gradient, Product):  # it will be multiplied out into a new array
-            owned.add(key)
+            owned.add(vertex)
     elif isinstance(gradient, Product) or isinstance(running_sum, (Product, _PendingSum)):
         if not isinstance(running_sum, _PendingSum):
-            running_sum = sums[key] = _PendingSum(running_sum)
+            running_sum = sums[vertex] = _PendingSum(running_sum)
         running_sum.add(gradient)
-        owned.add(key)
-    elif key in owned:
+        owned.add(vertex)
+    elif vertex in owned:
         running_sum += gradient
-        sums[key] = running_sum  # (a NumPy scalar, from a reduction, is added to as a new object)
+        sums[vertex] = running_sum  # (a NumPy scalar, from a reduction, is added to as a new object)
     else:
-        sums[key] = running_sum + gradient
-        owned.add(key)
+        sums[vertex] = running_sum + gradient
+        owned.add(vertex)
 
 
 def _resolved(gradient: Any) -> Any:
@@ -448,15 +452,17 @@ def _checked(function: Function, expected: Any, gradient: Any) -> Any:
     return gradient
 
 
-def _needed(order: list[Any], target_ids: set[int] | None) -> set[int] | None:
-    """Ids of the vertices whose gradient is needed: a target, or on a path to one (None: all)."""
-    if target_ids is None:
+def _needed(order: list[Any], targets: set[Any] | None) -> set[Any] | None:
+    """The vertices whose gradient is needed: a target, or on a path to one (None: all)."""
+    if targets is None:
         return None
-    needed = set(target_ids)
+    needed = set(targets)
     for vertex in order:  # parents come first, so each vertex sees its parents' verdicts
         function = vertex.grad_fn
-        if function is not None and any(id(p) in needed for p in function.inputs):
-            needed.add(id(vertex))
+        # (only inputs needing grad are vertices: a constant input may be an array, unhashable)
+        if function is not None and any(needs and parent in needed
+                                        for parent, needs in zip(function.inputs, function.needs_input_grad)):
+            needed.add(vertex)
     return needed
 
 

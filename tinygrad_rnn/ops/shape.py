@@ -260,7 +260,7 @@ class Unbind(Function):
         self.dim, self.step_gradients = dim, step_gradients
 
     def forward(self, x):
-        return tuple(x[(slice(None),) * self.dim + (i,)] for i in range(x.shape[self.dim]))
+        return tuple(array_module(x).moveaxis(x, self.dim, 0))  # iterating an array gives its slices along dimension 0
 
     def backward(self, grads, outs, x):
         buffer = self.step_gradients
