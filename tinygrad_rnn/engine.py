@@ -2,13 +2,14 @@
 
 Backpropagation in three steps:
 
-1. **Order.** List every tensor the outputs depend on, each after the tensors it was computed
-   from (a topological order), with an explicit stack — no recursion, so a graph of 100,000 ops
-   is no problem. The graph's vertices are the computed tensors' :class:`~tinygrad_rnn.function.Node`
-   records and the leaf tensors themselves; "tensor" below means either.
-2. **Walk back.** Visit that list from the outputs to the inputs. At each tensor, sum the gradient
-   contributions it received — one per use — then call its op's backward to send one
-   contribution to each of the op's inputs.
+1. **Order.** List every op the outputs depend on, with the tensors it computed, each op after
+   the ops that computed its inputs (a topological order), with an explicit stack — no
+   recursion, so a graph of 100,000 ops is no problem. The graph's vertices are the computed
+   tensors' :class:`~tinygrad_rnn.function.Node` records and the leaf tensors themselves;
+   "tensor" below means either.
+2. **Walk back.** Visit that list from the outputs to the inputs. At each op, sum the gradient
+   contributions each of its tensors received — one per use — then call its backward to send
+   one contribution to each of its inputs.
 3. **Deliver.** Leaves accumulate their total into ``.grad`` (``Tensor.backward``), or the totals
    are returned (:func:`grad`), or a tensor's separate contributions are returned with the scope
    of the use each came from (:func:`grad_contributions`).
@@ -149,29 +150,47 @@ def vertex_of(tensor: Tensor | Node) -> Any:
 
 
 def topological_order(outputs: Sequence[Any]) -> list[Any]:
-    """Every vertex needing grad that ``outputs`` depend on, inputs before the ops that use them.
-
-    Each op knows its depth in the graph (``Function.depth``: one more than the deepest op that
-    made one of its inputs), so sorting the vertices found by depth puts every tensor after the
-    tensors it was computed from. Finding them is a walk with an explicit stack, never
-    recursion; leaves (depth 0) come first.
+    """Every vertex needing grad that ``outputs`` depend on, inputs before the ops that use them
+    (the vertices of :func:`ops_in_order`, one after another).
 
     >>> import tinygrad_rnn as tr
     >>> w = tr.tensor([1.0, 2.0], requires_grad=True, name="w")
     >>> [getattr(v.grad_fn, "name", v.name) for v in topological_order([vertex_of((w * 2).sum())])]
     ['w', 'mul', 'sum']
     """
-    found = dict.fromkeys(outputs)  # vertex -> None: a set that keeps the order vertices were found in
-    walked: set[Function] = set()  # the ops with several outputs whose inputs were pushed already
+    return [vertex for _, vertices in ops_in_order(outputs) for vertex in vertices]
+
+
+def ops_in_order(outputs: Sequence[Any]) -> list[tuple[Function | None, list[Any]]]:
+    """Every op that ``outputs`` depend on, with the outputs of it the graph reached — an op
+    after the ops that made its inputs; ``(None, [leaf])`` for each leaf, first.
+
+    Each op knows its depth in the graph (``Function.depth``: one more than the deepest op that
+    made one of its inputs), so sorting the ops found by depth puts every op after those it
+    depends on (Chainer orders its backward so). Finding them is a walk with an explicit stack,
+    never recursion. An op with several outputs (unbind, a fused cell) comes once, with all of
+    its outputs that were reached: every op that used any of them is deeper, so walking back in
+    reverse order, every gradient they will receive has arrived when it comes.
+
+    >>> import tinygrad_rnn as tr
+    >>> w = tr.tensor([1.0, 2.0], requires_grad=True, name="w")
+    >>> first, second = (w * 2).unbind(0)
+    >>> [(op and op.name, len(vertices)) for op, vertices in ops_in_order([vertex_of(first + second)])]
+    [(None, 1), ('mul', 1), ('unbind', 2), ('add', 1)]
+    """
+    found = set(outputs)
+    ops: dict[Any, tuple[Function | None, list[Any]]] = {}  # op (a leaf: itself) -> (op, its outputs reached)
     stack = list(outputs)
     while stack:
-        function = stack.pop().grad_fn
+        vertex = stack.pop()
+        function = vertex.grad_fn
+        op = ops.get(vertex if function is None else function)
+        if op is not None:  # another output of an op already walked
+            op[1].append(vertex)
+            continue
+        ops[vertex if function is None else function] = (function, [vertex])
         if function is None:
             continue
-        if function.multiple_outputs:  # reached once per output, its inputs pushed once
-            if function in walked:
-                continue
-            walked.add(function)
         if function.released:
             raise GraphError(
                 f"backward through the graph a second time: the graph of {function.name} "
@@ -180,13 +199,14 @@ def topological_order(outputs: Sequence[Any]) -> list[Any]:
             )
         for parent, needs_grad in zip(function.inputs, function.needs_input_grad):
             if needs_grad and parent not in found:
-                found[parent] = None
+                found.add(parent)
                 stack.append(parent)
-    return sorted(found, key=_depth)
+    return sorted(ops.values(), key=_depth)
 
 
-def _depth(vertex: Any) -> int:
-    return 0 if vertex.grad_fn is None else vertex.grad_fn.depth
+def _depth(op_and_vertices: tuple[Function | None, list[Any]]) -> int:
+    function = op_and_vertices[0]
+    return 0 if function is None else function.depth
 
 
 def _backpropagate(
@@ -204,9 +224,9 @@ def _backpropagate(
     contributions are returned as well. Gradients are plain arrays, or Tensors when
     ``create_graph`` is set. (The plain ``backward()`` takes :func:`_backpropagate_to_leaves`.)
     """
-    order = topological_order([vertex_of(t) for t in outputs])
+    ops = ops_in_order([vertex_of(t) for t in outputs])
     target_vertices = None if targets is None else {vertex_of(t) for t in targets}
-    needed = _needed(order, target_vertices)
+    needed = _needed(ops, target_vertices)
     itemize = None if itemize is None else vertex_of(itemize)
     # Contributions that will be shown (create_graph's Σ node, the tensor whose terms were asked
     # for) are kept term by term with their scope; the others are added up as they arrive, as in
@@ -220,7 +240,7 @@ def _backpropagate(
     for output, seed in zip(outputs, seeds):
         _keep_term(received, vertex_of(output), (), seed)
 
-    for function, vertices in _ops_in_reverse(order):
+    for function, vertices in reversed(ops):
         gradients = []
         for vertex in vertices:  # the op's outputs (or a leaf): sum what each received, deliver it
             terms = received.pop(vertex, [])
@@ -260,13 +280,13 @@ def _backpropagate_to_leaves(outputs: tuple[Tensor, ...], seeds: list[Any], reta
     """The plain ``backward()`` of every training step: the walk of :func:`_backpropagate` with
     only what filling the leaves' ``.grad`` needs. Each vertex's contributions are added up as
     they arrive (no list of terms, no scopes), and the gradients are plain arrays."""
-    order = topological_order([vertex_of(t) for t in outputs])
+    ops = ops_in_order([vertex_of(t) for t in outputs])
     sums: dict[Any, Any] = {}  # vertex -> the running sum of its gradient contributions
     owned: set[Any] = set()  # the vertices whose sums this walk made itself, which it may add into in place
     for output, seed in zip(outputs, seeds):
         _add_contribution(sums, owned, vertex_of(output), seed)
 
-    for function, vertices in _ops_in_reverse(order):
+    for function, vertices in reversed(ops):
         if function is not None and not function.multiple_outputs:  # most ops: one output
             vertex = vertices[0]
             grad = sums.pop(vertex, None)
@@ -294,25 +314,6 @@ def _backpropagate_to_leaves(outputs: tuple[Tensor, ...], seeds: list[Any], reta
                 _add_contribution(sums, owned, parent, parent_grad)
         if not retain_graph:
             function.release()
-
-
-def _ops_in_reverse(order: list[Any]) -> Any:
-    """(op, its output vertices) from the outputs back to the inputs; (None, (leaf,)) for a leaf.
-
-    An op with several outputs (unbind, a fused cell) comes once, with all of its outputs that
-    the graph reached, at the first of them: they share the op's depth, and every op that used
-    any of them is deeper, so every gradient they will receive has arrived by then."""
-    siblings: dict[Function, list[Any]] = {}
-    for vertex in order:
-        function = vertex.grad_fn
-        if function is not None and function.multiple_outputs:
-            siblings.setdefault(function, []).append(vertex)
-    for vertex in reversed(order):
-        function = vertex.grad_fn
-        if function is None or not function.multiple_outputs:
-            yield function, (vertex,)
-        elif function in siblings:
-            yield function, siblings.pop(function)
 
 
 def _by_output(function: Function, vertices: Any, gradients: list[Any]) -> tuple[tuple, tuple]:
@@ -452,17 +453,16 @@ def _checked(function: Function, expected: Any, gradient: Any) -> Any:
     return gradient
 
 
-def _needed(order: list[Any], targets: set[Any] | None) -> set[Any] | None:
+def _needed(ops: list[tuple[Function | None, list[Any]]], targets: set[Any] | None) -> set[Any] | None:
     """The vertices whose gradient is needed: a target, or on a path to one (None: all)."""
     if targets is None:
         return None
     needed = set(targets)
-    for vertex in order:  # parents come first, so each vertex sees its parents' verdicts
-        function = vertex.grad_fn
+    for function, vertices in ops:  # inputs come first, so each op sees its inputs' verdicts
         # (only inputs needing grad are vertices: a constant input may be an array, unhashable)
         if function is not None and any(needs and parent in needed
                                         for parent, needs in zip(function.inputs, function.needs_input_grad)):
-            needed.add(vertex)
+            needed.update(vertices)
     return needed
 
 
