@@ -216,11 +216,11 @@ def _backpropagate(
     create_graph: bool,
     retain_graph: bool,
     itemize: Tensor | None = None,
-) -> tuple[dict[int, Any], list[tuple[Scope, Any]]]:
+) -> tuple[dict[Any, Any], list[tuple[Scope, Any]]]:
     """The walk back (steps 2 and 3 above).
 
     ``targets=None`` accumulates into every leaf's ``.grad``; otherwise the totals of the target
-    tensors are returned by the id of their vertex. ``itemize`` names one tensor whose separate
+    tensors are returned by their vertex. ``itemize`` names one tensor whose separate
     contributions are returned as well. Gradients are plain arrays, or Tensors when
     ``create_graph`` is set. (The plain ``backward()`` takes :func:`_backpropagate_to_leaves`.)
     """

@@ -15,7 +15,7 @@ what its kernel launches cost, the cells' pointwise part (the tanh RNN's too) ru
 kernel each way instead (:mod:`.fused_kernels`: the same equations, tested equal on the GPU).
 
 A layer also hands its cells one :class:`StepGradients` buffer: the backward of step t writes the
-gradient of its pre-activations into slot t of one array, as a hand-written BPTT writes into one
+gradient of its input projection into slot t of one array, as a hand-written BPTT writes into one
 preallocated buffer, so the joins after the loop (the steps' gradients stacked for the input
 projection; for the LSTM and RNN also the T terms of ∂J/∂W_hh and ∂J/∂b_hh) find them joined
 already and copy nothing.
@@ -35,8 +35,8 @@ from .shape import cat
 
 
 class StepGradients:
-    """One array for the gradient of every step's pre-activations in a backward pass, laid out as
-    the layer's input projection ((T, B, G), or (B, T, G) batch first, ``time_dim`` saying which).
+    """One array for the gradients of every step's input projection in a backward pass, laid out
+    as that projection ((T, B, G), or (B, T, G) batch first, ``time_dim`` saying which).
     The fused cell of step t writes the gradient of its input projection into slot t (``slot``);
     whoever then needs all steps' gradients joined — unbind's backward, and ``Product.sum`` for
     ∂J/∂W_hh and ∂J/∂b_hh where that gradient is also h W_hhᵀ + b_hh's (LSTM, RNN; not a GRU) —
