@@ -66,6 +66,14 @@ def test_item_and_its_error():
         tr.ones(3).item()
 
 
+def test_stacking_tensors_of_different_shapes_names_them():
+    """stack joins its parts with one concatenate, which alone would accept parts that differ
+    along the joined dimension: the shapes are checked first, and the error names them."""
+    with pytest.raises(tr.ShapeError, match=r"stack: cannot apply to .*\(2, 3\).*\(2, 4\).*same shape"):
+        tr.stack([tr.ones(2, 3), tr.ones(2, 4)], dim=1)
+    assert tr.stack([tr.ones(2, 3), tr.zeros(2, 3)], dim=1).tolist() == [[[1.0] * 3, [0.0] * 3]] * 2
+
+
 def test_detach_cuts_the_graph_but_shares_values():
     x = tr.ones(2, requires_grad=True)
     y = (x * 2).detach()
