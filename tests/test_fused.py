@@ -187,3 +187,16 @@ def test_an_array_a_pass_returned_as_the_joined_buffer_survives_the_next_pass():
     (second,) = tr.grad(loss * 2, projected)
     numpy.testing.assert_array_equal(first.numpy(), kept)
     numpy.testing.assert_allclose(second.numpy(), 2 * kept, rtol=1e-12)
+
+
+@pytest.mark.parametrize("kind", ["rnn", "lstm", "gru"])
+def test_backward_lets_go_of_the_buffer_and_the_transposed_weight(kind):
+    """Once backward has run (without retain_graph), the graph a layer still holds (its
+    hidden_states) keeps neither the gradient buffer nor the W_hhᵀ copy: like the saved arrays,
+    they are memory only backward needed."""
+    layer = CLASSES[kind](3, 4, fused=True)
+    output, _ = layer(tr.randn(5, 2, 3))
+    cells = {h.grad_fn for h in layer.hidden_states[0]}
+    assert all(cell.step_gradients is not None and cell.transposed_weight is not None for cell in cells)
+    output.sum().backward()
+    assert all(cell.released and cell.step_gradients is None and cell.transposed_weight is None for cell in cells)

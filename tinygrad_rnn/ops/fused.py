@@ -99,6 +99,12 @@ class FusedCell(Function):
         return linear_backward(grad_pre, hidden, weight_hh, bias_hh, need[1], need[weight_at],
                                bias_hh is not None and need[-1], slot_of)
 
+    def release(self) -> None:
+        """Also let go of the layer's W_hhᵀ and gradient buffer: like the saved arrays, memory the
+        graph need not keep once backward has run."""
+        super().release()
+        self.transposed_weight = self.step_gradients = None
+
     def gradient_slot(self, like):
         """Where this step writes the gradient of its input projection: its slot of the layer's
         buffer, or None — a new array (no buffer given), or a recorded backward (``like``, any

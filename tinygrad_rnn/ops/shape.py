@@ -269,6 +269,10 @@ class Unbind(Function):
         shape = x.shape[: self.dim] + x.shape[self.dim + 1:]
         return Stack.apply(*[_zeros_like_piece(x, shape) if g is None else g for g in grads], dim=self.dim)
 
+    def release(self) -> None:
+        super().release()
+        self.step_gradients = None  # the buffer goes with the saved arrays
+
 
 def _zeros_like_piece(x, shape):
     """A zero gradient (a constant array on x's device) for an output no gradient reached.
