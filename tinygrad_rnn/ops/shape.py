@@ -260,7 +260,9 @@ class Unbind(Function):
         self.dim, self.step_gradients = dim, step_gradients
 
     def forward(self, x):
-        return tuple(array_module(x).moveaxis(x, self.dim, 0))  # iterating an array gives its slices along dimension 0
+        axes = list(range(x.ndim))
+        axes.insert(0, axes.pop(self.dim))  # dim first, the others in order (numpy.moveaxis, without its Python)
+        return tuple(x.transpose(axes))  # iterating an array gives its slices along dimension 0
 
     def backward(self, grads, outs, x):
         buffer = self.step_gradients
