@@ -97,8 +97,7 @@ def test_op_level_names_the_states_and_keeps_the_gate_order_in_every_step():
     for sub in "₁₂₃":
         assert f'label="c{sub} = add' in text and f'label="h{sub} = mul' in text
     picture = build_picture((loss,), level="op")
-    from tinygrad_rnn.viz.dot import node_size
-    from tinygrad_rnn.viz.layout import layout
+    from tinygrad_rnn.viz.layout import layout, node_size
 
     placed = layout(picture, [node_size(n.label) for n in picture.nodes])
     gates = {}

@@ -265,7 +265,9 @@ def _backpropagate(
         input_grads = _call_backward(function, grad, output_nodes, create_graph)
         for parent, parent_grad, needs_grad in zip(function.inputs, input_grads, function.needs_input_grad):
             if needs_grad and parent_grad is not None and (needed is None or parent in needed):
-                if parent_grad.shape != parent.shape or parent_grad.dtype != parent.dtype:
+                # (a weight's Product term has its weight's shape and dtype by construction)
+                if type(parent_grad) is not Product and (parent_grad.shape != parent.shape
+                                                         or parent_grad.dtype != parent.dtype):
                     parent_grad = _checked(function, parent, parent_grad)
                 if create_graph or parent is itemize:
                     _keep_term(received, parent, function.scope, parent_grad)

@@ -133,7 +133,7 @@ def gru_forward(x_projected: Any, recurrent: Any, hidden: Any) -> tuple[Any, Any
 
 
 def gru_backward(grad_out: Any, reset: Any, update: Any, new: Any, h_new: Any, hidden: Any) -> tuple[Any, Any, Any]:
-    """(∂ of h W_hhᵀ + b_hh, ∂x_proj, the direct part of ∂h, ∂h' ⊙ z) from ∂h'."""
+    """(∂ of h W_hhᵀ + b_hh, ∂x_proj, ∂h' ⊙ z — the direct part of ∂h) from ∂h'."""
     xp, size = array_module(hidden), hidden.shape[-1]
     grad_recurrent = xp.empty(hidden.shape[:-1] + (3 * size,), dtype=hidden.dtype)
     grad_x = xp.empty_like(grad_recurrent)

@@ -112,11 +112,11 @@ class Product:
         """Σ leftᵀ right over the products, as one matrix product (Σ of all their rows for a bias)."""
         if len(products) == 1:
             return products[0].materialize()
-        xp = array_module(products[0].left)
+        xp, lefts = array_module(products[0].left), [p.left for p in products]
         buffer = products[0].step_gradients
-        steps = None if buffer is None else buffer.positions([p.left for p in products])
+        steps = None if buffer is None else buffer.positions(lefts)
         if steps is None:
-            left, rights, axis = xp.concatenate([p.left for p in products]), [p.right for p in products], 0
+            left, rights, axis = xp.concatenate(lefts), [p.right for p in products], 0
         else:  # the lefts are the slots of one buffer: it is them joined already
             left, axis = buffer.array.reshape(-1, buffer.array.shape[-1]), buffer.time_dim
             rights = [None] * len(products)

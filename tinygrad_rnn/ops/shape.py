@@ -208,11 +208,12 @@ class Stack(Function):
         shape = parts[0].shape
         if any(part.shape != shape for part in parts):
             raise ValueError(f"got shapes {sorted({tuple(part.shape) for part in parts})}")
+        xp = array_module(*parts)
         if self.dim == len(shape):  # a new last dimension
-            return array_module(*parts).stack(parts, axis=self.dim)
+            return xp.stack(parts, axis=self.dim)
         # Joined along dim, then that dimension cut in two: the same array as numpy.stack, which
         # costs several times more in Python for the many small parts of an unrolled sequence.
-        joined = array_module(*parts).concatenate(parts, axis=self.dim)
+        joined = xp.concatenate(parts, axis=self.dim)
         return joined.reshape(shape[: self.dim] + (len(parts),) + shape[self.dim:])
 
     def backward(self, grad, out, *parts):

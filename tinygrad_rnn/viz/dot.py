@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import math
 
-from .graph import Picture, display_label
-from .layout import CHAR, LINE, Box, Layout, layout, node_size
+from .graph import Picture
+from .layout import CHAR, LINE, Box, Layout, labelled_layout
 
 STYLES = {  # role → Graphviz attributes: parameters blue, inputs grey, outputs orange
     "parameter": 'style="rounded,filled", fillcolor="#cfe2f3", color="#3d85c6"',
@@ -40,8 +40,7 @@ def colour(norm: float | None, low: float, high: float) -> str | None:
 
 def picture_to_dot(picture: Picture) -> str:
     """DOT text with every position fixed; render it with ``neato -n2`` (see render.py)."""
-    labels = [display_label(node) for node in picture.nodes]
-    placed = layout(picture, [node_size(label) for label in labels])
+    labels, placed = labelled_layout(picture)
     lines = [
         "digraph tinygrad_rnn {",
         '  graph [fontname="Helvetica", fontsize=14, outputorder=edgesfirst, splines=true, pad=0.2];',

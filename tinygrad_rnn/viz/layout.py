@@ -25,7 +25,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from .graph import Picture, in_order
+from .graph import Picture, display_label, in_order
 
 CHAR, LINE, PAD_X, PAD_Y = 6.0, 12.0, 9.0, 6.0  # text metrics of the 10-point font; padding in a node
 GAP_X, GAP_Y, COLUMN_GAP = 12.0, 16.0, 34.0  # between ops in a step, side by side and level to level; steps
@@ -77,6 +77,13 @@ def node_size(label: str) -> tuple[float, float]:
     """A node's width and height from its label (the figure gives every node exactly this size)."""
     lines = label.split("\n")
     return max(len(line) for line in lines) * CHAR + 2 * PAD_X, len(lines) * LINE + 2 * PAD_Y
+
+
+def labelled_layout(picture: Picture) -> tuple[list[str], Layout]:
+    """Each node's label (:func:`~.graph.display_label`) and the layout of boxes sized to them:
+    what every drawing places, DOT and the lecture page's SVG alike."""
+    labels = [display_label(node) for node in picture.nodes]
+    return labels, layout(picture, [node_size(label) for label in labels])
 
 
 def layout(picture: Picture, sizes: list[tuple[float, float]]) -> Layout:

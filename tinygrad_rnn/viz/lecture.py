@@ -25,8 +25,8 @@ from .. import analysis
 from ..engine import grad
 from ..function import step_of
 from ..tensor import Tensor
-from .graph import Picture, _values_of, build_picture, display_label
-from .layout import layout, node_size
+from .graph import Picture, _values_of, build_picture
+from .layout import labelled_layout
 from .svg import picture_to_svg
 
 ASSETS = pathlib.Path(__file__).resolve().parent
@@ -105,8 +105,7 @@ def _panel(name: str, loss: Tensor, layer: Any, level: str) -> dict[str, Any]:
 
     # The weight being summed is named beside the graph, so the cells need not repeat it.
     picture = build_picture((loss,), level=level, show_grads=True, params="hide" if level != "op" else "once")
-    labels = [display_label(node) for node in picture.nodes]
-    placed = layout(picture, [node_size(label) for label in labels])
+    labels, placed = labelled_layout(picture)
     row = _first_row(picture)
     cells: dict[int, list[int]] = {}
     for index, node in enumerate(picture.nodes):

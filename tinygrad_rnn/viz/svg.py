@@ -24,10 +24,10 @@ def picture_to_svg(picture: Picture, placed: Layout, labels: list[str], prefix: 
 
     >>> import tinygrad_rnn as tr
     >>> from tinygrad_rnn.viz.graph import build_picture
-    >>> from tinygrad_rnn.viz.layout import layout, node_size
+    >>> from tinygrad_rnn.viz.layout import labelled_layout
     >>> picture = build_picture((tr.nn.RNN(2, 3)(tr.randn(2, 1, 2))[0].sum(),), level="cell")
-    >>> labels = [n.label for n in picture.nodes]
-    >>> text = picture_to_svg(picture, layout(picture, [node_size(t) for t in labels]), labels, "p1")
+    >>> labels, placed = labelled_layout(picture)
+    >>> text = picture_to_svg(picture, placed, labels, "p1")
     >>> text.count('class="node'), 'id="p1-n0"' in text   # 2 cells, x_1, x_2, h_0 and the loss
     (6, True)
     """
