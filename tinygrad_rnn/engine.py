@@ -289,24 +289,22 @@ def _backpropagate_to_leaves(outputs: tuple[Tensor, ...], seeds: list[Any], reta
         _add_contribution(sums, owned, vertex_of(output), seed)
 
     for function, vertices in reversed(ops):
-        if function is not None and not function.multiple_outputs:  # most ops: one output
-            vertex = vertices[0]
-            grad = sums.pop(vertex, None)
+        if function is None:  # a leaf: its total goes into .grad
+            _take_total(vertices[0], sums, owned)
+            continue
+        if function.multiple_outputs:  # one gradient per output, None for an output none reached
+            grad, reached = [None] * function.n_outputs, False
+            for vertex in vertices:
+                total = grad[vertex.output_index] = _take_total(vertex, sums, owned)
+                reached = reached or total is not None
+            if not reached:
+                continue
+            grad = tuple(grad)
+        else:  # most ops: one output
+            grad = _take_total(vertices[0], sums, owned)
             if grad is None:
                 continue
-            grad = _resolved(grad)
-            if vertex.retained is not None:
-                _accumulate_into_grad(vertex, grad, create_graph=False, fresh=vertex in owned)
-            output_nodes = vertex
-        else:  # a leaf, or an op with several outputs: each output's total
-            gradients = [_resolved(sums.pop(vertex, None)) for vertex in vertices]
-            for vertex, total in zip(vertices, gradients):
-                if total is not None and (function is None or vertex.retained is not None):
-                    _accumulate_into_grad(vertex, total, create_graph=False, fresh=vertex in owned)
-            if function is None or all(g is None for g in gradients):
-                continue
-            grad, output_nodes = _by_output(function, vertices, gradients)
-        input_grads = _call_backward(function, grad, output_nodes, False)
+        input_grads = _call_backward(function, grad, None, False)
         for parent, parent_grad, needs_grad in zip(function.inputs, input_grads, function.needs_input_grad):
             if needs_grad and parent_grad is not None:
                 # (a weight's Product term has its weight's shape and dtype by construction)
@@ -316,6 +314,18 @@ def _backpropagate_to_leaves(outputs: tuple[Tensor, ...], seeds: list[Any], reta
                 _add_contribution(sums, owned, parent, parent_grad)
         if not retain_graph:
             function.release()
+
+
+def _take_total(vertex: Any, sums: dict[Any, Any], owned: set[Any]) -> Any:
+    """The plain walk's total for ``vertex`` as an array (None if nothing reached it), taken out of
+    the running sums; filled into ``.grad`` too if it is a leaf or retains its gradient."""
+    total = sums.pop(vertex, None)
+    if total is None:
+        return None
+    total = _resolved(total)
+    if isinstance(vertex, Tensor) or vertex.retained is not None:
+        _accumulate_into_grad(vertex, total, create_graph=False, fresh=vertex in owned)
+    return total
 
 
 def _by_output(function: Function, vertices: Any, gradients: list[Any]) -> tuple[tuple, tuple]:

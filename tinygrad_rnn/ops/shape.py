@@ -401,15 +401,19 @@ def cat(tensors, dim: int = 0, out=None):
     >>> tr.cat([tr.zeros(2, 3), tr.ones(1, 3)]).shape
     (3, 3)
     """
+    if out is not None:  # (checked by NumPy, as is the rest: a fused cell's backward calls this every step)
+        if any(isinstance(t, Tensor) for t in tensors):
+            raise TypeError("cat: out= takes plain arrays only; a Tensor result is recorded, not written in place")
+        try:
+            return array_module(out).concatenate(tensors, axis=dim, out=out)
+        except (ValueError, IndexError) as error:
+            shapes = ", ".join(str(tuple(t.shape)) for t in tensors)
+            raise ShapeError(f"cat: cannot join shapes {shapes} along dim {dim} into out of shape "
+                             f"{tuple(out.shape)} ({error})") from None
     tensors = list(tensors)
     if not tensors:
         raise ValueError("cat: needs at least one tensor")
-    dim = _positive(dim, tensors[0].ndim, "cat")
-    if out is not None:
-        if any(isinstance(t, Tensor) for t in tensors):
-            raise TypeError("cat: out= takes plain arrays only; a Tensor result is recorded, not written in place")
-        return array_module(out).concatenate(tensors, axis=dim, out=out)
-    return Cat.apply(*tensors, dim=dim)
+    return Cat.apply(*tensors, dim=_positive(dim, tensors[0].ndim, "cat"))
 
 
 def stack(tensors, dim: int = 0):
