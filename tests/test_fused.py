@@ -127,14 +127,14 @@ def test_the_language_model_trains_on_the_fused_path_and_can_be_switched():
 
 @pytest.mark.parametrize("kind", ["rnn", "lstm", "gru"])
 def test_the_cells_write_into_one_buffer_whose_joins_copy_nothing(kind, monkeypatch):
-    """The steps' gradients are slots of one array (StepGradients): unbind's backward and (LSTM,
+    """The steps' gradients are slots of one array (StepGradientBuffer): unbind's backward and (LSTM,
     RNN) the sums of ∂J/∂W_hh and ∂J/∂b_hh take it whole. Counted, so that a change that silently
     loses the join (and copies again) fails here, not only in a benchmark."""
-    from tinygrad_rnn.ops.fused import StepGradients
+    from tinygrad_rnn.ops.fused import StepGradientBuffer
 
     joined = []
-    positions = StepGradients.positions
-    monkeypatch.setattr(StepGradients, "positions",
+    positions = StepGradientBuffer.positions
+    monkeypatch.setattr(StepGradientBuffer, "positions",
                         lambda self, arrays: joined.append(positions(self, arrays)) or joined[-1])
     layer = CLASSES[kind](3, 4, fused=True, batch_first=True)
     output, _ = layer(tr.randn(2, 5, 3))
@@ -170,12 +170,12 @@ def test_a_second_backward_never_overwrites_what_the_first_returned(kind):
 
 def test_an_array_a_pass_returned_as_the_joined_buffer_survives_the_next_pass():
     """The case the new array per pass is for: the gradient handed to the caller is the buffer."""
-    from tinygrad_rnn.ops.fused import StepGradients
+    from tinygrad_rnn.ops.fused import StepGradientBuffer
     from tinygrad_rnn.ops.shape import Unbind
 
     projected = tr.randn(4, 2, 8, dtype="float64", requires_grad=True)
     weight = tr.randn(8, 2, dtype="float64", requires_grad=True)
-    buffer = StepGradients(projected.shape, 0, projected.dtype, numpy)
+    buffer = StepGradientBuffer(projected.shape, 0, projected.dtype, numpy)
     steps = Unbind.apply(projected, dim=0, step_gradients=buffer)
     hidden = cell = tr.zeros(2, 2, dtype="float64")
     for t in range(4):

@@ -23,7 +23,7 @@ from ..device import array_module
 from ..errors import ShapeError
 from ..function import scope
 from ..ops import cat, gru_cell, lstm_cell, rnn_cell, stack, where
-from ..ops.fused import StepGradients
+from ..ops.fused import StepGradientBuffer
 from ..ops.shape import Unbind
 from ..tensor import Tensor
 from . import functional as F
@@ -134,7 +134,7 @@ class _Recurrent(Module):
             xp = array_module(weight_hh.data)
             # W_hhᵀ laid out once for all steps (faster BLAS than the view W_hh.T), and the buffer
             # the cells write the gradients of their input projections into: unbind's stack
-            buffer = StepGradients(projected.shape, time_dim, projected.dtype, xp)
+            buffer = StepGradientBuffer(projected.shape, time_dim, projected.dtype, xp)
             fused = {"transposed_weight": xp.ascontiguousarray(weight_hh.data.T), "step_gradients": buffer}
             projected_steps = Unbind.apply(projected, dim=time_dim, step_gradients=buffer)
         else:

@@ -14,7 +14,7 @@ part written for both arrays and Tensors (``gate_gradients``). On the GPU, where
 what its kernel launches cost, the cells' pointwise part (the tanh RNN's too) runs as one CUDA
 kernel each way instead (:mod:`.fused_kernels`: the same equations, tested equal on the GPU).
 
-A layer also hands its cells one :class:`StepGradients` buffer: the backward of step t writes the
+A layer also hands its cells one :class:`StepGradientBuffer`: the backward of step t writes the
 gradient of its input projection into slot t of one array, as a hand-written BPTT writes into one
 preallocated buffer, so the joins after the loop (the steps' gradients stacked for the input
 projection; for the LSTM and RNN also the T terms of ∂J/∂W_hh and ∂J/∂b_hh) find them joined
@@ -34,7 +34,7 @@ from .linalg import linear_backward, linear_forward
 from .shape import cat
 
 
-class StepGradients:
+class StepGradientBuffer:
     """One array for the gradients of every step's input projection in a backward pass, laid out
     as that projection ((T, B, G), or (B, T, G) batch first, ``time_dim`` saying which).
     The fused cell of step t writes the gradient of its input projection into slot t (``slot``);
@@ -46,7 +46,7 @@ class StepGradients:
     array (a new backward pass), so no array a backward pass returned is overwritten by the next.
 
     >>> import numpy as np
-    >>> buffer = StepGradients((3, 2, 4), time_dim=0, dtype=np.float32, xp=np)
+    >>> buffer = StepGradientBuffer((3, 2, 4), time_dim=0, dtype=np.float32, xp=np)
     >>> slots = [buffer.slot(t) for t in (2, 1, 0)]          # backward visits the steps last first
     >>> buffer.positions(slots), buffer.array.shape
     ([2, 1, 0], (3, 2, 4))
@@ -82,7 +82,7 @@ class FusedCell(Function):
     contiguously when the caller has it (``transposed_weight``, a constant: a layer makes it once
     per sequence, as a hand-written BPTT does; see ``linear_forward``); and a layer's cells write
     the gradient of their input projection into its buffer (``step_gradients``, a
-    :class:`StepGradients`, at slot ``step``)."""
+    :class:`StepGradientBuffer`, at slot ``step``)."""
 
     def __init__(self, transposed_weight=None, step=None, step_gradients=None) -> None:
         self.transposed_weight, self.step, self.step_gradients = transposed_weight, step, step_gradients
@@ -272,7 +272,7 @@ def lstm_cell(x_projected, hidden, cell, weight_hh, bias_hh=None, transposed_wei
               step_gradients=None):
     """(h', c'): one LSTM step as one op (see :class:`FusedLSTMCell`). A layer passes what makes it
     faster, not different: ``transposed_weight``, an array equal to W_hhᵀ and contiguous, and
-    ``step_gradients`` (its :class:`StepGradients`) with the ``step`` this is; see :class:`FusedCell`.
+    ``step_gradients`` (its :class:`StepGradientBuffer`) with the ``step`` this is; see :class:`FusedCell`.
 
     >>> import tinygrad_rnn as tr
     >>> x, h, c = tr.zeros(2, 8), tr.zeros(2, 2), tr.zeros(2, 2)

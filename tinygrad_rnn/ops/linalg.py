@@ -68,7 +68,7 @@ def linear_backward(grad, x, weight, bias, need_x=True, need_weight=True, need_b
     On arrays, ∂W and ∂b are handed to the engine as :class:`Product` terms not yet multiplied: a
     weight or bias used at every time step then gets its T terms summed by one matrix product
     (or one sum), as a hand-written BPTT does (engine.py). A fused cell names the buffer its grad
-    is a slot of (``step_gradients``, a :class:`~.fused.StepGradients`), for that sum to find."""
+    is a slot of (``step_gradients``, a :class:`~.fused.StepGradientBuffer`), for that sum to find."""
     folded_grad = grad if grad.ndim == 2 else grad.reshape(-1, grad.shape[-1])  # (N, out)
     grad_x = grad_weight = grad_bias = None
     recorded = isinstance(grad, Tensor)

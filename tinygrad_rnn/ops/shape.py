@@ -251,7 +251,7 @@ class Unbind(Function):
     the gradient is the slices' gradients stacked again (zeros where none arrived).
     An unrolled RNN reads its input one time step at a time this way; a fused layer also gives
     the buffer its cells write their gradients into (``step_gradients``, see
-    :class:`~.fused.StepGradients`): when the slices' gradients are its slots, it is the stack."""
+    :class:`~.fused.StepGradientBuffer`): when the slices' gradients are its slots, it is the stack."""
 
     saves_inputs = saves_output = False  # backward needs shapes, not values
 
