@@ -191,8 +191,9 @@ class FusedGRUCell(FusedCell):
         h_new = projected[:, 2 * size:]
         if fused_kernels.applies_to(projected):  # on the GPU, the rest in one kernel (the same equations)
             return (*fused_kernels.gru_forward(x_projected, projected, hidden), h_new)
-        reset = sigmoid_array(x_projected[:, :size] + projected[:, :size])
-        update = sigmoid_array(x_projected[:, size: 2 * size] + projected[:, size: 2 * size])
+        # r and z side by side in one pass: σ of [x_r + h W_hrᵀ + b_hr, x_z + h W_hzᵀ + b_hz]
+        reset_update = sigmoid_array(x_projected[:, : 2 * size] + projected[:, : 2 * size])
+        reset, update = reset_update[:, :size], reset_update[:, size:]
         new = xp.tanh(x_projected[:, 2 * size:] + reset * h_new)
         return new + update * (hidden - new), reset, update, new, h_new
 
