@@ -265,7 +265,7 @@ def _backpropagate(
         input_grads = _call_backward(function, grad, output_nodes, create_graph)
         for parent, parent_grad, needs_grad in zip(function.inputs, input_grads, function.needs_input_grad):
             if needs_grad and parent_grad is not None and (needed is None or parent in needed):
-                # (a weight's Product term has its weight's shape and dtype by construction)
+                # (a weight's Product term is not multiplied yet: its weight's shape and dtype by construction)
                 if type(parent_grad) is not Product and (parent_grad.shape != parent.shape
                                                          or parent_grad.dtype != parent.dtype):
                     parent_grad = _checked(function, parent, parent_grad)
@@ -307,7 +307,7 @@ def _backpropagate_to_leaves(outputs: tuple[Tensor, ...], seeds: list[Any], reta
         input_grads = _call_backward(function, grad, None, False)
         for parent, parent_grad, needs_grad in zip(function.inputs, input_grads, function.needs_input_grad):
             if needs_grad and parent_grad is not None:
-                # (a weight's Product term has its weight's shape and dtype by construction)
+                # (a weight's Product term is not multiplied yet: its weight's shape and dtype by construction)
                 if type(parent_grad) is not Product and (parent_grad.shape != parent.shape
                                                          or parent_grad.dtype != parent.dtype):
                     parent_grad = _checked(function, parent, parent_grad)

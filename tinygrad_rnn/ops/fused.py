@@ -90,14 +90,14 @@ class FusedCell(Function):
     def recurrent_product(self, hidden, weight_hh, bias_hh):
         return linear_forward(hidden, weight_hh, bias_hh, self.transposed_weight)
 
-    def recurrent_gradients(self, grad_pre, hidden, weight_hh, bias_hh, slot_of=None):
+    def recurrent_gradients(self, grad_pre, hidden, weight_hh, bias_hh, step_gradients=None):
         """(∂h, ∂W_hh, ∂b_hh) through h W_hhᵀ + b_hh, by linear's rule: hidden is every cell's
         input 1, the weight and bias its last inputs (None where no gradient is needed). The
-        weight's and bias's terms name the buffer grad_pre may be a slot of (``slot_of``)."""
+        weight's and bias's terms name the buffer grad_pre may be a slot of (``step_gradients``)."""
         need = self.needs_input_grad
         weight_at = len(need) - (2 if bias_hh is not None else 1)
         return linear_backward(grad_pre, hidden, weight_hh, bias_hh, need[1], need[weight_at],
-                               bias_hh is not None and need[-1], slot_of)
+                               bias_hh is not None and need[-1], step_gradients)
 
     def release(self) -> None:
         """Also let go of the layer's W_hhᵀ and gradient buffer: like the saved arrays, memory the

@@ -96,14 +96,6 @@ class Product:
     def __init__(self, left, right=None, step_gradients=None) -> None:
         self.left, self.right, self.step_gradients = left, right, step_gradients
 
-    @property
-    def shape(self) -> tuple[int, ...]:
-        return (self.left.shape[1],) if self.right is None else (self.left.shape[1], self.right.shape[1])
-
-    @property
-    def dtype(self):
-        return self.left.dtype
-
     def materialize(self):
         return self.left.sum(0) if self.right is None else _product(self.left.T, self.right)
 
