@@ -14,6 +14,7 @@ import argparse
 import numpy
 
 import tinygrad_rnn as tr
+from tinygrad_rnn.device import device_argument
 
 
 def main() -> None:
@@ -27,7 +28,7 @@ def main() -> None:
     parser.add_argument("--checkpoint", default="char_lm.npz")
     parser.add_argument("--resume", help="continue from this checkpoint")
     parser.add_argument("--plot", default="char_lm.png", help="loss and perplexity curves")
-    parser.add_argument("--device", default="cpu")
+    parser.add_argument("--device", default="cpu", type=device_argument)
     parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args()
 

@@ -19,6 +19,7 @@ import numpy
 from tqdm.auto import tqdm
 
 import tinygrad_rnn as tr
+from tinygrad_rnn.device import device_argument
 from tinygrad_rnn.nn import functional as F
 
 TAGS = ["DET", "PREP", "NOUN-SG", "NOUN-PL"]
@@ -72,7 +73,7 @@ def main() -> None:
     parser.add_argument("--steps", type=int, default=300)
     parser.add_argument("--examples", type=int, default=1200)
     parser.add_argument("--hidden", type=int, default=32)
-    parser.add_argument("--device", default="cpu")
+    parser.add_argument("--device", default="cpu", type=device_argument)
     parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args()
 

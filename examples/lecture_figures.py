@@ -16,6 +16,7 @@ import argparse
 import pathlib
 
 import tinygrad_rnn as tr
+from tinygrad_rnn.device import device_argument
 
 
 def last_step_loss(layer, steps: int, device: str, seed: int = 0):
@@ -34,7 +35,7 @@ def main() -> None:
     parser.add_argument("--out", default="docs/figures", help="folder for the figures")
     parser.add_argument("--format", choices=["svg", "png", "pdf", "dot"], default="svg")
     parser.add_argument("--steps", type=int, default=12, help="steps of the gradient-coloured figures")
-    parser.add_argument("--device", default="cpu")
+    parser.add_argument("--device", default="cpu", type=device_argument)
     args = parser.parse_args()
     out = pathlib.Path(args.out)
     out.mkdir(parents=True, exist_ok=True)

@@ -22,6 +22,7 @@ from concurrent.futures import ProcessPoolExecutor
 import numpy
 
 import tinygrad_rnn as tr
+from tinygrad_rnn.device import device_argument
 from tinygrad_rnn.nn import functional as F
 
 CELLS = {"tanh RNN": tr.nn.RNN, "LSTM": tr.nn.LSTM, "GRU": tr.nn.GRU}
@@ -123,7 +124,7 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true", help="a small run (for tests): 2 seeds, fewer steps")
     parser.add_argument("--workers", type=int, default=2, help="processes running at once")
     parser.add_argument("--out", default="long_range", help="prefix of the two figures")
-    parser.add_argument("--device", default="cpu")
+    parser.add_argument("--device", default="cpu", type=device_argument)
     args = parser.parse_args()
     if args.quick:
         args.seeds, args.lengths, args.adding_steps = 2, [10], 30

@@ -15,6 +15,7 @@ import argparse
 import numpy
 
 import tinygrad_rnn as tr
+from tinygrad_rnn.device import device_argument
 
 
 def main() -> None:
@@ -23,7 +24,7 @@ def main() -> None:
     parser.add_argument("--hidden", type=int, default=64)
     parser.add_argument("--words", type=int, default=8000, help="training text, in words")
     parser.add_argument("--out", default="lstm_neurons.png")
-    parser.add_argument("--device", default="cpu")
+    parser.add_argument("--device", default="cpu", type=device_argument)
     parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args()
 

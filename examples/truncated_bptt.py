@@ -17,6 +17,7 @@ import argparse
 import numpy
 
 import tinygrad_rnn as tr
+from tinygrad_rnn.device import device_argument
 
 
 def main() -> None:
@@ -24,7 +25,7 @@ def main() -> None:
     parser.add_argument("--steps", type=int, default=40)
     parser.add_argument("--bptt", type=int, default=10, help="steps per chunk")
     parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--device", default="cpu")
+    parser.add_argument("--device", default="cpu", type=device_argument)
     args = parser.parse_args()
 
     tr.manual_seed(args.seed)

@@ -20,6 +20,7 @@ from tqdm.auto import tqdm
 
 import tinygrad_rnn as tr
 from tinygrad_rnn import analysis, plots
+from tinygrad_rnn.device import device_argument
 
 
 def compare_cells(args) -> dict[str, numpy.ndarray]:
@@ -86,7 +87,7 @@ def main() -> None:
     parser.add_argument("--steps", type=int, default=50, help="sequence length")
     parser.add_argument("--train-steps", type=int, default=150, help="training steps of part 3")
     parser.add_argument("--out", default="figures")
-    parser.add_argument("--device", default="cpu")
+    parser.add_argument("--device", default="cpu", type=device_argument)
     parser.add_argument("--seed", type=int, default=0, help="the first seed")
     parser.add_argument("--seeds", type=int, default=5, help="seeds of parts 1 and 3")
     args = parser.parse_args()

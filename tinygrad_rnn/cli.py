@@ -15,6 +15,7 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Sequence
+from typing import Any
 
 
 def graph(args: argparse.Namespace) -> int:
@@ -22,6 +23,7 @@ def graph(args: argparse.Namespace) -> int:
     loss on the last step (so the gradient travels back through every step). With --compare,
     one figure per cell type, all coloured on one gradient scale."""
     import pathlib
+    import warnings
 
     import tinygrad_rnn as tr
 
@@ -37,7 +39,16 @@ def graph(args: argparse.Namespace) -> int:
     for cell, loss in losses.items():
         path = output.with_name(f"{output.stem}_{cell}{output.suffix}") if args.compare else output
         try:
-            written = tr.viz.save(loss, path=path, timeout=args.timeout, **options)
+            with warnings.catch_warnings(record=True) as caught:
+                warnings.simplefilter("always", tr.viz.LargeGraphWarning)
+                written = tr.viz.save(loss, path=path, timeout=args.timeout, **options)
+            for warning in caught:  # said as this command's flags, without a line of Python source
+                if isinstance(warning.message, tr.viz.LargeGraphWarning):
+                    flags = " or ".join(_as_flag(name, value) for name, value in warning.message.suggestions)
+                    print(f"tinygrad-rnn graph: warning: drawing {warning.message.node_count} nodes: a slide shows "
+                          f"far fewer" + (f"; consider {flags}" if flags else ""), file=sys.stderr)
+                else:
+                    warnings.warn_explicit(warning.message, warning.category, warning.filename, warning.lineno)
         except tr.viz.RenderTimeout as error:
             flags = " or ".join(_as_flag(name, value) for name, value in error.suggestions)
             raise TimeoutError(f"Graphviz took longer than {args.timeout:g} s; "
@@ -54,9 +65,11 @@ def _last_step_loss(cell: str, args: argparse.Namespace):
 
     tr.manual_seed(args.seed)
     layer_class = {"rnn": tr.nn.RNN, "lstm": tr.nn.LSTM, "gru": tr.nn.GRU}[cell]
-    layer = layer_class(args.input_size, args.hidden_size, num_layers=args.layers, bidirectional=args.bidirectional)
+    device = getattr(args, "device", "cpu")
+    layer = layer_class(args.input_size, args.hidden_size, num_layers=args.layers, bidirectional=args.bidirectional,
+                        device=device)
     tr.manual_seed(args.seed + 1)
-    inputs = tr.randn(args.steps, 1, args.input_size)
+    inputs = tr.randn(args.steps, 1, args.input_size, device=device)
     inputs.name = "x"
     output, _ = layer(inputs)
     loss = output[-1].sum()
@@ -256,6 +269,10 @@ def _shows_default(action: argparse.Action) -> bool:
 class _Parser(argparse.ArgumentParser):
     """argparse, but a bad argument gives one line (what is wrong, and where help is), exit 2."""
 
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("allow_abbrev", False)  # every flag as typed: options_that_cannot_apply reads them
+        super().__init__(*args, **kwargs)
+
     def error(self, message: str) -> None:  # type: ignore[override]
         self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
 
@@ -356,8 +373,16 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _common(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--device", choices=["cpu", "gpu", "cuda"], default="cpu")
+    parser.add_argument("--device", choices=["cpu", "gpu"], default="cpu", type=_device,
+                        help="where to compute: cpu, or gpu (alias cuda; needs CuPy and a CUDA GPU)")
     parser.add_argument("--seed", type=int, default=0)
+
+
+def _device(text: str) -> str:
+    """'cpu', 'gpu' or 'cuda' → the device's name, a missing GPU reported now in one line."""
+    from .device import device_argument
+
+    return device_argument(text)
 
 
 def _positive(text: str) -> int:
@@ -367,8 +392,54 @@ def _positive(text: str) -> int:
     return value
 
 
+def options_that_cannot_apply(args: argparse.Namespace, given: set[str]) -> list[tuple[str, str]]:
+    """(flag, why) for each option the user typed that this run would ignore: an error, never silence.
+
+    >>> args = build_parser().parse_args(["graph", "--steps", "4", "--time-steps", "1:10", "-o", "x.svg"])
+    >>> options_that_cannot_apply(args, {"--steps", "--time-steps", "-o"})
+    [('--time-steps', 'it asks for the steps t=1…10, but --steps 4 unrolls only t=1…4')]
+    """
+    found = []
+
+    def refuse(flags: tuple[str, ...], why: str) -> None:
+        found.extend((flag, why) for flag in flags if flag in given)
+
+    command = args.command
+    if command in ("graph", "lecture") and args.compare:
+        refuse(("--cell",), "--compare draws all three cells (rnn, lstm and gru)")
+    if command == "graph":
+        chosen = args.time_steps
+        if chosen is not None and chosen.stop > args.steps:
+            found.append(("--time-steps", f"it asks for the steps t={chosen.start + 1}…{chosen.stop}, "
+                                          f"but --steps {args.steps} unrolls only t=1…{args.steps}"))
+        if not (args.grads or args.compare):
+            refuse(("--grad-range",), "it fixes the colour scale of --grads (or --compare): add --grads")
+    if command == "lecture":
+        if args.checkpoint:
+            refuse(("--cell", "--compare", "--steps", "--level", "--layers", "--input-size", "--hidden-size"),
+                   "with --checkpoint the page shows the trained model, which has its own cell and sizes")
+        else:
+            refuse(("--text",), "it is the text a trained model reads: give --checkpoint too")
+    if command == "train":
+        if args.text:
+            refuse(("--max-chars",), "it cuts the default corpus; --text is read whole")
+        if args.resume:
+            refuse(("--cell", "--embedding", "--hidden", "--layers", "--dropout"),
+                   "with --resume the model comes from the checkpoint")
+            refuse(("--lr",), "with --resume the learning rate is restored with the checkpoint's optimizer")
+    if command == "sample" and args.greedy:
+        refuse(("--temperature", "--top-k"), "--greedy always takes the likeliest character")
+    return found
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    argv = sys.argv[1:] if argv is None else list(argv)
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    given = {token.split("=", 1)[0] for token in argv if token.startswith("-")}
+    for flag, why in options_that_cannot_apply(args, given)[:1]:
+        print(f"tinygrad-rnn {args.command}: error: {flag} cannot apply: {why}", file=sys.stderr)
+        return 2
     try:
         return args.run(args)
     except (OSError, ValueError, TypeError, RuntimeError, ImportError) as error:  # one line, not a traceback

@@ -83,6 +83,21 @@ def get_device(spec: str | Device | None = None) -> Device:
     return CPU
 
 
+def device_argument(text: str) -> str:
+    """An argparse ``type`` for a ``--device`` option: the name, checked at once, so that a missing
+    GPU is one line from argparse ("argument --device: a GPU was asked for, but …"), not a traceback.
+
+    >>> device_argument("cpu")
+    'cpu'
+    """
+    import argparse
+
+    try:
+        return get_device(text).type
+    except DeviceError as error:
+        raise argparse.ArgumentTypeError(str(error).replace("device='cpu'", "--device cpu")) from None
+
+
 def gpu_available() -> bool:
     """True when CuPy is installed and sees a CUDA device. Never raises.
 

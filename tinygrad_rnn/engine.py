@@ -32,6 +32,7 @@ from typing import Any
 from .device import array_module
 from .errors import GraphError, ShapeError
 from .function import STATE, Function, Node, _recording_gradient, check_finite
+from .inplace import check_saved_unchanged
 from .ops.linalg import Product
 from .tensor import Tensor
 
@@ -339,7 +340,10 @@ def _by_output(function: Function, vertices: Any, gradients: list[Any]) -> tuple
 
 def _call_backward(function: Function, grad: Any, output_nodes: Any, create_graph: bool) -> tuple:
     """Run one op's backward on the gradient of its output (a tuple of them for several outputs,
-    see :func:`_by_output`): on its saved arrays (fast), or on Tensors, recorded (create_graph)."""
+    see :func:`_by_output`): on its saved arrays (fast), or on Tensors, recorded (create_graph).
+    First, if anything was written in place since the op was recorded, that its saved arrays were not."""
+    if STATE.writes != function.recorded_at:
+        check_saved_unchanged(function)
     if create_graph:
         with _recording_gradient(function.scope):
             input_grads = function.backward(grad, *function.recorded_arguments(output_nodes))

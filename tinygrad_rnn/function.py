@@ -46,6 +46,7 @@ class _State:
     scope: tuple[str, ...] = ()
     anomaly = False
     recording_gradient = False  # True while create_graph=True records a backward pass
+    writes = 0  # in-place writes so far (inplace.py): an op's backward checks those made after it
 
 
 STATE = _State()
@@ -95,7 +96,8 @@ class Function:
     * ``needs_input_grad``: one bool per input, True where a gradient must flow;
     * ``depth``: 1 + the largest depth of the ops that made its inputs (leaves count 0);
     * ``scope``: the :func:`scope` path it was created in, e.g. ``("LSTM", "layer 0", "t=3")``;
-    * ``is_gradient``: True if it was recorded while computing a gradient (``create_graph=True``).
+    * ``is_gradient``: True if it was recorded while computing a gradient (``create_graph=True``);
+    * ``recorded_at``: the count of in-place writes when it was recorded (see ``inplace.py``).
 
     An op with several outputs (``multiple_outputs = True``: split, unbind) returns a tuple from
     forward; its backward gets a tuple of output gradients, None for an output no gradient
@@ -122,6 +124,7 @@ class Function:
     depth: int
     scope: tuple[str, ...]
     is_gradient: bool
+    recorded_at: int
 
     name = "function"  # the op's name as users write it: "mul", "matmul", "log_softmax"
 
@@ -192,6 +195,7 @@ class Function:
         self.depth = depth + 1  # deeper than every op it depends on: see topological_order
         self.scope = state.scope
         self.is_gradient = state.recording_gradient
+        self.recorded_at = state.writes  # backward checks its saved arrays against writes made after this
         self.n_outputs = len(outs)
         if self.multiple_outputs:
             return tuple(Tensor._make(array, Node(self, i, array)) for i, array in enumerate(returned))

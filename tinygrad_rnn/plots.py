@@ -29,11 +29,13 @@ def save_training_curves(history: dict[str, list], path: str | pathlib.Path, tit
     loss_axes, perplexity_axes = figure.subplots(1, 2)
     loss_axes.plot(history["step"], history["loss"], color="#3b528b", linewidth=0.8)
     loss_axes.set(xlabel="step", ylabel="training loss J (nats/token)", title="loss")
-    if history.get("valid_step"):
+    if history.get("valid_step"):  # label what is plotted: held-out text, or (without it) the training batches
         perplexity_axes.plot(history["valid_step"], history["valid_perplexity"], "o-", color="#21918c")
+        measured = "validation perplexity", "exp(J) on held-out text"
     else:
         perplexity_axes.plot(history["step"], numpy.exp(history["loss"]), color="#21918c", linewidth=0.8)
-    perplexity_axes.set(xlabel="step", ylabel="perplexity = exp(J)", title="perplexity", yscale="log")
+        measured = "training perplexity", "exp(J) of each training batch"
+    perplexity_axes.set(xlabel="step", ylabel=measured[1], title=measured[0], yscale="log")
     _plain_log_ticks(perplexity_axes)
     if title:
         figure.suptitle(title)

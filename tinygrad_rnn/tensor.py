@@ -17,6 +17,7 @@ forward and backward live.
 
 from __future__ import annotations
 
+import warnings
 import weakref
 from typing import Any
 
@@ -60,14 +61,14 @@ class Tensor:
             [ 9., 13.]])
     """
 
-    __slots__ = ("data", "grad", "requires_grad", "grad_fn", "_node", "_name", "__weakref__")
+    __slots__ = ("data", "_grad", "requires_grad", "grad_fn", "_node", "_name", "__weakref__")
     __array_ufunc__ = None  # NumPy defers to us: ndarray * Tensor calls Tensor.__rmul__
     __hash__ = object.__hash__  # == is elementwise, but a tensor is still usable as a dict key
 
     def __init__(self, data: Any, requires_grad: bool = False, dtype: Any = None,
                  device: str | devices.Device | None = None, name: str | None = None) -> None:
         self.data = _to_array(data, dtype, device)
-        self.grad: Tensor | None = None
+        self._grad: Tensor | None = None
         self.grad_fn: Any = None  # the Function that made this tensor; None for a leaf
         self._node: Any = None  # its place in the graph (a function.Node), if an op made it
         self._name = name
@@ -80,10 +81,26 @@ class Tensor:
         """Wrap an array without copying (how ops build their results); ``node`` places it in
         the graph."""
         tensor = object.__new__(cls)
-        tensor.data, tensor.grad, tensor._node, tensor._name = data, None, node, None
+        tensor.data, tensor._grad, tensor._node, tensor._name = data, None, node, None
         tensor.grad_fn = None if node is None else node.grad_fn
         tensor.requires_grad = node is not None
         return tensor
+
+    @property
+    def grad(self) -> Tensor | None:
+        """∂J/∂(this tensor), filled in by ``backward()`` for leaves (and tensors that ``retain_grad()``).
+
+        Read on any other tensor it is None, and says so, as PyTorch does: a student asking for
+        ``h.grad`` of a hidden state wants ``h.retain_grad()`` before backward."""
+        if self._grad is None and self._node is not None and self._node.retained is None:
+            warnings.warn("the .grad of a tensor computed by an op (not a leaf) is not filled in by backward(); "
+                          "call .retain_grad() on it before backward() to keep it, or use tr.grad(loss, tensor)",
+                          UserWarning, stacklevel=2)
+        return self._grad
+
+    @grad.setter
+    def grad(self, value: Tensor | None) -> None:
+        self._grad = value
 
     @property
     def name(self) -> str | None:
@@ -171,8 +188,8 @@ class Tensor:
         return Tensor._make(self.data)
 
     def zero_(self) -> Tensor:
-        """Fill with zeros in place (a leaf's data; used for gradients and buffers)."""
-        self.data[...] = 0
+        """Fill with zeros in place (gradients and buffers; a parameter only under ``no_grad()``)."""
+        self[...] = 0
         return self
 
     # --- moving between devices and dtypes ----------------------------------------------------
@@ -269,6 +286,23 @@ class Tensor:
 
     def __abs__(self) -> Tensor:
         return F.abs(self)
+
+    # In place, as PyTorch allows it (the rules and why: inplace.py): a parameter only under
+    # no_grad(); a tensor in a graph takes the recorded result; a saved array stays unchanged.
+    def __iadd__(self, other: Any) -> Tensor:
+        return in_place(self, "+=", other)
+
+    def __isub__(self, other: Any) -> Tensor:
+        return in_place(self, "-=", other)
+
+    def __imul__(self, other: Any) -> Tensor:
+        return in_place(self, "*=", other)
+
+    def __itruediv__(self, other: Any) -> Tensor:
+        return in_place(self, "/=", other)
+
+    def __setitem__(self, index: Any, value: Any) -> None:
+        set_item(self, index, value)
 
     def __getitem__(self, index: Any) -> Tensor:
         return F.getitem(self, index)
@@ -495,3 +529,4 @@ def _to_array(data: Any, dtype: Any, device: Any) -> Any:
 
 
 from . import ops as F  # noqa: E402  (last: the ops need Tensor defined)
+from .inplace import in_place, set_item  # noqa: E402

@@ -21,7 +21,7 @@ from ..creation import zeros
 from ..errors import ShapeError
 from ..tensor import Tensor
 from . import init
-from .functional import linear
+from .functional import check_input_dtype, linear
 from .module import Module, Parameter
 
 
@@ -111,9 +111,7 @@ class _CellBase(Module):
         if x.ndim not in (1, 2) or x.shape[-1] != self.input_size:
             raise ShapeError(f"{type(self).__name__}: expected input of shape (batch, {self.input_size}) or "
                              f"({self.input_size},), got {x.shape}")
-        if x.dtype != self.weight_ih.dtype:
-            raise TypeError(f"{type(self).__name__}: input is {x.dtype} but the weights are {self.weight_ih.dtype}; "
-                            f"convert one, e.g. x.to('{self.weight_ih.dtype}') or cell.to(dtype='{x.dtype}')")
+        check_input_dtype(type(self).__name__, x, self.weight_ih, module="cell")
         return (x.unsqueeze(0), True) if x.ndim == 1 else (x, False)
 
     def _initial(self, state: Tensor | None, batch: Tensor, unbatched: bool, size: int) -> Tensor:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import warnings
 from typing import Any
 
 from ..creation import generator
@@ -30,10 +31,32 @@ def linear(x: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
     if bias is not None and tuple(bias.shape) != (weight.shape[0],):
         raise ShapeError(f"linear: the bias must have shape ({weight.shape[0]},), one per output feature; "
                          f"got {bias.shape}")
+    check_input_dtype("linear", x, weight)
     parameters = (weight,) if bias is None else (weight, bias)
     if x.ndim == 1:  # one sample: as a batch of one, then back
         return Linear.apply(x.unsqueeze(0), *parameters).squeeze(0)
     return Linear.apply(x, *parameters)
+
+
+def check_input_dtype(name: str, x: Tensor, weight: Tensor, module: str = "layer") -> None:
+    """The input of a layer must have its weights' dtype. Integers are most likely token ids, which
+    an Embedding turns into vectors; other floats are converted explicitly (PyTorch refuses to mix them too).
+
+    >>> import tinygrad_rnn as tr
+    >>> check_input_dtype("LSTM", tr.tensor([[1, 2, 3]]), tr.ones(2, 3))
+    Traceback (most recent call last):
+    ...
+    TypeError: LSTM: the input holds integers (int64, shape (1, 3)), which look like token ids; ...
+    """
+    if x.dtype == weight.dtype:
+        return
+    if x.dtype.kind in "iub":
+        raise TypeError(f"{name}: the input holds integers ({x.dtype}, shape {x.shape}), which look like token ids; "
+                        f"this {module} takes vectors of {weight.dtype}. Turn ids into vectors with an "
+                        "nn.Embedding(num_embeddings, embedding_dim) first, or, if they are feature values, "
+                        f"convert them with x.to('{weight.dtype}')")
+    raise TypeError(f"{name}: input is {x.dtype} but the weights are {weight.dtype}; convert one, e.g. "
+                    f"x.to('{weight.dtype}') or {module}.to(dtype='{x.dtype}')")
 
 
 def embedding(ids: Any, weight: Tensor, padding_idx: int | None = None) -> Tensor:
@@ -163,6 +186,7 @@ def mse_loss(input: Tensor, target: Any, reduction: str = "mean") -> Tensor:
     >>> mse_loss(tr.tensor([1.0, 3.0]), tr.tensor([0.0, 1.0])).item()
     2.5
     """
+    _warn_if_broadcast("mse_loss", input, target)
     return _reduce((input - target) ** 2, reduction, "mse_loss")
 
 
@@ -174,9 +198,20 @@ def binary_cross_entropy_with_logits(input: Tensor, target: Any, reduction: str 
     >>> round(binary_cross_entropy_with_logits(tr.tensor([0.0]), tr.tensor([1.0])).item(), 4)
     0.6931
     """
+    _warn_if_broadcast("binary_cross_entropy_with_logits", input, target)
     zeros = Tensor._make(array_module(input.data).zeros_like(input.data))
     softplus = stack([zeros, input]).logsumexp(0)
     return _reduce(softplus - input * target, reduction, "binary_cross_entropy_with_logits")
+
+
+def _warn_if_broadcast(name: str, input: Tensor, target: Any) -> None:
+    """A target of another shape broadcasts against the input — (4, 1) against (4,) makes 16 terms
+    out of 4 — which is almost never meant. PyTorch warns; so do we, with both shapes."""
+    shape = tuple(getattr(target, "shape", input.shape))
+    if shape != tuple(input.shape) and shape != ():
+        warnings.warn(f"{name}: the target has shape {shape} and the input {tuple(input.shape)}; they broadcast "
+                      "to another shape, which is likely wrong. Give both the same shape (e.g. "
+                      "input.squeeze(-1) or target.unsqueeze(-1)).", stacklevel=3)
 
 
 def _reduce(losses: Tensor, reduction: str, name: str) -> Tensor:

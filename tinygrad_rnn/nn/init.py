@@ -15,12 +15,14 @@ import numpy
 
 from ..creation import generator, zeros
 from ..device import move_array
+from ..inplace import mark_written
 from ..tensor import Tensor
 
 
 def _fill(tensor: Tensor, values: numpy.ndarray) -> Tensor:
     """Write host values into the tensor in place (no gradient is recorded)."""
     tensor.data[...] = move_array(values.astype(tensor.dtype), tensor.device)
+    mark_written(tensor.data, "nn.init")
     return tensor
 
 
@@ -93,6 +95,7 @@ def constant_(tensor: Tensor, value: Any) -> Tensor:
     [3.0, 3.0]
     """
     tensor.data[...] = value
+    mark_written(tensor.data, "nn.init.constant_")
     return tensor
 
 
@@ -164,4 +167,5 @@ def lstm_forget_gate_bias_(lstm: Any, value: float = 1.0) -> Any:
             parameter.data[forget] = value
         elif name.startswith("bias_hh"):
             parameter.data[forget] = 0.0
+        mark_written(parameter.data, "nn.init.lstm_forget_gate_bias_")
     return lstm

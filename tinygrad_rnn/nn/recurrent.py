@@ -186,9 +186,7 @@ class _Recurrent(Module):
         if steps == 0:  # a batch of no sequences is fine (batch 0); a sequence of no steps has no output
             raise ShapeError(f"{name}: expected a sequence of at least one time step, got input of shape "
                              f"{input.shape} (layout {layout})")
-        if input.dtype != self.weight_ih_l0.dtype:
-            raise TypeError(f"{name}: input is {input.dtype} but the weights are {self.weight_ih_l0.dtype}; "
-                            f"convert one, e.g. x.to('{self.weight_ih_l0.dtype}') or layer.to(dtype='{input.dtype}')")
+        F.check_input_dtype(name, input, self.weight_ih_l0)
         if input.device != self.weight_ih_l0.device:
             raise TypeError(f"{name}: input is on {input.device} but the weights are on {self.weight_ih_l0.device}; "
                             f"move one, e.g. x.to('{self.weight_ih_l0.device}')")

@@ -12,6 +12,7 @@ import numpy
 
 from ..device import move_array
 from ..function import no_grad
+from ..inplace import mark_written
 from ..nn.utils import zero_grad_
 from ..tensor import Tensor
 
@@ -28,6 +29,10 @@ class Optimizer:
             raise TypeError(f"{type(self).__name__}: unknown option(s) {sorted(unknown)}")
         defaults = {**self.defaults, **options}
         self._check(defaults)
+        if callable(params) or isinstance(params, Tensor):
+            raise TypeError(f"{type(self).__name__}: params must be an iterable of tensors (or of parameter "
+                            f"groups), got {type(params).__name__}"
+                            + (": did you mean model.parameters()?" if callable(params) else ": wrap it in a list"))
         params = list(params)
         if not params:
             raise ValueError(f"{type(self).__name__}: got an empty parameter list")
@@ -65,6 +70,7 @@ class Optimizer:
                     if group.get("maximize"):
                         gradient = -gradient
                     self.update(parameter, gradient, self.state.setdefault(id(parameter), {}), group)
+                    mark_written(parameter.data, f"{type(self).__name__}.step()")  # a graph made before it is stale
 
     def zero_grad(self, set_to_none: bool = True) -> None:
         zero_grad_((p for group in self.param_groups for p in group["params"]), set_to_none)

@@ -39,10 +39,18 @@ from ..tensor import Tensor
 from .dot import picture_to_dot
 from .graph import build_picture
 from .lecture import LecturePage, connectivity, lecture
-from .render import GraphvizNotFoundError, RenderTimeout, digraph, dot_available, render_file, warn_if_large
+from .render import (
+    GraphvizNotFoundError,
+    LargeGraphWarning,
+    RenderTimeout,
+    digraph,
+    dot_available,
+    render_file,
+    warn_if_large,
+)
 
 __all__ = ["to_dot", "draw", "save", "lecture", "connectivity", "LecturePage", "dot_available", "smaller_figure",
-           "shared_grad_range", "GraphvizNotFoundError", "RenderTimeout"]
+           "shared_grad_range", "GraphvizNotFoundError", "LargeGraphWarning", "RenderTimeout"]
 
 
 def to_dot(*tensors: Tensor, level: str = "op", rankdir: str = "LR", show_shapes: bool = True,

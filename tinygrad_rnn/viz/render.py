@@ -94,9 +94,18 @@ def render_file(dot_text: str, path: str | pathlib.Path, node_count: int, timeou
     return path
 
 
+class LargeGraphWarning(UserWarning):
+    """A figure has more nodes than a slide can show. ``node_count`` and ``suggestions`` ((option,
+    value) pairs that draw it smaller) let each caller word it its own way (keywords, or CLI flags)."""
+
+    def __init__(self, node_count: int, suggestions: list[tuple[str, Any]]) -> None:
+        hint = " or ".join(f"{name}={value!r}" for name, value in suggestions)
+        super().__init__(f"drawing {node_count} nodes: a slide shows far fewer"
+                         + (f"; consider {hint}" if hint else ""))
+        self.node_count, self.suggestions = node_count, suggestions
+
+
 def warn_if_large(node_count: int, suggestions: list[tuple[str, Any]] | None = None) -> None:
     """Warn that a figure has more nodes than a slide can show, naming options not already set."""
     if node_count > LARGE_GRAPH:
-        hint = " or ".join(f"{name}={value!r}" for name, value in suggestions or [])
-        warnings.warn(f"drawing {node_count} nodes: a slide shows far fewer" + (f"; consider {hint}" if hint else ""),
-                      stacklevel=3)
+        warnings.warn(LargeGraphWarning(node_count, suggestions or []), stacklevel=3)

@@ -1,0 +1,198 @@
+"""In-place changes and the graph: PyTorch's two rules, so that no gradient is ever silently wrong.
+
+1. **A leaf that requires grad is not changed in place while gradients are recorded.** ``w += 1``
+   on a parameter would make ``w`` a new tensor cut from its own leaf, and ``w.grad`` would never
+   be filled. Parameters are updated inside ``no_grad()`` (as every optimizer does).
+2. **An array saved for backward is not changed before backward reads it.** ``y = w * x`` keeps
+   ``x`` to compute ∂y/∂w = x; ``x += 1`` afterwards would make that gradient use the new x.
+   PyTorch counts versions per storage; here every in-place write is stamped with a global write
+   counter and the memory range it wrote (:func:`mark_written`). Each op remembers the counter's
+   value when it was recorded (``Function.recorded_at``); its backward checks its saved arrays
+   against the writes made since then — only when there were any, so a training step pays
+   nothing. Because the check compares memory ranges, it sees a write through a view or a
+   ``detach()``-ed copy as well.
+
+What is recorded and what is written in place (``x += y`` and ``x[index] = value``):
+
+* no graph involved (``no_grad()``, or neither side requires grad): the values change in place;
+* ``x`` is part of a graph (an op made it): ``x += y`` records ``x + y`` and ``x`` becomes that
+  new tensor (what was computed from the old ``x`` keeps its values; ``x[index] = value`` is
+  refused: build the new tensor out of place with :func:`tinygrad_rnn.where`);
+* ``x`` is a leaf without grad and ``y`` requires grad: refused (write ``x = x + y``).
+
+``tensor.data`` is the raw array, as in PyTorch the escape hatch that nothing tracks: the
+library's own writes through it (optimizers, ``nn.init``) call :func:`mark_written`.
+
+>>> import tinygrad_rnn as tr
+>>> w = tr.ones(3, requires_grad=True)
+>>> w += 1
+Traceback (most recent call last):
+...
+tinygrad_rnn.errors.GraphError: w += …: w is a leaf tensor that requires grad (shape (3,), float32); ...
+"""
+
+from __future__ import annotations
+
+import operator
+from typing import Any
+
+from .errors import DeviceError, GraphError, ShapeError
+from .function import STATE, Function
+from .tensor import Tensor
+
+# where each write went: (device, first byte, end byte) → (stamp, how it was written); one entry per range
+_WRITES: dict[tuple[str, int, int], tuple[int, str]] = {}
+_KEPT_WRITES = 10_000  # beyond this the oldest half is forgotten (a graph older than that is not checked)
+
+_ARRAY_UPDATES = {"+=": operator.iadd, "-=": operator.isub, "*=": operator.imul, "/=": operator.itruediv}
+_RECORDED = {"+=": operator.add, "-=": operator.sub, "*=": operator.mul, "/=": operator.truediv}
+
+
+def mark_written(array: Any, how: str) -> None:
+    """Stamp an in-place write of ``array`` (call it for every write the graph cannot see).
+
+    >>> import numpy
+    >>> mark_written(numpy.zeros(3), "nn.init.zeros_")
+    """
+    STATE.writes += 1
+    _WRITES[_memory_range(array)] = (STATE.writes, how)
+    if len(_WRITES) > _KEPT_WRITES:
+        for key in sorted(_WRITES, key=lambda k: _WRITES[k][0])[: _KEPT_WRITES // 2]:
+            del _WRITES[key]
+
+
+def check_saved_unchanged(function: Function) -> None:
+    """Raise if an array ``function`` saved for backward was written in place after it was recorded.
+    The engine calls it only when some write happened since (``STATE.writes != function.recorded_at``)."""
+    since = [(key, how) for key, (stamp, how) in _WRITES.items() if stamp > function.recorded_at]
+    if not since:
+        return
+    saved = []
+    if function.saves_inputs and function.saved_inputs is not None:
+        saved += [(f"input {i}", x) for i, x in enumerate(function.saved_inputs) if hasattr(x, "nbytes")]
+    if function.saved_output is not None:
+        outputs = function.saved_output if function.multiple_outputs else (function.saved_output,)
+        saved += [("its output", x) for x in outputs if hasattr(x, "nbytes")]
+    for role, array in saved:
+        device, low, high = _memory_range(array)
+        for (written_device, written_low, written_high), how in since:
+            if written_device == device and written_low < high and low < written_high:
+                raise GraphError(
+                    f"backward of {function.name}: an array it saved for its gradient ({role}, shape "
+                    f"{tuple(array.shape)}, {array.dtype}) was changed in place ({how}) after {function.name} "
+                    "used it, so the gradient would be computed from the wrong values. Make the change out of "
+                    "place (x = x + 1 makes a new tensor), or make it after backward().")
+
+
+def in_place(tensor: Tensor, symbol: str, other: Any) -> Tensor:
+    """``tensor += other`` (and -=, *=, /=) under the rules above; returns what the name now holds."""
+    other_needs_grad = isinstance(other, Tensor) and other.requires_grad
+    if STATE.grad_enabled:
+        _refuse_leaf(tensor, f"{symbol} …")
+        if tensor.grad_fn is not None:  # part of a graph: record the op, the name takes the result
+            return _rebind(tensor, _RECORDED[symbol](tensor, other))
+        if other_needs_grad:
+            raise GraphError(
+                f"{_name(tensor)} {symbol} …: {_name(tensor)} has no graph ({_describe(tensor)}) but the right side "
+                f"requires grad; an in-place change cannot make it part of the graph. Write "
+                f"{_name(tensor)} = {_name(tensor)} {symbol[0]} … for a new tensor.")
+    values = _array_of(tensor, other, symbol)
+    if tensor.shape != _broadcast_shape(tensor, values, symbol):
+        raise ShapeError(f"{_name(tensor)} {symbol} …: the right side has shape {tuple(values.shape)}, which does "
+                         f"not broadcast to the tensor's shape {tensor.shape}; an in-place change keeps the shape")
+    try:
+        _ARRAY_UPDATES[symbol](tensor.data, values)
+    except TypeError as error:  # NumPy's casting rule: an int tensor cannot hold a float result
+        raise TypeError(f"{_name(tensor)} {symbol} …: the result would be {_result_dtype(tensor, values, symbol)}, "
+                        f"which the tensor's dtype {tensor.dtype} cannot hold in place; convert first, e.g. "
+                        f"x = x.float() ({error})") from None
+    mark_written(tensor.data, f"{symbol} on a tensor of shape {tensor.shape}")
+    return tensor
+
+
+def set_item(tensor: Tensor, index: Any, value: Any) -> None:
+    """``tensor[index] = value`` under the rules above."""
+    if STATE.grad_enabled:
+        _refuse_leaf(tensor, "[…] = …")
+        if tensor.grad_fn is not None or (isinstance(value, Tensor) and value.requires_grad):
+            raise GraphError(
+                f"{_name(tensor)}[…] = …: {_name(tensor)} or the value is part of a graph, and assigning into "
+                "slices is not recorded. Build the new tensor out of place, e.g. "
+                "x = tr.where(mask, value, x), or assign under tr.no_grad() if no gradient should flow.")
+    values = _array_of(tensor, value, "[…] =")
+    try:
+        tensor.data[index] = values
+    except (ValueError, IndexError, TypeError) as error:
+        raise type(error)(f"{_name(tensor)}[{index!r}] = …: cannot assign a value of shape "
+                          f"{tuple(getattr(values, 'shape', ()))} into a tensor of shape {tensor.shape} "
+                          f"({error})") from None
+    mark_written(tensor.data, f"[…] = on a tensor of shape {tensor.shape}")
+
+
+def _refuse_leaf(tensor: Tensor, what: str) -> None:
+    if tensor.grad_fn is None and tensor.requires_grad:
+        raise GraphError(
+            f"{_name(tensor)} {what}: {_name(tensor)} is a leaf tensor that requires grad ({_describe(tensor)}); "
+            "changing it in place while gradients are recorded would cut it from the graph, and its .grad "
+            "would never be filled. Update parameters inside `with tr.no_grad():` (as an optimizer does), "
+            f"or make a new tensor: {_name(tensor)} = {_name(tensor)} + 1.")
+
+
+def _rebind(tensor: Tensor, result: Tensor) -> Tensor:
+    """Give ``tensor`` the recorded result: the graph keeps the old value where earlier ops read it."""
+    name = tensor.name
+    tensor.data, tensor.grad_fn, tensor._node = result.data, result.grad_fn, result._node
+    tensor.requires_grad = result.requires_grad
+    tensor.name = name
+    return tensor
+
+
+def _array_of(tensor: Tensor, other: Any, symbol: str) -> Any:
+    if not isinstance(other, Tensor):
+        return other
+    if other.device != tensor.device:
+        raise DeviceError(f"{_name(tensor)} {symbol} …: the tensor is on {tensor.device} and the value on "
+                          f"{other.device}; move one first, e.g. value.to('{tensor.device}')")
+    return other.data
+
+
+def _broadcast_shape(tensor: Tensor, values: Any, symbol: str) -> tuple[int, ...]:
+    try:
+        return tuple(tensor.device.xp.broadcast_shapes(tensor.shape, tuple(getattr(values, "shape", ()))))
+    except ValueError:
+        raise ShapeError(f"{_name(tensor)} {symbol} …: shapes {tensor.shape} and {tuple(values.shape)} do not "
+                         "broadcast") from None
+
+
+def _result_dtype(tensor: Tensor, values: Any, symbol: str) -> Any:
+    xp = tensor.device.xp
+    return xp.result_type(tensor.data, values) if symbol != "/=" else xp.result_type(tensor.data, values, 1.0)
+
+
+def _memory_range(array: Any) -> tuple[str, int, int]:
+    """(device, first byte, end byte) of the memory an array's elements occupy."""
+    interface = getattr(array, "__cuda_array_interface__", None)
+    device = "gpu" if interface is not None else "cpu"
+    interface = interface or array.__array_interface__
+    low = high = interface["data"][0]
+    itemsize = array.dtype.itemsize
+    strides = interface.get("strides")
+    if strides is None:  # C-contiguous
+        strides, step = [], itemsize
+        for n in reversed(array.shape):
+            strides.insert(0, step)
+            step *= n
+    for n, stride in zip(array.shape, strides):
+        if n == 0:
+            return device, low, low
+        extent = (n - 1) * stride
+        low, high = (low + extent, high) if stride < 0 else (low, high + extent)
+    return device, low, high + itemsize
+
+
+def _name(tensor: Tensor) -> str:
+    return tensor.name or ("w" if tensor.requires_grad and tensor.grad_fn is None else "x")
+
+
+def _describe(tensor: Tensor) -> str:
+    return f"shape {tensor.shape}, {tensor.dtype}"
