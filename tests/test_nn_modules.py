@@ -24,7 +24,13 @@ def test_parameters_are_registered_named_and_ordered():
     names = [name for name, _ in model.named_parameters()]
     assert names == ["embed.weight", "lstm.weight_ih_l0", "lstm.weight_hh_l0", "lstm.bias_ih_l0", "lstm.bias_hh_l0",
                      "head.1.weight", "head.1.bias"]
-    assert model.lstm.weight_hh_l0.name == "weight_hh_l0"
+    # each parameter is labelled with its place in the module tree, unless the user named it
+    assert [p.name for p in model.parameters()] == names
+    named = Tagger()
+    named.head[1].weight.name = "W_hy"
+    outer = nn.Sequential(named)
+    assert named.head[1].weight.name == "W_hy" and named.embed.weight.name == "0.embed.weight"
+    assert outer[0] is named
     assert all(p.requires_grad and isinstance(p, nn.Parameter) for p in model.parameters())
     assert [type(c).__name__ for c in model.children()] == ["Embedding", "LSTM", "Sequential"]
     assert len(list(model.modules())) == 6

@@ -19,12 +19,17 @@ from .utils import zero_grad_
 
 
 class Parameter(Tensor):
-    """A Tensor that is a module's weight: it requires grad, and is named after its attribute.
+    """A Tensor that is a module's weight: it requires grad, and is named after its place in the
+    module tree (``weight``; ``head.weight`` once the layer is a model's ``head``), which drawings
+    and messages show. Give it the lecture's name by setting ``.name`` (``W_hy``): that is kept.
 
     >>> import tinygrad_rnn as tr
     >>> layer = tr.nn.Linear(3, 2)
     >>> layer.weight.name, layer.weight.requires_grad
     ('weight', True)
+    >>> model = tr.nn.Sequential(tr.nn.Linear(3, 2))
+    >>> model[0].weight.name
+    '0.weight'
     """
 
     __slots__ = ()
@@ -71,6 +76,9 @@ class Module:
             self._parameters[name] = value
         elif isinstance(value, Module):
             self._modules[name] = value
+            for path, parameter in value.named_parameters():  # labels from the module tree: head.weight
+                if parameter.name == path:  # a name the user gave (W_hy) is kept
+                    parameter.name = f"{name}.{path}"
         object.__setattr__(self, name, value)
 
     def forward(self, *args: Any, **kwargs: Any) -> Any:

@@ -10,12 +10,12 @@ Levels: ``"op"`` draws every primitive; ``"cell"`` merges the ops of each time s
 and direction into one cell node; ``"step"`` merges a whole time step. At cell and step level the
 bookkeeping between the cells — the input projection of all steps, unbind, stack, indexing, the
 final sum — folds into edges, *step by step*: the slice t of a sequence is followed through
-unbind, stack and indexing, so x_t enters cell t and only the cells a loss really reads feed it.
+unbind, stack and indexing, so x_t enters cell t and only the cells a loss really reads feed it;
+a model's own ops around its layers (embedding, head, loss) are drawn once per step (``levels.py``).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from typing import Any
 
 import numpy
@@ -25,39 +25,14 @@ from ..errors import GraphError
 from ..function import Function, step_of
 from ..function import Node as GraphNode
 from ..tensor import Tensor
+from .levels import merge_groups, unique
+from .picture import Node, Picture, display_label, in_order, step_position, subscript
+
+__all__ = ["build_picture", "Node", "Picture", "display_label", "in_order", "LEVELS", "PARAMS"]
 
 LEVELS = ("op", "cell", "step")
 PARAMS = ("once", "label", "hide")
-SUBSCRIPTS = str.maketrans("0123456789", "₀₁₂₃₄₅₆₇₈₉")
-
-
-@dataclass
-class Node:
-    key: Any  # what the node stands for: a Function, a Tensor's id, or a group's key
-    kind: str  # parameter | input | op | group | output | ellipsis
-    label: str
-    scope: tuple[str, ...] = ()
-    tensors: list[Any] = field(default_factory=list)  # the tensors (or graph Nodes) it stands for
-    gradient_norm: float | None = None
-    step: int | None = None  # the time step it belongs to, None outside any step
-    row: tuple[str, ...] = ()  # the scope above its step: one row of the figure per layer and direction
-    parameters: list[str] = field(default_factory=list)  # params="label": the parameters it uses
-
-
-def display_label(node: Node) -> str:
-    """What a drawing writes in a node: its label, and with params="label" the parameters it uses."""
-    return node.label + ("\n" + ", ".join(node.parameters) if node.parameters else "")
-
-
-@dataclass
-class Picture:
-    nodes: list[Node]  # in a stable order: first seen, walking back from the outputs
-    edges: list[tuple[int, int, str]]  # (tail index, head index, label)
-    rankdir: str = "LR"
-    title: str = ""
-    legend: tuple[float, float] | None = None  # the gradient-norm range shown by the colour scale
-    backward: bool = False  # a gradient graph: its steps run right to left
-    notes: list[str] = field(default_factory=list)  # lines under the figure (what a label means)
+GATES = ("i", "f", "g", "o", "r", "z", "n")  # the names a layer gives its gates' tensors (edge labels)
 
 
 def build_picture(tensors: tuple[Tensor, ...], level: str = "op", backward: bool = False,
@@ -87,7 +62,7 @@ def build_picture(tensors: tuple[Tensor, ...], level: str = "op", backward: bool
         for node in nodes:
             node.label += _values_text(node.tensors, kept_values)
     if level != "op":
-        nodes, edges = _merge_groups(nodes, links, level)
+        nodes, edges = merge_groups(nodes, links, level)
     nodes, edges = _apply_params(nodes, edges, params)
     if time_steps is not None:
         nodes, edges = _keep_steps(nodes, edges, time_steps)
@@ -153,7 +128,8 @@ def _walk(roots: tuple[Tensor, ...], backward: bool, show_shapes: bool):
             position = index[key]
         else:
             index[key] = position = len(nodes)
-            nodes.append(_op_node(function, show_shapes, tensor) if expand else _leaf_node(tensor, show_shapes))
+            nodes.append(_op_node(function, show_shapes, tensor, not any(tensor is r for r in roots)) if expand
+                         else _leaf_node(tensor, show_shapes))
         known = outputs_of.setdefault(position, [])
         vertex_id = id(vertex_of(tensor))
         if vertex_id not in seen_vertices:  # each output of an op listed once (unbind has T of them)
@@ -190,7 +166,7 @@ def _walk(roots: tuple[Tensor, ...], backward: bool, show_shapes: bool):
             if expand and id(x.grad_fn) not in seen:
                 seen.add(id(x.grad_fn))
                 stack.append(x.grad_fn)
-    edges = _unique([(tail, head, labels.get((tail, head, out), "")) for tail, head, out, _ in links])
+    edges = unique([(tail, head, labels.get((tail, head, out), "")) for tail, head, out, _ in links])
     return nodes, edges, links, outputs_of, kept_values
 
 
@@ -219,30 +195,25 @@ def _fold_transposed_weights(nodes: list[Node], edges, links, outputs_of):
     new_links = [(renumber[folded.get(tail, tail)], renumber[head], 0 if tail in folded else out, position)
                  for tail, head, out, position in links if head not in folded]
     new_outputs = {renumber[p]: tensors for p, tensors in outputs_of.items() if p in renumber}
-    return [nodes[i] for i in kept], _unique(new_edges), new_links, new_outputs
+    return [nodes[i] for i in kept], unique(new_edges), new_links, new_outputs
 
 
-def _op_node(function: Function, show_shapes: bool, output: Tensor) -> Node:
+def _op_node(function: Function, show_shapes: bool, output: Tensor, named: bool = True) -> Node:
     """An op's node; a state the recurrence carries is named with its step (h₃ = tanh, c₃ = add)."""
     name = "Σ" if function.name == "add_n" else function.name
     if function.name == "add_n":
         name += f" ({len(function.inputs)} terms)"
     step = step_of(function.scope)
     states = getattr(function, "states", ()) if function.multiple_outputs else (
-        (output.name,) if output.name in ("h", "c") else ())  # a fused cell declares its states
-    if states and step is not None and not function.is_gradient:
-        name = ", ".join(f"{state}{str(step).translate(SUBSCRIPTS)}" for state in states) + f" = {name}"
+        (output.name,) if named and output.name and output.name not in GATES else ())  # a fused cell: its states
+    if states and not function.is_gradient:  # h₃ = tanh; a name the user gave, subscripted by its step
+        name = ", ".join(subscript(state, step) for state in states) + f" = {name}"
     constants = [repr(x) for x in function.inputs if isinstance(x, (int, float))]
     label = name + (f" · {', '.join(constants)}" if constants else "")
     if show_shapes:
         label += f"\n{_shape_text(output.shape)}"
-    row = function.scope[: _step_position(function.scope)] if step is not None else ()
+    row = function.scope[: step_position(function.scope)] if step is not None else ()
     return Node(function, "op", label, function.scope, step=step, row=row)
-
-
-def _step_position(scope: tuple[str, ...]) -> int:
-    """The index of the innermost "t=k" in a scope path."""
-    return max(i for i, part in enumerate(scope) if step_of((part,)) is not None)
 
 
 def _leaf_node(tensor: Any, show_shapes: bool) -> Node:
@@ -345,209 +316,6 @@ def _shape_text(shape: tuple[int, ...]) -> str:
     return "(" + ", ".join(str(n) for n in shape) + ")"
 
 
-# --- levels: cells and steps, with the bookkeeping between them folded into edges ----------------------
-#
-# A value flowing through the bookkeeping ops is described by what it is made of: ("whole", sources)
-# for a tensor, or ("sequence", dim, [sources of slice 0, slice 1, …]) for one stacked along a
-# dimension (a layer's output, a projected input). Sources are cells (groups) and leaves; a leaf
-# read slice by slice (x, unbound along time) becomes one source per slice: x_1, x_2, …
-
-
-def _merge_groups(nodes: list[Node], links, level: str):
-    """Merge the op nodes of each cell application (level "cell") or time step ("step").
-
-    A group's gradient norm is that of what it passes on — the tensors made inside it and used
-    outside: ‖∂J/∂h_t‖ for an RNN cell, ‖∂J/∂(h_t, c_t)‖ for an LSTM cell."""
-    group_of: dict[int, Any] = {}  # op position → (row, step) of its group
-    for position, node in enumerate(nodes):
-        if node.kind == "op" and node.step is not None:
-            group_of[position] = (node.row if level == "cell" else node.row[:1], node.step)
-    keeps = {i for i, n in enumerate(nodes) if i not in group_of and (n.kind != "op" or _is_sum_node(n))}
-
-    incoming: dict[int, list[tuple[int, int, int]]] = {}
-    for tail, head, out, position in links:
-        incoming.setdefault(head, []).append((tail, out, position))
-    values: dict[tuple[int, int], tuple] = {}  # (node, output index) → what it carries
-
-    def value(tail: int, out: int) -> tuple:
-        if tail in group_of:
-            return ("whole", frozenset({("group", group_of[tail], _state_name(nodes[tail], out))}))
-        if tail in keeps:  # an input leaf may be read slice by slice; a parameter or Σ is whole
-            return ("whole", frozenset({("leaf" if nodes[tail].kind == "input" else "node", tail, None)}))
-        return values.get((tail, out), ("whole", frozenset()))
-
-    for position in _forward_order(len(nodes), links):
-        if position in group_of or position in keeps:
-            continue
-        inputs = [value(t, o) for t, o, _ in sorted(incoming.get(position, []), key=lambda item: item[2])]
-        for out, carried in enumerate(_carry(nodes[position], inputs)):
-            values[(position, out)] = carried
-
-    groups: dict[Any, Node] = {}
-    for position, key in group_of.items():
-        node = nodes[position]
-        if key not in groups:
-            (row, step) = key
-            name = row[0] if len(row) > 1 else ""
-            label = (f"{name} cell".strip() if level == "cell" else "step")
-            if isinstance(node.key, Function) and node.key.is_gradient:
-                label += ", backward"
-            label += f"\nt={step}"
-            groups[key] = Node(key, "group", label, node.scope[: _step_position(node.scope) + 1]
-                               if level == "cell" else row + (f"t={step}",), step=step, row=row)
-    result: list[Node] = []
-    index: dict[Any, int] = {}
-
-    def place(key: Any, make) -> int:
-        if key not in index:
-            index[key] = len(result)
-            result.append(make())
-        return index[key]
-
-    read_whole = {t for t, h, _, _ in links if h in keeps or h in group_of}  # else only its slices are drawn
-    for position, node in enumerate(nodes):
-        if position in group_of:
-            place(("group", group_of[position]), lambda p=position: groups[group_of[p]])
-        elif position in keeps and (node.kind != "input" or position in read_whole):
-            place(("node", position), lambda node=node: node)
-    edges: list[tuple[int, int, str]] = []
-    slices_used: dict[int, set[int]] = {}
-    sliced: list[tuple[int, int, int, Any]] = []  # (leaf position, slice, head, head's step)
-    for tail, head, out, _ in links:
-        if head not in group_of and head not in keeps:
-            continue
-        head_index = index[("group", group_of[head])] if head in group_of else index[("node", head)]
-        for source in _sources(value(tail, out)):
-            if source[0] == "group":
-                tail_index = index[("group", source[1])]
-                if tail_index != head_index:
-                    step = source[1][1]
-                    label = f"{source[2]}{str(step).translate(SUBSCRIPTS)}" if source[2] else ""
-                    if head in keeps and _is_sum_node(nodes[head]):  # Σ over steps: each term labelled
-                        label = f"t={step}"
-                    edges.append((tail_index, head_index, label))
-            elif source[2] is None:
-                edges.append((index[("node", source[1])], head_index, ""))
-            else:
-                sliced.append((source[1], source[2], head_index, result[head_index].step))
-                slices_used.setdefault(source[1], set()).add(result[head_index].step)
-    for leaf, piece, head_index, step in sliced:  # x read step by step: x_1 → cell 1, x_2 → cell 2, …
-        by_time = len(slices_used[leaf]) > 1
-        base = nodes[leaf]
-
-        def make(base=base, piece=piece, step=step, by_time=by_time) -> Node:
-            name, _, shape = base.label.partition("\n")
-            label = f"{name}{str(step).translate(SUBSCRIPTS)}" if by_time and step is not None else name
-            return Node((base.key, piece), base.kind, label, tensors=base.tensors,
-                        step=step if by_time else None)
-
-        tail_index = place(("slice", leaf, piece), make)
-        edges.append((tail_index, head_index, ""))
-    leaving = {t for t, h, _, _ in links if t in group_of and group_of.get(h) != group_of[t]}
-    for position, key in group_of.items():  # the norm of what each group passes on
-        norm = nodes[position].gradient_norm
-        if norm is not None and position in leaving:
-            group = groups[key]
-            group.gradient_norm = ((group.gradient_norm or 0.0) ** 2 + norm**2) ** 0.5
-    return result, _unique(edges)
-
-
-def _is_sum_node(node: Node) -> bool:
-    """A Σ node outside the steps (a shared weight's gradient) stays at every level."""
-    return isinstance(node.key, Function) and node.key.name == "add_n"
-
-
-def _state_name(node: Node, out: int) -> str:
-    """The name of what a cell passes on (h or c), for the label of the edge it travels."""
-    for tensor in node.tensors:
-        vertex = vertex_of(tensor)
-        if getattr(vertex, "output_index", 0) == out and tensor.name in ("h", "c"):
-            return tensor.name
-    return ""
-
-
-def _forward_order(count: int, links) -> list[int]:
-    """Node positions with every node after the nodes it reads."""
-    predecessors: list[list[int]] = [[] for _ in range(count)]
-    for tail, head, _, _ in links:
-        predecessors[head].append(tail)
-    return in_order(list(range(count)), predecessors, set(range(count)))
-
-
-def in_order(members: list[int], predecessors, inside: set[int]) -> list[int]:
-    """``members`` with each after those of its predecessors that are in ``inside`` (Kahn's
-    algorithm: a node is released when the last node it reads is placed; no recursion)."""
-    waiting = {i: sum(1 for p in predecessors[i] if p in inside) for i in members}
-    readers: dict[int, list[int]] = {}
-    for i in members:
-        for p in predecessors[i]:
-            if p in inside:
-                readers.setdefault(p, []).append(i)
-    ready = sorted((i for i in members if waiting[i] == 0), reverse=True)
-    order = []
-    while ready:
-        i = ready.pop()
-        order.append(i)
-        for reader in readers.get(i, ()):
-            waiting[reader] -= 1
-            if waiting[reader] == 0:
-                ready.append(reader)
-    return order
-
-
-def _sources(carried: tuple) -> frozenset:
-    return carried[1] if carried[0] == "whole" else frozenset().union(*carried[2])
-
-
-def _carry(node: Node, inputs: list[tuple]) -> list[tuple]:
-    """What each output of a bookkeeping op carries, slice by slice where it can tell."""
-    function = node.key if isinstance(node.key, Function) else None
-    name = function.name if function else ""
-    everything = ("whole", frozenset().union(*(_sources(v) for v in inputs)) if inputs else frozenset())
-    outputs = max((getattr(vertex_of(t), "output_index", 0) for t in node.tensors), default=0) + 1
-    if function is not None and function.multiple_outputs:
-        outputs = max(outputs, getattr(function, "n_outputs", outputs))
-    shape = tuple(node.tensors[0].shape) if node.tensors else ()
-    if name == "unbind" and len(inputs) == 1:
-        carried = inputs[0]
-        ndim = len(shape) + 1
-        dim = function.dim % ndim
-        if carried[0] == "sequence" and carried[1] == dim:
-            return [("whole", carried[2][k]) if k < len(carried[2]) else everything for k in range(outputs)]
-        if carried[0] == "sequence":
-            return [("sequence", carried[1] - (dim < carried[1]), carried[2])] * outputs
-        return [("whole", frozenset(_slice(s, k) for s in carried[1])) for k in range(outputs)]
-    if name == "stack" and all(v[0] == "whole" for v in inputs):
-        return [("sequence", function.dim % len(shape), [v[1] for v in inputs])]
-    if name == "index" and len(inputs) == 1 and inputs[0][0] == "sequence":
-        _, dim, slices = inputs[0]
-        key = function.index if isinstance(function.index, tuple) else (function.index,)
-        if len(key) > dim and all(k == slice(None) for k in key[:dim]):
-            chosen = key[dim]
-            if isinstance(chosen, (int, numpy.integer)) and -len(slices) <= chosen < len(slices):
-                return [("whole", slices[chosen])]
-            if isinstance(chosen, slice):
-                return [("sequence", dim, slices[chosen])]
-        return [everything]
-    sequences = [v for v in inputs if v[0] == "sequence"]
-    if sequences and name not in ("reshape", "permute", "expand", "sum", "mean", "index"):
-        dim, length = sequences[0][1], len(sequences[0][2])
-        split_dim = getattr(function, "dim", None)
-        same = all(v[1] == dim and len(v[2]) == length for v in sequences)
-        if same and len(shape) > dim and shape[dim] == length and (split_dim is None or split_dim % len(shape) != dim):
-            wholes = frozenset().union(*(v[1] for v in inputs if v[0] == "whole")) if len(sequences) < len(inputs) \
-                else frozenset()
-            slices = [frozenset().union(*(v[2][k] for v in sequences)) | wholes for k in range(length)]
-            return [("sequence", dim, slices)] * outputs
-    return [everything] * outputs
-
-
-def _slice(source: tuple, piece: int) -> tuple:
-    """Slice ``piece`` of a source: a leaf input becomes that slice of it; anything else is whole."""
-    kind, position, already = source
-    return (kind, position, piece) if kind == "leaf" and already is None else source
-
-
 def _apply_params(nodes: list[Node], edges, params: str):
     """``params="once"``: each parameter drawn once (the layout gives its edges a tidy bus);
     "label": the nodes that use a parameter name it (W_hh) instead; "hide": not drawn."""
@@ -561,16 +329,23 @@ def _apply_params(nodes: list[Node], edges, params: str):
                 if short not in nodes[head].parameters:
                     nodes[head].parameters.append(short)
         for node in nodes:  # in PyTorch's order: W_ih, b_ih, W_hh, b_hh, W_hr
-            node.parameters.sort(key=lambda name: (("ih" not in name) + 2 * ("hr" in name), name[0] != "W", name))
+            node.parameters.sort(key=_parameter_order)
     kept = [i for i in range(len(nodes)) if i not in parameters]
     renumber = {old: new for new, old in enumerate(kept)}
     return [nodes[i] for i in kept], [(renumber[a], renumber[b], label) for a, b, label in edges
                                       if a in renumber and b in renumber]
 
 
+def _parameter_order(name: str) -> tuple:
+    """PyTorch's order: W_ih, b_ih, W_hh, b_hh, W_hr; a weight before its bias (head.weight, head.bias)."""
+    last = name.rsplit(".", 1)[-1]
+    return ("ih" not in last) + 2 * ("hr" in last), not last.startswith(("W", "weight")), name
+
+
 def _short_name(name: str) -> str:
-    """weight_hh_l0 → W_hh, bias_ih_l1_reverse → b_ih: how the lectures write a layer's parameters."""
-    parts = name.split("_")
+    """weight_hh_l0 → W_hh, rnn.bias_ih_l1_reverse → b_ih: how the lectures write a recurrent
+    layer's parameters; any other name (head.weight, W_hy) as it is."""
+    parts = name.rsplit(".", 1)[-1].split("_")
     if parts[0] in ("weight", "bias") and len(parts) >= 2:
         return ("W_" if parts[0] == "weight" else "b_") + parts[1]
     return name
@@ -607,13 +382,4 @@ def _keep_steps(nodes: list[Node], edges, time_steps: slice):
         renumber = {old: new for new, old in enumerate(keep)}
         result = [result[i] for i in keep]
         new_edges = [(renumber[a], renumber[b], label) for a, b, label in new_edges]
-    return result, _unique(new_edges)
-
-
-def _unique(edges):
-    seen, result = set(), []
-    for edge in edges:
-        if edge not in seen:
-            seen.add(edge)
-            result.append(edge)
-    return result
+    return result, unique(new_edges)

@@ -25,7 +25,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from .graph import Picture, display_label, in_order
+from .picture import PER_STEP, Picture, display_label, in_order
 
 CHAR, LINE, PAD_X, PAD_Y = 6.0, 12.0, 9.0, 6.0  # text metrics of the 10-point font; padding in a node
 GAP_X, GAP_Y, COLUMN_GAP = 12.0, 16.0, 34.0  # between ops in a step, side by side and level to level; steps
@@ -251,7 +251,10 @@ class _Grid:
                     if inside in block_of and (fan.get((outside, block_of[inside][0]), 0) > 1
                                                or self._far_from_side(outside, inside)):
                         row = block_of[inside][0]
-                        above = (self.level[inside] >= (self.top_level[row] + 1) / 2) != self.backward
+                        if self.top_level[row]:  # the lower levels read what comes in, the upper pass it on
+                            above = (self.level[inside] >= (self.top_level[row] + 1) / 2) != self.backward
+                        else:  # one node per step: what it reads comes from below, what reads it lies above
+                            above = (inside == tail) != self.backward
                         lane_key = (row, above, outside)
                         if lane_key not in self.lane:
                             counts = self.lanes_above if above else self.lanes_below
@@ -459,6 +462,8 @@ def _row_order(keys: list[tuple[str, ...]]):
     first = {key: i for i, key in enumerate(keys)}
 
     def order(key: tuple[str, ...]) -> tuple[int, int, int]:
+        if key[:1] == (PER_STEP,):  # a model's own ops, one per step: e_t below the layers, ŷ_t and J_t above
+            return (-1 if key[1] == "input" else 1 << 20), int(key[2]), first[key]
         layer = next((int(part.split()[1]) for part in key if re.fullmatch(r"layer \d+", part)), 0)
         return layer, int("reverse" in key), first[key]
 
@@ -467,6 +472,8 @@ def _row_order(keys: list[tuple[str, ...]]):
 
 def _row_name(key: tuple[str, ...], reverse: bool, rows: int) -> str:
     """'layer 0 →' beside each row, when there are several."""
+    if key[:1] == (PER_STEP,):
+        return ""
     words = [part for part in key[1:] if part not in ("forward",)] or list(key)
     return (" ".join(words) + (" ←" if reverse else " →")) if rows > 1 and words else ""
 

@@ -1,0 +1,192 @@
+"""How legible a drawn figure is, measured on the SVG itself: crossing edges, edges through nodes, text size.
+
+A figure is read by a class from the back of a room, so three things are counted on what was
+actually drawn — the SVG Graphviz wrote (or the one :mod:`.svg` writes), every edge taken as the
+polyline through the points of its path:
+
+* **crossings**: pairs of edges that cross (edges that share a node — a weight's bus lines into
+  every step — may run together and are not counted);
+* **through nodes**: edges that pass through a node they do not connect, which reads as an arrow
+  into that node;
+* **smallest text**: the smallest font on the figure, in pixels, when the figure is shown
+  ``shown_width`` pixels wide (a slide on a projector: 1,600).
+
+>>> import tinygrad_rnn as tr
+>>> from tinygrad_rnn.viz.graph import build_picture
+>>> from tinygrad_rnn.viz.layout import labelled_layout
+>>> from tinygrad_rnn.viz.svg import picture_to_svg
+>>> picture = build_picture((tr.nn.RNN(2, 3)(tr.randn(3, 1, 2))[0][-1].sum(),), level="cell")
+>>> labels, placed = labelled_layout(picture)
+>>> found = measure(picture_to_svg(picture, placed, labels, "f"))
+>>> found.crossings, found.through_nodes
+(0, 0)
+"""
+
+from __future__ import annotations
+
+import re
+import xml.etree.ElementTree as ElementTree
+from dataclasses import dataclass, field
+
+Point = tuple[float, float]
+NUMBER = re.compile(r"-?\d+(?:\.\d+)?(?:e-?\d+)?")
+
+
+@dataclass
+class Legibility:
+    crossings: int  # pairs of edges that cross
+    through_nodes: int  # (edge, node) pairs: an edge passing through a node it does not connect
+    smallest_text_px: float  # the smallest font, in pixels, at the width the figure is shown
+    crossing_pairs: list[tuple[str, str]] = field(default_factory=list)  # (edge, edge) names, for messages
+    passes: list[tuple[str, str]] = field(default_factory=list)  # (edge, node) names
+
+
+def measure(svg_text: str, shown_width: float = 1600.0) -> Legibility:
+    """Count crossings and edges through nodes, and the smallest text at ``shown_width`` pixels."""
+    root = ElementTree.fromstring(svg_text)
+    nodes, edges, fonts = _read(root)
+    width = _viewbox_width(root)
+    crossing_pairs = []
+    for a in range(len(edges)):
+        name_a, ends_a, line_a = edges[a]
+        for b in range(a + 1, len(edges)):
+            name_b, ends_b, line_b = edges[b]
+            if ends_a & ends_b:  # edges that share a node meet there, and may share a bus line
+                continue
+            if _polylines_cross(line_a, line_b):
+                crossing_pairs.append((name_a, name_b))
+    passes = [(name, node) for name, ends, line in edges for node, box in nodes.items()
+              if node not in ends and _polyline_enters(line, box)]
+    smallest = min(fonts, default=0.0) * (shown_width / width if width else 1.0)
+    return Legibility(len(crossing_pairs), len(passes), round(smallest, 1), crossing_pairs, passes)
+
+
+def _read(root: ElementTree.Element):
+    """(node id → box (left, bottom, right, top)), [(edge name, {its two node ids}, polyline)], font sizes."""
+    nodes: dict[str, tuple[float, float, float, float]] = {}
+    edges: list[tuple[str, set[str], list[Point]]] = []
+    fonts: list[float] = []
+    for element in root.iter():
+        tag = element.tag.rsplit("}", 1)[-1]
+        classes = (element.get("class") or "").split()
+        if tag == "text" and (element.text or "".join(element.itertext())).strip():
+            fonts.append(_font_size(element, root))
+        if tag == "g" and "node" in classes:
+            name = element.get("data-index") or _title(element)
+            shape = next((child for child in element if child.tag.rsplit("}", 1)[-1] in ("rect", "path", "polygon",
+                                                                                         "ellipse")), None)
+            if name is not None and shape is not None:
+                nodes[name] = _box_of(shape)
+        elif tag == "g" and "edge" in classes:  # Graphviz: <g class="edge"><title>n1->n2</title><path d=…>
+            title = _title(element) or ""
+            path = next((child for child in element if child.tag.rsplit("}", 1)[-1] == "path"), None)
+            arrow = next((child for child in element if child.tag.rsplit("}", 1)[-1] == "polygon"), None)
+            if path is not None and "->" in title:
+                line = _path_points(path.get("d", ""))
+                if arrow is not None:
+                    line.append(_arrow_tip(arrow, line[-1]))
+                tail, head = title.split("->")
+                edges.append((title, {tail.strip(), head.strip()}, line))
+        elif tag == "path" and "edge" in classes:  # svg.py: <path class="edge" data-tail data-head d=…>
+            tail, head = element.get("data-tail"), element.get("data-head")
+            edges.append((f"n{tail}->n{head}", {tail, head}, _path_points(element.get("d", ""))))
+    if any(name.startswith("n") for name in nodes):  # Graphviz names nodes n0, n1, …; svg.py by index
+        return nodes, edges, fonts
+    return nodes, [(name, {end.lstrip("n") for end in ends}, line) for name, ends, line in edges], fonts
+
+
+def _title(element: ElementTree.Element) -> str | None:
+    title = next((child for child in element if child.tag.rsplit("}", 1)[-1] == "title"), None)
+    return None if title is None else (title.text or "").strip()
+
+
+def _font_size(element: ElementTree.Element, root: ElementTree.Element) -> float:
+    size = element.get("font-size") or root.get("font-size") or "10"
+    return float(NUMBER.search(size).group())
+
+
+def _viewbox_width(root: ElementTree.Element) -> float:
+    box = root.get("viewBox")
+    if box:
+        return float(box.split()[2])
+    return float(NUMBER.search(root.get("width", "0")).group())
+
+
+def _box_of(shape: ElementTree.Element) -> tuple[float, float, float, float]:
+    if shape.tag.endswith("rect"):
+        x, y = float(shape.get("x", 0)), float(shape.get("y", 0))
+        return x, y, x + float(shape.get("width", 0)), y + float(shape.get("height", 0))
+    if shape.tag.endswith("ellipse"):
+        cx, cy, rx, ry = (float(shape.get(k, 0)) for k in ("cx", "cy", "rx", "ry"))
+        return cx - rx, cy - ry, cx + rx, cy + ry
+    values = [float(v) for v in NUMBER.findall(shape.get("d") or shape.get("points") or "")]
+    xs, ys = values[0::2], values[1::2]
+    return min(xs), min(ys), max(xs), max(ys)
+
+
+def _path_points(d: str) -> list[Point]:
+    """The polyline of a path: M and L points, and each cubic segment's end point (the library's
+    routes are straight segments, drawn as cubics with their control points on the segment)."""
+    points: list[Point] = []
+    for command, arguments in re.findall(r"([MLC])([^MLC]*)", d):
+        values = [float(v) for v in NUMBER.findall(arguments)]
+        pairs = list(zip(values[0::2], values[1::2]))
+        points += pairs[2::3] if command == "C" else pairs
+    return points
+
+
+def _arrow_tip(arrow: ElementTree.Element, last: Point) -> Point:
+    """The arrowhead's point farthest from where the line stops: where the edge really ends."""
+    values = [float(v) for v in NUMBER.findall(arrow.get("points", ""))]
+    corners = list(zip(values[0::2], values[1::2]))
+    return max(corners, key=lambda p: (p[0] - last[0]) ** 2 + (p[1] - last[1]) ** 2)
+
+
+def _polylines_cross(first: list[Point], second: list[Point]) -> bool:
+    for p, q in zip(first, first[1:]):
+        for r, s in zip(second, second[1:]):
+            if _segments_cross(p, q, r, s):
+                return True
+    return False
+
+
+def _segments_cross(p: Point, q: Point, r: Point, s: Point) -> bool:
+    """True when the segments pq and rs cross at one point inside both (touching or running
+    along each other is not a crossing)."""
+    if max(p[0], q[0]) < min(r[0], s[0]) or max(r[0], s[0]) < min(p[0], q[0]) or \
+            max(p[1], q[1]) < min(r[1], s[1]) or max(r[1], s[1]) < min(p[1], q[1]):
+        return False
+    d1, d2 = _orientation(r, s, p), _orientation(r, s, q)
+    d3, d4 = _orientation(p, q, r), _orientation(p, q, s)
+    return d1 * d2 < 0 and d3 * d4 < 0
+
+
+def _orientation(a: Point, b: Point, c: Point) -> int:
+    value = (b[0] - a[0]) * (c[1] - a[1]) - (b[1] - a[1]) * (c[0] - a[0])
+    return 0 if abs(value) < 1e-6 else (1 if value > 0 else -1)
+
+
+def _polyline_enters(line: list[Point], box: tuple[float, float, float, float], margin: float = 1.0) -> bool:
+    left, bottom, right, top = box[0] + margin, box[1] + margin, box[2] - margin, box[3] - margin
+    if left >= right or bottom >= top:
+        return False
+    return any(_segment_enters(p, q, (left, bottom, right, top)) for p, q in zip(line, line[1:]))
+
+
+def _segment_enters(p: Point, q: Point, box: tuple[float, float, float, float]) -> bool:
+    """Liang–Barsky: does the segment pq pass through the inside of the box?"""
+    low, high = 0.0, 1.0
+    dx, dy = q[0] - p[0], q[1] - p[1]
+    for step, distance in ((-dx, p[0] - box[0]), (dx, box[2] - p[0]), (-dy, p[1] - box[1]), (dy, box[3] - p[1])):
+        if step == 0:
+            if distance <= 0:
+                return False
+            continue
+        ratio = distance / step
+        if step < 0:
+            low = max(low, ratio)
+        else:
+            high = min(high, ratio)
+        if low >= high:
+            return False
+    return True

@@ -1,0 +1,328 @@
+"""Cells and steps: the ops of each cell application (level "cell") or time step ("step") merged
+into one node, and everything between them folded into edges — step by step.
+
+A value flowing between the cells is described by what it is made of: ("whole", sources) for a
+tensor, or ("sequence", dim, [sources of slice 0, slice 1, …]) for one stacked along a dimension
+(a layer's output, a projected input). Sources are cells (groups), leaves and parameters; a leaf
+read slice by slice (x, unbound along time) becomes one source per slice: x_1, x_2, …
+
+What a model does around its recurrent layers belongs to the step it serves, as the lectures
+draw a language model: an op of the user's own code (outside every layer's scope) that computes
+something from a sequence — the head's linear layer over all the outputs — is drawn once per
+step (ŷ_t above cell t), and so is one whose result the layer reads step by step — the
+embedding of all the tokens (e_t below cell t, its token x_t below it). A loss over a sequence
+(cross-entropy) becomes one J_t per step and the node J that averages them. The layers' own
+bookkeeping (the input projection of all steps, unbind, stack, indexing) folds into the cells.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy
+
+from ..engine import vertex_of
+from ..function import Function
+from .picture import PER_STEP, SUBSCRIPTS, Node, in_order, step_position, subscript
+
+BOOKKEEPING = ("unbind", "stack", "index", "reshape", "permute", "expand", "cat", "split")  # move values only
+LOSSES = ("cross_entropy", "nll_loss")  # one J_t per step, averaged
+NAMED_BY_ROLE = {"embedding": "e", "cross_entropy": "J", "nll_loss": "J"}  # the lectures' letters
+STATES = ("h", "c", "i", "f", "g", "o", "r", "z", "n", "h_0", "c_0")  # names the layers give, not users
+
+
+def merge_groups(nodes: list[Node], links, level: str):
+    """Merge the op nodes of each cell application (level "cell") or time step ("step").
+
+    A group's gradient norm is that of what it passes on — the tensors made inside it and used
+    outside: ‖∂J/∂h_t‖ for an RNN cell, ‖∂J/∂(h_t, c_t)‖ for an LSTM cell."""
+    group_of: dict[int, Any] = {}  # op position → (row, step) of its group
+    for position, node in enumerate(nodes):
+        if node.kind == "op" and node.step is not None:
+            group_of[position] = (node.row if level == "cell" else node.row[:1], node.step)
+    keeps = {i for i, n in enumerate(nodes) if i not in group_of and (n.kind != "op" or is_sum_node(n))}
+    layer_rows = {key[0] for key in group_of.values()}
+    users = {i for i, n in enumerate(nodes) if n.kind == "op" and i not in group_of and i not in keeps
+             and n.key.name not in BOOKKEEPING and not any(row[:1] == n.scope[:1] for row in layer_rows if n.scope)}
+
+    incoming: dict[int, list[tuple[int, int, int]]] = {}
+    for tail, head, out, position in links:
+        incoming.setdefault(head, []).append((tail, out, position))
+    values: dict[tuple[int, int], tuple] = {}  # (node, output index) → what it carries
+    lazy_inputs: dict[int, list[tuple]] = {}  # a user's op: what its inputs carry (drawn per step if sliced)
+    parts: dict[tuple[int, int], frozenset] = {}  # (user's op, slice k) → what slice k of it is made of
+    side: dict[int, str] = {}  # a user's op drawn per step: "input" (below the cells) or "output" (above)
+    reduced: dict[int, int] = {}  # a loss over a sequence → how many J_t it averages
+
+    def value(tail: int, out: int) -> tuple:
+        if tail in group_of:
+            return ("whole", frozenset({("group", group_of[tail], _state_name(nodes[tail], out))}))
+        if tail in keeps:  # an input leaf may be read slice by slice; a parameter or Σ is whole
+            return ("whole", frozenset({("leaf" if nodes[tail].kind == "input" else "node", tail, None)}))
+        return values.get((tail, out), ("whole", frozenset()))
+
+    rank: dict[int, int] = {}  # a user's op → its place in the forward order: per-step rows stack in it
+    for position in _forward_order(len(nodes), links):
+        rank[position] = len(rank)
+        if position in group_of or position in keeps:
+            continue
+        inputs = [value(t, o) for t, o, _ in sorted(incoming.get(position, []), key=lambda item: item[2])]
+        carried = _carry(nodes[position], inputs)
+        if position in users:
+            sequences = [v for v in inputs if v[0] == "sequence"]
+            wholes = frozenset().union(*(v[1] for v in inputs if v[0] == "whole"))
+            if nodes[position].key.name in LOSSES and len(sequences) == 1 and sequences[0][1] == 0:
+                for k, piece in enumerate(sequences[0][2]):
+                    parts[(position, k)] = piece | wholes
+                side[position], reduced[position] = "output", len(sequences[0][2])
+                carried = [("whole", frozenset({("reduced", position, None)}))] * len(carried)
+            elif carried[0][0] == "sequence":  # computed from a sequence, step by step: one node per step
+                for k, piece in enumerate(carried[0][2]):
+                    parts[(position, k)] = piece
+                side[position] = "output"
+                carried = [("sequence", carried[0][1], [frozenset({("split", position, k)})
+                                                        for k in range(len(carried[0][2]))])] * len(carried)
+            else:  # folded into what reads it, unless that reads it step by step (see slice_of)
+                lazy_inputs[position] = inputs
+                carried = [("whole", frozenset({("op", position, None)}))] * len(carried)
+        for out, piece in enumerate(carried):
+            values[(position, out)] = piece
+
+    def slice_of(position: int, k: int) -> frozenset:
+        """What slice k of a user's op read step by step is made of: slice k of each input."""
+        if (position, k) not in parts:
+            side.setdefault(position, "input")
+            pieces = [frozenset(_slice(s, k) for s in v[1]) if v[0] == "whole" else
+                      (v[2][k] if k < len(v[2]) else frozenset()) for v in lazy_inputs[position]]
+            extra = {("token", position, k)} if nodes[position].key.name == "embedding" else set()
+            parts[(position, k)] = frozenset().union(*pieces) | extra
+        return parts[(position, k)]
+
+    def drawn_sources(sources: frozenset) -> list[tuple]:
+        """The sources that are drawn: a user's op read whole is folded into its own sources."""
+        found, stack, seen = [], sorted(sources, key=repr), set()
+        while stack:
+            source = stack.pop()
+            if source in seen:
+                continue
+            seen.add(source)
+            if source[0] == "op":
+                stack.extend(sorted(frozenset().union(*(_sources(v) for v in lazy_inputs[source[1]])), key=repr))
+            else:
+                found.append(source)
+        return found
+
+    groups: dict[Any, Node] = {}
+    for position, key in group_of.items():
+        node = nodes[position]
+        if key not in groups:
+            (row, step) = key
+            name = row[0] if len(row) > 1 else ""
+            label = (f"{name} cell".strip() if level == "cell" else "step")
+            if isinstance(node.key, Function) and node.key.is_gradient:
+                label += ", backward"
+            label += f"\nt={step}"
+            groups[key] = Node(key, "group", label, node.scope[: step_position(node.scope) + 1]
+                               if level == "cell" else row + (f"t={step}",), step=step, row=row)
+    result: list[Node] = []
+    index: dict[Any, int] = {}
+
+    def place(key: Any, make) -> int:
+        if key not in index:
+            index[key] = len(result)
+            result.append(make())
+        return index[key]
+
+    read_whole = {t for t, h, _, _ in links if h in keeps or h in group_of}  # else only its slices are drawn
+    for position, node in enumerate(nodes):
+        if position in group_of:
+            place(("group", group_of[position]), lambda p=position: groups[group_of[p]])
+        elif position in keeps and (node.kind != "input" or position in read_whole):
+            place(("node", position), lambda node=node: node)
+    edges: list[tuple[int, int, str]] = []
+    slices_used: dict[int, set[int]] = {}
+    sliced: list[tuple[int, int, int, Any]] = []  # (leaf position, slice, head, head's step)
+    pending: list[tuple[int, frozenset, bool]] = []  # (drawn node, its sources, is it a Σ over steps)
+
+    def per_step_node(source: tuple) -> int:
+        """The node drawn for one step of a user's op (e_t, ŷ_t, J_t), for the mean of the J_t, or for x_t."""
+        kind, position, k = source
+        if kind == "token":
+            return place(source, lambda: Node(source, "input", subscript("x", k + 1), step=k + 1))
+        op = nodes[position]
+        if kind == "reduced":
+            def make_mean() -> Node:
+                count = reduced[position]
+                return Node(source, "op", f"(1/{count}) Σₜ Jₜ" if _is_mean(op) else "Σₜ Jₜ", op.scope)
+            new = source not in index
+            drawn = place(source, make_mean)
+            if new:
+                pending.append((drawn, frozenset(("split", position, j) for j in range(reduced[position])), False))
+            return drawn
+        sources = parts[(position, k)] if side.get(position) == "output" or (position, k) in parts else \
+            slice_of(position, k)
+        new = source not in index
+        drawn = place(source, lambda: Node(source, "group", _per_step_label(op, k + 1), op.scope, step=k + 1,
+                                            row=(PER_STEP, side[position], str(rank[position]))))
+        if new:
+            pending.append((drawn, sources, False))
+        return drawn
+
+    def connect(head_index: int, sources: frozenset, into_sum: bool) -> None:
+        for source in drawn_sources(sources):
+            if source[0] == "group":
+                tail_index = index[("group", source[1])]
+                if tail_index != head_index:
+                    step = source[1][1]
+                    label = subscript(source[2], step) if source[2] else ""
+                    edges.append((tail_index, head_index, f"t={step}" if into_sum else label))
+            elif source[0] in ("split", "reduced", "token"):  # the node itself names what it passes on
+                edges.append((per_step_node(source), head_index, ""))
+            elif source[2] is None:
+                tail_index = place(("node", source[1]), lambda node=nodes[source[1]]: node)
+                edges.append((tail_index, head_index, ""))
+            else:
+                sliced.append((source[1], source[2], head_index, result[head_index].step))
+                slices_used.setdefault(source[1], set()).add(result[head_index].step)
+
+    for tail, head, out, _ in links:
+        if head not in group_of and head not in keeps:
+            continue
+        head_index = index[("group", group_of[head])] if head in group_of else index[("node", head)]
+        connect(head_index, _sources(value(tail, out)), head in keeps and is_sum_node(nodes[head]))
+    while pending:  # the per-step nodes made on the way, fed in their turn
+        drawn, sources, into_sum = pending.pop(0)
+        connect(drawn, sources, into_sum)
+    for leaf, piece, head_index, step in sliced:  # x read step by step: x_1 → cell 1, x_2 → cell 2, …
+        by_time = len(slices_used[leaf]) > 1
+        base = nodes[leaf]
+
+        def make(base=base, piece=piece, step=step, by_time=by_time) -> Node:
+            name, _, shape = base.label.partition("\n")
+            label = f"{name}{str(step).translate(SUBSCRIPTS)}" if by_time and step is not None else name
+            return Node((base.key, piece), base.kind, label, tensors=base.tensors,
+                        step=step if by_time else None)
+
+        tail_index = place(("slice", leaf, piece), make)
+        edges.append((tail_index, head_index, ""))
+    leaving = {t for t, h, _, _ in links if t in group_of and group_of.get(h) != group_of[t]}
+    for position, key in group_of.items():  # the norm of what each group passes on
+        norm = nodes[position].gradient_norm
+        if norm is not None and position in leaving:
+            group = groups[key]
+            group.gradient_norm = ((group.gradient_norm or 0.0) ** 2 + norm**2) ** 0.5
+    return result, unique(edges)
+
+
+def is_sum_node(node: Node) -> bool:
+    """A Σ node outside the steps (a shared weight's gradient) stays at every level."""
+    return isinstance(node.key, Function) and node.key.name == "add_n"
+
+
+def _is_mean(op: Node) -> bool:
+    return getattr(op.key, "count", 1.0) != 1.0 or op.key.name == "nll_loss"
+
+
+def _output_name(op: Node) -> str:
+    """The name a user gave what an op computed (the logits ŷ), or the lectures' letter for its role."""
+    named = next((t.name for t in op.tensors if t.name and t.name not in STATES), None)
+    return named or NAMED_BY_ROLE.get(op.key.name, "")
+
+
+def _per_step_label(op: Node, step: int) -> str:
+    """e₃ = embedding, J₃ = cross_entropy, linear for ŷ₃ when unnamed: one step of a user's op."""
+    name = _output_name(op)
+    return f"{subscript(name, step)} = {op.key.name}" if name else f"{op.key.name}\nt={step}"
+
+
+def _state_name(node: Node, out: int) -> str:
+    """The name of what a cell passes on (h or c, or a name the user gave it), for the label of the edge."""
+    for tensor in node.tensors:
+        vertex = vertex_of(tensor)
+        if getattr(vertex, "output_index", 0) == out and tensor.name and tensor.name not in ("i", "f", "g", "o", "r",
+                                                                                                "z", "n"):
+            return tensor.name
+    return ""
+
+
+def _forward_order(count: int, links) -> list[int]:
+    """Node positions with every node after the nodes it reads."""
+    predecessors: list[list[int]] = [[] for _ in range(count)]
+    for tail, head, _, _ in links:
+        predecessors[head].append(tail)
+    return in_order(list(range(count)), predecessors, set(range(count)))
+
+
+def _sources(carried: tuple) -> frozenset:
+    return carried[1] if carried[0] == "whole" else frozenset().union(*carried[2])
+
+
+def _carry(node: Node, inputs: list[tuple]) -> list[tuple]:
+    """What each output of a bookkeeping op carries, slice by slice where it can tell."""
+    function = node.key if isinstance(node.key, Function) else None
+    name = function.name if function else ""
+    everything = ("whole", frozenset().union(*(_sources(v) for v in inputs)) if inputs else frozenset())
+    outputs = max((getattr(vertex_of(t), "output_index", 0) for t in node.tensors), default=0) + 1
+    if function is not None and function.multiple_outputs:
+        outputs = max(outputs, getattr(function, "n_outputs", outputs))
+    shape = tuple(node.tensors[0].shape) if node.tensors else ()
+    if name == "unbind" and len(inputs) == 1:
+        carried = inputs[0]
+        ndim = len(shape) + 1
+        dim = function.dim % ndim
+        if carried[0] == "sequence" and carried[1] == dim:
+            return [("whole", carried[2][k]) if k < len(carried[2]) else everything for k in range(outputs)]
+        if carried[0] == "sequence":
+            return [("sequence", carried[1] - (dim < carried[1]), carried[2])] * outputs
+        return [("whole", frozenset(_slice(s, k) for s in carried[1])) for k in range(outputs)]
+    if name == "stack" and all(v[0] == "whole" for v in inputs):
+        return [("sequence", function.dim % len(shape), [v[1] for v in inputs])]
+    if name == "index" and len(inputs) == 1 and inputs[0][0] == "sequence":
+        _, dim, slices = inputs[0]
+        key = function.index if isinstance(function.index, tuple) else (function.index,)
+        if len(key) > dim and all(k == slice(None) for k in key[:dim]):
+            chosen = key[dim]
+            if isinstance(chosen, (int, numpy.integer)) and -len(slices) <= chosen < len(slices):
+                return [("whole", slices[chosen])]
+            if isinstance(chosen, slice):
+                return [("sequence", dim, slices[chosen])]
+        return [everything]
+    if name == "reshape" and len(inputs) == 1 and inputs[0][0] == "sequence":  # (1, T, V) or (T, B, V) → rows
+        _, dim, slices = inputs[0]
+        before = tuple(function.inputs[0].shape)
+        if len(shape) == 2 and all(n == 1 for n in before[:dim]) and shape[0] == int(numpy.prod(before[:-1])):
+            return [("sequence", 0, slices)]
+        return [everything]
+    if name == "permute" and len(inputs) == 1 and inputs[0][0] == "sequence":
+        _, dim, slices = inputs[0]
+        return [("sequence", list(function.dims).index(dim), slices)]
+    sequences = [v for v in inputs if v[0] == "sequence"]
+    if sequences and name not in ("reshape", "permute", "expand", "sum", "mean", "index"):
+        dim, length = sequences[0][1], len(sequences[0][2])
+        split_dim = getattr(function, "dim", None)
+        same = all(v[1] == dim and len(v[2]) == length for v in sequences)
+        if same and len(shape) > dim and shape[dim] == length and (split_dim is None or split_dim % len(shape) != dim):
+            wholes = frozenset().union(*(v[1] for v in inputs if v[0] == "whole")) if len(sequences) < len(inputs) \
+                else frozenset()
+            slices = [frozenset().union(*(v[2][k] for v in sequences)) | wholes for k in range(length)]
+            return [("sequence", dim, slices)] * outputs
+    return [everything] * outputs
+
+
+def _slice(source: tuple, piece: int) -> tuple:
+    """Slice ``piece`` of a source: a leaf input becomes that slice of it, a user's op read step
+    by step that step of it (drawn per step); anything else is whole."""
+    kind, position, already = source
+    if kind == "op":
+        return ("split", position, piece)
+    return (kind, position, piece) if kind == "leaf" and already is None else source
+
+
+def unique(edges):
+    seen, result = set(), []
+    for edge in edges:
+        if edge not in seen:
+            seen.add(edge)
+            result.append(edge)
+    return result
+

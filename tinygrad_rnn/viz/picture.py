@@ -1,0 +1,87 @@
+"""What a drawing is made of: a Picture of Nodes and labelled edges, with each node's step and row.
+
+``graph.py`` builds a Picture from a recorded graph, ``levels.py`` merges it into cells or steps,
+``views.py`` derives the rolled loop and the BPTT figure from it; ``layout.py`` places it and
+``dot.py`` / ``svg.py`` write it. Nothing here knows about tensors or formats.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from ..function import step_of
+
+SUBSCRIPTS = str.maketrans("0123456789", "₀₁₂₃₄₅₆₇₈₉")
+PER_STEP = "per step"  # the first part of the row of a node split per step (e_t below a cell, ŷ_t, J_t above)
+
+
+@dataclass
+class Node:
+    key: Any  # what the node stands for: a Function, a Tensor's id, or a group's key
+    kind: str  # parameter | input | op | group | output | ellipsis
+    label: str
+    scope: tuple[str, ...] = ()
+    tensors: list[Any] = field(default_factory=list)  # the tensors (or graph Nodes) it stands for
+    gradient_norm: float | None = None
+    step: int | None = None  # the time step it belongs to, None outside any step
+    row: tuple[str, ...] = ()  # the scope above its step: one row of the figure per layer and direction
+    parameters: list[str] = field(default_factory=list)  # params="label": the parameters it uses
+    loops: list[str] = field(default_factory=list)  # the rolled view: the states a cell feeds back to itself
+
+
+def display_label(node: Node) -> str:
+    """What a drawing writes in a node: its label, and with params="label" the parameters it uses."""
+    return node.label + ("\n" + ", ".join(node.parameters) if node.parameters else "")
+
+
+@dataclass
+class Picture:
+    nodes: list[Node]  # in a stable order: first seen, walking back from the outputs
+    edges: list[tuple[int, int, str]]  # (tail index, head index, label)
+    rankdir: str = "LR"
+    title: str = ""
+    legend: tuple[float, float] | None = None  # the gradient-norm range shown by the colour scale
+    backward: bool = False  # a gradient graph: its steps run right to left
+    notes: list[str] = field(default_factory=list)  # lines under the figure (what a label means)
+
+
+def subscript(name: str, step: int | None) -> str:
+    """h, 3 → h₃; a name that already ends in its step (h_3, y₃) is left as it is.
+
+    >>> subscript("h", 12), subscript("y_1", 1), subscript("J", None)
+    ('h₁₂', 'y_1', 'J')
+    """
+    if step is None or not name or name[-1].isdigit() or name[-1] in "₀₁₂₃₄₅₆₇₈₉":
+        return name
+    return name + str(step).translate(SUBSCRIPTS)
+
+
+def step_position(scope: tuple[str, ...]) -> int:
+    """The index of the innermost "t=k" in a scope path.
+
+    >>> step_position(("LSTM", "layer 0", "forward", "t=3"))
+    3
+    """
+    return max(i for i, part in enumerate(scope) if step_of((part,)) is not None)
+
+
+def in_order(members: list[int], predecessors, inside: set[int]) -> list[int]:
+    """``members`` with each after those of its predecessors that are in ``inside`` (Kahn's
+    algorithm: a node is released when the last node it reads is placed; no recursion)."""
+    waiting = {i: sum(1 for p in predecessors[i] if p in inside) for i in members}
+    readers: dict[int, list[int]] = {}
+    for i in members:
+        for p in predecessors[i]:
+            if p in inside:
+                readers.setdefault(p, []).append(i)
+    ready = sorted((i for i in members if waiting[i] == 0), reverse=True)
+    order = []
+    while ready:
+        i = ready.pop()
+        order.append(i)
+        for reader in readers.get(i, ()):
+            waiting[reader] -= 1
+            if waiting[reader] == 0:
+                ready.append(reader)
+    return order
