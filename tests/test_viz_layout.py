@@ -161,10 +161,10 @@ def test_cell_level_folds_the_bookkeeping_into_edges_step_by_step():
     assert [(n.kind, n.step) for n in feeding] == [("group", 4)]  # J = Σ h_T reads the last cell only
 
 
-@pytest.mark.parametrize("level", ["op", "cell"])
-def test_gradient_graphs_draw_no_saved_activations_and_keep_the_columns(level):
+def test_gradient_graphs_draw_no_saved_activations_and_keep_the_columns():
+    """level="op": the recorded gradient graph itself (cell level draws the BPTT figure: test_viz_lectures.py)."""
     _, loss = last_step_loss("lstm", steps=3)
-    picture = build_picture((loss,), level=level, backward=True)
+    picture = build_picture((loss,), level="op", backward=True)
     kinds = {n.kind for n in picture.nodes}
     assert kinds <= {"op", "group", "parameter", "output"}
     assert all(n.key.is_gradient for n in picture.nodes if n.kind == "op")

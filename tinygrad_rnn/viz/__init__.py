@@ -56,7 +56,7 @@ __all__ = ["to_dot", "draw", "save", "lecture", "connectivity", "LecturePage", "
 def to_dot(*tensors: Tensor, level: str = "op", rankdir: str = "LR", show_shapes: bool = True,
            show_values: bool = False, show_grads: bool = False, backward: bool = False,
            time_steps: slice | None = None, max_nodes: int | None = None, title: str = "",
-           grad_range: tuple[float, float] | None = None, params: str | None = None) -> str:
+           grad_range: tuple[float, float] | None = None, params: str | None = None, rolled: bool = False) -> str:
     """DOT source for the graph that computed ``tensors`` (see the module docstring for options).
 
     >>> import tinygrad_rnn as tr
@@ -65,7 +65,7 @@ def to_dot(*tensors: Tensor, level: str = "op", rankdir: str = "LR", show_shapes
     4
     """
     return picture_to_dot(_picture(tensors, level, rankdir, show_shapes, show_values, show_grads, backward,
-                                   time_steps, max_nodes, title, grad_range, params))
+                                   time_steps, max_nodes, title, grad_range, params, rolled))
 
 
 def draw(*tensors: Tensor, **options: Any) -> Any:
@@ -126,7 +126,7 @@ def smaller_figure(options: dict) -> list[tuple[str, Any]]:
 def _defaults(options: dict) -> dict:
     allowed = {"level": "op", "rankdir": "LR", "show_shapes": True, "show_values": False, "show_grads": False,
                "backward": False, "time_steps": None, "max_nodes": None, "title": "", "grad_range": None,
-               "params": None}
+               "params": None, "rolled": False}
     unknown = set(options) - set(allowed)
     if unknown:
         raise TypeError(f"viz: unknown option(s) {sorted(unknown)}; the options are {sorted(allowed)}")
@@ -134,11 +134,11 @@ def _defaults(options: dict) -> dict:
 
 
 def _picture(tensors, level, rankdir, show_shapes, show_values, show_grads, backward, time_steps, max_nodes, title,
-             grad_range, params):
+             grad_range, params, rolled=False):
     if rankdir not in ("LR", "RL"):
         raise ValueError(f"rankdir must be 'LR' (time runs left to right, as on a slide) or 'RL', got {rankdir!r}")
     picture = build_picture(tuple(tensors), level=level, backward=backward, show_shapes=show_shapes,
                             show_values=show_values, show_grads=show_grads, time_steps=time_steps,
-                            max_nodes=max_nodes, grad_range=grad_range, params=params)
+                            max_nodes=max_nodes, grad_range=grad_range, params=params, rolled=rolled)
     picture.rankdir, picture.title = rankdir, title
     return picture

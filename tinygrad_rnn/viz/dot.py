@@ -61,6 +61,9 @@ def picture_to_dot(picture: Picture) -> str:
         elif label:
             attributes += f", label={_quote(label)}"
         lines.append(f"  n{tail} -> n{head} [{attributes}];")
+    for node, state, route in placed.loops:  # the rolled view: a state handed back to its own cell
+        lines.append(f'  n{node} -> n{node} [pos="{_spline(route)}", label={_quote(state)}, '
+                     f'lp="{route.label_at[0]:.1f},{route.label_at[1]:.1f}"];')
     lines += _texts(placed)
     if picture.legend is not None:
         lines += _legend(*picture.legend, placed)

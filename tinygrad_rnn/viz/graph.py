@@ -27,6 +27,7 @@ from ..function import Node as GraphNode
 from ..tensor import Tensor
 from .levels import merge_groups, unique
 from .picture import Node, Picture, display_label, in_order, step_position, subscript
+from .views import bptt_picture, rolled_picture
 
 __all__ = ["build_picture", "Node", "Picture", "display_label", "in_order", "LEVELS", "PARAMS"]
 
@@ -38,22 +39,45 @@ GATES = ("i", "f", "g", "o", "r", "z", "n")  # the names a layer gives its gates
 def build_picture(tensors: tuple[Tensor, ...], level: str = "op", backward: bool = False,
                   show_shapes: bool = True, show_values: bool = False, show_grads: bool = False,
                   time_steps: slice | None = None, max_nodes: int | None = None,
-                  grad_range: tuple[float, float] | None = None, params: str | None = None) -> Picture:
+                  grad_range: tuple[float, float] | None = None, params: str | None = None,
+                  rolled: bool = False) -> Picture:
     """The picture of the graph that computed ``tensors``; see :func:`tinygrad_rnn.viz.to_dot`."""
     if level not in LEVELS:
         raise ValueError(f"level must be one of {LEVELS}, got {level!r}")
+    if rolled and level == "op":  # a rolled network is drawn in cells (or steps): one per layer and direction
+        level = "cell"
     params = params or ("once" if level == "op" else "label")
     if params not in PARAMS:
         raise ValueError(f"params must be one of {PARAMS}, got {params!r}")
     roots = tuple(tensors)
     if not roots or not all(isinstance(t, Tensor) for t in roots):
         raise TypeError("viz: pass one or more Tensors to draw")
-    needs_values = {"backward=True": backward and not _is_gradient(roots), "show_grads=True": show_grads}
+    recorded = backward and not _is_gradient(roots) and level == "op"  # op level: the recorded gradient graph
+    bptt = backward and not _is_gradient(roots) and level != "op"  # cells: the BPTT figure (views.py)
+    needs_values = {"backward=True": recorded, "show_grads=True": show_grads}
     for option, needed in needs_values.items():
         if needed:
             _check_not_freed(roots, option)
-    if backward and not _is_gradient(roots):
+    if recorded:
         roots = _gradients_of(roots)
+    picture = _picture_of(roots, level, backward and not bptt, show_shapes, show_values, show_grads, time_steps,
+                          "label" if bptt else params)
+    if bptt:
+        picture = bptt_picture(picture)
+    if rolled:
+        picture = rolled_picture(picture)
+    if show_grads:  # the scale spans the norms drawn, unless fixed (to compare several figures)
+        norms = [n.gradient_norm for n in picture.nodes if n.gradient_norm]
+        picture.legend = tuple(grad_range) if grad_range else ((min(norms), max(norms)) if norms else None)
+    if max_nodes is not None and len(picture.nodes) > max_nodes:
+        raise ValueError(f"viz: the graph has {len(picture.nodes)} nodes, more than max_nodes={max_nodes}. Draw it "
+                         "with level='cell' or level='step', or only some steps with time_steps=slice(0, 5)")
+    return picture
+
+
+def _picture_of(roots: tuple[Tensor, ...], level: str, backward: bool, show_shapes: bool, show_values: bool,
+                show_grads: bool, time_steps: slice | None, params: str) -> Picture:
+    """The picture of the recorded graph (forward, or a recorded gradient graph), at ``level``."""
     nodes, edges, links, outputs_of, kept_values = _walk(roots, backward, show_shapes)
     nodes, edges, links, outputs_of = _fold_transposed_weights(nodes, edges, links, outputs_of)
     if show_grads:
@@ -66,20 +90,13 @@ def build_picture(tensors: tuple[Tensor, ...], level: str = "op", backward: bool
     nodes, edges = _apply_params(nodes, edges, params)
     if time_steps is not None:
         nodes, edges = _keep_steps(nodes, edges, time_steps)
-    legend = None
-    if show_grads:  # the scale spans the norms drawn, unless fixed (to compare several figures)
-        norms = [n.gradient_norm for n in nodes if n.gradient_norm]
-        legend = tuple(grad_range) if grad_range else ((min(norms), max(norms)) if norms else None)
-    if max_nodes is not None and len(nodes) > max_nodes:
-        raise ValueError(f"viz: the graph has {len(nodes)} nodes, more than max_nodes={max_nodes}. Draw it with "
-                         "level='cell' or level='step', or only some steps with time_steps=slice(0, 5)")
     notes = []
     if level == "op" and any(n.kind == "op" and n.key.name.startswith("fused") for n in nodes):
         notes.append("Fused cells are one op per step: build the layer with fused=False to draw its primitive ops")
     if params == "label" and any(n.parameters for n in nodes):
         notes.append("Each parameter named in a cell (W_hh, b_hh, …) is one tensor, the same at every time step "
                      "of its layer")
-    return Picture(nodes, edges, legend=legend, backward=backward, notes=notes)
+    return Picture(nodes, edges, backward=backward, notes=notes)
 
 
 def _is_gradient(roots: tuple[Tensor, ...]) -> bool:

@@ -71,6 +71,7 @@ class Layout:
     routes: list[Route]  # one per picture edge
     clusters: list[tuple[str, Box]] = field(default_factory=list)  # the step boxes at op level
     texts: list[tuple[str, float, float]] = field(default_factory=list)  # (text, left x, y): row names, notes
+    loops: list[tuple[int, str, Route]] = field(default_factory=list)  # the rolled view: (node, state, its loop)
 
 
 def node_size(label: str) -> tuple[float, float]:
@@ -91,6 +92,8 @@ def layout(picture: Picture, sizes: list[tuple[float, float]]) -> Layout:
     boxes = [Box(0.0, 0.0, w, h) for w, h in sizes]
     grid = _Grid(picture, boxes)
     routes = [grid.route(tail, head, label) for tail, head, label in picture.edges]
+    loops = [(i, state, _loop(boxes[i], k, len(node.loops), state))
+             for i, node in enumerate(picture.nodes) for k, state in enumerate(node.loops)]
     texts = []
     left = min([b.left for b in boxes], default=0.0)
     for row, name in enumerate(grid.row_names):
@@ -109,8 +112,26 @@ def layout(picture: Picture, sizes: list[tuple[float, float]]) -> Layout:
             route.label_at = None if route.label_at is None else (-route.label_at[0], route.label_at[1])
         for _, box in grid.clusters:
             box.x = -box.x
+        for _, _, route in loops:
+            route.points = [(-x, y) for x, y in route.points]
+            route.end = (-route.end[0], route.end[1])
+            route.label_at = None if route.label_at is None else (-route.label_at[0], route.label_at[1])
         texts = [(text, -x - len(text) * CHAR, y) for text, x, y in texts]
-    return Layout(boxes, routes, grid.clusters, texts)
+    return Layout(boxes, routes, grid.clusters, texts, loops)
+
+
+LOOP_HEIGHT = 14.0  # how high a rolled cell's loop rises above it (the outer one twice as high)
+
+
+def _loop(box: Box, k: int, count: int, state: str) -> Route:
+    """The k-th of a rolled cell's ``count`` state loops: an arch over the right half of its top,
+    out and back in, the first (c) outside the second (h), so that they never cross each other,
+    the edges leaving its sides, or one rising from the middle of its top."""
+    inset = 12.0 * k  # nested: the first arch outermost, wider and higher than the next
+    height = LOOP_HEIGHT * (count - k)
+    start_x, end_x = box.right - 8 - inset, box.right - 56 + inset
+    points = [(start_x, box.top), (start_x, box.top + height), (end_x, box.top + height)]
+    return _finish(points, (end_x, box.top), state, (start_x + 4 + len(state) * CHAR / 2, box.top + height - 2))
 
 
 class _Grid:
@@ -140,8 +161,11 @@ class _Grid:
         self.steps = sorted({n.step for n in nodes if n.step is not None})
         self.column = {step: i for i, step in enumerate(self.steps)}
         self.block_of = {i: (row_of_key[n.row], self.column.get(n.step, 0)) for i, n in enumerate(nodes) if in_step[i]}
-        self.reverse = [("reverse" in key) != picture.backward for key in row_keys]  # flows right to left
-        self.row_names = [_row_name(key, reverse, self.rows) for key, reverse in zip(row_keys, self.reverse)]
+        flows_back = [("reverse" in key) != picture.backward for key in row_keys]  # flows right to left
+        rolled = any(n.loops for n in nodes)  # one column: nothing to mirror, its states are loops
+        self.reverse = [back and not rolled for back in flows_back]
+        layer_rows = sum(1 for key in row_keys if key[:1] != (PER_STEP,))
+        self.row_names = [_row_name(key, back, layer_rows) for key, back in zip(row_keys, flows_back)]
 
         self._arrange_blocks()
         self._place_outside()
@@ -196,6 +220,10 @@ class _Grid:
             elif node.step is not None:
                 rows_fed = [block_of[h][0] for h in self.successors[i] if h in block_of]
                 self.place[i] = ("below", min(rows_fed, default=0))
+            elif depends_on_row[i] is None and self.successors[i] and all(
+                    s not in block_of and depends_on_row[s] is not None for s in self.successors[i]):
+                # read only after the steps (the head's weight): beside what reads it, not across the steps
+                self.place[i] = ("end", max(depends_on_row[s] for s in self.successors[i]))
             elif depends_on_row[i] is None:
                 self.place[i] = ("start", _first_row_fed(i, self.successors, block_of))
             else:
@@ -211,6 +239,9 @@ class _Grid:
         for i in in_order(beside, self.predecessors, beside_set):  # end: away from the steps
             if self.place[i][0] == "end":
                 distance[i] = 1 + max((distance[p] for p in self.predecessors[i] if p in distance), default=-1)
+        for i in beside:  # what only feeds a node after the steps shares that node's column, just above it
+            if self.place[i][0] == "end" and depends_on_row[i] is None:
+                distance[i] = min(distance[s] for s in self.successors[i] if s in distance)
         outermost = max((d for i, d in distance.items() if self.place[i][0] == "start"), default=0)
         self.beside: dict[tuple[bool, int, int], list[int]] = {}  # (on the left?, row, column) → nodes
         for i in beside:
@@ -220,8 +251,10 @@ class _Grid:
             column = (outermost if self.nodes[i].kind == "parameter" and feeds_steps else distance[i]) // 2
             on_left = (side == "start") != (self.reverse[row] if self.rows else False)
             self.beside.setdefault((on_left, row, column), []).append(i)
+        self.beside_slot: dict[int, tuple[tuple[bool, int, int], int]] = {}  # node → (its column, place in it)
         for key, members in self.beside.items():  # top to bottom, each node just above the one it feeds
             self.beside[key] = _chains(members, self.successors, distance, self.place)
+            self.beside_slot.update({i: (key, k) for k, i in enumerate(self.beside[key])})
 
     # --- edges: straight, a state between steps, or a bus along a lane ----------------------------
     def _plan_lanes(self, edges) -> None:
@@ -302,6 +335,8 @@ class _Grid:
             widths[col] = max(widths[col], max(boxes[i].width for i in members) + GAP_X)
         self.column_width = max(block_width) if self.block_of else 0.0
 
+        loops = max((len(n.loops) for n in self.nodes), default=0)
+        loop_room = (loops + 0.5) * LOOP_HEIGHT if loops else 0.0  # a rolled cell's loops, above it
         below = [i for i, (side, _) in self.place.items() if side == "below"]
         below_height = max([boxes[i].height for i in below], default=0.0)
         y = below_height + GAP_Y * 2 if below else 0.0
@@ -309,7 +344,7 @@ class _Grid:
         for r in range(rows):
             y += self.lanes_below[r] * LANE + (LANE if self.lanes_below[r] else 0.0)
             self.row_y.append(y + band[r] / 2)
-            y += band[r] + (self.lanes_above[r] + 1) * LANE + GAP_Y
+            y += band[r] + (self.lanes_above[r] + 1) * LANE + GAP_Y + loop_room
         self.block_top = [self.row_y[r] + block_height[r] / 2 for r in range(rows)]
         self.block_bottom = [self.row_y[r] - block_height[r] / 2 for r in range(rows)]
         first_x = sum(columns_beside[True]) + GAP_X + self.column_width / 2
@@ -361,8 +396,10 @@ class _Grid:
             return self._through_gap(a, b, self.column_x[block_of[other][1]], label)
         if tail in block_of and head in block_of and block_of[tail][1] == block_of[head][1] \
                 and abs(block_of[tail][0] - block_of[head][0]) > 1:  # up past the rows in between
-            return self._dogleg(a, b, self.column_x[block_of[tail][1]] + self.column_width / 2 + COLUMN_GAP / 2,
-                                label)
+            side_x = self.column_x[block_of[tail][1]] + self.column_width / 2 + COLUMN_GAP / 2
+            if any(n.loops for n in self.nodes):  # a rolled cell's loops arch over its top: leave by its side
+                return self._dogleg(a, b, side_x, label, from_side=True)
+            return self._dogleg(a, b, side_x, label)
         if self.place.get(tail, ("",))[0] == "below" and head in block_of and block_of[head][0] > 0:
             return self._dogleg(a, b, b.x - self.column_width / 2 - COLUMN_GAP / 2, label)
         if (tail in block_of) != (head in block_of) and self.place.get(tail if head in block_of else head,
@@ -370,8 +407,25 @@ class _Grid:
             inside = head if head in block_of else tail
             if self.nodes[inside].kind == "op":  # into (or out of) a step through the gap beside it
                 return self._through_gap(a, b, self.column_x[block_of[inside][1]], label)
+        slots = self.beside_slot.get(tail), self.beside_slot.get(head)
+        if slots[0] and slots[1] and slots[0][0] == slots[1][0] and abs(slots[0][1] - slots[1][1]) > 1:
+            return self._around_column(a, b, slots[0][0], label)  # past the nodes between them, not through
+        if slots[0] and slots[1] and slots[0][0][:2] == slots[1][0][:2] and slots[0][0] != slots[1][0] \
+                and abs(a.y - b.y) > 1:  # from one column beside the row to the next: a right-angled step
+            rightwards = b.x > a.x
+            gap_x = (b.left if rightwards else b.right) - (GAP_X / 2 if rightwards else -GAP_X / 2)
+            start = (a.right if rightwards else a.left, a.y)
+            end = (b.left if rightwards else b.right, b.y)
+            return _finish([start, (gap_x, a.y), (gap_x, b.y)], end, label, ((start[0] + gap_x) / 2, a.y + 7))
         start, end = _clip(a, (b.x, b.y)), _clip(b, (a.x, a.y))
         return _finish([start], end, label, ((start[0] + end[0]) / 2 + 4, (start[1] + end[1]) / 2 + 6))
+
+    def _around_column(self, a: Box, b: Box, column: tuple[bool, int, int], label: str) -> Route:
+        """Between two nodes of one column beside a row with others between them: along its left
+        side (what a node there passes on leaves on its right)."""
+        x = min(self.boxes[i].left for i in self.beside[column]) - GAP_X / 2
+        start, end = (a.left, a.y), (b.left, b.y)
+        return _finish([start, (x, a.y), (x, b.y)], end, label, (x + 8, (a.y + b.y) / 2))
 
     def _state_route(self, a: Box, b: Box, kind: tuple, label: str) -> Route:
         """From one step to the next through the gap between their columns; where each step is one
@@ -433,9 +487,14 @@ class _Grid:
         end = (b.left if rightwards else b.right, b.y)
         return _finish([start, (gap_x, a.y), (gap_x, b.y)], end, label, ((start[0] + gap_x) / 2, a.y + 7))
 
-    def _dogleg(self, a: Box, b: Box, side_x: float, label: str) -> Route:
-        """Up from a's top, through the gap beside the column, into b's bottom."""
-        start, end = (a.x, a.top), (b.x, b.bottom)
+    def _dogleg(self, a: Box, b: Box, side_x: float, label: str, from_side: bool = False) -> Route:
+        """Up from a's top (or out of its side), through the gap beside the column, into b's bottom."""
+        end = (b.x, b.bottom)
+        if from_side:
+            start = (a.right if side_x > a.x else a.left, a.y)
+            points = [start, (side_x, a.y), (side_x, b.bottom - GAP_Y / 2), (b.x, b.bottom - GAP_Y / 2)]
+            return _finish(points, end, label, (side_x + 10, a.y + 7))
+        start = (a.x, a.top)
         points = [start, (a.x, a.top + GAP_Y / 2), (side_x, a.top + GAP_Y / 2), (side_x, b.bottom - GAP_Y / 2),
                   (b.x, b.bottom - GAP_Y / 2)]
         return _finish(points, end, label, (a.x + 10, a.top + GAP_Y / 2 + 7))

@@ -64,6 +64,12 @@ def picture_to_svg(picture: Picture, placed: Layout, labels: list[str], prefix: 
         if label and route.label_at is not None:
             parts.append(f'<text class="edge-label" x="{route.label_at[0]:.1f}" y="{y_of(route.label_at[1]):.1f}" '
                          f'font-size="9" text-anchor="middle" fill="#333333">{escape(label)}</text>')
+    for node, state, route in placed.loops:  # the rolled view: a state handed back to its own cell
+        path = " ".join(f"{'M' if i == 0 else 'L'}{x:.1f},{y_of(y):.1f}" for i, (x, y) in enumerate(route.points))
+        parts.append(f'<path class="edge loop" data-tail="{node}" data-head="{node}" d="{path}" fill="none" '
+                     f'stroke="#555555" marker-end="url(#{prefix}-arrow)"/>')
+        parts.append(f'<text class="edge-label" x="{route.label_at[0]:.1f}" y="{y_of(route.label_at[1]):.1f}" '
+                     f'font-size="9" text-anchor="middle" fill="#333333">{escape(state)}</text>')
     for i, (node, box, label) in enumerate(zip(picture.nodes, placed.boxes, labels)):
         lines = label.split("\n")
         first = y_of(box.y) - (len(lines) - 1) * LINE / 2 + 3.5

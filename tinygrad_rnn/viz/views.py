@@ -1,0 +1,133 @@
+"""Two more views of a cell-level picture, as the lectures draw them: BPTT, and the rolled loop.
+
+* :func:`bptt_picture` — backpropagation through time: the forward figure's nodes in the same
+  columns, every arrow reversed (the gradient flows right to left), each edge labelled with the
+  gradient it carries (∂J/∂h₃ between the cells, ∂J₃/∂h₃ from a per-step loss above), J where the
+  gradient starts, and for each row one Σ node collecting the per-step terms of the weights that
+  row shares over time (∂J/∂W_hh = Σₜ ∂J/∂W_hh|ₜ), one labelled input per step. The structure is
+  the forward graph's: the chain rule sends one gradient back along every edge, and a value used
+  at several places receives their sum. (``level="op"`` draws the recorded gradient graph itself.)
+* :func:`rolled_picture` — the network rolled up: one node per layer and direction with its
+  recurrent state as a labelled loop (h; c and h for an LSTM), x_t below, ŷ_t and J_t above —
+  the same number of nodes whatever the number of steps.
+"""
+
+from __future__ import annotations
+
+import re
+
+from .levels import unique
+from .picture import PER_STEP, Node, Picture
+
+STEP_DIGITS = re.compile(r"[₀₁₂₃₄₅₆₇₈₉]+")
+
+
+def bptt_picture(forward: Picture) -> Picture:
+    """The BPTT figure of a forward picture at cell or step level (made with ``params="label"``)."""
+    kept = [i for i, n in enumerate(forward.nodes) if n.kind in ("group", "op", "output")]
+    means = {i for i in kept if isinstance(forward.nodes[i].key, tuple) and forward.nodes[i].key[0] == "reduced"}
+    feeds: dict[int, list[int]] = {}
+    for tail, head, _ in forward.edges:
+        feeds.setdefault(head, []).append(tail)
+    nodes: list[Node] = []
+    index: dict[int, int] = {}
+    for i in kept:
+        if i in means:  # J = (1/T) Σ J_t: J hands each J_t its share directly
+            continue
+        node = forward.nodes[i]
+        first = node.label.split("\n")[0]
+        if node.kind == "output":
+            label = first
+        else:  # RNN cell, backward / embedding, backward — in the column of its step
+            what = first.split(" = ")[-1]
+            label = f"{what}, backward" + (f"\nt={node.step}" if node.step is not None else "")
+        nodes.append(Node(("backward", node.key), node.kind, label, node.scope, step=node.step, row=node.row,
+                          gradient_norm=node.gradient_norm))
+        index[i] = len(nodes) - 1
+    edges: list[tuple[int, int, str]] = []
+    for tail, head, label in forward.edges:
+        if tail not in index and tail not in means:
+            continue
+        if head in means:  # J_t → mean → J becomes J → J_t, labelled with ∂J/∂J_t
+            count = sum(1 for t in feeds.get(head, []) if t in index)
+            for output in (i for i, n in enumerate(forward.nodes) if n.kind == "output" and head in feeds.get(i, [])):
+                edges.append((index[output], index[tail], f"∂J/∂{_name_of(forward.nodes[tail])} = 1/{count}"))
+            continue
+        if tail in means or head not in index:
+            continue
+        edges.append((index[head], index[tail], _gradient_label(forward.nodes[tail], forward.nodes[head], label)))
+    rows: dict[tuple[str, ...], list[int]] = {}
+    for i in kept:
+        node = forward.nodes[i]
+        if node.parameters and node.step is not None and i in index:
+            rows.setdefault(node.row, []).append(i)
+    for row, members in rows.items():  # one Σ per row: each weight the row shares, summed over its steps
+        weights = list(dict.fromkeys(p for i in members for p in forward.nodes[i].parameters))
+        label = "\n".join(f"∂J/∂{w} = Σₜ ∂J/∂{w}|ₜ" for w in weights)
+        nodes.append(Node(("sum over steps", row), "output", label, row))
+        for i in members:
+            edges.append((index[i], len(nodes) - 1, f"t={forward.nodes[i].step}"))
+    notes = ["Each Σ adds the terms one weight receives at every step: the weight is one tensor, used at every step"]
+    return Picture(nodes, unique(edges), forward.rankdir, forward.title, forward.legend, backward=True, notes=notes)
+
+
+def rolled_picture(unrolled: Picture) -> Picture:
+    """The rolled view of a cell-level picture: each row's steps as one node, its states a loop."""
+    nodes: list[Node] = []
+    index: dict[object, int] = {}
+    of: list[int] = []
+    for node in unrolled.nodes:
+        if node.step is not None and node.kind in ("group", "op"):
+            key, label = ("rolled", node.row), _rolled_label(node.label)
+        elif node.step is not None:  # x_1 … x_T: one x_t
+            key, label = ("rolled input", STEP_DIGITS.sub("", node.label)), STEP_DIGITS.sub("ₜ", node.label)
+        elif isinstance(node.key, tuple) and node.key[0] == "reduced":  # the mean of the J_t, whatever T is
+            key, label = ("kept", id(node)), re.sub(r"\(1/\d+\)", "(1/T)", node.label)
+        else:
+            key, label = ("kept", id(node)), node.label
+        if key not in index:
+            index[key] = len(nodes)
+            nodes.append(Node(key, node.kind, label, node.scope, step=1 if node.step is not None else None,
+                              row=node.row, parameters=list(node.parameters), gradient_norm=node.gradient_norm))
+        of.append(index[key])
+    edges: dict[tuple[int, int], set[str]] = {}
+    for tail, head, label in unrolled.edges:
+        a, b = of[tail], of[head]
+        text = STEP_DIGITS.sub("ₜ", label) if not label.startswith("t=") else "t=1…T"
+        if a == b:  # a state handed to the next step: the loop, labelled with the state itself (h, c)
+            state = STEP_DIGITS.sub("", label)
+            if state and state not in nodes[a].loops:
+                nodes[a].loops.append(state)
+            continue
+        edges.setdefault((a, b), set()).add(text)
+    for node in nodes:
+        node.loops.sort()  # c before h: the cell state on top, as the lectures draw it
+    flat = [(a, b, ", ".join(sorted(labels - {""})) or "") for (a, b), labels in edges.items()]
+    notes = [note for note in unrolled.notes] + ["Rolled: each loop is the state a cell hands to itself at the next "
+                                                "time step"]
+    return Picture(nodes, flat, unrolled.rankdir, unrolled.title, unrolled.legend, backward=unrolled.backward,
+                   notes=notes)
+
+
+def _rolled_label(label: str) -> str:
+    """RNN cell\\nt=3 → RNN cell; e₃ = embedding → eₜ = embedding."""
+    lines = [line for line in label.split("\n") if not line.startswith("t=")]
+    return "\n".join(STEP_DIGITS.sub("ₜ", line) for line in lines)
+
+
+def _name_of(node: Node) -> str:
+    """J₃ of "J₃ = cross_entropy": the value a per-step node names."""
+    first = node.label.split("\n")[0]
+    return first.split(" = ")[0] if " = " in first else first
+
+
+def _gradient_label(tail: Node, head: Node, label: str) -> str:
+    """The gradient a backward edge carries: ∂J/∂h₃ for the state h₃, ∂J₃/∂h₃ from a per-step loss above."""
+    value = label or (_name_of(tail) if " = " in tail.label.split("\n")[0] else "")
+    if not value:
+        return ""
+    if head.row[:1] == (PER_STEP,) and head.step is not None and tail.row[:1] != (PER_STEP,):
+        return f"∂J{STEP_DIGITS.search(value).group() if STEP_DIGITS.search(value) else ''}/∂{value}"
+    return f"∂J/∂{value}"
+
+
