@@ -29,9 +29,10 @@ def graph(args: argparse.Namespace) -> int:
 
     cells = ["rnn", "lstm", "gru"] if args.compare else [args.cell]
     losses = {cell: _last_step_loss(cell, args)[0] for cell in cells}
-    options = {"level": args.level, "rankdir": args.rankdir, "show_grads": args.grads or args.compare,
-               "backward": args.backward, "params": args.params, "title": args.title,
-               "time_steps": args.time_steps, "grad_range": args.grad_range}
+    options = {"level": "cell" if args.rolled and args.level == "op" else args.level, "rankdir": args.rankdir,
+               "show_grads": args.grads or args.compare, "backward": args.backward, "params": args.params,
+               "title": args.title, "time_steps": args.time_steps, "grad_range": args.grad_range,
+               "rolled": args.rolled}
     if args.compare and options["grad_range"] is None:  # one scale for all three: the comparison is honest
         options["grad_range"] = tr.viz.shared_grad_range(*losses.values(), level=args.level, backward=args.backward,
                                                          time_steps=args.time_steps, params=args.params)
@@ -60,9 +61,11 @@ def graph(args: argparse.Namespace) -> int:
 
 def _last_step_loss(cell: str, args: argparse.Namespace):
     """(J, layer): J = Σ h_T of a freshly initialised layer on a random sequence (the same for every
-    cell type)."""
+    cell type); with ``--loss every``, the language model's J = (1/T) Σ_t J_t instead."""
     import tinygrad_rnn as tr
 
+    if getattr(args, "loss", "last") == "every":
+        return _language_model_loss(cell, args)
     tr.manual_seed(args.seed)
     layer_class = {"rnn": tr.nn.RNN, "lstm": tr.nn.LSTM, "gru": tr.nn.GRU}[cell]
     device = getattr(args, "device", "cpu")
@@ -75,6 +78,32 @@ def _last_step_loss(cell: str, args: argparse.Namespace):
     loss = output[-1].sum()
     loss.name = "J"
     return loss, layer
+
+
+def _language_model_loss(cell: str, args: argparse.Namespace):
+    """(J, layer) of a freshly initialised language model on random tokens x_1 … x_T: embedding E,
+    the recurrent layer, the head W_hy, b_y; J = (1/T) Σ_t J_t, J_t = −log ŷ_t[x_{t+1}]. Its
+    parameters carry the lectures' names."""
+    import tinygrad_rnn as tr
+
+    tr.manual_seed(args.seed)
+    model = tr.models.LanguageModel(args.vocab, args.input_size, args.hidden_size, num_layers=args.layers, cell=cell,
+                                    fused=False, device=getattr(args, "device", "cpu"))
+    model.embedding.weight.name, model.head.weight.name, model.head.bias.name = "E", "W_hy", "b_y"
+    tokens = _random_tokens(args.vocab, args.steps + 1, args.seed + 1)
+    ids = tr.tensor([tokens[:-1]], device=getattr(args, "device", "cpu"))
+    logits, _ = model(ids)
+    loss = tr.nn.functional.cross_entropy(logits.reshape(-1, args.vocab),
+                                          tr.tensor(tokens[1:], device=getattr(args, "device", "cpu")))
+    loss.name = "J"
+    return loss, model.rnn
+
+
+def _random_tokens(vocab: int, count: int, seed: int) -> list[int]:
+    """``count`` random token ids in 1 … vocab − 1 (0 is the padding id)."""
+    import numpy
+
+    return numpy.random.default_rng(seed).integers(1, vocab, count).tolist()
 
 
 def _as_flag(name: str, value) -> str:
@@ -298,7 +327,15 @@ def build_parser() -> argparse.ArgumentParser:
     drawing.add_argument("--grads", action="store_true", help="colour nodes by gradient norm ‖∂J/∂·‖")
     drawing.add_argument("--grad-range", type=_grad_range, metavar="LOW:HIGH",
                          help="fix the colour scale, e.g. 1e-4:2 (default: the norms drawn)")
-    drawing.add_argument("--backward", action="store_true", help="draw the gradient graph (Σ over time steps)")
+    drawing.add_argument("--backward", action="store_true",
+                         help="draw the gradient: at cell and step level BPTT (∂J/∂h_t right to left, one Σ per "
+                              "shared weight), at op level the recorded gradient graph")
+    drawing.add_argument("--loss", choices=["last", "every"], default="last",
+                         help="last: J = Σ h_T of the bare layer; every: a language model, one J_t per step "
+                              "(embedding → layer → head → J_t, J their mean)")
+    drawing.add_argument("--vocab", type=_positive, default=10, help="with --loss every: the vocabulary size")
+    drawing.add_argument("--rolled", action="store_true",
+                         help="the network rolled up: one cell per layer and direction, its states as loops")
     drawing.add_argument("--title", default="", help="a title above the figure")
     drawing.add_argument("--rankdir", choices=["LR", "RL"], default="LR", help="time runs left to right, or mirrored")
     drawing.add_argument("--input-size", type=_positive, default=2, help="features of x_t")
@@ -414,6 +451,17 @@ def options_that_cannot_apply(args: argparse.Namespace, given: set[str]) -> list
                                           f"but --steps {args.steps} unrolls only t=1…{args.steps}"))
         if not (args.grads or args.compare):
             refuse(("--grad-range",), "it fixes the colour scale of --grads (or --compare): add --grads")
+        if args.loss != "every":
+            refuse(("--vocab",), "it sizes the language model of --loss every")
+        elif args.bidirectional:
+            found.append(("--bidirectional", "a language model (--loss every) reads left to right: it cannot see "
+                                             "the token it predicts"))
+        if args.rolled:
+            refuse(("--time-steps",), "a rolled view has no steps to choose: one cell stands for all of them")
+            refuse(("--grads", "--compare", "--grad-range"), "a rolled cell stands for every step, so it has no one "
+                                                             "gradient norm to colour")
+            if args.level == "op" and "--level" in given:
+                found.append(("--level", "a rolled view is drawn in cells or steps (--level cell or step)"))
     if command == "lecture":
         if args.checkpoint:
             refuse(("--cell", "--compare", "--steps", "--level", "--layers", "--input-size", "--hidden-size"),

@@ -46,6 +46,9 @@ def build_picture(tensors: tuple[Tensor, ...], level: str = "op", backward: bool
         raise ValueError(f"level must be one of {LEVELS}, got {level!r}")
     if rolled and level == "op":  # a rolled network is drawn in cells (or steps): one per layer and direction
         level = "cell"
+    if rolled and (show_grads or time_steps is not None):
+        raise ValueError("viz: rolled=True draws one cell for every step, so it has no steps to choose (time_steps) "
+                         "and no one gradient norm per cell (show_grads); draw it unrolled for those")
     params = params or ("once" if level == "op" else "label")
     if params not in PARAMS:
         raise ValueError(f"params must be one of {PARAMS}, got {params!r}")

@@ -456,10 +456,13 @@ class _Grid:
         if tail in self.block_of:  # fan in: from each step to the lane, along it, into the node
             rightwards = b.x > a.x
             trunk = b.left - GAP_X / 2 - lane * 3 if rightwards else b.right + GAP_X / 2 + lane * 3
-            start = (a.x, a.top if above else a.bottom)
-            points = [start, (a.x, y), (trunk, y), (trunk, b.y)]
+            x = a.x
+            if not self.top_level[row]:  # one node per step: leave near its corner, clear of the edges at its middle
+                x = a.right - 2 * PAD_X if rightwards else a.left + 2 * PAD_X
+            start = (x, a.top if above else a.bottom)
+            points = [start, (x, y), (trunk, y), (trunk, b.y)]
             end = (b.left, b.y) if rightwards else (b.right, b.y)
-            label_at = (a.x + 3 + 3 * len(label), start[1] + 7 if above else start[1] - 7)
+            label_at = (x + 3 + 3 * len(label), start[1] + 7 if above else start[1] - 7)
             return _finish(points, end, label, label_at)
         rightwards = b.x > a.x
         trunk = a.right + GAP_X / 2 + lane * 3 if rightwards else a.left - GAP_X / 2 - lane * 3
