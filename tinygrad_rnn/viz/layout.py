@@ -270,6 +270,12 @@ class _Grid:
         self.lanes_above = [0] * max(self.rows, 1)
         self.lanes_below = [0] * max(self.rows, 1)
         self.gap_tracks: dict[tuple[int, int], list[str]] = {}  # (row, column gap) → labels of the states in it
+        linked_up, linked_down = set(), set()  # rows with edges to the row above / below, inside the columns
+        for tail, head, _ in edges:
+            if tail in block_of and head in block_of and block_of[tail][0] != block_of[head][0]:
+                low, high = sorted((block_of[tail][0], block_of[head][0]))
+                linked_up.add(low)
+                linked_down.add(high)
         for tail, head, label in edges:
             kind: tuple = ("straight",)
             if tail in block_of and head in block_of and block_of[tail][0] == block_of[head][0] \
@@ -286,7 +292,11 @@ class _Grid:
                         row = block_of[inside][0]
                         if self.top_level[row]:  # the lower levels read what comes in, the upper pass it on
                             above = (self.level[inside] >= (self.top_level[row] + 1) / 2) != self.backward
-                        else:  # one node per step: what it reads comes from below, what reads it lies above
+                        elif row in linked_down and row not in linked_up:  # one node per step: the free side
+                            above = True
+                        elif row in linked_up and row not in linked_down:
+                            above = False
+                        else:  # what it reads comes from below, what reads it lies above
                             above = (inside == tail) != self.backward
                         lane_key = (row, above, outside)
                         if lane_key not in self.lane:

@@ -1,0 +1,225 @@
+"""The figures of whole models, as the lectures draw them: the language model unrolled (x_t → e_t →
+h_t → ŷ_t → J_t, J their mean), BPTT (∂J/∂h_t right to left, one Σ per shared weight with T
+inputs), the rolled loop; names from the module tree and from the user; legibility measured on the
+drawn SVG (crossing edges, edges through nodes, text size at slide width) over the CLI's grid.
+"""
+
+import argparse
+import itertools
+import re
+import shutil
+
+import pytest
+from drawing_cases import last_step_loss
+
+import tinygrad_rnn as tr
+from tinygrad_rnn import viz
+from tinygrad_rnn.cli import _last_step_loss, main
+from tinygrad_rnn.viz.graph import build_picture
+from tinygrad_rnn.viz.layout import labelled_layout
+from tinygrad_rnn.viz.legibility import measure
+from tinygrad_rnn.viz.svg import picture_to_svg
+
+DIGITS = str.maketrans("₀₁₂₃₄₅₆₇₈₉", "0123456789")
+
+
+def language_model_loss(cell="lstm", steps=4, fused=True, vocab=11, seed=0):
+    tr.manual_seed(seed)
+    model = tr.models.LanguageModel(vocab, 3, 5, cell=cell, fused=fused)
+    ids = tr.tensor([list(range(1, steps + 1))])
+    logits, _ = model(ids)
+    loss = tr.nn.functional.cross_entropy(logits.reshape(-1, vocab), tr.tensor(list(range(2, steps + 2))))
+    loss.name = "J"
+    return model, loss
+
+
+def step_of(label):
+    found = re.search(r"t=(\d+)|[a-zA-Z]([₀₁₂₃₄₅₆₇₈₉]+)", label)
+    return None if found is None else int((found.group(1) or found.group(2)).translate(DIGITS))
+
+
+def measured(picture, width=1600):
+    labels, placed = labelled_layout(picture)
+    return measure(picture_to_svg(picture, placed, labels, "t"), width)
+
+
+# --- the language model, forward -----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("fused", [True, False], ids=["fused", "primitive"])
+@pytest.mark.parametrize("cell", ["rnn", "lstm", "gru"])
+def test_a_language_model_draws_x_e_h_y_and_j_in_every_step(cell, fused):
+    _, loss = language_model_loss(cell, steps=4, fused=fused)
+    picture = build_picture((loss,), level="cell")
+    nodes = picture.nodes
+    by_label = {n.label.split("\n")[0]: i for i, n in enumerate(nodes)}
+    into = {i: [t for t, h, _ in picture.edges if h == i] for i in range(len(nodes))}
+    for t in range(1, 5):
+        sub = str(t).translate(str.maketrans("0123456789", "₀₁₂₃₄₅₆₇₈₉"))
+        token, embedded = by_label[f"x{sub}"], by_label[f"e{sub} = embedding"]
+        loss_t = by_label[f"J{sub} = cross_entropy"]
+        [cell_node] = [i for i, n in enumerate(nodes) if n.label.startswith(f"{cell.upper()} cell\nt={t}")]
+        [head] = [i for i, n in enumerate(nodes) if n.label.startswith(f"linear\nt={t}")]
+        assert into[embedded] == [token] and embedded in into[cell_node] and into[head] == [cell_node]
+        assert into[loss_t] == [head]
+        assert nodes[embedded].parameters == ["embedding.weight"]  # labels from the module tree
+        assert nodes[head].parameters == ["head.weight", "head.bias"]
+        assert nodes[cell_node].parameters[:2] == ["W_ih", "b_ih"]
+        assert "embedding.weight" not in nodes[cell_node].parameters
+        # in the column of step t: x_t below e_t below the cell, ŷ_t and J_t above it
+        assert {nodes[i].step for i in (token, embedded, cell_node, head, loss_t)} == {t}
+    [mean] = [i for i, n in enumerate(nodes) if n.label == "(1/4) Σₜ Jₜ"]
+    assert sorted(nodes[i].step for i in into[mean]) == [1, 2, 3, 4]
+    [output] = [i for i, n in enumerate(nodes) if n.kind == "output"]
+    assert into[output] == [mean]
+    found = measured(picture)
+    assert (found.crossings, found.through_nodes) == (0, 0)
+
+
+def test_names_given_by_the_user_label_the_figure():
+    model, _ = language_model_loss("rnn")
+    model.head.weight.name, model.embedding.weight.name = "W_hy", "E"
+    ids = tr.tensor([[1, 2, 3]])
+    logits, _ = model(ids)
+    logits.name = "ŷ"
+    loss = tr.nn.functional.cross_entropy(logits.reshape(-1, 11), tr.tensor([2, 3, 4]))
+    labels = [n.label.split("\n")[0] for n in build_picture((loss,), level="cell").nodes]
+    parameters = {p for n in build_picture((loss,), level="cell").nodes for p in n.parameters}
+    assert {"ŷ₁ = linear", "ŷ₃ = linear"} <= set(labels)
+    assert {"W_hy", "E", "head.bias"} <= parameters
+
+
+def test_a_hand_written_loop_with_named_states_draws_its_names():
+    w = tr.randn(3, 3, requires_grad=True)
+    w.name = "W_hh"
+    h = tr.zeros(1, 3)
+    for t in range(1, 4):
+        with tr.scope(f"t={t}"):
+            h = (h @ w).tanh()
+            h.name = f"h_{t}"  # a name that already carries its step
+            y = h * 2.0
+            y.name = "y"  # subscripted by the step it is made in
+    op_labels = [n.label.split("\n")[0] for n in build_picture((y.sum(),), level="op").nodes]
+    assert "h_2 = tanh" in op_labels and "y₃ = mul · 2.0" in op_labels
+    edges = {label for _, _, label in build_picture((y.sum(),), level="cell").edges}
+    assert {"h_1", "h_2"} <= edges
+
+
+# --- BPTT ----------------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("cell", ["rnn", "lstm", "gru"])
+def test_bptt_runs_right_to_left_with_the_gradient_on_every_edge_and_one_sum_per_row(cell):
+    layer, loss = last_step_loss(cell, steps=4)
+    picture = build_picture((loss,), level="cell", backward=True)
+    assert picture.backward
+    nodes = picture.nodes
+    cells = {n.step: i for i, n in enumerate(nodes) if n.kind == "group"}
+    states = ["c", "h"] if cell == "lstm" else ["h"]
+    for t in range(1, 4):  # from cell t+1 back to cell t: ∂J/∂h_t (and ∂J/∂c_t)
+        labels = sorted(label for a, b, label in picture.edges if a == cells[t + 1] and b == cells[t])
+        assert labels == [f"∂J/∂{s}{str(t).translate(str.maketrans('0123456789', '₀₁₂₃₄₅₆₇₈₉'))}" for s in states]
+    [start] = [i for i, n in enumerate(nodes) if n.label == "J"]
+    assert [b for a, b, _ in picture.edges if a == start] == [cells[4]]  # J = Σ h_T: the gradient starts at t=4
+    [total] = [i for i, n in enumerate(nodes) if n.label.startswith("∂J/∂W_ih = Σₜ")]
+    assert sorted(label for _, b, label in picture.edges if b == total) == ["t=1", "t=2", "t=3", "t=4"]
+    for weight in ("W_ih", "b_ih", "W_hh", "b_hh"):
+        assert f"∂J/∂{weight} = Σₜ ∂J/∂{weight}|ₜ" in nodes[total].label
+    assert measured(picture).crossings == 0 and measured(picture).through_nodes == 0
+
+
+def test_bptt_of_a_language_model_shows_both_contributions_to_dj_dh():
+    _, loss = language_model_loss("rnn", steps=3)
+    picture = build_picture((loss,), level="cell", backward=True)
+    labels = {label for _, _, label in picture.edges}
+    assert {"∂J₁/∂h₁", "∂J₂/∂h₂", "∂J/∂h₁", "∂J/∂h₂"} <= labels  # from above (J_t) and from the right (h_{t+1})
+    assert {"∂J/∂J₁ = 1/3", "∂J/∂J₃ = 1/3"} <= labels
+    sums = [n.label for n in picture.nodes if "= Σₜ" in n.label]
+    assert len(sums) == 3  # the embedding's, the cells' and the head's shared weights, one Σ per row
+    assert any("∂J/∂head.weight = Σₜ" in s for s in sums) and any("∂J/∂W_hh = Σₜ" in s for s in sums)
+
+
+def test_bptt_equals_the_engine_term_by_term():
+    """The figure's structure is the engine's: W_hh's gradient is the sum of one term per step."""
+    layer, loss = last_step_loss("rnn", steps=4)
+    terms = tr.grad_contributions(loss, layer.weight_hh_l0)
+    picture = build_picture((loss,), level="cell", backward=True)
+    [total] = [i for i, n in enumerate(picture.nodes) if "∂J/∂W_hh = Σₜ" in n.label]
+    steps_drawn = sorted(int(label[2:]) for _, b, label in picture.edges if b == total)
+    assert steps_drawn == sorted(tr.function.step_of(scope) for scope, _ in terms)
+
+
+# --- rolled ---------------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("backward", [False, True], ids=["forward", "backward"])
+@pytest.mark.parametrize("make", [lambda steps: last_step_loss("lstm", steps=steps)[1],
+                                  lambda steps: language_model_loss("gru", steps=steps)[1],
+                                  lambda steps: language_model_loss("rnn", steps=steps, fused=False)[1]],
+                         ids=["lstm", "gru-lm-fused", "rnn-lm-primitive"])
+def test_the_rolled_view_has_the_same_nodes_whatever_the_length(make, backward):
+    short, long = (build_picture((make(steps),), rolled=True, backward=backward) for steps in (3, 8))
+    assert len(short.nodes) == len(long.nodes) and [n.label for n in short.nodes] == [n.label for n in long.nodes]
+    loops = [n.loops for n in long.nodes if n.loops]
+    assert loops and all(state in ("c", "h", "∂J/∂c", "∂J/∂h") for states in loops for state in states)
+    found = measured(long)
+    assert (found.crossings, found.through_nodes) == (0, 0)
+
+
+def test_an_lstm_rolls_up_with_both_states_as_loops():
+    picture = build_picture((last_step_loss("lstm", steps=5)[1],), rolled=True)
+    [cell] = [n for n in picture.nodes if n.kind == "group"]
+    assert cell.loops == ["c", "h"] and cell.label == "LSTM cell"
+    assert any(n.label == "xₜ" for n in picture.nodes)
+    with pytest.raises(ValueError, match="rolled=True .*show_grads"):
+        build_picture((last_step_loss("lstm", steps=5)[1],), rolled=True, show_grads=True)
+
+
+def test_the_cli_draws_the_language_model_its_bptt_and_the_rolled_loop(tmp_path, capsys):
+    for flags in (["--loss", "every"], ["--loss", "every", "--backward"], ["--rolled", "--cell", "lstm"],
+                  ["--loss", "every", "--rolled", "--vocab", "5"]):
+        assert main(["graph", "--level", "cell", *flags, "-o", str(tmp_path / "figure.dot")]
+                    if "--rolled" not in flags else ["graph", *flags, "-o", str(tmp_path / "figure.dot")]) == 0
+        text = (tmp_path / "figure.dot").read_text()
+        assert ("W_hy" in text) == ("--loss" in flags)  # the language model carries the lectures' names
+    assert main(["graph", "--rolled", "--level", "op", "-o", str(tmp_path / "x.svg")]) == 2
+    assert "--level cannot apply" in capsys.readouterr().err
+
+
+# --- legibility over the grid the CLI draws ----------------------------------------------------------------------
+
+GRID = [(cell, level, backward, layers, loss, steps)
+        for cell, level, backward, layers, loss, steps in itertools.product(
+            ["rnn", "lstm", "gru"], ["cell", "step"], [False, True], [1, 2], ["last", "every"], [3, 8])]
+
+
+@pytest.mark.parametrize("cell, level, backward, layers, loss, steps", GRID)
+def test_cell_and_step_figures_have_no_crossings_and_no_edge_through_a_node(cell, level, backward, layers, loss, steps):
+    args = argparse.Namespace(seed=0, input_size=2, hidden_size=3, layers=layers, bidirectional=False, steps=steps,
+                              loss=loss, vocab=10, device="cpu")
+    found = measured(build_picture((_last_step_loss(cell, args)[0],), level=level, backward=backward))
+    assert found.through_nodes == 0
+    if backward and loss == "every":
+        # J's fan into every J_t and the Σ of the head's and of the cells' weights each reach every step: a K₃,ₜ
+        # minor, which no drawing can show without crossings. The lane of each Σ whose row has edges above and below
+        # it (the head's, and each layer's but the embedding's) crosses the edges of the earlier steps once.
+        crossed_rows = 1 + (layers if level == "cell" else 1)
+        assert found.crossings <= crossed_rows * steps * (steps - 1) // 2
+    else:
+        assert found.crossings == 0, found.crossing_pairs[:4]
+
+
+@pytest.mark.parametrize("level, limit", [("cell", 14.0), ("step", 14.0)])
+def test_a_three_step_figure_is_legible_at_slide_width(level, limit):
+    for cell in ("rnn", "lstm", "gru"):
+        _, loss = last_step_loss(cell, steps=3)
+        assert measured(build_picture((loss,), level=level)).smallest_text_px >= limit
+
+
+@pytest.mark.skipif(shutil.which("neato") is None, reason="Graphviz is missing (tests/setup.sh installs it)")
+def test_the_counter_reads_graphviz_svg_as_it_reads_ours(tmp_path):
+    _, loss = language_model_loss("lstm", steps=3)
+    for options in ({"level": "cell"}, {"level": "cell", "backward": True}, {"level": "op"}, {"rolled": True}):
+        drawn = measure(viz.save(loss, path=tmp_path / "figure.svg", **options).read_text())
+        ours = measured(build_picture((loss,), **options))
+        assert (drawn.crossings, drawn.through_nodes) == (ours.crossings, ours.through_nodes), options
