@@ -4,10 +4,15 @@
 
 * the unrolled tanh RNN at op and cell level, the LSTM and GRU at op level;
 * a stacked, bidirectional LSTM at cell level (layers as rows, the reverse rows right to left);
-* the backward graph with its Σ node per shared weight, at op and cell level;
-* the vanishing gradient: tanh RNN, LSTM and GRU over the same 12 steps, coloured on one scale.
+* the language model unrolled (x_t → e_t → h_t → ŷ_t → J_t, J their mean), its BPTT figure, and
+  the rolled RNN, LSTM and language model;
+* BPTT of an LSTM at cell level (∂J/∂h_t, ∂J/∂c_t right to left, one Σ per shared weight) and the
+  recorded gradient graph of a tanh RNN at op level;
+* the vanishing gradient: tanh RNN, LSTM and GRU over the same 12 steps, coloured on one scale —
+  made by the README's command, `tinygrad-rnn graph --compare --steps 12 --level cell --forget-bias 1`.
 
-Needs Graphviz for svg/png/pdf; `--format dot` writes DOT text without it.
+Writes svg (by Graphviz, or by the library itself where Graphviz is missing), png or pdf (Graphviz),
+or dot (DOT text).
 """
 
 from __future__ import annotations
@@ -16,7 +21,9 @@ import argparse
 import pathlib
 
 import tinygrad_rnn as tr
+from tinygrad_rnn import cli
 from tinygrad_rnn.device import device_argument
+from tinygrad_rnn.viz.legibility import measure
 
 
 def last_step_loss(layer, steps: int, device: str, seed: int = 0):
@@ -52,22 +59,53 @@ def main() -> None:
     save(rnn_loss, "rnn_unrolled_op", level="op")
     save(rnn_loss, "rnn_unrolled_cell", level="cell")
     save(rnn_loss, "rnn_backward", backward=True)
+    save(rnn_loss, "rnn_rolled", rolled=True)
     save(last_step_loss(layer("lstm"), 3, device), "lstm_op", level="op")
     save(last_step_loss(layer("gru"), 3, device), "gru_op", level="op")
     save(last_step_loss(layer("lstm"), 4, device), "lstm_cell", level="cell")
+    save(last_step_loss(layer("lstm"), 4, device), "lstm_rolled", rolled=True)
     save(last_step_loss(layer("lstm"), 3, device), "lstm_backward_cell", level="cell", backward=True)
     save(last_step_loss(layer("lstm", num_layers=2, bidirectional=True), 4, device), "lstm_stacked_bidirectional",
          level="cell", params="hide")
 
-    # The vanishing gradient, honestly compared: one colour scale for all three cells.
-    losses = {"rnn": last_step_loss(layer("rnn"), args.steps, device),
-              "lstm": last_step_loss(tr.nn.init.lstm_forget_gate_bias_(layer("lstm"), 1.0), args.steps, device),
-              "gru": last_step_loss(layer("gru"), args.steps, device)}
-    scale = tr.viz.shared_grad_range(*losses.values(), level="cell", params="hide")
-    titles = {"rnn": "tanh RNN", "lstm": "LSTM (forget-gate bias 1)", "gru": "GRU"}
-    for kind, loss in losses.items():
-        save(loss, f"{kind}_gradients", level="cell", show_grads=True, grad_range=scale, params="hide",
-             title=f"{titles[kind]}: ‖∂J/∂h_t‖ for a loss on step {args.steps}")
+    # The language model every lecture draws, with the lectures' names (E, W_hy, b_y), and its BPTT.
+    language_model = language_model_loss(4, device)
+    save(language_model, "language_model", level="cell")
+    save(language_model, "language_model_bptt", level="cell", backward=True)
+    save(language_model, "language_model_rolled", rolled=True)
+
+    # The vanishing gradient, honestly compared on one colour scale: the README's command itself.
+    suffix = "svg" if args.format == "dot" else args.format
+    cli.main(["graph", "--compare", "--steps", str(args.steps), "--level", "cell", "--forget-bias", "1",
+          "-o", str(out / f"vanishing.{suffix}")])
+    document = pathlib.Path(__file__).resolve().parents[1] / "docs" / "drawing.md"
+    if args.format == "svg" and out.resolve() == document.parent / "figures":
+        write_legibility_table(document, out)
+        print("wrote the legibility table of", document)
+
+
+def legibility_table(figures: pathlib.Path) -> str:
+    """The table of docs/drawing.md: crossings, edges through nodes and the smallest text of each SVG figure."""
+    rows = []
+    for path in sorted(figures.glob("*.svg")):
+        found = measure(path.read_text(encoding="utf-8"))
+        rows.append(f"| `{path.stem}` | {found.crossings} | {found.through_nodes} | {found.smallest_text_px:g} px |")
+    return "\n".join(rows)
+
+
+def write_legibility_table(document: pathlib.Path, figures: pathlib.Path) -> None:
+    text = document.read_text(encoding="utf-8")
+    rule = "| --- | --- | --- | --- |\n"
+    start = text.index(rule, text.index("<!-- legibility")) + len(rule)
+    end = text.index("<!-- end of legibility -->")
+    document.write_text(text[:start] + legibility_table(figures) + "\n" + text[end:], encoding="utf-8")
+
+
+def language_model_loss(steps: int, device: str):
+    """J = (1/T) Σ_t J_t of a fresh language model (vocabulary 10) on random tokens, as `--loss every` draws it."""
+    arguments = argparse.Namespace(seed=0, input_size=3, hidden_size=4, layers=1, bidirectional=False, steps=steps,
+                                   loss="every", vocab=10, device=device, forget_bias=0.0)
+    return cli._last_step_loss("rnn", arguments)[0]
 
 
 if __name__ == "__main__":

@@ -41,3 +41,14 @@ def test_api_reference_is_current():
     spec.loader.exec_module(make_api)
     assert (ROOT / "docs" / "api.md").read_text(encoding="utf-8") == make_api.render(), \
         "docs/api.md is out of date: run .venv/bin/python docs/make_api.py"
+
+
+def test_the_legibility_table_in_drawing_md_is_the_figures_own():
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("lecture_figures", ROOT / "examples" / "lecture_figures.py")
+    figures = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(figures)
+    text = (ROOT / "docs" / "drawing.md").read_text(encoding="utf-8")
+    assert figures.legibility_table(ROOT / "docs" / "figures") in text, \
+        "docs/drawing.md's legibility table is out of date: run .venv/bin/python examples/lecture_figures.py"

@@ -223,3 +223,40 @@ def test_the_counter_reads_graphviz_svg_as_it_reads_ours(tmp_path):
         drawn = measure(viz.save(loss, path=tmp_path / "figure.svg", **options).read_text())
         ours = measured(build_picture((loss,), **options))
         assert (drawn.crossings, drawn.through_nodes) == (ours.crossings, ours.through_nodes), options
+
+
+# --- without Graphviz ----------------------------------------------------------------------------------------
+
+
+def node_centres(svg_text):
+    """Each node's centre, relative to the first node's: Graphviz's frame and ours differ by a shift."""
+    import xml.etree.ElementTree as ElementTree
+
+    from tinygrad_rnn.viz.legibility import _read
+
+    nodes, _, _ = _read(ElementTree.fromstring(svg_text))
+    drawn = {int(name.lstrip("n")): box for name, box in nodes.items() if re.fullmatch(r"n?\d+", name)}
+    centres = [((b[0] + b[2]) / 2, (b[1] + b[3]) / 2) for _, b in sorted(drawn.items())]
+    return [(round(x - centres[0][0]), round(y - centres[0][1])) for x, y in centres]
+
+
+@pytest.mark.skipif(shutil.which("neato") is None, reason="Graphviz is missing (tests/setup.sh installs it)")
+def test_without_graphviz_the_same_figure_is_written_as_svg(tmp_path, monkeypatch):
+    _, loss = language_model_loss("lstm", steps=3)
+    for options in ({"level": "cell"}, {"level": "cell", "backward": True}, {"rolled": True}, {"level": "op"},
+                    {"level": "cell", "show_grads": True, "title": "‖∂J/∂h_t‖"}):
+        drawn = viz.save(loss, path=tmp_path / "graphviz.svg", **options).read_text()
+        monkeypatch.setenv("PATH", str(tmp_path))  # no `dot` on the PATH
+        assert not viz.dot_available() and not viz.graphviz_renders()
+        ours = viz.save(loss, path=tmp_path / "ours.svg", **options).read_text()
+        figure = viz.draw(loss, **options)
+        monkeypatch.undo()
+        assert isinstance(figure, viz.SVGFigure) and figure._repr_svg_() == ours
+        assert node_centres(ours) == node_centres(drawn), options
+        if "title" in options:
+            assert "‖∂J/∂h_t‖" in ours and "gradient norm" in ours and "#440154" in ours
+    monkeypatch.setenv("PATH", str(tmp_path))
+    with pytest.raises(viz.GraphvizNotFoundError, match="apt-get install graphviz"):
+        viz.save(loss, path=tmp_path / "figure.png", level="cell")
+    assert main(["graph", "--loss", "every", "--level", "cell", "-o", str(tmp_path / "cli.svg")]) == 0
+    assert (tmp_path / "cli.svg").read_text().startswith("<svg")

@@ -28,9 +28,11 @@ def graph(args: argparse.Namespace) -> int:
     import tinygrad_rnn as tr
 
     cells = ["rnn", "lstm", "gru"] if args.compare else [args.cell]
-    losses = {cell: _last_step_loss(cell, args)[0] for cell in cells}
+    made = {cell: _last_step_loss(cell, args) for cell in cells}
+    losses = {cell: loss for cell, (loss, _) in made.items()}
     options = {"level": "cell" if args.rolled and args.level == "op" else args.level, "rankdir": args.rankdir,
-               "show_grads": args.grads or args.compare, "backward": args.backward, "params": args.params,
+               "show_grads": args.grads or args.compare, "backward": args.backward,
+               "params": args.params or ("hide" if args.compare and args.level != "op" else None),
                "title": args.title, "time_steps": args.time_steps, "grad_range": args.grad_range,
                "rolled": args.rolled}
     if args.compare and options["grad_range"] is None:  # one scale for all three: the comparison is honest
@@ -39,6 +41,13 @@ def graph(args: argparse.Namespace) -> int:
     output = pathlib.Path(args.output)
     for cell, loss in losses.items():
         path = output.with_name(f"{output.stem}_{cell}{output.suffix}") if args.compare else output
+        if options["show_grads"] and args.loss == "last":  # what the colours claim, as one number
+            norms = tr.analysis.hidden_state_gradient_norms(loss, made[cell][1].hidden_states[0])
+            print(f"{CELL_NAMES[cell]}{_forget_bias_note(cell, args)}: ‖∂J/∂h_1‖ / ‖∂J/∂h_{args.steps}‖ = "
+                  f"{norms[0] / norms[-1]:.2e}")
+            if args.compare and not args.title:
+                options["title"] = (f"{CELL_NAMES[cell]}{_forget_bias_note(cell, args)}: ‖∂J/∂h_t‖ for a loss on "
+                                    f"step {args.steps}")
         try:
             with warnings.catch_warnings(record=True) as caught:
                 warnings.simplefilter("always", tr.viz.LargeGraphWarning)
@@ -71,6 +80,8 @@ def _last_step_loss(cell: str, args: argparse.Namespace):
     device = getattr(args, "device", "cpu")
     layer = layer_class(args.input_size, args.hidden_size, num_layers=args.layers, bidirectional=args.bidirectional,
                         device=device)
+    if cell == "lstm" and getattr(args, "forget_bias", 0.0):
+        tr.nn.init.lstm_forget_gate_bias_(layer, args.forget_bias)
     tr.manual_seed(args.seed + 1)
     inputs = tr.randn(args.steps, 1, args.input_size, device=device)
     inputs.name = "x"
@@ -78,6 +89,14 @@ def _last_step_loss(cell: str, args: argparse.Namespace):
     loss = output[-1].sum()
     loss.name = "J"
     return loss, layer
+
+
+CELL_NAMES = {"rnn": "tanh RNN", "lstm": "LSTM", "gru": "GRU"}
+
+
+def _forget_bias_note(cell: str, args: argparse.Namespace) -> str:
+    bias = getattr(args, "forget_bias", 0.0)
+    return f" (forget-gate bias {bias:g})" if cell == "lstm" and bias else ""
 
 
 def _language_model_loss(cell: str, args: argparse.Namespace):
@@ -89,6 +108,8 @@ def _language_model_loss(cell: str, args: argparse.Namespace):
     tr.manual_seed(args.seed)
     model = tr.models.LanguageModel(args.vocab, args.input_size, args.hidden_size, num_layers=args.layers, cell=cell,
                                     fused=False, device=getattr(args, "device", "cpu"))
+    if cell == "lstm" and getattr(args, "forget_bias", 0.0):
+        tr.nn.init.lstm_forget_gate_bias_(model.rnn, args.forget_bias)
     model.embedding.weight.name, model.head.weight.name, model.head.bias.name = "E", "W_hy", "b_y"
     tokens = _random_tokens(args.vocab, args.steps + 1, args.seed + 1)
     ids = tr.tensor([tokens[:-1]], device=getattr(args, "device", "cpu"))
@@ -334,6 +355,8 @@ def build_parser() -> argparse.ArgumentParser:
                          help="last: J = Σ h_T of the bare layer; every: a language model, one J_t per step "
                               "(embedding → layer → head → J_t, J their mean)")
     drawing.add_argument("--vocab", type=_positive, default=10, help="with --loss every: the vocabulary size")
+    drawing.add_argument("--forget-bias", type=float, default=0.0,
+                         help="start the LSTM's forget gate at this bias (1 keeps its gradient alive longer)")
     drawing.add_argument("--rolled", action="store_true",
                          help="the network rolled up: one cell per layer and direction, its states as loops")
     drawing.add_argument("--title", default="", help="a title above the figure")
@@ -453,6 +476,8 @@ def options_that_cannot_apply(args: argparse.Namespace, given: set[str]) -> list
             refuse(("--grad-range",), "it fixes the colour scale of --grads (or --compare): add --grads")
         if args.loss != "every":
             refuse(("--vocab",), "it sizes the language model of --loss every")
+        if args.cell != "lstm" and not args.compare:
+            refuse(("--forget-bias",), "only an LSTM has a forget gate: add --cell lstm or --compare")
         elif args.bidirectional:
             found.append(("--bidirectional", "a language model (--loss every) reads left to right: it cannot see "
                                              "the token it predicts"))

@@ -38,6 +38,7 @@ from typing import Any
 from ..tensor import Tensor
 from .dot import picture_to_dot
 from .graph import build_picture
+from .layout import labelled_layout
 from .lecture import LecturePage, connectivity, lecture
 from .render import (
     GraphvizNotFoundError,
@@ -48,8 +49,10 @@ from .render import (
     render_file,
     warn_if_large,
 )
+from .svg import picture_to_svg
 
 __all__ = ["to_dot", "draw", "save", "lecture", "connectivity", "LecturePage", "dot_available", "smaller_figure",
+           "SVGFigure", "graphviz_renders",
            "shared_grad_range", "GraphvizNotFoundError", "LargeGraphWarning", "RenderTimeout"]
 
 
@@ -69,19 +72,26 @@ def to_dot(*tensors: Tensor, level: str = "op", rankdir: str = "LR", show_shapes
 
 
 def draw(*tensors: Tensor, **options: Any) -> Any:
-    """A graphviz.Digraph of the graph: displays inline in Jupyter, saves with ``.render(path, format=…)``.
+    """The figure, shown inline in Jupyter: a graphviz.Digraph where Graphviz is installed (saves with
+    ``.render(path, format=…)``), else an :class:`SVGFigure` that the library drew itself.
 
     >>> import tinygrad_rnn as tr
-    >>> figure = draw(tr.nn.GRU(2, 3)(tr.randn(3, 2))[0].sum(), level="cell")  # doctest: +SKIP
+    >>> figure = draw(tr.nn.GRU(2, 3)(tr.randn(3, 2))[0].sum(), level="cell")
+    >>> "<svg" in (figure._repr_image_svg_xml() if hasattr(figure, "_repr_image_svg_xml") else figure._repr_svg_())
+    True
     """
     options = _defaults(options)
     picture = _picture(tensors, **options)
     warn_if_large(len(picture.nodes), smaller_figure(options))
+    if not graphviz_renders():
+        return SVGFigure(_own_svg(picture))
     return digraph(picture_to_dot(picture))
 
 
 def save(*tensors: Tensor, path: str | pathlib.Path, timeout: float = 60.0, **options: Any) -> pathlib.Path:
     """Render to ``path``; the format follows its extension (.svg, .png, .pdf, or .dot for DOT text).
+    Graphviz draws .svg, .png and .pdf; without it an .svg is written by the library itself, with the
+    same positions (PNG and PDF need Graphviz, and say so).
 
     >>> import tinygrad_rnn as tr
     >>> output, _ = tr.nn.LSTM(2, 3)(tr.randn(3, 1, 2))
@@ -90,7 +100,51 @@ def save(*tensors: Tensor, path: str | pathlib.Path, timeout: float = 60.0, **op
     """
     options = _defaults(options)
     picture = _picture(tensors, **options)
+    path = pathlib.Path(path)
+    if path.suffix.lower() == ".svg" and not dot_available():
+        warn_if_large(len(picture.nodes), smaller_figure(options))
+        path.write_text(_own_svg(picture), encoding="utf-8")
+        return path
     return render_file(picture_to_dot(picture), path, len(picture.nodes), timeout, smaller_figure(options))
+
+
+class SVGFigure:
+    """A figure drawn by the library itself (no Graphviz needed): shows inline in Jupyter, ``.save(path)``
+    writes it, ``str()`` is the SVG text.
+
+    >>> figure = SVGFigure('<svg xmlns="http://www.w3.org/2000/svg"></svg>')
+    >>> figure._repr_svg_()[:4]
+    '<svg'
+    """
+
+    def __init__(self, svg: str) -> None:
+        self.svg = svg
+
+    def _repr_svg_(self) -> str:
+        return self.svg
+
+    def save(self, path: str | pathlib.Path) -> pathlib.Path:
+        path = pathlib.Path(path)
+        path.write_text(self.svg, encoding="utf-8")
+        return path
+
+    def __str__(self) -> str:
+        return self.svg
+
+    def __repr__(self) -> str:
+        return f"<SVGFigure, {len(self.svg):,} characters of SVG>"
+
+
+def graphviz_renders() -> bool:
+    """True where both the graphviz package and Graphviz's programs are installed (``draw`` then uses them)."""
+    import importlib.util
+
+    return dot_available() and importlib.util.find_spec("graphviz") is not None
+
+
+def _own_svg(picture) -> str:
+    labels, placed = labelled_layout(picture)
+    return picture_to_svg(picture, placed, labels, "figure", figure=True)
 
 
 def shared_grad_range(*losses: Tensor, **options: Any) -> tuple[float, float]:

@@ -38,6 +38,16 @@ def colour(norm: float | None, low: float, high: float) -> str | None:
     return VIRIDIS[round(min(max(position, 0.0), 1.0) * (len(VIRIDIS) - 1))]
 
 
+def legend_values(low: float, high: float) -> list[float]:
+    """The gradient norm at each stop of the colour bar, evenly spaced on a log scale.
+
+    >>> [f"{v:.0e}" for v in legend_values(1e-4, 1.0)][::4]
+    ['1e-04', '1e-02', '1e+00']
+    """
+    span = math.log10(high) - math.log10(low)
+    return [10 ** (math.log10(low) + span * k / (len(VIRIDIS) - 1)) for k in range(len(VIRIDIS))]
+
+
 def picture_to_dot(picture: Picture) -> str:
     """DOT text with every position fixed; render it with ``neato -n2`` (see render.py)."""
     labels, placed = labelled_layout(picture)
@@ -107,8 +117,7 @@ def _texts(placed: Layout) -> list[str]:
 def _legend(low: float, high: float, placed: Layout) -> list[str]:
     """A colour bar from the smallest to the largest gradient norm drawn, under the figure."""
     cells = []
-    for position, fill in enumerate(VIRIDIS):
-        value = 10 ** (math.log10(low) + (math.log10(high) - math.log10(low)) * position / (len(VIRIDIS) - 1))
+    for position, (fill, value) in enumerate(zip(VIRIDIS, legend_values(low, high))):
         cells.append(f'<TD BGCOLOR="{fill}" WIDTH="34"><FONT COLOR="{"white" if position < 5 else "black"}" '
                      f'POINT-SIZE="8">{value:.0e}</FONT></TD>')
     left = min([b.left for b in placed.boxes] + [x for _, x, _ in placed.texts])

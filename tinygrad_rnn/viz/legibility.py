@@ -73,14 +73,14 @@ def _read(root: ElementTree.Element):
             fonts.append(_font_size(element, root))
         if tag == "g" and "node" in classes:
             name = element.get("data-index") or _title(element)
-            shape = next((child for child in element if child.tag.rsplit("}", 1)[-1] in ("rect", "path", "polygon",
-                                                                                         "ellipse")), None)
+            shape = next((child for child in element.iter() if child.tag.rsplit("}", 1)[-1] in  # (a tooltip nests it)
+                          ("rect", "path", "polygon", "ellipse")), None)
             if name is not None and shape is not None:
                 nodes[name] = _box_of(shape)
         elif tag == "g" and "edge" in classes:  # Graphviz: <g class="edge"><title>n1->n2</title><path d=…>
             title = _title(element) or ""
-            path = next((child for child in element if child.tag.rsplit("}", 1)[-1] == "path"), None)
-            arrow = next((child for child in element if child.tag.rsplit("}", 1)[-1] == "polygon"), None)
+            path = next((child for child in element.iter() if child.tag.rsplit("}", 1)[-1] == "path"), None)
+            arrow = next((child for child in element.iter() if child.tag.rsplit("}", 1)[-1] == "polygon"), None)
             if path is not None and "->" in title:
                 line = _path_points(path.get("d", ""))
                 if arrow is not None:

@@ -10,8 +10,9 @@ from __future__ import annotations
 
 from html import escape
 
-from .graph import Picture
+from .dot import VIRIDIS, colour, legend_values
 from .layout import ARROW, LINE, Layout
+from .picture import Picture
 
 FILL = {"parameter": "#cfe2f3", "input": "#eeeeee", "op": "#ffffff", "group": "#d9ead3", "output": "#f9cb9c",
         "ellipsis": "none"}
@@ -19,8 +20,12 @@ STROKE = {"parameter": "#3d85c6", "input": "#999999", "op": "#666666", "group": 
           "ellipsis": "none"}
 
 
-def picture_to_svg(picture: Picture, placed: Layout, labels: list[str], prefix: str) -> str:
+def picture_to_svg(picture: Picture, placed: Layout, labels: list[str], prefix: str, figure: bool = False) -> str:
     """SVG text of the picture: node i is ``<g id="{prefix}-n{i}">``, edge k ``<path id="{prefix}-e{k}">``.
+
+    ``figure=True`` writes the static figure as Graphviz would draw it from the same layout — its
+    title, the gradient colours of ``show_grads`` and their legend — for machines without Graphviz;
+    the lecture page leaves those to its script.
 
     >>> import tinygrad_rnn as tr
     >>> from tinygrad_rnn.viz.graph import build_picture
@@ -39,6 +44,11 @@ def picture_to_svg(picture: Picture, placed: Layout, labels: list[str], prefix: 
     for _, box in placed.clusters:
         xs += [box.left, box.right]
         ys += [box.bottom, box.top + LINE]
+    if figure and picture.legend is not None:  # the colour bar goes under everything else
+        legend_y = min(ys) - 2 * LINE - 8
+        ys.append(legend_y - LINE)
+    if figure and picture.title:
+        ys.append(max(ys) + 2 * LINE)
     left, right, bottom, top = min(xs) - 12, max(xs) + 12, min(ys) - 12, max(ys) + 12
     flip = top  # Graphviz's y runs up, SVG's down: y' = top − y
 
@@ -76,11 +86,31 @@ def picture_to_svg(picture: Picture, placed: Layout, labels: list[str], prefix: 
         text = "".join(f'<tspan x="{box.x:.1f}" y="{first + n * LINE:.1f}">{escape(line)}</tspan>'
                        for n, line in enumerate(lines))
         width = 2.5 if node.kind in ("group", "output") else 1
+        fill, ink = FILL[node.kind], "#000000"
+        if figure and picture.legend is not None and node.kind != "ellipsis":
+            shade = colour(node.gradient_norm, *picture.legend)
+            if shade is not None:
+                fill, ink = shade, "#ffffff" if shade in VIRIDIS[:5] else "#000000"
         parts.append(f'<g id="{prefix}-n{i}" class="node {node.kind}" data-index="{i}" tabindex="0">'
                      f'<rect x="{box.left:.1f}" y="{y_of(box.top):.1f}" width="{box.width:.1f}" '
-                     f'height="{box.height:.1f}" rx="7" fill="{FILL[node.kind]}" stroke="{STROKE[node.kind]}" '
-                     f'stroke-width="{width}"/><text text-anchor="middle">{text}</text></g>')
+                     f'height="{box.height:.1f}" rx="7" fill="{fill}" stroke="{STROKE[node.kind]}" '
+                     f'stroke-width="{width}"/><text text-anchor="middle" fill="{ink}">{text}</text></g>')
     for text, x, y in placed.texts:
         parts.append(f'<text class="note" x="{x:.1f}" y="{y_of(y) + 3.5:.1f}" fill="#444444">{escape(text)}</text>')
+    if figure and picture.title:
+        parts.append(f'<text class="title" x="{(left + right) / 2:.1f}" y="{LINE + 10:.1f}" font-size="14" '
+                     f'text-anchor="middle">{escape(picture.title)}</text>')
+    if figure and picture.legend is not None:
+        parts += _legend(*picture.legend, left + 12, y_of(legend_y))
     parts.append("</svg>")
     return "\n".join(parts)
+
+
+def _legend(low: float, high: float, x: float, y: float) -> list[str]:
+    """The colour bar of ``show_grads``: the gradient norms from ``low`` to ``high`` on a log scale."""
+    parts = [f'<text x="{x:.1f}" y="{y - 6:.1f}" font-size="10">gradient norm ‖∂J/∂·‖ (log scale)</text>']
+    for k, (fill, value) in enumerate(zip(VIRIDIS, legend_values(low, high))):
+        parts.append(f'<rect x="{x + 40 * k:.1f}" y="{y:.1f}" width="40" height="16" fill="{fill}"/>'
+                     f'<text x="{x + 40 * k + 20:.1f}" y="{y + 11:.1f}" font-size="8" text-anchor="middle" '
+                     f'fill="{"#ffffff" if k < 5 else "#000000"}">{value:.0e}</text>')
+    return parts

@@ -90,10 +90,16 @@ def rolled_picture(unrolled: Picture) -> Picture:
             nodes.append(Node(key, node.kind, label, node.scope, step=1 if node.step is not None else None,
                               row=node.row, parameters=list(node.parameters), gradient_norm=node.gradient_norm))
         of.append(index[key])
+    last = max((n.step for n in unrolled.nodes if n.step is not None), default=None)
+    tail_steps: dict[tuple[int, int], set] = {}
+    for tail, head, _ in unrolled.edges:
+        tail_steps.setdefault((of[tail], of[head]), set()).add(unrolled.nodes[tail].step)
     edges: dict[tuple[int, int], set[str]] = {}
     for tail, head, label in unrolled.edges:
         a, b = of[tail], of[head]
         text = STEP_DIGITS.sub("ₜ", label) if not label.startswith("t=") else "t=1…T"
+        if label and last is not None and tail_steps[(a, b)] == {last} and unrolled.nodes[head].step is None:
+            text = STEP_DIGITS.sub("_T", label)  # read at the last step only: J = Σ h_T
         if a == b:  # a state handed to the next step: the loop, labelled with the state itself (h, c)
             state = STEP_DIGITS.sub("", label)
             if state and state not in nodes[a].loops:
