@@ -97,8 +97,7 @@ def _picture_of(roots: tuple[Tensor, ...], level: str, backward: bool, show_shap
     if level == "op" and any(n.kind == "op" and n.key.name.startswith("fused") for n in nodes):
         notes.append("Fused cells are one op per step: build the layer with fused=False to draw its primitive ops")
     if params == "label" and any(n.parameters for n in nodes):
-        notes.append("Each parameter named in a cell (W_hh, b_hh, …) is one tensor, the same at every time step "
-                     "of its layer")
+        notes.append("W_hh, b_hh, …: each is one tensor, the same at every step")
     return Picture(nodes, edges, backward=backward, notes=notes)
 
 

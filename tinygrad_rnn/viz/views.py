@@ -67,7 +67,7 @@ def bptt_picture(forward: Picture) -> Picture:
         nodes.append(Node(("sum over steps", row), "output", label, row))
         for i in members:
             edges.append((index[i], len(nodes) - 1, f"t={forward.nodes[i].step}"))
-    notes = ["Each Σ adds the terms one weight receives at every step: the weight is one tensor, used at every step"]
+    notes = ["Σ: the terms one weight receives at every step, added"]
     return Picture(nodes, unique(edges), forward.rankdir, forward.title, forward.legend, backward=True, notes=notes)
 
 
@@ -109,8 +109,7 @@ def rolled_picture(unrolled: Picture) -> Picture:
     for node in nodes:
         node.loops.sort()  # c before h: the cell state on top, as the lectures draw it
     flat = [(a, b, ", ".join(sorted(labels - {""})) or "") for (a, b), labels in edges.items()]
-    notes = [note for note in unrolled.notes] + ["Rolled: each loop is the state a cell hands to itself at the next "
-                                                "time step"]
+    notes = [*unrolled.notes, "A loop: the state a cell hands to itself for the next step"]
     return Picture(nodes, flat, unrolled.rankdir, unrolled.title, unrolled.legend, backward=unrolled.backward,
                    notes=notes)
 
