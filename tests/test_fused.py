@@ -103,9 +103,12 @@ def test_a_fused_layer_records_one_node_per_step_and_draws_it_as_one_cell():
     layer = tr.nn.GRU(2, 3, fused=True)
     output, _ = layer(tr.randn(4, 1, 2))
     picture = build_picture((output[-1].sum(),), level="op")
-    in_steps = [n for n in picture.nodes if n.step is not None]
-    assert [n.label.split("\n")[0] for n in in_steps].count("h₂ = fused GRU cell") == 1
-    assert len({n.step for n in in_steps}) == 4 and len(in_steps) == 4  # one op per step
+    cells = [n for n in picture.nodes if n.kind == "op" and "fused" in n.label]
+    assert [n.label.split("\n")[0] for n in cells].count("h₂ = fused GRU cell") == 1
+    assert sorted(n.step for n in cells) == [1, 2, 3, 4]  # one op per step
+    # beside it, only the step's input projection (drawn in its column) and its split into r, z, n
+    beside = {n.label.split("\n")[0] for n in picture.nodes if n.kind == "op" and n.step and n not in cells}
+    assert beside == {"linear"}
     assert any("fused=False" in note for note in picture.notes)  # how to see the primitives
     assert "fused=True" in repr(layer)
 
@@ -114,7 +117,7 @@ def test_a_fused_lstm_passes_c_and_h_to_the_next_step_as_two_labelled_edges():
     tr.manual_seed(0)
     output, _ = tr.nn.LSTM(2, 3, fused=True)(tr.randn(3, 1, 2))
     picture = build_picture((output[-1].sum(),), level="op")
-    cells = {n.step: i for i, n in enumerate(picture.nodes) if n.step is not None}
+    cells = {n.step: i for i, n in enumerate(picture.nodes) if n.kind == "op" and "fused" in n.label}
     between = sorted(label for tail, head, label in picture.edges if (tail, head) == (cells[1], cells[2]))
     assert between == ["c", "h"]  # (they were drawn as one edge labelled h)
 

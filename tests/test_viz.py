@@ -73,13 +73,14 @@ def test_one_box_per_step_and_no_boxes_for_scopes_around_them():
 def test_all_four_lstm_gates_are_visible_at_op_level():
     _, loss = lstm_loss(steps=1)
     text = viz.to_dot(loss)
-    assert text.count('label="sigmoid') == 3 and text.count('label="tanh') == 2  # i, f, o; g and tanh(c)
+    assert text.count(" = σ") == 3 and text.count("tanh") == 2  # i₁ = σ, f₁ = σ, o₁ = σ; g₁ = tanh and tanh(c)
+    assert all(f"{gate}₁ = " in text for gate in "ifgo")  # each gate named in its node
     assert 'label="split' in text
 
 
 def test_a_shared_weight_is_drawn_once_with_an_edge_into_every_step():
     _, loss = tanh_rnn_loss(steps=5)
-    picture = build_picture((loss,))
+    picture = build_picture((loss,), params="once")  # the default names it in each node instead
     [weight] = [i for i, n in enumerate(picture.nodes) if n.label.startswith("weight_hh_l0")]
     assert picture.nodes[weight].scope == ()  # outside every cluster
     heads = [picture.nodes[b] for a, b, _ in picture.edges if a == weight]
@@ -132,14 +133,14 @@ def test_show_grads_before_backward_needs_no_dot_grad_and_never_shows_zeros():
 def test_values_small_and_summarised():
     x = tr.tensor([1.0, 2.0], requires_grad=True, name="w")
     y = (x * tr.ones(10, 2)).tanh().sum()  # tanh keeps its output for backward
-    text = viz.to_dot(y, show_values=True)
+    text = viz.to_dot(y, show_values=True, params="once")
     assert "[1., 2.]" in text and "mean 0.863" in text
 
 
 def test_values_are_shown_only_where_the_graph_keeps_them():
     x = tr.tensor([1.0, 2.0], requires_grad=True, name="w")
     y = ((x * tr.ones(10, 2)) + 1.0).sum()  # add's backward needs no values: x · 1 is freed
-    labels = re.findall(r'label="([^"]*)"', viz.to_dot(y, show_values=True))
+    labels = re.findall(r'label="([^"]*)"', viz.to_dot(y, show_values=True, params="once"))
     mul, add = next(t for t in labels if t.startswith("mul")), next(t for t in labels if t.startswith("add"))
     assert "mean" not in mul and "mean" not in add and "[1., 2.]" in next(t for t in labels if t.startswith("w"))
     kept = x * tr.ones(10, 2)  # mul saves its inputs, so the product below shows the value it read
@@ -219,7 +220,7 @@ def _svg(path):
 @needs_dot
 def test_rendered_svg_has_step_clusters_one_shared_weight_and_its_edges(tmp_path):
     _, loss = tanh_rnn_loss(steps=4)
-    path = viz.save(loss, path=tmp_path / "rnn.svg")
+    path = viz.save(loss, path=tmp_path / "rnn.svg", params="once")
     clusters, nodes, edges = _svg(path)
     assert sorted(t[0] for _, t in clusters if t and t[0].startswith("t=")) == ["t=1", "t=2", "t=3", "t=4"]
     weight = [title for title, texts in nodes if texts and texts[0] == "weight_hh_l0"]

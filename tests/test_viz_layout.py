@@ -102,12 +102,13 @@ def test_op_level_names_the_states_and_keeps_the_gate_order_in_every_step():
     placed = layout(picture, [node_size(n.label) for n in picture.nodes])
     gates = {}
     for index, node in enumerate(picture.nodes):
-        if node.kind == "op" and node.label.split("\n")[0] in ("sigmoid", "tanh") and node.step:
+        if node.kind == "op" and re.match(r"[ifgo][₁₂₃] = ", node.label) and node.step:
             box = placed.boxes[index]
             gates.setdefault(node.step, []).append((box.y, box.x, node.label.split("\n")[0]))
     lowest = {t: sorted(found)[:4] for t, found in gates.items()}  # the gate level (tanh(c) sits above it)
     orders = {t: [name for _, _, name in sorted(found, key=lambda g: g[1])] for t, found in lowest.items()}
-    assert orders[1] == orders[2] == orders[3] == ["sigmoid", "sigmoid", "tanh", "sigmoid"]  # i, f, g, o
+    names = [[name[0] for name in order] for order in orders.values()]
+    assert names == [["f", "i", "g", "o"]] * 3  # f beside c_{t−1}, i beside g: f ⊙ c and i ⊙ g cross nothing
 
 
 @needs_graphviz

@@ -260,3 +260,29 @@ def test_without_graphviz_the_same_figure_is_written_as_svg(tmp_path, monkeypatc
         viz.save(loss, path=tmp_path / "figure.png", level="cell")
     assert main(["graph", "--loss", "every", "--level", "cell", "-o", str(tmp_path / "cli.svg")]) == 0
     assert (tmp_path / "cli.svg").read_text().startswith("<svg")
+
+
+# --- op level ----------------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("cell, per_step", [("rnn", 0), ("lstm", 1), ("gru", 2)])
+@pytest.mark.parametrize("steps", [3, 6])
+def test_op_level_forward_is_legible(cell, per_step, steps):
+    """No edge through a node; crossings per step: none for the tanh RNN, one for the LSTM (c_t's line
+    to the next step meets o_t's way up to h_t), two for the GRU (its two splits feed r and z crosswise)."""
+    _, loss = last_step_loss(cell, steps=steps)
+    found = measured(build_picture((loss,), level="op"))
+    assert found.through_nodes == 0
+    assert found.crossings <= per_step * steps, found.crossing_pairs
+
+
+def test_a_three_step_op_level_lstm_has_slide_sized_text_and_named_gates():
+    _, loss = last_step_loss("lstm", steps=3)
+    picture = build_picture((loss,), level="op")
+    assert measured(picture).smallest_text_px >= 14.0  # at 1,600 px wide
+    labels = [n.label for n in picture.nodes]
+    assert all(f"{gate}{sub} = {op}" in "\n".join(labels) for sub in "₁₂₃" for gate, op in
+               (("i", "σ"), ("f", "σ"), ("g", "tanh"), ("o", "σ")))
+    assert sum("split\n(1, 12)\n→ 4 × (1, 3)" in label for label in labels) == 3  # true to what it splits
+    projections = [n for n in picture.nodes if n.label.startswith("linear") and "W_ih" in n.parameters]
+    assert sorted(n.step for n in projections) == [1, 2, 3]  # each step's x_t W_ihᵀ in its own column

@@ -342,7 +342,7 @@ def build_parser() -> argparse.ArgumentParser:
                          help="op: every primitive; cell: one node per cell; step: one node per time step")
     drawing.add_argument("--params", choices=["once", "label", "hide"], default=None,
                          help="shared parameters drawn once (with a bus into every step), named in each cell, or "
-                              "hidden; default: once at op level, label at cell and step level")
+                              "hidden; default: label")
     drawing.add_argument("--time-steps", type=_time_steps, metavar="FIRST:LAST",
                          help="draw only the steps t=FIRST…LAST, e.g. 1:5 (default: all)")
     drawing.add_argument("--grads", action="store_true", help="colour nodes by gradient norm ‖∂J/∂·‖")

@@ -41,9 +41,9 @@ def lstm_step(x_projected: Tensor, hidden: Tensor, cell: Tensor, weight_hh: Tens
         h_t = o ⊙ tanh(c_t)                then h_t ← h_t W_hrᵀ with a projection (proj_size)
     """
     gates = x_projected + linear(hidden, weight_hh, bias_hh)
-    input_gate, forget_gate, candidate, output_gate = _named(gates.chunk(4, dim=-1), "ifgo")
-    input_gate, forget_gate = input_gate.sigmoid(), forget_gate.sigmoid()
-    candidate, output_gate = candidate.tanh(), output_gate.sigmoid()
+    input_gate, forget_gate, candidate, output_gate = gates.chunk(4, dim=-1)
+    input_gate, forget_gate = _named(input_gate.sigmoid(), "i"), _named(forget_gate.sigmoid(), "f")
+    candidate, output_gate = _named(candidate.tanh(), "g"), _named(output_gate.sigmoid(), "o")
     cell = forget_gate * cell + input_gate * candidate
     hidden = output_gate * cell.tanh()
     if weight_hr is not None:
@@ -65,10 +65,10 @@ def gru_step(x_projected: tuple[Tensor, Tensor, Tensor], hidden: Tensor, weight_
     of all time steps once, not once per step).
     """
     x_reset, x_update, x_new = x_projected
-    h_reset, h_update, h_new = _named(linear(hidden, weight_hh, bias_hh).chunk(3, dim=-1), "rzn")
-    reset = (x_reset + h_reset).sigmoid()
-    update = (x_update + h_update).sigmoid()
-    new = (x_new + reset * h_new).tanh()
+    h_reset, h_update, h_new = linear(hidden, weight_hh, bias_hh).chunk(3, dim=-1)
+    reset = _named((x_reset + h_reset).sigmoid(), "r")
+    update = _named((x_update + h_update).sigmoid(), "z")
+    new = _named((x_new + reset * h_new).tanh(), "n")
     return _state(new.lerp(hidden, update), "h")
 
 
@@ -78,11 +78,10 @@ def _state(tensor: Tensor, name: str) -> Tensor:
     return tensor
 
 
-def _named(pieces: tuple[Tensor, ...], names: str) -> tuple[Tensor, ...]:
-    """Name the gate pre-activations (i, f, g, o or r, z, n), so that drawings label them."""
-    for piece, name in zip(pieces, names):
-        piece.name = name
-    return pieces
+def _named(gate: Tensor, name: str) -> Tensor:
+    """Name a gate (i, f, g, o or r, z, n), so that drawings label it i_t = σ."""
+    gate.name = name
+    return gate
 
 
 class _CellBase(Module):
@@ -193,5 +192,5 @@ class GRUCell(_CellBase):
     def forward(self, x: Tensor, hx: Tensor | None = None) -> Tensor:
         x, unbatched = self._check_input(x, hx)
         hidden = self._initial(hx, x, unbatched, self.hidden_size)
-        hidden = gru_step(_named(self._project(x).chunk(3, dim=-1), "rzn"), hidden, self.weight_hh, self.bias_hh)
+        hidden = gru_step(self._project(x).chunk(3, dim=-1), hidden, self.weight_hh, self.bias_hh)
         return hidden.squeeze(0) if unbatched else hidden

@@ -16,18 +16,19 @@ every gradient graph run right to left. Graphviz only draws (``neato -n2``), so 
 unroll renders in seconds.
 
 Options: ``level`` ("op": every primitive; "cell": one node per cell application; "step": one per
-time step), ``params`` ("once": each shared parameter drawn once, with one bus line into every
-step; "label": each cell names the parameters it uses; "hide"; default "once" at op level, else
-"label"), ``show_shapes``, ``show_values`` (small tensors: values; larger: a summary; only where
-the graph still has them: leaves, the tensors drawn, arrays an op saved for backward),
-``show_grads`` (colour each node by ‖∂J/∂·‖ on a log colour scale, J the first tensor, with a
-legend; ``grad_range=(low, high)`` fixes the scale so that several figures compare),
-``backward`` (draw the recorded gradient graph: a shared weight's gradient is one Σ node with one
-input per time step), ``time_steps`` (a slice of the steps, e.g. ``slice(0, 3)`` for t=1…3),
-``max_nodes`` (refuse larger graphs), ``title``, ``rankdir`` ("LR", or "RL" to mirror).
+time step), ``params`` ("label", the default: each node names the parameters it uses; "once": each
+shared parameter drawn once, with one bus line into every step; "hide"), ``show_shapes``,
+``show_values`` (small tensors: values; larger: a summary; only where the graph still has them:
+leaves, the tensors drawn, arrays an op saved for backward), ``show_grads`` (colour each node by
+‖∂J/∂·‖ on a log colour scale, J the first tensor, with a legend; ``grad_range=(low, high)`` fixes
+the scale so that several figures compare), ``backward`` (at cell and step level the BPTT figure:
+∂J/∂h_t right to left, one Σ per row's shared weights; at op level the recorded gradient graph),
+``rolled`` (one cell per layer and direction, its states as loops), ``time_steps`` (a slice of the
+steps, e.g. ``slice(0, 3)`` for t=1…3), ``max_nodes`` (refuse larger graphs), ``title``,
+``rankdir`` ("LR", or "RL" to mirror).
 
 A graph's structure stays drawable after ``backward()`` has freed its arrays; ``show_grads`` and
-``backward`` need those arrays and say so.
+an op-level ``backward`` need those arrays and say so.
 """
 
 from __future__ import annotations

@@ -25,7 +25,7 @@ from ..errors import GraphError
 from ..function import Function, step_of
 from ..function import Node as GraphNode
 from ..tensor import Tensor
-from .levels import merge_groups, unique
+from .levels import merge_groups, per_step_projections, unique
 from .picture import Node, Picture, display_label, in_order, step_position, subscript
 from .views import bptt_picture, rolled_picture
 
@@ -33,7 +33,7 @@ __all__ = ["build_picture", "Node", "Picture", "display_label", "in_order", "LEV
 
 LEVELS = ("op", "cell", "step")
 PARAMS = ("once", "label", "hide")
-GATES = ("i", "f", "g", "o", "r", "z", "n")  # the names a layer gives its gates' tensors (edge labels)
+SYMBOLS = {"sigmoid": "σ"}  # how the lectures write a named gate's op: i₃ = σ
 
 
 def build_picture(tensors: tuple[Tensor, ...], level: str = "op", backward: bool = False,
@@ -49,7 +49,7 @@ def build_picture(tensors: tuple[Tensor, ...], level: str = "op", backward: bool
     if rolled and (show_grads or time_steps is not None):
         raise ValueError("viz: rolled=True draws one cell for every step, so it has no steps to choose (time_steps) "
                          "and no one gradient norm per cell (show_grads); draw it unrolled for those")
-    params = params or ("once" if level == "op" else "label")
+    params = params or "label"  # named in each node that uses them, as the lectures write W_hh in every copy
     if params not in PARAMS:
         raise ValueError(f"params must be one of {PARAMS}, got {params!r}")
     roots = tuple(tensors)
@@ -90,6 +90,8 @@ def _picture_of(roots: tuple[Tensor, ...], level: str, backward: bool, show_shap
             node.label += _values_text(node.tensors, kept_values)
     if level != "op":
         nodes, edges = merge_groups(nodes, links, level)
+    elif not backward:  # each step's input projection in its column, x_t entering it from below
+        nodes, edges = per_step_projections(nodes, edges, links) or (nodes, edges)
     nodes, edges = _apply_params(nodes, edges, params)
     if time_steps is not None:
         nodes, edges = _keep_steps(nodes, edges, time_steps)
@@ -224,12 +226,15 @@ def _op_node(function: Function, show_shapes: bool, output: Tensor, named: bool 
         name += f" ({len(function.inputs)} terms)"
     step = step_of(function.scope)
     states = getattr(function, "states", ()) if function.multiple_outputs else (
-        (output.name,) if named and output.name and output.name not in GATES else ())  # a fused cell: its states
-    if states and not function.is_gradient:  # h₃ = tanh; a name the user gave, subscripted by its step
-        name = ", ".join(subscript(state, step) for state in states) + f" = {name}"
+        (output.name,) if named and output.name else ())  # a fused cell declares its states
+    if states and not function.is_gradient:  # h₃ = tanh, i₃ = σ; a name the user gave, subscripted by its step
+        name = ", ".join(subscript(state, step) for state in states) + f" = {SYMBOLS.get(name, name)}"
     constants = [repr(x) for x in function.inputs if isinstance(x, (int, float))]
     label = name + (f" · {', '.join(constants)}" if constants else "")
-    if show_shapes:
+    if show_shapes and function.multiple_outputs and len(function.inputs) == 1 and hasattr(function.inputs[0], "shape"):
+        pieces = getattr(function, "n_outputs", 1) - function.kept_outputs  # split (1, 12) → 4 × (1, 3)
+        label += f"\n{_shape_text(function.inputs[0].shape)}\n→ {pieces} × {_shape_text(output.shape)}"
+    elif show_shapes:
         label += f"\n{_shape_text(output.shape)}"
     row = function.scope[: step_position(function.scope)] if step is not None else ()
     return Node(function, "op", label, function.scope, step=step, row=row)

@@ -27,11 +27,11 @@ from dataclasses import dataclass, field
 
 from .picture import PER_STEP, Picture, display_label, in_order
 
-CHAR, LINE, PAD_X, PAD_Y = 6.0, 12.0, 9.0, 6.0  # text metrics of the 10-point font; padding in a node
-GAP_X, GAP_Y, COLUMN_GAP = 12.0, 16.0, 34.0  # between ops in a step, side by side and level to level; steps
+CHAR, LINE, PAD_X, PAD_Y = 6.0, 12.0, 7.0, 6.0  # text metrics of the 10-point font; padding in a node
+GAP_X, GAP_Y, COLUMN_GAP = 10.0, 16.0, 26.0  # between ops in a step, side by side and level to level; steps
 LANE, BOX_PAD, BOX_LABEL = 10.0, 8.0, 12.0  # spacing of bus lanes; a step box's padding, its label's room
 ARROW = 6.0  # the arrowhead's length: a route stops this short of the node's border
-GATE_ORDER = "ifgorzn"  # gates side by side in this order (LSTM i, f, g, o; GRU r, z, n)
+GATE_ORDER = "figorzn"  # gates side by side: f beside c_{t−1} (f ⊙ c_{t−1}), i beside g (i ⊙ g), then o; r, z, n
 
 
 @dataclass
@@ -203,7 +203,8 @@ class _Grid:
         """Order within a level: under the ops it reads (their mean position; what comes from the
         previous step counts as coming from its side), then the gate order, then the label."""
         parents = [position.get(p, entering) for p in self.predecessors[node] if self.nodes[p].kind != "parameter"]
-        gate = self.gate_into.get(node, "")
+        named = re.match(r"([a-z])[₀₁₂₃₄₅₆₇₈₉]* = ", self.nodes[node].label)  # a gate named in its node: i₃ = σ
+        gate = self.gate_into.get(node, "") or (named.group(1) if named and named.group(1) in GATE_ORDER else "")
         gate_rank = GATE_ORDER.index(gate) if gate else len(GATE_ORDER)
         return (sum(parents) / len(parents) if parents else 0.5, gate_rank, self.nodes[node].label)
 
@@ -253,7 +254,10 @@ class _Grid:
             self.beside.setdefault((on_left, row, column), []).append(i)
         self.beside_slot: dict[int, tuple[tuple[bool, int, int], int]] = {}  # node → (its column, place in it)
         for key, members in self.beside.items():  # top to bottom, each node just above the one it feeds
-            self.beside[key] = _chains(members, self.successors, distance, self.place)
+            # what feeds a higher level of the steps sits higher: its line into them then passes no other
+            height = {i: -max((self.level[s] for s in self.successors[i] if s in block_of), default=0)
+                      for i in members}
+            self.beside[key] = _chains(members, self.successors, distance, self.place, height)
             self.beside_slot.update({i: (key, k) for k, i in enumerate(self.beside[key])})
 
     # --- edges: straight, a state between steps, or a bus along a lane ----------------------------
@@ -324,9 +328,17 @@ class _Grid:
         height = [0.0] * rows
         levels = [1] * rows
         across = [1] * rows
+        # Side by side in a level, each node as wide as its label: the k-th node of a level starts where the
+        # widest k-th node of that level (over the steps) ends, so that the steps stay alike.
+        slot_width: dict[tuple[int, int, int], float] = {}  # (row, level, place in the level) → its width
         for i, (row, _) in self.block_of.items():
             width[row] = max(width[row], boxes[i].width)
             height[row] = max(height[row], boxes[i].height)
+            key = (row, self.level[i], self.order[i])
+            slot_width[key] = max(slot_width.get(key, 0.0), boxes[i].width)
+        level_span: dict[tuple[int, int], float] = {}  # (row, level) → the width of its nodes side by side
+        for (row, level, _), w in slot_width.items():
+            level_span[(row, level)] = level_span.get((row, level), -GAP_X) + w + GAP_X
         for (row, _, level), size in self.level_size.items():
             levels[row] = max(levels[row], level + 1)
             across[row] = max(across[row], size)
@@ -334,7 +346,8 @@ class _Grid:
         self.pitch_y = [h + GAP_Y for h in height]
         clustered = any(self.nodes[i].kind == "op" for i in self.block_of)
         label_room = BOX_LABEL if clustered else 0.0
-        block_width = [across[r] * self.pitch_x[r] - GAP_X + 2 * BOX_PAD for r in range(rows)]
+        block_width = [2 * BOX_PAD + max([span for (row, _), span in level_span.items() if row == r],
+                                         default=self.pitch_x[r] - GAP_X) for r in range(rows)]
         block_height = [levels[r] * self.pitch_y[r] - GAP_Y + 2 * BOX_PAD + label_room for r in range(rows)]
         band = list(block_height)  # a row's height: its steps, or the nodes stacked beside it
         columns_beside: dict[bool, list[float]] = {True: [], False: []}
@@ -370,8 +383,9 @@ class _Grid:
                 level = self.level[i]
                 if self.backward:  # gradients flow downwards, back the way the values came
                     level = levels[row] - 1 - level
-                size = self.level_size[(row, col, self.level[i])]
-                boxes[i].x = centre_x + (self.order[i] - (size - 1) / 2) * self.pitch_x[row]
+                start = centre_x - level_span[(row, self.level[i])] / 2
+                before = sum(slot_width[(row, self.level[i], k)] + GAP_X for k in range(self.order[i]))
+                boxes[i].x = start + before + slot_width[(row, self.level[i], self.order[i])] / 2
                 boxes[i].y = bottom + level * self.pitch_y[row] + self.pitch_y[row] / 2 - GAP_Y / 2
             if clustered and self.steps:
                 self.clusters.append((f"t={self.steps[col]}",
@@ -385,8 +399,10 @@ class _Grid:
                 boxes[i].x, boxes[i].y = x, top - boxes[i].height / 2
                 top -= boxes[i].height + GAP_Y
         for i, (side, _) in self.place.items():
-            if side == "below":
-                boxes[i].x, boxes[i].y = self.column_x[self.column.get(self.nodes[i].step, 0)], below_height / 2
+            if side == "below":  # under the node it feeds, where that is one node in its step (x_t → linear)
+                fed = [h for h in self.successors[i] if h in self.block_of]
+                x = boxes[fed[0]].x if len(fed) == 1 else self.column_x[self.column.get(self.nodes[i].step, 0)]
+                boxes[i].x, boxes[i].y = x, below_height / 2
             elif side == "column":
                 boxes[i].x = self.column_x[self.column.get(self.nodes[i].step, 0)]
                 boxes[i].y = sum(self.row_y) / len(self.row_y)
@@ -427,6 +443,8 @@ class _Grid:
             start = (a.right if rightwards else a.left, a.y)
             end = (b.left if rightwards else b.right, b.y)
             return _finish([start, (gap_x, a.y), (gap_x, b.y)], end, label, ((start[0] + gap_x) / 2, a.y + 7))
+        if tail in block_of and block_of.get(head) == block_of[tail] and abs(self.level[head] - self.level[tail]) > 1:
+            return self._past_levels(tail, head, a, b, label)
         start, end = _clip(a, (b.x, b.y)), _clip(b, (a.x, a.y))
         return _finish([start], end, label, ((start[0] + end[0]) / 2 + 4, (start[1] + end[1]) / 2 + 6))
 
@@ -490,6 +508,25 @@ class _Grid:
         end = (x, b.top if above else b.bottom)
         return _finish([start, (trunk, a.y), (trunk, y), (x, y)], end, label, (x + 8, y + 6))
 
+    def _past_levels(self, tail: int, head: int, a: Box, b: Box, label: str) -> Route:
+        """Inside a step, to a node more than one level away: beside the nodes between (on the side
+        the tail is on), then in through the face of the head that looks at the tail."""
+        low, high = sorted((self.level[tail], self.level[head]))
+        between = [self.boxes[i] for i in self.members[self.block_of[tail]] if low < self.level[i] < high]
+        up = b.y > a.y  # from below (forward) or above (a gradient graph)
+        side = 1.0 if a.x >= b.x else -1.0
+        if between:
+            x = max(m.right for m in between) + GAP_X / 2 if side > 0 else min(m.left for m in between) - GAP_X / 2
+            x = max(x, a.x) if side > 0 else min(x, a.x)
+        else:
+            x = a.x
+        into = (b.x + side * b.width / 4, b.bottom if up else b.top)
+        turn = into[1] - GAP_Y / 2 if up else into[1] + GAP_Y / 2
+        leave = a.top + GAP_Y / 2 if up else a.bottom - GAP_Y / 2
+        points = [(a.x, a.top if up else a.bottom)] + ([(a.x, leave), (x, leave)] if x != a.x else []) + \
+                 [(x, turn), (into[0], turn)]
+        return _finish(points, into, label, (x + 8, (a.y + b.y) / 2))
+
     def _through_gap(self, a: Box, b: Box, column_x: float, label: str) -> Route:
         """Between a node beside the row and an op in a step: along the gap on that side of the step."""
         outside = a if abs(a.x - column_x) > abs(b.x - column_x) else b
@@ -513,13 +550,13 @@ class _Grid:
         return _finish(points, end, label, (a.x + 10, a.top + GAP_Y / 2 + 7))
 
 
-def _chains(members: list[int], successors, distance: dict[int, int], place) -> list[int]:
+def _chains(members: list[int], successors, distance: dict[int, int], place, height: dict[int, int]) -> list[int]:
     """Nodes sharing a column beside a row, top to bottom, so that each is followed by the node
     it feeds there (an edge between them is then a short arrow down, crossing nothing)."""
     inside = set(members)
     outward = {i: distance[i] if place[i][0] == "end" else -distance[i] for i in members}
     ordered, placed = [], set()
-    for first in sorted(members, key=lambda i: (outward[i], i)):
+    for first in sorted(members, key=lambda i: (outward[i], height[i], i)):
         node = first
         while node is not None and node not in placed:
             ordered.append(node)
