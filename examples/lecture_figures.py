@@ -65,6 +65,7 @@ def main() -> None:
     save(last_step_loss(layer("lstm"), 4, device), "lstm_cell", level="cell")
     save(last_step_loss(layer("lstm"), 4, device), "lstm_rolled", rolled=True)
     save(last_step_loss(layer("lstm"), 3, device), "lstm_backward_cell", level="cell", backward=True)
+    save(last_step_loss(layer("lstm"), 4, device), "lstm_forward_and_backward", level="cell", backward="both")
     save(last_step_loss(layer("lstm", num_layers=2, bidirectional=True), 4, device), "lstm_stacked_bidirectional",
          level="cell", params="hide")
 

@@ -63,7 +63,7 @@ def test_lstm_neurons_example(tmp_path):
 
 def test_lecture_figures_example(tmp_path):
     out = run("examples/lecture_figures.py", "--format", "dot", "--steps", "3", "--out", str(tmp_path))
-    assert len(list(tmp_path.glob("*.dot"))) == 13 and "wrote" in out
+    assert len(list(tmp_path.glob("*.dot"))) == 14 and "wrote" in out
     assert sorted(p.name for p in tmp_path.glob("*.svg")) == ["vanishing_gru.svg", "vanishing_lstm.svg",
                                                              "vanishing_rnn.svg"]  # the README's command
     assert "‖∂J/∂h_1‖ / ‖∂J/∂h_3‖" in out

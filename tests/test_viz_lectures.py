@@ -286,3 +286,24 @@ def test_a_three_step_op_level_lstm_has_slide_sized_text_and_named_gates():
     assert sum("split\n(1, 12)\n→ 4 × (1, 3)" in label for label in labels) == 3  # true to what it splits
     projections = [n for n in picture.nodes if n.label.startswith("linear") and "W_ih" in n.parameters]
     assert sorted(n.step for n in projections) == [1, 2, 3]  # each step's x_t W_ihᵀ in its own column
+
+
+@pytest.mark.parametrize("make", [lambda: last_step_loss("lstm", steps=4)[1], lambda: language_model_loss("rnn", 3)[1]],
+                         ids=["lstm", "language-model"])
+def test_forward_and_backward_in_one_figure(make):
+    loss = make()
+    picture = build_picture((loss,), level="cell", backward="both")
+    forward, backward = build_picture((loss,), level="cell"), build_picture((loss,), level="cell", backward=True)
+    assert len(picture.nodes) == len(forward.nodes) + len(backward.nodes) - 1  # one J, where the gradient starts
+    labels = {label for _, _, label in picture.edges}
+    assert {"h₁", "∂J/∂h₁"} <= labels
+    placed = labelled_layout(picture)[1]
+    cells = [i for i, n in enumerate(picture.nodes) if n.kind == "group"]
+    high = min(placed.boxes[i].y for i in cells if "backward" not in picture.nodes[i].label)
+    assert all(placed.boxes[i].y < high for i in cells if "backward" in picture.nodes[i].label)  # under it
+    found = measured(picture)
+    assert found.through_nodes == 0
+    language_model = any(n.label.startswith("J₁") for n in forward.nodes)
+    assert found.crossings == 0 or language_model  # the language model's K₃,ₜ, as in its BPTT figure
+    with pytest.raises(ValueError, match="backward='both' draws cells"):
+        build_picture((loss,), level="op", backward="both")

@@ -31,7 +31,8 @@ def graph(args: argparse.Namespace) -> int:
     made = {cell: _last_step_loss(cell, args) for cell in cells}
     losses = {cell: loss for cell, (loss, _) in made.items()}
     options = {"level": "cell" if args.rolled and args.level == "op" else args.level, "rankdir": args.rankdir,
-               "show_grads": args.grads or args.compare, "backward": args.backward,
+               "show_grads": args.grads or args.compare,
+               "backward": "both" if args.forward_and_backward else args.backward,
                "params": args.params or ("hide" if args.compare and args.level != "op" else None),
                "title": args.title, "time_steps": args.time_steps, "grad_range": args.grad_range,
                "rolled": args.rolled}
@@ -230,7 +231,8 @@ def sample(args: argparse.Namespace) -> int:
 
 def demo(args: argparse.Namespace) -> int:
     """The tour: train a small character LSTM on Python's own source (progress bar), print its
-    perplexity and a sample, and write the unrolled-graph and vanishing-gradient figures."""
+    perplexity and a sample, and write the unrolled graph, its BPTT figure, the language model and
+    the vanishing-gradient figures."""
     import pathlib
 
     import numpy
@@ -267,9 +269,12 @@ def demo(args: argparse.Namespace) -> int:
     output, _ = small(x)
     loss = output[-1].sum()
     loss.name = "J"
-    figure = "unrolled_rnn.svg" if tr.viz.dot_available() else "unrolled_rnn.dot"
-    written.append(tr.viz.save(loss, path=out / figure, level="op"))
-    written.append(tr.viz.save(loss, path=out / figure.replace("unrolled", "backward"), backward=True))
+    written.append(tr.viz.save(loss, path=out / "unrolled_rnn.svg", level="op"))  # Graphviz, or the library's SVG
+    written.append(tr.viz.save(loss, path=out / "bptt_rnn.svg", level="cell", backward="both"))
+    language_model = argparse.Namespace(seed=args.seed, input_size=3, hidden_size=4, layers=1, bidirectional=False,
+                                        steps=4, loss="every", vocab=10, device="cpu")
+    written.append(tr.viz.save(_last_step_loss("lstm", language_model)[0], path=out / "language_model.svg",
+                               level="cell"))
     curves: dict[str, list] = {}
     for seed in range(args.seed, args.seed + 5):  # five fresh layers and sequences: the spread shows
         tr.manual_seed(seed)
@@ -297,7 +302,7 @@ def demo(args: argparse.Namespace) -> int:
     for path in written:
         print(f"   wrote {path}")
     if not tr.viz.dot_available():
-        print("   (Graphviz's dot program is missing, so the graphs are DOT text: render them with dot -Tsvg)")
+        print("   (Graphviz's dot program is missing: the library drew the SVG figures itself)")
     return 0
 
 
@@ -351,6 +356,9 @@ def build_parser() -> argparse.ArgumentParser:
     drawing.add_argument("--backward", action="store_true",
                          help="draw the gradient: at cell and step level BPTT (∂J/∂h_t right to left, one Σ per "
                               "shared weight), at op level the recorded gradient graph")
+    drawing.add_argument("--forward-and-backward", action="store_true",
+                         help="the forward figure and, under it in the same columns, its BPTT figure "
+                              "(cell or step level)")
     drawing.add_argument("--loss", choices=["last", "every"], default="last",
                          help="last: J = Σ h_T of the bare layer; every: a language model, one J_t per step "
                               "(embedding → layer → head → J_t, J their mean)")
@@ -481,6 +489,11 @@ def options_that_cannot_apply(args: argparse.Namespace, given: set[str]) -> list
         elif args.bidirectional:
             found.append(("--bidirectional", "a language model (--loss every) reads left to right: it cannot see "
                                              "the token it predicts"))
+        if args.forward_and_backward:
+            refuse(("--backward",), "--forward-and-backward draws the backward figure already")
+            if args.level == "op" or args.rolled:
+                found.append(("--forward-and-backward", "it draws cells or steps, unrolled (--level cell or step, "
+                                                        "without --rolled)"))
         if args.rolled:
             refuse(("--time-steps",), "a rolled view has no steps to choose: one cell stands for all of them")
             refuse(("--grads", "--compare", "--grad-range"), "a rolled cell stands for every step, so it has no one "

@@ -22,7 +22,8 @@ shared parameter drawn once, with one bus line into every step; "hide"), ``show_
 leaves, the tensors drawn, arrays an op saved for backward), ``show_grads`` (colour each node by
 ‖∂J/∂·‖ on a log colour scale, J the first tensor, with a legend; ``grad_range=(low, high)`` fixes
 the scale so that several figures compare), ``backward`` (at cell and step level the BPTT figure:
-∂J/∂h_t right to left, one Σ per row's shared weights; at op level the recorded gradient graph),
+∂J/∂h_t right to left, one Σ per row's shared weights; at op level the recorded gradient graph;
+``"both"``: the forward figure with its BPTT figure under it, in the same columns),
 ``rolled`` (one cell per layer and direction, its states as loops), ``time_steps`` (a slice of the
 steps, e.g. ``slice(0, 3)`` for t=1…3), ``max_nodes`` (refuse larger graphs), ``title``,
 ``rankdir`` ("LR", or "RL" to mirror).

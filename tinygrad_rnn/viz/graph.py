@@ -27,7 +27,7 @@ from ..function import Node as GraphNode
 from ..tensor import Tensor
 from .levels import merge_groups, per_step_projections, unique
 from .picture import Node, Picture, display_label, in_order, step_position, subscript
-from .views import bptt_picture, rolled_picture
+from .views import bptt_picture, forward_and_backward_picture, rolled_picture
 
 __all__ = ["build_picture", "Node", "Picture", "display_label", "in_order", "LEVELS", "PARAMS"]
 
@@ -36,7 +36,7 @@ PARAMS = ("once", "label", "hide")
 SYMBOLS = {"sigmoid": "σ"}  # how the lectures write a named gate's op: i₃ = σ
 
 
-def build_picture(tensors: tuple[Tensor, ...], level: str = "op", backward: bool = False,
+def build_picture(tensors: tuple[Tensor, ...], level: str = "op", backward: bool | str = False,
                   show_shapes: bool = True, show_values: bool = False, show_grads: bool = False,
                   time_steps: slice | None = None, max_nodes: int | None = None,
                   grad_range: tuple[float, float] | None = None, params: str | None = None,
@@ -55,17 +55,25 @@ def build_picture(tensors: tuple[Tensor, ...], level: str = "op", backward: bool
     roots = tuple(tensors)
     if not roots or not all(isinstance(t, Tensor) for t in roots):
         raise TypeError("viz: pass one or more Tensors to draw")
-    recorded = backward and not _is_gradient(roots) and level == "op"  # op level: the recorded gradient graph
-    bptt = backward and not _is_gradient(roots) and level != "op"  # cells: the BPTT figure (views.py)
+    if backward not in (False, True, "both"):
+        raise ValueError(f"backward must be True, False or 'both' (forward and backward in one figure), got "
+                         f"{backward!r}")
+    both = backward == "both"
+    if both and (level == "op" or rolled):
+        raise ValueError("viz: backward='both' draws cells or steps (level='cell' or 'step'), unrolled")
+    recorded = backward is True and not _is_gradient(roots) and level == "op"  # op level: the recorded gradient graph
+    bptt = bool(backward) and not _is_gradient(roots) and level != "op"  # cells: the BPTT figure (views.py)
     needs_values = {"backward=True": recorded, "show_grads=True": show_grads}
     for option, needed in needs_values.items():
         if needed:
             _check_not_freed(roots, option)
     if recorded:
         roots = _gradients_of(roots)
-    picture = _picture_of(roots, level, backward and not bptt, show_shapes, show_values, show_grads, time_steps,
-                          "label" if bptt else params)
-    if bptt:
+    picture = _picture_of(roots, level, recorded or (backward is True and _is_gradient(roots)), show_shapes,
+                          show_values, show_grads, time_steps, "label" if bptt else params)
+    if both:
+        picture = forward_and_backward_picture(picture)
+    elif bptt:
         picture = bptt_picture(picture)
     if rolled:
         picture = rolled_picture(picture)

@@ -25,7 +25,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from .picture import PER_STEP, Picture, display_label, in_order
+from .picture import BACKWARD_ROW, PER_STEP, Picture, display_label, in_order
 
 CHAR, LINE, PAD_X, PAD_Y = 6.0, 12.0, 7.0, 6.0  # text metrics of the 10-point font; padding in a node
 GAP_X, GAP_Y, COLUMN_GAP = 10.0, 16.0, 26.0  # between ops in a step, side by side and level to level; steps
@@ -161,7 +161,8 @@ class _Grid:
         self.steps = sorted({n.step for n in nodes if n.step is not None})
         self.column = {step: i for i, step in enumerate(self.steps)}
         self.block_of = {i: (row_of_key[n.row], self.column.get(n.step, 0)) for i, n in enumerate(nodes) if in_step[i]}
-        flows_back = [("reverse" in key) != picture.backward for key in row_keys]  # flows right to left
+        flows_back = [(("reverse" in key) != picture.backward) != (key[:1] == (BACKWARD_ROW,))  # right to left
+                      for key in row_keys]
         rolled = any(n.loops for n in nodes)  # one column: nothing to mirror, its states are loops
         self.reverse = [back and not rolled for back in flows_back]
         layer_rows = sum(1 for key in row_keys if key[:1] != (PER_STEP,))
@@ -228,7 +229,8 @@ class _Grid:
             elif depends_on_row[i] is None:
                 self.place[i] = ("start", _first_row_fed(i, self.successors, block_of))
             else:
-                self.place[i] = ("end", depends_on_row[i])
+                direct = [block_of[p][0] for p in self.predecessors[i] if p in block_of]  # the row it reads
+                self.place[i] = ("end", max(direct) if direct else depends_on_row[i])
         # Columns beside a row, counted outwards from the steps: a node next to them feeds them
         # directly (start) or reads them directly (end). A parameter feeding every step sits outermost.
         beside = sorted(i for i, (side, _) in self.place.items() if side in ("start", "end"))
@@ -362,9 +364,13 @@ class _Grid:
         loop_room = (loops + 0.5) * LOOP_HEIGHT if loops else 0.0  # a rolled cell's loops, above it
         below = [i for i, (side, _) in self.place.items() if side == "below"]
         below_height = max([boxes[i].height for i in below], default=0.0)
-        y = below_height + GAP_Y * 2 if below else 0.0
+        below_row = self.below_row = min((self.place[i][1] for i in below), default=0)  # under the row it feeds
+        y, below_y = 0.0, below_height / 2
         self.row_y = []
         for r in range(rows):
+            if below and r == below_row:
+                below_y = y + below_height / 2
+                y += below_height + GAP_Y * 2
             y += self.lanes_below[r] * LANE + (LANE if self.lanes_below[r] else 0.0)
             self.row_y.append(y + band[r] / 2)
             y += band[r] + (self.lanes_above[r] + 1) * LANE + GAP_Y + loop_room
@@ -402,7 +408,7 @@ class _Grid:
             if side == "below":  # under the node it feeds, where that is one node in its step (x_t → linear)
                 fed = [h for h in self.successors[i] if h in self.block_of]
                 x = boxes[fed[0]].x if len(fed) == 1 else self.column_x[self.column.get(self.nodes[i].step, 0)]
-                boxes[i].x, boxes[i].y = x, below_height / 2
+                boxes[i].x, boxes[i].y = x, below_y
             elif side == "column":
                 boxes[i].x = self.column_x[self.column.get(self.nodes[i].step, 0)]
                 boxes[i].y = sum(self.row_y) / len(self.row_y)
@@ -426,7 +432,7 @@ class _Grid:
             if any(n.loops for n in self.nodes):  # a rolled cell's loops arch over its top: leave by its side
                 return self._dogleg(a, b, side_x, label, from_side=True)
             return self._dogleg(a, b, side_x, label)
-        if self.place.get(tail, ("",))[0] == "below" and head in block_of and block_of[head][0] > 0:
+        if self.place.get(tail, ("",))[0] == "below" and head in block_of and block_of[head][0] > self.below_row:
             return self._dogleg(a, b, b.x - self.column_width / 2 - COLUMN_GAP / 2, label)
         if (tail in block_of) != (head in block_of) and self.place.get(tail if head in block_of else head,
                                                                         ("",))[0] in ("start", "end"):
@@ -571,6 +577,9 @@ def _row_order(keys: list[tuple[str, ...]]):
     first = {key: i for i, key in enumerate(keys)}
 
     def order(key: tuple[str, ...]) -> tuple[int, int, int]:
+        if key[:1] == (BACKWARD_ROW,):  # forward and backward in one figure: the backward rows under the forward
+            below = order(key[1:])
+            return below[0] - (1 << 22), below[1], below[2]
         if key[:1] == (PER_STEP,):  # a model's own ops, one per step: e_t below the layers, ŷ_t and J_t above
             return (-1 if key[1] == "input" else 1 << 20), int(key[2]), first[key]
         layer = next((int(part.split()[1]) for part in key if re.fullmatch(r"layer \d+", part)), 0)
@@ -581,6 +590,9 @@ def _row_order(keys: list[tuple[str, ...]]):
 
 def _row_name(key: tuple[str, ...], reverse: bool, rows: int) -> str:
     """'layer 0 →' beside each row, when there are several."""
+    if key[:1] == (BACKWARD_ROW,):
+        name = _row_name(key[1:], reverse, rows)
+        return f"∂ {name}" if name else ""
     if key[:1] == (PER_STEP,):
         return ""
     words = [part for part in key[1:] if part not in ("forward",)] or list(key)

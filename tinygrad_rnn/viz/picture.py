@@ -14,6 +14,7 @@ from ..function import step_of
 
 SUBSCRIPTS = str.maketrans("0123456789", "₀₁₂₃₄₅₆₇₈₉")
 PER_STEP = "per step"  # the first part of the row of a node split per step (e_t below a cell, ŷ_t, J_t above)
+BACKWARD_ROW = "∂"  # the first part of a row of the backward half of a forward-and-backward figure (drawn below)
 
 
 @dataclass

@@ -17,7 +17,7 @@ from __future__ import annotations
 import re
 
 from .levels import unique
-from .picture import PER_STEP, Node, Picture
+from .picture import BACKWARD_ROW, PER_STEP, Node, Picture
 
 STEP_DIGITS = re.compile(r"[₀₁₂₃₄₅₆₇₈₉]+")
 
@@ -136,3 +136,25 @@ def _gradient_label(tail: Node, head: Node, label: str) -> str:
     return f"∂J/∂{value}"
 
 
+
+
+def forward_and_backward_picture(forward: Picture) -> Picture:
+    """Forward and BPTT in one figure: the forward rows on top, the backward rows under them in the
+    same columns (flowing right to left), J handing its gradient down from where the forward ends."""
+    backward = bptt_picture(forward)
+    nodes = list(forward.nodes)
+    starts = [i for i, n in enumerate(backward.nodes) if n.kind == "output" and not n.label.startswith("∂J/∂")]
+    start = starts[0] if starts else None
+    outputs = [i for i, n in enumerate(forward.nodes) if n.kind == "output"]
+    index = {}
+    for i, node in enumerate(backward.nodes):
+        if i == start and outputs:
+            index[i] = outputs[0]  # one J: the forward's result is where the gradient starts
+            continue
+        index[i] = len(nodes)
+        row = (BACKWARD_ROW, *node.row) if node.step is not None else node.row
+        nodes.append(Node(node.key, node.kind, node.label, node.scope, step=node.step, row=row,
+                          gradient_norm=node.gradient_norm))
+    edges = list(forward.edges) + [(index[a], index[b], label) for a, b, label in backward.edges]
+    return Picture(nodes, unique(edges), forward.rankdir, forward.title, forward.legend, backward=False,
+                   notes=[*forward.notes, *backward.notes])
