@@ -136,7 +136,7 @@ def test_params_once_draws_each_shared_parameter_once_with_an_edge_into_every_st
 def test_params_label_names_them_in_each_cell_with_one_note_and_hide_drops_them():
     _, loss = last_step_loss("lstm", steps=4)
     labelled = viz.to_dot(loss, level="cell")  # "label" is the default at cell level
-    assert labelled.count("W_ih, b_ih, W_hh, b_hh") == 4 and "weight_hh_l0" not in labelled
+    assert labelled.count("W_ih, b_ih\\nW_hh, b_hh") == 4 and "weight_hh_l0" not in labelled
     assert labelled.count("each is one tensor, the same at every step") == 1
     hidden = viz.to_dot(loss, level="cell", params="hide")
     assert "W_hh" not in hidden and "weight_hh" not in hidden

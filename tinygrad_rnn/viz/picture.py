@@ -32,8 +32,10 @@ class Node:
 
 
 def display_label(node: Node) -> str:
-    """What a drawing writes in a node: its label, and with params="label" the parameters it uses."""
-    return node.label + ("\n" + ", ".join(node.parameters) if node.parameters else "")
+    """What a drawing writes in a node: its label, and with params="label" the parameters it uses,
+    two to a line (W_ih, b_ih / W_hh, b_hh), so that a cell stays narrow and a figure's text large."""
+    pairs = [", ".join(node.parameters[k:k + 2]) for k in range(0, len(node.parameters), 2)]
+    return "\n".join([node.label, *pairs])
 
 
 @dataclass
