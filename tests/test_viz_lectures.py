@@ -307,3 +307,15 @@ def test_forward_and_backward_in_one_figure(make):
     assert found.crossings == 0 or language_model  # the language model's K₃,ₜ, as in its BPTT figure
     with pytest.raises(ValueError, match="backward='both' draws cells"):
         build_picture((loss,), level="op", backward="both")
+
+
+def test_the_recorded_gradient_graph_names_each_backward_rule_by_what_it_does():
+    _, loss = last_step_loss("rnn", steps=3)
+    picture = build_picture((loss,), level="op", backward=True)
+    labels = [n.label for n in picture.nodes]
+    for sub in "₁₂₃":
+        assert f"h{sub} = tanh, backward\nδ ⊙ (1 − h{sub}²)" in labels
+    assert not any(label.startswith(("sub", "permute", "mul")) for label in labels)  # no plumbing of its own
+    assert all(n.key.is_gradient for n in picture.nodes if n.kind == "op")
+    weight_sums = [n for n in picture.nodes if n.label.startswith("Σ (3 terms)")]
+    assert len(weight_sums) == 2  # ∂J/∂W_hh and ∂J/∂b_hh: one term per step

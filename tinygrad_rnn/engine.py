@@ -345,7 +345,7 @@ def _call_backward(function: Function, grad: Any, output_nodes: Any, create_grap
     if STATE.writes != function.recorded_at:
         check_saved_unchanged(function)
     if create_graph:
-        with _recording_gradient(function.scope):
+        with _recording_gradient(function.scope, of=function):
             input_grads = function.backward(grad, *function.recorded_arguments(output_nodes))
     else:
         input_grads = function.backward(grad, function.saved_output, *function.saved_inputs)

@@ -46,6 +46,7 @@ class _State:
     scope: tuple[str, ...] = ()
     anomaly = False
     recording_gradient = False  # True while create_graph=True records a backward pass
+    gradient_of: Any = None  # then: the op whose backward is being recorded (drawings group by it)
     writes = 0  # in-place writes so far (inplace.py): an op's backward checks those made after it
 
 
@@ -113,6 +114,7 @@ class Function:
     multiple_outputs = False  # True for ops whose forward returns a tuple (split, unbind)
     kept_outputs = 0  # of those, the last few are kept for backward only and never returned (a fused cell's gates)
     released = False  # True once a backward without retain_graph has freed the saved arrays
+    gradient_of: Any = None  # recorded by create_graph=True: the op whose backward made this one
     saves_inputs = True  # backward reads the inputs' values (False: only their shapes)
     saves_output = True  # backward reads the output's values
     hint = ""  # what the inputs must satisfy; quoted when forward rejects them
@@ -195,6 +197,8 @@ class Function:
         self.depth = depth + 1  # deeper than every op it depends on: see topological_order
         self.scope = state.scope
         self.is_gradient = state.recording_gradient
+        if self.is_gradient:
+            self.gradient_of = state.gradient_of
         self.recorded_at = state.writes  # backward checks its saved arrays against writes made after this
         self.n_outputs = len(outs)
         if self.multiple_outputs:
@@ -404,11 +408,12 @@ def detect_anomaly() -> Iterator[None]:
 
 
 @contextlib.contextmanager
-def _recording_gradient(function_scope: tuple[str, ...]) -> Iterator[None]:
-    """While create_graph=True computes an op's gradient: record it, in the op's own scope."""
-    previous = (STATE.grad_enabled, STATE.scope, STATE.recording_gradient)
-    STATE.grad_enabled, STATE.scope, STATE.recording_gradient = True, function_scope, True
+def _recording_gradient(function_scope: tuple[str, ...], of: Any = None) -> Iterator[None]:
+    """While create_graph=True computes an op's gradient: record it, in the op's own scope, each
+    recorded op knowing which op's backward it belongs to (``of``; None for the sum of terms)."""
+    previous = (STATE.grad_enabled, STATE.scope, STATE.recording_gradient, STATE.gradient_of)
+    STATE.grad_enabled, STATE.scope, STATE.recording_gradient, STATE.gradient_of = True, function_scope, True, of
     try:
         yield
     finally:
-        STATE.grad_enabled, STATE.scope, STATE.recording_gradient = previous
+        STATE.grad_enabled, STATE.scope, STATE.recording_gradient, STATE.gradient_of = previous

@@ -25,7 +25,7 @@ from ..errors import GraphError
 from ..function import Function, step_of
 from ..function import Node as GraphNode
 from ..tensor import Tensor
-from .levels import merge_groups, per_step_projections, unique
+from .levels import merge_backward_rules, merge_groups, per_step_projections, unique
 from .picture import Node, Picture, display_label, in_order, step_position, subscript
 from .views import bptt_picture, forward_and_backward_picture, rolled_picture
 
@@ -100,6 +100,8 @@ def _picture_of(roots: tuple[Tensor, ...], level: str, backward: bool, show_shap
         nodes, edges = merge_groups(nodes, links, level)
     elif not backward:  # each step's input projection in its column, x_t entering it from below
         nodes, edges = per_step_projections(nodes, edges, links) or (nodes, edges)
+    else:  # a recorded gradient graph: one node per backward rule, named by what it does to δ
+        nodes, edges = merge_backward_rules(nodes, edges)
     nodes, edges = _apply_params(nodes, edges, params)
     if time_steps is not None:
         nodes, edges = _keep_steps(nodes, edges, time_steps)

@@ -22,7 +22,7 @@ from typing import Any
 import numpy
 
 from ..engine import vertex_of
-from ..function import Function
+from ..function import Function, step_of
 from .picture import PER_STEP, SUBSCRIPTS, Node, in_order, step_position, subscript
 
 BOOKKEEPING = ("unbind", "stack", "index", "reshape", "permute", "expand", "cat", "split")  # move values only
@@ -417,3 +417,51 @@ def per_step_projections(nodes: list[Node], edges, links) -> tuple[list[Node], l
     kept_edges += [(position(t), position(h), label) for t, h, label in new_edges
                    if position(t) is not None and position(h) is not None]
     return result, unique(kept_edges)
+
+
+# What each op's backward does to the gradient δ it receives, in the chain rule's words ({y}: its output).
+ROLES = {
+    "tanh": "δ ⊙ (1 − {y}²)", "sigmoid": "δ ⊙ {y} ⊙ (1 − {y})", "relu": "δ ⊙ [{y} > 0]", "exp": "δ ⊙ {y}",
+    "mul": "δ ⊙ the other factor", "div": "δ / b, −δ a / b²", "add": "δ to both", "sub": "δ, −δ",
+    "linear": "δ · W; δᵀ x for W", "matmul": "δ Bᵀ, Aᵀ δ", "split": "joins the parts' δ",
+    "unbind": "stacks the steps' δ", "stack": "δ by step", "cat": "δ by part", "index": "δ in its place",
+    "sum": "δ spread out", "mean": "δ / n spread out", "lerp": "δ ⊙ (1 − z), δ ⊙ z, δ ⊙ (h − n)",
+    "cross_entropy": "δ (softmax − onehot)", "log_softmax": "δ − softmax Σ δ", "embedding": "δ added to its rows",
+    "reshape": "δ reshaped", "permute": "δ permuted back",
+}
+
+
+def merge_backward_rules(nodes: list[Node], edges) -> tuple[list[Node], list[tuple[int, int, str]]]:
+    """A recorded gradient graph at op level, one node per backward rule: the ops each forward op's
+    backward recorded (1 − h², its products, the transposes and reshapes it needed) merge into one
+    node named by what it does to δ — ``h₃ = tanh, backward: δ ⊙ (1 − h₃²)``. Σ nodes, parameters
+    and the gradients drawn stay as they are."""
+    group: dict[int, int] = {}
+    result: list[Node] = []
+    index: dict[Any, int] = {}
+    for position, node in enumerate(nodes):
+        forward = getattr(node.key, "gradient_of", None) if node.kind == "op" else None
+        if forward is None:
+            group[position] = len(result)
+            result.append(node)
+            continue
+        if forward not in index:
+            index[forward] = len(result)
+            result.append(Node(node.key, "op", "", forward.scope, step=node.step, row=node.row))
+        group[position] = index[forward]
+        rule = result[index[forward]]
+        rule.label = rule.label or _rule_label(forward, "")
+        for vertex in node.key.inputs:  # the rule reads its op's output: name it as the forward figure does
+            if getattr(vertex, "grad_fn", None) is forward and getattr(vertex, "name", None):
+                rule.label = _rule_label(forward, vertex.name)
+    merged = [(group[t], group[h], label) for t, h, label in edges if group[t] != group[h]]
+    return result, unique(merged)
+
+
+def _rule_label(forward: Function, named: str) -> str:
+    step = step_of(forward.scope)
+    named = named or next(iter(getattr(forward, "states", ()) or ()), "")
+    y = subscript(named, step) if named else "y"
+    role = ROLES.get(forward.name, "its backward").format(y=y)
+    head = f"{y} = {forward.name}" if named else forward.name
+    return f"{head}, backward\n{role}"
