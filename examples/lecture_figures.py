@@ -104,9 +104,7 @@ def write_legibility_table(document: pathlib.Path, figures: pathlib.Path) -> Non
 
 def language_model_loss(steps: int, device: str):
     """J = (1/T) Σ_t J_t of a fresh language model (vocabulary 10) on random tokens, as `--loss every` draws it."""
-    arguments = argparse.Namespace(seed=0, input_size=3, hidden_size=4, layers=1, bidirectional=False, steps=steps,
-                                   loss="every", vocab=10, device=device, forget_bias=0.0)
-    return cli._last_step_loss("rnn", arguments)[0]
+    return cli.language_model_loss("rnn", steps, device=device)[0]
 
 
 if __name__ == "__main__":

@@ -75,7 +75,9 @@ def _last_step_loss(cell: str, args: argparse.Namespace):
     import tinygrad_rnn as tr
 
     if getattr(args, "loss", "last") == "every":
-        return _language_model_loss(cell, args)
+        return language_model_loss(cell, args.steps, vocab=args.vocab, input_size=args.input_size,
+                                   hidden_size=args.hidden_size, layers=args.layers, seed=args.seed,
+                                   device=getattr(args, "device", "cpu"), forget_bias=getattr(args, "forget_bias", 0.0))
     tr.manual_seed(args.seed)
     layer_class = {"rnn": tr.nn.RNN, "lstm": tr.nn.LSTM, "gru": tr.nn.GRU}[cell]
     device = getattr(args, "device", "cpu")
@@ -100,23 +102,27 @@ def _forget_bias_note(cell: str, args: argparse.Namespace) -> str:
     return f" (forget-gate bias {bias:g})" if cell == "lstm" and bias else ""
 
 
-def _language_model_loss(cell: str, args: argparse.Namespace):
+def language_model_loss(cell: str, steps: int, vocab: int = 10, input_size: int = 3, hidden_size: int = 4,
+                        layers: int = 1, seed: int = 0, device: str = "cpu", forget_bias: float = 0.0):
     """(J, layer) of a freshly initialised language model on random tokens x_1 … x_T: embedding E,
     the recurrent layer, the head W_hy, b_y; J = (1/T) Σ_t J_t, J_t = −log ŷ_t[x_{t+1}]. Its
-    parameters carry the lectures' names."""
+    parameters carry the lectures' names. What ``graph --loss every`` and the demo draw.
+
+    >>> loss, layer = language_model_loss("gru", steps=3)
+    >>> loss.name, layer.hidden_size
+    ('J', 4)
+    """
     import tinygrad_rnn as tr
 
-    tr.manual_seed(args.seed)
-    model = tr.models.LanguageModel(args.vocab, args.input_size, args.hidden_size, num_layers=args.layers, cell=cell,
-                                    fused=False, device=getattr(args, "device", "cpu"))
-    if cell == "lstm" and getattr(args, "forget_bias", 0.0):
-        tr.nn.init.lstm_forget_gate_bias_(model.rnn, args.forget_bias)
+    tr.manual_seed(seed)
+    model = tr.models.LanguageModel(vocab, input_size, hidden_size, num_layers=layers, cell=cell, fused=False,
+                                    device=device)
+    if cell == "lstm" and forget_bias:
+        tr.nn.init.lstm_forget_gate_bias_(model.rnn, forget_bias)
     model.embedding.weight.name, model.head.weight.name, model.head.bias.name = "E", "W_hy", "b_y"
-    tokens = _random_tokens(args.vocab, args.steps + 1, args.seed + 1)
-    ids = tr.tensor([tokens[:-1]], device=getattr(args, "device", "cpu"))
-    logits, _ = model(ids)
-    loss = tr.nn.functional.cross_entropy(logits.reshape(-1, args.vocab),
-                                          tr.tensor(tokens[1:], device=getattr(args, "device", "cpu")))
+    tokens = _random_tokens(vocab, steps + 1, seed + 1)
+    logits, _ = model(tr.tensor([tokens[:-1]], device=device))
+    loss = tr.nn.functional.cross_entropy(logits.reshape(-1, vocab), tr.tensor(tokens[1:], device=device))
     loss.name = "J"
     return loss, model.rnn
 
@@ -271,9 +277,7 @@ def demo(args: argparse.Namespace) -> int:
     loss.name = "J"
     written.append(tr.viz.save(loss, path=out / "unrolled_rnn.svg", level="op"))  # Graphviz, or the library's SVG
     written.append(tr.viz.save(loss, path=out / "bptt_rnn.svg", level="cell", backward="both"))
-    language_model = argparse.Namespace(seed=args.seed, input_size=3, hidden_size=4, layers=1, bidirectional=False,
-                                        steps=4, loss="every", vocab=10, device="cpu")
-    written.append(tr.viz.save(_last_step_loss("lstm", language_model)[0], path=out / "language_model.svg",
+    written.append(tr.viz.save(language_model_loss("lstm", 4, seed=args.seed)[0], path=out / "language_model.svg",
                                level="cell"))
     curves: dict[str, list] = {}
     for seed in range(args.seed, args.seed + 5):  # five fresh layers and sequences: the spread shows

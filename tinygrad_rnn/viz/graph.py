@@ -69,8 +69,9 @@ def build_picture(tensors: tuple[Tensor, ...], level: str = "op", backward: bool
             _check_not_freed(roots, option)
     if recorded:
         roots = _gradients_of(roots)
-    picture = _picture_of(roots, level, recorded or (backward is True and _is_gradient(roots)), show_shapes,
-                          show_values, show_grads, time_steps, "label" if bptt else params)
+    gradient_graph = backward is True and not bptt  # drawn as recorded: made here (op level), or given
+    picture = _picture_of(roots, level, gradient_graph, show_shapes, show_values, show_grads, time_steps,
+                          "label" if bptt else params)
     if both:
         picture = forward_and_backward_picture(picture)
     elif bptt:

@@ -329,7 +329,6 @@ class _Grid:
         width = [0.0] * rows
         height = [0.0] * rows
         levels = [1] * rows
-        across = [1] * rows
         # Side by side in a level, each node as wide as its label: the k-th node of a level starts where the
         # widest k-th node of that level (over the steps) ends, so that the steps stay alike.
         slot_width: dict[tuple[int, int, int], float] = {}  # (row, level, place in the level) → its width
@@ -341,9 +340,8 @@ class _Grid:
         level_span: dict[tuple[int, int], float] = {}  # (row, level) → the width of its nodes side by side
         for (row, level, _), w in slot_width.items():
             level_span[(row, level)] = level_span.get((row, level), -GAP_X) + w + GAP_X
-        for (row, _, level), size in self.level_size.items():
+        for (row, _, level) in self.level_size:
             levels[row] = max(levels[row], level + 1)
-            across[row] = max(across[row], size)
         self.pitch_x = [w + GAP_X for w in width]
         self.pitch_y = [h + GAP_Y for h in height]
         clustered = any(self.nodes[i].kind == "op" for i in self.block_of)

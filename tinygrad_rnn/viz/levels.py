@@ -28,7 +28,8 @@ from .picture import PER_STEP, SUBSCRIPTS, Node, in_order, step_position, subscr
 BOOKKEEPING = ("unbind", "stack", "index", "reshape", "permute", "expand", "cat", "split")  # move values only
 LOSSES = ("cross_entropy", "nll_loss")  # one J_t per step, averaged
 NAMED_BY_ROLE = {"embedding": "e", "cross_entropy": "J", "nll_loss": "J"}  # the lectures' letters
-STATES = ("h", "c", "i", "f", "g", "o", "r", "z", "n", "h_0", "c_0")  # names the layers give, not users
+GATES = ("i", "f", "g", "o", "r", "z", "n")  # the names a layer gives its gates
+STATES = ("h", "c", "h_0", "c_0", *GATES)  # names the layers give, not users
 
 
 def merge_groups(nodes: list[Node], links, level: str):
@@ -239,8 +240,7 @@ def _state_name(node: Node, out: int) -> str:
     """The name of what a cell passes on (h or c, or a name the user gave it), for the label of the edge."""
     for tensor in node.tensors:
         vertex = vertex_of(tensor)
-        if getattr(vertex, "output_index", 0) == out and tensor.name and tensor.name not in ("i", "f", "g", "o", "r",
-                                                                                                "z", "n"):
+        if getattr(vertex, "output_index", 0) == out and tensor.name and tensor.name not in GATES:
             return tensor.name
     return ""
 
@@ -371,7 +371,7 @@ def per_step_projections(nodes: list[Node], edges, links) -> tuple[list[Node], l
         pieces = {}  # a GRU's r, z, n: each step's projection split in three, as its h W_hhᵀ is
         if splits:
             for k in range(steps):
-                piece = [s for s in shape[:-1]] + [shape[-1] // len(unbinds)] if shape else []
+                piece = [*shape[:-1], shape[-1] // len(unbinds)] if shape else []
                 added.append(Node(nodes[splits[0]].key, "op", f"split\n({', '.join(map(str, shape))})\n→ "
                                   f"{len(unbinds)} × ({', '.join(map(str, piece))})", node.scope + (f"t={k + 1}",),
                                   step=k + 1, row=node.scope))
