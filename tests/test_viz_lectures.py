@@ -319,3 +319,36 @@ def test_the_recorded_gradient_graph_names_each_backward_rule_by_what_it_does():
     assert all(n.key.is_gradient for n in picture.nodes if n.kind == "op")
     weight_sums = [n for n in picture.nodes if n.label.startswith("Σ (3 terms)")]
     assert len(weight_sums) == 2  # ∂J/∂W_hh and ∂J/∂b_hh: one term per step
+    # no Σ for the zero δ that a loss on the last step sends to the earlier steps' outputs
+    assert not any(label.startswith("Σ (2 terms)") for label in labels)
+    assert {"∂J/∂h₁", "∂J/∂h₂"} <= {label for _, _, label in picture.edges}  # the right-to-left arrows
+
+
+@pytest.mark.parametrize("steps", [3, 6, 8])
+def test_the_recorded_gradient_graph_of_a_tanh_rnn_is_untangled(steps):
+    """∂J/∂W_hh and ∂J/∂b_hh take their terms from the same node of each step: one lane, forking at its
+    end, crosses nothing; the lanes' trunks pass beside the column of Σ nodes, not through it."""
+    _, loss = last_step_loss("rnn", steps=steps)
+    found = measured(build_picture((loss,), level="op", backward=True))
+    assert (found.crossings, found.through_nodes) == (0, 0), found.crossing_pairs[:4]
+
+
+def test_a_stack_of_layers_keeps_the_sum_of_the_two_gradients_of_h_t():
+    _, loss = last_step_loss("rnn", steps=3, layers=2)
+    labels = [n.label for n in build_picture((loss,), level="op", backward=True).nodes]
+    assert sum(label.startswith("Σ (2 terms)") for label in labels) == 2  # from above and from the right
+
+
+@pytest.mark.parametrize("cell", ["rnn", "lstm", "gru"])
+@pytest.mark.parametrize("level, backward", [("cell", False), ("cell", True), ("step", False), ("step", True)])
+@pytest.mark.parametrize("steps", [3, 8])
+def test_a_bidirectional_layer_crosses_at_most_once_a_step(cell, level, backward, steps):
+    """x_t feeds both rows; its line up to the reverse row crosses the states entering the forward cell
+    t (h_{t−1}; and c_{t−1} for the LSTM) once each: no drawing with the rows one above the other avoids
+    that. J reads h_T of both directions, so it sits at that end, beside the rows, outside the reverse
+    row's h_0. At step level, both directions share the step: nothing crosses."""
+    _, loss = last_step_loss(cell, steps=steps, bidirectional=True)
+    found = measured(build_picture((loss,), level=level, backward=backward))
+    assert found.through_nodes == 0
+    states = 2 if cell == "lstm" and not backward else 1
+    assert found.crossings <= (states * steps if level == "cell" else 0), found.crossing_pairs

@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from typing import Any
 
 from .picture import BACKWARD_ROW, PER_STEP, Picture, display_label, in_order
 
@@ -253,12 +254,20 @@ class _Grid:
             # Two levels share a column, one above the other, so the figure stays slide-wide.
             column = (outermost if self.nodes[i].kind == "parameter" and feeds_steps else distance[i]) // 2
             on_left = (side == "start") != (self.reverse[row] if self.rows else False)
+            linked = {block_of[j][1] for j in self.predecessors[i] + self.successors[i] if j in block_of}
+            if len(self.steps) > 1 and linked in ({0}, {len(self.steps) - 1}) and on_left != (linked == {0}):
+                # it reads (or feeds) one end of the rows only — J reading h_T of both directions, the reverse
+                # direction's h_0 at a step that merges both — so it sits beside that end, outside what is there
+                on_left = linked == {0}
+                column += 1 + outermost // 2
             self.beside.setdefault((on_left, row, column), []).append(i)
         self.beside_slot: dict[int, tuple[tuple[bool, int, int], int]] = {}  # node → (its column, place in it)
         for key, members in self.beside.items():  # top to bottom, each node just above the one it feeds
-            # what feeds a higher level of the steps sits higher: its line into them then passes no other
-            height = {i: -max((self.level[s] for s in self.successors[i] if s in block_of), default=0)
-                      for i in members}
+            # what feeds (or reads) a higher level of the steps sits higher: its line then passes no other
+            # (a gradient graph's levels run downwards)
+            height = {i: (1 if self.backward else -1) * max(
+                (self.level[s] for s in self.successors[i] + self.predecessors[i] if s in block_of), default=0)
+                for i in members}
             self.beside[key] = _chains(members, self.successors, distance, self.place, height)
             self.beside_slot.update({i: (key, k) for k, i in enumerate(self.beside[key])})
 
@@ -266,13 +275,24 @@ class _Grid:
     def _plan_lanes(self, edges) -> None:
         block_of = self.block_of
         fan: dict[tuple[int, int], int] = {}  # (node outside the steps, row) → its edges to or from that row
+        partners: dict[tuple[int, int], set] = {}  # … and the nodes in the steps at their other ends
         for tail, head, _ in edges:
             for outside, inside in ((tail, head), (head, tail)):
                 if outside not in block_of and inside in block_of and self.place[outside][0] in ("start", "end"):
                     fan[(outside, block_of[inside][0])] = fan.get((outside, block_of[inside][0]), 0) + 1
+                    partners.setdefault((outside, block_of[inside][0]), set()).add((inside, inside == tail))
+        # Nodes beside a row that the same nodes in the steps feed (the terms of ∂J/∂W_hh and ∂J/∂b_hh,
+        # both from each step's linear backward) share one lane, which forks at its end: two lanes
+        # would cross each other once for every pair of steps.
+        sharing: dict[tuple, int] = {}
+        self.lane_of: dict[tuple[int, int], int] = {}
+        for (outside, row), ends in partners.items():
+            key = (row, frozenset(ends), self.beside_slot[outside][0] if outside in self.beside_slot else outside)
+            self.lane_of[(outside, row)] = sharing.setdefault(key, outside)
         self.kind: dict[tuple[int, int], tuple] = {}
         self.drops_into: dict[int, list[tuple]] = {}  # op → the buses dropping into it (side by side)
         self.lane: dict[tuple, int] = {}
+        self.trunks: dict[Any, list[tuple]] = {}  # a column beside the row → the lanes whose trunks rise beside it
         self.lanes_above = [0] * max(self.rows, 1)
         self.lanes_below = [0] * max(self.rows, 1)
         self.gap_tracks: dict[tuple[int, int], list[str]] = {}  # (row, column gap) → labels of the states in it
@@ -304,7 +324,7 @@ class _Grid:
                             above = False
                         else:  # what it reads comes from below, what reads it lies above
                             above = (inside == tail) != self.backward
-                        lane_key = (row, above, outside)
+                        lane_key = (row, above, self.lane_of.get((outside, row), outside))
                         if lane_key not in self.lane:
                             counts = self.lanes_above if above else self.lanes_below
                             self.lane[lane_key] = counts[row]
@@ -487,7 +507,7 @@ class _Grid:
         y = self.block_top[row] + lane * LANE if above else self.block_bottom[row] - lane * LANE
         if tail in self.block_of:  # fan in: from each step to the lane, along it, into the node
             rightwards = b.x > a.x
-            trunk = b.left - GAP_X / 2 - lane * 3 if rightwards else b.right + GAP_X / 2 + lane * 3
+            trunk = self._trunk_x(head, b, lane_key, rightwards)
             x = a.x
             if not self.top_level[row]:  # one node per step: leave near its corner, clear of the edges at its middle
                 x = a.right - 2 * PAD_X if rightwards else a.left + 2 * PAD_X
@@ -497,7 +517,7 @@ class _Grid:
             label_at = (x + 3 + 3 * len(label), start[1] + 7 if above else start[1] - 7)
             return _finish(points, end, label, label_at)
         rightwards = b.x > a.x
-        trunk = a.right + GAP_X / 2 + lane * 3 if rightwards else a.left - GAP_X / 2 - lane * 3
+        trunk = self._trunk_x(tail, a, lane_key, not rightwards)
         start = (a.right, a.y) if rightwards else (a.left, a.y)
         into = self.drops_into.setdefault(head, [])
         if lane_key not in into:
@@ -511,6 +531,20 @@ class _Grid:
                            (side_x + 8, y + 6))
         end = (x, b.top if above else b.bottom)
         return _finish([start, (trunk, a.y), (trunk, y), (x, y)], end, label, (x + 8, y + 6))
+
+    def _trunk_x(self, node: int, box: Box, lane_key: tuple, on_left: bool) -> float:
+        """Where a bus's trunk rises beside ``node`` (on its left, or its right): beside the whole
+        column that holds it, past its wider nodes, not through them, each lane into the column on
+        a line of its own."""
+        column = self.beside_slot[node][0] if node in self.beside_slot else node
+        members = self.beside[column] if node in self.beside_slot else [node]
+        trunks = self.trunks.setdefault(column, [])
+        if lane_key not in trunks:
+            trunks.append(lane_key)
+        offset = GAP_X / 2 + 3 * (trunks.index(lane_key) + 1)
+        if on_left:
+            return min(self.boxes[i].left for i in members) - offset
+        return max(self.boxes[i].right for i in members) + offset
 
     def _past_levels(self, tail: int, head: int, a: Box, b: Box, label: str) -> Route:
         """Inside a step, to a node more than one level away: beside the nodes between (on the side

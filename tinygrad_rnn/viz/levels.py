@@ -454,8 +454,41 @@ def merge_backward_rules(nodes: list[Node], edges) -> tuple[list[Node], list[tup
         for vertex in node.key.inputs:  # the rule reads its op's output: name it as the forward figure does
             if getattr(vertex, "grad_fn", None) is forward and getattr(vertex, "name", None):
                 rule.label = _rule_label(forward, vertex.name)
-    merged = [(group[t], group[h], label) for t, h, label in edges if group[t] != group[h]]
-    return result, unique(merged)
+    merged = unique([(group[t], group[h], label) for t, h, label in edges if group[t] != group[h]])
+    result, merged = _without_zero_terms(result, merged)
+    named = {i: n.label.split(" = ")[0] for i, n in enumerate(result) if " = " in n.label.split("\n")[0]}
+    into = [head for _, head, _ in merged]
+    # δ entering a rule for h_t is ∂J/∂h_t: the label of the lecture's right-to-left arrows
+    return result, [(t, h, f"∂J/∂{named[h]}" if h in named and into.count(h) == 1 and not label else label)
+                    for t, h, label in merged]
+
+
+def _without_zero_terms(nodes: list[Node], edges):
+    """No node for a Σ that adds nothing: the terms a recorded Σ adds that are constant zeros (the
+    δ of the steps a loss on the last step never reads) are not terms, and a Σ left with one term
+    is that term, drawn straight through to what reads the sum."""
+    into: dict[int, list[tuple[int, int, str]]] = {}
+    for edge in edges:
+        into.setdefault(edge[1], []).append(edge)
+    through = {i for i, node in enumerate(nodes) if is_sum_node(node) and node.kind == "op"
+               and len(into.get(i, [])) == 1 and all(_is_zero(x) for x in node.key.inputs if x.grad_fn is None)}
+    if not through:
+        return nodes, edges
+    source = {i: into[i][0] for i in through}
+    kept = [i for i in range(len(nodes)) if i not in through]
+    renumber = {old: new for new, old in enumerate(kept)}
+    result = []
+    for tail, head, label in edges:
+        if head in through:
+            continue
+        while tail in through:  # the one term it passes on
+            tail = source[tail][0]
+        result.append((renumber[tail], renumber[head], label))
+    return [nodes[i] for i in kept], unique(result)
+
+
+def _is_zero(tensor: Any) -> bool:
+    return not bool((tensor.data != 0).any())
 
 
 def _rule_label(forward: Function, named: str) -> str:
