@@ -12,6 +12,7 @@ from drawing_cases import last_step_loss
 
 import tinygrad_rnn as tr
 from tinygrad_rnn import analysis, viz
+from tinygrad_rnn.cli import language_model_loss
 
 
 def page_data(page):
@@ -19,22 +20,139 @@ def page_data(page):
                                 re.DOTALL).group(1))
 
 
+def js(value):
+    mantissa, exponent = f"{float(value):.3e}".split("e")
+    return f"{mantissa}e{int(exponent):+d}"
+
+
 @pytest.mark.parametrize("kind", ["rnn", "lstm", "gru"])
 def test_the_embedded_numbers_are_the_analysis_and_the_gradient(kind):
     layer, loss = last_step_loss(kind, steps=6)
     page = viz.lecture(loss, layer)
     [panel] = page_data(page)["panels"]
-    numpy.testing.assert_allclose(panel["hidden_norms"],
-                                  analysis.hidden_state_gradient_norms(loss, layer.hidden_states[0]), rtol=1e-12)
-    by_step = analysis.weight_gradient_by_step(loss, layer.weight_hh_l0)
-    numpy.testing.assert_allclose(panel["terms"], by_step.norms, rtol=1e-12)
-    partial_sums = numpy.cumsum(by_step.gradients[::-1], axis=0)[::-1]  # Σ over t ≥ k, for every k
-    numpy.testing.assert_allclose(panel["running"], [numpy.linalg.norm(s) for s in partial_sums], rtol=1e-5)
+    hidden = layer.hidden_states[0]
+    numpy.testing.assert_allclose(panel["hidden_norms"], analysis.hidden_state_gradient_norms(loss, hidden),
+                                  rtol=1e-12)
+    weights = {"W_hh": layer.weight_hh_l0, "W_ih": layer.weight_ih_l0, "b_hh": layer.bias_hh_l0,
+               "b_ih": layer.bias_ih_l0}
+    assert [w["name"] for w in panel["weights"]] == list(weights)  # every shared weight, in the lectures' order
+    for shown in panel["weights"]:
+        by_step = analysis.weight_gradient_by_step(loss, weights[shown["name"]], time_dim=0)
+        assert [s[-1] for s in by_step.scopes] == [f"t={t}" for t in range(1, 7)]
+        numpy.testing.assert_allclose(shown["terms"], by_step.norms, rtol=1e-6, atol=1e-12)
+        partial_sums = numpy.cumsum(by_step.gradients[::-1], axis=0)[::-1]  # Σ over t ≥ k, for every k
+        numpy.testing.assert_allclose(shown["running"], [numpy.linalg.norm(s) for s in partial_sums], rtol=1e-5)
     loss.backward()
-    numpy.testing.assert_allclose(panel["grad_norm"], numpy.linalg.norm(layer.weight_hh_l0.grad.numpy()), rtol=1e-6)
-    numpy.testing.assert_allclose(panel["running"][0], panel["grad_norm"], rtol=1e-5)  # the full sum is .grad
+    for shown in panel["weights"]:
+        numpy.testing.assert_allclose(shown["grad_norm"], numpy.linalg.norm(weights[shown["name"]].grad.numpy()),
+                                      rtol=1e-6)
+        numpy.testing.assert_allclose(shown["running"][0], shown["grad_norm"], rtol=1e-5)  # the full sum is .grad
     assert sorted(map(int, panel["cells"])) == list(range(1, 7))
     assert sorted(map(int, panel["crossing"])) == list(range(1, 7))  # an edge to cross into every step
+
+
+@pytest.mark.parametrize("kind", ["rnn", "lstm", "gru"])
+def test_the_stages_run_rolled_unrolled_forward_backward_and_the_sums(kind):
+    layer, loss = last_step_loss(kind, steps=4)
+    [panel] = viz.lecture(loss, layer).data["panels"]
+    phases = [stage["phase"] for stage in panel["stages"]]
+    assert phases == ["rolled", "unrolled"] + ["forward"] * 4 + ["backward"] * 5 + ["sums"]
+    assert [stage["t"] for stage in panel["stages"][2:11]] == [1, 2, 3, 4, 5, 4, 3, 2, 1]
+    assert all(stage["math"].startswith('<math display="block">') for stage in panel["stages"])
+
+
+def _backward_math(panel, t):
+    return next(s["math"] for s in panel["stages"] if s["phase"] == "backward" and s["t"] == t)
+
+
+@pytest.mark.parametrize("kind", ["rnn", "lstm", "gru"])
+def test_the_equations_carry_the_numbers_of_the_chain_rule(kind):
+    """∂J/∂h_t = ∂J_t/∂h_t + (∂h_{t+1}/∂h_t)ᵀ ∂J/∂h_{t+1}: the second term checked as the vector–Jacobian
+    product it is, the local Jacobian and the product ‖∂h_T/∂h_t‖ against the analysis functions."""
+    layer, loss = last_step_loss(kind, steps=5)
+    [panel] = viz.lecture(loss, layer).data["panels"]
+    hidden = layer.hidden_states[0]
+    total = tr.grad(loss, hidden, retain_graph=True)
+    product = analysis.jacobian_norms(hidden[-1], hidden)
+    cells = tr.grad(loss, layer.cell_states[0], retain_graph=True) if kind == "lstm" else None
+    for t in range(1, 5):
+        if kind == "lstm":  # a loss on the last step: h_{t-1} reaches J only through step t's gates
+            from_right = total[t - 1]
+        else:
+            (from_right,) = tr.grad(hidden[t], hidden[t - 1], grad_outputs=total[t], retain_graph=True)
+        local = analysis.jacobian_norms(hidden[t], [hidden[t - 1]])[0]
+        math = _backward_math(panel, t)
+        for value in (numpy.linalg.norm(total[t - 1].numpy()), numpy.linalg.norm(from_right.numpy()), local,
+                      product[t - 1]):
+            assert js(value) in math, (t, value)
+    forward = next(s["math"] for s in panel["stages"] if s["phase"] == "forward" and s["t"] == 2)
+    values = hidden[1].numpy()[0]
+    assert all(f"{v:.3f}" in forward for v in values)  # h_2 itself: 3 units are printed whole
+    if kind == "lstm":  # the additive path: ∂J/∂c_t
+        assert js(numpy.linalg.norm(cells[1].numpy())) in _backward_math(panel, 2)
+    if kind == "gru":  # the skip: z_{t+1} ⊙ ∂J/∂h_{t+1}
+        found = analysis.find_recurrence(loss, layer)
+        skip = found.gates[2]["z"].numpy() * total[2].numpy()
+        assert js(numpy.linalg.norm(skip)) in _backward_math(panel, 2)
+
+
+def test_a_language_model_page_shows_each_j_t_and_both_contributions():
+    loss, _ = language_model_loss("lstm", steps=4)
+    [panel] = viz.lecture(loss).data["panels"]  # no layer: found in the graph
+    found = analysis.find_recurrence(loss)
+    logits = None
+    assert found.step_losses is not None and abs(found.step_losses.mean() - loss.item()) < 1e-5
+    for t in range(1, 5):
+        forward = next(s for s in panel["stages"] if s["phase"] == "forward" and s["t"] == t)
+        assert js(found.step_losses[t - 1]) in forward["math"] and f"J_{t}" in forward["text"]
+    hidden = found.hidden_states
+    for t in range(1, 4):  # ∂J_t/∂h_t from above and ∂J/∂h_{t+1} from the right, both alive
+        terms = tr.grad_contributions(loss, hidden[t - 1])
+        assert len(terms) == 2 and all(numpy.linalg.norm(g.numpy()) > 0 for _, g in terms)
+        for _, gradient in terms:
+            assert js(numpy.linalg.norm(gradient.numpy())) in _backward_math(panel, t)
+    assert logits is None
+    names = [w["name"] for w in panel["weights"]]
+    assert names == ["W_hh", "W_ih", "b_hh", "b_ih", "W_hy", "b_y"]  # the embedding E is not a sum over steps
+    weights = found.weights
+    loss.backward()
+    for shown in panel["weights"]:
+        numpy.testing.assert_allclose(shown["running"][0], numpy.linalg.norm(weights[shown["name"]].grad.numpy()),
+                                      rtol=1e-5)
+
+
+@pytest.mark.parametrize("cell_class", [tr.nn.RNNCell, tr.nn.LSTMCell, tr.nn.GRUCell])
+def test_a_hand_written_loop_of_cells_needs_no_layer(cell_class):
+    tr.manual_seed(0)
+    cell = cell_class(2, 3)
+    lstm = cell_class is tr.nn.LSTMCell
+    state, states = (tr.zeros(1, 3), tr.zeros(1, 3)) if lstm else tr.zeros(1, 3), []
+    for x_t in tr.randn(5, 1, 2):
+        state = cell(x_t, state)
+        states.append(state[0] if lstm else state)
+    loss = (states[-1] ** 2).sum()
+    [panel] = viz.lecture(loss).data["panels"]
+    assert panel["steps"] == 5 and panel["kind"] == {tr.nn.RNNCell: "rnn", tr.nn.LSTMCell: "lstm"}.get(cell_class,
+                                                                                                     "gru")
+    numpy.testing.assert_allclose(panel["hidden_norms"], analysis.hidden_state_gradient_norms(loss, states),
+                                  rtol=1e-6)
+    assert {w["name"] for w in panel["weights"]} == {"W_hh", "W_ih", "b_hh", "b_ih"}
+    loss.backward()
+    numpy.testing.assert_allclose(panel["weights"][0]["running"][0], numpy.linalg.norm(cell.weight_hh.grad.numpy()),
+                                  rtol=1e-5)
+
+
+def test_after_backward_the_page_says_to_call_it_before():
+    layer, loss = last_step_loss("rnn", steps=3)
+    loss.backward()
+    with pytest.raises(ValueError, match=r"call viz.lecture\(loss\) before loss.backward\(\)"):
+        viz.lecture(loss, layer)
+
+
+def test_the_page_prints_as_one_line():
+    layer, loss = last_step_loss("rnn", steps=3)
+    text = repr(viz.lecture(loss, layer, name="tanh RNN"))
+    assert "\n" not in text and len(text) < 200 and "tanh RNN (3 steps)" in text
 
 
 def test_node_information_for_hovering():
@@ -54,7 +172,7 @@ def test_the_page_is_self_contained_and_several_fit_in_one_notebook():
     for page in (first, second):
         assert not re.search(r"""(src|href)\s*=|<link|@import|url\((?!#)|fetch\(|XMLHttpRequest""", page.html)
         assert re.findall(r"https?://[^\s\"'\\]+", page.html) == ["http://www.w3.org/2000/svg"] * len(
-            page_data(page)["panels"])  # the SVG namespace, a name, not a request
+            2 * page_data(page)["panels"])  # the SVG namespace (rolled, unrolled): a name, not a request
     ids_first = set(re.findall(r'id="([^"]+)"', first._repr_html_()))
     ids_second = set(re.findall(r'id="([^"]+)"', second._repr_html_()))
     assert ids_first and not ids_first & ids_second
@@ -126,8 +244,8 @@ def test_cli_lecture_writes_a_page_and_explains_a_missing_text(tmp_path):
     assert bad.returncode == 1 and "--checkpoint needs --text" in bad.stderr
 
 
-def test_a_layer_that_ran_nothing_is_named():
-    with pytest.raises(ValueError, match="no recorded steps"):
+def test_a_graph_without_a_recurrence_is_named():
+    with pytest.raises(ValueError, match="no hidden states"):
         viz.lecture(tr.ones(1, requires_grad=True).sum(), tr.nn.RNN(2, 3))
 
 
@@ -136,7 +254,7 @@ def test_the_page_and_the_influence_are_computed_on_any_device(device):
     layer = tr.nn.LSTM(2, 3, device=device)
     output, _ = layer(tr.randn(4, 1, 2, device=device))
     [panel] = page_data(viz.lecture(output[-1].sum(), layer))["panels"]
-    assert len(panel["hidden_norms"]) == 4 and panel["grad_norm"] > 0
+    assert len(panel["hidden_norms"]) == 4 and panel["weights"][0]["grad_norm"] > 0
     vocabulary = tr.data.Vocabulary.from_text("abcd")
     model = tr.models.LanguageModel(len(vocabulary), 4, 8, device=device)
     assert analysis.input_influence(model, vocabulary.encode("abcd")).shape == (3, 4)

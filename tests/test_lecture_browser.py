@@ -16,6 +16,7 @@ from drawing_cases import last_step_loss
 
 import tinygrad_rnn as tr
 from tinygrad_rnn import analysis, viz
+from tinygrad_rnn.cli import language_model_loss
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 FIGURES = pathlib.Path(__file__).resolve().parent.parent / "docs" / "figures"
@@ -37,9 +38,9 @@ def browser():
         launched.close()
 
 
-def open_page(browser, path):
+def open_page(browser, path, width=1500, height=900):
     """The page from file://, with every console error and every request not to file:// recorded."""
-    page = browser.new_page(viewport={"width": 1500, "height": 900})
+    page = browser.new_page(viewport={"width": width, "height": height})
     problems = []
     page.on("console", lambda message: problems.append(message.text) if message.type == "error" else None)
     page.on("pageerror", lambda error: problems.append(str(error)))
@@ -49,25 +50,45 @@ def open_page(browser, path):
     return page, problems
 
 
-def shoot(page, name, tmp_path):
+def shoot(page, name, tmp_path, full_page=True):
     target = FIGURES if os.environ.get("TINYGRAD_RNN_UPDATE_SCREENSHOTS") else tmp_path
     path = target / f"{name}.png"
-    page.screenshot(path=str(path), full_page=True)
+    page.screenshot(path=str(path), full_page=full_page)
     assert path.stat().st_size > 10_000
 
 
-def test_stepping_backward_shows_the_analysis_numbers_and_ends_at_the_gradient(browser, tmp_path):
+def stage_of(page):
+    return page.evaluate("(() => { const r = document.querySelector('.tgr-lecture'); "
+                         "return [r.dataset.phase, Number(r.dataset.stage)]; })()")
+
+
+def visible(page, selector):
+    return page.eval_on_selector(selector, "e => !!(e.offsetWidth || e.offsetHeight || e.getClientRects().length)")
+
+
+def test_the_lecture_runs_rolled_unrolled_forward_backward_and_the_sums(browser, tmp_path):
     cases = {kind: last_step_loss(kind, steps=8) for kind in ("rnn", "lstm", "gru")}
-    expected = {kind: (analysis.hidden_state_gradient_norms(loss, layer.hidden_states[0]),
-                       analysis.weight_gradient_by_step(loss, layer.weight_hh_l0))
-                for kind, (layer, loss) in cases.items()}
     layer, loss = cases["rnn"]
+    norms = analysis.hidden_state_gradient_norms(loss, layer.hidden_states[0])
+    by_step = analysis.weight_gradient_by_step(loss, layer.weight_hh_l0)
+    lstm_norms = analysis.hidden_state_gradient_norms(cases["lstm"][1], cases["lstm"][0].hidden_states[0])
     page_file = viz.lecture(loss, layer, name="tanh RNN", compare={"LSTM": cases["lstm"][::-1],
                                                                    "GRU": cases["gru"][::-1]}).save(tmp_path / "p.html")
-    for _, loss in cases.values():
-        loss.backward()
+    for _, each in cases.values():
+        each.backward()
     page, problems = open_page(browser, page_file)
-    norms, by_step = expected["rnn"]
+    assert stage_of(page) == ["rolled", 0]
+    assert visible(page, ".panel:not([hidden]) .view.rolled") and not visible(page, ".panel:not([hidden]) .unrolled")
+    page.keyboard.press("ArrowRight")
+    assert stage_of(page) == ["unrolled", 1] and visible(page, ".panel:not([hidden]) .view.unrolled")
+    for t in range(1, 9):  # forward: step t lights cell t, and the equation panel shows h_t
+        page.keyboard.press("ArrowRight")
+        assert stage_of(page) == ["forward", t + 1]
+        assert page.eval_on_selector_all(".panel:not([hidden]) .node.current", "n => n.length") == 1
+        printed = page.inner_text(".equation").replace("\n", "")
+        assert all(f"{v:.3f}" in printed for v in layer.hidden_states[0][t - 1].numpy()[0])  # h_t: 3 units, whole
+    page.keyboard.press("ArrowRight")
+    assert stage_of(page) == ["backward", 10]  # the gradient starts at J
     for stage in range(1, 5):  # → four times: the gradient reaches t = 8, 7, 6, 5
         page.keyboard.press("ArrowRight")
         reached = 8 - stage + 1
@@ -77,41 +98,171 @@ def test_stepping_backward_shows_the_analysis_numbers_and_ends_at_the_gradient(b
         terms = page.eval_on_selector_all(".term.shown .value", "values => values.map(v => v.textContent)")
         assert terms == [js(by_step.norms[t - 1]) for t in range(reached, 9)]
         assert js(norms[reached - 1]) in page.inner_text(".stage")
+        assert js(norms[reached - 1]) in page.inner_text(".equation")  # ‖∂J/∂h_t‖ in the equation, too
     assert page.eval_on_selector_all(".panel:not([hidden]) .edge.crossed", "edges => edges.length") >= 1
-    shoot(page, "lecture_half_way", tmp_path)
-
-    page.eval_on_selector("input[type=range]", "slider => { slider.value = '2'; "
-                                                "slider.dispatchEvent(new Event('input')); }")
-    assert len(page.eval_on_selector_all(".term.shown", "terms => terms")) == 2
     page.keyboard.press("End")
-    running = page.inner_text('[data-role="running"]')
-    gradient = page.inner_text('[data-role="grad-norm"]')
-    weight_grad = numpy.linalg.norm(cases["rnn"][0].weight_hh_l0.grad.numpy())
-    assert js(weight_grad) in gradient and js(weight_grad) in running  # Σ_t terms = W_hh.grad
-    shoot(page, "lecture_end", tmp_path)
-
+    assert stage_of(page)[0] == "sums"
+    weights = {"W_hh": layer.weight_hh_l0, "W_ih": layer.weight_ih_l0, "b_hh": layer.bias_hh_l0,
+               "b_ih": layer.bias_ih_l0}
+    for name, weight in weights.items():  # every shared weight: Σ_t its terms = its .grad
+        page.click(f".sums button[data-weight='{name}']")
+        expected = js(numpy.linalg.norm(weight.grad.numpy()))
+        assert expected in page.inner_text('[data-role="grad-norm"]')
+        assert expected in page.inner_text('[data-role="running"]')
+        assert page.eval_on_selector_all(".term.shown", "terms => terms.length") == 8
     page.click("button:has-text('LSTM')")  # the switcher: same stage, the LSTM's numbers
-    lstm_norms, _ = expected["lstm"]
     shown = page.eval_on_selector_all(".panel:not([hidden]) .node[data-reached]",
                                       "nodes => nodes.map(n => n.dataset.reached)")
     assert sorted(shown) == sorted(js(v) for v in lstm_norms)
+    ratios = page.inner_text(".ratios")  # the vanishing comparison, printed: ‖∂J/∂h_1‖ / ‖∂J/∂h_T‖
+    assert js(norms[0] / norms[-1]) in ratios and js(lstm_norms[0] / lstm_norms[-1]) in ratios
     page.keyboard.press("Home")
+    assert stage_of(page) == ["rolled", 0]
     assert page.eval_on_selector_all(".node[data-reached]", "nodes => nodes.length") == 0
     assert problems == []
 
 
-def test_hovering_a_node_shows_its_name_shape_and_gradient(browser, tmp_path):
+def test_a_language_model_page_shows_j_t_and_both_contributions(browser, tmp_path):
+    loss, _ = language_model_loss("rnn", steps=4)
+    found = analysis.find_recurrence(loss)
+    above_and_right = [[numpy.linalg.norm(g.numpy()) for _, g in tr.grad_contributions(loss, h)]
+                       for h in found.hidden_states[:-1]]
+    page, problems = open_page(browser, viz.lecture(loss).save(tmp_path / "lm.html"))
+    for _ in range(3):
+        page.keyboard.press("ArrowRight")
+    assert stage_of(page) == ["forward", 3]
+    assert js(found.step_losses[1]) in page.inner_text(".equation")  # J_2 = −log ŷ_2[x_3]
+    page.keyboard.press("End")
+    for _ in range(2):
+        page.keyboard.press("ArrowLeft")  # from the sums back to t=2 of the backward pass
+    assert stage_of(page)[0] == "backward" and "reached t=2" in page.inner_text(".stage")
+    equation = page.inner_text(".equation")
+    assert all(js(value) in equation for value in above_and_right[1])
+    names = page.eval_on_selector_all(".sums button[data-weight]", "b => b.map(x => x.dataset.weight)")
+    assert names == ["W_hh", "W_ih", "b_hh", "b_ih", "W_hy", "b_y"]
+    assert problems == []
+
+
+def test_hovering_a_node_names_the_quantity_it_shows(browser, tmp_path):
     layer, loss = last_step_loss("lstm", steps=3)
     page_file = viz.lecture(loss, layer, level="op").save(tmp_path / "op.html")
     page, problems = open_page(browser, page_file)
+    page.keyboard.press("ArrowRight")  # unrolled
     data = page.evaluate("JSON.parse(document.querySelector('script.tgr-data').textContent)")
     panel = data["panels"][0]
     index = next(i for i, node in enumerate(panel["nodes"]) if node["name"] == "c₂ = add")
     page.hover(f"#{panel['id']}-n{index}")
     tip = page.inner_text(".tooltip")
-    assert "c₂ = add" in tip and "shape: (1, 3)" in tip and js(panel["nodes"][index]["grad"]) in tip
+    assert "c₂ = add" in tip and "shape of its output: (1, 3)" in tip
+    assert f"gradient ‖∂J/∂its output‖: {js(panel['nodes'][index]['grad'])}" in tip
     page.focus(f"#{panel['id']}-n{index}")  # the keyboard reaches it too
     assert page.is_visible(".tooltip")
+    cell_page, _ = open_page(browser, viz.lecture(loss, layer).save(tmp_path / "cell.html"))
+    cell_page.keyboard.press("ArrowRight")
+    cell_data = cell_page.evaluate("JSON.parse(document.querySelector('script.tgr-data').textContent)")["panels"][0]
+    cell = next(i for i, node in enumerate(cell_data["nodes"]) if node["op"].startswith("a cell") and "t=2" in
+                node["scope"] + node["name"])
+    cell_page.hover(f"#{cell_data['id']}-n{cell}")
+    assert f"gradient ‖∂J/∂h_2‖: {js(cell_data['hidden_norms'][1])}" in cell_page.inner_text(".tooltip")
+    assert problems == []
+
+
+GEOMETRY = """() => {
+  const root = document.querySelector('.tgr-lecture');
+  const boxes = [];
+  const walker = document.createTreeWalker(root, NodeFilter.SHOW_TEXT);
+  for (let node = walker.nextNode(); node; node = walker.nextNode()) {
+    const element = node.parentElement;
+    if (!node.textContent.trim() || element.closest('svg, script, style, .tooltip')) continue;
+    const style = getComputedStyle(element);
+    if (style.visibility === 'hidden' || !element.getClientRects().length) continue;
+    const range = document.createRange();
+    range.selectNodeContents(node);
+    for (const r of range.getClientRects()) {
+      boxes.push({text: node.textContent.trim().slice(0, 30), left: r.left, right: r.right, top: r.top,
+                  bottom: r.bottom, size: parseFloat(style.fontSize), math: !!element.closest('math')});
+    }
+  }
+  const overlaps = [];
+  for (let i = 0; i < boxes.length; i++) for (let j = i + 1; j < boxes.length; j++) {
+    const a = boxes[i], b = boxes[j];
+    const w = Math.min(a.right, b.right) - Math.max(a.left, b.left);
+    const h = Math.min(a.bottom, b.bottom) - Math.max(a.top, b.top);
+    // (MathML lays out its own symbols: a stretchy ‖ reaches into its neighbours' boxes by design)
+    if (w > 1.5 && h > 1.5 && !(a.math && b.math)) overlaps.push([a.text, b.text]);
+  }
+  const outside = boxes.filter(b => b.left < -0.5 || b.right > window.innerWidth + 0.5).map(b => b.text);
+  const figures = [...root.querySelectorAll('.figure svg')].filter(s => s.getClientRects().length)
+    .map(s => s.getBoundingClientRect()).filter(r => r.left < -0.5 || r.right > window.innerWidth + 0.5);
+  const wraps = [...root.querySelectorAll('.number, .value, .tick, .total b')]
+    .filter(e => e.getClientRects().length > 1);
+  return {overlaps, outside, figures: figures.length, wraps: wraps.length,
+          scroll: document.documentElement.scrollWidth - window.innerWidth,
+          smallest: Math.min(...boxes.filter(b => !b.math).map(b => b.size))};
+}"""
+
+
+@pytest.mark.parametrize("width, height", [(1280, 720), (1920, 1080), (3840, 2160)])
+def test_on_a_projector_nothing_is_clipped_overlaps_or_wraps(browser, tmp_path, width, height):
+    cases = {kind: last_step_loss(kind, steps=8) for kind in ("rnn", "lstm", "gru")}
+    layer, loss = cases["rnn"]
+    page_file = viz.lecture(loss, layer, name="tanh RNN", compare={"LSTM": cases["lstm"][::-1],
+                                                                   "GRU": cases["gru"][::-1]}).save(tmp_path / "p.html")
+    page = browser.new_page(viewport={"width": width, "height": height})
+    problems = []
+    page.on("pageerror", lambda error: problems.append(str(error)))
+    page.goto(page_file.resolve().as_uri())
+    for theme in ("light", "dark"):
+        if theme == "dark":
+            page.keyboard.press("t")
+        assert page.evaluate("document.querySelector('.tgr-lecture').dataset.theme") == theme
+        for stage in (0, 1, 5, 10, 14, 18, 19):  # rolled, unrolled, forward, backward, … the sums
+            page.eval_on_selector("input[type=range]", f"s => {{ s.value = '{stage}'; "
+                                                       "s.dispatchEvent(new Event('input')); }")
+            page.wait_for_timeout(50)
+            found = page.evaluate(GEOMETRY)
+            where = (theme, stage)
+            assert found["scroll"] <= 0 and not found["outside"] and found["figures"] == 0, (where, found)
+            assert found["overlaps"] == [], (where, found["overlaps"][:5])
+            assert found["wraps"] == 0, where
+            if width >= 1920:
+                assert found["smallest"] >= 18, (where, found["smallest"])
+    assert problems == []
+
+
+def test_several_pages_in_one_document_do_not_clash(browser, tmp_path):
+    first_layer, first_loss = last_step_loss("rnn", steps=3)
+    second_layer, second_loss = last_step_loss("gru", steps=4)
+    first, second = viz.lecture(first_loss, first_layer), viz.lecture(second_loss, second_layer)
+    path = tmp_path / "notebook.html"
+    path.write_text(f"<!DOCTYPE html><html><body>{first._repr_html_()}<hr>{second._repr_html_()}</body></html>",
+                    encoding="utf-8")
+    page, problems = open_page(browser, path)
+    page.focus(f"#{second.data['panels'][0]['id'].split('-')[0]}")
+    page.keyboard.press("End")
+    stages = page.eval_on_selector_all(".tgr-lecture", "roots => roots.map(r => r.dataset.phase)")
+    assert stages == ["rolled", "sums"]
+    assert problems == []
+
+
+PHASES = {"rolled": 0, "forward": 5, "backward": 15, "sums": 19}
+
+
+@pytest.mark.parametrize("theme", ["light", "dark"])
+def test_screenshots_of_each_phase(browser, tmp_path, theme):
+    cases = {kind: last_step_loss(kind, steps=8) for kind in ("rnn", "lstm", "gru")}
+    layer, loss = cases["rnn"]
+    page_file = viz.lecture(loss, layer, name="tanh RNN", compare={"LSTM": cases["lstm"][::-1],
+                                                                   "GRU": cases["gru"][::-1]}).save(tmp_path / "p.html")
+    page, problems = open_page(browser, page_file, width=1600, height=900)
+    if theme == "dark":
+        page.keyboard.press("t")
+    for phase, stage in PHASES.items():
+        page.eval_on_selector("input[type=range]",
+                              f"s => {{ s.value = '{stage}'; s.dispatchEvent(new Event('input')); }}")
+        page.wait_for_timeout(1000)  # the unrolling has slid into place
+        assert stage_of(page)[0] == phase
+        shoot(page, f"lecture_{phase}_{theme}", tmp_path, full_page=False)
     assert problems == []
 
 

@@ -8,8 +8,10 @@ hand-written loop simply collects them in a list.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy
 
@@ -79,10 +81,15 @@ class StepGradients:
     total: numpy.ndarray
 
 
-def weight_gradient_by_step(loss: Tensor, weight: Tensor) -> StepGradients:
+def weight_gradient_by_step(loss: Tensor, weight: Tensor, time_dim: int | None = None) -> StepGradients:
     """The per-step contributions ∂J/∂W|_(t) of a weight used at every time step, in time order,
     with their norms and their sum ∂J/∂W = Σ_t ∂J/∂W|_(t). Built on
     :func:`tinygrad_rnn.grad_contributions`; the graph is kept.
+
+    A weight read once for all the steps — the input projection x_t W_ihᵀ + b_ih of a layer, a
+    language model's head — has one use, outside the steps. With ``time_dim`` (the time axis of
+    that op's input: 0, or 1 for batch-first) its gradient is taken apart by step as well:
+    ∂J/∂W|_(t) = δ_tᵀ x_t and ∂J/∂b|_(t) = Σ δ_t, δ_t the gradient at step t of the op's output.
 
     >>> import tinygrad_rnn as tr
     >>> rnn = tr.nn.RNN(2, 3)
@@ -91,14 +98,38 @@ def weight_gradient_by_step(loss: Tensor, weight: Tensor) -> StepGradients:
     >>> [scope[-1] for scope in by_step.scopes]
     ['t=1', 't=2', 't=3', 't=4']
     """
-    terms = sorted(grad_contributions(loss, weight), key=lambda term: (_step_or_first(term[0]), term[0]))
-    gradients = [gradient.numpy() for _, gradient in terms]
+    terms = [(scope, gradient.numpy()) for scope, gradient in grad_contributions(loss, weight)]
+    if time_dim is not None and any(step_of(scope) is None for scope, _ in terms):
+        split = _by_step_of_batched_linears(loss, weight, time_dim)
+        if split:
+            terms = [term for term in terms if step_of(term[0]) is not None] + split
+    terms = sorted(terms, key=lambda term: (_step_or_first(term[0]), term[0]))
+    gradients = [gradient for _, gradient in terms]
     return StepGradients(
         scopes=[scope for scope, _ in terms],
         gradients=gradients,
         norms=numpy.array([numpy.linalg.norm(g) for g in gradients]),
         total=numpy.sum(gradients, axis=0) if gradients else numpy.zeros(weight.shape),
     )
+
+
+def _by_step_of_batched_linears(loss: Tensor, weight: Tensor, time_dim: int) -> list[tuple[tuple[str, ...], Any]]:
+    """(scope + ("t=k",), ∂J/∂W|_(k)) for each step k of each linear op that reads ``weight`` once
+    for all the steps: its output's gradient δ (from the engine) and its input x (as saved for
+    backward), sliced at step k — the same product as the op's backward, one step at a time."""
+    graph = _Graph(loss)
+    terms = []
+    for function, position, output in graph.batched_linears(weight):
+        if len(output.shape) != 3:  # not (T, B, ·) or (B, T, ·): one step's op in a loop written without scopes
+            continue
+        (delta,) = grad(loss, [output], retain_graph=True)
+        delta = numpy.moveaxis(numpy.asarray(delta.numpy(), dtype=numpy.float64), time_dim, 0)
+        x = numpy.moveaxis(numpy.asarray(Tensor._make(function.saved_inputs[0]).numpy(), numpy.float64), time_dim, 0)
+        for k in range(delta.shape[0]):
+            delta_k = delta[k].reshape(-1, delta.shape[-1])  # (rows at step k, out)
+            term = delta_k.T @ x[k].reshape(-1, x.shape[-1]) if position == 1 else delta_k.sum(axis=0)  # δᵀx, Σδ
+            terms.append(((*function.scope, f"t={k + 1}"), term.astype(weight.dtype)))
+    return terms
 
 
 def _step_or_first(scope: tuple[str, ...]) -> int:
@@ -138,3 +169,199 @@ def input_influence(model, ids) -> numpy.ndarray:
     finally:
         model.train(was_training)
     return influence
+
+
+# --- the recurrence in a loss's graph ------------------------------------------------------------
+
+GATE_NAMES = {"lstm": ("i", "f", "g", "o"), "gru": ("r", "z", "n"), "rnn": ()}
+LECTURE_NAMES = {"weight_hh": "W_hh", "weight_ih": "W_ih", "bias_hh": "b_hh", "bias_ih": "b_ih"}
+
+
+@dataclass
+class Recurrence:
+    """What a loss's graph recurs over, found in the graph itself: the cell type, the hidden states
+    h_1 … h_T of its first layer's forward direction (and c_1 … c_T, and each step's gates, where
+    the cell has them), its shared weights under the lectures' names, and J_1 … J_T where the loss
+    is a cross-entropy with one term per step. Values are those the graph saved for backward."""
+
+    kind: str  # "rnn", "lstm" or "gru"
+    hidden_states: list[Tensor]
+    cell_states: list[Tensor]
+    gates: list[dict[str, Tensor]]
+    weights: dict[str, Tensor]
+    time_dim: int  # where a batched op over all the steps (the input projection, the head) has time
+    step_losses: numpy.ndarray | None
+
+    @property
+    def steps(self) -> int:
+        return len(self.hidden_states)
+
+
+def find_recurrence(loss: Tensor, layer=None) -> Recurrence:
+    """The recurrence that computed ``loss``: from ``layer`` (an RNN, LSTM or GRU whose last call
+    made it) where given, else from the graph — the states the cells name h (and c), in the steps
+    their scopes say (``t=k``), or in the order computed where a hand-written loop has no scopes.
+
+    >>> import tinygrad_rnn as tr
+    >>> cell = tr.nn.GRUCell(2, 3)
+    >>> h = tr.zeros(1, 3)
+    >>> for x_t in tr.randn(4, 1, 2):
+    ...     h = cell(x_t, h)
+    >>> found = find_recurrence(h.sum())
+    >>> found.kind, found.steps, sorted(found.weights)
+    ('gru', 4, ['W_hh', 'W_ih', 'b_hh', 'b_ih'])
+    """
+    graph = _Graph(loss)
+    named = [v for v in graph.vertices if v.name in ("h", "c", *GATE_NAMES["lstm"], *GATE_NAMES["gru"])]
+    rows: dict[tuple[str, ...], list[Any]] = {}
+    for vertex in named:
+        rows.setdefault(_row(vertex.grad_fn.scope), []).append(vertex)
+    if not any(v.name == "h" for v in named):
+        raise ValueError("find_recurrence: the graph of this loss has no hidden states (tensors named h by a "
+                         "recurrent layer or cell); pass the layer that computed it")
+    first = min((row for row in rows if any(v.name == "h" for v in rows[row])),
+                key=lambda row: ("reverse" in row, next((p for p in row if p.startswith("layer")), ""), graph.order(
+                    rows[row][0])))
+    inside = rows[first]
+
+    def by_step(name: str) -> list[Any]:
+        found = [v for v in inside if v.name == name and (step_of(v.grad_fn.scope) is not None or
+                                                           not any(step_of(u.grad_fn.scope) for u in inside))]
+        return sorted(found, key=lambda v: (step_of(v.grad_fn.scope) or 0, graph.order(v)))
+
+    if layer is not None and getattr(layer, "hidden_states", None):
+        hidden = list(layer.hidden_states[0])
+        cells = list(layer.cell_states[0]) if getattr(layer, "cell_states", None) else []
+        kind = type(layer).__name__.lower().removesuffix("cell")
+    else:
+        hidden = [graph.tensor(v) for v in by_step("h")]
+        cells = [graph.tensor(v) for v in by_step("c")]
+        kind = "lstm" if cells or by_step("f") else "gru" if by_step("z") else "rnn"
+    kind = kind if kind in GATE_NAMES else "rnn"
+    steps = len(hidden)
+    gates: list[dict[str, Tensor]] = [{} for _ in range(steps)]
+    for name in GATE_NAMES[kind]:
+        found = by_step(name)
+        if len(found) == steps:
+            for t, vertex in enumerate(found):
+                gates[t][name] = graph.tensor(vertex)
+    weights = graph.shared_weights()
+    if layer is not None:
+        time_dim = 1 if getattr(layer, "batch_first", False) else 0
+    else:  # the time axis of the input projection's input: (T, B, I), or (B, T, I) batch first
+        projections = graph.batched_linears(weights["W_ih"]) if "W_ih" in weights else []
+        shape = numpy.shape(projections[0][0].saved_inputs[0]) if projections else ()
+        time_dim = 1 if len(shape) == 3 and shape[0] != steps and shape[1] == steps else 0
+    return Recurrence(kind, hidden, cells, gates, weights, time_dim, graph.step_losses(steps))
+
+
+def _row(scope: tuple[str, ...]) -> tuple[str, ...]:
+    """A scope without its step: the layer and direction ("LSTM", "layer 0", "forward")."""
+    return tuple(part for part in scope if step_of((part,)) is None)
+
+
+class _Graph:
+    """One walk over a loss's graph (no recursion): its vertices, who reads each, and the values the
+    graph saved for backward."""
+
+    def __init__(self, loss: Tensor) -> None:
+        from .function import Node
+
+        found: dict[int, Any] = {}  # id → function, reached from the loss
+        vertices: dict[int, Any] = {}
+        parameters: dict[int, Tensor] = {}
+        self.readers: dict[int, list[tuple[Any, int]]] = {}
+        waiting: dict[int, int] = {}  # function → how many of the functions found read its outputs
+        stack = [loss.grad_fn] if loss.grad_fn is not None else []
+        while stack:
+            function = stack.pop()
+            if function.released:
+                raise ValueError("viz.lecture: backward() has freed the values this page shows; call viz.lecture "
+                                 "before loss.backward() (or call loss.backward(retain_graph=True) first)")
+            for position, x in enumerate(function.inputs):
+                self.readers.setdefault(id(x), []).append((function, position))
+                if isinstance(x, Node):
+                    vertices[id(x)] = x
+                    waiting[id(x.grad_fn)] = waiting.get(id(x.grad_fn), 0) + 1
+                    if id(x.grad_fn) not in found:
+                        found[id(x.grad_fn)] = x.grad_fn
+                        stack.append(x.grad_fn)
+                elif isinstance(x, Tensor) and x.requires_grad and x.grad_fn is None:
+                    parameters[id(x)] = x
+        # From the loss back, each op once all that read it are done: the order backward walks, the
+        # reverse of the order the ops were computed in.
+        self.functions = []
+        ready = [loss.grad_fn] if loss.grad_fn is not None else []
+        while ready:
+            function = ready.pop()
+            self.functions.append(function)
+            for x in function.inputs:
+                if isinstance(x, Node):
+                    waiting[id(x.grad_fn)] -= 1
+                    if waiting[id(x.grad_fn)] == 0:
+                        ready.append(x.grad_fn)
+        self.vertices, self.parameters = list(vertices.values()), list(parameters.values())
+        self._rank = {id(f): len(self.functions) - k for k, f in enumerate(self.functions)}
+
+    def order(self, vertex: Any) -> int:
+        """A position in the order the graph was computed (later ops are found first from the loss).
+        A hand-written loop without scopes has its steps in this order."""
+        return self._rank.get(id(vertex.grad_fn), 0)
+
+    def value(self, vertex: Any, depth: int = 3) -> Any:
+        """The array a vertex held: as its op saved it, or as an op reading it saved it, or computed
+        again by its op from its inputs' values (c_t = f ⊙ c_{t−1} + i ⊙ g: an add keeps no values, the
+        products it adds do) — at most ``depth`` ops back."""
+        from .function import Node
+
+        function = vertex.grad_fn
+        if function.saved_output is not None:
+            saved = function.saved_output
+            return saved[vertex.output_index] if function.multiple_outputs else saved
+        for reader, position in self.readers.get(id(vertex), []):
+            if reader.saves_inputs and reader.saved_inputs is not None:
+                return reader.saved_inputs[position]
+        if depth and function.saved_inputs is not None:
+            inputs = [self.value(x, depth - 1) if isinstance(x, Node) else x.data if isinstance(x, Tensor) else x
+                      for x in function.saved_inputs]
+            out = function.forward(*inputs)
+            return out[vertex.output_index] if function.multiple_outputs else out
+        raise ValueError(f"find_recurrence: the value of {vertex.name} at {'/'.join(function.scope)} was not kept "
+                         "by the graph; pass the layer that computed the loss")
+
+    def tensor(self, vertex: Any) -> Tensor:
+        return Tensor._make(self.value(vertex), vertex)
+
+    def shared_weights(self) -> dict[str, Tensor]:
+        """The parameters read in more than one step, or by one op over all the steps (an input
+        projection, a head), under the names the lectures give them (a user's own name first)."""
+        names: dict[str, Tensor] = {}
+        for parameter in self.parameters:
+            name = parameter.name or f"parameter {len(names) + 1}"
+            layer_weight = re.fullmatch(r"(?:.*\.)?((?:weight|bias)_(?:ih|hh))(_l0)?", name)  # layer 0, forward
+            names[LECTURE_NAMES[layer_weight.group(1)] if layer_weight else name] = parameter
+        return names
+
+    def step_losses(self, steps: int) -> numpy.ndarray | None:
+        """J_1 … J_T where the loss is the mean cross-entropy over T rows (one per step, batch 1)."""
+        for function in self.functions:
+            if function.name == "cross_entropy" and function.saved_output is not None:
+                log_probs = numpy.asarray(Tensor._make(function.saved_output[1]).numpy(), dtype=numpy.float64)
+                targets = numpy.asarray(Tensor._make(function.targets).numpy()).reshape(-1)
+                if log_probs.shape[0] == steps and function.weights is None:
+                    return -log_probs[numpy.arange(steps), targets]
+        return None
+
+    def batched_linears(self, weight: Tensor) -> list[tuple[Any, int, Any]]:
+        """The linear ops outside every step that read ``weight`` (as their weight, 1, or bias, 2):
+        (the op, the weight's position, the vertex of its output)."""
+        found = []
+        for function in self.functions:
+            if function.name != "linear" or step_of(function.scope) is not None:
+                continue
+            for position, x in enumerate(function.inputs):
+                if x is weight:
+                    output = next((v for v in self.vertices if v.grad_fn is function), None)
+                    if output is not None:
+                        found.append((function, position, output))
+        return found

@@ -164,10 +164,12 @@ def _grad_range(text: str) -> tuple[float, float]:
 
 
 def lecture(args: argparse.Namespace) -> int:
-    """Write an interactive lecture page (one self-contained HTML file): step the gradient back
-    through time, watch ∂J/∂W_hh being summed term by term; with --compare, RNN vs LSTM vs GRU on
-    one colour scale. With --checkpoint and --text: which earlier characters move each prediction
-    of a trained character model."""
+    """Write an interactive lecture page (one self-contained HTML file): the network rolled, then
+    unrolled, the forward pass with each cell's equation and numbers, the gradient stepped back
+    through time with the chain rule of every step, and every shared weight's gradient summed
+    term by term; with --compare, RNN vs LSTM vs GRU on one colour scale; with --loss every, a
+    language model's J_t at every step. With --checkpoint and --text: which earlier characters
+    move each prediction of a trained character model."""
     import tinygrad_rnn as tr
 
     if args.checkpoint:
@@ -387,6 +389,9 @@ def build_parser() -> argparse.ArgumentParser:
     page.add_argument("--steps", type=_positive, default=8, help="time steps to unroll")
     page.add_argument("--level", choices=["cell", "op"], default="cell", help="one node per cell, or every op")
     page.add_argument("--layers", type=_positive, default=1, help="stacked layers (the page steps through layer 0)")
+    page.add_argument("--loss", choices=["last", "every"], default="last",
+                      help="last: J = Σ h_T of the bare layer; every: a language model, one J_t per step")
+    page.add_argument("--vocab", type=_positive, default=10, help="with --loss every: the vocabulary size")
     page.add_argument("--input-size", type=_positive, default=4, help="features of x_t")
     page.add_argument("--hidden-size", type=_positive, default=8, help="units of h_t")
     page.add_argument("--checkpoint", help="a trained character model (tinygrad-rnn train): the connectivity view")
@@ -508,8 +513,11 @@ def options_that_cannot_apply(args: argparse.Namespace, given: set[str]) -> list
         if args.checkpoint:
             refuse(("--cell", "--compare", "--steps", "--level", "--layers", "--input-size", "--hidden-size"),
                    "with --checkpoint the page shows the trained model, which has its own cell and sizes")
+            refuse(("--loss", "--vocab"), "with --checkpoint the page shows the trained model's connectivity")
         else:
             refuse(("--text",), "it is the text a trained model reads: give --checkpoint too")
+            if args.loss != "every":
+                refuse(("--vocab",), "it sizes the language model of --loss every")
     if command == "train":
         if args.text:
             refuse(("--max-chars",), "it cuts the default corpus; --text is read whole")

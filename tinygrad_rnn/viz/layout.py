@@ -302,6 +302,7 @@ class _Grid:
                 low, high = sorted((block_of[tail][0], block_of[head][0]))
                 linked_up.add(low)
                 linked_down.add(high)
+        self._labels = {(tail, head): label for tail, head, label in edges if label}
         for tail, head, label in edges:
             kind: tuple = ("straight",)
             if tail in block_of and head in block_of and block_of[tail][0] == block_of[head][0] \
@@ -394,10 +395,14 @@ class _Grid:
             y += band[r] + (self.lanes_above[r] + 1) * LANE + GAP_Y + loop_room
         self.block_top = [self.row_y[r] + block_height[r] / 2 for r in range(rows)]
         self.block_bottom = [self.row_y[r] - block_height[r] / 2 for r in range(rows)]
-        first_x = sum(columns_beside[True]) + GAP_X + self.column_width / 2
+        # between the steps and the nodes beside them: room for the label of a straight edge across (h_T → J)
+        gap = max([GAP_X] + [len(label) * 5.4 + 2 * ARROW + 4 for (tail, head), kind in self.kind.items()
+                             if kind == ("straight",) and (tail in self.block_of) != (head in self.block_of)
+                             and (label := self._labels.get((tail, head)))])
+        first_x = sum(columns_beside[True]) + gap + self.column_width / 2
         self.column_x = [first_x + c * (self.column_width + COLUMN_GAP) for c in range(max(len(self.steps), 1))]
-        left_edge = first_x - self.column_width / 2 - GAP_X
-        right_edge = self.column_x[-1] + self.column_width / 2 + GAP_X
+        left_edge = first_x - self.column_width / 2 - gap
+        right_edge = self.column_x[-1] + self.column_width / 2 + gap
 
         self.clusters: list[tuple[str, Box]] = []
         for (row, col), members in sorted(self.members.items()):

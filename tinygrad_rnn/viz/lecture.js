@@ -1,13 +1,15 @@
-// The lecture page's behaviour. Every number it shows was computed by tinygrad_rnn and embedded
-// as JSON beside this script; nothing is computed here but colours and positions.
-// Keys: ← → step back and forth, Home / End, space plays; hover or focus a node to inspect it.
+// The lecture page's behaviour. Every number and equation it shows was computed by tinygrad_rnn and
+// embedded as JSON beside this script; nothing is computed here but colours and positions.
+// Keys: ← → step back and forth, Home / End, space plays, T switches the theme; hover or focus a
+// node to inspect it. The root element says where the page is: data-phase, data-stage.
 function tinygradRnnLecture(root) {
   if (root.dataset.ready) return;
   root.dataset.ready = "1";
   const data = JSON.parse(root.querySelector("script.tgr-data").textContent);
   const VIRIDIS = ["#440154", "#472d7b", "#3b528b", "#2c728e", "#21918c", "#28ae80", "#5ec962", "#addc30", "#fde725"];
+  const FORWARD = "#fdb863";  // a cell the forward pass has computed
   const scale = data.scale;
-  const state = { panel: 0, stage: 0, timer: null };
+  const state = { panel: 0, stage: 0, weight: 0, timer: null, shown: null };
 
   // Log-scaled viridis (readable by colour-blind viewers and in grey), as in the static figures.
   function colour(value, low, high) {
@@ -25,7 +27,16 @@ function tinygradRnnLecture(root) {
     return made;
   }
 
-  root.appendChild(element("h1", {}, data.title));
+  const header = element("div", { class: "bar header" });
+  const themeButton = element("button", { type: "button", class: "theme", "aria-label": "switch the theme" });
+  header.append(element("h1", {}, data.title), themeButton);
+  root.appendChild(header);
+  function setTheme(theme) {
+    root.dataset.theme = theme;
+    themeButton.textContent = theme === "dark" ? "◑ light theme (T)" : "◐ dark theme (T)";
+  }
+  setTheme(root.dataset.theme || "light");
+  themeButton.addEventListener("click", () => setTheme(root.dataset.theme === "dark" ? "light" : "dark"));
   const tooltip = element("div", { class: "tooltip", role: "tooltip", hidden: "" });
 
   if (data.panels.length) {
@@ -33,30 +44,38 @@ function tinygradRnnLecture(root) {
     const controls = element("div", { class: "bar controls" });
     const play = element("button", { type: "button", class: "play", "aria-label": "play" }, "▶ play");
     const slider = element("input", { type: "range", min: "0", max: "1", value: "0", step: "1",
-                                       "aria-label": "backward stage" });
+                                       "aria-label": "stage of the lecture" });
     const stageText = element("span", { class: "stage", "aria-live": "polite" });
-    controls.append(play, slider, stageText, element("span", { class: "hint" }, "← → step · Home/End · space plays"));
-    const main = element("div", { class: "main" });
-    const graph = element("div", { class: "graph" });
+    controls.append(play, slider, element("span", { class: "hint" }, "← → step · Home/End · space plays"));
+    const graph = element("div", { class: "figure" });
+    const lower = element("div", { class: "lower" });
+    const equation = element("section", { class: "equation", "aria-label": "the equation applied" });
     const sums = element("aside", { class: "sums" });
-    main.append(graph, sums);
+    lower.append(equation, sums);
     const legend = element("div", { class: "legend" });
     legend.append(element("span", {}, "‖∂J/∂h_t‖ (log scale)"), element("span", {}, fmt(scale[0])),
                   element("span", { class: "ramp" }), element("span", {}, fmt(scale[1])));
+    const ratios = element("div", { class: "ratios" });
+    ratios.textContent = "‖∂J/∂h_1‖ / ‖∂J/∂h_T‖: " + data.panels.map(
+      (panel) => `${panel.name} ${panel.ratio === null ? "—" : fmt(panel.ratio)}`).join(" · ");
     if (data.panels.length > 1) root.appendChild(switcher);
-    root.append(controls, main, legend);
+    root.append(controls, stageText, graph, lower, legend, ratios);
 
     data.panels.forEach((panel, number) => {
       const button = element("button", { type: "button", "aria-pressed": String(number === 0) }, panel.name);
       button.addEventListener("click", () => { state.panel = number; show(); });
       switcher.appendChild(button);
       const holder = element("div", { class: "panel", id: panel.id });
-      holder.innerHTML = panel.svg;
+      const rolled = element("div", { class: "view rolled" });
+      rolled.innerHTML = panel.rolled_svg;
+      const unrolled = element("div", { class: "view unrolled" });
+      unrolled.innerHTML = panel.svg;
+      holder.append(rolled, unrolled);
       graph.appendChild(holder);
-      holder.querySelectorAll(".node").forEach((node) => {
+      unrolled.querySelectorAll(".node").forEach((node) => {
         const info = () => panel.nodes[Number(node.dataset.index)];
-        node.addEventListener("mouseenter", (event) => inspect(info(), node, event));
-        node.addEventListener("focus", (event) => inspect(info(), node, event));
+        node.addEventListener("mouseenter", () => inspect(info(), node));
+        node.addEventListener("focus", () => inspect(info(), node));
         node.addEventListener("mouseleave", () => { tooltip.hidden = true; });
         node.addEventListener("blur", () => { tooltip.hidden = true; });
       });
@@ -68,101 +87,162 @@ function tinygradRnnLecture(root) {
       switcher.querySelectorAll("button").forEach((button, number) => {
         button.setAttribute("aria-pressed", String(number === state.panel));
       });
-      slider.max = String(panel.steps);
-      state.stage = Math.min(state.stage, panel.steps);
+      slider.max = String(panel.stages.length - 1);
+      state.stage = Math.min(state.stage, panel.stages.length - 1);
+      state.weight = Math.min(state.weight, panel.weights.length - 1);
+      buildSums(panel);
+      render();
+    }
+
+    // The bars of the chosen weight: one per step, ‖∂J/∂W|_(t)‖ on a labelled log axis.
+    function buildSums(panel) {
       sums.innerHTML = "";
-      sums.append(element("h2", {}, `∂J/∂${panel.weight} = Σ_t ∂J/∂${panel.weight}|_(t)`),
+      const chooser = element("div", { class: "bar weights", role: "group", "aria-label": "shared weight" });
+      panel.weights.forEach((weight, number) => {
+        const button = element("button", { type: "button", "aria-pressed": String(number === state.weight),
+                                           "data-weight": weight.name }, weight.name);
+        button.addEventListener("click", () => { state.weight = number; buildSums(panel); render(); });
+        chooser.appendChild(button);
+      });
+      const weight = panel.weights[state.weight];
+      if (!weight) return;
+      sums.append(chooser, element("h2", {}, `∂J/∂${weight.name} = Σ_t ∂J/∂${weight.name}|_(t)`),
                   element("div", { class: "total", "data-role": "running" }),
                   element("div", { class: "total", "data-role": "grad-norm" }));
+      const positive = weight.terms.filter((v) => v > 0);
+      const low = Math.floor(Math.log10(Math.min(...positive, 1)));
+      const high = Math.max(Math.ceil(Math.log10(Math.max(...positive, 1e-30))), low + 1);
+      const chart = element("div", { class: "chart" });
+      const axis = element("div", { class: "axis", "aria-hidden": "true" });
+      for (let decade = high; decade >= low; decade -= Math.max(1, Math.ceil((high - low) / 4))) {
+        const tick = element("span", { class: "tick" }, `1e${decade}`);
+        tick.style.bottom = `${100 * (decade - low) / (high - low)}%`;
+        axis.appendChild(tick);
+      }
       const terms = element("div", { class: "terms" });
-      const axis = element("div", { class: "steps-axis" });
-      const biggest = Math.max(...panel.terms.filter((v) => v > 0), 1e-30);
-      const smallest = Math.min(...panel.terms.filter((v) => v > 0), biggest);
-      panel.terms.forEach((value, index) => {
-        const term = element("div", { class: "term", "data-step": String(index + 1) });
+      const steps = element("div", { class: "steps-axis" });
+      const printed = panel.steps <= 8;  // every value printed above its bar; more steps: the one reached
+      weight.terms.forEach((value, index) => {
+        const term = element("div", { class: "term" + (printed ? " printed" : ""), "data-step": String(index + 1),
+                                      title: `‖∂J/∂${weight.name}|_(${index + 1})‖ = ${fmt(value)}` });
         const fill = element("div", { class: "fill" });
-        // Bar heights on a log scale from the smallest term to the largest: vanishing terms stay visible.
-        const span = Math.log10(biggest) - Math.log10(smallest);
-        const height = value > 0 ? (span > 0 ? 8 + 92 * (Math.log10(value) - Math.log10(smallest)) / span : 100) : 0;
-        fill.style.height = `${height}%`;
+        fill.style.height = value > 0 ? `${Math.max(2, 100 * (Math.log10(value) - low) / (high - low))}%` : "0";
         term.append(element("span", { class: "value" }, fmt(value)), fill);
         terms.appendChild(term);
-        axis.appendChild(element("span", {}, String(index + 1)));
+        steps.appendChild(element("span", {}, String(index + 1)));
       });
-      sums.append(terms, axis, element("div", { class: "hint" }, "one bar per step t: ‖∂J/∂W|_(t)‖, log scale"));
-      render();
+      chart.append(axis, terms);
+      sums.append(chart, steps, element("div", { class: "hint" }, `t →   (bars: ‖∂J/∂${weight.name}|_(t)‖, log axis)`));
     }
 
     function render() {
-      data.panels.forEach(paint);  // every panel, so that switching shows each at the same stage
       const panel = data.panels[state.panel];
-      const steps = panel.steps;
-      const reached = state.stage === 0 ? steps + 1 : steps - state.stage + 1;  // the earliest step reached
+      const stage = panel.stages[state.stage];
+      data.panels.forEach((each) => paint(each, each.stages[Math.min(state.stage, each.stages.length - 1)]));
+      root.dataset.phase = stage.phase;
+      root.dataset.stage = String(state.stage);
       slider.value = String(state.stage);
+      stageText.textContent = `${state.stage + 1} of ${panel.stages.length} · ${stage.text}`;
+      equation.innerHTML = stage.math;
+      const weight = panel.weights[state.weight];
+      if (!weight) return;
+      const backward = stage.phase === "backward" || stage.phase === "sums";
+      const reached = backward ? stage.t : panel.steps + 1;  // the earliest step whose term is in the sum
       sums.querySelectorAll(".term").forEach((term) => {
-        term.classList.toggle("shown", Number(term.dataset.step) >= reached);
+        const t = Number(term.dataset.step);
+        term.classList.toggle("shown", t >= reached);
+        term.classList.toggle("current", t === reached);
       });
-      const running = state.stage === 0 ? 0 : panel.running[reached - 1];
+      const count = panel.steps - Math.min(reached, panel.steps + 1) + 1;
+      const running = count > 0 ? weight.running[reached - 1] : 0;
       sums.querySelector('[data-role="running"]').innerHTML =
-        `‖running sum‖ = <b>${fmt(running)}</b> (${state.stage} of ${steps} terms)`;
-      sums.querySelector('[data-role="grad-norm"]').innerHTML = state.stage === steps
-        ? `‖${panel.weight}.grad‖ = <b>${fmt(panel.grad_norm)}</b> after loss.backward(): the same` : "";
-      stageText.textContent = state.stage === 0
-        ? `stage 0 of ${steps}: the gradient starts at J`
-        : `stage ${state.stage} of ${steps}: reached t=${reached}, ‖∂J/∂h_${reached}‖ = ${fmt(panel.hidden_norms[reached - 1])}`;
+        `‖running sum‖ = <b>${fmt(running)}</b> (${count} of ${panel.steps} terms)`;
+      sums.querySelector('[data-role="grad-norm"]').innerHTML = count === panel.steps
+        ? `‖${weight.name}.grad‖ = <b>${fmt(weight.grad_norm)}</b> after loss.backward(): the same` : "";
     }
 
-    // Colour the cells the gradient has reached by ‖∂J/∂h_t‖; mark the edge it just crossed.
-    function paint(panel) {
+    // Rolled: the loop. Unrolled: the cells slide out of the first. Forward: the cells computed so
+    // far, cell t outlined. Backward: the cells reached, coloured by ‖∂J/∂h_t‖; the edge just crossed.
+    function paint(panel, stage) {
       const holder = graph.querySelector(`#${CSS.escape(panel.id)}`);
-      const steps = panel.steps;
-      const stage = Math.min(state.stage, steps);
-      const reached = stage === 0 ? steps + 1 : steps - stage + 1;
+      const rolled = stage.phase === "rolled";
+      holder.querySelector(".rolled").hidden = !rolled;
+      const view = holder.querySelector(".unrolled");
+      view.hidden = rolled;
+      if (!rolled && holder.dataset.shown === "rolled") unroll(panel, view);
+      holder.dataset.shown = stage.phase;
+      const reached = stage.phase === "backward" || stage.phase === "sums" ? stage.t : panel.steps + 1;
       for (const [step, indices] of Object.entries(panel.cells)) {
         const t = Number(step);
         for (const index of indices) {
-          const node = holder.querySelector(`[data-index="${index}"]`);
+          const node = view.querySelector(`[data-index="${index}"]`);
           const rect = node.querySelector("rect");
           if (!node.dataset.fill) node.dataset.fill = rect.getAttribute("fill");
+          let fill = node.dataset.fill;
+          delete node.dataset.reached;
+          node.classList.toggle("current", stage.phase === "forward" && t === stage.t);
+          node.classList.toggle("pending", stage.phase === "forward" && t > stage.t);
+          if (stage.phase === "forward" && t <= stage.t) fill = FORWARD;
           if (t >= reached) {
-            const fill = colour(panel.hidden_norms[t - 1], scale[0], scale[1]);
-            rect.setAttribute("fill", fill);
-            node.querySelector("text").setAttribute("fill", dark(fill) ? "white" : "black");
+            fill = colour(panel.hidden_norms[t - 1], scale[0], scale[1]);
             node.dataset.reached = fmt(panel.hidden_norms[t - 1]);
-          } else {
-            rect.setAttribute("fill", node.dataset.fill);
-            node.querySelector("text").setAttribute("fill", "black");
-            delete node.dataset.reached;
           }
+          rect.setAttribute("fill", fill);
+          node.querySelectorAll("text").forEach((text) => text.setAttribute("fill", dark(fill) ? "white" : "black"));
         }
       }
-      holder.querySelectorAll(".edge.crossed").forEach((edge) => edge.classList.remove("crossed"));
-      if (stage > 0) {
+      view.querySelectorAll(".edge.crossed").forEach((edge) => edge.classList.remove("crossed"));
+      if (reached <= panel.steps && stage.phase === "backward") {
         for (const k of panel.crossing[String(reached)] || []) {
-          holder.querySelector(`#${CSS.escape(`${panel.id}-e${k}`)}`)?.classList.add("crossed");
+          view.querySelector(`#${CSS.escape(`${panel.id}-e${k}`)}`)?.classList.add("crossed");
         }
       }
     }
 
+    // Each copy of the cell starts where the first one is and slides to its own column.
+    function unroll(panel, view) {
+      const first = (panel.cells["1"] || [])[0];
+      const origin = view.querySelector(`[data-index="${first}"]`);
+      if (!origin || !origin.getBBox) return;
+      const start = origin.getBBox().x;
+      const moved = [];
+      for (const indices of Object.values(panel.cells)) {
+        for (const index of indices) {
+          const node = view.querySelector(`[data-index="${index}"]`);
+          node.style.transition = "none";
+          node.style.transform = `translate(${start - node.getBBox().x}px, 0)`;
+          moved.push(node);
+        }
+      }
+      view.classList.add("unrolling");
+      requestAnimationFrame(() => requestAnimationFrame(() => {
+        for (const node of moved) { node.style.transition = ""; node.style.transform = ""; }
+        view.classList.remove("unrolling");
+      }));
+    }
+
     function go(stage) {
-      state.stage = Math.max(0, Math.min(stage, data.panels[state.panel].steps));
+      state.stage = Math.max(0, Math.min(stage, data.panels[state.panel].stages.length - 1));
       render();
     }
+    function last() { return data.panels[state.panel].stages.length - 1; }
     function toggle() {
       if (state.timer) { clearInterval(state.timer); state.timer = null; play.textContent = "▶ play"; return; }
-      if (state.stage >= data.panels[state.panel].steps) go(0);
+      if (state.stage >= last()) go(0);
       play.textContent = "❚❚ pause";
-      state.timer = setInterval(() => {
-        if (state.stage >= data.panels[state.panel].steps) toggle(); else go(state.stage + 1);
-      }, 800);
+      state.timer = setInterval(() => { if (state.stage >= last()) toggle(); else go(state.stage + 1); }, 1100);
     }
     play.addEventListener("click", toggle);
     slider.addEventListener("input", () => go(Number(slider.value)));
     const keys = { ArrowRight: () => go(state.stage + 1), ArrowLeft: () => go(state.stage - 1),
-                   Home: () => go(0), End: () => go(data.panels[state.panel].steps), " ": toggle };
+                   Home: () => go(0), End: () => go(last()), " ": toggle };
     document.addEventListener("keydown", (event) => {
-      const mine = document.activeElement === document.body || root.contains(document.activeElement);
-      if (!mine || !keys[event.key] || event.target === slider && event.key !== " ") return;
+      // the page holding the focus; with none focused, the first page of the document (a notebook has several)
+      const mine = root.contains(document.activeElement) ||
+        document.activeElement === document.body && document.querySelector(".tgr-lecture") === root;
+      if (!mine || event.target === slider && event.key !== " " && keys[event.key]) return;
+      if (event.key === "t" || event.key === "T") { setTheme(root.dataset.theme === "dark" ? "light" : "dark"); return; }
+      if (!keys[event.key]) return;
       event.preventDefault();
       keys[event.key]();
     });
@@ -208,22 +288,24 @@ function tinygradRnnLecture(root) {
   }
   root.appendChild(tooltip);
 
-  function inspect(info, node, event) {
+  // Every number in the tooltip says which quantity it is.
+  function inspect(info, node) {
     tooltip.innerHTML = "";
     tooltip.append(element("div", { class: "name" }, info.name));
     const lines = [`op: ${info.op}`];
     if (info.scope) lines.push(`scope: ${info.scope}`);
-    if (info.shape) lines.push(`shape: (${info.shape.join(", ")})`);
+    if (info.shape) lines.push(`shape of ${info.quantity}: (${info.shape.join(", ")})`);
     if (info.values) {
-      lines.push(info.values.values ? `values: [${info.values.values.map(fmt).join(", ")}]`
-                                    : `min ${fmt(info.values.min)}, max ${fmt(info.values.max)}, mean ${fmt(info.values.mean)}`);
+      lines.push(info.values.values ? `values of ${info.quantity}: [${info.values.values.map(fmt).join(", ")}]`
+        : `${info.quantity}: min ${fmt(info.values.min)}, max ${fmt(info.values.max)}, mean ${fmt(info.values.mean)}`);
     }
-    lines.push(`gradient norm ‖∂J/∂·‖: ${info.grad === null ? "—" : fmt(info.grad)}`);
-    if (node.dataset.reached) lines.push(`‖∂J/∂h_t‖ reached: ${node.dataset.reached}`);
+    const of = info.quantity.split(",")[0];
+    lines.push(`gradient ‖∂J/∂${of}‖: ${info.grad === null ? "—" : fmt(info.grad)}`);
     for (const line of lines) tooltip.append(element("div", {}, line));
     const box = node.getBoundingClientRect();
-    tooltip.style.left = `${Math.min(box.right + 8, window.innerWidth - 300)}px`;
-    tooltip.style.top = `${Math.max(box.top, 8)}px`;
     tooltip.hidden = false;
+    const width = tooltip.getBoundingClientRect().width;
+    tooltip.style.left = `${Math.max(8, Math.min(box.right + 8, window.innerWidth - width - 8))}px`;
+    tooltip.style.top = `${Math.max(box.top, 8)}px`;
   }
 }

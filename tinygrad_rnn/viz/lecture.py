@@ -1,14 +1,18 @@
-"""An interactive lecture page: step through backpropagation through time in the browser.
+"""An interactive lecture page: the whole lecture on backpropagation through time, in the browser.
 
-``lecture(loss, layer)`` writes one self-contained HTML page — the unrolled graph (the slide
-layout, as SVG), a stepper that walks the gradient back from J one step at a time, colouring each
-cell it reaches by ‖∂J/∂h_t‖, and beside it ∂J/∂W_hh built as a sum with one term per step, which
-ends equal to what ``W_hh.grad`` holds after backward. ``connectivity(model, vocabulary, text)``
-shows how strongly each earlier character moves each prediction of a trained language model.
+``lecture(loss)`` writes one self-contained HTML page that runs the lecture's order on one slider:
+the network **rolled** (one cell and its loop), **unrolled** (the cell slides out into one copy per
+step), the **forward** pass (step t lights cell t; the cell's equation with its numbers), the
+**backward** pass (the gradient walks back from J, each cell coloured by ‖∂J/∂h_t‖, the equation
+of ∂J/∂h_t with both its contributions, the local Jacobian and the running product that is the
+vanishing gradient), and the **sums**: every shared weight's gradient built term by term, equal at
+the end to what ``.grad`` holds after backward. ``connectivity(model, vocabulary, text)`` shows
+how strongly each earlier character moves each prediction of a trained language model.
 
-Every number on the page is computed here, by the engine, and embedded as JSON; the browser only
-shows them. The page loads nothing (no network, no fonts) and works from ``file://``; keyboard:
-← → step, Home/End, space plays.
+Every number on the page is computed here, by the engine and :mod:`tinygrad_rnn.analysis`, and
+embedded as JSON; the equations are written here too, as MathML (which browsers draw natively).
+The browser only shows them. The page loads nothing (no network, no fonts) and works from
+``file://``; keyboard: ← → step, Home/End, space plays, T switches the theme.
 """
 
 from __future__ import annotations
@@ -22,7 +26,7 @@ from typing import Any
 import numpy
 
 from .. import analysis
-from ..engine import grad
+from ..engine import grad, grad_contributions
 from ..function import step_of
 from ..tensor import Tensor
 from .graph import Picture, _values_of, build_picture
@@ -31,6 +35,8 @@ from .svg import picture_to_svg
 
 ASSETS = pathlib.Path(__file__).resolve().parent
 _PAGE_NUMBERS = itertools.count(1)
+WEIGHT_ORDER = ("W_hh", "W_ih", "b_hh", "b_ih")  # then the head's, under the names it carries
+SHOWN_UNITS = 4  # vectors of at most this many units are printed whole; longer ones as their norm
 
 
 @dataclass
@@ -50,23 +56,33 @@ class LecturePage:
     def _repr_html_(self) -> str:
         return self.fragment
 
+    def __repr__(self) -> str:
+        panels = ", ".join(f"{p['name']} ({p['steps']} steps)" for p in self.data["panels"])
+        return f"<LecturePage {self.data['title']!r}: {panels or 'connectivity'}; .save(path) writes it>"
 
-def lecture(loss: Tensor, layer: Any, *, level: str = "cell", title: str = "", name: str = "",
-            compare: dict[str, tuple[Tensor, Any]] | None = None) -> LecturePage:
-    """The backward-pass stepper for ``loss``, computed by ``layer`` (an RNN, LSTM or GRU whose
-    last call made it): layer 0's forward direction is stepped through, its ``weight_hh_l0``
-    summed term by term. ``compare`` adds more panels — {name: (loss, layer)} — on one colour scale.
-    Call it before ``loss.backward()`` (it needs the values backward frees).
+
+def lecture(loss: Tensor, layer: Any = None, *, level: str = "cell", title: str = "", name: str = "",
+            compare: dict[str, Any] | None = None) -> LecturePage:
+    """The lecture page for ``loss``: rolled, unrolled, forward, backward and the sums, on one
+    slider. The recurrence is found in the loss's graph — a layer (RNN, LSTM, GRU) or a loop of
+    cells — and its first layer's forward direction is stepped through; ``layer`` may be given
+    (the one whose last call computed the loss). A language model's loss (a cross-entropy with
+    one J_t per step) shows each J_t and both contributions to ∂J/∂h_t. ``compare`` adds panels
+    — {name: loss, or (loss, layer)} — with a switcher, on one colour scale. Call it before
+    ``loss.backward()``: it needs the values backward frees.
 
     >>> import tinygrad_rnn as tr
     >>> rnn = tr.nn.RNN(2, 3)
     >>> output, _ = rnn(tr.randn(4, 1, 2))
-    >>> page = lecture(output[-1].sum(), rnn)
-    >>> page.data["panels"][0]["steps"], "<svg" in page.html
-    (4, True)
+    >>> page = lecture(output[-1].sum())
+    >>> page.data["panels"][0]["steps"], [s["phase"] for s in page.data["panels"][0]["stages"]][:3]
+    (4, ['rolled', 'unrolled', 'forward'])
     """
-    cases = {name or type(layer).__name__: (loss, layer), **(compare or {})}
-    panels = [_panel(case_name, case_loss, case_layer, level) for case_name, (case_loss, case_layer) in cases.items()]
+    cases = {name or _kind_name(loss, layer): (loss, layer)}
+    for case_name, case in (compare or {}).items():
+        cases[case_name] = case if isinstance(case, tuple) else (case, None)
+    panels = [_panel(case_name, case_loss, case_layer, level)
+              for case_name, (case_loss, case_layer) in cases.items()]
     norms = [n for panel in panels for n in panel["hidden_norms"] if n > 0]
     scale = [min(norms), max(norms)] if norms else [1e-6, 1.0]
     title = title or "Backpropagation through time: " + " vs ".join(cases)
@@ -86,52 +102,341 @@ def connectivity(model: Any, vocabulary: Any, text: str, *, title: str = "") -> 
     return _page(data)
 
 
+def _kind_name(loss: Tensor, layer: Any) -> str:
+    if layer is not None:
+        return type(layer).__name__
+    return {"rnn": "tanh RNN", "lstm": "LSTM", "gru": "GRU"}[analysis.find_recurrence(loss).kind]
+
+
+# --- one panel: every number it shows ------------------------------------------------------------
+
 def _panel(name: str, loss: Tensor, layer: Any, level: str) -> dict[str, Any]:
     """Everything one panel shows, as plain numbers and strings."""
-    if not getattr(layer, "hidden_states", None):
-        raise ValueError(f"lecture: {type(layer).__name__} has no recorded steps; pass the layer whose last call "
-                         "computed the loss")
-    hidden_states = layer.hidden_states[0]  # layer 0, forward: h_1 … h_T
-    weight = layer.weight_hh_l0
-    steps = len(hidden_states)
-    hidden_norms = analysis.hidden_state_gradient_norms(loss, hidden_states)
-    by_step = analysis.weight_gradient_by_step(loss, weight)
-    term_norms, running, partial = {}, {}, numpy.zeros(weight.shape)
-    for scope, gradient in reversed(list(zip(by_step.scopes, by_step.gradients))):  # from t=T back, as the stepper
-        partial = partial + gradient.astype(numpy.float64)
-        term_norms[step_of(scope)] = float(numpy.linalg.norm(gradient))
-        running[step_of(scope)] = float(numpy.linalg.norm(partial))
-    (total,) = grad(loss, weight, retain_graph=True)  # what weight.grad holds after loss.backward()
+    if not isinstance(loss, Tensor) or loss.grad_fn is None:
+        raise TypeError(f"lecture: pass the loss, a Tensor computed by a recurrence (got {type(loss).__name__})")
+    if loss.grad_fn.released:
+        raise ValueError("lecture: loss.backward() has freed the values this page shows; call viz.lecture(loss) "
+                         "before loss.backward() (or call loss.backward(retain_graph=True))")
+    found = analysis.find_recurrence(loss, layer)
+    hidden, steps = found.hidden_states, found.steps
+    hidden_norms = [float(n) for n in analysis.hidden_state_gradient_norms(loss, hidden)]
+    from_above, from_right = _two_contributions(loss, hidden)
+    local = [float(analysis.jacobian_norms(hidden[t + 1], [hidden[t]])[0]) for t in range(steps - 1)] + [None]
+    product = [float(v) for v in analysis.jacobian_norms(hidden[-1], hidden)]
+    cell = _cell_path(loss, found)
+    gate_path = _gru_z_path(loss, found) if found.kind == "gru" else None
+    weights = _weights(loss, found)
+    numbers = {"hidden_norms": hidden_norms, "from_above": from_above, "from_right": from_right,
+               "local_jacobian": local, "product": product, "cell": cell, "z_path": gate_path,
+               "losses": None if found.step_losses is None else [float(v) for v in found.step_losses]}
 
-    # The weight being summed is named beside the graph, so the cells need not repeat it.
-    picture = build_picture((loss,), level=level, show_grads=True, params="hide" if level != "op" else "once")
-    labels, placed = labelled_layout(picture)
-    row = _first_row(picture)
+    unrolled = build_picture((loss,), level=level, show_grads=True, params="hide" if level != "op" else "once")
+    rolled = build_picture((loss,), rolled=True, params="hide")
+    labels, placed = labelled_layout(unrolled)
+    rolled_labels, rolled_placed = labelled_layout(rolled)
+    row = _first_row(unrolled)
     cells: dict[int, list[int]] = {}
-    for index, node in enumerate(picture.nodes):
+    for index, node in enumerate(unrolled.nodes):
         if node.step is not None and node.kind in ("op", "group") and node.row == row:
             cells.setdefault(node.step, []).append(index)
     crossing: dict[int, list[int]] = {}  # step t → the edges the gradient crosses to reach it
-    node_step = dict.fromkeys(range(len(picture.nodes)))  # a node's step, for the nodes the stepper colours
+    node_step = dict.fromkeys(range(len(unrolled.nodes)))
     for t, indices in cells.items():
         node_step.update(dict.fromkeys(indices, t))
-    outputs = {i for i, n in enumerate(picture.nodes) if n.kind == "output"}
-    for k, (tail, head, _) in enumerate(picture.edges):
+    outputs = {i for i, n in enumerate(unrolled.nodes) if n.kind == "output"}
+    for k, (tail, head, _) in enumerate(unrolled.edges):
         if node_step[tail] is not None and (node_step[head] == node_step[tail] + 1 or
                                           (head in outputs and node_step[tail] == steps)):
             crossing.setdefault(node_step[tail], []).append(k)
+    ratio = hidden_norms[0] / hidden_norms[-1] if hidden_norms[-1] > 0 else None
     return {
-        "name": name, "steps": steps, "weight": weight.name or "weight_hh_l0",
-        "svg": picture_to_svg(picture, placed, labels, "@PREFIX@-" + _slug(name)),
+        "name": name, "kind": found.kind, "steps": steps, "units": int(hidden[0].shape[-1]),
+        "svg": picture_to_svg(unrolled, placed, labels, "@PREFIX@-" + _slug(name)),
+        "rolled_svg": picture_to_svg(rolled, rolled_placed, rolled_labels, "@PREFIX@-" + _slug(name) + "-rolled"),
         "cells": {str(t): indices for t, indices in cells.items()},
         "crossing": {str(t): edges for t, edges in crossing.items()},
-        "hidden_norms": [float(n) for n in hidden_norms],
-        "terms": [term_norms.get(t, 0.0) for t in range(1, steps + 1)],
-        "running": [running.get(t, 0.0) for t in range(1, steps + 1)],
-        "grad_norm": float(numpy.linalg.norm(total.numpy().astype(numpy.float64))),
-        "nodes": [_node_info(node, picture, hidden_states) for node in picture.nodes],
+        "hidden_norms": hidden_norms, "ratio": ratio,
+        "weights": weights,
+        "stages": _stages(found, numbers, weights),
+        "nodes": [_node_info(node, unrolled, hidden, hidden_norms) for node in unrolled.nodes],
     }
 
+
+def _norm(x: Any) -> float:
+    if x is None:
+        return 0.0
+    array = x.numpy() if isinstance(x, Tensor) else x
+    return float(numpy.linalg.norm(numpy.asarray(array, dtype=numpy.float64)))
+
+
+def _split_by_step(loss: Tensor, tensor: Tensor, step: int) -> tuple[float, float]:
+    """‖the part of ∂J/∂tensor that came through step ``step``‖ and ‖the rest‖."""
+    through, rest = None, None
+    for scope, gradient in grad_contributions(loss, tensor):
+        array = numpy.asarray(gradient.numpy(), dtype=numpy.float64)
+        if step_of(scope) == step:
+            through = array if through is None else through + array
+        else:
+            rest = array if rest is None else rest + array
+    return _norm(through), _norm(rest)
+
+
+def _two_contributions(loss: Tensor, hidden: list[Tensor]) -> tuple[list[float], list[float]]:
+    """For each h_t, ‖∂J_t/∂h_t‖ (what reads h_t at its own step and above it: the loss, the head,
+    the layer above) and ‖(∂h_{t+1}/∂h_t)ᵀ ∂J/∂h_{t+1}‖ (what reaches it from the next step)."""
+    above, right = [], []
+    for t, state in enumerate(hidden, start=1):
+        through_next, rest = _split_by_step(loss, state, t + 1)
+        above.append(rest)
+        right.append(through_next)
+    return above, right
+
+
+def _cell_path(loss: Tensor, found: analysis.Recurrence) -> dict[str, list] | None:
+    """An LSTM's cell state: ‖∂J/∂c_t‖, the part that comes through h_t (o_t ⊙ tanh′(c_t) ⊙ ∂J/∂h_t)
+    and the part that comes from c_{t+1} (f_{t+1} ⊙ ∂J/∂c_{t+1}), the additive path."""
+    if found.kind != "lstm" or len(found.cell_states) != found.steps:
+        return None
+    gradients = grad(loss, found.cell_states, retain_graph=True, allow_unused=True)
+    through_h, from_next = [], []
+    for t, state in enumerate(found.cell_states, start=1):
+        next_part, own = _split_by_step(loss, state, t + 1)
+        from_next.append(next_part)
+        through_h.append(own)
+    values = [_vector(c) for c in found.cell_states]
+    forget = [_vector(g["f"]) if "f" in g else None for g in found.gates]
+    return {"norms": [_norm(g) for g in gradients], "through_h": through_h, "from_next": from_next,
+            "values": values, "forget": forget}
+
+
+def _gru_z_path(loss: Tensor, found: analysis.Recurrence) -> list[float | None]:
+    """A GRU's skip: h_{t+1} = (1 − z) ⊙ n + z ⊙ h_t, so z_{t+1} ⊙ ∂J/∂h_{t+1} reaches h_t directly,
+    with no Jacobian of a layer in between. ‖that part‖ for each t (None at T, or without z)."""
+    gradients = grad(loss, found.hidden_states, retain_graph=True, allow_unused=True)
+    result: list[float | None] = []
+    for t in range(found.steps):
+        gates = found.gates[t + 1] if t + 1 < found.steps else {}
+        if "z" not in gates or gradients[t + 1] is None:
+            result.append(None)
+            continue
+        z = numpy.asarray(gates["z"].numpy(), dtype=numpy.float64)
+        result.append(_norm(z * numpy.asarray(gradients[t + 1].numpy(), dtype=numpy.float64)))
+    return result
+
+
+def _weights(loss: Tensor, found: analysis.Recurrence) -> list[dict[str, Any]]:
+    """Each weight shared over the steps (W_hh, W_ih, b_hh, b_ih, and a head's W_hy and b where the
+    model has one): its per-step terms, their running sum from t=T back, and ‖.grad‖."""
+    ordered = sorted(found.weights, key=lambda n: (WEIGHT_ORDER.index(n) if n in WEIGHT_ORDER else len(WEIGHT_ORDER)))
+    result = []
+    for weight_name in ordered:
+        weight = found.weights[weight_name]
+        if weight_name not in WEIGHT_ORDER and "_l" in weight_name.rsplit(".", 1)[-1]:
+            continue  # another layer's or direction's: the page steps through layer 0, forward
+        by_step = analysis.weight_gradient_by_step(loss, weight, found.time_dim)
+        step_numbers = [step_of(scope) for scope in by_step.scopes]
+        if len(step_numbers) == found.steps and not any(step_numbers):
+            # a loop written without scopes: one use per step, met by backward from the last step back
+            step_numbers = list(range(found.steps, 0, -1))
+        if not by_step.gradients or None in step_numbers or max(step_numbers) != found.steps:
+            continue  # not taken apart by step (an embedding): not a per-step sum
+        terms = [numpy.zeros(weight.shape)] * found.steps
+        for t, gradient in zip(step_numbers, by_step.gradients):
+            terms[t - 1] = terms[t - 1] + numpy.asarray(gradient, dtype=numpy.float64)
+        running, partial = [0.0] * found.steps, numpy.zeros(weight.shape)
+        for t in reversed(range(found.steps)):  # from t=T back, as the gradient arrives
+            partial = partial + terms[t]
+            running[t] = _norm(partial)
+        (total,) = grad(loss, weight, retain_graph=True)  # what weight.grad holds after loss.backward()
+        result.append({"name": weight_name, "terms": [_norm(term) for term in terms], "running": running,
+                       "grad_norm": _norm(total)})
+    return result
+
+
+def _vector(tensor: Tensor | None) -> list[float] | None:
+    """The first sequence's values of a state or gate, as printed in an equation."""
+    if tensor is None:
+        return None
+    array = numpy.asarray(tensor.numpy(), dtype=numpy.float64)
+    return [_round(v) for v in array.reshape(-1, array.shape[-1])[0]]
+
+
+# --- the stages and their equations (MathML) -------------------------------------------------------
+
+def _stages(found: analysis.Recurrence, numbers: dict[str, Any], weights: list[dict]) -> list[dict[str, Any]]:
+    """One entry per position of the slider: its phase, the step it is at, a line of text, and the
+    equation being applied with its symbols and its numbers."""
+    steps, kind = found.steps, found.kind
+    losses = numbers["losses"]
+    stages = [{"phase": "rolled", "t": None, "text": "The network rolled: one cell, its state a loop back into it",
+               "math": _math(_cell_equation(kind, "t"))},
+              {"phase": "unrolled", "t": None,
+               "text": f"Unrolled over {steps} steps: the same cell (the same W_hh, W_ih, b) at every step",
+               "math": _math(_cell_equation(kind, "t"))}]
+    for t in range(1, steps + 1):
+        h = _vector(found.hidden_states[t - 1])
+        lines = [_cell_equation(kind, str(t)), _values_line(f"h_{t}", h, found.hidden_states[t - 1])]
+        if kind == "lstm" and found.gates[t - 1].get("f") is not None:
+            lines.insert(1, _values_line(f"f_{t}", _vector(found.gates[t - 1]["f"]), found.gates[t - 1]["f"]))
+        if kind == "gru" and found.gates[t - 1].get("z") is not None:
+            lines.insert(1, _values_line(f"z_{t}", _vector(found.gates[t - 1]["z"]), found.gates[t - 1]["z"]))
+        if losses is not None:
+            lines.append(_row(_symbol(f"J_{t}"), _op("="), _op("−"), _text("log "), _symbol(f"ŷ_{t}"),
+                              _text(f"[x_{t + 1}]"), _op("="), _number(losses[t - 1])))
+        text = f"Forward, step {t}: h_{t} from h_{t - 1} and x_{t}" + (
+            f"; J_{t} = {_js(losses[t - 1])}" if losses is not None else "")
+        stages.append({"phase": "forward", "t": t, "text": text, "math": _math(*lines)})
+    total = sum(losses) / steps if losses is not None else None
+    start = "the loss J" + (f" = (1/{steps}) Σ_t J_t = {_js(total)}" if total is not None else "")
+    stages.append({"phase": "backward", "t": steps + 1, "text": f"Backward: the gradient starts at {start}",
+                   "math": _math(_row(_symbol("∂J/∂J"), _op("="), _number_plain("1")))})
+    for t in range(steps, 0, -1):
+        stages.append({"phase": "backward", "t": t, "math": _math(*_backward_lines(kind, t, steps, numbers, weights)),
+                       "text": f"Backward, reached t={t}: ‖∂J/∂h_{t}‖ = {_js(numbers['hidden_norms'][t - 1])}"})
+    stages.append({"phase": "sums", "t": 1, "math": _math(*_sum_lines(weights)),
+                   "text": "The sums: each shared weight's gradient is the sum of one term per step, equal to .grad"})
+    return stages
+
+
+def _cell_equation(kind: str, t: str) -> str:
+    previous = "t−1" if t == "t" else str(int(t) - 1)
+    h, hp, x = _symbol(f"h_{t}"), _symbol(f"h_{previous}"), _symbol(f"x_{t}")
+    if kind == "lstm":
+        return _row(_symbol(f"c_{t}"), _op("="), _symbol(f"f_{t}"), _op("⊙"), _symbol(f"c_{previous}"), _op("+"),
+                    _symbol(f"i_{t}"), _op("⊙"), _symbol(f"g_{t}"), _text(",  "), h, _op("="), _symbol(f"o_{t}"),
+                    _op("⊙"), _text("tanh"), _fenced(_symbol(f"c_{t}")))
+    if kind == "gru":
+        return _row(h, _op("="), _fenced(_row(_number_plain("1"), _op("−"), _symbol(f"z_{t}"))), _op("⊙"),
+                    _symbol(f"n_{t}"), _op("+"), _symbol(f"z_{t}"), _op("⊙"), hp)
+    return _row(h, _op("="), _text("tanh"), _fenced(_row(_symbol("W_ih"), x, _op("+"), _symbol("b_ih"), _op("+"),
+                                                        _symbol("W_hh"), hp, _op("+"), _symbol("b_hh"))))
+
+
+def _backward_lines(kind: str, t: int, steps: int, numbers: dict[str, Any], weights: list[dict]) -> list[str]:
+    """∂J/∂h_t as its two contributions, with their norms; the local Jacobian and the running
+    product; the cell state's path (LSTM) or the z path (GRU); the step's term of ∂J/∂W_hh."""
+    def d(name: str) -> str:
+        return _symbol(f"∂J/∂{name}")
+
+    above = _symbol(f"∂J_{t}/∂h_{t}") if numbers["losses"] is not None else _symbol(f"∂J/∂h_{t}|_(above)")
+    norms = _row(_norm_of(d(f"h_{t}")), _op("="), _number(numbers["hidden_norms"][t - 1]), _text(":  from above "),
+                 _number(numbers["from_above"][t - 1]))
+    if t == steps:
+        lines = [_row(d(f"h_{t}"), _op("="), above, _text("   (the last step: nothing from the right)")), norms]
+    else:
+        jacobian = {"rnn": _row(_text("diag"), _fenced(_row(_number_plain("1"), _op("−"),
+                                                             _msup(_symbol(f"h_{t + 1}"), "2"))), _symbol("W_hh")),
+                    "lstm": _text("through o, tanh(c) and the gates"), "gru": _text("diag(z) + through r, z, n")}[kind]
+        right = [_op("+"), _msup(_fenced(_symbol(f"∂h_{t + 1}/∂h_{t}")), "T"), d(f"h_{t + 1}")]
+        if kind == "lstm":  # h_t reaches J through step t+1's gates, which make both c_{t+1} and h_{t+1}
+            right = [_op("+"), _msup(_symbol("W_hh"), "T"), _msub("δ", f"{t + 1}"),
+                     _text(f"   (δ_{t + 1}: the gradient at the gates i, f, g, o of step {t + 1})")]
+        lines = [_row(d(f"h_{t}"), _op("="), above, *right),
+                 _row(norms, _text(",  from the right "), _number(numbers["from_right"][t - 1])),
+                 _row(_symbol(f"∂h_{t + 1}/∂h_{t}"), _op("="), jacobian, _text(",   "),
+                      _norm_of(_symbol(f"∂h_{t + 1}/∂h_{t}")), _op("="), _number(numbers["local_jacobian"][t - 1]))]
+    lines.append(_row(_norm_of(_symbol(f"∂h_{steps}/∂h_{t}")), _op("="), _number(numbers["product"][t - 1]),
+                      _text("   (the local Jacobians' product: what vanishes)")))
+    cell = numbers["cell"]
+    if cell is not None:
+        lines.append(_row(d(f"c_{t}"), _op("="), _symbol(f"o_{t}"), _op("⊙"), _text("tanh′"),
+                          _fenced(_symbol(f"c_{t}")), _op("⊙"), d(f"h_{t}"), _op("+"), _symbol(f"f_{t + 1}"), _op("⊙"),
+                          d(f"c_{t + 1}")))
+        lines.append(_row(_norm_of(d(f"c_{t}")), _op("="), _number(cell["norms"][t - 1]), _text(":  through h "),
+                          _number(cell["through_h"][t - 1]), _text(",  along c "), _number(cell["from_next"][t - 1])))
+    if numbers["z_path"] is not None and numbers["z_path"][t - 1] is not None:
+        lines.append(_row(_norm_of(_row(_symbol(f"z_{t + 1}"), _op("⊙"), d(f"h_{t + 1}"))), _op("="),
+                          _number(numbers["z_path"][t - 1]), _text("   (the part that skips the layer)")))
+    w_hh = next((w for w in weights if w["name"] == "W_hh"), None)
+    if w_hh is not None:
+        term = _symbol(f"∂J/∂W_hh|_({t})")
+        lines.append(_row(term, _op("="), _msub("δ", str(t)), _msup(_symbol(f"h_{t - 1}"), "T"), _text(",   "),
+                          _norm_of(term), _op("="), _number(w_hh["terms"][t - 1])))
+    return lines
+
+
+def _sum_lines(weights: list[dict]) -> list[str]:
+    lines = []
+    for weight in weights:
+        name = weight["name"]
+        lines.append(_row(_norm_of(_row(_msub("Σ", "t"), _symbol(f"∂J/∂{name}|_(t)"))), _op("="),
+                          _number(weight["running"][0]), _text(f",  ‖{name}.grad‖ = "), _number(weight["grad_norm"])))
+    return lines
+
+
+def _values_line(name: str, values: list[float] | None, tensor: Tensor) -> str:
+    if values is not None and len(values) <= SHOWN_UNITS:
+        shown = _fenced(_row(*[_number_plain(f"{v:.3f}") if i == 0 else _row(_op(","), _number_plain(f"{v:.3f}"))
+                               for i, v in enumerate(values)]), "[", "]")
+        return _row(_symbol(name), _op("="), shown)
+    return _row(_norm_of(_symbol(name)), _op("="), _number(_norm(tensor)))
+
+
+# MathML, written out: an identifier with its subscript (h_3, ∂J/∂h_3), an operator, a number.
+def _math(*lines: str) -> str:
+    rows = "".join(f"<mtr><mtd columnalign=\"left\">{line}</mtd></mtr>" for line in lines)
+    return f'<math display="block"><mtable columnalign="left">{rows}</mtable></math>'
+
+
+def _row(*parts: str) -> str:
+    return "<mrow>" + "".join(parts) + "</mrow>"
+
+
+def _symbol(name: str) -> str:
+    """h_3 → h with subscript 3; ∂J/∂h_3 → the fraction's parts in a row; |_(t) kept as written."""
+    if "/" in name and name.startswith("∂"):
+        top, bottom = name.split("/", 1)
+        return _row(_symbol(top), _op("/"), _symbol(bottom))
+    if "|_(" in name:
+        base, rest = name.split("|_(", 1)
+        return _msub(_row(_symbol(base), _op("|")), rest.rstrip(")"), wrap=True)
+    if "_" in name:
+        base, sub = name.split("_", 1)
+        return _msub(base, sub)
+    return f"<mi>{_escape(name)}</mi>"
+
+
+def _msub(base: str, sub: str, wrap: bool = False) -> str:
+    base_ml = base if base.startswith("<") else f"<mi>{_escape(base)}</mi>"
+    sub_ml = f"<mrow><mo>(</mo><mi>{_escape(sub)}</mi><mo>)</mo></mrow>" if wrap else f"<mi>{_escape(sub)}</mi>"
+    return f"<msub>{base_ml}{sub_ml}</msub>"
+
+
+def _msup(base: str, sup: str) -> str:
+    return f"<msup>{base}<mi>{_escape(sup)}</mi></msup>"
+
+
+def _op(symbol: str) -> str:
+    return f"<mo>{_escape(symbol)}</mo>"
+
+
+def _text(text: str) -> str:
+    return f"<mtext>{_escape(text).replace(' ', chr(0xA0))}</mtext>"  # MathML trims ordinary spaces
+
+
+def _fenced(inner: str, left: str = "(", right: str = ")") -> str:
+    return _row(_op(left), inner, _op(right))
+
+
+def _norm_of(inner: str) -> str:
+    return _row(_op("‖"), inner, _op("‖"))
+
+
+def _number(value: float | None) -> str:
+    return _number_plain("—" if value is None else _js(value))
+
+
+def _number_plain(text: str) -> str:
+    return f'<mn class="number">{_escape(text)}</mn>'
+
+
+def _js(value: float) -> str:
+    """A number as JavaScript's toExponential(3) prints it: the precision the whole page uses."""
+    mantissa, exponent = f"{float(value):.3e}".split("e")
+    return f"{mantissa}e{int(exponent):+d}"
+
+
+# --- the graph and the tooltips --------------------------------------------------------------------
 
 def _first_row(picture: Picture) -> tuple[str, ...]:
     """Layer 0's forward row: the row the stepper walks."""
@@ -140,22 +445,27 @@ def _first_row(picture: Picture) -> tuple[str, ...]:
     return (forward or rows or [()])[0]
 
 
-def _node_info(node: Any, picture: Picture, hidden_states: list[Tensor]) -> dict[str, Any]:
-    """What hovering a node shows: name, op, scope, shape, values (a summary), gradient norm."""
+def _node_info(node: Any, picture: Picture, hidden: list[Tensor], hidden_norms: list[float]) -> dict[str, Any]:
+    """What hovering a node shows, each number named: the state a cell passes on and ‖∂J/∂h_t‖,
+    or an op's output and ‖∂J/∂(its output)‖."""
     name = node.label.split("\n")[0]
-    op = node.key.name if node.kind == "op" else {"group": "a cell: its ops as one node"}.get(node.kind, node.kind)
-    shape, values = None, None
+    op = getattr(node.key, "name", name) if node.kind == "op" else {"group": "a cell: its ops as one node"}.get(
+        node.kind, node.kind)
+    shape, values, quantity = None, None, "its output"
     tensors = node.tensors
-    if node.kind == "group" and node.step is not None and node.step <= len(hidden_states):
-        tensors = [hidden_states[node.step - 1]]  # a cell shows the state it passes on, h_t
+    if node.kind == "group" and node.step is not None and node.step <= len(hidden):
+        tensors, quantity = [hidden[node.step - 1]], f"h_{node.step}, the state it passes on"
     for tensor in tensors:
         shape = list(tensor.shape)
-        array = _values_of(tensor, {}) if not isinstance(tensor, Tensor) else tensor.numpy()
+        array = _values_of(tensor, {})
         if array is not None:
             values = _summary(array)
             break
+    gradient = node.gradient_norm
+    if node.kind == "group" and node.step is not None and node.step <= len(hidden_norms):
+        gradient = hidden_norms[node.step - 1]
     return {"name": name, "op": op, "scope": "/".join(node.scope), "shape": shape, "values": values,
-            "grad": None if node.gradient_norm is None else _round(node.gradient_norm)}
+            "quantity": quantity, "grad": None if gradient is None else _round(gradient)}
 
 
 def _summary(array: numpy.ndarray) -> dict[str, Any]:
@@ -179,17 +489,19 @@ def _page(data: dict[str, Any]) -> LecturePage:
     prefix = f"tgr{next(_PAGE_NUMBERS)}"
     for panel in data["panels"]:
         panel["svg"] = panel["svg"].replace("@PREFIX@", prefix)
+        panel["rolled_svg"] = panel["rolled_svg"].replace("@PREFIX@", prefix)
         panel["id"] = f"{prefix}-{_slug(panel['name'])}"
     script = (ASSETS / "lecture.js").read_text(encoding="utf-8")
     style = (ASSETS / "lecture.css").read_text(encoding="utf-8").replace("#PAGE", f"#{prefix}")
     payload = json.dumps(data, ensure_ascii=False, separators=(",", ":")).replace("</", "<\\/")
-    fragment = (f'<div id="{prefix}" class="tgr-lecture" tabindex="0">\n<style>\n{style}</style>\n'
+    fragment = (f'<div id="{prefix}" class="tgr-lecture" tabindex="0" data-theme="light">\n<style>\n{style}</style>\n'
                 f'<script type="application/json" class="tgr-data">{payload}</script>\n'
                 f"<script>\n{script}\ntinygradRnnLecture(document.getElementById({json.dumps(prefix)}));\n</script>\n"
                 "</div>")
     html = ("<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
             '<meta name="viewport" content="width=device-width, initial-scale=1">\n'
-            f"<title>{_escape(data['title'])}</title>\n</head>\n<body>\n{fragment}\n</body>\n</html>\n")
+            f"<title>{_escape(data['title'])}</title>\n<style>html, body {{ margin: 0; }}</style>\n</head>\n"
+            f"<body>\n{fragment}\n</body>\n</html>\n")
     return LecturePage(html, fragment, data)
 
 
