@@ -161,3 +161,48 @@ def test_small_layer_with_lengths_against_finite_differences(device, rng):
     x = make(rng.standard_normal((3, 2, 2)), device)
     h0 = make(rng.standard_normal((2, 2, 2)), device)
     assert tr.gradcheck(lambda x, h0: gru(x, h0, lengths=[3, 1])[0], [x, h0])
+
+
+@pytest.mark.parametrize("batch_first", [False, True])
+def test_a_weight_read_once_for_all_steps_is_taken_apart_by_step(batch_first):
+    """The input projection (all steps in one product) and a head over all outputs: with time_dim,
+    ∂J/∂W|_(t) = δ_tᵀ x_t for each step, and the terms add up to .grad (batch of 3, float64)."""
+    tr.manual_seed(0)
+    layer = tr.nn.GRU(2, 4, batch_first=batch_first).to(dtype="float64")
+    head = tr.nn.Linear(4, 5).to(dtype="float64")
+    x = tr.randn(*((3, 6, 2) if batch_first else (6, 3, 2)), dtype="float64")
+    output, _ = layer(x)
+    loss = (head(output) ** 2).mean()
+    time_dim = 1 if batch_first else 0
+    found = {name: analysis.weight_gradient_by_step(loss, weight, time_dim=time_dim)
+             for name, weight in [("W_ih", layer.weight_ih_l0), ("b_ih", layer.bias_ih_l0), ("W_hy", head.weight),
+                                  ("b_y", head.bias)]}
+    untouched = analysis.weight_gradient_by_step(loss, head.weight)  # without time_dim: one term, as before
+    loss.backward()
+    assert len(untouched.scopes) == 1
+    for name, weight in [("W_ih", layer.weight_ih_l0), ("b_ih", layer.bias_ih_l0), ("W_hy", head.weight),
+                         ("b_y", head.bias)]:
+        assert [scope[-1] for scope in found[name].scopes] == [f"t={t}" for t in range(1, 7)], name
+        numpy.testing.assert_allclose(found[name].total, weight.grad.numpy(), rtol=1e-12, atol=1e-14)
+
+
+@pytest.mark.parametrize("source", ["layer", "cells"])
+def test_find_recurrence_reads_the_states_from_the_graph(source):
+    tr.manual_seed(0)
+    if source == "layer":
+        layer = tr.nn.LSTM(2, 3, num_layers=2)
+        output, _ = layer(tr.randn(5, 1, 2))
+        loss, expected_h, expected_c = output.sum(), layer.hidden_states[0], layer.cell_states[0]
+    else:
+        cell, state, expected_h, expected_c = tr.nn.LSTMCell(2, 3), (tr.zeros(1, 3), tr.zeros(1, 3)), [], []
+        for x_t in tr.randn(5, 1, 2):
+            state = cell(x_t, state)
+            expected_h.append(state[0])
+            expected_c.append(state[1])
+        loss = (state[0] * state[1]).sum()
+    found = analysis.find_recurrence(loss)  # no layer given: the graph's saved values
+    assert found.kind == "lstm" and found.steps == 5
+    for got, want in zip(found.hidden_states + found.cell_states, list(expected_h) + list(expected_c)):
+        numpy.testing.assert_array_equal(got.numpy(), want.numpy())
+    assert all(set(gates) == {"i", "f", "g", "o"} for gates in found.gates)
+    assert {"W_hh", "W_ih", "b_hh", "b_ih"} <= set(found.weights)

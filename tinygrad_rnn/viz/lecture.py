@@ -276,6 +276,8 @@ def _stages(found: analysis.Recurrence, numbers: dict[str, Any], weights: list[d
     for t in range(1, steps + 1):
         h = _vector(found.hidden_states[t - 1])
         lines = [_cell_equation(kind, str(t)), _values_line(f"h_{t}", h, found.hidden_states[t - 1])]
+        if t > 1:  # what it was computed from
+            lines.insert(1, _values_line(f"h_{t - 1}", _vector(found.hidden_states[t - 2]), found.hidden_states[t - 2]))
         if kind == "lstm" and found.gates[t - 1].get("f") is not None:
             lines.insert(1, _values_line(f"f_{t}", _vector(found.gates[t - 1]["f"]), found.gates[t - 1]["f"]))
         if kind == "gru" and found.gates[t - 1].get("z") is not None:
