@@ -75,6 +75,11 @@ def main() -> None:
     save(language_model, "language_model_bptt", level="cell", backward=True)
     save(language_model, "language_model_rolled", rolled=True)
 
+    # The encoder–decoder in one timeline: encoder steps, the state handed over, decoder steps; and its BPTT.
+    encoder_decoder = seq2seq_loss(device)
+    save(encoder_decoder, "seq2seq", level="cell")
+    save(encoder_decoder, "seq2seq_bptt", level="cell", backward=True)
+
     # The vanishing gradient, honestly compared on one colour scale: the README's command itself.
     suffix = "svg" if args.format == "dot" else args.format
     cli.main(["graph", "--compare", "--steps", str(args.steps), "--level", "cell", "--forget-bias", "1",
@@ -105,6 +110,22 @@ def write_legibility_table(document: pathlib.Path, figures: pathlib.Path) -> Non
 def language_model_loss(steps: int, device: str):
     """J = (1/T) Σ_t J_t of a fresh language model (vocabulary 10) on random tokens, as `--loss every` draws it."""
     return cli.language_model_loss("rnn", steps, device=device)[0]
+
+
+def seq2seq_loss(device: str):
+    """J of a fresh encoder–decoder (primitive GRU cells) reading x_1 … x_3 and predicting three target
+    tokens under teacher forcing, its embeddings and head named as the lectures name them."""
+    tr.manual_seed(0)
+    model = tr.models.Seq2Seq(10, 8, embedding_dim=4, hidden_size=4, fused=False, device=device)
+    for parameter, name in [(model.source_embedding.weight, "E_x"), (model.target_embedding.weight, "E_y"),
+                            (model.head.weight, "W_hy"), (model.head.bias, "b_y")]:
+        parameter.name = name
+    source, inputs = tr.tensor([[4, 5, 6]], device=device), tr.tensor([[2, 5, 7]], device=device)
+    source.name, inputs.name = "x", "y"
+    logits = model(source, inputs)
+    loss = tr.nn.functional.cross_entropy(logits.reshape(-1, 8), tr.tensor([5, 7, 3], device=device))
+    loss.name = "J"
+    return loss
 
 
 if __name__ == "__main__":

@@ -63,14 +63,30 @@ def test_lstm_neurons_example(tmp_path):
 
 def test_lecture_figures_example(tmp_path):
     out = run("examples/lecture_figures.py", "--format", "dot", "--steps", "3", "--out", str(tmp_path))
-    assert len(list(tmp_path.glob("*.dot"))) == 14 and "wrote" in out
+    assert len(list(tmp_path.glob("*.dot"))) == 16 and "wrote" in out
     assert sorted(p.name for p in tmp_path.glob("*.svg")) == ["vanishing_gru.svg", "vanishing_lstm.svg",
                                                              "vanishing_rnn.svg"]  # the README's command
     assert "‖∂J/∂h_1‖ / ‖∂J/∂h_3‖" in out
 
 
+def test_seq2seq_example_learns_dates_and_draws_both_figures(tmp_path):
+    """Reduced: 150 steps of a small GRU — the loss falls and both decodings are reported; the figures drawn."""
+    out = run("examples/seq2seq.py", "--steps", "150", "--hidden", "32", "--held-out", "20", "--beam", "2",
+              "--format", "dot", "--out", str(tmp_path))
+    assert "exact match on 20 held-out dates: greedy" in out and "beam search (k=2)" in out
+    assert (tmp_path / "seq2seq.dot").exists() and (tmp_path / "seq2seq_bptt.dot").exists()
+
+
+def test_perplexity_table_example_prints_the_table_and_draws_it(tmp_path):
+    out = run("examples/perplexity_table.py", "--chars", "20000", "--steps", "5", "--seeds", "2", "--hidden", "16",
+              "--level", "char", "--out", str(tmp_path / "table.png"))
+    for name in ("unigram (add-1)", "5-gram, Kneser–Ney", "fixed window", "tanh RNN", "LSTM", "GRU"):
+        assert f"| {name} |" in out, name
+    assert "2 seeds)" in out and (tmp_path / "table.png").stat().st_size > 10_000
+
+
 @pytest.mark.parametrize("script", ["char_lm.py", "vanishing_gradients.py", "long_range.py", "classify_and_tag.py",
-                                    "lstm_neurons.py", "lecture_figures.py"])
+                                    "lstm_neurons.py", "lecture_figures.py", "seq2seq.py", "perplexity_table.py"])
 def test_every_example_accepts_a_device_and_has_help(script):
     result = subprocess.run([sys.executable, str(ROOT / "examples" / script), "--help"], capture_output=True, text=True)
     assert result.returncode == 0 and "--device" in result.stdout

@@ -9,6 +9,8 @@ import sys
 import numpy
 import pytest
 
+import tinygrad_rnn as tr
+
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 
 
@@ -80,3 +82,22 @@ def test_a_linear_rnn_jacobian_is_the_power_of_its_spectral_radius(vanishing):
     for radius in (0.8, 1.2):
         norms, powers = vanishing.linear_rnn(args, radius)
         numpy.testing.assert_allclose(norms, powers, rtol=1e-9)
+
+
+@pytest.fixture(scope="module")
+def perplexity_table():
+    return example("perplexity_table")
+
+
+def test_the_perplexity_table_orders_the_models_as_the_lectures_do(perplexity_table):
+    """Reduced (60k characters, 150 steps, 2 seeds): more context lowers an n-gram's perplexity under
+    Kneser–Ney, while add-1 gets worse past 3-grams; the fixed window and the LSTM, in both seeds,
+    beat what counts of pairs can do (the Kneser–Ney bigram)."""
+    text = tr.data.standard_library_text(60_000)
+    rows = perplexity_table.table(text, "char", seeds=2, steps=150, hidden=64, kinds=("fixed window", "LSTM"))
+    median = {name: float(numpy.median(found["perplexity"])) for name, found in rows.items() if name != "_about"}
+    kneser_ney = [median["unigram (Kneser–Ney discount)"]] + [median[f"{n}-gram, Kneser–Ney"] for n in (2, 3, 4, 5)]
+    assert kneser_ney == sorted(kneser_ney, reverse=True), kneser_ney
+    assert median["4-gram, add-1"] > median["3-gram, add-1"], median  # add-1's mass on unseen 4-grams
+    for name in ("fixed window", "LSTM"):
+        assert max(rows[name]["perplexity"]) < median["2-gram, Kneser–Ney"], (name, rows[name], median)

@@ -109,3 +109,37 @@ def brackets_text(words: int, seed: int = 0, link_probability: float = 0.2) -> t
         if i >= 1 and text[i - 1: i + 1] == "]]":
             depth = 0
     return text, inside
+
+
+MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August", "September", "October",
+          "November", "December")
+DATE_FORMATS = ("{day} {month} {year}", "{month} {day}, {year}", "{ordinal} of {month} {year}",
+                "{short} {day} {year}", "{year}, {month} {day}", "{weekday} {ordinal} {month} {year}")
+
+
+def dates_task(count: int, seed: int = 0, formats: tuple[str, ...] = DATE_FORMATS) -> tuple[list[str], list[str]]:
+    """A transduction task for an encoder–decoder: dates written out, in six ways
+    ("3rd of March 1998", "Mar 3 1998", "Tuesday 3rd March 1998", …) → the ISO date "1998-03-03".
+    Days 1950-01-01 … 2049-12-31, drawn at random; the weekday is the true one, so it carries no
+    information the decoder needs — it only makes the source longer. ``formats`` chooses among
+    the ways (``DATE_FORMATS``, or fewer for a quicker lesson).
+
+    >>> sources, targets = dates_task(2, seed=0)
+    >>> len(sources), all(len(t) == 10 and t[4] == t[7] == "-" for t in targets)
+    (2, True)
+    """
+    import datetime
+
+    rng = numpy.random.default_rng(seed)
+    first = datetime.date(1950, 1, 1).toordinal()
+    days = rng.integers(first, datetime.date(2049, 12, 31).toordinal() + 1, size=count)
+    chosen = rng.integers(0, len(formats), size=count)
+    sources, targets = [], []
+    for ordinal, form in zip(days, chosen):
+        date = datetime.date.fromordinal(int(ordinal))
+        suffix = "th" if 11 <= date.day <= 13 else {1: "st", 2: "nd", 3: "rd"}.get(date.day % 10, "th")
+        month = MONTHS[date.month - 1]
+        sources.append(formats[form].format(day=date.day, month=month, year=date.year, short=month[:3],
+                                                 ordinal=f"{date.day}{suffix}", weekday=date.strftime("%A")))
+        targets.append(date.isoformat())
+    return sources, targets

@@ -73,7 +73,7 @@ def embedding(ids: Any, weight: Tensor, padding_idx: int | None = None) -> Tenso
     if ids.numel() and (int(ids.data.min()) < 0 or int(ids.data.max()) >= weight.shape[0]):
         raise IndexError(f"embedding: ids must lie in [0, {weight.shape[0]}); got values from "
                          f"{int(ids.data.min())} to {int(ids.data.max())}")
-    return Embedding.apply(weight, ids=ids.data, padding_idx=padding_idx)
+    return Embedding.apply(weight, ids=ids.data, padding_idx=padding_idx, ids_name=ids.name)
 
 
 def dropout(x: Tensor, p: float = 0.5, training: bool = True) -> Tensor:

@@ -53,6 +53,7 @@ class _Recurrent(Module):
         self.bidirectional, self.proj_size = bidirectional, proj_size
         self.fused = fused  # one graph node per step (ops/fused.py) instead of the primitive cell
         self.scope_name = type(self).__name__
+        self.first_step = 1  # the number of its first step in the scopes t=k (a decoder continues its encoder's)
         self.hidden_states: list[list[Tensor]] = []  # per (layer, direction): h_1 … h_T of the last call
         self.cell_states: list[list[Tensor]] = []  # the same for an LSTM's c_t
 
@@ -145,7 +146,7 @@ class _Recurrent(Module):
         hidden_states: list[Any] = [None] * steps
         cell_states: list[Any] = [None] * steps
         for t in (reversed(range(steps)) if direction else range(steps)):
-            with scope(f"t={t + 1}"):
+            with scope(f"t={t + self.first_step}"):
                 new_hidden, new_cell = self._step(projected_steps[t], hidden, cell, weight_hh, bias_hh, weight_hr,
                                                   None if fused is None else {**fused, "step": t})
                 if keep is None:

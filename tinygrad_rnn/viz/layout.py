@@ -157,8 +157,8 @@ class _Grid:
             in_step = [n.kind != "ellipsis" for n in nodes]
         row_keys = list(dict.fromkeys(n.row for n, inside in zip(nodes, in_step) if inside))
         row_keys.sort(key=_row_order(row_keys))
+        row_keys, row_of_key = _one_timeline(row_keys, nodes, in_step)
         self.rows = len(row_keys)
-        row_of_key = {key: i for i, key in enumerate(row_keys)}
         self.steps = sorted({n.step for n in nodes if n.step is not None})
         self.column = {step: i for i, step in enumerate(self.steps)}
         self.block_of = {i: (row_of_key[n.row], self.column.get(n.step, 0)) for i, n in enumerate(nodes) if in_step[i]}
@@ -255,10 +255,13 @@ class _Grid:
             column = (outermost if self.nodes[i].kind == "parameter" and feeds_steps else distance[i]) // 2
             on_left = (side == "start") != (self.reverse[row] if self.rows else False)
             linked = {block_of[j][1] for j in self.predecessors[i] + self.successors[i] if j in block_of}
-            if len(self.steps) > 1 and linked in ({0}, {len(self.steps) - 1}) and on_left != (linked == {0}):
+            middle = (len(self.steps) - 1) / 2
+            near_left = bool(linked) and max(linked) < middle
+            if linked and (near_left or min(linked) > middle) and on_left != near_left:
                 # it reads (or feeds) one end of the rows only — J reading h_T of both directions, the reverse
-                # direction's h_0 at a step that merges both — so it sits beside that end, outside what is there
-                on_left = linked == {0}
+                # direction's h_0 at a step that merges both, the Σ of a decoder that follows its encoder — so
+                # it sits beside that end, outside what is there
+                on_left = near_left
                 column += 1 + outermost // 2
             self.beside.setdefault((on_left, row, column), []).append(i)
         self.beside_slot: dict[int, tuple[tuple[bool, int, int], int]] = {}  # node → (its column, place in it)
@@ -623,6 +626,37 @@ def _row_order(keys: list[tuple[str, ...]]):
         return layer, int("reverse" in key), first[key]
 
     return order
+
+
+def _one_timeline(keys: list[tuple[str, ...]], nodes, in_step) -> tuple[list[tuple[str, ...]], dict]:
+    """Rows that take turns in time share one row: an encoder's steps t = 1…S and its decoder's
+    S+1…, the embeddings below each — one timeline, as the lectures draw an encoder–decoder, the
+    state handed over between neighbouring columns. (Rows of one layer, direction and kind whose
+    steps do not overlap.) The first key of each shared row stands for it."""
+    steps: dict[tuple[str, ...], set] = {}
+    for node, inside in zip(nodes, in_step):
+        if inside:
+            steps.setdefault(node.row, set()).add(node.step)
+
+    def kind(key: tuple[str, ...]) -> tuple:
+        if key[:1] == (BACKWARD_ROW,):
+            return (BACKWARD_ROW, *kind(key[1:]))
+        if key[:1] == (PER_STEP,):
+            return key[:2]
+        layer = next((part for part in key if re.fullmatch(r"layer \d+", part)), "layer 0")
+        return (layer, "reverse" in key)
+
+    shared: list[tuple[tuple, set, list]] = []  # (kind, steps so far, the keys)
+    for key in keys:
+        home = next((row for row in shared if row[0] == kind(key) and not row[1] & steps[key] and None not in
+                     steps[key] | row[1]), None)
+        if home is None:
+            shared.append((kind(key), set(steps[key]), [key]))
+        else:
+            home[1].update(steps[key])
+            home[2].append(key)
+    row_of_key = {key: i for i, (_, _, members) in enumerate(shared) for key in members}
+    return [members[0] for _, _, members in shared], row_of_key
 
 
 def _row_name(key: tuple[str, ...], reverse: bool, rows: int) -> str:

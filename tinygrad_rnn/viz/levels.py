@@ -145,11 +145,15 @@ def merge_groups(nodes: list[Node], links, level: str):
     sliced: list[tuple[int, int, int, Any]] = []  # (leaf position, slice, head, head's step)
     pending: list[tuple[int, frozenset, bool]] = []  # (drawn node, its sources, is it a Σ over steps)
 
-    def per_step_node(source: tuple) -> int:
-        """The node drawn for one step of a user's op (e_t, ŷ_t, J_t), for the mean of the J_t, or for x_t."""
+    def per_step_node(source: tuple, reader_step: int | None = None) -> int:
+        """The node drawn for one step of a user's op (e_t, ŷ_t, J_t), for the mean of the J_t, or for x_t.
+        Its step is that of the cell it comes from or, below the cells, of the one that reads it (a
+        decoder's steps follow its encoder's); k + 1 for slice k where neither says."""
         kind, position, k = source
-        if kind == "token":
-            return place(source, lambda: Node(source, "input", subscript("x", k + 1), step=k + 1))
+        if kind == "token":  # the ids an embedding reads, named as the user named them (x_t by default)
+            name = getattr(nodes[position].key, "ids_name", None) or "x"
+            step = reader_step if reader_step is not None else k + 1
+            return place(source, lambda: Node(source, "input", subscript(name, step), step=step))
         op = nodes[position]
         if kind == "reduced":
             def make_mean() -> Node:
@@ -163,7 +167,12 @@ def merge_groups(nodes: list[Node], links, level: str):
         sources = parts[(position, k)] if side.get(position) == "output" or (position, k) in parts else \
             slice_of(position, k)
         new = source not in index
-        drawn = place(source, lambda: Node(source, "group", _per_step_label(op, k + 1), op.scope, step=k + 1,
+        if new:
+            step = next((s[1][1] for s in drawn_sources(sources) if s[0] == "group"), None)
+            step = step or next((result[per_step_node(s)].step for s in drawn_sources(sources) if s[0] == "split"),
+                                None)
+            step = step or (reader_step if reader_step is not None else k + 1)
+        drawn = place(source, lambda: Node(source, "group", _per_step_label(op, step), op.scope, step=step,
                                             row=(PER_STEP, side[position], str(rank[position]))))
         if new:
             pending.append((drawn, sources, False))
@@ -178,7 +187,7 @@ def merge_groups(nodes: list[Node], links, level: str):
                     label = subscript(source[2], step) if source[2] else ""
                     edges.append((tail_index, head_index, f"t={step}" if into_sum else label))
             elif source[0] in ("split", "reduced", "token"):  # the node itself names what it passes on
-                edges.append((per_step_node(source), head_index, ""))
+                edges.append((per_step_node(source, result[head_index].step), head_index, ""))
             elif source[2] is None:
                 tail_index = place(("node", source[1]), lambda node=nodes[source[1]]: node)
                 edges.append((tail_index, head_index, ""))

@@ -61,9 +61,16 @@ def bptt_picture(forward: Picture) -> Picture:
         node = forward.nodes[i]
         if node.parameters and node.step is not None and i in index:
             rows.setdefault(node.row, []).append(i)
+    shared = {row: list(dict.fromkeys(p for i in members for p in forward.nodes[i].parameters))
+              for row, members in rows.items()}
     for row, members in rows.items():  # one Σ per row: each weight the row shares, summed over its steps
-        weights = list(dict.fromkeys(p for i in members for p in forward.nodes[i].parameters))
+        weights = shared[row]
+        # rows whose weights go by the same names (an encoder's and its decoder's W_hh, two layers'):
+        # say whose each Σ is, by what sets its row apart
+        twins = [other for other in shared if other != row and set(shared[other]) & set(weights)]
+        owner = " ".join(part for part in row if part != "forward" and any(part not in other for other in twins))
         label = "\n".join(f"∂J/∂{w} = Σₜ ∂J/∂{w}|ₜ" for w in weights)
+        label = f"{owner}:\n{label}" if twins and owner else label
         nodes.append(Node(("sum over steps", row), "output", label, row))
         for i in members:
             edges.append((index[i], len(nodes) - 1, f"t={forward.nodes[i].step}"))

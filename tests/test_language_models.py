@@ -1,0 +1,270 @@
+"""The language models before the RNN (n-gram counts, the fixed window) and the encoder–decoder:
+probabilities that are distributions, perplexities against a direct computation written here
+from the formulas, gradients against finite differences, and beam search against greedy."""
+
+import math
+from collections import Counter
+
+import numpy
+import pytest
+
+import tinygrad_rnn as tr
+from tinygrad_rnn.models import NGramLM
+
+# --- n-gram counts ------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("smoothing", ["kneser-ney", "add-k"])
+@pytest.mark.parametrize("order", [1, 2, 3, 4])
+def test_every_context_gets_a_distribution_with_no_zero(order, smoothing):
+    rng = numpy.random.default_rng(order)
+    ids = rng.integers(0, 9, size=400) ** 2 % 13  # uneven counts; ids 0…12, some never seen
+    model = NGramLM(order, smoothing=smoothing, k=0.5).fit(ids, vocabulary_size=15)
+    contexts = [list(ids[i:i + order - 1]) for i in range(0, 300, 17)] + [[14] * (order - 1), [], [3, 14, 0]]
+    for context in contexts:
+        p = model.probabilities(context)
+        assert p.shape == (15,) and abs(p.sum() - 1.0) < 1e-12 and (p > 0).all(), context
+
+
+def reference_kneser_ney(corpus, order, size):
+    """Interpolated Kneser–Ney written out from its definition (Chen & Goodman 1998), one
+    dictionary per order: the highest order counts occurrences, the lower ones continuations."""
+    grams = {k: Counter(tuple(corpus[i:i + k]) for i in range(len(corpus) - k + 1)) for k in range(1, order + 1)}
+    used = {order: grams[order]}
+    for k in range(1, order):
+        used[k] = Counter(gram[1:] for gram in grams[k + 1])  # N₁₊(• g): one per distinct left neighbour
+    discount = {}
+    for k in range(1, order + 1):
+        once = sum(1 for c in used[k].values() if c == 1)
+        twice = sum(1 for c in used[k].values() if c == 2)
+        discount[k] = once / (once + 2 * twice) if once else 0.5
+
+    def probability(word, history):
+        p = 1.0 / size
+        for k in range(1, order + 1):
+            context = tuple(history[len(history) - (k - 1):]) if k > 1 else ()
+            if k > 1 and len(history) < k - 1:
+                continue
+            total = sum(c for g, c in used[k].items() if g[:-1] == context)
+            if total == 0:
+                continue
+            types = sum(1 for g, c in used[k].items() if g[:-1] == context and c > 0)
+            count = used[k].get(context + (word,), 0)
+            p = (max(count - discount[k], 0) + discount[k] * types * p) / total
+        return p
+
+    return probability
+
+
+def reference_add_k(corpus, order, size, k):
+    grams = Counter(tuple(corpus[i:i + order]) for i in range(len(corpus) - order + 1))
+    contexts = Counter()
+    for gram, count in grams.items():
+        contexts[gram[:-1]] += count
+
+    def probability(word, history):
+        if len(history) < order - 1:  # not enough history for this order: the uniform distribution
+            return 1.0 / size
+        context = tuple(history[len(history) - (order - 1):]) if order > 1 else ()
+        return (grams.get(context + (word,), 0) + k) / (contexts.get(context, 0) + k * size)
+
+    return probability
+
+
+TINY = [1, 2, 3, 1, 2, 4, 1, 2, 3, 3, 1, 4, 2, 1, 2, 3]  # "a b c a b d a b c c a d b a b c", by hand
+
+
+@pytest.mark.parametrize("order", [1, 2, 3])
+def test_kneser_ney_and_add_k_perplexities_match_a_direct_computation(order):
+    held_out = [1, 2, 4, 1, 3, 2, 1, 2, 3, 0]  # 0 never seen in training
+    for smoothing, reference in (("kneser-ney", reference_kneser_ney(TINY, order, 6)),
+                                 ("add-k", reference_add_k(TINY, order, 6, 0.5))):
+        model = NGramLM(order, smoothing=smoothing, k=0.5).fit(TINY, vocabulary_size=6)
+        expected = [reference(held_out[i], held_out[max(0, i - order + 1):i]) for i in range(1, len(held_out))]
+        numpy.testing.assert_allclose(numpy.exp(model.log_probabilities(held_out)), expected, rtol=1e-12)
+        want = math.exp(-numpy.mean(numpy.log(expected)))
+        assert abs(model.perplexity(held_out) - want) < 1e-9 * want, smoothing
+
+
+def test_the_bigram_discount_is_stated_and_by_hand():
+    """TINY's bigrams: (1,2)×4, (2,3)×3, (3,1)×2, (2,4), (4,1), (3,3), (1,4), (4,2), (2,1): n₁ = 6, n₂ = 1."""
+    model = NGramLM(2).fit(TINY, vocabulary_size=6)
+    assert model.discounts[1] == pytest.approx(6 / (6 + 2 * 1))
+    # after 1: (1,2) four times and (1,4) once, so c(1) = 5 and N₁₊(1 •) = 2; below it the continuation
+    # unigram: 2 follows 2 distinct tokens of the 9 distinct bigrams, and no count there is 1, so D = 0.5
+    continuation = (2 - 0.5 + 0.5 * 4 / 6) / 9
+    assert model.discounts[0] == 0.5 and model.probabilities([])[2] == pytest.approx(continuation)
+    assert model.probabilities([1])[2] == pytest.approx((4 - 0.75 + 0.75 * 2 * continuation) / 5)
+
+
+def test_more_context_helps_on_text_and_add_one_overfits_long_contexts():
+    text = tr.data.standard_library_text(60_000)
+    vocabulary = tr.data.Vocabulary.from_text(text)
+    ids = numpy.array(vocabulary.encode(text))
+    train, held_out = ids[:54_000], ids[54_000:]
+    kn = [NGramLM(n).fit(train, len(vocabulary)).perplexity(held_out) for n in (1, 2, 3, 4)]
+    add_one = [NGramLM(n, "add-k").fit(train, len(vocabulary)).perplexity(held_out) for n in (1, 2, 3, 4)]
+    assert kn[0] > kn[1] > kn[2] > kn[3], kn
+    assert all(k < a for k, a in zip(kn[2:], add_one[2:])), (kn, add_one)  # Kneser–Ney beats add-1 from n = 3
+    assert add_one[3] > add_one[2]  # add-1 spreads too much mass over unseen 4-grams
+
+
+def test_sampling_is_seeded_and_respects_end_and_exclusions():
+    model = NGramLM(2).fit(TINY, vocabulary_size=6)
+    first = model.sample(20, context=[1], seed=3, exclude=[0, 5])
+    assert first == model.sample(20, context=[1], seed=3, exclude=[0, 5]) and not {0, 5} & set(first)
+    ended = model.sample(50, context=[1], seed=0, end_id=4)
+    assert 4 not in ended[:-1] and (ended[-1] == 4 or len(ended) == 50)
+
+
+def test_bad_input_is_named():
+    with pytest.raises(ValueError, match="smoothing must be one of"):
+        NGramLM(2, smoothing="witten-bell")
+    with pytest.raises(ValueError, match="call .fit"):
+        NGramLM(2).probabilities([1])
+    with pytest.raises(ValueError, match="outside a vocabulary of 4"):
+        NGramLM(2).fit([1, 2, 5], vocabulary_size=4)
+    with pytest.raises(ValueError, match="vocabulary it was fit on"):
+        NGramLM(2).fit([1, 2, 3], vocabulary_size=4).perplexity([1, 9])
+
+
+def test_a_million_tokens_count_quickly():
+    """Counts are NumPy arrays: a 5-gram model of a million tokens fits (not timed: it must not hang)."""
+    ids = numpy.random.default_rng(0).integers(0, 80, size=1_000_000)
+    model = NGramLM(5).fit(ids, 80)
+    assert len(model.keys) == 5 and model.keys[0].size == 80
+
+
+# --- the fixed window ---------------------------------------------------------------------------
+
+
+def test_the_fixed_window_sees_its_window_and_nothing_before():
+    tr.manual_seed(0)
+    model = tr.models.FixedWindowLM(12, window=3, embedding_dim=4, hidden_size=8)
+    ids = numpy.array([[4, 5, 6, 7, 8, 9, 10]])
+    base, _ = model(tr.tensor(ids))
+    changed = ids.copy()
+    changed[0, 1] = 11  # token 2: inside the window of positions 2…4, outside it from position 5 on
+    other, _ = model(tr.tensor(changed))
+    moved = numpy.abs(base.numpy() - other.numpy()).max(axis=-1)[0]
+    assert (moved[:1] == 0).all() and (moved[1:4] > 0).all() and (moved[4:] == 0).all(), moved
+
+
+def test_the_fixed_window_carries_its_last_tokens_across_chunks():
+    tr.manual_seed(0)
+    model = tr.models.FixedWindowLM(12, window=4, embedding_dim=4, hidden_size=8)
+    whole, _ = model(tr.tensor([[4, 5, 6, 7, 8, 9]]))
+    first, state = model(tr.tensor([[4, 5, 6]]))
+    second, _ = model(tr.tensor([[7, 8, 9]]), state)
+    numpy.testing.assert_allclose(numpy.concatenate([first.numpy(), second.numpy()], axis=1), whole.numpy(),
+                                  atol=1e-6)
+
+
+def test_the_fixed_window_gradients_match_finite_differences():
+    tr.manual_seed(0)
+    model = tr.models.FixedWindowLM(9, window=3, embedding_dim=3, hidden_size=5, dtype="float64")
+    ids, targets = tr.tensor([[2, 5, 7, 4, 6]]), tr.tensor([5, 7, 4, 6, 8])
+    before = tr.tensor([[3, 1]])  # the tokens before the chunk (not [PAD], whose row gets no gradient by design)
+
+    def loss(*parameters):
+        logits, _ = model(ids, before)
+        return tr.nn.functional.cross_entropy(logits.reshape(-1, 9), targets)
+
+    assert tr.checks.gradcheck(loss, list(model.parameters()))
+
+
+def test_the_fixed_window_trains_with_the_language_model_loop():
+    text = "abcabcabd" * 40
+    vocabulary = tr.data.Vocabulary.from_text(text)
+    ids = numpy.array(vocabulary.encode(text))
+    tr.manual_seed(0)
+    model = tr.models.FixedWindowLM(len(vocabulary), window=2, embedding_dim=8, hidden_size=16)
+    history = tr.training.train_language_model(model, tr.optim.Adam(model.parameters(), lr=1e-2), ids, steps=60,
+                                               batch_size=4, bptt=16, progress=False)
+    assert history["loss"][-1] < 0.5 * history["loss"][0]
+
+
+# --- the encoder–decoder ------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("cell", ["rnn", "lstm", "gru"])
+def test_the_encoder_decoder_gradients_match_finite_differences(cell):
+    tr.manual_seed(0)
+    model = tr.models.Seq2Seq(7, 6, embedding_dim=2, hidden_size=3, cell=cell, dtype="float64")
+    source, inputs, wanted = tr.tensor([[4, 5, 6], [6, 4, 0]]), tr.tensor([[2, 4], [2, 5]]), tr.tensor([4, 3, 5, 3])
+
+    def loss(*parameters):
+        logits = model(source, inputs, source_lengths=[3, 2])
+        return tr.nn.functional.cross_entropy(logits.reshape(-1, 6), wanted)
+
+    assert tr.checks.gradcheck(loss, list(model.parameters()))
+
+
+def test_the_decoder_is_conditioned_on_the_source():
+    tr.manual_seed(0)
+    model = tr.models.Seq2Seq(9, 7, embedding_dim=4, hidden_size=8)
+    inputs = tr.tensor([[2, 4, 5]])
+    first, second = model(tr.tensor([[4, 5, 6]]), inputs), model(tr.tensor([[6, 5, 4]]), inputs)
+    assert numpy.abs(first.numpy() - second.numpy()).max() > 1e-4
+    padded = model(tr.tensor([[4, 5, 6, 0, 0]]), inputs, source_lengths=[3])  # padding after the source: no effect
+    numpy.testing.assert_allclose(padded.numpy(), first.numpy(), atol=1e-6)
+
+
+@pytest.mark.parametrize("cell", ["gru", "lstm"])
+def test_beam_search_of_width_one_is_greedy_and_wider_never_scores_lower(cell):
+    tr.manual_seed(1)
+    model = tr.models.Seq2Seq(10, 8, embedding_dim=4, hidden_size=8, cell=cell)
+    rng = numpy.random.default_rng(0)
+    sources = [list(rng.integers(4, 10, size=rng.integers(2, 7))) for _ in range(12)]
+    greedy = model.greedy(tr.data.pad_batch(sources)[0], max_length=6, source_lengths=[len(s) for s in sources])
+    for source, from_batch in zip(sources, greedy):
+        alone = model.greedy(source, max_length=6)[0]
+        assert alone == from_batch  # a batch decodes each source as it decodes alone
+        assert model.beam_search(source, beam_width=1, max_length=6) == alone
+        for width in (2, 4):
+            found = model.beam_search(source, beam_width=width, max_length=6, alpha=0.0)
+            assert model.score(source, found) >= model.score(source, alone) - 1e-9
+
+
+def test_a_written_target_is_scored_as_its_log_probability():
+    tr.manual_seed(0)
+    model = tr.models.Seq2Seq(9, 7, embedding_dim=4, hidden_size=8)
+    logits = model(tr.tensor([[4, 5, 6]]), tr.tensor([[2, 5, 4]]))
+    log_probs = logits.log_softmax(-1).numpy()[0]
+    assert abs(model.score([4, 5, 6], [5, 4]) - (log_probs[0, 5] + log_probs[1, 4] + log_probs[2, 3])) < 1e-5
+
+
+def test_dates_are_written_out_and_in_iso_form():
+    sources, targets = tr.data.dates_task(300, seed=2)
+    assert len(set(sources)) > 290
+    import datetime
+
+    for source, target in zip(sources, targets):
+        date = datetime.date.fromisoformat(target)
+        assert str(date.year) in source and date.strftime("%B")[:3] in source
+
+
+def test_the_encoder_decoder_draws_as_one_timeline_and_its_gradient_crosses_into_the_encoder():
+    from tinygrad_rnn.viz.graph import build_picture
+    from tinygrad_rnn.viz.layout import labelled_layout
+
+    tr.manual_seed(0)
+    model = tr.models.Seq2Seq(10, 8, embedding_dim=4, hidden_size=4, fused=False)
+    source, inputs = tr.tensor([[4, 5, 6]]), tr.tensor([[2, 5, 7]])
+    source.name, inputs.name = "x", "y"
+    loss = tr.nn.functional.cross_entropy(model(source, inputs).reshape(-1, 8), tr.tensor([5, 7, 3]))
+    picture = build_picture((loss,), level="cell")
+    cells = {n.label.split("\n")[0] + f" {n.step}": i for i, n in enumerate(picture.nodes) if n.kind == "group"
+             and "cell" in n.label}
+    assert sorted(cells) == ["decoder cell 4", "decoder cell 5", "decoder cell 6", "encoder cell 1",
+                             "encoder cell 2", "encoder cell 3"]  # the decoder's steps follow the encoder's
+    assert (cells["encoder cell 3"], cells["decoder cell 4"], "h₃") in picture.edges  # the state handed over
+    placed = labelled_layout(picture)[1]
+    assert len({round(placed.boxes[i].y) for i in cells.values()}) == 1  # one row
+    labels = {n.label.split("\n")[0] for n in picture.nodes}
+    assert {"x₁", "x₃", "y₄", "y₆", "J₄ = cross_entropy", "J₆ = cross_entropy"} <= labels
+    backward = build_picture((loss,), level="cell", backward=True)
+    named = {n.label.split("\n")[0] + f" {n.step}": i for i, n in enumerate(backward.nodes)}
+    assert (named["decoder cell, backward 4"], named["encoder cell, backward 3"], "∂J/∂h₃") in backward.edges
+    sums = [n.label for n in backward.nodes if "Σₜ ∂J/∂W_hh" in n.label]
+    assert sorted(label.split(":")[0] for label in sums) == ["decoder", "encoder"]  # whose W_hh each Σ is

@@ -1,0 +1,31 @@
+"""The course notebooks (docs/notebooks) run top to bottom on a CPU, as a class would run them:
+each is executed here in a fresh kernel, from its own folder. They are stored without outputs."""
+
+import pathlib
+
+import pytest
+
+nbformat = pytest.importorskip("nbformat", reason="nbformat is not installed (tests/setup.sh installs it)")
+nbclient = pytest.importorskip("nbclient", reason="nbclient is not installed (tests/setup.sh installs it)")
+pytest.importorskip("ipykernel", reason="ipykernel is not installed (tests/setup.sh installs it)")
+
+FOLDER = pathlib.Path(__file__).resolve().parent.parent / "docs" / "notebooks"
+NOTEBOOKS = sorted(FOLDER.glob("*.ipynb"))
+
+
+def test_there_is_a_notebook_per_lecture_topic():
+    assert [p.name[:2] for p in NOTEBOOKS] == ["01", "02", "03", "04", "05", "06"]
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=[p.stem for p in NOTEBOOKS])
+def test_the_notebook_is_stored_without_outputs_and_runs(path, tmp_path):
+    book = nbformat.read(path, as_version=4)
+    code = [cell for cell in book.cells if cell.cell_type == "code"]
+    assert all(not cell.outputs and cell.execution_count is None for cell in code), "store it without outputs"
+    assert "%pip install" in code[0].source  # it starts with the one install line it needs
+    client = nbclient.NotebookClient(book, timeout=300, kernel_name="python3",
+                                     resources={"metadata": {"path": str(FOLDER)}})
+    client.execute()  # raises CellExecutionError, with the cell and its traceback, if any cell fails
+    shown = [output for cell in code for output in cell.outputs]
+    assert any("image/png" in o.get("data", {}) or "image/svg+xml" in o.get("data", {}) or
+               "text/html" in o.get("data", {}) for o in shown), "each notebook shows a figure or a page"

@@ -1,0 +1,104 @@
+"""Neural language models: the recurrent one (embedding → RNN/LSTM/GRU → linear layer over the
+vocabulary) and the fixed-window one it replaced (Bengio et al. 2003).
+
+ŷ_t = softmax(U h_t + b) with h_t from the recurrent layer; trained with teacher forcing on
+J = (1/T) Σ_t −log ŷ_t[x_{t+1}]; perplexity = exp(J).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy
+
+from .. import nn
+from ..tensor import Tensor
+
+CELLS = {"rnn": nn.RNN, "lstm": nn.LSTM, "gru": nn.GRU}
+
+
+class LanguageModel(nn.Module):
+    """Next-token prediction. ``forward(ids, state=None)`` takes ids of shape (batch, time) and
+    returns logits (batch, time, vocabulary) and the recurrent state to carry on. It trains on the
+    fused cells (one graph node per step, ``fused=True``); ``fused=False`` gives the primitive ones.
+
+    >>> import tinygrad_rnn as tr
+    >>> model = LanguageModel(vocab_size=20, embedding_dim=8, hidden_size=16, cell="gru")
+    >>> logits, state = model(tr.tensor([[2, 5, 7]]))
+    >>> logits.shape
+    (1, 3, 20)
+    """
+
+    def __init__(self, vocab_size: int, embedding_dim: int = 32, hidden_size: int = 128, num_layers: int = 1,
+                 cell: str = "lstm", dropout: float = 0.0, device: Any = None, dtype: Any = None,
+                 fused: bool = True) -> None:
+        super().__init__()
+        if cell not in CELLS:
+            raise ValueError(f"LanguageModel: cell must be one of {sorted(CELLS)}, got {cell!r}")
+        self.settings = {"vocab_size": vocab_size, "embedding_dim": embedding_dim, "hidden_size": hidden_size,
+                         "num_layers": num_layers, "cell": cell, "dropout": dropout, "fused": fused}
+        self.embedding = nn.Embedding(vocab_size, embedding_dim, padding_idx=0, device=device, dtype=dtype)
+        self.rnn = CELLS[cell](embedding_dim, hidden_size, num_layers=num_layers, batch_first=True,
+                               dropout=dropout, device=device, dtype=dtype, fused=fused)
+        self.dropout = nn.Dropout(dropout)
+        self.head = nn.Linear(hidden_size, vocab_size, device=device, dtype=dtype)
+
+    def forward(self, ids: Tensor, state: Any = None) -> tuple[Tensor, Any]:
+        output, state = self.rnn(self.embedding(ids), state)
+        return self.head(self.dropout(output)), state
+
+    def config(self) -> dict[str, Any]:
+        """The constructor's arguments: enough to rebuild the model from a checkpoint."""
+        return dict(self.settings)
+
+
+def detach_state(state: Any) -> Any:
+    """The recurrent state with its graph cut (truncated BPTT): h, or the pair (h, c)."""
+    if state is None:
+        return None
+    return tuple(s.detach() for s in state) if isinstance(state, tuple) else state.detach()
+
+
+class FixedWindowLM(nn.Module):
+    """The fixed-window neural language model (Bengio et al. 2003): the embeddings of the last
+    ``window`` tokens, concatenated, → a tanh hidden layer → a linear layer over the vocabulary,
+    ŷ_t = softmax(U tanh(W [e_{t−n+1}; …; e_t] + b_h) + b). It shares nothing across the window's
+    positions (each has its own block of W) and sees nothing before the window — the two limits
+    the RNN removes. ``forward(ids, state=None)`` has the language model's signature, so it trains
+    with the same loop: the state is the last ``window − 1`` tokens of the previous chunk ([PAD]
+    before the first).
+
+    >>> import tinygrad_rnn as tr
+    >>> model = FixedWindowLM(vocabulary_size=20, window=3, embedding_dim=4, hidden_size=16)
+    >>> logits, state = model(tr.tensor([[2, 5, 7, 9]]))
+    >>> logits.shape, state.shape
+    ((1, 4, 20), (1, 2))
+    """
+
+    def __init__(self, vocabulary_size: int, window: int = 5, embedding_dim: int = 32, hidden_size: int = 128,
+                 device: Any = None, dtype: Any = None) -> None:
+        super().__init__()
+        if window < 1:
+            raise ValueError(f"FixedWindowLM: window must be at least 1, got {window}")
+        self.window = window
+        self.settings = {"vocabulary_size": vocabulary_size, "window": window, "embedding_dim": embedding_dim,
+                         "hidden_size": hidden_size}
+        self.embedding = nn.Embedding(vocabulary_size, embedding_dim, padding_idx=0, device=device, dtype=dtype)
+        self.hidden = nn.Linear(window * embedding_dim, hidden_size, device=device, dtype=dtype)
+        self.head = nn.Linear(hidden_size, vocabulary_size, device=device, dtype=dtype)
+
+    def forward(self, ids: Tensor, state: Any = None) -> tuple[Tensor, Tensor]:
+        from ..ops import cat
+
+        batch, steps = ids.shape
+        if state is None:  # before the first token: padding, whose embedding is zero
+            state = Tensor(numpy.zeros((batch, self.window - 1), dtype=numpy.int64), device=ids.device)
+        extended = cat([state, ids], dim=1) if self.window > 1 else ids  # (B, window − 1 + T)
+        embedded = self.embedding(extended)
+        # position t reads tokens t−n+1 … t: the k-th slot of every window is one slice of the embeddings
+        windows = cat([embedded[:, k:k + steps] for k in range(self.window)], dim=-1)  # (B, T, window·E)
+        logits = self.head(self.hidden(windows).tanh())
+        return logits, extended[:, extended.shape[1] - (self.window - 1):]
+
+    def config(self) -> dict[str, Any]:
+        return dict(self.settings)
