@@ -96,7 +96,7 @@ def test_the_perplexity_table_orders_the_models_as_the_lectures_do(perplexity_ta
     text = tr.data.standard_library_text(60_000)
     rows = perplexity_table.table(text, "char", seeds=2, steps=150, hidden=64, kinds=("fixed window", "LSTM"))
     median = {name: float(numpy.median(found["perplexity"])) for name, found in rows.items() if name != "_about"}
-    kneser_ney = [median["unigram (Kneser–Ney discount)"]] + [median[f"{n}-gram, Kneser–Ney"] for n in (2, 3, 4, 5)]
+    kneser_ney = [median["unigram (absolute discount)"]] + [median[f"{n}-gram, Kneser–Ney"] for n in (2, 3, 4, 5)]
     assert kneser_ney == sorted(kneser_ney, reverse=True), kneser_ney
     assert median["4-gram, add-1"] > median["3-gram, add-1"], median  # add-1's mass on unseen 4-grams
     for name in ("fixed window", "LSTM"):

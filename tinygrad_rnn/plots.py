@@ -36,7 +36,7 @@ def save_training_curves(history: dict[str, list], path: str | pathlib.Path, tit
         perplexity_axes.plot(history["step"], numpy.exp(history["loss"]), color="#21918c", linewidth=0.8)
         measured = "training perplexity", "exp(J) of each training batch"
     perplexity_axes.set(xlabel="step", ylabel=measured[1], title=measured[0], yscale="log")
-    _plain_log_ticks(perplexity_axes)
+    plain_log_ticks(perplexity_axes)
     if title:
         figure.suptitle(title)
     return _save(figure, path)
@@ -68,7 +68,7 @@ def save_gradient_norms(curves: dict[str, Any], path: str | pathlib.Path, title:
     axes.set(xlabel="time step t", ylabel=ylabel, title=title)
     axes.legend(fontsize=8)
     axes.grid(True, which="both", alpha=0.3)
-    _plain_log_ticks(axes)
+    plain_log_ticks(axes)
     return _save(figure, path)
 
 
@@ -101,7 +101,7 @@ def save_lines(x: Any, curves: dict[str, Any], path: str | pathlib.Path, xlabel:
     axes.legend(fontsize=8)
     axes.grid(True, alpha=0.3)
     if log_y:
-        _plain_log_ticks(axes)
+        plain_log_ticks(axes)
     return _save(figure, path)
 
 
@@ -118,19 +118,31 @@ def save_heatmap(values: Any, text: str, path: str | pathlib.Path, row_labels: l
     return _save(figure, path)
 
 
-def _plain_log_ticks(axes: Any) -> None:
+def plain_log_ticks(axes: Any, axis: str = "y") -> None:
     """Tick labels on a log axis as plain numbers (3, 5, 10, 20 — not 1.3×10¹); within about a
-    decade, at 2, 3 and 5 of each decade too, so that a narrow range still has labelled ticks."""
+    decade, at 2, 3 and 5 of each decade too, so that a narrow range still has labelled ticks.
+
+    >>> import matplotlib
+    >>> matplotlib.use("Agg")
+    >>> import matplotlib.pyplot as plt
+    >>> axes = plt.figure().add_subplot()
+    >>> axes.set_xscale("log")
+    >>> _ = axes.set_xlim(2, 20)
+    >>> plain_log_ticks(axes, "x")
+    >>> axes.xaxis.get_major_formatter()(10, 0)
+    '10'
+    """
     from matplotlib import ticker
 
     plain = ticker.FuncFormatter(lambda value, _: f"{value:g}")
-    axes.yaxis.set_major_formatter(plain)
-    low, high = axes.get_ylim()
+    which = axes.xaxis if axis == "x" else axes.yaxis
+    which.set_major_formatter(plain)
+    low, high = axes.get_xlim() if axis == "x" else axes.get_ylim()
     if low > 0 and high / low < 30:
-        axes.yaxis.set_minor_locator(ticker.LogLocator(base=10, subs=(2, 3, 5)))
-        axes.yaxis.set_minor_formatter(plain)
+        which.set_minor_locator(ticker.LogLocator(base=10, subs=(2, 3, 5)))
+        which.set_minor_formatter(plain)
     else:
-        axes.yaxis.set_minor_formatter(ticker.NullFormatter())
+        which.set_minor_formatter(ticker.NullFormatter())
 
 
 def _save(figure: Any, path: str | pathlib.Path) -> pathlib.Path:
