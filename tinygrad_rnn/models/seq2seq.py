@@ -111,8 +111,8 @@ class Seq2Seq(nn.Module):
         ``beam_width`` best partial targets by log-probability are extended by every token; a
         target is finished at [END]; the best finished one by log P / length^alpha (length
         normalisation, the [END] counted; ``alpha=0`` compares plain log-probabilities) is
-        returned, without [END]. The greedy target is scored the same way and competes too, so the
-        result never scores lower than greedy's; ``beam_width=1`` is greedy."""
+        returned, without [END]. Every candidate — the greedy target too — is scored alike by
+        :meth:`score`, so the result never scores lower than greedy's; ``beam_width=1`` is greedy."""
         if beam_width < 1:
             raise ValueError(f"beam_search: beam_width must be at least 1, got {beam_width}")
         source, _ = self._as_batch(source, None)
@@ -146,8 +146,9 @@ class Seq2Seq(nn.Module):
                 beams = kept
                 state = _select(state, rows)
             finished.extend(beams if not finished else [])  # nothing ended within max_length: the beams
-        finished.append((self.score(source, greedy), greedy))
-        return max(finished, key=lambda found: found[0] / (len(found[1]) + 1) ** alpha)[1]
+        # every candidate, greedy's too, scored alike: log P(target, then [END]) / length^alpha
+        candidates = list(dict.fromkeys(tuple(target) for _, target in finished)) + [tuple(greedy)]
+        return list(max(candidates, key=lambda target: self.score(source, list(target)) / (len(target) + 1) ** alpha))
 
     def score(self, source: Any, target: list[int], end: bool = True) -> float:
         """log P(target (then [END]) | source): the sum the decoder's log-probabilities give it."""
