@@ -276,8 +276,8 @@ class _Graph:
         while stack:
             function = stack.pop()
             if function.released:
-                raise ValueError("viz.lecture: backward() has freed the values this page shows; call viz.lecture "
-                                 "before loss.backward() (or call loss.backward(retain_graph=True) first)")
+                raise ValueError("find_recurrence: backward() has freed the values this graph saved; call it before "
+                                 "loss.backward() (or call loss.backward(retain_graph=True) first)")
             for position, x in enumerate(function.inputs):
                 self.readers.setdefault(id(x), []).append((function, position))
                 if isinstance(x, Node):

@@ -128,7 +128,7 @@ class Seq2Seq(nn.Module):
             for _ in range(max_length):
                 tokens = numpy.array([[written[-1] if written else BEGIN_ID] for _, written in beams])
                 logits, state = self.decode(Tensor(tokens, device=source.device), state)
-                log_probs = _log_softmax(logits.numpy()[:, -1].astype(numpy.float64))
+                log_probs = logits[:, -1].log_softmax(-1).numpy().astype(numpy.float64)
                 log_probs[:, [PAD_ID, BEGIN_ID]] = -numpy.inf
                 candidates = numpy.array([score for score, _ in beams])[:, None] + log_probs  # (beams, V)
                 order = numpy.argsort(-candidates, axis=None, kind="stable")[:beam_width]
@@ -157,7 +157,7 @@ class Seq2Seq(nn.Module):
         wanted = list(target) + ([END_ID] if end else [])
         with no_grad(), _evaluating(self):
             logits, _ = self.decode(Tensor(inputs[:, : len(wanted)], device=source.device), self.encode(source))
-            log_probs = _log_softmax(logits.numpy()[0].astype(numpy.float64))
+            log_probs = logits[0].log_softmax(-1).numpy().astype(numpy.float64)
         return float(sum(log_probs[t, token] for t, token in enumerate(wanted)))
 
     def _as_batch(self, source: Any, lengths: Any) -> tuple[Tensor, Any]:
@@ -176,11 +176,6 @@ def _evaluating(model: nn.Module) -> Iterator[None]:
         yield
     finally:
         model.train(was_training)
-
-
-def _log_softmax(scores: numpy.ndarray) -> numpy.ndarray:
-    top = scores.max(axis=-1, keepdims=True)
-    return scores - top - numpy.log(numpy.exp(scores - top).sum(axis=-1, keepdims=True))
 
 
 def _select(state: Any, rows: list[int]) -> Any:
