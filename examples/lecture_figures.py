@@ -79,6 +79,7 @@ def main() -> None:
     encoder_decoder = seq2seq_loss(device)
     save(encoder_decoder, "seq2seq", level="cell")
     save(encoder_decoder, "seq2seq_bptt", level="cell", backward=True)
+    save(seq2seq_model(device).greedy_graph(seq2seq_source(device), max_length=3), "seq2seq_generation", level="cell")
 
     # The vanishing gradient, honestly compared on one colour scale: the README's command itself.
     suffix = "svg" if args.format == "dot" else args.format
@@ -112,16 +113,27 @@ def language_model_loss(steps: int, device: str):
     return cli.language_model_loss("rnn", steps, device=device)[0]
 
 
-def seq2seq_loss(device: str):
-    """J of a fresh encoder–decoder (primitive GRU cells) reading x_1 … x_3 and predicting three target
-    tokens under teacher forcing, its embeddings and head named as the lectures name them."""
+def seq2seq_model(device: str):
+    """A fresh encoder–decoder (primitive GRU cells), its embeddings and head named as the lectures name them."""
     tr.manual_seed(0)
     model = tr.models.Seq2Seq(10, 8, embedding_dim=4, hidden_size=4, fused=False, device=device)
     for parameter, name in [(model.source_embedding.weight, "E_x"), (model.target_embedding.weight, "E_y"),
                             (model.head.weight, "W_hy"), (model.head.bias, "b_y")]:
         parameter.name = name
-    source, inputs = tr.tensor([[4, 5, 6]], device=device), tr.tensor([[2, 5, 7]], device=device)
-    source.name, inputs.name = "x", "y"
+    return model
+
+
+def seq2seq_source(device: str):
+    source = tr.tensor([[4, 5, 6]], device=device)
+    source.name = "x"
+    return source
+
+
+def seq2seq_loss(device: str):
+    """J of the encoder–decoder reading x_1 … x_3 and predicting three target tokens under teacher forcing."""
+    model, source = seq2seq_model(device), seq2seq_source(device)
+    inputs = tr.tensor([[2, 5, 7]], device=device)
+    inputs.name = "y"
     logits = model(source, inputs)
     loss = tr.nn.functional.cross_entropy(logits.reshape(-1, 8), tr.tensor([5, 7, 3], device=device))
     loss.name = "J"

@@ -3,8 +3,9 @@
 The encoder (a GRU over the characters of the source) hands its final state to the decoder, a
 character language model over the target, trained with teacher forcing; at test time the decoder
 is fed its own outputs, greedily and by beam search. Reports exact-match accuracy on held-out
-dates, both ways, and writes the model's graph (encoder row, the state handed over, decoder row)
-and its BPTT figure (the gradient crossing from the decoder into the encoder).
+dates, both ways, and writes the model's graph (encoder row, the state handed over, decoder row),
+its BPTT figure (the gradient crossing from the decoder into the encoder) and the graph of greedy
+generation (each ŷ_t fed in as the next input).
 
     python examples/seq2seq.py [--steps 1200] [--cell gru] [--beam 4] [--device gpu] [--out DIR]
 """
@@ -95,6 +96,9 @@ def draw(model, source_vocabulary, target_vocabulary, out: pathlib.Path, fmt: st
                            title="encoder → decoder: the encoder's last state starts the decoder"),
                tr.viz.save(loss, path=out / f"seq2seq_bptt.{fmt}", level="cell", backward=True,
                            title="BPTT: the gradient crosses from the decoder into the encoder")]
+    generated = drawn.greedy_graph(source, max_length=3)  # at generation each ŷ_t is the next step's input
+    written.append(tr.viz.save(generated, path=out / f"seq2seq_generation.{fmt}", level="cell",
+                               title="generation: the decoder is fed its own output, ŷ_t = argmax → the next input"))
     return written
 
 

@@ -63,7 +63,7 @@ def test_lstm_neurons_example(tmp_path):
 
 def test_lecture_figures_example(tmp_path):
     out = run("examples/lecture_figures.py", "--format", "dot", "--steps", "3", "--out", str(tmp_path))
-    assert len(list(tmp_path.glob("*.dot"))) == 16 and "wrote" in out
+    assert len(list(tmp_path.glob("*.dot"))) == 17 and "wrote" in out
     assert sorted(p.name for p in tmp_path.glob("*.svg")) == ["vanishing_gru.svg", "vanishing_lstm.svg",
                                                              "vanishing_rnn.svg"]  # the README's command
     assert "‖∂J/∂h_1‖ / ‖∂J/∂h_3‖" in out
@@ -74,7 +74,9 @@ def test_seq2seq_example_learns_dates_and_draws_both_figures(tmp_path):
     out = run("examples/seq2seq.py", "--steps", "150", "--hidden", "32", "--held-out", "20", "--beam", "2",
               "--format", "dot", "--out", str(tmp_path))
     assert "exact match on 20 held-out dates: greedy" in out and "beam search (k=2)" in out
-    assert (tmp_path / "seq2seq.dot").exists() and (tmp_path / "seq2seq_bptt.dot").exists()
+    for figure in ("seq2seq", "seq2seq_bptt", "seq2seq_generation"):
+        assert (tmp_path / f"{figure}.dot").exists(), figure
+    assert "argmax" in (tmp_path / "seq2seq_generation.dot").read_text(encoding="utf-8")
 
 
 def test_perplexity_table_example_prints_the_table_and_draws_it(tmp_path):

@@ -268,3 +268,43 @@ def test_the_encoder_decoder_draws_as_one_timeline_and_its_gradient_crosses_into
     assert (named["decoder cell, backward 4"], named["encoder cell, backward 3"], "∂J/∂h₃") in backward.edges
     sums = [n.label for n in backward.nodes if "Σₜ ∂J/∂W_hh" in n.label]
     assert sorted(label.split(":")[0] for label in sums) == ["decoder", "encoder"]  # whose W_hh each Σ is
+
+
+def test_greedy_generation_records_the_choices_it_feeds_back_and_draws_each_as_a_dashed_edge():
+    from tinygrad_rnn.viz.graph import build_picture
+    from tinygrad_rnn.viz.layout import labelled_layout
+    from tinygrad_rnn.viz.legibility import measure
+    from tinygrad_rnn.viz.picture import CHOICE, subscript
+    from tinygrad_rnn.viz.svg import picture_to_svg
+
+    tr.manual_seed(3)
+    model = tr.models.Seq2Seq(10, 8, embedding_dim=4, hidden_size=4, fused=False, dtype="float64")
+    source = tr.tensor([[4, 5, 6]])
+    source.name = "x"
+    score = model.greedy_graph(source, max_length=4)
+    written = model.greedy(source, max_length=4)[0]
+    finished = len(written) < 4  # it wrote [END] within max_length: that term is in the score too
+    assert abs(score.item() - model.score(source, written, end=finished)) < 1e-12  # the same tokens, the same log P
+    picture = build_picture((score,), level="cell")
+    named = {n.label.split("\n")[0]: i for i, n in enumerate(picture.nodes)}
+    decoder_steps = sorted(n.step for n in picture.nodes if n.label.startswith("decoder cell"))
+    assert decoder_steps == list(range(4, 4 + len(written) + finished))
+    choices = [(picture.nodes[t].label.split("\n")[0], picture.nodes[h].label.split("\n")[0])
+               for t, h, label in picture.edges if label == CHOICE]
+    assert sorted(choices) == [(f"{subscript('ŷ', s)} = linear", f"{subscript('e', s + 1)} = embedding")
+                       for s in decoder_steps[:-1]]  # ŷ_t → e_{t+1}, nothing else
+    assert "[BEGIN]" in named and not any(label.startswith("y") for label in named)  # fed back: no token node
+    labels, placed = labelled_layout(picture)
+    drawn = measure(picture_to_svg(picture, placed, labels, "g", figure=True))
+    assert drawn.crossings <= len(choices) and drawn.through_nodes == 0  # each choice crosses h_t once
+    backward = build_picture((score,), level="cell", backward=True)
+    assert not any(label == CHOICE for _, _, label in backward.edges)  # no gradient through a choice
+    sums = [n.label for n in backward.nodes if "∂J/∂head.weight" in n.label]
+    assert len(sums) == 1  # one head, called at every step: one Σ
+    score.backward()
+    assert float((model.source_embedding.weight.grad ** 2).sum().item()) > 0  # the gradient reaches the encoder
+
+
+def test_an_embedding_is_told_what_its_ids_were_chosen_from_by_a_tensor():
+    with pytest.raises(TypeError, match="chosen_from must be the Tensor of scores"):
+        tr.nn.functional.embedding(tr.tensor([[1]]), tr.randn(3, 2), chosen_from=[0.1, 0.9])

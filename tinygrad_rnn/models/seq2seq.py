@@ -67,9 +67,10 @@ class Seq2Seq(nn.Module):
         _, state = self.encoder(self.source_embedding(source), lengths=lengths)
         return state
 
-    def decode(self, inputs: Tensor, state: Any) -> tuple[Tensor, Any]:
-        """The decoder over ``inputs`` (batch, T) from ``state``: logits (batch, T, V) and its state."""
-        output, state = self.decoder(self.target_embedding(inputs), state)
+    def decode(self, inputs: Tensor, state: Any, chosen_from: Tensor | None = None) -> tuple[Tensor, Any]:
+        """The decoder over ``inputs`` (batch, T) from ``state``: logits (batch, T, V) and its state.
+        ``chosen_from``: the logits the inputs were chosen from, at generation (drawings link them)."""
+        output, state = self.decoder(self.target_embedding(inputs, chosen_from), state)
         return self.head(output), state
 
     def forward(self, source: Tensor, target_inputs: Tensor, source_lengths: Any = None) -> Tensor:
@@ -105,6 +106,47 @@ class Seq2Seq(nn.Module):
                     break
                 token = choice.reshape(batch, 1)
         return written
+
+    def greedy_graph(self, source: Any, max_length: int = 10) -> Tensor:
+        """Greedy generation for one source sequence, recorded: log P(ŷ_1 … ŷ_n, [END] | x) as a
+        scalar whose graph holds the encoder's steps and one decoder step per token written, each
+        fed the ŷ chosen at the step before (ŷ_t = argmax of its logits). Draw it to show
+        generation as the lectures do — no gradient flows through a choice, so the drawing shows
+        that link as a dashed edge; its backward is the gradient of the score of what was written.
+
+        >>> import tinygrad_rnn as tr
+        >>> model = Seq2Seq(12, 9, embedding_dim=4, hidden_size=8)
+        >>> score = model.greedy_graph([4, 5, 6], max_length=3)
+        >>> score.shape, score.item() < 0
+        ((), True)
+        """
+        source, _ = self._as_batch(source, None)
+        if source.shape[0] != 1:
+            raise ValueError(f"greedy_graph: one source sequence at a time, got a batch of {source.shape[0]}")
+        with _evaluating(self):
+            state = self.encode(source)
+            token = Tensor(numpy.full((1, 1), BEGIN_ID, dtype=numpy.int64), device=source.device, name="[BEGIN]")
+            chosen_from, terms = None, []
+            for step in range(max_length):
+                self.decoder.first_step = source.shape[1] + 1 + step  # one timeline: y's steps follow x's
+                logits, state = self.decode(token, state, chosen_from)
+                logits.name = "ŷ"  # the lectures' name: the distribution whose argmax is the next input
+                scores = logits[:, -1]
+                allowed = numpy.zeros(scores.shape[-1], dtype=bool)
+                allowed[[PAD_ID, BEGIN_ID]] = True  # never outputs
+                choice = scores.numpy().astype(numpy.float64)
+                choice[:, allowed] = -numpy.inf
+                chosen = int(choice.argmax(axis=1)[0])
+                terms.append(scores.log_softmax(-1)[0, chosen])
+                if chosen == END_ID:
+                    break
+                token = Tensor(numpy.array([[chosen]]), device=source.device)
+                chosen_from = scores
+        total = terms[0]
+        for term in terms[1:]:
+            total = total + term
+        total.name = "log P(ŷ | x)"
+        return total
 
     def beam_search(self, source: Any, beam_width: int = 4, max_length: int = 50, alpha: float = 1.0) -> list[int]:
         """The target for one source sequence found by beam search: at every step the

@@ -7,6 +7,7 @@ from typing import Any
 
 from ..creation import generator
 from ..device import array_module, move_array
+from ..engine import vertex_of
 from ..errors import ShapeError
 from ..ops import stack
 from ..ops.linalg import Linear
@@ -59,9 +60,13 @@ def check_input_dtype(name: str, x: Tensor, weight: Tensor, module: str = "layer
                     f"x.to('{weight.dtype}') or {module}.to(dtype='{x.dtype}')")
 
 
-def embedding(ids: Any, weight: Tensor, padding_idx: int | None = None) -> Tensor:
+def embedding(ids: Any, weight: Tensor, padding_idx: int | None = None, chosen_from: Tensor | None = None) -> Tensor:
     """Rows of ``weight`` picked by integer ``ids``: a lookup whose gradient is scattered back,
     summed where an id repeats. Rows at ``padding_idx`` get no gradient.
+
+    ``chosen_from``: at generation, the scores the ids were chosen from (the logits of the step
+    before, ``ids = chosen_from.argmax(-1)``). No gradient flows through a choice; the graph keeps
+    the link for drawings only, which draw it as a dashed edge ŷ_t → the next step's input.
 
     >>> import tinygrad_rnn as tr
     >>> embedding(tr.tensor([[0, 2]]), tr.randn(3, 5)).shape
@@ -73,7 +78,11 @@ def embedding(ids: Any, weight: Tensor, padding_idx: int | None = None) -> Tenso
     if ids.numel() and (int(ids.data.min()) < 0 or int(ids.data.max()) >= weight.shape[0]):
         raise IndexError(f"embedding: ids must lie in [0, {weight.shape[0]}); got values from "
                          f"{int(ids.data.min())} to {int(ids.data.max())}")
-    return Embedding.apply(weight, ids=ids.data, padding_idx=padding_idx, ids_name=ids.name)
+    if chosen_from is not None and not isinstance(chosen_from, Tensor):
+        raise TypeError(f"embedding: chosen_from must be the Tensor of scores the ids were chosen from, got "
+                        f"{type(chosen_from).__name__}")
+    chosen_from = None if chosen_from is None else vertex_of(chosen_from)
+    return Embedding.apply(weight, ids=ids.data, padding_idx=padding_idx, ids_name=ids.name, chosen_from=chosen_from)
 
 
 def dropout(x: Tensor, p: float = 0.5, training: bool = True) -> Tensor:

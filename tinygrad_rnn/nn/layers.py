@@ -61,8 +61,8 @@ class Embedding(Module):
         if padding_idx is not None:
             self.weight.data[padding_idx] = 0
 
-    def forward(self, ids: Any) -> Tensor:
-        return F.embedding(ids, self.weight, self.padding_idx)
+    def forward(self, ids: Any, chosen_from: Tensor | None = None) -> Tensor:
+        return F.embedding(ids, self.weight, self.padding_idx, chosen_from)
 
     def extra_repr(self) -> str:
         extra = f", padding_idx={self.padding_idx}" if self.padding_idx is not None else ""

@@ -163,9 +163,11 @@ class Embedding(Function):
 
     hint = "ids must be integers in [0, num_embeddings)"
 
-    def __init__(self, ids: Any, padding_idx: int | None = None, ids_name: str | None = None) -> None:
+    def __init__(self, ids: Any, padding_idx: int | None = None, ids_name: str | None = None,
+                 chosen_from: Any = None) -> None:
         self.ids, self.padding_idx = ids, padding_idx
         self.ids_name = ids_name  # the name of the ids tensor: a drawing labels the tokens with it (x_t)
+        self.chosen_from = chosen_from  # the vertex whose argmax gave the ids (generation): drawn, never differentiated
 
     def forward(self, weight):
         if self.padding_idx is not None:  # 1 for every row but the padding row, which stays as it is

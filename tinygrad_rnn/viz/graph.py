@@ -26,7 +26,7 @@ from ..function import Function, step_of
 from ..function import Node as GraphNode
 from ..tensor import Tensor
 from .levels import merge_backward_rules, merge_groups, per_step_projections, unique
-from .picture import Node, Picture, display_label, in_order, step_position, subscript
+from .picture import CHOICE, CHOICE_INPUT, Node, Picture, display_label, in_order, step_position, subscript
 from .views import bptt_picture, forward_and_backward_picture, rolled_picture
 
 __all__ = ["build_picture", "Node", "Picture", "display_label", "in_order", "LEVELS", "PARAMS"]
@@ -198,6 +198,15 @@ def _walk(roots: tuple[Tensor, ...], backward: bool, show_shapes: bool):
             if expand and id(x.grad_fn) not in seen:
                 seen.add(id(x.grad_fn))
                 stack.append(x.grad_fn)
+        chosen_from = getattr(function, "chosen_from", None)  # generation: the ids are the argmax of these scores
+        if chosen_from is not None and not backward:
+            tail, expand = node_for(chosen_from)
+            output_index = chosen_from.output_index if isinstance(chosen_from, GraphNode) else 0
+            links.append((tail, head, output_index, CHOICE_INPUT))
+            labels.setdefault((tail, head, output_index), CHOICE)
+            if expand and id(chosen_from.grad_fn) not in seen:
+                seen.add(id(chosen_from.grad_fn))
+                stack.append(chosen_from.grad_fn)
     edges = unique([(tail, head, labels.get((tail, head, out), "")) for tail, head, out, _ in links])
     return nodes, edges, links, outputs_of, kept_values
 

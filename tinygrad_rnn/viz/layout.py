@@ -26,7 +26,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from .picture import BACKWARD_ROW, PER_STEP, Picture, display_label, in_order
+from .picture import BACKWARD_ROW, CHOICE, PER_STEP, Picture, display_label, in_order
 
 CHAR, LINE, PAD_X, PAD_Y = 6.0, 12.0, 7.0, 6.0  # text metrics of the 10-point font; padding in a node
 GAP_X, GAP_Y, COLUMN_GAP = 10.0, 16.0, 26.0  # between ops in a step, side by side and level to level; steps
@@ -478,7 +478,10 @@ class _Grid:
         if tail in block_of and block_of.get(head) == block_of[tail] and abs(self.level[head] - self.level[tail]) > 1:
             return self._past_levels(tail, head, a, b, label)
         start, end = _clip(a, (b.x, b.y)), _clip(b, (a.x, a.y))
-        return _finish([start], end, label, ((start[0] + end[0]) / 2 + 4, (start[1] + end[1]) / 2 + 6))
+        # ŷ_t → the next input crosses h_t at its middle: labelled before that, beside the line, not on it
+        along, beside = (0.25, 3 * len(label) + 6) if label == CHOICE else (0.5, 4)
+        return _finish([start], end, label, (start[0] + (end[0] - start[0]) * along + beside,
+                                             start[1] + (end[1] - start[1]) * along + 6))
 
     def _around_column(self, a: Box, b: Box, column: tuple[bool, int, int], label: str) -> Route:
         """Between two nodes of one column beside a row with others between them: along its left

@@ -23,7 +23,7 @@ import numpy
 
 from ..engine import vertex_of
 from ..function import Function, step_of
-from .picture import PER_STEP, SUBSCRIPTS, Node, in_order, step_position, subscript
+from .picture import CHOICE, CHOICE_INPUT, PER_STEP, SUBSCRIPTS, Node, in_order, step_position, subscript
 
 BOOKKEEPING = ("unbind", "stack", "index", "reshape", "permute", "expand", "cat", "split")  # move values only
 LOSSES = ("cross_entropy", "nll_loss")  # one J_t per step, averaged
@@ -46,6 +46,11 @@ def merge_groups(nodes: list[Node], links, level: str):
     users = {i for i, n in enumerate(nodes) if n.kind == "op" and i not in group_of and i not in keeps
              and n.key.name not in BOOKKEEPING and not any(row[:1] == n.scope[:1] for row in layer_rows if n.scope)}
 
+    order = _forward_order(len(nodes), links)
+    # generation: an embedding whose ids were chosen from scores (ŷ_t = argmax) reads no value through
+    # that link — it is drawn as a dashed edge from the node of the scores in place of the token x_t
+    choices = {head: (tail, out) for tail, head, out, position in links if position == CHOICE_INPUT}
+    links = [link for link in links if link[3] != CHOICE_INPUT]
     incoming: dict[int, list[tuple[int, int, int]]] = {}
     for tail, head, out, position in links:
         incoming.setdefault(head, []).append((tail, out, position))
@@ -62,9 +67,14 @@ def merge_groups(nodes: list[Node], links, level: str):
             return ("whole", frozenset({("leaf" if nodes[tail].kind == "input" else "node", tail, None)}))
         return values.get((tail, out), ("whole", frozenset()))
 
-    rank: dict[int, int] = {}  # a user's op → its place in the forward order: per-step rows stack in it
-    for position in _forward_order(len(nodes), links):
-        rank[position] = len(rank)
+    # a user's op → its place in the forward order: per-step rows stack in it. Ops called once per
+    # step (a generation loop) that do the same — the same op on the same parameters — share one row.
+    rank: dict[int, int] = {}
+    first_of: dict[tuple, int] = {}
+    for position in order:
+        parameters = frozenset(t for t, _, _ in incoming.get(position, []) if nodes[t].kind == "parameter")
+        doing = (nodes[position].key.name, parameters) if parameters and nodes[position].kind == "op" else position
+        rank[position] = first_of.setdefault(doing, len(rank))
         if position in group_of or position in keeps:
             continue
         inputs = [value(t, o) for t, o, _ in sorted(incoming.get(position, []), key=lambda item: item[2])]
@@ -95,7 +105,11 @@ def merge_groups(nodes: list[Node], links, level: str):
             side.setdefault(position, "input")
             pieces = [frozenset(_slice(s, k) for s in v[1]) if v[0] == "whole" else
                       (v[2][k] if k < len(v[2]) else frozenset()) for v in lazy_inputs[position]]
-            extra = {("token", position, k)} if nodes[position].key.name == "embedding" else set()
+            extra = set()
+            if position in choices:
+                extra = {("choice", *choices[position])}
+            elif nodes[position].key.name == "embedding":
+                extra = {("token", position, k)}
             parts[(position, k)] = frozenset().union(*pieces) | extra
         return parts[(position, k)]
 
@@ -188,6 +202,11 @@ def merge_groups(nodes: list[Node], links, level: str):
                     edges.append((tail_index, head_index, f"t={step}" if into_sum else label))
             elif source[0] in ("split", "reduced", "token"):  # the node itself names what it passes on
                 edges.append((per_step_node(source, result[head_index].step), head_index, ""))
+            elif source[0] == "choice":  # ŷ_{t−1} = argmax of the scores, fed in as the next input
+                for chosen in drawn_sources(_sources(value(source[1], source[2]))):
+                    tail_index = per_step_node(chosen) if chosen[0] == "split" else index[("group", chosen[1])] \
+                        if chosen[0] == "group" else place(("node", chosen[1]), lambda p=chosen[1]: nodes[p])
+                    edges.append((tail_index, head_index, CHOICE))
             elif source[2] is None:
                 tail_index = place(("node", source[1]), lambda node=nodes[source[1]]: node)
                 edges.append((tail_index, head_index, ""))

@@ -14,6 +14,8 @@ from ..function import step_of
 
 SUBSCRIPTS = str.maketrans("0123456789", "₀₁₂₃₄₅₆₇₈₉")
 PER_STEP = "per step"  # the first part of the row of a node split per step (e_t below a cell, ŷ_t, J_t above)
+CHOICE = "argmax"  # the label of an edge along which a choice passes, not a gradient (ŷ_t → the next input): dashed
+CHOICE_INPUT = -1  # the input position of such a link in graph.py's links: not an input of the op
 BACKWARD_ROW = "∂"  # the first part of a row of the backward half of a forward-and-backward figure (drawn below)
 
 
@@ -50,12 +52,13 @@ class Picture:
 
 
 def subscript(name: str, step: int | None) -> str:
-    """h, 3 → h₃; a name that already ends in its step (h_3, y₃) is left as it is.
+    """h, 3 → h₃; a name that already ends in its step (h_3, y₃), or a token in brackets ([BEGIN]),
+    is left as it is.
 
-    >>> subscript("h", 12), subscript("y_1", 1), subscript("J", None)
-    ('h₁₂', 'y_1', 'J')
+    >>> subscript("h", 12), subscript("y_1", 1), subscript("J", None), subscript("[BEGIN]", 4)
+    ('h₁₂', 'y_1', 'J', '[BEGIN]')
     """
-    if step is None or not name or name[-1].isdigit() or name[-1] in "₀₁₂₃₄₅₆₇₈₉":
+    if step is None or not name or name[-1].isdigit() or name[-1] in "₀₁₂₃₄₅₆₇₈₉]":
         return name
     return name + str(step).translate(SUBSCRIPTS)
 

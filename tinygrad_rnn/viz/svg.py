@@ -12,10 +12,11 @@ from html import escape
 
 from .dot import VIRIDIS, colour, legend_values
 from .layout import ARROW, LINE, Layout
-from .picture import Picture
+from .picture import CHOICE, Picture
 
 FILL = {"parameter": "#cfe2f3", "input": "#eeeeee", "op": "#ffffff", "group": "#d9ead3", "output": "#f9cb9c",
         "ellipsis": "none"}
+DASHED = ' stroke-dasharray="5,3"'  # an edge along which a choice passes, not a gradient (ŷ_t → the next input)
 STROKE = {"parameter": "#3d85c6", "input": "#999999", "op": "#666666", "group": "#6aa84f", "output": "#e69138",
           "ellipsis": "none"}
 
@@ -70,7 +71,8 @@ def picture_to_svg(picture: Picture, placed: Layout, labels: list[str], prefix: 
         points = [*route.points]
         path = " ".join(f"{'M' if i == 0 else 'L'}{x:.1f},{y_of(y):.1f}" for i, (x, y) in enumerate(points))
         parts.append(f'<path id="{prefix}-e{k}" class="edge" data-tail="{tail}" data-head="{head}" d="{path}" '
-                     f'fill="none" stroke="#555555" marker-end="url(#{prefix}-arrow)"/>')
+                     f'fill="none" stroke="#555555"{DASHED if label == CHOICE else ""} '
+                     f'marker-end="url(#{prefix}-arrow)"/>')
         if label and route.label_at is not None:
             parts.append(f'<text class="edge-label" x="{route.label_at[0]:.1f}" y="{y_of(route.label_at[1]):.1f}" '
                          f'font-size="9" text-anchor="middle" fill="#333333">{escape(label)}</text>')

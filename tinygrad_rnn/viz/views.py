@@ -17,7 +17,7 @@ from __future__ import annotations
 import re
 
 from .levels import unique
-from .picture import BACKWARD_ROW, PER_STEP, Node, Picture
+from .picture import BACKWARD_ROW, CHOICE, PER_STEP, Node, Picture
 
 STEP_DIGITS = re.compile(r"[₀₁₂₃₄₅₆₇₈₉]+")
 
@@ -46,7 +46,7 @@ def bptt_picture(forward: Picture) -> Picture:
         index[i] = len(nodes) - 1
     edges: list[tuple[int, int, str]] = []
     for tail, head, label in forward.edges:
-        if tail not in index and tail not in means:
+        if (tail not in index and tail not in means) or label == CHOICE:  # no gradient flows through a choice
             continue
         if head in means:  # J_t → mean → J becomes J → J_t, labelled with ∂J/∂J_t
             count = sum(1 for t in feeds.get(head, []) if t in index)
