@@ -308,3 +308,25 @@ def test_greedy_generation_records_the_choices_it_feeds_back_and_draws_each_as_a
 def test_an_embedding_is_told_what_its_ids_were_chosen_from_by_a_tensor():
     with pytest.raises(TypeError, match="chosen_from must be the Tensor of scores"):
         tr.nn.functional.embedding(tr.tensor([[1]]), tr.randn(3, 2), chosen_from=[0.1, 0.9])
+
+
+def test_the_models_of_the_lectures_train_and_generate_on_the_device(device):
+    """Each runs where its tensors are: forward, backward, greedy, beam and the recorded generation
+    on the GPU give what they give on the CPU (same seed, float64)."""
+    results = {}
+    for where in ("cpu", device):
+        tr.manual_seed(0)
+        model = tr.models.Seq2Seq(9, 7, embedding_dim=4, hidden_size=6, cell="lstm", device=where, dtype="float64")
+        source, inputs = tr.tensor([[4, 5, 6], [5, 6, 0]], device=where), tr.tensor([[2, 5], [2, 6]], device=where)
+        logits = model(source, inputs, source_lengths=[3, 2])
+        loss = tr.nn.functional.cross_entropy(logits.reshape(-1, 7), tr.tensor([5, 3, 6, 3], device=where))
+        loss.backward()
+        assert loss.device == tr.get_device(where) and model.head.weight.grad.device == tr.get_device(where)
+        window = tr.models.FixedWindowLM(9, window=2, embedding_dim=3, hidden_size=5, device=where, dtype="float64")
+        window_logits, _ = window(tr.tensor([[4, 5, 6, 7]], device=where))
+        results[where] = (loss.item(), model.head.weight.grad.numpy(), model.greedy(source, 4),
+                          model.beam_search([4, 5, 6], beam_width=2, max_length=4),
+                          model.greedy_graph([4, 5, 6], max_length=3).item(), window_logits.numpy())
+    cpu, there = results["cpu"], results[device]
+    assert abs(cpu[0] - there[0]) < 1e-12 and numpy.allclose(cpu[1], there[1], atol=1e-12)
+    assert cpu[2:4] == there[2:4] and abs(cpu[4] - there[4]) < 1e-12 and numpy.allclose(cpu[5], there[5])
