@@ -140,3 +140,7 @@ __all__ = [
 from .checks import gradcheck, gradgradcheck  # noqa: E402
 
 __all__ += ["gradcheck", "gradgradcheck"]
+
+from .threads import get_blas_threads, set_blas_threads  # noqa: E402
+
+__all__ += ["set_blas_threads", "get_blas_threads"]

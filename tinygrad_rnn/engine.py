@@ -9,7 +9,8 @@ Backpropagation in three steps:
    "tensor" below means either.
 2. **Walk back.** Visit that list from the outputs to the inputs. At each op, sum the gradient
    contributions each of its tensors received — one per use — then call its backward to send
-   one contribution to each of its inputs.
+   one contribution to each of its inputs. One walk serves every caller; what it has received
+   so far is held, and added up, by a :class:`~tinygrad_rnn.gradients.GradientTable`.
 3. **Deliver.** Leaves accumulate their total into ``.grad`` (``Tensor.backward``), or the totals
    are returned (:func:`grad`), or a tensor's separate contributions are returned with the scope
    of the use each came from (:func:`grad_contributions`).
@@ -19,9 +20,8 @@ its uses add up. For a weight shared by every time step it is the lecture's
 ∂J/∂W = Σ_t ∂J/∂W|_(t). With ``create_graph=True`` that sum is one recorded ``add_n`` node (Σ)
 with one input per use. Without it, a weight's term from a ``linear`` (or fused cell) arrives as
 a :class:`~tinygrad_rnn.ops.linalg.Product` — gradᵀ x, not yet multiplied (a bias's: gradᵀ 1) —
-and the T terms of a weight used at every step are summed as one matrix product, as a
-hand-written BPTT does;
-``grad_contributions`` still gets each step's term on its own.
+and the table sums the T terms of a weight used at every step as one matrix product, as a
+hand-written BPTT does; ``grad_contributions`` still gets each step's term on its own.
 """
 
 from __future__ import annotations
@@ -29,9 +29,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+from . import threads
 from .device import array_module
 from .errors import GraphError, ShapeError
 from .function import STATE, Function, Node, _recording_gradient, check_finite
+from .gradients import GradientTable, TermTable
 from .inplace import check_saved_unchanged
 from .ops.linalg import Product
 from .tensor import Tensor
@@ -58,10 +60,7 @@ def backward(
     outputs = _as_tuple(tensors)
     seeds = _seeds(outputs, grad_tensors, create_graph)
     retain_graph = create_graph if retain_graph is None else retain_graph
-    if create_graph:
-        _backpropagate(outputs, seeds, targets=None, create_graph=True, retain_graph=retain_graph)
-    else:
-        _backpropagate_to_leaves(outputs, seeds, retain_graph)
+    _backpropagate(outputs, seeds, targets=None, create_graph=create_graph, retain_graph=retain_graph)
 
 
 def grad(
@@ -218,124 +217,77 @@ def _backpropagate(
     retain_graph: bool,
     itemize: Tensor | None = None,
 ) -> tuple[dict[Any, Any], list[tuple[Scope, Any]]]:
-    """The walk back (steps 2 and 3 above).
+    """The walk back (steps 2 and 3 above), for every caller: ``backward()``, ``grad()`` and
+    ``grad_contributions()`` differ only in what they ask the gradient table to keep.
 
-    ``targets=None`` accumulates into every leaf's ``.grad``; otherwise the totals of the target
-    tensors are returned by their vertex. ``itemize`` names one tensor whose separate
-    contributions are returned as well. Gradients are plain arrays, or Tensors when
-    ``create_graph`` is set. (The plain ``backward()`` takes :func:`_backpropagate_to_leaves`.)
+    ``targets=None`` accumulates into every leaf's ``.grad`` (and a tensor's that called
+    ``retain_grad()``); otherwise the totals of the target tensors are returned by their vertex.
+    ``itemize`` names one tensor whose separate contributions are returned as well. Gradients are
+    plain arrays, or Tensors when ``create_graph`` is set.
     """
     ops = ops_in_order([vertex_of(t) for t in outputs])
     target_vertices = None if targets is None else {vertex_of(t) for t in targets}
     needed = _needed(ops, target_vertices)
-    itemize = None if itemize is None else vertex_of(itemize)
-    # Contributions that will be shown (create_graph's Σ node, the tensor whose terms were asked
-    # for) are kept term by term with their scope; the others are added up as they arrive, as in
-    # the plain walk, so that a weight used at 1,000 steps holds one running sum, not 1,000 arrays.
-    received: dict[Any, list[tuple[Scope, Any]]] = {}  # vertex -> its terms kept one by one
-    sums: dict[Any, Any] = {}  # vertex -> the running sum of the others
-    owned: set[Any] = set()
+    # the plain backward of a training step keeps running sums only; Σ nodes and itemized terms keep terms
+    table = GradientTable() if not create_graph and itemize is None else \
+        TermTable(record=create_graph, itemize=None if itemize is None else vertex_of(itemize))
     totals: dict[Any, Any] = {}
-    itemized: list[tuple[Scope, Any]] = []
-
     for output, seed in zip(outputs, seeds):
-        _keep_term(received, vertex_of(output), (), seed)
+        table.add(vertex_of(output), seed)
 
-    for function, vertices in reversed(ops):
-        gradients = []
-        for vertex in vertices:  # the op's outputs (or a leaf): sum what each received, deliver it
-            terms = received.pop(vertex, [])
-            running_sum = _resolved(sums.pop(vertex, None))
-            if running_sum is not None:
-                terms.append(((), running_sum))
-            total = None
-            if terms:
-                if vertex is itemize:
-                    itemized = list(terms)
-                total = _sum_contributions(terms, create_graph, () if function is None else function.scope)
-                if target_vertices is None:
-                    if function is None or vertex.retained is not None:
-                        _accumulate_into_grad(vertex, total, create_graph)
-                elif vertex in target_vertices:
-                    totals[vertex] = total
-            gradients.append(total)
-        if function is None or all(g is None for g in gradients):
-            continue
-        grad, output_nodes = _by_output(function, vertices, gradients) if function.multiple_outputs else \
-            (gradients[0], vertices[0])
-        input_grads = _call_backward(function, grad, output_nodes, create_graph)
-        for parent, parent_grad, needs_grad in zip(function.inputs, input_grads, function.needs_input_grad):
-            if needs_grad and parent_grad is not None and (needed is None or parent in needed):
-                # (a weight's Product term is not multiplied yet: its weight's shape and dtype by construction)
-                if type(parent_grad) is not Product and (parent_grad.shape != parent.shape
-                                                         or parent_grad.dtype != parent.dtype):
-                    parent_grad = _checked(function, parent, parent_grad)
-                if create_graph or parent is itemize:
-                    _keep_term(received, parent, function.scope, parent_grad)
-                else:
-                    _add_contribution(sums, owned, parent, parent_grad)
-        if not retain_graph:
-            function.release()
-    return totals, itemized
+    take, add = table.take, table.add
 
+    def total_of(vertex: Any, scope: Scope) -> Any:
+        """The sum of what ``vertex`` received, delivered (into .grad, or as a target's total)."""
+        total = take(vertex, scope)
+        if total is not None:
+            if target_vertices is None:
+                if isinstance(vertex, Tensor) or vertex.retained is not None:
+                    _accumulate_into_grad(vertex, total, create_graph, fresh=table.made(vertex))
+            elif vertex in target_vertices:
+                totals[vertex] = total
+        return total
 
-def _backpropagate_to_leaves(outputs: tuple[Tensor, ...], seeds: list[Any], retain_graph: bool) -> None:
-    """The plain ``backward()`` of every training step: the walk of :func:`_backpropagate` with
-    only what filling the leaves' ``.grad`` needs. Each vertex's contributions are added up as
-    they arrive (no list of terms, no scopes), and the gradients are plain arrays."""
-    ops = ops_in_order([vertex_of(t) for t in outputs])
-    sums: dict[Any, Any] = {}  # vertex -> the running sum of its gradient contributions
-    owned: set[Any] = set()  # the vertices whose sums this walk made itself, which it may add into in place
-    for output, seed in zip(outputs, seeds):
-        _add_contribution(sums, owned, vertex_of(output), seed)
-
-    for function, vertices in reversed(ops):
-        if function is None:  # a leaf: its total goes into .grad
-            _take_total(vertices[0], sums, owned)
-            continue
-        if function.multiple_outputs:  # one gradient per output, None for an output none reached
-            grad, reached = [None] * function.n_outputs, False
-            for vertex in vertices:
-                total = grad[vertex.output_index] = _take_total(vertex, sums, owned)
-                reached = reached or total is not None
-            if not reached:
+    with threads.limited(threads.of_graph(ops)):  # a recurrent loop's BLAS threads (threads.py)
+        for function, vertices in reversed(ops):
+            if function is None:  # a leaf: its total goes into .grad
+                total_of(vertices[0], ())
                 continue
-            grad = tuple(grad)
-        else:  # most ops: one output
-            grad = _take_total(vertices[0], sums, owned)
+            scope = function.scope
+            if function.multiple_outputs:  # one gradient per output, None for an output none reached
+                gradients = [total_of(vertex, scope) for vertex in vertices]
+                grad, output_nodes = _by_output(function, vertices, gradients, create_graph)
+            else:  # most ops: one output
+                grad, output_nodes = total_of(vertices[0], scope), vertices[0]
             if grad is None:
                 continue
-        input_grads = _call_backward(function, grad, None, False)
-        for parent, parent_grad, needs_grad in zip(function.inputs, input_grads, function.needs_input_grad):
-            if needs_grad and parent_grad is not None:
-                # (a weight's Product term is not multiplied yet: its weight's shape and dtype by construction)
-                if type(parent_grad) is not Product and (parent_grad.shape != parent.shape
-                                                         or parent_grad.dtype != parent.dtype):
-                    parent_grad = _checked(function, parent, parent_grad)
-                _add_contribution(sums, owned, parent, parent_grad)
-        if not retain_graph:
-            function.release()
+            input_grads = _call_backward(function, grad, output_nodes, create_graph)
+            for parent, parent_grad, needs_grad in zip(function.inputs, input_grads, function.needs_input_grad):
+                if needs_grad and parent_grad is not None and (needed is None or parent in needed):
+                    # (a weight's Product term is not multiplied yet: its weight's shape and dtype by construction)
+                    if type(parent_grad) is not Product and (parent_grad.shape != parent.shape
+                                                             or parent_grad.dtype != parent.dtype):
+                        parent_grad = _checked(function, parent, parent_grad)
+                    add(parent, parent_grad, scope)
+            if not retain_graph:
+                function.release()
+    return totals, getattr(table, "itemized", [])
 
 
-def _take_total(vertex: Any, sums: dict[Any, Any], owned: set[Any]) -> Any:
-    """The plain walk's total for ``vertex`` as an array (None if nothing reached it), taken out of
-    the running sums; filled into ``.grad`` too if it is a leaf or retains its gradient."""
-    total = sums.pop(vertex, None)
-    if total is None:
-        return None
-    total = _resolved(total)
-    if isinstance(vertex, Tensor) or vertex.retained is not None:
-        _accumulate_into_grad(vertex, total, create_graph=False, fresh=vertex in owned)
-    return total
-
-
-def _by_output(function: Function, vertices: Any, gradients: list[Any]) -> tuple[tuple, tuple]:
+def _by_output(function: Function, vertices: Any, gradients: list[Any], recording: bool) -> tuple[Any, Any]:
     """The gradients of an op with several outputs as its backward takes them: a tuple with one
-    entry per output, None for an output that the graph did not reach; and the outputs' vertices."""
-    grad, output_nodes = [None] * function.n_outputs, [None] * function.n_outputs
+    entry per output, None for an output that the graph did not reach (None for the tuple if
+    none was); and, for a recorded backward (the only one that reads them), the outputs' vertices."""
+    grad, reached = [None] * function.n_outputs, False
     for vertex, gradient in zip(vertices, gradients):
-        grad[vertex.output_index], output_nodes[vertex.output_index] = gradient, vertex
-    return tuple(grad), tuple(output_nodes)
+        grad[vertex.output_index] = gradient
+        reached = reached or gradient is not None
+    if not recording:
+        return (tuple(grad) if reached else None), None
+    output_nodes = [None] * function.n_outputs
+    for vertex in vertices:
+        output_nodes[vertex.output_index] = vertex
+    return (tuple(grad) if reached else None), tuple(output_nodes)
 
 
 def _call_backward(function: Function, grad: Any, output_nodes: Any, create_graph: bool) -> tuple:
@@ -357,80 +309,6 @@ def _call_backward(function: Function, grad: Any, output_nodes: Any, create_grap
             if parent_grad is not None:
                 check_finite(_data(parent_grad), f"backward of {function.name}", function.scope)
     return input_grads
-
-
-def _keep_term(received: dict, vertex: Any, scope: Scope, gradient: Any) -> None:
-    """File one gradient contribution as a term of its own, with the scope of the use it came
-    from (it will be shown: an input of create_graph's Σ node, or a term asked for)."""
-    if isinstance(gradient, Product):  # a term that will be shown is an array
-        gradient = gradient.materialize()
-    received.setdefault(vertex, []).append((scope, gradient))
-
-
-def _add_contribution(sums: dict[Any, Any], owned: set[Any], vertex: Any, gradient: Any) -> None:
-    """Add one gradient contribution to ``vertex``'s running sum. The first contribution may be
-    an array that other vertices also hold, so the second makes a new array; from then on the sum
-    is this walk's own and grows in place. Weight-gradient terms (Products) wait in a
-    :class:`_PendingSum` to be multiplied together."""
-    running_sum = sums.get(vertex)
-    if running_sum is None:
-        sums[vertex] = gradient
-        if isinstance(gradient, Product):  # it will be multiplied out into a new array
-            owned.add(vertex)
-    elif isinstance(gradient, Product) or isinstance(running_sum, (Product, _PendingSum)):
-        if not isinstance(running_sum, _PendingSum):
-            running_sum = sums[vertex] = _PendingSum(running_sum)
-        running_sum.add(gradient)
-        owned.add(vertex)
-    elif vertex in owned:
-        running_sum += gradient
-        sums[vertex] = running_sum  # (a NumPy scalar, from a reduction, is added to as a new object)
-    else:
-        sums[vertex] = running_sum + gradient
-        owned.add(vertex)
-
-
-def _resolved(gradient: Any) -> Any:
-    """A running sum as an array: Products multiplied out, pending terms summed (None stays None)."""
-    if isinstance(gradient, _PendingSum):
-        return gradient.total()
-    return gradient.materialize() if isinstance(gradient, Product) else gradient
-
-
-class _PendingSum:
-    """A running sum whose weight-gradient terms (Products) wait to be multiplied all at once."""
-
-    __slots__ = ("dense", "products")
-
-    def __init__(self, first: Any) -> None:
-        self.dense, self.products = None, []
-        self.add(first)
-
-    def add(self, gradient: Any) -> None:
-        if isinstance(gradient, Product):
-            self.products.append(gradient)
-        else:
-            self.dense = gradient if self.dense is None else self.dense + gradient
-
-    def total(self) -> Any:
-        total = Product.sum(self.products) if self.products else None
-        return self.dense if total is None else (total if self.dense is None else total + self.dense)
-
-
-def _sum_contributions(terms: list[tuple[Scope, Any]], create_graph: bool, scope: Scope) -> Any:
-    """The sum of the terms kept one by one (∂J/∂x = Σ over the uses of x). Recorded, the sum is
-    one add_n node, placed in the scope of the tensor it is the gradient of."""
-    if len(terms) == 1:
-        return terms[0][1]
-    if create_graph:
-        from .ops import add_n
-
-        with _recording_gradient(scope):
-            return add_n(*[gradient for _, gradient in terms])
-    total = terms[0][1]
-    for _, gradient in terms[1:]:
-        total = total + gradient
-    return total
 
 
 def _accumulate_into_grad(vertex: Any, total: Any, create_graph: bool, fresh: bool = False) -> None:
