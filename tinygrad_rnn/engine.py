@@ -29,7 +29,6 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from . import threads
 from .device import array_module
 from .errors import GraphError, ShapeError
 from .function import STATE, Function, Node, _recording_gradient, check_finite
@@ -248,46 +247,43 @@ def _backpropagate(
                 totals[vertex] = total
         return total
 
-    with threads.limited(threads.of_graph(ops)):  # a recurrent loop's BLAS threads (threads.py)
-        for function, vertices in reversed(ops):
-            if function is None:  # a leaf: its total goes into .grad
-                total_of(vertices[0], ())
+    for function, vertices in reversed(ops):
+        if function is None:  # a leaf: its total goes into .grad
+            total_of(vertices[0], ())
+            continue
+        scope = function.scope
+        if function.multiple_outputs:  # one gradient per output, None for an output none reached
+            grad, reached = [None] * function.n_outputs, False
+            for vertex in vertices:
+                total = grad[vertex.output_index] = total_of(vertex, scope)
+                reached = reached or total is not None
+            if not reached:
                 continue
-            scope = function.scope
-            if function.multiple_outputs:  # one gradient per output, None for an output none reached
-                gradients = [total_of(vertex, scope) for vertex in vertices]
-                grad, output_nodes = _by_output(function, vertices, gradients, create_graph)
-            else:  # most ops: one output
-                grad, output_nodes = total_of(vertices[0], scope), vertices[0]
+            grad, output_nodes = tuple(grad), _output_nodes(function, vertices) if create_graph else None
+        else:  # most ops: one output
+            grad, output_nodes = total_of(vertices[0], scope), vertices[0]
             if grad is None:
                 continue
-            input_grads = _call_backward(function, grad, output_nodes, create_graph)
-            for parent, parent_grad, needs_grad in zip(function.inputs, input_grads, function.needs_input_grad):
-                if needs_grad and parent_grad is not None and (needed is None or parent in needed):
-                    # (a weight's Product term is not multiplied yet: its weight's shape and dtype by construction)
-                    if type(parent_grad) is not Product and (parent_grad.shape != parent.shape
-                                                             or parent_grad.dtype != parent.dtype):
-                        parent_grad = _checked(function, parent, parent_grad)
-                    add(parent, parent_grad, scope)
-            if not retain_graph:
-                function.release()
+        input_grads = _call_backward(function, grad, output_nodes, create_graph)
+        for parent, parent_grad, needs_grad in zip(function.inputs, input_grads, function.needs_input_grad):
+            if needs_grad and parent_grad is not None and (needed is None or parent in needed):
+                # (a weight's Product term is not multiplied yet: its weight's shape and dtype by construction)
+                if type(parent_grad) is not Product and (parent_grad.shape != parent.shape
+                                                         or parent_grad.dtype != parent.dtype):
+                    parent_grad = _checked(function, parent, parent_grad)
+                add(parent, parent_grad, scope)
+        if not retain_graph:
+            function.release()
     return totals, getattr(table, "itemized", [])
 
 
-def _by_output(function: Function, vertices: Any, gradients: list[Any], recording: bool) -> tuple[Any, Any]:
-    """The gradients of an op with several outputs as its backward takes them: a tuple with one
-    entry per output, None for an output that the graph did not reach (None for the tuple if
-    none was); and, for a recorded backward (the only one that reads them), the outputs' vertices."""
-    grad, reached = [None] * function.n_outputs, False
-    for vertex, gradient in zip(vertices, gradients):
-        grad[vertex.output_index] = gradient
-        reached = reached or gradient is not None
-    if not recording:
-        return (tuple(grad) if reached else None), None
-    output_nodes = [None] * function.n_outputs
+def _output_nodes(function: Function, vertices: Any) -> tuple:
+    """The vertices of an op's several outputs, by output (None for one the graph did not reach):
+    what a recorded backward reads them through."""
+    nodes = [None] * function.n_outputs
     for vertex in vertices:
-        output_nodes[vertex.output_index] = vertex
-    return (tuple(grad) if reached else None), tuple(output_nodes)
+        nodes[vertex.output_index] = vertex
+    return tuple(nodes)
 
 
 def _call_backward(function: Function, grad: Any, output_nodes: Any, create_graph: bool) -> tuple:

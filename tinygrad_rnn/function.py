@@ -48,7 +48,6 @@ class _State:
     recording_gradient = False  # True while create_graph=True records a backward pass
     gradient_of: Any = None  # then: the op whose backward is being recorded (drawings group by it)
     writes = 0  # in-place writes so far (inplace.py): an op's backward checks those made after it
-    blas_threads: int | None = None  # inside a recurrent loop: the BLAS threads it runs on (threads.py)
 
 
 STATE = _State()
@@ -116,7 +115,6 @@ class Function:
     kept_outputs = 0  # of those, the last few are kept for backward only and never returned (a fused cell's gates)
     released = False  # True once a backward without retain_graph has freed the saved arrays
     gradient_of: Any = None  # recorded by create_graph=True: the op whose backward made this one
-    blas_threads: int | None = None  # the BLAS threads of the recurrent loop that recorded it (threads.py)
     saves_inputs = True  # backward reads the inputs' values (False: only their shapes)
     saves_output = True  # backward reads the output's values
     hint = ""  # what the inputs must satisfy; quoted when forward rejects them
@@ -202,8 +200,6 @@ class Function:
         if self.is_gradient:
             self.gradient_of = state.gradient_of
         self.recorded_at = state.writes  # backward checks its saved arrays against writes made after this
-        if state.blas_threads is not None:  # recorded in a recurrent loop run on fewer BLAS threads: so is its backward
-            self.blas_threads = state.blas_threads
         self.n_outputs = len(outs)
         if self.multiple_outputs:
             return tuple(Tensor._make(array, Node(self, i, array)) for i, array in enumerate(returned))

@@ -1,92 +1,119 @@
-"""BLAS threads: how many the matrix products of a recurrent loop run on.
+"""BLAS threads: as many as the cores other processes leave free.
 
-A recurrent layer multiplies a small matrix at every time step (h_{t−1} W_hhᵀ: batch × hidden
-by hidden × gates·hidden), forward and backward. OpenBLAS splits a product over all cores and its
-threads spin while they wait for the next one; on small products that costs more than it gains,
-and beside one busy process (a video call, a compile) every step waits for a core — the same
-training step then takes several times as long (docs/benchmarks.md, "BLAS threads").
+OpenBLAS splits each matrix product over every core, and its threads meet at a barrier after each
+product. When another process keeps a core busy (a video call, a compile, a second training run),
+one of those threads waits for that core at every barrier — and a recurrent network makes a few
+small products per time step, so it waits hundreds of times a second. Measured on 2 cores beside
+one busy process, an LSTM training step took 2.5–3.4× its quiet time with BLAS's default threads,
+and 1.0–1.3× with one thread (docs/benchmarks.md, "BLAS threads"). On a quiet machine the default
+is right: at 512 units and more two threads are 1.3–1.5× faster than one, and below 128 units
+the thread count makes no difference the table can see.
 
-So a layer whose per-step product is small runs its loop, and the backward walk of the graph it
-recorded, on one BLAS thread; larger ones keep BLAS's own count. The policy is process-wide:
+So the policy follows the machine, not the matrix sizes: every recurrent layer's forward calls
+:func:`adapt`, which at most once a second reads how much CPU time other processes took since its
+last look (Linux's ``/proc/stat``, less this process's own time) and, where they kept k cores
+busy, runs BLAS on the cores left (at least one); on a quiet machine BLAS keeps its own count.
+The setting is process-wide, as ``torch.set_num_threads`` is, so the rest of a training step (the
+head, the loss, the optimizer) runs on it too. Where ``/proc/stat`` is missing nothing changes.
 
-* ``"auto"`` (the default): one thread where B·H·G·H (the per-step product's multiply-adds) is
-  below :data:`SMALL`, BLAS's own count above — chosen from the measured table;
-* a number: that many threads for every recurrent loop and backward walk;
-* ``None``: leave BLAS alone (what ``OPENBLAS_NUM_THREADS`` or ``threadpoolctl`` set).
+* ``tr.set_blas_threads("auto")``: the policy above (the default);
+* ``tr.set_blas_threads(n)``: n threads, whatever the machine does;
+* ``tr.set_blas_threads(None)``: BLAS's own count, as ``OPENBLAS_NUM_THREADS`` or threadpoolctl
+  set it — nothing is changed.
 
 >>> import tinygrad_rnn as tr
->>> tr.set_blas_threads(None); tr.get_blas_threads()
+>>> tr.set_blas_threads(None); tr.get_blas_threads() is None
+True
 >>> tr.set_blas_threads("auto"); tr.get_blas_threads()
 'auto'
->>> for_step(batch=32, hidden=128, gates=4)   # 2 million multiply-adds a step: one thread
-1
+>>> threads_for(cores=2, others_busy=0.1), threads_for(cores=2, others_busy=1.0), threads_for(cores=8, others_busy=2.2)
+(None, 1, 6)
 """
 
 from __future__ import annotations
 
-import contextlib
-from collections.abc import Iterator
+import math
+import os
+import time
 from typing import Any
 
-from .function import STATE
-
-SMALL = 16 * 2**20  # multiply-adds of the per-step product below which one thread is faster (measured)
+CHECK_EVERY = 1.0  # seconds between two looks at the machine's load
+BUSY = 0.5  # cores' worth of other processes' CPU time from which a core counts as taken
 
 _policy: Any = "auto"
+_limiter: Any = None  # threadpoolctl's limit in force (None: BLAS's own count)
+_applied: int | None = None  # the thread count this module set (None: BLAS's own)
+_auto: int | None = None  # what "auto" chose at its last look
+_last: tuple[float, float, float] | None = None  # (wall time, busy CPU s of the machine, of this process)
 _controller: Any = None  # threadpoolctl's view of the BLAS libraries loaded, made on first use
 
 
 def set_blas_threads(threads: int | str | None) -> None:
-    """Choose the BLAS thread policy of recurrent loops: ``"auto"``, a number of threads, or None."""
+    """Choose how many threads BLAS runs on: ``"auto"`` (the cores other processes leave free), a
+    number, or None (BLAS's own count; a count set before is undone)."""
     global _policy
     if not (threads is None or threads == "auto" or (isinstance(threads, int) and threads >= 1)):
         raise ValueError(f"set_blas_threads: expected 'auto', a number of threads (1 or more) or None, got {threads!r}")
     _policy = threads
+    _apply(_auto if threads == "auto" else threads)
 
 
 def get_blas_threads() -> int | str | None:
-    """The BLAS thread policy of recurrent loops (see :func:`set_blas_threads`)."""
+    """The BLAS thread policy (see :func:`set_blas_threads`)."""
     return _policy
 
 
-def for_step(batch: int, hidden: int, gates: int) -> int | None:
-    """The threads the policy gives a loop whose per-step product is (batch × hidden) @ (hidden ×
-    gates·hidden); None: BLAS's own count."""
-    if _policy == "auto":
-        return 1 if batch * hidden * gates * hidden < SMALL else None
-    return _policy
-
-
-@contextlib.contextmanager
-def limited(threads: int | None) -> Iterator[None]:
-    """BLAS on ``threads`` threads inside the block (nothing changes for None, or on the GPU)."""
-    controller = _blas() if threads is not None else None
-    if controller is None:
-        yield
+def adapt() -> None:
+    """Bring BLAS's thread count in line with the policy (a recurrent layer calls this as it runs).
+    Cheap: under ``"auto"`` the machine is looked at at most once every :data:`CHECK_EVERY` s."""
+    global _last, _auto
+    if _policy != "auto":
         return
-    with controller.limit(limits=threads, user_api="blas"):
-        yield
+    now = time.monotonic()
+    if _last is not None and now - _last[0] < CHECK_EVERY:
+        return
+    machine = _machine_busy_seconds()
+    if machine is None:
+        return
+    own = sum(os.times()[:2])
+    if _last is not None:
+        wall = now - _last[0]
+        others = max(0.0, (machine - _last[1]) - (own - _last[2])) / wall
+        _auto = threads_for(os.cpu_count() or 1, others)
+        _apply(_auto)
+    _last = (now, machine, own)
 
 
-@contextlib.contextmanager
-def recurrent_loop(batch: int, hidden: int, gates: int) -> Iterator[None]:
-    """A recurrent layer's loop: on the threads the policy gives its size; the ops recorded inside
-    remember them, so that the backward walk runs on them too (:func:`of_graph`)."""
-    threads = for_step(batch, hidden, gates)
-    before = STATE.blas_threads
-    STATE.blas_threads = threads if before is None or threads is None else min(before, threads)
+def threads_for(cores: int, others_busy: float) -> int | None:
+    """The threads "auto" gives when other processes keep ``others_busy`` cores' worth busy:
+    None (BLAS's own count) on a quiet machine, else the cores they leave free, at least one."""
+    if others_busy < BUSY:
+        return None
+    return max(1, cores - math.ceil(others_busy - BUSY / 2))
+
+
+def _machine_busy_seconds() -> float | None:
+    """CPU seconds the whole machine has spent busy since boot (None where /proc/stat is missing)."""
     try:
-        with limited(threads):
-            yield
-    finally:
-        STATE.blas_threads = before
+        with open("/proc/stat", encoding="ascii") as stat:
+            fields = stat.readline().split()[1:]
+    except OSError:
+        return None
+    user, nice, system, _idle, _iowait, irq, softirq = (int(f) for f in fields[:7])
+    return (user + nice + system + irq + softirq) / os.sysconf("SC_CLK_TCK")
 
 
-def of_graph(ops: Any) -> int | None:
-    """The threads a backward walk over ``ops`` ((op, outputs) pairs) runs on: the fewest any of its
-    recurrent loops ran on; None (BLAS's own) where none was limited."""
-    counts = [op.blas_threads for op, _ in ops if op is not None and op.blas_threads is not None]
-    return min(counts) if counts else None
+def _apply(threads: int | None) -> None:
+    """Run BLAS on ``threads`` threads from now on (None: back to its own count)."""
+    global _limiter, _applied
+    if threads == _applied:
+        return
+    if _limiter is not None:
+        _limiter.restore_original_limits()
+        _limiter = None
+    if threads is not None and _blas() is not None:
+        _limiter = _blas().limit(limits=threads, user_api="blas")
+    _applied = threads
 
 
 def _blas() -> Any:

@@ -98,9 +98,8 @@ class _Recurrent(Module):
         final_hidden, final_cell = [], []
         self.hidden_states, self.cell_states = [], []
         layer_input = sequence
-        # everything the layer does sits in one drawing cluster; its loop runs on the BLAS threads
-        # its size is fastest on (threads.py)
-        with scope(self.scope_name), threads.recurrent_loop(batch, self.hidden_size, self.gates):
+        threads.adapt()  # BLAS on the cores other processes leave free (threads.py)
+        with scope(self.scope_name):  # everything the layer does sits in one drawing cluster
             for layer in range(self.num_layers):
                 outputs = []
                 for direction in range(self.num_directions):
