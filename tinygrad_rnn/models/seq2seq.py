@@ -123,6 +123,7 @@ class Seq2Seq(nn.Module):
         source, _ = self._as_batch(source, None)
         if source.shape[0] != 1:
             raise ValueError(f"greedy_graph: one source sequence at a time, got a batch of {source.shape[0]}")
+        first_step = self.decoder.first_step
         with _evaluating(self):
             state = self.encode(source)
             token = Tensor(numpy.full((1, 1), BEGIN_ID, dtype=numpy.int64), device=source.device, name="[BEGIN]")
@@ -132,16 +133,15 @@ class Seq2Seq(nn.Module):
                 logits, state = self.decode(token, state, chosen_from)
                 logits.name = "ŷ"  # the lectures' name: the distribution whose argmax is the next input
                 scores = logits[:, -1]
-                allowed = numpy.zeros(scores.shape[-1], dtype=bool)
-                allowed[[PAD_ID, BEGIN_ID]] = True  # never outputs
                 choice = scores.numpy().astype(numpy.float64)
-                choice[:, allowed] = -numpy.inf
+                choice[:, [PAD_ID, BEGIN_ID]] = -numpy.inf  # never outputs
                 chosen = int(choice.argmax(axis=1)[0])
                 terms.append(scores.log_softmax(-1)[0, chosen])
                 if chosen == END_ID:
                     break
                 token = Tensor(numpy.array([[chosen]]), device=source.device)
                 chosen_from = scores
+        self.decoder.first_step = first_step
         total = terms[0]
         for term in terms[1:]:
             total = total + term

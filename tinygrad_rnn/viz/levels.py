@@ -204,8 +204,12 @@ def merge_groups(nodes: list[Node], links, level: str):
                 edges.append((per_step_node(source, result[head_index].step), head_index, ""))
             elif source[0] == "choice":  # ŷ_{t−1} = argmax of the scores, fed in as the next input
                 for chosen in drawn_sources(_sources(value(source[1], source[2]))):
-                    tail_index = per_step_node(chosen) if chosen[0] == "split" else index[("group", chosen[1])] \
-                        if chosen[0] == "group" else place(("node", chosen[1]), lambda p=chosen[1]: nodes[p])
+                    if chosen[0] == "split":  # the scores of one step of the head: its ŷ_t node
+                        tail_index = per_step_node(chosen)
+                    elif chosen[0] == "group":  # scores computed inside a cell
+                        tail_index = index[("group", chosen[1])]
+                    else:
+                        tail_index = place(("node", chosen[1]), lambda p=chosen[1]: nodes[p])
                     edges.append((tail_index, head_index, CHOICE))
             elif source[2] is None:
                 tail_index = place(("node", source[1]), lambda node=nodes[source[1]]: node)
