@@ -79,3 +79,12 @@ def test_the_gradients_do_not_depend_on_the_thread_policy():
     for other in results[1:]:
         for a, b in zip(results[0], other):
             numpy.testing.assert_allclose(a, b, rtol=1e-12, atol=1e-12)
+
+
+def test_without_proc_stat_blas_is_left_alone_and_not_looked_at_again(monkeypatch):
+    looks = []
+    monkeypatch.setattr(threads, "_machine_busy_seconds", lambda: looks.append(1))
+    monkeypatch.setattr(threads, "_last", None)
+    for _ in range(3):
+        threads.adapt()
+    assert looks == [1] and tr.get_blas_threads() == "auto"

@@ -73,7 +73,8 @@ def adapt() -> None:
     if _last is not None and now - _last[0] < CHECK_EVERY:
         return
     machine = _machine_busy_seconds()
-    if machine is None:
+    if machine is None:  # no /proc/stat (macOS, Windows): BLAS keeps its own count; look no more
+        _last = (float("inf"), 0.0, 0.0)
         return
     own = sum(os.times()[:2])
     if _last is not None:
