@@ -248,7 +248,7 @@ def _backpropagate(
         return total
 
     for function, vertices in reversed(ops):
-        if function is None:  # a leaf: its total goes into .grad
+        if function is None:  # a leaf: its total delivered
             total_of(vertices[0], ())
             continue
         scope = function.scope
@@ -274,7 +274,7 @@ def _backpropagate(
                 add(parent, parent_grad, scope)
         if not retain_graph:
             function.release()
-    return totals, getattr(table, "itemized", [])
+    return totals, list(table.itemized)
 
 
 def _output_nodes(function: Function, vertices: Any) -> tuple:

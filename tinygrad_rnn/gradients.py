@@ -19,6 +19,10 @@ fast, and the rules that keep it right, live here and nowhere else:
   Σ (``add_n``) node with one input per use; ``itemize`` names the one tensor whose terms
   ``grad_contributions`` returns.
 
+One trick still lives beside the ops it serves: a fused layer's step-gradient buffer
+(:class:`~tinygrad_rnn.ops.fused.StepGradientBuffer`), whose slots ``Product.sum`` and unbind's
+backward recognise as one array joined already.
+
 >>> import numpy as np
 >>> table = GradientTable()
 >>> shared = np.ones(2)
@@ -44,6 +48,7 @@ class GradientTable:
     """
 
     __slots__ = ("sums", "owned")
+    itemized: tuple = ()  # no terms kept (see TermTable)
 
     def __init__(self) -> None:
         self.sums: dict[Any, Any] = {}  # vertex → its running sum: an array, a Product, or a PendingSum
