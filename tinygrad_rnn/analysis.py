@@ -155,9 +155,7 @@ def input_influence(model, ids) -> numpy.ndarray:
     ids = numpy.asarray(ids.numpy() if isinstance(ids, Tensor) else ids).reshape(-1)
     if ids.size < 2:
         raise ValueError(f"input_influence: need at least 2 tokens (one input and the next), got {ids.size}")
-    was_training = model.training
-    model.eval()  # no dropout: the influence of the model as it predicts
-    try:
+    with model.evaluating():  # no dropout: the influence of the model as it predicts
         device = model.head.weight.device
         embedded = model.embedding(Tensor(ids[None, :], device=device))
         output, _ = model.rnn(embedded)
@@ -166,8 +164,6 @@ def input_influence(model, ids) -> numpy.ndarray:
         for t in range(ids.size - 1):
             (gradient,) = grad(log_probs[0, t, int(ids[t + 1])], embedded, retain_graph=True)
             influence[t] = numpy.linalg.norm(gradient.numpy()[0].astype(numpy.float64), axis=-1)
-    finally:
-        model.train(was_training)
     return influence
 
 

@@ -288,7 +288,7 @@ def _output_nodes(function: Function, vertices: Any) -> tuple:
 
 def _call_backward(function: Function, grad: Any, output_nodes: Any, create_graph: bool) -> tuple:
     """Run one op's backward on the gradient of its output (a tuple of them for several outputs,
-    see :func:`_by_output`): on its saved arrays (fast), or on Tensors, recorded (create_graph).
+    None for an output none reached): on its saved arrays (fast), or on Tensors, recorded (create_graph).
     First, if anything was written in place since the op was recorded, that its saved arrays were not."""
     if STATE.writes != function.recorded_at:
         check_saved_unchanged(function)

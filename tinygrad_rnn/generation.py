@@ -50,10 +50,8 @@ def generate(model: Any, vocabulary: Any, max_length: int = 200, prompt: str = "
     """
     device = next(iter(model.parameters())).device
     ids = vocabulary.encode(prompt, begin=begin) or [vocabulary.begin_id]
-    was_training = model.training
-    model.eval()
     generated: list[int] = []
-    with no_grad():
+    with no_grad(), model.evaluating():
         logits, state = model(Tensor([ids], device=device))
         for _ in range(max_length):
             scores = logits.numpy()[0, -1].astype(numpy.float64)
@@ -63,5 +61,4 @@ def generate(model: Any, vocabulary: Any, max_length: int = 200, prompt: str = "
                 break
             generated.append(token)
             logits, state = model(Tensor([[token]], device=device), state)
-    model.train(was_training)
     return prompt + vocabulary.decode(generated)

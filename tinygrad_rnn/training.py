@@ -28,15 +28,12 @@ def language_model_loss(model: Any, inputs: Any, targets: Any, state: Any = None
 
 def evaluate(model: Any, ids: Any, batch_size: int = 16, bptt: int = 64, device: Any = None) -> float:
     """Mean cross-entropy per token over ``ids`` (perplexity = its exp), without recording."""
-    was_training = model.training
-    model.eval()
     total, count, state = 0.0, 0, None
-    with no_grad():
+    with no_grad(), model.evaluating():
         for inputs, targets in language_model_batches(ids, batch_size, bptt, device):
             loss, state = language_model_loss(model, inputs, targets, state)
             total += loss.item() * targets.numel()
             count += targets.numel()
-    model.train(was_training)
     return total / max(count, 1)
 
 

@@ -9,8 +9,6 @@ search, until it writes [END].
 
 from __future__ import annotations
 
-import contextlib
-from collections.abc import Iterator
 from typing import Any
 
 import numpy
@@ -87,16 +85,14 @@ class Seq2Seq(nn.Module):
         one sequence of ids."""
         source, source_lengths = self._as_batch(source, source_lengths)
         batch = source.shape[0]
-        with no_grad(), _evaluating(self):
+        with no_grad(), self.evaluating():
             state = self.encode(source, source_lengths)
             token = numpy.full((batch, 1), BEGIN_ID, dtype=numpy.int64)
             written = [[] for _ in range(batch)]
             finished = numpy.zeros(batch, dtype=bool)
             for _ in range(max_length):
                 logits, state = self.decode(Tensor(token, device=source.device), state)
-                scores = logits.numpy()[:, -1].astype(numpy.float64)
-                scores[:, [PAD_ID, BEGIN_ID]] = -numpy.inf  # never outputs
-                choice = scores.argmax(axis=1)
+                choice = _never_written(logits.numpy()[:, -1].astype(numpy.float64)).argmax(axis=1)
                 for row in numpy.flatnonzero(~finished):
                     if choice[row] == END_ID:
                         finished[row] = True
@@ -124,7 +120,7 @@ class Seq2Seq(nn.Module):
         if source.shape[0] != 1:
             raise ValueError(f"greedy_graph: one source sequence at a time, got a batch of {source.shape[0]}")
         first_step = self.decoder.first_step
-        with _evaluating(self):
+        with self.evaluating():
             state = self.encode(source)
             token = Tensor(numpy.full((1, 1), BEGIN_ID, dtype=numpy.int64), device=source.device, name="[BEGIN]")
             chosen_from, terms = None, []
@@ -133,9 +129,7 @@ class Seq2Seq(nn.Module):
                 logits, state = self.decode(token, state, chosen_from)
                 logits.name = "ŷ"  # the lectures' name: the distribution whose argmax is the next input
                 scores = logits[:, -1]
-                choice = scores.numpy().astype(numpy.float64)
-                choice[:, [PAD_ID, BEGIN_ID]] = -numpy.inf  # never outputs
-                chosen = int(choice.argmax(axis=1)[0])
+                chosen = int(_never_written(scores.numpy().astype(numpy.float64)).argmax(axis=1)[0])
                 terms.append(scores.log_softmax(-1)[0, chosen])
                 if chosen == END_ID:
                     break
@@ -164,14 +158,13 @@ class Seq2Seq(nn.Module):
         if beam_width == 1:
             return greedy
         finished: list[tuple[float, list[int]]] = []
-        with no_grad(), _evaluating(self):
+        with no_grad(), self.evaluating():
             state = self.encode(source)
             beams: list[tuple[float, list[int]]] = [(0.0, [])]
             for _ in range(max_length):
                 tokens = numpy.array([[written[-1] if written else BEGIN_ID] for _, written in beams])
                 logits, state = self.decode(Tensor(tokens, device=source.device), state)
-                log_probs = logits[:, -1].log_softmax(-1).numpy().astype(numpy.float64)
-                log_probs[:, [PAD_ID, BEGIN_ID]] = -numpy.inf
+                log_probs = _never_written(logits[:, -1].log_softmax(-1).numpy().astype(numpy.float64))
                 candidates = numpy.array([score for score, _ in beams])[:, None] + log_probs  # (beams, V)
                 order = numpy.argsort(-candidates, axis=None, kind="stable")[:beam_width]
                 kept, rows = [], []
@@ -197,7 +190,7 @@ class Seq2Seq(nn.Module):
         source, _ = self._as_batch(source, None)
         inputs = numpy.array([[BEGIN_ID] + list(target)], dtype=numpy.int64)
         wanted = list(target) + ([END_ID] if end else [])
-        with no_grad(), _evaluating(self):
+        with no_grad(), self.evaluating():
             logits, _ = self.decode(Tensor(inputs[:, : len(wanted)], device=source.device), self.encode(source))
             log_probs = logits[0].log_softmax(-1).numpy().astype(numpy.float64)
         return float(sum(log_probs[t, token] for t, token in enumerate(wanted)))
@@ -209,15 +202,10 @@ class Seq2Seq(nn.Module):
         return Tensor(numpy.asarray(source, dtype=numpy.int64).reshape(1, -1), device=device), lengths
 
 
-@contextlib.contextmanager
-def _evaluating(model: nn.Module) -> Iterator[None]:
-    """Generation runs the model in eval mode (no dropout), then puts it back as it was."""
-    was_training = model.training
-    model.eval()
-    try:
-        yield
-    finally:
-        model.train(was_training)
+def _never_written(scores: Any) -> Any:
+    """Scores (…, V) with the tokens a target never contains — [PAD], [BEGIN] — ruled out, in place."""
+    scores[..., [PAD_ID, BEGIN_ID]] = -numpy.inf
+    return scores
 
 
 def _select(state: Any, rows: list[int]) -> Any:

@@ -6,6 +6,7 @@ A Module registers every Parameter and sub-Module assigned to it as an attribute
 
 from __future__ import annotations
 
+import contextlib
 from collections import namedtuple
 from collections.abc import Iterator, Mapping
 from typing import Any
@@ -132,6 +133,26 @@ class Module:
     def eval(self) -> Module:
         """Evaluation mode (dropout off); returns self."""
         return self.train(False)
+
+    @contextlib.contextmanager
+    def evaluating(self) -> Iterator[Module]:
+        """Evaluation mode inside the block, then the mode it was in before (also on an error):
+        what evaluating, generating and analysing a model in the middle of training need.
+
+        >>> import tinygrad_rnn as tr
+        >>> model = tr.nn.Dropout(0.5)
+        >>> with model.evaluating():
+        ...     model.training
+        False
+        >>> model.training
+        True
+        """
+        was_training = self.training
+        self.eval()
+        try:
+            yield self
+        finally:
+            self.train(was_training)
 
     def zero_grad(self, set_to_none: bool = True) -> None:
         """Clear every parameter's ``.grad`` (to None by default, as PyTorch does)."""

@@ -183,10 +183,14 @@ def _walk(roots: tuple[Tensor, ...], backward: bool, show_shapes: bool):
     while stack:
         function = stack.pop()
         head = index[id(function)]
-        for position, x in enumerate(function.inputs):
+        reads = list(enumerate(function.inputs))
+        chosen_from = getattr(function, "chosen_from", None)  # generation: the ids are the argmax of these scores
+        if chosen_from is not None and not backward:
+            reads.append((CHOICE_INPUT, chosen_from))  # drawn, never differentiated: not an input of the op
+        for position, x in reads:
             if not isinstance(x, (Tensor, GraphNode)):  # a constant: shown in the op's label
                 continue
-            if function.saves_inputs and function.saved_inputs is not None:
+            if position != CHOICE_INPUT and function.saves_inputs and function.saved_inputs is not None:
                 kept_values[id(x)] = function.saved_inputs[position]
             tail, expand = node_for(x)
             if tail is None:
@@ -194,19 +198,11 @@ def _walk(roots: tuple[Tensor, ...], backward: bool, show_shapes: bool):
             output_index = vertex_of(x).output_index if isinstance(vertex_of(x), GraphNode) else 0
             links.append((tail, head, output_index, position))
             # keyed by the output too: a fused LSTM cell passes h and c to the next, two edges
-            labels.setdefault((tail, head, output_index), _edge_label(function, x))
+            label = CHOICE if position == CHOICE_INPUT else _edge_label(function, x)
+            labels.setdefault((tail, head, output_index), label)
             if expand and id(x.grad_fn) not in seen:
                 seen.add(id(x.grad_fn))
                 stack.append(x.grad_fn)
-        chosen_from = getattr(function, "chosen_from", None)  # generation: the ids are the argmax of these scores
-        if chosen_from is not None and not backward:
-            tail, expand = node_for(chosen_from)
-            output_index = chosen_from.output_index if isinstance(chosen_from, GraphNode) else 0
-            links.append((tail, head, output_index, CHOICE_INPUT))
-            labels.setdefault((tail, head, output_index), CHOICE)
-            if expand and id(chosen_from.grad_fn) not in seen:
-                seen.add(id(chosen_from.grad_fn))
-                stack.append(chosen_from.grad_fn)
     edges = unique([(tail, head, labels.get((tail, head, out), "")) for tail, head, out, _ in links])
     return nodes, edges, links, outputs_of, kept_values
 
