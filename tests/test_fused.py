@@ -1,6 +1,7 @@
-"""The fused cells (one graph node per step) against the primitive cells they replace: the same
-outputs, every gradient and each step's W_hh term, float64 to 1e-12, on random configurations;
-their hand-written backward against finite differences, first and second order."""
+"""The fused paths — one graph node per step (``fused="step"``) and one per layer and direction
+(``fused=True``) — against the primitive cells they replace: the same outputs, every gradient
+and each step's W_hh term, float64 to 1e-12, on random configurations; their hand-written
+backward against finite differences, first and second order."""
 
 import numpy
 import pytest
@@ -33,30 +34,34 @@ def run(kind, config, fused, x, lengths, h0):
 
 
 @pytest.mark.parametrize("kind", ["rnn", "lstm", "gru"])
-@pytest.mark.parametrize("seed", range(6))
-def test_fused_equals_primitive_outputs_gradients_and_terms(kind, seed, device):
-    """On the GPU the fused cells' pointwise part runs as one CUDA kernel (ops/fused_kernels.py):
-    the same comparison checks it against the primitive cells there."""
+@pytest.mark.parametrize("seed", range(10))
+def test_fused_paths_equal_primitive_outputs_gradients_and_terms(kind, seed, device):
+    """On the GPU the fused pointwise part runs as one CUDA kernel (ops/fused_kernels.py): the
+    same comparison checks it against the primitive cells there. (With lengths or proj_size the
+    layer node is not used: fused=True takes the per-step path, compared all the same.)"""
     rng = numpy.random.default_rng(seed)
     config = random_config(rng, kind)
     steps, batch = int(rng.integers(1, 6)), int(rng.integers(1, 4))
     shape = (batch, steps, 3) if config["batch_first"] else (steps, batch, 3)
-    lengths = rng.integers(1, steps + 1, batch).tolist() if rng.integers(2) else None
+    lengths = rng.integers(1, steps + 1, batch).tolist() if rng.integers(3) == 0 else None
     h0 = None
     results = []
-    for fused in (False, True):
+    for fused in (False, "step", True):
         x = tr.tensor(numpy.random.default_rng(seed + 100).standard_normal(shape), requires_grad=True, device=device)
         results.append((x, *run(kind, config, fused, x, lengths, h0)))
-    (x_a, layer_a, out_a, states_a, terms_a), (x_b, layer_b, out_b, states_b, terms_b) = results
-    numpy.testing.assert_allclose(out_b.numpy(), out_a.numpy(), atol=1e-12, rtol=0)
-    for a, b in zip(states_a, states_b):
-        numpy.testing.assert_allclose(b.numpy(), a.numpy(), atol=1e-12, rtol=0)
-    numpy.testing.assert_allclose(x_b.grad.numpy(), x_a.grad.numpy(), atol=1e-12, rtol=0)
-    for (name, a), (_, b) in zip(layer_a.named_parameters(), layer_b.named_parameters()):
-        numpy.testing.assert_allclose(b.grad.numpy(), a.grad.numpy(), atol=1e-12, rtol=0, err_msg=name)
-    assert [scope for scope, _ in terms_a] == [scope for scope, _ in terms_b]  # one term per step, same scopes
-    for (_, a), (_, b) in zip(terms_a, terms_b):
-        numpy.testing.assert_allclose(b.numpy(), a.numpy(), atol=1e-12, rtol=0)
+    x_a, layer_a, out_a, states_a, terms_a = results[0]
+    for x_b, layer_b, out_b, states_b, terms_b in results[1:]:
+        numpy.testing.assert_allclose(out_b.numpy(), out_a.numpy(), atol=1e-12, rtol=0)
+        for a, b in zip(states_a, states_b):
+            numpy.testing.assert_allclose(b.numpy(), a.numpy(), atol=1e-12, rtol=0)
+        numpy.testing.assert_allclose(x_b.grad.numpy(), x_a.grad.numpy(), atol=1e-12, rtol=0)
+        for (name, a), (_, b) in zip(layer_a.named_parameters(), layer_b.named_parameters()):
+            numpy.testing.assert_allclose(b.grad.numpy(), a.grad.numpy(), atol=1e-12, rtol=0, err_msg=name)
+        assert [scope for scope, _ in terms_a] == [scope for scope, _ in terms_b]  # one term per step, same scopes
+        for (_, a), (_, b) in zip(terms_a, terms_b):
+            numpy.testing.assert_allclose(b.numpy(), a.numpy(), atol=1e-12, rtol=0)
+    uses_node = lengths is None and "proj_size" not in config
+    assert type(out_b.grad_fn).__name__.endswith("Layer") == (uses_node and not config["bidirectional"])
 
 
 def cell_inputs(kind, rng, device="cpu"):
@@ -86,9 +91,43 @@ def test_relu_rnn_cell_and_cells_without_bias():
     assert tr.gradgradcheck(lambda *a: function(*a), inputs[:4])
 
 
+@pytest.mark.parametrize("kind", ["rnn", "lstm", "gru"])
+@pytest.mark.parametrize("time_dim, reverse", [(0, False), (1, True)])
+def test_fused_layer_node_against_finite_differences_first_and_second_order(kind, time_dim, reverse, device):
+    """The layer node's backward (the hand-written BPTT loop) and its recorded form (create_graph,
+    which the second order differentiates through the kept gates and states) by finite differences."""
+    rng = numpy.random.default_rng(3)
+    steps, batch, size = 3, 2, 2
+    gates = {"rnn": 1, "lstm": 4, "gru": 3}[kind]
+
+    def make(*shape):
+        return tr.tensor(rng.standard_normal(shape), requires_grad=True, device=device)
+
+    projected = make(*((steps, batch) if time_dim == 0 else (batch, steps)), gates * size)
+    hidden, weight, bias = make(batch, size), make(gates * size, size), make(gates * size)
+    where = {"time_dim": time_dim, "reverse": reverse}
+    if kind == "lstm":
+        def function(p, h, c, w, b):
+            output, h_n, c_n, cells = tr.ops.lstm_layer(p, h, c, w, b, **where)
+            return (output * output).sum() + (h_n * c_n).sum() + cells.sum()
+        inputs = [projected, hidden, make(batch, size), weight, bias]
+    elif kind == "gru":
+        def function(p, h, w, b):
+            output, h_n = tr.ops.gru_layer(p, h, w, b, **where)
+            return (output * output).sum() + (h_n * h_n * h_n).sum()
+        inputs = [projected, hidden, weight, bias]
+    else:
+        def function(p, h, w, b):
+            output, h_n = tr.ops.rnn_layer(p, h, w, b, **where)
+            return (output * output).sum() + (h_n * h_n * h_n).sum()
+        inputs = [projected, hidden, weight, bias]
+    assert tr.gradcheck(function, inputs)
+    assert tr.gradgradcheck(function, inputs)
+
+
 def test_second_order_through_a_fused_layer_matches_the_primitive_one():
     norms = []
-    for fused in (False, True):
+    for fused in (False, "step", True):
         tr.manual_seed(0)
         layer = tr.nn.LSTM(3, 4, dtype="float64", fused=fused)
         output, _ = layer(tr.randn(5, 2, 3, dtype="float64"))
@@ -96,11 +135,12 @@ def test_second_order_through_a_fused_layer_matches_the_primitive_one():
         (gradient * gradient).sum().backward()  # a gradient penalty: differentiate the gradient
         norms.append(layer.weight_hh_l0.grad.numpy())
     numpy.testing.assert_allclose(norms[1], norms[0], atol=1e-10)
+    numpy.testing.assert_allclose(norms[2], norms[0], atol=1e-10)
 
 
 def test_a_fused_layer_records_one_node_per_step_and_draws_it_as_one_cell():
     tr.manual_seed(0)
-    layer = tr.nn.GRU(2, 3, fused=True)
+    layer = tr.nn.GRU(2, 3, fused="step")
     output, _ = layer(tr.randn(4, 1, 2))
     picture = build_picture((output[-1].sum(),), level="op")
     cells = [n for n in picture.nodes if n.kind == "op" and "fused" in n.label]
@@ -110,12 +150,12 @@ def test_a_fused_layer_records_one_node_per_step_and_draws_it_as_one_cell():
     beside = {n.label.split("\n")[0] for n in picture.nodes if n.kind == "op" and n.step and n not in cells}
     assert beside == {"linear"}
     assert any("fused=False" in note for note in picture.notes)  # how to see the primitives
-    assert "fused=True" in repr(layer)
+    assert "fused=step" in repr(layer)
 
 
 def test_a_fused_lstm_passes_c_and_h_to_the_next_step_as_two_labelled_edges():
     tr.manual_seed(0)
-    output, _ = tr.nn.LSTM(2, 3, fused=True)(tr.randn(3, 1, 2))
+    output, _ = tr.nn.LSTM(2, 3, fused="step")(tr.randn(3, 1, 2))
     picture = build_picture((output[-1].sum(),), level="op")
     cells = {n.step: i for i, n in enumerate(picture.nodes) if n.kind == "op" and "fused" in n.label}
     between = sorted(label for tail, head, label in picture.edges if (tail, head) == (cells[1], cells[2]))
@@ -129,28 +169,27 @@ def test_the_language_model_trains_on_the_fused_path_and_can_be_switched():
 
 
 @pytest.mark.parametrize("kind", ["rnn", "lstm", "gru"])
-def test_the_cells_write_into_one_buffer_whose_joins_copy_nothing(kind, monkeypatch):
-    """The steps' gradients are slots of one array (StepGradientBuffer): unbind's backward and (LSTM,
-    RNN) the sums of ∂J/∂W_hh and ∂J/∂b_hh take it whole. Counted, so that a change that silently
-    loses the join (and copies again) fails here, not only in a benchmark."""
-    from tinygrad_rnn.ops.fused import StepGradientBuffer
-
-    joined = []
-    positions = StepGradientBuffer.positions
-    monkeypatch.setattr(StepGradientBuffer, "positions",
-                        lambda self, arrays: joined.append(positions(self, arrays)) or joined[-1])
-    layer = CLASSES[kind](3, 4, fused=True, batch_first=True)
-    output, _ = layer(tr.randn(2, 5, 3))
-    output.sum().backward()
-    assert len(joined) == (1 if kind == "gru" else 3)  # unbind (and W_hh, b_hh)
-    assert all(steps is not None for steps in joined)
-    assert sorted(joined[0]) == list(range(5))
+def test_the_layer_node_backward_joins_nothing(kind, monkeypatch):
+    """The layer node's gate gradients go into one (T, B, G) buffer, which is the gradient of the
+    input projection and the left side of ∂J/∂W_hh's one product: no concatenate or stack runs in
+    its backward (counted, so that a change that copies again fails here, not only in a benchmark)."""
+    layer = CLASSES[kind](3, 4, fused=True)
+    output, _ = layer(tr.randn(5, 2, 3))
+    joins = []
+    for name in ("concatenate", "stack"):
+        original = getattr(numpy, name)
+        def counted(*args, _original=original, **kwargs):
+            joins.append(kwargs.get("out") is None)  # (a step writing its slot passes out=: not a join)
+            return _original(*args, **kwargs)
+        monkeypatch.setattr(numpy, name, counted)
+    tr.grad(output.sum(), [layer.weight_hh_l0, layer.bias_hh_l0, layer.weight_ih_l0])
+    assert not any(joins)
 
 
 @pytest.mark.parametrize("kind", ["rnn", "lstm", "gru"])
 def test_a_second_backward_never_overwrites_what_the_first_returned(kind):
-    """Each backward pass writes a new buffer (a slot written twice starts a new array): gradients
-    an earlier pass returned keep their values, also after a pass that reached only some steps."""
+    """Each backward pass writes new buffers: gradients an earlier pass returned keep their values,
+    also after a pass that reached only some steps."""
     tr.manual_seed(0)
     fused = CLASSES[kind](3, 4, fused=True, dtype="float64")
     primitive = CLASSES[kind](3, 4, fused=False, dtype="float64")
@@ -171,35 +210,72 @@ def test_a_second_backward_never_overwrites_what_the_first_returned(kind):
         numpy.testing.assert_array_equal(a, b)
 
 
-def test_an_array_a_pass_returned_as_the_joined_buffer_survives_the_next_pass():
-    """The case the new array per pass is for: the gradient handed to the caller is the buffer."""
-    from tinygrad_rnn.ops.fused import StepGradientBuffer
-    from tinygrad_rnn.ops.shape import Unbind
+@pytest.mark.parametrize("kind", ["rnn", "lstm", "gru"])
+def test_backward_lets_go_of_the_transposed_weight_and_the_saved_buffers(kind):
+    """Once backward has run (without retain_graph), the graph a layer still holds keeps neither
+    the per-step cells' W_hhᵀ copy nor the layer node's buffers: memory only backward needed."""
+    layer = CLASSES[kind](3, 4, fused="step")
+    output, _ = layer(tr.randn(5, 2, 3))
+    cells = {h.grad_fn for h in layer.hidden_states[0]}
+    assert all(cell.transposed_weight is not None for cell in cells)
+    output.sum().backward()
+    assert all(cell.released and cell.transposed_weight is None for cell in cells)
+    node_layer = CLASSES[kind](3, 4, fused=True)
+    output, _ = node_layer(tr.randn(5, 2, 3))
+    node = output.grad_fn
+    assert node.saved_output is not None
+    output.sum().backward()
+    assert node.released and node.saved_output is None and node.saved_inputs is None
 
-    projected = tr.randn(4, 2, 8, dtype="float64", requires_grad=True)
-    weight = tr.randn(8, 2, dtype="float64", requires_grad=True)
-    buffer = StepGradientBuffer(projected.shape, 0, projected.dtype, numpy)
-    steps = Unbind.apply(projected, dim=0, step_gradients=buffer)
-    hidden = cell = tr.zeros(2, 2, dtype="float64")
-    for t in range(4):
-        hidden, cell = tr.ops.lstm_cell(steps[t], hidden, cell, weight, step=t, step_gradients=buffer)
-    loss = (hidden * hidden).sum()
-    (first,) = tr.grad(loss, projected, retain_graph=True)
-    assert first.data is buffer.array  # joined: no copy was made
-    kept = first.numpy().copy()
-    (second,) = tr.grad(loss * 2, projected)
-    numpy.testing.assert_array_equal(first.numpy(), kept)
-    numpy.testing.assert_allclose(second.numpy(), 2 * kept, rtol=1e-12)
+
+def test_the_states_of_a_fused_layer_are_values_and_asking_for_their_gradient_says_why_not():
+    """The layer node records the sequence as one node: its steps' states are shown (values, for
+    plots such as lstm_neurons.py) but are not tensors of the graph, so no gradient is made up."""
+    tr.manual_seed(0)
+    layer = tr.nn.LSTM(3, 4, fused=True)
+    output, _ = layer(tr.randn(5, 2, 3))
+    numpy.testing.assert_array_equal(layer.hidden_states[0][2].numpy(), output[2].numpy())
+    assert len(layer.cell_states[0]) == 5
+    with pytest.raises(tr.GraphError, match="fused='step'"):
+        tr.analysis.hidden_state_gradient_norms(output[-1].sum(), layer.hidden_states[0])
+
+
+def test_fused_must_be_one_of_the_three_paths():
+    with pytest.raises(ValueError, match="fused must be"):
+        tr.nn.GRU(3, 4, fused="layer")
 
 
 @pytest.mark.parametrize("kind", ["rnn", "lstm", "gru"])
-def test_backward_lets_go_of_the_buffer_and_the_transposed_weight(kind):
-    """Once backward has run (without retain_graph), the graph a layer still holds (its
-    hidden_states) keeps neither the gradient buffer nor the W_hhᵀ copy: like the saved arrays,
-    they are memory only backward needed."""
-    layer = CLASSES[kind](3, 4, fused=True)
-    output, _ = layer(tr.randn(5, 2, 3))
-    cells = {h.grad_fn for h in layer.hidden_states[0]}
-    assert all(cell.step_gradients is not None and cell.transposed_weight is not None for cell in cells)
-    output.sum().backward()
-    assert all(cell.released and cell.step_gradients is None and cell.transposed_weight is None for cell in cells)
+@pytest.mark.parametrize("level", ["op", "cell"])
+def test_a_layer_node_draws_its_steps_as_columns_as_the_per_step_path_does(kind, level):
+    """A drawing of a model whose layer is one node shows its steps: the same picture as the
+    per-step fused path (nodes, edges, their steps), plus a note saying what was drawn. Also after
+    backward (the drawing computes the graph again from the leaves: no freed array is needed)."""
+    pictures = []
+    for fused in ("step", True):
+        tr.manual_seed(0)
+        model = tr.models.LanguageModel(10, 4, 3, cell=kind, fused=fused)
+        logits, _ = model(tr.tensor([[1, 2, 3]]))
+        loss = tr.nn.functional.cross_entropy(logits.reshape(-1, 10), tr.tensor([2, 3, 4]))
+        if fused is True:
+            loss.backward()
+        pictures.append(build_picture((loss,), level=level))
+    per_step, node = pictures
+    assert [(n.label, n.step) for n in node.nodes] == [(n.label, n.step) for n in per_step.nodes]
+    assert node.edges == per_step.edges
+    assert sorted({n.step for n in node.nodes if n.step}) == [1, 2, 3]
+    assert any("one node for the whole sequence" in note for note in node.notes)
+
+
+def test_drawing_a_layer_node_leaves_its_graph_as_it_was():
+    from tinygrad_rnn.ops.fused_layer import stepwise_graph
+
+    tr.manual_seed(0)
+    layer = tr.nn.LSTM(3, 4, fused=True, bidirectional=True, dtype="float64")
+    output, _ = layer(tr.randn(5, 2, 3, dtype="float64"))
+    loss = (output * output).sum()
+    (again,) = stepwise_graph((loss,))
+    assert again is not loss and loss.grad_fn.inputs[0].grad_fn.inputs[0].grad_fn.name == "cat"
+    numpy.testing.assert_allclose(again.numpy(), loss.numpy(), rtol=1e-12)
+    layer_grads = tr.grad(loss, layer.weight_hh_l0_reverse, retain_graph=True)[0].numpy()
+    numpy.testing.assert_allclose(tr.grad(again, layer.weight_hh_l0_reverse)[0].numpy(), layer_grads, rtol=1e-10)

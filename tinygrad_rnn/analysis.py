@@ -16,7 +16,9 @@ from typing import Any
 import numpy
 
 from .engine import grad, grad_contributions
+from .errors import GraphError
 from .function import step_of
+from .nn.recurrent import FUSED_LAYER_STATE
 from .tensor import Tensor
 
 
@@ -33,8 +35,21 @@ def hidden_state_gradient_norms(loss: Tensor, hidden_states: Sequence[Tensor]) -
     >>> hidden_state_gradient_norms(output[-1].sum(), rnn.hidden_states[0]).shape
     (6,)
     """
-    gradients = grad(loss, list(hidden_states), retain_graph=True, allow_unused=True)
+    gradients = grad(loss, _in_graph(hidden_states, "hidden_state_gradient_norms"), retain_graph=True,
+                     allow_unused=True)
     return numpy.array([0.0 if g is None else float(numpy.linalg.norm(g.numpy())) for g in gradients])
+
+
+def _in_graph(states: Sequence[Tensor], caller: str) -> list[Tensor]:
+    """The states as a list, checked to be tensors of the graph: a fused layer node (fused=True)
+    records the whole sequence as one node, and shows its steps' states as values only."""
+    states = list(states)
+    if any(state.name == FUSED_LAYER_STATE for state in states):
+        raise GraphError(f"{caller}: these states come from a layer built with fused=True, which records the "
+                         "whole sequence as one node: its steps' states are values, not tensors of the graph, "
+                         "so they have no gradient. Build the layer with fused='step' (one node per step) or "
+                         "fused=False (the primitive cells) to follow the gradient step by step.")
+    return states
 
 
 def jacobian_norms(last_state: Tensor, hidden_states: Sequence[Tensor], norm: str = "spectral",
@@ -63,7 +78,8 @@ def jacobian_norms(last_state: Tensor, hidden_states: Sequence[Tensor], norm: st
         selector = numpy.zeros(last_state.shape)
         selector[(sample, unit) if last_state.ndim == 2 else (unit,)] = 1.0
         seed = Tensor(selector, dtype=last_state.dtype, device=last_state.device)
-        gradients = grad(last_state, list(hidden_states), grad_outputs=seed, retain_graph=True, allow_unused=True)
+        gradients = grad(last_state, _in_graph(hidden_states, "jacobian_norms"), grad_outputs=seed,
+                         retain_graph=True, allow_unused=True)
         for t, gradient in enumerate(gradients):
             row = numpy.zeros(units) if gradient is None else gradient.numpy()
             rows[t].append(row[sample] if row.ndim == 2 else row)

@@ -160,7 +160,7 @@ def topological_order(outputs: Sequence[Any]) -> list[Any]:
     return [vertex for _, vertices in ops_in_order(outputs) for vertex in vertices]
 
 
-def ops_in_order(outputs: Sequence[Any]) -> list[tuple[Function | None, list[Any]]]:
+def ops_in_order(outputs: Sequence[Any], freed: bool = False) -> list[tuple[Function | None, list[Any]]]:
     """Every op that ``outputs`` depend on, with the outputs of it the graph reached — an op
     after the ops that made its inputs; ``(None, [leaf])`` for each leaf, first.
 
@@ -190,7 +190,7 @@ def ops_in_order(outputs: Sequence[Any]) -> list[tuple[Function | None, list[Any
         ops[vertex if function is None else function] = (function, [vertex])
         if function is None:
             continue
-        if function.released:
+        if function.released and not freed:  # (``freed``: a caller that reads the structure only)
             raise GraphError(
                 f"backward through the graph a second time: the graph of {function.name} "
                 "(and the arrays it saved) was freed by the first backward. Pass "

@@ -19,9 +19,9 @@ fast, and the rules that keep it right, live here and nowhere else:
   Σ (``add_n``) node with one input per use; ``itemize`` names the one tensor whose terms
   ``grad_contributions`` returns.
 
-One trick still lives beside the ops it serves: a fused layer's step-gradient buffer
-(:class:`~tinygrad_rnn.ops.fused.StepGradientBuffer`), whose slots ``Product.sum`` and unbind's
-backward recognise as one array joined already.
+A fused layer (one node for a whole sequence, ``ops/fused_layer.py``) hands over its weight's
+term of all steps as one Product that names its steps; where terms are kept one by one it is
+split into each step's term, with the step's scope, as the per-step path would have sent them.
 
 >>> import numpy as np
 >>> table = GradientTable()
@@ -111,9 +111,12 @@ class TermTable(GradientTable):
     def add(self, vertex: Any, gradient: Any, scope: Scope = ()) -> None:
         if not (self.record or vertex is self.itemize):
             return super().add(vertex, gradient, scope)
-        if type(gradient) is Product:  # a term that will be shown is an array
-            gradient = gradient.materialize()
-        self.terms.setdefault(vertex, []).append((scope, gradient))
+        terms = self.terms.setdefault(vertex, [])
+        if type(gradient) is not Product:
+            terms.append((scope, gradient))
+            return
+        for step, term in gradient.by_step():  # a term that will be shown is an array, one per step
+            terms.append((scope + (step,) if step else scope, term.materialize()))
 
     def take(self, vertex: Any, scope: Scope = ()) -> Any:
         """``vertex``'s total: its kept terms (and running sum) summed — by one Σ node, placed in

@@ -15,6 +15,7 @@ gives with ``pack_padded_sequence(..., enforce_sorted=False)`` and ``pad_packed_
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from typing import Any
 
 import numpy
@@ -23,9 +24,7 @@ from .. import threads
 from ..device import array_module
 from ..errors import ShapeError
 from ..function import scope
-from ..ops import cat, gru_cell, lstm_cell, rnn_cell, stack, where
-from ..ops.fused import StepGradientBuffer
-from ..ops.shape import Unbind
+from ..ops import cat, gru_cell, gru_layer, lstm_cell, lstm_layer, rnn_cell, rnn_layer, stack, where
 from ..tensor import Tensor
 from . import functional as F
 from . import init
@@ -41,8 +40,11 @@ class _Recurrent(Module):
 
     def __init__(self, input_size: int, hidden_size: int, num_layers: int = 1, bias: bool = True,
                  batch_first: bool = False, dropout: float = 0.0, bidirectional: bool = False,
-                 proj_size: int = 0, device: Any = None, dtype: Any = None, fused: bool = False) -> None:
+                 proj_size: int = 0, device: Any = None, dtype: Any = None, fused: bool | str = False) -> None:
         super().__init__()
+        if fused not in (False, True, "step"):
+            raise ValueError(f"{type(self).__name__}: fused must be False (the primitive cells), True (one node "
+                             f"per layer and direction) or 'step' (one node per step), got {fused!r}")
         if hidden_size <= 0 or num_layers <= 0 or input_size <= 0:
             raise ValueError(f"{type(self).__name__}: input_size, hidden_size and num_layers must be positive")
         if not 0.0 <= dropout <= 1.0:
@@ -52,7 +54,9 @@ class _Recurrent(Module):
         self.input_size, self.hidden_size, self.num_layers = input_size, hidden_size, num_layers
         self.bias, self.batch_first, self.dropout = bias, batch_first, float(dropout)
         self.bidirectional, self.proj_size = bidirectional, proj_size
-        self.fused = fused  # one graph node per step (ops/fused.py) instead of the primitive cell
+        # False: the primitive cells (a dozen ops a step); "step": one node per step (ops/fused.py);
+        # True: one node per layer and direction for the whole sequence (ops/fused_layer.py)
+        self.fused = fused
         self.scope_name = type(self).__name__
         self.first_step = 1  # the number of its first step in the scopes t=k (a decoder continues its encoder's)
         self.hidden_states: list[list[Tensor]] = []  # per (layer, direction): h_1 … h_T of the last call
@@ -132,14 +136,13 @@ class _Recurrent(Module):
         weight_hr = getattr(self, "weight_hr" + suffix, None)
 
         projected = F.linear(layer_input, weight_ih, bias_ih)  # x_t W_ihᵀ + b_ih for all t at once: (T, B, G·H)
+        if self.fused is True and keep is None and weight_hr is None:  # one node for the whole sequence
+            return self._run_layer_node(projected, direction, hidden, cell, weight_hh, bias_hh, time_dim)
         fused = None
-        if self.fused:  # what makes the fused cells faster (ops/fused.py), not different
-            xp = array_module(weight_hh.data)
-            # W_hhᵀ laid out once for all steps (faster BLAS than the view W_hh.T), and the buffer
-            # the cells write the gradients of their input projections into: unbind's stack
-            buffer = StepGradientBuffer(projected.shape, time_dim, projected.dtype, xp)
-            fused = {"transposed_weight": xp.ascontiguousarray(weight_hh.data.T), "step_gradients": buffer}
-            projected_steps = Unbind.apply(projected, dim=time_dim, step_gradients=buffer)
+        if self.fused:  # one node per step (lengths and proj_size take this path too)
+            # W_hhᵀ laid out once for all steps: BLAS is faster with it than with the view W_hh.T
+            fused = {"transposed_weight": array_module(weight_hh.data).ascontiguousarray(weight_hh.data.T)}
+            projected_steps = projected.unbind(time_dim)
         else:
             projected_steps = self._steps_of(projected, time_dim)
 
@@ -150,7 +153,7 @@ class _Recurrent(Module):
         for t in (reversed(range(steps)) if direction else range(steps)):
             with scope(f"t={t + self.first_step}"):
                 new_hidden, new_cell = self._step(projected_steps[t], hidden, cell, weight_hh, bias_hh, weight_hr,
-                                                  None if fused is None else {**fused, "step": t})
+                                                  fused)
                 if keep is None:
                     hidden, cell, outputs[t] = new_hidden, new_cell, new_hidden
                 else:  # a finished sequence keeps its state and outputs zeros
@@ -162,6 +165,23 @@ class _Recurrent(Module):
         if cell is not None:
             self.cell_states.append(cell_states)
         return stack(outputs, dim=time_dim), hidden, cell
+
+    def _run_layer_node(self, projected: Tensor, direction: int, hidden: Tensor, cell: Tensor | None,
+                        weight_hh: Tensor, bias_hh: Tensor | None,
+                        time_dim: int) -> tuple[Tensor, Tensor, Tensor | None]:
+        """One layer in one direction as one node (ops/fused_layer.py). The states of its steps are
+        recorded as values (``hidden_states``, ``cell_states``), not as tensors of the graph."""
+        where_ = {"time_dim": time_dim, "reverse": bool(direction), "first_step": self.first_step}
+        output, hidden, cell, cells = self._layer(projected, hidden, cell, weight_hh, bias_hh, where_)
+        self.hidden_states.append(StepValues(output.data if time_dim == 0 else output.data.transpose(1, 0, 2)))
+        if cells is not None:
+            self.cell_states.append(StepValues(cells.data))
+        return output, _state(hidden, "h"), None if cell is None else _state(cell, "c")
+
+    def _layer(self, projected: Tensor, hidden: Tensor, cell: Tensor | None, weight_hh: Tensor,
+               bias_hh: Tensor | None, where_: dict) -> tuple[Tensor, Tensor, Tensor | None, Tensor | None]:
+        """The whole sequence as one fused node: (output, h_n, c_n, c_1 … c_T); None where the cell has no c."""
+        raise NotImplementedError
 
     def _steps_of(self, projected: Tensor, time_dim: int) -> Any:
         """The projected input of each time step for the primitive cells, from the (T, B, G·H)
@@ -264,7 +284,7 @@ class RNN(_Recurrent):
 
     def __init__(self, input_size: int, hidden_size: int, num_layers: int = 1, nonlinearity: str = "tanh",
                  bias: bool = True, batch_first: bool = False, dropout: float = 0.0, bidirectional: bool = False,
-                 proj_size: int = 0, device: Any = None, dtype: Any = None, fused: bool = False) -> None:
+                 proj_size: int = 0, device: Any = None, dtype: Any = None, fused: bool | str = False) -> None:
         if nonlinearity not in ("tanh", "relu"):
             raise ValueError(f"RNN: nonlinearity must be 'tanh' or 'relu', got {nonlinearity!r}")
         _only_lstm_projects(proj_size)
@@ -276,6 +296,9 @@ class RNN(_Recurrent):
         if fused:
             return _state(rnn_cell(x_projected, hidden, weight_hh, bias_hh, self.nonlinearity, **fused), "h"), None
         return rnn_step(x_projected, hidden, weight_hh, bias_hh, self.nonlinearity), None
+
+    def _layer(self, projected, hidden, cell, weight_hh, bias_hh, where_):
+        return (*rnn_layer(projected, hidden, weight_hh, bias_hh, self.nonlinearity, **where_), None, None)
 
 
 class LSTM(_Recurrent):
@@ -296,7 +319,7 @@ class LSTM(_Recurrent):
 
     def __init__(self, input_size: int, hidden_size: int, num_layers: int = 1, bias: bool = True,
                  batch_first: bool = False, dropout: float = 0.0, bidirectional: bool = False,
-                 proj_size: int = 0, device: Any = None, dtype: Any = None, fused: bool = False) -> None:
+                 proj_size: int = 0, device: Any = None, dtype: Any = None, fused: bool | str = False) -> None:
         super().__init__(input_size, hidden_size, num_layers, bias, batch_first, dropout, bidirectional,
                          proj_size, device, dtype, fused)
 
@@ -307,6 +330,9 @@ class LSTM(_Recurrent):
                 hidden = F.linear(hidden, weight_hr)
             return _state(hidden, "h"), _state(cell, "c")
         return lstm_step(x_projected, hidden, cell, weight_hh, bias_hh, weight_hr)
+
+    def _layer(self, projected, hidden, cell, weight_hh, bias_hh, where_):
+        return lstm_layer(projected, hidden, cell, weight_hh, bias_hh, **where_)
 
 
 class GRU(_Recurrent):
@@ -325,7 +351,7 @@ class GRU(_Recurrent):
 
     def __init__(self, input_size: int, hidden_size: int, num_layers: int = 1, bias: bool = True,
                  batch_first: bool = False, dropout: float = 0.0, bidirectional: bool = False,
-                 proj_size: int = 0, device: Any = None, dtype: Any = None, fused: bool = False) -> None:
+                 proj_size: int = 0, device: Any = None, dtype: Any = None, fused: bool | str = False) -> None:
         _only_lstm_projects(proj_size)
         super().__init__(input_size, hidden_size, num_layers, bias, batch_first, dropout, bidirectional,
                          device=device, dtype=dtype, fused=fused)
@@ -344,6 +370,37 @@ class GRU(_Recurrent):
         if fused:
             return _state(gru_cell(x_projected, hidden, weight_hh, bias_hh, **fused), "h"), None
         return gru_step(x_projected, hidden, weight_hh, bias_hh), None
+
+    def _layer(self, projected, hidden, cell, weight_hh, bias_hh, where_):
+        return (*gru_layer(projected, hidden, weight_hh, bias_hh, **where_), None, None)
+
+
+FUSED_LAYER_STATE = "state of a fused layer"  # the name of such a state: analyses explain why it has no gradient
+
+
+class StepValues(Sequence):
+    """The states h_1 … h_T (or c_t) of a fused layer node, one Tensor per step, made when read: their
+    values, not tensors of the graph (the node recorded the whole sequence), so asking for their
+    gradient is an error that says why, not a partial answer.
+
+    >>> import numpy
+    >>> states = StepValues(numpy.zeros((5, 2, 3)))
+    >>> len(states), states[-1].shape, states[0].name
+    (5, (2, 3), 'state of a fused layer')
+    """
+
+    def __init__(self, time_major: Any) -> None:
+        self.time_major = time_major  # (T, B, H)
+
+    def __len__(self) -> int:
+        return len(self.time_major)
+
+    def __getitem__(self, index: Any) -> Any:
+        if isinstance(index, slice):
+            return [self[t] for t in range(len(self))[index]]
+        state = Tensor._make(self.time_major[index])
+        state.name = FUSED_LAYER_STATE
+        return state
 
 
 def _only_lstm_projects(proj_size: int) -> None:

@@ -38,6 +38,7 @@ from .elementwise import (  # noqa: F401
     where,
 )
 from .fused import gru_cell, lstm_cell, rnn_cell  # noqa: F401
+from .fused_layer import gru_layer, lstm_layer, rnn_layer  # noqa: F401
 from .linalg import matmul  # noqa: F401
 from .reduce import (  # noqa: F401
     all,

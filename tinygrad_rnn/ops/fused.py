@@ -9,16 +9,12 @@ and not returned (``kept_outputs``): in a recorded backward it is a tensor of th
 second derivatives flow through it. Like PyTorch's LSTMCell and GRUCell, the functions return
 (h', c') and h'.
 
-Forward sees plain arrays only, so it computes with NumPy (or CuPy) directly; backward is the
-part written for both arrays and Tensors (``gate_gradients``). On the GPU, where a step costs
-what its kernel launches cost, the cells' pointwise part (the tanh RNN's too) runs as one CUDA
-kernel each way instead (:mod:`.fused_kernels`: the same equations, tested equal on the GPU).
-
-A layer also hands its cells one :class:`StepGradientBuffer`: the backward of step t writes the
-gradient of its input projection into slot t of one array, as a hand-written BPTT writes into one
-preallocated buffer, so the joins after the loop (the steps' gradients stacked for the input
-projection; for the LSTM and RNN also the T terms of ∂J/∂W_hh and ∂J/∂b_hh) find them joined
-already and copy nothing.
+Each cell's arithmetic after its matrix products — the pointwise part — is one function here
+(``lstm_pointwise``, ``gru_pointwise``, ``rnn_pointwise`` forward; the cells' ``gate_gradients``
+backward). The fused layer (:mod:`.fused_layer`: one node for a whole sequence) runs the same
+functions at every step, writing into its buffers. On the GPU, where a step costs what its
+kernel launches cost, the pointwise part runs as one CUDA kernel each way instead
+(:mod:`.fused_kernels`: the same equations, tested equal on the GPU).
 
 Shapes: x_projected (B, G·H), hidden (B, H), weight_hh (G·H, H), bias_hh (G·H,).
 """
@@ -27,91 +23,95 @@ from __future__ import annotations
 
 from ..device import array_module
 from ..function import Function
-from ..tensor import Tensor
 from . import fused_kernels
 from .elementwise import relu, sigmoid_array
 from .linalg import linear_backward, linear_forward
 from .shape import cat
 
 
-class StepGradientBuffer:
-    """One array for the gradients of every step's input projection in a backward pass, laid out
-    as that projection ((T, B, G), or (B, T, G) batch first, ``time_dim`` saying which).
-    The fused cell of step t writes the gradient of its input projection into slot t (``slot``);
-    whoever then needs all steps' gradients joined — unbind's backward, and ``Product.sum`` for
-    ∂J/∂W_hh and ∂J/∂b_hh where that gradient is also h W_hhᵀ + b_hh's (LSTM, RNN; not a GRU) —
-    asks ``positions`` whether the arrays it holds are these slots, and takes the whole array if so.
+def lstm_pointwise(gates, cell, out=None):
+    """(h', c', tanh c') of one LSTM step from its pre-activations ``gates`` (B, 4H), which are
+    activated in place (i, f, g, o = σ, σ, tanh, σ): c' = f ⊙ c + i ⊙ g, h' = o ⊙ tanh(c').
+    Arrays only; ``out`` = (h', c', tanh c') arrays to write into (new ones if None)."""
+    xp, size = array_module(cell), cell.shape[-1]
+    if out is None:
+        out = tuple(xp.empty(cell.shape, dtype=cell.dtype) for _ in range(3))
+    hidden_out, cell_out, tanh_cell = out
+    if fused_kernels.applies_to(gates):  # on the GPU: one kernel (the same equations)
+        return fused_kernels.lstm_forward(gates, cell, out)
+    gates[:, : 2 * size] = sigmoid_array(gates[:, : 2 * size])
+    xp.tanh(gates[:, 2 * size: 3 * size], out=gates[:, 2 * size: 3 * size])
+    gates[:, 3 * size:] = sigmoid_array(gates[:, 3 * size:])
+    xp.multiply(gates[:, size: 2 * size], cell, out=cell_out)
+    cell_out += gates[:, :size] * gates[:, 2 * size: 3 * size]
+    xp.tanh(cell_out, out=tanh_cell)
+    xp.multiply(gates[:, 3 * size:], tanh_cell, out=hidden_out)
+    return out
 
-    A slot is written once per array: a cell that finds its slot already written starts a new
-    array (a new backward pass), so no array a backward pass returned is overwritten by the next.
 
-    >>> import numpy as np
-    >>> buffer = StepGradientBuffer((3, 2, 4), time_dim=0, dtype=np.float32, xp=np)
-    >>> slots = [buffer.slot(t) for t in (2, 1, 0)]          # backward visits the steps last first
-    >>> buffer.positions(slots), buffer.array.shape
-    ([2, 1, 0], (3, 2, 4))
-    """
+def gru_pointwise(x_projected, recurrent, hidden, gates_out=None, hidden_out=None):
+    """(h', [r, z, n]) of one GRU step from its input projection and h W_hhᵀ + b_hh (both (B, 3H)):
+    r, z = σ(x_r + …), σ(x_z + …); n = tanh(x_n + r ⊙ (h W_hnᵀ + b_hn)); h' = n + z ⊙ (h − n).
+    Arrays only; the gates are written into ``gates_out`` (B, 3H) and h' into ``hidden_out``."""
+    xp, size = array_module(hidden), hidden.shape[-1]
+    if gates_out is None:
+        gates_out = xp.empty(recurrent.shape, dtype=recurrent.dtype)
+    if hidden_out is None:
+        hidden_out = xp.empty(hidden.shape, dtype=hidden.dtype)
+    if fused_kernels.applies_to(recurrent):  # on the GPU: one kernel (the same equations)
+        new_hidden, *gates = fused_kernels.gru_forward(x_projected, recurrent, hidden)
+        hidden_out[...] = new_hidden
+        cat(gates, dim=-1, out=gates_out)
+        return hidden_out, gates_out
+    # r and z side by side in one pass: σ of [x_r + h W_hrᵀ + b_hr, x_z + h W_hzᵀ + b_hz]
+    xp.add(x_projected[:, : 2 * size], recurrent[:, : 2 * size], out=gates_out[:, : 2 * size])
+    gates_out[:, : 2 * size] = sigmoid_array(gates_out[:, : 2 * size])
+    new = gates_out[:, 2 * size:]
+    xp.multiply(gates_out[:, :size], recurrent[:, 2 * size:], out=new)
+    new += x_projected[:, 2 * size:]
+    xp.tanh(new, out=new)
+    xp.subtract(hidden, new, out=hidden_out)  # h' = n + z ⊙ (h − n)
+    hidden_out *= gates_out[:, size: 2 * size]
+    hidden_out += new
+    return hidden_out, gates_out
 
-    def __init__(self, shape: tuple[int, ...], time_dim: int, dtype, xp) -> None:
-        self.shape, self.time_dim, self.dtype, self.xp = shape, time_dim, dtype, xp
-        self.array = None
-        self.slots: list = []  # the views of array handed out, by step (None: not written yet)
-        self.step_of: dict[int, int] = {}  # id(view) → its step, for the views in slots
 
-    def slot(self, step: int):
-        """The view of this pass's array where step ``step`` writes its gradient."""
-        if self.array is None or self.slots[step] is not None:  # a slot written twice: a new pass
-            self.array = self.xp.empty(self.shape, self.dtype)
-            self.slots, self.step_of = [None] * self.shape[self.time_dim], {}
-        view = self.array[step] if self.time_dim == 0 else self.array[:, step]
-        self.slots[step], self.step_of[id(view)] = view, step
-        return view
+def rnn_pointwise(pre, nonlinearity: str = "tanh", out=None):
+    """h' = tanh(pre) or relu(pre) of one Elman step's pre-activation (arrays; into ``out`` if given)."""
+    if nonlinearity == "relu":
+        return relu(pre) if out is None else array_module(pre).maximum(pre, 0, out=out)
+    return array_module(pre).tanh(pre, out=pre if out is None else out)
 
-    def positions(self, arrays) -> list[int] | None:
-        """The step of each of ``arrays`` if together they are every slot of the array, each once
-        (then ``array`` is them joined); otherwise None. (The slots are held here, alive, so an
-        equal id is the same view.)"""
-        if len(arrays) != len(self.slots) or len(self.step_of) != len(self.slots):
-            return None
-        steps = [self.step_of.get(id(array)) for array in arrays]
-        return steps if None not in steps and len(set(steps)) == len(steps) else None
+
+def _plus(total, term, out):
+    """total + term, written into ``out`` (an array total already is) if given."""
+    return total + term if out is None else array_module(out).add(total, term, out=out)
 
 
 class FusedCell(Function):
     """What the fused cells share: their first step, h W_hhᵀ + b_hh, multiplies by W_hhᵀ laid out
     contiguously when the caller has it (``transposed_weight``, a constant: a layer makes it once
-    per sequence, as a hand-written BPTT does; see ``linear_forward``); and a layer's cells write
-    the gradient of their input projection into its buffer (``step_gradients``, a
-    :class:`StepGradientBuffer`, at slot ``step``)."""
+    per sequence, as a hand-written BPTT does; see ``linear_forward``)."""
 
-    def __init__(self, transposed_weight=None, step=None, step_gradients=None) -> None:
-        self.transposed_weight, self.step, self.step_gradients = transposed_weight, step, step_gradients
+    def __init__(self, transposed_weight=None) -> None:
+        self.transposed_weight = transposed_weight
 
     def recurrent_product(self, hidden, weight_hh, bias_hh):
         return linear_forward(hidden, weight_hh, bias_hh, self.transposed_weight)
 
-    def recurrent_gradients(self, grad_pre, hidden, weight_hh, bias_hh, step_gradients=None):
+    def recurrent_gradients(self, grad_pre, hidden, weight_hh, bias_hh):
         """(∂h, ∂W_hh, ∂b_hh) through h W_hhᵀ + b_hh, by linear's rule: hidden is every cell's
-        input 1, the weight and bias its last inputs (None where no gradient is needed). The
-        weight's and bias's terms name the buffer grad_pre may be a slot of (``step_gradients``)."""
+        input 1, the weight and bias its last inputs (None where no gradient is needed)."""
         need = self.needs_input_grad
         weight_at = len(need) - (2 if bias_hh is not None else 1)
         return linear_backward(grad_pre, hidden, weight_hh, bias_hh, need[1], need[weight_at],
-                               bias_hh is not None and need[-1], step_gradients)
+                               bias_hh is not None and need[-1])
 
     def release(self) -> None:
-        """Also let go of the layer's W_hhᵀ and gradient buffer: like the saved arrays, memory the
-        graph need not keep once backward has run."""
+        """Also let go of the layer's W_hhᵀ: like the saved arrays, memory the graph need not keep
+        once backward has run."""
         super().release()
-        self.transposed_weight = self.step_gradients = None
-
-    def gradient_slot(self, like):
-        """Where this step writes the gradient of its input projection: its slot of the layer's
-        buffer, or None — a new array (no buffer given), or a recorded backward (``like``, any
-        of backward's arguments, a Tensor)."""
-        if self.step_gradients is None or isinstance(like, Tensor):
-            return None
-        return self.step_gradients.slot(self.step)
+        self.transposed_weight = None
 
 
 class FusedLSTMCell(FusedCell):
@@ -127,36 +127,30 @@ class FusedLSTMCell(FusedCell):
     states = ("h", "c")  # the outputs a drawing names: h_t, c_t
 
     def forward(self, x_projected, hidden, cell, weight_hh, bias_hh=None):
-        xp, size = array_module(cell), cell.shape[-1]
         gates = self.recurrent_product(hidden, weight_hh, bias_hh)
         gates += x_projected  # the pre-activations, activated in place: i, f, g, o
-        if fused_kernels.applies_to(gates):  # on the GPU, the rest in one kernel (the same equations)
-            return fused_kernels.lstm_forward(gates, cell)
-        gates[:, : 2 * size] = sigmoid_array(gates[:, : 2 * size])
-        xp.tanh(gates[:, 2 * size: 3 * size], out=gates[:, 2 * size: 3 * size])
-        gates[:, 3 * size:] = sigmoid_array(gates[:, 3 * size:])
-        new_cell = gates[:, size: 2 * size] * cell + gates[:, :size] * gates[:, 2 * size: 3 * size]
-        tanh_cell = xp.tanh(new_cell)
-        return gates[:, 3 * size:] * tanh_cell, new_cell, gates, tanh_cell
+        new_hidden, new_cell, tanh_cell = lstm_pointwise(gates, cell)
+        return new_hidden, new_cell, gates, tanh_cell
 
     def backward(self, grads, outs, x_projected, hidden, cell, weight_hh, bias_hh=None):
-        grad_hidden, grad_cell, grad_gates, grad_tanh_cell = grads
-        _, new_cell, gates, tanh_cell = outs
-        if fused_kernels.applies_to(gates) and grad_gates is None and grad_tanh_cell is None:
-            grad_pre, grad_cell_prev = fused_kernels.lstm_backward(gates, tanh_cell, cell, grad_hidden, grad_cell)
-        else:
-            grad_pre, grad_cell_prev = self.gate_gradients(grads, gates, tanh_cell, cell, self.gradient_slot(cell))
+        _, _, gates, tanh_cell = outs
+        grad_pre, grad_cell_prev = self.gate_gradients(grads, gates, tanh_cell, cell)
         need = self.needs_input_grad
-        grad_h, grad_weight, grad_bias = self.recurrent_gradients(grad_pre, hidden, weight_hh, bias_hh,
-                                                                  self.step_gradients)
+        grad_h, grad_weight, grad_bias = self.recurrent_gradients(grad_pre, hidden, weight_hh, bias_hh)
         return (grad_pre if need[0] else None, grad_h, grad_cell_prev if need[2] else None, grad_weight,
                 grad_bias)[: 5 if bias_hh is not None else 4]
 
     @staticmethod
     def gate_gradients(grads, gates, tanh_cell, cell, out=None):
-        """(∂ pre-activations, ∂c_prev): the chain rule through the gates, on arrays or Tensors
-        (on arrays, ∂ pre-activations is written into ``out`` if given)."""
+        """(∂ pre-activations, ∂c_prev) from grads = (∂h', ∂c', ∂gates, ∂tanh c'), any None: the
+        chain rule through the gates, on arrays or Tensors (on arrays, ∂ pre-activations is
+        written into ``out`` if given). On the GPU, one kernel (when only ∂h', ∂c' arrived)."""
         grad_hidden, grad_cell, grad_gates, grad_tanh_cell = grads
+        if fused_kernels.applies_to(gates) and grad_gates is None and grad_tanh_cell is None:
+            grad_pre, grad_cell_prev = fused_kernels.lstm_backward(gates, tanh_cell, cell, grad_hidden, grad_cell)
+            if out is not None:
+                out[...] = grad_pre
+            return grad_pre if out is None else out, grad_cell_prev
         size = cell.shape[-1]
         i, f, g, o = gates[:, :size], gates[:, size: 2 * size], gates[:, 2 * size: 3 * size], gates[:, 3 * size:]
         if grad_hidden is None:
@@ -169,72 +163,69 @@ class FusedLSTMCell(FusedCell):
         grad_pre = cat([grad_c * g * slopes[0], grad_c * cell * slopes[1], grad_c * i * slopes[2],
                         grad_hidden * tanh_cell * slopes[3]], dim=-1, out=out)
         if grad_gates is not None:  # the gates themselves were used (a recorded backward reads them)
-            grad_pre = grad_pre + grad_gates * cat(slopes, dim=-1)
+            grad_pre = _plus(grad_pre, grad_gates * cat(slopes, dim=-1), out)
         return grad_pre, grad_c * f
 
 
 class FusedGRUCell(FusedCell):
     """r = σ(x_r + h W_hrᵀ + b_hr), z = σ(x_z + …), n = tanh(x_n + r ⊙ (h W_hnᵀ + b_hn));
     h' = n + z ⊙ (h − n), with x_proj = [x_r, x_z, x_n].  Outputs h', and kept for backward
-    r, z, n, h W_hnᵀ + b_hn.
+    the gates [r, z, n] and h W_hhᵀ + b_hh (whose n part, h W_hnᵀ + b_hn, r scales).
     ∂n = ∂h' ⊙ (1 − z);  ∂z = ∂h' ⊙ (h − n);  ∂h = ∂h' ⊙ z + (linear's rule);
     through n: ∂(pre n) = ∂n ⊙ (1 − n²), ∂r = ∂(pre n) ⊙ hn, ∂hn = ∂(pre n) ⊙ r."""
 
     name = "fused GRU cell"
     multiple_outputs = True
-    kept_outputs = 4
+    kept_outputs = 2
     states = ("h",)
 
     def forward(self, x_projected, hidden, weight_hh, bias_hh=None):
-        xp, size = array_module(hidden), hidden.shape[-1]
-        projected = self.recurrent_product(hidden, weight_hh, bias_hh)
-        h_new = projected[:, 2 * size:]
-        if fused_kernels.applies_to(projected):  # on the GPU, the rest in one kernel (the same equations)
-            return (*fused_kernels.gru_forward(x_projected, projected, hidden), h_new)
-        # r and z side by side in one pass: σ of [x_r + h W_hrᵀ + b_hr, x_z + h W_hzᵀ + b_hz]
-        reset_update = sigmoid_array(x_projected[:, : 2 * size] + projected[:, : 2 * size])
-        reset, update = reset_update[:, :size], reset_update[:, size:]
-        new = xp.tanh(x_projected[:, 2 * size:] + reset * h_new)
-        return new + update * (hidden - new), reset, update, new, h_new
+        recurrent = self.recurrent_product(hidden, weight_hh, bias_hh)
+        new_hidden, gates = gru_pointwise(x_projected, recurrent, hidden)
+        return new_hidden, gates, recurrent
 
     def backward(self, grads, outs, x_projected, hidden, weight_hh, bias_hh=None):
-        _, reset, update, new, h_new = outs
+        _, gates, recurrent = outs
         need = self.needs_input_grad
-        if fused_kernels.applies_to(new) and all(g is None for g in grads[1:]):
-            grad_recurrent, grad_x, grad_h_direct = fused_kernels.gru_backward(grads[0], reset, update, new, h_new,
-                                                                               hidden)
-        else:
-            grad_recurrent, grad_x, grad_h_direct = self.gate_gradients(grads, reset, update, new, h_new, hidden,
-                                                                        self.gradient_slot(new))
+        grad_recurrent, grad_x, grad_h_direct = self.gate_gradients(grads, gates, recurrent, hidden)
         grad_h, grad_weight, grad_bias = self.recurrent_gradients(grad_recurrent, hidden, weight_hh, bias_hh)
         if need[1]:
             grad_h = grad_h + grad_h_direct
         return (grad_x if need[0] else None, grad_h, grad_weight, grad_bias)[: 4 if bias_hh is not None else 3]
 
     @staticmethod
-    def gate_gradients(grads, reset, update, new, h_new, hidden, out_x=None):
-        """(∂ of h W_hhᵀ + b_hh, ∂x_proj, ∂h' ⊙ z): the chain rule through the gates, on arrays or
-        Tensors. x_proj's n part enters before r scales it, h W_hnᵀ + b_hn after: their gradients
-        differ there. (On arrays, ∂x_proj is written into ``out_x`` if given.)"""
-        grad_out, grad_reset, grad_update, grad_new, grad_h_new = grads
+    def gate_gradients(grads, gates, recurrent, hidden, out_recurrent=None, out_x=None):
+        """(∂ of h W_hhᵀ + b_hh, ∂x_proj, ∂h' ⊙ z) from grads = (∂h', ∂gates, ∂(h W_hhᵀ + b_hh)),
+        any None: the chain rule through the gates, on arrays or Tensors. x_proj's n part enters
+        before r scales it, h W_hnᵀ + b_hn after: their gradients differ there. (On arrays, the
+        first two are written into ``out_recurrent`` and ``out_x`` if given; on the GPU, one kernel
+        when only ∂h' arrived.)"""
+        grad_out, grad_gates, grad_recurrent_in = grads
+        size = hidden.shape[-1]
+        reset, update, new = gates[:, :size], gates[:, size: 2 * size], gates[:, 2 * size:]
+        h_new = recurrent[:, 2 * size:]
+        if fused_kernels.applies_to(gates) and grad_gates is None and grad_recurrent_in is None:
+            made = fused_kernels.gru_backward(grad_out, reset, update, new, h_new, hidden)
+            for result, out in zip(made, (out_recurrent, out_x)):
+                if out is not None:
+                    out[...] = result
+            return (made[0] if out_recurrent is None else out_recurrent, made[1] if out_x is None else out_x, made[2])
         if grad_out is None:
             grad_out = 0 * new
         grad_n = grad_out * (1 - update)
         grad_z = grad_out * (hidden - new)
-        if grad_new is not None:
-            grad_n = grad_n + grad_new
-        if grad_update is not None:
-            grad_z = grad_z + grad_update
+        grad_r = None
+        if grad_gates is not None:
+            grad_r, grad_z, grad_n = grad_gates[:, :size], grad_z + grad_gates[:, size: 2 * size], \
+                grad_n + grad_gates[:, 2 * size:]
         grad_n_pre = grad_n * (1 - new * new)
-        grad_r = grad_n_pre * h_new
+        grad_r = grad_n_pre * h_new if grad_r is None else grad_r + grad_n_pre * h_new
         grad_hn = grad_n_pre * reset
-        if grad_reset is not None:
-            grad_r = grad_r + grad_reset
-        if grad_h_new is not None:
-            grad_hn = grad_hn + grad_h_new
         grad_r_pre = grad_r * reset * (1 - reset)
         grad_z_pre = grad_z * update * (1 - update)
-        grad_recurrent = cat([grad_r_pre, grad_z_pre, grad_hn], dim=-1)
+        grad_recurrent = cat([grad_r_pre, grad_z_pre, grad_hn], dim=-1, out=out_recurrent)
+        if grad_recurrent_in is not None:  # h W_hhᵀ + b_hh itself was used (a recorded backward reads it)
+            grad_recurrent = _plus(grad_recurrent, grad_recurrent_in, out_recurrent)
         return grad_recurrent, cat([grad_r_pre, grad_z_pre, grad_n_pre], dim=-1, out=out_x), grad_out * update
 
 
@@ -244,36 +235,35 @@ class FusedRNNCell(FusedCell):
 
     name = "fused RNN cell"
 
-    def __init__(self, nonlinearity: str = "tanh", transposed_weight=None, step=None, step_gradients=None) -> None:
-        super().__init__(transposed_weight, step, step_gradients)
+    def __init__(self, nonlinearity: str = "tanh", transposed_weight=None) -> None:
+        super().__init__(transposed_weight)
         self.nonlinearity = nonlinearity
 
     def forward(self, x_projected, hidden, weight_hh, bias_hh=None):
         pre = self.recurrent_product(hidden, weight_hh, bias_hh)
-        xp = array_module(pre)
         if self.nonlinearity == "tanh" and fused_kernels.applies_to(pre):  # on the GPU: one kernel
             return fused_kernels.rnn_tanh_forward(pre, x_projected)
         pre += x_projected
-        return xp.tanh(pre, out=pre) if self.nonlinearity == "tanh" else relu(pre)
+        return rnn_pointwise(pre, self.nonlinearity, out=pre)
 
     def backward(self, grad, out, x_projected, hidden, weight_hh, bias_hh=None):
-        if self.nonlinearity == "tanh" and fused_kernels.applies_to(out):
-            grad_pre = fused_kernels.rnn_tanh_backward(grad, out)
-        else:
-            slope = 1 - out * out if self.nonlinearity == "tanh" else out > 0
-            slot = self.gradient_slot(out)
-            grad_pre = grad * slope if slot is None else array_module(slot).multiply(grad, slope, out=slot)
+        grad_pre = self.gate_gradients(grad, out, self.nonlinearity)
         need = self.needs_input_grad
-        grad_h, grad_weight, grad_bias = self.recurrent_gradients(grad_pre, hidden, weight_hh, bias_hh,
-                                                                  self.step_gradients)
+        grad_h, grad_weight, grad_bias = self.recurrent_gradients(grad_pre, hidden, weight_hh, bias_hh)
         return (grad_pre if need[0] else None, grad_h, grad_weight, grad_bias)[: 4 if bias_hh is not None else 3]
 
+    @staticmethod
+    def gate_gradients(grad, out, nonlinearity: str = "tanh", into=None):
+        """∂(pre-activation) from ∂h', on arrays or Tensors (on arrays, into ``into`` if given)."""
+        if nonlinearity == "tanh" and fused_kernels.applies_to(out) and into is None:
+            return fused_kernels.rnn_tanh_backward(grad, out)
+        slope = 1 - out * out if nonlinearity == "tanh" else out > 0
+        return grad * slope if into is None else array_module(into).multiply(grad, slope, out=into)
 
-def lstm_cell(x_projected, hidden, cell, weight_hh, bias_hh=None, transposed_weight=None, step=None,
-              step_gradients=None):
-    """(h', c'): one LSTM step as one op (see :class:`FusedLSTMCell`). A layer passes what makes it
-    faster, not different: ``transposed_weight``, an array equal to W_hhᵀ and contiguous, and
-    ``step_gradients`` (its :class:`StepGradientBuffer`) with the ``step`` this is; see :class:`FusedCell`.
+
+def lstm_cell(x_projected, hidden, cell, weight_hh, bias_hh=None, transposed_weight=None):
+    """(h', c'): one LSTM step as one op (see :class:`FusedLSTMCell`). A caller may pass what makes
+    it faster, not different: ``transposed_weight``, an array equal to W_hhᵀ and contiguous.
 
     >>> import tinygrad_rnn as tr
     >>> x, h, c = tr.zeros(2, 8), tr.zeros(2, 2), tr.zeros(2, 2)
@@ -282,10 +272,10 @@ def lstm_cell(x_projected, hidden, cell, weight_hh, bias_hh=None, transposed_wei
     ((2, 2), (2, 2), <FusedLSTMCell>)
     """
     return FusedLSTMCell.apply(x_projected, hidden, cell, weight_hh, *(() if bias_hh is None else (bias_hh,)),
-                               transposed_weight=transposed_weight, step=step, step_gradients=step_gradients)
+                               transposed_weight=transposed_weight)
 
 
-def gru_cell(x_projected, hidden, weight_hh, bias_hh=None, transposed_weight=None, step=None, step_gradients=None):
+def gru_cell(x_projected, hidden, weight_hh, bias_hh=None, transposed_weight=None):
     """h': one GRU step as one op (see :class:`FusedGRUCell`); ``x_projected`` is the step's input
     projection [x_r, x_z, x_n], (B, 3H); the rest as for :func:`lstm_cell`.
 
@@ -294,12 +284,11 @@ def gru_cell(x_projected, hidden, weight_hh, bias_hh=None, transposed_weight=Non
     (2, 3)
     """
     (new_hidden,) = FusedGRUCell.apply(x_projected, hidden, weight_hh, *(() if bias_hh is None else (bias_hh,)),
-                                       transposed_weight=transposed_weight, step=step, step_gradients=step_gradients)
+                                       transposed_weight=transposed_weight)
     return new_hidden
 
 
-def rnn_cell(x_projected, hidden, weight_hh, bias_hh=None, nonlinearity: str = "tanh", transposed_weight=None,
-             step=None, step_gradients=None):
+def rnn_cell(x_projected, hidden, weight_hh, bias_hh=None, nonlinearity: str = "tanh", transposed_weight=None):
     """h': one Elman RNN step as one op (see :class:`FusedRNNCell`; the rest as for :func:`lstm_cell`).
 
     >>> import tinygrad_rnn as tr
@@ -307,5 +296,4 @@ def rnn_cell(x_projected, hidden, weight_hh, bias_hh=None, nonlinearity: str = "
     <FusedRNNCell>
     """
     return FusedRNNCell.apply(x_projected, hidden, weight_hh, *(() if bias_hh is None else (bias_hh,)),
-                              nonlinearity=nonlinearity, transposed_weight=transposed_weight, step=step,
-                              step_gradients=step_gradients)
+                              nonlinearity=nonlinearity, transposed_weight=transposed_weight)

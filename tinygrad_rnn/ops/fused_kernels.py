@@ -103,13 +103,12 @@ def _zero_if_none(gradient: Any, like: Any) -> Any:
     return gradient if gradient is not None else array_module(like).zeros((), dtype=like.dtype)
 
 
-def lstm_forward(gates: Any, cell: Any) -> tuple[Any, Any, Any, Any]:
-    """(h', c', gates, tanh c') from the pre-activations ``gates`` (B, 4H), activated in place."""
+def lstm_forward(gates: Any, cell: Any, out: tuple[Any, Any, Any]) -> tuple[Any, Any, Any]:
+    """(h', c', tanh c'), written into ``out``, from the pre-activations ``gates`` (B, 4H, contiguous),
+    activated in place."""
     xp, size = array_module(cell), cell.shape[-1]
-    gates = xp.ascontiguousarray(gates)
-    hidden, new_cell, tanh_cell = (xp.empty(cell.shape, dtype=cell.dtype) for _ in range(3))
-    _kernel(xp, "lstm_forward", _LSTM_FORWARD)(cell, size, gates, hidden, new_cell, tanh_cell)
-    return hidden, new_cell, gates, tanh_cell
+    _kernel(xp, "lstm_forward", _LSTM_FORWARD)(cell, size, gates, *out)
+    return out
 
 
 def lstm_backward(gates: Any, tanh_cell: Any, cell: Any, grad_hidden: Any, grad_cell: Any) -> tuple[Any, Any]:

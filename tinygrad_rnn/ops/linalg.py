@@ -61,14 +61,13 @@ def linear_forward(x, weight, bias=None, transposed_weight=None):
     return out if x.ndim == 2 else out.reshape(x.shape[:-1] + (weight.shape[0],))
 
 
-def linear_backward(grad, x, weight, bias, need_x=True, need_weight=True, need_bias=True, step_gradients=None):
+def linear_backward(grad, x, weight, bias, need_x=True, need_weight=True, need_bias=True):
     """(∂x, ∂W, ∂b) of x Wᵀ + b given ∂out: grad W, gradᵀ x, gradᵀ 1 (Σ grad over rows) — None
     where not needed. .reshape and .T mean the same on arrays and Tensors: one rule for both paths.
 
     On arrays, ∂W and ∂b are handed to the engine as :class:`Product` terms not yet multiplied: a
     weight or bias used at every time step then gets its T terms summed by one matrix product
-    (or one sum), as a hand-written BPTT does (engine.py). A fused cell names the buffer its grad
-    is a slot of (``step_gradients``, a :class:`~.fused.StepGradientBuffer`), for that sum to find."""
+    (or one sum), as a hand-written BPTT does (engine.py)."""
     folded_grad = grad if grad.ndim == 2 else grad.reshape(-1, grad.shape[-1])  # (N, out)
     grad_x = grad_weight = grad_bias = None
     recorded = isinstance(grad, Tensor)
@@ -77,10 +76,9 @@ def linear_backward(grad, x, weight, bias, need_x=True, need_weight=True, need_b
         grad_x = grad_x if x.ndim == 2 else grad_x.reshape(x.shape)
     if need_weight:
         folded_x = x if x.ndim == 2 else x.reshape(-1, x.shape[-1])
-        grad_weight = MatMul.apply(folded_grad.T, folded_x) if recorded else Product(folded_grad, folded_x,
-                                                                                       step_gradients)
+        grad_weight = MatMul.apply(folded_grad.T, folded_x) if recorded else Product(folded_grad, folded_x)
     if bias is not None and need_bias:
-        grad_bias = folded_grad.sum(0) if recorded else Product(folded_grad, None, step_gradients)
+        grad_bias = folded_grad.sum(0) if recorded else Product(folded_grad)
     return grad_x, grad_weight, grad_bias
 
 
@@ -89,35 +87,37 @@ class Product:
     ``right``, leftᵀ @ 1 (the sum of left's rows), a bias's. The engine sums the terms of all uses
     of a weight as one product — [left₁; left₂; …]ᵀ @ [right₁; right₂; …] = Σ_t leftₜᵀ rightₜ —
     one BLAS call instead of T small ones and T additions (``materialize`` gives a single term as
-    an array). ``step_gradients``: the buffer whose slot ``left`` may be (a fused cell's term)."""
+    an array). A fused layer's term holds all its steps' rows, time-major, in equal blocks:
+    ``steps`` lists (block, step name) pairs — ``(0, "t=1")`` — in the order backward visits the
+    steps, and ``by_step`` splits the term into theirs."""
 
-    __slots__ = ("left", "right", "step_gradients")
+    __slots__ = ("left", "right", "steps")
 
-    def __init__(self, left, right=None, step_gradients=None) -> None:
-        self.left, self.right, self.step_gradients = left, right, step_gradients
+    def __init__(self, left, right=None, steps: tuple[tuple[int, str], ...] = ()) -> None:
+        self.left, self.right, self.steps = left, right, steps
 
     def materialize(self):
         return self.left.sum(0) if self.right is None else _product(self.left.T, self.right)
+
+    def by_step(self) -> list[tuple[str, Product]]:
+        """(step name, that step's term) for each step's block of rows (one, unnamed, if none are named)."""
+        if not self.steps:
+            return [("", self)]
+        rows = len(self.left) // len(self.steps)
+        return [(step, Product(self.left[block * rows: (block + 1) * rows],
+                               None if self.right is None else self.right[block * rows: (block + 1) * rows]))
+                for block, step in self.steps]
 
     @staticmethod
     def sum(products: list[Product]):
         """Σ leftᵀ right over the products, as one matrix product (Σ of all their rows for a bias)."""
         if len(products) == 1:
             return products[0].materialize()
-        xp, lefts = array_module(products[0].left), [p.left for p in products]
-        buffer = products[0].step_gradients
-        steps = None if buffer is None else buffer.positions(lefts)
-        if steps is None:
-            left, rights, axis = xp.concatenate(lefts), [p.right for p in products], 0
-        else:  # the lefts are the slots of one buffer: it is them joined already
-            left, axis = buffer.array.reshape(-1, buffer.array.shape[-1]), buffer.time_dim
-            rights = [None] * len(products)
-            for step, product in zip(steps, products):
-                rights[step] = product.right
-        if rights[0] is None:
+        xp = array_module(products[0].left)
+        left = xp.concatenate([p.left for p in products])
+        if products[0].right is None:
             return left.sum(0)
-        # the rights joined in the lefts' row order: time-major, or batch-major (B, T, ·) rows
-        return _product(left.T, xp.concatenate(rights, axis=axis).reshape(-1, rights[0].shape[-1]))
+        return _product(left.T, xp.concatenate([p.right for p in products]))
 
 
 def _product(a, b):

@@ -252,16 +252,14 @@ class Split(Function):
 class Unbind(Function):
     """The slices of x along ``dim``, that dimension removed (several outputs);
     the gradient is the slices' gradients stacked again (zeros where none arrived).
-    An unrolled RNN reads its input one time step at a time this way; a fused layer also gives
-    the buffer its cells write their gradients into (``step_gradients``, see
-    :class:`~.fused.StepGradientBuffer`): when the slices' gradients are its slots, it is the stack."""
+    An unrolled RNN reads its input one time step at a time this way."""
 
     saves_inputs = saves_output = False  # backward needs shapes, not values
 
     multiple_outputs = True
 
-    def __init__(self, dim: int, step_gradients=None) -> None:
-        self.dim, self.step_gradients = dim, step_gradients
+    def __init__(self, dim: int) -> None:
+        self.dim = dim
 
     def forward(self, x):
         axes = list(range(x.ndim))
@@ -269,15 +267,8 @@ class Unbind(Function):
         return tuple(x.transpose(axes))  # iterating an array gives its slices along dimension 0
 
     def backward(self, grads, outs, x):
-        buffer = self.step_gradients
-        if buffer is not None and buffer.time_dim == self.dim and buffer.positions(grads) == list(range(len(grads))):
-            return buffer.array  # the gradients of the slices, stacked in place by the cells that made them
         shape = x.shape[: self.dim] + x.shape[self.dim + 1:]
         return Stack.apply(*[_zeros_like_piece(x, shape) if g is None else g for g in grads], dim=self.dim)
-
-    def release(self) -> None:
-        super().release()
-        self.step_gradients = None  # the buffer goes with the saved arrays
 
 
 def _zeros_like_piece(x, shape):

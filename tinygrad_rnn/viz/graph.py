@@ -24,6 +24,7 @@ from ..engine import grad, vertex_of
 from ..errors import GraphError
 from ..function import Function, step_of
 from ..function import Node as GraphNode
+from ..ops.fused_layer import stepwise_graph
 from ..tensor import Tensor
 from .levels import merge_backward_rules, merge_groups, per_step_projections, unique
 from .picture import CHOICE, CHOICE_INPUT, Node, Picture, display_label, in_order, step_position, subscript
@@ -67,11 +68,16 @@ def build_picture(tensors: tuple[Tensor, ...], level: str = "op", backward: bool
     for option, needed in needs_values.items():
         if needed:
             _check_not_freed(roots, option)
+    drawn = stepwise_graph(roots)  # a fused layer node (fused=True) is drawn step by step: its steps as columns
+    layer_nodes, roots = drawn is not roots, drawn
     if recorded:
         roots = _gradients_of(roots)
     gradient_graph = backward is True and not bptt  # drawn as recorded: made here (op level), or given
     picture = _picture_of(roots, level, gradient_graph, show_shapes, show_values, show_grads, time_steps,
-                          "label" if bptt else params)
+                          "label" if bptt else params, layer_nodes)
+    if layer_nodes:
+        picture.notes.insert(0, "A fused layer is one node for the whole sequence, drawn here step by step; build it "
+                                "with fused=False to draw its primitive ops")
     if both:
         picture = forward_and_backward_picture(picture)
     elif bptt:
@@ -88,7 +94,7 @@ def build_picture(tensors: tuple[Tensor, ...], level: str = "op", backward: bool
 
 
 def _picture_of(roots: tuple[Tensor, ...], level: str, backward: bool, show_shapes: bool, show_values: bool,
-                show_grads: bool, time_steps: slice | None, params: str) -> Picture:
+                show_grads: bool, time_steps: slice | None, params: str, layer_nodes: bool = False) -> Picture:
     """The picture of the recorded graph (forward, or a recorded gradient graph), at ``level``."""
     nodes, edges, links, outputs_of, kept_values = _walk(roots, backward, show_shapes)
     nodes, edges, links, outputs_of = _fold_transposed_weights(nodes, edges, links, outputs_of)
@@ -107,7 +113,7 @@ def _picture_of(roots: tuple[Tensor, ...], level: str, backward: bool, show_shap
     if time_steps is not None:
         nodes, edges = _keep_steps(nodes, edges, time_steps)
     notes = []
-    if level == "op" and any(n.kind == "op" and n.key.name.startswith("fused") for n in nodes):
+    if level == "op" and any(n.kind == "op" and n.key.name.startswith("fused") for n in nodes) and not layer_nodes:
         notes.append("Fused cells are one op per step: build the layer with fused=False to draw its primitive ops")
     if params == "label" and any(n.parameters for n in nodes):
         notes.append("W_hh, b_hh, …: each is one tensor, the same at every step")

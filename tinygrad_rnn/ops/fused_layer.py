@@ -1,0 +1,428 @@
+"""Fused layers: a whole sequence through one RNN, LSTM or GRU layer (one direction) as one op.
+
+What PyTorch's ``nn.LSTM`` does in one native op and Chainer's ``n_step_lstm`` in one function:
+one node of the graph for T steps. Its forward is the loop a hand-written BPTT runs — the
+input projection of every step is given (one matrix product, done by the layer before), each
+step's h W_hhᵀ is written into its slot of one preallocated (T, B, G·H) buffer, the states into
+(T + 1, B, H) buffers — and its backward is the hand-written BPTT loop: each step's gate
+gradients go into one (T, B, G·H) buffer, which *is* the gradient of the input projection, and
+after the loop ∂J/∂W_hh and ∂J/∂b_hh are one product each over all steps,
+
+    ∂J/∂W_hh = Σ_t δ_tᵀ h_{t−1} = [δ_1; …; δ_T]ᵀ [h_0; …; h_{T−1}].
+
+The arithmetic of a step is the fused cells' (:mod:`.fused`: ``lstm_pointwise`` and
+``FusedLSTMCell.gate_gradients``, the same for the GRU and the tanh RNN), so the equations live
+in one place. The backward loop is written once for arrays and Tensors: with
+``create_graph=True`` it runs on Tensors, the steps' gate gradients are recorded op by op, and
+what they read of the forward pass (the gates, the states) are outputs of this node kept for
+backward (``kept_outputs``) — so a second derivative flows back through them, into this node's
+backward again.
+
+The weight's term is handed over as one :class:`~.linalg.Product` that knows its steps
+(``steps``): the gradient table multiplies it out as one product, and ``grad_contributions``
+splits it into each step's term, δ_tᵀ h_{t−1}, with the step's scope.
+
+Layout: the input projection is (T, B, G·H), or (B, T, G·H) with ``time_dim=1`` (batch first),
+and so is the output sequence; the buffers are time-major, as the step loop reads them.
+``reverse`` runs the steps last to first (the backward direction of a bidirectional layer). The
+state buffers hold h_0 at one end (``initial``); ``visits`` lists, in the order of the forward
+pass, each step's position and the indices of the states it starts from and makes.
+"""
+
+from __future__ import annotations
+
+import copy
+from typing import Any
+
+from ..device import array_module
+from ..function import STATE, Function, Node, scope
+from ..tensor import Tensor
+from .fused import (
+    FusedGRUCell,
+    FusedLSTMCell,
+    FusedRNNCell,
+    gru_cell,
+    gru_pointwise,
+    lstm_cell,
+    lstm_pointwise,
+    rnn_cell,
+    rnn_pointwise,
+)
+from .linalg import Product, linear_backward
+from .shape import stack
+
+
+class FusedLayer(Function):
+    """What the three fused layers share: the order of the steps, the buffers and their layout,
+    and the gradients of the weights after the loop."""
+
+    multiple_outputs = True
+    states = ("h",)  # the returned outputs after the sequence: h_n (an LSTM's c_n too)
+
+    def __init__(self, time_dim: int = 0, reverse: bool = False, first_step: int = 1) -> None:
+        self.time_dim, self.reverse, self.first_step = time_dim, reverse, first_step
+
+    # --- the steps and the buffers -----------------------------------------------------------------------
+    def visits(self, steps: int) -> list[tuple[int, int, int]]:
+        """(position p, before(p), after(p)) in the order the forward pass visits the steps: step p
+        starts from state ``before(p)`` of the state buffers and makes state ``after(p)``."""
+        if self.reverse:
+            return [(p, p + 1, p) for p in range(steps - 1, -1, -1)]
+        return [(p, p, p + 1) for p in range(steps)]
+
+    def initial(self, steps: int) -> int:
+        """The index of the initial state in the state buffers."""
+        return steps if self.reverse else 0
+
+    def states_buffer(self, initial, steps: int):
+        """(T + 1, B, H), the initial state at the end the loop starts from."""
+        xp = array_module(initial)
+        buffer = xp.empty((steps + 1, *initial.shape), dtype=initial.dtype)
+        buffer[self.initial(steps)] = initial
+        return buffer
+
+    def time_major(self, projected, bias=None):
+        """The input projection (T, B, G·H) as a new time-major array, + ``bias`` if given (folded in
+        once for all steps, as a hand-written BPTT does)."""
+        xp = array_module(projected)
+        steps = projected if self.time_dim == 0 else projected.transpose(1, 0, 2)
+        if bias is None:
+            return steps.copy()  # (C order: a new array, time-major)
+        return xp.add(steps, bias, out=xp.empty(steps.shape, dtype=steps.dtype))
+
+    def sequence(self, states):
+        """The output sequence (the states each step made) in the input's layout; and the last state."""
+        made = states[:-1] if self.reverse else states[1:]
+        if self.time_dim == 1:
+            made = array_module(made).ascontiguousarray(made.transpose(1, 0, 2))
+        return made, self.last(states)
+
+    def last(self, states):
+        return states[0] if self.reverse else states[-1]
+
+    def by_step(self, sequence):
+        """A sequence in the input's layout, indexed by step (a time-major view); None stays None."""
+        if sequence is None or self.time_dim == 0:
+            return sequence
+        return sequence.transpose(0, 1) if isinstance(sequence, Tensor) else sequence.transpose(1, 0, 2)
+
+    # --- backward: the parts every cell shares ----------------------------------------------------------
+    @staticmethod
+    def new_step_gradients(like, shape: tuple[int, ...]):
+        """Where the steps' gate gradients go: one (T, B, G) array; on Tensors (a recorded backward)
+        a list of T, stacked after the loop."""
+        return [None] * shape[0] if isinstance(like, Tensor) else array_module(like).empty(shape, like.dtype)
+
+    @staticmethod
+    def slot(step_gradients, position: int):
+        """The array step ``position`` writes its gate gradients into (None on Tensors)."""
+        return None if isinstance(step_gradients, list) else step_gradients[position]
+
+    @staticmethod
+    def keep(step_gradients, position: int, gradient) -> None:
+        """On Tensors, keep the step's gradient for the stack (arrays wrote it into their slot)."""
+        if isinstance(step_gradients, list):
+            step_gradients[position] = gradient
+
+    @staticmethod
+    def joined(step_gradients):
+        return stack(step_gradients) if isinstance(step_gradients, list) else step_gradients
+
+    def in_layout(self, time_major_grad):
+        """A time-major gradient (of the input projection) in the input's layout."""
+        if self.time_dim == 0:
+            return time_major_grad
+        if isinstance(time_major_grad, Tensor):
+            return time_major_grad.transpose(0, 1)
+        return array_module(time_major_grad).ascontiguousarray(time_major_grad.transpose(1, 0, 2))
+
+    def weight_gradients(self, recurrent_grads, states, weight_hh, bias_hh):
+        """(∂W_hh, ∂b_hh) of all steps at once: [δ_1; …; δ_T]ᵀ [h_0; …; h_{T−1}] and Σ δ_t. On arrays a
+        :class:`Product` that knows its steps (split into each step's term where they are shown)."""
+        need = self.needs_input_grad
+        need_weight, need_bias = need[len(need) - (2 if bias_hh is not None else 1)], bias_hh is not None and need[-1]
+        previous = states[1:] if self.reverse else states[:-1]  # the state each step started from
+        if isinstance(recurrent_grads, Tensor):
+            _, grad_weight, grad_bias = linear_backward(recurrent_grads, previous, weight_hh, bias_hh, False,
+                                                        need_weight, need_bias)
+            return grad_weight, grad_bias
+        rows, steps = recurrent_grads.reshape(-1, recurrent_grads.shape[-1]), self.step_names(len(previous))
+        grad_weight = Product(rows, previous.reshape(-1, previous.shape[-1]), steps) if need_weight else None
+        grad_bias = Product(rows, None, steps) if need_bias else None
+        return grad_weight, grad_bias
+
+    # --- the same computation, step by step ------------------------------------------------------------
+    def stepwise(self, projected, hidden, *rest):
+        """This layer's returned outputs recorded step by step with the fused cells, each step in
+        its scope t=k — the graph ``fused="step"`` records. Drawings draw a layer node so
+        (:func:`stepwise_graph`): its steps as columns."""
+        cell, (weight_hh, *bias) = (rest[0], rest[1:]) if self.kept_outputs == 4 else (None, rest)
+        steps_in, steps = projected.unbind(self.time_dim), projected.shape[self.time_dim]
+        outputs, cells = [None] * steps, [None] * steps
+        for p, _, _ in self.visits(steps):
+            with scope(f"t={p + self.first_step}"):
+                hidden, cell = self.cell_step(steps_in[p], hidden, cell, weight_hh, *bias)
+            hidden.name, outputs[p], cells[p] = "h", hidden, cell
+            if cell is not None:
+                cell.name = "c"
+        made = (stack(outputs, dim=self.time_dim), hidden)
+        return made if cell is None else (*made, cell, stack(cells))
+
+    def cell_step(self, x_projected, hidden, cell, weight_hh, bias_hh=None):
+        """One step as the fused cell records it: (h', c') (c' None but for an LSTM)."""
+        raise NotImplementedError
+
+    def step_names(self, steps: int) -> tuple[tuple[int, str], ...]:
+        """Each step's block of a weight's term and the scope it came from (the t=k of the per-step
+        path), in the order backward visits the steps."""
+        return tuple((p, f"t={p + self.first_step}") for p, _, _ in reversed(self.visits(steps)))
+
+
+def _plus(first, second, third=None):
+    """The sum of the gradients that arrived (None for one that did not; None if none did)."""
+    total = first if second is None else second if first is None else first + second
+    return total if third is None else third if total is None else total + third
+
+
+def _step(kept_grad, index: int):
+    return None if kept_grad is None else kept_grad[index]
+
+
+class FusedLSTMLayer(FusedLayer):
+    """An LSTM layer over a sequence (the equations of :class:`~.fused.FusedLSTMCell`, step by step).
+    Inputs (x_proj, h_0, c_0, W_hh[, b_hh]); outputs the sequence h_1 … h_T, h_n, c_n, the cell
+    states c_1 … c_T (time-major, as the layer shows them), and kept for backward the states h, c
+    (T + 1 each), the activated gates [i, f, g, o] and tanh(c_t)."""
+
+    name = "fused LSTM layer"
+    kept_outputs = 4
+    states = ("h", "c")
+
+    def cell_step(self, x_projected, hidden, cell, weight_hh, bias_hh=None):
+        return lstm_cell(x_projected, hidden, cell, weight_hh, bias_hh)
+
+    def forward(self, projected, hidden, cell, weight_hh, bias_hh=None):
+        xp, steps = array_module(projected), projected.shape[self.time_dim]
+        transposed_weight = xp.ascontiguousarray(weight_hh.T)  # BLAS is faster with it than with the view
+        gates = self.time_major(projected, bias_hh)  # x_t W_ihᵀ + b_ih + b_hh, all steps; then + h W_hhᵀ
+        hiddens, cells = self.states_buffer(hidden, steps), self.states_buffer(cell, steps)
+        tanh_cells = xp.empty((steps, *cell.shape), dtype=cell.dtype)
+        product = xp.empty(gates.shape[1:], dtype=gates.dtype)
+        dot = xp.dot
+        for p, before, after in self.visits(steps):
+            dot(hiddens[before], transposed_weight, out=product)
+            gates[p] += product
+            lstm_pointwise(gates[p], cells[before], out=(hiddens[after], cells[after], tanh_cells[p]))
+        output, last_hidden = self.sequence(hiddens)
+        cell_sequence = cells[:-1] if self.reverse else cells[1:]
+        return output, last_hidden, self.last(cells), cell_sequence, hiddens, cells, gates, tanh_cells
+
+    def backward(self, grads, outs, projected, hidden, cell, weight_hh, bias_hh=None):
+        grad_output, grad_hidden, grad_cell, grad_cell_sequence, grad_hiddens, grad_cells, grad_gates, grad_tanh = grads
+        *_, hiddens, cells, gates, tanh_cells = outs
+        steps = tanh_cells.shape[0]
+        step_gradients = self.new_step_gradients(gates, gates.shape)
+        grad_output = self.by_step(grad_output)
+        for p, before, after in reversed(self.visits(steps)):
+            grad_hidden = _plus(grad_hidden, _step(grad_output, p), _step(grad_hiddens, after))
+            grad_cell = _plus(grad_cell, _step(grad_cell_sequence, p), _step(grad_cells, after))
+            grad_pre, grad_cell = FusedLSTMCell.gate_gradients(
+                (grad_hidden, grad_cell, _step(grad_gates, p), _step(grad_tanh, p)), gates[p], tanh_cells[p],
+                cells[before], out=self.slot(step_gradients, p))
+            self.keep(step_gradients, p, grad_pre)
+            grad_hidden = linear_backward(grad_pre, hiddens[before], weight_hh, None, True, False, False)[0]
+        first = self.initial(steps)
+        grad_pre = self.joined(step_gradients)
+        need = self.needs_input_grad
+        return (self.in_layout(grad_pre) if need[0] else None,
+                _plus(grad_hidden, _step(grad_hiddens, first)) if need[1] else None,
+                _plus(grad_cell, _step(grad_cells, first)) if need[2] else None,
+                *self.weight_gradients(grad_pre, hiddens, weight_hh, bias_hh))[: 5 if bias_hh is not None else 4]
+
+
+class FusedGRULayer(FusedLayer):
+    """A GRU layer over a sequence (the equations of :class:`~.fused.FusedGRUCell`, step by step).
+    Inputs (x_proj, h_0, W_hh[, b_hh]); outputs the sequence, h_n, and kept for backward the
+    states (T + 1), the gates [r, z, n] and each step's h W_hhᵀ + b_hh."""
+
+    name = "fused GRU layer"
+    kept_outputs = 3
+
+    def cell_step(self, x_projected, hidden, cell, weight_hh, bias_hh=None):
+        return gru_cell(x_projected, hidden, weight_hh, bias_hh), None
+
+    def forward(self, projected, hidden, weight_hh, bias_hh=None):
+        xp, steps = array_module(projected), projected.shape[self.time_dim]
+        transposed_weight = xp.ascontiguousarray(weight_hh.T)
+        hiddens = self.states_buffer(hidden, steps)
+        recurrent = xp.empty((steps, *hidden.shape[:-1], weight_hh.shape[0]), dtype=hidden.dtype)
+        gates = xp.empty_like(recurrent)
+        projected, dot = self.by_step(projected), xp.dot
+        for p, before, after in self.visits(steps):
+            dot(hiddens[before], transposed_weight, out=recurrent[p])
+            if bias_hh is not None:  # (inside the reset product for n: it cannot be folded into x_proj)
+                recurrent[p] += bias_hh
+            gru_pointwise(projected[p], recurrent[p], hiddens[before], gates[p], hiddens[after])
+        return (*self.sequence(hiddens), hiddens, gates, recurrent)
+
+    def backward(self, grads, outs, projected, hidden, weight_hh, bias_hh=None):
+        grad_output, grad_hidden, grad_hiddens, grad_gates, grad_recurrent_kept = grads
+        *_, hiddens, gates, recurrent = outs
+        steps = gates.shape[0]
+        recurrent_grads, input_grads = (self.new_step_gradients(gates, gates.shape) for _ in range(2))
+        grad_output = self.by_step(grad_output)
+        for p, before, after in reversed(self.visits(steps)):
+            grad_hidden = _plus(grad_hidden, _step(grad_output, p), _step(grad_hiddens, after))
+            grad_recurrent, grad_x, grad_direct = FusedGRUCell.gate_gradients(
+                (grad_hidden, _step(grad_gates, p), _step(grad_recurrent_kept, p)), gates[p], recurrent[p],
+                hiddens[before], self.slot(recurrent_grads, p), self.slot(input_grads, p))
+            self.keep(recurrent_grads, p, grad_recurrent)
+            self.keep(input_grads, p, grad_x)
+            through_weight = linear_backward(grad_recurrent, hiddens[before], weight_hh, None, True, False, False)[0]
+            grad_hidden = through_weight + grad_direct
+        first = self.initial(steps)
+        need = self.needs_input_grad
+        return (self.in_layout(self.joined(input_grads)) if need[0] else None,
+                _plus(grad_hidden, _step(grad_hiddens, first)) if need[1] else None,
+                *self.weight_gradients(self.joined(recurrent_grads), hiddens, weight_hh,
+                                       bias_hh))[: 4 if bias_hh is not None else 3]
+
+
+class FusedRNNLayer(FusedLayer):
+    """An Elman RNN layer over a sequence (:class:`~.fused.FusedRNNCell`, step by step). Inputs
+    (x_proj, h_0, W_hh[, b_hh]); outputs the sequence, h_n, and kept for backward the states."""
+
+    name = "fused RNN layer"
+    kept_outputs = 1
+
+    def __init__(self, nonlinearity: str = "tanh", time_dim: int = 0, reverse: bool = False,
+                 first_step: int = 1) -> None:
+        super().__init__(time_dim, reverse, first_step)
+        self.nonlinearity = nonlinearity
+
+    def cell_step(self, x_projected, hidden, cell, weight_hh, bias_hh=None):
+        return rnn_cell(x_projected, hidden, weight_hh, bias_hh, self.nonlinearity), None
+
+    def forward(self, projected, hidden, weight_hh, bias_hh=None):
+        xp, steps = array_module(projected), projected.shape[self.time_dim]
+        transposed_weight = xp.ascontiguousarray(weight_hh.T)
+        pre = self.time_major(projected, bias_hh)  # x_t W_ihᵀ + b_ih + b_hh, all steps; then + h W_hhᵀ
+        hiddens = self.states_buffer(hidden, steps)
+        product = xp.empty(pre.shape[1:], dtype=pre.dtype)
+        dot, nonlinearity = xp.dot, self.nonlinearity
+        for p, before, after in self.visits(steps):
+            dot(hiddens[before], transposed_weight, out=product)
+            pre[p] += product
+            rnn_pointwise(pre[p], nonlinearity, out=hiddens[after])
+        return (*self.sequence(hiddens), hiddens)
+
+    def backward(self, grads, outs, projected, hidden, weight_hh, bias_hh=None):
+        grad_output, grad_hidden, grad_hiddens = grads
+        hiddens = outs[-1]
+        steps = hiddens.shape[0] - 1
+        step_gradients = self.new_step_gradients(hiddens, (steps, *hiddens.shape[1:]))
+        grad_output = self.by_step(grad_output)
+        for p, before, after in reversed(self.visits(steps)):
+            grad_hidden = _plus(grad_hidden, _step(grad_output, p), _step(grad_hiddens, after))
+            grad_pre = FusedRNNCell.gate_gradients(grad_hidden, hiddens[after], self.nonlinearity,
+                                                   self.slot(step_gradients, p))
+            self.keep(step_gradients, p, grad_pre)
+            grad_hidden = linear_backward(grad_pre, hiddens[before], weight_hh, None, True, False, False)[0]
+        first = self.initial(steps)
+        grad_pre = self.joined(step_gradients)
+        need = self.needs_input_grad
+        return (self.in_layout(grad_pre) if need[0] else None,
+                _plus(grad_hidden, _step(grad_hiddens, first)) if need[1] else None,
+                *self.weight_gradients(grad_pre, hiddens, weight_hh, bias_hh))[: 4 if bias_hh is not None else 3]
+
+
+def stepwise_graph(roots: tuple[Tensor, ...]) -> tuple[Tensor, ...]:
+    """``roots`` computed again from the same leaves by the same ops, each fused layer node
+    recorded step by step (:meth:`FusedLayer.stepwise`): what a drawing or an analysis that
+    follows the steps walks. Every op is run again on copies of its Function (in its own scope,
+    its tensors named as before), so nothing of the given graph is changed and its freed arrays
+    are not needed. ``roots`` themselves where the graph has no layer node (or is a gradient graph).
+
+    >>> import tinygrad_rnn as tr
+    >>> output, _ = tr.nn.GRU(2, 3, fused=True)(tr.randn(4, 1, 2))
+    >>> (again,) = stepwise_graph((output.sum(),))
+    >>> again.grad_fn.inputs[0].grad_fn, float(again) == float(output.sum())
+    (<Stack>, True)
+    """
+    from ..engine import ops_in_order, vertex_of
+
+    ops = ops_in_order([vertex_of(t) for t in roots], freed=True)  # (no saved array is read)
+    if not any(isinstance(f, FusedLayer) for f, _ in ops) or any(f is not None and f.is_gradient for f, _ in ops):
+        return roots
+    again: dict[Any, Tensor] = {}  # a vertex of the given graph → the tensor computed again
+    copies = []
+    previous = STATE.grad_enabled, STATE.scope
+    try:
+        STATE.grad_enabled = True
+        for function, vertices in ops:
+            if function is None:  # a leaf: itself
+                again[vertices[0]] = vertices[0]
+                continue
+            inputs = tuple(again.get(x, x) if isinstance(x, (Tensor, Node)) else x for x in function.inputs)
+            STATE.scope = function.scope
+            if isinstance(function, FusedLayer):
+                made = function.stepwise(*inputs)
+            else:
+                replay = copy.copy(function)
+                replay.released = False
+                copies.append(replay)
+                made = replay._record(inputs)
+            made = made if isinstance(made, tuple) else (made,)
+            for vertex in vertices:
+                tensor = made[vertex.output_index]
+                tensor.name = vertex.name
+                again[vertex] = tensor
+    finally:
+        STATE.grad_enabled, STATE.scope = previous
+    for replay in copies:  # a generation step's link to the scores its ids were chosen from
+        if getattr(replay, "chosen_from", None) in again:
+            replay.chosen_from = vertex_of(again[replay.chosen_from])
+    return tuple(again[vertex_of(t)] for t in roots)
+
+
+def lstm_layer(projected, hidden, cell, weight_hh, bias_hh=None, time_dim: int = 0, reverse: bool = False,
+               first_step: int = 1):
+    """(output, h_n, c_n, c_1 … c_T): an LSTM over a whole sequence as one op (see :class:`FusedLSTMLayer`).
+    ``projected`` is x W_ihᵀ + b_ih of every step, (T, B, 4H) — (B, T, 4H) with ``time_dim=1``.
+
+    >>> import tinygrad_rnn as tr
+    >>> output, h_n, c_n, cells = lstm_layer(tr.zeros(5, 2, 8), tr.zeros(2, 2), tr.zeros(2, 2),
+    ...                               tr.ones(8, 2, requires_grad=True))
+    >>> output.shape, h_n.shape, output.grad_fn
+    ((5, 2, 2), (2, 2), <FusedLSTMLayer>)
+    """
+    return FusedLSTMLayer.apply(projected, hidden, cell, weight_hh, *(() if bias_hh is None else (bias_hh,)),
+                                time_dim=time_dim, reverse=reverse, first_step=first_step)
+
+
+def gru_layer(projected, hidden, weight_hh, bias_hh=None, time_dim: int = 0, reverse: bool = False,
+              first_step: int = 1):
+    """(output, h_n): a GRU over a whole sequence as one op (see :class:`FusedGRULayer`; the rest as
+    for :func:`lstm_layer`).
+
+    >>> import tinygrad_rnn as tr
+    >>> output, h_n = gru_layer(tr.zeros(5, 2, 9), tr.zeros(2, 3), tr.ones(9, 3, requires_grad=True))
+    >>> output.shape
+    (5, 2, 3)
+    """
+    return FusedGRULayer.apply(projected, hidden, weight_hh, *(() if bias_hh is None else (bias_hh,)),
+                               time_dim=time_dim, reverse=reverse, first_step=first_step)
+
+
+def rnn_layer(projected, hidden, weight_hh, bias_hh=None, nonlinearity: str = "tanh", time_dim: int = 0,
+              reverse: bool = False, first_step: int = 1):
+    """(output, h_n): an Elman RNN over a whole sequence as one op (see :class:`FusedRNNLayer`).
+
+    >>> import tinygrad_rnn as tr
+    >>> output, h_n = rnn_layer(tr.zeros(5, 2, 3), tr.zeros(2, 3), tr.ones(3, 3, requires_grad=True))
+    >>> output.grad_fn
+    <FusedRNNLayer>
+    """
+    return FusedRNNLayer.apply(projected, hidden, weight_hh, *(() if bias_hh is None else (bias_hh,)),
+                               nonlinearity=nonlinearity, time_dim=time_dim, reverse=reverse, first_step=first_step)
+
