@@ -68,20 +68,7 @@ def loss_and_grads(cell: str, p: dict, ids: np.ndarray, targets: np.ndarray) -> 
             pre[t] += x_proj[t]
             np.tanh(pre[t], out=hs[t + 1])
     elif cell == "lstm":
-        cs = np.zeros((T + 1, B, H), dtype=x.dtype)
-        acts = pre  # activated in place: i, f, g, o
-        tanh_cs = np.empty((T, B, H), dtype=x.dtype)
-        for t in range(T):
-            np.dot(hs[t], W_hh_T, out=pre[t])
-            gates = pre[t]
-            gates += x_proj[t]
-            gates[:, :2 * H] = sigmoid(gates[:, :2 * H])
-            np.tanh(gates[:, 2 * H:3 * H], out=gates[:, 2 * H:3 * H])
-            gates[:, 3 * H:] = sigmoid(gates[:, 3 * H:])
-            np.multiply(gates[:, H:2 * H], cs[t], out=cs[t + 1])
-            cs[t + 1] += gates[:, :H] * gates[:, 2 * H:3 * H]
-            np.tanh(cs[t + 1], out=tanh_cs[t])
-            np.multiply(gates[:, 3 * H:], tanh_cs[t], out=hs[t + 1])
+        hs, lstm_saved = lstm_forward(x_proj, W_hh)
     else:  # gru
         gates = np.empty((T, B, 3 * H), dtype=x.dtype)  # r, z, n
         for t in range(T):
@@ -120,19 +107,7 @@ def loss_and_grads(cell: str, p: dict, ids: np.ndarray, targets: np.ndarray) -> 
             d_pre[t] *= 1 - hs[t + 1] ** 2
             d_h = np.dot(d_pre[t], W_hh)
     elif cell == "lstm":
-        d_c = np.zeros((B, H), dtype=x.dtype)
-        for t in reversed(range(T)):
-            i, f, g, o = acts[t, :, :H], acts[t, :, H:2 * H], acts[t, :, 2 * H:3 * H], acts[t, :, 3 * H:]
-            tanh_c = tanh_cs[t]
-            d_hidden = d_outputs[t] + d_h
-            d_c += d_hidden * o * (1 - tanh_c * tanh_c)
-            d_gates = d_pre[t]
-            np.multiply(d_c * g, i * (1 - i), out=d_gates[:, :H])
-            np.multiply(d_c * cs[t], f * (1 - f), out=d_gates[:, H:2 * H])
-            np.multiply(d_c * i, 1 - g * g, out=d_gates[:, 2 * H:3 * H])
-            np.multiply(d_hidden * tanh_c, o * (1 - o), out=d_gates[:, 3 * H:])
-            d_c *= f
-            d_h = np.dot(d_gates, W_hh)
+        d_pre = d_x_proj = lstm_backward(d_outputs, W_hh, hs, lstm_saved)
     else:
         for t in reversed(range(T)):
             r, z, n = gates[t, :, :H], gates[t, :, H:2 * H], gates[t, :, 2 * H:]
@@ -153,13 +128,138 @@ def loss_and_grads(cell: str, p: dict, ids: np.ndarray, targets: np.ndarray) -> 
     grads["rnn.weight_ih_l0"] = flat_d_x_proj.T @ x.reshape(N, -1)
     grads["rnn.bias_ih_l0"] = flat_d_x_proj.sum(0)
     d_x = flat_d_x_proj @ W_ih  # (T·B, E)
+    grads["embedding.weight"] = embedding_gradient(ids, d_x, E_w)
+    return float(loss), grads
+
+
+def embedding_gradient(ids, d_x, E_w):
+    """The rows of ∂J/∂x (time-major, (T·B, E)) summed into the rows of their ids, after one sort."""
     flat_ids = ids.T.reshape(-1)
     order = np.argsort(flat_ids, kind="stable")
     sorted_ids = flat_ids[order]
     starts = np.flatnonzero(np.concatenate(([True], sorted_ids[1:] != sorted_ids[:-1])))
     d_embedding = np.zeros_like(E_w)
     d_embedding[sorted_ids[starts]] = np.add.reduceat(d_x[order], starts, axis=0)
-    grads["embedding.weight"] = d_embedding
+    return d_embedding
+
+
+def lstm_forward(x_proj, W_hh, reverse=False):
+    """One LSTM layer in one direction over time-major pre-activations x_proj (T, B, 4H) (both biases
+    folded in): the states hs (T + 1, B, H) — h_0 at index 0, or at index T when ``reverse`` — and
+    what backward reads (cell states, activated gates, tanh c_t)."""
+    T, B, G = x_proj.shape
+    H = G // 4
+    W_hh_T = np.ascontiguousarray(W_hh.T)
+    hs = np.zeros((T + 1, B, H), dtype=x_proj.dtype)
+    cs = np.zeros((T + 1, B, H), dtype=x_proj.dtype)
+    acts = np.empty((T, B, G), dtype=x_proj.dtype)  # each step's h W_hhᵀ + x_proj, activated in place
+    tanh_cs = np.empty((T, B, H), dtype=x_proj.dtype)
+    order = [(t, t + 1, t) for t in reversed(range(T))] if reverse else [(t, t, t + 1) for t in range(T)]
+    for t, before, after in order:
+        gates = acts[t]
+        np.dot(hs[before], W_hh_T, out=gates)
+        gates += x_proj[t]
+        gates[:, :2 * H] = sigmoid(gates[:, :2 * H])
+        np.tanh(gates[:, 2 * H:3 * H], out=gates[:, 2 * H:3 * H])
+        gates[:, 3 * H:] = sigmoid(gates[:, 3 * H:])
+        np.multiply(gates[:, H:2 * H], cs[before], out=cs[after])
+        cs[after] += gates[:, :H] * gates[:, 2 * H:3 * H]
+        np.tanh(cs[after], out=tanh_cs[t])
+        np.multiply(gates[:, 3 * H:], tanh_cs[t], out=hs[after])
+    return hs, (cs, acts, tanh_cs, order)
+
+
+def lstm_backward(d_outputs, W_hh, hs, saved):
+    """∂J/∂(pre-activations) (T, B, 4H) of one LSTM layer and direction, given ∂J/∂h_t from above."""
+    cs, acts, tanh_cs, order = saved
+    T, B, G = acts.shape
+    H = G // 4
+    d_pre = np.empty_like(acts)
+    d_h = np.zeros((B, H), dtype=acts.dtype)
+    d_c = np.zeros((B, H), dtype=acts.dtype)
+    for t, before, _ in reversed(order):
+        i, f, g, o = acts[t, :, :H], acts[t, :, H:2 * H], acts[t, :, 2 * H:3 * H], acts[t, :, 3 * H:]
+        tanh_c = tanh_cs[t]
+        d_hidden = d_outputs[t] + d_h
+        d_c += d_hidden * o * (1 - tanh_c * tanh_c)
+        d_gates = d_pre[t]
+        np.multiply(d_c * g, i * (1 - i), out=d_gates[:, :H])
+        np.multiply(d_c * cs[before], f * (1 - f), out=d_gates[:, H:2 * H])
+        np.multiply(d_c * i, 1 - g * g, out=d_gates[:, 2 * H:3 * H])
+        np.multiply(d_hidden * tanh_c, o * (1 - o), out=d_gates[:, 3 * H:])
+        d_c *= f
+        d_h = np.dot(d_gates, W_hh)
+    return d_pre
+
+
+def init_stacked_lstm(vocab: int, embed: int, hidden: int, num_layers: int, bidirectional: bool, seed: int = 0,
+                      dtype=np.float32) -> dict:
+    """Parameters of embedding → LSTM (layers, directions) → linear, named as the framework names them."""
+    rng = np.random.default_rng(seed)
+    bound, directions = 1 / np.sqrt(hidden), 2 if bidirectional else 1
+
+    def uniform(*shape):
+        return rng.uniform(-bound, bound, shape).astype(dtype)
+
+    params = {"embedding.weight": rng.standard_normal((vocab, embed)).astype(dtype)}
+    for layer in range(num_layers):
+        for direction in range(directions):
+            suffix = f"_l{layer}" + ("_reverse" if direction else "")
+            inputs = embed if layer == 0 else hidden * directions
+            params.update({f"rnn.weight_ih{suffix}": uniform(4 * hidden, inputs),
+                           f"rnn.weight_hh{suffix}": uniform(4 * hidden, hidden),
+                           f"rnn.bias_ih{suffix}": uniform(4 * hidden), f"rnn.bias_hh{suffix}": uniform(4 * hidden)})
+    params.update({"head.weight": uniform(vocab, hidden * directions), "head.bias": uniform(vocab)})
+    return params
+
+
+def stacked_lstm_loss_and_grads(p: dict, ids: np.ndarray, targets: np.ndarray, num_layers: int,
+                                bidirectional: bool) -> tuple[float, dict]:
+    """Mean cross-entropy of a tagger — embedding → LSTM layers (two directions if ``bidirectional``)
+    → linear at every position — and its gradient, by hand (the layers as above, stacked)."""
+    B, T = ids.shape
+    N, directions = B * T, 2 if bidirectional else 1
+    layer_input = p["embedding.weight"][ids.T]  # (T, B, E)
+    inputs, runs = [], []
+    for layer in range(num_layers):
+        outputs = []
+        for direction in range(directions):
+            suffix = f"_l{layer}" + ("_reverse" if direction else "")
+            x_proj = layer_input @ p["rnn.weight_ih" + suffix].T
+            x_proj += p["rnn.bias_ih" + suffix] + p["rnn.bias_hh" + suffix]
+            hs, saved = lstm_forward(x_proj, p["rnn.weight_hh" + suffix], reverse=bool(direction))
+            runs.append((suffix, hs, saved, bool(direction)))
+            outputs.append(hs[:-1] if direction else hs[1:])
+        inputs.append(layer_input)
+        layer_input = outputs[0] if directions == 1 else np.concatenate(outputs, axis=-1)
+    D = layer_input.shape[-1]
+    logits = layer_input.reshape(N, D) @ p["head.weight"].T + p["head.bias"]
+    logits -= logits.max(axis=-1, keepdims=True)
+    log_probs = logits - np.log(np.exp(logits).sum(axis=-1, keepdims=True))
+    flat_targets, rows = targets.T.reshape(-1), np.arange(N)
+    loss = -log_probs[rows, flat_targets].mean()
+    d_logits = np.exp(log_probs)
+    d_logits[rows, flat_targets] -= 1
+    d_logits /= N
+    grads = {"head.weight": d_logits.T @ layer_input.reshape(N, D), "head.bias": d_logits.sum(0)}
+    d_above = (d_logits @ p["head.weight"]).reshape(T, B, D)
+    for layer in reversed(range(num_layers)):
+        x = inputs[layer]
+        d_below = np.zeros(x.shape, dtype=x.dtype)
+        H = D // directions
+        for direction in range(directions):
+            suffix, hs, saved, reverse = runs[layer * directions + direction]
+            W_ih, W_hh = p["rnn.weight_ih" + suffix], p["rnn.weight_hh" + suffix]
+            d_pre = lstm_backward(np.ascontiguousarray(d_above[..., direction * H:(direction + 1) * H]), W_hh, hs,
+                                  saved)
+            flat_d_pre = d_pre.reshape(N, -1)
+            previous = hs[1:] if reverse else hs[:-1]
+            grads["rnn.weight_hh" + suffix] = flat_d_pre.T @ previous.reshape(N, H)
+            grads["rnn.bias_hh" + suffix] = grads["rnn.bias_ih" + suffix] = flat_d_pre.sum(0)
+            grads["rnn.weight_ih" + suffix] = flat_d_pre.T @ x.reshape(N, -1)
+            d_below += (flat_d_pre @ W_ih).reshape(x.shape)
+        d_above, D = d_below, x.shape[-1]
+    grads["embedding.weight"] = embedding_gradient(ids, d_above.reshape(N, -1), p["embedding.weight"])
     return float(loss), grads
 
 

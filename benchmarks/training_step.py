@@ -4,7 +4,7 @@ One training step = forward + backward + SGD update of embedding → tanh RNN / 
 linear → cross-entropy, float32. Every variant runs in this process, interleaved round by round,
 and the median of the rounds is reported:
 
-* tinygrad_rnn   — tr.models.LanguageModel, as a user builds it (fused cells: one graph node per step)
+* tinygrad_rnn   — tr.models.LanguageModel, as a user builds it (fused=True: one graph node per layer)
 * primitive      — the same with fused=False: the primitive cells, a dozen recorded ops per step
 * numpy          — the hand-derived BPTT of benchmarks/numpy_baseline.py (no graph at all)
 * torch fused    — torch.nn.RNN/LSTM/GRU (when PyTorch is installed)
@@ -20,6 +20,8 @@ and the median of the rounds is reported:
     python benchmarks/training_step.py --per-step       # batch 1 at T=1, 25, 100: fixed cost and cost per step
     python benchmarks/training_step.py --torch-threading   # PyTorch with its default threading and with
                                                            # passive waiting (each in its own process)
+    python benchmarks/training_step.py --stacked        # an LSTM tagger with 2 layers, 2 directions, both,
+                                                        # at B=32, T=64, H=128, against its hand-written BPTT
 
 Each timed step follows an untimed step of the same variant. The headline is taken with glibc's
 allocator as every user's process has it; ``--steady-allocator`` first tells glibc to keep freed
@@ -53,7 +55,7 @@ if "--torch-default-threading" not in sys.argv:
     os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
 import numpy as np  # noqa: E402
-from numpy_baseline import init_params, train_step  # noqa: E402
+from numpy_baseline import init_params, init_stacked_lstm, stacked_lstm_loss_and_grads, train_step  # noqa: E402
 
 import tinygrad_rnn as tr  # noqa: E402
 
@@ -80,6 +82,57 @@ def ours_step(cell, batch, steps, hidden, device, seed=0, fused=True):
         synchronize()  # time the work, not the launches
 
     return step
+
+
+class Tagger(tr.nn.Module):
+    """embedding → LSTM (``num_layers``, two directions if ``bidirectional``) → linear at every
+    position: the stacked model of --stacked, as a user builds it (fused=True)."""
+
+    def __init__(self, vocab, embed, hidden, num_layers, bidirectional, dtype=None, fused=True):
+        super().__init__()
+        self.embedding = tr.nn.Embedding(vocab, embed, dtype=dtype)
+        self.rnn = tr.nn.LSTM(embed, hidden, num_layers=num_layers, bidirectional=bidirectional, batch_first=True,
+                              dtype=dtype, fused=fused)
+        self.head = tr.nn.Linear(hidden * (2 if bidirectional else 1), vocab, dtype=dtype)
+
+    def forward(self, ids):
+        output, _ = self.rnn(self.embedding(ids))
+        return self.head(output)
+
+
+def stacked_rows(rounds: int) -> list[str]:
+    """The 128-unit size with 2 layers, 2 directions and both: ours (fused=True) against the hand-written
+    BPTT of the same stack (numpy_baseline.stacked_lstm_loss_and_grads), interleaved."""
+    batch, steps, hidden = SIZES["medium"]
+    rows = [f"LSTM tagger at B={batch}, T={steps}, H={hidden} (median of {rounds} interleaved rounds):", "",
+            "| layers, directions | ms | NumPy ms | × NumPy |", "| --- | --- | --- | --- |"]
+    print(rows[0])
+    for layers, bidirectional in ((1, False), (2, False), (1, True), (2, True)):
+        tr.manual_seed(0)
+        model = Tagger(VOCAB, EMBED, hidden, layers, bidirectional)
+        optimizer = tr.optim.SGD(model.parameters(), lr=0.1)
+        rng = np.random.default_rng(0)
+        ids_array, targets_array = rng.integers(0, VOCAB, (batch, steps)), rng.integers(0, VOCAB, (batch, steps))
+        ids, targets = tr.tensor(ids_array), tr.tensor(targets_array).reshape(-1)
+        params = init_stacked_lstm(VOCAB, EMBED, hidden, layers, bidirectional)
+
+        def ours():
+            loss = tr.nn.functional.cross_entropy(model(ids).reshape(-1, VOCAB), targets)
+            optimizer.zero_grad()
+            loss.backward()
+            optimizer.step()
+
+        def hand():
+            _, grads = stacked_lstm_loss_and_grads(params, ids_array, targets_array, layers, bidirectional)
+            for name, gradient in grads.items():
+                params[name] -= 0.1 * gradient
+
+        t = measure({"ours": ours, "numpy": hand}, rounds)
+        row = (f"| {layers}, {2 if bidirectional else 1} | {t['ours'] * 1e3:.1f} | {t['numpy'] * 1e3:.1f} | "
+               f"{t['ours'] / t['numpy']:.2f} |")
+        rows.append(row)
+        print(row, flush=True)
+    return rows
 
 
 def numpy_step(cell, batch, steps, hidden, seed=0):
@@ -222,12 +275,19 @@ def main() -> None:
                         help="batch 1 at T=1, 25, 100: the fixed cost and the cost per time step, ours and NumPy's")
     parser.add_argument("--torch-threading", action="store_true",
                         help="PyTorch's layers with default threading and with passive waiting (two processes)")
+    parser.add_argument("--stacked", action="store_true",
+                        help="2 layers and bidirectional at the 128-unit size, against a hand-written version")
     parser.add_argument("--torch-default-threading", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--json", action="store_true", help=argparse.SUPPRESS)  # one process of --torch-threading
     args = parser.parse_args()
     allocator = steady_allocator() if args.steady_allocator else "default allocator (what users get)"
     if args.json:
         print(json.dumps(torch_and_ours(args.sizes, args.cells, args.rounds)))
+        return
+    if args.stacked:
+        rows = stacked_rows(args.rounds)
+        if args.write_docs:
+            write_docs(rows, "stacked table")
         return
     if args.per_step or args.torch_threading:
         rows = per_step_rows(args.cells, args.rounds) if args.per_step else []

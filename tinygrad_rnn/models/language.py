@@ -20,7 +20,8 @@ CELLS = {"rnn": nn.RNN, "lstm": nn.LSTM, "gru": nn.GRU}
 class LanguageModel(nn.Module):
     """Next-token prediction. ``forward(ids, state=None)`` takes ids of shape (batch, time) and
     returns logits (batch, time, vocabulary) and the recurrent state to carry on. It trains on the
-    fused cells (one graph node per step, ``fused=True``); ``fused=False`` gives the primitive ones.
+    fused layer node (one graph node for the sequence, ``fused=True``); ``fused="step"`` gives one node per
+    step, ``fused=False`` the primitive cells.
 
     >>> import tinygrad_rnn as tr
     >>> model = LanguageModel(vocab_size=20, embedding_dim=8, hidden_size=16, cell="gru")

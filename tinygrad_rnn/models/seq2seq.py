@@ -26,7 +26,7 @@ class Seq2Seq(nn.Module):
 
     ``forward(source, target_inputs, source_lengths=None)`` returns the decoder's logits
     (batch, T, target vocabulary) under teacher forcing; ``greedy`` and ``beam_search`` generate.
-    It trains on the fused cells (``fused=True``); ``fused=False`` gives the primitive ones.
+    It trains on the fused layer node (``fused=True``); ``fused=False`` gives the primitive cells.
 
     >>> import tinygrad_rnn as tr
     >>> model = Seq2Seq(source_vocabulary_size=12, target_vocabulary_size=9, embedding_dim=4, hidden_size=8)

@@ -156,7 +156,7 @@ class FusedLayer(Function):
         """This layer's returned outputs recorded step by step with the fused cells, each step in
         its scope t=k — the graph ``fused="step"`` records. Drawings draw a layer node so
         (:func:`stepwise_graph`): its steps as columns."""
-        cell, (weight_hh, *bias) = (rest[0], rest[1:]) if self.kept_outputs == 4 else (None, rest)
+        cell, (weight_hh, *bias) = (rest[0], rest[1:]) if len(self.states) == 2 else (None, rest)  # (LSTM: c_0)
         steps_in, steps = projected.unbind(self.time_dim), projected.shape[self.time_dim]
         outputs, cells = [None] * steps, [None] * steps
         for p, _, _ in self.visits(steps):
