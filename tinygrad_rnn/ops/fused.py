@@ -50,28 +50,27 @@ def lstm_pointwise(gates, cell, out=None):
 
 
 def gru_pointwise(x_projected, recurrent, hidden, gates_out=None, hidden_out=None):
-    """(h', [r, z, n]) of one GRU step from its input projection and h W_hhᵀ + b_hh (both (B, 3H)):
+    """(h', gates) of one GRU step from its input projection and h W_hhᵀ + b_hh (both (B, 3H)):
     r, z = σ(x_r + …), σ(x_z + …); n = tanh(x_n + r ⊙ (h W_hnᵀ + b_hn)); h' = n + z ⊙ (h − n).
-    Arrays only; the gates are written into ``gates_out`` (B, 3H) and h' into ``hidden_out``."""
+    Arrays only; the gates are written into ``gates_out`` (3, B, H): r, z and n each contiguous,
+    as the backward reads them, and h' into ``hidden_out``."""
     xp, size = array_module(hidden), hidden.shape[-1]
     if gates_out is None:
-        gates_out = xp.empty(recurrent.shape, dtype=recurrent.dtype)
+        gates_out = xp.empty((3, *hidden.shape), dtype=hidden.dtype)
     if hidden_out is None:
         hidden_out = xp.empty(hidden.shape, dtype=hidden.dtype)
     if fused_kernels.applies_to(recurrent):  # on the GPU: one kernel (the same equations)
-        new_hidden, *gates = fused_kernels.gru_forward(x_projected, recurrent, hidden)
-        hidden_out[...] = new_hidden
-        cat(gates, dim=-1, out=gates_out)
+        fused_kernels.gru_forward(x_projected, recurrent, hidden, (hidden_out, *gates_out))
         return hidden_out, gates_out
     # r and z side by side in one pass: σ of [x_r + h W_hrᵀ + b_hr, x_z + h W_hzᵀ + b_hz]
-    xp.add(x_projected[:, : 2 * size], recurrent[:, : 2 * size], out=gates_out[:, : 2 * size])
-    gates_out[:, : 2 * size] = sigmoid_array(gates_out[:, : 2 * size])
-    new = gates_out[:, 2 * size:]
-    xp.multiply(gates_out[:, :size], recurrent[:, 2 * size:], out=new)
+    reset_update = sigmoid_array(x_projected[:, : 2 * size] + recurrent[:, : 2 * size])
+    reset, update, new = gates_out
+    reset[...], update[...] = reset_update[:, :size], reset_update[:, size:]
+    xp.multiply(reset, recurrent[:, 2 * size:], out=new)
     new += x_projected[:, 2 * size:]
     xp.tanh(new, out=new)
     xp.subtract(hidden, new, out=hidden_out)  # h' = n + z ⊙ (h − n)
-    hidden_out *= gates_out[:, size: 2 * size]
+    hidden_out *= update
     hidden_out += new
     return hidden_out, gates_out
 
@@ -170,7 +169,7 @@ class FusedLSTMCell(FusedCell):
 class FusedGRUCell(FusedCell):
     """r = σ(x_r + h W_hrᵀ + b_hr), z = σ(x_z + …), n = tanh(x_n + r ⊙ (h W_hnᵀ + b_hn));
     h' = n + z ⊙ (h − n), with x_proj = [x_r, x_z, x_n].  Outputs h', and kept for backward
-    the gates [r, z, n] and h W_hhᵀ + b_hh (whose n part, h W_hnᵀ + b_hn, r scales).
+    the gates (r, z, n), (3, B, H), and h W_hhᵀ + b_hh (whose n part, h W_hnᵀ + b_hn, r scales).
     ∂n = ∂h' ⊙ (1 − z);  ∂z = ∂h' ⊙ (h − n);  ∂h = ∂h' ⊙ z + (linear's rule);
     through n: ∂(pre n) = ∂n ⊙ (1 − n²), ∂r = ∂(pre n) ⊙ hn, ∂hn = ∂(pre n) ⊙ r."""
 
@@ -202,7 +201,7 @@ class FusedGRUCell(FusedCell):
         when only ∂h' arrived.)"""
         grad_out, grad_gates, grad_recurrent_in = grads
         size = hidden.shape[-1]
-        reset, update, new = gates[:, :size], gates[:, size: 2 * size], gates[:, 2 * size:]
+        reset, update, new = gates[0], gates[1], gates[2]
         h_new = recurrent[:, 2 * size:]
         if fused_kernels.applies_to(gates) and grad_gates is None and grad_recurrent_in is None:
             made = fused_kernels.gru_backward(grad_out, reset, update, new, h_new, hidden)
@@ -216,8 +215,7 @@ class FusedGRUCell(FusedCell):
         grad_z = grad_out * (hidden - new)
         grad_r = None
         if grad_gates is not None:
-            grad_r, grad_z, grad_n = grad_gates[:, :size], grad_z + grad_gates[:, size: 2 * size], \
-                grad_n + grad_gates[:, 2 * size:]
+            grad_r, grad_z, grad_n = grad_gates[0], grad_z + grad_gates[1], grad_n + grad_gates[2]
         grad_n_pre = grad_n * (1 - new * new)
         grad_r = grad_n_pre * h_new if grad_r is None else grad_r + grad_n_pre * h_new
         grad_hn = grad_n_pre * reset

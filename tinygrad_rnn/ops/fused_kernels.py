@@ -122,13 +122,13 @@ def lstm_backward(gates: Any, tanh_cell: Any, cell: Any, grad_hidden: Any, grad_
     return grad_pre, grad_cell_prev
 
 
-def gru_forward(x_projected: Any, recurrent: Any, hidden: Any) -> tuple[Any, Any, Any, Any]:
-    """(h', r, z, n) from the step's input projection and h W_hhᵀ + b_hh, both (B, 3H)."""
+def gru_forward(x_projected: Any, recurrent: Any, hidden: Any, out: tuple[Any, Any, Any, Any]) -> tuple:
+    """(h', r, z, n), written into ``out`` (four (B, H) arrays), from the step's input projection and
+    h W_hhᵀ + b_hh, both (B, 3H)."""
     xp, size = array_module(hidden), hidden.shape[-1]
-    outputs = [xp.empty(hidden.shape, dtype=hidden.dtype) for _ in range(4)]
     _kernel(xp, "gru_forward", _GRU_FORWARD)(xp.ascontiguousarray(x_projected), xp.ascontiguousarray(recurrent),
-                                             hidden, size, *outputs)
-    return tuple(outputs)
+                                             hidden, size, *out)
+    return out
 
 
 def gru_backward(grad_out: Any, reset: Any, update: Any, new: Any, h_new: Any, hidden: Any) -> tuple[Any, Any, Any]:

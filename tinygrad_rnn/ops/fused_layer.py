@@ -108,15 +108,20 @@ class FusedLayer(Function):
 
     # --- backward: the parts every cell shares ----------------------------------------------------------
     @staticmethod
-    def new_step_gradients(like, shape: tuple[int, ...]):
-        """Where the steps' gate gradients go: one (T, B, G) array; on Tensors (a recorded backward)
-        a list of T, stacked after the loop."""
-        return [None] * shape[0] if isinstance(like, Tensor) else array_module(like).empty(shape, like.dtype)
+    def new_step_gradients(like, shape: tuple[int, ...], time_dim: int = 0):
+        """Where the steps' gate gradients go: one (T, B, G) array (or of ``shape``, its steps along
+        ``time_dim``); on Tensors (a recorded backward) a list of T, stacked after the loop."""
+        if isinstance(like, Tensor):
+            return [None] * shape[time_dim]
+        return array_module(like).empty(shape, like.dtype)
 
     @staticmethod
-    def slot(step_gradients, position: int):
-        """The array step ``position`` writes its gate gradients into (None on Tensors)."""
-        return None if isinstance(step_gradients, list) else step_gradients[position]
+    def slot(step_gradients, position: int, time_dim: int = 0):
+        """The array step ``position`` writes its gate gradients into (None on Tensors); ``time_dim``:
+        where the buffer's steps lie."""
+        if isinstance(step_gradients, list):
+            return None
+        return step_gradients[position] if time_dim == 0 else step_gradients[:, position]
 
     @staticmethod
     def keep(step_gradients, position: int, gradient) -> None:
@@ -125,8 +130,8 @@ class FusedLayer(Function):
             step_gradients[position] = gradient
 
     @staticmethod
-    def joined(step_gradients):
-        return stack(step_gradients) if isinstance(step_gradients, list) else step_gradients
+    def joined(step_gradients, time_dim: int = 0):
+        return stack(step_gradients, dim=time_dim) if isinstance(step_gradients, list) else step_gradients
 
     def in_layout(self, time_major_grad):
         """A time-major gradient (of the input projection) in the input's layout."""
@@ -243,7 +248,7 @@ class FusedLSTMLayer(FusedLayer):
 class FusedGRULayer(FusedLayer):
     """A GRU layer over a sequence (the equations of :class:`~.fused.FusedGRUCell`, step by step).
     Inputs (x_proj, h_0, W_hh[, b_hh]); outputs the sequence, h_n, and kept for backward the
-    states (T + 1), the gates [r, z, n] and each step's h W_hhᵀ + b_hh."""
+    states (T + 1), the gates (T, 3, B, H): r, z, n and each step's h W_hhᵀ + b_hh."""
 
     name = "fused GRU layer"
     kept_outputs = 3
@@ -256,7 +261,7 @@ class FusedGRULayer(FusedLayer):
         transposed_weight = xp.ascontiguousarray(weight_hh.T)
         hiddens = self.states_buffer(hidden, steps)
         recurrent = xp.empty((steps, *hidden.shape[:-1], weight_hh.shape[0]), dtype=hidden.dtype)
-        gates = xp.empty_like(recurrent)
+        gates = xp.empty((steps, 3, *hidden.shape), dtype=hidden.dtype)  # each step's r, z, n
         projected, dot = self.by_step(projected), xp.dot
         for p, before, after in self.visits(steps):
             dot(hiddens[before], transposed_weight, out=recurrent[p])
@@ -269,20 +274,22 @@ class FusedGRULayer(FusedLayer):
         grad_output, grad_hidden, grad_hiddens, grad_gates, grad_recurrent_kept = grads
         *_, hiddens, gates, recurrent = outs
         steps = gates.shape[0]
-        recurrent_grads, input_grads = (self.new_step_gradients(gates, gates.shape) for _ in range(2))
+        # the gradient of the input projection written in its own layout (no transposed copy after)
+        recurrent_grads = self.new_step_gradients(gates, recurrent.shape)
+        input_grads = self.new_step_gradients(gates, projected.shape, self.time_dim)
         grad_output = self.by_step(grad_output)
         for p, before, after in reversed(self.visits(steps)):
             grad_hidden = _plus(grad_hidden, _step(grad_output, p), _step(grad_hiddens, after))
             grad_recurrent, grad_x, grad_direct = FusedGRUCell.gate_gradients(
                 (grad_hidden, _step(grad_gates, p), _step(grad_recurrent_kept, p)), gates[p], recurrent[p],
-                hiddens[before], self.slot(recurrent_grads, p), self.slot(input_grads, p))
+                hiddens[before], self.slot(recurrent_grads, p), self.slot(input_grads, p, self.time_dim))
             self.keep(recurrent_grads, p, grad_recurrent)
             self.keep(input_grads, p, grad_x)
             through_weight = linear_backward(grad_recurrent, hiddens[before], weight_hh, None, True, False, False)[0]
             grad_hidden = through_weight + grad_direct
         first = self.initial(steps)
         need = self.needs_input_grad
-        return (self.in_layout(self.joined(input_grads)) if need[0] else None,
+        return (self.joined(input_grads, self.time_dim) if need[0] else None,
                 _plus(grad_hidden, _step(grad_hiddens, first)) if need[1] else None,
                 *self.weight_gradients(self.joined(recurrent_grads), hiddens, weight_hh,
                                        bias_hh))[: 4 if bias_hh is not None else 3]
