@@ -100,6 +100,30 @@ class Tagger(tr.nn.Module):
         return self.head(output)
 
 
+def stacked_steps(batch, steps, hidden, layers, bidirectional):
+    """(ours, hand-written) training steps of the stacked tagger, on the same data."""
+    tr.manual_seed(0)
+    model = Tagger(VOCAB, EMBED, hidden, layers, bidirectional)
+    optimizer = tr.optim.SGD(model.parameters(), lr=0.1)
+    rng = np.random.default_rng(0)
+    ids_array, targets_array = rng.integers(0, VOCAB, (batch, steps)), rng.integers(0, VOCAB, (batch, steps))
+    ids, targets = tr.tensor(ids_array), tr.tensor(targets_array).reshape(-1)
+    params = init_stacked_lstm(VOCAB, EMBED, hidden, layers, bidirectional)
+
+    def ours():
+        loss = tr.nn.functional.cross_entropy(model(ids).reshape(-1, VOCAB), targets)
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+
+    def hand():
+        _, grads = stacked_lstm_loss_and_grads(params, ids_array, targets_array, layers, bidirectional)
+        for name, gradient in grads.items():
+            params[name] -= 0.1 * gradient
+
+    return ours, hand
+
+
 def stacked_rows(rounds: int) -> list[str]:
     """The 128-unit size with 2 layers, 2 directions and both: ours (fused=True) against the hand-written
     BPTT of the same stack (numpy_baseline.stacked_lstm_loss_and_grads), interleaved."""
@@ -108,25 +132,7 @@ def stacked_rows(rounds: int) -> list[str]:
             "| layers, directions | ms | NumPy ms | × NumPy |", "| --- | --- | --- | --- |"]
     print(rows[0])
     for layers, bidirectional in ((1, False), (2, False), (1, True), (2, True)):
-        tr.manual_seed(0)
-        model = Tagger(VOCAB, EMBED, hidden, layers, bidirectional)
-        optimizer = tr.optim.SGD(model.parameters(), lr=0.1)
-        rng = np.random.default_rng(0)
-        ids_array, targets_array = rng.integers(0, VOCAB, (batch, steps)), rng.integers(0, VOCAB, (batch, steps))
-        ids, targets = tr.tensor(ids_array), tr.tensor(targets_array).reshape(-1)
-        params = init_stacked_lstm(VOCAB, EMBED, hidden, layers, bidirectional)
-
-        def ours():
-            loss = tr.nn.functional.cross_entropy(model(ids).reshape(-1, VOCAB), targets)
-            optimizer.zero_grad()
-            loss.backward()
-            optimizer.step()
-
-        def hand():
-            _, grads = stacked_lstm_loss_and_grads(params, ids_array, targets_array, layers, bidirectional)
-            for name, gradient in grads.items():
-                params[name] -= 0.1 * gradient
-
+        ours, hand = stacked_steps(batch, steps, hidden, layers, bidirectional)
         t = measure({"ours": ours, "numpy": hand}, rounds)
         row = (f"| {layers}, {2 if bidirectional else 1} | {t['ours'] * 1e3:.1f} | {t['numpy'] * 1e3:.1f} | "
                f"{t['ours'] / t['numpy']:.2f} |")

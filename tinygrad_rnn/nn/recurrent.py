@@ -6,6 +6,10 @@ loop over time steps; each step runs inside the scope ``(name, "layer k", "forwa
 "t=k")``, so ``grad_contributions(loss, lstm.weight_hh_l0)`` has one term per step and a drawing
 has one cluster per step.
 
+``fused=True`` records each layer and direction as one node instead (``ops/fused_layer.py``): the
+same numbers, and still one term per step in ``grad_contributions``, but the steps' states are
+then values, not tensors of the graph; ``fused="step"`` records one fused node per step.
+
 Variable-length batches: pass ``lengths`` (one per sequence, any order). A sequence's state stops
 changing after its last step (``where(step < length, new, old)``), so h_n is each sequence's state
 at its own last step, in both directions, and outputs at padded steps are zero — what PyTorch
@@ -59,8 +63,8 @@ class _Recurrent(Module):
         self.fused = fused
         self.scope_name = type(self).__name__
         self.first_step = 1  # the number of its first step in the scopes t=k (a decoder continues its encoder's)
-        self.hidden_states: list[list[Tensor]] = []  # per (layer, direction): h_1 … h_T of the last call
-        self.cell_states: list[list[Tensor]] = []  # the same for an LSTM's c_t
+        self.hidden_states: list[Sequence[Tensor]] = []  # per (layer, direction): h_1 … h_T of the last call
+        self.cell_states: list[Sequence[Tensor]] = []  # the same for an LSTM's c_t
 
         bound = 1 / math.sqrt(hidden_size)  # every weight and bias starts as U(−1/√H, 1/√H)
 
@@ -171,15 +175,15 @@ class _Recurrent(Module):
                         time_dim: int) -> tuple[Tensor, Tensor, Tensor | None]:
         """One layer in one direction as one node (ops/fused_layer.py). The states of its steps are
         recorded as values (``hidden_states``, ``cell_states``), not as tensors of the graph."""
-        where_ = {"time_dim": time_dim, "reverse": bool(direction), "first_step": self.first_step}
-        output, hidden, cell, cells = self._layer(projected, hidden, cell, weight_hh, bias_hh, where_)
+        placement = {"time_dim": time_dim, "reverse": bool(direction), "first_step": self.first_step}
+        output, hidden, cell, cells = self._layer(projected, hidden, cell, weight_hh, bias_hh, placement)
         self.hidden_states.append(StepValues(output.data if time_dim == 0 else output.data.transpose(1, 0, 2)))
         if cells is not None:
             self.cell_states.append(StepValues(cells.data))
         return output, _state(hidden, "h"), None if cell is None else _state(cell, "c")
 
     def _layer(self, projected: Tensor, hidden: Tensor, cell: Tensor | None, weight_hh: Tensor,
-               bias_hh: Tensor | None, where_: dict) -> tuple[Tensor, Tensor, Tensor | None, Tensor | None]:
+               bias_hh: Tensor | None, placement: dict) -> tuple[Tensor, Tensor, Tensor | None, Tensor | None]:
         """The whole sequence as one fused node: (output, h_n, c_n, c_1 … c_T); None where the cell has no c."""
         raise NotImplementedError
 
@@ -297,8 +301,8 @@ class RNN(_Recurrent):
             return _state(rnn_cell(x_projected, hidden, weight_hh, bias_hh, self.nonlinearity, **fused), "h"), None
         return rnn_step(x_projected, hidden, weight_hh, bias_hh, self.nonlinearity), None
 
-    def _layer(self, projected, hidden, cell, weight_hh, bias_hh, where_):
-        return (*rnn_layer(projected, hidden, weight_hh, bias_hh, self.nonlinearity, **where_), None, None)
+    def _layer(self, projected, hidden, cell, weight_hh, bias_hh, placement):
+        return (*rnn_layer(projected, hidden, weight_hh, bias_hh, self.nonlinearity, **placement), None, None)
 
 
 class LSTM(_Recurrent):
@@ -331,8 +335,8 @@ class LSTM(_Recurrent):
             return _state(hidden, "h"), _state(cell, "c")
         return lstm_step(x_projected, hidden, cell, weight_hh, bias_hh, weight_hr)
 
-    def _layer(self, projected, hidden, cell, weight_hh, bias_hh, where_):
-        return lstm_layer(projected, hidden, cell, weight_hh, bias_hh, **where_)
+    def _layer(self, projected, hidden, cell, weight_hh, bias_hh, placement):
+        return lstm_layer(projected, hidden, cell, weight_hh, bias_hh, **placement)
 
 
 class GRU(_Recurrent):
@@ -371,8 +375,8 @@ class GRU(_Recurrent):
             return _state(gru_cell(x_projected, hidden, weight_hh, bias_hh, **fused), "h"), None
         return gru_step(x_projected, hidden, weight_hh, bias_hh), None
 
-    def _layer(self, projected, hidden, cell, weight_hh, bias_hh, where_):
-        return (*gru_layer(projected, hidden, weight_hh, bias_hh, **where_), None, None)
+    def _layer(self, projected, hidden, cell, weight_hh, bias_hh, placement):
+        return (*gru_layer(projected, hidden, weight_hh, bias_hh, **placement), None, None)
 
 
 FUSED_LAYER_STATE = "state of a fused layer"  # the name of such a state: analyses explain why it has no gradient

@@ -141,6 +141,22 @@ class FusedLayer(Function):
             return time_major_grad.transpose(0, 1)
         return array_module(time_major_grad).ascontiguousarray(time_major_grad.transpose(1, 0, 2))
 
+    @staticmethod
+    def through_weight(grad_pre, hidden, weight_hh):
+        """∂J/∂h_{t−1} through h_{t−1} W_hhᵀ: linear's rule, on arrays or Tensors."""
+        return linear_backward(grad_pre, hidden, weight_hh, None, True, False, False)[0]
+
+    def initial_gradient(self, grad, kept_grad, steps: int, position: int):
+        """∂J/∂ of the initial state (input ``position``): what the loop sent it, and what its slot
+        of the kept states received (None where no gradient is needed)."""
+        return _plus(grad, _step(kept_grad, self.initial(steps))) if self.needs_input_grad[position] else None
+
+    def after_the_loop(self, step_gradients, states, weight_hh, bias_hh):
+        """(∂x_proj in the input's layout, ∂W_hh, ∂b_hh) from the steps' gate gradients."""
+        grad_pre = self.joined(step_gradients)
+        return (self.in_layout(grad_pre) if self.needs_input_grad[0] else None,
+                *self.weight_gradients(grad_pre, states, weight_hh, bias_hh))
+
     def weight_gradients(self, recurrent_grads, states, weight_hh, bias_hh):
         """(∂W_hh, ∂b_hh) of all steps at once: [δ_1; …; δ_T]ᵀ [h_0; …; h_{T−1}] and Σ δ_t. On arrays a
         :class:`Product` that knows its steps (split into each step's term where they are shown)."""
@@ -235,14 +251,11 @@ class FusedLSTMLayer(FusedLayer):
                 (grad_hidden, grad_cell, _step(grad_gates, p), _step(grad_tanh, p)), gates[p], tanh_cells[p],
                 cells[before], out=self.slot(step_gradients, p))
             self.keep(step_gradients, p, grad_pre)
-            grad_hidden = linear_backward(grad_pre, hiddens[before], weight_hh, None, True, False, False)[0]
-        first = self.initial(steps)
-        grad_pre = self.joined(step_gradients)
-        need = self.needs_input_grad
-        return (self.in_layout(grad_pre) if need[0] else None,
-                _plus(grad_hidden, _step(grad_hiddens, first)) if need[1] else None,
-                _plus(grad_cell, _step(grad_cells, first)) if need[2] else None,
-                *self.weight_gradients(grad_pre, hiddens, weight_hh, bias_hh))[: 5 if bias_hh is not None else 4]
+            grad_hidden = self.through_weight(grad_pre, hiddens[before], weight_hh)
+        grad_x, grad_weight, grad_bias = self.after_the_loop(step_gradients, hiddens, weight_hh, bias_hh)
+        return (grad_x, self.initial_gradient(grad_hidden, grad_hiddens, steps, 1),
+                self.initial_gradient(grad_cell, grad_cells, steps, 2), grad_weight,
+                grad_bias)[: 5 if bias_hh is not None else 4]
 
 
 class FusedGRULayer(FusedLayer):
@@ -285,12 +298,9 @@ class FusedGRULayer(FusedLayer):
                 hiddens[before], self.slot(recurrent_grads, p), self.slot(input_grads, p, self.time_dim))
             self.keep(recurrent_grads, p, grad_recurrent)
             self.keep(input_grads, p, grad_x)
-            through_weight = linear_backward(grad_recurrent, hiddens[before], weight_hh, None, True, False, False)[0]
-            grad_hidden = through_weight + grad_direct
-        first = self.initial(steps)
-        need = self.needs_input_grad
-        return (self.joined(input_grads, self.time_dim) if need[0] else None,
-                _plus(grad_hidden, _step(grad_hiddens, first)) if need[1] else None,
+            grad_hidden = self.through_weight(grad_recurrent, hiddens[before], weight_hh) + grad_direct
+        return (self.joined(input_grads, self.time_dim) if self.needs_input_grad[0] else None,
+                self.initial_gradient(grad_hidden, grad_hiddens, steps, 1),
                 *self.weight_gradients(self.joined(recurrent_grads), hiddens, weight_hh,
                                        bias_hh))[: 4 if bias_hh is not None else 3]
 
@@ -334,13 +344,10 @@ class FusedRNNLayer(FusedLayer):
             grad_pre = FusedRNNCell.gate_gradients(grad_hidden, hiddens[after], self.nonlinearity,
                                                    self.slot(step_gradients, p))
             self.keep(step_gradients, p, grad_pre)
-            grad_hidden = linear_backward(grad_pre, hiddens[before], weight_hh, None, True, False, False)[0]
-        first = self.initial(steps)
-        grad_pre = self.joined(step_gradients)
-        need = self.needs_input_grad
-        return (self.in_layout(grad_pre) if need[0] else None,
-                _plus(grad_hidden, _step(grad_hiddens, first)) if need[1] else None,
-                *self.weight_gradients(grad_pre, hiddens, weight_hh, bias_hh))[: 4 if bias_hh is not None else 3]
+            grad_hidden = self.through_weight(grad_pre, hiddens[before], weight_hh)
+        grad_x, grad_weight, grad_bias = self.after_the_loop(step_gradients, hiddens, weight_hh, bias_hh)
+        return (grad_x, self.initial_gradient(grad_hidden, grad_hiddens, steps, 1), grad_weight,
+                grad_bias)[: 4 if bias_hh is not None else 3]
 
 
 def stepwise_graph(roots: tuple[Tensor, ...]) -> tuple[Tensor, ...]:
@@ -348,7 +355,8 @@ def stepwise_graph(roots: tuple[Tensor, ...]) -> tuple[Tensor, ...]:
     recorded step by step (:meth:`FusedLayer.stepwise`): what a drawing or an analysis that
     follows the steps walks. Every op is run again on copies of its Function (in its own scope,
     its tensors named as before), so nothing of the given graph is changed and its freed arrays
-    are not needed. ``roots`` themselves where the graph has no layer node (or is a gradient graph).
+    are not needed (random numbers, such as dropout's mask, are constants of the graph: the same).
+    ``roots`` themselves where the graph has no layer node (or is a gradient graph).
 
     >>> import tinygrad_rnn as tr
     >>> output, _ = tr.nn.GRU(2, 3, fused=True)(tr.randn(4, 1, 2))

@@ -12,6 +12,10 @@ bookkeeping between the cells — the input projection of all steps, unbind, sta
 final sum — folds into edges, *step by step*: the slice t of a sequence is followed through
 unbind, stack and indexing, so x_t enters cell t and only the cells a loss really reads feed it;
 a model's own ops around its layers (embedding, head, loss) are drawn once per step (``levels.py``).
+
+A layer built with ``fused=True`` is one node for the whole sequence; a drawing shows its steps
+all the same: it draws the graph computed again from the same leaves with each such node
+recorded step by step (``ops.fused_layer.stepwise_graph``: the graph ``fused="step"`` records).
 """
 
 from __future__ import annotations
