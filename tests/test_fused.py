@@ -279,3 +279,40 @@ def test_drawing_a_layer_node_leaves_its_graph_as_it_was():
     numpy.testing.assert_allclose(again.numpy(), loss.numpy(), rtol=1e-12)
     layer_grads = tr.grad(loss, layer.weight_hh_l0_reverse, retain_graph=True)[0].numpy()
     numpy.testing.assert_allclose(tr.grad(again, layer.weight_hh_l0_reverse)[0].numpy(), layer_grads, rtol=1e-10)
+
+
+def test_the_workspace_gives_a_layer_node_its_private_buffers_again_and_only_those_nobody_holds():
+    """The gates and tanh c_t of an LSTM node, which no tensor outside it sees, go back to the
+    workspace when backward lets go of them and serve the next step (no fresh pages to fault in);
+    one that anything still holds — here a view, and the tensors a recorded backward wraps them
+    in — is never handed out again, so no value anybody can read changes."""
+    import weakref
+
+    tr.manual_seed(0)
+    layer = tr.nn.LSTM(3, 4, fused=True, dtype="float64")
+    x = tr.randn(5, 2, 3, dtype="float64")
+
+    def gates_of(output):
+        return weakref.ref(output.grad_fn.saved_output[6])
+
+    output, _ = layer(x)
+    first = gates_of(output)
+    output.sum().backward()
+    output, _ = layer(x)
+    assert output.grad_fn.saved_output[6] is first()  # given back, taken again
+    held_view = output.grad_fn.saved_output[6][0]
+    values = held_view.copy()
+    second = gates_of(output)
+    output.sum().backward()
+    output, _ = layer(x)
+    assert output.grad_fn.saved_output[6] is not second()  # a view held it: not handed out again
+    (output * 3).sum().backward()
+    numpy.testing.assert_array_equal(held_view, values)
+
+    output, _ = layer(x)
+    loss = (output * output).sum()
+    (gradient,) = tr.grad(loss, layer.weight_hh_l0, create_graph=True)  # wraps the gates in tensors
+    recorded = gates_of(output)
+    loss.backward()  # lets go of the node's arrays; the recorded gradient graph still holds the gates
+    output, _ = layer(x)
+    assert recorded() is not None and output.grad_fn.saved_output[6] is not recorded()

@@ -32,7 +32,10 @@ pass, each step's position and the indices of the states it starts from and make
 from __future__ import annotations
 
 import copy
+import sys
 from typing import Any
+
+import numpy
 
 from ..device import array_module
 from ..function import STATE, Function, Node, scope
@@ -52,12 +55,66 @@ from .linalg import Product, linear_backward
 from .shape import stack
 
 
+class Workspace:
+    """Arrays a layer node fills step by step that nothing outside it ever sees (its gates, each
+    step's h W_hhᵀ + b_hh, tanh c_t), kept for the node's next call once backward has let go of
+    them — as a hand-written training loop would preallocate them once. Why: glibc gives large
+    freed arrays back to the system, and a fresh one faults its pages in again as the loop writes
+    it, step by step (at 128 units that was a third of the GRU node's forward).
+
+    An array is taken back only when nothing else holds it or a view of it (its reference count:
+    a view keeps its base alive), so no tensor ever sees its values change — a recorded backward
+    (create_graph) wraps them in tensors, which hold them. CPU (NumPy) only: CuPy pools its
+    memory itself. At most ``kept`` arrays of each shape are kept.
+
+    >>> pool = Workspace()
+    >>> first = pool.take((2, 3), numpy.float32)
+    >>> pool.give([first]); del first
+    >>> pool.take((2, 3), numpy.float32) is not None
+    True
+    """
+
+    kept = 4  # (two layers of two directions: four arrays of a shape)
+
+    def __init__(self) -> None:
+        self.free: dict[tuple, list] = {}
+
+    def take(self, shape: tuple[int, ...], dtype, xp=numpy):
+        """An array of ``shape`` and ``dtype``: a kept one if there is one, else a new one."""
+        if xp is not numpy:
+            return xp.empty(shape, dtype=dtype)
+        arrays = self.free.get((tuple(shape), numpy.dtype(dtype)))
+        return arrays.pop() if arrays else numpy.empty(shape, dtype=dtype)
+
+    def give(self, arrays) -> None:
+        """Keep each of ``arrays`` that nothing else holds (the caller's list and this call aside)."""
+        for array in arrays:
+            # held by: the caller's list, this loop's variable, getrefcount's argument
+            if type(array) is numpy.ndarray and array.base is None and sys.getrefcount(array) <= 3:
+                free = self.free.setdefault((array.shape, array.dtype), [])
+                if len(free) < self.kept:
+                    free.append(array)
+
+
+WORKSPACE = Workspace()
+
+
 class FusedLayer(Function):
     """What the three fused layers share: the order of the steps, the buffers and their layout,
     and the gradients of the weights after the loop."""
 
     multiple_outputs = True
     states = ("h",)  # the returned outputs after the sequence: h_n (an LSTM's c_n too)
+    private = ()  # which outputs no one outside the node sees (indices): the workspace takes them back
+
+    def release(self) -> None:
+        """Free the saved arrays; the node's private buffers go back to the workspace."""
+        if self.saved_output is not None:
+            buffers = [self.saved_output[i] for i in self.private]
+            super().release()
+            WORKSPACE.give(buffers)
+        else:
+            super().release()
 
     def __init__(self, time_dim: int = 0, reverse: bool = False, first_step: int = 1) -> None:
         self.time_dim, self.reverse, self.first_step = time_dim, reverse, first_step
@@ -86,9 +143,11 @@ class FusedLayer(Function):
         once for all steps, as a hand-written BPTT does)."""
         xp = array_module(projected)
         steps = projected if self.time_dim == 0 else projected.transpose(1, 0, 2)
+        out = WORKSPACE.take(steps.shape, steps.dtype, xp)
         if bias is None:
-            return steps.copy()  # (C order: a new array, time-major)
-        return xp.add(steps, bias, out=xp.empty(steps.shape, dtype=steps.dtype))
+            out[...] = steps
+            return out
+        return xp.add(steps, bias, out=out)
 
     def sequence(self, states):
         """The output sequence (the states each step made) in the input's layout; and the last state."""
@@ -218,6 +277,7 @@ class FusedLSTMLayer(FusedLayer):
     name = "fused LSTM layer"
     kept_outputs = 4
     states = ("h", "c")
+    private = (6, 7)  # the gates, tanh c_t
 
     def cell_step(self, x_projected, hidden, cell, weight_hh, bias_hh=None):
         return lstm_cell(x_projected, hidden, cell, weight_hh, bias_hh)
@@ -227,7 +287,7 @@ class FusedLSTMLayer(FusedLayer):
         transposed_weight = xp.ascontiguousarray(weight_hh.T)  # BLAS is faster with it than with the view
         gates = self.time_major(projected, bias_hh)  # x_t W_ihᵀ + b_ih + b_hh, all steps; then + h W_hhᵀ
         hiddens, cells = self.states_buffer(hidden, steps), self.states_buffer(cell, steps)
-        tanh_cells = xp.empty((steps, *cell.shape), dtype=cell.dtype)
+        tanh_cells = WORKSPACE.take((steps, *cell.shape), cell.dtype, xp)
         product = xp.empty(gates.shape[1:], dtype=gates.dtype)
         dot = xp.dot
         for p, before, after in self.visits(steps):
@@ -265,6 +325,7 @@ class FusedGRULayer(FusedLayer):
 
     name = "fused GRU layer"
     kept_outputs = 3
+    private = (3, 4)  # the gates, h W_hhᵀ + b_hh
 
     def cell_step(self, x_projected, hidden, cell, weight_hh, bias_hh=None):
         return gru_cell(x_projected, hidden, weight_hh, bias_hh), None
@@ -273,8 +334,8 @@ class FusedGRULayer(FusedLayer):
         xp, steps = array_module(projected), projected.shape[self.time_dim]
         transposed_weight = xp.ascontiguousarray(weight_hh.T)
         hiddens = self.states_buffer(hidden, steps)
-        recurrent = xp.empty((steps, *hidden.shape[:-1], weight_hh.shape[0]), dtype=hidden.dtype)
-        gates = xp.empty((steps, 3, *hidden.shape), dtype=hidden.dtype)  # each step's r, z, n
+        recurrent = WORKSPACE.take((steps, *hidden.shape[:-1], weight_hh.shape[0]), hidden.dtype, xp)
+        gates = WORKSPACE.take((steps, 3, *hidden.shape), hidden.dtype, xp)  # each step's r, z, n
         projected, dot = self.by_step(projected), xp.dot
         for p, before, after in self.visits(steps):
             dot(hiddens[before], transposed_weight, out=recurrent[p])
@@ -331,6 +392,9 @@ class FusedRNNLayer(FusedLayer):
             dot(hiddens[before], transposed_weight, out=product)
             pre[p] += product
             rnn_pointwise(pre[p], nonlinearity, out=hiddens[after])
+        buffers = [pre]  # not kept for backward: back to the workspace now
+        del pre
+        WORKSPACE.give(buffers)
         return (*self.sequence(hiddens), hiddens)
 
     def backward(self, grads, outs, projected, hidden, weight_hh, bias_hh=None):
