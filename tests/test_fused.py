@@ -316,3 +316,16 @@ def test_the_workspace_gives_a_layer_node_its_private_buffers_again_and_only_tho
     loss.backward()  # lets go of the node's arrays; the recorded gradient graph still holds the gates
     output, _ = layer(x)
     assert recorded() is not None and output.grad_fn.saved_output[6] is not recorded()
+
+
+def test_the_workspace_keeps_few_arrays_and_the_recent_shapes():
+    from tinygrad_rnn.ops.fused_layer import Workspace
+
+    pool = Workspace()
+    for length in range(1, 30):  # batches of many lengths
+        pool.give([numpy.empty((length, 2, 3))])
+    assert sum(map(len, pool.free.values())) == pool.most
+    assert ((29, 2, 3), numpy.dtype("float64")) in pool.free and ((1, 2, 3), numpy.dtype("float64")) not in pool.free
+    held = numpy.empty((40, 2))
+    pool.give([held])  # this test still holds it: not kept
+    assert ((40, 2), numpy.dtype("float64")) not in pool.free

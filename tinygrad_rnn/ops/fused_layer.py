@@ -65,7 +65,8 @@ class Workspace:
     An array is taken back only when nothing else holds it or a view of it (its reference count:
     a view keeps its base alive), so no tensor ever sees its values change — a recorded backward
     (create_graph) wraps them in tensors, which hold them. CPU (NumPy) only: CuPy pools its
-    memory itself. At most ``kept`` arrays of each shape are kept.
+    memory itself. At most ``kept`` arrays of a shape and ``most`` in all are kept (the shapes
+    used longest ago go first: batches of many lengths keep only the recent ones).
 
     >>> pool = Workspace()
     >>> first = pool.take((2, 3), numpy.float32)
@@ -75,16 +76,22 @@ class Workspace:
     """
 
     kept = 4  # (two layers of two directions: four arrays of a shape)
+    most = 16
 
     def __init__(self) -> None:
-        self.free: dict[tuple, list] = {}
+        self.free: dict[tuple, list] = {}  # (shape, dtype) → arrays; the shape used last comes last
 
     def take(self, shape: tuple[int, ...], dtype, xp=numpy):
         """An array of ``shape`` and ``dtype``: a kept one if there is one, else a new one."""
         if xp is not numpy:
             return xp.empty(shape, dtype=dtype)
-        arrays = self.free.get((tuple(shape), numpy.dtype(dtype)))
-        return arrays.pop() if arrays else numpy.empty(shape, dtype=dtype)
+        key = (tuple(shape), numpy.dtype(dtype))
+        arrays = self.free.pop(key, None)
+        if not arrays:
+            return numpy.empty(shape, dtype=dtype)
+        array = arrays.pop()
+        self.free[key] = arrays  # used last: kept longest
+        return array
 
     def give(self, arrays) -> None:
         """Keep each of ``arrays`` that nothing else holds (the caller's list and this call aside)."""
@@ -94,6 +101,11 @@ class Workspace:
                 free = self.free.setdefault((array.shape, array.dtype), [])
                 if len(free) < self.kept:
                     free.append(array)
+        while sum(map(len, self.free.values())) > self.most:  # the shape used longest ago goes first
+            oldest = next(iter(self.free))
+            self.free[oldest].pop()
+            if not self.free[oldest]:
+                del self.free[oldest]
 
 
 WORKSPACE = Workspace()
