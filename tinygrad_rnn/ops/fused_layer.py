@@ -396,17 +396,21 @@ class FusedRNNLayer(FusedLayer):
     def forward(self, projected, hidden, weight_hh, bias_hh=None):
         xp, steps = array_module(projected), projected.shape[self.time_dim]
         transposed_weight = xp.ascontiguousarray(weight_hh.T)
-        pre = self.time_major(projected, bias_hh)  # x_t W_ihᵀ + b_ih + b_hh, all steps; then + h W_hhᵀ
         hiddens = self.states_buffer(hidden, steps)
-        product = xp.empty(pre.shape[1:], dtype=pre.dtype)
+        # each state's slot first holds its pre-activation x_t W_ihᵀ + b_ih + b_hh (all steps at once),
+        # then + h_{t−1} W_hhᵀ, then tanh in place: no buffer beside the states
+        made = hiddens[:-1] if self.reverse else hiddens[1:]
+        steps_in = projected if self.time_dim == 0 else projected.transpose(1, 0, 2)
+        if bias_hh is None:
+            made[...] = steps_in
+        else:
+            xp.add(steps_in, bias_hh, out=made)
+        product = xp.empty(hidden.shape[:-1] + (weight_hh.shape[0],), dtype=hidden.dtype)
         dot, nonlinearity = xp.dot, self.nonlinearity
-        for p, before, after in self.visits(steps):
+        for _, before, after in self.visits(steps):
             dot(hiddens[before], transposed_weight, out=product)
-            pre[p] += product
-            rnn_pointwise(pre[p], nonlinearity, out=hiddens[after])
-        buffers = [pre]  # not kept for backward: back to the workspace now
-        del pre
-        WORKSPACE.give(buffers)
+            hiddens[after] += product
+            rnn_pointwise(hiddens[after], nonlinearity, out=hiddens[after])
         return (*self.sequence(hiddens), hiddens)
 
     def backward(self, grads, outs, projected, hidden, weight_hh, bias_hh=None):
