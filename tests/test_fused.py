@@ -329,3 +329,14 @@ def test_the_workspace_keeps_few_arrays_and_the_recent_shapes():
     held = numpy.empty((40, 2))
     pool.give([held])  # this test still holds it: not kept
     assert ((40, 2), numpy.dtype("float64")) not in pool.free
+
+
+def test_the_workspace_survives_taking_every_array_of_a_shape_and_then_many_shapes():
+    from tinygrad_rnn.ops.fused_layer import Workspace
+
+    pool = Workspace()
+    pool.give([numpy.empty((3, 2))])
+    assert pool.take((3, 2), numpy.float64) is not None and pool.take((3, 2), numpy.float64) is not None
+    for length in range(1, 30):
+        pool.give([numpy.empty((length, 4))])
+    assert sum(map(len, pool.free.values())) == pool.most and all(pool.free.values())

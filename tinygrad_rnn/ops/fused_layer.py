@@ -90,7 +90,8 @@ class Workspace:
         if not arrays:
             return numpy.empty(shape, dtype=dtype)
         array = arrays.pop()
-        self.free[key] = arrays  # used last: kept longest
+        if arrays:
+            self.free[key] = arrays  # used last: kept longest
         return array
 
     def give(self, arrays) -> None:
@@ -98,12 +99,14 @@ class Workspace:
         for array in arrays:
             # held by: the caller's list, this loop's variable, getrefcount's argument
             if type(array) is numpy.ndarray and array.base is None and sys.getrefcount(array) <= 3:
-                free = self.free.setdefault((array.shape, array.dtype), [])
+                free = self.free.pop((array.shape, array.dtype), [])
                 if len(free) < self.kept:
                     free.append(array)
+                self.free[(array.shape, array.dtype)] = free  # given last: kept longest
         while sum(map(len, self.free.values())) > self.most:  # the shape used longest ago goes first
             oldest = next(iter(self.free))
-            self.free[oldest].pop()
+            if self.free[oldest]:
+                self.free[oldest].pop()
             if not self.free[oldest]:
                 del self.free[oldest]
 
