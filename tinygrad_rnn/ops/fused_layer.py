@@ -69,10 +69,13 @@ class Workspace:
     used longest ago go first: batches of many lengths keep only the recent ones).
 
     >>> pool = Workspace()
-    >>> first = pool.take((2, 3), numpy.float32)
-    >>> pool.give([first]); del first
-    >>> pool.take((2, 3), numpy.float32) is not None
-    True
+    >>> pool.give([numpy.empty((2, 3), numpy.float32)])     # nothing else holds it: kept
+    >>> kept = pool.free[(2, 3), numpy.dtype("float32")][0]
+    >>> pool.take((2, 3), numpy.float32) is kept, pool.free
+    (True, {})
+    >>> held = numpy.empty((2, 3), numpy.float32)
+    >>> pool.give([held]); pool.free                         # this name still holds it: not kept
+    {}
     """
 
     kept = 4  # (two layers of two directions: four arrays of a shape)
@@ -122,17 +125,14 @@ class FusedLayer(Function):
     states = ("h",)  # the returned outputs after the sequence: h_n (an LSTM's c_n too)
     private = ()  # which outputs no one outside the node sees (indices): the workspace takes them back
 
-    def release(self) -> None:
-        """Free the saved arrays; the node's private buffers go back to the workspace."""
-        if self.saved_output is not None:
-            buffers = [self.saved_output[i] for i in self.private]
-            super().release()
-            WORKSPACE.give(buffers)
-        else:
-            super().release()
-
     def __init__(self, time_dim: int = 0, reverse: bool = False, first_step: int = 1) -> None:
         self.time_dim, self.reverse, self.first_step = time_dim, reverse, first_step
+
+    def release(self) -> None:
+        """Free the saved arrays; the node's private buffers go back to the workspace."""
+        buffers = [] if self.saved_output is None else [self.saved_output[i] for i in self.private]
+        super().release()
+        WORKSPACE.give(buffers)
 
     # --- the steps and the buffers -----------------------------------------------------------------------
     def visits(self, steps: int) -> list[tuple[int, int, int]]:
