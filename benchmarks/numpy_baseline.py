@@ -84,19 +84,7 @@ def loss_and_grads(cell: str, p: dict, ids: np.ndarray, targets: np.ndarray) -> 
             hs[t + 1] += n
 
     outputs = hs[1:]  # (T, B, H)
-    logits = outputs.reshape(N, H) @ U.T  # (T·B, V)
-    logits += c
-    logits -= logits.max(axis=-1, keepdims=True)
-    log_probs = logits - np.log(np.exp(logits).sum(axis=-1, keepdims=True))
-    flat_targets = targets.T.reshape(-1)
-    rows = np.arange(N)
-    loss = -log_probs[rows, flat_targets].mean()
-
-    d_logits = np.exp(log_probs)  # softmax − one-hot, divided by N
-    d_logits[rows, flat_targets] -= 1
-    d_logits /= N
-    grads = {"head.weight": d_logits.T @ outputs.reshape(N, H), "head.bias": d_logits.sum(0)}
-    d_outputs = (d_logits @ U).reshape(T, B, H)
+    loss, grads, d_outputs = head_loss_and_grads(outputs, U, c, targets)
 
     d_pre = np.empty((T, B, G), dtype=x.dtype)  # ∂J/∂(h_{t−1} W_hhᵀ + b_hh) of every step
     d_x_proj = d_pre if cell != "gru" else np.empty((T, B, G), dtype=x.dtype)
@@ -130,6 +118,26 @@ def loss_and_grads(cell: str, p: dict, ids: np.ndarray, targets: np.ndarray) -> 
     d_x = flat_d_x_proj @ W_ih  # (T·B, E)
     grads["embedding.weight"] = embedding_gradient(ids, d_x, E_w)
     return float(loss), grads
+
+
+def head_loss_and_grads(outputs, U, c, targets):
+    """The head and the loss: mean cross-entropy of softmax(outputs Uᵀ + c) against ``targets``
+    (B, T), with outputs time-major (T, B, H); returns the loss, the head's gradients and ∂J/∂outputs."""
+    T, B, H = outputs.shape
+    N = T * B
+    logits = outputs.reshape(N, H) @ U.T  # (T·B, V)
+    logits += c
+    logits -= logits.max(axis=-1, keepdims=True)
+    log_probs = logits - np.log(np.exp(logits).sum(axis=-1, keepdims=True))
+    flat_targets = targets.T.reshape(-1)
+    rows = np.arange(N)
+    loss = -log_probs[rows, flat_targets].mean()
+
+    d_logits = np.exp(log_probs)  # softmax − one-hot, divided by N
+    d_logits[rows, flat_targets] -= 1
+    d_logits /= N
+    grads = {"head.weight": d_logits.T @ outputs.reshape(N, H), "head.bias": d_logits.sum(0)}
+    return loss, grads, (d_logits @ U).reshape(T, B, H)
 
 
 def embedding_gradient(ids, d_x, E_w):
@@ -233,16 +241,7 @@ def stacked_lstm_loss_and_grads(p: dict, ids: np.ndarray, targets: np.ndarray, n
         inputs.append(layer_input)
         layer_input = outputs[0] if directions == 1 else np.concatenate(outputs, axis=-1)
     D = layer_input.shape[-1]
-    logits = layer_input.reshape(N, D) @ p["head.weight"].T + p["head.bias"]
-    logits -= logits.max(axis=-1, keepdims=True)
-    log_probs = logits - np.log(np.exp(logits).sum(axis=-1, keepdims=True))
-    flat_targets, rows = targets.T.reshape(-1), np.arange(N)
-    loss = -log_probs[rows, flat_targets].mean()
-    d_logits = np.exp(log_probs)
-    d_logits[rows, flat_targets] -= 1
-    d_logits /= N
-    grads = {"head.weight": d_logits.T @ layer_input.reshape(N, D), "head.bias": d_logits.sum(0)}
-    d_above = (d_logits @ p["head.weight"]).reshape(T, B, D)
+    loss, grads, d_above = head_loss_and_grads(layer_input, p["head.weight"], p["head.bias"], targets)
     for layer in reversed(range(num_layers)):
         x = inputs[layer]
         d_below = np.zeros(x.shape, dtype=x.dtype)

@@ -82,7 +82,7 @@ def rnn_pointwise(pre, nonlinearity: str = "tanh", out=None):
     return array_module(pre).tanh(pre, out=pre if out is None else out)
 
 
-def _plus(total, term, out):
+def _sum_into(total, term, out):
     """total + term, written into ``out`` (an array total already is) if given."""
     return total + term if out is None else array_module(out).add(total, term, out=out)
 
@@ -162,7 +162,7 @@ class FusedLSTMCell(FusedCell):
         grad_pre = cat([grad_c * g * slopes[0], grad_c * cell * slopes[1], grad_c * i * slopes[2],
                         grad_hidden * tanh_cell * slopes[3]], dim=-1, out=out)
         if grad_gates is not None:  # the gates themselves were used (a recorded backward reads them)
-            grad_pre = _plus(grad_pre, grad_gates * cat(slopes, dim=-1), out)
+            grad_pre = _sum_into(grad_pre, grad_gates * cat(slopes, dim=-1), out)
         return grad_pre, grad_c * f
 
 
@@ -223,7 +223,7 @@ class FusedGRUCell(FusedCell):
         grad_z_pre = grad_z * update * (1 - update)
         grad_recurrent = cat([grad_r_pre, grad_z_pre, grad_hn], dim=-1, out=out_recurrent)
         if grad_recurrent_in is not None:  # h W_hhᵀ + b_hh itself was used (a recorded backward reads it)
-            grad_recurrent = _plus(grad_recurrent, grad_recurrent_in, out_recurrent)
+            grad_recurrent = _sum_into(grad_recurrent, grad_recurrent_in, out_recurrent)
         return grad_recurrent, cat([grad_r_pre, grad_z_pre, grad_n_pre], dim=-1, out=out_x), grad_out * update
 
 

@@ -153,20 +153,27 @@ class FusedLayer(Function):
         buffer[self.initial(steps)] = initial
         return buffer
 
-    def time_major(self, projected, bias=None):
-        """The input projection (T, B, G·H) as a new time-major array, + ``bias`` if given (folded in
-        once for all steps, as a hand-written BPTT does)."""
-        xp = array_module(projected)
-        steps = projected if self.time_dim == 0 else projected.transpose(1, 0, 2)
-        out = WORKSPACE.take(steps.shape, steps.dtype, xp)
+    def time_major(self, projected, bias=None, out=None):
+        """The input projection (T, B, G·H) time-major, + ``bias`` if given (folded in once for all
+        steps, as a hand-written BPTT does), written into ``out`` (an array from the workspace if None)."""
+        xp, steps = array_module(projected), self.by_step(projected)
+        out = WORKSPACE.take(steps.shape, steps.dtype, xp) if out is None else out
         if bias is None:
             out[...] = steps
             return out
         return xp.add(steps, bias, out=out)
 
+    def made(self, states):
+        """The states the steps made, in time order (T, B, H): a view of the state buffer."""
+        return states[:-1] if self.reverse else states[1:]
+
+    def started_from(self, states):
+        """The state each step started from, in time order (T, B, H): a view of the state buffer."""
+        return states[1:] if self.reverse else states[:-1]
+
     def sequence(self, states):
         """The output sequence (the states each step made) in the input's layout; and the last state."""
-        made = states[:-1] if self.reverse else states[1:]
+        made = self.made(states)
         if self.time_dim == 1:
             made = array_module(made).ascontiguousarray(made.transpose(1, 0, 2))
         return made, self.last(states)
@@ -236,7 +243,7 @@ class FusedLayer(Function):
         :class:`Product` that knows its steps (split into each step's term where they are shown)."""
         need = self.needs_input_grad
         need_weight, need_bias = need[len(need) - (2 if bias_hh is not None else 1)], bias_hh is not None and need[-1]
-        previous = states[1:] if self.reverse else states[:-1]  # the state each step started from
+        previous = self.started_from(states)
         if isinstance(recurrent_grads, Tensor):
             _, grad_weight, grad_bias = linear_backward(recurrent_grads, previous, weight_hh, bias_hh, False,
                                                         need_weight, need_bias)
@@ -310,8 +317,7 @@ class FusedLSTMLayer(FusedLayer):
             gates[p] += product
             lstm_pointwise(gates[p], cells[before], out=(hiddens[after], cells[after], tanh_cells[p]))
         output, last_hidden = self.sequence(hiddens)
-        cell_sequence = cells[:-1] if self.reverse else cells[1:]
-        return output, last_hidden, self.last(cells), cell_sequence, hiddens, cells, gates, tanh_cells
+        return output, last_hidden, self.last(cells), self.made(cells), hiddens, cells, gates, tanh_cells
 
     def backward(self, grads, outs, projected, hidden, cell, weight_hh, bias_hh=None):
         grad_output, grad_hidden, grad_cell, grad_cell_sequence, grad_hiddens, grad_cells, grad_gates, grad_tanh = grads
@@ -402,12 +408,7 @@ class FusedRNNLayer(FusedLayer):
         hiddens = self.states_buffer(hidden, steps)
         # each state's slot first holds its pre-activation x_t W_ihᵀ + b_ih + b_hh (all steps at once),
         # then + h_{t−1} W_hhᵀ, then tanh in place: no buffer beside the states
-        made = hiddens[:-1] if self.reverse else hiddens[1:]
-        steps_in = projected if self.time_dim == 0 else projected.transpose(1, 0, 2)
-        if bias_hh is None:
-            made[...] = steps_in
-        else:
-            xp.add(steps_in, bias_hh, out=made)
+        self.time_major(projected, bias_hh, out=self.made(hiddens))
         product = xp.empty(hidden.shape[:-1] + (weight_hh.shape[0],), dtype=hidden.dtype)
         dot, nonlinearity = xp.dot, self.nonlinearity
         for _, before, after in self.visits(steps):

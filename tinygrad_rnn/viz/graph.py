@@ -80,8 +80,8 @@ def build_picture(tensors: tuple[Tensor, ...], level: str = "op", backward: bool
     picture = _picture_of(roots, level, gradient_graph, show_shapes, show_values, show_grads, time_steps,
                           "label" if bptt else params, layer_nodes)
     if layer_nodes:
-        picture.notes.insert(0, "A fused layer is one node for the whole sequence, drawn here step by step; build it "
-                                "with fused=False to draw its primitive ops")
+        picture.notes[:0] = ["A fused layer is one node for the whole sequence, drawn as its steps",
+                             "fused=False draws a fused layer's primitive ops"]
     if both:
         picture = forward_and_backward_picture(picture)
     elif bptt:
