@@ -16,7 +16,10 @@ What makes it the strongest version we know how to write (a weak baseline flatte
   contiguous copy of W_hhᵀ (BLAS is faster with it than with the view W_hh.T);
 * the per-step products go through ``np.dot``, which calls BLAS with less overhead than ``@``;
 * the embedding's gradient sums the rows of each id after one sort (np.add.reduceat), not
-  with np.add.at, which is several times slower.
+  with np.add.at, which is several times slower;
+* every large array of a step (the embedded inputs, the projections, states, gates, logits and
+  their gradients) is allocated once and written again by every later step of the same shapes
+  (``buffer``): no step faults fresh pages in, whatever glibc did with the last step's memory.
 
 Shapes: ids (B, T); embedding (V, E); weights as PyTorch stores them ((G·H, E), (G·H, H)).
 """
@@ -24,6 +27,20 @@ Shapes: ids (B, T); embedding (V, E); weights as PyTorch stores them ((G·H, E),
 from __future__ import annotations
 
 import numpy as np
+
+_BUFFERS: dict[tuple, np.ndarray] = {}  # (name, shape, dtype) → the array every step of those shapes writes
+
+
+def buffer(name: str, shape: tuple[int, ...], dtype, zero: bool = False) -> np.ndarray:
+    """The preallocated array ``name`` of ``shape`` (made by the first step that asks, then the same
+    one every time), zeroed if ``zero``; its values are overwritten by each step."""
+    key = (name, tuple(shape), np.dtype(dtype))
+    array = _BUFFERS.get(key)
+    if array is None:
+        array = _BUFFERS[key] = np.empty(shape, dtype)
+    if zero:
+        array.fill(0)
+    return array
 
 
 def sigmoid(x):
@@ -53,15 +70,16 @@ def loss_and_grads(cell: str, p: dict, ids: np.ndarray, targets: np.ndarray) -> 
     b_ih, b_hh, U, c = p["rnn.bias_ih_l0"], p["rnn.bias_hh_l0"], p["head.weight"], p["head.bias"]
     H = W_hh.shape[1]
     N = B * T
-    x = E_w[ids.T]  # (T, B, E), time-major
-    x_proj = x @ W_ih.T  # (T, B, G·H): all steps' input projections at once …
+    x = np.take(E_w, ids.T, axis=0, out=buffer("x", (T, B, E_w.shape[1]), E_w.dtype))  # (T, B, E), time-major
+    # (T, B, G·H): all steps' input projections at once …
+    x_proj = np.dot(x.reshape(N, -1), W_ih.T, out=buffer("x_proj", (N, W_ih.shape[0]), x.dtype)).reshape(T, B, -1)
     x_proj += b_ih
     if cell != "gru":
         x_proj += b_hh  # … with b_hh folded in (the GRU keeps b_hn inside the reset product)
     G = x_proj.shape[-1]
     W_hh_T = np.ascontiguousarray(W_hh.T)
-    hs = np.zeros((T + 1, B, H), dtype=x.dtype)  # h_0 … h_T
-    pre = np.empty((T, B, G), dtype=x.dtype)  # each step's h_{t−1} W_hhᵀ, written in place
+    hs = buffer("hs", (T + 1, B, H), x.dtype, zero=True)  # h_0 … h_T
+    pre = buffer("pre", (T, B, G), x.dtype)  # each step's h_{t−1} W_hhᵀ, written in place
     if cell == "rnn":
         for t in range(T):
             np.dot(hs[t], W_hh_T, out=pre[t])
@@ -70,7 +88,7 @@ def loss_and_grads(cell: str, p: dict, ids: np.ndarray, targets: np.ndarray) -> 
     elif cell == "lstm":
         hs, lstm_saved = lstm_forward(x_proj, W_hh)
     else:  # gru
-        gates = np.empty((T, B, 3 * H), dtype=x.dtype)  # r, z, n
+        gates = buffer("gates", (T, B, 3 * H), x.dtype)  # r, z, n
         for t in range(T):
             np.dot(hs[t], W_hh_T, out=pre[t])
             recurrent = pre[t]
@@ -86,8 +104,8 @@ def loss_and_grads(cell: str, p: dict, ids: np.ndarray, targets: np.ndarray) -> 
     outputs = hs[1:]  # (T, B, H)
     loss, grads, d_outputs = head_loss_and_grads(outputs, U, c, targets)
 
-    d_pre = np.empty((T, B, G), dtype=x.dtype)  # ∂J/∂(h_{t−1} W_hhᵀ + b_hh) of every step
-    d_x_proj = d_pre if cell != "gru" else np.empty((T, B, G), dtype=x.dtype)
+    d_pre = buffer("d_pre", (T, B, G), x.dtype)  # ∂J/∂(h_{t−1} W_hhᵀ + b_hh) of every step
+    d_x_proj = d_pre if cell != "gru" else buffer("d_x_proj", (T, B, G), x.dtype)
     d_h = np.zeros((B, H), dtype=x.dtype)
     if cell == "rnn":
         for t in reversed(range(T)):
@@ -115,7 +133,7 @@ def loss_and_grads(cell: str, p: dict, ids: np.ndarray, targets: np.ndarray) -> 
     flat_d_x_proj = d_x_proj.reshape(N, G)
     grads["rnn.weight_ih_l0"] = flat_d_x_proj.T @ x.reshape(N, -1)
     grads["rnn.bias_ih_l0"] = flat_d_x_proj.sum(0)
-    d_x = flat_d_x_proj @ W_ih  # (T·B, E)
+    d_x = np.dot(flat_d_x_proj, W_ih, out=buffer("d_x", (N, W_ih.shape[1]), x.dtype))  # (T·B, E)
     grads["embedding.weight"] = embedding_gradient(ids, d_x, E_w)
     return float(loss), grads
 
@@ -125,19 +143,21 @@ def head_loss_and_grads(outputs, U, c, targets):
     (B, T), with outputs time-major (T, B, H); returns the loss, the head's gradients and ∂J/∂outputs."""
     T, B, H = outputs.shape
     N = T * B
-    logits = outputs.reshape(N, H) @ U.T  # (T·B, V)
+    logits = np.dot(outputs.reshape(N, H), U.T, out=buffer("logits", (N, len(U)), U.dtype))  # (T·B, V)
     logits += c
     logits -= logits.max(axis=-1, keepdims=True)
-    log_probs = logits - np.log(np.exp(logits).sum(axis=-1, keepdims=True))
+    probs = np.exp(logits, out=buffer("probs", logits.shape, logits.dtype))
+    log_probs = logits  # in place: logits − log Σ exp
+    log_probs -= np.log(probs.sum(axis=-1, keepdims=True))
     flat_targets = targets.T.reshape(-1)
     rows = np.arange(N)
     loss = -log_probs[rows, flat_targets].mean()
 
-    d_logits = np.exp(log_probs)  # softmax − one-hot, divided by N
+    d_logits = np.exp(log_probs, out=probs)  # softmax − one-hot, divided by N
     d_logits[rows, flat_targets] -= 1
     d_logits /= N
     grads = {"head.weight": d_logits.T @ outputs.reshape(N, H), "head.bias": d_logits.sum(0)}
-    return loss, grads, (d_logits @ U).reshape(T, B, H)
+    return loss, grads, np.dot(d_logits, U, out=buffer("d_outputs", (N, H), U.dtype)).reshape(T, B, H)
 
 
 def embedding_gradient(ids, d_x, E_w):
@@ -151,17 +171,18 @@ def embedding_gradient(ids, d_x, E_w):
     return d_embedding
 
 
-def lstm_forward(x_proj, W_hh, reverse=False):
+def lstm_forward(x_proj, W_hh, reverse=False, name=""):
     """One LSTM layer in one direction over time-major pre-activations x_proj (T, B, 4H) (both biases
     folded in): the states hs (T + 1, B, H) — h_0 at index 0, or at index T when ``reverse`` — and
-    what backward reads (cell states, activated gates, tanh c_t)."""
+    what backward reads (cell states, activated gates, tanh c_t). ``name``: whose buffers (a layer and
+    direction's own)."""
     T, B, G = x_proj.shape
     H = G // 4
     W_hh_T = np.ascontiguousarray(W_hh.T)
-    hs = np.zeros((T + 1, B, H), dtype=x_proj.dtype)
-    cs = np.zeros((T + 1, B, H), dtype=x_proj.dtype)
-    acts = np.empty((T, B, G), dtype=x_proj.dtype)  # each step's h W_hhᵀ + x_proj, activated in place
-    tanh_cs = np.empty((T, B, H), dtype=x_proj.dtype)
+    hs = buffer("hs" + name, (T + 1, B, H), x_proj.dtype, zero=True)
+    cs = buffer("cs" + name, (T + 1, B, H), x_proj.dtype, zero=True)
+    acts = buffer("acts" + name, (T, B, G), x_proj.dtype)  # each step's h W_hhᵀ + x_proj, activated in place
+    tanh_cs = buffer("tanh_cs" + name, (T, B, H), x_proj.dtype)
     order = [(t, t + 1, t) for t in reversed(range(T))] if reverse else [(t, t, t + 1) for t in range(T)]
     for t, before, after in order:
         gates = acts[t]
@@ -174,15 +195,15 @@ def lstm_forward(x_proj, W_hh, reverse=False):
         cs[after] += gates[:, :H] * gates[:, 2 * H:3 * H]
         np.tanh(cs[after], out=tanh_cs[t])
         np.multiply(gates[:, 3 * H:], tanh_cs[t], out=hs[after])
-    return hs, (cs, acts, tanh_cs, order)
+    return hs, (cs, acts, tanh_cs, order, name)
 
 
 def lstm_backward(d_outputs, W_hh, hs, saved):
     """∂J/∂(pre-activations) (T, B, 4H) of one LSTM layer and direction, given ∂J/∂h_t from above."""
-    cs, acts, tanh_cs, order = saved
+    cs, acts, tanh_cs, order, name = saved
     T, B, G = acts.shape
     H = G // 4
-    d_pre = np.empty_like(acts)
+    d_pre = buffer("d_pre" + name, acts.shape, acts.dtype)
     d_h = np.zeros((B, H), dtype=acts.dtype)
     d_c = np.zeros((B, H), dtype=acts.dtype)
     for t, before, _ in reversed(order):
@@ -227,36 +248,42 @@ def stacked_lstm_loss_and_grads(p: dict, ids: np.ndarray, targets: np.ndarray, n
     → linear at every position — and its gradient, by hand (the layers as above, stacked)."""
     B, T = ids.shape
     N, directions = B * T, 2 if bidirectional else 1
-    layer_input = p["embedding.weight"][ids.T]  # (T, B, E)
+    E_w = p["embedding.weight"]
+    layer_input = np.take(E_w, ids.T, axis=0, out=buffer("x", (T, B, E_w.shape[1]), E_w.dtype))  # (T, B, E)
     inputs, runs = [], []
     for layer in range(num_layers):
         outputs = []
         for direction in range(directions):
             suffix = f"_l{layer}" + ("_reverse" if direction else "")
-            x_proj = layer_input @ p["rnn.weight_ih" + suffix].T
+            W_ih = p["rnn.weight_ih" + suffix]
+            x_proj = np.dot(layer_input.reshape(N, -1), W_ih.T,
+                            out=buffer("x_proj" + suffix, (N, len(W_ih)), W_ih.dtype)).reshape(T, B, -1)
             x_proj += p["rnn.bias_ih" + suffix] + p["rnn.bias_hh" + suffix]
-            hs, saved = lstm_forward(x_proj, p["rnn.weight_hh" + suffix], reverse=bool(direction))
+            hs, saved = lstm_forward(x_proj, p["rnn.weight_hh" + suffix], reverse=bool(direction), name=suffix)
             runs.append((suffix, hs, saved, bool(direction)))
             outputs.append(hs[:-1] if direction else hs[1:])
         inputs.append(layer_input)
-        layer_input = outputs[0] if directions == 1 else np.concatenate(outputs, axis=-1)
+        layer_input = outputs[0] if directions == 1 else np.concatenate(
+            outputs, axis=-1, out=buffer(f"output_l{layer}", (T, B, 2 * outputs[0].shape[-1]), outputs[0].dtype))
     D = layer_input.shape[-1]
     loss, grads, d_above = head_loss_and_grads(layer_input, p["head.weight"], p["head.bias"], targets)
     for layer in reversed(range(num_layers)):
         x = inputs[layer]
-        d_below = np.zeros(x.shape, dtype=x.dtype)
+        d_below = buffer(f"d_below_l{layer}", x.shape, x.dtype, zero=True)
         H = D // directions
         for direction in range(directions):
             suffix, hs, saved, reverse = runs[layer * directions + direction]
             W_ih, W_hh = p["rnn.weight_ih" + suffix], p["rnn.weight_hh" + suffix]
-            d_pre = lstm_backward(np.ascontiguousarray(d_above[..., direction * H:(direction + 1) * H]), W_hh, hs,
-                                  saved)
+            d_outputs = buffer("d_outputs" + suffix, (T, B, H), d_above.dtype)
+            d_outputs[...] = d_above[..., direction * H:(direction + 1) * H]
+            d_pre = lstm_backward(d_outputs, W_hh, hs, saved)
             flat_d_pre = d_pre.reshape(N, -1)
             previous = hs[1:] if reverse else hs[:-1]
             grads["rnn.weight_hh" + suffix] = flat_d_pre.T @ previous.reshape(N, H)
             grads["rnn.bias_hh" + suffix] = grads["rnn.bias_ih" + suffix] = flat_d_pre.sum(0)
             grads["rnn.weight_ih" + suffix] = flat_d_pre.T @ x.reshape(N, -1)
-            d_below += (flat_d_pre @ W_ih).reshape(x.shape)
+            d_input = buffer("d_input" + suffix, (N, W_ih.shape[1]), x.dtype)
+            d_below += np.dot(flat_d_pre, W_ih, out=d_input).reshape(x.shape)
         d_above, D = d_below, x.shape[-1]
     grads["embedding.weight"] = embedding_gradient(ids, d_above.reshape(N, -1), p["embedding.weight"])
     return float(loss), grads

@@ -281,33 +281,45 @@ def test_drawing_a_layer_node_leaves_its_graph_as_it_was():
     numpy.testing.assert_allclose(tr.grad(again, layer.weight_hh_l0_reverse)[0].numpy(), layer_grads, rtol=1e-10)
 
 
-def test_the_workspace_gives_a_layer_node_its_private_buffers_again_and_only_those_nobody_holds():
-    """The gates and tanh c_t of an LSTM node, which no tensor outside it sees, go back to the
-    workspace when backward lets go of them and serve the next step (no fresh pages to fault in);
-    one that anything still holds — here a view, and the tensors a recorded backward wraps them
-    in — is never handed out again, so no value anybody can read changes."""
+@pytest.fixture
+def pooling_small_arrays(monkeypatch):
+    """The workspace pools only arrays of 64 KiB and more; these tests' tiny ones too."""
+    from tinygrad_rnn.workspace import WORKSPACE
+
+    monkeypatch.setattr(WORKSPACE, "smallest", 0)
+
+
+def test_the_workspace_hands_a_layer_node_its_arrays_again_only_when_nobody_holds_them(pooling_small_arrays):
+    """A node's large arrays — here an LSTM's gates, its states and the batch-first output — serve
+    the next step once the graph has let go of them (no fresh pages to fault in). One that
+    anything still holds — a view, the tensor a user kept, the tensors a recorded backward wraps
+    them in — is never handed out again, so no value anybody can read ever changes."""
     import weakref
 
     tr.manual_seed(0)
-    layer = tr.nn.LSTM(3, 4, fused=True, dtype="float64")
-    x = tr.randn(5, 2, 3, dtype="float64")
+    layer = tr.nn.LSTM(3, 4, fused=True, batch_first=True, dtype="float64")
+    x = tr.randn(2, 5, 3, dtype="float64")
 
     def gates_of(output):
         return weakref.ref(output.grad_fn.saved_output[6])
 
     output, _ = layer(x)
-    first = gates_of(output)
+    first, first_output = gates_of(output), id(output.data)
     output.sum().backward()
+    del output
     output, _ = layer(x)
-    assert output.grad_fn.saved_output[6] is first()  # given back, taken again
+    assert output.grad_fn.saved_output[6] is first() and id(output.data) == first_output  # taken again
     held_view = output.grad_fn.saved_output[6][0]
     values = held_view.copy()
     second = gates_of(output)
     output.sum().backward()
+    kept_output, kept_values = output, output.numpy().copy()  # a user keeps the output tensor
     output, _ = layer(x)
     assert output.grad_fn.saved_output[6] is not second()  # a view held it: not handed out again
+    assert output.data is not kept_output.data
     (output * 3).sum().backward()
     numpy.testing.assert_array_equal(held_view, values)
+    numpy.testing.assert_array_equal(kept_output.numpy(), kept_values)
 
     output, _ = layer(x)
     loss = (output * output).sum()
@@ -318,25 +330,40 @@ def test_the_workspace_gives_a_layer_node_its_private_buffers_again_and_only_tho
     assert recorded() is not None and output.grad_fn.saved_output[6] is not recorded()
 
 
+def test_a_gradient_handed_on_by_a_layer_node_is_never_rewritten_while_held(pooling_small_arrays):
+    """The gradient of the input projection comes from the workspace too (tr.grad hands the user
+    that very array): the next steps may not reuse it while the user holds it."""
+    from tinygrad_rnn.ops.fused_layer import gru_layer, rnn_layer
+
+    tr.manual_seed(0)
+    for layer, width in ((gru_layer, 9), (rnn_layer, 3)):
+        weight = tr.randn(width, 3, dtype="float64", requires_grad=True)
+        projected = tr.randn(2, 5, width, dtype="float64", requires_grad=True)
+        (first,) = tr.grad(layer(projected, tr.zeros(2, 3, dtype="float64"), weight, time_dim=1)[0].sum(), projected)
+        kept = first.numpy().copy()
+        for scale in (2.0, 3.0):
+            (again,) = tr.grad(layer(projected * scale, tr.zeros(2, 3, dtype="float64"), weight,
+                                     time_dim=1)[0].sum(), projected)
+            assert again.data is not first.data and not numpy.allclose(again.numpy(), kept)
+        numpy.testing.assert_array_equal(first.numpy(), kept)
+
+
 def test_the_workspace_keeps_few_arrays_and_the_recent_shapes():
-    from tinygrad_rnn.ops.fused_layer import Workspace
+    from tinygrad_rnn.workspace import Workspace
 
-    pool = Workspace()
-    for length in range(1, 30):  # batches of many lengths
-        pool.give([numpy.empty((length, 2, 3))])
-    assert sum(map(len, pool.free.values())) == pool.most
-    assert ((29, 2, 3), numpy.dtype("float64")) in pool.free and ((1, 2, 3), numpy.dtype("float64")) not in pool.free
-    held = numpy.empty((40, 2))
-    pool.give([held])  # this test still holds it: not kept
-    assert ((40, 2), numpy.dtype("float64")) not in pool.free
-
-
-def test_the_workspace_survives_taking_every_array_of_a_shape_and_then_many_shapes():
-    from tinygrad_rnn.ops.fused_layer import Workspace
-
-    pool = Workspace()
-    pool.give([numpy.empty((3, 2))])
-    assert pool.take((3, 2), numpy.float64) is not None and pool.take((3, 2), numpy.float64) is not None
-    for length in range(1, 30):
-        pool.give([numpy.empty((length, 4))])
-    assert sum(map(len, pool.free.values())) == pool.most and all(pool.free.values())
+    pool, float64 = Workspace(smallest=0), numpy.dtype("float64")
+    for length in range(1, 60):  # batches of many lengths
+        pool.take((length, 2, 3), float64)
+    assert sum(map(len, pool.arrays.values())) == pool.most
+    assert ((59, 2, 3), float64) in pool.arrays and ((1, 2, 3), float64) not in pool.arrays
+    held = [pool.take((40, 2), float64) for _ in range(pool.kept + 2)]  # all held: each one new
+    assert len({id(array) for array in held}) == pool.kept + 2 and len(pool.arrays[(40, 2), float64]) == pool.kept
+    last, first = id(held[-1]), held[0]
+    del held[-1]
+    assert id(pool.take((40, 2), float64)) == last  # remembered, and nobody holds it now
+    assert not any(array is first for array in pool.arrays[(40, 2), float64])  # the oldest: forgotten
+    assert sum(map(len, pool.arrays.values())) <= pool.most and all(pool.arrays.values())
+    assert pool.take((3,), float64) is not pool.take((3,), float64)
+    small = Workspace()
+    small.take((3,), float64)
+    assert not small.arrays  # under 64 KiB: left to the heap

@@ -82,7 +82,8 @@ def embedding(ids: Any, weight: Tensor, padding_idx: int | None = None, chosen_f
         raise TypeError(f"embedding: chosen_from must be the Tensor of scores the ids were chosen from, got "
                         f"{type(chosen_from).__name__}")
     chosen_from = None if chosen_from is None else vertex_of(chosen_from)
-    return Embedding.apply(weight, ids=ids.data, padding_idx=padding_idx, ids_name=ids.name, chosen_from=chosen_from)
+    return Embedding.apply(weight, ids=ids.data, padding_idx=padding_idx, ids_name=ids.name, chosen_from=chosen_from,
+                           checked=True)
 
 
 def dropout(x: Tensor, p: float = 0.5, training: bool = True) -> Tensor:

@@ -32,14 +32,12 @@ pass, each step's position and the indices of the states it starts from and make
 from __future__ import annotations
 
 import copy
-import sys
 from typing import Any
-
-import numpy
 
 from ..device import array_module
 from ..function import STATE, Function, Node, scope
 from ..tensor import Tensor
+from ..workspace import WORKSPACE
 from .fused import (
     FusedGRUCell,
     FusedLSTMCell,
@@ -55,84 +53,15 @@ from .linalg import Product, linear_backward
 from .shape import stack
 
 
-class Workspace:
-    """Arrays a layer node fills step by step that nothing outside it ever sees (its gates, each
-    step's h W_hhᵀ + b_hh, tanh c_t), kept for the node's next call once backward has let go of
-    them — as a hand-written training loop would preallocate them once. Why: glibc gives large
-    freed arrays back to the system, and a fresh one faults its pages in again as the loop writes
-    it, step by step (at 128 units that was a third of the GRU node's forward).
-
-    An array is taken back only when nothing else holds it or a view of it (its reference count:
-    a view keeps its base alive), so no tensor ever sees its values change — a recorded backward
-    (create_graph) wraps them in tensors, which hold them. CPU (NumPy) only: CuPy pools its
-    memory itself. At most ``kept`` arrays of a shape and ``most`` in all are kept (the shapes
-    used longest ago go first: batches of many lengths keep only the recent ones).
-
-    >>> pool = Workspace()
-    >>> pool.give([numpy.empty((2, 3), numpy.float32)])     # nothing else holds it: kept
-    >>> kept = pool.free[(2, 3), numpy.dtype("float32")][0]
-    >>> pool.take((2, 3), numpy.float32) is kept, pool.free
-    (True, {})
-    >>> held = numpy.empty((2, 3), numpy.float32)
-    >>> pool.give([held]); pool.free                         # this name still holds it: not kept
-    {}
-    """
-
-    kept = 4  # (two layers of two directions: four arrays of a shape)
-    most = 16
-
-    def __init__(self) -> None:
-        self.free: dict[tuple, list] = {}  # (shape, dtype) → arrays; the shape used last comes last
-
-    def take(self, shape: tuple[int, ...], dtype, xp=numpy):
-        """An array of ``shape`` and ``dtype``: a kept one if there is one, else a new one."""
-        if xp is not numpy:
-            return xp.empty(shape, dtype=dtype)
-        key = (tuple(shape), numpy.dtype(dtype))
-        arrays = self.free.pop(key, None)
-        if not arrays:
-            return numpy.empty(shape, dtype=dtype)
-        array = arrays.pop()
-        if arrays:
-            self.free[key] = arrays  # used last: kept longest
-        return array
-
-    def give(self, arrays) -> None:
-        """Keep each of ``arrays`` that nothing else holds (the caller's list and this call aside)."""
-        for array in arrays:
-            # held by: the caller's list, this loop's variable, getrefcount's argument
-            if type(array) is numpy.ndarray and array.base is None and sys.getrefcount(array) <= 3:
-                free = self.free.pop((array.shape, array.dtype), [])
-                if len(free) < self.kept:
-                    free.append(array)
-                self.free[(array.shape, array.dtype)] = free  # given last: kept longest
-        while sum(map(len, self.free.values())) > self.most:  # the shape used longest ago goes first
-            oldest = next(iter(self.free))
-            if self.free[oldest]:
-                self.free[oldest].pop()
-            if not self.free[oldest]:
-                del self.free[oldest]
-
-
-WORKSPACE = Workspace()
-
-
 class FusedLayer(Function):
     """What the three fused layers share: the order of the steps, the buffers and their layout,
     and the gradients of the weights after the loop."""
 
     multiple_outputs = True
     states = ("h",)  # the returned outputs after the sequence: h_n (an LSTM's c_n too)
-    private = ()  # which outputs no one outside the node sees (indices): the workspace takes them back
 
     def __init__(self, time_dim: int = 0, reverse: bool = False, first_step: int = 1) -> None:
         self.time_dim, self.reverse, self.first_step = time_dim, reverse, first_step
-
-    def release(self) -> None:
-        """Free the saved arrays; the node's private buffers go back to the workspace."""
-        buffers = [] if self.saved_output is None else [self.saved_output[i] for i in self.private]
-        super().release()
-        WORKSPACE.give(buffers)
 
     # --- the steps and the buffers -----------------------------------------------------------------------
     def visits(self, steps: int) -> list[tuple[int, int, int]]:
@@ -149,7 +78,7 @@ class FusedLayer(Function):
     def states_buffer(self, initial, steps: int):
         """(T + 1, B, H), the initial state at the end the loop starts from."""
         xp = array_module(initial)
-        buffer = xp.empty((steps + 1, *initial.shape), dtype=initial.dtype)
+        buffer = WORKSPACE.take((steps + 1, *initial.shape), initial.dtype, xp)
         buffer[self.initial(steps)] = initial
         return buffer
 
@@ -175,7 +104,7 @@ class FusedLayer(Function):
         """The output sequence (the states each step made) in the input's layout; and the last state."""
         made = self.made(states)
         if self.time_dim == 1:
-            made = array_module(made).ascontiguousarray(made.transpose(1, 0, 2))
+            made = _batch_first(made)
         return made, self.last(states)
 
     def last(self, states):
@@ -194,7 +123,7 @@ class FusedLayer(Function):
         ``time_dim``); on Tensors (a recorded backward) a list of T, stacked after the loop."""
         if isinstance(like, Tensor):
             return [None] * shape[time_dim]
-        return array_module(like).empty(shape, like.dtype)
+        return WORKSPACE.take(shape, like.dtype, array_module(like))
 
     @staticmethod
     def slot(step_gradients, position: int, time_dim: int = 0):
@@ -220,7 +149,7 @@ class FusedLayer(Function):
             return time_major_grad
         if isinstance(time_major_grad, Tensor):
             return time_major_grad.transpose(0, 1)
-        return array_module(time_major_grad).ascontiguousarray(time_major_grad.transpose(1, 0, 2))
+        return _batch_first(time_major_grad)
 
     @staticmethod
     def through_weight(grad_pre, hidden, weight_hh):
@@ -286,6 +215,14 @@ def _plus(first, second, third=None):
     return total if third is None else third if total is None else total + third
 
 
+def _batch_first(time_major):
+    """A (T, B, …) array copied into a (B, T, …) one from the workspace."""
+    out = WORKSPACE.take((time_major.shape[1], time_major.shape[0], *time_major.shape[2:]), time_major.dtype,
+                         array_module(time_major))
+    out[...] = time_major.transpose(1, 0, *range(2, time_major.ndim))
+    return out
+
+
 def _step(kept_grad, index: int):
     return None if kept_grad is None else kept_grad[index]
 
@@ -299,7 +236,6 @@ class FusedLSTMLayer(FusedLayer):
     name = "fused LSTM layer"
     kept_outputs = 4
     states = ("h", "c")
-    private = (6, 7)  # the gates, tanh c_t
 
     def cell_step(self, x_projected, hidden, cell, weight_hh, bias_hh=None):
         return lstm_cell(x_projected, hidden, cell, weight_hh, bias_hh)
@@ -346,7 +282,6 @@ class FusedGRULayer(FusedLayer):
 
     name = "fused GRU layer"
     kept_outputs = 3
-    private = (3, 4)  # the gates, h W_hhᵀ + b_hh
 
     def cell_step(self, x_projected, hidden, cell, weight_hh, bias_hh=None):
         return gru_cell(x_projected, hidden, weight_hh, bias_hh), None

@@ -6,6 +6,7 @@ from ..device import array_module
 from ..errors import ShapeError
 from ..function import Function
 from ..tensor import Tensor
+from ..workspace import WORKSPACE
 from .shape import reshape, sum_to, transpose, unsqueeze
 
 
@@ -124,9 +125,13 @@ def _product(a, b):
     """a @ b on arrays. For two matrices through ``dot``: it calls BLAS directly, with less
     overhead than matmul (~0.5 µs a call, every time step), and NumPy's matmul does not call BLAS
     at all when the inner dimension is 1 — an outer product, such as a weight's gradient at batch
-    size 1 — and is then ~10× slower."""
+    size 1 — and is then ~10× slower. A large result is written into an array from the workspace
+    (``linear`` of a whole sequence: no fresh pages to fault in at every step)."""
     if a.ndim == 2 and b.ndim == 2:
-        return array_module(a).dot(a, b)
+        xp, shape = array_module(a), (a.shape[0], b.shape[1])
+        if shape[0] * shape[1] * a.itemsize < WORKSPACE.smallest or a.dtype != b.dtype:  # (a small one: the heap's)
+            return xp.dot(a, b)
+        return xp.dot(a, b, out=WORKSPACE.take(shape, a.dtype, xp))
     return a @ b
 
 

@@ -16,6 +16,7 @@ from ..device import array_module, device_of_array, move_array, scatter_add
 from ..errors import DeviceError, ShapeError
 from ..function import Function
 from ..tensor import Tensor
+from ..workspace import WORKSPACE
 
 
 def shape_of(x: Any) -> tuple[int, ...]:
@@ -164,8 +165,9 @@ class Embedding(Function):
     hint = "ids must be integers in [0, num_embeddings)"
 
     def __init__(self, ids: Any, padding_idx: int | None = None, ids_name: str | None = None,
-                 chosen_from: Any = None) -> None:
+                 chosen_from: Any = None, checked: bool = False) -> None:
         self.ids, self.padding_idx = ids, padding_idx
+        self.checked = checked  # the ids are known to lie in [0, num_embeddings) (F.embedding checks them)
         self.ids_name = ids_name  # the name of the ids tensor: a drawing labels the tokens with it (x_t)
         self.chosen_from = chosen_from  # the vertex whose argmax gave the ids (generation): drawn, never differentiated
 
@@ -173,7 +175,12 @@ class Embedding(Function):
         if self.padding_idx is not None:  # 1 for every row but the padding row, which stays as it is
             self.keep_rows = array_module(weight).ones((weight.shape[0], 1), dtype=weight.dtype)
             self.keep_rows[self.padding_idx] = 0
-        return weight[self.ids]
+        if not self.checked or array_module(weight) is not numpy:
+            return weight[self.ids]
+        # a training step's lookup, into an array from the workspace (mode="clip": the ids were checked;
+        # NumPy's checking mode would first copy into a fresh array)
+        rows = WORKSPACE.take(self.ids.shape + weight.shape[1:], weight.dtype)
+        return numpy.take(weight, self.ids, axis=0, out=rows, mode="clip")
 
     def backward(self, grad, out, weight):
         grad_weight = IndexAdd.apply(grad, index=self.ids, shape=weight.shape)
