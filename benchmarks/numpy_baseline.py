@@ -43,6 +43,11 @@ def buffer(name: str, shape: tuple[int, ...], dtype, zero: bool = False) -> np.n
     return array
 
 
+def clear_buffers() -> None:
+    """Forget the preallocated arrays (the next step allocates them again)."""
+    _BUFFERS.clear()
+
+
 def sigmoid(x):
     return 0.5 + 0.5 * np.tanh(0.5 * x)
 

@@ -55,6 +55,7 @@ if "--torch-default-threading" not in sys.argv:
     os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
 import numpy as np  # noqa: E402
+import numpy_baseline  # noqa: E402
 from numpy_baseline import init_params, init_stacked_lstm, stacked_lstm_loss_and_grads, train_step  # noqa: E402
 
 import tinygrad_rnn as tr  # noqa: E402
@@ -251,7 +252,11 @@ def measure(runs: dict, rounds: int) -> dict:
 def peak_memory(run, device: str = "cpu") -> float:
     """Peak bytes allocated (tracemalloc) during one call, minus what was allocated before it. On
     the GPU: the bytes CuPy's memory pool holds after the call (it keeps every block it needed,
-    so this is the peak), having been emptied before."""
+    so this is the peak), having been emptied before. Both start with nothing reused: tinygrad_rnn's
+    workspace and the hand-written version's preallocated buffers are emptied first, so that the
+    peak counts every array the step needs."""
+    tr.workspace.WORKSPACE.clear()
+    numpy_baseline.clear_buffers()
     gc.collect()
     if tr.get_device(device) == "gpu":
         pool = tr.device._cupy.get_default_memory_pool()

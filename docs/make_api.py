@@ -27,6 +27,7 @@ MODULES = [
     ("tinygrad_rnn.checkpoint", "Checkpoints"),
     ("tinygrad_rnn.training", "Training"),
     ("tinygrad_rnn.plots", "Figures"),
+    ("tinygrad_rnn.workspace", "Reused arrays (CPU memory)"),
 ]
 OPS = ["elementwise", "compare", "reduce", "shape", "linalg", "convert"]  # every op, with its gradient
 

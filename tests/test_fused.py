@@ -294,29 +294,32 @@ def test_the_workspace_hands_a_layer_node_its_arrays_again_only_when_nobody_hold
     the next step once the graph has let go of them (no fresh pages to fault in). One that
     anything still holds — a view, the tensor a user kept, the tensors a recorded backward wraps
     them in — is never handed out again, so no value anybody can read ever changes."""
-    import weakref
+    from tinygrad_rnn.workspace import WORKSPACE
 
     tr.manual_seed(0)
     layer = tr.nn.LSTM(3, 4, fused=True, batch_first=True, dtype="float64")
     x = tr.randn(2, 5, 3, dtype="float64")
 
+    def memory_of(array):  # the array that owns the memory (the workspace may hand out a view of it)
+        return array if array.base is None else array.base
+
     def gates_of(output):
-        return weakref.ref(output.grad_fn.saved_output[6])
+        return memory_of(output.grad_fn.saved_output[6])
 
     output, _ = layer(x)
-    first, first_output = gates_of(output), id(output.data)
     output.sum().backward()
     del output
+    first_step = {id(array) for array in WORKSPACE.arrays}  # (ids: a list of them would hold them)
     output, _ = layer(x)
-    assert output.grad_fn.saved_output[6] is first() and id(output.data) == first_output  # taken again
+    assert {id(array) for array in WORKSPACE.arrays} == first_step  # every large array came from the step before,
+    assert id(gates_of(output)) in first_step and id(memory_of(output.data)) in first_step  # the gates, the output
     held_view = output.grad_fn.saved_output[6][0]
     values = held_view.copy()
-    second = gates_of(output)
     output.sum().backward()
     kept_output, kept_values = output, output.numpy().copy()  # a user keeps the output tensor
     output, _ = layer(x)
-    assert output.grad_fn.saved_output[6] is not second()  # a view held it: not handed out again
-    assert output.data is not kept_output.data
+    assert gates_of(output) is not memory_of(held_view)  # a view held it: not handed out again
+    assert memory_of(output.data) is not memory_of(kept_output.data)
     (output * 3).sum().backward()
     numpy.testing.assert_array_equal(held_view, values)
     numpy.testing.assert_array_equal(kept_output.numpy(), kept_values)
@@ -327,7 +330,7 @@ def test_the_workspace_hands_a_layer_node_its_arrays_again_only_when_nobody_hold
     recorded = gates_of(output)
     loss.backward()  # lets go of the node's arrays; the recorded gradient graph still holds the gates
     output, _ = layer(x)
-    assert recorded() is not None and output.grad_fn.saved_output[6] is not recorded()
+    assert gates_of(output) is not recorded
 
 
 def test_a_gradient_handed_on_by_a_layer_node_is_never_rewritten_while_held(pooling_small_arrays):
@@ -348,22 +351,39 @@ def test_a_gradient_handed_on_by_a_layer_node_is_never_rewritten_while_held(pool
         numpy.testing.assert_array_equal(first.numpy(), kept)
 
 
-def test_the_workspace_keeps_few_arrays_and_the_recent_shapes():
+def test_the_workspace_keeps_few_arrays_and_serves_a_request_from_the_closest_size():
     from tinygrad_rnn.workspace import Workspace
 
     pool, float64 = Workspace(smallest=0), numpy.dtype("float64")
-    for length in range(1, 60):  # batches of many lengths
+    for length in range(1, 60):  # batches of many lengths: the most recent are remembered
         pool.take((length, 2, 3), float64)
-    assert sum(map(len, pool.arrays.values())) == pool.most
-    assert ((59, 2, 3), float64) in pool.arrays and ((1, 2, 3), float64) not in pool.arrays
-    held = [pool.take((40, 2), float64) for _ in range(pool.kept + 2)]  # all held: each one new
-    assert len({id(array) for array in held}) == pool.kept + 2 and len(pool.arrays[(40, 2), float64]) == pool.kept
-    last, first = id(held[-1]), held[0]
+    assert len(pool.arrays) == pool.most and pool.arrays[-1].shape == (59, 2, 3)
+    assert not any(array.shape == (1, 2, 3) for array in pool.arrays)
+    held = [pool.take((70, 2), float64) for _ in range(3)]  # all held: each one new
+    assert len({id(array) for array in held}) == 3
+    last = id(held[-1])
     del held[-1]
-    assert id(pool.take((40, 2), float64)) == last  # remembered, and nobody holds it now
-    assert not any(array is first for array in pool.arrays[(40, 2), float64])  # the oldest: forgotten
-    assert sum(map(len, pool.arrays.values())) <= pool.most and all(pool.arrays.values())
-    assert pool.take((3,), float64) is not pool.take((3,), float64)
+    assert id(pool.take((70, 2), float64)) == last  # nobody holds it now: the same array again
+    sizes = Workspace(smallest=0)
+    bigger = id(sizes.take((2, 80), float64))  # 160 elements, then freed
+    view = sizes.take((10, 15), float64)
+    assert id(view.base) == bigger  # 150: a view of those 160 (within a quarter more)
+    assert id(sizes.take((2, 80), float64)) != bigger  # held by that view now: a new one
+    assert sizes.take((100,), float64).base is None  # 100: too small a part of 160 (or 200): a new array
+    assert sizes.take((160,), numpy.float32).dtype == numpy.float32  # another dtype never shares
     small = Workspace()
     small.take((3,), float64)
     assert not small.arrays  # under 64 KiB: left to the heap
+
+
+def test_a_layer_node_keeps_w_hh_and_lets_its_projection_go():
+    """Backward reads W_hh's values, never the (T, B, G·H) projection's (copied into the node's own
+    buffers): the node saves W_hh alone, and the projection's array is freed after the forward."""
+    tr.manual_seed(0)
+    for layer in (tr.nn.LSTM(3, 4, fused=True), tr.nn.GRU(3, 4, fused=True), tr.nn.RNN(3, 4, fused=True)):
+        output, _ = layer(tr.randn(5, 2, 3))
+        node = output.grad_fn
+        weight_position = 3 if isinstance(layer, tr.nn.LSTM) else 2
+        assert node.saved_inputs[0] is node.inputs[0]  # the projection's Node (its shape), not its values
+        assert node.saved_inputs[weight_position] is layer.weight_hh_l0.data
+        assert node.inputs[0].grad_fn.saved_output is None  # (nor does the linear that made it keep it)

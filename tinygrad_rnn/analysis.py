@@ -331,8 +331,8 @@ class _Graph:
             saved = function.saved_output
             return saved[vertex.output_index] if function.multiple_outputs else saved
         for reader, position in self.readers.get(id(vertex), []):
-            if reader.saves_inputs and reader.saved_inputs is not None:
-                return reader.saved_inputs[position]
+            if reader.saved_inputs is not None and reader.saved_inputs[position] is not reader.inputs[position]:
+                return reader.saved_inputs[position]  # (an input not saved: its vertex stands there)
         if depth and function.saved_inputs is not None:
             inputs = [self.value(x, depth - 1) if isinstance(x, Node) else x.data if isinstance(x, Tensor) else x
                       for x in function.saved_inputs]

@@ -115,7 +115,8 @@ class Function:
     kept_outputs = 0  # of those, the last few are kept for backward only and never returned (a fused cell's gates)
     released = False  # True once a backward without retain_graph has freed the saved arrays
     gradient_of: Any = None  # recorded by create_graph=True: the op whose backward made this one
-    saves_inputs = True  # backward reads the inputs' values (False: only their shapes)
+    saves_inputs: bool | tuple[int, ...] = True  # backward reads the inputs' values (False: only their shapes;
+    # a tuple: the values of those inputs only — a layer node reads W_hh, not the (T, B, G·H) projection)
     saves_output = True  # backward reads the output's values
     hint = ""  # what the inputs must satisfy; quoted when forward rejects them
 
@@ -191,7 +192,9 @@ class Function:
         # Record. The inputs' vertices are the graph's edges; of the values, keep only those
         # backward reads — for the rest the vertex (a Node: shape, dtype, device) stands in.
         self.inputs = tuple(vertices)
-        self.saved_inputs = tuple(arrays) if self.saves_inputs else self.inputs
+        saves = self.saves_inputs
+        self.saved_inputs = (tuple(arrays) if saves is True else self.inputs if not saves else
+                             tuple(arrays[i] if i in saves else self.inputs[i] for i in range(len(arrays))))
         self.saved_output = (outs if self.multiple_outputs else outs[0]) if self.saves_output else None
         self.needs_input_grad = tuple(needs_input_grad)
         self.depth = depth + 1  # deeper than every op it depends on: see topological_order

@@ -68,7 +68,7 @@ def check_saved_unchanged(function: Function) -> None:
     if not since:
         return
     saved = []
-    if function.saves_inputs and function.saved_inputs is not None:
+    if function.saved_inputs is not None:  # (an input not saved: its vertex stands there, which has no nbytes)
         saved += [(f"input {i}", x) for i, x in enumerate(function.saved_inputs) if hasattr(x, "nbytes")]
     if function.saved_output is not None:
         outputs = function.saved_output if function.multiple_outputs else (function.saved_output,)

@@ -27,11 +27,13 @@ import numpy
 
 
 class Workspace:
-    """Arrays handed out by shape and dtype, taken again once nobody else holds them.
+    """Arrays handed out, and handed out again once nobody else holds them.
 
-    It remembers at most ``kept`` arrays of a shape (the oldest forgotten for a new one) and
-    ``most`` in all (the shapes used longest ago go first: batches of many lengths keep only the
-    recent ones). Arrays under ``smallest`` bytes are not pooled.
+    A request is served by the smallest free array of its dtype that holds at least its bytes
+    and at most a quarter more — as the array itself when the shape is the same, else as a view
+    of its first bytes — so the gradient of a (T, B, H) sequence can use the memory a (B, T, H)
+    output had, once that output is freed. At most ``most`` arrays are remembered (the one used
+    longest ago forgotten first); arrays under ``smallest`` bytes are not pooled.
 
     >>> pool = Workspace(smallest=0)
     >>> first = pool.take((2, 3), numpy.float32)
@@ -43,37 +45,41 @@ class Workspace:
     >>> kept = id(view.base); del view
     >>> id(pool.take((2, 3), numpy.float32)) == kept          # nobody holds it now: handed out again
     True
+    >>> pool.take((3, 2), numpy.float32).base is not None     # the same bytes in another shape: a view
+    True
     """
 
-    kept = 8  # of a shape (two layers of two directions: a state buffer, an output and a gradient each)
-    most = 32
+    most = 32  # arrays remembered (two layers of two directions use about 20)
+    slack = 1.25  # a request may be served by an array this many times its size
 
     def __init__(self, smallest: int = 64 * 1024) -> None:
         self.smallest = smallest  # bytes: below it, numpy.empty (the heap; no pages to fault)
-        self.arrays: dict[tuple, list] = {}  # (shape, dtype) → the arrays handed out; the shape used last comes last
+        self.arrays: list = []  # the arrays handed out, the one used last at the end
 
     def take(self, shape: tuple[int, ...], dtype: Any, xp: Any = numpy) -> Any:
-        """An array of ``shape`` and ``dtype``, its values undefined (as numpy.empty's): one that
-        nobody holds any more if there is one, else a new one."""
-        dtype = numpy.dtype(dtype)
-        if xp is not numpy or math.prod(shape) * dtype.itemsize < self.smallest:
+        """An array of ``shape`` and ``dtype``, its values undefined (as numpy.empty's): memory
+        that nobody holds any more if there is some, else a new array."""
+        dtype, count = numpy.dtype(dtype), math.prod(shape)
+        size = count * dtype.itemsize
+        if xp is not numpy or size < self.smallest:
             return xp.empty(shape, dtype=dtype)
-        key = (tuple(shape), dtype)
-        arrays = self.arrays.pop(key, [])
-        self.arrays[key] = arrays  # used last: kept longest
-        for array in arrays:
-            if sys.getrefcount(array) <= 3:  # held by this list, this loop's variable and getrefcount's argument
-                return array
-        array = numpy.empty(shape, dtype=dtype)
-        if len(arrays) == self.kept:
-            arrays.pop(0)  # the oldest is still held by someone: forgotten
-        arrays.append(array)
-        while sum(map(len, self.arrays.values())) > self.most:  # the shape used longest ago goes first
-            oldest = next(iter(self.arrays))
-            self.arrays[oldest].pop(0)
-            if not self.arrays[oldest]:
-                del self.arrays[oldest]
-        return array
+        found, found_bytes, most_bytes = None, 0, size * self.slack
+        for index in range(len(self.arrays)):  # (not enumerate: its tuple would hold the array too)
+            array = self.arrays[index]
+            # held by this list, the name ``array`` and getrefcount's argument: by nobody else
+            if size <= array.nbytes <= most_bytes and array.dtype == dtype and sys.getrefcount(array) <= 3:
+                if found is None or array.nbytes < found_bytes:
+                    found, found_bytes = index, array.nbytes
+        if found is None:
+            best = numpy.empty(shape, dtype=dtype)
+            if len(self.arrays) == self.most:
+                del self.arrays[0]  # the one used longest ago
+        else:
+            best = self.arrays.pop(found)
+        self.arrays.append(best)  # used last: kept longest
+        if best.shape == tuple(shape):
+            return best
+        return best.reshape(-1)[:count].reshape(shape)
 
     def zeros(self, shape: tuple[int, ...], dtype: Any, xp: Any = numpy) -> Any:
         """As :meth:`take`, filled with zeros."""

@@ -58,6 +58,8 @@ class FusedLayer(Function):
     and the gradients of the weights after the loop."""
 
     multiple_outputs = True
+    # Of its inputs, backward reads W_hh's values only (``saves_inputs``, set by each layer): the states it
+    # keeps itself, and the (T, B, G·H) projection, once copied into the buffers, is let go.
     states = ("h",)  # the returned outputs after the sequence: h_n (an LSTM's c_n too)
 
     def __init__(self, time_dim: int = 0, reverse: bool = False, first_step: int = 1) -> None:
@@ -234,6 +236,7 @@ class FusedLSTMLayer(FusedLayer):
     (T + 1 each), the activated gates [i, f, g, o] and tanh(c_t)."""
 
     name = "fused LSTM layer"
+    saves_inputs = (3,)  # W_hh
     kept_outputs = 4
     states = ("h", "c")
 
@@ -281,6 +284,7 @@ class FusedGRULayer(FusedLayer):
     states (T + 1), the gates (T, 3, B, H): r, z, n and each step's h W_hhᵀ + b_hh."""
 
     name = "fused GRU layer"
+    saves_inputs = (2,)  # W_hh
     kept_outputs = 3
 
     def cell_step(self, x_projected, hidden, cell, weight_hh, bias_hh=None):
@@ -327,6 +331,7 @@ class FusedRNNLayer(FusedLayer):
     (x_proj, h_0, W_hh[, b_hh]); outputs the sequence, h_n, and kept for backward the states."""
 
     name = "fused RNN layer"
+    saves_inputs = (2,)  # W_hh
     kept_outputs = 1
 
     def __init__(self, nonlinearity: str = "tanh", time_dim: int = 0, reverse: bool = False,

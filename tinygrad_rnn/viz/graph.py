@@ -200,8 +200,9 @@ def _walk(roots: tuple[Tensor, ...], backward: bool, show_shapes: bool):
         for position, x in reads:
             if not isinstance(x, (Tensor, GraphNode)):  # a constant: shown in the op's label
                 continue
-            if position != CHOICE_INPUT and function.saves_inputs and function.saved_inputs is not None:
-                kept_values[id(x)] = function.saved_inputs[position]
+            saved = function.saved_inputs[position] if position != CHOICE_INPUT and function.saved_inputs else None
+            if saved is not None and saved is not x:  # (an input not saved: its vertex stands there)
+                kept_values[id(x)] = saved
             tail, expand = node_for(x)
             if tail is None:
                 continue
