@@ -352,9 +352,10 @@ class FusedRNNLayer(FusedLayer):
         product = xp.empty(hidden.shape[:-1] + (weight_hh.shape[0],), dtype=hidden.dtype)
         dot, nonlinearity = xp.dot, self.nonlinearity
         for _, before, after in self.visits(steps):
+            state = hiddens[after]  # the pre-activation, + h_{t−1} W_hhᵀ, then the state itself
             dot(hiddens[before], transposed_weight, out=product)
-            hiddens[after] += product
-            rnn_pointwise(hiddens[after], nonlinearity, out=hiddens[after])
+            state += product
+            rnn_pointwise(state, nonlinearity, out=state)
         return (*self.sequence(hiddens), hiddens)
 
     def backward(self, grads, outs, projected, hidden, weight_hh, bias_hh=None):
