@@ -64,10 +64,10 @@ class Workspace:
         if xp is not numpy or size < self.smallest:
             return xp.empty(shape, dtype=dtype)
         found, found_bytes, most_bytes = None, 0, size * self.slack
-        for index in range(len(self.arrays)):  # (not enumerate: its tuple would hold the array too)
+        for index in range(len(self.arrays)):
             array = self.arrays[index]
-            # held by this list, the name ``array`` and getrefcount's argument: by nobody else
-            if size <= array.nbytes <= most_bytes and array.dtype == dtype and sys.getrefcount(array) <= 3:
+            # held by this list, the name ``array`` and getrefcount's argument — by nobody else?
+            if size <= array.nbytes <= most_bytes and array.dtype == dtype and sys.getrefcount(array) <= _UNHELD:
                 if found is None or array.nbytes < found_bytes:
                     found, found_bytes = index, array.nbytes
         if found is None:
@@ -90,6 +90,21 @@ class Workspace:
     def clear(self) -> None:
         """Forget every array (those nobody holds are freed)."""
         self.arrays.clear()
+
+
+def _count_unheld() -> int:
+    """The reference count :meth:`Workspace.take` sees for an array nobody else holds, measured the
+    way it looks (an element of a list, bound to a name in a loop) rather than assumed:
+    interpreters differ in the references their own frames take (CPython 3.14 skips some), and a
+    count one too low would hand out an array somebody holds."""
+    arrays = [numpy.empty(0)]
+    for index in range(len(arrays)):
+        array = arrays[index]
+        return sys.getrefcount(array)
+    raise AssertionError  # (unreachable)
+
+
+_UNHELD = _count_unheld()
 
 
 WORKSPACE = Workspace()
