@@ -7,6 +7,7 @@ import numpy
 import pytest
 
 import tinygrad_rnn as tr
+from tinygrad_rnn.engine import ops_in_order, vertex_of
 from tinygrad_rnn.viz.graph import build_picture
 
 CLASSES = {"rnn": tr.nn.RNN, "lstm": tr.nn.LSTM, "gru": tr.nn.GRU}
@@ -37,8 +38,8 @@ def run(kind, config, fused, x, lengths, h0):
 @pytest.mark.parametrize("seed", range(10))
 def test_fused_paths_equal_primitive_outputs_gradients_and_terms(kind, seed, device):
     """On the GPU the fused pointwise part runs as one CUDA kernel (ops/fused_kernels.py): the
-    same comparison checks it against the primitive cells there. (With lengths or proj_size the
-    layer node is not used: fused=True takes the per-step path, compared all the same.)"""
+    same comparison checks it against the primitive cells there. (With proj_size the layer node is
+    not used: fused=True takes the per-step path, compared all the same; with lengths it is.)"""
     rng = numpy.random.default_rng(seed)
     config = random_config(rng, kind)
     steps, batch = int(rng.integers(1, 6)), int(rng.integers(1, 4))
@@ -60,8 +61,8 @@ def test_fused_paths_equal_primitive_outputs_gradients_and_terms(kind, seed, dev
         assert [scope for scope, _ in terms_a] == [scope for scope, _ in terms_b]  # one term per step, same scopes
         for (_, a), (_, b) in zip(terms_a, terms_b):
             numpy.testing.assert_allclose(b.numpy(), a.numpy(), atol=1e-12, rtol=0)
-    uses_node = lengths is None and "proj_size" not in config
-    assert type(out_b.grad_fn).__name__.endswith("Layer") == (uses_node and not config["bidirectional"])
+    recorded = [type(op).__name__ for op, _ in ops_in_order([vertex_of(out_b)], freed=True)]
+    assert any(name.endswith("Layer") for name in recorded) == ("proj_size" not in config)
 
 
 def cell_inputs(kind, rng, device="cpu"):
@@ -92,10 +93,14 @@ def test_relu_rnn_cell_and_cells_without_bias():
 
 
 @pytest.mark.parametrize("kind", ["rnn", "lstm", "gru"])
-@pytest.mark.parametrize("time_dim, reverse", [(0, False), (1, True)])
-def test_fused_layer_node_against_finite_differences_first_and_second_order(kind, time_dim, reverse, device):
+@pytest.mark.parametrize("time_dim, reverse, masked", [(0, False, False), (1, True, False), (0, False, True),
+                                                       (1, True, True)])
+def test_fused_layer_node_against_finite_differences_first_and_second_order(kind, time_dim, reverse, masked,
+                                                                               device):
     """The layer node's backward (the hand-written BPTT loop) and its recorded form (create_graph,
-    which the second order differentiates through the kept gates and states) by finite differences."""
+    which the second order differentiates through the kept gates and states) by finite differences
+    — also with variable lengths (``running``: the second sequence stops after two of three steps
+    and holds its states)."""
     rng = numpy.random.default_rng(3)
     steps, batch, size = 3, 2, 2
     gates = {"rnn": 1, "lstm": 4, "gru": 3}[kind]
@@ -105,7 +110,10 @@ def test_fused_layer_node_against_finite_differences_first_and_second_order(kind
 
     projected = make(*((steps, batch) if time_dim == 0 else (batch, steps)), gates * size)
     hidden, weight, bias = make(batch, size), make(gates * size, size), make(gates * size)
-    where = {"time_dim": time_dim, "reverse": reverse}
+    running = numpy.array([[True, True], [True, True], [True, False]])[..., None] if masked else None
+    if running is not None and device == "gpu":
+        running = tr.device._cupy.asarray(running)
+    where = {"time_dim": time_dim, "reverse": reverse, "running": running}
     if kind == "lstm":
         def function(p, h, c, w, b):
             output, h_n, c_n, cells = tr.ops.lstm_layer(p, h, c, w, b, **where)

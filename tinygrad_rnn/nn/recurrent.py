@@ -140,10 +140,10 @@ class _Recurrent(Module):
         weight_hr = getattr(self, "weight_hr" + suffix, None)
 
         projected = F.linear(layer_input, weight_ih, bias_ih)  # x_t W_ihᵀ + b_ih for all t at once: (T, B, G·H)
-        if self.fused is True and keep is None and weight_hr is None:  # one node for the whole sequence
-            return self._run_layer_node(projected, direction, hidden, cell, weight_hh, bias_hh, time_dim)
+        if self.fused is True and weight_hr is None:  # one node for the whole sequence
+            return self._run_layer_node(projected, direction, hidden, cell, weight_hh, bias_hh, time_dim, keep)
         fused = None
-        if self.fused:  # one node per step (lengths and proj_size take this path too)
+        if self.fused:  # one node per step (proj_size takes this path too)
             # W_hhᵀ laid out once for all steps: BLAS is faster with it than with the view W_hh.T
             fused = {"transposed_weight": array_module(weight_hh.data).ascontiguousarray(weight_hh.data.T)}
             projected_steps = projected.unbind(time_dim)
@@ -171,15 +171,21 @@ class _Recurrent(Module):
         return stack(outputs, dim=time_dim), hidden, cell
 
     def _run_layer_node(self, projected: Tensor, direction: int, hidden: Tensor, cell: Tensor | None,
-                        weight_hh: Tensor, bias_hh: Tensor | None,
-                        time_dim: int) -> tuple[Tensor, Tensor, Tensor | None]:
+                        weight_hh: Tensor, bias_hh: Tensor | None, time_dim: int,
+                        keep: list[Tensor] | None) -> tuple[Tensor, Tensor, Tensor | None]:
         """One layer in one direction as one node (ops/fused_layer.py). The states of its steps are
-        recorded as values (``hidden_states``, ``cell_states``), not as tensors of the graph."""
-        placement = {"time_dim": time_dim, "reverse": bool(direction), "first_step": self.first_step}
+        recorded as values (``hidden_states``, ``cell_states``), not as tensors of the graph. With
+        lengths, the node holds a finished sequence's states, and its outputs there are zeroed
+        after it: where(running, output, 0), one op for the whole sequence."""
+        running = None if keep is None else array_module(projected.data).stack([k.data for k in keep])  # (T, B, 1)
+        placement = {"time_dim": time_dim, "reverse": bool(direction), "first_step": self.first_step,
+                     "running": running}
         output, hidden, cell, cells = self._layer(projected, hidden, cell, weight_hh, bias_hh, placement)
         self.hidden_states.append(StepValues(output.data if time_dim == 0 else output.data.transpose(1, 0, 2)))
         if cells is not None:
             self.cell_states.append(StepValues(cells.data))
+        if keep is not None:  # outputs at padded steps are zeros
+            output = where(stack(keep, dim=time_dim), output, 0.0)
         return output, _state(hidden, "h"), None if cell is None else _state(cell, "c")
 
     def _layer(self, projected: Tensor, hidden: Tensor, cell: Tensor | None, weight_hh: Tensor,

@@ -38,6 +38,7 @@ from ..device import array_module
 from ..function import STATE, Function, Node, scope
 from ..tensor import Tensor
 from ..workspace import WORKSPACE
+from .elementwise import where
 from .fused import (
     FusedGRUCell,
     FusedLSTMCell,
@@ -62,8 +63,11 @@ class FusedLayer(Function):
     # keeps itself, and the (T, B, G·H) projection, once copied into the buffers, is let go.
     states = ("h",)  # the returned outputs after the sequence: h_n (an LSTM's c_n too)
 
-    def __init__(self, time_dim: int = 0, reverse: bool = False, first_step: int = 1) -> None:
+    def __init__(self, time_dim: int = 0, reverse: bool = False, first_step: int = 1, running=None) -> None:
         self.time_dim, self.reverse, self.first_step = time_dim, reverse, first_step
+        # (T, B, 1) booleans, True where sequence b still runs at step t (None: all do, every step); a
+        # finished sequence holds its state: h_t = h_{t−1} (c_t too), as where(running, new, old) does
+        self.running = running
 
     # --- the steps and the buffers -----------------------------------------------------------------------
     def visits(self, steps: int) -> list[tuple[int, int, int]]:
@@ -83,6 +87,20 @@ class FusedLayer(Function):
         buffer = WORKSPACE.take((steps + 1, *initial.shape), initial.dtype, xp)
         buffer[self.initial(steps)] = initial
         return buffer
+
+    def hold(self, states, position: int, before: int, after: int) -> None:
+        """A finished sequence keeps the state it had: where step ``position`` does not run, the state
+        it made is the one it started from."""
+        if self.running is not None:
+            array_module(states).copyto(states[after], states[before], where=~self.running[position])
+
+    def at_the_step(self, grad_state, position: int):
+        """(∂J/∂ the state step ``position`` made, ∂J/∂ the state it started from through a finished
+        sequence's held state) from ∂J/∂ the state after the step (None: no gradient)."""
+        if self.running is None or grad_state is None:
+            return grad_state, None
+        running = self.running[position]
+        return grad_state * running, grad_state * ~running
 
     def time_major(self, projected, bias=None, out=None):
         """The input projection (T, B, G·H) time-major, + ``bias`` if given (folded in once for all
@@ -194,7 +212,11 @@ class FusedLayer(Function):
         outputs, cells = [None] * steps, [None] * steps
         for p, _, _ in self.visits(steps):
             with scope(f"t={p + self.first_step}"):
-                hidden, cell = self.cell_step(steps_in[p], hidden, cell, weight_hh, *bias)
+                new_hidden, new_cell = self.cell_step(steps_in[p], hidden, cell, weight_hh, *bias)
+                if self.running is not None:  # a finished sequence holds its state
+                    new_hidden = where(self.running[p], new_hidden, hidden)
+                    new_cell = None if cell is None else where(self.running[p], new_cell, cell)
+                hidden, cell = new_hidden, new_cell
             hidden.name, outputs[p], cells[p] = "h", hidden, cell
             if cell is not None:
                 cell.name = "c"
@@ -255,6 +277,8 @@ class FusedLSTMLayer(FusedLayer):
             dot(hiddens[before], transposed_weight, out=product)
             gates[p] += product
             lstm_pointwise(gates[p], cells[before], out=(hiddens[after], cells[after], tanh_cells[p]))
+            self.hold(hiddens, p, before, after)
+            self.hold(cells, p, before, after)
         output, last_hidden = self.sequence(hiddens)
         return output, last_hidden, self.last(cells), self.made(cells), hiddens, cells, gates, tanh_cells
 
@@ -265,13 +289,16 @@ class FusedLSTMLayer(FusedLayer):
         step_gradients = self.new_step_gradients(gates, gates.shape)
         grad_output = self.by_step(grad_output)
         for p, before, after in reversed(self.visits(steps)):
-            grad_hidden = _plus(grad_hidden, _step(grad_output, p), _step(grad_hiddens, after))
-            grad_cell = _plus(grad_cell, _step(grad_cell_sequence, p), _step(grad_cells, after))
+            grad_state = _plus(grad_hidden, _step(grad_output, p), _step(grad_hiddens, after))  # ∂J/∂h_t
+            grad_hidden, held_hidden = self.at_the_step(grad_state, p)
+            grad_cell_state = _plus(grad_cell, _step(grad_cell_sequence, p), _step(grad_cells, after))  # ∂J/∂c_t
+            grad_cell, held_cell = self.at_the_step(grad_cell_state, p)
             grad_pre, grad_cell = FusedLSTMCell.gate_gradients(
                 (grad_hidden, grad_cell, _step(grad_gates, p), _step(grad_tanh, p)), gates[p], tanh_cells[p],
                 cells[before], out=self.slot(step_gradients, p))
             self.keep(step_gradients, p, grad_pre)
-            grad_hidden = self.through_weight(grad_pre, hiddens[before], weight_hh)
+            grad_hidden = _plus(self.through_weight(grad_pre, hiddens[before], weight_hh), held_hidden)
+            grad_cell = _plus(grad_cell, held_cell)
         grad_x, grad_weight, grad_bias = self.after_the_loop(step_gradients, hiddens, weight_hh, bias_hh)
         return (grad_x, self.initial_gradient(grad_hidden, grad_hiddens, steps, 1),
                 self.initial_gradient(grad_cell, grad_cells, steps, 2), grad_weight,
@@ -302,6 +329,7 @@ class FusedGRULayer(FusedLayer):
             if bias_hh is not None:  # (inside the reset product for n: it cannot be folded into x_proj)
                 recurrent[p] += bias_hh
             gru_pointwise(projected[p], recurrent[p], hiddens[before], gates[p], hiddens[after])
+            self.hold(hiddens, p, before, after)
         return (*self.sequence(hiddens), hiddens, gates, recurrent)
 
     def backward(self, grads, outs, projected, hidden, weight_hh, bias_hh=None):
@@ -313,13 +341,14 @@ class FusedGRULayer(FusedLayer):
         input_grads = self.new_step_gradients(gates, projected.shape, self.time_dim)
         grad_output = self.by_step(grad_output)
         for p, before, after in reversed(self.visits(steps)):
-            grad_hidden = _plus(grad_hidden, _step(grad_output, p), _step(grad_hiddens, after))
+            grad_state = _plus(grad_hidden, _step(grad_output, p), _step(grad_hiddens, after))  # ∂J/∂h_t
+            grad_hidden, held = self.at_the_step(grad_state, p)
             grad_recurrent, grad_x, grad_direct = FusedGRUCell.gate_gradients(
                 (grad_hidden, _step(grad_gates, p), _step(grad_recurrent_kept, p)), gates[p], recurrent[p],
                 hiddens[before], self.slot(recurrent_grads, p), self.slot(input_grads, p, self.time_dim))
             self.keep(recurrent_grads, p, grad_recurrent)
             self.keep(input_grads, p, grad_x)
-            grad_hidden = self.through_weight(grad_recurrent, hiddens[before], weight_hh) + grad_direct
+            grad_hidden = _plus(self.through_weight(grad_recurrent, hiddens[before], weight_hh) + grad_direct, held)
         return (self.joined(input_grads, self.time_dim) if self.needs_input_grad[0] else None,
                 self.initial_gradient(grad_hidden, grad_hiddens, steps, 1),
                 *self.weight_gradients(self.joined(recurrent_grads), hiddens, weight_hh,
@@ -335,8 +364,8 @@ class FusedRNNLayer(FusedLayer):
     kept_outputs = 1
 
     def __init__(self, nonlinearity: str = "tanh", time_dim: int = 0, reverse: bool = False,
-                 first_step: int = 1) -> None:
-        super().__init__(time_dim, reverse, first_step)
+                 first_step: int = 1, running=None) -> None:
+        super().__init__(time_dim, reverse, first_step, running)
         self.nonlinearity = nonlinearity
 
     def cell_step(self, x_projected, hidden, cell, weight_hh, bias_hh=None):
@@ -351,11 +380,12 @@ class FusedRNNLayer(FusedLayer):
         self.time_major(projected, bias_hh, out=self.made(hiddens))
         product = xp.empty(hidden.shape[:-1] + (weight_hh.shape[0],), dtype=hidden.dtype)
         dot, nonlinearity = xp.dot, self.nonlinearity
-        for _, before, after in self.visits(steps):
+        for p, before, after in self.visits(steps):
             state = hiddens[after]  # the pre-activation, + h_{t−1} W_hhᵀ, then the state itself
             dot(hiddens[before], transposed_weight, out=product)
             state += product
             rnn_pointwise(state, nonlinearity, out=state)
+            self.hold(hiddens, p, before, after)
         return (*self.sequence(hiddens), hiddens)
 
     def backward(self, grads, outs, projected, hidden, weight_hh, bias_hh=None):
@@ -365,11 +395,12 @@ class FusedRNNLayer(FusedLayer):
         step_gradients = self.new_step_gradients(hiddens, (steps, *hiddens.shape[1:]))
         grad_output = self.by_step(grad_output)
         for p, before, after in reversed(self.visits(steps)):
-            grad_hidden = _plus(grad_hidden, _step(grad_output, p), _step(grad_hiddens, after))
+            grad_state = _plus(grad_hidden, _step(grad_output, p), _step(grad_hiddens, after))  # ∂J/∂h_t
+            grad_hidden, held = self.at_the_step(grad_state, p)
             grad_pre = FusedRNNCell.gate_gradients(grad_hidden, hiddens[after], self.nonlinearity,
                                                    self.slot(step_gradients, p))
             self.keep(step_gradients, p, grad_pre)
-            grad_hidden = self.through_weight(grad_pre, hiddens[before], weight_hh)
+            grad_hidden = _plus(self.through_weight(grad_pre, hiddens[before], weight_hh), held)
         grad_x, grad_weight, grad_bias = self.after_the_loop(step_gradients, hiddens, weight_hh, bias_hh)
         return (grad_x, self.initial_gradient(grad_hidden, grad_hiddens, steps, 1), grad_weight,
                 grad_bias)[: 4 if bias_hh is not None else 3]
@@ -426,9 +457,11 @@ def stepwise_graph(roots: tuple[Tensor, ...]) -> tuple[Tensor, ...]:
 
 
 def lstm_layer(projected, hidden, cell, weight_hh, bias_hh=None, time_dim: int = 0, reverse: bool = False,
-               first_step: int = 1):
+               first_step: int = 1, running=None):
     """(output, h_n, c_n, c_1 … c_T): an LSTM over a whole sequence as one op (see :class:`FusedLSTMLayer`).
     ``projected`` is x W_ihᵀ + b_ih of every step, (T, B, 4H) — (B, T, 4H) with ``time_dim=1``.
+    ``running``: (T, B, 1) booleans, True where sequence b still runs at step t (variable lengths):
+    a finished sequence holds its states, and the output holds them too (a layer then zeroes it).
 
     >>> import tinygrad_rnn as tr
     >>> output, h_n, c_n, cells = lstm_layer(tr.zeros(5, 2, 8), tr.zeros(2, 2), tr.zeros(2, 2),
@@ -437,11 +470,11 @@ def lstm_layer(projected, hidden, cell, weight_hh, bias_hh=None, time_dim: int =
     ((5, 2, 2), (2, 2), <FusedLSTMLayer>)
     """
     return FusedLSTMLayer.apply(projected, hidden, cell, weight_hh, *(() if bias_hh is None else (bias_hh,)),
-                                time_dim=time_dim, reverse=reverse, first_step=first_step)
+                                time_dim=time_dim, reverse=reverse, first_step=first_step, running=running)
 
 
 def gru_layer(projected, hidden, weight_hh, bias_hh=None, time_dim: int = 0, reverse: bool = False,
-              first_step: int = 1):
+              first_step: int = 1, running=None):
     """(output, h_n): a GRU over a whole sequence as one op (see :class:`FusedGRULayer`; the rest as
     for :func:`lstm_layer`).
 
@@ -451,11 +484,11 @@ def gru_layer(projected, hidden, weight_hh, bias_hh=None, time_dim: int = 0, rev
     (5, 2, 3)
     """
     return FusedGRULayer.apply(projected, hidden, weight_hh, *(() if bias_hh is None else (bias_hh,)),
-                               time_dim=time_dim, reverse=reverse, first_step=first_step)
+                               time_dim=time_dim, reverse=reverse, first_step=first_step, running=running)
 
 
 def rnn_layer(projected, hidden, weight_hh, bias_hh=None, nonlinearity: str = "tanh", time_dim: int = 0,
-              reverse: bool = False, first_step: int = 1):
+              reverse: bool = False, first_step: int = 1, running=None):
     """(output, h_n): an Elman RNN over a whole sequence as one op (see :class:`FusedRNNLayer`).
 
     >>> import tinygrad_rnn as tr
@@ -464,5 +497,6 @@ def rnn_layer(projected, hidden, weight_hh, bias_hh=None, nonlinearity: str = "t
     <FusedRNNLayer>
     """
     return FusedRNNLayer.apply(projected, hidden, weight_hh, *(() if bias_hh is None else (bias_hh,)),
-                               nonlinearity=nonlinearity, time_dim=time_dim, reverse=reverse, first_step=first_step)
+                               nonlinearity=nonlinearity, time_dim=time_dim, reverse=reverse, first_step=first_step,
+                               running=running)
 
