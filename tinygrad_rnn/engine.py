@@ -319,13 +319,15 @@ def _accumulate_into_grad(vertex: Any, total: Any, create_graph: bool, fresh: bo
     tensor = vertex if isinstance(vertex, Tensor) else vertex.retained()
     if tensor is None:  # a retained tensor nobody holds any more: nobody can read its .grad
         return
-    total = _as_tensor(total)
     if create_graph:
+        total = _as_tensor(total)
         tensor.grad = total if tensor.grad is None else tensor.grad + total
-    elif tensor.grad is None:
-        tensor.grad = Tensor._make(total.data if fresh else total.data.copy())
+        return
+    total = _as_array(total)
+    if tensor.grad is None:
+        tensor.grad = Tensor._make(total if fresh else total.copy())
     else:
-        tensor.grad = Tensor._make(tensor.grad.data + total.data)
+        tensor.grad = Tensor._make(tensor.grad.data + total)
 
 
 def _checked(function: Function, expected: Any, gradient: Any) -> Any:
@@ -395,10 +397,14 @@ def _as_tuple(tensors: Any) -> tuple:
 
 
 def _as_tensor(value: Any) -> Tensor:
-    if isinstance(value, Tensor):
-        return value
+    return value if isinstance(value, Tensor) else Tensor._make(_as_array(value))
+
+
+def _as_array(value: Any) -> Any:
+    """The array of a Tensor, or the value as an array (a NumPy scalar, from a reduction, made 0-d)."""
+    value = _data(value)
     xp = array_module(value)
-    return Tensor._make(value if isinstance(value, xp.ndarray) else xp.asarray(value))
+    return value if isinstance(value, xp.ndarray) else xp.asarray(value)
 
 
 def _data(value: Any) -> Any:

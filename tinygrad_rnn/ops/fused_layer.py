@@ -50,7 +50,7 @@ from .fused import (
     rnn_cell,
     rnn_pointwise,
 )
-from .linalg import Product, linear_backward
+from .linalg import MatMul, Product, _product, linear_backward
 from .shape import stack
 
 
@@ -172,9 +172,10 @@ class FusedLayer(Function):
         return _batch_first(time_major_grad)
 
     @staticmethod
-    def through_weight(grad_pre, hidden, weight_hh):
-        """∂J/∂h_{t−1} through h_{t−1} W_hhᵀ: linear's rule, on arrays or Tensors."""
-        return linear_backward(grad_pre, hidden, weight_hh, None, True, False, False)[0]
+    def through_weight(grad_pre, weight_hh):
+        """∂J/∂h_{t−1} through h_{t−1} W_hhᵀ: grad_pre W_hh (linear's rule for its input), recorded on
+        Tensors; on arrays one BLAS call (each step's: none of linear's general folding)."""
+        return MatMul.apply(grad_pre, weight_hh) if isinstance(grad_pre, Tensor) else _product(grad_pre, weight_hh)
 
     def initial_gradient(self, grad, kept_grad, steps: int, position: int):
         """∂J/∂ of the initial state (input ``position``): what the loop sent it, and what its slot
@@ -297,7 +298,7 @@ class FusedLSTMLayer(FusedLayer):
                 (grad_hidden, grad_cell, _step(grad_gates, p), _step(grad_tanh, p)), gates[p], tanh_cells[p],
                 cells[before], out=self.slot(step_gradients, p))
             self.keep(step_gradients, p, grad_pre)
-            grad_hidden = _plus(self.through_weight(grad_pre, hiddens[before], weight_hh), held_hidden)
+            grad_hidden = _plus(self.through_weight(grad_pre, weight_hh), held_hidden)
             grad_cell = _plus(grad_cell, held_cell)
         grad_x, grad_weight, grad_bias = self.after_the_loop(step_gradients, hiddens, weight_hh, bias_hh)
         return (grad_x, self.initial_gradient(grad_hidden, grad_hiddens, steps, 1),
@@ -348,7 +349,7 @@ class FusedGRULayer(FusedLayer):
                 hiddens[before], self.slot(recurrent_grads, p), self.slot(input_grads, p, self.time_dim))
             self.keep(recurrent_grads, p, grad_recurrent)
             self.keep(input_grads, p, grad_x)
-            grad_hidden = _plus(self.through_weight(grad_recurrent, hiddens[before], weight_hh) + grad_direct, held)
+            grad_hidden = _plus(self.through_weight(grad_recurrent, weight_hh) + grad_direct, held)
         return (self.joined(input_grads, self.time_dim) if self.needs_input_grad[0] else None,
                 self.initial_gradient(grad_hidden, grad_hiddens, steps, 1),
                 *self.weight_gradients(self.joined(recurrent_grads), hiddens, weight_hh,
@@ -394,13 +395,13 @@ class FusedRNNLayer(FusedLayer):
         steps = hiddens.shape[0] - 1
         step_gradients = self.new_step_gradients(hiddens, (steps, *hiddens.shape[1:]))
         grad_output = self.by_step(grad_output)
-        for p, before, after in reversed(self.visits(steps)):
+        for p, _, after in reversed(self.visits(steps)):
             grad_state = _plus(grad_hidden, _step(grad_output, p), _step(grad_hiddens, after))  # ∂J/∂h_t
             grad_hidden, held = self.at_the_step(grad_state, p)
             grad_pre = FusedRNNCell.gate_gradients(grad_hidden, hiddens[after], self.nonlinearity,
                                                    self.slot(step_gradients, p))
             self.keep(step_gradients, p, grad_pre)
-            grad_hidden = _plus(self.through_weight(grad_pre, hiddens[before], weight_hh), held)
+            grad_hidden = _plus(self.through_weight(grad_pre, weight_hh), held)
         grad_x, grad_weight, grad_bias = self.after_the_loop(step_gradients, hiddens, weight_hh, bias_hh)
         return (grad_x, self.initial_gradient(grad_hidden, grad_hiddens, steps, 1), grad_weight,
                 grad_bias)[: 4 if bias_hh is not None else 3]
