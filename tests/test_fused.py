@@ -38,8 +38,8 @@ def run(kind, config, fused, x, lengths, h0):
 @pytest.mark.parametrize("seed", range(10))
 def test_fused_paths_equal_primitive_outputs_gradients_and_terms(kind, seed, device):
     """On the GPU the fused pointwise part runs as one CUDA kernel (ops/fused_kernels.py): the
-    same comparison checks it against the primitive cells there. (With proj_size the layer node is
-    not used: fused=True takes the per-step path, compared all the same; with lengths it is.)"""
+    same comparison checks it against the primitive cells there. fused=True records one layer node
+    per layer and direction with lengths and proj_size too."""
     rng = numpy.random.default_rng(seed)
     config = random_config(rng, kind)
     steps, batch = int(rng.integers(1, 6)), int(rng.integers(1, 4))
@@ -62,7 +62,7 @@ def test_fused_paths_equal_primitive_outputs_gradients_and_terms(kind, seed, dev
         for (_, a), (_, b) in zip(terms_a, terms_b):
             numpy.testing.assert_allclose(b.numpy(), a.numpy(), atol=1e-12, rtol=0)
     recorded = [type(op).__name__ for op, _ in ops_in_order([vertex_of(out_b)], freed=True)]
-    assert any(name.endswith("Layer") for name in recorded) == ("proj_size" not in config)
+    assert any(name.endswith("Layer") for name in recorded)
 
 
 def cell_inputs(kind, rng, device="cpu"):
@@ -129,6 +129,30 @@ def test_fused_layer_node_against_finite_differences_first_and_second_order(kind
             output, h_n = tr.ops.rnn_layer(p, h, w, b, **where)
             return (output * output).sum() + (h_n * h_n * h_n).sum()
         inputs = [projected, hidden, weight, bias]
+    assert tr.gradcheck(function, inputs)
+    assert tr.gradgradcheck(function, inputs)
+
+
+@pytest.mark.parametrize("masked", [False, True])
+def test_a_projecting_lstm_node_against_finite_differences_first_and_second_order(masked, device):
+    """proj_size inside the node: h_t = (o ⊙ tanh c_t) W_hrᵀ, P = 2 of H = 3 units, with and without
+    a sequence that stops early; the bias left out, to check the inputs keep their places."""
+    rng = numpy.random.default_rng(4)
+
+    def make(*shape):
+        return tr.tensor(rng.standard_normal(shape), requires_grad=True, device=device)
+
+    steps, batch, size, projected_size = 3, 2, 3, 2
+    running = numpy.array([[True, True], [True, False], [True, False]])[..., None] if masked else None
+    if running is not None and device == "gpu":
+        running = tr.device._cupy.asarray(running)
+
+    def function(p, h, c, w, w_hr):
+        output, h_n, c_n, cells = tr.ops.lstm_layer(p, h, c, w, None, reverse=True, running=running, weight_hr=w_hr)
+        return (output * output).sum() + (h_n * h_n).sum() + (c_n * cells.sum(0)).sum()
+
+    inputs = [make(steps, batch, 4 * size), make(batch, projected_size), make(batch, size),
+              make(4 * size, projected_size), make(projected_size, size)]
     assert tr.gradcheck(function, inputs)
     assert tr.gradgradcheck(function, inputs)
 

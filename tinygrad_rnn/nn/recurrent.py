@@ -140,10 +140,11 @@ class _Recurrent(Module):
         weight_hr = getattr(self, "weight_hr" + suffix, None)
 
         projected = F.linear(layer_input, weight_ih, bias_ih)  # x_t W_ihᵀ + b_ih for all t at once: (T, B, G·H)
-        if self.fused is True and weight_hr is None:  # one node for the whole sequence
-            return self._run_layer_node(projected, direction, hidden, cell, weight_hh, bias_hh, time_dim, keep)
+        if self.fused is True:  # one node for the whole sequence
+            return self._run_layer_node(projected, direction, hidden, cell, weight_hh, bias_hh, weight_hr, time_dim,
+                                        keep)
         fused = None
-        if self.fused:  # one node per step (proj_size takes this path too)
+        if self.fused:  # one node per step
             # W_hhᵀ laid out once for all steps: BLAS is faster with it than with the view W_hh.T
             fused = {"transposed_weight": array_module(weight_hh.data).ascontiguousarray(weight_hh.data.T)}
             projected_steps = projected.unbind(time_dim)
@@ -171,7 +172,7 @@ class _Recurrent(Module):
         return stack(outputs, dim=time_dim), hidden, cell
 
     def _run_layer_node(self, projected: Tensor, direction: int, hidden: Tensor, cell: Tensor | None,
-                        weight_hh: Tensor, bias_hh: Tensor | None, time_dim: int,
+                        weight_hh: Tensor, bias_hh: Tensor | None, weight_hr: Tensor | None, time_dim: int,
                         keep: list[Tensor] | None) -> tuple[Tensor, Tensor, Tensor | None]:
         """One layer in one direction as one node (ops/fused_layer.py). The states of its steps are
         recorded as values (``hidden_states``, ``cell_states``), not as tensors of the graph. With
@@ -180,6 +181,8 @@ class _Recurrent(Module):
         running = None if keep is None else array_module(projected.data).stack([k.data for k in keep])  # (T, B, 1)
         placement = {"time_dim": time_dim, "reverse": bool(direction), "first_step": self.first_step,
                      "running": running}
+        if weight_hr is not None:  # (an LSTM with proj_size)
+            placement["weight_hr"] = weight_hr
         output, hidden, cell, cells = self._layer(projected, hidden, cell, weight_hh, bias_hh, placement)
         self.hidden_states.append(StepValues(output.data if time_dim == 0 else output.data.transpose(1, 0, 2)))
         if cells is not None:

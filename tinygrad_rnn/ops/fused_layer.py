@@ -50,7 +50,7 @@ from .fused import (
     rnn_cell,
     rnn_pointwise,
 )
-from .linalg import MatMul, Product, _product, linear_backward
+from .linalg import Linear, MatMul, Product, _product, linear_backward
 from .shape import stack
 
 
@@ -159,6 +159,13 @@ class FusedLayer(Function):
         if isinstance(step_gradients, list):
             step_gradients[position] = gradient
 
+    def put(self, step_gradients, position: int, gradient) -> None:
+        """Step ``position``'s gradient into its slot (arrays) or kept for the stack (Tensors)."""
+        if isinstance(step_gradients, list):
+            step_gradients[position] = gradient
+        else:
+            self.slot(step_gradients, position)[...] = gradient
+
     @staticmethod
     def joined(step_gradients, time_dim: int = 0):
         return stack(step_gradients, dim=time_dim) if isinstance(step_gradients, list) else step_gradients
@@ -186,20 +193,21 @@ class FusedLayer(Function):
         """(∂x_proj in the input's layout, ∂W_hh, ∂b_hh) from the steps' gate gradients."""
         grad_pre = self.joined(step_gradients)
         return (self.in_layout(grad_pre) if self.needs_input_grad[0] else None,
-                *self.weight_gradients(grad_pre, states, weight_hh, bias_hh))
+                *self.weight_gradients(grad_pre, self.started_from(states), weight_hh, bias_hh, self.weight_position))
 
-    def weight_gradients(self, recurrent_grads, states, weight_hh, bias_hh):
-        """(∂W_hh, ∂b_hh) of all steps at once: [δ_1; …; δ_T]ᵀ [h_0; …; h_{T−1}] and Σ δ_t. On arrays a
-        :class:`Product` that knows its steps (split into each step's term where they are shown)."""
+    def weight_gradients(self, step_grads, step_inputs, weight, bias, position: int):
+        """(∂W, ∂b) of a weight every step multiplies its input by (input ``position`` of this node, its
+        bias the next), all steps at once: [δ_1; …; δ_T]ᵀ [x_1; …; x_T] and Σ δ_t — for W_hh, x_t is
+        h_{t−1}. On arrays a :class:`Product` that knows its steps (split into each step's term where
+        they are shown)."""
         need = self.needs_input_grad
-        need_weight, need_bias = need[len(need) - (2 if bias_hh is not None else 1)], bias_hh is not None and need[-1]
-        previous = self.started_from(states)
-        if isinstance(recurrent_grads, Tensor):
-            _, grad_weight, grad_bias = linear_backward(recurrent_grads, previous, weight_hh, bias_hh, False,
-                                                        need_weight, need_bias)
+        need_weight, need_bias = need[position], bias is not None and need[position + 1]
+        if isinstance(step_grads, Tensor):
+            _, grad_weight, grad_bias = linear_backward(step_grads, step_inputs, weight, bias, False, need_weight,
+                                                        need_bias)
             return grad_weight, grad_bias
-        rows, steps = recurrent_grads.reshape(-1, recurrent_grads.shape[-1]), self.step_names(len(previous))
-        grad_weight = Product(rows, previous.reshape(-1, previous.shape[-1]), steps) if need_weight else None
+        rows, steps = step_grads.reshape(-1, step_grads.shape[-1]), self.step_names(len(step_inputs))
+        grad_weight = Product(rows, step_inputs.reshape(-1, step_inputs.shape[-1]), steps) if need_weight else None
         grad_bias = Product(rows, None, steps) if need_bias else None
         return grad_weight, grad_bias
 
@@ -208,12 +216,12 @@ class FusedLayer(Function):
         """This layer's returned outputs recorded step by step with the fused cells, each step in
         its scope t=k — the graph ``fused="step"`` records. Drawings draw a layer node so
         (:func:`stepwise_graph`): its steps as columns."""
-        cell, (weight_hh, *bias) = (rest[0], rest[1:]) if len(self.states) == 2 else (None, rest)  # (LSTM: c_0)
+        cell, weights = (rest[0], rest[1:]) if len(self.states) == 2 else (None, rest)  # (LSTM: c_0); W_hh, …
         steps_in, steps = projected.unbind(self.time_dim), projected.shape[self.time_dim]
         outputs, cells = [None] * steps, [None] * steps
         for p, _, _ in self.visits(steps):
             with scope(f"t={p + self.first_step}"):
-                new_hidden, new_cell = self.cell_step(steps_in[p], hidden, cell, weight_hh, *bias)
+                new_hidden, new_cell = self.cell_step(steps_in[p], hidden, cell, *weights)
                 if self.running is not None:  # a finished sequence holds its state
                     new_hidden = where(self.running[p], new_hidden, hidden)
                     new_cell = None if cell is None else where(self.running[p], new_cell, cell)
@@ -254,44 +262,61 @@ def _step(kept_grad, index: int):
 
 class FusedLSTMLayer(FusedLayer):
     """An LSTM layer over a sequence (the equations of :class:`~.fused.FusedLSTMCell`, step by step).
-    Inputs (x_proj, h_0, c_0, W_hh[, b_hh]); outputs the sequence h_1 … h_T, h_n, c_n, the cell
-    states c_1 … c_T (time-major, as the layer shows them), and kept for backward the states h, c
-    (T + 1 each), the activated gates [i, f, g, o] and tanh(c_t)."""
+    Inputs (x_proj, h_0, c_0, W_hh[, b_hh[, W_hr]]); outputs the sequence h_1 … h_T, h_n, c_n, the
+    cell states c_1 … c_T (time-major, as the layer shows them), and kept for backward the states h,
+    c (T + 1 each), the activated gates [i, f, g, o], tanh(c_t) and o ⊙ tanh(c_t). With W_hr
+    (``proj_size``), h_t = (o ⊙ tanh c_t) W_hrᵀ, as PyTorch's LSTM projects it."""
 
     name = "fused LSTM layer"
-    saves_inputs = (3,)  # W_hh
-    kept_outputs = 4
+    saves_inputs = (3, 5)  # W_hh, W_hr
+    weight_position = 3
+    kept_outputs = 5
     states = ("h", "c")
 
-    def cell_step(self, x_projected, hidden, cell, weight_hh, bias_hh=None):
-        return lstm_cell(x_projected, hidden, cell, weight_hh, bias_hh)
+    def cell_step(self, x_projected, hidden, cell, weight_hh, bias_hh=None, weight_hr=None):
+        hidden, cell = lstm_cell(x_projected, hidden, cell, weight_hh, bias_hh)
+        return (hidden if weight_hr is None else Linear.apply(hidden, weight_hr)), cell
 
-    def forward(self, projected, hidden, cell, weight_hh, bias_hh=None):
+    def forward(self, projected, hidden, cell, weight_hh, bias_hh=None, weight_hr=None):
         xp, steps = array_module(projected), projected.shape[self.time_dim]
         transposed_weight = xp.ascontiguousarray(weight_hh.T)  # BLAS is faster with it than with the view
         gates = self.time_major(projected, bias_hh)  # x_t W_ihᵀ + b_ih + b_hh, all steps; then + h W_hhᵀ
         hiddens, cells = self.states_buffer(hidden, steps), self.states_buffer(cell, steps)
         tanh_cells = WORKSPACE.take((steps, *cell.shape), cell.dtype, xp)
+        # o ⊙ tanh c_t: h_t itself, or with W_hr what it projects (h_t = (o ⊙ tanh c_t) W_hrᵀ)
+        unprojected = self.made(hiddens) if weight_hr is None else WORKSPACE.take(tanh_cells.shape, cell.dtype, xp)
+        transposed_projection = None if weight_hr is None else xp.ascontiguousarray(weight_hr.T)
         product = xp.empty(gates.shape[1:], dtype=gates.dtype)
         dot = xp.dot
         for p, before, after in self.visits(steps):
             dot(hiddens[before], transposed_weight, out=product)
             gates[p] += product
-            lstm_pointwise(gates[p], cells[before], out=(hiddens[after], cells[after], tanh_cells[p]))
+            made = hiddens[after] if weight_hr is None else unprojected[p]
+            lstm_pointwise(gates[p], cells[before], out=(made, cells[after], tanh_cells[p]))
+            if weight_hr is not None:
+                dot(made, transposed_projection, out=hiddens[after])
             self.hold(hiddens, p, before, after)
             self.hold(cells, p, before, after)
         output, last_hidden = self.sequence(hiddens)
-        return output, last_hidden, self.last(cells), self.made(cells), hiddens, cells, gates, tanh_cells
+        return (output, last_hidden, self.last(cells), self.made(cells), hiddens, cells, gates, tanh_cells,
+                unprojected)
 
-    def backward(self, grads, outs, projected, hidden, cell, weight_hh, bias_hh=None):
-        grad_output, grad_hidden, grad_cell, grad_cell_sequence, grad_hiddens, grad_cells, grad_gates, grad_tanh = grads
-        *_, hiddens, cells, gates, tanh_cells = outs
+    def backward(self, grads, outs, projected, hidden, cell, weight_hh, bias_hh=None, weight_hr=None):
+        (grad_output, grad_hidden, grad_cell, grad_cell_sequence, grad_hiddens, grad_cells, grad_gates, grad_tanh,
+         grad_unprojected) = grads
+        *_, hiddens, cells, gates, tanh_cells, unprojected = outs
         steps = tanh_cells.shape[0]
         step_gradients = self.new_step_gradients(gates, gates.shape)
+        projection_gradients = None if weight_hr is None else self.new_step_gradients(gates, hiddens[1:].shape)
         grad_output = self.by_step(grad_output)
         for p, before, after in reversed(self.visits(steps)):
             grad_state = _plus(grad_hidden, _step(grad_output, p), _step(grad_hiddens, after))  # ∂J/∂h_t
             grad_hidden, held_hidden = self.at_the_step(grad_state, p)
+            if weight_hr is not None:  # h_t = u_t W_hrᵀ (u_t = o ⊙ tanh c_t): ∂u_t = ∂h_t W_hr
+                if grad_hidden is None:
+                    grad_hidden = 0 * hiddens[after]
+                self.put(projection_gradients, p, grad_hidden)
+                grad_hidden = _plus(self.through_weight(grad_hidden, weight_hr), _step(grad_unprojected, p))
             grad_cell_state = _plus(grad_cell, _step(grad_cell_sequence, p), _step(grad_cells, after))  # ∂J/∂c_t
             grad_cell, held_cell = self.at_the_step(grad_cell_state, p)
             grad_pre, grad_cell = FusedLSTMCell.gate_gradients(
@@ -301,9 +326,11 @@ class FusedLSTMLayer(FusedLayer):
             grad_hidden = _plus(self.through_weight(grad_pre, weight_hh), held_hidden)
             grad_cell = _plus(grad_cell, held_cell)
         grad_x, grad_weight, grad_bias = self.after_the_loop(step_gradients, hiddens, weight_hh, bias_hh)
+        grad_projection = None if weight_hr is None else self.weight_gradients(
+            self.joined(projection_gradients), unprojected, weight_hr, None, 5)[0]
         return (grad_x, self.initial_gradient(grad_hidden, grad_hiddens, steps, 1),
-                self.initial_gradient(grad_cell, grad_cells, steps, 2), grad_weight,
-                grad_bias)[: 5 if bias_hh is not None else 4]
+                self.initial_gradient(grad_cell, grad_cells, steps, 2), grad_weight, grad_bias,
+                grad_projection)[: len(self.needs_input_grad)]
 
 
 class FusedGRULayer(FusedLayer):
@@ -313,6 +340,7 @@ class FusedGRULayer(FusedLayer):
 
     name = "fused GRU layer"
     saves_inputs = (2,)  # W_hh
+    weight_position = 2
     kept_outputs = 3
 
     def cell_step(self, x_projected, hidden, cell, weight_hh, bias_hh=None):
@@ -352,8 +380,8 @@ class FusedGRULayer(FusedLayer):
             grad_hidden = _plus(self.through_weight(grad_recurrent, weight_hh) + grad_direct, held)
         return (self.joined(input_grads, self.time_dim) if self.needs_input_grad[0] else None,
                 self.initial_gradient(grad_hidden, grad_hiddens, steps, 1),
-                *self.weight_gradients(self.joined(recurrent_grads), hiddens, weight_hh,
-                                       bias_hh))[: 4 if bias_hh is not None else 3]
+                *self.weight_gradients(self.joined(recurrent_grads), self.started_from(hiddens), weight_hh,
+                                       bias_hh, self.weight_position))[: 4 if bias_hh is not None else 3]
 
 
 class FusedRNNLayer(FusedLayer):
@@ -362,6 +390,7 @@ class FusedRNNLayer(FusedLayer):
 
     name = "fused RNN layer"
     saves_inputs = (2,)  # W_hh
+    weight_position = 2
     kept_outputs = 1
 
     def __init__(self, nonlinearity: str = "tanh", time_dim: int = 0, reverse: bool = False,
@@ -458,11 +487,12 @@ def stepwise_graph(roots: tuple[Tensor, ...]) -> tuple[Tensor, ...]:
 
 
 def lstm_layer(projected, hidden, cell, weight_hh, bias_hh=None, time_dim: int = 0, reverse: bool = False,
-               first_step: int = 1, running=None):
+               first_step: int = 1, running=None, weight_hr=None):
     """(output, h_n, c_n, c_1 … c_T): an LSTM over a whole sequence as one op (see :class:`FusedLSTMLayer`).
     ``projected`` is x W_ihᵀ + b_ih of every step, (T, B, 4H) — (B, T, 4H) with ``time_dim=1``.
     ``running``: (T, B, 1) booleans, True where sequence b still runs at step t (variable lengths):
     a finished sequence holds its states, and the output holds them too (a layer then zeroes it).
+    ``weight_hr`` (P, H): each h_t projected to P units (PyTorch's ``proj_size``); h_0 is then (B, P).
 
     >>> import tinygrad_rnn as tr
     >>> output, h_n, c_n, cells = lstm_layer(tr.zeros(5, 2, 8), tr.zeros(2, 2), tr.zeros(2, 2),
@@ -470,7 +500,8 @@ def lstm_layer(projected, hidden, cell, weight_hh, bias_hh=None, time_dim: int =
     >>> output.shape, h_n.shape, output.grad_fn
     ((5, 2, 2), (2, 2), <FusedLSTMLayer>)
     """
-    return FusedLSTMLayer.apply(projected, hidden, cell, weight_hh, *(() if bias_hh is None else (bias_hh,)),
+    weights = (weight_hh,) if bias_hh is None and weight_hr is None else (weight_hh, bias_hh)  # (b_hh may be None)
+    return FusedLSTMLayer.apply(projected, hidden, cell, *weights, *(() if weight_hr is None else (weight_hr,)),
                                 time_dim=time_dim, reverse=reverse, first_step=first_step, running=running)
 
 
