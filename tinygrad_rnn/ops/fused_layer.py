@@ -22,6 +22,9 @@ The weight's term is handed over as one :class:`~.linalg.Product` that knows its
 (``steps``): the gradient table multiplies it out as one product, and ``grad_contributions``
 splits it into each step's term, δ_tᵀ h_{t−1}, with the step's scope.
 
+Variable lengths run inside the loop (``running``: a finished sequence holds its states, as the
+per-step path's ``where`` does), and so does an LSTM's projection of h_t (``proj_size``, W_hr).
+
 Layout: the input projection is (T, B, G·H), or (B, T, G·H) with ``time_dim=1`` (batch first),
 and so is the output sequence; the buffers are time-major, as the step loop reads them.
 ``reverse`` runs the steps last to first (the backward direction of a bidirectional layer). The
@@ -59,8 +62,8 @@ class FusedLayer(Function):
     and the gradients of the weights after the loop."""
 
     multiple_outputs = True
-    # Of its inputs, backward reads W_hh's values only (``saves_inputs``, set by each layer): the states it
-    # keeps itself, and the (T, B, G·H) projection, once copied into the buffers, is let go.
+    # Of its inputs, backward reads the weights' values only (``saves_inputs``, set by each layer): the
+    # states it keeps itself, and the (T, B, G·H) projection, once copied into the buffers, is let go.
     states = ("h",)  # the returned outputs after the sequence: h_n (an LSTM's c_n too)
 
     def __init__(self, time_dim: int = 0, reverse: bool = False, first_step: int = 1, running=None) -> None:
