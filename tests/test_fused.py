@@ -299,6 +299,19 @@ def test_a_layer_node_draws_its_steps_as_columns_as_the_per_step_path_does(kind,
     assert any("one node for the whole sequence" in note for note in node.notes)
 
 
+@pytest.mark.parametrize("level", ["op", "cell"])
+def test_a_projecting_lstm_node_draws_as_the_per_step_path_does(level):
+    """proj_size inside the node: each step's cell and its projection by W_hr, as fused="step" draws it."""
+    pictures = []
+    for fused in ("step", True):
+        tr.manual_seed(0)
+        output, _ = tr.nn.LSTM(3, 4, proj_size=2, fused=fused)(tr.randn(3, 2, 3))
+        pictures.append(build_picture(((output * output).sum(),), level=level))
+    per_step, node = pictures
+    assert [(n.label, n.step) for n in node.nodes] == [(n.label, n.step) for n in per_step.nodes]
+    assert node.edges == per_step.edges and any("W_hr" in n.parameters for n in node.nodes)
+
+
 def test_drawing_a_layer_node_leaves_its_graph_as_it_was():
     from tinygrad_rnn.ops.fused_layer import stepwise_graph
 
