@@ -432,3 +432,31 @@ def test_a_layer_node_keeps_w_hh_and_lets_its_projection_go():
         assert node.saved_inputs[0] is node.inputs[0]  # the projection's Node (its shape), not its values
         assert node.saved_inputs[weight_position] is layer.weight_hh_l0.data
         assert node.inputs[0].grad_fn.saved_output is None  # (nor does the linear that made it keep it)
+
+
+def test_gradients_kept_from_an_earlier_step_keep_their_values():
+    """A weight's gradient of 64 KiB and more is multiplied out into an array from the workspace and
+    stored in .grad as it is: once the optimizer lets go of it (zero_grad), the next step may take
+    that memory — but never while someone holds it."""
+    tr.manual_seed(0)
+    model = tr.models.LanguageModel(20, 8, 160, cell="rnn")  # W_hh: 160 × 160 float32 = 100 KiB
+    optimizer = tr.optim.SGD(model.parameters(), lr=0.1)
+    ids = tr.tensor(numpy.random.default_rng(0).integers(0, 20, (4, 12)))
+
+    def step():
+        logits, _ = model(ids)
+        loss = tr.nn.functional.cross_entropy(logits.reshape(-1, 20), ids.reshape(-1))
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+
+    from tinygrad_rnn.workspace import WORKSPACE
+
+    step()
+    kept = model.rnn.weight_hh_l0.grad
+    assert any(array is kept.data or array is kept.data.base for array in WORKSPACE.arrays)  # (the pool's)
+    values = kept.numpy().copy()
+    for _ in range(3):
+        step()
+        assert model.rnn.weight_hh_l0.grad.data is not kept.data
+    numpy.testing.assert_array_equal(kept.numpy(), values)
