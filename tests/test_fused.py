@@ -353,6 +353,7 @@ def test_the_workspace_hands_a_layer_node_its_arrays_again_only_when_nobody_hold
 
     output, _ = layer(x)
     output.sum().backward()
+    layer.zero_grad()  # as a training loop does (a .grad may hold memory of another array's size)
     del output
     first_step = {id(array) for array in WORKSPACE.arrays}  # (ids: a list of them would hold them)
     output, _ = layer(x)
