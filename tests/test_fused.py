@@ -461,3 +461,37 @@ def test_gradients_kept_from_an_earlier_step_keep_their_values():
         step()
         assert model.rnn.weight_hh_l0.grad.data is not kept.data
     numpy.testing.assert_array_equal(kept.numpy(), values)
+
+
+def test_threads_taking_from_one_workspace_never_share_an_array():
+    """Finding a free array and taking it happen under one lock: two threads switched between
+    them (a switch interval of a microsecond makes that frequent) would both get the same array."""
+    import sys
+    import threading
+
+    from tinygrad_rnn.workspace import Workspace
+
+    pool, errors = Workspace(smallest=0), []
+
+    def work(mark):
+        try:
+            for _ in range(10000):
+                array = pool.take((8, 8), numpy.float64)
+                array.fill(mark)
+                if not (array == mark).all():  # written by another thread meanwhile
+                    errors.append(mark)
+                del array
+        except Exception as error:  # (the list changed under a search: as wrong)
+            errors.append(error)
+
+    interval = sys.getswitchinterval()
+    sys.setswitchinterval(1e-6)
+    try:
+        threads = [threading.Thread(target=work, args=(mark,)) for mark in range(4)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+    finally:
+        sys.setswitchinterval(interval)
+    assert not errors

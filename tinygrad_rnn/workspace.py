@@ -13,14 +13,16 @@ The rule that makes it safe: the workspace remembers the arrays it handed out, a
 out again only when its reference count says that nothing but the workspace holds it — no
 tensor, no saved array of a graph, no recorded backward, no view of it (a view keeps its base
 alive). So no value anybody can read ever changes under them; an array a user keeps is simply
-never handed out again. CuPy pools GPU memory itself, and small arrays come cheaply from the
-heap: both are left to their own allocators.
+never handed out again. Finding a free array and taking it happen under one lock, so threads
+sharing the workspace never get the same one. CuPy pools GPU memory itself, and small arrays
+come cheaply from the heap: both are left to their own allocators.
 """
 
 from __future__ import annotations
 
 import math
 import sys
+import threading
 from typing import Any
 
 import numpy
@@ -55,6 +57,7 @@ class Workspace:
     def __init__(self, smallest: int = 64 * 1024) -> None:
         self.smallest = smallest  # bytes: below it, numpy.empty (the heap; no pages to fault)
         self.arrays: list = []  # the arrays handed out, the one used last at the end
+        self.lock = threading.Lock()
 
     def take(self, shape: tuple[int, ...], dtype: Any, xp: Any = numpy) -> Any:
         """An array of ``shape`` and ``dtype``, its values undefined (as numpy.empty's): memory
@@ -63,20 +66,21 @@ class Workspace:
         size = count * dtype.itemsize
         if xp is not numpy or size < self.smallest:
             return xp.empty(shape, dtype=dtype)
-        found, found_bytes, most_bytes = None, 0, size * self.slack
-        for index in range(len(self.arrays)):
-            array = self.arrays[index]
-            # held by this list, the name ``array`` and getrefcount's argument — by nobody else?
-            if size <= array.nbytes <= most_bytes and array.dtype == dtype and sys.getrefcount(array) <= _UNHELD:
-                if found is None or array.nbytes < found_bytes:
-                    found, found_bytes = index, array.nbytes
-        if found is None:
-            best = numpy.empty(shape, dtype=dtype)
-            if len(self.arrays) == self.most:
-                del self.arrays[0]  # the one used longest ago
-        else:
-            best = self.arrays.pop(found)
-        self.arrays.append(best)  # used last: kept longest
+        with self.lock:  # (two threads must never both find the same array free)
+            found, found_bytes, most_bytes = None, 0, size * self.slack
+            for index in range(len(self.arrays)):
+                array = self.arrays[index]
+                # held by this list, the name ``array`` and getrefcount's argument — by nobody else?
+                if size <= array.nbytes <= most_bytes and array.dtype == dtype and sys.getrefcount(array) <= _UNHELD:
+                    if found is None or array.nbytes < found_bytes:
+                        found, found_bytes = index, array.nbytes
+            if found is None:
+                best = numpy.empty(shape, dtype=dtype)
+                if len(self.arrays) == self.most:
+                    del self.arrays[0]  # the one used longest ago
+            else:
+                best = self.arrays.pop(found)
+            self.arrays.append(best)  # used last: kept longest
         if best.shape == tuple(shape):
             return best
         return best.reshape(-1)[:count].reshape(shape)
@@ -89,7 +93,8 @@ class Workspace:
 
     def clear(self) -> None:
         """Forget every array (those nobody holds are freed)."""
-        self.arrays.clear()
+        with self.lock:
+            self.arrays.clear()
 
 
 def _count_unheld() -> int:
