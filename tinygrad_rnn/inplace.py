@@ -48,14 +48,16 @@ _ARRAY_UPDATES = {"+=": operator.iadd, "-=": operator.isub, "*=": operator.imul,
 _RECORDED = {"+=": operator.add, "-=": operator.sub, "*=": operator.mul, "/=": operator.truediv}
 
 
-def mark_written(array: Any, how: str) -> None:
-    """Stamp an in-place write of ``array`` (call it for every write the graph cannot see).
+def mark_written(array: Any, how: str, known_range: tuple[str, int, int] | None = None) -> None:
+    """Stamp an in-place write of ``array`` (call it for every write the graph cannot see);
+    ``known_range``: its :func:`memory_range`, if the caller keeps it (an optimizer does, for
+    parameters whose memory does not move between steps).
 
     >>> import numpy
     >>> mark_written(numpy.zeros(3), "nn.init.zeros_")
     """
     STATE.writes += 1
-    _WRITES[_memory_range(array)] = (STATE.writes, how)
+    _WRITES[known_range or memory_range(array)] = (STATE.writes, how)
     if len(_WRITES) > _KEPT_WRITES:
         for key in sorted(_WRITES, key=lambda k: _WRITES[k][0])[: _KEPT_WRITES // 2]:
             del _WRITES[key]
@@ -74,7 +76,7 @@ def check_saved_unchanged(function: Function) -> None:
         outputs = function.saved_output if function.multiple_outputs else (function.saved_output,)
         saved += [("its output", x) for x in outputs if hasattr(x, "nbytes")]
     for role, array in saved:
-        device, low, high = _memory_range(array)
+        device, low, high = memory_range(array)
         for (written_device, written_low, written_high), how in since:
             if written_device == device and written_low < high and low < written_high:
                 raise GraphError(
@@ -169,7 +171,7 @@ def _result_dtype(tensor: Tensor, values: Any, symbol: str) -> Any:
     return xp.result_type(tensor.data, values) if symbol != "/=" else xp.result_type(tensor.data, values, 1.0)
 
 
-def _memory_range(array: Any) -> tuple[str, int, int]:
+def memory_range(array: Any) -> tuple[str, int, int]:
     """(device, first byte, end byte) of the memory an array's elements occupy."""
     interface = getattr(array, "__cuda_array_interface__", None)
     device = "gpu" if interface is not None else "cpu"

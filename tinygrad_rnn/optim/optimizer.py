@@ -12,7 +12,7 @@ import numpy
 
 from ..device import move_array
 from ..function import no_grad
-from ..inplace import mark_written
+from ..inplace import mark_written, memory_range
 from ..nn.utils import zero_grad_
 from ..tensor import Tensor
 
@@ -51,6 +51,7 @@ class Optimizer:
             group.setdefault("initial_lr", group["lr"])
             self.param_groups.append(group)
         self.state: dict[int, dict[str, Any]] = {}  # id(parameter) → its state (momentum buffers, …)
+        self._ranges: dict[int, tuple[Any, tuple]] = {}  # id(parameter) → (its array, that array's memory range)
 
     def _check(self, options: dict[str, Any]) -> None:
         if options.get("lr", 0) < 0:
@@ -70,7 +71,11 @@ class Optimizer:
                     if group.get("maximize"):
                         gradient = -gradient
                     self.update(parameter, gradient, self.state.setdefault(id(parameter), {}), group)
-                    mark_written(parameter.data, f"{type(self).__name__}.step()")  # a graph made before it is stale
+                    # a graph made before it is stale (the range of a parameter's memory, kept: it rarely moves)
+                    known = self._ranges.get(id(parameter))
+                    if known is None or known[0] is not parameter.data:
+                        known = self._ranges[id(parameter)] = (parameter.data, memory_range(parameter.data))
+                    mark_written(parameter.data, f"{type(self).__name__}.step()", known[1])
 
     def zero_grad(self, set_to_none: bool = True) -> None:
         zero_grad_((p for group in self.param_groups for p in group["params"]), set_to_none)
