@@ -188,7 +188,7 @@ class _Recurrent(Module):
         if cells is not None:
             self.cell_states.append(StepValues(cells.data))
         if keep is not None:  # outputs at padded steps are zeros
-            output = where(stack(keep, dim=time_dim), output, 0.0)
+            output = where(Tensor._make(running if time_dim == 0 else running.transpose(1, 0, 2)), output, 0.0)
         return output, _state(hidden, "h"), None if cell is None else _state(cell, "c")
 
     def _layer(self, projected: Tensor, hidden: Tensor, cell: Tensor | None, weight_hh: Tensor,

@@ -71,6 +71,7 @@ class FusedLayer(Function):
         # (T, B, 1) booleans, True where sequence b still runs at step t (None: all do, every step); a
         # finished sequence holds its state: h_t = h_{t−1} (c_t too), as where(running, new, old) does
         self.running = running
+        self.finished = None if running is None else ~running  # (once, not at every step that reads it)
 
     # --- the steps and the buffers -----------------------------------------------------------------------
     def visits(self, steps: int) -> list[tuple[int, int, int]]:
@@ -95,15 +96,14 @@ class FusedLayer(Function):
         """A finished sequence keeps the state it had: where step ``position`` does not run, the state
         it made is the one it started from."""
         if self.running is not None:
-            array_module(states).copyto(states[after], states[before], where=~self.running[position])
+            array_module(states).copyto(states[after], states[before], where=self.finished[position])
 
     def at_the_step(self, grad_state, position: int):
         """(∂J/∂ the state step ``position`` made, ∂J/∂ the state it started from through a finished
         sequence's held state) from ∂J/∂ the state after the step (None: no gradient)."""
         if self.running is None or grad_state is None:
             return grad_state, None
-        running = self.running[position]
-        return grad_state * running, grad_state * ~running
+        return grad_state * self.running[position], grad_state * self.finished[position]
 
     def time_major(self, projected, bias=None, out=None):
         """The input projection (T, B, G·H) time-major, + ``bias`` if given (folded in once for all
