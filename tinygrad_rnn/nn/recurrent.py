@@ -188,7 +188,9 @@ class _Recurrent(Module):
         if cells is not None:
             self.cell_states.append(StepValues(cells.data))
         if keep is not None:  # outputs at padded steps are zeros
-            output = where(Tensor._make(running if time_dim == 0 else running.transpose(1, 0, 2)), output, 0.0)
+            mask = Tensor._make(running if time_dim == 0 else running.transpose(1, 0, 2))
+            mask.name = RUNNING
+            output = where(mask, output, 0.0)
         return output, _state(hidden, "h"), None if cell is None else _state(cell, "c")
 
     def _layer(self, projected: Tensor, hidden: Tensor, cell: Tensor | None, weight_hh: Tensor,
@@ -270,7 +272,7 @@ class _Recurrent(Module):
                              f"got {lengths.dtype} of shape {lengths.shape}")
         if lengths.size and (lengths.min() < 1 or lengths.max() > steps):
             raise ValueError(f"{type(self).__name__}: every length must be in [1, {steps}], got {lengths.tolist()}")
-        return [Tensor((lengths > t)[:, None], device=like.device) for t in range(steps)]
+        return [Tensor((lengths > t)[:, None], device=like.device, name=RUNNING) for t in range(steps)]
 
     def extra_repr(self) -> str:
         text = f"{self.input_size}, {self.hidden_size}"
@@ -388,6 +390,7 @@ class GRU(_Recurrent):
         return (*gru_layer(projected, hidden, weight_hh, bias_hh, **placement), None, None)
 
 
+RUNNING = "t < length"  # the name of a mask of the sequences still running: drawings label it so
 FUSED_LAYER_STATE = "state of a fused layer"  # the name of such a state: analyses explain why it has no gradient
 
 
