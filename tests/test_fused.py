@@ -65,6 +65,42 @@ def test_fused_paths_equal_primitive_outputs_gradients_and_terms(kind, seed, dev
     assert any(name.endswith("Layer") for name in recorded)
 
 
+@pytest.mark.parametrize("kind", ["rnn", "lstm", "gru"])
+@pytest.mark.parametrize("batch_first, lengths", [(False, None), (True, [3, 1])])
+def test_recorded_terms_of_w_hh_are_one_per_step_and_differentiable_on_every_path(kind, batch_first, lengths):
+    """grad_contributions(create_graph=True) through a layer node: one recorded term per step, in its
+    step's scope, made by the node's backward — each differentiable again, as on the per-step paths."""
+    found = []
+    for fused in (False, "step", True):
+        tr.manual_seed(0)
+        layer = CLASSES[kind](3, 4, dtype="float64", fused=fused, batch_first=batch_first)
+        shape = (2, 3, 3) if batch_first else (3, 2, 3)  # batch 2, 3 steps
+        x = tr.tensor(numpy.random.default_rng(7).standard_normal(shape), requires_grad=True)
+        output, _ = layer(x, lengths=lengths)
+        terms = tr.grad_contributions((output * output).sum(), layer.weight_hh_l0, create_graph=True)
+        (second,) = tr.grad((terms[-1][1] ** 2).sum(), x)  # the first step's term, differentiated again
+        found.append(([scope for scope, _ in terms], [term.numpy() for _, term in terms], second.numpy()))
+        if fused is True:
+            assert all(type(term.grad_fn.gradient_of).__name__.endswith("Layer") for _, term in terms)
+    scopes, values, second = found[0]
+    assert len(scopes) == 3 and scopes[-1][-1] == "t=1"
+    for other_scopes, other_values, other_second in found[1:]:
+        assert other_scopes == scopes
+        for a, b in zip(values, other_values):
+            numpy.testing.assert_allclose(b, a, atol=1e-12, rtol=0)
+        numpy.testing.assert_allclose(other_second, second, atol=1e-12, rtol=0)
+
+
+def test_a_recorded_gradient_through_a_layer_node_draws_its_sum_over_the_steps():
+    tr.manual_seed(0)
+    layer = tr.nn.LSTM(2, 3, fused=True)
+    output, _ = layer(tr.randn(3, 1, 2))
+    (gradient,) = tr.grad(output[-1].sum(), layer.weight_hh_l0, create_graph=True)
+    drawing = tr.viz.to_dot(gradient, backward=True)
+    assert "Σ (3 terms)" in drawing and "BPTT through its steps" in drawing
+    assert all(f'label="t={t}"' in drawing for t in (1, 2, 3))  # one term per step into the Σ
+
+
 def cell_inputs(kind, rng, device="cpu"):
     batch, size = 2, 3
     def make(*shape):

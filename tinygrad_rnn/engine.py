@@ -27,6 +27,7 @@ hand-written BPTT does; ``grad_contributions`` still gets each step's term on it
 from __future__ import annotations
 
 from collections.abc import Sequence
+from contextlib import nullcontext
 from typing import Any
 
 from .device import array_module
@@ -271,7 +272,7 @@ def _backpropagate(
                 if type(parent_grad) is not Product and (parent_grad.shape != parent.shape
                                                          or parent_grad.dtype != parent.dtype):
                     parent_grad = _checked(function, parent, parent_grad)
-                add(parent, parent_grad, scope)
+                add(parent, parent_grad, scope, function)
         if not retain_graph:
             function.release()
     return totals, list(table.itemized)
@@ -300,7 +301,8 @@ def _call_backward(function: Function, grad: Any, output_nodes: Any, create_grap
     if not isinstance(input_grads, tuple):
         input_grads = (input_grads,)
     if STATE.anomaly:  # checked now, term by term: a NaN is reported at the op that made it
-        input_grads = tuple(g.materialize() if isinstance(g, Product) else g for g in input_grads)
+        with _recording_gradient(function.scope, of=function) if create_graph else nullcontext():
+            input_grads = tuple(g.materialize() if isinstance(g, Product) else g for g in input_grads)
         for parent_grad in input_grads:
             if parent_grad is not None:
                 check_finite(_data(parent_grad), f"backward of {function.name}", function.scope)

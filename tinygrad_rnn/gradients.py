@@ -21,7 +21,8 @@ fast, and the rules that keep it right, live here and nowhere else:
 
 A fused layer (one node for a whole sequence, ``ops/fused_layer.py``) hands over its weight's
 term of all steps as one Product that names its steps; where terms are kept one by one it is
-split into each step's term, with the step's scope, as the per-step path would have sent them.
+split into each step's term, with the step's scope, as the per-step path would have sent them
+(on Tensors, in a recorded backward, each step's term recorded in its step's scope).
 
 >>> import numpy as np
 >>> table = GradientTable()
@@ -33,11 +34,13 @@ split into each step's term, with the step's scope, as the per-step path would h
 
 from __future__ import annotations
 
+from contextlib import nullcontext
 from typing import Any
 
 from .errors import GraphError
 from .function import _recording_gradient
 from .ops.linalg import Product
+from .tensor import Tensor
 
 Scope = tuple[str, ...]
 
@@ -54,8 +57,8 @@ class GradientTable:
         self.sums: dict[Any, Any] = {}  # vertex → its running sum: an array, a Product, or a PendingSum
         self.owned: set[Any] = set()  # vertices whose running sum this table made: only those grow in place
 
-    def add(self, vertex: Any, gradient: Any, scope: Scope = ()) -> None:
-        """One contribution to ``vertex``'s gradient, from a use in ``scope``."""
+    def add(self, vertex: Any, gradient: Any, scope: Scope = (), of: Any = None) -> None:
+        """One contribution to ``vertex``'s gradient, from a use in ``scope`` (by the backward of op ``of``)."""
         running_sum = self.sums.get(vertex)
         if running_sum is None:  # the first: held as it is (it may be an array another vertex holds too)
             self.sums[vertex] = gradient
@@ -108,15 +111,18 @@ class TermTable(GradientTable):
         self.terms: dict[Any, list[tuple[Scope, Any]]] = {}  # vertex → its terms kept one by one, with their scopes
         self.itemized: list[tuple[Scope, Any]] = []  # the terms of ``itemize``, once taken
 
-    def add(self, vertex: Any, gradient: Any, scope: Scope = ()) -> None:
+    def add(self, vertex: Any, gradient: Any, scope: Scope = (), of: Any = None) -> None:
         if not (self.record or vertex is self.itemize):
             return super().add(vertex, gradient, scope)
         terms = self.terms.setdefault(vertex, [])
         if type(gradient) is not Product:
             terms.append((scope, gradient))
             return
-        for step, term in gradient.by_step():  # a term that will be shown is an array, one per step
-            terms.append((scope + (step,) if step else scope, term.materialize()))
+        recorded = type(gradient.left) is Tensor  # a fused layer's term in a recorded backward (create_graph)
+        for block, step in gradient.blocks():  # a term that will be shown is made, one per step
+            step_scope = scope + (step,) if step else scope
+            with _recording_gradient(step_scope, of=of) if recorded else nullcontext():  # (recorded in its step)
+                terms.append((step_scope, gradient.block(block).materialize()))
 
     def take(self, vertex: Any, scope: Scope = ()) -> Any:
         """``vertex``'s total: its kept terms (and running sum) summed — by one Σ node, placed in

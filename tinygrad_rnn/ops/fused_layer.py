@@ -19,8 +19,8 @@ backward (``kept_outputs``) — so a second derivative flows back through them, 
 backward again.
 
 The weight's term is handed over as one :class:`~.linalg.Product` that knows its steps
-(``steps``): the gradient table multiplies it out as one product, and ``grad_contributions``
-splits it into each step's term, δ_tᵀ h_{t−1}, with the step's scope.
+(``steps``): the gradient table multiplies it out as one product, and ``grad_contributions`` (or
+a recorded backward) splits it into each step's term, δ_tᵀ h_{t−1}, with the step's scope.
 
 Variable lengths run inside the loop (``running``: a finished sequence holds its states, as the
 per-step path's ``where`` does), and so does an LSTM's projection of h_t (``proj_size``, W_hr).
@@ -53,7 +53,7 @@ from .fused import (
     rnn_cell,
     rnn_pointwise,
 )
-from .linalg import Linear, MatMul, Product, _product, linear_backward
+from .linalg import Linear, MatMul, Product, _product
 from .shape import stack
 
 
@@ -201,14 +201,11 @@ class FusedLayer(Function):
     def weight_gradients(self, step_grads, step_inputs, weight, bias, position: int):
         """(∂W, ∂b) of a weight every step multiplies its input by (input ``position`` of this node, its
         bias the next), all steps at once: [δ_1; …; δ_T]ᵀ [x_1; …; x_T] and Σ δ_t — for W_hh, x_t is
-        h_{t−1}. On arrays a :class:`Product` that knows its steps (split into each step's term where
-        they are shown)."""
+        h_{t−1}. Each a :class:`Product` that knows its steps: multiplied out as one product, or split
+        into each step's term where they are shown (``grad_contributions``; and a recorded backward,
+        on Tensors, records the sum Σ_t with one term per step, as the per-step path does)."""
         need = self.needs_input_grad
         need_weight, need_bias = need[position], bias is not None and need[position + 1]
-        if isinstance(step_grads, Tensor):
-            _, grad_weight, grad_bias = linear_backward(step_grads, step_inputs, weight, bias, False, need_weight,
-                                                        need_bias)
-            return grad_weight, grad_bias
         rows, steps = step_grads.reshape(-1, step_grads.shape[-1]), self.step_names(len(step_inputs))
         grad_weight = Product(rows, step_inputs.reshape(-1, step_inputs.shape[-1]), steps) if need_weight else None
         grad_bias = Product(rows, None, steps) if need_bias else None

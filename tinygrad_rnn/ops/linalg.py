@@ -90,7 +90,7 @@ class Product:
     one BLAS call instead of T small ones and T additions (``materialize`` gives a single term as
     an array). A fused layer's term holds all its steps' rows, time-major, in equal blocks:
     ``steps`` lists (block, step name) pairs — ``(0, "t=1")`` — in the order backward visits the
-    steps, and ``by_step`` splits the term into theirs."""
+    steps, and :meth:`block` gives one step's term (on Tensors — a recorded backward — as recorded ops)."""
 
     __slots__ = ("left", "right", "steps")
 
@@ -98,16 +98,26 @@ class Product:
         self.left, self.right, self.steps = left, right, steps
 
     def materialize(self):
-        return self.left.sum(0) if self.right is None else _product(self.left.T, self.right)
+        """The term as one array — or, on Tensors (a fused layer's term in a recorded backward), as
+        recorded ops."""
+        if self.right is None:
+            return self.left.sum(0)
+        if isinstance(self.left, Tensor):
+            return MatMul.apply(self.left.T, self.right)
+        return _product(self.left.T, self.right)
 
-    def by_step(self) -> list[tuple[str, Product]]:
-        """(step name, that step's term) for each step's block of rows (one, unnamed, if none are named)."""
-        if not self.steps:
-            return [("", self)]
+    def blocks(self) -> tuple[tuple[int | None, str], ...]:
+        """(block, step name) for each step's block of rows, as :meth:`block` takes them; one, unnamed
+        (block None: the whole term), if no steps are named."""
+        return self.steps or ((None, ""),)
+
+    def block(self, block: int | None) -> Product:
+        """The term of one step's block of rows (slices: recorded ops on Tensors); None: the whole."""
+        if block is None:
+            return self
         rows = len(self.left) // len(self.steps)
-        return [(step, Product(self.left[block * rows: (block + 1) * rows],
-                               None if self.right is None else self.right[block * rows: (block + 1) * rows]))
-                for block, step in self.steps]
+        return Product(self.left[block * rows: (block + 1) * rows],
+                       None if self.right is None else self.right[block * rows: (block + 1) * rows])
 
     @staticmethod
     def sum(products: list[Product]):
