@@ -118,7 +118,7 @@ class TermTable(GradientTable):
         if type(gradient) is not Product:
             terms.append((scope, gradient))
             return
-        recorded = type(gradient.left) is Tensor  # a fused layer's term in a recorded backward (create_graph)
+        recorded = isinstance(gradient.left, Tensor)  # a fused layer's term in a recorded backward (create_graph)
         for block, step in gradient.blocks():  # a term that will be shown is made, one per step
             step_scope = scope + (step,) if step else scope
             with _recording_gradient(step_scope, of=of) if recorded else nullcontext():  # (recorded in its step)
