@@ -192,20 +192,20 @@ class FusedLayer(Function):
         of the kept states received (None where no gradient is needed)."""
         return _plus(grad, _step(kept_grad, self.initial(steps))) if self.needs_input_grad[position] else None
 
-    def after_the_loop(self, step_gradients, states, weight_hh, bias_hh):
+    def after_the_loop(self, step_gradients, states, has_bias: bool):
         """(∂x_proj in the input's layout, ∂W_hh, ∂b_hh) from the steps' gate gradients."""
         grad_pre = self.joined(step_gradients)
         return (self.in_layout(grad_pre) if self.needs_input_grad[0] else None,
-                *self.weight_gradients(grad_pre, self.started_from(states), weight_hh, bias_hh, self.weight_position))
+                *self.weight_gradients(grad_pre, self.started_from(states), self.weight_position, has_bias))
 
-    def weight_gradients(self, step_grads, step_inputs, weight, bias, position: int):
+    def weight_gradients(self, step_grads, step_inputs, position: int, has_bias: bool):
         """(∂W, ∂b) of a weight every step multiplies its input by (input ``position`` of this node, its
         bias the next), all steps at once: [δ_1; …; δ_T]ᵀ [x_1; …; x_T] and Σ δ_t — for W_hh, x_t is
         h_{t−1}. Each a :class:`Product` that knows its steps: multiplied out as one product, or split
         into each step's term where they are shown (``grad_contributions``; and a recorded backward,
         on Tensors, records the sum Σ_t with one term per step, as the per-step path does)."""
         need = self.needs_input_grad
-        need_weight, need_bias = need[position], bias is not None and need[position + 1]
+        need_weight, need_bias = need[position], has_bias and need[position + 1]
         rows, steps = step_grads.reshape(-1, step_grads.shape[-1]), self.step_names(len(step_inputs))
         grad_weight = Product(rows, step_inputs.reshape(-1, step_inputs.shape[-1]), steps) if need_weight else None
         grad_bias = Product(rows, None, steps) if need_bias else None
@@ -325,9 +325,9 @@ class FusedLSTMLayer(FusedLayer):
             self.keep(step_gradients, p, grad_pre)
             grad_hidden = _plus(self.through_weight(grad_pre, weight_hh), held_hidden)
             grad_cell = _plus(grad_cell, held_cell)
-        grad_x, grad_weight, grad_bias = self.after_the_loop(step_gradients, hiddens, weight_hh, bias_hh)
+        grad_x, grad_weight, grad_bias = self.after_the_loop(step_gradients, hiddens, bias_hh is not None)
         grad_projection = None if weight_hr is None else self.weight_gradients(
-            self.joined(projection_gradients), unprojected, weight_hr, None, 5)[0]
+            self.joined(projection_gradients), unprojected, 5, has_bias=False)[0]  # (W_hr: input 5)
         return (grad_x, self.initial_gradient(grad_hidden, grad_hiddens, steps, 1),
                 self.initial_gradient(grad_cell, grad_cells, steps, 2), grad_weight, grad_bias,
                 grad_projection)[: len(self.needs_input_grad)]
@@ -380,8 +380,8 @@ class FusedGRULayer(FusedLayer):
             grad_hidden = _plus(self.through_weight(grad_recurrent, weight_hh) + grad_direct, held)
         return (self.joined(input_grads, self.time_dim) if self.needs_input_grad[0] else None,
                 self.initial_gradient(grad_hidden, grad_hiddens, steps, 1),
-                *self.weight_gradients(self.joined(recurrent_grads), self.started_from(hiddens), weight_hh,
-                                       bias_hh, self.weight_position))[: 4 if bias_hh is not None else 3]
+                *self.weight_gradients(self.joined(recurrent_grads), self.started_from(hiddens), self.weight_position,
+                                       bias_hh is not None))[: 4 if bias_hh is not None else 3]
 
 
 class FusedRNNLayer(FusedLayer):
@@ -431,7 +431,7 @@ class FusedRNNLayer(FusedLayer):
                                                    self.slot(step_gradients, p))
             self.keep(step_gradients, p, grad_pre)
             grad_hidden = _plus(self.through_weight(grad_pre, weight_hh), held)
-        grad_x, grad_weight, grad_bias = self.after_the_loop(step_gradients, hiddens, weight_hh, bias_hh)
+        grad_x, grad_weight, grad_bias = self.after_the_loop(step_gradients, hiddens, bias_hh is not None)
         return (grad_x, self.initial_gradient(grad_hidden, grad_hiddens, steps, 1), grad_weight,
                 grad_bias)[: 4 if bias_hh is not None else 3]
 
