@@ -99,12 +99,8 @@ class Product:
 
     def materialize(self):
         """The term as one array — or, on Tensors (a fused layer's term in a recorded backward), as
-        recorded ops."""
-        if self.right is None:
-            return self.left.sum(0)
-        if isinstance(self.left, Tensor):
-            return MatMul.apply(self.left.T, self.right)
-        return _product(self.left.T, self.right)
+        recorded ops: ``sum`` and ``MatMul.apply`` run on either, as every op does."""
+        return self.left.sum(0) if self.right is None else MatMul.apply(self.left.T, self.right)
 
     def blocks(self) -> tuple[tuple[int | None, str], ...]:
         """(block, step name) for each step's block of rows, as :meth:`block` takes them; one, unnamed
