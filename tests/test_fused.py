@@ -98,7 +98,17 @@ def test_a_recorded_gradient_through_a_layer_node_draws_its_sum_over_the_steps()
     (gradient,) = tr.grad(output[-1].sum(), layer.weight_hh_l0, create_graph=True)
     drawing = tr.viz.to_dot(gradient, backward=True)
     assert "Σ (3 terms)" in drawing and "BPTT through its steps" in drawing
-    assert all(f'label="t={t}"' in drawing for t in (1, 2, 3))  # one term per step into the Σ
+    # the node's three terms on one arrow into the Σ, its steps named (three arrows would lie on one
+    # another); the node itself in no step's cluster: it is the backward of all of them
+    assert 'label="t=1, t=2, t=3"' in drawing and "cluster" not in drawing
+
+
+def test_arrows_from_one_rule_into_one_sum_share_an_arrow_naming_their_steps():
+    from tinygrad_rnn.viz.levels import _steps_on_one_arrow
+
+    assert _steps_on_one_arrow([(0, 1, "t=2"), (0, 1, "t=1"), (2, 1, "t=3")]) == [(0, 1, "t=1, t=2"), (2, 1, "t=3")]
+    run = [(0, 1, f"t={t}") for t in range(9, 0, -1)]
+    assert _steps_on_one_arrow(run + [(0, 2, "∂J/∂h")]) == [(0, 1, "t=1 … t=9"), (0, 2, "∂J/∂h")]
 
 
 def cell_inputs(kind, rng, device="cpu"):

@@ -478,8 +478,10 @@ class _Grid:
         if tail in block_of and block_of.get(head) == block_of[tail] and abs(self.level[head] - self.level[tail]) > 1:
             return self._past_levels(tail, head, a, b, label)
         start, end = _clip(a, (b.x, b.y)), _clip(b, (a.x, a.y))
-        # ŷ_t → the next input crosses h_t at its middle: labelled before that, beside the line, not on it
-        along, beside = (0.25, 3 * len(label) + 6) if label == CHOICE else (0.5, 4)
+        # beside the line, not on it: a steep line's label (centred on its point) to its right, clear of
+        # it; ŷ_t → the next input crosses h_t at its middle, so that one is labelled before the middle
+        steep = abs(end[0] - start[0]) < abs(end[1] - start[1])
+        along, beside = (0.25 if label == CHOICE else 0.5), (3 * len(label) + 6 if steep or label == CHOICE else 4)
         return _finish([start], end, label, (start[0] + (end[0] - start[0]) * along + beside,
                                              start[1] + (end[1] - start[1]) * along + 6))
 

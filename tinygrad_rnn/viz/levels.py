@@ -482,7 +482,8 @@ def merge_backward_rules(nodes: list[Node], edges) -> tuple[list[Node], list[tup
             continue
         if forward not in index:
             index[forward] = len(result)
-            result.append(Node(node.key, "op", "", forward.scope, step=node.step, row=node.row))
+            # placed where its forward op is: a layer node's rule sits in no step, though its terms do
+            result.append(Node(node.key, "op", "", forward.scope, step=step_of(forward.scope), row=node.row))
         group[position] = index[forward]
         rule = result[index[forward]]
         rule.label = rule.label or _rule_label(forward, "")
@@ -491,11 +492,35 @@ def merge_backward_rules(nodes: list[Node], edges) -> tuple[list[Node], list[tup
                 rule.label = _rule_label(forward, vertex.name)
     merged = unique([(group[t], group[h], label) for t, h, label in edges if group[t] != group[h]])
     result, merged = _without_zero_terms(result, merged)
+    merged = _steps_on_one_arrow(merged)
     named = {i: n.label.split(" = ")[0] for i, n in enumerate(result) if " = " in n.label.split("\n")[0]}
     into = [head for _, head, _ in merged]
     # δ entering a rule for h_t is ∂J/∂h_t: the label of the lecture's right-to-left arrows
     return result, [(t, h, f"∂J/∂{named[h]}" if h in named and into.count(h) == 1 and not label else label)
                     for t, h, label in merged]
+
+
+def _steps_on_one_arrow(edges):
+    """One arrow, its steps named together, where one rule sends a sum several steps' terms — a layer
+    node's δₜᵀ hₜ₋₁ of every step into the Σ of ∂J/∂W_hh: ``t=1, t=2, t=3`` (``t=1 … t=T`` for a longer
+    run), not T arrows drawn over one another."""
+    steps: dict[tuple[int, int], list[int]] = {}
+    for tail, head, label in edges:
+        step = step_of((label,)) if label else None
+        if step is not None:
+            steps.setdefault((tail, head), []).append(step)
+    joined = {pair: sorted(found) for pair, found in steps.items() if len(found) > 1}
+    result = []
+    for tail, head, label in edges:
+        found = joined.get((tail, head))
+        if found is None:
+            result.append((tail, head, label))
+        elif found:  # the first of the pair's arrows carries them all
+            run = len(found) > 3 and found == list(range(found[0], found[-1] + 1))
+            result.append((tail, head, f"t={found[0]} … t={found[-1]}" if run else
+                           ", ".join(f"t={step}" for step in found)))
+            joined[(tail, head)] = []
+    return result
 
 
 def _without_zero_terms(nodes: list[Node], edges):
