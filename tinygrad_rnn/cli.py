@@ -6,6 +6,7 @@
     tinygrad-rnn graph --cell lstm --steps 4 --level op -o lstm.svg
     tinygrad-rnn graph --compare --steps 20 --level cell -o vanishing.svg   # rnn, lstm, gru on one scale
     tinygrad-rnn lecture --compare --steps 8 -o bptt.html                  # the interactive lecture page
+    tinygrad-rnn run-torch word_lm.py --epochs 3                           # a PyTorch script, on tinygrad_rnn
 
 Bad arguments or a failure give one clear line on stderr and a non-zero exit, never a traceback.
 """
@@ -312,6 +313,16 @@ def demo(args: argparse.Namespace) -> int:
     return 0
 
 
+def run_torch(args: argparse.Namespace) -> int:
+    """Run a PyTorch script on tinygrad_rnn: inside it, `import torch` (torch.nn, torch.optim, …)
+    is tinygrad_rnn. ARGS go to the script's sys.argv; the exit status is the script's. A PyTorch
+    name that tinygrad_rnn lacks stops it with one line saying what to use instead
+    (docs/pytorch.md lists what there is)."""
+    from .compat import run_script
+
+    return run_script(args.script, args.args)
+
+
 class _Help(argparse.HelpFormatter):
     """Help that shows every option's default (a switch is off unless given)."""
 
@@ -442,6 +453,12 @@ def build_parser() -> argparse.ArgumentParser:
     touring.add_argument("--quiet", action="store_true")
     _common(touring)
     touring.set_defaults(run=demo)
+
+    scripting = commands.add_parser("run-torch", help="run a PyTorch script with tinygrad_rnn as torch",
+                                    description=run_torch.__doc__)
+    scripting.add_argument("script", metavar="SCRIPT", help="the Python script")
+    scripting.add_argument("args", metavar="ARGS", nargs=argparse.REMAINDER, help="its arguments")
+    scripting.set_defaults(run=run_torch)
     for command in (drawing, page, training, sampling, touring):  # every option's help names its default
         for action in command._actions:
             if not action.help and action.option_strings and _shows_default(action):
