@@ -23,8 +23,8 @@ from typing import Any
 
 import numpy
 
-from . import device as devices
-from .errors import GraphError
+from .device import CPU, GPU, Device, device_of_array, get_device, is_device_name, move_array
+from .errors import DeviceError, GraphError
 
 DEFAULT_FLOAT = numpy.dtype("float32")
 _SUPPORTED_KINDS = "fiub"  # float, signed int, unsigned int, bool
@@ -39,7 +39,7 @@ def as_dtype(dtype: Any) -> numpy.dtype:
     try:
         resolved = numpy.dtype(dtype)
     except TypeError:
-        raise TypeError(f"unknown dtype {dtype!r}: use a NumPy dtype or a name such as 'float32'") from None
+        raise TypeError(f"unknown dtype {dtype!r}: use a dtype such as tr.float32 or its name 'float32'") from None
     if resolved.kind not in _SUPPORTED_KINDS:
         raise TypeError(f"dtype {resolved} is not supported: use a float, integer or bool dtype")
     return resolved
@@ -66,7 +66,7 @@ class Tensor:
     __hash__ = object.__hash__  # == is elementwise, but a tensor is still usable as a dict key
 
     def __init__(self, data: Any, requires_grad: bool = False, dtype: Any = None,
-                 device: str | devices.Device | None = None, name: str | None = None) -> None:
+                 device: str | Device | None = None, name: str | None = None) -> None:
         self.data = _to_array(data, dtype, device)
         self._grad: Tensor | None = None
         self.grad_fn: Any = None  # the Function that made this tensor; None for a leaf
@@ -128,8 +128,8 @@ class Tensor:
         return self.data.dtype
 
     @property
-    def device(self) -> devices.Device:
-        return devices.device_of_array(self.data)
+    def device(self) -> Device:
+        return device_of_array(self.data)
 
     @property
     def is_leaf(self) -> bool:
@@ -195,7 +195,7 @@ class Tensor:
     # --- moving between devices and dtypes ----------------------------------------------------
     def numpy(self) -> numpy.ndarray:
         """A NumPy copy of the data, on the host."""
-        return numpy.array(devices.move_array(self.data, devices.CPU), copy=True)
+        return numpy.array(move_array(self.data, CPU), copy=True)
 
     def tolist(self) -> Any:
         return self.numpy().tolist()
@@ -208,23 +208,44 @@ class Tensor:
         return self.data.item()
 
     def to(self, *args: Any, device: Any = None, dtype: Any = None) -> Tensor:
-        """``x.to("gpu")``, ``x.to("float64")``, ``x.to("cpu", "float64")``: differentiable copies.
+        """``x.to("cuda")``, ``x.to(tr.float64)``, ``x.to("cpu", tr.float64)``, ``x.to(other)``:
+        differentiable copies (x itself when nothing changes), as in PyTorch.
 
-        Strings are read as devices when they name one ('cpu', 'gpu', 'cuda') and dtypes otherwise.
+        >>> import tinygrad_rnn as tr
+        >>> tr.ones(2).to(tr.device("cpu"), tr.float64).dtype
+        dtype('float64')
         """
+        device, dtype = to_arguments("to", args, device, dtype)
         from .ops import cast, to_device
 
-        for arg in args:
-            if isinstance(arg, (str, devices.Device)) and _is_device_name(arg):
-                device = arg
-            else:
-                dtype = arg
         result = self
-        if dtype is not None and as_dtype(dtype) != self.dtype:
-            result = cast(result, as_dtype(dtype))
-        if device is not None and devices.get_device(device) != self.device:
-            result = to_device(result, devices.get_device(device))
+        if dtype is not None and dtype != self.dtype:
+            result = cast(result, dtype)
+        if device is not None and device != self.device:
+            result = to_device(result, device)
         return result
+
+    def type(self, dtype: Any = None) -> Any:
+        """With no argument, PyTorch's name for this tensor's type (``'torch.FloatTensor'``,
+        ``'torch.cuda.LongTensor'``, …), so code that compares it keeps working; with a dtype
+        (or such a name), ``self`` cast to it, as ``.to(dtype)``.
+
+        >>> import tinygrad_rnn as tr
+        >>> tr.ones(2).type(), tr.ones(2).type(tr.float64).type()
+        ('torch.FloatTensor', 'torch.DoubleTensor')
+        """
+        names = {str(numpy.dtype(kind)): name for name, kind in _TYPE_NAMES.items()}
+        if dtype is None:
+            if str(self.dtype) not in names:
+                raise TypeError(f"type: PyTorch has no tensor type for dtype {self.dtype}; read .dtype instead")
+            return f"torch.{'cuda.' if self.device == GPU else ''}{names[str(self.dtype)]}"
+        if isinstance(dtype, str) and dtype.startswith("torch."):
+            name = dtype.rsplit(".", 1)[-1]
+            if name not in _TYPE_NAMES:
+                raise TypeError(f"type: unknown tensor type {dtype!r}: use a dtype such as tr.float64, or one of "
+                                + ", ".join(f"'torch.{known}'" for known in _TYPE_NAMES))
+            return self.to(dtype=_TYPE_NAMES[name], device=GPU if ".cuda." in dtype else CPU)
+        return self.to(dtype=dtype)
 
     def cpu(self) -> Tensor:
         return self.to("cpu")
@@ -501,20 +522,49 @@ class Tensor:
         return int(self.item())
 
 
-def _is_device_name(spec: Any) -> bool:
-    return isinstance(spec, devices.Device) or spec.lower() in devices._ALIASES
+_TYPE_NAMES = {"HalfTensor": "float16", "FloatTensor": "float32", "DoubleTensor": "float64",
+               "ByteTensor": "uint8", "CharTensor": "int8", "ShortTensor": "int16", "IntTensor": "int32",
+               "LongTensor": "int64", "BoolTensor": "bool"}  # PyTorch's names for its tensor types
+
+
+def to_arguments(op: str, args: tuple, device: Any, dtype: Any) -> tuple[Device | None, numpy.dtype | None]:
+    """The device and dtype that ``.to(...)`` asks for (of a tensor or a module), checked: positional
+    arguments may be a device (or its name), a dtype (or its name) or a tensor (its device and dtype).
+
+    >>> to_arguments("to", ("cuda", "float64"), None, None)
+    (device(type='gpu'), dtype('float64'))
+    """
+    for arg in args:
+        if isinstance(arg, Tensor):
+            device, dtype = arg.device, arg.dtype
+        elif is_device_name(arg):
+            device = arg
+        elif isinstance(arg, str) and not _names_dtype(arg):
+            raise DeviceError(f"{op}: unknown device or dtype {arg!r}: use a device such as 'cpu' or 'cuda' "
+                              "(tr.device('cuda')), or a dtype such as tr.float64")
+        else:
+            dtype = arg
+    return (None if device is None else Device(device)), (None if dtype is None else as_dtype(dtype))
+
+
+def _names_dtype(name: str) -> bool:
+    try:
+        numpy.dtype(name)
+    except TypeError:
+        return False
+    return True
 
 
 def _to_array(data: Any, dtype: Any, device: Any) -> Any:
     """Copy ``data`` into a new array of the requested dtype on the requested device."""
     if isinstance(data, Tensor):
         data = data.data
-    source_device = devices.device_of_array(data)
-    target = devices.get_device(device) if device is not None or source_device is devices.CPU else source_device
-    if target is not source_device and source_device is devices.GPU:
+    source_device = device_of_array(data)
+    target = get_device(device) if device is not None or source_device is CPU else source_device
+    if target is not source_device and source_device is GPU:
         raise TypeError("Tensor: data is on the GPU; pass device='gpu', or move it with .cpu() first")
     wanted = None if dtype is None else as_dtype(dtype)
-    if source_device is devices.CPU:
+    if source_device is CPU:
         is_array = isinstance(data, (numpy.ndarray, numpy.generic))
         try:
             array = numpy.array(data, dtype=wanted)
@@ -524,7 +574,7 @@ def _to_array(data: Any, dtype: Any, device: Any) -> Any:
             array = array.astype(DEFAULT_FLOAT)  # Python floats are float32 by default, as in PyTorch
         if array.dtype.kind not in _SUPPORTED_KINDS:
             raise TypeError(f"Tensor: unsupported data of dtype {array.dtype}; use numbers or bools")
-        return array if target is devices.CPU else devices.move_array(array, target)
+        return array if target is CPU else move_array(array, target)
     return target.xp.array(data, dtype=wanted)
 
 
