@@ -133,3 +133,37 @@ def arange(start: Any, end: Any = None, step: Any = 1, dtype: Any = None, device
     if dtype is None and values.dtype.kind == "f":
         dtype = DEFAULT_FLOAT
     return Tensor(values, dtype=dtype, device=device)
+
+
+def multinomial(input: Tensor, num_samples: int, replacement: bool = False, *,
+                generator: numpy.random.Generator | None = None) -> Tensor:
+    """Indices drawn from the categorical distribution each row of ``input`` gives, as
+    ``torch.multinomial``: the weights are non-negative and need not sum to 1; without
+    ``replacement`` a row's samples are distinct (each drawn from the categories left). From the
+    package's generator (:func:`manual_seed`), or ``generator``. A language model samples its next
+    word so: ``next_id = tr.multinomial(logits.softmax(-1), 1)``.
+
+    >>> manual_seed(0)
+    >>> multinomial(tensor([0.0, 10.0, 0.0]), 2, replacement=True).tolist()
+    [1, 1]
+    >>> multinomial(tensor([[1.0, 0.0], [0.0, 1.0]]), 1).tolist()
+    [[0], [1]]
+    """
+    weights = input.numpy().astype(numpy.float64)
+    if weights.ndim not in (1, 2) or weights.shape[-1] == 0:
+        raise ValueError(f"multinomial: expects weights of shape (categories,) or (rows, categories), got "
+                         f"shape {input.shape}")
+    if not numpy.isfinite(weights).all() or (weights < 0).any():
+        raise ValueError("multinomial: the weights must be finite and non-negative (probabilities, or "
+                         "unnormalised ones); got a negative, inf or NaN entry. softmax makes logits such weights")
+    rows = weights.reshape(-1, weights.shape[-1])
+    possible = (rows > 0).sum(axis=1).min()
+    if not replacement and num_samples > possible:
+        raise ValueError(f"multinomial: cannot draw {num_samples} distinct samples from a row with {possible} "
+                         "categories of nonzero weight; pass replacement=True, or draw fewer")
+    if rows.sum(axis=1).min() == 0:
+        raise ValueError("multinomial: a row of weights sums to 0; every row needs a category of positive weight")
+    rng = generator or _generator
+    drawn = numpy.stack([rng.choice(row.size, size=num_samples, replace=replacement, p=row / row.sum())
+                         for row in rows]).astype(numpy.int64)
+    return Tensor(drawn.reshape(weights.shape[:-1] + (num_samples,)), device=input.device)

@@ -61,7 +61,7 @@ class Tensor:
             [ 9., 13.]])
     """
 
-    __slots__ = ("data", "_grad", "requires_grad", "grad_fn", "_node", "_name", "__weakref__")
+    __slots__ = ("data", "_grad", "requires_grad", "grad_fn", "_node", "_name", "backward_hooks", "__weakref__")
     __array_ufunc__ = None  # NumPy defers to us: ndarray * Tensor calls Tensor.__rmul__
     __hash__ = object.__hash__  # == is elementwise, but a tensor is still usable as a dict key
 
@@ -72,6 +72,7 @@ class Tensor:
         self.grad_fn: Any = None  # the Function that made this tensor; None for a leaf
         self._node: Any = None  # its place in the graph (a function.Node), if an op made it
         self._name = name
+        self.backward_hooks: dict | None = None  # a leaf's register_hook functions (hooks.py)
         self.requires_grad = False
         if requires_grad:
             self.requires_grad_()
@@ -81,7 +82,7 @@ class Tensor:
         """Wrap an array without copying (how ops build their results); ``node`` places it in
         the graph."""
         tensor = object.__new__(cls)
-        tensor.data, tensor._grad, tensor._node, tensor._name = data, None, node, None
+        tensor.data, tensor._grad, tensor._node, tensor._name, tensor.backward_hooks = data, None, node, None, None
         tensor.grad_fn = None if node is None else node.grad_fn
         tensor.requires_grad = node is not None
         return tensor
@@ -189,7 +190,39 @@ class Tensor:
 
     def zero_(self) -> Tensor:
         """Fill with zeros in place (gradients and buffers; a parameter only under ``no_grad()``)."""
-        self[...] = 0
+        set_item(self, ..., 0, ".zero_()")
+        return self
+
+    def register_hook(self, hook: Any) -> Any:
+        """Call ``hook(grad)`` with this tensor's gradient on every backward; it may return a
+        replacement. Returns a handle: ``handle.remove()`` takes the hook off (see hooks.py)."""
+        return register_hook(self, hook)
+
+    # In place, as PyTorch allows it; the rules and why are in inplace.py (and the operators below)
+    def add_(self, other: Any, *, alpha: Any = 1) -> Tensor:
+        """self += alpha · other, in place (``p.data.add_(p.grad, alpha=-lr)``); returns self."""
+        return in_place(self, "+=", other if alpha == 1 else other * alpha, ".add_(…)")
+
+    def sub_(self, other: Any, *, alpha: Any = 1) -> Tensor:
+        return in_place(self, "-=", other if alpha == 1 else other * alpha, ".sub_(…)")
+
+    def mul_(self, other: Any) -> Tensor:
+        return in_place(self, "*=", other, ".mul_(…)")
+
+    def div_(self, other: Any) -> Tensor:
+        return in_place(self, "/=", other, ".div_(…)")
+
+    def fill_(self, value: Any) -> Tensor:
+        """Every entry set to ``value`` (a number or a 0-d tensor), in place; returns self."""
+        set_item(self, ..., value, ".fill_()")
+        return self
+
+    def copy_(self, src: Any) -> Tensor:
+        """The values of ``src`` (broadcast to this shape, converted to this dtype, from any
+        device) written into this tensor, in place; returns self."""
+        if isinstance(src, Tensor) and src.device != self.device:
+            src = src.to(self.device)
+        set_item(self, ..., src, ".copy_(…)")
         return self
 
     # --- moving between devices and dtypes ----------------------------------------------------
@@ -247,6 +280,31 @@ class Tensor:
             return self.to(dtype=_TYPE_NAMES[name], device=GPU if ".cuda." in dtype else CPU)
         return self.to(dtype=dtype)
 
+    def clone(self) -> Tensor:
+        return F.clone(self)
+
+    def contiguous(self) -> Tensor:
+        """Self if its array is laid out row by row (C order), else a copy that is (``clone``)."""
+        return self if self.data.flags.c_contiguous else F.clone(self)
+
+    def new_zeros(self, *size: Any, dtype: Any = None, device: Any = None, requires_grad: bool = False) -> Tensor:
+        """Zeros of the given size with this tensor's dtype and device (unless given)."""
+        return self.new_full(size, 0, dtype=dtype, device=device, requires_grad=requires_grad)
+
+    def new_ones(self, *size: Any, dtype: Any = None, device: Any = None, requires_grad: bool = False) -> Tensor:
+        return self.new_full(size, 1, dtype=dtype, device=device, requires_grad=requires_grad)
+
+    def new_full(self, size: Any, fill_value: Any, *, dtype: Any = None, device: Any = None,
+                 requires_grad: bool = False) -> Tensor:
+        from .creation import full
+
+        size = tuple(size[0]) if len(size) == 1 and isinstance(size[0], (tuple, list)) else tuple(size)
+        return full(size, fill_value, dtype=dtype or self.dtype, device=device or self.device,
+                    requires_grad=requires_grad)
+
+    def new_tensor(self, data: Any, *, dtype: Any = None, device: Any = None, requires_grad: bool = False) -> Tensor:
+        return Tensor(data, dtype=dtype or self.dtype, device=device or self.device, requires_grad=requires_grad)
+
     def cpu(self) -> Tensor:
         return self.to("cpu")
 
@@ -289,6 +347,18 @@ class Tensor:
 
     def __rtruediv__(self, other: Any) -> Tensor:
         return F.div(other, self)
+
+    def add(self, other: Any, *, alpha: Any = 1) -> Tensor:
+        return F.add(self, other if alpha == 1 else other * alpha)
+
+    def sub(self, other: Any, *, alpha: Any = 1) -> Tensor:
+        return F.sub(self, other if alpha == 1 else other * alpha)
+
+    def mul(self, other: Any) -> Tensor:
+        return F.mul(self, other)
+
+    def div(self, other: Any) -> Tensor:
+        return F.div(self, other)
 
     def __neg__(self) -> Tensor:
         return F.neg(self)
@@ -347,6 +417,24 @@ class Tensor:
     def __ne__(self, other: Any) -> Tensor:  # type: ignore[override]
         return F.ne(self, other)
 
+    def eq(self, other: Any) -> Tensor:
+        return F.eq(self, other)
+
+    def ne(self, other: Any) -> Tensor:
+        return F.ne(self, other)
+
+    def lt(self, other: Any) -> Tensor:
+        return F.lt(self, other)
+
+    def le(self, other: Any) -> Tensor:
+        return F.le(self, other)
+
+    def gt(self, other: Any) -> Tensor:
+        return F.gt(self, other)
+
+    def ge(self, other: Any) -> Tensor:
+        return F.ge(self, other)
+
     def __and__(self, other: Any) -> Tensor:
         return F.logical_and(self, other)
 
@@ -381,6 +469,15 @@ class Tensor:
     def relu(self) -> Tensor:
         return F.relu(self)
 
+    def sin(self) -> Tensor:
+        return F.sin(self)
+
+    def cos(self) -> Tensor:
+        return F.cos(self)
+
+    def masked_fill(self, mask: Tensor, value: Any) -> Tensor:
+        return F.masked_fill(self, mask, value)
+
     def pow(self, exponent: Any) -> Tensor:
         return F.pow(self, exponent)
 
@@ -400,6 +497,12 @@ class Tensor:
 
     def matmul(self, other: Any) -> Tensor:
         return F.matmul(self, other)
+
+    def mm(self, other: Tensor) -> Tensor:
+        return F.mm(self, other)
+
+    def bmm(self, other: Tensor) -> Tensor:
+        return F.bmm(self, other)
 
     # --- reductions -----------------------------------------------------------------------------
     def sum(self, dim: Any = None, keepdim: bool = False, **aliases: Any) -> Tensor:
@@ -432,6 +535,12 @@ class Tensor:
     def argmin(self, dim: int | None = None, keepdim: bool = False) -> Tensor:
         return F.argmin(self, dim, keepdim)
 
+    def norm(self, p: Any = "fro", dim: Any = None, keepdim: bool = False) -> Tensor:
+        return F.norm(self, p, dim, keepdim)
+
+    def topk(self, k: int, dim: int = -1, largest: bool = True, sorted: bool = True) -> Any:
+        return F.topk(self, k, dim, largest, sorted)
+
     def logsumexp(self, dim: Any, keepdim: bool = False) -> Tensor:
         return F.logsumexp(self, dim, keepdim)
 
@@ -458,6 +567,15 @@ class Tensor:
 
     def transpose(self, dim0: int, dim1: int) -> Tensor:
         return F.transpose(self, dim0, dim1)
+
+    def t(self) -> Tensor:
+        return F.t(self)
+
+    def narrow(self, dim: int, start: int, length: int) -> Tensor:
+        return F.narrow(self, dim, start, length)
+
+    def repeat(self, *sizes: Any) -> Tensor:
+        return F.repeat(self, *sizes)
 
     @property
     def T(self) -> Tensor:
@@ -579,4 +697,5 @@ def _to_array(data: Any, dtype: Any, device: Any) -> Any:
 
 
 from . import ops as F  # noqa: E402  (last: the ops need Tensor defined)
+from .hooks import register_hook  # noqa: E402
 from .inplace import in_place, set_item  # noqa: E402
