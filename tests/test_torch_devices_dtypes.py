@@ -97,3 +97,7 @@ def test_type_errors_name_what_to_use():
         tr.zeros(2).type("torch.ComplexTensor")
     with pytest.raises(TypeError, match="dtype object is not supported"):
         tr.zeros(2).type(object)
+
+
+def test_pytorchs_own_dtype_objects_are_understood_too():
+    assert tr.zeros(2, dtype=torch.float64).dtype == tr.float64 and tr.ones(2).to(torch.int64).dtype == tr.long

@@ -157,12 +157,12 @@ def multinomial(input: Tensor, num_samples: int, replacement: bool = False, *,
         raise ValueError("multinomial: the weights must be finite and non-negative (probabilities, or "
                          "unnormalised ones); got a negative, inf or NaN entry. softmax makes logits such weights")
     rows = weights.reshape(-1, weights.shape[-1])
+    if rows.sum(axis=1).min() == 0:
+        raise ValueError("multinomial: a row of weights sums to 0; every row needs a category of positive weight")
     possible = (rows > 0).sum(axis=1).min()
     if not replacement and num_samples > possible:
         raise ValueError(f"multinomial: cannot draw {num_samples} distinct samples from a row with {possible} "
                          "categories of nonzero weight; pass replacement=True, or draw fewer")
-    if rows.sum(axis=1).min() == 0:
-        raise ValueError("multinomial: a row of weights sums to 0; every row needs a category of positive weight")
     rng = generator or _generator
     drawn = numpy.stack([rng.choice(row.size, size=num_samples, replace=replacement, p=row / row.sum())
                          for row in rows]).astype(numpy.int64)

@@ -36,6 +36,8 @@ def as_dtype(dtype: Any) -> numpy.dtype:
     >>> as_dtype("float64")
     dtype('float64')
     """
+    if type(dtype).__module__ == "torch":  # torch.float64, in code that mixes the two libraries
+        dtype = str(dtype).removeprefix("torch.")
     try:
         resolved = numpy.dtype(dtype)
     except TypeError:
