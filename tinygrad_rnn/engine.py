@@ -242,7 +242,7 @@ def _backpropagate(
         """The sum of what ``vertex`` received, delivered (into .grad, or as a target's total)."""
         total = take(vertex, scope)
         if total is not None:
-            hooked = vertex.backward_hooks  # Tensor.register_hook: it may replace the total
+            hooked = vertex._backward_hooks  # Tensor.register_hook: it may replace the total
             if hooked:
                 total = run_hooks(hooked, total, create_graph)
             if target_vertices is None:

@@ -67,7 +67,7 @@ class Node:
     <Node of mul, shape (2, 3)>
     """
 
-    __slots__ = ("grad_fn", "output_index", "shape", "dtype", "device", "name", "retained", "backward_hooks")
+    __slots__ = ("grad_fn", "output_index", "shape", "dtype", "device", "name", "retained", "_backward_hooks")
 
     def __init__(self, grad_fn: Any, output_index: int, array: Any) -> None:
         self.grad_fn, self.output_index = grad_fn, output_index
@@ -75,7 +75,7 @@ class Node:
         self.device = CPU if loaded_cupy() is None else device_of_array(array)
         self.name: str | None = None
         self.retained: Any = None
-        self.backward_hooks: dict | None = None  # Tensor.register_hook's functions (hooks.py)
+        self._backward_hooks: dict | None = None  # Tensor.register_hook's functions (hooks.py)
 
     @property
     def ndim(self) -> int:

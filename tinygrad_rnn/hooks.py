@@ -54,11 +54,11 @@ def register_hook(tensor: Tensor, hook: Callable[[Tensor], Tensor | None]) -> Re
         raise GraphError("register_hook: this tensor does not require grad, so no gradient will reach it; "
                          "call .requires_grad_() on a leaf first")
     vertex = tensor if tensor._node is None else tensor._node  # where backward delivers its gradient
-    if vertex.backward_hooks is None:
-        vertex.backward_hooks = {}
+    if vertex._backward_hooks is None:
+        vertex._backward_hooks = {}
     hook_id = next(_ids)
-    vertex.backward_hooks[hook_id] = hook
-    return RemovableHandle(vertex.backward_hooks, hook_id)
+    vertex._backward_hooks[hook_id] = hook
+    return RemovableHandle(vertex._backward_hooks, hook_id)
 
 
 def run_hooks(hooks: dict[int, Callable], total: Any, create_graph: bool) -> Any:

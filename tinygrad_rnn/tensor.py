@@ -63,7 +63,7 @@ class Tensor:
             [ 9., 13.]])
     """
 
-    __slots__ = ("data", "_grad", "requires_grad", "grad_fn", "_node", "_name", "backward_hooks", "__weakref__")
+    __slots__ = ("data", "_grad", "requires_grad", "grad_fn", "_node", "_name", "_backward_hooks", "__weakref__")
     __array_ufunc__ = None  # NumPy defers to us: ndarray * Tensor calls Tensor.__rmul__
     __hash__ = object.__hash__  # == is elementwise, but a tensor is still usable as a dict key
 
@@ -74,7 +74,7 @@ class Tensor:
         self.grad_fn: Any = None  # the Function that made this tensor; None for a leaf
         self._node: Any = None  # its place in the graph (a function.Node), if an op made it
         self._name = name
-        self.backward_hooks: dict | None = None  # a leaf's register_hook functions (hooks.py)
+        self._backward_hooks: dict | None = None  # a leaf's register_hook functions (hooks.py)
         self.requires_grad = False
         if requires_grad:
             self.requires_grad_()
@@ -84,7 +84,8 @@ class Tensor:
         """Wrap an array without copying (how ops build their results); ``node`` places it in
         the graph."""
         tensor = object.__new__(cls)
-        tensor.data, tensor._grad, tensor._node, tensor._name, tensor.backward_hooks = data, None, node, None, None
+        tensor.data, tensor._grad, tensor._node, tensor._name = data, None, node, None
+        tensor._backward_hooks = None
         tensor.grad_fn = None if node is None else node.grad_fn
         tensor.requires_grad = node is not None
         return tensor
@@ -120,18 +121,22 @@ class Tensor:
     # --- what a tensor is -------------------------------------------------------------------
     @property
     def shape(self) -> tuple[int, ...]:
+        """The size of each dimension, as a tuple."""
         return tuple(self.data.shape)
 
     @property
     def ndim(self) -> int:
+        """The number of dimensions."""
         return self.data.ndim
 
     @property
     def dtype(self) -> numpy.dtype:
+        """The type of the entries: a NumPy dtype, equal to ``tr.float32`` and the like."""
         return self.data.dtype
 
     @property
     def device(self) -> Device:
+        """Where the data lives: ``tr.device("cpu")`` or the GPU's, equal to its names ("cpu", "cuda")."""
         return device_of_array(self.data)
 
     @property
@@ -140,12 +145,15 @@ class Tensor:
         return self.grad_fn is None
 
     def size(self, dim: int | None = None) -> Any:
+        """The shape, or the size of dimension ``dim``."""
         return self.shape if dim is None else self.shape[dim]
 
     def numel(self) -> int:
+        """The number of entries."""
         return int(self.data.size)
 
     def dim(self) -> int:
+        """The number of dimensions (``ndim``)."""
         return self.ndim
 
     def __len__(self) -> int:
@@ -206,12 +214,15 @@ class Tensor:
         return in_place(self, "+=", other if alpha == 1 else other * alpha, ".add_(…)")
 
     def sub_(self, other: Any, *, alpha: Any = 1) -> Tensor:
+        """self −= alpha · other, in place; returns self."""
         return in_place(self, "-=", other if alpha == 1 else other * alpha, ".sub_(…)")
 
     def mul_(self, other: Any) -> Tensor:
+        """self ·= other, in place; returns self."""
         return in_place(self, "*=", other, ".mul_(…)")
 
     def div_(self, other: Any) -> Tensor:
+        """self /= other, in place; returns self."""
         return in_place(self, "/=", other, ".div_(…)")
 
     def fill_(self, value: Any) -> Tensor:
@@ -233,6 +244,7 @@ class Tensor:
         return numpy.array(move_array(self.data, CPU), copy=True)
 
     def tolist(self) -> Any:
+        """The values as nested Python lists (a number for a 0-d tensor)."""
         return self.numpy().tolist()
 
     def item(self) -> Any:
@@ -294,10 +306,12 @@ class Tensor:
         return self.new_full(size, 0, dtype=dtype, device=device, requires_grad=requires_grad)
 
     def new_ones(self, *size: Any, dtype: Any = None, device: Any = None, requires_grad: bool = False) -> Tensor:
+        """Ones of the given size with this tensor's dtype and device (unless given)."""
         return self.new_full(size, 1, dtype=dtype, device=device, requires_grad=requires_grad)
 
     def new_full(self, size: Any, fill_value: Any, *, dtype: Any = None, device: Any = None,
                  requires_grad: bool = False) -> Tensor:
+        """``fill_value`` in every entry of the given size, with this tensor's dtype and device (unless given)."""
         from .creation import full
 
         size = tuple(size[0]) if len(size) == 1 and isinstance(size[0], (tuple, list)) else tuple(size)
@@ -305,24 +319,31 @@ class Tensor:
                     requires_grad=requires_grad)
 
     def new_tensor(self, data: Any, *, dtype: Any = None, device: Any = None, requires_grad: bool = False) -> Tensor:
+        """A copy of ``data`` with this tensor's dtype and device (unless given)."""
         return Tensor(data, dtype=dtype or self.dtype, device=device or self.device, requires_grad=requires_grad)
 
     def cpu(self) -> Tensor:
+        """On the CPU (itself if it is there): ``to("cpu")``."""
         return self.to("cpu")
 
     def cuda(self) -> Tensor:
+        """On the GPU (itself if it is there): ``to("cuda")``."""
         return self.to("gpu")
 
     def float(self) -> Tensor:
+        """As float32: ``to(tr.float32)``."""
         return self.to(dtype="float32")
 
     def double(self) -> Tensor:
+        """As float64: ``to(tr.float64)``."""
         return self.to(dtype="float64")
 
     def long(self) -> Tensor:
+        """As int64: ``to(tr.int64)``."""
         return self.to(dtype="int64")
 
     def bool(self) -> Tensor:
+        """As bool: ``to(tr.bool)``."""
         return self.to(dtype="bool")
 
     # --- arithmetic: each line names an op of tinygrad_rnn.ops, where its gradient is -------------
@@ -577,6 +598,7 @@ class Tensor:
         return F.narrow(self, dim, start, length)
 
     def repeat(self, *sizes: Any) -> Tensor:
+        """Tiled ``sizes[d]`` times along each dimension d (see ``tinygrad_rnn.ops.composite.repeat``)."""
         return F.repeat(self, *sizes)
 
     @property
