@@ -38,10 +38,11 @@ CASES = [
     ("clone", lambda M, a: a.clone() * a, [normal(2, 3)]),
     ("contiguous of a transpose", lambda M, a: a.t().contiguous() ** 2, [normal(2, 3)]),
     ("narrow", lambda M, a: a.narrow(1, 1, 2)[:2] * a.narrow(0, -2, 2).narrow(1, 0, 2), [normal(3, 4)]),
-    ("masked_fill, broadcast mask", lambda M, a: a.masked_fill(M.tensor(MASK), 0.5).tanh(), [normal(3, 2, 4)]),
+    ("masked_fill, broadcast mask", lambda M, a: a.masked_fill(M.tensor(MASK, device=a.device), 0.5).tanh(),
+     [normal(3, 2, 4)]),
     ("masked_fill by a 0-d tensor", lambda M, a, v: a.masked_fill(a > 0, v) * a, [normal(3, 4), normal()]),
-    ("masked_fill -inf before softmax", lambda M, a: a.masked_fill(M.tensor(MASK[0, 0]), float("-inf")).softmax(-1),
-     [normal(2, 4)]),
+    ("masked_fill -inf before softmax",
+     lambda M, a: a.masked_fill(M.tensor(MASK[0, 0], device=a.device), float("-inf")).softmax(-1), [normal(2, 4)]),
     ("norm", lambda M, a: a.norm(), [normal(3, 4)]),
     ("norm over a dim, keepdim", lambda M, a: a / a.norm(dim=1, keepdim=True), [normal(3, 4)]),
     ("norm over dims", lambda M, a: a.norm(2, dim=(0, 2)), [normal(2, 3, 4)]),
@@ -57,7 +58,8 @@ CASES = [
     ("add, sub, mul with alpha", lambda M, a, b: a.add(b, alpha=2).sub(a, alpha=0.5).mul(b),
      [normal(2, 3), normal(3)]),
     ("repeat", lambda M, a: a.repeat(2, 3), [normal(2, 3)]),
-    ("repeat with new dims", lambda M, a: a.repeat(2, 1, 2) * M.arange(12.0).reshape(2, 1, 6), [normal(1, 3)]),
+    ("repeat with new dims", lambda M, a: a.repeat(2, 1, 2) * M.arange(12.0, device=a.device).reshape(2, 1, 6),
+     [normal(1, 3)]),
     ("sin and cos", lambda M, a: M.sin(a) * a.cos() + M.cos(a.sin()), [normal(2, 3)]),
     ("new_zeros and new_ones join the graph as constants",
      lambda M, a: a + a.new_zeros(2, 3) + a.new_ones((1, 3)), [normal(2, 3)]),
@@ -276,3 +278,20 @@ def test_register_hook_errors():
 def test_bad_input_names_the_op_and_what_to_do(call, error, message):
     with pytest.raises(error, match=message):
         call()
+
+
+def test_the_new_names_keep_results_on_the_tensors_device(device):
+    x = tr.tensor([[0.5, 2.0, 1.0]], device=device, requires_grad=True)
+    values, indices = x.topk(2)
+    assert values.device == indices.device == device and indices.tolist() == [[1, 2]]
+    assert tr.nn.functional.one_hot(indices, 3).device == device
+    assert tr.multinomial(x.detach(), 1).device == device
+    assert x.type() == ("torch.FloatTensor" if device == "cpu" else "torch.cuda.FloatTensor")
+    assert x.type("torch.DoubleTensor").device == "cpu" and x.new_zeros(2).device == device
+    seen = []
+    x.register_hook(lambda grad: seen.append(grad.device))
+    (x.norm() + x.clone().sin().sum() + x.repeat(2, 1).narrow(0, 1, 1).sum()).backward()
+    assert seen == [tr.device(device)] and x.grad.device == device
+    with tr.no_grad():
+        x.add_(tr.ones(3, device=device), alpha=2).fill_(1.0).copy_(tr.zeros(3))  # copy_ from the CPU: allowed
+    assert x.tolist() == [[0.0, 0.0, 0.0]] and x.device == device
