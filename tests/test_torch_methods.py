@@ -156,13 +156,13 @@ def test_in_place_methods_change_values_as_pytorch():
     assert ints.tolist() == torch.zeros(3, dtype=torch.long).copy_(torch.tensor([1.7, -2.2, 3.0])).tolist()
 
 
-def test_sgd_by_hand_through_data_add_as_pytorch():
-    w = tr.tensor([1.0, 2.0], requires_grad=True)
-    (w * w).sum().backward()
-    w.data.add_(w.grad, alpha=-0.1) if hasattr(w.data, "add_") else None
-    with tr.no_grad():
-        w.add_(w.grad, alpha=-0.1)
-    assert w.tolist() == pytest.approx([0.8, 1.6]) and w.is_leaf and w.requires_grad
+def test_sgd_by_hand_through_add_under_no_grad_as_pytorch():
+    for M in (tr, torch):
+        w = M.tensor([1.0, 2.0], requires_grad=True)
+        (w * w).sum().backward()
+        with M.no_grad():
+            assert w.add_(w.grad, alpha=-0.1) is w
+        assert w.tolist() == pytest.approx([0.8, 1.6]) and w.is_leaf and w.requires_grad
 
 
 @pytest.mark.parametrize("change, written", [(lambda w: w.add_(1), r"w\.add_\(…\)"), (lambda w: w.mul_(2), r"w\.mul_"),
