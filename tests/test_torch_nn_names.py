@@ -203,3 +203,44 @@ def test_multinomial_is_seeded_by_manual_seed_and_takes_a_generator():
 def test_multinomial_bad_input(weights, num_samples, message):
     with pytest.raises(ValueError, match=message):
         tr.multinomial(tr.tensor(weights), num_samples)
+
+
+# --- randint, from_numpy, is_tensor ------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("args, kwargs", [((5, (2, 3)), {}), ((2, 9, (4,)), {}), ((7,), {"size": (3, 1)}),
+                                          ((0, 3, [10]), {"dtype": "int32"})])
+def test_randint_takes_pytorchs_arguments(args, kwargs):
+    ours = tr.randint(*args, **{k: getattr(tr, v) if k == "dtype" else v for k, v in kwargs.items()})
+    theirs = torch.randint(*args, **{k: getattr(torch, v) if k == "dtype" else v for k, v in kwargs.items()})
+    assert ours.shape == tuple(theirs.shape) and str(ours.dtype) == str(theirs.dtype).removeprefix("torch.")
+    low, high = (0, args[0]) if len(args) == 1 or isinstance(args[1], tuple) else args[:2]
+    assert (ours.numpy() >= low).all() and (ours.numpy() < high).all()
+
+
+def test_randint_is_seeded_and_uniform():
+    tr.manual_seed(1)
+    first = tr.randint(5, (5000,))
+    tr.manual_seed(1)
+    assert tr.randint(5, (5000,)).tolist() == first.tolist()
+    counts = numpy.bincount(first.numpy(), minlength=5)
+    assert ((counts - 1000) ** 2 / 1000).sum() < CHI_SQUARE_4_DOF_999
+
+
+def test_randint_bad_input():
+    with pytest.raises(TypeError, match=r"randint: needs a size"):
+        tr.randint(5)
+    with pytest.raises(ValueError, match=r"randint: the range \[3, 3\) is empty"):
+        tr.randint(3, 3, (2,))
+
+
+def test_from_numpy_shares_memory_as_pytorch_and_is_tensor():
+    array = numpy.arange(3.0)
+    ours, theirs = tr.from_numpy(array), torch.from_numpy(array)
+    array[1] = 7.0
+    assert ours.tolist() == theirs.tolist() == [0.0, 7.0, 2.0] and ours.dtype == tr.float64
+    assert tr.is_tensor(ours) and tr.is_tensor(tr.nn.Linear(1, 1).weight) and not tr.is_tensor(array)
+    with pytest.raises(TypeError, match="from_numpy: expects a NumPy array, got list"):
+        tr.from_numpy([1.0])
+    with pytest.raises(TypeError, match="not supported"):
+        tr.from_numpy(numpy.array(["a"]))

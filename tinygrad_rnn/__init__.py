@@ -20,13 +20,16 @@ import numpy as _numpy
 
 from .creation import (
     arange,
+    from_numpy,
     full,
     generator,
+    is_tensor,
     manual_seed,
     multinomial,
     ones,
     ones_like,
     rand,
+    randint,
     randn,
     tensor,
     zeros,
@@ -148,7 +151,8 @@ def __getattr__(name: str) -> Any:
 
 
 __all__ = [
-    "Tensor", "tensor", "zeros", "ones", "full", "randn", "rand", "arange", "zeros_like",
+    "Tensor", "tensor", "zeros", "ones", "full", "randn", "rand", "randint", "arange", "zeros_like", "from_numpy",
+    "is_tensor",
     "ones_like", "manual_seed", "multinomial", "generator", "Device", "get_device", "gpu_available", "backward",
     "grad", "grad_contributions", "Function", "no_grad", "enable_grad", "set_grad_enabled",
     "is_grad_enabled", "scope", "current_scope", "detect_anomaly", "AnomalyError", "DeviceError",
