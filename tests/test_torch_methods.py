@@ -7,7 +7,7 @@ written with the names both share.
 
 import numpy
 import pytest
-from conftest import make
+from conftest import assert_same_as_torch, make
 
 import tinygrad_rnn as tr
 
@@ -68,16 +68,7 @@ CASES = [
 
 @pytest.mark.parametrize("name, fn, arrays", CASES, ids=[c[0] for c in CASES])
 def test_same_values_and_gradients_as_pytorch(name, fn, arrays):
-    ours = [tr.tensor(a, requires_grad=True) for a in arrays]
-    theirs = [torch.tensor(a, requires_grad=True) for a in arrays]
-    ours_out, theirs_out = fn(tr, *ours), fn(torch, *theirs)
-    assert ours_out.shape == tuple(theirs_out.shape) and ours_out.dtype == theirs_out.detach().numpy().dtype
-    numpy.testing.assert_allclose(ours_out.numpy(), theirs_out.detach().numpy(), rtol=1e-10, atol=1e-12)
-    weights = R.standard_normal(tuple(theirs_out.shape))
-    (ours_out * tr.tensor(weights)).sum().backward()
-    (theirs_out * torch.tensor(weights)).sum().backward()
-    for mine, reference in zip(ours, theirs):
-        numpy.testing.assert_allclose(mine.grad.numpy(), reference.grad.numpy(), rtol=1e-10, atol=1e-12)
+    assert_same_as_torch(fn, arrays, R)
 
 
 DIFFERENTIABLE = [case for case in CASES if "-inf" not in case[0]]  # (finite differences need finite values)

@@ -4,7 +4,7 @@ PyTorch (values and gradients), checked by finite differences where differentiab
 
 import numpy
 import pytest
-from conftest import make
+from conftest import assert_same_as_torch, make
 
 import tinygrad_rnn as tr
 from tinygrad_rnn.nn import functional as F
@@ -36,21 +36,9 @@ LAYERS = [
 ]
 
 
-def _inputs(M, arrays):
-    return [M.tensor(a, requires_grad=a.dtype.kind == "f") for a in arrays]
-
-
 @pytest.mark.parametrize("name, build, arrays", LAYERS, ids=[c[0] for c in LAYERS])
 def test_layers_give_pytorchs_values_and_gradients(name, build, arrays):
-    ours, theirs = _inputs(tr, arrays), _inputs(torch, arrays)
-    ours_out, theirs_out = build(tr.nn)(*ours), build(torch.nn)(*theirs)
-    numpy.testing.assert_allclose(ours_out.numpy(), theirs_out.detach().numpy(), rtol=1e-10, atol=1e-12)
-    weights = R.standard_normal(tuple(theirs_out.shape))
-    (ours_out * tr.tensor(weights)).sum().backward()
-    (theirs_out * torch.tensor(weights)).sum().backward()
-    for mine, reference in zip(ours, theirs):
-        if reference.requires_grad:
-            numpy.testing.assert_allclose(mine.grad.numpy(), reference.grad.numpy(), rtol=1e-10, atol=1e-12)
+    assert_same_as_torch(lambda M, *inputs: build(M.nn)(*inputs), arrays, R)
 
 
 @pytest.mark.parametrize("name, build, arrays", LAYERS, ids=[c[0] for c in LAYERS])
