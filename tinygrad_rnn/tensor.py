@@ -23,8 +23,8 @@ from typing import Any
 
 import numpy
 
-from . import device as devices
-from .errors import GraphError
+from .device import CPU, GPU, Device, device_of_array, get_device, is_device_name, move_array
+from .errors import DeviceError, GraphError
 
 DEFAULT_FLOAT = numpy.dtype("float32")
 _SUPPORTED_KINDS = "fiub"  # float, signed int, unsigned int, bool
@@ -36,10 +36,12 @@ def as_dtype(dtype: Any) -> numpy.dtype:
     >>> as_dtype("float64")
     dtype('float64')
     """
+    if type(dtype).__module__ == "torch":  # torch.float64, in code that mixes the two libraries
+        dtype = str(dtype).removeprefix("torch.")
     try:
         resolved = numpy.dtype(dtype)
     except TypeError:
-        raise TypeError(f"unknown dtype {dtype!r}: use a NumPy dtype or a name such as 'float32'") from None
+        raise TypeError(f"unknown dtype {dtype!r}: use a dtype such as tr.float32 or its name 'float32'") from None
     if resolved.kind not in _SUPPORTED_KINDS:
         raise TypeError(f"dtype {resolved} is not supported: use a float, integer or bool dtype")
     return resolved
@@ -61,17 +63,18 @@ class Tensor:
             [ 9., 13.]])
     """
 
-    __slots__ = ("data", "_grad", "requires_grad", "grad_fn", "_node", "_name", "__weakref__")
+    __slots__ = ("data", "_grad", "requires_grad", "grad_fn", "_node", "_name", "_backward_hooks", "__weakref__")
     __array_ufunc__ = None  # NumPy defers to us: ndarray * Tensor calls Tensor.__rmul__
     __hash__ = object.__hash__  # == is elementwise, but a tensor is still usable as a dict key
 
     def __init__(self, data: Any, requires_grad: bool = False, dtype: Any = None,
-                 device: str | devices.Device | None = None, name: str | None = None) -> None:
+                 device: str | Device | None = None, name: str | None = None) -> None:
         self.data = _to_array(data, dtype, device)
         self._grad: Tensor | None = None
         self.grad_fn: Any = None  # the Function that made this tensor; None for a leaf
         self._node: Any = None  # its place in the graph (a function.Node), if an op made it
         self._name = name
+        self._backward_hooks: dict | None = None  # a leaf's register_hook functions (hooks.py)
         self.requires_grad = False
         if requires_grad:
             self.requires_grad_()
@@ -82,6 +85,7 @@ class Tensor:
         the graph."""
         tensor = object.__new__(cls)
         tensor.data, tensor._grad, tensor._node, tensor._name = data, None, node, None
+        tensor._backward_hooks = None
         tensor.grad_fn = None if node is None else node.grad_fn
         tensor.requires_grad = node is not None
         return tensor
@@ -117,19 +121,23 @@ class Tensor:
     # --- what a tensor is -------------------------------------------------------------------
     @property
     def shape(self) -> tuple[int, ...]:
+        """The size of each dimension, as a tuple."""
         return tuple(self.data.shape)
 
     @property
     def ndim(self) -> int:
+        """The number of dimensions."""
         return self.data.ndim
 
     @property
     def dtype(self) -> numpy.dtype:
+        """The type of the entries: a NumPy dtype, equal to ``tr.float32`` and the like."""
         return self.data.dtype
 
     @property
-    def device(self) -> devices.Device:
-        return devices.device_of_array(self.data)
+    def device(self) -> Device:
+        """Where the data lives: ``tr.device("cpu")`` or the GPU's, equal to its names ("cpu", "cuda")."""
+        return device_of_array(self.data)
 
     @property
     def is_leaf(self) -> bool:
@@ -137,12 +145,15 @@ class Tensor:
         return self.grad_fn is None
 
     def size(self, dim: int | None = None) -> Any:
+        """The shape, or the size of dimension ``dim``."""
         return self.shape if dim is None else self.shape[dim]
 
     def numel(self) -> int:
+        """The number of entries."""
         return int(self.data.size)
 
     def dim(self) -> int:
+        """The number of dimensions (``ndim``)."""
         return self.ndim
 
     def __len__(self) -> int:
@@ -189,15 +200,51 @@ class Tensor:
 
     def zero_(self) -> Tensor:
         """Fill with zeros in place (gradients and buffers; a parameter only under ``no_grad()``)."""
-        self[...] = 0
+        set_item(self, ..., 0, ".zero_()")
+        return self
+
+    def register_hook(self, hook: Any) -> Any:
+        """Call ``hook(grad)`` with this tensor's gradient on every backward; it may return a
+        replacement. Returns a handle: ``handle.remove()`` takes the hook off (see hooks.py)."""
+        return register_hook(self, hook)
+
+    # In place, as PyTorch allows it; the rules and why are in inplace.py (and the operators below)
+    def add_(self, other: Any, *, alpha: Any = 1) -> Tensor:
+        """self += alpha · other, in place (``p.data.add_(p.grad, alpha=-lr)``); returns self."""
+        return in_place(self, "+=", other if alpha == 1 else other * alpha, ".add_(…)")
+
+    def sub_(self, other: Any, *, alpha: Any = 1) -> Tensor:
+        """self −= alpha · other, in place; returns self."""
+        return in_place(self, "-=", other if alpha == 1 else other * alpha, ".sub_(…)")
+
+    def mul_(self, other: Any) -> Tensor:
+        """self ·= other, in place; returns self."""
+        return in_place(self, "*=", other, ".mul_(…)")
+
+    def div_(self, other: Any) -> Tensor:
+        """self /= other, in place; returns self."""
+        return in_place(self, "/=", other, ".div_(…)")
+
+    def fill_(self, value: Any) -> Tensor:
+        """Every entry set to ``value`` (a number or a 0-d tensor), in place; returns self."""
+        set_item(self, ..., value, ".fill_()")
+        return self
+
+    def copy_(self, src: Any) -> Tensor:
+        """The values of ``src`` (broadcast to this shape, converted to this dtype, from any
+        device) written into this tensor, in place; returns self."""
+        if isinstance(src, Tensor) and src.device != self.device:
+            src = src.to(self.device)
+        set_item(self, ..., src, ".copy_(…)")
         return self
 
     # --- moving between devices and dtypes ----------------------------------------------------
     def numpy(self) -> numpy.ndarray:
         """A NumPy copy of the data, on the host."""
-        return numpy.array(devices.move_array(self.data, devices.CPU), copy=True)
+        return numpy.array(move_array(self.data, CPU), copy=True)
 
     def tolist(self) -> Any:
+        """The values as nested Python lists (a number for a 0-d tensor)."""
         return self.numpy().tolist()
 
     def item(self) -> Any:
@@ -208,40 +255,95 @@ class Tensor:
         return self.data.item()
 
     def to(self, *args: Any, device: Any = None, dtype: Any = None) -> Tensor:
-        """``x.to("gpu")``, ``x.to("float64")``, ``x.to("cpu", "float64")``: differentiable copies.
+        """``x.to("cuda")``, ``x.to(tr.float64)``, ``x.to("cpu", tr.float64)``, ``x.to(other)``:
+        differentiable copies (x itself when nothing changes), as in PyTorch.
 
-        Strings are read as devices when they name one ('cpu', 'gpu', 'cuda') and dtypes otherwise.
+        >>> import tinygrad_rnn as tr
+        >>> tr.ones(2).to(tr.device("cpu"), tr.float64).dtype
+        dtype('float64')
         """
+        device, dtype = to_arguments("to", args, device, dtype)
         from .ops import cast, to_device
 
-        for arg in args:
-            if isinstance(arg, (str, devices.Device)) and _is_device_name(arg):
-                device = arg
-            else:
-                dtype = arg
         result = self
-        if dtype is not None and as_dtype(dtype) != self.dtype:
-            result = cast(result, as_dtype(dtype))
-        if device is not None and devices.get_device(device) != self.device:
-            result = to_device(result, devices.get_device(device))
+        if dtype is not None and dtype != self.dtype:
+            result = cast(result, dtype)
+        if device is not None and device != self.device:
+            result = to_device(result, device)
         return result
 
+    def type(self, dtype: Any = None) -> Any:
+        """With no argument, PyTorch's name for this tensor's type (``'torch.FloatTensor'``,
+        ``'torch.cuda.LongTensor'``, …), so code that compares it keeps working; with a dtype
+        (or such a name), ``self`` cast to it, as ``.to(dtype)``.
+
+        >>> import tinygrad_rnn as tr
+        >>> tr.ones(2).type(), tr.ones(2).type(tr.float64).type()
+        ('torch.FloatTensor', 'torch.DoubleTensor')
+        """
+        names = {str(numpy.dtype(kind)): name for name, kind in _TYPE_NAMES.items()}
+        if dtype is None:
+            if str(self.dtype) not in names:
+                raise TypeError(f"type: PyTorch has no tensor type for dtype {self.dtype}; read .dtype instead")
+            return f"torch.{'cuda.' if self.device == GPU else ''}{names[str(self.dtype)]}"
+        if isinstance(dtype, str) and dtype.startswith("torch."):
+            name = dtype.rsplit(".", 1)[-1]
+            if name not in _TYPE_NAMES:
+                raise TypeError(f"type: unknown tensor type {dtype!r}: use a dtype such as tr.float64, or one of "
+                                + ", ".join(f"'torch.{known}'" for known in _TYPE_NAMES))
+            return self.to(dtype=_TYPE_NAMES[name], device=GPU if ".cuda." in dtype else CPU)
+        return self.to(dtype=dtype)
+
+    def clone(self) -> Tensor:
+        return F.clone(self)
+
+    def contiguous(self) -> Tensor:
+        """Self if its array is laid out row by row (C order), else a copy that is (``clone``)."""
+        return self if self.data.flags.c_contiguous else F.clone(self)
+
+    def new_zeros(self, *size: Any, dtype: Any = None, device: Any = None, requires_grad: bool = False) -> Tensor:
+        """Zeros of the given size with this tensor's dtype and device (unless given)."""
+        return self.new_full(size, 0, dtype=dtype, device=device, requires_grad=requires_grad)
+
+    def new_ones(self, *size: Any, dtype: Any = None, device: Any = None, requires_grad: bool = False) -> Tensor:
+        """Ones of the given size with this tensor's dtype and device (unless given)."""
+        return self.new_full(size, 1, dtype=dtype, device=device, requires_grad=requires_grad)
+
+    def new_full(self, size: Any, fill_value: Any, *, dtype: Any = None, device: Any = None,
+                 requires_grad: bool = False) -> Tensor:
+        """``fill_value`` in every entry of the given size, with this tensor's dtype and device (unless given)."""
+        from .creation import full
+
+        size = tuple(size[0]) if len(size) == 1 and isinstance(size[0], (tuple, list)) else tuple(size)
+        return full(size, fill_value, dtype=dtype or self.dtype, device=device or self.device,
+                    requires_grad=requires_grad)
+
+    def new_tensor(self, data: Any, *, dtype: Any = None, device: Any = None, requires_grad: bool = False) -> Tensor:
+        """A copy of ``data`` with this tensor's dtype and device (unless given)."""
+        return Tensor(data, dtype=dtype or self.dtype, device=device or self.device, requires_grad=requires_grad)
+
     def cpu(self) -> Tensor:
+        """On the CPU (itself if it is there): ``to("cpu")``."""
         return self.to("cpu")
 
     def cuda(self) -> Tensor:
+        """On the GPU (itself if it is there): ``to("cuda")``."""
         return self.to("gpu")
 
     def float(self) -> Tensor:
+        """As float32: ``to(tr.float32)``."""
         return self.to(dtype="float32")
 
     def double(self) -> Tensor:
+        """As float64: ``to(tr.float64)``."""
         return self.to(dtype="float64")
 
     def long(self) -> Tensor:
+        """As int64: ``to(tr.int64)``."""
         return self.to(dtype="int64")
 
     def bool(self) -> Tensor:
+        """As bool: ``to(tr.bool)``."""
         return self.to(dtype="bool")
 
     # --- arithmetic: each line names an op of tinygrad_rnn.ops, where its gradient is -------------
@@ -268,6 +370,18 @@ class Tensor:
 
     def __rtruediv__(self, other: Any) -> Tensor:
         return F.div(other, self)
+
+    def add(self, other: Any, *, alpha: Any = 1) -> Tensor:
+        return F.add(self, other if alpha == 1 else other * alpha)
+
+    def sub(self, other: Any, *, alpha: Any = 1) -> Tensor:
+        return F.sub(self, other if alpha == 1 else other * alpha)
+
+    def mul(self, other: Any) -> Tensor:
+        return F.mul(self, other)
+
+    def div(self, other: Any) -> Tensor:
+        return F.div(self, other)
 
     def __neg__(self) -> Tensor:
         return F.neg(self)
@@ -326,6 +440,24 @@ class Tensor:
     def __ne__(self, other: Any) -> Tensor:  # type: ignore[override]
         return F.ne(self, other)
 
+    def eq(self, other: Any) -> Tensor:
+        return F.eq(self, other)
+
+    def ne(self, other: Any) -> Tensor:
+        return F.ne(self, other)
+
+    def lt(self, other: Any) -> Tensor:
+        return F.lt(self, other)
+
+    def le(self, other: Any) -> Tensor:
+        return F.le(self, other)
+
+    def gt(self, other: Any) -> Tensor:
+        return F.gt(self, other)
+
+    def ge(self, other: Any) -> Tensor:
+        return F.ge(self, other)
+
     def __and__(self, other: Any) -> Tensor:
         return F.logical_and(self, other)
 
@@ -360,6 +492,15 @@ class Tensor:
     def relu(self) -> Tensor:
         return F.relu(self)
 
+    def sin(self) -> Tensor:
+        return F.sin(self)
+
+    def cos(self) -> Tensor:
+        return F.cos(self)
+
+    def masked_fill(self, mask: Tensor, value: Any) -> Tensor:
+        return F.masked_fill(self, mask, value)
+
     def pow(self, exponent: Any) -> Tensor:
         return F.pow(self, exponent)
 
@@ -379,6 +520,12 @@ class Tensor:
 
     def matmul(self, other: Any) -> Tensor:
         return F.matmul(self, other)
+
+    def mm(self, other: Tensor) -> Tensor:
+        return F.mm(self, other)
+
+    def bmm(self, other: Tensor) -> Tensor:
+        return F.bmm(self, other)
 
     # --- reductions -----------------------------------------------------------------------------
     def sum(self, dim: Any = None, keepdim: bool = False, **aliases: Any) -> Tensor:
@@ -411,6 +558,12 @@ class Tensor:
     def argmin(self, dim: int | None = None, keepdim: bool = False) -> Tensor:
         return F.argmin(self, dim, keepdim)
 
+    def norm(self, p: Any = "fro", dim: Any = None, keepdim: bool = False) -> Tensor:
+        return F.norm(self, p, dim, keepdim)
+
+    def topk(self, k: int, dim: int = -1, largest: bool = True, sorted: bool = True) -> Any:
+        return F.topk(self, k, dim, largest, sorted)
+
     def logsumexp(self, dim: Any, keepdim: bool = False) -> Tensor:
         return F.logsumexp(self, dim, keepdim)
 
@@ -437,6 +590,16 @@ class Tensor:
 
     def transpose(self, dim0: int, dim1: int) -> Tensor:
         return F.transpose(self, dim0, dim1)
+
+    def t(self) -> Tensor:
+        return F.t(self)
+
+    def narrow(self, dim: int, start: int, length: int) -> Tensor:
+        return F.narrow(self, dim, start, length)
+
+    def repeat(self, *sizes: Any) -> Tensor:
+        """Tiled ``sizes[d]`` times along each dimension d (see ``tinygrad_rnn.ops.composite.repeat``)."""
+        return F.repeat(self, *sizes)
 
     @property
     def T(self) -> Tensor:
@@ -501,20 +664,49 @@ class Tensor:
         return int(self.item())
 
 
-def _is_device_name(spec: Any) -> bool:
-    return isinstance(spec, devices.Device) or spec.lower() in devices._ALIASES
+_TYPE_NAMES = {"HalfTensor": "float16", "FloatTensor": "float32", "DoubleTensor": "float64",
+               "ByteTensor": "uint8", "CharTensor": "int8", "ShortTensor": "int16", "IntTensor": "int32",
+               "LongTensor": "int64", "BoolTensor": "bool"}  # PyTorch's names for its tensor types
+
+
+def to_arguments(op: str, args: tuple, device: Any, dtype: Any) -> tuple[Device | None, numpy.dtype | None]:
+    """The device and dtype that ``.to(...)`` asks for (of a tensor or a module), checked: positional
+    arguments may be a device (or its name), a dtype (or its name) or a tensor (its device and dtype).
+
+    >>> to_arguments("to", ("cuda", "float64"), None, None)
+    (device(type='gpu'), dtype('float64'))
+    """
+    for arg in args:
+        if isinstance(arg, Tensor):
+            device, dtype = arg.device, arg.dtype
+        elif is_device_name(arg):
+            device = arg
+        elif isinstance(arg, str) and not _names_dtype(arg):
+            raise DeviceError(f"{op}: unknown device or dtype {arg!r}: use a device such as 'cpu' or 'cuda' "
+                              "(tr.device('cuda')), or a dtype such as tr.float64")
+        else:
+            dtype = arg
+    return (None if device is None else Device(device)), (None if dtype is None else as_dtype(dtype))
+
+
+def _names_dtype(name: str) -> bool:
+    try:
+        numpy.dtype(name)
+    except TypeError:
+        return False
+    return True
 
 
 def _to_array(data: Any, dtype: Any, device: Any) -> Any:
     """Copy ``data`` into a new array of the requested dtype on the requested device."""
     if isinstance(data, Tensor):
         data = data.data
-    source_device = devices.device_of_array(data)
-    target = devices.get_device(device) if device is not None or source_device is devices.CPU else source_device
-    if target is not source_device and source_device is devices.GPU:
+    source_device = device_of_array(data)
+    target = get_device(device) if device is not None or source_device is CPU else source_device
+    if target is not source_device and source_device is GPU:
         raise TypeError("Tensor: data is on the GPU; pass device='gpu', or move it with .cpu() first")
     wanted = None if dtype is None else as_dtype(dtype)
-    if source_device is devices.CPU:
+    if source_device is CPU:
         is_array = isinstance(data, (numpy.ndarray, numpy.generic))
         try:
             array = numpy.array(data, dtype=wanted)
@@ -524,9 +716,10 @@ def _to_array(data: Any, dtype: Any, device: Any) -> Any:
             array = array.astype(DEFAULT_FLOAT)  # Python floats are float32 by default, as in PyTorch
         if array.dtype.kind not in _SUPPORTED_KINDS:
             raise TypeError(f"Tensor: unsupported data of dtype {array.dtype}; use numbers or bools")
-        return array if target is devices.CPU else devices.move_array(array, target)
+        return array if target is CPU else move_array(array, target)
     return target.xp.array(data, dtype=wanted)
 
 
 from . import ops as F  # noqa: E402  (last: the ops need Tensor defined)
+from .hooks import register_hook  # noqa: E402
 from .inplace import in_place, set_item  # noqa: E402
