@@ -130,12 +130,13 @@ def test_layers_on_a_packed_sequence_match_pytorch(seed, fused):
     x, lengths = random_batch(rng, steps, batch, (config["input_size"],), sorted_lengths=enforce_sorted)
     if batch_first:
         x = x.swapaxes(0, 1).copy()
-    out_size, count = config.get("proj_size") or config["hidden_size"], config["num_layers"] * (
-        2 if config["bidirectional"] else 1)
-    states = [rng.standard_normal((count, batch, size)) for size in (out_size, config["hidden_size"])]
+    out_size, hidden = config.get("proj_size") or config["hidden_size"], config["hidden_size"]
+    directions = 2 if config["bidirectional"] else 1
+    count = config["num_layers"] * directions
+    states = [rng.standard_normal((count, batch, size)) for size in (out_size, hidden)]
     states = states[: 2 if kind == "LSTM" else 1] if config["initial_state"] else []
-    weights = [rng.standard_normal((int(lengths.sum()), (count // config["num_layers"]) * out_size)),
-               rng.standard_normal((count, batch, out_size)), rng.standard_normal((count, batch, config["hidden_size"]))]
+    weights = [rng.standard_normal((int(lengths.sum()), directions * out_size)),
+               rng.standard_normal((count, batch, out_size)), rng.standard_normal((count, batch, hidden))]
 
     def run(library, layer, pack, tensor):
         x_ = tensor(x, requires_grad=True)
@@ -144,8 +145,10 @@ def test_layers_on_a_packed_sequence_match_pytorch(seed, fused):
         return run_packed(layer, x_, library_lengths(library), hx, batch_first, enforce_sorted, pack,
                           [tensor(w) for w in weights])
 
-    def library_lengths(library):
-        return torch.tensor(lengths) if library == "torch" else [lengths, lengths.tolist(), tr.tensor(lengths)][seed % 3]
+    def library_lengths(library):  # ours in any of the accepted forms
+        if library == "torch":
+            return torch.tensor(lengths)
+        return [lengths, lengths.tolist(), tr.tensor(lengths)][seed % 3]
 
     torch.manual_seed(seed)
     theirs = getattr(torch.nn, kind)(**layer_arguments(config), dtype=torch.float64).eval()

@@ -71,4 +71,4 @@ def _as_list(parameters: Iterable[Tensor] | Tensor) -> list[Tensor]:
     return [parameters] if isinstance(parameters, Tensor) else list(parameters)
 
 
-from . import rnn  # noqa: E402  (packing variable-length batches: tinygrad_rnn.nn.utils.rnn)
+from . import rnn  # noqa: E402, F401  (packing variable-length batches: tinygrad_rnn.nn.utils.rnn)
