@@ -199,6 +199,7 @@ def _gather_packed_rows(padded: Tensor, batch_sizes: numpy.ndarray, order: numpy
 def _gather_rows(rows: Tensor, positions: numpy.ndarray, padding_value: float) -> Tensor:
     """rows[positions], where the position len(rows) reads a row of ``padding_value``."""
     padding = creation.full((1, *rows.shape[1:]), padding_value, dtype=rows.dtype, device=rows.device)
+    padding.name = "padding"  # so a drawing says what this constant is
     return getitem(cat([rows, padding]), positions)
 
 
