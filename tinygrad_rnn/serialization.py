@@ -31,7 +31,9 @@ _CONTAINERS = {"dict": dict, "list": list, "tuple": tuple}
 
 def save(obj: Any, f: str | os.PathLike | BinaryIO) -> None:
     """Write ``obj`` (Tensors, arrays, numbers, strings and dicts/lists/tuples of them) to the path
-    or open binary file ``f``. A path is written atomically: a failed save leaves the old file whole.
+    or open binary file ``f``, as ``torch.save``, without pickle.
+
+    A path is written atomically: a failed save leaves the old file whole.
 
     >>> import io, tinygrad_rnn as tr
     >>> buffer = io.BytesIO()
@@ -49,10 +51,11 @@ def save(obj: Any, f: str | os.PathLike | BinaryIO) -> None:
 
 
 def load(f: str | os.PathLike | BinaryIO, map_location: Any = None, weights_only: bool | None = None) -> Any:
-    """Read what :func:`save` wrote, from a path or an open binary file. Tensors come back on the
-    device they were saved from, or on ``map_location`` ('cpu', 'gpu'/'cuda' or a device object).
-    ``weights_only`` is accepted for PyTorch's sake: loading never runs code, whatever it says.
-    A corrupt or truncated file raises CheckpointError.
+    """Read what :func:`save` wrote, from a path or an open binary file, as ``torch.load``.
+
+    Tensors come back on the device they were saved from, or on ``map_location`` ('cpu',
+    'gpu'/'cuda' or a device object). ``weights_only`` is accepted for PyTorch's sake: loading
+    never runs code, whatever it says. A corrupt or truncated file raises CheckpointError.
 
     >>> import io, tinygrad_rnn as tr
     >>> buffer = io.BytesIO()

@@ -25,6 +25,9 @@ from ... import creation
 from ...ops import cat, getitem
 from ...tensor import Tensor
 
+__all__ = ["PackedSequence", "pack_padded_sequence", "pad_packed_sequence", "pad_sequence", "pack_sequence",
+           "unpad_sequence", "unpack_sequence"]
+
 
 class PackedSequence(NamedTuple):
     """A packed batch: ``data`` (Σ lengths, *) holds, step by step, the rows of the sequences still
