@@ -222,3 +222,19 @@ def test_nn_utils_keeps_its_clipping_and_gains_rnn():
     import tinygrad_rnn.nn.utils.rnn as rnn_module
 
     assert tr.nn.utils.rnn is rnn_module and callable(tr.nn.utils.clip_grad_norm_)
+
+
+def test_a_packed_run_keeps_everything_on_the_layers_device(device):
+    tr.manual_seed(0)
+    lstm = tr.nn.LSTM(2, 3, bidirectional=True, device=device, fused=True)
+    x = tr.randn(4, 3, 2, device=device, requires_grad=True)
+    packed = pack_padded_sequence(x, tr.tensor([2, 4, 1]), enforce_sorted=False)
+    assert packed.data.device == device and packed.sorted_indices.device == device
+    assert packed.batch_sizes.device == "cpu"
+    output, (h_n, c_n) = lstm(packed)
+    padded, lengths = pad_packed_sequence(output, padding_value=1.0)
+    assert padded.device == h_n.device == device and lengths.device == "cpu"
+    (padded.sum() + h_n.sum()).backward()
+    assert x.grad.device == device
+    reference, (h_reference, _) = lstm.to("cpu")(x.detach().to("cpu"), lengths=[2, 4, 1])
+    numpy.testing.assert_allclose(h_n.numpy(), h_reference.numpy(), rtol=1e-5, atol=1e-6)
