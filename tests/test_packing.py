@@ -20,6 +20,8 @@ from tinygrad_rnn.nn.utils.rnn import (
 torch = pytest.importorskip("torch", reason="PyTorch (test oracle) is not installed")
 torch_rnn = torch.nn.utils.rnn
 
+LAYER_SEEDS = range(30)
+
 
 def random_batch(rng, steps, batch, features, sorted_lengths):
     lengths = rng.integers(1, steps + 1, batch)
@@ -121,7 +123,7 @@ def run_packed(layer, x, lengths, hx, batch_first, enforce_sorted, pack, weights
 
 
 @pytest.mark.parametrize("fused", [False, "step", True])
-@pytest.mark.parametrize("seed", range(20))
+@pytest.mark.parametrize("seed", LAYER_SEEDS)
 def test_layers_on_a_packed_sequence_match_pytorch(seed, fused):
     rng = numpy.random.default_rng(100 + seed)
     config = {**random_layer_config(rng), "lengths": True, "unbatched": False}
@@ -165,7 +167,7 @@ def test_layers_on_a_packed_sequence_match_pytorch(seed, fused):
 
 
 def test_the_packed_configurations_cover_every_feature():
-    configs = [random_layer_config(numpy.random.default_rng(100 + seed)) for seed in range(20)]
+    configs = [random_layer_config(numpy.random.default_rng(100 + seed)) for seed in LAYER_SEEDS]
     assert {c["kind"] for c in configs} == {"RNN", "LSTM", "GRU"}
     assert any(c.get("proj_size") for c in configs) and any(c["num_layers"] > 1 for c in configs)
     for feature in ("bidirectional", "batch_first", "initial_state"):

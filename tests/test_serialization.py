@@ -40,6 +40,7 @@ def test_nested_structures_of_every_kind_come_back_equal(tmp_path):
         "epoch": 12, "best": 0.25, "name": "lstm-ptb", "done": False, "note": None, "big": 2**70,
         "odd": [math.inf, -math.inf], "state": {0: {"step": 3, "momentum": numpy.ones((2, 3))}},
         "betas": (0.9, 0.999), "layers": [weight, [tr.tensor(7), ()], {}], "scalar": numpy.float32(1.5),
+        "scalar64": numpy.float64(2.5), "count": numpy.int64(3),
         "dtype": tr.float64, "device": tr.get_device("cpu"), "text": numpy.array(["a", "bc"]),
     }
     loaded = round_trip(checkpoint, tmp_path)

@@ -81,10 +81,10 @@ def _encode(obj: Any, where: str, arrays: dict[str, numpy.ndarray], stored: dict
     """The JSON description of ``obj``; its arrays go into ``arrays``. ``where`` names the place
     in messages (``obj['model'][2]``); ``stored`` maps an array already written to its entry, so a
     tensor saved twice is loaded as one; ``open_`` holds the containers being described (a cycle)."""
+    if isinstance(obj, (Tensor, numpy.ndarray, numpy.generic)):  # first: numpy.float64 is also a float
+        return _encode_array(obj, where, arrays, stored)
     if obj is None or isinstance(obj, (bool, int, float, str)):
         return obj  # JSON's own (int stays int, bool stays bool; nan and inf are written as NaN and Infinity)
-    if isinstance(obj, (Tensor, numpy.ndarray, numpy.generic)):
-        return _encode_array(obj, where, arrays, stored)
     if isinstance(obj, numpy.dtype):
         return {"dtype": obj.name}
     if isinstance(obj, devices.Device):
