@@ -64,6 +64,10 @@ NOTES: dict[str, str] = {
     "torch.cuda.manual_seed": "one generator serves both devices: seeds it as `torch.manual_seed` does",
     "torch.cuda.manual_seed_all": "one generator serves both devices: seeds it as `torch.manual_seed` does",
     "torch.manual_seed": "seeds tinygrad_rnn's generator: the same seed gives other numbers than PyTorch's",
+    "torch.get_device": "tinygrad_rnn's own: a name ('cpu', 'cuda') → its device; PyTorch's takes a tensor "
+                        "and gives a GPU index",
+    "torch.Tensor.data": "the tensor's NumPy (or CuPy) array, not a Tensor: `p.data.add_(...)` fails; "
+                         "write `with torch.no_grad(): p.add_(...)`",
 }
 
 # PyTorch names that are not here → what to do instead. A name under a listed module (torch.cuda.amp.X)
@@ -95,7 +99,6 @@ NOT_PROVIDED: dict[str, str] = {
     "torch.autograd.Function": "tinygrad_rnn.Function defines an op with its own forward/backward signature "
                                "(docs/autodiff.md), not PyTorch's",
     "torch.inference_mode": "use torch.no_grad()",
-    "torch.from_numpy": "use torch.tensor(array) (it copies the array)",
     "torch.LongTensor": "use torch.tensor(data, dtype=torch.long)",
     "torch.FloatTensor": "use torch.tensor(data, dtype=torch.float32)",
     "torch.set_num_threads": "use tinygrad_rnn.set_blas_threads(n)",
