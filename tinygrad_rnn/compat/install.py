@@ -38,34 +38,33 @@ class NotProvidedModule(ModuleNotFoundError):
 
 
 class TorchModule(types.ModuleType):
-    """The stand-in for one PyTorch module: its attributes are read from the tinygrad_rnn module
-    behind it (``target``), from :data:`EXTRAS`, or are the stand-ins of its submodules."""
+    """The stand-in for one PyTorch module. Its submodules' stand-ins and its names of EXTRAS are
+    set on it when it is made; any other name is read from the tinygrad_rnn module behind it
+    (``target``) on first use, and kept."""
 
     def __init__(self, name: str, target: types.ModuleType | None, submodules: dict[str, TorchModule]) -> None:
         super().__init__(name, f"PyTorch's {name}, answered by {target.__name__ if target else 'tinygrad_rnn'}")
         self.__path__: list[str] = []  # a package: `from torch.nn import X` of a missing X reaches TorchFinder
         self._target = target
-        self._submodules = submodules
+        vars(self).update(submodules)
+        vars(self).update({key.rsplit(".", 1)[1]: value for key, value in EXTRAS.items()
+                           if key.rsplit(".", 1)[0] == name})
 
-    def __getattr__(self, name: str) -> Any:
-        full = f"{self.__name__}.{name}"
-        if full in EXTRAS:
-            return EXTRAS[full]
-        if name.startswith("__") or name in ("_target", "_submodules"):  # Python's own probes: plain answers
+    def __getattr__(self, name: str) -> Any:  # only called for a name not set on the module yet
+        if name.startswith("__"):  # Python's own probes (__file__, __all__, …) get a plain answer
             raise AttributeError(name)
-        if name in self._submodules:
-            return self._submodules[name]
         if self._target is not None and hasattr(self._target, name):
-            return getattr(self._target, name)
-        raise NotProvided(not_provided_message(full, self.names()))
+            value = getattr(self._target, name)
+            setattr(self, name, value)  # kept: the next `torch.<name>` is a plain lookup, as fast as tinygrad_rnn's
+            return value
+        raise NotProvided(not_provided_message(f"{self.__name__}.{name}", self.names()))
 
     def names(self) -> list[str]:
-        """The public names this module answers: its tinygrad_rnn module's (but its other modules), its
-        extras and its submodules."""
+        """The public names this module answers: those set on it and its tinygrad_rnn module's (but the
+        modules inside tinygrad_rnn that are no stand-in's)."""
         own = [] if self._target is None else [n for n, value in vars(self._target).items()
-                                                if not n.startswith("_") and not isinstance(value, types.ModuleType)]
-        extras = [key.rsplit(".", 1)[1] for key in EXTRAS if key.rsplit(".", 1)[0] == self.__name__]
-        return sorted(set(own) | set(extras) | set(self._submodules))
+                                                if not isinstance(value, types.ModuleType)]
+        return sorted(n for n in set(own) | set(vars(self)) if not n.startswith("_"))
 
     def __dir__(self) -> list[str]:
         return self.names()
