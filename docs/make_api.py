@@ -31,6 +31,7 @@ MODULES = [
     ("tinygrad_rnn.training", "Training"),
     ("tinygrad_rnn.plots", "Figures"),
     ("tinygrad_rnn.workspace", "Reused arrays (CPU memory)"),
+    ("tinygrad_rnn.compat", "Running PyTorch code (docs/pytorch.md)"),
 ]
 OPS = ["elementwise", "trigonometric", "compare", "reduce", "shape", "linalg", "convert"]  # every op, its gradient
 # the attributes a Tensor keeps (slots: they have no docstring of their own)

@@ -2,7 +2,6 @@
 for missing names, the table in docs/pytorch.md, and a PyTorch word-level language-model script."""
 
 import importlib.util
-import math
 import pathlib
 import re
 import runpy
@@ -272,9 +271,12 @@ test_perplexity.__test__ = False  # a helper, not a test
 
 
 def test_the_word_lm_script_reaches_pytorchs_perplexity(tmp_path, capsys, monkeypatch):
-    """Three seeds on each library. The seeds' spread is the noise: measured over 8 seeds the final
-    test perplexity has a standard deviation σ of about 0.3 on either library (docs/pytorch.md);
-    the means of three seeds differ by σ·√(2/3) ≈ 0.25 typically, and the test allows 4σ√(2/3) = 1.0."""
+    """Three seeds on each library, the means compared. The seeds' spread is the noise (when a run
+    leaves the plateau at the unigram perplexity, about 22, varies): over seeds 1–8 the final test
+    perplexity was 3.26 ± 0.60 (mean ± standard deviation) on PyTorch and 3.76 ± 0.98 here, a
+    difference of 0.50 ± 0.41 (standard error) — within noise. For means of three seeds the standard
+    error of the difference is √((0.60² + 0.98²)/3) = 0.66; the test allows three of them, 2.0, and
+    asks both to have learnt the grammar (a mean under 5, where the unigram model has 22)."""
     script = with_sgd_under_no_grad(tmp_path)
     ours = []
     for seed in (1, 2, 3):
@@ -282,8 +284,7 @@ def test_the_word_lm_script_reaches_pytorchs_perplexity(tmp_path, capsys, monkey
         assert (status, err) == (0, ""), err
         ours.append(test_perplexity(out))
     assert (tmp_path / "model_1.pt").exists()  # torch.save(model.state_dict(), path), then torch.load
-    vocabulary = len(set(" ".join((tmp_path / "corpus" / "train.txt").read_text().split()).split())) + 1
-    assert max(ours) < vocabulary / 4, f"the model did not learn: perplexities {ours} of {vocabulary} words"
+    assert statistics.mean(ours) < 5, f"the model did not learn the grammar: test perplexities {ours}"
     torch = pytest.importorskip("torch", reason="PyTorch is not installed: nothing to compare with")
     theirs, threads = [], torch.get_num_threads()
     torch.set_num_threads(1)  # these sizes gain nothing from threads, and lose much on a busy machine
@@ -294,5 +295,5 @@ def test_the_word_lm_script_reaches_pytorchs_perplexity(tmp_path, capsys, monkey
             theirs.append(test_perplexity(capsys.readouterr().out))
     finally:
         torch.set_num_threads(threads)
-    assert abs(statistics.mean(ours) - statistics.mean(theirs)) <= 1.0, (ours, theirs)
-    assert math.isfinite(sum(ours))
+    assert statistics.mean(theirs) < 5, f"PyTorch did not learn the grammar: test perplexities {theirs}"
+    assert abs(statistics.mean(ours) - statistics.mean(theirs)) <= 2.0, (ours, theirs)
