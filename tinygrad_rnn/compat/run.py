@@ -72,8 +72,8 @@ def missing_name_line(error: BaseException) -> str | None:
         return str(error)
     if isinstance(error, ImportError) and isinstance(error.__context__, (NotProvided, NotProvidedModule)):
         return str(error.__context__)  # `from torch.x import y`: Python's own line hides ours
-    if not isinstance(error, AttributeError) or error.name is None:
-        return None
+    if not isinstance(error, AttributeError) or error.name is None or _raised_inside_tinygrad_rnn(error):
+        return None  # not a name the script asked for: a traceback shows where it came from
     owner = getattr(error, "obj", None)
     if isinstance(owner, Tensor) or owner is Tensor:
         return not_provided_message(f"torch.Tensor.{error.name}", dir(Tensor))
@@ -85,6 +85,11 @@ def missing_name_line(error: BaseException) -> str | None:
     if isinstance(owner, Module) and f"torch.nn.Module.{error.name}" in NOT_PROVIDED:
         return not_provided_message(f"torch.nn.Module.{error.name}")
     return None
+
+
+def _raised_inside_tinygrad_rnn(error: BaseException) -> bool:
+    frames = _frames(error.__traceback__)
+    return bool(frames) and frames[-1].tb_frame.f_code.co_filename.startswith(_PACKAGE)
 
 
 def _is_array(value: Any) -> bool:
