@@ -39,6 +39,7 @@ from . import functional as F
 from . import init
 from .cells import _state, gru_step, lstm_step, rnn_step
 from .module import Module, Parameter
+from .utils.rnn import PackedSequence, pad_packed_sequence, repack
 
 
 class _Recurrent(Module):
@@ -98,7 +99,10 @@ class _Recurrent(Module):
         batch_first, or (T, input_size) unbatched. Returns ``(output, h_n)`` — ``(output, (h_n, c_n))``
         for an LSTM — with output (T, B, D·H_out) (batch first if batch_first) and h_n, c_n of shape
         (num_layers·D, B, H_out), whatever batch_first says. D is 2 if bidirectional, else 1;
-        H_out is proj_size if set, else hidden_size."""
+        H_out is proj_size if set, else hidden_size. ``input`` may also be a PackedSequence
+        (nn.utils.rnn): then output is one, packed alike, and h_n, c_n follow the batch's order."""
+        if isinstance(input, PackedSequence):
+            return self._forward_packed(input, hx, lengths)
         sequence, unbatched = self._check_input(input)
         # Steps are read along the time dimension where it lies. Moving it to the front instead (a
         # transposed view) would cost a copy of the sequence in every product that folds it into
@@ -154,6 +158,15 @@ class _Recurrent(Module):
                          chain.direction == direction_name == "forward" and found.t == before)
             chains.append(chain if continues else Chain(self.scope_name, layer, direction_name, id(self)))
         return chains, before + 1
+
+    def _forward_packed(self, packed: PackedSequence, hx: Any, lengths: Any) -> tuple[PackedSequence, Any]:
+        """A packed batch runs as its padded form with ``lengths``, and its output is packed alike."""
+        if lengths is not None:
+            raise ValueError(f"{type(self).__name__}: a PackedSequence carries its lengths; pass lengths= only "
+                             "with a padded tensor")
+        padded, lengths = pad_packed_sequence(packed, batch_first=self.batch_first)
+        output, state = self.forward(padded, hx, lengths=lengths)
+        return repack(output, packed, batch_first=self.batch_first), state
 
     def _run_direction(self, layer_input: Tensor, layer: int, direction: int, hidden: Tensor, cell: Tensor | None,
                        keep: list[Tensor] | None, time_dim: int, chain: Chain,
