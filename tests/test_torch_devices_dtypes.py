@@ -2,8 +2,10 @@
 
 import copy
 import importlib
+import pathlib
 import pickle
 import pkgutil
+import re
 
 import numpy
 import pytest
@@ -20,6 +22,16 @@ def test_device_is_the_device_type_after_every_submodule_is_imported():
     assert isinstance(tr.device, type) and tr.device is tr.Device
     assert isinstance(tr.ones(1).device, tr.device)
     assert importlib.import_module("tinygrad_rnn.device").get_device("cpu") is tr.device("cpu")
+
+
+def test_no_module_of_the_package_imports_the_device_module_by_the_packages_attribute():
+    # `from . import device` reads the package's attribute `device`, which is the type once the
+    # package is imported: a module imported later would get the class. Import names from it.
+    package = pathlib.Path(tr.__file__).parent
+    wrong = re.compile(r"^\s*(from \.+ import .*\bdevice\b|import tinygrad_rnn\.device"
+                       r"|from tinygrad_rnn import .*\bdevice\b)", re.MULTILINE)
+    offenders = [str(path.relative_to(package)) for path in package.rglob("*.py") if wrong.search(path.read_text())]
+    assert not offenders, f"import names from the device module instead (from .device import get_device): {offenders}"
 
 
 @pytest.mark.parametrize("spec", ["cpu", "CPU", "cuda", "cuda:0", "gpu"])

@@ -8,6 +8,9 @@ written with the names both share.
 import numpy
 import pytest
 from conftest import assert_same_as_torch, make
+from hypothesis import given
+from hypothesis import strategies as st
+from hypothesis.extra import numpy as hnp
 
 import tinygrad_rnn as tr
 
@@ -262,7 +265,7 @@ def test_register_hook_errors():
     (lambda: tr.zeros(()).topk(1), tr.ShapeError, "topk: needs a tensor of at least one dimension"),
     (lambda: tr.zeros(3).masked_fill(tr.ones(3), 0), TypeError, "masked_fill: the mask must be a bool tensor"),
     (lambda: tr.zeros(3).masked_fill(tr.ones(2, dtype=tr.bool), 0), tr.ShapeError,
-     r"masked_fill: the mask's shape \(2,\) does not broadcast to the tensor's shape \(3,\)"),
+     r"masked_fill: the mask's shape \(2,\) and the tensor's shape \(3,\) do not broadcast together"),
     (lambda: tr.zeros(3).norm("nuc"), ValueError, "norm: p='nuc' is not supported"),
     (lambda: tr.zeros(3).copy_(tr.zeros(2)), ValueError, r"x\.copy_\(…\): cannot assign a value of shape \(2,\)"),
 ])
@@ -286,3 +289,39 @@ def test_the_new_names_keep_results_on_the_tensors_device(device):
     with tr.no_grad():
         x.add_(tr.ones(3, device=device), alpha=2).fill_(1.0).copy_(tr.zeros(3))  # copy_ from the CPU: allowed
     assert x.tolist() == [[0.0, 0.0, 0.0]] and x.device == device
+
+
+# --- random shapes -----------------------------------------------------------------------------------------------
+
+shapes = hnp.array_shapes(min_dims=1, max_dims=4, min_side=1, max_side=4)
+
+
+@given(shapes, st.data())
+def test_norm_over_random_dims_as_pytorch(shape, data):
+    dims = data.draw(st.lists(st.integers(-len(shape), len(shape) - 1), min_size=1, max_size=len(shape),
+                              unique_by=lambda d: d % len(shape)) | st.none())
+    p = data.draw(st.sampled_from([2, 1, 3, float("inf")]))  # (PyTorch's "fro" takes one or two dims only)
+    keepdim = data.draw(st.booleans())
+    rng = numpy.random.default_rng(data.draw(st.integers(0, 2**31)))
+    values = rng.permutation(numpy.linspace(0.5, 2.0, int(numpy.prod(shape)))).reshape(shape)  # no ties, no zeros
+    values *= rng.choice([-1.0, 1.0], shape)
+    assert_same_as_torch(lambda M, a: a.norm(p, dim=None if dims is None else tuple(dims), keepdim=keepdim),
+                         [values], rng)
+
+
+@given(shapes, st.data())
+def test_repeat_narrow_topk_masked_fill_over_random_shapes_as_pytorch(shape, data):
+    rng = numpy.random.default_rng(data.draw(st.integers(0, 2**31)))
+    values = rng.permutation(numpy.linspace(-2.0, 2.0, int(numpy.prod(shape)))).reshape(shape)
+    repeats = data.draw(st.lists(st.integers(1, 3), min_size=len(shape), max_size=len(shape) + 2))
+    dim = data.draw(st.integers(-len(shape), len(shape) - 1))
+    start = data.draw(st.integers(0, shape[dim] - 1))
+    length = data.draw(st.integers(0, shape[dim] - start))
+    k = data.draw(st.integers(0, shape[dim]))
+    largest = data.draw(st.booleans())
+    mask_shape = data.draw(hnp.broadcastable_shapes(shape, max_dims=len(shape) + 1))  # either may broadcast
+    mask = rng.random(mask_shape) > 0.5
+    assert_same_as_torch(lambda M, a: a.repeat(*repeats), [values], rng)
+    assert_same_as_torch(lambda M, a: a.narrow(dim, start, length), [values], rng)
+    assert_same_as_torch(lambda M, a: a.topk(k, dim, largest).values, [values], rng)
+    assert_same_as_torch(lambda M, a: a.masked_fill(M.tensor(mask), 0.25), [values], rng)

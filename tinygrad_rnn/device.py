@@ -28,8 +28,8 @@ class Device:
     The package exports it as ``tinygrad_rnn.device``, so ``tr.device("cuda")`` reads as in PyTorch.
     There are two devices, one object each: ``"cuda"``, ``"cuda:0"`` and ``Device("cuda", 0)`` all
     name the GPU, whose ``type`` is ``"gpu"``. A device compares equal to any of its names, so
-    ``tensor.device == "cpu"`` reads naturally. Making one checks the name only; using the GPU
-    (``get_device``, ``.to``) checks that CuPy sees one.
+    ``tensor.device == "cpu"`` reads naturally (PyTorch's compares unequal to every string).
+    Making one checks the name only; using the GPU (``get_device``, ``.to``) checks that CuPy sees one.
 
     >>> Device("cpu").xp is numpy
     True

@@ -21,8 +21,8 @@ from typing import Any, BinaryIO
 import numpy
 
 from .checkpoint import FORMAT, VERSION, read_checkpoint, write_archive
-from .device import Device, DeviceError, get_device
-from .errors import CheckpointError
+from .device import Device, get_device
+from .errors import CheckpointError, DeviceError
 from .tensor import Tensor
 
 CONTENT = "saved object"  # what metadata["content"] says in a file written by save (not a training checkpoint)

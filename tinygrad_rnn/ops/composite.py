@@ -95,8 +95,9 @@ def bmm(a, b):
 
 
 def masked_fill(x, mask, value):
-    """``x`` with ``value`` where the bool ``mask`` (broadcast to x's shape) is True: ``where(mask,
-    value, x)``. The gradient reaches x where the mask is False, and a tensor ``value`` elsewhere.
+    """``x`` with ``value`` where the bool ``mask`` is True: ``where(mask, value, x)``, the two
+    broadcast together as in PyTorch. The gradient reaches x where the mask is False, and a tensor
+    ``value`` elsewhere.
 
     >>> import tinygrad_rnn as tr
     >>> scores = tr.tensor([[1.0, 2.0, 3.0]])
@@ -109,10 +110,10 @@ def masked_fill(x, mask, value):
     if isinstance(value, Tensor) and value.ndim != 0:
         raise ShapeError(f"masked_fill: value must be a number or a 0-d tensor, got shape {value.shape}")
     try:
-        broadcast_to(mask, x.shape)
-    except ShapeError:
-        raise ShapeError(f"masked_fill: the mask's shape {mask.shape} does not broadcast to the tensor's "
-                         f"shape {tuple(x.shape)}") from None
+        mask.device.xp.broadcast_shapes(mask.shape, tuple(x.shape))
+    except ValueError:
+        raise ShapeError(f"masked_fill: the mask's shape {mask.shape} and the tensor's shape {tuple(x.shape)} do "
+                         "not broadcast together") from None
     if not isinstance(value, Tensor):
         value = Tensor(value, dtype=x.dtype, device=x.device)
     return where(mask, value.to(dtype=x.dtype), x)
