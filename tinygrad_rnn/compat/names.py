@@ -66,6 +66,8 @@ NOTES: dict[str, str] = {
     "torch.manual_seed": "seeds tinygrad_rnn's generator: the same seed gives other numbers than PyTorch's",
     "torch.get_device": "tinygrad_rnn's own: a name ('cpu', 'cuda') → its device; PyTorch's takes a tensor "
                         "and gives a GPU index",
+    "torch.Tensor.name": "tinygrad_rnn's label of the tensor in drawings (`x.name = \"h_0\"`); None until set, "
+                         "as PyTorch's",
     "torch.Tensor.data": "the tensor's NumPy (or CuPy) array, not a Tensor: `p.data.add_(...)` fails; "
                          "write `with torch.no_grad(): p.add_(...)`",
 }
