@@ -83,26 +83,15 @@ class TorchFinder(importlib.abc.MetaPathFinder):
 
 
 def torch_modules() -> dict[str, TorchModule]:
-    """A fresh stand-in for every module of :data:`MODULES` whose tinygrad_rnn module exists, linked
-    to its submodules (``torch.nn`` is an attribute of ``torch``)."""
+    """A fresh stand-in for every module of ``MODULES``, linked to its submodules (``torch.nn`` is an
+    attribute of ``torch``)."""
     made: dict[str, TorchModule] = {}
     for name in sorted(MODULES, key=lambda n: -n.count(".")):  # children first, so parents can hold them
-        target = _import_or_none(MODULES[name])
-        if MODULES[name] is not None and target is None:
-            continue  # not in this version of tinygrad_rnn: importing it says so
+        target = importlib.import_module(MODULES[name]) if MODULES[name] else None
         children = {child.rsplit(".", 1)[1]: module for child, module in made.items()
                     if child.rsplit(".", 1)[0] == name}
         made[name] = TorchModule(name, target, children)
     return made
-
-
-def _import_or_none(name: str | None) -> types.ModuleType | None:
-    if name is None:
-        return None
-    try:
-        return importlib.import_module(name)
-    except ImportError:
-        return None
 
 
 class Installed:
