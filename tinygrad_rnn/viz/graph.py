@@ -31,8 +31,7 @@ from ..function import Node as GraphNode
 from ..ops.fused_layer import stepwise_graph
 from ..tensor import Tensor
 from .levels import merge_backward_rules, merge_groups, per_step_projections, unique
-from .notation import (Notation, check_asked, name_parameters, parameter_notes, rename_values, resolve,
-                       write_tokens)
+from .notation import Notation, check_asked, name_parameters, parameter_notes, rename_values, resolve, write_tokens
 from .picture import CHOICE, CHOICE_INPUT, Node, Picture, display_label, in_order, step_position, subscript
 from .views import bptt_picture, forward_and_backward_picture, rolled_picture
 
