@@ -80,13 +80,13 @@ class Notation:
         return base + written + chain_mark(mark)
 
     def merged_biases(self) -> list[str]:
-        """The lecture's one bias where a layer has two: 'b₁ stands for b_ih + b_hh'."""
+        """The lecture's one bias where a layer has two: 'b₁ = bias_ih + bias_hh'."""
         notes = []
         for symbol in dict.fromkeys(self.names.values()):
             pair = [name for name in ("b_ih", "b_hh") if self.names.get(name) == symbol]
             if len(pair) == 2:
-                notes.append(f"{symbol} stands for b_ih + b_hh: the layer carries two biases, the lecture writes "
-                             "their sum")
+                notes.append(f"{symbol} = bias_ih + bias_hh: PyTorch's layer carries two biases, the lecture "
+                             "writes their sum")
         return notes
 
 
