@@ -211,7 +211,7 @@ def parameter_notes(nodes: list[Node], edges, names: dict[int, tuple[str, str]],
         return []
     marks = chain_marks({c for n in nodes if (c := chain_of(n)) is not None})
     if any(short in LAYER_WEIGHTS for short, _ in names.values()):  # W_hh⁽¹⁾, W_hh⁽²⁾, b_hh⁽¹⁾: layer 1 first
-        ordered = sorted(set(marks.values()) or {""}, key=lambda mark: mark)
+        ordered = sorted(set(marks.values()) or {""}, key=lambda mark: mark.replace("→", "0").replace("←", "1"))
         recurrent = [notation.symbol(name) + chain_mark(mark) for name in ("W_hh", "b_hh") for mark in ordered]
     else:
         recurrent = [next(iter(names.values()))[1]]
