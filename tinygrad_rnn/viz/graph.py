@@ -31,7 +31,7 @@ from ..function import Node as GraphNode
 from ..ops.fused_layer import stepwise_graph
 from ..tensor import Tensor
 from .levels import merge_backward_rules, merge_groups, per_step_projections, unique
-from .notation import Notation, check_asked, name_parameters, parameter_notes, rename_values, resolve, write_tokens
+from .notation import Notation, name_parameters, name_values, parameter_notes, resolve, short_name
 from .picture import CHOICE, CHOICE_INPUT, Node, Picture, display_label, in_order, step_position, subscript
 from .views import bptt_picture, forward_and_backward_picture, rolled_picture
 
@@ -90,13 +90,7 @@ def build_picture(tensors: tuple[Tensor, ...], level: str = "op", backward: bool
         picture = bptt_picture(picture)
     if rolled:
         picture = rolled_picture(picture)
-    parameters = {_short_name(t.name) for t in _leaves(roots) if t.name}
-    check_asked(picture, notation, parameters)
-    if {"b_ih", "b_hh"} <= parameters and params != "hide":
-        picture.notes += notation.merged_biases()  # said once, under the figure, not drawn as two b₁
-    rename_values(picture, notation)
-    if tokens is not None:
-        write_tokens(picture, list(tokens))
+    name_values(picture, notation, {short_name(t.name) for t in _leaves(roots) if t.name}, params != "hide", tokens)
     if show_grads:  # the scale spans the norms drawn, unless fixed (to compare several figures)
         norms = [n.gradient_norm for n in picture.nodes if n.gradient_norm]
         picture.legend = tuple(grad_range) if grad_range else ((min(norms), max(norms)) if norms else None)
@@ -408,15 +402,6 @@ def _parameter_order(name: str) -> tuple:
     """PyTorch's order: W_ih, b_ih, W_hh, b_hh, W_hr; a weight before its bias (head.weight, head.bias)."""
     last = name.rsplit(".", 1)[-1]
     return ("ih" not in last) + 2 * ("hr" in last), not last.startswith(("W", "weight")), name
-
-
-def _short_name(name: str) -> str:
-    """weight_hh_l0 → W_hh, rnn.bias_ih_l1_reverse → b_ih: how the lectures write a recurrent
-    layer's parameters; any other name (head.weight, W_hy) as it is."""
-    parts = name.rsplit(".", 1)[-1].split("_")
-    if parts[0] in ("weight", "bias") and len(parts) >= 2:
-        return ("W_" if parts[0] == "weight" else "b_") + parts[1]
-    return name
 
 
 def _keep_steps(nodes: list[Node], edges, time_steps: slice):

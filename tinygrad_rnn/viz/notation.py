@@ -26,7 +26,7 @@ from typing import Any
 from .picture import BACKWARD_ROW, PER_STEP, SUBSCRIPTS, Node, Picture
 
 SUPERSCRIPTS = str.maketrans("0123456789()abcdefghijklmnoprstuvwxyzT", "⁰¹²³⁴⁵⁶⁷⁸⁹⁽⁾ᵃᵇᶜᵈᵉᶠᵍʰⁱʲᵏˡᵐⁿᵒᵖʳˢᵗᵘᵛʷˣʸᶻᵀ")
-LAYER_WEIGHTS = ("W_ih", "W_hh", "b_ih", "b_hh", "W_hr")  # a recurrent layer's, as _short_name writes them
+LAYER_WEIGHTS = ("W_ih", "W_hh", "b_ih", "b_hh", "W_hr")  # a recurrent layer's, as short_name writes them
 MODEL_WEIGHTS = ("E", "W_hy", "b_y")  # a model's embedding and head (the library's models: embedding, head)
 VALUES = ("h", "c", "h_0", "c_0", "x", "e", "ŷ", "J")  # what flows: states, inputs, outputs, the loss
 PER_STEP_VALUES = ("x", "e", "ŷ", "y", "J")  # one per step of the model, in no chain: never marked
@@ -121,6 +121,20 @@ def preset(name: str) -> Notation:
     return Notation(dict(PRESETS[name]["names"]), PRESETS[name]["time"], name)
 
 
+def short_name(name: str) -> str:
+    """weight_hh_l0 → W_hh, rnn.bias_ih_l1_reverse → b_ih: how the lectures write a recurrent
+    layer's parameters (whose layer and direction, a figure marks: W_hh⁽²⁾); any other name
+    (head.weight, W_hy) as it is.
+
+    >>> short_name("rnn.weight_hh_l1_reverse"), short_name("head.weight")
+    ('W_hh', 'head.weight')
+    """
+    parts = name.rsplit(".", 1)[-1].split("_")
+    if parts[0] in ("weight", "bias") and len(parts) >= 2:
+        return ("W_" if parts[0] == "weight" else "b_") + parts[1]
+    return name
+
+
 def library_name(name: str) -> str:
     """The library's name for a model's own parameter: the embedding's weight is E, the head's W_hy
     and b_y (as ``tinygrad-rnn graph --loss every`` names them); any other name as it is.
@@ -186,8 +200,6 @@ def name_parameters(nodes: list[Node], edges, notation: Notation) -> dict[int, t
     """For each parameter node: (its library name, the name the figure writes). A parameter read by
     one chain carries that chain's mark; one read in several places (tied embeddings, one encoder
     for two sentences) is one tensor and carries one name, unmarked."""
-    from .graph import _short_name  # the library's names of a layer's weights: W_hh for weight_hh_l0
-
     marks = chain_marks({c for n in nodes if (c := chain_of(n)) is not None})
     readers: dict[int, set] = {}
     for tail, head, _ in edges:
@@ -197,7 +209,7 @@ def name_parameters(nodes: list[Node], edges, notation: Notation) -> dict[int, t
     for position, node in enumerate(nodes):
         if node.kind != "parameter":
             continue
-        short = _short_name(node.label.split("\n")[0])
+        short = short_name(node.label.split("\n")[0])
         chains = readers.get(position, set())
         (chain,) = chains if len(chains) == 1 else (None,)
         names[position] = (short, notation.symbol(short) + chain_mark(marks.get(chain, "")))
@@ -231,6 +243,18 @@ def parameter_notes(nodes: list[Node], edges, names: dict[int, tuple[str, str]],
 
 TOKEN = re.compile(r"(?<![\w\u0302])([A-Za-zŷ\u0302]+)(_0|_T|[₀₁₂₃₄₅₆₇₈₉]+|ₜ)?(?![\w\u0302₀₁₂₃₄₅₆₇₈₉])")
 DIGITS = str.maketrans("₀₁₂₃₄₅₆₇₈₉ₜ", "0123456789t")
+
+
+def name_values(picture: Picture, notation: Notation, parameters: set[str], show_parameters: bool,
+                tokens: list[str] | None) -> None:
+    """The last step of a drawing: check the names asked for, say once that the lecture's one bias
+    is the layer's two, write the values (h₃⁽¹⁾, J⁽³⁾) in the notation, and the words by x_t and J_t."""
+    check_asked(picture, notation, parameters)
+    if {"b_ih", "b_hh"} <= parameters and show_parameters:
+        picture.notes += notation.merged_biases()  # said once, under the figure, not drawn as two b₁
+    rename_values(picture, notation)
+    if tokens is not None:
+        write_tokens(picture, list(tokens))
 
 
 def rename_values(picture: Picture, notation: Notation) -> None:
