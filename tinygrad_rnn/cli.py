@@ -227,7 +227,7 @@ def lecture(args: argparse.Namespace) -> int:
             cases[names[cell]] = _last_step_loss(cell, args)
         (first, (loss, layer)), *others = cases.items()
         page = tr.viz.lecture(loss, layer, level=args.level, title=args.title, name=first, compare=dict(others),
-                              notation=_notation(args))
+                              notation=_notation(args), tokens=args.tokens)
     print(f"wrote {page.save(args.output)}")
     return 0
 

@@ -63,7 +63,8 @@ class LecturePage:
 
 
 def lecture(loss: Tensor, layer: Any = None, *, level: str = "cell", title: str = "", name: str = "",
-            compare: dict[str, Any] | None = None, notation: str | dict | Notation | None = None) -> LecturePage:
+            compare: dict[str, Any] | None = None, notation: str | dict | Notation | None = None,
+            tokens: list[str] | None = None) -> LecturePage:
     """The lecture page for ``loss``: rolled, unrolled, forward, backward and the sums, on one
     slider. The recurrence is found in the loss's graph — a layer (RNN, LSTM, GRU) or a loop of
     cells — and its first layer's forward direction is stepped through; ``layer`` may be given
@@ -71,7 +72,8 @@ def lecture(loss: Tensor, layer: Any = None, *, level: str = "cell", title: str 
     one J_t per step) shows each J_t and both contributions to ∂J/∂h_t. ``compare`` adds panels
     — {name: loss, or (loss, layer)} — with a switcher, on one colour scale. Call it before
     ``loss.backward()``: it needs the values backward frees. ``notation``: the lecture's names, as
-    for :func:`tinygrad_rnn.viz.to_dot` — in the figures, the equations and the weight selector.
+    for :func:`tinygrad_rnn.viz.to_dot` — in the figures, the equations and the weight selector;
+    ``tokens``: the words under x_t (and each J_t's target) in the unrolled figure.
 
     >>> import tinygrad_rnn as tr
     >>> rnn = tr.nn.RNN(2, 3)
@@ -84,7 +86,7 @@ def lecture(loss: Tensor, layer: Any = None, *, level: str = "cell", title: str 
     for case_name, case in (compare or {}).items():
         cases[case_name] = case if isinstance(case, tuple) else (case, None)
     notation = resolve(notation)
-    panels = [_panel(case_name, case_loss, case_layer, level, notation)
+    panels = [_panel(case_name, case_loss, case_layer, level, notation, tokens)
               for case_name, (case_loss, case_layer) in cases.items()]
     norms = [n for panel in panels for n in panel["hidden_norms"] if n > 0]
     scale = [min(norms), max(norms)] if norms else [1e-6, 1.0]
@@ -113,7 +115,8 @@ def _kind_name(loss: Tensor, layer: Any) -> str:
 
 # --- one panel: every number it shows ------------------------------------------------------------
 
-def _panel(name: str, loss: Tensor, layer: Any, level: str, notation: Notation) -> dict[str, Any]:
+def _panel(name: str, loss: Tensor, layer: Any, level: str, notation: Notation,
+           tokens: list[str] | None = None) -> dict[str, Any]:
     """Everything one panel shows, as plain numbers and strings."""
     if not isinstance(loss, Tensor) or loss.grad_fn is None:
         raise TypeError(f"lecture: pass the loss, a Tensor computed by a recurrence (got {type(loss).__name__})")
@@ -134,7 +137,7 @@ def _panel(name: str, loss: Tensor, layer: Any, level: str, notation: Notation) 
                "losses": None if found.step_losses is None else [float(v) for v in found.step_losses]}
 
     unrolled = build_picture((loss,), level=level, show_grads=True, params="hide" if level != "op" else "once",
-                             notation=notation)
+                             notation=notation, tokens=tokens)
     rolled = build_picture((loss,), rolled=True, params="hide", notation=notation)
     labels, placed = labelled_layout(unrolled)
     rolled_labels, rolled_placed = labelled_layout(rolled)
@@ -403,9 +406,12 @@ def _backward_lines(kind: str, t: int, steps: int, numbers: dict[str, Any], weig
 def _sum_lines(weights: list[dict]) -> list[str]:
     lines = []
     for weight in weights:
-        name = weight["name"]
-        lines.append(_row(_norm_of(_row(_msub("Σ", "t"), _symbol(f"∂J/∂{name}|_(t)"))), _op("="),
-                          _number(weight["running"][0]), _text(f",  ‖{name}.grad‖ = "), _number(weight["grad_norm"])))
+        name, _, which = weight["name"].partition(" (")  # b₁ (b_hh): the lecture's b₁, the layer's b_hh
+        owner = which.rstrip(")") or name
+        lines.append(_row(_norm_of(_row(_msub("Σ", "t"), _symbol(f"∂J/∂{name}|_(t)"))), _text(f" ({which}" if which
+                                                                                                 else ""),
+                          _op("="), _number(weight["running"][0]), _text(f",  ‖{owner}.grad‖ = "),
+                          _number(weight["grad_norm"])))
     return lines
 
 
