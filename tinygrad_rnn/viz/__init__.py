@@ -31,7 +31,7 @@ default, "cs224n", "cmu", "usc", "elman" — or a dict such as ``{"W_hh": "V"}``
 ``tokens`` (the words of x_1 … x_T, written under each x_t and, as its target, by each J_t).
 
 Each layer, direction and module names its own tensors where a figure has several (W_hh⁽¹⁾ and
-W_hh⁽²⁾, layers counted from 1; h₃⁽→⁾ and h₃⁽←⁾; W_hh⁽ᵉⁿᶜ⁾ and W_hh⁽ᵈᵉᶜ⁾); a tensor used in several
+W_hh⁽²⁾, layers counted from 1; h₃⁽→⁾ and h₃⁽←⁾; W_hh⁽ᵉ⁾ and W_hh⁽ᵈ⁾); a tensor used in several
 places carries one name.
 
 A graph's structure stays drawable after ``backward()`` has freed its arrays; ``show_grads`` and

@@ -8,7 +8,7 @@ Two questions decide every name a figure writes:
   c; e, x, ŷ, J — to the lecture's, and says where the time step goes (h₃, or h⁽³⁾ in CS224N).
 * **Whose tensor?** Two layers, two directions or an encoder and a decoder each have their own
   W_hh: a figure that names them alike says they are one tensor. Each *chain* — one module's
-  layer in one direction — marks its names (W_hh⁽¹⁾, W_hh⁽²⁾; W_hh⁽→⁾, W_hh⁽←⁾; W_hh⁽ᵉⁿᶜ⁾) where
+  layer in one direction — marks its names (W_hh⁽¹⁾, W_hh⁽²⁾; W_hh⁽→⁾, W_hh⁽←⁾; W_hh⁽ᵉ⁾) where
   the figure has several; a tensor used in several places is named once, by its identity, and
   carries no mark. Layers count from 1, as on a slide: PyTorch's ``weight_hh_l0`` is W_hh⁽¹⁾.
 
@@ -161,22 +161,35 @@ def chain_of(node: Node) -> tuple[str, int | None, str | None] | None:
 
 
 def chain_marks(chains: set) -> dict[Any, str]:
-    """The mark of each chain: its module (abbreviated), its layer counted from 1, its direction (→, ←) —
-    only what tells the figure's chains apart; "" where there is one chain."""
+    """The mark of each chain: its module (the start of its name: e for the encoder, d for the decoder),
+    its layer counted from 1, its direction (→, ←) — only what tells the figure's chains apart; ""
+    where there is one chain.
+
+    >>> marks = chain_marks({("encoder", 0, "forward"), ("decoder", 0, "forward")})
+    >>> marks[("encoder", 0, "forward")], marks[("decoder", 0, "forward")]
+    ('e', 'd')
+    """
     modules = {c[0] for c in chains}
     layers = {c[1] for c in chains}
     directions = {c[2] for c in chains}
+    by_module = module_marks(modules)
     marks = {}
     for module, layer, direction in chains:
-        mark = module[:3].lower() if len(modules) > 1 else ""
+        mark = by_module[module] if len(modules) > 1 else ""
         mark += str(layer + 1) if len(layers) > 1 and layer is not None else ""
         mark += {"forward": "→", "reverse": "←"}.get(direction, "") if len(directions) > 1 else ""
         marks[(module, layer, direction)] = mark
     return marks
 
 
+def module_marks(modules: set[str]) -> dict[str, str]:
+    """Each module by the shortest start of its name that tells it from the others: encoder, decoder → e, d."""
+    length = next((k for k in range(1, 40) if len({m[:k].lower() for m in modules}) == len(modules)), 40)
+    return {module: module[:length].lower() for module in modules}
+
+
 def chain_mark(mark: str) -> str:
-    """"2" → ⁽²⁾, "enc" → ⁽ᵉⁿᶜ⁾, "1→" → ⁽¹→⁾ (an arrow has no superscript form)."""
+    """"2" → ⁽²⁾, "e" → ⁽ᵉ⁾, "1→" → ⁽¹→⁾ (an arrow has no superscript form)."""
     return f"({mark})".translate(SUPERSCRIPTS) if mark else ""
 
 
@@ -250,6 +263,14 @@ def name_values(picture: Picture, notation: Notation, parameters: set[str], show
     """The last step of a drawing: check the names asked for, say once that the lecture's one bias
     is the layer's two, write the values (h₃⁽¹⁾, J⁽³⁾) in the notation, and the words by x_t and J_t."""
     check_asked(picture, notation, parameters)
+    first_step: dict[str, int] = {}
+    for node in picture.nodes:
+        if (chain := chain_of(node)) is not None and node.step is not None:
+            first_step[chain[0]] = min(first_step.get(chain[0], node.step), node.step)
+    if len(first_step) > 1:  # ⁽ᵉ⁾ and ⁽ᵈ⁾ say whose: say it in words once, in the order of time
+        marks = module_marks(set(first_step))
+        picture.notes.append(", ".join(f"{chain_mark(marks[module])}: {module}"
+                                       for module in sorted(first_step, key=first_step.get)))
     if {"b_ih", "b_hh"} <= parameters and show_parameters:
         picture.notes += notation.merged_biases()  # said once, under the figure, not drawn as two b₁
     rename_values(picture, notation)
