@@ -223,3 +223,18 @@ def test_the_pages_weight_selector_keeps_a_renamed_weight_and_its_equations_use_
     assert "&quot;d&quot;" in panel["svg"] and "target &quot;e&quot;" in panel["svg"]  # the words under x_t, by J_t
     sums = next(stage["math"] for stage in panel["stages"] if stage["phase"] == "sums")
     assert "‖b_ih.grad‖" in sums and "‖b₁ (b_ih).grad‖" not in sums.replace("\xa0", " ")
+
+
+def test_the_page_keeps_every_weight_when_the_user_renamed_the_layers_all():
+    """Renamed W_e, W_h, b1, b2 by hand and no layer given: the time axis was read off W_ih by its name,
+    so the batch-first model's weights were not taken apart by step and four of six left the selector."""
+    tr.manual_seed(0)
+    model = tr.models.LanguageModel(10, 3, 4, cell="rnn", fused=False)
+    for attribute, name in (("weight_ih_l0", "W_e"), ("weight_hh_l0", "W_h"), ("bias_ih_l0", "b1"),
+                            ("bias_hh_l0", "b2")):
+        getattr(model.rnn, attribute).name = name
+    model.head.weight.name, model.head.bias.name = "U", "b3"
+    logits, _ = model(tr.tensor([[1, 2, 3, 4]]))
+    loss = tr.nn.functional.cross_entropy(logits.reshape(-1, 10), tr.tensor([2, 3, 4, 5]))
+    names = [w["name"] for w in viz.lecture(loss).data["panels"][0]["weights"]]
+    assert sorted(names) == ["U", "W_e", "W_h", "b1", "b2", "b3"]
