@@ -48,6 +48,7 @@ def test_two_layers_name_their_own_weights_and_states():
     states = {label for _, _, label in picture.edges if label}
     assert {"h₁⁽¹⁾", "h₂⁽¹⁾", "h₃⁽¹⁾", "h₁⁽²⁾", "h₂⁽²⁾", "h₃⁽²⁾"} <= states
     assert not states & {"h₁", "h₂", "h₃"}  # no state without its layer
+    assert "h₃⁽²⁾: the state h of layer 2 at step 3" in picture.notes  # which index is which, said once
     for text in both_texts(loss, level="cell"):
         assert "W_hh⁽¹⁾" in text and "W_hh⁽²⁾" in text and "W_hh," not in text
         assert "the same at every step of its layer" in text

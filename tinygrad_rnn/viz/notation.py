@@ -160,6 +160,11 @@ def chain_of(node: Node) -> tuple[str, int | None, str | None] | None:
     return row[0], layer, direction
 
 
+def chains_in(nodes: list[Node]) -> set:
+    """The chains the nodes belong to: one per module, layer and direction drawn."""
+    return {c for n in nodes if (c := chain_of(n)) is not None}
+
+
 def chain_marks(chains: set) -> dict[Any, str]:
     """The mark of each chain: its module (the start of its name: e for the encoder, d for the decoder),
     its layer counted from 1, its direction (→, ←) — only what tells the figure's chains apart; ""
@@ -213,7 +218,7 @@ def name_parameters(nodes: list[Node], edges, notation: Notation) -> dict[int, t
     """For each parameter node: (its library name, the name the figure writes). A parameter read by
     one chain carries that chain's mark; one read in several places (tied embeddings, one encoder
     for two sentences) is one tensor and carries one name, unmarked."""
-    marks = chain_marks({c for n in nodes if (c := chain_of(n)) is not None})
+    marks = chain_marks(chains_in(nodes))
     readers: dict[int, set] = {}
     for tail, head, _ in edges:
         if nodes[tail].kind == "parameter":
@@ -234,7 +239,7 @@ def parameter_notes(nodes: list[Node], edges, names: dict[int, tuple[str, str]],
     the lecture's one bias where the layer has two."""
     if not names:
         return []
-    marks = chain_marks({c for n in nodes if (c := chain_of(n)) is not None})
+    marks = chain_marks(chains_in(nodes))
     if any(short in LAYER_WEIGHTS for short, _ in names.values()):  # W_hh⁽¹⁾, W_hh⁽²⁾, b_hh⁽¹⁾: layer 1 first
         ordered = sorted(set(marks.values()) or {""}, key=lambda mark: mark.replace("→", "0").replace("←", "1"))
         recurrent = [notation.symbol(name) + chain_mark(mark) for name in ("W_hh", "b_hh") for mark in ordered]
@@ -267,6 +272,10 @@ def name_values(picture: Picture, notation: Notation, parameters: set[str], show
     for node in picture.nodes:
         if (chain := chain_of(node)) is not None and node.step is not None:
             first_step[chain[0]] = min(first_step.get(chain[0], node.step), node.step)
+    layered = sorted(mark for mark in chain_marks(chains_in(picture.nodes)).values() if mark[-1:].isdigit())
+    if layered:  # which index is the layer and which the step: say it once, with the figure's own names
+        layer = layered[-1][-1]
+        picture.notes.append(f"{notation.at_step('h', '3', layered[-1])}: the state h of layer {layer} at step 3")
     if len(first_step) > 1:  # ⁽ᵉ⁾ and ⁽ᵈ⁾ say whose: say it in words once, in the order of time
         marks = module_marks(set(first_step))
         picture.notes.append(", ".join(f"{chain_mark(marks[module])}: {module}"
@@ -282,7 +291,7 @@ def rename_values(picture: Picture, notation: Notation) -> None:
     """Write the values a picture names (h₃ on an edge, J₃ and e₃ in nodes, x_t below) in the
     notation, each state marked with the chain that computes it. Parameters are named by
     :func:`name_parameters` before; the words here are the values' only."""
-    marks = chain_marks({c for n in picture.nodes if (c := chain_of(n)) is not None})
+    marks = chain_marks(chains_in(picture.nodes))
     renamed = {name for name in notation.names if name not in LAYER_WEIGHTS + MODEL_WEIGHTS}
     renamed |= set(VALUES)
 
