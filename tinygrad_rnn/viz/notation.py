@@ -268,23 +268,31 @@ def name_values(picture: Picture, notation: Notation, parameters: set[str], show
     """The last step of a drawing: check the names asked for, say once that the lecture's one bias
     is the layer's two, write the values (h₃⁽¹⁾, J⁽³⁾) in the notation, and the words by x_t and J_t."""
     check_asked(picture, notation, parameters)
-    first_step: dict[str, int] = {}
-    for node in picture.nodes:
-        if (chain := chain_of(node)) is not None and node.step is not None:
-            first_step[chain[0]] = min(first_step.get(chain[0], node.step), node.step)
-    layered = sorted(mark for mark in chain_marks(chains_in(picture.nodes)).values() if mark[-1:].isdigit())
-    if layered:  # which index is the layer and which the step: say it once, with the figure's own names
-        layer = layered[-1][-1]
-        picture.notes.append(f"{notation.at_step('h', '3', layered[-1])}: the state h of layer {layer} at step 3")
-    if len(first_step) > 1:  # ⁽ᵉ⁾ and ⁽ᵈ⁾ say whose: say it in words once, in the order of time
-        marks = module_marks(set(first_step))
-        picture.notes.append(", ".join(f"{chain_mark(marks[module])}: {module}"
-                                       for module in sorted(first_step, key=first_step.get)))
+    picture.notes += mark_notes(picture, notation)
     if {"b_ih", "b_hh"} <= parameters and show_parameters:
         picture.notes += notation.merged_biases()  # said once, under the figure, not drawn as two b₁
     rename_values(picture, notation)
     if tokens is not None:
         write_tokens(picture, list(tokens))
+
+
+def mark_notes(picture: Picture, notation: Notation) -> list[str]:
+    """What the marks mean, said once in words: which index is the layer and which the step
+    (h₃⁽²⁾, or CS224N's h₂⁽³⁾), and whose each module's mark is (⁽ᵉ⁾: encoder, ⁽ᵈ⁾: decoder)."""
+    notes = []
+    layered = sorted(mark for mark in chain_marks(chains_in(picture.nodes)).values() if mark[-1:].isdigit())
+    if layered:
+        layer = re.search(r"\d+$", layered[-1]).group()
+        notes.append(f"{notation.at_step('h', '3', layered[-1])}: the state h of layer {layer} at step 3")
+    first_step: dict[str, int] = {}
+    for node in picture.nodes:
+        if (chain := chain_of(node)) is not None and node.step is not None:
+            first_step[chain[0]] = min(first_step.get(chain[0], node.step), node.step)
+    if len(first_step) > 1:  # in the order of time: the encoder's first
+        marks = module_marks(set(first_step))
+        notes.append(", ".join(f"{chain_mark(marks[module])}: {module}"
+                               for module in sorted(first_step, key=first_step.get)))
+    return notes
 
 
 def rename_values(picture: Picture, notation: Notation) -> None:
