@@ -687,14 +687,20 @@ def _one_timeline(keys: list[tuple[str, ...]], nodes, in_step, chains: dict) -> 
 
 
 def _row_name(key: tuple[str, ...], reverse: bool, rows: int) -> str:
-    """'layer 0 →' beside each row, when there are several."""
+    """'layer 1 →' beside each row, when there are several (layers counted from 1, as on a slide)."""
     if key[:1] == (BACKWARD_ROW,):
         name = _row_name(key[1:], reverse, rows)
         return f"∂ {name}" if name else ""
     if key[:1] == (PER_STEP,):
         return ""
-    words = [part for part in key[1:] if part not in ("forward",)] or list(key)
+    words = [_on_slide(part) for part in key[1:] if part not in ("forward",)] or list(key)
     return (" ".join(words) + (" ←" if reverse else " →")) if rows > 1 and words else ""
+
+
+def _on_slide(part: str) -> str:
+    """'layer 0' → 'layer 1': a slide counts layers from 1 (h⁽¹⁾ at the bottom), PyTorch's names from 0 (_l0)."""
+    words = part.split()
+    return f"layer {int(words[1]) + 1}" if len(words) == 2 and words[0] == "layer" and words[1].isdigit() else part
 
 
 def _rows_upstream(count: int, predecessors, block_of) -> list[int | None]:
