@@ -232,7 +232,52 @@ def name_parameters(nodes: list[Node], edges, notation: Notation) -> dict[int, t
         chains = readers.get(position, set())
         (chain,) = chains if len(chains) == 1 else (None,)
         names[position] = (short, notation.symbol(short) + chain_mark(marks.get(chain, "")))
-    return names
+    return _told_apart(names, nodes, edges)
+
+
+def _told_apart(names: dict[int, tuple[str, str]], nodes: list[Node], edges) -> dict[int, tuple[str, str]]:
+    """Two tensors that go by one name in the library — the ``weight`` of an embedding and of a
+    linear layer made outside any parent module — are written with the op that reads each
+    (embedding.weight, linear.weight), then numbered, so that no name stands for two tensors. (A
+    lecture's one b₁ for b_ih and b_hh is meant: their library names differ, and a note says so.)"""
+    reader: dict[int, str] = {}
+    for tail, head, _ in edges:
+        if tail in names and tail not in reader:
+            reader[tail] = _op_word(nodes[head])
+    alike: dict[tuple[str, str], list[int]] = {}
+    for position, (short, drawn) in names.items():
+        alike.setdefault((short, drawn), []).append(position)
+    result = dict(names)
+    for (short, drawn), positions in alike.items():
+        if len(positions) < 2:
+            continue
+        owners = [_owner(nodes[p].label.split("\n")[0]) for p in positions]  # a layer's own: weight_ih_l0_reverse
+        if None not in owners and len(set(owners)) == len(owners):  # (a step node reads both directions)
+            marks = chain_marks(set(owners))
+            for position, owner in zip(positions, owners):
+                result[position] = (short, drawn + chain_mark(marks[owner]))
+            continue
+        written = [f"{reader.get(p, 'parameter')}.{drawn}" for p in positions]
+        for position, name in zip(positions, written):
+            count = written.count(name)
+            result[position] = (short, name if count == 1 else
+                                f"{name}{chain_mark(str(written[: positions.index(position) + 1].count(name)))}")
+    return result
+
+
+def _owner(name: str) -> tuple[str, int, str] | None:
+    """(module, layer, direction) of a recurrent layer's parameter, by PyTorch's names for them:
+    encoder.weight_hh_l1_reverse → ("encoder", 1, "reverse"); None for any other name."""
+    found = re.fullmatch(r"(?:(.*)\.)?(?:weight|bias)_\w\w_l(\d+)(_reverse)?", name)
+    if found is None:
+        return None
+    return found.group(1) or "", int(found.group(2)), "reverse" if found.group(3) else "forward"
+
+
+def _op_word(node: Node) -> str:
+    """The op a node stands for, in one word: embedding (of "e₁ = embedding"), linear, RNN (of "RNN cell")."""
+    first = node.label.split("\n")[0].split(" = ")[-1]
+    return first.split()[0] if first else node.kind
 
 
 def parameter_notes(nodes: list[Node], edges, names: dict[int, tuple[str, str]], notation: Notation) -> list[str]:
@@ -247,12 +292,13 @@ def parameter_notes(nodes: list[Node], edges, names: dict[int, tuple[str, str]],
     else:
         recurrent = [next(iter(names.values()))[1]]
     recurrent = list(dict.fromkeys(recurrent))
+    calls = any(n.row[1:2] == ("call 2",) for n in nodes)  # a module run on two sequences (chain_rows)
     notes = [f"{', '.join(recurrent[:4])}, …: each is one tensor, the same at every step"
-             + shared_note(set(marks.values()))]
+             + (" of every call" if calls else "") + shared_note(set(marks.values()))]
     rows: dict[int, set] = {}
-    for tail, head, _ in edges:
+    for tail, head, _ in edges:  # where a tensor is drawn: its layers, directions, modules — not its calls
         if tail in names:
-            rows.setdefault(tail, set()).add(nodes[head].row)
+            rows.setdefault(tail, set()).add(chain_of(nodes[head]) or nodes[head].row[:3])
     notes += [f"{names[p][1]}: one tensor, the same in every place it is drawn" for p, found in rows.items()
               if len(found) > 1]
     return notes
