@@ -95,7 +95,7 @@ def render() -> str:
             if inspect.ismodule(obj) or not (inspect.isfunction(obj) or inspect.isclass(obj)):
                 continue
             lines.append(f"| `{public}` | {summary(obj)} |")
-        dtypes = [public for public in public_names(module) if isinstance(getattr(module, public), numpy.dtype)]
+        dtypes = [public for public, value in vars(module).items() if isinstance(value, numpy.dtype)]
         if dtypes:
             lines.append(f"| {', '.join(f'`{d}`' for d in dtypes)} | dtypes by PyTorch's names (NumPy dtypes) |")
         lines.append("")

@@ -113,3 +113,10 @@ def test_type_errors_name_what_to_use():
 
 def test_pytorchs_own_dtype_objects_are_understood_too():
     assert tr.zeros(2, dtype=torch.float64).dtype == tr.float64 and tr.ones(2).to(torch.int64).dtype == tr.long
+
+
+def test_star_import_leaves_the_builtins_alone():
+    namespace = {}
+    exec("from tinygrad_rnn import *", namespace)
+    assert not {"float", "int", "bool", "abs", "max", "sum"} & set(namespace)
+    assert namespace["device"] is tr.device and namespace["float64"] == tr.double

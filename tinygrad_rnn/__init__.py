@@ -156,9 +156,9 @@ __all__ = [
     "ones_like", "manual_seed", "multinomial", "generator", "Device", "get_device", "gpu_available", "backward",
     "grad", "grad_contributions", "Function", "no_grad", "enable_grad", "set_grad_enabled",
     "is_grad_enabled", "scope", "current_scope", "detect_anomaly", "AnomalyError", "DeviceError",
-    "GraphError", "ShapeError", "device", "float16", "half", "float32", "float", "float64", "double", "uint8",
-    "int8", "int16", "short", "int32", "int", "int64", "long", "bool", "bool_",
-]
+    "GraphError", "ShapeError", "device", "float16", "half", "float32", "float64", "double", "uint8", "int8",
+    "int16", "short", "int32", "int64", "long", "bool_",
+]  # (tr.float, tr.int and tr.bool stay out: `from tinygrad_rnn import *` would hide the builtins)
 
 from .checks import gradcheck, gradgradcheck  # noqa: E402
 

@@ -191,7 +191,8 @@ def multinomial(input: Tensor, num_samples: int, replacement: bool = False, *,
     ``torch.multinomial``: the weights are non-negative and need not sum to 1; without
     ``replacement`` a row's samples are distinct (each drawn from the categories left). From the
     package's generator (:func:`manual_seed`), or ``generator``. A language model samples its next
-    word so: ``next_id = tr.multinomial(logits.softmax(-1), 1)``.
+    word so: ``next_id = tr.multinomial(logits.softmax(-1), 1)`` (and a drawing of that loop shows
+    the sampled ids' link back to the scores).
 
     >>> manual_seed(0)
     >>> multinomial(tensor([0.0, 10.0, 0.0]), 2, replacement=True).tolist()
@@ -216,4 +217,7 @@ def multinomial(input: Tensor, num_samples: int, replacement: bool = False, *,
     rng = generator or _generator
     drawn = numpy.stack([rng.choice(row.size, size=num_samples, replace=replacement, p=row / row.sum())
                          for row in rows]).astype(numpy.int64)
-    return Tensor(drawn.reshape(weights.shape[:-1] + (num_samples,)), device=input.device)
+    from .ops.reduce import mark_choice  # (here: the ops import this module)
+
+    ids = Tensor(drawn.reshape(weights.shape[:-1] + (num_samples,)), device=input.device)
+    return mark_choice(ids, input, "sampled")  # an embedding of them links back to the scores, for drawings

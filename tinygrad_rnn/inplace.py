@@ -12,7 +12,9 @@
    nothing. Because the check compares memory ranges, it sees a write through a view or a
    ``detach()``-ed copy as well.
 
-What is recorded and what is written in place (``x += y`` and ``x[index] = value``):
+What is recorded and what is written in place (``x += y`` and ``x[index] = value``; PyTorch's
+methods follow the same rules: ``add_``, ``sub_``, ``mul_``, ``div_`` as ``+=`` and the like, and
+``fill_``, ``copy_``, ``zero_`` as ``x[...] = value``):
 
 * no graph involved (``no_grad()``, or neither side requires grad): the values change in place;
 * ``x`` is part of a graph (an op made it): ``x += y`` records ``x + y`` and ``x`` becomes that
@@ -114,32 +116,32 @@ def in_place(tensor: Tensor, symbol: str, other: Any, written: str | None = None
     return tensor
 
 
-def set_item(tensor: Tensor, index: Any, value: Any, what: str = "[…] = …") -> None:
-    """``tensor[index] = value`` under the rules above. ``what`` is how the caller wrote it, after
+def set_item(tensor: Tensor, index: Any, value: Any, written: str = "[…] = …") -> None:
+    """``tensor[index] = value`` under the rules above. ``written`` is how the caller wrote it, after
     the tensor's name, for messages: ``fill_()`` and ``copy_()`` write ``tensor[...]`` as ``".fill_()"``."""
     if STATE.grad_enabled:
-        _refuse_leaf(tensor, what)
+        _refuse_leaf(tensor, written)
         if tensor.grad_fn is not None or (isinstance(value, Tensor) and value.requires_grad):
             raise GraphError(
-                f"{_name(tensor)}{what}: {_name(tensor)} or the value is part "
+                f"{_name(tensor)}{written}: {_name(tensor)} or the value is part "
                 "of a graph, and writing into a tensor is not recorded. Build the new tensor out of place, e.g. "
                 "x = tr.where(mask, value, x) or x = value.clone(), or write under tr.no_grad() if no gradient "
                 "should flow.")
-    values = _array_of(tensor, value, what)
+    values = _array_of(tensor, value, written)
     try:
         tensor.data[index] = values
     except (ValueError, IndexError, TypeError) as error:
-        written = f"[{index!r}] = …" if what == "[…] = …" else what
-        raise type(error)(f"{_name(tensor)}{written}: cannot assign a value of shape "
+        where = f"[{index!r}] = …" if written == "[…] = …" else written
+        raise type(error)(f"{_name(tensor)}{where}: cannot assign a value of shape "
                           f"{tuple(getattr(values, 'shape', ()))} into a tensor of shape {tensor.shape} "
                           f"({error})") from None
     mark_written(tensor.data, f"[…] = on a tensor of shape {tensor.shape}")
 
 
-def _refuse_leaf(tensor: Tensor, what: str) -> None:
+def _refuse_leaf(tensor: Tensor, written: str) -> None:
     if tensor.grad_fn is None and tensor.requires_grad:
         raise GraphError(
-            f"{_name(tensor)}{what}: {_name(tensor)} is a leaf tensor that requires grad ({_describe(tensor)}); "
+            f"{_name(tensor)}{written}: {_name(tensor)} is a leaf tensor that requires grad ({_describe(tensor)}); "
             "changing it in place while gradients are recorded would cut it from the graph, and its .grad "
             "would never be filled. Update parameters inside `with tr.no_grad():` (as an optimizer does), "
             f"or make a new tensor: {_name(tensor)} = {_name(tensor)} + 1.")
@@ -154,11 +156,11 @@ def _rebind(tensor: Tensor, result: Tensor) -> Tensor:
     return tensor
 
 
-def _array_of(tensor: Tensor, other: Any, what: str) -> Any:
+def _array_of(tensor: Tensor, other: Any, written: str) -> Any:
     if not isinstance(other, Tensor):
         return other
     if other.device != tensor.device:
-        raise DeviceError(f"{_name(tensor)}{what}: the tensor is on {tensor.device} and the value on "
+        raise DeviceError(f"{_name(tensor)}{written}: the tensor is on {tensor.device} and the value on "
                           f"{other.device}; move one first, e.g. value.to('{tensor.device}')")
     return other.data
 
