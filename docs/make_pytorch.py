@@ -16,6 +16,7 @@ import importlib
 import inspect
 import pathlib
 import sys
+import types
 
 DOCS = pathlib.Path(__file__).resolve().parent
 SNAPSHOT = DOCS / "pytorch_names.txt"
@@ -38,7 +39,9 @@ def snapshot_text() -> str:
     names = []
     for module_name in MODULES:
         module = importlib.import_module(module_name)
-        names += [f"{module_name}.{name}" for name in dir(module) if not name.startswith("_")]
+        # a module of its own class (torch.backends.cudnn) keeps its switches on the class
+        own = set(dir(module)) | (set(dir(type(module))) - set(dir(types.ModuleType)))
+        names += [f"{module_name}.{name}" for name in own if not name.startswith("_")]
     for class_name in CLASSES:
         names += [f"{class_name}.{name}" for name in dir(attribute(torch, class_name)) if not name.startswith("_")]
     return f"# PyTorch {torch.__version__}'s public names (docs/make_pytorch.py --snapshot)\n" + \
@@ -94,8 +97,9 @@ def render_tables() -> str:
                 if found and not (inspect.ismodule(value) and f"{owner}.{name}" not in MODULES):
                     note = NOTES.get(f"{owner}.{name}", "")
                     rows.append(f"| `{owner}.{name}` | `{where(owner, name, value)}` | {note} |")
-            behind = MODULES.get(owner) or f"tinygrad_rnn.{CLASSES.get(owner, '')}".rstrip(".")
-            lines += [f"### `{owner}` → `{behind}`", "",
+            behind = MODULES.get(owner) or (f"tinygrad_rnn.{CLASSES[owner]}" if owner in CLASSES
+                                            else "names gathered from tinygrad_rnn")
+            lines += [f"### `{owner}` → {behind if ' ' in behind else f'`{behind}`'}", "",
                       f"{len(rows)} of PyTorch's {len(own)} public names.", "",
                       "| PyTorch | tinygrad_rnn | notes |", "| --- | --- | --- |", *rows, ""]
     lines += ["### Not provided, and what to use instead", "",

@@ -61,6 +61,22 @@ def test_import_torch_gives_tinygrad_rnns_own_objects():
         assert tr.randn(2).tolist() == first
 
 
+def test_the_switches_of_seed_setting_code_are_accepted():
+    """`torch.backends.cudnn.deterministic = True` and the MPS check run (and change nothing: there is
+    no cuDNN or MPS here), so a script's usual preamble needs no edit."""
+    with install_as_torch():
+        import torch
+        import torch.backends.cudnn as cudnn
+
+        cudnn.deterministic, torch.backends.cudnn.benchmark = True, False
+        assert torch.backends.cudnn.deterministic and not torch.backends.cudnn.is_available()
+        assert not torch.backends.mps.is_available() and not torch.backends.mps.is_built()
+    with install_as_torch():
+        import torch
+
+        assert torch.backends.cudnn.deterministic is False  # each installation starts afresh
+
+
 def test_uninstall_puts_back_what_was_there():
     before = torch_modules_now()
     with install_as_torch():

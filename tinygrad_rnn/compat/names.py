@@ -28,6 +28,9 @@ MODULES: dict[str, str | None] = {
     "torch.optim.lr_scheduler": "tinygrad_rnn.optim.lr_scheduler",
     "torch.autograd": None,
     "torch.cuda": None,
+    "torch.backends": None,
+    "torch.backends.cudnn": None,
+    "torch.backends.mps": None,
 }
 
 
@@ -40,8 +43,14 @@ def device_count() -> int:
     return int(gpu_available())
 
 
+def unavailable() -> bool:
+    """False: cuDNN and Apple's MPS are never used by tinygrad_rnn (NumPy on the CPU, CuPy on a GPU)."""
+    return False
+
+
 # Names a stand-in has that its tinygrad_rnn module does not: torch.cuda and torch.autograd gather
-# names that live elsewhere in the package.
+# names that live elsewhere in the package; torch.backends holds the switches seed-setting code
+# writes (they change nothing here: tinygrad_rnn has no cuDNN).
 EXTRAS: dict[str, Any] = {
     "torch.__version__": f"{__version__}+tinygrad_rnn",
     "torch.cuda.is_available": gpu_available,
@@ -53,6 +62,12 @@ EXTRAS: dict[str, Any] = {
     "torch.autograd.gradcheck": gradcheck,
     "torch.autograd.gradgradcheck": gradgradcheck,
     "torch.autograd.detect_anomaly": detect_anomaly,
+    "torch.backends.cudnn.is_available": unavailable,
+    "torch.backends.cudnn.enabled": True,
+    "torch.backends.cudnn.benchmark": False,
+    "torch.backends.cudnn.deterministic": False,
+    "torch.backends.mps.is_available": unavailable,
+    "torch.backends.mps.is_built": unavailable,
 }
 
 # Where a name behaves differently from PyTorch's: what the table in docs/pytorch.md says about it.
@@ -63,6 +78,9 @@ NOTES: dict[str, str] = {
     "torch.cuda.device_count": "1 when a GPU is available (tinygrad_rnn uses one), else 0",
     "torch.cuda.manual_seed": "one generator serves both devices: seeds it as `torch.manual_seed` does",
     "torch.cuda.manual_seed_all": "one generator serves both devices: seeds it as `torch.manual_seed` does",
+    "torch.backends.cudnn.enabled": "accepted and changes nothing: tinygrad_rnn has no cuDNN",
+    "torch.backends.cudnn.benchmark": "accepted and changes nothing: tinygrad_rnn has no cuDNN",
+    "torch.backends.cudnn.deterministic": "accepted and changes nothing: tinygrad_rnn has no cuDNN",
     "torch.manual_seed": "seeds tinygrad_rnn's generator: the same seed gives other numbers than PyTorch's",
     "torch.get_device": "tinygrad_rnn's own: a name ('cpu', 'cuda') → its device; PyTorch's takes a tensor "
                         "and gives a GPU index",
@@ -83,7 +101,6 @@ NOT_PROVIDED: dict[str, str] = {
     "torch.autocast": _NO_MIXED_PRECISION,
     "torch.compile": "it runs eagerly; drop the call and use the model itself",
     "torch.jit": "it has no TorchScript; run the module as it is",
-    "torch.backends": "it has no cuDNN or MPS switches (NumPy on the CPU, CuPy on a GPU); drop the line",
     "torch.utils": "it has no DataLoader or Dataset; slice tensors into batches yourself "
                    "(tinygrad_rnn.data.language_model_batches does it for a language model)",
     "torch.distributed": _ONE_DEVICE,
