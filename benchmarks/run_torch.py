@@ -86,17 +86,22 @@ def main() -> None:
     try:
         import torch
 
-        torch.set_num_threads(1)
         ways["PyTorch (1 thread)"] = lambda: plain(compat)
+        threads = torch.get_num_threads()
+        torch.set_num_threads(1)  # tiny sizes: threads would only contend
     except ImportError:
-        pass
+        torch = None
     times: dict[str, list[float]] = {name: [] for name in ways}
     perplexities: dict[str, list[float]] = {name: [] for name in ways}
-    for _ in range(args.rounds):
-        for name, run in ways.items():
-            seconds, perplexity = timed(run)
-            times[name].append(seconds)
-            perplexities[name].append(perplexity)
+    try:
+        for _ in range(args.rounds):
+            for name, run in ways.items():
+                seconds, perplexity = timed(run)
+                times[name].append(seconds)
+                perplexities[name].append(perplexity)
+    finally:
+        if torch is not None:
+            torch.set_num_threads(threads)
     print(f"word_lm.py, {args.epochs} epochs, median of {args.rounds} rounds\n")
     print("| way | seconds | test perplexity |\n| --- | --- | --- |")
     for name in ways:

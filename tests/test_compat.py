@@ -332,3 +332,15 @@ def test_run_torch_shows_an_attribute_error_from_inside_tinygrad_rnn_as_a_traceb
     script.write_text("import torch\ntorch.nn.Linear(2, 2).load_state_dict(torch.ones(2))\n")  # not a dict
     status, _, err = run_torch(capsys, script)
     assert status == 1 and err.startswith("Traceback") and "not provided" not in err
+
+
+def test_the_run_torch_benchmark_runs(monkeypatch, capsys, blas_left_as_found):
+    spec = importlib.util.spec_from_file_location("run_torch_benchmark", ROOT / "benchmarks" / "run_torch.py")
+    benchmark = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(benchmark)
+    monkeypatch.setattr(sys, "argv", ["run_torch.py", "--rounds", "1", "--epochs", "1"])
+    benchmark.main()
+    table = capsys.readouterr().out
+    assert "| run-torch |" in table and "| native |" in table
+    ours = re.search(r"\| run-torch \| [\d.]+ \| ([\d.]+) \|", table).group(1)
+    assert re.search(rf"\| native \| [\d.]+ \| {ours} \|", table)  # the same objects: the same numbers
