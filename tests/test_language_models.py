@@ -57,15 +57,15 @@ def reference_kneser_ney(corpus, order, size):
 
 
 def reference_add_k(corpus, order, size, k):
-    grams = Counter(tuple(corpus[i:i + order]) for i in range(len(corpus) - order + 1))
+    """(c(h w) + k) / (c(h) + k V), h the n − 1 tokens before w — or, at the start of a text,
+    all the tokens there are, with the counts of that shorter order."""
+    grams = Counter(tuple(corpus[i:i + n]) for n in range(1, order + 1) for i in range(len(corpus) - n + 1))
     contexts = Counter()
     for gram, count in grams.items():
         contexts[gram[:-1]] += count
 
     def probability(word, history):
-        if len(history) < order - 1:  # not enough history for this order: the uniform distribution
-            return 1.0 / size
-        context = tuple(history[len(history) - (order - 1):]) if order > 1 else ()
+        context = tuple(history[max(0, len(history) - (order - 1)):]) if order > 1 else ()
         return (grams.get(context + (word,), 0) + k) / (contexts.get(context, 0) + k * size)
 
     return probability
@@ -84,6 +84,16 @@ def test_kneser_ney_and_add_k_perplexities_match_a_direct_computation(order):
         numpy.testing.assert_allclose(numpy.exp(model.log_probabilities(held_out)), expected, rtol=1e-12)
         want = math.exp(-numpy.mean(numpy.log(expected)))
         assert abs(model.perplexity(held_out) - want) < 1e-9 * want, smoothing
+
+
+def test_add_k_uses_the_shorter_order_a_short_history_allows():
+    """TINY has 16 tokens, 1 five times, and the bigrams after 1 are (1,2)×4 and (1,4)×1: by hand."""
+    model = NGramLM(3, smoothing="add-k", k=0.5).fit(TINY, vocabulary_size=6)
+    assert model.probabilities([])[1] == pytest.approx((5 + 0.5) / (16 + 0.5 * 6))  # the unigram
+    assert model.probabilities([1])[2] == pytest.approx((4 + 0.5) / (5 + 0.5 * 6))  # the bigram after 1
+    assert model.probabilities([5])[2] == pytest.approx(1 / 6)  # a context never seen: the uniform 1/V
+    first_two = numpy.exp(model.log_probabilities([1, 2, 3]))[:1]  # P(2 | 1): one token of history
+    assert first_two[0] == pytest.approx((4 + 0.5) / (5 + 0.5 * 6))
 
 
 def test_the_bigram_discount_is_stated_and_by_hand():
