@@ -236,6 +236,39 @@ def test_beam_search_of_width_one_is_greedy_and_wider_never_scores_lower(cell):
             assert model.score(source, found) >= model.score(source, alone) - 1e-9
 
 
+def exhaustive_best(model, source, max_length, alpha):
+    """Every target of up to ``max_length`` tokens (never [PAD], [BEGIN] or [END] inside), scored."""
+    tokens = [t for t in range(model.head.out_features) if t not in (0, 2, 3)]
+    targets, frontier = [[]], [[]]
+    for _ in range(max_length):
+        frontier = [target + [t] for target in frontier for t in tokens]
+        targets += frontier
+    return max(targets, key=lambda target: model.score(source, target) / (len(target) + 1) ** alpha)
+
+
+@pytest.mark.parametrize("alpha", [0.0, 1.0])
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_a_beam_wider_than_every_target_finds_the_exhaustive_best(seed, alpha):
+    """Vocabulary 6 (ids 1, 4, 5 may be written): with a beam of 100 the first steps have fewer
+    candidates than the beam is wide — none of the ruled-out ids may slip in."""
+    tr.manual_seed(seed)
+    model = tr.models.Seq2Seq(6, 6, embedding_dim=3, hidden_size=4)
+    for source in ([4, 5, 1], [1], [5, 5, 4, 1]):
+        for max_length in (1, 2, 3):  # a target of max_length tokens, then [END], is a candidate too
+            found = model.beam_search(source, beam_width=100, max_length=max_length, alpha=alpha)
+            assert not {0, 2, 3} & set(found), found
+            assert found == exhaustive_best(model, source, max_length, alpha), (source, max_length)
+
+
+def test_max_length_counts_the_tokens_written_in_greedy_and_beam_search_alike():
+    tr.manual_seed(1)
+    model = tr.models.Seq2Seq(6, 6, embedding_dim=3, hidden_size=4)
+    model.head.bias.data[3] -= 100.0  # [END] never likely: every decoding runs to max_length
+    for max_length in (1, 3):
+        assert len(model.greedy([4, 5, 1], max_length=max_length)[0]) == max_length
+        assert len(model.beam_search([4, 5, 1], beam_width=5, max_length=max_length)) == max_length
+
+
 def test_a_written_target_is_scored_as_its_log_probability():
     tr.manual_seed(0)
     model = tr.models.Seq2Seq(9, 7, embedding_dim=4, hidden_size=8)
