@@ -1,6 +1,8 @@
 """Data, language model, generation, checkpoints, training loop, plots and the CLI."""
 
 import json
+import os
+import stat
 import subprocess
 import sys
 import zipfile
@@ -177,6 +179,27 @@ def test_mismatched_checkpoint_leaves_model_and_optimizer_untouched(tmp_path):
     with pytest.raises(CheckpointError):
         checkpoint.load_checkpoint(path, same_shapes, wrong_optimizer)
     assert all(numpy.array_equal(same_shapes.state_dict()[k], v) for k, v in before.items())
+
+
+def test_a_checkpoint_of_another_model_says_what_it_holds_and_what_the_model_is(tmp_path):
+    path = checkpoint.save_checkpoint(tmp_path / "lstm.npz", tr.nn.LSTM(3, 16))
+    with pytest.raises(CheckpointError, match="this checkpoint holds an LSTM with 16 units; the model is a GRU "
+                                              "with 32 units") as caught:
+        checkpoint.load_checkpoint(path, tr.nn.GRU(3, 32))
+    assert "'" not in str(caught.value)  # a KeyError's quotes around the whole text no more
+    with pytest.raises(CheckpointError, match="holds an LSTM with 16 units, not a language model"):
+        checkpoint.load_language_model(path)
+
+
+@pytest.mark.parametrize("umask", [0o022, 0o077, 0o002])
+def test_a_checkpoint_gets_the_permissions_of_any_new_file(tmp_path, umask):
+    old = os.umask(umask)
+    try:
+        path = checkpoint.save_checkpoint(tmp_path / "m.npz", tr.nn.Linear(2, 1))
+        (tmp_path / "plain.txt").write_text("x")
+    finally:
+        os.umask(old)
+    assert stat.S_IMODE(path.stat().st_mode) == stat.S_IMODE((tmp_path / "plain.txt").stat().st_mode) == 0o666 & ~umask
 
 
 def test_an_interrupted_save_keeps_the_previous_checkpoint(tmp_path, monkeypatch):
