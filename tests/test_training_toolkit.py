@@ -1,5 +1,6 @@
 """Data, language model, generation, checkpoints, training loop, plots and the CLI."""
 
+import importlib.metadata
 import json
 import os
 import stat
@@ -250,9 +251,9 @@ def test_plots_write_png(tmp_path):
 # --- command line -----------------------------------------------------------------------------------------
 
 
-def cli(*args, cwd=None):
+def cli(*args, cwd=None, env=None):
     return subprocess.run([sys.executable, "-m", "tinygrad_rnn", *args], capture_output=True, text=True, cwd=cwd,
-                          timeout=300)
+                          timeout=300, env=env)
 
 
 def test_cli_train_then_sample_then_resume(tmp_path):
@@ -260,7 +261,7 @@ def test_cli_train_then_sample_then_resume(tmp_path):
     corpus.write_text("to be or not to be, that is the question. " * 20)
     lm = tmp_path / "lm.npz"
     result = cli("train", "--text", str(corpus), "--steps", "4", "--hidden", "8", "--embedding", "4", "--bptt", "8",
-                 "--batch-size", "2", "--checkpoint", str(lm), "--quiet")
+                 "--batch-size", "2", "--checkpoint", str(lm), "--quiet", "--cell", "gru")
     assert result.returncode == 0, result.stderr
     assert "validation perplexity" in result.stdout and lm.exists()
     sampled = cli("sample", "--checkpoint", str(lm), "--length", "20", "--prompt", "to be")
@@ -268,6 +269,44 @@ def test_cli_train_then_sample_then_resume(tmp_path):
     resumed = cli("train", "--text", str(corpus), "--steps", "6", "--resume", str(lm), "--checkpoint", str(lm),
                   "--bptt", "8", "--batch-size", "2", "--quiet")
     assert resumed.returncode == 0 and "resuming at step 4" in resumed.stdout
+    assert "GRU with" in resumed.stdout  # the checkpoint's cell, not --cell's default (lstm)
+    for steps in ("6", "3"):  # at or below the checkpoint's step (6 now): nothing to train, said in one line
+        again = cli("train", "--text", str(corpus), "--steps", steps, "--resume", str(lm), "--checkpoint", str(lm),
+                    "--quiet")
+        assert again.returncode == 1 and "Traceback" not in again.stderr, again.stderr
+        assert f"at step 6 already, and --steps {steps} counts the total" in again.stderr
+        assert again.stderr.strip().count("\n") == 0
+
+
+def test_cli_version_is_the_package_version():
+    result = cli("--version")
+    assert result.returncode == 0 and result.stdout.strip() == f"tinygrad-rnn {tr.__version__}"
+    assert tr.__version__ == importlib.metadata.version("tinygrad_rnn") and tr.__version__[0].isdigit()
+
+
+def without_matplotlib(tmp_path):
+    """An environment in which ``import matplotlib`` fails, as after a plain ``pip install tinygrad_rnn``."""
+    hidden = tmp_path / "hide_matplotlib" / "matplotlib"
+    hidden.mkdir(parents=True)
+    (hidden / "__init__.py").write_text("raise ImportError(\"No module named 'matplotlib'\")\n")
+    return {**os.environ, "PYTHONPATH": str(hidden.parent)}
+
+
+def test_cli_without_matplotlib_demo_writes_the_rest_and_train_plot_says_so_at_once(tmp_path):
+    environment = without_matplotlib(tmp_path)
+    out = tmp_path / "out"
+    result = cli("demo", "--steps", "2", "--hidden", "8", "--out", str(out), "--quiet", env=environment)
+    assert result.returncode == 0 and "Traceback" not in result.stderr, result.stderr
+    written = {p.name for p in out.iterdir()}
+    assert {"unrolled_rnn.svg", "bptt_rnn.svg", "language_model.svg", "bptt.html", "char_lstm.npz"} <= written
+    assert not {"training.png", "vanishing_gradients.png"} & written
+    assert "pip install 'tinygrad_rnn[plot]'" in result.stdout
+    corpus = tmp_path / "corpus.txt"
+    corpus.write_text("abc " * 50)
+    plot = cli("train", "--text", str(corpus), "--steps", "2", "--plot", str(tmp_path / "c.png"), "--quiet",
+               "--checkpoint", str(tmp_path / "lm.npz"), env=environment)
+    assert plot.returncode == 1 and "tinygrad_rnn[plot]" in plot.stderr and "Traceback" not in plot.stderr
+    assert not (tmp_path / "lm.npz").exists()  # said before training, not after
 
 
 def test_cli_errors_are_one_line(tmp_path):

@@ -108,7 +108,9 @@ from .ops import (
 )
 from .tensor import Tensor  # first: everything else builds on it
 
-__version__ = "0.1.0"
+from .version import package_version as _package_version
+
+__version__ = _package_version()
 
 float16 = _numpy.dtype("float16")
 float32 = _numpy.dtype("float32")
