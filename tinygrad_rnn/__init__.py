@@ -107,7 +107,6 @@ from .ops import (
     where,
 )
 from .tensor import Tensor  # first: everything else builds on it
-
 from .version import package_version as _package_version
 
 __version__ = _package_version()
