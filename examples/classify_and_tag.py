@@ -16,11 +16,11 @@ from __future__ import annotations
 import argparse
 
 import numpy
-from tqdm.auto import tqdm
 
 import tinygrad_rnn as tr
 from tinygrad_rnn.device import device_argument
 from tinygrad_rnn.nn import functional as F
+from tinygrad_rnn.progress import progress
 
 TAGS = ["DET", "PREP", "NOUN-SG", "NOUN-PL"]
 IGNORE = -100
@@ -84,7 +84,8 @@ def main() -> None:
     model = SequenceModel(len(vocabulary), args.hidden).to(args.device)
     optimizer = tr.optim.Adam(model.parameters(), lr=0.01)
     rng = numpy.random.default_rng(args.seed)
-    for step in tqdm(range(1, args.steps + 1), desc="training", leave=False):
+    bar = progress(range(1, args.steps + 1), desc="training", leave=False)
+    for step in bar:
         ids, lengths, label, tags = batch(sentences, labels, rng.integers(0, split, 32), vocabulary, args.device)
         sentence_logits, tag_logits = model(ids, lengths)
         # the tagger's logits are (B, T, tags): classes go to dimension 1, as cross_entropy expects
@@ -95,7 +96,7 @@ def main() -> None:
         tr.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
         optimizer.step()
         if step % max(args.steps // 5, 1) == 0:
-            tqdm.write(f"step {step:4d}  loss {loss.item():.3f}")
+            bar.write(f"step {step:4d}  loss {loss.item():.3f}")
 
     test = numpy.arange(split, len(sentences))
     ids, lengths, label, tags = batch(sentences, labels, test, vocabulary, args.device)

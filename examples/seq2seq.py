@@ -20,6 +20,7 @@ import numpy
 
 import tinygrad_rnn as tr
 from tinygrad_rnn.device import device_argument
+from tinygrad_rnn.progress import progress as progress_bar
 
 
 def make_vocabularies(sources: list[str], targets: list[str]) -> tuple[tr.data.Vocabulary, tr.data.Vocabulary]:
@@ -65,9 +66,7 @@ def train(steps: int, cell: str = "gru", hidden: int = 128, batch_size: int = 64
                               cell=cell, device=device)
     optimizer = tr.optim.Adam(model.parameters(), lr=3e-3)
     rng = numpy.random.default_rng(seed)
-    from tqdm.auto import tqdm
-
-    bar = tqdm(range(steps), desc="training", unit="step", disable=not progress, dynamic_ncols=True)
+    bar = progress_bar(range(steps), desc="training", unit="step", disable=not progress)
     for _ in bar:
         chosen = rng.integers(0, train_count, size=batch_size)
         loss = batch_loss(model, source_vocabulary, target_vocabulary, [sources[i] for i in chosen],

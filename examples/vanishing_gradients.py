@@ -16,11 +16,11 @@ import argparse
 import pathlib
 
 import numpy
-from tqdm.auto import tqdm
 
 import tinygrad_rnn as tr
 from tinygrad_rnn import analysis, plots
 from tinygrad_rnn.device import device_argument
+from tinygrad_rnn.progress import progress
 
 
 def compare_cells(args) -> dict[str, numpy.ndarray]:
@@ -65,9 +65,8 @@ def exploding(args, clip: float | None) -> tuple[list[float], list[float]]:
     inputs, targets = tr.data.adding_problem(256, 20, seed=args.seed)
     losses, norms = [], []
     with numpy.errstate(all="ignore"):  # without clipping the numbers overflow: that is the point
-        progress = tqdm(range(args.train_steps), desc="clip at 1" if clip else "no clipping", leave=False,
-                        disable=None)  # a bar in a terminal, none in a log
-        for step in progress:
+        bar = progress(range(args.train_steps), desc="clip at 1" if clip else "no clipping", leave=False)
+        for step in bar:
             batch = slice((step * 32) % 256, (step * 32) % 256 + 32)
             x = tr.tensor(inputs[batch, :, :1], device=args.device).transpose(0, 1)
             output, _ = rnn(x)

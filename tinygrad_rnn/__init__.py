@@ -120,7 +120,7 @@ long = int64
 bool_ = _numpy.dtype("bool")
 
 _SUBPACKAGES = ("nn", "optim", "viz", "analysis", "data", "models", "generation", "checkpoint", "training",
-                "plots")
+                "plots", "progress")
 
 
 def __getattr__(name: str) -> Any:
