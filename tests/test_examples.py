@@ -1,5 +1,6 @@
 """The examples and benchmarks run (with tiny settings), so they cannot rot unnoticed."""
 
+import os
 import pathlib
 import shutil
 import subprocess
@@ -10,9 +11,15 @@ import pytest
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 
 
+def checkout_first() -> dict:
+    """The environment with this checkout's package ahead of any installed copy (a script's own
+    folder, not the checkout, is what Python puts first on its path)."""
+    return {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))}
+
+
 def run(script, *args, cwd=None):
     result = subprocess.run([sys.executable, str(ROOT / script), *args], capture_output=True, text=True, timeout=300,
-                            cwd=cwd)
+                            cwd=cwd, env=checkout_first())
     assert result.returncode == 0, result.stderr[-3000:]
     return result.stdout
 
@@ -90,7 +97,8 @@ def test_perplexity_table_example_prints_the_table_and_draws_it(tmp_path):
 @pytest.mark.parametrize("script", ["char_lm.py", "vanishing_gradients.py", "long_range.py", "classify_and_tag.py",
                                     "lstm_neurons.py", "lecture_figures.py", "seq2seq.py", "perplexity_table.py"])
 def test_every_example_accepts_a_device_and_has_help(script):
-    result = subprocess.run([sys.executable, str(ROOT / "examples" / script), "--help"], capture_output=True, text=True)
+    result = subprocess.run([sys.executable, str(ROOT / "examples" / script), "--help"], capture_output=True, text=True,
+                            env=checkout_first())
     assert result.returncode == 0 and "--device" in result.stdout
 
 
