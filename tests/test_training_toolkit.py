@@ -3,6 +3,7 @@
 import importlib.metadata
 import json
 import os
+import pathlib
 import stat
 import subprocess
 import sys
@@ -289,7 +290,8 @@ def without_matplotlib(tmp_path):
     hidden = tmp_path / "hide_matplotlib" / "matplotlib"
     hidden.mkdir(parents=True)
     (hidden / "__init__.py").write_text("raise ImportError(\"No module named 'matplotlib'\")\n")
-    return {**os.environ, "PYTHONPATH": str(hidden.parent)}
+    checkout = pathlib.Path(__file__).resolve().parent.parent
+    return {**os.environ, "PYTHONPATH": os.pathsep.join([str(hidden.parent), str(checkout)])}
 
 
 def test_cli_without_matplotlib_demo_writes_the_rest_and_train_plot_says_so_at_once(tmp_path):
