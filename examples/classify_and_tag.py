@@ -18,6 +18,7 @@ import argparse
 import numpy
 
 import tinygrad_rnn as tr
+from tinygrad_rnn.cli import ScriptHelp, show_defaults
 from tinygrad_rnn.device import device_argument
 from tinygrad_rnn.nn import functional as F
 from tinygrad_rnn.progress import progress
@@ -69,13 +70,13 @@ def batch(sentences, labels, indices, vocabulary, device):
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=ScriptHelp)
     parser.add_argument("--steps", type=int, default=300)
     parser.add_argument("--examples", type=int, default=1200)
     parser.add_argument("--hidden", type=int, default=32)
     parser.add_argument("--device", default="cpu", type=device_argument)
     parser.add_argument("--seed", type=int, default=0)
-    args = parser.parse_args()
+    args = show_defaults(parser).parse_args()
 
     tr.manual_seed(args.seed)
     sentences, labels = make_data(args.examples, args.seed)

@@ -19,6 +19,7 @@ import time
 import numpy
 
 import tinygrad_rnn as tr
+from tinygrad_rnn.cli import ScriptHelp, show_defaults
 from tinygrad_rnn.device import device_argument
 from tinygrad_rnn.progress import progress as progress_bar
 
@@ -102,7 +103,7 @@ def draw(model, source_vocabulary, target_vocabulary, out: pathlib.Path, fmt: st
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=ScriptHelp)
     parser.add_argument("--steps", type=int, default=1200, help="optimiser steps (batches of 64 dates)")
     parser.add_argument("--cell", choices=["rnn", "lstm", "gru"], default="gru")
     parser.add_argument("--hidden", type=int, default=128)
@@ -112,7 +113,7 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--out", default=".", help="where the figures go")
     parser.add_argument("--format", default="svg", choices=["svg", "png", "dot"])
-    args = parser.parse_args()
+    args = show_defaults(parser).parse_args()
 
     started = time.perf_counter()
     model, source_vocabulary, target_vocabulary, (sources, targets) = train(

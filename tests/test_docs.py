@@ -51,4 +51,5 @@ def test_the_legibility_table_in_drawing_md_is_the_figures_own():
     spec.loader.exec_module(figures)
     text = (ROOT / "docs" / "drawing.md").read_text(encoding="utf-8")
     assert figures.legibility_table(ROOT / "docs" / "figures") in text, \
-        "docs/drawing.md's legibility table is out of date: run .venv/bin/python examples/lecture_figures.py"
+        "docs/drawing.md's legibility table is out of date: run .venv/bin/python examples/lecture_figures.py " \
+        "--out docs/figures"

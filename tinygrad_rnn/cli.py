@@ -328,9 +328,28 @@ class _Help(argparse.HelpFormatter):
 
     def _get_help_string(self, action: argparse.Action) -> str:
         text = (action.help or "").strip()
-        if "default" not in text and action.option_strings and _shows_default(action):
+        if "(default" not in text and action.option_strings and _shows_default(action):
             text += (" " if text else "") + "(default: %(default)s)"
         return text
+
+
+class ScriptHelp(argparse.RawDescriptionHelpFormatter, _Help):
+    """The examples' help: the script's docstring as written, and every option's default."""
+
+
+def show_defaults(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
+    """Give every option of ``parser`` that has no help text one naming its default (with
+    :class:`ScriptHelp` or the command's formatter, those with a text name it too).
+
+    >>> parser = show_defaults(argparse.ArgumentParser(formatter_class=ScriptHelp))
+    >>> _ = parser.add_argument("--steps", type=int, default=400)
+    >>> "--steps STEPS  (default: 400)" in show_defaults(parser).format_help()
+    True
+    """
+    for action in parser._actions:
+        if not action.help and action.option_strings and _shows_default(action):
+            action.help = "(default: %(default)s)"
+    return parser
 
 
 def _shows_default(action: argparse.Action) -> bool:
@@ -457,9 +476,7 @@ def build_parser() -> argparse.ArgumentParser:
     _common(touring)
     touring.set_defaults(run=demo)
     for command in (drawing, page, training, sampling, touring):  # every option's help names its default
-        for action in command._actions:
-            if not action.help and action.option_strings and _shows_default(action):
-                action.help = "(default: %(default)s)"
+        show_defaults(command)
     return parser
 
 
