@@ -1,4 +1,5 @@
-"""Every ```python block in README.md and docs/*.md runs, in order, one namespace per file."""
+"""Every ```python block in README.md, README.pypi.md (the package index's page) and docs/*.md
+runs, in order, one namespace per file."""
 
 import pathlib
 import re
@@ -6,7 +7,7 @@ import re
 import pytest
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
-DOCUMENTS = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
+DOCUMENTS = [ROOT / "README.md", ROOT / "README.pypi.md", *sorted((ROOT / "docs").glob("*.md"))]
 BLOCK = re.compile(r"^```python\n(.*?)^```", re.MULTILINE | re.DOTALL)
 
 
