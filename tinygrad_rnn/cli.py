@@ -6,6 +6,7 @@
     tinygrad-rnn graph --cell lstm --steps 4 --level op -o lstm.svg
     tinygrad-rnn graph --compare --steps 20 --level cell -o vanishing.svg   # rnn, lstm, gru on one scale
     tinygrad-rnn lecture --compare --steps 8 -o bptt.html                  # the interactive lecture page
+    tinygrad-rnn --version
 
 Bad arguments or a failure give one clear line on stderr and a non-zero exit, never a traceback.
 """

@@ -36,7 +36,8 @@ EVERY_SECONDS = 10.0  # … or per ten seconds, whichever comes first
 def progress(iterable: Iterable[Any] | None = None, total: int | None = None, desc: str = "", initial: int = 0,
              unit: str = "step", disable: bool = False, leave: bool = True, file: TextIO | None = None) -> Any:
     """A progress display with tqdm's interface (iterate over it, or ``update``, ``set_postfix``,
-    ``write``, ``close``), chosen by where ``file`` (default: standard error) leads: see the module."""
+    ``write``, ``close``), chosen by where ``file`` (default: standard error) leads: tqdm's bar in
+    a terminal or a notebook with ipywidgets, else a line every 10 % of the steps or 10 s."""
     stream = sys.stderr if file is None else file
     if total is None and iterable is not None and hasattr(iterable, "__len__"):
         total = len(iterable)  # type: ignore[arg-type]
