@@ -1,20 +1,14 @@
 """The examples and benchmarks run (with tiny settings), so they cannot rot unnoticed."""
 
-import os
 import pathlib
 import shutil
 import subprocess
 import sys
 
 import pytest
+from conftest import checkout_first
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
-
-
-def checkout_first() -> dict:
-    """The environment with this checkout's package ahead of any installed copy (a script's own
-    folder, not the checkout, is what Python puts first on its path)."""
-    return {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))}
 
 
 def run(script, *args, cwd=None, stderr=False):

@@ -3,7 +3,6 @@
 import importlib.metadata
 import json
 import os
-import pathlib
 import stat
 import subprocess
 import sys
@@ -11,6 +10,7 @@ import zipfile
 
 import numpy
 import pytest
+from conftest import checkout_first
 
 import tinygrad_rnn as tr
 from tinygrad_rnn import checkpoint, data, generation, models, training
@@ -290,8 +290,8 @@ def without_matplotlib(tmp_path):
     hidden = tmp_path / "hide_matplotlib" / "matplotlib"
     hidden.mkdir(parents=True)
     (hidden / "__init__.py").write_text("raise ImportError(\"No module named 'matplotlib'\")\n")
-    checkout = pathlib.Path(__file__).resolve().parent.parent
-    return {**os.environ, "PYTHONPATH": os.pathsep.join([str(hidden.parent), str(checkout)])}
+    environment = checkout_first()
+    return {**environment, "PYTHONPATH": os.pathsep.join([str(hidden.parent), environment["PYTHONPATH"]])}
 
 
 def test_cli_without_matplotlib_demo_writes_the_rest_and_train_plot_says_so_at_once(tmp_path):
