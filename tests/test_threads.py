@@ -12,7 +12,11 @@ from tinygrad_rnn import threads
 
 
 @pytest.fixture(autouse=True)
-def policy_restored():
+def policy_restored(monkeypatch):
+    # each test starts from BLAS's own count: what "auto" chose earlier in a run depends on the
+    # machine's load (a busy test machine had left BLAS on one thread)
+    monkeypatch.setattr(threads, "_auto", None)
+    tr.set_blas_threads("auto")
     yield
     tr.set_blas_threads("auto")
 
