@@ -3,6 +3,7 @@ probabilities that are distributions, perplexities against a direct computation 
 from the formulas, gradients against finite differences, and beam search against greedy."""
 
 import math
+import re
 from collections import Counter
 
 import numpy
@@ -301,23 +302,24 @@ def test_the_encoder_decoder_draws_as_one_timeline_and_its_gradient_crosses_into
              and "cell" in n.label}
     assert sorted(cells) == ["decoder cell 4", "decoder cell 5", "decoder cell 6", "encoder cell 1",
                              "encoder cell 2", "encoder cell 3"]  # the decoder's steps follow the encoder's
-    assert (cells["encoder cell 3"], cells["decoder cell 4"], "h₃") in picture.edges  # the state handed over
+    assert (cells["encoder cell 3"], cells["decoder cell 4"], "h₃⁽ᵉ⁾") in picture.edges  # the encoder's h₃, handed over
     placed = labelled_layout(picture)[1]
     assert len({round(placed.boxes[i].y) for i in cells.values()}) == 1  # one row
     labels = {n.label.split("\n")[0] for n in picture.nodes}
     assert {"x₁", "x₃", "y₄", "y₆", "J₄ = cross_entropy", "J₆ = cross_entropy"} <= labels
     backward = build_picture((loss,), level="cell", backward=True)
     named = {n.label.split("\n")[0] + f" {n.step}": i for i, n in enumerate(backward.nodes)}
-    assert (named["decoder cell, backward 4"], named["encoder cell, backward 3"], "∂J/∂h₃") in backward.edges
+    assert (named["decoder cell, backward 4"], named["encoder cell, backward 3"], "∂J/∂h₃⁽ᵉ⁾") in backward.edges
     sums = [n.label for n in backward.nodes if "Σₜ ∂J/∂W_hh" in n.label]
-    assert sorted(label.split(":")[0] for label in sums) == ["decoder", "encoder"]  # whose W_hh each Σ is
+    assert sorted(re.search(r"∂J/∂W_hh(\S*) =", label).group(1) for label in sums) == ["⁽ᵈ⁾", "⁽ᵉ⁾"]  # whose W_hh
+    assert "⁽ᵉ⁾: encoder, ⁽ᵈ⁾: decoder" in backward.notes
 
 
 def test_greedy_generation_records_the_choices_it_feeds_back_and_draws_each_as_a_dashed_edge():
     from tinygrad_rnn.viz.graph import build_picture
     from tinygrad_rnn.viz.layout import labelled_layout
     from tinygrad_rnn.viz.legibility import measure
-    from tinygrad_rnn.viz.picture import CHOICE, subscript
+    from tinygrad_rnn.viz.picture import CHOICES, subscript
     from tinygrad_rnn.viz.svg import picture_to_svg
 
     tr.manual_seed(3)
@@ -333,7 +335,7 @@ def test_greedy_generation_records_the_choices_it_feeds_back_and_draws_each_as_a
     decoder_steps = sorted(n.step for n in picture.nodes if n.label.startswith("decoder cell"))
     assert decoder_steps == list(range(4, 4 + len(written) + finished))
     choices = [(picture.nodes[t].label.split("\n")[0], picture.nodes[h].label.split("\n")[0])
-               for t, h, label in picture.edges if label == CHOICE]
+               for t, h, label in picture.edges if label == "argmax"]
     assert sorted(choices) == [(f"{subscript('ŷ', s)} = linear", f"{subscript('e', s + 1)} = embedding")
                        for s in decoder_steps[:-1]]  # ŷ_t → e_{t+1}, nothing else
     assert "[BEGIN]" in named and not any(label.startswith("y") for label in named)  # fed back: no token node
@@ -341,7 +343,7 @@ def test_greedy_generation_records_the_choices_it_feeds_back_and_draws_each_as_a
     drawn = measure(picture_to_svg(picture, placed, labels, "g", figure=True))
     assert drawn.crossings <= len(choices) and drawn.through_nodes == 0  # each choice crosses h_t once
     backward = build_picture((score,), level="cell", backward=True)
-    assert not any(label == CHOICE for _, _, label in backward.edges)  # no gradient through a choice
+    assert not any(label in CHOICES for _, _, label in backward.edges)  # no gradient through a choice
     sums = [n.label for n in backward.nodes if "∂J/∂head.weight" in n.label]
     assert len(sums) == 1  # one head, called at every step: one Σ
     score.backward()

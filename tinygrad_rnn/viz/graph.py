@@ -31,7 +31,17 @@ from ..function import Node as GraphNode
 from ..ops.fused_layer import stepwise_graph
 from ..tensor import Tensor
 from .levels import merge_backward_rules, merge_groups, per_step_projections, unique
-from .picture import CHOICE, CHOICE_INPUT, Node, Picture, display_label, in_order, step_position, subscript
+from .notation import Notation, name_parameters, name_values, parameter_notes, resolve, short_name
+from .picture import (
+    CHOICE_INPUT,
+    Node,
+    Picture,
+    chain_rows,
+    display_label,
+    in_order,
+    step_position,
+    subscript,
+)
 from .views import bptt_picture, forward_and_backward_picture, rolled_picture
 
 __all__ = ["build_picture", "Node", "Picture", "display_label", "in_order", "LEVELS", "PARAMS"]
@@ -45,7 +55,7 @@ def build_picture(tensors: tuple[Tensor, ...], level: str = "op", backward: bool
                   show_shapes: bool = True, show_values: bool = False, show_grads: bool = False,
                   time_steps: slice | None = None, max_nodes: int | None = None,
                   grad_range: tuple[float, float] | None = None, params: str | None = None,
-                  rolled: bool = False) -> Picture:
+                  rolled: bool = False, notation: Any = None, tokens: list[str] | None = None) -> Picture:
     """The picture of the graph that computed ``tensors``; see :func:`tinygrad_rnn.viz.to_dot`."""
     if level not in LEVELS:
         raise ValueError(f"level must be one of {LEVELS}, got {level!r}")
@@ -57,6 +67,7 @@ def build_picture(tensors: tuple[Tensor, ...], level: str = "op", backward: bool
     params = params or "label"  # named in each node that uses them, as the lectures write W_hh in every copy
     if params not in PARAMS:
         raise ValueError(f"params must be one of {PARAMS}, got {params!r}")
+    notation = resolve(notation)
     roots = tuple(tensors)
     if not roots or not all(isinstance(t, Tensor) for t in roots):
         raise TypeError("viz: pass one or more Tensors to draw")
@@ -78,7 +89,7 @@ def build_picture(tensors: tuple[Tensor, ...], level: str = "op", backward: bool
         roots = _gradients_of(roots)
     gradient_graph = backward is True and not bptt  # drawn as recorded: made here (op level), or given
     picture = _picture_of(roots, level, gradient_graph, show_shapes, show_values, show_grads, time_steps,
-                          "label" if bptt else params, layer_nodes)
+                          "label" if bptt else params, layer_nodes, notation)
     if layer_nodes:
         picture.notes[:0] = ["A fused layer is one node for the whole sequence, drawn as its steps",
                              "fused=False draws a fused layer's primitive ops"]
@@ -88,6 +99,7 @@ def build_picture(tensors: tuple[Tensor, ...], level: str = "op", backward: bool
         picture = bptt_picture(picture)
     if rolled:
         picture = rolled_picture(picture)
+    name_values(picture, notation, {short_name(t.name) for t in _leaves(roots) if t.name}, params != "hide", tokens)
     if show_grads:  # the scale spans the norms drawn, unless fixed (to compare several figures)
         norms = [n.gradient_norm for n in picture.nodes if n.gradient_norm]
         picture.legend = tuple(grad_range) if grad_range else ((min(norms), max(norms)) if norms else None)
@@ -98,9 +110,14 @@ def build_picture(tensors: tuple[Tensor, ...], level: str = "op", backward: bool
 
 
 def _picture_of(roots: tuple[Tensor, ...], level: str, backward: bool, show_shapes: bool, show_values: bool,
-                show_grads: bool, time_steps: slice | None, params: str, layer_nodes: bool = False) -> Picture:
+                show_grads: bool, time_steps: slice | None, params: str, layer_nodes: bool = False,
+                notation: Notation | None = None) -> Picture:
     """The picture of the recorded graph (forward, or a recorded gradient graph), at ``level``."""
     nodes, edges, links, outputs_of, kept_values = _walk(roots, backward, show_shapes)
+    rows = chain_rows([node.chain for node in nodes if node.chain is not None])
+    for node in nodes:  # each chain its own row, whatever its scope strings say
+        if node.chain is not None:
+            node.row = rows[node.chain]
     nodes, edges, links, outputs_of = _fold_transposed_weights(nodes, edges, links, outputs_of)
     if show_grads:
         _attach_gradient_norms(roots, nodes, outputs_of)
@@ -113,14 +130,17 @@ def _picture_of(roots: tuple[Tensor, ...], level: str, backward: bool, show_shap
         nodes, edges = per_step_projections(nodes, edges, links) or (nodes, edges)
     else:  # a recorded gradient graph: one node per backward rule, named by what it does to δ
         nodes, edges = merge_backward_rules(nodes, edges)
-    nodes, edges = _apply_params(nodes, edges, params)
+    notation = notation or resolve(None)
+    names = name_parameters(nodes, edges, notation)  # by identity: W_hh⁽¹⁾ and W_hh⁽²⁾ are two tensors
+    shared = parameter_notes(nodes, edges, names, notation) if params == "label" else []
+    nodes, edges = _apply_params(nodes, edges, params, names)
     if time_steps is not None:
         nodes, edges = _keep_steps(nodes, edges, time_steps)
     notes = []
     if level == "op" and any(n.kind == "op" and n.key.name.startswith("fused") for n in nodes) and not layer_nodes:
         notes.append("Fused cells are one op per step: build the layer with fused=False to draw its primitive ops")
     if params == "label" and any(n.parameters for n in nodes):
-        notes.append("W_hh, b_hh, …: each is one tensor, the same at every step")
+        notes += shared
     return Picture(nodes, edges, backward=backward, notes=notes)
 
 
@@ -209,7 +229,7 @@ def _walk(roots: tuple[Tensor, ...], backward: bool, show_shapes: bool):
             output_index = vertex_of(x).output_index if isinstance(vertex_of(x), GraphNode) else 0
             links.append((tail, head, output_index, position))
             # keyed by the output too: a fused LSTM cell passes h and c to the next, two edges
-            label = CHOICE if position == CHOICE_INPUT else _edge_label(function, x)
+            label = function.chosen_by if position == CHOICE_INPUT else _edge_label(function, x)
             labels.setdefault((tail, head, output_index), label)
             if expand and id(x.grad_fn) not in seen:
                 seen.add(id(x.grad_fn))
@@ -247,11 +267,14 @@ def _fold_transposed_weights(nodes: list[Node], edges, links, outputs_of):
 
 
 def _op_node(function: Function, show_shapes: bool, output: Tensor, named: bool = True) -> Node:
-    """An op's node; a state the recurrence carries is named with its step (h₃ = tanh, c₃ = add)."""
+    """An op's node; a state the recurrence carries is named with its step (h₃ = tanh, c₃ = add).
+    An op a recurrent layer recorded in a step knows its step (``function.step``); an op of a loop
+    the user wrote is placed by its scope "t=k"."""
     name = "Σ" if function.name == "add_n" else function.name
     if function.name == "add_n":
         name += f" ({len(function.inputs)} terms)"
-    step = step_of(function.scope)
+    record = function.step
+    step = record.t if record is not None else step_of(function.scope)
     states = getattr(function, "states", ()) if function.multiple_outputs else (
         (output.name,) if named and output.name else ())  # a fused cell declares its states
     if states and not function.is_gradient:  # h₃ = tanh, i₃ = σ; a name the user gave, subscripted by its step
@@ -263,8 +286,9 @@ def _op_node(function: Function, show_shapes: bool, output: Tensor, named: bool 
         label += f"\n{_shape_text(function.inputs[0].shape)}\n→ {pieces} × {_shape_text(output.shape)}"
     elif show_shapes:
         label += f"\n{_shape_text(output.shape)}"
-    row = function.scope[: step_position(function.scope)] if step is not None else ()
-    return Node(function, "op", label, function.scope, step=step, row=row)
+    row = function.scope[: step_position(function.scope)] if step is not None and record is None else ()
+    return Node(function, "op", label, function.scope, step=step, row=row,
+                chain=None if record is None else record.chain)
 
 
 def _leaf_node(tensor: Any, show_shapes: bool) -> Node:
@@ -367,20 +391,25 @@ def _shape_text(shape: tuple[int, ...]) -> str:
     return "(" + ", ".join(str(n) for n in shape) + ")"
 
 
-def _apply_params(nodes: list[Node], edges, params: str):
+def _apply_params(nodes: list[Node], edges, params: str, names: dict[int, tuple[str, str]]):
     """``params="once"``: each parameter drawn once (the layout gives its edges a tidy bus);
-    "label": the nodes that use a parameter name it (W_hh) instead; "hide": not drawn."""
-    if params == "once":
+    "label": the nodes that use a parameter name it (W_hh) instead; "hide": not drawn. ``names``:
+    each parameter node's (library name, name drawn), from ``notation.name_parameters``."""
+    if params == "once":  # each node its tensor's own name (weight_hh_l1), unless a lecture's is asked for
+        for position, (short, drawn) in names.items():
+            if not drawn.startswith(short):
+                nodes[position].label = "\n".join([drawn, *nodes[position].label.split("\n")[1:]])
         return nodes, edges
     parameters = {i for i, n in enumerate(nodes) if n.kind == "parameter"}
     if params == "label":
+        used: dict[int, list[tuple[str, str]]] = {}
         for tail, head, _ in edges:
-            if tail in parameters:
-                short = _short_name(nodes[tail].label.split("\n")[0])
-                if short not in nodes[head].parameters:
-                    nodes[head].parameters.append(short)
-        for node in nodes:  # in PyTorch's order: W_ih, b_ih, W_hh, b_hh, W_hr
-            node.parameters.sort(key=_parameter_order)
+            if tail in parameters and names[tail] not in used.setdefault(head, []):
+                used[head].append(names[tail])
+                nodes[head].tensor_names[nodes[tail].key] = names[tail][1]  # which tensor goes by which name
+        for head, pairs in used.items():  # in PyTorch's order: W_ih, b_ih, W_hh, b_hh, W_hr
+            drawn = [name for _, name in sorted(pairs, key=lambda pair: _parameter_order(pair[0]))]
+            nodes[head].parameters = list(dict.fromkeys(drawn))  # a lecture's one b₁ for b_ih and b_hh: once
     kept = [i for i in range(len(nodes)) if i not in parameters]
     renumber = {old: new for new, old in enumerate(kept)}
     return [nodes[i] for i in kept], [(renumber[a], renumber[b], label) for a, b, label in edges
@@ -391,15 +420,6 @@ def _parameter_order(name: str) -> tuple:
     """PyTorch's order: W_ih, b_ih, W_hh, b_hh, W_hr; a weight before its bias (head.weight, head.bias)."""
     last = name.rsplit(".", 1)[-1]
     return ("ih" not in last) + 2 * ("hr" in last), not last.startswith(("W", "weight")), name
-
-
-def _short_name(name: str) -> str:
-    """weight_hh_l0 → W_hh, rnn.bias_ih_l1_reverse → b_ih: how the lectures write a recurrent
-    layer's parameters; any other name (head.weight, W_hy) as it is."""
-    parts = name.rsplit(".", 1)[-1].split("_")
-    if parts[0] in ("weight", "bias") and len(parts) >= 2:
-        return ("W_" if parts[0] == "weight" else "b_") + parts[1]
-    return name
 
 
 def _keep_steps(nodes: list[Node], edges, time_steps: slice):
