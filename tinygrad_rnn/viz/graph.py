@@ -85,7 +85,7 @@ def build_picture(tensors: tuple[Tensor, ...], level: str = "op", backward: bool
     if both:
         picture = forward_and_backward_picture(picture)
     elif bptt:
-        picture = bptt_picture(picture)
+        picture = bptt_picture(picture, generic=rolled)  # rolled: labels that hold at any step t
     if rolled:
         picture = rolled_picture(picture)
     if show_grads:  # the scale spans the norms drawn, unless fixed (to compare several figures)

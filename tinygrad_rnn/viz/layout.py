@@ -403,7 +403,11 @@ class _Grid:
                              if kind == ("straight",) and (tail in self.block_of) != (head in self.block_of)
                              and (label := self._labels.get((tail, head)))])
         first_x = sum(columns_beside[True]) + gap + self.column_width / 2
-        self.column_x = [first_x + c * (self.column_width + COLUMN_GAP) for c in range(max(len(self.steps), 1))]
+        # a state's label sits between two steps' nodes: the gap as wide as the longest (a BPTT arrow's)
+        self.column_gap = max([COLUMN_GAP] + [
+            len(kind[3]) * 5.4 + 2 * ARROW + 8 - (self.column_width - max(boxes[tail].width, boxes[head].width))
+            for (tail, head), kind in self.kind.items() if kind[0] == "state" and kind[3]])
+        self.column_x = [first_x + c * (self.column_width + self.column_gap) for c in range(max(len(self.steps), 1))]
         left_edge = first_x - self.column_width / 2 - gap
         right_edge = self.column_x[-1] + self.column_width / 2 + gap
 
@@ -454,12 +458,12 @@ class _Grid:
             return self._through_gap(a, b, self.column_x[block_of[other][1]], label)
         if tail in block_of and head in block_of and block_of[tail][1] == block_of[head][1] \
                 and abs(block_of[tail][0] - block_of[head][0]) > 1:  # up past the rows in between
-            side_x = self.column_x[block_of[tail][1]] + self.column_width / 2 + COLUMN_GAP / 2
+            side_x = self.column_x[block_of[tail][1]] + self.column_width / 2 + self.column_gap / 2
             if any(n.loops for n in self.nodes):  # a rolled cell's loops arch over its top: leave by its side
                 return self._dogleg(a, b, side_x, label, from_side=True)
             return self._dogleg(a, b, side_x, label)
         if self.place.get(tail, ("",))[0] == "below" and head in block_of and block_of[head][0] > self.below_row:
-            return self._dogleg(a, b, b.x - self.column_width / 2 - COLUMN_GAP / 2, label)
+            return self._dogleg(a, b, b.x - self.column_width / 2 - self.column_gap / 2, label)
         if (tail in block_of) != (head in block_of) and self.place.get(tail if head in block_of else head,
                                                                         ("",))[0] in ("start", "end"):
             inside = head if head in block_of else tail
@@ -506,7 +510,7 @@ class _Grid:
             start = (a.right if rightwards else a.left, a.y + offset)
             end = (b.left if rightwards else b.right, b.y + offset)
             return _finish([start], end, label, ((start[0] + end[0]) / 2, start[1] + (7 if offset >= 0 else -8)))
-        gap_x = self.column_x[gap] + self.column_width / 2 + COLUMN_GAP / 2 + track * 6
+        gap_x = self.column_x[gap] + self.column_width / 2 + self.column_gap / 2 + track * 6
         start = (a.right if rightwards else a.left, a.y)
         end = (b.left if rightwards else b.right, b.y)
         points = [start, (gap_x, a.y), (gap_x, b.y)]

@@ -16,14 +16,15 @@ from __future__ import annotations
 
 import re
 
+from .gradient_labels import STEP_DIGITS, arrow_labels, name_of, sum_note
 from .levels import unique
-from .picture import BACKWARD_ROW, CHOICE, PER_STEP, Node, Picture
-
-STEP_DIGITS = re.compile(r"[₀₁₂₃₄₅₆₇₈₉]+")
+from .picture import BACKWARD_ROW, CHOICE, Node, Picture
 
 
-def bptt_picture(forward: Picture) -> Picture:
-    """The BPTT figure of a forward picture at cell or step level (made with ``params="label"``)."""
+def bptt_picture(forward: Picture, generic: bool = False) -> Picture:
+    """The BPTT figure of a forward picture at cell or step level (made with ``params="label"``);
+    each arrow labelled with the part of a gradient it carries (``gradient_labels.py``), for any
+    step t where ``generic`` (the rolled view)."""
     kept = [i for i, n in enumerate(forward.nodes) if n.kind in ("group", "op", "output")]
     means = {i for i in kept if isinstance(forward.nodes[i].key, tuple) and forward.nodes[i].key[0] == "reduced"}
     feeds: dict[int, list[int]] = {}
@@ -44,6 +45,9 @@ def bptt_picture(forward: Picture) -> Picture:
         nodes.append(Node(("backward", node.key), node.kind, label, node.scope, step=node.step, row=node.row,
                           gradient_norm=node.gradient_norm))
         index[i] = len(nodes) - 1
+    losses = [t for mean in means for t in feeds.get(mean, []) if t in index]
+    averaged = any(forward.nodes[mean].label.startswith("(1/") for mean in means)
+    carries = arrow_labels(forward, losses, averaged, generic)
     edges: list[tuple[int, int, str]] = []
     for tail, head, label in forward.edges:
         if (tail not in index and tail not in means) or label == CHOICE:  # no gradient flows through a choice
@@ -51,11 +55,13 @@ def bptt_picture(forward: Picture) -> Picture:
         if head in means:  # J_t → mean → J becomes J → J_t, labelled with ∂J/∂J_t
             count = sum(1 for t in feeds.get(head, []) if t in index)
             for output in (i for i, n in enumerate(forward.nodes) if n.kind == "output" and head in feeds.get(i, [])):
-                edges.append((index[output], index[tail], f"∂J/∂{_name_of(forward.nodes[tail])} = 1/{count}"))
+                share = f"∂J/∂{name_of(forward.nodes[tail])} = 1/{count}"
+                edges.append((index[output], index[tail], STEP_DIGITS.sub("ₜ", share.replace(f"1/{count}", "1/T"))
+                              if generic else share))
             continue
         if tail in means or head not in index:
             continue
-        edges.append((index[head], index[tail], _gradient_label(forward.nodes[tail], forward.nodes[head], label)))
+        edges.append((index[head], index[tail], carries[(tail, head, label)]))
     rows: dict[tuple[str, ...], list[int]] = {}
     for i in kept:
         node = forward.nodes[i]
@@ -75,6 +81,8 @@ def bptt_picture(forward: Picture) -> Picture:
         for i in members:
             edges.append((index[i], len(nodes) - 1, f"t={forward.nodes[i].step}"))
     notes = ["Σ: the terms one weight receives at every step, added"]
+    added = "" if generic else sum_note(forward, carries)
+    notes += [added] if added else []
     return Picture(nodes, unique(edges), forward.rankdir, forward.title, forward.legend, backward=True, notes=notes)
 
 
@@ -105,10 +113,11 @@ def rolled_picture(unrolled: Picture) -> Picture:
     for tail, head, label in unrolled.edges:
         a, b = of[tail], of[head]
         text = STEP_DIGITS.sub("ₜ", label) if not label.startswith("t=") else "t=1…T"
+        text = label if "ₜ" in label or "_T" in label else text  # written for any step t already (BPTT's labels)
         if label and last is not None and tail_steps[(a, b)] == {last} and unrolled.nodes[head].step is None:
             text = STEP_DIGITS.sub("_T", label)  # read at the last step only: J = Σ h_T
         if a == b:  # a state handed to the next step: the loop, labelled with the state itself (h, c)
-            state = STEP_DIGITS.sub("", label)
+            state = label if "ₜ" in label else STEP_DIGITS.sub("", label)
             if state and state not in nodes[a].loops:
                 nodes[a].loops.append(state)
             continue
@@ -125,24 +134,6 @@ def _rolled_label(label: str) -> str:
     """RNN cell\\nt=3 → RNN cell; e₃ = embedding → eₜ = embedding."""
     lines = [line for line in label.split("\n") if not line.startswith("t=")]
     return "\n".join(STEP_DIGITS.sub("ₜ", line) for line in lines)
-
-
-def _name_of(node: Node) -> str:
-    """J₃ of "J₃ = cross_entropy": the value a per-step node names."""
-    first = node.label.split("\n")[0]
-    return first.split(" = ")[0] if " = " in first else first
-
-
-def _gradient_label(tail: Node, head: Node, label: str) -> str:
-    """The gradient a backward edge carries: ∂J/∂h₃ for the state h₃, ∂J₃/∂h₃ from a per-step loss above."""
-    value = label or (_name_of(tail) if " = " in tail.label.split("\n")[0] else "")
-    if not value:
-        return ""
-    if head.row[:1] == (PER_STEP,) and head.step is not None and tail.row[:1] != (PER_STEP,):
-        return f"∂J{STEP_DIGITS.search(value).group() if STEP_DIGITS.search(value) else ''}/∂{value}"
-    return f"∂J/∂{value}"
-
-
 
 
 def forward_and_backward_picture(forward: Picture) -> Picture:
