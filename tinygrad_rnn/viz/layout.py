@@ -403,10 +403,11 @@ class _Grid:
                              if kind == ("straight",) and (tail in self.block_of) != (head in self.block_of)
                              and (label := self._labels.get((tail, head)))])
         first_x = sum(columns_beside[True]) + gap + self.column_width / 2
-        # a state's label sits between two steps' nodes: the gap as wide as the longest (a BPTT arrow's)
+        # a state's label sits between two cells: the gap as wide as the longest (a BPTT arrow's part of ∂J/∂h)
         self.column_gap = max([COLUMN_GAP] + [
             len(kind[3]) * 5.4 + 2 * ARROW + 8 - (self.column_width - max(boxes[tail].width, boxes[head].width))
-            for (tail, head), kind in self.kind.items() if kind[0] == "state" and kind[3]])
+            for (tail, head), kind in self.kind.items()
+            if kind[0] == "state" and kind[3] and self.nodes[tail].kind == self.nodes[head].kind == "group"])
         self.column_x = [first_x + c * (self.column_width + self.column_gap) for c in range(max(len(self.steps), 1))]
         left_edge = first_x - self.column_width / 2 - gap
         right_edge = self.column_x[-1] + self.column_width / 2 + gap
