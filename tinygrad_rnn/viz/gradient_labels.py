@@ -101,7 +101,7 @@ def _generic_forms(steps: list[int], value_step: int | None, last: int | None) -
     return forms
 
 
-def sum_note(forward: Picture, labels: dict) -> str:
+def sum_note(forward: Picture, labels: dict, generic: bool = False) -> str:
     """One line under the figure: a value read in several places adds what its arrows bring —
     the example at the latest step that has one (its labels are the shortest)."""
     parts: dict[tuple[int, str], list[str]] = {}
@@ -115,7 +115,7 @@ def sum_note(forward: Picture, labels: dict) -> str:
         return ""
     _, tail, value = max(shared)
     return (f"An arrow carries one path's part of a gradient; a node adds the parts: "
-            f"∂J/∂{value} = {' + '.join(parts[(tail, value)])}")
+            f"∂J/∂{_generic(value) if generic else value} = {' + '.join(parts[(tail, value)])}")
 
 
 def _losses_reached(forward: Picture, losses: list[int]) -> list[frozenset]:

@@ -401,7 +401,8 @@ class _Grid:
         # between the steps and the nodes beside them: room for the label of a straight edge across (h_T → J)
         gap = max([GAP_X] + [len(label) * 5.4 + 2 * ARROW + 4 for (tail, head), kind in self.kind.items()
                              if kind == ("straight",) and (tail in self.block_of) != (head in self.block_of)
-                             and (label := self._labels.get((tail, head)))])
+                             and (label := self._labels.get((tail, head)))]
+                  + [len(loop) * CHAR for i in self.block_of for loop in self.nodes[i].loops])  # a loop's label
         first_x = sum(columns_beside[True]) + gap + self.column_width / 2
         # a state's label sits between two cells: the gap as wide as the longest (a BPTT arrow's part of ∂J/∂h)
         self.column_gap = max([COLUMN_GAP] + [

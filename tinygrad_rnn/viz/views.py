@@ -81,7 +81,7 @@ def bptt_picture(forward: Picture, generic: bool = False) -> Picture:
         for i in members:
             edges.append((index[i], len(nodes) - 1, f"t={forward.nodes[i].step}"))
     notes = ["Σ: the terms one weight receives at every step, added"]
-    added = "" if generic else sum_note(forward, carries)
+    added = sum_note(forward, carries, generic)
     notes += [added] if added else []
     return Picture(nodes, unique(edges), forward.rankdir, forward.title, forward.legend, backward=True, notes=notes)
 
@@ -125,7 +125,9 @@ def rolled_picture(unrolled: Picture) -> Picture:
     for node in nodes:
         node.loops.sort()  # c before h: the cell state on top, as the lectures draw it
     flat = [(a, b, ", ".join(sorted(labels - {""})) or "") for (a, b), labels in edges.items()]
-    notes = [*unrolled.notes, "A loop: the state a cell hands to itself for the next step"]
+    loop = ("A loop: the gradient the next step hands back to this step's state" if unrolled.backward else
+            "A loop: the state a cell hands to itself for the next step")
+    notes = [*unrolled.notes, loop]
     return Picture(nodes, flat, unrolled.rankdir, unrolled.title, unrolled.legend, backward=unrolled.backward,
                    notes=notes)
 
