@@ -46,7 +46,8 @@ class LanguageModelCase:
 
     def step_loss(self, step):
         """J_t, recomputed from the logits of step t: the loss the figure draws above step t."""
-        return tr.nn.functional.cross_entropy(self.logits[0, step - 1].reshape(1, -1), tr.tensor([self.targets[step - 1]]))
+        scores = self.logits[0, step - 1].reshape(1, -1)
+        return tr.nn.functional.cross_entropy(scores, tr.tensor([self.targets[step - 1]]))
 
     def gradient(self, scalar, name, layer):
         """∂scalar/∂(the value named): for e_t the slice t of ∂scalar/∂e."""
@@ -156,7 +157,7 @@ def test_a_loss_on_the_last_step_sends_all_of_dj_dh_along_the_chain():
     picture = build_picture((loss,), level="cell", backward=True)
     states = layer.hidden_states[0]
     checked = 0
-    for reader, tail, label in picture.edges:
+    for reader, _, label in picture.edges:
         if match := re.fullmatch(r"∂J/∂h([₀-₉]+)", label):
             step = number(match.group(1))
             (named,) = tr.grad(loss, states[step - 1], retain_graph=True)

@@ -438,6 +438,9 @@ def per_step_projections(nodes: list[Node], edges, links) -> tuple[list[Node], l
                     new_edges.append((tail, ("new", first + k), ""))
     if not added:
         return None
+    for i in range(len(nodes)):  # the cat of two directions, read by both directions' projections above: gone with them
+        if name(i) in ("stack", "cat") and out_of.get(i) and all(head in removed for head, _ in out_of[i]):
+            removed.add(i)
     kept = [i for i in range(len(nodes)) if i not in removed]
     index = {old: new for new, old in enumerate(kept)}
     result = [nodes[i] for i in kept] + added
