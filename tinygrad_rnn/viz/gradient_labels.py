@@ -37,17 +37,19 @@ def value_of(forward: Picture, tail: int, label: str) -> str:
     return "" if label == CHOICE else (label or name_of(forward.nodes[tail]))
 
 
-def arrow_labels(forward: Picture, losses: list[int], mean: bool, generic: bool = False) -> dict:
+def arrow_labels(forward: Picture, losses: list[int], mean: int | None, generic: bool = False) -> dict:
     """{(tail, head, label) of a forward edge: the label of its backward arrow}.
 
-    ``losses`` are the per-step loss nodes J_t (empty if J is not a sum of them) and ``mean`` says
-    that J = (1/T) Σₜ Jₜ rather than Σₜ Jₜ."""
+    ``losses`` are the per-step loss nodes J_t (empty if J is not a sum of them; a "…" of steps
+    left out stands for their J_t) and ``mean`` is T where J = (1/T) Σₜ Jₜ (None for Σₜ Jₜ)."""
     readers: dict[tuple[int, str], list[int]] = {}
     for tail, head, label in forward.edges:
         value = value_of(forward, tail, label)
         if value and head not in readers.setdefault((tail, value), []):
             readers[(tail, value)].append(head)
     reach = _losses_reached(forward, losses)
+    named = [name_of(forward.nodes[j]) for j in losses if forward.nodes[j].kind != "ellipsis"]
+    letter = STEP_DIGITS.sub("", named[0]) if named else "J"
     last = max((forward.nodes[j].step for j in losses if forward.nodes[j].step is not None), default=None)
     final = max((n.step for n in forward.nodes if n.step is not None), default=None)  # T
     result = {}
@@ -62,23 +64,22 @@ def arrow_labels(forward: Picture, losses: list[int], mean: bool, generic: bool 
         parts = [reach[h] for h in heads]
         separable = losses and all(parts) and sum(len(p) for p in parts) == len(frozenset().union(*parts))
         if separable:  # each reader reaches losses no other reaches: name the part by them
-            reached = sorted(reach[head], key=lambda j: forward.nodes[j].step)
+            reached = sorted(reach[head], key=lambda j: forward.nodes[j].step or 0)
             if generic:  # the same words at every step of this arrow: chosen below, once all are known
                 steps = [forward.nodes[j].step for j in reached]
                 forms[(tail, head, label)] = _generic_forms(steps, forward.nodes[tail].step, last)
                 kinds.setdefault(_arrow_kind(forward, tail, head, value), []).append((tail, head, label))
-            text = _loss_sum([name_of(forward.nodes[j]) for j in reached], value, mean, len(losses), False)
+            text = _loss_sum([name for j in reached for name in _loss_names(forward, j, letter)], value, mean, False)
         elif len(heads) == 1:
             text = f"∂J/∂{_generic(value, last=final) if generic else value}"
         else:
             text = _chain_rule(forward, tail, head, value, generic)
         result[(tail, head, label)] = text
-    letter = STEP_DIGITS.sub("", name_of(forward.nodes[losses[0]])) if losses else "J"
     for arrows in kinds.values():  # one form that holds at every step (the last step's J_T alone fits two)
         common = [form for form in forms[arrows[0]] if all(form in forms[a] for a in arrows)]
         for tail, head, label in arrows if common else ():
             names = [suffix if suffix == "…" else letter + suffix for suffix in common[0]]
-            result[(tail, head, label)] = _loss_sum(names, value_of(forward, tail, label), mean, len(losses), True)
+            result[(tail, head, label)] = _loss_sum(names, value_of(forward, tail, label), mean, True)
     return result
 
 
@@ -134,9 +135,17 @@ def _losses_reached(forward: Picture, losses: list[int]) -> list[frozenset]:
     return reach
 
 
-def _loss_sum(names: list[str], value: str, mean: bool, total: int, generic: bool) -> str:
+def _loss_names(forward: Picture, loss: int, letter: str) -> list[str]:
+    """J₃ for the loss node J₃; J₄ … J₈ for a "…" standing for steps 4 to 8."""
+    node = forward.nodes[loss]
+    if node.kind == "ellipsis":
+        return [letter + str(step).translate(SUBSCRIPTS) for step in node.key[2]]
+    return [name_of(node)]
+
+
+def _loss_sum(names: list[str], value: str, mean: int | None, generic: bool) -> str:
     """(1/4) ∂(J₃ + J₄)/∂h₂ from the losses' names; generic: (1/T) ∂(Jₜ₊₁ + … + J_T)/∂hₜ."""
-    scale = f"(1/{'T' if generic else total}) " if mean else ""
+    scale = f"(1/{'T' if generic else mean}) " if mean else ""
     if not generic and len(names) > 3:
         names = [names[0], "…", names[-1]]
     losses = names[0] if len(names) == 1 else f"({' + '.join(names)})"

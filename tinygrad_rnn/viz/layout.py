@@ -441,9 +441,11 @@ class _Grid:
                 fed = [h for h in self.successors[i] if h in self.block_of]
                 x = boxes[fed[0]].x if len(fed) == 1 else self.column_x[self.column.get(self.nodes[i].step, 0)]
                 boxes[i].x, boxes[i].y = x, below_y
-            elif side == "column":
+            elif side == "column":  # a "…" of steps left out: level with the row whose state it passes on
                 boxes[i].x = self.column_x[self.column.get(self.nodes[i].step, 0)]
-                boxes[i].y = sum(self.row_y) / len(self.row_y)
+                rows = [self.block_of[n][0] for n in self.successors[i] + self.predecessors[i] if n in self.block_of]
+                rows = rows or list(range(len(self.row_y)))
+                boxes[i].y = sum(self.row_y[r] for r in rows) / len(rows)
 
     # --- routes -----------------------------------------------------------------------------------
     def route(self, tail: int, head: int, label: str) -> Route:

@@ -25,7 +25,7 @@ def bptt_picture(forward: Picture, generic: bool = False) -> Picture:
     """The BPTT figure of a forward picture at cell or step level (made with ``params="label"``);
     each arrow labelled with the part of a gradient it carries (``gradient_labels.py``), for any
     step t where ``generic`` (the rolled view)."""
-    kept = [i for i, n in enumerate(forward.nodes) if n.kind in ("group", "op", "output")]
+    kept = [i for i, n in enumerate(forward.nodes) if n.kind in ("group", "op", "output", "ellipsis")]
     means = {i for i in kept if isinstance(forward.nodes[i].key, tuple) and forward.nodes[i].key[0] == "reduced"}
     feeds: dict[int, list[int]] = {}
     for tail, head, _ in forward.edges:
@@ -37,7 +37,7 @@ def bptt_picture(forward: Picture, generic: bool = False) -> Picture:
             continue
         node = forward.nodes[i]
         first = node.label.split("\n")[0]
-        if node.kind == "output":
+        if node.kind in ("output", "ellipsis"):  # J; the steps left out (time_steps)
             label = first
         else:  # RNN cell, backward / embedding, backward — in the column of its step
             what = first.split(" = ")[-1]
@@ -45,15 +45,20 @@ def bptt_picture(forward: Picture, generic: bool = False) -> Picture:
         nodes.append(Node(("backward", node.key), node.kind, label, node.scope, step=node.step, row=node.row,
                           gradient_norm=node.gradient_norm))
         index[i] = len(nodes) - 1
-    losses = [t for mean in means for t in feeds.get(mean, []) if t in index]
-    averaged = any(forward.nodes[mean].label.startswith("(1/") for mean in means)
-    carries = arrow_labels(forward, losses, averaged, generic)
+    losses = [t for mean in means for t in feeds.get(mean, []) if t in index]  # J_t, and a "…" of steps left out
+    # J = (1/T) Σₜ Jₜ: T from the mean itself, which counts the steps left out of a time_steps figure too
+    counts = [int(found.group(1)) for mean in means if (found := re.match(r"\(1/(\d+)\)", forward.nodes[mean].label))]
+    carries = arrow_labels(forward, losses, counts[0] if counts else None, generic)
     edges: list[tuple[int, int, str]] = []
     for tail, head, label in forward.edges:
         if (tail not in index and tail not in means) or label == CHOICE:  # no gradient flows through a choice
             continue
         if head in means:  # J_t → mean → J becomes J → J_t, labelled with ∂J/∂J_t
-            count = sum(1 for t in feeds.get(head, []) if t in index)
+            count = counts[0] if counts else 1
+            if forward.nodes[tail].kind == "ellipsis":  # to the J_t of the steps left out
+                edges.extend((index[o], index[tail], "") for o in index if forward.nodes[o].kind == "output"
+                             and head in feeds.get(o, []))
+                continue
             for output in (i for i, n in enumerate(forward.nodes) if n.kind == "output" and head in feeds.get(i, [])):
                 share = f"∂J/∂{name_of(forward.nodes[tail])} = 1/{count}"
                 edges.append((index[output], index[tail], STEP_DIGITS.sub("ₜ", share.replace(f"1/{count}", "1/T"))
@@ -80,7 +85,9 @@ def bptt_picture(forward: Picture, generic: bool = False) -> Picture:
         nodes.append(Node(("sum over steps", row), "output", label, row))
         for i in members:
             edges.append((index[i], len(nodes) - 1, f"t={forward.nodes[i].step}"))
-    notes = ["Σ: the terms one weight receives at every step, added"]
+    left_out = [step for i in index if forward.nodes[i].kind == "ellipsis" for step in forward.nodes[i].key[2]]
+    notes = ["Σ: the terms one weight receives at every step, added"
+             + (f" (also those of the steps left out: t={', '.join(map(str, sorted(left_out)))})" if left_out else "")]
     added = sum_note(forward, carries, generic)
     notes += [added] if added else []
     return Picture(nodes, unique(edges), forward.rankdir, forward.title, forward.legend, backward=True, notes=notes)

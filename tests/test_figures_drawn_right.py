@@ -1,0 +1,50 @@
+"""Figures that used to be drawn wrong: a slice of the steps, a classifier's head, the fixed-window
+language model, a hand-written Elman RNN at op level. Each test fails on the drawing it replaced."""
+
+from drawing_cases import last_step_loss
+
+from tinygrad_rnn.cli import language_model_loss
+from tinygrad_rnn.viz.graph import build_picture
+
+
+def first_line(node):
+    return node.label.split("\n")[0]
+
+
+def edges_named(picture):
+    return [(first_line(picture.nodes[a]), first_line(picture.nodes[b]), label) for a, b, label in picture.edges]
+
+
+# --- a slice of the steps (time_steps) ---------------------------------------------------------------------------
+
+
+def test_a_slice_reaches_j_through_the_later_steps_and_keeps_the_whole_sequences_colours():
+    _, loss = last_step_loss("rnn", steps=8)
+    whole = build_picture((loss,), level="cell", show_grads=True)
+    picture = build_picture((loss,), level="cell", show_grads=True, time_steps=slice(0, 3))
+    named = edges_named(picture)
+    assert ("RNN cell", "… 5 more time steps", "h₃") in named  # the state flows from step 3 into the later steps
+    assert ("… 5 more time steps", "J", "") in named  # and J is reached through them
+    assert not any(b == "RNN cell" for a, b, _ in named if a.startswith("…"))  # no arrow from the later steps back
+    assert picture.legend == whole.legend  # 3 of 8 steps on the scale of all 8: a 2× range stays a 2× range
+    assert any("scale of all 8 time steps" in note for note in picture.notes)
+
+
+def test_a_slice_in_the_middle_has_the_earlier_steps_before_it_and_the_later_after():
+    _, loss = last_step_loss("lstm", steps=8)
+    picture = build_picture((loss,), level="cell", time_steps=slice(3, 6))
+    named = edges_named(picture)
+    assert {("… 3 earlier time steps", "LSTM cell", "h₃"), ("… 3 earlier time steps", "LSTM cell", "c₃"),
+            ("LSTM cell", "… 2 more time steps", "h₆"), ("… 2 more time steps", "J", "")} <= set(named)
+    places = {first_line(n): n.step for n in picture.nodes if n.kind == "ellipsis"}
+    assert places == {"… 3 earlier time steps": 3, "… 2 more time steps": 7}  # the columns either side
+
+
+def test_the_bptt_of_a_slice_names_what_comes_back_from_the_steps_left_out():
+    loss, _ = language_model_loss("rnn", 8)
+    picture = build_picture((loss,), level="cell", backward=True, time_steps=slice(0, 3))
+    named = edges_named(picture)
+    assert ("… 5 more time steps", "RNN cell, backward", "(1/8) ∂(J₄ + … + J₈)/∂h₃") in named
+    assert ("J", "… 5 more time steps", "") in named  # the gradient starts at J for those steps too
+    assert ("J", "cross_entropy, backward", "∂J/∂J₁ = 1/8") in named  # J = (1/8) Σ J_t, not (1/3)
+    assert any("t=4, 5, 6, 7, 8" in note for note in picture.notes)  # the Σ of each weight has their terms too
