@@ -1,7 +1,10 @@
 """Figures that used to be drawn wrong: a slice of the steps, a classifier's head, the fixed-window
 language model, a hand-written Elman RNN at op level. Each test fails on the drawing it replaced."""
 
+import pytest
 from drawing_cases import last_step_loss
+
+import tinygrad_rnn as tr
 
 from tinygrad_rnn.cli import language_model_loss
 from tinygrad_rnn.viz.graph import build_picture
@@ -48,3 +51,45 @@ def test_the_bptt_of_a_slice_names_what_comes_back_from_the_steps_left_out():
     assert ("J", "… 5 more time steps", "") in named  # the gradient starts at J for those steps too
     assert ("J", "cross_entropy, backward", "∂J/∂J₁ = 1/8") in named  # J = (1/8) Σ J_t, not (1/3)
     assert any("t=4, 5, 6, 7, 8" in note for note in picture.notes)  # the Σ of each weight has their terms too
+
+
+# --- a classifier (many-to-one) --------------------------------------------------------------------------------
+
+
+def classifier_loss(name="ŷ"):
+    """Embedding → RNN → the last state → a linear head (its result named by the user) → cross-entropy."""
+    tr.manual_seed(0)
+    embedding, rnn, head = tr.nn.Embedding(10, 3), tr.nn.RNN(3, 4, batch_first=True), tr.nn.Linear(4, 2)
+    output, _ = rnn(embedding(tr.tensor([[1, 5, 2, 7]])))
+    scores = head(output[:, -1])
+    scores.name = name
+    loss = tr.nn.functional.cross_entropy(scores, tr.tensor([1]))
+    loss.name = "J"
+    return loss
+
+
+@pytest.mark.parametrize("level", ["cell", "step"])
+def test_a_classifier_draws_its_head_and_loss_after_the_last_step(level):
+    picture = build_picture((classifier_loss("ŷ"),), level=level)
+    named = edges_named(picture)
+    last = "RNN cell" if level == "cell" else "step"
+    assert (last, "ŷ = linear", "h₄") in named  # the head reads h_T, and its result keeps the user's name
+    assert ("ŷ = linear", "cross_entropy", "") in named and ("cross_entropy", "J", "") in named
+    [head] = [n for n in picture.nodes if first_line(n) == "ŷ = linear"]
+    assert head.parameters == ["weight", "bias"] and head.step is None  # after the steps, not in one
+    renamed = build_picture((classifier_loss("logits"),), level=level)  # any name the user gives
+    assert "logits = linear" in {first_line(n) for n in renamed.nodes}
+
+
+def test_a_classifiers_bptt_passes_the_gradient_back_through_its_head():
+    picture = build_picture((classifier_loss(),), level="cell", backward=True)
+    named = edges_named(picture)
+    assert ("J", "cross_entropy, backward", "") in named
+    assert ("cross_entropy, backward", "linear, backward", "∂J/∂ŷ") in named
+    assert ("linear, backward", "RNN cell, backward", "∂J/∂h₄") in named  # all of it: h₄ has one reader
+
+
+def test_a_bare_sum_that_is_j_itself_still_folds_into_j():
+    _, loss = last_step_loss("rnn", steps=3)  # J = Σ h_T: no node for the sum
+    named = edges_named(build_picture((loss,), level="cell"))
+    assert ("RNN cell", "J", "h₃") in named
