@@ -5,7 +5,6 @@ import pytest
 from drawing_cases import last_step_loss
 
 import tinygrad_rnn as tr
-
 from tinygrad_rnn.cli import language_model_loss
 from tinygrad_rnn.viz.graph import build_picture
 
