@@ -92,3 +92,22 @@ def test_a_bare_sum_that_is_j_itself_still_folds_into_j():
     _, loss = last_step_loss("rnn", steps=3)  # J = Σ h_T: no node for the sum
     named = edges_named(build_picture((loss,), level="cell"))
     assert ("RNN cell", "J", "h₃") in named
+
+
+# --- the fixed-window language model ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("level", ["op", "cell"])
+def test_the_fixed_window_model_draws_its_tokens_and_no_weight_it_lacks(level):
+    tr.manual_seed(0)
+    model = tr.models.FixedWindowLM(10, window=3, embedding_dim=2, hidden_size=4)
+    logits, _ = model(tr.tensor([[1, 5, 2, 7]]))
+    loss = tr.nn.functional.cross_entropy(logits.reshape(-1, 10), tr.tensor([5, 2, 7, 3]))
+    loss.name = "J"
+    picture = build_picture((loss,), level=level)
+    named = edges_named(picture)
+    assert ("x", "embedding", "") in named  # the tokens of the window (two of padding before the four)
+    assert [n.label for n in picture.nodes if n.kind == "input"] == ["x\n(1, 6)"]
+    assert ("linear", "tanh", "") in named and ("cross_entropy", "J", "") in named  # no recurrence: every op
+    assert not any("W_hh" in note or "every step" in note for note in picture.notes)
+    assert ["head.weight", "head.bias"] in [n.parameters for n in picture.nodes]  # the weights it has

@@ -103,6 +103,12 @@ def _picture_of(roots: tuple[Tensor, ...], level: str, backward: bool, show_shap
     """The picture of the recorded graph (forward, or a recorded gradient graph), at ``level``."""
     nodes, edges, links, outputs_of, kept_values = _walk(roots, backward, show_shapes)
     nodes, edges, links, outputs_of = _fold_transposed_weights(nodes, edges, links, outputs_of)
+    notes = []
+    if level != "op" and not any(n.kind == "op" and n.step is not None for n in nodes):
+        level = "op"  # a model without a recurrence (the fixed-window model) has no cells to merge its ops into
+        notes.append("No time steps (no recurrence): every op is drawn")
+    if level == "op" and not backward:  # (cells and steps draw x_t under each step's embedding: levels.py)
+        edges = edges + _token_inputs(nodes, show_shapes)
     if show_grads:
         _attach_gradient_norms(roots, nodes, outputs_of)
     if show_values:
@@ -115,7 +121,7 @@ def _picture_of(roots: tuple[Tensor, ...], level: str, backward: bool, show_shap
     else:  # a recorded gradient graph: one node per backward rule, named by what it does to δ
         nodes, edges = merge_backward_rules(nodes, edges)
     nodes, edges = _apply_params(nodes, edges, params)
-    notes, legend = [], None
+    legend = None
     if time_steps is not None:
         norms = [n.gradient_norm for n in nodes if n.gradient_norm]
         if norms:  # coloured on the scale of the whole sequence: a slice alone would stretch a 2× range into a rainbow
@@ -125,9 +131,20 @@ def _picture_of(roots: tuple[Tensor, ...], level: str, backward: bool, show_shap
         nodes, edges = _keep_steps(nodes, edges, time_steps)
     if level == "op" and any(n.kind == "op" and n.key.name.startswith("fused") for n in nodes) and not layer_nodes:
         notes.append("Fused cells are one op per step: build the layer with fused=False to draw its primitive ops")
-    if params == "label" and any(n.parameters for n in nodes):
-        notes.append("W_hh, b_hh, …: each is one tensor, the same at every step")
+    shared = _shared_over_steps(nodes) if params == "label" else []
+    if shared:  # only what the figure has: a fixed-window model has no W_hh, and no steps that share a weight
+        named = "W_hh, b_hh, …" if "W_hh" in shared else ", ".join(shared[:2]) + (", …" if len(shared) > 2 else "")
+        notes.append(f"{named}: each is one tensor, the same at every step")
     return Picture(nodes, edges, backward=backward, notes=notes, legend=legend)
+
+
+def _shared_over_steps(nodes: list[Node]) -> list[str]:
+    """The parameters named in the nodes of more than one time step, in PyTorch's order."""
+    steps: dict[str, set] = {}
+    for node in nodes:
+        for name in node.parameters:
+            steps.setdefault(name, set()).add(node.step)
+    return sorted((name for name, found in steps.items() if len(found - {None}) > 1), key=_parameter_order)
 
 
 def _is_gradient(roots: tuple[Tensor, ...]) -> bool:
@@ -222,6 +239,19 @@ def _walk(roots: tuple[Tensor, ...], backward: bool, show_shapes: bool):
                 stack.append(x.grad_fn)
     edges = unique([(tail, head, labels.get((tail, head, out), "")) for tail, head, out, _ in links])
     return nodes, edges, links, outputs_of, kept_values
+
+
+def _token_inputs(nodes: list[Node], show_shapes: bool) -> list[tuple[int, int, str]]:
+    """The token ids an embedding reads, as an input node below it (x, or the name the user gave the
+    ids): the op keeps them as integers, not as an input of the graph, so the walk does not meet them."""
+    edges = []
+    for position in range(len(nodes)):
+        function = nodes[position].key
+        if nodes[position].kind == "op" and hasattr(function, "ids_name") and not function.is_gradient:
+            shape = f"\n{_shape_text(numpy.shape(function.ids))}" if show_shapes else ""
+            nodes.append(Node(("tokens", id(function)), "input", f"{function.ids_name or 'x'}{shape}"))
+            edges.append((len(nodes) - 1, position, ""))
+    return edges
 
 
 def _is_parameter(tensor: Any) -> bool:
