@@ -7,6 +7,9 @@ from drawing_cases import last_step_loss
 import tinygrad_rnn as tr
 from tinygrad_rnn.cli import language_model_loss
 from tinygrad_rnn.viz.graph import build_picture
+from tinygrad_rnn.viz.layout import labelled_layout
+from tinygrad_rnn.viz.legibility import measure
+from tinygrad_rnn.viz.svg import picture_to_svg
 
 
 def first_line(node):
@@ -111,3 +114,46 @@ def test_the_fixed_window_model_draws_its_tokens_and_no_weight_it_lacks(level):
     assert ("linear", "tanh", "") in named and ("cross_entropy", "J", "") in named  # no recurrence: every op
     assert not any("W_hh" in note or "every step" in note for note in picture.notes)
     assert ["head.weight", "head.bias"] in [n.parameters for n in picture.nodes]  # the weights it has
+
+
+# --- an Elman RNN written from ops (W, V, U) --------------------------------------------------------------------
+
+
+def elman_loss(steps=3):
+    """A user's own loop, as the Elman lecture writes it: h_t = tanh(W x_t + V h_{t−1} + b_h), y_t = U h_t."""
+    tr.manual_seed(0)
+    W, V, U = tr.randn(3, 2, requires_grad=True), tr.randn(3, 3, requires_grad=True), tr.randn(2, 3, requires_grad=True)
+    b = tr.zeros(3, requires_grad=True)
+    W.name, V.name, U.name, b.name = "W", "V", "U", "b_h"
+    x, h, outputs = tr.randn(steps, 1, 2), tr.zeros(1, 3), []
+    h.name = "h_0"
+    for t in range(steps):
+        with tr.scope(f"t={t + 1}"):
+            h = (x[t] @ W.T + h @ V.T + b).tanh()
+            h.name = "h"
+            y = h @ U.T
+            y.name = "y"
+            outputs.append(y)
+    loss = sum(outputs[1:], outputs[0]).sum()
+    loss.name = "J"
+    return loss
+
+
+@pytest.mark.parametrize("steps", [3, 6])
+def test_the_elman_rnn_from_ops_has_no_edge_through_a_node(steps):
+    picture = build_picture((elman_loss(steps),), level="op")
+    labels, placed = labelled_layout(picture)
+    found = measure(picture_to_svg(picture, placed, labels, "e"))
+    assert found.through_nodes == 0, found.passes  # h_{t−1} no longer runs through W's node, nor y_T through the Σ
+    # the user's y₁ + y₂ + … as Python adds them: a chain whose T inputs cross on the way to it, past 3 steps
+    assert found.crossings == 0 if steps == 3 else found.crossings <= steps * (steps - 1) // 2
+    by_step = {}
+    for i, node in enumerate(picture.nodes):
+        by_step.setdefault(node.step, []).append(i)
+    for t in range(1, steps + 1):  # x_t under the step that reads it, V h_{t−1} on the side the state comes from
+        [x_t] = [i for i in by_step[t] if picture.nodes[i].kind == "input"]
+        [w, v] = [next(i for i in by_step[t] if picture.nodes[i].parameters == [name]) for name in ("W", "V")]
+        assert placed.boxes[x_t].y < placed.boxes[w].y and placed.boxes[x_t].x == placed.boxes[w].x
+        assert placed.boxes[v].x < placed.boxes[w].x
+    [h_0] = [i for i, n in enumerate(picture.nodes) if n.label.startswith("h_0")]
+    assert picture.nodes[h_0].step is None  # h_0 enters from the left, as the state does

@@ -109,6 +109,7 @@ def _picture_of(roots: tuple[Tensor, ...], level: str, backward: bool, show_shap
         notes.append("No time steps (no recurrence): every op is drawn")
     if level == "op" and not backward:  # (cells and steps draw x_t under each step's embedding: levels.py)
         edges = edges + _token_inputs(nodes, show_shapes)
+        _place_step_inputs(nodes, edges)
     if show_grads:
         _attach_gradient_norms(roots, nodes, outputs_of)
     if show_values:
@@ -252,6 +253,30 @@ def _token_inputs(nodes: list[Node], show_shapes: bool) -> list[tuple[int, int, 
             nodes.append(Node(("tokens", id(function)), "input", f"{function.ids_name or 'x'}{shape}"))
             edges.append((len(nodes) - 1, position, ""))
     return edges
+
+
+def _place_step_inputs(nodes: list[Node], edges) -> None:
+    """A hand-written loop's x_t — a leaf read at one step by the op that reads another leaf at each
+    other step (``x[t] @ W.T``) — belongs to that step: drawn under it, not beside the row. A leaf read
+    once by an op that later reads the previous step's state (h_0) stays where the state enters."""
+    readers: dict[int, list[int]] = {}
+    parameters: dict[int, frozenset] = {}
+    for tail, head, _ in edges:
+        readers.setdefault(tail, []).append(head)
+        if nodes[tail].kind == "parameter":
+            parameters[head] = parameters.get(head, frozenset()) | {tail}
+    leaves: dict[int, tuple] = {}  # a leaf read at one step → what reads it (the op and its weights)
+    steps_of: dict[tuple, set] = {}
+    for leaf, heads in readers.items():
+        steps = {nodes[h].step for h in heads}
+        if nodes[leaf].kind == "input" and nodes[leaf].step is None and len(steps) == 1 and None not in steps:
+            head = heads[0]
+            role = (getattr(nodes[head].key, "name", ""), parameters.get(head, frozenset()))
+            leaves[leaf] = role
+            steps_of.setdefault(role, set()).add(nodes[head].step)
+    for leaf, role in leaves.items():
+        if len(steps_of[role]) > 1:
+            nodes[leaf].step = nodes[readers[leaf][0]].step
 
 
 def _is_parameter(tensor: Any) -> bool:

@@ -204,11 +204,16 @@ class _Grid:
     def _side_by_side_key(self, node: int, position: dict[int, float], entering: float) -> tuple:
         """Order within a level: under the ops it reads (their mean position; what comes from the
         previous step counts as coming from its side), then the gate order, then the label."""
-        parents = [position.get(p, entering) for p in self.predecessors[node] if self.nodes[p].kind != "parameter"]
+        parents = [position.get(p, 0.5 if self._from_below(p) else entering) for p in self.predecessors[node]
+                   if self.nodes[p].kind != "parameter"]
         named = re.match(r"([a-z])[₀₁₂₃₄₅₆₇₈₉]* = ", self.nodes[node].label)  # a gate named in its node: i₃ = σ
         gate = self.gate_into.get(node, "") or (named.group(1) if named and named.group(1) in GATE_ORDER else "")
         gate_rank = GATE_ORDER.index(gate) if gate else len(GATE_ORDER)
         return (sum(parents) / len(parents) if parents else 0.5, gate_rank, self.nodes[node].label)
+
+    def _from_below(self, node: int) -> bool:
+        """x_t: an input of one step, drawn under it — not the state coming in from the previous step's side."""
+        return self.nodes[node].kind == "input" and self.nodes[node].step is not None and node not in self.block_of
 
     # --- outside the steps: beside the row where its flow starts or ends, or below (x_t) -----------
     def _place_outside(self) -> None:
@@ -247,6 +252,15 @@ class _Grid:
             if self.place[i][0] == "end" and depends_on_row[i] is None:
                 distance[i] = min(distance[s] for s in self.successors[i] if s in distance)
         outermost = max((d for i, d in distance.items() if self.place[i][0] == "start"), default=0)
+        # the steps a node after them reads, with those its result is added to on the way to J (a user's
+        # y₁ + y₂ + … + y_T): a partial sum of the first steps belongs with the rest of the sum, not beside t=1
+        linked_on: dict[int, set] = {}
+        for i in reversed(in_order(beside, self.predecessors, beside_set)):
+            linked_on[i] = {block_of[j][1] for j in self.predecessors[i] + self.successors[i] if j in block_of}
+            if self.place[i][0] == "end":
+                for later in self.successors[i]:
+                    if later in linked_on and self.place[later][0] == "end":
+                        linked_on[i] |= linked_on[later]
         self.beside: dict[tuple[bool, int, int], list[int]] = {}  # (on the left?, row, column) → nodes
         for i in beside:
             side, row = self.place[i]
@@ -254,7 +268,7 @@ class _Grid:
             # Two levels share a column, one above the other, so the figure stays slide-wide.
             column = (outermost if self.nodes[i].kind == "parameter" and feeds_steps else distance[i]) // 2
             on_left = (side == "start") != (self.reverse[row] if self.rows else False)
-            linked = {block_of[j][1] for j in self.predecessors[i] + self.successors[i] if j in block_of}
+            linked = linked_on[i]
             middle = (len(self.steps) - 1) / 2
             near_left = bool(linked) and max(linked) < middle
             if linked and (near_left or min(linked) > middle) and on_left != near_left:
@@ -472,7 +486,10 @@ class _Grid:
                                                                         ("",))[0] in ("start", "end"):
             inside = head if head in block_of else tail
             if self.nodes[inside].kind == "op":  # into (or out of) a step through the gap beside it
-                return self._through_gap(a, b, self.column_x[block_of[inside][1]], label)
+                route = self._through_gap(a, b, self.column_x[block_of[inside][1]], label)
+                if tail == inside and self._crosses_a_node(route, tail, head):  # y_T into the end of a long sum
+                    return self._over_beside(a, b, route, label)
+                return route
         slots = self.beside_slot.get(tail), self.beside_slot.get(head)
         if slots[0] and slots[1] and slots[0][0] == slots[1][0] and abs(slots[0][1] - slots[1][1]) > 1:
             return self._around_column(a, b, slots[0][0], label)  # past the nodes between them, not through
@@ -492,6 +509,26 @@ class _Grid:
         along, beside = (0.25 if label == CHOICE else 0.5), (3 * len(label) + 6 if steep or label == CHOICE else 4)
         return _finish([start], end, label, (start[0] + (end[0] - start[0]) * along + beside,
                                              start[1] + (end[1] - start[1]) * along + 6))
+
+    def _crosses_a_node(self, route: Route, tail: int, head: int) -> bool:
+        """Whether a route passes through a node it does not connect (it would read as an arrow into it)."""
+        points = [*route.points, route.end]
+        return any(segment_enters(p, q, (box.left + 1, box.bottom + 1, box.right - 1, box.top - 1))
+                   for i, box in enumerate(self.boxes) if i not in (tail, head)
+                   for p, q in zip(points, points[1:]))
+
+    def _over_beside(self, a: Box, b: Box, route: Route, label: str) -> Route:
+        """Out of a step through the gap beside it, over the nodes beside the row up to b's column, and
+        down beside that column into b's side (a node above b in its column is passed, not entered)."""
+        gap_x = route.points[1][0]
+        rightwards = b.x > gap_x
+        side_x = (b.left - GAP_X / 2 - 3) if rightwards else (b.right + GAP_X / 2 + 3)
+        between = [box for box in self.boxes if min(gap_x, side_x) < box.x < max(gap_x, side_x) or box is b]
+        over = max([box.top for box in between] + [a.y]) + GAP_Y / 2
+        start = route.points[0]
+        end = (b.left if rightwards else b.right, b.y)
+        return _finish([start, (gap_x, a.y), (gap_x, over), (side_x, over), (side_x, b.y)], end, label,
+                       ((start[0] + gap_x) / 2, a.y + 7))
 
     def _around_column(self, a: Box, b: Box, column: tuple[bool, int, int], label: str) -> Route:
         """Between two nodes of one column beside a row with others between them: along its left
@@ -727,3 +764,22 @@ def _clip(box: Box, towards: tuple[float, float]) -> tuple[float, float]:
         return box.x, box.y
     scale = min(box.width / 2 / abs(dx) if dx else float("inf"), box.height / 2 / abs(dy) if dy else float("inf"))
     return box.x + dx * scale, box.y + dy * scale
+
+
+def segment_enters(p: tuple[float, float], q: tuple[float, float], box: tuple[float, float, float, float]) -> bool:
+    """Liang–Barsky: does the segment pq pass through the inside of the box (left, bottom, right, top)?"""
+    low, high = 0.0, 1.0
+    dx, dy = q[0] - p[0], q[1] - p[1]
+    for step, distance in ((-dx, p[0] - box[0]), (dx, box[2] - p[0]), (-dy, p[1] - box[1]), (dy, box[3] - p[1])):
+        if step == 0:
+            if distance <= 0:
+                return False
+            continue
+        ratio = distance / step
+        if step < 0:
+            low = max(low, ratio)
+        else:
+            high = min(high, ratio)
+        if low >= high:
+            return False
+    return True
