@@ -256,26 +256,32 @@ def _token_inputs(nodes: list[Node], show_shapes: bool) -> list[tuple[int, int, 
 
 
 def _place_step_inputs(nodes: list[Node], edges) -> None:
-    """A hand-written loop's x_t — a leaf read at one step by the op that reads another leaf at each
-    other step (``x[t] @ W.T``) — belongs to that step: drawn under it, not beside the row. A leaf read
-    once by an op that later reads the previous step's state (h_0) stays where the state enters."""
+    """A hand-written loop's x_t — a leaf read at one step by an op that reads a leaf at every step of
+    its row (``x[t] @ W.T``) — belongs to that step: drawn under it, not beside the row. h_0, read at
+    the first step by an op that later reads the previous step's state, stays where the state enters."""
     readers: dict[int, list[int]] = {}
     parameters: dict[int, frozenset] = {}
     for tail, head, _ in edges:
         readers.setdefault(tail, []).append(head)
         if nodes[tail].kind == "parameter":
             parameters[head] = parameters.get(head, frozenset()) | {tail}
-    leaves: dict[int, tuple] = {}  # a leaf read at one step → what reads it (the op and its weights)
-    steps_of: dict[tuple, set] = {}
+
+    def role(op: int) -> tuple:  # what an op does, whatever its step: the same op, weights and row
+        return getattr(nodes[op].key, "name", ""), parameters.get(op, frozenset()), nodes[op].row
+
+    occurs: dict[tuple, set] = {}
+    for op, node in enumerate(nodes):
+        if node.kind == "op" and node.step is not None:
+            occurs.setdefault(role(op), set()).add(node.step)
+    leaves: dict[int, tuple] = {}  # a leaf read at one step → the role of what reads it
+    read_at: dict[tuple, set] = {}
     for leaf, heads in readers.items():
         steps = {nodes[h].step for h in heads}
         if nodes[leaf].kind == "input" and nodes[leaf].step is None and len(steps) == 1 and None not in steps:
-            head = heads[0]
-            role = (getattr(nodes[head].key, "name", ""), parameters.get(head, frozenset()))
-            leaves[leaf] = role
-            steps_of.setdefault(role, set()).add(nodes[head].step)
-    for leaf, role in leaves.items():
-        if len(steps_of[role]) > 1:
+            leaves[leaf] = role(heads[0])
+            read_at.setdefault(leaves[leaf], set()).add(nodes[heads[0]].step)
+    for leaf, found in leaves.items():
+        if len(read_at[found]) > 1 and read_at[found] == occurs.get(found):
             nodes[leaf].step = nodes[readers[leaf][0]].step
 
 
