@@ -18,6 +18,7 @@ MODULES = [
     ("tinygrad_rnn.nn.functional", "Functions behind the layers, and losses"),
     ("tinygrad_rnn.nn.init", "Initialisation"),
     ("tinygrad_rnn.nn.utils", "Gradient clipping"),
+    ("tinygrad_rnn.nn.utils.rnn", "Packing variable-length batches"),
     ("tinygrad_rnn.optim", "Optimisers"),
     ("tinygrad_rnn.analysis", "Seeing backpropagation through time"),
     ("tinygrad_rnn.viz", "Drawing"),

@@ -274,7 +274,7 @@ def test_greedy_generation_records_the_choices_it_feeds_back_and_draws_each_as_a
     from tinygrad_rnn.viz.graph import build_picture
     from tinygrad_rnn.viz.layout import labelled_layout
     from tinygrad_rnn.viz.legibility import measure
-    from tinygrad_rnn.viz.picture import CHOICE, subscript
+    from tinygrad_rnn.viz.picture import CHOICES, subscript
     from tinygrad_rnn.viz.svg import picture_to_svg
 
     tr.manual_seed(3)
@@ -290,7 +290,7 @@ def test_greedy_generation_records_the_choices_it_feeds_back_and_draws_each_as_a
     decoder_steps = sorted(n.step for n in picture.nodes if n.label.startswith("decoder cell"))
     assert decoder_steps == list(range(4, 4 + len(written) + finished))
     choices = [(picture.nodes[t].label.split("\n")[0], picture.nodes[h].label.split("\n")[0])
-               for t, h, label in picture.edges if label == CHOICE]
+               for t, h, label in picture.edges if label == "argmax"]
     assert sorted(choices) == [(f"{subscript('ŷ', s)} = linear", f"{subscript('e', s + 1)} = embedding")
                        for s in decoder_steps[:-1]]  # ŷ_t → e_{t+1}, nothing else
     assert "[BEGIN]" in named and not any(label.startswith("y") for label in named)  # fed back: no token node
@@ -298,7 +298,7 @@ def test_greedy_generation_records_the_choices_it_feeds_back_and_draws_each_as_a
     drawn = measure(picture_to_svg(picture, placed, labels, "g", figure=True))
     assert drawn.crossings <= len(choices) and drawn.through_nodes == 0  # each choice crosses h_t once
     backward = build_picture((score,), level="cell", backward=True)
-    assert not any(label == CHOICE for _, _, label in backward.edges)  # no gradient through a choice
+    assert not any(label in CHOICES for _, _, label in backward.edges)  # no gradient through a choice
     sums = [n.label for n in backward.nodes if "∂J/∂head.weight" in n.label]
     assert len(sums) == 1  # one head, called at every step: one Σ
     score.backward()

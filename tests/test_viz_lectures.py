@@ -115,10 +115,13 @@ def test_bptt_runs_right_to_left_with_the_gradient_on_every_edge_and_one_sum_per
     assert picture.backward
     nodes = picture.nodes
     cells = {n.step: i for i, n in enumerate(nodes) if n.kind == "group"}
-    states = ["c", "h"] if cell == "lstm" else ["h"]
-    for t in range(1, 4):  # from cell t+1 back to cell t: ∂J/∂h_t (and ∂J/∂c_t)
+    sub = str.maketrans('0123456789', '₀₁₂₃₄₅₆₇₈₉')
+    for t in range(1, 4):  # from cell t+1 back to cell t: ∂J/∂h_t, and c_t's part through c_{t+1} (test_bptt_labels)
         labels = sorted(label for a, b, label in picture.edges if a == cells[t + 1] and b == cells[t])
-        assert labels == [f"∂J/∂{s}{str(t).translate(str.maketrans('0123456789', '₀₁₂₃₄₅₆₇₈₉'))}" for s in states]
+        now, after = str(t).translate(sub), str(t + 1).translate(sub)
+        through = "h" if t + 1 == 4 else "c"  # c₄, the last, is passed on to nothing: c₃ reaches J through h₄
+        expected = [f"∂J/∂h{now}"] + ([f"(∂{through}{after}/∂c{now})ᵀ ∂J/∂{through}{after}"] if cell == "lstm" else [])
+        assert labels == sorted(expected)
     [start] = [i for i, n in enumerate(nodes) if n.label == "J"]
     assert [b for a, b, _ in picture.edges if a == start] == [cells[4]]  # J = Σ h_T: the gradient starts at t=4
     [total] = [i for i, n in enumerate(nodes) if n.label.startswith("∂J/∂W_ih = Σₜ")]
@@ -162,7 +165,7 @@ def test_the_rolled_view_has_the_same_nodes_whatever_the_length(make, backward):
     short, long = (build_picture((make(steps),), rolled=True, backward=backward) for steps in (3, 8))
     assert len(short.nodes) == len(long.nodes) and [n.label for n in short.nodes] == [n.label for n in long.nodes]
     loops = [n.loops for n in long.nodes if n.loops]
-    backward_loops = ("∂J/∂cₜ", "∂J/∂hₜ", "(1/T) ∂(Jₜ₊₁ + … + J_T)/∂cₜ", "(1/T) ∂(Jₜ₊₁ + … + J_T)/∂hₜ")
+    backward_loops = ("(∂cₜ₊₁/∂cₜ)ᵀ ∂J/∂cₜ₊₁", "∂J/∂hₜ", "(1/T) ∂(Jₜ₊₁ + … + J_T)/∂hₜ")
     assert loops and all(state in ("c", "h", *backward_loops) for states in loops for state in states)
     found = measured(long)
     assert (found.crossings, found.through_nodes) == (0, 0)

@@ -144,3 +144,7 @@ __all__ += ["gradcheck", "gradgradcheck"]
 from .threads import get_blas_threads, set_blas_threads  # noqa: E402
 
 __all__ += ["set_blas_threads", "get_blas_threads"]
+
+from .serialization import load, save  # noqa: E402
+
+__all__ += ["save", "load"]

@@ -17,7 +17,7 @@ import numpy
 
 from .engine import grad, grad_contributions
 from .errors import GraphError
-from .function import step_of
+from .function import Chain, step_of
 from .nn.recurrent import FUSED_LAYER_STATE
 from .tensor import Tensor
 
@@ -225,21 +225,23 @@ def find_recurrence(loss: Tensor, layer=None) -> Recurrence:
     """
     graph = _Graph(loss)
     named = [v for v in graph.vertices if v.name in ("h", "c", *GATE_NAMES["lstm"], *GATE_NAMES["gru"])]
-    rows: dict[tuple[str, ...], list[Any]] = {}
+    rows: dict[Any, list[Any]] = {}
     for vertex in named:
-        rows.setdefault(_row(vertex.grad_fn.scope), []).append(vertex)
+        rows.setdefault(_chain(vertex.grad_fn), []).append(vertex)
     if not any(v.name == "h" for v in named):
         raise ValueError("find_recurrence: the graph of this loss has no hidden states (tensors named h by a "
                          "recurrent layer or cell); pass the layer that computed it")
-    first = min((row for row in rows if any(v.name == "h" for v in rows[row])),
-                key=lambda row: ("reverse" in row, next((p for p in row if p.startswith("layer")), ""), graph.order(
-                    rows[row][0])))
-    inside = rows[first]
+
+    def first_layer_forward(row: Any) -> tuple:
+        reverse, layer = (row.direction == "reverse", row.layer) if isinstance(row, Chain) else (False, 0)
+        return reverse, layer, graph.order(rows[row][0])
+
+    inside = rows[min((row for row in rows if any(v.name == "h" for v in rows[row])), key=first_layer_forward)]
 
     def by_step(name: str) -> list[Any]:
-        found = [v for v in inside if v.name == name and (step_of(v.grad_fn.scope) is not None or
-                                                           not any(step_of(u.grad_fn.scope) for u in inside))]
-        return sorted(found, key=lambda v: (step_of(v.grad_fn.scope) or 0, graph.order(v)))
+        found = [v for v in inside if v.name == name and (_step(v.grad_fn) is not None or
+                                                           not any(_step(u.grad_fn) for u in inside))]
+        return sorted(found, key=lambda v: (_step(v.grad_fn) or 0, graph.order(v)))
 
     if layer is not None and getattr(layer, "hidden_states", None):
         hidden = list(layer.hidden_states[0])
@@ -267,9 +269,17 @@ def find_recurrence(loss: Tensor, layer=None) -> Recurrence:
     return Recurrence(kind, hidden, cells, gates, weights, time_dim, graph.step_losses(steps))
 
 
-def _row(scope: tuple[str, ...]) -> tuple[str, ...]:
-    """A scope without its step: the layer and direction ("LSTM", "layer 0", "forward")."""
-    return tuple(part for part in scope if step_of((part,)) is None)
+def _chain(function: Any) -> Any:
+    """The chain a layer's op recorded (one run of one layer in one direction); for a loop written by
+    hand, its scope without the step."""
+    if function.step is not None:
+        return function.step.chain
+    return tuple(part for part in function.scope if step_of((part,)) is None)
+
+
+def _step(function: Any) -> int | None:
+    """The step a layer's op recorded, or the "t=k" of a hand-written loop's scope."""
+    return function.step.t if function.step is not None else step_of(function.scope)
 
 
 class _Graph:

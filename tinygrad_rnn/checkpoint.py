@@ -19,7 +19,7 @@ import tempfile
 import zipfile
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, BinaryIO
 
 import numpy
 
@@ -67,6 +67,16 @@ def save_checkpoint(path: str | pathlib.Path, model: Any, optimizer: Any = None,
                 else:
                     metadata["optimizer"]["scalars"][f"{index}/{key}"] = value
     arrays["metadata"] = numpy.array(json.dumps(metadata))
+    return write_archive(path, arrays)
+
+
+def write_archive(target: str | pathlib.Path | BinaryIO, arrays: dict[str, Any]) -> Any:
+    """Write ``arrays`` as one ``.npz`` archive: to a path atomically (see the module's docstring),
+    or into an open binary file (``io.BytesIO``, say). Returns the path or the file."""
+    if hasattr(target, "write"):  # an open file: the caller owns it, so there is nothing to rename
+        numpy.savez(target, **arrays)
+        return target
+    path = pathlib.Path(target)
     path.parent.mkdir(parents=True, exist_ok=True)
     handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
@@ -81,16 +91,25 @@ def save_checkpoint(path: str | pathlib.Path, model: Any, optimizer: Any = None,
     return path
 
 
-def read_checkpoint(path: str | pathlib.Path) -> tuple[dict[str, Any], dict[str, numpy.ndarray]]:
-    """(metadata, arrays) of a checkpoint file, fully read and checked; CheckpointError if not."""
+def read_checkpoint(path: str | pathlib.Path | BinaryIO) -> tuple[dict[str, Any], dict[str, numpy.ndarray]]:
+    """(metadata, arrays) of a checkpoint file, fully read and checked; CheckpointError if not.
+    ``path`` may also be an open binary file (``io.BytesIO``, say), read from where it stands."""
+    if hasattr(path, "read"):
+        return _read_archive(path, f"the {type(path).__name__}")
     path = pathlib.Path(path)
     if not path.is_file():
         raise CheckpointError(f"no checkpoint at {path}")
     with open(path, "rb") as file:
-        if file.read(2) != b"PK":  # not even a zip archive (NumPy would go on to talk about pickles)
-            raise CheckpointError(f"{path} is not a tinygrad_rnn checkpoint")
+        return _read_archive(file, path)
+
+
+def _read_archive(file: BinaryIO, path: Any) -> tuple[dict[str, Any], dict[str, numpy.ndarray]]:
+    """read_checkpoint's work on an open file; ``path`` names it in messages."""
+    if file.read(2) != b"PK":  # not even a zip archive (NumPy would go on to talk about pickles)
+        raise CheckpointError(f"{path} is not a tinygrad_rnn checkpoint")
+    file.seek(-2, os.SEEK_CUR)
     try:
-        with numpy.load(path, allow_pickle=False) as archive:
+        with numpy.load(file, allow_pickle=False) as archive:
             arrays = {name: archive[name] for name in archive.files}  # reading every entry checks its CRC
         metadata = json.loads(str(arrays.pop("metadata")))
     except (zipfile.BadZipFile, ValueError, OSError, EOFError, KeyError, json.JSONDecodeError) as error:

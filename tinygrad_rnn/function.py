@@ -29,7 +29,9 @@ themselves). This module also holds the switches that change how ops are recorde
 from __future__ import annotations
 
 import contextlib
+import itertools
 from collections.abc import Iterator
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy
@@ -44,6 +46,7 @@ class _State:
 
     grad_enabled = True
     scope: tuple[str, ...] = ()
+    step: Step | None = None  # the recurrent step new ops belong to (set by the layers: at_step)
     anomaly = False
     recording_gradient = False  # True while create_graph=True records a backward pass
     gradient_of: Any = None  # then: the op whose backward is being recorded (drawings group by it)
@@ -97,6 +100,7 @@ class Function:
     * ``needs_input_grad``: one bool per input, True where a gradient must flow;
     * ``depth``: 1 + the largest depth of the ops that made its inputs (leaves count 0);
     * ``scope``: the :func:`scope` path it was created in, e.g. ``("LSTM", "layer 0", "t=3")``;
+    * ``step``: the :class:`Step` of a recurrent layer it computes (which chain, which t), or None;
     * ``is_gradient``: True if it was recorded while computing a gradient (``create_graph=True``);
     * ``recorded_at``: the count of in-place writes when it was recorded (see ``inplace.py``).
 
@@ -126,6 +130,7 @@ class Function:
     needs_input_grad: tuple[bool, ...]
     depth: int
     scope: tuple[str, ...]
+    step: Step | None
     is_gradient: bool
     recorded_at: int
 
@@ -188,7 +193,14 @@ class Function:
                 check_finite(array, f"forward of {self.name}", state.scope)
         returned = outs[: len(outs) - self.kept_outputs]  # kept outputs: a Node only when a recorded backward reads one
         if not (state.grad_enabled and self.differentiable and True in needs_input_grad and outs[0].dtype.kind == "f"):
-            return tuple(map(Tensor._make, returned)) if self.multiple_outputs else Tensor._make(outs[0])
+            if self.multiple_outputs:
+                return tuple(map(Tensor._make, returned))
+            result = Tensor._make(outs[0])
+            if outs[0].dtype.kind in "iu":  # ids reshaped or indexed are still the ids chosen from the scores
+                choice = next((x._choice for x in inputs if getattr(x, "_choice", None) is not None), None)
+                if choice is not None:
+                    result._choice = choice
+            return result
         # Record. The inputs' vertices are the graph's edges; of the values, keep only those
         # backward reads — for the rest the vertex (a Node: shape, dtype, device) stands in.
         self.inputs = tuple(vertices)
@@ -198,7 +210,7 @@ class Function:
         self.saved_output = (outs if self.multiple_outputs else outs[0]) if self.saves_output else None
         self.needs_input_grad = tuple(needs_input_grad)
         self.depth = depth + 1  # deeper than every op it depends on: see topological_order
-        self.scope = state.scope
+        self.scope, self.step = state.scope, state.step
         self.is_gradient = state.recording_gradient
         if self.is_gradient:
             self.gradient_of = state.gradient_of
@@ -381,6 +393,69 @@ def step_of(scope: tuple[str, ...]) -> int | None:
     return None
 
 
+@dataclass(frozen=True, eq=False)  # compared by identity: two calls of one module are two chains
+class Chain:
+    """One run of a recurrent layer, in one direction, over a sequence: what a figure draws as one
+    row of cells. A module called on two sequences makes two chains (that share its weights); a
+    call that starts from the state its own last call ended with continues that chain, its steps
+    numbered on (a generation loop, one token per call).
+
+    >>> first, second = Chain("LSTM", 0, "forward"), Chain("LSTM", 0, "forward")
+    >>> first == second, first.serial < second.serial
+    (False, True)
+    """
+
+    module: str  # the module's name in drawings and scopes ("LSTM", "encoder")
+    layer: int  # 0 for the layer that reads the input
+    direction: str  # "forward", or "reverse" for the second direction of a bidirectional layer
+    owner: int = 0  # id() of the module that made it: only its own later calls continue it
+    serial: int = field(default_factory=lambda: next(_CHAINS_MADE))  # the order chains were made in
+
+
+_CHAINS_MADE = itertools.count()
+
+
+@dataclass(frozen=True)
+class Step:
+    """Where an op of a recurrent layer belongs: step ``t`` of ``chain``. ``t`` counts on one
+    timeline: a decoder started from its encoder's final state numbers its steps on from there.
+
+    >>> chain = Chain("RNN", layer=0, direction="forward")
+    >>> Step(chain, 3).t, Step(chain, 3) == Step(chain, 3), Step(chain, 3) == Step(Chain("RNN", 0, "forward"), 3)
+    (3, True, False)
+    """
+
+    chain: Chain
+    t: int
+
+
+class at_step:
+    """Record the ops created inside as step ``t`` of ``chain`` — the :class:`Step` drawings and
+    analyses read — and in the scope "t=k" inside the current one (a layer's is (module, "layer k",
+    direction)), which ``grad_contributions`` reports.
+
+    >>> import tinygrad_rnn as tr
+    >>> chain = Chain("RNN", layer=0, direction="forward")
+    >>> with tr.scope("RNN", "layer 0", "forward"), at_step(chain, 2):
+    ...     y = tr.ones(2, requires_grad=True) * 2
+    >>> y.grad_fn.step.t, y.grad_fn.scope
+    (2, ('RNN', 'layer 0', 'forward', 't=2'))
+    """
+
+    __slots__ = ("record", "previous")
+
+    def __init__(self, chain: Chain, t: int) -> None:
+        self.record = Step(chain, t)
+
+    def __enter__(self) -> Step:
+        self.previous = STATE.scope, STATE.step
+        STATE.scope, STATE.step = (*STATE.scope, f"t={self.record.t}"), self.record
+        return self.record
+
+    def __exit__(self, *exc: object) -> None:
+        STATE.scope, STATE.step = self.previous
+
+
 def current_scope() -> tuple[str, ...]:
     """The scope path new ops are tagged with.
 
@@ -412,11 +487,13 @@ def detect_anomaly() -> Iterator[None]:
 
 @contextlib.contextmanager
 def _recording_gradient(function_scope: tuple[str, ...], of: Any = None) -> Iterator[None]:
-    """While create_graph=True computes an op's gradient: record it, in the op's own scope, each
-    recorded op knowing which op's backward it belongs to (``of``; None for the sum of terms)."""
-    previous = (STATE.grad_enabled, STATE.scope, STATE.recording_gradient, STATE.gradient_of)
-    STATE.grad_enabled, STATE.scope, STATE.recording_gradient, STATE.gradient_of = True, function_scope, True, of
+    """While create_graph=True computes an op's gradient: record it, in the op's own scope and step,
+    each recorded op knowing which op's backward it belongs to (``of``; None for the sum of terms)."""
+    previous = (STATE.grad_enabled, STATE.scope, STATE.step, STATE.recording_gradient, STATE.gradient_of)
+    step = getattr(of, "step", None)
+    STATE.grad_enabled, STATE.scope, STATE.step, STATE.recording_gradient, STATE.gradient_of = (
+        True, function_scope, step, True, of)
     try:
         yield
     finally:
-        STATE.grad_enabled, STATE.scope, STATE.recording_gradient, STATE.gradient_of = previous
+        STATE.grad_enabled, STATE.scope, STATE.step, STATE.recording_gradient, STATE.gradient_of = previous

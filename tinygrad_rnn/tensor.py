@@ -61,7 +61,9 @@ class Tensor:
             [ 9., 13.]])
     """
 
-    __slots__ = ("data", "_grad", "requires_grad", "grad_fn", "_node", "_name", "__weakref__")
+    # _choice (set only on ids chosen from scores, by argmax or sampling): (the scores, "argmax" | "sampled"),
+    # so that an embedding of them draws the generation loop's link back to the scores
+    __slots__ = ("data", "_grad", "requires_grad", "grad_fn", "_node", "_name", "_choice", "__weakref__")
     __array_ufunc__ = None  # NumPy defers to us: ndarray * Tensor calls Tensor.__rmul__
     __hash__ = object.__hash__  # == is elementwise, but a tensor is still usable as a dict key
 

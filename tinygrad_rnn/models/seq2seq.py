@@ -73,8 +73,8 @@ class Seq2Seq(nn.Module):
 
     def forward(self, source: Tensor, target_inputs: Tensor, source_lengths: Any = None) -> Tensor:
         state = self.encode(source, source_lengths)
-        # one timeline, as the lectures draw it: the decoder's steps follow the encoder's (t = S+1 …)
-        self.decoder.first_step = source.shape[1] + 1
+        # started from the encoder's final state, the decoder numbers its steps on from it (t = S+1 …):
+        # one timeline, as the lectures draw it
         logits, _ = self.decode(target_inputs, state)
         return logits
 
@@ -119,13 +119,11 @@ class Seq2Seq(nn.Module):
         source, _ = self._as_batch(source, None)
         if source.shape[0] != 1:
             raise ValueError(f"greedy_graph: one source sequence at a time, got a batch of {source.shape[0]}")
-        first_step = self.decoder.first_step
         with self.evaluating():
             state = self.encode(source)
             token = Tensor(numpy.full((1, 1), BEGIN_ID, dtype=numpy.int64), device=source.device, name="[BEGIN]")
             chosen_from, terms = None, []
-            for step in range(max_length):
-                self.decoder.first_step = source.shape[1] + 1 + step  # one timeline: y's steps follow x's
+            for _ in range(max_length):  # each call continues the decoder's chain from the state it ended with
                 logits, state = self.decode(token, state, chosen_from)
                 logits.name = "ŷ"  # the lectures' name: the distribution whose argmax is the next input
                 scores = logits[:, -1]
@@ -135,7 +133,6 @@ class Seq2Seq(nn.Module):
                     break
                 token = Tensor(numpy.array([[chosen]]), device=source.device)
                 chosen_from = scores
-        self.decoder.first_step = first_step
         total = terms[0]
         for term in terms[1:]:
             total = total + term

@@ -65,8 +65,9 @@ def embedding(ids: Any, weight: Tensor, padding_idx: int | None = None, chosen_f
     summed where an id repeats. Rows at ``padding_idx`` get no gradient.
 
     ``chosen_from``: at generation, the scores the ids were chosen from (the logits of the step
-    before, ``ids = chosen_from.argmax(-1)``). No gradient flows through a choice; the graph keeps
-    the link for drawings only, which draw it as a dashed edge ŷ_t → the next step's input.
+    before). Ids made by ``scores.argmax(-1)`` or ``tr.multinomial`` know it without being told.
+    No gradient flows through a choice; the graph keeps the link for drawings only, which draw it
+    as a dashed edge ŷ_t → the next step's input, labelled with how the ids were chosen.
 
     >>> import tinygrad_rnn as tr
     >>> embedding(tr.tensor([[0, 2]]), tr.randn(3, 5)).shape
@@ -81,9 +82,12 @@ def embedding(ids: Any, weight: Tensor, padding_idx: int | None = None, chosen_f
     if chosen_from is not None and not isinstance(chosen_from, Tensor):
         raise TypeError(f"embedding: chosen_from must be the Tensor of scores the ids were chosen from, got "
                         f"{type(chosen_from).__name__}")
+    chosen_by = "argmax"
+    if chosen_from is None and getattr(ids, "_choice", None) is not None:
+        chosen_from, chosen_by = ids._choice
     chosen_from = None if chosen_from is None else vertex_of(chosen_from)
     return Embedding.apply(weight, ids=ids.data, padding_idx=padding_idx, ids_name=ids.name, chosen_from=chosen_from,
-                           checked=True)
+                           chosen_by=chosen_by, checked=True)
 
 
 def dropout(x: Tensor, p: float = 0.5, training: bool = True) -> Tensor:

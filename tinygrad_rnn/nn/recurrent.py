@@ -3,8 +3,12 @@
 Same arguments, outputs, state layout and parameter names as ``torch.nn.RNN/LSTM/GRU``, so a
 PyTorch state_dict (as NumPy arrays) loads and gives the same numbers. The unrolling is a plain
 loop over time steps; each step runs inside the scope ``(name, "layer k", "forward"|"reverse",
-"t=k")``, so ``grad_contributions(loss, lstm.weight_hh_l0)`` has one term per step and a drawing
-has one cluster per step.
+"t=k")``, so ``grad_contributions(loss, lstm.weight_hh_l0)`` has one term per step, and its ops
+record their :class:`~tinygrad_rnn.function.Step` — which chain (one run of one layer in one
+direction) and which t — which drawings and analyses read. A call that starts from the state the
+module's last call ended with continues that chain, numbered on (generation, one token per call);
+a call started from another module's final state numbers its steps on from there (a decoder after
+its encoder: one timeline); any other call is a chain of its own (one encoder read on two sentences).
 
 ``fused=True`` records each layer and direction as one node instead (``ops/fused_layer.py``): the
 same numbers, and still one term per step in ``grad_contributions``, but the steps' states are
@@ -27,13 +31,15 @@ import numpy
 from .. import threads
 from ..device import array_module
 from ..errors import ShapeError
-from ..function import scope
+from ..function import Chain, Node, Step, at_step, scope
 from ..ops import cat, gru_cell, gru_layer, lstm_cell, lstm_layer, rnn_cell, rnn_layer, stack, where
+from ..ops.shape import Reshape, Stack, Unbind
 from ..tensor import Tensor
 from . import functional as F
 from . import init
 from .cells import _state, gru_step, lstm_step, rnn_step
 from .module import Module, Parameter
+from .utils.rnn import PackedSequence, pad_packed_sequence, repack
 
 
 class _Recurrent(Module):
@@ -62,7 +68,6 @@ class _Recurrent(Module):
         # True: one node per layer and direction for the whole sequence (ops/fused_layer.py)
         self.fused = fused
         self.scope_name = type(self).__name__
-        self.first_step = 1  # the number of its first step in the scopes t=k (a decoder continues its encoder's)
         self.hidden_states: list[Sequence[Tensor]] = []  # per (layer, direction): h_1 … h_T of the last call
         self.cell_states: list[Sequence[Tensor]] = []  # the same for an LSTM's c_t
 
@@ -94,7 +99,10 @@ class _Recurrent(Module):
         batch_first, or (T, input_size) unbatched. Returns ``(output, h_n)`` — ``(output, (h_n, c_n))``
         for an LSTM — with output (T, B, D·H_out) (batch first if batch_first) and h_n, c_n of shape
         (num_layers·D, B, H_out), whatever batch_first says. D is 2 if bidirectional, else 1;
-        H_out is proj_size if set, else hidden_size."""
+        H_out is proj_size if set, else hidden_size. ``input`` may also be a PackedSequence
+        (nn.utils.rnn): then output is one, packed alike, and h_n, c_n follow the batch's order."""
+        if isinstance(input, PackedSequence):
+            return self._forward_packed(input, hx, lengths)
         sequence, unbatched = self._check_input(input)
         # Steps are read along the time dimension where it lies. Moving it to the front instead (a
         # transposed view) would cost a copy of the sequence in every product that folds it into
@@ -102,6 +110,7 @@ class _Recurrent(Module):
         time_dim = 1 if self.batch_first and not unbatched else 0
         steps, batch = sequence.shape[time_dim], sequence.shape[1 - time_dim]
         initial_hidden, initial_cell = self._initial_states(hx, batch, unbatched, sequence)
+        chains, first_step = self._chains(initial_hidden)
         keep = self._step_masks(lengths, steps, batch, sequence, unbatched)
         final_hidden, final_cell = [], []
         self.hidden_states, self.cell_states = [], []
@@ -115,7 +124,8 @@ class _Recurrent(Module):
                     with scope(f"layer {layer}", "reverse" if direction else "forward"):
                         output, hidden, cell = self._run_direction(
                             layer_input, layer, direction, initial_hidden[index],
-                            None if initial_cell is None else initial_cell[index], keep, time_dim)
+                            None if initial_cell is None else initial_cell[index], keep, time_dim,
+                            chains[index], first_step)
                     outputs.append(output)
                     final_hidden.append(hidden)
                     final_cell.append(cell)
@@ -130,10 +140,40 @@ class _Recurrent(Module):
             c_n = None if c_n is None else c_n.squeeze(1)
         return output, (h_n if c_n is None else (h_n, c_n))
 
+    def _chains(self, initial_hidden: Sequence[Tensor]) -> tuple[list[Chain], int]:
+        """The chain each layer and direction of this call runs, and the number of its first step.
+
+        The step layer 0 ended at, if h_0 is a final state from the graph: this call's steps are
+        numbered on from it (one timeline). Each layer and direction continues its own chain where
+        its h_0 is the state that chain of this module ended with (a generation loop); else the
+        call makes a new chain — a module read on two sequences draws two chains."""
+        ended = [_step_that_made(hidden) for hidden in initial_hidden]
+        before = ended[0].t if ended[0] is not None and ended[0].chain.direction == "forward" else 0
+        chains = []
+        for index, found in enumerate(ended):
+            layer, direction = divmod(index, self.num_directions)
+            direction_name = "reverse" if direction else "forward"
+            chain = None if found is None else found.chain
+            continues = (chain is not None and chain.owner == id(self) and chain.layer == layer and
+                         chain.direction == direction_name == "forward" and found.t == before)
+            chains.append(chain if continues else Chain(self.scope_name, layer, direction_name, id(self)))
+        return chains, before + 1
+
+    def _forward_packed(self, packed: PackedSequence, hx: Any, lengths: Any) -> tuple[PackedSequence, Any]:
+        """A packed batch runs as its padded form with ``lengths``, and its output is packed alike."""
+        if lengths is not None:
+            raise ValueError(f"{type(self).__name__}: a PackedSequence carries its lengths; pass lengths= only "
+                             "with a padded tensor")
+        padded, lengths = pad_packed_sequence(packed, batch_first=self.batch_first)
+        output, state = self.forward(padded, hx, lengths=lengths)
+        return repack(output, packed, batch_first=self.batch_first), state
+
     def _run_direction(self, layer_input: Tensor, layer: int, direction: int, hidden: Tensor, cell: Tensor | None,
-                       keep: list[Tensor] | None, time_dim: int) -> tuple[Tensor, Tensor, Tensor | None]:
+                       keep: list[Tensor] | None, time_dim: int, chain: Chain,
+                       first_step: int) -> tuple[Tensor, Tensor, Tensor | None]:
         """One layer in one direction: the input projection for all steps in one matmul, then a
-        loop over time steps (backwards for the reverse direction)."""
+        loop over time steps (backwards for the reverse direction), step t recorded as
+        ``Step(chain, first_step + t)``."""
         suffix = f"_l{layer}" + ("_reverse" if direction else "")
         weight_ih, weight_hh = getattr(self, "weight_ih" + suffix), getattr(self, "weight_hh" + suffix)
         bias_ih, bias_hh = getattr(self, "bias_ih" + suffix, None), getattr(self, "bias_hh" + suffix, None)
@@ -142,7 +182,7 @@ class _Recurrent(Module):
         projected = F.linear(layer_input, weight_ih, bias_ih)  # x_t W_ihᵀ + b_ih for all t at once: (T, B, G·H)
         if self.fused is True:  # one node for the whole sequence
             return self._run_layer_node(projected, direction, hidden, cell, weight_hh, bias_hh, weight_hr, time_dim,
-                                        keep)
+                                        keep, chain, first_step)
         fused = None
         if self.fused:  # one node per step
             # W_hhᵀ laid out once for all steps: BLAS is faster with it than with the view W_hh.T
@@ -156,7 +196,7 @@ class _Recurrent(Module):
         hidden_states: list[Any] = [None] * steps
         cell_states: list[Any] = [None] * steps
         for t in (reversed(range(steps)) if direction else range(steps)):
-            with scope(f"t={t + self.first_step}"):
+            with at_step(chain, first_step + t):
                 new_hidden, new_cell = self._step(projected_steps[t], hidden, cell, weight_hh, bias_hh, weight_hr,
                                                   fused)
                 if keep is None:
@@ -173,13 +213,14 @@ class _Recurrent(Module):
 
     def _run_layer_node(self, projected: Tensor, direction: int, hidden: Tensor, cell: Tensor | None,
                         weight_hh: Tensor, bias_hh: Tensor | None, weight_hr: Tensor | None, time_dim: int,
-                        keep: list[Tensor] | None) -> tuple[Tensor, Tensor, Tensor | None]:
+                        keep: list[Tensor] | None, chain: Chain,
+                        first_step: int) -> tuple[Tensor, Tensor, Tensor | None]:
         """One layer in one direction as one node (ops/fused_layer.py). The states of its steps are
         recorded as values (``hidden_states``, ``cell_states``), not as tensors of the graph. With
         lengths, the node holds a finished sequence's states, and its outputs there are zeroed
         after it: where(running, output, 0), one op for the whole sequence."""
         running = None if keep is None else array_module(projected.data).stack([k.data for k in keep])  # (T, B, 1)
-        placement = {"time_dim": time_dim, "reverse": bool(direction), "first_step": self.first_step,
+        placement = {"time_dim": time_dim, "reverse": bool(direction), "chain": chain, "first_step": first_step,
                      "running": running}
         if weight_hr is not None:  # (an LSTM with proj_size)
             placement["weight_hr"] = weight_hr
@@ -417,6 +458,35 @@ class StepValues(Sequence):
         state = Tensor._make(self.time_major[index])
         state.name = FUSED_LAYER_STATE
         return state
+
+
+def _step_that_made(state: Tensor) -> Step | None:
+    """The step whose result ``state`` is, following it back through what lies between two calls
+    (h_n stacked from each layer's last state, h_0 unbound into them again; squeezed and unsqueezed
+    when unbatched); None for a state made otherwise (zeros, a user's tensor, one detached).
+
+    >>> import tinygrad_rnn as tr
+    >>> rnn = tr.nn.RNN(2, 3)
+    >>> _, h_n = rnn(tr.randn(4, 1, 2, requires_grad=True))
+    >>> _step_that_made(h_n.unbind(0)[0]).t
+    4
+    """
+    vertex, piece = state._node, None  # piece: the slice along dim 0 being followed, once unbound
+    while vertex is not None:
+        function = vertex.grad_fn
+        found = function.step or getattr(function, "final_step", None)
+        if found is not None:
+            return found
+        source = function.inputs[0] if function.inputs else None
+        if isinstance(function, Unbind) and function.dim == 0 and piece is None:
+            piece = vertex.output_index
+        elif isinstance(function, Stack) and function.dim == 0 and piece is not None:
+            source, piece = function.inputs[piece], None
+        elif not (isinstance(function, Reshape) and isinstance(source, (Node, Tensor)) and
+                  source.shape[:1] == vertex.shape[:1]):  # a squeeze or unsqueeze that keeps dim 0
+            return None
+        vertex = source if isinstance(source, Node) else None
+    return None
 
 
 def _only_lstm_projects(proj_size: int) -> None:

@@ -38,7 +38,7 @@ import copy
 from typing import Any
 
 from ..device import array_module
-from ..function import STATE, Function, Node, scope
+from ..function import STATE, Chain, Function, Node, Step, at_step
 from ..tensor import Tensor
 from ..workspace import WORKSPACE
 from .elementwise import where
@@ -66,8 +66,11 @@ class FusedLayer(Function):
     # states it keeps itself, and the (T, B, G·H) projection, once copied into the buffers, is let go.
     states = ("h",)  # the returned outputs after the sequence: h_n (an LSTM's c_n too)
 
-    def __init__(self, time_dim: int = 0, reverse: bool = False, first_step: int = 1, running=None) -> None:
+    def __init__(self, time_dim: int = 0, reverse: bool = False, first_step: int = 1, running=None,
+                 chain: Chain | None = None) -> None:
+        # its steps are step first_step, first_step + 1, … of ``chain`` (the layer's run in this direction)
         self.time_dim, self.reverse, self.first_step = time_dim, reverse, first_step
+        self.chain = chain or Chain(type(self).name, 0, "reverse" if reverse else "forward")
         # (T, B, 1) booleans, True where sequence b still runs at step t (None: all do, every step); a
         # finished sequence holds its state: h_t = h_{t−1} (c_t too), as where(running, new, old) does
         self.running = running
@@ -114,6 +117,15 @@ class FusedLayer(Function):
             out[...] = steps
             return out
         return xp.add(steps, bias, out=out)
+
+    @property
+    def final_step(self) -> Step | None:
+        """The step whose state is the h_n this node returns (a forward chain's last): a next call of
+        the layer started from it continues the chain (see ``nn.recurrent``)."""
+        if self.reverse or getattr(self, "inputs", None) is None:  # (a reverse chain ends at its first step)
+            return None
+        steps = self.inputs[0].shape[self.time_dim]  # the projection of every step: (T, B, G·H)
+        return Step(self.chain, self.first_step + steps - 1)
 
     def made(self, states):
         """The states the steps made, in time order (T, B, H): a view of the state buffer."""
@@ -220,7 +232,7 @@ class FusedLayer(Function):
         steps_in, steps = projected.unbind(self.time_dim), projected.shape[self.time_dim]
         outputs, cells = [None] * steps, [None] * steps
         for p, _, _ in self.visits(steps):
-            with scope(f"t={p + self.first_step}"):
+            with at_step(self.chain, p + self.first_step):
                 new_hidden, new_cell = self.cell_step(steps_in[p], hidden, cell, *weights)
                 if self.running is not None:  # a finished sequence holds its state
                     new_hidden = where(self.running[p], new_hidden, hidden)
@@ -394,8 +406,8 @@ class FusedRNNLayer(FusedLayer):
     kept_outputs = 1
 
     def __init__(self, nonlinearity: str = "tanh", time_dim: int = 0, reverse: bool = False,
-                 first_step: int = 1, running=None) -> None:
-        super().__init__(time_dim, reverse, first_step, running)
+                 first_step: int = 1, running=None, chain: Chain | None = None) -> None:
+        super().__init__(time_dim, reverse, first_step, running, chain)
         self.nonlinearity = nonlinearity
 
     def cell_step(self, x_projected, hidden, cell, weight_hh, bias_hh=None):
@@ -457,7 +469,7 @@ def stepwise_graph(roots: tuple[Tensor, ...]) -> tuple[Tensor, ...]:
         return roots
     again: dict[Any, Tensor] = {}  # a vertex of the given graph → the tensor computed again
     copies = []
-    previous = STATE.grad_enabled, STATE.scope
+    previous = STATE.grad_enabled, STATE.scope, STATE.step
     try:
         STATE.grad_enabled = True
         for function, vertices in ops:
@@ -465,7 +477,7 @@ def stepwise_graph(roots: tuple[Tensor, ...]) -> tuple[Tensor, ...]:
                 again[vertices[0]] = vertices[0]
                 continue
             inputs = tuple(again.get(x, x) if isinstance(x, (Tensor, Node)) else x for x in function.inputs)
-            STATE.scope = function.scope
+            STATE.scope, STATE.step = function.scope, function.step
             if isinstance(function, FusedLayer):
                 made = function.stepwise(*inputs)
             else:
@@ -479,7 +491,7 @@ def stepwise_graph(roots: tuple[Tensor, ...]) -> tuple[Tensor, ...]:
                 tensor.name = vertex.name
                 again[vertex] = tensor
     finally:
-        STATE.grad_enabled, STATE.scope = previous
+        STATE.grad_enabled, STATE.scope, STATE.step = previous
     for replay in copies:  # a generation step's link to the scores its ids were chosen from
         if getattr(replay, "chosen_from", None) in again:
             replay.chosen_from = vertex_of(again[replay.chosen_from])
@@ -487,7 +499,7 @@ def stepwise_graph(roots: tuple[Tensor, ...]) -> tuple[Tensor, ...]:
 
 
 def lstm_layer(projected, hidden, cell, weight_hh, bias_hh=None, time_dim: int = 0, reverse: bool = False,
-               first_step: int = 1, running=None, weight_hr=None):
+               first_step: int = 1, running=None, weight_hr=None, chain: Chain | None = None):
     """(output, h_n, c_n, c_1 … c_T): an LSTM over a whole sequence as one op (see :class:`FusedLSTMLayer`).
     ``projected`` is x W_ihᵀ + b_ih of every step, (T, B, 4H) — (B, T, 4H) with ``time_dim=1``.
     ``running``: (T, B, 1) booleans, True where sequence b still runs at step t (variable lengths):
@@ -502,11 +514,12 @@ def lstm_layer(projected, hidden, cell, weight_hh, bias_hh=None, time_dim: int =
     """
     weights = (weight_hh,) if bias_hh is None and weight_hr is None else (weight_hh, bias_hh)  # (b_hh may be None)
     return FusedLSTMLayer.apply(projected, hidden, cell, *weights, *(() if weight_hr is None else (weight_hr,)),
-                                time_dim=time_dim, reverse=reverse, first_step=first_step, running=running)
+                                time_dim=time_dim, reverse=reverse, first_step=first_step, running=running,
+                                chain=chain)
 
 
 def gru_layer(projected, hidden, weight_hh, bias_hh=None, time_dim: int = 0, reverse: bool = False,
-              first_step: int = 1, running=None):
+              first_step: int = 1, running=None, chain: Chain | None = None):
     """(output, h_n): a GRU over a whole sequence as one op (see :class:`FusedGRULayer`; the rest as
     for :func:`lstm_layer`).
 
@@ -516,11 +529,12 @@ def gru_layer(projected, hidden, weight_hh, bias_hh=None, time_dim: int = 0, rev
     (5, 2, 3)
     """
     return FusedGRULayer.apply(projected, hidden, weight_hh, *(() if bias_hh is None else (bias_hh,)),
-                               time_dim=time_dim, reverse=reverse, first_step=first_step, running=running)
+                               time_dim=time_dim, reverse=reverse, first_step=first_step, running=running,
+                               chain=chain)
 
 
 def rnn_layer(projected, hidden, weight_hh, bias_hh=None, nonlinearity: str = "tanh", time_dim: int = 0,
-              reverse: bool = False, first_step: int = 1, running=None):
+              reverse: bool = False, first_step: int = 1, running=None, chain: Chain | None = None):
     """(output, h_n): an Elman RNN over a whole sequence as one op (see :class:`FusedRNNLayer`).
 
     >>> import tinygrad_rnn as tr
@@ -530,5 +544,5 @@ def rnn_layer(projected, hidden, weight_hh, bias_hh=None, nonlinearity: str = "t
     """
     return FusedRNNLayer.apply(projected, hidden, weight_hh, *(() if bias_hh is None else (bias_hh,)),
                                nonlinearity=nonlinearity, time_dim=time_dim, reverse=reverse, first_step=first_step,
-                               running=running)
+                               running=running, chain=chain)
 

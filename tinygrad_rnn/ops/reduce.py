@@ -15,6 +15,7 @@ import numpy
 
 from ..device import array_module
 from ..function import Function
+from ..tensor import Tensor
 from ..workspace import WORKSPACE
 from . import shape
 from .convert import cast
@@ -287,7 +288,17 @@ def argmax(x, dim: int | None = None, keepdim: bool = False):
     >>> tr.argmax(tr.tensor([1.0, 4.0, 2.0])).item()
     1
     """
-    return ArgMax.apply(x, dim=_one_dim(x, dim, "argmax"), keepdim=keepdim and dim is not None)
+    chosen = ArgMax.apply(x, dim=_one_dim(x, dim, "argmax"), keepdim=keepdim and dim is not None)
+    return mark_choice(chosen, x, "argmax")
+
+
+def mark_choice(ids, scores, how: str):
+    """Remember that ``ids`` were chosen from ``scores`` (``how``: "argmax" or "sampled"), where the
+    scores are in a graph: an embedding of the ids then links back to them, and a drawing of a
+    generation loop shows the choice as a dashed edge ŷ_t → the next input. Returns ``ids``."""
+    if isinstance(ids, Tensor) and isinstance(scores, Tensor) and scores.requires_grad:
+        ids._choice = (scores, how)
+    return ids
 
 
 def argmin(x, dim: int | None = None, keepdim: bool = False):

@@ -165,11 +165,12 @@ class Embedding(Function):
     hint = "ids must be integers in [0, num_embeddings)"
 
     def __init__(self, ids: Any, padding_idx: int | None = None, ids_name: str | None = None,
-                 chosen_from: Any = None, checked: bool = False) -> None:
+                 chosen_from: Any = None, chosen_by: str = "argmax", checked: bool = False) -> None:
         self.ids, self.padding_idx = ids, padding_idx
         self.checked = checked  # the ids are known to lie in [0, num_embeddings) (F.embedding checks them)
         self.ids_name = ids_name  # the name of the ids tensor: a drawing labels the tokens with it (x_t)
-        self.chosen_from = chosen_from  # the vertex whose argmax gave the ids (generation): drawn, never differentiated
+        self.chosen_from = chosen_from  # the vertex the ids were chosen from (generation): drawn, never differentiated
+        self.chosen_by = chosen_by  # how: "argmax" or "sampled" (the label of that link in a drawing)
 
     def forward(self, weight):
         if self.padding_idx is not None:  # 1 for every row but the padding row, which stays as it is

@@ -12,7 +12,7 @@ import math
 
 from .graph import Picture
 from .layout import CHAR, LINE, Box, Layout, labelled_layout
-from .picture import CHOICE
+from .picture import CHOICES
 
 STYLES = {  # role → Graphviz attributes: parameters blue, inputs grey, outputs orange
     "parameter": 'style="rounded,filled", fillcolor="#cfe2f3", color="#3d85c6"',
@@ -71,7 +71,7 @@ def picture_to_dot(picture: Picture) -> str:
             attributes += f', label={_quote(label)}, lp="{route.label_at[0]:.1f},{route.label_at[1]:.1f}"'
         elif label:
             attributes += f", label={_quote(label)}"
-        if label == CHOICE:  # a choice passes along it, not a gradient
+        if label in CHOICES:  # a choice passes along it, not a gradient
             attributes += ", style=dashed"
         lines.append(f"  n{tail} -> n{head} [{attributes}];")
     for node, state, route in placed.loops:  # the rolled view: a state handed back to its own cell

@@ -2,8 +2,9 @@
 
 An arrow of the backward figure runs against one forward edge: the value v that edge carried (h₃,
 e₃) receives along it the part of ∂J/∂v that flows through the edge's reader. Where v has one
-reader that part is all of ∂J/∂v. Where it has several — h₃ read by the head of step 3 and by the
-cell of step 4 — each arrow carries one part, and ∂J/∂v is their sum, added at v's node:
+reader that part is all of ∂J/∂v, and the arrow says so: ∂J/∂e₃. Where it has several — h₃ read
+by the head of step 3 and by the cell of step 4 — each arrow carries one part, and ∂J/∂v is their
+sum, added at v's node:
 
     ∂J/∂h₃ = (1/4) ∂J₃/∂h₃ + (1/4) ∂J₄/∂h₃      (a language model, J = (1/4) Σₜ Jₜ)
 
@@ -20,7 +21,7 @@ from __future__ import annotations
 
 import re
 
-from .picture import CHOICE, SUBSCRIPTS, Node, Picture, in_order
+from .picture import CHOICES, SUBSCRIPTS, Node, Picture, in_order
 
 STEP_DIGITS = re.compile(r"[₀₁₂₃₄₅₆₇₈₉]+")
 DIRECT = "direct"  # the part of ∂J/∂v that J's own op hands back, not through a later step
@@ -34,7 +35,7 @@ def name_of(node: Node) -> str:
 
 def value_of(forward: Picture, tail: int, label: str) -> str:
     """The value a forward edge carries: its label (h₃), or what its tail names (e₃ = embedding)."""
-    return "" if label == CHOICE else (label or name_of(forward.nodes[tail]))
+    return "" if label in CHOICES else (label or name_of(forward.nodes[tail]))
 
 
 def arrow_labels(forward: Picture, losses: list[int], mean: int | None, generic: bool = False) -> dict:
@@ -63,15 +64,19 @@ def arrow_labels(forward: Picture, losses: list[int], mean: int | None, generic:
         heads = readers[(tail, value)]
         parts = [reach[h] for h in heads]
         separable = losses and all(parts) and sum(len(p) for p in parts) == len(frozenset().union(*parts))
-        if separable:  # each reader reaches losses no other reaches: name the part by them
+        if STEP_DIGITS.sub("", value) in forward.nodes[tail].read_inside:  # c₃, read in its own cell too
+            text = _chain_rule(forward, tail, head, value, generic, same_state=True)
+        elif len(heads) == 1 and not generic:  # its only reader: the arrow carries all of ∂J/∂v
+            text = f"∂J/∂{value}"
+        elif separable:  # each reader reaches losses no other reaches: name the part by them
             reached = sorted(reach[head], key=lambda j: forward.nodes[j].step or 0)
             if generic:  # the same words at every step of this arrow: chosen below, once all are known
                 steps = [forward.nodes[j].step for j in reached]
                 forms[(tail, head, label)] = _generic_forms(steps, forward.nodes[tail].step, last)
                 kinds.setdefault(_arrow_kind(forward, tail, head, value), []).append((tail, head, label))
             text = _loss_sum([name for j in reached for name in _loss_names(forward, j, letter)], value, mean, False)
-        elif len(heads) == 1:
-            text = f"∂J/∂{_generic(value, last=final) if generic else value}"
+        elif len(heads) == 1:  # (rolled: the same words at every step, ∂J/∂h_T at the last)
+            text = f"∂J/∂{_generic(value, last=final)}"
         else:
             text = _chain_rule(forward, tail, head, value, generic)
         result[(tail, head, label)] = text
@@ -125,7 +130,7 @@ def _losses_reached(forward: Picture, losses: list[int]) -> list[frozenset]:
     predecessors: list[list[int]] = [[] for _ in range(count)]
     successors: list[list[int]] = [[] for _ in range(count)]
     for tail, head, label in forward.edges:
-        if label != CHOICE:  # a choice passes no gradient back
+        if label not in CHOICES:  # a choice passes no gradient back
             predecessors[head].append(tail)
             successors[tail].append(head)
     reach = [frozenset()] * count
@@ -152,14 +157,20 @@ def _loss_sum(names: list[str], value: str, mean: int | None, generic: bool) -> 
     return f"{scale}∂{losses}/∂{_generic(value) if generic else value}"
 
 
-def _chain_rule(forward: Picture, tail: int, head: int, value: str, generic: bool) -> str:
-    """(∂h₄/∂h₃)ᵀ ∂J/∂h₄: the part of ∂J/∂h₃ through one reader, by what that reader computes."""
+def _chain_rule(forward: Picture, tail: int, head: int, value: str, generic: bool, same_state: bool = False) -> str:
+    """(∂h₄/∂h₃)ᵀ ∂J/∂h₄: the part of ∂J/∂h₃ through one reader, by what that reader computes.
+    ``same_state``: through the reader's next value of the same state alone — an LSTM's c₃ reaches
+    cell 4 only through c₄ (h₄ = o₄ ⊙ tanh c₄): (∂c₄/∂c₃)ᵀ ∂J/∂c₄, h₃ held as it is (its own arrow)."""
     outputs = []
     for t, _, label in forward.edges:
         if t == head:
             name = value_of(forward, t, label)
             if name and name not in outputs:
                 outputs.append(name)
+    if same_state:
+        outputs = [o for o in outputs if STEP_DIGITS.sub("", o) == STEP_DIGITS.sub("", value)] or outputs
+        if generic:  # the rolled loop: what the next step's c hands back, at any t
+            return f"(∂{STEP_DIGITS.sub('', value)}ₜ₊₁/∂{_generic(value)})ᵀ ∂J/∂{STEP_DIGITS.sub('', value)}ₜ₊₁"
     if generic:
         step = forward.nodes[tail].step
         outputs = [_generic(o, step) for o in outputs]

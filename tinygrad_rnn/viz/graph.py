@@ -31,7 +31,16 @@ from ..function import Node as GraphNode
 from ..ops.fused_layer import stepwise_graph
 from ..tensor import Tensor
 from .levels import merge_backward_rules, merge_groups, per_step_projections, unique
-from .picture import CHOICE, CHOICE_INPUT, Node, Picture, display_label, in_order, step_position, subscript
+from .picture import (
+    CHOICE_INPUT,
+    Node,
+    Picture,
+    chain_rows,
+    display_label,
+    in_order,
+    step_position,
+    subscript,
+)
 from .views import bptt_picture, forward_and_backward_picture, rolled_picture
 
 __all__ = ["build_picture", "Node", "Picture", "display_label", "in_order", "LEVELS", "PARAMS"]
@@ -102,6 +111,10 @@ def _picture_of(roots: tuple[Tensor, ...], level: str, backward: bool, show_shap
                 show_grads: bool, time_steps: slice | None, params: str, layer_nodes: bool = False) -> Picture:
     """The picture of the recorded graph (forward, or a recorded gradient graph), at ``level``."""
     nodes, edges, links, outputs_of, kept_values = _walk(roots, backward, show_shapes)
+    rows = chain_rows([node.chain for node in nodes if node.chain is not None])
+    for node in nodes:  # each chain its own row, whatever its scope strings say
+        if node.chain is not None:
+            node.row = rows[node.chain]
     nodes, edges, links, outputs_of = _fold_transposed_weights(nodes, edges, links, outputs_of)
     notes = []
     if level != "op" and not any(n.kind == "op" and n.step is not None for n in nodes):
@@ -233,7 +246,7 @@ def _walk(roots: tuple[Tensor, ...], backward: bool, show_shapes: bool):
             output_index = vertex_of(x).output_index if isinstance(vertex_of(x), GraphNode) else 0
             links.append((tail, head, output_index, position))
             # keyed by the output too: a fused LSTM cell passes h and c to the next, two edges
-            label = CHOICE if position == CHOICE_INPUT else _edge_label(function, x)
+            label = function.chosen_by if position == CHOICE_INPUT else _edge_label(function, x)
             labels.setdefault((tail, head, output_index), label)
             if expand and id(x.grad_fn) not in seen:
                 seen.add(id(x.grad_fn))
@@ -314,11 +327,14 @@ def _fold_transposed_weights(nodes: list[Node], edges, links, outputs_of):
 
 
 def _op_node(function: Function, show_shapes: bool, output: Tensor, named: bool = True) -> Node:
-    """An op's node; a state the recurrence carries is named with its step (h₃ = tanh, c₃ = add)."""
+    """An op's node; a state the recurrence carries is named with its step (h₃ = tanh, c₃ = add).
+    An op a recurrent layer recorded in a step knows its step (``function.step``); an op of a loop
+    the user wrote is placed by its scope "t=k"."""
     name = "Σ" if function.name == "add_n" else function.name
     if function.name == "add_n":
         name += f" ({len(function.inputs)} terms)"
-    step = step_of(function.scope)
+    record = function.step
+    step = record.t if record is not None else step_of(function.scope)
     states = getattr(function, "states", ()) if function.multiple_outputs else (
         (output.name,) if named and output.name else ())  # a fused cell declares its states
     if states and not function.is_gradient:  # h₃ = tanh, i₃ = σ; a name the user gave, subscripted by its step
@@ -330,8 +346,9 @@ def _op_node(function: Function, show_shapes: bool, output: Tensor, named: bool 
         label += f"\n{_shape_text(function.inputs[0].shape)}\n→ {pieces} × {_shape_text(output.shape)}"
     elif show_shapes:
         label += f"\n{_shape_text(output.shape)}"
-    row = function.scope[: step_position(function.scope)] if step is not None else ()
-    return Node(function, "op", label, function.scope, step=step, row=row)
+    row = function.scope[: step_position(function.scope)] if step is not None and record is None else ()
+    return Node(function, "op", label, function.scope, step=step, row=row,
+                chain=None if record is None else record.chain)
 
 
 def _leaf_node(tensor: Any, show_shapes: bool) -> Node:
@@ -446,6 +463,8 @@ def _apply_params(nodes: list[Node], edges, params: str):
                 short = _short_name(nodes[tail].label.split("\n")[0])
                 if short not in nodes[head].parameters:
                     nodes[head].parameters.append(short)
+                if nodes[tail].key not in nodes[head].parameter_keys:
+                    nodes[head].parameter_keys.append(nodes[tail].key)
         for node in nodes:  # in PyTorch's order: W_ih, b_ih, W_hh, b_hh, W_hr
             node.parameters.sort(key=_parameter_order)
     kept = [i for i in range(len(nodes)) if i not in parameters]

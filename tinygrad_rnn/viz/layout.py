@@ -26,7 +26,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from .picture import BACKWARD_ROW, CHOICE, PER_STEP, Picture, display_label, in_order
+from .picture import BACKWARD_ROW, CHOICES, PER_STEP, Picture, display_label, in_order
 
 CHAR, LINE, PAD_X, PAD_Y = 6.0, 12.0, 7.0, 6.0  # text metrics of the 10-point font; padding in a node
 GAP_X, GAP_Y, COLUMN_GAP = 10.0, 16.0, 26.0  # between ops in a step, side by side and level to level; steps
@@ -156,14 +156,15 @@ class _Grid:
         if not any(in_step):
             in_step = [n.kind != "ellipsis" for n in nodes]
         row_keys = list(dict.fromkeys(n.row for n, inside in zip(nodes, in_step) if inside))
-        row_keys.sort(key=_row_order(row_keys))
-        row_keys, row_of_key = _one_timeline(row_keys, nodes, in_step)
+        chains = {n.row: n.chain for n in nodes if n.chain is not None}  # what each row runs: layer, direction
+        row_keys.sort(key=_row_order(row_keys, chains))
+        row_keys, row_of_key = _one_timeline(row_keys, nodes, in_step, chains)
         self.rows = len(row_keys)
         self.steps = sorted({n.step for n in nodes if n.step is not None})
         self.column = {step: i for i, step in enumerate(self.steps)}
         self.block_of = {i: (row_of_key[n.row], self.column.get(n.step, 0)) for i, n in enumerate(nodes) if in_step[i]}
-        flows_back = [(("reverse" in key) != picture.backward) != (key[:1] == (BACKWARD_ROW,))  # right to left
-                      for key in row_keys]
+        flows_back = [(_layer_and_direction(key, chains)[1] != picture.backward) != (key[:1] == (BACKWARD_ROW,))
+                      for key in row_keys]  # right to left
         rolled = any(n.loops for n in nodes)  # one column: nothing to mirror, its states are loops
         self.reverse = [back and not rolled for back in flows_back]
         layer_rows = sum(1 for key in row_keys if key[:1] != (PER_STEP,))
@@ -400,12 +401,12 @@ class _Grid:
         loop_room = (loops + 0.5) * LOOP_HEIGHT if loops else 0.0  # a rolled cell's loops, above it
         below = [i for i, (side, _) in self.place.items() if side == "below"]
         below_height = max([boxes[i].height for i in below], default=0.0)
-        below_row = self.below_row = min((self.place[i][1] for i in below), default=0)  # under the row it feeds
-        y, below_y = 0.0, below_height / 2
+        below_rows = {self.place[i][1] for i in below}  # x_t under the row it feeds (each call's own)
+        y, below_y = 0.0, {}
         self.row_y = []
         for r in range(rows):
-            if below and r == below_row:
-                below_y = y + below_height / 2
+            if r in below_rows:
+                below_y[r] = y + below_height / 2
                 y += below_height + GAP_Y * 2
             y += self.lanes_below[r] * LANE + (LANE if self.lanes_below[r] else 0.0)
             self.row_y.append(y + band[r] / 2)
@@ -454,7 +455,7 @@ class _Grid:
             if side == "below":  # under the node it feeds, where that is one node in its step (x_t → linear)
                 fed = [h for h in self.successors[i] if h in self.block_of]
                 x = boxes[fed[0]].x if len(fed) == 1 else self.column_x[self.column.get(self.nodes[i].step, 0)]
-                boxes[i].x, boxes[i].y = x, below_y
+                boxes[i].x, boxes[i].y = x, below_y[self.place[i][1]]
             elif side == "column":  # a "…" of steps left out: level with the row whose state it passes on
                 boxes[i].x = self.column_x[self.column.get(self.nodes[i].step, 0)]
                 rows = [self.block_of[n][0] for n in self.successors[i] + self.predecessors[i] if n in self.block_of]
@@ -480,7 +481,7 @@ class _Grid:
             if any(n.loops for n in self.nodes):  # a rolled cell's loops arch over its top: leave by its side
                 return self._dogleg(a, b, side_x, label, from_side=True)
             return self._dogleg(a, b, side_x, label)
-        if self.place.get(tail, ("",))[0] == "below" and head in block_of and block_of[head][0] > self.below_row:
+        if self.place.get(tail, ("",))[0] == "below" and head in block_of and block_of[head][0] > self.place[tail][1]:
             return self._dogleg(a, b, b.x - self.column_width / 2 - self.column_gap / 2, label)
         if (tail in block_of) != (head in block_of) and self.place.get(tail if head in block_of else head,
                                                                         ("",))[0] in ("start", "end"):
@@ -490,6 +491,11 @@ class _Grid:
                 if tail == inside and self._crosses_a_node(route, tail, head):  # y_T into the end of a long sum
                     return self._over_beside(a, b, route, label)
                 return route
+            if tail == inside and abs(a.y - b.y) > 1:  # a cell of another row into a head beside the rows (two
+                # sentences' final states into one classifier): round the corner, not across what lies between
+                route = self._through_gap(a, b, self.column_x[block_of[inside][1]], label)
+                if not self._crosses_a_node(route, tail, head):
+                    return route
         slots = self.beside_slot.get(tail), self.beside_slot.get(head)
         if slots[0] and slots[1] and slots[0][0] == slots[1][0] and abs(slots[0][1] - slots[1][1]) > 1:
             return self._around_column(a, b, slots[0][0], label)  # past the nodes between them, not through
@@ -506,7 +512,7 @@ class _Grid:
         # beside the line, not on it: a steep line's label (centred on its point) to its right, clear of
         # it; ŷ_t → the next input crosses h_t at its middle, so that one is labelled before the middle
         steep = abs(end[0] - start[0]) < abs(end[1] - start[1])
-        along, beside = (0.25 if label == CHOICE else 0.5), (3 * len(label) + 6 if steep or label == CHOICE else 4)
+        along, beside = (0.25 if label in CHOICES else 0.5), (3 * len(label) + 6 if steep or label in CHOICES else 4)
         return _finish([start], end, label, (start[0] + (end[0] - start[0]) * along + beside,
                                              start[1] + (end[1] - start[1]) * along + 6))
 
@@ -661,24 +667,46 @@ def _chains(members: list[int], successors, distance: dict[int, int], place, hei
     return ordered
 
 
-def _row_order(keys: list[tuple[str, ...]]):
-    """Rows in the order of the lectures' figures: layer 0 at the bottom, each layer's reverse
-    direction just above its forward one, other scopes in the order first met."""
-    first = {key: i for i, key in enumerate(keys)}
+def _layer_and_direction(key: tuple, chains: dict) -> tuple[int, bool]:
+    """A row's layer and whether it runs right to left, from the chain its cells recorded (a row of
+    a loop written by hand, or of the model's own ops: layer 0, left to right)."""
+    chain = chains.get(key)
+    if chain is None and key[:1] == (BACKWARD_ROW,):
+        chain = chains.get(key[1:])
+    return (chain.layer, chain.direction == "reverse") if chain is not None else (0, False)
 
-    def order(key: tuple[str, ...]) -> tuple[int, int, int]:
+
+def _row_order(keys: list[tuple[str, ...]], chains: dict):
+    """Rows in the order of the lectures' figures: layer 0 at the bottom, each layer's reverse
+    direction just above its forward one, the inputs of each step (e_t) below them; where a module
+    ran several chains (one encoder read on two sentences), each call's rows as one block, the first
+    call at the bottom; other rows (a hand-written loop) in the order first met."""
+    first = {key: i for i, key in enumerate(keys)}
+    call = _call_numbers(chains)
+
+    def order(key: tuple[str, ...]) -> tuple[int, int, int, int]:
         if key[:1] == (BACKWARD_ROW,):  # forward and backward in one figure: the backward rows under the forward
             below = order(key[1:])
-            return below[0] - (1 << 22), below[1], below[2]
-        if key[:1] == (PER_STEP,):  # a model's own ops, one per step: e_t below the layers, ŷ_t and J_t above
-            return (-1 if key[1] == "input" else 1 << 20), int(key[2]), first[key]
-        layer = next((int(part.split()[1]) for part in key if re.fullmatch(r"layer \d+", part)), 0)
-        return layer, int("reverse" in key), first[key]
+            return (below[0] - (1 << 22), *below[1:])
+        if key[:1] == (PER_STEP,) and key[1] != "input":  # a model's own ops, one per step: ŷ_t and J_t on top
+            return 1 << 20, int(key[2]), 0, first[key]
+        if key[:1] == (PER_STEP,):  # e_t below the layers of the call it feeds
+            return call.get(chains.get(key[3:]), 0), -1, int(key[2]), first[key]
+        layer, reverse = _layer_and_direction(key, chains)
+        return call.get(chains.get(key), 0), layer, int(reverse), first.get(key, 0)
 
     return order
 
 
-def _one_timeline(keys: list[tuple[str, ...]], nodes, in_step) -> tuple[list[tuple[str, ...]], dict]:
+def _call_numbers(chains: dict) -> dict:
+    """Each chain's call of its module: 0 for its first chain at that layer and direction, 1 for the next …"""
+    siblings: dict[tuple, list] = {}
+    for chain in sorted(set(chains.values()), key=lambda chain: chain.serial):
+        siblings.setdefault((chain.owner, chain.layer, chain.direction), []).append(chain)
+    return {chain: k for found in siblings.values() for k, chain in enumerate(found)}
+
+
+def _one_timeline(keys: list[tuple[str, ...]], nodes, in_step, chains: dict) -> tuple[list[tuple[str, ...]], dict]:
     """Rows that take turns in time share one row: an encoder's steps t = 1…S and its decoder's
     S+1…, the embeddings below each — one timeline, as the lectures draw an encoder–decoder, the
     state handed over between neighbouring columns. (Rows of one layer, direction and kind whose
@@ -693,8 +721,7 @@ def _one_timeline(keys: list[tuple[str, ...]], nodes, in_step) -> tuple[list[tup
             return (BACKWARD_ROW, *kind(key[1:]))
         if key[:1] == (PER_STEP,):
             return key[:2]
-        layer = next((part for part in key if re.fullmatch(r"layer \d+", part)), "layer 0")
-        return (layer, "reverse" in key)
+        return _layer_and_direction(key, chains)
 
     shared: list[tuple[tuple, set, list]] = []  # (kind, steps so far, the keys)
     for key in keys:

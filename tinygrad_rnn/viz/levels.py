@@ -17,13 +17,14 @@ bookkeeping (the input projection of all steps, unbind, stack, indexing) folds i
 
 from __future__ import annotations
 
+from collections import Counter
 from typing import Any
 
 import numpy
 
 from ..engine import vertex_of
 from ..function import Function, step_of
-from .picture import CHOICE, CHOICE_INPUT, PER_STEP, SUBSCRIPTS, Node, in_order, step_position, subscript
+from .picture import CHOICE_INPUT, PER_STEP, SUBSCRIPTS, Node, in_order, step_position, subscript
 
 BOOKKEEPING = ("unbind", "stack", "index", "reshape", "permute", "expand", "cat", "split")  # move values only
 LOSSES = ("cross_entropy", "nll_loss")  # one J_t per step, averaged
@@ -50,6 +51,7 @@ def merge_groups(nodes: list[Node], links, level: str):
     # generation: an embedding whose ids were chosen from scores (ŷ_t = argmax) reads no value through
     # that link — it is drawn as a dashed edge from the node of the scores in place of the token x_t
     choices = {head: (tail, out) for tail, head, out, position in links if position == CHOICE_INPUT}
+    chosen_by = {(tail, out): nodes[head].key.chosen_by for head, (tail, out) in choices.items()}  # argmax, sampled
     links = [link for link in links if link[3] != CHOICE_INPUT]
     incoming: dict[int, list[tuple[int, int, int]]] = {}
     for tail, head, out, position in links:
@@ -71,10 +73,14 @@ def merge_groups(nodes: list[Node], links, level: str):
     # step (a generation loop) that do the same — the same op on the same parameters — share one row.
     rank: dict[int, int] = {}
     first_of: dict[tuple, int] = {}
+    doing: dict[int, Any] = {}
     for position in order:
         parameters = frozenset(t for t, _, _ in incoming.get(position, []) if nodes[t].kind == "parameter")
-        doing = (nodes[position].key.name, parameters) if parameters and nodes[position].kind == "op" else position
-        rank[position] = first_of.setdefault(doing, len(rank))
+        doing[position] = (nodes[position].key.name, parameters) if parameters and nodes[position].kind == "op" \
+            else position
+    repeats = Counter(doing.values())  # the same op on the same parameters, once per step: a loop's own op
+    for position in order:
+        rank[position] = first_of.setdefault(doing[position], len(rank))
         if position in group_of or position in keeps:
             continue
         inputs = [value(t, o) for t, o, _ in sorted(incoming.get(position, []), key=lambda item: item[2])]
@@ -93,6 +99,11 @@ def merge_groups(nodes: list[Node], links, level: str):
                 side[position] = "output"
                 carried = [("sequence", carried[0][1], [frozenset({("split", position, k)})
                                                         for k in range(len(carried[0][2]))])] * len(carried)
+            elif repeats[doing[position]] > 1 and _one_step_read(inputs, lazy_inputs):
+                # called once per step (a generation loop's head on h_t): its own node above that step
+                parts[(position, 0)] = frozenset().union(*(_sources(v) for v in inputs))
+                side[position] = "output"
+                carried = [("whole", frozenset({("split", position, 0)}))] * len(carried)
             else:  # folded into what reads it, unless that reads it step by step (see slice_of)
                 lazy_inputs[position] = inputs
                 carried = [("whole", frozenset({("op", position, None)}))] * len(carried)
@@ -157,7 +168,8 @@ def merge_groups(nodes: list[Node], links, level: str):
                 label += ", backward"
             label += f"\nt={step}"
             groups[key] = Node(key, "group", label, node.scope[: step_position(node.scope) + 1]
-                               if level == "cell" else row + (f"t={step}",), step=step, row=row)
+                               if level == "cell" else row + (f"t={step}",), step=step, row=row,
+                               chain=node.chain if level == "cell" else None)
     result: list[Node] = []
     index: dict[Any, int] = {}
 
@@ -178,7 +190,7 @@ def merge_groups(nodes: list[Node], links, level: str):
     sliced: list[tuple[int, int, int, Any]] = []  # (leaf position, slice, head, head's step)
     pending: list[tuple[int, frozenset, bool]] = []  # (drawn node, its sources, is it a Σ over steps)
 
-    def per_step_node(source: tuple, reader_step: int | None = None) -> int:
+    def per_step_node(source: tuple, reader_step: int | None = None, reader_row: tuple = ()) -> int:
         """The node drawn for one step of a user's op (e_t, ŷ_t, J_t), for the mean of the J_t, or for x_t.
         Its step is that of the cell it comes from or, below the cells, of the one that reads it (a
         decoder's steps follow its encoder's); k + 1 for slice k where neither says."""
@@ -206,7 +218,8 @@ def merge_groups(nodes: list[Node], links, level: str):
                                 None)
             step = step or (reader_step if reader_step is not None else k + 1)
         drawn = place(source, lambda: Node(source, "group", _per_step_label(op, step), op.scope, step=step,
-                                            row=(PER_STEP, side[position], str(rank[position]))))
+                                            row=(PER_STEP, side[position], str(rank[position]),
+                                                 *(reader_row if side[position] == "input" else ()))))
         if new:
             pending.append((drawn, sources, False))
         return drawn
@@ -232,7 +245,8 @@ def merge_groups(nodes: list[Node], links, level: str):
             elif source[0] == "after":  # the head and the loss after the last step
                 edges.append((after_node(source[1]), head_index, ""))
             elif source[0] in ("split", "reduced", "token"):  # the node itself names what it passes on
-                edges.append((per_step_node(source, result[head_index].step), head_index, ""))
+                reader = result[head_index]  # (below the cells: in the block of the chain it feeds)
+                edges.append((per_step_node(source, reader.step, reader.row if reader.chain else ()), head_index, ""))
             elif source[0] == "choice":  # ŷ_{t−1} = argmax of the scores, fed in as the next input
                 for chosen in drawn_sources(_sources(value(source[1], source[2]))):
                     if chosen[0] == "split":  # the scores of one step of the head: its ŷ_t node
@@ -241,7 +255,7 @@ def merge_groups(nodes: list[Node], links, level: str):
                         tail_index = index[("group", chosen[1])]
                     else:
                         tail_index = place(("node", chosen[1]), lambda p=chosen[1]: nodes[p])
-                    edges.append((tail_index, head_index, CHOICE))
+                    edges.append((tail_index, head_index, chosen_by[(source[1], source[2])]))
             elif source[2] is None:
                 tail_index = place(("node", source[1]), lambda node=nodes[source[1]]: node)
                 edges.append((tail_index, head_index, ""))
@@ -270,12 +284,30 @@ def merge_groups(nodes: list[Node], links, level: str):
         tail_index = place(("slice", leaf, piece), make)
         edges.append((tail_index, head_index, ""))
     leaving = {t for t, h, _, _ in links if t in group_of and group_of.get(h) != group_of[t]}
+    for tail, head, out, _ in links:  # an LSTM's c_t: passed on, and read in its own cell (h_t = o_t ⊙ tanh c_t)
+        if tail in leaving and group_of.get(head) == group_of[tail] and _state_name(nodes[tail], out):
+            groups[group_of[tail]].read_inside.add(_state_name(nodes[tail], out))
     for position, key in group_of.items():  # the norm of what each group passes on
         norm = nodes[position].gradient_norm
         if norm is not None and position in leaving:
             group = groups[key]
             group.gradient_norm = ((group.gradient_norm or 0.0) ** 2 + norm**2) ** 0.5
     return result, unique(edges)
+
+
+def _one_step_read(inputs: list[tuple], lazy_inputs: dict[int, list[tuple]]) -> bool:
+    """Whether what an op reads comes from exactly one cell (through ops folded on the way)."""
+    groups, stack, seen = set(), list(frozenset().union(*(_sources(v) for v in inputs))), set()
+    while stack:
+        source = stack.pop()
+        if source in seen:
+            continue
+        seen.add(source)
+        if source[0] == "group":
+            groups.add(source[1])
+        elif source[0] == "op":
+            stack.extend(frozenset().union(*(_sources(v) for v in lazy_inputs[source[1]])))
+    return len(groups) == 1
 
 
 def is_sum_node(node: Node) -> bool:
@@ -434,16 +466,22 @@ def per_step_projections(nodes: list[Node], edges, links) -> tuple[list[Node], l
         if splits and shape:
             shape[-1] *= len(unbinds)  # the projection of one step, before its split into r, z, n
         first = len(added)
+        # each step's projection in the column and row of the step that reads it (its step record)
+        reader = {out: nodes[head] for unbind, _ in unbinds for head, out in out_of.get(unbind, [])}
+        at = [reader[k] if k in reader and reader[k].step is not None else
+              Node(None, "op", "", step=k + 1, row=node.scope) for k in range(steps)]
         for k in range(steps):
             label = "linear" + (f"\n({', '.join(map(str, shape))})" if shape else "")
-            added.append(Node(node.key, "op", label, node.scope + (f"t={k + 1}",), step=k + 1, row=node.scope))
+            added.append(Node(node.key, "op", label, node.scope + (f"t={at[k].step}",), step=at[k].step,
+                              row=at[k].row, chain=at[k].chain))
         pieces = {}  # a GRU's r, z, n: each step's projection split in three, as its h W_hhᵀ is
         if splits:
             for k in range(steps):
                 piece = [*shape[:-1], shape[-1] // len(unbinds)] if shape else []
                 added.append(Node(nodes[splits[0]].key, "op", f"split\n({', '.join(map(str, shape))})\n→ "
-                                  f"{len(unbinds)} × ({', '.join(map(str, piece))})", node.scope + (f"t={k + 1}",),
-                                  step=k + 1, row=node.scope))
+                                  f"{len(unbinds)} × ({', '.join(map(str, piece))})",
+                                  node.scope + (f"t={at[k].step}",), step=at[k].step, row=at[k].row,
+                                  chain=at[k].chain))
                 pieces[k] = len(added) - 1
                 new_edges.append((("new", first + k), ("new", pieces[k]), ""))
         for unbind, gate in unbinds:
@@ -457,7 +495,7 @@ def per_step_projections(nodes: list[Node], edges, links) -> tuple[list[Node], l
             if source.kind == "input":  # x, read step by step: x_1 → step 1, …
                 label = source.label.split("\n")[0]
                 for k in range(steps):
-                    added.append(Node((source.key, k), "input", subscript(label, k + 1), step=k + 1))
+                    added.append(Node((source.key, k), "input", subscript(label, at[k].step), step=at[k].step))
                     new_edges.append((("new", len(added) - 1), ("new", first + k), ""))
                 removed.add(tail)
             elif name(tail) in ("stack", "cat") and source.step is None:  # the layer below's h_t, step by step
@@ -523,7 +561,8 @@ def merge_backward_rules(nodes: list[Node], edges) -> tuple[list[Node], list[tup
         if forward not in index:
             index[forward] = len(result)
             # placed where its forward op is: a layer node's rule sits in no step, though its terms do
-            result.append(Node(node.key, "op", "", forward.scope, step=step_of(forward.scope), row=node.row))
+            step = forward.step.t if forward.step is not None else step_of(forward.scope)
+            result.append(Node(node.key, "op", "", forward.scope, step=step, row=node.row, chain=node.chain))
         group[position] = index[forward]
         rule = result[index[forward]]
         rule.label = rule.label or _rule_label(forward, "")

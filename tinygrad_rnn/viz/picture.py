@@ -14,7 +14,8 @@ from ..function import step_of
 
 SUBSCRIPTS = str.maketrans("0123456789", "₀₁₂₃₄₅₆₇₈₉")
 PER_STEP = "per step"  # the first part of the row of a node split per step (e_t below a cell, ŷ_t, J_t above)
-CHOICE = "argmax"  # the label of an edge along which a choice passes, not a gradient (ŷ_t → the next input): dashed
+CHOICES = ("argmax", "sampled")  # labels of an edge along which a choice passes, not a gradient (ŷ_t → the next
+# input, how the token was chosen): drawn dashed
 CHOICE_INPUT = -1  # the input position of such a link in graph.py's links: not an input of the op
 BACKWARD_ROW = "∂"  # the first part of a row of the backward half of a forward-and-backward figure (drawn below)
 
@@ -30,7 +31,10 @@ class Node:
     step: int | None = None  # the time step it belongs to, None outside any step
     row: tuple[str, ...] = ()  # the scope above its step: one row of the figure per layer and direction
     parameters: list[str] = field(default_factory=list)  # params="label": the parameters it uses
+    parameter_keys: list[Any] = field(default_factory=list)  # and which tensors they are (one key each)
     loops: list[str] = field(default_factory=list)  # the rolled view: the states a cell feeds back to itself
+    read_inside: set[str] = field(default_factory=set)  # states a cell passes on and reads itself: c (h = o ⊙ tanh c)
+    chain: Any = None  # the recurrent layer's run its row draws (function.Chain: module, layer, direction)
 
 
 def display_label(node: Node) -> str:
@@ -61,6 +65,28 @@ def subscript(name: str, step: int | None) -> str:
     if step is None or not name or name[-1].isdigit() or name[-1] in "₀₁₂₃₄₅₆₇₈₉]":
         return name
     return name + str(step).translate(SUBSCRIPTS)
+
+
+def chain_rows(chains: list[Any]) -> dict[Any, tuple[str, ...]]:
+    """The row each chain is drawn in: (module, "layer k", direction), with "call n" where the same
+    module ran several chains at that layer and direction (one encoder read on two sentences),
+    numbered in the order they ran.
+
+    >>> from tinygrad_rnn.function import Chain
+    >>> first, second = Chain("GRU", 0, "forward", owner=1), Chain("GRU", 0, "forward", owner=1)
+    >>> rows = chain_rows([second, first])
+    >>> rows[first], rows[second]
+    (('GRU', 'call 1', 'layer 0', 'forward'), ('GRU', 'call 2', 'layer 0', 'forward'))
+    """
+    siblings: dict[tuple, list[Any]] = {}
+    for chain in sorted(set(chains), key=lambda chain: chain.serial):
+        siblings.setdefault((chain.owner, chain.module, chain.layer, chain.direction), []).append(chain)
+    rows = {}
+    for found in siblings.values():
+        for call, chain in enumerate(found, 1):
+            rows[chain] = (chain.module, *((f"call {call}",) if len(found) > 1 else ()), f"layer {chain.layer}",
+                           chain.direction)
+    return rows
 
 
 def step_position(scope: tuple[str, ...]) -> int:

@@ -12,7 +12,7 @@ from html import escape
 
 from .dot import VIRIDIS, colour, legend_values
 from .layout import ARROW, LINE, Layout
-from .picture import CHOICE, Picture
+from .picture import CHOICES, Picture
 
 FILL = {"parameter": "#cfe2f3", "input": "#eeeeee", "op": "#ffffff", "group": "#d9ead3", "output": "#f9cb9c",
         "ellipsis": "none"}
@@ -71,7 +71,7 @@ def picture_to_svg(picture: Picture, placed: Layout, labels: list[str], prefix: 
         points = [*route.points]
         path = " ".join(f"{'M' if i == 0 else 'L'}{x:.1f},{y_of(y):.1f}" for i, (x, y) in enumerate(points))
         parts.append(f'<path id="{prefix}-e{k}" class="edge" data-tail="{tail}" data-head="{head}" d="{path}" '
-                     f'fill="none" stroke="#555555"{DASHED if label == CHOICE else ""} '
+                     f'fill="none" stroke="#555555"{DASHED if label in CHOICES else ""} '
                      f'marker-end="url(#{prefix}-arrow)"/>')
         if label and route.label_at is not None:
             parts.append(f'<text class="edge-label" x="{route.label_at[0]:.1f}" y="{y_of(route.label_at[1]):.1f}" '

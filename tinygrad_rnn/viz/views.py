@@ -18,7 +18,7 @@ import re
 
 from .gradient_labels import STEP_DIGITS, arrow_labels, name_of, sum_note
 from .levels import unique
-from .picture import BACKWARD_ROW, CHOICE, Node, Picture
+from .picture import BACKWARD_ROW, CHOICES, Node, Picture
 
 
 def bptt_picture(forward: Picture, generic: bool = False) -> Picture:
@@ -43,7 +43,7 @@ def bptt_picture(forward: Picture, generic: bool = False) -> Picture:
             what = first.split(" = ")[-1]
             label = f"{what}, backward" + (f"\nt={node.step}" if node.step is not None else "")
         nodes.append(Node(("backward", node.key), node.kind, label, node.scope, step=node.step, row=node.row,
-                          gradient_norm=node.gradient_norm))
+                          gradient_norm=node.gradient_norm, chain=node.chain))
         index[i] = len(nodes) - 1
     losses = [t for mean in means for t in feeds.get(mean, []) if t in index]  # J_t, and a "…" of steps left out
     # J = (1/T) Σₜ Jₜ: T from the mean itself, which counts the steps left out of a time_steps figure too
@@ -51,7 +51,7 @@ def bptt_picture(forward: Picture, generic: bool = False) -> Picture:
     carries = arrow_labels(forward, losses, counts[0] if counts else None, generic)
     edges: list[tuple[int, int, str]] = []
     for tail, head, label in forward.edges:
-        if (tail not in index and tail not in means) or label == CHOICE:  # no gradient flows through a choice
+        if (tail not in index and tail not in means) or label in CHOICES:  # no gradient flows through a choice
             continue
         if head in means:  # J_t → mean → J becomes J → J_t, labelled with ∂J/∂J_t
             count = counts[0] if counts else 1
@@ -67,22 +67,24 @@ def bptt_picture(forward: Picture, generic: bool = False) -> Picture:
         if tail in means or head not in index:
             continue
         edges.append((index[head], index[tail], carries[(tail, head, label)]))
-    rows: dict[tuple[str, ...], list[int]] = {}
+    rows: dict[tuple, list[int]] = {}  # the cells that use one set of weights: a layer's every call
     for i in kept:
         node = forward.nodes[i]
         if node.parameters and node.step is not None and i in index:
-            rows.setdefault(node.row, []).append(i)
+            rows.setdefault(_weights_of(node), []).append(i)
     shared = {row: list(dict.fromkeys(p for i in members for p in forward.nodes[i].parameters))
               for row, members in rows.items()}
     for row, members in rows.items():  # one Σ per row: each weight the row shares, summed over its steps
         weights = shared[row]
         # rows whose weights go by the same names (an encoder's and its decoder's W_hh, two layers'):
         # say whose each Σ is, by what sets its row apart
-        twins = [other for other in shared if other != row and set(shared[other]) & set(weights)]
-        owner = " ".join(part for part in row if part != "forward" and any(part not in other for other in twins))
+        twins = [forward.nodes[rows[other][0]].row for other in shared
+                 if other != row and set(shared[other]) & set(weights)]
+        owner = " ".join(part for part in forward.nodes[members[0]].row
+                         if part != "forward" and any(part not in other for other in twins))
         label = "\n".join(f"∂J/∂{w} = Σₜ ∂J/∂{w}|ₜ" for w in weights)
         label = f"{owner}:\n{label}" if twins and owner else label
-        nodes.append(Node(("sum over steps", row), "output", label, row))
+        nodes.append(Node(("sum over steps", row), "output", label, forward.nodes[members[0]].row))
         for i in members:
             edges.append((index[i], len(nodes) - 1, f"t={forward.nodes[i].step}"))
     left_out = [step for i in index if forward.nodes[i].kind == "ellipsis" for step in forward.nodes[i].key[2]]
@@ -91,6 +93,12 @@ def bptt_picture(forward: Picture, generic: bool = False) -> Picture:
     added = sum_note(forward, carries, generic)
     notes += [added] if added else []
     return Picture(nodes, unique(edges), forward.rankdir, forward.title, forward.legend, backward=True, notes=notes)
+
+
+def _weights_of(node: Node) -> frozenset:
+    """Which weight tensors a node uses: the cells of every call of one layer share them (one Σ for
+    both sentences an encoder reads), two layers do not."""
+    return frozenset(node.parameter_keys)
 
 
 def rolled_picture(unrolled: Picture) -> Picture:
@@ -110,7 +118,9 @@ def rolled_picture(unrolled: Picture) -> Picture:
         if key not in index:
             index[key] = len(nodes)
             nodes.append(Node(key, node.kind, label, node.scope, step=1 if node.step is not None else None,
-                              row=node.row, parameters=list(node.parameters), gradient_norm=node.gradient_norm))
+                              row=node.row, parameters=list(node.parameters), parameter_keys=list(node.parameter_keys),
+                              gradient_norm=node.gradient_norm,
+                              chain=node.chain))
         of.append(index[key])
     last = max((n.step for n in unrolled.nodes if n.step is not None), default=None)
     tail_steps: dict[tuple[int, int], set] = {}
@@ -129,8 +139,8 @@ def rolled_picture(unrolled: Picture) -> Picture:
                 nodes[a].loops.append(state)
             continue
         edges.setdefault((a, b), set()).add(text)
-    for node in nodes:
-        node.loops.sort()  # c before h: the cell state on top, as the lectures draw it
+    for node in nodes:  # c before h: the cell state on top, as the lectures draw it (∂J/∂cₜ before ∂J/∂hₜ)
+        node.loops.sort(key=lambda loop: (re.findall(r"/∂([a-z])", loop) or [loop])[0])
     flat = [(a, b, ", ".join(sorted(labels - {""})) or "") for (a, b), labels in edges.items()]
     loop = ("A loop: the gradient the next step hands back to this step's state" if unrolled.backward else
             "A loop: the state a cell hands to itself for the next step")
@@ -161,7 +171,7 @@ def forward_and_backward_picture(forward: Picture) -> Picture:
         index[i] = len(nodes)
         row = (BACKWARD_ROW, *node.row) if node.step is not None else node.row
         nodes.append(Node(node.key, node.kind, node.label, node.scope, step=node.step, row=row,
-                          gradient_norm=node.gradient_norm))
+                          chain=node.chain, gradient_norm=node.gradient_norm))
     edges = list(forward.edges) + [(index[a], index[b], label) for a, b, label in backward.edges]
     return Picture(nodes, unique(edges), forward.rankdir, forward.title, forward.legend, backward=False,
                    notes=[*forward.notes, *backward.notes])

@@ -1,11 +1,11 @@
-"""Gradient clipping, as ``torch.nn.utils``."""
+"""Gradient clipping, as ``torch.nn.utils``; packing variable-length batches in ``nn.utils.rnn``."""
 
 from __future__ import annotations
 
 import math
 from collections.abc import Iterable
 
-from ..tensor import Tensor
+from ...tensor import Tensor
 
 
 def clip_grad_norm_(parameters: Iterable[Tensor] | Tensor, max_norm: float, norm_type: float = 2.0,
@@ -69,3 +69,6 @@ def zero_grad_(parameters: Iterable[Tensor], set_to_none: bool = True) -> None:
 
 def _as_list(parameters: Iterable[Tensor] | Tensor) -> list[Tensor]:
     return [parameters] if isinstance(parameters, Tensor) else list(parameters)
+
+
+from . import rnn  # noqa: E402, F401  (packing variable-length batches: tinygrad_rnn.nn.utils.rnn)

@@ -1,0 +1,147 @@
+"""Steps and calls as data: each op of a recurrent layer records which chain (one run of one layer in
+one direction) and which step it belongs to, and drawings read that record — so a module called on
+two sentences draws two chains that share their weights, and a loop of one-step calls that feeds its
+state back draws one chain numbered on, with the choice it feeds back drawn as it was made."""
+
+import pytest
+
+import tinygrad_rnn as tr
+from tinygrad_rnn.function import Chain
+from tinygrad_rnn.viz.graph import build_picture
+from tinygrad_rnn.viz.layout import labelled_layout
+from tinygrad_rnn.viz.legibility import measure
+from tinygrad_rnn.viz.svg import picture_to_svg
+
+CELLS = {"rnn": tr.nn.RNN, "lstm": tr.nn.LSTM, "gru": tr.nn.GRU}
+FUSED = [False, "step", True]
+
+
+def first_line(node):
+    return node.label.split("\n")[0]
+
+
+def cells(picture, name):
+    return [i for i, node in enumerate(picture.nodes) if first_line(node) == f"{name} cell"]
+
+
+def drawn(picture):
+    labels, placed = labelled_layout(picture)
+    return measure(picture_to_svg(picture, placed, labels, "f", figure=True))
+
+
+def two_sentences(cell="gru", fused=False, hypothesis_from_premise=False):
+    """One encoder reads a premise and a hypothesis (natural language inference); a classifier reads
+    both final states. ``hypothesis_from_premise``: the hypothesis starts from the premise's state."""
+    tr.manual_seed(0)
+    embedding = tr.nn.Embedding(10, 3, dtype="float64")
+    encoder = CELLS[cell](3, 4, batch_first=True, fused=fused, dtype="float64")
+    classifier = tr.nn.Linear(8, 3, dtype="float64")
+    premise, hypothesis = tr.tensor([[1, 2, 3]]), tr.tensor([[4, 5]])
+    _, premise_state = encoder(embedding(premise))
+    start = premise_state if hypothesis_from_premise else None
+    _, hypothesis_state = encoder(embedding(hypothesis), start)
+    final = [state[0] if cell == "lstm" else state for state in (premise_state, hypothesis_state)]
+    logits = classifier(tr.cat([final[0][0], final[1][0]], dim=-1))
+    return tr.nn.functional.cross_entropy(logits, tr.tensor([1]))
+
+
+@pytest.mark.parametrize("cell", sorted(CELLS))
+@pytest.mark.parametrize("fused", FUSED)
+def test_one_encoder_read_on_two_sentences_draws_two_chains_that_share_its_weights(cell, fused):
+    loss = two_sentences(cell, fused)
+    picture = build_picture((loss,), level="cell")
+    found = cells(picture, cell.upper())
+    assert len(found) == 3 + 2  # (the old drawing: 3 cells, cell t=1 fed two h_0 and two embeddings)
+    rows = {picture.nodes[i].row for i in found}
+    assert rows == {(cell.upper(), "call 1", "layer 0", "forward"), (cell.upper(), "call 2", "layer 0", "forward")}
+    for i in found:  # each cell reads one embedding and at most one state
+        feeding = {t: picture.nodes[t] for t, h, _ in picture.edges if h == i}.values()
+        assert sum(first_line(n).startswith("e") for n in feeding) == 1
+        assert sum(first_line(n).endswith("cell") for n in feeding) <= 1
+        assert sum(first_line(n) == "h_0" for n in feeding) <= 1 and sum(first_line(n) == "c_0" for n in feeding) <= 1
+    tokens = [n for n in picture.nodes if n.kind == "input" and first_line(n).startswith("x")]
+    assert len(tokens) == 5  # one token node per token read, none shared by the two sentences
+    legible = drawn(picture)
+    assert legible.crossings == 0 and legible.through_nodes == 0
+    backward = build_picture((loss,), level="cell", backward=True)  # one tensor: one Σ, whatever the calls
+    sums = [n.label for n in backward.nodes if "∂J/∂W_hh = Σ" in n.label]
+    assert len(sums) == 1
+    into_sum = [label for t, h, label in backward.edges if "∂J/∂W_hh = Σ" in backward.nodes[h].label]
+    assert sorted(into_sum) == ["t=1", "t=1", "t=2", "t=2", "t=3"]  # each step of both calls
+    embedding_sums = [n.label for n in backward.nodes if "∂J/∂weight = Σ" in n.label]
+    assert len(embedding_sums) == 1
+
+
+@pytest.mark.parametrize("fused", FUSED)
+def test_a_call_started_from_the_state_the_last_call_ended_with_continues_its_chain(fused):
+    loss = two_sentences("lstm", fused, hypothesis_from_premise=True)
+    picture = build_picture((loss,), level="cell")
+    found = cells(picture, "LSTM")
+    assert sorted(picture.nodes[i].step for i in found) == [1, 2, 3, 4, 5]  # one chain, numbered on
+    assert len({picture.nodes[i].row for i in found}) == 1
+
+
+def test_each_op_records_its_chain_and_step_and_two_calls_are_two_chains():
+    tr.manual_seed(1)
+    rnn = tr.nn.RNN(2, 3, num_layers=2, bidirectional=True)
+    assert not hasattr(rnn, "first_step")  # nothing to set: the numbering comes from the recurrence
+    first, h_n = rnn(tr.randn(4, 1, 2))
+    second, _ = rnn(tr.randn(2, 1, 2))
+    again, _ = rnn(tr.randn(3, 1, 2), h_n)
+
+    def chains_of(output):
+        found, stack, seen = {}, [output.grad_fn], set()
+        while stack:
+            function = stack.pop()
+            if function.step is not None:
+                found.setdefault(function.step.chain, set()).add(function.step.t)
+            for x in function.inputs:
+                if getattr(x, "grad_fn", None) is not None and id(x.grad_fn) not in seen:
+                    seen.add(id(x.grad_fn))
+                    stack.append(x.grad_fn)
+        return found
+
+    one, two, three = chains_of(first), chains_of(second), chains_of(again)
+    assert len(one) == 4 and all(steps == {1, 2, 3, 4} for steps in one.values())  # 2 layers × 2 directions
+    assert {(c.layer, c.direction) for c in one} == {(0, "forward"), (0, "reverse"), (1, "forward"), (1, "reverse")}
+    assert not set(one) & set(two)  # a new sequence: new chains
+    # (the third call's graph holds the first's too, through h_n): the forward chains go on, t = 5, 6, 7
+    continued = [c for c in three if c in one and three[c] == {1, 2, 3, 4, 5, 6, 7}]
+    assert sorted((c.layer, c.direction) for c in continued) == [(0, "forward"), (1, "forward")]
+    fresh = [c for c in three if c not in one]  # a reverse direction cannot go on: it starts at the end
+    assert sorted((c.layer, c.direction) for c in fresh) == [(0, "reverse"), (1, "reverse")]
+    assert all(three[c] == {5, 6, 7} for c in fresh)
+    assert all(isinstance(c, Chain) and c.owner == id(rnn) for c in three)
+
+
+@pytest.mark.parametrize("fused", FUSED)
+@pytest.mark.parametrize("cell", ["rnn", "lstm"])
+def test_a_generation_loop_written_by_hand_draws_one_chain_numbered_on_with_its_argmax_links(cell, fused):
+    tr.manual_seed(2)
+    embedding, head = tr.nn.Embedding(10, 3), tr.nn.Linear(4, 10)
+    layer = CELLS[cell](3, 4, fused=fused)
+    token, state, score = tr.tensor([[1]]), None, 0.0
+    for _ in range(4):  # one token per call, the state fed back, the chosen token embedded next
+        output, state = layer(embedding(token), state)
+        logits = head(output[-1])
+        logits.name = "ŷ"
+        token = logits.argmax(-1).unsqueeze(0)
+        score = score + logits.log_softmax(-1)[0, int(token.item())]
+    picture = build_picture((score,), level="cell")
+    found = cells(picture, cell.upper())
+    assert sorted(picture.nodes[i].step for i in found) == [1, 2, 3, 4]  # (the old drawing: one node t=1)
+    assert len({picture.nodes[i].row for i in found}) == 1
+    links = sorted((first_line(picture.nodes[t]), first_line(picture.nodes[h]))
+                   for t, h, label in picture.edges if label == "argmax")
+    assert links == [(f"ŷ{s} = linear", f"e{n} = embedding") for s, n in (("₁", "₂"), ("₂", "₃"), ("₃", "₄"))]
+    assert drawn(picture).through_nodes == 0
+
+
+def test_the_seq2seq_decoder_numbers_its_steps_on_from_its_encoder():
+    tr.manual_seed(4)
+    model = tr.models.Seq2Seq(9, 7, embedding_dim=3, hidden_size=4, fused=False)
+    logits = model(tr.tensor([[4, 5, 6]]), tr.tensor([[1, 4]]))
+    picture = build_picture((logits.sum(),), level="cell")
+    steps = {first_line(n): sorted(m.step for m in picture.nodes if first_line(m) == first_line(n))
+             for n in picture.nodes if first_line(n).endswith(" cell")}
+    assert steps == {"encoder cell": [1, 2, 3], "decoder cell": [4, 5]}
