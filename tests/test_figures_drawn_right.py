@@ -157,3 +157,12 @@ def test_the_elman_rnn_from_ops_has_no_edge_through_a_node(steps):
         assert placed.boxes[v].x < placed.boxes[w].x
     [h_0] = [i for i, n in enumerate(picture.nodes) if n.label.startswith("h_0")]
     assert picture.nodes[h_0].step is None  # h_0 enters from the left, as the state does
+
+
+def test_the_language_model_at_op_level_draws_its_tokens_and_no_edge_through_a_node():
+    loss, _ = language_model_loss("rnn", 3)
+    picture = build_picture((loss,), level="op")
+    assert ("x", "embedding", "") in edges_named(picture)  # the tokens the embedding reads
+    labels, placed = labelled_layout(picture)
+    found = measure(picture_to_svg(picture, placed, labels, "m"))
+    assert found.through_nodes == 0, found.passes  # the head's linear → reshape passed through cross_entropy

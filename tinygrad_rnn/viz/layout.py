@@ -502,7 +502,9 @@ class _Grid:
         if slots[0] and slots[1] and slots[0][0][:2] == slots[1][0][:2] and slots[0][0] != slots[1][0] \
                 and abs(a.y - b.y) > 1:  # from one column beside the row to the next: a right-angled step
             rightwards = b.x > a.x
-            gap_x = (b.left if rightwards else b.right) - (GAP_X / 2 if rightwards else -GAP_X / 2)
+            column = [self.boxes[i] for i in self.beside[slots[1][0]]]  # beside b's column: past its widest node
+            edge = min(box.left for box in column) if rightwards else max(box.right for box in column)
+            gap_x = edge - (GAP_X / 2 if rightwards else -GAP_X / 2)
             start = (a.right if rightwards else a.left, a.y)
             end = (b.left if rightwards else b.right, b.y)
             return _finish([start, (gap_x, a.y), (gap_x, b.y)], end, label, ((start[0] + gap_x) / 2, a.y + 7))
