@@ -226,3 +226,26 @@ def test_forward_and_backward_and_the_rolled_view_say_the_same(view):
                 "(1/T) ∂(Jₜ + … + J_T)/∂eₜ", "∂J/∂Jₜ = 1/T"} <= labels
         # no step of the example, no T of the example: t, t+1 and T only
         assert not any(re.search(r"[₀-₉]|1/4", label.replace("ₜ₊₁", "")) for label in labels)
+
+
+def test_at_op_level_the_gradient_named_on_an_arrow_is_the_one_its_rule_receives():
+    """The recorded gradient graph: the arrow into the backward rule of h₃ says ∂J/∂h₃ — the δ that
+    rule multiplies, read from the values the rule's first op saved, equals tr.grad(J, h₃). (An LSTM's
+    and a GRU's arrows name their gates, ∂J/∂o₃, each read once; their tensors are not kept here.)"""
+    case = LanguageModelCase("rnn", steps=3)
+    picture = build_picture((case.loss,), level="op", backward=True)
+    checked = 0
+    for tail, head, label in picture.edges:
+        match = re.fullmatch(r"∂J/∂([hc][₀-₉]+)", label)
+        if match is None:
+            continue
+        rule, source = picture.nodes[head].key, picture.nodes[tail].key
+        source_forward = getattr(source, "gradient_of", None)
+        received = [saved for x, saved in zip(rule.inputs, rule.saved_inputs or [None] * len(rule.inputs))
+                    if saved is not None and (getattr(x, "grad_fn", None) is source or (
+                        source_forward is not None and getattr(x.grad_fn, "gradient_of", None) is source_forward))]
+        if received:  # (a rule whose first op keeps no values, an add's, cannot be read this way)
+            numpy.testing.assert_allclose(numpy.asarray(received[0]), case.gradient(case.loss, match.group(1), 0),
+                                          rtol=1e-5, atol=1e-7, err_msg=label)
+            checked += 1
+    assert checked >= 3  # h₁, h₂, h₃ at least
