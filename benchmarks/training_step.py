@@ -72,7 +72,7 @@ def ours_step(cell, batch, steps, hidden, device, seed=0, fused=True):
     rng = np.random.default_rng(seed)
     ids = tr.tensor(rng.integers(0, VOCAB, (batch, steps)), device=device)
     targets = tr.tensor(rng.integers(0, VOCAB, (batch, steps)), device=device).reshape(-1)
-    synchronize = tr.device._cupy.cuda.Device().synchronize if tr.get_device(device) == "gpu" else lambda: None
+    synchronize = tr.get_device("gpu").xp.cuda.Device().synchronize if tr.get_device(device) == "gpu" else lambda: None
 
     def step():
         logits, _ = model(ids)
@@ -259,7 +259,7 @@ def peak_memory(run, device: str = "cpu") -> float:
     numpy_baseline.clear_buffers()
     gc.collect()
     if tr.get_device(device) == "gpu":
-        pool = tr.device._cupy.get_default_memory_pool()
+        pool = tr.get_device("gpu").xp.get_default_memory_pool()
         pool.free_all_blocks()
         run()
         return pool.total_bytes()
@@ -309,7 +309,7 @@ def main() -> None:
         return
 
     on_torch = torch_device(args.device)
-    machine = f"{platform.machine()}, {tr.device.os.cpu_count()} cores, Python {platform.python_version()}, " \
+    machine = f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}, " \
               f"NumPy {np.__version__}, device {args.device}" + (f", PyTorch on {on_torch}" if on_torch else "") \
               + f"; {allocator}"
     rows = [f"Training step (forward + backward + SGD), float32, V={VOCAB}, E={EMBED}; median of {args.rounds} "

@@ -12,6 +12,8 @@ import importlib
 import inspect
 import pathlib
 
+import numpy
+
 MODULES = [
     ("tinygrad_rnn", "Tensors, autodiff, modes"),
     ("tinygrad_rnn.nn", "Layers"),
@@ -29,8 +31,15 @@ MODULES = [
     ("tinygrad_rnn.training", "Training"),
     ("tinygrad_rnn.plots", "Figures"),
     ("tinygrad_rnn.workspace", "Reused arrays (CPU memory)"),
+    ("tinygrad_rnn.compat", "Running PyTorch code (docs/pytorch.md)"),
 ]
-OPS = ["elementwise", "compare", "reduce", "shape", "linalg", "convert"]  # every op, with its gradient
+OPS = ["elementwise", "trigonometric", "compare", "reduce", "shape", "linalg", "convert"]  # every op, its gradient
+# the attributes a Tensor keeps (slots: they have no docstring of their own)
+TENSOR_SLOTS = {
+    "data": "The array itself (NumPy or CuPy); writing through it is not tracked (see inplace.py).",
+    "requires_grad": "Whether ops on this tensor are recorded, so that gradients reach it.",
+    "grad_fn": "The op (a Function) that computed this tensor; None for a leaf.",
+}
 
 
 def summary(obj) -> str:
@@ -43,7 +52,36 @@ def public_names(module) -> list[str]:
     if names is None:
         names = [n for n, v in vars(module).items() if not n.startswith("_") and getattr(v, "__module__", "") ==
                  module.__name__ and (inspect.isfunction(v) or inspect.isclass(v))]
+    if module.__name__ == "tinygrad_rnn":  # and the ops, tr.exp(x) and the like (not in __all__: they shadow builtins)
+        names = list(names) + sorted(n for n, v in vars(module).items() if inspect.isfunction(v) and n not in names
+                                     and v.__module__.startswith("tinygrad_rnn.ops."))
     return [n for n in names if not n.startswith("_")]
+
+
+def tensor_members() -> list[tuple[str, str]]:
+    """(how it is written, what it is) for every public method and attribute of Tensor. A method
+    without a docstring of its own names the function it is (``x.exp()`` is ``tr.exp(x)``)."""
+    import tinygrad_rnn
+    from tinygrad_rnn import Tensor
+
+    rows = []
+    for name in sorted(n for n in dir(Tensor) if not n.startswith("_")):
+        member = inspect.getattr_static(Tensor, name)
+        if name in TENSOR_SLOTS:
+            rows.append((f"x.{name}", TENSOR_SLOTS[name]))
+        elif isinstance(member, property):
+            rows.append((f"x.{name}", summary(member)))
+        else:
+            function = member.__func__ if isinstance(member, (classmethod, staticmethod)) else member
+            signature = inspect.signature(function)
+            parameters = [p.replace(annotation=inspect.Parameter.empty) for p in signature.parameters.values()][1:]
+            written = f"x.{name}{signature.replace(parameters=parameters, return_annotation=inspect.Signature.empty)}"
+            same = getattr(tinygrad_rnn, function.__name__, None)
+            arguments = "x, …" if parameters else "x"
+            text = summary(function) if function.__doc__ else \
+                f"`tr.{function.__name__}({arguments})`: {summary(same)}" if inspect.isfunction(same) else ""
+            rows.append((written, text))
+    return rows
 
 
 def render() -> str:
@@ -57,7 +95,13 @@ def render() -> str:
             if inspect.ismodule(obj) or not (inspect.isfunction(obj) or inspect.isclass(obj)):
                 continue
             lines.append(f"| `{public}` | {summary(obj)} |")
+        dtypes = [public for public, value in vars(module).items() if isinstance(value, numpy.dtype)]
+        if dtypes:
+            lines.append(f"| {', '.join(f'`{d}`' for d in dtypes)} | dtypes by PyTorch's names (NumPy dtypes) |")
         lines.append("")
+    lines += ["## `Tensor` — methods and attributes", "", "| written | what it is |", "| --- | --- |"]
+    lines += [f"| `{written}` | {text} |" for written, text in tensor_members()]
+    lines.append("")
     lines += ["## The ops and their gradients (`tinygrad_rnn/ops/`)", "",
               "Each op is one class with `forward` and `backward` side by side; its docstring states the",
               "derivative. The lowercase functions (`tr.tanh`, `tr.matmul`, …) and Tensor methods apply them.", "",

@@ -28,3 +28,23 @@ def rng():
 def make(values, device="cpu", requires_grad=True):
     """A float64 tensor from an array of values."""
     return tr.tensor(numpy.asarray(values, dtype=numpy.float64), requires_grad=requires_grad, device=device)
+
+
+def assert_same_as_torch(fn, arrays, rng, rtol=1e-10, atol=1e-12):
+    """``fn(M, *tensors)``, written with names tinygrad_rnn (``M = tr``) and PyTorch (``M = torch``)
+    share, gives the same values (shape and dtype too) in both, and the same gradients of a random
+    projection of its output for every floating-point input. Integer inputs (targets) go in as they are."""
+    import torch
+
+    ours = [tr.tensor(a, requires_grad=a.dtype.kind == "f") for a in map(numpy.asarray, arrays)]
+    theirs = [torch.tensor(a, requires_grad=a.dtype.kind == "f") for a in map(numpy.asarray, arrays)]
+    ours_out, theirs_out = fn(tr, *ours), fn(torch, *theirs)
+    expected = theirs_out.detach().numpy()
+    assert ours_out.shape == expected.shape and ours_out.dtype == expected.dtype
+    numpy.testing.assert_allclose(ours_out.numpy(), expected, rtol=rtol, atol=atol)
+    weights = rng.standard_normal(expected.shape)
+    (ours_out * tr.tensor(weights)).sum().backward()
+    (theirs_out * torch.tensor(weights)).sum().backward()
+    for mine, reference in zip(ours, theirs):
+        if reference.requires_grad:
+            numpy.testing.assert_allclose(mine.grad.numpy(), reference.grad.numpy(), rtol=rtol, atol=atol)

@@ -7,6 +7,7 @@ including at ties and kinks (max, maximum, abs, relu, clamp), where a convention
 
 import numpy
 import pytest
+from conftest import assert_same_as_torch
 
 import tinygrad_rnn as tr
 
@@ -49,15 +50,7 @@ CASES = [
 
 @pytest.mark.parametrize("name, fn, arrays", CASES, ids=[c[0] for c in CASES])
 def test_same_values_and_gradients_as_pytorch(name, fn, arrays):
-    ours = [tr.tensor(a, requires_grad=True) for a in arrays]
-    theirs = [torch.tensor(a, requires_grad=True) for a in arrays]
-    ours_out, theirs_out = fn(tr, *ours), fn(torch, *theirs)
-    numpy.testing.assert_allclose(ours_out.numpy(), theirs_out.detach().numpy(), rtol=1e-10, atol=1e-12)
-    weights = R.standard_normal(tuple(theirs_out.shape))
-    (ours_out * tr.tensor(weights)).sum().backward()
-    (theirs_out * torch.tensor(weights)).sum().backward()
-    for mine, reference in zip(ours, theirs):
-        numpy.testing.assert_allclose(mine.grad.numpy(), reference.grad.numpy(), rtol=1e-10, atol=1e-12)
+    assert_same_as_torch(fn, arrays, R)
 
 
 def test_max_with_dim_matches_pytorch_values_and_indices():

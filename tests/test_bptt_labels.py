@@ -16,6 +16,7 @@ import tinygrad_rnn as tr
 from tinygrad_rnn.viz.graph import build_picture
 
 DIGITS = str.maketrans("₀₁₂₃₄₅₆₇₈₉", "0123456789")
+MARK = re.compile(r"⁽[^⁾]*⁾")  # a layer's mark on a state, h₃⁽²⁾: the layer is read from the node's row
 
 
 def number(subscript):
@@ -108,6 +109,7 @@ def chain_rule(case, label, reader_layer, layer):
 
 def flowing(case, backward, reader, tail, label):
     """What the reader of an arrow hands back to the value on it, computed without the figure."""
+    label = MARK.sub("", label)
     value = re.search(r"∂(\w[₀-₉]+)$", label).group(1) if "ᵀ" not in label else \
         re.search(r"/∂(\w[₀-₉]+)\)ᵀ", label).group(1)
     first = backward.nodes[reader].label.split("\n")[0]
@@ -134,7 +136,8 @@ def flowing(case, backward, reader, tail, label):
 
 def check_every_arrow(case, picture):
     checked = 0
-    for reader, tail, label in picture.edges:
+    for reader, tail, marked in picture.edges:
+        label = MARK.sub("", marked)  # the layer comes from the node's row
         if not label or label.startswith("t="):  # a Σ's terms, named by their step (tested in test_viz_lectures)
             continue
         if match := re.fullmatch(r"∂J/∂J([₀-₉]+) = 1/(\d+)", label):  # J = (1/T) Σ J_t hands each J_t 1/T
@@ -179,7 +182,7 @@ def test_a_loss_on_the_last_step_sends_all_of_dj_dh_along_the_chain():
     states = layer.hidden_states[0]
     checked = 0
     for reader, _, label in picture.edges:
-        if match := re.fullmatch(r"∂J/∂h([₀-₉]+)", label):
+        if match := re.fullmatch(r"∂J/∂h([₀-₉]+)", MARK.sub("", label)):
             step = number(match.group(1))
             (named,) = tr.grad(loss, states[step - 1], retain_graph=True)
             if picture.nodes[reader].step is None:  # J itself reads h_T
@@ -198,9 +201,10 @@ def test_two_layers_name_each_part_by_the_chain_rule_where_the_paths_meet_again(
     case = LanguageModelCase("gru", steps=3, layers=2)
     picture = build_picture((case.loss,), level="cell", backward=True)
     chained = [(reader, tail, label) for reader, tail, label in picture.edges if "ᵀ" in label]
-    assert chained and all(re.fullmatch(r"\(∂h[₀-₉]+/∂h[₀-₉]+\)ᵀ ∂J/∂h[₀-₉]+", label) for *_, label in chained)
+    # each value with its layer's mark: h₂⁽²⁾ reads h₂⁽¹⁾ — the reader's output and the value are two tensors
+    assert {"(∂h₂⁽²⁾/∂h₂⁽¹⁾)ᵀ ∂J/∂h₂⁽²⁾", "(∂h₃⁽¹⁾/∂h₂⁽¹⁾)ᵀ ∂J/∂h₃⁽¹⁾"} <= {label for *_, label in chained}
     for reader, tail, label in chained:
-        out, value = re.fullmatch(r"\(∂(h[₀-₉]+)/∂(h[₀-₉]+)\)ᵀ.*", label).groups()
+        out, value = (MARK.sub("", name) for name in re.fullmatch(r"\(∂(h\S+)/∂(h\S+)\)ᵀ.*", label).groups())
         output = case.state(out, layer_of(picture.nodes[reader]))
         (cotangent,) = tr.grad(case.loss, output, retain_graph=True)
         (named,) = tr.grad(output, case.state(value, layer_of(picture.nodes[tail])), grad_outputs=cotangent,
@@ -236,7 +240,7 @@ def test_at_op_level_the_gradient_named_on_an_arrow_is_the_one_its_rule_receives
     picture = build_picture((case.loss,), level="op", backward=True)
     checked = 0
     for tail, head, label in picture.edges:
-        match = re.fullmatch(r"∂J/∂([hc][₀-₉]+)", label)
+        match = re.fullmatch(r"∂J/∂([hc][₀-₉]+)", MARK.sub("", label))
         if match is None:
             continue
         rule, source = picture.nodes[head].key, picture.nodes[tail].key

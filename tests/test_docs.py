@@ -52,3 +52,17 @@ def test_the_legibility_table_in_drawing_md_is_the_figures_own():
     text = (ROOT / "docs" / "drawing.md").read_text(encoding="utf-8")
     assert figures.legibility_table(ROOT / "docs" / "figures") in text, \
         "docs/drawing.md's legibility table is out of date: run .venv/bin/python examples/lecture_figures.py"
+
+
+def test_api_reference_describes_every_tensor_method_and_attribute():
+    import importlib.util
+
+    import tinygrad_rnn as tr
+
+    spec = importlib.util.spec_from_file_location("make_api", ROOT / "docs" / "make_api.py")
+    make_api = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(make_api)
+    rows = dict(make_api.tensor_members())
+    public = {name for name in dir(tr.Tensor) if not name.startswith("_")}
+    assert {written.removeprefix("x.").split("(")[0] for written in rows} == public
+    assert not [written for written, text in rows.items() if not text.strip()], "a Tensor member has no description"

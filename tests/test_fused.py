@@ -158,7 +158,7 @@ def test_fused_layer_node_against_finite_differences_first_and_second_order(kind
     hidden, weight, bias = make(batch, size), make(gates * size, size), make(gates * size)
     running = numpy.array([[True, True], [True, True], [True, False]])[..., None] if masked else None
     if running is not None and device == "gpu":
-        running = tr.device._cupy.asarray(running)
+        running = tr.get_device("gpu").xp.asarray(running)
     where = {"time_dim": time_dim, "reverse": reverse, "running": running}
     if kind == "lstm":
         def function(p, h, c, w, b):
@@ -191,7 +191,7 @@ def test_a_projecting_lstm_node_against_finite_differences_first_and_second_orde
     steps, batch, size, projected_size = 3, 2, 3, 2
     running = numpy.array([[True, True], [True, False], [True, False]])[..., None] if masked else None
     if running is not None and device == "gpu":
-        running = tr.device._cupy.asarray(running)
+        running = tr.get_device("gpu").xp.asarray(running)
 
     def function(p, h, c, w, w_hr):
         output, h_n, c_n, cells = tr.ops.lstm_layer(p, h, c, w, None, reverse=True, running=running, weight_hr=w_hr)

@@ -3,6 +3,7 @@ probabilities that are distributions, perplexities against a direct computation 
 from the formulas, gradients against finite differences, and beam search against greedy."""
 
 import math
+import re
 from collections import Counter
 
 import numpy
@@ -258,16 +259,17 @@ def test_the_encoder_decoder_draws_as_one_timeline_and_its_gradient_crosses_into
              and "cell" in n.label}
     assert sorted(cells) == ["decoder cell 4", "decoder cell 5", "decoder cell 6", "encoder cell 1",
                              "encoder cell 2", "encoder cell 3"]  # the decoder's steps follow the encoder's
-    assert (cells["encoder cell 3"], cells["decoder cell 4"], "h₃") in picture.edges  # the state handed over
+    assert (cells["encoder cell 3"], cells["decoder cell 4"], "h₃⁽ᵉ⁾") in picture.edges  # the encoder's h₃, handed over
     placed = labelled_layout(picture)[1]
     assert len({round(placed.boxes[i].y) for i in cells.values()}) == 1  # one row
     labels = {n.label.split("\n")[0] for n in picture.nodes}
     assert {"x₁", "x₃", "y₄", "y₆", "J₄ = cross_entropy", "J₆ = cross_entropy"} <= labels
     backward = build_picture((loss,), level="cell", backward=True)
     named = {n.label.split("\n")[0] + f" {n.step}": i for i, n in enumerate(backward.nodes)}
-    assert (named["decoder cell, backward 4"], named["encoder cell, backward 3"], "∂J/∂h₃") in backward.edges
+    assert (named["decoder cell, backward 4"], named["encoder cell, backward 3"], "∂J/∂h₃⁽ᵉ⁾") in backward.edges
     sums = [n.label for n in backward.nodes if "Σₜ ∂J/∂W_hh" in n.label]
-    assert sorted(label.split(":")[0] for label in sums) == ["decoder", "encoder"]  # whose W_hh each Σ is
+    assert sorted(re.search(r"∂J/∂W_hh(\S*) =", label).group(1) for label in sums) == ["⁽ᵈ⁾", "⁽ᵉ⁾"]  # whose W_hh
+    assert "⁽ᵉ⁾: encoder, ⁽ᵈ⁾: decoder" in backward.notes
 
 
 def test_greedy_generation_records_the_choices_it_feeds_back_and_draws_each_as_a_dashed_edge():

@@ -20,12 +20,16 @@ import numpy as _numpy
 
 from .creation import (
     arange,
+    from_numpy,
     full,
     generator,
+    is_tensor,
     manual_seed,
+    multinomial,
     ones,
     ones_like,
     rand,
+    randint,
     randn,
     tensor,
     zeros,
@@ -54,11 +58,14 @@ from .ops import (
     any,
     argmax,
     argmin,
+    bmm,
     broadcast_to,
     cast,
     cat,
     chunk,
     clamp,
+    clone,
+    cos,
     div,
     eq,
     exp,
@@ -76,21 +83,26 @@ from .ops import (
     logical_or,
     logsumexp,
     lt,
+    masked_fill,
     matmul,
     max,
     maximum,
     mean,
     min,
     minimum,
+    mm,
     mul,
+    narrow,
     ne,
     neg,
+    norm,
     permute,
     pow,
     relu,
     reshape,
     sigmoid,
     sign,
+    sin,
     softmax,
     split,
     sqrt,
@@ -99,7 +111,9 @@ from .ops import (
     std,
     sub,
     sum,
+    t,
     tanh,
+    topk,
     transpose,
     unbind,
     unsqueeze,
@@ -110,13 +124,20 @@ from .tensor import Tensor  # first: everything else builds on it
 
 __version__ = "0.1.0"
 
-float16 = _numpy.dtype("float16")
-float32 = _numpy.dtype("float32")
-float64 = _numpy.dtype("float64")
-int32 = _numpy.dtype("int32")
-int64 = _numpy.dtype("int64")
-long = int64
-bool_ = _numpy.dtype("bool")
+# dtypes by PyTorch's names: NumPy dtypes, accepted wherever a dtype is (and so is their name, "float64")
+float16 = half = _numpy.dtype("float16")
+float32 = float = _numpy.dtype("float32")  # noqa: A001  (tr.float is PyTorch's name; builtins stay builtins)
+float64 = double = _numpy.dtype("float64")
+uint8 = _numpy.dtype("uint8")
+int8 = _numpy.dtype("int8")
+int16 = short = _numpy.dtype("int16")
+int32 = int = _numpy.dtype("int32")  # noqa: A001
+int64 = long = _numpy.dtype("int64")
+bool = bool_ = _numpy.dtype("bool")  # noqa: A001
+
+# tr.device is the device type, as torch.device: tr.device("cuda"). The name was the submodule
+# device.py's until here; inside the package, import from it by name (from .device import get_device).
+device = Device
 
 _SUBPACKAGES = ("nn", "optim", "viz", "analysis", "data", "models", "generation", "checkpoint", "training",
                 "plots")
@@ -130,12 +151,14 @@ def __getattr__(name: str) -> Any:
 
 
 __all__ = [
-    "Tensor", "tensor", "zeros", "ones", "full", "randn", "rand", "arange", "zeros_like",
-    "ones_like", "manual_seed", "generator", "Device", "get_device", "gpu_available", "backward",
+    "Tensor", "tensor", "zeros", "ones", "full", "randn", "rand", "randint", "arange", "zeros_like", "from_numpy",
+    "is_tensor",
+    "ones_like", "manual_seed", "multinomial", "generator", "Device", "get_device", "gpu_available", "backward",
     "grad", "grad_contributions", "Function", "no_grad", "enable_grad", "set_grad_enabled",
     "is_grad_enabled", "scope", "current_scope", "detect_anomaly", "AnomalyError", "DeviceError",
-    "GraphError", "ShapeError", "float16", "float32", "float64", "int32", "int64", "long", "bool_",
-]
+    "GraphError", "ShapeError", "device", "float16", "half", "float32", "float64", "double", "uint8", "int8",
+    "int16", "short", "int32", "int64", "long", "bool_",
+]  # (tr.float, tr.int and tr.bool stay out: `from tinygrad_rnn import *` would hide the builtins)
 
 from .checks import gradcheck, gradgradcheck  # noqa: E402
 

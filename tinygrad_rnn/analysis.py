@@ -262,9 +262,12 @@ def find_recurrence(loss: Tensor, layer=None) -> Recurrence:
     weights = graph.shared_weights()
     if layer is not None:
         time_dim = 1 if getattr(layer, "batch_first", False) else 0
-    else:  # the time axis of the input projection's input: (T, B, I), or (B, T, I) batch first
-        projections = graph.batched_linears(weights["W_ih"]) if "W_ih" in weights else []
-        shape = numpy.shape(projections[0][0].saved_inputs[0]) if projections else ()
+    else:  # the time axis of the input projection's input: (T, B, I), or (B, T, I) batch first —
+        # or of any linear over all the steps (a head), where the user renamed W_ih (W_e)
+        readers = [weights["W_ih"]] if "W_ih" in weights else list(weights.values())
+        shapes = [numpy.shape(function.saved_inputs[0]) for weight in readers
+                  for function, _, _ in graph.batched_linears(weight) if function.saved_inputs]
+        shape = next((s for s in shapes if len(s) == 3), ())
         time_dim = 1 if len(shape) == 3 and shape[0] != steps and shape[1] == steps else 0
     return Recurrence(kind, hidden, cells, gates, weights, time_dim, graph.step_losses(steps))
 

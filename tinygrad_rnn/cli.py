@@ -6,6 +6,7 @@
     tinygrad-rnn graph --cell lstm --steps 4 --level op -o lstm.svg
     tinygrad-rnn graph --compare --steps 20 --level cell -o vanishing.svg   # rnn, lstm, gru on one scale
     tinygrad-rnn lecture --compare --steps 8 -o bptt.html                  # the interactive lecture page
+    tinygrad-rnn run-torch word_lm.py --epochs 3                           # a PyTorch script, on tinygrad_rnn
 
 Bad arguments or a failure give one clear line on stderr and a non-zero exit, never a traceback.
 """
@@ -35,10 +36,11 @@ def graph(args: argparse.Namespace) -> int:
                "backward": "both" if args.forward_and_backward else args.backward,
                "params": args.params or ("hide" if args.compare and args.level != "op" else None),
                "title": args.title, "time_steps": args.time_steps, "grad_range": args.grad_range,
-               "rolled": args.rolled}
+               "rolled": args.rolled, "notation": _notation(args), "tokens": args.tokens}
     if args.compare and options["grad_range"] is None:  # one scale for all three: the comparison is honest
         options["grad_range"] = tr.viz.shared_grad_range(*losses.values(), level=args.level, backward=args.backward,
-                                                         time_steps=args.time_steps, params=args.params)
+                                                         time_steps=args.time_steps, params=args.params,
+                                                         notation=options["notation"])
     output = pathlib.Path(args.output)
     for cell, loss in losses.items():
         path = output.with_name(f"{output.stem}_{cell}{output.suffix}") if args.compare else output
@@ -77,7 +79,8 @@ def _last_step_loss(cell: str, args: argparse.Namespace):
     if getattr(args, "loss", "last") == "every":
         return language_model_loss(cell, args.steps, vocab=args.vocab, input_size=args.input_size,
                                    hidden_size=args.hidden_size, layers=args.layers, seed=args.seed,
-                                   device=getattr(args, "device", "cpu"), forget_bias=getattr(args, "forget_bias", 0.0))
+                                   device=getattr(args, "device", "cpu"), forget_bias=getattr(args, "forget_bias", 0.0),
+                                   words=getattr(args, "tokens", None))
     tr.manual_seed(args.seed)
     layer_class = {"rnn": tr.nn.RNN, "lstm": tr.nn.LSTM, "gru": tr.nn.GRU}[cell]
     device = getattr(args, "device", "cpu")
@@ -103,10 +106,12 @@ def _forget_bias_note(cell: str, args: argparse.Namespace) -> str:
 
 
 def language_model_loss(cell: str, steps: int, vocab: int = 10, input_size: int = 3, hidden_size: int = 4,
-                        layers: int = 1, seed: int = 0, device: str = "cpu", forget_bias: float = 0.0):
+                        layers: int = 1, seed: int = 0, device: str = "cpu", forget_bias: float = 0.0,
+                        words: list[str] | None = None):
     """(J, layer) of a freshly initialised language model on random tokens x_1 … x_T: embedding E,
     the recurrent layer, the head W_hy, b_y; J = (1/T) Σ_t J_t, J_t = −log ŷ_t[x_{t+1}]. Its
-    parameters carry the lectures' names. What ``graph --loss every`` and the demo draw.
+    parameters carry the lectures' names. What ``graph --loss every`` and the demo draw. ``words``
+    (T + 1 of them): the tokens are these words, each its own id, instead of random ones.
 
     >>> loss, layer = language_model_loss("gru", steps=3)
     >>> loss.name, layer.hidden_size
@@ -115,12 +120,15 @@ def language_model_loss(cell: str, steps: int, vocab: int = 10, input_size: int 
     import tinygrad_rnn as tr
 
     tr.manual_seed(seed)
+    if words is not None:  # one id per distinct word (0 is the padding id), in order of appearance
+        ids = {word: k + 1 for k, word in enumerate(dict.fromkeys(words))}
+        vocab = max(vocab, len(ids) + 1)
     model = tr.models.LanguageModel(vocab, input_size, hidden_size, num_layers=layers, cell=cell, fused=False,
                                     device=device)
     if cell == "lstm" and forget_bias:
         tr.nn.init.lstm_forget_gate_bias_(model.rnn, forget_bias)
     model.embedding.weight.name, model.head.weight.name, model.head.bias.name = "E", "W_hy", "b_y"
-    tokens = _random_tokens(vocab, steps + 1, seed + 1)
+    tokens = [ids[word] for word in words] if words is not None else _random_tokens(vocab, steps + 1, seed + 1)
     logits, _ = model(tr.tensor([tokens[:-1]], device=device))
     loss = tr.nn.functional.cross_entropy(logits.reshape(-1, vocab), tr.tensor(tokens[1:], device=device))
     loss.name = "J"
@@ -163,6 +171,41 @@ def _grad_range(text: str) -> tuple[float, float]:
     return low, high
 
 
+def _old_new(text: str) -> tuple[str, str]:
+    """'W_hy=U' → ('W_hy', 'U'): one of the library's names and the lecture's."""
+    old, equals, new = text.partition("=")
+    if not equals or not old.strip() or not new.strip():
+        raise argparse.ArgumentTypeError(f"expected OLD=NEW, e.g. W_hh=V, got {text!r}")
+    return old.strip(), new.strip()
+
+
+def _notation(args: argparse.Namespace):
+    """--notation NAME, with each --name OLD=NEW on top."""
+    from .viz.notation import resolve
+
+    notation = resolve(args.notation)
+    return notation.renamed(dict(args.name)) if args.name else notation
+
+
+def _steps_of_words(args: argparse.Namespace) -> int:
+    """The steps --tokens asks for: one per word, or with --loss every one fewer (the last word is the
+    target of the last step)."""
+    return len(args.tokens) - (getattr(args, "loss", "last") == "every")
+
+
+def _add_notation_options(parser: argparse.ArgumentParser) -> None:
+    from .viz.notation import PRESETS
+
+    parser.add_argument("--notation", choices=sorted(PRESETS), default="pytorch",
+                        help="the lecture's names: pytorch (W_ih, W_hh, b_ih, b_hh), cs224n (W_e, W_h, b₁, U, b₂, "
+                             "h⁽ᵗ⁾), cmu (W_xh, W_hh, W_hy), usc (W_x, W_h, b), elman (W, V, U, b_h, b_y)")
+    parser.add_argument("--name", type=_old_new, action="append", metavar="OLD=NEW", default=[],
+                        help="rename one name on top of --notation, e.g. --name W_hy=U (repeatable)")
+    parser.add_argument("--tokens", type=str.split, metavar='"WORDS"',
+                        help='words under x_1 … x_T and, by each J_t, its target, e.g. "the students opened their"; '
+                             "sets --steps (with --loss every: one fewer, the last word the last target)")
+
+
 def lecture(args: argparse.Namespace) -> int:
     """Write an interactive lecture page (one self-contained HTML file): the network rolled, then
     unrolled, the forward pass with each cell's equation and numbers, the gradient stepped back
@@ -184,7 +227,8 @@ def lecture(args: argparse.Namespace) -> int:
         for cell in cells:
             cases[names[cell]] = _last_step_loss(cell, args)
         (first, (loss, layer)), *others = cases.items()
-        page = tr.viz.lecture(loss, layer, level=args.level, title=args.title, name=first, compare=dict(others))
+        page = tr.viz.lecture(loss, layer, level=args.level, title=args.title, name=first, compare=dict(others),
+                              notation=_notation(args), tokens=args.tokens)
     print(f"wrote {page.save(args.output)}")
     return 0
 
@@ -312,6 +356,16 @@ def demo(args: argparse.Namespace) -> int:
     return 0
 
 
+def run_torch(args: argparse.Namespace) -> int:
+    """Run a PyTorch script on tinygrad_rnn: inside it, `import torch` (torch.nn, torch.optim, …)
+    is tinygrad_rnn. ARGS go to the script's sys.argv; the exit status is the script's. A PyTorch
+    name that tinygrad_rnn lacks stops it with one line saying what to use instead
+    (docs/pytorch.md lists what there is)."""
+    from .compat import run_script
+
+    return run_script(args.script, args.args)
+
+
 class _Help(argparse.HelpFormatter):
     """Help that shows every option's default (a switch is off unless given)."""
 
@@ -379,6 +433,7 @@ def build_parser() -> argparse.ArgumentParser:
     drawing.add_argument("--hidden-size", type=_positive, default=3, help="units of h_t")
     drawing.add_argument("--seed", type=int, default=0, help="random seed of the weights and input")
     drawing.add_argument("--timeout", type=float, default=60.0, help="seconds Graphviz may take")
+    _add_notation_options(drawing)
     drawing.add_argument("-o", "--output", required=True, help="figure file: .svg, .png, .pdf or .dot")
     drawing.set_defaults(run=graph)
 
@@ -397,6 +452,7 @@ def build_parser() -> argparse.ArgumentParser:
     page.add_argument("--checkpoint", help="a trained character model (tinygrad-rnn train): the connectivity view")
     page.add_argument("--text", help="with --checkpoint: the characters to analyse")
     page.add_argument("--title", default="", help="the page's title")
+    _add_notation_options(page)
     page.add_argument("-o", "--output", required=True, help="the HTML file to write")
     _common(page)
     page.set_defaults(run=lecture, bidirectional=False)
@@ -442,6 +498,12 @@ def build_parser() -> argparse.ArgumentParser:
     touring.add_argument("--quiet", action="store_true")
     _common(touring)
     touring.set_defaults(run=demo)
+
+    scripting = commands.add_parser("run-torch", help="run a PyTorch script with tinygrad_rnn as torch",
+                                    description=run_torch.__doc__)
+    scripting.add_argument("script", metavar="SCRIPT", help="the Python script")
+    scripting.add_argument("args", metavar="ARGS", nargs=argparse.REMAINDER, help="its arguments")
+    scripting.set_defaults(run=run_torch)
     for command in (drawing, page, training, sampling, touring):  # every option's help names its default
         for action in command._actions:
             if not action.help and action.option_strings and _shows_default(action):
@@ -509,8 +571,16 @@ def options_that_cannot_apply(args: argparse.Namespace, given: set[str]) -> list
                                                              "gradient norm to colour")
             if args.level == "op" and "--level" in given:
                 found.append(("--level", "a rolled view is drawn in cells or steps (--level cell or step)"))
+    if command in ("graph", "lecture") and args.tokens and "--steps" in given and args.steps != _steps_of_words(args):
+        found.append(("--steps", f"--tokens gives {len(args.tokens)} words, so {_steps_of_words(args)} steps"
+                                 + (" (the last word is the last target)" if args.loss == "every" else "")
+                                 + ": leave --steps out"))
+    if command == "graph" and args.rolled:
+        refuse(("--tokens",), "a rolled view has one x_t for all the steps: unroll it to write the words")
     if command == "lecture":
         if args.checkpoint:
+            refuse(("--notation", "--name", "--tokens"), "with --checkpoint the page shows characters, not a "
+                                                         "figure's names")
             refuse(("--cell", "--compare", "--steps", "--level", "--layers", "--input-size", "--hidden-size"),
                    "with --checkpoint the page shows the trained model, which has its own cell and sizes")
             refuse(("--loss", "--vocab"), "with --checkpoint the page shows the trained model's connectivity")
@@ -535,6 +605,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     given = {token.split("=", 1)[0] for token in argv if token.startswith("-")}
+    if getattr(args, "tokens", None) and "--steps" not in given:
+        args.steps = max(_steps_of_words(args), 1)
     for flag, why in options_that_cannot_apply(args, given)[:1]:
         print(f"tinygrad-rnn {args.command}: error: {flag} cannot apply: {why}", file=sys.stderr)
         return 2

@@ -97,6 +97,32 @@ def ones_like(other: Tensor, dtype: Any = None, device: Any = None, requires_gra
     return _filled(1, other.shape, dtype or other.dtype, device or other.device, requires_grad)
 
 
+def from_numpy(array: numpy.ndarray) -> Tensor:
+    """A tensor on the CPU that shares ``array``'s memory and dtype, as ``torch.from_numpy``: a
+    write into one shows in the other. (``tensor(array)`` copies.)
+
+    >>> values = numpy.zeros(2)
+    >>> x = from_numpy(values)
+    >>> values[0] = 5.0
+    >>> x.tolist(), x.dtype
+    ([5.0, 0.0], dtype('float64'))
+    """
+    if not isinstance(array, numpy.ndarray):
+        raise TypeError(f"from_numpy: expects a NumPy array, got {type(array).__name__}; "
+                        "tr.tensor(data) copies any data")
+    as_dtype(array.dtype)  # a dtype the tensor supports, or an error that says which are
+    return Tensor._make(array)
+
+
+def is_tensor(obj: Any) -> bool:
+    """True if ``obj`` is a Tensor (a Parameter too), as ``torch.is_tensor``.
+
+    >>> is_tensor(zeros(1)), is_tensor(numpy.zeros(1))
+    (True, False)
+    """
+    return isinstance(obj, Tensor)
+
+
 def _random(draw: Any, shape: tuple, dtype: Any, device: Any, requires_grad: bool) -> Tensor:
     shape = tuple(shape[0]) if len(shape) == 1 and isinstance(shape[0], (tuple, list)) else tuple(shape)
     dtype = DEFAULT_FLOAT if dtype is None else as_dtype(dtype)
@@ -121,6 +147,30 @@ def rand(*shape: Any, dtype: Any = None, device: Any = None, requires_grad: bool
     return _random(_generator.random, shape, dtype, device, requires_grad)
 
 
+def randint(low: int, high: Any = None, size: Any = None, *, dtype: Any = None, device: Any = None,
+            generator: numpy.random.Generator | None = None) -> Tensor:
+    """Integers drawn uniformly from [low, high), as ``torch.randint``: ``randint(high, size)`` or
+    ``randint(low, high, size)``; int64 unless ``dtype`` says otherwise.
+
+    >>> manual_seed(0)
+    >>> ids = randint(5, (2, 3))
+    >>> ids.shape, ids.dtype, bool(((ids >= 0) & (ids < 5)).all())
+    ((2, 3), dtype('int64'), True)
+    """
+    if size is None and isinstance(high, (tuple, list)):  # randint(high, size)
+        low, high, size = 0, low, high
+    elif high is None:  # randint(high, size=...)
+        low, high = 0, low
+    if size is None:
+        raise TypeError("randint: needs a size: randint(high, size) or randint(low, high, size), "
+                        "e.g. randint(10, (3,))")
+    if high <= low:
+        raise ValueError(f"randint: the range [{low}, {high}) is empty; need low < high")
+    shape = (size,) if isinstance(size, int) else tuple(size)
+    drawn = (generator or _generator).integers(low, high, size=shape)
+    return Tensor(drawn, dtype="int64" if dtype is None else dtype, device=device)
+
+
 def arange(start: Any, end: Any = None, step: Any = 1, dtype: Any = None, device: Any = None) -> Tensor:
     """Evenly spaced values in [start, end): integers if all arguments are integers.
 
@@ -133,3 +183,41 @@ def arange(start: Any, end: Any = None, step: Any = 1, dtype: Any = None, device
     if dtype is None and values.dtype.kind == "f":
         dtype = DEFAULT_FLOAT
     return Tensor(values, dtype=dtype, device=device)
+
+
+def multinomial(input: Tensor, num_samples: int, replacement: bool = False, *,
+                generator: numpy.random.Generator | None = None) -> Tensor:
+    """Indices drawn from the categorical distribution each row of ``input`` gives, as
+    ``torch.multinomial``: the weights are non-negative and need not sum to 1; without
+    ``replacement`` a row's samples are distinct (each drawn from the categories left). From the
+    package's generator (:func:`manual_seed`), or ``generator``. A language model samples its next
+    word so: ``next_id = tr.multinomial(logits.softmax(-1), 1)`` (and a drawing of that loop shows
+    the sampled ids' link back to the scores).
+
+    >>> manual_seed(0)
+    >>> multinomial(tensor([0.0, 10.0, 0.0]), 2, replacement=True).tolist()
+    [1, 1]
+    >>> multinomial(tensor([[1.0, 0.0], [0.0, 1.0]]), 1).tolist()
+    [[0], [1]]
+    """
+    weights = input.numpy().astype(numpy.float64)
+    if weights.ndim not in (1, 2) or weights.shape[-1] == 0:
+        raise ValueError(f"multinomial: expects weights of shape (categories,) or (rows, categories), got "
+                         f"shape {input.shape}")
+    if not numpy.isfinite(weights).all() or (weights < 0).any():
+        raise ValueError("multinomial: the weights must be finite and non-negative (probabilities, or "
+                         "unnormalised ones); got a negative, inf or NaN entry. softmax makes logits such weights")
+    rows = weights.reshape(-1, weights.shape[-1])
+    if rows.sum(axis=1).min() == 0:
+        raise ValueError("multinomial: a row of weights sums to 0; every row needs a category of positive weight")
+    possible = (rows > 0).sum(axis=1).min()
+    if not replacement and num_samples > possible:
+        raise ValueError(f"multinomial: cannot draw {num_samples} distinct samples from a row with {possible} "
+                         "categories of nonzero weight; pass replacement=True, or draw fewer")
+    rng = generator or _generator
+    drawn = numpy.stack([rng.choice(row.size, size=num_samples, replace=replacement, p=row / row.sum())
+                         for row in rows]).astype(numpy.int64)
+    from .ops.reduce import mark_choice  # (here: the ops import this module)
+
+    ids = Tensor(drawn.reshape(weights.shape[:-1] + (num_samples,)), device=input.device)
+    return mark_choice(ids, input, "sampled")  # an embedding of them links back to the scores, for drawings

@@ -23,18 +23,31 @@ _cupy: ModuleType | None = None  # set by _import_cupy() once a GPU has been ask
 
 
 class Device:
-    """A place arrays live: ``Device("cpu")`` or ``Device("gpu")``.
+    """A place arrays live, as ``torch.device``: ``Device("cpu")``, ``Device("gpu")``.
 
-    Compares equal to its name, so ``tensor.device == "cpu"`` reads naturally.
+    The package exports it as ``tinygrad_rnn.device``, so ``tr.device("cuda")`` reads as in PyTorch.
+    There are two devices, one object each: ``"cuda"``, ``"cuda:0"`` and ``Device("cuda", 0)`` all
+    name the GPU, whose ``type`` is ``"gpu"``. A device compares equal to any of its names, so
+    ``tensor.device == "cpu"`` reads naturally (PyTorch's compares unequal to every string).
+    Making one checks the name only; using the GPU (``get_device``, ``.to``) checks that CuPy sees one.
 
     >>> Device("cpu").xp is numpy
     True
+    >>> Device("cuda:0") is Device("gpu"), Device("cuda") == "cuda"
+    (True, True)
     """
 
     __slots__ = ("type",)
 
-    def __init__(self, type: str) -> None:
-        self.type = type
+    def __new__(cls, type: str | Device, index: int | None = None) -> Device:
+        if isinstance(type, Device):
+            return type
+        name = _ALIASES.get(type.lower()) if isinstance(type, str) else None
+        if name is None or (index not in (None, 0)) or (name == "cpu" and index is not None):
+            spec = type if index is None else f"{type}:{index}"
+            raise DeviceError(f"unknown device {spec!r}: use 'cpu' or 'gpu' (alias 'cuda' or 'cuda:0'; "
+                              "one GPU is supported)")
+        return _DEVICES[name]
 
     @property
     def xp(self) -> ModuleType:
@@ -43,12 +56,14 @@ class Device:
 
     def __eq__(self, other: object) -> bool:
         if isinstance(other, str):
-            other = _ALIASES.get(other, other)
-            return self.type == other
+            return self.type == _ALIASES.get(other.lower(), other)
         return isinstance(other, Device) and other.type == self.type
 
     def __hash__(self) -> int:
         return hash(self.type)
+
+    def __reduce__(self) -> tuple:
+        return Device, (self.type,)  # copy and pickle give back the one object of its type
 
     def __repr__(self) -> str:
         return f"device(type='{self.type}')"
@@ -57,9 +72,24 @@ class Device:
         return self.type
 
 
-CPU = Device("cpu")
-GPU = Device("gpu")
+def _one_device(name: str) -> Device:
+    device = object.__new__(Device)
+    device.type = name
+    return device
+
+
+_DEVICES = {"cpu": _one_device("cpu"), "gpu": _one_device("gpu")}
+CPU, GPU = _DEVICES["cpu"], _DEVICES["gpu"]
 _ALIASES = {"cpu": "cpu", "gpu": "gpu", "cuda": "gpu", "cuda:0": "gpu"}
+
+
+def is_device_name(spec: Any) -> bool:
+    """True for a Device and for the names of one ('cpu', 'gpu', 'cuda', 'cuda:0'), in any case.
+
+    >>> is_device_name("CUDA"), is_device_name("float64")
+    (True, False)
+    """
+    return isinstance(spec, Device) or (isinstance(spec, str) and spec.lower() in _ALIASES)
 
 
 def get_device(spec: str | Device | None = None) -> Device:
@@ -70,18 +100,12 @@ def get_device(spec: str | Device | None = None) -> Device:
     >>> get_device("cpu")
     device(type='cpu')
     """
-    if isinstance(spec, Device):
-        name = spec.type
-    else:
-        if spec is None:
-            spec = os.environ.get("TINYGRAD_RNN_DEVICE", "cpu")
-        if not isinstance(spec, str) or spec.lower() not in _ALIASES:
-            raise DeviceError(f"unknown device {spec!r}: use 'cpu' or 'gpu' (alias 'cuda')")
-        name = _ALIASES[spec.lower()]
-    if name == "gpu":
+    if spec is None:
+        spec = os.environ.get("TINYGRAD_RNN_DEVICE", "cpu")
+    device = Device(spec)
+    if device is GPU:
         _import_cupy()
-        return GPU
-    return CPU
+    return device
 
 
 def device_argument(text: str) -> str:
@@ -136,6 +160,12 @@ def _import_cupy() -> ModuleType:
         raise DeviceError("a GPU was asked for: CuPy is installed but no CUDA device is visible; use device='cpu'.")
     _cupy = cupy
     return cupy
+
+
+def loaded_cupy() -> ModuleType | None:
+    """CuPy once a GPU has been asked for, else None (never imports it: a cheap "could any array be
+    on a GPU?")."""
+    return _cupy
 
 
 def array_module(*arrays: Any) -> ModuleType:

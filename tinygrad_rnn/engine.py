@@ -34,6 +34,7 @@ from .device import array_module
 from .errors import GraphError, ShapeError
 from .function import STATE, Function, Node, _recording_gradient, check_finite
 from .gradients import GradientTable, TermTable
+from .hooks import run_hooks
 from .inplace import check_saved_unchanged
 from .ops.linalg import Product
 from .tensor import Tensor
@@ -241,9 +242,12 @@ def _backpropagate(
         """The sum of what ``vertex`` received, delivered (into .grad, or as a target's total)."""
         total = take(vertex, scope)
         if total is not None:
+            hooked = vertex._backward_hooks  # Tensor.register_hook: it may replace the total
+            if hooked:
+                total = run_hooks(hooked, total, create_graph)
             if target_vertices is None:
                 if isinstance(vertex, Tensor) or vertex.retained is not None:
-                    _accumulate_into_grad(vertex, total, create_graph, fresh=table.made(vertex))
+                    _accumulate_into_grad(vertex, total, create_graph, fresh=not hooked and table.made(vertex))
             elif vertex in target_vertices:
                 totals[vertex] = total
         return total

@@ -36,7 +36,7 @@ from typing import Any
 
 import numpy
 
-from . import device as devices
+from .device import CPU, array_module, device_of_array, loaded_cupy
 from .errors import AnomalyError, DeviceError, ShapeError
 from .tensor import Tensor  # tensor.py imports the ops, and so this module, only at its end
 
@@ -70,14 +70,15 @@ class Node:
     <Node of mul, shape (2, 3)>
     """
 
-    __slots__ = ("grad_fn", "output_index", "shape", "dtype", "device", "name", "retained")
+    __slots__ = ("grad_fn", "output_index", "shape", "dtype", "device", "name", "retained", "_backward_hooks")
 
     def __init__(self, grad_fn: Any, output_index: int, array: Any) -> None:
         self.grad_fn, self.output_index = grad_fn, output_index
         self.shape, self.dtype = array.shape, array.dtype
-        self.device = devices.CPU if devices._cupy is None else devices.device_of_array(array)
+        self.device = CPU if loaded_cupy() is None else device_of_array(array)
         self.name: str | None = None
         self.retained: Any = None
+        self._backward_hooks: dict | None = None  # Tensor.register_hook's functions (hooks.py)
 
     @property
     def ndim(self) -> int:
@@ -178,7 +179,7 @@ class Function:
                 arrays.append(x)
                 vertices.append(x)
                 needs_input_grad.append(False)
-        if devices._cupy is not None:  # before CuPy is imported every array is a NumPy array
+        if loaded_cupy() is not None:  # before CuPy is imported every array is a NumPy array
             self._check_one_device(inputs, arrays)
         try:
             out = self.forward(*arrays)
@@ -248,7 +249,7 @@ class Function:
         self.released = True
 
     def _check_one_device(self, inputs: tuple[Any, ...], arrays: list[Any]) -> None:
-        found = {devices.device_of_array(x) for x in arrays if hasattr(x, "shape")}
+        found = {device_of_array(x) for x in arrays if hasattr(x, "shape")}
         if len(found) > 1:
             names = " and ".join(sorted(str(d) for d in found))
             raise DeviceError(
@@ -281,7 +282,7 @@ def describe_inputs(inputs: tuple[Any, ...]) -> str:
 
 def check_finite(array: Any, where: str, scope: tuple[str, ...]) -> None:
     """Raise AnomalyError if a float array holds NaN or Inf (used by detect_anomaly)."""
-    if array.dtype.kind == "f" and not bool(devices.array_module(array).isfinite(array).all()):
+    if array.dtype.kind == "f" and not bool(array_module(array).isfinite(array).all()):
         place = f" in scope {'/'.join(scope)}" if scope else ""
         raise AnomalyError(f"{where}{place} produced NaN or Inf (shape {tuple(array.shape)}).")
 

@@ -12,7 +12,9 @@
    nothing. Because the check compares memory ranges, it sees a write through a view or a
    ``detach()``-ed copy as well.
 
-What is recorded and what is written in place (``x += y`` and ``x[index] = value``):
+What is recorded and what is written in place (``x += y`` and ``x[index] = value``; PyTorch's
+methods follow the same rules: ``add_``, ``sub_``, ``mul_``, ``div_`` as ``+=`` and the like, and
+``fill_``, ``copy_``, ``zero_`` as ``x[...] = value``):
 
 * no graph involved (``no_grad()``, or neither side requires grad): the values change in place;
 * ``x`` is part of a graph (an op made it): ``x += y`` records ``x + y`` and ``x`` becomes that
@@ -86,55 +88,60 @@ def check_saved_unchanged(function: Function) -> None:
                     "place (x = x + 1 makes a new tensor), or make it after backward().")
 
 
-def in_place(tensor: Tensor, symbol: str, other: Any) -> Tensor:
-    """``tensor += other`` (and -=, *=, /=) under the rules above; returns what the name now holds."""
+def in_place(tensor: Tensor, symbol: str, other: Any, written: str | None = None) -> Tensor:
+    """``tensor += other`` (and -=, *=, /=) under the rules above; returns what the name now holds.
+    ``written``: how the caller wrote it, after the tensor's name, if not so (``".add_(…)"``)."""
     other_needs_grad = isinstance(other, Tensor) and other.requires_grad
+    written = written or f" {symbol} …"
     if STATE.grad_enabled:
-        _refuse_leaf(tensor, f"{symbol} …")
+        _refuse_leaf(tensor, written)
         if tensor.grad_fn is not None:  # part of a graph: record the op, the name takes the result
             return _rebind(tensor, _RECORDED[symbol](tensor, other))
         if other_needs_grad:
             raise GraphError(
-                f"{_name(tensor)} {symbol} …: {_name(tensor)} has no graph ({_describe(tensor)}) but the right side "
+                f"{_name(tensor)}{written}: {_name(tensor)} has no graph ({_describe(tensor)}) but the right side "
                 f"requires grad; an in-place change cannot make it part of the graph. Write "
                 f"{_name(tensor)} = {_name(tensor)} {symbol[0]} … for a new tensor.")
-    values = _array_of(tensor, other, symbol)
+    values = _array_of(tensor, other, written)
     if tensor.shape != _broadcast_shape(tensor, values, symbol):
-        raise ShapeError(f"{_name(tensor)} {symbol} …: the right side has shape {tuple(values.shape)}, which does "
+        raise ShapeError(f"{_name(tensor)}{written}: the right side has shape {tuple(values.shape)}, which does "
                          f"not broadcast to the tensor's shape {tensor.shape}; an in-place change keeps the shape")
     try:
         _ARRAY_UPDATES[symbol](tensor.data, values)
     except TypeError as error:  # NumPy's casting rule: an int tensor cannot hold a float result
-        raise TypeError(f"{_name(tensor)} {symbol} …: the result would be {_result_dtype(tensor, values, symbol)}, "
+        raise TypeError(f"{_name(tensor)}{written}: the result would be {_result_dtype(tensor, values, symbol)}, "
                         f"which the tensor's dtype {tensor.dtype} cannot hold in place; convert first, e.g. "
                         f"x = x.float() ({error})") from None
     mark_written(tensor.data, f"{symbol} on a tensor of shape {tensor.shape}")
     return tensor
 
 
-def set_item(tensor: Tensor, index: Any, value: Any) -> None:
-    """``tensor[index] = value`` under the rules above."""
+def set_item(tensor: Tensor, index: Any, value: Any, written: str = "[…] = …") -> None:
+    """``tensor[index] = value`` under the rules above. ``written`` is how the caller wrote it, after
+    the tensor's name, for messages: ``fill_()`` and ``copy_()`` write ``tensor[...]`` as ``".fill_()"``."""
     if STATE.grad_enabled:
-        _refuse_leaf(tensor, "[…] = …")
+        _refuse_leaf(tensor, written)
         if tensor.grad_fn is not None or (isinstance(value, Tensor) and value.requires_grad):
             raise GraphError(
-                f"{_name(tensor)}[…] = …: {_name(tensor)} or the value is part of a graph, and assigning into "
-                "slices is not recorded. Build the new tensor out of place, e.g. "
-                "x = tr.where(mask, value, x), or assign under tr.no_grad() if no gradient should flow.")
-    values = _array_of(tensor, value, "[…] =")
+                f"{_name(tensor)}{written}: {_name(tensor)} or the value is part "
+                "of a graph, and writing into a tensor is not recorded. Build the new tensor out of place, e.g. "
+                "x = tr.where(mask, value, x) or x = value.clone(), or write under tr.no_grad() if no gradient "
+                "should flow.")
+    values = _array_of(tensor, value, written)
     try:
         tensor.data[index] = values
     except (ValueError, IndexError, TypeError) as error:
-        raise type(error)(f"{_name(tensor)}[{index!r}] = …: cannot assign a value of shape "
+        where = f"[{index!r}] = …" if written == "[…] = …" else written
+        raise type(error)(f"{_name(tensor)}{where}: cannot assign a value of shape "
                           f"{tuple(getattr(values, 'shape', ()))} into a tensor of shape {tensor.shape} "
                           f"({error})") from None
     mark_written(tensor.data, f"[…] = on a tensor of shape {tensor.shape}")
 
 
-def _refuse_leaf(tensor: Tensor, what: str) -> None:
+def _refuse_leaf(tensor: Tensor, written: str) -> None:
     if tensor.grad_fn is None and tensor.requires_grad:
         raise GraphError(
-            f"{_name(tensor)} {what}: {_name(tensor)} is a leaf tensor that requires grad ({_describe(tensor)}); "
+            f"{_name(tensor)}{written}: {_name(tensor)} is a leaf tensor that requires grad ({_describe(tensor)}); "
             "changing it in place while gradients are recorded would cut it from the graph, and its .grad "
             "would never be filled. Update parameters inside `with tr.no_grad():` (as an optimizer does), "
             f"or make a new tensor: {_name(tensor)} = {_name(tensor)} + 1.")
@@ -149,11 +156,11 @@ def _rebind(tensor: Tensor, result: Tensor) -> Tensor:
     return tensor
 
 
-def _array_of(tensor: Tensor, other: Any, symbol: str) -> Any:
+def _array_of(tensor: Tensor, other: Any, written: str) -> Any:
     if not isinstance(other, Tensor):
         return other
     if other.device != tensor.device:
-        raise DeviceError(f"{_name(tensor)} {symbol} …: the tensor is on {tensor.device} and the value on "
+        raise DeviceError(f"{_name(tensor)}{written}: the tensor is on {tensor.device} and the value on "
                           f"{other.device}; move one first, e.g. value.to('{tensor.device}')")
     return other.data
 

@@ -20,9 +20,9 @@ from typing import Any, BinaryIO
 
 import numpy
 
-from . import device as devices
 from .checkpoint import FORMAT, VERSION, read_checkpoint, write_archive
-from .errors import CheckpointError
+from .device import Device, get_device
+from .errors import CheckpointError, DeviceError
 from .tensor import Tensor
 
 CONTENT = "saved object"  # what metadata["content"] says in a file written by save (not a training checkpoint)
@@ -87,7 +87,7 @@ def _encode(obj: Any, where: str, arrays: dict[str, numpy.ndarray], stored: dict
         return obj  # JSON's own (int stays int, bool stays bool; nan and inf are written as NaN and Infinity)
     if isinstance(obj, numpy.dtype):
         return {"dtype": obj.name}
-    if isinstance(obj, devices.Device):
+    if isinstance(obj, Device):
         return {"device": obj.type}
     kind = next((name for name, container in _CONTAINERS.items() if isinstance(obj, container)), None)
     if kind is None:
@@ -125,7 +125,7 @@ def _encode_array(obj: Any, where: str, arrays: dict[str, numpy.ndarray], stored
     return {kind: entry, "requires_grad": obj.requires_grad, "device": obj.device.type}
 
 
-def _decode(description: Any, arrays: dict[str, numpy.ndarray], target: devices.Device | None,
+def _decode(description: Any, arrays: dict[str, numpy.ndarray], target: Device | None,
             loaded: dict[str, Any]) -> Any:
     """The object ``description`` (from _encode) describes; ``loaded`` maps an entry to the object
     made from it, so an array saved twice comes back as one object."""
@@ -139,13 +139,13 @@ def _decode(description: Any, arrays: dict[str, numpy.ndarray], target: devices.
     if kind == "dtype":
         return numpy.dtype(value)
     if kind == "device":
-        return devices.get_device(value)
+        return get_device(value)
     if value not in loaded:
         loaded[value] = _make_array(kind, arrays[value], dict(options), target)
     return loaded[value]
 
 
-def _make_array(kind: str, values: numpy.ndarray, options: dict[str, Any], target: devices.Device | None) -> Any:
+def _make_array(kind: str, values: numpy.ndarray, options: dict[str, Any], target: Device | None) -> Any:
     if kind == "ndarray":
         return values
     if kind == "numpy scalar":
@@ -160,20 +160,20 @@ def _make_array(kind: str, values: numpy.ndarray, options: dict[str, Any], targe
     return Tensor(values, device=device, requires_grad=options["requires_grad"])
 
 
-def _saved_device(name: str) -> devices.Device:
+def _saved_device(name: str) -> Device:
     """The device a tensor was saved from, or an error that says how to load it elsewhere."""
     try:
-        return devices.get_device(name)
-    except devices.DeviceError as error:
-        raise devices.DeviceError(f"load: the file holds tensors saved on {name}, which is not usable here "
+        return get_device(name)
+    except DeviceError as error:
+        raise DeviceError(f"load: the file holds tensors saved on {name}, which is not usable here "
                                   f"({error}). Load them elsewhere with map_location='cpu'.") from None
 
 
-def _as_device(map_location: Any) -> devices.Device:
-    if isinstance(map_location, (str, devices.Device)):
-        return devices.get_device(map_location)
+def _as_device(map_location: Any) -> Device:
+    if isinstance(map_location, (str, Device)):
+        return get_device(map_location)
     if isinstance(getattr(map_location, "type", None), str):  # a device object of another kind (torch.device)
-        return devices.get_device(map_location.type)
+        return get_device(map_location.type)
     raise TypeError(f"load: map_location must be a device ('cpu', 'gpu'/'cuda' or a device object), got "
                     f"{type(map_location).__name__}; PyTorch's dict and function forms remap pickled storages, "
                     "which these files do not have")

@@ -11,41 +11,22 @@ So an intermediate array is freed as soon as nobody needs it: the graph of a lon
 sequence holds the activations backpropagation needs, and no more. Leaves (weights, inputs)
 are their own graph vertices.
 
-The methods here only name things: each delegates to the op in :mod:`tinygrad_rnn.ops`, where
-forward and backward live.
+What a tensor holds and how it is converted (to a device, a dtype, NumPy, text) is in
+:mod:`tinygrad_rnn.tensor_base`. The methods here name things: autodiff (``backward``,
+``register_hook``), changes in place (whose rules are in :mod:`tinygrad_rnn.inplace`), and the ops,
+each delegating to the op in :mod:`tinygrad_rnn.ops`, where forward and backward live.
 """
 
 from __future__ import annotations
 
-import warnings
 import weakref
 from typing import Any
 
-import numpy
-
-from . import device as devices
 from .errors import GraphError
-
-DEFAULT_FLOAT = numpy.dtype("float32")
-_SUPPORTED_KINDS = "fiub"  # float, signed int, unsigned int, bool
+from .tensor_base import DEFAULT_FLOAT, TensorBase, as_dtype, to_arguments  # noqa: F401  (defined in tensor_base)
 
 
-def as_dtype(dtype: Any) -> numpy.dtype:
-    """A NumPy dtype from a dtype, a type or a name such as ``"float64"``.
-
-    >>> as_dtype("float64")
-    dtype('float64')
-    """
-    try:
-        resolved = numpy.dtype(dtype)
-    except TypeError:
-        raise TypeError(f"unknown dtype {dtype!r}: use a NumPy dtype or a name such as 'float32'") from None
-    if resolved.kind not in _SUPPORTED_KINDS:
-        raise TypeError(f"dtype {resolved} is not supported: use a float, integer or bool dtype")
-    return resolved
-
-
-class Tensor:
+class Tensor(TensorBase):
     """An n-dimensional array that can record the ops applied to it and backpropagate.
 
     ``Tensor(data, requires_grad=False, dtype=None, device=None, name=None)`` copies ``data`` (a
@@ -61,96 +42,9 @@ class Tensor:
             [ 9., 13.]])
     """
 
-    # _choice (set only on ids chosen from scores, by argmax or sampling): (the scores, "argmax" | "sampled"),
-    # so that an embedding of them draws the generation loop's link back to the scores
-    __slots__ = ("data", "_grad", "requires_grad", "grad_fn", "_node", "_name", "_choice", "__weakref__")
+    __slots__ = ()  # (the slots are TensorBase's)
     __array_ufunc__ = None  # NumPy defers to us: ndarray * Tensor calls Tensor.__rmul__
     __hash__ = object.__hash__  # == is elementwise, but a tensor is still usable as a dict key
-
-    def __init__(self, data: Any, requires_grad: bool = False, dtype: Any = None,
-                 device: str | devices.Device | None = None, name: str | None = None) -> None:
-        self.data = _to_array(data, dtype, device)
-        self._grad: Tensor | None = None
-        self.grad_fn: Any = None  # the Function that made this tensor; None for a leaf
-        self._node: Any = None  # its place in the graph (a function.Node), if an op made it
-        self._name = name
-        self.requires_grad = False
-        if requires_grad:
-            self.requires_grad_()
-
-    @classmethod
-    def _make(cls, data: Any, node: Any = None) -> Tensor:
-        """Wrap an array without copying (how ops build their results); ``node`` places it in
-        the graph."""
-        tensor = object.__new__(cls)
-        tensor.data, tensor._grad, tensor._node, tensor._name = data, None, node, None
-        tensor.grad_fn = None if node is None else node.grad_fn
-        tensor.requires_grad = node is not None
-        return tensor
-
-    @property
-    def grad(self) -> Tensor | None:
-        """∂J/∂(this tensor), filled in by ``backward()`` for leaves (and tensors that ``retain_grad()``).
-
-        Read on any other tensor it is None, and says so, as PyTorch does: a student asking for
-        ``h.grad`` of a hidden state wants ``h.retain_grad()`` before backward."""
-        if self._grad is None and self._node is not None and self._node.retained is None:
-            warnings.warn("the .grad of a tensor computed by an op (not a leaf) is not filled in by backward(); "
-                          "call .retain_grad() on it before backward() to keep it, or use tr.grad(loss, tensor)",
-                          UserWarning, stacklevel=2)
-        return self._grad
-
-    @grad.setter
-    def grad(self, value: Tensor | None) -> None:
-        self._grad = value
-
-    @property
-    def name(self) -> str | None:
-        """A label for drawings and messages (parameters get their attribute names)."""
-        return self._name if self._node is None else self._node.name
-
-    @name.setter
-    def name(self, value: str | None) -> None:
-        if self._node is None:
-            self._name = value
-        else:  # the graph's record carries it, so drawings see a name given after the op ran
-            self._node.name = value
-
-    # --- what a tensor is -------------------------------------------------------------------
-    @property
-    def shape(self) -> tuple[int, ...]:
-        return tuple(self.data.shape)
-
-    @property
-    def ndim(self) -> int:
-        return self.data.ndim
-
-    @property
-    def dtype(self) -> numpy.dtype:
-        return self.data.dtype
-
-    @property
-    def device(self) -> devices.Device:
-        return devices.device_of_array(self.data)
-
-    @property
-    def is_leaf(self) -> bool:
-        """True unless an op that records gradients made this tensor."""
-        return self.grad_fn is None
-
-    def size(self, dim: int | None = None) -> Any:
-        return self.shape if dim is None else self.shape[dim]
-
-    def numel(self) -> int:
-        return int(self.data.size)
-
-    def dim(self) -> int:
-        return self.ndim
-
-    def __len__(self) -> int:
-        if self.ndim == 0:
-            raise TypeError("len() of a 0-d tensor")
-        return self.shape[0]
 
     # --- autodiff -----------------------------------------------------------------------------
     def backward(self, gradient: Any = None, retain_graph: bool | None = None,
@@ -191,60 +85,71 @@ class Tensor:
 
     def zero_(self) -> Tensor:
         """Fill with zeros in place (gradients and buffers; a parameter only under ``no_grad()``)."""
-        self[...] = 0
+        set_item(self, ..., 0, ".zero_()")
         return self
 
-    # --- moving between devices and dtypes ----------------------------------------------------
-    def numpy(self) -> numpy.ndarray:
-        """A NumPy copy of the data, on the host."""
-        return numpy.array(devices.move_array(self.data, devices.CPU), copy=True)
+    def register_hook(self, hook: Any) -> Any:
+        """Call ``hook(grad)`` with this tensor's gradient on every backward; it may return a
+        replacement. Returns a handle: ``handle.remove()`` takes the hook off (see hooks.py)."""
+        return register_hook(self, hook)
 
-    def tolist(self) -> Any:
-        return self.numpy().tolist()
+    # In place, as PyTorch allows it; the rules and why are in inplace.py (and the operators below)
+    def add_(self, other: Any, *, alpha: Any = 1) -> Tensor:
+        """self += alpha · other, in place (``p.data.add_(p.grad, alpha=-lr)``); returns self."""
+        return in_place(self, "+=", other if alpha == 1 else other * alpha, ".add_(…)")
 
-    def item(self) -> Any:
-        """The value of a one-element tensor as a Python number."""
-        if self.data.size != 1:
-            raise ValueError(f"item: the tensor has {self.data.size} elements (shape {self.shape}); "
-                             "it needs exactly one")
-        return self.data.item()
+    def sub_(self, other: Any, *, alpha: Any = 1) -> Tensor:
+        """self −= alpha · other, in place; returns self."""
+        return in_place(self, "-=", other if alpha == 1 else other * alpha, ".sub_(…)")
 
-    def to(self, *args: Any, device: Any = None, dtype: Any = None) -> Tensor:
-        """``x.to("gpu")``, ``x.to("float64")``, ``x.to("cpu", "float64")``: differentiable copies.
+    def mul_(self, other: Any) -> Tensor:
+        """self ·= other, in place; returns self."""
+        return in_place(self, "*=", other, ".mul_(…)")
 
-        Strings are read as devices when they name one ('cpu', 'gpu', 'cuda') and dtypes otherwise.
-        """
-        from .ops import cast, to_device
+    def div_(self, other: Any) -> Tensor:
+        """self /= other, in place; returns self."""
+        return in_place(self, "/=", other, ".div_(…)")
 
-        for arg in args:
-            if isinstance(arg, (str, devices.Device)) and _is_device_name(arg):
-                device = arg
-            else:
-                dtype = arg
-        result = self
-        if dtype is not None and as_dtype(dtype) != self.dtype:
-            result = cast(result, as_dtype(dtype))
-        if device is not None and devices.get_device(device) != self.device:
-            result = to_device(result, devices.get_device(device))
-        return result
+    def fill_(self, value: Any) -> Tensor:
+        """Every entry set to ``value`` (a number or a 0-d tensor), in place; returns self."""
+        set_item(self, ..., value, ".fill_()")
+        return self
 
-    def cpu(self) -> Tensor:
-        return self.to("cpu")
+    def copy_(self, src: Any) -> Tensor:
+        """The values of ``src`` (broadcast to this shape, converted to this dtype, from any
+        device) written into this tensor, in place; returns self."""
+        if isinstance(src, Tensor) and src.device != self.device:
+            src = src.to(self.device)
+        set_item(self, ..., src, ".copy_(…)")
+        return self
 
-    def cuda(self) -> Tensor:
-        return self.to("gpu")
+    def clone(self) -> Tensor:
+        return F.clone(self)
 
-    def float(self) -> Tensor:
-        return self.to(dtype="float32")
+    def contiguous(self) -> Tensor:
+        """Self if its array is laid out row by row (C order), else a copy that is (``clone``)."""
+        return self if self.data.flags.c_contiguous else F.clone(self)
 
-    def double(self) -> Tensor:
-        return self.to(dtype="float64")
+    def new_zeros(self, *size: Any, dtype: Any = None, device: Any = None, requires_grad: bool = False) -> Tensor:
+        """Zeros of the given size with this tensor's dtype and device (unless given)."""
+        return self.new_full(size, 0, dtype=dtype, device=device, requires_grad=requires_grad)
 
-    def long(self) -> Tensor:
-        return self.to(dtype="int64")
+    def new_ones(self, *size: Any, dtype: Any = None, device: Any = None, requires_grad: bool = False) -> Tensor:
+        """Ones of the given size with this tensor's dtype and device (unless given)."""
+        return self.new_full(size, 1, dtype=dtype, device=device, requires_grad=requires_grad)
 
-    def bool(self) -> Tensor:
-        return self.to(dtype="bool")
+    def new_full(self, size: Any, fill_value: Any, *, dtype: Any = None, device: Any = None,
+                 requires_grad: bool = False) -> Tensor:
+        """``fill_value`` in every entry of the given size, with this tensor's dtype and device (unless given)."""
+        from .creation import full
+
+        size = tuple(size[0]) if len(size) == 1 and isinstance(size[0], (tuple, list)) else tuple(size)
+        return full(size, fill_value, dtype=dtype or self.dtype, device=device or self.device,
+                    requires_grad=requires_grad)
+
+    def new_tensor(self, data: Any, *, dtype: Any = None, device: Any = None, requires_grad: bool = False) -> Tensor:
+        """A copy of ``data`` with this tensor's dtype and device (unless given)."""
+        return Tensor(data, dtype=dtype or self.dtype, device=device or self.device, requires_grad=requires_grad)
 
     # --- arithmetic: each line names an op of tinygrad_rnn.ops, where its gradient is -------------
     def __add__(self, other: Any) -> Tensor:
@@ -270,6 +175,18 @@ class Tensor:
 
     def __rtruediv__(self, other: Any) -> Tensor:
         return F.div(other, self)
+
+    def add(self, other: Any, *, alpha: Any = 1) -> Tensor:
+        return F.add(self, other if alpha == 1 else other * alpha)
+
+    def sub(self, other: Any, *, alpha: Any = 1) -> Tensor:
+        return F.sub(self, other if alpha == 1 else other * alpha)
+
+    def mul(self, other: Any) -> Tensor:
+        return F.mul(self, other)
+
+    def div(self, other: Any) -> Tensor:
+        return F.div(self, other)
 
     def __neg__(self) -> Tensor:
         return F.neg(self)
@@ -328,6 +245,24 @@ class Tensor:
     def __ne__(self, other: Any) -> Tensor:  # type: ignore[override]
         return F.ne(self, other)
 
+    def eq(self, other: Any) -> Tensor:
+        return F.eq(self, other)
+
+    def ne(self, other: Any) -> Tensor:
+        return F.ne(self, other)
+
+    def lt(self, other: Any) -> Tensor:
+        return F.lt(self, other)
+
+    def le(self, other: Any) -> Tensor:
+        return F.le(self, other)
+
+    def gt(self, other: Any) -> Tensor:
+        return F.gt(self, other)
+
+    def ge(self, other: Any) -> Tensor:
+        return F.ge(self, other)
+
     def __and__(self, other: Any) -> Tensor:
         return F.logical_and(self, other)
 
@@ -362,6 +297,15 @@ class Tensor:
     def relu(self) -> Tensor:
         return F.relu(self)
 
+    def sin(self) -> Tensor:
+        return F.sin(self)
+
+    def cos(self) -> Tensor:
+        return F.cos(self)
+
+    def masked_fill(self, mask: Tensor, value: Any) -> Tensor:
+        return F.masked_fill(self, mask, value)
+
     def pow(self, exponent: Any) -> Tensor:
         return F.pow(self, exponent)
 
@@ -381,6 +325,12 @@ class Tensor:
 
     def matmul(self, other: Any) -> Tensor:
         return F.matmul(self, other)
+
+    def mm(self, other: Tensor) -> Tensor:
+        return F.mm(self, other)
+
+    def bmm(self, other: Tensor) -> Tensor:
+        return F.bmm(self, other)
 
     # --- reductions -----------------------------------------------------------------------------
     def sum(self, dim: Any = None, keepdim: bool = False, **aliases: Any) -> Tensor:
@@ -413,6 +363,12 @@ class Tensor:
     def argmin(self, dim: int | None = None, keepdim: bool = False) -> Tensor:
         return F.argmin(self, dim, keepdim)
 
+    def norm(self, p: Any = "fro", dim: Any = None, keepdim: bool = False) -> Tensor:
+        return F.norm(self, p, dim, keepdim)
+
+    def topk(self, k: int, dim: int = -1, largest: bool = True, sorted: bool = True) -> Any:
+        return F.topk(self, k, dim, largest, sorted)
+
     def logsumexp(self, dim: Any, keepdim: bool = False) -> Tensor:
         return F.logsumexp(self, dim, keepdim)
 
@@ -439,6 +395,16 @@ class Tensor:
 
     def transpose(self, dim0: int, dim1: int) -> Tensor:
         return F.transpose(self, dim0, dim1)
+
+    def t(self) -> Tensor:
+        return F.t(self)
+
+    def narrow(self, dim: int, start: int, length: int) -> Tensor:
+        return F.narrow(self, dim, start, length)
+
+    def repeat(self, *sizes: Any) -> Tensor:
+        """Tiled ``sizes[d]`` times along each dimension d (see ``tinygrad_rnn.ops.composite.repeat``)."""
+        return F.repeat(self, *sizes)
 
     @property
     def T(self) -> Tensor:
@@ -469,66 +435,7 @@ class Tensor:
     def unbind(self, dim: int = 0) -> tuple[Tensor, ...]:
         return F.unbind(self, dim)
 
-    # --- printing -------------------------------------------------------------------------------
-    def __repr__(self) -> str:
-        body = numpy.array2string(self.numpy(), separator=", ", prefix="tensor(", threshold=200)
-        extras = []
-        if self.dtype not in (DEFAULT_FLOAT, numpy.dtype("int64"), numpy.dtype("bool")):
-            extras.append(f"dtype={self.dtype}")
-        if self.device != "cpu":
-            extras.append(f"device='{self.device}'")
-        if self.grad_fn is not None:
-            extras.append(f"grad_fn={self.grad_fn!r}")
-        elif self.requires_grad:
-            extras.append("requires_grad=True")
-        if self.name:
-            extras.append(f"name={self.name!r}")
-        return "tensor(" + ", ".join([body] + extras) + ")"
-
-    def __bool__(self) -> bool:
-        if self.data.size != 1:
-            raise ValueError(f"the truth value of a tensor with {self.data.size} elements is ambiguous; "
-                             "use .any() or .all()")
-        return bool(self.data)
-
-    def __float__(self) -> float:
-        return float(self.item())
-
-    def __int__(self) -> int:
-        return int(self.item())
-
-    def __index__(self) -> int:
-        if self.dtype.kind not in "iu" or self.data.size != 1:
-            raise TypeError("only one-element integer tensors can be used as an index")
-        return int(self.item())
-
-
-def _is_device_name(spec: Any) -> bool:
-    return isinstance(spec, devices.Device) or spec.lower() in devices._ALIASES
-
-
-def _to_array(data: Any, dtype: Any, device: Any) -> Any:
-    """Copy ``data`` into a new array of the requested dtype on the requested device."""
-    if isinstance(data, Tensor):
-        data = data.data
-    source_device = devices.device_of_array(data)
-    target = devices.get_device(device) if device is not None or source_device is devices.CPU else source_device
-    if target is not source_device and source_device is devices.GPU:
-        raise TypeError("Tensor: data is on the GPU; pass device='gpu', or move it with .cpu() first")
-    wanted = None if dtype is None else as_dtype(dtype)
-    if source_device is devices.CPU:
-        is_array = isinstance(data, (numpy.ndarray, numpy.generic))
-        try:
-            array = numpy.array(data, dtype=wanted)
-        except (ValueError, TypeError) as error:
-            raise TypeError(f"Tensor: cannot make a tensor from {type(data).__name__}: {error}") from None
-        if wanted is None and not is_array and array.dtype == numpy.float64:
-            array = array.astype(DEFAULT_FLOAT)  # Python floats are float32 by default, as in PyTorch
-        if array.dtype.kind not in _SUPPORTED_KINDS:
-            raise TypeError(f"Tensor: unsupported data of dtype {array.dtype}; use numbers or bools")
-        return array if target is devices.CPU else devices.move_array(array, target)
-    return target.xp.array(data, dtype=wanted)
-
 
 from . import ops as F  # noqa: E402  (last: the ops need Tensor defined)
+from .hooks import register_hook  # noqa: E402
 from .inplace import in_place, set_item  # noqa: E402

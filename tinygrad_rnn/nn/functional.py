@@ -1,4 +1,8 @@
-"""Stateless functions behind the layers, as ``torch.nn.functional``."""
+"""Stateless functions behind the layers, as ``torch.nn.functional``: ``linear``, ``embedding``,
+``dropout``; the activations ``relu``, ``tanh``, ``sigmoid``, ``softmax``, ``log_softmax``;
+``one_hot``; the losses ``nll_loss``, ``cross_entropy``, ``mse_loss``,
+``binary_cross_entropy_with_logits`` and ``perplexity``.
+"""
 
 from __future__ import annotations
 
@@ -9,11 +13,21 @@ from ..creation import generator
 from ..device import array_module, move_array
 from ..engine import vertex_of
 from ..errors import ShapeError
-from ..ops import stack
+from ..ops import cast, stack
+from ..ops import log_softmax as _log_softmax
+from ..ops import relu as _relu
+from ..ops import sigmoid as _sigmoid
+from ..ops import softmax as _softmax
+from ..ops import tanh as _tanh
 from ..ops.linalg import Linear
 from ..ops.reduce import CrossEntropy
 from ..ops.shape import Embedding
-from ..tensor import Tensor
+from ..tensor import Tensor, as_dtype
+
+__all__ = [
+    "linear", "embedding", "dropout", "relu", "tanh", "sigmoid", "softmax", "log_softmax", "one_hot", "nll_loss",
+    "cross_entropy", "perplexity", "mse_loss", "binary_cross_entropy_with_logits",
+]
 
 
 def linear(x: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
@@ -107,6 +121,85 @@ def dropout(x: Tensor, p: float = 0.5, training: bool = True) -> Tensor:
     keep = generator().random(x.shape) >= p
     mask = Tensor._make(move_array((keep / (1.0 - p)).astype(x.dtype), x.device))
     return x * mask
+
+
+# --- activations: the ops of tinygrad_rnn.ops, where their gradients are, by PyTorch's names here ------------
+
+
+def relu(input: Tensor, inplace: bool = False) -> Tensor:
+    """max(0, x), elementwise (``inplace`` is accepted and ignored: the result is always new).
+
+    >>> import tinygrad_rnn as tr
+    >>> relu(tr.tensor([-1.0, 2.0])).tolist()
+    [0.0, 2.0]
+    """
+    return _relu(input)
+
+
+def tanh(input: Tensor) -> Tensor:
+    """tanh(x), elementwise.
+
+    >>> import tinygrad_rnn as tr
+    >>> tanh(tr.tensor([0.0])).tolist()
+    [0.0]
+    """
+    return _tanh(input)
+
+
+def sigmoid(input: Tensor) -> Tensor:
+    """σ(x) = 1 / (1 + e^(−x)), elementwise.
+
+    >>> import tinygrad_rnn as tr
+    >>> sigmoid(tr.tensor([0.0])).tolist()
+    [0.5]
+    """
+    return _sigmoid(input)
+
+
+def softmax(input: Tensor, dim: int, dtype: Any = None) -> Tensor:
+    """exp(x) / Σ exp(x) along ``dim`` (computed in ``dtype`` if given, as PyTorch).
+
+    >>> import tinygrad_rnn as tr
+    >>> softmax(tr.tensor([[0.0, 0.0]]), dim=-1).tolist()
+    [[0.5, 0.5]]
+    """
+    return _softmax(input if dtype is None else cast(input, as_dtype(dtype)), dim)
+
+
+def log_softmax(input: Tensor, dim: int, dtype: Any = None) -> Tensor:
+    """x − log Σ exp(x) along ``dim``: log-probabilities, for ``nll_loss``.
+
+    >>> import tinygrad_rnn as tr
+    >>> round(log_softmax(tr.tensor([0.0, 0.0]), dim=0)[0].item(), 4)
+    -0.6931
+    """
+    return _log_softmax(input if dtype is None else cast(input, as_dtype(dtype)), dim)
+
+
+def one_hot(tensor: Tensor, num_classes: int = -1) -> Tensor:
+    """Integer class ids → vectors with a 1 at the id: shape (…,) → (…, num_classes), int64, as
+    PyTorch (``num_classes=-1``: one more than the largest id). No gradient: ids are not learned.
+
+    >>> import tinygrad_rnn as tr
+    >>> one_hot(tr.tensor([2, 0]), 3).tolist()
+    [[0, 0, 1], [1, 0, 0]]
+    """
+    if not isinstance(tensor, Tensor) or tensor.dtype.kind not in "iu":
+        what = f"a tensor of dtype {tensor.dtype}" if isinstance(tensor, Tensor) else type(tensor).__name__
+        raise TypeError(f"one_hot: expects integer class ids, got {what}; convert them with .long()")
+    ids = tensor.data
+    if ids.size and int(ids.min()) < 0:
+        raise ValueError(f"one_hot: class ids must be non-negative, got {int(ids.min())}")
+    largest = int(ids.max()) if ids.size else -1
+    if num_classes == -1:
+        if not ids.size:
+            raise ValueError("one_hot: cannot infer num_classes from an empty tensor; pass num_classes")
+        num_classes = largest + 1
+    if largest >= num_classes:
+        raise ValueError(f"one_hot: class id {largest} does not fit num_classes={num_classes} (ids go from 0 to "
+                         f"num_classes − 1)")
+    xp = array_module(ids)
+    return Tensor._make((ids[..., None] == xp.arange(num_classes)).astype(xp.int64))
 
 
 # --- losses -------------------------------------------------------------------------------------------

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from typing import Any
 
 from ..creation import zeros
@@ -118,3 +118,63 @@ class Sequential(Module):
 
     def __iter__(self) -> Iterator[Module]:
         return iter(self._modules.values())
+
+
+class ModuleList(Module):
+    """A list of modules whose parameters the parent sees (a plain Python list would hide them
+    from ``parameters()``, the optimizer and ``state_dict``), as ``torch.nn.ModuleList``.
+
+    >>> import tinygrad_rnn as tr
+    >>> layers = tr.nn.ModuleList([tr.nn.Linear(4, 4) for _ in range(3)])
+    >>> layers.append(tr.nn.Linear(4, 2))
+    ModuleList(...)
+    >>> len(layers), len(list(layers.parameters())), [name for name, _ in layers.named_parameters()][-1]
+    (4, 8, '3.bias')
+    """
+
+    def __init__(self, modules: Iterable[Module] | None = None) -> None:
+        super().__init__()
+        self.extend(modules or [])
+
+    def append(self, module: Module) -> ModuleList:
+        if not isinstance(module, Module):
+            raise TypeError(f"ModuleList: holds modules only, got {type(module).__name__}")
+        setattr(self, str(len(self)), module)
+        return self
+
+    def extend(self, modules: Iterable[Module]) -> ModuleList:
+        for module in modules:
+            self.append(module)
+        return self
+
+    def insert(self, index: int, module: Module) -> None:
+        modules = list(self)
+        modules.insert(index, module)
+        self._renumber(modules)
+
+    def __getitem__(self, index: int | slice) -> Any:
+        modules = list(self._modules.values())
+        return ModuleList(modules[index]) if isinstance(index, slice) else modules[index]
+
+    def __setitem__(self, index: int, module: Module) -> None:
+        modules = list(self)
+        modules[index] = module
+        self._renumber(modules)
+
+    def __delitem__(self, index: int | slice) -> None:
+        modules = list(self)
+        del modules[index]
+        self._renumber(modules)
+
+    def __len__(self) -> int:
+        return len(self._modules)
+
+    def __iter__(self) -> Iterator[Module]:
+        return iter(list(self._modules.values()))
+
+    def _renumber(self, modules: list[Module]) -> None:
+        """Names are positions ('0', '1', …): after a change in the middle, give them again."""
+        for name in list(self._modules):
+            object.__delattr__(self, name)
+        self._modules.clear()
+        self.extend(modules)

@@ -15,7 +15,7 @@ import numpy
 
 from ..device import get_device, move_array
 from ..function import no_grad
-from ..tensor import Tensor, as_dtype
+from ..tensor import Tensor, to_arguments
 from .utils import zero_grad_
 
 
@@ -159,10 +159,15 @@ class Module:
         zero_grad_(self.parameters(), set_to_none)
 
     # --- devices and dtypes ----------------------------------------------------------------------
-    def to(self, device: Any = None, dtype: Any = None) -> Module:
-        """Move (and/or cast) every parameter in place, keeping the Parameter objects; returns self."""
-        target = None if device is None else get_device(device)
-        wanted = None if dtype is None else as_dtype(dtype)
+    def to(self, *args: Any, device: Any = None, dtype: Any = None) -> Module:
+        """Move (and/or cast) every parameter in place, keeping the Parameter objects; returns self.
+
+        Takes what ``Tensor.to`` takes: ``model.to("cuda")``, ``model.to(tr.float64)``,
+        ``model.to(tr.device("cpu"), dtype=tr.float64)``.
+        """
+        target, wanted = to_arguments(f"{type(self).__name__}.to", args, device, dtype)
+        if target is not None:
+            target = get_device(target)  # a missing GPU is reported here, before anything moves
         with no_grad():
             for parameter in self.parameters():
                 data = parameter.data

@@ -3,10 +3,13 @@
 * :mod:`.elementwise` — + − × ÷, pow, exp, log, sqrt, abs, tanh, sigmoid, relu, clamp,
   maximum, minimum, where, lerp
 * :mod:`.compare` — comparisons, logic and sign: masks, no gradient
-* :mod:`.reduce` — sum, mean, var, max, min, logsumexp, softmax, log_softmax
+* :mod:`.reduce` — sum, mean, var, max, min, norm, logsumexp, softmax, log_softmax
 * :mod:`.shape` — reshape, permute, broadcast, indexing, cat, stack, split
+* :mod:`.trigonometric` — sin, cos
 * :mod:`.linalg` — matmul
-* :mod:`.convert` — dtype and device conversion
+* :mod:`.convert` — dtype and device conversion, clone
+* :mod:`.composite` — PyTorch's conveniences made of the ops above (narrow, repeat, topk, mm,
+  bmm, masked_fill, t): no backward of their own
 * :mod:`.fused` — one RNN, LSTM or GRU step as one op (the fast path of the layers), and
   :mod:`.fused_kernels`, their pointwise arithmetic as one CUDA kernel each way on the GPU
 
@@ -15,7 +18,8 @@ that is how each op's backward, written with them, serves both backward modes.
 """
 
 from .compare import eq, ge, gt, le, logical_and, logical_not, logical_or, lt, ne, sign  # noqa: F401
-from .convert import cast, to_device  # noqa: F401
+from .composite import bmm, masked_fill, mm, narrow, repeat, t, topk  # noqa: F401
+from .convert import cast, clone, to_device  # noqa: F401
 from .elementwise import (  # noqa: F401
     abs,
     add,
@@ -52,6 +56,7 @@ from .reduce import (  # noqa: F401
     max,
     mean,
     min,
+    norm,
     softmax,
     std,
     sum,
@@ -74,3 +79,4 @@ from .shape import (  # noqa: F401  (shape first: the other modules build on it)
     unbind,
     unsqueeze,
 )
+from .trigonometric import cos, sin  # noqa: F401

@@ -50,3 +50,29 @@ def to_device(x, device: Device):
     """x on ``device`` (itself if it already is)."""
     data = getattr(x, "data", x)
     return x if device_of_array(data) == device else ToDevice.apply(x, device=device)
+
+
+class Clone(Function):
+    """a copy of x in new memory;   the gradient passes through unchanged"""
+
+    saves_inputs = saves_output = False  # backward needs nothing
+
+    def forward(self, x):
+        return x.copy()
+
+    def backward(self, grad, out, x):
+        return grad
+
+
+def clone(x):
+    """A copy of x that records the graph (PyTorch's ``clone``): changing the copy in place leaves
+    x as it was, and the gradient flows back to x. ``x.detach().clone()`` copies without a graph.
+
+    >>> import tinygrad_rnn as tr
+    >>> x = tr.zeros(2)
+    >>> y = tr.clone(x)
+    >>> y += 1
+    >>> x.tolist(), y.tolist()
+    ([0.0, 0.0], [1.0, 1.0])
+    """
+    return Clone.apply(x)

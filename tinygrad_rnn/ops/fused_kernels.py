@@ -19,8 +19,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from .. import device as devices
-from ..device import array_module
+from ..device import array_module, loaded_cupy
 
 _SIGMOID = "template <typename T> __device__ T sigmoid(T x) { return T(0.5) + T(0.5) * tanh(T(0.5) * x); }"
 
@@ -87,7 +86,7 @@ def applies_to(array: Any) -> bool:
     >>> applies_to(numpy.zeros(3))
     False
     """
-    cupy = devices._cupy
+    cupy = loaded_cupy()
     return cupy is not None and isinstance(array, cupy.ndarray) and hasattr(cupy, "ElementwiseKernel")
 
 

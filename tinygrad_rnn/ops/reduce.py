@@ -19,7 +19,7 @@ from ..tensor import Tensor
 from ..workspace import WORKSPACE
 from . import shape
 from .convert import cast
-from .elementwise import exp, sqrt, where
+from .elementwise import abs, exp, sqrt, where
 from .shape import Sum
 from .shape import keep_reduced_dims as _keep
 
@@ -45,6 +45,21 @@ class Amin(Amax):
     """min of x over ``dim``;   the gradient goes to the minimal entries, shared evenly on ties"""
 
     reduce = "min"
+
+
+class Norm(Function):
+    """‖x‖₂ = √(Σ x²) over ``dim``;   ∂/∂x = x / ‖x‖, taken as 0 where ‖x‖ = 0 (as PyTorch does:
+    √ has no derivative at 0, and the zero vector's gradient would otherwise be NaN)"""
+
+    def __init__(self, dim: tuple[int, ...] | None, keepdim: bool) -> None:
+        self.dim, self.keepdim = dim, keepdim
+
+    def forward(self, x):
+        return array_module(x).sqrt((x * x).sum(axis=self.dim, keepdims=self.keepdim))
+
+    def backward(self, grad, out, x):
+        norm = _keep(out, x.shape, self.dim, self.keepdim)
+        return _keep(grad, x.shape, self.dim, self.keepdim) * x / where(norm == 0, 1, norm)
 
 
 class LogSumExp(Function):
@@ -340,6 +355,28 @@ def log_softmax(x, dim: int):
     -0.6931
     """
     return LogSoftmax.apply(x, dim=_one_dim(x, dim, "log_softmax"))
+
+
+def norm(x, p="fro", dim=None, keepdim: bool = False):
+    """The p-norm (Σ |x|ᵖ)^(1/p) over ``dim`` (all entries if None), as PyTorch's ``norm``: p = 2
+    (``"fro"``, the default) is the Euclidean length, p = 1 the sum of |x|, p = inf the largest |x|.
+
+    >>> import tinygrad_rnn as tr
+    >>> x = tr.tensor([[3.0, -4.0], [0.0, 1.0]])
+    >>> x.norm().item(), x.norm(dim=1).tolist(), x.norm(1).item(), x.norm(float("inf"), dim=0).tolist()
+    (5.099019527435303, [5.0, 1.0], 8.0, [3.0, 4.0])
+    """
+    dim, keepdim = _dims(x, dim, keepdim, {}, "norm")
+    if p in ("fro", 2):
+        return Norm.apply(x, dim=dim, keepdim=keepdim)
+    if p == numpy.inf:
+        return amax(abs(x), dim, keepdim)
+    if p == 1:
+        return sum(abs(x), dim, keepdim)
+    if isinstance(p, (int, float)) and p > 0:
+        return sum(abs(x) ** p, dim, keepdim) ** (1 / p)
+    raise ValueError(f"norm: p={p!r} is not supported; use p=2 ('fro', the default), 1, inf or another "
+                     "positive number")
 
 
 def any(x):

@@ -26,7 +26,13 @@ the scale so that several figures compare), ``backward`` (at cell and step level
 ``"both"``: the forward figure with its BPTT figure under it, in the same columns),
 ``rolled`` (one cell per layer and direction, its states as loops), ``time_steps`` (a slice of the
 steps, e.g. ``slice(0, 3)`` for t=1…3), ``max_nodes`` (refuse larger graphs), ``title``,
-``rankdir`` ("LR", or "RL" to mirror).
+``rankdir`` ("LR", or "RL" to mirror), ``notation`` (the lecture's names: a preset — "pytorch", the
+default, "cs224n", "cmu", "usc", "elman" — or a dict such as ``{"W_hh": "V"}``; see ``notation.py``),
+``tokens`` (the words of x_1 … x_T, written under each x_t and, as its target, by each J_t).
+
+Each layer, direction and module names its own tensors where a figure has several (W_hh⁽¹⁾ and
+W_hh⁽²⁾, layers counted from 1; h₃⁽→⁾ and h₃⁽←⁾; W_hh⁽ᵉ⁾ and W_hh⁽ᵈ⁾); a tensor used in several
+places carries one name.
 
 A graph's structure stays drawable after ``backward()`` has freed its arrays; ``show_grads`` and
 an op-level ``backward`` need those arrays and say so.
@@ -42,6 +48,7 @@ from .dot import picture_to_dot
 from .graph import build_picture
 from .layout import labelled_layout
 from .lecture import LecturePage, connectivity, lecture
+from .notation import PRESETS, Notation
 from .render import (
     GraphvizNotFoundError,
     LargeGraphWarning,
@@ -54,6 +61,7 @@ from .render import (
 from .svg import picture_to_svg
 
 __all__ = ["to_dot", "draw", "save", "lecture", "connectivity", "LecturePage", "dot_available", "smaller_figure",
+           "Notation", "PRESETS",
            "SVGFigure", "graphviz_renders",
            "shared_grad_range", "GraphvizNotFoundError", "LargeGraphWarning", "RenderTimeout"]
 
@@ -61,7 +69,8 @@ __all__ = ["to_dot", "draw", "save", "lecture", "connectivity", "LecturePage", "
 def to_dot(*tensors: Tensor, level: str = "op", rankdir: str = "LR", show_shapes: bool = True,
            show_values: bool = False, show_grads: bool = False, backward: bool = False,
            time_steps: slice | None = None, max_nodes: int | None = None, title: str = "",
-           grad_range: tuple[float, float] | None = None, params: str | None = None, rolled: bool = False) -> str:
+           grad_range: tuple[float, float] | None = None, params: str | None = None, rolled: bool = False,
+           notation: str | dict | Notation | None = None, tokens: list[str] | None = None) -> str:
     """DOT source for the graph that computed ``tensors`` (see the module docstring for options).
 
     >>> import tinygrad_rnn as tr
@@ -70,7 +79,7 @@ def to_dot(*tensors: Tensor, level: str = "op", rankdir: str = "LR", show_shapes
     4
     """
     return picture_to_dot(_picture(tensors, level, rankdir, show_shapes, show_values, show_grads, backward,
-                                   time_steps, max_nodes, title, grad_range, params, rolled))
+                                   time_steps, max_nodes, title, grad_range, params, rolled, notation, tokens))
 
 
 def draw(*tensors: Tensor, **options: Any) -> Any:
@@ -182,7 +191,7 @@ def smaller_figure(options: dict) -> list[tuple[str, Any]]:
 def _defaults(options: dict) -> dict:
     allowed = {"level": "op", "rankdir": "LR", "show_shapes": True, "show_values": False, "show_grads": False,
                "backward": False, "time_steps": None, "max_nodes": None, "title": "", "grad_range": None,
-               "params": None, "rolled": False}
+               "params": None, "rolled": False, "notation": None, "tokens": None}
     unknown = set(options) - set(allowed)
     if unknown:
         raise TypeError(f"viz: unknown option(s) {sorted(unknown)}; the options are {sorted(allowed)}")
@@ -190,11 +199,12 @@ def _defaults(options: dict) -> dict:
 
 
 def _picture(tensors, level, rankdir, show_shapes, show_values, show_grads, backward, time_steps, max_nodes, title,
-             grad_range, params, rolled=False):
+             grad_range, params, rolled=False, notation=None, tokens=None):
     if rankdir not in ("LR", "RL"):
         raise ValueError(f"rankdir must be 'LR' (time runs left to right, as on a slide) or 'RL', got {rankdir!r}")
     picture = build_picture(tuple(tensors), level=level, backward=backward, show_shapes=show_shapes,
                             show_values=show_values, show_grads=show_grads, time_steps=time_steps,
-                            max_nodes=max_nodes, grad_range=grad_range, params=params, rolled=rolled)
+                            max_nodes=max_nodes, grad_range=grad_range, params=params, rolled=rolled,
+                            notation=notation, tokens=tokens)
     picture.rankdir, picture.title = rankdir, title
     return picture

@@ -119,6 +119,8 @@ def sum_note(forward: Picture, labels: dict, generic: bool = False) -> str:
     shared = [(forward.nodes[tail].step or 0, tail, value) for (tail, value), texts in parts.items() if len(texts) > 1]
     if not shared:
         return ""
+    if len({n.chain for n in forward.nodes if n.chain is not None}) > 1:  # h₃ of which layer: marks come later
+        return "An arrow carries one path's part of a gradient; a node adds the parts that reach one value"
     _, tail, value = max(shared)
     return (f"An arrow carries one path's part of a gradient; a node adds the parts: "
             f"∂J/∂{_generic(value) if generic else value} = {' + '.join(parts[(tail, value)])}")

@@ -31,6 +31,7 @@ from ..function import Node as GraphNode
 from ..ops.fused_layer import stepwise_graph
 from ..tensor import Tensor
 from .levels import merge_backward_rules, merge_groups, per_step_projections, unique
+from .notation import Notation, name_parameters, name_values, parameter_notes, resolve, short_name
 from .picture import (
     CHOICE_INPUT,
     Node,
@@ -54,7 +55,7 @@ def build_picture(tensors: tuple[Tensor, ...], level: str = "op", backward: bool
                   show_shapes: bool = True, show_values: bool = False, show_grads: bool = False,
                   time_steps: slice | None = None, max_nodes: int | None = None,
                   grad_range: tuple[float, float] | None = None, params: str | None = None,
-                  rolled: bool = False) -> Picture:
+                  rolled: bool = False, notation: Any = None, tokens: list[str] | None = None) -> Picture:
     """The picture of the graph that computed ``tensors``; see :func:`tinygrad_rnn.viz.to_dot`."""
     if level not in LEVELS:
         raise ValueError(f"level must be one of {LEVELS}, got {level!r}")
@@ -66,6 +67,7 @@ def build_picture(tensors: tuple[Tensor, ...], level: str = "op", backward: bool
     params = params or "label"  # named in each node that uses them, as the lectures write W_hh in every copy
     if params not in PARAMS:
         raise ValueError(f"params must be one of {PARAMS}, got {params!r}")
+    notation = resolve(notation)
     roots = tuple(tensors)
     if not roots or not all(isinstance(t, Tensor) for t in roots):
         raise TypeError("viz: pass one or more Tensors to draw")
@@ -87,7 +89,7 @@ def build_picture(tensors: tuple[Tensor, ...], level: str = "op", backward: bool
         roots = _gradients_of(roots)
     gradient_graph = backward is True and not bptt  # drawn as recorded: made here (op level), or given
     picture = _picture_of(roots, level, gradient_graph, show_shapes, show_values, show_grads, time_steps,
-                          "label" if bptt else params, layer_nodes)
+                          "label" if bptt else params, layer_nodes, notation)
     if layer_nodes:
         picture.notes[:0] = ["A fused layer is one node for the whole sequence, drawn as its steps",
                              "fused=False draws a fused layer's primitive ops"]
@@ -97,6 +99,7 @@ def build_picture(tensors: tuple[Tensor, ...], level: str = "op", backward: bool
         picture = bptt_picture(picture, generic=rolled)  # rolled: labels that hold at any step t
     if rolled:
         picture = rolled_picture(picture)
+    name_values(picture, notation, {short_name(t.name) for t in _leaves(roots) if t.name}, params != "hide", tokens)
     if show_grads:  # the scale spans the norms drawn, unless fixed (to compare several figures)
         norms = [n.gradient_norm for n in picture.nodes if n.gradient_norm]
         picture.legend = tuple(grad_range) if grad_range else (picture.legend or ((min(norms), max(norms)) if norms
@@ -108,7 +111,8 @@ def build_picture(tensors: tuple[Tensor, ...], level: str = "op", backward: bool
 
 
 def _picture_of(roots: tuple[Tensor, ...], level: str, backward: bool, show_shapes: bool, show_values: bool,
-                show_grads: bool, time_steps: slice | None, params: str, layer_nodes: bool = False) -> Picture:
+                show_grads: bool, time_steps: slice | None, params: str, layer_nodes: bool = False,
+                notation: Notation | None = None) -> Picture:
     """The picture of the recorded graph (forward, or a recorded gradient graph), at ``level``."""
     nodes, edges, links, outputs_of, kept_values = _walk(roots, backward, show_shapes)
     rows = chain_rows([node.chain for node in nodes if node.chain is not None])
@@ -134,7 +138,10 @@ def _picture_of(roots: tuple[Tensor, ...], level: str, backward: bool, show_shap
         nodes, edges = per_step_projections(nodes, edges, links) or (nodes, edges)
     else:  # a recorded gradient graph: one node per backward rule, named by what it does to δ
         nodes, edges = merge_backward_rules(nodes, edges)
-    nodes, edges = _apply_params(nodes, edges, params)
+    notation = notation or resolve(None)
+    names = name_parameters(nodes, edges, notation)  # by identity: W_hh⁽¹⁾ and W_hh⁽²⁾ are two tensors
+    shared = parameter_notes(nodes, edges, names, notation) if params == "label" else []
+    nodes, edges = _apply_params(nodes, edges, params, names)
     legend = None
     if time_steps is not None:
         norms = [n.gradient_norm for n in nodes if n.gradient_norm]
@@ -145,20 +152,9 @@ def _picture_of(roots: tuple[Tensor, ...], level: str, backward: bool, show_shap
         nodes, edges = _keep_steps(nodes, edges, time_steps)
     if level == "op" and any(n.kind == "op" and n.key.name.startswith("fused") for n in nodes) and not layer_nodes:
         notes.append("Fused cells are one op per step: build the layer with fused=False to draw its primitive ops")
-    shared = _shared_over_steps(nodes) if params == "label" else []
-    if shared:  # only what the figure has: a fixed-window model has no W_hh, and no steps that share a weight
-        named = "W_hh, b_hh, …" if "W_hh" in shared else ", ".join(shared[:2]) + (", …" if len(shared) > 2 else "")
-        notes.append(f"{named}: each is one tensor, the same at every step")
+    if params == "label" and any(n.parameters for n in nodes):
+        notes += shared
     return Picture(nodes, edges, backward=backward, notes=notes, legend=legend)
-
-
-def _shared_over_steps(nodes: list[Node]) -> list[str]:
-    """The parameters named in the nodes of more than one time step, in PyTorch's order."""
-    steps: dict[str, set] = {}
-    for node in nodes:
-        for name in node.parameters:
-            steps.setdefault(name, set()).add(node.step)
-    return sorted((name for name, found in steps.items() if len(found - {None}) > 1), key=_parameter_order)
 
 
 def _is_gradient(roots: tuple[Tensor, ...]) -> bool:
@@ -451,22 +447,25 @@ def _shape_text(shape: tuple[int, ...]) -> str:
     return "(" + ", ".join(str(n) for n in shape) + ")"
 
 
-def _apply_params(nodes: list[Node], edges, params: str):
+def _apply_params(nodes: list[Node], edges, params: str, names: dict[int, tuple[str, str]]):
     """``params="once"``: each parameter drawn once (the layout gives its edges a tidy bus);
-    "label": the nodes that use a parameter name it (W_hh) instead; "hide": not drawn."""
-    if params == "once":
+    "label": the nodes that use a parameter name it (W_hh) instead; "hide": not drawn. ``names``:
+    each parameter node's (library name, name drawn), from ``notation.name_parameters``."""
+    if params == "once":  # each node its tensor's own name (weight_hh_l1), unless a lecture's is asked for
+        for position, (short, drawn) in names.items():
+            if not drawn.startswith(short):
+                nodes[position].label = "\n".join([drawn, *nodes[position].label.split("\n")[1:]])
         return nodes, edges
     parameters = {i for i, n in enumerate(nodes) if n.kind == "parameter"}
     if params == "label":
+        used: dict[int, list[tuple[str, str]]] = {}
         for tail, head, _ in edges:
-            if tail in parameters:
-                short = _short_name(nodes[tail].label.split("\n")[0])
-                if short not in nodes[head].parameters:
-                    nodes[head].parameters.append(short)
-                if nodes[tail].key not in nodes[head].parameter_keys:
-                    nodes[head].parameter_keys.append(nodes[tail].key)
-        for node in nodes:  # in PyTorch's order: W_ih, b_ih, W_hh, b_hh, W_hr
-            node.parameters.sort(key=_parameter_order)
+            if tail in parameters and names[tail] not in used.setdefault(head, []):
+                used[head].append(names[tail])
+                nodes[head].tensor_names[nodes[tail].key] = names[tail][1]  # which tensor goes by which name
+        for head, pairs in used.items():  # in PyTorch's order: W_ih, b_ih, W_hh, b_hh, W_hr
+            drawn = [name for _, name in sorted(pairs, key=lambda pair: _parameter_order(pair[0]))]
+            nodes[head].parameters = list(dict.fromkeys(drawn))  # a lecture's one b₁ for b_ih and b_hh: once
     kept = [i for i in range(len(nodes)) if i not in parameters]
     renumber = {old: new for new, old in enumerate(kept)}
     return [nodes[i] for i in kept], [(renumber[a], renumber[b], label) for a, b, label in edges
@@ -477,15 +476,6 @@ def _parameter_order(name: str) -> tuple:
     """PyTorch's order: W_ih, b_ih, W_hh, b_hh, W_hr; a weight before its bias (head.weight, head.bias)."""
     last = name.rsplit(".", 1)[-1]
     return ("ih" not in last) + 2 * ("hr" in last), not last.startswith(("W", "weight")), name
-
-
-def _short_name(name: str) -> str:
-    """weight_hh_l0 → W_hh, rnn.bias_ih_l1_reverse → b_ih: how the lectures write a recurrent
-    layer's parameters; any other name (head.weight, W_hy) as it is."""
-    parts = name.rsplit(".", 1)[-1].split("_")
-    if parts[0] in ("weight", "bias") and len(parts) >= 2:
-        return ("W_" if parts[0] == "weight" else "b_") + parts[1]
-    return name
 
 
 def _keep_steps(nodes: list[Node], edges, time_steps: slice):

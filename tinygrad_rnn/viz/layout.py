@@ -168,7 +168,8 @@ class _Grid:
         rolled = any(n.loops for n in nodes)  # one column: nothing to mirror, its states are loops
         self.reverse = [back and not rolled for back in flows_back]
         layer_rows = sum(1 for key in row_keys if key[:1] != (PER_STEP,))
-        self.row_names = [_row_name(key, back, layer_rows) for key, back in zip(row_keys, flows_back)]
+        one_layer = len({chain.layer for chain in chains.values()}) == 1  # calls apart: "call 2 →", no layer
+        self.row_names = [_row_name(key, back, layer_rows, one_layer) for key, back in zip(row_keys, flows_back)]
 
         self._arrange_blocks()
         self._place_outside()
@@ -738,15 +739,24 @@ def _one_timeline(keys: list[tuple[str, ...]], nodes, in_step, chains: dict) -> 
     return [members[0] for _, _, members in shared], row_of_key
 
 
-def _row_name(key: tuple[str, ...], reverse: bool, rows: int) -> str:
-    """'layer 0 →' beside each row, when there are several."""
+def _row_name(key: tuple[str, ...], reverse: bool, rows: int, one_layer: bool = False) -> str:
+    """'layer 1 →' beside each row, when there are several (layers counted from 1, as on a slide);
+    'call 2 →' for a module's second chain ('call 2 layer 1 →' where it has several layers)."""
     if key[:1] == (BACKWARD_ROW,):
-        name = _row_name(key[1:], reverse, rows)
+        name = _row_name(key[1:], reverse, rows, one_layer)
         return f"∂ {name}" if name else ""
     if key[:1] == (PER_STEP,):
         return ""
-    words = [part for part in key[1:] if part not in ("forward",)] or list(key)
+    calls = any(part.startswith("call ") for part in key)
+    words = [_on_slide(part) for part in key[1:] if part not in ("forward",)
+             and not (calls and one_layer and part.startswith("layer "))] or list(key)
     return (" ".join(words) + (" ←" if reverse else " →")) if rows > 1 and words else ""
+
+
+def _on_slide(part: str) -> str:
+    """'layer 0' → 'layer 1': a slide counts layers from 1 (h⁽¹⁾ at the bottom), PyTorch's names from 0 (_l0)."""
+    words = part.split()
+    return f"layer {int(words[1]) + 1}" if len(words) == 2 and words[0] == "layer" and words[1].isdigit() else part
 
 
 def _rows_upstream(count: int, predecessors, block_of) -> list[int | None]:

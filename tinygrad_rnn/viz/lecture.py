@@ -31,6 +31,7 @@ from ..function import step_of
 from ..tensor import Tensor
 from .graph import Picture, _values_of, build_picture
 from .layout import labelled_layout
+from .notation import Notation, in_notation, resolve
 from .svg import picture_to_svg
 
 ASSETS = pathlib.Path(__file__).resolve().parent
@@ -62,14 +63,17 @@ class LecturePage:
 
 
 def lecture(loss: Tensor, layer: Any = None, *, level: str = "cell", title: str = "", name: str = "",
-            compare: dict[str, Any] | None = None) -> LecturePage:
+            compare: dict[str, Any] | None = None, notation: str | dict | Notation | None = None,
+            tokens: list[str] | None = None) -> LecturePage:
     """The lecture page for ``loss``: rolled, unrolled, forward, backward and the sums, on one
     slider. The recurrence is found in the loss's graph — a layer (RNN, LSTM, GRU) or a loop of
     cells — and its first layer's forward direction is stepped through; ``layer`` may be given
     (the one whose last call computed the loss). A language model's loss (a cross-entropy with
     one J_t per step) shows each J_t and both contributions to ∂J/∂h_t. ``compare`` adds panels
     — {name: loss, or (loss, layer)} — with a switcher, on one colour scale. Call it before
-    ``loss.backward()``: it needs the values backward frees.
+    ``loss.backward()``: it needs the values backward frees. ``notation``: the lecture's names, as
+    for :func:`tinygrad_rnn.viz.to_dot` — in the figures, the equations and the weight selector;
+    ``tokens``: the words under x_t (and each J_t's target) in the unrolled figure.
 
     >>> import tinygrad_rnn as tr
     >>> rnn = tr.nn.RNN(2, 3)
@@ -81,7 +85,8 @@ def lecture(loss: Tensor, layer: Any = None, *, level: str = "cell", title: str 
     cases = {name or _kind_name(loss, layer): (loss, layer)}
     for case_name, case in (compare or {}).items():
         cases[case_name] = case if isinstance(case, tuple) else (case, None)
-    panels = [_panel(case_name, case_loss, case_layer, level)
+    notation = resolve(notation)
+    panels = [_panel(case_name, case_loss, case_layer, level, notation, tokens)
               for case_name, (case_loss, case_layer) in cases.items()]
     norms = [n for panel in panels for n in panel["hidden_norms"] if n > 0]
     scale = [min(norms), max(norms)] if norms else [1e-6, 1.0]
@@ -110,7 +115,8 @@ def _kind_name(loss: Tensor, layer: Any) -> str:
 
 # --- one panel: every number it shows ------------------------------------------------------------
 
-def _panel(name: str, loss: Tensor, layer: Any, level: str) -> dict[str, Any]:
+def _panel(name: str, loss: Tensor, layer: Any, level: str, notation: Notation,
+           tokens: list[str] | None = None) -> dict[str, Any]:
     """Everything one panel shows, as plain numbers and strings."""
     if not isinstance(loss, Tensor) or loss.grad_fn is None:
         raise TypeError(f"lecture: pass the loss, a Tensor computed by a recurrence (got {type(loss).__name__})")
@@ -125,13 +131,14 @@ def _panel(name: str, loss: Tensor, layer: Any, level: str) -> dict[str, Any]:
     product = [float(v) for v in analysis.jacobian_norms(hidden[-1], hidden)]
     cell = _cell_path(loss, found)
     gate_path = _gru_z_path(loss, found) if found.kind == "gru" else None
-    weights = _weights(loss, found)
+    weights = _weights(loss, found, layer, notation)
     numbers = {"hidden_norms": hidden_norms, "from_above": from_above, "from_right": from_right,
                "local_jacobian": local, "product": product, "cell": cell, "z_path": gate_path,
                "losses": None if found.step_losses is None else [float(v) for v in found.step_losses]}
 
-    unrolled = build_picture((loss,), level=level, show_grads=True, params="hide" if level != "op" else "once")
-    rolled = build_picture((loss,), rolled=True, params="hide")
+    unrolled = build_picture((loss,), level=level, show_grads=True, params="hide" if level != "op" else "once",
+                             notation=notation, tokens=tokens)
+    rolled = build_picture((loss,), rolled=True, params="hide", notation=notation)
     labels, placed = labelled_layout(unrolled)
     rolled_labels, rolled_placed = labelled_layout(rolled)
     row = _first_row(unrolled)
@@ -157,7 +164,7 @@ def _panel(name: str, loss: Tensor, layer: Any, level: str) -> dict[str, Any]:
         "crossing": {str(t): edges for t, edges in crossing.items()},
         "hidden_norms": hidden_norms, "ratio": ratio,
         "weights": weights,
-        "stages": _stages(found, numbers, weights),
+        "stages": _stages(found, numbers, weights, notation),
         "nodes": [_node_info(node, unrolled, hidden, hidden_norms) for node in unrolled.nodes],
     }
 
@@ -224,12 +231,18 @@ def _gru_z_path(loss: Tensor, found: analysis.Recurrence) -> list[float | None]:
     return result
 
 
-def _weights(loss: Tensor, found: analysis.Recurrence) -> list[dict[str, Any]]:
+def _weights(loss: Tensor, found: analysis.Recurrence, layer: Any = None,
+             notation: Notation | None = None) -> list[dict[str, Any]]:
     """Each weight shared over the steps (W_hh, W_ih, b_hh, b_ih, and a head's W_hy and b where the
-    model has one): its per-step terms, their running sum from t=T back, and ‖.grad‖."""
-    ordered = sorted(found.weights, key=lambda n: (WEIGHT_ORDER.index(n) if n in WEIGHT_ORDER else len(WEIGHT_ORDER)))
+    model has one): its per-step terms, their running sum from t=T back, and ‖.grad‖; ``name`` as
+    the notation writes it, ``role`` the library's name (W_hh, even where the user named it W_h)."""
+    notation = notation or resolve(None)
+    roles = _roles(found.weights, layer)
+    ordered = sorted(found.weights, key=lambda n: (WEIGHT_ORDER.index(roles[n]) if roles[n] in WEIGHT_ORDER
+                                                   else len(WEIGHT_ORDER)))
+    drawn = [notation.symbol(n) for n in ordered]
     result = []
-    for weight_name in ordered:
+    for weight_name, shown in zip(ordered, drawn):
         weight = found.weights[weight_name]
         if weight_name not in WEIGHT_ORDER and "_l" in weight_name.rsplit(".", 1)[-1]:
             continue  # another layer's or direction's: the page steps through layer 0, forward
@@ -248,9 +261,21 @@ def _weights(loss: Tensor, found: analysis.Recurrence) -> list[dict[str, Any]]:
             partial = partial + terms[t]
             running[t] = _norm(partial)
         (total,) = grad(loss, weight, retain_graph=True)  # what weight.grad holds after loss.backward()
-        result.append({"name": weight_name, "terms": [_norm(term) for term in terms], "running": running,
-                       "grad_norm": _norm(total)})
+        twice = drawn.count(shown) > 1  # b₁ for b_ih and for b_hh: say which
+        result.append({"name": f"{shown} ({roles[weight_name]})" if twice else shown, "role": roles[weight_name],
+                       "terms": [_norm(term) for term in terms], "running": running, "grad_norm": _norm(total)})
     return result
+
+
+def _roles(weights: dict[str, Tensor], layer: Any) -> dict[str, str]:
+    """Each weight's library name: W_hh for the layer's weight_hh_l0 whatever the user named it."""
+    own = {}
+    if layer is not None:
+        for attribute, role in analysis.LECTURE_NAMES.items():
+            tensor = getattr(layer, f"{attribute}_l0", None)
+            if tensor is not None:
+                own[id(tensor)] = role
+    return {name: own.get(id(tensor), name) for name, tensor in weights.items()}
 
 
 def _vector(tensor: Tensor | None) -> list[float] | None:
@@ -263,19 +288,32 @@ def _vector(tensor: Tensor | None) -> list[float] | None:
 
 # --- the stages and their equations (MathML) -------------------------------------------------------
 
-def _stages(found: analysis.Recurrence, numbers: dict[str, Any], weights: list[dict]) -> list[dict[str, Any]]:
+def _stages(found: analysis.Recurrence, numbers: dict[str, Any], weights: list[dict],
+            notation: Notation | None = None) -> list[dict[str, Any]]:
     """One entry per position of the slider: its phase, the step it is at, a line of text, and the
-    equation being applied with its symbols and its numbers."""
+    equation being applied with its symbols (in the notation) and its numbers."""
+    notation = notation or resolve(None)
+    names = {role: notation.symbol(role) for role in WEIGHT_ORDER}
+    names.update({w["role"]: w["name"].split(" (")[0] for w in weights})
+    stages = _stages_in(found, numbers, weights, names)
+    for stage in stages:
+        stage["math"] = in_notation(stage["math"], notation)
+    return stages
+
+
+def _stages_in(found: analysis.Recurrence, numbers: dict[str, Any], weights: list[dict],
+               names: dict[str, str]) -> list[dict[str, Any]]:
     steps, kind = found.steps, found.kind
     losses = numbers["losses"]
     stages = [{"phase": "rolled", "t": None, "text": "The network rolled: one cell, its state a loop back into it",
-               "math": _math(_cell_equation(kind, "t"))},
+               "math": _math(_cell_equation(kind, "t", names))},
               {"phase": "unrolled", "t": None,
-               "text": f"Unrolled over {steps} steps: the same cell (the same W_hh, W_ih, b) at every step",
-               "math": _math(_cell_equation(kind, "t"))}]
+               "text": f"Unrolled over {steps} steps: the same cell (the same {names['W_hh']}, {names['W_ih']}, b) at "
+                       "every step",
+               "math": _math(_cell_equation(kind, "t", names))}]
     for t in range(1, steps + 1):
         h = _vector(found.hidden_states[t - 1])
-        lines = [_cell_equation(kind, str(t)), _values_line(f"h_{t}", h, found.hidden_states[t - 1])]
+        lines = [_cell_equation(kind, str(t), names), _values_line(f"h_{t}", h, found.hidden_states[t - 1])]
         if t > 1:  # what it was computed from
             lines.insert(1, _values_line(f"h_{t - 1}", _vector(found.hidden_states[t - 2]), found.hidden_states[t - 2]))
         if kind == "lstm" and found.gates[t - 1].get("f") is not None:
@@ -293,14 +331,16 @@ def _stages(found: analysis.Recurrence, numbers: dict[str, Any], weights: list[d
     stages.append({"phase": "backward", "t": steps + 1, "text": f"Backward: the gradient starts at {start}",
                    "math": _math(_row(_symbol("∂J/∂J"), _op("="), _number_plain("1")))})
     for t in range(steps, 0, -1):
-        stages.append({"phase": "backward", "t": t, "math": _math(*_backward_lines(kind, t, steps, numbers, weights)),
+        stages.append({"phase": "backward", "t": t,
+                       "math": _math(*_backward_lines(kind, t, steps, numbers, weights, names)),
                        "text": f"Backward, reached t={t}: ‖∂J/∂h_{t}‖ = {_js(numbers['hidden_norms'][t - 1])}"})
     stages.append({"phase": "sums", "t": 1, "math": _math(*_sum_lines(weights)),
                    "text": "The sums: each shared weight's gradient is the sum of one term per step, equal to .grad"})
     return stages
 
 
-def _cell_equation(kind: str, t: str) -> str:
+def _cell_equation(kind: str, t: str, names: dict[str, str] | None = None) -> str:
+    names = names or {role: role for role in WEIGHT_ORDER}
     previous = "t−1" if t == "t" else str(int(t) - 1)
     h, hp, x = _symbol(f"h_{t}"), _symbol(f"h_{previous}"), _symbol(f"x_{t}")
     if kind == "lstm":
@@ -310,11 +350,16 @@ def _cell_equation(kind: str, t: str) -> str:
     if kind == "gru":
         return _row(h, _op("="), _fenced(_row(_number_plain("1"), _op("−"), _symbol(f"z_{t}"))), _op("⊙"),
                     _symbol(f"n_{t}"), _op("+"), _symbol(f"z_{t}"), _op("⊙"), hp)
-    return _row(h, _op("="), _text("tanh"), _fenced(_row(_symbol("W_ih"), x, _op("+"), _symbol("b_ih"), _op("+"),
-                                                        _symbol("W_hh"), hp, _op("+"), _symbol("b_hh"))))
+    if names["b_ih"] == names["b_hh"]:  # the lecture's one bias for the layer's two
+        inside = _row(_symbol(names["W_hh"]), hp, _op("+"), _symbol(names["W_ih"]), x, _op("+"), _symbol(names["b_ih"]))
+        return _row(h, _op("="), _text("tanh"), _fenced(inside))
+    return _row(h, _op("="), _text("tanh"), _fenced(_row(_symbol(names["W_ih"]), x, _op("+"), _symbol(names["b_ih"]),
+                                                        _op("+"), _symbol(names["W_hh"]), hp, _op("+"),
+                                                        _symbol(names["b_hh"]))))
 
 
-def _backward_lines(kind: str, t: int, steps: int, numbers: dict[str, Any], weights: list[dict]) -> list[str]:
+def _backward_lines(kind: str, t: int, steps: int, numbers: dict[str, Any], weights: list[dict],
+                    names: dict[str, str]) -> list[str]:
     """∂J/∂h_t as its two contributions, with their norms; the local Jacobian and the running
     product; the cell state's path (LSTM) or the z path (GRU); the step's term of ∂J/∂W_hh."""
     def d(name: str) -> str:
@@ -326,12 +371,13 @@ def _backward_lines(kind: str, t: int, steps: int, numbers: dict[str, Any], weig
     if t == steps:
         lines = [_row(d(f"h_{t}"), _op("="), above, _text("   (the last step: nothing from the right)")), norms]
     else:
-        jacobian = {"rnn": _row(_text("diag"), _fenced(_row(_number_plain("1"), _op("−"),
-                                                             _msup(_symbol(f"h_{t + 1}"), "2"))), _symbol("W_hh")),
+        squared = _msup(_symbol(f"h_{t + 1}"), "2")
+        jacobian = {"rnn": _row(_text("diag"), _fenced(_row(_number_plain("1"), _op("−"), squared)),
+                                _symbol(names["W_hh"])),
                     "lstm": _text("through o, tanh(c) and the gates"), "gru": _text("diag(z) + through r, z, n")}[kind]
         right = [_op("+"), _msup(_fenced(_symbol(f"∂h_{t + 1}/∂h_{t}")), "T"), d(f"h_{t + 1}")]
         if kind == "lstm":  # h_t reaches J through step t+1's gates, which make both c_{t+1} and h_{t+1}
-            right = [_op("+"), _msup(_symbol("W_hh"), "T"), _msub("δ", f"{t + 1}"),
+            right = [_op("+"), _msup(_symbol(names["W_hh"]), "T"), _msub("δ", f"{t + 1}"),
                      _text(f"   (δ_{t + 1}: the gradient at the gates i, f, g, o of step {t + 1})")]
         lines = [_row(d(f"h_{t}"), _op("="), above, *right),
                  _row(norms, _text(",  from the right "), _number(numbers["from_right"][t - 1])),
@@ -349,9 +395,9 @@ def _backward_lines(kind: str, t: int, steps: int, numbers: dict[str, Any], weig
     if numbers["z_path"] is not None and numbers["z_path"][t - 1] is not None:
         lines.append(_row(_norm_of(_row(_symbol(f"z_{t + 1}"), _op("⊙"), d(f"h_{t + 1}"))), _op("="),
                           _number(numbers["z_path"][t - 1]), _text("   (the part that skips the layer)")))
-    w_hh = next((w for w in weights if w["name"] == "W_hh"), None)
+    w_hh = next((w for w in weights if w["role"] == "W_hh"), None)
     if w_hh is not None:
-        term = _symbol(f"∂J/∂W_hh|_({t})")
+        term = _symbol(f"∂J/∂{names['W_hh']}|_({t})")
         lines.append(_row(term, _op("="), _msub("δ", str(t)), _msup(_symbol(f"h_{t - 1}"), "T"), _text(",   "),
                           _norm_of(term), _op("="), _number(w_hh["terms"][t - 1])))
     return lines
@@ -360,9 +406,12 @@ def _backward_lines(kind: str, t: int, steps: int, numbers: dict[str, Any], weig
 def _sum_lines(weights: list[dict]) -> list[str]:
     lines = []
     for weight in weights:
-        name = weight["name"]
-        lines.append(_row(_norm_of(_row(_msub("Σ", "t"), _symbol(f"∂J/∂{name}|_(t)"))), _op("="),
-                          _number(weight["running"][0]), _text(f",  ‖{name}.grad‖ = "), _number(weight["grad_norm"])))
+        name, _, which = weight["name"].partition(" (")  # b₁ (b_hh): the lecture's b₁, the layer's b_hh
+        owner = which.rstrip(")") or name
+        lines.append(_row(_norm_of(_row(_msub("Σ", "t"), _symbol(f"∂J/∂{name}|_(t)"))), _text(f" ({which}" if which
+                                                                                                 else ""),
+                          _op("="), _number(weight["running"][0]), _text(f",  ‖{owner}.grad‖ = "),
+                          _number(weight["grad_norm"])))
     return lines
 
 

@@ -376,7 +376,7 @@ def _carry(node: Node, inputs: list[tuple]) -> list[tuple]:
         if carried[0] == "sequence":
             return [("sequence", carried[1] - (dim < carried[1]), carried[2])] * outputs
         return [("whole", frozenset(_slice(s, k) for s in carried[1])) for k in range(outputs)]
-    if name == "stack" and all(v[0] == "whole" for v in inputs):
+    if name == "stack" and all(v[0] == "whole" for v in inputs) and not _stacks_layers(inputs):
         return [("sequence", function.dim % len(shape), [v[1] for v in inputs])]
     if name == "index" and len(inputs) == 1 and inputs[0][0] == "sequence":
         _, dim, slices = inputs[0]
@@ -408,6 +408,13 @@ def _carry(node: Node, inputs: list[tuple]) -> list[tuple]:
             slices = [frozenset().union(*(v[2][k] for v in sequences)) | wholes for k in range(length)]
             return [("sequence", dim, slices)] * outputs
     return [everything] * outputs
+
+
+def _stacks_layers(inputs: list[tuple]) -> bool:
+    """A stack that is not a sequence in time: of one value, or of the final states of several rows
+    (h_n: one per layer and direction) — what reads it reads it whole."""
+    rows = {source[1][0] for v in inputs for source in v[1] if source[0] == "group"}
+    return len(inputs) == 1 or len(rows) > 1
 
 
 def _slice(source: tuple, piece: int) -> tuple:

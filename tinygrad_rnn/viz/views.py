@@ -98,7 +98,7 @@ def bptt_picture(forward: Picture, generic: bool = False) -> Picture:
 def _weights_of(node: Node) -> frozenset:
     """Which weight tensors a node uses: the cells of every call of one layer share them (one Σ for
     both sentences an encoder reads), two layers do not."""
-    return frozenset(node.parameter_keys)
+    return frozenset(node.tensor_names)
 
 
 def rolled_picture(unrolled: Picture) -> Picture:
@@ -118,7 +118,7 @@ def rolled_picture(unrolled: Picture) -> Picture:
         if key not in index:
             index[key] = len(nodes)
             nodes.append(Node(key, node.kind, label, node.scope, step=1 if node.step is not None else None,
-                              row=node.row, parameters=list(node.parameters), parameter_keys=list(node.parameter_keys),
+                              row=node.row, parameters=list(node.parameters), tensor_names=dict(node.tensor_names),
                               gradient_norm=node.gradient_norm,
                               chain=node.chain))
         of.append(index[key])

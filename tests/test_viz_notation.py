@@ -1,0 +1,241 @@
+"""Names a lecture can trust: each layer, direction and module names its own tensors, a tensor used
+twice carries one name, and every lecture's notation (presets, a dict, the CLI's --notation and
+--name) reaches the figure — Graphviz's DOT and the library's own SVG — and the lecture page."""
+
+import re
+
+import pytest
+from drawing_cases import last_step_loss
+
+import tinygrad_rnn as tr
+from tinygrad_rnn import viz
+from tinygrad_rnn.cli import language_model_loss, main
+from tinygrad_rnn.viz.graph import build_picture
+from tinygrad_rnn.viz.layout import labelled_layout
+from tinygrad_rnn.viz.notation import PRESETS
+from tinygrad_rnn.viz.picture import display_label
+from tinygrad_rnn.viz.svg import picture_to_svg
+
+PYTORCH = ("W_ih", "W_hh", "b_ih", "b_hh")
+
+
+def both_texts(loss, **options) -> list[str]:
+    """The figure as Graphviz's DOT and as the library's own SVG (labels unescaped)."""
+    dot = viz.to_dot(loss, **options).replace("\\n", "\n").replace('\\"', '"')
+    picture = build_picture((loss,), **{k: v for k, v in options.items() if k not in ("title", "rankdir")})
+    labels, placed = labelled_layout(picture)
+    svg = picture_to_svg(picture, placed, labels, "t", figure=True)
+    return [dot, svg.replace("&quot;", '"')]
+
+
+def cells(loss, **options):
+    picture = build_picture((loss,), level="cell", **options)
+    return picture, [n for n in picture.nodes if n.kind == "group" and n.row and n.row[0] != "per step"]
+
+
+def words(text: str) -> set[str]:
+    """The names written in a figure: W_hh, W_hh⁽²⁾, b₁, h₃⁽¹⁾ (superscripts and subscripts kept)."""
+    return set(re.findall(r"[A-Za-zŷ][\w⁽⁾⁰¹²³⁴⁵⁶⁷⁸⁹ᵃ-ᶻᵀ→←₀-₉]*", text))
+
+
+def test_two_layers_name_their_own_weights_and_states():
+    _, loss = last_step_loss("rnn", steps=3, layers=2)
+    picture, drawn = cells(loss)
+    for cell in drawn:
+        layer = int(cell.row[1].split()[1]) + 1  # a slide counts layers from 1
+        mark = "⁽¹⁾" if layer == 1 else "⁽²⁾"
+        assert cell.parameters == [f"W_ih{mark}", f"b_ih{mark}", f"W_hh{mark}", f"b_hh{mark}"]
+    states = {label for _, _, label in picture.edges if label}
+    assert {"h₁⁽¹⁾", "h₂⁽¹⁾", "h₃⁽¹⁾", "h₁⁽²⁾", "h₂⁽²⁾", "h₃⁽²⁾"} <= states
+    assert not states & {"h₁", "h₂", "h₃"}  # no state without its layer
+    assert "h₃⁽²⁾: the state h of layer 2 at step 3" in picture.notes  # which index is which, said once
+    for text in both_texts(loss, level="cell"):
+        assert "W_hh⁽¹⁾" in text and "W_hh⁽²⁾" in text and "W_hh," not in text
+        assert "the same at every step of its layer" in text
+        assert "layer 1 →" in text and "layer 2 →" in text and "layer 0" not in text
+
+
+def test_two_directions_name_their_own_weights_and_states():
+    _, loss = last_step_loss("gru", steps=3, bidirectional=True)
+    picture, drawn = cells(loss)
+    for cell in drawn:
+        arrow = "→" if "forward" in cell.row else "←"
+        assert all(name.endswith(f"⁽{arrow}⁾") for name in cell.parameters), cell.parameters
+    states = {label for _, _, label in picture.edges if label}
+    assert "h₂⁽→⁾" in states and "h₂⁽←⁾" in states
+    for text in both_texts(loss, level="cell"):
+        assert "W_hh⁽→⁾" in text and "W_hh⁽←⁾" in text
+        assert "of its direction" in text
+
+
+def test_encoder_and_decoder_name_their_own_weights():
+    tr.manual_seed(0)
+    model = tr.models.Seq2Seq(8, 7, 3, 4, cell="rnn")
+    logits = model(tr.tensor([[4, 5, 6]]), tr.tensor([[2, 5]]))
+    loss = tr.nn.functional.cross_entropy(logits.reshape(-1, 7), tr.tensor([5, 3]))
+    for text in both_texts(loss, level="cell"):
+        assert "W_hh⁽ᵉ⁾" in text and "W_hh⁽ᵈ⁾" in text and "h₃⁽ᵉ⁾" in text and "h₄⁽ᵈ⁾" in text
+        assert "W_hh," not in text  # no bare name that would say the two share it
+    backward = build_picture((loss,), level="cell", backward=True)
+    sums = [n.label for n in backward.nodes if n.label.startswith("∂J/∂W_ih")]
+    assert sorted(s.split(" =")[0] for s in sums) == ["∂J/∂W_ih⁽ᵈ⁾", "∂J/∂W_ih⁽ᵉ⁾"]
+
+
+def test_one_layer_keeps_plain_names():
+    _, loss = last_step_loss("lstm", steps=3)
+    for text in both_texts(loss, level="cell"):
+        assert "W_ih, b_ih" in text and "⁽" not in text
+        assert "W_hh, b_hh, …: each is one tensor, the same at every step" in text
+
+
+def test_tied_embedding_is_drawn_with_one_name_and_said_to_be_one_tensor():
+    tr.manual_seed(0)
+    model = tr.models.LanguageModel(10, 4, 4, cell="rnn", fused=False)
+    model.head.weight = model.embedding.weight  # tied: one tensor, read by the embedding and the head
+    model.embedding.weight.name = "E"
+    logits, _ = model(tr.tensor([[1, 2, 3]]))
+    loss = tr.nn.functional.cross_entropy(logits.reshape(-1, 10), tr.tensor([2, 3, 4]))
+    picture = build_picture((loss,), level="cell", notation="cs224n")
+    embeddings = [n for n in picture.nodes if n.label.startswith("e⁽")]
+    heads = [n for n in picture.nodes if n.label.startswith("linear")]
+    assert embeddings and heads
+    assert all(n.parameters == ["E"] for n in embeddings) and all(n.parameters[0] == "E" for n in heads)
+    assert "E: one tensor, the same in every place it is drawn" in picture.notes
+
+
+def test_a_tensor_read_by_two_layers_carries_one_name():
+    tr.manual_seed(0)
+    rnn = tr.nn.RNN(3, 3, num_layers=2)
+    rnn.weight_hh_l1 = rnn.weight_hh_l0  # one W_hh for both layers
+    output, _ = rnn(tr.randn(2, 1, 3))
+    _, drawn = cells(output.sum())
+    shared = {name for cell in drawn for name in cell.parameters if name.startswith("W_hh")}
+    assert shared == {"W_hh"}  # unmarked: it belongs to no one layer
+
+
+EXPECTED = {  # the names each preset writes in the language model's cell-level figure
+    "pytorch": {"W_ih", "W_hh", "b_ih", "b_hh", "E", "W_hy", "b_y"},
+    "cs224n": {"W_e", "W_h", "b₁", "U", "b₂", "E"},
+    "cmu": {"W_xh", "W_hh", "b_h", "W_hy", "b_y"},
+    "usc": {"W_x", "W_h", "b"},
+    "elman": {"W", "V", "U", "b_h", "b_y"},
+}
+
+
+@pytest.mark.parametrize("preset", sorted(PRESETS))
+def test_every_preset_names_the_figure_and_leaves_none_of_pytorchs(preset):
+    loss, _ = language_model_loss("rnn", steps=3)
+    for text in both_texts(loss, level="cell", notation=preset):
+        written = words(text)
+        assert EXPECTED[preset] <= written, EXPECTED[preset] - written
+        if preset not in ("pytorch", "cmu"):
+            assert not written & set(PYTORCH), written & set(PYTORCH)
+        if preset == "cmu":
+            assert not written & {"W_ih", "b_ih", "b_hh"}
+    if preset == "cs224n":
+        picture = build_picture((loss,), level="cell", notation="cs224n")
+        labels = [display_label(n) for n in picture.nodes] + [label for *_, label in picture.edges]
+        assert {"h⁽¹⁾", "h⁽²⁾", "h⁽³⁾"} <= set(labels)  # time as a superscript in parentheses
+        assert any(label.startswith("J⁽²⁾ = ") for label in labels) and any("e⁽¹⁾" in x for x in labels)
+        assert not any(re.search(r"[hJe][₁₂₃]", label) for label in labels)
+        assert sum("b₁ = bias_ih + bias_hh" in note for note in picture.notes) == 1
+        assert all(display_label(n).count("b₁") <= 1 for n in picture.nodes)  # one b₁, not two
+
+
+def test_the_bptt_figure_and_rolled_view_speak_the_notation():
+    loss, _ = language_model_loss("rnn", steps=3)
+    backward = build_picture((loss,), level="cell", backward=True, notation="elman")
+    sums = "\n".join(n.label for n in backward.nodes)
+    assert "∂J/∂V = Σₜ ∂J/∂V|ₜ" in sums and "∂J/∂U" in sums and "W_hh" not in sums
+    rolled = build_picture((loss,), rolled=True, notation="cmu")
+    assert "Lₜ = cross_entropy" in [n.label for n in rolled.nodes]  # CMU's loss is L
+
+
+def test_a_dict_renames_on_top_of_pytorchs_names_and_a_users_own_name_is_kept():
+    tr.manual_seed(0)
+    model = tr.models.LanguageModel(10, 3, 4, cell="rnn", fused=False)
+    model.head.weight.name = "W_hy"  # the user's own name, which no notation maps here
+    logits, _ = model(tr.tensor([[1, 2, 3]]))
+    loss = tr.nn.functional.cross_entropy(logits.reshape(-1, 10), tr.tensor([2, 3, 4]))
+    picture = build_picture((loss,), level="cell", notation={"W_hh": "V", "h": "s"})
+    text = "\n".join(display_label(n) for n in picture.nodes) + "".join(label for *_, label in picture.edges)
+    assert "V" in words(text) and "W_hh" not in text and "W_hy" in text and "s₂" in text
+
+
+def test_a_bad_notation_says_what_exists():
+    _, loss = last_step_loss("rnn", steps=2)
+    with pytest.raises(ValueError, match="no preset 'oxford'; the presets are cmu, cs224n, elman, pytorch, usc"):
+        viz.to_dot(loss, level="cell", notation="oxford")
+    with pytest.raises(ValueError, match=r"W_hy names nothing in this figure; its names are .*W_hh"):
+        viz.to_dot(loss, level="cell", notation={"W_hy": "U"})
+    with pytest.raises(TypeError, match="a dict maps names to names"):
+        viz.to_dot(loss, level="cell", notation={"W_hh": 3})
+
+
+def test_tokens_are_written_under_x_t_and_by_j_t():
+    loss, _ = language_model_loss("rnn", steps=3, words="the students opened their".split())
+    tokens = "the students opened their".split()
+    for text in both_texts(loss, level="cell", tokens=tokens):
+        for word in ('"the"', '"students"', '"opened"', 'target "students"', 'target "their"'):
+            assert word in text
+    picture = build_picture((loss,), level="cell", tokens=tokens)
+    x = {n.step: n.label for n in picture.nodes if n.kind == "input" and n.step is not None}
+    assert x == {1: 'x₁\n"the"', 2: 'x₂\n"students"', 3: 'x₃\n"opened"'}
+    with pytest.raises(ValueError, match=r"tokens: the figure has 3 steps .*pass 3 words .* or 4 .*got 2"):
+        viz.to_dot(loss, level="cell", tokens=["the", "students"])
+
+
+def test_the_cli_renames_with_notation_and_name(tmp_path, capsys):
+    out = tmp_path / "figure.dot"
+    assert main(["graph", "--level", "cell", "--layers", "2", "--name", "W_hh=V", "--name", "x=u",
+                 "-o", str(out)]) == 0
+    text = out.read_text(encoding="utf-8")
+    assert "V⁽¹⁾" in text and "V⁽²⁾" in text and "W_hh" not in text and "u₁" in text
+    assert main(["graph", "--level", "cell", "--loss", "every", "--notation", "cs224n", "--tokens",
+                 "the students opened their", "-o", str(out)]) == 0
+    text = out.read_text(encoding="utf-8").replace("\\n", "\n")
+    assert not words(text) & set(PYTORCH) and "W_e" in text and 'target \\"their\\"' in text
+    assert main(["graph", "--level", "cell", "--name", "W_hy=U", "-o", str(out)]) == 1
+    assert "W_hy names nothing in this figure" in capsys.readouterr().err
+    with pytest.raises(SystemExit):
+        main(["graph", "--name", "W_hy", "-o", str(out)])
+    assert "expected OLD=NEW" in capsys.readouterr().err
+    assert main(["graph", "--tokens", "a b c", "--steps", "5", "-o", str(out)]) == 2
+    assert "--tokens gives 3 words, so 3 steps" in capsys.readouterr().err
+
+
+def test_the_pages_weight_selector_keeps_a_renamed_weight_and_its_equations_use_it():
+    tr.manual_seed(0)
+    model = tr.models.LanguageModel(10, 3, 4, cell="rnn", fused=False)
+    model.embedding.weight.name, model.head.weight.name, model.head.bias.name = "E", "W_hy", "b_y"
+    model.rnn.weight_hh_l0.name = "W_h"  # a lecture's name, given by hand
+    logits, _ = model(tr.tensor([[1, 2, 3, 4]]))
+    loss = tr.nn.functional.cross_entropy(logits.reshape(-1, 10), tr.tensor([2, 3, 4, 5]))
+    panel = viz.lecture(loss, model.rnn).data["panels"][0]
+    assert [w["name"] for w in panel["weights"]] == ["W_h", "W_ih", "b_hh", "b_ih", "W_hy", "b_y"]
+    maths = " ".join(stage["math"] for stage in panel["stages"])
+    assert "<msub><mi>W</mi><mi>h</mi></msub>" in maths and "<mi>W</mi><mi>hh</mi>" not in maths
+    panel = viz.lecture(loss, model.rnn, notation="cs224n", tokens="a b c d e".split()).data["panels"][0]
+    assert [w["name"] for w in panel["weights"]] == ["W_h", "W_e", "b₁ (b_hh)", "b₁ (b_ih)", "U", "b₂"]
+    maths = " ".join(stage["math"] for stage in panel["stages"])
+    assert "<mi>ih</mi>" not in maths and "<mi>hh</mi>" not in maths
+    assert "<msup><mi>h</mi><mrow><mo>(</mo><mi>t</mi><mo>)</mo></mrow></msup>" in maths  # h⁽ᵗ⁾
+    assert "W_hh" not in panel["svg"] and "W_ih" not in panel["svg"]
+    assert "&quot;d&quot;" in panel["svg"] and "target &quot;e&quot;" in panel["svg"]  # the words under x_t, by J_t
+    sums = next(stage["math"] for stage in panel["stages"] if stage["phase"] == "sums")
+    assert "‖b_ih.grad‖" in sums and "‖b₁ (b_ih).grad‖" not in sums.replace("\xa0", " ")
+
+
+def test_the_page_keeps_every_weight_when_the_user_renamed_the_layers_all():
+    """Renamed W_e, W_h, b1, b2 by hand and no layer given: the time axis was read off W_ih by its name,
+    so the batch-first model's weights were not taken apart by step and four of six left the selector."""
+    tr.manual_seed(0)
+    model = tr.models.LanguageModel(10, 3, 4, cell="rnn", fused=False)
+    for attribute, name in (("weight_ih_l0", "W_e"), ("weight_hh_l0", "W_h"), ("bias_ih_l0", "b1"),
+                            ("bias_hh_l0", "b2")):
+        getattr(model.rnn, attribute).name = name
+    model.head.weight.name, model.head.bias.name = "U", "b3"
+    logits, _ = model(tr.tensor([[1, 2, 3, 4]]))
+    loss = tr.nn.functional.cross_entropy(logits.reshape(-1, 10), tr.tensor([2, 3, 4, 5]))
+    names = [w["name"] for w in viz.lecture(loss).data["panels"][0]["weights"]]
+    assert sorted(names) == ["U", "W_e", "W_h", "b1", "b2", "b3"]

@@ -1,0 +1,138 @@
+"""Models written by users in Python draw as truthfully as the ready-made figures.
+
+Each model below is what a course writes by hand — an NLI encoder, a siamese encoder, a generation
+loop (greedy and sampled), a classifier, a tagger, a two-layer bidirectional tagger, the
+encoder–decoder, tied embeddings — and each drawing (forward and BPTT, at cell level) is held to
+the statements a figure makes: one name per tensor and one tensor per name, as many cells as steps
+were run, every chain started from one h_0, nothing drawn through a node, one Σ per shared weight.
+"""
+
+import pytest
+
+import tinygrad_rnn as tr
+from tinygrad_rnn.viz.graph import build_picture
+from tinygrad_rnn.viz.layout import labelled_layout
+from tinygrad_rnn.viz.legibility import measure
+from tinygrad_rnn.viz.svg import picture_to_svg
+
+F = tr.nn.functional
+
+
+def first_line(node):
+    return node.label.split("\n")[0]
+
+
+def nli_encoder():
+    """premise and hypothesis read by one LSTM, the classifier on both final states: 3 + 4 cells"""
+    embedding, encoder, classifier = tr.nn.Embedding(12, 3), tr.nn.LSTM(3, 4, batch_first=True), tr.nn.Linear(8, 3)
+    _, (premise, _) = encoder(embedding(tr.tensor([[1, 2, 3]])))
+    _, (hypothesis, _) = encoder(embedding(tr.tensor([[4, 5, 6, 7]])))
+    return F.cross_entropy(classifier(tr.cat([premise[0], hypothesis[0]], dim=-1)), tr.tensor([2])), 7
+
+
+def siamese_encoder():
+    """two sentences through one GRU, their distance as the loss: 2 + 3 cells"""
+    embedding, encoder = tr.nn.Embedding(12, 3), tr.nn.GRU(3, 4, batch_first=True)
+    _, first = encoder(embedding(tr.tensor([[1, 2]])))
+    _, second = encoder(embedding(tr.tensor([[3, 4, 5]])))
+    return ((first - second) ** 2).sum(), 5
+
+
+def generation_loop(choose):
+    def build():
+        embedding, layer, head = tr.nn.Embedding(12, 3), tr.nn.GRU(3, 4), tr.nn.Linear(4, 12)
+        token, state, score = tr.tensor([[1]]), None, 0.0
+        for _ in range(4):
+            output, state = layer(embedding(token), state)
+            logits = head(output[-1])
+            token = choose(logits).reshape(1, 1)
+            score = score + logits.log_softmax(-1)[0, int(token.item())]
+        return score, 4
+    return build
+
+
+def classifier():
+    """many-to-one: an RNN over 5 steps, a linear head on h_T, cross-entropy"""
+    rnn, head = tr.nn.RNN(3, 4, batch_first=True), tr.nn.Linear(4, 2)
+    output, _ = rnn(tr.randn(1, 5, 3))
+    logits = head(output[:, -1])
+    logits.name = "ŷ"
+    return F.cross_entropy(logits, tr.tensor([1])), 5
+
+
+def tagger():
+    """many-to-many: a tag per token"""
+    embedding, rnn, head = tr.nn.Embedding(12, 3), tr.nn.LSTM(3, 4), tr.nn.Linear(4, 5)
+    output, _ = rnn(embedding(tr.tensor([[1], [2], [3], [4]])))
+    return F.cross_entropy(head(output).reshape(4, 5), tr.tensor([0, 1, 2, 3])), 4
+
+
+def bidirectional_tagger():
+    """two layers, both directions: 2 × 2 × 3 cells"""
+    embedding, rnn, head = tr.nn.Embedding(12, 3), tr.nn.GRU(3, 4, num_layers=2, bidirectional=True), \
+        tr.nn.Linear(8, 5)
+    output, _ = rnn(embedding(tr.tensor([[1], [2], [3]])))
+    return F.cross_entropy(head(output).reshape(3, 5), tr.tensor([0, 1, 2])), 12
+
+
+def encoder_decoder():
+    model = tr.models.Seq2Seq(9, 7, embedding_dim=3, hidden_size=4, fused=False)
+    logits = model(tr.tensor([[4, 5, 6]]), tr.tensor([[1, 4]]))
+    return F.cross_entropy(logits.reshape(2, 7), tr.tensor([4, 2])), 5
+
+
+def tied_embeddings():
+    """a language model whose output layer is its embedding (weight tying)"""
+    embedding, rnn = tr.nn.Embedding(12, 4), tr.nn.RNN(4, 4)
+    output, _ = rnn(embedding(tr.tensor([[1], [2], [3]])))
+    logits = output.reshape(3, 4) @ embedding.weight.T
+    return F.cross_entropy(logits, tr.tensor([2, 3, 4])), 3
+
+
+MODELS = {"nli_encoder": nli_encoder, "siamese_encoder": siamese_encoder,
+          "greedy_generation": generation_loop(lambda logits: logits.argmax(-1)),
+          "sampled_generation": generation_loop(lambda logits: tr.multinomial(logits.softmax(-1), 1)),
+          "classifier": classifier, "tagger": tagger, "bidirectional_tagger": bidirectional_tagger,
+          "encoder_decoder": encoder_decoder, "tied_embeddings": tied_embeddings}
+
+
+def one_name_per_tensor(picture):
+    """{name: tensor key} over every node's parameters: a name never stands for two tensors, a
+    tensor never goes by two names."""
+    by_name, by_key = {}, {}
+    for node in picture.nodes:
+        for key, name in node.tensor_names.items():
+            assert by_name.setdefault(name, key) == key, f"{name} names two tensors"
+            assert by_key.setdefault(key, name) == name, f"one tensor drawn as {by_key[key]} and {name}"
+    return by_name
+
+
+@pytest.mark.parametrize("make", sorted(MODELS))
+def test_a_model_written_in_python_draws_what_it_computed(make):
+    tr.manual_seed(0)
+    loss, cells_run = MODELS[make]()
+    picture = build_picture((loss,), level="cell")
+    cells = [n for n in picture.nodes if first_line(n).endswith(" cell")]
+    assert len(cells) == cells_run
+    one_name_per_tensor(picture)
+    for row in {n.row for n in cells}:  # every chain starts from one state
+        first = min(n.step for n in cells if n.row == row)
+        start = [i for i, n in enumerate(picture.nodes) if n.row == row and n.step == first and n in cells]
+        sources = {t for t, h, _ in picture.edges if h in start and first_line(picture.nodes[t]) in ("h_0", "c_0")}
+        assert len(sources) <= 2
+    labels, placed = labelled_layout(picture)
+    legible = measure(picture_to_svg(picture, placed, labels, "f", figure=True))
+    assert legible.through_nodes == 0
+    backward = build_picture((loss,), level="cell", backward=True)
+    one_name_per_tensor(backward)
+    sums = [n.label for n in backward.nodes if "= Σ" in n.label]
+    summed = [line.split(" = ")[0] for label in sums for line in label.split("\n") if " = Σ" in line]
+    assert len(summed) == len(set(summed)), f"a weight summed in two places: {summed}"
+
+
+def test_a_sampled_token_is_drawn_as_sampled_and_an_argmax_as_argmax():
+    tr.manual_seed(0)
+    for make, how in (("greedy_generation", "argmax"), ("sampled_generation", "sampled")):
+        loss, _ = MODELS[make]()
+        labels = [label for _, _, label in build_picture((loss,), level="cell").edges]
+        assert labels.count(how) == 3 and labels.count({"argmax": "sampled", "sampled": "argmax"}[how]) == 0

@@ -1,0 +1,310 @@
+"""What a tensor is: its array, its place in the graph, its gradient, its shape, dtype and device,
+and how it is converted (to another device or dtype, to NumPy, to text). No op is named here:
+:class:`~tinygrad_rnn.tensor.Tensor` adds the methods that name the ops, on top of this.
+"""
+
+from __future__ import annotations
+
+import warnings
+from typing import TYPE_CHECKING, Any
+
+import numpy
+
+from .device import CPU, GPU, Device, device_of_array, get_device, is_device_name, move_array
+from .errors import DeviceError
+
+if TYPE_CHECKING:
+    from .tensor import Tensor
+
+DEFAULT_FLOAT = numpy.dtype("float32")
+_SUPPORTED_KINDS = "fiub"  # float, signed int, unsigned int, bool
+
+
+def as_dtype(dtype: Any) -> numpy.dtype:
+    """A NumPy dtype from a dtype, a type or a name such as ``"float64"``.
+
+    >>> as_dtype("float64")
+    dtype('float64')
+    """
+    if type(dtype).__module__ == "torch":  # torch.float64, in code that mixes the two libraries
+        dtype = str(dtype).removeprefix("torch.")
+    try:
+        resolved = numpy.dtype(dtype)
+    except TypeError:
+        raise TypeError(f"unknown dtype {dtype!r}: use a dtype such as tr.float32 or its name 'float32'") from None
+    if resolved.kind not in _SUPPORTED_KINDS:
+        raise TypeError(f"dtype {resolved} is not supported: use a float, integer or bool dtype")
+    return resolved
+
+
+class TensorBase:
+    """The data of a :class:`~tinygrad_rnn.tensor.Tensor` and what autodiff records about it; a
+    Tensor is the only kind made (``Tensor(data, ...)``), and this class is never used on its own."""
+
+    # _choice (set only on ids chosen from scores, by argmax or sampling): (the scores, "argmax" | "sampled"),
+    # so that an embedding of them draws the generation loop's link back to the scores
+    __slots__ = ("data", "_grad", "requires_grad", "grad_fn", "_node", "_name", "_choice", "_backward_hooks",
+                 "__weakref__")
+
+    def __init__(self, data: Any, requires_grad: bool = False, dtype: Any = None,
+                 device: str | Device | None = None, name: str | None = None) -> None:
+        self.data = _to_array(data, dtype, device)
+        self._grad: Tensor | None = None
+        self.grad_fn: Any = None  # the Function that made this tensor; None for a leaf
+        self._node: Any = None  # its place in the graph (a function.Node), if an op made it
+        self._name = name
+        self._backward_hooks: dict | None = None  # a leaf's register_hook functions (hooks.py)
+        self.requires_grad = False
+        if requires_grad:
+            self.requires_grad_()
+
+    @classmethod
+    def _make(cls, data: Any, node: Any = None) -> Tensor:
+        """Wrap an array without copying (how ops build their results); ``node`` places it in
+        the graph."""
+        tensor = object.__new__(cls)
+        tensor.data, tensor._grad, tensor._node, tensor._name = data, None, node, None
+        tensor._backward_hooks = None
+        tensor.grad_fn = None if node is None else node.grad_fn
+        tensor.requires_grad = node is not None
+        return tensor
+
+    @property
+    def grad(self) -> Tensor | None:
+        """∂J/∂(this tensor), filled in by ``backward()`` for leaves (and tensors that ``retain_grad()``).
+
+        Read on any other tensor it is None, and says so, as PyTorch does: a student asking for
+        ``h.grad`` of a hidden state wants ``h.retain_grad()`` before backward."""
+        if self._grad is None and self._node is not None and self._node.retained is None:
+            warnings.warn("the .grad of a tensor computed by an op (not a leaf) is not filled in by backward(); "
+                          "call .retain_grad() on it before backward() to keep it, or use tr.grad(loss, tensor)",
+                          UserWarning, stacklevel=2)
+        return self._grad
+
+    @grad.setter
+    def grad(self, value: Tensor | None) -> None:
+        self._grad = value
+
+    @property
+    def name(self) -> str | None:
+        """A label for drawings and messages (parameters get their attribute names)."""
+        return self._name if self._node is None else self._node.name
+
+    @name.setter
+    def name(self, value: str | None) -> None:
+        if self._node is None:
+            self._name = value
+        else:  # the graph's record carries it, so drawings see a name given after the op ran
+            self._node.name = value
+
+    # --- what a tensor is -------------------------------------------------------------------
+    @property
+    def shape(self) -> tuple[int, ...]:
+        """The size of each dimension, as a tuple."""
+        return tuple(self.data.shape)
+
+    @property
+    def ndim(self) -> int:
+        """The number of dimensions."""
+        return self.data.ndim
+
+    @property
+    def dtype(self) -> numpy.dtype:
+        """The type of the entries: a NumPy dtype, equal to ``tr.float32`` and the like."""
+        return self.data.dtype
+
+    @property
+    def device(self) -> Device:
+        """Where the data lives: ``tr.device("cpu")`` or the GPU's, equal to its names ("cpu", "cuda")."""
+        return device_of_array(self.data)
+
+    @property
+    def is_leaf(self) -> bool:
+        """True unless an op that records gradients made this tensor."""
+        return self.grad_fn is None
+
+    def size(self, dim: int | None = None) -> Any:
+        """The shape, or the size of dimension ``dim``."""
+        return self.shape if dim is None else self.shape[dim]
+
+    def numel(self) -> int:
+        """The number of entries."""
+        return int(self.data.size)
+
+    def dim(self) -> int:
+        """The number of dimensions (``ndim``)."""
+        return self.ndim
+
+    def __len__(self) -> int:
+        if self.ndim == 0:
+            raise TypeError("len() of a 0-d tensor")
+        return self.shape[0]
+
+    # --- moving between devices and dtypes ----------------------------------------------------
+    def numpy(self) -> numpy.ndarray:
+        """A NumPy copy of the data, on the host."""
+        return numpy.array(move_array(self.data, CPU), copy=True)
+
+    def tolist(self) -> Any:
+        """The values as nested Python lists (a number for a 0-d tensor)."""
+        return self.numpy().tolist()
+
+    def item(self) -> Any:
+        """The value of a one-element tensor as a Python number."""
+        if self.data.size != 1:
+            raise ValueError(f"item: the tensor has {self.data.size} elements (shape {self.shape}); "
+                             "it needs exactly one")
+        return self.data.item()
+
+    def to(self, *args: Any, device: Any = None, dtype: Any = None) -> Tensor:
+        """``x.to("cuda")``, ``x.to(tr.float64)``, ``x.to("cpu", tr.float64)``, ``x.to(other)``:
+        differentiable copies (x itself when nothing changes), as in PyTorch.
+
+        >>> import tinygrad_rnn as tr
+        >>> tr.ones(2).to(tr.device("cpu"), tr.float64).dtype
+        dtype('float64')
+        """
+        device, dtype = to_arguments("to", args, device, dtype)
+        from .ops import cast, to_device
+
+        result = self
+        if dtype is not None and dtype != self.dtype:
+            result = cast(result, dtype)
+        if device is not None and device != self.device:
+            result = to_device(result, device)
+        return result
+
+    def type(self, dtype: Any = None) -> Any:
+        """With no argument, PyTorch's name for this tensor's type (``'torch.FloatTensor'``,
+        ``'torch.cuda.LongTensor'``, …), so code that compares it keeps working; with a dtype
+        (or such a name), ``self`` cast to it, as ``.to(dtype)``.
+
+        >>> import tinygrad_rnn as tr
+        >>> tr.ones(2).type(), tr.ones(2).type(tr.float64).type()
+        ('torch.FloatTensor', 'torch.DoubleTensor')
+        """
+        names = {str(numpy.dtype(kind)): name for name, kind in _TYPE_NAMES.items()}
+        if dtype is None:
+            if str(self.dtype) not in names:
+                raise TypeError(f"type: PyTorch has no tensor type for dtype {self.dtype}; read .dtype instead")
+            return f"torch.{'cuda.' if self.device == GPU else ''}{names[str(self.dtype)]}"
+        if isinstance(dtype, str) and dtype.startswith("torch."):
+            name = dtype.rsplit(".", 1)[-1]
+            if name not in _TYPE_NAMES:
+                raise TypeError(f"type: unknown tensor type {dtype!r}: use a dtype such as tr.float64, or one of "
+                                + ", ".join(f"'torch.{known}'" for known in _TYPE_NAMES))
+            return self.to(dtype=_TYPE_NAMES[name], device=GPU if ".cuda." in dtype else CPU)
+        return self.to(dtype=dtype)
+
+    def cpu(self) -> Tensor:
+        """On the CPU (itself if it is there): ``to("cpu")``."""
+        return self.to("cpu")
+
+    def cuda(self) -> Tensor:
+        """On the GPU (itself if it is there): ``to("cuda")``."""
+        return self.to("gpu")
+
+    def float(self) -> Tensor:
+        """As float32: ``to(tr.float32)``."""
+        return self.to(dtype="float32")
+
+    def double(self) -> Tensor:
+        """As float64: ``to(tr.float64)``."""
+        return self.to(dtype="float64")
+
+    def long(self) -> Tensor:
+        """As int64: ``to(tr.int64)``."""
+        return self.to(dtype="int64")
+
+    def bool(self) -> Tensor:
+        """As bool: ``to(tr.bool)``."""
+        return self.to(dtype="bool")
+
+    # --- printing -------------------------------------------------------------------------------
+    def __repr__(self) -> str:
+        body = numpy.array2string(self.numpy(), separator=", ", prefix="tensor(", threshold=200)
+        extras = []
+        if self.dtype not in (DEFAULT_FLOAT, numpy.dtype("int64"), numpy.dtype("bool")):
+            extras.append(f"dtype={self.dtype}")
+        if self.device != "cpu":
+            extras.append(f"device='{self.device}'")
+        if self.grad_fn is not None:
+            extras.append(f"grad_fn={self.grad_fn!r}")
+        elif self.requires_grad:
+            extras.append("requires_grad=True")
+        if self.name:
+            extras.append(f"name={self.name!r}")
+        return "tensor(" + ", ".join([body] + extras) + ")"
+
+    def __bool__(self) -> bool:
+        if self.data.size != 1:
+            raise ValueError(f"the truth value of a tensor with {self.data.size} elements is ambiguous; "
+                             "use .any() or .all()")
+        return bool(self.data)
+
+    def __float__(self) -> float:
+        return float(self.item())
+
+    def __int__(self) -> int:
+        return int(self.item())
+
+    def __index__(self) -> int:
+        if self.dtype.kind not in "iu" or self.data.size != 1:
+            raise TypeError("only one-element integer tensors can be used as an index")
+        return int(self.item())
+
+
+_TYPE_NAMES = {"HalfTensor": "float16", "FloatTensor": "float32", "DoubleTensor": "float64",
+               "ByteTensor": "uint8", "CharTensor": "int8", "ShortTensor": "int16", "IntTensor": "int32",
+               "LongTensor": "int64", "BoolTensor": "bool"}  # PyTorch's names for its tensor types
+
+
+def to_arguments(op: str, args: tuple, device: Any, dtype: Any) -> tuple[Device | None, numpy.dtype | None]:
+    """The device and dtype that ``.to(...)`` asks for (of a tensor or a module), checked: positional
+    arguments may be a device (or its name), a dtype (or its name) or a tensor (its device and dtype).
+
+    >>> to_arguments("to", ("cuda", "float64"), None, None)
+    (device(type='gpu'), dtype('float64'))
+    """
+    for arg in args:
+        if isinstance(arg, TensorBase):
+            device, dtype = arg.device, arg.dtype
+        elif is_device_name(arg):
+            device = arg
+        elif isinstance(arg, str) and not _names_dtype(arg):
+            raise DeviceError(f"{op}: unknown device or dtype {arg!r}: use a device such as 'cpu' or 'cuda' "
+                              "(tr.device('cuda')), or a dtype such as tr.float64")
+        else:
+            dtype = arg
+    return (None if device is None else Device(device)), (None if dtype is None else as_dtype(dtype))
+
+
+def _names_dtype(name: str) -> bool:
+    try:
+        numpy.dtype(name)
+    except TypeError:
+        return False
+    return True
+
+
+def _to_array(data: Any, dtype: Any, device: Any) -> Any:
+    """Copy ``data`` into a new array of the requested dtype on the requested device."""
+    if isinstance(data, TensorBase):
+        data = data.data
+    source_device = device_of_array(data)
+    target = get_device(device) if device is not None or source_device is CPU else source_device
+    if target is not source_device and source_device is GPU:
+        raise TypeError("Tensor: data is on the GPU; pass device='gpu', or move it with .cpu() first")
+    wanted = None if dtype is None else as_dtype(dtype)
+    if source_device is CPU:
+        is_array = isinstance(data, (numpy.ndarray, numpy.generic))
+        try:
+            array = numpy.array(data, dtype=wanted)
+        except (ValueError, TypeError) as error:
+            raise TypeError(f"Tensor: cannot make a tensor from {type(data).__name__}: {error}") from None
+        if wanted is None and not is_array and array.dtype == numpy.float64:
+            array = array.astype(DEFAULT_FLOAT)  # Python floats are float32 by default, as in PyTorch
+        if array.dtype.kind not in _SUPPORTED_KINDS:
+            raise TypeError(f"Tensor: unsupported data of dtype {array.dtype}; use numbers or bools")
+        return array if target is CPU else move_array(array, target)
+    return target.xp.array(data, dtype=wanted)

@@ -1,0 +1,461 @@
+"""The lecture's own names: which symbol a figure writes for each tensor, and whose tensor it is.
+
+Two questions decide every name a figure writes:
+
+* **Which lecture?** Each lecture writes the same model with its own symbols (W_hh in PyTorch and
+  CMU, W_h in CS224N and USC, V in the Elman paper). A :class:`Notation` maps the library's names
+  — W_ih, W_hh, b_ih, b_hh of a layer; E, W_hy, b_y of a model's embedding and head; the states h,
+  c; e, x, ŷ, J — to the lecture's, and says where the time step goes (h₃, or h⁽³⁾ in CS224N).
+* **Whose tensor?** Two layers, two directions or an encoder and a decoder each have their own
+  W_hh: a figure that names them alike says they are one tensor. Each *chain* — one module's
+  layer in one direction — marks its names (W_hh⁽¹⁾, W_hh⁽²⁾; W_hh⁽→⁾, W_hh⁽←⁾; W_hh⁽ᵉ⁾) where
+  the figure has several; a tensor used in several places is named once, by its identity, and
+  carries no mark. Layers count from 1, as on a slide: PyTorch's ``weight_hh_l0`` is W_hh⁽¹⁾.
+
+>>> notation = resolve("cs224n")
+>>> notation.symbol("W_hh"), notation.at_step("h", "3"), resolve("pytorch").at_step("h", "3", mark="2")
+('W_h', 'h⁽³⁾', 'h₃⁽²⁾')
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+from .picture import BACKWARD_ROW, PER_STEP, SUBSCRIPTS, Node, Picture
+
+SUPERSCRIPTS = str.maketrans("0123456789()abcdefghijklmnoprstuvwxyzT", "⁰¹²³⁴⁵⁶⁷⁸⁹⁽⁾ᵃᵇᶜᵈᵉᶠᵍʰⁱʲᵏˡᵐⁿᵒᵖʳˢᵗᵘᵛʷˣʸᶻᵀ")
+LAYER_WEIGHTS = ("W_ih", "W_hh", "b_ih", "b_hh", "W_hr")  # a recurrent layer's, as short_name writes them
+MODEL_WEIGHTS = ("E", "W_hy", "b_y")  # a model's embedding and head (the library's models: embedding, head)
+VALUES = ("h", "c", "h_0", "c_0", "x", "e", "ŷ", "J")  # what flows: states, inputs, outputs, the loss
+PER_STEP_VALUES = ("x", "e", "ŷ", "y", "J")  # one per step of the model, in no chain: never marked
+
+PRESETS: dict[str, dict[str, Any]] = {
+    # name → (library name → the lecture's; where the time step goes)
+    "pytorch": {"names": {}, "time": "subscript"},
+    "cs224n": {"names": {"W_ih": "W_e", "W_hh": "W_h", "b_ih": "b₁", "b_hh": "b₁", "W_hy": "U", "b_y": "b₂"},
+               "time": "superscript"},
+    "cmu": {"names": {"W_ih": "W_xh", "W_hh": "W_hh", "b_ih": "b_h", "b_hh": "b_h", "W_hy": "W_hy", "b_y": "b_y",
+                      "J": "L"}, "time": "subscript"},
+    "usc": {"names": {"W_ih": "W_x", "W_hh": "W_h", "b_ih": "b", "b_hh": "b"}, "time": "subscript"},
+    "elman": {"names": {"W_ih": "W", "W_hh": "V", "b_ih": "b_h", "b_hh": "b_h", "W_hy": "U", "b_y": "b_y"},
+              "time": "subscript"},
+}
+
+
+@dataclass(frozen=True)
+class Notation:
+    """Library names → the lecture's (``names``), and where a time step is written: ``"subscript"``
+    (h₃) or ``"superscript"`` (h⁽³⁾). ``asked``: names a user gave, each of which must match
+    something drawn (a preset's need not: not every figure has a head).
+
+    >>> Notation({"W_hh": "V"}).symbol("W_hh"), Notation({}).symbol("W_hy")
+    ('V', 'W_hy')
+    """
+
+    names: dict[str, str] = field(default_factory=dict)
+    time: str = "subscript"
+    preset: str = "pytorch"
+    asked: frozenset = frozenset()
+
+    def renamed(self, names: dict[str, str]) -> Notation:
+        """This notation with a user's own renamings on top (``--name W_hy=U``)."""
+        return Notation({**self.names, **names}, self.time, self.preset, self.asked | frozenset(names))
+
+    def symbol(self, name: str) -> str:
+        """The lecture's symbol for one of the library's names (or a user's ``.name``, kept if unmapped)."""
+        return self.names.get(name, self.names.get(library_name(name), name))
+
+    def at_step(self, name: str, step: str | None, mark: str = "") -> str:
+        """A value at a step ("3"; "t" any step, "T" the last, "0" the start), marked with its chain:
+        h, "3" → h₃, and h⁽³⁾ with the time as a superscript; the mark after the subscript (h₃⁽²⁾)
+        or, with the time above, under it (h₂⁽³⁾)."""
+        base = self.symbol(name)
+        if step is None:
+            return base + chain_mark(mark)
+        if self.time == "superscript":
+            return base + mark.translate(SUBSCRIPTS) + f"({step})".translate(SUPERSCRIPTS)
+        written = {"t": "ₜ", "T": "_T", "0": "_0"}.get(step, step.translate(SUBSCRIPTS))
+        return base + written + chain_mark(mark)
+
+    def merged_biases(self) -> list[str]:
+        """The lecture's one bias where a layer has two: 'b₁ = bias_ih + bias_hh'."""
+        notes = []
+        for symbol in dict.fromkeys(self.names.values()):
+            pair = [name for name in ("b_ih", "b_hh") if self.names.get(name) == symbol]
+            if len(pair) == 2:
+                notes.append(f"{symbol} = bias_ih + bias_hh: PyTorch's layer carries two biases, the lecture "
+                             "writes their sum")
+        return notes
+
+
+def resolve(notation: str | dict | Notation | None) -> Notation:
+    """A preset's name, a dict of renamings (on top of PyTorch's names), or a Notation.
+
+    >>> resolve({"W_hh": "V"}).symbol("W_hh")
+    'V'
+    >>> resolve("oxford")  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    ValueError: notation: no preset 'oxford'; the presets are cmu, cs224n, elman, pytorch, usc (or pass a dict ...
+    """
+    if notation is None:
+        return preset("pytorch")
+    if isinstance(notation, Notation):
+        return notation
+    if isinstance(notation, str):
+        return preset(notation)
+    if isinstance(notation, dict):
+        if not all(isinstance(k, str) and isinstance(v, str) for k, v in notation.items()):
+            raise TypeError(f"notation: a dict maps names to names, e.g. {{'W_hh': 'W_h'}}; got {notation!r}")
+        return preset("pytorch").renamed(notation)
+    raise TypeError(f"notation: a preset's name ({', '.join(sorted(PRESETS))}), a dict of names or a Notation; "
+                    f"got {type(notation).__name__}")
+
+
+def preset(name: str) -> Notation:
+    if name not in PRESETS:
+        raise ValueError(f"notation: no preset {name!r}; the presets are {', '.join(sorted(PRESETS))} "
+                         "(or pass a dict such as {'W_hh': 'W_h'})")
+    return Notation(dict(PRESETS[name]["names"]), PRESETS[name]["time"], name)
+
+
+def short_name(name: str) -> str:
+    """weight_hh_l0 → W_hh, rnn.bias_ih_l1_reverse → b_ih: how the lectures write a recurrent
+    layer's parameters (whose layer and direction, a figure marks: W_hh⁽²⁾); any other name
+    (head.weight, W_hy) as it is.
+
+    >>> short_name("rnn.weight_hh_l1_reverse"), short_name("head.weight")
+    ('W_hh', 'head.weight')
+    """
+    parts = name.rsplit(".", 1)[-1].split("_")
+    if parts[0] in ("weight", "bias") and len(parts) >= 2:
+        return ("W_" if parts[0] == "weight" else "b_") + parts[1]
+    return name
+
+
+def library_name(name: str) -> str:
+    """The library's name for a model's own parameter: the embedding's weight is E, the head's W_hy
+    and b_y (as ``tinygrad-rnn graph --loss every`` names them); any other name as it is.
+
+    >>> library_name("embedding.weight"), library_name("head.bias"), library_name("W_hh")
+    ('E', 'b_y', 'W_hh')
+    """
+    if name.endswith("embedding.weight"):
+        return "E"
+    return {"head.weight": "W_hy", "head.bias": "b_y"}.get(name, name)
+
+
+# --- chains: one module's layer in one direction ------------------------------------------------
+
+def chain_of(node: Node) -> tuple[str, int | None, str | None] | None:
+    """(module, layer, direction) of a node inside a recurrent layer's steps, from the chain its ops
+    recorded (every call of a layer shares its weights, so calls are not told apart here); a loop
+    written by hand: (its scope, None, None); None outside any step."""
+    if node.chain is not None:
+        return node.chain.module, node.chain.layer, node.chain.direction
+    row = node.row[1:] if node.row[:1] == (BACKWARD_ROW,) else node.row
+    if not row or row[:1] == (PER_STEP,):
+        return None
+    return row[0], None, None
+
+
+def chains_in(nodes: list[Node]) -> set:
+    """The chains the nodes belong to: one per module, layer and direction drawn."""
+    return {c for n in nodes if (c := chain_of(n)) is not None}
+
+
+def chain_marks(chains: set) -> dict[Any, str]:
+    """The mark of each chain: its module (the start of its name: e for the encoder, d for the decoder),
+    its layer counted from 1, its direction (→, ←) — only what tells the figure's chains apart; ""
+    where there is one chain.
+
+    >>> marks = chain_marks({("encoder", 0, "forward"), ("decoder", 0, "forward")})
+    >>> marks[("encoder", 0, "forward")], marks[("decoder", 0, "forward")]
+    ('e', 'd')
+    """
+    modules = {c[0] for c in chains}
+    layers = {c[1] for c in chains}
+    directions = {c[2] for c in chains}
+    by_module = module_marks(modules)
+    marks = {}
+    for module, layer, direction in chains:
+        mark = by_module[module] if len(modules) > 1 else ""
+        mark += str(layer + 1) if len(layers) > 1 and layer is not None else ""
+        mark += {"forward": "→", "reverse": "←"}.get(direction, "") if len(directions) > 1 else ""
+        marks[(module, layer, direction)] = mark
+    return marks
+
+
+def module_marks(modules: set[str]) -> dict[str, str]:
+    """Each module by the shortest start of its name that tells it from the others: encoder, decoder → e, d."""
+    length = next((k for k in range(1, 40) if len({m[:k].lower() for m in modules}) == len(modules)), 40)
+    return {module: module[:length].lower() for module in modules}
+
+
+def chain_mark(mark: str) -> str:
+    """"2" → ⁽²⁾, "e" → ⁽ᵉ⁾, "1→" → ⁽¹→⁾ (an arrow has no superscript form)."""
+    return f"({mark})".translate(SUPERSCRIPTS) if mark else ""
+
+
+def shared_note(owner_marks: set[str]) -> str:
+    """What "the same at every step" means where the chains have marks."""
+    if not any(owner_marks):
+        return ""
+    kinds = []
+    if any(any(ch.isdigit() for ch in mark) for mark in owner_marks):
+        kinds.append("layer")
+    if any(ch in mark for mark in owner_marks for ch in "→←"):
+        kinds.append("direction")
+    if any(any(ch.isalpha() for ch in mark) for mark in owner_marks):
+        kinds.append("module")
+    return " of its " + " and ".join(kinds)
+
+
+# --- parameters: named by identity ----------------------------------------------------------------
+
+def name_parameters(nodes: list[Node], edges, notation: Notation) -> dict[int, tuple[str, str]]:
+    """For each parameter node: (its library name, the name the figure writes). A parameter read by
+    one chain carries that chain's mark; one read in several places (tied embeddings, one encoder
+    for two sentences) is one tensor and carries one name, unmarked."""
+    marks = chain_marks(chains_in(nodes))
+    readers: dict[int, set] = {}
+    for tail, head, _ in edges:
+        if nodes[tail].kind == "parameter":
+            readers.setdefault(tail, set()).add(chain_of(nodes[head]))
+    names = {}
+    for position, node in enumerate(nodes):
+        if node.kind != "parameter":
+            continue
+        short = short_name(node.label.split("\n")[0])
+        chains = readers.get(position, set())
+        (chain,) = chains if len(chains) == 1 else (None,)
+        names[position] = (short, notation.symbol(short) + chain_mark(marks.get(chain, "")))
+    return _told_apart(names, nodes, edges)
+
+
+def _told_apart(names: dict[int, tuple[str, str]], nodes: list[Node], edges) -> dict[int, tuple[str, str]]:
+    """Two tensors that go by one name in the library — the ``weight`` of an embedding and of a
+    linear layer made outside any parent module — are written with the op that reads each
+    (embedding.weight, linear.weight), then numbered, so that no name stands for two tensors. (A
+    lecture's one b₁ for b_ih and b_hh is meant: their library names differ, and a note says so.)"""
+    reader: dict[int, str] = {}
+    for tail, head, _ in edges:
+        if tail in names and tail not in reader:
+            reader[tail] = _op_word(nodes[head])
+    alike: dict[tuple[str, str], list[int]] = {}
+    for position, (short, drawn) in names.items():
+        alike.setdefault((short, drawn), []).append(position)
+    result = dict(names)
+    for (short, drawn), positions in alike.items():
+        if len(positions) < 2:
+            continue
+        owners = [_owner(nodes[p].label.split("\n")[0]) for p in positions]  # a layer's own: weight_ih_l0_reverse
+        if None not in owners and len(set(owners)) == len(owners):  # (a step node reads both directions)
+            marks = chain_marks(set(owners))
+            for position, owner in zip(positions, owners):
+                result[position] = (short, drawn + chain_mark(marks[owner]))
+            continue
+        written = [f"{reader.get(p, 'parameter')}.{drawn}" for p in positions]
+        for position, name in zip(positions, written):
+            count = written.count(name)
+            result[position] = (short, name if count == 1 else
+                                f"{name}{chain_mark(str(written[: positions.index(position) + 1].count(name)))}")
+    return result
+
+
+def _owner(name: str) -> tuple[str, int, str] | None:
+    """(module, layer, direction) of a recurrent layer's parameter, by PyTorch's names for them:
+    encoder.weight_hh_l1_reverse → ("encoder", 1, "reverse"); None for any other name."""
+    found = re.fullmatch(r"(?:(.*)\.)?(?:weight|bias)_\w\w_l(\d+)(_reverse)?", name)
+    if found is None:
+        return None
+    return found.group(1) or "", int(found.group(2)), "reverse" if found.group(3) else "forward"
+
+
+def _op_word(node: Node) -> str:
+    """The op a node stands for, in one word: embedding (of "e₁ = embedding"), linear, RNN (of "RNN cell")."""
+    first = node.label.split("\n")[0].split(" = ")[-1]
+    return first.split()[0] if first else node.kind
+
+
+def parameter_notes(nodes: list[Node], edges, names: dict[int, tuple[str, str]], notation: Notation) -> list[str]:
+    """The footnote: what each name is the same over, which tensors appear in several places, and
+    the lecture's one bias where the layer has two."""
+    if not names:
+        return []
+    marks = chain_marks(chains_in(nodes))
+    if any(short in LAYER_WEIGHTS for short, _ in names.values()):  # W_hh⁽¹⁾, W_hh⁽²⁾, b_hh⁽¹⁾: layer 1 first
+        ordered = sorted(set(marks.values()) or {""}, key=lambda mark: mark.replace("→", "0").replace("←", "1"))
+        recurrent = [notation.symbol(name) + chain_mark(mark) for name in ("W_hh", "b_hh") for mark in ordered]
+    else:
+        recurrent = [next(iter(names.values()))[1]]
+    recurrent = list(dict.fromkeys(recurrent))
+    calls = any(n.row[1:2] == ("call 2",) for n in nodes)  # a module run on two sequences (chain_rows)
+    stepped = any(n.step is not None for n in nodes)  # a model without steps (the fixed-window one): no such line
+    notes = [f"{', '.join(recurrent[:4])}, …: each is one tensor, the same at every step"
+             + (" of every call" if calls else "") + shared_note(set(marks.values()))] if stepped else []
+    rows: dict[int, set] = {}
+    for tail, head, _ in edges:  # where a tensor is drawn: its layers, directions, modules — not its calls
+        if tail in names:
+            rows.setdefault(tail, set()).add(chain_of(nodes[head]) or nodes[head].row[:3])
+    notes += [f"{names[p][1]}: one tensor, the same in every place it is drawn" for p, found in rows.items()
+              if len(found) > 1]
+    return notes
+
+
+# --- values: h₃, J₃, x₃ in labels, renamed and marked ---------------------------------------------
+
+TOKEN = re.compile(r"(?<![\w\u0302])([A-Za-zŷ\u0302]+)(_0|_T|[₀₁₂₃₄₅₆₇₈₉]+|ₜ)?(?![\w\u0302₀₁₂₃₄₅₆₇₈₉])")
+DIGITS = str.maketrans("₀₁₂₃₄₅₆₇₈₉ₜ", "0123456789t")
+
+
+def name_values(picture: Picture, notation: Notation, parameters: set[str], show_parameters: bool,
+                tokens: list[str] | None) -> None:
+    """The last step of a drawing: check the names asked for, say once that the lecture's one bias
+    is the layer's two, write the values (h₃⁽¹⁾, J⁽³⁾) in the notation, and the words by x_t and J_t."""
+    check_asked(picture, notation, parameters)
+    picture.notes += mark_notes(picture, notation)
+    if {"b_ih", "b_hh"} <= parameters and show_parameters:
+        picture.notes += notation.merged_biases()  # said once, under the figure, not drawn as two b₁
+    rename_values(picture, notation)
+    if tokens is not None:
+        write_tokens(picture, list(tokens))
+
+
+def mark_notes(picture: Picture, notation: Notation) -> list[str]:
+    """What the marks mean, said once in words: which index is the layer and which the step
+    (h₃⁽²⁾, or CS224N's h₂⁽³⁾), and whose each module's mark is (⁽ᵉ⁾: encoder, ⁽ᵈ⁾: decoder)."""
+    notes = []
+    layered = sorted(mark for mark in chain_marks(chains_in(picture.nodes)).values() if mark[-1:].isdigit())
+    if layered:
+        layer = re.search(r"\d+$", layered[-1]).group()
+        notes.append(f"{notation.at_step('h', '3', layered[-1])}: the state h of layer {layer} at step 3")
+    first_step: dict[str, int] = {}
+    for node in picture.nodes:
+        if (chain := chain_of(node)) is not None and node.step is not None:
+            first_step[chain[0]] = min(first_step.get(chain[0], node.step), node.step)
+    if len(first_step) > 1:  # in the order of time: the encoder's first
+        marks = module_marks(set(first_step))
+        notes.append(", ".join(f"{chain_mark(marks[module])}: {module}"
+                               for module in sorted(first_step, key=first_step.get)))
+    return notes
+
+
+CHAIN_RULE = re.compile(r"\(∂(.+?)/∂(.+?)\)ᵀ ∂J/∂\1")  # a BPTT arrow's part of a gradient (gradient_labels.py)
+
+
+def rename_values(picture: Picture, notation: Notation) -> None:
+    """Write the values a picture names (h₃ on an edge, J₃ and e₃ in nodes, x_t below) in the
+    notation, each state marked with the chain that computes it. Parameters are named by
+    :func:`name_parameters` before; the words here are the values' only."""
+    marks = chain_marks(chains_in(picture.nodes))
+    renamed = {name for name in notation.names if name not in LAYER_WEIGHTS + MODEL_WEIGHTS}
+    renamed |= set(VALUES)
+
+    def write(text: str, chain) -> str:
+        mark = marks.get(chain, "")
+
+        def one(match: re.Match) -> str:
+            base, step = match.group(1), match.group(2)
+            if base not in renamed:
+                return match.group(0)
+            own = "" if base in PER_STEP_VALUES else mark  # x_t, e_t, ŷ_t, J_t: the model's, not a chain's
+            return notation.at_step(base, step.lstrip("_").translate(DIGITS) if step else None, own)
+        return TOKEN.sub(one, text)
+
+    for node in picture.nodes:
+        chain = chain_of(node)
+        first, _, rest = node.label.partition("\n")
+        if node.kind == "input" and chain is None and first.startswith(("h_0", "c_0")):
+            chain = _reader_chain(picture, node)
+        node.label = write(first, chain) + ("\n" + rest if rest else "")
+    backward = picture.backward
+    edges = []
+    for tail, head, label in picture.edges:
+        a, b = picture.nodes[tail], picture.nodes[head]
+        flows_back = backward or a.row[:1] == (BACKWARD_ROW,) or b.row[:1] == (BACKWARD_ROW,)
+        owner = b if flows_back else a  # the state belongs to the node that computes it
+        chained = CHAIN_RULE.fullmatch(label) if flows_back else None
+        if chained:  # (∂h₄/∂h₃)ᵀ ∂J/∂h₄: h₄ is the reader's (the arrow's tail), h₃ the value's, each with its mark
+            out, value = write(chained.group(1), chain_of(a)), write(chained.group(2), chain_of(b))
+            edges.append((tail, head, f"(∂{out}/∂{value})ᵀ ∂J/∂{out}"))
+            continue
+        edges.append((tail, head, write(label, chain_of(owner)) if label else label))
+    picture.edges = edges
+    for node in picture.nodes:
+        node.loops = [write(loop, chain_of(node)) for loop in node.loops]
+
+
+def _reader_chain(picture: Picture, node: Node):
+    position = picture.nodes.index(node)
+    chains = {chain_of(picture.nodes[h]) for t, h, _ in picture.edges if t == position}
+    return next(iter(chains)) if len(chains) == 1 else None
+
+
+def check_asked(picture: Picture, notation: Notation, parameters: set[str]) -> None:
+    """A name the user asked to rename that the figure does not have is a mistake: say what it has."""
+    if not notation.asked:
+        return
+    present = set(parameters)
+    for node in picture.nodes:
+        for text in [node.label, *node.parameters]:
+            present |= {m.group(1) for m in TOKEN.finditer(text)}
+    for _, _, label in picture.edges:
+        present |= {m.group(1) for m in TOKEN.finditer(label)}
+    present |= {library_name(p) for p in parameters}
+    missing = sorted(name for name in notation.asked if name not in present)
+    if missing:
+        known = sorted(n for n in present if n in parameters or n in VALUES or library_name(n) != n)
+        raise ValueError(f"notation: {', '.join(missing)} names nothing in this figure; its names are "
+                         f"{', '.join(known)}")
+
+
+# --- words: the tokens under x_t and the targets by J_t ---------------------------------------------
+
+def write_tokens(picture: Picture, tokens: list[str]) -> None:
+    """``tokens``: the words of x_1 … x_T (and x_{T+1}, the last target), written under each x_t and,
+    as the word it should predict, by each J_t."""
+    inputs = {n.step: n for n in picture.nodes if n.kind == "input" and n.step is not None}
+    losses = {n.step: n for n in picture.nodes if n.kind == "group" and n.step is not None
+              and n.row[:1] == (PER_STEP,) and n.label.split("\n")[0].split(" = ")[-1] in ("cross_entropy",
+                                                                                           "nll_loss")}
+    steps = sorted(set(inputs) | set(losses))
+    if not steps:
+        raise ValueError("tokens: this figure draws no x_t and no J_t to write words by; draw it unrolled, at "
+                         "level='cell' or 'step'")
+    count = len(steps)
+    if len(tokens) not in (count, count + 1):
+        raise ValueError(f"tokens: the figure has {count} steps (t={steps[0]}…{steps[-1]}); pass {count} words "
+                         f"(one per x_t) or {count + 1} (the last is the target of J_{steps[-1]}), got "
+                         f"{len(tokens)}: {tokens!r}")
+    for k, step in enumerate(steps):
+        if step in inputs:
+            inputs[step].label += f'\n"{tokens[k]}"'
+        if step in losses and k + 1 < len(tokens):
+            losses[step].label += f'\ntarget "{tokens[k + 1]}"'
+
+
+# --- the lecture page's equations ----------------------------------------------------------------
+
+TIMED = re.compile(r"<msub><mi>(∂?)([A-Za-zŷδ])</mi><mi>(\d+|t|T|t[−+]1)</mi></msub>")
+LOSS_SYMBOL = re.compile(r"<mi>(∂?)J</mi>")
+
+
+def in_notation(mathml: str, notation: Notation) -> str:
+    """The page's equations (MathML written with PyTorch's h_t and J) in the notation: h⁽ᵗ⁾ where the
+    lecture writes time as a superscript, and its letter for the loss (L in CMU's). The weights are
+    written in the notation already, by name.
+
+    >>> in_notation("<msub><mi>h</mi><mi>3</mi></msub>", resolve("cs224n"))
+    '<msup><mi>h</mi><mrow><mo>(</mo><mi>3</mi><mo>)</mo></mrow></msup>'
+    """
+    loss = notation.symbol("J")
+    if notation.time == "superscript":
+        mathml = TIMED.sub(lambda m: f"<msup><mi>{m.group(1)}{notation.symbol(m.group(2))}</mi><mrow><mo>(</mo>"
+                                     f"<mi>{m.group(3)}</mi><mo>)</mo></mrow></msup>", mathml)
+    if loss != "J":
+        mathml = LOSS_SYMBOL.sub(lambda m: f"<mi>{m.group(1)}{loss}</mi>", mathml)
+        mathml = TIMED.sub(lambda m: m.group(0).replace(">∂J<", f">∂{loss}<").replace(">J<", f">{loss}<"), mathml)
+    return mathml
