@@ -253,3 +253,11 @@ def test_at_op_level_the_gradient_named_on_an_arrow_is_the_one_its_rule_receives
                                           rtol=1e-5, atol=1e-7, err_msg=label)
             checked += 1
     assert checked >= 3  # h₁, h₂, h₃ at least
+
+
+def test_the_labels_and_the_note_speak_the_lectures_notation():
+    case = LanguageModelCase("rnn", steps=4)
+    picture = build_picture((case.loss,), level="cell", backward=True, notation="cs224n")
+    labels = {label for _, _, label in picture.edges}
+    assert {"(1/4) ∂J⁽⁴⁾/∂h⁽³⁾", "(1/4) ∂(J⁽³⁾ + J⁽⁴⁾)/∂h⁽²⁾"} <= labels
+    assert any(note.endswith("∂J/∂h⁽³⁾ = (1/4) ∂J⁽³⁾/∂h⁽³⁾ + (1/4) ∂J⁽⁴⁾/∂h⁽³⁾") for note in picture.notes)

@@ -25,6 +25,7 @@ from .picture import CHOICES, SUBSCRIPTS, Node, Picture, in_order
 
 STEP_DIGITS = re.compile(r"[₀₁₂₃₄₅₆₇₈₉]+")
 DIRECT = "direct"  # the part of ∂J/∂v that J's own op hands back, not through a later step
+SUM_NOTE = "An arrow carries one path's part of a gradient; a node adds the parts"  # the note's words
 
 
 def name_of(node: Node) -> str:
@@ -120,10 +121,9 @@ def sum_note(forward: Picture, labels: dict, generic: bool = False) -> str:
     if not shared:
         return ""
     if len({n.chain for n in forward.nodes if n.chain is not None}) > 1:  # h₃ of which layer: marks come later
-        return "An arrow carries one path's part of a gradient; a node adds the parts that reach one value"
+        return f"{SUM_NOTE} that reach one value"
     _, tail, value = max(shared)
-    return (f"An arrow carries one path's part of a gradient; a node adds the parts: "
-            f"∂J/∂{_generic(value) if generic else value} = {' + '.join(parts[(tail, value)])}")
+    return f"{SUM_NOTE}: ∂J/∂{_generic(value) if generic else value} = {' + '.join(parts[(tail, value)])}"
 
 
 def _losses_reached(forward: Picture, losses: list[int]) -> list[frozenset]:

@@ -23,6 +23,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
+from .gradient_labels import SUM_NOTE
 from .picture import BACKWARD_ROW, PER_STEP, SUBSCRIPTS, Node, Picture
 
 SUPERSCRIPTS = str.maketrans("0123456789()abcdefghijklmnoprstuvwxyzT", "⁰¹²³⁴⁵⁶⁷⁸⁹⁽⁾ᵃᵇᶜᵈᵉᶠᵍʰⁱʲᵏˡᵐⁿᵒᵖʳˢᵗᵘᵛʷˣʸᶻᵀ")
@@ -386,6 +387,8 @@ def rename_values(picture: Picture, notation: Notation) -> None:
     picture.edges = edges
     for node in picture.nodes:
         node.loops = [write(loop, chain_of(node)) for loop in node.loops]
+    # the BPTT note's sum, ∂J/∂h₃ = (1/4) ∂J₃/∂h₃ + …, in the same words as the arrows (one chain drawn: no mark)
+    picture.notes = [write(note, None) if note.startswith(SUM_NOTE) else note for note in picture.notes]
 
 
 def _reader_chain(picture: Picture, node: Node):
