@@ -115,10 +115,13 @@ def test_bptt_runs_right_to_left_with_the_gradient_on_every_edge_and_one_sum_per
     assert picture.backward
     nodes = picture.nodes
     cells = {n.step: i for i, n in enumerate(nodes) if n.kind == "group"}
-    states = ["c", "h"] if cell == "lstm" else ["h"]
-    for t in range(1, 4):  # from cell t+1 back to cell t: ∂J/∂h_t (and ∂J/∂c_t)
+    sub = str.maketrans('0123456789', '₀₁₂₃₄₅₆₇₈₉')
+    for t in range(1, 4):  # from cell t+1 back to cell t: ∂J/∂h_t, and c_t's part through c_{t+1} (test_bptt_labels)
         labels = sorted(label for a, b, label in picture.edges if a == cells[t + 1] and b == cells[t])
-        assert labels == [f"∂J/∂{s}{str(t).translate(str.maketrans('0123456789', '₀₁₂₃₄₅₆₇₈₉'))}" for s in states]
+        now, after = str(t).translate(sub), str(t + 1).translate(sub)
+        through = "h" if t + 1 == 4 else "c"  # c₄, the last, is passed on to nothing: c₃ reaches J through h₄
+        expected = [f"∂J/∂h{now}"] + ([f"(∂{through}{after}/∂c{now})ᵀ ∂J/∂{through}{after}"] if cell == "lstm" else [])
+        assert labels == sorted(expected)
     [start] = [i for i, n in enumerate(nodes) if n.label == "J"]
     assert [b for a, b, _ in picture.edges if a == start] == [cells[4]]  # J = Σ h_T: the gradient starts at t=4
     [total] = [i for i, n in enumerate(nodes) if n.label.startswith("∂J/∂W_ih = Σₜ")]
@@ -132,7 +135,8 @@ def test_bptt_of_a_language_model_shows_both_contributions_to_dj_dh():
     _, loss = language_model_loss("rnn", steps=3)
     picture = build_picture((loss,), level="cell", backward=True)
     labels = {label for _, _, label in picture.edges}
-    assert {"∂J₁/∂h₁", "∂J₂/∂h₂", "∂J/∂h₁", "∂J/∂h₂"} <= labels  # from above (J_t) and from the right (h_{t+1})
+    # from above the part of ∂J/∂h_t through J_t, from the right the part through h_{t+1} (test_bptt_labels.py)
+    assert {"(1/3) ∂J₁/∂h₁", "(1/3) ∂J₂/∂h₂", "(1/3) ∂(J₂ + J₃)/∂h₁", "(1/3) ∂J₃/∂h₂"} <= labels
     assert {"∂J/∂J₁ = 1/3", "∂J/∂J₃ = 1/3"} <= labels
     sums = [n.label for n in picture.nodes if "= Σₜ" in n.label]
     assert len(sums) == 3  # the embedding's, the cells' and the head's shared weights, one Σ per row
@@ -161,7 +165,8 @@ def test_the_rolled_view_has_the_same_nodes_whatever_the_length(make, backward):
     short, long = (build_picture((make(steps),), rolled=True, backward=backward) for steps in (3, 8))
     assert len(short.nodes) == len(long.nodes) and [n.label for n in short.nodes] == [n.label for n in long.nodes]
     loops = [n.loops for n in long.nodes if n.loops]
-    assert loops and all(state in ("c", "h", "∂J/∂c", "∂J/∂h") for states in loops for state in states)
+    backward_loops = ("(∂cₜ₊₁/∂cₜ)ᵀ ∂J/∂cₜ₊₁", "∂J/∂hₜ", "(1/T) ∂(Jₜ₊₁ + … + J_T)/∂hₜ")
+    assert loops and all(state in ("c", "h", *backward_loops) for states in loops for state in states)
     found = measured(long)
     assert (found.crossings, found.through_nodes) == (0, 0)
 
@@ -296,7 +301,7 @@ def test_forward_and_backward_in_one_figure(make):
     forward, backward = build_picture((loss,), level="cell"), build_picture((loss,), level="cell", backward=True)
     assert len(picture.nodes) == len(forward.nodes) + len(backward.nodes) - 1  # one J, where the gradient starts
     labels = {label for _, _, label in picture.edges}
-    assert {"h₁", "∂J/∂h₁"} <= labels
+    assert "h₁" in labels and ({"∂J/∂h₁"} <= labels or {"(1/3) ∂(J₂ + J₃)/∂h₁", "(1/3) ∂J₁/∂h₁"} <= labels)
     placed = labelled_layout(picture)[1]
     cells = [i for i, n in enumerate(picture.nodes) if n.kind == "group"]
     high = min(placed.boxes[i].y for i in cells if "backward" not in picture.nodes[i].label)

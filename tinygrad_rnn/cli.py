@@ -589,7 +589,7 @@ def options_that_cannot_apply(args: argparse.Namespace, given: set[str]) -> list
             refuse(("--vocab",), "it sizes the language model of --loss every")
         if args.cell != "lstm" and not args.compare:
             refuse(("--forget-bias",), "only an LSTM has a forget gate: add --cell lstm or --compare")
-        elif args.bidirectional:
+        if args.bidirectional and args.loss == "every":  # its own test: not an elif of the forget bias's
             found.append(("--bidirectional", "a language model (--loss every) reads left to right: it cannot see "
                                              "the token it predicts"))
         if args.forward_and_backward:

@@ -96,13 +96,14 @@ def build_picture(tensors: tuple[Tensor, ...], level: str = "op", backward: bool
     if both:
         picture = forward_and_backward_picture(picture)
     elif bptt:
-        picture = bptt_picture(picture)
+        picture = bptt_picture(picture, generic=rolled)  # rolled: labels that hold at any step t
     if rolled:
         picture = rolled_picture(picture)
     name_values(picture, notation, {short_name(t.name) for t in _leaves(roots) if t.name}, params != "hide", tokens)
     if show_grads:  # the scale spans the norms drawn, unless fixed (to compare several figures)
         norms = [n.gradient_norm for n in picture.nodes if n.gradient_norm]
-        picture.legend = tuple(grad_range) if grad_range else ((min(norms), max(norms)) if norms else None)
+        picture.legend = tuple(grad_range) if grad_range else (picture.legend or ((min(norms), max(norms)) if norms
+                                                                                 else None))
     if max_nodes is not None and len(picture.nodes) > max_nodes:
         raise ValueError(f"viz: the graph has {len(picture.nodes)} nodes, more than max_nodes={max_nodes}. Draw it "
                          "with level='cell' or level='step', or only some steps with time_steps=slice(0, 5)")
@@ -119,6 +120,13 @@ def _picture_of(roots: tuple[Tensor, ...], level: str, backward: bool, show_shap
         if node.chain is not None:
             node.row = rows[node.chain]
     nodes, edges, links, outputs_of = _fold_transposed_weights(nodes, edges, links, outputs_of)
+    notes = []
+    if level != "op" and not any(n.kind == "op" and n.step is not None for n in nodes):
+        level = "op"  # a model without a recurrence (the fixed-window model) has no cells to merge its ops into
+        notes.append("No time steps (no recurrence): every op is drawn")
+    if level == "op" and not backward:  # (cells and steps draw x_t under each step's embedding: levels.py)
+        edges = edges + _token_inputs(nodes, show_shapes)
+        _place_step_inputs(nodes, edges)
     if show_grads:
         _attach_gradient_norms(roots, nodes, outputs_of)
     if show_values:
@@ -134,14 +142,19 @@ def _picture_of(roots: tuple[Tensor, ...], level: str, backward: bool, show_shap
     names = name_parameters(nodes, edges, notation)  # by identity: W_hh⁽¹⁾ and W_hh⁽²⁾ are two tensors
     shared = parameter_notes(nodes, edges, names, notation) if params == "label" else []
     nodes, edges = _apply_params(nodes, edges, params, names)
+    legend = None
     if time_steps is not None:
+        norms = [n.gradient_norm for n in nodes if n.gradient_norm]
+        if norms:  # coloured on the scale of the whole sequence: a slice alone would stretch a 2× range into a rainbow
+            legend = (min(norms), max(norms))
+            total = len({n.step for n in nodes if n.step is not None})
+            notes.append(f"Colours on the scale of all {total} time steps, not only of those drawn")
         nodes, edges = _keep_steps(nodes, edges, time_steps)
-    notes = []
     if level == "op" and any(n.kind == "op" and n.key.name.startswith("fused") for n in nodes) and not layer_nodes:
         notes.append("Fused cells are one op per step: build the layer with fused=False to draw its primitive ops")
     if params == "label" and any(n.parameters for n in nodes):
         notes += shared
-    return Picture(nodes, edges, backward=backward, notes=notes)
+    return Picture(nodes, edges, backward=backward, notes=notes, legend=legend)
 
 
 def _is_gradient(roots: tuple[Tensor, ...]) -> bool:
@@ -236,6 +249,49 @@ def _walk(roots: tuple[Tensor, ...], backward: bool, show_shapes: bool):
                 stack.append(x.grad_fn)
     edges = unique([(tail, head, labels.get((tail, head, out), "")) for tail, head, out, _ in links])
     return nodes, edges, links, outputs_of, kept_values
+
+
+def _token_inputs(nodes: list[Node], show_shapes: bool) -> list[tuple[int, int, str]]:
+    """The token ids an embedding reads, as an input node below it (x, or the name the user gave the
+    ids): the op keeps them as integers, not as an input of the graph, so the walk does not meet them."""
+    edges = []
+    for position in range(len(nodes)):
+        function = nodes[position].key
+        if nodes[position].kind == "op" and hasattr(function, "ids_name") and not function.is_gradient:
+            shape = f"\n{_shape_text(numpy.shape(function.ids))}" if show_shapes else ""
+            nodes.append(Node(("tokens", id(function)), "input", f"{function.ids_name or 'x'}{shape}"))
+            edges.append((len(nodes) - 1, position, ""))
+    return edges
+
+
+def _place_step_inputs(nodes: list[Node], edges) -> None:
+    """A hand-written loop's x_t — a leaf read at one step by an op that reads a leaf at every step of
+    its row (``x[t] @ W.T``) — belongs to that step: drawn under it, not beside the row. h_0, read at
+    the first step by an op that later reads the previous step's state, stays where the state enters."""
+    readers: dict[int, list[int]] = {}
+    parameters: dict[int, frozenset] = {}
+    for tail, head, _ in edges:
+        readers.setdefault(tail, []).append(head)
+        if nodes[tail].kind == "parameter":
+            parameters[head] = parameters.get(head, frozenset()) | {tail}
+
+    def role(op: int) -> tuple:  # what an op does, whatever its step: the same op, weights and row
+        return getattr(nodes[op].key, "name", ""), parameters.get(op, frozenset()), nodes[op].row
+
+    occurs: dict[tuple, set] = {}
+    for op, node in enumerate(nodes):
+        if node.kind == "op" and node.step is not None:
+            occurs.setdefault(role(op), set()).add(node.step)
+    leaves: dict[int, tuple] = {}  # a leaf read at one step → the role of what reads it
+    read_at: dict[tuple, set] = {}
+    for leaf, heads in readers.items():
+        steps = {nodes[h].step for h in heads}
+        if nodes[leaf].kind == "input" and nodes[leaf].step is None and len(steps) == 1 and None not in steps:
+            leaves[leaf] = role(heads[0])
+            read_at.setdefault(leaves[leaf], set()).add(nodes[heads[0]].step)
+    for leaf, found in leaves.items():
+        if len(read_at[found]) > 1 and read_at[found] == occurs.get(found):
+            nodes[leaf].step = nodes[readers[leaf][0]].step
 
 
 def _is_parameter(tensor: Any) -> bool:
@@ -424,28 +480,36 @@ def _parameter_order(name: str) -> tuple:
 
 def _keep_steps(nodes: list[Node], edges, time_steps: slice):
     """Keep the nodes of the chosen steps (``time_steps`` indexes the list of steps t=1…T, so
-    slice(0, 3) keeps t=1, 2, 3); nodes outside any step stay. One "…" node stands for the rest,
-    with the state edges between it and the steps kept."""
+    slice(0, 3) keeps t=1, 2, 3); nodes outside any step stay. A "…" node stands for the steps left
+    out on each side: the state flows from the last step drawn into the later "…", and what those
+    steps feed (J, the mean of the J_t) is reached through it; the earlier "…" feeds the first step."""
     steps = sorted({n.step for n in nodes if n.step is not None})
     chosen = set(steps[time_steps])
     dropped = {i for i, n in enumerate(nodes) if n.step is not None and n.step not in chosen}
     if not dropped:
         return nodes, edges
-    skipped = sorted(set(steps) - chosen)
     kept = [i for i in range(len(nodes)) if i not in dropped]
     renumber = {old: new for new, old in enumerate(kept)}
-    ellipsis = len(kept)
-    after = skipped[0] > min(chosen) if chosen else True
-    place = (max(chosen) + 1) if after else (min(chosen) - 1)
-    result = [nodes[i] for i in kept] + [Node("ellipsis", "ellipsis", f"… {len(skipped)} more time steps",
-                                              step=place)]
+    result = [nodes[i] for i in kept]
+    stands_for: dict[int, int] = {}  # a dropped node → its "…"
+    for side, skipped in (("before", [t for t in steps if t < min(chosen)]),
+                          ("after", [t for t in steps if t > max(chosen)])):
+        if skipped:
+            words = "earlier" if side == "before" else "more"
+            place = min(chosen) - 1 if side == "before" else max(chosen) + 1
+            result.append(Node(("ellipsis", side, tuple(skipped)), "ellipsis",
+                               f"… {len(skipped)} {words} time step{'s' if len(skipped) > 1 else ''}", step=place))
+            stands_for.update({i: len(result) - 1 for i in dropped if nodes[i].step in skipped})
     new_edges = []
     for a, b, label in edges:
-        if (a in dropped and b in dropped) or (a in dropped and nodes[b].step is None) or \
+        if a in dropped and b in dropped:
+            continue
+        if (a in dropped and nodes[b].step is None and not _ends_the_loss(nodes[b])) or \
                 (b in dropped and nodes[a].step is None):  # the "…" stands for steps, not their inputs or uses
             continue
-        new_edges.append((ellipsis if a in dropped else renumber[a], ellipsis if b in dropped else renumber[b],
-                          "" if a in dropped or b in dropped else label))
+        between_steps = nodes[a].step is not None and nodes[b].step is not None  # h₃ into "…": named
+        new_edges.append((stands_for.get(a, renumber.get(a)), stands_for.get(b, renumber.get(b)),
+                          label if between_steps or not (a in dropped or b in dropped) else ""))
     linked = {i for edge in new_edges for i in edge[:2]}
     unused = {i for i, node in enumerate(result) if node.kind == "input" and i not in linked}  # h_0 of a dropped t=1
     if unused:
@@ -454,3 +518,8 @@ def _keep_steps(nodes: list[Node], edges, time_steps: slice):
         result = [result[i] for i in keep]
         new_edges = [(renumber[a], renumber[b], label) for a, b, label in new_edges]
     return result, unique(new_edges)
+
+
+def _ends_the_loss(node: Node) -> bool:
+    """J, or the mean of the J_t: reached from the steps left out through their "…"."""
+    return node.kind == "output" or (isinstance(node.key, tuple) and node.key[0] == "reduced")

@@ -206,11 +206,16 @@ class _Grid:
     def _side_by_side_key(self, node: int, position: dict[int, float], entering: float) -> tuple:
         """Order within a level: under the ops it reads (their mean position; what comes from the
         previous step counts as coming from its side), then the gate order, then the label."""
-        parents = [position.get(p, entering) for p in self.predecessors[node] if self.nodes[p].kind != "parameter"]
+        parents = [position.get(p, 0.5 if self._from_below(p) else entering) for p in self.predecessors[node]
+                   if self.nodes[p].kind != "parameter"]
         named = re.match(r"([a-z])[₀₁₂₃₄₅₆₇₈₉]* = ", self.nodes[node].label)  # a gate named in its node: i₃ = σ
         gate = self.gate_into.get(node, "") or (named.group(1) if named and named.group(1) in GATE_ORDER else "")
         gate_rank = GATE_ORDER.index(gate) if gate else len(GATE_ORDER)
         return (sum(parents) / len(parents) if parents else 0.5, gate_rank, self.nodes[node].label)
+
+    def _from_below(self, node: int) -> bool:
+        """x_t: an input of one step, drawn under it — not the state coming in from the previous step's side."""
+        return self.nodes[node].kind == "input" and self.nodes[node].step is not None and node not in self.block_of
 
     # --- outside the steps: beside the row where its flow starts or ends, or below (x_t) -----------
     def _place_outside(self) -> None:
@@ -249,6 +254,15 @@ class _Grid:
             if self.place[i][0] == "end" and depends_on_row[i] is None:
                 distance[i] = min(distance[s] for s in self.successors[i] if s in distance)
         outermost = max((d for i, d in distance.items() if self.place[i][0] == "start"), default=0)
+        # the steps a node after them reads, with those its result is added to on the way to J (a user's
+        # y₁ + y₂ + … + y_T): a partial sum of the first steps belongs with the rest of the sum, not beside t=1
+        linked_on: dict[int, set] = {}
+        for i in reversed(in_order(beside, self.predecessors, beside_set)):
+            linked_on[i] = {block_of[j][1] for j in self.predecessors[i] + self.successors[i] if j in block_of}
+            if self.place[i][0] == "end":
+                for later in self.successors[i]:
+                    if later in linked_on and self.place[later][0] == "end":
+                        linked_on[i] |= linked_on[later]
         self.beside: dict[tuple[bool, int, int], list[int]] = {}  # (on the left?, row, column) → nodes
         for i in beside:
             side, row = self.place[i]
@@ -256,7 +270,7 @@ class _Grid:
             # Two levels share a column, one above the other, so the figure stays slide-wide.
             column = (outermost if self.nodes[i].kind == "parameter" and feeds_steps else distance[i]) // 2
             on_left = (side == "start") != (self.reverse[row] if self.rows else False)
-            linked = {block_of[j][1] for j in self.predecessors[i] + self.successors[i] if j in block_of}
+            linked = linked_on[i]
             middle = (len(self.steps) - 1) / 2
             near_left = bool(linked) and max(linked) < middle
             if linked and (near_left or min(linked) > middle) and on_left != near_left:
@@ -403,9 +417,15 @@ class _Grid:
         # between the steps and the nodes beside them: room for the label of a straight edge across (h_T → J)
         gap = max([GAP_X] + [len(label) * 5.4 + 2 * ARROW + 4 for (tail, head), kind in self.kind.items()
                              if kind == ("straight",) and (tail in self.block_of) != (head in self.block_of)
-                             and (label := self._labels.get((tail, head)))])
+                             and (label := self._labels.get((tail, head)))]
+                  + [len(loop) * CHAR for i in self.block_of for loop in self.nodes[i].loops])  # a loop's label
         first_x = sum(columns_beside[True]) + gap + self.column_width / 2
-        self.column_x = [first_x + c * (self.column_width + COLUMN_GAP) for c in range(max(len(self.steps), 1))]
+        # a state's label sits between two cells: the gap as wide as the longest (a BPTT arrow's part of ∂J/∂h)
+        self.column_gap = max([COLUMN_GAP] + [
+            len(kind[3]) * 5.4 + 2 * ARROW + 8 - (self.column_width - max(boxes[tail].width, boxes[head].width))
+            for (tail, head), kind in self.kind.items()
+            if kind[0] == "state" and kind[3] and self.nodes[tail].kind == self.nodes[head].kind == "group"])
+        self.column_x = [first_x + c * (self.column_width + self.column_gap) for c in range(max(len(self.steps), 1))]
         left_edge = first_x - self.column_width / 2 - gap
         right_edge = self.column_x[-1] + self.column_width / 2 + gap
 
@@ -437,9 +457,11 @@ class _Grid:
                 fed = [h for h in self.successors[i] if h in self.block_of]
                 x = boxes[fed[0]].x if len(fed) == 1 else self.column_x[self.column.get(self.nodes[i].step, 0)]
                 boxes[i].x, boxes[i].y = x, below_y[self.place[i][1]]
-            elif side == "column":
+            elif side == "column":  # a "…" of steps left out: level with the row whose state it passes on
                 boxes[i].x = self.column_x[self.column.get(self.nodes[i].step, 0)]
-                boxes[i].y = sum(self.row_y) / len(self.row_y)
+                rows = [self.block_of[n][0] for n in self.successors[i] + self.predecessors[i] if n in self.block_of]
+                rows = rows or list(range(len(self.row_y)))
+                boxes[i].y = sum(self.row_y[r] for r in rows) / len(rows)
 
     # --- routes -----------------------------------------------------------------------------------
     def route(self, tail: int, head: int, label: str) -> Route:
@@ -456,24 +478,34 @@ class _Grid:
             return self._through_gap(a, b, self.column_x[block_of[other][1]], label)
         if tail in block_of and head in block_of and block_of[tail][1] == block_of[head][1] \
                 and abs(block_of[tail][0] - block_of[head][0]) > 1:  # up past the rows in between
-            side_x = self.column_x[block_of[tail][1]] + self.column_width / 2 + COLUMN_GAP / 2
+            side_x = self.column_x[block_of[tail][1]] + self.column_width / 2 + self.column_gap / 2
             if any(n.loops for n in self.nodes):  # a rolled cell's loops arch over its top: leave by its side
                 return self._dogleg(a, b, side_x, label, from_side=True)
             return self._dogleg(a, b, side_x, label)
         if self.place.get(tail, ("",))[0] == "below" and head in block_of and block_of[head][0] > self.place[tail][1]:
-            return self._dogleg(a, b, b.x - self.column_width / 2 - COLUMN_GAP / 2, label)
+            return self._dogleg(a, b, b.x - self.column_width / 2 - self.column_gap / 2, label)
         if (tail in block_of) != (head in block_of) and self.place.get(tail if head in block_of else head,
                                                                         ("",))[0] in ("start", "end"):
             inside = head if head in block_of else tail
             if self.nodes[inside].kind == "op":  # into (or out of) a step through the gap beside it
-                return self._through_gap(a, b, self.column_x[block_of[inside][1]], label)
+                route = self._through_gap(a, b, self.column_x[block_of[inside][1]], label)
+                if tail == inside and self._crosses_a_node(route, tail, head):  # y_T into the end of a long sum
+                    return self._over_beside(a, b, route, label)
+                return route
+            if tail == inside and abs(a.y - b.y) > 1:  # a cell of another row into a head beside the rows (two
+                # sentences' final states into one classifier): round the corner, not across what lies between
+                route = self._through_gap(a, b, self.column_x[block_of[inside][1]], label)
+                if not self._crosses_a_node(route, tail, head):
+                    return route
         slots = self.beside_slot.get(tail), self.beside_slot.get(head)
         if slots[0] and slots[1] and slots[0][0] == slots[1][0] and abs(slots[0][1] - slots[1][1]) > 1:
             return self._around_column(a, b, slots[0][0], label)  # past the nodes between them, not through
         if slots[0] and slots[1] and slots[0][0][:2] == slots[1][0][:2] and slots[0][0] != slots[1][0] \
                 and abs(a.y - b.y) > 1:  # from one column beside the row to the next: a right-angled step
             rightwards = b.x > a.x
-            gap_x = (b.left if rightwards else b.right) - (GAP_X / 2 if rightwards else -GAP_X / 2)
+            column = [self.boxes[i] for i in self.beside[slots[1][0]]]  # beside b's column: past its widest node
+            edge = min(box.left for box in column) if rightwards else max(box.right for box in column)
+            gap_x = edge - (GAP_X / 2 if rightwards else -GAP_X / 2)
             start = (a.right if rightwards else a.left, a.y)
             end = (b.left if rightwards else b.right, b.y)
             return _finish([start, (gap_x, a.y), (gap_x, b.y)], end, label, ((start[0] + gap_x) / 2, a.y + 7))
@@ -486,6 +518,26 @@ class _Grid:
         along, beside = (0.25 if label in CHOICES else 0.5), (3 * len(label) + 6 if steep or label in CHOICES else 4)
         return _finish([start], end, label, (start[0] + (end[0] - start[0]) * along + beside,
                                              start[1] + (end[1] - start[1]) * along + 6))
+
+    def _crosses_a_node(self, route: Route, tail: int, head: int) -> bool:
+        """Whether a route passes through a node it does not connect (it would read as an arrow into it)."""
+        points = [*route.points, route.end]
+        return any(segment_enters(p, q, (box.left + 1, box.bottom + 1, box.right - 1, box.top - 1))
+                   for i, box in enumerate(self.boxes) if i not in (tail, head)
+                   for p, q in zip(points, points[1:]))
+
+    def _over_beside(self, a: Box, b: Box, route: Route, label: str) -> Route:
+        """Out of a step through the gap beside it, over the nodes beside the row up to b's column, and
+        down beside that column into b's side (a node above b in its column is passed, not entered)."""
+        gap_x = route.points[1][0]
+        rightwards = b.x > gap_x
+        side_x = (b.left - GAP_X / 2 - 3) if rightwards else (b.right + GAP_X / 2 + 3)
+        between = [box for box in self.boxes if min(gap_x, side_x) < box.x < max(gap_x, side_x) or box is b]
+        over = max([box.top for box in between] + [a.y]) + GAP_Y / 2
+        start = route.points[0]
+        end = (b.left if rightwards else b.right, b.y)
+        return _finish([start, (gap_x, a.y), (gap_x, over), (side_x, over), (side_x, b.y)], end, label,
+                       ((start[0] + gap_x) / 2, a.y + 7))
 
     def _around_column(self, a: Box, b: Box, column: tuple[bool, int, int], label: str) -> Route:
         """Between two nodes of one column beside a row with others between them: along its left
@@ -508,7 +560,7 @@ class _Grid:
             start = (a.right if rightwards else a.left, a.y + offset)
             end = (b.left if rightwards else b.right, b.y + offset)
             return _finish([start], end, label, ((start[0] + end[0]) / 2, start[1] + (7 if offset >= 0 else -8)))
-        gap_x = self.column_x[gap] + self.column_width / 2 + COLUMN_GAP / 2 + track * 6
+        gap_x = self.column_x[gap] + self.column_width / 2 + self.column_gap / 2 + track * 6
         start = (a.right if rightwards else a.left, a.y)
         end = (b.left if rightwards else b.right, b.y)
         points = [start, (gap_x, a.y), (gap_x, b.y)]
@@ -751,3 +803,22 @@ def _clip(box: Box, towards: tuple[float, float]) -> tuple[float, float]:
         return box.x, box.y
     scale = min(box.width / 2 / abs(dx) if dx else float("inf"), box.height / 2 / abs(dy) if dy else float("inf"))
     return box.x + dx * scale, box.y + dy * scale
+
+
+def segment_enters(p: tuple[float, float], q: tuple[float, float], box: tuple[float, float, float, float]) -> bool:
+    """Liang–Barsky: does the segment pq pass through the inside of the box (left, bottom, right, top)?"""
+    low, high = 0.0, 1.0
+    dx, dy = q[0] - p[0], q[1] - p[1]
+    for step, distance in ((-dx, p[0] - box[0]), (dx, box[2] - p[0]), (-dy, p[1] - box[1]), (dy, box[3] - p[1])):
+        if step == 0:
+            if distance <= 0:
+                return False
+            continue
+        ratio = distance / step
+        if step < 0:
+            low = max(low, ratio)
+        else:
+            high = min(high, ratio)
+        if low >= high:
+            return False
+    return True

@@ -28,6 +28,8 @@ import re
 import xml.etree.ElementTree as ElementTree
 from dataclasses import dataclass, field
 
+from .layout import segment_enters
+
 Point = tuple[float, float]
 NUMBER = re.compile(r"-?\d+(?:\.\d+)?(?:e-?\d+)?")
 
@@ -170,23 +172,4 @@ def _polyline_enters(line: list[Point], box: tuple[float, float, float, float], 
     left, bottom, right, top = box[0] + margin, box[1] + margin, box[2] - margin, box[3] - margin
     if left >= right or bottom >= top:
         return False
-    return any(_segment_enters(p, q, (left, bottom, right, top)) for p, q in zip(line, line[1:]))
-
-
-def _segment_enters(p: Point, q: Point, box: tuple[float, float, float, float]) -> bool:
-    """Liang–Barsky: does the segment pq pass through the inside of the box?"""
-    low, high = 0.0, 1.0
-    dx, dy = q[0] - p[0], q[1] - p[1]
-    for step, distance in ((-dx, p[0] - box[0]), (dx, box[2] - p[0]), (-dy, p[1] - box[1]), (dy, box[3] - p[1])):
-        if step == 0:
-            if distance <= 0:
-                return False
-            continue
-        ratio = distance / step
-        if step < 0:
-            low = max(low, ratio)
-        else:
-            high = min(high, ratio)
-        if low >= high:
-            return False
-    return True
+    return any(segment_enters(p, q, (left, bottom, right, top)) for p, q in zip(line, line[1:]))

@@ -124,19 +124,38 @@ def merge_groups(nodes: list[Node], links, level: str):
             parts[(position, k)] = frozenset().union(*pieces) | extra
         return parts[(position, k)]
 
-    def drawn_sources(sources: frozenset) -> list[tuple]:
-        """The sources that are drawn: a user's op read whole is folded into its own sources."""
+    def drawn_sources(sources: frozenset, fold_all: bool = False) -> list[tuple]:
+        """The sources that are drawn: a user's op read whole is folded into its own sources, unless it
+        is drawn after the steps (a classifier's head and loss: ``after_the_steps``)."""
         found, stack, seen = [], sorted(sources, key=repr), set()
         while stack:
             source = stack.pop()
             if source in seen:
                 continue
             seen.add(source)
-            if source[0] == "op":
+            if source[0] == "op" and not fold_all and after_the_steps(source[1]):
+                found.append(("after", source[1], None))
+            elif source[0] == "op":
                 stack.extend(sorted(frozenset().union(*(_sources(v) for v in lazy_inputs[source[1]])), key=repr))
             else:
                 found.append(source)
         return found
+
+    feeds_output = {tail for tail, head, _, _ in links if nodes[head].kind == "output"}
+
+    def after_the_steps(position: int) -> bool:
+        """A user's op read whole after the steps, drawn as the lectures draw a classifier (many-to-one):
+        h_T → ŷ = linear → cross_entropy → J. It reads a parameter (the head), is a loss, or computes a
+        value the user named (ŷ); a bare sum that is J itself (J = Σ h_T) folds into J."""
+        node = nodes[position]
+        if node.key.name == "embedding" or position in choices:  # drawn per step, below the cells
+            return False
+        reads_parameter = any(nodes[t].kind == "parameter" for t, _, _ in incoming.get(position, []))
+        named = bool(_output_name(node)) and position not in feeds_output and node.key.name not in NAMED_BY_ROLE
+        if not (reads_parameter or named or node.key.name in LOSSES):
+            return False
+        inputs = frozenset().union(*(_sources(v) for v in lazy_inputs[position]))
+        return any(source[0] == "group" for source in drawn_sources(inputs, fold_all=True))
 
     groups: dict[Any, Node] = {}
     for position, key in group_of.items():
@@ -205,6 +224,16 @@ def merge_groups(nodes: list[Node], links, level: str):
             pending.append((drawn, sources, False))
         return drawn
 
+    def after_node(position: int) -> int:
+        """The node of a user's op drawn after the steps (ŷ = linear), its inputs connected in their turn."""
+        op, key = nodes[position], ("after", position, None)
+        new = key not in index
+        drawn = place(key, lambda: Node(key, "op", _after_label(op), op.scope, tensors=op.tensors,
+                                        gradient_norm=op.gradient_norm))
+        if new:
+            pending.append((drawn, frozenset().union(*(_sources(v) for v in lazy_inputs[position])), False))
+        return drawn
+
     def connect(head_index: int, sources: frozenset, into_sum: bool) -> None:
         for source in drawn_sources(sources):
             if source[0] == "group":
@@ -213,6 +242,8 @@ def merge_groups(nodes: list[Node], links, level: str):
                     step = source[1][1]
                     label = subscript(source[2], step) if source[2] else ""
                     edges.append((tail_index, head_index, f"t={step}" if into_sum else label))
+            elif source[0] == "after":  # the head and the loss after the last step
+                edges.append((after_node(source[1]), head_index, ""))
             elif source[0] in ("split", "reduced", "token"):  # the node itself names what it passes on
                 reader = result[head_index]  # (below the cells: in the block of the chain it feeds)
                 edges.append((per_step_node(source, reader.step, reader.row if reader.chain else ()), head_index, ""))
@@ -253,6 +284,9 @@ def merge_groups(nodes: list[Node], links, level: str):
         tail_index = place(("slice", leaf, piece), make)
         edges.append((tail_index, head_index, ""))
     leaving = {t for t, h, _, _ in links if t in group_of and group_of.get(h) != group_of[t]}
+    for tail, head, out, _ in links:  # an LSTM's c_t: passed on, and read in its own cell (h_t = o_t ⊙ tanh c_t)
+        if tail in leaving and group_of.get(head) == group_of[tail] and _state_name(nodes[tail], out):
+            groups[group_of[tail]].read_inside.add(_state_name(nodes[tail], out))
     for position, key in group_of.items():  # the norm of what each group passes on
         norm = nodes[position].gradient_norm
         if norm is not None and position in leaving:
@@ -295,6 +329,12 @@ def _per_step_label(op: Node, step: int) -> str:
     """e₃ = embedding, J₃ = cross_entropy, linear for ŷ₃ when unnamed: one step of a user's op."""
     name = _output_name(op)
     return f"{subscript(name, step)} = {op.key.name}" if name else f"{op.key.name}\nt={step}"
+
+
+def _after_label(op: Node) -> str:
+    """ŷ = linear for the head whose result the user named ŷ; cross_entropy for the loss, whose result is J."""
+    name = "" if op.key.name in LOSSES else _output_name(op)
+    return f"{name} = {op.key.name}" if name else op.key.name
 
 
 def _state_name(node: Node, out: int) -> str:
@@ -480,6 +520,9 @@ def per_step_projections(nodes: list[Node], edges, links) -> tuple[list[Node], l
                     new_edges.append((tail, ("new", first + k), ""))
     if not added:
         return None
+    for i in range(len(nodes)):  # the cat of two directions, read by both directions' projections above: gone with them
+        if name(i) in ("stack", "cat") and out_of.get(i) and all(head in removed for head, _ in out_of[i]):
+            removed.add(i)
     kept = [i for i in range(len(nodes)) if i not in removed]
     index = {old: new for new, old in enumerate(kept)}
     result = [nodes[i] for i in kept] + added

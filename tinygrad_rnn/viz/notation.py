@@ -23,6 +23,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
+from .gradient_labels import SUM_NOTE
 from .picture import BACKWARD_ROW, PER_STEP, SUBSCRIPTS, Node, Picture
 
 SUPERSCRIPTS = str.maketrans("0123456789()abcdefghijklmnoprstuvwxyzT", "⁰¹²³⁴⁵⁶⁷⁸⁹⁽⁾ᵃᵇᶜᵈᵉᶠᵍʰⁱʲᵏˡᵐⁿᵒᵖʳˢᵗᵘᵛʷˣʸᶻᵀ")
@@ -293,8 +294,9 @@ def parameter_notes(nodes: list[Node], edges, names: dict[int, tuple[str, str]],
         recurrent = [next(iter(names.values()))[1]]
     recurrent = list(dict.fromkeys(recurrent))
     calls = any(n.row[1:2] == ("call 2",) for n in nodes)  # a module run on two sequences (chain_rows)
+    stepped = any(n.step is not None for n in nodes)  # a model without steps (the fixed-window one): no such line
     notes = [f"{', '.join(recurrent[:4])}, …: each is one tensor, the same at every step"
-             + (" of every call" if calls else "") + shared_note(set(marks.values()))]
+             + (" of every call" if calls else "") + shared_note(set(marks.values()))] if stepped else []
     rows: dict[int, set] = {}
     for tail, head, _ in edges:  # where a tensor is drawn: its layers, directions, modules — not its calls
         if tail in names:
@@ -342,6 +344,9 @@ def mark_notes(picture: Picture, notation: Notation) -> list[str]:
     return notes
 
 
+CHAIN_RULE = re.compile(r"\(∂(.+?)/∂(.+?)\)ᵀ ∂J/∂\1")  # a BPTT arrow's part of a gradient (gradient_labels.py)
+
+
 def rename_values(picture: Picture, notation: Notation) -> None:
     """Write the values a picture names (h₃ on an edge, J₃ and e₃ in nodes, x_t below) in the
     notation, each state marked with the chain that computes it. Parameters are named by
@@ -373,10 +378,17 @@ def rename_values(picture: Picture, notation: Notation) -> None:
         a, b = picture.nodes[tail], picture.nodes[head]
         flows_back = backward or a.row[:1] == (BACKWARD_ROW,) or b.row[:1] == (BACKWARD_ROW,)
         owner = b if flows_back else a  # the state belongs to the node that computes it
+        chained = CHAIN_RULE.fullmatch(label) if flows_back else None
+        if chained:  # (∂h₄/∂h₃)ᵀ ∂J/∂h₄: h₄ is the reader's (the arrow's tail), h₃ the value's, each with its mark
+            out, value = write(chained.group(1), chain_of(a)), write(chained.group(2), chain_of(b))
+            edges.append((tail, head, f"(∂{out}/∂{value})ᵀ ∂J/∂{out}"))
+            continue
         edges.append((tail, head, write(label, chain_of(owner)) if label else label))
     picture.edges = edges
     for node in picture.nodes:
         node.loops = [write(loop, chain_of(node)) for loop in node.loops]
+    # the BPTT note's sum, ∂J/∂h₃ = (1/4) ∂J₃/∂h₃ + …, in the same words as the arrows (one chain drawn: no mark)
+    picture.notes = [write(note, None) if note.startswith(SUM_NOTE) else note for note in picture.notes]
 
 
 def _reader_chain(picture: Picture, node: Node):

@@ -16,15 +16,16 @@ from __future__ import annotations
 
 import re
 
+from .gradient_labels import STEP_DIGITS, arrow_labels, name_of, sum_note
 from .levels import unique
-from .picture import BACKWARD_ROW, CHOICES, PER_STEP, Node, Picture
-
-STEP_DIGITS = re.compile(r"[₀₁₂₃₄₅₆₇₈₉]+")
+from .picture import BACKWARD_ROW, CHOICES, Node, Picture
 
 
-def bptt_picture(forward: Picture) -> Picture:
-    """The BPTT figure of a forward picture at cell or step level (made with ``params="label"``)."""
-    kept = [i for i, n in enumerate(forward.nodes) if n.kind in ("group", "op", "output")]
+def bptt_picture(forward: Picture, generic: bool = False) -> Picture:
+    """The BPTT figure of a forward picture at cell or step level (made with ``params="label"``);
+    each arrow labelled with the part of a gradient it carries (``gradient_labels.py``), for any
+    step t where ``generic`` (the rolled view)."""
+    kept = [i for i, n in enumerate(forward.nodes) if n.kind in ("group", "op", "output", "ellipsis")]
     means = {i for i in kept if isinstance(forward.nodes[i].key, tuple) and forward.nodes[i].key[0] == "reduced"}
     feeds: dict[int, list[int]] = {}
     for tail, head, _ in forward.edges:
@@ -36,7 +37,7 @@ def bptt_picture(forward: Picture) -> Picture:
             continue
         node = forward.nodes[i]
         first = node.label.split("\n")[0]
-        if node.kind == "output":
+        if node.kind in ("output", "ellipsis"):  # J; the steps left out (time_steps)
             label = first
         else:  # RNN cell, backward / embedding, backward — in the column of its step
             what = first.split(" = ")[-1]
@@ -44,18 +45,28 @@ def bptt_picture(forward: Picture) -> Picture:
         nodes.append(Node(("backward", node.key), node.kind, label, node.scope, step=node.step, row=node.row,
                           gradient_norm=node.gradient_norm, chain=node.chain))
         index[i] = len(nodes) - 1
+    losses = [t for mean in means for t in feeds.get(mean, []) if t in index]  # J_t, and a "…" of steps left out
+    # J = (1/T) Σₜ Jₜ: T from the mean itself, which counts the steps left out of a time_steps figure too
+    counts = [int(found.group(1)) for mean in means if (found := re.match(r"\(1/(\d+)\)", forward.nodes[mean].label))]
+    carries = arrow_labels(forward, losses, counts[0] if counts else None, generic)
     edges: list[tuple[int, int, str]] = []
     for tail, head, label in forward.edges:
         if (tail not in index and tail not in means) or label in CHOICES:  # no gradient flows through a choice
             continue
         if head in means:  # J_t → mean → J becomes J → J_t, labelled with ∂J/∂J_t
-            count = sum(1 for t in feeds.get(head, []) if t in index)
+            count = counts[0] if counts else 1
+            if forward.nodes[tail].kind == "ellipsis":  # to the J_t of the steps left out
+                edges.extend((index[o], index[tail], "") for o in index if forward.nodes[o].kind == "output"
+                             and head in feeds.get(o, []))
+                continue
             for output in (i for i, n in enumerate(forward.nodes) if n.kind == "output" and head in feeds.get(i, [])):
-                edges.append((index[output], index[tail], f"∂J/∂{_name_of(forward.nodes[tail])} = 1/{count}"))
+                share = f"∂J/∂{name_of(forward.nodes[tail])} = 1/{count}"
+                edges.append((index[output], index[tail], STEP_DIGITS.sub("ₜ", share.replace(f"1/{count}", "1/T"))
+                              if generic else share))
             continue
         if tail in means or head not in index:
             continue
-        edges.append((index[head], index[tail], _gradient_label(forward.nodes[tail], forward.nodes[head], label)))
+        edges.append((index[head], index[tail], carries[(tail, head, label)]))
     rows: dict[tuple, list[int]] = {}  # the cells that use one set of weights: a layer's every call
     for i in kept:
         node = forward.nodes[i]
@@ -76,7 +87,11 @@ def bptt_picture(forward: Picture) -> Picture:
         nodes.append(Node(("sum over steps", row), "output", label, forward.nodes[members[0]].row))
         for i in members:
             edges.append((index[i], len(nodes) - 1, f"t={forward.nodes[i].step}"))
-    notes = ["Σ: the terms one weight receives at every step, added"]
+    left_out = [step for i in index if forward.nodes[i].kind == "ellipsis" for step in forward.nodes[i].key[2]]
+    notes = ["Σ: the terms one weight receives at every step, added"
+             + (f" (also those of the steps left out: t={', '.join(map(str, sorted(left_out)))})" if left_out else "")]
+    added = sum_note(forward, carries, generic)
+    notes += [added] if added else []
     return Picture(nodes, unique(edges), forward.rankdir, forward.title, forward.legend, backward=True, notes=notes)
 
 
@@ -115,18 +130,21 @@ def rolled_picture(unrolled: Picture) -> Picture:
     for tail, head, label in unrolled.edges:
         a, b = of[tail], of[head]
         text = STEP_DIGITS.sub("ₜ", label) if not label.startswith("t=") else "t=1…T"
+        text = label if "ₜ" in label or "_T" in label else text  # written for any step t already (BPTT's labels)
         if label and last is not None and tail_steps[(a, b)] == {last} and unrolled.nodes[head].step is None:
             text = STEP_DIGITS.sub("_T", label)  # read at the last step only: J = Σ h_T
         if a == b:  # a state handed to the next step: the loop, labelled with the state itself (h, c)
-            state = STEP_DIGITS.sub("", label)
+            state = label if "ₜ" in label else STEP_DIGITS.sub("", label)
             if state and state not in nodes[a].loops:
                 nodes[a].loops.append(state)
             continue
         edges.setdefault((a, b), set()).add(text)
-    for node in nodes:
-        node.loops.sort()  # c before h: the cell state on top, as the lectures draw it
+    for node in nodes:  # c before h: the cell state on top, as the lectures draw it (∂J/∂cₜ before ∂J/∂hₜ)
+        node.loops.sort(key=lambda loop: (re.findall(r"/∂([a-z])", loop) or [loop])[0])
     flat = [(a, b, ", ".join(sorted(labels - {""})) or "") for (a, b), labels in edges.items()]
-    notes = [*unrolled.notes, "A loop: the state a cell hands to itself for the next step"]
+    loop = ("A loop: the gradient the next step hands back to this step's state" if unrolled.backward else
+            "A loop: the state a cell hands to itself for the next step")
+    notes = [*unrolled.notes, loop]
     return Picture(nodes, flat, unrolled.rankdir, unrolled.title, unrolled.legend, backward=unrolled.backward,
                    notes=notes)
 
@@ -135,24 +153,6 @@ def _rolled_label(label: str) -> str:
     """RNN cell\\nt=3 → RNN cell; e₃ = embedding → eₜ = embedding."""
     lines = [line for line in label.split("\n") if not line.startswith("t=")]
     return "\n".join(STEP_DIGITS.sub("ₜ", line) for line in lines)
-
-
-def _name_of(node: Node) -> str:
-    """J₃ of "J₃ = cross_entropy": the value a per-step node names."""
-    first = node.label.split("\n")[0]
-    return first.split(" = ")[0] if " = " in first else first
-
-
-def _gradient_label(tail: Node, head: Node, label: str) -> str:
-    """The gradient a backward edge carries: ∂J/∂h₃ for the state h₃, ∂J₃/∂h₃ from a per-step loss above."""
-    value = label or (_name_of(tail) if " = " in tail.label.split("\n")[0] else "")
-    if not value:
-        return ""
-    if head.row[:1] == (PER_STEP,) and head.step is not None and tail.row[:1] != (PER_STEP,):
-        return f"∂J{STEP_DIGITS.search(value).group() if STEP_DIGITS.search(value) else ''}/∂{value}"
-    return f"∂J/∂{value}"
-
-
 
 
 def forward_and_backward_picture(forward: Picture) -> Picture:

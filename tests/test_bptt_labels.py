@@ -1,0 +1,263 @@
+"""Every labelled arrow of a BPTT figure carries what its label names.
+
+For each arrow the label is read as a quantity and computed from the graph — ∂J/∂h₃ as
+``tr.grad(J, h₃)``, (1/4) ∂(J₃ + J₄)/∂h₂ from the per-step losses recomputed from the logits,
+(∂h₄/∂h₃)ᵀ ∂J/∂h₄ as a vector-Jacobian product — and compared with what flows along that arrow,
+computed on its own: the gradient that the arrow's reader (the next cell, the head of its step)
+hands back to the value on the arrow.
+"""
+
+import re
+
+import numpy
+import pytest
+
+import tinygrad_rnn as tr
+from tinygrad_rnn.viz.graph import build_picture
+
+DIGITS = str.maketrans("₀₁₂₃₄₅₆₇₈₉", "0123456789")
+MARK = re.compile(r"⁽[^⁾]*⁾")  # a layer's mark on a state, h₃⁽²⁾: the layer is read from the node's row
+
+
+def number(subscript):
+    return int(subscript.translate(DIGITS))
+
+
+class LanguageModelCase:
+    """A language model unrolled by hand, so that every value a figure names is a tensor here:
+    e (all steps), h_t and c_t of each layer, the logits, J = (1/T) Σ J_t."""
+
+    def __init__(self, cell="rnn", steps=4, layers=1, vocab=7):
+        tr.manual_seed(3)
+        self.model = tr.models.LanguageModel(vocab, 3, 4, num_layers=layers, cell=cell, fused=False)
+        ids = tr.tensor([[1, 4, 2, 6, 3, 5, 2, 1][:steps]])
+        self.targets = [4, 2, 6, 3, 5, 2, 1, 3][:steps]
+        self.embedded = self.model.embedding(ids)
+        output, _ = self.model.rnn(self.embedded)
+        self.logits = self.model.head(output)
+        self.loss = tr.nn.functional.cross_entropy(self.logits.reshape(-1, vocab), tr.tensor(self.targets))
+        self.loss.name = "J"
+        self.steps, self.vocab = steps, vocab
+
+    def state(self, name, layer):
+        """h₃ (or c₃) of a layer: the tensor the figure's value names."""
+        letter, step = name[0], number(name[1:])
+        states = self.model.rnn.hidden_states if letter == "h" else self.model.rnn.cell_states
+        return states[layer][step - 1]
+
+    def step_loss(self, step):
+        """J_t, recomputed from the logits of step t: the loss the figure draws above step t."""
+        scores = self.logits[0, step - 1].reshape(1, -1)
+        return tr.nn.functional.cross_entropy(scores, tr.tensor([self.targets[step - 1]]))
+
+    def gradient(self, scalar, name, layer):
+        """∂scalar/∂(the value named): for e_t the slice t of ∂scalar/∂e."""
+        if name.startswith("e"):
+            (whole,) = tr.grad(scalar, self.embedded, retain_graph=True)
+            return whole.numpy()[:, number(name[1:]) - 1]
+        (found,) = tr.grad(scalar, self.state(name, layer), retain_graph=True)
+        return found.numpy()
+
+    def outputs_of_cell(self, step, layer):
+        """The states a cell passes on, each with the gradient it receives from outside the cell.
+        An LSTM's c_t is read inside its own cell too (h_t = o_t ⊙ tanh(c_t)): that part is not
+        handed back from outside, so it is taken off ∂J/∂c_t."""
+        hidden = self.model.rnn.hidden_states[layer][step - 1]
+        (from_outside,) = tr.grad(self.loss, hidden, retain_graph=True)
+        pairs = [(hidden, from_outside)]
+        if self.model.rnn.cell_states and self.model.rnn.cell_states[layer][0] is not None:
+            cell = self.model.rnn.cell_states[layer][step - 1]
+            (total,) = tr.grad(self.loss, cell, retain_graph=True)
+            (inside,) = tr.grad(hidden, cell, grad_outputs=from_outside, retain_graph=True)
+            pairs.append((cell, total - inside))
+        return pairs
+
+
+def layer_of(node):
+    found = [int(part.split()[1]) for part in node.row if part.startswith("layer ")]
+    return found[0] if found else 0
+
+
+def named_quantity(case, label, layer):
+    """What a label names, computed from the graph."""
+    if match := re.fullmatch(r"∂J/∂(\w[₀-₉]+)", label):
+        return case.gradient(case.loss, match.group(1), layer)
+    if match := re.fullmatch(r"\(1/(\d+)\) ∂\(?([^)/]+)\)?/∂(\w[₀-₉]+)", label):
+        scale, losses, value = int(match.group(1)), match.group(2), match.group(3)
+        steps = [number(s) for s in re.findall(r"J([₀-₉]+)", losses)]
+        if "…" in losses:
+            steps = list(range(steps[0], steps[-1] + 1))
+        partial = sum((case.step_loss(t) for t in steps[1:]), case.step_loss(steps[0])) * (1.0 / scale)
+        return case.gradient(partial, value, layer)
+    raise AssertionError(f"a label this test cannot read: {label!r}")
+
+
+def chain_rule(case, label, reader_layer, layer):
+    """(∂o/∂v)ᵀ ∂J/∂o: the product of o's Jacobian with respect to v alone (an LSTM's c₃ is held apart
+    from h₃, which its cell computes from it and which has its own arrow) with ∂J/∂o."""
+    out, value = re.fullmatch(r"\(∂(\w[₀-₉]+)/∂(\w[₀-₉]+)\)ᵀ ∂J/∂\w[₀-₉]+", label).groups()
+    output, source = case.state(out, reader_layer), case.state(value, layer)
+    (cotangent,) = tr.grad(case.loss, output, retain_graph=True)
+    (named,) = tr.grad(output, source, grad_outputs=cotangent, retain_graph=True)
+    if value.startswith("c"):  # take off the path c₃ → h₃ → the reader: it belongs to h₃'s arrow
+        hidden = case.state("h" + value[1:], layer)
+        (into_h,) = tr.grad(output, hidden, grad_outputs=cotangent, retain_graph=True)
+        (through_h,) = tr.grad(hidden, source, grad_outputs=into_h, retain_graph=True)
+        named = named - through_h
+    return named.numpy()
+
+
+def flowing(case, backward, reader, tail, label):
+    """What the reader of an arrow hands back to the value on it, computed without the figure."""
+    label = MARK.sub("", label)
+    value = re.search(r"∂(\w[₀-₉]+)$", label).group(1) if "ᵀ" not in label else \
+        re.search(r"/∂(\w[₀-₉]+)\)ᵀ", label).group(1)
+    first = backward.nodes[reader].label.split("\n")[0]
+    step, layer = backward.nodes[reader].step, layer_of(backward.nodes[tail])
+    if first.endswith("cell, backward") and value.startswith("c"):  # c_t: all it receives but through h_t
+        (total,) = tr.grad(case.loss, case.state(value, layer), retain_graph=True)
+        hidden = case.state("h" + value[1:], layer)
+        (through_h,) = tr.grad(hidden, case.state(value, layer), grad_outputs=tr.grad(case.loss, hidden,
+                                                                                       retain_graph=True)[0],
+                               retain_graph=True)
+        return (total - through_h).numpy()
+    if first.endswith("cell, backward"):
+        outputs, cotangents = zip(*case.outputs_of_cell(step, layer_of(backward.nodes[reader])))
+        target = case.embedded if value.startswith("e") else case.state(value, layer)
+        (handed,) = tr.grad(list(outputs), target, grad_outputs=list(cotangents), retain_graph=True)
+        return handed.numpy()[:, step - 1] if value.startswith("e") else handed.numpy()
+    if first == "linear, backward":  # the head of step t: ŷ_t = W_hy h_t + b_y, the logits of step t only
+        (cotangent,) = tr.grad(case.loss, case.logits, retain_graph=True)
+        (handed,) = tr.grad(case.logits[0, step - 1], case.state(value, layer), grad_outputs=cotangent[0, step - 1],
+                            retain_graph=True)
+        return handed.numpy()
+    raise AssertionError(f"an arrow from {first!r}")
+
+
+def check_every_arrow(case, picture):
+    checked = 0
+    for reader, tail, marked in picture.edges:
+        label = MARK.sub("", marked)  # the layer comes from the node's row
+        if not label or label.startswith("t="):  # a Σ's terms, named by their step (tested in test_viz_lectures)
+            continue
+        if match := re.fullmatch(r"∂J/∂J([₀-₉]+) = 1/(\d+)", label):  # J = (1/T) Σ J_t hands each J_t 1/T
+            losses = [case.step_loss(t) for t in range(1, case.steps + 1)]
+            mean = sum(losses[1:], losses[0]) * (1.0 / case.steps)
+            assert mean.item() == pytest.approx(case.loss.item(), rel=1e-5)
+            (share,) = tr.grad(mean, losses[number(match.group(1)) - 1], retain_graph=True)
+            assert share.item() == pytest.approx(1 / int(match.group(2)))
+            checked += 1
+            continue
+        layer = layer_of(picture.nodes[tail])
+        if "ᵀ" in label:  # (∂c₄/∂c₃)ᵀ ∂J/∂c₄: a vector-Jacobian product
+            named = chain_rule(case, label, layer_of(picture.nodes[reader]), layer)
+        else:
+            named = named_quantity(case, label, layer)
+        found = flowing(case, picture, reader, tail, label)
+        numpy.testing.assert_allclose(found, named, rtol=1e-4, atol=1e-7, err_msg=label)
+        checked += 1
+    return checked
+
+
+@pytest.mark.parametrize("cell", ["rnn", "lstm", "gru"])
+def test_each_arrow_of_a_language_models_bptt_carries_what_its_label_names(cell):
+    case = LanguageModelCase(cell, steps=4)
+    picture = build_picture((case.loss,), level="cell", backward=True)
+    labels = {label for _, _, label in picture.edges}
+    # from step 4 into step 3 comes only the part of ∂J/∂h₃ that passes through h₄: J₄'s
+    assert {"(1/4) ∂J₄/∂h₃", "(1/4) ∂(J₃ + J₄)/∂h₂", "(1/4) ∂(J₂ + J₃ + J₄)/∂h₁", "(1/4) ∂J₃/∂h₃"} <= labels
+    assert not {"∂J/∂h₁", "∂J/∂h₂", "∂J/∂h₃"} & labels  # none names the whole where it carries a part
+    states = 2 if cell == "lstm" else 1  # h (and c) from each step to the one before
+    assert check_every_arrow(case, picture) == 4 + 4 + 3 * states + 4  # J → J_t, ŷ_t → h_t, h_{t+1} → h_t, h_t → e_t
+    assert any("∂J/∂h₃ = (1/4) ∂J₃/∂h₃ + (1/4) ∂J₄/∂h₃" in note for note in picture.notes)
+
+
+def test_a_loss_on_the_last_step_sends_all_of_dj_dh_along_the_chain():
+    layer = tr.nn.RNN(2, 3)
+    x = tr.randn(4, 1, 2)
+    output, _ = layer(x)
+    loss = output[-1].sum()
+    loss.name = "J"
+    picture = build_picture((loss,), level="cell", backward=True)
+    states = layer.hidden_states[0]
+    checked = 0
+    for reader, _, label in picture.edges:
+        if match := re.fullmatch(r"∂J/∂h([₀-₉]+)", MARK.sub("", label)):
+            step = number(match.group(1))
+            (named,) = tr.grad(loss, states[step - 1], retain_graph=True)
+            if picture.nodes[reader].step is None:  # J itself reads h_T
+                handed = named
+            else:  # what cell t+1 hands back to h_t
+                (after,) = tr.grad(loss, states[step], retain_graph=True)
+                (handed,) = tr.grad(states[step], states[step - 1], grad_outputs=after, retain_graph=True)
+            numpy.testing.assert_allclose(handed.numpy(), named.numpy(), rtol=1e-5, atol=1e-7)
+            checked += 1
+    assert checked == 4  # h₁, h₂, h₃ along the chain and h₄ from J
+
+
+def test_two_layers_name_each_part_by_the_chain_rule_where_the_paths_meet_again():
+    """h₃ of the first layer reaches J₄ through the next step and through the layer above: no loss
+    belongs to one path, so each arrow says which Jacobian it applies: (∂h₄/∂h₃)ᵀ ∂J/∂h₄."""
+    case = LanguageModelCase("gru", steps=3, layers=2)
+    picture = build_picture((case.loss,), level="cell", backward=True)
+    chained = [(reader, tail, label) for reader, tail, label in picture.edges if "ᵀ" in label]
+    # each value with its layer's mark: h₂⁽²⁾ reads h₂⁽¹⁾ — the reader's output and the value are two tensors
+    assert {"(∂h₂⁽²⁾/∂h₂⁽¹⁾)ᵀ ∂J/∂h₂⁽²⁾", "(∂h₃⁽¹⁾/∂h₂⁽¹⁾)ᵀ ∂J/∂h₃⁽¹⁾"} <= {label for *_, label in chained}
+    for reader, tail, label in chained:
+        out, value = (MARK.sub("", name) for name in re.fullmatch(r"\(∂(h\S+)/∂(h\S+)\)ᵀ.*", label).groups())
+        output = case.state(out, layer_of(picture.nodes[reader]))
+        (cotangent,) = tr.grad(case.loss, output, retain_graph=True)
+        (named,) = tr.grad(output, case.state(value, layer_of(picture.nodes[tail])), grad_outputs=cotangent,
+                           retain_graph=True)
+        found = flowing(case, picture, reader, tail, label)
+        numpy.testing.assert_allclose(found, named.numpy(), rtol=1e-5, atol=1e-7, err_msg=label)
+    assert check_every_arrow(case, picture) > len(chained)  # the top layer's arrows: named by their losses
+
+
+@pytest.mark.parametrize("view", ["both", "rolled"])
+def test_forward_and_backward_and_the_rolled_view_say_the_same(view):
+    case = LanguageModelCase("lstm", steps=4)
+    options = {"backward": "both"} if view == "both" else {"backward": True, "rolled": True}
+    picture = build_picture((case.loss,), level="cell", **options)
+    labels = {label for _, _, label in picture.edges} | {loop for n in picture.nodes for loop in n.loops}
+    if view == "both":
+        # c₃ reaches step 4 through c₄ alone; its own cell reads it too (h₃ = o₃ ⊙ tanh c₃): not all of ∂J/∂c₃
+        assert {"(1/4) ∂J₄/∂h₃", "(∂c₃/∂c₂)ᵀ ∂J/∂c₃", "(1/4) ∂J₃/∂h₃"} <= labels and "∂J/∂c₂" not in labels
+        backward_only = [(r, t, label) for r, t, label in picture.edges if "∂" in label and "=" not in label]
+        assert backward_only
+    else:  # any step t: from the next step the losses after t, from above J_t alone
+        assert {"(1/T) ∂(Jₜ₊₁ + … + J_T)/∂hₜ", "(∂cₜ₊₁/∂cₜ)ᵀ ∂J/∂cₜ₊₁", "(1/T) ∂Jₜ/∂hₜ",
+                "(1/T) ∂(Jₜ + … + J_T)/∂eₜ", "∂J/∂Jₜ = 1/T"} <= labels
+        # no step of the example, no T of the example: t, t+1 and T only
+        assert not any(re.search(r"[₀-₉]|1/4", label.replace("ₜ₊₁", "")) for label in labels)
+
+
+def test_at_op_level_the_gradient_named_on_an_arrow_is_the_one_its_rule_receives():
+    """The recorded gradient graph: the arrow into the backward rule of h₃ says ∂J/∂h₃ — the δ that
+    rule multiplies, read from the values the rule's first op saved, equals tr.grad(J, h₃). (An LSTM's
+    and a GRU's arrows name their gates, ∂J/∂o₃, each read once; their tensors are not kept here.)"""
+    case = LanguageModelCase("rnn", steps=3)
+    picture = build_picture((case.loss,), level="op", backward=True)
+    checked = 0
+    for tail, head, label in picture.edges:
+        match = re.fullmatch(r"∂J/∂([hc][₀-₉]+)", MARK.sub("", label))
+        if match is None:
+            continue
+        rule, source = picture.nodes[head].key, picture.nodes[tail].key
+        source_forward = getattr(source, "gradient_of", None)
+        received = [saved for x, saved in zip(rule.inputs, rule.saved_inputs or [None] * len(rule.inputs))
+                    if saved is not None and (getattr(x, "grad_fn", None) is source or (
+                        source_forward is not None and getattr(x.grad_fn, "gradient_of", None) is source_forward))]
+        if received:  # (a rule whose first op keeps no values, an add's, cannot be read this way)
+            numpy.testing.assert_allclose(numpy.asarray(received[0]), case.gradient(case.loss, match.group(1), 0),
+                                          rtol=1e-5, atol=1e-7, err_msg=label)
+            checked += 1
+    assert checked >= 3  # h₁, h₂, h₃ at least
+
+
+def test_the_labels_and_the_note_speak_the_lectures_notation():
+    case = LanguageModelCase("rnn", steps=4)
+    picture = build_picture((case.loss,), level="cell", backward=True, notation="cs224n")
+    labels = {label for _, _, label in picture.edges}
+    assert {"(1/4) ∂J⁽⁴⁾/∂h⁽³⁾", "(1/4) ∂(J⁽³⁾ + J⁽⁴⁾)/∂h⁽²⁾"} <= labels
+    assert any(note.endswith("∂J/∂h⁽³⁾ = (1/4) ∂J⁽³⁾/∂h⁽³⁾ + (1/4) ∂J⁽⁴⁾/∂h⁽³⁾") for note in picture.notes)

@@ -1,0 +1,202 @@
+"""The CLI's ``graph`` over its whole option grid, each figure checked for its structure.
+
+cell × level × layers × bidirectional × loss × backward × rolled × steps (T = 3 and 8) × notation has
+8,640 combinations; every pair of two options' values is covered by a small set of them (an all-pairs
+design, built below), run in-process through ``tinygrad_rnn.cli.main`` writing the library's own
+SVG. Each figure is read back and checked: as many cells as the model computes, the rows, J
+connected, no edge through a node, the state arrows pointing forward in time (backward in a BPTT
+figure). Combinations that cannot apply each give one line naming the flag, never a traceback.
+"""
+
+import itertools
+import re
+import xml.etree.ElementTree as ElementTree
+
+import pytest
+
+from tinygrad_rnn.cli import main
+from tinygrad_rnn.viz.legibility import measure
+
+FACTORS = {
+    "cell": ["rnn", "lstm", "gru"],
+    "level": ["op", "cell", "step"],
+    "layers": [1, 2],
+    "bidirectional": [False, True],
+    "loss": ["last", "every"],
+    "backward": ["none", "backward", "both"],
+    "rolled": [False, True],
+    "steps": [3, 8],
+    "notation": ["pytorch", "cs224n", "cmu", "usc", "elman"],
+}
+DIGITS = str.maketrans("₀₁₂₃₄₅₆₇₈₉", "0123456789")
+
+
+def why_not(case: dict) -> str | None:
+    """The flag the CLI must refuse for this combination (and the words it must say), or None."""
+    if case["bidirectional"] and case["loss"] == "every":
+        return "--bidirectional cannot apply: a language model (--loss every) reads left to right"
+    if case["backward"] == "both" and (case["level"] == "op" or case["rolled"]):
+        return "--forward-and-backward cannot apply: it draws cells or steps, unrolled"
+    if case["rolled"] and case["level"] == "op":
+        return "--level cannot apply: a rolled view is drawn in cells or steps"
+    return None
+
+
+def all_pairs(factors: dict, allowed) -> list[dict]:
+    """A covering design: combinations chosen greedily until every pair of values of two factors that
+    some allowed combination has is in one of them (deterministic: the first best wins)."""
+    names = list(factors)
+    candidates = [dict(zip(names, values)) for values in itertools.product(*factors.values())]
+    candidates = [c for c in candidates if allowed(c)]
+
+    def pairs(case):
+        return {((a, case[a]), (b, case[b])) for a, b in itertools.combinations(names, 2)}
+
+    uncovered = set().union(*(pairs(c) for c in candidates))
+    chosen = []
+    while uncovered:
+        best = max(candidates, key=lambda c: len(pairs(c) & uncovered))
+        chosen.append(best)
+        uncovered -= pairs(best)
+    return chosen
+
+
+def arguments(case: dict, path) -> list[str]:
+    flags = ["graph", "--cell", case["cell"], "--level", case["level"], "--layers", str(case["layers"]),
+             "--loss", case["loss"], "--steps", str(case["steps"]), "--notation", case["notation"], "-o", str(path)]
+    flags += ["--bidirectional"] if case["bidirectional"] else []
+    flags += {"none": [], "backward": ["--backward"], "both": ["--forward-and-backward"]}[case["backward"]]
+    return flags + (["--rolled"] if case["rolled"] else [])
+
+
+VALID = all_pairs(FACTORS, lambda c: why_not(c) is None)
+
+
+def known_to_fail(case: dict) -> str | None:
+    """Op-level layouts that still route edges through nodes (found by this grid; not yet fixed)."""
+    if case["level"] == "op" and case["bidirectional"]:
+        return "op level, bidirectional: the reverse rows' state and input edges pass through nodes"
+    if case["level"] == "op" and case["backward"] == "backward" and (case["cell"], case["layers"], case["loss"]) != (
+            "rnn", 1, "last"):
+        return "op level, the recorded gradient graph of gates, layers or a head: edges pass through nodes"
+    if case["bidirectional"] and case["backward"] == "both":
+        return "forward and backward of two directions: J's arrows into the backward rows cross a Σ or a step"
+    return None
+
+
+# seen outside the design
+BEYOND_PAIRS = [dict(zip(FACTORS, ("rnn", "cell", 1, True, "last", "both", False, 3, "pytorch")))]
+# strict, so that a fix shows — but for the last, whose one crossing comes and goes with the labels' widths
+GRID = [pytest.param(case, marks=pytest.mark.xfail(strict="two directions" not in known_to_fail(case),
+                                                   reason=known_to_fail(case)))
+        if known_to_fail(case) else case for case in VALID + BEYOND_PAIRS]
+REFUSED = [dict(zip(FACTORS, values)) for values in [
+    ("lstm", "cell", 1, True, "every", "none", False, 3, "pytorch"),  # the elif that hung off --forget-bias
+    ("gru", "cell", 2, True, "every", "backward", False, 8, "cs224n"),
+    ("rnn", "op", 1, False, "last", "both", False, 3, "cmu"),
+    ("lstm", "step", 1, False, "every", "both", True, 3, "usc"),
+    ("gru", "op", 2, False, "last", "none", True, 8, "elman"),
+]]
+
+
+def read(svg_text: str):
+    """The library's SVG: nodes (index → (kind, lines, box centre)), edges [(tail, head, label)]."""
+    root = ElementTree.fromstring(svg_text)
+    nodes, edges = {}, []
+    elements = list(root.iter())
+    for k, element in enumerate(elements):
+        tag, classes = element.tag.rsplit("}", 1)[-1], (element.get("class") or "").split()
+        if tag == "g" and "node" in classes:
+            rect = next(child for child in element.iter() if child.tag.endswith("rect"))
+            lines = [span.text or "" for span in element.iter() if span.tag.endswith("tspan")]
+            left, top, width, height = (float(rect.get(k)) for k in ("x", "y", "width", "height"))
+            centre = (left + width / 2, top + height / 2)
+            nodes[int(element.get("data-index"))] = (classes[1], lines, centre)
+        elif tag == "path" and "edge" in classes and "loop" not in classes:
+            following = elements[k + 1] if k + 1 < len(elements) else None
+            label = following.text if following is not None and following.get("class") == "edge-label" else ""
+            edges.append((int(element.get("data-tail")), int(element.get("data-head")), label or ""))
+    return nodes, edges
+
+
+def expected_cells(case: dict) -> int:
+    """Cells the loss depends on: every step of every layer and direction, except where J = Σ h_T reads
+    the top layer's reverse direction at t=T alone (its first step; the others reach no loss)."""
+    steps, layers, directions = case["steps"], case["layers"], 2 if case["bidirectional"] else 1
+    if case["rolled"]:
+        return layers * directions
+    if case["bidirectional"] and case["loss"] == "last":
+        return 2 * steps * (layers - 1) + steps + 1
+    return steps * layers * directions
+
+
+def step_of(line: str) -> int | None:
+    found = re.fullmatch(r"t=(\d+)", line)
+    return int(found.group(1)) if found else None
+
+
+@pytest.fixture
+def library_svg(tmp_path, monkeypatch):
+    """No Graphviz on the PATH: the CLI writes the library's own SVG (the same layout Graphviz is given)."""
+    monkeypatch.setenv("PATH", str(tmp_path / "no-programs"))
+
+
+def test_the_design_covers_every_pair_in_a_few_figures():
+    names = list(FACTORS)
+    everything = [dict(zip(names, values)) for values in itertools.product(*FACTORS.values())]
+    for a, b in itertools.combinations(names, 2):
+        for x, y in itertools.product(FACTORS[a], FACTORS[b]):
+            possible = any(why_not(c) is None for c in everything if c[a] == x and c[b] == y)
+            assert any(c[a] == x and c[b] == y for c in VALID) == possible, (a, x, b, y)
+    assert len(VALID) <= 20
+
+
+@pytest.mark.parametrize("case", GRID, ids=lambda c: "-".join(str(v) for v in c.values()))
+def test_each_figure_of_the_grid_has_the_structure_of_its_model(case, tmp_path, library_svg, capsys):
+    path = tmp_path / "figure.svg"
+    assert main(arguments(case, path)) == 0, capsys.readouterr().err
+    text = path.read_text()
+    nodes, edges = read(text)
+    degree = {i: 0 for i in nodes}
+    for tail, head, _ in edges:
+        degree[tail] += 1
+        degree[head] += 1
+    assert all(degree[i] for i in nodes), [nodes[i][1] for i in nodes if not degree[i]]  # nothing drawn unconnected
+    losses = [i for i, (kind, lines, _) in nodes.items()  # J (or the lecture's L): not a Σ of ∂J/∂W
+              if kind == "output" and "∂" not in lines[0] and not lines[0].endswith(":")]
+    if case["level"] == "op" and case["backward"] == "backward":  # the recorded gradient graph: ∂J/∂W at its ends
+        assert any(lines[0].startswith("∂J/∂") for _, lines, _ in nodes.values())
+    else:
+        assert len(losses) == 1 and degree[losses[0]] >= 1  # one J, connected
+    assert measure(text).through_nodes == 0
+    if case["level"] == "op":
+        return
+    unit = r"(RNN|LSTM|GRU) cell" if case["level"] == "cell" else r"step"
+    forward = [i for i, (_, lines, _) in nodes.items() if re.fullmatch(unit, lines[0])]
+    backward = [i for i, (_, lines, _) in nodes.items() if re.fullmatch(unit + ", backward", lines[0])]
+    cells = expected_cells(case) if case["level"] == "cell" else (1 if case["rolled"] else case["steps"])
+    assert len(forward) == (0 if case["backward"] == "backward" else cells)
+    assert len(backward) == (0 if case["backward"] == "none" else cells)
+    rows = {round(nodes[i][2][1]) for i in forward + backward}
+    if case["level"] == "cell" and not case["rolled"]:  # one row per layer and direction, forward and backward
+        row_count = case["layers"] * (2 if case["bidirectional"] else 1)
+        assert len(rows) == row_count * (2 if case["backward"] == "both" else 1)
+    for tail, head, label in edges:  # the state between two steps: forward in time, or back in a BPTT figure
+        a, b = nodes[tail], nodes[head]
+        if tail in forward + backward and head in forward + backward and a[2][1] == b[2][1] and not case["rolled"]:
+            steps = step_of(a[1][1]), step_of(b[1][1])
+            assert abs(steps[1] - steps[0]) == 1
+            assert (b[2][0] - a[2][0]) * (steps[1] - steps[0]) > 0  # columns in the order of time
+            gradient = tail in backward
+            assert ("∂" in label) == gradient, label  # a state forward, a gradient backward
+            if not case["bidirectional"]:  # left to right, and the gradient right to left
+                assert (steps[1] > steps[0]) != gradient
+
+
+@pytest.mark.parametrize("case", REFUSED, ids=lambda c: "-".join(str(v) for v in c.values()))
+def test_a_combination_that_cannot_apply_gives_one_line(case, tmp_path, capsys):
+    assert main(arguments(case, tmp_path / "figure.svg")) == 2
+    error = capsys.readouterr().err
+    assert error.count("\n") == 1 and "Traceback" not in error
+    assert why_not(case) in error, error
+    assert not (tmp_path / "figure.svg").exists()

@@ -1,0 +1,202 @@
+"""What each arrow of a BPTT figure carries, named so that the label is true.
+
+An arrow of the backward figure runs against one forward edge: the value v that edge carried (h₃,
+e₃) receives along it the part of ∂J/∂v that flows through the edge's reader. Where v has one
+reader that part is all of ∂J/∂v, and the arrow says so: ∂J/∂e₃. Where it has several — h₃ read
+by the head of step 3 and by the cell of step 4 — each arrow carries one part, and ∂J/∂v is their
+sum, added at v's node:
+
+    ∂J/∂h₃ = (1/4) ∂J₃/∂h₃ + (1/4) ∂J₄/∂h₃      (a language model, J = (1/4) Σₜ Jₜ)
+
+Each part is named by the per-step losses it reaches — (1/T) ∂(Jₜ₊₁ + … + J_T)/∂hₜ from the next
+step — where the readers reach different losses (one layer, left to right). Where their paths
+meet again (the layer above reads h₃ too) no loss belongs to one path alone, and the part is
+named by the chain rule instead: (∂h₄/∂h₃)ᵀ ∂J/∂h₄, the reader's Jacobian times its own gradient.
+
+``generic=True`` writes the labels of the rolled view: the same quantities for any step t —
+(1/T) ∂(Jₜ₊₁ + … + J_T)/∂hₜ.
+"""
+
+from __future__ import annotations
+
+import re
+
+from .picture import CHOICES, SUBSCRIPTS, Node, Picture, in_order
+
+STEP_DIGITS = re.compile(r"[₀₁₂₃₄₅₆₇₈₉]+")
+DIRECT = "direct"  # the part of ∂J/∂v that J's own op hands back, not through a later step
+SUM_NOTE = "An arrow carries one path's part of a gradient; a node adds the parts"  # the note's words
+
+
+def name_of(node: Node) -> str:
+    """J₃ of "J₃ = cross_entropy": the value a per-step node names ("" if it names none)."""
+    first = node.label.split("\n")[0]
+    return first.split(" = ")[0] if " = " in first else ""
+
+
+def value_of(forward: Picture, tail: int, label: str) -> str:
+    """The value a forward edge carries: its label (h₃), or what its tail names (e₃ = embedding)."""
+    return "" if label in CHOICES else (label or name_of(forward.nodes[tail]))
+
+
+def arrow_labels(forward: Picture, losses: list[int], mean: int | None, generic: bool = False) -> dict:
+    """{(tail, head, label) of a forward edge: the label of its backward arrow}.
+
+    ``losses`` are the per-step loss nodes J_t (empty if J is not a sum of them; a "…" of steps
+    left out stands for their J_t) and ``mean`` is T where J = (1/T) Σₜ Jₜ (None for Σₜ Jₜ)."""
+    readers: dict[tuple[int, str], list[int]] = {}
+    for tail, head, label in forward.edges:
+        value = value_of(forward, tail, label)
+        if value and head not in readers.setdefault((tail, value), []):
+            readers[(tail, value)].append(head)
+    reach = _losses_reached(forward, losses)
+    named = [name_of(forward.nodes[j]) for j in losses if forward.nodes[j].kind != "ellipsis"]
+    letter = STEP_DIGITS.sub("", named[0]) if named else "J"
+    last = max((forward.nodes[j].step for j in losses if forward.nodes[j].step is not None), default=None)
+    final = max((n.step for n in forward.nodes if n.step is not None), default=None)  # T
+    result = {}
+    forms: dict[tuple, list[list[str]]] = {}  # generic: the ways each arrow's losses can be said for any t
+    kinds: dict[tuple, list[tuple]] = {}  # generic: the arrows one rolled arrow stands for
+    for tail, head, label in forward.edges:
+        value = value_of(forward, tail, label)
+        if not value:
+            result[(tail, head, label)] = ""
+            continue
+        heads = readers[(tail, value)]
+        parts = [reach[h] for h in heads]
+        separable = losses and all(parts) and sum(len(p) for p in parts) == len(frozenset().union(*parts))
+        if STEP_DIGITS.sub("", value) in forward.nodes[tail].read_inside:  # c₃, read in its own cell too
+            text = _chain_rule(forward, tail, head, value, generic, same_state=True)
+        elif len(heads) == 1 and not generic:  # its only reader: the arrow carries all of ∂J/∂v
+            text = f"∂J/∂{value}"
+        elif separable:  # each reader reaches losses no other reaches: name the part by them
+            reached = sorted(reach[head], key=lambda j: forward.nodes[j].step or 0)
+            if generic:  # the same words at every step of this arrow: chosen below, once all are known
+                steps = [forward.nodes[j].step for j in reached]
+                forms[(tail, head, label)] = _generic_forms(steps, forward.nodes[tail].step, last)
+                kinds.setdefault(_arrow_kind(forward, tail, head, value), []).append((tail, head, label))
+            text = _loss_sum([name for j in reached for name in _loss_names(forward, j, letter)], value, mean, False)
+        elif len(heads) == 1:  # (rolled: the same words at every step, ∂J/∂h_T at the last)
+            text = f"∂J/∂{_generic(value, last=final)}"
+        else:
+            text = _chain_rule(forward, tail, head, value, generic)
+        result[(tail, head, label)] = text
+    for arrows in kinds.values():  # one form that holds at every step (the last step's J_T alone fits two)
+        common = [form for form in forms[arrows[0]] if all(form in forms[a] for a in arrows)]
+        for tail, head, label in arrows if common else ():
+            names = [suffix if suffix == "…" else letter + suffix for suffix in common[0]]
+            result[(tail, head, label)] = _loss_sum(names, value_of(forward, tail, label), mean, True)
+    return result
+
+
+def _arrow_kind(forward: Picture, tail: int, head: int, value: str) -> tuple:
+    """What an arrow is, whatever its step: from which row into which, carrying which value (h, e)."""
+    return forward.nodes[tail].row, forward.nodes[head].row, STEP_DIGITS.sub("", value)
+
+
+def _generic_forms(steps: list[int], value_step: int | None, last: int | None) -> list[list[str]]:
+    """The ways to write the losses at ``steps`` for any step t (the value's): [ₜ], [ₜ, …, _T], [ₜ₊₁, …, _T]."""
+    if value_step is None or last is None:
+        return []
+    forms = []
+    if steps == [value_step]:
+        forms.append(["ₜ"])
+    if steps == list(range(value_step, last + 1)):
+        forms.append(["ₜ", "…", "_T"])
+    if steps == list(range(value_step + 1, last + 1)):
+        forms.append(["ₜ₊₁", "…", "_T"])
+    return forms
+
+
+def sum_note(forward: Picture, labels: dict, generic: bool = False) -> str:
+    """One line under the figure: a value read in several places adds what its arrows bring —
+    the example at the latest step that has one (its labels are the shortest)."""
+    parts: dict[tuple[int, str], list[str]] = {}
+    for tail, head, label in sorted(forward.edges, key=lambda edge: forward.nodes[edge[1]].step or 0):
+        value = value_of(forward, tail, label)
+        text = labels.get((tail, head, label), "")
+        if value and text and text not in parts.setdefault((tail, value), []):
+            parts[(tail, value)].append(text)
+    shared = [(forward.nodes[tail].step or 0, tail, value) for (tail, value), texts in parts.items() if len(texts) > 1]
+    if not shared:
+        return ""
+    if len({n.chain for n in forward.nodes if n.chain is not None}) > 1:  # h₃ of which layer: marks come later
+        return f"{SUM_NOTE} that reach one value"
+    _, tail, value = max(shared)
+    return f"{SUM_NOTE}: ∂J/∂{_generic(value) if generic else value} = {' + '.join(parts[(tail, value)])}"
+
+
+def _losses_reached(forward: Picture, losses: list[int]) -> list[frozenset]:
+    """For every node, the per-step losses its value reaches (walked in reverse topological order)."""
+    count = len(forward.nodes)
+    predecessors: list[list[int]] = [[] for _ in range(count)]
+    successors: list[list[int]] = [[] for _ in range(count)]
+    for tail, head, label in forward.edges:
+        if label not in CHOICES:  # a choice passes no gradient back
+            predecessors[head].append(tail)
+            successors[tail].append(head)
+    reach = [frozenset()] * count
+    for node in reversed(in_order(list(range(count)), predecessors, set(range(count)))):
+        found = frozenset({node}) if node in losses else frozenset()
+        reach[node] = found.union(*(reach[s] for s in successors[node]))
+    return reach
+
+
+def _loss_names(forward: Picture, loss: int, letter: str) -> list[str]:
+    """J₃ for the loss node J₃; J₄ … J₈ for a "…" standing for steps 4 to 8."""
+    node = forward.nodes[loss]
+    if node.kind == "ellipsis":
+        return [letter + str(step).translate(SUBSCRIPTS) for step in node.key[2]]
+    return [name_of(node)]
+
+
+def _loss_sum(names: list[str], value: str, mean: int | None, generic: bool) -> str:
+    """(1/4) ∂(J₃ + J₄)/∂h₂ from the losses' names; generic: (1/T) ∂(Jₜ₊₁ + … + J_T)/∂hₜ."""
+    scale = f"(1/{'T' if generic else mean}) " if mean else ""
+    if not generic and len(names) > 3:
+        names = [names[0], "…", names[-1]]
+    losses = names[0] if len(names) == 1 else f"({' + '.join(names)})"
+    return f"{scale}∂{losses}/∂{_generic(value) if generic else value}"
+
+
+def _chain_rule(forward: Picture, tail: int, head: int, value: str, generic: bool, same_state: bool = False) -> str:
+    """(∂h₄/∂h₃)ᵀ ∂J/∂h₄: the part of ∂J/∂h₃ through one reader, by what that reader computes.
+    ``same_state``: through the reader's next value of the same state alone — an LSTM's c₃ reaches
+    cell 4 only through c₄ (h₄ = o₄ ⊙ tanh c₄): (∂c₄/∂c₃)ᵀ ∂J/∂c₄, h₃ held as it is (its own arrow)."""
+    outputs = []
+    for t, _, label in forward.edges:
+        if t == head:
+            name = value_of(forward, t, label)
+            if name and name not in outputs:
+                outputs.append(name)
+    if same_state:
+        outputs = [o for o in outputs if STEP_DIGITS.sub("", o) == STEP_DIGITS.sub("", value)] or outputs
+        if generic:  # the rolled loop: what the next step's c hands back, at any t
+            return f"(∂{STEP_DIGITS.sub('', value)}ₜ₊₁/∂{_generic(value)})ᵀ ∂J/∂{STEP_DIGITS.sub('', value)}ₜ₊₁"
+    if generic:
+        step = forward.nodes[tail].step
+        outputs = [_generic(o, step) for o in outputs]
+        value = _generic(value)
+    if forward.nodes[head].kind == "output" or not outputs:  # J reads v itself
+        return f"∂J/∂{value}, {DIRECT}"
+    out = outputs[0] if len(outputs) == 1 else f"({', '.join(outputs)})"
+    return f"(∂{out}/∂{value})ᵀ ∂J/∂{out}"
+
+
+def _generic(name: str, relative_to: int | None = None, last: int | None = None) -> str:
+    """h₃ → hₜ; with the step of the value it is read from (2): h₃ → hₜ₊₁; h₄ of the last step (4) → h_T."""
+    found = STEP_DIGITS.search(name)
+    if not found:
+        return name
+    if last is not None and _number(found.group()) == last:
+        return STEP_DIGITS.sub("_T", name)
+    if relative_to is None:
+        return STEP_DIGITS.sub("ₜ", name)
+    shift = _number(found.group()) - relative_to
+    suffix = "ₜ" if shift == 0 else ("ₜ₊" if shift > 0 else "ₜ₋") + str(abs(shift)).translate(SUBSCRIPTS)
+    return STEP_DIGITS.sub(suffix, name)
+
+
+def _number(digits: str) -> int:
+    """₁₂ → 12."""
+    return int(digits.translate({ord(c): str(i) for i, c in enumerate("₀₁₂₃₄₅₆₇₈₉")}))
