@@ -185,6 +185,14 @@ def test_tokens_are_written_under_x_t_and_by_j_t():
         viz.to_dot(loss, level="cell", tokens=["the", "students"])
 
 
+def test_the_bptt_figure_writes_each_j_t_its_target_word():
+    words = "the students opened their".split()
+    loss, _ = language_model_loss("rnn", steps=3, words=words)
+    picture = build_picture((loss,), level="cell", backward=True, tokens=words)
+    targets = sorted(n.label.split("\n")[-1] for n in picture.nodes if "cross_entropy, backward" in n.label)
+    assert targets == ['target "opened"', 'target "students"', 'target "their"']
+
+
 def test_the_cli_renames_with_notation_and_name(tmp_path, capsys):
     out = tmp_path / "figure.dot"
     assert main(["graph", "--level", "cell", "--layers", "2", "--name", "W_hh=V", "--name", "x=u",

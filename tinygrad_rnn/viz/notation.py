@@ -422,8 +422,8 @@ def write_tokens(picture: Picture, tokens: list[str]) -> None:
     as the word it should predict, by each J_t."""
     inputs = {n.step: n for n in picture.nodes if n.kind == "input" and n.step is not None}
     losses = {n.step: n for n in picture.nodes if n.kind == "group" and n.step is not None
-              and n.row[:1] == (PER_STEP,) and n.label.split("\n")[0].split(" = ")[-1] in ("cross_entropy",
-                                                                                           "nll_loss")}
+              and n.row[:1] == (PER_STEP,)  # J₃ = cross_entropy; in a BPTT figure, cross_entropy, backward
+              and n.label.split("\n")[0].split(" = ")[-1].split(",")[0] in ("cross_entropy", "nll_loss")}
     steps = sorted(set(inputs) | set(losses))
     if not steps:
         raise ValueError("tokens: this figure draws no x_t and no J_t to write words by; draw it unrolled, at "
