@@ -89,11 +89,13 @@ class Tensor(TensorBase):
 
     @property
     def data(self) -> Tensor:
-        """The same values as a Tensor cut from the graph, as in PyTorch: it shares this tensor's
-        array (no copy), does not require grad and records nothing, so ``p.data.add_(p.grad, alpha=-lr)``
-        changes the parameter ``p`` without rule 1 of :mod:`tinygrad_rnn.inplace` (a write
-        through it is still stamped: a backward that saved ``p`` refuses to run on changed values).
-        ``p.data = other`` gives ``p`` the array of ``other``. The raw NumPy/CuPy array is ``.array``.
+        """A Tensor cut from the graph that shares this tensor's array (no copy), as in PyTorch;
+        ``p.data = other`` gives ``p`` the array of ``other`` (same shape, dtype and device).
+
+        It does not require grad and records nothing, so ``p.data.add_(p.grad, alpha=-lr)`` changes
+        the parameter ``p`` without rule 1 of :mod:`tinygrad_rnn.inplace`. The write is still
+        stamped (rule 2): a pending backward that saved ``p`` refuses to run on the changed values.
+        The raw NumPy/CuPy array is ``.array``.
 
         >>> import tinygrad_rnn as tr
         >>> w = tr.ones(2, requires_grad=True)
@@ -174,7 +176,7 @@ class Tensor(TensorBase):
         """Host samples written in place under the rules of inplace.py (a parameter only through
         ``.data`` or under ``no_grad()``), in this tensor's dtype and on its device."""
         if self.dtype.kind != "f":
-            raise TypeError(f"{written[1:-4]}: the tensor is {self.dtype}; random samples need a floating-point "
+            raise TypeError(f"{written[1:-3]}: the tensor is {self.dtype}; random samples need a floating-point "
                             "tensor (convert it first, e.g. x = x.float())")
         set_item(self, ..., move_array(values.astype(self.dtype), self.device), written)
         return self
