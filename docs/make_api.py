@@ -29,6 +29,7 @@ MODULES = [
     ("tinygrad_rnn.generation", "Generation"),
     ("tinygrad_rnn.checkpoint", "Checkpoints"),
     ("tinygrad_rnn.training", "Training"),
+    ("tinygrad_rnn.progress", "Progress in a terminal, a log or a notebook"),
     ("tinygrad_rnn.plots", "Figures"),
     ("tinygrad_rnn.workspace", "Reused arrays (CPU memory)"),
     ("tinygrad_rnn.compat", "Running PyTorch code (docs/pytorch.md)"),

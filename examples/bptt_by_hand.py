@@ -17,6 +17,7 @@ import time
 import numpy
 
 import tinygrad_rnn as tr
+from tinygrad_rnn.cli import ScriptHelp, show_defaults
 
 TEXT = "the keys to the cabinet are on the table. the key to the cabinets is on the table. "
 
@@ -35,11 +36,11 @@ def unroll(inputs, params, hidden_size):
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=ScriptHelp)
     parser.add_argument("--steps", type=int, default=300, help="gradient-descent steps")
     parser.add_argument("--hidden", type=int, default=32, help="hidden units")
     parser.add_argument("--seed", type=int, default=0)
-    args = parser.parse_args()
+    args = show_defaults(parser).parse_args()
 
     tr.manual_seed(args.seed)
     vocabulary = sorted(set(TEXT))

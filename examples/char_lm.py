@@ -14,11 +14,12 @@ import argparse
 import numpy
 
 import tinygrad_rnn as tr
+from tinygrad_rnn.cli import ScriptHelp, show_defaults
 from tinygrad_rnn.device import device_argument
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=ScriptHelp)
     parser.add_argument("--text", help="a text file (default: Python's standard-library source)")
     parser.add_argument("--steps", type=int, default=1500, help="optimiser steps in all (when resuming, too)")
     parser.add_argument("--hidden", type=int, default=128)
@@ -30,7 +31,7 @@ def main() -> None:
     parser.add_argument("--plot", default="char_lm.png", help="loss and perplexity curves")
     parser.add_argument("--device", default="cpu", type=device_argument)
     parser.add_argument("--seed", type=int, default=0)
-    args = parser.parse_args()
+    args = show_defaults(parser).parse_args()
 
     tr.manual_seed(args.seed)
     text = tr.data.read_text(args.text) if args.text else tr.data.standard_library_text(300_000)

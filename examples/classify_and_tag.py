@@ -16,11 +16,12 @@ from __future__ import annotations
 import argparse
 
 import numpy
-from tqdm.auto import tqdm
 
 import tinygrad_rnn as tr
+from tinygrad_rnn.cli import ScriptHelp, show_defaults
 from tinygrad_rnn.device import device_argument
 from tinygrad_rnn.nn import functional as F
+from tinygrad_rnn.progress import progress
 
 TAGS = ["DET", "PREP", "NOUN-SG", "NOUN-PL"]
 IGNORE = -100
@@ -69,13 +70,13 @@ def batch(sentences, labels, indices, vocabulary, device):
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=ScriptHelp)
     parser.add_argument("--steps", type=int, default=300)
     parser.add_argument("--examples", type=int, default=1200)
     parser.add_argument("--hidden", type=int, default=32)
     parser.add_argument("--device", default="cpu", type=device_argument)
     parser.add_argument("--seed", type=int, default=0)
-    args = parser.parse_args()
+    args = show_defaults(parser).parse_args()
 
     tr.manual_seed(args.seed)
     sentences, labels = make_data(args.examples, args.seed)
@@ -84,7 +85,8 @@ def main() -> None:
     model = SequenceModel(len(vocabulary), args.hidden).to(args.device)
     optimizer = tr.optim.Adam(model.parameters(), lr=0.01)
     rng = numpy.random.default_rng(args.seed)
-    for step in tqdm(range(1, args.steps + 1), desc="training", leave=False):
+    bar = progress(range(1, args.steps + 1), desc="training", leave=False)
+    for step in bar:
         ids, lengths, label, tags = batch(sentences, labels, rng.integers(0, split, 32), vocabulary, args.device)
         sentence_logits, tag_logits = model(ids, lengths)
         # the tagger's logits are (B, T, tags): classes go to dimension 1, as cross_entropy expects
@@ -95,7 +97,7 @@ def main() -> None:
         tr.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
         optimizer.step()
         if step % max(args.steps // 5, 1) == 0:
-            tqdm.write(f"step {step:4d}  loss {loss.item():.3f}")
+            bar.write(f"step {step:4d}  loss {loss.item():.3f}")
 
     test = numpy.arange(split, len(sentences))
     ids, lengths, label, tags = batch(sentences, labels, test, vocabulary, args.device)

@@ -1,6 +1,7 @@
 """The lecture figures, drawn from real computation: every figure in docs/ and the README.
 
-    python examples/lecture_figures.py [--out docs/figures] [--format svg] [--device cpu]
+    python examples/lecture_figures.py [--out lecture_figures] [--format svg] [--device cpu]
+    python examples/lecture_figures.py --out docs/figures    # regenerate the documentation's figures
 
 * the unrolled tanh RNN at op and cell level, the LSTM and GRU at op level;
 * a stacked, bidirectional LSTM at cell level (layers as rows, the reverse rows right to left);
@@ -22,6 +23,7 @@ import pathlib
 
 import tinygrad_rnn as tr
 from tinygrad_rnn import cli
+from tinygrad_rnn.cli import ScriptHelp, show_defaults
 from tinygrad_rnn.device import device_argument
 from tinygrad_rnn.viz.legibility import measure
 
@@ -38,12 +40,13 @@ def last_step_loss(layer, steps: int, device: str, seed: int = 0):
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--out", default="docs/figures", help="folder for the figures")
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=ScriptHelp)
+    parser.add_argument("--out", default="lecture_figures",
+                        help="folder for the figures; docs/figures rewrites the documentation's (default: %(default)s)")
     parser.add_argument("--format", choices=["svg", "png", "pdf", "dot"], default="svg")
     parser.add_argument("--steps", type=int, default=12, help="steps of the gradient-coloured figures")
     parser.add_argument("--device", default="cpu", type=device_argument)
-    args = parser.parse_args()
+    args = show_defaults(parser).parse_args()
     out = pathlib.Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     device = args.device

@@ -22,6 +22,7 @@ from concurrent.futures import ProcessPoolExecutor
 import numpy
 
 import tinygrad_rnn as tr
+from tinygrad_rnn.cli import ScriptHelp, show_defaults
 from tinygrad_rnn.device import device_argument
 from tinygrad_rnn.nn import functional as F
 
@@ -115,7 +116,7 @@ def table(results: dict[str, numpy.ndarray], columns: list[str], fmt: str) -> No
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=ScriptHelp)
     parser.add_argument("--seeds", type=int, default=3, help="runs per cell and setting")
     parser.add_argument("--lengths", type=int, nargs="+", default=[10, 30, 50], help="adding-problem lengths T")
     parser.add_argument("--adding-steps", type=int, default=1200, help="training steps per adding run")
@@ -125,7 +126,7 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=2, help="processes running at once")
     parser.add_argument("--out", default="long_range", help="prefix of the two figures")
     parser.add_argument("--device", default="cpu", type=device_argument)
-    args = parser.parse_args()
+    args = show_defaults(parser).parse_args()
     if args.quick:
         args.seeds, args.lengths, args.adding_steps = 2, [10], 30
         args.distances, args.agreement_steps = [0, 2], 20

@@ -15,18 +15,19 @@ import argparse
 import numpy
 
 import tinygrad_rnn as tr
+from tinygrad_rnn.cli import ScriptHelp, show_defaults
 from tinygrad_rnn.device import device_argument
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=ScriptHelp)
     parser.add_argument("--steps", type=int, default=600)
     parser.add_argument("--hidden", type=int, default=64)
     parser.add_argument("--words", type=int, default=8000, help="training text, in words")
     parser.add_argument("--out", default="lstm_neurons.png")
     parser.add_argument("--device", default="cpu", type=device_argument)
     parser.add_argument("--seed", type=int, default=0)
-    args = parser.parse_args()
+    args = show_defaults(parser).parse_args()
 
     tr.manual_seed(args.seed)
     text, _ = tr.data.brackets_text(args.words, seed=args.seed)

@@ -13,11 +13,13 @@ and the range, and each one's training time. Printed as a Markdown table and dra
 from __future__ import annotations
 
 import argparse
+import sys
 import time
 
 import numpy
 
 import tinygrad_rnn as tr
+from tinygrad_rnn.cli import ScriptHelp, show_defaults
 from tinygrad_rnn.device import device_argument
 
 NEURAL = {"fixed window": "window", "tanh RNN": "rnn", "LSTM": "lstm", "GRU": "gru"}
@@ -73,14 +75,22 @@ def table(text: str, level: str, seeds: int, steps: int, hidden: int, device="cp
     rows: dict[str, dict[str, list[float]]] = {}
     for name, (perplexity, seconds) in count_based(train, held_out, len(vocabulary)).items():
         rows[name] = {"perplexity": [perplexity], "seconds": [seconds]}
+    say(f"{level} level: counted the n-gram models; training {len(kinds)} neural models × {seeds} seeds, "
+        f"{steps} steps each")
     for name in kinds:
         for seed in range(seeds):
             perplexity, seconds = neural(NEURAL[name], train, held_out, len(vocabulary), seed, steps, hidden, device)
+            say(f"{level} level: {name}, seed {seed + 1} of {seeds}: perplexity {perplexity:.2f} in {seconds:.0f} s")
             rows.setdefault(name, {"perplexity": [], "seconds": []})
             rows[name]["perplexity"].append(perplexity)
             rows[name]["seconds"].append(seconds)
     rows["_about"] = {"vocabulary": [len(vocabulary)], "train": [train.size], "held_out": [held_out.size]}
     return rows
+
+
+def say(progress: str) -> None:
+    """A progress line on standard error, at once: the table on standard output stays clean."""
+    print(progress, file=sys.stderr, flush=True)
 
 
 def markdown(rows: dict, level: str) -> str:
@@ -130,7 +140,7 @@ def figure(results: dict[str, dict], path: str) -> str:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=ScriptHelp)
     parser.add_argument("--text", help="a text file (default: Python's standard-library source)")
     parser.add_argument("--chars", type=int, default=300_000, help="characters of the default corpus")
     parser.add_argument("--level", nargs="+", choices=["char", "word"], default=["char", "word"])
@@ -141,7 +151,7 @@ def main() -> None:
     parser.add_argument("--seeds", type=int, default=3)
     parser.add_argument("--device", default="cpu", type=device_argument)
     parser.add_argument("--out", default="perplexity_table.png")
-    args = parser.parse_args()
+    args = show_defaults(parser).parse_args()
 
     text = tr.data.read_text(args.text) if args.text else tr.data.standard_library_text(args.chars)
     results = {}

@@ -19,7 +19,9 @@ import time
 import numpy
 
 import tinygrad_rnn as tr
+from tinygrad_rnn.cli import ScriptHelp, show_defaults
 from tinygrad_rnn.device import device_argument
+from tinygrad_rnn.progress import progress as progress_bar
 
 
 def make_vocabularies(sources: list[str], targets: list[str]) -> tuple[tr.data.Vocabulary, tr.data.Vocabulary]:
@@ -65,9 +67,7 @@ def train(steps: int, cell: str = "gru", hidden: int = 128, batch_size: int = 64
                               cell=cell, device=device)
     optimizer = tr.optim.Adam(model.parameters(), lr=3e-3)
     rng = numpy.random.default_rng(seed)
-    from tqdm.auto import tqdm
-
-    bar = tqdm(range(steps), desc="training", unit="step", disable=not progress, dynamic_ncols=True)
+    bar = progress_bar(range(steps), desc="training", unit="step", disable=not progress)
     for _ in bar:
         chosen = rng.integers(0, train_count, size=batch_size)
         loss = batch_loss(model, source_vocabulary, target_vocabulary, [sources[i] for i in chosen],
@@ -103,7 +103,7 @@ def draw(model, source_vocabulary, target_vocabulary, out: pathlib.Path, fmt: st
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=ScriptHelp)
     parser.add_argument("--steps", type=int, default=1200, help="optimiser steps (batches of 64 dates)")
     parser.add_argument("--cell", choices=["rnn", "lstm", "gru"], default="gru")
     parser.add_argument("--hidden", type=int, default=128)
@@ -113,7 +113,7 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--out", default=".", help="where the figures go")
     parser.add_argument("--format", default="svg", choices=["svg", "png", "dot"])
-    args = parser.parse_args()
+    args = show_defaults(parser).parse_args()
 
     started = time.perf_counter()
     model, source_vocabulary, target_vocabulary, (sources, targets) = train(

@@ -17,16 +17,17 @@ import argparse
 import numpy
 
 import tinygrad_rnn as tr
+from tinygrad_rnn.cli import ScriptHelp, show_defaults
 from tinygrad_rnn.device import device_argument
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=ScriptHelp)
     parser.add_argument("--steps", type=int, default=40)
     parser.add_argument("--bptt", type=int, default=10, help="steps per chunk")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--device", default="cpu", type=device_argument)
-    args = parser.parse_args()
+    args = show_defaults(parser).parse_args()
 
     tr.manual_seed(args.seed)
     lstm = tr.nn.LSTM(2, 8, dtype="float64", device=args.device)

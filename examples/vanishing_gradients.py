@@ -16,11 +16,12 @@ import argparse
 import pathlib
 
 import numpy
-from tqdm.auto import tqdm
 
 import tinygrad_rnn as tr
 from tinygrad_rnn import analysis, plots
+from tinygrad_rnn.cli import ScriptHelp, show_defaults
 from tinygrad_rnn.device import device_argument
+from tinygrad_rnn.progress import progress
 
 
 def compare_cells(args) -> dict[str, numpy.ndarray]:
@@ -65,9 +66,8 @@ def exploding(args, clip: float | None) -> tuple[list[float], list[float]]:
     inputs, targets = tr.data.adding_problem(256, 20, seed=args.seed)
     losses, norms = [], []
     with numpy.errstate(all="ignore"):  # without clipping the numbers overflow: that is the point
-        progress = tqdm(range(args.train_steps), desc="clip at 1" if clip else "no clipping", leave=False,
-                        disable=None)  # a bar in a terminal, none in a log
-        for step in progress:
+        bar = progress(range(args.train_steps), desc="clip at 1" if clip else "no clipping", leave=False)
+        for step in bar:
             batch = slice((step * 32) % 256, (step * 32) % 256 + 32)
             x = tr.tensor(inputs[batch, :, :1], device=args.device).transpose(0, 1)
             output, _ = rnn(x)
@@ -83,14 +83,14 @@ def exploding(args, clip: float | None) -> tuple[list[float], list[float]]:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=ScriptHelp)
     parser.add_argument("--steps", type=int, default=50, help="sequence length")
     parser.add_argument("--train-steps", type=int, default=150, help="training steps of part 3")
     parser.add_argument("--out", default="figures")
     parser.add_argument("--device", default="cpu", type=device_argument)
     parser.add_argument("--seed", type=int, default=0, help="the first seed")
     parser.add_argument("--seeds", type=int, default=5, help="seeds of parts 1 and 3")
-    args = parser.parse_args()
+    args = show_defaults(parser).parse_args()
     out = pathlib.Path(args.out)
 
     curves = compare_cells(args)

@@ -1,5 +1,8 @@
 """Shared fixtures: every test that takes ``device`` runs on CPU and, where CuPy sees a GPU, on GPU."""
 
+import os
+import pathlib
+
 import numpy
 import pytest
 from hypothesis import settings
@@ -28,6 +31,13 @@ def rng():
 def make(values, device="cpu", requires_grad=True):
     """A float64 tensor from an array of values."""
     return tr.tensor(numpy.asarray(values, dtype=numpy.float64), requires_grad=requires_grad, device=device)
+
+
+def checkout_first() -> dict:
+    """The environment for a subprocess, with this checkout's package ahead of any installed copy:
+    Python puts a script's own folder first on its path, not the checkout."""
+    root = str(pathlib.Path(__file__).resolve().parent.parent)
+    return {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [root, os.environ.get("PYTHONPATH")]))}
 
 
 def assert_same_as_torch(fn, arrays, rng, rtol=1e-10, atol=1e-12):

@@ -1,4 +1,5 @@
-"""Every ```python block in README.md and docs/*.md runs, in order, one namespace per file."""
+"""Every ```python block in README.md, README.pypi.md (the package index's page) and docs/*.md
+runs, in order, one namespace per file."""
 
 import pathlib
 import re
@@ -6,7 +7,7 @@ import re
 import pytest
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
-DOCUMENTS = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
+DOCUMENTS = [ROOT / "README.md", ROOT / "README.pypi.md", *sorted((ROOT / "docs").glob("*.md"))]
 BLOCK = re.compile(r"^```python\n(.*?)^```", re.MULTILINE | re.DOTALL)
 
 
@@ -51,7 +52,8 @@ def test_the_legibility_table_in_drawing_md_is_the_figures_own():
     spec.loader.exec_module(figures)
     text = (ROOT / "docs" / "drawing.md").read_text(encoding="utf-8")
     assert figures.legibility_table(ROOT / "docs" / "figures") in text, \
-        "docs/drawing.md's legibility table is out of date: run .venv/bin/python examples/lecture_figures.py"
+        "docs/drawing.md's legibility table is out of date: run .venv/bin/python examples/lecture_figures.py " \
+        "--out docs/figures"
 
 
 def test_api_reference_describes_every_tensor_method_and_attribute():

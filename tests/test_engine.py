@@ -151,6 +151,17 @@ def test_backward_on_something_without_graph_says_why():
         tr.tensor([1.0]).sum().backward()
 
 
+def test_grad_contributions_of_an_unused_tensor_is_an_error_as_in_grad():
+    used, unused = make([1.0, 2.0]), make([3.0])
+    loss = (used * 2).sum()
+    with pytest.raises(tr.GraphError, match=r"grad_contributions: .*not used to compute the output.*allow_unused=True"):
+        tr.grad_contributions(loss, unused)
+    with pytest.raises(tr.GraphError, match="allow_unused=True"):
+        tr.grad(loss, unused, retain_graph=True)
+    assert tr.grad_contributions(loss, unused, allow_unused=True) == []
+    assert len(tr.grad_contributions(loss, used)) == 1
+
+
 def test_grad_of_an_input_that_does_not_require_grad_says_what_to_do():
     x, c = make([1.0]), tr.tensor([2.0])
     with pytest.raises(tr.GraphError, match="requires_grad=True"):

@@ -6,15 +6,17 @@ import subprocess
 import sys
 
 import pytest
+from conftest import checkout_first
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 
 
-def run(script, *args, cwd=None):
+def run(script, *args, cwd=None, stderr=False):
+    """What the script printed (with ``stderr``: standard output and standard error)."""
     result = subprocess.run([sys.executable, str(ROOT / script), *args], capture_output=True, text=True, timeout=300,
-                            cwd=cwd)
+                            cwd=cwd, env=checkout_first())
     assert result.returncode == 0, result.stderr[-3000:]
-    return result.stdout
+    return (result.stdout, result.stderr) if stderr else result.stdout
 
 
 def test_bptt_by_hand_shows_the_sum_over_time_steps():
@@ -61,11 +63,13 @@ def test_lstm_neurons_example(tmp_path):
     assert "correlation with 'inside [[…]]'" in out and (tmp_path / "neurons.png").exists()
 
 
-def test_lecture_figures_example(tmp_path):
-    out = run("examples/lecture_figures.py", "--format", "dot", "--steps", "3", "--out", str(tmp_path))
-    assert len(list(tmp_path.glob("*.dot"))) == 17 and "wrote" in out
-    assert sorted(p.name for p in tmp_path.glob("*.svg")) == ["vanishing_gru.svg", "vanishing_lstm.svg",
-                                                             "vanishing_rnn.svg"]  # the README's command
+def test_lecture_figures_example_writes_into_a_folder_of_its_own_unless_told(tmp_path):
+    out = run("examples/lecture_figures.py", "--format", "dot", "--steps", "3", cwd=tmp_path)
+    written = tmp_path / "lecture_figures"  # not docs/figures: run from the repository, it would overwrite them
+    assert [p.name for p in tmp_path.iterdir()] == ["lecture_figures"]
+    assert len(list(written.glob("*.dot"))) == 17 and "wrote" in out
+    assert sorted(p.name for p in written.glob("*.svg")) == ["vanishing_gru.svg", "vanishing_lstm.svg",
+                                                            "vanishing_rnn.svg"]  # the README's command
     assert "‖∂J/∂h_1‖ / ‖∂J/∂h_3‖" in out
 
 
@@ -80,18 +84,26 @@ def test_seq2seq_example_learns_dates_and_draws_both_figures(tmp_path):
 
 
 def test_perplexity_table_example_prints_the_table_and_draws_it(tmp_path):
-    out = run("examples/perplexity_table.py", "--chars", "20000", "--steps", "5", "--seeds", "2", "--hidden", "16",
-              "--level", "char", "--out", str(tmp_path / "table.png"))
+    out, progress = run("examples/perplexity_table.py", "--chars", "20000", "--steps", "5", "--seeds", "2",
+                        "--hidden", "16", "--level", "char", "--out", str(tmp_path / "table.png"), stderr=True)
+    assert "char level: LSTM, seed 2 of 2: perplexity" in progress  # a line per model trained, as it finishes
+    assert len(progress.splitlines()) == 1 + 4 * 2
     for name in ("unigram (add-1)", "5-gram, Kneser–Ney", "fixed window", "tanh RNN", "LSTM", "GRU"):
         assert f"| {name} |" in out, name
     assert "2 seeds)" in out and (tmp_path / "table.png").stat().st_size > 10_000
 
 
-@pytest.mark.parametrize("script", ["char_lm.py", "vanishing_gradients.py", "long_range.py", "classify_and_tag.py",
-                                    "lstm_neurons.py", "lecture_figures.py", "seq2seq.py", "perplexity_table.py"])
-def test_every_example_accepts_a_device_and_has_help(script):
-    result = subprocess.run([sys.executable, str(ROOT / "examples" / script), "--help"], capture_output=True, text=True)
-    assert result.returncode == 0 and "--device" in result.stdout
+EXAMPLES = sorted(p.name for p in (ROOT / "examples").glob("*.py"))
+
+
+@pytest.mark.parametrize("script", EXAMPLES)
+def test_every_example_has_help_naming_its_defaults_and_accepts_a_device(script):
+    result = subprocess.run([sys.executable, str(ROOT / "examples" / script), "--help"], capture_output=True, text=True,
+                            env=checkout_first())
+    shown = " ".join(result.stdout.split())
+    assert result.returncode == 0 and "(default: " in shown
+    if script != "bptt_by_hand.py":  # NumPy and the CPU: BPTT written by hand
+        assert "--device DEVICE (default: cpu)" in shown
 
 
 def test_per_op_benchmark_runs():

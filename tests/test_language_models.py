@@ -58,15 +58,15 @@ def reference_kneser_ney(corpus, order, size):
 
 
 def reference_add_k(corpus, order, size, k):
-    grams = Counter(tuple(corpus[i:i + order]) for i in range(len(corpus) - order + 1))
+    """(c(h w) + k) / (c(h) + k V), h the n − 1 tokens before w — or, at the start of a text,
+    all the tokens there are, with the counts of that shorter order."""
+    grams = Counter(tuple(corpus[i:i + n]) for n in range(1, order + 1) for i in range(len(corpus) - n + 1))
     contexts = Counter()
     for gram, count in grams.items():
         contexts[gram[:-1]] += count
 
     def probability(word, history):
-        if len(history) < order - 1:  # not enough history for this order: the uniform distribution
-            return 1.0 / size
-        context = tuple(history[len(history) - (order - 1):]) if order > 1 else ()
+        context = tuple(history[max(0, len(history) - (order - 1)):]) if order > 1 else ()
         return (grams.get(context + (word,), 0) + k) / (contexts.get(context, 0) + k * size)
 
     return probability
@@ -85,6 +85,16 @@ def test_kneser_ney_and_add_k_perplexities_match_a_direct_computation(order):
         numpy.testing.assert_allclose(numpy.exp(model.log_probabilities(held_out)), expected, rtol=1e-12)
         want = math.exp(-numpy.mean(numpy.log(expected)))
         assert abs(model.perplexity(held_out) - want) < 1e-9 * want, smoothing
+
+
+def test_add_k_uses_the_shorter_order_a_short_history_allows():
+    """TINY has 16 tokens, 1 five times, and the bigrams after 1 are (1,2)×4 and (1,4)×1: by hand."""
+    model = NGramLM(3, smoothing="add-k", k=0.5).fit(TINY, vocabulary_size=6)
+    assert model.probabilities([])[1] == pytest.approx((5 + 0.5) / (16 + 0.5 * 6))  # the unigram
+    assert model.probabilities([1])[2] == pytest.approx((4 + 0.5) / (5 + 0.5 * 6))  # the bigram after 1
+    assert model.probabilities([5])[2] == pytest.approx(1 / 6)  # a context never seen: the uniform 1/V
+    first_two = numpy.exp(model.log_probabilities([1, 2, 3]))[:1]  # P(2 | 1): one token of history
+    assert first_two[0] == pytest.approx((4 + 0.5) / (5 + 0.5 * 6))
 
 
 def test_the_bigram_discount_is_stated_and_by_hand():
@@ -225,6 +235,39 @@ def test_beam_search_of_width_one_is_greedy_and_wider_never_scores_lower(cell):
         for width in (2, 4):
             found = model.beam_search(source, beam_width=width, max_length=6, alpha=0.0)
             assert model.score(source, found) >= model.score(source, alone) - 1e-9
+
+
+def exhaustive_best(model, source, max_length, alpha):
+    """Every target of up to ``max_length`` tokens (never [PAD], [BEGIN] or [END] inside), scored."""
+    tokens = [t for t in range(model.head.out_features) if t not in (0, 2, 3)]
+    targets, frontier = [[]], [[]]
+    for _ in range(max_length):
+        frontier = [target + [t] for target in frontier for t in tokens]
+        targets += frontier
+    return max(targets, key=lambda target: model.score(source, target) / (len(target) + 1) ** alpha)
+
+
+@pytest.mark.parametrize("alpha", [0.0, 1.0])
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_a_beam_wider_than_every_target_finds_the_exhaustive_best(seed, alpha):
+    """Vocabulary 6 (ids 1, 4, 5 may be written): with a beam of 100 the first steps have fewer
+    candidates than the beam is wide — none of the ruled-out ids may slip in."""
+    tr.manual_seed(seed)
+    model = tr.models.Seq2Seq(6, 6, embedding_dim=3, hidden_size=4)
+    for source in ([4, 5, 1], [1], [5, 5, 4, 1]):
+        for max_length in (1, 2, 3):  # a target of max_length tokens, then [END], is a candidate too
+            found = model.beam_search(source, beam_width=100, max_length=max_length, alpha=alpha)
+            assert not {0, 2, 3} & set(found), found
+            assert found == exhaustive_best(model, source, max_length, alpha), (source, max_length)
+
+
+def test_max_length_counts_the_tokens_written_in_greedy_and_beam_search_alike():
+    tr.manual_seed(1)
+    model = tr.models.Seq2Seq(6, 6, embedding_dim=3, hidden_size=4)
+    model.head.bias.data[3] -= 100.0  # [END] never likely: every decoding runs to max_length
+    for max_length in (1, 3):
+        assert len(model.greedy([4, 5, 1], max_length=max_length)[0]) == max_length
+        assert len(model.beam_search([4, 5, 1], beam_width=5, max_length=max_length)) == max_length
 
 
 def test_a_written_target_is_scored_as_its_log_probability():

@@ -195,3 +195,16 @@ def test_repr_reads_like_pytorch():
     assert repr(nn.LSTM(4, 8, num_layers=2, bidirectional=True)) == "LSTM(4, 8, num_layers=2, bidirectional=True)"
     assert repr(nn.Linear(2, 3)) == "Linear(in_features=2, out_features=3, bias=True)"
     assert "(lstm): LSTM(4, 6, batch_first=True)" in repr(Tagger())
+
+
+def test_load_state_dict_of_something_that_is_no_state_dict_says_what_it_takes():
+    layer = tr.nn.Linear(2, 3)
+    with pytest.raises(TypeError, match="load_state_dict: expected a state dict .* got Tensor"):
+        layer.load_state_dict(tr.ones(3))
+
+
+def test_nll_loss_names_the_constants_it_reads_in_a_drawing():
+    logits = tr.randn(4, 5, requires_grad=True)
+    logits.name = "logits"
+    text = tr.viz.to_dot(tr.nn.functional.nll_loss(logits.log_softmax(-1), tr.tensor([0, 1, 2, 3])))
+    assert 'label="input' not in text and "count" in text and "counted (not ignore_index)" in text

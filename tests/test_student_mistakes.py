@@ -9,6 +9,7 @@ import warnings
 
 import numpy
 import pytest
+from conftest import checkout_first
 
 import tinygrad_rnn as tr
 from tinygrad_rnn.cli import main
@@ -306,7 +307,8 @@ def test_asking_for_a_missing_gpu_is_one_line(command):
 
     root = Path(__file__).resolve().parents[1]
     program = [sys.executable, "-m", "tinygrad_rnn"] if not command[0].endswith(".py") else [sys.executable]
-    result = subprocess.run(program + command, capture_output=True, text=True, cwd=root, timeout=120)
+    result = subprocess.run(program + command, capture_output=True, text=True, cwd=root, timeout=120,
+                            env=checkout_first())
     assert result.returncode == 2
     assert "Traceback" not in result.stderr and "a GPU was asked for" in result.stderr
     assert "--device cpu" in result.stderr

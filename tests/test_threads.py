@@ -1,6 +1,9 @@
 """The BLAS thread policy (tinygrad_rnn/threads.py): what it chooses from the load it sees, that
 it sets BLAS and puts it back, and that the numbers do not depend on it."""
 
+import importlib.util
+import sys
+
 import numpy
 import pytest
 
@@ -9,7 +12,11 @@ from tinygrad_rnn import threads
 
 
 @pytest.fixture(autouse=True)
-def policy_restored():
+def policy_restored(monkeypatch):
+    # each test starts from BLAS's own count: what "auto" chose earlier in a run depends on the
+    # machine's load (a busy test machine had left BLAS on one thread)
+    monkeypatch.setattr(threads, "_auto", None)
+    tr.set_blas_threads("auto")
     yield
     tr.set_blas_threads("auto")
 
@@ -88,3 +95,15 @@ def test_without_proc_stat_blas_is_left_alone_and_not_looked_at_again(monkeypatc
     for _ in range(3):
         threads.adapt()
     assert looks == [1] and tr.get_blas_threads() == "auto"
+
+
+def test_without_proc_stat_the_load_comes_from_psutil_or_auto_stays_off(monkeypatch):
+    proc = threads._proc_stat_busy_seconds()
+    monkeypatch.setattr(threads, "_proc_stat_busy_seconds", lambda: None)  # macOS, Windows
+    if importlib.util.find_spec("psutil") is not None:
+        busy = threads._machine_busy_seconds()
+        assert threads.load_source() == "psutil" and busy > 0
+        if proc is not None:  # on Linux both count the same busy time, give or take what passed between
+            assert abs(busy - proc) < 0.05 * proc + 5.0
+    monkeypatch.setitem(sys.modules, "psutil", None)  # not installed
+    assert threads.load_source() is None and threads._machine_busy_seconds() is None

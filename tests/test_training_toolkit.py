@@ -1,12 +1,16 @@
 """Data, language model, generation, checkpoints, training loop, plots and the CLI."""
 
+import importlib.metadata
 import json
+import os
+import stat
 import subprocess
 import sys
 import zipfile
 
 import numpy
 import pytest
+from conftest import checkout_first
 
 import tinygrad_rnn as tr
 from tinygrad_rnn import checkpoint, data, generation, models, training
@@ -179,6 +183,27 @@ def test_mismatched_checkpoint_leaves_model_and_optimizer_untouched(tmp_path):
     assert all(numpy.array_equal(same_shapes.state_dict()[k], v) for k, v in before.items())
 
 
+def test_a_checkpoint_of_another_model_says_what_it_holds_and_what_the_model_is(tmp_path):
+    path = checkpoint.save_checkpoint(tmp_path / "lstm.npz", tr.nn.LSTM(3, 16))
+    with pytest.raises(CheckpointError, match="this checkpoint holds an LSTM with 16 units; the model is a GRU "
+                                              "with 32 units") as caught:
+        checkpoint.load_checkpoint(path, tr.nn.GRU(3, 32))
+    assert "'" not in str(caught.value)  # a KeyError's quotes around the whole text no more
+    with pytest.raises(CheckpointError, match="holds an LSTM with 16 units, not a language model"):
+        checkpoint.load_language_model(path)
+
+
+@pytest.mark.parametrize("umask", [0o022, 0o077, 0o002])
+def test_a_checkpoint_gets_the_permissions_of_any_new_file(tmp_path, umask):
+    old = os.umask(umask)
+    try:
+        path = checkpoint.save_checkpoint(tmp_path / "m.npz", tr.nn.Linear(2, 1))
+        (tmp_path / "plain.txt").write_text("x")
+    finally:
+        os.umask(old)
+    assert stat.S_IMODE(path.stat().st_mode) == stat.S_IMODE((tmp_path / "plain.txt").stat().st_mode) == 0o666 & ~umask
+
+
 def test_an_interrupted_save_keeps_the_previous_checkpoint(tmp_path, monkeypatch):
     model, optimizer, vocab = trained_model(tmp_path)
     path = checkpoint.save_checkpoint(tmp_path / "lm.npz", model, optimizer, vocab, step=1)
@@ -227,9 +252,9 @@ def test_plots_write_png(tmp_path):
 # --- command line -----------------------------------------------------------------------------------------
 
 
-def cli(*args, cwd=None):
+def cli(*args, cwd=None, env=None):
     return subprocess.run([sys.executable, "-m", "tinygrad_rnn", *args], capture_output=True, text=True, cwd=cwd,
-                          timeout=300)
+                          timeout=300, env=env)
 
 
 def test_cli_train_then_sample_then_resume(tmp_path):
@@ -237,7 +262,7 @@ def test_cli_train_then_sample_then_resume(tmp_path):
     corpus.write_text("to be or not to be, that is the question. " * 20)
     lm = tmp_path / "lm.npz"
     result = cli("train", "--text", str(corpus), "--steps", "4", "--hidden", "8", "--embedding", "4", "--bptt", "8",
-                 "--batch-size", "2", "--checkpoint", str(lm), "--quiet")
+                 "--batch-size", "2", "--checkpoint", str(lm), "--quiet", "--cell", "gru")
     assert result.returncode == 0, result.stderr
     assert "validation perplexity" in result.stdout and lm.exists()
     sampled = cli("sample", "--checkpoint", str(lm), "--length", "20", "--prompt", "to be")
@@ -245,6 +270,45 @@ def test_cli_train_then_sample_then_resume(tmp_path):
     resumed = cli("train", "--text", str(corpus), "--steps", "6", "--resume", str(lm), "--checkpoint", str(lm),
                   "--bptt", "8", "--batch-size", "2", "--quiet")
     assert resumed.returncode == 0 and "resuming at step 4" in resumed.stdout
+    assert "GRU with" in resumed.stdout  # the checkpoint's cell, not --cell's default (lstm)
+    for steps in ("6", "3"):  # at or below the checkpoint's step (6 now): nothing to train, said in one line
+        again = cli("train", "--text", str(corpus), "--steps", steps, "--resume", str(lm), "--checkpoint", str(lm),
+                    "--quiet")
+        assert again.returncode == 1 and "Traceback" not in again.stderr, again.stderr
+        assert f"at step 6 already, and --steps {steps} counts the total" in again.stderr
+        assert again.stderr.strip().count("\n") == 0
+
+
+def test_cli_version_is_the_package_version():
+    result = cli("--version")
+    assert result.returncode == 0 and result.stdout.strip() == f"tinygrad-rnn {tr.__version__}"
+    assert tr.__version__ == importlib.metadata.version("tinygrad_rnn") and tr.__version__[0].isdigit()
+
+
+def without_matplotlib(tmp_path):
+    """An environment in which ``import matplotlib`` fails, as after a plain ``pip install tinygrad_rnn``."""
+    hidden = tmp_path / "hide_matplotlib" / "matplotlib"
+    hidden.mkdir(parents=True)
+    (hidden / "__init__.py").write_text("raise ImportError(\"No module named 'matplotlib'\")\n")
+    environment = checkout_first()
+    return {**environment, "PYTHONPATH": os.pathsep.join([str(hidden.parent), environment["PYTHONPATH"]])}
+
+
+def test_cli_without_matplotlib_demo_writes_the_rest_and_train_plot_says_so_at_once(tmp_path):
+    environment = without_matplotlib(tmp_path)
+    out = tmp_path / "out"
+    result = cli("demo", "--steps", "2", "--hidden", "8", "--out", str(out), "--quiet", env=environment)
+    assert result.returncode == 0 and "Traceback" not in result.stderr, result.stderr
+    written = {p.name for p in out.iterdir()}
+    assert {"unrolled_rnn.svg", "bptt_rnn.svg", "language_model.svg", "bptt.html", "char_lstm.npz"} <= written
+    assert not {"training.png", "vanishing_gradients.png"} & written
+    assert "pip install 'tinygrad_rnn[plot]'" in result.stdout
+    corpus = tmp_path / "corpus.txt"
+    corpus.write_text("abc " * 50)
+    plot = cli("train", "--text", str(corpus), "--steps", "2", "--plot", str(tmp_path / "c.png"), "--quiet",
+               "--checkpoint", str(tmp_path / "lm.npz"), env=environment)
+    assert plot.returncode == 1 and "tinygrad_rnn[plot]" in plot.stderr and "Traceback" not in plot.stderr
+    assert not (tmp_path / "lm.npz").exists()  # said before training, not after
 
 
 def test_cli_errors_are_one_line(tmp_path):

@@ -121,8 +121,9 @@ from .ops import (
     where,
 )
 from .tensor import Tensor  # first: everything else builds on it
+from .version import package_version as _package_version
 
-__version__ = "0.1.0"
+__version__ = _package_version()
 
 # dtypes by PyTorch's names: NumPy dtypes, accepted wherever a dtype is (and so is their name, "float64")
 float16 = half = _numpy.dtype("float16")
@@ -140,7 +141,7 @@ bool = bool_ = _numpy.dtype("bool")  # noqa: A001
 device = Device
 
 _SUBPACKAGES = ("nn", "optim", "viz", "analysis", "data", "models", "generation", "checkpoint", "training",
-                "plots")
+                "plots", "progress")
 
 
 def __getattr__(name: str) -> Any:

@@ -5,7 +5,9 @@ Arrays are stored under ``model/<name>`` and ``optimizer/<index>/<key>``; everyt
 JSON string under ``metadata``. Loading uses ``allow_pickle=False``, so it never executes code.
 
 Saving writes a temporary file beside the target and renames it into place (an atomic step on
-POSIX and Windows): an interrupted save never destroys the previous checkpoint. Loading reads and
+POSIX and Windows): an interrupted save never destroys the previous checkpoint. The file gets the
+permissions any new file of the user gets (0666 less the umask), not the temporary file's 0600.
+Loading reads and
 checks everything first — a corrupt, truncated or mismatched file raises CheckpointError and
 leaves the model and optimizer untouched.
 """
@@ -52,7 +54,7 @@ def save_checkpoint(path: str | pathlib.Path, model: Any, optimizer: Any = None,
     path = pathlib.Path(path)
     arrays = {f"model/{name}": value for name, value in model.state_dict().items()}
     metadata: dict[str, Any] = {"format": FORMAT, "version": VERSION, "step": int(step), "extra": extra or {},
-                                "model_class": type(model).__name__,
+                                "model_class": type(model).__name__, "model_description": describe_model(model),
                                 "model_config": model.config() if hasattr(model, "config") else {}}
     if vocabulary is not None:
         metadata["vocabulary"] = vocabulary.to_dict()
@@ -84,11 +86,41 @@ def write_archive(target: str | pathlib.Path | BinaryIO, arrays: dict[str, Any])
             numpy.savez(file, **arrays)
             file.flush()
             os.fsync(file.fileno())
+        os.chmod(temporary, 0o666 & ~_umask())  # mkstemp made it private; a checkpoint is a file like any other
         os.replace(temporary, path)  # the old checkpoint stays whole until this instant
     except BaseException:
         pathlib.Path(temporary).unlink(missing_ok=True)
         raise
     return path
+
+
+def _umask() -> int:
+    """The process's umask (read by setting it and putting it back: the only portable way)."""
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
+
+
+def describe_model(model: Any) -> str:
+    """A model in a few words, for messages: its cell, class and units.
+
+    >>> import tinygrad_rnn as tr
+    >>> describe_model(tr.nn.LSTM(3, 16)), describe_model(tr.models.LanguageModel(10, 4, 32, cell="gru"))
+    ('an LSTM with 16 units', 'a GRU LanguageModel with 32 units')
+    >>> describe_model(tr.nn.Linear(2, 1)), describe_model(tr.nn.Embedding(5, 2))
+    ('a Linear', 'an Embedding')
+    """
+    config = model.config() if hasattr(model, "config") else {}
+    return _description(type(model).__name__, config, config.get("hidden_size", getattr(model, "hidden_size", None)))
+
+
+def _description(class_name: str, config: dict[str, Any], units: Any) -> str:
+    cell = str(config.get("cell", "")).upper()
+    what = f"{cell} {class_name}" if cell and cell != class_name else class_name
+    first = what.split()[0]
+    spelled = first.isupper()  # an acronym is said letter by letter: an LSTM, an RNN, a GRU; a Linear, an Embedding
+    article = "an" if first[0] in ("AEFHILMNORSX" if spelled else "AEIOU") else "a"
+    return f"{article} {what}" + (f" with {units} units" if units else "")
 
 
 def read_checkpoint(path: str | pathlib.Path | BinaryIO) -> tuple[dict[str, Any], dict[str, numpy.ndarray]]:
@@ -139,7 +171,8 @@ def load_language_model(path: str | pathlib.Path, device: Any = None,
 
     metadata, arrays = read_checkpoint(path)
     if metadata.get("model_class") != "LanguageModel" or "vocabulary" not in metadata:
-        raise CheckpointError(f"{path} does not hold a language model with its vocabulary")
+        raise CheckpointError(f"{path} holds {_saved_description(metadata)}, not a language model with its "
+                              "vocabulary")
     model = LanguageModel(**metadata["model_config"], device=device)
     optimizer = None if make_optimizer is None else make_optimizer(model.parameters())
     return model, optimizer, _load(path, metadata, arrays, model, optimizer)
@@ -162,10 +195,21 @@ def _load(path: Any, metadata: dict[str, Any], arrays: dict[str, numpy.ndarray],
                 optimizer.load_state_dict(optimizer_state)
         except (KeyError, ValueError, TypeError) as error:
             model.load_state_dict(before)  # all or nothing
-            raise CheckpointError(f"{path} does not fit this model: {error}") from None
+            saved, wanted = _saved_description(metadata), describe_model(model)
+            what = f"this checkpoint holds {saved}; the model is {wanted}: " if saved != wanted else ""
+            detail = error.args[0] if isinstance(error, KeyError) and error.args else error  # a KeyError quotes
+            raise CheckpointError(f"{path} does not fit this model: {what}{detail}") from None
     vocabulary = Vocabulary.from_dict(metadata["vocabulary"]) if "vocabulary" in metadata else None
     return Checkpoint(step=int(metadata.get("step", 0)), vocabulary=vocabulary,
                       model_config=metadata.get("model_config", {}), extra=metadata.get("extra", {}))
+
+
+def _saved_description(metadata: dict[str, Any]) -> str:
+    """describe_model of the model a checkpoint was saved from (older files: from its class and config)."""
+    if "model_description" in metadata:
+        return str(metadata["model_description"])
+    config = metadata.get("model_config", {})
+    return _description(str(metadata.get("model_class", "model")), config, config.get("hidden_size"))
 
 
 def _optimizer_state(metadata: dict[str, Any], arrays: dict[str, numpy.ndarray]) -> dict[str, Any] | None:

@@ -7,6 +7,7 @@
     tinygrad-rnn graph --compare --steps 20 --level cell -o vanishing.svg   # rnn, lstm, gru on one scale
     tinygrad-rnn lecture --compare --steps 8 -o bptt.html                  # the interactive lecture page
     tinygrad-rnn run-torch word_lm.py --epochs 3                           # a PyTorch script, on tinygrad_rnn
+    tinygrad-rnn --version
 
 Bad arguments or a failure give one clear line on stderr and a non-zero exit, never a traceback.
 """
@@ -240,6 +241,8 @@ def train(args: argparse.Namespace) -> int:
 
     import tinygrad_rnn as tr
 
+    if args.plot and not tr.plots.available():  # said now, not after the training
+        raise ImportError(f"--plot draws with matplotlib, which is not installed: {tr.plots.HOW_TO_INSTALL}")
     tr.manual_seed(args.seed)
     text = tr.data.read_text(args.text) if args.text else tr.data.standard_library_text(args.max_chars)
     start_step, optimizer_state = 0, None
@@ -247,6 +250,9 @@ def train(args: argparse.Namespace) -> int:
         model, optimizer, found = tr.checkpoint.load_language_model(
             args.resume, args.device, lambda parameters: tr.optim.Adam(parameters, lr=args.lr))
         vocabulary, start_step, optimizer_state = found.vocabulary, found.step, "restored"
+        if args.steps <= start_step:
+            raise ValueError(f"{args.resume} is at step {start_step} already, and --steps {args.steps} counts the "
+                             f"total: ask for more, e.g. --steps {start_step + args.steps}")
     else:
         vocabulary = tr.data.Vocabulary.from_text(text, level="char")
         model = tr.models.LanguageModel(len(vocabulary), args.embedding, args.hidden, args.layers, args.cell,
@@ -254,7 +260,8 @@ def train(args: argparse.Namespace) -> int:
         optimizer = tr.optim.Adam(model.parameters(), lr=args.lr)
     ids = numpy.array(vocabulary.encode(text))
     split = int(len(ids) * 0.9)
-    print(f"{len(text):,} characters, {len(vocabulary)} symbols; {args.cell.upper()} with "
+    cell = model.config()["cell"]  # resumed: the checkpoint's, whatever --cell says
+    print(f"{len(text):,} characters, {len(vocabulary)} symbols; {cell.upper()} with "
           f"{sum(p.numel() for p in model.parameters()):,} parameters on {args.device}"
           + (f"; resuming at step {start_step} ({optimizer_state} optimizer)" if args.resume else ""))
     history = tr.training.train_language_model(
@@ -310,8 +317,10 @@ def demo(args: argparse.Namespace) -> int:
           f"(a uniform guess over the {len(vocabulary)} symbols: {len(vocabulary)})")
     print("   sample:\n" + "   | " + tr.generation.generate(model, vocabulary, 240, prompt="def ",
                                                               temperature=0.7).replace("\n", "\n   | "))
-    written = [tr.plots.save_training_curves(history, out / "training.png"),
-               tr.checkpoint.save_checkpoint(out / "char_lstm.npz", model, optimizer, vocabulary, args.steps)]
+    plots = tr.plots.available()  # without matplotlib: every figure but the two PNG plots
+    written = [tr.checkpoint.save_checkpoint(out / "char_lstm.npz", model, optimizer, vocabulary, args.steps)]
+    if plots:
+        written.append(tr.plots.save_training_curves(history, out / "training.png"))
 
     print("\n2. Figures")
     tr.manual_seed(args.seed)
@@ -335,9 +344,10 @@ def demo(args: argparse.Namespace) -> int:
             output, _ = layer(sequence)
             norms = analysis.hidden_state_gradient_norms(output[-1].sum(), layer.hidden_states[0])
             curves.setdefault(name, []).append(norms)
-    written.append(tr.plots.save_gradient_norms({name: numpy.array(rows) for name, rows in curves.items()},
-                                                out / "vanishing_gradients.png",
-                                                title="‖∂J/∂h_t‖ for a loss on step 40 (untrained layers)"))
+    if plots:
+        written.append(tr.plots.save_gradient_norms({name: numpy.array(rows) for name, rows in curves.items()},
+                                                    out / "vanishing_gradients.png",
+                                                    title="‖∂J/∂h_t‖ for a loss on step 40 (untrained layers)"))
     tr.manual_seed(args.seed)  # the interactive page: step backward through 8 steps, RNN vs LSTM vs GRU
     short = tr.randn(8, 1, 8)
     short.name = "x"  # the page shows x_1 … x_8 and J, as the lecture writes them
@@ -353,6 +363,8 @@ def demo(args: argparse.Namespace) -> int:
         print(f"   wrote {path}")
     if not tr.viz.dot_available():
         print("   (Graphviz's dot program is missing: the library drew the SVG figures itself)")
+    if not plots:
+        print(f"   (matplotlib is missing: no training.png or vanishing_gradients.png; {tr.plots.HOW_TO_INSTALL})")
     return 0
 
 
@@ -371,9 +383,28 @@ class _Help(argparse.HelpFormatter):
 
     def _get_help_string(self, action: argparse.Action) -> str:
         text = (action.help or "").strip()
-        if "default" not in text and action.option_strings and _shows_default(action):
+        if "(default" not in text and action.option_strings and _shows_default(action):
             text += (" " if text else "") + "(default: %(default)s)"
         return text
+
+
+class ScriptHelp(argparse.RawDescriptionHelpFormatter, _Help):
+    """The examples' help: the script's docstring as written, and every option's default."""
+
+
+def show_defaults(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
+    """Give every option of ``parser`` that has no help text one naming its default (with
+    :class:`ScriptHelp` or the command's formatter, those with a text name it too).
+
+    >>> parser = show_defaults(argparse.ArgumentParser(formatter_class=ScriptHelp))
+    >>> _ = parser.add_argument("--steps", type=int, default=400)
+    >>> "--steps STEPS  (default: 400)" in show_defaults(parser).format_help()
+    True
+    """
+    for action in parser._actions:
+        if not action.help and action.option_strings and _shows_default(action):
+            action.help = "(default: %(default)s)"
+    return parser
 
 
 def _shows_default(action: argparse.Action) -> bool:
@@ -393,7 +424,10 @@ class _Parser(argparse.ArgumentParser):
 
 
 def build_parser() -> argparse.ArgumentParser:
+    from .version import package_version
+
     parser = _Parser(prog="tinygrad-rnn", description="tinygrad_rnn: autodiff for recurrent networks")
+    parser.add_argument("--version", action="version", version=f"%(prog)s {package_version()}")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND", parser_class=_Parser)
     drawing = commands.add_parser("graph", help="draw an unrolled RNN/LSTM/GRU for a slide",
                                   description=graph.__doc__, formatter_class=_Help)
@@ -473,7 +507,7 @@ def build_parser() -> argparse.ArgumentParser:
     training.add_argument("--clip", type=float, default=1.0, help="gradient-norm clipping threshold")
     training.add_argument("--checkpoint", default="char_lm.npz", help="where to save (default char_lm.npz)")
     training.add_argument("--resume", help="a checkpoint to continue from")
-    training.add_argument("--plot", help="save loss and perplexity curves to this PNG")
+    training.add_argument("--plot", help="save loss and perplexity curves to this PNG (needs matplotlib)")
     training.add_argument("--prompt", default="")
     training.add_argument("--quiet", action="store_true", help="no progress bar")
     _common(training)
@@ -505,9 +539,7 @@ def build_parser() -> argparse.ArgumentParser:
     scripting.add_argument("args", metavar="ARGS", nargs=argparse.REMAINDER, help="its arguments")
     scripting.set_defaults(run=run_torch)
     for command in (drawing, page, training, sampling, touring):  # every option's help names its default
-        for action in command._actions:
-            if not action.help and action.option_strings and _shows_default(action):
-                action.help = "(default: %(default)s)"
+        show_defaults(command)
     return parser
 
 

@@ -108,14 +108,16 @@ def grad(
 
 
 def grad_contributions(
-    output: Tensor, tensor: Tensor, retain_graph: bool = True, create_graph: bool = False
+    output: Tensor, tensor: Tensor, retain_graph: bool = True, create_graph: bool = False,
+    allow_unused: bool = False,
 ) -> list[tuple[Scope, Tensor]]:
     """One ``(scope, gradient)`` pair per use of ``tensor`` in the graph of ``output``.
 
     Each gradient is what flowed back through that one use; the scope says where the use was
     (e.g. ``("RNN", "layer 0", "forward", "t=3")``). Their sum is the total gradient: for a weight
     reused at every time step this is ∂J/∂W = Σ_t ∂J/∂W|_(t), term by term. The graph is kept
-    (``retain_graph=True``) so that ``output.backward()`` can still follow.
+    (``retain_graph=True``) so that ``output.backward()`` can still follow. A ``tensor`` the
+    output does not depend on is an error, as in :func:`grad`; ``allow_unused=True`` gives ``[]``.
 
     >>> import tinygrad_rnn as tr
     >>> w = tr.tensor(2.0, requires_grad=True)
@@ -132,6 +134,11 @@ def grad_contributions(
     seeds = _seeds(outputs, None, create_graph)
     _, terms = _backpropagate(outputs, seeds, targets=(tensor,), create_graph=create_graph,
                               retain_graph=retain_graph, itemize=tensor)
+    if not terms and not allow_unused:
+        raise GraphError(
+            f"grad_contributions: {_describe(tensor)} was not used to compute the output, so no "
+            "gradient flows to it. Pass allow_unused=True to get [] for it."
+        )
     return [(scope, _as_tensor(gradient)) for scope, gradient in terms]
 
 

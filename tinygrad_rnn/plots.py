@@ -14,12 +14,23 @@ import numpy
 COLOURS = ["#440154", "#21918c", "#e69138", "#3b528b"]  # dark purple, teal, orange, blue: apart in grey too
 
 
+HOW_TO_INSTALL = "pip install 'tinygrad_rnn[plot]' (or: pip install matplotlib)"
+
+
+def available() -> bool:
+    """Whether matplotlib can be imported: the PNG figures need it, nothing else does."""
+    try:
+        import matplotlib.figure  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
 def _figure(width: float, height: float) -> Any:
     try:
         from matplotlib.figure import Figure
     except ImportError:
-        raise ImportError("figures need matplotlib: pip install 'tinygrad_rnn[plot]' (or: pip install matplotlib)") \
-            from None
+        raise ImportError(f"figures need matplotlib: {HOW_TO_INSTALL}") from None
     return Figure(figsize=(width, height), dpi=120, layout="constrained")
 
 

@@ -11,10 +11,14 @@ the thread count makes no difference the table can see.
 
 So the policy follows the machine, not the matrix sizes: every recurrent layer's forward calls
 :func:`adapt`, which at most once a second reads how much CPU time other processes took since its
-last look (Linux's ``/proc/stat``, less this process's own time) and, where they kept k cores
-busy, runs BLAS on the cores left (at least one); on a quiet machine BLAS keeps its own count.
-The setting is process-wide, as ``torch.set_num_threads`` is, so the rest of a training step (the
-head, the loss, the optimizer) runs on it too. Where ``/proc/stat`` is missing nothing changes.
+last look (less this process's own time) and, where they kept k cores busy, runs BLAS on the
+cores left (at least one); on a quiet machine BLAS keeps its own count. The setting is
+process-wide, as ``torch.set_num_threads`` is, so the rest of a training step (the head, the loss,
+the optimizer) runs on it too.
+
+The machine's CPU time is read from Linux's ``/proc/stat``; on macOS and Windows from psutil, if it
+is installed (``pip install psutil``; it is not a dependency). With neither, "auto" stays off —
+BLAS keeps its own count, as under ``set_blas_threads(None)`` — and :func:`load_source` says None.
 
 * ``tr.set_blas_threads("auto")``: the policy above (the default);
 * ``tr.set_blas_threads(n)``: n threads, whatever the machine does;
@@ -50,7 +54,9 @@ _controller: Any = None  # threadpoolctl's view of the BLAS libraries loaded, ma
 
 def set_blas_threads(threads: int | str | None) -> None:
     """Choose how many threads BLAS runs on: ``"auto"`` (the cores other processes leave free), a
-    number, or None (BLAS's own count; a count set before is undone)."""
+    number, or None (BLAS's own count; a count set before is undone). "auto" needs to read the
+    machine's load: on Linux it can, elsewhere only with psutil installed; without it, "auto"
+    leaves BLAS's own count (see :func:`load_source`)."""
     global _policy
     if not (threads is None or threads == "auto" or (isinstance(threads, int) and threads >= 1)):
         raise ValueError(f"set_blas_threads: expected 'auto', a number of threads (1 or more) or None, got {threads!r}")
@@ -73,7 +79,7 @@ def adapt() -> None:
     if _last is not None and now - _last[0] < CHECK_EVERY:
         return
     machine = _machine_busy_seconds()
-    if machine is None:  # no /proc/stat (macOS, Windows): BLAS keeps its own count; look no more
+    if machine is None:  # no /proc/stat and no psutil: BLAS keeps its own count; look no more
         _last = (float("inf"), 0.0, 0.0)
         return
     own = sum(os.times()[:2])
@@ -93,8 +99,21 @@ def threads_for(cores: int, others_busy: float) -> int | None:
     return max(1, cores - math.ceil(others_busy - BUSY / 2))
 
 
+def load_source() -> str | None:
+    """Where "auto" reads the machine's load: ``"/proc/stat"`` (Linux), ``"psutil"`` (macOS,
+    Windows, with psutil installed), or None — then "auto" changes nothing."""
+    if _proc_stat_busy_seconds() is not None:
+        return "/proc/stat"
+    return "psutil" if _psutil_busy_seconds() is not None else None
+
+
 def _machine_busy_seconds() -> float | None:
-    """CPU seconds the whole machine has spent busy since boot (None where /proc/stat is missing)."""
+    """CPU seconds the whole machine has spent busy since boot (None where it cannot be read)."""
+    found = _proc_stat_busy_seconds()
+    return found if found is not None else _psutil_busy_seconds()
+
+
+def _proc_stat_busy_seconds() -> float | None:
     try:
         with open("/proc/stat", encoding="ascii") as stat:
             fields = stat.readline().split()[1:]
@@ -102,6 +121,16 @@ def _machine_busy_seconds() -> float | None:
         return None
     user, nice, system, _idle, _iowait, irq, softirq = (int(f) for f in fields[:7])
     return (user + nice + system + irq + softirq) / os.sysconf("SC_CLK_TCK")
+
+
+def _psutil_busy_seconds() -> float | None:
+    try:
+        import psutil
+    except ImportError:
+        return None
+    times = psutil.cpu_times()  # the fields differ by system; idle (and I/O wait) is what is not busy
+    guest = getattr(times, "guest", 0.0) + getattr(times, "guest_nice", 0.0)  # already in user and nice
+    return sum(times) - times.idle - getattr(times, "iowait", 0.0) - guest
 
 
 def _apply(threads: int | None) -> None:

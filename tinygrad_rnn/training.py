@@ -17,6 +17,7 @@ from .function import no_grad
 from .models import detach_state
 from .nn.functional import cross_entropy
 from .nn.utils import clip_grad_norm_
+from .progress import progress as progress_bar
 
 
 def language_model_loss(model: Any, inputs: Any, targets: Any, state: Any = None) -> tuple[Any, Any]:
@@ -42,13 +43,11 @@ def train_language_model(model: Any, optimizer: Any, train_ids: Any, valid_ids: 
                          start_step: int = 0, evaluate_every: int = 0, progress: bool = True,
                          scheduler: Any = None) -> dict[str, list]:
     """Train until ``steps`` optimiser steps (counting from ``start_step``, for resuming); returns the
-    history: training loss per step and, every ``evaluate_every`` steps, validation perplexity."""
-    from tqdm.auto import tqdm
-
+    history: training loss per step and, every ``evaluate_every`` steps, validation perplexity.
+    ``progress``: a bar in a terminal, a line every tenth of the steps in a log (see progress.py)."""
     history: dict[str, list] = {"step": [], "loss": [], "valid_step": [], "valid_perplexity": []}
     step = start_step
-    bar = tqdm(total=steps, initial=start_step, desc="training", unit="step", disable=not progress,
-               dynamic_ncols=True)
+    bar = progress_bar(total=steps, initial=start_step, desc="training", unit="step", disable=not progress)
     model.train()
     while step < steps:
         state = None
@@ -62,8 +61,8 @@ def train_language_model(model: Any, optimizer: Any, train_ids: Any, valid_ids: 
             loss_value = loss.item()  # one read (on a GPU, one wait for the device)
             history["step"].append(step)
             history["loss"].append(loss_value)
+            bar.set_postfix(loss=f"{loss_value:.3f}", perplexity=f"{numpy.exp(loss_value):.2f}", refresh=False)
             bar.update(1)
-            bar.set_postfix(loss=f"{loss_value:.3f}", perplexity=f"{numpy.exp(loss_value):.2f}")
             if evaluate_every and valid_ids is not None and (step % evaluate_every == 0 or step == steps):
                 history["valid_step"].append(step)
                 history["valid_perplexity"].append(float(numpy.exp(evaluate(model, valid_ids, batch_size, bptt,

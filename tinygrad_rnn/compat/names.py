@@ -72,7 +72,7 @@ EXTRAS: dict[str, Any] = {
 
 # Where a name behaves differently from PyTorch's: what the table in docs/pytorch.md says about it.
 NOTES: dict[str, str] = {
-    "torch.__version__": "tinygrad_rnn's version with the label `+tinygrad_rnn` (e.g. `0.1.0+tinygrad_rnn`), "
+    "torch.__version__": "tinygrad_rnn's version with the label `+tinygrad_rnn` (such as `X.Y.Z+tinygrad_rnn`), "
                          "not a PyTorch version",
     "torch.cuda.is_available": "True when CuPy is installed and sees a CUDA GPU",
     "torch.cuda.device_count": "1 when a GPU is available (tinygrad_rnn uses one), else 0",

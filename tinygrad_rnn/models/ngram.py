@@ -3,7 +3,8 @@ from n-gram counts, smoothed so that no token of the vocabulary ever has probabi
 
 Two smoothings, as the lectures define them:
 
-* **add-k**: P(w | h) = (c(h w) + k) / (c(h) + k V) — k added to every count (k = 1: Laplace);
+* **add-k**: P(w | h) = (c(h w) + k) / (c(h) + k V) — k added to every count (k = 1: Laplace); at the
+  start of a text, where fewer than n − 1 tokens precede w, h is all of them (a lower order);
 * **interpolated Kneser–Ney** (Chen & Goodman 1998, "An empirical study of smoothing techniques
   for language modeling", §2.7, the interpolated form):
 
@@ -32,6 +33,7 @@ from collections.abc import Sequence
 import numpy
 
 SMOOTHINGS = ("kneser-ney", "add-k")
+UNAVAILABLE = -2  # a context id where the history is shorter than the order needs (−1: a context never seen)
 
 
 class NGramLM:
@@ -115,7 +117,7 @@ class NGramLM:
         context = [int(t) for t in context][len(context) - (self.order - 1):] if self.order > 1 else []
         words = numpy.arange(self.vocabulary_size)
         history = numpy.array(context, dtype=numpy.int64)
-        contexts = [numpy.full(words.size, -1 if history.size < k - 1 else
+        contexts = [numpy.full(words.size, UNAVAILABLE if history.size < k - 1 else
                                self._context_id(history[history.size - (k - 1):] if k > 1 else history[:0]))
                     for k in range(1, self.order + 1)]  # fewer tokens than an order needs: not that order
         return self._probability(contexts, words)
@@ -133,10 +135,10 @@ class NGramLM:
         contexts = []
         for k in range(1, self.order + 1):  # the id of the (k − 1) tokens before each predicted one
             found = numpy.zeros(predicted.size, dtype=numpy.int64)
-            found[predicted < k - 1] = -1  # not enough tokens before it for this order
             for j in range(1, k):
                 token = tokens[numpy.maximum(predicted - (k - 1) + (j - 1), 0)]
                 found = self._lookup(j, found, token)
+            found[predicted < k - 1] = UNAVAILABLE  # not enough tokens before it for this order
             contexts.append(found)
         return numpy.log(self._probability(contexts, tokens[predicted]))
 
@@ -164,26 +166,39 @@ class NGramLM:
     # --- inside -----------------------------------------------------------------------------------
     def _probability(self, contexts: list[numpy.ndarray], words: numpy.ndarray) -> numpy.ndarray:
         """P(word | context) for arrays of words and, per order k, the ids of their (k − 1)-gram
-        contexts (−1: not seen, or not available): from the uniform 1/V up, order by order."""
-        size = self.vocabulary_size
-        p = numpy.full(words.shape, 1.0 / size)
+        contexts (−1: never seen; UNAVAILABLE: the history is too short for that order)."""
+        if self.smoothing == "add-k":
+            return self._add_k(contexts, words)
+        p = numpy.full(words.shape, 1.0 / self.vocabulary_size)  # Kneser–Ney: from the uniform 1/V up
         for k in range(1, self.order + 1):
-            if self.smoothing == "add-k" and k < self.order:
-                continue  # add-k: the highest order alone
-            context = contexts[k - 1]
-            known = context >= 0
-            safe = numpy.where(known, context, 0)
-            total = numpy.where(known, self.context_total[k - 1][safe], 0.0)
-            gram = numpy.where(known, self._find(self.keys[k - 1], safe * size + words), -1)
-            count = numpy.where(gram >= 0, self.used[k - 1][numpy.maximum(gram, 0)], 0)
-            if self.smoothing == "add-k":
-                return (count + self.k) / (total + self.k * size)
+            known, total, count = self._counts(k, contexts[k - 1], words)
             discount = self.discounts[k - 1]
-            types = numpy.where(known, self.context_types[k - 1][safe], 0.0)
+            types = numpy.where(known, self.context_types[k - 1][numpy.maximum(contexts[k - 1], 0)], 0.0)
             with numpy.errstate(divide="ignore", invalid="ignore"):
                 interpolated = (numpy.maximum(count - discount, 0.0) + discount * types * p) / total
             p = numpy.where(total > 0, interpolated, p)  # a context never seen: all to the order below
         return p
+
+    def _add_k(self, contexts: list[numpy.ndarray], words: numpy.ndarray) -> numpy.ndarray:
+        """(c(h w) + k) / (c(h) + k V) at the highest order the history allows: the model's order,
+        or, for the first tokens of a text, the order their shorter history fills (a unigram for
+        the very first). A context never seen gives the uniform 1/V, as the formula does."""
+        p = numpy.full(words.shape, numpy.nan)
+        for order in range(self.order, 0, -1):
+            _, total, count = self._counts(order, contexts[order - 1], words)
+            here = numpy.isnan(p) & (contexts[order - 1] != UNAVAILABLE)
+            p = numpy.where(here, (count + self.k) / (total + self.k * self.vocabulary_size), p)
+        return p
+
+    def _counts(self, order: int, context: numpy.ndarray, words: numpy.ndarray) -> tuple[numpy.ndarray, ...]:
+        """(known, c(h), c(h w)) at one order: whether each context was seen, its total count and
+        the count of each word after it, in the counts that order uses (0 where unseen)."""
+        known = context >= 0
+        safe = numpy.where(known, context, 0)
+        total = numpy.where(known, self.context_total[order - 1][safe], 0.0)
+        gram = numpy.where(known, self._find(self.keys[order - 1], safe * self.vocabulary_size + words), -1)
+        count = numpy.where(gram >= 0, self.used[order - 1][numpy.maximum(gram, 0)], 0)
+        return known, total, count
 
     def _context_id(self, history: numpy.ndarray) -> int:
         """The id of a (k − 1)-gram context among those seen (0 for the empty one; −1: never seen)."""

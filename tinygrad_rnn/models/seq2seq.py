@@ -141,11 +141,14 @@ class Seq2Seq(nn.Module):
 
     def beam_search(self, source: Any, beam_width: int = 4, max_length: int = 50, alpha: float = 1.0) -> list[int]:
         """The target for one source sequence found by beam search: at every step the
-        ``beam_width`` best partial targets by log-probability are extended by every token; a
-        target is finished at [END]; the best finished one by log P / length^alpha (length
-        normalisation, the [END] counted; ``alpha=0`` compares plain log-probabilities) is
-        returned, without [END]. Every candidate — the greedy target too — is scored alike by
-        :meth:`score`, so the result never scores lower than greedy's; ``beam_width=1`` is greedy."""
+        ``beam_width`` best partial targets by log-probability are extended by every token a
+        target may hold (never [PAD] or [BEGIN]); a target is finished at [END]; the best
+        finished one by log P / length^alpha (length normalisation, the [END] counted; ``alpha=0``
+        compares plain log-probabilities) is returned, without [END]. ``max_length`` is the most
+        tokens a target holds, [END] not counted, as in :meth:`greedy`: a beam that reaches it
+        is finished with [END]. Every candidate — the greedy target too — is scored alike by
+        :meth:`score`, so the result never scores lower than greedy's; ``beam_width=1`` is greedy;
+        a beam as wide as every target of up to ``max_length`` tokens is an exhaustive search."""
         if beam_width < 1:
             raise ValueError(f"beam_search: beam_width must be at least 1, got {beam_width}")
         source, _ = self._as_batch(source, None)
@@ -154,32 +157,34 @@ class Seq2Seq(nn.Module):
         greedy = self.greedy(source, max_length)[0]
         if beam_width == 1:
             return greedy
-        finished: list[tuple[float, list[int]]] = []
+        finished: list[list[int]] = []
         with no_grad(), self.evaluating():
             state = self.encode(source)
             beams: list[tuple[float, list[int]]] = [(0.0, [])]
-            for _ in range(max_length):
+            for length in range(max_length + 1):  # the beams hold `length` tokens
                 tokens = numpy.array([[written[-1] if written else BEGIN_ID] for _, written in beams])
                 logits, state = self.decode(Tensor(tokens, device=source.device), state)
                 log_probs = _never_written(logits[:, -1].log_softmax(-1).numpy().astype(numpy.float64))
+                if length == max_length:  # full: [END] is the only way on
+                    log_probs[:, numpy.arange(log_probs.shape[1]) != END_ID] = -numpy.inf
                 candidates = numpy.array([score for score, _ in beams])[:, None] + log_probs  # (beams, V)
                 order = numpy.argsort(-candidates, axis=None, kind="stable")[:beam_width]
                 kept, rows = [], []
                 for flat in order:
                     row, token = divmod(int(flat), candidates.shape[1])
-                    score, written = float(candidates[row, token]), beams[row][1] + [int(token)]
+                    if not numpy.isfinite(candidates[row, token]):  # ruled out: a wide beam runs out of tokens
+                        break
                     if token == END_ID:
-                        finished.append((score, written[:-1]))
+                        finished.append(beams[row][1])
                     else:
-                        kept.append((score, written))
+                        kept.append((float(candidates[row, token]), beams[row][1] + [token]))
                         rows.append(row)
                 if not kept or len(finished) >= beam_width:
                     break
                 beams = kept
                 state = _select(state, rows)
-            finished.extend(beams if not finished else [])  # nothing ended within max_length: the beams
         # every candidate, greedy's too, scored alike: log P(target, then [END]) / length^alpha
-        candidates = list(dict.fromkeys(tuple(target) for _, target in finished)) + [tuple(greedy)]
+        candidates = list(dict.fromkeys(tuple(target) for target in finished)) + [tuple(greedy)]
         return list(max(candidates, key=lambda target: self.score(source, list(target)) / (len(target) + 1) ** alpha))
 
     def score(self, source: Any, target: list[int], end: bool = True) -> float:

@@ -236,16 +236,20 @@ def nll_loss(log_probs: Tensor, target: Any, ignore_index: int = -100, reduction
         raise IndexError(f"nll_loss: targets must lie in [0, {classes}) (or equal ignore_index={ignore_index}); "
                          f"got values from {int(labels[keep].min())} to {int(labels[keep].max())}")
     safe = labels * keep  # ignored positions read class 0, then count for nothing
-    rows = Tensor._make(array_module(labels).arange(labels.shape[0]))
-    picked = flat[rows, Tensor._make(safe)]
-    weights = Tensor._make(keep.astype(flat.dtype))
+    rows = Tensor(array_module(labels).arange(labels.shape[0]), name="rows")  # (named: a drawing says what they are)
+    picked = flat[rows, Tensor(safe, name="targets")]
+    weights = Tensor(keep.astype(flat.dtype), name="counted (not ignore_index)")
     losses = -picked * weights
     if reduction == "none":
         return losses.reshape(*expected)
     total = losses.sum()
     if reduction == "sum":
         return total
-    return total / weights.sum() if keep.any() else total * float("nan")  # nothing to average: NaN, as PyTorch
+    if not keep.any():
+        return total * float("nan")  # nothing to average: NaN, as PyTorch
+    count = weights.sum()
+    count.name = "count"
+    return total / count
 
 
 def cross_entropy(input: Tensor, target: Any, ignore_index: int = -100, reduction: str = "mean") -> Tensor:

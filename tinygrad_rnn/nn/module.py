@@ -201,6 +201,10 @@ class Module:
         unexpected and mismatched keys, and no parameter is changed. Values may be NumPy
         arrays, Tensors, or anything ``numpy.asarray`` accepts (a CPU PyTorch tensor, say).
         """
+        if not isinstance(state_dict, Mapping):
+            raise TypeError(f"load_state_dict: expected a state dict (a mapping from parameter names to values, as "
+                            f"state_dict() returns), got {type(state_dict).__name__}; to set one parameter, use "
+                            "module.weight.data.copy_(value) under tr.no_grad()")
         parameters = dict(self.named_parameters())
         values = {name: _host_array(value) for name, value in state_dict.items()}
         missing = [name for name in parameters if name not in values]

@@ -179,7 +179,7 @@ def _norm(x: Any) -> float:
 def _split_by_step(loss: Tensor, tensor: Tensor, step: int) -> tuple[float, float]:
     """‖the part of ∂J/∂tensor that came through step ``step``‖ and ‖the rest‖."""
     through, rest = None, None
-    for scope, gradient in grad_contributions(loss, tensor):
+    for scope, gradient in grad_contributions(loss, tensor, allow_unused=True):  # unused: no part, 0 and 0
         array = numpy.asarray(gradient.numpy(), dtype=numpy.float64)
         if step_of(scope) == step:
             through = array if through is None else through + array
