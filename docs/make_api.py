@@ -37,7 +37,7 @@ MODULES = [
 OPS = ["elementwise", "trigonometric", "compare", "reduce", "shape", "linalg", "convert"]  # every op, its gradient
 # the attributes a Tensor keeps (slots: they have no docstring of their own)
 TENSOR_SLOTS = {
-    "data": "The array itself (NumPy or CuPy); writing through it is not tracked (see inplace.py).",
+    "array": "The NumPy or CuPy array this tensor holds (the package reads it; .numpy() gives a NumPy copy).",
     "requires_grad": "Whether ops on this tensor are recorded, so that gradients reach it.",
     "grad_fn": "The op (a Function) that computed this tensor; None for a leaf.",
 }

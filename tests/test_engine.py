@@ -109,9 +109,9 @@ def test_the_graph_keeps_only_the_arrays_backward_reads_and_backward_frees_them(
         doubled = hidden * 2  # mul's backward reads both inputs: hidden's array kept again
         shifted = doubled + 1.0  # add's backward reads no values: doubled's array is not kept
         loss = shifted.sum()  # nor is shifted's
-        watched = {"hidden tensor": weakref.ref(hidden), "doubled array": weakref.ref(doubled.data),
-                   "shifted array": weakref.ref(shifted.data)}
-        hidden_array = weakref.ref(hidden.data)
+        watched = {"hidden tensor": weakref.ref(hidden), "doubled array": weakref.ref(doubled.array),
+                   "shifted array": weakref.ref(shifted.array)}
+        hidden_array = weakref.ref(hidden.array)
         del hidden, doubled, shifted
         assert {name: ref() is None for name, ref in watched.items()} == dict.fromkeys(watched, True)
         assert hidden_array() is not None  # the graph keeps what backward needs
@@ -220,14 +220,14 @@ def _hvp_against_finite_differences(loss_fn, params, rng, eps=1e-6):
     grads = tr.grad(loss_fn(), params, create_graph=True)
     grad_dot_v = sum((g * tr.tensor(v)).sum() for g, v in zip(grads, directions))
     hvp = tr.grad(grad_dot_v, params)
-    originals = [p.data.copy() for p in params]
+    originals = [p.array.copy() for p in params]
     shifted = []
     for sign in (1, -1):
         for p, original, v in zip(params, originals, directions):
-            p.data[...] = original + sign * eps * v
+            p.array[...] = original + sign * eps * v
         shifted.append([g.numpy() for g in tr.grad(loss_fn(), params)])
     for p, original in zip(params, originals):
-        p.data[...] = original
+        p.array[...] = original
     for analytic, plus, minus in zip(hvp, *shifted):
         numpy.testing.assert_allclose(analytic.numpy(), (plus - minus) / (2 * eps), rtol=1e-5, atol=1e-7)
 

@@ -404,14 +404,14 @@ def test_the_workspace_hands_a_layer_node_its_arrays_again_only_when_nobody_hold
     first_step = {id(array) for array in WORKSPACE.arrays}  # (ids: a list of them would hold them)
     output, _ = layer(x)
     assert {id(array) for array in WORKSPACE.arrays} == first_step  # every large array came from the step before,
-    assert id(gates_of(output)) in first_step and id(memory_of(output.data)) in first_step  # the gates, the output
+    assert id(gates_of(output)) in first_step and id(memory_of(output.array)) in first_step  # the gates, the output
     held_view = output.grad_fn.saved_output[6][0]
     values = held_view.copy()
     output.sum().backward()
     kept_output, kept_values = output, output.numpy().copy()  # a user keeps the output tensor
     output, _ = layer(x)
     assert gates_of(output) is not memory_of(held_view)  # a view held it: not handed out again
-    assert memory_of(output.data) is not memory_of(kept_output.data)
+    assert memory_of(output.array) is not memory_of(kept_output.array)
     (output * 3).sum().backward()
     numpy.testing.assert_array_equal(held_view, values)
     numpy.testing.assert_array_equal(kept_output.numpy(), kept_values)
@@ -439,7 +439,7 @@ def test_a_gradient_handed_on_by_a_layer_node_is_never_rewritten_while_held(pool
         for scale in (2.0, 3.0):
             (again,) = tr.grad(layer(projected * scale, tr.zeros(2, 3, dtype="float64"), weight,
                                      time_dim=1)[0].sum(), projected)
-            assert again.data is not first.data and not numpy.allclose(again.numpy(), kept)
+            assert again.array is not first.array and not numpy.allclose(again.numpy(), kept)
         numpy.testing.assert_array_equal(first.numpy(), kept)
 
 
@@ -477,7 +477,7 @@ def test_a_layer_node_keeps_w_hh_and_lets_its_projection_go():
         node = output.grad_fn
         weight_position = 3 if isinstance(layer, tr.nn.LSTM) else 2
         assert node.saved_inputs[0] is node.inputs[0]  # the projection's Node (its shape), not its values
-        assert node.saved_inputs[weight_position] is layer.weight_hh_l0.data
+        assert node.saved_inputs[weight_position] is layer.weight_hh_l0.array
         assert node.inputs[0].grad_fn.saved_output is None  # (nor does the linear that made it keep it)
 
 
@@ -501,11 +501,11 @@ def test_gradients_kept_from_an_earlier_step_keep_their_values():
 
     step()
     kept = model.rnn.weight_hh_l0.grad
-    assert any(array is kept.data or array is kept.data.base for array in WORKSPACE.arrays)  # (the pool's)
+    assert any(array is kept.array or array is kept.array.base for array in WORKSPACE.arrays)  # (the pool's)
     values = kept.numpy().copy()
     for _ in range(3):
         step()
-        assert model.rnn.weight_hh_l0.grad.data is not kept.data
+        assert model.rnn.weight_hh_l0.grad.array is not kept.array
     numpy.testing.assert_array_equal(kept.numpy(), values)
 
 

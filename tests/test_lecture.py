@@ -207,7 +207,7 @@ def test_input_influence_is_the_exact_gradient_of_a_prediction():
         logits, _ = model(tr.tensor([ids]))
         return float(logits.log_softmax(-1).numpy()[0, t, ids[t + 1]])
 
-    weight = model.embedding.weight.data
+    weight = model.embedding.weight.array
     for t, s in [(3, 0), (3, 3), (1, 1), (2, 0)]:
         numerical = numpy.zeros(5)
         for k in range(5):

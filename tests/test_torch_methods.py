@@ -128,7 +128,7 @@ def test_clone_and_contiguous_make_new_memory_only_when_asked():
     copy = x.clone()
     copy += 1
     assert x.tolist() == [[0.0, 1.0, 2.0], [3.0, 4.0, 5.0]]
-    assert x.contiguous() is x and x.t().contiguous().data.flags.c_contiguous
+    assert x.contiguous() is x and x.t().contiguous().array.flags.c_contiguous
 
 
 # --- in place ------------------------------------------------------------------------------------------------

@@ -347,7 +347,7 @@ class _Graph:
             if reader.saved_inputs is not None and reader.saved_inputs[position] is not reader.inputs[position]:
                 return reader.saved_inputs[position]  # (an input not saved: its vertex stands there)
         if depth and function.saved_inputs is not None:
-            inputs = [self.value(x, depth - 1) if isinstance(x, Node) else x.data if isinstance(x, Tensor) else x
+            inputs = [self.value(x, depth - 1) if isinstance(x, Node) else x.array if isinstance(x, Tensor) else x
                       for x in function.saved_inputs]
             out = function.forward(*inputs)
             return out[vertex.output_index] if function.multiple_outputs else out

@@ -84,17 +84,17 @@ def gradgradcheck(fn: Callable[..., Any], inputs: Sequence[Tensor], eps: float =
 
 def _finite_difference(projected: Callable[..., Tensor], inputs: list[Tensor], x: Tensor, eps: float) -> Any:
     """Central differences of the scalar ``projected(*inputs)`` with respect to each entry of x."""
-    original = x.data.copy()
-    flat = x.data.reshape(-1)  # a view: writing to it perturbs x in place
+    original = x.array.copy()
+    flat = x.array.reshape(-1)  # a view: writing to it perturbs x in place
     numeric = numpy.zeros(flat.shape, dtype=numpy.float64)
     for i in range(flat.size):
         values = []
         for step in (eps, -eps):
             flat[i] = original.reshape(-1)[i] + step
-            values.append(float(projected(*inputs).data))  # recorded, but never backpropagated
+            values.append(float(projected(*inputs).array))  # recorded, but never backpropagated
         flat[i] = original.reshape(-1)[i]
         numeric[i] = (values[0] - values[1]) / (2 * eps)
-    x.data[...] = original
+    x.array[...] = original
     return numeric.reshape(x.shape)
 
 
@@ -113,6 +113,6 @@ def _assert_close(actual: Tensor, expected: Any, atol: float, rtol: float, what:
 
 def _zero_filled(grads: Sequence[Tensor | None], inputs: Sequence[Tensor]) -> tuple[Tensor, ...]:
     """None (an input the output does not depend on) becomes a zero gradient."""
-    return tuple(Tensor._make(x.device.xp.zeros_like(x.data)) if g is None else g for g, x in zip(grads, inputs))
+    return tuple(Tensor._make(x.device.xp.zeros_like(x.array)) if g is None else g for g, x in zip(grads, inputs))
 
 

@@ -340,7 +340,7 @@ def _accumulate_into_grad(vertex: Any, total: Any, create_graph: bool, fresh: bo
     if tensor.grad is None:
         tensor.grad = Tensor._make(total if fresh else total.copy())
     else:
-        tensor.grad = Tensor._make(tensor.grad.data + total)
+        tensor.grad = Tensor._make(tensor.grad.array + total)
 
 
 def _checked(function: Function, expected: Any, gradient: Any) -> Any:
@@ -385,13 +385,13 @@ def _seeds(outputs: tuple[Tensor, ...], grad_outputs: Any, create_graph: bool) -
                 "it was computed from has requires_grad=True (or it was made under no_grad())."
             )
         if seed is None:
-            if output.data.size != 1:
+            if output.array.size != 1:
                 raise GraphError(
                     f"backward: the output has shape {tuple(output.shape)}; a gradient can be "
                     "created implicitly only for a scalar output. Reduce it first (e.g. "
                     ".sum() or .mean()) or pass gradient=<tensor of the same shape>."
                 )
-            seed = Tensor._make(output.device.xp.ones_like(output.data))
+            seed = Tensor._make(output.device.xp.ones_like(output.array))
         elif not isinstance(seed, Tensor):
             seed = Tensor(seed, dtype=output.dtype, device=output.device)
         if tuple(seed.shape) != tuple(output.shape):
@@ -401,7 +401,7 @@ def _seeds(outputs: tuple[Tensor, ...], grad_outputs: Any, create_graph: bool) -
             )
         if seed.device != output.device:
             raise GraphError(f"backward: gradient is on {seed.device} but the output is on {output.device}")
-        seeds.append(seed if create_graph else seed.data)
+        seeds.append(seed if create_graph else seed.array)
     return seeds
 
 
@@ -421,7 +421,7 @@ def _as_array(value: Any) -> Any:
 
 
 def _data(value: Any) -> Any:
-    return value.data if isinstance(value, Tensor) else value
+    return value.array if isinstance(value, Tensor) else value
 
 
 def _describe(value: Any) -> str:

@@ -162,7 +162,7 @@ class Function:
         arrays, vertices, needs_input_grad, depth = [], [], [], 0
         for x in inputs:
             if isinstance(x, Tensor):
-                arrays.append(x.data)
+                arrays.append(x.array)
                 needs_input_grad.append(x.requires_grad)
                 node = x._node
                 if node is None:

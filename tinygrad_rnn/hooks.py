@@ -73,5 +73,5 @@ def run_hooks(hooks: dict[int, Callable], total: Any, create_graph: bool) -> Any
             what = f"shape {replacement.shape}" if isinstance(replacement, Tensor) else type(replacement).__name__
             raise ShapeError(f"a gradient hook returned {what}; it must return None or a tensor of the "
                              f"gradient's shape {grad.shape}")
-        grad = replacement if create_graph else Tensor._make(replacement.data.astype(grad.dtype, copy=False))
-    return grad if create_graph else grad.data
+        grad = replacement if create_graph else Tensor._make(replacement.array.astype(grad.dtype, copy=False))
+    return grad if create_graph else grad.array

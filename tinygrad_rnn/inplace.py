@@ -22,8 +22,13 @@ methods follow the same rules: ``add_``, ``sub_``, ``mul_``, ``div_`` as ``+=`` 
   refused: build the new tensor out of place with :func:`tinygrad_rnn.where`);
 * ``x`` is a leaf without grad and ``y`` requires grad: refused (write ``x = x + y``).
 
-``tensor.data`` is the raw array, as in PyTorch the escape hatch that nothing tracks: the
-library's own writes through it (optimizers, ``nn.init``) call :func:`mark_written`.
+Writes through ``tensor.data`` (PyTorch's escape hatch: a Tensor sharing the array, cut from the
+graph) skip rule 1, as in PyTorch: ``p.data.add_(p.grad, alpha=-lr)`` is how course code updates a
+parameter outside ``no_grad()``. They are still stamped, so rule 2 holds where PyTorch checks
+nothing: a ``p.data.add_(…)`` between forward and backward makes that backward raise, where in
+PyTorch it silently computes the gradient from the new values. It costs nothing more: the check
+is the one every in-place write already has. ``tensor.array`` is the raw NumPy or CuPy array,
+which nothing tracks: the library's own writes to it (optimizers, ``nn.init``) call :func:`mark_written`.
 
 >>> import tinygrad_rnn as tr
 >>> w = tr.ones(3, requires_grad=True)
@@ -107,12 +112,12 @@ def in_place(tensor: Tensor, symbol: str, other: Any, written: str | None = None
         raise ShapeError(f"{_name(tensor)}{written}: the right side has shape {tuple(values.shape)}, which does "
                          f"not broadcast to the tensor's shape {tensor.shape}; an in-place change keeps the shape")
     try:
-        _ARRAY_UPDATES[symbol](tensor.data, values)
+        _ARRAY_UPDATES[symbol](tensor.array, values)
     except TypeError as error:  # NumPy's casting rule: an int tensor cannot hold a float result
         raise TypeError(f"{_name(tensor)}{written}: the result would be {_result_dtype(tensor, values, symbol)}, "
                         f"which the tensor's dtype {tensor.dtype} cannot hold in place; convert first, e.g. "
                         f"x = x.float() ({error})") from None
-    mark_written(tensor.data, f"{symbol} on a tensor of shape {tensor.shape}")
+    mark_written(tensor.array, f"{symbol} on a tensor of shape {tensor.shape}")
     return tensor
 
 
@@ -129,13 +134,13 @@ def set_item(tensor: Tensor, index: Any, value: Any, written: str = "[…] = …
                 "should flow.")
     values = _array_of(tensor, value, written)
     try:
-        tensor.data[index] = values
+        tensor.array[index] = values
     except (ValueError, IndexError, TypeError) as error:
         where = f"[{index!r}] = …" if written == "[…] = …" else written
         raise type(error)(f"{_name(tensor)}{where}: cannot assign a value of shape "
                           f"{tuple(getattr(values, 'shape', ()))} into a tensor of shape {tensor.shape} "
                           f"({error})") from None
-    mark_written(tensor.data, f"[…] = on a tensor of shape {tensor.shape}")
+    mark_written(tensor.array, f"[…] = on a tensor of shape {tensor.shape}")
 
 
 def _refuse_leaf(tensor: Tensor, written: str) -> None:
@@ -143,14 +148,15 @@ def _refuse_leaf(tensor: Tensor, written: str) -> None:
         raise GraphError(
             f"{_name(tensor)}{written}: {_name(tensor)} is a leaf tensor that requires grad ({_describe(tensor)}); "
             "changing it in place while gradients are recorded would cut it from the graph, and its .grad "
-            "would never be filled. Update parameters inside `with tr.no_grad():` (as an optimizer does), "
+            "would never be filled. Update parameters inside `with tr.no_grad():` (as an optimizer does) or "
+            f"through {_name(tensor)}.data, "
             f"or make a new tensor: {_name(tensor)} = {_name(tensor)} + 1.")
 
 
 def _rebind(tensor: Tensor, result: Tensor) -> Tensor:
     """Give ``tensor`` the recorded result: the graph keeps the old value where earlier ops read it."""
     name = tensor.name
-    tensor.data, tensor.grad_fn, tensor._node = result.data, result.grad_fn, result._node
+    tensor.array, tensor.grad_fn, tensor._node = result.array, result.grad_fn, result._node
     tensor.requires_grad = result.requires_grad
     tensor.name = name
     return tensor
@@ -162,7 +168,7 @@ def _array_of(tensor: Tensor, other: Any, written: str) -> Any:
     if other.device != tensor.device:
         raise DeviceError(f"{_name(tensor)}{written}: the tensor is on {tensor.device} and the value on "
                           f"{other.device}; move one first, e.g. value.to('{tensor.device}')")
-    return other.data
+    return other.array
 
 
 def _broadcast_shape(tensor: Tensor, values: Any, symbol: str) -> tuple[int, ...]:
@@ -175,7 +181,7 @@ def _broadcast_shape(tensor: Tensor, values: Any, symbol: str) -> tuple[int, ...
 
 def _result_dtype(tensor: Tensor, values: Any, symbol: str) -> Any:
     xp = tensor.device.xp
-    return xp.result_type(tensor.data, values) if symbol != "/=" else xp.result_type(tensor.data, values, 1.0)
+    return xp.result_type(tensor.array, values) if symbol != "/=" else xp.result_type(tensor.array, values, 1.0)
 
 
 def memory_range(array: Any) -> tuple[str, int, int]:

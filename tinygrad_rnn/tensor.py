@@ -1,6 +1,6 @@
 """Tensor: an array (NumPy or CuPy) plus what autodiff needs to know about it.
 
-A Tensor holds ``data`` (the array), ``requires_grad``, ``grad`` (filled in by backward) and, if an
+A Tensor holds ``array`` (its NumPy or CuPy array), ``requires_grad``, ``grad`` (filled in by backward) and, if an
 op made it, ``grad_fn``: the :class:`~tinygrad_rnn.function.Function` that computed it.
 
 The graph itself is made of :class:`~tinygrad_rnn.function.Node` objects, not of Tensors: a Node is what the graph
@@ -22,6 +22,9 @@ from __future__ import annotations
 import weakref
 from typing import Any
 
+import numpy
+
+from .device import GPU, device_of_array, move_array
 from .errors import GraphError
 from .tensor_base import DEFAULT_FLOAT, TensorBase, as_dtype, to_arguments  # noqa: F401  (defined in tensor_base)
 
@@ -80,8 +83,40 @@ class Tensor(TensorBase):
         return self
 
     def detach(self) -> Tensor:
-        """The same data, cut from the graph (truncated BPTT carries hidden states this way)."""
-        return Tensor._make(self.data)
+        """The same values (the same array, no copy), cut from the graph (truncated BPTT carries
+        hidden states this way)."""
+        return Tensor._make(self.array)
+
+    @property
+    def data(self) -> Tensor:
+        """A Tensor cut from the graph that shares this tensor's array (no copy), as in PyTorch;
+        ``p.data = other`` gives ``p`` the array of ``other`` (same shape, dtype and device).
+
+        It does not require grad and records nothing, so ``p.data.add_(p.grad, alpha=-lr)`` changes
+        the parameter ``p`` without rule 1 of :mod:`tinygrad_rnn.inplace`. The write is still
+        stamped (rule 2): a pending backward that saved ``p`` refuses to run on the changed values.
+        The raw NumPy/CuPy array is ``.array``.
+
+        >>> import tinygrad_rnn as tr
+        >>> w = tr.ones(2, requires_grad=True)
+        >>> _ = w.data.add_(tr.tensor([1.0, 2.0]), alpha=-1)
+        >>> w, w.data.requires_grad
+        (tensor([ 0., -1.], requires_grad=True), False)
+        """
+        return Tensor._make(self.array)
+
+    @data.setter
+    def data(self, value: Any) -> None:
+        array = value.array if isinstance(value, Tensor) else value
+        if not isinstance(array, numpy.ndarray) and device_of_array(array) is not GPU:
+            raise TypeError(f".data = …: the value is a {type(value).__name__}; give a Tensor (or a NumPy or "
+                            "CuPy array), e.g. p.data = tr.tensor(values)")
+        if (array.shape, array.dtype, device_of_array(array)) != (self.shape, self.dtype, self.device):
+            raise TypeError(f".data = …: the tensor has shape {self.shape}, {self.dtype}, on {self.device}, and the "
+                            f"value shape {tuple(array.shape)}, {array.dtype}, on {device_of_array(array)}; convert "
+                            "the value first (value.to(dtype, device)), or make a new tensor (a new tr.nn.Parameter "
+                            "for a parameter) when the shape changes")
+        self.array = array
 
     def zero_(self) -> Tensor:
         """Fill with zeros in place (gradients and buffers; a parameter only under ``no_grad()``)."""
@@ -123,12 +158,35 @@ class Tensor(TensorBase):
         set_item(self, ..., src, ".copy_(…)")
         return self
 
+    def uniform_(self, a: float = 0.0, b: float = 1.0) -> Tensor:
+        """Samples of U(a, b) written in place (``model.weight.data.uniform_(-0.1, 0.1)``), drawn as
+        :func:`tinygrad_rnn.nn.init.uniform_` draws them; returns self."""
+        from .creation import generator
+
+        return self._fill_drawn(generator().uniform(a, b, self.shape), ".uniform_(…)")
+
+    def normal_(self, mean: float = 0.0, std: float = 1.0) -> Tensor:
+        """Samples of N(mean, std²) written in place, drawn as :func:`tinygrad_rnn.nn.init.normal_`
+        draws them; returns self."""
+        from .creation import generator
+
+        return self._fill_drawn(generator().normal(mean, std, self.shape), ".normal_(…)")
+
+    def _fill_drawn(self, values: numpy.ndarray, written: str) -> Tensor:
+        """Host samples written in place under the rules of inplace.py (a parameter only through
+        ``.data`` or under ``no_grad()``), in this tensor's dtype and on its device."""
+        if self.dtype.kind != "f":
+            raise TypeError(f"{written[1:-3]}: the tensor is {self.dtype}; random samples need a floating-point "
+                            "tensor (convert it first, e.g. x = x.float())")
+        set_item(self, ..., move_array(values.astype(self.dtype), self.device), written)
+        return self
+
     def clone(self) -> Tensor:
         return F.clone(self)
 
     def contiguous(self) -> Tensor:
         """Self if its array is laid out row by row (C order), else a copy that is (``clone``)."""
-        return self if self.data.flags.c_contiguous else F.clone(self)
+        return self if self.array.flags.c_contiguous else F.clone(self)
 
     def new_zeros(self, *size: Any, dtype: Any = None, device: Any = None, requires_grad: bool = False) -> Tensor:
         """Zeros of the given size with this tensor's dtype and device (unless given)."""

@@ -43,12 +43,13 @@ class TensorBase:
 
     # _choice (set only on ids chosen from scores, by argmax or sampling): (the scores, "argmax" | "sampled"),
     # so that an embedding of them draws the generation loop's link back to the scores
-    __slots__ = ("data", "_grad", "requires_grad", "grad_fn", "_node", "_name", "_choice", "_backward_hooks",
+    # array: the NumPy or CuPy array this tensor holds (a plain slot: the hot paths read it directly)
+    __slots__ = ("array", "_grad", "requires_grad", "grad_fn", "_node", "_name", "_choice", "_backward_hooks",
                  "__weakref__")
 
     def __init__(self, data: Any, requires_grad: bool = False, dtype: Any = None,
                  device: str | Device | None = None, name: str | None = None) -> None:
-        self.data = _to_array(data, dtype, device)
+        self.array = _to_array(data, dtype, device)
         self._grad: Tensor | None = None
         self.grad_fn: Any = None  # the Function that made this tensor; None for a leaf
         self._node: Any = None  # its place in the graph (a function.Node), if an op made it
@@ -63,7 +64,7 @@ class TensorBase:
         """Wrap an array without copying (how ops build their results); ``node`` places it in
         the graph."""
         tensor = object.__new__(cls)
-        tensor.data, tensor._grad, tensor._node, tensor._name = data, None, node, None
+        tensor.array, tensor._grad, tensor._node, tensor._name = data, None, node, None
         tensor._backward_hooks = None
         tensor.grad_fn = None if node is None else node.grad_fn
         tensor.requires_grad = node is not None
@@ -101,22 +102,22 @@ class TensorBase:
     @property
     def shape(self) -> tuple[int, ...]:
         """The size of each dimension, as a tuple."""
-        return tuple(self.data.shape)
+        return tuple(self.array.shape)
 
     @property
     def ndim(self) -> int:
         """The number of dimensions."""
-        return self.data.ndim
+        return self.array.ndim
 
     @property
     def dtype(self) -> numpy.dtype:
         """The type of the entries: a NumPy dtype, equal to ``tr.float32`` and the like."""
-        return self.data.dtype
+        return self.array.dtype
 
     @property
     def device(self) -> Device:
         """Where the data lives: ``tr.device("cpu")`` or the GPU's, equal to its names ("cpu", "cuda")."""
-        return device_of_array(self.data)
+        return device_of_array(self.array)
 
     @property
     def is_leaf(self) -> bool:
@@ -129,7 +130,7 @@ class TensorBase:
 
     def numel(self) -> int:
         """The number of entries."""
-        return int(self.data.size)
+        return int(self.array.size)
 
     def dim(self) -> int:
         """The number of dimensions (``ndim``)."""
@@ -143,7 +144,7 @@ class TensorBase:
     # --- moving between devices and dtypes ----------------------------------------------------
     def numpy(self) -> numpy.ndarray:
         """A NumPy copy of the data, on the host."""
-        return numpy.array(move_array(self.data, CPU), copy=True)
+        return numpy.array(move_array(self.array, CPU), copy=True)
 
     def tolist(self) -> Any:
         """The values as nested Python lists (a number for a 0-d tensor)."""
@@ -151,10 +152,10 @@ class TensorBase:
 
     def item(self) -> Any:
         """The value of a one-element tensor as a Python number."""
-        if self.data.size != 1:
-            raise ValueError(f"item: the tensor has {self.data.size} elements (shape {self.shape}); "
+        if self.array.size != 1:
+            raise ValueError(f"item: the tensor has {self.array.size} elements (shape {self.shape}); "
                              "it needs exactly one")
-        return self.data.item()
+        return self.array.item()
 
     def to(self, *args: Any, device: Any = None, dtype: Any = None) -> Tensor:
         """``x.to("cuda")``, ``x.to(tr.float64)``, ``x.to("cpu", tr.float64)``, ``x.to(other)``:
@@ -237,10 +238,10 @@ class TensorBase:
         return "tensor(" + ", ".join([body] + extras) + ")"
 
     def __bool__(self) -> bool:
-        if self.data.size != 1:
-            raise ValueError(f"the truth value of a tensor with {self.data.size} elements is ambiguous; "
+        if self.array.size != 1:
+            raise ValueError(f"the truth value of a tensor with {self.array.size} elements is ambiguous; "
                              "use .any() or .all()")
-        return bool(self.data)
+        return bool(self.array)
 
     def __float__(self) -> float:
         return float(self.item())
@@ -249,7 +250,7 @@ class TensorBase:
         return int(self.item())
 
     def __index__(self) -> int:
-        if self.dtype.kind not in "iu" or self.data.size != 1:
+        if self.dtype.kind not in "iu" or self.array.size != 1:
             raise TypeError("only one-element integer tensors can be used as an index")
         return int(self.item())
 
@@ -290,7 +291,7 @@ def _names_dtype(name: str) -> bool:
 def _to_array(data: Any, dtype: Any, device: Any) -> Any:
     """Copy ``data`` into a new array of the requested dtype on the requested device."""
     if isinstance(data, TensorBase):
-        data = data.data
+        data = data.array
     source_device = device_of_array(data)
     target = get_device(device) if device is not None or source_device is CPU else source_device
     if target is not source_device and source_device is GPU:

@@ -86,8 +86,9 @@ NOTES: dict[str, str] = {
                         "and gives a GPU index",
     "torch.Tensor.name": "tinygrad_rnn's label of the tensor in drawings (`x.name = \"h_0\"`); None until set, "
                          "as PyTorch's",
-    "torch.Tensor.data": "the tensor's NumPy (or CuPy) array, not a Tensor: `p.data.add_(...)` fails; "
-                         "write `with torch.no_grad(): p.add_(...)`",
+    "torch.Tensor.data": "a Tensor sharing the array, cut from the graph, as PyTorch's; `p.data = t` needs t of "
+                         "p's shape, dtype and device; a write through it that a pending backward would read "
+                         "makes that backward raise (PyTorch's computes with the new values)",
 }
 
 # PyTorch names that are not here → what to do instead. A name under a listed module (torch.cuda.amp.X)

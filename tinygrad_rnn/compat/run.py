@@ -77,9 +77,6 @@ def missing_name_line(error: BaseException) -> str | None:
     owner = getattr(error, "obj", None)
     if isinstance(owner, Tensor) or owner is Tensor:
         return not_provided_message(f"torch.Tensor.{error.name}", dir(Tensor))
-    if _is_array(owner) and hasattr(Tensor, error.name):
-        return (f"torch.Tensor.data.{error.name}: in tinygrad_rnn a tensor's .data is its NumPy (or CuPy) array, "
-                f"not a Tensor; change the tensor itself under torch.no_grad() (tensor.{error.name}(...))")
     from ..nn import Module
 
     if isinstance(owner, Module) and f"torch.nn.Module.{error.name}" in NOT_PROVIDED:
@@ -90,10 +87,6 @@ def missing_name_line(error: BaseException) -> str | None:
 def _raised_inside_tinygrad_rnn(error: BaseException) -> bool:
     frames = _frames(error.__traceback__)
     return bool(frames) and frames[-1].tb_frame.f_code.co_filename.startswith(_PACKAGE)
-
-
-def _is_array(value: Any) -> bool:
-    return type(value).__name__ == "ndarray"  # NumPy's or CuPy's, without importing CuPy
 
 
 def _exit_status(code: Any) -> int:

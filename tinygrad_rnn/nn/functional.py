@@ -90,9 +90,9 @@ def embedding(ids: Any, weight: Tensor, padding_idx: int | None = None, chosen_f
     ids = ids if isinstance(ids, Tensor) else Tensor(ids)
     if ids.dtype.kind not in "iu":
         raise TypeError(f"embedding: ids must be integers, got {ids.dtype}; convert them with .long()")
-    if ids.numel() and (int(ids.data.min()) < 0 or int(ids.data.max()) >= weight.shape[0]):
+    if ids.numel() and (int(ids.array.min()) < 0 or int(ids.array.max()) >= weight.shape[0]):
         raise IndexError(f"embedding: ids must lie in [0, {weight.shape[0]}); got values from "
-                         f"{int(ids.data.min())} to {int(ids.data.max())}")
+                         f"{int(ids.array.min())} to {int(ids.array.max())}")
     if chosen_from is not None and not isinstance(chosen_from, Tensor):
         raise TypeError(f"embedding: chosen_from must be the Tensor of scores the ids were chosen from, got "
                         f"{type(chosen_from).__name__}")
@@ -100,7 +100,7 @@ def embedding(ids: Any, weight: Tensor, padding_idx: int | None = None, chosen_f
     if chosen_from is None and getattr(ids, "_choice", None) is not None:
         chosen_from, chosen_by = ids._choice
     chosen_from = None if chosen_from is None else vertex_of(chosen_from)
-    return Embedding.apply(weight, ids=ids.data, padding_idx=padding_idx, ids_name=ids.name, chosen_from=chosen_from,
+    return Embedding.apply(weight, ids=ids.array, padding_idx=padding_idx, ids_name=ids.name, chosen_from=chosen_from,
                            chosen_by=chosen_by, checked=True)
 
 
@@ -187,7 +187,7 @@ def one_hot(tensor: Tensor, num_classes: int = -1) -> Tensor:
     if not isinstance(tensor, Tensor) or tensor.dtype.kind not in "iu":
         what = f"a tensor of dtype {tensor.dtype}" if isinstance(tensor, Tensor) else type(tensor).__name__
         raise TypeError(f"one_hot: expects integer class ids, got {what}; convert them with .long()")
-    ids = tensor.data
+    ids = tensor.array
     if ids.size and int(ids.min()) < 0:
         raise ValueError(f"one_hot: class ids must be non-negative, got {int(ids.min())}")
     largest = int(ids.max()) if ids.size else -1
@@ -230,7 +230,7 @@ def nll_loss(log_probs: Tensor, target: Any, ignore_index: int = -100, reduction
         raise ShapeError(f"nll_loss: input of shape {log_probs.shape} (classes in dimension 1) needs targets of "
                          f"shape {expected}, got {target.shape}")
     flat = log_probs.permute(0, *range(2, log_probs.ndim), 1).reshape(-1, classes)  # (M, C)
-    labels = target.data.reshape(-1)
+    labels = target.array.reshape(-1)
     keep = labels != ignore_index
     if keep.any() and (int(labels[keep].min()) < 0 or int(labels[keep].max()) >= classes):
         raise IndexError(f"nll_loss: targets must lie in [0, {classes}) (or equal ignore_index={ignore_index}); "
@@ -263,7 +263,7 @@ def cross_entropy(input: Tensor, target: Any, ignore_index: int = -100, reductio
     target = target if isinstance(target, Tensor) else Tensor(target)
     if input.ndim == 2 and reduction in ("mean", "sum") and target.shape == (input.shape[0],) \
             and target.dtype.kind in "iu" and input.shape[0] > 0:
-        labels, classes = target.data, input.shape[1]
+        labels, classes = target.array, input.shape[1]
         lowest, highest = int(labels.min()), int(labels.max())
         if lowest <= ignore_index <= highest:  # some targets may be ignored: they weigh 0
             keep = labels != ignore_index
@@ -310,7 +310,7 @@ def binary_cross_entropy_with_logits(input: Tensor, target: Any, reduction: str 
     0.6931
     """
     _warn_if_broadcast("binary_cross_entropy_with_logits", input, target)
-    zeros = Tensor._make(array_module(input.data).zeros_like(input.data))
+    zeros = Tensor._make(array_module(input.array).zeros_like(input.array))
     softplus = stack([zeros, input]).logsumexp(0)
     return _reduce(softplus - input * target, reduction, "binary_cross_entropy_with_logits")
 

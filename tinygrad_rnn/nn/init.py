@@ -21,8 +21,8 @@ from ..tensor import Tensor
 
 def _fill(tensor: Tensor, values: numpy.ndarray) -> Tensor:
     """Write host values into the tensor in place (no gradient is recorded)."""
-    tensor.data[...] = move_array(values.astype(tensor.dtype), tensor.device)
-    mark_written(tensor.data, "nn.init")
+    tensor.array[...] = move_array(values.astype(tensor.dtype), tensor.device)
+    mark_written(tensor.array, "nn.init")
     return tensor
 
 
@@ -94,8 +94,8 @@ def constant_(tensor: Tensor, value: Any) -> Tensor:
     >>> constant_(tr.zeros(2), 3.0).tolist()
     [3.0, 3.0]
     """
-    tensor.data[...] = value
-    mark_written(tensor.data, "nn.init.constant_")
+    tensor.array[...] = value
+    mark_written(tensor.array, "nn.init.constant_")
     return tensor
 
 
@@ -164,8 +164,8 @@ def lstm_forget_gate_bias_(lstm: Any, value: float = 1.0) -> Any:
     forget = slice(hidden, 2 * hidden)
     for name, parameter in lstm.named_parameters():
         if name.startswith("bias_ih"):
-            parameter.data[forget] = value
+            parameter.array[forget] = value
         elif name.startswith("bias_hh"):
-            parameter.data[forget] = 0.0
-        mark_written(parameter.data, "nn.init.lstm_forget_gate_bias_")
+            parameter.array[forget] = 0.0
+        mark_written(parameter.array, "nn.init.lstm_forget_gate_bias_")
     return lstm

@@ -59,7 +59,7 @@ class Embedding(Module):
         self.num_embeddings, self.embedding_dim, self.padding_idx = num_embeddings, embedding_dim, padding_idx
         self.weight = Parameter(init.normal_(zeros(num_embeddings, embedding_dim, dtype=dtype, device=device)))
         if padding_idx is not None:
-            self.weight.data[padding_idx] = 0
+            self.weight.array[padding_idx] = 0
 
     def forward(self, ids: Any, chosen_from: Tensor | None = None) -> Tensor:
         return F.embedding(ids, self.weight, self.padding_idx, chosen_from)

@@ -36,7 +36,7 @@ class Parameter(Tensor):
     __slots__ = ()
 
     def __init__(self, data: Any, requires_grad: bool = True) -> None:
-        data = data.data if isinstance(data, Tensor) else data
+        data = data.array if isinstance(data, Tensor) else data
         super().__init__(data, requires_grad=requires_grad)
 
     def __repr__(self) -> str:
@@ -170,12 +170,12 @@ class Module:
             target = get_device(target)  # a missing GPU is reported here, before anything moves
         with no_grad():
             for parameter in self.parameters():
-                data = parameter.data
+                data = parameter.array
                 if wanted is not None and data.dtype != wanted:
                     data = data.astype(wanted)
                 if target is not None and parameter.device != target:
                     data = move_array(data, target)
-                parameter.data = data
+                parameter.array = data
                 parameter.grad = None if parameter.grad is None else parameter.grad.to(target or parameter.device,
                                                                                       data.dtype)
         return self
@@ -224,7 +224,7 @@ class Module:
             for name, parameter in parameters.items():
                 if name in values:
                     array = values[name].astype(parameter.dtype, copy=True)
-                    parameter.data = move_array(array, parameter.device)
+                    parameter.array = move_array(array, parameter.device)
         return LoadResult(missing, unexpected)
 
     # --- printing ----------------------------------------------------------------------------------

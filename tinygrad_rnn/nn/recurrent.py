@@ -186,7 +186,7 @@ class _Recurrent(Module):
         fused = None
         if self.fused:  # one node per step
             # W_hhᵀ laid out once for all steps: BLAS is faster with it than with the view W_hh.T
-            fused = {"transposed_weight": array_module(weight_hh.data).ascontiguousarray(weight_hh.data.T)}
+            fused = {"transposed_weight": array_module(weight_hh.array).ascontiguousarray(weight_hh.array.T)}
             projected_steps = projected.unbind(time_dim)
         else:
             projected_steps = self._steps_of(projected, time_dim)
@@ -219,15 +219,15 @@ class _Recurrent(Module):
         recorded as values (``hidden_states``, ``cell_states``), not as tensors of the graph. With
         lengths, the node holds a finished sequence's states, and its outputs there are zeroed
         after it: where(running, output, 0), one op for the whole sequence."""
-        running = None if keep is None else array_module(projected.data).stack([k.data for k in keep])  # (T, B, 1)
+        running = None if keep is None else array_module(projected.array).stack([k.array for k in keep])  # (T, B, 1)
         placement = {"time_dim": time_dim, "reverse": bool(direction), "chain": chain, "first_step": first_step,
                      "running": running}
         if weight_hr is not None:  # (an LSTM with proj_size)
             placement["weight_hr"] = weight_hr
         output, hidden, cell, cells = self._layer(projected, hidden, cell, weight_hh, bias_hh, placement)
-        self.hidden_states.append(StepValues(output.data if time_dim == 0 else output.data.transpose(1, 0, 2)))
+        self.hidden_states.append(StepValues(output.array if time_dim == 0 else output.array.transpose(1, 0, 2)))
         if cells is not None:
-            self.cell_states.append(StepValues(cells.data))
+            self.cell_states.append(StepValues(cells.array))
         if keep is not None:  # outputs at padded steps are zeros
             mask = Tensor._make(running if time_dim == 0 else running.transpose(1, 0, 2))
             mask.name = RUNNING
@@ -285,7 +285,7 @@ class _Recurrent(Module):
         for state, size, what in zip(given, (output_size, self.hidden_size), ("h_0", "c_0")):
             expected = (count, batch, size)
             if state is None:  # zeros, one (B, size) tensor per layer and direction, on like's device
-                xp = array_module(like.data)
+                xp = array_module(like.array)
                 pieces = tuple(Tensor._make(xp.zeros((batch, size), dtype=like.dtype)) for _ in range(count))
             else:
                 state = state.unsqueeze(1) if unbatched else state

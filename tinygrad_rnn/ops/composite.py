@@ -136,7 +136,7 @@ def topk(x, k: int, dim: int = -1, largest: bool = True, sorted: bool = True):
         raise IndexError(f"topk: k={k} is out of range for dimension {dim} of size {x.shape[dim]} "
                          f"(shape {tuple(x.shape)})")
     xp = x.device.xp
-    ascending = xp.argsort(x.data, axis=dim)
+    ascending = xp.argsort(x.array, axis=dim)
     order = xp.flip(ascending, axis=dim) if largest else ascending
     chosen = xp.take(order, xp.arange(k), axis=dim)
     # x[i, j, chosen[i, j, m]] for dim 2: every other dimension indexed by an arange that broadcasts

@@ -48,7 +48,7 @@ def cast(x, dtype):
 
 def to_device(x, device: Device):
     """x on ``device`` (itself if it already is)."""
-    data = getattr(x, "data", x)
+    data = getattr(x, "array", x)
     return x if device_of_array(data) == device else ToDevice.apply(x, device=device)
 
 

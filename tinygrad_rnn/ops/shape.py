@@ -502,10 +502,10 @@ def _array_index(x, index):
     converted = []
     for part in parts:
         if isinstance(part, Tensor):
-            if part.device != device_of_array(getattr(x, "data", x)):
+            if part.device != device_of_array(getattr(x, "array", x)):
                 raise DeviceError(f"getitem: the index is on {part.device} but the tensor is on "
-                                  f"{device_of_array(getattr(x, 'data', x))}; move one of them first")
-            part = part.data
+                                  f"{device_of_array(getattr(x, 'array', x))}; move one of them first")
+            part = part.array
         elif isinstance(part, list):
             part = numpy.asarray(part)
         if hasattr(part, "dtype") and part.dtype.kind not in "iub":
@@ -513,7 +513,7 @@ def _array_index(x, index):
                 f"getitem: indices must be integers or bools, got an index of dtype {part.dtype}. "
                 "Convert it first, e.g. index.long()."
             )
-        if isinstance(part, numpy.ndarray) and device_of_array(getattr(x, "data", x)).type == "gpu":
-            part = move_array(part, device_of_array(x.data))  # host index data, like a Python list
+        if isinstance(part, numpy.ndarray) and device_of_array(getattr(x, "array", x)).type == "gpu":
+            part = move_array(part, device_of_array(x.array))  # host index data, like a Python list
         converted.append(part)
     return tuple(converted) if isinstance(index, tuple) else converted[0]

@@ -67,15 +67,15 @@ class Optimizer:
                 for parameter in group["params"]:
                     if parameter.grad is None:
                         continue
-                    gradient = parameter.grad.data
+                    gradient = parameter.grad.array
                     if group.get("maximize"):
                         gradient = -gradient
                     self.update(parameter, gradient, self.state.setdefault(id(parameter), {}), group)
                     # a graph made before it is stale (the range of a parameter's memory, kept: it rarely moves)
                     known = self._ranges.get(id(parameter))
-                    if known is None or known[0] is not parameter.data:
-                        known = self._ranges[id(parameter)] = (parameter.data, memory_range(parameter.data))
-                    mark_written(parameter.data, f"{type(self).__name__}.step()", known[1])
+                    if known is None or known[0] is not parameter.array:
+                        known = self._ranges[id(parameter)] = (parameter.array, memory_range(parameter.array))
+                    mark_written(parameter.array, f"{type(self).__name__}.step()", known[1])
 
     def zero_grad(self, set_to_none: bool = True) -> None:
         zero_grad_((p for group in self.param_groups for p in group["params"]), set_to_none)

@@ -38,7 +38,7 @@ class SGD(Optimizer):
 
     def update(self, parameter: Tensor, g: Any, state: dict, group: dict) -> None:
         if group["weight_decay"]:
-            g = g + group["weight_decay"] * parameter.data
+            g = g + group["weight_decay"] * parameter.array
         momentum = group["momentum"]
         if momentum:
             if "momentum_buffer" not in state:
@@ -47,7 +47,7 @@ class SGD(Optimizer):
                 state["momentum_buffer"] = momentum * state["momentum_buffer"] + (1 - group["dampening"]) * g
             buffer = state["momentum_buffer"]
             g = g + momentum * buffer if group["nesterov"] else buffer
-        parameter.data -= group["lr"] * g
+        parameter.array -= group["lr"] * g
 
 
 class Adagrad(Optimizer):
@@ -63,13 +63,13 @@ class Adagrad(Optimizer):
         xp = array_module(g)
         if not state:
             state["step"] = 0
-            state["sum"] = xp.full_like(parameter.data, group["initial_accumulator_value"])
+            state["sum"] = xp.full_like(parameter.array, group["initial_accumulator_value"])
         state["step"] += 1
         if group["weight_decay"]:
-            g = g + group["weight_decay"] * parameter.data
+            g = g + group["weight_decay"] * parameter.array
         learning_rate = group["lr"] / (1 + (state["step"] - 1) * group["lr_decay"])
         state["sum"] = state["sum"] + g * g
-        parameter.data -= learning_rate * g / (xp.sqrt(state["sum"]) + group["eps"])
+        parameter.array -= learning_rate * g / (xp.sqrt(state["sum"]) + group["eps"])
 
 
 class RMSprop(Optimizer):
@@ -86,14 +86,14 @@ class RMSprop(Optimizer):
         xp = array_module(g)
         if not state:
             state["step"] = 0
-            state["square_avg"] = xp.zeros_like(parameter.data)
+            state["square_avg"] = xp.zeros_like(parameter.array)
             if group["momentum"]:
-                state["momentum_buffer"] = xp.zeros_like(parameter.data)
+                state["momentum_buffer"] = xp.zeros_like(parameter.array)
             if group["centered"]:
-                state["grad_avg"] = xp.zeros_like(parameter.data)
+                state["grad_avg"] = xp.zeros_like(parameter.array)
         state["step"] += 1
         if group["weight_decay"]:
-            g = g + group["weight_decay"] * parameter.data
+            g = g + group["weight_decay"] * parameter.array
         alpha = group["alpha"]
         state["square_avg"] = alpha * state["square_avg"] + (1 - alpha) * g * g
         if group["centered"]:
@@ -103,9 +103,9 @@ class RMSprop(Optimizer):
             average = xp.sqrt(state["square_avg"]) + group["eps"]
         if group["momentum"]:
             state["momentum_buffer"] = group["momentum"] * state["momentum_buffer"] + g / average
-            parameter.data -= group["lr"] * state["momentum_buffer"]
+            parameter.array -= group["lr"] * state["momentum_buffer"]
         else:
-            parameter.data -= group["lr"] * g / average
+            parameter.array -= group["lr"] * g / average
 
 
 class Adam(Optimizer):
@@ -125,16 +125,16 @@ class Adam(Optimizer):
         xp = array_module(g)
         if not state:
             state["step"] = 0
-            state["exp_avg"] = xp.zeros_like(parameter.data)
-            state["exp_avg_sq"] = xp.zeros_like(parameter.data)
+            state["exp_avg"] = xp.zeros_like(parameter.array)
+            state["exp_avg_sq"] = xp.zeros_like(parameter.array)
             if group["amsgrad"]:
-                state["max_exp_avg_sq"] = xp.zeros_like(parameter.data)
+                state["max_exp_avg_sq"] = xp.zeros_like(parameter.array)
         state["step"] += 1
         beta1, beta2 = group["betas"]
         if self.decoupled_weight_decay:
-            parameter.data *= 1 - group["lr"] * group["weight_decay"]
+            parameter.array *= 1 - group["lr"] * group["weight_decay"]
         elif group["weight_decay"]:
-            g = g + group["weight_decay"] * parameter.data
+            g = g + group["weight_decay"] * parameter.array
         state["exp_avg"] = beta1 * state["exp_avg"] + (1 - beta1) * g
         state["exp_avg_sq"] = beta2 * state["exp_avg_sq"] + (1 - beta2) * g * g
         second_moment = state["exp_avg_sq"]
@@ -144,7 +144,7 @@ class Adam(Optimizer):
         bias_correction1 = 1 - beta1 ** state["step"]
         bias_correction2 = 1 - beta2 ** state["step"]
         denominator = xp.sqrt(second_moment) / math.sqrt(bias_correction2) + group["eps"]
-        parameter.data -= (group["lr"] / bias_correction1) * state["exp_avg"] / denominator
+        parameter.array -= (group["lr"] / bias_correction1) * state["exp_avg"] / denominator
 
 
 class AdamW(Adam):

@@ -634,7 +634,7 @@ def _without_zero_terms(nodes: list[Node], edges):
 
 
 def _is_zero(tensor: Any) -> bool:
-    return not bool((tensor.data != 0).any())
+    return not bool((tensor.array != 0).any())
 
 
 def _rule_label(forward: Function, named: str) -> str:

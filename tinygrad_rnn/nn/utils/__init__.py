@@ -24,15 +24,15 @@ def clip_grad_norm_(parameters: Iterable[Tensor] | Tensor, max_norm: float, norm
         return Tensor(0.0)
     xp = grads[0].device.xp
     if norm_type == math.inf:
-        total = max(float(xp.abs(g.data).max()) for g in grads)
+        total = max(float(xp.abs(g.array).max()) for g in grads)
     else:
-        total = sum(float((xp.abs(g.data) ** norm_type).sum()) for g in grads) ** (1.0 / norm_type)
+        total = sum(float((xp.abs(g.array) ** norm_type).sum()) for g in grads) ** (1.0 / norm_type)
     if error_if_nonfinite and not math.isfinite(total):
         raise RuntimeError(f"clip_grad_norm_: the total gradient norm is {total}; pass error_if_nonfinite=False "
                            "to clip anyway")
     coefficient = min(max_norm / (total + 1e-6), 1.0)
     for g in grads:
-        g.data *= coefficient
+        g.array *= coefficient
     return Tensor(total, dtype=grads[0].dtype)
 
 
@@ -47,7 +47,7 @@ def clip_grad_value_(parameters: Iterable[Tensor] | Tensor, clip_value: float) -
     """
     for p in _as_list(parameters):
         if p.grad is not None:
-            p.grad.data[...] = p.grad.device.xp.clip(p.grad.data, -clip_value, clip_value)
+            p.grad.array[...] = p.grad.device.xp.clip(p.grad.array, -clip_value, clip_value)
 
 
 def zero_grad_(parameters: Iterable[Tensor], set_to_none: bool = True) -> None:
