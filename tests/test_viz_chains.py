@@ -145,3 +145,17 @@ def test_the_seq2seq_decoder_numbers_its_steps_on_from_its_encoder():
     steps = {first_line(n): sorted(m.step for m in picture.nodes if first_line(m) == first_line(n))
              for n in picture.nodes if first_line(n).endswith(" cell")}
     assert steps == {"encoder cell": [1, 2, 3], "decoder cell": [4, 5]}
+
+
+@pytest.mark.parametrize("cell", sorted(CELLS))
+def test_a_cell_is_coloured_by_the_norm_of_dj_dh_t_as_its_title_says(cell):
+    """The colour of cell t is ‖∂J/∂h_t‖ — for an LSTM too (its c_t is not in it), the number the
+    vanishing figure's title names and the CLI prints."""
+    tr.manual_seed(5)
+    layer = CELLS[cell](2, 3)
+    output, _ = layer(tr.randn(6, 1, 2))
+    loss = output[-1].sum()
+    picture = build_picture((loss,), level="cell", show_grads=True)
+    drawn = sorted((n.step, n.gradient_norm) for n in picture.nodes if first_line(n) == f"{cell.upper()} cell")
+    expected = tr.analysis.hidden_state_gradient_norms(loss, layer.hidden_states[0])
+    assert [norm for _, norm in drawn] == pytest.approx(list(expected), rel=1e-5)

@@ -247,3 +247,9 @@ def test_the_page_keeps_every_weight_when_the_user_renamed_the_layers_all():
     loss = tr.nn.functional.cross_entropy(logits.reshape(-1, 10), tr.tensor([2, 3, 4, 5]))
     names = [w["name"] for w in viz.lecture(loss).data["panels"][0]["weights"]]
     assert sorted(names) == ["U", "W_e", "W_h", "b1", "b2", "b3"]
+
+
+def test_a_lecture_that_calls_the_loss_l_writes_l_in_every_line_of_its_sums():
+    loss, _ = language_model_loss("rnn", steps=3)
+    text = viz.to_dot(loss, level="cell", backward=True, notation="cmu")
+    assert "∂J" not in text and "∂L/∂W_hh = Σ" in text and "∂L/∂b_y = Σ" in text

@@ -395,7 +395,9 @@ class _Grid:
             band[row] = max(band[row], sum(boxes[i].height + GAP_Y for i in members))
             widths = columns_beside[on_left]
             widths.extend([0.0] * (col + 1 - len(widths)))
-            widths[col] = max(widths[col], max(boxes[i].width for i in members) + GAP_X)
+            # (a column gap as wide as between the steps: a line passing up between two columns beside a
+            # row, h_T of another row into J, keeps clear of both)
+            widths[col] = max(widths[col], max(boxes[i].width for i in members) + COLUMN_GAP)
         self.column_width = max(block_width) if self.block_of else 0.0
 
         loops = max((len(n.loops) for n in self.nodes), default=0)
@@ -414,8 +416,9 @@ class _Grid:
             y += band[r] + (self.lanes_above[r] + 1) * LANE + GAP_Y + loop_room
         self.block_top = [self.row_y[r] + block_height[r] / 2 for r in range(rows)]
         self.block_bottom = [self.row_y[r] - block_height[r] / 2 for r in range(rows)]
-        # between the steps and the nodes beside them: room for the label of a straight edge across (h_T → J)
-        gap = max([GAP_X] + [len(label) * 5.4 + 2 * ARROW + 4 for (tail, head), kind in self.kind.items()
+        # between the steps and the nodes beside them: room for the label of a straight edge across (h_T → J),
+        # and for a line that passes up beside the first or last column (x_1 to a reverse row) clear of them
+        gap = max([COLUMN_GAP] + [len(label) * 5.4 + 2 * ARROW + 4 for (tail, head), kind in self.kind.items()
                              if kind == ("straight",) and (tail in self.block_of) != (head in self.block_of)
                              and (label := self._labels.get((tail, head)))]
                   + [len(loop) * CHAR for i in self.block_of for loop in self.nodes[i].loops])  # a loop's label

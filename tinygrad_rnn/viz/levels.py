@@ -36,8 +36,8 @@ STATES = ("h", "c", "h_0", "c_0", *GATES)  # names the layers give, not users
 def merge_groups(nodes: list[Node], links, level: str):
     """Merge the op nodes of each cell application (level "cell") or time step ("step").
 
-    A group's gradient norm is that of what it passes on — the tensors made inside it and used
-    outside: ‖∂J/∂h_t‖ for an RNN cell, ‖∂J/∂(h_t, c_t)‖ for an LSTM cell."""
+    A group's gradient norm is ‖∂J/∂h_t‖ of the state h it passes on (an LSTM cell's c_t is not in
+    it: the lectures plot ‖∂J/∂h_t‖), or for a group that passes on no h, the norm of all it passes on."""
     group_of: dict[int, Any] = {}  # op position → (row, step) of its group
     for position, node in enumerate(nodes):
         if node.kind == "op" and node.step is not None:
@@ -287,9 +287,12 @@ def merge_groups(nodes: list[Node], links, level: str):
     for tail, head, out, _ in links:  # an LSTM's c_t: passed on, and read in its own cell (h_t = o_t ⊙ tanh c_t)
         if tail in leaving and group_of.get(head) == group_of[tail] and _state_name(nodes[tail], out):
             groups[group_of[tail]].read_inside.add(_state_name(nodes[tail], out))
-    for position, key in group_of.items():  # the norm of what each group passes on
+    # the colour of a cell: ‖∂J/∂h_t‖ where it passes on a state named h (what the lectures plot, and
+    # what a figure's title says — an LSTM's c_t is not in it), else the norm of all it passes on
+    hidden = {key for position, key in group_of.items() if position in leaving and _names_hidden(nodes[position])}
+    for position, key in group_of.items():
         norm = nodes[position].gradient_norm
-        if norm is not None and position in leaving:
+        if norm is not None and position in leaving and (key not in hidden or _names_hidden(nodes[position])):
             group = groups[key]
             group.gradient_norm = ((group.gradient_norm or 0.0) ** 2 + norm**2) ** 0.5
     return result, unique(edges)
@@ -408,6 +411,11 @@ def _carry(node: Node, inputs: list[tuple]) -> list[tuple]:
             slices = [frozenset().union(*(v[2][k] for v in sequences)) | wholes for k in range(length)]
             return [("sequence", dim, slices)] * outputs
     return [everything] * outputs
+
+
+def _names_hidden(node: Node) -> bool:
+    """Whether an op node computes a hidden state h (the name the layers give it)."""
+    return any(t.name == "h" for t in node.tensors)
 
 
 def _stacks_layers(inputs: list[tuple]) -> bool:

@@ -371,6 +371,8 @@ def rename_values(picture: Picture, notation: Notation) -> None:
         first, _, rest = node.label.partition("\n")
         if node.kind == "input" and chain is None and first.startswith(("h_0", "c_0")):
             chain = _reader_chain(picture, node)
+        if "∂" in rest:  # a Σ node's every line names gradients: ∂J/∂W_hh = Σₜ ∂J/∂W_hh|ₜ (J is L in one lecture)
+            rest = "\n".join(write(line, chain) for line in rest.split("\n"))
         node.label = write(first, chain) + ("\n" + rest if rest else "")
     backward = picture.backward
     edges = []
