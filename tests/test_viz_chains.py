@@ -159,3 +159,11 @@ def test_a_cell_is_coloured_by_the_norm_of_dj_dh_t_as_its_title_says(cell):
     drawn = sorted((n.step, n.gradient_norm) for n in picture.nodes if first_line(n) == f"{cell.upper()} cell")
     expected = tr.analysis.hidden_state_gradient_norms(loss, layer.hidden_states[0])
     assert [norm for _, norm in drawn] == pytest.approx(list(expected), rel=1e-5)
+
+
+def test_the_second_call_s_states_and_inputs_carry_a_prime_one_name_one_tensor():
+    picture = build_picture((two_sentences("gru"),), level="cell")
+    edges = {label for _, _, label in picture.edges if label}
+    assert {label for label in edges if label.startswith("h")} == {"h₁", "h₂", "h₃", "h′₁", "h′₂"}
+    tokens = sorted(first_line(n) for n in picture.nodes if n.kind == "input" and first_line(n).startswith("x"))
+    assert tokens == ["x₁", "x₂", "x₃", "x′₁", "x′₂"]

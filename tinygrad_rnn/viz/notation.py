@@ -391,6 +391,35 @@ def rename_values(picture: Picture, notation: Notation) -> None:
         node.loops = [write(loop, chain_of(node)) for loop in node.loops]
     # the BPTT note's sum, ∂J/∂h₃ = (1/4) ∂J₃/∂h₃ + …, in the same words as the arrows (one chain drawn: no mark)
     picture.notes = [write(note, None) if note.startswith(SUM_NOTE) else note for note in picture.notes]
+    mark_calls(picture, notation)
+
+
+def mark_calls(picture: Picture, notation: Notation) -> None:
+    """One module run on two sequences (one encoder for a premise and a hypothesis): the states and
+    inputs of its second chain are other tensors than the first's, so they carry a prime — h₁, x₁ in
+    call 1; h′₁, x′₁ in call 2 (two primes in call 3) — and no name stands for two tensors."""
+    def call(node: Node) -> int:
+        found = next((part for part in node.row if isinstance(part, str) and part.startswith("call ")), None)
+        return int(found.split()[1]) if found else 0
+
+    calls = [call(node) for node in picture.nodes]
+    if max(calls, default=0) < 2:
+        return
+    for tail, head, _ in picture.edges:  # x_t and h_0 sit in no row: they belong to the call they feed
+        if not calls[tail] and picture.nodes[tail].kind == "input":
+            calls[tail] = calls[head]
+    symbols = {notation.symbol(name) for name in ("h", "c", "x", "e")}
+
+    def primed(text: str, count: int) -> str:
+        if count < 2:
+            return text
+        return TOKEN.sub(lambda m: m.group(1) + "′" * (count - 1) + (m.group(2) or "")
+                         if m.group(1) in symbols else m.group(0), text)
+
+    for node, count in zip(picture.nodes, calls):
+        first, _, rest = node.label.partition("\n")
+        node.label = primed(first, count) + ("\n" + rest if rest else "")
+    picture.edges = [(tail, head, primed(label, calls[tail] or calls[head])) for tail, head, label in picture.edges]
 
 
 def _reader_chain(picture: Picture, node: Node):
