@@ -79,7 +79,7 @@ def known_to_fail(case: dict) -> str | None:
     if case["level"] == "op" and case["backward"] == "backward" and (case["cell"], case["layers"], case["loss"]) != (
             "rnn", 1, "last"):
         return "op level, the recorded gradient graph of gates, layers or a head: edges pass through nodes"
-    if case["bidirectional"] and case["backward"] == "both":
+    if case["bidirectional"] and case["backward"] == "both" and case["level"] == "cell":
         return "forward and backward of two directions: J's arrows into the backward rows cross a Σ or a step"
     return None
 

@@ -495,8 +495,8 @@ class _Grid:
                 if tail == inside and self._crosses_a_node(route, tail, head):  # y_T into the end of a long sum
                     return self._over_beside(a, b, route, label)
                 return route
-            if tail == inside and abs(a.y - b.y) > 1:  # a cell of another row into a head beside the rows (two
-                # sentences' final states into one classifier): round the corner, not across what lies between
+            if abs(a.y - b.y) > 1:  # a cell of another row into a head beside the rows (two sentences' final
+                # states into one classifier), or its gradient back: round the corner, not across what lies between
                 route = self._through_gap(a, b, self.column_x[block_of[inside][1]], label)
                 if not self._crosses_a_node(route, tail, head):
                     return route
@@ -607,7 +607,10 @@ class _Grid:
         column that holds it, past its wider nodes, not through them, each lane into the column on
         a line of its own."""
         column = self.beside_slot[node][0] if node in self.beside_slot else node
-        members = self.beside[column] if node in self.beside_slot else [node]
+        # past the widest node of that column in every row: a trunk rising from a row below to a Σ
+        # beside the row above passes the Σ nodes of the rows between, not through them
+        members = [i for (side, _, col), found in self.beside.items() if (side, col) == (column[0], column[2])
+                   for i in found] if node in self.beside_slot else [node]
         trunks = self.trunks.setdefault(column, [])
         if lane_key not in trunks:
             trunks.append(lane_key)
