@@ -474,6 +474,8 @@ class _Grid:
             return self._state_route(a, b, kind, label)
         if kind[0] == "bus":
             return self._bus_route(tail, head, a, b, kind[1], label)
+        if label in CHOICES and abs(a.x - b.x) > 1 and abs(a.y - b.y) > 1:
+            return self._choice_route(a, b, label)
         block_of = self.block_of
         ellipsis = [i for i in (tail, head) if self.nodes[i].kind == "ellipsis"]
         other = (head if ellipsis[0] == tail else tail) if ellipsis else None
@@ -637,6 +639,17 @@ class _Grid:
         points = [(a.x, a.top if up else a.bottom)] + ([(a.x, leave), (x, leave)] if x != a.x else []) + \
                  [(x, turn), (into[0], turn)]
         return _finish(points, into, label, (x + 8, (a.y + b.y) / 2))
+
+    def _choice_route(self, a: Box, b: Box, label: str) -> Route:
+        """ŷ_t (above step t) to the input of step t+1 (below it), a choice fed back: out of ŷ_t's side,
+        down the gap between the two columns — crossing the state h_t once — and into the input's side;
+        a diagonal would cut the corners of the cells it passes."""
+        gap_x = (a.x + b.x) / 2  # the columns are evenly spaced: midway is the gap between them
+        rightwards = b.x > a.x
+        start = (a.right if rightwards else a.left, a.y)
+        end = (b.left if rightwards else b.right, b.y)
+        label_at = (gap_x + 4 + 3 * len(label), a.y + (b.y - a.y) * 0.25)  # beside the drop, above the state's arrow
+        return _finish([start, (gap_x, a.y), (gap_x, b.y)], end, label, label_at)
 
     def _through_gap(self, a: Box, b: Box, column_x: float, label: str) -> Route:
         """Between a node beside the row and an op in a step: along the gap on that side of the step."""
