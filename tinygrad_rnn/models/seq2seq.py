@@ -109,6 +109,8 @@ class Seq2Seq(nn.Module):
         fed the ŷ chosen at the step before (ŷ_t = argmax of its logits). Draw it to show
         generation as the lectures do — no gradient flows through a choice, so the drawing shows
         that link as a dashed edge; its backward is the gradient of the score of what was written.
+        A drawing numbers the decoder's steps on the encoder's timeline: for a source of S tokens,
+        ŷ_1 is drawn at t = S+1 (ŷ₄ after three source steps), as one row of the lectures' figure.
 
         >>> import tinygrad_rnn as tr
         >>> model = Seq2Seq(12, 9, embedding_dim=4, hidden_size=8)

@@ -555,7 +555,7 @@ class _Grid:
         """From one step to the next through the gap between their columns; where each step is one
         node (cell level, or a fused cell at op level), straight across (an LSTM's c above its h)."""
         _, row, gap, _ = kind
-        tracks = sorted(self.gap_tracks[(row, gap)])  # c before h: the cell state runs on top
+        tracks = sorted(self.gap_tracks[(row, gap)], key=_state_first)  # c before h: the cell state runs on top
         track = tracks.index(label) - (len(tracks) - 1) / 2
         rightwards = b.x > a.x
         one_node_per_step = self.nodes[self.members[(row, gap)][0]].kind == "group" or (
@@ -696,6 +696,18 @@ def _layer_and_direction(key: tuple, chains: dict) -> tuple[int, bool]:
     if chain is None and key[:1] == (BACKWARD_ROW,):
         chain = chains.get(key[1:])
     return (chain.layer, chain.direction == "reverse") if chain is not None else (0, False)
+
+
+def _state_first(label: str) -> tuple:
+    """The order of parallel state arrows: the cell state c first (on top), then h — by the state an
+    arrow carries, forward (c₃) or back (∂J/∂c₃, (∂h₄/∂c₃)ᵀ ∂J/∂h₄: the part of ∂J/∂c₃ through h₄).
+
+    >>> sorted(["(∂(h₃, c₃)/∂h₂)ᵀ ∂J/∂(h₃, c₃)", "(∂c₃/∂c₂)ᵀ ∂J/∂c₃"], key=_state_first)[0]
+    '(∂c₃/∂c₂)ᵀ ∂J/∂c₃'
+    """
+    _, found, after = label.partition("/∂")
+    state = after[:1] if found else label[:1]
+    return state != "c", label
 
 
 def _row_order(keys: list[tuple[str, ...]], chains: dict):
