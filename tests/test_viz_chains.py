@@ -167,3 +167,10 @@ def test_the_second_call_s_states_and_inputs_carry_a_prime_one_name_one_tensor()
     assert {label for label in edges if label.startswith("h")} == {"h₁", "h₂", "h₃", "h′₁", "h′₂"}
     tokens = sorted(first_line(n) for n in picture.nodes if n.kind == "input" and first_line(n).startswith("x"))
     assert tokens == sorted(["x₁", "x₂", "x₃", "x′₁", "x′₂"])
+
+
+def test_only_ids_moved_or_picked_keep_the_scores_they_were_chosen_from():
+    scores = tr.randn(1, 5, requires_grad=True)
+    chosen = scores.argmax(-1)
+    assert chosen.reshape(1, 1)._choice[1] == "argmax" and chosen[0:1]._choice[0] is scores
+    assert getattr(chosen * 0, "_choice", None) is None and getattr(chosen + 1, "_choice", None) is None

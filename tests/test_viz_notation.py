@@ -253,3 +253,10 @@ def test_a_lecture_that_calls_the_loss_l_writes_l_in_every_line_of_its_sums():
     loss, _ = language_model_loss("rnn", steps=3)
     text = viz.to_dot(loss, level="cell", backward=True, notation="cmu")
     assert "∂J" not in text and "∂L/∂W_hh = Σ" in text and "∂L/∂b_y = Σ" in text
+
+
+def test_a_module_s_mark_beside_the_time_in_cs224n_is_a_mark_not_a_letter():
+    tr.manual_seed(0)
+    model = tr.models.Seq2Seq(9, 7, embedding_dim=3, hidden_size=4, fused=False)
+    text = viz.to_dot(model(tr.tensor([[4, 5, 6]]), tr.tensor([[1, 4]])).sum(), level="cell", notation="cs224n")
+    assert "h⁽ᵉ⁾⁽¹⁾" in text and "he⁽" not in text and "hd⁽" not in text

@@ -89,7 +89,15 @@ def tied_embeddings():
     return F.cross_entropy(logits, tr.tensor([2, 3, 4])), 3
 
 
-MODELS = {"nli_encoder": nli_encoder, "siamese_encoder": siamese_encoder,
+def two_separate_layers():
+    """two nn.RNN of one class, each on its own sequence: two modules, two rows, their own weights"""
+    first, second = tr.nn.RNN(2, 3), tr.nn.RNN(2, 3)
+    a, _ = first(tr.randn(3, 1, 2))
+    b, _ = second(tr.randn(3, 1, 2))
+    return a.sum() + b.sum(), 6
+
+
+MODELS = {"two_separate_layers": two_separate_layers, "nli_encoder": nli_encoder, "siamese_encoder": siamese_encoder,
           "greedy_generation": generation_loop(lambda logits: logits.argmax(-1)),
           "sampled_generation": generation_loop(lambda logits: tr.multinomial(logits.softmax(-1), 1)),
           "classifier": classifier, "tagger": tagger, "bidirectional_tagger": bidirectional_tagger,

@@ -124,6 +124,7 @@ class Function:
     # a tuple: the values of those inputs only — a layer node reads W_hh, not the (T, B, G·H) projection)
     saves_output = True  # backward reads the output's values
     hint = ""  # what the inputs must satisfy; quoted when forward rejects them
+    keeps_choice = False  # True for ops that only move or select values: ids chosen from scores stay so
 
     inputs: tuple[Any, ...] | None
     saved_inputs: tuple[Any, ...] | None
@@ -197,7 +198,7 @@ class Function:
             if self.multiple_outputs:
                 return tuple(map(Tensor._make, returned))
             result = Tensor._make(outs[0])
-            if outs[0].dtype.kind in "iu":  # ids reshaped or indexed are still the ids chosen from the scores
+            if self.keeps_choice and outs[0].dtype.kind in "iu":  # ids reshaped or indexed: still the ids chosen
                 choice = next((x._choice for x in inputs if getattr(x, "_choice", None) is not None), None)
                 if choice is not None:
                     result._choice = choice

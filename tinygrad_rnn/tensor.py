@@ -103,7 +103,7 @@ class Tensor(TensorBase):
         >>> w, w.data.requires_grad
         (tensor([ 0., -1.], requires_grad=True), False)
         """
-        return Tensor._make(self.array)
+        return self.detach()
 
     @data.setter
     def data(self, value: Any) -> None:

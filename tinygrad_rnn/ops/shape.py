@@ -43,6 +43,8 @@ def sum_to(x, shape: tuple[int, ...]):
 class Reshape(Function):
     """x viewed with another shape;   the gradient is reshaped back"""
 
+    keeps_choice = True  # (ids chosen from scores, reshaped or picked, are still those ids)
+
     saves_inputs = saves_output = False  # backward needs shapes, not values
 
     hint = "The new shape must hold the same number of elements (one size may be -1)"
@@ -59,6 +61,8 @@ class Reshape(Function):
 
 class Permute(Function):
     """x with its dimensions reordered;   the gradient is permuted back by the inverse order"""
+
+    keeps_choice = True  # (ids chosen from scores, reshaped or picked, are still those ids)
 
     saves_inputs = saves_output = False  # backward needs shapes, not values
 
@@ -77,6 +81,8 @@ class Permute(Function):
 
 class Expand(Function):
     """x broadcast to a larger shape (a view, no copy);   the gradient is summed back"""
+
+    keeps_choice = True  # (ids chosen from scores, reshaped or picked, are still those ids)
 
     saves_inputs = saves_output = False  # backward needs shapes, not values
 
@@ -118,6 +124,8 @@ def keep_reduced_dims(x, in_shape: tuple[int, ...], dim: tuple[int, ...] | None,
 
 class Index(Function):
     """x[index];   the gradient is scattered back to the positions read, summed where repeated"""
+
+    keeps_choice = True  # (ids chosen from scores, reshaped or picked, are still those ids)
 
     saves_inputs = saves_output = False  # backward needs shapes, not values
 

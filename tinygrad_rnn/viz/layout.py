@@ -26,7 +26,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from .picture import BACKWARD_ROW, CHOICES, PER_STEP, Picture, display_label, in_order
+from .picture import BACKWARD_ROW, CHOICES, PER_STEP, Picture, chain_calls, display_label, in_order
 
 CHAR, LINE, PAD_X, PAD_Y = 6.0, 12.0, 7.0, 6.0  # text metrics of the 10-point font; padding in a node
 GAP_X, GAP_Y, COLUMN_GAP = 10.0, 16.0, 26.0  # between ops in a step, side by side and level to level; steps
@@ -169,7 +169,10 @@ class _Grid:
         self.reverse = [back and not rolled for back in flows_back]
         layer_rows = sum(1 for key in row_keys if key[:1] != (PER_STEP,))
         one_layer = len({chain.layer for chain in chains.values()}) == 1  # calls apart: "call 2 →", no layer
-        self.row_names = [_row_name(key, back, layer_rows, one_layer) for key, back in zip(row_keys, flows_back)]
+        modules = len({key[0] for key in chains if key[:1] != (BACKWARD_ROW,)}) > 1 and not _one_timeline_only(
+            row_keys, chains)  # two modules in rows of their own: say whose each row is
+        self.row_names = [_row_name(key, back, layer_rows, one_layer, modules)
+                          for key, back in zip(row_keys, flows_back)]
 
         self._arrange_blocks()
         self._place_outside()
@@ -716,7 +719,7 @@ def _row_order(keys: list[tuple[str, ...]], chains: dict):
     ran several chains (one encoder read on two sentences), each call's rows as one block, the first
     call at the bottom; other rows (a hand-written loop) in the order first met."""
     first = {key: i for i, key in enumerate(keys)}
-    call = _call_numbers(chains)
+    call = chain_calls(chains.values())
 
     def order(key: tuple[str, ...]) -> tuple[int, int, int, int]:
         if key[:1] == (BACKWARD_ROW,):  # forward and backward in one figure: the backward rows under the forward
@@ -730,14 +733,6 @@ def _row_order(keys: list[tuple[str, ...]], chains: dict):
         return call.get(chains.get(key), 0), layer, int(reverse), first.get(key, 0)
 
     return order
-
-
-def _call_numbers(chains: dict) -> dict:
-    """Each chain's call of its module: 0 for its first chain at that layer and direction, 1 for the next …"""
-    siblings: dict[tuple, list] = {}
-    for chain in sorted(set(chains.values()), key=lambda chain: chain.serial):
-        siblings.setdefault((chain.owner, chain.layer, chain.direction), []).append(chain)
-    return {chain: k for found in siblings.values() for k, chain in enumerate(found)}
 
 
 def _one_timeline(keys: list[tuple[str, ...]], nodes, in_step, chains: dict) -> tuple[list[tuple[str, ...]], dict]:
@@ -770,16 +765,22 @@ def _one_timeline(keys: list[tuple[str, ...]], nodes, in_step, chains: dict) -> 
     return [members[0] for _, _, members in shared], row_of_key
 
 
-def _row_name(key: tuple[str, ...], reverse: bool, rows: int, one_layer: bool = False) -> str:
+def _one_timeline_only(row_keys: list, chains: dict) -> bool:
+    """Whether the modules drawn share their rows (an encoder and its decoder on one timeline)."""
+    return len({key[0] for key in row_keys if key in chains}) <= 1
+
+
+def _row_name(key: tuple[str, ...], reverse: bool, rows: int, one_layer: bool = False, modules: bool = False) -> str:
     """'layer 1 →' beside each row, when there are several (layers counted from 1, as on a slide);
-    'call 2 →' for a module's second chain ('call 2 layer 1 →' where it has several layers)."""
+    'call 2 →' for a module's second chain ('call 2 layer 1 →' where it has several layers); the
+    module first where several modules have rows of their own ('RNN 2 layer 1 →')."""
     if key[:1] == (BACKWARD_ROW,):
-        name = _row_name(key[1:], reverse, rows, one_layer)
+        name = _row_name(key[1:], reverse, rows, one_layer, modules)
         return f"∂ {name}" if name else ""
     if key[:1] == (PER_STEP,):
         return ""
     calls = any(part.startswith("call ") for part in key)
-    words = [_on_slide(part) for part in key[1:] if part not in ("forward",)
+    words = [_on_slide(part) for part in key[0 if modules else 1:] if part not in ("forward",)
              and not (calls and one_layer and part.startswith("layer "))] or list(key)
     return (" ".join(words) + (" ←" if reverse else " →")) if rows > 1 and words else ""
 

@@ -43,9 +43,9 @@ def merge_groups(nodes: list[Node], links, level: str):
         if node.kind == "op" and node.step is not None:
             group_of[position] = (node.row if level == "cell" else node.row[:1], node.step)
     keeps = {i for i, n in enumerate(nodes) if i not in group_of and (n.kind != "op" or is_sum_node(n))}
-    layer_rows = {key[0] for key in group_of.values()}
+    layer_scopes = {nodes[p].scope[:1] for p in group_of}  # a layer's own ops run in its scope (RNN, …)
     users = {i for i, n in enumerate(nodes) if n.kind == "op" and i not in group_of and i not in keeps
-             and n.key.name not in BOOKKEEPING and not any(row[:1] == n.scope[:1] for row in layer_rows if n.scope)}
+             and n.key.name not in BOOKKEEPING and not (n.scope and n.scope[:1] in layer_scopes)}
 
     order = _forward_order(len(nodes), links)
     # generation: an embedding whose ids were chosen from scores (ŷ_t = argmax) reads no value through

@@ -75,8 +75,10 @@ class Notation:
         base = self.symbol(name)
         if step is None:
             return base + chain_mark(mark)
-        if self.time == "superscript":
-            return base + mark.translate(SUBSCRIPTS) + f"({step})".translate(SUPERSCRIPTS)
+        if self.time == "superscript":  # a layer's number under the time (h₂⁽³⁾); a module's letter beside it
+            under = mark if mark.rstrip("→←").isdigit() or not mark else ""
+            return base + under.translate(SUBSCRIPTS) + (chain_mark(mark) if not under else "") + \
+                f"({step})".translate(SUPERSCRIPTS)
         written = {"t": "ₜ", "T": "_T", "0": "_0"}.get(step, step.translate(SUBSCRIPTS))
         return base + written + chain_mark(mark)
 
@@ -154,8 +156,9 @@ def chain_of(node: Node) -> tuple[str, int | None, str | None] | None:
     """(module, layer, direction) of a node inside a recurrent layer's steps, from the chain its ops
     recorded (every call of a layer shares its weights, so calls are not told apart here); a loop
     written by hand: (its scope, None, None); None outside any step."""
-    if node.chain is not None:
-        return node.chain.module, node.chain.layer, node.chain.direction
+    if node.chain is not None:  # the module as its row names it ("RNN 2" where two go by one name)
+        row = node.row[1:] if node.row[:1] == (BACKWARD_ROW,) else node.row
+        return row[0], node.chain.layer, node.chain.direction
     row = node.row[1:] if node.row[:1] == (BACKWARD_ROW,) else node.row
     if not row or row[:1] == (PER_STEP,):
         return None
@@ -190,7 +193,17 @@ def chain_marks(chains: set) -> dict[Any, str]:
 
 
 def module_marks(modules: set[str]) -> dict[str, str]:
-    """Each module by the shortest start of its name that tells it from the others: encoder, decoder → e, d."""
+    """Each module by the shortest start of its name that tells it from the others: encoder, decoder → e, d;
+    two modules of one name, numbered by the drawing (RNN 1, RNN 2), by a letter for their number: a, b
+    (a digit would read as a layer).
+
+    >>> sorted(module_marks({"encoder", "decoder"}).values()), sorted(module_marks({"RNN 1", "RNN 2"}).values())
+    (['d', 'e'], ['a', 'b'])
+    """
+    numbers = {module: module.rpartition(" ")[2] for module in modules}
+    if len(modules) > 1 and all(number.isdigit() and 0 < int(number) <= 8 for number in numbers.values()) and \
+            len({module.rpartition(" ")[0] for module in modules}) == 1:
+        return {module: "abcdefgh"[int(number) - 1] for module, number in numbers.items()}
     length = next((k for k in range(1, 40) if len({m[:k].lower() for m in modules}) == len(modules)), 40)
     return {module: module[:length].lower() for module in modules}
 
@@ -340,7 +353,7 @@ def mark_notes(picture: Picture, notation: Notation) -> list[str]:
     if len(first_step) > 1:  # in the order of time: the encoder's first
         marks = module_marks(set(first_step))
         notes.append(", ".join(f"{chain_mark(marks[module])}: {module}"
-                               for module in sorted(first_step, key=first_step.get)))
+                               for module in sorted(first_step, key=lambda module: (first_step[module], module))))
     return notes
 
 

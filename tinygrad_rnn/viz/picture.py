@@ -67,25 +67,48 @@ def subscript(name: str, step: int | None) -> str:
     return name + str(step).translate(SUBSCRIPTS)
 
 
+def chain_calls(chains: Any) -> dict[Any, int]:
+    """Each chain's call of its module: 1 for its first chain at its layer and direction, 2 for the
+    next one that did not continue it (one encoder read on two sentences), in the order they ran.
+
+    >>> from tinygrad_rnn.function import Chain
+    >>> first, second = Chain("GRU", 0, "forward", owner=1), Chain("GRU", 0, "forward", owner=1)
+    >>> calls = chain_calls([second, first])
+    >>> calls[first], calls[second]
+    (1, 2)
+    """
+    siblings: dict[tuple, list[Any]] = {}
+    for chain in sorted(set(chains), key=lambda chain: chain.serial):
+        siblings.setdefault((chain.owner, chain.layer, chain.direction), []).append(chain)
+    return {chain: call for found in siblings.values() for call, chain in enumerate(found, 1)}
+
+
 def chain_rows(chains: list[Any]) -> dict[Any, tuple[str, ...]]:
     """The row each chain is drawn in: (module, "layer k", direction), with "call n" where the same
-    module ran several chains at that layer and direction (one encoder read on two sentences),
-    numbered in the order they ran.
+    module ran several chains at that layer and direction, and the module numbered where two modules
+    go by one name (two separate ``nn.RNN``: "RNN 1", "RNN 2") — never one row for two chains.
 
     >>> from tinygrad_rnn.function import Chain
     >>> first, second = Chain("GRU", 0, "forward", owner=1), Chain("GRU", 0, "forward", owner=1)
     >>> rows = chain_rows([second, first])
     >>> rows[first], rows[second]
     (('GRU', 'call 1', 'layer 0', 'forward'), ('GRU', 'call 2', 'layer 0', 'forward'))
+    >>> other = Chain("GRU", 0, "forward", owner=2)
+    >>> chain_rows([first, other])[other][0]
+    'GRU 2'
     """
-    siblings: dict[tuple, list[Any]] = {}
+    calls = chain_calls(chains)
+    owners: dict[str, list[int]] = {}  # module name → the modules that go by it, in the order they ran
     for chain in sorted(set(chains), key=lambda chain: chain.serial):
-        siblings.setdefault((chain.owner, chain.module, chain.layer, chain.direction), []).append(chain)
+        if chain.owner not in owners.setdefault(chain.module, []):
+            owners[chain.module].append(chain.owner)
+    several = {chain: max(c for o, c in calls.items() if (o.owner, o.layer, o.direction) ==
+                          (chain.owner, chain.layer, chain.direction)) > 1 for chain in calls}
     rows = {}
-    for found in siblings.values():
-        for call, chain in enumerate(found, 1):
-            rows[chain] = (chain.module, *((f"call {call}",) if len(found) > 1 else ()), f"layer {chain.layer}",
-                           chain.direction)
+    for chain, call in calls.items():
+        named = owners[chain.module]
+        module = chain.module if len(named) == 1 else f"{chain.module} {named.index(chain.owner) + 1}"
+        rows[chain] = (module, *((f"call {call}",) if several[chain] else ()), f"layer {chain.layer}", chain.direction)
     return rows
 
 
