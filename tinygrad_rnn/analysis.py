@@ -17,7 +17,7 @@ import numpy
 
 from .engine import grad, grad_contributions
 from .errors import GraphError
-from .function import Chain, step_of
+from .function import Chain, step_number, step_of
 from .nn.recurrent import FUSED_LAYER_STATE
 from .tensor import Tensor
 
@@ -239,9 +239,9 @@ def find_recurrence(loss: Tensor, layer=None) -> Recurrence:
     inside = rows[min((row for row in rows if any(v.name == "h" for v in rows[row])), key=first_layer_forward)]
 
     def by_step(name: str) -> list[Any]:
-        found = [v for v in inside if v.name == name and (_step(v.grad_fn) is not None or
-                                                           not any(_step(u.grad_fn) for u in inside))]
-        return sorted(found, key=lambda v: (_step(v.grad_fn) or 0, graph.order(v)))
+        found = [v for v in inside if v.name == name and (step_number(v.grad_fn) is not None or
+                                                           not any(step_number(u.grad_fn) for u in inside))]
+        return sorted(found, key=lambda v: (step_number(v.grad_fn) or 0, graph.order(v)))
 
     if layer is not None and getattr(layer, "hidden_states", None):
         hidden = list(layer.hidden_states[0])
@@ -278,11 +278,6 @@ def _chain(function: Any) -> Any:
     if function.step is not None:
         return function.step.chain
     return tuple(part for part in function.scope if step_of((part,)) is None)
-
-
-def _step(function: Any) -> int | None:
-    """The step a layer's op recorded, or the "t=k" of a hand-written loop's scope."""
-    return function.step.t if function.step is not None else step_of(function.scope)
 
 
 class _Graph:

@@ -431,6 +431,19 @@ class Step:
     t: int
 
 
+def step_number(function: Any) -> int | None:
+    """The time step an op belongs to: the t of the :class:`Step` a layer recorded, or for a loop
+    written by hand the "t=k" of its scope; None outside any step.
+
+    >>> import tinygrad_rnn as tr
+    >>> with tr.scope("t=2"):
+    ...     y = tr.ones(2, requires_grad=True) * 2
+    >>> step_number(y.grad_fn)
+    2
+    """
+    return function.step.t if function.step is not None else step_of(function.scope)
+
+
 class at_step:
     """Record the ops created inside as step ``t`` of ``chain`` — the :class:`Step` drawings and
     analyses read — and in the scope "t=k" inside the current one (a layer's is (module, "layer k",

@@ -26,7 +26,7 @@ import numpy
 
 from ..engine import grad, vertex_of
 from ..errors import GraphError
-from ..function import Function, step_of
+from ..function import Function, step_number, step_of
 from ..function import Node as GraphNode
 from ..ops.fused_layer import stepwise_graph
 from ..tensor import Tensor
@@ -330,7 +330,7 @@ def _op_node(function: Function, show_shapes: bool, output: Tensor, named: bool 
     if function.name == "add_n":
         name += f" ({len(function.inputs)} terms)"
     record = function.step
-    step = record.t if record is not None else step_of(function.scope)
+    step = step_number(function)
     states = getattr(function, "states", ()) if function.multiple_outputs else (
         (output.name,) if named and output.name else ())  # a fused cell declares its states
     if states and not function.is_gradient:  # h₃ = tanh, i₃ = σ; a name the user gave, subscripted by its step

@@ -23,7 +23,7 @@ from typing import Any
 import numpy
 
 from ..engine import vertex_of
-from ..function import Function, step_of
+from ..function import Function, step_number, step_of
 from .picture import CHOICE_INPUT, PER_STEP, SUBSCRIPTS, Node, in_order, step_position, subscript
 
 BOOKKEEPING = ("unbind", "stack", "index", "reshape", "permute", "expand", "cat", "split")  # move values only
@@ -576,7 +576,7 @@ def merge_backward_rules(nodes: list[Node], edges) -> tuple[list[Node], list[tup
         if forward not in index:
             index[forward] = len(result)
             # placed where its forward op is: a layer node's rule sits in no step, though its terms do
-            step = forward.step.t if forward.step is not None else step_of(forward.scope)
+            step = step_number(forward)
             result.append(Node(node.key, "op", "", forward.scope, step=step, row=node.row, chain=node.chain))
         group[position] = index[forward]
         rule = result[index[forward]]
@@ -646,7 +646,7 @@ def _is_zero(tensor: Any) -> bool:
 
 
 def _rule_label(forward: Function, named: str) -> str:
-    step = step_of(forward.scope)
+    step = step_number(forward)
     named = named or next(iter(getattr(forward, "states", ()) or ()), "")
     y = subscript(named, step) if named else "y"
     role = ROLES.get(forward.name, "its backward").format(y=y)
