@@ -72,5 +72,6 @@ def test_in_a_notebook_without_ipywidgets_training_stores_a_few_lines_and_no_war
                             resources={"metadata": {"path": str(ROOT)}}).execute()
     outputs = book.cells[0].outputs
     text = "".join(output.get("text", "") for output in outputs)
-    assert len(outputs) <= 10 and "Warning" not in text and "IProgress" not in text, outputs
+    # ten lines, not one output per step (the kernel may send a line in two stream messages: ≤ 20)
+    assert len(outputs) <= 20 and "Warning" not in text and "IProgress" not in text, outputs
     assert text.count("\n") == 10 and "training: 300/300 steps (100%)" in text
