@@ -266,3 +266,11 @@ def test_fused_cells_train_on_any_device(device):
     logits, _ = model(tr.tensor([[1, 2, 3, 4]], device=device))
     tr.nn.functional.cross_entropy(logits.reshape(-1, 10), tr.tensor([2, 3, 4, 5], device=device)).backward()
     assert model.rnn.weight_hh_l0.grad.device == model.rnn.weight_hh_l0.device
+
+
+def test_the_term_from_above_is_the_mean_s_share_of_j_t():
+    """J = (1/T) Σ_t J_t: what reaches h_t from above is (1/T) ∂J_t/∂h_t, as the number printed beside
+    it is (the symbol once read ∂J_t/∂h_t, T times that number)."""
+    loss, _ = language_model_loss("rnn", steps=4)
+    [panel] = viz.lecture(loss).data["panels"]
+    assert all("(1/4)" in _backward_math(panel, t) for t in range(1, 5))

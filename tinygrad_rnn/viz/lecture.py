@@ -365,7 +365,9 @@ def _backward_lines(kind: str, t: int, steps: int, numbers: dict[str, Any], weig
     def d(name: str) -> str:
         return _symbol(f"∂J/∂{name}")
 
-    above = _symbol(f"∂J_{t}/∂h_{t}") if numbers["losses"] is not None else _symbol(f"∂J/∂h_{t}|_(above)")
+    # J = (1/T) Σ_t J_t (the page finds J_t only for a mean over the steps): what comes from above is its 1/T share
+    above = _row(_text(f"(1/{steps}) "), _symbol(f"∂J_{t}/∂h_{t}")) if numbers["losses"] is not None else \
+        _symbol(f"∂J/∂h_{t}|_(above)")
     norms = _row(_norm_of(d(f"h_{t}")), _op("="), _number(numbers["hidden_norms"][t - 1]), _text(":  from above "),
                  _number(numbers["from_above"][t - 1]))
     if t == steps:
