@@ -9,10 +9,12 @@ import sys
 import numpy
 import pytest
 from drawing_cases import last_step_loss
+from slide_number_cases import APART, CASES
 
 import tinygrad_rnn as tr
 from tinygrad_rnn import analysis, viz
 from tinygrad_rnn.cli import language_model_loss
+from tinygrad_rnn.viz.numbers import digits_to_tell_apart, slide_number
 
 
 def page_data(page):
@@ -20,9 +22,7 @@ def page_data(page):
                                 re.DOTALL).group(1))
 
 
-def js(value):
-    mantissa, exponent = f"{float(value):.3e}".split("e")
-    return f"{mantissa}e{int(exponent):+d}"
+js = slide_number  # every number on the page is written as a slide writes it
 
 
 @pytest.mark.parametrize("kind", ["rnn", "lstm", "gru"])
@@ -87,7 +87,8 @@ def test_the_equations_carry_the_numbers_of_the_chain_rule(kind):
             assert js(value) in math, (t, value)
     forward = next(s["math"] for s in panel["stages"] if s["phase"] == "forward" and s["t"] == 2)
     values = hidden[1].numpy()[0]
-    assert all(f"{v:.3f}" in forward for v in values)  # h_2 itself: 3 units are printed whole
+    digits = digits_to_tell_apart(values)
+    assert all(f">{slide_number(v, digits)}<" in forward for v in values)  # h_2 itself: 3 units are printed whole
     if kind == "lstm":  # the additive path: ∂J/∂c_t
         assert js(numpy.linalg.norm(cells[1].numpy())) in _backward_math(panel, 2)
     if kind == "gru":  # the skip: z_{t+1} ⊙ ∂J/∂h_{t+1}
@@ -274,3 +275,13 @@ def test_the_term_from_above_is_the_mean_s_share_of_j_t():
     loss, _ = language_model_loss("rnn", steps=4)
     [panel] = viz.lecture(loss).data["panels"]
     assert all("(1/4)" in _backward_math(panel, t) for t in range(1, 5))
+
+
+def test_numbers_are_written_as_a_slide_writes_them():
+    for value, digits, written in CASES:
+        assert slide_number(value, digits) == written, (value, digits)
+    for values, digits in APART:
+        assert digits_to_tell_apart(values) == digits, values
+    loss, _ = language_model_loss("lstm", steps=3)
+    shown = " ".join(stage["math"] + stage["text"] for stage in viz.lecture(loss).data["panels"][0]["stages"])
+    assert "·10" in shown and not re.search(r"\de[+-]?\d", shown)  # 1.5·10⁻², never 1.496e+0

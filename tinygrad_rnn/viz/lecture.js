@@ -2,6 +2,34 @@
 // embedded as JSON beside this script; nothing is computed here but colours and positions.
 // Keys: ← → step back and forth, Home / End, space plays, T switches the theme; hover or focus a
 // node to inspect it. The root element says where the page is: data-phase, data-stage.
+
+// A number as a slide writes it: 1.5·10⁻², 0.15, 3.2, 41 (tinygrad_rnn/viz/numbers.py is the same
+// formatter in Python, for the equations; the tests run both on the same cases).
+function tinygradRnnNumber(value, digits = 2) {
+  value = Number(value);
+  if (Number.isNaN(value)) return "NaN";
+  const sign = value < 0 ? "−" : "";
+  if (value === 0 || !Number.isFinite(value)) return value === 0 ? "0" : sign + "∞";
+  // toExponential rounds the exact binary value half away from zero, as numbers.py does
+  const [mantissa, power] = Math.abs(value).toExponential(digits - 1).split("e");
+  const exponent = Number(power);
+  const figures = mantissa.replace(".", "");
+  if (exponent >= -1 && exponent <= 2) {  // 0.15 … 990: no power of ten needed
+    if (exponent < 0) return sign + "0." + "0".repeat(-exponent - 1) + figures;
+    const fraction = figures.slice(exponent + 1);
+    return sign + figures.slice(0, exponent + 1).padEnd(exponent + 1, "0") + (fraction ? "." + fraction : "");
+  }
+  const superscript = String(exponent).replace(/./g, (c) => "⁰¹²³⁴⁵⁶⁷⁸⁹⁻"["0123456789-".indexOf(c)]);
+  return `${sign}${mantissa}·10${superscript}`;
+}
+
+// The fewest significant digits (2 to 4) at which the values that differ print differently.
+function tinygradRnnDigits(values, digits = 2) {
+  const distinct = [...new Set(values.map(Number))];
+  while (digits < 4 && new Set(distinct.map((v) => tinygradRnnNumber(v, digits))).size < distinct.length) digits++;
+  return digits;
+}
+
 function tinygradRnnLecture(root) {
   if (root.dataset.ready) return;
   root.dataset.ready = "1";
@@ -19,7 +47,7 @@ function tinygradRnnLecture(root) {
     return VIRIDIS[Math.round(Math.min(Math.max(position, 0), 1) * (VIRIDIS.length - 1))];
   }
   const dark = (fill) => VIRIDIS.indexOf(fill) >= 0 && VIRIDIS.indexOf(fill) < 5;
-  const fmt = (value) => Number(value).toExponential(3);  // the printed precision the tests compare
+  const fmt = tinygradRnnNumber;
   function element(tag, attributes, text) {
     const made = document.createElement(tag);
     for (const [key, value] of Object.entries(attributes || {})) made.setAttribute(key, value);
@@ -122,12 +150,14 @@ function tinygradRnnLecture(root) {
       const terms = element("div", { class: "terms" });
       const steps = element("div", { class: "steps-axis" });
       const printed = panel.steps <= 8;  // every value printed above its bar; more steps: the one reached
+      const digits = tinygradRnnDigits(weight.terms);  // two bars of different heights never print alike
       weight.terms.forEach((value, index) => {
+        const label = fmt(value, digits);
         const term = element("div", { class: "term" + (printed ? " printed" : ""), "data-step": String(index + 1),
-                                      title: `‖∂J/∂${weight.name}|_(${index + 1})‖ = ${fmt(value)}` });
+                                      title: `‖∂J/∂${weight.name}|_(${index + 1})‖ = ${label}` });
         const fill = element("div", { class: "fill" });
         fill.style.height = value > 0 ? `${Math.max(2, 100 * (Math.log10(value) - low) / (high - low))}%` : "0";
-        term.append(element("span", { class: "value" }, fmt(value)), fill);
+        term.append(element("span", { class: "value" }, label), fill);
         terms.appendChild(term);
         steps.appendChild(element("span", {}, String(index + 1)));
       });
@@ -296,7 +326,7 @@ function tinygradRnnLecture(root) {
     if (info.scope) lines.push(`scope: ${info.scope}`);
     if (info.shape) lines.push(`shape of ${info.quantity}: (${info.shape.join(", ")})`);
     if (info.values) {
-      lines.push(info.values.values ? `values of ${info.quantity}: [${info.values.values.map(fmt).join(", ")}]`
+      lines.push(info.values.values ? `values of ${info.quantity}: [${info.values.values.map((v, _, all) => fmt(v, tinygradRnnDigits(all))).join(", ")}]`
         : `${info.quantity}: min ${fmt(info.values.min)}, max ${fmt(info.values.max)}, mean ${fmt(info.values.mean)}`);
     }
     const of = info.quantity.split(",")[0];

@@ -32,6 +32,7 @@ from ..tensor import Tensor
 from .graph import Picture, _values_of, build_picture
 from .layout import labelled_layout
 from .notation import Notation, in_notation, resolve
+from .numbers import digits_to_tell_apart, slide_number
 from .svg import picture_to_svg
 
 ASSETS = pathlib.Path(__file__).resolve().parent
@@ -324,16 +325,17 @@ def _stages_in(found: analysis.Recurrence, numbers: dict[str, Any], weights: lis
             lines.append(_row(_symbol(f"J_{t}"), _op("="), _op("−"), _text("log "), _symbol(f"ŷ_{t}"),
                               _text(f"[x_{t + 1}]"), _op("="), _number(losses[t - 1])))
         text = f"Forward, step {t}: h_{t} from h_{t - 1} and x_{t}" + (
-            f"; J_{t} = {_js(losses[t - 1])}" if losses is not None else "")
+            f"; J_{t} = {slide_number(losses[t - 1])}" if losses is not None else "")
         stages.append({"phase": "forward", "t": t, "text": text, "math": _math(*lines)})
     total = sum(losses) / steps if losses is not None else None
-    start = "the loss J" + (f" = (1/{steps}) Σ_t J_t = {_js(total)}" if total is not None else "")
+    start = "the loss J" + (f" = (1/{steps}) Σ_t J_t = {slide_number(total)}" if total is not None else "")
     stages.append({"phase": "backward", "t": steps + 1, "text": f"Backward: the gradient starts at {start}",
                    "math": _math(_row(_symbol("∂J/∂J"), _op("="), _number_plain("1")))})
     for t in range(steps, 0, -1):
+        norm = slide_number(numbers["hidden_norms"][t - 1])
         stages.append({"phase": "backward", "t": t,
                        "math": _math(*_backward_lines(kind, t, steps, numbers, weights, names)),
-                       "text": f"Backward, reached t={t}: ‖∂J/∂h_{t}‖ = {_js(numbers['hidden_norms'][t - 1])}"})
+                       "text": f"Backward, reached t={t}: ‖∂J/∂h_{t}‖ = {norm}"})
     stages.append({"phase": "sums", "t": 1, "math": _math(*_sum_lines(weights)),
                    "text": "The sums: each shared weight's gradient is the sum of one term per step, equal to .grad"})
     return stages
@@ -419,8 +421,10 @@ def _sum_lines(weights: list[dict]) -> list[str]:
 
 def _values_line(name: str, values: list[float] | None, tensor: Tensor) -> str:
     if values is not None and len(values) <= SHOWN_UNITS:
-        shown = _fenced(_row(*[_number_plain(f"{v:.3f}") if i == 0 else _row(_op(","), _number_plain(f"{v:.3f}"))
-                               for i, v in enumerate(values)]), "[", "]")
+        digits = digits_to_tell_apart(values)  # h_t's units: two different ones never print alike
+        shown = _fenced(_row(*[_number_plain(slide_number(v, digits)) if i == 0 else
+                               _row(_op(","), _number_plain(slide_number(v, digits))) for i, v in enumerate(values)]),
+                        "[", "]")
         return _row(_symbol(name), _op("="), shown)
     return _row(_norm_of(_symbol(name)), _op("="), _number(_norm(tensor)))
 
@@ -476,17 +480,11 @@ def _norm_of(inner: str) -> str:
 
 
 def _number(value: float | None) -> str:
-    return _number_plain("—" if value is None else _js(value))
+    return _number_plain("—" if value is None else slide_number(value))
 
 
 def _number_plain(text: str) -> str:
     return f'<mn class="number">{_escape(text)}</mn>'
-
-
-def _js(value: float) -> str:
-    """A number as JavaScript's toExponential(3) prints it: the precision the whole page uses."""
-    mantissa, exponent = f"{float(value):.3e}".split("e")
-    return f"{mantissa}e{int(exponent):+d}"
 
 
 # --- the graph and the tooltips --------------------------------------------------------------------
