@@ -61,33 +61,41 @@ function tinygradRnnLecture(root) {
   root.appendChild(header);
   function setTheme(theme) {
     root.dataset.theme = theme;
-    themeButton.textContent = theme === "dark" ? "◑ light theme (T)" : "◐ dark theme (T)";
+    themeButton.textContent = theme === "dark" ? "◑ light (T)" : "◐ dark (T)";
   }
   setTheme(root.dataset.theme || "light");
   themeButton.addEventListener("click", () => setTheme(root.dataset.theme === "dark" ? "light" : "dark"));
   const tooltip = element("div", { class: "tooltip", role: "tooltip", hidden: "" });
 
   if (data.panels.length) {
+    root.classList.add("stepper");  // laid out to fit the window: the figure takes what the rest leaves
     const switcher = element("div", { class: "bar switcher", role: "group", "aria-label": "cell type" });
     const controls = element("div", { class: "bar controls" });
     const play = element("button", { type: "button", class: "play", "aria-label": "play" }, "▶ play");
     const slider = element("input", { type: "range", min: "0", max: "1", value: "0", step: "1",
                                        "aria-label": "stage of the lecture" });
+    const whole = element("button", { type: "button", class: "whole", "aria-pressed": "false",
+                                       title: "the whole figure, however small its text (Z)" }, "⤢ whole (Z)");
+    const stageRow = element("div", { class: "bar stage-row" });
     const stageText = element("span", { class: "stage", "aria-live": "polite" });
-    controls.append(play, slider, element("span", { class: "hint" }, "← → step · Home/End · space plays"));
+    controls.append(play, slider, whole, element("span", { class: "hint" }, "← → step · space plays"));
     const graph = element("div", { class: "figure" });
-    const lower = element("div", { class: "lower" });
+    const windowNote = element("span", { class: "window-note", style: "visibility: hidden" });
+    stageRow.append(stageText, windowNote);
     const equation = element("section", { class: "equation", "aria-label": "the equation applied" });
     const sums = element("aside", { class: "sums" });
-    lower.append(equation, sums);
     const legend = element("div", { class: "legend" });
     legend.append(element("span", {}, "‖∂J/∂h_t‖ (log scale)"), element("span", {}, fmt(scale[0])),
                   element("span", { class: "ramp" }), element("span", {}, fmt(scale[1])));
     const ratios = element("div", { class: "ratios" });
     ratios.textContent = "‖∂J/∂h_1‖ / ‖∂J/∂h_T‖: " + data.panels.map(
       (panel) => `${panel.name} ${panel.ratio === null ? "—" : fmt(panel.ratio)}`).join(" · ");
-    if (data.panels.length > 1) root.appendChild(switcher);
-    root.append(controls, stageText, graph, lower, legend, ratios);
+    const footer = element("div", { class: "bar footer" });
+    footer.append(legend, ratios);
+    if (data.panels.length > 1) header.insertBefore(switcher, themeButton);
+    header.insertBefore(controls, themeButton);
+    root.append(stageRow, graph, equation, sums, footer);
+    const fit = tinygradRnnFit(root, graph, windowNote);
 
     data.panels.forEach((panel, number) => {
       const button = element("button", { type: "button", "aria-pressed": String(number === 0) }, panel.name);
@@ -174,6 +182,12 @@ function tinygradRnnLecture(root) {
       slider.value = String(state.stage);
       stageText.textContent = `${state.stage + 1} of ${panel.stages.length} · ${stage.text}`;
       equation.innerHTML = stage.math;
+      renderSums(panel, stage);
+      fit(panel, stage, equation, root.dataset.whole === "true");
+    }
+
+    // The bars of the terms in the sum so far, and the running sum beside ‖W.grad‖.
+    function renderSums(panel, stage) {
       const weight = panel.weights[state.weight];
       if (!weight) return;
       const backward = stage.phase === "backward" || stage.phase === "sums";
@@ -221,12 +235,37 @@ function tinygradRnnLecture(root) {
           node.querySelectorAll("text").forEach((text) => text.setAttribute("fill", dark(fill) ? "white" : "black"));
         }
       }
-      view.querySelectorAll(".edge.crossed").forEach((edge) => edge.classList.remove("crossed"));
+      view.querySelectorAll(".edge.crossed").forEach((edge) => { edge.classList.remove("crossed"); pointBack(edge, false); });
       if (reached <= panel.steps && stage.phase === "backward") {
         for (const k of panel.crossing[String(reached)] || []) {
-          view.querySelector(`#${CSS.escape(`${panel.id}-e${k}`)}`)?.classList.add("crossed");
+          const edge = view.querySelector(`#${CSS.escape(`${panel.id}-e${k}`)}`);
+          if (!edge) continue;
+          edge.classList.add("crossed");
+          pointBack(edge, true);
         }
       }
+    }
+
+    // The lit edge of the backward pass carries the gradient back, from step t+1 to step t: its
+    // arrowhead is at the tail's end. The route is drawn reversed: from the head's border to an
+    // arrowhead's length short of the tail's (as every forward edge stops short of its head).
+    function pointBack(edge, back) {
+      if (!edge.dataset.forward) edge.dataset.forward = edge.getAttribute("d");
+      edge.dataset.direction = back ? "back" : "forward";
+      if (!back) { edge.setAttribute("d", edge.dataset.forward); return; }
+      const marker = edge.ownerSVGElement.querySelector("marker");
+      const arrow = Number(marker ? marker.getAttribute("markerWidth") : 6);
+      const points = edge.dataset.forward.match(/-?[\d.]+,-?[\d.]+/g).map((p) => p.split(",").map(Number)).reverse();
+      const along = ([x, y], [px, py], length) => {  // from (x, y), length further away from (px, py)
+        const d = Math.hypot(x - px, y - py);
+        return d > length ? [x + (x - px) / d * length, y + (y - py) / d * length] : [x, y];
+      };
+      if (points.length >= 2) {
+        points[0] = along(points[0], points[1], arrow);  // out to the head's border
+        const n = points.length;
+        points[n - 1] = along(points[n - 1], points[n - 2], -arrow);  // an arrowhead short of the tail
+      }
+      edge.setAttribute("d", points.map(([x, y], i) => `${i ? "L" : "M"}${x.toFixed(1)},${y.toFixed(1)}`).join(" "));
     }
 
     // Each copy of the cell starts where the first one is and slides to its own column.
@@ -234,6 +273,7 @@ function tinygradRnnLecture(root) {
       const first = (panel.cells["1"] || [])[0];
       const origin = view.querySelector(`[data-index="${first}"]`);
       if (!origin || !origin.getBBox) return;
+      if (window.matchMedia && window.matchMedia("(prefers-reduced-motion: reduce)").matches) return;
       const start = origin.getBBox().x;
       const moved = [];
       for (const indices of Object.values(panel.cells)) {
@@ -252,9 +292,26 @@ function tinygradRnnLecture(root) {
     }
 
     function go(stage) {
-      state.stage = Math.max(0, Math.min(stage, data.panels[state.panel].stages.length - 1));
+      state.stage = Math.max(0, Math.min(Number.isFinite(stage) ? stage : 0, data.panels[state.panel].stages.length - 1));
+      render();
+      if (standalone && stageInUrl() !== state.stage) history.replaceState(null, "", `#stage=${state.stage + 1}`);
+    }
+    // The stage is in the URL, counted as the page counts it ("12 of 20" is #stage=12), so a link
+    // opens it; only a page that is the whole document writes its URL (not one of a notebook's).
+    const standalone = root.parentElement === document.body && document.querySelectorAll(".tgr-lecture").length === 1;
+    function stageInUrl() {
+      const found = /(?:^#|&)stage=([^&]*)/.exec(window.location.hash);
+      return found ? Math.round(Number(found[1])) - 1 : null;
+    }
+    function wholeFigure(on) {
+      root.dataset.whole = String(on);
+      whole.setAttribute("aria-pressed", String(on));
       render();
     }
+    whole.addEventListener("click", () => wholeFigure(root.dataset.whole !== "true"));
+    window.addEventListener("resize", () => render());
+    window.addEventListener("beforeprint", () => { root.dataset.printing = root.dataset.whole || "false"; wholeFigure(true); });
+    window.addEventListener("afterprint", () => wholeFigure(root.dataset.printing === "true"));
     function last() { return data.panels[state.panel].stages.length - 1; }
     function toggle() {
       if (state.timer) { clearInterval(state.timer); state.timer = null; play.textContent = "▶ play"; return; }
@@ -272,11 +329,17 @@ function tinygradRnnLecture(root) {
         document.activeElement === document.body && document.querySelector(".tgr-lecture") === root;
       if (!mine || event.target === slider && event.key !== " " && keys[event.key]) return;
       if (event.key === "t" || event.key === "T") { setTheme(root.dataset.theme === "dark" ? "light" : "dark"); return; }
+      if (event.key === "z" || event.key === "Z") { wholeFigure(root.dataset.whole !== "true"); return; }
       if (!keys[event.key]) return;
       event.preventDefault();
       keys[event.key]();
     });
+    if (standalone) {
+      window.addEventListener("hashchange", () => { if (stageInUrl() !== null) go(stageInUrl()); });
+      if (stageInUrl() !== null) state.stage = Math.max(0, stageInUrl() || 0);  // clamped by show()
+    }
     show();
+    if (standalone && stageInUrl() !== null) go(state.stage);  // an out-of-range stage: the URL says where it is
   }
 
   if (data.text) {

@@ -381,12 +381,13 @@ def _backward_lines(kind: str, t: int, steps: int, numbers: dict[str, Any], weig
                     "lstm": _text("through o, tanh(c) and the gates"), "gru": _text("diag(z) + through r, z, n")}[kind]
         right = [_op("+"), _msup(_fenced(_symbol(f"∂h_{t + 1}/∂h_{t}")), "T"), d(f"h_{t + 1}")]
         if kind == "lstm":  # h_t reaches J through step t+1's gates, which make both c_{t+1} and h_{t+1}
-            right = [_op("+"), _msup(_symbol(names["W_hh"]), "T"), _msub("δ", f"{t + 1}"),
-                     _text(f"   (δ_{t + 1}: the gradient at the gates i, f, g, o of step {t + 1})")]
+            right = [_op("+"), _msup(_symbol(names["W_hh"]), "T"), _msub("δ", f"{t + 1}")]
         lines = [_row(d(f"h_{t}"), _op("="), above, *right),
                  _row(norms, _text(",  from the right "), _number(numbers["from_right"][t - 1])),
                  _row(_symbol(f"∂h_{t + 1}/∂h_{t}"), _op("="), jacobian, _text(",   "),
                       _norm_of(_symbol(f"∂h_{t + 1}/∂h_{t}")), _op("="), _number(numbers["local_jacobian"][t - 1]))]
+        if kind == "lstm":  # a line of its own: a long line would shrink the whole equation to fit the window
+            lines.insert(1, _row(_msub("δ", f"{t + 1}"), _text(f":  the gradient at the gates i, f, g, o of step {t + 1}")))
     lines.append(_row(_norm_of(_symbol(f"∂h_{steps}/∂h_{t}")), _op("="), _number(numbers["product"][t - 1]),
                       _text("   (the local Jacobians' product: what vanishes)")))
     cell = numbers["cell"]
@@ -542,7 +543,7 @@ def _page(data: dict[str, Any]) -> LecturePage:
         panel["svg"] = panel["svg"].replace("@PREFIX@", prefix)
         panel["rolled_svg"] = panel["rolled_svg"].replace("@PREFIX@", prefix)
         panel["id"] = f"{prefix}-{_slug(panel['name'])}"
-    script = (ASSETS / "lecture.js").read_text(encoding="utf-8")
+    script = "\n".join((ASSETS / name).read_text(encoding="utf-8") for name in ("lecture_fit.js", "lecture.js"))
     style = (ASSETS / "lecture.css").read_text(encoding="utf-8").replace("#PAGE", f"#{prefix}")
     payload = json.dumps(data, ensure_ascii=False, separators=(",", ":")).replace("</", "<\\/")
     fragment = (f'<div id="{prefix}" class="tgr-lecture" tabindex="0" data-theme="light">\n<style>\n{style}</style>\n'
