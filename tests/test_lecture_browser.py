@@ -8,15 +8,18 @@ run; with TINYGRAD_RNN_UPDATE_SCREENSHOTS=1 they replace the ones docs/lecture.m
 
 import os
 import pathlib
+import re
 import shutil
 
 import numpy
 import pytest
 from drawing_cases import last_step_loss
+from slide_number_cases import APART, CASES
 
 import tinygrad_rnn as tr
 from tinygrad_rnn import analysis, viz
 from tinygrad_rnn.cli import language_model_loss
+from tinygrad_rnn.viz.numbers import digits_to_tell_apart, slide_number
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 FIGURES = pathlib.Path(__file__).resolve().parent.parent / "docs" / "figures"
@@ -24,10 +27,7 @@ sync_api = pytest.importorskip("playwright.sync_api", reason="Playwright is not 
 pytestmark = pytest.mark.skipif(CHROMIUM is None, reason="Debian's chromium is missing (tests/setup.sh installs it)")
 
 
-def js(value: float) -> str:
-    """A number as the page prints it (JavaScript's toExponential(3))."""
-    mantissa, exponent = f"{value:.3e}".split("e")
-    return f"{mantissa}e{int(exponent):+d}"
+js = slide_number  # a number as the page prints it: 1.5·10⁻², 0.15, 3.2
 
 
 @pytest.fixture(scope="module")
@@ -38,9 +38,9 @@ def browser():
         launched.close()
 
 
-def open_page(browser, path, width=1500, height=900):
+def open_page(browser, path, width=1500, height=900, motion="no-preference"):
     """The page from file://, with every console error and every request not to file:// recorded."""
-    page = browser.new_page(viewport={"width": width, "height": height})
+    page = browser.new_page(viewport={"width": width, "height": height}, reduced_motion=motion)
     problems = []
     page.on("console", lambda message: problems.append(message.text) if message.type == "error" else None)
     page.on("pageerror", lambda error: problems.append(str(error)))
@@ -86,7 +86,8 @@ def test_the_lecture_runs_rolled_unrolled_forward_backward_and_the_sums(browser,
         assert stage_of(page) == ["forward", t + 1]
         assert page.eval_on_selector_all(".panel:not([hidden]) .node.current", "n => n.length") == 1
         printed = page.inner_text(".equation").replace("\n", "")
-        assert all(f"{v:.3f}" in printed for v in layer.hidden_states[0][t - 1].numpy()[0])  # h_t: 3 units, whole
+        values = layer.hidden_states[0][t - 1].numpy()[0]  # h_t: 3 units, printed whole
+        assert all(slide_number(v, digits_to_tell_apart(values)) in printed for v in values)
     page.keyboard.press("ArrowRight")
     assert stage_of(page) == ["backward", 10]  # the gradient starts at J
     for stage in range(1, 5):  # → four times: the gradient reaches t = 8, 7, 6, 5
@@ -148,6 +149,7 @@ def test_hovering_a_node_names_the_quantity_it_shows(browser, tmp_path):
     page_file = viz.lecture(loss, layer, level="op").save(tmp_path / "op.html")
     page, problems = open_page(browser, page_file)
     page.keyboard.press("ArrowRight")  # unrolled
+    page.keyboard.press("z")  # the whole figure, not a window onto it: every node can be hovered
     data = page.evaluate("JSON.parse(document.querySelector('script.tgr-data').textContent)")
     panel = data["panels"][0]
     index = next(i for i, node in enumerate(panel["nodes"]) if node["name"] == "c₂ = add")
@@ -159,6 +161,7 @@ def test_hovering_a_node_names_the_quantity_it_shows(browser, tmp_path):
     assert page.is_visible(".tooltip")
     cell_page, _ = open_page(browser, viz.lecture(loss, layer).save(tmp_path / "cell.html"))
     cell_page.keyboard.press("ArrowRight")
+    cell_page.keyboard.press("z")
     cell_data = cell_page.evaluate("JSON.parse(document.querySelector('script.tgr-data').textContent)")["panels"][0]
     cell = next(i for i, node in enumerate(cell_data["nodes"]) if node["op"].startswith("a cell") and "t=2" in
                 node["scope"] + node["name"])
@@ -191,42 +194,162 @@ GEOMETRY = """() => {
     // (MathML lays out its own symbols: a stretchy ‖ reaches into its neighbours' boxes by design)
     if (w > 1.5 && h > 1.5 && !(a.math && b.math)) overlaps.push([a.text, b.text]);
   }
-  const outside = boxes.filter(b => b.left < -0.5 || b.right > window.innerWidth + 0.5).map(b => b.text);
-  const figures = [...root.querySelectorAll('.figure svg')].filter(s => s.getClientRects().length)
-    .map(s => s.getBoundingClientRect()).filter(r => r.left < -0.5 || r.right > window.innerWidth + 0.5);
+  const outside = boxes.filter(b => b.left < -0.5 || b.right > window.innerWidth + 0.5 || b.top < -0.5 ||
+                                    b.bottom > window.innerHeight + 0.5).map(b => b.text);
+  const shown = [...root.querySelectorAll('.figure svg')].filter(s => s.getClientRects().length);
+  const figures = shown.map(s => s.getBoundingClientRect())
+    .filter(r => r.left < -0.5 || r.right > window.innerWidth + 0.5 || r.bottom > window.innerHeight + 0.5);
   const wraps = [...root.querySelectorAll('.number, .value, .tick, .total b')]
     .filter(e => e.getClientRects().length > 1);
-  return {overlaps, outside, figures: figures.length, wraps: wraps.length,
-          scroll: document.documentElement.scrollWidth - window.innerWidth,
+  // the figure's text as it lands on the screen: its font size times the figure's scale, for every
+  // text the figure's frame shows (a window onto a long figure leaves some outside)
+  let figureText = Infinity;
+  for (const svg of shown) {
+    const frame = svg.getBoundingClientRect(), scale = svg.getScreenCTM().a;
+    for (const text of svg.querySelectorAll('text')) {
+      const r = text.getBoundingClientRect();
+      const seen = r.right > frame.left && r.left < frame.right && r.bottom > frame.top && r.top < frame.bottom;
+      if (!r.width || !seen) continue;
+      figureText = Math.min(figureText, parseFloat(getComputedStyle(text).fontSize) * scale);
+    }
+  }
+  const cut = [...root.querySelectorAll('.header, .stage-row, .equation, .sums, .footer')]
+    .filter(e => e.scrollHeight > e.clientHeight + 1 || e.scrollWidth > e.clientWidth + 1).map(e => e.className);
+  return {overlaps, outside, figures: figures.length, wraps: wraps.length, cut, figureText,
+          page: parseFloat(getComputedStyle(root).fontSize),
+          scroll: [document.documentElement.scrollWidth - window.innerWidth,
+                   document.documentElement.scrollHeight - window.innerHeight],
           smallest: Math.min(...boxes.filter(b => !b.math).map(b => b.size))};
 }"""
 
 
-@pytest.mark.parametrize("width, height", [(1280, 720), (1920, 1080), (3840, 2160)])
-def test_on_a_projector_nothing_is_clipped_overlaps_or_wraps(browser, tmp_path, width, height):
+@pytest.fixture(scope="module")
+def lecture_files(tmp_path_factory):
+    """The pages the projector tests step through: tanh RNN beside LSTM and GRU (8 steps), and a
+    language model (an LSTM, a loss at every step), each saved once for the whole module."""
+    folder = tmp_path_factory.mktemp("lectures")
     cases = {kind: last_step_loss(kind, steps=8) for kind in ("rnn", "lstm", "gru")}
     layer, loss = cases["rnn"]
-    page_file = viz.lecture(loss, layer, name="tanh RNN", compare={"LSTM": cases["lstm"][::-1],
-                                                                   "GRU": cases["gru"][::-1]}).save(tmp_path / "p.html")
-    page = browser.new_page(viewport={"width": width, "height": height})
+    compare = viz.lecture(loss, layer, name="tanh RNN", compare={"LSTM": cases["lstm"][::-1],
+                                                                 "GRU": cases["gru"][::-1]})
+    language_model = viz.lecture(language_model_loss("lstm", steps=4)[0])
+    return {"tanh RNN": compare.save(folder / "compare.html"), "LSTM language model":
+            language_model.save(folder / "lm.html")}
+
+
+def go_to(page, stage):
+    """Stage ``stage`` (counted from 1, as the page counts), through the URL."""
+    page.evaluate(f"window.location.hash = '#stage={stage}'")
+    page.wait_for_function(f"document.querySelector('.tgr-lecture').dataset.stage === '{stage - 1}'")
+
+
+@pytest.mark.parametrize("width, height", [(1280, 720), (1920, 1080), (3840, 2160)])
+def test_on_a_projector_every_stage_fits_the_window(browser, lecture_files, width, height):
+    """Every stage, both themes: nothing scrolls, nothing is cut, clipped, overlapping or wrapped,
+    and the figure's text is as large as the page's own (24 px at 1,920 wide)."""
+    page = browser.new_page(viewport={"width": width, "height": height}, reduced_motion="reduce")
     problems = []
     page.on("pageerror", lambda error: problems.append(str(error)))
-    page.goto(page_file.resolve().as_uri())
-    for theme in ("light", "dark"):
-        if theme == "dark":
-            page.keyboard.press("t")
-        assert page.evaluate("document.querySelector('.tgr-lecture').dataset.theme") == theme
-        for stage in (0, 1, 5, 10, 14, 18, 19):  # rolled, unrolled, forward, backward, … the sums
-            page.eval_on_selector("input[type=range]", f"s => {{ s.value = '{stage}'; "
-                                                       "s.dispatchEvent(new Event('input')); }")
-            page.wait_for_timeout(50)
-            found = page.evaluate(GEOMETRY)
-            where = (theme, stage)
-            assert found["scroll"] <= 0 and not found["outside"] and found["figures"] == 0, (where, found)
-            assert found["overlaps"] == [], (where, found["overlaps"][:5])
-            assert found["wraps"] == 0, where
-            if width >= 1920:
-                assert found["smallest"] >= 18, (where, found["smallest"])
+    for name, path in lecture_files.items():
+        page.goto(path.resolve().as_uri())
+        stages = len(page.evaluate("JSON.parse(document.querySelector('script.tgr-data').textContent)")
+                     ["panels"][0]["stages"])
+        for theme in ("light", "dark") if width == 1920 else ("light",):  # the theme changes colours, not sizes
+            if theme == "dark":
+                page.keyboard.press("t")
+            assert page.evaluate("document.querySelector('.tgr-lecture').dataset.theme") == theme
+            for stage in range(1, stages + 1):
+                go_to(page, stage)
+                found = page.evaluate(GEOMETRY)
+                where = (name, theme, stage)
+                assert found["scroll"] == [0, 0] and not found["outside"] and found["figures"] == 0, (where, found)
+                assert found["cut"] == [] and found["overlaps"] == [], (where, found["cut"], found["overlaps"][:5])
+                assert found["wraps"] == 0, where
+                assert found["figureText"] >= found["page"] - 0.05, (where, found["figureText"], found["page"])
+                if width >= 1920:
+                    assert found["smallest"] >= 18 and found["figureText"] >= 24, (where, found)
+    assert problems == []
+
+
+def test_the_stage_is_in_the_url(browser, lecture_files):
+    page, problems = open_page(browser, lecture_files["tanh RNN"], 1920, 1080)
+    page.goto(lecture_files["tanh RNN"].resolve().as_uri() + "#stage=12")
+    assert stage_of(page) == ["backward", 11]  # "12 of 20", the page's own count
+    page.keyboard.press("ArrowRight")
+    assert page.evaluate("window.location.hash") == "#stage=13" and stage_of(page)[1] == 12
+    for asked, opened in (("999", 19), ("0", 0), ("-3", 0), ("abc", 0), ("", 0), ("2.4", 1)):
+        go = f"{lecture_files['tanh RNN'].resolve().as_uri()}?{asked}#stage={asked}"  # a fresh load each time
+        page.goto(go)
+        assert stage_of(page)[1] == opened, asked
+        assert page.evaluate("window.location.hash") == f"#stage={opened + 1}", asked  # says where it is
+    assert problems == []
+
+
+def test_in_the_backward_pass_the_lit_edge_points_back(browser, lecture_files):
+    """The gradient flows from h_{t+1} to h_t: the lit edge's arrowhead is at h_t's end."""
+    page, problems = open_page(browser, lecture_files["tanh RNN"], 1920, 1080)
+    where = """() => [...document.querySelectorAll('.panel:not([hidden]) .edge.crossed')].map(edge => {
+      const svg = edge.ownerSVGElement, box = (i) => svg.querySelector(`[data-index="${i}"] rect`).getBBox();
+      const end = edge.getPointAtLength(edge.getTotalLength());
+      const gap = (b) => Math.hypot(Math.max(b.x - end.x, 0, end.x - b.x - b.width),
+                                    Math.max(b.y - end.y, 0, end.y - b.y - b.height));
+      return {tail: gap(box(edge.dataset.tail)), head: gap(box(edge.dataset.head)),
+              marker: edge.getAttribute('marker-end'), direction: edge.dataset.direction};
+    })"""
+    for stage in range(12, 20):  # the gradient reaches t = 8, 7, …, 1
+        go_to(page, stage)
+        edges = page.evaluate(where)
+        assert edges, stage
+        for edge in edges:  # the arrowhead (at the path's end) sits an arrowhead's length from the tail
+            assert edge["marker"] and edge["direction"] == "back", (stage, edge)
+            assert edge["tail"] < 7 and edge["head"] > 20, (stage, edge)
+    go_to(page, 5)  # forward again: every edge has its forward route back
+    forward = page.evaluate("""() => [...document.querySelectorAll('.edge')].filter(e => e.dataset.forward)
+      .every(e => e.getAttribute('d') === e.dataset.forward)""")
+    assert forward
+    assert problems == []
+
+
+def test_the_dark_theme_covers_the_figure(browser, lecture_files):
+    page, problems = open_page(browser, lecture_files["LSTM language model"], 1920, 1080)
+    colours = """() => {
+      const figure = document.querySelector('.figure');
+      const luminance = (colour) => { const [r, g, b] = colour.match(/[\\d.]+/g).map(Number);
+                                      return (0.2126 * r + 0.7152 * g + 0.0722 * b) / 255; };
+      const edge = figure.querySelector('.edge:not(.crossed)'), label = figure.querySelector('.edge-label');
+      return {ground: luminance(getComputedStyle(figure).backgroundColor),
+              edge: luminance(getComputedStyle(edge).stroke), label: luminance(getComputedStyle(label).fill)};
+    }"""
+    light = page.evaluate(colours)
+    assert light["ground"] > 0.9 and light["edge"] < 0.5 and light["label"] < 0.5
+    page.keyboard.press("t")
+    dark = page.evaluate(colours)
+    assert dark["ground"] < 0.15, dark  # no white panel on a dark page
+    assert dark["edge"] > 0.6 and dark["label"] > 0.6, dark  # the lines and their labels stay readable
+    assert problems == []
+
+
+def test_numbers_are_written_alike_by_the_page_and_by_python(browser, lecture_files):
+    page, problems = open_page(browser, lecture_files["tanh RNN"])
+    written = page.evaluate("(cases) => cases.map(([value, digits]) => tinygradRnnNumber(value, digits))",
+                            [[value, digits] for value, digits, _ in CASES])
+    assert written == [text for _, _, text in CASES]
+    assert page.evaluate("(cases) => cases.map((values) => tinygradRnnDigits(values))",
+                         [values for values, _ in APART]) == [digits for _, digits in APART]
+    shown = page.inner_text(".tgr-lecture")
+    assert not re.search(r"\de[+-]\d", shown)  # never 1.496e+0
+    assert problems == []
+
+
+def test_printing_gives_one_stage_without_controls(browser, lecture_files):
+    page, problems = open_page(browser, lecture_files["LSTM language model"], 1920, 1080)
+    go_to(page, 9)
+    page.emulate_media(media="print")
+    hidden = page.eval_on_selector_all(".controls, .switcher, .theme, .window-note",
+                                       "elements => elements.every(e => !e.getClientRects().length)")
+    assert hidden
+    pdf = page.pdf(landscape=True, format="A4")
+    assert re.findall(rb"/Count (\d+)", pdf) == [b"1"]  # one printed page: the stage is not split over two
     assert problems == []
 
 
@@ -254,13 +377,12 @@ def test_screenshots_of_each_phase(browser, tmp_path, theme):
     layer, loss = cases["rnn"]
     page_file = viz.lecture(loss, layer, name="tanh RNN", compare={"LSTM": cases["lstm"][::-1],
                                                                    "GRU": cases["gru"][::-1]}).save(tmp_path / "p.html")
-    page, problems = open_page(browser, page_file, width=1600, height=900)
+    page, problems = open_page(browser, page_file, width=1920, height=1080, motion="reduce")  # no sliding
     if theme == "dark":
         page.keyboard.press("t")
     for phase, stage in PHASES.items():
         page.eval_on_selector("input[type=range]",
                               f"s => {{ s.value = '{stage}'; s.dispatchEvent(new Event('input')); }}")
-        page.wait_for_timeout(1000)  # the unrolling has slid into place
         assert stage_of(page)[0] == phase
         shoot(page, f"lecture_{phase}_{theme}", tmp_path, full_page=False)
     assert problems == []

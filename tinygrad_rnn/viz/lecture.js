@@ -19,8 +19,12 @@ function tinygradRnnNumber(value, digits = 2) {
     const fraction = figures.slice(exponent + 1);
     return sign + figures.slice(0, exponent + 1).padEnd(exponent + 1, "0") + (fraction ? "." + fraction : "");
   }
-  const superscript = String(exponent).replace(/./g, (c) => "⁰¹²³⁴⁵⁶⁷⁸⁹⁻"["0123456789-".indexOf(c)]);
-  return `${sign}${mantissa}·10${superscript}`;
+  return `${sign}${mantissa}·${tinygradRnnPower(exponent)}`;
+}
+
+// 10 to a power, as written on a log axis: 10⁻³.
+function tinygradRnnPower(exponent) {
+  return "10" + String(exponent).replace(/./g, (c) => "⁰¹²³⁴⁵⁶⁷⁸⁹⁻"["0123456789-".indexOf(c)]);
 }
 
 // The fewest significant digits (2 to 4) at which the values that differ print differently.
@@ -151,7 +155,7 @@ function tinygradRnnLecture(root) {
       const chart = element("div", { class: "chart" });
       const axis = element("div", { class: "axis", "aria-hidden": "true" });
       for (let decade = high; decade >= low; decade -= Math.max(1, Math.ceil((high - low) / 4))) {
-        const tick = element("span", { class: "tick" }, `1e${decade}`);
+        const tick = element("span", { class: "tick" }, tinygradRnnPower(decade));
         tick.style.bottom = `${100 * (decade - low) / (high - low)}%`;
         axis.appendChild(tick);
       }
@@ -294,7 +298,8 @@ function tinygradRnnLecture(root) {
     function go(stage) {
       state.stage = Math.max(0, Math.min(Number.isFinite(stage) ? stage : 0, data.panels[state.panel].stages.length - 1));
       render();
-      if (standalone && stageInUrl() !== state.stage) history.replaceState(null, "", `#stage=${state.stage + 1}`);
+      const hash = `#stage=${state.stage + 1}`;
+      if (standalone && window.location.hash !== hash) history.replaceState(null, "", hash);
     }
     // The stage is in the URL, counted as the page counts it ("12 of 20" is #stage=12), so a link
     // opens it; only a page that is the whole document writes its URL (not one of a notebook's).
@@ -310,8 +315,20 @@ function tinygradRnnLecture(root) {
     }
     whole.addEventListener("click", () => wholeFigure(root.dataset.whole !== "true"));
     window.addEventListener("resize", () => render());
-    window.addEventListener("beforeprint", () => { root.dataset.printing = root.dataset.whole || "false"; wholeFigure(true); });
-    window.addEventListener("afterprint", () => wholeFigure(root.dataset.printing === "true"));
+    // Printed, the figure is whole (paper has no window to pan); on screen again, as it was.
+    const printing = (on) => {
+      if (on && root.dataset.printing === undefined) {
+        root.dataset.printing = root.dataset.whole || "false";
+        wholeFigure(true);
+      } else if (!on && root.dataset.printing !== undefined) {
+        const before = root.dataset.printing === "true";
+        delete root.dataset.printing;
+        wholeFigure(before);
+      }
+    };
+    window.addEventListener("beforeprint", () => printing(true));
+    window.addEventListener("afterprint", () => printing(false));
+    window.matchMedia("print").addEventListener("change", (event) => printing(event.matches));
     function last() { return data.panels[state.panel].stages.length - 1; }
     function toggle() {
       if (state.timer) { clearInterval(state.timer); state.timer = null; play.textContent = "▶ play"; return; }

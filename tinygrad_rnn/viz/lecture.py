@@ -387,7 +387,8 @@ def _backward_lines(kind: str, t: int, steps: int, numbers: dict[str, Any], weig
                  _row(_symbol(f"∂h_{t + 1}/∂h_{t}"), _op("="), jacobian, _text(",   "),
                       _norm_of(_symbol(f"∂h_{t + 1}/∂h_{t}")), _op("="), _number(numbers["local_jacobian"][t - 1]))]
         if kind == "lstm":  # a line of its own: a long line would shrink the whole equation to fit the window
-            lines.insert(1, _row(_msub("δ", f"{t + 1}"), _text(f":  the gradient at the gates i, f, g, o of step {t + 1}")))
+            gates = _text(f":  the gradient at the gates i, f, g, o of step {t + 1}")
+            lines.insert(1, _row(_msub("δ", f"{t + 1}"), gates))
     lines.append(_row(_norm_of(_symbol(f"∂h_{steps}/∂h_{t}")), _op("="), _number(numbers["product"][t - 1]),
                       _text("   (the local Jacobians' product: what vanishes)")))
     cell = numbers["cell"]

@@ -59,14 +59,19 @@ function tinygradRnnFit(root, graph, note) {
     let focus = focusOf(panel, svg, stage);
     if (focus && "own" in focus) focus = focus.both && focus.both.right - focus.both.left <= w ? focus.both : focus.own;
     focus = focus || { left: fx, right: fx + fw, top: fy, bottom: fy + fh };
-    // the focus's column (its input below, its output and loss above) when it fits; else the focus
+    // the focus's column (its input below, its output and loss above) when it fits; else the part the
+    // pass comes from: the inputs going forward, the loss coming back
     const column = boxOf([...svg.querySelectorAll(".node")].filter((node) => {
       const b = boxOf([node]);
       return b && b.right > focus.left && b.left < focus.right;
     })) || focus;
-    const middle = column.bottom - column.top <= h ? column : focus;
-    return [clamp((focus.left + focus.right) / 2 - w / 2, fx, fx + fw - w),
-            clamp((middle.top + middle.bottom) / 2 - h / 2, fy, fy + fh - h), w, h];
+    let top = (column.top + column.bottom) / 2 - h / 2;
+    if (column.bottom - column.top > h) {  // too tall: the side the pass comes from, the focus kept in view
+      top = stage.phase === "forward" ? Math.max(column.bottom, focus.bottom) - h :
+        stage.phase === "backward" ? Math.min(column.top, focus.top) : (focus.top + focus.bottom) / 2 - h / 2;
+      top = clamp(top, focus.bottom - h, focus.top);
+    }
+    return [clamp((focus.left + focus.right) / 2 - w / 2, fx, fx + fw - w), clamp(top, fy, fy + fh - h), w, h];
   }
 
   function moveTo(svg, view) {
@@ -74,7 +79,8 @@ function tinygradRnnFit(root, graph, note) {
     svg.dataset.window = view.map((v) => v.toFixed(1)).join(" ");
     const from = (svg.getAttribute("viewBox") || "").split(" ").map(Number);
     const set = (box) => svg.setAttribute("viewBox", box.map((v) => v.toFixed(2)).join(" "));
-    if (reduceMotion || from.length !== 4 || from.some(Number.isNaN)) { set(view); return; }
+    const still = reduceMotion || root.dataset.printing !== undefined;  // paper is printed at once
+    if (still || from.length !== 4 || from.some(Number.isNaN)) { set(view); return; }
     const start = performance.now();
     const frame = (now) => {
       const k = Math.min(1, (now - start) / 450), eased = k * (2 - k);
@@ -107,20 +113,28 @@ function tinygradRnnFit(root, graph, note) {
 
   // The layout that shows more of the figure at the readable scale: the figure across the top
   // (wide unrolled strips) or beside the equation and the bars (tall figures, long language models).
-  function chooseLayout(svg) {
+  // A layout in which the equation, the bars or the page itself would overflow is not a choice.
+  function chooseLayout(svg, equation) {
     const [, , fw, fh] = fullBox(svg);
     const needed = parseFloat(getComputedStyle(root).fontSize) / smallestFont(svg);
     let best = null;
     for (const layout of ["wide", "tall"]) {
       root.dataset.layout = layout;
+      fitEquation(equation);
       const box = svg.getBoundingClientRect();
       const scale = Math.min(box.width / fw, box.height / fh);
-      const shown = Math.min(1, box.width / needed / fw) * Math.min(1, box.height / needed / fh);
+      const shown = (fits() ? 1 : 0) + Math.min(1, box.width / needed / fw) * Math.min(1, box.height / needed / fh);
       if (!best || shown > best.shown + 0.02 || shown >= best.shown - 0.02 && scale > best.scale * 1.05) {
         best = { layout, shown, scale };
       }
     }
     root.dataset.layout = best.layout;
+  }
+  function fits() {
+    const overflows = (element) => element && (element.scrollHeight > element.clientHeight + 1 ||
+                                               element.scrollWidth > element.clientWidth + 1);
+    return ![".equation", ".sums", ".footer"].some((selector) => overflows(root.querySelector(selector))) &&
+      document.documentElement.scrollHeight <= window.innerHeight;
   }
 
   // The equation's text shrinks (to 60 % at the least) until it fits its box.
@@ -138,11 +152,19 @@ function tinygradRnnFit(root, graph, note) {
     if (!svg) return;
     const layoutKey = `${panel.id} ${view.className} ${window.innerWidth}x${window.innerHeight}`;
     if (root.dataset.layoutKey !== layoutKey) {
-      fitEquation(equation);
-      chooseLayout(svg);
+      chooseLayout(svg, equation);
       root.dataset.layoutKey = layoutKey;
     }
     fitEquation(equation);
+    if (!fits()) {  // this stage's equation does not fit beside the figure: the other layout, if it fits there
+      const chosen = root.dataset.layout;
+      root.dataset.layout = chosen === "wide" ? "tall" : "wide";
+      fitEquation(equation);
+      if (!fits()) {
+        root.dataset.layout = chosen;
+        fitEquation(equation);
+      }
+    }
     const shown = windowFor(panel, svg, stage, whole);
     moveTo(svg, shown);
     describe(panel, svg, shown, stage.phase === "rolled");
