@@ -31,6 +31,7 @@ from ..function import step_of
 from ..tensor import Tensor
 from .graph import Picture, _values_of, build_picture
 from .layout import labelled_layout
+from .mathml import _escape, _fenced, _math, _msub, _msup, _norm_of, _number, _number_plain, _op, _row, _symbol, _text
 from .notation import Notation, in_notation, resolve
 from .numbers import digits_to_tell_apart, slide_number
 from .svg import picture_to_svg
@@ -431,64 +432,6 @@ def _values_line(name: str, values: list[float] | None, tensor: Tensor) -> str:
     return _row(_norm_of(_symbol(name)), _op("="), _number(_norm(tensor)))
 
 
-# MathML, written out: an identifier with its subscript (h_3, ∂J/∂h_3), an operator, a number.
-def _math(*lines: str) -> str:
-    rows = "".join(f"<mtr><mtd columnalign=\"left\">{line}</mtd></mtr>" for line in lines)
-    return f'<math display="block"><mtable columnalign="left">{rows}</mtable></math>'
-
-
-def _row(*parts: str) -> str:
-    return "<mrow>" + "".join(parts) + "</mrow>"
-
-
-def _symbol(name: str) -> str:
-    """h_3 → h with subscript 3; ∂J/∂h_3 → the fraction's parts in a row; |_(t) kept as written."""
-    if "/" in name and name.startswith("∂"):
-        top, bottom = name.split("/", 1)
-        return _row(_symbol(top), _op("/"), _symbol(bottom))
-    if "|_(" in name:
-        base, rest = name.split("|_(", 1)
-        return _msub(_row(_symbol(base), _op("|")), rest.rstrip(")"), wrap=True)
-    if "_" in name:
-        base, sub = name.split("_", 1)
-        return _msub(base, sub)
-    return f"<mi>{_escape(name)}</mi>"
-
-
-def _msub(base: str, sub: str, wrap: bool = False) -> str:
-    base_ml = base if base.startswith("<") else f"<mi>{_escape(base)}</mi>"
-    sub_ml = f"<mrow><mo>(</mo><mi>{_escape(sub)}</mi><mo>)</mo></mrow>" if wrap else f"<mi>{_escape(sub)}</mi>"
-    return f"<msub>{base_ml}{sub_ml}</msub>"
-
-
-def _msup(base: str, sup: str) -> str:
-    return f"<msup>{base}<mi>{_escape(sup)}</mi></msup>"
-
-
-def _op(symbol: str) -> str:
-    return f"<mo>{_escape(symbol)}</mo>"
-
-
-def _text(text: str) -> str:
-    return f"<mtext>{_escape(text).replace(' ', chr(0xA0))}</mtext>"  # MathML trims ordinary spaces
-
-
-def _fenced(inner: str, left: str = "(", right: str = ")") -> str:
-    return _row(_op(left), inner, _op(right))
-
-
-def _norm_of(inner: str) -> str:
-    return _row(_op("‖"), inner, _op("‖"))
-
-
-def _number(value: float | None) -> str:
-    return _number_plain("—" if value is None else slide_number(value))
-
-
-def _number_plain(text: str) -> str:
-    return f'<mn class="number">{_escape(text)}</mn>'
-
-
 # --- the graph and the tooltips --------------------------------------------------------------------
 
 def _first_row(picture: Picture) -> tuple[str, ...]:
@@ -556,10 +499,6 @@ def _page(data: dict[str, Any]) -> LecturePage:
             f"<title>{_escape(data['title'])}</title>\n<style>html, body {{ margin: 0; }}</style>\n</head>\n"
             f"<body>\n{fragment}\n</body>\n</html>\n")
     return LecturePage(html, fragment, data)
-
-
-def _escape(text: str) -> str:
-    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
 __all__ = ["LecturePage", "lecture", "connectivity"]
