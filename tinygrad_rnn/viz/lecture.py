@@ -11,8 +11,10 @@ how strongly each earlier character moves each prediction of a trained language 
 
 Every number on the page is computed here, by the engine and :mod:`tinygrad_rnn.analysis`, and
 embedded as JSON; the equations are written here too, as MathML (which browsers draw natively).
-The browser only shows them. The page loads nothing (no network, no fonts) and works from
-``file://``; keyboard: ← → step, Home/End, space plays, T switches the theme.
+The browser only shows them, fitted to the window (a projector's, 1,280 × 720 to 3,840 × 2,160,
+without scrolling; lecture_fit.js). The page loads nothing (no network, no fonts) and works from
+``file://``; keyboard: ← → step, Home/End, space plays, T switches the theme, Z shows the whole
+figure; ``#stage=12`` in the address opens stage 12.
 """
 
 from __future__ import annotations
