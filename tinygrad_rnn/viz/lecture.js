@@ -345,6 +345,7 @@ function tinygradRnnLecture(root) {
       const mine = root.contains(document.activeElement) ||
         document.activeElement === document.body && document.querySelector(".tgr-lecture") === root;
       if (!mine || event.target === slider && event.key !== " " && keys[event.key]) return;
+      if (event.ctrlKey || event.metaKey || event.altKey) return;  // Ctrl+Z, Cmd+T: the browser's, not ours
       if (event.key === "t" || event.key === "T") { setTheme(root.dataset.theme === "dark" ? "light" : "dark"); return; }
       if (event.key === "z" || event.key === "Z") { wholeFigure(root.dataset.whole !== "true"); return; }
       if (!keys[event.key]) return;
