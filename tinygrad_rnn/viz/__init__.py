@@ -44,6 +44,7 @@ import pathlib
 from typing import Any
 
 from ..tensor import Tensor
+from .deck import deck
 from .dot import picture_to_dot
 from .graph import build_picture
 from .layout import labelled_layout
@@ -61,7 +62,7 @@ from .render import (
 from .svg import picture_to_svg
 
 __all__ = ["to_dot", "draw", "save", "lecture", "connectivity", "LecturePage", "dot_available", "smaller_figure",
-           "Notation", "PRESETS",
+           "Notation", "PRESETS", "deck",
            "SVGFigure", "graphviz_renders",
            "shared_grad_range", "GraphvizNotFoundError", "LargeGraphWarning", "RenderTimeout"]
 

@@ -28,8 +28,21 @@ from typing import Any
 
 from .dot import VIRIDIS, colour
 from .pdf import NO_CONVERTER, svgs_to_pdf
-from .slide import (BODY_PX, HEIGHT, MARGIN, SMALLEST_PX, WIDTH, Run, body_top, fit, runs_of, slide_number,
-                    slide_svg, text_svg, wrap)
+from .slide import (
+    BODY_PX,
+    HEIGHT,
+    MARGIN,
+    SMALLEST_PX,
+    WIDTH,
+    Run,
+    body_top,
+    fit,
+    runs_of,
+    slide_number,
+    slide_svg,
+    text_svg,
+    wrap,
+)
 from .slide_charts import colour_legend, log_bars, note
 
 SVG_NAMESPACE = "http://www.w3.org/2000/svg"

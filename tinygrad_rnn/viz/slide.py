@@ -26,7 +26,8 @@ FONT = "Helvetica, Arial, sans-serif"
 INK, MUTED = "#1a1a1a", "#444444"
 SUPERSCRIPT = str.maketrans("0123456789-+", "⁰¹²³⁴⁵⁶⁷⁸⁹⁻⁺")
 NUMBER = re.compile(r"(?<![\w.])-?\d+\.\d+e[+-]?\d+")  # 1.496e+0, 1.496e-02: as a program prints them
-SUBSCRIPTED = re.compile(r"(?<=[^\W\d_]|\|)_(\{[^}]*\}|\([^)]*\)|[0-9A-Za-z+−]+)")  # h_3, W_hh, h_{t−1}, |_(t)
+# h_3, W_hh, h_{t−1}, |_(t): a subscript after a one-letter name (or |), so grad_contributions stays a word
+SUBSCRIPTED = re.compile(r"(?:(?<=(?<!\w)[^\W\d_])|(?<=\|))_(\{[^}]*\}|\([^)]*\)|[0-9A-Za-z+−]+)")
 
 Run = tuple[str, str]  # (text, "base" | "sub" | "sup")
 
