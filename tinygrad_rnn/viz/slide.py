@@ -40,7 +40,7 @@ def slide_number(value: float) -> str:
         return "0" if value == 0 else "—"
     sign = "−" if value < 0 else ""
     magnitude = abs(value)
-    if 0.1 <= magnitude < 1000:
+    if 0.1 <= float(f"{magnitude:.3g}") < 1000:  # as rounded: 999.7 is 1.0·10³, not 1e+03
         return sign + f"{magnitude:.3g}"
     mantissa, exponent = f"{magnitude:.1e}".split("e")
     return f"{sign}{mantissa}·10{str(int(exponent)).translate(SUPERSCRIPT)}"

@@ -51,8 +51,8 @@ def log_bars(values: Sequence[float], labels: Sequence[str], box: Box, shown: Se
         y = plot_bottom - bar_height
         if shown[i]:
             outline = f' stroke="{CURRENT}" stroke-width="5"' if i == current else ""
-            parts.append(f'<rect x="{x:.1f}" y="{y:.1f}" width="{0.7 * pitch:.1f}" height="{bar_height:.1f}" '
-                         f'fill="{BAR}"{outline}/>')
+            parts.append(f'<rect class="bar" x="{x:.1f}" y="{y:.1f}" width="{0.7 * pitch:.1f}" '
+                         f'height="{bar_height:.1f}" fill="{BAR}"{outline}/>')
             if every_value_fits or i == current:
                 parts.append(text_svg(runs_of(slide_number(value)), x + 0.35 * pitch, y - 10, SMALLEST_PX,
                                       anchor="middle"))
