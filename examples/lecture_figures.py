@@ -25,8 +25,8 @@ import tinygrad_rnn as tr
 from tinygrad_rnn import cli
 from tinygrad_rnn.cli import ScriptHelp, show_defaults
 from tinygrad_rnn.device import device_argument
-from tinygrad_rnn.viz.legibility import measure
 from tinygrad_rnn.viz.lecture_models import last_step_loss, seq2seq_loss, seq2seq_model, seq2seq_source
+from tinygrad_rnn.viz.legibility import measure
 
 
 def main() -> None:

@@ -8,8 +8,16 @@ import xml.etree.ElementTree as ElementTree
 
 import pytest
 from drawing_cases import last_step_loss
-from slide_checks import SLIDE_TEXT_PX, SVG, TITLE_PX, pdf_pages, slide_text_sizes, smallest_figure_text, \
-    standalone, title_px
+from slide_checks import (
+    SLIDE_TEXT_PX,
+    SVG,
+    TITLE_PX,
+    pdf_pages,
+    slide_text_sizes,
+    smallest_figure_text,
+    standalone,
+    title_px,
+)
 
 from tinygrad_rnn import cli, viz
 from tinygrad_rnn.viz import export, pdf

@@ -44,11 +44,11 @@ import pathlib
 from typing import Any
 
 from ..tensor import Tensor
-from .deck import deck
 from .dot import picture_to_dot
 from .graph import build_picture
 from .layout import labelled_layout
 from .lecture import LecturePage, connectivity, lecture
+from .lecture_deck import deck
 from .notation import PRESETS, Notation
 from .render import (
     GraphvizNotFoundError,

@@ -1,6 +1,6 @@
 """The small, seeded models the lecture's figures are computed from, in one place.
 
-The deck (:mod:`.deck`), ``examples/lecture_figures.py`` (the documentation's figures) and the
+The deck (:mod:`.lecture_deck`), ``examples/lecture_figures.py`` (the documentation's figures) and the
 command line draw the same networks: a bare layer with a loss on its last step, the language
 model, a classifier and a tagger, and the encoder–decoder. Each is freshly initialised from a
 seed, so a figure is the same on every run, and its parameters carry the lectures' names

@@ -12,7 +12,7 @@ that draw one; ``notation`` the lecture's names.
 
 >>> names = [name for name, _ in SLIDES]
 >>> names[:3], len(names)
-(['01-rnn-rolled', '02-rnn-unrolled', '03-language-model'], 15)
+(['01-rolled', '02-unrolled', '03-language-model'], 15)
 """
 
 from __future__ import annotations
@@ -295,7 +295,7 @@ def clipping(lecture: Lecture) -> str:
 
 
 SLIDES: list[tuple[str, Callable[[Lecture], str]]] = [
-    ("01-rnn-rolled", rolled), ("02-rnn-unrolled", unrolled), ("03-language-model", language_model),
+    ("01-rolled", rolled), ("02-unrolled", unrolled), ("03-language-model", language_model),
     ("04-bptt", bptt), ("05-weight-sum", weight_sum), ("06-vanishing", vanishing), ("07-lstm-cell", lstm_cell),
     ("08-gru-cell", gru_cell), ("09-stacked-bidirectional", stacked), ("10-classifier", classifier),
     ("11-tagger", tagger), ("12-encoder-decoder", encoder_decoder), ("13-generation", generation),
