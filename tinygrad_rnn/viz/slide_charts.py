@@ -28,7 +28,7 @@ def log_bars(values: Sequence[float], labels: Sequence[str], box: Box, shown: Se
     left, top, width, height = box
     shown = [True] * len(values) if shown is None else list(shown)
     positive = [v for v in values if v > 0]
-    low = math.floor(math.log10(min(positive))) if positive else -3
+    low = math.floor(math.log10(min(positive)) - 0.3) if positive else -3  # the smallest bar is never a sliver
     high = max(math.ceil(math.log10(max(positive))) if positive else 0, low + 1)
     axis_width = 120
     plot_left, plot_bottom = left + axis_width, top + height - 1.6 * SMALLEST_PX - (40 if axis_label else 0)
