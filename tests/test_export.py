@@ -6,6 +6,7 @@ import re
 import shutil
 import xml.etree.ElementTree as ElementTree
 
+import numpy
 import pytest
 from drawing_cases import last_step_loss
 from slide_checks import (
@@ -22,6 +23,7 @@ from slide_checks import (
 from tinygrad_rnn import cli, viz
 from tinygrad_rnn.viz import export, pdf
 from tinygrad_rnn.viz.dot import colour
+from tinygrad_rnn.viz.layout import ARROW
 from tinygrad_rnn.viz.slide import slide_number
 
 RSVG = shutil.which("rsvg-convert")
@@ -36,6 +38,11 @@ def page():
 @pytest.fixture(scope="module")
 def exported(page, tmp_path_factory):
     return page, page.export(tmp_path_factory.mktemp("stages"))
+
+
+def points(path):
+    pairs = re.findall(r"-?[\d.]+,-?[\d.]+", path.get("d"))
+    return numpy.array([[float(v) for v in pair.split(",")] for pair in pairs])
 
 
 def stage_root(written, k):
@@ -94,10 +101,13 @@ def test_each_stage_paints_the_figure_as_the_page_does(exported):
         expected = panel["crossing"].get(str(stage["t"]), []) if stage["phase"] == "backward" else []
         assert len(crossed) == len(expected)
         original = ElementTree.fromstring(panel["svg"])
-        for edge in crossed:  # the arrow turned round: the path starts where the forward edge ended
-            before = next(p for p in original.iter(SVG + "path") if p.get("id") == edge.get("id"))
-            first = re.findall(r"-?[\d.]+,-?[\d.]+", edge.get("d"))[0]
-            assert first == re.findall(r"-?[\d.]+,-?[\d.]+", before.get("d"))[-1]
+        for edge in crossed:  # the arrow turned round: it starts at the old head's border, ends short of the tail
+            before = points(next(p for p in original.iter(SVG + "path") if p.get("id") == edge.get("id")))
+            after = points(edge)
+            assert len(after) == len(before)
+            assert numpy.hypot(*(after[0] - before[-1])) == pytest.approx(ARROW, abs=0.15)
+            assert numpy.hypot(*(after[-1] - before[0])) == pytest.approx(ARROW, abs=0.15)
+            assert numpy.allclose(after[1:-1], before[-2:0:-1])
         if stage["phase"] == "backward" and stage["t"] <= steps:
             filled = [r for r in root.iter(SVG + "rect") if r.get("class") == "bar"]
             assert len(filled) == steps - stage["t"] + 1  # the sum's bars, from t=T back to the step reached
@@ -111,6 +121,10 @@ def test_the_equations_numbers_are_the_pages(exported):
             text = "".join(stage_root(written, k).itertext())
             assert f"‖∂J/∂h{stage['t']}‖ = {slide_number(panel['hidden_norms'][stage['t'] - 1])}" in text
             assert "e+" not in text and "e-" not in text.replace("the ", ""), "numbers as a slide writes them"
+        if stage["phase"] == "sums":  # one number, written alike in the equations and under the bars
+            text = "".join(stage_root(written, k).itertext())
+            printed = re.findall(r"‖Whh\.grad‖ = ([^,:\s]+)", text)
+            assert len(printed) == 2 and printed[0] == printed[1], printed
 
 
 def test_mathml_becomes_lines_of_runs_with_their_scripts():
@@ -118,7 +132,7 @@ def test_mathml_becomes_lines_of_runs_with_their_scripts():
               '2.500e-3</mn></mrow></mtd></mtr><mtr><mtd><msup><mi>W</mi><mi>T</mi></msup><mtext>x_4</mtext>'
               '<mn>-0.120</mn></mtd></mtr></mtable></math>')
     assert export.equation_lines(mathml) == [[("h", "base"), ("3", "sub"), (" = 2.5·10⁻³", "base")],
-                                             [("W", "base"), ("T", "sup"), ("x", "base"), ("4", "sub"),
+                                             [("W", "base"), ("T", "sup"), (" x", "base"), ("4", "sub"),
                                               ("−0.120", "base")]]
 
 

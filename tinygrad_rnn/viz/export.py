@@ -27,6 +27,7 @@ from html import escape
 from typing import Any
 
 from .dot import VIRIDIS, colour
+from .layout import ARROW
 from .pdf import NO_CONVERTER, svgs_to_pdf
 from .slide import (
     BODY_PX,
@@ -133,9 +134,10 @@ def stage_slide(panel: dict, stage: dict, scale: Sequence[float], footer: str) -
     figure = panel["rolled_svg"] if stage["phase"] == "rolled" else paint(panel, stage, scale)
     parts = [fit(figure, MARGIN, top, WIDTH - 2 * MARGIN, figure_height)]
     if backward:
-        parts += colour_legend(scale[0], scale[1], MARGIN, top + figure_height + 6)
+        parts += colour_legend(_printed(scale[0]), _printed(scale[1]), MARGIN, top + figure_height + 6)
         if panel["ratio"] is not None:
-            parts.append(text_svg(runs_of(f"‖∂J/∂h_1‖ / ‖∂J/∂h_{panel['steps']}‖ = {slide_number(panel['ratio'])}"),
+            ratio = slide_number(_printed(panel["ratio"]))
+            parts.append(text_svg(runs_of(f"‖∂J/∂h_1‖ / ‖∂J/∂h_{panel['steps']}‖ = {ratio}"),
                                   WIDTH - MARGIN, top + figure_height + 36, SMALLEST_PX, anchor="end"))
     lower = top + figure_height + legend_height + 30
     parts += [text_svg(line, MARGIN, lower + BODY_PX + k * BODY_PX * 1.45) for k, line in enumerate(lines)]
@@ -154,14 +156,20 @@ def _sum_bars(panel: dict, stage: dict, box: tuple[float, float, float, float]) 
     shown = [t >= reached for t in range(1, steps + 1)]
     current = reached - 1 if stage["phase"] == "backward" and reached <= steps else None
     parts = [text_svg(runs_of(f"‖∂J/∂{weight['name']}|_(t)‖, one bar per step"), left, top + 28, SMALLEST_PX)]
-    parts += log_bars(weight["terms"], [str(t) for t in range(1, steps + 1)],
+    parts += log_bars([_printed(v) for v in weight["terms"]], [str(t) for t in range(1, steps + 1)],
                       (left, top + 44, width, height - 44 - 80), shown, current)
-    running = weight["running"][reached - 1] if count > 0 else 0.0
+    running = _printed(weight["running"][reached - 1]) if count > 0 else 0.0
     parts.append(note(f"‖running sum‖ = {slide_number(running)} ({count} of {steps} terms)", left, top + height - 44))
     if count == steps:
-        parts.append(note(f"‖{weight['name']}.grad‖ = {slide_number(weight['grad_norm'])}: the same", left,
+        parts.append(note(f"‖{weight['name']}.grad‖ = {slide_number(_printed(weight['grad_norm']))}: the same", left,
                           top + height - 10))
     return parts
+
+
+def _printed(value: float) -> float:
+    """The value as the page prints it (four significant digits, as in its equations and titles),
+    so that a number rounds alike wherever the slide writes it."""
+    return float(f"{float(value):.3e}")
 
 
 def paint(panel: dict, stage: dict, scale: Sequence[float]) -> str:
@@ -204,9 +212,21 @@ def paint(panel: dict, stage: dict, scale: Sequence[float]) -> str:
 
 
 def _reversed_path(d: str) -> str:
-    """The same polyline walked the other way, so that its arrowhead marks where the gradient goes."""
-    points = re.findall(r"[ML]\s*(-?[\d.]+),(-?[\d.]+)", d)
-    return " ".join(f"{'M' if i == 0 else 'L'}{x},{y}" for i, (x, y) in enumerate(reversed(points)))
+    """The same polyline walked the other way, so that its arrowhead marks where the gradient goes.
+    A route stops one arrowhead short of its head; reversed, it reaches its old head and stops
+    one arrowhead short of its old tail instead (else the tip would hide under that node)."""
+    points = [(float(x), float(y)) for x, y in re.findall(r"[ML]\s*(-?[\d.]+),(-?[\d.]+)", d)][::-1]
+    if len(points) >= 2:
+        points[0] = _moved(points[0], points[1], -ARROW)
+        points[-1] = _moved(points[-1], points[-2], ARROW)
+    return " ".join(f"{'M' if i == 0 else 'L'}{x:.1f},{y:.1f}" for i, (x, y) in enumerate(points))
+
+
+def _moved(point: tuple[float, float], towards: tuple[float, float], distance: float) -> tuple[float, float]:
+    """``point`` moved ``distance`` along the line to ``towards`` (away from it when negative)."""
+    dx, dy = towards[0] - point[0], towards[1] - point[1]
+    length = (dx * dx + dy * dy) ** 0.5 or 1.0
+    return point[0] + distance * dx / length, point[1] + distance * dy / length
 
 
 # --- the page's MathML as lines of text --------------------------------------------------------------
@@ -245,8 +265,12 @@ def _math_runs(element: ElementTree.Element, kind: str) -> list[Run]:
 
 
 def _merged(runs: list[Run]) -> list[Run]:
+    """Neighbouring runs of one kind joined; a space where a product of two symbols is implied
+    (W_ih x_t, δ_3 h_2ᵀ: MathML leaves that space to the renderer)."""
     merged: list[Run] = []
     for part, kind in runs:
+        if merged and kind == "base" and merged[-1][1] != "base" and (part[:1].isalpha() or part[:1] == "∂"):
+            part = " " + part
         if merged and merged[-1][1] == kind:
             merged[-1] = (merged[-1][0] + part, kind)
         elif part:
