@@ -31,6 +31,8 @@ from ..function import step_of
 from .export import Written, write_slides
 from .lecture_models import (
     SENTENCE,
+    TAG_NAMES,
+    TAGS,
     classifier_loss,
     language_model_loss,
     last_step_loss,
@@ -207,9 +209,12 @@ def classifier(lecture: Lecture) -> str:
 
 
 def tagger(lecture: Lecture) -> str:
+    # no tokens= here: a figure writes each word's successor as J_t's target, which is a language model's
+    tags = " ".join(TAG_NAMES[TAGS[word]] for word in SENTENCE)
     return figure_slide("Many to many: a tag for every word",
-                        lecture.figure(tagger_loss(lecture.cell), level="cell", tokens=SENTENCE),
-                        ["Each h_t → ŷ_t → J_t, a tag per word (DET, NOUN, PREP); J is their mean."])
+                        lecture.figure(tagger_loss(lecture.cell), level="cell"),
+                        [f"x_1 … x_5 = “{' '.join(SENTENCE)}”, tagged {tags}: each h_t → ŷ_t → J_t against its word's "
+                         "tag; J is their mean."])
 
 
 def encoder_decoder(lecture: Lecture) -> str:

@@ -22,7 +22,8 @@ from ..tensor import Tensor
 
 LAYERS = {"rnn": nn.RNN, "lstm": nn.LSTM, "gru": nn.GRU}
 SENTENCE = ["the", "keys", "to", "the", "cabinet"]  # the lectures' long-range agreement example
-TAGS = {"the": 0, "keys": 2, "to": 1, "cabinet": 3}  # DET, PREP, NOUN-PL, NOUN-SG
+TAG_NAMES = ["DET", "PREP", "NOUN-PL", "NOUN-SG"]
+TAGS = {"the": 0, "keys": 2, "to": 1, "cabinet": 3}  # each word's tag, an index into TAG_NAMES
 
 
 def layer(kind: str, seed: int = 0, device: Any = "cpu", **options: Any) -> Any:

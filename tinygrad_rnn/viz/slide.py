@@ -128,7 +128,8 @@ def paragraph(text: str | list[Run], x: float, y: float, width: float, size: flo
 
 def fit(svg_text: str, left: float, top: float, width: float, height: float) -> str:
     """An SVG drawing fitted into the box (left, top, width, height), centred, its aspect kept: the
-    drawing's root becomes a nested ``<svg>`` with its own ``viewBox``."""
+    drawing's root becomes a nested ``<svg>`` with its own ``viewBox`` (a note that runs past the
+    drawing's bounds is shown, not cut)."""
     opening = re.match(r"\s*<svg\b[^>]*>", svg_text)
     if opening is None:
         raise ValueError("fit: expected SVG text starting with <svg …>")
@@ -139,7 +140,7 @@ def fit(svg_text: str, left: float, top: float, width: float, height: float) -> 
     family = re.search(r'font-family="([^"]+)"', opening.group())
     size = re.search(r'font-size="([^"]+)"', opening.group())
     return (f'<svg x="{left:.1f}" y="{top:.1f}" width="{width:.1f}" height="{height:.1f}" '
-            f'viewBox="{found.group(1)}" preserveAspectRatio="xMidYMid meet" '
+            f'viewBox="{found.group(1)}" preserveAspectRatio="xMidYMid meet" overflow="visible" '
             f'font-family="{family.group(1) if family else FONT}" font-size="{size.group(1) if size else 10}">'
             f"{inner}</svg>")
 
