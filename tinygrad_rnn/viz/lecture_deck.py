@@ -47,6 +47,7 @@ from .slide import BODY_PX, HEIGHT, MARGIN, WIDTH, body_top, fit, paragraph, sli
 from .slide_charts import colour_legend, colour_rows, log_bars, note, table
 
 CELLS = {"rnn": "tanh RNN", "lstm": "LSTM", "gru": "GRU"}
+TIME_SUBSCRIPT = re.compile(r"(?<!\w)([^\W\d_Σ])_(\{[^}]*\}|\d+|t[+−]1|[tT])(?!\w)")  # h_t, x_{t+1}; not W_hh, Σ_t
 VANISHING_STEPS = 12
 CORPUS_CHARACTERS, TRAINING_STEPS, UNITS = 20_000, 100, 48  # the perplexity slide: seconds, not minutes
 
@@ -60,6 +61,16 @@ class Lecture:
 
     def symbol(self, name: str) -> str:
         return self.notation.symbol(name)
+
+    def timed(self, text: str) -> str:
+        """Text with its time steps where the notation writes them: h_t, or h^(t) (CS224N's h⁽ᵗ⁾)."""
+        if self.notation.time != "superscript":
+            return text
+        return TIME_SUBSCRIPT.sub(lambda found: f"{found.group(1)}^({found.group(2).strip('{}')})", text)
+
+    def slide(self, title: str, figure: str, lines: list[str] = (), footer: str = "") -> str:
+        """:func:`figure_slide` with the title and lines in this lecture's notation."""
+        return figure_slide(self.timed(title), figure, [self.timed(line) for line in lines], footer)
 
     def figure(self, loss: Any, **options: Any) -> str:
         """The library's own SVG of ``loss``'s graph (no Graphviz), as ``viz.save`` draws it."""
@@ -97,7 +108,7 @@ def _shifted(parts: list[str], dy: float) -> list[str]:
 
 def rolled(lecture: Lecture) -> str:
     loss = last_step_loss(layer(lecture.cell), 4)
-    return figure_slide(f"The {lecture.name}, rolled: one cell, its state a loop back into it",
+    return lecture.slide(f"The {lecture.name}, rolled: one cell, its state a loop back into it",
                         lecture.figure(loss, rolled=True),
                         [lecture.recurrence(), "The same cell runs at every step t = 1, 2, …, T."])
 
@@ -105,21 +116,21 @@ def rolled(lecture: Lecture) -> str:
 def unrolled(lecture: Lecture) -> str:
     loss = last_step_loss(layer(lecture.cell), 4)
     w = f"{lecture.symbol('W_hh')} and {lecture.symbol('W_ih')}"
-    return figure_slide("Unrolled over 4 steps: one copy of the cell per step", lecture.figure(loss, level="cell"),
+    return lecture.slide("Unrolled over 4 steps: one copy of the cell per step", lecture.figure(loss, level="cell"),
                         [f"Every copy uses the same {w}: one tensor each, so the parameter count does not grow "
                          "with the sequence."])
 
 
 def language_model(lecture: Lecture) -> str:
     loss, _ = language_model_loss(lecture.cell, 4)
-    return figure_slide("The language model: x_t → e_t → h_t → ŷ_t → J_t", lecture.figure(loss, level="cell"),
+    return lecture.slide("The language model: x_t → e_t → h_t → ŷ_t → J_t", lecture.figure(loss, level="cell"),
                         [f"ŷ_t = softmax({lecture.symbol('W_hy')} h_t + {lecture.symbol('b_y')}),   "
                          "J_t = −log ŷ_t[x_{t+1}],   J = (1/T) Σ_t J_t"])
 
 
 def bptt(lecture: Lecture) -> str:
     loss, _ = language_model_loss(lecture.cell, 4)
-    return figure_slide("Backpropagation through time: ∂J/∂h_t from right to left",
+    return lecture.slide("Backpropagation through time: ∂J/∂h_t from right to left",
                         lecture.figure(loss, level="cell", backward=True),
                         ["Each shared weight's gradient is one Σ over the steps: the same tensor was used at every "
                          "step, so its gradients add up."])
@@ -144,7 +155,7 @@ def weight_sum(lecture: Lecture) -> str:
              "The term of step 1 is 0: there it multiplies h_0 = 0."]
     y = top + 60
     for line in lines:
-        more, y = paragraph(line, 1240, y, WIDTH - MARGIN - 1240)
+        more, y = paragraph(lecture.timed(line), 1240, y, WIDTH - MARGIN - 1240)
         parts += more
         y += 24
     parts.append(note(f"the {lecture.name} language model, 6 steps; terms from tr.grad_contributions(J, {name})",
@@ -167,21 +178,21 @@ def vanishing(lecture: Lecture) -> str:
         notes[name] = f"ratio {slide_number(norms[0] / norms[-1])}"
     positive = [v for values in rows.values() for v in values if v > 0]
     scale = (min(positive), max(positive))
-    title = "The vanishing gradient: ‖∂J/∂h_t‖ for a loss on the last step"
+    title = lecture.timed("The vanishing gradient: ‖∂J/∂h_t‖ for a loss on the last step")
     top = body_top(title)
     parts = colour_rows(rows, (MARGIN, top + 20, WIDTH - 2 * MARGIN, 560), scale, notes)
-    parts += colour_legend(*scale, MARGIN, top + 480)
-    parts += paragraph(f"ratio: ‖∂J/∂h_1‖ / ‖∂J/∂h_{VANISHING_STEPS}‖, the gradient that reaches step 1 over the "
-                       "one at the last step; one colour scale for all three rows.", MARGIN, top + 600,
-                       WIDTH - 2 * MARGIN)[0]
-    parts.append(note(f"fresh layers (2 inputs, 3 units, seed 0), the same {VANISHING_STEPS} random inputs, "
-                      f"J = Σ h_{VANISHING_STEPS}", MARGIN, HEIGHT - 60))
+    parts += colour_legend(*scale, MARGIN, top + 480, lecture.timed("‖∂J/∂h_t‖, log scale"))
+    ratio = lecture.timed(f"ratio: ‖∂J/∂h_1‖ / ‖∂J/∂h_{VANISHING_STEPS}‖, the gradient that reaches step 1 over "
+                          "the one at the last step; one colour scale for all three rows.")
+    parts += paragraph(ratio, MARGIN, top + 600, WIDTH - 2 * MARGIN)[0]
+    parts.append(note(lecture.timed(f"fresh layers (2 inputs, 3 units, seed 0), the same {VANISHING_STEPS} random "
+                                    f"inputs, J = Σ h_{VANISHING_STEPS}"), MARGIN, HEIGHT - 60))
     return slide_svg(title, parts)
 
 
 def lstm_cell(lecture: Lecture) -> str:
     loss = last_step_loss(layer("lstm"), 1)
-    return figure_slide("The LSTM cell: four gates, two states", lecture.figure(loss, level="op"),
+    return lecture.slide("The LSTM cell: four gates, two states", lecture.figure(loss, level="op"),
                         ["i, f, o = σ(·), g = tanh(·);   c_t = f ⊙ c_{t−1} + i ⊙ g;   h_t = o ⊙ tanh(c_t)",
                          "The cell state c only meets a multiply by f and an add: the path along which "
                          "gradients survive."])
@@ -189,21 +200,21 @@ def lstm_cell(lecture: Lecture) -> str:
 
 def gru_cell(lecture: Lecture) -> str:
     loss = last_step_loss(layer("gru"), 1)
-    return figure_slide("The GRU cell: a reset and an update gate", lecture.figure(loss, level="op"),
+    return lecture.slide("The GRU cell: a reset and an update gate", lecture.figure(loss, level="op"),
                         ["r, z = σ(·);   n = tanh(W_in x_t + b_in + r ⊙ (W_hn h_{t−1} + b_hn));   "
                          "h_t = (1 − z) ⊙ n + z ⊙ h_{t−1}"])
 
 
 def stacked(lecture: Lecture) -> str:
     loss = last_step_loss(layer(lecture.cell, num_layers=2, bidirectional=True), 3)
-    return figure_slide(f"Stacked and bidirectional: two layers of {lecture.name}, each both ways",
+    return lecture.slide(f"Stacked and bidirectional: two layers of {lecture.name}, each both ways",
                         lecture.figure(loss, level="cell", params="hide"),
                         ["Layer 1 is the bottom row; each layer's reverse direction runs right to left; "
                          "layer 2 reads both directions' states at each step."])
 
 
 def classifier(lecture: Lecture) -> str:
-    return figure_slide("Many to one: a sentence classifier",
+    return lecture.slide("Many to one: a sentence classifier",
                         lecture.figure(classifier_loss(lecture.cell), level="cell", tokens=SENTENCE),
                         ["Only the last state h_T reaches the loss: is the subject plural (“the keys … are”)?"])
 
@@ -211,14 +222,14 @@ def classifier(lecture: Lecture) -> str:
 def tagger(lecture: Lecture) -> str:
     # no tokens= here: a figure writes each word's successor as J_t's target, which is a language model's
     tags = " ".join(TAG_NAMES[TAGS[word]] for word in SENTENCE)
-    return figure_slide("Many to many: a tag for every word",
+    return lecture.slide("Many to many: a tag for every word",
                         lecture.figure(tagger_loss(lecture.cell), level="cell"),
                         [f"x_1 … x_5 = “{' '.join(SENTENCE)}”, tagged {tags}: each h_t → ŷ_t → J_t against its word's "
                          "tag; J is their mean."])
 
 
 def encoder_decoder(lecture: Lecture) -> str:
-    return figure_slide("The encoder–decoder: the encoder's last state starts the decoder",
+    return lecture.slide("The encoder–decoder: the encoder's last state starts the decoder",
                         lecture.figure(seq2seq_loss(cell=lecture.cell), level="cell"),
                         ["Training: teacher forcing, each decoder step reads the true previous word y_{t−1}."])
 
@@ -229,7 +240,7 @@ def generation(lecture: Lecture) -> str:
     source = seq2seq_source()
     seed = next((k for k in range(20) if len(seq2seq_model(cell=lecture.cell, seed=k).greedy(source, 3)[0]) == 3), 0)
     model = seq2seq_model(cell=lecture.cell, seed=seed)
-    return figure_slide("Generation: each output is fed back as the next input",
+    return lecture.slide("Generation: each output is fed back as the next input",
                         lecture.figure(model.greedy_graph(source, max_length=3), level="cell"),
                         ["Greedy decoding: ŷ_t = argmax of step t's distribution, the next step's input; the dashed "
                          "edge is a choice, through which no gradient flows."],
@@ -297,8 +308,8 @@ def clipping(lecture: Lecture) -> str:
                        "its direction and loses its size.", MARGIN, top + 360, 1100)[0]
     parts.append(note("tr.nn.utils.clip_grad_norm_(model.parameters(), 1.0), as Pascanu et al. (2013) propose",
                       MARGIN, top + 520))
-    parts.append(note(f"a tanh RNN of 8 units, {lecture.symbol('W_hh')} scaled by 6 so that it explodes, J = Σ h_30",
-                      MARGIN, HEIGHT - 60))
+    parts.append(note(lecture.timed(f"a tanh RNN of 8 units, {lecture.symbol('W_hh')} scaled by 6 so that it "
+                                    "explodes, J = Σ h_30"), MARGIN, HEIGHT - 60))
     return slide_svg(title, parts)
 
 

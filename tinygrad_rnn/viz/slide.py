@@ -26,8 +26,8 @@ FONT = "Helvetica, Arial, sans-serif"
 INK, MUTED = "#1a1a1a", "#444444"
 SUPERSCRIPT = str.maketrans("0123456789-+", "⁰¹²³⁴⁵⁶⁷⁸⁹⁻⁺")
 NUMBER = re.compile(r"(?<![\w.])-?\d+\.\d+e[+-]?\d+")  # 1.496e+0, 1.496e-02: as a program prints them
-# h_3, W_hh, h_{t−1}, |_(t): a subscript after a one-letter name (or |), so grad_contributions stays a word
-SUBSCRIPTED = re.compile(r"(?:(?<=(?<!\w)[^\W\d_])|(?<=\|))_(\{[^}]*\}|\([^)]*\)|[0-9A-Za-z+−]+)")
+# h_3, W_hh, h_{t−1}, |_(t), h^(t): a script after a one-letter name (or |), so grad_contributions stays a word
+SCRIPTED = re.compile(r"(?:(?<=(?<!\w)[^\W\d_])|(?<=\|))([_^])(\{[^}]*\}|\([^)]*\)|[0-9A-Za-z+−]+)")
 
 Run = tuple[str, str]  # (text, "base" | "sub" | "sup")
 
@@ -47,18 +47,19 @@ def slide_number(value: float) -> str:
 
 
 def runs_of(text: str) -> list[Run]:
-    """Plain text as runs: ``h_3`` and ``W_hh`` with their subscripts, numbers as a slide writes them.
+    """Plain text as runs: ``h_3`` and ``W_hh`` with their subscripts, ``h^(3)`` with its
+    superscript, numbers as a slide writes them.
 
-    >>> runs_of("‖∂J/∂h_3‖ = 2.000e-01")
-    [('‖∂J/∂h', 'base'), ('3', 'sub'), ('‖ = 0.2', 'base')]
+    >>> runs_of("‖∂J/∂h_3‖ = 2.000e-01, h^(3)")
+    [('‖∂J/∂h', 'base'), ('3', 'sub'), ('‖ = 0.2, h', 'base'), ('(3)', 'sup')]
     """
     text = NUMBER.sub(lambda found: slide_number(float(found.group())), text)
     runs: list[Run] = []
     position = 0
-    for found in SUBSCRIPTED.finditer(text):
+    for found in SCRIPTED.finditer(text):
         runs.append((text[position:found.start()], "base"))
-        sub = found.group(1)
-        runs.append((sub[1:-1] if sub.startswith("{") else sub, "sub"))
+        script = found.group(2)
+        runs.append((script[1:-1] if script.startswith("{") else script, "sub" if found.group(1) == "_" else "sup"))
         position = found.end()
     runs.append((text[position:], "base"))
     return [(part, kind) for part, kind in runs if part]
