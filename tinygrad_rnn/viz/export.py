@@ -22,7 +22,7 @@ import pathlib
 import re
 import xml.etree.ElementTree as ElementTree
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from html import escape
 from typing import Any
 
@@ -60,7 +60,6 @@ class Written:
     html: pathlib.Path
     pdf: pathlib.Path | None
     message: str = ""
-    sizes: dict[str, float] = field(default_factory=dict)
 
     def __repr__(self) -> str:
         return f"<Written: {len(self.slides)} slides, {self.html.name}, {self.pdf.name if self.pdf else 'no PDF'}>"
