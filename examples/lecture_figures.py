@@ -25,18 +25,8 @@ import tinygrad_rnn as tr
 from tinygrad_rnn import cli
 from tinygrad_rnn.cli import ScriptHelp, show_defaults
 from tinygrad_rnn.device import device_argument
+from tinygrad_rnn.viz.lecture_models import last_step_loss, seq2seq_loss, seq2seq_model, seq2seq_source
 from tinygrad_rnn.viz.legibility import measure
-
-
-def last_step_loss(layer, steps: int, device: str, seed: int = 0):
-    """J = Σ h_T: a loss on the last step, so the gradient must travel back through every step."""
-    tr.manual_seed(seed)
-    x = tr.randn(steps, 1, layer.input_size, device=device)
-    x.name = "x"
-    output, _ = layer(x)
-    loss = output[-1].sum()
-    loss.name = "J"
-    return loss
 
 
 def main() -> None:
@@ -55,8 +45,7 @@ def main() -> None:
         print("wrote", tr.viz.save(loss, path=out / f"{name}.{args.format}", **options))
 
     def layer(kind, **options):
-        tr.manual_seed(0)
-        return {"rnn": tr.nn.RNN, "lstm": tr.nn.LSTM, "gru": tr.nn.GRU}[kind](2, 3, device=device, **options)
+        return tr.viz.lecture_models.layer(kind, device=device, **options)
 
     rnn_loss = last_step_loss(layer("rnn"), 3, device)
     save(rnn_loss, "rnn_unrolled_op", level="op")
@@ -114,33 +103,6 @@ def write_legibility_table(document: pathlib.Path, figures: pathlib.Path) -> Non
 def language_model_loss(steps: int, device: str):
     """J = (1/T) Σ_t J_t of a fresh language model (vocabulary 10) on random tokens, as `--loss every` draws it."""
     return cli.language_model_loss("rnn", steps, device=device)[0]
-
-
-def seq2seq_model(device: str):
-    """A fresh encoder–decoder (primitive GRU cells), its embeddings and head named as the lectures name them."""
-    tr.manual_seed(0)
-    model = tr.models.Seq2Seq(10, 8, embedding_dim=4, hidden_size=4, fused=False, device=device)
-    for parameter, name in [(model.source_embedding.weight, "E_x"), (model.target_embedding.weight, "E_y"),
-                            (model.head.weight, "W_hy"), (model.head.bias, "b_y")]:
-        parameter.name = name
-    return model
-
-
-def seq2seq_source(device: str):
-    source = tr.tensor([[4, 5, 6]], device=device)
-    source.name = "x"
-    return source
-
-
-def seq2seq_loss(device: str):
-    """J of the encoder–decoder reading x_1 … x_3 and predicting three target tokens under teacher forcing."""
-    model, source = seq2seq_model(device), seq2seq_source(device)
-    inputs = tr.tensor([[2, 5, 7]], device=device)
-    inputs.name = "y"
-    logits = model(source, inputs)
-    loss = tr.nn.functional.cross_entropy(logits.reshape(-1, 8), tr.tensor([5, 7, 3], device=device))
-    loss.name = "J"
-    return loss
 
 
 if __name__ == "__main__":

@@ -6,6 +6,8 @@
     tinygrad-rnn graph --cell lstm --steps 4 --level op -o lstm.svg
     tinygrad-rnn graph --compare --steps 20 --level cell -o vanishing.svg   # rnn, lstm, gru on one scale
     tinygrad-rnn lecture --compare --steps 8 -o bptt.html                  # the interactive lecture page
+    tinygrad-rnn lecture --loss every --steps 4 --export lm_slides         # each of its stages as a slide
+    tinygrad-rnn deck -o rnn_deck                                          # the lecture's figures as slides
     tinygrad-rnn run-torch word_lm.py --epochs 3                           # a PyTorch script, on tinygrad_rnn
     tinygrad-rnn --version
 
@@ -230,7 +232,12 @@ def lecture(args: argparse.Namespace) -> int:
         (first, (loss, layer)), *others = cases.items()
         page = tr.viz.lecture(loss, layer, level=args.level, title=args.title, name=first, compare=dict(others),
                               notation=_notation(args), tokens=args.tokens)
-    print(f"wrote {page.save(args.output)}")
+    if not args.output and not args.export:
+        raise ValueError("say where to write: -o PAGE.html, --export DIR (each stage as a slide), or both")
+    if args.output:
+        print(f"wrote {page.save(args.output)}")
+    if args.export:
+        _report_slides(page.export(args.export))
     return 0
 
 
@@ -487,7 +494,8 @@ def build_parser() -> argparse.ArgumentParser:
     page.add_argument("--text", help="with --checkpoint: the characters to analyse")
     page.add_argument("--title", default="", help="the page's title")
     _add_notation_options(page)
-    page.add_argument("-o", "--output", required=True, help="the HTML file to write")
+    page.add_argument("-o", "--output", help="the HTML file to write")
+    page.add_argument("--export", metavar="DIR", help="also write every stage as a slide: SVGs, index.html, a PDF")
     _common(page)
     page.set_defaults(run=lecture, bidirectional=False)
 
@@ -538,7 +546,8 @@ def build_parser() -> argparse.ArgumentParser:
     scripting.add_argument("script", metavar="SCRIPT", help="the Python script")
     scripting.add_argument("args", metavar="ARGS", nargs=argparse.REMAINDER, help="its arguments")
     scripting.set_defaults(run=run_torch)
-    for command in (drawing, page, training, sampling, touring):  # every option's help names its default
+    slides = _add_deck_command(commands)
+    for command in (drawing, page, training, sampling, touring, slides):  # every option's help names its default
         show_defaults(command)
     return parser
 
@@ -611,6 +620,7 @@ def options_that_cannot_apply(args: argparse.Namespace, given: set[str]) -> list
         refuse(("--tokens",), "a rolled view has one x_t for all the steps: unroll it to write the words")
     if command == "lecture":
         if args.checkpoint:
+            refuse(("--export",), "a connectivity page has no stages to export")
             refuse(("--notation", "--name", "--tokens"), "with --checkpoint the page shows characters, not a "
                                                          "figure's names")
             refuse(("--cell", "--compare", "--steps", "--level", "--layers", "--input-size", "--hidden-size"),
@@ -630,6 +640,42 @@ def options_that_cannot_apply(args: argparse.Namespace, given: set[str]) -> list
     if command == "sample" and args.greedy:
         refuse(("--temperature", "--top-k"), "--greedy always takes the likeliest character")
     return found
+
+
+# --- slides to take away: the lecture page's stages (lecture --export) and the deck ------------------
+
+def deck(args: argparse.Namespace) -> int:
+    """Write the figures of a lecture on recurrent networks as slides, computed from small seeded
+    models: each a 1,920 × 1,080 SVG with a title, index.html (one slide per printed page) and
+    slides.pdf where rsvg-convert or cairosvg is installed. --cell picks the network drawn,
+    --notation the lecture's names."""
+    import tinygrad_rnn as tr
+
+    _report_slides(tr.viz.deck(args.output, cell=args.cell, notation=_notation(args)))
+    return 0
+
+
+def _report_slides(written: Any) -> None:
+    """What was written, in two lines; without a PDF converter, the line that says what to install."""
+    folder = written.html.parent
+    print(f"wrote {len(written.slides)} slides (SVG) and {written.html.name} in {folder}"
+          + (f", and {written.pdf.name}" if written.pdf else ""))
+    if written.message:
+        print(written.message)
+
+
+def _add_deck_command(commands: Any) -> argparse.ArgumentParser:
+    from .viz.notation import PRESETS
+
+    slides = commands.add_parser("deck", help="write the lecture's figures as slides (SVG, HTML, PDF)",
+                                 description=deck.__doc__, formatter_class=_Help)
+    slides.add_argument("--cell", choices=["rnn", "lstm", "gru"], default="rnn", help="the network the slides draw")
+    slides.add_argument("--notation", choices=sorted(PRESETS), default="pytorch", help="the lecture's names")
+    slides.add_argument("--name", type=_old_new, action="append", metavar="OLD=NEW", default=[],
+                        help="rename one name on top of --notation, e.g. --name W_hy=U (repeatable)")
+    slides.add_argument("-o", "--output", default="rnn_deck", help="the folder to write the slides into")
+    slides.set_defaults(run=deck)
+    return slides
 
 
 def main(argv: Sequence[str] | None = None) -> int:

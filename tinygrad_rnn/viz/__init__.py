@@ -48,6 +48,7 @@ from .dot import picture_to_dot
 from .graph import build_picture
 from .layout import labelled_layout
 from .lecture import LecturePage, connectivity, lecture
+from .lecture_deck import deck
 from .notation import PRESETS, Notation
 from .render import (
     GraphvizNotFoundError,
@@ -61,7 +62,7 @@ from .render import (
 from .svg import picture_to_svg
 
 __all__ = ["to_dot", "draw", "save", "lecture", "connectivity", "LecturePage", "dot_available", "smaller_figure",
-           "Notation", "PRESETS",
+           "Notation", "PRESETS", "deck",
            "SVGFigure", "graphviz_renders",
            "shared_grad_range", "GraphvizNotFoundError", "LargeGraphWarning", "RenderTimeout"]
 

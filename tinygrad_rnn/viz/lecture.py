@@ -58,6 +58,12 @@ class LecturePage:
         path.write_text(self.html, encoding="utf-8")
         return path
 
+    def export(self, directory: str | pathlib.Path) -> Any:
+        """Every stage as a slide (SVG), index.html and slides.pdf: see :mod:`tinygrad_rnn.viz.export`."""
+        from .export import export_page  # export reads this page's data: imported when asked for
+
+        return export_page(self, directory)
+
     def _repr_html_(self) -> str:
         return self.fragment
 

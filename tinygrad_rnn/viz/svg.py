@@ -39,7 +39,7 @@ def picture_to_svg(picture: Picture, placed: Layout, labels: list[str], prefix: 
     """
     xs = [b.left for b in placed.boxes] + [b.right for b in placed.boxes] + [x for _, x, _ in placed.texts]
     ys = [b.bottom for b in placed.boxes] + [b.top for b in placed.boxes] + [y for _, _, y in placed.texts]
-    for route in placed.routes:
+    for route in [*placed.routes, *(loop for _, _, loop in placed.loops)]:  # a rolled cell's loops too
         xs += [x for x, _ in route.points]
         ys += [y for _, y in route.points]
     for _, box in placed.clusters:

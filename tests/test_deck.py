@@ -1,0 +1,109 @@
+"""The lecture as a deck: every slide standalone and legible at 1,920 × 1,080, one PDF page per
+slide, --cell and --notation applied, and the numbers printed on the slides the models' own."""
+
+import shutil
+import xml.etree.ElementTree as ElementTree
+
+import numpy
+import pytest
+from slide_checks import (
+    SLIDE_TEXT_PX,
+    SVG,
+    TITLE_PX,
+    pdf_pages,
+    slide_text_sizes,
+    smallest_figure_text,
+    standalone,
+    title_px,
+)
+
+import tinygrad_rnn as tr
+from tinygrad_rnn import analysis, cli, viz
+from tinygrad_rnn.viz import lecture_deck as deck_module
+from tinygrad_rnn.viz.lecture_models import language_model_loss, last_step_loss, layer
+from tinygrad_rnn.viz.slide import slide_number
+
+NAMES = [name for name, _ in deck_module.SLIDES]
+# Today's figures are free-size: fitted into a slide, these land under 24 px. Slide-shaped figures
+# (issue 34, item 1: the `slide` drawing option) make them pass, and then these marks must go.
+SLIDE_SHAPED = "slide" in viz._defaults({})
+SMALL_UNTIL_SLIDE_SHAPED = {"03-language-model", "04-bptt", "07-lstm-cell", "08-gru-cell", "09-stacked-bidirectional",
+                            "10-classifier", "11-tagger", "12-encoder-decoder", "13-generation"}
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory):
+    return viz.deck(tmp_path_factory.mktemp("deck"))
+
+
+def text_of(directory, name):
+    return "".join(ElementTree.fromstring((directory / f"{name}.svg").read_text("utf-8")).itertext())
+
+
+def test_the_deck_writes_every_slide_an_index_and_a_pdf(built):
+    assert [p.stem for p in built.slides] == NAMES
+    expected = {f"{name}.svg" for name in NAMES} | {"index.html"} | ({"slides.pdf"} if built.pdf else set())
+    assert {p.name for p in built.html.parent.iterdir()} == expected
+    for path in built.slides:
+        root = standalone(path.read_text(encoding="utf-8"))
+        assert title_px(root) >= TITLE_PX and "".join(root.find(SVG + "text").itertext()).strip(), path.name
+
+
+@pytest.mark.skipif(shutil.which("rsvg-convert") is None, reason="rsvg-convert is not installed (apt install "
+                                                                  "librsvg2-bin)")
+def test_the_pdf_has_a_page_per_slide(built):
+    assert pdf_pages(built.pdf.read_bytes()) == len(NAMES)
+
+
+@pytest.mark.parametrize("name", [pytest.param(n, marks=pytest.mark.xfail(
+    n in SMALL_UNTIL_SLIDE_SHAPED and not SLIDE_SHAPED, strict=True,
+    reason="the figure is free-size until slide-shaped figures (issue 34, item 1) are merged")) for n in NAMES])
+def test_every_slide_passes_the_text_test(built, name):
+    root = ElementTree.fromstring((built.html.parent / f"{name}.svg").read_text("utf-8"))
+    assert min(slide_text_sizes(root)) >= SLIDE_TEXT_PX
+    figure = smallest_figure_text(root)
+    assert figure is None or figure >= SLIDE_TEXT_PX, f"{name}: the figure's smallest text is {figure} px"
+
+
+def test_the_weight_sum_slide_prints_the_gradient_backward_computes(built):
+    loss, recurrent = language_model_loss("rnn", 6)
+    loss.backward()
+    text = text_of(built.html.parent, "05-weight-sum")
+    assert f"‖Whh.grad‖ = {slide_number(numpy.linalg.norm(recurrent.weight_hh_l0.grad.numpy()))}: the same" in text
+
+
+def test_the_vanishing_slide_prints_each_cells_ratio(built):
+    text = text_of(built.html.parent, "06-vanishing")
+    for kind in ("rnn", "lstm", "gru"):
+        recurrent = layer(kind)
+        if kind == "lstm":
+            tr.nn.init.lstm_forget_gate_bias_(recurrent, 1.0)
+        loss = last_step_loss(recurrent, deck_module.VANISHING_STEPS)
+        norms = analysis.hidden_state_gradient_norms(loss, analysis.find_recurrence(loss).hidden_states)
+        assert f"ratio {slide_number(norms[0] / norms[-1])}" in text
+
+
+def test_generation_shows_a_choice_fed_back(built):
+    root = ElementTree.fromstring((built.html.parent / "13-generation.svg").read_text("utf-8"))
+    assert any("stroke-dasharray" in path.attrib for path in root.iter(SVG + "path")), \
+        "the slide says a dashed edge is a choice: the decoder must write a token and read it back"
+
+
+@pytest.fixture
+def quick(monkeypatch):
+    """The perplexity slide's models trained for two steps: for tests of what does not depend on them."""
+    monkeypatch.setattr(deck_module, "TRAINING_STEPS", 2)
+
+
+def test_cell_and_notation_apply(tmp_path, quick):
+    viz.deck(tmp_path, cell="lstm", notation="cs224n")
+    assert "LSTM cell" in text_of(tmp_path, "02-unrolled")
+    assert "∂J/∂Wh is a sum" in text_of(tmp_path, "05-weight-sum")  # cs224n writes W_hh as W_h
+    with pytest.raises(ValueError, match="cell must be one of"):
+        viz.deck(tmp_path, cell="transformer")
+
+
+def test_the_command_line_writes_the_deck(tmp_path, capsys, quick):
+    assert cli.main(["deck", "-o", str(tmp_path / "d"), "--cell", "gru", "--notation", "cmu"]) == 0
+    assert f"wrote {len(NAMES)} slides (SVG) and index.html in {tmp_path / 'd'}" in capsys.readouterr().out
+    assert "GRU cell" in text_of(tmp_path / "d", "02-unrolled")

@@ -1,0 +1,188 @@
+"""Exporting a lecture page: one standalone slide per stage, painted as the page paints it, the
+equations' numbers the page's own, index.html one stage per printed page, and one PDF page per
+stage where a converter is installed (a line saying what to install where none is)."""
+
+import re
+import shutil
+import xml.etree.ElementTree as ElementTree
+
+import numpy
+import pytest
+from drawing_cases import last_step_loss
+from slide_checks import (
+    SLIDE_TEXT_PX,
+    SVG,
+    TITLE_PX,
+    pdf_pages,
+    slide_text_sizes,
+    smallest_figure_text,
+    standalone,
+    title_px,
+)
+
+from tinygrad_rnn import cli, viz
+from tinygrad_rnn.viz import export, pdf
+from tinygrad_rnn.viz.dot import colour
+from tinygrad_rnn.viz.layout import ARROW
+from tinygrad_rnn.viz.slide import slide_number
+
+RSVG = shutil.which("rsvg-convert")
+
+
+@pytest.fixture(scope="module")
+def page():
+    _, loss = last_step_loss("rnn", steps=3)
+    return viz.lecture(loss)
+
+
+@pytest.fixture(scope="module")
+def exported(page, tmp_path_factory):
+    return page, page.export(tmp_path_factory.mktemp("stages"))
+
+
+def points(path):
+    pairs = re.findall(r"-?[\d.]+,-?[\d.]+", path.get("d"))
+    return numpy.array([[float(v) for v in pair.split(",")] for pair in pairs])
+
+
+def stage_root(written, k):
+    return ElementTree.fromstring(written.slides[k].read_text(encoding="utf-8"))
+
+
+def test_one_standalone_slide_per_stage_and_an_html_deck(exported):
+    page, written = exported
+    stages = page.data["panels"][0]["stages"]
+    assert [p.name for p in written.slides] == [f"stage-{k:02d}-{s['phase']}.svg" for k, s in enumerate(stages, 1)]
+    assert sorted(p.name for p in written.html.parent.iterdir()) == sorted(
+        [p.name for p in written.slides] + ["index.html"] + (["slides.pdf"] if pdf.converter() else []))
+    for path in written.slides:
+        standalone(path.read_text(encoding="utf-8"))
+    html = written.html.read_text(encoding="utf-8")
+    assert "@page { size: landscape" in html and "break-after: page" in html
+    assert re.findall(r'<img src="([^"]+)"', html) == [p.name for p in written.slides]
+    assert not re.search(r"<(button|input|script)", html), "a printed deck has no controls"
+
+
+@pytest.mark.skipif(RSVG is None, reason="rsvg-convert is not installed (apt install librsvg2-bin)")
+def test_the_pdf_has_a_page_per_stage(exported):
+    page, written = exported
+    assert written.pdf is not None and written.message == ""
+    assert pdf_pages(written.pdf.read_bytes()) == len(page.data["panels"][0]["stages"])
+
+
+def test_every_stage_passes_the_text_test(exported):
+    _, written = exported
+    for k, path in enumerate(written.slides):
+        root = stage_root(written, k)
+        assert title_px(root) >= TITLE_PX, path.name
+        assert min(slide_text_sizes(root)) >= SLIDE_TEXT_PX, path.name
+        assert smallest_figure_text(root) >= SLIDE_TEXT_PX, f"{path.name}: the figure's text is too small"
+
+
+def test_each_stage_paints_the_figure_as_the_page_does(exported):
+    page, written = exported
+    panel, scale = page.data["panels"][0], page.data["scale"]
+    steps = panel["steps"]
+    for k, stage in enumerate(panel["stages"]):
+        if stage["phase"] not in ("forward", "backward"):
+            continue
+        root = stage_root(written, k)
+        nodes = {g.get("data-index"): g for g in root.iter(SVG + "g") if g.get("data-index")}
+        for step, indices in panel["cells"].items():
+            t = int(step)
+            rect = nodes[str(indices[0])].find(SVG + "rect")
+            if stage["phase"] == "forward":
+                assert (rect.get("fill") == export.FORWARD) == (t <= stage["t"])
+                assert (rect.get("stroke") == export.CURRENT) == (t == stage["t"])
+                assert (nodes[str(indices[0])].get("opacity") == "0.35") == (t > stage["t"])
+            elif t >= stage["t"]:  # reached by the gradient: its colour is ‖∂J/∂h_t‖ on the page's scale
+                assert rect.get("fill") == colour(panel["hidden_norms"][t - 1], *scale)
+        crossed = [p for p in root.iter(SVG + "path") if p.get("stroke") == export.CURRENT]
+        expected = panel["crossing"].get(str(stage["t"]), []) if stage["phase"] == "backward" else []
+        assert len(crossed) == len(expected)
+        original = ElementTree.fromstring(panel["svg"])
+        for edge in crossed:  # the arrow turned round: it starts at the old head's border, ends short of the tail
+            before = points(next(p for p in original.iter(SVG + "path") if p.get("id") == edge.get("id")))
+            after = points(edge)
+            assert len(after) == len(before)
+            assert numpy.hypot(*(after[0] - before[-1])) == pytest.approx(ARROW, abs=0.15)
+            assert numpy.hypot(*(after[-1] - before[0])) == pytest.approx(ARROW, abs=0.15)
+            assert numpy.allclose(after[1:-1], before[-2:0:-1])
+        if stage["phase"] == "backward" and stage["t"] <= steps:
+            filled = [r for r in root.iter(SVG + "rect") if r.get("class") == "bar"]
+            assert len(filled) == steps - stage["t"] + 1  # the sum's bars, from t=T back to the step reached
+
+
+def test_the_equations_numbers_are_the_pages(exported):
+    page, written = exported
+    panel = page.data["panels"][0]
+    for k, stage in enumerate(panel["stages"]):
+        if stage["phase"] == "backward" and stage["t"] <= panel["steps"]:
+            text = "".join(stage_root(written, k).itertext())
+            assert f"‖∂J/∂h{stage['t']}‖ = {slide_number(panel['hidden_norms'][stage['t'] - 1])}" in text
+            assert "e+" not in text and "e-" not in text.replace("the ", ""), "numbers as a slide writes them"
+        if stage["phase"] == "sums":  # one number, written alike in the equations and under the bars
+            text = "".join(stage_root(written, k).itertext())
+            printed = re.findall(r"‖Whh\.grad‖ = ([^,:\s]+)", text)
+            assert len(printed) == 2 and printed[0] == printed[1], printed
+
+
+def test_mathml_becomes_lines_of_runs_with_their_scripts():
+    mathml = ('<math><mtable><mtr><mtd><mrow><msub><mi>h</mi><mi>3</mi></msub><mo>=</mo><mn class="number">'
+              '2.500e-3</mn></mrow></mtd></mtr><mtr><mtd><msup><mi>W</mi><mi>T</mi></msup><mtext>x_4</mtext>'
+              '<mn>-0.120</mn></mtd></mtr></mtable></math>')
+    assert export.equation_lines(mathml) == [[("h", "base"), ("3", "sub"), (" = 2.5·10⁻³", "base")],
+                                             [("W", "base"), ("T", "sup"), (" x", "base"), ("4", "sub"),
+                                              ("−0.120", "base")]]
+
+
+@pytest.mark.parametrize("value, written", [(0.01496, "1.5·10⁻²"), (1.496, "1.5"), (999.7, "1.0·10³"),
+                                            (-3e-7, "−3.0·10⁻⁷"), (0.0, "0"), (0.25, "0.25"), (123.4, "123")])
+def test_numbers_as_a_slide_writes_them(value, written):
+    assert slide_number(value) == written
+
+
+def test_a_comparison_exports_every_panel(tmp_path):
+    losses = {kind: last_step_loss(kind, steps=2)[1] for kind in ("rnn", "gru")}
+    page = viz.lecture(losses["rnn"], compare={"GRU": losses["gru"]})
+    written = page.export(tmp_path)
+    counts = [len(panel["stages"]) for panel in page.data["panels"]]
+    assert len(written.slides) == sum(counts)
+    assert sum(p.name.startswith("gru-stage-") for p in written.slides) == counts[1]
+
+
+def test_without_a_converter_everything_but_the_pdf_is_written_and_one_line_says_what_to_install(
+        page, tmp_path, monkeypatch, capsys):
+    monkeypatch.setenv("PATH", str(tmp_path / "nothing"))  # no rsvg-convert
+    monkeypatch.setattr(pdf.importlib.util, "find_spec", lambda name, *rest: None)  # no cairosvg
+    assert pdf.converter() is None
+    written = page.export(tmp_path / "out")
+    assert written.pdf is None and not (tmp_path / "out" / "slides.pdf").exists()
+    assert len(written.slides) == len(page.data["panels"][0]["stages"]) and written.html.exists()
+    assert "rsvg-convert" in written.message and "cairosvg" in written.message and "\n" not in written.message
+
+
+@pytest.mark.skipif(pdf.importlib.util.find_spec("cairosvg") is None, reason="cairosvg is not installed")
+def test_cairosvg_writes_the_same_pages(page, tmp_path, monkeypatch):
+    monkeypatch.setattr(pdf.shutil, "which", lambda name: None)
+    written = page.export(tmp_path)
+    assert pdf_pages(written.pdf.read_bytes()) == len(written.slides)
+
+
+def test_a_connectivity_page_has_no_stages_to_export(tmp_path):
+    empty = viz.LecturePage("<html></html>", "", {"title": "t", "panels": [], "scale": [1, 2], "text": {}})
+    with pytest.raises(ValueError, match="no stages"):
+        empty.export(tmp_path)
+
+
+def test_the_command_line_exports_and_says_where(tmp_path, capsys):
+    out = tmp_path / "slides"
+    assert cli.main(["lecture", "--steps", "2", "--export", str(out)]) == 0
+    printed = capsys.readouterr().out
+    assert f"in {out}" in printed and (out / "index.html").exists()
+    assert len(list(out.glob("stage-*.svg"))) == 2 + 2 + 1 + 2 + 1  # rolled, unrolled, 2 forward, J, 2 back, sums
+    assert cli.main(["lecture", "--steps", "2"]) == 1  # neither -o nor --export
+    assert "-o PAGE.html, --export DIR" in capsys.readouterr().err
+    assert cli.main(["lecture", "--checkpoint", "lm.npz", "--text", "ab", "--export", str(out)]) == 2
+    assert "--export cannot apply" in capsys.readouterr().err
+

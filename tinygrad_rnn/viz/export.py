@@ -1,0 +1,285 @@
+"""Taking a lecture away: every stage of a lecture page as a slide, a print-ready HTML deck and a PDF.
+
+``LecturePage.export(directory)`` (and ``tinygrad-rnn lecture … --export DIR``) writes, for each
+stage of each panel, one standalone slide-shaped SVG — the figure as the page shows it at that
+stage (cells computed so far, the gradient's colours and the edge it just crossed, pointing back),
+the stage's equations with their numbers, and the bars of ∂J/∂W_hh's per-step terms — then
+``index.html``, every slide one printed page (landscape, no controls), and ``slides.pdf`` where a
+converter is installed (:mod:`.pdf`). Everything is computed from the page's own data in Python:
+no browser and no Graphviz is needed.
+
+>>> import tinygrad_rnn as tr
+>>> output, _ = tr.nn.RNN(2, 3)(tr.randn(3, 1, 2))
+>>> page = tr.viz.lecture(output[-1].sum())
+>>> slides = stage_slides(page)
+>>> len(slides) == len(page.data["panels"][0]["stages"]), slides[0][0]
+(True, 'stage-01-rolled')
+"""
+
+from __future__ import annotations
+
+import pathlib
+import re
+import xml.etree.ElementTree as ElementTree
+from collections.abc import Sequence
+from dataclasses import dataclass
+from html import escape
+from typing import Any
+
+from .dot import VIRIDIS, colour
+from .layout import ARROW
+from .pdf import NO_CONVERTER, svgs_to_pdf
+from .slide import (
+    BODY_PX,
+    HEIGHT,
+    MARGIN,
+    SMALLEST_PX,
+    WIDTH,
+    Run,
+    body_top,
+    fit,
+    runs_of,
+    slide_number,
+    slide_svg,
+    text_svg,
+    wrap,
+)
+from .slide_charts import colour_legend, log_bars, note
+
+SVG_NAMESPACE = "http://www.w3.org/2000/svg"
+FORWARD, CURRENT = "#fdb863", "#d6604d"  # as on the page: a cell computed, the cell of this step
+SPACED = {"=", "+", "−", "⊙", "≈"}  # operators written with a space either side
+
+
+@dataclass
+class Written:
+    """What :func:`write_slides` wrote: the slides, the HTML deck, the PDF (None without a converter)
+    and, when there is no PDF, the one line that says what to install."""
+
+    slides: list[pathlib.Path]
+    html: pathlib.Path
+    pdf: pathlib.Path | None
+    message: str = ""
+
+    def __repr__(self) -> str:
+        return f"<Written: {len(self.slides)} slides, {self.html.name}, {self.pdf.name if self.pdf else 'no PDF'}>"
+
+
+def export_page(page: Any, directory: str | pathlib.Path) -> Written:
+    """Write every stage of ``page`` (a :class:`~tinygrad_rnn.viz.LecturePage`) into ``directory``."""
+    return write_slides(directory, stage_slides(page), page.data["title"])
+
+
+def write_slides(directory: str | pathlib.Path, slides: Sequence[tuple[str, str]], title: str) -> Written:
+    """Each (name, SVG text) as ``name.svg``, then ``index.html`` (one slide per printed page) and
+    ``slides.pdf`` (one page per slide) where a converter is installed."""
+    directory = pathlib.Path(directory)
+    directory.mkdir(parents=True, exist_ok=True)
+    paths = []
+    for name, svg in slides:
+        path = directory / f"{name}.svg"
+        path.write_text(svg, encoding="utf-8")
+        paths.append(path)
+    html = directory / "index.html"
+    html.write_text(print_html(title, [p.name for p in paths]), encoding="utf-8")
+    pdf = svgs_to_pdf(paths, directory / "slides.pdf")
+    return Written(paths, html, pdf, "" if pdf else NO_CONVERTER)
+
+
+def print_html(title: str, files: Sequence[str]) -> str:
+    """The deck as one HTML page: the slides one under another on screen, one per landscape page in print."""
+    slides = "\n".join(f'<section><img src="{escape(name)}" alt="slide {k}: {escape(name)}"></section>'
+                       for k, name in enumerate(files, 1))
+    return ("<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
+            f"<title>{escape(title)}</title>\n<style>\n"
+            "@page { size: landscape; margin: 6mm; }\n"
+            "body { margin: 0; background: #777777; font-family: Helvetica, Arial, sans-serif; }\n"
+            "section { max-width: 1920px; margin: 16px auto; aspect-ratio: 16 / 9; background: #ffffff; }\n"
+            "section img { display: block; width: 100%; height: 100%; object-fit: contain; }\n"
+            "@media print { body { background: none; } section { margin: 0; max-width: none; height: 100vh;"
+            " break-after: page; page-break-after: always; } section:last-child { break-after: auto; } }\n"
+            f"</style>\n</head>\n<body>\n{slides}\n</body>\n</html>\n")
+
+
+# --- one stage as a slide --------------------------------------------------------------------------
+
+def stage_slides(page: Any) -> list[tuple[str, str]]:
+    """(file name, SVG text) for every stage of every panel of the page, in the page's order."""
+    data = page.data
+    if not data["panels"]:
+        raise ValueError("export: a connectivity page has no stages to export; export a lecture(loss) page")
+    several = len(data["panels"]) > 1
+    slides = []
+    for panel in data["panels"]:
+        stages = panel["stages"]
+        for k, stage in enumerate(stages):
+            name = f"{_slug(panel['name']) + '-' if several else ''}stage-{k + 1:02d}-{stage['phase']}"
+            footer = f"{data['title']} · {panel['name'] + ' · ' if several else ''}stage {k + 1} of {len(stages)}"
+            slides.append((name, stage_slide(panel, stage, data["scale"], footer)))
+    return slides
+
+
+def stage_slide(panel: dict, stage: dict, scale: Sequence[float], footer: str) -> str:
+    """The slide of one stage: its text as the title, the figure as painted at this stage, the
+    equations (MathML on the page) as text, and the bars of the first shared weight's terms."""
+    title = stage["text"]
+    top = body_top(title)
+    lower_width = 1120
+    lines = [wrapped for line in equation_lines(stage["math"]) for wrapped in wrap(line, BODY_PX, lower_width)]
+    lower_height = max(len(lines) * BODY_PX * 1.45 + 20, 340)
+    backward = stage["phase"] in ("backward", "sums")
+    legend_height = 56 if backward else 0
+    figure_height = HEIGHT - 50 - top - lower_height - legend_height - 30
+    figure = panel["rolled_svg"] if stage["phase"] == "rolled" else paint(panel, stage, scale)
+    parts = [fit(figure, MARGIN, top, WIDTH - 2 * MARGIN, figure_height)]
+    if backward:
+        parts += colour_legend(_printed(scale[0]), _printed(scale[1]), MARGIN, top + figure_height + 6)
+        if panel["ratio"] is not None:
+            ratio = slide_number(_printed(panel["ratio"]))
+            parts.append(text_svg(runs_of(f"‖∂J/∂h_1‖ / ‖∂J/∂h_{panel['steps']}‖ = {ratio}"),
+                                  WIDTH - MARGIN, top + figure_height + 36, SMALLEST_PX, anchor="end"))
+    lower = top + figure_height + legend_height + 30
+    parts += [text_svg(line, MARGIN, lower + BODY_PX + k * BODY_PX * 1.45) for k, line in enumerate(lines)]
+    if panel["weights"]:
+        parts += _sum_bars(panel, stage, (MARGIN + lower_width + 40, lower, WIDTH - 2 * MARGIN - lower_width - 40,
+                                          HEIGHT - 70 - lower))
+    return slide_svg(title, parts, footer)
+
+
+def _sum_bars(panel: dict, stage: dict, box: tuple[float, float, float, float]) -> list[str]:
+    """The first weight's terms ‖∂J/∂W|_(t)‖, filled in from t=T back as the gradient arrives."""
+    left, top, width, height = box
+    weight, steps = panel["weights"][0], panel["steps"]
+    reached = stage["t"] if stage["phase"] in ("backward", "sums") else steps + 1
+    count = steps - min(reached, steps + 1) + 1
+    shown = [t >= reached for t in range(1, steps + 1)]
+    current = reached - 1 if stage["phase"] == "backward" and reached <= steps else None
+    parts = [text_svg(runs_of(f"‖∂J/∂{weight['name']}|_(t)‖, one bar per step"), left, top + 28, SMALLEST_PX)]
+    parts += log_bars([_printed(v) for v in weight["terms"]], [str(t) for t in range(1, steps + 1)],
+                      (left, top + 44, width, height - 44 - 80), shown, current)
+    running = _printed(weight["running"][reached - 1]) if count > 0 else 0.0
+    parts.append(note(f"‖running sum‖ = {slide_number(running)} ({count} of {steps} terms)", left, top + height - 44))
+    if count == steps:
+        parts.append(note(f"‖{weight['name']}.grad‖ = {slide_number(_printed(weight['grad_norm']))}: the same", left,
+                          top + height - 10))
+    return parts
+
+
+def _printed(value: float) -> float:
+    """The value as the page prints it (four significant digits, as in its equations and titles),
+    so that a number rounds alike wherever the slide writes it."""
+    return float(f"{float(value):.3e}")
+
+
+def paint(panel: dict, stage: dict, scale: Sequence[float]) -> str:
+    """The unrolled figure as the page paints it at ``stage``: forward, the cells computed so far
+    (cell t outlined, later ones faint); backward, the cells reached coloured by ‖∂J/∂h_t‖ on the
+    page's scale and the edge just crossed in red, its arrow turned to point back, as the gradient flows."""
+    ElementTree.register_namespace("", SVG_NAMESPACE)
+    root = ElementTree.fromstring(panel["svg"])
+    ns = {"svg": SVG_NAMESPACE}
+    nodes = {g.get("data-index"): g for g in root.iterfind(".//svg:g[@data-index]", ns)}
+    phase, t_stage = stage["phase"], stage["t"]
+    reached = t_stage if phase in ("backward", "sums") else panel["steps"] + 1
+    for step, indices in panel["cells"].items():
+        t = int(step)
+        for index in indices:
+            node = nodes[str(index)]
+            rect, fill = node.find("svg:rect", ns), None
+            if phase == "forward" and t <= t_stage:
+                fill = FORWARD
+            if phase == "forward" and t == t_stage:
+                rect.set("stroke", CURRENT)
+                rect.set("stroke-width", "4")
+            if phase == "forward" and t > t_stage:
+                node.set("opacity", "0.35")
+            if t >= reached:
+                fill = colour(panel["hidden_norms"][t - 1], *scale)
+            if fill is not None:
+                rect.set("fill", fill)
+                for text in node.iterfind("svg:text", ns):
+                    text.set("fill", "#ffffff" if fill in VIRIDIS[:5] else "#000000")
+    if phase == "backward" and reached <= panel["steps"]:
+        edges = {path.get("id"): path for path in root.iterfind(".//svg:path[@id]", ns)}
+        for k in panel["crossing"].get(str(reached), []):
+            edge = edges[f"{panel['id']}-e{k}"]
+            edge.set("stroke", CURRENT)
+            edge.set("stroke-width", "3.5")
+            edge.set("d", _reversed_path(edge.get("d")))
+    root.attrib.pop("style", None)  # the page's min-width: meaningless on a slide
+    return ElementTree.tostring(root, encoding="unicode")
+
+
+def _reversed_path(d: str) -> str:
+    """The same polyline walked the other way, so that its arrowhead marks where the gradient goes.
+    A route stops one arrowhead short of its head; reversed, it reaches its old head and stops
+    one arrowhead short of its old tail instead (else the tip would hide under that node)."""
+    points = [(float(x), float(y)) for x, y in re.findall(r"[ML]\s*(-?[\d.]+),(-?[\d.]+)", d)][::-1]
+    if len(points) >= 2:
+        points[0] = _moved(points[0], points[1], -ARROW)
+        points[-1] = _moved(points[-1], points[-2], ARROW)
+    return " ".join(f"{'M' if i == 0 else 'L'}{x:.1f},{y:.1f}" for i, (x, y) in enumerate(points))
+
+
+def _moved(point: tuple[float, float], towards: tuple[float, float], distance: float) -> tuple[float, float]:
+    """``point`` moved ``distance`` along the line to ``towards`` (away from it when negative)."""
+    dx, dy = towards[0] - point[0], towards[1] - point[1]
+    length = (dx * dx + dy * dy) ** 0.5 or 1.0
+    return point[0] + distance * dx / length, point[1] + distance * dy / length
+
+
+# --- the page's MathML as lines of text --------------------------------------------------------------
+
+def equation_lines(mathml: str) -> list[list[Run]]:
+    """Each row of the page's MathML table as one line of runs: subscripts and superscripts kept,
+    numbers as a slide writes them.
+
+    >>> equation_lines('<math><mtable><mtr><mtd><mrow><msub><mi>h</mi><mi>2</mi></msub><mo>=</mo>'
+    ...                '<mn class="number">1.496e-2</mn></mrow></mtd></mtr></mtable></math>')
+    [[('h', 'base'), ('2', 'sub'), (' = 1.5·10⁻²', 'base')]]
+    """
+    root = ElementTree.fromstring(mathml)
+    rows = [row for row in root.iter() if _tag(row) == "mtr"] or [root]
+    return [_merged(_math_runs(row, "base")) for row in rows]
+
+
+def _math_runs(element: ElementTree.Element, kind: str) -> list[Run]:
+    """The runs of one MathML element (its nesting is a few levels deep: a plain recursion)."""
+    tag = _tag(element)
+    text = (element.text or "").replace("\u00a0", " ")
+    if tag == "mn":
+        # the page's norms (1.496e-2) as a slide writes them; a vector's entries (0.057) as printed
+        return [(slide_number(float(text)) if re.fullmatch(r"-?[\d.]+e[+-]?\d+", text) else
+                 text.replace("-", "−"), kind)]
+    if tag == "mo":
+        return [(f" {text} " if text in SPACED else ", " if text == "," else text, kind)]
+    if tag in ("mi", "mtext"):
+        return [(part, kind if part_kind == "base" else part_kind) for part, part_kind in runs_of(text)] \
+            if "_" in text else [(text, kind)]
+    children = list(element)
+    if tag in ("msub", "msup") and len(children) == 2:
+        script = kind if kind != "base" else ("sub" if tag == "msub" else "sup")
+        return _math_runs(children[0], kind) + _math_runs(children[1], script)
+    return [run for child in children for run in _math_runs(child, kind)]
+
+
+def _merged(runs: list[Run]) -> list[Run]:
+    """Neighbouring runs of one kind joined; a space where a product of two symbols is implied
+    (W_ih x_t, δ_3 h_2ᵀ: MathML leaves that space to the renderer)."""
+    merged: list[Run] = []
+    for part, kind in runs:
+        if merged and kind == "base" and merged[-1][1] != "base" and (part[:1].isalpha() or part[:1] == "∂"):
+            part = " " + part
+        if merged and merged[-1][1] == kind:
+            merged[-1] = (merged[-1][0] + part, kind)
+        elif part:
+            merged.append((part, kind))
+    return merged
+
+
+def _tag(element: ElementTree.Element) -> str:
+    return element.tag.rsplit("}", 1)[-1]
+
+
+def _slug(name: str) -> str:
+    return "".join(c if c.isalnum() else "-" for c in name.lower())

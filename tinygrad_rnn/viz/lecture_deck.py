@@ -1,0 +1,337 @@
+"""The lecture on recurrent networks as a deck of slides, computed from real models in one call.
+
+``deck("rnn_deck")`` (and ``tinygrad-rnn deck -o rnn_deck``) writes the figures a lecture on RNNs
+shows, each a 1,920 × 1,080 slide with a title (:mod:`.slide`), drawn from small seeded models
+(:mod:`.lecture_models`): the RNN rolled and unrolled; the language model with x_t, ŷ_t and J_t;
+its backpropagation through time; ∂J/∂W_hh as a sum of per-step terms; the vanishing gradient of
+the tanh RNN, LSTM and GRU on one scale; the LSTM and GRU cells; stacked and bidirectional
+layers; a classifier and a tagger; the encoder–decoder and its generation; a perplexity table
+from n-grams to the LSTM; gradient clipping. Then ``index.html`` and ``slides.pdf`` as for an
+exported page (:func:`.export.write_slides`). ``cell`` picks the recurrent cell of the slides
+that draw one; ``notation`` the lecture's names.
+
+>>> names = [name for name, _ in SLIDES]
+>>> names[:3], len(names)
+(['01-rolled', '02-unrolled', '03-language-model'], 15)
+"""
+
+from __future__ import annotations
+
+import pathlib
+import re
+import time
+from collections.abc import Callable
+from typing import Any
+
+import numpy
+
+from .. import analysis, nn
+from ..engine import grad, grad_contributions
+from ..function import step_of
+from .export import Written, write_slides
+from .lecture_models import (
+    SENTENCE,
+    TAG_NAMES,
+    TAGS,
+    classifier_loss,
+    language_model_loss,
+    last_step_loss,
+    layer,
+    seq2seq_loss,
+    seq2seq_model,
+    seq2seq_source,
+    tagger_loss,
+)
+from .notation import Notation, resolve, short_name
+from .slide import BODY_PX, HEIGHT, MARGIN, WIDTH, body_top, fit, paragraph, slide_number, slide_svg
+from .slide_charts import colour_legend, colour_rows, log_bars, note, table
+
+CELLS = {"rnn": "tanh RNN", "lstm": "LSTM", "gru": "GRU"}
+TIME_SUBSCRIPT = re.compile(r"(?<!\w)([^\W\d_Σ])_(\{[^}]*\}|\d+|t[+−]1|[tT])(?!\w)")  # h_t, x_{t+1}; not W_hh, Σ_t
+VANISHING_STEPS = 12
+CORPUS_CHARACTERS, TRAINING_STEPS, UNITS = 20_000, 100, 48  # the perplexity slide: seconds, not minutes
+
+
+class Lecture:
+    """What every slide is drawn with: the cell, the notation, and the names it gives the weights."""
+
+    def __init__(self, cell: str, notation: Notation) -> None:
+        self.cell, self.notation = cell, notation
+        self.name = CELLS[cell]
+
+    def symbol(self, name: str) -> str:
+        return self.notation.symbol(name)
+
+    def timed(self, text: str) -> str:
+        """Text with its time steps where the notation writes them: h_t, or h^(t) (CS224N's h⁽ᵗ⁾)."""
+        if self.notation.time != "superscript":
+            return text
+        return TIME_SUBSCRIPT.sub(lambda found: f"{found.group(1)}^({found.group(2).strip('{}')})", text)
+
+    def slide(self, title: str, figure: str, lines: list[str] = (), footer: str = "") -> str:
+        """:func:`figure_slide` with the title and lines in this lecture's notation."""
+        return figure_slide(self.timed(title), figure, [self.timed(line) for line in lines], footer)
+
+    def figure(self, loss: Any, **options: Any) -> str:
+        """The library's own SVG of ``loss``'s graph (no Graphviz), as ``viz.save`` draws it."""
+        from . import _defaults, _own_svg, _picture  # the package's drawing path, complete once it is imported
+
+        options = {"show_shapes": False, "notation": self.notation, **options}
+        return _own_svg(_picture((loss,), **_defaults(options)))
+
+    def recurrence(self) -> str:
+        """The cell's equation in the lecture's names, as text."""
+        w_ih, w_hh, b = self.symbol("W_ih"), self.symbol("W_hh"), self.symbol("b_ih")
+        return {"rnn": f"h_t = tanh({w_hh} h_{{t−1}} + {w_ih} x_t + {b})",
+                "lstm": "c_t = f_t ⊙ c_{t−1} + i_t ⊙ g_t,   h_t = o_t ⊙ tanh(c_t)",
+                "gru": "h_t = (1 − z_t) ⊙ n_t + z_t ⊙ h_{t−1}"}[self.cell]
+
+
+def figure_slide(title: str, figure: str, lines: list[str] = (), footer: str = "") -> str:
+    """A slide of one figure, fitted under the title, with ``lines`` of body text under it."""
+    top = body_top(title)
+    text_parts, bottom = [], HEIGHT - 56
+    for line in reversed(lines):  # laid out from the bottom up, each wrapped to the slide's width
+        parts, height = paragraph(line, MARGIN, 0, WIDTH - 2 * MARGIN)
+        bottom -= height
+        text_parts += _shifted(parts, bottom + BODY_PX)
+    return slide_svg(title, [fit(figure, MARGIN, top, WIDTH - 2 * MARGIN, bottom - top - 10), *text_parts], footer)
+
+
+def _shifted(parts: list[str], dy: float) -> list[str]:
+    """Text laid out at y = 0 moved down by ``dy``."""
+    return [re.sub(r' y="(-?[\d.]+)"', lambda m: f' y="{float(m.group(1)) + dy:.1f}"', part, count=1)
+            for part in parts]
+
+
+# --- the slides, in the lecture's order ------------------------------------------------------------
+
+def rolled(lecture: Lecture) -> str:
+    loss = last_step_loss(layer(lecture.cell), 4)
+    return lecture.slide(f"The {lecture.name}, rolled: one cell, its state a loop back into it",
+                        lecture.figure(loss, rolled=True),
+                        [lecture.recurrence(), "The same cell runs at every step t = 1, 2, …, T."])
+
+
+def unrolled(lecture: Lecture) -> str:
+    loss = last_step_loss(layer(lecture.cell), 4)
+    w = f"{lecture.symbol('W_hh')} and {lecture.symbol('W_ih')}"
+    return lecture.slide("Unrolled over 4 steps: one copy of the cell per step", lecture.figure(loss, level="cell"),
+                        [f"Every copy uses the same {w}: one tensor each, so the parameter count does not grow "
+                         "with the sequence."])
+
+
+def language_model(lecture: Lecture) -> str:
+    loss, _ = language_model_loss(lecture.cell, 4)
+    return lecture.slide("The language model: x_t → e_t → h_t → ŷ_t → J_t", lecture.figure(loss, level="cell"),
+                        [f"ŷ_t = softmax({lecture.symbol('W_hy')} h_t + {lecture.symbol('b_y')}),   "
+                         "J_t = −log ŷ_t[x_{t+1}],   J = (1/T) Σ_t J_t"])
+
+
+def bptt(lecture: Lecture) -> str:
+    loss, _ = language_model_loss(lecture.cell, 4)
+    return lecture.slide("Backpropagation through time: ∂J/∂h_t from right to left",
+                        lecture.figure(loss, level="cell", backward=True),
+                        ["Each shared weight's gradient is one Σ over the steps: the same tensor was used at every "
+                         "step, so its gradients add up."])
+
+
+def weight_sum(lecture: Lecture) -> str:
+    """∂J/∂W_hh = Σ_t ∂J/∂W_hh|_(t): the terms from grad_contributions, their norms, and .grad."""
+    loss, recurrent = language_model_loss(lecture.cell, 6)
+    weight = recurrent.weight_hh_l0
+    terms = [numpy.zeros(weight.shape) for _ in range(6)]
+    for scope, gradient in grad_contributions(loss, weight):
+        terms[step_of(scope) - 1] += numpy.asarray(gradient.numpy(), dtype=numpy.float64)
+    (total,) = grad(loss, weight, retain_graph=True)
+    name = lecture.symbol("W_hh")
+    title = f"∂J/∂{name} is a sum of one term per step"
+    top = body_top(title)
+    norms = [float(numpy.linalg.norm(term)) for term in terms]
+    parts = log_bars(norms, [f"t = {t}" for t in range(1, 7)], (MARGIN, top, 1100, HEIGHT - top - 120))
+    lines = [f"∂J/∂{name} = Σ_t ∂J/∂{name}|_(t)", f"one term per step t = 1 … 6: the bars, ‖∂J/∂{name}|_(t)‖",
+             f"‖Σ_t ∂J/∂{name}|_(t)‖ = {slide_number(numpy.linalg.norm(sum(terms)))}",
+             f"‖{name}.grad‖ = {slide_number(numpy.linalg.norm(total.numpy()))}: the same",
+             "The term of step 1 is 0: there it multiplies h_0 = 0."]
+    y = top + 60
+    for line in lines:
+        more, y = paragraph(lecture.timed(line), 1240, y, WIDTH - MARGIN - 1240)
+        parts += more
+        y += 24
+    parts.append(note(f"the {lecture.name} language model, 6 steps; terms from tr.grad_contributions(J, {name})",
+                      MARGIN, HEIGHT - 60))
+    return slide_svg(title, parts)
+
+
+def vanishing(lecture: Lecture) -> str:
+    """‖∂J/∂h_t‖ for a loss on step 12 of a tanh RNN, an LSTM and a GRU, on one colour scale."""
+    rows, notes = {}, {}
+    for kind, name in CELLS.items():
+        recurrent = layer(kind)
+        if kind == "lstm":
+            nn.init.lstm_forget_gate_bias_(recurrent, 1.0)
+            name = "LSTM (forget bias 1)"
+        loss = last_step_loss(recurrent, VANISHING_STEPS)
+        norms = [float(v) for v in analysis.hidden_state_gradient_norms(
+            loss, analysis.find_recurrence(loss).hidden_states)]
+        rows[name] = norms
+        notes[name] = f"ratio {slide_number(norms[0] / norms[-1])}"
+    positive = [v for values in rows.values() for v in values if v > 0]
+    scale = (min(positive), max(positive))
+    title = lecture.timed("The vanishing gradient: ‖∂J/∂h_t‖ for a loss on the last step")
+    top = body_top(title)
+    parts = colour_rows(rows, (MARGIN, top + 20, WIDTH - 2 * MARGIN, 560), scale, notes)
+    parts += colour_legend(*scale, MARGIN, top + 480, lecture.timed("‖∂J/∂h_t‖, log scale"))
+    ratio = lecture.timed(f"ratio: ‖∂J/∂h_1‖ / ‖∂J/∂h_{VANISHING_STEPS}‖, the gradient that reaches step 1 over "
+                          "the one at the last step; one colour scale for all three rows.")
+    parts += paragraph(ratio, MARGIN, top + 600, WIDTH - 2 * MARGIN)[0]
+    parts.append(note(lecture.timed(f"fresh layers (2 inputs, 3 units, seed 0), the same {VANISHING_STEPS} random "
+                                    f"inputs, J = Σ h_{VANISHING_STEPS}"), MARGIN, HEIGHT - 60))
+    return slide_svg(title, parts)
+
+
+def lstm_cell(lecture: Lecture) -> str:
+    loss = last_step_loss(layer("lstm"), 1)
+    return lecture.slide("The LSTM cell: four gates, two states", lecture.figure(loss, level="op"),
+                        ["i, f, o = σ(·), g = tanh(·);   c_t = f ⊙ c_{t−1} + i ⊙ g;   h_t = o ⊙ tanh(c_t)",
+                         "The cell state c only meets a multiply by f and an add: the path along which "
+                         "gradients survive."])
+
+
+def gru_cell(lecture: Lecture) -> str:
+    loss = last_step_loss(layer("gru"), 1)
+    return lecture.slide("The GRU cell: a reset and an update gate", lecture.figure(loss, level="op"),
+                        ["r, z = σ(·);   n = tanh(W_in x_t + b_in + r ⊙ (W_hn h_{t−1} + b_hn));   "
+                         "h_t = (1 − z) ⊙ n + z ⊙ h_{t−1}"])
+
+
+def stacked(lecture: Lecture) -> str:
+    loss = last_step_loss(layer(lecture.cell, num_layers=2, bidirectional=True), 3)
+    return lecture.slide(f"Stacked and bidirectional: two layers of {lecture.name}, each both ways",
+                        lecture.figure(loss, level="cell", params="hide"),
+                        ["Layer 1 is the bottom row; each layer's reverse direction runs right to left; "
+                         "layer 2 reads both directions' states at each step."])
+
+
+def classifier(lecture: Lecture) -> str:
+    return lecture.slide("Many to one: a sentence classifier",
+                        lecture.figure(classifier_loss(lecture.cell), level="cell", tokens=SENTENCE),
+                        ["Only the last state h_T reaches the loss: is the subject plural (“the keys … are”)?"])
+
+
+def tagger(lecture: Lecture) -> str:
+    # no tokens= here: a figure writes each word's successor as J_t's target, which is a language model's
+    tags = " ".join(TAG_NAMES[TAGS[word]] for word in SENTENCE)
+    return lecture.slide("Many to many: a tag for every word",
+                        lecture.figure(tagger_loss(lecture.cell), level="cell"),
+                        [f"x_1 … x_5 = “{' '.join(SENTENCE)}”, tagged {tags}: each h_t → ŷ_t → J_t against its word's "
+                         "tag; J is their mean."])
+
+
+def encoder_decoder(lecture: Lecture) -> str:
+    return lecture.slide("The encoder–decoder: the encoder's last state starts the decoder",
+                        lecture.figure(seq2seq_loss(cell=lecture.cell), level="cell"),
+                        ["Training: teacher forcing, each decoder step reads the true previous word y_{t−1}."])
+
+
+def generation(lecture: Lecture) -> str:
+    """Greedy generation by an untrained encoder–decoder: the first seed whose decoder writes three
+    tokens (an untrained one may stop at once), so that the figure shows each choice fed back."""
+    source = seq2seq_source()
+    seed = next((k for k in range(20) if len(seq2seq_model(cell=lecture.cell, seed=k).greedy(source, 3)[0]) == 3), 0)
+    model = seq2seq_model(cell=lecture.cell, seed=seed)
+    return lecture.slide("Generation: each output is fed back as the next input",
+                        lecture.figure(model.greedy_graph(source, max_length=3), level="cell"),
+                        ["Greedy decoding: ŷ_t = argmax of step t's distribution, the next step's input; the dashed "
+                         "edge is a choice, through which no gradient flows."],
+                        footer=f"an untrained {lecture.name} encoder–decoder (seed {seed}): its choices are arbitrary")
+
+
+def perplexity(lecture: Lecture) -> str:
+    """Held-out perplexity of n-gram models and of a tanh RNN and an LSTM, on a corpus small enough to take seconds."""
+    from .. import data, models, optim, training
+    from ..creation import manual_seed
+
+    text = data.standard_library_text(CORPUS_CHARACTERS)
+    vocabulary = data.Vocabulary.from_text(text, level="char")
+    ids = numpy.array(vocabulary.encode(text))
+    cut = int(0.9 * ids.size)
+    train, held_out = ids[:cut], ids[cut:]
+    rows = []
+    for order, name in [(1, "unigram"), (2, "2-gram"), (3, "3-gram"), (5, "5-gram")]:
+        model = models.NGramLM(order).fit(train, vocabulary_size=len(vocabulary))
+        rows.append([f"{name}, Kneser–Ney", f"{model.perplexity(held_out):.2f}", "counts"])
+    for kind in ("rnn", "lstm"):
+        manual_seed(0)
+        started = time.perf_counter()
+        model = models.LanguageModel(len(vocabulary), embedding_dim=16, hidden_size=UNITS, cell=kind)
+        training.train_language_model(model, optim.Adam(model.parameters(), lr=1e-2), train, steps=TRAINING_STEPS,
+                                      batch_size=16, bptt=32, clip=1.0, progress=False)
+        seconds = time.perf_counter() - started
+        value = float(numpy.exp(training.evaluate(model, held_out, batch_size=1, bptt=256)))
+        rows.append([f"{CELLS[kind]}, {UNITS} units", f"{value:.2f}", f"{TRAINING_STEPS} steps, {seconds:.1f} s"])
+    title = "Perplexity on held-out text: from counts to the LSTM"
+    top = body_top(title)
+    parts = table(["model (characters)", "perplexity", "trained"], rows, (MARGIN, top, 1300, 600))
+    parts += paragraph(f"Measured here on {cut:,} characters of Python's standard-library source (held out: the "
+                       f"last {ids.size - cut:,}; a vocabulary of {len(vocabulary)}); lower is better. On so little "
+                       "text and training the counts win, and the LSTM has no edge over the tanh RNN yet; on the One "
+                       "Billion Word benchmark the lecture's table "
+                       "runs from a Kneser–Ney 5-gram at 67.6 to LSTMs at 30–44.", MARGIN, top + 420,
+                       WIDTH - 2 * MARGIN)[0]
+    return slide_svg(title, parts)
+
+
+def clipping(lecture: Lecture) -> str:
+    """One exploding gradient, before and after clip_grad_norm_ at 1."""
+    recurrent = layer("rnn", hidden_size=8)
+    with_grad = [(name, p) for name, p in recurrent.named_parameters()]
+    from ..function import no_grad
+
+    with no_grad():
+        recurrent.weight_hh_l0.mul_(6.0)  # large recurrent weights: the gradient explodes
+    loss = last_step_loss(recurrent, 30)
+    loss.backward()
+    before = {name: float(numpy.linalg.norm(p.grad.numpy())) for name, p in with_grad}
+    total = float(nn.utils.clip_grad_norm_(recurrent.parameters(), 1.0).item())
+    after = {name: float(numpy.linalg.norm(p.grad.numpy())) for name, p in with_grad}
+    rows = [[lecture.symbol(short_name(name)), slide_number(before[name]), slide_number(after[name])]
+            for name, _ in with_grad]
+    rows.append(["all together, ‖g‖", slide_number(total), slide_number(float(numpy.sqrt(sum(v * v for v in
+                                                                                               after.values()))))])
+    title = "Gradient clipping: if ‖g‖ ≥ τ, g ← τ g / ‖g‖"
+    top = body_top(title)
+    parts = table(["gradient of", "‖·‖ before", "after clipping at τ = 1"], rows, (MARGIN, top, 1100, 500))
+    parts += log_bars([total, float(numpy.sqrt(sum(v * v for v in after.values())))], ["‖g‖ before", "after"],
+                      (1300, top, WIDTH - MARGIN - 1300, 560))
+    parts += paragraph(f"Every gradient is scaled by the same τ / ‖g‖ = {slide_number(1.0 / total)}: the step keeps "
+                       "its direction and loses its size.", MARGIN, top + 360, 1100)[0]
+    parts.append(note("tr.nn.utils.clip_grad_norm_(model.parameters(), 1.0), as Pascanu et al. (2013) propose",
+                      MARGIN, top + 520))
+    parts.append(note(lecture.timed(f"a tanh RNN of 8 units, {lecture.symbol('W_hh')} scaled by 6 so that it "
+                                    "explodes, J = Σ h_30"), MARGIN, HEIGHT - 60))
+    return slide_svg(title, parts)
+
+
+SLIDES: list[tuple[str, Callable[[Lecture], str]]] = [
+    ("01-rolled", rolled), ("02-unrolled", unrolled), ("03-language-model", language_model),
+    ("04-bptt", bptt), ("05-weight-sum", weight_sum), ("06-vanishing", vanishing), ("07-lstm-cell", lstm_cell),
+    ("08-gru-cell", gru_cell), ("09-stacked-bidirectional", stacked), ("10-classifier", classifier),
+    ("11-tagger", tagger), ("12-encoder-decoder", encoder_decoder), ("13-generation", generation),
+    ("14-perplexity", perplexity), ("15-clipping", clipping)]
+
+
+def deck(directory: str | pathlib.Path = "rnn_deck", cell: str = "rnn",
+         notation: str | dict | Notation | None = None) -> Written:
+    """Write the lecture's slides into ``directory`` (SVG each, index.html, slides.pdf where a converter
+    is installed); ``cell`` ("rnn", "lstm" or "gru") is the network of the slides that draw one.
+
+    >>> written = deck("rnn_deck")  # doctest: +SKIP
+    >>> len(written.slides)  # doctest: +SKIP
+    15
+    """
+    if cell not in CELLS:
+        raise ValueError(f"deck: cell must be one of {sorted(CELLS)}, got {cell!r}")
+    lecture = Lecture(cell, resolve(notation))
+    slides = [(name, make(lecture)) for name, make in SLIDES]
+    return write_slides(directory, slides, f"Recurrent networks: the lecture's figures, computed ({lecture.name})")

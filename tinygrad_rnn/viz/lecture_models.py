@@ -1,0 +1,120 @@
+"""The small, seeded models the lecture's figures are computed from, in one place.
+
+The deck (:mod:`.lecture_deck`), ``examples/lecture_figures.py`` (the documentation's figures) and the
+command line draw the same networks: a bare layer with a loss on its last step, the language
+model, a classifier and a tagger, and the encoder–decoder. Each is freshly initialised from a
+seed, so a figure is the same on every run, and its parameters carry the lectures' names
+(E, W_hy, b_y). Each function returns the loss J, before ``backward()``: drawings need its graph.
+
+>>> import tinygrad_rnn as tr
+>>> loss = last_step_loss(tr.nn.GRU(2, 3), steps=3)
+>>> loss.name, loss.shape
+('J', ())
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .. import nn
+from ..creation import manual_seed, randn, tensor
+from ..tensor import Tensor
+
+LAYERS = {"rnn": nn.RNN, "lstm": nn.LSTM, "gru": nn.GRU}
+SENTENCE = ["the", "keys", "to", "the", "cabinet"]  # the lectures' long-range agreement example
+TAG_NAMES = ["DET", "PREP", "NOUN-PL", "NOUN-SG"]
+TAGS = {"the": 0, "keys": 2, "to": 1, "cabinet": 3}  # each word's tag, an index into TAG_NAMES
+
+
+def layer(kind: str, seed: int = 0, device: Any = "cpu", **options: Any) -> Any:
+    """A fresh RNN, LSTM or GRU layer (2 inputs, 3 units unless ``options`` say otherwise)."""
+    manual_seed(seed)
+    sizes = {"input_size": 2, "hidden_size": 3, **options}
+    return LAYERS[kind](sizes.pop("input_size"), sizes.pop("hidden_size"), device=device, **sizes)
+
+
+def last_step_loss(recurrent: Any, steps: int, device: Any = "cpu", seed: int = 0) -> Tensor:
+    """J = Σ h_T: a loss on the last step, so the gradient must travel back through every step."""
+    manual_seed(seed)
+    x = randn(steps, 1, recurrent.input_size, device=device)
+    x.name = "x"
+    output, _ = recurrent(x)
+    loss = output[-1].sum()
+    loss.name = "J"
+    return loss
+
+
+def language_model_loss(kind: str, steps: int, device: Any = "cpu", **options: Any) -> tuple[Tensor, Any]:
+    """(J, the recurrent layer) of the language model, J = (1/T) Σ_t J_t: the one
+    ``tinygrad-rnn graph --loss every`` draws (:func:`tinygrad_rnn.cli.language_model_loss`)."""
+    from ..cli import language_model_loss as command_line_model
+
+    return command_line_model(kind, steps, device=device, **options)
+
+
+def sequence_model(kind: str, classes: int, seed: int = 0, device: Any = "cpu") -> nn.Module:
+    """Embedding E → one recurrent layer → a linear head W_hy, b_y over ``classes``."""
+    manual_seed(seed)
+    model = nn.Module()
+    model.embedding = nn.Embedding(8, 3, device=device)
+    model.rnn = LAYERS[kind](3, 4, device=device)
+    model.head = nn.Linear(4, classes, device=device)
+    model.embedding.weight.name, model.head.weight.name, model.head.bias.name = "E", "W_hy", "b_y"
+    return model
+
+
+def classifier_loss(kind: str, device: Any = "cpu", seed: int = 0) -> Tensor:
+    """Many to one: the sentence's last state h_T → ŷ, one loss: is the subject plural (the keys …)?"""
+    model = sequence_model(kind, 2, seed, device)
+    output, _ = model.rnn(model.embedding(_sentence(device)))
+    loss = nn.functional.cross_entropy(model.head(output[-1]), tensor([1], device=device))
+    loss.name = "J"
+    return loss
+
+
+def tagger_loss(kind: str, device: Any = "cpu", seed: int = 0) -> Tensor:
+    """Many to many: a tag per word (DET, PREP, NOUN-PL, NOUN-SG), J the mean of the J_t."""
+    model = sequence_model(kind, len(set(TAGS.values())), seed, device)
+    output, _ = model.rnn(model.embedding(_sentence(device)))
+    logits = model.head(output)
+    loss = nn.functional.cross_entropy(logits.reshape(-1, logits.shape[-1]),
+                                       tensor([TAGS[word] for word in SENTENCE], device=device))
+    loss.name = "J"
+    return loss
+
+
+def _sentence(device: Any) -> Tensor:
+    ids = {word: k + 1 for k, word in enumerate(dict.fromkeys(SENTENCE))}
+    x = tensor([[ids[word]] for word in SENTENCE], device=device)  # (T, 1): time first, one sentence
+    x.name = "x"
+    return x
+
+
+def seq2seq_model(device: Any = "cpu", cell: str = "gru", seed: int = 0) -> Any:
+    """A fresh encoder–decoder (primitive cells), its embeddings and head named as the lectures name them."""
+    from ..models import Seq2Seq
+
+    manual_seed(seed)
+    model = Seq2Seq(10, 8, embedding_dim=4, hidden_size=4, cell=cell, fused=False, device=device)
+    for parameter, name in [(model.source_embedding.weight, "E_x"), (model.target_embedding.weight, "E_y"),
+                            (model.head.weight, "W_hy"), (model.head.bias, "b_y")]:
+        parameter.name = name
+    return model
+
+
+def seq2seq_source(device: Any = "cpu") -> Tensor:
+    """The source x_1 … x_3 the encoder reads."""
+    source = tensor([[4, 5, 6]], device=device)
+    source.name = "x"
+    return source
+
+
+def seq2seq_loss(device: Any = "cpu", cell: str = "gru") -> Tensor:
+    """J of the encoder–decoder reading x_1 … x_3 and predicting three target tokens under teacher forcing."""
+    model, source = seq2seq_model(device, cell), seq2seq_source(device)
+    inputs = tensor([[2, 5, 7]], device=device)
+    inputs.name = "y"
+    logits = model(source, inputs)
+    loss = nn.functional.cross_entropy(logits.reshape(-1, 8), tensor([5, 7, 3], device=device))
+    loss.name = "J"
+    return loss

@@ -1,0 +1,177 @@
+"""A slide: one standalone 1,920 × 1,080 SVG with a title, text and figures fitted into its body.
+
+The lecture's exported stages and the deck's slides are all written here, in one format that
+PowerPoint, Keynote, Google Slides, a browser and ``rsvg-convert`` (for the PDF) all read: plain
+SVG with no scripts, no fonts to fetch and no external references. Sizes are slide pixels: the
+title is 44 px and no text is under 24 px (12 pt on a 1080p projector), subscripts included.
+
+A figure drawn by :mod:`.svg` keeps its own coordinates and is fitted into a box of the slide as a
+nested ``<svg>`` with a ``viewBox`` (scaled, never stretched), so it stays vector all the way.
+
+>>> text = slide_svg("A title", [text_svg(runs_of("h_3 = 1.496e-02"), 60, 200, BODY_PX)])
+>>> text.startswith('<svg xmlns="http://www.w3.org/2000/svg" width="1920" height="1080"')
+True
+>>> slide_number(0.01496), slide_number(1.496), slide_number(-2.5e5)
+('1.5·10⁻²', '1.5', '−2.5·10⁵')
+"""
+
+from __future__ import annotations
+
+import re
+from html import escape
+
+WIDTH, HEIGHT, MARGIN = 1920, 1080, 60
+TITLE_PX, BODY_PX, SMALLEST_PX = 44, 30, 24  # slide pixels at 1,920 × 1,080
+FONT = "Helvetica, Arial, sans-serif"
+INK, MUTED = "#1a1a1a", "#444444"
+SUPERSCRIPT = str.maketrans("0123456789-+", "⁰¹²³⁴⁵⁶⁷⁸⁹⁻⁺")
+NUMBER = re.compile(r"(?<![\w.])-?\d+\.\d+e[+-]?\d+")  # 1.496e+0, 1.496e-02: as a program prints them
+# h_3, W_hh, h_{t−1}, |_(t), h^(t): a script after a one-letter name (or |), so grad_contributions stays a word
+SCRIPTED = re.compile(r"(?:(?<=(?<!\w)[^\W\d_])|(?<=\|))([_^])(\{[^}]*\}|\([^)]*\)|[0-9A-Za-z+−]+)")
+
+Run = tuple[str, str]  # (text, "base" | "sub" | "sup")
+
+
+def slide_number(value: float) -> str:
+    """A number as a slide writes it: three significant digits between 0.1 and 1,000, else
+    m·10ⁿ with two (1.5·10⁻², not 1.496e-02); a true minus sign."""
+    value = float(value)
+    if value == 0 or value != value:
+        return "0" if value == 0 else "—"
+    sign = "−" if value < 0 else ""
+    magnitude = abs(value)
+    if 0.1 <= float(f"{magnitude:.3g}") < 1000:  # as rounded: 999.7 is 1.0·10³, not 1e+03
+        return sign + f"{magnitude:.3g}"
+    mantissa, exponent = f"{magnitude:.1e}".split("e")
+    return f"{sign}{mantissa}·10{str(int(exponent)).translate(SUPERSCRIPT)}"
+
+
+def runs_of(text: str) -> list[Run]:
+    """Plain text as runs: ``h_3`` and ``W_hh`` with their subscripts, ``h^(3)`` with its
+    superscript, numbers as a slide writes them.
+
+    >>> runs_of("‖∂J/∂h_3‖ = 2.000e-01, h^(3)")
+    [('‖∂J/∂h', 'base'), ('3', 'sub'), ('‖ = 0.2, h', 'base'), ('(3)', 'sup')]
+    """
+    text = NUMBER.sub(lambda found: slide_number(float(found.group())), text)
+    runs: list[Run] = []
+    position = 0
+    for found in SCRIPTED.finditer(text):
+        runs.append((text[position:found.start()], "base"))
+        script = found.group(2)
+        runs.append((script[1:-1] if script.startswith("{") else script, "sub" if found.group(1) == "_" else "sup"))
+        position = found.end()
+    runs.append((text[position:], "base"))
+    return [(part, kind) for part, kind in runs if part]
+
+
+def script_px(size: float) -> float:
+    """The size of a subscript or superscript beside ``size`` px text: smaller, never under 24 px."""
+    return max(SMALLEST_PX, round(0.8 * size))
+
+
+def text_width(runs: list[Run], size: float) -> float:
+    """An estimate of the runs' width in pixels (Helvetica's advances, by class of character)."""
+    total = 0.0
+    for part, kind in runs:
+        px = size if kind == "base" else script_px(size)
+        for character in part:
+            if character in "il.,:;|'()[]! ·":
+                total += 0.3 * px
+            elif character in "mwMW⊙Σ‖":
+                total += 0.85 * px
+            elif character.isupper() or character in "∂−+=≤≥→←":
+                total += 0.68 * px
+            else:
+                total += 0.56 * px
+    return total
+
+
+def text_svg(runs: list[Run], x: float, y: float, size: float = BODY_PX, anchor: str = "start",
+             fill: str = INK, bold: bool = False) -> str:
+    """One line of text at (x, y), its baseline; subscripts and superscripts as shifted tspans."""
+    parts, offset = [], 0.0
+    for part, kind in runs:
+        target = {"base": 0.0, "sub": 0.3 * size, "sup": -0.4 * size}[kind]
+        px = size if kind == "base" else script_px(size)
+        parts.append(f'<tspan dy="{target - offset:.1f}" font-size="{px:g}">{escape(part)}</tspan>')
+        offset = target
+    weight = ' font-weight="bold"' if bold else ""
+    return (f'<text x="{x:.1f}" y="{y:.1f}" font-size="{size:g}" fill="{fill}" text-anchor="{anchor}"{weight} '
+            f'xml:space="preserve">{"".join(parts)}</text>')
+
+
+def wrap(runs: list[Run], size: float, width: float) -> list[list[Run]]:
+    """The runs in lines no wider than ``width``, broken at spaces (a subscript stays with its base)."""
+    words: list[list[Run]] = [[]]
+    for part, kind in runs:
+        pieces = re.split(r"(?<= )", part) if kind == "base" else [part]
+        for piece in pieces:
+            if words[-1] and kind == "base" and words[-1][-1][0].endswith(" "):
+                words.append([])
+            words[-1].append((piece, kind))
+    lines: list[list[Run]] = [[]]
+    for word in words:
+        if lines[-1] and text_width(lines[-1] + word, size) > width:
+            lines.append([])
+        lines[-1].extend(word)
+    return [line for line in lines if line]
+
+
+def paragraph(text: str | list[Run], x: float, y: float, width: float, size: float = BODY_PX,
+              fill: str = INK, leading: float = 1.35) -> tuple[list[str], float]:
+    """Text wrapped into ``width``: (its lines as SVG, the y below the last)."""
+    runs = runs_of(text) if isinstance(text, str) else text
+    lines = wrap(runs, size, width)
+    parts = [text_svg(line, x, y + k * size * leading, size, fill=fill) for k, line in enumerate(lines)]
+    return parts, y + len(lines) * size * leading
+
+
+def fit(svg_text: str, left: float, top: float, width: float, height: float) -> str:
+    """An SVG drawing fitted into the box (left, top, width, height), centred, its aspect kept: the
+    drawing's root becomes a nested ``<svg>`` with its own ``viewBox`` (a note that runs past the
+    drawing's bounds is shown, not cut)."""
+    opening = re.match(r"\s*<svg\b[^>]*>", svg_text)
+    if opening is None:
+        raise ValueError("fit: expected SVG text starting with <svg …>")
+    found = re.search(r'viewBox="([^"]+)"', opening.group())
+    if found is None:
+        raise ValueError("fit: the drawing has no viewBox to scale it by")
+    inner = svg_text[opening.end():].rsplit("</svg>", 1)[0]
+    family = re.search(r'font-family="([^"]+)"', opening.group())
+    size = re.search(r'font-size="([^"]+)"', opening.group())
+    return (f'<svg x="{left:.1f}" y="{top:.1f}" width="{width:.1f}" height="{height:.1f}" '
+            f'viewBox="{found.group(1)}" preserveAspectRatio="xMidYMid meet" overflow="visible" '
+            f'font-family="{family.group(1) if family else FONT}" font-size="{size.group(1) if size else 10}">'
+            f"{inner}</svg>")
+
+
+def fitted_scale(svg_text: str, width: float, height: float) -> float:
+    """How much :func:`fit` scales the drawing into a box of ``width`` × ``height``."""
+    _, _, box_width, box_height = (float(v) for v in re.search(r'viewBox="([^"]+)"', svg_text).group(1).split())
+    return min(width / box_width, height / box_height)
+
+
+def slide_svg(title: str, parts: list[str], footer: str = "", background: str = "#ffffff") -> str:
+    """The slide: its title at the top left, the parts (SVG elements in slide pixels), a footer."""
+    size, lines = _title_lines(title)
+    head = "".join(text_svg(line, MARGIN, MARGIN + size * (0.8 + 1.2 * k), size, bold=True)
+                   for k, line in enumerate(lines))
+    foot = text_svg(runs_of(footer), WIDTH - MARGIN, HEIGHT - 24, SMALLEST_PX, anchor="end", fill=MUTED) \
+        if footer else ""
+    return "\n".join([f'<svg xmlns="http://www.w3.org/2000/svg" width="{WIDTH}" height="{HEIGHT}" '
+                      f'viewBox="0 0 {WIDTH} {HEIGHT}" font-family="{FONT}" font-size="{BODY_PX}">',
+                      f'<rect width="{WIDTH}" height="{HEIGHT}" fill="{background}"/>', head, *parts, foot, "</svg>"])
+
+
+def body_top(title: str) -> float:
+    """Where the body of a slide with this title starts: under the title's one or two lines."""
+    size, lines = _title_lines(title)
+    return MARGIN + size * (0.8 + 1.2 * (len(lines) - 1)) + 40
+
+
+def _title_lines(title: str) -> tuple[float, list[list[Run]]]:
+    """The title's size and lines: 44 px on one line, down to 40 px to stay on one, else two lines."""
+    runs, room = runs_of(title), WIDTH - 2 * MARGIN
+    size = max(40.0, min(TITLE_PX, TITLE_PX * room / max(text_width(runs, TITLE_PX), 1)))
+    return size, wrap(runs, size, room)

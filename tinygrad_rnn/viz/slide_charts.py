@@ -1,0 +1,134 @@
+"""The charts a slide draws itself, in slide pixels: bars on a log axis, rows of gradient colours, a table.
+
+Each returns SVG elements to place on a slide (:mod:`.slide`); every number is printed as a slide
+writes it and no text is under 24 px.
+
+>>> parts = log_bars([1e-3, 1e-2, 1e-1], ["1", "2", "3"], (0, 0, 900, 500))
+>>> sum(part.count("<rect") for part in parts)
+3
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+
+from .dot import VIRIDIS, colour
+from .slide import BODY_PX, INK, MUTED, SMALLEST_PX, SUPERSCRIPT, runs_of, slide_number, text_svg, text_width
+
+Box = tuple[float, float, float, float]  # left, top, width, height
+BAR, CURRENT, EMPTY = "#21918c", "#d6604d", "#bbbbbb"
+
+
+def log_bars(values: Sequence[float], labels: Sequence[str], box: Box, shown: Sequence[bool] | None = None,
+             current: int | None = None, axis_label: str = "") -> list[str]:
+    """One bar per value on a log axis (decades labelled 10ⁿ), its label under it and its value
+    above it where they fit (else only the current bar's value). ``shown[i]`` False leaves bar i
+    as an empty slot (a term the sum has not reached); ``current`` is outlined in red."""
+    left, top, width, height = box
+    shown = [True] * len(values) if shown is None else list(shown)
+    positive = [v for v in values if v > 0]
+    low = math.floor(math.log10(min(positive)) - 0.3) if positive else -3  # the smallest bar is never a sliver
+    high = max(math.ceil(math.log10(max(positive))) if positive else 0, low + 1)
+    axis_width = 120
+    plot_left, plot_bottom = left + axis_width, top + height - 1.6 * SMALLEST_PX - (40 if axis_label else 0)
+    plot_top = top + 1.6 * SMALLEST_PX  # room for the values above the tallest bar
+    plot_height = plot_bottom - plot_top
+    pitch = (left + width - plot_left) / max(len(values), 1)
+    parts = [f'<line x1="{plot_left:.1f}" y1="{plot_bottom:.1f}" x2="{left + width:.1f}" y2="{plot_bottom:.1f}" '
+             f'stroke="{MUTED}" stroke-width="2"/>']
+    step = max(1, math.ceil((high - low) / 4))
+    for decade in range(low, high + 1, step):
+        y = plot_bottom - plot_height * (decade - low) / (high - low)
+        parts.append(f'<line x1="{plot_left - 8:.1f}" y1="{y:.1f}" x2="{left + width:.1f}" y2="{y:.1f}" '
+                     f'stroke="#dddddd" stroke-width="1.5"/>')
+        parts.append(text_svg([("10" + str(decade).translate(SUPERSCRIPT), "base")], plot_left - 14, y + 9,
+                              SMALLEST_PX, anchor="end", fill=MUTED))
+    every_value_fits = all(text_width(runs_of(slide_number(v)), SMALLEST_PX) < pitch - 8 for v in values)
+    for i, (value, label) in enumerate(zip(values, labels)):
+        x = plot_left + i * pitch + 0.15 * pitch
+        bar_height = max(3.0, plot_height * (math.log10(value) - low) / (high - low)) if value > 0 else 0.0
+        y = plot_bottom - bar_height
+        if shown[i]:
+            outline = f' stroke="{CURRENT}" stroke-width="5"' if i == current else ""
+            parts.append(f'<rect class="bar" x="{x:.1f}" y="{y:.1f}" width="{0.7 * pitch:.1f}" '
+                         f'height="{bar_height:.1f}" fill="{BAR}"{outline}/>')
+            if every_value_fits or i == current:
+                parts.append(text_svg(runs_of(slide_number(value)), x + 0.35 * pitch, y - 10, SMALLEST_PX,
+                                      anchor="middle"))
+        else:
+            parts.append(f'<rect x="{x:.1f}" y="{plot_top:.1f}" width="{0.7 * pitch:.1f}" height="{plot_height:.1f}" '
+                         f'fill="none" stroke="{EMPTY}" stroke-width="2" stroke-dasharray="8,6"/>')
+        parts.append(text_svg(runs_of(label), x + 0.35 * pitch, plot_bottom + 1.2 * SMALLEST_PX, SMALLEST_PX,
+                              anchor="middle"))
+    if axis_label:
+        parts.append(text_svg(runs_of(axis_label), plot_left, top + height - 8, SMALLEST_PX, fill=MUTED))
+    return parts
+
+
+def colour_rows(rows: dict[str, Sequence[float]], box: Box, scale: tuple[float, float],
+                notes: dict[str, str] | None = None) -> list[str]:
+    """One row of squares per name, square t coloured by its value on the log viridis ``scale``
+    (the gradient colours of the figures), a note at the row's right, the steps numbered under."""
+    left, top, width, height = box
+    notes = notes or {}
+    name_width = max(text_width(runs_of(name), BODY_PX) for name in rows) + 30
+    note_width = max([text_width(runs_of(n), BODY_PX) for n in notes.values()] + [0]) + 30
+    steps = max(len(v) for v in rows.values())
+    side = min((width - name_width - note_width) / steps, (height - 1.5 * BODY_PX) / len(rows) * 0.8)
+    parts = []
+    for r, (name, values) in enumerate(rows.items()):
+        y = top + r * side * 1.25
+        parts.append(text_svg(runs_of(name), left, y + side / 2 + 10, BODY_PX, fill=INK))
+        for t, value in enumerate(values):
+            fill = colour(value, *scale) or EMPTY
+            parts.append(f'<rect x="{left + name_width + t * side:.1f}" y="{y:.1f}" width="{side - 4:.1f}" '
+                         f'height="{side - 4:.1f}" rx="6" fill="{fill}"/>')
+        if name in notes:
+            parts.append(text_svg(runs_of(notes[name]), left + name_width + steps * side + 20, y + side / 2 + 10,
+                                  BODY_PX))
+    under = top + len(rows) * side * 1.25 + SMALLEST_PX
+    for t in range(steps):
+        if steps <= 12 or t in (0, steps - 1) or (t + 1) % 5 == 0:
+            parts.append(text_svg([(str(t + 1), "base")], left + name_width + (t + 0.5) * side - 2, under,
+                                  SMALLEST_PX, anchor="middle", fill=MUTED))
+    parts.append(text_svg([("t →", "base")], left + name_width - 20, under, SMALLEST_PX, anchor="end", fill=MUTED))
+    return parts
+
+
+def colour_legend(low: float, high: float, x: float, y: float, label: str = "‖∂J/∂h_t‖, log scale") -> list[str]:
+    """The viridis ramp from ``low`` to ``high``, its ends written as a slide writes numbers."""
+    parts = [text_svg(runs_of(label), x, y + 30, SMALLEST_PX, fill=MUTED)]
+    start = x + text_width(runs_of(label), SMALLEST_PX) + 30
+    parts.append(text_svg(runs_of(slide_number(low)), start, y + 30, SMALLEST_PX))
+    ramp = start + text_width(runs_of(slide_number(low)), SMALLEST_PX) + 14
+    parts += [f'<rect x="{ramp + 36 * k:.1f}" y="{y + 6:.1f}" width="36" height="32" fill="{fill}"/>'
+              for k, fill in enumerate(VIRIDIS)]
+    parts.append(text_svg(runs_of(slide_number(high)), ramp + 36 * len(VIRIDIS) + 14, y + 30, SMALLEST_PX))
+    return parts
+
+
+def table(header: Sequence[str], rows: Sequence[Sequence[str]], box: Box, size: float = BODY_PX) -> list[str]:
+    """A table: the header in bold, the first column left-aligned, the others right-aligned."""
+    left, top, width, _ = box
+    columns = len(header)
+    widths = [max(text_width(runs_of(str(row[c])), size) for row in [header, *rows]) + 50 for c in range(columns)]
+    spare = max(0.0, width - sum(widths))
+    widths[0] += spare
+    parts, y = [], top + size
+    for k, row in enumerate([header, *rows]):
+        x = left
+        for c, cell in enumerate(row):
+            anchor, at = ("start", x) if c == 0 else ("end", x + widths[c] - 10)
+            parts.append(text_svg(runs_of(str(cell)), at, y, size, anchor=anchor, bold=k == 0))
+            x += widths[c]
+        if k == 0:
+            parts.append(f'<line x1="{left:.1f}" y1="{y + 14:.1f}" x2="{left + sum(widths):.1f}" y2="{y + 14:.1f}" '
+                         f'stroke="{MUTED}" stroke-width="2"/>')
+        y += size * 1.55
+    return parts
+
+
+def note(text: str, x: float, y: float) -> str:
+    """A short muted line in the smallest text a slide allows."""
+    return text_svg(runs_of(text), x, y, SMALLEST_PX, fill=MUTED)
