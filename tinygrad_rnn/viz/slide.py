@@ -20,11 +20,12 @@ from __future__ import annotations
 import re
 from html import escape
 
+from .numbers import slide_number
+
 WIDTH, HEIGHT, MARGIN = 1920, 1080, 60
 TITLE_PX, BODY_PX, SMALLEST_PX = 44, 30, 24  # slide pixels at 1,920 × 1,080
 FONT = "Helvetica, Arial, sans-serif"
 INK, MUTED = "#1a1a1a", "#444444"
-SUPERSCRIPT = str.maketrans("0123456789-+", "⁰¹²³⁴⁵⁶⁷⁸⁹⁻⁺")
 NUMBER = re.compile(r"(?<![\w.])-?\d+\.\d+e[+-]?\d+")  # 1.496e+0, 1.496e-02: as a program prints them
 # h_3, W_hh, h_{t−1}, |_(t), h^(t): a script after a one-letter name (or |), so grad_contributions stays a word
 SCRIPTED = re.compile(r"(?:(?<=(?<!\w)[^\W\d_])|(?<=\|))([_^])(\{[^}]*\}|\([^)]*\)|[0-9A-Za-z+−]+)")
@@ -32,26 +33,12 @@ SCRIPTED = re.compile(r"(?:(?<=(?<!\w)[^\W\d_])|(?<=\|))([_^])(\{[^}]*\}|\([^)]*
 Run = tuple[str, str]  # (text, "base" | "sub" | "sup")
 
 
-def slide_number(value: float) -> str:
-    """A number as a slide writes it: three significant digits between 0.1 and 1,000, else
-    m·10ⁿ with two (1.5·10⁻², not 1.496e-02); a true minus sign."""
-    value = float(value)
-    if value == 0 or value != value:
-        return "0" if value == 0 else "—"
-    sign = "−" if value < 0 else ""
-    magnitude = abs(value)
-    if 0.1 <= float(f"{magnitude:.3g}") < 1000:  # as rounded: 999.7 is 1.0·10³, not 1e+03
-        return sign + f"{magnitude:.3g}"
-    mantissa, exponent = f"{magnitude:.1e}".split("e")
-    return f"{sign}{mantissa}·10{str(int(exponent)).translate(SUPERSCRIPT)}"
-
-
 def runs_of(text: str) -> list[Run]:
     """Plain text as runs: ``h_3`` and ``W_hh`` with their subscripts, ``h^(3)`` with its
     superscript, numbers as a slide writes them.
 
     >>> runs_of("‖∂J/∂h_3‖ = 2.000e-01, h^(3)")
-    [('‖∂J/∂h', 'base'), ('3', 'sub'), ('‖ = 0.2, h', 'base'), ('(3)', 'sup')]
+    [('‖∂J/∂h', 'base'), ('3', 'sub'), ('‖ = 0.20, h', 'base'), ('(3)', 'sup')]
     """
     text = NUMBER.sub(lambda found: slide_number(float(found.group())), text)
     runs: list[Run] = []

@@ -14,7 +14,8 @@ import math
 from collections.abc import Sequence
 
 from .dot import VIRIDIS, colour
-from .slide import BODY_PX, INK, MUTED, SMALLEST_PX, SUPERSCRIPT, runs_of, slide_number, text_svg, text_width
+from .numbers import SUPERSCRIPT, slide_number
+from .slide import BODY_PX, INK, MUTED, SMALLEST_PX, runs_of, text_svg, text_width
 
 Box = tuple[float, float, float, float]  # left, top, width, height
 BAR, CURRENT, EMPTY = "#21918c", "#d6604d", "#bbbbbb"
