@@ -172,3 +172,5 @@ __all__ += ["set_blas_threads", "get_blas_threads"]
 from .serialization import load, save  # noqa: E402
 
 __all__ += ["save", "load"]
+
+from . import fast  # noqa: E402, F401  (installs the fast path's seams unless TINYGRAD_RNN_FAST=0)

@@ -1,42 +1,35 @@
-"""The graph engine: reverse-mode differentiation over the recorded graph.
+"""The graph engine: reverse-mode differentiation over the recorded graph, in three steps.
 
-Backpropagation in three steps:
+1. **Order** (:func:`ops_in_order`). List every op the outputs depend on, each after the ops that
+   computed its inputs (a topological order), found with an explicit stack — no recursion, so a
+   graph of 100,000 ops is no problem. The graph's vertices are the computed tensors'
+   :class:`~tinygrad_rnn.function.Node` records and the leaf tensors themselves; "tensor" below
+   means either.
+2. **Walk** (:func:`backpropagate`). Visit that list from the outputs back to the inputs. At each
+   op, take the total each of its tensors received, call the op's backward, and send one term to
+   each input: the :class:`GradientTable` adds it to that input's total with ``+``. Where a value
+   branches out, the gradients of its uses add up (the multivariable chain rule); for a weight
+   shared by every time step this is the lecture's ∂J/∂W = Σ_t ∂J/∂W|_(t), one ``+`` per step.
+3. **Deliver** (:func:`_deliver`). A leaf's total goes into its ``.grad`` (``Tensor.backward``),
+   or the totals are returned (:func:`grad`), or one tensor's terms are returned one by one, with
+   the scope of the use each came from (:func:`grad_contributions`).
 
-1. **Order.** List every op the outputs depend on, with the tensors it computed, each op after
-   the ops that computed its inputs (a topological order), with an explicit stack — no
-   recursion, so a graph of 100,000 ops is no problem. The graph's vertices are the computed
-   tensors' :class:`~tinygrad_rnn.function.Node` records and the leaf tensors themselves;
-   "tensor" below means either.
-2. **Walk back.** Visit that list from the outputs to the inputs. At each op, sum the gradient
-   contributions each of its tensors received — one per use — then call its backward to send
-   one contribution to each of its inputs. One walk serves every caller; what it has received
-   so far is held, and added up, by a :class:`~tinygrad_rnn.gradients.GradientTable`.
-3. **Deliver.** Leaves accumulate their total into ``.grad`` (``Tensor.backward``), or the totals
-   are returned (:func:`grad`), or a tensor's separate contributions are returned with the scope
-   of the use each came from (:func:`grad_contributions`).
-
-The sum in step 2 is the multivariable chain rule: where a value branches out, the gradients of
-its uses add up. For a weight shared by every time step it is the lecture's
-∂J/∂W = Σ_t ∂J/∂W|_(t). With ``create_graph=True`` that sum is one recorded ``add_n`` node (Σ)
-with one input per use. Without it, a weight's term from a ``linear`` (or fused cell) arrives as
-a :class:`~tinygrad_rnn.ops.linalg.Product` — gradᵀ x, not yet multiplied (a bias's: gradᵀ 1) —
-and the table sums the T terms of a weight used at every step as one matrix product, as a
-hand-written BPTT does; ``grad_contributions`` still gets each step's term on its own.
+Gradients are plain arrays in a backward pass, and Tensors when ``create_graph=True`` records it
+(then a tensor's total is one recorded Σ node, ``add_n``, with one input per use).
+``tinygrad_rnn.fast.gradient_table`` replaces the table at one seam (:data:`GRADIENT_TABLE`): a
+weight's terms are multiplied out as one matrix product, as a hand-written BPTT does.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from contextlib import nullcontext
 from typing import Any
 
 from .device import array_module
 from .errors import GraphError, ShapeError
 from .function import STATE, Function, Node, _recording_gradient, check_finite
-from .gradients import GradientTable, TermTable
 from .hooks import run_hooks
 from .inplace import check_saved_unchanged
-from .ops.linalg import Product
 from .tensor import Tensor
 
 Scope = tuple[str, ...]
@@ -61,7 +54,7 @@ def backward(
     outputs = _as_tuple(tensors)
     seeds = _seeds(outputs, grad_tensors, create_graph)
     retain_graph = create_graph if retain_graph is None else retain_graph
-    _backpropagate(outputs, seeds, targets=None, create_graph=create_graph, retain_graph=retain_graph)
+    backpropagate(outputs, seeds, targets=None, create_graph=create_graph, retain_graph=retain_graph)
 
 
 def grad(
@@ -93,7 +86,7 @@ def grad(
                 "no gradient. Create it with requires_grad=True or call .requires_grad_() on it."
             )
     seeds = _seeds(outputs, grad_outputs, create_graph)
-    totals, _ = _backpropagate(outputs, seeds, targets=inputs, create_graph=create_graph,
+    totals, _ = backpropagate(outputs, seeds, targets=inputs, create_graph=create_graph,
                                retain_graph=create_graph if retain_graph is None else retain_graph)
     result = []
     for position, tensor in enumerate(inputs):
@@ -132,7 +125,7 @@ def grad_contributions(
         raise GraphError(f"grad_contributions: {_describe(tensor)} does not require grad.")
     outputs = _as_tuple(output)
     seeds = _seeds(outputs, None, create_graph)
-    _, terms = _backpropagate(outputs, seeds, targets=(tensor,), create_graph=create_graph,
+    _, terms = backpropagate(outputs, seeds, targets=(tensor,), create_graph=create_graph,
                               retain_graph=retain_graph, itemize=tensor)
     if not terms and not allow_unused:
         raise GraphError(
@@ -217,7 +210,73 @@ def _depth(op_and_vertices: tuple[Function | None, list[Any]]) -> int:
     return 0 if function is None else function.depth
 
 
-def _backpropagate(
+class GradientTable:
+    """What the walk has received for each vertex and not yet used (Chainer's ``GradTable``).
+
+    Each use of a tensor sends it one term; :meth:`add` adds the term to the tensor's total with
+    ``+`` — the multivariable chain rule, ∂J/∂x = Σ over the uses of x, and for a weight shared by
+    every time step ∂J/∂W = Σ_t ∂J/∂W|_(t). Where terms are to be shown they are kept one by one,
+    with the scope of the use each came from: every tensor's when recording (``record``:
+    ``create_graph=True``; the total is then one recorded Σ node, ``add_n``), and the one tensor
+    ``grad_contributions`` asks for (``itemize``), returned as :attr:`itemized`.
+
+    This is the plain table; ``tinygrad_rnn.fast.gradient_table`` installs one that defers a
+    weight's terms into one matrix product (:data:`GRADIENT_TABLE` is the seam).
+
+    >>> import numpy as np
+    >>> table = GradientTable()
+    >>> table.add("x", np.ones(2), ()); table.add("x", np.ones(2), ())
+    >>> table.take("x", ()).tolist()
+    [2.0, 2.0]
+    """
+
+    def __init__(self, record: bool = False, itemize: Any = None) -> None:
+        self.totals: dict[Any, Any] = {}  # vertex → the sum of the terms it received so far
+        self.summed: set[Any] = set()  # vertices whose total is a sum made here (no one else holds it)
+        self.terms: dict[Any, list[tuple[Scope, Any]]] = {}  # vertex → its terms, kept one by one
+        self.record, self.itemize = record, itemize
+        self.itemized: list[tuple[Scope, Any]] = []  # the terms of ``itemize``, once taken
+
+    def add(self, vertex: Any, term: Any, scope: Scope, of: Function | None = None) -> None:
+        """One use's term of ``vertex``'s gradient, sent from ``scope`` by the backward of ``of``."""
+        if self.record or vertex is self.itemize:
+            self.terms.setdefault(vertex, []).append((scope, term))
+        elif vertex in self.totals:
+            self.totals[vertex] = self.totals[vertex] + term  # ∂J/∂x = Σ over the uses of x
+            self.summed.add(vertex)
+        else:
+            self.totals[vertex] = term
+
+    def take(self, vertex: Any, scope: Scope) -> Any:
+        """``vertex``'s total, removed from the table (None if nothing reached it); a recorded Σ is
+        placed in ``scope``, the scope of the op that made the vertex."""
+        terms = self.terms.pop(vertex, None)
+        if terms is None:
+            return self.totals.pop(vertex, None)
+        if vertex is self.itemize:
+            self.itemized = terms
+        if len(terms) == 1:
+            return terms[0][1]
+        if self.record:
+            from .ops import add_n
+
+            with _recording_gradient(scope):
+                return add_n(*[term for _, term in terms])
+        total = terms[0][1]
+        for _, term in terms[1:]:
+            total = total + term
+        return total
+
+    def made(self, vertex: Any) -> bool:
+        """Whether ``vertex``'s total (taken last) is an array this table made: stored without a copy."""
+        return vertex in self.summed and not self.record
+
+
+# The seam tinygrad_rnn.fast.gradient_table installs its table at (install() / uninstall()).
+GRADIENT_TABLE: type[GradientTable] = GradientTable
+
+
+def backpropagate(
     outputs: tuple[Tensor, ...],
     seeds: list[Any],
     targets: tuple[Tensor, ...] | None,
@@ -225,68 +284,57 @@ def _backpropagate(
     retain_graph: bool,
     itemize: Tensor | None = None,
 ) -> tuple[dict[Any, Any], list[tuple[Scope, Any]]]:
-    """The walk back (steps 2 and 3 above), for every caller: ``backward()``, ``grad()`` and
-    ``grad_contributions()`` differ only in what they ask the gradient table to keep.
-
-    ``targets=None`` accumulates into every leaf's ``.grad`` (and a tensor's that called
-    ``retain_grad()``); otherwise the totals of the target tensors are returned by their vertex.
-    ``itemize`` names one tensor whose separate contributions are returned as well. Gradients are
-    plain arrays, or Tensors when ``create_graph`` is set.
-    """
+    """The walk back (steps 2 and 3 above), for every caller: ``backward()`` (``targets=None``:
+    totals go into ``.grad``), ``grad()`` (the targets' totals are returned, by vertex) and
+    ``grad_contributions()`` (``itemize``: that tensor's terms are returned too). Gradients are
+    plain arrays, or Tensors when ``create_graph`` is set."""
     ops = ops_in_order([vertex_of(t) for t in outputs])
-    target_vertices = None if targets is None else {vertex_of(t) for t in targets}
-    needed = _needed(ops, target_vertices)
-    # the plain backward of a training step keeps running sums only; Σ nodes and itemized terms keep terms
-    table = GradientTable() if not create_graph and itemize is None else \
-        TermTable(record=create_graph, itemize=None if itemize is None else vertex_of(itemize))
-    totals: dict[Any, Any] = {}
+    wanted = None if targets is None else {vertex_of(t) for t in targets}
+    needed = _needed(ops, wanted)
+    table = GRADIENT_TABLE(record=create_graph, itemize=None if itemize is None else vertex_of(itemize))
     for output, seed in zip(outputs, seeds):
-        table.add(vertex_of(output), seed)
-
-    take, add = table.take, table.add
-
-    def total_of(vertex: Any, scope: Scope) -> Any:
-        """The sum of what ``vertex`` received, delivered (into .grad, or as a target's total)."""
-        total = take(vertex, scope)
-        if total is not None:
-            hooked = vertex._backward_hooks  # Tensor.register_hook: it may replace the total
-            if hooked:
-                total = run_hooks(hooked, total, create_graph)
-            if target_vertices is None:
-                if isinstance(vertex, Tensor) or vertex.retained is not None:
-                    _accumulate_into_grad(vertex, total, create_graph, fresh=not hooked and table.made(vertex))
-            elif vertex in target_vertices:
-                totals[vertex] = total
-        return total
-
+        table.add(vertex_of(output), seed, ())
+    totals: dict[Any, Any] = {}
     for function, vertices in reversed(ops):
-        if function is None:  # a leaf: its total delivered
-            total_of(vertices[0], ())
-            continue
-        scope = function.scope
-        if function.multiple_outputs:  # one gradient per output, None for an output none reached
-            grad, reached = [None] * function.n_outputs, False
-            for vertex in vertices:
-                total = grad[vertex.output_index] = total_of(vertex, scope)
-                reached = reached or total is not None
-            if not reached:
-                continue
-            grad, output_nodes = tuple(grad), _output_nodes(function, vertices) if create_graph else None
-        else:  # most ops: one output
-            grad, output_nodes = total_of(vertices[0], scope), vertices[0]
-            if grad is None:
-                continue
-        input_grads = _call_backward(function, grad, output_nodes, create_graph)
-        for parent, parent_grad, needs_grad in zip(function.inputs, input_grads, function.needs_input_grad):
-            if needs_grad and parent_grad is not None and (needed is None or parent in needed):
-                # (a weight's Product term is not multiplied yet: its weight's shape and dtype by construction)
-                if type(parent_grad) is not Product and (parent_grad.shape != parent.shape
-                                                         or parent_grad.dtype != parent.dtype):
-                    parent_grad = _checked(function, parent, parent_grad)
-                add(parent, parent_grad, scope, function)
+        scope = () if function is None else function.scope
+        received = [_deliver(vertex, table, scope, wanted, totals, create_graph) for vertex in vertices]
+        if function is None or all(total is None for total in received):
+            continue  # a leaf (delivered), or an op no gradient reached
+        if function.multiple_outputs:  # one gradient per output, None for one that none reached
+            grad = [None] * function.n_outputs
+            for vertex, total in zip(vertices, received):
+                grad[vertex.output_index] = total
+            grad, output_nodes = tuple(grad), _output_nodes(function, vertices)
+        else:
+            grad, output_nodes = received[0], vertices[0]
+        terms = _call_backward(function, grad, output_nodes, create_graph)
+        for parent, term, needs_grad in zip(function.inputs, terms, function.needs_input_grad):
+            if needs_grad and term is not None and (needed is None or parent in needed):
+                if term.shape != parent.shape or term.dtype != parent.dtype:
+                    term = _checked(function, parent, term)
+                table.add(parent, term, scope, function)
         if not retain_graph:
             function.release()
-    return totals, list(table.itemized)
+    return totals, table.itemized
+
+
+def _deliver(vertex: Any, table: GradientTable, scope: Scope, wanted: set[Any] | None,
+             totals: dict[Any, Any], create_graph: bool) -> Any:
+    """Take ``vertex``'s total from the table and deliver it: through its hooks (which may replace
+    it), into ``.grad`` (a leaf, or a tensor that called ``retain_grad()``) or, for ``grad()``,
+    into ``totals`` if it is a target. Returns the total, which flows on into the op that made it."""
+    total = table.take(vertex, scope)
+    if total is None:
+        return None
+    hooks = vertex._backward_hooks  # Tensor.register_hook: they may replace the total
+    if hooks:
+        total = run_hooks(hooks, total, create_graph)
+    if wanted is None:
+        if isinstance(vertex, Tensor) or vertex.retained is not None:
+            _accumulate_into_grad(vertex, total, create_graph, fresh=not hooks and table.made(vertex))
+    elif vertex in wanted:
+        totals[vertex] = total
+    return total
 
 
 def _output_nodes(function: Function, vertices: Any) -> tuple:
@@ -300,24 +348,22 @@ def _output_nodes(function: Function, vertices: Any) -> tuple:
 
 def _call_backward(function: Function, grad: Any, output_nodes: Any, create_graph: bool) -> tuple:
     """Run one op's backward on the gradient of its output (a tuple of them for several outputs,
-    None for an output none reached): on its saved arrays (fast), or on Tensors, recorded (create_graph).
+    None for an output none reached): on its saved arrays, or on Tensors, recorded (create_graph).
     First, if anything was written in place since the op was recorded, that its saved arrays were not."""
     if STATE.writes != function.recorded_at:
         check_saved_unchanged(function)
     if create_graph:
         with _recording_gradient(function.scope, of=function):
-            input_grads = function.backward(grad, *function.recorded_arguments(output_nodes))
+            terms = function.backward(grad, *function.recorded_arguments(output_nodes))
     else:
-        input_grads = function.backward(grad, function.saved_output, *function.saved_inputs)
-    if not isinstance(input_grads, tuple):
-        input_grads = (input_grads,)
+        terms = function.backward(grad, function.saved_output, *function.saved_inputs)
+    if not isinstance(terms, tuple):
+        terms = (terms,)
     if STATE.anomaly:  # checked now, term by term: a NaN is reported at the op that made it
-        with _recording_gradient(function.scope, of=function) if create_graph else nullcontext():
-            input_grads = tuple(g.materialize() if isinstance(g, Product) else g for g in input_grads)
-        for parent_grad in input_grads:
-            if parent_grad is not None:
-                check_finite(_data(parent_grad), f"backward of {function.name}", function.scope)
-    return input_grads
+        for term in terms:
+            if term is not None:
+                check_finite(_data(term), f"backward of {function.name}", function.scope)
+    return terms
 
 
 def _accumulate_into_grad(vertex: Any, total: Any, create_graph: bool, fresh: bool = False) -> None:

@@ -53,7 +53,9 @@ from .fused import (
     rnn_cell,
     rnn_pointwise,
 )
-from .linalg import Linear, MatMul, Product, _product
+from ..fast.gradient_table import Product
+from ..fast.gradient_table import matrix_product as _product
+from .linalg import Linear, MatMul
 from .shape import stack
 
 
