@@ -22,6 +22,7 @@ weight's terms are multiplied out as one matrix product, as a hand-written BPTT 
 
 from __future__ import annotations
 
+import operator
 from collections.abc import Sequence
 from typing import Any
 
@@ -179,35 +180,33 @@ def ops_in_order(outputs: Sequence[Any], freed: bool = False) -> list[tuple[Func
     >>> [(op and op.name, len(vertices)) for op, vertices in ops_in_order([vertex_of(first + second)])]
     [(None, 1), ('mul', 1), ('unbind', 2), ('add', 1)]
     """
-    found = set(outputs)
-    ops: dict[Any, tuple[Function | None, list[Any]]] = {}  # op (a leaf: itself) -> (op, its outputs reached)
-    stack = list(outputs)
+    found, stack = set(outputs), list(outputs)
+    leaves: list[Any] = []
+    reached: dict[Function, list[Any]] = {}  # op → its outputs the walk reached
     while stack:
         vertex = stack.pop()
         function = vertex.grad_fn
-        op = ops.get(vertex if function is None else function)
-        if op is not None:  # another output of an op already walked
-            op[1].append(vertex)
-            continue
-        ops[vertex if function is None else function] = (function, [vertex])
         if function is None:
-            continue
-        if function.released and not freed:  # (``freed``: a caller that reads the structure only)
-            raise GraphError(
-                f"backward through the graph a second time: the graph of {function.name} "
-                "(and the arrays it saved) was freed by the first backward. Pass "
-                "retain_graph=True to the first backward() or grad() call to keep it."
-            )
-        for parent, needs_grad in zip(function.inputs, function.needs_input_grad):
-            if needs_grad and parent not in found:
-                found.add(parent)
-                stack.append(parent)
-    return sorted(ops.values(), key=_depth)
+            leaves.append(vertex)
+        elif function in reached:  # another output of an op already walked
+            reached[function].append(vertex)
+        else:
+            reached[function] = [vertex]
+            if function.released and not freed:  # (``freed``: a caller that reads the structure only)
+                raise GraphError(
+                    f"backward through the graph a second time: the graph of {function.name} "
+                    "(and the arrays it saved) was freed by the first backward. Pass "
+                    "retain_graph=True to the first backward() or grad() call to keep it."
+                )
+            for parent, needs_grad in zip(function.inputs, function.needs_input_grad):
+                if needs_grad and parent not in found:
+                    found.add(parent)
+                    stack.append(parent)
+    in_order = sorted(reached, key=_DEPTH)
+    return [(None, [leaf]) for leaf in leaves] + [(function, reached[function]) for function in in_order]
 
 
-def _depth(op_and_vertices: tuple[Function | None, list[Any]]) -> int:
-    function = op_and_vertices[0]
-    return 0 if function is None else function.depth
+_DEPTH = operator.attrgetter("depth")
 
 
 class GradientTable:
@@ -297,16 +296,18 @@ def backpropagate(
     totals: dict[Any, Any] = {}
     for function, vertices in reversed(ops):
         scope = () if function is None else function.scope
-        received = [_deliver(vertex, table, scope, wanted, totals, create_graph) for vertex in vertices]
-        if function is None or all(total is None for total in received):
-            continue  # a leaf (delivered), or an op no gradient reached
-        if function.multiple_outputs:  # one gradient per output, None for one that none reached
+        if function is None or not function.multiple_outputs:  # a leaf, or an op with one output
+            grad = _deliver(vertices[0], table, scope, wanted, totals, create_graph)
+            if function is None or grad is None:
+                continue
+            output_nodes = vertices[0]
+        else:  # one gradient per output, None for one that none reached
             grad = [None] * function.n_outputs
-            for vertex, total in zip(vertices, received):
-                grad[vertex.output_index] = total
+            for vertex in vertices:
+                grad[vertex.output_index] = _deliver(vertex, table, scope, wanted, totals, create_graph)
+            if all(total is None for total in grad):
+                continue
             grad, output_nodes = tuple(grad), _output_nodes(function, vertices)
-        else:
-            grad, output_nodes = received[0], vertices[0]
         terms = _call_backward(function, grad, output_nodes, create_graph)
         for parent, term, needs_grad in zip(function.inputs, terms, function.needs_input_grad):
             if needs_grad and term is not None and (needed is None or parent in needed):

@@ -36,7 +36,7 @@ from typing import Any
 
 import numpy
 
-from .device import CPU, array_module, device_of_array, loaded_cupy
+from .device import CPU, Device, array_module, device_of_array, loaded_cupy
 from .errors import AnomalyError, DeviceError, ShapeError
 from .tensor import Tensor  # tensor.py imports the ops, and so this module, only at its end
 
@@ -70,15 +70,19 @@ class Node:
     <Node of mul, shape (2, 3)>
     """
 
-    __slots__ = ("grad_fn", "output_index", "shape", "dtype", "device", "name", "retained", "_backward_hooks")
+    # Slots for what every Node has; a name, a retain_grad() reference, hooks and a GPU device
+    # are set on few, into the instance's __dict__ (made only then), the class's value read until then.
+    __slots__ = ("grad_fn", "output_index", "shape", "dtype", "__dict__")
+    device: Device = CPU
+    name: str | None = None
+    retained: Any = None
+    _backward_hooks: dict | None = None  # Tensor.register_hook's functions (hooks.py)
 
     def __init__(self, grad_fn: Any, output_index: int, array: Any) -> None:
         self.grad_fn, self.output_index = grad_fn, output_index
         self.shape, self.dtype = array.shape, array.dtype
-        self.device = CPU if loaded_cupy() is None else device_of_array(array)
-        self.name: str | None = None
-        self.retained: Any = None
-        self._backward_hooks: dict | None = None  # Tensor.register_hook's functions (hooks.py)
+        if loaded_cupy() is not None:  # (before CuPy is imported every array is on the CPU)
+            self.device = device_of_array(array)
 
     @property
     def ndim(self) -> int:
@@ -120,6 +124,8 @@ class Function:
     kept_outputs = 0  # of those, the last few are kept for backward only and never returned (a fused cell's gates)
     released = False  # True once a backward without retain_graph has freed the saved arrays
     gradient_of: Any = None  # recorded by create_graph=True: the op whose backward made this one
+    is_gradient = False  # True if recorded while create_graph=True computed a gradient
+    n_outputs = 1  # how many outputs forward returned (set for ops with several)
     saves_inputs: bool | tuple[int, ...] = True  # backward reads the inputs' values (False: only their shapes;
     # a tuple: the values of those inputs only — a layer node reads W_hh, not the (T, B, G·H) projection)
     saves_output = True  # backward reads the output's values
@@ -133,7 +139,6 @@ class Function:
     depth: int
     scope: tuple[str, ...]
     step: Step | None
-    is_gradient: bool
     recorded_at: int
 
     name = "function"  # the op's name as users write it: "mul", "matmul", "log_softmax"
@@ -166,17 +171,15 @@ class Function:
                 arrays.append(x.array)
                 needs_input_grad.append(x.requires_grad)
                 node = x._node
-                if node is None:
+                if node is None:  # a leaf: its own vertex
                     vertices.append(x)
                 else:
                     vertices.append(node)
                     if node.grad_fn.depth > depth:
                         depth = node.grad_fn.depth
-            else:
-                if isinstance(x, numpy.generic):
-                    # A NumPy scalar would promote a float32 tensor to float64; PyTorch treats it
-                    # like a Python scalar, and so do we.
-                    x = x.item()
+            else:  # a constant, its own vertex. A NumPy scalar would promote a float32 tensor to
+                # float64; PyTorch treats it as a Python scalar, and so do we.
+                x = x.item() if isinstance(x, numpy.generic) else x
                 arrays.append(x)
                 vertices.append(x)
                 needs_input_grad.append(False)
@@ -193,34 +196,36 @@ class Function:
         if state.anomaly:
             for array in outs:
                 check_finite(array, f"forward of {self.name}", state.scope)
-        returned = outs[: len(outs) - self.kept_outputs]  # kept outputs: a Node only when a recorded backward reads one
-        if not (state.grad_enabled and self.differentiable and True in needs_input_grad and outs[0].dtype.kind == "f"):
-            if self.multiple_outputs:
-                return tuple(map(Tensor._make, returned))
-            result = Tensor._make(outs[0])
-            if self.keeps_choice and outs[0].dtype.kind in "iu":  # ids reshaped or indexed: still the ids chosen
-                choice = next((x._choice for x in inputs if getattr(x, "_choice", None) is not None), None)
-                if choice is not None:
-                    result._choice = choice
-            return result
+        if not (state.grad_enabled and True in needs_input_grad and self.differentiable and outs[0].dtype.kind == "f"):
+            return self._untracked(inputs, outs)
         # Record. The inputs' vertices are the graph's edges; of the values, keep only those
         # backward reads — for the rest the vertex (a Node: shape, dtype, device) stands in.
-        self.inputs = tuple(vertices)
+        self.inputs = vertices = tuple(vertices)
         saves = self.saves_inputs
-        self.saved_inputs = (tuple(arrays) if saves is True else self.inputs if not saves else
-                             tuple(arrays[i] if i in saves else self.inputs[i] for i in range(len(arrays))))
+        self.saved_inputs = (tuple(arrays) if saves is True else vertices if saves is False else
+                             tuple(arrays[i] if i in saves else vertices[i] for i in range(len(arrays))))
         self.saved_output = (outs if self.multiple_outputs else outs[0]) if self.saves_output else None
         self.needs_input_grad = tuple(needs_input_grad)
-        self.depth = depth + 1  # deeper than every op it depends on: see topological_order
-        self.scope, self.step = state.scope, state.step
-        self.is_gradient = state.recording_gradient
-        if self.is_gradient:
-            self.gradient_of = state.gradient_of
-        self.recorded_at = state.writes  # backward checks its saved arrays against writes made after this
+        self.depth = depth + 1  # deeper than every op it depends on: see engine.ops_in_order
+        self.scope, self.step, self.recorded_at = state.scope, state.step, state.writes
+        if state.recording_gradient:
+            self.is_gradient, self.gradient_of = True, state.gradient_of
+        if not self.multiple_outputs:
+            return Tensor._make(outs[0], Node(self, 0, outs[0]))
         self.n_outputs = len(outs)
+        returned = outs[: len(outs) - self.kept_outputs]
+        return tuple(Tensor._make(array, Node(self, i, array)) for i, array in enumerate(returned))
+
+    def _untracked(self, inputs: tuple[Any, ...], outs: tuple[Any, ...]) -> Any:
+        """The results as Tensors outside the graph (nothing needs a gradient, or grad mode is off)."""
         if self.multiple_outputs:
-            return tuple(Tensor._make(array, Node(self, i, array)) for i, array in enumerate(returned))
-        return Tensor._make(outs[0], Node(self, 0, outs[0]))
+            return tuple(map(Tensor._make, outs[: len(outs) - self.kept_outputs]))
+        result = Tensor._make(outs[0])
+        if self.keeps_choice and outs[0].dtype.kind in "iu":  # ids reshaped or indexed: still the ids chosen
+            choice = next((x._choice for x in inputs if getattr(x, "_choice", None) is not None), None)
+            if choice is not None:
+                result._choice = choice
+        return result
 
     def recorded_arguments(self, output_nodes: Any) -> tuple[Any, ...]:
         """(output, *inputs) as Tensors in the graph, for a backward that create_graph records.

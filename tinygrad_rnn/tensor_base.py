@@ -41,20 +41,23 @@ class TensorBase:
     """The data of a :class:`~tinygrad_rnn.tensor.Tensor` and what autodiff records about it; a
     Tensor is the only kind made (``Tensor(data, ...)``), and this class is never used on its own."""
 
-    # _choice (set only on ids chosen from scores, by argmax or sampling): (the scores, "argmax" | "sampled"),
-    # so that an embedding of them draws the generation loop's link back to the scores
-    # array: the NumPy or CuPy array this tensor holds (a plain slot: the hot paths read it directly)
-    __slots__ = ("array", "_grad", "requires_grad", "grad_fn", "_node", "_name", "_choice", "_backward_hooks",
-                 "__weakref__")
+    # Slots for what every tensor has; what few tensors have lives in the instance's __dict__, made
+    # only when one is set, the class's None read until then: a name, a gradient, hooks, and
+    # _choice (on ids chosen from scores, by argmax or sampling: (the scores, "argmax" | "sampled"),
+    # so that an embedding of them draws the generation loop's link back to the scores).
+    __slots__ = ("array", "requires_grad", "grad_fn", "_node", "__dict__", "__weakref__")
+    _grad: Tensor | None = None
+    _name: str | None = None
+    _backward_hooks: dict | None = None  # a leaf's register_hook functions (hooks.py)
+    _choice: Any = None
 
     def __init__(self, data: Any, requires_grad: bool = False, dtype: Any = None,
                  device: str | Device | None = None, name: str | None = None) -> None:
-        self.array = _to_array(data, dtype, device)
-        self._grad: Tensor | None = None
+        self.array = _to_array(data, dtype, device)  # the NumPy or CuPy array (the hot paths read it directly)
         self.grad_fn: Any = None  # the Function that made this tensor; None for a leaf
         self._node: Any = None  # its place in the graph (a function.Node), if an op made it
-        self._name = name
-        self._backward_hooks: dict | None = None  # a leaf's register_hook functions (hooks.py)
+        if name is not None:
+            self._name = name
         self.requires_grad = False
         if requires_grad:
             self.requires_grad_()
@@ -64,10 +67,11 @@ class TensorBase:
         """Wrap an array without copying (how ops build their results); ``node`` places it in
         the graph."""
         tensor = object.__new__(cls)
-        tensor.array, tensor._grad, tensor._node, tensor._name = data, None, node, None
-        tensor._backward_hooks = None
-        tensor.grad_fn = None if node is None else node.grad_fn
-        tensor.requires_grad = node is not None
+        tensor.array, tensor._node = data, node
+        if node is None:
+            tensor.grad_fn, tensor.requires_grad = None, False
+        else:
+            tensor.grad_fn, tensor.requires_grad = node.grad_fn, True
         return tensor
 
     @property

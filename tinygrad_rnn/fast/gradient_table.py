@@ -177,10 +177,10 @@ class DeferredGradientTable(GradientTable):
                 super().add(vertex, term.block(block).materialize(), step_scope, of)
 
     def take(self, vertex: Any, scope: Scope) -> Any:
-        if vertex in self.terms:
-            return super().take(vertex, scope)
         running_sum = self.totals.pop(vertex, None)
-        return None if running_sum is None else resolved(running_sum)
+        if running_sum is None:
+            return super().take(vertex, scope) if vertex in self.terms else None
+        return resolved(running_sum)
 
     def made(self, vertex: Any) -> bool:
         return vertex in self.owned and not self.record
