@@ -49,8 +49,9 @@ def main() -> None:
             times[name].append(time.perf_counter() - start)
     ops = args.ops // 3 * 3
     medians = {name: statistics.median(t) / ops * 1e6 for name, t in times.items()}
+    before, after = medians["before"] / medians["torch"], medians["after"] / medians["torch"]
     print("  ".join(f"{name} {m:.2f} µs/op" for name, m in medians.items()),
-          f"| before {medians['before'] / medians['torch']:.2f}× torch, after {medians['after'] / medians['torch']:.2f}×")
+          f"| before {before:.2f}× torch, after {after:.2f}×")
 
 
 if __name__ == "__main__":

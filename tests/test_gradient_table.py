@@ -159,7 +159,8 @@ def test_install_and_uninstall_swap_the_engines_table_and_linears_terms():
     from tinygrad_rnn.ops import linalg
 
     with plain_table():
-        assert engine.GRADIENT_TABLE is engine.GradientTable and linalg.weight_terms is gradient_table.plain_weight_terms
+        assert engine.GRADIENT_TABLE is engine.GradientTable
+        assert linalg.weight_terms is gradient_table.plain_weight_terms
         with fast_table():
             assert engine.GRADIENT_TABLE is DeferredGradientTable
             assert linalg.weight_terms is gradient_table.deferred_weight_terms

@@ -24,14 +24,17 @@ from __future__ import annotations
 
 import operator
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .device import array_module
 from .errors import GraphError, ShapeError
 from .function import STATE, Function, Node, _recording_gradient, check_finite
 from .hooks import run_hooks
 from .inplace import check_saved_unchanged
-from .tensor import Tensor
+from .tensor_base import TensorBase, to_array
+
+if TYPE_CHECKING:
+    from .tensor import Tensor
 
 Scope = tuple[str, ...]
 
@@ -81,7 +84,7 @@ def grad(
     """
     outputs, inputs = _as_tuple(outputs), _as_tuple(inputs)
     for position, tensor in enumerate(inputs):
-        if not isinstance(tensor, Node) and (not isinstance(tensor, Tensor) or not tensor.requires_grad):
+        if not isinstance(tensor, Node) and (not isinstance(tensor, TensorBase) or not tensor.requires_grad):
             raise GraphError(
                 f"grad: input {position} ({_describe(tensor)}) does not require grad, so it has "
                 "no gradient. Create it with requires_grad=True or call .requires_grad_() on it."
@@ -122,7 +125,7 @@ def grad_contributions(
     >>> [(s, g.item()) for s, g in grad_contributions(h2, w)]
     [(('t=2',), 2.0), (('t=1',), 2.0)]
     """
-    if not isinstance(tensor, Tensor) or not tensor.requires_grad:
+    if not isinstance(tensor, TensorBase) or not tensor.requires_grad:
         raise GraphError(f"grad_contributions: {_describe(tensor)} does not require grad.")
     outputs = _as_tuple(output)
     seeds = _seeds(outputs, None, create_graph)
@@ -331,7 +334,7 @@ def _deliver(vertex: Any, table: GradientTable, scope: Scope, wanted: set[Any] |
     if hooks:
         total = run_hooks(hooks, total, create_graph)
     if wanted is None:
-        if isinstance(vertex, Tensor) or vertex.retained is not None:
+        if isinstance(vertex, TensorBase) or vertex.retained is not None:
             _accumulate_into_grad(vertex, total, create_graph, fresh=not hooks and table.made(vertex))
     elif vertex in wanted:
         totals[vertex] = total
@@ -376,7 +379,7 @@ def _accumulate_into_grad(vertex: Any, total: Any, create_graph: bool, fresh: bo
     of one ``.grad`` (gradient clipping) must never change another. No copy is needed when the
     walk made ``total`` itself (``fresh``: a sum of several contributions).
     """
-    tensor = vertex if isinstance(vertex, Tensor) else vertex.retained()
+    tensor = vertex if isinstance(vertex, TensorBase) else vertex.retained()
     if tensor is None:  # a retained tensor nobody holds any more: nobody can read its .grad
         return
     if create_graph:
@@ -385,9 +388,9 @@ def _accumulate_into_grad(vertex: Any, total: Any, create_graph: bool, fresh: bo
         return
     total = _as_array(total)
     if tensor.grad is None:
-        tensor.grad = Tensor._make(total if fresh else total.copy())
+        tensor.grad = TensorBase._make(total if fresh else total.copy())
     else:
-        tensor.grad = Tensor._make(tensor.grad.array + total)
+        tensor.grad = TensorBase._make(tensor.grad.array + total)
 
 
 def _checked(function: Function, expected: Any, gradient: Any) -> Any:
@@ -420,13 +423,13 @@ def _needed(ops: list[tuple[Function | None, list[Any]]], targets: set[Any] | No
 
 def _seeds(outputs: tuple[Tensor, ...], grad_outputs: Any, create_graph: bool) -> list[Any]:
     """The gradient each output starts with: given, or 1 for a scalar output."""
-    if grad_outputs is None or isinstance(grad_outputs, Tensor):
+    if grad_outputs is None or isinstance(grad_outputs, TensorBase):
         grad_outputs = [grad_outputs] * len(outputs) if grad_outputs is None else [grad_outputs]
     if len(grad_outputs) != len(outputs):
         raise GraphError(f"backward: got {len(outputs)} outputs but {len(grad_outputs)} gradients")
     seeds = []
     for output, seed in zip(outputs, grad_outputs):
-        if not isinstance(output, Tensor) or not output.requires_grad:
+        if not isinstance(output, TensorBase) or not output.requires_grad:
             raise GraphError(
                 f"backward: {_describe(output)} does not require grad and has no graph: nothing "
                 "it was computed from has requires_grad=True (or it was made under no_grad())."
@@ -438,9 +441,9 @@ def _seeds(outputs: tuple[Tensor, ...], grad_outputs: Any, create_graph: bool) -
                     "created implicitly only for a scalar output. Reduce it first (e.g. "
                     ".sum() or .mean()) or pass gradient=<tensor of the same shape>."
                 )
-            seed = Tensor._make(output.device.xp.ones_like(output.array))
-        elif not isinstance(seed, Tensor):
-            seed = Tensor(seed, dtype=output.dtype, device=output.device)
+            seed = TensorBase._make(output.device.xp.ones_like(output.array))
+        elif not isinstance(seed, TensorBase):
+            seed = TensorBase._make(to_array(seed, output.dtype, output.device))
         if tuple(seed.shape) != tuple(output.shape):
             raise ShapeError(
                 f"backward: gradient of shape {tuple(seed.shape)} given for an output of shape "
@@ -453,11 +456,11 @@ def _seeds(outputs: tuple[Tensor, ...], grad_outputs: Any, create_graph: bool) -
 
 
 def _as_tuple(tensors: Any) -> tuple:
-    return (tensors,) if isinstance(tensors, Tensor) else tuple(tensors)
+    return (tensors,) if isinstance(tensors, TensorBase) else tuple(tensors)
 
 
 def _as_tensor(value: Any) -> Tensor:
-    return value if isinstance(value, Tensor) else Tensor._make(_as_array(value))
+    return value if isinstance(value, TensorBase) else TensorBase._make(_as_array(value))
 
 
 def _as_array(value: Any) -> Any:
@@ -468,10 +471,10 @@ def _as_array(value: Any) -> Any:
 
 
 def _data(value: Any) -> Any:
-    return value.array if isinstance(value, Tensor) else value
+    return value.array if isinstance(value, TensorBase) else value
 
 
 def _describe(value: Any) -> str:
-    if isinstance(value, Tensor):
+    if isinstance(value, TensorBase):
         return f"tensor of shape {tuple(value.shape)}" + (f" named {value.name!r}" if value.name else "")
     return f"{type(value).__name__}"

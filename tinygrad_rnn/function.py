@@ -32,13 +32,16 @@ import contextlib
 import itertools
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy
 
 from .device import CPU, Device, array_module, device_of_array, loaded_cupy
 from .errors import AnomalyError, DeviceError, ShapeError
-from .tensor import Tensor  # tensor.py imports the ops, and so this module, only at its end
+from .tensor_base import TensorBase
+
+if TYPE_CHECKING:
+    from .tensor import Tensor
 
 
 class _State:
@@ -160,14 +163,14 @@ class Function:
         path). Any Tensor in → a Tensor out, recorded in the graph when it needs a gradient."""
         function = cls(**params)
         for x in inputs:
-            if isinstance(x, Tensor):
+            if isinstance(x, TensorBase):
                 return function._record(inputs)
         return function.forward(*inputs)
 
     def _record(self, inputs: tuple[Any, ...]) -> Tensor:
         arrays, vertices, needs_input_grad, depth = [], [], [], 0
         for x in inputs:
-            if isinstance(x, Tensor):
+            if isinstance(x, TensorBase):
                 arrays.append(x.array)
                 needs_input_grad.append(x.requires_grad)
                 node = x._node
@@ -211,16 +214,16 @@ class Function:
         if state.recording_gradient:
             self.is_gradient, self.gradient_of = True, state.gradient_of
         if not self.multiple_outputs:
-            return Tensor._make(outs[0], Node(self, 0, outs[0]))
+            return TensorBase._make(outs[0], Node(self, 0, outs[0]))
         self.n_outputs = len(outs)
         returned = outs[: len(outs) - self.kept_outputs]
-        return tuple(Tensor._make(array, Node(self, i, array)) for i, array in enumerate(returned))
+        return tuple(TensorBase._make(array, Node(self, i, array)) for i, array in enumerate(returned))
 
     def _untracked(self, inputs: tuple[Any, ...], outs: tuple[Any, ...]) -> Any:
         """The results as Tensors outside the graph (nothing needs a gradient, or grad mode is off)."""
         if self.multiple_outputs:
-            return tuple(map(Tensor._make, outs[: len(outs) - self.kept_outputs]))
-        result = Tensor._make(outs[0])
+            return tuple(map(TensorBase._make, outs[: len(outs) - self.kept_outputs]))
+        result = TensorBase._make(outs[0])
         if self.keeps_choice and outs[0].dtype.kind in "iu":  # ids reshaped or indexed: still the ids chosen
             choice = next((x._choice for x in inputs if getattr(x, "_choice", None) is not None), None)
             if choice is not None:
@@ -234,7 +237,7 @@ class Function:
         connected to the forward graph (its second derivative flows through it)."""
         def as_tensor(saved: Any, vertex: Any) -> Any:
             if isinstance(vertex, Node):  # a computed tensor: its saved array, back in its place
-                return vertex if saved is None or saved is vertex else Tensor._make(saved, vertex)
+                return vertex if saved is None or saved is vertex else TensorBase._make(saved, vertex)
             return vertex  # a leaf tensor, or a constant
 
         if self.multiple_outputs:
@@ -277,7 +280,7 @@ def describe_inputs(inputs: tuple[Any, ...]) -> str:
     """'Tensor(shape=(2, 3), float32, cpu) and 2.0': how error messages name an op's inputs."""
     parts = []
     for x in inputs:
-        if isinstance(x, Tensor):
+        if isinstance(x, TensorBase):
             parts.append(f"Tensor(shape={tuple(x.shape)}, {x.dtype}, {x.device})")
         elif hasattr(x, "shape") and hasattr(x, "dtype"):
             parts.append(f"{type(x).__name__}(shape={tuple(x.shape)}, {x.dtype})")

@@ -41,11 +41,14 @@ tinygrad_rnn.errors.GraphError: w += …: w is a leaf tensor that requires grad 
 from __future__ import annotations
 
 import operator
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .errors import DeviceError, GraphError, ShapeError
 from .function import STATE, Function
-from .tensor import Tensor
+from .tensor_base import TensorBase
+
+if TYPE_CHECKING:
+    from .tensor import Tensor
 
 # where each write went: (device, first byte, end byte) → (stamp, how it was written); one entry per range
 _WRITES: dict[tuple[str, int, int], tuple[int, str]] = {}
@@ -96,7 +99,7 @@ def check_saved_unchanged(function: Function) -> None:
 def in_place(tensor: Tensor, symbol: str, other: Any, written: str | None = None) -> Tensor:
     """``tensor += other`` (and -=, *=, /=) under the rules above; returns what the name now holds.
     ``written``: how the caller wrote it, after the tensor's name, if not so (``".add_(…)"``)."""
-    other_needs_grad = isinstance(other, Tensor) and other.requires_grad
+    other_needs_grad = isinstance(other, TensorBase) and other.requires_grad
     written = written or f" {symbol} …"
     if STATE.grad_enabled:
         _refuse_leaf(tensor, written)
@@ -126,7 +129,7 @@ def set_item(tensor: Tensor, index: Any, value: Any, written: str = "[…] = …
     the tensor's name, for messages: ``fill_()`` and ``copy_()`` write ``tensor[...]`` as ``".fill_()"``."""
     if STATE.grad_enabled:
         _refuse_leaf(tensor, written)
-        if tensor.grad_fn is not None or (isinstance(value, Tensor) and value.requires_grad):
+        if tensor.grad_fn is not None or (isinstance(value, TensorBase) and value.requires_grad):
             raise GraphError(
                 f"{_name(tensor)}{written}: {_name(tensor)} or the value is part "
                 "of a graph, and writing into a tensor is not recorded. Build the new tensor out of place, e.g. "
@@ -163,7 +166,7 @@ def _rebind(tensor: Tensor, result: Tensor) -> Tensor:
 
 
 def _array_of(tensor: Tensor, other: Any, written: str) -> Any:
-    if not isinstance(other, Tensor):
+    if not isinstance(other, TensorBase):
         return other
     if other.device != tensor.device:
         raise DeviceError(f"{_name(tensor)}{written}: the tensor is on {tensor.device} and the value on "

@@ -24,9 +24,12 @@ from typing import Any
 
 import numpy
 
-from .device import GPU, device_of_array, move_array
+from . import engine
+from .device import CPU, GPU, device_of_array, move_array
 from .errors import GraphError
-from .tensor_base import DEFAULT_FLOAT, TensorBase, as_dtype, to_arguments  # noqa: F401  (defined in tensor_base)
+from .hooks import register_hook
+from .inplace import in_place, set_item
+from .tensor_base import _TYPE_NAMES, DEFAULT_FLOAT, TensorBase, as_dtype, to_arguments  # noqa: F401  (defined in tensor_base)
 
 
 class Tensor(TensorBase):
@@ -58,9 +61,7 @@ class Tensor(TensorBase):
         afterwards unless ``retain_graph=True``; ``create_graph=True`` records the backward pass
         so that the gradients can be differentiated again.
         """
-        from .engine import backward
-
-        backward(self, gradient, retain_graph=retain_graph, create_graph=create_graph)
+        engine.backward(self, gradient, retain_graph=retain_graph, create_graph=create_graph)
 
     def requires_grad_(self, requires_grad: bool = True) -> Tensor:
         """Start (or stop) recording ops on this leaf tensor, in place; returns self."""
@@ -208,6 +209,69 @@ class Tensor(TensorBase):
     def new_tensor(self, data: Any, *, dtype: Any = None, device: Any = None, requires_grad: bool = False) -> Tensor:
         """A copy of ``data`` with this tensor's dtype and device (unless given)."""
         return Tensor(data, dtype=dtype or self.dtype, device=device or self.device, requires_grad=requires_grad)
+
+    # --- devices and dtypes: differentiable copies (the ops cast and to_device) ----------------------
+    def to(self, *args: Any, device: Any = None, dtype: Any = None) -> Tensor:
+        """``x.to("cuda")``, ``x.to(tr.float64)``, ``x.to("cpu", tr.float64)``, ``x.to(other)``:
+        differentiable copies (x itself when nothing changes), as in PyTorch.
+
+        >>> import tinygrad_rnn as tr
+        >>> tr.ones(2).to(tr.device("cpu"), tr.float64).dtype
+        dtype('float64')
+        """
+        device, dtype = to_arguments("to", args, device, dtype)
+        result = self
+        if dtype is not None and dtype != self.dtype:
+            result = F.cast(result, dtype)
+        if device is not None and device != self.device:
+            result = F.to_device(result, device)
+        return result
+
+    def type(self, dtype: Any = None) -> Any:
+        """With no argument, PyTorch's name for this tensor's type (``'torch.FloatTensor'``,
+        ``'torch.cuda.LongTensor'``, …), so code that compares it keeps working; with a dtype
+        (or such a name), ``self`` cast to it, as ``.to(dtype)``.
+
+        >>> import tinygrad_rnn as tr
+        >>> tr.ones(2).type(), tr.ones(2).type(tr.float64).type()
+        ('torch.FloatTensor', 'torch.DoubleTensor')
+        """
+        names = {str(numpy.dtype(kind)): name for name, kind in _TYPE_NAMES.items()}
+        if dtype is None:
+            if str(self.dtype) not in names:
+                raise TypeError(f"type: PyTorch has no tensor type for dtype {self.dtype}; read .dtype instead")
+            return f"torch.{'cuda.' if self.device == GPU else ''}{names[str(self.dtype)]}"
+        if isinstance(dtype, str) and dtype.startswith("torch."):
+            name = dtype.rsplit(".", 1)[-1]
+            if name not in _TYPE_NAMES:
+                raise TypeError(f"type: unknown tensor type {dtype!r}: use a dtype such as tr.float64, or one of "
+                                + ", ".join(f"'torch.{known}'" for known in _TYPE_NAMES))
+            return self.to(dtype=_TYPE_NAMES[name], device=GPU if ".cuda." in dtype else CPU)
+        return self.to(dtype=dtype)
+
+    def cpu(self) -> Tensor:
+        """On the CPU (itself if it is there): ``to("cpu")``."""
+        return self.to("cpu")
+
+    def cuda(self) -> Tensor:
+        """On the GPU (itself if it is there): ``to("cuda")``."""
+        return self.to("gpu")
+
+    def float(self) -> Tensor:
+        """As float32: ``to(tr.float32)``."""
+        return self.to(dtype="float32")
+
+    def double(self) -> Tensor:
+        """As float64: ``to(tr.float64)``."""
+        return self.to(dtype="float64")
+
+    def long(self) -> Tensor:
+        """As int64: ``to(tr.int64)``."""
+        return self.to(dtype="int64")
+
+    def bool(self) -> Tensor:
+        """As bool: ``to(tr.bool)``."""
+        return self.to(dtype="bool")
 
     # --- arithmetic: each line names an op of tinygrad_rnn.ops, where its gradient is -------------
     def __add__(self, other: Any) -> Tensor:
@@ -494,6 +558,6 @@ class Tensor(TensorBase):
         return F.unbind(self, dim)
 
 
-from . import ops as F  # noqa: E402  (last: the ops need Tensor defined)
-from .hooks import register_hook  # noqa: E402
-from .inplace import in_place, set_item  # noqa: E402
+TensorBase.made_as = Tensor  # what function.py and the engine make (they sit below this module)
+
+from . import ops as F  # noqa: E402  (last: some ops import Tensor)

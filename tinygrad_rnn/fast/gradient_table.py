@@ -129,13 +129,6 @@ class PendingSum:
         return self.dense if total is None else (total if self.dense is None else total + self.dense)
 
 
-def resolved(gradient: Any) -> Any:
-    """A running sum as an array: Products multiplied out, pending terms summed."""
-    if type(gradient) is PendingSum:
-        return gradient.total()
-    return gradient.materialize() if type(gradient) is Product else gradient
-
-
 class DeferredGradientTable(GradientTable):
     """The engine's gradient table with deferred products and running sums in place (see the
     module docstring). Terms kept one by one are kept as the plain table keeps them, a Product
@@ -180,7 +173,10 @@ class DeferredGradientTable(GradientTable):
         running_sum = self.totals.pop(vertex, None)
         if running_sum is None:
             return super().take(vertex, scope) if vertex in self.terms else None
-        return resolved(running_sum)
+        kind = type(running_sum)  # (inline: a call per tensor would cost more than the rest of this)
+        if kind is PendingSum:
+            return running_sum.total()
+        return running_sum.materialize() if kind is Product else running_sum
 
     def made(self, vertex: Any) -> bool:
         return vertex in self.owned and not self.record
