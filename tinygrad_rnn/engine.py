@@ -28,9 +28,10 @@ from typing import TYPE_CHECKING, Any
 
 from .device import array_module
 from .errors import GraphError, ShapeError
-from .function import STATE, Function, Node, _recording_gradient, check_finite
+from .function import Function, Node
 from .hooks import run_hooks
 from .inplace import check_saved_unchanged
+from .recording import STATE, _recording_gradient, check_finite
 from .tensor_base import TensorBase, to_array
 
 if TYPE_CHECKING:

@@ -38,8 +38,8 @@ from typing import Any
 from ..device import array_module
 from ..engine import GradientTable
 from ..errors import GraphError
-from ..function import STATE, _recording_gradient
 from ..ops.linalg import weight_terms as plain_weight_terms
+from ..recording import STATE, _recording_gradient
 from ..tensor import Tensor
 from ..workspace import WORKSPACE
 
