@@ -558,6 +558,6 @@ class Tensor(TensorBase):
         return F.unbind(self, dim)
 
 
-TensorBase.made_as = Tensor  # what function.py and the engine make (they sit below this module)
+TensorBase._made_as = Tensor  # what function.py and the engine make (they sit below this module)
 
 from . import ops as F  # noqa: E402  (last: some ops import Tensor)

@@ -64,13 +64,13 @@ class TensorBase:
 
     # The class of every tensor made from an array: tensor.Tensor, which names itself here when it is
     # defined (function.py and the engine make tensors, and sit below tensor.py: they cannot import it).
-    made_as: type
+    _made_as: type
 
     @staticmethod
     def _make(data: Any, node: Any = None) -> Tensor:
         """Wrap an array without copying (how ops build their results) as a Tensor; ``node``
         places it in the graph."""
-        tensor = object.__new__(TensorBase.made_as)
+        tensor = object.__new__(TensorBase._made_as)
         tensor.array, tensor._node = data, node
         if node is None:
             tensor.grad_fn, tensor.requires_grad = None, False
