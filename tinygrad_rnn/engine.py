@@ -155,18 +155,6 @@ def vertex_of(tensor: Tensor | Node) -> Any:
     return tensor if isinstance(tensor, Node) or tensor._node is None else tensor._node
 
 
-def topological_order(outputs: Sequence[Any]) -> list[Any]:
-    """Every vertex needing grad that ``outputs`` depend on, inputs before the ops that use them
-    (the vertices of :func:`ops_in_order`, one after another).
-
-    >>> import tinygrad_rnn as tr
-    >>> w = tr.tensor([1.0, 2.0], requires_grad=True, name="w")
-    >>> [getattr(v.grad_fn, "name", v.name) for v in topological_order([vertex_of((w * 2).sum())])]
-    ['w', 'mul', 'sum']
-    """
-    return [vertex for _, vertices in ops_in_order(outputs) for vertex in vertices]
-
-
 def ops_in_order(outputs: Sequence[Any], freed: bool = False) -> list[tuple[Function | None, list[Any]]]:
     """Every op that ``outputs`` depend on, with the outputs of it the graph reached — an op
     after the ops that made its inputs; ``(None, [leaf])`` for each leaf, first.

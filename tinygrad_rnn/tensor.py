@@ -304,11 +304,9 @@ class Tensor(TensorBase):
     def sub(self, other: Any, *, alpha: Any = 1) -> Tensor:
         return F.sub(self, other if alpha == 1 else other * alpha)
 
-    def mul(self, other: Any) -> Tensor:
-        return F.mul(self, other)
+    mul = __mul__
 
-    def div(self, other: Any) -> Tensor:
-        return F.div(self, other)
+    div = __truediv__
 
     def __neg__(self) -> Tensor:
         return F.neg(self)
@@ -367,23 +365,17 @@ class Tensor(TensorBase):
     def __ne__(self, other: Any) -> Tensor:  # type: ignore[override]
         return F.ne(self, other)
 
-    def eq(self, other: Any) -> Tensor:
-        return F.eq(self, other)
+    eq = __eq__
 
-    def ne(self, other: Any) -> Tensor:
-        return F.ne(self, other)
+    ne = __ne__
 
-    def lt(self, other: Any) -> Tensor:
-        return F.lt(self, other)
+    lt = __lt__
 
-    def le(self, other: Any) -> Tensor:
-        return F.le(self, other)
+    le = __le__
 
-    def gt(self, other: Any) -> Tensor:
-        return F.gt(self, other)
+    gt = __gt__
 
-    def ge(self, other: Any) -> Tensor:
-        return F.ge(self, other)
+    ge = __ge__
 
     def __and__(self, other: Any) -> Tensor:
         return F.logical_and(self, other)
@@ -445,8 +437,7 @@ class Tensor(TensorBase):
     def minimum(self, other: Any) -> Tensor:
         return F.minimum(self, other)
 
-    def matmul(self, other: Any) -> Tensor:
-        return F.matmul(self, other)
+    matmul = __matmul__
 
     def mm(self, other: Tensor) -> Tensor:
         return F.mm(self, other)
