@@ -15,26 +15,22 @@ from tinygrad_rnn.fast.gradient_table import DeferredGradientTable, PendingSum, 
 
 
 @contextlib.contextmanager
+def table_installed(fast: bool):
+    """The fast table (and linear's deferred terms) installed or not, whatever is installed now."""
+    was_installed = gradient_table.installed()
+    (gradient_table.install if fast else gradient_table.uninstall)()
+    try:
+        yield
+    finally:
+        (gradient_table.install if was_installed else gradient_table.uninstall)()
+
+
 def plain_table():
-    """The plain path's table and linear's terms as arrays, whatever is installed now."""
-    was_installed = gradient_table.installed()
-    gradient_table.uninstall()
-    try:
-        yield
-    finally:
-        if was_installed:
-            gradient_table.install()
+    return table_installed(fast=False)
 
 
-@contextlib.contextmanager
 def fast_table():
-    was_installed = gradient_table.installed()
-    gradient_table.install()
-    try:
-        yield
-    finally:
-        if not was_installed:
-            gradient_table.uninstall()
+    return table_installed(fast=True)
 
 
 BOTH_WAYS = pytest.mark.parametrize("table", [plain_table, fast_table], ids=["plain", "fast"])

@@ -33,7 +33,8 @@ Every op in :mod:`tinygrad_rnn.ops` is a small subclass::
 
 The graph's vertices are :class:`Node` records of the tensors ops computed (and the leaf tensors
 themselves). What decides whether and how an op is recorded (grad mode, scopes, recurrent steps,
-anomaly detection) is in :mod:`tinygrad_rnn.recording`, whose names this module also gives.
+anomaly detection) is in :mod:`tinygrad_rnn.recording`; the layers and drawings read ``Chain``,
+``Step``, ``at_step``, ``no_grad``, ``scope``, ``step_number`` and ``step_of`` from here too.
 """
 
 from __future__ import annotations
@@ -44,23 +45,7 @@ import numpy
 
 from .device import CPU, Device, device_of_array, loaded_cupy
 from .errors import DeviceError, ShapeError
-from .recording import (  # noqa: F401  (the switches and steps, read under these names by layers and drawings)
-    STATE,
-    Chain,
-    Step,
-    _recording_gradient,
-    at_step,
-    check_finite,
-    current_scope,
-    detect_anomaly,
-    enable_grad,
-    is_grad_enabled,
-    no_grad,
-    scope,
-    set_grad_enabled,
-    step_number,
-    step_of,
-)
+from .recording import STATE, Chain, Step, at_step, check_finite, no_grad, scope, step_number, step_of  # noqa: F401
 from .tensor_base import TensorBase
 
 if TYPE_CHECKING:
