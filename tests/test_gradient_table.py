@@ -198,3 +198,12 @@ def test_the_fast_table_gives_what_the_plain_one_gives(plain_model, fast_model):
     assert len(plain) == len(fast)
     for expected, got in zip(plain, fast):
         numpy.testing.assert_allclose(got, expected, rtol=1e-12, atol=1e-12)
+
+
+def test_a_term_is_handed_over_as_the_installed_table_takes_it():
+    term = Product(numpy.ones((3, 2)), numpy.ones((3, 4)))
+    with fast_table():
+        assert gradient_table.handed_over(term) is term
+    with plain_table():
+        handed = gradient_table.handed_over(term)
+        assert type(handed) is numpy.ndarray and handed.tolist() == [[3.0] * 4] * 2

@@ -199,6 +199,13 @@ def deferred_weight_terms(rows, inputs, need_weight: bool, need_bias: bool):
     return (Product(rows, inputs) if need_weight else None), (Product(rows) if need_bias else None)
 
 
+def handed_over(term: Product) -> Any:
+    """A term as the installed table takes it: a Product where this table is installed, multiplied
+    out where the plain one is (which adds arrays). For a fused layer's backward, which builds its
+    weight's term of all steps as one Product whatever table runs."""
+    return term if installed() else term.materialize()
+
+
 def install() -> None:
     """Put the deferred table in the engine, and deferred terms in ``linear``'s backward."""
     from .. import engine
