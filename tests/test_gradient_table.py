@@ -11,7 +11,7 @@ import tinygrad_rnn as tr
 from tinygrad_rnn import engine
 from tinygrad_rnn.errors import GraphError
 from tinygrad_rnn.fast import gradient_table
-from tinygrad_rnn.fast.gradient_table import DeferredGradientTable, PendingSum, Product
+from tinygrad_rnn.fast.gradient_table import DeferredGradientTable, DeferredProduct, PendingSum
 
 
 @contextlib.contextmanager
@@ -40,12 +40,12 @@ BOTH_WAYS = pytest.mark.parametrize("table", [plain_table, fast_table], ids=["pl
 def test_the_plain_table_adds_each_term_with_plus_and_leaves_every_term_untouched():
     table, shared = engine.GradientTable(), numpy.ones(3)
     table.add("x", shared, ())
-    assert not table.made("x")  # one term: someone else may hold it, so whoever stores it copies it
+    assert not table.is_fresh("x")  # one term: someone else may hold it, so whoever stores it copies it
     table.add("x", shared, ())
     table.add("x", numpy.full(3, 2.0), ())
-    assert table.made("x")
-    assert table.take("x", ()).tolist() == [4.0, 4.0, 4.0] and shared.tolist() == [1.0, 1.0, 1.0]
-    assert table.take("x", ()) is None  # taken: gone
+    assert table.is_fresh("x")
+    assert table.pop("x", ()).tolist() == [4.0, 4.0, 4.0] and shared.tolist() == [1.0, 1.0, 1.0]
+    assert table.pop("x", ()) is None  # taken: gone
 
 
 def test_the_plain_table_records_one_sigma_node_with_a_term_per_use():
@@ -53,8 +53,8 @@ def test_the_plain_table_records_one_sigma_node_with_a_term_per_use():
     for step in (1, 2, 3):
         table.add("W", tr.tensor([float(step)], requires_grad=True), (f"t={step}",))
     assert [scope for scope, _ in table.terms["W"]] == [("t=1",), ("t=2",), ("t=3",)]
-    assert not table.made("W")  # a recorded Σ: a Tensor of the graph
-    total = table.take("W", ("RNN",))
+    assert not table.is_fresh("W")  # a recorded Σ: a Tensor of the graph
+    total = table.pop("W", ("RNN",))
     assert total.grad_fn.name == "add_n" and len(total.grad_fn.inputs) == 3 and total.item() == 6.0
     assert total.grad_fn.scope == ("RNN",)
 
@@ -90,16 +90,16 @@ def test_an_array_another_tensor_holds_is_never_added_into():
     assert grown is not shared and "x" in table.owned
     table.add("x", numpy.full(3, 2.0), ())  # the table's own sum from now on: in place
     assert table.totals["x"] is grown
-    fresh = table.made("x")
-    assert table.take("x", ()).tolist() == [4.0, 4.0, 4.0] and shared.tolist() == [1.0, 1.0, 1.0] and fresh
+    fresh = table.is_fresh("x")
+    assert table.pop("x", ()).tolist() == [4.0, 4.0, 4.0] and shared.tolist() == [1.0, 1.0, 1.0] and fresh
 
 
 def test_a_single_contribution_is_handed_on_as_it_is_and_said_not_to_be_fresh():
     table, gradient = DeferredGradientTable(), numpy.ones(2)
     table.add("x", gradient, ())
-    assert not table.made("x")  # whoever stores it must copy it
-    assert table.take("x", ()) is gradient
-    assert table.take("x", ()) is None
+    assert not table.is_fresh("x")  # whoever stores it must copy it
+    assert table.pop("x", ()) is gradient
+    assert table.pop("x", ()) is None
 
 
 def test_adding_in_place_into_a_sum_the_table_did_not_make_is_refused():
@@ -126,28 +126,29 @@ def test_weight_terms_wait_and_are_multiplied_out_as_one_product():
     lefts, rights = [rng.standard_normal((2, 4)) for _ in range(3)], [rng.standard_normal((2, 5)) for _ in range(3)]
     table = DeferredGradientTable()
     for left, right in zip(lefts, rights):
-        table.add("W", Product(left, right), ())
+        table.add("W", DeferredProduct(left, right), ())
     assert type(table.totals["W"]) is PendingSum and len(table.totals["W"].products) == 3
     dense = rng.standard_normal((4, 5))
     table.add("W", dense, ())  # a plain term beside them
-    assert table.made("W")
+    assert table.is_fresh("W")
     expected = sum(left.T @ right for left, right in zip(lefts, rights)) + dense
-    numpy.testing.assert_allclose(table.take("W", ()), expected, rtol=1e-12)
+    numpy.testing.assert_allclose(table.pop("W", ()), expected, rtol=1e-12)
 
 
 def test_a_product_has_the_shape_and_dtype_of_the_gradient_it_stands_for():
-    weight_term, bias_term = Product(numpy.ones((3, 4)), numpy.ones((3, 5))), Product(numpy.ones((3, 4)))
+    weight_term = DeferredProduct(numpy.ones((3, 4)), numpy.ones((3, 5)))
+    bias_term = DeferredProduct(numpy.ones((3, 4)))
     assert (weight_term.shape, bias_term.shape, weight_term.dtype) == ((4, 5), (4,), numpy.float64)
 
 
 def test_the_itemized_tensor_keeps_its_terms_with_their_scopes_and_the_rest_are_summed():
     table = DeferredGradientTable(itemize="W")
-    table.add("W", Product(numpy.ones((1, 2)), numpy.ones((1, 2))), ("t=2",))
+    table.add("W", DeferredProduct(numpy.ones((1, 2)), numpy.ones((1, 2))), ("t=2",))
     table.add("W", numpy.full((2, 2), 3.0), ("t=1",))
     table.add("x", numpy.ones(2), ())
     table.add("x", numpy.ones(2), ())
     assert "x" not in table.terms and len(table.terms["W"]) == 2
-    total = table.take("W", ())
+    total = table.pop("W", ())
     assert [scope for scope, _ in table.itemized] == [("t=2",), ("t=1",)] and total.tolist() == [[4.0, 4.0]] * 2
 
 
@@ -201,7 +202,7 @@ def test_the_fast_table_gives_what_the_plain_one_gives(plain_model, fast_model):
 
 
 def test_a_term_is_handed_over_as_the_installed_table_takes_it():
-    term = Product(numpy.ones((3, 2)), numpy.ones((3, 4)))
+    term = DeferredProduct(numpy.ones((3, 2)), numpy.ones((3, 4)))
     with fast_table():
         assert gradient_table.handed_over(term) is term
     with plain_table():

@@ -217,7 +217,7 @@ class GradientTable:
     >>> import numpy as np
     >>> table = GradientTable()
     >>> table.add("x", np.ones(2), ()); table.add("x", np.ones(2), ())
-    >>> table.take("x", ()).tolist()
+    >>> table.pop("x", ()).tolist()
     [2.0, 2.0]
     """
 
@@ -238,7 +238,7 @@ class GradientTable:
         else:
             self.totals[vertex] = term
 
-    def take(self, vertex: Any, scope: Scope) -> Any:
+    def pop(self, vertex: Any, scope: Scope) -> Any:
         """``vertex``'s total, removed from the table (None if nothing reached it); a recorded Σ is
         placed in ``scope``, the scope of the op that made the vertex."""
         terms = self.terms.pop(vertex, None)
@@ -258,7 +258,7 @@ class GradientTable:
             total = total + term
         return total
 
-    def made(self, vertex: Any) -> bool:
+    def is_fresh(self, vertex: Any) -> bool:
         """Whether ``vertex``'s total (taken last) is an array this table made: stored without a copy."""
         return vertex in self.summed and not self.record
 
@@ -316,7 +316,7 @@ def _deliver(vertex: Any, table: GradientTable, scope: Scope, wanted: set[Any] |
     """Take ``vertex``'s total from the table and deliver it: through its hooks (which may replace
     it), into ``.grad`` (a leaf, or a tensor that called ``retain_grad()``) or, for ``grad()``,
     into ``totals`` if it is a target. Returns the total, which flows on into the op that made it."""
-    total = table.take(vertex, scope)
+    total = table.pop(vertex, scope)
     if total is None:
         return None
     hooks = vertex._backward_hooks  # Tensor.register_hook: they may replace the total
@@ -324,7 +324,7 @@ def _deliver(vertex: Any, table: GradientTable, scope: Scope, wanted: set[Any] |
         total = run_hooks(hooks, total, create_graph)
     if wanted is None:
         if isinstance(vertex, TensorBase) or vertex.retained is not None:
-            _accumulate_into_grad(vertex, total, create_graph, fresh=not hooks and table.made(vertex))
+            _accumulate_into_grad(vertex, total, create_graph, fresh=not hooks and table.is_fresh(vertex))
     elif vertex in wanted:
         totals[vertex] = total
     return total

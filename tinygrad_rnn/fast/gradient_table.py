@@ -6,7 +6,7 @@ Replaces one seam of the plain path: the engine's :class:`~tinygrad_rnn.engine.G
 the weight's total with ``+``: T small products and T additions. Here (Chainer's ``GradTable``
 idea, and what a hand-written BPTT does):
 
-* **Deferred products.** A weight's term arrives as a :class:`Product` — δ_tᵀ x_t not yet
+* **Deferred products.** A weight's term arrives as a :class:`DeferredProduct` — δ_tᵀ x_t not yet
   multiplied (a bias's: δ_tᵀ 1) — and the terms of a weight used at every step wait in a
   :class:`PendingSum`, multiplied out when the weight's total is taken:
   ∂J/∂W = Σ_t δ_tᵀ x_t = [δ_1; …; δ_T]ᵀ [x_1; …; x_T], one BLAS call.
@@ -14,7 +14,7 @@ idea, and what a hand-written BPTT does):
   that other tensors also received (the backward of ``a + b`` hands both the same array), so the
   first is held as it is and the second makes a new array; only a sum this table made itself
   (:attr:`DeferredGradientTable.owned`) grows in place.
-* **Terms kept one by one** (``record``, ``itemize``: as the plain table) get each Product
+* **Terms kept one by one** (``record``, ``itemize``: as the plain table) get each DeferredProduct
   multiplied out, one per step: a fused layer's term names its steps, and is split into each
   step's term with the step's scope, as the per-step path would have sent them.
 
@@ -25,8 +25,8 @@ Equal to the plain table to 1e-12 in float64 (tests/test_gradient_table.py runs 
 >>> import numpy as np
 >>> table = DeferredGradientTable()
 >>> for t in range(3):
-...     table.add("W", Product(np.ones((1, 2)), np.ones((1, 2))), ())
->>> table.take("W", ()).tolist()   # three terms, one product
+...     table.add("W", DeferredProduct(np.ones((1, 2)), np.ones((1, 2))), ())
+>>> table.pop("W", ()).tolist()   # three terms, one product
 [[3.0, 3.0], [3.0, 3.0]]
 """
 
@@ -46,7 +46,7 @@ from ..workspace import WORKSPACE
 Scope = tuple[str, ...]
 
 
-class Product:
+class DeferredProduct:
     """leftᵀ @ right, not multiplied yet: one use's term of a weight's gradient — or, with no
     ``right``, leftᵀ @ 1 (the sum of left's rows), a bias's. A fused layer's term holds all its
     steps' rows, time-major, in equal blocks: ``steps`` lists (block, step name) pairs —
@@ -78,16 +78,16 @@ class Product:
         (block None: the whole term), if no steps are named."""
         return self.steps or ((None, ""),)
 
-    def block(self, block: int | None) -> Product:
+    def block(self, block: int | None) -> DeferredProduct:
         """The term of one step's block of rows (slices: recorded ops on Tensors); None: the whole."""
         if block is None:
             return self
         rows = len(self.left) // len(self.steps)
-        return Product(self.left[block * rows: (block + 1) * rows],
+        return DeferredProduct(self.left[block * rows: (block + 1) * rows],
                        None if self.right is None else self.right[block * rows: (block + 1) * rows])
 
     @staticmethod
-    def sum(products: list[Product]):
+    def sum(products: list[DeferredProduct]):
         """Σ leftᵀ right over the products, as one matrix product (Σ of all their rows for a bias)."""
         if len(products) == 1:
             return products[0].materialize()
@@ -119,19 +119,19 @@ class PendingSum:
         self.add(first)
 
     def add(self, gradient: Any) -> None:
-        if type(gradient) is Product:
+        if type(gradient) is DeferredProduct:
             self.products.append(gradient)
         else:
             self.dense = gradient if self.dense is None else self.dense + gradient
 
     def total(self) -> Any:
-        total = Product.sum(self.products) if self.products else None
+        total = DeferredProduct.sum(self.products) if self.products else None
         return self.dense if total is None else (total if self.dense is None else total + self.dense)
 
 
 class DeferredGradientTable(GradientTable):
     """The engine's gradient table with deferred products and running sums in place (see the
-    module docstring). Terms kept one by one are kept as the plain table keeps them, a Product
+    module docstring). Terms kept one by one are kept as the plain table keeps them, a DeferredProduct
     multiplied out one step at a time."""
 
     def __init__(self, record: bool = False, itemize: Any = None) -> None:
@@ -140,14 +140,14 @@ class DeferredGradientTable(GradientTable):
 
     def add(self, vertex: Any, term: Any, scope: Scope, of: Any = None) -> None:
         if self.record or vertex is self.itemize:
-            self._keep(vertex, term, scope, of)
+            self._add_per_step(vertex, term, scope, of)
             return
         running_sum = self.totals.get(vertex)
         if running_sum is None:  # the first: held as it is (it may be an array another vertex holds too)
             self.totals[vertex] = term
-            if type(term) is Product:  # it will be multiplied out into a new array
+            if type(term) is DeferredProduct:  # it will be multiplied out into a new array
                 self.owned.add(vertex)
-        elif type(term) is Product or type(running_sum) in (Product, PendingSum):
+        elif type(term) is DeferredProduct or type(running_sum) in (DeferredProduct, PendingSum):
             if type(running_sum) is not PendingSum:
                 running_sum = self.totals[vertex] = PendingSum(running_sum)
             running_sum.add(term)
@@ -158,10 +158,10 @@ class DeferredGradientTable(GradientTable):
             self.totals[vertex] = running_sum + term
             self.owned.add(vertex)
 
-    def _keep(self, vertex: Any, term: Any, scope: Scope, of: Any) -> None:
-        """Keep the term one by one; a Product is made into one term per step it names, each in its
+    def _add_per_step(self, vertex: Any, term: Any, scope: Scope, of: Any) -> None:
+        """Keep the term one by one; a DeferredProduct is made into one term per step it names, each in its
         step's scope (on Tensors, in a recorded backward, recorded in its step)."""
-        if type(term) is not Product:
+        if type(term) is not DeferredProduct:
             return super().add(vertex, term, scope, of)
         recorded = isinstance(term.left, Tensor)
         for block, step in term.blocks():
@@ -169,16 +169,16 @@ class DeferredGradientTable(GradientTable):
             with _recording_gradient(step_scope, of=of) if recorded else nullcontext():
                 super().add(vertex, term.block(block).materialize(), step_scope, of)
 
-    def take(self, vertex: Any, scope: Scope) -> Any:
+    def pop(self, vertex: Any, scope: Scope) -> Any:
         running_sum = self.totals.pop(vertex, None)
         if running_sum is None:
-            return super().take(vertex, scope) if vertex in self.terms else None
+            return super().pop(vertex, scope) if vertex in self.terms else None
         kind = type(running_sum)  # (inline: a call per tensor would cost more than the rest of this)
         if kind is PendingSum:
             return running_sum.total()
-        return running_sum.materialize() if kind is Product else running_sum
+        return running_sum.materialize() if kind is DeferredProduct else running_sum
 
-    def made(self, vertex: Any) -> bool:
+    def is_fresh(self, vertex: Any) -> bool:
         return vertex in self.owned and not self.record
 
     def _add_in_place(self, vertex: Any, gradient: Any) -> None:
@@ -196,13 +196,13 @@ def deferred_weight_terms(rows, inputs, need_weight: bool, need_bias: bool):
     steps' (arrays: a recorded backward's Tensors, and under ``detect_anomaly``, which checks each term)."""
     if isinstance(rows, Tensor) or STATE.anomaly:
         return plain_weight_terms(rows, inputs, need_weight, need_bias)
-    return (Product(rows, inputs) if need_weight else None), (Product(rows) if need_bias else None)
+    return (DeferredProduct(rows, inputs) if need_weight else None), (DeferredProduct(rows) if need_bias else None)
 
 
-def handed_over(term: Product) -> Any:
-    """A term as the installed table takes it: a Product where this table is installed, multiplied
+def handed_over(term: DeferredProduct) -> Any:
+    """A term as the installed table takes it: a DeferredProduct where this table is installed, multiplied
     out where the plain one is (which adds arrays). For a fused layer's backward, which builds its
-    weight's term of all steps as one Product whatever table runs."""
+    weight's term of all steps as one DeferredProduct whatever table runs."""
     return term if installed() else term.materialize()
 
 

@@ -38,7 +38,7 @@ import copy
 from typing import Any
 
 from ..device import array_module
-from ..fast.gradient_table import Product
+from ..fast.gradient_table import DeferredProduct as Product  # (its name in fast/; renamed here when this file moves)
 from ..fast.gradient_table import matrix_product as _product
 from ..function import STATE, Chain, Function, Node, Step, at_step
 from ..tensor import Tensor
