@@ -40,7 +40,7 @@ from ..engine import GradientTable
 from ..errors import GraphError
 from ..ops.linalg import weight_terms as plain_weight_terms
 from ..recording import STATE, _recording_gradient
-from ..tensor import Tensor
+from ..tensor_base import TensorBase
 from ..workspace import WORKSPACE
 
 Scope = tuple[str, ...]
@@ -71,7 +71,9 @@ class DeferredProduct:
         recorded ops."""
         if self.right is None:
             return self.left.sum(0)
-        return self.left.T @ self.right if isinstance(self.left, Tensor) else matrix_product(self.left.T, self.right)
+        if isinstance(self.left, TensorBase):
+            return self.left.T @ self.right
+        return matrix_product(self.left.T, self.right)
 
     def blocks(self) -> tuple[tuple[int | None, str], ...]:
         """(block, step name) for each step's block of rows, as :meth:`block` takes them; one, unnamed
@@ -163,7 +165,7 @@ class DeferredGradientTable(GradientTable):
         step's scope (on Tensors, in a recorded backward, recorded in its step)."""
         if type(term) is not DeferredProduct:
             return super().add(vertex, term, scope, of)
-        recorded = isinstance(term.left, Tensor)
+        recorded = isinstance(term.left, TensorBase)
         for block, step in term.blocks():
             step_scope = scope + (step,) if step else scope
             with _recording_gradient(step_scope, of=of) if recorded else nullcontext():
@@ -194,7 +196,7 @@ class DeferredGradientTable(GradientTable):
 def deferred_weight_terms(rows, inputs, need_weight: bool, need_bias: bool):
     """``linear``'s weight and bias terms as Products, for the table to multiply out with the other
     steps' (arrays: a recorded backward's Tensors, and under ``detect_anomaly``, which checks each term)."""
-    if isinstance(rows, Tensor) or STATE.anomaly:
+    if isinstance(rows, TensorBase) or STATE.anomaly:
         return plain_weight_terms(rows, inputs, need_weight, need_bias)
     return (DeferredProduct(rows, inputs) if need_weight else None), (DeferredProduct(rows) if need_bias else None)
 
