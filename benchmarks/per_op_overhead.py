@@ -7,6 +7,8 @@ rounds is reported per op:
 * no_grad    – tinygrad_rnn ops that record nothing
 * forward    – tinygrad_rnn ops recording the graph
 * fwd+bwd    – recording, then backward through the whole chain
+* torch      – the same chain recorded and differentiated by PyTorch eager (if installed), in the
+  same process, interleaved with the others: the yardstick for the cost of a recorded op
 
 Overhead per op = (fwd+bwd time − the NumPy time of forward and backward arithmetic) / ops.
 
@@ -47,11 +49,19 @@ def chain_tensor(x: tr.Tensor, c: tr.Tensor, ops: int, backward: bool) -> None:
         y.sum().backward()
 
 
+def chain_torch(torch, x, c, ops: int) -> None:
+    y = x
+    for _ in range(ops // 3):
+        y = (y * c + y).tanh()
+    y.sum().backward()
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--ops", type=int, default=999)
     parser.add_argument("--rounds", type=int, default=15)
     parser.add_argument("--size", type=int, default=16)
+    parser.add_argument("--no-torch", action="store_true", help="leave PyTorch out even if it is installed")
     args = parser.parse_args()
 
     rng = numpy.random.default_rng(0)
@@ -68,6 +78,15 @@ def main() -> None:
         "recorded forward": lambda: chain_tensor(x, c, args.ops, backward=False),
         "recorded fwd+bwd": lambda: chain_tensor(x, c, args.ops, backward=True),
     }
+    try:
+        import torch
+    except ImportError:
+        torch = None
+    if torch is not None and not args.no_torch:
+        torch.set_num_threads(1)
+        x_torch = torch.tensor(x_np, requires_grad=True)
+        c_torch = torch.tensor(c_np)
+        runs["torch fwd+bwd"] = lambda: chain_torch(torch, x_torch, c_torch, args.ops)
     times: dict[str, list[float]] = {name: [] for name in runs}
     for _ in range(args.rounds):  # interleaved, so drifts in machine speed hit every variant alike
         for name, run in runs.items():
@@ -84,6 +103,9 @@ def main() -> None:
         print(f"  {name:<18} {seconds / ops * 1e6:8.2f} µs/op   ({seconds / medians['numpy fwd+bwd']:.1f}× numpy)")
     overhead = (medians["recorded fwd+bwd"] - medians["numpy fwd+bwd"]) / ops * 1e6
     print(f"  graph overhead (recorded fwd+bwd − numpy fwd+bwd): {overhead:.2f} µs per op")
+    if "torch fwd+bwd" in medians:
+        ratio = medians["recorded fwd+bwd"] / medians["torch fwd+bwd"]
+        print(f"  a recorded op (fwd+bwd) against PyTorch eager's: {ratio:.2f}×")
 
 
 if __name__ == "__main__":

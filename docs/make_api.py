@@ -77,10 +77,11 @@ def tensor_members() -> list[tuple[str, str]]:
             signature = inspect.signature(function)
             parameters = [p.replace(annotation=inspect.Parameter.empty) for p in signature.parameters.values()][1:]
             written = f"x.{name}{signature.replace(parameters=parameters, return_annotation=inspect.Signature.empty)}"
-            same = getattr(tinygrad_rnn, function.__name__, None)
+            op_name = name if function.__name__.startswith("__") else function.__name__  # (mul = __mul__: tr.mul)
+            same = getattr(tinygrad_rnn, op_name, None)
             arguments = "x, …" if parameters else "x"
             text = summary(function) if function.__doc__ else \
-                f"`tr.{function.__name__}({arguments})`: {summary(same)}" if inspect.isfunction(same) else ""
+                f"`tr.{op_name}({arguments})`: {summary(same)}" if inspect.isfunction(same) else ""
             rows.append((written, text))
     return rows
 

@@ -38,16 +38,7 @@ from .creation import (
 from .device import Device, get_device, gpu_available
 from .engine import backward, grad, grad_contributions
 from .errors import AnomalyError, DeviceError, GraphError, ShapeError
-from .function import (
-    Function,
-    current_scope,
-    detect_anomaly,
-    enable_grad,
-    is_grad_enabled,
-    no_grad,
-    scope,
-    set_grad_enabled,
-)
+from .function import Function
 from .ops import (
     abs,
     add,
@@ -120,6 +111,15 @@ from .ops import (
     var,
     where,
 )
+from .recording import (
+    current_scope,
+    detect_anomaly,
+    enable_grad,
+    is_grad_enabled,
+    no_grad,
+    scope,
+    set_grad_enabled,
+)
 from .tensor import Tensor  # first: everything else builds on it
 from .version import package_version as _package_version
 
@@ -172,3 +172,5 @@ __all__ += ["set_blas_threads", "get_blas_threads"]
 from .serialization import load, save  # noqa: E402
 
 __all__ += ["save", "load"]
+
+from . import fast  # noqa: E402, F401  (installs the fast path's seams unless TINYGRAD_RNN_FAST=0)

@@ -1,43 +1,41 @@
-"""The graph engine: reverse-mode differentiation over the recorded graph.
+"""The graph engine: reverse-mode differentiation over the recorded graph, in three steps.
 
-Backpropagation in three steps:
+1. **Order** (:func:`ops_in_order`). List every op the outputs depend on, each after the ops that
+   computed its inputs (a topological order), found with an explicit stack — no recursion, so a
+   graph of 100,000 ops is no problem. The graph's vertices are the computed tensors'
+   :class:`~tinygrad_rnn.function.Node` records and the leaf tensors themselves; "tensor" below
+   means either.
+2. **Walk** (:func:`backpropagate`). Visit that list from the outputs back to the inputs. At each
+   op, take the total each of its tensors received, call the op's backward, and send one term to
+   each input: the :class:`GradientTable` adds it to that input's total with ``+``. Where a value
+   branches out, the gradients of its uses add up (the multivariable chain rule); for a weight
+   shared by every time step this is the lecture's ∂J/∂W = Σ_t ∂J/∂W|_(t), one ``+`` per step.
+3. **Deliver** (:func:`_deliver`). A leaf's total goes into its ``.grad`` (``Tensor.backward``),
+   or the totals are returned (:func:`grad`), or one tensor's terms are returned one by one, with
+   the scope of the use each came from (:func:`grad_contributions`).
 
-1. **Order.** List every op the outputs depend on, with the tensors it computed, each op after
-   the ops that computed its inputs (a topological order), with an explicit stack — no
-   recursion, so a graph of 100,000 ops is no problem. The graph's vertices are the computed
-   tensors' :class:`~tinygrad_rnn.function.Node` records and the leaf tensors themselves;
-   "tensor" below means either.
-2. **Walk back.** Visit that list from the outputs to the inputs. At each op, sum the gradient
-   contributions each of its tensors received — one per use — then call its backward to send
-   one contribution to each of its inputs. One walk serves every caller; what it has received
-   so far is held, and added up, by a :class:`~tinygrad_rnn.gradients.GradientTable`.
-3. **Deliver.** Leaves accumulate their total into ``.grad`` (``Tensor.backward``), or the totals
-   are returned (:func:`grad`), or a tensor's separate contributions are returned with the scope
-   of the use each came from (:func:`grad_contributions`).
-
-The sum in step 2 is the multivariable chain rule: where a value branches out, the gradients of
-its uses add up. For a weight shared by every time step it is the lecture's
-∂J/∂W = Σ_t ∂J/∂W|_(t). With ``create_graph=True`` that sum is one recorded ``add_n`` node (Σ)
-with one input per use. Without it, a weight's term from a ``linear`` (or fused cell) arrives as
-a :class:`~tinygrad_rnn.ops.linalg.Product` — gradᵀ x, not yet multiplied (a bias's: gradᵀ 1) —
-and the table sums the T terms of a weight used at every step as one matrix product, as a
-hand-written BPTT does; ``grad_contributions`` still gets each step's term on its own.
+Gradients are plain arrays in a backward pass, and Tensors when ``create_graph=True`` records it
+(then a tensor's total is one recorded Σ node, ``add_n``, with one input per use).
+``tinygrad_rnn.fast.gradient_table`` replaces the table at one seam (:data:`GRADIENT_TABLE`): a
+weight's terms are multiplied out as one matrix product, as a hand-written BPTT does.
 """
 
 from __future__ import annotations
 
+import operator
 from collections.abc import Sequence
-from contextlib import nullcontext
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .device import array_module
 from .errors import GraphError, ShapeError
-from .function import STATE, Function, Node, _recording_gradient, check_finite
-from .gradients import GradientTable, TermTable
+from .function import Function, Node
 from .hooks import run_hooks
 from .inplace import check_saved_unchanged
-from .ops.linalg import Product
-from .tensor import Tensor
+from .recording import STATE, _recording_gradient, check_finite
+from .tensor_base import TensorBase, to_array
+
+if TYPE_CHECKING:
+    from .tensor import Tensor
 
 Scope = tuple[str, ...]
 
@@ -61,7 +59,7 @@ def backward(
     outputs = _as_tuple(tensors)
     seeds = _seeds(outputs, grad_tensors, create_graph)
     retain_graph = create_graph if retain_graph is None else retain_graph
-    _backpropagate(outputs, seeds, targets=None, create_graph=create_graph, retain_graph=retain_graph)
+    backpropagate(outputs, seeds, targets=None, create_graph=create_graph, retain_graph=retain_graph)
 
 
 def grad(
@@ -87,13 +85,13 @@ def grad(
     """
     outputs, inputs = _as_tuple(outputs), _as_tuple(inputs)
     for position, tensor in enumerate(inputs):
-        if not isinstance(tensor, Node) and (not isinstance(tensor, Tensor) or not tensor.requires_grad):
+        if not isinstance(tensor, Node) and (not isinstance(tensor, TensorBase) or not tensor.requires_grad):
             raise GraphError(
                 f"grad: input {position} ({_describe(tensor)}) does not require grad, so it has "
                 "no gradient. Create it with requires_grad=True or call .requires_grad_() on it."
             )
     seeds = _seeds(outputs, grad_outputs, create_graph)
-    totals, _ = _backpropagate(outputs, seeds, targets=inputs, create_graph=create_graph,
+    totals, _ = backpropagate(outputs, seeds, targets=inputs, create_graph=create_graph,
                                retain_graph=create_graph if retain_graph is None else retain_graph)
     result = []
     for position, tensor in enumerate(inputs):
@@ -128,11 +126,11 @@ def grad_contributions(
     >>> [(s, g.item()) for s, g in grad_contributions(h2, w)]
     [(('t=2',), 2.0), (('t=1',), 2.0)]
     """
-    if not isinstance(tensor, Tensor) or not tensor.requires_grad:
+    if not isinstance(tensor, TensorBase) or not tensor.requires_grad:
         raise GraphError(f"grad_contributions: {_describe(tensor)} does not require grad.")
     outputs = _as_tuple(output)
     seeds = _seeds(outputs, None, create_graph)
-    _, terms = _backpropagate(outputs, seeds, targets=(tensor,), create_graph=create_graph,
+    _, terms = backpropagate(outputs, seeds, targets=(tensor,), create_graph=create_graph,
                               retain_graph=retain_graph, itemize=tensor)
     if not terms and not allow_unused:
         raise GraphError(
@@ -157,18 +155,6 @@ def vertex_of(tensor: Tensor | Node) -> Any:
     return tensor if isinstance(tensor, Node) or tensor._node is None else tensor._node
 
 
-def topological_order(outputs: Sequence[Any]) -> list[Any]:
-    """Every vertex needing grad that ``outputs`` depend on, inputs before the ops that use them
-    (the vertices of :func:`ops_in_order`, one after another).
-
-    >>> import tinygrad_rnn as tr
-    >>> w = tr.tensor([1.0, 2.0], requires_grad=True, name="w")
-    >>> [getattr(v.grad_fn, "name", v.name) for v in topological_order([vertex_of((w * 2).sum())])]
-    ['w', 'mul', 'sum']
-    """
-    return [vertex for _, vertices in ops_in_order(outputs) for vertex in vertices]
-
-
 def ops_in_order(outputs: Sequence[Any], freed: bool = False) -> list[tuple[Function | None, list[Any]]]:
     """Every op that ``outputs`` depend on, with the outputs of it the graph reached — an op
     after the ops that made its inputs; ``(None, [leaf])`` for each leaf, first.
@@ -186,38 +172,102 @@ def ops_in_order(outputs: Sequence[Any], freed: bool = False) -> list[tuple[Func
     >>> [(op and op.name, len(vertices)) for op, vertices in ops_in_order([vertex_of(first + second)])]
     [(None, 1), ('mul', 1), ('unbind', 2), ('add', 1)]
     """
-    found = set(outputs)
-    ops: dict[Any, tuple[Function | None, list[Any]]] = {}  # op (a leaf: itself) -> (op, its outputs reached)
-    stack = list(outputs)
+    found, stack = set(outputs), list(outputs)
+    leaves: list[Any] = []
+    reached: dict[Function, list[Any]] = {}  # op → its outputs the walk reached
     while stack:
         vertex = stack.pop()
         function = vertex.grad_fn
-        op = ops.get(vertex if function is None else function)
-        if op is not None:  # another output of an op already walked
-            op[1].append(vertex)
-            continue
-        ops[vertex if function is None else function] = (function, [vertex])
         if function is None:
-            continue
-        if function.released and not freed:  # (``freed``: a caller that reads the structure only)
-            raise GraphError(
-                f"backward through the graph a second time: the graph of {function.name} "
-                "(and the arrays it saved) was freed by the first backward. Pass "
-                "retain_graph=True to the first backward() or grad() call to keep it."
-            )
-        for parent, needs_grad in zip(function.inputs, function.needs_input_grad):
-            if needs_grad and parent not in found:
-                found.add(parent)
-                stack.append(parent)
-    return sorted(ops.values(), key=_depth)
+            leaves.append(vertex)
+        elif function in reached:  # another output of an op already walked
+            reached[function].append(vertex)
+        else:
+            reached[function] = [vertex]
+            if function.released and not freed:  # (``freed``: a caller that reads the structure only)
+                raise GraphError(
+                    f"backward through the graph a second time: the graph of {function.name} "
+                    "(and the arrays it saved) was freed by the first backward. Pass "
+                    "retain_graph=True to the first backward() or grad() call to keep it."
+                )
+            for parent, needs_grad in zip(function.inputs, function.needs_input_grad):
+                if needs_grad and parent not in found:
+                    found.add(parent)
+                    stack.append(parent)
+    in_order = sorted(reached, key=_DEPTH)
+    return [(None, [leaf]) for leaf in leaves] + [(function, reached[function]) for function in in_order]
 
 
-def _depth(op_and_vertices: tuple[Function | None, list[Any]]) -> int:
-    function = op_and_vertices[0]
-    return 0 if function is None else function.depth
+_DEPTH = operator.attrgetter("depth")
 
 
-def _backpropagate(
+class GradientTable:
+    """What the walk has received for each vertex and not yet used (Chainer's ``GradTable``).
+
+    Each use of a tensor sends it one term; :meth:`add` adds the term to the tensor's total with
+    ``+`` — the multivariable chain rule, ∂J/∂x = Σ over the uses of x, and for a weight shared by
+    every time step ∂J/∂W = Σ_t ∂J/∂W|_(t). Where terms are to be shown they are kept one by one,
+    with the scope of the use each came from: every tensor's when recording (``record``:
+    ``create_graph=True``; the total is then one recorded Σ node, ``add_n``), and the one tensor
+    ``grad_contributions`` asks for (``itemize``), returned as :attr:`itemized`.
+
+    This is the plain table; ``tinygrad_rnn.fast.gradient_table`` installs one that defers a
+    weight's terms into one matrix product (:data:`GRADIENT_TABLE` is the seam).
+
+    >>> import numpy as np
+    >>> table = GradientTable()
+    >>> table.add("x", np.ones(2), ()); table.add("x", np.ones(2), ())
+    >>> table.pop("x", ()).tolist()
+    [2.0, 2.0]
+    """
+
+    def __init__(self, record: bool = False, itemize: Any = None) -> None:
+        self.totals: dict[Any, Any] = {}  # vertex → the sum of the terms it received so far
+        self.summed: set[Any] = set()  # vertices whose total is a sum made here (no one else holds it)
+        self.terms: dict[Any, list[tuple[Scope, Any]]] = {}  # vertex → its terms, kept one by one
+        self.record, self.itemize = record, itemize
+        self.itemized: list[tuple[Scope, Any]] = []  # the terms of ``itemize``, once taken
+
+    def add(self, vertex: Any, term: Any, scope: Scope, of: Function | None = None) -> None:
+        """One use's term of ``vertex``'s gradient, sent from ``scope`` by the backward of ``of``."""
+        if self.record or vertex is self.itemize:
+            self.terms.setdefault(vertex, []).append((scope, term))
+        elif vertex in self.totals:
+            self.totals[vertex] = self.totals[vertex] + term  # ∂J/∂x = Σ over the uses of x
+            self.summed.add(vertex)
+        else:
+            self.totals[vertex] = term
+
+    def pop(self, vertex: Any, scope: Scope) -> Any:
+        """``vertex``'s total, removed from the table (None if nothing reached it); a recorded Σ is
+        placed in ``scope``, the scope of the op that made the vertex."""
+        terms = self.terms.pop(vertex, None)
+        if terms is None:
+            return self.totals.pop(vertex, None)
+        if vertex is self.itemize:
+            self.itemized = terms
+        if len(terms) == 1:
+            return terms[0][1]
+        if self.record:
+            from .ops import add_n
+
+            with _recording_gradient(scope):
+                return add_n(*[term for _, term in terms])
+        total = terms[0][1]
+        for _, term in terms[1:]:
+            total = total + term
+        return total
+
+    def is_fresh(self, vertex: Any) -> bool:
+        """Whether ``vertex``'s total (taken last) is an array this table made: stored without a copy."""
+        return vertex in self.summed and not self.record
+
+
+# The seam tinygrad_rnn.fast.gradient_table installs its table at (install() / uninstall()).
+GRADIENT_TABLE: type[GradientTable] = GradientTable
+
+
+def backpropagate(
     outputs: tuple[Tensor, ...],
     seeds: list[Any],
     targets: tuple[Tensor, ...] | None,
@@ -225,68 +275,59 @@ def _backpropagate(
     retain_graph: bool,
     itemize: Tensor | None = None,
 ) -> tuple[dict[Any, Any], list[tuple[Scope, Any]]]:
-    """The walk back (steps 2 and 3 above), for every caller: ``backward()``, ``grad()`` and
-    ``grad_contributions()`` differ only in what they ask the gradient table to keep.
-
-    ``targets=None`` accumulates into every leaf's ``.grad`` (and a tensor's that called
-    ``retain_grad()``); otherwise the totals of the target tensors are returned by their vertex.
-    ``itemize`` names one tensor whose separate contributions are returned as well. Gradients are
-    plain arrays, or Tensors when ``create_graph`` is set.
-    """
+    """The walk back (steps 2 and 3 above), for every caller: ``backward()`` (``targets=None``:
+    totals go into ``.grad``), ``grad()`` (the targets' totals are returned, by vertex) and
+    ``grad_contributions()`` (``itemize``: that tensor's terms are returned too). Gradients are
+    plain arrays, or Tensors when ``create_graph`` is set."""
     ops = ops_in_order([vertex_of(t) for t in outputs])
-    target_vertices = None if targets is None else {vertex_of(t) for t in targets}
-    needed = _needed(ops, target_vertices)
-    # the plain backward of a training step keeps running sums only; Σ nodes and itemized terms keep terms
-    table = GradientTable() if not create_graph and itemize is None else \
-        TermTable(record=create_graph, itemize=None if itemize is None else vertex_of(itemize))
-    totals: dict[Any, Any] = {}
+    wanted = None if targets is None else {vertex_of(t) for t in targets}
+    needed = _needed(ops, wanted)
+    table = GRADIENT_TABLE(record=create_graph, itemize=None if itemize is None else vertex_of(itemize))
     for output, seed in zip(outputs, seeds):
-        table.add(vertex_of(output), seed)
-
-    take, add = table.take, table.add
-
-    def total_of(vertex: Any, scope: Scope) -> Any:
-        """The sum of what ``vertex`` received, delivered (into .grad, or as a target's total)."""
-        total = take(vertex, scope)
-        if total is not None:
-            hooked = vertex._backward_hooks  # Tensor.register_hook: it may replace the total
-            if hooked:
-                total = run_hooks(hooked, total, create_graph)
-            if target_vertices is None:
-                if isinstance(vertex, Tensor) or vertex.retained is not None:
-                    _accumulate_into_grad(vertex, total, create_graph, fresh=not hooked and table.made(vertex))
-            elif vertex in target_vertices:
-                totals[vertex] = total
-        return total
-
+        table.add(vertex_of(output), seed, ())
+    totals: dict[Any, Any] = {}
     for function, vertices in reversed(ops):
-        if function is None:  # a leaf: its total delivered
-            total_of(vertices[0], ())
-            continue
-        scope = function.scope
-        if function.multiple_outputs:  # one gradient per output, None for an output none reached
-            grad, reached = [None] * function.n_outputs, False
+        scope = () if function is None else function.scope
+        if function is None or not function.multiple_outputs:  # a leaf, or an op with one output
+            grad = _deliver(vertices[0], table, scope, wanted, totals, create_graph)
+            if function is None or grad is None:
+                continue
+            output_nodes = vertices[0]
+        else:  # one gradient per output, None for one that none reached
+            grad = [None] * function.n_outputs
             for vertex in vertices:
-                total = grad[vertex.output_index] = total_of(vertex, scope)
-                reached = reached or total is not None
-            if not reached:
+                grad[vertex.output_index] = _deliver(vertex, table, scope, wanted, totals, create_graph)
+            if all(total is None for total in grad):
                 continue
-            grad, output_nodes = tuple(grad), _output_nodes(function, vertices) if create_graph else None
-        else:  # most ops: one output
-            grad, output_nodes = total_of(vertices[0], scope), vertices[0]
-            if grad is None:
-                continue
-        input_grads = _call_backward(function, grad, output_nodes, create_graph)
-        for parent, parent_grad, needs_grad in zip(function.inputs, input_grads, function.needs_input_grad):
-            if needs_grad and parent_grad is not None and (needed is None or parent in needed):
-                # (a weight's Product term is not multiplied yet: its weight's shape and dtype by construction)
-                if type(parent_grad) is not Product and (parent_grad.shape != parent.shape
-                                                         or parent_grad.dtype != parent.dtype):
-                    parent_grad = _checked(function, parent, parent_grad)
-                add(parent, parent_grad, scope, function)
+            grad, output_nodes = tuple(grad), _output_nodes(function, vertices)
+        terms = _call_backward(function, grad, output_nodes, create_graph)
+        for parent, term, needs_grad in zip(function.inputs, terms, function.needs_input_grad):
+            if needs_grad and term is not None and (needed is None or parent in needed):
+                if term.shape != parent.shape or term.dtype != parent.dtype:
+                    term = _checked(function, parent, term)
+                table.add(parent, term, scope, function)
         if not retain_graph:
             function.release()
-    return totals, list(table.itemized)
+    return totals, table.itemized
+
+
+def _deliver(vertex: Any, table: GradientTable, scope: Scope, wanted: set[Any] | None,
+             totals: dict[Any, Any], create_graph: bool) -> Any:
+    """Take ``vertex``'s total from the table and deliver it: through its hooks (which may replace
+    it), into ``.grad`` (a leaf, or a tensor that called ``retain_grad()``) or, for ``grad()``,
+    into ``totals`` if it is a target. Returns the total, which flows on into the op that made it."""
+    total = table.pop(vertex, scope)
+    if total is None:
+        return None
+    hooks = vertex._backward_hooks  # Tensor.register_hook: they may replace the total
+    if hooks:
+        total = run_hooks(hooks, total, create_graph)
+    if wanted is None:
+        if isinstance(vertex, TensorBase) or vertex.retained is not None:
+            _accumulate_into_grad(vertex, total, create_graph, fresh=not hooks and table.is_fresh(vertex))
+    elif vertex in wanted:
+        totals[vertex] = total
+    return total
 
 
 def _output_nodes(function: Function, vertices: Any) -> tuple:
@@ -300,24 +341,22 @@ def _output_nodes(function: Function, vertices: Any) -> tuple:
 
 def _call_backward(function: Function, grad: Any, output_nodes: Any, create_graph: bool) -> tuple:
     """Run one op's backward on the gradient of its output (a tuple of them for several outputs,
-    None for an output none reached): on its saved arrays (fast), or on Tensors, recorded (create_graph).
+    None for an output none reached): on its saved arrays, or on Tensors, recorded (create_graph).
     First, if anything was written in place since the op was recorded, that its saved arrays were not."""
     if STATE.writes != function.recorded_at:
         check_saved_unchanged(function)
     if create_graph:
         with _recording_gradient(function.scope, of=function):
-            input_grads = function.backward(grad, *function.recorded_arguments(output_nodes))
+            terms = function.backward(grad, *function.recorded_arguments(output_nodes))
     else:
-        input_grads = function.backward(grad, function.saved_output, *function.saved_inputs)
-    if not isinstance(input_grads, tuple):
-        input_grads = (input_grads,)
+        terms = function.backward(grad, function.saved_output, *function.saved_inputs)
+    if not isinstance(terms, tuple):
+        terms = (terms,)
     if STATE.anomaly:  # checked now, term by term: a NaN is reported at the op that made it
-        with _recording_gradient(function.scope, of=function) if create_graph else nullcontext():
-            input_grads = tuple(g.materialize() if isinstance(g, Product) else g for g in input_grads)
-        for parent_grad in input_grads:
-            if parent_grad is not None:
-                check_finite(_data(parent_grad), f"backward of {function.name}", function.scope)
-    return input_grads
+        for term in terms:
+            if term is not None:
+                check_finite(_data(term), f"backward of {function.name}", function.scope)
+    return terms
 
 
 def _accumulate_into_grad(vertex: Any, total: Any, create_graph: bool, fresh: bool = False) -> None:
@@ -329,7 +368,7 @@ def _accumulate_into_grad(vertex: Any, total: Any, create_graph: bool, fresh: bo
     of one ``.grad`` (gradient clipping) must never change another. No copy is needed when the
     walk made ``total`` itself (``fresh``: a sum of several contributions).
     """
-    tensor = vertex if isinstance(vertex, Tensor) else vertex.retained()
+    tensor = vertex if isinstance(vertex, TensorBase) else vertex.retained()
     if tensor is None:  # a retained tensor nobody holds any more: nobody can read its .grad
         return
     if create_graph:
@@ -338,9 +377,9 @@ def _accumulate_into_grad(vertex: Any, total: Any, create_graph: bool, fresh: bo
         return
     total = _as_array(total)
     if tensor.grad is None:
-        tensor.grad = Tensor._make(total if fresh else total.copy())
+        tensor.grad = TensorBase._make(total if fresh else total.copy())
     else:
-        tensor.grad = Tensor._make(tensor.grad.array + total)
+        tensor.grad = TensorBase._make(tensor.grad.array + total)
 
 
 def _checked(function: Function, expected: Any, gradient: Any) -> Any:
@@ -373,13 +412,13 @@ def _needed(ops: list[tuple[Function | None, list[Any]]], targets: set[Any] | No
 
 def _seeds(outputs: tuple[Tensor, ...], grad_outputs: Any, create_graph: bool) -> list[Any]:
     """The gradient each output starts with: given, or 1 for a scalar output."""
-    if grad_outputs is None or isinstance(grad_outputs, Tensor):
+    if grad_outputs is None or isinstance(grad_outputs, TensorBase):
         grad_outputs = [grad_outputs] * len(outputs) if grad_outputs is None else [grad_outputs]
     if len(grad_outputs) != len(outputs):
         raise GraphError(f"backward: got {len(outputs)} outputs but {len(grad_outputs)} gradients")
     seeds = []
     for output, seed in zip(outputs, grad_outputs):
-        if not isinstance(output, Tensor) or not output.requires_grad:
+        if not isinstance(output, TensorBase) or not output.requires_grad:
             raise GraphError(
                 f"backward: {_describe(output)} does not require grad and has no graph: nothing "
                 "it was computed from has requires_grad=True (or it was made under no_grad())."
@@ -391,9 +430,9 @@ def _seeds(outputs: tuple[Tensor, ...], grad_outputs: Any, create_graph: bool) -
                     "created implicitly only for a scalar output. Reduce it first (e.g. "
                     ".sum() or .mean()) or pass gradient=<tensor of the same shape>."
                 )
-            seed = Tensor._make(output.device.xp.ones_like(output.array))
-        elif not isinstance(seed, Tensor):
-            seed = Tensor(seed, dtype=output.dtype, device=output.device)
+            seed = TensorBase._make(output.device.xp.ones_like(output.array))
+        elif not isinstance(seed, TensorBase):
+            seed = TensorBase._make(to_array(seed, output.dtype, output.device))
         if tuple(seed.shape) != tuple(output.shape):
             raise ShapeError(
                 f"backward: gradient of shape {tuple(seed.shape)} given for an output of shape "
@@ -406,11 +445,11 @@ def _seeds(outputs: tuple[Tensor, ...], grad_outputs: Any, create_graph: bool) -
 
 
 def _as_tuple(tensors: Any) -> tuple:
-    return (tensors,) if isinstance(tensors, Tensor) else tuple(tensors)
+    return (tensors,) if isinstance(tensors, TensorBase) else tuple(tensors)
 
 
 def _as_tensor(value: Any) -> Tensor:
-    return value if isinstance(value, Tensor) else Tensor._make(_as_array(value))
+    return value if isinstance(value, TensorBase) else TensorBase._make(_as_array(value))
 
 
 def _as_array(value: Any) -> Any:
@@ -421,10 +460,10 @@ def _as_array(value: Any) -> Any:
 
 
 def _data(value: Any) -> Any:
-    return value.array if isinstance(value, Tensor) else value
+    return value.array if isinstance(value, TensorBase) else value
 
 
 def _describe(value: Any) -> str:
-    if isinstance(value, Tensor):
+    if isinstance(value, TensorBase):
         return f"tensor of shape {tuple(value.shape)}" + (f" named {value.name!r}" if value.name else "")
     return f"{type(value).__name__}"

@@ -20,10 +20,13 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .errors import GraphError, ShapeError
-from .tensor import Tensor
+from .tensor_base import TensorBase
+
+if TYPE_CHECKING:
+    from .tensor import Tensor
 
 _ids = itertools.count()
 
@@ -64,14 +67,14 @@ def register_hook(tensor: Tensor, hook: Callable[[Tensor], Tensor | None]) -> Re
 def run_hooks(hooks: dict[int, Callable], total: Any, create_graph: bool) -> Any:
     """The gradient after every hook, in the order registered: an array in a plain backward, a
     Tensor in a recorded one (``create_graph=True``), as ``total`` came."""
-    grad = total if create_graph else Tensor._make(total)
+    grad = total if create_graph else TensorBase._make(total)
     for hook in list(hooks.values()):
         replacement = hook(grad)
         if replacement is None:
             continue
-        if not isinstance(replacement, Tensor) or replacement.shape != grad.shape:
-            what = f"shape {replacement.shape}" if isinstance(replacement, Tensor) else type(replacement).__name__
+        if not isinstance(replacement, TensorBase) or replacement.shape != grad.shape:
+            what = f"shape {replacement.shape}" if isinstance(replacement, TensorBase) else type(replacement).__name__
             raise ShapeError(f"a gradient hook returned {what}; it must return None or a tensor of the "
                              f"gradient's shape {grad.shape}")
-        grad = replacement if create_graph else Tensor._make(replacement.array.astype(grad.dtype, copy=False))
+        grad = replacement if create_graph else TensorBase._make(replacement.array.astype(grad.dtype, copy=False))
     return grad if create_graph else grad.array

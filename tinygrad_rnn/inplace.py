@@ -10,7 +10,8 @@
    value when it was recorded (``Function.recorded_at``); its backward checks its saved arrays
    against the writes made since then — only when there were any, so a training step pays
    nothing. Because the check compares memory ranges, it sees a write through a view or a
-   ``detach()``-ed copy as well.
+   ``detach()``-ed copy as well. The newest 5,000–10,000 ranges written are remembered: a backward
+   through a graph older than that is checked against those, and warns that older writes were not.
 
 What is recorded and what is written in place (``x += y`` and ``x[index] = value``; PyTorch's
 methods follow the same rules: ``add_``, ``sub_``, ``mul_``, ``div_`` as ``+=`` and the like, and
@@ -41,15 +42,21 @@ tinygrad_rnn.errors.GraphError: w += …: w is a leaf tensor that requires grad 
 from __future__ import annotations
 
 import operator
-from typing import Any
+import warnings
+from typing import TYPE_CHECKING, Any
 
 from .errors import DeviceError, GraphError, ShapeError
-from .function import STATE, Function
-from .tensor import Tensor
+from .function import Function
+from .recording import STATE
+from .tensor_base import TensorBase
+
+if TYPE_CHECKING:
+    from .tensor import Tensor
 
 # where each write went: (device, first byte, end byte) → (stamp, how it was written); one entry per range
 _WRITES: dict[tuple[str, int, int], tuple[int, str]] = {}
-_KEPT_WRITES = 10_000  # beyond this the oldest half is forgotten (a graph older than that is not checked)
+_KEPT_WRITES = 10_000  # memory ranges remembered; beyond this the oldest half is forgotten
+_FORGOTTEN = [0]  # the newest stamp forgotten: an op recorded before it cannot be fully checked (a warning says so)
 
 _ARRAY_UPDATES = {"+=": operator.iadd, "-=": operator.isub, "*=": operator.imul, "/=": operator.itruediv}
 _RECORDED = {"+=": operator.add, "-=": operator.sub, "*=": operator.mul, "/=": operator.truediv}
@@ -67,12 +74,18 @@ def mark_written(array: Any, how: str, known_range: tuple[str, int, int] | None 
     _WRITES[known_range or memory_range(array)] = (STATE.writes, how)
     if len(_WRITES) > _KEPT_WRITES:
         for key in sorted(_WRITES, key=lambda k: _WRITES[k][0])[: _KEPT_WRITES // 2]:
-            del _WRITES[key]
+            _FORGOTTEN[0] = max(_FORGOTTEN[0], _WRITES.pop(key)[0])
 
 
 def check_saved_unchanged(function: Function) -> None:
     """Raise if an array ``function`` saved for backward was written in place after it was recorded.
-    The engine calls it only when some write happened since (``STATE.writes != function.recorded_at``)."""
+    The engine calls it only when some write happened since (``STATE.writes != function.recorded_at``).
+    The ranges of the oldest writes are forgotten once more than 10,000 ranges were written: a
+    graph recorded before a forgotten write is checked against the rest, and a warning says so."""
+    if function.recorded_at < _FORGOTTEN[0]:
+        warnings.warn(f"backward of {function.name}: more than {_KEPT_WRITES:,} arrays were written in place since "
+                      "it was recorded; the oldest of those writes are no longer known, so whether they changed "
+                      "an array it saved is not checked", RuntimeWarning, stacklevel=2)
     since = [(key, how) for key, (stamp, how) in _WRITES.items() if stamp > function.recorded_at]
     if not since:
         return
@@ -96,7 +109,7 @@ def check_saved_unchanged(function: Function) -> None:
 def in_place(tensor: Tensor, symbol: str, other: Any, written: str | None = None) -> Tensor:
     """``tensor += other`` (and -=, *=, /=) under the rules above; returns what the name now holds.
     ``written``: how the caller wrote it, after the tensor's name, if not so (``".add_(…)"``)."""
-    other_needs_grad = isinstance(other, Tensor) and other.requires_grad
+    other_needs_grad = isinstance(other, TensorBase) and other.requires_grad
     written = written or f" {symbol} …"
     if STATE.grad_enabled:
         _refuse_leaf(tensor, written)
@@ -126,7 +139,7 @@ def set_item(tensor: Tensor, index: Any, value: Any, written: str = "[…] = …
     the tensor's name, for messages: ``fill_()`` and ``copy_()`` write ``tensor[...]`` as ``".fill_()"``."""
     if STATE.grad_enabled:
         _refuse_leaf(tensor, written)
-        if tensor.grad_fn is not None or (isinstance(value, Tensor) and value.requires_grad):
+        if tensor.grad_fn is not None or (isinstance(value, TensorBase) and value.requires_grad):
             raise GraphError(
                 f"{_name(tensor)}{written}: {_name(tensor)} or the value is part "
                 "of a graph, and writing into a tensor is not recorded. Build the new tensor out of place, e.g. "
@@ -163,7 +176,7 @@ def _rebind(tensor: Tensor, result: Tensor) -> Tensor:
 
 
 def _array_of(tensor: Tensor, other: Any, written: str) -> Any:
-    if not isinstance(other, Tensor):
+    if not isinstance(other, TensorBase):
         return other
     if other.device != tensor.device:
         raise DeviceError(f"{_name(tensor)}{written}: the tensor is on {tensor.device} and the value on "

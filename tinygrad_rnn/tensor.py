@@ -24,9 +24,12 @@ from typing import Any
 
 import numpy
 
-from .device import GPU, device_of_array, move_array
+from . import engine
+from .device import CPU, GPU, device_of_array, move_array
 from .errors import GraphError
-from .tensor_base import DEFAULT_FLOAT, TensorBase, as_dtype, to_arguments  # noqa: F401  (defined in tensor_base)
+from .hooks import register_hook
+from .inplace import in_place, set_item
+from .tensor_base import _TYPE_NAMES, DEFAULT_FLOAT, TensorBase, as_dtype, to_arguments  # noqa: F401  (defined in tensor_base)
 
 
 class Tensor(TensorBase):
@@ -58,9 +61,7 @@ class Tensor(TensorBase):
         afterwards unless ``retain_graph=True``; ``create_graph=True`` records the backward pass
         so that the gradients can be differentiated again.
         """
-        from .engine import backward
-
-        backward(self, gradient, retain_graph=retain_graph, create_graph=create_graph)
+        engine.backward(self, gradient, retain_graph=retain_graph, create_graph=create_graph)
 
     def requires_grad_(self, requires_grad: bool = True) -> Tensor:
         """Start (or stop) recording ops on this leaf tensor, in place; returns self."""
@@ -182,11 +183,11 @@ class Tensor(TensorBase):
         return self
 
     def clone(self) -> Tensor:
-        return F.clone(self)
+        return ops.clone(self)
 
     def contiguous(self) -> Tensor:
         """Self if its array is laid out row by row (C order), else a copy that is (``clone``)."""
-        return self if self.array.flags.c_contiguous else F.clone(self)
+        return self if self.array.flags.c_contiguous else ops.clone(self)
 
     def new_zeros(self, *size: Any, dtype: Any = None, device: Any = None, requires_grad: bool = False) -> Tensor:
         """Zeros of the given size with this tensor's dtype and device (unless given)."""
@@ -209,60 +210,121 @@ class Tensor(TensorBase):
         """A copy of ``data`` with this tensor's dtype and device (unless given)."""
         return Tensor(data, dtype=dtype or self.dtype, device=device or self.device, requires_grad=requires_grad)
 
+    # --- devices and dtypes: differentiable copies (the ops cast and to_device) ----------------------
+    def to(self, *args: Any, device: Any = None, dtype: Any = None) -> Tensor:
+        """``x.to("cuda")``, ``x.to(tr.float64)``, ``x.to("cpu", tr.float64)``, ``x.to(other)``:
+        differentiable copies (x itself when nothing changes), as in PyTorch.
+
+        >>> import tinygrad_rnn as tr
+        >>> tr.ones(2).to(tr.device("cpu"), tr.float64).dtype
+        dtype('float64')
+        """
+        device, dtype = to_arguments("to", args, device, dtype)
+        result = self
+        if dtype is not None and dtype != self.dtype:
+            result = ops.cast(result, dtype)
+        if device is not None and device != self.device:
+            result = ops.to_device(result, device)
+        return result
+
+    def type(self, dtype: Any = None) -> Any:
+        """With no argument, PyTorch's name for this tensor's type (``'torch.FloatTensor'``,
+        ``'torch.cuda.LongTensor'``, …), so code that compares it keeps working; with a dtype
+        (or such a name), ``self`` cast to it, as ``.to(dtype)``.
+
+        >>> import tinygrad_rnn as tr
+        >>> tr.ones(2).type(), tr.ones(2).type(tr.float64).type()
+        ('torch.FloatTensor', 'torch.DoubleTensor')
+        """
+        names = {str(numpy.dtype(kind)): name for name, kind in _TYPE_NAMES.items()}
+        if dtype is None:
+            if str(self.dtype) not in names:
+                raise TypeError(f"type: PyTorch has no tensor type for dtype {self.dtype}; read .dtype instead")
+            return f"torch.{'cuda.' if self.device == GPU else ''}{names[str(self.dtype)]}"
+        if isinstance(dtype, str) and dtype.startswith("torch."):
+            name = dtype.rsplit(".", 1)[-1]
+            if name not in _TYPE_NAMES:
+                raise TypeError(f"type: unknown tensor type {dtype!r}: use a dtype such as tr.float64, or one of "
+                                + ", ".join(f"'torch.{known}'" for known in _TYPE_NAMES))
+            return self.to(dtype=_TYPE_NAMES[name], device=GPU if ".cuda." in dtype else CPU)
+        return self.to(dtype=dtype)
+
+    def cpu(self) -> Tensor:
+        """On the CPU (itself if it is there): ``to("cpu")``."""
+        return self.to("cpu")
+
+    def cuda(self) -> Tensor:
+        """On the GPU (itself if it is there): ``to("cuda")``."""
+        return self.to("gpu")
+
+    def float(self) -> Tensor:
+        """As float32: ``to(tr.float32)``."""
+        return self.to(dtype="float32")
+
+    def double(self) -> Tensor:
+        """As float64: ``to(tr.float64)``."""
+        return self.to(dtype="float64")
+
+    def long(self) -> Tensor:
+        """As int64: ``to(tr.int64)``."""
+        return self.to(dtype="int64")
+
+    def bool(self) -> Tensor:
+        """As bool: ``to(tr.bool)``."""
+        return self.to(dtype="bool")
+
     # --- arithmetic: each line names an op of tinygrad_rnn.ops, where its gradient is -------------
     def __add__(self, other: Any) -> Tensor:
-        return F.add(self, other)
+        return ops.add(self, other)
 
     def __radd__(self, other: Any) -> Tensor:
-        return F.add(other, self)
+        return ops.add(other, self)
 
     def __sub__(self, other: Any) -> Tensor:
-        return F.sub(self, other)
+        return ops.sub(self, other)
 
     def __rsub__(self, other: Any) -> Tensor:
-        return F.sub(other, self)
+        return ops.sub(other, self)
 
     def __mul__(self, other: Any) -> Tensor:
-        return F.mul(self, other)
+        return ops.mul(self, other)
 
     def __rmul__(self, other: Any) -> Tensor:
-        return F.mul(other, self)
+        return ops.mul(other, self)
 
     def __truediv__(self, other: Any) -> Tensor:
-        return F.div(self, other)
+        return ops.div(self, other)
 
     def __rtruediv__(self, other: Any) -> Tensor:
-        return F.div(other, self)
+        return ops.div(other, self)
 
     def add(self, other: Any, *, alpha: Any = 1) -> Tensor:
-        return F.add(self, other if alpha == 1 else other * alpha)
+        return ops.add(self, other if alpha == 1 else other * alpha)
 
     def sub(self, other: Any, *, alpha: Any = 1) -> Tensor:
-        return F.sub(self, other if alpha == 1 else other * alpha)
+        return ops.sub(self, other if alpha == 1 else other * alpha)
 
-    def mul(self, other: Any) -> Tensor:
-        return F.mul(self, other)
+    mul = __mul__
 
-    def div(self, other: Any) -> Tensor:
-        return F.div(self, other)
+    div = __truediv__
 
     def __neg__(self) -> Tensor:
-        return F.neg(self)
+        return ops.neg(self)
 
     def __pow__(self, exponent: Any) -> Tensor:
-        return F.pow(self, exponent)
+        return ops.pow(self, exponent)
 
     def __rpow__(self, base: Any) -> Tensor:
-        return F.pow(base, self)
+        return ops.pow(base, self)
 
     def __matmul__(self, other: Any) -> Tensor:
-        return F.matmul(self, other)
+        return ops.matmul(self, other)
 
     def __rmatmul__(self, other: Any) -> Tensor:
-        return F.matmul(other, self)
+        return ops.matmul(other, self)
 
     def __abs__(self) -> Tensor:
-        return F.abs(self)
+        return ops.abs(self)
 
     # In place, as PyTorch allows it (the rules and why: inplace.py): a parameter only under
     # no_grad(); a tensor in a graph takes the recorded result; a saved array stays unchanged.
@@ -282,218 +344,211 @@ class Tensor(TensorBase):
         set_item(self, index, value)
 
     def __getitem__(self, index: Any) -> Tensor:
-        return F.getitem(self, index)
+        return ops.getitem(self, index)
 
     # comparisons and logic make masks: no gradient flows through them
     def __lt__(self, other: Any) -> Tensor:
-        return F.lt(self, other)
+        return ops.lt(self, other)
 
     def __le__(self, other: Any) -> Tensor:
-        return F.le(self, other)
+        return ops.le(self, other)
 
     def __gt__(self, other: Any) -> Tensor:
-        return F.gt(self, other)
+        return ops.gt(self, other)
 
     def __ge__(self, other: Any) -> Tensor:
-        return F.ge(self, other)
+        return ops.ge(self, other)
 
     def __eq__(self, other: Any) -> Tensor:  # type: ignore[override]
-        return F.eq(self, other)
+        return ops.eq(self, other)
 
     def __ne__(self, other: Any) -> Tensor:  # type: ignore[override]
-        return F.ne(self, other)
+        return ops.ne(self, other)
 
-    def eq(self, other: Any) -> Tensor:
-        return F.eq(self, other)
+    eq = __eq__
 
-    def ne(self, other: Any) -> Tensor:
-        return F.ne(self, other)
+    ne = __ne__
 
-    def lt(self, other: Any) -> Tensor:
-        return F.lt(self, other)
+    lt = __lt__
 
-    def le(self, other: Any) -> Tensor:
-        return F.le(self, other)
+    le = __le__
 
-    def gt(self, other: Any) -> Tensor:
-        return F.gt(self, other)
+    gt = __gt__
 
-    def ge(self, other: Any) -> Tensor:
-        return F.ge(self, other)
+    ge = __ge__
 
     def __and__(self, other: Any) -> Tensor:
-        return F.logical_and(self, other)
+        return ops.logical_and(self, other)
 
     def __or__(self, other: Any) -> Tensor:
-        return F.logical_or(self, other)
+        return ops.logical_or(self, other)
 
     def __invert__(self) -> Tensor:
-        return F.logical_not(self)
+        return ops.logical_not(self)
 
     # --- elementwise functions ------------------------------------------------------------------
     def exp(self) -> Tensor:
-        return F.exp(self)
+        return ops.exp(self)
 
     def log(self) -> Tensor:
-        return F.log(self)
+        return ops.log(self)
 
     def sqrt(self) -> Tensor:
-        return F.sqrt(self)
+        return ops.sqrt(self)
 
     def abs(self) -> Tensor:
-        return F.abs(self)
+        return ops.abs(self)
 
     def sign(self) -> Tensor:
-        return F.sign(self)
+        return ops.sign(self)
 
     def tanh(self) -> Tensor:
-        return F.tanh(self)
+        return ops.tanh(self)
 
     def sigmoid(self) -> Tensor:
-        return F.sigmoid(self)
+        return ops.sigmoid(self)
 
     def relu(self) -> Tensor:
-        return F.relu(self)
+        return ops.relu(self)
 
     def sin(self) -> Tensor:
-        return F.sin(self)
+        return ops.sin(self)
 
     def cos(self) -> Tensor:
-        return F.cos(self)
+        return ops.cos(self)
 
     def masked_fill(self, mask: Tensor, value: Any) -> Tensor:
-        return F.masked_fill(self, mask, value)
+        return ops.masked_fill(self, mask, value)
 
     def pow(self, exponent: Any) -> Tensor:
-        return F.pow(self, exponent)
+        return ops.pow(self, exponent)
 
     def clamp(self, min: Any = None, max: Any = None) -> Tensor:
-        return F.clamp(self, min, max)
+        return ops.clamp(self, min, max)
 
     clip = clamp
 
     def maximum(self, other: Any) -> Tensor:
-        return F.maximum(self, other)
+        return ops.maximum(self, other)
 
     def lerp(self, end: Any, weight: Any) -> Tensor:
-        return F.lerp(self, end, weight)
+        return ops.lerp(self, end, weight)
 
     def minimum(self, other: Any) -> Tensor:
-        return F.minimum(self, other)
+        return ops.minimum(self, other)
 
-    def matmul(self, other: Any) -> Tensor:
-        return F.matmul(self, other)
+    matmul = __matmul__
 
     def mm(self, other: Tensor) -> Tensor:
-        return F.mm(self, other)
+        return ops.mm(self, other)
 
     def bmm(self, other: Tensor) -> Tensor:
-        return F.bmm(self, other)
+        return ops.bmm(self, other)
 
     # --- reductions -----------------------------------------------------------------------------
     def sum(self, dim: Any = None, keepdim: bool = False, **aliases: Any) -> Tensor:
-        return F.sum(self, dim, keepdim, **aliases)
+        return ops.sum(self, dim, keepdim, **aliases)
 
     def mean(self, dim: Any = None, keepdim: bool = False, **aliases: Any) -> Tensor:
-        return F.mean(self, dim, keepdim, **aliases)
+        return ops.mean(self, dim, keepdim, **aliases)
 
     def var(self, dim: Any = None, *, correction: int = 1, keepdim: bool = False, **aliases: Any) -> Tensor:
-        return F.var(self, dim, correction=correction, keepdim=keepdim, **aliases)
+        return ops.var(self, dim, correction=correction, keepdim=keepdim, **aliases)
 
     def std(self, dim: Any = None, *, correction: int = 1, keepdim: bool = False, **aliases: Any) -> Tensor:
-        return F.std(self, dim, correction=correction, keepdim=keepdim, **aliases)
+        return ops.std(self, dim, correction=correction, keepdim=keepdim, **aliases)
 
     def max(self, dim: Any = None, keepdim: bool = False) -> Any:
-        return F.max(self, dim, keepdim)
+        return ops.max(self, dim, keepdim)
 
     def min(self, dim: Any = None, keepdim: bool = False) -> Any:
-        return F.min(self, dim, keepdim)
+        return ops.min(self, dim, keepdim)
 
     def amax(self, dim: Any = None, keepdim: bool = False) -> Tensor:
-        return F.amax(self, dim, keepdim)
+        return ops.amax(self, dim, keepdim)
 
     def amin(self, dim: Any = None, keepdim: bool = False) -> Tensor:
-        return F.amin(self, dim, keepdim)
+        return ops.amin(self, dim, keepdim)
 
     def argmax(self, dim: int | None = None, keepdim: bool = False) -> Tensor:
-        return F.argmax(self, dim, keepdim)
+        return ops.argmax(self, dim, keepdim)
 
     def argmin(self, dim: int | None = None, keepdim: bool = False) -> Tensor:
-        return F.argmin(self, dim, keepdim)
+        return ops.argmin(self, dim, keepdim)
 
     def norm(self, p: Any = "fro", dim: Any = None, keepdim: bool = False) -> Tensor:
-        return F.norm(self, p, dim, keepdim)
+        return ops.norm(self, p, dim, keepdim)
 
     def topk(self, k: int, dim: int = -1, largest: bool = True, sorted: bool = True) -> Any:
-        return F.topk(self, k, dim, largest, sorted)
+        return ops.topk(self, k, dim, largest, sorted)
 
     def logsumexp(self, dim: Any, keepdim: bool = False) -> Tensor:
-        return F.logsumexp(self, dim, keepdim)
+        return ops.logsumexp(self, dim, keepdim)
 
     def softmax(self, dim: int) -> Tensor:
-        return F.softmax(self, dim)
+        return ops.softmax(self, dim)
 
     def log_softmax(self, dim: int) -> Tensor:
-        return F.log_softmax(self, dim)
+        return ops.log_softmax(self, dim)
 
     def any(self) -> Tensor:
-        return F.any(self)
+        return ops.any(self)
 
     def all(self) -> Tensor:
-        return F.all(self)
+        return ops.all(self)
 
     # --- shapes -------------------------------------------------------------------------------------
     def reshape(self, *shape: Any) -> Tensor:
-        return F.reshape(self, *shape)
+        return ops.reshape(self, *shape)
 
     view = reshape
 
     def permute(self, *dims: Any) -> Tensor:
-        return F.permute(self, *dims)
+        return ops.permute(self, *dims)
 
     def transpose(self, dim0: int, dim1: int) -> Tensor:
-        return F.transpose(self, dim0, dim1)
+        return ops.transpose(self, dim0, dim1)
 
     def t(self) -> Tensor:
-        return F.t(self)
+        return ops.t(self)
 
     def narrow(self, dim: int, start: int, length: int) -> Tensor:
-        return F.narrow(self, dim, start, length)
+        return ops.narrow(self, dim, start, length)
 
     def repeat(self, *sizes: Any) -> Tensor:
         """Tiled ``sizes[d]`` times along each dimension d (see ``tinygrad_rnn.ops.composite.repeat``)."""
-        return F.repeat(self, *sizes)
+        return ops.repeat(self, *sizes)
 
     @property
     def T(self) -> Tensor:
         """All dimensions reversed (the matrix transpose for 2-D tensors)."""
-        return F.permute(self, *reversed(range(self.ndim)))
+        return ops.permute(self, *reversed(range(self.ndim)))
 
     def squeeze(self, dim: Any = None) -> Tensor:
-        return F.squeeze(self, dim)
+        return ops.squeeze(self, dim)
 
     def unsqueeze(self, dim: int) -> Tensor:
-        return F.unsqueeze(self, dim)
+        return ops.unsqueeze(self, dim)
 
     def flatten(self, start_dim: int = 0, end_dim: int = -1) -> Tensor:
-        return F.flatten(self, start_dim, end_dim)
+        return ops.flatten(self, start_dim, end_dim)
 
     def expand(self, *sizes: Any) -> Tensor:
-        return F.expand(self, *sizes)
+        return ops.expand(self, *sizes)
 
     def broadcast_to(self, shape: Any) -> Tensor:
-        return F.broadcast_to(self, shape)
+        return ops.broadcast_to(self, shape)
 
     def split(self, split_size_or_sections: Any, dim: int = 0) -> tuple[Tensor, ...]:
-        return F.split(self, split_size_or_sections, dim)
+        return ops.split(self, split_size_or_sections, dim)
 
     def chunk(self, chunks: int, dim: int = 0) -> tuple[Tensor, ...]:
-        return F.chunk(self, chunks, dim)
+        return ops.chunk(self, chunks, dim)
 
     def unbind(self, dim: int = 0) -> tuple[Tensor, ...]:
-        return F.unbind(self, dim)
+        return ops.unbind(self, dim)
 
 
-from . import ops as F  # noqa: E402  (last: the ops need Tensor defined)
-from .hooks import register_hook  # noqa: E402
-from .inplace import in_place, set_item  # noqa: E402
+TensorBase._made_as = Tensor  # what function.py and the engine make (they sit below this module)
+
+from . import ops  # noqa: E402  (last: some ops import Tensor)

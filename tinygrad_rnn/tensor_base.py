@@ -41,33 +41,41 @@ class TensorBase:
     """The data of a :class:`~tinygrad_rnn.tensor.Tensor` and what autodiff records about it; a
     Tensor is the only kind made (``Tensor(data, ...)``), and this class is never used on its own."""
 
-    # _choice (set only on ids chosen from scores, by argmax or sampling): (the scores, "argmax" | "sampled"),
-    # so that an embedding of them draws the generation loop's link back to the scores
-    # array: the NumPy or CuPy array this tensor holds (a plain slot: the hot paths read it directly)
-    __slots__ = ("array", "_grad", "requires_grad", "grad_fn", "_node", "_name", "_choice", "_backward_hooks",
-                 "__weakref__")
+    # Slots for what every tensor has; what few tensors have lives in the instance's __dict__, made
+    # only when one is set, the class's None read until then: a name, a gradient, hooks, and
+    # _choice (on ids chosen from scores, by argmax or sampling: (the scores, "argmax" | "sampled"),
+    # so that an embedding of them draws the generation loop's link back to the scores).
+    __slots__ = ("array", "requires_grad", "grad_fn", "_node", "__dict__", "__weakref__")
+    _grad: Tensor | None = None
+    _name: str | None = None
+    _backward_hooks: dict | None = None  # a leaf's register_hook functions (hooks.py)
+    _choice: Any = None
 
     def __init__(self, data: Any, requires_grad: bool = False, dtype: Any = None,
                  device: str | Device | None = None, name: str | None = None) -> None:
-        self.array = _to_array(data, dtype, device)
-        self._grad: Tensor | None = None
+        self.array = to_array(data, dtype, device)  # the NumPy or CuPy array (the hot paths read it directly)
         self.grad_fn: Any = None  # the Function that made this tensor; None for a leaf
         self._node: Any = None  # its place in the graph (a function.Node), if an op made it
-        self._name = name
-        self._backward_hooks: dict | None = None  # a leaf's register_hook functions (hooks.py)
+        if name is not None:
+            self._name = name
         self.requires_grad = False
         if requires_grad:
             self.requires_grad_()
 
-    @classmethod
-    def _make(cls, data: Any, node: Any = None) -> Tensor:
-        """Wrap an array without copying (how ops build their results); ``node`` places it in
-        the graph."""
-        tensor = object.__new__(cls)
-        tensor.array, tensor._grad, tensor._node, tensor._name = data, None, node, None
-        tensor._backward_hooks = None
-        tensor.grad_fn = None if node is None else node.grad_fn
-        tensor.requires_grad = node is not None
+    # The class of every tensor made from an array: tensor.Tensor, which names itself here when it is
+    # defined (function.py and the engine make tensors, and sit below tensor.py: they cannot import it).
+    _made_as: type
+
+    @staticmethod
+    def _make(data: Any, node: Any = None) -> Tensor:
+        """Wrap an array without copying (how ops build their results) as a Tensor; ``node``
+        places it in the graph."""
+        tensor = object.__new__(TensorBase._made_as)
+        tensor.array, tensor._node = data, node
+        if node is None:
+            tensor.grad_fn, tensor.requires_grad = None, False
+        else:
+            tensor.grad_fn, tensor.requires_grad = node.grad_fn, True
         return tensor
 
     @property
@@ -157,70 +165,6 @@ class TensorBase:
                              "it needs exactly one")
         return self.array.item()
 
-    def to(self, *args: Any, device: Any = None, dtype: Any = None) -> Tensor:
-        """``x.to("cuda")``, ``x.to(tr.float64)``, ``x.to("cpu", tr.float64)``, ``x.to(other)``:
-        differentiable copies (x itself when nothing changes), as in PyTorch.
-
-        >>> import tinygrad_rnn as tr
-        >>> tr.ones(2).to(tr.device("cpu"), tr.float64).dtype
-        dtype('float64')
-        """
-        device, dtype = to_arguments("to", args, device, dtype)
-        from .ops import cast, to_device
-
-        result = self
-        if dtype is not None and dtype != self.dtype:
-            result = cast(result, dtype)
-        if device is not None and device != self.device:
-            result = to_device(result, device)
-        return result
-
-    def type(self, dtype: Any = None) -> Any:
-        """With no argument, PyTorch's name for this tensor's type (``'torch.FloatTensor'``,
-        ``'torch.cuda.LongTensor'``, …), so code that compares it keeps working; with a dtype
-        (or such a name), ``self`` cast to it, as ``.to(dtype)``.
-
-        >>> import tinygrad_rnn as tr
-        >>> tr.ones(2).type(), tr.ones(2).type(tr.float64).type()
-        ('torch.FloatTensor', 'torch.DoubleTensor')
-        """
-        names = {str(numpy.dtype(kind)): name for name, kind in _TYPE_NAMES.items()}
-        if dtype is None:
-            if str(self.dtype) not in names:
-                raise TypeError(f"type: PyTorch has no tensor type for dtype {self.dtype}; read .dtype instead")
-            return f"torch.{'cuda.' if self.device == GPU else ''}{names[str(self.dtype)]}"
-        if isinstance(dtype, str) and dtype.startswith("torch."):
-            name = dtype.rsplit(".", 1)[-1]
-            if name not in _TYPE_NAMES:
-                raise TypeError(f"type: unknown tensor type {dtype!r}: use a dtype such as tr.float64, or one of "
-                                + ", ".join(f"'torch.{known}'" for known in _TYPE_NAMES))
-            return self.to(dtype=_TYPE_NAMES[name], device=GPU if ".cuda." in dtype else CPU)
-        return self.to(dtype=dtype)
-
-    def cpu(self) -> Tensor:
-        """On the CPU (itself if it is there): ``to("cpu")``."""
-        return self.to("cpu")
-
-    def cuda(self) -> Tensor:
-        """On the GPU (itself if it is there): ``to("cuda")``."""
-        return self.to("gpu")
-
-    def float(self) -> Tensor:
-        """As float32: ``to(tr.float32)``."""
-        return self.to(dtype="float32")
-
-    def double(self) -> Tensor:
-        """As float64: ``to(tr.float64)``."""
-        return self.to(dtype="float64")
-
-    def long(self) -> Tensor:
-        """As int64: ``to(tr.int64)``."""
-        return self.to(dtype="int64")
-
-    def bool(self) -> Tensor:
-        """As bool: ``to(tr.bool)``."""
-        return self.to(dtype="bool")
-
     # --- printing -------------------------------------------------------------------------------
     def __repr__(self) -> str:
         body = numpy.array2string(self.numpy(), separator=", ", prefix="tensor(", threshold=200)
@@ -288,7 +232,7 @@ def _names_dtype(name: str) -> bool:
     return True
 
 
-def _to_array(data: Any, dtype: Any, device: Any) -> Any:
+def to_array(data: Any, dtype: Any, device: Any) -> Any:
     """Copy ``data`` into a new array of the requested dtype on the requested device."""
     if isinstance(data, TensorBase):
         data = data.array

@@ -38,6 +38,8 @@ import copy
 from typing import Any
 
 from ..device import array_module
+from ..fast.gradient_table import DeferredProduct as Product  # (its name in fast/; renamed here when this file moves)
+from ..fast.gradient_table import matrix_product as _product
 from ..function import STATE, Chain, Function, Node, Step, at_step
 from ..tensor import Tensor
 from ..workspace import WORKSPACE
@@ -53,7 +55,7 @@ from .fused import (
     rnn_cell,
     rnn_pointwise,
 )
-from .linalg import Linear, MatMul, Product, _product
+from .linalg import Linear, MatMul
 from .shape import stack
 
 

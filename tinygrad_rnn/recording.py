@@ -1,0 +1,257 @@
+"""How ops are recorded, and the switches that change it: grad mode (:class:`no_grad`), scopes
+(:class:`scope`), the recurrent steps an op belongs to (:class:`Chain`, :class:`Step`,
+:class:`at_step`) and anomaly detection (:func:`detect_anomaly`). Every op reads :data:`STATE` when
+:class:`~tinygrad_rnn.function.Function` records it.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import itertools
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy
+
+from .device import array_module
+from .errors import AnomalyError
+
+
+class _State:
+    """What every op consults when it is recorded. Module-level, like PyTorch's grad mode."""
+
+    grad_enabled = True
+    scope: tuple[str, ...] = ()
+    step: Step | None = None  # the recurrent step new ops belong to (set by the layers: at_step)
+    anomaly = False
+    recording_gradient = False  # True while create_graph=True records a backward pass
+    gradient_of: Any = None  # then: the op whose backward is being recorded (drawings group by it)
+    writes = 0  # in-place writes so far (inplace.py): an op's backward checks those made after it
+
+
+STATE = _State()
+
+
+def check_finite(array: Any, where: str, scope: tuple[str, ...]) -> None:
+    """Raise AnomalyError if a float array holds NaN or Inf (used by detect_anomaly)."""
+    if array.dtype.kind == "f" and not bool(array_module(array).isfinite(array).all()):
+        place = f" in scope {'/'.join(scope)}" if scope else ""
+        raise AnomalyError(f"{where}{place} produced NaN or Inf (shape {tuple(array.shape)}).")
+
+
+class set_grad_enabled(contextlib.ContextDecorator):
+    """Turn recording on or off inside a ``with`` block or a decorated function.
+
+    >>> import tinygrad_rnn as tr
+    >>> with tr.set_grad_enabled(False):
+    ...     (tr.ones(2, requires_grad=True) * 2).requires_grad
+    False
+    """
+
+    def __init__(self, mode: bool) -> None:
+        self.mode = mode
+        self.previous: list[bool] = []
+
+    def __enter__(self) -> None:
+        self.previous.append(STATE.grad_enabled)
+        STATE.grad_enabled = self.mode
+
+    def __exit__(self, *exc: object) -> None:
+        STATE.grad_enabled = self.previous.pop()
+
+
+class no_grad(set_grad_enabled):
+    """Record nothing: results need no gradient and keep no graph alive (inference, updates).
+
+    >>> import tinygrad_rnn as tr
+    >>> w = tr.ones(3, requires_grad=True)
+    >>> with tr.no_grad():
+    ...     y = w * 2
+    >>> y.requires_grad, y.grad_fn is None
+    (False, True)
+    """
+
+    def __init__(self) -> None:
+        super().__init__(False)
+
+
+class enable_grad(set_grad_enabled):
+    """Record again inside a :class:`no_grad` block.
+
+    >>> import tinygrad_rnn as tr
+    >>> with tr.no_grad(), tr.enable_grad():
+    ...     (tr.ones(2, requires_grad=True) * 2).requires_grad
+    True
+    """
+
+    def __init__(self) -> None:
+        super().__init__(True)
+
+
+def is_grad_enabled() -> bool:
+    """True unless inside :class:`no_grad`.
+
+    >>> is_grad_enabled()
+    True
+    """
+    return STATE.grad_enabled
+
+
+class scope:
+    """Tag every op created inside with a scope path; scopes nest.
+
+    Unrolled RNNs give each time step its own scope, so drawings cluster per step and
+    :func:`tinygrad_rnn.grad_contributions` reports which step each gradient term came from.
+    (A class rather than a generator-based context manager: a layer enters one per time step.)
+
+    >>> import tinygrad_rnn as tr
+    >>> with tr.scope("RNN", "layer 0"), tr.scope("t=3"):
+    ...     y = tr.ones(2, requires_grad=True) * 2
+    >>> y.grad_fn.scope
+    ('RNN', 'layer 0', 't=3')
+    """
+
+    __slots__ = ("names", "previous")
+
+    def __init__(self, *names: str) -> None:
+        self.names = tuple(map(str, names))
+
+    def __enter__(self) -> tuple[str, ...]:
+        self.previous = STATE.scope
+        STATE.scope = self.previous + self.names
+        return STATE.scope
+
+    def __exit__(self, *exc: object) -> None:
+        STATE.scope = self.previous
+
+
+def step_of(scope: tuple[str, ...]) -> int | None:
+    """The time step k of the innermost "t=k" in a scope path, or None outside any step.
+
+    >>> step_of(("LSTM", "layer 0", "forward", "t=3"))
+    3
+    """
+    for part in reversed(scope):
+        if part.startswith("t=") and part[2:].isdigit():
+            return int(part[2:])
+    return None
+
+
+@dataclass(frozen=True, eq=False)  # compared by identity: two calls of one module are two chains
+class Chain:
+    """One run of a recurrent layer, in one direction, over a sequence: what a figure draws as one
+    row of cells. A module called on two sequences makes two chains (that share its weights); a
+    call that starts from the state its own last call ended with continues that chain, its steps
+    numbered on (a generation loop, one token per call).
+
+    >>> first, second = Chain("LSTM", 0, "forward"), Chain("LSTM", 0, "forward")
+    >>> first == second, first.serial < second.serial
+    (False, True)
+    """
+
+    module: str  # the module's name in drawings and scopes ("LSTM", "encoder")
+    layer: int  # 0 for the layer that reads the input
+    direction: str  # "forward", or "reverse" for the second direction of a bidirectional layer
+    owner: int = 0  # id() of the module that made it: only its own later calls continue it
+    serial: int = field(default_factory=lambda: next(_CHAINS_MADE))  # the order chains were made in
+
+
+_CHAINS_MADE = itertools.count()
+
+
+@dataclass(frozen=True)
+class Step:
+    """Where an op of a recurrent layer belongs: step ``t`` of ``chain``. ``t`` counts on one
+    timeline: a decoder started from its encoder's final state numbers its steps on from there.
+
+    >>> chain = Chain("RNN", layer=0, direction="forward")
+    >>> Step(chain, 3).t, Step(chain, 3) == Step(chain, 3), Step(chain, 3) == Step(Chain("RNN", 0, "forward"), 3)
+    (3, True, False)
+    """
+
+    chain: Chain
+    t: int
+
+
+def step_number(function: Any) -> int | None:
+    """The time step an op belongs to: the t of the :class:`Step` a layer recorded, or for a loop
+    written by hand the "t=k" of its scope; None outside any step.
+
+    >>> import tinygrad_rnn as tr
+    >>> with tr.scope("t=2"):
+    ...     y = tr.ones(2, requires_grad=True) * 2
+    >>> step_number(y.grad_fn)
+    2
+    """
+    return function.step.t if function.step is not None else step_of(function.scope)
+
+
+class at_step:
+    """Record the ops created inside as step ``t`` of ``chain`` — the :class:`Step` drawings and
+    analyses read — and in the scope "t=k" inside the current one (a layer's is (module, "layer k",
+    direction)), which ``grad_contributions`` reports.
+
+    >>> import tinygrad_rnn as tr
+    >>> chain = Chain("RNN", layer=0, direction="forward")
+    >>> with tr.scope("RNN", "layer 0", "forward"), at_step(chain, 2):
+    ...     y = tr.ones(2, requires_grad=True) * 2
+    >>> y.grad_fn.step.t, y.grad_fn.scope
+    (2, ('RNN', 'layer 0', 'forward', 't=2'))
+    """
+
+    __slots__ = ("record", "previous")
+
+    def __init__(self, chain: Chain, t: int) -> None:
+        self.record = Step(chain, t)
+
+    def __enter__(self) -> Step:
+        self.previous = STATE.scope, STATE.step
+        STATE.scope, STATE.step = (*STATE.scope, f"t={self.record.t}"), self.record
+        return self.record
+
+    def __exit__(self, *exc: object) -> None:
+        STATE.scope, STATE.step = self.previous
+
+
+def current_scope() -> tuple[str, ...]:
+    """The scope path new ops are tagged with.
+
+    >>> current_scope()
+    ()
+    """
+    return STATE.scope
+
+
+@contextlib.contextmanager
+def detect_anomaly() -> Iterator[None]:
+    """Make the first op that produces NaN or Inf, forward or backward, raise AnomalyError.
+
+    >>> import tinygrad_rnn as tr
+    >>> with tr.detect_anomaly():
+    ...     tr.tensor([-1.0]).log()
+    Traceback (most recent call last):
+    ...
+    tinygrad_rnn.errors.AnomalyError: forward of log produced NaN or Inf (shape (1,)).
+    """
+    previous = STATE.anomaly
+    STATE.anomaly = True
+    try:
+        with numpy.errstate(all="ignore"):  # the check reports it; NumPy need not warn as well
+            yield
+    finally:
+        STATE.anomaly = previous
+
+
+@contextlib.contextmanager
+def _recording_gradient(function_scope: tuple[str, ...], of: Any = None) -> Iterator[None]:
+    """While create_graph=True computes an op's gradient: record it, in the op's own scope and step,
+    each recorded op knowing which op's backward it belongs to (``of``; None for the sum of terms)."""
+    previous = (STATE.grad_enabled, STATE.scope, STATE.step, STATE.recording_gradient, STATE.gradient_of)
+    step = getattr(of, "step", None)
+    STATE.grad_enabled, STATE.scope, STATE.step, STATE.recording_gradient, STATE.gradient_of = (
+        True, function_scope, step, True, of)
+    try:
+        yield
+    finally:
+        STATE.grad_enabled, STATE.scope, STATE.step, STATE.recording_gradient, STATE.gradient_of = previous
