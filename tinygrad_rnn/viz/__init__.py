@@ -28,7 +28,10 @@ the scale so that several figures compare), ``backward`` (at cell and step level
 steps, e.g. ``slice(0, 3)`` for t=1…3), ``max_nodes`` (refuse larger graphs), ``title``,
 ``rankdir`` ("LR", or "RL" to mirror), ``notation`` (the lecture's names: a preset — "pytorch", the
 default, "cs224n", "cmu", "usc", "elman" — or a dict such as ``{"W_hh": "V"}``; see ``notation.py``),
-``tokens`` (the words of x_1 … x_T, written under each x_t and, as its target, by each J_t).
+``tokens`` (the words of x_1 … x_T, written under each x_t and, as its target, by each J_t),
+``slide`` (True, the default: shaped for a 16:9 slide — tighter spacing, long node lines broken,
+a landscape canvas, and past 8 steps the middle left out, t = 1, 2, 3, …, T−1, T, unless
+``time_steps`` chooses; False: the free-size drawing, every step, for notebooks and long unrolls).
 
 Each layer, direction and module names its own tensors where a figure has several (W_hh⁽¹⁾ and
 W_hh⁽²⁾, layers counted from 1; h₃⁽→⁾ and h₃⁽←⁾; W_hh⁽ᵉ⁾ and W_hh⁽ᵈ⁾); a tensor used in several
@@ -60,6 +63,8 @@ from .render import (
 )
 from .svg import picture_to_svg
 
+SLIDE_WIDTH = 1920  # pixels: a .png as wide as a full-HD slide
+
 __all__ = ["to_dot", "draw", "save", "lecture", "connectivity", "LecturePage", "dot_available", "smaller_figure",
            "Notation", "PRESETS",
            "SVGFigure", "graphviz_renders",
@@ -70,7 +75,7 @@ def to_dot(*tensors: Tensor, level: str = "op", rankdir: str = "LR", show_shapes
            show_values: bool = False, show_grads: bool = False, backward: bool = False,
            time_steps: slice | None = None, max_nodes: int | None = None, title: str = "",
            grad_range: tuple[float, float] | None = None, params: str | None = None, rolled: bool = False,
-           notation: str | dict | Notation | None = None, tokens: list[str] | None = None) -> str:
+           notation: str | dict | Notation | None = None, tokens: list[str] | None = None, slide: bool = True) -> str:
     """DOT source for the graph that computed ``tensors`` (see the module docstring for options).
 
     >>> import tinygrad_rnn as tr
@@ -79,7 +84,7 @@ def to_dot(*tensors: Tensor, level: str = "op", rankdir: str = "LR", show_shapes
     4
     """
     return picture_to_dot(_picture(tensors, level, rankdir, show_shapes, show_values, show_grads, backward,
-                                   time_steps, max_nodes, title, grad_range, params, rolled, notation, tokens))
+                                   time_steps, max_nodes, title, grad_range, params, rolled, notation, tokens, slide))
 
 
 def draw(*tensors: Tensor, **options: Any) -> Any:
@@ -99,10 +104,12 @@ def draw(*tensors: Tensor, **options: Any) -> Any:
     return digraph(picture_to_dot(picture))
 
 
-def save(*tensors: Tensor, path: str | pathlib.Path, timeout: float = 60.0, **options: Any) -> pathlib.Path:
+def save(*tensors: Tensor, path: str | pathlib.Path, timeout: float = 60.0, width: int | None = None,
+         **options: Any) -> pathlib.Path:
     """Render to ``path``; the format follows its extension (.svg, .png, .pdf, or .dot for DOT text).
     Graphviz draws .svg, .png and .pdf; without it an .svg is written by the library itself, with the
-    same positions (PNG and PDF need Graphviz, and say so).
+    same positions (PNG and PDF need Graphviz, and say so). A .png is ``width`` pixels wide: by
+    default 1,920 (a full-HD slide), or Graphviz's own size with ``slide=False``.
 
     >>> import tinygrad_rnn as tr
     >>> output, _ = tr.nn.LSTM(2, 3)(tr.randn(3, 1, 2))
@@ -116,7 +123,10 @@ def save(*tensors: Tensor, path: str | pathlib.Path, timeout: float = 60.0, **op
         warn_if_large(len(picture.nodes), smaller_figure(options))
         path.write_text(_own_svg(picture), encoding="utf-8")
         return path
-    return render_file(picture_to_dot(picture), path, len(picture.nodes), timeout, smaller_figure(options))
+    if width is not None and width <= 0:
+        raise ValueError(f"save: width is the PNG's width in pixels, a positive number, got {width}")
+    width = width or (SLIDE_WIDTH if picture.slide else None)
+    return render_file(picture_to_dot(picture), path, len(picture.nodes), timeout, smaller_figure(options), width)
 
 
 class SVGFigure:
@@ -167,7 +177,7 @@ def shared_grad_range(*losses: Tensor, **options: Any) -> tuple[float, float]:
     >>> 0 < low <= high
     True
     """
-    options = {**_defaults(options), "show_grads": True}
+    options = {**_defaults(options), "show_grads": True, "slide": False}  # every step's norm, none left out
     norms = [node.gradient_norm for loss in losses for node in _picture((loss,), **options).nodes
              if node.gradient_norm]
     return (min(norms), max(norms)) if norms else (1e-6, 1.0)
@@ -191,7 +201,7 @@ def smaller_figure(options: dict) -> list[tuple[str, Any]]:
 def _defaults(options: dict) -> dict:
     allowed = {"level": "op", "rankdir": "LR", "show_shapes": True, "show_values": False, "show_grads": False,
                "backward": False, "time_steps": None, "max_nodes": None, "title": "", "grad_range": None,
-               "params": None, "rolled": False, "notation": None, "tokens": None}
+               "params": None, "rolled": False, "notation": None, "tokens": None, "slide": True}
     unknown = set(options) - set(allowed)
     if unknown:
         raise TypeError(f"viz: unknown option(s) {sorted(unknown)}; the options are {sorted(allowed)}")
@@ -199,12 +209,12 @@ def _defaults(options: dict) -> dict:
 
 
 def _picture(tensors, level, rankdir, show_shapes, show_values, show_grads, backward, time_steps, max_nodes, title,
-             grad_range, params, rolled=False, notation=None, tokens=None):
+             grad_range, params, rolled=False, notation=None, tokens=None, slide=True):
     if rankdir not in ("LR", "RL"):
         raise ValueError(f"rankdir must be 'LR' (time runs left to right, as on a slide) or 'RL', got {rankdir!r}")
     picture = build_picture(tuple(tensors), level=level, backward=backward, show_shapes=show_shapes,
                             show_values=show_values, show_grads=show_grads, time_steps=time_steps,
                             max_nodes=max_nodes, grad_range=grad_range, params=params, rolled=rolled,
-                            notation=notation, tokens=tokens)
+                            notation=notation, tokens=tokens, slide=slide)
     picture.rankdir, picture.title = rankdir, title
     return picture

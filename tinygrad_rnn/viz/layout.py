@@ -35,6 +35,24 @@ ARROW = 6.0  # the arrowhead's length: a route stops this short of the node's bo
 GATE_ORDER = "figorzn"  # gates side by side: f beside c_{t−1} (f ⊙ c_{t−1}), i beside g (i ⊙ g), then o; r, z, n
 
 
+@dataclass(frozen=True)
+class Spacing:
+    """The white space of a layout, in points: what ``slide`` tightens (text keeps its size, so on a
+    1,920 × 1,080 slide it lands larger)."""
+    gap_x: float = GAP_X  # between ops side by side in a step
+    gap_y: float = GAP_Y  # between levels
+    column_gap_min: float = COLUMN_GAP  # between the steps' columns, at least
+    box_pad: float = BOX_PAD  # inside a step's box, around its ops
+    own_level_heights: bool = False  # each level as tall as its tallest node (not every level as the row's)
+
+
+FREE = Spacing()
+# (the columns keep their gap: a state's label is written in it)
+SLIDE_SPACING = Spacing(GAP_X * 0.6, GAP_Y * 0.6, COLUMN_GAP, BOX_PAD * 0.6, own_level_heights=True)
+SLIDE_ASPECT = (1.2, 2.4)  # width : height of a figure that fills a 16:9 slide without wasting it
+SLIDE_LINE_CHARS = (None, 16, 12)  # on a slide, a node's line longer than one of these may break after " = " or ", "
+
+
 @dataclass
 class Box:
     x: float
@@ -83,9 +101,21 @@ def node_size(label: str) -> tuple[float, float]:
 
 def labelled_layout(picture: Picture) -> tuple[list[str], Layout]:
     """Each node's label (:func:`~.graph.display_label`) and the layout of boxes sized to them:
-    what every drawing places, DOT and the lecture page's SVG alike."""
-    labels = [display_label(node) for node in picture.nodes]
-    return labels, layout(picture, [node_size(label) for label in labels])
+    what every drawing places, DOT and the lecture page's SVG alike. On a slide, long lines are broken
+    where that makes the text land larger (a wide figure), and kept where it does not (a tall one)."""
+    choices = SLIDE_LINE_CHARS if picture.slide else (None,)
+    found = []
+    for line_chars in choices:
+        labels = [display_label(node, line_chars) for node in picture.nodes]
+        placed = layout(picture, [node_size(label) for label in labels])
+        found.append((labels, placed))
+    return max(found, key=lambda pair: slide_scale(pair[1], picture)) if len(found) > 1 else found[0]
+
+
+def slide_scale(placed: Layout, picture: Picture) -> float:
+    """How much a 1,920 × 1,080 slide enlarges the figure: min(1920 / width, 1080 / height), in px per point."""
+    left, right, bottom, top, _ = extent(placed, picture.legend is not None, bool(picture.title))
+    return min(1920 / (right - left), 1080 / (top - bottom))
 
 
 def layout(picture: Picture, sizes: list[tuple[float, float]]) -> Layout:
@@ -121,6 +151,48 @@ def layout(picture: Picture, sizes: list[tuple[float, float]]) -> Layout:
     return Layout(boxes, routes, grid.clusters, texts, loops)
 
 
+LEGEND_CELL = 40.0  # the width of one colour of the gradient legend
+
+
+def extent(placed: Layout, legend: bool = False, title: bool = False) -> tuple[float, float, float, float, float]:
+    """(left, right, bottom, top) of everything a figure draws, with a margin, and the y of its colour
+    bar (``legend``: under everything else); ``title`` leaves room above for one line."""
+    xs = [b.left for b in placed.boxes] + [b.right for b in placed.boxes]
+    ys = [b.bottom for b in placed.boxes] + [b.top for b in placed.boxes] + [y for _, _, y in placed.texts]
+    xs += [x for _, x, _ in placed.texts] + [x + len(text) * CHAR for text, x, _ in placed.texts]
+    for route in placed.routes:
+        xs += [x for x, _ in route.points]
+        ys += [y for _, y in route.points]
+    for _, box in placed.clusters:
+        xs += [box.left, box.right]
+        ys += [box.bottom, box.top + LINE]
+    legend_y = min(ys) - 2 * LINE - 8
+    if legend:
+        ys.append(legend_y - LINE)
+        xs.append(min(xs) + 12 + 9 * LEGEND_CELL)
+    if title:
+        ys.append(max(ys) + 2 * LINE)
+    return min(xs) - 12, max(xs) + 12, min(ys) - 12, max(ys) + 12, legend_y
+
+
+def slide_shaped(left: float, right: float, bottom: float, top: float) -> tuple[float, float, float, float]:
+    """The canvas widened or heightened about its centre until width : height lies in [1.2, 2.4]: a
+    figure that fills a 16:9 slide. (The text keeps its size there: the longer side still decides the scale.)
+
+    >>> slide_shaped(0, 100, 0, 100), slide_shaped(0, 480, 0, 100)
+    ((-10.0, 110.0, 0, 100), (0, 480, -50.0, 150.0))
+    """
+    width, height = right - left, top - bottom
+    low, high = SLIDE_ASPECT
+    if width < low * height:
+        grow = (low * height - width) / 2
+        return left - grow, right + grow, bottom, top
+    if width > high * height:
+        grow = (width / high - height) / 2
+        return left, right, bottom - grow, top + grow
+    return left, right, bottom, top
+
+
 LOOP_HEIGHT = 14.0  # how high a rolled cell's loop rises above it (the outer one twice as high)
 
 
@@ -141,6 +213,7 @@ class _Grid:
     def __init__(self, picture: Picture, boxes: list[Box]) -> None:
         nodes, edges = picture.nodes, picture.edges
         self.nodes, self.boxes, self.backward = nodes, boxes, picture.backward
+        self.space = SLIDE_SPACING if picture.slide else FREE
         count = len(nodes)
         self.successors: list[list[int]] = [[] for _ in range(count)]
         self.predecessors: list[list[int]] = [[] for _ in range(count)]
@@ -382,26 +455,44 @@ class _Grid:
             slot_width[key] = max(slot_width.get(key, 0.0), boxes[i].width)
         level_span: dict[tuple[int, int], float] = {}  # (row, level) → the width of its nodes side by side
         for (row, level, _), w in slot_width.items():
-            level_span[(row, level)] = level_span.get((row, level), -GAP_X) + w + GAP_X
+            level_span[(row, level)] = level_span.get((row, level), -self.space.gap_x) + w + self.space.gap_x
         for (row, _, level) in self.level_size:
             levels[row] = max(levels[row], level + 1)
-        self.pitch_x = [w + GAP_X for w in width]
-        self.pitch_y = [h + GAP_Y for h in height]
+        self.pitch_x = [w + self.space.gap_x for w in width]
+        self.pitch_y = [h + self.space.gap_y for h in height]
+        # where each level's middle sits above the bottom of its step: every level as tall as the row's
+        # tallest node (free size), or each as tall as its own (a slide's height is precious)
+        level_height: dict[tuple[int, int], float] = {}
+        for i, (row, _) in self.block_of.items():
+            shown = levels[row] - 1 - self.level[i] if self.backward else self.level[i]
+            level_height[(row, shown)] = max(level_height.get((row, shown), 0.0),
+                                             boxes[i].height if self.space.own_level_heights else height[row])
+        self.level_middle: dict[tuple[int, int], float] = {}
+        for r in range(rows):
+            below = 0.0
+            for shown in range(levels[r]):
+                tall = level_height.get((r, shown), 0.0)
+                self.level_middle[(r, shown)] = below + tall / 2
+                below += tall + self.space.gap_y
         clustered = any(self.nodes[i].kind == "op" for i in self.block_of)
         label_room = BOX_LABEL if clustered else 0.0
-        block_width = [2 * BOX_PAD + max([span for (row, _), span in level_span.items() if row == r],
-                                         default=self.pitch_x[r] - GAP_X) for r in range(rows)]
-        block_height = [levels[r] * self.pitch_y[r] - GAP_Y + 2 * BOX_PAD + label_room for r in range(rows)]
+        block_width = [2 * self.space.box_pad + max([span for (row, _), span in level_span.items() if row == r],
+                                         default=self.pitch_x[r] - self.space.gap_x) for r in range(rows)]
+        block_height = [self.level_middle[(r, levels[r] - 1)] + level_height.get((r, levels[r] - 1), 0.0) / 2
+                        + 2 * self.space.box_pad + label_room for r in range(rows)]
         band = list(block_height)  # a row's height: its steps, or the nodes stacked beside it
         columns_beside: dict[bool, list[float]] = {True: [], False: []}
         for (on_left, row, col), members in self.beside.items():
-            band[row] = max(band[row], sum(boxes[i].height + GAP_Y for i in members))
+            band[row] = max(band[row], sum(boxes[i].height + self.space.gap_y for i in members))
             widths = columns_beside[on_left]
             widths.extend([0.0] * (col + 1 - len(widths)))
             # (a column gap as wide as between the steps: a line passing up between two columns beside a
             # row, h_T of another row into J, keeps clear of both)
-            widths[col] = max(widths[col], max(boxes[i].width for i in members) + COLUMN_GAP)
+            widths[col] = max(widths[col], max(boxes[i].width for i in members) + self.space.column_gap_min)
         self.column_width = max(block_width) if self.block_of else 0.0
+        # a "…" standing for steps left out has a column of its own, as wide as its words
+        self.column_width = max([self.column_width] + [box.width + 2 * self.space.box_pad for box, node in
+                                                       zip(boxes, self.nodes) if node.kind == "ellipsis"])
 
         loops = max((len(n.loops) for n in self.nodes), default=0)
         loop_room = (loops + 0.5) * LOOP_HEIGHT if loops else 0.0  # a rolled cell's loops, above it
@@ -413,21 +504,22 @@ class _Grid:
         for r in range(rows):
             if r in below_rows:
                 below_y[r] = y + below_height / 2
-                y += below_height + GAP_Y * 2
+                y += below_height + self.space.gap_y * 2
             y += self.lanes_below[r] * LANE + (LANE if self.lanes_below[r] else 0.0)
             self.row_y.append(y + band[r] / 2)
-            y += band[r] + (self.lanes_above[r] + 1) * LANE + GAP_Y + loop_room
+            y += band[r] + (self.lanes_above[r] + 1) * LANE + self.space.gap_y + loop_room
         self.block_top = [self.row_y[r] + block_height[r] / 2 for r in range(rows)]
         self.block_bottom = [self.row_y[r] - block_height[r] / 2 for r in range(rows)]
         # between the steps and the nodes beside them: room for the label of a straight edge across (h_T → J),
         # and for a line that passes up beside the first or last column (x_1 to a reverse row) clear of them
-        gap = max([COLUMN_GAP] + [len(label) * 5.4 + 2 * ARROW + 4 for (tail, head), kind in self.kind.items()
+        gap = max([self.space.column_gap_min] + [len(label) * 5.4 + 2 * ARROW + 4
+                                                 for (tail, head), kind in self.kind.items()
                              if kind == ("straight",) and (tail in self.block_of) != (head in self.block_of)
                              and (label := self._labels.get((tail, head)))]
                   + [len(loop) * CHAR for i in self.block_of for loop in self.nodes[i].loops])  # a loop's label
         first_x = sum(columns_beside[True]) + gap + self.column_width / 2
         # a state's label sits between two cells: the gap as wide as the longest (a BPTT arrow's part of ∂J/∂h)
-        self.column_gap = max([COLUMN_GAP] + [
+        self.column_gap = max([self.space.column_gap_min] + [
             len(kind[3]) * 5.4 + 2 * ARROW + 8 - (self.column_width - max(boxes[tail].width, boxes[head].width))
             for (tail, head), kind in self.kind.items()
             if kind[0] == "state" and kind[3] and self.nodes[tail].kind == self.nodes[head].kind == "group"])
@@ -438,15 +530,15 @@ class _Grid:
         self.clusters: list[tuple[str, Box]] = []
         for (row, col), members in sorted(self.members.items()):
             centre_x = self.column_x[col]
-            bottom = self.block_bottom[row] + BOX_PAD
+            bottom = self.block_bottom[row] + self.space.box_pad
             for i in members:
                 level = self.level[i]
                 if self.backward:  # gradients flow downwards, back the way the values came
                     level = levels[row] - 1 - level
                 start = centre_x - level_span[(row, self.level[i])] / 2
-                before = sum(slot_width[(row, self.level[i], k)] + GAP_X for k in range(self.order[i]))
+                before = sum(slot_width[(row, self.level[i], k)] + self.space.gap_x for k in range(self.order[i]))
                 boxes[i].x = start + before + slot_width[(row, self.level[i], self.order[i])] / 2
-                boxes[i].y = bottom + level * self.pitch_y[row] + self.pitch_y[row] / 2 - GAP_Y / 2
+                boxes[i].y = bottom + self.level_middle[(row, level)]
             if clustered and self.steps:
                 self.clusters.append((f"t={self.steps[col]}",
                                       Box(centre_x, self.row_y[row], block_width[row], block_height[row])))
@@ -454,10 +546,10 @@ class _Grid:
             widths = columns_beside[on_left]
             outwards = sum(widths[:col]) + widths[col] / 2
             x = left_edge - outwards if on_left else right_edge + outwards
-            top = self.row_y[row] + (sum(boxes[i].height for i in members) + GAP_Y * (len(members) - 1)) / 2
+            top = self.row_y[row] + (sum(boxes[i].height for i in members) + self.space.gap_y * (len(members) - 1)) / 2
             for i in members:
                 boxes[i].x, boxes[i].y = x, top - boxes[i].height / 2
-                top -= boxes[i].height + GAP_Y
+                top -= boxes[i].height + self.space.gap_y
         for i, (side, _) in self.place.items():
             if side == "below":  # under the node it feeds, where that is one node in its step (x_t → linear)
                 fed = [h for h in self.successors[i] if h in self.block_of]
@@ -482,6 +574,9 @@ class _Grid:
         block_of = self.block_of
         ellipsis = [i for i in (tail, head) if self.nodes[i].kind == "ellipsis"]
         other = (head if ellipsis[0] == tail else tail) if ellipsis else None
+        if other in block_of and abs(a.y - b.y) < 1:  # level with it: straight across, named in the middle
+            start, end = _clip(a, (b.x, b.y)), _clip(b, (a.x, a.y))
+            return _finish([start], end, label, ((start[0] + end[0]) / 2, start[1] + 7))
         if other in block_of:  # between the steps left out and a step drawn: through the gap beside it
             return self._through_gap(a, b, self.column_x[block_of[other][1]], label)
         if tail in block_of and head in block_of and block_of[tail][1] == block_of[head][1] \
@@ -513,7 +608,7 @@ class _Grid:
             rightwards = b.x > a.x
             column = [self.boxes[i] for i in self.beside[slots[1][0]]]  # beside b's column: past its widest node
             edge = min(box.left for box in column) if rightwards else max(box.right for box in column)
-            gap_x = edge - (GAP_X / 2 if rightwards else -GAP_X / 2)
+            gap_x = edge - (self.space.gap_x / 2 if rightwards else -self.space.gap_x / 2)
             start = (a.right if rightwards else a.left, a.y)
             end = (b.left if rightwards else b.right, b.y)
             return _finish([start, (gap_x, a.y), (gap_x, b.y)], end, label, ((start[0] + gap_x) / 2, a.y + 7))
@@ -539,9 +634,9 @@ class _Grid:
         down beside that column into b's side (a node above b in its column is passed, not entered)."""
         gap_x = route.points[1][0]
         rightwards = b.x > gap_x
-        side_x = (b.left - GAP_X / 2 - 3) if rightwards else (b.right + GAP_X / 2 + 3)
+        side_x = (b.left - self.space.gap_x / 2 - 3) if rightwards else (b.right + self.space.gap_x / 2 + 3)
         between = [box for box in self.boxes if min(gap_x, side_x) < box.x < max(gap_x, side_x) or box is b]
-        over = max([box.top for box in between] + [a.y]) + GAP_Y / 2
+        over = max([box.top for box in between] + [a.y]) + self.space.gap_y / 2
         start = route.points[0]
         end = (b.left if rightwards else b.right, b.y)
         return _finish([start, (gap_x, a.y), (gap_x, over), (side_x, over), (side_x, b.y)], end, label,
@@ -550,7 +645,7 @@ class _Grid:
     def _around_column(self, a: Box, b: Box, column: tuple[bool, int, int], label: str) -> Route:
         """Between two nodes of one column beside a row with others between them: along its left
         side (what a node there passes on leaves on its right)."""
-        x = min(self.boxes[i].left for i in self.beside[column]) - GAP_X / 2
+        x = min(self.boxes[i].left for i in self.beside[column]) - self.space.gap_x / 2
         start, end = (a.left, a.y), (b.left, b.y)
         return _finish([start, (x, a.y), (x, b.y)], end, label, (x + 8, (a.y + b.y) / 2))
 
@@ -601,7 +696,7 @@ class _Grid:
         top_level = self.top_level[self.block_of[head][0]]
         facing = (top_level if above else 0) if not self.backward else (0 if above else top_level)
         if self.level[head] != facing:  # not the first op the lane meets: up its side, in from the side
-            side_x = b.left - GAP_X / 2 - 3 * into.index(lane_key)
+            side_x = b.left - self.space.gap_x / 2 - 3 * into.index(lane_key)
             return _finish([start, (trunk, a.y), (trunk, y), (side_x, y), (side_x, b.y)], (b.left, b.y), label,
                            (side_x + 8, y + 6))
         end = (x, b.top if above else b.bottom)
@@ -619,7 +714,7 @@ class _Grid:
         trunks = self.trunks.setdefault(column, [])
         if lane_key not in trunks:
             trunks.append(lane_key)
-        offset = GAP_X / 2 + 3 * (trunks.index(lane_key) + 1)
+        offset = self.space.gap_x / 2 + 3 * (trunks.index(lane_key) + 1)
         if on_left:
             return min(self.boxes[i].left for i in members) - offset
         return max(self.boxes[i].right for i in members) + offset
@@ -632,13 +727,14 @@ class _Grid:
         up = b.y > a.y  # from below (forward) or above (a gradient graph)
         side = 1.0 if a.x >= b.x else -1.0
         if between:
-            x = max(m.right for m in between) + GAP_X / 2 if side > 0 else min(m.left for m in between) - GAP_X / 2
+            half = self.space.gap_x / 2
+            x = max(m.right for m in between) + half if side > 0 else min(m.left for m in between) - half
             x = max(x, a.x) if side > 0 else min(x, a.x)
         else:
             x = a.x
         into = (b.x + side * b.width / 4, b.bottom if up else b.top)
-        turn = into[1] - GAP_Y / 2 if up else into[1] + GAP_Y / 2
-        leave = a.top + GAP_Y / 2 if up else a.bottom - GAP_Y / 2
+        turn = into[1] - self.space.gap_y / 2 if up else into[1] + self.space.gap_y / 2
+        leave = a.top + self.space.gap_y / 2 if up else a.bottom - self.space.gap_y / 2
         points = [(a.x, a.top if up else a.bottom)] + ([(a.x, leave), (x, leave)] if x != a.x else []) + \
                  [(x, turn), (into[0], turn)]
         return _finish(points, into, label, (x + 8, (a.y + b.y) / 2))
@@ -658,7 +754,7 @@ class _Grid:
         """Between a node beside the row and an op in a step: along the gap on that side of the step."""
         outside = a if abs(a.x - column_x) > abs(b.x - column_x) else b
         side = 1.0 if outside.x > column_x else -1.0
-        gap_x = column_x + side * (self.column_width / 2 + GAP_X / 2)
+        gap_x = column_x + side * (self.column_width / 2 + self.space.gap_x / 2)
         rightwards = b.x > a.x
         start = (a.right if rightwards else a.left, a.y)
         end = (b.left if rightwards else b.right, b.y)
@@ -669,12 +765,14 @@ class _Grid:
         end = (b.x, b.bottom)
         if from_side:
             start = (a.right if side_x > a.x else a.left, a.y)
-            points = [start, (side_x, a.y), (side_x, b.bottom - GAP_Y / 2), (b.x, b.bottom - GAP_Y / 2)]
+            below_b = b.bottom - self.space.gap_y / 2
+            points = [start, (side_x, a.y), (side_x, below_b), (b.x, below_b)]
             return _finish(points, end, label, (side_x + 10, a.y + 7))
         start = (a.x, a.top)
-        points = [start, (a.x, a.top + GAP_Y / 2), (side_x, a.top + GAP_Y / 2), (side_x, b.bottom - GAP_Y / 2),
-                  (b.x, b.bottom - GAP_Y / 2)]
-        return _finish(points, end, label, (a.x + 10, a.top + GAP_Y / 2 + 7))
+        above_a, below_b = a.top + self.space.gap_y / 2, b.bottom - self.space.gap_y / 2
+        points = [start, (a.x, above_a), (side_x, above_a), (side_x, below_b),
+                  (b.x, below_b)]
+        return _finish(points, end, label, (a.x + 10, above_a + 7))
 
 
 def _chains(members: list[int], successors, distance: dict[int, int], place, height: dict[int, int]) -> list[int]:
