@@ -23,6 +23,7 @@ Each stage visits every node and edge a constant number of times. Sizes are in p
 from __future__ import annotations
 
 import re
+import textwrap
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -44,12 +45,17 @@ class Spacing:
     column_gap_min: float = COLUMN_GAP  # between the steps' columns, at least
     box_pad: float = BOX_PAD  # inside a step's box, around its ops
     own_level_heights: bool = False  # each level as tall as its tallest node (not every level as the row's)
+    pad_x: float = PAD_X  # inside a node, beside its text
+    pad_y: float = PAD_Y  # inside a node, above and below its text
+    lane: float = LANE  # between bus lanes
 
 
 FREE = Spacing()
 # (the columns keep their gap: a state's label is written in it)
-SLIDE_SPACING = Spacing(GAP_X * 0.6, GAP_Y * 0.6, COLUMN_GAP, BOX_PAD * 0.6, own_level_heights=True)
+SLIDE_SPACING = Spacing(GAP_X * 0.6, GAP_Y * 0.6, COLUMN_GAP, BOX_PAD * 0.6, own_level_heights=True, pad_x=5.0,
+                        pad_y=4.0, lane=LANE * 0.6)
 SLIDE_ASPECT = (1.2, 2.4)  # width : height of a figure that fills a 16:9 slide without wasting it
+NOTE_BESIDE_CHARS = 36  # a note beside a slide's drawing is broken into lines this long
 SLIDE_LINE_CHARS = (None, 16, 12)  # on a slide, a node's line longer than one of these may break after " = " or ", "
 
 
@@ -93,22 +99,25 @@ class Layout:
     loops: list[tuple[int, str, Route]] = field(default_factory=list)  # the rolled view: (node, state, its loop)
 
 
-def node_size(label: str) -> tuple[float, float]:
+def node_size(label: str, space: Spacing = FREE) -> tuple[float, float]:
     """A node's width and height from its label (the figure gives every node exactly this size)."""
     lines = label.split("\n")
-    return max(len(line) for line in lines) * CHAR + 2 * PAD_X, len(lines) * LINE + 2 * PAD_Y
+    return max(len(line) for line in lines) * CHAR + 2 * space.pad_x, len(lines) * LINE + 2 * space.pad_y
 
 
 def labelled_layout(picture: Picture) -> tuple[list[str], Layout]:
     """Each node's label (:func:`~.graph.display_label`) and the layout of boxes sized to them:
-    what every drawing places, DOT and the lecture page's SVG alike. On a slide, long lines are broken
-    where that makes the text land larger (a wide figure), and kept where it does not (a tall one)."""
+    what every drawing places, DOT and the lecture page's SVG alike. On a slide, long lines are broken,
+    and the notes put beside the drawing, where that makes the text land larger (measured: the layout
+    that a 1,920 × 1,080 slide enlarges most wins)."""
     choices = SLIDE_LINE_CHARS if picture.slide else (None,)
     found = []
     for line_chars in choices:
         labels = [display_label(node, line_chars) for node in picture.nodes]
-        placed = layout(picture, [node_size(label) for label in labels])
-        found.append((labels, placed))
+        sizes = [node_size(label, SLIDE_SPACING if picture.slide else FREE) for label in labels]
+        for beside in (False, True) if picture.slide and picture.notes else (False,):
+            for turned in (False, True) if picture.slide and _one_step_of_ops(picture) else (False,):
+                found.append((labels, layout(picture, sizes, notes_beside=beside, turned=turned)))
     return max(found, key=lambda pair: slide_scale(pair[1], picture)) if len(found) > 1 else found[0]
 
 
@@ -118,11 +127,16 @@ def slide_scale(placed: Layout, picture: Picture) -> float:
     return min(1920 / (right - left), 1080 / (top - bottom))
 
 
-def layout(picture: Picture, sizes: list[tuple[float, float]]) -> Layout:
-    """Positions for every node, a box per step, and a route for every edge."""
-    boxes = [Box(0.0, 0.0, w, h) for w, h in sizes]
+def layout(picture: Picture, sizes: list[tuple[float, float]], notes_beside: bool = False,
+           turned: bool = False) -> Layout:
+    """Positions for every node, a box per step, and a route for every edge; the notes under the
+    drawing (on a slide, broken to its width), or ``notes_beside`` it on the right. ``turned``: the
+    ops of a step flow left to right instead of upwards (one step at op level, landscape on a slide)."""
+    boxes = [Box(0.0, 0.0, h, w) if turned else Box(0.0, 0.0, w, h) for w, h in sizes]
     grid = _Grid(picture, boxes)
     routes = [grid.route(tail, head, label) for tail, head, label in picture.edges]
+    if turned:
+        _turn(boxes, routes, grid.clusters)
     loops = [(i, state, _loop(boxes[i], k, len(node.loops), state))
              for i, node in enumerate(picture.nodes) for k, state in enumerate(node.loops)]
     texts = []
@@ -130,10 +144,23 @@ def layout(picture: Picture, sizes: list[tuple[float, float]]) -> Layout:
     for row, name in enumerate(grid.row_names):
         if name:
             texts.append((name, left - 12 - len(name) * CHAR, grid.row_y[row]))
-    low = min([b.bottom for b in boxes] + [grid.block_bottom[0] - (grid.lanes_below[0] + 1) * LANE], default=0.0)
-    for note in picture.notes:
-        low -= LINE + 6
-        texts.append((note, left, low))
+    low = min([b.bottom for b in boxes] + [grid.block_bottom[0] - (grid.lanes_below[0] + 1) * grid.space.lane],
+              default=0.0)
+    if notes_beside:  # to the right of the drawing, from its top down: a tall figure grows wider, not taller
+        x = max([b.right for b in boxes] + [p[0] for route in routes for p in route.points], default=0.0) + 24
+        y = max([b.top for b in boxes] + [grid.block_top[-1] if grid.block_top else 0.0], default=0.0)
+        for note in picture.notes:
+            for line in textwrap.wrap(note, NOTE_BESIDE_CHARS):
+                y -= LINE + 2
+                texts.append((line, x, y))
+            y -= 6
+    else:
+        right = max([b.right for b in boxes], default=0.0)
+        chars = max(NOTE_BESIDE_CHARS, int((right - left) / CHAR)) if picture.slide else None
+        for note in picture.notes:
+            for k, line in enumerate(textwrap.wrap(note, chars) if chars else [note]):
+                low -= LINE + (6 if k == 0 else 2)
+                texts.append((line, left, low))
     if picture.rankdir == "RL":  # mirrored: x → −x
         for box in boxes:
             box.x = -box.x
@@ -191,6 +218,24 @@ def slide_shaped(left: float, right: float, bottom: float, top: float) -> tuple[
         grow = (width / high - height) / 2
         return left, right, bottom - grow, top + grow
     return left, right, bottom, top
+
+
+def _turn(boxes: list[Box], routes: list[Route], clusters: list[tuple[str, Box]]) -> None:
+    """A quarter turn clockwise, (x, y) → (y, −x): what flowed upwards flows to the right, and what
+    stood side by side (the gates i, f, g, o) stands top to bottom. The layout was made with every
+    node's width and height swapped, so that after the turn each box has its own again."""
+    for box in boxes + [box for _, box in clusters]:
+        box.x, box.y, box.width, box.height = box.y, -box.x, box.height, box.width
+    for route in routes:
+        route.points = [(y, -x) for x, y in route.points]
+        route.end = (route.end[1], -route.end[0])
+        route.label_at = None if route.label_at is None else (route.label_at[1], -route.label_at[0])
+
+
+def _one_step_of_ops(picture: Picture) -> bool:
+    """A single step drawn op by op (one LSTM or GRU cell's gates): tall when its ops flow upwards."""
+    steps = {node.step for node in picture.nodes if node.step is not None and node.kind == "op"}
+    return len(steps) == 1 and not picture.backward
 
 
 LOOP_HEIGHT = 14.0  # how high a rolled cell's loop rises above it (the outer one twice as high)
@@ -505,9 +550,9 @@ class _Grid:
             if r in below_rows:
                 below_y[r] = y + below_height / 2
                 y += below_height + self.space.gap_y * 2
-            y += self.lanes_below[r] * LANE + (LANE if self.lanes_below[r] else 0.0)
+            y += self.lanes_below[r] * self.space.lane + (self.space.lane if self.lanes_below[r] else 0.0)
             self.row_y.append(y + band[r] / 2)
-            y += band[r] + (self.lanes_above[r] + 1) * LANE + self.space.gap_y + loop_room
+            y += band[r] + (self.lanes_above[r] + 1) * self.space.lane + self.space.gap_y + loop_room
         self.block_top = [self.row_y[r] + block_height[r] / 2 for r in range(rows)]
         self.block_bottom = [self.row_y[r] - block_height[r] / 2 for r in range(rows)]
         # between the steps and the nodes beside them: room for the label of a straight edge across (h_T → J),
@@ -522,7 +567,10 @@ class _Grid:
         self.column_gap = max([self.space.column_gap_min] + [
             len(kind[3]) * 5.4 + 2 * ARROW + 8 - (self.column_width - max(boxes[tail].width, boxes[head].width))
             for (tail, head), kind in self.kind.items()
-            if kind[0] == "state" and kind[3] and self.nodes[tail].kind == self.nodes[head].kind == "group"])
+            if kind[0] == "state" and kind[3] and self.nodes[tail].kind == self.nodes[head].kind == "group"] + [
+            len(kind[3]) * 5.4 + 4 - 2 * self.space.box_pad  # between two steps' boxes of ops, centred in the gap
+            for (tail, head), kind in self.kind.items()
+            if kind[0] == "state" and kind[3] and "group" not in (self.nodes[tail].kind, self.nodes[head].kind)])
         self.column_x = [first_x + c * (self.column_width + self.column_gap) for c in range(max(len(self.steps), 1))]
         left_edge = first_x - self.column_width / 2 - gap
         right_edge = self.column_x[-1] + self.column_width / 2 + gap
@@ -667,20 +715,21 @@ class _Grid:
         start = (a.right if rightwards else a.left, a.y)
         end = (b.left if rightwards else b.right, b.y)
         points = [start, (gap_x, a.y), (gap_x, b.y)]
-        return _finish(points, end, label, ((start[0] + gap_x) / 2, a.y + 7))
+        # centred on the gap (not over the boxes beside it), on the side of the line away from where it turns
+        return _finish(points, end, label, (gap_x, a.y - 9 if b.y > a.y + 1 else a.y + 7))
 
     def _bus_route(self, tail: int, head: int, a: Box, b: Box, lane_key: tuple, label: str) -> Route:
         """Along the row's lane: a drop into each step from a node beside the row, or a rise from
         each step to it."""
         row, above, _ = lane_key
         lane = self.lane[lane_key] + 1
-        y = self.block_top[row] + lane * LANE if above else self.block_bottom[row] - lane * LANE
+        y = self.block_top[row] + lane * self.space.lane if above else self.block_bottom[row] - lane * self.space.lane
         if tail in self.block_of:  # fan in: from each step to the lane, along it, into the node
             rightwards = b.x > a.x
             trunk = self._trunk_x(head, b, lane_key, rightwards)
             x = a.x
             if not self.top_level[row]:  # one node per step: leave near its corner, clear of the edges at its middle
-                x = a.right - 2 * PAD_X if rightwards else a.left + 2 * PAD_X
+                x = a.right - 2 * self.space.pad_x if rightwards else a.left + 2 * self.space.pad_x
             start = (x, a.top if above else a.bottom)
             points = [start, (x, y), (trunk, y), (trunk, b.y)]
             end = (b.left, b.y) if rightwards else (b.right, b.y)
