@@ -14,7 +14,6 @@ import pytest
 from drawing_cases import last_step_loss
 from test_cli_grid import GRID, arguments
 
-import tinygrad_rnn as tr
 from tinygrad_rnn import viz
 from tinygrad_rnn.cli import main
 from tinygrad_rnn.viz.graph import build_picture
@@ -83,3 +82,133 @@ def test_each_figure_of_the_cli_grid_fits_a_slide(name, tmp_path, library_svg, c
     assert main(arguments(case, path)) == 0, capsys.readouterr().err
     found = slide_fit(path.read_text())
     assert found.fits, f"{name}: {found}"
+
+
+# --- what slide mode promises ------------------------------------------------------------------------------------
+def cells_drawn(picture) -> list[int]:
+    return sorted(node.step for node in picture.nodes if node.kind == "group")
+
+
+def test_a_long_sequence_draws_its_first_and_last_steps_and_says_how_many_are_left_out():
+    _, loss = last_step_loss("rnn", steps=20)
+    picture = build_picture((loss,), level="cell", slide=True)
+    assert cells_drawn(picture) == [1, 2, 3, 19, 20]
+    (gap,) = [node for node in picture.nodes if node.kind == "ellipsis"]
+    assert gap.label.split("\n") == ["…", "15 steps", "t=4…18"]  # a student sees that 15 steps are not drawn
+    labels = {(picture.nodes[a].label.split("\n")[0] if picture.nodes[a].kind == "group" else picture.nodes[a].label,
+               picture.nodes[b].label.split("\n")[0] if picture.nodes[b].kind == "group" else picture.nodes[b].label,
+               label) for a, b, label in picture.edges}
+    assert ("RNN cell", gap.label, "h₃") in labels and (gap.label, "RNN cell", "h₁₈") in labels  # the state goes on
+    assert "t=20" in drawn(picture) and "t=4" not in drawn(picture).replace("t=4…", "")
+
+
+def test_a_long_sequence_drops_one_more_step_where_that_lands_its_text_larger(tmp_path, library_svg):
+    _, loss = last_step_loss("rnn", steps=20)
+    five = slide_fit(drawn(build_picture((loss,), level="cell", slide=True)))
+    text = viz.save(loss, path=tmp_path / "f.svg", level="cell").read_text()  # what save and the CLI draw
+    found = slide_fit(text)
+    assert text.count(">RNN cell<") == 4 and "16 steps" in text and "t=3…18" in text  # t = 1, 2, …, 19, 20
+    assert found.label_px > five.label_px and found.fits, (five, found)
+
+
+def test_eight_steps_are_drawn_whole_and_every_step_when_asked():
+    _, eight = last_step_loss("rnn", steps=8)
+    assert cells_drawn(build_picture((eight,), level="cell", slide=True)) == list(range(1, 9))
+    _, loss = last_step_loss("rnn", steps=20)
+    assert cells_drawn(build_picture((loss,), level="cell", slide=True, time_steps=slice(None))) == list(range(1, 21))
+    assert viz.to_dot(loss, level="cell", slide=False).count('label="RNN cell') == 20
+    assert viz.to_dot(loss, level="cell").count('label="RNN cell') == 4  # the default is a slide
+
+
+def test_the_colours_of_an_elided_figure_span_every_step_and_say_so():
+    _, loss = last_step_loss("rnn", steps=12)
+    every_step = build_picture((loss,), level="cell", show_grads=True, slide=False)
+    elided = build_picture((loss,), level="cell", show_grads=True, slide=True)
+    drawn_norms = [node.gradient_norm for node in elided.nodes if node.gradient_norm]
+    assert elided.legend == every_step.legend  # t=4…10 are not drawn, but their norms set the scale
+    assert elided.legend[1] == max(drawn_norms) and len(drawn_norms) < len(
+        [node for node in every_step.nodes if node.gradient_norm])
+    assert any("all 12 time steps" in note for note in elided.notes)
+
+
+def test_an_elided_bptt_figure_sums_every_step_in_its_sigma():
+    _, loss = last_step_loss("rnn", steps=20)
+    picture = build_picture((loss,), level="cell", backward=True, slide=True)
+    assert sorted(node.step for node in picture.nodes if node.kind == "group") == [1, 2, 3, 19, 20]
+    (sigma,) = [node for node in picture.nodes if "Σₜ" in node.label]
+    assert "∂J/∂W_hh = Σₜ ∂J/∂W_hh|ₜ" in sigma.label  # the sum over every t, as the label says
+    assert any("also those of the steps left out: t=4…18" in note for note in picture.notes)
+
+
+def test_one_cell_at_op_level_lies_in_landscape():
+    for kind in ("lstm", "gru"):
+        _, loss = last_step_loss(kind, steps=1)
+        found = slide_fit(drawn(build_picture((loss,), level="op", slide=True)))
+        free = slide_fit(drawn(build_picture((loss,), level="op", slide=False)))
+        assert found.aspect >= 1.2 and free.aspect < 1.0, (kind, found, free)  # it stood upright
+        assert found.label_px > 1.2 * free.label_px, (kind, found, free)  # and its text lands larger
+
+
+def test_without_shapes_no_label_holds_a_shape(tmp_path, library_svg, capsys):
+    assert main(["graph", "--cell", "lstm", "--steps", "2", "--no-shapes", "-o", str(tmp_path / "f.svg")]) == 0
+    text = (tmp_path / "f.svg").read_text()
+    assert "(1, 3)" not in text and "(1, 12)" not in text and "split" in text
+    assert main(["graph", "--cell", "lstm", "--steps", "2", "-o", str(tmp_path / "g.svg")]) == 0
+    assert "(1, 3)" in (tmp_path / "g.svg").read_text()
+
+
+def test_free_size_and_all_steps_draw_every_step(tmp_path, library_svg, capsys):
+    for flag in ("--free-size", "--all-steps"):
+        assert main(["graph", "--steps", "12", "--level", "cell", flag, "-o", str(tmp_path / "f.svg")]) == 0
+        assert (tmp_path / "f.svg").read_text().count(">RNN cell<") == 12, flag
+    assert main(["graph", "--steps", "12", "--level", "cell", "-o", str(tmp_path / "f.svg")]) == 0
+    assert (tmp_path / "f.svg").read_text().count(">RNN cell<") == 4
+
+
+@pytest.mark.parametrize("argv, words", [
+    (["--width", "800", "-o", "f.svg"], "--width cannot apply: it sizes a .png"),
+    (["--all-steps", "--time-steps", "1:3", "-o", "f.svg"], "--all-steps cannot apply"),
+    (["--rolled", "--all-steps", "--level", "cell", "-o", "f.svg"], "--all-steps cannot apply"),
+    (["--width", "0", "-o", "f.png"], "must be a positive integer"),
+])
+def test_slide_options_that_cannot_apply_say_so(argv, words, tmp_path, capsys, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(SystemExit) if "positive" in words else _no_exit():
+        assert main(["graph", *argv]) == 2
+    assert words in capsys.readouterr().err
+
+
+class _no_exit:
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        return False
+
+
+@pytest.mark.skipif(shutil.which("neato") is None, reason="PNG needs Graphviz")
+def test_a_png_is_1920_pixels_wide_unless_told(tmp_path, capsys):
+    def png_width(path) -> int:
+        return int.from_bytes(path.read_bytes()[16:20], "big")  # the IHDR chunk: width, height
+
+    assert main(["graph", "--level", "cell", "-o", str(tmp_path / "a.png")]) == 0
+    assert main(["graph", "--level", "cell", "--width", "800", "-o", str(tmp_path / "b.png")]) == 0
+    assert png_width(tmp_path / "a.png") == 1920 and png_width(tmp_path / "b.png") == 800
+    _, loss = last_step_loss("rnn", steps=3)
+    assert png_width(viz.save(loss, path=tmp_path / "c.png", level="cell", width=1000)) == 1000
+    with pytest.raises(ValueError, match="width"):
+        viz.save(loss, path=tmp_path / "d.png", width=-5)
+
+
+def test_the_slide_measure_reads_graphviz_and_the_library_alike():
+    _, loss = last_step_loss("rnn", steps=3)
+    picture = build_picture((loss,), level="cell", slide=True)
+    ours = slide_fit(drawn(picture))
+    assert ours.fits and ours.label_px > ours.text_px  # node labels (10 pt) above the edges' text (9 pt)
+    if shutil.which("neato"):
+        import subprocess
+
+        svg = subprocess.run(["neato", "-n2", "-Tsvg"], input=viz.to_dot(loss, level="cell").encode(),
+                             capture_output=True, check=True).stdout.decode()
+        theirs = slide_fit(svg)
+        assert abs(theirs.label_px - ours.label_px) < 0.1 * ours.label_px and theirs.fits, (ours, theirs)

@@ -30,8 +30,10 @@ steps, e.g. ``slice(0, 3)`` for t=1…3), ``max_nodes`` (refuse larger graphs), 
 default, "cs224n", "cmu", "usc", "elman" — or a dict such as ``{"W_hh": "V"}``; see ``notation.py``),
 ``tokens`` (the words of x_1 … x_T, written under each x_t and, as its target, by each J_t),
 ``slide`` (True, the default: shaped for a 16:9 slide — tighter spacing, long node lines broken,
-a landscape canvas, and past 8 steps the middle left out, t = 1, 2, 3, …, T−1, T, unless
-``time_steps`` chooses; False: the free-size drawing, every step, for notebooks and long unrolls).
+notes beside a tall drawing, one cell at op level turned landscape, a landscape canvas, and past 8
+steps the middle left out, t = 1, 2, 3, …, T−1, T (or t = 1, 2, …, T−1, T where that lands the
+text larger), unless ``time_steps`` chooses; False: the free-size drawing, every step, for
+notebooks and long unrolls).
 
 Each layer, direction and module names its own tensors where a figure has several (W_hh⁽¹⁾ and
 W_hh⁽²⁾, layers counted from 1; h₃⁽→⁾ and h₃⁽←⁾; W_hh⁽ᵉ⁾ and W_hh⁽ᵈ⁾); a tensor used in several
@@ -48,8 +50,8 @@ from typing import Any
 
 from ..tensor import Tensor
 from .dot import picture_to_dot
-from .graph import build_picture
-from .layout import labelled_layout
+from .graph import build_picture, slide_steps
+from .layout import labelled_layout, slide_scale
 from .lecture import LecturePage, connectivity, lecture
 from .notation import PRESETS, Notation
 from .render import (
@@ -212,9 +214,20 @@ def _picture(tensors, level, rankdir, show_shapes, show_values, show_grads, back
              grad_range, params, rolled=False, notation=None, tokens=None, slide=True):
     if rankdir not in ("LR", "RL"):
         raise ValueError(f"rankdir must be 'LR' (time runs left to right, as on a slide) or 'RL', got {rankdir!r}")
-    picture = build_picture(tuple(tensors), level=level, backward=backward, show_shapes=show_shapes,
-                            show_values=show_values, show_grads=show_grads, time_steps=time_steps,
-                            max_nodes=max_nodes, grad_range=grad_range, params=params, rolled=rolled,
-                            notation=notation, tokens=tokens, slide=slide)
-    picture.rankdir, picture.title = rankdir, title
+    def built(steps):
+        picture = build_picture(tuple(tensors), level=level, backward=backward, show_shapes=show_shapes,
+                                show_values=show_values, show_grads=show_grads, time_steps=steps,
+                                max_nodes=max_nodes, grad_range=grad_range, params=params, rolled=rolled,
+                                notation=notation, tokens=tokens, slide=slide)
+        picture.rankdir, picture.title = rankdir, title
+        return picture
+
+    picture = built(time_steps)
+    elided = [node for node in picture.nodes if node.kind == "ellipsis"]
+    if slide and time_steps is None and elided:  # t = 1, 2, …, T−1, T where one step fewer lands the text larger
+        count = max(node.step for node in picture.nodes if node.step is not None)
+        count = max(count, max(elided[0].key[2]))
+        fewer = built(slide_steps(count, shown=4))
+        if slide_scale(labelled_layout(fewer)[1], fewer) > slide_scale(labelled_layout(picture)[1], picture):
+            return fewer
     return picture

@@ -140,7 +140,7 @@ def _picture_of(roots: tuple[Tensor, ...], level: str, backward: bool, show_shap
     if level != "op":
         nodes, edges = merge_groups(nodes, links, level)
     elif not backward:  # each step's input projection in its column, x_t entering it from below
-        nodes, edges = per_step_projections(nodes, edges, links) or (nodes, edges)
+        nodes, edges = per_step_projections(nodes, edges, links, show_shapes) or (nodes, edges)
     else:  # a recorded gradient graph: one node per backward rule, named by what it does to δ
         nodes, edges = merge_backward_rules(nodes, edges)
     notation = notation or resolve(None)
@@ -529,14 +529,18 @@ def _keep_steps(nodes: list[Node], edges, time_steps: slice | tuple[int, ...]):
     return result, unique(new_edges)
 
 
-def slide_steps(count: int) -> tuple[int, ...] | None:
-    """The steps a slide draws of ``count``: all up to 8; past that t = 1, 2, 3, …, T−1, T, as the
-    lectures draw a long sequence (indexes into the list of steps, for ``time_steps``).
+def slide_steps(count: int, shown: int = 5) -> tuple[int, ...] | None:
+    """The steps a slide draws of ``count``: all up to 8; past that the first and last ones, ``shown``
+    in all — t = 1, 2, 3, …, T−1, T as the lectures draw a long sequence (indexes into the list of
+    steps, for ``time_steps``).
 
-    >>> slide_steps(8), slide_steps(20)
-    (None, (0, 1, 2, 18, 19))
+    >>> slide_steps(8), slide_steps(20), slide_steps(20, shown=4)
+    (None, (0, 1, 2, 18, 19), (0, 1, 18, 19))
     """
-    return None if count <= SLIDE_STEPS else (0, 1, 2, count - 2, count - 1)
+    if count <= SLIDE_STEPS:
+        return None
+    first = (shown + 1) // 2
+    return tuple(range(first)) + tuple(range(count - (shown - first), count))
 
 
 def _ends_the_loss(node: Node) -> bool:
