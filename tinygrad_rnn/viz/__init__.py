@@ -210,6 +210,14 @@ def _defaults(options: dict) -> dict:
     return {**allowed, **options}
 
 
+def _left_out(node) -> list[int]:
+    """The steps a "…" stands for (its key says, under the keys of the views built on it)."""
+    key = node.key
+    while key[0] != "ellipsis":  # ("backward", ("ellipsis", side, steps)), …
+        key = key[1]
+    return list(key[2])
+
+
 def _picture(tensors, level, rankdir, show_shapes, show_values, show_grads, backward, time_steps, max_nodes, title,
              grad_range, params, rolled=False, notation=None, tokens=None, slide=True):
     if rankdir not in ("LR", "RL"):
@@ -225,8 +233,7 @@ def _picture(tensors, level, rankdir, show_shapes, show_values, show_grads, back
     picture = built(time_steps)
     elided = [node for node in picture.nodes if node.kind == "ellipsis"]
     if slide and time_steps is None and elided:  # t = 1, 2, …, T−1, T where one step fewer lands the text larger
-        count = max(node.step for node in picture.nodes if node.step is not None)
-        count = max(count, max(elided[0].key[2]))
+        count = max([node.step for node in picture.nodes if node.step is not None] + _left_out(elided[0]))
         fewer = built(slide_steps(count, shown=4))
         if slide_scale(labelled_layout(fewer)[1], fewer) > slide_scale(labelled_layout(picture)[1], picture):
             return fewer

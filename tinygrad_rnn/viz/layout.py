@@ -48,12 +48,13 @@ class Spacing:
     pad_x: float = PAD_X  # inside a node, beside its text
     pad_y: float = PAD_Y  # inside a node, above and below its text
     lane: float = LANE  # between bus lanes
+    label_room: float = 2 * ARROW + 8  # along an arrow between two cells, beyond its label's width
 
 
 FREE = Spacing()
-# (the columns keep their gap: a state's label is written in it)
-SLIDE_SPACING = Spacing(GAP_X * 0.6, GAP_Y * 0.6, COLUMN_GAP, BOX_PAD * 0.6, own_level_heights=True, pad_x=5.0,
-                        pad_y=4.0, lane=LANE * 0.6)
+# (the gap between two steps still widens to hold a state's label: see _coordinates)
+SLIDE_SPACING = Spacing(GAP_X * 0.6, GAP_Y * 0.6, COLUMN_GAP * 0.7, BOX_PAD * 0.6, own_level_heights=True, pad_x=5.0,
+                        pad_y=4.0, lane=LANE * 0.6, label_room=ARROW + 8)
 SLIDE_ASPECT = (1.2, 2.4)  # width : height of a figure that fills a 16:9 slide without wasting it
 NOTE_BESIDE_CHARS = 36  # a note beside a slide's drawing is broken into lines this long
 SLIDE_LINE_CHARS = (None, 16, 12)  # on a slide, a node's line longer than one of these may break after " = " or ", "
@@ -565,7 +566,7 @@ class _Grid:
         first_x = sum(columns_beside[True]) + gap + self.column_width / 2
         # a state's label sits between two cells: the gap as wide as the longest (a BPTT arrow's part of ∂J/∂h)
         self.column_gap = max([self.space.column_gap_min] + [
-            len(kind[3]) * 5.4 + 2 * ARROW + 8 - (self.column_width - max(boxes[tail].width, boxes[head].width))
+            len(kind[3]) * 5.4 + self.space.label_room - (self.column_width - max(boxes[tail].width, boxes[head].width))
             for (tail, head), kind in self.kind.items()
             if kind[0] == "state" and kind[3] and self.nodes[tail].kind == self.nodes[head].kind == "group"] + [
             len(kind[3]) * 5.4 + 4 - 2 * self.space.box_pad  # between two steps' boxes of ops, centred in the gap

@@ -37,8 +37,10 @@ def bptt_picture(forward: Picture, generic: bool = False) -> Picture:
             continue
         node = forward.nodes[i]
         first = node.label.split("\n")[0]
-        if node.kind in ("output", "ellipsis"):  # J; the steps left out (time_steps)
+        if node.kind == "output":  # J
             label = first
+        elif node.kind == "ellipsis":  # the steps left out (time_steps), saying which
+            label = node.label
         else:  # RNN cell, backward / embedding, backward — in the column of its step
             what = first.split(" = ")[-1]
             label = f"{what}, backward" + (f"\nt={node.step}" if node.step is not None else "")
