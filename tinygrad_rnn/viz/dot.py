@@ -137,10 +137,12 @@ def _legend(low: float, high: float, placed: Layout) -> list[str]:
 def _slide_corners(placed: Layout, picture: Picture) -> list[str]:
     """Two invisible points at the corners of a slide-shaped canvas (Graphviz draws everything it is given
     inside the box they span, so the figure is landscape; the title's line counts on top)."""
-    left, right, bottom, top, _ = extent(placed, picture.legend is not None, bool(picture.title))
-    left, right, bottom, top = slide_shaped(left + 12, right - 12, bottom + 12, top - 12)  # Graphviz adds its pad
+    # aimed a little inside [1.2, 2.4]: Graphviz adds its pad, and half a line under the last note
+    left, right, bottom, top = slide_shaped(*extent(placed, picture.legend is not None, bool(picture.title))[:4],
+                                            inside=0.05)
+    margin = 12  # (inside the extent's margin: Graphviz adds its own pad around what it draws)
     return [f'  corner{k} [shape=point, style=invis, width=0.01, height=0.01, pos="{x:.1f},{y:.1f}!"];'
-            for k, (x, y) in enumerate([(left, bottom), (right, top)])]
+            for k, (x, y) in enumerate([(left + margin, bottom + margin), (right - margin, top - margin)])]
 
 
 def _quote(text: str) -> str:

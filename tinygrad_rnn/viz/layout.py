@@ -188,9 +188,12 @@ def extent(placed: Layout, legend: bool = False, title: bool = False) -> tuple[f
     xs = [b.left for b in placed.boxes] + [b.right for b in placed.boxes]
     ys = [b.bottom for b in placed.boxes] + [b.top for b in placed.boxes] + [y for _, _, y in placed.texts]
     xs += [x for _, x, _ in placed.texts] + [x + len(text) * CHAR for text, x, _ in placed.texts]
-    for route in placed.routes:
+    for route in placed.routes + [loop for _, _, loop in placed.loops]:
         xs += [x for x, _ in route.points]
         ys += [y for _, y in route.points]
+    for _, state, loop in placed.loops:  # a rolled cell's loop, and its label above it
+        ys.append(loop.label_at[1] + LINE)
+        xs.append(loop.label_at[0] + len(state) * CHAR)
     for _, box in placed.clusters:
         xs += [box.left, box.right]
         ys += [box.bottom, box.top + LINE]
@@ -203,15 +206,17 @@ def extent(placed: Layout, legend: bool = False, title: bool = False) -> tuple[f
     return min(xs) - 12, max(xs) + 12, min(ys) - 12, max(ys) + 12, legend_y
 
 
-def slide_shaped(left: float, right: float, bottom: float, top: float) -> tuple[float, float, float, float]:
+def slide_shaped(left: float, right: float, bottom: float, top: float,
+                 inside: float = 0.0) -> tuple[float, float, float, float]:
     """The canvas widened or heightened about its centre until width : height lies in [1.2, 2.4]: a
     figure that fills a 16:9 slide. (The text keeps its size there: the longer side still decides the scale.)
+    ``inside``: aim that far inside the range (for a renderer that adds its own margins around the canvas).
 
     >>> slide_shaped(0, 100, 0, 100), slide_shaped(0, 480, 0, 100)
     ((-10.0, 110.0, 0, 100), (0, 480, -50.0, 150.0))
     """
     width, height = right - left, top - bottom
-    low, high = SLIDE_ASPECT
+    low, high = SLIDE_ASPECT[0] + inside, SLIDE_ASPECT[1] - inside
     if width < low * height:
         grow = (low * height - width) / 2
         return left - grow, right + grow, bottom, top
