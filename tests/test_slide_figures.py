@@ -212,3 +212,21 @@ def test_the_slide_measure_reads_graphviz_and_the_library_alike():
                              capture_output=True, check=True).stdout.decode()
         theirs = slide_fit(svg)
         assert abs(theirs.label_px - ours.label_px) < 0.1 * ours.label_px and theirs.fits, (ours, theirs)
+
+
+def test_the_cell_state_coming_back_from_the_steps_left_out_is_named_by_the_first_of_them():
+    _, loss = last_step_loss("lstm", steps=12)
+    picture = build_picture((loss,), level="cell", backward=True, slide=True)  # t = 1, 2, 3, …, 11, 12
+    back = {label for a, b, label in picture.edges if picture.nodes[a].kind == "ellipsis"}
+    into = {label for a, b, label in picture.edges if picture.nodes[b].kind == "ellipsis"}
+    # c₃ is read by c₄ = f₄ ⊙ c₃ + …, the first step left out: not by c₁₀, the last (what it said before)
+    assert back == {"∂J/∂h₃", "(∂c₄/∂c₃)ᵀ ∂J/∂c₄"} and into == {"∂J/∂h₁₀", "∂J/∂c₁₀"}
+
+
+def test_an_lstm_passes_two_states_into_the_steps_left_out_one_above_the_other():
+    _, loss = last_step_loss("lstm", steps=12)
+    picture = build_picture((loss,), level="cell", slide=True)
+    labels, placed = labelled_layout(picture)
+    ends = {label: route.end for (a, b, label), route in zip(picture.edges, placed.routes)
+            if picture.nodes[b].kind == "ellipsis"}
+    assert set(ends) == {"c₃", "h₃"} and ends["c₃"][1] > ends["h₃"][1]  # c on top, as between two cells

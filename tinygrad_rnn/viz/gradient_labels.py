@@ -169,6 +169,10 @@ def _chain_rule(forward: Picture, tail: int, head: int, value: str, generic: boo
             name = value_of(forward, t, label)
             if name and name not in outputs:
                 outputs.append(name)
+    if forward.nodes[head].kind == "ellipsis" and STEP_DIGITS.search(value):
+        # the steps left out pass on their last state (c₁₀), but what reads v is the first of them: c₃ = f₃ ⊙ c₂ + …
+        first = str(forward.nodes[head].key[2][0]).translate(SUBSCRIPTS)
+        outputs = [STEP_DIGITS.sub(first, value)]
     if same_state:
         outputs = [o for o in outputs if STEP_DIGITS.sub("", o) == STEP_DIGITS.sub("", value)] or outputs
         if generic:  # the rolled loop: what the next step's c hands back, at any t

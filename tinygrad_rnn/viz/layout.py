@@ -264,6 +264,7 @@ class _Grid:
     def __init__(self, picture: Picture, boxes: list[Box]) -> None:
         nodes, edges = picture.nodes, picture.edges
         self.nodes, self.boxes, self.backward = nodes, boxes, picture.backward
+        self.edge_list = edges
         self.space = SLIDE_SPACING if picture.slide else FREE
         count = len(nodes)
         self.successors: list[list[int]] = [[] for _ in range(count)]
@@ -629,8 +630,13 @@ class _Grid:
         ellipsis = [i for i in (tail, head) if self.nodes[i].kind == "ellipsis"]
         other = (head if ellipsis[0] == tail else tail) if ellipsis else None
         if other in block_of and abs(a.y - b.y) < 1:  # level with it: straight across, named in the middle
-            start, end = _clip(a, (b.x, b.y)), _clip(b, (a.x, a.y))
-            return _finish([start], end, label, ((start[0] + end[0]) / 2, start[1] + 7))
+            # an LSTM passes two states into the steps left out: c above h, as between two cells
+            tracks = sorted({found for t, h, found in self.edge_list if {t, h} == {tail, head}}, key=_state_first)
+            offset = -(tracks.index(label) - (len(tracks) - 1) / 2) * min(a.height, b.height) / 4
+            rightwards = b.x > a.x
+            start = (a.right if rightwards else a.left, a.y + offset)
+            end = (b.left if rightwards else b.right, b.y + offset)
+            return _finish([start], end, label, ((start[0] + end[0]) / 2, start[1] + (7 if offset >= 0 else -8)))
         if other in block_of:  # between the steps left out and a step drawn: through the gap beside it
             return self._through_gap(a, b, self.column_x[block_of[other][1]], label)
         if tail in block_of and head in block_of and block_of[tail][1] == block_of[head][1] \
