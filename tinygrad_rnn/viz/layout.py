@@ -57,7 +57,7 @@ SLIDE_SPACING = Spacing(GAP_X * 0.6, GAP_Y * 0.6, COLUMN_GAP * 0.7, BOX_PAD * 0.
                         pad_y=4.0, lane=LANE * 0.6, label_room=ARROW + 8)
 SLIDE_ASPECT = (1.2, 2.4)  # width : height of a figure that fills a 16:9 slide without wasting it
 NOTE_BESIDE_CHARS = 36  # a note beside a slide's drawing is broken into lines this long
-SLIDE_LINE_CHARS = (None, 16, 12)  # on a slide, a node's line longer than one of these may break after " = " or ", "
+SLIDE_LINE_CHARS = (None, 16, 12, 8)  # on a slide, a node's line longer than one of these may break after " = " or ", "
 
 
 @dataclass

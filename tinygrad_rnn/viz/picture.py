@@ -49,19 +49,30 @@ def display_label(node: Node, line_chars: int | None = None) -> str:
 
 
 def wrapped(line: str, line_chars: int) -> list[str]:
-    """A line longer than ``line_chars`` broken after its first " = " or ", " (and so on, in what is left).
+    """A line longer than ``line_chars`` broken after its first " = " or ", " outside brackets (a
+    shape such as (3, 1, 3) stays whole), and so on in what is left.
 
-    >>> wrapped("J₁ = cross_entropy", 12), wrapped("∂J/∂W_hy = Σₜ ∂J/∂W_hy|ₜ", 12), wrapped("RNN cell", 12)
-    (['J₁ =', 'cross_entropy'], ['∂J/∂W_hy =', 'Σₜ ∂J/∂W_hy|ₜ'], ['RNN cell'])
+    >>> wrapped("J₁ = cross_entropy", 12), wrapped("∂J/∂W_hy = Σₜ ∂J/∂W_hy|ₜ", 12), wrapped("(3, 1, 3)", 4)
+    (['J₁ =', 'cross_entropy'], ['∂J/∂W_hy =', 'Σₜ ∂J/∂W_hy|ₜ'], ['(3, 1, 3)'])
     """
     parts: list[str] = []
     while len(line) > line_chars:
-        cut = min((line.find(mark) + len(mark) for mark in (" = ", ", ") if line.find(mark) > 0), default=0)
+        cut = _first_break(line)
         if not cut:
             break
         parts.append(line[:cut].rstrip())
         line = line[cut:]
     return parts + [line]
+
+
+def _first_break(line: str) -> int:
+    """Where a line may break: just after its first " = " or ", " outside brackets (0: nowhere)."""
+    depth = 0
+    for k, char in enumerate(line):
+        depth += (char in "([{") - (char in ")]}")
+        if depth == 0 and k > 0 and (line.startswith(" = ", k) or line.startswith(", ", k)):
+            return k + (3 if line[k + 1] == "=" else 2)
+    return 0
 
 
 @dataclass
