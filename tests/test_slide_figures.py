@@ -130,13 +130,16 @@ def test_a_long_sequence_draws_its_first_and_last_steps_and_says_how_many_are_le
     assert "t=20" in drawn(picture) and "t=4" not in drawn(picture).replace("t=4…", "")
 
 
-def test_a_long_sequence_drops_one_more_step_where_that_lands_its_text_larger(tmp_path, library_svg):
-    _, loss = last_step_loss("rnn", steps=20)
-    five = slide_fit(drawn(build_picture((loss,), level="cell", slide=True)))
-    text = viz.save(loss, path=tmp_path / "f.svg", level="cell").read_text()  # what save and the CLI draw
-    found = slide_fit(text)
-    assert text.count(">RNN cell<") == 4 and "16 steps" in text and "t=3…18" in text  # t = 1, 2, …, 19, 20
-    assert found.label_px > five.label_px and found.fits, (five, found)
+def test_a_long_sequence_drops_one_more_step_only_where_five_do_not_fit(tmp_path, library_svg):
+    _, rnn = last_step_loss("rnn", steps=20)
+    text = viz.save(rnn, path=tmp_path / "f.svg", level="cell").read_text()  # what save and the CLI draw
+    assert text.count(">RNN cell<") == 5 and slide_fit(text).fits  # t = 1, 2, 3, …, 19, 20 fits: kept
+    _, lstm = last_step_loss("lstm", steps=20)
+    five = slide_fit(drawn(build_picture((lstm,), level="cell", slide=True)))
+    text = viz.save(lstm, path=tmp_path / "g.svg", level="cell").read_text()
+    four = slide_fit(text)
+    assert not five.fits and four.label_px > five.label_px, (five, four)  # two states per gap: wider
+    assert text.count(">LSTM cell<") == 4 and "16 steps" in text and "t=3…18" in text  # t = 1, 2, …, 19, 20
 
 
 def test_eight_steps_are_drawn_whole_and_every_step_when_asked():
@@ -145,7 +148,7 @@ def test_eight_steps_are_drawn_whole_and_every_step_when_asked():
     _, loss = last_step_loss("rnn", steps=20)
     assert cells_drawn(build_picture((loss,), level="cell", slide=True, time_steps=slice(None))) == list(range(1, 21))
     assert viz.to_dot(loss, level="cell", slide=False).count('label="RNN cell') == 20
-    assert viz.to_dot(loss, level="cell").count('label="RNN cell') == 4  # the default is a slide
+    assert viz.to_dot(loss, level="cell").count('label="RNN cell') == 5  # the default is a slide
 
 
 def test_the_colours_of_an_elided_figure_span_every_step_and_say_so():
@@ -190,7 +193,7 @@ def test_free_size_and_all_steps_draw_every_step(tmp_path, library_svg, capsys):
         assert main(["graph", "--steps", "12", "--level", "cell", flag, "-o", str(tmp_path / "f.svg")]) == 0
         assert (tmp_path / "f.svg").read_text().count(">RNN cell<") == 12, flag
     assert main(["graph", "--steps", "12", "--level", "cell", "-o", str(tmp_path / "f.svg")]) == 0
-    assert (tmp_path / "f.svg").read_text().count(">RNN cell<") == 4
+    assert (tmp_path / "f.svg").read_text().count(">RNN cell<") == 5
 
 
 @pytest.mark.parametrize("argv, words", [

@@ -56,6 +56,9 @@ FREE = Spacing()
 SLIDE_SPACING = Spacing(GAP_X * 0.6, GAP_Y * 0.6, COLUMN_GAP * 0.7, BOX_PAD * 0.6, own_level_heights=True, pad_x=5.0,
                         pad_y=4.0, lane=LANE * 0.6, label_room=ARROW + 8)
 SLIDE_ASPECT = (1.2, 2.4)  # width : height of a figure that fills a 16:9 slide without wasting it
+SLIDE_TEXT_PX, SLIDE_LABEL_PX = 24.0, 28.0  # the smallest text, and node label, a 1080p slide can show
+SLIDE_SCALE = SLIDE_LABEL_PX / 10  # px per point that a slide must give: node labels are 10-point (and the
+# 9-point text then lands at 25 px)
 NOTE_BESIDE_CHARS = 36  # a note beside a slide's drawing is broken into lines this long
 SLIDE_LINE_CHARS = (None, 16, 12, 8)  # on a slide, a node's line longer than one of these may break after " = " or ", "
 
@@ -108,9 +111,9 @@ def node_size(label: str, space: Spacing = FREE) -> tuple[float, float]:
 
 def labelled_layout(picture: Picture) -> tuple[list[str], Layout]:
     """Each node's label (:func:`~.graph.display_label`) and the layout of boxes sized to them:
-    what every drawing places, DOT and the lecture page's SVG alike. On a slide, long lines are broken,
-    and the notes put beside the drawing, where that makes the text land larger (measured: the layout
-    that a 1,920 × 1,080 slide enlarges most wins)."""
+    what every drawing places, DOT and the lecture page's SVG alike. On a slide, long lines may be
+    broken, the notes put beside the drawing and one step of ops turned: measured on each layout, the
+    first that fits a 1,920 × 1,080 slide wins (the fewest changes), else the one it enlarges most."""
     choices = SLIDE_LINE_CHARS if picture.slide else (None,)
     found = []
     for line_chars in choices:
@@ -119,7 +122,9 @@ def labelled_layout(picture: Picture) -> tuple[list[str], Layout]:
         for beside in (False, True) if picture.slide and picture.notes else (False,):
             for turned in (False, True) if picture.slide and _one_step_of_ops(picture) else (False,):
                 found.append((labels, layout(picture, sizes, notes_beside=beside, turned=turned)))
-    return max(found, key=lambda pair: slide_scale(pair[1], picture)) if len(found) > 1 else found[0]
+    # the first that fits (the fewest changes: pairs W_ih, b_ih kept together), else the one enlarged most
+    fitting = [pair for pair in found if slide_scale(pair[1], picture) >= SLIDE_SCALE]
+    return fitting[0] if fitting else max(found, key=lambda pair: slide_scale(pair[1], picture))
 
 
 def slide_scale(placed: Layout, picture: Picture) -> float:
@@ -232,10 +237,16 @@ def _turn(boxes: list[Box], routes: list[Route], clusters: list[tuple[str, Box]]
     node's width and height swapped, so that after the turn each box has its own again."""
     for box in boxes + [box for _, box in clusters]:
         box.x, box.y, box.width, box.height = box.y, -box.x, box.height, box.width
+    for _, box in clusters:  # the step's name (t=1) goes above its ops again, in a strip of its own
+        box.y, box.height = box.y + BOX_LABEL / 2, box.height + BOX_LABEL
     for route in routes:
         route.points = [(y, -x) for x, y in route.points]
         route.end = (route.end[1], -route.end[0])
-        route.label_at = None if route.label_at is None else (route.label_at[1], -route.label_at[0])
+        if route.label_at is not None:  # beside the longest straight part: above it, or to its right
+            segments = list(zip(route.points, route.points[1:] + [route.end]))
+            (x0, y0), (x1, y1) = max(segments, key=lambda s: abs(s[1][0] - s[0][0]) + abs(s[1][1] - s[0][1]))
+            level = abs(y1 - y0) <= abs(x1 - x0)
+            route.label_at = ((x0 + x1) / 2, (y0 + y1) / 2 + 6) if level else ((x0 + x1) / 2 + 8, (y0 + y1) / 2)
 
 
 def _one_step_of_ops(picture: Picture) -> bool:

@@ -31,14 +31,13 @@ import re
 import xml.etree.ElementTree as ElementTree
 from dataclasses import dataclass, field
 
-from .layout import SLIDE_ASPECT, segment_enters
+from .layout import SLIDE_ASPECT, SLIDE_LABEL_PX, SLIDE_TEXT_PX, segment_enters
 
 Point = tuple[float, float]
 NUMBER = re.compile(r"-?\d+(?:\.\d+)?(?:e-?\d+)?")
 
 
 SLIDE = (1920.0, 1080.0)  # a 16:9 slide at 1080p, in pixels
-SLIDE_TEXT_PX, SLIDE_LABEL_PX = 24.0, 28.0  # the smallest text, and node label, a slide can show
 
 
 @dataclass
