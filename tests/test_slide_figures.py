@@ -15,10 +15,10 @@ from drawing_cases import last_step_loss
 from test_cli_grid import GRID, arguments
 
 from tinygrad_rnn import viz
-from tinygrad_rnn.cli import main
+from tinygrad_rnn.cli import language_model_loss, main
 from tinygrad_rnn.viz.graph import build_picture
 from tinygrad_rnn.viz.layout import labelled_layout
-from tinygrad_rnn.viz.legibility import SlideFit, slide_fit
+from tinygrad_rnn.viz.legibility import measure, slide_fit
 from tinygrad_rnn.viz.svg import picture_to_svg
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
@@ -31,10 +31,6 @@ DOCS = lecture_figures.figures()
 def drawn(picture) -> str:
     labels, placed = labelled_layout(picture)
     return picture_to_svg(picture, placed, labels, "f", figure=True)
-
-
-def fit_of(loss, **options) -> SlideFit:
-    return slide_fit(drawn(build_picture((loss,), slide=True, **options)))
 
 
 # Measured with this layout; each must fail to fit (strict), so that one that starts to fit says so. What they
@@ -83,17 +79,17 @@ def expect(table: dict[str, str], name: str):
         if name in table else name
 
 
-@pytest.mark.parametrize("name", [expect(DOCS_TOO_SMALL, name) for name, _, _ in DOCS])
-def test_each_documentation_figure_fits_a_slide(name):
-    _, make_loss, options = next(figure for figure in DOCS if figure[0] == name)
-    found = fit_of(make_loss(), **options)
-    assert found.fits, f"{name}: {found}"
-
-
 @pytest.fixture
 def library_svg(tmp_path, monkeypatch):
-    """No Graphviz on the PATH: the CLI writes the library's own SVG (the same layout Graphviz is given)."""
+    """No Graphviz on the PATH: save and the CLI write the library's own SVG (the layout Graphviz is given)."""
     monkeypatch.setenv("PATH", str(tmp_path / "no-programs"))
+
+
+@pytest.mark.parametrize("name", [expect(DOCS_TOO_SMALL, name) for name, _, _ in DOCS])
+def test_each_documentation_figure_fits_a_slide(name, tmp_path, library_svg):
+    _, make_loss, options = next(figure for figure in DOCS if figure[0] == name)
+    found = slide_fit(viz.save(make_loss(), path=tmp_path / "f.svg", **options).read_text())  # as save draws it
+    assert found.fits, f"{name}: {found}"
 
 
 @pytest.mark.parametrize("name", [expect(DOCS_TOO_SMALL, f"vanishing_{cell}") for cell in ("rnn", "lstm", "gru")])
@@ -251,7 +247,9 @@ def test_the_cell_state_coming_back_from_the_steps_left_out_is_named_by_the_firs
     back = {label for a, b, label in picture.edges if picture.nodes[a].kind == "ellipsis"}
     into = {label for a, b, label in picture.edges if picture.nodes[b].kind == "ellipsis"}
     # c₃ is read by c₄ = f₄ ⊙ c₃ + …, the first step left out: not by c₁₀, the last (what it said before)
-    assert back == {"∂J/∂h₃", "(∂c₄/∂c₃)ᵀ ∂J/∂c₄"} and into == {"∂J/∂h₁₀", "∂J/∂c₁₀"}
+    assert back == {"∂J/∂h₃", "(∂c₄/∂c₃)ᵀ ∂J/∂c₄"}
+    # c₁₀ is read by cell 11 and inside cell 10 (h₁₀ = o₁₀ ⊙ tanh c₁₀): cell 11 hands back one part (it said ∂J/∂c₁₀)
+    assert into == {"∂J/∂h₁₀", "(∂c₁₁/∂c₁₀)ᵀ ∂J/∂c₁₁"}
 
 
 def test_an_lstm_passes_two_states_into_the_steps_left_out_one_above_the_other():
@@ -261,3 +259,19 @@ def test_an_lstm_passes_two_states_into_the_steps_left_out_one_above_the_other()
     ends = {label: route.end for (a, b, label), route in zip(picture.edges, placed.routes)
             if picture.nodes[b].kind == "ellipsis"}
     assert set(ends) == {"c₃", "h₃"} and ends["c₃"][1] > ends["h₃"][1]  # c on top, as between two cells
+
+
+def test_what_comes_back_out_of_the_steps_left_out_is_named_as_a_part_where_it_is_one():
+    loss, _ = language_model_loss("lstm", 20)
+    picture = build_picture((loss,), level="cell", backward=True, slide=True)  # t = 1, 2, 3, …, 19, 20
+    out_of = {label for a, b, label in picture.edges if picture.nodes[b].kind == "ellipsis" and label}
+    # h₁₈ is read by cell 19 and by the head of step 18 (left out): the arrow from cell 19 carries one part of
+    # ∂J/∂h₁₈ (it said ∂J/∂h₁₈, all of it); c₁₈ is read by cell 19 and inside cell 18: the chain rule's part
+    assert out_of == {"(1/20) ∂(J₁₉ + J₂₀)/∂h₁₈", "(∂c₁₉/∂c₁₈)ᵀ ∂J/∂c₁₉"}
+
+
+@pytest.mark.parametrize("backward", [False, True])
+def test_the_loss_reaches_the_steps_left_out_along_its_bus_not_through_the_steps_drawn(backward):
+    loss, _ = language_model_loss("rnn", 20)
+    text = drawn(build_picture((loss,), level="cell", backward=backward, slide=True))
+    assert measure(text).through_nodes == 0  # (J's line to the "…" ran across cells 19 and 20)

@@ -31,8 +31,8 @@ default, "cs224n", "cmu", "usc", "elman" — or a dict such as ``{"W_hh": "V"}``
 ``tokens`` (the words of x_1 … x_T, written under each x_t and, as its target, by each J_t),
 ``slide`` (True, the default: shaped for a 16:9 slide — tighter spacing, long node lines broken,
 notes beside a tall drawing, one cell at op level turned landscape, a landscape canvas, and past 8
-steps the middle left out, t = 1, 2, 3, …, T−1, T (or t = 1, 2, …, T−1, T where five steps do not
-fit), unless ``time_steps`` chooses; False: the free-size drawing, every step, for
+steps the middle left out, t = 1, 2, 3, …, T−1, T (or t = 1, 2, …, T−1, T where that does not fit
+the slide), unless ``time_steps`` chooses; False: the free-size drawing, every step, for
 notebooks and long unrolls).
 
 Each layer, direction and module names its own tensors where a figure has several (W_hh⁽¹⁾ and
@@ -232,10 +232,13 @@ def _picture(tensors, level, rankdir, show_shapes, show_values, show_grads, back
 
     picture = built(time_steps)
     elided = [node for node in picture.nodes if node.kind == "ellipsis"]
-    if slide and time_steps is None and elided:  # t = 1, 2, …, T−1, T where 3 + 2 steps do not fit and 2 + 2 fit better
-        count = max([node.step for node in picture.nodes if node.step is not None] + _left_out(elided[0]))
-        fewer = built(slide_steps(count, shown=4))
-        scale = slide_scale(labelled_layout(picture)[1], picture)
-        if scale < SLIDE_SCALE and slide_scale(labelled_layout(fewer)[1], fewer) > scale:
-            return fewer
-    return picture
+    if not slide or time_steps is not None or not elided:  # up to 8 steps are drawn whole
+        return picture
+    # past 8: t = 1, 2, 3, …, T−1, T, or t = 1, 2, …, T−1, T where that does not fit a slide and this is larger on it
+    steps = {node.step for node in picture.nodes if node.step is not None and node.kind != "ellipsis"}
+    steps |= {step for node in elided for step in _left_out(node)}
+    scale = slide_scale(labelled_layout(picture)[1], picture)
+    if scale >= SLIDE_SCALE:
+        return picture
+    fewer = built(slide_steps(len(steps), shown=4))
+    return fewer if slide_scale(labelled_layout(fewer)[1], fewer) > scale else picture

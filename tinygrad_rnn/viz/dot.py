@@ -54,7 +54,7 @@ def picture_to_dot(picture: Picture) -> str:
     labels, placed = labelled_layout(picture)
     lines = [
         "digraph tinygrad_rnn {",
-        '  graph [fontname="Helvetica", fontsize=14, outputorder=edgesfirst, splines=true, pad=0.2];',
+        '  graph [fontname="Helvetica", fontsize=14, outputorder=edgesfirst, splines=true, pad=0.167];',
         '  node [fontname="Helvetica", fontsize=10, shape=box, fixedsize=true, margin=0];',
         '  edge [fontname="Helvetica", fontsize=9, color="#555555", arrowsize=0.6];',
     ]

@@ -148,8 +148,9 @@ def _picture_of(roots: tuple[Tensor, ...], level: str, backward: bool, show_shap
     shared = parameter_notes(nodes, edges, names, notation) if params == "label" else []
     nodes, edges = _apply_params(nodes, edges, params, names)
     legend = None
-    if elide and time_steps is None:
-        time_steps = slide_steps(len({n.step for n in nodes if n.step is not None}))
+    count = len({n.step for n in nodes if n.step is not None})
+    if elide and time_steps is None and count > SLIDE_STEPS:
+        time_steps = slide_steps(count)
     if time_steps is not None:
         norms = [n.gradient_norm for n in nodes if n.gradient_norm]
         if norms:  # coloured on the scale of the whole sequence: a slice alone would stretch a 2× range into a rainbow
@@ -529,16 +530,13 @@ def _keep_steps(nodes: list[Node], edges, time_steps: slice | tuple[int, ...]):
     return result, unique(new_edges)
 
 
-def slide_steps(count: int, shown: int = 5) -> tuple[int, ...] | None:
-    """The steps a slide draws of ``count``: all up to 8; past that the first and last ones, ``shown``
-    in all — t = 1, 2, 3, …, T−1, T as the lectures draw a long sequence (indexes into the list of
-    steps, for ``time_steps``).
+def slide_steps(count: int, shown: int = 5) -> tuple[int, ...]:
+    """The first and last of ``count`` steps, ``shown`` in all, the middle left out — t = 1, 2, 3, …,
+    T−1, T as the lectures draw a long sequence (indexes into the list of steps, for ``time_steps``).
 
-    >>> slide_steps(8), slide_steps(20), slide_steps(20, shown=4)
-    (None, (0, 1, 2, 18, 19), (0, 1, 18, 19))
+    >>> slide_steps(20), slide_steps(20, shown=4), slide_steps(3, shown=2)
+    ((0, 1, 2, 18, 19), (0, 1, 18, 19), (0, 2))
     """
-    if count <= SLIDE_STEPS:
-        return None
     first = (shown + 1) // 2
     return tuple(range(first)) + tuple(range(count - (shown - first), count))
 

@@ -640,6 +640,8 @@ class _Grid:
         block_of = self.block_of
         ellipsis = [i for i in (tail, head) if self.nodes[i].kind == "ellipsis"]
         other = (head if ellipsis[0] == tail else tail) if ellipsis else None
+        if ellipsis and other not in block_of and self._bus_of(other) is not None:
+            return self._ellipsis_bus(tail, head, a, b, label)
         if other in block_of and abs(a.y - b.y) < 1:  # level with it: straight across, named in the middle
             # an LSTM passes two states into the steps left out: c above h, as between two cells
             tracks = sorted({found for t, h, found in self.edge_list if {t, h} == {tail, head}}, key=_state_first)
@@ -692,6 +694,31 @@ class _Grid:
         along, beside = (0.25 if label in CHOICES else 0.5), (3 * len(label) + 6 if steep or label in CHOICES else 4)
         return _finish([start], end, label, (start[0] + (end[0] - start[0]) * along + beside,
                                              start[1] + (end[1] - start[1]) * along + 6))
+
+    def _bus_of(self, node: int) -> tuple | None:
+        """The lane of the bus between a node beside the rows and the steps (J and its J_t), if it has one."""
+        return next((kind[1] for (tail, head), kind in self.kind.items()
+                     if kind[0] == "bus" and node in (tail, head)), None)
+
+    def _ellipsis_bus(self, tail: int, head: int, a: Box, b: Box, label: str) -> Route:
+        """Between the steps left out ("…") and a node beside the rows that has a bus to the steps drawn (J, the
+        mean of the J_t): along that bus's lane, straight up or down from the "…" — not across the steps drawn."""
+        ellipsis_is_tail = self.nodes[tail].kind == "ellipsis"
+        other = head if ellipsis_is_tail else tail
+        lane_key = self._bus_of(other)
+        row, above, _ = lane_key
+        lane = self.lane[lane_key] + 1
+        y = self.block_top[row] + lane * self.space.lane if above else self.block_bottom[row] - lane * self.space.lane
+        rightwards = b.x > a.x
+        if ellipsis_is_tail:  # up (or down) into the lane, along it, into the node's side
+            trunk = self._trunk_x(head, b, lane_key, rightwards)
+            start = (a.x, a.top if y > a.y else a.bottom)
+            return _finish([start, (a.x, y), (trunk, y), (trunk, b.y)], (b.left if rightwards else b.right, b.y),
+                           label, (a.x + 8, y + 6))
+        trunk = self._trunk_x(tail, a, lane_key, not rightwards)
+        start = (a.right if rightwards else a.left, a.y)
+        end = (b.x, b.top if y > b.y else b.bottom)
+        return _finish([start, (trunk, a.y), (trunk, y), (b.x, y)], end, label, (b.x + 8, y + 6))
 
     def _crosses_a_node(self, route: Route, tail: int, head: int) -> bool:
         """Whether a route passes through a node it does not connect (it would read as an arrow into it)."""
