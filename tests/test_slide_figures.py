@@ -8,6 +8,7 @@ options that turn each part off (``time_steps``, ``slide=False``, ``--all-steps`
 
 import importlib.util
 import pathlib
+import re
 import shutil
 
 import pytest
@@ -275,3 +276,10 @@ def test_the_loss_reaches_the_steps_left_out_along_its_bus_not_through_the_steps
     loss, _ = language_model_loss("rnn", 20)
     text = drawn(build_picture((loss,), level="cell", backward=backward, slide=True))
     assert measure(text).through_nodes == 0  # (J's line to the "…" ran across cells 19 and 20)
+
+
+def test_the_compared_figures_draw_the_same_steps(tmp_path, library_svg, capsys):
+    assert main(lecture_figures.vanishing_command(12, str(tmp_path / "v.svg"))) == 0
+    drawn_steps = [sorted(set(re.findall(r">t=(\d+)<", (tmp_path / f"v_{cell}.svg").read_text())))
+                   for cell in ("rnn", "lstm", "gru")]
+    assert drawn_steps[0] == drawn_steps[1] == drawn_steps[2], drawn_steps  # (an LSTM's needed fewer than an RNN's)

@@ -45,6 +45,8 @@ def graph(args: argparse.Namespace) -> int:
         options["grad_range"] = tr.viz.shared_grad_range(*losses.values(), level=args.level, backward=args.backward,
                                                          time_steps=args.time_steps, params=args.params,
                                                          notation=options["notation"])
+    if args.compare and options["slide"] and options["time_steps"] is None:  # the same steps in all three
+        options["time_steps"] = tr.viz.shared_time_steps(*losses.values(), **options)
     output = pathlib.Path(args.output)
     for cell, loss in losses.items():
         path = output.with_name(f"{output.stem}_{cell}{output.suffix}") if args.compare else output

@@ -70,7 +70,7 @@ SLIDE_WIDTH = 1920  # pixels: a .png as wide as a full-HD slide
 __all__ = ["to_dot", "draw", "save", "lecture", "connectivity", "LecturePage", "dot_available", "smaller_figure",
            "Notation", "PRESETS",
            "SVGFigure", "graphviz_renders",
-           "shared_grad_range", "GraphvizNotFoundError", "LargeGraphWarning", "RenderTimeout"]
+           "shared_grad_range", "shared_time_steps", "GraphvizNotFoundError", "LargeGraphWarning", "RenderTimeout"]
 
 
 def to_dot(*tensors: Tensor, level: str = "op", rankdir: str = "LR", show_shapes: bool = True,
@@ -183,6 +183,26 @@ def shared_grad_range(*losses: Tensor, **options: Any) -> tuple[float, float]:
     norms = [node.gradient_norm for loss in losses for node in _picture((loss,), **options).nodes
              if node.gradient_norm]
     return (min(norms), max(norms)) if norms else (1e-6, 1.0)
+
+
+def shared_time_steps(*losses: Tensor, **options: Any) -> tuple[int, ...] | None:
+    """The steps that slide-shaped figures of every one of ``losses`` draw alike — the fewest that any of
+    them needs — as ``time_steps``: pass it to each, and figures that are compared show the same steps
+    (None: every step).
+
+    >>> import tinygrad_rnn as tr
+    >>> shared_time_steps(*(tr.nn.GRU(2, 3)(tr.randn(12, 1, 2))[0][-1].sum() for _ in range(2)), level="cell")
+    (0, 1, 10, 11)
+    """
+    options = _defaults(options)
+    found = []
+    for loss in losses:
+        picture = _picture((loss,), **options)
+        drawn = {n.step for n in picture.nodes if n.step is not None and n.kind != "ellipsis"}
+        left_out = {step for n in picture.nodes if n.kind == "ellipsis" for step in _left_out(n)}
+        found.append((len(drawn), len(drawn | left_out)))
+    shown, count = min(found)
+    return None if shown == count else slide_steps(count, shown)
 
 
 def smaller_figure(options: dict) -> list[tuple[str, Any]]:
