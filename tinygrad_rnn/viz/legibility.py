@@ -90,7 +90,7 @@ def slide_fit(svg_text: str) -> SlideFit:
     pixels, and its shape.
 
     >>> found = slide_fit('<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 640 320" font-size="10">'
-    ...                   '<g class="node"><text>h₁</text></g><text font-size="9">a note</text></svg>')
+    ...                   '<g class="node" data-index="0"><text>h₁</text></g><text font-size="9">a note</text></svg>')
     >>> found.text_px, found.label_px, found.aspect, found.fits
     (27.0, 30.0, 2.0, True)
     """
