@@ -20,13 +20,21 @@ from __future__ import annotations
 
 import argparse
 import pathlib
+from collections.abc import Callable
 
 import tinygrad_rnn as tr
 from tinygrad_rnn import cli
 from tinygrad_rnn.cli import ScriptHelp, show_defaults
 from tinygrad_rnn.device import device_argument
-from tinygrad_rnn.viz.lecture_models import last_step_loss, seq2seq_loss, seq2seq_model, seq2seq_source
-from tinygrad_rnn.viz.legibility import measure
+from tinygrad_rnn.viz.lecture_models import (
+    language_model_loss,
+    last_step_loss,
+    layer,
+    seq2seq_loss,
+    seq2seq_model,
+    seq2seq_source,
+)
+from tinygrad_rnn.viz.legibility import measure, slide_fit
 
 
 def main() -> None:
@@ -41,68 +49,77 @@ def main() -> None:
     out.mkdir(parents=True, exist_ok=True)
     device = args.device
 
-    def save(loss, name, **options):
-        print("wrote", tr.viz.save(loss, path=out / f"{name}.{args.format}", **options))
-
-    def layer(kind, **options):
-        return tr.viz.lecture_models.layer(kind, device=device, **options)
-
-    rnn_loss = last_step_loss(layer("rnn"), 3, device)
-    save(rnn_loss, "rnn_unrolled_op", level="op")
-    save(rnn_loss, "rnn_unrolled_cell", level="cell")
-    save(rnn_loss, "rnn_backward", backward=True)
-    save(rnn_loss, "rnn_rolled", rolled=True)
-    save(last_step_loss(layer("lstm"), 3, device), "lstm_op", level="op")
-    save(last_step_loss(layer("gru"), 3, device), "gru_op", level="op")
-    save(last_step_loss(layer("lstm"), 4, device), "lstm_cell", level="cell")
-    save(last_step_loss(layer("lstm"), 4, device), "lstm_rolled", rolled=True)
-    save(last_step_loss(layer("lstm"), 3, device), "lstm_backward_cell", level="cell", backward=True)
-    save(last_step_loss(layer("lstm"), 4, device), "lstm_forward_and_backward", level="cell", backward="both")
-    save(last_step_loss(layer("lstm", num_layers=2, bidirectional=True), 4, device), "lstm_stacked_bidirectional",
-         level="cell", params="hide")
-
-    # The language model every lecture draws, with the lectures' names (E, W_hy, b_y), and its BPTT.
-    language_model = language_model_loss(4, device)
-    save(language_model, "language_model", level="cell")
-    save(language_model, "language_model_bptt", level="cell", backward=True)
-    save(language_model, "language_model_rolled", rolled=True)
-
-    # The encoder–decoder in one timeline: encoder steps, the state handed over, decoder steps; and its BPTT.
-    encoder_decoder = seq2seq_loss(device)
-    save(encoder_decoder, "seq2seq", level="cell")
-    save(encoder_decoder, "seq2seq_bptt", level="cell", backward=True)
-    save(seq2seq_model(device).greedy_graph(seq2seq_source(device), max_length=3), "seq2seq_generation", level="cell")
+    for name, make_loss, options in figures(device):
+        print("wrote", tr.viz.save(make_loss(), path=out / f"{name}.{args.format}", **options))
 
     # The vanishing gradient, honestly compared on one colour scale: the README's command itself.
     suffix = "svg" if args.format == "dot" else args.format
-    cli.main(["graph", "--compare", "--steps", str(args.steps), "--level", "cell", "--forget-bias", "1",
-          "-o", str(out / f"vanishing.{suffix}")])
+    cli.main(vanishing_command(args.steps, str(out / f"vanishing.{suffix}")))
     document = pathlib.Path(__file__).resolve().parents[1] / "docs" / "drawing.md"
     if args.format == "svg" and out.resolve() == document.parent / "figures":
         write_legibility_table(document, out)
         print("wrote the legibility table of", document)
 
 
+def figures(device: str = "cpu") -> list[tuple[str, Callable[[], tr.Tensor], dict]]:
+    """(name, a function making the loss, the options of its drawing) for every figure but the vanishing
+    comparison (the CLI's --compare draws those): the tests draw each of them too."""
+
+    def last_step(kind, steps, **options):
+        return lambda: last_step_loss(layer(kind, device=device, **options), steps, device)
+
+    def language_model():  # the language model every lecture draws, with the lectures' names (E, W_hy, b_y)
+        return language_model_loss("rnn", 4, device)[0]
+
+    def generation():
+        return seq2seq_model(device).greedy_graph(seq2seq_source(device), max_length=3)
+
+    return [
+        ("rnn_unrolled_op", last_step("rnn", 3), {"level": "op"}),
+        ("rnn_unrolled_cell", last_step("rnn", 3), {"level": "cell"}),
+        ("rnn_backward", last_step("rnn", 3), {"backward": True}),
+        ("rnn_rolled", last_step("rnn", 3), {"rolled": True}),
+        ("lstm_op", last_step("lstm", 3), {"level": "op"}),
+        ("gru_op", last_step("gru", 3), {"level": "op"}),
+        ("lstm_cell", last_step("lstm", 4), {"level": "cell"}),
+        ("lstm_rolled", last_step("lstm", 4), {"rolled": True}),
+        ("lstm_backward_cell", last_step("lstm", 3), {"level": "cell", "backward": True}),
+        ("lstm_forward_and_backward", last_step("lstm", 4), {"level": "cell", "backward": "both"}),
+        ("lstm_stacked_bidirectional", last_step("lstm", 4, num_layers=2, bidirectional=True),
+         {"level": "cell", "params": "hide"}),
+        ("language_model", language_model, {"level": "cell"}),
+        ("language_model_bptt", language_model, {"level": "cell", "backward": True}),
+        ("language_model_rolled", language_model, {"rolled": True}),
+        # the encoder–decoder in one timeline: encoder steps, the state handed over, decoder steps; and its BPTT
+        ("seq2seq", lambda: seq2seq_loss(device), {"level": "cell"}),
+        ("seq2seq_bptt", lambda: seq2seq_loss(device), {"level": "cell", "backward": True}),
+        ("seq2seq_generation", generation, {"level": "cell"}),
+    ]
+
+
+def vanishing_command(steps: int, output: str) -> list[str]:
+    """The README's command: tanh RNN, LSTM and GRU over the same steps, coloured on one scale."""
+    return ["graph", "--compare", "--steps", str(steps), "--level", "cell", "--forget-bias", "1", "-o", output]
+
+
 def legibility_table(figures: pathlib.Path) -> str:
-    """The table of docs/drawing.md: crossings, edges through nodes and the smallest text of each SVG figure."""
+    """The table of docs/drawing.md: crossings, edges through nodes and the smallest text of each SVG figure
+    at 1,600 px wide, then fitted into a 1,920 × 1,080 slide: its smallest text and node label, and its shape."""
     rows = []
     for path in sorted(figures.glob("*.svg")):
-        found = measure(path.read_text(encoding="utf-8"))
-        rows.append(f"| `{path.stem}` | {found.crossings} | {found.through_nodes} | {found.smallest_text_px:g} px |")
+        text = path.read_text(encoding="utf-8")
+        found, slide = measure(text), slide_fit(text)
+        rows.append(f"| `{path.stem}` | {found.crossings} | {found.through_nodes} | {found.smallest_text_px:g} px | "
+                    f"{slide.text_px:g} px | {slide.label_px:g} px | {slide.aspect:.2f} : 1 |")
     return "\n".join(rows)
 
 
 def write_legibility_table(document: pathlib.Path, figures: pathlib.Path) -> None:
     text = document.read_text(encoding="utf-8")
-    rule = "| --- | --- | --- | --- |\n"
+    rule = "| --- | --- | --- | --- | --- | --- | --- |\n"
     start = text.index(rule, text.index("<!-- legibility")) + len(rule)
     end = text.index("<!-- end of legibility -->")
     document.write_text(text[:start] + legibility_table(figures) + "\n" + text[end:], encoding="utf-8")
-
-
-def language_model_loss(steps: int, device: str):
-    """J = (1/T) Σ_t J_t of a fresh language model (vocabulary 10) on random tokens, as `--loss every` draws it."""
-    return cli.language_model_loss("rnn", steps, device=device)[0]
 
 
 if __name__ == "__main__":

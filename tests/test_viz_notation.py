@@ -20,8 +20,9 @@ PYTORCH = ("W_ih", "W_hh", "b_ih", "b_hh")
 
 
 def both_texts(loss, **options) -> list[str]:
-    """The figure as Graphviz's DOT and as the library's own SVG (labels unescaped)."""
-    dot = viz.to_dot(loss, **options).replace("\\n", "\n").replace('\\"', '"')
+    """The figure as Graphviz's DOT and as the library's own SVG (labels unescaped), free size: each label
+    and note on one line (a slide breaks long ones)."""
+    dot = viz.to_dot(loss, slide=False, **options).replace("\\n", "\n").replace('\\"', '"')
     picture = build_picture((loss,), **{k: v for k, v in options.items() if k not in ("title", "rankdir")})
     labels, placed = labelled_layout(picture)
     svg = picture_to_svg(picture, placed, labels, "t", figure=True)
@@ -251,7 +252,7 @@ def test_the_page_keeps_every_weight_when_the_user_renamed_the_layers_all():
 
 def test_a_lecture_that_calls_the_loss_l_writes_l_in_every_line_of_its_sums():
     loss, _ = language_model_loss("rnn", steps=3)
-    text = viz.to_dot(loss, level="cell", backward=True, notation="cmu")
+    text = viz.to_dot(loss, level="cell", backward=True, notation="cmu", slide=False)  # (each sum on one line)
     assert "∂J" not in text and "∂L/∂W_hh = Σ" in text and "∂L/∂b_y = Σ" in text
 
 

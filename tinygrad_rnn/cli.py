@@ -39,11 +39,16 @@ def graph(args: argparse.Namespace) -> int:
                "backward": "both" if args.forward_and_backward else args.backward,
                "params": args.params or ("hide" if args.compare and args.level != "op" else None),
                "title": args.title, "time_steps": args.time_steps, "grad_range": args.grad_range,
-               "rolled": args.rolled, "notation": _notation(args), "tokens": args.tokens}
+               "rolled": args.rolled, "notation": _notation(args), "tokens": args.tokens,
+               "show_shapes": not args.no_shapes, "slide": not args.free_size}
+    if args.all_steps:
+        options["time_steps"] = slice(None)  # every step drawn, none left out
     if args.compare and options["grad_range"] is None:  # one scale for all three: the comparison is honest
         options["grad_range"] = tr.viz.shared_grad_range(*losses.values(), level=args.level, backward=args.backward,
                                                          time_steps=args.time_steps, params=args.params,
                                                          notation=options["notation"])
+    if args.compare and options["slide"] and options["time_steps"] is None:  # the same steps in all three
+        options["time_steps"] = tr.viz.shared_time_steps(*losses.values(), **options)
     output = pathlib.Path(args.output)
     for cell, loss in losses.items():
         path = output.with_name(f"{output.stem}_{cell}{output.suffix}") if args.compare else output
@@ -57,7 +62,7 @@ def graph(args: argparse.Namespace) -> int:
         try:
             with warnings.catch_warnings(record=True) as caught:
                 warnings.simplefilter("always", tr.viz.LargeGraphWarning)
-                written = tr.viz.save(loss, path=path, timeout=args.timeout, **options)
+                written = tr.viz.save(loss, path=path, timeout=args.timeout, width=args.width, **options)
             for warning in caught:  # said as this command's flags, without a line of Python source
                 if isinstance(warning.message, tr.viz.LargeGraphWarning):
                     flags = " or ".join(_as_flag(name, value) for name, value in warning.message.suggestions)
@@ -468,6 +473,14 @@ def build_parser() -> argparse.ArgumentParser:
                          help="start the LSTM's forget gate at this bias (1 keeps its gradient alive longer)")
     drawing.add_argument("--rolled", action="store_true",
                          help="the network rolled up: one cell per layer and direction, its states as loops")
+    drawing.add_argument("--all-steps", action="store_true",
+                         help="draw every step (past 8 steps a slide leaves the middle out: t=1, 2, 3, …, T−1, T)")
+    drawing.add_argument("--no-shapes", action="store_true",
+                         help="leave tensor shapes such as (1, 3) out of the labels")
+    drawing.add_argument("--free-size", action="store_true",
+                         help="today's free-size drawing, every step (notebooks, long unrolls), not shaped for a slide")
+    drawing.add_argument("--width", type=_positive, metavar="PX",
+                         help="width of a .png in pixels (default: 1920, a full-HD slide)")
     drawing.add_argument("--title", default="", help="a title above the figure")
     drawing.add_argument("--rankdir", choices=["LR", "RL"], default="LR", help="time runs left to right, or mirrored")
     drawing.add_argument("--input-size", type=_positive, default=2, help="features of x_t")
@@ -606,8 +619,13 @@ def options_that_cannot_apply(args: argparse.Namespace, given: set[str]) -> list
             if args.level == "op" or args.rolled:
                 found.append(("--forward-and-backward", "it draws cells or steps, unrolled (--level cell or step, "
                                                         "without --rolled)"))
+        if args.time_steps is not None:
+            refuse(("--all-steps",), "--time-steps chooses the steps drawn: leave one of them out")
+        if not args.output.lower().endswith(".png"):
+            refuse(("--width",), "it sizes a .png (the output is not one)")
         if args.rolled:
-            refuse(("--time-steps",), "a rolled view has no steps to choose: one cell stands for all of them")
+            refuse(("--time-steps", "--all-steps"),
+                   "a rolled view has no steps to choose: one cell stands for all of them")
             refuse(("--grads", "--compare", "--grad-range"), "a rolled cell stands for every step, so it has no one "
                                                              "gradient norm to colour")
             if args.level == "op" and "--level" in given:

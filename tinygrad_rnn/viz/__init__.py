@@ -28,7 +28,12 @@ the scale so that several figures compare), ``backward`` (at cell and step level
 steps, e.g. ``slice(0, 3)`` for t=1…3), ``max_nodes`` (refuse larger graphs), ``title``,
 ``rankdir`` ("LR", or "RL" to mirror), ``notation`` (the lecture's names: a preset — "pytorch", the
 default, "cs224n", "cmu", "usc", "elman" — or a dict such as ``{"W_hh": "V"}``; see ``notation.py``),
-``tokens`` (the words of x_1 … x_T, written under each x_t and, as its target, by each J_t).
+``tokens`` (the words of x_1 … x_T, written under each x_t and, as its target, by each J_t),
+``slide`` (True, the default: shaped for a 16:9 slide — tighter spacing, long node lines broken,
+notes beside a tall drawing, one cell at op level turned landscape, a landscape canvas, and past 8
+steps the middle left out, t = 1, 2, 3, …, T−1, T (or t = 1, 2, …, T−1, T where that does not fit
+the slide), unless ``time_steps`` chooses; False: the free-size drawing, every step, for
+notebooks and long unrolls).
 
 Each layer, direction and module names its own tensors where a figure has several (W_hh⁽¹⁾ and
 W_hh⁽²⁾, layers counted from 1; h₃⁽→⁾ and h₃⁽←⁾; W_hh⁽ᵉ⁾ and W_hh⁽ᵈ⁾); a tensor used in several
@@ -45,8 +50,8 @@ from typing import Any
 
 from ..tensor import Tensor
 from .dot import picture_to_dot
-from .graph import build_picture
-from .layout import labelled_layout
+from .graph import build_picture, slide_steps
+from .layout import SLIDE_SCALE, labelled_layout, slide_scale
 from .lecture import LecturePage, connectivity, lecture
 from .lecture_deck import deck
 from .notation import PRESETS, Notation
@@ -61,17 +66,19 @@ from .render import (
 )
 from .svg import picture_to_svg
 
+SLIDE_WIDTH = 1920  # pixels: a .png as wide as a full-HD slide
+
 __all__ = ["to_dot", "draw", "save", "lecture", "connectivity", "LecturePage", "dot_available", "smaller_figure",
            "Notation", "PRESETS", "deck",
            "SVGFigure", "graphviz_renders",
-           "shared_grad_range", "GraphvizNotFoundError", "LargeGraphWarning", "RenderTimeout"]
+           "shared_grad_range", "shared_time_steps", "GraphvizNotFoundError", "LargeGraphWarning", "RenderTimeout"]
 
 
 def to_dot(*tensors: Tensor, level: str = "op", rankdir: str = "LR", show_shapes: bool = True,
            show_values: bool = False, show_grads: bool = False, backward: bool = False,
            time_steps: slice | None = None, max_nodes: int | None = None, title: str = "",
            grad_range: tuple[float, float] | None = None, params: str | None = None, rolled: bool = False,
-           notation: str | dict | Notation | None = None, tokens: list[str] | None = None) -> str:
+           notation: str | dict | Notation | None = None, tokens: list[str] | None = None, slide: bool = True) -> str:
     """DOT source for the graph that computed ``tensors`` (see the module docstring for options).
 
     >>> import tinygrad_rnn as tr
@@ -80,7 +87,7 @@ def to_dot(*tensors: Tensor, level: str = "op", rankdir: str = "LR", show_shapes
     4
     """
     return picture_to_dot(_picture(tensors, level, rankdir, show_shapes, show_values, show_grads, backward,
-                                   time_steps, max_nodes, title, grad_range, params, rolled, notation, tokens))
+                                   time_steps, max_nodes, title, grad_range, params, rolled, notation, tokens, slide))
 
 
 def draw(*tensors: Tensor, **options: Any) -> Any:
@@ -100,10 +107,12 @@ def draw(*tensors: Tensor, **options: Any) -> Any:
     return digraph(picture_to_dot(picture))
 
 
-def save(*tensors: Tensor, path: str | pathlib.Path, timeout: float = 60.0, **options: Any) -> pathlib.Path:
+def save(*tensors: Tensor, path: str | pathlib.Path, timeout: float = 60.0, width: int | None = None,
+         **options: Any) -> pathlib.Path:
     """Render to ``path``; the format follows its extension (.svg, .png, .pdf, or .dot for DOT text).
     Graphviz draws .svg, .png and .pdf; without it an .svg is written by the library itself, with the
-    same positions (PNG and PDF need Graphviz, and say so).
+    same positions (PNG and PDF need Graphviz, and say so). A .png is ``width`` pixels wide: by
+    default 1,920 (a full-HD slide), or Graphviz's own size with ``slide=False``.
 
     >>> import tinygrad_rnn as tr
     >>> output, _ = tr.nn.LSTM(2, 3)(tr.randn(3, 1, 2))
@@ -117,7 +126,10 @@ def save(*tensors: Tensor, path: str | pathlib.Path, timeout: float = 60.0, **op
         warn_if_large(len(picture.nodes), smaller_figure(options))
         path.write_text(_own_svg(picture), encoding="utf-8")
         return path
-    return render_file(picture_to_dot(picture), path, len(picture.nodes), timeout, smaller_figure(options))
+    if width is not None and width <= 0:
+        raise ValueError(f"save: width is the PNG's width in pixels, a positive number, got {width}")
+    width = width or (SLIDE_WIDTH if picture.slide else None)
+    return render_file(picture_to_dot(picture), path, len(picture.nodes), timeout, smaller_figure(options), width)
 
 
 class SVGFigure:
@@ -168,10 +180,30 @@ def shared_grad_range(*losses: Tensor, **options: Any) -> tuple[float, float]:
     >>> 0 < low <= high
     True
     """
-    options = {**_defaults(options), "show_grads": True}
+    options = {**_defaults(options), "show_grads": True, "slide": False}  # every step's norm, none left out
     norms = [node.gradient_norm for loss in losses for node in _picture((loss,), **options).nodes
              if node.gradient_norm]
     return (min(norms), max(norms)) if norms else (1e-6, 1.0)
+
+
+def shared_time_steps(*losses: Tensor, **options: Any) -> tuple[int, ...] | None:
+    """The steps that slide-shaped figures of every one of ``losses`` draw alike — the fewest that any of
+    them needs — as ``time_steps``: pass it to each, and figures that are compared show the same steps
+    (None: every step).
+
+    >>> import tinygrad_rnn as tr
+    >>> shared_time_steps(*(tr.nn.GRU(2, 3)(tr.randn(12, 1, 2))[0][-1].sum() for _ in range(2)), level="cell")
+    (0, 1, 10, 11)
+    """
+    options = _defaults(options)
+    found = []
+    for loss in losses:
+        picture = _picture((loss,), **options)
+        drawn = {n.step for n in picture.nodes if n.step is not None and n.kind != "ellipsis"}
+        left_out = {step for n in picture.nodes if n.kind == "ellipsis" for step in _left_out(n)}
+        found.append((len(drawn), len(drawn | left_out)))
+    shown, count = min(found)
+    return None if shown == count else slide_steps(count, shown)
 
 
 def smaller_figure(options: dict) -> list[tuple[str, Any]]:
@@ -192,20 +224,42 @@ def smaller_figure(options: dict) -> list[tuple[str, Any]]:
 def _defaults(options: dict) -> dict:
     allowed = {"level": "op", "rankdir": "LR", "show_shapes": True, "show_values": False, "show_grads": False,
                "backward": False, "time_steps": None, "max_nodes": None, "title": "", "grad_range": None,
-               "params": None, "rolled": False, "notation": None, "tokens": None}
+               "params": None, "rolled": False, "notation": None, "tokens": None, "slide": True}
     unknown = set(options) - set(allowed)
     if unknown:
         raise TypeError(f"viz: unknown option(s) {sorted(unknown)}; the options are {sorted(allowed)}")
     return {**allowed, **options}
 
 
+def _left_out(node) -> list[int]:
+    """The steps a "…" stands for (its key says, under the keys of the views built on it)."""
+    key = node.key
+    while key[0] != "ellipsis":  # ("backward", ("ellipsis", side, steps)), …
+        key = key[1]
+    return list(key[2])
+
+
 def _picture(tensors, level, rankdir, show_shapes, show_values, show_grads, backward, time_steps, max_nodes, title,
-             grad_range, params, rolled=False, notation=None, tokens=None):
+             grad_range, params, rolled=False, notation=None, tokens=None, slide=True):
     if rankdir not in ("LR", "RL"):
         raise ValueError(f"rankdir must be 'LR' (time runs left to right, as on a slide) or 'RL', got {rankdir!r}")
-    picture = build_picture(tuple(tensors), level=level, backward=backward, show_shapes=show_shapes,
-                            show_values=show_values, show_grads=show_grads, time_steps=time_steps,
-                            max_nodes=max_nodes, grad_range=grad_range, params=params, rolled=rolled,
-                            notation=notation, tokens=tokens)
-    picture.rankdir, picture.title = rankdir, title
-    return picture
+    def built(steps):
+        picture = build_picture(tuple(tensors), level=level, backward=backward, show_shapes=show_shapes,
+                                show_values=show_values, show_grads=show_grads, time_steps=steps,
+                                max_nodes=max_nodes, grad_range=grad_range, params=params, rolled=rolled,
+                                notation=notation, tokens=tokens, slide=slide)
+        picture.rankdir, picture.title = rankdir, title
+        return picture
+
+    picture = built(time_steps)
+    elided = [node for node in picture.nodes if node.kind == "ellipsis"]
+    if not slide or time_steps is not None or not elided:  # up to 8 steps are drawn whole
+        return picture
+    # past 8: t = 1, 2, 3, …, T−1, T, or t = 1, 2, …, T−1, T where that does not fit a slide and this is larger on it
+    steps = {node.step for node in picture.nodes if node.step is not None and node.kind != "ellipsis"}
+    steps |= {step for node in elided for step in _left_out(node)}
+    scale = slide_scale(labelled_layout(picture)[1], picture)
+    if scale >= SLIDE_SCALE:
+        return picture
+    fewer = built(slide_steps(len(steps), shown=4))
+    return fewer if slide_scale(labelled_layout(fewer)[1], fewer) > scale else picture

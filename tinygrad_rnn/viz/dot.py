@@ -11,7 +11,7 @@ from __future__ import annotations
 import math
 
 from .graph import Picture
-from .layout import CHAR, LINE, Box, Layout, labelled_layout
+from .layout import CHAR, LINE, Box, Layout, extent, labelled_layout, slide_shaped
 from .picture import CHOICES
 
 STYLES = {  # role → Graphviz attributes: parameters blue, inputs grey, outputs orange
@@ -54,7 +54,7 @@ def picture_to_dot(picture: Picture) -> str:
     labels, placed = labelled_layout(picture)
     lines = [
         "digraph tinygrad_rnn {",
-        '  graph [fontname="Helvetica", fontsize=14, outputorder=edgesfirst, splines=true, pad=0.2];',
+        '  graph [fontname="Helvetica", fontsize=14, outputorder=edgesfirst, splines=true, pad=0.167];',
         '  node [fontname="Helvetica", fontsize=10, shape=box, fixedsize=true, margin=0];',
         '  edge [fontname="Helvetica", fontsize=9, color="#555555", arrowsize=0.6];',
     ]
@@ -80,6 +80,8 @@ def picture_to_dot(picture: Picture) -> str:
     lines += _texts(placed)
     if picture.legend is not None:
         lines += _legend(*picture.legend, placed)
+    if picture.slide:
+        lines += _slide_corners(placed, picture)
     lines.append("}")
     return "\n".join(lines) + "\n"
 
@@ -122,7 +124,7 @@ def _legend(low: float, high: float, placed: Layout) -> list[str]:
     cells = []
     for position, (fill, value) in enumerate(zip(VIRIDIS, legend_values(low, high))):
         cells.append(f'<TD BGCOLOR="{fill}" WIDTH="34"><FONT COLOR="{"white" if position < 5 else "black"}" '
-                     f'POINT-SIZE="8">{value:.0e}</FONT></TD>')
+                     f'POINT-SIZE="9">{value:.0e}</FONT></TD>')
     left = min([b.left for b in placed.boxes] + [x for _, x, _ in placed.texts])
     bottom = min([b.bottom for b in placed.boxes] + [y for _, _, y in placed.texts]) - 2 * LINE - 8
     return [
@@ -130,6 +132,17 @@ def _legend(low: float, high: float, placed: Layout) -> list[str]:
         'BORDER="0" CELLSPACING="0" CELLPADDING="3"><TR><TD COLSPAN="9"><FONT POINT-SIZE="10">gradient norm '
         '‖∂J/∂·‖ (log scale)</FONT></TD></TR><TR>' + "".join(cells) + "</TR></TABLE>>];",
     ]
+
+
+def _slide_corners(placed: Layout, picture: Picture) -> list[str]:
+    """Two invisible points at the corners of a slide-shaped canvas (Graphviz draws everything it is given
+    inside the box they span, so the figure is landscape; the title's line counts on top)."""
+    # aimed a little inside [1.2, 2.4]: Graphviz adds its pad, and half a line under the last note
+    left, right, bottom, top = slide_shaped(*extent(placed, picture.legend is not None, bool(picture.title))[:4],
+                                            inside=0.05)
+    margin = 12  # (inside the extent's margin: Graphviz adds its own pad around what it draws)
+    return [f'  corner{k} [shape=point, style=invis, width=0.01, height=0.01, pos="{x:.1f},{y:.1f}!"];'
+            for k, (x, y) in enumerate([(left + margin, bottom + margin), (right - margin, top - margin)])]
 
 
 def _quote(text: str) -> str:

@@ -65,8 +65,15 @@ def arrow_labels(forward: Picture, losses: list[int], mean: int | None, generic:
         heads = readers[(tail, value)]
         parts = [reach[h] for h in heads]
         separable = losses and all(parts) and sum(len(p) for p in parts) == len(frozenset().union(*parts))
-        if STEP_DIGITS.sub("", value) in forward.nodes[tail].read_inside:  # c₃, read in its own cell too
+        # (what comes out of steps left out is read inside its own cell as the reader's cell reads its own)
+        inside = forward.nodes[head if forward.nodes[tail].kind == "ellipsis" else tail].read_inside
+        if STEP_DIGITS.sub("", value) in inside:  # c₃, read in its own cell too
             text = _chain_rule(forward, tail, head, value, generic, same_state=True)
+        elif forward.nodes[tail].kind == "ellipsis" and losses and reach[head] and not generic:
+            # v comes out of steps left out, where it has readers too (h₁₈ → the head of step 18): this arrow
+            # carries only the part through the losses its reader reaches, (1/T) ∂(J₁₉ + J₂₀)/∂h₁₈
+            reached = sorted(reach[head], key=lambda j: forward.nodes[j].step or 0)
+            text = _loss_sum([name for j in reached for name in _loss_names(forward, j, letter)], value, mean, False)
         elif len(heads) == 1 and not generic:  # its only reader: the arrow carries all of ∂J/∂v
             text = f"∂J/∂{value}"
         elif separable:  # each reader reaches losses no other reaches: name the part by them
@@ -169,6 +176,10 @@ def _chain_rule(forward: Picture, tail: int, head: int, value: str, generic: boo
             name = value_of(forward, t, label)
             if name and name not in outputs:
                 outputs.append(name)
+    if forward.nodes[head].kind == "ellipsis" and STEP_DIGITS.search(value):
+        # the steps left out pass on their last state (c₁₀), but what reads v is the first of them: c₃ = f₃ ⊙ c₂ + …
+        first = str(forward.nodes[head].key[2][0]).translate(SUBSCRIPTS)
+        outputs = [STEP_DIGITS.sub(first, value)]
     if same_state:
         outputs = [o for o in outputs if STEP_DIGITS.sub("", o) == STEP_DIGITS.sub("", value)] or outputs
         if generic:  # the rolled loop: what the next step's c hands back, at any t

@@ -39,6 +39,7 @@ from .picture import (
     chain_rows,
     display_label,
     in_order,
+    runs,
     step_position,
     subscript,
 )
@@ -48,6 +49,7 @@ __all__ = ["build_picture", "Node", "Picture", "display_label", "in_order", "LEV
 
 LEVELS = ("op", "cell", "step")
 PARAMS = ("once", "label", "hide")
+SLIDE_STEPS = 8  # a slide draws this many steps whole; a longer sequence elides its middle
 SYMBOLS = {"sigmoid": "σ"}  # how the lectures write a named gate's op: i₃ = σ
 
 
@@ -55,7 +57,8 @@ def build_picture(tensors: tuple[Tensor, ...], level: str = "op", backward: bool
                   show_shapes: bool = True, show_values: bool = False, show_grads: bool = False,
                   time_steps: slice | None = None, max_nodes: int | None = None,
                   grad_range: tuple[float, float] | None = None, params: str | None = None,
-                  rolled: bool = False, notation: Any = None, tokens: list[str] | None = None) -> Picture:
+                  rolled: bool = False, notation: Any = None, tokens: list[str] | None = None,
+                  slide: bool = False) -> Picture:
     """The picture of the graph that computed ``tensors``; see :func:`tinygrad_rnn.viz.to_dot`."""
     if level not in LEVELS:
         raise ValueError(f"level must be one of {LEVELS}, got {level!r}")
@@ -89,7 +92,7 @@ def build_picture(tensors: tuple[Tensor, ...], level: str = "op", backward: bool
         roots = _gradients_of(roots)
     gradient_graph = backward is True and not bptt  # drawn as recorded: made here (op level), or given
     picture = _picture_of(roots, level, gradient_graph, show_shapes, show_values, show_grads, time_steps,
-                          "label" if bptt else params, layer_nodes, notation)
+                          "label" if bptt else params, layer_nodes, notation, slide and not rolled)
     if layer_nodes:
         picture.notes[:0] = ["A fused layer is one node for the whole sequence, drawn as its steps",
                              "fused=False draws a fused layer's primitive ops"]
@@ -104,6 +107,7 @@ def build_picture(tensors: tuple[Tensor, ...], level: str = "op", backward: bool
         norms = [n.gradient_norm for n in picture.nodes if n.gradient_norm]
         picture.legend = tuple(grad_range) if grad_range else (picture.legend or ((min(norms), max(norms)) if norms
                                                                                  else None))
+    picture.slide = slide
     if max_nodes is not None and len(picture.nodes) > max_nodes:
         raise ValueError(f"viz: the graph has {len(picture.nodes)} nodes, more than max_nodes={max_nodes}. Draw it "
                          "with level='cell' or level='step', or only some steps with time_steps=slice(0, 5)")
@@ -112,8 +116,9 @@ def build_picture(tensors: tuple[Tensor, ...], level: str = "op", backward: bool
 
 def _picture_of(roots: tuple[Tensor, ...], level: str, backward: bool, show_shapes: bool, show_values: bool,
                 show_grads: bool, time_steps: slice | None, params: str, layer_nodes: bool = False,
-                notation: Notation | None = None) -> Picture:
-    """The picture of the recorded graph (forward, or a recorded gradient graph), at ``level``."""
+                notation: Notation | None = None, elide: bool = False) -> Picture:
+    """The picture of the recorded graph (forward, or a recorded gradient graph), at ``level``; ``elide``:
+    a long sequence's middle steps left out, as on a slide (unless ``time_steps`` chooses)."""
     nodes, edges, links, outputs_of, kept_values = _walk(roots, backward, show_shapes)
     rows = chain_rows([node.chain for node in nodes if node.chain is not None])
     for node in nodes:  # each chain its own row, whatever its scope strings say
@@ -135,7 +140,7 @@ def _picture_of(roots: tuple[Tensor, ...], level: str, backward: bool, show_shap
     if level != "op":
         nodes, edges = merge_groups(nodes, links, level)
     elif not backward:  # each step's input projection in its column, x_t entering it from below
-        nodes, edges = per_step_projections(nodes, edges, links) or (nodes, edges)
+        nodes, edges = per_step_projections(nodes, edges, links, show_shapes) or (nodes, edges)
     else:  # a recorded gradient graph: one node per backward rule, named by what it does to δ
         nodes, edges = merge_backward_rules(nodes, edges)
     notation = notation or resolve(None)
@@ -143,6 +148,9 @@ def _picture_of(roots: tuple[Tensor, ...], level: str, backward: bool, show_shap
     shared = parameter_notes(nodes, edges, names, notation) if params == "label" else []
     nodes, edges = _apply_params(nodes, edges, params, names)
     legend = None
+    count = len({n.step for n in nodes if n.step is not None})
+    if elide and time_steps is None and count > SLIDE_STEPS:
+        time_steps = slide_steps(count)
     if time_steps is not None:
         norms = [n.gradient_norm for n in nodes if n.gradient_norm]
         if norms:  # coloured on the scale of the whole sequence: a slice alone would stretch a 2× range into a rainbow
@@ -478,13 +486,14 @@ def _parameter_order(name: str) -> tuple:
     return ("ih" not in last) + 2 * ("hr" in last), not last.startswith(("W", "weight")), name
 
 
-def _keep_steps(nodes: list[Node], edges, time_steps: slice):
+def _keep_steps(nodes: list[Node], edges, time_steps: slice | tuple[int, ...]):
     """Keep the nodes of the chosen steps (``time_steps`` indexes the list of steps t=1…T, so
-    slice(0, 3) keeps t=1, 2, 3); nodes outside any step stay. A "…" node stands for the steps left
-    out on each side: the state flows from the last step drawn into the later "…", and what those
-    steps feed (J, the mean of the J_t) is reached through it; the earlier "…" feeds the first step."""
+    slice(0, 3) keeps t=1, 2, 3, and (0, 1, 2, 18, 19) keeps t=1, 2, 3, 19, 20); nodes outside any
+    step stay. One "…" node stands for each run of steps left out: the state flows from the last
+    step drawn before it into it and from it into the next step drawn, and what those steps feed
+    (J, the mean of the J_t) is reached through it."""
     steps = sorted({n.step for n in nodes if n.step is not None})
-    chosen = set(steps[time_steps])
+    chosen = set(steps[time_steps]) if isinstance(time_steps, slice) else {steps[k] for k in time_steps}
     dropped = {i for i, n in enumerate(nodes) if n.step is not None and n.step not in chosen}
     if not dropped:
         return nodes, edges
@@ -492,14 +501,15 @@ def _keep_steps(nodes: list[Node], edges, time_steps: slice):
     renumber = {old: new for new, old in enumerate(kept)}
     result = [nodes[i] for i in kept]
     stands_for: dict[int, int] = {}  # a dropped node → its "…"
-    for side, skipped in (("before", [t for t in steps if t < min(chosen)]),
-                          ("after", [t for t in steps if t > max(chosen)])):
-        if skipped:
-            words = "earlier" if side == "before" else "more"
-            place = min(chosen) - 1 if side == "before" else max(chosen) + 1
-            result.append(Node(("ellipsis", side, tuple(skipped)), "ellipsis",
-                               f"… {len(skipped)} {words} time step{'s' if len(skipped) > 1 else ''}", step=place))
-            stands_for.update({i: len(result) - 1 for i in dropped if nodes[i].step in skipped})
+    for skipped in runs([t for t in steps if t not in chosen], steps):
+        side = "before" if skipped[0] < min(chosen) else "after" if skipped[0] > max(chosen) else "between"
+        plural = "s" if len(skipped) > 1 else ""
+        label = {"before": f"… {len(skipped)} earlier time step{plural}",
+                 "after": f"… {len(skipped)} more time step{plural}",
+                 "between": f"…\n{len(skipped)} step{plural}\nt={skipped[0]}…{skipped[-1]}"}[side]  # narrow
+        place = min(chosen) - 1 if side == "before" else max(chosen) + 1 if side == "after" else skipped[0]
+        result.append(Node(("ellipsis", side, tuple(skipped)), "ellipsis", label, step=place))
+        stands_for.update({i: len(result) - 1 for i in dropped if nodes[i].step in skipped})
     new_edges = []
     for a, b, label in edges:
         if a in dropped and b in dropped:
@@ -518,6 +528,17 @@ def _keep_steps(nodes: list[Node], edges, time_steps: slice):
         result = [result[i] for i in keep]
         new_edges = [(renumber[a], renumber[b], label) for a, b, label in new_edges]
     return result, unique(new_edges)
+
+
+def slide_steps(count: int, shown: int = 5) -> tuple[int, ...]:
+    """The first and last of ``count`` steps, ``shown`` in all, the middle left out — t = 1, 2, 3, …,
+    T−1, T as the lectures draw a long sequence (indexes into the list of steps, for ``time_steps``).
+
+    >>> slide_steps(20), slide_steps(20, shown=4), slide_steps(3, shown=2)
+    ((0, 1, 2, 18, 19), (0, 1, 18, 19), (0, 2))
+    """
+    first = (shown + 1) // 2
+    return tuple(range(first)) + tuple(range(count - (shown - first), count))
 
 
 def _ends_the_loss(node: Node) -> bool:

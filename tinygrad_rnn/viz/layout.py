@@ -23,6 +23,7 @@ Each stage visits every node and edge a constant number of times. Sizes are in p
 from __future__ import annotations
 
 import re
+import textwrap
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -33,6 +34,33 @@ GAP_X, GAP_Y, COLUMN_GAP = 10.0, 16.0, 26.0  # between ops in a step, side by si
 LANE, BOX_PAD, BOX_LABEL = 10.0, 8.0, 12.0  # spacing of bus lanes; a step box's padding, its label's room
 ARROW = 6.0  # the arrowhead's length: a route stops this short of the node's border
 GATE_ORDER = "figorzn"  # gates side by side: f beside c_{t−1} (f ⊙ c_{t−1}), i beside g (i ⊙ g), then o; r, z, n
+
+
+@dataclass(frozen=True)
+class Spacing:
+    """The white space of a layout, in points: what ``slide`` tightens (text keeps its size, so on a
+    1,920 × 1,080 slide it lands larger)."""
+    gap_x: float = GAP_X  # between ops side by side in a step
+    gap_y: float = GAP_Y  # between levels
+    column_gap_min: float = COLUMN_GAP  # between the steps' columns, at least
+    box_pad: float = BOX_PAD  # inside a step's box, around its ops
+    own_level_heights: bool = False  # each level as tall as its tallest node (not every level as the row's)
+    pad_x: float = PAD_X  # inside a node, beside its text
+    pad_y: float = PAD_Y  # inside a node, above and below its text
+    lane: float = LANE  # between bus lanes
+    label_room: float = 2 * ARROW + 8  # along an arrow between two cells, beyond its label's width
+
+
+FREE = Spacing()
+# (the gap between two steps still widens to hold a state's label: see _coordinates)
+SLIDE_SPACING = Spacing(GAP_X * 0.6, GAP_Y * 0.6, COLUMN_GAP * 0.7, BOX_PAD * 0.6, own_level_heights=True, pad_x=5.0,
+                        pad_y=4.0, lane=LANE * 0.6, label_room=ARROW + 8)
+SLIDE_ASPECT = (1.2, 2.4)  # width : height of a figure that fills a 16:9 slide without wasting it
+SLIDE_TEXT_PX, SLIDE_LABEL_PX = 24.0, 28.0  # the smallest text, and node label, a 1080p slide can show
+SLIDE_SCALE = SLIDE_LABEL_PX / 10  # px per point that a slide must give: node labels are 10-point (and the
+# 9-point text then lands at 25 px)
+NOTE_BESIDE_CHARS = 36  # a note beside a slide's drawing is broken into lines this long
+SLIDE_LINE_CHARS = (None, 16, 12, 8)  # on a slide, a node's line longer than one of these may break after " = " or ", "
 
 
 @dataclass
@@ -75,24 +103,46 @@ class Layout:
     loops: list[tuple[int, str, Route]] = field(default_factory=list)  # the rolled view: (node, state, its loop)
 
 
-def node_size(label: str) -> tuple[float, float]:
+def node_size(label: str, space: Spacing = FREE) -> tuple[float, float]:
     """A node's width and height from its label (the figure gives every node exactly this size)."""
     lines = label.split("\n")
-    return max(len(line) for line in lines) * CHAR + 2 * PAD_X, len(lines) * LINE + 2 * PAD_Y
+    return max(len(line) for line in lines) * CHAR + 2 * space.pad_x, len(lines) * LINE + 2 * space.pad_y
 
 
 def labelled_layout(picture: Picture) -> tuple[list[str], Layout]:
     """Each node's label (:func:`~.graph.display_label`) and the layout of boxes sized to them:
-    what every drawing places, DOT and the lecture page's SVG alike."""
-    labels = [display_label(node) for node in picture.nodes]
-    return labels, layout(picture, [node_size(label) for label in labels])
+    what every drawing places, DOT and the lecture page's SVG alike. On a slide, long lines may be
+    broken, the notes put beside the drawing and one step of ops turned: measured on each layout, the
+    first that fits a 1,920 × 1,080 slide wins (the fewest changes), else the one it enlarges most."""
+    choices = SLIDE_LINE_CHARS if picture.slide else (None,)
+    found = []
+    for line_chars in choices:
+        labels = [display_label(node, line_chars) for node in picture.nodes]
+        sizes = [node_size(label, SLIDE_SPACING if picture.slide else FREE) for label in labels]
+        for beside in (False, True) if picture.slide and picture.notes else (False,):
+            for turned in (False, True) if picture.slide and _one_step_of_ops(picture) else (False,):
+                found.append((labels, layout(picture, sizes, notes_beside=beside, turned=turned)))
+    # the first that fits (the fewest changes: pairs W_ih, b_ih kept together), else the one enlarged most
+    fitting = [pair for pair in found if slide_scale(pair[1], picture) >= SLIDE_SCALE]
+    return fitting[0] if fitting else max(found, key=lambda pair: slide_scale(pair[1], picture))
 
 
-def layout(picture: Picture, sizes: list[tuple[float, float]]) -> Layout:
-    """Positions for every node, a box per step, and a route for every edge."""
-    boxes = [Box(0.0, 0.0, w, h) for w, h in sizes]
+def slide_scale(placed: Layout, picture: Picture) -> float:
+    """How much a 1,920 × 1,080 slide enlarges the figure: min(1920 / width, 1080 / height), in px per point."""
+    left, right, bottom, top, _ = extent(placed, picture.legend is not None, bool(picture.title))
+    return min(1920 / (right - left), 1080 / (top - bottom))
+
+
+def layout(picture: Picture, sizes: list[tuple[float, float]], notes_beside: bool = False,
+           turned: bool = False) -> Layout:
+    """Positions for every node, a box per step, and a route for every edge; the notes under the
+    drawing (on a slide, broken to its width), or ``notes_beside`` it on the right. ``turned``: the
+    ops of a step flow left to right instead of upwards (one step at op level, landscape on a slide)."""
+    boxes = [Box(0.0, 0.0, h, w) if turned else Box(0.0, 0.0, w, h) for w, h in sizes]
     grid = _Grid(picture, boxes)
     routes = [grid.route(tail, head, label) for tail, head, label in picture.edges]
+    if turned:
+        _turn(boxes, routes, grid.clusters)
     loops = [(i, state, _loop(boxes[i], k, len(node.loops), state))
              for i, node in enumerate(picture.nodes) for k, state in enumerate(node.loops)]
     texts = []
@@ -100,10 +150,23 @@ def layout(picture: Picture, sizes: list[tuple[float, float]]) -> Layout:
     for row, name in enumerate(grid.row_names):
         if name:
             texts.append((name, left - 12 - len(name) * CHAR, grid.row_y[row]))
-    low = min([b.bottom for b in boxes] + [grid.block_bottom[0] - (grid.lanes_below[0] + 1) * LANE], default=0.0)
-    for note in picture.notes:
-        low -= LINE + 6
-        texts.append((note, left, low))
+    low = min([b.bottom for b in boxes] + [grid.block_bottom[0] - (grid.lanes_below[0] + 1) * grid.space.lane],
+              default=0.0)
+    if notes_beside:  # to the right of the drawing, from its top down: a tall figure grows wider, not taller
+        x = max([b.right for b in boxes] + [p[0] for route in routes for p in route.points], default=0.0) + 24
+        y = max([b.top for b in boxes] + [grid.block_top[-1] if grid.block_top else 0.0], default=0.0)
+        for note in picture.notes:
+            for line in textwrap.wrap(note, NOTE_BESIDE_CHARS):
+                y -= LINE + 2
+                texts.append((line, x, y))
+            y -= 6
+    else:
+        right = max([b.right for b in boxes], default=0.0)
+        chars = max(NOTE_BESIDE_CHARS, int((right - left) / CHAR)) if picture.slide else None
+        for note in picture.notes:
+            for k, line in enumerate(textwrap.wrap(note, chars) if chars else [note]):
+                low -= LINE + (6 if k == 0 else 2)
+                texts.append((line, left, low))
     if picture.rankdir == "RL":  # mirrored: x → −x
         for box in boxes:
             box.x = -box.x
@@ -119,6 +182,77 @@ def layout(picture: Picture, sizes: list[tuple[float, float]]) -> Layout:
             route.label_at = None if route.label_at is None else (-route.label_at[0], route.label_at[1])
         texts = [(text, -x - len(text) * CHAR, y) for text, x, y in texts]
     return Layout(boxes, routes, grid.clusters, texts, loops)
+
+
+LEGEND_CELL = 40.0  # the width of one colour of the gradient legend
+
+
+def extent(placed: Layout, legend: bool = False, title: bool = False) -> tuple[float, float, float, float, float]:
+    """(left, right, bottom, top) of everything a figure draws, with a margin, and the y of its colour
+    bar (``legend``: under everything else); ``title`` leaves room above for one line."""
+    xs = [b.left for b in placed.boxes] + [b.right for b in placed.boxes]
+    ys = [b.bottom for b in placed.boxes] + [b.top for b in placed.boxes] + [y for _, _, y in placed.texts]
+    xs += [x for _, x, _ in placed.texts] + [x + len(text) * CHAR for text, x, _ in placed.texts]
+    for route in placed.routes + [loop for _, _, loop in placed.loops]:
+        xs += [x for x, _ in route.points]
+        ys += [y for _, y in route.points]
+    for _, state, loop in placed.loops:  # a rolled cell's loop, and its label above it
+        ys.append(loop.label_at[1] + LINE)
+        xs.append(loop.label_at[0] + len(state) * CHAR)
+    for _, box in placed.clusters:
+        xs += [box.left, box.right]
+        ys += [box.bottom, box.top + LINE]
+    legend_y = min(ys) - 2 * LINE - 8
+    if legend:
+        ys.append(legend_y - LINE)
+        xs.append(min(xs) + 12 + 9 * LEGEND_CELL)
+    if title:
+        ys.append(max(ys) + 2 * LINE)
+    return min(xs) - 12, max(xs) + 12, min(ys) - 12, max(ys) + 12, legend_y
+
+
+def slide_shaped(left: float, right: float, bottom: float, top: float,
+                 inside: float = 0.0) -> tuple[float, float, float, float]:
+    """The canvas widened or heightened about its centre until width : height lies in [1.2, 2.4]: a
+    figure that fills a 16:9 slide. (The text keeps its size there: the longer side still decides the scale.)
+    ``inside``: aim that far inside the range (for a renderer that adds its own margins around the canvas).
+
+    >>> slide_shaped(0, 100, 0, 100), slide_shaped(0, 480, 0, 100)
+    ((-10.0, 110.0, 0, 100), (0, 480, -50.0, 150.0))
+    """
+    width, height = right - left, top - bottom
+    low, high = SLIDE_ASPECT[0] + inside, SLIDE_ASPECT[1] - inside
+    if width < low * height:
+        grow = (low * height - width) / 2
+        return left - grow, right + grow, bottom, top
+    if width > high * height:
+        grow = (width / high - height) / 2
+        return left, right, bottom - grow, top + grow
+    return left, right, bottom, top
+
+
+def _turn(boxes: list[Box], routes: list[Route], clusters: list[tuple[str, Box]]) -> None:
+    """A quarter turn clockwise, (x, y) → (y, −x): what flowed upwards flows to the right, and what
+    stood side by side (the gates i, f, g, o) stands top to bottom. The layout was made with every
+    node's width and height swapped, so that after the turn each box has its own again."""
+    for box in boxes + [box for _, box in clusters]:
+        box.x, box.y, box.width, box.height = box.y, -box.x, box.height, box.width
+    for _, box in clusters:  # the step's name (t=1) goes above its ops again, in a strip of its own
+        box.y, box.height = box.y + BOX_LABEL / 2, box.height + BOX_LABEL
+    for route in routes:
+        route.points = [(y, -x) for x, y in route.points]
+        route.end = (route.end[1], -route.end[0])
+        if route.label_at is not None:  # beside the longest straight part: above it, or to its right
+            segments = list(zip(route.points, route.points[1:] + [route.end]))
+            (x0, y0), (x1, y1) = max(segments, key=lambda s: abs(s[1][0] - s[0][0]) + abs(s[1][1] - s[0][1]))
+            level = abs(y1 - y0) <= abs(x1 - x0)
+            route.label_at = ((x0 + x1) / 2, (y0 + y1) / 2 + 6) if level else ((x0 + x1) / 2 + 8, (y0 + y1) / 2)
+
+
+def _one_step_of_ops(picture: Picture) -> bool:
+    """A single step drawn op by op (one LSTM or GRU cell's gates): tall when its ops flow upwards."""
+    steps = {node.step for node in picture.nodes if node.step is not None and node.kind == "op"}
+    return len(steps) == 1 and not picture.backward
 
 
 LOOP_HEIGHT = 14.0  # how high a rolled cell's loop rises above it (the outer one twice as high)
@@ -141,6 +275,8 @@ class _Grid:
     def __init__(self, picture: Picture, boxes: list[Box]) -> None:
         nodes, edges = picture.nodes, picture.edges
         self.nodes, self.boxes, self.backward = nodes, boxes, picture.backward
+        self.edge_list = edges
+        self.space = SLIDE_SPACING if picture.slide else FREE
         count = len(nodes)
         self.successors: list[list[int]] = [[] for _ in range(count)]
         self.predecessors: list[list[int]] = [[] for _ in range(count)]
@@ -382,26 +518,44 @@ class _Grid:
             slot_width[key] = max(slot_width.get(key, 0.0), boxes[i].width)
         level_span: dict[tuple[int, int], float] = {}  # (row, level) → the width of its nodes side by side
         for (row, level, _), w in slot_width.items():
-            level_span[(row, level)] = level_span.get((row, level), -GAP_X) + w + GAP_X
+            level_span[(row, level)] = level_span.get((row, level), -self.space.gap_x) + w + self.space.gap_x
         for (row, _, level) in self.level_size:
             levels[row] = max(levels[row], level + 1)
-        self.pitch_x = [w + GAP_X for w in width]
-        self.pitch_y = [h + GAP_Y for h in height]
+        self.pitch_x = [w + self.space.gap_x for w in width]
+        self.pitch_y = [h + self.space.gap_y for h in height]
+        # where each level's middle sits above the bottom of its step: every level as tall as the row's
+        # tallest node (free size), or each as tall as its own (a slide's height is precious)
+        level_height: dict[tuple[int, int], float] = {}
+        for i, (row, _) in self.block_of.items():
+            shown = levels[row] - 1 - self.level[i] if self.backward else self.level[i]
+            level_height[(row, shown)] = max(level_height.get((row, shown), 0.0),
+                                             boxes[i].height if self.space.own_level_heights else height[row])
+        self.level_middle: dict[tuple[int, int], float] = {}
+        for r in range(rows):
+            below = 0.0
+            for shown in range(levels[r]):
+                tall = level_height.get((r, shown), 0.0)
+                self.level_middle[(r, shown)] = below + tall / 2
+                below += tall + self.space.gap_y
         clustered = any(self.nodes[i].kind == "op" for i in self.block_of)
         label_room = BOX_LABEL if clustered else 0.0
-        block_width = [2 * BOX_PAD + max([span for (row, _), span in level_span.items() if row == r],
-                                         default=self.pitch_x[r] - GAP_X) for r in range(rows)]
-        block_height = [levels[r] * self.pitch_y[r] - GAP_Y + 2 * BOX_PAD + label_room for r in range(rows)]
+        block_width = [2 * self.space.box_pad + max([span for (row, _), span in level_span.items() if row == r],
+                                         default=self.pitch_x[r] - self.space.gap_x) for r in range(rows)]
+        block_height = [self.level_middle[(r, levels[r] - 1)] + level_height.get((r, levels[r] - 1), 0.0) / 2
+                        + 2 * self.space.box_pad + label_room for r in range(rows)]
         band = list(block_height)  # a row's height: its steps, or the nodes stacked beside it
         columns_beside: dict[bool, list[float]] = {True: [], False: []}
         for (on_left, row, col), members in self.beside.items():
-            band[row] = max(band[row], sum(boxes[i].height + GAP_Y for i in members))
+            band[row] = max(band[row], sum(boxes[i].height + self.space.gap_y for i in members))
             widths = columns_beside[on_left]
             widths.extend([0.0] * (col + 1 - len(widths)))
             # (a column gap as wide as between the steps: a line passing up between two columns beside a
             # row, h_T of another row into J, keeps clear of both)
-            widths[col] = max(widths[col], max(boxes[i].width for i in members) + COLUMN_GAP)
+            widths[col] = max(widths[col], max(boxes[i].width for i in members) + self.space.column_gap_min)
         self.column_width = max(block_width) if self.block_of else 0.0
+        # a "…" standing for steps left out has a column of its own, as wide as its words
+        self.column_width = max([self.column_width] + [box.width + 2 * self.space.box_pad for box, node in
+                                                       zip(boxes, self.nodes) if node.kind == "ellipsis"])
 
         loops = max((len(n.loops) for n in self.nodes), default=0)
         loop_room = (loops + 0.5) * LOOP_HEIGHT if loops else 0.0  # a rolled cell's loops, above it
@@ -413,24 +567,28 @@ class _Grid:
         for r in range(rows):
             if r in below_rows:
                 below_y[r] = y + below_height / 2
-                y += below_height + GAP_Y * 2
-            y += self.lanes_below[r] * LANE + (LANE if self.lanes_below[r] else 0.0)
+                y += below_height + self.space.gap_y * 2
+            y += self.lanes_below[r] * self.space.lane + (self.space.lane if self.lanes_below[r] else 0.0)
             self.row_y.append(y + band[r] / 2)
-            y += band[r] + (self.lanes_above[r] + 1) * LANE + GAP_Y + loop_room
+            y += band[r] + (self.lanes_above[r] + 1) * self.space.lane + self.space.gap_y + loop_room
         self.block_top = [self.row_y[r] + block_height[r] / 2 for r in range(rows)]
         self.block_bottom = [self.row_y[r] - block_height[r] / 2 for r in range(rows)]
         # between the steps and the nodes beside them: room for the label of a straight edge across (h_T → J),
         # and for a line that passes up beside the first or last column (x_1 to a reverse row) clear of them
-        gap = max([COLUMN_GAP] + [len(label) * 5.4 + 2 * ARROW + 4 for (tail, head), kind in self.kind.items()
+        gap = max([self.space.column_gap_min] + [len(label) * 5.4 + 2 * ARROW + 4
+                                                 for (tail, head), kind in self.kind.items()
                              if kind == ("straight",) and (tail in self.block_of) != (head in self.block_of)
                              and (label := self._labels.get((tail, head)))]
                   + [len(loop) * CHAR for i in self.block_of for loop in self.nodes[i].loops])  # a loop's label
         first_x = sum(columns_beside[True]) + gap + self.column_width / 2
         # a state's label sits between two cells: the gap as wide as the longest (a BPTT arrow's part of ∂J/∂h)
-        self.column_gap = max([COLUMN_GAP] + [
-            len(kind[3]) * 5.4 + 2 * ARROW + 8 - (self.column_width - max(boxes[tail].width, boxes[head].width))
+        self.column_gap = max([self.space.column_gap_min] + [
+            len(kind[3]) * 5.4 + self.space.label_room - (self.column_width - max(boxes[tail].width, boxes[head].width))
             for (tail, head), kind in self.kind.items()
-            if kind[0] == "state" and kind[3] and self.nodes[tail].kind == self.nodes[head].kind == "group"])
+            if kind[0] == "state" and kind[3] and self.nodes[tail].kind == self.nodes[head].kind == "group"] + [
+            len(kind[3]) * 5.4 + 4 - 2 * self.space.box_pad  # between two steps' boxes of ops, centred in the gap
+            for (tail, head), kind in self.kind.items()
+            if kind[0] == "state" and kind[3] and "group" not in (self.nodes[tail].kind, self.nodes[head].kind)])
         self.column_x = [first_x + c * (self.column_width + self.column_gap) for c in range(max(len(self.steps), 1))]
         left_edge = first_x - self.column_width / 2 - gap
         right_edge = self.column_x[-1] + self.column_width / 2 + gap
@@ -438,15 +596,15 @@ class _Grid:
         self.clusters: list[tuple[str, Box]] = []
         for (row, col), members in sorted(self.members.items()):
             centre_x = self.column_x[col]
-            bottom = self.block_bottom[row] + BOX_PAD
+            bottom = self.block_bottom[row] + self.space.box_pad
             for i in members:
                 level = self.level[i]
                 if self.backward:  # gradients flow downwards, back the way the values came
                     level = levels[row] - 1 - level
                 start = centre_x - level_span[(row, self.level[i])] / 2
-                before = sum(slot_width[(row, self.level[i], k)] + GAP_X for k in range(self.order[i]))
+                before = sum(slot_width[(row, self.level[i], k)] + self.space.gap_x for k in range(self.order[i]))
                 boxes[i].x = start + before + slot_width[(row, self.level[i], self.order[i])] / 2
-                boxes[i].y = bottom + level * self.pitch_y[row] + self.pitch_y[row] / 2 - GAP_Y / 2
+                boxes[i].y = bottom + self.level_middle[(row, level)]
             if clustered and self.steps:
                 self.clusters.append((f"t={self.steps[col]}",
                                       Box(centre_x, self.row_y[row], block_width[row], block_height[row])))
@@ -454,10 +612,10 @@ class _Grid:
             widths = columns_beside[on_left]
             outwards = sum(widths[:col]) + widths[col] / 2
             x = left_edge - outwards if on_left else right_edge + outwards
-            top = self.row_y[row] + (sum(boxes[i].height for i in members) + GAP_Y * (len(members) - 1)) / 2
+            top = self.row_y[row] + (sum(boxes[i].height for i in members) + self.space.gap_y * (len(members) - 1)) / 2
             for i in members:
                 boxes[i].x, boxes[i].y = x, top - boxes[i].height / 2
-                top -= boxes[i].height + GAP_Y
+                top -= boxes[i].height + self.space.gap_y
         for i, (side, _) in self.place.items():
             if side == "below":  # under the node it feeds, where that is one node in its step (x_t → linear)
                 fed = [h for h in self.successors[i] if h in self.block_of]
@@ -482,6 +640,16 @@ class _Grid:
         block_of = self.block_of
         ellipsis = [i for i in (tail, head) if self.nodes[i].kind == "ellipsis"]
         other = (head if ellipsis[0] == tail else tail) if ellipsis else None
+        if ellipsis and other not in block_of and self._bus_of(other) is not None:
+            return self._ellipsis_bus(tail, head, a, b, label)
+        if other in block_of and abs(a.y - b.y) < 1:  # level with it: straight across, named in the middle
+            # an LSTM passes two states into the steps left out: c above h, as between two cells
+            tracks = sorted({found for t, h, found in self.edge_list if {t, h} == {tail, head}}, key=_state_first)
+            offset = -(tracks.index(label) - (len(tracks) - 1) / 2) * min(a.height, b.height) / 4
+            rightwards = b.x > a.x
+            start = (a.right if rightwards else a.left, a.y + offset)
+            end = (b.left if rightwards else b.right, b.y + offset)
+            return _finish([start], end, label, ((start[0] + end[0]) / 2, start[1] + (7 if offset >= 0 else -8)))
         if other in block_of:  # between the steps left out and a step drawn: through the gap beside it
             return self._through_gap(a, b, self.column_x[block_of[other][1]], label)
         if tail in block_of and head in block_of and block_of[tail][1] == block_of[head][1] \
@@ -513,7 +681,7 @@ class _Grid:
             rightwards = b.x > a.x
             column = [self.boxes[i] for i in self.beside[slots[1][0]]]  # beside b's column: past its widest node
             edge = min(box.left for box in column) if rightwards else max(box.right for box in column)
-            gap_x = edge - (GAP_X / 2 if rightwards else -GAP_X / 2)
+            gap_x = edge - (self.space.gap_x / 2 if rightwards else -self.space.gap_x / 2)
             start = (a.right if rightwards else a.left, a.y)
             end = (b.left if rightwards else b.right, b.y)
             return _finish([start, (gap_x, a.y), (gap_x, b.y)], end, label, ((start[0] + gap_x) / 2, a.y + 7))
@@ -527,6 +695,31 @@ class _Grid:
         return _finish([start], end, label, (start[0] + (end[0] - start[0]) * along + beside,
                                              start[1] + (end[1] - start[1]) * along + 6))
 
+    def _bus_of(self, node: int) -> tuple | None:
+        """The lane of the bus between a node beside the rows and the steps (J and its J_t), if it has one."""
+        return next((kind[1] for (tail, head), kind in self.kind.items()
+                     if kind[0] == "bus" and node in (tail, head)), None)
+
+    def _ellipsis_bus(self, tail: int, head: int, a: Box, b: Box, label: str) -> Route:
+        """Between the steps left out ("…") and a node beside the rows that has a bus to the steps drawn (J, the
+        mean of the J_t): along that bus's lane, straight up or down from the "…" — not across the steps drawn."""
+        ellipsis_is_tail = self.nodes[tail].kind == "ellipsis"
+        other = head if ellipsis_is_tail else tail
+        lane_key = self._bus_of(other)
+        row, above, _ = lane_key
+        lane = self.lane[lane_key] + 1
+        y = self.block_top[row] + lane * self.space.lane if above else self.block_bottom[row] - lane * self.space.lane
+        rightwards = b.x > a.x
+        if ellipsis_is_tail:  # up (or down) into the lane, along it, into the node's side
+            trunk = self._trunk_x(head, b, lane_key, rightwards)
+            start = (a.x, a.top if y > a.y else a.bottom)
+            return _finish([start, (a.x, y), (trunk, y), (trunk, b.y)], (b.left if rightwards else b.right, b.y),
+                           label, (a.x + 8, y + 6))
+        trunk = self._trunk_x(tail, a, lane_key, not rightwards)
+        start = (a.right if rightwards else a.left, a.y)
+        end = (b.x, b.top if y > b.y else b.bottom)
+        return _finish([start, (trunk, a.y), (trunk, y), (b.x, y)], end, label, (b.x + 8, y + 6))
+
     def _crosses_a_node(self, route: Route, tail: int, head: int) -> bool:
         """Whether a route passes through a node it does not connect (it would read as an arrow into it)."""
         points = [*route.points, route.end]
@@ -539,9 +732,9 @@ class _Grid:
         down beside that column into b's side (a node above b in its column is passed, not entered)."""
         gap_x = route.points[1][0]
         rightwards = b.x > gap_x
-        side_x = (b.left - GAP_X / 2 - 3) if rightwards else (b.right + GAP_X / 2 + 3)
+        side_x = (b.left - self.space.gap_x / 2 - 3) if rightwards else (b.right + self.space.gap_x / 2 + 3)
         between = [box for box in self.boxes if min(gap_x, side_x) < box.x < max(gap_x, side_x) or box is b]
-        over = max([box.top for box in between] + [a.y]) + GAP_Y / 2
+        over = max([box.top for box in between] + [a.y]) + self.space.gap_y / 2
         start = route.points[0]
         end = (b.left if rightwards else b.right, b.y)
         return _finish([start, (gap_x, a.y), (gap_x, over), (side_x, over), (side_x, b.y)], end, label,
@@ -550,7 +743,7 @@ class _Grid:
     def _around_column(self, a: Box, b: Box, column: tuple[bool, int, int], label: str) -> Route:
         """Between two nodes of one column beside a row with others between them: along its left
         side (what a node there passes on leaves on its right)."""
-        x = min(self.boxes[i].left for i in self.beside[column]) - GAP_X / 2
+        x = min(self.boxes[i].left for i in self.beside[column]) - self.space.gap_x / 2
         start, end = (a.left, a.y), (b.left, b.y)
         return _finish([start, (x, a.y), (x, b.y)], end, label, (x + 8, (a.y + b.y) / 2))
 
@@ -572,20 +765,21 @@ class _Grid:
         start = (a.right if rightwards else a.left, a.y)
         end = (b.left if rightwards else b.right, b.y)
         points = [start, (gap_x, a.y), (gap_x, b.y)]
-        return _finish(points, end, label, ((start[0] + gap_x) / 2, a.y + 7))
+        # centred on the gap (not over the boxes beside it), on the side of the line away from where it turns
+        return _finish(points, end, label, (gap_x, a.y - 9 if b.y > a.y + 1 else a.y + 7))
 
     def _bus_route(self, tail: int, head: int, a: Box, b: Box, lane_key: tuple, label: str) -> Route:
         """Along the row's lane: a drop into each step from a node beside the row, or a rise from
         each step to it."""
         row, above, _ = lane_key
         lane = self.lane[lane_key] + 1
-        y = self.block_top[row] + lane * LANE if above else self.block_bottom[row] - lane * LANE
+        y = self.block_top[row] + lane * self.space.lane if above else self.block_bottom[row] - lane * self.space.lane
         if tail in self.block_of:  # fan in: from each step to the lane, along it, into the node
             rightwards = b.x > a.x
             trunk = self._trunk_x(head, b, lane_key, rightwards)
             x = a.x
             if not self.top_level[row]:  # one node per step: leave near its corner, clear of the edges at its middle
-                x = a.right - 2 * PAD_X if rightwards else a.left + 2 * PAD_X
+                x = a.right - 2 * self.space.pad_x if rightwards else a.left + 2 * self.space.pad_x
             start = (x, a.top if above else a.bottom)
             points = [start, (x, y), (trunk, y), (trunk, b.y)]
             end = (b.left, b.y) if rightwards else (b.right, b.y)
@@ -601,7 +795,7 @@ class _Grid:
         top_level = self.top_level[self.block_of[head][0]]
         facing = (top_level if above else 0) if not self.backward else (0 if above else top_level)
         if self.level[head] != facing:  # not the first op the lane meets: up its side, in from the side
-            side_x = b.left - GAP_X / 2 - 3 * into.index(lane_key)
+            side_x = b.left - self.space.gap_x / 2 - 3 * into.index(lane_key)
             return _finish([start, (trunk, a.y), (trunk, y), (side_x, y), (side_x, b.y)], (b.left, b.y), label,
                            (side_x + 8, y + 6))
         end = (x, b.top if above else b.bottom)
@@ -619,7 +813,7 @@ class _Grid:
         trunks = self.trunks.setdefault(column, [])
         if lane_key not in trunks:
             trunks.append(lane_key)
-        offset = GAP_X / 2 + 3 * (trunks.index(lane_key) + 1)
+        offset = self.space.gap_x / 2 + 3 * (trunks.index(lane_key) + 1)
         if on_left:
             return min(self.boxes[i].left for i in members) - offset
         return max(self.boxes[i].right for i in members) + offset
@@ -632,13 +826,14 @@ class _Grid:
         up = b.y > a.y  # from below (forward) or above (a gradient graph)
         side = 1.0 if a.x >= b.x else -1.0
         if between:
-            x = max(m.right for m in between) + GAP_X / 2 if side > 0 else min(m.left for m in between) - GAP_X / 2
+            half = self.space.gap_x / 2
+            x = max(m.right for m in between) + half if side > 0 else min(m.left for m in between) - half
             x = max(x, a.x) if side > 0 else min(x, a.x)
         else:
             x = a.x
         into = (b.x + side * b.width / 4, b.bottom if up else b.top)
-        turn = into[1] - GAP_Y / 2 if up else into[1] + GAP_Y / 2
-        leave = a.top + GAP_Y / 2 if up else a.bottom - GAP_Y / 2
+        turn = into[1] - self.space.gap_y / 2 if up else into[1] + self.space.gap_y / 2
+        leave = a.top + self.space.gap_y / 2 if up else a.bottom - self.space.gap_y / 2
         points = [(a.x, a.top if up else a.bottom)] + ([(a.x, leave), (x, leave)] if x != a.x else []) + \
                  [(x, turn), (into[0], turn)]
         return _finish(points, into, label, (x + 8, (a.y + b.y) / 2))
@@ -658,7 +853,7 @@ class _Grid:
         """Between a node beside the row and an op in a step: along the gap on that side of the step."""
         outside = a if abs(a.x - column_x) > abs(b.x - column_x) else b
         side = 1.0 if outside.x > column_x else -1.0
-        gap_x = column_x + side * (self.column_width / 2 + GAP_X / 2)
+        gap_x = column_x + side * (self.column_width / 2 + self.space.gap_x / 2)
         rightwards = b.x > a.x
         start = (a.right if rightwards else a.left, a.y)
         end = (b.left if rightwards else b.right, b.y)
@@ -669,12 +864,14 @@ class _Grid:
         end = (b.x, b.bottom)
         if from_side:
             start = (a.right if side_x > a.x else a.left, a.y)
-            points = [start, (side_x, a.y), (side_x, b.bottom - GAP_Y / 2), (b.x, b.bottom - GAP_Y / 2)]
+            below_b = b.bottom - self.space.gap_y / 2
+            points = [start, (side_x, a.y), (side_x, below_b), (b.x, below_b)]
             return _finish(points, end, label, (side_x + 10, a.y + 7))
         start = (a.x, a.top)
-        points = [start, (a.x, a.top + GAP_Y / 2), (side_x, a.top + GAP_Y / 2), (side_x, b.bottom - GAP_Y / 2),
-                  (b.x, b.bottom - GAP_Y / 2)]
-        return _finish(points, end, label, (a.x + 10, a.top + GAP_Y / 2 + 7))
+        above_a, below_b = a.top + self.space.gap_y / 2, b.bottom - self.space.gap_y / 2
+        points = [start, (a.x, above_a), (side_x, above_a), (side_x, below_b),
+                  (b.x, below_b)]
+        return _finish(points, end, label, (a.x + 10, above_a + 7))
 
 
 def _chains(members: list[int], successors, distance: dict[int, int], place, height: dict[int, int]) -> list[int]:

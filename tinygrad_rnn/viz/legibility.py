@@ -9,7 +9,10 @@ polyline through the points of its path:
 * **through nodes**: edges that pass through a node they do not connect, which reads as an arrow
   into that node;
 * **smallest text**: the smallest font on the figure, in pixels, when the figure is shown
-  ``shown_width`` pixels wide (a slide on a projector: 1,600).
+  ``shown_width`` pixels wide (a slide on a projector: 1,600);
+* **on a slide** (:func:`slide_fit`): the figure fitted whole into a 1,920 × 1,080 slide, scaled by
+  min(1920 / width, 1080 / height) — its smallest text and smallest node label in pixels there, and
+  its shape (width : height). A slide's body text wants ≥ 24 px at 1080p, its labels more.
 
 >>> import tinygrad_rnn as tr
 >>> from tinygrad_rnn.viz.graph import build_picture
@@ -28,10 +31,13 @@ import re
 import xml.etree.ElementTree as ElementTree
 from dataclasses import dataclass, field
 
-from .layout import segment_enters
+from .layout import SLIDE_ASPECT, SLIDE_LABEL_PX, SLIDE_TEXT_PX, segment_enters
 
 Point = tuple[float, float]
 NUMBER = re.compile(r"-?\d+(?:\.\d+)?(?:e-?\d+)?")
+
+
+SLIDE = (1920.0, 1080.0)  # a 16:9 slide at 1080p, in pixels
 
 
 @dataclass
@@ -61,6 +67,55 @@ def measure(svg_text: str, shown_width: float = 1600.0) -> Legibility:
               if node not in ends and _polyline_enters(line, box)]
     smallest = min(fonts, default=0.0) * (shown_width / width if width else 1.0)
     return Legibility(len(crossing_pairs), len(passes), round(smallest, 1), crossing_pairs, passes)
+
+
+@dataclass
+class SlideFit:
+    text_px: float  # the smallest text, in pixels, with the figure fitted into a 1,920 × 1,080 slide
+    label_px: float  # the smallest text inside a node, there
+    aspect: float  # width : height
+
+    @property
+    def fits(self) -> bool:
+        """Whether a slide shows it legibly: text ≥ 24 px, node labels ≥ 28 px, width : height in [1.2, 2.4]."""
+        return (self.text_px >= SLIDE_TEXT_PX and self.label_px >= SLIDE_LABEL_PX
+                and SLIDE_ASPECT[0] <= self.aspect <= SLIDE_ASPECT[1])
+
+    def __str__(self) -> str:
+        return f"text {self.text_px:g} px, labels {self.label_px:g} px, {self.aspect:.2f} : 1"
+
+
+def slide_fit(svg_text: str) -> SlideFit:
+    """The figure fitted whole into a 1,920 × 1,080 slide: its smallest text and node label there, in
+    pixels, and its shape.
+
+    >>> found = slide_fit('<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 640 320" font-size="10">'
+    ...                   '<g class="node" data-index="0"><text>h₁</text></g><text font-size="9">a note</text></svg>')
+    >>> found.text_px, found.label_px, found.aspect, found.fits
+    (27.0, 30.0, 2.0, True)
+    """
+    root = ElementTree.fromstring(svg_text)
+    width, height = _viewbox_size(root)
+    scale = min(SLIDE[0] / width, SLIDE[1] / height)
+    texts = [(_font_size(element, root), inside) for element, inside in _texts(root)]
+    labels = [size for size, inside in texts if inside] or [size for size, _ in texts]
+    return SlideFit(round(min(size for size, _ in texts) * scale, 1), round(min(labels) * scale, 1),
+                    round(width / height, 2))
+
+
+def _texts(root: ElementTree.Element):
+    """(each text element with words in it, whether it is inside a node of the graph — not Graphviz's
+    nodes that hold a note or the legend), walking down without recursion."""
+    stack = [(root, False)]
+    while stack:
+        element, inside = stack.pop()
+        tag = element.tag.rsplit("}", 1)[-1]
+        if tag == "text" and "".join(element.itertext()).strip():
+            yield element, inside
+            continue
+        inside = inside or (tag == "g" and "node" in (element.get("class") or "").split() and (
+            element.get("data-index") is not None or re.fullmatch(r"n\d+", _title(element) or "") is not None))
+        stack.extend((child, inside) for child in element)
 
 
 def _read(root: ElementTree.Element):
@@ -108,10 +163,14 @@ def _font_size(element: ElementTree.Element, root: ElementTree.Element) -> float
 
 
 def _viewbox_width(root: ElementTree.Element) -> float:
+    return _viewbox_size(root)[0]
+
+
+def _viewbox_size(root: ElementTree.Element) -> tuple[float, float]:
     box = root.get("viewBox")
     if box:
-        return float(box.split()[2])
-    return float(NUMBER.search(root.get("width", "0")).group())
+        return float(box.split()[2]), float(box.split()[3])
+    return float(NUMBER.search(root.get("width", "0")).group()), float(NUMBER.search(root.get("height", "0")).group())
 
 
 def _box_of(shape: ElementTree.Element) -> tuple[float, float, float, float]:

@@ -444,11 +444,12 @@ def unique(edges):
 
 
 
-def per_step_projections(nodes: list[Node], edges, links) -> tuple[list[Node], list[tuple[int, int, str]]] | None:
+def per_step_projections(nodes: list[Node], edges, links, show_shapes: bool = True
+                         ) -> tuple[list[Node], list[tuple[int, int, str]]] | None:
     """At op level: a layer's input projection of all steps at once (linear, then unbind by step —
     for a GRU split into r, z, n first) drawn as one linear node in each step's column, x_t (or the
-    layer below's h_t) entering it from below, as the lectures draw x_t W_ih. Returns the new
-    nodes and edges, or None when the graph has no such projection."""
+    layer below's h_t) entering it from below, as the lectures draw x_t W_ih; its shapes only with
+    ``show_shapes``. Returns the new nodes and edges, or None when the graph has no such projection."""
     def name(i: int) -> str:
         return nodes[i].key.name if nodes[i].kind == "op" and isinstance(nodes[i].key, Function) else ""
 
@@ -477,7 +478,7 @@ def per_step_projections(nodes: list[Node], edges, links) -> tuple[list[Node], l
         if not unbinds or consumers - {u for u, _ in unbinds} - set(splits):
             continue
         steps = max(out for u, _ in unbinds for _, out in out_of.get(u, [])) + 1
-        shape = list(nodes[unbinds[0][0]].tensors[0].shape) if nodes[unbinds[0][0]].tensors else []
+        shape = list(nodes[unbinds[0][0]].tensors[0].shape) if nodes[unbinds[0][0]].tensors and show_shapes else []
         if splits and shape:
             shape[-1] *= len(unbinds)  # the projection of one step, before its split into r, z, n
         first = len(added)
@@ -493,8 +494,8 @@ def per_step_projections(nodes: list[Node], edges, links) -> tuple[list[Node], l
         if splits:
             for k in range(steps):
                 piece = [*shape[:-1], shape[-1] // len(unbinds)] if shape else []
-                added.append(Node(nodes[splits[0]].key, "op", f"split\n({', '.join(map(str, shape))})\n→ "
-                                  f"{len(unbinds)} × ({', '.join(map(str, piece))})",
+                shapes = f"\n({', '.join(map(str, shape))})\n→ {len(unbinds)} × ({', '.join(map(str, piece))})"
+                added.append(Node(nodes[splits[0]].key, "op", "split" + (shapes if shape else ""),
                                   node.scope + (f"t={at[k].step}",), step=at[k].step, row=at[k].row,
                                   chain=at[k].chain))
                 pieces[k] = len(added) - 1

@@ -37,11 +37,42 @@ class Node:
     chain: Any = None  # the recurrent layer's run its row draws (function.Chain: module, layer, direction)
 
 
-def display_label(node: Node) -> str:
+def display_label(node: Node, line_chars: int | None = None) -> str:
     """What a drawing writes in a node: its label, and with params="label" the parameters it uses,
-    two to a line (W_ih, b_ih / W_hh, b_hh), so that a cell stays narrow and a figure's text large."""
+    two to a line (W_ih, b_ih / W_hh, b_hh), so that a cell stays narrow and a figure's text large.
+    With ``line_chars`` (a slide), a longer line breaks after " = " or ", ": a narrower node."""
     pairs = [", ".join(node.parameters[k:k + 2]) for k in range(0, len(node.parameters), 2)]
-    return "\n".join([node.label, *pairs])
+    lines = [node.label, *pairs]
+    if line_chars is not None:
+        lines = [part for line in "\n".join(lines).split("\n") for part in wrapped(line, line_chars)]
+    return "\n".join(lines)
+
+
+def wrapped(line: str, line_chars: int) -> list[str]:
+    """A line longer than ``line_chars`` broken after its first " = " or ", " outside brackets (a
+    shape such as (3, 1, 3) stays whole), and so on in what is left.
+
+    >>> wrapped("J₁ = cross_entropy", 12), wrapped("∂J/∂W_hy = Σₜ ∂J/∂W_hy|ₜ", 12), wrapped("(3, 1, 3)", 4)
+    (['J₁ =', 'cross_entropy'], ['∂J/∂W_hy =', 'Σₜ ∂J/∂W_hy|ₜ'], ['(3, 1, 3)'])
+    """
+    parts: list[str] = []
+    while len(line) > line_chars:
+        cut = _first_break(line)
+        if not cut:
+            break
+        parts.append(line[:cut].rstrip())
+        line = line[cut:]
+    return parts + [line]
+
+
+def _first_break(line: str) -> int:
+    """Where a line may break: just after its first " = " or ", " outside brackets (0: nowhere)."""
+    depth = 0
+    for k, char in enumerate(line):
+        depth += (char in "([{") - (char in ")]}")
+        if depth == 0 and k > 0 and (line.startswith(" = ", k) or line.startswith(", ", k)):
+            return k + (3 if line[k + 1] == "=" else 2)
+    return 0
 
 
 @dataclass
@@ -53,6 +84,34 @@ class Picture:
     legend: tuple[float, float] | None = None  # the gradient-norm range shown by the colour scale
     backward: bool = False  # a gradient graph: its steps run right to left
     notes: list[str] = field(default_factory=list)  # lines under the figure (what a label means)
+    slide: bool = False  # drawn for a 16:9 slide: tighter spacing, long lines broken, the canvas landscape
+
+
+def runs(left_out: list[int], steps: list[int]) -> list[list[int]]:
+    """The steps left out, in runs of neighbours: [1, 2, 6, 7] of t=1…8 → [[1, 2], [6, 7]].
+
+    >>> runs([1, 2, 6, 7], list(range(1, 9)))
+    [[1, 2], [6, 7]]
+    """
+    position = {step: k for k, step in enumerate(steps)}
+    runs: list[list[int]] = []
+    for step in left_out:
+        if runs and position[step] == position[runs[-1][-1]] + 1:
+            runs[-1].append(step)
+        else:
+            runs.append([step])
+    return runs
+
+
+def steps_text(steps: list[int]) -> str:
+    """Steps as a slide writes them: runs of neighbours as first…last.
+
+    >>> steps_text([4, 5, 6, 7, 9])
+    '4…7, 9'
+    """
+    ordered = sorted(steps)
+    return ", ".join(f"{run[0]}…{run[-1]}" if len(run) > 2 else ", ".join(map(str, run))
+                     for run in runs(ordered, list(range(ordered[0], ordered[-1] + 1))))
 
 
 def subscript(name: str, step: int | None) -> str:

@@ -68,8 +68,9 @@ class RenderTimeout(TimeoutError):
 
 
 def render_file(dot_text: str, path: str | pathlib.Path, node_count: int, timeout: float = 60.0,
-                suggestions: list[tuple[str, Any]] | None = None) -> pathlib.Path:
-    """Write ``path``: DOT text for .dot, else run ``neato -n2`` with a time limit for svg, png or pdf."""
+                suggestions: list[tuple[str, Any]] | None = None, width: int | None = None) -> pathlib.Path:
+    """Write ``path``: DOT text for .dot, else run ``neato -n2`` with a time limit for svg, png or pdf;
+    ``width``: a .png this many pixels wide (its height follows the figure's shape)."""
     path = pathlib.Path(path)
     fmt = path.suffix.lstrip(".").lower()
     if fmt not in FORMATS:
@@ -82,7 +83,8 @@ def render_file(dot_text: str, path: str | pathlib.Path, node_count: int, timeou
         raise GraphvizNotFoundError(INSTALL_DOT)
     warn_if_large(node_count, suggestions)
     try:
-        result = subprocess.run([program, "-n2", f"-T{fmt}", "-o", str(path)], input=dot_text.encode("utf-8"),
+        size = ["-Gdpi=96", f"-Gsize={width / 96:.4f},10000!"] if fmt == "png" and width else []  # scaled to fit
+        result = subprocess.run([program, "-n2", f"-T{fmt}", *size, "-o", str(path)], input=dot_text.encode("utf-8"),
                                 capture_output=True, timeout=timeout)
     except subprocess.TimeoutExpired:
         suggestions = suggestions or []

@@ -11,7 +11,7 @@ from __future__ import annotations
 from html import escape
 
 from .dot import VIRIDIS, colour, legend_values
-from .layout import ARROW, LINE, Layout
+from .layout import ARROW, LEGEND_CELL, LINE, Layout, extent, slide_shaped
 from .picture import CHOICES, Picture
 
 FILL = {"parameter": "#cfe2f3", "input": "#eeeeee", "op": "#ffffff", "group": "#d9ead3", "output": "#f9cb9c",
@@ -37,20 +37,11 @@ def picture_to_svg(picture: Picture, placed: Layout, labels: list[str], prefix: 
     >>> text.count('class="node'), 'id="p1-n0"' in text   # 2 cells, x_1, x_2, h_0 and the loss
     (6, True)
     """
-    xs = [b.left for b in placed.boxes] + [b.right for b in placed.boxes] + [x for _, x, _ in placed.texts]
-    ys = [b.bottom for b in placed.boxes] + [b.top for b in placed.boxes] + [y for _, _, y in placed.texts]
-    for route in [*placed.routes, *(loop for _, _, loop in placed.loops)]:  # a rolled cell's loops too
-        xs += [x for x, _ in route.points]
-        ys += [y for _, y in route.points]
-    for _, box in placed.clusters:
-        xs += [box.left, box.right]
-        ys += [box.bottom, box.top + LINE]
-    if figure and picture.legend is not None:  # the colour bar goes under everything else
-        legend_y = min(ys) - 2 * LINE - 8
-        ys.append(legend_y - LINE)
-    if figure and picture.title:
-        ys.append(max(ys) + 2 * LINE)
-    left, right, bottom, top = min(xs) - 12, max(xs) + 12, min(ys) - 12, max(ys) + 12
+    left, right, bottom, top, legend_y = extent(placed, figure and picture.legend is not None,
+                                                figure and bool(picture.title))
+    drawn_left, drawn_top = left, top
+    if figure and picture.slide:
+        left, right, bottom, top = slide_shaped(left, right, bottom, top)
     flip = top  # Graphviz's y runs up, SVG's down: y' = top − y
 
     def y_of(y: float) -> float:
@@ -100,10 +91,10 @@ def picture_to_svg(picture: Picture, placed: Layout, labels: list[str], prefix: 
     for text, x, y in placed.texts:
         parts.append(f'<text class="note" x="{x:.1f}" y="{y_of(y) + 3.5:.1f}" fill="#444444">{escape(text)}</text>')
     if figure and picture.title:
-        parts.append(f'<text class="title" x="{(left + right) / 2:.1f}" y="{LINE + 10:.1f}" font-size="14" '
-                     f'text-anchor="middle">{escape(picture.title)}</text>')
+        parts.append(f'<text class="title" x="{(left + right) / 2:.1f}" y="{top - drawn_top + LINE + 10:.1f}" '
+                     f'font-size="14" text-anchor="middle">{escape(picture.title)}</text>')
     if figure and picture.legend is not None:
-        parts += _legend(*picture.legend, left + 12, y_of(legend_y))
+        parts += _legend(*picture.legend, drawn_left + 12, y_of(legend_y))
     parts.append("</svg>")
     return "\n".join(parts)
 
@@ -112,7 +103,8 @@ def _legend(low: float, high: float, x: float, y: float) -> list[str]:
     """The colour bar of ``show_grads``: the gradient norms from ``low`` to ``high`` on a log scale."""
     parts = [f'<text x="{x:.1f}" y="{y - 6:.1f}" font-size="10">gradient norm ‖∂J/∂·‖ (log scale)</text>']
     for k, (fill, value) in enumerate(zip(VIRIDIS, legend_values(low, high))):
-        parts.append(f'<rect x="{x + 40 * k:.1f}" y="{y:.1f}" width="40" height="16" fill="{fill}"/>'
-                     f'<text x="{x + 40 * k + 20:.1f}" y="{y + 11:.1f}" font-size="8" text-anchor="middle" '
+        parts.append(f'<rect x="{x + LEGEND_CELL * k:.1f}" y="{y:.1f}" width="{LEGEND_CELL:g}" height="16" '
+                     f'fill="{fill}"/><text x="{x + LEGEND_CELL * (k + 0.5):.1f}" y="{y + 12:.1f}" font-size="9" '
+                     'text-anchor="middle" '
                      f'fill="{"#ffffff" if k < 5 else "#000000"}">{value:.0e}</text>')
     return parts

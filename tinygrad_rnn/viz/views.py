@@ -18,7 +18,7 @@ import re
 
 from .gradient_labels import STEP_DIGITS, arrow_labels, name_of, sum_note
 from .levels import unique
-from .picture import BACKWARD_ROW, CHOICES, Node, Picture
+from .picture import BACKWARD_ROW, CHOICES, Node, Picture, steps_text
 
 
 def bptt_picture(forward: Picture, generic: bool = False) -> Picture:
@@ -37,8 +37,10 @@ def bptt_picture(forward: Picture, generic: bool = False) -> Picture:
             continue
         node = forward.nodes[i]
         first = node.label.split("\n")[0]
-        if node.kind in ("output", "ellipsis"):  # J; the steps left out (time_steps)
+        if node.kind == "output":  # J
             label = first
+        elif node.kind == "ellipsis":  # the steps left out (time_steps), saying which
+            label = node.label
         else:  # RNN cell, backward / embedding, backward — in the column of its step
             what = first.split(" = ")[-1]
             label = f"{what}, backward" + (f"\nt={node.step}" if node.step is not None else "")
@@ -89,7 +91,7 @@ def bptt_picture(forward: Picture, generic: bool = False) -> Picture:
             edges.append((index[i], len(nodes) - 1, f"t={forward.nodes[i].step}"))
     left_out = [step for i in index if forward.nodes[i].kind == "ellipsis" for step in forward.nodes[i].key[2]]
     notes = ["Σ: the terms one weight receives at every step, added"
-             + (f" (also those of the steps left out: t={', '.join(map(str, sorted(left_out)))})" if left_out else "")]
+             + (f" (also those of the steps left out: t={steps_text(left_out)})" if left_out else "")]
     added = sum_note(forward, carries, generic)
     notes += [added] if added else []
     return Picture(nodes, unique(edges), forward.rankdir, forward.title, forward.legend, backward=True, notes=notes)
