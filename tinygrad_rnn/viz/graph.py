@@ -15,7 +15,7 @@ a model's own ops around its layers (embedding, head, loss) are drawn once per s
 
 A layer built with ``fused=True`` is one node for the whole sequence; a drawing shows its steps
 all the same: it draws the graph computed again from the same leaves with each such node
-recorded step by step (``ops.fused_layer.stepwise_graph``: the graph ``fused="step"`` records).
+recorded step by step (``viz/stepwise.py``: the graph ``fused="step"`` records).
 """
 
 from __future__ import annotations
@@ -28,7 +28,6 @@ from ..engine import grad, vertex_of
 from ..errors import GraphError
 from ..function import Function, step_number, step_of
 from ..function import Node as GraphNode
-from ..ops.fused_layer import stepwise_graph
 from ..tensor import Tensor
 from .levels import merge_backward_rules, merge_groups, per_step_projections, unique
 from .notation import Notation, name_parameters, name_values, parameter_notes, resolve, short_name
@@ -42,6 +41,7 @@ from .picture import (
     step_position,
     subscript,
 )
+from .stepwise import stepwise_graph
 from .views import bptt_picture, forward_and_backward_picture, rolled_picture
 
 __all__ = ["build_picture", "Node", "Picture", "display_label", "in_order", "LEVELS", "PARAMS"]

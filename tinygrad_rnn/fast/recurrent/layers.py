@@ -10,7 +10,7 @@ after the loop ∂J/∂W_hh and ∂J/∂b_hh are one product each over all steps
 
     ∂J/∂W_hh = Σ_t δ_tᵀ h_{t−1} = [δ_1; …; δ_T]ᵀ [h_0; …; h_{T−1}].
 
-The arithmetic of a step is the fused cells' (:mod:`.fused`: ``lstm_pointwise`` and
+The arithmetic of a step is the fused cells' (:mod:`.cells`: ``lstm_pointwise`` and
 ``FusedLSTMCell.gate_gradients``, the same for the GRU and the tanh RNN), so the equations live
 in one place. The backward loop is written once for arrays and Tensors: with
 ``create_graph=True`` it runs on Tensors, the steps' gate gradients are recorded op by op, and
@@ -37,12 +37,13 @@ from __future__ import annotations
 import copy
 from typing import Any
 
-from ..device import array_module
-from ..function import STATE, Chain, Function, Node, Step, at_step
-from ..tensor import Tensor
-from ..workspace import WORKSPACE
-from .elementwise import where
-from .fused import (
+from ...device import array_module
+from ...function import Chain, Function, Step, at_step
+from ...ops.elementwise import where
+from ...ops.linalg import Linear, MatMul, Product, _product
+from ...ops.shape import stack
+from ...tensor import Tensor
+from .cells import (
     FusedGRUCell,
     FusedLSTMCell,
     FusedRNNCell,
@@ -53,8 +54,6 @@ from .fused import (
     rnn_cell,
     rnn_pointwise,
 )
-from .linalg import Linear, MatMul, Product, _product
-from .shape import stack
 
 
 class FusedLayer(Function):
@@ -91,7 +90,7 @@ class FusedLayer(Function):
     def states_buffer(self, initial, steps: int):
         """(T + 1, B, H), the initial state at the end the loop starts from."""
         xp = array_module(initial)
-        buffer = WORKSPACE.take((steps + 1, *initial.shape), initial.dtype, xp)
+        buffer = xp.empty((steps + 1, *initial.shape), dtype=initial.dtype)
         buffer[self.initial(steps)] = initial
         return buffer
 
@@ -110,9 +109,9 @@ class FusedLayer(Function):
 
     def time_major(self, projected, bias=None, out=None):
         """The input projection (T, B, G·H) time-major, + ``bias`` if given (folded in once for all
-        steps, as a hand-written BPTT does), written into ``out`` (an array from the workspace if None)."""
+        steps, as a hand-written BPTT does), written into ``out`` (a new array if None)."""
         xp, steps = array_module(projected), self.by_step(projected)
-        out = WORKSPACE.take(steps.shape, steps.dtype, xp) if out is None else out
+        out = xp.empty(steps.shape, dtype=steps.dtype) if out is None else out
         if bias is None:
             out[...] = steps
             return out
@@ -158,7 +157,7 @@ class FusedLayer(Function):
         ``time_dim``); on Tensors (a recorded backward) a list of T, stacked after the loop."""
         if isinstance(like, Tensor):
             return [None] * shape[time_dim]
-        return WORKSPACE.take(shape, like.dtype, array_module(like))
+        return array_module(like).empty(shape, dtype=like.dtype)
 
     @staticmethod
     def slot(step_gradients, position: int, time_dim: int = 0):
@@ -261,9 +260,9 @@ def _plus(first, second, third=None):
 
 
 def _batch_first(time_major):
-    """A (T, B, …) array copied into a (B, T, …) one from the workspace."""
-    out = WORKSPACE.take((time_major.shape[1], time_major.shape[0], *time_major.shape[2:]), time_major.dtype,
-                         array_module(time_major))
+    """A (T, B, …) array copied into a new (B, T, …) one."""
+    out = array_module(time_major).empty((time_major.shape[1], time_major.shape[0], *time_major.shape[2:]),
+                                         dtype=time_major.dtype)
     out[...] = time_major.transpose(1, 0, *range(2, time_major.ndim))
     return out
 
@@ -273,7 +272,7 @@ def _step(kept_grad, index: int):
 
 
 class FusedLSTMLayer(FusedLayer):
-    """An LSTM layer over a sequence (the equations of :class:`~.fused.FusedLSTMCell`, step by step).
+    """An LSTM layer over a sequence (the equations of :class:`~.cells.FusedLSTMCell`, step by step).
     Inputs (x_proj, h_0, c_0, W_hh[, b_hh[, W_hr]]); outputs the sequence h_1 … h_T, h_n, c_n, the
     cell states c_1 … c_T (time-major, as the layer shows them), and kept for backward the states h,
     c (T + 1 each), the activated gates [i, f, g, o], tanh(c_t) and o ⊙ tanh(c_t). With W_hr
@@ -294,9 +293,9 @@ class FusedLSTMLayer(FusedLayer):
         transposed_weight = xp.ascontiguousarray(weight_hh.T)  # BLAS is faster with it than with the view
         gates = self.time_major(projected, bias_hh)  # x_t W_ihᵀ + b_ih + b_hh, all steps; then + h W_hhᵀ
         hiddens, cells = self.states_buffer(hidden, steps), self.states_buffer(cell, steps)
-        tanh_cells = WORKSPACE.take((steps, *cell.shape), cell.dtype, xp)
+        tanh_cells = xp.empty((steps, *cell.shape), dtype=cell.dtype)
         # o ⊙ tanh c_t: h_t itself, or with W_hr what it projects (h_t = (o ⊙ tanh c_t) W_hrᵀ)
-        unprojected = self.made(hiddens) if weight_hr is None else WORKSPACE.take(tanh_cells.shape, cell.dtype, xp)
+        unprojected = self.made(hiddens) if weight_hr is None else xp.empty(tanh_cells.shape, dtype=cell.dtype)
         transposed_projection = None if weight_hr is None else xp.ascontiguousarray(weight_hr.T)
         product = xp.empty(gates.shape[1:], dtype=gates.dtype)
         dot = xp.dot
@@ -346,7 +345,7 @@ class FusedLSTMLayer(FusedLayer):
 
 
 class FusedGRULayer(FusedLayer):
-    """A GRU layer over a sequence (the equations of :class:`~.fused.FusedGRUCell`, step by step).
+    """A GRU layer over a sequence (the equations of :class:`~.cells.FusedGRUCell`, step by step).
     Inputs (x_proj, h_0, W_hh[, b_hh]); outputs the sequence, h_n, and kept for backward the
     states (T + 1), the gates (T, 3, B, H): r, z, n and each step's h W_hhᵀ + b_hh."""
 
@@ -362,8 +361,8 @@ class FusedGRULayer(FusedLayer):
         xp, steps = array_module(projected), projected.shape[self.time_dim]
         transposed_weight = xp.ascontiguousarray(weight_hh.T)
         hiddens = self.states_buffer(hidden, steps)
-        recurrent = WORKSPACE.take((steps, *hidden.shape[:-1], weight_hh.shape[0]), hidden.dtype, xp)
-        gates = WORKSPACE.take((steps, 3, *hidden.shape), hidden.dtype, xp)  # each step's r, z, n
+        recurrent = xp.empty((steps, *hidden.shape[:-1], weight_hh.shape[0]), dtype=hidden.dtype)
+        gates = xp.empty((steps, 3, *hidden.shape), dtype=hidden.dtype)  # each step's r, z, n
         projected, dot = self.by_step(projected), xp.dot
         for p, before, after in self.visits(steps):
             dot(hiddens[before], transposed_weight, out=recurrent[p])
@@ -397,7 +396,7 @@ class FusedGRULayer(FusedLayer):
 
 
 class FusedRNNLayer(FusedLayer):
-    """An Elman RNN layer over a sequence (:class:`~.fused.FusedRNNCell`, step by step). Inputs
+    """An Elman RNN layer over a sequence (:class:`~.cells.FusedRNNCell`, step by step). Inputs
     (x_proj, h_0, W_hh[, b_hh]); outputs the sequence, h_n, and kept for backward the states."""
 
     name = "fused RNN layer"
@@ -446,56 +445,6 @@ class FusedRNNLayer(FusedLayer):
         grad_x, grad_weight, grad_bias = self.after_the_loop(step_gradients, hiddens, bias_hh is not None)
         return (grad_x, self.initial_gradient(grad_hidden, grad_hiddens, steps, 1), grad_weight,
                 grad_bias)[: 4 if bias_hh is not None else 3]
-
-
-def stepwise_graph(roots: tuple[Tensor, ...]) -> tuple[Tensor, ...]:
-    """``roots`` computed again from the same leaves by the same ops, each fused layer node
-    recorded step by step (:meth:`FusedLayer.stepwise`): what a drawing or an analysis that
-    follows the steps walks. Every op is run again on copies of its Function (in its own scope,
-    its tensors named as before), so nothing of the given graph is changed and its freed arrays
-    are not needed (random numbers, such as dropout's mask, are constants of the graph: the same).
-    ``roots`` themselves where the graph has no layer node (or is a gradient graph).
-
-    >>> import tinygrad_rnn as tr
-    >>> output, _ = tr.nn.GRU(2, 3, fused=True)(tr.randn(4, 1, 2))
-    >>> (again,) = stepwise_graph((output.sum(),))
-    >>> again.grad_fn.inputs[0].grad_fn, float(again) == float(output.sum())
-    (<Stack>, True)
-    """
-    from ..engine import ops_in_order, vertex_of
-
-    ops = ops_in_order([vertex_of(t) for t in roots], freed=True)  # (no saved array is read)
-    if not any(isinstance(f, FusedLayer) for f, _ in ops) or any(f is not None and f.is_gradient for f, _ in ops):
-        return roots
-    again: dict[Any, Tensor] = {}  # a vertex of the given graph → the tensor computed again
-    copies = []
-    previous = STATE.grad_enabled, STATE.scope, STATE.step
-    try:
-        STATE.grad_enabled = True
-        for function, vertices in ops:
-            if function is None:  # a leaf: itself
-                again[vertices[0]] = vertices[0]
-                continue
-            inputs = tuple(again.get(x, x) if isinstance(x, (Tensor, Node)) else x for x in function.inputs)
-            STATE.scope, STATE.step = function.scope, function.step
-            if isinstance(function, FusedLayer):
-                made = function.stepwise(*inputs)
-            else:
-                replay = copy.copy(function)
-                replay.released = False
-                copies.append(replay)
-                made = replay._record(inputs)
-            made = made if isinstance(made, tuple) else (made,)
-            for vertex in vertices:
-                tensor = made[vertex.output_index]
-                tensor.name = vertex.name
-                again[vertex] = tensor
-    finally:
-        STATE.grad_enabled, STATE.scope, STATE.step = previous
-    for replay in copies:  # a generation step's link to the scores its ids were chosen from
-        if getattr(replay, "chosen_from", None) in again:
-            replay.chosen_from = vertex_of(again[replay.chosen_from])
-    return tuple(again[vertex_of(t)] for t in roots)
 
 
 def lstm_layer(projected, hidden, cell, weight_hh, bias_hh=None, time_dim: int = 0, reverse: bool = False,
