@@ -17,7 +17,6 @@ from typing import Any
 import numpy
 
 from .errors import DeviceError
-from .workspace import WORKSPACE
 
 _cupy: ModuleType | None = None  # set by _import_cupy() once a GPU has been asked for
 
@@ -213,8 +212,7 @@ def scatter_add(target: Any, index: Any, values: Any) -> None:
         ordered = rows[order]
         starts = numpy.flatnonzero(numpy.concatenate(([True], ordered[1:] != ordered[:-1])))
         flat_values = values.reshape((rows.size,) + target.shape[1:])
-        in_order = numpy.take(flat_values, order, axis=0, mode="clip",  # (an order's entries are in range)
-                              out=WORKSPACE.take(flat_values.shape, flat_values.dtype))
+        in_order = numpy.take(flat_values, order, axis=0, mode="clip")  # (an order's entries are in range)
         target[ordered[starts]] += numpy.add.reduceat(in_order, starts, axis=0)
     else:
         numpy.add.at(target, index, values)

@@ -34,9 +34,6 @@ pass, each step's position and the indices of the states it starts from and make
 
 from __future__ import annotations
 
-import copy
-from typing import Any
-
 from ...device import array_module
 from ...function import Chain, Function, Step, at_step
 from ...ops.elementwise import where
