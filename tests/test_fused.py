@@ -8,6 +8,7 @@ import pytest
 
 import tinygrad_rnn as tr
 from tinygrad_rnn.engine import ops_in_order, vertex_of
+from tinygrad_rnn.fast import recurrent
 from tinygrad_rnn.viz.graph import build_picture
 
 CLASSES = {"rnn": tr.nn.RNN, "lstm": tr.nn.LSTM, "gru": tr.nn.GRU}
@@ -37,7 +38,7 @@ def run(kind, config, fused, x, lengths, h0):
 @pytest.mark.parametrize("kind", ["rnn", "lstm", "gru"])
 @pytest.mark.parametrize("seed", range(10))
 def test_fused_paths_equal_primitive_outputs_gradients_and_terms(kind, seed, device):
-    """On the GPU the fused pointwise part runs as one CUDA kernel (ops/fused_kernels.py): the
+    """On the GPU the fused pointwise part runs as one CUDA kernel (fast/recurrent/kernels.py): the
     same comparison checks it against the primitive cells there. fused=True records one layer node
     per layer and direction with lengths and proj_size too."""
     rng = numpy.random.default_rng(seed)
@@ -116,11 +117,11 @@ def cell_inputs(kind, rng, device="cpu"):
     def make(*shape):
         return tr.tensor(rng.standard_normal(shape), requires_grad=True, device=device)
     if kind == "lstm":
-        return tr.ops.lstm_cell, [make(batch, 4 * size), make(batch, size), make(batch, size), make(4 * size, size),
+        return recurrent.lstm_cell, [make(batch, 4 * size), make(batch, size), make(batch, size), make(4 * size, size),
                                   make(4 * size)]
     if kind == "gru":
-        return tr.ops.gru_cell, [make(batch, 3 * size), make(batch, size), make(3 * size, size), make(3 * size)]
-    return tr.ops.rnn_cell, [make(batch, size), make(batch, size), make(size, size), make(size)]
+        return recurrent.gru_cell, [make(batch, 3 * size), make(batch, size), make(3 * size, size), make(3 * size)]
+    return recurrent.rnn_cell, [make(batch, size), make(batch, size), make(size, size), make(size)]
 
 
 @pytest.mark.parametrize("kind", ["rnn", "lstm", "gru"])
@@ -133,7 +134,7 @@ def test_fused_backward_against_finite_differences_first_and_second_order(kind, 
 def test_relu_rnn_cell_and_cells_without_bias():
     rng = numpy.random.default_rng(2)
     x, h, weight = (tr.tensor(rng.standard_normal(s), requires_grad=True) for s in ((2, 3), (2, 3), (3, 3)))
-    assert tr.gradcheck(lambda x, h, w: tr.ops.rnn_cell(x, h, w, nonlinearity="relu"), [x, h, weight])
+    assert tr.gradcheck(lambda x, h, w: recurrent.rnn_cell(x, h, w, nonlinearity="relu"), [x, h, weight])
     function, inputs = cell_inputs("lstm", rng)
     assert tr.gradgradcheck(lambda *a: function(*a), inputs[:4])
 
@@ -162,17 +163,17 @@ def test_fused_layer_node_against_finite_differences_first_and_second_order(kind
     where = {"time_dim": time_dim, "reverse": reverse, "running": running}
     if kind == "lstm":
         def function(p, h, c, w, b):
-            output, h_n, c_n, cells = tr.ops.lstm_layer(p, h, c, w, b, **where)
+            output, h_n, c_n, cells = recurrent.lstm_layer(p, h, c, w, b, **where)
             return (output * output).sum() + (h_n * c_n).sum() + cells.sum()
         inputs = [projected, hidden, make(batch, size), weight, bias]
     elif kind == "gru":
         def function(p, h, w, b):
-            output, h_n = tr.ops.gru_layer(p, h, w, b, **where)
+            output, h_n = recurrent.gru_layer(p, h, w, b, **where)
             return (output * output).sum() + (h_n * h_n * h_n).sum()
         inputs = [projected, hidden, weight, bias]
     else:
         def function(p, h, w, b):
-            output, h_n = tr.ops.rnn_layer(p, h, w, b, **where)
+            output, h_n = recurrent.rnn_layer(p, h, w, b, **where)
             return (output * output).sum() + (h_n * h_n * h_n).sum()
         inputs = [projected, hidden, weight, bias]
     assert tr.gradcheck(function, inputs)
@@ -194,7 +195,7 @@ def test_a_projecting_lstm_node_against_finite_differences_first_and_second_orde
         running = tr.get_device("gpu").xp.asarray(running)
 
     def function(p, h, c, w, w_hr):
-        output, h_n, c_n, cells = tr.ops.lstm_layer(p, h, c, w, None, reverse=True, running=running, weight_hr=w_hr)
+        output, h_n, c_n, cells = recurrent.lstm_layer(p, h, c, w, None, reverse=True, running=running, weight_hr=w_hr)
         return (output * output).sum() + (h_n * h_n).sum() + (c_n * cells.sum(0)).sum()
 
     inputs = [make(steps, batch, 4 * size), make(batch, projected_size), make(batch, size),
@@ -359,7 +360,7 @@ def test_a_projecting_lstm_node_draws_as_the_per_step_path_does(level):
 
 
 def test_drawing_a_layer_node_leaves_its_graph_as_it_was():
-    from tinygrad_rnn.ops.fused_layer import stepwise_graph
+    from tinygrad_rnn.viz.stepwise import stepwise_graph
 
     tr.manual_seed(0)
     layer = tr.nn.LSTM(3, 4, fused=True, bidirectional=True, dtype="float64")
@@ -372,63 +373,10 @@ def test_drawing_a_layer_node_leaves_its_graph_as_it_was():
     numpy.testing.assert_allclose(tr.grad(again, layer.weight_hh_l0_reverse)[0].numpy(), layer_grads, rtol=1e-10)
 
 
-@pytest.fixture
-def pooling_small_arrays(monkeypatch):
-    """The workspace pools only arrays of 64 KiB and more; these tests' tiny ones too."""
-    from tinygrad_rnn.workspace import WORKSPACE
-
-    monkeypatch.setattr(WORKSPACE, "smallest", 0)
-
-
-def test_the_workspace_hands_a_layer_node_its_arrays_again_only_when_nobody_holds_them(pooling_small_arrays):
-    """A node's large arrays — here an LSTM's gates, its states and the batch-first output — serve
-    the next step once the graph has let go of them (no fresh pages to fault in). One that
-    anything still holds — a view, the tensor a user kept, the tensors a recorded backward wraps
-    them in — is never handed out again, so no value anybody can read ever changes."""
-    from tinygrad_rnn.workspace import WORKSPACE
-
-    tr.manual_seed(0)
-    layer = tr.nn.LSTM(3, 4, fused=True, batch_first=True, dtype="float64")
-    x = tr.randn(2, 5, 3, dtype="float64")
-
-    def memory_of(array):  # the array that owns the memory (the workspace may hand out a view of it)
-        return array if array.base is None else array.base
-
-    def gates_of(output):
-        return memory_of(output.grad_fn.saved_output[6])
-
-    output, _ = layer(x)
-    output.sum().backward()
-    layer.zero_grad()  # as a training loop does (a .grad may hold memory of another array's size)
-    del output
-    first_step = {id(array) for array in WORKSPACE.arrays}  # (ids: a list of them would hold them)
-    output, _ = layer(x)
-    assert {id(array) for array in WORKSPACE.arrays} == first_step  # every large array came from the step before,
-    assert id(gates_of(output)) in first_step and id(memory_of(output.array)) in first_step  # the gates, the output
-    held_view = output.grad_fn.saved_output[6][0]
-    values = held_view.copy()
-    output.sum().backward()
-    kept_output, kept_values = output, output.numpy().copy()  # a user keeps the output tensor
-    output, _ = layer(x)
-    assert gates_of(output) is not memory_of(held_view)  # a view held it: not handed out again
-    assert memory_of(output.array) is not memory_of(kept_output.array)
-    (output * 3).sum().backward()
-    numpy.testing.assert_array_equal(held_view, values)
-    numpy.testing.assert_array_equal(kept_output.numpy(), kept_values)
-
-    output, _ = layer(x)
-    loss = (output * output).sum()
-    (gradient,) = tr.grad(loss, layer.weight_hh_l0, create_graph=True)  # wraps the gates in tensors
-    recorded = gates_of(output)
-    loss.backward()  # lets go of the node's arrays; the recorded gradient graph still holds the gates
-    output, _ = layer(x)
-    assert gates_of(output) is not recorded
-
-
-def test_a_gradient_handed_on_by_a_layer_node_is_never_rewritten_while_held(pooling_small_arrays):
-    """The gradient of the input projection comes from the workspace too (tr.grad hands the user
-    that very array): the next steps may not reuse it while the user holds it."""
-    from tinygrad_rnn.ops.fused_layer import gru_layer, rnn_layer
+def test_a_gradient_handed_on_by_a_layer_node_is_never_rewritten_while_held():
+    """tr.grad hands the user the very array the node wrote the input projection's gradient into:
+    the next steps may not write it again while the user holds it."""
+    from tinygrad_rnn.fast.recurrent import gru_layer, rnn_layer
 
     tr.manual_seed(0)
     for layer, width in ((gru_layer, 9), (rnn_layer, 3)):
@@ -441,31 +389,6 @@ def test_a_gradient_handed_on_by_a_layer_node_is_never_rewritten_while_held(pool
                                      time_dim=1)[0].sum(), projected)
             assert again.array is not first.array and not numpy.allclose(again.numpy(), kept)
         numpy.testing.assert_array_equal(first.numpy(), kept)
-
-
-def test_the_workspace_keeps_few_arrays_and_serves_a_request_from_the_closest_size():
-    from tinygrad_rnn.workspace import Workspace
-
-    pool, float64 = Workspace(smallest=0), numpy.dtype("float64")
-    for length in range(1, 60):  # batches of many lengths: the most recent are remembered
-        pool.take((length, 2, 3), float64)
-    assert len(pool.arrays) == pool.most and pool.arrays[-1].shape == (59, 2, 3)
-    assert not any(array.shape == (1, 2, 3) for array in pool.arrays)
-    held = [pool.take((70, 2), float64) for _ in range(3)]  # all held: each one new
-    assert len({id(array) for array in held}) == 3
-    last = id(held[-1])
-    del held[-1]
-    assert id(pool.take((70, 2), float64)) == last  # nobody holds it now: the same array again
-    sizes = Workspace(smallest=0)
-    bigger = id(sizes.take((2, 80), float64))  # 160 elements, then freed
-    view = sizes.take((10, 15), float64)
-    assert id(view.base) == bigger  # 150: a view of those 160 (within a quarter more)
-    assert id(sizes.take((2, 80), float64)) != bigger  # held by that view now: a new one
-    assert sizes.take((100,), float64).base is None  # 100: too small a part of 160 (or 200): a new array
-    assert sizes.take((160,), numpy.float32).dtype == numpy.float32  # another dtype never shares
-    small = Workspace()
-    small.take((3,), float64)
-    assert not small.arrays  # under 64 KiB: left to the heap
 
 
 def test_a_layer_node_keeps_w_hh_and_lets_its_projection_go():
@@ -482,9 +405,8 @@ def test_a_layer_node_keeps_w_hh_and_lets_its_projection_go():
 
 
 def test_gradients_kept_from_an_earlier_step_keep_their_values():
-    """A weight's gradient of 64 KiB and more is multiplied out into an array from the workspace and
-    stored in .grad as it is: once the optimizer lets go of it (zero_grad), the next step may take
-    that memory — but never while someone holds it."""
+    """A weight's gradient is stored in .grad as it is: a .grad someone holds keeps its values
+    through the next steps."""
     tr.manual_seed(0)
     model = tr.models.LanguageModel(20, 8, 160, cell="rnn")  # W_hh: 160 × 160 float32 = 100 KiB
     optimizer = tr.optim.SGD(model.parameters(), lr=0.1)
@@ -497,47 +419,10 @@ def test_gradients_kept_from_an_earlier_step_keep_their_values():
         loss.backward()
         optimizer.step()
 
-    from tinygrad_rnn.workspace import WORKSPACE
-
     step()
     kept = model.rnn.weight_hh_l0.grad
-    assert any(array is kept.array or array is kept.array.base for array in WORKSPACE.arrays)  # (the pool's)
     values = kept.numpy().copy()
     for _ in range(3):
         step()
         assert model.rnn.weight_hh_l0.grad.array is not kept.array
     numpy.testing.assert_array_equal(kept.numpy(), values)
-
-
-def test_threads_taking_from_one_workspace_never_share_an_array():
-    """Finding a free array and taking it happen under one lock: two threads switched between
-    them (a switch interval of a microsecond makes that frequent) would both get the same array."""
-    import sys
-    import threading
-
-    from tinygrad_rnn.workspace import Workspace
-
-    pool, errors = Workspace(smallest=0), []
-
-    def work(mark):
-        try:
-            for _ in range(10000):
-                array = pool.take((8, 8), numpy.float64)
-                array.fill(mark)
-                if not (array == mark).all():  # written by another thread meanwhile
-                    errors.append(mark)
-                del array
-        except Exception as error:  # (the list changed under a search: as wrong)
-            errors.append(error)
-
-    interval = sys.getswitchinterval()
-    sys.setswitchinterval(1e-6)
-    try:
-        threads = [threading.Thread(target=work, args=(mark,)) for mark in range(4)]
-        for thread in threads:
-            thread.start()
-        for thread in threads:
-            thread.join()
-    finally:
-        sys.setswitchinterval(interval)
-    assert not errors
