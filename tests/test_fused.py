@@ -37,10 +37,11 @@ def run(kind, config, fused, x, lengths, h0):
 
 @pytest.mark.parametrize("kind", ["rnn", "lstm", "gru"])
 @pytest.mark.parametrize("seed", range(10))
-def test_fused_paths_equal_primitive_outputs_gradients_and_terms(kind, seed, device):
-    """On the GPU the fused pointwise part runs as one CUDA kernel (fast/recurrent/kernels.py): the
-    same comparison checks it against the primitive cells there. fused=True records one layer node
-    per layer and direction with lengths and proj_size too."""
+def test_fused_paths_equal_primitive_outputs_gradients_and_terms(kind, seed, device, fast_path):
+    """Both ways: with fast/ installed fused=True and "step" run its stepper, uninstalled the
+    primitive cells (the same numbers, whatever ``fused`` says). On the GPU the fused pointwise part
+    runs as one CUDA kernel (fast/recurrent/kernels.py): the same comparison checks it against the
+    primitive cells there. fused=True records one layer node per layer and direction with lengths and proj_size too."""
     rng = numpy.random.default_rng(seed)
     config = random_config(rng, kind)
     steps, batch = int(rng.integers(1, 6)), int(rng.integers(1, 4))
@@ -63,12 +64,13 @@ def test_fused_paths_equal_primitive_outputs_gradients_and_terms(kind, seed, dev
         for (_, a), (_, b) in zip(terms_a, terms_b):
             numpy.testing.assert_allclose(b.numpy(), a.numpy(), atol=1e-12, rtol=0)
     recorded = [type(op).__name__ for op, _ in ops_in_order([vertex_of(out_b)], freed=True)]
-    assert any(name.endswith("Layer") for name in recorded)
+    assert any(name.endswith("Layer") for name in recorded) == (fast_path == "fast")
 
 
 @pytest.mark.parametrize("kind", ["rnn", "lstm", "gru"])
 @pytest.mark.parametrize("batch_first, lengths", [(False, None), (True, [3, 1])])
-def test_recorded_terms_of_w_hh_are_one_per_step_and_differentiable_on_every_path(kind, batch_first, lengths):
+def test_recorded_terms_of_w_hh_are_one_per_step_and_differentiable_on_every_path(kind, batch_first, lengths,
+                                                                                  fast_path):
     """grad_contributions(create_graph=True) through a layer node: one recorded term per step, in its
     step's scope, made by the node's backward — each differentiable again, as on the per-step paths."""
     found = []
@@ -81,7 +83,7 @@ def test_recorded_terms_of_w_hh_are_one_per_step_and_differentiable_on_every_pat
         terms = tr.grad_contributions((output * output).sum(), layer.weight_hh_l0, create_graph=True)
         (second,) = tr.grad((terms[-1][1] ** 2).sum(), x)  # the first step's term, differentiated again
         found.append(([scope for scope, _ in terms], [term.numpy() for _, term in terms], second.numpy()))
-        if fused is True:
+        if fused is True and fast_path == "fast":
             assert all(type(term.grad_fn.gradient_of).__name__.endswith("Layer") for _, term in terms)
     scopes, values, second = found[0]
     assert len(scopes) == 3 and scopes[-1][-1] == "t=1"
@@ -204,7 +206,7 @@ def test_a_projecting_lstm_node_against_finite_differences_first_and_second_orde
     assert tr.gradgradcheck(function, inputs)
 
 
-def test_second_order_through_a_fused_layer_matches_the_primitive_one():
+def test_second_order_through_a_fused_layer_matches_the_primitive_one(fast_path):
     norms = []
     for fused in (False, "step", True):
         tr.manual_seed(0)
@@ -426,3 +428,84 @@ def test_gradients_kept_from_an_earlier_step_keep_their_values():
         step()
         assert model.rnn.weight_hh_l0.grad.array is not kept.array
     numpy.testing.assert_array_equal(kept.numpy(), values)
+
+
+@pytest.mark.parametrize("level", ["cell", "step"])
+def test_a_language_model_draws_the_same_picture_with_fast_installed_and_without(level):
+    """A drawing reads what the plain path records: at cell and step level the fast stepper's layer
+    node draws exactly as the primitive cells do (nodes, labels, steps, edges)."""
+    from tinygrad_rnn import fast
+
+    pictures = []
+    try:
+        for install in (fast.install, fast.uninstall):
+            install()
+            tr.manual_seed(0)
+            model = tr.models.LanguageModel(10, 4, 3, cell="lstm")
+            logits, _ = model(tr.tensor([[1, 2, 3]]))
+            loss = tr.nn.functional.cross_entropy(logits.reshape(-1, 10), tr.tensor([2, 3, 4]))
+            pictures.append(build_picture((loss,), level=level))
+    finally:
+        fast.install()
+    with_fast, plain = pictures
+    assert [(n.label, n.step) for n in with_fast.nodes] == [(n.label, n.step) for n in plain.nodes]
+    assert with_fast.edges == plain.edges and len(plain.nodes) > 10
+
+
+def test_the_plain_path_imports_nothing_from_fast():
+    """Every module outside tinygrad_rnn/fast/ — but the package's __init__, which installs it —
+    imports nothing from it: the plain path reads top to bottom without the speed."""
+    import ast
+    import pathlib
+
+    package = pathlib.Path(tr.__file__).parent
+    offenders = []
+    for path in package.rglob("*.py"):
+        relative = path.relative_to(package)
+        if relative.parts[0] == "fast" or relative == pathlib.Path("__init__.py"):
+            continue
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            names = ([alias.name for alias in node.names] if isinstance(node, ast.Import) else
+                     [f"{node.module or ''}.{alias.name}" for alias in node.names] if isinstance(node, ast.ImportFrom)
+                     else [])
+            if any(".fast" in f".{name}" or name.split(".")[0] == "fast" for name in names):
+                offenders.append(str(relative))
+    assert not offenders
+
+
+def test_with_tinygrad_rnn_fast_0_nothing_from_fast_is_loaded_and_training_drawing_and_a_lecture_work(tmp_path):
+    """One process under TINYGRAD_RNN_FAST=0: no tinygrad_rnn.fast module is imported (and every
+    module loaded is this checkout's), a language model (fused=True: the primitive cells there)
+    takes a training step, and a drawing and a lecture page are made."""
+    import json
+    import subprocess
+    import sys
+
+    from conftest import checkout_first
+
+    script = """
+import json, pathlib, sys
+import tinygrad_rnn as tr
+model = tr.models.LanguageModel(12, 4, 6, cell="gru")
+optimizer = tr.optim.SGD(model.parameters(), lr=0.1)
+ids = tr.tensor([[1, 2, 3, 4]])
+logits, _ = model(ids)
+loss = tr.nn.functional.cross_entropy(logits.reshape(-1, 12), tr.tensor([2, 3, 4, 5]))
+dot = tr.viz.to_dot(loss, level="cell")
+page = tr.viz.lecture(loss, model.rnn).html
+optimizer.zero_grad(); loss.backward(); optimizer.step()
+root = pathlib.Path(tr.__file__).parent
+print(json.dumps({"fast": sorted(m for m in sys.modules if m.startswith("tinygrad_rnn.fast")),
+                  "elsewhere": sorted(m for m, v in sys.modules.items() if m.startswith("tinygrad_rnn")
+                                      and getattr(v, "__file__", None)
+                                      and not pathlib.Path(v.__file__).resolve().is_relative_to(root.resolve())),
+                  "layer": type(logits.grad_fn).__name__, "grad": model.rnn.weight_hh_l0.grad is not None,
+                  "dot": dot.count("->"), "page": len(page)}))
+"""
+    environment = {**checkout_first(), "TINYGRAD_RNN_FAST": "0"}
+    done = subprocess.run([sys.executable, "-c", script], env=environment, capture_output=True, text=True,
+                          timeout=120, cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    found = json.loads(done.stdout.splitlines()[-1])
+    assert found["fast"] == [] and found["elsewhere"] == [] and found["grad"]
+    assert found["layer"] != "FusedGRULayer" and found["dot"] > 10 and found["page"] > 1000
