@@ -1,5 +1,5 @@
 """BLAS threads against matrix size: one thread or OpenBLAS's default, on a quiet machine and
-beside one busy process — the table the library's thread policy (tinygrad_rnn.threads) is chosen from.
+beside one busy process — the table the library's thread policy (tinygrad_rnn.fast.threads) is chosen from.
 
 A training step of an LSTM language model (forward + backward + SGD, float32, T steps) at each
 batch size and hidden size, run three ways, interleaved round by round in this process, median of
