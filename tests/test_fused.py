@@ -328,12 +328,12 @@ def test_fused_must_be_one_of_the_three_paths():
 
 @pytest.mark.parametrize("kind", ["rnn", "lstm", "gru"])
 @pytest.mark.parametrize("level", ["op", "cell"])
-def test_a_layer_node_draws_its_steps_as_columns_as_the_per_step_path_does(kind, level):
+def test_a_layer_node_draws_its_steps_as_columns_as_the_primitive_cells_do(kind, level):
     """A drawing of a model whose layer is one node shows its steps: the same picture as the
-    per-step fused path (nodes, edges, their steps), plus a note saying what was drawn. Also after
+    primitive cells (nodes, edges, their steps), plus a note saying what was drawn. Also after
     backward (the drawing computes the graph again from the leaves: no freed array is needed)."""
     pictures = []
-    for fused in ("step", True):
+    for fused in (False, True):
         tr.manual_seed(0)
         model = tr.models.LanguageModel(10, 4, 3, cell=kind, fused=fused)
         logits, _ = model(tr.tensor([[1, 2, 3]]))
@@ -349,10 +349,10 @@ def test_a_layer_node_draws_its_steps_as_columns_as_the_per_step_path_does(kind,
 
 
 @pytest.mark.parametrize("level", ["op", "cell"])
-def test_a_projecting_lstm_node_draws_as_the_per_step_path_does(level):
-    """proj_size inside the node: each step's cell and its projection by W_hr, as fused="step" draws it."""
+def test_a_projecting_lstm_node_draws_as_the_primitive_cells_do(level):
+    """proj_size inside the node: each step's cell and its projection by W_hr, as fused=False draws it."""
     pictures = []
-    for fused in ("step", True):
+    for fused in (False, True):
         tr.manual_seed(0)
         output, _ = tr.nn.LSTM(3, 4, proj_size=2, fused=fused)(tr.randn(3, 2, 3))
         pictures.append(build_picture(((output * output).sum(),), level=level))
@@ -430,10 +430,14 @@ def test_gradients_kept_from_an_earlier_step_keep_their_values():
     numpy.testing.assert_array_equal(kept.numpy(), values)
 
 
-@pytest.mark.parametrize("level", ["cell", "step"])
-def test_a_language_model_draws_the_same_picture_with_fast_installed_and_without(level):
-    """A drawing reads what the plain path records: at cell and step level the fast stepper's layer
-    node draws exactly as the primitive cells do (nodes, labels, steps, edges)."""
+@pytest.mark.parametrize("level", ["op", "cell", "step"])
+@pytest.mark.parametrize("kind, config", [("lstm", {}), ("gru", {"batch_first": True}),
+                                          ("rnn", {"bidirectional": True, "num_layers": 2}),
+                                          ("lstm", {"proj_size": 2})])
+def test_a_layer_draws_the_same_picture_with_fast_installed_and_without(level, kind, config):
+    """A drawing reads what the plain path records: the fast stepper's layer node is drawn from the
+    graph recorded again with the primitive cells, so it draws exactly as the plain path does
+    (nodes, labels, steps, edges), at every level."""
     from tinygrad_rnn import fast
 
     pictures = []
@@ -441,10 +445,9 @@ def test_a_language_model_draws_the_same_picture_with_fast_installed_and_without
         for install in (fast.install, fast.uninstall):
             install()
             tr.manual_seed(0)
-            model = tr.models.LanguageModel(10, 4, 3, cell="lstm")
-            logits, _ = model(tr.tensor([[1, 2, 3]]))
-            loss = tr.nn.functional.cross_entropy(logits.reshape(-1, 10), tr.tensor([2, 3, 4]))
-            pictures.append(build_picture((loss,), level=level))
+            layer = CLASSES[kind](3, 4, fused=True, **config)
+            output, _ = layer(tr.randn(*((2, 3, 3) if config.get("batch_first") else (3, 2, 3))))
+            pictures.append(build_picture(((output * output).sum(),), level=level))
     finally:
         fast.install()
     with_fast, plain = pictures

@@ -39,7 +39,7 @@ from ..ops.shape import Reshape, Stack, Unbind
 from ..tensor import Tensor
 from . import functional as F
 from . import init
-from .cells import _state, gru_step, lstm_step, rnn_step
+from .cells import _state, gru_inputs_by_step, gru_step, lstm_step, rnn_step
 from .module import Module, Parameter
 from .utils.rnn import PackedSequence, pad_packed_sequence, repack
 
@@ -430,14 +430,7 @@ class GRU(_Recurrent):
                          device=device, dtype=dtype, fused=fused)
 
     def _steps_of(self, projected, time_dim):
-        """Each step's projection as its (r, z, n) parts: split once for all steps, then by step."""
-        by_gate = []
-        for part, name in zip(projected.chunk(3, dim=-1), "rzn"):
-            pieces = part.unbind(time_dim)
-            for piece in (part, *pieces):
-                piece.name = name  # so a drawing labels the edges r, z, n
-            by_gate.append(pieces)
-        return list(zip(*by_gate))
+        return gru_inputs_by_step(projected, time_dim)
 
     def _step(self, x_projected, hidden, cell, weight_hh, bias_hh, weight_hr, stepper=None, transposed_weight=None):
         if stepper is not None:

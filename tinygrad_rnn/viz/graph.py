@@ -15,7 +15,8 @@ a model's own ops around its layers (embedding, head, loss) are drawn once per s
 
 A layer built with ``fused=True`` is one node for the whole sequence; a drawing shows its steps
 all the same: it draws the graph computed again from the same leaves with each such node
-recorded step by step (``viz/stepwise.py``: the graph ``fused="step"`` records).
+recorded step by step (``viz/stepwise.py``: the graph the primitive cells record, as the plain
+path, ``TINYGRAD_RNN_FAST=0``, records it).
 """
 
 from __future__ import annotations
@@ -92,7 +93,7 @@ def build_picture(tensors: tuple[Tensor, ...], level: str = "op", backward: bool
                           "label" if bptt else params, layer_nodes, notation)
     if layer_nodes:
         picture.notes[:0] = ["A fused layer is one node for the whole sequence, drawn as its steps",
-                             "fused=False draws a fused layer's primitive ops"]
+                             "fused=False records those primitive ops themselves"]
     if both:
         picture = forward_and_backward_picture(picture)
     elif bptt:

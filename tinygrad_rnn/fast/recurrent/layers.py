@@ -36,19 +36,17 @@ from __future__ import annotations
 
 from ...device import array_module
 from ...function import Chain, Function, Step, at_step
+from ...nn.cells import gru_inputs_by_step, gru_step, lstm_step, rnn_step
 from ...ops.elementwise import where
-from ...ops.linalg import Linear, MatMul, Product, _product
+from ...ops.linalg import MatMul, Product, _product
 from ...ops.shape import stack
 from ...tensor import Tensor
 from .cells import (
     FusedGRUCell,
     FusedLSTMCell,
     FusedRNNCell,
-    gru_cell,
     gru_pointwise,
-    lstm_cell,
     lstm_pointwise,
-    rnn_cell,
     rnn_pointwise,
 )
 
@@ -221,11 +219,11 @@ class FusedLayer(Function):
 
     # --- the same computation, step by step ------------------------------------------------------------
     def stepwise(self, projected, hidden, *rest):
-        """This layer's returned outputs recorded step by step with the fused cells, each step in
-        its scope t=k — the graph ``fused="step"`` records. Drawings draw a layer node so
-        (:func:`stepwise_graph`): its steps as columns."""
+        """This layer's returned outputs recorded step by step with the primitive cells of
+        ``nn/cells.py``, each step in its scope t=k — the graph the plain path records. Drawings draw
+        a layer node so (``viz/stepwise.py``): its steps as columns, as without tinygrad_rnn/fast/."""
         cell, weights = (rest[0], rest[1:]) if len(self.states) == 2 else (None, rest)  # (LSTM: c_0); W_hh, …
-        steps_in, steps = projected.unbind(self.time_dim), projected.shape[self.time_dim]
+        steps_in, steps = self.step_inputs(projected), projected.shape[self.time_dim]
         outputs, cells = [None] * steps, [None] * steps
         for p, _, _ in self.visits(steps):
             with at_step(self.chain, p + self.first_step):
@@ -240,8 +238,12 @@ class FusedLayer(Function):
         made = (stack(outputs, dim=self.time_dim), hidden)
         return made if cell is None else (*made, cell, stack(cells))
 
+    def step_inputs(self, projected):
+        """Each step's input projection, as the plain path's layer hands it to its cell."""
+        return projected.unbind(self.time_dim)
+
     def cell_step(self, x_projected, hidden, cell, weight_hh, bias_hh=None):
-        """One step as the fused cell records it: (h', c') (c' None but for an LSTM)."""
+        """One step as the plain path records it (nn/cells.py): (h', c') (c' None but for an LSTM)."""
         raise NotImplementedError
 
     def step_names(self, steps: int) -> tuple[tuple[int, str], ...]:
@@ -282,8 +284,7 @@ class FusedLSTMLayer(FusedLayer):
     states = ("h", "c")
 
     def cell_step(self, x_projected, hidden, cell, weight_hh, bias_hh=None, weight_hr=None):
-        hidden, cell = lstm_cell(x_projected, hidden, cell, weight_hh, bias_hh)
-        return (hidden if weight_hr is None else Linear.apply(hidden, weight_hr)), cell
+        return lstm_step(x_projected, hidden, cell, weight_hh, bias_hh, weight_hr)
 
     def forward(self, projected, hidden, cell, weight_hh, bias_hh=None, weight_hr=None):
         xp, steps = array_module(projected), projected.shape[self.time_dim]
@@ -351,8 +352,11 @@ class FusedGRULayer(FusedLayer):
     weight_position = 2
     kept_outputs = 3
 
+    def step_inputs(self, projected):
+        return gru_inputs_by_step(projected, self.time_dim)
+
     def cell_step(self, x_projected, hidden, cell, weight_hh, bias_hh=None):
-        return gru_cell(x_projected, hidden, weight_hh, bias_hh), None
+        return gru_step(x_projected, hidden, weight_hh, bias_hh), None
 
     def forward(self, projected, hidden, weight_hh, bias_hh=None):
         xp, steps = array_module(projected), projected.shape[self.time_dim]
@@ -407,7 +411,7 @@ class FusedRNNLayer(FusedLayer):
         self.nonlinearity = nonlinearity
 
     def cell_step(self, x_projected, hidden, cell, weight_hh, bias_hh=None):
-        return rnn_cell(x_projected, hidden, weight_hh, bias_hh, self.nonlinearity), None
+        return rnn_step(x_projected, hidden, weight_hh, bias_hh, self.nonlinearity), None
 
     def forward(self, projected, hidden, weight_hh, bias_hh=None):
         xp, steps = array_module(projected), projected.shape[self.time_dim]
