@@ -204,9 +204,11 @@ def scatter_add(target: Any, index: Any, values: Any) -> None:
         import cupyx
 
         cupyx.scatter_add(target, index, values)
-    elif isinstance(index, numpy.ndarray) and index.dtype.kind in "iu" and index.size:
+    elif isinstance(index, numpy.ndarray) and index.dtype.kind in "iu" and values.size > 4096:
         # Rows picked by one integer array (an embedding's lookup): sort the ids once and sum each
-        # run of equal ones — several times faster than numpy.add.at, which adds row by row.
+        # run of equal ones — several times faster than numpy.add.at, which adds row by row, on a
+        # batch's ids (2,048 rows of 64: 0.4 against 3 ms); for a few rows add.at is the faster
+        # (one row of 64: 2 µs against 25 — a batch-1 step's embedding).
         rows = numpy.where(index < 0, index + target.shape[0], index).reshape(-1)
         order = numpy.argsort(rows, kind="stable")
         ordered = rows[order]
