@@ -38,7 +38,7 @@ from ...device import array_module
 from ...function import Chain, Function, Step, at_step
 from ...nn.cells import gru_inputs_by_step, gru_step, lstm_step, rnn_step
 from ...ops.elementwise import where
-from ...ops.linalg import MatMul, Product, _product
+from ...ops.linalg import MatMul, Product
 from ...ops.shape import stack
 from ...tensor import Tensor
 from .cells import (
@@ -190,8 +190,8 @@ class FusedLayer(Function):
     @staticmethod
     def through_weight(grad_pre, weight_hh):
         """∂J/∂h_{t−1} through h_{t−1} W_hhᵀ: grad_pre W_hh (linear's rule for its input), recorded on
-        Tensors; on arrays one BLAS call (each step's: none of linear's general folding)."""
-        return MatMul.apply(grad_pre, weight_hh) if isinstance(grad_pre, Tensor) else _product(grad_pre, weight_hh)
+        Tensors; on arrays one BLAS call, ``dot`` (each step's: none of linear's general folding)."""
+        return MatMul.apply(grad_pre, weight_hh) if isinstance(grad_pre, Tensor) else grad_pre.dot(weight_hh)
 
     def initial_gradient(self, grad, kept_grad, steps: int, position: int):
         """∂J/∂ of the initial state (input ``position``): what the loop sent it, and what its slot
