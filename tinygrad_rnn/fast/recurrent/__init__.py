@@ -8,9 +8,10 @@ The one place of the hand-derived LSTM, GRU and tanh/relu RNN backward is here: 
 ``gate_gradients`` (:mod:`.cells`), which the layers' backward loops call at every step, and on the
 GPU the same equations as one CUDA kernel each way (:mod:`.kernels`).
 
-**Buys** (docs/fast.md, measured): a training step of the language model at 1.4–4× the speed of the
-primitive cells — the loop a hand-written BPTT runs, one node in the graph instead of some 15 T.
-The numbers are the primitive cells' (tests: every output and gradient equal, both ways, float64).
+**Buys** (docs/fast.md, measured): a training step of the language model 1.1–2.6× faster than on
+the primitive cells (most at batch 1) — the loop a hand-written BPTT runs, one node in the graph
+instead of a dozen a step. The numbers are the primitive cells' (tests: every output, gradient and
+step's term equal, both ways, float64).
 
 >>> import tinygrad_rnn as tr
 >>> from tinygrad_rnn.fast import recurrent
