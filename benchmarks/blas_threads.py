@@ -75,7 +75,7 @@ def main() -> None:
     quiet = grid(args.steps, args.rounds)
     neighbour = busy_neighbour()
     try:
-        time.sleep(2 * tr.fast.threads.CHECK_EVERY)  # "auto" looks at the machine once a second: let it see the neighbour
+        time.sleep(2 * tr.fast.threads.CHECK_EVERY)  # "auto" looks once a second: let it see the neighbour
         busy = grid(args.steps, args.rounds)
     finally:
         neighbour.kill()
