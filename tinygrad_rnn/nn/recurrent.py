@@ -46,8 +46,9 @@ from .utils.rnn import PackedSequence, pad_packed_sequence, repack
 # The two seams tinygrad_rnn/fast/ fills as it is installed (each None on the plain path):
 RECURRENT_STEPPER: Any = None
 """What runs a layer built with ``fused=True`` or ``"step"``: None — the primitive cells, step by step
-— or the fast stepper (``tinygrad_rnn/fast/recurrent``), whose ``rnn_layer``, ``lstm_layer``,
-``gru_layer`` record a layer as one node and ``rnn_cell``, ``lstm_cell``, ``gru_cell`` a step as one."""
+— or the fast stepper (``tinygrad_rnn/fast/recurrent/stepper.py``): its ``run_layer(layer, …)`` runs
+one layer and direction as one node (``fused=True``), and ``cell_steps(layer, …)`` gives the step
+function of one fused node per step (``fused="step"``)."""
 BLAS_THREAD_POLICY: Callable[[], None] | None = None
 """Called as a layer's forward starts: None, or the BLAS thread policy of ``tinygrad_rnn/fast/threads.py``
 (BLAS on the cores other processes leave free)."""
@@ -193,15 +194,15 @@ class _Recurrent(Module):
 
         projected = F.linear(layer_input, weight_ih, bias_ih)  # x_t W_ihᵀ + b_ih for all t at once: (T, B, G·H)
         stepper = RECURRENT_STEPPER if self.fused else None
-        if stepper is not None and self.fused is True:  # one node for the whole sequence
-            return self._run_layer_node(stepper, projected, direction, hidden, cell, weight_hh, bias_hh, weight_hr,
-                                        time_dim, keep, chain, first_step)
-        transposed_weight = None
-        if stepper is not None:  # one node per step
-            # W_hhᵀ laid out once for all steps: BLAS is faster with it than with the view W_hh.T
-            transposed_weight = array_module(weight_hh.array).ascontiguousarray(weight_hh.array.T)
+        if stepper is not None and self.fused is True:  # the whole sequence as one node (fast/recurrent)
+            return stepper.run_layer(self, projected, direction, hidden, cell, weight_hh, bias_hh, weight_hr,
+                                     time_dim, keep, chain, first_step)
+        if stepper is not None:  # one fused node per step (fast/recurrent)
+            step = stepper.cell_steps(self, weight_hh, bias_hh, weight_hr)
             projected_steps = projected.unbind(time_dim)
         else:
+            def step(x_projected, hidden, cell):  # the primitive cell (nn/cells.py)
+                return self._step(x_projected, hidden, cell, weight_hh, bias_hh, weight_hr)
             projected_steps = self._steps_of(projected, time_dim)
 
         steps = len(projected_steps)
@@ -210,8 +211,7 @@ class _Recurrent(Module):
         cell_states: list[Any] = [None] * steps
         for t in (reversed(range(steps)) if direction else range(steps)):
             with at_step(chain, first_step + t):
-                new_hidden, new_cell = self._step(projected_steps[t], hidden, cell, weight_hh, bias_hh, weight_hr,
-                                                  stepper, transposed_weight)
+                new_hidden, new_cell = step(projected_steps[t], hidden, cell)
                 if keep is None:
                     hidden, cell, outputs[t] = new_hidden, new_cell, new_hidden
                 else:  # a finished sequence keeps its state and outputs zeros
@@ -224,45 +224,14 @@ class _Recurrent(Module):
             self.cell_states.append(cell_states)
         return stack(outputs, dim=time_dim), hidden, cell
 
-    def _run_layer_node(self, stepper: Any, projected: Tensor, direction: int, hidden: Tensor, cell: Tensor | None,
-                        weight_hh: Tensor, bias_hh: Tensor | None, weight_hr: Tensor | None, time_dim: int,
-                        keep: list[Tensor] | None, chain: Chain,
-                        first_step: int) -> tuple[Tensor, Tensor, Tensor | None]:
-        """One layer in one direction as one node (the stepper's layer). The states of its steps are
-        recorded as values (``hidden_states``, ``cell_states``), not as tensors of the graph. With
-        lengths, the node holds a finished sequence's states, and its outputs there are zeroed
-        after it: where(running, output, 0), one op for the whole sequence."""
-        running = None if keep is None else array_module(projected.array).stack([k.array for k in keep])  # (T, B, 1)
-        placement = {"time_dim": time_dim, "reverse": bool(direction), "chain": chain, "first_step": first_step,
-                     "running": running}
-        if weight_hr is not None:  # (an LSTM with proj_size)
-            placement["weight_hr"] = weight_hr
-        output, hidden, cell, cells = self._layer(stepper, projected, hidden, cell, weight_hh, bias_hh, placement)
-        self.hidden_states.append(StepValues(output.array if time_dim == 0 else output.array.transpose(1, 0, 2)))
-        if cells is not None:
-            self.cell_states.append(StepValues(cells.array))
-        if keep is not None:  # outputs at padded steps are zeros
-            mask = Tensor._make(running if time_dim == 0 else running.transpose(1, 0, 2))
-            mask.name = RUNNING
-            output = where(mask, output, 0.0)
-        return output, _state(hidden, "h"), None if cell is None else _state(cell, "c")
-
-    def _layer(self, stepper: Any, projected: Tensor, hidden: Tensor, cell: Tensor | None, weight_hh: Tensor,
-               bias_hh: Tensor | None, placement: dict) -> tuple[Tensor, Tensor, Tensor | None, Tensor | None]:
-        """The whole sequence as one node of the stepper: (output, h_n, c_n, c_1 … c_T); None where the
-        cell has no c."""
-        raise NotImplementedError
-
     def _steps_of(self, projected: Tensor, time_dim: int) -> Any:
         """The projected input of each time step for the primitive cells, from the (T, B, G·H)
         projection of all steps ((B, T, G·H) if batch first)."""
         return projected.unbind(time_dim)
 
     def _step(self, x_projected: Tensor, hidden: Tensor, cell: Tensor | None, weight_hh: Tensor,
-              bias_hh: Tensor | None, weight_hr: Tensor | None, stepper: Any = None,
-              transposed_weight: Any = None) -> tuple[Tensor, Tensor | None]:
-        """One time step: the primitive cell, or with a ``stepper`` its fused cell (given W_hhᵀ laid out
-        contiguously: ``transposed_weight``)."""
+              bias_hh: Tensor | None, weight_hr: Tensor | None) -> tuple[Tensor, Tensor | None]:
+        """One time step of the primitive cell (nn/cells.py): (h', c'), c' None but for an LSTM."""
         raise NotImplementedError
 
     # --- checks ---------------------------------------------------------------------------------------
@@ -363,14 +332,8 @@ class RNN(_Recurrent):
                          device=device, dtype=dtype, fused=fused)
         self.nonlinearity = nonlinearity
 
-    def _step(self, x_projected, hidden, cell, weight_hh, bias_hh, weight_hr, stepper=None, transposed_weight=None):
-        if stepper is not None:
-            return _state(stepper.rnn_cell(x_projected, hidden, weight_hh, bias_hh, self.nonlinearity,
-                                           transposed_weight=transposed_weight), "h"), None
+    def _step(self, x_projected, hidden, cell, weight_hh, bias_hh, weight_hr):
         return rnn_step(x_projected, hidden, weight_hh, bias_hh, self.nonlinearity), None
-
-    def _layer(self, stepper, projected, hidden, cell, weight_hh, bias_hh, placement):
-        return (*stepper.rnn_layer(projected, hidden, weight_hh, bias_hh, self.nonlinearity, **placement), None, None)
 
 
 class LSTM(_Recurrent):
@@ -395,17 +358,8 @@ class LSTM(_Recurrent):
         super().__init__(input_size, hidden_size, num_layers, bias, batch_first, dropout, bidirectional,
                          proj_size, device, dtype, fused)
 
-    def _step(self, x_projected, hidden, cell, weight_hh, bias_hh, weight_hr, stepper=None, transposed_weight=None):
-        if stepper is not None:
-            hidden, cell = stepper.lstm_cell(x_projected, hidden, cell, weight_hh, bias_hh,
-                                             transposed_weight=transposed_weight)
-            if weight_hr is not None:
-                hidden = F.linear(hidden, weight_hr)
-            return _state(hidden, "h"), _state(cell, "c")
+    def _step(self, x_projected, hidden, cell, weight_hh, bias_hh, weight_hr):
         return lstm_step(x_projected, hidden, cell, weight_hh, bias_hh, weight_hr)
-
-    def _layer(self, stepper, projected, hidden, cell, weight_hh, bias_hh, placement):
-        return stepper.lstm_layer(projected, hidden, cell, weight_hh, bias_hh, **placement)
 
 
 class GRU(_Recurrent):
@@ -432,43 +386,12 @@ class GRU(_Recurrent):
     def _steps_of(self, projected, time_dim):
         return gru_inputs_by_step(projected, time_dim)
 
-    def _step(self, x_projected, hidden, cell, weight_hh, bias_hh, weight_hr, stepper=None, transposed_weight=None):
-        if stepper is not None:
-            return _state(stepper.gru_cell(x_projected, hidden, weight_hh, bias_hh,
-                                           transposed_weight=transposed_weight), "h"), None
+    def _step(self, x_projected, hidden, cell, weight_hh, bias_hh, weight_hr):
         return gru_step(x_projected, hidden, weight_hh, bias_hh), None
-
-    def _layer(self, stepper, projected, hidden, cell, weight_hh, bias_hh, placement):
-        return (*stepper.gru_layer(projected, hidden, weight_hh, bias_hh, **placement), None, None)
 
 
 RUNNING = "t < length"  # the name of a mask of the sequences still running: drawings label it so
 FUSED_LAYER_STATE = "state of a fused layer"  # the name of such a state: analyses explain why it has no gradient
-
-
-class StepValues(Sequence):
-    """The states h_1 … h_T (or c_t) of a fused layer node, one Tensor per step, made when read: their
-    values, not tensors of the graph (the node recorded the whole sequence), so asking for their
-    gradient is an error that says why, not a partial answer.
-
-    >>> import numpy
-    >>> states = StepValues(numpy.zeros((5, 2, 3)))
-    >>> len(states), states[-1].shape, states[0].name
-    (5, (2, 3), 'state of a fused layer')
-    """
-
-    def __init__(self, time_major: Any) -> None:
-        self.time_major = time_major  # (T, B, H)
-
-    def __len__(self) -> int:
-        return len(self.time_major)
-
-    def __getitem__(self, index: Any) -> Any:
-        if isinstance(index, slice):
-            return [self[t] for t in range(len(self))[index]]
-        state = Tensor._make(self.time_major[index])
-        state.name = FUSED_LAYER_STATE
-        return state
 
 
 def _step_that_made(state: Tensor) -> Step | None:

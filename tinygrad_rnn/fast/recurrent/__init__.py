@@ -4,6 +4,7 @@ derived by hand — the seam ``RECURRENT_STEPPER`` of :mod:`tinygrad_rnn.nn.recu
 **Replaces** the primitive cells (``nn/cells.py``: a dozen recorded ops a step, each with its own
 backward) for a layer built with ``fused=True`` (one node per layer and direction: :mod:`.layers`)
 or ``fused="step"`` (one node per step: :mod:`.cells`); ``fused=False`` keeps the primitive cells.
+:mod:`.stepper` is what the seam calls: how a layer module runs on these.
 The one place of the hand-derived LSTM, GRU and tanh/relu RNN backward is here: each cell's
 ``gate_gradients`` (:mod:`.cells`), which the layers' backward loops call at every step, and on the
 GPU the same equations as one CUDA kernel each way (:mod:`.kernels`).
@@ -22,8 +23,7 @@ step's term equal, both ways, float64).
 
 from __future__ import annotations
 
-import sys
-
+from . import stepper
 from .cells import gru_cell, lstm_cell, rnn_cell
 from .layers import gru_layer, lstm_layer, rnn_layer
 
@@ -34,7 +34,7 @@ def install() -> None:
     """Layers built with ``fused=True`` or ``"step"`` run on this stepper from now on."""
     from ...nn import recurrent
 
-    recurrent.RECURRENT_STEPPER = sys.modules[__name__]  # (this module: its six functions above)
+    recurrent.RECURRENT_STEPPER = stepper  # (its run_layer and cell_steps: how a layer runs on the functions above)
 
 
 def uninstall() -> None:
