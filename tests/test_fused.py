@@ -481,10 +481,10 @@ def test_with_tinygrad_rnn_fast_0_nothing_from_fast_is_loaded_and_training_drawi
     module loaded is this checkout's), a language model (fused=True: the primitive cells there)
     takes a training step, and a drawing and a lecture page are made."""
     import json
+    import os
+    import pathlib
     import subprocess
     import sys
-
-    from conftest import checkout_first
 
     script = """
 import json, pathlib, sys
@@ -505,7 +505,9 @@ print(json.dumps({"fast": sorted(m for m in sys.modules if m.startswith("tinygra
                   "layer": type(logits.grad_fn).__name__, "grad": model.rnn.weight_hh_l0.grad is not None,
                   "dot": dot.count("->"), "page": len(page)}))
 """
-    environment = {**checkout_first(), "TINYGRAD_RNN_FAST": "0"}
+    checkout = str(pathlib.Path(__file__).resolve().parent.parent)  # (ahead of any installed copy)
+    environment = {**os.environ, "TINYGRAD_RNN_FAST": "0",
+                   "PYTHONPATH": os.pathsep.join(filter(None, [checkout, os.environ.get("PYTHONPATH")]))}
     done = subprocess.run([sys.executable, "-c", script], env=environment, capture_output=True, text=True,
                           timeout=120, cwd=tmp_path)
     assert done.returncode == 0, done.stderr
