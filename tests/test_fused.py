@@ -494,6 +494,12 @@ optimizer = tr.optim.SGD(model.parameters(), lr=0.1)
 ids = tr.tensor([[1, 2, 3, 4]])
 logits, _ = model(ids)
 loss = tr.nn.functional.cross_entropy(logits.reshape(-1, 12), tr.tensor([2, 3, 4, 5]))
+try:  # the thread policy is part of fast/: off here, and setting one says so
+    tr.set_blas_threads(1)
+except RuntimeError as error:
+    assert "TINYGRAD_RNN_FAST=0" in str(error) and tr.get_blas_threads() is None
+else:
+    raise AssertionError("set_blas_threads(1) worked without fast/")
 dot = tr.viz.to_dot(loss, level="cell")
 page = tr.viz.lecture(loss, model.rnn).html
 optimizer.zero_grad(); loss.backward(); optimizer.step()
