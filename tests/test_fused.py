@@ -520,3 +520,29 @@ print(json.dumps({"fast": sorted(m for m in sys.modules if m.startswith("tinygra
     found = json.loads(done.stdout.splitlines()[-1])
     assert found["fast"] == [] and found["elsewhere"] == [] and found["grad"]
     assert found["layer"] != "FusedGRULayer" and found["dot"] > 10 and found["page"] > 1000
+
+
+@pytest.mark.parametrize("kind", ["rnn", "lstm", "gru"])
+def test_a_lecture_page_shows_the_same_numbers_with_fast_installed_and_without(kind):
+    """The lecture reads what the plain path records: a language model's layer run as one node
+    (fast/) is followed step by step as the primitive cells record it, and every number on the
+    page — the norms, both contributions, the Jacobians, each weight's terms — is the plain path's."""
+    import json
+    import re
+
+    from tinygrad_rnn import fast
+
+    pages = []
+    try:
+        for install in (fast.install, fast.uninstall):
+            install()
+            tr.manual_seed(0)
+            model = tr.models.LanguageModel(10, 4, 3, cell=kind, dtype="float64")
+            logits, _ = model(tr.tensor([[1, 2, 3, 4]]))
+            loss = tr.nn.functional.cross_entropy(logits.reshape(-1, 10), tr.tensor([2, 3, 4, 5]))
+            data = json.dumps(tr.viz.lecture(loss, model.rnn).data, default=str, sort_keys=True)
+            pages.append(re.sub(r'tgr\d+-', 'tgr-', data))  # (each page numbers its ids)
+    finally:
+        fast.install()
+    with_fast, plain = pages
+    assert with_fast == plain and '"hidden_norms"' in plain

@@ -32,6 +32,7 @@ from ..tensor import Tensor
 from .graph import Picture, _values_of, build_picture
 from .layout import labelled_layout
 from .notation import Notation, in_notation, resolve
+from .stepwise import stepwise_graph
 from .svg import picture_to_svg
 
 ASSETS = pathlib.Path(__file__).resolve().parent
@@ -123,6 +124,9 @@ def _panel(name: str, loss: Tensor, layer: Any, level: str, notation: Notation,
     if loss.grad_fn.released:
         raise ValueError("lecture: loss.backward() has freed the values this page shows; call viz.lecture(loss) "
                          "before loss.backward() (or call loss.backward(retain_graph=True))")
+    (stepwise,) = stepwise_graph((loss,))
+    if stepwise is not loss:  # a layer run as one node (fast/): its steps, as the plain path records them
+        loss, layer = stepwise, None  # (the layer's own states are values, not tensors of this graph)
     found = analysis.find_recurrence(loss, layer)
     hidden, steps = found.hidden_states, found.steps
     hidden_norms = [float(n) for n in analysis.hidden_state_gradient_norms(loss, hidden)]
