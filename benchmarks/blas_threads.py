@@ -1,5 +1,5 @@
 """BLAS threads against matrix size: one thread or OpenBLAS's default, on a quiet machine and
-beside one busy process — the table the library's thread policy (tinygrad_rnn.threads) is chosen from.
+beside one busy process — the table the library's thread policy (tinygrad_rnn.fast.threads) is chosen from.
 
 A training step of an LSTM language model (forward + backward + SGD, float32, T steps) at each
 batch size and hidden size, run three ways, interleaved round by round in this process, median of
@@ -75,7 +75,7 @@ def main() -> None:
     quiet = grid(args.steps, args.rounds)
     neighbour = busy_neighbour()
     try:
-        time.sleep(2 * tr.threads.CHECK_EVERY)  # "auto" looks at the machine once a second: let it see the neighbour
+        time.sleep(2 * tr.fast.threads.CHECK_EVERY)  # "auto" looks once a second: let it see the neighbour
         busy = grid(args.steps, args.rounds)
     finally:
         neighbour.kill()

@@ -252,10 +252,8 @@ def measure(runs: dict, rounds: int) -> dict:
 def peak_memory(run, device: str = "cpu") -> float:
     """Peak bytes allocated (tracemalloc) during one call, minus what was allocated before it. On
     the GPU: the bytes CuPy's memory pool holds after the call (it keeps every block it needed,
-    so this is the peak), having been emptied before. Both start with nothing reused: tinygrad_rnn's
-    workspace and the hand-written version's preallocated buffers are emptied first, so that the
-    peak counts every array the step needs."""
-    tr.workspace.WORKSPACE.clear()
+    so this is the peak), having been emptied before. Both start with nothing reused: the hand-written
+    version's preallocated buffers are emptied first, so that the peak counts every array the step needs."""
     numpy_baseline.clear_buffers()
     gc.collect()
     if tr.get_device(device) == "gpu":

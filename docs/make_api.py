@@ -31,7 +31,7 @@ MODULES = [
     ("tinygrad_rnn.training", "Training"),
     ("tinygrad_rnn.progress", "Progress in a terminal, a log or a notebook"),
     ("tinygrad_rnn.plots", "Figures"),
-    ("tinygrad_rnn.workspace", "Reused arrays (CPU memory)"),
+    ("tinygrad_rnn.fast", "The speed, apart from the plain path (docs/fast.md)"),
     ("tinygrad_rnn.compat", "Running PyTorch code (docs/pytorch.md)"),
 ]
 OPS = ["elementwise", "trigonometric", "compare", "reduce", "shape", "linalg", "convert"]  # every op, its gradient

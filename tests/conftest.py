@@ -58,3 +58,17 @@ def assert_same_as_torch(fn, arrays, rng, rtol=1e-10, atol=1e-12):
     for mine, reference in zip(ours, theirs):
         if reference.requires_grad:
             numpy.testing.assert_allclose(mine.grad.numpy(), reference.grad.numpy(), rtol=rtol, atol=atol)
+
+
+@pytest.fixture(params=["fast", "plain"])
+def fast_path(request):
+    """Runs a test with tinygrad_rnn/fast/ installed ("fast": the fused stepper, the allocator, the
+    thread policy) and uninstalled ("plain": the plain path alone, as under TINYGRAD_RNN_FAST=0),
+    then puts back what was installed before."""
+    from tinygrad_rnn import fast
+    from tinygrad_rnn.nn import recurrent
+
+    was_installed = recurrent.RECURRENT_STEPPER is not None
+    fast.install() if request.param == "fast" else fast.uninstall()
+    yield request.param
+    fast.install() if was_installed else fast.uninstall()

@@ -8,6 +8,7 @@ import pytest
 
 import tinygrad_rnn as tr
 from tinygrad_rnn.engine import ops_in_order, vertex_of
+from tinygrad_rnn.fast import recurrent
 from tinygrad_rnn.viz.graph import build_picture
 
 CLASSES = {"rnn": tr.nn.RNN, "lstm": tr.nn.LSTM, "gru": tr.nn.GRU}
@@ -36,10 +37,11 @@ def run(kind, config, fused, x, lengths, h0):
 
 @pytest.mark.parametrize("kind", ["rnn", "lstm", "gru"])
 @pytest.mark.parametrize("seed", range(10))
-def test_fused_paths_equal_primitive_outputs_gradients_and_terms(kind, seed, device):
-    """On the GPU the fused pointwise part runs as one CUDA kernel (ops/fused_kernels.py): the
-    same comparison checks it against the primitive cells there. fused=True records one layer node
-    per layer and direction with lengths and proj_size too."""
+def test_fused_paths_equal_primitive_outputs_gradients_and_terms(kind, seed, device, fast_path):
+    """Both ways: with fast/ installed fused=True and "step" run its stepper, uninstalled the
+    primitive cells (the same numbers, whatever ``fused`` says). On the GPU the fused pointwise part
+    runs as one CUDA kernel (fast/recurrent/kernels.py): the same comparison checks it against the
+    primitive cells there. fused=True records one layer node per layer and direction with lengths and proj_size too."""
     rng = numpy.random.default_rng(seed)
     config = random_config(rng, kind)
     steps, batch = int(rng.integers(1, 6)), int(rng.integers(1, 4))
@@ -62,12 +64,13 @@ def test_fused_paths_equal_primitive_outputs_gradients_and_terms(kind, seed, dev
         for (_, a), (_, b) in zip(terms_a, terms_b):
             numpy.testing.assert_allclose(b.numpy(), a.numpy(), atol=1e-12, rtol=0)
     recorded = [type(op).__name__ for op, _ in ops_in_order([vertex_of(out_b)], freed=True)]
-    assert any(name.endswith("Layer") for name in recorded)
+    assert any(name.endswith("Layer") for name in recorded) == (fast_path == "fast")
 
 
 @pytest.mark.parametrize("kind", ["rnn", "lstm", "gru"])
 @pytest.mark.parametrize("batch_first, lengths", [(False, None), (True, [3, 1])])
-def test_recorded_terms_of_w_hh_are_one_per_step_and_differentiable_on_every_path(kind, batch_first, lengths):
+def test_recorded_terms_of_w_hh_are_one_per_step_and_differentiable_on_every_path(kind, batch_first, lengths,
+                                                                                  fast_path):
     """grad_contributions(create_graph=True) through a layer node: one recorded term per step, in its
     step's scope, made by the node's backward — each differentiable again, as on the per-step paths."""
     found = []
@@ -80,7 +83,7 @@ def test_recorded_terms_of_w_hh_are_one_per_step_and_differentiable_on_every_pat
         terms = tr.grad_contributions((output * output).sum(), layer.weight_hh_l0, create_graph=True)
         (second,) = tr.grad((terms[-1][1] ** 2).sum(), x)  # the first step's term, differentiated again
         found.append(([scope for scope, _ in terms], [term.numpy() for _, term in terms], second.numpy()))
-        if fused is True:
+        if fused is True and fast_path == "fast":
             assert all(type(term.grad_fn.gradient_of).__name__.endswith("Layer") for _, term in terms)
     scopes, values, second = found[0]
     assert len(scopes) == 3 and scopes[-1][-1] == "t=1"
@@ -116,11 +119,11 @@ def cell_inputs(kind, rng, device="cpu"):
     def make(*shape):
         return tr.tensor(rng.standard_normal(shape), requires_grad=True, device=device)
     if kind == "lstm":
-        return tr.ops.lstm_cell, [make(batch, 4 * size), make(batch, size), make(batch, size), make(4 * size, size),
+        return recurrent.lstm_cell, [make(batch, 4 * size), make(batch, size), make(batch, size), make(4 * size, size),
                                   make(4 * size)]
     if kind == "gru":
-        return tr.ops.gru_cell, [make(batch, 3 * size), make(batch, size), make(3 * size, size), make(3 * size)]
-    return tr.ops.rnn_cell, [make(batch, size), make(batch, size), make(size, size), make(size)]
+        return recurrent.gru_cell, [make(batch, 3 * size), make(batch, size), make(3 * size, size), make(3 * size)]
+    return recurrent.rnn_cell, [make(batch, size), make(batch, size), make(size, size), make(size)]
 
 
 @pytest.mark.parametrize("kind", ["rnn", "lstm", "gru"])
@@ -133,7 +136,7 @@ def test_fused_backward_against_finite_differences_first_and_second_order(kind, 
 def test_relu_rnn_cell_and_cells_without_bias():
     rng = numpy.random.default_rng(2)
     x, h, weight = (tr.tensor(rng.standard_normal(s), requires_grad=True) for s in ((2, 3), (2, 3), (3, 3)))
-    assert tr.gradcheck(lambda x, h, w: tr.ops.rnn_cell(x, h, w, nonlinearity="relu"), [x, h, weight])
+    assert tr.gradcheck(lambda x, h, w: recurrent.rnn_cell(x, h, w, nonlinearity="relu"), [x, h, weight])
     function, inputs = cell_inputs("lstm", rng)
     assert tr.gradgradcheck(lambda *a: function(*a), inputs[:4])
 
@@ -162,17 +165,17 @@ def test_fused_layer_node_against_finite_differences_first_and_second_order(kind
     where = {"time_dim": time_dim, "reverse": reverse, "running": running}
     if kind == "lstm":
         def function(p, h, c, w, b):
-            output, h_n, c_n, cells = tr.ops.lstm_layer(p, h, c, w, b, **where)
+            output, h_n, c_n, cells = recurrent.lstm_layer(p, h, c, w, b, **where)
             return (output * output).sum() + (h_n * c_n).sum() + cells.sum()
         inputs = [projected, hidden, make(batch, size), weight, bias]
     elif kind == "gru":
         def function(p, h, w, b):
-            output, h_n = tr.ops.gru_layer(p, h, w, b, **where)
+            output, h_n = recurrent.gru_layer(p, h, w, b, **where)
             return (output * output).sum() + (h_n * h_n * h_n).sum()
         inputs = [projected, hidden, weight, bias]
     else:
         def function(p, h, w, b):
-            output, h_n = tr.ops.rnn_layer(p, h, w, b, **where)
+            output, h_n = recurrent.rnn_layer(p, h, w, b, **where)
             return (output * output).sum() + (h_n * h_n * h_n).sum()
         inputs = [projected, hidden, weight, bias]
     assert tr.gradcheck(function, inputs)
@@ -194,7 +197,7 @@ def test_a_projecting_lstm_node_against_finite_differences_first_and_second_orde
         running = tr.get_device("gpu").xp.asarray(running)
 
     def function(p, h, c, w, w_hr):
-        output, h_n, c_n, cells = tr.ops.lstm_layer(p, h, c, w, None, reverse=True, running=running, weight_hr=w_hr)
+        output, h_n, c_n, cells = recurrent.lstm_layer(p, h, c, w, None, reverse=True, running=running, weight_hr=w_hr)
         return (output * output).sum() + (h_n * h_n).sum() + (c_n * cells.sum(0)).sum()
 
     inputs = [make(steps, batch, 4 * size), make(batch, projected_size), make(batch, size),
@@ -203,7 +206,7 @@ def test_a_projecting_lstm_node_against_finite_differences_first_and_second_orde
     assert tr.gradgradcheck(function, inputs)
 
 
-def test_second_order_through_a_fused_layer_matches_the_primitive_one():
+def test_second_order_through_a_fused_layer_matches_the_primitive_one(fast_path):
     norms = []
     for fused in (False, "step", True):
         tr.manual_seed(0)
@@ -325,12 +328,12 @@ def test_fused_must_be_one_of_the_three_paths():
 
 @pytest.mark.parametrize("kind", ["rnn", "lstm", "gru"])
 @pytest.mark.parametrize("level", ["op", "cell"])
-def test_a_layer_node_draws_its_steps_as_columns_as_the_per_step_path_does(kind, level):
+def test_a_layer_node_draws_its_steps_as_columns_as_the_primitive_cells_do(kind, level):
     """A drawing of a model whose layer is one node shows its steps: the same picture as the
-    per-step fused path (nodes, edges, their steps), plus a note saying what was drawn. Also after
+    primitive cells (nodes, edges, their steps), plus a note saying what was drawn. Also after
     backward (the drawing computes the graph again from the leaves: no freed array is needed)."""
     pictures = []
-    for fused in ("step", True):
+    for fused in (False, True):
         tr.manual_seed(0)
         model = tr.models.LanguageModel(10, 4, 3, cell=kind, fused=fused)
         logits, _ = model(tr.tensor([[1, 2, 3]]))
@@ -346,10 +349,10 @@ def test_a_layer_node_draws_its_steps_as_columns_as_the_per_step_path_does(kind,
 
 
 @pytest.mark.parametrize("level", ["op", "cell"])
-def test_a_projecting_lstm_node_draws_as_the_per_step_path_does(level):
-    """proj_size inside the node: each step's cell and its projection by W_hr, as fused="step" draws it."""
+def test_a_projecting_lstm_node_draws_as_the_primitive_cells_do(level):
+    """proj_size inside the node: each step's cell and its projection by W_hr, as fused=False draws it."""
     pictures = []
-    for fused in ("step", True):
+    for fused in (False, True):
         tr.manual_seed(0)
         output, _ = tr.nn.LSTM(3, 4, proj_size=2, fused=fused)(tr.randn(3, 2, 3))
         pictures.append(build_picture(((output * output).sum(),), level=level))
@@ -359,7 +362,7 @@ def test_a_projecting_lstm_node_draws_as_the_per_step_path_does(level):
 
 
 def test_drawing_a_layer_node_leaves_its_graph_as_it_was():
-    from tinygrad_rnn.ops.fused_layer import stepwise_graph
+    from tinygrad_rnn.viz.stepwise import stepwise_graph
 
     tr.manual_seed(0)
     layer = tr.nn.LSTM(3, 4, fused=True, bidirectional=True, dtype="float64")
@@ -372,63 +375,10 @@ def test_drawing_a_layer_node_leaves_its_graph_as_it_was():
     numpy.testing.assert_allclose(tr.grad(again, layer.weight_hh_l0_reverse)[0].numpy(), layer_grads, rtol=1e-10)
 
 
-@pytest.fixture
-def pooling_small_arrays(monkeypatch):
-    """The workspace pools only arrays of 64 KiB and more; these tests' tiny ones too."""
-    from tinygrad_rnn.workspace import WORKSPACE
-
-    monkeypatch.setattr(WORKSPACE, "smallest", 0)
-
-
-def test_the_workspace_hands_a_layer_node_its_arrays_again_only_when_nobody_holds_them(pooling_small_arrays):
-    """A node's large arrays — here an LSTM's gates, its states and the batch-first output — serve
-    the next step once the graph has let go of them (no fresh pages to fault in). One that
-    anything still holds — a view, the tensor a user kept, the tensors a recorded backward wraps
-    them in — is never handed out again, so no value anybody can read ever changes."""
-    from tinygrad_rnn.workspace import WORKSPACE
-
-    tr.manual_seed(0)
-    layer = tr.nn.LSTM(3, 4, fused=True, batch_first=True, dtype="float64")
-    x = tr.randn(2, 5, 3, dtype="float64")
-
-    def memory_of(array):  # the array that owns the memory (the workspace may hand out a view of it)
-        return array if array.base is None else array.base
-
-    def gates_of(output):
-        return memory_of(output.grad_fn.saved_output[6])
-
-    output, _ = layer(x)
-    output.sum().backward()
-    layer.zero_grad()  # as a training loop does (a .grad may hold memory of another array's size)
-    del output
-    first_step = {id(array) for array in WORKSPACE.arrays}  # (ids: a list of them would hold them)
-    output, _ = layer(x)
-    assert {id(array) for array in WORKSPACE.arrays} == first_step  # every large array came from the step before,
-    assert id(gates_of(output)) in first_step and id(memory_of(output.array)) in first_step  # the gates, the output
-    held_view = output.grad_fn.saved_output[6][0]
-    values = held_view.copy()
-    output.sum().backward()
-    kept_output, kept_values = output, output.numpy().copy()  # a user keeps the output tensor
-    output, _ = layer(x)
-    assert gates_of(output) is not memory_of(held_view)  # a view held it: not handed out again
-    assert memory_of(output.array) is not memory_of(kept_output.array)
-    (output * 3).sum().backward()
-    numpy.testing.assert_array_equal(held_view, values)
-    numpy.testing.assert_array_equal(kept_output.numpy(), kept_values)
-
-    output, _ = layer(x)
-    loss = (output * output).sum()
-    (gradient,) = tr.grad(loss, layer.weight_hh_l0, create_graph=True)  # wraps the gates in tensors
-    recorded = gates_of(output)
-    loss.backward()  # lets go of the node's arrays; the recorded gradient graph still holds the gates
-    output, _ = layer(x)
-    assert gates_of(output) is not recorded
-
-
-def test_a_gradient_handed_on_by_a_layer_node_is_never_rewritten_while_held(pooling_small_arrays):
-    """The gradient of the input projection comes from the workspace too (tr.grad hands the user
-    that very array): the next steps may not reuse it while the user holds it."""
-    from tinygrad_rnn.ops.fused_layer import gru_layer, rnn_layer
+def test_a_gradient_handed_on_by_a_layer_node_is_never_rewritten_while_held():
+    """tr.grad hands the user the very array the node wrote the input projection's gradient into:
+    the next steps may not write it again while the user holds it."""
+    from tinygrad_rnn.fast.recurrent import gru_layer, rnn_layer
 
     tr.manual_seed(0)
     for layer, width in ((gru_layer, 9), (rnn_layer, 3)):
@@ -441,31 +391,6 @@ def test_a_gradient_handed_on_by_a_layer_node_is_never_rewritten_while_held(pool
                                      time_dim=1)[0].sum(), projected)
             assert again.array is not first.array and not numpy.allclose(again.numpy(), kept)
         numpy.testing.assert_array_equal(first.numpy(), kept)
-
-
-def test_the_workspace_keeps_few_arrays_and_serves_a_request_from_the_closest_size():
-    from tinygrad_rnn.workspace import Workspace
-
-    pool, float64 = Workspace(smallest=0), numpy.dtype("float64")
-    for length in range(1, 60):  # batches of many lengths: the most recent are remembered
-        pool.take((length, 2, 3), float64)
-    assert len(pool.arrays) == pool.most and pool.arrays[-1].shape == (59, 2, 3)
-    assert not any(array.shape == (1, 2, 3) for array in pool.arrays)
-    held = [pool.take((70, 2), float64) for _ in range(3)]  # all held: each one new
-    assert len({id(array) for array in held}) == 3
-    last = id(held[-1])
-    del held[-1]
-    assert id(pool.take((70, 2), float64)) == last  # nobody holds it now: the same array again
-    sizes = Workspace(smallest=0)
-    bigger = id(sizes.take((2, 80), float64))  # 160 elements, then freed
-    view = sizes.take((10, 15), float64)
-    assert id(view.base) == bigger  # 150: a view of those 160 (within a quarter more)
-    assert id(sizes.take((2, 80), float64)) != bigger  # held by that view now: a new one
-    assert sizes.take((100,), float64).base is None  # 100: too small a part of 160 (or 200): a new array
-    assert sizes.take((160,), numpy.float32).dtype == numpy.float32  # another dtype never shares
-    small = Workspace()
-    small.take((3,), float64)
-    assert not small.arrays  # under 64 KiB: left to the heap
 
 
 def test_a_layer_node_keeps_w_hh_and_lets_its_projection_go():
@@ -482,9 +407,8 @@ def test_a_layer_node_keeps_w_hh_and_lets_its_projection_go():
 
 
 def test_gradients_kept_from_an_earlier_step_keep_their_values():
-    """A weight's gradient of 64 KiB and more is multiplied out into an array from the workspace and
-    stored in .grad as it is: once the optimizer lets go of it (zero_grad), the next step may take
-    that memory — but never while someone holds it."""
+    """A weight's gradient is stored in .grad as it is: a .grad someone holds keeps its values
+    through the next steps."""
     tr.manual_seed(0)
     model = tr.models.LanguageModel(20, 8, 160, cell="rnn")  # W_hh: 160 × 160 float32 = 100 KiB
     optimizer = tr.optim.SGD(model.parameters(), lr=0.1)
@@ -497,11 +421,8 @@ def test_gradients_kept_from_an_earlier_step_keep_their_values():
         loss.backward()
         optimizer.step()
 
-    from tinygrad_rnn.workspace import WORKSPACE
-
     step()
     kept = model.rnn.weight_hh_l0.grad
-    assert any(array is kept.array or array is kept.array.base for array in WORKSPACE.arrays)  # (the pool's)
     values = kept.numpy().copy()
     for _ in range(3):
         step()
@@ -509,35 +430,119 @@ def test_gradients_kept_from_an_earlier_step_keep_their_values():
     numpy.testing.assert_array_equal(kept.numpy(), values)
 
 
-def test_threads_taking_from_one_workspace_never_share_an_array():
-    """Finding a free array and taking it happen under one lock: two threads switched between
-    them (a switch interval of a microsecond makes that frequent) would both get the same array."""
-    import sys
-    import threading
+@pytest.mark.parametrize("level", ["op", "cell", "step"])
+@pytest.mark.parametrize("kind, config", [("lstm", {}), ("gru", {"batch_first": True}),
+                                          ("rnn", {"bidirectional": True, "num_layers": 2}),
+                                          ("lstm", {"proj_size": 2})])
+def test_a_layer_draws_the_same_picture_with_fast_installed_and_without(level, kind, config):
+    """A drawing reads what the plain path records: the fast stepper's layer node is drawn from the
+    graph recorded again with the primitive cells, so it draws exactly as the plain path does
+    (nodes, labels, steps, edges), at every level."""
+    from tinygrad_rnn import fast
 
-    from tinygrad_rnn.workspace import Workspace
-
-    pool, errors = Workspace(smallest=0), []
-
-    def work(mark):
-        try:
-            for _ in range(10000):
-                array = pool.take((8, 8), numpy.float64)
-                array.fill(mark)
-                if not (array == mark).all():  # written by another thread meanwhile
-                    errors.append(mark)
-                del array
-        except Exception as error:  # (the list changed under a search: as wrong)
-            errors.append(error)
-
-    interval = sys.getswitchinterval()
-    sys.setswitchinterval(1e-6)
+    pictures = []
     try:
-        threads = [threading.Thread(target=work, args=(mark,)) for mark in range(4)]
-        for thread in threads:
-            thread.start()
-        for thread in threads:
-            thread.join()
+        for install in (fast.install, fast.uninstall):
+            install()
+            tr.manual_seed(0)
+            layer = CLASSES[kind](3, 4, fused=True, **config)
+            output, _ = layer(tr.randn(*((2, 3, 3) if config.get("batch_first") else (3, 2, 3))))
+            pictures.append(build_picture(((output * output).sum(),), level=level))
     finally:
-        sys.setswitchinterval(interval)
-    assert not errors
+        fast.install()
+    with_fast, plain = pictures
+    assert [(n.label, n.step) for n in with_fast.nodes] == [(n.label, n.step) for n in plain.nodes]
+    assert with_fast.edges == plain.edges and len(plain.nodes) > 10
+
+
+def test_the_plain_path_imports_nothing_from_fast():
+    """Every module outside tinygrad_rnn/fast/ — but the package's __init__, which installs it —
+    imports nothing from it: the plain path reads top to bottom without the speed."""
+    import ast
+    import pathlib
+
+    package = pathlib.Path(tr.__file__).parent
+    offenders = []
+    for path in package.rglob("*.py"):
+        relative = path.relative_to(package)
+        if relative.parts[0] == "fast" or relative == pathlib.Path("__init__.py"):
+            continue
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            names = ([alias.name for alias in node.names] if isinstance(node, ast.Import) else
+                     [f"{node.module or ''}.{alias.name}" for alias in node.names] if isinstance(node, ast.ImportFrom)
+                     else [])
+            if any(".fast" in f".{name}" or name.split(".")[0] == "fast" for name in names):
+                offenders.append(str(relative))
+    assert not offenders
+
+
+def test_with_tinygrad_rnn_fast_0_nothing_from_fast_is_loaded_and_training_drawing_and_a_lecture_work(tmp_path):
+    """One process under TINYGRAD_RNN_FAST=0: no tinygrad_rnn.fast module is imported (and every
+    module loaded is this checkout's), a language model (fused=True: the primitive cells there)
+    takes a training step, and a drawing and a lecture page are made."""
+    import json
+    import os
+    import pathlib
+    import subprocess
+    import sys
+
+    script = """
+import json, pathlib, sys
+import tinygrad_rnn as tr
+model = tr.models.LanguageModel(12, 4, 6, cell="gru")
+optimizer = tr.optim.SGD(model.parameters(), lr=0.1)
+ids = tr.tensor([[1, 2, 3, 4]])
+logits, _ = model(ids)
+loss = tr.nn.functional.cross_entropy(logits.reshape(-1, 12), tr.tensor([2, 3, 4, 5]))
+try:  # the thread policy is part of fast/: off here, and setting one says so
+    tr.set_blas_threads(1)
+except RuntimeError as error:
+    assert "TINYGRAD_RNN_FAST=0" in str(error) and tr.get_blas_threads() is None
+else:
+    raise AssertionError("set_blas_threads(1) worked without fast/")
+dot = tr.viz.to_dot(loss, level="cell")
+page = tr.viz.lecture(loss, model.rnn).html
+optimizer.zero_grad(); loss.backward(); optimizer.step()
+root = pathlib.Path(tr.__file__).parent
+print(json.dumps({"fast": sorted(m for m in sys.modules if m.startswith("tinygrad_rnn.fast")),
+                  "elsewhere": sorted(m for m, v in sys.modules.items() if m.startswith("tinygrad_rnn")
+                                      and getattr(v, "__file__", None)
+                                      and not pathlib.Path(v.__file__).resolve().is_relative_to(root.resolve())),
+                  "layer": type(logits.grad_fn).__name__, "grad": model.rnn.weight_hh_l0.grad is not None,
+                  "dot": dot.count("->"), "page": len(page)}))
+"""
+    checkout = str(pathlib.Path(__file__).resolve().parent.parent)  # (ahead of any installed copy)
+    environment = {**os.environ, "TINYGRAD_RNN_FAST": "0",
+                   "PYTHONPATH": os.pathsep.join(filter(None, [checkout, os.environ.get("PYTHONPATH")]))}
+    done = subprocess.run([sys.executable, "-c", script], env=environment, capture_output=True, text=True,
+                          timeout=120, cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    found = json.loads(done.stdout.splitlines()[-1])
+    assert found["fast"] == [] and found["elsewhere"] == [] and found["grad"]
+    assert found["layer"] != "FusedGRULayer" and found["dot"] > 10 and found["page"] > 1000
+
+
+@pytest.mark.parametrize("kind", ["rnn", "lstm", "gru"])
+def test_a_lecture_page_shows_the_same_numbers_with_fast_installed_and_without(kind):
+    """The lecture reads what the plain path records: a language model's layer run as one node
+    (fast/) is followed step by step as the primitive cells record it, and every number on the
+    page — the norms, both contributions, the Jacobians, each weight's terms — is the plain path's."""
+    import json
+    import re
+
+    from tinygrad_rnn import fast
+
+    pages = []
+    try:
+        for install in (fast.install, fast.uninstall):
+            install()
+            tr.manual_seed(0)
+            model = tr.models.LanguageModel(10, 4, 3, cell=kind, dtype="float64")
+            logits, _ = model(tr.tensor([[1, 2, 3, 4]]))
+            loss = tr.nn.functional.cross_entropy(logits.reshape(-1, 10), tr.tensor([2, 3, 4, 5]))
+            data = json.dumps(tr.viz.lecture(loss, model.rnn).data, default=str, sort_keys=True)
+            pages.append(re.sub(r'tgr\d+-', 'tgr-', data))  # (each page numbers its ids)
+    finally:
+        fast.install()
+    with_fast, plain = pages
+    assert with_fast == plain and '"hidden_norms"' in plain

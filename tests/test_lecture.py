@@ -196,7 +196,7 @@ def test_compare_puts_three_cells_on_one_colour_scale():
     assert data["scale"] == [min(every), max(every)]
 
 
-def test_input_influence_is_the_exact_gradient_of_a_prediction():
+def test_input_influence_is_the_exact_gradient_of_a_prediction(fast_path):  # (an analysis, both ways)
     tr.manual_seed(0)
     model = tr.models.LanguageModel(vocab_size=12, embedding_dim=5, hidden_size=7, cell="lstm").to(dtype="float64")
     ids = [3, 7, 1, 9, 4]  # distinct, so e_s is exactly row ids[s] of the embedding

@@ -134,3 +134,14 @@ def test_an_embedding_gradient_sums_repeated_rows():
     target = numpy.zeros((5, 2))
     scatter_add(target, numpy.array([-1, 4, 0]), numpy.ones((3, 2)))  # -1 and 4: the same row
     numpy.testing.assert_array_equal(target[:, 0], [1, 0, 0, 0, 2])
+
+
+@pytest.mark.parametrize("rows", [3, 700])  # (a few rows: numpy.add.at; a batch's: sorted and summed by run)
+def test_scatter_add_sums_repeated_and_negative_rows_at_every_size(rows):
+    rng = numpy.random.default_rng(rows)
+    index = rng.integers(-5, 5, (rows // 7 + 1, 7))[:rows] if rows > 3 else numpy.array([-1, 4, 0])
+    values = rng.standard_normal(index.shape + (8,))
+    expected, target = numpy.zeros((5, 8)), numpy.zeros((5, 8))
+    numpy.add.at(expected, index, values)
+    scatter_add(target, index, values)
+    numpy.testing.assert_allclose(target, expected, rtol=1e-12, atol=1e-12)

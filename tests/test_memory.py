@@ -9,9 +9,7 @@ block, backward must keep:
   product h W_hhᵀ + b_hh, whose n-part the reset gate multiplies (a slice keeps its whole array
   alive) — 7
 
-The bound allows the graph's own Python objects (Functions, Nodes) on top. The arrays the
-workspace keeps for the next step (those nobody holds: tinygrad_rnn/workspace.py) are not the
-graph's: each reading forgets them first (``WORKSPACE.clear()`` frees only what nobody else holds).
+The bound allows the graph's own Python objects (Functions, Nodes) on top.
 """
 
 from __future__ import annotations
@@ -22,7 +20,6 @@ import tracemalloc
 import pytest
 
 import tinygrad_rnn as tr
-from tinygrad_rnn.workspace import WORKSPACE
 
 STEPS, BATCH, HIDDEN = 100, 32, 128
 
@@ -39,12 +36,10 @@ def test_the_graph_holds_what_backward_reads_and_backward_frees_it(layer_name, b
         output, state = layer(x)
         loss = output.sum()
         del output, state  # h_n (and c_n) would keep the graph's structure (Nodes, no arrays) alive
-        WORKSPACE.clear()
         held_by_graph = tracemalloc.get_traced_memory()[0]
         loss.backward()
         del loss
         layer.hidden_states = layer.cell_states = []  # the layer's record of h_t, c_t for analysis
-        WORKSPACE.clear()
         held_after = tracemalloc.get_traced_memory()[0]
     finally:
         tracemalloc.stop()
@@ -61,7 +56,6 @@ def test_inference_under_no_grad_keeps_nothing():
         with tr.no_grad():
             output, (h_n, c_n) = layer(x)
         layer.hidden_states = layer.cell_states = []
-        WORKSPACE.clear()
         held = tracemalloc.get_traced_memory()[0]
     finally:
         tracemalloc.stop()

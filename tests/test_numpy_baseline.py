@@ -17,7 +17,7 @@ spec.loader.exec_module(baseline)
 
 
 @pytest.mark.parametrize("cell", ["rnn", "lstm", "gru"])
-def test_hand_derived_gradients_equal_the_frameworks(cell):
+def test_hand_derived_gradients_equal_the_frameworks(cell, fast_path):  # (both ways: fast/ installed and not)
     vocab, embed, hidden, batch, steps = 11, 5, 6, 3, 7
     params = baseline.init_params(cell, vocab, embed, hidden, seed=1, dtype=numpy.float64)
     rng = numpy.random.default_rng(2)
@@ -36,7 +36,7 @@ def test_hand_derived_gradients_equal_the_frameworks(cell):
 
 
 @pytest.mark.parametrize("num_layers, bidirectional", [(2, False), (1, True), (2, True)])
-def test_hand_derived_stacked_and_bidirectional_lstm_equals_the_frameworks(num_layers, bidirectional):
+def test_hand_derived_stacked_and_bidirectional_lstm_equals_the_frameworks(num_layers, bidirectional, fast_path):
     vocab, embed, hidden, batch, steps = 11, 5, 6, 3, 7
     params = baseline.init_stacked_lstm(vocab, embed, hidden, num_layers, bidirectional, seed=1, dtype=numpy.float64)
     rng = numpy.random.default_rng(2)

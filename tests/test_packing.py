@@ -226,7 +226,7 @@ def test_nn_utils_keeps_its_clipping_and_gains_rnn():
     assert tr.nn.utils.rnn is rnn_module and callable(tr.nn.utils.clip_grad_norm_)
 
 
-def test_a_packed_run_keeps_everything_on_the_layers_device(device):
+def test_a_packed_run_keeps_everything_on_the_layers_device(device, fast_path):
     tr.manual_seed(0)
     lstm = tr.nn.LSTM(2, 3, bidirectional=True, device=device, fused=True)
     x = tr.randn(4, 3, 2, device=device, requires_grad=True)

@@ -1,4 +1,4 @@
-"""The BLAS thread policy (tinygrad_rnn/threads.py): what it chooses from the load it sees, that
+"""The BLAS thread policy (tinygrad_rnn/fast/threads.py): what it chooses from the load it sees, that
 it sets BLAS and puts it back, and that the numbers do not depend on it."""
 
 import importlib.util
@@ -8,7 +8,7 @@ import numpy
 import pytest
 
 import tinygrad_rnn as tr
-from tinygrad_rnn import threads
+from tinygrad_rnn.fast import threads
 
 
 @pytest.fixture(autouse=True)

@@ -165,12 +165,26 @@ from .checks import gradcheck, gradgradcheck  # noqa: E402
 
 __all__ += ["gradcheck", "gradgradcheck"]
 
-from .threads import get_blas_threads, set_blas_threads  # noqa: E402
+import os as _os  # noqa: E402
+
+if _os.environ.get("TINYGRAD_RNN_FAST", "1") != "0":  # the speed, apart from the plain path (fast/__init__.py)
+    from . import fast as _fast
+
+    _fast.install()
+    from .fast.threads import get_blas_threads, set_blas_threads
+else:  # the plain path leaves BLAS's thread count to BLAS
+    def set_blas_threads(threads: int | str | None) -> None:
+        """The BLAS thread policy is part of tinygrad_rnn/fast/, left out under TINYGRAD_RNN_FAST=0."""
+        if threads is not None:
+            raise RuntimeError(f"set_blas_threads({threads!r}): the BLAS thread policy is part of tinygrad_rnn.fast, "
+                               "which TINYGRAD_RNN_FAST=0 leaves out; unset it, or set OPENBLAS_NUM_THREADS")
+
+    def get_blas_threads() -> int | str | None:
+        """None: BLAS keeps its own thread count (TINYGRAD_RNN_FAST=0)."""
+        return None
 
 __all__ += ["set_blas_threads", "get_blas_threads"]
 
 from .serialization import load, save  # noqa: E402
 
 __all__ += ["save", "load"]
-
-from . import fast  # noqa: E402, F401  (installs the fast path's seams unless TINYGRAD_RNN_FAST=0)

@@ -17,7 +17,6 @@ from typing import Any
 import numpy
 
 from .errors import DeviceError
-from .workspace import WORKSPACE
 
 _cupy: ModuleType | None = None  # set by _import_cupy() once a GPU has been asked for
 
@@ -205,16 +204,17 @@ def scatter_add(target: Any, index: Any, values: Any) -> None:
         import cupyx
 
         cupyx.scatter_add(target, index, values)
-    elif isinstance(index, numpy.ndarray) and index.dtype.kind in "iu" and index.size:
+    elif isinstance(index, numpy.ndarray) and index.dtype.kind in "iu" and values.size > 4096:
         # Rows picked by one integer array (an embedding's lookup): sort the ids once and sum each
-        # run of equal ones — several times faster than numpy.add.at, which adds row by row.
+        # run of equal ones — several times faster than numpy.add.at, which adds row by row, on a
+        # batch's ids (2,048 rows of 64: 0.4 against 3 ms); for a few rows add.at is the faster
+        # (one row of 64: 2 µs against 25 — a batch-1 step's embedding).
         rows = numpy.where(index < 0, index + target.shape[0], index).reshape(-1)
         order = numpy.argsort(rows, kind="stable")
         ordered = rows[order]
         starts = numpy.flatnonzero(numpy.concatenate(([True], ordered[1:] != ordered[:-1])))
         flat_values = values.reshape((rows.size,) + target.shape[1:])
-        in_order = numpy.take(flat_values, order, axis=0, mode="clip",  # (an order's entries are in range)
-                              out=WORKSPACE.take(flat_values.shape, flat_values.dtype))
+        in_order = numpy.take(flat_values, order, axis=0, mode="clip")  # (an order's entries are in range)
         target[ordered[starts]] += numpy.add.reduceat(in_order, starts, axis=0)
     else:
         numpy.add.at(target, index, values)

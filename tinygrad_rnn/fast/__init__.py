@@ -1,19 +1,49 @@
-"""The fast path: modules that each replace one named seam of the plain path, for speed.
+"""The speed, apart from the plain path: each module here fills one named seam of it.
 
-* :mod:`.gradient_table` — the engine's gradient table: a weight's terms of every step summed
-  as one matrix product.
+The plain path — tensor.py, function.py, engine.py, ops/, nn/ — computes everything itself, with
+plain NumPy calls, and imports nothing from here. Each seam is a name on the plain side that is
+None (or does nothing) until a module here installs itself into it:
 
-They are installed when the package is imported, unless the environment sets
-``TINYGRAD_RNN_FAST=0``; then nothing here is loaded and the plain path runs alone.
+====================== =========================================== ==========================================
+seam                   installed by                                replaces, and buys (docs/fast.md, measured)
+====================== =========================================== ==========================================
+glibc's thresholds     :mod:`.allocator`                           a fresh page fault for every page of every
+                                                                   large array, each step: 1.2–2.1× at 128 units
+``RECURRENT_STEPPER``  :mod:`.recurrent` (fused cells and layers,  the primitive cells of a layer built with
+(nn/recurrent.py)      their CUDA kernels)                         ``fused=True``: one node per layer, 1.1–2.6×
+``BLAS_THREAD_POLICY`` :mod:`.threads`                             BLAS's own thread count: 2.5–3.4× → 1.0–1.3×
+(nn/recurrent.py)                                                  beside a busy process
+``GRADIENT_TABLE``     :mod:`.gradient_table`                      a weight's per-step terms summed one by one:
+(engine.py)                                                        one product over all steps
+====================== =========================================== ==========================================
+
+``import tinygrad_rnn`` installs them all unless the environment has ``TINYGRAD_RNN_FAST=0``; then
+nothing from here is even imported, and everything works and gives the same numbers, only slower.
+:func:`uninstall` and :func:`install` switch them off and on in a running process (the tests run
+both ways so).
+
+>>> import tinygrad_rnn as tr
+>>> from tinygrad_rnn import fast
+>>> fast.uninstall(); tr.nn.LSTM(3, 4, fused=True)(tr.randn(5, 1, 3))[0].grad_fn   # the primitive cells
+<Stack>
+>>> fast.install(); tr.nn.LSTM(3, 4, fused=True)(tr.randn(5, 1, 3))[0].grad_fn     # the fast stepper
+<FusedLSTMLayer>
 """
 
 from __future__ import annotations
 
-import os
+from . import allocator, gradient_table, recurrent, threads
 
-ENABLED = os.environ.get("TINYGRAD_RNN_FAST", "1") != "0"
+SEAMS = (allocator, recurrent, threads, gradient_table)
 
-if ENABLED:
-    from . import gradient_table
 
-    gradient_table.install()
+def install() -> None:
+    """Fill every seam (what ``import tinygrad_rnn`` does unless TINYGRAD_RNN_FAST=0)."""
+    for seam in SEAMS:
+        seam.install()
+
+
+def uninstall() -> None:
+    """Empty every seam: the plain path alone, as under TINYGRAD_RNN_FAST=0 (fast/ stays imported)."""
+    for seam in SEAMS:
+        seam.uninstall()

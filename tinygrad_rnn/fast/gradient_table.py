@@ -41,7 +41,6 @@ from ..errors import GraphError
 from ..ops.linalg import weight_terms as plain_weight_terms
 from ..recording import STATE, _recording_gradient
 from ..tensor_base import TensorBase
-from ..workspace import WORKSPACE
 
 Scope = tuple[str, ...]
 
@@ -103,12 +102,8 @@ class DeferredProduct:
 def matrix_product(a, b):
     """a @ b for two matrices through ``dot``: BLAS directly, with less overhead than matmul (~0.5 µs
     a call), and NumPy's matmul does not call BLAS at all when the inner dimension is 1 (an outer
-    product, a weight's term at batch size 1), and is then ~10× slower. A large result is written
-    into an array from the workspace (no fresh pages to fault in at every step)."""
-    xp, shape = array_module(a), (a.shape[0], b.shape[1])
-    if shape[0] * shape[1] * a.itemsize < WORKSPACE.smallest or a.dtype != b.dtype:  # (a small one: the heap's)
-        return xp.dot(a, b)
-    return xp.dot(a, b, out=WORKSPACE.take(shape, a.dtype, xp))
+    product, a weight's term at batch size 1), and is then ~10× slower."""
+    return array_module(a).dot(a, b)
 
 
 class PendingSum:

@@ -20,8 +20,10 @@ CELLS = {"rnn": nn.RNN, "lstm": nn.LSTM, "gru": nn.GRU}
 class LanguageModel(nn.Module):
     """Next-token prediction. ``forward(ids, state=None)`` takes ids of shape (batch, time) and
     returns logits (batch, time, vocabulary) and the recurrent state to carry on. It trains on the
-    fused layer node (one graph node for the sequence, ``fused=True``); ``fused="step"`` gives one node per
-    step, ``fused=False`` the primitive cells.
+    fast recurrent stepper where it is installed (``fused=True``: one graph node for the sequence, the
+    hand-derived backward of ``tinygrad_rnn/fast/recurrent``); under ``TINYGRAD_RNN_FAST=0``, or with
+    ``fused=False``, on the primitive cells of ``nn/cells.py`` — the same numbers. ``fused="step"``
+    gives one node per step.
 
     >>> import tinygrad_rnn as tr
     >>> model = LanguageModel(vocab_size=20, embedding_dim=8, hidden_size=16, cell="gru")

@@ -72,6 +72,18 @@ def gru_step(x_projected: tuple[Tensor, Tensor, Tensor], hidden: Tensor, weight_
     return _state(new.lerp(hidden, update), "h")
 
 
+def gru_inputs_by_step(projected: Tensor, time_dim: int = 0) -> list[tuple[Tensor, Tensor, Tensor]]:
+    """Each step's input projection as its (r, z, n) parts, for :func:`gru_step`: the projection of
+    all steps (T, B, 3H) split into its gates once, then by step along ``time_dim``."""
+    by_gate = []
+    for part, name in zip(projected.chunk(3, dim=-1), "rzn"):
+        pieces = part.unbind(time_dim)
+        for piece in (part, *pieces):
+            piece.name = name  # so a drawing labels the edges r, z, n
+        by_gate.append(pieces)
+    return list(zip(*by_gate))
+
+
 def _state(tensor: Tensor, name: str) -> Tensor:
     """Name a state the recurrence carries (h or c), so that drawings label it h_t, c_t."""
     tensor.name = name

@@ -10,9 +10,12 @@ module's last call ended with continues that chain, numbered on (generation, one
 a call started from another module's final state numbers its steps on from there (a decoder after
 its encoder: one timeline); any other call is a chain of its own (one encoder read on two sentences).
 
-``fused=True`` records each layer and direction as one node instead (``ops/fused_layer.py``): the
-same numbers, and still one term per step in ``grad_contributions``, but the steps' states are
-then values, not tensors of the graph; ``fused="step"`` records one fused node per step.
+``fused=True`` asks for the fast recurrent stepper where it is installed (``RECURRENT_STEPPER``
+below; ``tinygrad_rnn/fast/recurrent`` installs itself unless ``TINYGRAD_RNN_FAST=0``): it records
+each layer and direction as one node, with the hand-derived backward — the same numbers, and still
+one term per step in ``grad_contributions``, but the steps' states are then values, not tensors of
+the graph; ``fused="step"`` records one fused node per step. Where no stepper is installed, both run
+the primitive cells below, step by step.
 
 Variable-length batches: pass ``lengths`` (one per sequence, any order). A sequence's state stops
 changing after its last step (``where(step < length, new, old)``), so h_n is each sequence's state
@@ -23,23 +26,32 @@ gives with ``pack_padded_sequence(..., enforce_sorted=False)`` and ``pad_packed_
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import numpy
 
-from .. import threads
 from ..device import array_module
 from ..errors import ShapeError
 from ..function import Chain, Node, Step, at_step, scope
-from ..ops import cat, gru_cell, gru_layer, lstm_cell, lstm_layer, rnn_cell, rnn_layer, stack, where
+from ..ops import cat, stack, where
 from ..ops.shape import Reshape, Stack, Unbind
 from ..tensor import Tensor
 from . import functional as F
 from . import init
-from .cells import _state, gru_step, lstm_step, rnn_step
+from .cells import _state, gru_inputs_by_step, gru_step, lstm_step, rnn_step
 from .module import Module, Parameter
 from .utils.rnn import PackedSequence, pad_packed_sequence, repack
+
+# The two seams tinygrad_rnn/fast/ fills as it is installed (each None on the plain path):
+RECURRENT_STEPPER: Any = None
+"""What runs a layer built with ``fused=True`` or ``"step"``: None — the primitive cells, step by step
+— or the fast stepper (``tinygrad_rnn/fast/recurrent/stepper.py``): its ``run_layer(layer, …)`` runs
+one layer and direction as one node (``fused=True``), and ``cell_steps(layer, …)`` gives the step
+function of one fused node per step (``fused="step"``)."""
+BLAS_THREAD_POLICY: Callable[[], None] | None = None
+"""Called as a layer's forward starts: None, or the BLAS thread policy of ``tinygrad_rnn/fast/threads.py``
+(BLAS on the cores other processes leave free)."""
 
 
 class _Recurrent(Module):
@@ -53,8 +65,8 @@ class _Recurrent(Module):
                  proj_size: int = 0, device: Any = None, dtype: Any = None, fused: bool | str = False) -> None:
         super().__init__()
         if fused not in (False, True, "step"):
-            raise ValueError(f"{type(self).__name__}: fused must be False (the primitive cells), True (one node "
-                             f"per layer and direction) or 'step' (one node per step), got {fused!r}")
+            raise ValueError(f"{type(self).__name__}: fused must be False (the primitive cells), True (the fast "
+                             f"stepper: one node per layer and direction) or 'step' (one node per step), got {fused!r}")
         if hidden_size <= 0 or num_layers <= 0 or input_size <= 0:
             raise ValueError(f"{type(self).__name__}: input_size, hidden_size and num_layers must be positive")
         if not 0.0 <= dropout <= 1.0:
@@ -64,8 +76,8 @@ class _Recurrent(Module):
         self.input_size, self.hidden_size, self.num_layers = input_size, hidden_size, num_layers
         self.bias, self.batch_first, self.dropout = bias, batch_first, float(dropout)
         self.bidirectional, self.proj_size = bidirectional, proj_size
-        # False: the primitive cells (a dozen ops a step); "step": one node per step (ops/fused.py);
-        # True: one node per layer and direction for the whole sequence (ops/fused_layer.py)
+        # False: the primitive cells (a dozen ops a step); where the fast stepper is installed (RECURRENT_STEPPER),
+        # "step": one node per step, True: one node per layer and direction for the whole sequence
         self.fused = fused
         self.scope_name = type(self).__name__
         self.hidden_states: list[Sequence[Tensor]] = []  # per (layer, direction): h_1 … h_T of the last call
@@ -115,7 +127,8 @@ class _Recurrent(Module):
         final_hidden, final_cell = [], []
         self.hidden_states, self.cell_states = [], []
         layer_input = sequence
-        threads.adapt()  # BLAS on the cores other processes leave free (threads.py)
+        if BLAS_THREAD_POLICY is not None:
+            BLAS_THREAD_POLICY()
         with scope(self.scope_name):  # everything the layer does sits in one drawing cluster
             for layer in range(self.num_layers):
                 outputs = []
@@ -180,15 +193,16 @@ class _Recurrent(Module):
         weight_hr = getattr(self, "weight_hr" + suffix, None)
 
         projected = F.linear(layer_input, weight_ih, bias_ih)  # x_t W_ihᵀ + b_ih for all t at once: (T, B, G·H)
-        if self.fused is True:  # one node for the whole sequence
-            return self._run_layer_node(projected, direction, hidden, cell, weight_hh, bias_hh, weight_hr, time_dim,
-                                        keep, chain, first_step)
-        fused = None
-        if self.fused:  # one node per step
-            # W_hhᵀ laid out once for all steps: BLAS is faster with it than with the view W_hh.T
-            fused = {"transposed_weight": array_module(weight_hh.array).ascontiguousarray(weight_hh.array.T)}
+        stepper = RECURRENT_STEPPER if self.fused else None
+        if stepper is not None and self.fused is True:  # the whole sequence as one node (fast/recurrent)
+            return stepper.run_layer(self, projected, direction, hidden, cell, weight_hh, bias_hh, weight_hr,
+                                     time_dim, keep, chain, first_step)
+        if stepper is not None:  # one fused node per step (fast/recurrent)
+            step = stepper.cell_steps(self, weight_hh, bias_hh, weight_hr)
             projected_steps = projected.unbind(time_dim)
         else:
+            def step(x_projected, hidden, cell):  # the primitive cell (nn/cells.py)
+                return self._step(x_projected, hidden, cell, weight_hh, bias_hh, weight_hr)
             projected_steps = self._steps_of(projected, time_dim)
 
         steps = len(projected_steps)
@@ -197,8 +211,7 @@ class _Recurrent(Module):
         cell_states: list[Any] = [None] * steps
         for t in (reversed(range(steps)) if direction else range(steps)):
             with at_step(chain, first_step + t):
-                new_hidden, new_cell = self._step(projected_steps[t], hidden, cell, weight_hh, bias_hh, weight_hr,
-                                                  fused)
+                new_hidden, new_cell = step(projected_steps[t], hidden, cell)
                 if keep is None:
                     hidden, cell, outputs[t] = new_hidden, new_cell, new_hidden
                 else:  # a finished sequence keeps its state and outputs zeros
@@ -211,43 +224,14 @@ class _Recurrent(Module):
             self.cell_states.append(cell_states)
         return stack(outputs, dim=time_dim), hidden, cell
 
-    def _run_layer_node(self, projected: Tensor, direction: int, hidden: Tensor, cell: Tensor | None,
-                        weight_hh: Tensor, bias_hh: Tensor | None, weight_hr: Tensor | None, time_dim: int,
-                        keep: list[Tensor] | None, chain: Chain,
-                        first_step: int) -> tuple[Tensor, Tensor, Tensor | None]:
-        """One layer in one direction as one node (ops/fused_layer.py). The states of its steps are
-        recorded as values (``hidden_states``, ``cell_states``), not as tensors of the graph. With
-        lengths, the node holds a finished sequence's states, and its outputs there are zeroed
-        after it: where(running, output, 0), one op for the whole sequence."""
-        running = None if keep is None else array_module(projected.array).stack([k.array for k in keep])  # (T, B, 1)
-        placement = {"time_dim": time_dim, "reverse": bool(direction), "chain": chain, "first_step": first_step,
-                     "running": running}
-        if weight_hr is not None:  # (an LSTM with proj_size)
-            placement["weight_hr"] = weight_hr
-        output, hidden, cell, cells = self._layer(projected, hidden, cell, weight_hh, bias_hh, placement)
-        self.hidden_states.append(StepValues(output.array if time_dim == 0 else output.array.transpose(1, 0, 2)))
-        if cells is not None:
-            self.cell_states.append(StepValues(cells.array))
-        if keep is not None:  # outputs at padded steps are zeros
-            mask = Tensor._make(running if time_dim == 0 else running.transpose(1, 0, 2))
-            mask.name = RUNNING
-            output = where(mask, output, 0.0)
-        return output, _state(hidden, "h"), None if cell is None else _state(cell, "c")
-
-    def _layer(self, projected: Tensor, hidden: Tensor, cell: Tensor | None, weight_hh: Tensor,
-               bias_hh: Tensor | None, placement: dict) -> tuple[Tensor, Tensor, Tensor | None, Tensor | None]:
-        """The whole sequence as one fused node: (output, h_n, c_n, c_1 … c_T); None where the cell has no c."""
-        raise NotImplementedError
-
     def _steps_of(self, projected: Tensor, time_dim: int) -> Any:
         """The projected input of each time step for the primitive cells, from the (T, B, G·H)
         projection of all steps ((B, T, G·H) if batch first)."""
         return projected.unbind(time_dim)
 
     def _step(self, x_projected: Tensor, hidden: Tensor, cell: Tensor | None, weight_hh: Tensor,
-              bias_hh: Tensor | None, weight_hr: Tensor | None, fused: dict | None) -> tuple[Tensor, Tensor | None]:
-        """One time step: the primitive cell, or with ``fused`` (the fused cell's keyword
-        arguments) the fused one."""
+              bias_hh: Tensor | None, weight_hr: Tensor | None) -> tuple[Tensor, Tensor | None]:
+        """One time step of the primitive cell (nn/cells.py): (h', c'), c' None but for an LSTM."""
         raise NotImplementedError
 
     # --- checks ---------------------------------------------------------------------------------------
@@ -348,13 +332,8 @@ class RNN(_Recurrent):
                          device=device, dtype=dtype, fused=fused)
         self.nonlinearity = nonlinearity
 
-    def _step(self, x_projected, hidden, cell, weight_hh, bias_hh, weight_hr, fused):
-        if fused:
-            return _state(rnn_cell(x_projected, hidden, weight_hh, bias_hh, self.nonlinearity, **fused), "h"), None
+    def _step(self, x_projected, hidden, cell, weight_hh, bias_hh, weight_hr):
         return rnn_step(x_projected, hidden, weight_hh, bias_hh, self.nonlinearity), None
-
-    def _layer(self, projected, hidden, cell, weight_hh, bias_hh, placement):
-        return (*rnn_layer(projected, hidden, weight_hh, bias_hh, self.nonlinearity, **placement), None, None)
 
 
 class LSTM(_Recurrent):
@@ -379,16 +358,8 @@ class LSTM(_Recurrent):
         super().__init__(input_size, hidden_size, num_layers, bias, batch_first, dropout, bidirectional,
                          proj_size, device, dtype, fused)
 
-    def _step(self, x_projected, hidden, cell, weight_hh, bias_hh, weight_hr, fused):
-        if fused:
-            hidden, cell = lstm_cell(x_projected, hidden, cell, weight_hh, bias_hh, **fused)
-            if weight_hr is not None:
-                hidden = F.linear(hidden, weight_hr)
-            return _state(hidden, "h"), _state(cell, "c")
+    def _step(self, x_projected, hidden, cell, weight_hh, bias_hh, weight_hr):
         return lstm_step(x_projected, hidden, cell, weight_hh, bias_hh, weight_hr)
-
-    def _layer(self, projected, hidden, cell, weight_hh, bias_hh, placement):
-        return lstm_layer(projected, hidden, cell, weight_hh, bias_hh, **placement)
 
 
 class GRU(_Recurrent):
@@ -413,51 +384,14 @@ class GRU(_Recurrent):
                          device=device, dtype=dtype, fused=fused)
 
     def _steps_of(self, projected, time_dim):
-        """Each step's projection as its (r, z, n) parts: split once for all steps, then by step."""
-        by_gate = []
-        for part, name in zip(projected.chunk(3, dim=-1), "rzn"):
-            pieces = part.unbind(time_dim)
-            for piece in (part, *pieces):
-                piece.name = name  # so a drawing labels the edges r, z, n
-            by_gate.append(pieces)
-        return list(zip(*by_gate))
+        return gru_inputs_by_step(projected, time_dim)
 
-    def _step(self, x_projected, hidden, cell, weight_hh, bias_hh, weight_hr, fused):
-        if fused:
-            return _state(gru_cell(x_projected, hidden, weight_hh, bias_hh, **fused), "h"), None
+    def _step(self, x_projected, hidden, cell, weight_hh, bias_hh, weight_hr):
         return gru_step(x_projected, hidden, weight_hh, bias_hh), None
-
-    def _layer(self, projected, hidden, cell, weight_hh, bias_hh, placement):
-        return (*gru_layer(projected, hidden, weight_hh, bias_hh, **placement), None, None)
 
 
 RUNNING = "t < length"  # the name of a mask of the sequences still running: drawings label it so
 FUSED_LAYER_STATE = "state of a fused layer"  # the name of such a state: analyses explain why it has no gradient
-
-
-class StepValues(Sequence):
-    """The states h_1 … h_T (or c_t) of a fused layer node, one Tensor per step, made when read: their
-    values, not tensors of the graph (the node recorded the whole sequence), so asking for their
-    gradient is an error that says why, not a partial answer.
-
-    >>> import numpy
-    >>> states = StepValues(numpy.zeros((5, 2, 3)))
-    >>> len(states), states[-1].shape, states[0].name
-    (5, (2, 3), 'state of a fused layer')
-    """
-
-    def __init__(self, time_major: Any) -> None:
-        self.time_major = time_major  # (T, B, H)
-
-    def __len__(self) -> int:
-        return len(self.time_major)
-
-    def __getitem__(self, index: Any) -> Any:
-        if isinstance(index, slice):
-            return [self[t] for t in range(len(self))[index]]
-        state = Tensor._make(self.time_major[index])
-        state.name = FUSED_LAYER_STATE
-        return state
 
 
 def _step_that_made(state: Tensor) -> Step | None:

@@ -10,11 +10,11 @@
 * :mod:`.convert` — dtype and device conversion, clone
 * :mod:`.composite` — PyTorch's conveniences made of the ops above (narrow, repeat, topk, mm,
   bmm, masked_fill, t): no backward of their own
-* :mod:`.fused` — one RNN, LSTM or GRU step as one op (the fast path of the layers), and
-  :mod:`.fused_kernels`, their pointwise arithmetic as one CUDA kernel each way on the GPU
 
 The lowercase functions accept Tensors (and record the op) or plain arrays (and just compute);
-that is how each op's backward, written with them, serves both backward modes.
+that is how each op's backward, written with them, serves both backward modes. Each forward is
+plain NumPy (CuPy on the GPU): ``xp.exp(x)``, ``a @ b``. An RNN, LSTM or GRU step as one op, and a
+whole layer as one, are not here: they are the recurrent stepper of ``tinygrad_rnn/fast/``.
 """
 
 from .compare import eq, ge, gt, le, logical_and, logical_not, logical_or, lt, ne, sign  # noqa: F401
@@ -41,8 +41,6 @@ from .elementwise import (  # noqa: F401
     tanh,
     where,
 )
-from .fused import gru_cell, lstm_cell, rnn_cell  # noqa: F401
-from .fused_layer import gru_layer, lstm_layer, rnn_layer  # noqa: F401
 from .linalg import matmul  # noqa: F401
 from .reduce import (  # noqa: F401
     all,

@@ -16,7 +16,6 @@ import numpy
 from ..device import array_module
 from ..function import Function
 from ..tensor import Tensor
-from ..workspace import WORKSPACE
 from . import shape
 from .convert import cast
 from .elementwise import abs, exp, sqrt, where
@@ -75,10 +74,8 @@ class LogSumExp(Function):
         xp = array_module(x)
         top = x.max(axis=self.dim, keepdims=True)
         top = xp.where(xp.isfinite(top), top, 0)  # a row of −inf gives −inf, not NaN
-        # exp(x − m) in one array from the workspace, written in place (a loss's is the size of the logits)
-        shifted = xp.subtract(x, top, out=WORKSPACE.take(x.shape, x.dtype, xp) if x.dtype.kind == "f" else None)
         with numpy.errstate(divide="ignore"):  # log 0 = −inf is the right answer here
-            out = top + xp.log(xp.exp(shifted, out=shifted).sum(axis=self.dim, keepdims=True))
+            out = top + xp.log(xp.exp(x - top).sum(axis=self.dim, keepdims=True))
         return out if self.keepdim else out.squeeze(self.dim)
 
     def backward(self, grad, out, x):
@@ -135,8 +132,7 @@ class CrossEntropy(Function):
 
     def forward(self, logits):
         xp = array_module(logits)
-        log_probs = xp.subtract(logits, LogSumExp(dim=(1,), keepdim=True).forward(logits),
-                                out=WORKSPACE.take(logits.shape, logits.dtype, xp))
+        log_probs = logits - LogSumExp(dim=(1,), keepdim=True).forward(logits)
         picked = log_probs[xp.arange(logits.shape[0]), self.targets]
         return -(picked if self.weights is None else picked * self.weights).sum() / self.count, log_probs
 
@@ -146,7 +142,7 @@ class CrossEntropy(Function):
         grad_logits = None
         if grad_loss is not None:
             xp = array_module(self.targets)
-            one_hot = WORKSPACE.zeros(log_probs.shape, log_probs.dtype, xp)
+            one_hot = xp.zeros(log_probs.shape, dtype=log_probs.dtype)
             one_hot[xp.arange(log_probs.shape[0]), self.targets] = 1 if self.weights is None else self.weights
             # the same lines on arrays and Tensors: exp records itself when log_probs is a Tensor, and
             # -= and *= then record new tensors; on arrays they write the fresh exp in place

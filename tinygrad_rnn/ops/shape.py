@@ -16,7 +16,6 @@ from ..device import array_module, device_of_array, move_array, scatter_add
 from ..errors import DeviceError, ShapeError
 from ..function import Function
 from ..tensor import Tensor
-from ..workspace import WORKSPACE
 
 
 def shape_of(x: Any) -> tuple[int, ...]:
@@ -186,10 +185,8 @@ class Embedding(Function):
             self.keep_rows[self.padding_idx] = 0
         if not self.checked or array_module(weight) is not numpy:
             return weight[self.ids]
-        # a training step's lookup, into an array from the workspace (mode="clip": the ids were checked;
-        # NumPy's checking mode would first copy into a fresh array)
-        rows = WORKSPACE.take(self.ids.shape + weight.shape[1:], weight.dtype)
-        return numpy.take(weight, self.ids, axis=0, out=rows, mode="clip")
+        # mode="clip": the ids were checked, and NumPy's checking mode would first copy into a fresh array
+        return numpy.take(weight, self.ids, axis=0, mode="clip")
 
     def backward(self, grad, out, weight):
         grad_weight = IndexAdd.apply(grad, index=self.ids, shape=weight.shape)

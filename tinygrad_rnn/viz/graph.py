@@ -15,7 +15,8 @@ a model's own ops around its layers (embedding, head, loss) are drawn once per s
 
 A layer built with ``fused=True`` is one node for the whole sequence; a drawing shows its steps
 all the same: it draws the graph computed again from the same leaves with each such node
-recorded step by step (``ops.fused_layer.stepwise_graph``: the graph ``fused="step"`` records).
+recorded step by step (``viz/stepwise.py``: the graph the primitive cells record, as the plain
+path, ``TINYGRAD_RNN_FAST=0``, records it).
 """
 
 from __future__ import annotations
@@ -28,7 +29,6 @@ from ..engine import grad, vertex_of
 from ..errors import GraphError
 from ..function import Function, step_number, step_of
 from ..function import Node as GraphNode
-from ..ops.fused_layer import stepwise_graph
 from ..tensor import Tensor
 from .levels import merge_backward_rules, merge_groups, per_step_projections, unique
 from .notation import Notation, name_parameters, name_values, parameter_notes, resolve, short_name
@@ -43,6 +43,7 @@ from .picture import (
     step_position,
     subscript,
 )
+from .stepwise import stepwise_graph
 from .views import bptt_picture, forward_and_backward_picture, rolled_picture
 
 __all__ = ["build_picture", "Node", "Picture", "display_label", "in_order", "LEVELS", "PARAMS"]
@@ -95,7 +96,7 @@ def build_picture(tensors: tuple[Tensor, ...], level: str = "op", backward: bool
                           "label" if bptt else params, layer_nodes, notation, slide and not rolled)
     if layer_nodes:
         picture.notes[:0] = ["A fused layer is one node for the whole sequence, drawn as its steps",
-                             "fused=False draws a fused layer's primitive ops"]
+                             "fused=False records those primitive ops themselves"]
     if both:
         picture = forward_and_backward_picture(picture)
     elif bptt:

@@ -36,6 +36,7 @@ from .layout import labelled_layout
 from .mathml import _escape, _fenced, _math, _msub, _msup, _norm_of, _number, _number_plain, _op, _row, _symbol, _text
 from .notation import Notation, in_notation, resolve
 from .numbers import digits_to_tell_apart, slide_number
+from .stepwise import stepwise_graph
 from .svg import picture_to_svg
 
 ASSETS = pathlib.Path(__file__).resolve().parent
@@ -133,6 +134,9 @@ def _panel(name: str, loss: Tensor, layer: Any, level: str, notation: Notation,
     if loss.grad_fn.released:
         raise ValueError("lecture: loss.backward() has freed the values this page shows; call viz.lecture(loss) "
                          "before loss.backward() (or call loss.backward(retain_graph=True))")
+    (stepwise,) = stepwise_graph((loss,))
+    if stepwise is not loss:  # a layer run as one node (fast/): its steps, as the plain path records them
+        loss, layer = stepwise, None  # (the layer's own states are values, not tensors of this graph)
     found = analysis.find_recurrence(loss, layer)
     hidden, steps = found.hidden_states, found.steps
     hidden_norms = [float(n) for n in analysis.hidden_state_gradient_norms(loss, hidden)]

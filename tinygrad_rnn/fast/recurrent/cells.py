@@ -11,22 +11,22 @@ second derivatives flow through it. Like PyTorch's LSTMCell and GRUCell, the fun
 
 Each cell's arithmetic after its matrix products — the pointwise part — is one function here
 (``lstm_pointwise``, ``gru_pointwise``, ``rnn_pointwise`` forward; the cells' ``gate_gradients``
-backward). The fused layer (:mod:`.fused_layer`: one node for a whole sequence) runs the same
+backward). The fused layer (:mod:`.layers`: one node for a whole sequence) runs the same
 functions at every step, writing into its buffers. On the GPU, where a step costs what its
 kernel launches cost, the pointwise part runs as one CUDA kernel each way instead
-(:mod:`.fused_kernels`: the same equations, tested equal on the GPU).
+(:mod:`.kernels`: the same equations, tested equal on the GPU).
 
 Shapes: x_projected (B, G·H), hidden (B, H), weight_hh (G·H, H), bias_hh (G·H,).
 """
 
 from __future__ import annotations
 
-from ..device import array_module
-from ..function import Function
-from . import fused_kernels
-from .elementwise import relu, sigmoid_array
-from .linalg import linear_backward, linear_forward
-from .shape import cat
+from ...device import array_module
+from ...function import Function
+from ...ops.elementwise import relu, sigmoid_array
+from ...ops.linalg import linear_backward, linear_forward
+from ...ops.shape import cat
+from . import kernels
 
 
 def lstm_pointwise(gates, cell, out=None):
@@ -37,8 +37,8 @@ def lstm_pointwise(gates, cell, out=None):
     if out is None:
         out = tuple(xp.empty(cell.shape, dtype=cell.dtype) for _ in range(3))
     hidden_out, cell_out, tanh_cell = out
-    if fused_kernels.applies_to(gates):  # on the GPU: one kernel (the same equations)
-        return fused_kernels.lstm_forward(gates, cell, out)
+    if kernels.applies_to(gates):  # on the GPU: one kernel (the same equations)
+        return kernels.lstm_forward(gates, cell, out)
     gates[:, : 2 * size] = sigmoid_array(gates[:, : 2 * size])
     xp.tanh(gates[:, 2 * size: 3 * size], out=gates[:, 2 * size: 3 * size])
     gates[:, 3 * size:] = sigmoid_array(gates[:, 3 * size:])
@@ -59,8 +59,8 @@ def gru_pointwise(x_projected, recurrent, hidden, gates_out=None, hidden_out=Non
         gates_out = xp.empty((3, *hidden.shape), dtype=hidden.dtype)
     if hidden_out is None:
         hidden_out = xp.empty(hidden.shape, dtype=hidden.dtype)
-    if fused_kernels.applies_to(recurrent):  # on the GPU: one kernel (the same equations)
-        fused_kernels.gru_forward(x_projected, recurrent, hidden, (hidden_out, *gates_out))
+    if kernels.applies_to(recurrent):  # on the GPU: one kernel (the same equations)
+        kernels.gru_forward(x_projected, recurrent, hidden, (hidden_out, *gates_out))
         return hidden_out, gates_out
     # r and z side by side in one pass: σ of [x_r + h W_hrᵀ + b_hr, x_z + h W_hzᵀ + b_hz]
     reset_update = sigmoid_array(x_projected[:, : 2 * size] + recurrent[:, : 2 * size])
@@ -145,8 +145,8 @@ class FusedLSTMCell(FusedCell):
         chain rule through the gates, on arrays or Tensors (on arrays, ∂ pre-activations is
         written into ``out`` if given). On the GPU, one kernel (when only ∂h', ∂c' arrived)."""
         grad_hidden, grad_cell, grad_gates, grad_tanh_cell = grads
-        if fused_kernels.applies_to(gates) and grad_gates is None and grad_tanh_cell is None:
-            grad_pre, grad_cell_prev = fused_kernels.lstm_backward(gates, tanh_cell, cell, grad_hidden, grad_cell)
+        if kernels.applies_to(gates) and grad_gates is None and grad_tanh_cell is None:
+            grad_pre, grad_cell_prev = kernels.lstm_backward(gates, tanh_cell, cell, grad_hidden, grad_cell)
             if out is not None:
                 out[...] = grad_pre
             return grad_pre if out is None else out, grad_cell_prev
@@ -203,8 +203,8 @@ class FusedGRUCell(FusedCell):
         size = hidden.shape[-1]
         reset, update, new = gates[0], gates[1], gates[2]
         h_new = recurrent[:, 2 * size:]
-        if fused_kernels.applies_to(gates) and grad_gates is None and grad_recurrent_in is None:
-            made = fused_kernels.gru_backward(grad_out, reset, update, new, h_new, hidden)
+        if kernels.applies_to(gates) and grad_gates is None and grad_recurrent_in is None:
+            made = kernels.gru_backward(grad_out, reset, update, new, h_new, hidden)
             for result, out in zip(made, (out_recurrent, out_x)):
                 if out is not None:
                     out[...] = result
@@ -239,8 +239,8 @@ class FusedRNNCell(FusedCell):
 
     def forward(self, x_projected, hidden, weight_hh, bias_hh=None):
         pre = self.recurrent_product(hidden, weight_hh, bias_hh)
-        if self.nonlinearity == "tanh" and fused_kernels.applies_to(pre):  # on the GPU: one kernel
-            return fused_kernels.rnn_tanh_forward(pre, x_projected)
+        if self.nonlinearity == "tanh" and kernels.applies_to(pre):  # on the GPU: one kernel
+            return kernels.rnn_tanh_forward(pre, x_projected)
         pre += x_projected
         return rnn_pointwise(pre, self.nonlinearity, out=pre)
 
@@ -253,8 +253,8 @@ class FusedRNNCell(FusedCell):
     @staticmethod
     def gate_gradients(grad, out, nonlinearity: str = "tanh", into=None):
         """∂(pre-activation) from ∂h', on arrays or Tensors (on arrays, into ``into`` if given)."""
-        if nonlinearity == "tanh" and fused_kernels.applies_to(out) and into is None:
-            return fused_kernels.rnn_tanh_backward(grad, out)
+        if nonlinearity == "tanh" and kernels.applies_to(out) and into is None:
+            return kernels.rnn_tanh_backward(grad, out)
         slope = 1 - out * out if nonlinearity == "tanh" else out > 0
         return grad * slope if into is None else array_module(into).multiply(grad, slope, out=into)
 

@@ -4,12 +4,10 @@ On the GPU a time step costs what its kernel launches cost — each NumPy-style 
 CuPy array is one launch and about 10 µs of Python — not what the arithmetic costs. The LSTM's
 gates, cell and hidden state are some fifteen such operations forward and twenty backward (the
 tanh RNN's two and three); here each direction is one kernel, one thread per unit, computing
-exactly the equations
-of :class:`~tinygrad_rnn.ops.fused.FusedLSTMCell`, :class:`~tinygrad_rnn.ops.fused.FusedGRUCell` and the
-tanh :class:`~tinygrad_rnn.ops.fused.FusedRNNCell`
-(σ(x) = ½ + ½ tanh(x/2), as on the CPU). The cells call these on CuPy arrays only, and only for
-a plain backward; a recorded backward (create_graph) takes the cells' own expressions, and the
-tests check the two equal on the GPU.
+exactly the equations of :class:`~.cells.FusedLSTMCell`, :class:`~.cells.FusedGRUCell` and the
+tanh :class:`~.cells.FusedRNNCell` (σ(x) = ½ + ½ tanh(x/2), as on the CPU). The cells call these
+on CuPy arrays only, and only for a plain backward; a recorded backward (create_graph) takes the
+cells' own expressions, and the tests check the two equal on the GPU.
 
 A thread handles unit k of row b; the gates of that unit sit at ``at + j·size`` in the row-major
 (B, G·H) array, with ``at = b·G·H + k``.
@@ -19,7 +17,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..device import array_module, loaded_cupy
+from ...device import array_module, loaded_cupy
 
 _SIGMOID = "template <typename T> __device__ T sigmoid(T x) { return T(0.5) + T(0.5) * tanh(T(0.5) * x); }"
 

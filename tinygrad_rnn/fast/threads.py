@@ -1,4 +1,9 @@
-"""BLAS threads: as many as the cores other processes leave free.
+"""The BLAS thread policy: as many threads as the cores other processes leave free — the seam
+``BLAS_THREAD_POLICY`` of :mod:`tinygrad_rnn.nn.recurrent`, called as a recurrent layer starts.
+
+**Replaces** BLAS's own thread count (the plain path leaves it alone and never reads the machine's
+load). **Buys**: beside one busy process on 2 cores, an LSTM training step at 1.0–1.3× its quiet
+time instead of 2.5–3.4× (docs/benchmarks.md, "BLAS threads"); on a quiet machine, nothing.
 
 OpenBLAS splits each matrix product over every core, and its threads meet at a barrier after each
 product. When another process keeps a core busy (a video call, a compile, a second training run),
@@ -9,10 +14,11 @@ and 1.0–1.3× with one thread (docs/benchmarks.md, "BLAS threads"). On a quiet
 is right: at 512 units and more two threads are 1.3–1.5× faster than one, and below 128 units
 the thread count makes no difference the table can see.
 
-So the policy follows the machine, not the matrix sizes: every recurrent layer's forward calls
-:func:`adapt`, which at most once a second reads how much CPU time other processes took since its
-last look (less this process's own time) and, where they kept k cores busy, runs BLAS on the
-cores left (at least one); on a quiet machine BLAS keeps its own count. The setting is
+So the policy follows the machine, not the matrix sizes: once :func:`install` has run, every
+recurrent layer's forward calls :func:`adapt`, which at most once a second reads how much CPU time
+other processes took since its last look (less this process's own time) and, where they kept k
+cores busy, runs BLAS on the cores left (at least one); on a quiet machine BLAS keeps its own
+count. The setting is
 process-wide, as ``torch.set_num_threads`` is, so the rest of a training step (the head, the loss,
 the optimizer) runs on it too.
 
@@ -50,6 +56,21 @@ _applied: int | None = None  # the thread count this module set (None: BLAS's ow
 _auto: int | None = None  # what "auto" chose at its last look
 _last: tuple[float, float, float] | None = None  # (wall time, busy CPU s of the machine, of this process)
 _controller: Any = None  # threadpoolctl's view of the BLAS libraries loaded, made on first use
+
+
+def install() -> None:
+    """Recurrent layers adapt BLAS's threads to the machine as they run (under the policy "auto")."""
+    from ..nn import recurrent
+
+    recurrent.BLAS_THREAD_POLICY = adapt
+
+
+def uninstall() -> None:
+    """Layers leave BLAS's threads alone again, and BLAS has its own count back."""
+    from ..nn import recurrent
+
+    recurrent.BLAS_THREAD_POLICY = None
+    _apply(None)
 
 
 def set_blas_threads(threads: int | str | None) -> None:

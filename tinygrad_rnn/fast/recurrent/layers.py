@@ -10,7 +10,7 @@ after the loop ∂J/∂W_hh and ∂J/∂b_hh are one product each over all steps
 
     ∂J/∂W_hh = Σ_t δ_tᵀ h_{t−1} = [δ_1; …; δ_T]ᵀ [h_0; …; h_{T−1}].
 
-The arithmetic of a step is the fused cells' (:mod:`.fused`: ``lstm_pointwise`` and
+The arithmetic of a step is the fused cells' (:mod:`.cells`: ``lstm_pointwise`` and
 ``FusedLSTMCell.gate_gradients``, the same for the GRU and the tanh RNN), so the equations live
 in one place. The backward loop is written once for arrays and Tensors: with
 ``create_graph=True`` it runs on Tensors, the steps' gate gradients are recorded op by op, and
@@ -18,7 +18,7 @@ what they read of the forward pass (the gates, the states) are outputs of this n
 backward (``kept_outputs``) — so a second derivative flows back through them, into this node's
 backward again.
 
-The weight's term is handed over as one :class:`~.linalg.Product` that knows its steps
+The weight's term is handed over as one :class:`~..gradient_table.DeferredProduct` that knows its steps
 (``steps``): the gradient table multiplies it out as one product, and ``grad_contributions`` (or
 a recorded backward) splits it into each step's term, δ_tᵀ h_{t−1}, with the step's scope.
 
@@ -34,29 +34,22 @@ pass, each step's position and the indices of the states it starts from and make
 
 from __future__ import annotations
 
-import copy
-from typing import Any
-
-from ..device import array_module
-from ..fast.gradient_table import DeferredProduct as Product  # (its name in fast/; renamed here when this file moves)
-from ..fast.gradient_table import matrix_product as _product
-from ..function import STATE, Chain, Function, Node, Step, at_step
-from ..tensor import Tensor
-from ..workspace import WORKSPACE
-from .elementwise import where
-from .fused import (
+from ...device import array_module
+from ...function import Chain, Function, Step, at_step
+from ...nn.cells import gru_inputs_by_step, gru_step, lstm_step, rnn_step
+from ...ops.elementwise import where
+from ...ops.linalg import MatMul
+from ...ops.shape import stack
+from ...tensor import Tensor
+from ..gradient_table import DeferredProduct, handed_over
+from .cells import (
     FusedGRUCell,
     FusedLSTMCell,
     FusedRNNCell,
-    gru_cell,
     gru_pointwise,
-    lstm_cell,
     lstm_pointwise,
-    rnn_cell,
     rnn_pointwise,
 )
-from .linalg import Linear, MatMul
-from .shape import stack
 
 
 class FusedLayer(Function):
@@ -93,7 +86,7 @@ class FusedLayer(Function):
     def states_buffer(self, initial, steps: int):
         """(T + 1, B, H), the initial state at the end the loop starts from."""
         xp = array_module(initial)
-        buffer = WORKSPACE.take((steps + 1, *initial.shape), initial.dtype, xp)
+        buffer = xp.empty((steps + 1, *initial.shape), dtype=initial.dtype)
         buffer[self.initial(steps)] = initial
         return buffer
 
@@ -112,9 +105,9 @@ class FusedLayer(Function):
 
     def time_major(self, projected, bias=None, out=None):
         """The input projection (T, B, G·H) time-major, + ``bias`` if given (folded in once for all
-        steps, as a hand-written BPTT does), written into ``out`` (an array from the workspace if None)."""
+        steps, as a hand-written BPTT does), written into ``out`` (a new array if None)."""
         xp, steps = array_module(projected), self.by_step(projected)
-        out = WORKSPACE.take(steps.shape, steps.dtype, xp) if out is None else out
+        out = xp.empty(steps.shape, dtype=steps.dtype) if out is None else out
         if bias is None:
             out[...] = steps
             return out
@@ -160,7 +153,7 @@ class FusedLayer(Function):
         ``time_dim``); on Tensors (a recorded backward) a list of T, stacked after the loop."""
         if isinstance(like, Tensor):
             return [None] * shape[time_dim]
-        return WORKSPACE.take(shape, like.dtype, array_module(like))
+        return array_module(like).empty(shape, dtype=like.dtype)
 
     @staticmethod
     def slot(step_gradients, position: int, time_dim: int = 0):
@@ -198,8 +191,8 @@ class FusedLayer(Function):
     @staticmethod
     def through_weight(grad_pre, weight_hh):
         """∂J/∂h_{t−1} through h_{t−1} W_hhᵀ: grad_pre W_hh (linear's rule for its input), recorded on
-        Tensors; on arrays one BLAS call (each step's: none of linear's general folding)."""
-        return MatMul.apply(grad_pre, weight_hh) if isinstance(grad_pre, Tensor) else _product(grad_pre, weight_hh)
+        Tensors; on arrays one BLAS call, ``dot`` (each step's: none of linear's general folding)."""
+        return MatMul.apply(grad_pre, weight_hh) if isinstance(grad_pre, Tensor) else grad_pre.dot(weight_hh)
 
     def initial_gradient(self, grad, kept_grad, steps: int, position: int):
         """∂J/∂ of the initial state (input ``position``): what the loop sent it, and what its slot
@@ -215,23 +208,24 @@ class FusedLayer(Function):
     def weight_gradients(self, step_grads, step_inputs, position: int, has_bias: bool):
         """(∂W, ∂b) of a weight every step multiplies its input by (input ``position`` of this node, its
         bias the next), all steps at once: [δ_1; …; δ_T]ᵀ [x_1; …; x_T] and Σ δ_t — for W_hh, x_t is
-        h_{t−1}. Each a :class:`Product` that knows its steps: multiplied out as one product, or split
+        h_{t−1}. Each a :class:`DeferredProduct` that knows its steps: multiplied out as one product, or split
         into each step's term where they are shown (``grad_contributions``; and a recorded backward,
         on Tensors, records the sum Σ_t with one term per step, as the per-step path does)."""
         need = self.needs_input_grad
         need_weight, need_bias = need[position], has_bias and need[position + 1]
         rows, steps = step_grads.reshape(-1, step_grads.shape[-1]), self.step_names(len(step_inputs))
-        grad_weight = Product(rows, step_inputs.reshape(-1, step_inputs.shape[-1]), steps) if need_weight else None
-        grad_bias = Product(rows, None, steps) if need_bias else None
+        grad_weight = (handed_over(DeferredProduct(rows, step_inputs.reshape(-1, step_inputs.shape[-1]), steps))
+                       if need_weight else None)
+        grad_bias = handed_over(DeferredProduct(rows, None, steps)) if need_bias else None
         return grad_weight, grad_bias
 
     # --- the same computation, step by step ------------------------------------------------------------
     def stepwise(self, projected, hidden, *rest):
-        """This layer's returned outputs recorded step by step with the fused cells, each step in
-        its scope t=k — the graph ``fused="step"`` records. Drawings draw a layer node so
-        (:func:`stepwise_graph`): its steps as columns."""
+        """This layer's returned outputs recorded step by step with the primitive cells of
+        ``nn/cells.py``, each step in its scope t=k — the graph the plain path records. Drawings draw
+        a layer node so (``viz/stepwise.py``): its steps as columns, as without tinygrad_rnn/fast/."""
         cell, weights = (rest[0], rest[1:]) if len(self.states) == 2 else (None, rest)  # (LSTM: c_0); W_hh, …
-        steps_in, steps = projected.unbind(self.time_dim), projected.shape[self.time_dim]
+        steps_in, steps = self.step_inputs(projected), projected.shape[self.time_dim]
         outputs, cells = [None] * steps, [None] * steps
         for p, _, _ in self.visits(steps):
             with at_step(self.chain, p + self.first_step):
@@ -246,8 +240,12 @@ class FusedLayer(Function):
         made = (stack(outputs, dim=self.time_dim), hidden)
         return made if cell is None else (*made, cell, stack(cells))
 
+    def step_inputs(self, projected):
+        """Each step's input projection, as the plain path's layer hands it to its cell."""
+        return projected.unbind(self.time_dim)
+
     def cell_step(self, x_projected, hidden, cell, weight_hh, bias_hh=None):
-        """One step as the fused cell records it: (h', c') (c' None but for an LSTM)."""
+        """One step as the plain path records it (nn/cells.py): (h', c') (c' None but for an LSTM)."""
         raise NotImplementedError
 
     def step_names(self, steps: int) -> tuple[tuple[int, str], ...]:
@@ -263,9 +261,9 @@ def _plus(first, second, third=None):
 
 
 def _batch_first(time_major):
-    """A (T, B, …) array copied into a (B, T, …) one from the workspace."""
-    out = WORKSPACE.take((time_major.shape[1], time_major.shape[0], *time_major.shape[2:]), time_major.dtype,
-                         array_module(time_major))
+    """A (T, B, …) array copied into a new (B, T, …) one."""
+    out = array_module(time_major).empty((time_major.shape[1], time_major.shape[0], *time_major.shape[2:]),
+                                         dtype=time_major.dtype)
     out[...] = time_major.transpose(1, 0, *range(2, time_major.ndim))
     return out
 
@@ -275,7 +273,7 @@ def _step(kept_grad, index: int):
 
 
 class FusedLSTMLayer(FusedLayer):
-    """An LSTM layer over a sequence (the equations of :class:`~.fused.FusedLSTMCell`, step by step).
+    """An LSTM layer over a sequence (the equations of :class:`~.cells.FusedLSTMCell`, step by step).
     Inputs (x_proj, h_0, c_0, W_hh[, b_hh[, W_hr]]); outputs the sequence h_1 … h_T, h_n, c_n, the
     cell states c_1 … c_T (time-major, as the layer shows them), and kept for backward the states h,
     c (T + 1 each), the activated gates [i, f, g, o], tanh(c_t) and o ⊙ tanh(c_t). With W_hr
@@ -288,17 +286,16 @@ class FusedLSTMLayer(FusedLayer):
     states = ("h", "c")
 
     def cell_step(self, x_projected, hidden, cell, weight_hh, bias_hh=None, weight_hr=None):
-        hidden, cell = lstm_cell(x_projected, hidden, cell, weight_hh, bias_hh)
-        return (hidden if weight_hr is None else Linear.apply(hidden, weight_hr)), cell
+        return lstm_step(x_projected, hidden, cell, weight_hh, bias_hh, weight_hr)
 
     def forward(self, projected, hidden, cell, weight_hh, bias_hh=None, weight_hr=None):
         xp, steps = array_module(projected), projected.shape[self.time_dim]
         transposed_weight = xp.ascontiguousarray(weight_hh.T)  # BLAS is faster with it than with the view
         gates = self.time_major(projected, bias_hh)  # x_t W_ihᵀ + b_ih + b_hh, all steps; then + h W_hhᵀ
         hiddens, cells = self.states_buffer(hidden, steps), self.states_buffer(cell, steps)
-        tanh_cells = WORKSPACE.take((steps, *cell.shape), cell.dtype, xp)
+        tanh_cells = xp.empty((steps, *cell.shape), dtype=cell.dtype)
         # o ⊙ tanh c_t: h_t itself, or with W_hr what it projects (h_t = (o ⊙ tanh c_t) W_hrᵀ)
-        unprojected = self.made(hiddens) if weight_hr is None else WORKSPACE.take(tanh_cells.shape, cell.dtype, xp)
+        unprojected = self.made(hiddens) if weight_hr is None else xp.empty(tanh_cells.shape, dtype=cell.dtype)
         transposed_projection = None if weight_hr is None else xp.ascontiguousarray(weight_hr.T)
         product = xp.empty(gates.shape[1:], dtype=gates.dtype)
         dot = xp.dot
@@ -348,7 +345,7 @@ class FusedLSTMLayer(FusedLayer):
 
 
 class FusedGRULayer(FusedLayer):
-    """A GRU layer over a sequence (the equations of :class:`~.fused.FusedGRUCell`, step by step).
+    """A GRU layer over a sequence (the equations of :class:`~.cells.FusedGRUCell`, step by step).
     Inputs (x_proj, h_0, W_hh[, b_hh]); outputs the sequence, h_n, and kept for backward the
     states (T + 1), the gates (T, 3, B, H): r, z, n and each step's h W_hhᵀ + b_hh."""
 
@@ -357,15 +354,18 @@ class FusedGRULayer(FusedLayer):
     weight_position = 2
     kept_outputs = 3
 
+    def step_inputs(self, projected):
+        return gru_inputs_by_step(projected, self.time_dim)
+
     def cell_step(self, x_projected, hidden, cell, weight_hh, bias_hh=None):
-        return gru_cell(x_projected, hidden, weight_hh, bias_hh), None
+        return gru_step(x_projected, hidden, weight_hh, bias_hh), None
 
     def forward(self, projected, hidden, weight_hh, bias_hh=None):
         xp, steps = array_module(projected), projected.shape[self.time_dim]
         transposed_weight = xp.ascontiguousarray(weight_hh.T)
         hiddens = self.states_buffer(hidden, steps)
-        recurrent = WORKSPACE.take((steps, *hidden.shape[:-1], weight_hh.shape[0]), hidden.dtype, xp)
-        gates = WORKSPACE.take((steps, 3, *hidden.shape), hidden.dtype, xp)  # each step's r, z, n
+        recurrent = xp.empty((steps, *hidden.shape[:-1], weight_hh.shape[0]), dtype=hidden.dtype)
+        gates = xp.empty((steps, 3, *hidden.shape), dtype=hidden.dtype)  # each step's r, z, n
         projected, dot = self.by_step(projected), xp.dot
         for p, before, after in self.visits(steps):
             dot(hiddens[before], transposed_weight, out=recurrent[p])
@@ -399,7 +399,7 @@ class FusedGRULayer(FusedLayer):
 
 
 class FusedRNNLayer(FusedLayer):
-    """An Elman RNN layer over a sequence (:class:`~.fused.FusedRNNCell`, step by step). Inputs
+    """An Elman RNN layer over a sequence (:class:`~.cells.FusedRNNCell`, step by step). Inputs
     (x_proj, h_0, W_hh[, b_hh]); outputs the sequence, h_n, and kept for backward the states."""
 
     name = "fused RNN layer"
@@ -413,7 +413,7 @@ class FusedRNNLayer(FusedLayer):
         self.nonlinearity = nonlinearity
 
     def cell_step(self, x_projected, hidden, cell, weight_hh, bias_hh=None):
-        return rnn_cell(x_projected, hidden, weight_hh, bias_hh, self.nonlinearity), None
+        return rnn_step(x_projected, hidden, weight_hh, bias_hh, self.nonlinearity), None
 
     def forward(self, projected, hidden, weight_hh, bias_hh=None):
         xp, steps = array_module(projected), projected.shape[self.time_dim]
@@ -448,56 +448,6 @@ class FusedRNNLayer(FusedLayer):
         grad_x, grad_weight, grad_bias = self.after_the_loop(step_gradients, hiddens, bias_hh is not None)
         return (grad_x, self.initial_gradient(grad_hidden, grad_hiddens, steps, 1), grad_weight,
                 grad_bias)[: 4 if bias_hh is not None else 3]
-
-
-def stepwise_graph(roots: tuple[Tensor, ...]) -> tuple[Tensor, ...]:
-    """``roots`` computed again from the same leaves by the same ops, each fused layer node
-    recorded step by step (:meth:`FusedLayer.stepwise`): what a drawing or an analysis that
-    follows the steps walks. Every op is run again on copies of its Function (in its own scope,
-    its tensors named as before), so nothing of the given graph is changed and its freed arrays
-    are not needed (random numbers, such as dropout's mask, are constants of the graph: the same).
-    ``roots`` themselves where the graph has no layer node (or is a gradient graph).
-
-    >>> import tinygrad_rnn as tr
-    >>> output, _ = tr.nn.GRU(2, 3, fused=True)(tr.randn(4, 1, 2))
-    >>> (again,) = stepwise_graph((output.sum(),))
-    >>> again.grad_fn.inputs[0].grad_fn, float(again) == float(output.sum())
-    (<Stack>, True)
-    """
-    from ..engine import ops_in_order, vertex_of
-
-    ops = ops_in_order([vertex_of(t) for t in roots], freed=True)  # (no saved array is read)
-    if not any(isinstance(f, FusedLayer) for f, _ in ops) or any(f is not None and f.is_gradient for f, _ in ops):
-        return roots
-    again: dict[Any, Tensor] = {}  # a vertex of the given graph → the tensor computed again
-    copies = []
-    previous = STATE.grad_enabled, STATE.scope, STATE.step
-    try:
-        STATE.grad_enabled = True
-        for function, vertices in ops:
-            if function is None:  # a leaf: itself
-                again[vertices[0]] = vertices[0]
-                continue
-            inputs = tuple(again.get(x, x) if isinstance(x, (Tensor, Node)) else x for x in function.inputs)
-            STATE.scope, STATE.step = function.scope, function.step
-            if isinstance(function, FusedLayer):
-                made = function.stepwise(*inputs)
-            else:
-                replay = copy.copy(function)
-                replay.released = False
-                copies.append(replay)
-                made = replay._record(inputs)
-            made = made if isinstance(made, tuple) else (made,)
-            for vertex in vertices:
-                tensor = made[vertex.output_index]
-                tensor.name = vertex.name
-                again[vertex] = tensor
-    finally:
-        STATE.grad_enabled, STATE.scope, STATE.step = previous
-    for replay in copies:  # a generation step's link to the scores its ids were chosen from
-        if getattr(replay, "chosen_from", None) in again:
-            replay.chosen_from = vertex_of(again[replay.chosen_from])
-    return tuple(again[vertex_of(t)] for t in roots)
 
 
 def lstm_layer(projected, hidden, cell, weight_hh, bias_hh=None, time_dim: int = 0, reverse: bool = False,

@@ -1,0 +1,71 @@
+"""A graph with each sequence node recorded again step by step: what drawings and analyses walk.
+
+The fast recurrent stepper (``tinygrad_rnn/fast/recurrent``) records a whole layer as one node of
+the graph; a drawing shows its steps all the same. Such a node says how to record its work step by
+step — its ``stepwise(*inputs)`` gives the same outputs recorded with one op (a fused cell) per
+step, each in its scope t=k — and :func:`stepwise_graph` computes the graph again with it. On the
+plain path (``TINYGRAD_RNN_FAST=0``) no op has ``stepwise``, and the graph is returned as it is.
+"""
+
+from __future__ import annotations
+
+import copy
+from typing import Any
+
+from ..engine import ops_in_order, vertex_of
+from ..function import STATE, Node
+from ..tensor import Tensor
+
+
+def _records_a_sequence(function: Any) -> bool:
+    """True for an op that recorded a whole sequence as one node (it can record it step by step)."""
+    return function is not None and callable(getattr(function, "stepwise", None))
+
+
+def stepwise_graph(roots: tuple[Tensor, ...]) -> tuple[Tensor, ...]:
+    """``roots`` computed again from the same leaves by the same ops, each sequence node recorded
+    step by step (its ``stepwise``): what a drawing or an analysis that follows the steps walks.
+    Every op is run again on copies of its Function (in its own scope,
+    its tensors named as before), so nothing of the given graph is changed and its freed arrays
+    are not needed (random numbers, such as dropout's mask, are constants of the graph: the same).
+    ``roots`` themselves where the graph has no sequence node (or is a gradient graph): always so
+    with ``TINYGRAD_RNN_FAST=0``, where a layer records its steps itself.
+
+    >>> import tinygrad_rnn as tr
+    >>> output, _ = tr.nn.GRU(2, 3, fused=True)(tr.randn(4, 1, 2))   # (one node, where fast/ is installed)
+    >>> (again,) = stepwise_graph((output.sum(),))
+    >>> again.grad_fn.inputs[0].grad_fn, float(again) == float(output.sum())
+    (<Stack>, True)
+    """
+    ops = ops_in_order([vertex_of(t) for t in roots], freed=True)  # (no saved array is read)
+    if not any(_records_a_sequence(f) for f, _ in ops) or any(f is not None and f.is_gradient for f, _ in ops):
+        return roots
+    again: dict[Any, Tensor] = {}  # a vertex of the given graph → the tensor computed again
+    copies = []
+    previous = STATE.grad_enabled, STATE.scope, STATE.step
+    try:
+        STATE.grad_enabled = True
+        for function, vertices in ops:
+            if function is None:  # a leaf: itself
+                again[vertices[0]] = vertices[0]
+                continue
+            inputs = tuple(again.get(x, x) if isinstance(x, (Tensor, Node)) else x for x in function.inputs)
+            STATE.scope, STATE.step = function.scope, function.step
+            if _records_a_sequence(function):
+                made = function.stepwise(*inputs)
+            else:
+                replay = copy.copy(function)
+                replay.released = False
+                copies.append(replay)
+                made = replay._record(inputs)
+            made = made if isinstance(made, tuple) else (made,)
+            for vertex in vertices:
+                tensor = made[vertex.output_index]
+                tensor.name = vertex.name
+                again[vertex] = tensor
+    finally:
+        STATE.grad_enabled, STATE.scope, STATE.step = previous
+    for replay in copies:  # a generation step's link to the scores its ids were chosen from
+        if getattr(replay, "chosen_from", None) in again:
+            replay.chosen_from = vertex_of(again[replay.chosen_from])
+    return tuple(again[vertex_of(t)] for t in roots)
