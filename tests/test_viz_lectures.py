@@ -225,7 +225,8 @@ def test_a_three_step_figure_is_legible_at_slide_width(level, limit):
 def test_the_counter_reads_graphviz_svg_as_it_reads_ours(tmp_path):
     _, loss = language_model_loss("lstm", steps=3)
     for options in ({"level": "cell"}, {"level": "cell", "backward": True}, {"level": "op"}, {"rolled": True}):
-        drawn = measure(viz.save(loss, path=tmp_path / "figure.svg", **options).read_text())
+        # the same layout both ways: build_picture draws free-size, as save does with slide=False
+        drawn = measure(viz.save(loss, path=tmp_path / "figure.svg", slide=False, **options).read_text())
         ours = measured(build_picture((loss,), **options))
         assert (drawn.crossings, drawn.through_nodes) == (ours.crossings, ours.through_nodes), options
 
