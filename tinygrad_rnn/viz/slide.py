@@ -159,9 +159,12 @@ def figure_slide(title: str, figure: str, notes: list[str] = (), lines: list[str
     mean, 24 px) and the slide's ``lines`` (30 px) under it — or beside it, where that shows the
     figure larger (a drawing taller than the body's shape: one cell, upright).
 
-    >>> figure = '<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 400 400"><text>h</text></svg>'
-    >>> 'x="30.0" y="112.0" width="936.0" height="936.0"' in figure_slide("A cell", figure, lines=["h_t = …"])
-    True
+    >>> upright = '<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 400 400"><text>h</text></svg>'
+    >>> slide = figure_slide("A cell", upright, lines=["h_t = …"])
+    >>> re.search(r'<svg x="([\d.]+)" y="[\d.]+" width="([\d.]+)"', slide).groups()  # the figure, at the left
+    ('30.0', '940.8')
+    >>> re.findall(r'<text x="([\d.]+)"', slide)[1]  # after the title, its line: beside the figure
+    '1010.8'
     """
     top, bottom = body_top(title), HEIGHT - (56 if footer else 32)
     box_width, box_height = drawing_size(figure)
