@@ -155,7 +155,7 @@ def body_top(title: str) -> float:
 
 
 def figure_slide(title: str, figure: str, notes: list[str] = (), lines: list[str] = (), footer: str = "") -> str:
-    """A slide of one figure as large as its body allows, with the figure's ``notes`` (what its labels
+    r"""A slide of one figure as large as its body allows, with the figure's ``notes`` (what its labels
     mean, 24 px) and the slide's ``lines`` (30 px) under it — or beside it, where that shows the
     figure larger (a drawing taller than the body's shape: one cell, upright).
 
