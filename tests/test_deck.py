@@ -23,6 +23,7 @@ import tinygrad_rnn as tr
 from tinygrad_rnn import analysis, cli, viz
 from tinygrad_rnn.viz import lecture_deck as deck_module
 from tinygrad_rnn.viz.lecture_models import language_model_loss, last_step_loss, layer
+from tinygrad_rnn.viz.notation import resolve
 from tinygrad_rnn.viz.slide import slide_number
 
 NAMES = [name for name, _ in deck_module.SLIDES]
@@ -58,6 +59,18 @@ def test_every_slide_passes_the_text_test(built, name):
     assert min(slide_text_sizes(root)) >= SLIDE_TEXT_PX
     figure = smallest_figure_text(root)
     assert figure is None or figure >= SLIDE_TEXT_PX, f"{name}: the figure's smallest text is {figure} px"
+
+
+@pytest.mark.parametrize("cell", ["lstm", "gru"])
+def test_every_slide_of_an_lstm_or_gru_deck_passes_the_text_test(cell):
+    lecture = deck_module.Lecture(cell, resolve(None))
+    for name, make in deck_module.SLIDES:
+        if name == "14-perplexity":  # trains its models whatever the cell: the deck above has it
+            continue
+        root = standalone(make(lecture))
+        figure = smallest_figure_text(root)
+        assert min(slide_text_sizes(root)) >= SLIDE_TEXT_PX and (figure is None or figure >= SLIDE_TEXT_PX), \
+            f"{cell}, {name}: the smallest text is {min(slide_text_sizes(root))} px, the figure's {figure} px"
 
 
 def test_the_weight_sum_slide_prints_the_gradient_backward_computes(built):
@@ -144,3 +157,7 @@ def test_a_slide_that_draws_fewer_steps_says_so(built):
     assert "over T = 2 steps" in bptt and "t=2" in bptt and "t=3" not in bptt
     tagger = text_of(built.html.parent, "11-tagger")  # five words, steps 3 and 4 drawn as one "…"
     assert "x1 … x5" in tagger and "2 steps" in tagger and "t=3…4" in tagger and "t=5" in tagger
+    classifier = text_of(built.html.parent, "10-classifier")  # "the keys … cabinet", each word under its x_t
+    assert "the keys to the cabinet" in classifier and "t=3…4" in classifier
+    assert all(f'"{word}"' in classifier for word in ("the", "keys", "cabinet")) and '"to"' not in classifier
+    assert "Two steps, t = 1, 2" in text_of(built.html.parent, "09-stacked-bidirectional")

@@ -196,17 +196,22 @@ def gru_cell(lecture: Lecture) -> str:
 
 
 def stacked(lecture: Lecture) -> str:
-    loss = last_step_loss(layer(lecture.cell, num_layers=2, bidirectional=True), 3)
+    # 2 steps: four rows of cells (an LSTM's with h and c between them) stay legible on the slide
+    loss = last_step_loss(layer(lecture.cell, num_layers=2, bidirectional=True), 2)
     return lecture.slide(f"Stacked and bidirectional: two layers of {lecture.name}, each both ways",
                         lecture.figure(loss, level="cell", params="hide"),
-                        ["Layer 1 is the bottom row; each layer's reverse direction runs right to left; "
-                         "layer 2 reads both directions' states at each step."])
+                        ["Two steps, t = 1, 2. Layer 1 is the bottom row; each layer's reverse direction runs right "
+                         "to left; layer 2 reads both directions' states at each step."])
 
 
 def classifier(lecture: Lecture) -> str:
+    # the words in the middle left out, as a long sentence is drawn: "the keys … cabinet"
+    words = [SENTENCE[0], SENTENCE[1], SENTENCE[-1]]
     return lecture.slide("Many to one: a sentence classifier",
-                        lecture.figure(classifier_loss(lecture.cell), level="cell", tokens=SENTENCE),
-                        ["Only the last state h_T reaches the loss: is the subject plural (“the keys … are”)?"])
+                        lecture.figure(classifier_loss(lecture.cell), level="cell", tokens=words,
+                                       time_steps=(0, 1, len(SENTENCE) - 1)),
+                        [f"x_1 … x_{len(SENTENCE)} = “{' '.join(SENTENCE)}”. Only the last state h_T reaches the "
+                         "loss: is the subject plural (“the keys … are”)?"])
 
 
 def tagger(lecture: Lecture) -> str:

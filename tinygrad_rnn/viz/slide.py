@@ -25,7 +25,7 @@ from .numbers import slide_number
 WIDTH, HEIGHT, MARGIN = 1920, 1080, 60
 TITLE_TOP = 40  # the title band is kept short: the body, where the figures are, gets the height
 FIGURE_MARGIN = 30  # a figure may come closer to the slide's edges than text: its drawing has its own margin
-BESIDE_PX = 520  # the narrowest column of text beside a figure
+BESIDE_PX = 400  # the narrowest column of text beside a figure
 TITLE_PX, BODY_PX, SMALLEST_PX = 44, 30, 24  # slide pixels at 1,920 × 1,080
 FONT = "Helvetica, Arial, sans-serif"
 INK, MUTED = "#1a1a1a", "#444444"
@@ -151,7 +151,7 @@ def slide_svg(title: str, parts: list[str], footer: str = "", background: str = 
 def body_top(title: str) -> float:
     """Where the body of a slide with this title starts: under the title's one or two lines."""
     size, lines = _title_lines(title)
-    return TITLE_TOP + size * (0.8 + 1.2 * (len(lines) - 1)) + 32
+    return TITLE_TOP + size * (0.8 + 1.2 * (len(lines) - 1)) + 24
 
 
 def figure_slide(title: str, figure: str, notes: list[str] = (), lines: list[str] = (), footer: str = "") -> str:
