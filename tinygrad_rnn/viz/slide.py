@@ -161,10 +161,10 @@ def figure_slide(title: str, figure: str, notes: list[str] = (), lines: list[str
 
     >>> upright = '<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 400 400"><text>h</text></svg>'
     >>> slide = figure_slide("A cell", upright, lines=["h_t = …"])
-    >>> re.search(r'<svg x="([\d.]+)" y="[\d.]+" width="([\d.]+)"', slide).groups()  # the figure, at the left
-    ('30.0', '940.8')
-    >>> re.findall(r'<text x="([\d.]+)"', slide)[1]  # after the title, its line: beside the figure
-    '1010.8'
+    >>> left, width = (float(v) for v in re.search(r'<svg x="([\d.]+)" y="[\d.]+" width="([\d.]+)"', slide).groups())
+    >>> line_x = float(re.findall(r'<text x="([\d.]+)"', slide)[1])  # the first text after the title's
+    >>> left, line_x > left + width  # the figure at the left, its line beside it
+    (30.0, True)
     """
     top, bottom = body_top(title), HEIGHT - (56 if footer else 32)
     box_width, box_height = drawing_size(figure)
