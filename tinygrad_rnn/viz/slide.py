@@ -7,6 +7,8 @@ title is 44 px and no text is under 24 px (12 pt on a 1080p projector), subscrip
 
 A figure drawn by :mod:`.svg` keeps its own coordinates and is fitted into a box of the slide as a
 nested ``<svg>`` with a ``viewBox`` (scaled, never stretched), so it stays vector all the way.
+:func:`figure_slide` gives one figure as much of the slide as it can: the title band is short,
+and the text goes under a wide figure or beside an upright one, whichever shows the figure larger.
 
 >>> text = slide_svg("A title", [text_svg(runs_of("h_3 = 1.496e-02"), 60, 200, BODY_PX)])
 >>> text.startswith('<svg xmlns="http://www.w3.org/2000/svg" width="1920" height="1080"')
