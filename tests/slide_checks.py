@@ -3,7 +3,8 @@
 
 The text is measured in two parts: the slide's own text (title, equations, charts: every <text>
 and <tspan> outside a fitted figure, in slide pixels) and each fitted figure's text, by the
-figures' measure (``viz.legibility.measure``) at the width the figure is shown on the slide.
+figures' own measure on a slide (``viz.legibility.slide_fit``), scaled from a figure that fills
+the slide to the box it is shown in.
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ from __future__ import annotations
 import re
 import xml.etree.ElementTree as ElementTree
 
-from tinygrad_rnn.viz.legibility import measure
+from tinygrad_rnn.viz.legibility import SLIDE, slide_fit
 
 SVG = "{http://www.w3.org/2000/svg}"
 SLIDE_TEXT_PX, TITLE_PX = 24, 40
@@ -33,14 +34,13 @@ def standalone(svg_text: str) -> ElementTree.Element:
 
 
 def figures(root: ElementTree.Element) -> list[tuple[ElementTree.Element, float]]:
-    """Each figure fitted into the slide (a nested <svg>) and the width it is shown at, in slide pixels."""
+    """Each figure fitted into the slide (a nested <svg>) and its scale there, in slide pixels per unit."""
     found = []
     for nested in root.iter(SVG + "svg"):
         if nested is root:
             continue
         _, _, box_width, box_height = (float(v) for v in nested.get("viewBox").split())
-        scale = min(float(nested.get("width")) / box_width, float(nested.get("height")) / box_height)
-        found.append((nested, scale * box_width))
+        found.append((nested, min(float(nested.get("width")) / box_width, float(nested.get("height")) / box_height)))
     return found
 
 
@@ -57,9 +57,13 @@ def slide_text_sizes(root: ElementTree.Element) -> list[float]:
 
 
 def smallest_figure_text(root: ElementTree.Element) -> float | None:
-    """The smallest text of the slide's figures as shown on it (None without a figure)."""
-    sizes = [measure(ElementTree.tostring(nested, encoding="unicode"), shown_width=width).smallest_text_px
-             for nested, width in figures(root)]
+    """The smallest text of the slide's figures as shown on it (None without a figure): what
+    ``slide_fit`` finds with the figure filling the slide, scaled to the box the figure has."""
+    sizes = []
+    for nested, scale in figures(root):
+        _, _, box_width, box_height = (float(v) for v in nested.get("viewBox").split())
+        filling = min(SLIDE[0] / box_width, SLIDE[1] / box_height)
+        sizes.append(round(slide_fit(ElementTree.tostring(nested, encoding="unicode")).text_px * scale / filling, 1))
     return min(sizes, default=None)
 
 

@@ -1,6 +1,7 @@
 """The lecture as a deck: every slide standalone and legible at 1,920 × 1,080, one PDF page per
 slide, --cell and --notation applied, and the numbers printed on the slides the models' own."""
 
+import re
 import shutil
 import xml.etree.ElementTree as ElementTree
 
@@ -10,6 +11,7 @@ from slide_checks import (
     SLIDE_TEXT_PX,
     SVG,
     TITLE_PX,
+    figures,
     pdf_pages,
     slide_text_sizes,
     smallest_figure_text,
@@ -21,14 +23,10 @@ import tinygrad_rnn as tr
 from tinygrad_rnn import analysis, cli, viz
 from tinygrad_rnn.viz import lecture_deck as deck_module
 from tinygrad_rnn.viz.lecture_models import language_model_loss, last_step_loss, layer
+from tinygrad_rnn.viz.notation import resolve
 from tinygrad_rnn.viz.slide import slide_number
 
 NAMES = [name for name, _ in deck_module.SLIDES]
-# Today's figures are free-size: fitted into a slide, these land under 24 px. Slide-shaped figures
-# (issue 34, item 1: the `slide` drawing option) make them pass, and then these marks must go.
-SLIDE_SHAPED = "slide" in viz._defaults({})
-SMALL_UNTIL_SLIDE_SHAPED = {"03-language-model", "04-bptt", "07-lstm-cell", "08-gru-cell", "09-stacked-bidirectional",
-                            "10-classifier", "11-tagger", "12-encoder-decoder", "13-generation"}
 
 
 @pytest.fixture(scope="module")
@@ -55,14 +53,24 @@ def test_the_pdf_has_a_page_per_slide(built):
     assert pdf_pages(built.pdf.read_bytes()) == len(NAMES)
 
 
-@pytest.mark.parametrize("name", [pytest.param(n, marks=pytest.mark.xfail(
-    n in SMALL_UNTIL_SLIDE_SHAPED and not SLIDE_SHAPED, strict=True,
-    reason="the figure is free-size until slide-shaped figures (issue 34, item 1) are merged")) for n in NAMES])
+@pytest.mark.parametrize("name", NAMES)
 def test_every_slide_passes_the_text_test(built, name):
     root = ElementTree.fromstring((built.html.parent / f"{name}.svg").read_text("utf-8"))
     assert min(slide_text_sizes(root)) >= SLIDE_TEXT_PX
     figure = smallest_figure_text(root)
     assert figure is None or figure >= SLIDE_TEXT_PX, f"{name}: the figure's smallest text is {figure} px"
+
+
+@pytest.mark.parametrize("cell", ["lstm", "gru"])
+def test_every_slide_of_an_lstm_or_gru_deck_passes_the_text_test(cell):
+    lecture = deck_module.Lecture(cell, resolve(None))
+    for name, make in deck_module.SLIDES:
+        if name == "14-perplexity":  # trains its models whatever the cell: the deck above has it
+            continue
+        root = standalone(make(lecture))
+        figure = smallest_figure_text(root)
+        assert min(slide_text_sizes(root)) >= SLIDE_TEXT_PX and (figure is None or figure >= SLIDE_TEXT_PX), \
+            f"{cell}, {name}: the smallest text is {min(slide_text_sizes(root))} px, the figure's {figure} px"
 
 
 def test_the_weight_sum_slide_prints_the_gradient_backward_computes(built):
@@ -107,3 +115,49 @@ def test_the_command_line_writes_the_deck(tmp_path, capsys, quick):
     assert cli.main(["deck", "-o", str(tmp_path / "d"), "--cell", "gru", "--notation", "cmu"]) == 0
     assert f"wrote {len(NAMES)} slides (SVG) and index.html in {tmp_path / 'd'}" in capsys.readouterr().out
     assert "GRU cell" in text_of(tmp_path / "d", "02-unrolled")
+
+
+def figure_box(root):
+    """(left, top, right, bottom) of the slide's one figure, as shown."""
+    (nested, scale), = figures(root)
+    _, _, width, height = (float(v) for v in nested.get("viewBox").split())
+    left = float(nested.get("x")) + (float(nested.get("width")) - scale * width) / 2
+    top = float(nested.get("y")) + (float(nested.get("height")) - scale * height) / 2
+    return left, top, left + scale * width, top + scale * height
+
+
+def body_text(root, starting):
+    """The slide's own <text> elements (not the title, not the figure's) whose words start with ``starting``."""
+    return [t for t in root.findall(SVG + "text") if "".join(t.itertext()).startswith(starting)]
+
+
+def test_an_upright_cell_has_its_text_beside_it_and_a_wide_figure_under_it(built):
+    cell = ElementTree.fromstring((built.html.parent / "07-lstm-cell.svg").read_text("utf-8"))
+    right = figure_box(cell)[2]
+    assert all(float(t.get("x")) > right for t in body_text(cell, "c") + body_text(cell, "The cell state")), \
+        "beside the upright cell: the text"
+    wide = ElementTree.fromstring((built.html.parent / "03-language-model.svg").read_text("utf-8"))
+    (equation,) = body_text(wide, "ŷ")
+    assert float(equation.get("y")) > figure_box(wide)[3] and float(equation.get("x")) == deck_module.MARGIN
+
+
+def test_the_figures_notes_are_slide_text_and_their_shapes_are_left_off(built):
+    bptt = ElementTree.fromstring((built.html.parent / "04-bptt.svg").read_text("utf-8"))
+    (note,) = body_text(bptt, "Σ: the terms one weight receives at every step, added")
+    assert float(note.get("font-size")) >= SLIDE_TEXT_PX and float(note.get("y")) > figure_box(bptt)[3]
+    for name in NAMES:
+        root = ElementTree.fromstring((built.html.parent / f"{name}.svg").read_text("utf-8"))
+        for nested, _ in figures(root):
+            drawn = "".join(nested.itertext())
+            assert not re.search(r"\(\)|\(\d+(, \d+)*\)", drawn), f"{name}: a shape such as (1, 3) on a slide"
+
+
+def test_a_slide_that_draws_fewer_steps_says_so(built):
+    bptt = text_of(built.html.parent, "04-bptt")
+    assert "over T = 2 steps" in bptt and "t=2" in bptt and "t=3" not in bptt
+    tagger = text_of(built.html.parent, "11-tagger")  # five words, steps 3 and 4 drawn as one "…"
+    assert "x1 … x5" in tagger and "2 steps" in tagger and "t=3…4" in tagger and "t=5" in tagger
+    classifier = text_of(built.html.parent, "10-classifier")  # "the keys … cabinet", each word under its x_t
+    assert "the keys to the cabinet" in classifier and "t=3…4" in classifier
+    assert all(f'"{word}"' in classifier for word in ("the", "keys", "cabinet")) and '"to"' not in classifier
+    assert "Two steps, t = 1, 2" in text_of(built.html.parent, "09-stacked-bidirectional")

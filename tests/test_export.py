@@ -24,6 +24,7 @@ from tinygrad_rnn import cli, viz
 from tinygrad_rnn.viz import export, pdf
 from tinygrad_rnn.viz.dot import colour
 from tinygrad_rnn.viz.layout import ARROW
+from tinygrad_rnn.viz.lecture_models import language_model_loss
 from tinygrad_rnn.viz.slide import slide_number
 
 RSVG = shutil.which("rsvg-convert")
@@ -77,6 +78,14 @@ def test_every_stage_passes_the_text_test(exported):
         assert title_px(root) >= TITLE_PX, path.name
         assert min(slide_text_sizes(root)) >= SLIDE_TEXT_PX, path.name
         assert smallest_figure_text(root) >= SLIDE_TEXT_PX, f"{path.name}: the figure's text is too small"
+
+
+@pytest.mark.xfail(strict=True, reason="the page draws its figure free-size and with shapes (viz/lecture.py): a "
+                                       "language model's lands at 11-13 px on a stage's slide, 9-11 px for an LSTM's")
+def test_a_language_models_stages_pass_the_text_test():
+    page = viz.lecture(language_model_loss("rnn", 4)[0])  # tinygrad-rnn lecture --loss every --steps 4
+    sizes = [smallest_figure_text(ElementTree.fromstring(svg)) for _, svg in export.stage_slides(page)]
+    assert min(sizes) >= SLIDE_TEXT_PX, f"the figures' smallest text on the stages: {sizes} px"
 
 
 def test_each_stage_paints_the_figure_as_the_page_does(exported):

@@ -43,9 +43,10 @@ from .lecture_models import (
     tagger_loss,
 )
 from .notation import Notation, resolve, short_name
-from .slide import BODY_PX, HEIGHT, MARGIN, WIDTH, body_top, fit, paragraph, slide_number, slide_svg
+from .slide import HEIGHT, MARGIN, WIDTH, body_top, figure_slide, paragraph, slide_number, slide_svg
 from .slide_charts import colour_legend, colour_rows, log_bars, note, table
 
+Figure = tuple[str, list[str]]  # a drawing's SVG, and its notes: what its labels mean
 CELLS = {"rnn": "tanh RNN", "lstm": "LSTM", "gru": "GRU"}
 TIME_SUBSCRIPT = re.compile(r"(?<!\w)([^\W\d_Σ])_(\{[^}]*\}|\d+|t[+−]1|[tT])(?!\w)")  # h_t, x_{t+1}; not W_hh, Σ_t
 VANISHING_STEPS = 12
@@ -68,16 +69,19 @@ class Lecture:
             return text
         return TIME_SUBSCRIPT.sub(lambda found: f"{found.group(1)}^({found.group(2).strip('{}')})", text)
 
-    def slide(self, title: str, figure: str, lines: list[str] = (), footer: str = "") -> str:
-        """:func:`figure_slide` with the title and lines in this lecture's notation."""
-        return figure_slide(self.timed(title), figure, [self.timed(line) for line in lines], footer)
+    def slide(self, title: str, figure: Figure, lines: list[str] = (), footer: str = "") -> str:
+        """:func:`.slide.figure_slide` with the title and lines in this lecture's notation."""
+        svg, notes = figure
+        return figure_slide(self.timed(title), svg, notes, [self.timed(line) for line in lines], footer)
 
-    def figure(self, loss: Any, **options: Any) -> str:
-        """The library's own SVG of ``loss``'s graph (no Graphviz), as ``viz.save`` draws it."""
+    def figure(self, loss: Any, **options: Any) -> Figure:
+        """The library's own SVG of ``loss``'s graph (no Graphviz), as ``viz.save`` draws it but without
+        shapes, and its notes apart: the slide writes them at its own text size, under or beside it."""
         from . import _defaults, _own_svg, _picture  # the package's drawing path, complete once it is imported
 
-        options = {"show_shapes": False, "notation": self.notation, **options}
-        return _own_svg(_picture((loss,), **_defaults(options)))
+        picture = _picture((loss,), **_defaults({"show_shapes": False, "notation": self.notation, **options}))
+        notes, picture.notes = picture.notes, []
+        return _own_svg(picture), notes
 
     def recurrence(self) -> str:
         """The cell's equation in the lecture's names, as text."""
@@ -85,23 +89,6 @@ class Lecture:
         return {"rnn": f"h_t = tanh({w_hh} h_{{t−1}} + {w_ih} x_t + {b})",
                 "lstm": "c_t = f_t ⊙ c_{t−1} + i_t ⊙ g_t,   h_t = o_t ⊙ tanh(c_t)",
                 "gru": "h_t = (1 − z_t) ⊙ n_t + z_t ⊙ h_{t−1}"}[self.cell]
-
-
-def figure_slide(title: str, figure: str, lines: list[str] = (), footer: str = "") -> str:
-    """A slide of one figure, fitted under the title, with ``lines`` of body text under it."""
-    top = body_top(title)
-    text_parts, bottom = [], HEIGHT - 56
-    for line in reversed(lines):  # laid out from the bottom up, each wrapped to the slide's width
-        parts, height = paragraph(line, MARGIN, 0, WIDTH - 2 * MARGIN)
-        bottom -= height
-        text_parts += _shifted(parts, bottom + BODY_PX)
-    return slide_svg(title, [fit(figure, MARGIN, top, WIDTH - 2 * MARGIN, bottom - top - 10), *text_parts], footer)
-
-
-def _shifted(parts: list[str], dy: float) -> list[str]:
-    """Text laid out at y = 0 moved down by ``dy``."""
-    return [re.sub(r' y="(-?[\d.]+)"', lambda m: f' y="{float(m.group(1)) + dy:.1f}"', part, count=1)
-            for part in parts]
 
 
 # --- the slides, in the lecture's order ------------------------------------------------------------
@@ -123,17 +110,20 @@ def unrolled(lecture: Lecture) -> str:
 
 def language_model(lecture: Lecture) -> str:
     loss, _ = language_model_loss(lecture.cell, 4)
-    return lecture.slide("The language model: x_t → e_t → h_t → ŷ_t → J_t", lecture.figure(loss, level="cell"),
+    # the weights' names left off (slide 2 has them): x_t → e_t → h_t → ŷ_t → J_t, at a size a room reads
+    return lecture.slide("The language model: x_t → e_t → h_t → ŷ_t → J_t",
+                         lecture.figure(loss, level="cell", params="hide"),
                         [f"ŷ_t = softmax({lecture.symbol('W_hy')} h_t + {lecture.symbol('b_y')}),   "
                          "J_t = −log ŷ_t[x_{t+1}],   J = (1/T) Σ_t J_t"])
 
 
 def bptt(lecture: Lecture) -> str:
-    loss, _ = language_model_loss(lecture.cell, 4)
+    # 2 steps: every row of the backward figure and its labels legible on the slide; ∂J/∂h_1 still
+    # adds a part from J_1 and one through h_2 from J_2
+    loss, _ = language_model_loss(lecture.cell, 2)
     return lecture.slide("Backpropagation through time: ∂J/∂h_t from right to left",
                         lecture.figure(loss, level="cell", backward=True),
-                        ["Each shared weight's gradient is one Σ over the steps: the same tensor was used at every "
-                         "step, so its gradients add up."])
+                        footer=f"the {lecture.name} language model over T = 2 steps")
 
 
 def weight_sum(lecture: Lecture) -> str:
@@ -193,7 +183,7 @@ def vanishing(lecture: Lecture) -> str:
 def lstm_cell(lecture: Lecture) -> str:
     loss = last_step_loss(layer("lstm"), 1)
     return lecture.slide("The LSTM cell: four gates, two states", lecture.figure(loss, level="op"),
-                        ["i, f, o = σ(·), g = tanh(·);   c_t = f ⊙ c_{t−1} + i ⊙ g;   h_t = o ⊙ tanh(c_t)",
+                        ["i, f, o = σ(·),   g = tanh(·)", "c_t = f ⊙ c_{t−1} + i ⊙ g", "h_t = o ⊙ tanh(c_t)",
                          "The cell state c only meets a multiply by f and an add: the path along which "
                          "gradients survive."])
 
@@ -201,49 +191,55 @@ def lstm_cell(lecture: Lecture) -> str:
 def gru_cell(lecture: Lecture) -> str:
     loss = last_step_loss(layer("gru"), 1)
     return lecture.slide("The GRU cell: a reset and an update gate", lecture.figure(loss, level="op"),
-                        ["r, z = σ(·);   n = tanh(W_in x_t + b_in + r ⊙ (W_hn h_{t−1} + b_hn));   "
+                        ["r, z = σ(·)", "n = tanh(W_in x_t + b_in + r ⊙ (W_hn h_{t−1} + b_hn))",
                          "h_t = (1 − z) ⊙ n + z ⊙ h_{t−1}"])
 
 
 def stacked(lecture: Lecture) -> str:
-    loss = last_step_loss(layer(lecture.cell, num_layers=2, bidirectional=True), 3)
+    # 2 steps: four rows of cells (an LSTM's with h and c between them) stay legible on the slide
+    loss = last_step_loss(layer(lecture.cell, num_layers=2, bidirectional=True), 2)
     return lecture.slide(f"Stacked and bidirectional: two layers of {lecture.name}, each both ways",
                         lecture.figure(loss, level="cell", params="hide"),
-                        ["Layer 1 is the bottom row; each layer's reverse direction runs right to left; "
-                         "layer 2 reads both directions' states at each step."])
+                        ["Two steps, t = 1, 2. Layer 1 is the bottom row; each layer's reverse direction runs right "
+                         "to left; layer 2 reads both directions' states at each step."])
 
 
 def classifier(lecture: Lecture) -> str:
+    # the words in the middle left out, as a long sentence is drawn: "the keys … cabinet"
+    words = [SENTENCE[0], SENTENCE[1], SENTENCE[-1]]
     return lecture.slide("Many to one: a sentence classifier",
-                        lecture.figure(classifier_loss(lecture.cell), level="cell", tokens=SENTENCE),
-                        ["Only the last state h_T reaches the loss: is the subject plural (“the keys … are”)?"])
+                        lecture.figure(classifier_loss(lecture.cell), level="cell", tokens=words,
+                                       time_steps=(0, 1, len(SENTENCE) - 1)),
+                        [f"x_1 … x_{len(SENTENCE)} = “{' '.join(SENTENCE)}”. Only the last state h_T reaches the "
+                         "loss: is the subject plural (“the keys … are”)?"])
 
 
 def tagger(lecture: Lecture) -> str:
     # no tokens= here: a figure writes each word's successor as J_t's target, which is a language model's
     tags = " ".join(TAG_NAMES[TAGS[word]] for word in SENTENCE)
     return lecture.slide("Many to many: a tag for every word",
-                        lecture.figure(tagger_loss(lecture.cell), level="cell"),
+                        lecture.figure(tagger_loss(lecture.cell), level="cell", params="hide", time_steps=(0, 1, 4)),
                         [f"x_1 … x_5 = “{' '.join(SENTENCE)}”, tagged {tags}: each h_t → ŷ_t → J_t against its word's "
                          "tag; J is their mean."])
 
 
 def encoder_decoder(lecture: Lecture) -> str:
     return lecture.slide("The encoder–decoder: the encoder's last state starts the decoder",
-                        lecture.figure(seq2seq_loss(cell=lecture.cell), level="cell"),
+                        lecture.figure(seq2seq_loss(cell=lecture.cell, steps=2), level="cell", params="hide"),
                         ["Training: teacher forcing, each decoder step reads the true previous word y_{t−1}."])
 
 
 def generation(lecture: Lecture) -> str:
-    """Greedy generation by an untrained encoder–decoder: the first seed whose decoder writes three
-    tokens (an untrained one may stop at once), so that the figure shows each choice fed back."""
-    source = seq2seq_source()
-    seed = next((k for k in range(20) if len(seq2seq_model(cell=lecture.cell, seed=k).greedy(source, 3)[0]) == 3), 0)
+    """Greedy generation by an untrained encoder–decoder: the first seed whose decoder writes two
+    tokens (an untrained one may stop at once), so that the figure shows a choice fed back; two source
+    and two written tokens, so that the figure fits the slide at a size a room reads."""
+    source = seq2seq_source(steps=2)
+    seed = next((k for k in range(20) if len(seq2seq_model(cell=lecture.cell, seed=k).greedy(source, 2)[0]) == 2), 0)
     model = seq2seq_model(cell=lecture.cell, seed=seed)
-    return lecture.slide("Generation: each output is fed back as the next input",
-                        lecture.figure(model.greedy_graph(source, max_length=3), level="cell"),
-                        ["Greedy decoding: ŷ_t = argmax of step t's distribution, the next step's input; the dashed "
-                         "edge is a choice, through which no gradient flows."],
+    return lecture.slide("Greedy generation: each output is fed back as the next input",
+                        lecture.figure(model.greedy_graph(source, max_length=2), level="cell", params="hide"),
+                        ["ŷ_t = argmax of step t's distribution; the dashed edge is a choice: no gradient flows "
+                         "through it."],
                         footer=f"an untrained {lecture.name} encoder–decoder (seed {seed}): its choices are arbitrary")
 
 

@@ -102,19 +102,20 @@ def seq2seq_model(device: Any = "cpu", cell: str = "gru", seed: int = 0) -> Any:
     return model
 
 
-def seq2seq_source(device: Any = "cpu") -> Tensor:
-    """The source x_1 … x_3 the encoder reads."""
-    source = tensor([[4, 5, 6]], device=device)
+def seq2seq_source(device: Any = "cpu", steps: int = 3) -> Tensor:
+    """The source x_1 … x_S the encoder reads (S = ``steps``, up to 3)."""
+    source = tensor([[4, 5, 6][:steps]], device=device)
     source.name = "x"
     return source
 
 
-def seq2seq_loss(device: Any = "cpu", cell: str = "gru") -> Tensor:
-    """J of the encoder–decoder reading x_1 … x_3 and predicting three target tokens under teacher forcing."""
-    model, source = seq2seq_model(device, cell), seq2seq_source(device)
-    inputs = tensor([[2, 5, 7]], device=device)
+def seq2seq_loss(device: Any = "cpu", cell: str = "gru", steps: int = 3) -> Tensor:
+    """J of the encoder–decoder reading x_1 … x_S and predicting S target tokens under teacher forcing
+    (S = ``steps``, up to 3: the decoder reads [BEGIN] = 2, then each true previous token)."""
+    model, source = seq2seq_model(device, cell), seq2seq_source(device, steps)
+    inputs = tensor([[2, 5, 7][:steps]], device=device)
     inputs.name = "y"
     logits = model(source, inputs)
-    loss = nn.functional.cross_entropy(logits.reshape(-1, 8), tensor([5, 7, 3], device=device))
+    loss = nn.functional.cross_entropy(logits.reshape(-1, 8), tensor([5, 7, 3][:steps], device=device))
     loss.name = "J"
     return loss

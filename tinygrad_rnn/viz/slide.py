@@ -7,6 +7,8 @@ title is 44 px and no text is under 24 px (12 pt on a 1080p projector), subscrip
 
 A figure drawn by :mod:`.svg` keeps its own coordinates and is fitted into a box of the slide as a
 nested ``<svg>`` with a ``viewBox`` (scaled, never stretched), so it stays vector all the way.
+:func:`figure_slide` gives one figure as much of the slide as it can: the title band is short,
+and the text goes under a wide figure or beside an upright one, whichever shows the figure larger.
 
 >>> text = slide_svg("A title", [text_svg(runs_of("h_3 = 1.496e-02"), 60, 200, BODY_PX)])
 >>> text.startswith('<svg xmlns="http://www.w3.org/2000/svg" width="1920" height="1080"')
@@ -23,6 +25,9 @@ from html import escape
 from .numbers import slide_number
 
 WIDTH, HEIGHT, MARGIN = 1920, 1080, 60
+TITLE_TOP = 40  # the title band is kept short: the body, where the figures are, gets the height
+FIGURE_MARGIN = 30  # a figure may come closer to the slide's edges than text: its drawing has its own margin
+BESIDE_PX = 400  # the narrowest column of text beside a figure
 TITLE_PX, BODY_PX, SMALLEST_PX = 44, 30, 24  # slide pixels at 1,920 × 1,080
 FONT = "Helvetica, Arial, sans-serif"
 INK, MUTED = "#1a1a1a", "#444444"
@@ -133,16 +138,10 @@ def fit(svg_text: str, left: float, top: float, width: float, height: float) -> 
             f"{inner}</svg>")
 
 
-def fitted_scale(svg_text: str, width: float, height: float) -> float:
-    """How much :func:`fit` scales the drawing into a box of ``width`` × ``height``."""
-    _, _, box_width, box_height = (float(v) for v in re.search(r'viewBox="([^"]+)"', svg_text).group(1).split())
-    return min(width / box_width, height / box_height)
-
-
 def slide_svg(title: str, parts: list[str], footer: str = "", background: str = "#ffffff") -> str:
     """The slide: its title at the top left, the parts (SVG elements in slide pixels), a footer."""
     size, lines = _title_lines(title)
-    head = "".join(text_svg(line, MARGIN, MARGIN + size * (0.8 + 1.2 * k), size, bold=True)
+    head = "".join(text_svg(line, MARGIN, TITLE_TOP + size * (0.8 + 1.2 * k), size, bold=True)
                    for k, line in enumerate(lines))
     foot = text_svg(runs_of(footer), WIDTH - MARGIN, HEIGHT - 24, SMALLEST_PX, anchor="end", fill=MUTED) \
         if footer else ""
@@ -154,7 +153,58 @@ def slide_svg(title: str, parts: list[str], footer: str = "", background: str = 
 def body_top(title: str) -> float:
     """Where the body of a slide with this title starts: under the title's one or two lines."""
     size, lines = _title_lines(title)
-    return MARGIN + size * (0.8 + 1.2 * (len(lines) - 1)) + 40
+    return TITLE_TOP + size * (0.8 + 1.2 * (len(lines) - 1)) + 24
+
+
+def figure_slide(title: str, figure: str, notes: list[str] = (), lines: list[str] = (), footer: str = "") -> str:
+    r"""A slide of one figure as large as its body allows, with the figure's ``notes`` (what its labels
+    mean, 24 px) and the slide's ``lines`` (30 px) under it — or beside it, where that shows the
+    figure larger (a drawing taller than the body's shape: one cell, upright).
+
+    >>> upright = '<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 400 400"><text>h</text></svg>'
+    >>> slide = figure_slide("A cell", upright, lines=["h_t = …"])
+    >>> left, width = (float(v) for v in re.search(r'<svg x="([\d.]+)" y="[\d.]+" width="([\d.]+)"', slide).groups())
+    >>> line_x = float(re.findall(r'<text x="([\d.]+)"', slide)[1])  # the first text after the title's
+    >>> left, line_x > left + width  # the figure at the left, its line beside it
+    (30.0, True)
+    """
+    top, bottom = body_top(title), HEIGHT - (56 if footer else 32)
+    box_width, box_height = drawing_size(figure)
+    under = text_column(notes, lines, MARGIN, 0, WIDTH - 2 * MARGIN)[1]
+    scale_under = min((WIDTH - 2 * FIGURE_MARGIN) / box_width, (bottom - top - under - 16) / box_height)
+    scale_beside = min((WIDTH - FIGURE_MARGIN - MARGIN - 40 - BESIDE_PX) / box_width, (bottom - top) / box_height)
+    shown_width = scale_beside * box_width
+    beside_x = FIGURE_MARGIN + shown_width + 40
+    beside = text_column(notes, lines, beside_x, 0, WIDTH - MARGIN - beside_x)[1]
+    if scale_beside > scale_under and beside <= bottom - top:
+        middle = top + max(0.0, (bottom - top - beside) / 2)
+        text = text_column(notes, lines, beside_x, middle, WIDTH - MARGIN - beside_x)
+        box = (FIGURE_MARGIN, top, shown_width, bottom - top)
+    else:  # the figure across the slide, its text right under it
+        shown_height = scale_under * box_height
+        text = text_column(notes, lines, MARGIN, top + shown_height + 16, WIDTH - 2 * MARGIN)
+        box = (FIGURE_MARGIN, top, WIDTH - 2 * FIGURE_MARGIN, shown_height)
+    return slide_svg(title, [fit(figure, *box), *text[0]], footer)
+
+
+def text_column(notes: list[str], lines: list[str], x: float, top: float, width: float) -> tuple[list[str], float]:
+    """A figure's notes (muted, 24 px), then body lines (30 px), wrapped into ``width`` from ``top``
+    down: (their SVG, the height they take)."""
+    parts, y = [], top
+    for text, size, fill in [(note, SMALLEST_PX, MUTED) for note in notes] + [(line, BODY_PX, INK) for line in lines]:
+        more, end = paragraph(text, x, y + size, width, size, fill)  # a paragraph's y is its first baseline
+        parts += more
+        y = end - 0.75 * size  # the next paragraph a little under this one's last line
+    return parts, y - top
+
+
+def drawing_size(svg_text: str) -> tuple[float, float]:
+    """The width and height of a drawing's viewBox."""
+    found = re.search(r'viewBox="([^"]+)"', svg_text)
+    if found is None:
+        raise ValueError("fit: the drawing has no viewBox to scale it by")
+    _, _, width, height = (float(v) for v in found.group(1).split())
+    return width, height
 
 
 def _title_lines(title: str) -> tuple[float, list[list[Run]]]:
