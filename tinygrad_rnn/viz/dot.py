@@ -11,7 +11,7 @@ from __future__ import annotations
 import math
 
 from .graph import Picture
-from .layout import CHAR, LINE, Box, Layout, extent, labelled_layout, slide_shaped
+from .layout import CHAR, LABEL_LINE, LINE, Box, Layout, extent, labelled_layout, slide_shaped
 from .picture import CHOICES
 
 STYLES = {  # role → Graphviz attributes: parameters blue, inputs grey, outputs orange
@@ -68,7 +68,10 @@ def picture_to_dot(picture: Picture) -> str:
     for (tail, head, label), route in zip(picture.edges, placed.routes):
         attributes = f'pos="{_spline(route)}"'
         if label and route.label_at is not None:
-            attributes += f', label={_quote(label)}, lp="{route.label_at[0]:.1f},{route.label_at[1]:.1f}"'
+            broken = route.label_lines or [label]  # lp is the middle of the label: between its lines
+            middle = route.label_at[1] - LABEL_LINE * (len(broken) - 1) / 2
+            drawn = "\n".join(broken)
+            attributes += f', label={_quote(drawn)}, lp="{route.label_at[0]:.1f},{middle:.1f}"'
         elif label:
             attributes += f", label={_quote(label)}"
         if label in CHOICES:  # a choice passes along it, not a gradient

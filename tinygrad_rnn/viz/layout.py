@@ -61,6 +61,7 @@ SLIDE_SCALE = SLIDE_LABEL_PX / 10  # px per point that a slide must give: node l
 # 9-point text then lands at 25 px)
 NOTE_BESIDE_CHARS = 36  # a note beside a slide's drawing is broken into lines this long
 SLIDE_LINE_CHARS = (None, 16, 12, 8)  # on a slide, a node's line longer than one of these may break after " = " or ", "
+LABEL_CHAR, LABEL_LINE = 5.4, 10.0  # an arrow label's 9-point font: the width of a character, the height of a line
 
 
 @dataclass
@@ -91,7 +92,30 @@ class Box:
 class Route:
     points: list[tuple[float, float]]  # a polyline from the tail's border to just before the head's
     end: tuple[float, float]  # where the arrowhead touches the head
-    label_at: tuple[float, float] | None = None
+    label_at: tuple[float, float] | None = None  # the middle of the label's first line
+    label_lines: list[str] | None = None  # the label as drawn, where a slide breaks it (else the label itself)
+
+
+def label_lines(label: str) -> list[str]:
+    """An arrow's label in two lines where that makes it narrower, broken at a space outside any brackets
+    (between the factors of a product, never inside a sum): what a slide draws between two steps, so that a
+    long BPTT label does not set the width of every gap. The words are the same; only the line breaks.
+
+    >>> label_lines("(1/4) ∂(J₂ + J₃ + J₄)/∂h₁"), label_lines("(∂c₂/∂c₁)ᵀ ∂J/∂c₂"), label_lines("∂J/∂h₁")
+    (['(1/4)', '∂(J₂ + J₃ + J₄)/∂h₁'], ['(∂c₂/∂c₁)ᵀ', '∂J/∂c₂'], ['∂J/∂h₁'])
+    """
+    depth, breaks = 0, []
+    for k, char in enumerate(label):
+        depth += (char in "([") - (char in ")]")
+        if char == " " and depth == 0:
+            breaks.append(k)
+    best = min(breaks, key=lambda k: max(k, len(label) - k - 1), default=None)
+    return [label] if best is None else [label[:best], label[best + 1:]]
+
+
+def label_width(lines: list[str]) -> float:
+    """The width of an arrow label's longest line, in points."""
+    return max(len(line) for line in lines) * LABEL_CHAR
 
 
 @dataclass
@@ -277,6 +301,7 @@ class _Grid:
         self.nodes, self.boxes, self.backward = nodes, boxes, picture.backward
         self.edge_list = edges
         self.space = SLIDE_SPACING if picture.slide else FREE
+        self.slide = picture.slide
         count = len(nodes)
         self.successors: list[list[int]] = [[] for _ in range(count)]
         self.predecessors: list[list[int]] = [[] for _ in range(count)]
@@ -583,10 +608,11 @@ class _Grid:
         first_x = sum(columns_beside[True]) + gap + self.column_width / 2
         # a state's label sits between two cells: the gap as wide as the longest (a BPTT arrow's part of ∂J/∂h)
         self.column_gap = max([self.space.column_gap_min] + [
-            len(kind[3]) * 5.4 + self.space.label_room - (self.column_width - max(boxes[tail].width, boxes[head].width))
+            label_width(self._drawn(kind[3])) + self.space.label_room
+            - (self.column_width - max(boxes[tail].width, boxes[head].width))
             for (tail, head), kind in self.kind.items()
             if kind[0] == "state" and kind[3] and self.nodes[tail].kind == self.nodes[head].kind == "group"] + [
-            len(kind[3]) * 5.4 + 4 - 2 * self.space.box_pad  # between two steps' boxes of ops, centred in the gap
+            label_width(self._drawn(kind[3])) + 4 - 2 * self.space.box_pad  # between two steps' boxes of ops, centred
             for (tail, head), kind in self.kind.items()
             if kind[0] == "state" and kind[3] and "group" not in (self.nodes[tail].kind, self.nodes[head].kind)])
         self.column_x = [first_x + c * (self.column_width + self.column_gap) for c in range(max(len(self.steps), 1))]
@@ -760,13 +786,29 @@ class _Grid:
             offset = -track * min(a.height, b.height) / 4
             start = (a.right if rightwards else a.left, a.y + offset)
             end = (b.left if rightwards else b.right, b.y + offset)
-            return _finish([start], end, label, ((start[0] + end[0]) / 2, start[1] + (7 if offset >= 0 else -8)))
+            above = offset >= 0
+            route = _finish([start], end, label, ((start[0] + end[0]) / 2, start[1] + (7 if above else -8)))
+            return self._broken(route, label, above)
         gap_x = self.column_x[gap] + self.column_width / 2 + self.column_gap / 2 + track * 6
         start = (a.right if rightwards else a.left, a.y)
         end = (b.left if rightwards else b.right, b.y)
         points = [start, (gap_x, a.y), (gap_x, b.y)]
         # centred on the gap (not over the boxes beside it), on the side of the line away from where it turns
-        return _finish(points, end, label, (gap_x, a.y - 9 if b.y > a.y + 1 else a.y + 7))
+        above = not b.y > a.y + 1
+        return self._broken(_finish(points, end, label, (gap_x, a.y + 7 if above else a.y - 9)), label, above)
+
+    def _drawn(self, label: str) -> list[str]:
+        """A state's label as drawn between two steps: on a slide in two lines where that is narrower."""
+        return label_lines(label) if self.slide else [label]
+
+    def _broken(self, route: Route, label: str, above: bool) -> Route:
+        """The route with its label's lines (:meth:`_drawn`), growing away from the arrow: upwards above it."""
+        lines = self._drawn(label)
+        if route.label_at is not None and len(lines) > 1:
+            route.label_lines = lines
+            if above:
+                route.label_at = (route.label_at[0], route.label_at[1] + LABEL_LINE * (len(lines) - 1))
+        return route
 
     def _bus_route(self, tail: int, head: int, a: Box, b: Box, lane_key: tuple, label: str) -> Route:
         """Along the row's lane: a drop into each step from a node beside the row, or a rise from

@@ -11,7 +11,7 @@ from __future__ import annotations
 from html import escape
 
 from .dot import VIRIDIS, colour, legend_values
-from .layout import ARROW, LEGEND_CELL, LINE, Layout, extent, slide_shaped
+from .layout import ARROW, LABEL_LINE, LEGEND_CELL, LINE, Layout, extent, slide_shaped
 from .picture import CHOICES, Picture
 
 FILL = {"parameter": "#cfe2f3", "input": "#eeeeee", "op": "#ffffff", "group": "#d9ead3", "output": "#f9cb9c",
@@ -65,8 +65,11 @@ def picture_to_svg(picture: Picture, placed: Layout, labels: list[str], prefix: 
                      f'fill="none" stroke="#555555"{DASHED if label in CHOICES else ""} '
                      f'marker-end="url(#{prefix}-arrow)"/>')
         if label and route.label_at is not None:
-            parts.append(f'<text class="edge-label" x="{route.label_at[0]:.1f}" y="{y_of(route.label_at[1]):.1f}" '
-                         f'font-size="9" text-anchor="middle" fill="#333333">{escape(label)}</text>')
+            x, y = route.label_at[0], y_of(route.label_at[1])
+            text = "".join(f'<tspan x="{x:.1f}" y="{y + n * LABEL_LINE:.1f}">{escape(line)}</tspan>'
+                           for n, line in enumerate(route.label_lines)) if route.label_lines else escape(label)
+            parts.append(f'<text class="edge-label" x="{x:.1f}" y="{y:.1f}" '
+                         f'font-size="9" text-anchor="middle" fill="#333333">{text}</text>')
     for node, state, route in placed.loops:  # the rolled view: a state handed back to its own cell
         path = " ".join(f"{'M' if i == 0 else 'L'}{x:.1f},{y_of(y):.1f}" for i, (x, y) in enumerate(route.points))
         parts.append(f'<path class="edge loop" data-tail="{node}" data-head="{node}" d="{path}" fill="none" '
