@@ -57,7 +57,6 @@ GRID_TOO_SMALL: dict[str, str] = {  # (cell-level-layers-bidirectional-loss-back
     "rnn-cell-2-True-last-none-True-8-elman": "text 23.9 px, labels 26.6 px, 1.66 : 1",
     "rnn-op-2-False-every-backward-False-8-usc": "text 9.7 px, labels 10.8 px, 2.40 : 1",
     "lstm-op-1-True-last-none-False-3-cs224n": "text 12.4 px, labels 12.4 px, 1.57 : 1",
-    "gru-cell-1-False-every-backward-True-8-pytorch": "text 24.9 px, labels 27.7 px, 1.88 : 1",
     "lstm-step-2-True-last-both-False-3-pytorch": "text 15.4 px, labels 17.1 px, 2.01 : 1",
     "gru-op-1-False-last-none-False-3-usc": "text 19.8 px, labels 22 px, 1.65 : 1",
     "lstm-op-1-False-last-backward-False-3-cmu": "text 12 px, labels 13.3 px, 2.40 : 1",

@@ -167,7 +167,7 @@ def layout(picture: Picture, sizes: list[tuple[float, float]], notes_beside: boo
     routes = [grid.route(tail, head, label) for tail, head, label in picture.edges]
     if turned:
         _turn(boxes, routes, grid.clusters)
-    loops = [(i, state, _loop(boxes[i], k, len(node.loops), state))
+    loops = [(i, state, _loop(boxes[i], k, len(node.loops), state, grid._drawn(state)))
              for i, node in enumerate(picture.nodes) for k, state in enumerate(node.loops)]
     texts = []
     left = min([b.left for b in boxes], default=0.0)
@@ -222,7 +222,10 @@ def extent(placed: Layout, legend: bool = False, title: bool = False) -> tuple[f
         ys += [y for _, y in route.points]
     for _, state, loop in placed.loops:  # a rolled cell's loop, and its label above it
         ys.append(loop.label_at[1] + LINE)
-        xs.append(loop.label_at[0] + len(state) * CHAR)
+        xs.append(loop.label_at[0] + max(len(line) for line in loop.label_lines or [state]) * CHAR)
+    for route in placed.routes:  # an arrow's label: from above its first line to below its last
+        if route.label_at is not None:
+            ys += [route.label_at[1] + 9, route.label_at[1] - LABEL_LINE * (len(route.label_lines or [""]) - 1) - 3]
     for _, box in placed.clusters:
         xs += [box.left, box.right]
         ys += [box.bottom, box.top + LINE]
@@ -282,15 +285,20 @@ def _one_step_of_ops(picture: Picture) -> bool:
 LOOP_HEIGHT = 14.0  # how high a rolled cell's loop rises above it (the outer one twice as high)
 
 
-def _loop(box: Box, k: int, count: int, state: str) -> Route:
+def _loop(box: Box, k: int, count: int, state: str, lines: list[str]) -> Route:
     """The k-th of a rolled cell's ``count`` state loops: an arch over the right half of its top,
     out and back in, the first (c) outside the second (h), so that they never cross each other,
-    the edges leaving its sides, or one rising from the middle of its top."""
+    the edges leaving its sides, or one rising from the middle of its top. Its label (``lines``: on a
+    slide a long one in two) to the right of the arch, growing upwards."""
     inset = 12.0 * k  # nested: the first arch outermost, wider and higher than the next
     height = LOOP_HEIGHT * (count - k)
     start_x, end_x = box.right - 8 - inset, box.right - 56 + inset
     points = [(start_x, box.top), (start_x, box.top + height), (end_x, box.top + height)]
-    return _finish(points, (end_x, box.top), state, (start_x + 4 + len(state) * CHAR / 2, box.top + height - 2))
+    label_at = (start_x + 4 + max(len(line) for line in lines) * CHAR / 2,
+                box.top + height - 2 + LABEL_LINE * (len(lines) - 1))
+    route = _finish(points, (end_x, box.top), state, label_at)
+    route.label_lines = lines if len(lines) > 1 else None
+    return route
 
 
 class _Grid:
@@ -604,7 +612,8 @@ class _Grid:
                                                  for (tail, head), kind in self.kind.items()
                              if kind == ("straight",) and (tail in self.block_of) != (head in self.block_of)
                              and (label := self._labels.get((tail, head)))]
-                  + [len(loop) * CHAR for i in self.block_of for loop in self.nodes[i].loops])  # a loop's label
+                  + [max(len(line) for line in self._drawn(loop)) * CHAR  # a loop's label
+                     for i in self.block_of for loop in self.nodes[i].loops])
         first_x = sum(columns_beside[True]) + gap + self.column_width / 2
         # a state's label sits between two cells: the gap as wide as the longest (a BPTT arrow's part of ∂J/∂h)
         self.column_gap = max([self.space.column_gap_min] + [
