@@ -113,4 +113,5 @@ def _edge_label(route: Route, label: str, y: float) -> str:
     x = route.label_at[0]
     text = "".join(f'<tspan x="{x:.1f}" y="{y + n * LABEL_LINE:.1f}">{escape(line)}</tspan>'
                    for n, line in enumerate(route.label_lines)) if route.label_lines else escape(label)
-    return f'<text class="edge-label" x="{x:.1f}" y="{y:.1f}" font-size="9" text-anchor="middle" fill="#333333">{text}</text>'
+    return (f'<text class="edge-label" x="{x:.1f}" y="{y:.1f}" font-size="9" text-anchor="middle" '
+            f'fill="#333333">{text}</text>')
