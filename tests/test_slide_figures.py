@@ -40,7 +40,6 @@ def drawn(picture) -> str:
 # two directions double the rows. Leaving more steps out (eight are drawn whole) or drawing less (no shapes,
 # params="hide") fits some of them; the threshold itself does not move.
 DOCS_TOO_SMALL: dict[str, str] = {
-    "rnn_backward": "text 24.1 px, labels 26.7 px, 2.40 : 1",
     "lstm_op": "text 21.2 px, labels 21.2 px, 1.86 : 1",
     "gru_op": "text 20.5 px, labels 22.8 px, 1.71 : 1",
     "lstm_forward_and_backward": "text 18.5 px, labels 20.6 px, 2.40 : 1",

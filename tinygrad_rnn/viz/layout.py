@@ -60,7 +60,7 @@ SLIDE_TEXT_PX, SLIDE_LABEL_PX = 24.0, 28.0  # the smallest text, and node label,
 SLIDE_SCALE = SLIDE_LABEL_PX / 10  # px per point that a slide must give: node labels are 10-point (and the
 # 9-point text then lands at 25 px)
 NOTE_BESIDE_CHARS = 36  # a note beside a slide's drawing is broken into lines this long
-SLIDE_LINE_CHARS = (None, 16, 12, 8)  # on a slide, a node's line longer than one of these may break after " = " or ", "
+SLIDE_LINE_CHARS = (None, 16, 12, 8)  # on a slide, a node's line longer than one of these may break (picture.wrapped)
 LABEL_CHAR, LABEL_LINE = 5.4, 10.0  # an arrow label's 9-point font: the width of a character, the height of a line
 
 
@@ -864,7 +864,8 @@ class _Grid:
         trunks = self.trunks.setdefault(column, [])
         if lane_key not in trunks:
             trunks.append(lane_key)
-        offset = self.space.gap_x / 2 + 3 * (trunks.index(lane_key) + 1)
+        # (at least an arrowhead and a little line away from the node: its last turn is into the node's side)
+        offset = max(self.space.gap_x / 2, ARROW / 2 + 2) + 3 * (trunks.index(lane_key) + 1)
         if on_left:
             return min(self.boxes[i].left for i in members) - offset
         return max(self.boxes[i].right for i in members) + offset
