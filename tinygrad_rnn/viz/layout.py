@@ -167,7 +167,7 @@ def layout(picture: Picture, sizes: list[tuple[float, float]], notes_beside: boo
     routes = [grid.route(tail, head, label) for tail, head, label in picture.edges]
     if turned:
         _turn(boxes, routes, grid.clusters)
-    loops = [(i, state, _loop(boxes[i], k, len(node.loops), state, grid._drawn(state)))
+    loops = [(i, state, _loop(boxes[i], k, len(node.loops), state, grid.loop_label(state, len(node.loops))))
              for i, node in enumerate(picture.nodes) for k, state in enumerate(node.loops)]
     texts = []
     left = min([b.left for b in boxes], default=0.0)
@@ -612,16 +612,17 @@ class _Grid:
                                                  for (tail, head), kind in self.kind.items()
                              if kind == ("straight",) and (tail in self.block_of) != (head in self.block_of)
                              and (label := self._labels.get((tail, head)))]
-                  + [max(len(line) for line in self._drawn(loop)) * CHAR  # a loop's label
-                     for i in self.block_of for loop in self.nodes[i].loops])
+                  + [max(len(line) for line in self.loop_label(loop, len(self.nodes[i].loops))) * CHAR
+                     for i in self.block_of for loop in self.nodes[i].loops])  # a loop's label
         first_x = sum(columns_beside[True]) + gap + self.column_width / 2
         # a state's label sits between two cells: the gap as wide as the longest (a BPTT arrow's part of ∂J/∂h)
         self.column_gap = max([self.space.column_gap_min] + [
-            label_width(self._drawn(kind[3])) + self.space.label_room
+            label_width(self._drawn(kind[3], len(self.gap_tracks[kind[1:3]]))) + self.space.label_room
             - (self.column_width - max(boxes[tail].width, boxes[head].width))
             for (tail, head), kind in self.kind.items()
             if kind[0] == "state" and kind[3] and self.nodes[tail].kind == self.nodes[head].kind == "group"] + [
-            label_width(self._drawn(kind[3])) + 4 - 2 * self.space.box_pad  # between two steps' boxes of ops, centred
+            # between two steps' boxes of ops, centred in the gap
+            label_width(self._drawn(kind[3], len(self.gap_tracks[kind[1:3]]))) + 4 - 2 * self.space.box_pad
             for (tail, head), kind in self.kind.items()
             if kind[0] == "state" and kind[3] and "group" not in (self.nodes[tail].kind, self.nodes[head].kind)])
         self.column_x = [first_x + c * (self.column_width + self.column_gap) for c in range(max(len(self.steps), 1))]
@@ -797,22 +798,29 @@ class _Grid:
             end = (b.left if rightwards else b.right, b.y + offset)
             above = offset >= 0
             route = _finish([start], end, label, ((start[0] + end[0]) / 2, start[1] + (7 if above else -8)))
-            return self._broken(route, label, above)
+            return self._broken(route, label, above, len(tracks))
         gap_x = self.column_x[gap] + self.column_width / 2 + self.column_gap / 2 + track * 6
         start = (a.right if rightwards else a.left, a.y)
         end = (b.left if rightwards else b.right, b.y)
         points = [start, (gap_x, a.y), (gap_x, b.y)]
         # centred on the gap (not over the boxes beside it), on the side of the line away from where it turns
         above = not b.y > a.y + 1
-        return self._broken(_finish(points, end, label, (gap_x, a.y + 7 if above else a.y - 9)), label, above)
+        route = _finish(points, end, label, (gap_x, a.y + 7 if above else a.y - 9))
+        return self._broken(route, label, above, len(tracks))
 
-    def _drawn(self, label: str) -> list[str]:
-        """A state's label as drawn between two steps: on a slide in two lines where that is narrower."""
-        return label_lines(label) if self.slide else [label]
+    def _drawn(self, label: str, tracks: int = 1) -> list[str]:
+        """A state's label as drawn between two steps: on a slide in two lines where that is narrower, and
+        where its gap holds at most two states (each grows away from the other; a third would meet one)."""
+        return label_lines(label) if self.slide and tracks <= 2 else [label]
 
-    def _broken(self, route: Route, label: str, above: bool) -> Route:
+    def loop_label(self, state: str, loops: int) -> list[str]:
+        """A rolled cell's loop label as drawn: in two lines on a slide where the cell has one loop (the
+        labels of two nested loops lie a loop's height apart: room for one line each)."""
+        return self._drawn(state) if loops == 1 else [state]
+
+    def _broken(self, route: Route, label: str, above: bool, tracks: int) -> Route:
         """The route with its label's lines (:meth:`_drawn`), growing away from the arrow: upwards above it."""
-        lines = self._drawn(label)
+        lines = self._drawn(label, tracks)
         if route.label_at is not None and len(lines) > 1:
             route.label_lines = lines
             if above:
@@ -909,7 +917,11 @@ class _Grid:
         rightwards = b.x > a.x
         start = (a.right if rightwards else a.left, a.y)
         end = (b.left if rightwards else b.right, b.y)
-        return _finish([start, (gap_x, a.y), (gap_x, b.y)], end, label, ((start[0] + gap_x) / 2, a.y + 7))
+        # named along its longer part: a short way out of J that then turns down to another row runs on the
+        # line of h_T into J, and a name over it there would lie on h_T's own
+        label_at = ((start[0] + gap_x) / 2, a.y + 7) if abs(gap_x - start[0]) >= abs(b.y - a.y) else (
+            gap_x + side * (3 * len(label) + 6), (a.y + b.y) / 2)
+        return _finish([start, (gap_x, a.y), (gap_x, b.y)], end, label, label_at)
 
     def _dogleg(self, a: Box, b: Box, side_x: float, label: str, from_side: bool = False) -> Route:
         """Up from a's top (or out of its side), through the gap beside the column, into b's bottom."""
