@@ -10,6 +10,7 @@ import importlib.util
 import pathlib
 import re
 import shutil
+import xml.etree.ElementTree as ElementTree
 
 import pytest
 from drawing_cases import last_step_loss
@@ -281,3 +282,58 @@ def test_the_compared_figures_draw_the_same_steps(tmp_path, library_svg, capsys)
     drawn_steps = [sorted(set(re.findall(r">t=(\d+)<", (tmp_path / f"v_{cell}.svg").read_text())))
                    for cell in ("rnn", "lstm", "gru")]
     assert drawn_steps[0] == drawn_steps[1] == drawn_steps[2], drawn_steps  # (an LSTM's needed fewer than an RNN's)
+
+
+# --- labels and arrowheads on a slide ----------------------------------------------------------------------------
+def test_a_long_bptt_label_between_two_steps_is_drawn_in_two_lines_that_say_the_same():
+    loss, _ = language_model_loss("rnn", 4)
+    picture = build_picture((loss,), level="cell", backward=True, slide=True)
+    labels, placed = labelled_layout(picture)
+    broken = {label: route.label_lines for (_, _, label), route in zip(picture.edges, placed.routes)
+              if route.label_lines}
+    assert broken["(1/4) ∂(J₂ + J₃ + J₄)/∂h₁"] == ["(1/4)", "∂(J₂ + J₃ + J₄)/∂h₁"]  # the words kept, in order
+    assert all(" ".join(lines) == label for label, lines in broken.items())
+    free = build_picture((loss,), level="cell", backward=True, slide=False)
+    assert not any(route.label_lines for route in labelled_layout(free)[1].routes)  # free size: one line
+    cells = sorted((box for box, node in zip(placed.boxes, picture.nodes) if node.label.startswith("RNN cell")),
+                   key=lambda box: box.x)
+    gap = cells[1].left - cells[0].right
+    assert gap < len("(1/4) ∂(J₂ + J₃ + J₄)/∂h₁") * 5.4, gap  # narrower than the label in one line
+
+
+def _edge_labels(svg_text: str) -> list[tuple[str, float, float, int]]:
+    """Each arrow label of the library's SVG: (its words, x of its middle, y of its first line, its lines)."""
+    found = []
+    for element in ElementTree.fromstring(svg_text).iter():
+        if element.get("class") == "edge-label":
+            lines = [span.text for span in element if span.tag.endswith("tspan")] or [element.text]
+            found.append((" ".join(lines), float(element.get("x")), float(element.get("y")), len(lines)))
+    return found
+
+
+@pytest.mark.parametrize("name", [name for name, _, _ in DOCS])
+def test_every_arrow_label_lies_on_the_canvas_and_apart_from_the_others(name, tmp_path, library_svg):
+    _, make_loss, options = next(figure for figure in DOCS if figure[0] == name)
+    text = viz.save(make_loss(), path=tmp_path / "f.svg", **options).read_text()
+    left, top, width, height = (float(v) for v in ElementTree.fromstring(text).get("viewBox").split())
+    labels = _edge_labels(text)
+    for words, x, y, lines in labels:  # (∂J/∂J₁ = 1/4 over a loss's bus was cut off at the top)
+        assert top + 6 <= y and y + 10 * (lines - 1) <= top + height and left <= x <= left + width, (words, y, top)
+    for k, (words, x, y, lines) in enumerate(labels):  # (∂J/∂h₄ lay on h₄, both over the line into J)
+        for other, x2, y2, lines2 in labels[k + 1:]:
+            apart_x = abs(x - x2) > 2.7 * (len(words) + len(other)) / max(lines, lines2)
+            one = words == other and abs(x - x2) < 1 and abs(y - y2) < 1  # two edges on one line (a bus's fork)
+            assert one or apart_x or y2 > y + 10 * lines - 2 or y > y2 + 10 * lines2 - 2, (words, other)
+
+
+@pytest.mark.parametrize("name", [name for name, _, _ in DOCS])
+def test_every_arrowhead_points_along_the_last_part_of_its_line(name):
+    _, make_loss, options = next(figure for figure in DOCS if figure[0] == name)
+    picture = build_picture((make_loss(),), slide=True, **options)
+    _, placed = labelled_layout(picture)
+    for (_, _, label), route in zip(picture.edges, placed.routes):
+        (x0, y0), (x1, y1), (x2, y2) = (route.points + [route.end])[-3:] if len(route.points) > 1 else (
+            route.points[0], route.points[0], route.end)
+        cross = (x1 - x0) * (y2 - y1) - (y1 - y0) * (x2 - x1)  # the line's last part and the arrow: one direction
+        # (a bus's trunk an arrowhead from stack's side turned there, and its head pointed up beside the node)
+        assert abs(cross) < 1e-6 and (x1 - x0) * (x2 - x1) + (y1 - y0) * (y2 - y1) >= 0, (name, label, route)

@@ -872,8 +872,7 @@ class _Grid:
         trunks = self.trunks.setdefault(column, [])
         if lane_key not in trunks:
             trunks.append(lane_key)
-        # (at least an arrowhead and a little line away from the node: its last turn is into the node's side)
-        offset = max(self.space.gap_x / 2, ARROW / 2 + 2) + 3 * (trunks.index(lane_key) + 1)
+        offset = self.space.gap_x / 2 + 3 * (trunks.index(lane_key) + 1)
         if on_left:
             return min(self.boxes[i].left for i in members) - offset
         return max(self.boxes[i].right for i in members) + offset
@@ -1078,10 +1077,18 @@ def _first_row_fed(start: int, successors, block_of) -> int:
 
 
 def _finish(points, end, label, label_at=None) -> Route:
-    """Stop the polyline an arrowhead short of ``end`` (Graphviz draws the head up to ``end``)."""
+    """Stop the polyline an arrowhead short of ``end`` (Graphviz draws the head up to ``end``). A last
+    turn closer to ``end`` than an arrowhead moves back (with the part before it), so that the head
+    points along a line of its own into the node, not along the part before the turn."""
     last = points[-1]
     dx, dy = end[0] - last[0], end[1] - last[1]
     length = (dx * dx + dy * dy) ** 0.5
+    if 0 < length < ARROW + 2 and len(points) > 2:
+        back = (ARROW + 2 - length) / length
+        points = points[:-2] + [(x - dx * back, y - dy * back) for x, y in points[-2:]]
+        last = points[-1]
+        dx, dy = end[0] - last[0], end[1] - last[1]
+        length = (dx * dx + dy * dy) ** 0.5
     if length > ARROW:
         points = points + [(end[0] - dx / length * ARROW, end[1] - dy / length * ARROW)]
     elif len(points) == 1:
