@@ -10,8 +10,10 @@ from __future__ import annotations
 
 import math
 
+from .fitting import extent, slide_shaped
+from .geometry import CHAR, LABEL_LINE, LINE, Box, Layout, Route
 from .graph import Picture
-from .layout import CHAR, LABEL_LINE, LINE, Box, Layout, Route, extent, labelled_layout, slide_shaped
+from .layout import labelled_layout
 from .picture import CHOICES
 
 STYLES = {  # role → Graphviz attributes: parameters blue, inputs grey, outputs orange

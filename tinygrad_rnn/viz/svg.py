@@ -11,7 +11,8 @@ from __future__ import annotations
 from html import escape
 
 from .dot import VIRIDIS, colour, legend_values
-from .layout import ARROW, LABEL_LINE, LEGEND_CELL, LINE, Layout, Route, extent, slide_shaped
+from .fitting import LEGEND_CELL, extent, slide_shaped
+from .geometry import ARROW, LABEL_LINE, LINE, Layout, Route
 from .picture import CHOICES, Picture
 
 FILL = {"parameter": "#cfe2f3", "input": "#eeeeee", "op": "#ffffff", "group": "#d9ead3", "output": "#f9cb9c",
