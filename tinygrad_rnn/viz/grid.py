@@ -14,7 +14,7 @@ GATE_ORDER = "figorzn"  # gates side by side: f beside c_{t−1} (f ⊙ c_{t−1
 
 
 class Grid(Routes):
-    """The rows, columns, levels and lanes of one picture; the routes between them come from :class:`~.routes.Routes`."""
+    """The rows, columns, levels and lanes of one picture (its routes: :class:`~.routes.Routes`)."""
 
     def __init__(self, picture: Picture, boxes: list[Box]) -> None:
         nodes, edges = picture.nodes, picture.edges
