@@ -114,7 +114,9 @@ def read(svg_text: str):
             nodes[int(element.get("data-index"))] = (classes[1], lines, centre)
         elif tag == "path" and "edge" in classes and "loop" not in classes:
             following = elements[k + 1] if k + 1 < len(elements) else None
-            label = following.text if following is not None and following.get("class") == "edge-label" else ""
+            # (a label a slide broke in lines holds one tspan per line: the same words, read as one)
+            label = " ".join(span.strip() for span in following.itertext()) \
+                if following is not None and following.get("class") == "edge-label" else ""
             edges.append((int(element.get("data-tail")), int(element.get("data-head")), label or ""))
     return nodes, edges
 

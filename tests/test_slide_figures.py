@@ -10,6 +10,7 @@ import importlib.util
 import pathlib
 import re
 import shutil
+import xml.etree.ElementTree as ElementTree
 
 import pytest
 from drawing_cases import last_step_loss
@@ -35,35 +36,34 @@ def drawn(picture) -> str:
 
 
 # Measured with this layout; each must fail to fit (strict), so that one that starts to fit says so. What they
-# share: a BPTT figure's arrows carry long labels ((1/4) ∂(J₂ + J₃ + J₄)/∂h₁) that set the width of every gap
-# between two steps; a step of ops holds a dozen nodes; an encoder–decoder has twice the steps; two layers or
-# two directions double the rows. Leaving more steps out (eight are drawn whole) or drawing less (no shapes,
+# share: a step of ops holds a dozen nodes, each two lines tall with its shape; an encoder–decoder has twice the
+# steps; two layers or two directions double the rows; the row names ("∂ layer 1 ←") and the Σ column widen a
+# BPTT figure. (A BPTT arrow's long label, (1/4) ∂(J₂ + J₃ + J₄)/∂h₁, no longer sets the width of every gap:
+# a slide draws it in two lines.) Leaving more steps out (eight are drawn whole) or drawing less (no shapes,
 # params="hide") fits some of them; the threshold itself does not move.
 DOCS_TOO_SMALL: dict[str, str] = {
-    "rnn_backward": "text 24.1 px, labels 26.7 px, 2.40 : 1",
     "lstm_op": "text 21.2 px, labels 21.2 px, 1.86 : 1",
     "gru_op": "text 20.5 px, labels 22.8 px, 1.71 : 1",
-    "lstm_forward_and_backward": "text 18.5 px, labels 20.6 px, 2.40 : 1",
+    "lstm_forward_and_backward": "text 21.1 px, labels 23.4 px, 2.40 : 1",
     "lstm_stacked_bidirectional": "text 21.9 px, labels 24.3 px, 1.67 : 1",
-    "language_model_bptt": "text 18.7 px, labels 20.8 px, 2.13 : 1",
+    "language_model_bptt": "text 20.9 px, labels 23.2 px, 1.84 : 1",
     "seq2seq": "text 18.9 px, labels 21 px, 2.23 : 1",
-    "seq2seq_bptt": "text 11.1 px, labels 12.3 px, 2.40 : 1",
+    "seq2seq_bptt": "text 12.4 px, labels 13.7 px, 2.40 : 1",
     "seq2seq_generation": "text 18.9 px, labels 21 px, 2.40 : 1",
 }
 GRID_TOO_SMALL: dict[str, str] = {  # (cell-level-layers-bidirectional-loss-backward-rolled-steps-notation)
-    "lstm-cell-2-False-every-backward-True-8-cs224n": "text 15.9 px, labels 17.7 px, 1.86 : 1",
-    "gru-step-2-True-last-both-False-8-cmu": "text 10 px, labels 11.2 px, 2.40 : 1",
-    "gru-cell-1-False-every-both-False-3-elman": "text 14.3 px, labels 15.9 px, 1.49 : 1",
+    "lstm-cell-2-False-every-backward-True-8-cs224n": "text 15.9 px, labels 17.7 px, 1.85 : 1",
+    "gru-step-2-True-last-both-False-8-cmu": "text 11.9 px, labels 13.2 px, 2.11 : 1",
+    "gru-cell-1-False-every-both-False-3-elman": "text 14.6 px, labels 16.3 px, 1.96 : 1",
     "rnn-cell-2-True-last-none-True-8-elman": "text 23.9 px, labels 26.6 px, 1.66 : 1",
-    "rnn-op-2-False-every-backward-False-8-usc": "text 9.7 px, labels 10.8 px, 2.40 : 1",
+    "rnn-op-2-False-every-backward-False-8-usc": "text 11.2 px, labels 12.4 px, 2.24 : 1",
     "lstm-op-1-True-last-none-False-3-cs224n": "text 12.4 px, labels 12.4 px, 1.57 : 1",
-    "gru-cell-1-False-every-backward-True-8-pytorch": "text 24.9 px, labels 27.7 px, 1.88 : 1",
     "lstm-step-2-True-last-both-False-3-pytorch": "text 15.4 px, labels 17.1 px, 2.01 : 1",
     "gru-op-1-False-last-none-False-3-usc": "text 19.8 px, labels 22 px, 1.65 : 1",
     "lstm-op-1-False-last-backward-False-3-cmu": "text 12 px, labels 13.3 px, 2.40 : 1",
     "lstm-op-1-False-last-backward-False-3-elman": "text 12 px, labels 13.3 px, 2.40 : 1",
     "gru-op-1-False-last-none-False-3-cs224n": "text 19.8 px, labels 22 px, 1.65 : 1",
-    "rnn-cell-1-True-last-both-False-3-pytorch": "text 17.1 px, labels 19 px, 1.82 : 1",
+    "rnn-cell-1-True-last-both-False-3-pytorch": "text 17.4 px, labels 19.3 px, 1.61 : 1",
 }
 
 
@@ -283,3 +283,58 @@ def test_the_compared_figures_draw_the_same_steps(tmp_path, library_svg, capsys)
     drawn_steps = [sorted(set(re.findall(r">t=(\d+)<", (tmp_path / f"v_{cell}.svg").read_text())))
                    for cell in ("rnn", "lstm", "gru")]
     assert drawn_steps[0] == drawn_steps[1] == drawn_steps[2], drawn_steps  # (an LSTM's needed fewer than an RNN's)
+
+
+# --- labels and arrowheads on a slide ----------------------------------------------------------------------------
+def test_a_long_bptt_label_between_two_steps_is_drawn_in_two_lines_that_say_the_same():
+    loss, _ = language_model_loss("rnn", 4)
+    picture = build_picture((loss,), level="cell", backward=True, slide=True)
+    labels, placed = labelled_layout(picture)
+    broken = {label: route.label_lines for (_, _, label), route in zip(picture.edges, placed.routes)
+              if route.label_lines}
+    assert broken["(1/4) ∂(J₂ + J₃ + J₄)/∂h₁"] == ["(1/4)", "∂(J₂ + J₃ + J₄)/∂h₁"]  # the words kept, in order
+    assert all(" ".join(lines) == label for label, lines in broken.items())
+    free = build_picture((loss,), level="cell", backward=True, slide=False)
+    assert not any(route.label_lines for route in labelled_layout(free)[1].routes)  # free size: one line
+    cells = sorted((box for box, node in zip(placed.boxes, picture.nodes) if node.label.startswith("RNN cell")),
+                   key=lambda box: box.x)
+    gap = cells[1].left - cells[0].right
+    assert gap < len("(1/4) ∂(J₂ + J₃ + J₄)/∂h₁") * 5.4, gap  # narrower than the label in one line
+
+
+def _edge_labels(svg_text: str) -> list[tuple[str, float, float, int]]:
+    """Each arrow label of the library's SVG: (its words, x of its middle, y of its first line, its lines)."""
+    found = []
+    for element in ElementTree.fromstring(svg_text).iter():
+        if element.get("class") == "edge-label":
+            lines = [span.text for span in element if span.tag.endswith("tspan")] or [element.text]
+            found.append((" ".join(lines), float(element.get("x")), float(element.get("y")), len(lines)))
+    return found
+
+
+@pytest.mark.parametrize("name", [name for name, _, _ in DOCS])
+def test_every_arrow_label_lies_on_the_canvas_and_apart_from_the_others(name, tmp_path, library_svg):
+    _, make_loss, options = next(figure for figure in DOCS if figure[0] == name)
+    text = viz.save(make_loss(), path=tmp_path / "f.svg", **options).read_text()
+    left, top, width, height = (float(v) for v in ElementTree.fromstring(text).get("viewBox").split())
+    labels = _edge_labels(text)
+    for words, x, y, lines in labels:  # a 9-point line rises 8 above its baseline (∂J/∂J₁ = 1/4 was cut off)
+        assert top + 8 <= y and y + 10 * (lines - 1) <= top + height and left <= x <= left + width, (words, y, top)
+    for k, (words, x, y, lines) in enumerate(labels):  # (∂J/∂h₄ lay on h₄, both over the line into J)
+        for other, x2, y2, lines2 in labels[k + 1:]:
+            apart_x = abs(x - x2) > 2.7 * (len(words) + len(other)) / max(lines, lines2)
+            one = words == other and abs(x - x2) < 1 and abs(y - y2) < 1  # two edges on one line (a bus's fork)
+            assert one or apart_x or y2 > y + 10 * lines - 2 or y > y2 + 10 * lines2 - 2, (words, other)
+
+
+@pytest.mark.parametrize("name", [name for name, _, _ in DOCS])
+def test_every_arrowhead_points_along_the_last_part_of_its_line(name):
+    _, make_loss, options = next(figure for figure in DOCS if figure[0] == name)
+    picture = build_picture((make_loss(),), slide=True, **options)
+    _, placed = labelled_layout(picture)
+    for (_, _, label), route in zip(picture.edges, placed.routes):
+        (x0, y0), (x1, y1), (x2, y2) = (route.points + [route.end])[-3:] if len(route.points) > 1 else (
+            route.points[0], route.points[0], route.end)
+        cross = (x1 - x0) * (y2 - y1) - (y1 - y0) * (x2 - x1)  # the line's last part and the arrow: one direction
+        # (a bus's trunk an arrowhead from stack's side turned there, and its head pointed up beside the node)
+        assert abs(cross) < 1e-6 and (x1 - x0) * (x2 - x1) + (y1 - y0) * (y2 - y1) >= 0, (name, label, route)

@@ -50,8 +50,9 @@ from typing import Any
 
 from ..tensor import Tensor
 from .dot import picture_to_dot
+from .fitting import SLIDE_SCALE, slide_scale
 from .graph import build_picture, slide_steps
-from .layout import SLIDE_SCALE, labelled_layout, slide_scale
+from .layout import labelled_layout
 from .lecture import LecturePage, connectivity, lecture
 from .lecture_deck import deck
 from .notation import PRESETS, Notation

@@ -10,8 +10,10 @@ from __future__ import annotations
 
 import math
 
+from .fitting import extent, slide_shaped
+from .geometry import CHAR, LABEL_LINE, LINE, Box, Layout, Route
 from .graph import Picture
-from .layout import CHAR, LINE, Box, Layout, extent, labelled_layout, slide_shaped
+from .layout import labelled_layout
 from .picture import CHOICES
 
 STYLES = {  # role → Graphviz attributes: parameters blue, inputs grey, outputs orange
@@ -68,15 +70,14 @@ def picture_to_dot(picture: Picture) -> str:
     for (tail, head, label), route in zip(picture.edges, placed.routes):
         attributes = f'pos="{_spline(route)}"'
         if label and route.label_at is not None:
-            attributes += f', label={_quote(label)}, lp="{route.label_at[0]:.1f},{route.label_at[1]:.1f}"'
+            attributes += _label_attributes(route, label)
         elif label:
             attributes += f", label={_quote(label)}"
         if label in CHOICES:  # a choice passes along it, not a gradient
             attributes += ", style=dashed"
         lines.append(f"  n{tail} -> n{head} [{attributes}];")
     for node, state, route in placed.loops:  # the rolled view: a state handed back to its own cell
-        lines.append(f'  n{node} -> n{node} [pos="{_spline(route)}", label={_quote(state)}, '
-                     f'lp="{route.label_at[0]:.1f},{route.label_at[1]:.1f}"];')
+        lines.append(f'  n{node} -> n{node} [pos="{_spline(route)}"{_label_attributes(route, state)}];')
     lines += _texts(placed)
     if picture.legend is not None:
         lines += _legend(*picture.legend, placed)
@@ -84,6 +85,14 @@ def picture_to_dot(picture: Picture) -> str:
         lines += _slide_corners(placed, picture)
     lines.append("}")
     return "\n".join(lines) + "\n"
+
+
+def _label_attributes(route: Route, label: str) -> str:
+    """An arrow's label and where it goes: lp is its middle (between its lines, where a slide broke it)."""
+    lines = route.label_lines or [label]
+    middle = route.label_at[1] - LABEL_LINE * (len(lines) - 1) / 2
+    text = _quote("\n".join(lines))
+    return f', label={text}, lp="{route.label_at[0]:.1f},{middle:.1f}"'
 
 
 def _node_line(index: int, node, label: str, box: Box, picture: Picture) -> str:

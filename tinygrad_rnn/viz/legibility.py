@@ -31,7 +31,8 @@ import re
 import xml.etree.ElementTree as ElementTree
 from dataclasses import dataclass, field
 
-from .layout import SLIDE_ASPECT, SLIDE_LABEL_PX, SLIDE_TEXT_PX, segment_enters
+from .fitting import SLIDE_ASPECT, SLIDE_LABEL_PX, SLIDE_TEXT_PX
+from .geometry import segment_enters
 
 Point = tuple[float, float]
 NUMBER = re.compile(r"-?\d+(?:\.\d+)?(?:e-?\d+)?")

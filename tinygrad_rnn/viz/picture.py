@@ -40,7 +40,7 @@ class Node:
 def display_label(node: Node, line_chars: int | None = None) -> str:
     """What a drawing writes in a node: its label, and with params="label" the parameters it uses,
     two to a line (W_ih, b_ih / W_hh, b_hh), so that a cell stays narrow and a figure's text large.
-    With ``line_chars`` (a slide), a longer line breaks after " = " or ", ": a narrower node."""
+    With ``line_chars`` (a slide), a longer line breaks after " = ", ", " or "; ": a narrower node."""
     pairs = [", ".join(node.parameters[k:k + 2]) for k in range(0, len(node.parameters), 2)]
     lines = [node.label, *pairs]
     if line_chars is not None:
@@ -49,11 +49,13 @@ def display_label(node: Node, line_chars: int | None = None) -> str:
 
 
 def wrapped(line: str, line_chars: int) -> list[str]:
-    """A line longer than ``line_chars`` broken after its first " = " or ", " outside brackets (a
-    shape such as (3, 1, 3) stays whole), and so on in what is left.
+    """A line longer than ``line_chars`` broken after its first " = ", ", " or "; " outside brackets
+    (a shape such as (3, 1, 3) stays whole), and so on in what is left.
 
     >>> wrapped("J₁ = cross_entropy", 12), wrapped("∂J/∂W_hy = Σₜ ∂J/∂W_hy|ₜ", 12), wrapped("(3, 1, 3)", 4)
     (['J₁ =', 'cross_entropy'], ['∂J/∂W_hy =', 'Σₜ ∂J/∂W_hy|ₜ'], ['(3, 1, 3)'])
+    >>> wrapped("δ · W; δᵀ x for W", 12)  # a backward's two products, one a line
+    ['δ · W;', 'δᵀ x for W']
     """
     parts: list[str] = []
     while len(line) > line_chars:
@@ -66,11 +68,11 @@ def wrapped(line: str, line_chars: int) -> list[str]:
 
 
 def _first_break(line: str) -> int:
-    """Where a line may break: just after its first " = " or ", " outside brackets (0: nowhere)."""
+    """Where a line may break: just after its first " = ", ", " or "; " outside brackets (0: nowhere)."""
     depth = 0
     for k, char in enumerate(line):
         depth += (char in "([{") - (char in ")]}")
-        if depth == 0 and k > 0 and (line.startswith(" = ", k) or line.startswith(", ", k)):
+        if depth == 0 and k > 0 and any(line.startswith(mark, k) for mark in (" = ", ", ", "; ")):
             return k + (3 if line[k + 1] == "=" else 2)
     return 0
 

@@ -11,7 +11,8 @@ from __future__ import annotations
 from html import escape
 
 from .dot import VIRIDIS, colour, legend_values
-from .layout import ARROW, LEGEND_CELL, LINE, Layout, extent, slide_shaped
+from .fitting import LEGEND_CELL, extent, slide_shaped
+from .geometry import ARROW, LABEL_LINE, LINE, Layout, Route
 from .picture import CHOICES, Picture
 
 FILL = {"parameter": "#cfe2f3", "input": "#eeeeee", "op": "#ffffff", "group": "#d9ead3", "output": "#f9cb9c",
@@ -65,14 +66,12 @@ def picture_to_svg(picture: Picture, placed: Layout, labels: list[str], prefix: 
                      f'fill="none" stroke="#555555"{DASHED if label in CHOICES else ""} '
                      f'marker-end="url(#{prefix}-arrow)"/>')
         if label and route.label_at is not None:
-            parts.append(f'<text class="edge-label" x="{route.label_at[0]:.1f}" y="{y_of(route.label_at[1]):.1f}" '
-                         f'font-size="9" text-anchor="middle" fill="#333333">{escape(label)}</text>')
+            parts.append(_edge_label(route, label, y_of(route.label_at[1])))
     for node, state, route in placed.loops:  # the rolled view: a state handed back to its own cell
         path = " ".join(f"{'M' if i == 0 else 'L'}{x:.1f},{y_of(y):.1f}" for i, (x, y) in enumerate(route.points))
         parts.append(f'<path class="edge loop" data-tail="{node}" data-head="{node}" d="{path}" fill="none" '
                      f'stroke="#555555" marker-end="url(#{prefix}-arrow)"/>')
-        parts.append(f'<text class="edge-label" x="{route.label_at[0]:.1f}" y="{y_of(route.label_at[1]):.1f}" '
-                     f'font-size="9" text-anchor="middle" fill="#333333">{escape(state)}</text>')
+        parts.append(_edge_label(route, state, y_of(route.label_at[1])))
     for i, (node, box, label) in enumerate(zip(picture.nodes, placed.boxes, labels)):
         lines = label.split("\n")
         first = y_of(box.y) - (len(lines) - 1) * LINE / 2 + 3.5
@@ -108,3 +107,12 @@ def _legend(low: float, high: float, x: float, y: float) -> list[str]:
                      'text-anchor="middle" '
                      f'fill="{"#ffffff" if k < 5 else "#000000"}">{value:.0e}</text>')
     return parts
+
+
+def _edge_label(route: Route, label: str, y: float) -> str:
+    """An arrow's label at ``y`` (its first line's, in the SVG's y): one tspan a line where a slide broke it."""
+    x = route.label_at[0]
+    text = "".join(f'<tspan x="{x:.1f}" y="{y + n * LABEL_LINE:.1f}">{escape(line)}</tspan>'
+                   for n, line in enumerate(route.label_lines)) if route.label_lines else escape(label)
+    return (f'<text class="edge-label" x="{x:.1f}" y="{y:.1f}" font-size="9" text-anchor="middle" '
+            f'fill="#333333">{text}</text>')

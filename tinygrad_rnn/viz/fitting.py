@@ -1,0 +1,68 @@
+"""How a layout fits a 16:9 slide: everything it draws (its extent), how much a 1,920 × 1,080 slide
+enlarges it, and the canvas widened or heightened to a slide's shape."""
+
+from __future__ import annotations
+
+from .geometry import CHAR, LABEL_LINE, LINE, Layout
+from .picture import Picture
+
+SLIDE_ASPECT = (1.2, 2.4)  # width : height of a figure that fills a 16:9 slide without wasting it
+SLIDE_TEXT_PX, SLIDE_LABEL_PX = 24.0, 28.0  # the smallest text, and node label, a 1080p slide can show
+SLIDE_SCALE = SLIDE_LABEL_PX / 10  # px per point that a slide must give: node labels are 10-point (and the
+# 9-point text then lands at 25 px)
+LEGEND_CELL = 40.0  # the width of one colour of the gradient legend
+
+
+def slide_scale(placed: Layout, picture: Picture) -> float:
+    """How much a 1,920 × 1,080 slide enlarges the figure: min(1920 / width, 1080 / height), in px per point."""
+    left, right, bottom, top, _ = extent(placed, picture.legend is not None, bool(picture.title))
+    return min(1920 / (right - left), 1080 / (top - bottom))
+
+
+
+def extent(placed: Layout, legend: bool = False, title: bool = False) -> tuple[float, float, float, float, float]:
+    """(left, right, bottom, top) of everything a figure draws, with a margin, and the y of its colour
+    bar (``legend``: under everything else); ``title`` leaves room above for one line."""
+    xs = [b.left for b in placed.boxes] + [b.right for b in placed.boxes]
+    ys = [b.bottom for b in placed.boxes] + [b.top for b in placed.boxes] + [y for _, _, y in placed.texts]
+    xs += [x for _, x, _ in placed.texts] + [x + len(text) * CHAR for text, x, _ in placed.texts]
+    for route in placed.routes + [loop for _, _, loop in placed.loops]:
+        xs += [x for x, _ in route.points]
+        ys += [y for _, y in route.points]
+    for _, state, loop in placed.loops:  # a rolled cell's loop, and its label above it
+        ys.append(loop.label_at[1] + LINE)
+        xs.append(loop.label_at[0] + max(len(line) for line in loop.label_lines or [state]) * CHAR)
+    for route in placed.routes:  # an arrow's label: from above its first line to below its last
+        if route.label_at is not None:
+            ys += [route.label_at[1] + 9, route.label_at[1] - LABEL_LINE * (len(route.label_lines or [""]) - 1) - 3]
+    for _, box in placed.clusters:
+        xs += [box.left, box.right]
+        ys += [box.bottom, box.top + LINE]
+    legend_y = min(ys) - 2 * LINE - 8
+    if legend:
+        ys.append(legend_y - LINE)
+        xs.append(min(xs) + 12 + 9 * LEGEND_CELL)
+    if title:
+        ys.append(max(ys) + 2 * LINE)
+    return min(xs) - 12, max(xs) + 12, min(ys) - 12, max(ys) + 12, legend_y
+
+
+def slide_shaped(left: float, right: float, bottom: float, top: float,
+                 inside: float = 0.0) -> tuple[float, float, float, float]:
+    """The canvas widened or heightened about its centre until width : height lies in [1.2, 2.4]: a
+    figure that fills a 16:9 slide. (The text keeps its size there: the longer side still decides the scale.)
+    ``inside``: aim that far inside the range (for a renderer that adds its own margins around the canvas).
+
+    >>> slide_shaped(0, 100, 0, 100), slide_shaped(0, 480, 0, 100)
+    ((-10.0, 110.0, 0, 100), (0, 480, -50.0, 150.0))
+    """
+    width, height = right - left, top - bottom
+    low, high = SLIDE_ASPECT[0] + inside, SLIDE_ASPECT[1] - inside
+    if width < low * height:
+        grow = (low * height - width) / 2
+        return left - grow, right + grow, bottom, top
+    if width > high * height:
+        grow = (width / high - height) / 2
+        return left, right, bottom - grow, top + grow
+    return left, right, bottom, top
+

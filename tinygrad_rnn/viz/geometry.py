@@ -1,0 +1,153 @@
+"""The measures every layout shares: the text's metrics and the white space (free size, or a slide's),
+a node's box, an edge's route and the layout that holds them, and the two things every route does at its
+ends (leave a box at its border, stop an arrowhead short of the next). Sizes are in points (1/72 in)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+CHAR, LINE, PAD_X, PAD_Y = 6.0, 12.0, 7.0, 6.0  # text metrics of the 10-point font; padding in a node
+GAP_X, GAP_Y, COLUMN_GAP = 10.0, 16.0, 26.0  # between ops in a step, side by side and level to level; steps
+LANE, BOX_PAD, BOX_LABEL = 10.0, 8.0, 12.0  # spacing of bus lanes; a step box's padding, its label's room
+ARROW = 6.0  # the arrowhead's length: a route stops this short of the node's border
+LOOP_HEIGHT = 14.0  # how high a rolled cell's loop rises above it (the outer one twice as high)
+LABEL_CHAR, LABEL_LINE = 5.4, 10.0  # an arrow label's 9-point font: the width of a character, the height of a line
+
+
+@dataclass(frozen=True)
+class Spacing:
+    """The white space of a layout, in points: what ``slide`` tightens (text keeps its size, so on a
+    1,920 × 1,080 slide it lands larger)."""
+    gap_x: float = GAP_X  # between ops side by side in a step
+    gap_y: float = GAP_Y  # between levels
+    column_gap_min: float = COLUMN_GAP  # between the steps' columns, at least
+    box_pad: float = BOX_PAD  # inside a step's box, around its ops
+    own_level_heights: bool = False  # each level as tall as its tallest node (not every level as the row's)
+    pad_x: float = PAD_X  # inside a node, beside its text
+    pad_y: float = PAD_Y  # inside a node, above and below its text
+    lane: float = LANE  # between bus lanes
+    label_room: float = 2 * ARROW + 8  # along an arrow between two cells, beyond its label's width
+
+
+FREE = Spacing()
+# (the gap between two steps still widens to hold a state's label: see _coordinates)
+SLIDE_SPACING = Spacing(GAP_X * 0.6, GAP_Y * 0.6, COLUMN_GAP * 0.7, BOX_PAD * 0.6, own_level_heights=True, pad_x=5.0,
+                        pad_y=4.0, lane=LANE * 0.6, label_room=ARROW + 8)
+
+
+@dataclass
+class Box:
+    x: float
+    y: float  # the centre
+    width: float
+    height: float
+
+    @property
+    def left(self) -> float:
+        return self.x - self.width / 2
+
+    @property
+    def right(self) -> float:
+        return self.x + self.width / 2
+
+    @property
+    def top(self) -> float:
+        return self.y + self.height / 2
+
+    @property
+    def bottom(self) -> float:
+        return self.y - self.height / 2
+
+
+@dataclass
+class Route:
+    points: list[tuple[float, float]]  # a polyline from the tail's border to just before the head's
+    end: tuple[float, float]  # where the arrowhead touches the head
+    label_at: tuple[float, float] | None = None  # the middle of the label's first line
+    label_lines: list[str] | None = None  # the label as drawn, where a slide breaks it (else the label itself)
+
+
+def label_lines(label: str) -> list[str]:
+    """An arrow's label in two lines where that makes it narrower, broken at a space outside any brackets
+    (between the factors of a product, never inside a sum): what a slide draws between two steps, so that a
+    long BPTT label does not set the width of every gap. The words are the same; only the line breaks.
+
+    >>> label_lines("(1/4) ∂(J₂ + J₃ + J₄)/∂h₁"), label_lines("(∂c₂/∂c₁)ᵀ ∂J/∂c₂"), label_lines("∂J/∂h₁")
+    (['(1/4)', '∂(J₂ + J₃ + J₄)/∂h₁'], ['(∂c₂/∂c₁)ᵀ', '∂J/∂c₂'], ['∂J/∂h₁'])
+    """
+    depth, breaks = 0, []
+    for k, char in enumerate(label):
+        depth += (char in "([") - (char in ")]")
+        if char == " " and depth == 0:
+            breaks.append(k)
+    best = min(breaks, key=lambda k: max(k, len(label) - k - 1), default=None)
+    return [label] if best is None else [label[:best], label[best + 1:]]
+
+
+def label_width(lines: list[str]) -> float:
+    """The width of an arrow label's longest line, in points."""
+    return max(len(line) for line in lines) * LABEL_CHAR
+
+
+@dataclass
+class Layout:
+    boxes: list[Box]  # one per picture node
+    routes: list[Route]  # one per picture edge
+    clusters: list[tuple[str, Box]] = field(default_factory=list)  # the step boxes at op level
+    texts: list[tuple[str, float, float]] = field(default_factory=list)  # (text, left x, y): row names, notes
+    loops: list[tuple[int, str, Route]] = field(default_factory=list)  # the rolled view: (node, state, its loop)
+
+
+def node_size(label: str, space: Spacing = FREE) -> tuple[float, float]:
+    """A node's width and height from its label (the figure gives every node exactly this size)."""
+    lines = label.split("\n")
+    return max(len(line) for line in lines) * CHAR + 2 * space.pad_x, len(lines) * LINE + 2 * space.pad_y
+
+
+
+def finish(points, end, label, label_at=None) -> Route:
+    """Stop the polyline an arrowhead short of ``end`` (Graphviz draws the head up to ``end``). A last
+    turn closer to ``end`` than an arrowhead moves back (with the part before it), so that the head
+    points along a line of its own into the node, not along the part before the turn."""
+    last = points[-1]
+    dx, dy = end[0] - last[0], end[1] - last[1]
+    length = (dx * dx + dy * dy) ** 0.5
+    if 0 < length < ARROW + 2 and len(points) > 2:
+        back = (ARROW + 2 - length) / length
+        points = points[:-2] + [(x - dx * back, y - dy * back) for x, y in points[-2:]]
+        last = points[-1]
+        dx, dy = end[0] - last[0], end[1] - last[1]
+        length = (dx * dx + dy * dy) ** 0.5
+    if length > ARROW:
+        points = points + [(end[0] - dx / length * ARROW, end[1] - dy / length * ARROW)]
+    elif len(points) == 1:
+        points = points + [points[0]]
+    return Route(points, end, label_at if label else None)
+
+
+def clip(box: Box, towards: tuple[float, float]) -> tuple[float, float]:
+    """Where the line from the box's centre towards a point leaves the box."""
+    dx, dy = towards[0] - box.x, towards[1] - box.y
+    if dx == 0 and dy == 0:
+        return box.x, box.y
+    scale = min(box.width / 2 / abs(dx) if dx else float("inf"), box.height / 2 / abs(dy) if dy else float("inf"))
+    return box.x + dx * scale, box.y + dy * scale
+
+
+def segment_enters(p: tuple[float, float], q: tuple[float, float], box: tuple[float, float, float, float]) -> bool:
+    """Liang–Barsky: does the segment pq pass through the inside of the box (left, bottom, right, top)?"""
+    low, high = 0.0, 1.0
+    dx, dy = q[0] - p[0], q[1] - p[1]
+    for step, distance in ((-dx, p[0] - box[0]), (dx, box[2] - p[0]), (-dy, p[1] - box[1]), (dy, box[3] - p[1])):
+        if step == 0:
+            if distance <= 0:
+                return False
+            continue
+        ratio = distance / step
+        if step < 0:
+            low = max(low, ratio)
+        else:
+            high = min(high, ratio)
+        if low >= high:
+            return False
+    return True

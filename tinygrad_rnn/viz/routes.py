@@ -1,0 +1,299 @@
+"""The routes between a grid's nodes: inside a step straight; a state from one step to the next through
+the gap between their columns; a node feeding (or fed by) many steps along one bus lane, with a drop into
+each step; and the ways round a column, past levels and through gaps. :class:`Routes` is the part of
+:class:`~.grid.Grid` that routes: it reads the grid's placement (boxes, kind, lanes, columns)."""
+
+from __future__ import annotations
+
+from .geometry import LABEL_LINE, Box, Route, clip, finish, label_lines, segment_enters
+from .picture import CHOICES
+
+
+class Routes:
+    """Routing, given a placed grid (see :class:`~.grid.Grid`, which sets every attribute read here)."""
+
+    def route(self, tail: int, head: int, label: str) -> Route:
+        a, b = self.boxes[tail], self.boxes[head]
+        kind = self.kind[(tail, head)]
+        if kind[0] == "state":
+            return self._state_route(a, b, kind, label)
+        if kind[0] == "bus":
+            return self._bus_route(tail, head, a, b, kind[1], label)
+        if label in CHOICES and abs(a.x - b.x) > 1 and abs(a.y - b.y) > 1:
+            return self._choice_route(a, b, label)
+        block_of = self.block_of
+        ellipsis = [i for i in (tail, head) if self.nodes[i].kind == "ellipsis"]
+        other = (head if ellipsis[0] == tail else tail) if ellipsis else None
+        if ellipsis and other not in block_of and self._bus_of(other) is not None:
+            return self._ellipsis_bus(tail, head, a, b, label)
+        if other in block_of and abs(a.y - b.y) < 1:  # level with it: straight across, named in the middle
+            # an LSTM passes two states into the steps left out: c above h, as between two cells
+            tracks = sorted({found for t, h, found in self.edge_list if {t, h} == {tail, head}}, key=state_first)
+            offset = -(tracks.index(label) - (len(tracks) - 1) / 2) * min(a.height, b.height) / 4
+            rightwards = b.x > a.x
+            start = (a.right if rightwards else a.left, a.y + offset)
+            end = (b.left if rightwards else b.right, b.y + offset)
+            return finish([start], end, label, ((start[0] + end[0]) / 2, start[1] + (7 if offset >= 0 else -8)))
+        if other in block_of:  # between the steps left out and a step drawn: through the gap beside it
+            return self._through_gap(a, b, self.column_x[block_of[other][1]], label)
+        if tail in block_of and head in block_of and block_of[tail][1] == block_of[head][1] \
+                and abs(block_of[tail][0] - block_of[head][0]) > 1:  # up past the rows in between
+            side_x = self.column_x[block_of[tail][1]] + self.column_width / 2 + self.column_gap / 2
+            if any(n.loops for n in self.nodes):  # a rolled cell's loops arch over its top: leave by its side
+                return self._dogleg(a, b, side_x, label, from_side=True)
+            return self._dogleg(a, b, side_x, label)
+        if self.place.get(tail, ("",))[0] == "below" and head in block_of and block_of[head][0] > self.place[tail][1]:
+            return self._dogleg(a, b, b.x - self.column_width / 2 - self.column_gap / 2, label)
+        if (tail in block_of) != (head in block_of) and self.place.get(tail if head in block_of else head,
+                                                                        ("",))[0] in ("start", "end"):
+            inside = head if head in block_of else tail
+            if self.nodes[inside].kind == "op":  # into (or out of) a step through the gap beside it
+                route = self._through_gap(a, b, self.column_x[block_of[inside][1]], label)
+                if tail == inside and self._crosses_a_node(route, tail, head):  # y_T into the end of a long sum
+                    return self._over_beside(a, b, route, label)
+                return route
+            if abs(a.y - b.y) > 1:  # a cell of another row into a head beside the rows (two sentences' final
+                # states into one classifier), or its gradient back: round the corner, not across what lies between
+                route = self._through_gap(a, b, self.column_x[block_of[inside][1]], label)
+                if not self._crosses_a_node(route, tail, head):
+                    return route
+        slots = self.beside_slot.get(tail), self.beside_slot.get(head)
+        if slots[0] and slots[1] and slots[0][0] == slots[1][0] and abs(slots[0][1] - slots[1][1]) > 1:
+            return self._around_column(a, b, slots[0][0], label)  # past the nodes between them, not through
+        if slots[0] and slots[1] and slots[0][0][:2] == slots[1][0][:2] and slots[0][0] != slots[1][0] \
+                and abs(a.y - b.y) > 1:  # from one column beside the row to the next: a right-angled step
+            rightwards = b.x > a.x
+            column = [self.boxes[i] for i in self.beside[slots[1][0]]]  # beside b's column: past its widest node
+            edge = min(box.left for box in column) if rightwards else max(box.right for box in column)
+            gap_x = edge - (self.space.gap_x / 2 if rightwards else -self.space.gap_x / 2)
+            start = (a.right if rightwards else a.left, a.y)
+            end = (b.left if rightwards else b.right, b.y)
+            return finish([start, (gap_x, a.y), (gap_x, b.y)], end, label, ((start[0] + gap_x) / 2, a.y + 7))
+        if tail in block_of and block_of.get(head) == block_of[tail] and abs(self.level[head] - self.level[tail]) > 1:
+            return self._past_levels(tail, head, a, b, label)
+        start, end = clip(a, (b.x, b.y)), clip(b, (a.x, a.y))
+        # beside the line, not on it: a steep line's label (centred on its point) to its right, clear of
+        # it; ŷ_t → the next input crosses h_t at its middle, so that one is labelled before the middle
+        steep = abs(end[0] - start[0]) < abs(end[1] - start[1])
+        along, beside = (0.25 if label in CHOICES else 0.5), (3 * len(label) + 6 if steep or label in CHOICES else 4)
+        return finish([start], end, label, (start[0] + (end[0] - start[0]) * along + beside,
+                                             start[1] + (end[1] - start[1]) * along + 6))
+
+    def _bus_of(self, node: int) -> tuple | None:
+        """The lane of the bus between a node beside the rows and the steps (J and its J_t), if it has one."""
+        return next((kind[1] for (tail, head), kind in self.kind.items()
+                     if kind[0] == "bus" and node in (tail, head)), None)
+
+    def _ellipsis_bus(self, tail: int, head: int, a: Box, b: Box, label: str) -> Route:
+        """Between the steps left out ("…") and a node beside the rows that has a bus to the steps drawn (J, the
+        mean of the J_t): along that bus's lane, straight up or down from the "…" — not across the steps drawn."""
+        ellipsis_is_tail = self.nodes[tail].kind == "ellipsis"
+        other = head if ellipsis_is_tail else tail
+        lane_key = self._bus_of(other)
+        row, above, _ = lane_key
+        lane = self.lane[lane_key] + 1
+        y = self.block_top[row] + lane * self.space.lane if above else self.block_bottom[row] - lane * self.space.lane
+        rightwards = b.x > a.x
+        if ellipsis_is_tail:  # up (or down) into the lane, along it, into the node's side
+            trunk = self._trunk_x(head, b, lane_key, rightwards)
+            start = (a.x, a.top if y > a.y else a.bottom)
+            return finish([start, (a.x, y), (trunk, y), (trunk, b.y)], (b.left if rightwards else b.right, b.y),
+                           label, (a.x + 8, y + 6))
+        trunk = self._trunk_x(tail, a, lane_key, not rightwards)
+        start = (a.right if rightwards else a.left, a.y)
+        end = (b.x, b.top if y > b.y else b.bottom)
+        return finish([start, (trunk, a.y), (trunk, y), (b.x, y)], end, label, (b.x + 8, y + 6))
+
+    def _crosses_a_node(self, route: Route, tail: int, head: int) -> bool:
+        """Whether a route passes through a node it does not connect (it would read as an arrow into it)."""
+        points = [*route.points, route.end]
+        return any(segment_enters(p, q, (box.left + 1, box.bottom + 1, box.right - 1, box.top - 1))
+                   for i, box in enumerate(self.boxes) if i not in (tail, head)
+                   for p, q in zip(points, points[1:]))
+
+    def _over_beside(self, a: Box, b: Box, route: Route, label: str) -> Route:
+        """Out of a step through the gap beside it, over the nodes beside the row up to b's column, and
+        down beside that column into b's side (a node above b in its column is passed, not entered)."""
+        gap_x = route.points[1][0]
+        rightwards = b.x > gap_x
+        side_x = (b.left - self.space.gap_x / 2 - 3) if rightwards else (b.right + self.space.gap_x / 2 + 3)
+        between = [box for box in self.boxes if min(gap_x, side_x) < box.x < max(gap_x, side_x) or box is b]
+        over = max([box.top for box in between] + [a.y]) + self.space.gap_y / 2
+        start = route.points[0]
+        end = (b.left if rightwards else b.right, b.y)
+        return finish([start, (gap_x, a.y), (gap_x, over), (side_x, over), (side_x, b.y)], end, label,
+                       ((start[0] + gap_x) / 2, a.y + 7))
+
+    def _around_column(self, a: Box, b: Box, column: tuple[bool, int, int], label: str) -> Route:
+        """Between two nodes of one column beside a row with others between them: along its left
+        side (what a node there passes on leaves on its right)."""
+        x = min(self.boxes[i].left for i in self.beside[column]) - self.space.gap_x / 2
+        start, end = (a.left, a.y), (b.left, b.y)
+        return finish([start, (x, a.y), (x, b.y)], end, label, (x + 8, (a.y + b.y) / 2))
+
+    def _state_route(self, a: Box, b: Box, kind: tuple, label: str) -> Route:
+        """From one step to the next through the gap between their columns; where each step is one
+        node (cell level, or a fused cell at op level), straight across (an LSTM's c above its h)."""
+        _, row, gap, _ = kind
+        tracks = sorted(self.gap_tracks[(row, gap)], key=state_first)  # c before h: the cell state runs on top
+        track = tracks.index(label) - (len(tracks) - 1) / 2
+        rightwards = b.x > a.x
+        one_node_per_step = self.nodes[self.members[(row, gap)][0]].kind == "group" or (
+            len(tracks) > 1 and abs(a.y - b.y) < 1)  # parallel states between two nodes level with each other
+        if one_node_per_step:
+            offset = -track * min(a.height, b.height) / 4
+            start = (a.right if rightwards else a.left, a.y + offset)
+            end = (b.left if rightwards else b.right, b.y + offset)
+            above = offset >= 0
+            route = finish([start], end, label, ((start[0] + end[0]) / 2, start[1] + (7 if above else -8)))
+            return self._broken(route, label, above, len(tracks))
+        gap_x = self.column_x[gap] + self.column_width / 2 + self.column_gap / 2 + track * 6
+        start = (a.right if rightwards else a.left, a.y)
+        end = (b.left if rightwards else b.right, b.y)
+        points = [start, (gap_x, a.y), (gap_x, b.y)]
+        # centred on the gap (not over the boxes beside it), on the side of the line away from where it turns
+        above = not b.y > a.y + 1
+        route = finish(points, end, label, (gap_x, a.y + 7 if above else a.y - 9))
+        return self._broken(route, label, above, len(tracks))
+
+    def _drawn(self, label: str, tracks: int = 1) -> list[str]:
+        """A state's label as drawn between two steps: on a slide in two lines where that is narrower, and
+        where its gap holds at most two states (each grows away from the other; a third would meet one)."""
+        return label_lines(label) if self.slide and tracks <= 2 else [label]
+
+    def loop_label(self, state: str, loops: int) -> list[str]:
+        """A rolled cell's loop label as drawn: in two lines on a slide where the cell has one loop (the
+        labels of two nested loops lie a loop's height apart: room for one line each)."""
+        return self._drawn(state) if loops == 1 else [state]
+
+    def _broken(self, route: Route, label: str, above: bool, tracks: int) -> Route:
+        """The route with its label's lines (:meth:`_drawn`), growing away from the arrow: upwards above it."""
+        lines = self._drawn(label, tracks)
+        if route.label_at is not None and len(lines) > 1:
+            route.label_lines = lines
+            if above:
+                route.label_at = (route.label_at[0], route.label_at[1] + LABEL_LINE * (len(lines) - 1))
+        return route
+
+    def _bus_route(self, tail: int, head: int, a: Box, b: Box, lane_key: tuple, label: str) -> Route:
+        """Along the row's lane: a drop into each step from a node beside the row, or a rise from
+        each step to it."""
+        row, above, _ = lane_key
+        lane = self.lane[lane_key] + 1
+        y = self.block_top[row] + lane * self.space.lane if above else self.block_bottom[row] - lane * self.space.lane
+        if tail in self.block_of:  # fan in: from each step to the lane, along it, into the node
+            rightwards = b.x > a.x
+            trunk = self._trunk_x(head, b, lane_key, rightwards)
+            x = a.x
+            if not self.top_level[row]:  # one node per step: leave near its corner, clear of the edges at its middle
+                x = a.right - 2 * self.space.pad_x if rightwards else a.left + 2 * self.space.pad_x
+            start = (x, a.top if above else a.bottom)
+            points = [start, (x, y), (trunk, y), (trunk, b.y)]
+            end = (b.left, b.y) if rightwards else (b.right, b.y)
+            label_at = (x + 3 + 3 * len(label), start[1] + 7 if above else start[1] - 7)
+            return finish(points, end, label, label_at)
+        rightwards = b.x > a.x
+        trunk = self._trunk_x(tail, a, lane_key, not rightwards)
+        start = (a.right, a.y) if rightwards else (a.left, a.y)
+        into = self.drops_into.setdefault(head, [])
+        if lane_key not in into:
+            into.append(lane_key)
+        x = b.x + (into.index(lane_key) - 0.5 * (len(into) > 1)) * 10
+        top_level = self.top_level[self.block_of[head][0]]
+        facing = (top_level if above else 0) if not self.backward else (0 if above else top_level)
+        if self.level[head] != facing:  # not the first op the lane meets: up its side, in from the side
+            side_x = b.left - self.space.gap_x / 2 - 3 * into.index(lane_key)
+            return finish([start, (trunk, a.y), (trunk, y), (side_x, y), (side_x, b.y)], (b.left, b.y), label,
+                           (side_x + 8, y + 6))
+        end = (x, b.top if above else b.bottom)
+        return finish([start, (trunk, a.y), (trunk, y), (x, y)], end, label, (x + 8, y + 6))
+
+    def _trunk_x(self, node: int, box: Box, lane_key: tuple, on_left: bool) -> float:
+        """Where a bus's trunk rises beside ``node`` (on its left, or its right): beside the whole
+        column that holds it, past its wider nodes, not through them, each lane into the column on
+        a line of its own."""
+        column = self.beside_slot[node][0] if node in self.beside_slot else node
+        # past the widest node of that column in every row: a trunk rising from a row below to a Σ
+        # beside the row above passes the Σ nodes of the rows between, not through them
+        members = [i for (side, _, col), found in self.beside.items() if (side, col) == (column[0], column[2])
+                   for i in found] if node in self.beside_slot else [node]
+        trunks = self.trunks.setdefault(column, [])
+        if lane_key not in trunks:
+            trunks.append(lane_key)
+        offset = self.space.gap_x / 2 + 3 * (trunks.index(lane_key) + 1)
+        if on_left:
+            return min(self.boxes[i].left for i in members) - offset
+        return max(self.boxes[i].right for i in members) + offset
+
+    def _past_levels(self, tail: int, head: int, a: Box, b: Box, label: str) -> Route:
+        """Inside a step, to a node more than one level away: beside the nodes between (on the side
+        the tail is on), then in through the face of the head that looks at the tail."""
+        low, high = sorted((self.level[tail], self.level[head]))
+        between = [self.boxes[i] for i in self.members[self.block_of[tail]] if low < self.level[i] < high]
+        up = b.y > a.y  # from below (forward) or above (a gradient graph)
+        side = 1.0 if a.x >= b.x else -1.0
+        if between:
+            half = self.space.gap_x / 2
+            x = max(m.right for m in between) + half if side > 0 else min(m.left for m in between) - half
+            x = max(x, a.x) if side > 0 else min(x, a.x)
+        else:
+            x = a.x
+        into = (b.x + side * b.width / 4, b.bottom if up else b.top)
+        turn = into[1] - self.space.gap_y / 2 if up else into[1] + self.space.gap_y / 2
+        leave = a.top + self.space.gap_y / 2 if up else a.bottom - self.space.gap_y / 2
+        points = [(a.x, a.top if up else a.bottom)] + ([(a.x, leave), (x, leave)] if x != a.x else []) + \
+                 [(x, turn), (into[0], turn)]
+        return finish(points, into, label, (x + 8, (a.y + b.y) / 2))
+
+    def _choice_route(self, a: Box, b: Box, label: str) -> Route:
+        """ŷ_t (above step t) to the input of step t+1 (below it), a choice fed back: out of ŷ_t's side,
+        down the gap between the two columns — crossing the state h_t once — and into the input's side;
+        a diagonal would cut the corners of the cells it passes."""
+        gap_x = (a.x + b.x) / 2  # the columns are evenly spaced: midway is the gap between them
+        rightwards = b.x > a.x
+        start = (a.right if rightwards else a.left, a.y)
+        end = (b.left if rightwards else b.right, b.y)
+        label_at = (gap_x + 4 + 3 * len(label), a.y + (b.y - a.y) * 0.25)  # beside the drop, above the state's arrow
+        return finish([start, (gap_x, a.y), (gap_x, b.y)], end, label, label_at)
+
+    def _through_gap(self, a: Box, b: Box, column_x: float, label: str) -> Route:
+        """Between a node beside the row and an op in a step: along the gap on that side of the step."""
+        outside = a if abs(a.x - column_x) > abs(b.x - column_x) else b
+        side = 1.0 if outside.x > column_x else -1.0
+        gap_x = column_x + side * (self.column_width / 2 + self.space.gap_x / 2)
+        rightwards = b.x > a.x
+        start = (a.right if rightwards else a.left, a.y)
+        end = (b.left if rightwards else b.right, b.y)
+        # named along its longer part: a short way out of J that then turns down to another row runs on the
+        # line of h_T into J, and a name over it there would lie on h_T's own
+        label_at = ((start[0] + gap_x) / 2, a.y + 7) if abs(gap_x - start[0]) >= abs(b.y - a.y) else (
+            gap_x + side * (3 * len(label) + 6), (a.y + b.y) / 2)
+        return finish([start, (gap_x, a.y), (gap_x, b.y)], end, label, label_at)
+
+    def _dogleg(self, a: Box, b: Box, side_x: float, label: str, from_side: bool = False) -> Route:
+        """Up from a's top (or out of its side), through the gap beside the column, into b's bottom."""
+        end = (b.x, b.bottom)
+        if from_side:
+            start = (a.right if side_x > a.x else a.left, a.y)
+            below_b = b.bottom - self.space.gap_y / 2
+            points = [start, (side_x, a.y), (side_x, below_b), (b.x, below_b)]
+            return finish(points, end, label, (side_x + 10, a.y + 7))
+        start = (a.x, a.top)
+        above_a, below_b = a.top + self.space.gap_y / 2, b.bottom - self.space.gap_y / 2
+        points = [start, (a.x, above_a), (side_x, above_a), (side_x, below_b),
+                  (b.x, below_b)]
+        return finish(points, end, label, (a.x + 10, above_a + 7))
+
+
+def state_first(label: str) -> tuple:
+    """The order of parallel state arrows: the cell state c first (on top), then h — by the state an
+    arrow carries, forward (c₃) or back (∂J/∂c₃, (∂h₄/∂c₃)ᵀ ∂J/∂h₄: the part of ∂J/∂c₃ through h₄).
+
+    >>> sorted(["(∂(h₃, c₃)/∂h₂)ᵀ ∂J/∂(h₃, c₃)", "(∂c₃/∂c₂)ᵀ ∂J/∂c₃"], key=state_first)[0]
+    '(∂c₃/∂c₂)ᵀ ∂J/∂c₃'
+    """
+    _, found, after = label.partition("/∂")
+    state = after[:1] if found else label[:1]
+    return state != "c", label
+
+
