@@ -15,7 +15,7 @@ import numpy
 
 from ..device import array_module
 from ..function import Function
-from ..tensor import Tensor
+from ..tensor_base import TensorBase
 from . import shape
 from .convert import cast
 from .elementwise import abs, exp, sqrt, where
@@ -307,7 +307,7 @@ def mark_choice(ids, scores, how: str):
     """Remember that ``ids`` were chosen from ``scores`` (``how``: "argmax" or "sampled"), where the
     scores are in a graph: an embedding of the ids then links back to them, and a drawing of a
     generation loop shows the choice as a dashed edge ŷ_t → the next input. Returns ``ids``."""
-    if isinstance(ids, Tensor) and isinstance(scores, Tensor) and scores.requires_grad:
+    if isinstance(ids, TensorBase) and isinstance(scores, TensorBase) and scores.requires_grad:
         ids._choice = (scores, how)
     return ids
 

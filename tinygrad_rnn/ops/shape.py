@@ -15,7 +15,7 @@ import numpy
 from ..device import array_module, device_of_array, move_array, scatter_add
 from ..errors import DeviceError, ShapeError
 from ..function import Function
-from ..tensor import Tensor
+from ..tensor_base import TensorBase
 
 
 def shape_of(x: Any) -> tuple[int, ...]:
@@ -409,7 +409,7 @@ def cat(tensors, dim: int = 0, out=None):
     (3, 3)
     """
     if out is not None:  # (checked by NumPy, as is the rest: a fused cell's backward calls this every step)
-        if any(isinstance(t, Tensor) for t in tensors):
+        if any(isinstance(t, TensorBase) for t in tensors):
             raise TypeError("cat: out= takes plain arrays only; a Tensor result is recorded, not written in place")
         try:
             return array_module(out).concatenate(tensors, axis=dim, out=out)
@@ -501,12 +501,10 @@ def _is_basic(index: Any) -> bool:
 
 def _array_index(x, index):
     """Turn Tensors and lists inside an index into arrays on x's device, checking their dtype."""
-    from ..tensor import Tensor
-
     parts = index if isinstance(index, tuple) else (index,)
     converted = []
     for part in parts:
-        if isinstance(part, Tensor):
+        if isinstance(part, TensorBase):
             if part.device != device_of_array(getattr(x, "array", x)):
                 raise DeviceError(f"getitem: the index is on {part.device} but the tensor is on "
                                   f"{device_of_array(getattr(x, 'array', x))}; move one of them first")
