@@ -263,7 +263,9 @@ class Function:
     def _input_error(self, inputs: tuple[Any, ...], error: Exception) -> Exception:
         hint = f" {self.hint}." if self.hint else ""
         message = f"{self.name}: cannot apply to {describe_inputs(inputs)}.{hint} ({error})"
-        return ShapeError(message) if isinstance(error, ValueError) else type(error)(message)
+        # (NumPy's own subclasses, e.g. a ufunc with no loop for a string, take other arguments)
+        return ShapeError(message) if isinstance(error, ValueError) else \
+            IndexError(message) if isinstance(error, IndexError) else TypeError(message)
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__}>"
