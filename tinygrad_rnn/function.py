@@ -115,6 +115,9 @@ class Function:
     (<Mul>, ())
     """
 
+    # Slots for what every recorded op holds (what few ops set, e.g. ``released``, goes into a __dict__)
+    __slots__ = ("inputs", "saved_inputs", "saved_output", "needs_input_grad", "depth", "scope", "step",
+                 "recorded_at", "__dict__", "__weakref__")
     differentiable = True  # False for ops whose result is a constant (comparisons, sign, argmax)
     multiple_outputs = False  # True for ops whose forward returns a tuple (split, unbind)
     kept_outputs = 0  # of those, the last few are kept for backward only and never returned (a fused cell's gates)
@@ -127,15 +130,6 @@ class Function:
     saves_output = True  # backward reads the output's values
     hint = ""  # what the inputs must satisfy; quoted when forward rejects them
     keeps_choice = False  # True for ops that only move or select values: ids chosen from scores stay so
-
-    inputs: tuple[Any, ...] | None
-    saved_inputs: tuple[Any, ...] | None
-    saved_output: Any
-    needs_input_grad: tuple[bool, ...]
-    depth: int
-    scope: tuple[str, ...]
-    step: Step | None
-    recorded_at: int
 
     name = "function"  # the op's name as users write it: "mul", "matmul", "log_softmax"
 
