@@ -29,64 +29,64 @@ class Constant(Function):
 # --- functional forms ----------------------------------------------------------------------------
 
 
-def lt(a, b):
+def lt(a, other):
     """a < b as a bool mask (no gradient).
 
     >>> import tinygrad_rnn as tr
     >>> tr.lt(tr.tensor([1.0, 3.0]), 2).tolist()
     [True, False]
     """
-    return Constant.apply(a, b, name="less")
+    return Constant.apply(a, other, name="less")
 
 
-def le(a, b):
+def le(a, other):
     """a <= b as a bool mask (no gradient).
 
     >>> import tinygrad_rnn as tr
     >>> tr.le(tr.tensor([2.0, 3.0]), 2).tolist()
     [True, False]
     """
-    return Constant.apply(a, b, name="less_equal")
+    return Constant.apply(a, other, name="less_equal")
 
 
-def gt(a, b):
+def gt(a, other):
     """a > b as a bool mask (no gradient).
 
     >>> import tinygrad_rnn as tr
     >>> tr.gt(tr.tensor([1.0, 3.0]), 2).tolist()
     [False, True]
     """
-    return Constant.apply(a, b, name="greater")
+    return Constant.apply(a, other, name="greater")
 
 
-def ge(a, b):
+def ge(a, other):
     """a >= b as a bool mask (no gradient).
 
     >>> import tinygrad_rnn as tr
     >>> tr.ge(tr.tensor([2.0, 1.0]), 2).tolist()
     [True, False]
     """
-    return Constant.apply(a, b, name="greater_equal")
+    return Constant.apply(a, other, name="greater_equal")
 
 
-def eq(a, b):
+def eq(a, other):
     """a == b as a bool mask (no gradient).
 
     >>> import tinygrad_rnn as tr
     >>> tr.eq(tr.tensor([2.0, 1.0]), 2).tolist()
     [True, False]
     """
-    return Constant.apply(a, b, name="equal")
+    return Constant.apply(a, other, name="equal")
 
 
-def ne(a, b):
+def ne(a, other):
     """a != b as a bool mask (no gradient).
 
     >>> import tinygrad_rnn as tr
     >>> tr.ne(tr.tensor([2.0, 1.0]), 2).tolist()
     [False, True]
     """
-    return Constant.apply(a, b, name="not_equal")
+    return Constant.apply(a, other, name="not_equal")
 
 
 def logical_and(a, b):

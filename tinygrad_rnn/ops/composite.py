@@ -68,30 +68,30 @@ def repeat(x, *sizes):
     return reshape(tiled, *(r * size for r, size in zip(sizes, shape)))
 
 
-def mm(a, b):
+def mm(a, other):
     """The product of two matrices (2-D only, no broadcasting), as PyTorch's ``mm``.
 
     >>> import tinygrad_rnn as tr
     >>> tr.mm(tr.ones(2, 3), tr.ones(3, 4)).shape
     (2, 4)
     """
-    if a.ndim != 2 or b.ndim != 2:
-        raise ShapeError(f"mm: multiplies two matrices, got shapes {tuple(a.shape)} and {tuple(b.shape)}; "
+    if a.ndim != 2 or other.ndim != 2:
+        raise ShapeError(f"mm: multiplies two matrices, got shapes {tuple(a.shape)} and {tuple(other.shape)}; "
                          "use bmm for batches of matrices or matmul (@) to broadcast")
-    return matmul(a, b)
+    return matmul(a, other)
 
 
-def bmm(a, b):
+def bmm(a, other):
     """Batches of matrix products: (B, n, m) @ (B, m, p) → (B, n, p), as PyTorch's ``bmm``.
 
     >>> import tinygrad_rnn as tr
     >>> tr.bmm(tr.ones(5, 2, 3), tr.ones(5, 3, 4)).shape
     (5, 2, 4)
     """
-    if a.ndim != 3 or b.ndim != 3 or a.shape[0] != b.shape[0]:
+    if a.ndim != 3 or other.ndim != 3 or a.shape[0] != other.shape[0]:
         raise ShapeError(f"bmm: multiplies two batches of matrices of one batch size, (B, n, m) and (B, m, p), "
-                         f"got shapes {tuple(a.shape)} and {tuple(b.shape)}; use matmul (@) to broadcast")
-    return matmul(a, b)
+                         f"got shapes {tuple(a.shape)} and {tuple(other.shape)}; use matmul (@) to broadcast")
+    return matmul(a, other)
 
 
 def masked_fill(x, mask, value):
