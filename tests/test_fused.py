@@ -544,24 +544,5 @@ def test_a_lecture_page_shows_the_same_numbers_with_fast_installed_and_without(k
             pages.append(re.sub(r'tgr\d+-', 'tgr-', data))  # (each page numbers its ids)
     finally:
         fast.install()
-    with_fast, plain = (json.loads(page) for page in pages)
-    assert_equal_to_1e12(with_fast, plain)
-    assert '"hidden_norms"' in pages[1]
-
-
-def assert_equal_to_1e12(with_fast, plain, where="page"):
-    """The same structure and text, and every number the same to 1e-12 (relative): the fast table
-    sums a weight's terms in one product, in another order than the plain path's + (a last bit may differ)."""
-    assert type(with_fast) is type(plain), where
-    if isinstance(plain, dict):
-        assert with_fast.keys() == plain.keys(), where
-        for key in plain:
-            assert_equal_to_1e12(with_fast[key], plain[key], f"{where}.{key}")
-    elif isinstance(plain, list):
-        assert len(with_fast) == len(plain), where
-        for i, (a, b) in enumerate(zip(with_fast, plain)):
-            assert_equal_to_1e12(a, b, f"{where}[{i}]")
-    elif isinstance(plain, float):
-        assert with_fast == pytest.approx(plain, rel=1e-12, abs=1e-300), where
-    else:
-        assert with_fast == plain, where
+    with_fast, plain = pages
+    assert with_fast == plain and '"hidden_norms"' in plain
