@@ -265,17 +265,24 @@ class Function:
         return f"<{type(self).__name__}>"
 
 
+def describe(value: Any) -> str:
+    """How error messages name a value: ``Tensor(shape=(2, 3), float32, cpu, name='W')``, an
+    array's type, shape and dtype, a number itself, or any other value's type.
+
+    >>> describe(2.0), describe([1, 2])
+    ('2.0', 'list')
+    """
+    if isinstance(value, TensorBase):
+        name = f", name={value.name!r}" if value.name else ""
+        return f"Tensor(shape={tuple(value.shape)}, {value.dtype}, {value.device}{name})"
+    if hasattr(value, "shape") and hasattr(value, "dtype"):
+        return f"{type(value).__name__}(shape={tuple(value.shape)}, {value.dtype})"
+    return repr(value) if isinstance(value, (int, float, complex, str, type(None))) else type(value).__name__
+
+
 def describe_inputs(inputs: tuple[Any, ...]) -> str:
     """'Tensor(shape=(2, 3), float32, cpu) and 2.0': how error messages name an op's inputs."""
-    parts = []
-    for x in inputs:
-        if isinstance(x, TensorBase):
-            parts.append(f"Tensor(shape={tuple(x.shape)}, {x.dtype}, {x.device})")
-        elif hasattr(x, "shape") and hasattr(x, "dtype"):
-            parts.append(f"{type(x).__name__}(shape={tuple(x.shape)}, {x.dtype})")
-        else:
-            parts.append(repr(x))
-    return " and ".join(parts)
+    return " and ".join(map(describe, inputs))
 
 
 def _snake_case(name: str) -> str:
