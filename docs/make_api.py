@@ -80,8 +80,11 @@ def tensor_members() -> list[tuple[str, str]]:
             op_name = name if function.__name__.startswith("__") else function.__name__  # (mul = __mul__: tr.mul)
             same = getattr(tinygrad_rnn, op_name, None)
             arguments = "x, …" if parameters else "x"
-            text = summary(function) if function.__doc__ else \
-                f"`tr.{op_name}({arguments})`: {summary(same)}" if inspect.isfunction(same) else ""
+            if getattr(tinygrad_rnn, function.__name__, None) is function:  # an alias: x.exp is tr.exp itself
+                text = f"`tr.{function.__name__}({arguments})`: {summary(function)}"
+            else:
+                text = summary(function) if function.__doc__ else \
+                    f"`tr.{op_name}({arguments})`: {summary(same)}" if inspect.isfunction(same) else ""
             rows.append((written, text))
     return rows
 

@@ -326,3 +326,14 @@ def test_training_curves_label_what_they_plot(tmp_path, monkeypatch):
     labels = [(axes.get_title(), axes.get_ylabel()) for figure in figures for axes in figure.axes[1:2]]
     assert labels == [("validation perplexity", "exp(J) on held-out text"),
                       ("training perplexity", "exp(J) of each training batch")]
+
+
+def test_an_op_on_a_string_says_which_op_and_inputs_not_numpys_internals():
+    """NumPy raises a subclass of TypeError for a ufunc with no loop for the types (a string added
+    to a tensor); the op's message used to be built with that subclass, which crashed."""
+    import tinygrad_rnn as tr
+
+    with pytest.raises(TypeError, match=r"add: cannot apply to Tensor\(shape=\(1,\), float32, cpu\) and 'a'"):
+        _ = tr.tensor([1.0]) + "a"
+    with pytest.raises(TypeError, match="equal: cannot apply"):
+        _ = tr.tensor([1.0]) == "a"

@@ -268,3 +268,20 @@ def test_default_device_comes_from_the_environment():
     bad = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                          env={"TINYGRAD_RNN_DEVICE": "tpu", "PATH": ""})
     assert "unknown device 'tpu'" in bad.stderr
+
+
+def test_the_methods_that_name_ops_take_pytorchs_keyword_other():
+    """Tensor's methods are the ops' functions themselves (``mul = ops.mul``): their second
+    argument keeps PyTorch's name, so ``x.mul(other=y)`` works as in PyTorch."""
+    import tinygrad_rnn as tr
+
+    x, y = tr.tensor([1.0, 4.0]), tr.tensor([2.0, 2.0])
+    assert x.mul(other=y).tolist() == [2.0, 8.0] and x.div(other=y).tolist() == [0.5, 2.0]
+    assert x.maximum(other=y).tolist() == [2.0, 4.0] and x.minimum(other=y).tolist() == [1.0, 2.0]
+    assert x.lt(other=y).tolist() == [True, False] and x.ge(other=y).tolist() == [False, True]
+    assert x.eq(other=y).tolist() == [False, False] and x.ne(other=y).tolist() == [True, True]
+    assert x.le(other=y).tolist() == [True, False] and x.gt(other=y).tolist() == [False, True]
+    assert x.matmul(other=y).item() == 10.0
+    m = tr.ones(2, 2)
+    assert m.mm(other=m).tolist() == [[2.0, 2.0], [2.0, 2.0]]
+    assert m[None].bmm(other=m[None]).shape == (1, 2, 2)

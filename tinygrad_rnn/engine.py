@@ -28,7 +28,7 @@ from typing import TYPE_CHECKING, Any
 
 from .device import array_module
 from .errors import GraphError, ShapeError
-from .function import Function, Node
+from .function import Function, Node, describe
 from .hooks import run_hooks
 from .inplace import check_saved_unchanged
 from .recording import STATE, _recording_gradient, check_finite
@@ -87,7 +87,7 @@ def grad(
     for position, tensor in enumerate(inputs):
         if not isinstance(tensor, Node) and (not isinstance(tensor, TensorBase) or not tensor.requires_grad):
             raise GraphError(
-                f"grad: input {position} ({_describe(tensor)}) does not require grad, so it has "
+                f"grad: input {position} ({describe(tensor)}) does not require grad, so it has "
                 "no gradient. Create it with requires_grad=True or call .requires_grad_() on it."
             )
     seeds = _seeds(outputs, grad_outputs, create_graph)
@@ -98,7 +98,7 @@ def grad(
         total = totals.get(vertex_of(tensor))
         if total is None and not allow_unused:
             raise GraphError(
-                f"grad: input {position} ({_describe(tensor)}) was not used to compute the "
+                f"grad: input {position} ({describe(tensor)}) was not used to compute the "
                 "outputs. Pass allow_unused=True to get None for it."
             )
         result.append(None if total is None else _as_tensor(total))
@@ -127,14 +127,14 @@ def grad_contributions(
     [(('t=2',), 2.0), (('t=1',), 2.0)]
     """
     if not isinstance(tensor, TensorBase) or not tensor.requires_grad:
-        raise GraphError(f"grad_contributions: {_describe(tensor)} does not require grad.")
+        raise GraphError(f"grad_contributions: {describe(tensor)} does not require grad.")
     outputs = _as_tuple(output)
     seeds = _seeds(outputs, None, create_graph)
     _, terms = backpropagate(outputs, seeds, targets=(tensor,), create_graph=create_graph,
                               retain_graph=retain_graph, itemize=tensor)
     if not terms and not allow_unused:
         raise GraphError(
-            f"grad_contributions: {_describe(tensor)} was not used to compute the output, so no "
+            f"grad_contributions: {describe(tensor)} was not used to compute the output, so no "
             "gradient flows to it. Pass allow_unused=True to get [] for it."
         )
     return [(scope, _as_tensor(gradient)) for scope, gradient in terms]
@@ -420,7 +420,7 @@ def _seeds(outputs: tuple[Tensor, ...], grad_outputs: Any, create_graph: bool) -
     for output, seed in zip(outputs, grad_outputs):
         if not isinstance(output, TensorBase) or not output.requires_grad:
             raise GraphError(
-                f"backward: {_describe(output)} does not require grad and has no graph: nothing "
+                f"backward: {describe(output)} does not require grad and has no graph: nothing "
                 "it was computed from has requires_grad=True (or it was made under no_grad())."
             )
         if seed is None:
@@ -461,9 +461,3 @@ def _as_array(value: Any) -> Any:
 
 def _data(value: Any) -> Any:
     return value.array if isinstance(value, TensorBase) else value
-
-
-def _describe(value: Any) -> str:
-    if isinstance(value, TensorBase):
-        return f"tensor of shape {tuple(value.shape)}" + (f" named {value.name!r}" if value.name else "")
-    return f"{type(value).__name__}"

@@ -115,6 +115,9 @@ class Function:
     (<Mul>, ())
     """
 
+    # Slots for what every recorded op holds (what few ops set, e.g. ``released``, goes into a __dict__)
+    __slots__ = ("inputs", "saved_inputs", "saved_output", "needs_input_grad", "depth", "scope", "step",
+                 "recorded_at", "__dict__", "__weakref__")
     differentiable = True  # False for ops whose result is a constant (comparisons, sign, argmax)
     multiple_outputs = False  # True for ops whose forward returns a tuple (split, unbind)
     kept_outputs = 0  # of those, the last few are kept for backward only and never returned (a fused cell's gates)
@@ -127,15 +130,6 @@ class Function:
     saves_output = True  # backward reads the output's values
     hint = ""  # what the inputs must satisfy; quoted when forward rejects them
     keeps_choice = False  # True for ops that only move or select values: ids chosen from scores stay so
-
-    inputs: tuple[Any, ...] | None
-    saved_inputs: tuple[Any, ...] | None
-    saved_output: Any
-    needs_input_grad: tuple[bool, ...]
-    depth: int
-    scope: tuple[str, ...]
-    step: Step | None
-    recorded_at: int
 
     name = "function"  # the op's name as users write it: "mul", "matmul", "log_softmax"
 
@@ -263,23 +257,32 @@ class Function:
     def _input_error(self, inputs: tuple[Any, ...], error: Exception) -> Exception:
         hint = f" {self.hint}." if self.hint else ""
         message = f"{self.name}: cannot apply to {describe_inputs(inputs)}.{hint} ({error})"
-        return ShapeError(message) if isinstance(error, ValueError) else type(error)(message)
+        # (NumPy's own subclasses, e.g. a ufunc with no loop for a string, take other arguments)
+        return ShapeError(message) if isinstance(error, ValueError) else \
+            IndexError(message) if isinstance(error, IndexError) else TypeError(message)
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__}>"
 
 
+def describe(value: Any) -> str:
+    """How error messages name a value: ``Tensor(shape=(2, 3), float32, cpu, name='W')``, an
+    array's type, shape and dtype, a number itself, or any other value's type.
+
+    >>> describe(2.0), describe([1, 2])
+    ('2.0', 'list')
+    """
+    if isinstance(value, TensorBase):
+        name = f", name={value.name!r}" if value.name else ""
+        return f"Tensor(shape={tuple(value.shape)}, {value.dtype}, {value.device}{name})"
+    if hasattr(value, "shape") and hasattr(value, "dtype"):
+        return f"{type(value).__name__}(shape={tuple(value.shape)}, {value.dtype})"
+    return repr(value) if isinstance(value, (int, float, complex, str, type(None))) else type(value).__name__
+
+
 def describe_inputs(inputs: tuple[Any, ...]) -> str:
     """'Tensor(shape=(2, 3), float32, cpu) and 2.0': how error messages name an op's inputs."""
-    parts = []
-    for x in inputs:
-        if isinstance(x, TensorBase):
-            parts.append(f"Tensor(shape={tuple(x.shape)}, {x.dtype}, {x.device})")
-        elif hasattr(x, "shape") and hasattr(x, "dtype"):
-            parts.append(f"{type(x).__name__}(shape={tuple(x.shape)}, {x.dtype})")
-        else:
-            parts.append(repr(x))
-    return " and ".join(parts)
+    return " and ".join(map(describe, inputs))
 
 
 def _snake_case(name: str) -> str:

@@ -36,7 +36,7 @@ which nothing tracks: the library's own writes to it (optimizers, ``nn.init``) c
 >>> w += 1
 Traceback (most recent call last):
 ...
-tinygrad_rnn.errors.GraphError: w += …: w is a leaf tensor that requires grad (shape (3,), float32); ...
+tinygrad_rnn.errors.GraphError: w += …: w is a leaf tensor that requires grad (Tensor(shape=(3,), float32, cpu)); ...
 """
 
 from __future__ import annotations
@@ -46,7 +46,7 @@ import warnings
 from typing import TYPE_CHECKING, Any
 
 from .errors import DeviceError, GraphError, ShapeError
-from .function import Function
+from .function import Function, describe
 from .recording import STATE
 from .tensor_base import TensorBase
 
@@ -117,7 +117,7 @@ def in_place(tensor: Tensor, symbol: str, other: Any, written: str | None = None
             return _rebind(tensor, _RECORDED[symbol](tensor, other))
         if other_needs_grad:
             raise GraphError(
-                f"{_name(tensor)}{written}: {_name(tensor)} has no graph ({_describe(tensor)}) but the right side "
+                f"{_name(tensor)}{written}: {_name(tensor)} has no graph ({describe(tensor)}) but the right side "
                 f"requires grad; an in-place change cannot make it part of the graph. Write "
                 f"{_name(tensor)} = {_name(tensor)} {symbol[0]} … for a new tensor.")
     values = _array_of(tensor, other, written)
@@ -159,7 +159,7 @@ def set_item(tensor: Tensor, index: Any, value: Any, written: str = "[…] = …
 def _refuse_leaf(tensor: Tensor, written: str) -> None:
     if tensor.grad_fn is None and tensor.requires_grad:
         raise GraphError(
-            f"{_name(tensor)}{written}: {_name(tensor)} is a leaf tensor that requires grad ({_describe(tensor)}); "
+            f"{_name(tensor)}{written}: {_name(tensor)} is a leaf tensor that requires grad ({describe(tensor)}); "
             "changing it in place while gradients are recorded would cut it from the graph, and its .grad "
             "would never be filled. Update parameters inside `with tr.no_grad():` (as an optimizer does) or "
             f"through {_name(tensor)}.data, "
@@ -220,7 +220,3 @@ def memory_range(array: Any) -> tuple[str, int, int]:
 
 def _name(tensor: Tensor) -> str:
     return tensor.name or ("w" if tensor.requires_grad and tensor.grad_fn is None else "x")
-
-
-def _describe(tensor: Tensor) -> str:
-    return f"shape {tensor.shape}, {tensor.dtype}"

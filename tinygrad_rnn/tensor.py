@@ -24,7 +24,7 @@ from typing import Any
 
 import numpy
 
-from . import engine
+from . import engine, ops
 from .device import CPU, GPU, device_of_array, move_array
 from .errors import GraphError
 from .hooks import register_hook
@@ -182,8 +182,7 @@ class Tensor(TensorBase):
         set_item(self, ..., move_array(values.astype(self.dtype), self.device), written)
         return self
 
-    def clone(self) -> Tensor:
-        return ops.clone(self)
+    clone = ops.clone
 
     def contiguous(self) -> Tensor:
         """Self if its array is laid out row by row (C order), else a copy that is (``clone``)."""
@@ -273,58 +272,40 @@ class Tensor(TensorBase):
         """As bool: ``to(tr.bool)``."""
         return self.to(dtype="bool")
 
-    # --- arithmetic: each line names an op of tinygrad_rnn.ops, where its gradient is -------------
-    def __add__(self, other: Any) -> Tensor:
-        return ops.add(self, other)
+    # --- the ops: each name is the function of tinygrad_rnn.ops where its forward and gradient are ------
+    __add__ = ops.add
+    __sub__ = ops.sub
+    __mul__ = mul = ops.mul
+    __truediv__ = div = ops.div
+    __neg__ = ops.neg
+    __pow__ = pow = ops.pow
+    __matmul__ = matmul = ops.matmul
+    __abs__ = abs = ops.abs
+    __getitem__ = ops.getitem
 
     def __radd__(self, other: Any) -> Tensor:
         return ops.add(other, self)
 
-    def __sub__(self, other: Any) -> Tensor:
-        return ops.sub(self, other)
-
     def __rsub__(self, other: Any) -> Tensor:
         return ops.sub(other, self)
-
-    def __mul__(self, other: Any) -> Tensor:
-        return ops.mul(self, other)
 
     def __rmul__(self, other: Any) -> Tensor:
         return ops.mul(other, self)
 
-    def __truediv__(self, other: Any) -> Tensor:
-        return ops.div(self, other)
-
     def __rtruediv__(self, other: Any) -> Tensor:
         return ops.div(other, self)
+
+    def __rpow__(self, base: Any) -> Tensor:
+        return ops.pow(base, self)
+
+    def __rmatmul__(self, other: Any) -> Tensor:
+        return ops.matmul(other, self)
 
     def add(self, other: Any, *, alpha: Any = 1) -> Tensor:
         return ops.add(self, other if alpha == 1 else other * alpha)
 
     def sub(self, other: Any, *, alpha: Any = 1) -> Tensor:
         return ops.sub(self, other if alpha == 1 else other * alpha)
-
-    mul = __mul__
-
-    div = __truediv__
-
-    def __neg__(self) -> Tensor:
-        return ops.neg(self)
-
-    def __pow__(self, exponent: Any) -> Tensor:
-        return ops.pow(self, exponent)
-
-    def __rpow__(self, base: Any) -> Tensor:
-        return ops.pow(base, self)
-
-    def __matmul__(self, other: Any) -> Tensor:
-        return ops.matmul(self, other)
-
-    def __rmatmul__(self, other: Any) -> Tensor:
-        return ops.matmul(other, self)
-
-    def __abs__(self) -> Tensor:
-        return ops.abs(self)
 
     # In place, as PyTorch allows it (the rules and why: inplace.py): a parameter only under
     # no_grad(); a tensor in a graph takes the recorded result; a saved array stays unchanged.
@@ -343,212 +324,74 @@ class Tensor(TensorBase):
     def __setitem__(self, index: Any, value: Any) -> None:
         set_item(self, index, value)
 
-    def __getitem__(self, index: Any) -> Tensor:
-        return ops.getitem(self, index)
-
     # comparisons and logic make masks: no gradient flows through them
-    def __lt__(self, other: Any) -> Tensor:
-        return ops.lt(self, other)
+    __lt__ = lt = ops.lt
+    __le__ = le = ops.le
+    __gt__ = gt = ops.gt
+    __ge__ = ge = ops.ge
+    __eq__ = eq = ops.eq  # type: ignore[assignment]
+    __ne__ = ne = ops.ne  # type: ignore[assignment]
+    __and__ = ops.logical_and
+    __or__ = ops.logical_or
+    __invert__ = ops.logical_not
 
-    def __le__(self, other: Any) -> Tensor:
-        return ops.le(self, other)
+    # elementwise functions
+    exp = ops.exp
+    log = ops.log
+    sqrt = ops.sqrt
+    sign = ops.sign
+    tanh = ops.tanh
+    sigmoid = ops.sigmoid
+    relu = ops.relu
+    sin = ops.sin
+    cos = ops.cos
+    masked_fill = ops.masked_fill
+    clamp = clip = ops.clamp
+    maximum = ops.maximum
+    minimum = ops.minimum
+    lerp = ops.lerp
+    mm = ops.mm
+    bmm = ops.bmm
 
-    def __gt__(self, other: Any) -> Tensor:
-        return ops.gt(self, other)
+    # reductions
+    sum = ops.sum
+    mean = ops.mean
+    var = ops.var
+    std = ops.std
+    max = ops.max
+    min = ops.min
+    amax = ops.amax
+    amin = ops.amin
+    argmax = ops.argmax
+    argmin = ops.argmin
+    norm = ops.norm
+    topk = ops.topk
+    logsumexp = ops.logsumexp
+    softmax = ops.softmax
+    log_softmax = ops.log_softmax
+    any = ops.any
+    all = ops.all
 
-    def __ge__(self, other: Any) -> Tensor:
-        return ops.ge(self, other)
-
-    def __eq__(self, other: Any) -> Tensor:  # type: ignore[override]
-        return ops.eq(self, other)
-
-    def __ne__(self, other: Any) -> Tensor:  # type: ignore[override]
-        return ops.ne(self, other)
-
-    eq = __eq__
-
-    ne = __ne__
-
-    lt = __lt__
-
-    le = __le__
-
-    gt = __gt__
-
-    ge = __ge__
-
-    def __and__(self, other: Any) -> Tensor:
-        return ops.logical_and(self, other)
-
-    def __or__(self, other: Any) -> Tensor:
-        return ops.logical_or(self, other)
-
-    def __invert__(self) -> Tensor:
-        return ops.logical_not(self)
-
-    # --- elementwise functions ------------------------------------------------------------------
-    def exp(self) -> Tensor:
-        return ops.exp(self)
-
-    def log(self) -> Tensor:
-        return ops.log(self)
-
-    def sqrt(self) -> Tensor:
-        return ops.sqrt(self)
-
-    def abs(self) -> Tensor:
-        return ops.abs(self)
-
-    def sign(self) -> Tensor:
-        return ops.sign(self)
-
-    def tanh(self) -> Tensor:
-        return ops.tanh(self)
-
-    def sigmoid(self) -> Tensor:
-        return ops.sigmoid(self)
-
-    def relu(self) -> Tensor:
-        return ops.relu(self)
-
-    def sin(self) -> Tensor:
-        return ops.sin(self)
-
-    def cos(self) -> Tensor:
-        return ops.cos(self)
-
-    def masked_fill(self, mask: Tensor, value: Any) -> Tensor:
-        return ops.masked_fill(self, mask, value)
-
-    def pow(self, exponent: Any) -> Tensor:
-        return ops.pow(self, exponent)
-
-    def clamp(self, min: Any = None, max: Any = None) -> Tensor:
-        return ops.clamp(self, min, max)
-
-    clip = clamp
-
-    def maximum(self, other: Any) -> Tensor:
-        return ops.maximum(self, other)
-
-    def lerp(self, end: Any, weight: Any) -> Tensor:
-        return ops.lerp(self, end, weight)
-
-    def minimum(self, other: Any) -> Tensor:
-        return ops.minimum(self, other)
-
-    matmul = __matmul__
-
-    def mm(self, other: Tensor) -> Tensor:
-        return ops.mm(self, other)
-
-    def bmm(self, other: Tensor) -> Tensor:
-        return ops.bmm(self, other)
-
-    # --- reductions -----------------------------------------------------------------------------
-    def sum(self, dim: Any = None, keepdim: bool = False, **aliases: Any) -> Tensor:
-        return ops.sum(self, dim, keepdim, **aliases)
-
-    def mean(self, dim: Any = None, keepdim: bool = False, **aliases: Any) -> Tensor:
-        return ops.mean(self, dim, keepdim, **aliases)
-
-    def var(self, dim: Any = None, *, correction: int = 1, keepdim: bool = False, **aliases: Any) -> Tensor:
-        return ops.var(self, dim, correction=correction, keepdim=keepdim, **aliases)
-
-    def std(self, dim: Any = None, *, correction: int = 1, keepdim: bool = False, **aliases: Any) -> Tensor:
-        return ops.std(self, dim, correction=correction, keepdim=keepdim, **aliases)
-
-    def max(self, dim: Any = None, keepdim: bool = False) -> Any:
-        return ops.max(self, dim, keepdim)
-
-    def min(self, dim: Any = None, keepdim: bool = False) -> Any:
-        return ops.min(self, dim, keepdim)
-
-    def amax(self, dim: Any = None, keepdim: bool = False) -> Tensor:
-        return ops.amax(self, dim, keepdim)
-
-    def amin(self, dim: Any = None, keepdim: bool = False) -> Tensor:
-        return ops.amin(self, dim, keepdim)
-
-    def argmax(self, dim: int | None = None, keepdim: bool = False) -> Tensor:
-        return ops.argmax(self, dim, keepdim)
-
-    def argmin(self, dim: int | None = None, keepdim: bool = False) -> Tensor:
-        return ops.argmin(self, dim, keepdim)
-
-    def norm(self, p: Any = "fro", dim: Any = None, keepdim: bool = False) -> Tensor:
-        return ops.norm(self, p, dim, keepdim)
-
-    def topk(self, k: int, dim: int = -1, largest: bool = True, sorted: bool = True) -> Any:
-        return ops.topk(self, k, dim, largest, sorted)
-
-    def logsumexp(self, dim: Any, keepdim: bool = False) -> Tensor:
-        return ops.logsumexp(self, dim, keepdim)
-
-    def softmax(self, dim: int) -> Tensor:
-        return ops.softmax(self, dim)
-
-    def log_softmax(self, dim: int) -> Tensor:
-        return ops.log_softmax(self, dim)
-
-    def any(self) -> Tensor:
-        return ops.any(self)
-
-    def all(self) -> Tensor:
-        return ops.all(self)
-
-    # --- shapes -------------------------------------------------------------------------------------
-    def reshape(self, *shape: Any) -> Tensor:
-        return ops.reshape(self, *shape)
-
-    view = reshape
-
-    def permute(self, *dims: Any) -> Tensor:
-        return ops.permute(self, *dims)
-
-    def transpose(self, dim0: int, dim1: int) -> Tensor:
-        return ops.transpose(self, dim0, dim1)
-
-    def t(self) -> Tensor:
-        return ops.t(self)
-
-    def narrow(self, dim: int, start: int, length: int) -> Tensor:
-        return ops.narrow(self, dim, start, length)
-
-    def repeat(self, *sizes: Any) -> Tensor:
-        """Tiled ``sizes[d]`` times along each dimension d (see ``tinygrad_rnn.ops.composite.repeat``)."""
-        return ops.repeat(self, *sizes)
+    # shapes
+    reshape = view = ops.reshape
+    permute = ops.permute
+    transpose = ops.transpose
+    t = ops.t
+    narrow = ops.narrow
+    repeat = ops.repeat
+    squeeze = ops.squeeze
+    unsqueeze = ops.unsqueeze
+    flatten = ops.flatten
+    expand = ops.expand
+    broadcast_to = ops.broadcast_to
+    split = ops.split
+    chunk = ops.chunk
+    unbind = ops.unbind
 
     @property
     def T(self) -> Tensor:
         """All dimensions reversed (the matrix transpose for 2-D tensors)."""
         return ops.permute(self, *reversed(range(self.ndim)))
 
-    def squeeze(self, dim: Any = None) -> Tensor:
-        return ops.squeeze(self, dim)
-
-    def unsqueeze(self, dim: int) -> Tensor:
-        return ops.unsqueeze(self, dim)
-
-    def flatten(self, start_dim: int = 0, end_dim: int = -1) -> Tensor:
-        return ops.flatten(self, start_dim, end_dim)
-
-    def expand(self, *sizes: Any) -> Tensor:
-        return ops.expand(self, *sizes)
-
-    def broadcast_to(self, shape: Any) -> Tensor:
-        return ops.broadcast_to(self, shape)
-
-    def split(self, split_size_or_sections: Any, dim: int = 0) -> tuple[Tensor, ...]:
-        return ops.split(self, split_size_or_sections, dim)
-
-    def chunk(self, chunks: int, dim: int = 0) -> tuple[Tensor, ...]:
-        return ops.chunk(self, chunks, dim)
-
-    def unbind(self, dim: int = 0) -> tuple[Tensor, ...]:
-        return ops.unbind(self, dim)
-
 
 TensorBase._made_as = Tensor  # what function.py and the engine make (they sit below this module)
-
-from . import ops  # noqa: E402  (last: some ops import Tensor)

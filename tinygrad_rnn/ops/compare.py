@@ -11,144 +11,82 @@ from ..function import Function
 BROADCAST_HINT = "Shapes must broadcast as in NumPy: aligned from the right, each pair of sizes equal or one of them 1"
 
 
-class _Constant(Function):
-    """Base of ops whose result carries no gradient."""
+class Constant(Function):
+    """A comparison, a logical op or sign, computed by the NumPy (or CuPy) function of the same
+    ``name`` — ``less``, ``equal``, ``logical_and``, ``sign`` …: its result is a constant (a bool
+    mask, or signs), through which no gradient flows."""
 
     differentiable = False
     hint = BROADCAST_HINT
 
+    def __init__(self, name: str) -> None:
+        self.name = name
 
-class Less(_Constant):
-    """a < b: a bool mask"""
-
-    def forward(self, a, b):
-        return a < b
-
-
-class LessEqual(_Constant):
-    """a <= b: a bool mask"""
-
-    def forward(self, a, b):
-        return a <= b
-
-
-class Greater(_Constant):
-    """a > b: a bool mask"""
-
-    def forward(self, a, b):
-        return a > b
-
-
-class GreaterEqual(_Constant):
-    """a >= b: a bool mask"""
-
-    def forward(self, a, b):
-        return a >= b
-
-
-class Equal(_Constant):
-    """a == b: a bool mask"""
-
-    def forward(self, a, b):
-        return a == b
-
-
-class NotEqual(_Constant):
-    """a != b: a bool mask"""
-
-    def forward(self, a, b):
-        return a != b
-
-
-class LogicalAnd(_Constant):
-    """a and b, elementwise"""
-
-    def forward(self, a, b):
-        return array_module(a, b).logical_and(a, b)
-
-
-class LogicalOr(_Constant):
-    """a or b, elementwise"""
-
-    def forward(self, a, b):
-        return array_module(a, b).logical_or(a, b)
-
-
-class LogicalNot(_Constant):
-    """not a, elementwise"""
-
-    def forward(self, a):
-        return array_module(a).logical_not(a)
-
-
-class Sign(_Constant):
-    """−1, 0 or +1 by the sign of a"""
-
-    def forward(self, a):
-        return array_module(a).sign(a)
+    def forward(self, *inputs):
+        return getattr(array_module(*inputs), self.name)(*inputs)
 
 
 # --- functional forms ----------------------------------------------------------------------------
 
 
-def lt(a, b):
+def lt(a, other):
     """a < b as a bool mask (no gradient).
 
     >>> import tinygrad_rnn as tr
     >>> tr.lt(tr.tensor([1.0, 3.0]), 2).tolist()
     [True, False]
     """
-    return Less.apply(a, b)
+    return Constant.apply(a, other, name="less")
 
 
-def le(a, b):
+def le(a, other):
     """a <= b as a bool mask (no gradient).
 
     >>> import tinygrad_rnn as tr
     >>> tr.le(tr.tensor([2.0, 3.0]), 2).tolist()
     [True, False]
     """
-    return LessEqual.apply(a, b)
+    return Constant.apply(a, other, name="less_equal")
 
 
-def gt(a, b):
+def gt(a, other):
     """a > b as a bool mask (no gradient).
 
     >>> import tinygrad_rnn as tr
     >>> tr.gt(tr.tensor([1.0, 3.0]), 2).tolist()
     [False, True]
     """
-    return Greater.apply(a, b)
+    return Constant.apply(a, other, name="greater")
 
 
-def ge(a, b):
+def ge(a, other):
     """a >= b as a bool mask (no gradient).
 
     >>> import tinygrad_rnn as tr
     >>> tr.ge(tr.tensor([2.0, 1.0]), 2).tolist()
     [True, False]
     """
-    return GreaterEqual.apply(a, b)
+    return Constant.apply(a, other, name="greater_equal")
 
 
-def eq(a, b):
+def eq(a, other):
     """a == b as a bool mask (no gradient).
 
     >>> import tinygrad_rnn as tr
     >>> tr.eq(tr.tensor([2.0, 1.0]), 2).tolist()
     [True, False]
     """
-    return Equal.apply(a, b)
+    return Constant.apply(a, other, name="equal")
 
 
-def ne(a, b):
+def ne(a, other):
     """a != b as a bool mask (no gradient).
 
     >>> import tinygrad_rnn as tr
     >>> tr.ne(tr.tensor([2.0, 1.0]), 2).tolist()
     [False, True]
     """
-    return NotEqual.apply(a, b)
+    return Constant.apply(a, other, name="not_equal")
 
 
 def logical_and(a, b):
@@ -158,7 +96,7 @@ def logical_and(a, b):
     >>> tr.logical_and(tr.tensor([True, True]), tr.tensor([True, False])).tolist()
     [True, False]
     """
-    return LogicalAnd.apply(a, b)
+    return Constant.apply(a, b, name="logical_and")
 
 
 def logical_or(a, b):
@@ -168,7 +106,7 @@ def logical_or(a, b):
     >>> tr.logical_or(tr.tensor([True, False]), tr.tensor([False, False])).tolist()
     [True, False]
     """
-    return LogicalOr.apply(a, b)
+    return Constant.apply(a, b, name="logical_or")
 
 
 def logical_not(a):
@@ -178,7 +116,7 @@ def logical_not(a):
     >>> tr.logical_not(tr.tensor([True, False])).tolist()
     [False, True]
     """
-    return LogicalNot.apply(a)
+    return Constant.apply(a, name="logical_not")
 
 
 def sign(x):
@@ -188,4 +126,4 @@ def sign(x):
     >>> tr.sign(tr.tensor([-2.0, 0.0, 3.0])).tolist()
     [-1.0, 0.0, 1.0]
     """
-    return Sign.apply(x)
+    return Constant.apply(x, name="sign")

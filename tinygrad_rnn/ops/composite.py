@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections import namedtuple
 
 from ..errors import ShapeError
-from ..tensor import Tensor
+from ..tensor_base import TensorBase, to_array
 from .elementwise import where
 from .linalg import matmul
 from .shape import _positive, _shape_arg, broadcast_to, getitem, reshape, transpose
@@ -68,30 +68,30 @@ def repeat(x, *sizes):
     return reshape(tiled, *(r * size for r, size in zip(sizes, shape)))
 
 
-def mm(a, b):
+def mm(a, other):
     """The product of two matrices (2-D only, no broadcasting), as PyTorch's ``mm``.
 
     >>> import tinygrad_rnn as tr
     >>> tr.mm(tr.ones(2, 3), tr.ones(3, 4)).shape
     (2, 4)
     """
-    if a.ndim != 2 or b.ndim != 2:
-        raise ShapeError(f"mm: multiplies two matrices, got shapes {tuple(a.shape)} and {tuple(b.shape)}; "
+    if a.ndim != 2 or other.ndim != 2:
+        raise ShapeError(f"mm: multiplies two matrices, got shapes {tuple(a.shape)} and {tuple(other.shape)}; "
                          "use bmm for batches of matrices or matmul (@) to broadcast")
-    return matmul(a, b)
+    return matmul(a, other)
 
 
-def bmm(a, b):
+def bmm(a, other):
     """Batches of matrix products: (B, n, m) @ (B, m, p) → (B, n, p), as PyTorch's ``bmm``.
 
     >>> import tinygrad_rnn as tr
     >>> tr.bmm(tr.ones(5, 2, 3), tr.ones(5, 3, 4)).shape
     (5, 2, 4)
     """
-    if a.ndim != 3 or b.ndim != 3 or a.shape[0] != b.shape[0]:
+    if a.ndim != 3 or other.ndim != 3 or a.shape[0] != other.shape[0]:
         raise ShapeError(f"bmm: multiplies two batches of matrices of one batch size, (B, n, m) and (B, m, p), "
-                         f"got shapes {tuple(a.shape)} and {tuple(b.shape)}; use matmul (@) to broadcast")
-    return matmul(a, b)
+                         f"got shapes {tuple(a.shape)} and {tuple(other.shape)}; use matmul (@) to broadcast")
+    return matmul(a, other)
 
 
 def masked_fill(x, mask, value):
@@ -104,18 +104,18 @@ def masked_fill(x, mask, value):
     >>> tr.masked_fill(scores, tr.tensor([False, False, True]), float("-inf")).tolist()
     [[1.0, 2.0, -inf]]
     """
-    if not isinstance(mask, Tensor) or mask.dtype.kind != "b":
-        what = f"a tensor of dtype {mask.dtype}" if isinstance(mask, Tensor) else type(mask).__name__
+    if not isinstance(mask, TensorBase) or mask.dtype.kind != "b":
+        what = f"a tensor of dtype {mask.dtype}" if isinstance(mask, TensorBase) else type(mask).__name__
         raise TypeError(f"masked_fill: the mask must be a bool tensor, got {what}; compare first, e.g. ids == pad")
-    if isinstance(value, Tensor) and value.ndim != 0:
+    if isinstance(value, TensorBase) and value.ndim != 0:
         raise ShapeError(f"masked_fill: value must be a number or a 0-d tensor, got shape {value.shape}")
     try:
         mask.device.xp.broadcast_shapes(mask.shape, tuple(x.shape))
     except ValueError:
         raise ShapeError(f"masked_fill: the mask's shape {mask.shape} and the tensor's shape {tuple(x.shape)} do "
                          "not broadcast together") from None
-    if not isinstance(value, Tensor):
-        value = Tensor(value, dtype=x.dtype, device=x.device)
+    if not isinstance(value, TensorBase):
+        value = TensorBase._make(to_array(value, x.dtype, x.device))
     return where(mask, value.to(dtype=x.dtype), x)
 
 
@@ -142,4 +142,4 @@ def topk(x, k: int, dim: int = -1, largest: bool = True, sorted: bool = True):
     # x[i, j, chosen[i, j, m]] for dim 2: every other dimension indexed by an arange that broadcasts
     index = tuple(chosen if d == dim else xp.arange(n).reshape((-1,) + (1,) * (x.ndim - d - 1))
                   for d, n in enumerate(x.shape))
-    return TopKResult(getitem(x, index), Tensor._make(chosen))
+    return TopKResult(getitem(x, index), TensorBase._make(chosen))

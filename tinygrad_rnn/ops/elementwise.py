@@ -319,24 +319,24 @@ def sub(a, b):
     return Sub.apply(a, b)
 
 
-def mul(a, b):
+def mul(a, other):
     """a · b elementwise, broadcasting (the op behind ``*``).
 
     >>> import tinygrad_rnn as tr
     >>> tr.mul(tr.tensor([1.0, 2.0]), 3).tolist()
     [3.0, 6.0]
     """
-    return Mul.apply(a, b)
+    return Mul.apply(a, other)
 
 
-def div(a, b):
+def div(a, other):
     """a / b elementwise, broadcasting (the op behind ``/``).
 
     >>> import tinygrad_rnn as tr
     >>> tr.div(tr.tensor([1.0, 2.0]), 4).tolist()
     [0.25, 0.5]
     """
-    return Div.apply(a, b)
+    return Div.apply(a, other)
 
 
 def neg(a):
@@ -441,24 +441,24 @@ def clamp(x, min=None, max=None):
     return Clamp.apply(x, low=min, high=max)
 
 
-def maximum(a, b):
+def maximum(a, other):
     """The larger of a and b, elementwise (a tie sends half the gradient to each).
 
     >>> import tinygrad_rnn as tr
     >>> tr.maximum(tr.tensor([1.0, 5.0]), 3).tolist()
     [3.0, 5.0]
     """
-    return Maximum.apply(a, b)
+    return Maximum.apply(a, other)
 
 
-def minimum(a, b):
+def minimum(a, other):
     """The smaller of a and b, elementwise (a tie sends half the gradient to each).
 
     >>> import tinygrad_rnn as tr
     >>> tr.minimum(tr.tensor([1.0, 5.0]), 3).tolist()
     [1.0, 3.0]
     """
-    return Minimum.apply(a, b)
+    return Minimum.apply(a, other)
 
 
 def where(condition, a, b):

@@ -79,7 +79,7 @@ def weight_terms(rows, inputs, need_weight: bool, need_bias: bool):
     return (rows.T @ inputs if need_weight else None), (rows.sum(0) if need_bias else None)
 
 
-def matmul(a, b):
+def matmul(a, other):
     """a @ b as NumPy defines it: a 1-D operand is a vector (a row on the left, a column on the
     right), and the dimensions added for it are removed from the result.
 
@@ -87,18 +87,18 @@ def matmul(a, b):
     >>> tr.matmul(tr.ones(2, 3), tr.ones(3, 4)).shape
     (2, 4)
     """
-    if a.ndim == 0 or b.ndim == 0:
+    if a.ndim == 0 or other.ndim == 0:
         raise ValueError(f"matmul: both operands need at least one dimension, got shapes "
-                         f"{tuple(a.shape)} and {tuple(b.shape)}")
-    left_vector, right_vector = a.ndim == 1, b.ndim == 1
-    inner_a, inner_b = a.shape[-1], b.shape[0 if right_vector else -2]
+                         f"{tuple(a.shape)} and {tuple(other.shape)}")
+    left_vector, right_vector = a.ndim == 1, other.ndim == 1
+    inner_a, inner_b = a.shape[-1], other.shape[0 if right_vector else -2]
     if inner_a != inner_b:
         raise ShapeError(
-            f"matmul: shapes {tuple(a.shape)} @ {tuple(b.shape)} do not fit: the last dimension of the first "
+            f"matmul: shapes {tuple(a.shape)} @ {tuple(other.shape)} do not fit: the last dimension of the first "
             f"({inner_a}) must equal the {'first' if right_vector else 'second-to-last'} of the second "
             f"({inner_b}). A transposed operand (x.T) is the usual fix."
         )
-    out = MatMul.apply(unsqueeze(a, 0) if left_vector else a, unsqueeze(b, -1) if right_vector else b)
+    out = MatMul.apply(unsqueeze(a, 0) if left_vector else a, unsqueeze(other, -1) if right_vector else other)
     if left_vector or right_vector:
         kept = out.shape[:-2] + (() if left_vector else out.shape[-2:-1]) + (() if right_vector else out.shape[-1:])
         out = reshape(out, kept)

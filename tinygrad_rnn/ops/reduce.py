@@ -3,7 +3,7 @@ var built on the Sum op (which lives in shape.py beside broadcasting, its gradie
 
 Dimensions are given as ``dim`` (an int, a tuple, or None for all) and ``keepdim``, as in
 PyTorch; NumPy's ``axis``/``keepdims`` are accepted too. A reduction's gradient is spread back over
-the reduced dimensions, so backward first restores them as size-1 dimensions (``_keep``).
+the reduced dimensions, so backward first restores them as size-1 dimensions (``Reduction.kept``).
 """
 
 from __future__ import annotations
@@ -15,29 +15,22 @@ import numpy
 
 from ..device import array_module
 from ..function import Function
-from ..tensor import Tensor
+from ..tensor_base import TensorBase
 from . import shape
 from .convert import cast
 from .elementwise import abs, exp, sqrt, where
-from .shape import Sum
-from .shape import keep_reduced_dims as _keep
+from .shape import Reduction, Sum
 
 
-class Amax(Function):
+class Amax(Reduction):
     """max of x over ``dim``;   the gradient goes to the maximal entries, shared evenly on ties"""
 
     reduce = "max"
 
-    def __init__(self, dim: tuple[int, ...] | None, keepdim: bool) -> None:
-        self.dim, self.keepdim = dim, keepdim
-
-    def forward(self, x):
-        return getattr(x, self.reduce)(axis=self.dim, keepdims=self.keepdim)
-
     def backward(self, grad, out, x):
-        is_extreme = _keep(out, x.shape, self.dim, self.keepdim) == x
+        is_extreme = self.kept(out, x) == x
         count = Sum.apply(cast(is_extreme, x.dtype), dim=self.dim, keepdim=True)
-        return where(is_extreme, _keep(grad, x.shape, self.dim, self.keepdim) / count, 0)
+        return where(is_extreme, self.kept(grad, x) / count, 0)
 
 
 class Amin(Amax):
@@ -46,29 +39,23 @@ class Amin(Amax):
     reduce = "min"
 
 
-class Norm(Function):
+class Norm(Reduction):
     """‖x‖₂ = √(Σ x²) over ``dim``;   ∂/∂x = x / ‖x‖, taken as 0 where ‖x‖ = 0 (as PyTorch does:
     √ has no derivative at 0, and the zero vector's gradient would otherwise be NaN)"""
-
-    def __init__(self, dim: tuple[int, ...] | None, keepdim: bool) -> None:
-        self.dim, self.keepdim = dim, keepdim
 
     def forward(self, x):
         return array_module(x).sqrt((x * x).sum(axis=self.dim, keepdims=self.keepdim))
 
     def backward(self, grad, out, x):
-        norm = _keep(out, x.shape, self.dim, self.keepdim)
-        return _keep(grad, x.shape, self.dim, self.keepdim) * x / where(norm == 0, 1, norm)
+        norm = self.kept(out, x)
+        return self.kept(grad, x) * x / where(norm == 0, 1, norm)
 
 
-class LogSumExp(Function):
+class LogSumExp(Reduction):
     """log Σ exp(x) over ``dim``, computed as m + log Σ exp(x − m) with m = max x so that it
     never overflows;   ∂/∂x = exp(x − out) = softmax(x)"""
 
     name = "logsumexp"
-
-    def __init__(self, dim: tuple[int, ...], keepdim: bool) -> None:
-        self.dim, self.keepdim = dim, keepdim
 
     def forward(self, x):
         xp = array_module(x)
@@ -79,7 +66,7 @@ class LogSumExp(Function):
         return out if self.keepdim else out.squeeze(self.dim)
 
     def backward(self, grad, out, x):
-        return _keep(grad, x.shape, self.dim, self.keepdim) * exp(x - _keep(out, x.shape, self.dim, self.keepdim))
+        return self.kept(grad, x) * exp(x - self.kept(out, x))
 
 
 class Softmax(Function):
@@ -157,17 +144,11 @@ class CrossEntropy(Function):
         return grad_logits
 
 
-class ArgMax(Function):
+class ArgMax(Reduction):
     """The index of the largest entry along ``dim`` (an integer result: no gradient)"""
 
     differentiable = False
     reduce = "argmax"
-
-    def __init__(self, dim: int | None, keepdim: bool) -> None:
-        self.dim, self.keepdim = dim, keepdim
-
-    def forward(self, x):
-        return getattr(x, self.reduce)(axis=self.dim, keepdims=self.keepdim)
 
 
 class ArgMin(ArgMax):
@@ -176,22 +157,17 @@ class ArgMin(ArgMax):
     reduce = "argmin"
 
 
-class AnyTrue(Function):
+class AnyTrue(Reduction):
     """True if any entry is nonzero (no gradient)"""
 
     differentiable = False
-
-    def forward(self, x):
-        return x.any()
+    reduce = "any"
 
 
-class AllTrue(Function):
+class AllTrue(AnyTrue):
     """True if every entry is nonzero (no gradient)"""
 
-    differentiable = False
-
-    def forward(self, x):
-        return x.all()
+    reduce = "all"
 
 
 # --- functional forms ------------------------------------------------------------------------------
@@ -307,7 +283,7 @@ def mark_choice(ids, scores, how: str):
     """Remember that ``ids`` were chosen from ``scores`` (``how``: "argmax" or "sampled"), where the
     scores are in a graph: an embedding of the ids then links back to them, and a drawing of a
     generation loop shows the choice as a dashed edge ŷ_t → the next input. Returns ``ids``."""
-    if isinstance(ids, Tensor) and isinstance(scores, Tensor) and scores.requires_grad:
+    if isinstance(ids, TensorBase) and isinstance(scores, TensorBase) and scores.requires_grad:
         ids._choice = (scores, how)
     return ids
 
@@ -382,7 +358,7 @@ def any(x):
     >>> tr.any(tr.tensor([0.0, 1.0])).item()
     True
     """
-    return AnyTrue.apply(x)
+    return AnyTrue.apply(x, dim=None, keepdim=False)
 
 
 def all(x):
@@ -392,7 +368,7 @@ def all(x):
     >>> tr.all(tr.tensor([0.0, 1.0])).item()
     False
     """
-    return AllTrue.apply(x)
+    return AllTrue.apply(x, dim=None, keepdim=False)
 
 
 # --- argument handling ------------------------------------------------------------------------------

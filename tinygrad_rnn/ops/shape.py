@@ -15,7 +15,7 @@ import numpy
 from ..device import array_module, device_of_array, move_array, scatter_add
 from ..errors import DeviceError, ShapeError
 from ..function import Function
-from ..tensor import Tensor
+from ..tensor_base import TensorBase
 
 
 def shape_of(x: Any) -> tuple[int, ...]:
@@ -97,28 +97,33 @@ class Expand(Function):
         return sum_to(grad, x.shape)
 
 
-class Sum(Function):
-    """Σ x over ``dim``;   ∂/∂x = 1: the gradient is broadcast back over the summed dimensions"""
+class Reduction(Function):
+    """Base of the ops that reduce x over ``dim`` (a sorted tuple of dimensions, or None for all),
+    keeping them as size 1 if ``keepdim``: by default with the array method named ``reduce``."""
 
-    saves_inputs = saves_output = False  # backward needs shapes, not values
+    reduce = "sum"
 
     def __init__(self, dim: tuple[int, ...] | None, keepdim: bool) -> None:
         self.dim, self.keepdim = dim, keepdim
 
     def forward(self, x):
-        return x.sum(axis=self.dim, keepdims=self.keepdim)
+        return getattr(x, self.reduce)(axis=self.dim, keepdims=self.keepdim)
+
+    def kept(self, value, x):
+        """``value`` (the result, or its gradient) with the reduced dimensions kept as size 1, so
+        that it broadcasts against the input ``x`` again: how a reduction's gradient is spread back."""
+        if self.keepdim:
+            return value
+        return reshape(value, tuple(1 if self.dim is None or i in self.dim else n for i, n in enumerate(x.shape)))
+
+
+class Sum(Reduction):
+    """Σ x over ``dim``;   ∂/∂x = 1: the gradient is broadcast back over the summed dimensions"""
+
+    saves_inputs = saves_output = False  # backward needs shapes, not values
 
     def backward(self, grad, out, x):
-        return broadcast_to(keep_reduced_dims(grad, x.shape, self.dim, self.keepdim), x.shape)
-
-
-def keep_reduced_dims(x, in_shape: tuple[int, ...], dim: tuple[int, ...] | None, keepdim: bool):
-    """A reduction's result reshaped to keep the reduced dimensions as size 1, so that it
-    broadcasts against the reduction's input again (how reduction gradients are spread back)."""
-    if keepdim:
-        return x
-    kept = tuple(1 if dim is None or i in dim else n for i, n in enumerate(in_shape))
-    return reshape(x, kept)
+        return broadcast_to(self.kept(grad, x), x.shape)
 
 
 class Index(Function):
@@ -409,7 +414,7 @@ def cat(tensors, dim: int = 0, out=None):
     (3, 3)
     """
     if out is not None:  # (checked by NumPy, as is the rest: a fused cell's backward calls this every step)
-        if any(isinstance(t, Tensor) for t in tensors):
+        if any(isinstance(t, TensorBase) for t in tensors):
             raise TypeError("cat: out= takes plain arrays only; a Tensor result is recorded, not written in place")
         try:
             return array_module(out).concatenate(tensors, axis=dim, out=out)
@@ -501,12 +506,10 @@ def _is_basic(index: Any) -> bool:
 
 def _array_index(x, index):
     """Turn Tensors and lists inside an index into arrays on x's device, checking their dtype."""
-    from ..tensor import Tensor
-
     parts = index if isinstance(index, tuple) else (index,)
     converted = []
     for part in parts:
-        if isinstance(part, Tensor):
+        if isinstance(part, TensorBase):
             if part.device != device_of_array(getattr(x, "array", x)):
                 raise DeviceError(f"getitem: the index is on {part.device} but the tensor is on "
                                   f"{device_of_array(getattr(x, 'array', x))}; move one of them first")
