@@ -29,15 +29,20 @@ from typing import Any
 from .dot import VIRIDIS, colour
 from .layout import ARROW
 from .pdf import NO_CONVERTER, svgs_to_pdf
+from .legibility import slide_fit
 from .slide import (
     BODY_PX,
+    FIGURE_MARGIN,
     HEIGHT,
     MARGIN,
+    MUTED,
     SMALLEST_PX,
     WIDTH,
     Run,
     body_top,
+    drawing_size,
     fit,
+    paragraph,
     runs_of,
     slide_number,
     slide_svg,
@@ -110,40 +115,180 @@ def stage_slides(page: Any) -> list[tuple[str, str]]:
         raise ValueError("export: a connectivity page has no stages to export; export a lecture(loss) page")
     several = len(data["panels"]) > 1
     slides = []
-    for panel in data["panels"]:
+    for panel, figures in zip(data["panels"], page.slides, strict=True):
         stages = panel["stages"]
         for k, stage in enumerate(stages):
             name = f"{_slug(panel['name']) + '-' if several else ''}stage-{k + 1:02d}-{stage['phase']}"
             footer = f"{data['title']} · {panel['name'] + ' · ' if several else ''}stage {k + 1} of {len(stages)}"
-            slides.append((name, stage_slide(panel, stage, data["scale"], footer)))
+            slides.append((name, stage_slide(panel, figures, stage, data["scale"], footer)))
     return slides
 
 
-def stage_slide(panel: dict, stage: dict, scale: Sequence[float], footer: str) -> str:
+def stage_slide(panel: dict, figures: dict, stage: dict, scale: Sequence[float], footer: str) -> str:
     """The slide of one stage: its text as the title, the figure as painted at this stage, the
-    equations (MathML on the page) as text, and the bars of the first shared weight's terms."""
+    equations (MathML on the page) as text, and the bars of the first shared weight's terms.
+
+    The figure goes across the slide with the text under it, or at the left with the text beside
+    it, whichever shows more of it with its smallest text at 24 px; where even so the whole figure
+    would be smaller, a window onto it around the stage's step is shown, and a line under it says
+    which steps are in view (as the page does in the browser, lecture_fit.js)."""
     title = stage["text"]
     top = body_top(title)
-    lower_width = 1120
-    lines = [wrapped for line in equation_lines(stage["math"]) for wrapped in wrap(line, BODY_PX, lower_width)]
-    lower_height = max(len(lines) * BODY_PX * 1.45 + 20, 340)
-    backward = stage["phase"] in ("backward", "sums")
-    legend_height = 56 if backward else 0
-    figure_height = HEIGHT - 50 - top - lower_height - legend_height - 30
-    figure = panel["rolled_svg"] if stage["phase"] == "rolled" else paint(panel, stage, scale)
-    parts = [fit(figure, MARGIN, top, WIDTH - 2 * MARGIN, figure_height)]
-    if backward:
-        parts += colour_legend(_printed(scale[0]), _printed(scale[1]), MARGIN, top + figure_height + 6)
-        if panel["ratio"] is not None:
-            ratio = slide_number(_printed(panel["ratio"]))
-            parts.append(text_svg(runs_of(f"‖∂J/∂h_1‖ / ‖∂J/∂h_{panel['steps']}‖ = {ratio}"),
-                                  WIDTH - MARGIN, top + figure_height + 36, SMALLEST_PX, anchor="end"))
-    lower = top + figure_height + legend_height + 30
-    parts += [text_svg(line, MARGIN, lower + BODY_PX + k * BODY_PX * 1.45) for k, line in enumerate(lines)]
+    rolled, backward = stage["phase"] == "rolled", stage["phase"] in ("backward", "sums")
+    figure = figures["rolled_svg"] if rolled else paint(figures, panel, stage, scale)
+    lines = equation_lines(stage["math"])
+    if backward and panel["ratio"] is not None:
+        lines.insert(0, runs_of(f"‖∂J/∂h_1‖ / ‖∂J/∂h_{panel['steps']}‖ = {slide_number(_printed(panel['ratio']))}"))
+    notes = figures["rolled_notes" if rolled else "notes"]
+    captions = (LEGEND_PX if backward else 0) + (len(notes) + 1) * CAPTION_PX  # the window's line, maybe
+    layouts = [_across(lines, top, captions), _beside(lines, top, captions)]
+    box, beside = max((layout for layout in layouts if layout), key=lambda layout: _shown(figure, layout[0]))
+    view, in_view = _view(figure, figures, panel, stage, box, rolled)
+    parts = [fit(figure, *view)]
+    if beside:  # the column: equations, the figure's captions, the bars at the bottom
+        x, width = WIDTH - MARGIN - COLUMN_PX, COLUMN_PX
+        more, y = _equations(lines, x, top, width)
+        more += _captions(([in_view] if in_view else []) + notes, backward, scale, x, y + 10, width)[0]
+        bars = (x, HEIGHT - 70 - BARS_PX, width, BARS_PX)
+    else:  # under the figure: its captions, then the equations at the left and the bars at the right
+        more, y = _captions(([in_view] if in_view else []) + notes, backward, scale, MARGIN, view[1] + view[3],
+                            WIDTH - 2 * MARGIN)
+        more += _equations(lines, MARGIN, y + 10, EQUATIONS_PX)[0]
+        bars = (MARGIN + EQUATIONS_PX + 40, y + 10, WIDTH - 2 * MARGIN - EQUATIONS_PX - 40, HEIGHT - 80 - y)
+    parts += more
     if panel["weights"]:
-        parts += _sum_bars(panel, stage, (MARGIN + lower_width + 40, lower, WIDTH - 2 * MARGIN - lower_width - 40,
-                                          HEIGHT - 70 - lower))
+        parts += _sum_bars(panel, stage, bars)
     return slide_svg(title, parts, footer)
+
+
+LEADING = BODY_PX * 1.45  # the equations' line spacing
+LEGEND_PX = 52  # the colour scale's row under the figure (backward)
+CAPTION_PX = 30  # a line of the figure's notes (24 px)
+BARS_PX = 340  # the sum's bars, their title and the running sum under them
+EQUATIONS_PX = 1120  # the equations' width under a wide figure
+COLUMN_PX = 780  # the text column beside an upright figure (the colour scale fits it)
+
+
+def _across(lines: list[list[Run]], top: float, captions: float) -> tuple[tuple[float, ...], bool]:
+    """The figure across the slide, its captions, equations and bars under it: (its box, False)."""
+    lower = max(len(_wrapped(lines, EQUATIONS_PX)) * LEADING + 20, BARS_PX)
+    return (FIGURE_MARGIN, top, WIDTH - 2 * FIGURE_MARGIN, HEIGHT - 60 - top - lower - captions), False
+
+
+def _beside(lines: list[list[Run]], top: float, captions: float) -> tuple[tuple[float, ...], bool] | None:
+    """The figure at the left, the text in a column beside it: (its box, True), None where the
+    equations, captions and bars do not fit the column."""
+    if top + len(_wrapped(lines, COLUMN_PX)) * LEADING + 20 + captions + BARS_PX > HEIGHT - 70:
+        return None
+    return (FIGURE_MARGIN, top, WIDTH - MARGIN - COLUMN_PX - 40 - FIGURE_MARGIN, HEIGHT - 40 - top), True
+
+
+def _wrapped(lines: list[list[Run]], width: float) -> list[list[Run]]:
+    return [piece for line in lines for piece in wrap(line, BODY_PX, width)]
+
+
+def _equations(lines: list[list[Run]], x: float, top: float, width: float) -> tuple[list[str], float]:
+    """The stage's equations wrapped into ``width`` from ``top``: (their SVG, the y under them)."""
+    wrapped = _wrapped(lines, width)
+    return ([text_svg(line, x, top + BODY_PX + k * LEADING, BODY_PX) for k, line in enumerate(wrapped)],
+            top + len(wrapped) * LEADING)
+
+
+def _captions(notes: list[str], backward: bool, scale: Sequence[float], x: float, top: float,
+              width: float) -> tuple[list[str], float]:
+    """What the figure needs said under it: the colour scale (backward), which steps are in view,
+    its notes: (their SVG, the y under them)."""
+    parts, y = [], top
+    if backward:
+        parts += colour_legend(_printed(scale[0]), _printed(scale[1]), x, y)
+        y += LEGEND_PX
+    for line in notes:
+        more, y = paragraph(line, x, y + SMALLEST_PX, width, SMALLEST_PX, MUTED, 1.25)
+        parts += more
+        y -= 0.75 * SMALLEST_PX
+    return parts, y
+
+
+def _shown(figure: str, box: tuple[float, ...]) -> tuple[float, float]:
+    """How much of the figure a box shows with its text at the slide's smallest size (the
+    fraction of its area), then how large it draws the whole."""
+    left, top, width, height = box
+    figure_width, figure_height = drawing_size(figure)
+    needed = _needed_scale(figure)
+    shown = min(1.0, width / (needed * figure_width)) * min(1.0, height / (needed * figure_height))
+    return round(shown, 2), min(width / figure_width, height / figure_height)
+
+
+def _needed_scale(figure: str) -> float:
+    """Slide pixels per unit of the figure that put its smallest text at 24 px (a hair over)."""
+    width, height = drawing_size(figure)
+    filling = min(WIDTH / width, HEIGHT / height)
+    return SMALLEST_PX / slide_fit(figure).text_px * filling * 1.002
+
+
+def _view(figure: str, figures: dict, panel: dict, stage: dict, box: tuple[float, ...],
+          rolled: bool) -> tuple[tuple[float, ...], str]:
+    """Where the figure goes on the slide, and which part of it: (the box for :func:`fit`, plus the
+    viewBox when a window is shown; the line that says which steps are in view, or "")."""
+    left, top, width, height = box
+    full = [float(v) for v in re.search(r'viewBox="([^"]+)"', figure).group(1).split()]
+    needed = _needed_scale(figure)
+    if min(width / full[2], height / full[3]) >= needed:
+        scale = min(width / full[2], height / full[3])
+        return (left, top, width, full[3] * scale), ""
+    w, h = min(full[2], width / needed), min(full[3], height / needed)
+    boxes = _node_boxes(figure)
+    focus = _focus(figures, panel, stage, boxes, w)
+    column = _union([b for b in boxes.values() if b[2] > focus[0] and b[0] < focus[2]]) or focus
+    y = (column[1] + column[3]) / 2 - h / 2
+    if column[3] - column[1] > h:  # too tall: the side the pass comes from, the focus kept in view
+        y = column[3] - h if stage["phase"] == "forward" else column[1]
+        y = min(max(y, focus[3] - h), focus[1])
+    x = min(max((focus[0] + focus[2]) / 2 - w / 2, full[0]), full[0] + full[2] - w)
+    y = min(max(y, full[1]), full[1] + full[3] - h)
+    window = (x, y, w, h)
+    columns = [(int(t), _union([boxes[i] for i in indices])) for t, indices in figures["cells"].items()]
+    in_view = [] if rolled else [t for t, (left_x, _, right_x, _) in columns if x - 1 <= left_x and right_x <= x + w + 1]
+    more = [side for cut, side in ((y > full[1] + 0.5, "above"), (y + h < full[1] + full[3] - 0.5, "below"),
+                                   (x > full[0] + 0.5, "to the left"), (x + w < full[0] + full[2] - 0.5, "to the right"))
+            if cut]
+    shown = (f"steps {min(in_view)}–{max(in_view)}" if len(in_view) > 1 else f"step {in_view[0]}") if in_view \
+        else "a window onto the figure"
+    said = f"{shown} of {panel['steps']} in view; the figure goes on {' and '.join(more)}" if in_view \
+        else f"{shown}; it goes on {' and '.join(more)}"
+    return (left + (width - w * needed) / 2, top, w * needed, h * needed, window), said
+
+
+def _focus(figures: dict, panel: dict, stage: dict, boxes: dict[int, tuple[float, float, float, float]],
+           width: float) -> tuple[float, float, float, float]:
+    """What the stage is about: the loop when rolled, J where the backward pass starts, else the cell
+    of step t with the step it came from (forward) or the one the gradient came from (backward)."""
+    if stage["phase"] == "rolled":
+        return _union(list(boxes.values()))
+    t = min(stage["t"] or 1, panel["steps"] + 1)
+    if t > panel["steps"]:
+        outputs = {int(i) for i in re.findall(r'class="node output" data-index="(\d+)"', figures["svg"])}
+        return _union([b for i, b in boxes.items() if i in outputs] or list(boxes.values()))
+    own = _union([boxes[i] for i in figures["cells"][str(t)]])
+    neighbour = t - 1 if stage["phase"] == "forward" else t + 1 if stage["phase"] == "backward" else t
+    both = _union([own] + [boxes[i] for i in figures["cells"].get(str(neighbour), [])])
+    return both if both[2] - both[0] <= width else own
+
+
+def _node_boxes(figure: str) -> dict[int, tuple[float, float, float, float]]:
+    """Each node's rectangle in the figure's units, by node index: (left, top, right, bottom)."""
+    boxes = {}
+    for found in re.finditer(r'data-index="(\d+)"[^>]*><rect x="([-\d.]+)" y="([-\d.]+)" width="([\d.]+)" '
+                             r'height="([\d.]+)"', figure):
+        index, x, y, w, h = int(found.group(1)), *(float(v) for v in found.groups()[1:])
+        boxes[index] = (x, y, x + w, y + h)
+    return boxes
+
+
+def _union(boxes: list[tuple[float, float, float, float]]) -> tuple[float, float, float, float] | None:
+    if not boxes:
+        return None
+    return (min(b[0] for b in boxes), min(b[1] for b in boxes), max(b[2] for b in boxes), max(b[3] for b in boxes))
 
 
 def _sum_bars(panel: dict, stage: dict, box: tuple[float, float, float, float]) -> list[str]:
@@ -171,17 +316,19 @@ def _printed(value: float) -> float:
     return float(f"{float(value):.3e}")
 
 
-def paint(panel: dict, stage: dict, scale: Sequence[float]) -> str:
+def paint(figures: dict, panel: dict, stage: dict, scale: Sequence[float]) -> str:
     """The unrolled figure as the page paints it at ``stage``: forward, the cells computed so far
     (cell t outlined, later ones faint); backward, the cells reached coloured by ‖∂J/∂h_t‖ on the
-    page's scale and the edge just crossed in red, its arrow turned to point back, as the gradient flows."""
+    page's scale and the edge just crossed in red, its arrow turned to point back, as the gradient flows.
+    ``figures`` holds the figure as a slide draws it, with its own node and edge numbers
+    (:func:`tinygrad_rnn.viz.lecture`'s ``page.slides``); ``panel``, the page's numbers."""
     ElementTree.register_namespace("", SVG_NAMESPACE)
-    root = ElementTree.fromstring(panel["svg"])
+    root = ElementTree.fromstring(figures["svg"])
     ns = {"svg": SVG_NAMESPACE}
     nodes = {g.get("data-index"): g for g in root.iterfind(".//svg:g[@data-index]", ns)}
     phase, t_stage = stage["phase"], stage["t"]
     reached = t_stage if phase in ("backward", "sums") else panel["steps"] + 1
-    for step, indices in panel["cells"].items():
+    for step, indices in figures["cells"].items():
         t = int(step)
         for index in indices:
             node = nodes[str(index)]
@@ -201,8 +348,8 @@ def paint(panel: dict, stage: dict, scale: Sequence[float]) -> str:
                     text.set("fill", "#ffffff" if fill in VIRIDIS[:5] else "#000000")
     if phase == "backward" and reached <= panel["steps"]:
         edges = {path.get("id"): path for path in root.iterfind(".//svg:path[@id]", ns)}
-        for k in panel["crossing"].get(str(reached), []):
-            edge = edges[f"{panel['id']}-e{k}"]
+        for k in figures["crossing"].get(str(reached), []):
+            edge = edges[f"{figures['id']}-e{k}"]
             edge.set("stroke", CURRENT)
             edge.set("stroke-width", "3.5")
             edge.set("d", _reversed_path(edge.get("d")))
