@@ -28,8 +28,8 @@ from typing import Any
 
 from .dot import VIRIDIS, colour
 from .layout import ARROW
-from .pdf import NO_CONVERTER, svgs_to_pdf
 from .legibility import slide_fit
+from .pdf import NO_CONVERTER, svgs_to_pdf
 from .slide import (
     BODY_PX,
     FIGURE_MARGIN,
@@ -247,16 +247,27 @@ def _view(figure: str, figures: dict, panel: dict, stage: dict, box: tuple[float
     x = min(max((focus[0] + focus[2]) / 2 - w / 2, full[0]), full[0] + full[2] - w)
     y = min(max(y, full[1]), full[1] + full[3] - h)
     window = (x, y, w, h)
+    return (left + (width - w * needed) / 2, top, w * needed, h * needed, window), \
+        _in_view(window, full, [] if rolled else _steps_inside(window, figures, boxes), panel["steps"])
+
+
+def _steps_inside(window: tuple[float, ...], figures: dict, boxes: dict) -> list[int]:
+    """The steps whose cells the window shows whole."""
+    x, _, w, _ = window
     columns = [(int(t), _union([boxes[i] for i in indices])) for t, indices in figures["cells"].items()]
-    in_view = [] if rolled else [t for t, (left_x, _, right_x, _) in columns if x - 1 <= left_x and right_x <= x + w + 1]
-    more = [side for cut, side in ((y > full[1] + 0.5, "above"), (y + h < full[1] + full[3] - 0.5, "below"),
-                                   (x > full[0] + 0.5, "to the left"), (x + w < full[0] + full[2] - 0.5, "to the right"))
-            if cut]
-    shown = (f"steps {min(in_view)}–{max(in_view)}" if len(in_view) > 1 else f"step {in_view[0]}") if in_view \
-        else "a window onto the figure"
-    said = f"{shown} of {panel['steps']} in view; the figure goes on {' and '.join(more)}" if in_view \
-        else f"{shown}; it goes on {' and '.join(more)}"
-    return (left + (width - w * needed) / 2, top, w * needed, h * needed, window), said
+    return [t for t, (left, _, right, _) in columns if x - 1 <= left and right <= x + w + 1]
+
+
+def _in_view(window: tuple[float, ...], full: list[float], steps: list[int], count: int) -> str:
+    """The line under a window: which steps it shows of how many, and where the figure goes on."""
+    x, y, w, h = window
+    cut = ((y > full[1] + 0.5, "above"), (y + h < full[1] + full[3] - 0.5, "below"),
+           (x > full[0] + 0.5, "to the left"), (x + w < full[0] + full[2] - 0.5, "to the right"))
+    more = " and ".join(side for is_cut, side in cut if is_cut)
+    if not steps:
+        return f"a window onto the figure; it goes on {more}"
+    shown = f"steps {min(steps)}–{max(steps)}" if len(steps) > 1 else f"step {steps[0]}"
+    return f"{shown} of {count} in view; the figure goes on {more}"
 
 
 def _focus(figures: dict, panel: dict, stage: dict, boxes: dict[int, tuple[float, float, float, float]],
