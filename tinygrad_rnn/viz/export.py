@@ -141,12 +141,13 @@ def stage_slide(panel: dict, figures: dict, stage: dict, scale: Sequence[float],
         lines.insert(0, runs_of(f"‖∂J/∂h_1‖ / ‖∂J/∂h_{panel['steps']}‖ = {slide_number(_printed(panel['ratio']))}"))
     notes = figures["rolled_notes" if rolled else "notes"]
     captions = (LEGEND_PX if backward else 0) + (len(notes) + 1) * CAPTION_PX  # the window's line, maybe
-    layouts = [_across(lines, top, captions), _beside(lines, top, captions)]
-    box, beside = max((layout for layout in layouts if layout), key=lambda layout: _shown(figure, layout[0]))
+    layouts = [_across(lines, top, captions)] + [_beside(lines, top, captions, column) for column in COLUMNS_PX
+                                                 if column >= LEGEND_WIDTH_PX or not backward]
+    box, column = max((layout for layout in layouts if layout), key=lambda layout: _shown(figure, layout[0]))
     view, in_view = _view(figure, figures, panel, stage, box, rolled)
     parts = [fit(figure, *view)]
-    if beside:  # the column: equations, the figure's captions, the bars at the bottom
-        x, width = WIDTH - MARGIN - COLUMN_PX, COLUMN_PX
+    if column:  # the column: equations, the figure's captions, the bars at the bottom
+        x, width = WIDTH - MARGIN - column, column
         more, y = _equations(lines, x, top, width)
         more += _captions(([in_view] if in_view else []) + notes, backward, scale, x, y + 10, width)[0]
         bars = (x, HEIGHT - 70 - BARS_PX, width, BARS_PX)
@@ -161,26 +162,30 @@ def stage_slide(panel: dict, figures: dict, stage: dict, scale: Sequence[float],
     return slide_svg(title, parts, footer)
 
 
+PAD = 4  # figure units around a window's nodes: their outlines are drawn outside their boxes
 LEADING = BODY_PX * 1.45  # the equations' line spacing
 LEGEND_PX = 52  # the colour scale's row under the figure (backward)
 CAPTION_PX = 30  # a line of the figure's notes (24 px)
 BARS_PX = 340  # the sum's bars, their title and the running sum under them
 EQUATIONS_PX = 1120  # the equations' width under a wide figure
-COLUMN_PX = 780  # the text column beside an upright figure (the colour scale fits it)
+COLUMNS_PX = (600, 780)  # the widths of a text column beside the figure
+LEGEND_WIDTH_PX = 780  # the colour scale's row needs a column this wide
 
 
-def _across(lines: list[list[Run]], top: float, captions: float) -> tuple[tuple[float, ...], bool]:
-    """The figure across the slide, its captions, equations and bars under it: (its box, False)."""
+def _across(lines: list[list[Run]], top: float, captions: float) -> tuple[tuple[float, ...], int]:
+    """The figure across the slide, its captions, equations and bars under it: (its box, 0)."""
     lower = max(len(_wrapped(lines, EQUATIONS_PX)) * LEADING + 20, BARS_PX)
-    return (FIGURE_MARGIN, top, WIDTH - 2 * FIGURE_MARGIN, HEIGHT - 60 - top - lower - captions), False
+    return (FIGURE_MARGIN, top, WIDTH - 2 * FIGURE_MARGIN, HEIGHT - 60 - top - lower - captions), 0
 
 
-def _beside(lines: list[list[Run]], top: float, captions: float) -> tuple[tuple[float, ...], bool] | None:
-    """The figure at the left, the text in a column beside it: (its box, True), None where the
-    equations, captions and bars do not fit the column."""
-    if top + len(_wrapped(lines, COLUMN_PX)) * LEADING + 20 + captions + BARS_PX > HEIGHT - 70:
+def _beside(lines: list[list[Run]], top: float, captions: float,
+            column: int) -> tuple[tuple[float, ...], int] | None:
+    """The figure at the left, the text in a column this wide beside it: (its box, the column's
+    width); None where the equations, captions and bars do not fit the column."""
+    if top + len(_wrapped(lines, column)) * LEADING + 20 + captions + BARS_PX > HEIGHT - 70:
         return None
-    return (FIGURE_MARGIN, top, WIDTH - MARGIN - COLUMN_PX - 40 - FIGURE_MARGIN, HEIGHT - 40 - top), True
+    # the figure may come down to the slide's foot: the footer is under the column
+    return (FIGURE_MARGIN, top, WIDTH - MARGIN - column - 40 - FIGURE_MARGIN, HEIGHT - 20 - top), column
 
 
 def _wrapped(lines: list[list[Run]], width: float) -> list[list[Run]]:
@@ -209,14 +214,15 @@ def _captions(notes: list[str], backward: bool, scale: Sequence[float], x: float
     return parts, y
 
 
-def _shown(figure: str, box: tuple[float, ...]) -> tuple[float, float]:
-    """How much of the figure a box shows with its text at the slide's smallest size (the
-    fraction of its area), then how large it draws the whole."""
+def _shown(figure: str, box: tuple[float, ...]) -> tuple[bool, float, float]:
+    """How well a box shows the figure with its text at the slide's smallest size: whether its
+    whole height fits (a window then cuts steps, never a step's input or loss), the fraction of
+    the figure shown, then how large it draws the whole."""
     left, top, width, height = box
     figure_width, figure_height = drawing_size(figure)
     needed = _needed_scale(figure)
     shown = min(1.0, width / (needed * figure_width)) * min(1.0, height / (needed * figure_height))
-    return round(shown, 2), min(width / figure_width, height / figure_height)
+    return height >= needed * figure_height, round(shown, 2), min(width / figure_width, height / figure_height)
 
 
 def _needed_scale(figure: str) -> float:
@@ -239,16 +245,60 @@ def _view(figure: str, figures: dict, panel: dict, stage: dict, box: tuple[float
     w, h = min(full[2], width / needed), min(full[3], height / needed)
     boxes = _node_boxes(figure)
     focus = _focus(figures, panel, stage, boxes, w)
-    column = _union([b for b in boxes.values() if b[2] > focus[0] and b[0] < focus[2]]) or focus
-    y = (column[1] + column[3]) / 2 - h / 2
-    if column[3] - column[1] > h:  # too tall: the side the pass comes from, the focus kept in view
-        y = column[3] - h if stage["phase"] == "forward" else column[1]
-        y = min(max(y, focus[3] - h), focus[1])
     x = min(max((focus[0] + focus[2]) / 2 - w / 2, full[0]), full[0] + full[2] - w)
-    y = min(max(y, full[1]), full[1] + full[3] - h)
-    window = (x, y, w, h)
-    return (left + (width - w * needed) / 2, top, w * needed, h * needed, window), \
+    x, right = _whole_nodes(x, x + w, full[0], full[0] + full[2], [(b[0], b[2]) for b in boxes.values()])
+    if h >= full[3]:
+        y, bottom = full[1], full[1] + full[3]
+    else:  # whole rows of nodes around the focus, first those on the side the pass comes from
+        upwards = {"forward": False, "backward": True}.get(stage["phase"])
+        y, bottom = _rows_around(focus, h, [(b[1], b[3]) for b in boxes.values()], upwards)
+    window = (x, y, right - x, bottom - y)
+    return (left + (width - window[2] * needed) / 2, top, window[2] * needed, window[3] * needed, window), \
         _in_view(window, full, [] if rolled else _steps_inside(window, figures, boxes), panel["steps"])
+
+
+def _whole_nodes(left: float, right: float, first: float, last: float,
+                 spans: list[tuple[float, float]]) -> tuple[float, float]:
+    """The window's sides moved in where they would cut through a node (an edge running out of
+    the window says that the figure goes on); a side at the figure's own edge stays."""
+    for start, end in spans:
+        if start - PAD < left < end + PAD and left > first + 0.5:
+            left = end + PAD
+        if start - PAD < right < end + PAD and right < last - 0.5:
+            right = start - PAD
+    return left, max(right, left + 1.0)
+
+
+def _rows_around(focus: tuple[float, ...], height: float, spans: list[tuple[float, float]],
+                 upwards: bool | None) -> tuple[float, float]:
+    """The top and bottom of the rows of nodes around the focus that fit ``height``: the focus's
+    row, then the rows above it (``upwards``) or below it (False) as long as they fit, then the
+    other side's; with None, a row above and one below in turn."""
+    rows: list[list[float]] = []
+    for start, end in sorted(spans):
+        if rows and start <= rows[-1][1]:
+            rows[-1][1] = max(rows[-1][1], end)
+        else:
+            rows.append([start, end])
+    middle = (focus[1] + focus[3]) / 2
+    shown = [min(range(len(rows)), key=lambda k: abs((rows[k][0] + rows[k][1]) / 2 - middle))] * 2
+
+    def grow(up: bool) -> bool:
+        first, last = (shown[0] - 1, shown[1]) if up else (shown[0], shown[1] + 1)
+        if first < 0 or last >= len(rows) or rows[last][1] - rows[first][0] + 2 * PAD > height:
+            return False
+        shown[:] = [first, last]
+        return True
+
+    if upwards is None:
+        while grow(True) | grow(False):  # both, each time
+            pass
+    else:
+        while grow(upwards):
+            pass
+        while grow(not upwards):
+            pass
+    return rows[shown[0]][0] - PAD, rows[shown[1]][1] + PAD
 
 
 def _steps_inside(window: tuple[float, ...], figures: dict, boxes: dict) -> list[int]:
