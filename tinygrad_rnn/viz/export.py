@@ -254,7 +254,7 @@ def _view(figure: str, figures: dict, panel: dict, stage: dict, box: tuple[float
         y, bottom = _rows_around(focus, h, [(b[1], b[3]) for b in boxes.values()], upwards)
     window = (x, y, right - x, bottom - y)
     return (left + (width - window[2] * needed) / 2, top, window[2] * needed, window[3] * needed, window), \
-        _in_view(window, full, [] if rolled else _steps_inside(window, figures, boxes), panel["steps"])
+        _in_view(window, list(boxes.values()), [] if rolled else _steps_inside(window, figures, boxes), panel["steps"])
 
 
 def _whole_nodes(left: float, right: float, first: float, last: float,
@@ -308,11 +308,12 @@ def _steps_inside(window: tuple[float, ...], figures: dict, boxes: dict) -> list
     return [t for t, (left, _, right, _) in columns if x - 1 <= left and right <= x + w + 1]
 
 
-def _in_view(window: tuple[float, ...], full: list[float], steps: list[int], count: int) -> str:
-    """The line under a window: which steps it shows of how many, and where the figure goes on."""
+def _in_view(window: tuple[float, ...], boxes: list[tuple[float, ...]], steps: list[int], count: int) -> str:
+    """The line under a window: which steps it shows of how many, and where the figure goes on
+    (the sides with nodes beyond them)."""
     x, y, w, h = window
-    cut = ((y > full[1] + 0.5, "above"), (y + h < full[1] + full[3] - 0.5, "below"),
-           (x > full[0] + 0.5, "to the left"), (x + w < full[0] + full[2] - 0.5, "to the right"))
+    cut = ((any(b[1] < y for b in boxes), "above"), (any(b[3] > y + h for b in boxes), "below"),
+           (any(b[0] < x for b in boxes), "to the left"), (any(b[2] > x + w for b in boxes), "to the right"))
     more = " and ".join(side for is_cut, side in cut if is_cut)
     if not steps:
         return f"a window onto the figure; it goes on {more}"
