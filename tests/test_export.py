@@ -120,6 +120,12 @@ def test_a_window_says_which_steps_are_in_view(lecture_stages):
         if windowed and stage["phase"] != "rolled":
             assert said, f"{name}: a window onto the figure that does not say which steps it shows"
             assert nested.get("overflow") == "hidden", f"{name}: the steps outside the window are drawn over the slide"
+            view = [float(v) for v in nested.get("viewBox").split()]
+            for rect in nested.iter(SVG + "rect"):  # every node in the window whole, or out of it
+                x, y, w, h = (float(rect.get(k)) for k in ("x", "y", "width", "height"))
+                inside = x >= view[0] and y >= view[1] and x + w <= view[0] + view[2] and y + h <= view[1] + view[3]
+                outside = x + w <= view[0] or y + h <= view[1] or x >= view[0] + view[2] or y >= view[1] + view[3]
+                assert inside or outside, f"{name}: the window cuts through a node"
             if stage["phase"] in ("forward", "backward") and stage["t"] <= panel["steps"]:
                 first, last = int(said.group(1)), int(said.group(2) or said.group(1))
                 assert first <= stage["t"] <= last, f"{name}: step {stage['t']} is not in the window {first}–{last}"

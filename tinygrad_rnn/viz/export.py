@@ -112,6 +112,9 @@ def stage_slides(page: Any) -> list[tuple[str, str]]:
     data = page.data
     if not data["panels"]:
         raise ValueError("export: a connectivity page has no stages to export; export a lecture(loss) page")
+    if len(page.slides) != len(data["panels"]):
+        raise ValueError("export: the page has no slide figures for its panels (page.slides); make it with "
+                         "tr.viz.lecture(loss)")
     several = len(data["panels"]) > 1
     slides = []
     for panel, figures in zip(data["panels"], page.slides, strict=True):

@@ -31,8 +31,8 @@ def shown(figure: str, box: tuple[float, ...]) -> tuple[bool, float, float]:
     left, top, width, height = box
     figure_width, figure_height = drawing_size(figure)
     needed = _needed_scale(figure)
-    shown = min(1.0, width / (needed * figure_width)) * min(1.0, height / (needed * figure_height))
-    return height >= needed * figure_height, round(shown, 2), min(width / figure_width, height / figure_height)
+    fraction = min(1.0, width / (needed * figure_width)) * min(1.0, height / (needed * figure_height))
+    return height >= needed * figure_height, round(fraction, 2), min(width / figure_width, height / figure_height)
 
 
 @functools.lru_cache(maxsize=4)  # asked for each layout tried, and again for the window
@@ -93,13 +93,13 @@ def _rows_around(focus: tuple[float, ...], height: float, spans: list[tuple[floa
         else:
             rows.append([start, end])
     middle = (focus[1] + focus[3]) / 2
-    shown = [min(range(len(rows)), key=lambda k: abs((rows[k][0] + rows[k][1]) / 2 - middle))] * 2
+    kept = [min(range(len(rows)), key=lambda k: abs((rows[k][0] + rows[k][1]) / 2 - middle))] * 2  # first, last
 
     def grow(up: bool) -> bool:
-        first, last = (shown[0] - 1, shown[1]) if up else (shown[0], shown[1] + 1)
+        first, last = (kept[0] - 1, kept[1]) if up else (kept[0], kept[1] + 1)
         if first < 0 or last >= len(rows) or rows[last][1] - rows[first][0] + 2 * PAD > height:
             return False
-        shown[:] = [first, last]
+        kept[:] = [first, last]
         return True
 
     if upwards is None:
@@ -110,7 +110,7 @@ def _rows_around(focus: tuple[float, ...], height: float, spans: list[tuple[floa
             pass
         while grow(not upwards):
             pass
-    return rows[shown[0]][0] - PAD, rows[shown[1]][1] + PAD
+    return rows[kept[0]][0] - PAD, rows[kept[1]][1] + PAD
 
 
 def _steps_inside(window: tuple[float, ...], figures: dict, boxes: dict) -> list[int]:
