@@ -119,49 +119,70 @@ def stage_slides(page: Any) -> list[tuple[str, str]]:
     slides = []
     for panel, figures in zip(data["panels"], page.slides, strict=True):
         stages = panel["stages"]
-        for k, stage in enumerate(stages):
+        texts = [_text_of(panel, stage) for stage in stages]
+        # one layout for the rolled stage, one for all the others: the figure stays put from slide to slide
+        layouts = {rolled: _layout(figures["rolled_svg" if rolled else "svg"],
+                                   [(stage, text) for stage, text in zip(stages, texts, strict=True)
+                                    if (stage["phase"] == "rolled") == rolled],
+                                   figures["rolled_notes" if rolled else "notes"])
+                   for rolled in (True, False)}
+        for k, (stage, text) in enumerate(zip(stages, texts, strict=True)):
             name = f"{_slug(panel['name']) + '-' if several else ''}stage-{k + 1:02d}-{stage['phase']}"
             footer = f"{data['title']} · {panel['name'] + ' · ' if several else ''}stage {k + 1} of {len(stages)}"
-            slides.append((name, stage_slide(panel, figures, stage, data["scale"], footer)))
+            layout = layouts[stage["phase"] == "rolled"]
+            slides.append((name, stage_slide(panel, figures, stage, text, layout, data["scale"], footer)))
     return slides
 
 
-def stage_slide(panel: dict, figures: dict, stage: dict, scale: Sequence[float], footer: str) -> str:
-    """The slide of one stage: its text as the title, the figure as painted at this stage, the
-    equations (MathML on the page) as text, and the bars of the first shared weight's terms.
-
-    The figure goes across the slide with the text under it, or at the left with the text beside
-    it, whichever shows more of it with its smallest text at 24 px; where even so the whole figure
-    would be smaller, a window onto it around the stage's step is shown, and a line under it says
-    which steps are in view (as the page does in the browser, lecture_fit.js)."""
-    title = stage["text"]
-    top = body_top(title)
+def stage_slide(panel: dict, figures: dict, stage: dict, text: list[list[Run]], layout: Layout,
+                scale: Sequence[float], footer: str) -> str:
+    """The slide of one stage: its text as the title, the figure as painted at this stage (in the
+    layout's box, whole or a window around the stage's step: :mod:`.stage_window`), the stage's
+    ``text`` (its equations) and the bars of the first shared weight's terms."""
     rolled, backward = stage["phase"] == "rolled", stage["phase"] in ("backward", "sums")
     figure = figures["rolled_svg"] if rolled else paint(figures, panel, stage, scale)
-    lines = equation_lines(stage["math"])
-    if backward and panel["ratio"] is not None:
-        lines.insert(0, runs_of(f"‖∂J/∂h_1‖ / ‖∂J/∂h_{panel['steps']}‖ = {slide_number(_printed(panel['ratio']))}"))
     notes = figures["rolled_notes" if rolled else "notes"]
-    captions = (LEGEND_PX if backward else 0) + (len(notes) + 1) * CAPTION_PX  # the window's line, maybe
-    layouts = [_across(lines, top, captions)] + [_beside(lines, top, captions, column) for column in COLUMNS_PX
-                                                 if column >= LEGEND_WIDTH_PX or not backward]
-    box, column = max((layout for layout in layouts if layout), key=lambda layout: shown(figure, layout[0]))
+    box, column = layout
     view, in_view = window_onto(figure, figures, panel, stage, box)
     parts = [fit(figure, *view)]
+    captions = ([in_view] if in_view else []) + notes
     if column:  # the column: equations, the figure's captions, the bars at the bottom
-        x, width = WIDTH - MARGIN - column, column
-        more, y = _equations(lines, x, top, width)
-        more += _captions(([in_view] if in_view else []) + notes, backward, scale, x, y + 10, width)[0]
-        bars = (x, HEIGHT - 70 - BARS_PX, width, BARS_PX)
+        x = WIDTH - MARGIN - column
+        more, y = _equations(text, x, box[1], column)
+        more += _captions(captions, backward, scale, x, y + 10, column)[0]
+        bars = (x, HEIGHT - 70 - BARS_PX, column, BARS_PX)
     else:  # under the figure: its captions, then the equations at the left and the bars at the right
-        more, y = _captions(([in_view] if in_view else []) + notes, backward, scale, MARGIN, view[1] + view[3],
-                            WIDTH - 2 * MARGIN)
-        more += _equations(lines, MARGIN, y + 10, EQUATIONS_PX)[0]
+        more, y = _captions(captions, backward, scale, MARGIN, view[1] + view[3], WIDTH - 2 * MARGIN)
+        more += _equations(text, MARGIN, y + 10, EQUATIONS_PX)[0]
         bars = (MARGIN + EQUATIONS_PX + 40, y + 10, WIDTH - 2 * MARGIN - EQUATIONS_PX - 40, HEIGHT - 80 - y)
     parts += more
     if panel["weights"]:
         parts += _sum_bars(panel, stage, bars)
-    return slide_svg(title, parts, footer)
+    return slide_svg(stage["text"], parts, footer)
+
+
+def _text_of(panel: dict, stage: dict) -> list[list[Run]]:
+    """The stage's equations as lines of runs; backward, the ratio of the first and last ‖∂J/∂h_t‖ first."""
+    lines = equation_lines(stage["math"])
+    if stage["phase"] in ("backward", "sums") and panel["ratio"] is not None:
+        lines.insert(0, runs_of(f"‖∂J/∂h_1‖ / ‖∂J/∂h_{panel['steps']}‖ = {slide_number(_printed(panel['ratio']))}"))
+    return lines
+
+
+Layout = tuple[tuple[float, float, float, float], int]  # the figure's box, and the text column's width (0: under)
+
+
+def _layout(figure: str, stages: list[tuple[dict, list[list[Run]]]], notes: list[str]) -> Layout:
+    """Where the figure goes on these stages' slides: across the slide with the text under it, or
+    at the left with the text in a column beside it (where every stage's text fits the column) —
+    whichever shows more of the figure with its smallest text at 24 px."""
+    top = max(body_top(stage["text"]) for stage, _ in stages)
+    backward = any(stage["phase"] in ("backward", "sums") for stage, _ in stages)
+    captions = (LEGEND_PX if backward else 0) + (len(notes) + 1) * CAPTION_PX  # the window's line, maybe
+    texts = [text for _, text in stages]
+    layouts = [_across(texts, top, captions)] + [_beside(texts, top, captions, column) for column in COLUMNS_PX
+                                                 if column >= LEGEND_WIDTH_PX or not backward]
+    return max((layout for layout in layouts if layout), key=lambda layout: shown(figure, layout[0]))
 
 
 LEADING = BODY_PX * 1.45  # the equations' line spacing
@@ -173,17 +194,16 @@ COLUMNS_PX = (600, 780)  # the widths of a text column beside the figure
 LEGEND_WIDTH_PX = 780  # the colour scale's row needs a column this wide
 
 
-def _across(lines: list[list[Run]], top: float, captions: float) -> tuple[tuple[float, ...], int]:
+def _across(texts: list[list[list[Run]]], top: float, captions: float) -> Layout:
     """The figure across the slide, its captions, equations and bars under it: (its box, 0)."""
-    lower = max(len(_wrapped(lines, EQUATIONS_PX)) * LEADING + 20, BARS_PX)
+    lower = max(max(len(_wrapped(text, EQUATIONS_PX)) for text in texts) * LEADING + 20, BARS_PX)
     return (FIGURE_MARGIN, top, WIDTH - 2 * FIGURE_MARGIN, HEIGHT - 60 - top - lower - captions), 0
 
 
-def _beside(lines: list[list[Run]], top: float, captions: float,
-            column: int) -> tuple[tuple[float, ...], int] | None:
+def _beside(texts: list[list[list[Run]]], top: float, captions: float, column: int) -> Layout | None:
     """The figure at the left, the text in a column this wide beside it: (its box, the column's
-    width); None where the equations, captions and bars do not fit the column."""
-    if top + len(_wrapped(lines, column)) * LEADING + 20 + captions + BARS_PX > HEIGHT - 70:
+    width); None where some stage's equations, captions and bars do not fit the column."""
+    if top + max(len(_wrapped(text, column)) for text in texts) * LEADING + 20 + captions + BARS_PX > HEIGHT - 70:
         return None
     # the figure may come down to the slide's foot: the footer is under the column
     return (FIGURE_MARGIN, top, WIDTH - MARGIN - column - 40 - FIGURE_MARGIN, HEIGHT - 20 - top), column

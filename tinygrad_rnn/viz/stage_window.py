@@ -24,15 +24,14 @@ from .slide import HEIGHT, SMALLEST_PX, WIDTH, drawing_size
 PAD = 4  # figure units around a window's nodes: their outlines are drawn outside their boxes
 
 
-def shown(figure: str, box: tuple[float, ...]) -> tuple[bool, float, float]:
-    """How well a box shows the figure with its text at the slide's smallest size: whether its
-    whole height fits (a window then cuts steps, never a step's input or loss), the fraction of
-    the figure shown, then how large it draws the whole."""
+def shown(figure: str, box: tuple[float, ...]) -> tuple[float, float]:
+    """How well a box shows the figure with its text at the slide's smallest size: the fraction
+    of the figure's area shown (so the more steps, the better), then how large it draws the whole."""
     left, top, width, height = box
     figure_width, figure_height = drawing_size(figure)
     needed = _needed_scale(figure)
     fraction = min(1.0, width / (needed * figure_width)) * min(1.0, height / (needed * figure_height))
-    return height >= needed * figure_height, round(fraction, 2), min(width / figure_width, height / figure_height)
+    return round(fraction, 2), min(width / figure_width, height / figure_height)
 
 
 @functools.lru_cache(maxsize=4)  # asked for each layout tried, and again for the window
