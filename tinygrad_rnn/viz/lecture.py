@@ -48,7 +48,8 @@ SHOWN_UNITS = 4  # vectors of at most this many units are printed whole; longer 
 @dataclass
 class LecturePage:
     """One page: ``html`` (a whole document), ``data`` (every number it shows), ``save(path)``;
-    in Jupyter it displays inline (several pages per notebook never share an id)."""
+    in Jupyter it displays inline (several pages per notebook never share an id). ``slides``: each
+    panel's figures as a slide draws them, which ``export(directory)`` paints stage by stage."""
 
     html: str
     fragment: str
