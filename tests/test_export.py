@@ -24,7 +24,6 @@ from tinygrad_rnn import cli, viz
 from tinygrad_rnn.viz import export, pdf
 from tinygrad_rnn.viz.dot import colour
 from tinygrad_rnn.viz.layout import ARROW
-from tinygrad_rnn.viz.lecture_models import language_model_loss
 from tinygrad_rnn.viz.slide import slide_number
 
 RSVG = shutil.which("rsvg-convert")
@@ -80,24 +79,70 @@ def test_every_stage_passes_the_text_test(exported):
         assert smallest_figure_text(root) >= SLIDE_TEXT_PX, f"{path.name}: the figure's text is too small"
 
 
-@pytest.mark.xfail(strict=True, reason="the page draws its figure free-size and with shapes (viz/lecture.py): a "
-                                       "language model's lands at 11-13 px on a stage's slide, 9-11 px for an LSTM's")
-def test_a_language_models_stages_pass_the_text_test():
-    page = viz.lecture(language_model_loss("rnn", 4)[0])  # tinygrad-rnn lecture --loss every --steps 4
-    sizes = [smallest_figure_text(ElementTree.fromstring(svg)) for _, svg in export.stage_slides(page)]
-    assert min(sizes) >= SLIDE_TEXT_PX, f"the figures' smallest text on the stages: {sizes} px"
+LECTURES = {"default": [], "rnn, --loss every --steps 4": ["--loss", "every", "--steps", "4"],
+            "lstm, --loss every --steps 4": ["--cell", "lstm", "--loss", "every", "--steps", "4"],
+            "gru, --loss every --steps 4": ["--cell", "gru", "--loss", "every", "--steps", "4"],
+            "20 steps": ["--steps", "20"]}
+
+
+@pytest.fixture(scope="module", params=list(LECTURES))
+def lecture_stages(request):
+    """The stages of ``tinygrad-rnn lecture …`` with these options, as slides (each page built once)."""
+    args = cli.build_parser().parse_args(["lecture", *LECTURES[request.param]])
+    page = viz.lecture(*cli._last_step_loss(args.cell, args))
+    return page, [(name, ElementTree.fromstring(svg)) for name, svg in export.stage_slides(page)]
+
+
+def test_every_lectures_stages_pass_the_text_test(lecture_stages):
+    page, slides = lecture_stages
+    sizes = {name: smallest_figure_text(root) for name, root in slides}
+    assert min(sizes.values()) >= SLIDE_TEXT_PX, f"the figures' smallest text on the stages: {sizes} px"
+    for name, root in slides:
+        assert min(slide_text_sizes(root)) >= SLIDE_TEXT_PX, name
+        text = "".join(root.itertext())
+        assert "(1, " not in text, f"{name}: shapes drawn on a slide"
+
+
+def test_a_window_says_which_steps_are_in_view(lecture_stages):
+    """Where the whole figure would fall under 24 px, the stage shows a window around its step and
+    says which steps it shows of how many: never a sequence that looks shorter than it is."""
+    page, slides = lecture_stages
+    panel = page.data["panels"][0]
+    for (name, root), stage in zip(slides, panel["stages"], strict=True):
+        nested = next(element for element in root.iter(SVG + "svg") if element is not root)
+        shown = [float(v) for v in nested.get("viewBox").split()][2:]
+        whole = [float(v) for v in re.search(r'viewBox="([^"]+)"', page.slides[0][
+            "rolled_svg" if stage["phase"] == "rolled" else "svg"]).group(1).split()][2:]
+        windowed = shown[0] < whole[0] - 1 or shown[1] < whole[1] - 1
+        text = "".join(root.itertext())
+        said = re.search(rf"steps? (\d+)(?:–(\d+))? of {panel['steps']} in view", text)
+        assert ("goes on" in text) == windowed, f"{name}: the figure is cut without saying so (or said cut when whole)"
+        if windowed and stage["phase"] != "rolled":
+            assert said, f"{name}: a window onto the figure that does not say which steps it shows"
+            assert nested.get("overflow") == "hidden", f"{name}: the steps outside the window are drawn over the slide"
+            view = [float(v) for v in nested.get("viewBox").split()]
+            for rect in nested.iter(SVG + "rect"):  # every node in the window whole, or out of it
+                x, y, w, h = (float(rect.get(k)) for k in ("x", "y", "width", "height"))
+                inside = x >= view[0] and y >= view[1] and x + w <= view[0] + view[2] and y + h <= view[1] + view[3]
+                outside = x + w <= view[0] or y + h <= view[1] or x >= view[0] + view[2] or y >= view[1] + view[3]
+                assert inside or outside, f"{name}: the window cuts through a node"
+            if stage["phase"] in ("forward", "backward") and stage["t"] <= panel["steps"]:
+                first, last = int(said.group(1)), int(said.group(2) or said.group(1))
+                assert first <= stage["t"] <= last, f"{name}: step {stage['t']} is not in the window {first}–{last}"
+        elif not windowed:
+            assert not said, f"{name}: the whole figure, said to be a window"
 
 
 def test_each_stage_paints_the_figure_as_the_page_does(exported):
     page, written = exported
-    panel, scale = page.data["panels"][0], page.data["scale"]
+    panel, scale, figures = page.data["panels"][0], page.data["scale"], page.slides[0]
     steps = panel["steps"]
     for k, stage in enumerate(panel["stages"]):
         if stage["phase"] not in ("forward", "backward"):
             continue
         root = stage_root(written, k)
         nodes = {g.get("data-index"): g for g in root.iter(SVG + "g") if g.get("data-index")}
-        for step, indices in panel["cells"].items():
+        for step, indices in figures["cells"].items():
             t = int(step)
             rect = nodes[str(indices[0])].find(SVG + "rect")
             if stage["phase"] == "forward":
@@ -107,9 +152,9 @@ def test_each_stage_paints_the_figure_as_the_page_does(exported):
             elif t >= stage["t"]:  # reached by the gradient: its colour is ‖∂J/∂h_t‖ on the page's scale
                 assert rect.get("fill") == colour(panel["hidden_norms"][t - 1], *scale)
         crossed = [p for p in root.iter(SVG + "path") if p.get("stroke") == export.CURRENT]
-        expected = panel["crossing"].get(str(stage["t"]), []) if stage["phase"] == "backward" else []
+        expected = figures["crossing"].get(str(stage["t"]), []) if stage["phase"] == "backward" else []
         assert len(crossed) == len(expected)
-        original = ElementTree.fromstring(panel["svg"])
+        original = ElementTree.fromstring(figures["svg"])
         for edge in crossed:  # the arrow turned round: it starts at the old head's border, ends short of the tail
             before = points(next(p for p in original.iter(SVG + "path") if p.get("id") == edge.get("id")))
             after = points(edge)

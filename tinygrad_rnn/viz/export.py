@@ -31,13 +31,16 @@ from .layout import ARROW
 from .pdf import NO_CONVERTER, svgs_to_pdf
 from .slide import (
     BODY_PX,
+    FIGURE_MARGIN,
     HEIGHT,
     MARGIN,
+    MUTED,
     SMALLEST_PX,
     WIDTH,
     Run,
     body_top,
     fit,
+    paragraph,
     runs_of,
     slide_number,
     slide_svg,
@@ -45,6 +48,7 @@ from .slide import (
     wrap,
 )
 from .slide_charts import colour_legend, log_bars, note
+from .stage_window import shown, window_onto
 
 SVG_NAMESPACE = "http://www.w3.org/2000/svg"
 FORWARD, CURRENT = "#fdb863", "#d6604d"  # as on the page: a cell computed, the cell of this step
@@ -108,42 +112,127 @@ def stage_slides(page: Any) -> list[tuple[str, str]]:
     data = page.data
     if not data["panels"]:
         raise ValueError("export: a connectivity page has no stages to export; export a lecture(loss) page")
+    if len(page.slides) != len(data["panels"]):
+        raise ValueError("export: the page has no slide figures for its panels (page.slides); make it with "
+                         "tr.viz.lecture(loss)")
     several = len(data["panels"]) > 1
     slides = []
-    for panel in data["panels"]:
+    for panel, figures in zip(data["panels"], page.slides, strict=True):
         stages = panel["stages"]
-        for k, stage in enumerate(stages):
+        texts = [_text_of(panel, stage) for stage in stages]
+        # one layout for the rolled stage, one for all the others: the figure stays put from slide to slide
+        layouts = {rolled: _layout(figures["rolled_svg" if rolled else "svg"],
+                                   [(stage, text) for stage, text in zip(stages, texts, strict=True)
+                                    if (stage["phase"] == "rolled") == rolled],
+                                   figures["rolled_notes" if rolled else "notes"])
+                   for rolled in (True, False)}
+        for k, (stage, text) in enumerate(zip(stages, texts, strict=True)):
             name = f"{_slug(panel['name']) + '-' if several else ''}stage-{k + 1:02d}-{stage['phase']}"
             footer = f"{data['title']} · {panel['name'] + ' · ' if several else ''}stage {k + 1} of {len(stages)}"
-            slides.append((name, stage_slide(panel, stage, data["scale"], footer)))
+            layout = layouts[stage["phase"] == "rolled"]
+            slides.append((name, stage_slide(panel, figures, stage, text, layout, data["scale"], footer)))
     return slides
 
 
-def stage_slide(panel: dict, stage: dict, scale: Sequence[float], footer: str) -> str:
-    """The slide of one stage: its text as the title, the figure as painted at this stage, the
-    equations (MathML on the page) as text, and the bars of the first shared weight's terms."""
-    title = stage["text"]
-    top = body_top(title)
-    lower_width = 1120
-    lines = [wrapped for line in equation_lines(stage["math"]) for wrapped in wrap(line, BODY_PX, lower_width)]
-    lower_height = max(len(lines) * BODY_PX * 1.45 + 20, 340)
-    backward = stage["phase"] in ("backward", "sums")
-    legend_height = 56 if backward else 0
-    figure_height = HEIGHT - 50 - top - lower_height - legend_height - 30
-    figure = panel["rolled_svg"] if stage["phase"] == "rolled" else paint(panel, stage, scale)
-    parts = [fit(figure, MARGIN, top, WIDTH - 2 * MARGIN, figure_height)]
-    if backward:
-        parts += colour_legend(_printed(scale[0]), _printed(scale[1]), MARGIN, top + figure_height + 6)
-        if panel["ratio"] is not None:
-            ratio = slide_number(_printed(panel["ratio"]))
-            parts.append(text_svg(runs_of(f"‖∂J/∂h_1‖ / ‖∂J/∂h_{panel['steps']}‖ = {ratio}"),
-                                  WIDTH - MARGIN, top + figure_height + 36, SMALLEST_PX, anchor="end"))
-    lower = top + figure_height + legend_height + 30
-    parts += [text_svg(line, MARGIN, lower + BODY_PX + k * BODY_PX * 1.45) for k, line in enumerate(lines)]
+def stage_slide(panel: dict, figures: dict, stage: dict, text: list[list[Run]], layout: Layout,
+                scale: Sequence[float], footer: str) -> str:
+    """The slide of one stage: its text as the title, the figure as painted at this stage (in the
+    layout's box, whole or a window around the stage's step: :mod:`.stage_window`), the stage's
+    ``text`` (its equations) and the bars of the first shared weight's terms."""
+    rolled, backward = stage["phase"] == "rolled", stage["phase"] in ("backward", "sums")
+    figure = figures["rolled_svg"] if rolled else paint(figures, panel, stage, scale)
+    notes = figures["rolled_notes" if rolled else "notes"]
+    box, column = layout
+    view, in_view = window_onto(figure, figures, panel, stage, box)
+    parts = [fit(figure, *view)]
+    captions = ([in_view] if in_view else []) + notes
+    if column:  # the column: equations, the figure's captions, the bars at the bottom
+        x = WIDTH - MARGIN - column
+        more, y = _equations(text, x, box[1], column)
+        more += _captions(captions, backward, scale, x, y + 10, column)[0]
+        bars = (x, HEIGHT - 70 - BARS_PX, column, BARS_PX)
+    else:  # under the figure: its captions, then the equations at the left and the bars at the right
+        more, y = _captions(captions, backward, scale, MARGIN, view[1] + view[3], WIDTH - 2 * MARGIN)
+        more += _equations(text, MARGIN, y + 10, EQUATIONS_PX)[0]
+        bars = (MARGIN + EQUATIONS_PX + 40, y + 10, WIDTH - 2 * MARGIN - EQUATIONS_PX - 40, HEIGHT - 80 - y)
+    parts += more
     if panel["weights"]:
-        parts += _sum_bars(panel, stage, (MARGIN + lower_width + 40, lower, WIDTH - 2 * MARGIN - lower_width - 40,
-                                          HEIGHT - 70 - lower))
-    return slide_svg(title, parts, footer)
+        parts += _sum_bars(panel, stage, bars)
+    return slide_svg(stage["text"], parts, footer)
+
+
+def _text_of(panel: dict, stage: dict) -> list[list[Run]]:
+    """The stage's equations as lines of runs; backward, the ratio of the first and last ‖∂J/∂h_t‖ first."""
+    lines = equation_lines(stage["math"])
+    if stage["phase"] in ("backward", "sums") and panel["ratio"] is not None:
+        lines.insert(0, runs_of(f"‖∂J/∂h_1‖ / ‖∂J/∂h_{panel['steps']}‖ = {slide_number(_printed(panel['ratio']))}"))
+    return lines
+
+
+Layout = tuple[tuple[float, float, float, float], int]  # the figure's box, and the text column's width (0: under)
+
+
+def _layout(figure: str, stages: list[tuple[dict, list[list[Run]]]], notes: list[str]) -> Layout:
+    """Where the figure goes on these stages' slides: across the slide with the text under it, or
+    at the left with the text in a column beside it (where every stage's text fits the column) —
+    whichever shows more of the figure with its smallest text at 24 px."""
+    top = max(body_top(stage["text"]) for stage, _ in stages)
+    backward = any(stage["phase"] in ("backward", "sums") for stage, _ in stages)
+    captions = (LEGEND_PX if backward else 0) + (len(notes) + 1) * CAPTION_PX  # the window's line, maybe
+    texts = [text for _, text in stages]
+    layouts = [_across(texts, top, captions)] + [_beside(texts, top, captions, column) for column in COLUMNS_PX
+                                                 if column >= LEGEND_WIDTH_PX or not backward]
+    return max((layout for layout in layouts if layout), key=lambda layout: shown(figure, layout[0]))
+
+
+LEADING = BODY_PX * 1.45  # the equations' line spacing
+LEGEND_PX = 52  # the colour scale's row under the figure (backward)
+CAPTION_PX = 30  # a line of the figure's notes (24 px)
+BARS_PX = 340  # the sum's bars, their title and the running sum under them
+EQUATIONS_PX = 1120  # the equations' width under a wide figure
+COLUMNS_PX = (600, 780)  # the widths of a text column beside the figure
+LEGEND_WIDTH_PX = 780  # the colour scale's row needs a column this wide
+
+
+def _across(texts: list[list[list[Run]]], top: float, captions: float) -> Layout:
+    """The figure across the slide, its captions, equations and bars under it: (its box, 0)."""
+    lower = max(max(len(_wrapped(text, EQUATIONS_PX)) for text in texts) * LEADING + 20, BARS_PX)
+    return (FIGURE_MARGIN, top, WIDTH - 2 * FIGURE_MARGIN, HEIGHT - 60 - top - lower - captions), 0
+
+
+def _beside(texts: list[list[list[Run]]], top: float, captions: float, column: int) -> Layout | None:
+    """The figure at the left, the text in a column this wide beside it: (its box, the column's
+    width); None where some stage's equations, captions and bars do not fit the column."""
+    if top + max(len(_wrapped(text, column)) for text in texts) * LEADING + 20 + captions + BARS_PX > HEIGHT - 70:
+        return None
+    # the figure may come down to the slide's foot: the footer is under the column
+    return (FIGURE_MARGIN, top, WIDTH - MARGIN - column - 40 - FIGURE_MARGIN, HEIGHT - 20 - top), column
+
+
+def _wrapped(lines: list[list[Run]], width: float) -> list[list[Run]]:
+    return [piece for line in lines for piece in wrap(line, BODY_PX, width)]
+
+
+def _equations(lines: list[list[Run]], x: float, top: float, width: float) -> tuple[list[str], float]:
+    """The stage's equations wrapped into ``width`` from ``top``: (their SVG, the y under them)."""
+    wrapped = _wrapped(lines, width)
+    return ([text_svg(line, x, top + BODY_PX + k * LEADING, BODY_PX) for k, line in enumerate(wrapped)],
+            top + len(wrapped) * LEADING)
+
+
+def _captions(notes: list[str], backward: bool, scale: Sequence[float], x: float, top: float,
+              width: float) -> tuple[list[str], float]:
+    """What the figure needs said under it: the colour scale (backward), which steps are in view,
+    its notes: (their SVG, the y under them)."""
+    parts, y = [], top
+    if backward:
+        parts += colour_legend(_printed(scale[0]), _printed(scale[1]), x, y)
+        y += LEGEND_PX
+    for line in notes:
+        more, y = paragraph(line, x, y + SMALLEST_PX, width, SMALLEST_PX, MUTED, 1.25)
+        parts += more
+        y -= 0.75 * SMALLEST_PX
+    return parts, y
 
 
 def _sum_bars(panel: dict, stage: dict, box: tuple[float, float, float, float]) -> list[str]:
@@ -171,17 +260,19 @@ def _printed(value: float) -> float:
     return float(f"{float(value):.3e}")
 
 
-def paint(panel: dict, stage: dict, scale: Sequence[float]) -> str:
+def paint(figures: dict, panel: dict, stage: dict, scale: Sequence[float]) -> str:
     """The unrolled figure as the page paints it at ``stage``: forward, the cells computed so far
     (cell t outlined, later ones faint); backward, the cells reached coloured by ‖∂J/∂h_t‖ on the
-    page's scale and the edge just crossed in red, its arrow turned to point back, as the gradient flows."""
+    page's scale and the edge just crossed in red, its arrow turned to point back, as the gradient flows.
+    ``figures`` holds the figure as a slide draws it, with its own node and edge numbers
+    (:func:`tinygrad_rnn.viz.lecture`'s ``page.slides``); ``panel``, the page's numbers."""
     ElementTree.register_namespace("", SVG_NAMESPACE)
-    root = ElementTree.fromstring(panel["svg"])
+    root = ElementTree.fromstring(figures["svg"])
     ns = {"svg": SVG_NAMESPACE}
     nodes = {g.get("data-index"): g for g in root.iterfind(".//svg:g[@data-index]", ns)}
     phase, t_stage = stage["phase"], stage["t"]
     reached = t_stage if phase in ("backward", "sums") else panel["steps"] + 1
-    for step, indices in panel["cells"].items():
+    for step, indices in figures["cells"].items():
         t = int(step)
         for index in indices:
             node = nodes[str(index)]
@@ -201,8 +292,8 @@ def paint(panel: dict, stage: dict, scale: Sequence[float]) -> str:
                     text.set("fill", "#ffffff" if fill in VIRIDIS[:5] else "#000000")
     if phase == "backward" and reached <= panel["steps"]:
         edges = {path.get("id"): path for path in root.iterfind(".//svg:path[@id]", ns)}
-        for k in panel["crossing"].get(str(reached), []):
-            edge = edges[f"{panel['id']}-e{k}"]
+        for k in figures["crossing"].get(str(reached), []):
+            edge = edges[f"{figures['id']}-e{k}"]
             edge.set("stroke", CURRENT)
             edge.set("stroke-width", "3.5")
             edge.set("d", _reversed_path(edge.get("d")))

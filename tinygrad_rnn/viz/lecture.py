@@ -22,7 +22,7 @@ from __future__ import annotations
 import itertools
 import json
 import pathlib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy
@@ -48,11 +48,13 @@ SHOWN_UNITS = 4  # vectors of at most this many units are printed whole; longer 
 @dataclass
 class LecturePage:
     """One page: ``html`` (a whole document), ``data`` (every number it shows), ``save(path)``;
-    in Jupyter it displays inline (several pages per notebook never share an id)."""
+    in Jupyter it displays inline (several pages per notebook never share an id). ``slides``: each
+    panel's figures as a slide draws them, which ``export(directory)`` paints stage by stage."""
 
     html: str
     fragment: str
     data: dict[str, Any]
+    slides: list[dict[str, Any]] = field(default_factory=list)  # each panel's figures as a slide draws them
 
     def save(self, path: str | pathlib.Path) -> pathlib.Path:
         path = pathlib.Path(path)
@@ -99,10 +101,11 @@ def lecture(loss: Tensor, layer: Any = None, *, level: str = "cell", title: str 
     notation = resolve(notation)
     panels = [_panel(case_name, case_loss, case_layer, level, notation, tokens)
               for case_name, (case_loss, case_layer) in cases.items()]
+    slides = [panel.pop("slide") for panel in panels]  # for export only: the page's script never reads them
     norms = [n for panel in panels for n in panel["hidden_norms"] if n > 0]
     scale = [min(norms), max(norms)] if norms else [1e-6, 1.0]
     title = title or "Backpropagation through time: " + " vs ".join(cases)
-    return _page({"title": title, "panels": panels, "scale": scale, "text": None})
+    return _page({"title": title, "panels": panels, "scale": scale, "text": None}, slides)
 
 
 def connectivity(model: Any, vocabulary: Any, text: str, *, title: str = "") -> LecturePage:
@@ -155,20 +158,7 @@ def _panel(name: str, loss: Tensor, layer: Any, level: str, notation: Notation,
     rolled = build_picture((loss,), rolled=True, params="hide", notation=notation)
     labels, placed = labelled_layout(unrolled)
     rolled_labels, rolled_placed = labelled_layout(rolled)
-    row = _first_row(unrolled)
-    cells: dict[int, list[int]] = {}
-    for index, node in enumerate(unrolled.nodes):
-        if node.step is not None and node.kind in ("op", "group") and node.row == row:
-            cells.setdefault(node.step, []).append(index)
-    crossing: dict[int, list[int]] = {}  # step t → the edges the gradient crosses to reach it
-    node_step = dict.fromkeys(range(len(unrolled.nodes)))
-    for t, indices in cells.items():
-        node_step.update(dict.fromkeys(indices, t))
-    outputs = {i for i, n in enumerate(unrolled.nodes) if n.kind == "output"}
-    for k, (tail, head, _) in enumerate(unrolled.edges):
-        if node_step[tail] is not None and (node_step[head] == node_step[tail] + 1 or
-                                          (head in outputs and node_step[tail] == steps)):
-            crossing.setdefault(node_step[tail], []).append(k)
+    cells, crossing = _step_columns(unrolled, steps)
     ratio = hidden_norms[0] / hidden_norms[-1] if hidden_norms[-1] > 0 else None
     return {
         "name": name, "kind": found.kind, "steps": steps, "units": int(hidden[0].shape[-1]),
@@ -180,7 +170,47 @@ def _panel(name: str, loss: Tensor, layer: Any, level: str, notation: Notation,
         "weights": weights,
         "stages": _stages(found, numbers, weights, notation),
         "nodes": [_node_info(node, unrolled, hidden, hidden_norms) for node in unrolled.nodes],
+        "slide": _slide_figures(loss, level, notation, tokens, steps, _slug(name)),
     }
+
+
+def _step_columns(picture: Picture, steps: int) -> tuple[dict[int, list[int]], dict[int, list[int]]]:
+    """(step t → its cells' node indices in the stepped row, step t → the edges the gradient
+    crosses to reach t): what the page (and an exported stage) paints at each stage."""
+    row = _first_row(picture)
+    cells: dict[int, list[int]] = {}
+    for index, node in enumerate(picture.nodes):
+        if node.step is not None and node.kind in ("op", "group") and node.row == row:
+            cells.setdefault(node.step, []).append(index)
+    crossing: dict[int, list[int]] = {}
+    node_step = dict.fromkeys(range(len(picture.nodes)))
+    for t, indices in cells.items():
+        node_step.update(dict.fromkeys(indices, t))
+    outputs = {i for i, n in enumerate(picture.nodes) if n.kind == "output"}
+    for k, (tail, head, _) in enumerate(picture.edges):
+        if node_step[tail] is not None and (node_step[head] == node_step[tail] + 1 or
+                                          (head in outputs and node_step[tail] == steps)):
+            crossing.setdefault(node_step[tail], []).append(k)
+    return cells, crossing
+
+
+def _slide_figures(loss: Tensor, level: str, notation: Notation, tokens: list[str] | None, steps: int,
+                   slug: str) -> dict[str, Any]:
+    """The panel's figures as a slide draws them, for :mod:`.export`: no shapes, slide spacing, the
+    notes apart (the slide writes them at its own size) and every step kept, however many (the
+    exported stage shows a window around its step where the whole would be too small to read)."""
+    unrolled = build_picture((loss,), level=level, show_grads=True, params="hide" if level != "op" else "once",
+                             show_shapes=False, notation=notation, tokens=tokens)
+    unrolled.slide = True  # laid out as on a slide; built without slide=True, which would elide steps past 8
+    rolled = build_picture((loss,), rolled=True, params="hide", show_shapes=False, notation=notation, slide=True)
+    cells, crossing = _step_columns(unrolled, steps)
+    figures: dict[str, Any] = {"id": f"slide-{slug}", "cells": {str(t): v for t, v in cells.items()},
+                               "crossing": {str(t): v for t, v in crossing.items()}}
+    for key, picture, prefix in (("svg", unrolled, f"slide-{slug}"), ("rolled_svg", rolled, f"slide-{slug}-rolled")):
+        figures[key.replace("svg", "notes")], picture.notes = picture.notes, []
+        labels, placed = labelled_layout(picture)
+        figures[key] = picture_to_svg(picture, placed, labels, prefix)
+    return figures
 
 
 def _norm(x: Any) -> float:
@@ -492,7 +522,7 @@ def _slug(name: str) -> str:
     return "".join(c if c.isalnum() else "-" for c in name.lower())
 
 
-def _page(data: dict[str, Any]) -> LecturePage:
+def _page(data: dict[str, Any], slides: list[dict[str, Any]] | None = None) -> LecturePage:
     """The document and the notebook fragment, with this page's own id prefix."""
     prefix = f"tgr{next(_PAGE_NUMBERS)}"
     for panel in data["panels"]:
@@ -510,7 +540,7 @@ def _page(data: dict[str, Any]) -> LecturePage:
             '<meta name="viewport" content="width=device-width, initial-scale=1">\n'
             f"<title>{_escape(data['title'])}</title>\n<style>html, body {{ margin: 0; }}</style>\n</head>\n"
             f"<body>\n{fragment}\n</body>\n</html>\n")
-    return LecturePage(html, fragment, data)
+    return LecturePage(html, fragment, data, slides or [])
 
 
 __all__ = ["LecturePage", "lecture", "connectivity"]

@@ -119,10 +119,12 @@ def paragraph(text: str | list[Run], x: float, y: float, width: float, size: flo
     return parts, y + len(lines) * size * leading
 
 
-def fit(svg_text: str, left: float, top: float, width: float, height: float) -> str:
+def fit(svg_text: str, left: float, top: float, width: float, height: float,
+        window: tuple[float, float, float, float] | None = None) -> str:
     """An SVG drawing fitted into the box (left, top, width, height), centred, its aspect kept: the
     drawing's root becomes a nested ``<svg>`` with its own ``viewBox`` (a note that runs past the
-    drawing's bounds is shown, not cut)."""
+    drawing's bounds is shown, not cut). ``window`` (x, y, width, height in the drawing's units):
+    only that part of the drawing, the rest cut off at the box's edges."""
     opening = re.match(r"\s*<svg\b[^>]*>", svg_text)
     if opening is None:
         raise ValueError("fit: expected SVG text starting with <svg …>")
@@ -132,8 +134,9 @@ def fit(svg_text: str, left: float, top: float, width: float, height: float) -> 
     inner = svg_text[opening.end():].rsplit("</svg>", 1)[0]
     family = re.search(r'font-family="([^"]+)"', opening.group())
     size = re.search(r'font-size="([^"]+)"', opening.group())
+    view = " ".join(f"{v:.1f}" for v in window) if window else found.group(1)
     return (f'<svg x="{left:.1f}" y="{top:.1f}" width="{width:.1f}" height="{height:.1f}" '
-            f'viewBox="{found.group(1)}" preserveAspectRatio="xMidYMid meet" overflow="visible" '
+            f'viewBox="{view}" preserveAspectRatio="xMidYMid meet" overflow="{"hidden" if window else "visible"}" '
             f'font-family="{family.group(1) if family else FONT}" font-size="{size.group(1) if size else 10}">'
             f"{inner}</svg>")
 

@@ -46,6 +46,7 @@ def log_bars(values: Sequence[float], labels: Sequence[str], box: Box, shown: Se
         parts.append(text_svg([("10" + str(decade).translate(SUPERSCRIPT), "base")], plot_left - 14, y + 9,
                               SMALLEST_PX, anchor="end", fill=MUTED))
     every_value_fits = all(text_width(runs_of(slide_number(v)), SMALLEST_PX) < pitch - 8 for v in values)
+    every_label_fits = all(text_width(runs_of(label), SMALLEST_PX) < pitch - 6 for label in labels)
     for i, (value, label) in enumerate(zip(values, labels)):
         x = plot_left + i * pitch + 0.15 * pitch
         bar_height = max(3.0, plot_height * (math.log10(value) - low) / (high - low)) if value > 0 else 0.0
@@ -60,8 +61,10 @@ def log_bars(values: Sequence[float], labels: Sequence[str], box: Box, shown: Se
         else:
             parts.append(f'<rect x="{x:.1f}" y="{plot_top:.1f}" width="{0.7 * pitch:.1f}" height="{plot_height:.1f}" '
                          f'fill="none" stroke="{EMPTY}" stroke-width="2" stroke-dasharray="8,6"/>')
-        parts.append(text_svg(runs_of(label), x + 0.35 * pitch, plot_bottom + 1.2 * SMALLEST_PX, SMALLEST_PX,
-                              anchor="middle"))
+        near_current = current is not None and abs(i - current) == 1  # would run into the current bar's label
+        if every_label_fits or i == current or (i in (0, len(values) - 1) or (i + 1) % 5 == 0) and not near_current:
+            parts.append(text_svg(runs_of(label), x + 0.35 * pitch, plot_bottom + 1.2 * SMALLEST_PX, SMALLEST_PX,
+                                  anchor="middle"))
     if axis_label:
         parts.append(text_svg(runs_of(axis_label), plot_left, top + height - 8, SMALLEST_PX, fill=MUTED))
     return parts
