@@ -239,13 +239,15 @@ def _what_the_loss_is(loss: Tensor, found: analysis.Recurrence, from_above: list
     step: ``from_above`` is 0 before T), or the scalar the graph ends in, named by its op."""
     steps = found.steps
     if found.step_losses is not None:
-        return {"per_step": True, "text": f"J = (1/{steps}) Σ_t J_t, the mean of the steps' losses"}
+        return {"per_step": True, "last_state_sum": False,
+                "text": f"J = (1/{steps}) Σ_t J_t, the mean of the steps' losses"}
     last = found.hidden_states[-1]
     (to_last,) = grad(loss, [last], retain_graph=True, allow_unused=True)
     if (loss.grad_fn.name == "sum" and to_last is not None and not any(from_above[:-1])
             and numpy.array_equal(to_last.numpy(), numpy.ones(last.shape, dtype=to_last.dtype))):
-        return {"per_step": False, "text": f"J = Σ h_{steps}, the sum of the last state's units"}
-    return {"per_step": False, "text": f"J, the {loss.grad_fn.name} the graph ends in"}
+        return {"per_step": False, "last_state_sum": True,
+                "text": f"J = Σ h_{steps}, the sum of the last state's units"}
+    return {"per_step": False, "last_state_sum": False, "text": f"J, the {loss.grad_fn.name} the graph ends in"}
 
 
 def _cell_path(loss: Tensor, found: analysis.Recurrence) -> dict[str, list] | None:
@@ -397,8 +399,9 @@ def _loss_line(loss_is: dict[str, Any], steps: int) -> str:
     """J written out: the mean of the J_t, or the sum of h_T's units (else as the stage's text says)."""
     if loss_is["per_step"]:
         return _row(_symbol("J"), _op("="), _text(f"(1/{steps}) "), _msub("Σ", "t"), _symbol("J_t"), _text(",   "),
-                    _symbol("J_t"), _op("="), _op("−"), _text("log "), _symbol("ŷ_t"), _text("["), _symbol("x_t+1"), _text("]"))
-    if loss_is["text"].startswith("J = Σ"):
+                    _symbol("J_t"), _op("="), _op("−"), _text("log "), _symbol("ŷ_t"), _text("["), _symbol("x_t+1"),
+                    _text("]"))
+    if loss_is["last_state_sum"]:
         return _row(_symbol("J"), _op("="), _op("Σ"), _symbol(f"h_{steps}"),
                     _text(f"   (the sum of h_{steps}'s units: a loss on the last step only)"))
     return _row(_text(loss_is["text"]))
