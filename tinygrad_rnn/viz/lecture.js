@@ -136,8 +136,8 @@ function tinygradRnnLecture(root) {
       render();
     }
 
-    // The colour scale of ‖∂J/∂h_t‖ (at least two decades: data.scale) and where the page's values
-    // lie on it, said in words where the scale is wider than they are.
+    // The colour scale of ‖∂J/∂h_t‖ (at least two decades: data.scale); where it is wider than the
+    // page's values, where they lie on it, marked and said in words.
     function gradientLegend() {
       const norms = data.panels.flatMap((panel) => panel.hidden_norms).filter((v) => v > 0);
       const legend = element("div", { class: "legend" });
@@ -146,12 +146,12 @@ function tinygradRnnLecture(root) {
                     element("span", {}, fmt(scale[1])));
       if (!norms.length) return legend;
       const [low, high] = [Math.min(...norms), Math.max(...norms)];
-      const at = (v) => 100 * Math.log10(v / scale[0]) / Math.log10(scale[1] / scale[0]);
-      const values = element("span", { class: "values", title: "where this page's values lie" });
-      values.style.left = `${at(low)}%`;
-      values.style.width = `${Math.max(at(high) - at(low), 1)}%`;
-      ramp.appendChild(values);
-      if (low > scale[0] * 1.0001 || high < scale[1] / 1.0001) {
+      if (low > scale[0] * 1.0001 || high < scale[1] / 1.0001) {  // widened: mark where the values lie
+        const at = (v) => 100 * Math.log10(v / scale[0]) / Math.log10(scale[1] / scale[0]);
+        const values = element("span", { class: "values", title: "where this page's values lie" });
+        values.style.left = `${at(low)}%`;
+        values.style.width = `${Math.max(at(high) - at(low), 1)}%`;
+        ramp.appendChild(values);
         const digits = tinygradRnnDigits([low, high]);
         legend.append(element("span", { class: "widened" },
           `widened to two decades about the values, ${fmt(low, digits)} to ${fmt(high, digits)}`));
