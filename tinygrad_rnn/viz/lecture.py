@@ -510,9 +510,8 @@ def _delta_line(kind: str, t: int, names: dict[str, str], also_next: bool = Fals
     if kind == "gru":  # the gates r, z, n read W_hh h_{t−1} + b_hh (n through r ⊙ it)
         return _row(delta, _text(":  the gradient at "), _symbol(names["W_hh"]), _symbol(f"h_{t - 1}"), _op("+"),
                     _symbol(names["b_hh"]), _text(f", the gates' input from h_{t - 1}"))
-    both = [_msub("δ", str(t + 1)), _op(","), delta] if also_next else [delta]
-    steps = f"steps {t + 1} and {t}" if also_next else f"step {t}"
-    return _row(*both, _text(f":  the gradient at the pre-activations of the gates i, f, g, o, {steps}"))
+    both = [_msub("δ", str(t + 1)), _op(","), delta] if also_next else [delta]  # (each its step's: the subscript)
+    return _row(*both, _text(":  the gradient at the pre-activations of the gates i, f, g, o"))
 
 
 def _sum_lines(weights: list[dict]) -> list[str]:
