@@ -509,7 +509,7 @@ def _delta_line(kind: str, t: int, names: dict[str, str], also_next: bool = Fals
                     _op("⊙"), _symbol(f"∂J/∂h_{t}"), _text(f":  the gradient at tanh's input, step {t}"))
     if kind == "gru":  # the gates r, z, n read W_hh h_{t−1} + b_hh (n through r ⊙ it)
         return _row(delta, _text(":  the gradient at "), _symbol(names["W_hh"]), _symbol(f"h_{t - 1}"), _op("+"),
-                    _symbol(names["b_hh"]), _text(f", the gates' input from h_{t - 1}"))
+                    _symbol(names["b_hh"]), _text(", the gates' input from "), _symbol(f"h_{t - 1}"))
     both = [_msub("δ", str(t + 1)), _op(","), delta] if also_next else [delta]  # (each its step's: the subscript)
     return _row(*both, _text(":  the gradient at the pre-activations of the gates i, f, g, o"))
 
