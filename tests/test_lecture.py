@@ -114,7 +114,7 @@ def test_a_language_model_page_shows_each_j_t_and_both_contributions():
             assert js(numpy.linalg.norm(gradient.numpy())) in _backward_math(panel, t)
     assert logits is None
     names = [w["name"] for w in panel["weights"]]
-    assert names == ["W_hh", "W_ih", "b_hh", "b_ih", "W_hy", "b_y"]  # the embedding E is not a sum over steps
+    assert names == ["W_hh", "W_ih", "b_hh", "b_ih", "W_hy", "b_y", "E"]  # every parameter J depends on
     weights = found.weights
     loss.backward()
     for shown in panel["weights"]:
@@ -193,6 +193,7 @@ def test_compare_puts_three_cells_on_one_colour_scale():
                                  compare={k: (lo, la) for k, (la, lo) in cases.items()}))
     assert [p["name"] for p in data["panels"]] == ["tanh RNN", "lstm", "gru"]
     every = [n for p in data["panels"] for n in p["hidden_norms"]]
+    assert numpy.log10(max(every) / min(every)) > 2  # ten steps of a tanh RNN vanish: nothing to widen
     assert data["scale"] == [min(every), max(every)]
 
 
@@ -285,3 +286,104 @@ def test_numbers_are_written_as_a_slide_writes_them():
     loss, _ = language_model_loss("lstm", steps=3)
     shown = " ".join(stage["math"] + stage["text"] for stage in viz.lecture(loss).data["panels"][0]["stages"])
     assert "·10" in shown and not re.search(r"\de[+-]?\d", shown)  # 1.5·10⁻², never 1.496e+0
+
+
+# --- what a lecturer found false on the page: each a test that failed before ----------------------------
+
+def test_a_colour_scale_spans_two_decades_about_the_values_and_the_ratio_is_for_a_last_step_loss():
+    """With a J_t at every step the norms lie within a factor 1.5: stretched over their own range, a
+    step 30% smaller would read as a vanished gradient. The scale spans two decades, the values in
+    its middle; ‖∂J/∂h_1‖/‖∂J/∂h_T‖ is shown only where J is read at the last step."""
+    loss, layer = language_model_loss("lstm", steps=4)
+    data = viz.lecture(loss, layer).data
+    [panel] = data["panels"]
+    low, high = min(panel["hidden_norms"]), max(panel["hidden_norms"])
+    assert high / low < 2
+    numpy.testing.assert_allclose(numpy.log10(data["scale"][1] / data["scale"][0]), 2)
+    numpy.testing.assert_allclose(data["scale"][0] * data["scale"][1], low * high)  # the values in the middle
+    assert panel["ratio"] is None and panel["loss_is"]["per_step"]
+    layer, loss = last_step_loss("rnn", steps=4)
+    [panel] = viz.lecture(loss, layer).data["panels"]
+    assert panel["ratio"] == panel["hidden_norms"][0] / panel["hidden_norms"][-1]
+
+
+def _lines(math):
+    return re.findall(r'<mtd columnalign="left">(.*?)</mtd>', math)
+
+
+DELTA = r"<msub><mi>δ</mi><mi>(\d+)</mi></msub>"
+
+
+@pytest.mark.parametrize("kind", ["rnn", "lstm", "gru"])
+@pytest.mark.parametrize("every", [False, True])
+def test_every_delta_is_defined_in_the_stage_that_uses_it(kind, every):
+    """∂J/∂W_hh|_(t) = δ_t h_{t−1}ᵀ: δ_t is defined on a line of the same stage, before its ':' or '='."""
+    loss, layer = language_model_loss(kind, steps=4) if every else last_step_loss(kind, steps=4)[::-1]
+    [panel] = viz.lecture(loss, layer).data["panels"]
+    for stage in (s for s in panel["stages"] if s["phase"] == "backward" and s["t"] <= 4):
+        lines = _lines(stage["math"])
+        used = {k for line in lines for k in re.findall(DELTA, line)}
+        defined = {k for line in lines if line.startswith("<mrow><msub><mi>δ</mi>")
+                   for k in re.findall(DELTA, re.split(r"<mtext>|<mo>=</mo>", line)[0])}
+        assert str(stage["t"]) in used and used <= defined, (stage["t"], used, defined)
+
+
+def test_the_tanh_rnn_delta_is_what_makes_the_w_hh_term():
+    """δ_t = (1 − h_t²) ⊙ ∂J/∂h_t, as the page defines it: ‖δ_t h_{t−1}ᵀ‖ is the term the page prints."""
+    layer, loss = last_step_loss("rnn", steps=4)
+    [panel] = viz.lecture(loss, layer).data["panels"]
+    hidden = layer.hidden_states[0]
+    gradients = tr.grad(loss, hidden, retain_graph=True)
+    w_hh = next(w for w in panel["weights"] if w["role"] == "W_hh")
+    for t in range(2, 5):
+        h, previous = hidden[t - 1].numpy()[0], hidden[t - 2].numpy()[0]
+        delta = (1 - h ** 2) * gradients[t - 1].numpy()[0]
+        numpy.testing.assert_allclose(numpy.linalg.norm(numpy.outer(delta, previous)), w_hh["terms"][t - 1], rtol=1e-5)
+        assert "tanh's input" in _backward_math(panel, t).replace("\xa0", " ")  # (MathML's spaces are no-break)
+
+
+@pytest.mark.parametrize("kind", ["rnn", "lstm", "gru"])
+@pytest.mark.parametrize("every", [False, True])
+def test_the_last_step_names_no_step_after_it(kind, every):
+    """At t = T there is no f_{T+1}, c_{T+1} or h_{T+1}: the terms from the right are said to be absent."""
+    loss, layer = language_model_loss(kind, steps=4) if every else last_step_loss(kind, steps=4)[::-1]
+    [panel] = viz.lecture(loss, layer).data["panels"]
+    math = _backward_math(panel, 4).replace("\xa0", " ")
+    assert "<mi>5</mi>" not in math and "the last step" in math
+    if kind == "lstm":
+        assert "nothing along c" in math and "along c" not in math.replace("nothing along c", "")
+
+
+def test_the_embedding_is_summed_like_every_shared_weight():
+    """E is read at every step (row x_t): its term at step t is ∂J/∂e_t added into that row, so
+    ‖term t‖ = ‖∂J/∂e_t‖ — checked against the gradient at the embedded inputs, and Σ_t against E.grad."""
+    tr.manual_seed(0)
+    model = tr.models.LanguageModel(10, 3, 4, cell="gru", fused=False)
+    ids = tr.tensor([[3, 5, 3, 7, 2]])  # 3 twice: two steps' terms land in one row, each its own term
+    embedded = model.embedding(ids[:, :-1])
+    output, _ = model.rnn(embedded)
+    loss = tr.nn.functional.cross_entropy(model.head(output).reshape(-1, 10), ids[0, 1:])
+    [panel] = viz.lecture(loss, model.rnn).data["panels"]
+    [table] = [w for w in panel["weights"] if w["lookup"]]
+    (at_inputs,) = tr.grad(loss, [embedded], retain_graph=True)
+    numpy.testing.assert_allclose(table["terms"], numpy.linalg.norm(at_inputs.numpy()[0], axis=-1), rtol=1e-5)
+    loss.backward()
+    numpy.testing.assert_allclose(table["running"][0], numpy.linalg.norm(model.embedding.weight.grad.numpy()),
+                                  rtol=1e-5)
+    assert "(term t: " in panel["stages"][-1]["math"].replace("\xa0", " ")  # how E's terms are made, said
+
+
+def test_the_sums_say_which_parameters_they_leave_out():
+    loss, layer = language_model_loss("rnn", steps=3, layers=2)
+    [panel] = viz.lecture(loss, layer).data["panels"]
+    assert "not summed here: " in panel["stages"][-1]["text"] and "weight_hh_l1" in panel["stages"][-1]["text"]
+
+
+@pytest.mark.parametrize("every", [False, True])
+def test_the_page_says_what_j_is_and_draws_no_empty_shape(every):
+    loss, layer = language_model_loss("rnn", steps=4) if every else last_step_loss("rnn", steps=4)[::-1]
+    [panel] = viz.lecture(loss, layer).data["panels"]
+    start = next(s for s in panel["stages"] if s["phase"] == "backward")
+    assert ("J = (1/4) Σ_t J_t" if every else "J = Σ h_4") in start["text"]
+    assert ">()<" not in panel["svg"] and ">()<" not in panel["rolled_svg"]  # J, not "J ()"
+    assert "(1, " in panel["svg"]  # the other shapes stay

@@ -140,7 +140,12 @@ def test_a_language_model_page_shows_j_t_and_both_contributions(browser, tmp_pat
     equation = page.inner_text(".equation")
     assert all(js(value) in equation for value in above_and_right[1])
     names = page.eval_on_selector_all(".sums button[data-weight]", "b => b.map(x => x.dataset.weight)")
-    assert names == ["W_hh", "W_ih", "b_hh", "b_ih", "W_hy", "b_y"]
+    assert names == ["W_hh", "W_ih", "b_hh", "b_ih", "W_hy", "b_y", "E"]  # E too: read at every step (row x_t)
+    # J_t at every step: ‖∂J/∂h_1‖/‖∂J/∂h_T‖ measures no vanishing, so the page does not print it; the
+    # norms lie within a factor 1.2, so the colour scale is widened (two decades) and says so
+    assert not visible(page, ".ratios")
+    legend, norms = page.inner_text(".legend"), analysis.hidden_state_gradient_norms(loss, found.hidden_states)
+    assert "widened to two decades" in legend and js(min(norms)) in legend and js(max(norms)) in legend
     assert problems == []
 
 
@@ -268,6 +273,34 @@ def test_on_a_projector_every_stage_fits_the_window(browser, lecture_files, widt
                 assert found["figureText"] >= found["page"] - 0.05, (where, found["figureText"], found["page"])
                 if width >= 1920:
                     assert found["smallest"] >= 18 and found["figureText"] >= 24, (where, found)
+    assert problems == []
+
+
+BARS = """() => [...document.querySelectorAll('.term')].map(term => {
+  const value = term.querySelector('.value'), fill = term.querySelector('.fill');
+  const v = value.getBoundingClientRect(), f = fill.getBoundingClientRect(), t = term.getBoundingClientRect();
+  return {shown: getComputedStyle(value).visibility === 'visible', centre: (v.left + v.right) / 2,
+          left: t.left, right: t.right, bottom: v.bottom, top: f.top, base: t.bottom, text: value.textContent};
+})"""
+
+
+@pytest.mark.parametrize("width, height", [(1280, 720), (1920, 1080)])
+@pytest.mark.parametrize("name", ["tanh RNN", "LSTM language model"])
+def test_each_bar_value_sits_on_its_own_bar(browser, lecture_files, name, width, height):
+    """A value is read as its bar's: printed right on the bar's top, over the bar, all in one row
+    of bars (not two alternating rows floating above); where values would overlap, only the current."""
+    page, problems = open_page(browser, lecture_files[name], width, height)
+    stages = len(page.evaluate("JSON.parse(document.querySelector('script.tgr-data').textContent)")
+                 ["panels"][0]["stages"])
+    for stage in (stages - 2, stages):  # one term in the sum so far, then all of them
+        go_to(page, stage)
+        bars = page.evaluate(BARS)
+        shown = [bar for bar in bars if bar["shown"]]
+        assert shown
+        for bar in shown:
+            assert bar["left"] <= bar["centre"] <= bar["right"], (stage, bar)  # over its own column
+            sits_on = bar["top"] if bar["top"] < bar["base"] else bar["base"]  # (a zero term: the axis)
+            assert 0 <= sits_on - bar["bottom"] <= 6, (stage, bar)  # on the bar's top, no gap
     assert problems == []
 
 

@@ -221,11 +221,11 @@ def test_the_pages_weight_selector_keeps_a_renamed_weight_and_its_equations_use_
     logits, _ = model(tr.tensor([[1, 2, 3, 4]]))
     loss = tr.nn.functional.cross_entropy(logits.reshape(-1, 10), tr.tensor([2, 3, 4, 5]))
     panel = viz.lecture(loss, model.rnn).data["panels"][0]
-    assert [w["name"] for w in panel["weights"]] == ["W_h", "W_ih", "b_hh", "b_ih", "W_hy", "b_y"]
+    assert [w["name"] for w in panel["weights"]] == ["W_h", "W_ih", "b_hh", "b_ih", "W_hy", "b_y", "E"]
     maths = " ".join(stage["math"] for stage in panel["stages"])
     assert "<msub><mi>W</mi><mi>h</mi></msub>" in maths and "<mi>W</mi><mi>hh</mi>" not in maths
     panel = viz.lecture(loss, model.rnn, notation="cs224n", tokens="a b c d e".split()).data["panels"][0]
-    assert [w["name"] for w in panel["weights"]] == ["W_h", "W_e", "b₁ (b_hh)", "b₁ (b_ih)", "U", "b₂"]
+    assert [w["name"] for w in panel["weights"]] == ["W_h", "W_e", "b₁ (b_hh)", "b₁ (b_ih)", "U", "b₂", "E"]
     maths = " ".join(stage["math"] for stage in panel["stages"])
     assert "<mi>ih</mi>" not in maths and "<mi>hh</mi>" not in maths
     assert "<msup><mi>h</mi><mrow><mo>(</mo><mi>t</mi><mo>)</mo></mrow></msup>" in maths  # h⁽ᵗ⁾
@@ -247,7 +247,7 @@ def test_the_page_keeps_every_weight_when_the_user_renamed_the_layers_all():
     logits, _ = model(tr.tensor([[1, 2, 3, 4]]))
     loss = tr.nn.functional.cross_entropy(logits.reshape(-1, 10), tr.tensor([2, 3, 4, 5]))
     names = [w["name"] for w in viz.lecture(loss).data["panels"][0]["weights"]]
-    assert sorted(names) == ["U", "W_e", "W_h", "b1", "b2", "b3"]
+    assert sorted(names) == ["U", "W_e", "W_h", "b1", "b2", "b3", "embedding.weight"]  # E, by the name it has
 
 
 def test_a_lecture_that_calls_the_loss_l_writes_l_in_every_line_of_its_sums():

@@ -106,6 +106,8 @@ def weight_gradient_by_step(loss: Tensor, weight: Tensor, time_dim: int | None =
     language model's head — has one use, outside the steps. With ``time_dim`` (the time axis of
     that op's input: 0, or 1 for batch-first) its gradient is taken apart by step as well:
     ∂J/∂W|_(t) = δ_tᵀ x_t and ∂J/∂b|_(t) = Σ δ_t, δ_t the gradient at step t of the op's output.
+    So is an embedding table E looked up once for all the steps' ids: ∂J/∂E|_(t) is δ_t added into
+    the rows that x_t picked (the step's share of the op's backward).
 
     >>> import tinygrad_rnn as tr
     >>> rnn = tr.nn.RNN(2, 3)
@@ -116,7 +118,7 @@ def weight_gradient_by_step(loss: Tensor, weight: Tensor, time_dim: int | None =
     """
     terms = [(scope, gradient.numpy()) for scope, gradient in grad_contributions(loss, weight)]
     if time_dim is not None and any(step_of(scope) is None for scope, _ in terms):
-        split = _by_step_of_batched_linears(loss, weight, time_dim)
+        split = _by_step_of_batched_linears(loss, weight, time_dim) + _by_step_of_embeddings(loss, weight, time_dim)
         if split:
             terms = [term for term in terms if step_of(term[0]) is not None] + split
     terms = sorted(terms, key=lambda term: (_step_or_first(term[0]), term[0]))
@@ -144,6 +146,27 @@ def _by_step_of_batched_linears(loss: Tensor, weight: Tensor, time_dim: int) -> 
         for k in range(delta.shape[0]):
             delta_k = delta[k].reshape(-1, delta.shape[-1])  # (rows at step k, out)
             term = delta_k.T @ x[k].reshape(-1, x.shape[-1]) if position == 1 else delta_k.sum(axis=0)  # δᵀx, Σδ
+            terms.append(((*function.scope, f"t={k + 1}"), term.astype(weight.dtype)))
+    return terms
+
+
+def _by_step_of_embeddings(loss: Tensor, weight: Tensor, time_dim: int) -> list[tuple[tuple[str, ...], Any]]:
+    """(scope + ("t=k",), ∂J/∂E|_(k)) for each step k of each embedding op that looks up every step's
+    ids in the table ``weight`` at once: step k's rows of the gradient at its output, added into the
+    rows its ids x_k picked (none into the padding row) — the op's backward, one step at a time."""
+    terms = []
+    for function, _, output in _Graph(loss).batched_reads(weight, "embedding"):
+        ids = numpy.asarray(Tensor(function.ids).numpy())
+        if ids.ndim != 2:  # not (T, B) or (B, T): one step's lookup in a loop written without scopes
+            continue
+        (delta,) = grad(loss, [output], retain_graph=True)
+        delta = numpy.moveaxis(numpy.asarray(delta.numpy(), dtype=numpy.float64), time_dim, 0)
+        ids = numpy.moveaxis(ids, time_dim, 0)
+        for k in range(delta.shape[0]):
+            term = numpy.zeros(weight.shape)
+            numpy.add.at(term, ids[k].reshape(-1), delta[k].reshape(-1, delta.shape[-1]))  # a repeated id: summed
+            if function.padding_idx is not None:
+                term[function.padding_idx] = 0
             terms.append(((*function.scope, f"t={k + 1}"), term.astype(weight.dtype)))
     return terms
 
@@ -375,9 +398,14 @@ class _Graph:
     def batched_linears(self, weight: Tensor) -> list[tuple[Any, int, Any]]:
         """The linear ops outside every step that read ``weight`` (as their weight, 1, or bias, 2):
         (the op, the weight's position, the vertex of its output)."""
+        return self.batched_reads(weight, "linear")
+
+    def batched_reads(self, weight: Tensor, op: str) -> list[tuple[Any, int, Any]]:
+        """The ops named ``op`` outside every step that read ``weight``: (the op, the weight's
+        position among its inputs, the vertex of its output)."""
         found = []
         for function in self.functions:
-            if function.name != "linear" or step_of(function.scope) is not None:
+            if function.name != op or step_of(function.scope) is not None:
                 continue
             for position, x in enumerate(function.inputs):
                 if x is weight:

@@ -88,12 +88,14 @@ function tinygradRnnLecture(root) {
     stageRow.append(stageText, windowNote);
     const equation = element("section", { class: "equation", "aria-label": "the equation applied" });
     const sums = element("aside", { class: "sums" });
-    const legend = element("div", { class: "legend" });
-    legend.append(element("span", {}, "‖∂J/∂h_t‖ (log scale)"), element("span", {}, fmt(scale[0])),
-                  element("span", { class: "ramp" }), element("span", {}, fmt(scale[1])));
+    const legend = gradientLegend();
+    // ‖∂J/∂h_1‖ / ‖∂J/∂h_T‖ measures vanishing only where J is read at the last step: with a J_t
+    // at every step, ∂J/∂h_1 holds J_1's own gradient (the equations' ‖∂h_T/∂h_t‖ is the measure there)
+    const measured = data.panels.filter((panel) => !panel.loss_is.per_step);
     const ratios = element("div", { class: "ratios" });
-    ratios.textContent = "‖∂J/∂h_1‖ / ‖∂J/∂h_T‖: " + data.panels.map(
+    ratios.textContent = "‖∂J/∂h_1‖ / ‖∂J/∂h_T‖: " + measured.map(
       (panel) => `${panel.name} ${panel.ratio === null ? "—" : fmt(panel.ratio)}`).join(" · ");
+    if (!measured.length) ratios.hidden = true;
     const footer = element("div", { class: "bar footer" });
     footer.append(legend, ratios);
     if (data.panels.length > 1) header.insertBefore(switcher, themeButton);
@@ -134,6 +136,29 @@ function tinygradRnnLecture(root) {
       render();
     }
 
+    // The colour scale of ‖∂J/∂h_t‖ (at least two decades: data.scale); where it is wider than the
+    // page's values, where they lie on it, marked and said in words.
+    function gradientLegend() {
+      const norms = data.panels.flatMap((panel) => panel.hidden_norms).filter((v) => v > 0);
+      const legend = element("div", { class: "legend" });
+      const ramp = element("span", { class: "ramp" });
+      legend.append(element("span", {}, "‖∂J/∂h_t‖ (log scale)"), element("span", {}, fmt(scale[0])), ramp,
+                    element("span", {}, fmt(scale[1])));
+      if (!norms.length) return legend;
+      const [low, high] = [Math.min(...norms), Math.max(...norms)];
+      if (low > scale[0] * 1.0001 || high < scale[1] / 1.0001) {  // widened: mark where the values lie
+        const at = (v) => 100 * Math.log10(v / scale[0]) / Math.log10(scale[1] / scale[0]);
+        const values = element("span", { class: "values", title: "where this page's values lie" });
+        values.style.left = `${at(low)}%`;
+        values.style.width = `${Math.max(at(high) - at(low), 1)}%`;
+        ramp.appendChild(values);
+        const digits = tinygradRnnDigits([low, high]);
+        legend.append(element("span", { class: "widened" },
+          `widened to two decades about the values, ${fmt(low, digits)} to ${fmt(high, digits)}`));
+      }
+      return legend;
+    }
+
     // The bars of the chosen weight: one per step, ‖∂J/∂W|_(t)‖ on a labelled log axis.
     function buildSums(panel) {
       sums.innerHTML = "";
@@ -161,20 +186,23 @@ function tinygradRnnLecture(root) {
       }
       const terms = element("div", { class: "terms" });
       const steps = element("div", { class: "steps-axis" });
-      const printed = panel.steps <= 8;  // every value printed above its bar; more steps: the one reached
       const digits = tinygradRnnDigits(weight.terms);  // two bars of different heights never print alike
       weight.terms.forEach((value, index) => {
         const label = fmt(value, digits);
-        const term = element("div", { class: "term" + (printed ? " printed" : ""), "data-step": String(index + 1),
+        const term = element("div", { class: "term", "data-step": String(index + 1),
                                       title: `‖∂J/∂${weight.name}|_(${index + 1})‖ = ${label}` });
         const fill = element("div", { class: "fill" });
         fill.style.height = value > 0 ? `${Math.max(2, 100 * (Math.log10(value) - low) / (high - low))}%` : "0";
-        term.append(element("span", { class: "value" }, label), fill);
+        const printed = element("span", { class: "value" }, label);
+        printed.style.bottom = fill.style.height;  // on its own bar's top, in one row: read as that bar's
+        term.append(printed, fill);
         terms.appendChild(term);
         steps.appendChild(element("span", {}, String(index + 1)));
       });
       chart.append(axis, terms);
-      sums.append(chart, steps, element("div", { class: "hint" }, `t →   (bars: ‖∂J/∂${weight.name}|_(t)‖, log axis)`));
+      const row = weight.lookup ? `; step t's term: ∂J/∂e_t added into the row of ${weight.name} that x_t picks` : "";
+      sums.append(chart, steps,
+                  element("div", { class: "hint" }, `t →   (bars: ‖∂J/∂${weight.name}|_(t)‖, log axis${row})`));
     }
 
     function render() {
@@ -196,11 +224,17 @@ function tinygradRnnLecture(root) {
       if (!weight) return;
       const backward = stage.phase === "backward" || stage.phase === "sums";
       const reached = backward ? stage.t : panel.steps + 1;  // the earliest step whose term is in the sum
-      sums.querySelectorAll(".term").forEach((term) => {
+      const terms = sums.querySelectorAll(".term");
+      terms.forEach((term) => {
         const t = Number(term.dataset.step);
         term.classList.toggle("shown", t >= reached);
         term.classList.toggle("current", t === reached);
       });
+      // Values wider than their bars would run into their neighbours': then only the current one
+      // is printed (and any bar's on hover), the step under each bar says which it is
+      const chart = sums.querySelector(".terms");
+      chart.classList.remove("crowded");
+      chart.classList.toggle("crowded", [...terms].some((term) => term.firstChild.offsetWidth > term.clientWidth));
       const count = panel.steps - Math.min(reached, panel.steps + 1) + 1;
       const running = count > 0 ? weight.running[reached - 1] : 0;
       sums.querySelector('[data-role="running"]').innerHTML =

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import itertools
 import json
+import math
 import pathlib
 from dataclasses import dataclass, field
 from typing import Any
@@ -42,6 +43,7 @@ from .svg import picture_to_svg
 ASSETS = pathlib.Path(__file__).resolve().parent
 _PAGE_NUMBERS = itertools.count(1)
 WEIGHT_ORDER = ("W_hh", "W_ih", "b_hh", "b_ih")  # then the head's, under the names it carries
+LEAST_DECADES = 2  # the colour scale of ‖∂J/∂h_t‖ spans at least this many powers of ten
 SHOWN_UNITS = 4  # vectors of at most this many units are printed whole; longer ones as their norm
 
 
@@ -103,7 +105,7 @@ def lecture(loss: Tensor, layer: Any = None, *, level: str = "cell", title: str 
               for case_name, (case_loss, case_layer) in cases.items()]
     slides = [panel.pop("slide") for panel in panels]  # for export only: the page's script never reads them
     norms = [n for panel in panels for n in panel["hidden_norms"] if n > 0]
-    scale = [min(norms), max(norms)] if norms else [1e-6, 1.0]
+    scale = _colour_scale(norms)
     title = title or "Backpropagation through time: " + " vs ".join(cases)
     return _page({"title": title, "panels": panels, "scale": scale, "text": None}, slides)
 
@@ -125,6 +127,21 @@ def _kind_name(loss: Tensor, layer: Any) -> str:
     if layer is not None:
         return type(layer).__name__
     return {"rnn": "tanh RNN", "lstm": "LSTM", "gru": "GRU"}[analysis.find_recurrence(loss).kind]
+
+
+def _colour_scale(norms: list[float]) -> list[float]:
+    """[low, high] of the colours of ‖∂J/∂h_t‖: the norms' range, widened about its middle (on the
+    log axis) to at least LEAST_DECADES decades. Stretched over its own range, a 30% difference
+    would run from purple to yellow and read as a vanished gradient; on two decades it is a shade.
+
+    >>> [f"{v:.3g}" for v in _colour_scale([0.11, 0.16])], _colour_scale([1e-5, 1.0])
+    (['0.0133', '1.33'], [1e-05, 1.0])
+    """
+    if not norms:
+        return [1e-6, 1.0]
+    low, high = min(norms), max(norms)
+    widen = 10 ** max(0.0, (LEAST_DECADES - math.log10(high / low)) / 2)  # on each side
+    return [low / widen, high * widen]
 
 
 # --- one panel: every number it shows ------------------------------------------------------------
@@ -151,11 +168,13 @@ def _panel(name: str, loss: Tensor, layer: Any, level: str, notation: Notation,
     weights = _weights(loss, found, layer, notation)
     numbers = {"hidden_norms": hidden_norms, "from_above": from_above, "from_right": from_right,
                "local_jacobian": local, "product": product, "cell": cell, "z_path": gate_path,
-               "losses": None if found.step_losses is None else [float(v) for v in found.step_losses]}
+               "losses": None if found.step_losses is None else [float(v) for v in found.step_losses],
+               "loss_is": _what_the_loss_is(loss, found, from_above)}
 
     unrolled = build_picture((loss,), level=level, show_grads=True, params="hide" if level != "op" else "once",
                              notation=notation, tokens=tokens)
     rolled = build_picture((loss,), rolled=True, params="hide", notation=notation)
+    _drop_empty_shapes(unrolled, rolled)
     labels, placed = labelled_layout(unrolled)
     rolled_labels, rolled_placed = labelled_layout(rolled)
     cells, crossing = _step_columns(unrolled, steps)
@@ -166,7 +185,8 @@ def _panel(name: str, loss: Tensor, layer: Any, level: str, notation: Notation,
         "rolled_svg": picture_to_svg(rolled, rolled_placed, rolled_labels, "@PREFIX@-" + _slug(name) + "-rolled"),
         "cells": {str(t): indices for t, indices in cells.items()},
         "crossing": {str(t): edges for t, edges in crossing.items()},
-        "hidden_norms": hidden_norms, "ratio": ratio,
+        "hidden_norms": hidden_norms, "loss_is": numbers["loss_is"],
+        "ratio": ratio if found.step_losses is None else None,  # with a J_t at every step it measures no vanishing
         "weights": weights,
         "stages": _stages(found, numbers, weights, notation),
         "nodes": [_node_info(node, unrolled, hidden, hidden_norms) for node in unrolled.nodes],
@@ -243,6 +263,23 @@ def _two_contributions(loss: Tensor, hidden: list[Tensor]) -> tuple[list[float],
     return above, right
 
 
+def _what_the_loss_is(loss: Tensor, found: analysis.Recurrence, from_above: list[float]) -> dict[str, Any]:
+    """What J is, as the page says it: the mean of the steps' losses J_t (a language model), the
+    sum of the last state's units (∂J/∂h_T all ones, and nothing reads an earlier h_t but the next
+    step: ``from_above`` is 0 before T), or the scalar the graph ends in, named by its op."""
+    steps = found.steps
+    if found.step_losses is not None:
+        return {"per_step": True, "last_state_sum": False,
+                "text": f"J = (1/{steps}) Σ_t J_t, the mean of the steps' losses"}
+    last = found.hidden_states[-1]
+    (to_last,) = grad(loss, [last], retain_graph=True, allow_unused=True)
+    if (loss.grad_fn.name == "sum" and to_last is not None and not any(from_above[:-1])
+            and numpy.array_equal(to_last.numpy(), numpy.ones(last.shape, dtype=to_last.dtype))):
+        return {"per_step": False, "last_state_sum": True,
+                "text": f"J = Σ h_{steps}, the sum of the last state's units"}
+    return {"per_step": False, "last_state_sum": False, "text": f"J, the {loss.grad_fn.name} the graph ends in"}
+
+
 def _cell_path(loss: Tensor, found: analysis.Recurrence) -> dict[str, list] | None:
     """An LSTM's cell state: ‖∂J/∂c_t‖, the part that comes through h_t (o_t ⊙ tanh′(c_t) ⊙ ∂J/∂h_t)
     and the part that comes from c_{t+1} (f_{t+1} ⊙ ∂J/∂c_{t+1}), the additive path."""
@@ -277,18 +314,21 @@ def _gru_z_path(loss: Tensor, found: analysis.Recurrence) -> list[float | None]:
 
 def _weights(loss: Tensor, found: analysis.Recurrence, layer: Any = None,
              notation: Notation | None = None) -> list[dict[str, Any]]:
-    """Each weight shared over the steps (W_hh, W_ih, b_hh, b_ih, and a head's W_hy and b where the
-    model has one): its per-step terms, their running sum from t=T back, and ‖.grad‖; ``name`` as
-    the notation writes it, ``role`` the library's name (W_hh, even where the user named it W_h)."""
+    """Each weight shared over the steps (W_hh, W_ih, b_hh, b_ih, and a head's W_hy and b and an
+    embedding E where the model has them): its per-step terms, their running sum from t=T back, and
+    ‖.grad‖; ``name`` as the notation writes it, ``role`` the library's name (W_hh, even where the
+    user named it W_h), ``key`` its name in ``found.weights``, ``lookup`` whether it is a table whose
+    rows the tokens x_t pick (E: step t's term is a row, not a product)."""
     notation = notation or resolve(None)
     roles = _roles(found.weights, layer)
     ordered = sorted(found.weights, key=lambda n: (WEIGHT_ORDER.index(roles[n]) if roles[n] in WEIGHT_ORDER
                                                    else len(WEIGHT_ORDER)))
     drawn = [notation.symbol(n) for n in ordered]
+    tables = {id(f.inputs[0]) for f in analysis._Graph(loss).functions if f.name == "embedding"}  # x_t picks rows
     result = []
     for weight_name, shown in zip(ordered, drawn):
         weight = found.weights[weight_name]
-        if weight_name not in WEIGHT_ORDER and "_l" in weight_name.rsplit(".", 1)[-1]:
+        if weight_name not in WEIGHT_ORDER and _of_another_layer(weight_name):
             continue  # another layer's or direction's: the page steps through layer 0, forward
         by_step = analysis.weight_gradient_by_step(loss, weight, found.time_dim)
         step_numbers = [step_of(scope) for scope in by_step.scopes]
@@ -307,6 +347,7 @@ def _weights(loss: Tensor, found: analysis.Recurrence, layer: Any = None,
         (total,) = grad(loss, weight, retain_graph=True)  # what weight.grad holds after loss.backward()
         twice = drawn.count(shown) > 1  # b₁ for b_ih and for b_hh: say which
         result.append({"name": f"{shown} ({roles[weight_name]})" if twice else shown, "role": roles[weight_name],
+                       "key": weight_name, "lookup": id(weight) in tables,
                        "terms": [_norm(term) for term in terms], "running": running, "grad_norm": _norm(total)})
     return result
 
@@ -371,17 +412,47 @@ def _stages_in(found: analysis.Recurrence, numbers: dict[str, Any], weights: lis
             f"; J_{t} = {slide_number(losses[t - 1])}" if losses is not None else "")
         stages.append({"phase": "forward", "t": t, "text": text, "math": _math(*lines)})
     total = sum(losses) / steps if losses is not None else None
-    start = "the loss J" + (f" = (1/{steps}) Σ_t J_t = {slide_number(total)}" if total is not None else "")
-    stages.append({"phase": "backward", "t": steps + 1, "text": f"Backward: the gradient starts at {start}",
-                   "math": _math(_row(_symbol("∂J/∂J"), _op("="), _number_plain("1")))})
+    start = numbers["loss_is"]["text"] + (f" = {slide_number(total)}" if total is not None else "")
+    stages.append({"phase": "backward", "t": steps + 1, "text": f"Backward: the gradient starts at the loss, {start}",
+                   "math": _math(_loss_line(numbers["loss_is"], steps),
+                                 _row(_symbol("∂J/∂J"), _op("="), _number_plain("1")))})
     for t in range(steps, 0, -1):
         norm = slide_number(numbers["hidden_norms"][t - 1])
         stages.append({"phase": "backward", "t": t,
                        "math": _math(*_backward_lines(kind, t, steps, numbers, weights, names)),
                        "text": f"Backward, reached t={t}: ‖∂J/∂h_{t}‖ = {norm}"})
-    stages.append({"phase": "sums", "t": 1, "math": _math(*_sum_lines(weights)),
-                   "text": "The sums: each shared weight's gradient is the sum of one term per step, equal to .grad"})
+    stages.append({"phase": "sums", "t": 1, "math": _math(*_sum_lines(weights)), "text": _sums_text(found, weights)})
     return stages
+
+
+def _loss_line(loss_is: dict[str, Any], steps: int) -> str:
+    """J written out: the mean of the J_t, or the sum of h_T's units (else as the stage's text says)."""
+    if loss_is["per_step"]:
+        return _row(_symbol("J"), _op("="), _text(f"(1/{steps}) "), _msub("Σ", "t"), _symbol("J_t"), _text(",   "),
+                    _symbol("J_t"), _op("="), _op("−"), _text("log "), _symbol("ŷ_t"), _text("["), _symbol("x_t+1"),
+                    _text("]"))
+    if loss_is["last_state_sum"]:
+        return _row(_symbol("J"), _op("="), _op("Σ"), _symbol(f"h_{steps}"),
+                    _text(f"   (the sum of h_{steps}'s units: a loss on the last step only)"))
+    return _row(_text(loss_is["text"]))
+
+
+def _sums_text(found: analysis.Recurrence, weights: list[dict]) -> str:
+    """The sums stage's line: what is summed, and which parameters the page leaves out and why."""
+    text = "The sums: each shared weight's gradient is the sum of one term per step, equal to .grad"
+    shown = {w["key"] for w in weights}
+    other_layers = [name for name in found.weights if name not in shown and _of_another_layer(name)]
+    unsplit = [name for name in found.weights if name not in shown and not _of_another_layer(name)]
+    if other_layers:
+        text += f"; not summed here: {', '.join(other_layers)} (this page steps through layer 0, forward)"
+    if unsplit:
+        text += f"; not summed here: {', '.join(unsplit)} (its gradient is not one term per step)"
+    return text
+
+
+def _of_another_layer(name: str) -> bool:
+    """weight_hh_l1, weight_hh_l0_reverse: a weight of a layer or direction the page does not step through."""
+    return "_l" in name.rsplit(".", 1)[-1]
 
 
 def _cell_equation(kind: str, t: str, names: dict[str, str] | None = None) -> str:
@@ -430,26 +501,47 @@ def _backward_lines(kind: str, t: int, steps: int, numbers: dict[str, Any], weig
                  _row(_symbol(f"∂h_{t + 1}/∂h_{t}"), _op("="), jacobian, _text(",   "),
                       _norm_of(_symbol(f"∂h_{t + 1}/∂h_{t}")), _op("="), _number(numbers["local_jacobian"][t - 1]))]
         if kind == "lstm":  # a line of its own: a long line would shrink the whole equation to fit the window
-            gates = _text(f":  the gradient at the gates i, f, g, o of step {t + 1}")
-            lines.insert(1, _row(_msub("δ", f"{t + 1}"), gates))
+            lines.insert(1, _delta_line(kind, t, names, also_next=True))
     lines.append(_row(_norm_of(_symbol(f"∂h_{steps}/∂h_{t}")), _op("="), _number(numbers["product"][t - 1]),
                       _text("   (the local Jacobians' product: what vanishes)")))
     cell = numbers["cell"]
     if cell is not None:
-        lines.append(_row(d(f"c_{t}"), _op("="), _symbol(f"o_{t}"), _op("⊙"), _text("tanh′"),
-                          _fenced(_symbol(f"c_{t}")), _op("⊙"), d(f"h_{t}"), _op("+"), _symbol(f"f_{t + 1}"), _op("⊙"),
-                          d(f"c_{t + 1}")))
-        lines.append(_row(_norm_of(d(f"c_{t}")), _op("="), _number(cell["norms"][t - 1]), _text(":  through h "),
-                          _number(cell["through_h"][t - 1]), _text(",  along c "), _number(cell["from_next"][t - 1])))
+        through_h = [_symbol(f"o_{t}"), _op("⊙"), _text("tanh′"), _fenced(_symbol(f"c_{t}")), _op("⊙"), d(f"h_{t}")]
+        norms = [_norm_of(d(f"c_{t}")), _op("="), _number(cell["norms"][t - 1]), _text(":  through h "),
+                 _number(cell["through_h"][t - 1])]
+        if t == steps:  # there is no c_{T+1}: nothing comes along c
+            lines.append(_row(d(f"c_{t}"), _op("="), *through_h, _text("   (the last step: nothing along c)")))
+        else:
+            lines.append(_row(d(f"c_{t}"), _op("="), *through_h, _op("+"), _symbol(f"f_{t + 1}"), _op("⊙"),
+                              d(f"c_{t + 1}")))
+            norms += [_text(",  along c "), _number(cell["from_next"][t - 1])]
+        lines.append(_row(*norms))
     if numbers["z_path"] is not None and numbers["z_path"][t - 1] is not None:
         lines.append(_row(_norm_of(_row(_symbol(f"z_{t + 1}"), _op("⊙"), d(f"h_{t + 1}"))), _op("="),
                           _number(numbers["z_path"][t - 1]), _text("   (the part that skips the layer)")))
     w_hh = next((w for w in weights if w["role"] == "W_hh"), None)
     if w_hh is not None:
+        if kind != "lstm" or t == steps:  # an LSTM's, before T: defined under ∂J/∂h_t, with δ_{t+1}
+            lines.append(_delta_line(kind, t, names))
         term = _symbol(f"∂J/∂{names['W_hh']}|_({t})")
         lines.append(_row(term, _op("="), _msub("δ", str(t)), _msup(_symbol(f"h_{t - 1}"), "T"), _text(",   "),
                           _norm_of(term), _op("="), _number(w_hh["terms"][t - 1])))
     return lines
+
+
+def _delta_line(kind: str, t: int, names: dict[str, str], also_next: bool = False) -> str:
+    """δ_t, defined where the equations use it: the gradient at what W_hh h_{t−1} is added into at
+    step t — so that ∂J/∂W_hh|_(t) = δ_t h_{t−1}ᵀ. ``also_next``: δ_{t+1} as well (an LSTM's
+    ∂J/∂h_t reads it)."""
+    delta = _msub("δ", str(t))
+    if kind == "rnn":  # h_t = tanh(a_t): δ_t = ∂J/∂a_t
+        return _row(delta, _op("="), _fenced(_row(_number_plain("1"), _op("−"), _msup(_symbol(f"h_{t}"), "2"))),
+                    _op("⊙"), _symbol(f"∂J/∂h_{t}"), _text(f":  the gradient at tanh's input, step {t}"))
+    if kind == "gru":  # the gates r, z, n read W_hh h_{t−1} + b_hh (n through r ⊙ it)
+        return _row(delta, _text(":  the gradient at "), _symbol(names["W_hh"]), _symbol(f"h_{t - 1}"), _op("+"),
+                    _symbol(names["b_hh"]), _text(", the gates' input from "), _symbol(f"h_{t - 1}"))
+    both = [_msub("δ", str(t + 1)), _op(","), delta] if also_next else [delta]  # (each its step's: the subscript)
+    return _row(*both, _text(":  the gradient at the pre-activations of the gates i, f, g, o"))
 
 
 def _sum_lines(weights: list[dict]) -> list[str]:
@@ -460,7 +552,10 @@ def _sum_lines(weights: list[dict]) -> list[str]:
         lines.append(_row(_norm_of(_row(_msub("Σ", "t"), _symbol(f"∂J/∂{name}|_(t)"))), _text(f" ({which}" if which
                                                                                                  else ""),
                           _op("="), _number(weight["running"][0]), _text(f",  ‖{owner}.grad‖ = "),
-                          _number(weight["grad_norm"])))
+                          _number(weight["grad_norm"]),
+                          # a table's term at step t is no product: the gradient at e_t, added into one row
+                          _row(_text("  (term t: "), _symbol("∂J/∂e_t"), _text(" in row "), _symbol("x_t"), _text(")"))
+                          if weight["lookup"] else ""))
     return lines
 
 
@@ -481,6 +576,13 @@ def _first_row(picture: Picture) -> tuple[str, ...]:
     rows = [n.row for n in picture.nodes if n.step is not None and n.kind in ("op", "group")]
     forward = [r for r in rows if "reverse" not in r and ("layer 0" in r or not any("layer" in p for p in r))]
     return (forward or rows or [()])[0]
+
+
+def _drop_empty_shapes(*pictures: Picture) -> None:
+    """A scalar's shape, (), says nothing on a slide: J, not "J ()". Other shapes stay."""
+    for picture in pictures:
+        for node in picture.nodes:
+            node.label = "\n".join(line for line in node.label.split("\n") if line != "()")
 
 
 def _node_info(node: Any, picture: Picture, hidden: list[Tensor], hidden_norms: list[float]) -> dict[str, Any]:
