@@ -161,3 +161,12 @@ def test_a_slide_that_draws_fewer_steps_says_so(built):
     assert "the keys to the cabinet" in classifier and "t=3…4" in classifier
     assert all(f'"{word}"' in classifier for word in ("the", "keys", "cabinet")) and '"to"' not in classifier
     assert "Two steps, t = 1, 2" in text_of(built.html.parent, "09-stacked-bidirectional")
+
+
+def test_the_encoder_decoder_shows_teacher_forcing_inputs_and_targets(built):
+    """Each decoder step is given [BEGIN] or the previous target, never the word it must predict."""
+    text = text_of(built.html.parent, "12-encoder-decoder")
+    assert '"[BEGIN]"' in text and 'target "it"' in text and 'target "rains"' in text
+    assert text.count('"rains"') == 1, "the last target is no decoder step's input"
+    assert text.count('"it"') == 2, "J's first target is the next step's input: teacher forcing"
+    assert "y_{t−1}" not in text and "is [BEGIN], then the previous step's target" in text

@@ -40,6 +40,7 @@ from .lecture_models import (
     seq2seq_loss,
     seq2seq_model,
     seq2seq_source,
+    seq2seq_tokens,
     tagger_loss,
 )
 from .notation import Notation, resolve, short_name
@@ -224,9 +225,12 @@ def tagger(lecture: Lecture) -> str:
 
 
 def encoder_decoder(lecture: Lecture) -> str:
+    # each input's word under it and each J_t's target beside it: what teacher forcing feeds is read off
     return lecture.slide("The encoder–decoder: the encoder's last state starts the decoder",
-                        lecture.figure(seq2seq_loss(cell=lecture.cell, steps=2), level="cell", params="hide"),
-                        ["Training: teacher forcing, each decoder step reads the true previous word y_{t−1}."])
+                        lecture.figure(seq2seq_loss(cell=lecture.cell, steps=2), level="cell", params="hide",
+                                       tokens=seq2seq_tokens(steps=2)),
+                        ["Teacher forcing: the decoder's input y_t is [BEGIN], then the previous step's target, "
+                         "never its own guess."])
 
 
 def generation(lecture: Lecture) -> str:
