@@ -170,3 +170,11 @@ def test_the_encoder_decoder_shows_teacher_forcing_inputs_and_targets(built):
     assert text.count('"rains"') == 1, "the last target is no decoder step's input"
     assert text.count('"it"') == 2, "J's first target is the next step's input: teacher forcing"
     assert "y_{t−1}" not in text and "is [BEGIN], then the previous step's target" in text
+
+
+def test_the_rolled_equation_has_the_biases_drawn_and_cs224n_embeds_its_input(built):
+    assert "bih + bhh)" in text_of(built.html.parent, "01-rolled"), "the figure draws b_hh: so does the equation"
+    assert deck_module.Lecture("rnn", resolve(None)).recurrence() == "h_t = tanh(W_hh h_{t−1} + W_ih x_t + b_ih + b_hh)"
+    cs224n = deck_module.Lecture("rnn", resolve("cs224n"))
+    assert cs224n.recurrence() == "h_t = tanh(W_h h_{t−1} + W_e e_t + b₁),   e_t = E x_t"  # b₁ = b_ih + b_hh
+    assert "stands for \ne(t)" in "".join(standalone(deck_module.rolled(cs224n)).itertext())

@@ -85,9 +85,13 @@ class Lecture:
         return _own_svg(picture), notes
 
     def recurrence(self) -> str:
-        """The cell's equation in the lecture's names, as text."""
-        w_ih, w_hh, b = self.symbol("W_ih"), self.symbol("W_hh"), self.symbol("b_ih")
-        return {"rnn": f"h_t = tanh({w_hh} h_{{t−1}} + {w_ih} x_t + {b})",
+        """The cell's equation in the lecture's names, as text: both of PyTorch's biases, or the
+        lecture's one where it writes their sum; CS224N's W_e multiplies an embedding, e_t = E x_t."""
+        w_ih, w_hh, b_ih, b_hh = (self.symbol(name) for name in ("W_ih", "W_hh", "b_ih", "b_hh"))
+        biases = b_ih if b_ih == b_hh else f"{b_ih} + {b_hh}"
+        read = "e_t" if w_ih == "W_e" else "x_t"
+        embedded = ",   e_t = E x_t" if read == "e_t" else ""
+        return {"rnn": f"h_t = tanh({w_hh} h_{{t−1}} + {w_ih} {read} + {biases}){embedded}",
                 "lstm": "c_t = f_t ⊙ c_{t−1} + i_t ⊙ g_t,   h_t = o_t ⊙ tanh(c_t)",
                 "gru": "h_t = (1 − z_t) ⊙ n_t + z_t ⊙ h_{t−1}"}[self.cell]
 
@@ -96,9 +100,12 @@ class Lecture:
 
 def rolled(lecture: Lecture) -> str:
     loss = last_step_loss(layer(lecture.cell), 4)
+    lines = [lecture.recurrence()]
+    if "e_t" in lines[0]:  # CS224N's W_e reads an embedding, which a bare layer's figure does not draw
+        lines.append("The layer is drawn alone: its input x_t stands for e_t.")
     return lecture.slide(f"The {lecture.name}, rolled: one cell, its state a loop back into it",
                         lecture.figure(loss, rolled=True),
-                        [lecture.recurrence(), "The same cell runs at every step t = 1, 2, …, T."])
+                        [*lines, "The same cell runs at every step t = 1, 2, …, T."])
 
 
 def unrolled(lecture: Lecture) -> str:
