@@ -247,10 +247,12 @@ def generation(lecture: Lecture) -> str:
     source = seq2seq_source(steps=2)
     seed = next((k for k in range(20) if len(seq2seq_model(cell=lecture.cell, seed=k).greedy(source, 2)[0]) == 2), 0)
     model = seq2seq_model(cell=lecture.cell, seed=seed)
+    limit = 2
+    stop = "at [END]" if len(model.greedy(source, limit)[0]) < limit else f"at max_length = {limit}"
     return lecture.slide("Greedy generation: each output is fed back as the next input",
-                        lecture.figure(model.greedy_graph(source, max_length=2), level="cell", params="hide"),
-                        ["ŷ_t = argmax of step t's distribution; the dashed edge is a choice: no gradient flows "
-                         "through it."],
+                        lecture.figure(model.greedy_graph(source, max_length=limit), level="cell", params="hide"),
+                        ["ŷ_t: step t's scores (logits), before the softmax; their argmax is fed back as the next input.",
+                         f"Dashed: a choice, no gradient flows through it. Generation stops at [END] or, here, {stop}."],
                         footer=f"an untrained {lecture.name} encoder–decoder (seed {seed}): its choices are arbitrary")
 
 
