@@ -189,3 +189,9 @@ def test_generation_says_what_y_hat_is_and_why_it_stopped(built):
     seed = int(re.search(r"\(seed (\d+)\)", text).group(1))
     written = seq2seq_model(cell="rnn", seed=seed).greedy(seq2seq_source(steps=2), 2)[0]
     assert len(written) == 2 and "Generation stops at [END] or, here, at max_length = 2." in text
+
+
+def test_the_stacked_slide_says_what_j_reads(built):
+    text = " ".join(text_of(built.html.parent, "09-stacked-bidirectional").split())  # the lines as wrapped, joined
+    assert "J = Σ output[−1], layer 2 at t = 2: its reverse state has read only x2." in text
+    assert "A classifier reads hn: the reverse state at t = 1." in text

@@ -204,12 +204,16 @@ def gru_cell(lecture: Lecture) -> str:
 
 
 def stacked(lecture: Lecture) -> str:
-    # 2 steps: four rows of cells (an LSTM's with h and c between them) stay legible on the slide
+    # 2 steps: four rows of cells (an LSTM's with h and c between them) stay legible on the slide. J reads
+    # output[-1]; a classifier's h_n (the reverse state at t = 1) moves J to the left, and the LSTM's figure
+    # would then be drawn under 24 px: the slide says what J reads instead
     loss = last_step_loss(layer(lecture.cell, num_layers=2, bidirectional=True), 2)
     return lecture.slide(f"Stacked and bidirectional: two layers of {lecture.name}, each both ways",
                         lecture.figure(loss, level="cell", params="hide"),
-                        ["Two steps, t = 1, 2. Layer 1 is the bottom row; each layer's reverse direction runs right "
-                         "to left; layer 2 reads both directions' states at each step."])
+                        ["Two steps, t = 1, 2; layer 1 at the bottom; each reverse direction runs right to left; "
+                         "layer 2 reads both directions' states.",
+                         "J = Σ output[−1], layer 2 at t = 2: its reverse state has read only x_2. A classifier "
+                         "reads h_n: the reverse state at t = 1."])
 
 
 def classifier(lecture: Lecture) -> str:
