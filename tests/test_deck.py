@@ -195,3 +195,22 @@ def test_the_stacked_slide_says_what_j_reads(built):
     text = " ".join(text_of(built.html.parent, "09-stacked-bidirectional").split())  # the lines as wrapped, joined
     assert "J = Σ output[−1], layer 2 at t = 2: its reverse state has read only x2." in text
     assert "A classifier reads hn: the reverse state at t = 1." in text
+
+
+def printed_value(text):
+    """A number as a slide prints it (41.9, 8.62·10⁻³, −2.5·10⁻⁷) back to a float."""
+    mantissa, _, power = text.replace("−", "-").partition("·10")
+    return float(mantissa) * 10 ** int(power.translate(str.maketrans("⁻⁰¹²³⁴⁵⁶⁷⁸⁹", "-0123456789")) or 0)
+
+
+def test_the_clipping_slides_numbers_add_up_as_printed(built):
+    text = " ".join(text_of(built.html.parent, "15-clipping").split())
+    rows = re.findall(r"(?:W|b)(?:ih|hh) ([\d.]+) ([\d.]+)", text)
+    total, clipped = re.search(r"all together, ‖g‖ ([\d.]+) ([\d.]+)", text).groups()
+    factor = re.search(r"τ / ‖g‖ = ([\d.]+·10[⁻⁰-⁹¹²³]+)", text).group(1)
+    assert len(rows) == 4 and printed_value(clipped) == 1.0
+    norm = numpy.sqrt(sum(printed_value(before) ** 2 for before, _ in rows))
+    assert abs(norm - printed_value(total)) <= 0.005 * norm, f"√Σ‖·‖² of the rows is {norm:.3g}, printed {total}"
+    for before, after in rows:  # each gradient times τ/‖g‖, as printed, is its printed norm after clipping
+        scaled = printed_value(before) * printed_value(factor)
+        assert abs(scaled - printed_value(after)) <= 0.005 * scaled, f"{before} × {factor} is not {after}"

@@ -308,16 +308,18 @@ def clipping(lecture: Lecture) -> str:
     before = {name: float(numpy.linalg.norm(p.grad.numpy())) for name, p in with_grad}
     total = float(nn.utils.clip_grad_norm_(recurrent.parameters(), 1.0).item())
     after = {name: float(numpy.linalg.norm(p.grad.numpy())) for name, p in with_grad}
-    rows = [[lecture.symbol(short_name(name)), slide_number(before[name]), slide_number(after[name])]
-            for name, _ in with_grad]
-    rows.append(["all together, ‖g‖", slide_number(total), slide_number(float(numpy.sqrt(sum(v * v for v in
-                                                                                               after.values()))))])
+    clipped = float(numpy.sqrt(sum(v * v for v in after.values())))
+
+    def printed(value: float) -> str:  # 3 digits: the printed norms add up (√Σ‖·‖²) and scale (× τ/‖g‖) as shown
+        return slide_number(value, digits=3)
+
+    rows = [[lecture.symbol(short_name(name)), printed(before[name]), printed(after[name])] for name, _ in with_grad]
+    rows.append(["all together, ‖g‖", printed(total), printed(clipped)])
     title = "Gradient clipping: if ‖g‖ ≥ τ, g ← τ g / ‖g‖"
     top = body_top(title)
     parts = table(["gradient of", "‖·‖ before", "after clipping at τ = 1"], rows, (MARGIN, top, 1100, 500))
-    parts += log_bars([total, float(numpy.sqrt(sum(v * v for v in after.values())))], ["‖g‖ before", "after"],
-                      (1300, top, WIDTH - MARGIN - 1300, 560))
-    parts += paragraph(f"Every gradient is scaled by the same τ / ‖g‖ = {slide_number(1.0 / total)}: the step keeps "
+    parts += log_bars([total, clipped], ["‖g‖ before", "after"], (1300, top, WIDTH - MARGIN - 1300, 560), digits=3)
+    parts += paragraph(f"Every gradient is scaled by the same τ / ‖g‖ = {printed(1.0 / total)}: the step keeps "
                        "its direction and loses its size.", MARGIN, top + 360, 1100)[0]
     parts.append(note("tr.nn.utils.clip_grad_norm_(model.parameters(), 1.0), as Pascanu et al. (2013) propose",
                       MARGIN, top + 520))
