@@ -214,3 +214,17 @@ def test_the_clipping_slides_numbers_add_up_as_printed(built):
     for before, after in rows:  # each gradient times τ/‖g‖, as printed, is its printed norm after clipping
         scaled = printed_value(before) * printed_value(factor)
         assert abs(scaled - printed_value(after)) <= 0.005 * scaled, f"{before} × {factor} is not {after}"
+
+
+def test_the_vanishing_slide_has_the_lstm_cell_states_row(built):
+    """The LSTM's ‖∂J/∂h_t‖ vanishes too; the path its cell state protects is ∂J/∂c_t: measured, drawn, said."""
+    text = " ".join(text_of(built.html.parent, "06-vanishing").split())
+    recurrent = layer("lstm")
+    tr.nn.init.lstm_forget_gate_bias_(recurrent, 1.0)
+    loss = last_step_loss(recurrent, deck_module.VANISHING_STEPS)
+    found = analysis.find_recurrence(loss)
+    cells = analysis.hidden_state_gradient_norms(loss, found.cell_states)
+    hidden = analysis.hidden_state_gradient_norms(loss, found.hidden_states)
+    assert cells[0] / cells[-1] > 10 * hidden[0] / hidden[-1]  # the claim the slide makes, checked
+    assert "LSTM, ∂J/∂ct" in text and f"ratio {slide_number(cells[0] / cells[-1])}" in text
+    assert f"‖∂J/∂ct‖ falls to {slide_number(cells[0] / cells[-1])} of its value" in text

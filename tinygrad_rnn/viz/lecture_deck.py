@@ -162,29 +162,40 @@ def weight_sum(lecture: Lecture) -> str:
 
 
 def vanishing(lecture: Lecture) -> str:
-    """‖∂J/∂h_t‖ for a loss on step 12 of a tanh RNN, an LSTM and a GRU, on one colour scale."""
+    """‖∂J/∂h_t‖ for a loss on step 12 of a tanh RNN, an LSTM and a GRU, on one colour scale, and the
+    LSTM's ‖∂J/∂c_t‖: the path its cell state protects."""
     rows, notes = {}, {}
+    h, c = lecture.timed("∂J/∂h_t"), lecture.timed("∂J/∂c_t")
     for kind, name in CELLS.items():
         recurrent = layer(kind)
         if kind == "lstm":
             nn.init.lstm_forget_gate_bias_(recurrent, 1.0)
-            name = "LSTM (forget bias 1)"
         loss = last_step_loss(recurrent, VANISHING_STEPS)
-        norms = [float(v) for v in analysis.hidden_state_gradient_norms(
-            loss, analysis.find_recurrence(loss).hidden_states)]
-        rows[name] = norms
-        notes[name] = f"ratio {slide_number(norms[0] / norms[-1])}"
+        found = analysis.find_recurrence(loss)
+        paths = [(h, found.hidden_states)] + ([(c, found.cell_states)] if kind == "lstm" else [])
+        for gradient, states in paths:
+            norms = [float(v) for v in analysis.hidden_state_gradient_norms(loss, states)]
+            rows[f"{name}, {gradient}"] = norms
+            notes[f"{name}, {gradient}"] = f"ratio {slide_number(norms[0] / norms[-1])}"
+    lstm_h, lstm_c = rows[f"LSTM, {h}"], rows[f"LSTM, {c}"]
     positive = [v for values in rows.values() for v in values if v > 0]
     scale = (min(positive), max(positive))
     title = lecture.timed("The vanishing gradient: ‖∂J/∂h_t‖ for a loss on the last step")
     top = body_top(title)
-    parts = colour_rows(rows, (MARGIN, top + 20, WIDTH - 2 * MARGIN, 560), scale, notes)
-    parts += colour_legend(*scale, MARGIN, top + 480, lecture.timed("‖∂J/∂h_t‖, log scale"))
-    ratio = lecture.timed(f"ratio: ‖∂J/∂h_1‖ / ‖∂J/∂h_{VANISHING_STEPS}‖, the gradient that reaches step 1 over "
-                          "the one at the last step; one colour scale for all three rows.")
-    parts += paragraph(ratio, MARGIN, top + 600, WIDTH - 2 * MARGIN)[0]
-    parts.append(note(lecture.timed(f"fresh layers (2 inputs, 3 units, seed 0), the same {VANISHING_STEPS} random "
-                                    f"inputs, J = Σ h_{VANISHING_STEPS}"), MARGIN, HEIGHT - 60))
+    parts = colour_rows(rows, (MARGIN, top + 20, WIDTH - 2 * MARGIN, 480), scale, notes)
+    parts += colour_legend(*scale, MARGIN, top + 520, lecture.timed("‖∂J/∂h_t‖, ‖∂J/∂c_t‖, log scale"))
+    said = [f"ratio: the norm at step 1 over the one at step {VANISHING_STEPS}; one colour scale for all rows.",
+            f"The LSTM's cell state c is the protected path: from step {VANISHING_STEPS} back to step 1, ‖{c}‖ "
+            f"falls to {slide_number(lstm_c[0] / lstm_c[-1])} of its value, ‖{h}‖ to "
+            f"{slide_number(lstm_h[0] / lstm_h[-1])}, of which × {slide_number(lstm_h[-2] / lstm_h[-1])} in the "
+            f"first step back (J reads h_{VANISHING_STEPS} itself)."]
+    y = top + 600
+    for line in said:
+        more, y = paragraph(lecture.timed(line), MARGIN, y, WIDTH - 2 * MARGIN)
+        parts += more
+        y += 14
+    parts.append(note(lecture.timed(f"fresh layers (2 inputs, 3 units, seed 0; the LSTM's forget bias 1), the same "
+                                    f"{VANISHING_STEPS} random inputs, J = Σ h_{VANISHING_STEPS}"), MARGIN, HEIGHT - 60))
     return slide_svg(title, parts)
 
 
