@@ -228,3 +228,17 @@ def test_the_vanishing_slide_has_the_lstm_cell_states_row(built):
     assert cells[0] / cells[-1] > 10 * hidden[0] / hidden[-1]  # the claim the slide makes, checked
     assert "LSTM, ∂J/∂ct" in text and f"ratio {slide_number(cells[0] / cells[-1])}" in text
     assert f"‖∂J/∂ct‖ falls to {slide_number(cells[0] / cells[-1])} of its value" in text
+
+
+def test_the_perplexity_slide_smooths_the_unigram_by_add_one_and_says_characters_are_not_words(built):
+    from tinygrad_rnn import data, models
+
+    text = " ".join(text_of(built.html.parent, "14-perplexity").split())
+    corpus = data.standard_library_text(deck_module.CORPUS_CHARACTERS)
+    vocabulary = data.Vocabulary.from_text(corpus, level="char")
+    ids = numpy.array(vocabulary.encode(corpus))
+    cut = int(0.9 * ids.size)
+    unigram = models.NGramLM(1, smoothing="add-k", k=1.0).fit(ids[:cut], vocabulary_size=len(vocabulary))
+    assert f"unigram, add-one {unigram.perplexity(ids[cut:]):.2f}" in text
+    assert "unigram, Kneser–Ney" not in text  # Kneser–Ney needs a lower order to back off to
+    assert "perplexities per character: not comparable with the lecture's per word" in text
