@@ -242,3 +242,11 @@ def test_the_perplexity_slide_smooths_the_unigram_by_add_one_and_says_characters
     assert f"unigram, add-one {unigram.perplexity(ids[cut:]):.2f}" in text
     assert "unigram, Kneser–Ney" not in text  # Kneser–Ney needs a lower order to back off to
     assert "perplexities per character: not comparable with the lecture's per word" in text
+
+
+@pytest.mark.parametrize("name, said", [("01-rolled", "J = Σ hT: a loss on the last step"),
+                                        ("02-unrolled", "J = Σ h4: a loss on the last step, T = 4."),
+                                        ("07-lstm-cell", "J = Σ h1: a loss on the last step, T = 1 (one step"),
+                                        ("08-gru-cell", "J = Σ h1: a loss on the last step, T = 1 (one step")])
+def test_a_slide_that_draws_j_says_what_it_is_and_its_steps(built, name, said):
+    assert said in " ".join(text_of(built.html.parent, name).split())

@@ -96,6 +96,14 @@ class Lecture:
                 "gru": "h_t = (1 − z_t) ⊙ n_t + z_t ⊙ h_{t−1}"}[self.cell]
 
 
+def last_step_loss_said(steps: int | None = None) -> str:
+    """What J is on the slides that draw a bare layer (:func:`.lecture_models.last_step_loss`), and
+    its number of steps where the slide fixes one: a word where T changes from slide to slide."""
+    if steps is None:
+        return "J = Σ h_T: a loss on the last step, which the gradient must travel back from."
+    return f"J = Σ h_{steps}: a loss on the last step, T = {steps}" + (" (one step: the cell alone)." if steps == 1 else ".")
+
+
 # --- the slides, in the lecture's order ------------------------------------------------------------
 
 def rolled(lecture: Lecture) -> str:
@@ -105,7 +113,7 @@ def rolled(lecture: Lecture) -> str:
         lines.append("The layer is drawn alone: its input x_t stands for e_t.")
     return lecture.slide(f"The {lecture.name}, rolled: one cell, its state a loop back into it",
                         lecture.figure(loss, rolled=True),
-                        [*lines, "The same cell runs at every step t = 1, 2, …, T."])
+                        [*lines, "The same cell runs at every step t = 1, 2, …, T.", last_step_loss_said()])
 
 
 def unrolled(lecture: Lecture) -> str:
@@ -113,7 +121,7 @@ def unrolled(lecture: Lecture) -> str:
     w = f"{lecture.symbol('W_hh')} and {lecture.symbol('W_ih')}"
     return lecture.slide("Unrolled over 4 steps: one copy of the cell per step", lecture.figure(loss, level="cell"),
                         [f"Every copy uses the same {w}: one tensor each, so the parameter count does not grow "
-                         "with the sequence."])
+                         "with the sequence.", last_step_loss_said(4)])
 
 
 def language_model(lecture: Lecture) -> str:
@@ -204,14 +212,14 @@ def lstm_cell(lecture: Lecture) -> str:
     return lecture.slide("The LSTM cell: four gates, two states", lecture.figure(loss, level="op"),
                         ["i, f, o = σ(·),   g = tanh(·)", "c_t = f ⊙ c_{t−1} + i ⊙ g", "h_t = o ⊙ tanh(c_t)",
                          "The cell state c only meets a multiply by f and an add: the path along which "
-                         "gradients survive."])
+                         "gradients survive.", last_step_loss_said(1)])
 
 
 def gru_cell(lecture: Lecture) -> str:
     loss = last_step_loss(layer("gru"), 1)
     return lecture.slide("The GRU cell: a reset and an update gate", lecture.figure(loss, level="op"),
                         ["r, z = σ(·)", "n = tanh(W_in x_t + b_in + r ⊙ (W_hn h_{t−1} + b_hn))",
-                         "h_t = (1 − z) ⊙ n + z ⊙ h_{t−1}"])
+                         "h_t = (1 − z) ⊙ n + z ⊙ h_{t−1}", last_step_loss_said(1)])
 
 
 def stacked(lecture: Lecture) -> str:
