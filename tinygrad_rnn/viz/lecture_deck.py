@@ -101,7 +101,8 @@ def last_step_loss_said(steps: int | None = None) -> str:
     its number of steps where the slide fixes one: a word where T changes from slide to slide."""
     if steps is None:
         return "J = Σ h_T: a loss on the last step, which the gradient must travel back from."
-    return f"J = Σ h_{steps}: a loss on the last step, T = {steps}" + (" (one step: the cell alone)." if steps == 1 else ".")
+    alone = " (one step: the cell alone)" if steps == 1 else ""
+    return f"J = Σ h_{steps}: a loss on the last step, T = {steps}{alone}."
 
 
 # --- the slides, in the lecture's order ------------------------------------------------------------
@@ -202,8 +203,9 @@ def vanishing(lecture: Lecture) -> str:
         more, y = paragraph(lecture.timed(line), MARGIN, y, WIDTH - 2 * MARGIN)
         parts += more
         y += 14
-    parts.append(note(lecture.timed(f"fresh layers (2 inputs, 3 units, seed 0; the LSTM's forget bias 1), the same "
-                                    f"{VANISHING_STEPS} random inputs, J = Σ h_{VANISHING_STEPS}"), MARGIN, HEIGHT - 60))
+    parts.append(note(lecture.timed(f"fresh layers (2 inputs, 3 units, seed 0; the LSTM's forget bias 1), the "
+                                    f"same {VANISHING_STEPS} random inputs, J = Σ h_{VANISHING_STEPS}"),
+                      MARGIN, HEIGHT - 60))
     return slide_svg(title, parts)
 
 
@@ -271,11 +273,13 @@ def generation(lecture: Lecture) -> str:
     seed = next((k for k in range(20) if len(seq2seq_model(cell=lecture.cell, seed=k).greedy(source, 2)[0]) == 2), 0)
     model = seq2seq_model(cell=lecture.cell, seed=seed)
     limit = 2
-    stop = "at [END]" if len(model.greedy(source, limit)[0]) < limit else f"at max_length = {limit}"
+    stop = "it wrote [END]" if len(model.greedy(source, limit)[0]) < limit else f"at max_length = {limit}"
     return lecture.slide("Greedy generation: each output is fed back as the next input",
                         lecture.figure(model.greedy_graph(source, max_length=limit), level="cell", params="hide"),
-                        ["ŷ_t: step t's scores (logits), before the softmax; their argmax is fed back as the next input.",
-                         f"Dashed: a choice, no gradient flows through it. Generation stops at [END] or, here, {stop}."],
+                        ["ŷ_t: step t's scores (logits), before the softmax; their argmax is fed back as the next "
+                         "input.",
+                         f"Dashed: a choice, no gradient flows through it. Generation stops at [END] or, here, "
+                         f"{stop}."],
                         footer=f"an untrained {lecture.name} encoder–decoder (seed {seed}): its choices are arbitrary")
 
 
