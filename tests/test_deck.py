@@ -161,3 +161,92 @@ def test_a_slide_that_draws_fewer_steps_says_so(built):
     assert "the keys to the cabinet" in classifier and "t=3…4" in classifier
     assert all(f'"{word}"' in classifier for word in ("the", "keys", "cabinet")) and '"to"' not in classifier
     assert "Two steps, t = 1, 2" in text_of(built.html.parent, "09-stacked-bidirectional")
+
+
+def test_the_encoder_decoder_shows_teacher_forcing_inputs_and_targets(built):
+    """Each decoder step is given [BEGIN] or the previous target, never the word it must predict."""
+    text = text_of(built.html.parent, "12-encoder-decoder")
+    assert '"[BEGIN]"' in text and 'target "it"' in text and 'target "rains"' in text
+    assert text.count('"rains"') == 1, "the last target is no decoder step's input"
+    assert text.count('"it"') == 2, "J's first target is the next step's input: teacher forcing"
+    assert "y_{t−1}" not in text and "is [BEGIN], then the previous step's target" in text
+
+
+def test_the_rolled_equation_has_the_biases_drawn_and_cs224n_embeds_its_input(built):
+    assert "bih + bhh)" in text_of(built.html.parent, "01-rolled"), "the figure draws b_hh: so does the equation"
+    assert deck_module.Lecture("rnn", resolve(None)).recurrence() == "h_t = tanh(W_hh h_{t−1} + W_ih x_t + b_ih + b_hh)"
+    cs224n = deck_module.Lecture("rnn", resolve("cs224n"))
+    assert cs224n.recurrence() == "h_t = tanh(W_h h_{t−1} + W_e e_t + b₁),   e_t = E x_t"  # b₁ = b_ih + b_hh
+    assert "stands for \ne(t)" in "".join(standalone(deck_module.rolled(cs224n)).itertext())
+
+
+def test_generation_says_what_y_hat_is_and_why_it_stopped(built):
+    from tinygrad_rnn.viz.lecture_models import seq2seq_model, seq2seq_source
+
+    text = text_of(built.html.parent, "13-generation")
+    assert "ŷ3 = linear" in text.replace("₃", "3") and "scores (logits), before the softmax" in text
+    assert "argmax of step t's distribution" not in text  # the boxes hold logits, not a chosen word
+    seed = int(re.search(r"\(seed (\d+)\)", text).group(1))
+    written = seq2seq_model(cell="rnn", seed=seed).greedy(seq2seq_source(steps=2), 2)[0]
+    assert len(written) == 2 and "Generation stops at [END] or, here, at max_length = 2." in text
+
+
+def test_the_stacked_slide_says_what_j_reads(built):
+    text = " ".join(text_of(built.html.parent, "09-stacked-bidirectional").split())  # the lines as wrapped, joined
+    assert "J = Σ output[−1], layer 2 at t = 2: its reverse state has read only x2." in text
+    assert "A classifier reads hn: the reverse state at t = 1." in text
+
+
+def printed_value(text):
+    """A number as a slide prints it (41.9, 8.62·10⁻³, −2.5·10⁻⁷) back to a float."""
+    mantissa, _, power = text.replace("−", "-").partition("·10")
+    return float(mantissa) * 10 ** int(power.translate(str.maketrans("⁻⁰¹²³⁴⁵⁶⁷⁸⁹", "-0123456789")) or 0)
+
+
+def test_the_clipping_slides_numbers_add_up_as_printed(built):
+    text = " ".join(text_of(built.html.parent, "15-clipping").split())
+    rows = re.findall(r"(?:W|b)(?:ih|hh) ([\d.]+) ([\d.]+)", text)
+    total, clipped = re.search(r"all together, ‖g‖ ([\d.]+) ([\d.]+)", text).groups()
+    factor = re.search(r"τ / ‖g‖ = ([\d.]+·10[⁻⁰-⁹¹²³]+)", text).group(1)
+    assert len(rows) == 4 and printed_value(clipped) == 1.0
+    norm = numpy.sqrt(sum(printed_value(before) ** 2 for before, _ in rows))
+    assert abs(norm - printed_value(total)) <= 0.005 * norm, f"√Σ‖·‖² of the rows is {norm:.3g}, printed {total}"
+    for before, after in rows:  # each gradient times τ/‖g‖, as printed, is its printed norm after clipping
+        scaled = printed_value(before) * printed_value(factor)
+        assert abs(scaled - printed_value(after)) <= 0.005 * scaled, f"{before} × {factor} is not {after}"
+
+
+def test_the_vanishing_slide_has_the_lstm_cell_states_row(built):
+    """The LSTM's ‖∂J/∂h_t‖ vanishes too; the path its cell state protects is ∂J/∂c_t: measured, drawn, said."""
+    text = " ".join(text_of(built.html.parent, "06-vanishing").split())
+    recurrent = layer("lstm")
+    tr.nn.init.lstm_forget_gate_bias_(recurrent, 1.0)
+    loss = last_step_loss(recurrent, deck_module.VANISHING_STEPS)
+    found = analysis.find_recurrence(loss)
+    cells = analysis.hidden_state_gradient_norms(loss, found.cell_states)
+    hidden = analysis.hidden_state_gradient_norms(loss, found.hidden_states)
+    assert cells[0] / cells[-1] > 10 * hidden[0] / hidden[-1]  # the claim the slide makes, checked
+    assert "LSTM, ∂J/∂ct" in text and f"ratio {slide_number(cells[0] / cells[-1])}" in text
+    assert f"‖∂J/∂ct‖ falls to {slide_number(cells[0] / cells[-1])} of its value" in text
+
+
+def test_the_perplexity_slide_smooths_the_unigram_by_add_one_and_says_characters_are_not_words(built):
+    from tinygrad_rnn import data, models
+
+    text = " ".join(text_of(built.html.parent, "14-perplexity").split())
+    corpus = data.standard_library_text(deck_module.CORPUS_CHARACTERS)
+    vocabulary = data.Vocabulary.from_text(corpus, level="char")
+    ids = numpy.array(vocabulary.encode(corpus))
+    cut = int(0.9 * ids.size)
+    unigram = models.NGramLM(1, smoothing="add-k", k=1.0).fit(ids[:cut], vocabulary_size=len(vocabulary))
+    assert f"unigram, add-one {unigram.perplexity(ids[cut:]):.2f}" in text
+    assert "unigram, Kneser–Ney" not in text  # Kneser–Ney needs a lower order to back off to
+    assert "perplexities per character: not comparable with the lecture's per word" in text
+
+
+@pytest.mark.parametrize("name, said", [("01-rolled", "J = Σ hT: a loss on the last step"),
+                                        ("02-unrolled", "J = Σ h4: a loss on the last step, T = 4."),
+                                        ("07-lstm-cell", "J = Σ h1: a loss on the last step, T = 1 (one step"),
+                                        ("08-gru-cell", "J = Σ h1: a loss on the last step, T = 1 (one step")])
+def test_a_slide_that_draws_j_says_what_it_is_and_its_steps(built, name, said):
+    assert said in " ".join(text_of(built.html.parent, name).split())

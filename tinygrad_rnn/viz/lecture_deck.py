@@ -40,6 +40,7 @@ from .lecture_models import (
     seq2seq_loss,
     seq2seq_model,
     seq2seq_source,
+    seq2seq_tokens,
     tagger_loss,
 )
 from .notation import Notation, resolve, short_name
@@ -84,20 +85,36 @@ class Lecture:
         return _own_svg(picture), notes
 
     def recurrence(self) -> str:
-        """The cell's equation in the lecture's names, as text."""
-        w_ih, w_hh, b = self.symbol("W_ih"), self.symbol("W_hh"), self.symbol("b_ih")
-        return {"rnn": f"h_t = tanh({w_hh} h_{{t−1}} + {w_ih} x_t + {b})",
+        """The cell's equation in the lecture's names, as text: both of PyTorch's biases, or the
+        lecture's one where it writes their sum; CS224N's W_e multiplies an embedding, e_t = E x_t."""
+        w_ih, w_hh, b_ih, b_hh = (self.symbol(name) for name in ("W_ih", "W_hh", "b_ih", "b_hh"))
+        biases = b_ih if b_ih == b_hh else f"{b_ih} + {b_hh}"
+        read = "e_t" if w_ih == "W_e" else "x_t"
+        embedded = ",   e_t = E x_t" if read == "e_t" else ""
+        return {"rnn": f"h_t = tanh({w_hh} h_{{t−1}} + {w_ih} {read} + {biases}){embedded}",
                 "lstm": "c_t = f_t ⊙ c_{t−1} + i_t ⊙ g_t,   h_t = o_t ⊙ tanh(c_t)",
                 "gru": "h_t = (1 − z_t) ⊙ n_t + z_t ⊙ h_{t−1}"}[self.cell]
+
+
+def last_step_loss_said(steps: int | None = None) -> str:
+    """What J is on the slides that draw a bare layer (:func:`.lecture_models.last_step_loss`), and
+    its number of steps where the slide fixes one: a word where T changes from slide to slide."""
+    if steps is None:
+        return "J = Σ h_T: a loss on the last step, which the gradient must travel back from."
+    alone = " (one step: the cell alone)" if steps == 1 else ""
+    return f"J = Σ h_{steps}: a loss on the last step, T = {steps}{alone}."
 
 
 # --- the slides, in the lecture's order ------------------------------------------------------------
 
 def rolled(lecture: Lecture) -> str:
     loss = last_step_loss(layer(lecture.cell), 4)
+    lines = [lecture.recurrence()]
+    if "e_t" in lines[0]:  # CS224N's W_e reads an embedding, which a bare layer's figure does not draw
+        lines.append("The layer is drawn alone: its input x_t stands for e_t.")
     return lecture.slide(f"The {lecture.name}, rolled: one cell, its state a loop back into it",
                         lecture.figure(loss, rolled=True),
-                        [lecture.recurrence(), "The same cell runs at every step t = 1, 2, …, T."])
+                        [*lines, "The same cell runs at every step t = 1, 2, …, T.", last_step_loss_said()])
 
 
 def unrolled(lecture: Lecture) -> str:
@@ -105,7 +122,7 @@ def unrolled(lecture: Lecture) -> str:
     w = f"{lecture.symbol('W_hh')} and {lecture.symbol('W_ih')}"
     return lecture.slide("Unrolled over 4 steps: one copy of the cell per step", lecture.figure(loss, level="cell"),
                         [f"Every copy uses the same {w}: one tensor each, so the parameter count does not grow "
-                         "with the sequence."])
+                         "with the sequence.", last_step_loss_said(4)])
 
 
 def language_model(lecture: Lecture) -> str:
@@ -154,29 +171,41 @@ def weight_sum(lecture: Lecture) -> str:
 
 
 def vanishing(lecture: Lecture) -> str:
-    """‖∂J/∂h_t‖ for a loss on step 12 of a tanh RNN, an LSTM and a GRU, on one colour scale."""
+    """‖∂J/∂h_t‖ for a loss on step 12 of a tanh RNN, an LSTM and a GRU, on one colour scale, and the
+    LSTM's ‖∂J/∂c_t‖: the path its cell state protects."""
     rows, notes = {}, {}
+    h, c = lecture.timed("∂J/∂h_t"), lecture.timed("∂J/∂c_t")
     for kind, name in CELLS.items():
         recurrent = layer(kind)
         if kind == "lstm":
             nn.init.lstm_forget_gate_bias_(recurrent, 1.0)
-            name = "LSTM (forget bias 1)"
         loss = last_step_loss(recurrent, VANISHING_STEPS)
-        norms = [float(v) for v in analysis.hidden_state_gradient_norms(
-            loss, analysis.find_recurrence(loss).hidden_states)]
-        rows[name] = norms
-        notes[name] = f"ratio {slide_number(norms[0] / norms[-1])}"
+        found = analysis.find_recurrence(loss)
+        paths = [(h, found.hidden_states)] + ([(c, found.cell_states)] if kind == "lstm" else [])
+        for gradient, states in paths:
+            norms = [float(v) for v in analysis.hidden_state_gradient_norms(loss, states)]
+            rows[f"{name}, {gradient}"] = norms
+            notes[f"{name}, {gradient}"] = f"ratio {slide_number(norms[0] / norms[-1])}"
+    lstm_h, lstm_c = rows[f"LSTM, {h}"], rows[f"LSTM, {c}"]
     positive = [v for values in rows.values() for v in values if v > 0]
     scale = (min(positive), max(positive))
     title = lecture.timed("The vanishing gradient: ‖∂J/∂h_t‖ for a loss on the last step")
     top = body_top(title)
-    parts = colour_rows(rows, (MARGIN, top + 20, WIDTH - 2 * MARGIN, 560), scale, notes)
-    parts += colour_legend(*scale, MARGIN, top + 480, lecture.timed("‖∂J/∂h_t‖, log scale"))
-    ratio = lecture.timed(f"ratio: ‖∂J/∂h_1‖ / ‖∂J/∂h_{VANISHING_STEPS}‖, the gradient that reaches step 1 over "
-                          "the one at the last step; one colour scale for all three rows.")
-    parts += paragraph(ratio, MARGIN, top + 600, WIDTH - 2 * MARGIN)[0]
-    parts.append(note(lecture.timed(f"fresh layers (2 inputs, 3 units, seed 0), the same {VANISHING_STEPS} random "
-                                    f"inputs, J = Σ h_{VANISHING_STEPS}"), MARGIN, HEIGHT - 60))
+    parts = colour_rows(rows, (MARGIN, top + 20, WIDTH - 2 * MARGIN, 480), scale, notes)
+    parts += colour_legend(*scale, MARGIN, top + 520, lecture.timed("‖∂J/∂h_t‖, ‖∂J/∂c_t‖, log scale"))
+    said = [f"ratio: the norm at step 1 over the one at step {VANISHING_STEPS}; one colour scale for all rows.",
+            f"The LSTM's cell state c is the protected path: from step {VANISHING_STEPS} back to step 1, ‖{c}‖ "
+            f"falls to {slide_number(lstm_c[0] / lstm_c[-1])} of its value, ‖{h}‖ to "
+            f"{slide_number(lstm_h[0] / lstm_h[-1])}, of which × {slide_number(lstm_h[-2] / lstm_h[-1])} in the "
+            f"first step back (J reads h_{VANISHING_STEPS} itself)."]
+    y = top + 600
+    for line in said:
+        more, y = paragraph(lecture.timed(line), MARGIN, y, WIDTH - 2 * MARGIN)
+        parts += more
+        y += 14
+    parts.append(note(lecture.timed(f"fresh layers (2 inputs, 3 units, seed 0; the LSTM's forget bias 1), the "
+                                    f"same {VANISHING_STEPS} random inputs, J = Σ h_{VANISHING_STEPS}"),
+                      MARGIN, HEIGHT - 60))
     return slide_svg(title, parts)
 
 
@@ -185,23 +214,27 @@ def lstm_cell(lecture: Lecture) -> str:
     return lecture.slide("The LSTM cell: four gates, two states", lecture.figure(loss, level="op"),
                         ["i, f, o = σ(·),   g = tanh(·)", "c_t = f ⊙ c_{t−1} + i ⊙ g", "h_t = o ⊙ tanh(c_t)",
                          "The cell state c only meets a multiply by f and an add: the path along which "
-                         "gradients survive."])
+                         "gradients survive.", last_step_loss_said(1)])
 
 
 def gru_cell(lecture: Lecture) -> str:
     loss = last_step_loss(layer("gru"), 1)
     return lecture.slide("The GRU cell: a reset and an update gate", lecture.figure(loss, level="op"),
                         ["r, z = σ(·)", "n = tanh(W_in x_t + b_in + r ⊙ (W_hn h_{t−1} + b_hn))",
-                         "h_t = (1 − z) ⊙ n + z ⊙ h_{t−1}"])
+                         "h_t = (1 − z) ⊙ n + z ⊙ h_{t−1}", last_step_loss_said(1)])
 
 
 def stacked(lecture: Lecture) -> str:
-    # 2 steps: four rows of cells (an LSTM's with h and c between them) stay legible on the slide
+    # 2 steps: four rows of cells (an LSTM's with h and c between them) stay legible on the slide. J reads
+    # output[-1]; a classifier's h_n (the reverse state at t = 1) moves J to the left, and the LSTM's figure
+    # would then be drawn under 24 px: the slide says what J reads instead
     loss = last_step_loss(layer(lecture.cell, num_layers=2, bidirectional=True), 2)
     return lecture.slide(f"Stacked and bidirectional: two layers of {lecture.name}, each both ways",
                         lecture.figure(loss, level="cell", params="hide"),
-                        ["Two steps, t = 1, 2. Layer 1 is the bottom row; each layer's reverse direction runs right "
-                         "to left; layer 2 reads both directions' states at each step."])
+                        ["Two steps, t = 1, 2; layer 1 at the bottom; each reverse direction runs right to left; "
+                         "layer 2 reads both directions' states.",
+                         "J = Σ output[−1], layer 2 at t = 2: its reverse state has read only x_2. A classifier "
+                         "reads h_n: the reverse state at t = 1."])
 
 
 def classifier(lecture: Lecture) -> str:
@@ -224,9 +257,12 @@ def tagger(lecture: Lecture) -> str:
 
 
 def encoder_decoder(lecture: Lecture) -> str:
+    # each input's word under it and each J_t's target beside it: what teacher forcing feeds is read off
     return lecture.slide("The encoder–decoder: the encoder's last state starts the decoder",
-                        lecture.figure(seq2seq_loss(cell=lecture.cell, steps=2), level="cell", params="hide"),
-                        ["Training: teacher forcing, each decoder step reads the true previous word y_{t−1}."])
+                        lecture.figure(seq2seq_loss(cell=lecture.cell, steps=2), level="cell", params="hide",
+                                       tokens=seq2seq_tokens(steps=2)),
+                        ["Teacher forcing: the decoder's input y_t is [BEGIN], then the previous step's target, "
+                         "never its own guess."])
 
 
 def generation(lecture: Lecture) -> str:
@@ -236,10 +272,14 @@ def generation(lecture: Lecture) -> str:
     source = seq2seq_source(steps=2)
     seed = next((k for k in range(20) if len(seq2seq_model(cell=lecture.cell, seed=k).greedy(source, 2)[0]) == 2), 0)
     model = seq2seq_model(cell=lecture.cell, seed=seed)
+    limit = 2
+    stop = "it wrote [END]" if len(model.greedy(source, limit)[0]) < limit else f"at max_length = {limit}"
     return lecture.slide("Greedy generation: each output is fed back as the next input",
-                        lecture.figure(model.greedy_graph(source, max_length=2), level="cell", params="hide"),
-                        ["ŷ_t = argmax of step t's distribution; the dashed edge is a choice: no gradient flows "
-                         "through it."],
+                        lecture.figure(model.greedy_graph(source, max_length=limit), level="cell", params="hide"),
+                        ["ŷ_t: step t's scores (logits), before the softmax; their argmax is fed back as the next "
+                         "input.",
+                         f"Dashed: a choice, no gradient flows through it. Generation stops at [END] or, here, "
+                         f"{stop}."],
                         footer=f"an untrained {lecture.name} encoder–decoder (seed {seed}): its choices are arbitrary")
 
 
@@ -254,9 +294,11 @@ def perplexity(lecture: Lecture) -> str:
     cut = int(0.9 * ids.size)
     train, held_out = ids[:cut], ids[cut:]
     rows = []
-    for order, name in [(1, "unigram"), (2, "2-gram"), (3, "3-gram"), (5, "5-gram")]:
-        model = models.NGramLM(order).fit(train, vocabulary_size=len(vocabulary))
-        rows.append([f"{name}, Kneser–Ney", f"{model.perplexity(held_out):.2f}", "counts"])
+    # Kneser–Ney backs off to a lower order, which a unigram has not: it is smoothed by add-one instead
+    for order, smoothing, name in [(1, "add-k", "unigram, add-one"), (2, "kneser-ney", "2-gram, Kneser–Ney"),
+                                   (3, "kneser-ney", "3-gram, Kneser–Ney"), (5, "kneser-ney", "5-gram, Kneser–Ney")]:
+        model = models.NGramLM(order, smoothing=smoothing, k=1.0).fit(train, vocabulary_size=len(vocabulary))
+        rows.append([name, f"{model.perplexity(held_out):.2f}", "counts"])
     for kind in ("rnn", "lstm"):
         manual_seed(0)
         started = time.perf_counter()
@@ -269,12 +311,14 @@ def perplexity(lecture: Lecture) -> str:
     title = "Perplexity on held-out text: from counts to the LSTM"
     top = body_top(title)
     parts = table(["model (characters)", "perplexity", "trained"], rows, (MARGIN, top, 1300, 600))
+    best = min(rows, key=lambda row: float(row[1]))[0].split(",")[0]
+    rnn, lstm = (float(row[1]) for row in rows[-2:])
+    versus = "has no edge over the tanh RNN yet" if lstm >= rnn else "beats the tanh RNN"
     parts += paragraph(f"Measured here on {cut:,} characters of Python's standard-library source (held out: the "
                        f"last {ids.size - cut:,}; a vocabulary of {len(vocabulary)}); lower is better. On so little "
-                       "text and training the counts win, and the LSTM has no edge over the tanh RNN yet; on the One "
-                       "Billion Word benchmark the lecture's table "
-                       "runs from a Kneser–Ney 5-gram at 67.6 to LSTMs at 30–44.", MARGIN, top + 420,
-                       WIDTH - 2 * MARGIN)[0]
+                       f"text and training the {best} is best, and the LSTM {versus}. These are perplexities per "
+                       "character: not comparable with the lecture's per word on the One Billion Word benchmark "
+                       "(a Kneser–Ney 5-gram at 67.6, LSTMs at 30–44).", MARGIN, top + 420, WIDTH - 2 * MARGIN)[0]
     return slide_svg(title, parts)
 
 
@@ -291,16 +335,18 @@ def clipping(lecture: Lecture) -> str:
     before = {name: float(numpy.linalg.norm(p.grad.numpy())) for name, p in with_grad}
     total = float(nn.utils.clip_grad_norm_(recurrent.parameters(), 1.0).item())
     after = {name: float(numpy.linalg.norm(p.grad.numpy())) for name, p in with_grad}
-    rows = [[lecture.symbol(short_name(name)), slide_number(before[name]), slide_number(after[name])]
-            for name, _ in with_grad]
-    rows.append(["all together, ‖g‖", slide_number(total), slide_number(float(numpy.sqrt(sum(v * v for v in
-                                                                                               after.values()))))])
+    clipped = float(numpy.sqrt(sum(v * v for v in after.values())))
+
+    def printed(value: float) -> str:  # 3 digits: the printed norms add up (√Σ‖·‖²) and scale (× τ/‖g‖) as shown
+        return slide_number(value, digits=3)
+
+    rows = [[lecture.symbol(short_name(name)), printed(before[name]), printed(after[name])] for name, _ in with_grad]
+    rows.append(["all together, ‖g‖", printed(total), printed(clipped)])
     title = "Gradient clipping: if ‖g‖ ≥ τ, g ← τ g / ‖g‖"
     top = body_top(title)
     parts = table(["gradient of", "‖·‖ before", "after clipping at τ = 1"], rows, (MARGIN, top, 1100, 500))
-    parts += log_bars([total, float(numpy.sqrt(sum(v * v for v in after.values())))], ["‖g‖ before", "after"],
-                      (1300, top, WIDTH - MARGIN - 1300, 560))
-    parts += paragraph(f"Every gradient is scaled by the same τ / ‖g‖ = {slide_number(1.0 / total)}: the step keeps "
+    parts += log_bars([total, clipped], ["‖g‖ before", "after"], (1300, top, WIDTH - MARGIN - 1300, 560), digits=3)
+    parts += paragraph(f"Every gradient is scaled by the same τ / ‖g‖ = {printed(1.0 / total)}: the step keeps "
                        "its direction and loses its size.", MARGIN, top + 360, 1100)[0]
     parts.append(note("tr.nn.utils.clip_grad_norm_(model.parameters(), 1.0), as Pascanu et al. (2013) propose",
                       MARGIN, top + 520))

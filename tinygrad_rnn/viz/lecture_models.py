@@ -18,6 +18,7 @@ from typing import Any
 
 from .. import nn
 from ..creation import manual_seed, randn, tensor
+from ..models.seq2seq import BEGIN_ID, END_ID
 from ..tensor import Tensor
 
 LAYERS = {"rnn": nn.RNN, "lstm": nn.LSTM, "gru": nn.GRU}
@@ -102,20 +103,43 @@ def seq2seq_model(device: Any = "cpu", cell: str = "gru", seed: int = 0) -> Any:
     return model
 
 
+SOURCE_WORDS = {4: "il", 5: "pleut", 6: "fort"}  # the ids the encoder reads, as words
+TARGET_WORDS = {BEGIN_ID: "[BEGIN]", END_ID: "[END]", 5: "it", 7: "rains"}  # the decoder's
+SOURCE_IDS, TARGET_IDS = [4, 5, 6], [5, 7, 3]  # x_1 … x_S; y_1 … y_S, the words the decoder must write
+
+
 def seq2seq_source(device: Any = "cpu", steps: int = 3) -> Tensor:
     """The source x_1 … x_S the encoder reads (S = ``steps``, up to 3)."""
-    source = tensor([[4, 5, 6][:steps]], device=device)
+    source = tensor([SOURCE_IDS[:steps]], device=device)
     source.name = "x"
     return source
 
 
+def decoder_inputs(steps: int = 3) -> list[int]:
+    """Teacher forcing: the decoder reads [BEGIN], then each true previous target y_1 … y_{S−1}."""
+    return [BEGIN_ID] + TARGET_IDS[:steps - 1]
+
+
 def seq2seq_loss(device: Any = "cpu", cell: str = "gru", steps: int = 3) -> Tensor:
-    """J of the encoder–decoder reading x_1 … x_S and predicting S target tokens under teacher forcing
-    (S = ``steps``, up to 3: the decoder reads [BEGIN] = 2, then each true previous token)."""
+    """J of the encoder–decoder reading x_1 … x_S and predicting the S targets y_1 … y_S under teacher
+    forcing (S = ``steps``, up to 3: the decoder reads [BEGIN], then each true previous target)."""
     model, source = seq2seq_model(device, cell), seq2seq_source(device, steps)
-    inputs = tensor([[2, 5, 7][:steps]], device=device)
+    inputs = tensor([decoder_inputs(steps)], device=device)
     inputs.name = "y"
     logits = model(source, inputs)
-    loss = nn.functional.cross_entropy(logits.reshape(-1, 8), tensor([5, 7, 3][:steps], device=device))
+    loss = nn.functional.cross_entropy(logits.reshape(-1, 8), tensor(TARGET_IDS[:steps], device=device))
     loss.name = "J"
     return loss
+
+
+def seq2seq_tokens(steps: int = 3) -> list[str]:
+    """The words of :func:`seq2seq_loss`'s figure, for its ``tokens=``: the source words under x_t, the
+    decoder's inputs ([BEGIN], then each true previous target) under its steps, and the last target.
+    A figure writes by each J_t the word under the next step's input; under teacher forcing that
+    input is J_t's target, so every word lands where it is true.
+
+    >>> seq2seq_tokens(2)
+    ['il', 'pleut', '[BEGIN]', 'it', 'rains']
+    """
+    return ([SOURCE_WORDS[i] for i in SOURCE_IDS[:steps]] + [TARGET_WORDS[i] for i in decoder_inputs(steps)]
+            + [TARGET_WORDS[TARGET_IDS[steps - 1]]])

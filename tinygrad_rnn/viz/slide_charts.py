@@ -22,10 +22,11 @@ BAR, CURRENT, EMPTY = "#21918c", "#d6604d", "#bbbbbb"
 
 
 def log_bars(values: Sequence[float], labels: Sequence[str], box: Box, shown: Sequence[bool] | None = None,
-             current: int | None = None, axis_label: str = "") -> list[str]:
+             current: int | None = None, axis_label: str = "", digits: int = 2) -> list[str]:
     """One bar per value on a log axis (decades labelled 10ⁿ), its label under it and its value
-    above it where they fit (else only the current bar's value). ``shown[i]`` False leaves bar i
-    as an empty slot (a term the sum has not reached); ``current`` is outlined in red."""
+    above it where they fit (else only the current bar's value), to ``digits`` significant digits.
+    ``shown[i]`` False leaves bar i as an empty slot (a term the sum has not reached); ``current``
+    is outlined in red."""
     left, top, width, height = box
     shown = [True] * len(values) if shown is None else list(shown)
     positive = [v for v in values if v > 0]
@@ -45,7 +46,7 @@ def log_bars(values: Sequence[float], labels: Sequence[str], box: Box, shown: Se
                      f'stroke="#dddddd" stroke-width="1.5"/>')
         parts.append(text_svg([("10" + str(decade).translate(SUPERSCRIPT), "base")], plot_left - 14, y + 9,
                               SMALLEST_PX, anchor="end", fill=MUTED))
-    every_value_fits = all(text_width(runs_of(slide_number(v)), SMALLEST_PX) < pitch - 8 for v in values)
+    every_value_fits = all(text_width(runs_of(slide_number(v, digits)), SMALLEST_PX) < pitch - 8 for v in values)
     every_label_fits = all(text_width(runs_of(label), SMALLEST_PX) < pitch - 6 for label in labels)
     for i, (value, label) in enumerate(zip(values, labels)):
         x = plot_left + i * pitch + 0.15 * pitch
@@ -56,7 +57,7 @@ def log_bars(values: Sequence[float], labels: Sequence[str], box: Box, shown: Se
             parts.append(f'<rect class="bar" x="{x:.1f}" y="{y:.1f}" width="{0.7 * pitch:.1f}" '
                          f'height="{bar_height:.1f}" fill="{BAR}"{outline}/>')
             if every_value_fits or i == current:
-                parts.append(text_svg(runs_of(slide_number(value)), x + 0.35 * pitch, y - 10, SMALLEST_PX,
+                parts.append(text_svg(runs_of(slide_number(value, digits)), x + 0.35 * pitch, y - 10, SMALLEST_PX,
                                       anchor="middle"))
         else:
             parts.append(f'<rect x="{x:.1f}" y="{plot_top:.1f}" width="{0.7 * pitch:.1f}" height="{plot_height:.1f}" '
