@@ -71,6 +71,13 @@ class Routes:
             return finish([start, (gap_x, a.y), (gap_x, b.y)], end, label, ((start[0] + gap_x) / 2, a.y + 7))
         if tail in block_of and block_of.get(head) == block_of[tail] and abs(self.level[head] - self.level[tail]) > 1:
             return self._past_levels(tail, head, a, b, label)
+        straight = self._straight(a, b, label)
+        if tail in block_of and head in block_of and self._crosses_a_node(straight, tail, head):
+            return self._bent_under(tail, head, a, b, label)  # a tall neighbour of b (a label broken in lines)
+        return straight
+
+    def _straight(self, a: Box, b: Box, label: str) -> Route:
+        """From a's border straight to b's, the label beside the line."""
         start, end = clip(a, (b.x, b.y)), clip(b, (a.x, a.y))
         # beside the line, not on it: a steep line's label (centred on its point) to its right, clear of
         # it; ŷ_t → the next input crosses h_t at its middle, so that one is labelled before the middle
@@ -78,6 +85,18 @@ class Routes:
         along, beside = (0.25 if label in CHOICES else 0.5), (3 * len(label) + 6 if steep or label in CHOICES else 4)
         return finish([start], end, label, (start[0] + (end[0] - start[0]) * along + beside,
                                              start[1] + (end[1] - start[1]) * along + 6))
+
+    def _bent_under(self, tail: int, head: int, a: Box, b: Box, label: str) -> Route:
+        """Inside a step, to the next level where the straight line would clip a node beside b (one whose
+        label a slide broke in lines, taller than b): across the gap between the two levels, then straight
+        into b's face, clear of every node of b's level."""
+        up = b.y > a.y  # from below (forward) or above (a gradient graph)
+        level = [self.boxes[i] for i in self.members[self.block_of[head]] if self.level[i] == self.level[head]]
+        face = min(box.bottom for box in level) if up else max(box.top for box in level)
+        turn = (b.x, face - self.space.gap_y / 2 if up else face + self.space.gap_y / 2)
+        start = clip(a, turn)
+        return finish([start, turn], (b.x, b.bottom if up else b.top), label,
+                      ((start[0] + turn[0]) / 2 + 3 * len(label) + 6, (start[1] + turn[1]) / 2 + 6))
 
     def _bus_of(self, node: int) -> tuple | None:
         """The lane of the bus between a node beside the rows and the steps (J and its J_t), if it has one."""
