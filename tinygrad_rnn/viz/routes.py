@@ -72,8 +72,9 @@ class Routes:
         if tail in block_of and block_of.get(head) == block_of[tail] and abs(self.level[head] - self.level[tail]) > 1:
             return self._past_levels(tail, head, a, b, label)
         straight = self._straight(a, b, label)
-        if tail in block_of and head in block_of and self._crosses_a_node(straight, tail, head):
-            return self._bent_under(tail, head, a, b, label)  # a tall neighbour of b (a label broken in lines)
+        if tail in block_of and block_of.get(head) == block_of[tail] and self.level[head] != self.level[tail] \
+                and self._crosses_a_node(straight, tail, head):  # past a neighbour made taller by a broken label
+            return self._bent_under(tail, head, a, b, label)
         return straight
 
     def _straight(self, a: Box, b: Box, label: str) -> Route:
@@ -87,16 +88,33 @@ class Routes:
                                              start[1] + (end[1] - start[1]) * along + 6))
 
     def _bent_under(self, tail: int, head: int, a: Box, b: Box, label: str) -> Route:
-        """Inside a step, to the next level where the straight line would clip a node beside b (one whose
-        label a slide broke in lines, taller than b): across the gap between the two levels, then straight
-        into b's face, clear of every node of b's level."""
+        """Inside a step, to the next level where the straight line would clip a node beside a or b (on a
+        slide, one whose label is broken in lines stands taller than its neighbours): across the gap
+        between the two levels, then straight into b's face — diagonally out of a where that is clear, else
+        at right angles: out of a's face into the middle of the gap, along it, and into b's face."""
         up = b.y > a.y  # from below (forward) or above (a gradient graph)
-        level = [self.boxes[i] for i in self.members[self.block_of[head]] if self.level[i] == self.level[head]]
-        face = min(box.bottom for box in level) if up else max(box.top for box in level)
-        turn = (b.x, face - self.space.gap_y / 2 if up else face + self.space.gap_y / 2)
+        toward = 1.0 if up else -1.0
+        # the gap between the levels: from the face of a's level nearest b's to the face of b's nearest a's
+        tails, heads = self._level_of(tail), self._level_of(head)
+        if up:
+            gap_start, gap_end = max(box.top for box in tails), min(box.bottom for box in heads)
+        else:
+            gap_start, gap_end = min(box.bottom for box in tails), max(box.top for box in heads)
+        end = (b.x, b.bottom if up else b.top)
+        turn = (b.x, gap_end - toward * self.space.gap_y / 2)
         start = clip(a, turn)
-        return finish([start, turn], (b.x, b.bottom if up else b.top), label,
-                      ((start[0] + turn[0]) / 2 + 3 * len(label) + 6, (start[1] + turn[1]) / 2 + 6))
+        diagonal = finish([start, turn], end, label,
+                          ((start[0] + turn[0]) / 2 + 3 * len(label) + 6, (start[1] + turn[1]) / 2 + 6))
+        if not self._crosses_a_node(diagonal, tail, head):
+            return diagonal
+        middle = (gap_start + gap_end) / 2
+        x = min(max(b.x, a.left + min(a.width / 4, 8.0)), a.right - min(a.width / 4, 8.0))  # as near b as a allows
+        return finish([(x, a.top if up else a.bottom), (x, middle), (b.x, middle)], end, label,
+                      ((x + b.x) / 2, middle + 6))
+
+    def _level_of(self, node: int) -> list[Box]:
+        """The boxes of the nodes at ``node``'s level of its step (itself among them)."""
+        return [self.boxes[i] for i in self.members[self.block_of[node]] if self.level[i] == self.level[node]]
 
     def _bus_of(self, node: int) -> tuple | None:
         """The lane of the bus between a node beside the rows and the steps (J and its J_t), if it has one."""
