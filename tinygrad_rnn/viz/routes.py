@@ -71,6 +71,14 @@ class Routes:
             return finish([start, (gap_x, a.y), (gap_x, b.y)], end, label, ((start[0] + gap_x) / 2, a.y + 7))
         if tail in block_of and block_of.get(head) == block_of[tail] and abs(self.level[head] - self.level[tail]) > 1:
             return self._past_levels(tail, head, a, b, label)
+        straight = self._straight(a, b, label)
+        if tail in block_of and block_of.get(head) == block_of[tail] and self.level[head] != self.level[tail] \
+                and self._crosses_a_node(straight, tail, head):  # past a neighbour made taller by a broken label
+            return self._bent_under(tail, head, a, b, label)
+        return straight
+
+    def _straight(self, a: Box, b: Box, label: str) -> Route:
+        """From a's border straight to b's, the label beside the line."""
         start, end = clip(a, (b.x, b.y)), clip(b, (a.x, a.y))
         # beside the line, not on it: a steep line's label (centred on its point) to its right, clear of
         # it; ŷ_t → the next input crosses h_t at its middle, so that one is labelled before the middle
@@ -78,6 +86,35 @@ class Routes:
         along, beside = (0.25 if label in CHOICES else 0.5), (3 * len(label) + 6 if steep or label in CHOICES else 4)
         return finish([start], end, label, (start[0] + (end[0] - start[0]) * along + beside,
                                              start[1] + (end[1] - start[1]) * along + 6))
+
+    def _bent_under(self, tail: int, head: int, a: Box, b: Box, label: str) -> Route:
+        """Inside a step, to the next level where the straight line would clip a node beside a or b (on a
+        slide, one whose label is broken in lines stands taller than its neighbours): across the gap
+        between the two levels, then straight into b's face — diagonally out of a where that is clear, else
+        at right angles: out of a's face into the middle of the gap, along it, and into b's face."""
+        up = b.y > a.y  # from below (forward) or above (a gradient graph)
+        toward = 1.0 if up else -1.0
+        # the gap between the levels: from the face of a's level nearest b's to the face of b's nearest a's
+        tails, heads = self._level_of(tail), self._level_of(head)
+        if up:
+            gap_start, gap_end = max(box.top for box in tails), min(box.bottom for box in heads)
+        else:
+            gap_start, gap_end = min(box.bottom for box in tails), max(box.top for box in heads)
+        end = (b.x, b.bottom if up else b.top)
+        turn = (b.x, gap_end - toward * self.space.gap_y / 2)
+        start = clip(a, turn)
+        diagonal = finish([start, turn], end, label,
+                          ((start[0] + turn[0]) / 2 + 3 * len(label) + 6, (start[1] + turn[1]) / 2 + 6))
+        if not self._crosses_a_node(diagonal, tail, head):
+            return diagonal
+        middle = (gap_start + gap_end) / 2
+        x = min(max(b.x, a.left + min(a.width / 4, 8.0)), a.right - min(a.width / 4, 8.0))  # as near b as a allows
+        return finish([(x, a.top if up else a.bottom), (x, middle), (b.x, middle)], end, label,
+                      ((x + b.x) / 2, middle + 6))
+
+    def _level_of(self, node: int) -> list[Box]:
+        """The boxes of the nodes at ``node``'s level of its step (itself among them)."""
+        return [self.boxes[i] for i in self.members[self.block_of[node]] if self.level[i] == self.level[node]]
 
     def _bus_of(self, node: int) -> tuple | None:
         """The lane of the bus between a node beside the rows and the steps (J and its J_t), if it has one."""
