@@ -478,7 +478,7 @@ def build_parser() -> argparse.ArgumentParser:
     drawing.add_argument("--no-shapes", action="store_true",
                          help="leave tensor shapes such as (1, 3) out of the labels")
     drawing.add_argument("--free-size", action="store_true",
-                         help="today's free-size drawing, every step (notebooks, long unrolls), not shaped for a slide")
+                         help="the free-size drawing, every step (notebooks, long unrolls), not shaped for a slide")
     drawing.add_argument("--width", type=_positive, metavar="PX",
                          help="width of a .png in pixels (default: 1920, a full-HD slide)")
     drawing.add_argument("--title", default="", help="a title above the figure")
