@@ -94,6 +94,7 @@ def layout(picture: Picture, sizes: list[tuple[float, float]], notes_beside: boo
     boxes = [Box(0.0, 0.0, h, w) if turned else Box(0.0, 0.0, w, h) for w, h in sizes]
     grid = Grid(picture, boxes)
     routes = [grid.route(tail, head, label) for tail, head, label in picture.edges]
+    _name_each_fork_once(picture.edges, routes)
     if turned:
         _turn(boxes, routes, grid.clusters)
     loops = [(i, state, _loop(boxes[i], k, len(node.loops), state, grid.loop_label(state, len(node.loops))))
@@ -136,6 +137,27 @@ def layout(picture: Picture, sizes: list[tuple[float, float]], notes_beside: boo
         texts = [(text, -x - len(text) * CHAR, y) for text, x, y in texts]
     return Layout(boxes, routes, grid.clusters, texts, loops)
 
+
+
+def _name_each_fork_once(edges: list[tuple[int, int, str]], routes: list[Route]) -> None:
+    """One state handed to two nodes (layer 1's h₁ into both directions of layer 2) leaves along one line
+    that forks: its name is drawn once, on the most direct of the routes — two copies land on one spot
+    or side by side, and read as two states.
+
+    >>> routes = [Route([(0, 0), (0, 5)], (0, 9), label_at=(3, 4)), Route([(0, 0), (0, 5), (6, 5)], (6, 9), label_at=(3, 4))]
+    >>> _name_each_fork_once([(1, 2, "h₁"), (1, 3, "h₁")], routes)
+    >>> [route.label_drawn for route in routes]
+    [True, False]
+    """
+    forks: dict[tuple, list[Route]] = {}
+    for (tail, _, label), route in zip(edges, routes):
+        if label and route.label_at is not None:
+            start = (round(route.points[0][0], 1), round(route.points[0][1], 1))
+            forks.setdefault((tail, label, start), []).append(route)
+    for fork in forks.values():
+        direct = min(fork, key=lambda route: len(route.points))
+        for route in fork:
+            route.label_drawn = route is direct
 
 
 def _turn(boxes: list[Box], routes: list[Route], clusters: list[tuple[str, Box]]) -> None:

@@ -8,6 +8,8 @@ from __future__ import annotations
 from .geometry import LABEL_LINE, Box, Route, clip, finish, label_lines, segment_enters
 from .picture import CHOICES
 
+BESIDE_COLUMN = 4.0  # how far a line up past the rows in between runs from their cells' sides
+
 
 class Routes:
     """Routing, given a placed grid (see :class:`~.grid.Grid`, which sets every attribute read here)."""
@@ -38,12 +40,17 @@ class Routes:
             return self._through_gap(a, b, self.column_x[block_of[other][1]], label)
         if tail in block_of and head in block_of and block_of[tail][1] == block_of[head][1] \
                 and abs(block_of[tail][0] - block_of[head][0]) > 1:  # up past the rows in between
-            side_x = self.column_x[block_of[tail][1]] + self.column_width / 2 + self.column_gap / 2
+            # close beside the column, not down the middle of the gap: the rows in between name their states
+            # there (h₂⁽¹←⁾ between two cells), and a line through the middle strikes their names out
+            side_x = self.column_x[block_of[tail][1]] + self.column_width / 2 + BESIDE_COLUMN
             if any(n.loops for n in self.nodes):  # a rolled cell's loops arch over its top: leave by its side
                 return self._dogleg(a, b, side_x, label, from_side=True)
             return self._dogleg(a, b, side_x, label)
         if self.place.get(tail, ("",))[0] == "below" and head in block_of and block_of[head][0] > self.place[tail][1]:
-            return self._dogleg(a, b, b.x - self.column_width / 2 - self.column_gap / 2, label)
+            # between two steps close beside b's column, clear of the states named mid-gap (as up past rows);
+            # left of the first step down the middle, clear of the bus of the initial states beside it
+            beside = BESIDE_COLUMN if block_of[head][1] > 0 else self.column_gap / 2
+            return self._dogleg(a, b, b.x - self.column_width / 2 - beside, label)
         if (tail in block_of) != (head in block_of) and self.place.get(tail if head in block_of else head,
                                                                         ("",))[0] in ("start", "end"):
             inside = head if head in block_of else tail
