@@ -81,6 +81,13 @@ def expect(table: dict[str, str], name: str):
         if name in table else name
 
 
+def cli_figure(name: str, path: pathlib.Path, capsys) -> str:
+    """The SVG the CLI writes for the grid case ``name``."""
+    case = next(grid_case(c) for c in GRID if case_id(c) == name)
+    assert main(arguments(case, path)) == 0, capsys.readouterr().err
+    return path.read_text()
+
+
 @pytest.fixture
 def library_svg(tmp_path, monkeypatch):
     """No Graphviz on the PATH: save and the CLI write the library's own SVG (the layout Graphviz is given)."""
@@ -103,10 +110,7 @@ def test_the_vanishing_comparison_fits_a_slide(name, tmp_path, library_svg, caps
 
 @pytest.mark.parametrize("name", [expect(GRID_TOO_SMALL, case_id(case)) for case in GRID])
 def test_each_figure_of_the_cli_grid_fits_a_slide(name, tmp_path, library_svg, capsys):
-    case = next(grid_case(c) for c in GRID if case_id(c) == name)
-    path = tmp_path / "figure.svg"
-    assert main(arguments(case, path)) == 0, capsys.readouterr().err
-    found = slide_fit(path.read_text())
+    found = slide_fit(cli_figure(name, tmp_path / "figure.svg", capsys))
     assert found.fits, f"{name}: {found}"
 
 
@@ -432,10 +436,7 @@ def test_no_arrow_label_of_a_documentation_figure_lies_on_another_a_line_or_a_bo
 
 @pytest.mark.parametrize("name", [expect(GRID_LABEL_CLASHES, case_id(case)) for case in GRID])
 def test_no_arrow_label_of_a_cli_figure_lies_on_another_a_line_or_a_box(name, tmp_path, library_svg, capsys):
-    case = next(grid_case(c) for c in GRID if case_id(c) == name)
-    path = tmp_path / "figure.svg"
-    assert main(arguments(case, path)) == 0, capsys.readouterr().err
-    found = label_clashes(path.read_text())
+    found = label_clashes(cli_figure(name, tmp_path / "figure.svg", capsys))
     assert found.count == 0, f"{name}: {found}: {found.overlaps} {found.crossed} {found.on_nodes}"
 
 
