@@ -146,7 +146,8 @@ def test_a_sampled_token_is_drawn_as_sampled_and_an_argmax_as_argmax():
         assert labels.count(how) == 3 and labels.count({"argmax": "sampled", "sampled": "argmax"}[how]) == 0
 
 
-BACKWARD_THROUGH_NODES = {"bidirectional_tagger"}  # two layers, both directions, a head per step: not yet clear
+# (the two-layer bidirectional tagger's BPTT figure is clear since its lines up past a row run beside the column)
+BACKWARD_THROUGH_NODES: set[str] = set()
 
 
 @pytest.mark.parametrize("make", [pytest.param(name, marks=pytest.mark.xfail(

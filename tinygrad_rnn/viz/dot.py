@@ -69,7 +69,9 @@ def picture_to_dot(picture: Picture) -> str:
         lines.append(_node_line(index, node, label, placed.boxes[index], picture))
     for (tail, head, label), route in zip(picture.edges, placed.routes):
         attributes = f'pos="{_spline(route)}"'
-        if label and route.label_at is not None:
+        if label and not route.label_drawn:  # named on another edge of its fork
+            pass
+        elif label and route.label_at is not None:
             attributes += _label_attributes(route, label)
         elif label:
             attributes += f", label={_quote(label)}"

@@ -65,6 +65,7 @@ class Route:
     end: tuple[float, float]  # where the arrowhead touches the head
     label_at: tuple[float, float] | None = None  # the middle of the label's first line
     label_lines: list[str] | None = None  # the label as drawn, where a slide breaks it (else the label itself)
+    label_drawn: bool = True  # False where another edge of the same fork already names the same state
 
 
 def label_lines(label: str) -> list[str]:

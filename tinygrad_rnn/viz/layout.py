@@ -43,6 +43,7 @@ from .geometry import (
     BOX_LABEL,
     CHAR,
     FREE,
+    LABEL_CHAR,
     LABEL_LINE,
     LINE,
     LOOP_HEIGHT,
@@ -94,6 +95,7 @@ def layout(picture: Picture, sizes: list[tuple[float, float]], notes_beside: boo
     boxes = [Box(0.0, 0.0, h, w) if turned else Box(0.0, 0.0, w, h) for w, h in sizes]
     grid = Grid(picture, boxes)
     routes = [grid.route(tail, head, label) for tail, head, label in picture.edges]
+    _name_each_fork_once(picture.edges, routes)
     if turned:
         _turn(boxes, routes, grid.clusters)
     loops = [(i, state, _loop(boxes[i], k, len(node.loops), state, grid.loop_label(state, len(node.loops))))
@@ -136,6 +138,31 @@ def layout(picture: Picture, sizes: list[tuple[float, float]], notes_beside: boo
         texts = [(text, -x - len(text) * CHAR, y) for text, x, y in texts]
     return Layout(boxes, routes, grid.clusters, texts, loops)
 
+
+
+def _name_each_fork_once(edges: list[tuple[int, int, str]], routes: list[Route]) -> None:
+    """One state handed to two nodes (layer 1's h₁ into both directions of layer 2) leaves along one line
+    that forks: where the two copies of its name would land on one spot or side by side (and read as two
+    states), it is drawn once, on the most direct of the routes. Copies far apart each name their own line.
+
+    >>> routes = [Route([(0, 0), (0, 5)], (0, 9), label_at=(3, 4)), Route([(0, 0), (0, 5), (6, 5)], (6, 9),
+    ...           label_at=(3, 20)), Route([(0, 0), (90, 0)], (90, 9), label_at=(80, 4))]
+    >>> _name_each_fork_once([(1, 2, "h₁"), (1, 3, "h₁"), (1, 4, "h₁")], routes)
+    >>> [route.label_drawn for route in routes]
+    [True, False, True]
+    """
+    named: dict[tuple[int, str], list[Route]] = {}
+    order = sorted(range(len(routes)), key=lambda k: len(routes[k].points))  # the most direct first
+    for k in order:
+        (tail, _, label), route = edges[k], routes[k]
+        if not label or route.label_at is None:
+            continue
+        kept = named.setdefault((tail, label), [])
+        route.label_drawn = not any(abs(route.label_at[0] - other.label_at[0]) < LABEL_CHAR * len(label)
+                                    and abs(route.label_at[1] - other.label_at[1]) < 3 * LABEL_LINE
+                                    for other in kept)
+        if route.label_drawn:
+            kept.append(route)
 
 
 def _turn(boxes: list[Box], routes: list[Route], clusters: list[tuple[str, Box]]) -> None:

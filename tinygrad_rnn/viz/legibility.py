@@ -12,7 +12,10 @@ polyline through the points of its path:
   ``shown_width`` pixels wide (a slide on a projector: 1,600);
 * **on a slide** (:func:`slide_fit`): the figure fitted whole into a 1,920 × 1,080 slide, scaled by
   min(1920 / width, 1080 / height) — its smallest text and smallest node label in pixels there, and
-  its shape (width : height). A slide's body text wants ≥ 24 px at 1080p, its labels more.
+  its shape (width : height). A slide's body text wants ≥ 24 px at 1080p, its labels more;
+* **labels** (:func:`label_clashes`): arrow labels printed over each other, crossed by a line, or lying
+  on a node's box — each of them reads as something it is not (one state twice, a struck-out symbol,
+  part of the node's name).
 
 >>> import tinygrad_rnn as tr
 >>> from tinygrad_rnn.viz.graph import build_picture
@@ -233,3 +236,79 @@ def _polyline_enters(line: list[Point], box: tuple[float, float, float, float], 
     if left >= right or bottom >= top:
         return False
     return any(segment_enters(p, q, (left, bottom, right, top)) for p, q in zip(line, line[1:]))
+
+
+@dataclass
+class LabelClashes:
+    overlaps: list[tuple[str, str]] = field(default_factory=list)  # (label, label) printed over each other
+    crossed: list[tuple[str, str]] = field(default_factory=list)  # (label, edge) whose line runs through it
+    on_nodes: list[tuple[str, str]] = field(default_factory=list)  # (label, node) lying on the node's box
+
+    @property
+    def count(self) -> int:
+        return len(self.overlaps) + len(self.crossed) + len(self.on_nodes)
+
+    def __str__(self) -> str:
+        return f"{len(self.overlaps)} overlaps, {len(self.crossed)} crossed, {len(self.on_nodes)} on nodes"
+
+
+def label_clashes(svg_text: str) -> LabelClashes:
+    """Arrow labels over each other, crossed by an edge's line, or on a node's box, in the SVG as drawn.
+
+    A label's box is estimated from its font: half an em a character, from 0.7 em above its baseline
+    to 0.15 em below (ascenders and descenders of Helvetica's digits and letters, a little inside).
+
+    >>> clash = label_clashes('<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 100 50">'
+    ...     '<path class="edge" data-tail="0" data-head="1" d="M50,0 L50,50"/>'
+    ...     '<text class="edge-label" x="50" y="20" font-size="9" text-anchor="middle">h₁</text>'
+    ...     '<text class="edge-label" x="52" y="22" font-size="9" text-anchor="middle">h₁</text></svg>')
+    >>> len(clash.overlaps), len(clash.crossed), clash.count
+    (1, 2, 3)
+    """
+    root = ElementTree.fromstring(svg_text)
+    nodes, edges, _ = _read(root)
+    labels = list(_label_boxes(root))
+    found = LabelClashes()
+    for k, (words, box) in enumerate(labels):
+        found.overlaps += [(words, other) for other, box2 in labels[k + 1:] if _boxes_overlap(box, box2)]
+        found.crossed += [(words, name) for name, _, line in edges
+                          if any(segment_enters(p, q, box) for p, q in zip(line, line[1:]))]
+        found.on_nodes += [(words, node) for node, node_box in nodes.items() if _boxes_overlap(box, node_box)]
+    return found
+
+
+def _label_boxes(root: ElementTree.Element):
+    """(words, box (left, top, right, bottom) in the SVG's y) of each line of every arrow label: the
+    library's ``edge-label`` texts and the texts inside Graphviz's edges."""
+    for element, in_edge in _edge_texts(root):
+        if not (in_edge or "edge-label" in (element.get("class") or "").split()):
+            continue
+        size = _font_size(element, root)
+        spans = [span for span in element if span.tag.endswith("tspan")] or [element]
+        for span in spans:
+            words = "".join(span.itertext()).strip()
+            if not words:
+                continue
+            x = float(span.get("x") or element.get("x") or 0)
+            y = float(span.get("y") or element.get("y") or 0)
+            width = 0.5 * size * len(words)
+            anchor = element.get("text-anchor") or "start"
+            left = x - width / 2 if anchor == "middle" else x - width if anchor == "end" else x
+            yield words, (left, y - 0.7 * size, left + width, y + 0.15 * size)
+
+
+def _edge_texts(root: ElementTree.Element):
+    """(each text element, whether it is inside a Graphviz edge's group), walking without recursion."""
+    stack = [(root, False)]
+    while stack:
+        element, in_edge = stack.pop()
+        tag = element.tag.rsplit("}", 1)[-1]
+        if tag == "text":
+            yield element, in_edge
+            continue
+        in_edge = in_edge or (tag == "g" and "edge" in (element.get("class") or "").split())
+        stack.extend((child, in_edge) for child in element)
+
+
+def _boxes_overlap(a: tuple[float, float, float, float], b: tuple[float, float, float, float]) -> bool:
+    return a[0] < b[2] and b[0] < a[2] and a[1] < b[3] and b[1] < a[3]

@@ -5,8 +5,10 @@ each step; and the ways round a column, past levels and through gaps. :class:`Ro
 
 from __future__ import annotations
 
-from .geometry import LABEL_LINE, Box, Route, clip, finish, label_lines, segment_enters
+from .geometry import LABEL_CHAR, LABEL_LINE, Box, Route, clip, finish, label_lines, segment_enters
 from .picture import CHOICES
+
+BESIDE_COLUMN = 4.0  # how far a line up past the rows in between runs from their cells' sides
 
 
 class Routes:
@@ -38,12 +40,17 @@ class Routes:
             return self._through_gap(a, b, self.column_x[block_of[other][1]], label)
         if tail in block_of and head in block_of and block_of[tail][1] == block_of[head][1] \
                 and abs(block_of[tail][0] - block_of[head][0]) > 1:  # up past the rows in between
-            side_x = self.column_x[block_of[tail][1]] + self.column_width / 2 + self.column_gap / 2
+            # close beside the column, not down the middle of the gap: the rows in between name their states
+            # there (h₂⁽¹←⁾ between two cells), and a line through the middle strikes their names out
+            side_x = self.column_x[block_of[tail][1]] + self.column_width / 2 + BESIDE_COLUMN
             if any(n.loops for n in self.nodes):  # a rolled cell's loops arch over its top: leave by its side
                 return self._dogleg(a, b, side_x, label, from_side=True)
             return self._dogleg(a, b, side_x, label)
         if self.place.get(tail, ("",))[0] == "below" and head in block_of and block_of[head][0] > self.place[tail][1]:
-            return self._dogleg(a, b, b.x - self.column_width / 2 - self.column_gap / 2, label)
+            # between two steps close beside b's column, clear of the states named mid-gap (as up past rows);
+            # left of the first step down the middle, clear of the bus of the initial states beside it
+            beside = BESIDE_COLUMN if block_of[head][1] > 0 else self.column_gap / 2
+            return self._dogleg(a, b, b.x - self.column_width / 2 - beside, label)
         if (tail in block_of) != (head in block_of) and self.place.get(tail if head in block_of else head,
                                                                         ("",))[0] in ("start", "end"):
             inside = head if head in block_of else tail
@@ -286,11 +293,16 @@ class Routes:
         """ŷ_t (above step t) to the input of step t+1 (below it), a choice fed back: out of ŷ_t's side,
         down the gap between the two columns — crossing the state h_t once — and into the input's side;
         a diagonal would cut the corners of the cells it passes."""
-        gap_x = (a.x + b.x) / 2  # the columns are evenly spaced: midway is the gap between them
         rightwards = b.x > a.x
+        # close beside the input's column, not midway: the state h_t is named in the middle of the gap
+        side = self.column_width / 2 + BESIDE_COLUMN
+        gap_x = b.x - side if rightwards else b.x + side
         start = (a.right if rightwards else a.left, a.y)
         end = (b.left if rightwards else b.right, b.y)
-        label_at = (gap_x + 4 + 3 * len(label), a.y + (b.y - a.y) * 0.25)  # beside the drop, above the state's arrow
+        # named under the cells, on the far side of the drop from the input (clear of the cell's and the
+        # input's boxes; beside the drop further up it sat on the next cell's corner)
+        away = -(4 + LABEL_CHAR * len(label) / 2) if rightwards else 4 + LABEL_CHAR * len(label) / 2
+        label_at = (gap_x + away, b.top + self.space.gap_y / 2 - 3)
         return finish([start, (gap_x, a.y), (gap_x, b.y)], end, label, label_at)
 
     def _through_gap(self, a: Box, b: Box, column_x: float, label: str) -> Route:

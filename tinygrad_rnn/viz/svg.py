@@ -65,7 +65,7 @@ def picture_to_svg(picture: Picture, placed: Layout, labels: list[str], prefix: 
         parts.append(f'<path id="{prefix}-e{k}" class="edge" data-tail="{tail}" data-head="{head}" d="{path}" '
                      f'fill="none" stroke="#555555"{DASHED if label in CHOICES else ""} '
                      f'marker-end="url(#{prefix}-arrow)"/>')
-        if label and route.label_at is not None:
+        if label and route.label_drawn and route.label_at is not None:
             parts.append(_edge_label(route, label, y_of(route.label_at[1])))
     for node, state, route in placed.loops:  # the rolled view: a state handed back to its own cell
         path = " ".join(f"{'M' if i == 0 else 'L'}{x:.1f},{y_of(y):.1f}" for i, (x, y) in enumerate(route.points))
