@@ -123,8 +123,6 @@ from .recording import (
 from .tensor import Tensor  # first: everything else builds on it
 from .version import package_version as _package_version
 
-__version__ = _package_version()
-
 # dtypes by PyTorch's names: NumPy dtypes, accepted wherever a dtype is (and so is their name, "float64")
 float16 = half = _numpy.dtype("float16")
 float32 = float = _numpy.dtype("float32")  # noqa: A001  (tr.float is PyTorch's name; builtins stay builtins)
@@ -145,7 +143,10 @@ _SUBPACKAGES = ("nn", "optim", "viz", "analysis", "data", "models", "generation"
 
 
 def __getattr__(name: str) -> Any:
-    """Import a subpackage the first time it is used: ``tinygrad_rnn.nn`` works right away."""
+    """Import a subpackage the first time it is used: ``tinygrad_rnn.nn`` works right away; read
+    ``__version__`` from the package's metadata when asked (importlib.metadata costs ~15 ms at import)."""
+    if name == "__version__":
+        return _package_version()
     if name in _SUBPACKAGES:
         return importlib.import_module(f".{name}", __name__)
     raise AttributeError(f"module 'tinygrad_rnn' has no attribute {name!r}")

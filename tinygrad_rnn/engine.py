@@ -223,7 +223,7 @@ class GradientTable:
 
     def __init__(self, record: bool = False, itemize: Any = None) -> None:
         self.totals: dict[Any, Any] = {}  # vertex → the sum of the terms it received so far
-        self.summed: set[Any] = set()  # vertices whose total is a sum made here (no one else holds it)
+        self.owned: set[Any] = set()  # vertices whose total is a sum made here (no one else holds it)
         self.terms: dict[Any, list[tuple[Scope, Any]]] = {}  # vertex → its terms, kept one by one
         self.record, self.itemize = record, itemize
         self.itemized: list[tuple[Scope, Any]] = []  # the terms of ``itemize``, once taken
@@ -234,7 +234,7 @@ class GradientTable:
             self.terms.setdefault(vertex, []).append((scope, term))
         elif vertex in self.totals:
             self.totals[vertex] = self.totals[vertex] + term  # ∂J/∂x = Σ over the uses of x
-            self.summed.add(vertex)
+            self.owned.add(vertex)
         else:
             self.totals[vertex] = term
 
@@ -260,7 +260,7 @@ class GradientTable:
 
     def is_fresh(self, vertex: Any) -> bool:
         """Whether ``vertex``'s total (taken last) is an array this table made: stored without a copy."""
-        return vertex in self.summed and not self.record
+        return vertex in self.owned and not self.record
 
 
 # The seam tinygrad_rnn.fast.gradient_table installs its table at (install() / uninstall()).

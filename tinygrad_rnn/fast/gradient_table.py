@@ -13,7 +13,7 @@ idea, and what a hand-written BPTT does):
 * **Running sums in place.** A tensor used at 1,000 steps grows one array. A term may be an array
   that other tensors also received (the backward of ``a + b`` hands both the same array), so the
   first is held as it is and the second makes a new array; only a sum this table made itself
-  (:attr:`DeferredGradientTable.owned`) grows in place.
+  (the table's ``owned``) grows in place.
 * **Terms kept one by one** (``record``, ``itemize``: as the plain table) get each DeferredProduct
   multiplied out, one per step: a fused layer's term names its steps, and is split into each
   step's term with the step's scope, as the per-step path would have sent them.
@@ -131,10 +131,6 @@ class DeferredGradientTable(GradientTable):
     module docstring). Terms kept one by one are kept as the plain table keeps them, a DeferredProduct
     multiplied out one step at a time."""
 
-    def __init__(self, record: bool = False, itemize: Any = None) -> None:
-        super().__init__(record, itemize)
-        self.owned: set[Any] = set()  # vertices whose running sum this table made: only those grow in place
-
     def add(self, vertex: Any, term: Any, scope: Scope, of: Any = None) -> None:
         if self.record or vertex is self.itemize:
             self._add_per_step(vertex, term, scope, of)
@@ -174,9 +170,6 @@ class DeferredGradientTable(GradientTable):
         if kind is PendingSum:
             return running_sum.total()
         return running_sum.materialize() if kind is DeferredProduct else running_sum
-
-    def is_fresh(self, vertex: Any) -> bool:
-        return vertex in self.owned and not self.record
 
     def _add_in_place(self, vertex: Any, gradient: Any) -> None:
         """The running sum += gradient, allowed only into a sum this table made (the in-place rule)."""

@@ -125,16 +125,12 @@ def fit(svg_text: str, left: float, top: float, width: float, height: float,
     drawing's root becomes a nested ``<svg>`` with its own ``viewBox`` (a note that runs past the
     drawing's bounds is shown, not cut). ``window`` (x, y, width, height in the drawing's units):
     only that part of the drawing, the rest cut off at the box's edges."""
-    opening = re.match(r"\s*<svg\b[^>]*>", svg_text)
-    if opening is None:
-        raise ValueError("fit: expected SVG text starting with <svg …>")
-    found = re.search(r'viewBox="([^"]+)"', opening.group())
-    if found is None:
-        raise ValueError("fit: the drawing has no viewBox to scale it by")
+    opening = _opening_tag(svg_text)
+    box = drawing_box(svg_text)
     inner = svg_text[opening.end():].rsplit("</svg>", 1)[0]
     family = re.search(r'font-family="([^"]+)"', opening.group())
     size = re.search(r'font-size="([^"]+)"', opening.group())
-    view = " ".join(f"{v:.1f}" for v in window) if window else found.group(1)
+    view = " ".join(f"{v:.1f}" for v in window) if window else " ".join(f"{v:g}" for v in box)
     return (f'<svg x="{left:.1f}" y="{top:.1f}" width="{width:.1f}" height="{height:.1f}" '
             f'viewBox="{view}" preserveAspectRatio="xMidYMid meet" overflow="{"hidden" if window else "visible"}" '
             f'font-family="{family.group(1) if family else FONT}" font-size="{size.group(1) if size else 10}">'
@@ -201,13 +197,25 @@ def text_column(notes: list[str], lines: list[str], x: float, top: float, width:
     return parts, y - top
 
 
-def drawing_size(svg_text: str) -> tuple[float, float]:
-    """The width and height of a drawing's viewBox."""
-    found = re.search(r'viewBox="([^"]+)"', svg_text)
+def _opening_tag(svg_text: str) -> re.Match:
+    opening = re.match(r"\s*<svg\b[^>]*>", svg_text)
+    if opening is None:
+        raise ValueError("fit: expected SVG text starting with <svg …>")
+    return opening
+
+
+def drawing_box(svg_text: str) -> tuple[float, float, float, float]:
+    """(x, y, width, height) of a drawing's viewBox, read from its root tag."""
+    found = re.search(r'viewBox="([^"]+)"', _opening_tag(svg_text).group())
     if found is None:
         raise ValueError("fit: the drawing has no viewBox to scale it by")
-    _, _, width, height = (float(v) for v in found.group(1).split())
-    return width, height
+    x, y, width, height = (float(v) for v in found.group(1).split())
+    return x, y, width, height
+
+
+def drawing_size(svg_text: str) -> tuple[float, float]:
+    """The width and height of a drawing's viewBox."""
+    return drawing_box(svg_text)[2:]
 
 
 def _title_lines(title: str) -> tuple[float, list[list[Run]]]:

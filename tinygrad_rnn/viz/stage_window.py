@@ -19,7 +19,7 @@ import functools
 import re
 
 from .legibility import slide_fit
-from .slide import HEIGHT, SMALLEST_PX, WIDTH, drawing_size
+from .slide import HEIGHT, SMALLEST_PX, WIDTH, drawing_box, drawing_size
 
 PAD = 4  # figure units around a window's nodes: their outlines are drawn outside their boxes
 
@@ -47,7 +47,7 @@ def window_onto(figure: str, figures: dict, panel: dict, stage: dict,
     """Where the figure goes on the slide, and which part of it: (the box for :func:`fit`, plus the
     viewBox when a window is shown; the line that says which steps are in view, or "")."""
     left, top, width, height = box
-    full = [float(v) for v in re.search(r'viewBox="([^"]+)"', figure).group(1).split()]
+    full = drawing_box(figure)
     needed = _needed_scale(figure)
     if min(width / full[2], height / full[3]) >= needed:
         scale = min(width / full[2], height / full[3])
