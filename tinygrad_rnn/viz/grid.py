@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from .geometry import ARROW, BOX_LABEL, CHAR, FREE, LOOP_HEIGHT, SLIDE_SPACING, Box, label_width
+from .geometry import ARROW, BOX_LABEL, CHAR, FREE, LABEL_GAP, LOOP_HEIGHT, SLIDE_SPACING, Box, label_width
 from .picture import BACKWARD_ROW, PER_STEP, Picture, chain_calls, in_order
 from .routes import Routes
 
@@ -275,13 +275,18 @@ class Grid(Routes):
             shown = levels[row] - 1 - self.level[i] if self.backward else self.level[i]
             level_height[(row, shown)] = max(level_height.get((row, shown), 0.0),
                                              boxes[i].height if self.space.own_level_heights else height[row])
+        # a gap that an arrow's name lies in (a gate's r, ∂J/∂i₁ between two ops) holds a line of it, clear of both
+        named = {(self.block_of[t][0], min(self.level[t], self.level[h]) if not self.backward else
+                  levels[self.block_of[t][0]] - 1 - max(self.level[t], self.level[h])) for t, h, label in self.edge_list
+                 if label and t in self.block_of and self.block_of.get(h) == self.block_of[t]
+                 and abs(self.level[t] - self.level[h]) == 1}
         self.level_middle: dict[tuple[int, int], float] = {}
         for r in range(rows):
             below = 0.0
             for shown in range(levels[r]):
                 tall = level_height.get((r, shown), 0.0)
                 self.level_middle[(r, shown)] = below + tall / 2
-                below += tall + self.space.gap_y
+                below += tall + (max(self.space.gap_y, LABEL_GAP) if (r, shown) in named else self.space.gap_y)
         clustered = any(self.nodes[i].kind == "op" for i in self.block_of)
         label_room = BOX_LABEL if clustered else 0.0
         block_width = [2 * self.space.box_pad + max([span for (row, _), span in level_span.items() if row == r],

@@ -57,6 +57,7 @@ from .geometry import (
     segment_enters,
 )
 from .grid import Grid
+from .label_placement import place_labels
 from .picture import Picture, display_label
 
 # the names other modules import from here (their homes are geometry.py and fitting.py)
@@ -136,7 +137,9 @@ def layout(picture: Picture, sizes: list[tuple[float, float]], notes_beside: boo
             route.end = (-route.end[0], route.end[1])
             route.label_at = None if route.label_at is None else (-route.label_at[0], route.label_at[1])
         texts = [(text, -x - len(text) * CHAR, y) for text, x, y in texts]
-    return Layout(boxes, routes, grid.clusters, texts, loops)
+    placed = Layout(boxes, routes, grid.clusters, texts, loops)
+    place_labels(placed, [label for _, _, label in picture.edges])  # off the boxes and lines, beside its own
+    return placed
 
 
 

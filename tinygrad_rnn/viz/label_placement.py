@@ -1,0 +1,245 @@
+"""Where an arrow's name goes: beside its own line, never on a box, never struck through by a line.
+
+Each route comes with a spot for its label chosen by the rule that routed it (above a state's line
+mid-gap, beside a drop). Once every line is drawn, that spot is checked against everything else on
+the figure; where it lies on a node, on another label or under a line, the label moves to the
+nearest free spot beside its own line:
+
+* **candidates**: points along the arrow's own line, every few points, on either side of it, the
+  label's box a small gap away from the line;
+* **clashes**, counted for each candidate: a node's box, a step's name (t=1 in its corner), a note,
+  another label, or any line through the label's box (its own included);
+* **whose label it reads as**: another arrow's line closer to the label than its own makes it read as
+  that arrow's, and so does a stretch of line shared with other arrows (a bus's trunk) far from where
+  this arrow leaves it: both count against a candidate, after the clashes;
+* the nearest candidate with the fewest clashes wins, so a label that was already clear stays put.
+
+Coordinates are the layout's (points, y upwards); a label's anchor is the middle of its first line's
+baseline, as :mod:`.svg` draws it.
+
+>>> from tinygrad_rnn.viz.geometry import Box, Layout, Route
+>>> crossing = Route([(0.0, 0.0), (0.0, 60.0)], (0.0, 66.0), label_at=(30.0, 28.0))
+>>> named = Route([(-40.0, 30.0), (54.0, 30.0)], (60.0, 30.0), label_at=(30.0, 28.0))  # on crossing's line?
+>>> placed = Layout([Box(80.0, 30.0, 30.0, 20.0)], [crossing, named])
+>>> place_labels(placed, ["h₁", "h₂"])
+>>> [clashes(placed, ["h₁", "h₂"], k, route.label_at) for k, route in enumerate(placed.routes)]
+[0, 0]
+"""
+
+from __future__ import annotations
+
+import math
+
+from .geometry import (
+    CHAR,
+    LABEL_ASCENT,
+    LABEL_CHAR,
+    LABEL_CLEAR,
+    LABEL_DESCENT,
+    LABEL_LINE,
+    LINE,
+    Layout,
+    Route,
+    segment_enters,
+)
+
+Rect = tuple[float, float, float, float]  # (left, bottom, right, top), y upwards
+Point = tuple[float, float]
+
+GAP = 2.5  # between a label's box and its own line
+STEP = 3.0  # candidates every STEP points along the line
+NEAR_JUNCTION = 8.0  # on a stretch shared with other arrows, this close to where this arrow parts from them
+CELL = 40.0  # the side of a cell of the index of what lies where
+
+
+def label_rect(at: Point, lines: list[str]) -> Rect:
+    """The box a label's lines cover when its first line's baseline is centred on ``at``.
+
+    >>> label_rect((10.0, 0.0), ["h₁"])
+    (4.6, -2.5, 15.4, 7.0)
+    """
+    half = max(len(line) for line in lines) * LABEL_CHAR / 2
+    return (round(at[0] - half, 6), at[1] - LABEL_DESCENT - LABEL_LINE * (len(lines) - 1), round(at[0] + half, 6),
+            at[1] + LABEL_ASCENT)
+
+
+class _Index:
+    """What lies where: boxes and line segments in square cells, so that a candidate meets only its
+    neighbours (a figure holds thousands of segments and a label tries a few hundred spots)."""
+
+    def __init__(self) -> None:
+        self.cells: dict[tuple[int, int], list[tuple[str, int, tuple]]] = {}
+
+    def add(self, kind: str, owner: int, shape: tuple, rect: Rect) -> None:
+        for cell in _cells(rect):
+            self.cells.setdefault(cell, []).append((kind, owner, shape))
+
+    def near(self, rect: Rect):
+        seen = set()
+        for cell in _cells(rect):
+            for item in self.cells.get(cell, ()):
+                if id(item) not in seen:
+                    seen.add(id(item))
+                    yield item
+
+
+def _cells(rect: Rect):
+    for i in range(math.floor(rect[0] / CELL), math.floor(rect[2] / CELL) + 1):
+        for j in range(math.floor(rect[1] / CELL), math.floor(rect[3] / CELL) + 1):
+            yield i, j
+
+
+def _polyline(route: Route) -> list[Point]:
+    return [*route.points, route.end]
+
+
+def _index(placed: Layout, labels: dict[int, list[str]]) -> _Index:
+    """Every box, line and text of the figure, each tagged with its owner (a route's number, or −1)."""
+    index = _Index()
+    for box in placed.boxes:
+        rect = (box.left, box.bottom, box.right, box.top)
+        index.add("box", -1, rect, rect)
+    for name, box in placed.clusters:  # the step's name in its top left corner (svg.py, dot.py's labeljust=l)
+        rect = (box.left + 5, box.top - 15, box.left + 7 + len(name) * CHAR, box.top - 4)
+        index.add("box", -1, rect, rect)
+        corners = [(box.left, box.bottom), (box.right, box.bottom), (box.right, box.top), (box.left, box.top)]
+        for p, q in zip(corners, corners[1:] + corners[:1]):
+            index.add("border", -1, (p, q), _span(p, q))
+    for text, x, y in placed.texts:
+        rect = (x, y - LINE / 2, x + len(text) * CHAR, y + LINE / 2)
+        index.add("box", -1, rect, rect)
+    lines = [(k, _polyline(route)) for k, route in enumerate(placed.routes)]
+    lines += [(-1, _polyline(route)) for _, _, route in placed.loops]
+    for owner, points in lines:
+        for p, q in zip(points, points[1:]):
+            index.add("line", owner, (p, q), _span(p, q))
+    for _, state, route in placed.loops:
+        rect = label_rect(route.label_at, route.label_lines or [state])
+        index.add("label", -1, rect, rect)
+    for k, lines_drawn in labels.items():
+        rect = label_rect(placed.routes[k].label_at, lines_drawn)
+        index.add("label", k, rect, rect)
+    return index
+
+
+def _span(p: Point, q: Point) -> Rect:
+    return min(p[0], q[0]), min(p[1], q[1]), max(p[0], q[0]), max(p[1], q[1])
+
+
+def _grow(rect: Rect, by: float) -> Rect:
+    return rect[0] - by, rect[1] - by, rect[2] + by, rect[3] + by
+
+
+def _overlap(a: Rect, b: Rect) -> bool:
+    return a[0] < b[2] and b[0] < a[2] and a[1] < b[3] and b[1] < a[3]
+
+
+def _score(index: _Index, owner: int, rect: Rect, anchor: Point) -> tuple[int, int]:
+    """(clashes, doubts) of a label of route ``owner`` covering ``rect``, its line at ``anchor``:
+    clashes with boxes, texts, labels and lines; doubts where a step's border runs through it or
+    another arrow's line lies as close to it as its own (one that runs along its own at ``anchor`` aside)."""
+    clear, doubt_zone = _grow(rect, LABEL_CLEAR), _grow(rect, GAP + 1.0)
+    clash = doubt = 0
+    for kind, other, shape in index.near(doubt_zone):
+        if kind in ("box", "label"):
+            clash += other != owner and _overlap(clear, shape)
+        elif kind == "border":
+            doubt += segment_enters(*shape, rect)
+        elif segment_enters(*shape, clear):
+            clash += 1
+        elif other != owner and segment_enters(*shape, doubt_zone) and _distance(anchor, shape) > 0.75:
+            doubt += 1
+    return clash, doubt
+
+
+def _distance(point: Point, segment: tuple[Point, Point]) -> float:
+    (x0, y0), (x1, y1) = segment
+    dx, dy = x1 - x0, y1 - y0
+    length = dx * dx + dy * dy
+    t = 0.0 if length == 0 else max(0.0, min(1.0, ((point[0] - x0) * dx + (point[1] - y0) * dy) / length))
+    return math.hypot(point[0] - x0 - t * dx, point[1] - y0 - t * dy)
+
+
+def _samples(index: _Index, owner: int, points: list[Point]):
+    """(point, the line's direction there, shared) every STEP points along a route, from its tail to its
+    arrowhead; ``shared``: another arrow's line runs through that point too (a bus's trunk)."""
+    found = []
+    for p, q in zip(points, points[1:]):
+        length = math.dist(p, q)
+        if length == 0:
+            continue
+        direction = ((q[0] - p[0]) / length, (q[1] - p[1]) / length)
+        for n in range(math.ceil(length / STEP)):
+            at = (p[0] + direction[0] * n * STEP, p[1] + direction[1] * n * STEP)
+            shared = any(kind == "line" and other != owner and _distance(at, shape) < 0.75
+                         for kind, other, shape in index.near((at[0], at[1], at[0], at[1])))
+            found.append((at, direction, shared))
+    return found
+
+
+def _candidates(samples, lines: list[str]):
+    """Label anchors beside the line at every sample, on either side, with how far each lies along the
+    line from where this arrow parts from the lines it shares (0 where it runs alone)."""
+    parting = [math.inf] * len(samples)
+    last = -math.inf
+    for k, (_, _, shared) in enumerate(samples):  # distance from the nearest stretch of its own, both ways
+        last = k if not shared else last
+        parting[k] = (k - last) * STEP
+    last = math.inf
+    for k in range(len(samples) - 1, -1, -1):
+        last = k if not samples[k][2] else last
+        parting[k] = min(parting[k], (last - k) * STEP)
+    left, bottom, right, top = label_rect((0.0, 0.0), lines)
+    centre = ((left + right) / 2, (bottom + top) / 2)
+    for (at, (dx, dy), _), away in zip(samples, parting):
+        for nx, ny in ((-dy, dx), (dy, -dx)):
+            reach = (right - left) / 2 * abs(nx) + (top - bottom) / 2 * abs(ny) + GAP
+            yield (at[0] + nx * reach - centre[0], at[1] + ny * reach - centre[1]), at, away
+
+
+def clashes(placed: Layout, names: list[str], k: int, at: Point) -> int:
+    """How many things the label of route ``k`` (``names``: every route's label) would lie on, or be
+    struck through by, with its anchor at ``at``."""
+    text = _drawn_lines(placed, names)
+    text.pop(k, None)
+    lines = placed.routes[k].label_lines or [names[k]]
+    return _score(_index(placed, text), k, label_rect(at, lines), at)[0]
+
+
+def _drawn_lines(placed: Layout, names: list[str]) -> dict[int, list[str]]:
+    """Each drawn label's lines, by route."""
+    return {k: route.label_lines or [names[k]] for k, route in enumerate(placed.routes)
+            if names[k] and route.label_at is not None and route.label_drawn}
+
+
+def place_labels(placed: Layout, names: list[str]) -> None:
+    """Move every arrow label (``names``: each route's) that lies on a box, a label or a line to the
+    nearest free spot beside its own line."""
+    text = _drawn_lines(placed, names)
+    index = _index(placed, text)
+    for k, lines in text.items():
+        route = placed.routes[k]
+        rect = label_rect(route.label_at, lines)
+        now = _score(index, k, rect, route.label_at)
+        if now == (0, 0):
+            continue
+        best = None
+        for anchor, on_line, away in _candidates(_samples(index, k, _polyline(route)), lines):
+            score = _score(index, k, label_rect(anchor, lines), on_line)
+            key = (score[0], score[1] + (away > NEAR_JUNCTION), math.dist(anchor, route.label_at))
+            if best is None or key < best[0]:
+                best = (key, anchor)
+                if key[:2] == (0, 0) and key[2] < STEP:
+                    break
+        if best is not None and best[0][:2] < now:
+            _forget(index, k, rect)
+            route.label_at = best[1]
+            new = label_rect(best[1], lines)
+            index.add("label", k, new, new)
+
+
+def _forget(index: _Index, owner: int, rect: Rect) -> None:
+    """Take a label's old box out of the index."""
+    for cell in _cells(rect):
+        items = index.cells.get(cell, [])
+        index.cells[cell] = [item for item in items if not (item[0] == "label" and item[1] == owner and item[2] == rect)]
