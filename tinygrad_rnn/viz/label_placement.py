@@ -22,7 +22,7 @@ baseline, as :mod:`.svg` draws it.
 >>> named = Route([(-40.0, 30.0), (54.0, 30.0)], (60.0, 30.0), label_at=(30.0, 28.0))  # on crossing's line?
 >>> placed = Layout([Box(80.0, 30.0, 30.0, 20.0)], [crossing, named])
 >>> place_labels(placed, ["h₁", "h₂"])
->>> [clashes(placed, ["h₁", "h₂"], k, route.label_at) for k, route in enumerate(placed.routes)]
+>>> [clashes(placed, ["h₁", "h₂"], k) for k in range(2)]
 [0, 0]
 """
 
@@ -93,8 +93,9 @@ def _polyline(route: Route) -> list[Point]:
     return [*route.points, route.end]
 
 
-def _index(placed: Layout, labels: dict[int, list[str]]) -> _Index:
-    """Every box, line and text of the figure, each tagged with its owner (a route's number, or −1)."""
+def _index(placed: Layout, items: list[tuple[Route, list[str] | None]]) -> _Index:
+    """Every box, line, label and text of the figure, each line and label tagged with its owner (its
+    place in ``items``: every route and loop, with the lines of its label where one is drawn)."""
     index = _Index()
     for box in placed.boxes:
         rect = (box.left, box.bottom, box.right, box.top)
@@ -108,18 +109,23 @@ def _index(placed: Layout, labels: dict[int, list[str]]) -> _Index:
     for text, x, y in placed.texts:
         rect = (x, y - LINE / 2, x + len(text) * CHAR, y + LINE / 2)
         index.add("box", -1, rect, rect)
-    lines = [(k, _polyline(route)) for k, route in enumerate(placed.routes)]
-    lines += [(-1, _polyline(route)) for _, _, route in placed.loops]
-    for owner, points in lines:
+    for owner, (route, lines) in enumerate(items):
+        points = _polyline(route)
         for p, q in zip(points, points[1:]):
             index.add("line", owner, (p, q), _span(p, q))
-    for _, state, route in placed.loops:
-        rect = label_rect(route.label_at, route.label_lines or [state])
-        index.add("label", -1, rect, rect)
-    for k, lines_drawn in labels.items():
-        rect = label_rect(placed.routes[k].label_at, lines_drawn)
-        index.add("label", k, rect, rect)
+        if lines:
+            rect = label_rect(route.label_at, lines)
+            index.add("label", owner, rect, rect)
     return index
+
+
+def _items(placed: Layout, names: list[str]) -> list[tuple[Route, list[str] | None]]:
+    """Every route (``names``: each one's label) and every rolled cell's loop, with the lines of its label
+    as drawn, or None where it draws none."""
+    items: list[tuple[Route, list[str] | None]] = [
+        (route, (route.label_lines or [name]) if name and route.label_at is not None and route.label_drawn else None)
+        for route, name in zip(placed.routes, names)]
+    return items + [(route, route.label_lines or [state]) for _, state, route in placed.loops]
 
 
 def _span(p: Point, q: Point) -> Rect:
@@ -197,28 +203,22 @@ def _candidates(samples, lines: list[str]):
             yield (at[0] + nx * reach - centre[0], at[1] + ny * reach - centre[1]), at, away
 
 
-def clashes(placed: Layout, names: list[str], k: int, at: Point) -> int:
-    """How many things the label of route ``k`` (``names``: every route's label) would lie on, or be
-    struck through by, with its anchor at ``at``."""
-    text = _drawn_lines(placed, names)
-    text.pop(k, None)
-    lines = placed.routes[k].label_lines or [names[k]]
-    return _score(_index(placed, text), k, label_rect(at, lines), at)[0]
-
-
-def _drawn_lines(placed: Layout, names: list[str]) -> dict[int, list[str]]:
-    """Each drawn label's lines, by route."""
-    return {k: route.label_lines or [names[k]] for k, route in enumerate(placed.routes)
-            if names[k] and route.label_at is not None and route.label_drawn}
+def clashes(placed: Layout, names: list[str], k: int) -> int:
+    """How many things the label of route ``k`` (``names``: every route's label) lies on, or is struck
+    through by."""
+    items = _items(placed, names)
+    route, lines = items[k]
+    return _score(_index(placed, items), k, label_rect(route.label_at, lines), route.label_at)[0]
 
 
 def place_labels(placed: Layout, names: list[str]) -> None:
-    """Move every arrow label (``names``: each route's) that lies on a box, a label or a line to the
-    nearest free spot beside its own line."""
-    text = _drawn_lines(placed, names)
-    index = _index(placed, text)
-    for k, lines in text.items():
-        route = placed.routes[k]
+    """Move every arrow label (``names``: each route's; a rolled cell's loops name their states) that lies on
+    a box, a label or a line to the nearest free spot beside its own line."""
+    items = _items(placed, names)
+    index = _index(placed, items)
+    for k, (route, lines) in enumerate(items):
+        if not lines:
+            continue
         rect = label_rect(route.label_at, lines)
         now = _score(index, k, rect, route.label_at)
         if now == (0, 0):
@@ -229,8 +229,6 @@ def place_labels(placed: Layout, names: list[str]) -> None:
             key = (score[0], score[1] + (away > NEAR_JUNCTION), math.dist(anchor, route.label_at))
             if best is None or key < best[0]:
                 best = (key, anchor)
-                if key[:2] == (0, 0) and key[2] < STEP:
-                    break
         if best is not None and best[0][:2] < now:
             _forget(index, k, rect)
             route.label_at = best[1]
