@@ -14,7 +14,8 @@ LOOP_HEIGHT = 14.0  # how high a rolled cell's loop rises above it (the outer on
 LABEL_CHAR, LABEL_LINE = 5.4, 10.0  # an arrow label's 9-point font: the width of a character, the height of a line
 LABEL_ASCENT, LABEL_DESCENT = 7.0, 2.5  # a label's line above and below its baseline (a little generous)
 LABEL_CLEAR = 1.5  # the white kept between an arrow's label and any other box, line or label
-LABEL_GAP = LABEL_ASCENT + LABEL_DESCENT + 2 * LABEL_CLEAR + 3.0  # two levels with an arrow's name between
+LABEL_OFFSET = 2.5  # between an arrow's label and its own line
+NAMED_LEVEL_GAP = LABEL_ASCENT + LABEL_DESCENT + 2 * LABEL_CLEAR + 3.0  # two levels with an arrow's name between
 # them lie this far apart: a line of the label, clear of both, and room to slide it along its line
 
 

@@ -6,7 +6,19 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from .geometry import ARROW, BOX_LABEL, CHAR, FREE, LABEL_GAP, LOOP_HEIGHT, SLIDE_SPACING, Box, label_width
+from .geometry import (
+    ARROW,
+    BOX_LABEL,
+    CHAR,
+    FREE,
+    LABEL_CLEAR,
+    LABEL_OFFSET,
+    LOOP_HEIGHT,
+    NAMED_LEVEL_GAP,
+    SLIDE_SPACING,
+    Box,
+    label_width,
+)
 from .picture import BACKWARD_ROW, PER_STEP, Picture, chain_calls, in_order
 from .routes import Routes
 
@@ -276,17 +288,17 @@ class Grid(Routes):
             level_height[(row, shown)] = max(level_height.get((row, shown), 0.0),
                                              boxes[i].height if self.space.own_level_heights else height[row])
         # a gap that an arrow's name lies in (a gate's r, ∂J/∂i₁ between two ops) holds a line of it, clear of both
-        named = {(self.block_of[t][0], min(self.level[t], self.level[h]) if not self.backward else
-                  levels[self.block_of[t][0]] - 1 - max(self.level[t], self.level[h])) for t, h, label in self.edge_list
-                 if label and t in self.block_of and self.block_of.get(h) == self.block_of[t]
-                 and abs(self.level[t] - self.level[h]) == 1}
+        named = [(t, h, label) for t, h, label in self.edge_list if label and t in self.block_of
+                 and self.block_of.get(h) == self.block_of[t] and abs(self.level[t] - self.level[h]) == 1]
+        named_gaps = {(self.block_of[t][0], min(self.level[t], self.level[h]) if not self.backward else
+                       levels[self.block_of[t][0]] - 1 - max(self.level[t], self.level[h])) for t, h, _ in named}
         self.level_middle: dict[tuple[int, int], float] = {}
         for r in range(rows):
             below = 0.0
             for shown in range(levels[r]):
                 tall = level_height.get((r, shown), 0.0)
                 self.level_middle[(r, shown)] = below + tall / 2
-                below += tall + (max(self.space.gap_y, LABEL_GAP) if (r, shown) in named else self.space.gap_y)
+                below += tall + (max(self.space.gap_y, NAMED_LEVEL_GAP) if (r, shown) in named_gaps else self.space.gap_y)
         clustered = any(self.nodes[i].kind == "op" for i in self.block_of)
         label_room = BOX_LABEL if clustered else 0.0
         block_width = [2 * self.space.box_pad + max([span for (row, _), span in level_span.items() if row == r],
@@ -302,7 +314,10 @@ class Grid(Routes):
             # (a column gap as wide as between the steps: a line passing up between two columns beside a
             # row, h_T of another row into J, keeps clear of both)
             widths[col] = max(widths[col], max(boxes[i].width for i in members) + self.space.column_gap_min)
-        self.column_width = max(block_width) if self.block_of else 0.0
+        # a step's arrow named beside its line (∂J/∂h₂ from Σ down to tanh) has room for its name on one side
+        # of the middle, clear of the lines through the gaps beside the column
+        self.column_width = max(block_width + [2 * (label_width([label]) + LABEL_OFFSET + 2 * LABEL_CLEAR)
+                                               for _, _, label in named]) if self.block_of else 0.0
         # a "…" standing for steps left out has a column of its own, as wide as its words
         self.column_width = max([self.column_width] + [box.width + 2 * self.space.box_pad for box, node in
                                                        zip(boxes, self.nodes) if node.kind == "ellipsis"])

@@ -37,6 +37,7 @@ from .geometry import (
     LABEL_CLEAR,
     LABEL_DESCENT,
     LABEL_LINE,
+    LABEL_OFFSET,
     LINE,
     Layout,
     Route,
@@ -46,7 +47,6 @@ from .geometry import (
 Rect = tuple[float, float, float, float]  # (left, bottom, right, top), y upwards
 Point = tuple[float, float]
 
-GAP = 2.5  # between a label's box and its own line
 STEP = 3.0  # candidates every STEP points along the line
 NEAR_JUNCTION = 8.0  # on a stretch shared with other arrows, this close to where this arrow parts from them
 CELL = 40.0  # the side of a cell of the index of what lies where
@@ -144,7 +144,7 @@ def _score(index: _Index, owner: int, rect: Rect, anchor: Point) -> tuple[int, i
     """(clashes, doubts) of a label of route ``owner`` covering ``rect``, its line at ``anchor``:
     clashes with boxes, texts, labels and lines; doubts where a step's border runs through it or
     another arrow's line lies as close to it as its own (one that runs along its own at ``anchor`` aside)."""
-    clear, doubt_zone = _grow(rect, LABEL_CLEAR), _grow(rect, GAP + 1.0)
+    clear, doubt_zone = _grow(rect, LABEL_CLEAR), _grow(rect, LABEL_OFFSET + 1.0)
     clash = doubt = 0
     for kind, other, shape in index.near(doubt_zone):
         if kind in ("box", "label"):
@@ -199,7 +199,7 @@ def _candidates(samples, lines: list[str]):
     centre = ((left + right) / 2, (bottom + top) / 2)
     for (at, (dx, dy), _), away in zip(samples, parting):
         for nx, ny in ((-dy, dx), (dy, -dx)):
-            reach = (right - left) / 2 * abs(nx) + (top - bottom) / 2 * abs(ny) + GAP
+            reach = (right - left) / 2 * abs(nx) + (top - bottom) / 2 * abs(ny) + LABEL_OFFSET
             yield (at[0] + nx * reach - centre[0], at[1] + ny * reach - centre[1]), at, away
 
 
