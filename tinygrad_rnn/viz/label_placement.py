@@ -198,9 +198,15 @@ def _candidates(samples, lines: list[str]):
     left, bottom, right, top = label_rect((0.0, 0.0), lines)
     centre = ((left + right) / 2, (bottom + top) / 2)
     for (at, (dx, dy), _), away in zip(samples, parting):
-        for nx, ny in ((-dy, dx), (dy, -dx)):
-            reach = (right - left) / 2 * abs(nx) + (top - bottom) / 2 * abs(ny) + LABEL_OFFSET
-            yield (at[0] + nx * reach - centre[0], at[1] + ny * reach - centre[1]), at, away
+        normal = (-dy, dx)
+        # the label's box just clear of the line: straight away from it, and (beside a slanted line, where
+        # the straight way out runs into the boxes it joins) level with the point, or above or below it
+        reach = (right - left) / 2 * abs(normal[0]) + (top - bottom) / 2 * abs(normal[1]) + LABEL_OFFSET
+        for ux, uy in ((-dy, dx), (dy, -dx), (1.0, 0.0), (-1.0, 0.0), (0.0, 1.0), (0.0, -1.0)):
+            facing = ux * normal[0] + uy * normal[1]
+            if abs(facing) > 0.2 and (abs(dx) > 0.01 and abs(dy) > 0.01 or abs(facing) > 0.99):
+                t = reach / abs(facing)
+                yield (at[0] + ux * t - centre[0], at[1] + uy * t - centre[1]), at, away
 
 
 def clashes(placed: Layout, names: list[str], k: int) -> int:
