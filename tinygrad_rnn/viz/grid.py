@@ -11,7 +11,9 @@ from .geometry import (
     BOX_LABEL,
     CHAR,
     FREE,
+    LABEL_ASCENT,
     LABEL_CLEAR,
+    LABEL_DESCENT,
     LABEL_OFFSET,
     LOOP_HEIGHT,
     NAMED_LEVEL_GAP,
@@ -70,6 +72,7 @@ class Grid(Routes):
         self._arrange_blocks()
         self._place_outside()
         self._plan_lanes(edges)
+        self._room_for_state_names()
         self._coordinates()
 
     # --- inside the steps: levels (depth within the step) and the order side by side ---------------
@@ -259,6 +262,16 @@ class Grid(Routes):
         near = (first if at_start else last) if not self.reverse[row] else (last if at_start else first)
         return self.block_of[inside][1] != near
 
+    def _room_for_state_names(self) -> None:
+        """A cell that passes more than two states to the next (c and h, both ways) stands tall enough for a
+        line of each one's name between their lines (they run a quarter of its height apart), nearer its own
+        line than the next (a name midway between two lines reads as either's)."""
+        pitch = LABEL_ASCENT + LABEL_DESCENT + 3 * LABEL_OFFSET
+        for (row, gap), tracks in self.gap_tracks.items():
+            for i in self.members.get((row, gap), []) + self.members.get((row, gap + 1), []) if len(tracks) > 2 else []:
+                if self.nodes[i].kind == "group":
+                    self.boxes[i].height = max(self.boxes[i].height, len(tracks) * pitch)
+
     # --- coordinates ------------------------------------------------------------------------------
     def _coordinates(self) -> None:
         boxes, rows = self.boxes, max(self.rows, 1)
@@ -348,15 +361,18 @@ class Grid(Routes):
                      for i in self.block_of for loop in self.nodes[i].loops])  # a loop's label
         first_x = sum(columns_beside[True]) + gap + self.column_width / 2
         # a state's label sits between two cells: the gap as wide as the longest (a BPTT arrow's part of ∂J/∂h)
+        # (every state of the gap: two cells pass h and c along one pair of nodes, which self.kind holds once)
         self.column_gap = max([self.space.column_gap_min] + [
-            label_width(self._drawn(kind[3], len(self.gap_tracks[kind[1:3]]))) + self.space.label_room
+            label_width(self._drawn(label, len(tracks))) + self.space.label_room
             - (self.column_width - max(boxes[tail].width, boxes[head].width))
-            for (tail, head), kind in self.kind.items()
-            if kind[0] == "state" and kind[3] and self.nodes[tail].kind == self.nodes[head].kind == "group"] + [
+            for (tail, head), kind in self.kind.items() if kind[0] == "state"
+            and self.nodes[tail].kind == self.nodes[head].kind == "group"
+            for tracks in [self.gap_tracks[kind[1:3]]] for label in tracks if label] + [
             # between two steps' boxes of ops, centred in the gap
-            label_width(self._drawn(kind[3], len(self.gap_tracks[kind[1:3]]))) + 4 - 2 * self.space.box_pad
-            for (tail, head), kind in self.kind.items()
-            if kind[0] == "state" and kind[3] and "group" not in (self.nodes[tail].kind, self.nodes[head].kind)])
+            label_width(self._drawn(label, len(tracks))) + 4 - 2 * self.space.box_pad
+            for (tail, head), kind in self.kind.items() if kind[0] == "state"
+            and "group" not in (self.nodes[tail].kind, self.nodes[head].kind)
+            for tracks in [self.gap_tracks[kind[1:3]]] for label in tracks if label])
         self.column_x = [first_x + c * (self.column_width + self.column_gap) for c in range(max(len(self.steps), 1))]
         left_edge = first_x - self.column_width / 2 - gap
         right_edge = self.column_x[-1] + self.column_width / 2 + gap
