@@ -311,7 +311,8 @@ class Grid(Routes):
             for shown in range(levels[r]):
                 tall = level_height.get((r, shown), 0.0)
                 self.level_middle[(r, shown)] = below + tall / 2
-                below += tall + (max(self.space.gap_y, NAMED_LEVEL_GAP) if (r, shown) in named_gaps else self.space.gap_y)
+                holds_name = (r, shown) in named_gaps
+                below += tall + (max(self.space.gap_y, NAMED_LEVEL_GAP) if holds_name else self.space.gap_y)
         clustered = any(self.nodes[i].kind == "op" for i in self.block_of)
         label_room = BOX_LABEL if clustered else 0.0
         block_width = [2 * self.space.box_pad + max([span for (row, _), span in level_span.items() if row == r],

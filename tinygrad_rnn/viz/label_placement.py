@@ -50,6 +50,7 @@ Point = tuple[float, float]
 STEP = 3.0  # candidates every STEP points along the line
 NEAR_JUNCTION = 8.0  # on a stretch shared with other arrows, this close to where this arrow parts from them
 CELL = 40.0  # the side of a cell of the index of what lies where
+NEAR = 24.0  # lines farther from a label than this do not make it read as theirs
 
 
 def label_rect(at: Point, lines: list[str]) -> Rect:
@@ -140,30 +141,51 @@ def _overlap(a: Rect, b: Rect) -> bool:
     return a[0] < b[2] and b[0] < a[2] and a[1] < b[3] and b[1] < a[3]
 
 
-def _score(index: _Index, owner: int, rect: Rect, anchor: Point) -> tuple[int, int]:
-    """(clashes, doubts) of a label of route ``owner`` covering ``rect``, its line at ``anchor``:
-    clashes with boxes, texts, labels and lines; doubts where a step's border runs through it or
-    another arrow's line lies as close to it as its own (one that runs along its own at ``anchor`` aside)."""
-    clear, doubt_zone = _grow(rect, LABEL_CLEAR), _grow(rect, LABEL_OFFSET + 1.0)
+def _score(index: _Index, owner: int, rect: Rect) -> tuple[int, int]:
+    """(clashes, doubts) of a label of route ``owner`` covering ``rect``: clashes with boxes, texts, labels
+    and lines; doubts where a step's border runs through it, or another arrow's line lies about as close to
+    it as its own does (the label would read as that arrow's) — a line that runs along its own there, a
+    bus's shared trunk, aside."""
+    clear, reach = _grow(rect, LABEL_CLEAR), _grow(rect, NEAR)
     clash = doubt = 0
-    for kind, other, shape in index.near(doubt_zone):
+    own, others = [], []
+    for kind, other, shape in index.near(reach):
         if kind in ("box", "label"):
             clash += other != owner and _overlap(clear, shape)
         elif kind == "border":
             doubt += segment_enters(*shape, rect)
         elif segment_enters(*shape, clear):
             clash += 1
-        elif other != owner and segment_enters(*shape, doubt_zone) and _distance(anchor, shape) > 0.75:
-            doubt += 1
+        else:
+            (own if other == owner else others).append(shape)
+    centre = ((rect[0] + rect[2]) / 2, (rect[1] + rect[3]) / 2)
+    nearest, at = min(((_rect_distance(rect, s), _closest(centre, s)) for s in own), default=(NEAR, None))
+    for segment in others:
+        doubt += _rect_distance(rect, segment) < nearest + 1.0 and (at is None or _distance(at, segment) > 0.75)
     return clash, doubt
 
 
-def _distance(point: Point, segment: tuple[Point, Point]) -> float:
+def _closest(point: Point, segment: tuple[Point, Point]) -> Point:
+    """The point of the segment nearest to ``point``."""
     (x0, y0), (x1, y1) = segment
     dx, dy = x1 - x0, y1 - y0
     length = dx * dx + dy * dy
     t = 0.0 if length == 0 else max(0.0, min(1.0, ((point[0] - x0) * dx + (point[1] - y0) * dy) / length))
-    return math.hypot(point[0] - x0 - t * dx, point[1] - y0 - t * dy)
+    return x0 + t * dx, y0 + t * dy
+
+
+def _distance(point: Point, segment: tuple[Point, Point]) -> float:
+    return math.dist(point, _closest(point, segment))
+
+
+def _rect_distance(rect: Rect, segment: tuple[Point, Point]) -> float:
+    """How far a segment passes from a box (0 where it enters it)."""
+    if segment_enters(*segment, rect):
+        return 0.0
+    left, bottom, right, top = rect
+    corners = [(left, bottom), (right, bottom), (right, top), (left, top)]
+    ends = [math.hypot(max(left - x, 0.0, x - right), max(bottom - y, 0.0, y - top)) for x, y in segment]
+    return min(ends + [_distance(corner, segment) for corner in corners])
 
 
 def _samples(index: _Index, owner: int, points: list[Point]):
@@ -214,7 +236,7 @@ def clashes(placed: Layout, names: list[str], k: int) -> int:
     through by."""
     items = _items(placed, names)
     route, lines = items[k]
-    return _score(_index(placed, items), k, label_rect(route.label_at, lines), route.label_at)[0]
+    return _score(_index(placed, items), k, label_rect(route.label_at, lines))[0]
 
 
 def place_labels(placed: Layout, names: list[str]) -> None:
@@ -226,15 +248,21 @@ def place_labels(placed: Layout, names: list[str]) -> None:
         if not lines:
             continue
         rect = label_rect(route.label_at, lines)
-        now = _score(index, k, rect, route.label_at)
+        now = _score(index, k, rect)
         if now == (0, 0):
             continue
         best = None
-        for anchor, on_line, away in _candidates(_samples(index, k, _polyline(route)), lines):
-            score = _score(index, k, label_rect(anchor, lines), on_line)
-            key = (score[0], score[1] + (away > NEAR_JUNCTION), math.dist(anchor, route.label_at))
+        nearest_first = sorted((math.dist(anchor, route.label_at), anchor, away > NEAR_JUNCTION)
+                               for anchor, _, away in _candidates(_samples(index, k, _polyline(route)), lines))
+        for distance, anchor, far in nearest_first:
+            if far and best is not None and best[0][:2] <= (0, 1):
+                continue  # (it cannot do better)
+            clash, doubt = _score(index, k, label_rect(anchor, lines))
+            key = (clash, doubt + far, distance)
             if best is None or key < best[0]:
                 best = (key, anchor)
+            if key[:2] == (0, 0):
+                break  # the nearest free spot
         if best is not None and best[0][:2] < now:
             _forget(index, k, rect)
             route.label_at = best[1]
@@ -246,4 +274,4 @@ def _forget(index: _Index, owner: int, rect: Rect) -> None:
     """Take a label's old box out of the index."""
     for cell in _cells(rect):
         items = index.cells.get(cell, [])
-        index.cells[cell] = [item for item in items if not (item[0] == "label" and item[1] == owner and item[2] == rect)]
+        index.cells[cell] = [item for item in items if item != ("label", owner, rect)]
