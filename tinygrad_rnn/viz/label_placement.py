@@ -9,9 +9,9 @@ nearest free spot beside its own line:
   label's box a small gap away from the line;
 * **clashes**, counted for each candidate: a node's box, a step's name (t=1 in its corner), a note,
   another label, or any line through the label's box (its own included);
-* **whose label it reads as**: another arrow's line closer to the label than its own makes it read as
-  that arrow's, and so does a stretch of line shared with other arrows (a bus's trunk) far from where
-  this arrow leaves it: both count against a candidate, after the clashes;
+* **whose label it reads as**: another arrow's line about as close to the label as its own makes it read
+  as that arrow's, and so does a stretch of line shared with other arrows (a bus's trunk) far from where
+  this arrow parts from them: both count against a candidate, after the clashes;
 * the nearest candidate with the fewest clashes wins, so a label that was already clear stays put.
 
 Coordinates are the layout's (points, y upwards); a label's anchor is the middle of its first line's
@@ -28,6 +28,7 @@ baseline, as :mod:`.svg` draws it.
 
 from __future__ import annotations
 
+import heapq
 import math
 
 from .geometry import (
@@ -51,6 +52,7 @@ STEP = 3.0  # candidates every STEP points along the line
 NEAR_JUNCTION = 8.0  # on a stretch shared with other arrows, this close to where this arrow parts from them
 CELL = 40.0  # the side of a cell of the index of what lies where
 NEAR = 24.0  # lines farther from a label than this do not make it read as theirs
+TRIED = 300  # the most spots tried for one label (its own stretch of line first, nearest first)
 
 
 def label_rect(at: Point, lines: list[str]) -> Rect:
@@ -70,10 +72,32 @@ class _Index:
 
     def __init__(self) -> None:
         self.cells: dict[tuple[int, int], list[tuple[str, int, tuple]]] = {}
+        # the level and upright lines by their y (or x), rounded: (owner, low, high) along them — the lines that
+        # run along one another (a bus's trunk) are found by looking up one number, not by walking the cells
+        self.straight: dict[tuple[bool, int], list[tuple[int, float, float, float]]] = {}
 
     def add(self, kind: str, owner: int, shape: tuple, rect: Rect) -> None:
         for cell in _cells(rect):
             self.cells.setdefault(cell, []).append((kind, owner, shape))
+        if kind == "line":
+            (x0, y0), (x1, y1) = shape
+            for level, across, low, high in ((True, y0, x0, x1), (False, x0, y0, y1)):
+                if (y0 if level else x0) == (y1 if level else x1):
+                    self.straight.setdefault((level, round(across)), []).append(
+                        (owner, across, min(low, high), max(low, high)))
+
+    def alongside(self, owner: int, p: Point, q: Point) -> list[tuple[float, float]]:
+        """Where other arrows' lines run along the level (or upright) segment pq: (from, to) as distances
+        from p along it."""
+        level = p[1] == q[1]
+        if not level and p[0] != q[0]:
+            return []  # a slanted line runs alone
+        across, start = (p[1], p[0]) if level else (p[0], p[1])
+        sign = 1.0 if (q[0] - p[0] if level else q[1] - p[1]) >= 0 else -1.0
+        return [tuple(sorted(((low - start) * sign, (high - start) * sign)))
+                for key in (round(across) - 1, round(across), round(across) + 1)
+                for other, at, low, high in self.straight.get((level, key), ())
+                if other != owner and abs(at - across) < 0.75]
 
     def near(self, rect: Rect):
         seen = set()
@@ -143,26 +167,41 @@ def _overlap(a: Rect, b: Rect) -> bool:
 
 def _score(index: _Index, owner: int, rect: Rect) -> tuple[int, int]:
     """(clashes, doubts) of a label of route ``owner`` covering ``rect``: clashes with boxes, texts, labels
-    and lines; doubts where a step's border runs through it, or another arrow's line lies about as close to
-    it as its own does (the label would read as that arrow's) — a line that runs along its own there, a
-    bus's shared trunk, aside."""
-    clear, reach = _grow(rect, LABEL_CLEAR), _grow(rect, NEAR)
-    clash = doubt = 0
-    own, others = [], []
-    for kind, other, shape in index.near(reach):
+    and lines; where there are none, doubts: a step's border runs through it, or another arrow's line lies
+    about as close to it as its own does (the label would read as that arrow's) — a line that runs along its
+    own there, a bus's shared trunk, aside."""
+    clear = _grow(rect, LABEL_CLEAR)
+    clash = 0
+    for kind, other, shape in index.near(clear):
         if kind in ("box", "label"):
             clash += other != owner and _overlap(clear, shape)
-        elif kind == "border":
-            doubt += segment_enters(*shape, rect)
-        elif segment_enters(*shape, clear):
-            clash += 1
-        else:
+        elif kind == "line" and _box_distance(clear, shape) == 0.0:
+            clash += segment_enters(*shape, clear)
+    if clash:
+        return clash, 0
+    doubt, own, others = 0, [], []
+    for kind, other, shape in index.near(_grow(rect, NEAR)):
+        if kind == "border":
+            doubt += _box_distance(rect, shape) == 0.0 and segment_enters(*shape, rect)
+        elif kind == "line":
             (own if other == owner else others).append(shape)
     centre = ((rect[0] + rect[2]) / 2, (rect[1] + rect[3]) / 2)
-    nearest, at = min(((_rect_distance(rect, s), _closest(centre, s)) for s in own), default=(NEAR, None))
+    nearest, at = NEAR, None
+    for segment in own:
+        if _box_distance(rect, segment) < nearest and (distance := _rect_distance(rect, segment)) < nearest:
+            nearest, at = distance, _closest(centre, segment)
     for segment in others:
-        doubt += _rect_distance(rect, segment) < nearest + 1.0 and (at is None or _distance(at, segment) > 0.75)
-    return clash, doubt
+        if _box_distance(rect, segment) < nearest + 1.0 and _rect_distance(rect, segment) < nearest + 1.0:
+            doubt += at is None or _distance(at, segment) > 0.75
+    return 0, doubt
+
+
+def _box_distance(rect: Rect, segment: tuple[Point, Point]) -> float:
+    """How far the box around a segment lies from ``rect``: never more than the segment itself."""
+    (x0, y0), (x1, y1) = segment
+    dx = max(rect[0] - max(x0, x1), 0.0, min(x0, x1) - rect[2])
+    dy = max(rect[1] - max(y0, y1), 0.0, min(y0, y1) - rect[3])
+    return math.hypot(dx, dy)
 
 
 def _closest(point: Point, segment: tuple[Point, Point]) -> Point:
@@ -190,24 +229,24 @@ def _rect_distance(rect: Rect, segment: tuple[Point, Point]) -> float:
 
 def _samples(index: _Index, owner: int, points: list[Point]):
     """(point, the line's direction there, shared) every STEP points along a route, from its tail to its
-    arrowhead; ``shared``: another arrow's line runs through that point too (a bus's trunk)."""
+    arrowhead; ``shared``: another arrow's line runs along it there (a bus's trunk)."""
     found = []
     for p, q in zip(points, points[1:]):
         length = math.dist(p, q)
         if length == 0:
             continue
         direction = ((q[0] - p[0]) / length, (q[1] - p[1]) / length)
+        along = index.alongside(owner, p, q)
         for n in range(math.ceil(length / STEP)):
             at = (p[0] + direction[0] * n * STEP, p[1] + direction[1] * n * STEP)
-            shared = any(kind == "line" and other != owner and _distance(at, shape) < 0.75
-                         for kind, other, shape in index.near((at[0], at[1], at[0], at[1])))
-            found.append((at, direction, shared))
+            found.append((at, direction, any(low - 0.75 <= n * STEP <= high + 0.75 for low, high in along)))
     return found
 
 
 def _candidates(samples, lines: list[str]):
-    """Label anchors beside the line at every sample, on either side, with how far each lies along the
-    line from where this arrow parts from the lines it shares (0 where it runs alone)."""
+    """Label anchors beside the line on either side at every sample, and whether each lies farther along
+    the line than NEAR_JUNCTION from where this arrow parts from the lines it shares (far along a shared
+    trunk, a label reads as another's)."""
     parting = [math.inf] * len(samples)
     last = -math.inf
     for k, (_, _, shared) in enumerate(samples):  # distance from the nearest stretch of its own, both ways
@@ -228,7 +267,7 @@ def _candidates(samples, lines: list[str]):
             facing = ux * normal[0] + uy * normal[1]
             if abs(facing) > 0.2 and (abs(dx) > 0.01 and abs(dy) > 0.01 or abs(facing) > 0.99):
                 t = reach / abs(facing)
-                yield (at[0] + ux * t - centre[0], at[1] + uy * t - centre[1]), at, away
+                yield (at[0] + ux * t - centre[0], at[1] + uy * t - centre[1]), away > NEAR_JUNCTION
 
 
 def clashes(placed: Layout, names: list[str], k: int) -> int:
@@ -252,17 +291,20 @@ def place_labels(placed: Layout, names: list[str]) -> None:
         if now == (0, 0):
             continue
         best = None
-        nearest_first = sorted((math.dist(anchor, route.label_at), anchor, away > NEAR_JUNCTION)
-                               for anchor, _, away in _candidates(_samples(index, k, _polyline(route)), lines))
-        for distance, anchor, far in nearest_first:
-            if far and best is not None and best[0][:2] <= (0, 1):
-                continue  # (it cannot do better)
-            clash, doubt = _score(index, k, label_rect(anchor, lines))
-            key = (clash, doubt + far, distance)
-            if best is None or key < best[0]:
-                best = (key, anchor)
-            if key[:2] == (0, 0):
-                break  # the nearest free spot
+        samples, tried = _samples(index, k, _polyline(route)), 0
+        for far in (False, True):  # far along a shared trunk only where nothing nearer is free
+            spots = heapq.nsmallest(TRIED - tried, ((math.dist(anchor, route.label_at), anchor)
+                                                    for anchor, beyond in _candidates(samples, lines) if beyond == far))
+            tried += len(spots)
+            for distance, anchor in spots:
+                clash, doubt = _score(index, k, label_rect(anchor, lines))
+                key = (clash, doubt + far, distance)
+                if best is None or key < best[0]:
+                    best = (key, anchor)
+                if (clash, doubt) == (0, 0):
+                    break  # the nearest free spot
+            if best is not None and best[0][:2] == (0, far):
+                break
         if best is not None and best[0][:2] < now:
             _forget(index, k, rect)
             route.label_at = best[1]
