@@ -243,10 +243,11 @@ def _samples(index: _Index, owner: int, points: list[Point]):
     return found
 
 
-def _candidates(samples, lines: list[str]):
-    """Label anchors beside the line on either side at every sample, and whether each lies farther along
-    the line than NEAR_JUNCTION from where this arrow parts from the lines it shares (far along a shared
-    trunk, a label reads as another's)."""
+def _candidates(samples, lines: list[str], far: bool, around: Point):
+    """Label anchors beside the line on either side at every sample that lies (``far``) or does not lie
+    farther along the line than NEAR_JUNCTION from where this arrow parts from the lines it shares (far
+    along a shared trunk, a label reads as another's), within TRIED · STEP of ``around`` (of those farther,
+    none would be among the TRIED nearest)."""
     parting = [math.inf] * len(samples)
     last = -math.inf
     for k, (_, _, shared) in enumerate(samples):  # distance from the nearest stretch of its own, both ways
@@ -259,6 +260,8 @@ def _candidates(samples, lines: list[str]):
     left, bottom, right, top = label_rect((0.0, 0.0), lines)
     centre = ((left + right) / 2, (bottom + top) / 2)
     for (at, (dx, dy), _), away in zip(samples, parting):
+        if (away > NEAR_JUNCTION) != far or abs(at[0] - around[0]) + abs(at[1] - around[1]) > TRIED * STEP:
+            continue
         normal = (-dy, dx)
         # the label's box just clear of the line: straight away from it, and (beside a slanted line, where
         # the straight way out runs into the boxes it joins) level with the point, or above or below it
@@ -267,7 +270,7 @@ def _candidates(samples, lines: list[str]):
             facing = ux * normal[0] + uy * normal[1]
             if abs(facing) > 0.2 and (abs(dx) > 0.01 and abs(dy) > 0.01 or abs(facing) > 0.99):
                 t = reach / abs(facing)
-                yield (at[0] + ux * t - centre[0], at[1] + uy * t - centre[1]), away > NEAR_JUNCTION
+                yield at[0] + ux * t - centre[0], at[1] + uy * t - centre[1]
 
 
 def clashes(placed: Layout, names: list[str], k: int) -> int:
@@ -294,7 +297,7 @@ def place_labels(placed: Layout, names: list[str]) -> None:
         samples, tried = _samples(index, k, _polyline(route)), 0
         for far in (False, True):  # far along a shared trunk only where nothing nearer is free
             spots = heapq.nsmallest(TRIED - tried, ((math.dist(anchor, route.label_at), anchor)
-                                                    for anchor, beyond in _candidates(samples, lines) if beyond == far))
+                                                    for anchor in _candidates(samples, lines, far, route.label_at)))
             tried += len(spots)
             for distance, anchor in spots:
                 clash, doubt = _score(index, k, label_rect(anchor, lines))
