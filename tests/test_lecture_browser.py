@@ -171,7 +171,7 @@ def test_hovering_a_node_names_the_quantity_it_shows(browser, tmp_path):
     cell = next(i for i, node in enumerate(cell_data["nodes"]) if node["op"].startswith("a cell") and "t=2" in
                 node["scope"] + node["name"])
     cell_page.hover(f"#{cell_data['id']}-n{cell}")
-    assert f"gradient ‖∂J/∂h_2‖: {js(cell_data['hidden_norms'][1])}" in cell_page.inner_text(".tooltip")
+    assert f"gradient ‖∂J/∂h2‖: {js(cell_data['hidden_norms'][1])}" in cell_page.inner_text(".tooltip")
     assert problems == []
 
 

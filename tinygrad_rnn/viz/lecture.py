@@ -33,6 +33,7 @@ from .lecture_numbers import rounded
 from .lecture_panel import panel_data, slug
 from .mathml import _escape
 from .notation import Notation, resolve
+from .slide import html_of
 
 ASSETS = pathlib.Path(__file__).resolve().parent
 _PAGE_NUMBERS = itertools.count(1)
@@ -99,7 +100,11 @@ def lecture(loss: Tensor, layer: Any = None, *, level: str = "cell", title: str 
     norms = [n for panel in panels for n in panel["hidden_norms"] if n > 0]
     scale = _colour_scale(norms)
     title = title or "Backpropagation through time: " + " vs ".join(cases)
-    return _page({"title": title, "panels": panels, "scale": scale, "text": None}, slides)
+    written = {"time": notation.time, "loss": notation.symbol("J")}  # for the exported slides' own words
+    words = {"norm": html_of(notation.in_text("‖∂J/∂h_t‖")),
+             "ratio": html_of(notation.in_text("‖∂J/∂h_1‖ / ‖∂J/∂h_T‖"))}
+    return _page({"title": title, "panels": panels, "scale": scale, "text": None, "notation": written,
+                  "words": words}, slides)
 
 
 def connectivity(model: Any, vocabulary: Any, text: str, *, title: str = "") -> LecturePage:

@@ -18,7 +18,6 @@ that draw one; ``notation`` the lecture's names.
 from __future__ import annotations
 
 import pathlib
-import re
 import time
 from collections.abc import Callable
 from typing import Any
@@ -49,7 +48,6 @@ from .slide_charts import colour_legend, colour_rows, log_bars, note, table
 
 Figure = tuple[str, list[str]]  # a drawing's SVG, and its notes: what its labels mean
 CELLS = {"rnn": "tanh RNN", "lstm": "LSTM", "gru": "GRU"}
-TIME_SUBSCRIPT = re.compile(r"(?<!\w)([^\W\d_Σ])_(\{[^}]*\}|\d+|t[+−]1|[tT])(?!\w)")  # h_t, x_{t+1}; not W_hh, Σ_t
 VANISHING_STEPS = 12
 CORPUS_CHARACTERS, TRAINING_STEPS, UNITS = 20_000, 100, 48  # the perplexity slide: seconds, not minutes
 
@@ -65,10 +63,8 @@ class Lecture:
         return self.notation.symbol(name)
 
     def timed(self, text: str) -> str:
-        """Text with its time steps where the notation writes them: h_t, or h^(t) (CS224N's h⁽ᵗ⁾)."""
-        if self.notation.time != "superscript":
-            return text
-        return TIME_SUBSCRIPT.sub(lambda found: f"{found.group(1)}^({found.group(2).strip('{}')})", text)
+        """Text in this lecture's notation: h_t, or h^(t) (CS224N's h⁽ᵗ⁾); J, or CMU's L."""
+        return self.notation.in_text(text)
 
     def slide(self, title: str, figure: Figure, lines: list[str] = (), footer: str = "") -> str:
         """:func:`.slide.figure_slide` with the title and lines in this lecture's notation."""

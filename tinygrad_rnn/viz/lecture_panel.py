@@ -29,6 +29,7 @@ from .lecture_numbers import (
 )
 from .lecture_stages import stages
 from .notation import Notation
+from .slide import html_of, scripted_figure
 from .stepwise import stepwise_graph
 from .svg import picture_to_svg
 
@@ -68,15 +69,16 @@ def panel_data(name: str, loss: Tensor, layer: Any, level: str, notation: Notati
     ratio = hidden_norms[0] / hidden_norms[-1] if hidden_norms[-1] > 0 else None
     return {
         "name": name, "kind": found.kind, "steps": steps, "units": int(hidden[0].shape[-1]),
-        "svg": picture_to_svg(unrolled, placed, labels, "@PREFIX@-" + slug(name)),
-        "rolled_svg": picture_to_svg(rolled, rolled_placed, rolled_labels, "@PREFIX@-" + slug(name) + "-rolled"),
+        "svg": scripted_figure(picture_to_svg(unrolled, placed, labels, "@PREFIX@-" + slug(name))),
+        "rolled_svg": scripted_figure(picture_to_svg(rolled, rolled_placed, rolled_labels,
+                                                     "@PREFIX@-" + slug(name) + "-rolled")),
         "cells": {str(t): indices for t, indices in cells.items()},
         "crossing": {str(t): edges for t, edges in crossing.items()},
         "hidden_norms": hidden_norms, "loss_is": numbers["loss_is"],
         "ratio": ratio if found.step_losses is None else None,  # with a J_t at every step it measures no vanishing
-        "weights": weights,
         "stages": stages(found, numbers, weights, notation),
-        "nodes": [_node_info(node, unrolled, hidden, hidden_norms) for node in unrolled.nodes],
+        "weights": [{**weight, **_weight_words(weight, notation)} for weight in weights],
+        "nodes": [_node_info(node, hidden, hidden_norms, notation) for node in unrolled.nodes],
         "slide": _slide_figures(loss, level, notation, tokens, steps, slug(name)),
     }
 
@@ -134,9 +136,22 @@ def _drop_empty_shapes(*pictures: Picture) -> None:
             node.label = "\n".join(line for line in node.label.split("\n") if line != "()")
 
 
-def _node_info(node: Any, picture: Picture, hidden: list[Tensor], hidden_norms: list[float]) -> dict[str, Any]:
-    """What hovering a node shows, each number named: the state a cell passes on and ‖∂J/∂h_t‖,
-    or an op's output and ‖∂J/∂(its output)‖."""
+def _weight_words(weight: dict[str, Any], notation: Notation) -> dict[str, str]:
+    """What the page writes about a shared weight, as HTML in the notation: its name (the selector's
+    button), its sum, the bars' caption and whose .grad the sum equals."""
+    name, _, whose = weight["name"].partition(" (")  # b₁ (b_ih): the lecture's b₁, the layer's b_ih
+    owner = whose.rstrip(")") or name
+    said = f" ({owner}'s part)" if whose else ""
+    row = f"; step t's term: ∂J/∂e_t added into the row of {name} that x_t picks" if weight["lookup"] else ""
+    return {"html": html_of(weight["name"]),
+            "sum_html": html_of(notation.in_text(f"∂J/∂{name} = Σ_t ∂J/∂{name}|_(t){said}")),
+            "bars_html": html_of(notation.in_text(f"t →   (bars: ‖∂J/∂{name}|_(t)‖, log axis{row})")),
+            "grad_html": html_of(f"‖{owner}.grad‖")}
+
+
+def _node_info(node: Any, hidden: list[Tensor], hidden_norms: list[float], notation: Notation) -> dict[str, Any]:
+    """What hovering a node shows (HTML), each number named: the state a cell passes on and
+    ‖∂J/∂h_t‖, or an op's output and ‖∂J/∂(its output)‖."""
     name = node.label.split("\n")[0]
     op = getattr(node.key, "name", name) if node.kind == "op" else {"group": "a cell: its ops as one node"}.get(
         node.kind, node.kind)
@@ -144,6 +159,7 @@ def _node_info(node: Any, picture: Picture, hidden: list[Tensor], hidden_norms: 
     tensors = node.tensors
     if node.kind == "group" and node.step is not None and node.step <= len(hidden):
         tensors, quantity = [hidden[node.step - 1]], f"h_{node.step}, the state it passes on"
+    gradient_of = notation.in_text(f"‖∂J/∂{quantity.split(',')[0] if quantity != 'its output' else 'its output'}‖")
     for tensor in tensors:
         shape = list(tensor.shape)
         array = _values_of(tensor, {})
@@ -153,8 +169,9 @@ def _node_info(node: Any, picture: Picture, hidden: list[Tensor], hidden_norms: 
     gradient = node.gradient_norm
     if node.kind == "group" and node.step is not None and node.step <= len(hidden_norms):
         gradient = hidden_norms[node.step - 1]
-    return {"name": name, "op": op, "scope": "/".join(node.scope), "shape": shape, "values": values,
-            "quantity": quantity, "grad": None if gradient is None else rounded(gradient)}
+    return {"name": html_of(name), "op": op, "scope": "/".join(node.scope), "shape": shape, "values": values,
+            "quantity": html_of(notation.in_text(quantity)), "gradient_of": html_of(gradient_of),
+            "grad": None if gradient is None else rounded(gradient)}
 
 
 def _summary(array: numpy.ndarray) -> dict[str, Any]:

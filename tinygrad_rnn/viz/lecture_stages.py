@@ -19,20 +19,23 @@ from .lecture_numbers import WEIGHT_ORDER, norm, of_another_layer, vector
 from .mathml import _fenced, _math, _msub, _msup, _norm_of, _number, _number_plain, _op, _row, _symbol, _text
 from .notation import Notation, in_notation, resolve
 from .numbers import digits_to_tell_apart, slide_number
+from .slide import html_of
 
 SHOWN_UNITS = 4  # vectors of at most this many units are printed whole; longer ones as their norm
 
 
 def stages(found: analysis.Recurrence, numbers: dict[str, Any], weights: list[dict],
             notation: Notation | None = None) -> list[dict[str, Any]]:
-    """One entry per position of the slider: its phase, the step it is at, a line of text, and the
-    equation being applied with its symbols (in the notation) and its numbers."""
+    """One entry per position of the slider: its phase, the step it is at, a line of text (HTML, its
+    scripts as <sub> and <sup>), and the equation being applied with its symbols (in the notation)
+    and its numbers."""
     notation = notation or resolve(None)
     names = {role: notation.symbol(role) for role in WEIGHT_ORDER}
     names.update({w["role"]: w["name"].split(" (")[0] for w in weights})
     stages = _stages_in(found, numbers, weights, names)
     for stage in stages:
         stage["math"] = in_notation(stage["math"], notation)
+        stage["text"] = html_of(notation.in_text(stage["text"]))
     return stages
 
 
@@ -57,7 +60,8 @@ def _stages_in(found: analysis.Recurrence, numbers: dict[str, Any], weights: lis
             lines.insert(1, _values_line(f"z_{t}", vector(found.gates[t - 1]["z"]), found.gates[t - 1]["z"]))
         if losses is not None:
             lines.append(_row(_symbol(f"J_{t}"), _op("="), _op("−"), _text("log "), _symbol(f"ŷ_{t}"),
-                              _text(f"[x_{t + 1}]"), _op("="), _number(losses[t - 1])))
+                              _text("["), _symbol(f"x_{t + 1}"), _text("]"), _op("="),
+                              _number(losses[t - 1])))
         text = f"Forward, step {t}: h_{t} from h_{t - 1} and x_{t}" + (
             f"; J_{t} = {slide_number(losses[t - 1])}" if losses is not None else "")
         stages.append({"phase": "forward", "t": t, "text": text, "math": _math(*lines)})
@@ -82,8 +86,8 @@ def _loss_line(loss_is: dict[str, Any], steps: int) -> str:
                     _symbol("J_t"), _op("="), _op("−"), _text("log "), _symbol("ŷ_t"), _text("["), _symbol("x_t+1"),
                     _text("]"))
     if loss_is["last_state_sum"]:
-        return _row(_symbol("J"), _op("="), _op("Σ"), _symbol(f"h_{steps}"),
-                    _text(f"   (the sum of h_{steps}'s units: a loss on the last step only)"))
+        return _row(_symbol("J"), _op("="), _op("Σ"), _symbol(f"h_{steps}"), _text("   (the sum of "),
+                    _symbol(f"h_{steps}"), _text("'s units: a loss on the last step only)"))
     return _row(_text(loss_is["text"]))
 
 
@@ -194,9 +198,9 @@ def _sum_lines(weights: list[dict]) -> list[str]:
     for weight in weights:
         name, _, which = weight["name"].partition(" (")  # b₁ (b_hh): the lecture's b₁, the layer's b_hh
         owner = which.rstrip(")") or name
-        lines.append(_row(_norm_of(_row(_msub("Σ", "t"), _symbol(f"∂J/∂{name}|_(t)"))), _text(f" ({which}" if which
-                                                                                                 else ""),
-                          _op("="), _number(weight["running"][0]), _text(f",  ‖{owner}.grad‖ = "),
+        said = _row(_text(" ("), _symbol(owner), _text(")")) if which else ""  # whose: b₁ (b_hh)
+        lines.append(_row(_norm_of(_row(_msub("Σ", "t"), _symbol(f"∂J/∂{name}|_(t)"))), said,
+                          _op("="), _number(weight["running"][0]), _text(",  ‖"), _symbol(owner), _text(".grad‖ = "),
                           _number(weight["grad_norm"]),
                           # a table's term at step t is no product: the gradient at e_t, added into one row
                           _row(_text("  (term t: "), _symbol("∂J/∂e_t"), _text(" in row "), _symbol("x_t"), _text(")"))

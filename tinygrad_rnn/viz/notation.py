@@ -32,6 +32,9 @@ MODEL_WEIGHTS = ("E", "W_hy", "b_y")  # a model's embedding and head (the librar
 VALUES = ("h", "c", "h_0", "c_0", "x", "e", "ŷ", "J")  # what flows: states, inputs, outputs, the loss
 PER_STEP_VALUES = ("x", "e", "ŷ", "y", "J")  # one per step of the model, in no chain: never marked
 
+TIME_SUBSCRIPT = re.compile(r"(?<!\w)([^\W\d_Σ])_(\{[^}]*\}|\d+|t[+−]1|[tT])(?!\w)")  # h_t, x_{t+1}; not W_hh, Σ_t
+LOSS_LETTER = re.compile(r"(?<![A-Za-z])J(?![A-Za-z])")  # J, ∂J/∂h_t, J_t; not Jacobian
+
 PRESETS: dict[str, dict[str, Any]] = {
     # name → (library name → the lecture's; where the time step goes)
     "pytorch": {"names": {}, "time": "subscript"},
@@ -81,6 +84,18 @@ class Notation:
                 f"({step})".translate(SUPERSCRIPTS)
         written = {"t": "ₜ", "T": "_T", "0": "_0"}.get(step, step.translate(SUBSCRIPTS))
         return base + written + chain_mark(mark)
+
+    def in_text(self, text: str) -> str:
+        """Slide text written with PyTorch's h_t and J (:func:`.slide.runs_of` draws its scripts) in the
+        notation: h^(t) where the lecture writes time above, and its letter for the loss (L in CMU's).
+
+        >>> resolve("cs224n").in_text("h_t from h_{t−1} and x_3"), resolve("cmu").in_text("‖∂J/∂W_hh‖, J_t")
+        ('h^(t) from h^(t−1) and x^(3)', '‖∂L/∂W_hh‖, L_t')
+        """
+        if self.time == "superscript":
+            text = TIME_SUBSCRIPT.sub(lambda found: f"{found.group(1)}^({found.group(2).strip('{}')})", text)
+        loss = self.symbol("J")
+        return LOSS_LETTER.sub(loss, text) if loss != "J" else text
 
     def merged_biases(self) -> list[str]:
         """The lecture's one bias where a layer has two: 'b₁ = bias_ih + bias_hh'."""

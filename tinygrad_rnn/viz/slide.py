@@ -57,6 +57,67 @@ def runs_of(text: str) -> list[Run]:
     return [(part, kind) for part, kind in runs if part]
 
 
+def html_of(text: str) -> str:
+    """Plain text as HTML, its scripts as ``<sub>`` and ``<sup>`` (the page's words, as a slide writes them).
+
+    >>> html_of("‖∂J/∂h_3‖ < 1, h^(3)")
+    '‖∂J/∂h<sub>3</sub>‖ &lt; 1, h<sup>(3)</sup>'
+    """
+    return "".join(escape(part, quote=False) if kind == "base" else f"<{kind}>{escape(part, quote=False)}</{kind}>"
+                   for part, kind in runs_of(text))
+
+
+def text_of_html(html: str) -> str:
+    """:func:`html_of` undone: the text with its scripts as ``runs_of`` reads them (a page's stage text,
+    written on a slide).
+
+    >>> text_of_html(html_of("‖∂J/∂h_3‖ < 1, h^(3)"))
+    '‖∂J/∂h_{3}‖ < 1, h^{(3)}'
+    """
+    text = re.sub(r"<(sub|sup)>(.*?)</\1>", lambda found: ("_{" if found.group(1) == "sub" else "^{") +
+                  found.group(2) + "}", html)
+    return _unescaped(text)
+
+
+FIGURE_TEXT = re.compile(r"(<(?:text|tspan)\b[^>]*>)([^<]+)")
+SCRIPT_DROP = {"sub": 0.3, "sup": -0.4}  # em: how far a subscript sits under the line, a superscript over it
+
+
+def scripted_figure(svg_text: str) -> str:
+    """A drawing's labels with their scripts written as scripts: W_hh, h_0, ∂J/∂b_y|ₜ as the lecture
+    writes them (W with hh lowered, at 80%, as the figure's own h₃ and Σₜ are smaller), not as code.
+
+    >>> scripted_figure('<svg><text x="1" y="2">W_hh, b</text></svg>')
+    '<svg><text x="1" y="2">W<tspan dy="0.375em" font-size="80%">hh</tspan><tspan dy="-0.3em">, b</tspan></text></svg>'
+    """
+    def written(found: re.Match) -> str:
+        runs = runs_of(_unescaped(found.group(2)))
+        if all(kind == "base" for _, kind in runs):
+            return found.group(0)
+        parts, offset = [], 0.0
+        for part, kind in runs:
+            drop = SCRIPT_DROP.get(kind, 0.0)
+            if offset and part.startswith(" "):  # a space that opens a tspan would be dropped: a fixed one
+                part = "\u00a0" + part[1:]
+            if drop == offset:
+                parts.append(escape(part, quote=False))
+            else:
+                size = "" if kind == "base" else ' font-size="80%"'  # (an em is the tspan's own: 0.8 of the line's)
+                em = 1.0 if kind == "base" else 0.8
+                parts.append(f'<tspan dy="{(drop - offset) / em:g}em"{size}>{escape(part, quote=False)}</tspan>')
+            offset = drop
+        if offset:  # back on the line: the next tspan of the label starts where it should
+            parts.append(f'<tspan dy="{-offset:g}em"></tspan>')
+        return found.group(1) + "".join(parts)
+
+    return FIGURE_TEXT.sub(written, svg_text)
+
+
+def _unescaped(text: str) -> str:
+    return text.replace("&quot;", '"').replace("&#x27;", "'").replace("&lt;", "<").replace("&gt;", ">") \
+        .replace("&amp;", "&")
+
+
 def script_px(size: float) -> float:
     """The size of a subscript or superscript beside ``size`` px text: smaller, never under 24 px."""
     return max(SMALLEST_PX, round(0.8 * size))
@@ -127,7 +188,7 @@ def fit(svg_text: str, left: float, top: float, width: float, height: float,
     only that part of the drawing, the rest cut off at the box's edges."""
     opening = _opening_tag(svg_text)
     box = drawing_box(svg_text)
-    inner = svg_text[opening.end():].rsplit("</svg>", 1)[0]
+    inner = scripted_figure(svg_text[opening.end():].rsplit("</svg>", 1)[0])
     family = re.search(r'font-family="([^"]+)"', opening.group())
     size = re.search(r'font-size="([^"]+)"', opening.group())
     view = " ".join(f"{v:.1f}" for v in window) if window else " ".join(f"{v:g}" for v in box)
