@@ -26,7 +26,8 @@ from .numbers import slide_number
 
 WIDTH, HEIGHT, MARGIN = 1920, 1080, 60
 TITLE_TOP = 40  # the title band is kept short: the body, where the figures are, gets the height
-FIGURE_MARGIN = 30  # a figure may come closer to the slide's edges than text: its drawing has its own margin
+FIGURE_MARGIN = 20  # a figure may come closer to the slide's edges than text: its drawing has its own margin
+DRAWING_MARGIN = 10  # of a drawing's 12-unit margin (fitting.extent), what a slide's figure leaves off
 BESIDE_PX = 400  # the narrowest column of text beside a figure
 TITLE_PX, BODY_PX, SMALLEST_PX = 44, 30, 24  # slide pixels at 1,920 × 1,080
 FONT = "Helvetica, Arial, sans-serif"
@@ -226,9 +227,10 @@ def figure_slide(title: str, figure: str, notes: list[str] = (), lines: list[str
     >>> left, width = (float(v) for v in re.search(r'<svg x="([\d.]+)" y="[\d.]+" width="([\d.]+)"', slide).groups())
     >>> line_x = float(re.findall(r'<text x="([\d.]+)"', slide)[1])  # the first text after the title's
     >>> left, line_x > left + width  # the figure at the left, its line beside it
-    (30.0, True)
+    (20.0, True)
     """
     top, bottom = body_top(title), HEIGHT - (56 if footer else 32)
+    figure = trimmed(figure, DRAWING_MARGIN)
     box_width, box_height = drawing_size(figure)
     under = text_column(notes, lines, MARGIN, 0, WIDTH - 2 * MARGIN)[1]
     scale_under = min((WIDTH - 2 * FIGURE_MARGIN) / box_width, (bottom - top - under - 16) / box_height)
@@ -245,6 +247,20 @@ def figure_slide(title: str, figure: str, notes: list[str] = (), lines: list[str
         text = text_column(notes, lines, MARGIN, top + shown_height + 16, WIDTH - 2 * MARGIN)
         box = (FIGURE_MARGIN, top, WIDTH - 2 * FIGURE_MARGIN, shown_height)
     return slide_svg(title, [fit(figure, *box), *text[0]], footer)
+
+
+def trimmed(svg_text: str, margin: float) -> str:
+    """The drawing with ``margin`` of its own margin taken off each side of its viewBox: on a slide, which
+    has margins of its own, the figure is shown that much larger (what lies outside still shows).
+
+    >>> trimmed('<svg viewBox="0 0 100 50"><text>h</text></svg>', 8)
+    '<svg viewBox="8 8 84 34"><text>h</text></svg>'
+    """
+    opening = _opening_tag(svg_text)
+    x, y, width, height = drawing_box(svg_text)
+    box = f'viewBox="{x + margin:g} {y + margin:g} {width - 2 * margin:g} {height - 2 * margin:g}"'
+    return svg_text[:opening.start()] + re.sub(r'viewBox="[^"]+"', box, opening.group(), count=1) + \
+        svg_text[opening.end():]
 
 
 def text_column(notes: list[str], lines: list[str], x: float, top: float, width: float) -> tuple[list[str], float]:
