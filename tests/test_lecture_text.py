@@ -16,8 +16,8 @@ from slide_checks import SLIDE_TEXT_PX, figures, slide_text_sizes, standalone
 from tinygrad_rnn import viz
 from tinygrad_rnn.viz import lecture_deck
 from tinygrad_rnn.viz.export import stage_slides
-from tinygrad_rnn.viz.legibility import SLIDE, slide_fit
 from tinygrad_rnn.viz.lecture_models import language_model_loss, last_step_loss, layer
+from tinygrad_rnn.viz.legibility import SLIDE, slide_fit
 from tinygrad_rnn.viz.notation import PRESETS, resolve
 
 CELLS, NOTATIONS = ("rnn", "lstm", "gru"), sorted(PRESETS)
