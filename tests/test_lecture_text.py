@@ -142,3 +142,9 @@ def test_every_slide_of_every_deck_is_legible(decks, notation):
             assert min(slide_text_sizes(root)) >= SLIDE_TEXT_PX, f"{cell}, {notation}, {name}: the slide's own text"
             assert text >= SLIDE_TEXT_PX and label >= SLIDE_LABEL_PX, \
                 f"{cell}, {notation}, {name}: figure text {text:.1f} px, labels {label:.1f} px"
+
+
+def test_the_decoders_inputs_are_written_in_the_notation(decks):
+    """y_t, what the decoder reads, goes where the lecture writes time: y⁽²⁾ in CS224N's, y₂ in PyTorch's."""
+    assert "y⁽²⁾" in "".join(svg_texts(decks["rnn", "cs224n"]["12-encoder-decoder"]))
+    assert "y₂" in "".join(svg_texts(decks["rnn", "pytorch"]["12-encoder-decoder"]))

@@ -27,7 +27,7 @@ from .lecture_numbers import (
     two_contributions,
     what_the_loss_is,
 )
-from .lecture_stages import stages
+from .lecture_stages import pytorch_name, stages
 from .notation import Notation
 from .slide import html_of, scripted_figure
 from .stepwise import stepwise_graph
@@ -141,12 +141,12 @@ def _weight_words(weight: dict[str, Any], notation: Notation) -> dict[str, str]:
     button), its sum, the bars' caption and whose .grad the sum equals."""
     name, _, whose = weight["name"].partition(" (")  # b₁ (b_ih): the lecture's b₁, the layer's b_ih
     owner = whose.rstrip(")") or name
-    said = f" ({owner}'s part)" if whose else ""
+    said = f" (PyTorch's {pytorch_name(owner)})" if whose else ""
     row = f"; step t's term: ∂J/∂e_t added into the row of {name} that x_t picks" if weight["lookup"] else ""
     return {"html": html_of(weight["name"]),
             "sum_html": html_of(notation.in_text(f"∂J/∂{name} = Σ_t ∂J/∂{name}|_(t){said}")),
             "bars_html": html_of(notation.in_text(f"t →   (bars: ‖∂J/∂{name}|_(t)‖, log axis{row})")),
-            "grad_html": html_of(f"‖{owner}.grad‖")}
+            "grad_html": html_of(f"‖{owner}.grad‖") if not whose else f"PyTorch's ‖{pytorch_name(owner)}.grad‖"}
 
 
 def _node_info(node: Any, hidden: list[Tensor], hidden_norms: list[float], notation: Notation) -> dict[str, Any]:

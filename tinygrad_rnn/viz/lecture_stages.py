@@ -198,9 +198,12 @@ def _sum_lines(weights: list[dict]) -> list[str]:
     for weight in weights:
         name, _, which = weight["name"].partition(" (")  # b₁ (b_hh): the lecture's b₁, the layer's b_hh
         owner = which.rstrip(")") or name
-        said = _row(_text(" ("), _symbol(owner), _text(")")) if which else ""  # whose: b₁ (b_hh)
+        # whose, where the lecture's one symbol stands for two of PyTorch's parameters: b₁ (PyTorch's bias_hh)
+        said = _text(f" (PyTorch's {pytorch_name(owner)})") if which else ""
+        grad_of = _text(f",  ‖{pytorch_name(owner)}.grad‖ = ") if which else \
+            _row(_text(",  ‖"), _symbol(owner), _text(".grad‖ = "))
         lines.append(_row(_norm_of(_row(_msub("Σ", "t"), _symbol(f"∂J/∂{name}|_(t)"))), said,
-                          _op("="), _number(weight["running"][0]), _text(",  ‖"), _symbol(owner), _text(".grad‖ = "),
+                          _op("="), _number(weight["running"][0]), grad_of,
                           _number(weight["grad_norm"]),
                           # a table's term at step t is no product: the gradient at e_t, added into one row
                           _row(_text("  (term t: "), _symbol("∂J/∂e_t"), _text(" in row "), _symbol("x_t"), _text(")"))
@@ -216,3 +219,13 @@ def _values_line(name: str, values: list[float] | None, tensor: Tensor) -> str:
                         "[", "]")
         return _row(_symbol(name), _op("="), shown)
     return _row(_norm_of(_symbol(name)), _op("="), _number(norm(tensor)))
+
+
+def pytorch_name(role: str) -> str:
+    """A layer's parameter as PyTorch names it, for text that says it names PyTorch's: b_ih → bias_ih.
+
+    >>> pytorch_name("b_ih"), pytorch_name("W_hh"), pytorch_name("E")
+    ('bias_ih', 'weight_hh', 'E')
+    """
+    kind, _, which = role.partition("_")
+    return {"W": "weight_", "b": "bias_"}[kind] + which if which and kind in ("W", "b") else role
