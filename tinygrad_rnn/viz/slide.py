@@ -88,7 +88,8 @@ def scripted_figure(svg_text: str) -> str:
     """A drawing's labels with their scripts written as scripts: W_hh, h_0, ∂J/∂b_y|ₜ as the lecture
     writes them (W with hh lowered, at 80%, as the figure's own h₃ and Σₜ are smaller), not as code.
 
-    >>> scripted_figure('<svg><text x="1" y="2">W_hh, b</text></svg>')
+    >>> written = scripted_figure('<svg><text x="1" y="2">W_hh, b</text></svg>')
+    >>> re.sub(r' xml:space="preserve"', "", written)  # (each tspan keeps its spaces: ", b")
     '<svg><text x="1" y="2">W<tspan dy="0.375em" font-size="80%">hh</tspan><tspan dy="-0.3em">, b</tspan></text></svg>'
     """
     def written(found: re.Match) -> str:
@@ -98,14 +99,14 @@ def scripted_figure(svg_text: str) -> str:
         parts, offset = [], 0.0
         for part, kind in runs:
             drop = SCRIPT_DROP.get(kind, 0.0)
-            if offset and part.startswith(" "):  # a space that opens a tspan would be dropped: a fixed one
-                part = "\u00a0" + part[1:]
             if drop == offset:
                 parts.append(escape(part, quote=False))
             else:
                 size = "" if kind == "base" else ' font-size="80%"'  # (an em is the tspan's own: 0.8 of the line's)
                 em = 1.0 if kind == "base" else 0.8
-                parts.append(f'<tspan dy="{(drop - offset) / em:g}em"{size}>{escape(part, quote=False)}</tspan>')
+                # preserved: " = …" after a script keeps its space (a renderer may strip a tspan's first one)
+                parts.append(f'<tspan dy="{(drop - offset) / em:g}em"{size} xml:space="preserve">'
+                             f'{escape(part, quote=False)}</tspan>')
             offset = drop
         if offset:  # back on the line: the next tspan of the label starts where it should
             parts.append(f'<tspan dy="{-offset:g}em"></tspan>')
