@@ -281,8 +281,8 @@ def generation(lecture: Lecture) -> str:
     stop = "it wrote [END]" if written < limit else f"after {limit} tokens, the most it may write here"
     return lecture.slide("Greedy generation: each output is fed back as the next input",
                         lecture.figure(model.greedy_graph(source, max_length=limit), level="cell", params="hide"),
-                        ["ŷ_t: step t's scores (logits), before the softmax; their argmax is fed back as the next "
-                         "input.",
+                        [f"x_1 = “{SOURCE_WORDS[ONE_WORD[0]]}”; ŷ_t: step t's scores (logits), before the softmax; "
+                         "their argmax is fed back as the next input.",
                          f"Dashed: a choice, no gradient flows through it. Generation stops at [END] or, here, "
                          f"{stop}."],
                         footer=f"an untrained {lecture.name} encoder–decoder (seed {seed}): its choices are arbitrary")

@@ -29,6 +29,7 @@ TITLE_TOP = 40  # the title band is kept short: the body, where the figures are,
 FIGURE_MARGIN = 20  # a figure may come closer to the slide's edges than text: its drawing has its own margin
 DRAWING_MARGIN = 10  # of a drawing's 12-unit margin (fitting.extent), what a slide's figure leaves off
 BESIDE_PX = 400  # the narrowest column of text beside a figure
+LARGE_ENOUGH = 3.6  # slide px per drawing unit: 10-unit labels at 36 px, well past the 28 a room needs
 TITLE_PX, BODY_PX, SMALLEST_PX = 44, 30, 24  # slide pixels at 1,920 × 1,080
 FONT = "Helvetica, Arial, sans-serif"
 INK, MUTED = "#1a1a1a", "#444444"
@@ -239,7 +240,9 @@ def figure_slide(title: str, figure: str, notes: list[str] = (), lines: list[str
     shown_width = scale_beside * box_width
     beside_x = FIGURE_MARGIN + shown_width + 40
     beside = text_column(notes, lines, beside_x, 0, WIDTH - MARGIN - beside_x)[1]
-    if scale_beside > scale_under and beside <= bottom - top:
+    # beside where that shows the figure larger — unless under it is already large (a rolled cell): then
+    # the text gets the slide's width rather than a narrow column wrapped line by line
+    if scale_beside > scale_under and beside <= bottom - top and scale_under < LARGE_ENOUGH:
         middle = top + max(0.0, (bottom - top - beside) / 2)
         text = text_column(notes, lines, beside_x, middle, WIDTH - MARGIN - beside_x)
         box = (FIGURE_MARGIN, top, shown_width, bottom - top)
