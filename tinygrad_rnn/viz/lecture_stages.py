@@ -11,17 +11,20 @@ LSTM's ∂J/∂c_t, the step's term of ∂J/∂W_hh), then the sums.
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from .. import analysis
 from ..tensor import Tensor
 from .lecture_numbers import WEIGHT_ORDER, norm, of_another_layer, vector
 from .mathml import _fenced, _math, _msub, _msup, _norm_of, _number, _number_plain, _op, _row, _symbol, _text
-from .notation import Notation, in_notation, resolve
+from .notation import Notation, resolve
 from .numbers import digits_to_tell_apart, slide_number
 from .slide import html_of
 
 SHOWN_UNITS = 4  # vectors of at most this many units are printed whole; longer ones as their norm
+TIMED = re.compile(r"<msub><mi>(∂?)([A-Za-zŷδ])</mi><mi>(\d+|t|T|t[−+]1)</mi></msub>")  # h_3, ∂J_t in MathML
+LOSS_SYMBOL = re.compile(r"<mi>(∂?)J</mi>")
 
 
 def stages(found: analysis.Recurrence, numbers: dict[str, Any], weights: list[dict],
@@ -229,3 +232,21 @@ def pytorch_name(role: str) -> str:
     """
     kind, _, which = role.partition("_")
     return {"W": "weight_", "b": "bias_"}[kind] + which if which and kind in ("W", "b") else role
+
+
+def in_notation(mathml: str, notation: Notation) -> str:
+    """The page's equations (MathML written with PyTorch's h_t and J) in the notation: h⁽ᵗ⁾ where the
+    lecture writes time as a superscript, and its letter for the loss (L in CMU's). The weights are
+    written in the notation already, by name.
+
+    >>> in_notation("<msub><mi>h</mi><mi>3</mi></msub>", resolve("cs224n"))
+    '<msup><mi>h</mi><mrow><mo>(</mo><mi>3</mi><mo>)</mo></mrow></msup>'
+    """
+    loss = notation.symbol("J")
+    if notation.time == "superscript":
+        mathml = TIMED.sub(lambda m: f"<msup><mi>{m.group(1)}{notation.symbol(m.group(2))}</mi><mrow><mo>(</mo>"
+                                     f"<mi>{m.group(3)}</mi><mo>)</mo></mrow></msup>", mathml)
+    if loss != "J":
+        mathml = LOSS_SYMBOL.sub(lambda m: f"<mi>{m.group(1)}{loss}</mi>", mathml)
+        mathml = TIMED.sub(lambda m: m.group(0).replace(">∂J<", f">∂{loss}<").replace(">J<", f">{loss}<"), mathml)
+    return mathml

@@ -497,27 +497,3 @@ def write_tokens(picture: Picture, tokens: list[str]) -> None:
             inputs[step].label += f'\n"{tokens[k]}"'
         if step in losses and k + 1 < len(tokens):
             losses[step].label += f'\ntarget "{tokens[k + 1]}"'
-
-
-# --- the lecture page's equations ----------------------------------------------------------------
-
-TIMED = re.compile(r"<msub><mi>(∂?)([A-Za-zŷδ])</mi><mi>(\d+|t|T|t[−+]1)</mi></msub>")
-LOSS_SYMBOL = re.compile(r"<mi>(∂?)J</mi>")
-
-
-def in_notation(mathml: str, notation: Notation) -> str:
-    """The page's equations (MathML written with PyTorch's h_t and J) in the notation: h⁽ᵗ⁾ where the
-    lecture writes time as a superscript, and its letter for the loss (L in CMU's). The weights are
-    written in the notation already, by name.
-
-    >>> in_notation("<msub><mi>h</mi><mi>3</mi></msub>", resolve("cs224n"))
-    '<msup><mi>h</mi><mrow><mo>(</mo><mi>3</mi><mo>)</mo></mrow></msup>'
-    """
-    loss = notation.symbol("J")
-    if notation.time == "superscript":
-        mathml = TIMED.sub(lambda m: f"<msup><mi>{m.group(1)}{notation.symbol(m.group(2))}</mi><mrow><mo>(</mo>"
-                                     f"<mi>{m.group(3)}</mi><mo>)</mo></mrow></msup>", mathml)
-    if loss != "J":
-        mathml = LOSS_SYMBOL.sub(lambda m: f"<mi>{m.group(1)}{loss}</mi>", mathml)
-        mathml = TIMED.sub(lambda m: m.group(0).replace(">∂J<", f">∂{loss}<").replace(">J<", f">{loss}<"), mathml)
-    return mathml
