@@ -148,3 +148,14 @@ def test_the_decoders_inputs_are_written_in_the_notation(decks):
     """y_t, what the decoder reads, goes where the lecture writes time: y⁽²⁾ in CS224N's, y₂ in PyTorch's."""
     assert "y⁽²⁾" in "".join(svg_texts(decks["rnn", "cs224n"]["12-encoder-decoder"]))
     assert "y₂" in "".join(svg_texts(decks["rnn", "pytorch"]["12-encoder-decoder"]))
+
+
+def test_cmus_loss_is_l_everywhere_the_page_its_stages_and_the_deck_write_it(pages, decks):
+    """CMU's lecture calls the loss L: no J is left on the page, an exported stage or a slide (the colour
+    scale's caption, the weight-sum slide's title and an LSTM's BPTT arrow ᵀ∂J/∂h₂ wrote J)."""
+    loss_j = re.compile(r"(?<![A-Za-z])J(?![A-Za-z])")
+    for cell in CELLS:
+        page = pages[cell, "cmu"]
+        texts = page_texts(page) + [text for _, svg in stage_slides(page) for text in svg_texts(svg)]
+        texts += [text for svg in decks[cell, "cmu"].values() for text in svg_texts(svg)]
+        assert not [text for text in texts if loss_j.search(text)], cell

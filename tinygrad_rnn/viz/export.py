@@ -143,6 +143,7 @@ def stage_slide(panel: dict, figures: dict, stage: dict, text: list[list[Run]], 
     """The slide of one stage: its text as the title, the figure as painted at this stage (in the
     layout's box, whole or a window around the stage's step: :mod:`.stage_window`), the stage's
     ``text`` (its equations) and the bars of the first shared weight's terms."""
+    notation = notation or Notation()  # the page's own words: its time steps, its loss's letter
     rolled, backward = stage["phase"] == "rolled", stage["phase"] in ("backward", "sums")
     figure = figures["rolled_svg"] if rolled else paint(figures, panel, stage, scale)
     notes = figures["rolled_notes" if rolled else "notes"]
@@ -153,15 +154,15 @@ def stage_slide(panel: dict, figures: dict, stage: dict, text: list[list[Run]], 
     if column:  # the column: equations, the figure's captions, the bars at the bottom
         x = WIDTH - MARGIN - column
         more, y = _equations(text, x, box[1], column)
-        more += _captions(captions, backward, scale, x, y + 10, column)[0]
+        more += _captions(captions, backward, scale, x, y + 10, column, notation)[0]
         bars = (x, HEIGHT - 70 - BARS_PX, column, BARS_PX)
     else:  # under the figure: its captions, then the equations at the left and the bars at the right
-        more, y = _captions(captions, backward, scale, MARGIN, view[1] + view[3], WIDTH - 2 * MARGIN)
+        more, y = _captions(captions, backward, scale, MARGIN, view[1] + view[3], WIDTH - 2 * MARGIN, notation)
         more += _equations(text, MARGIN, y + 10, EQUATIONS_PX)[0]
         bars = (MARGIN + EQUATIONS_PX + 40, y + 10, WIDTH - 2 * MARGIN - EQUATIONS_PX - 40, HEIGHT - 80 - y)
     parts += more
     if panel["weights"]:
-        parts += _sum_bars(panel, stage, bars, notation or Notation())
+        parts += _sum_bars(panel, stage, bars, notation)
     return slide_svg(text_of_html(stage["text"]), parts, footer)
 
 
@@ -226,12 +227,13 @@ def _equations(lines: list[list[Run]], x: float, top: float, width: float) -> tu
 
 
 def _captions(notes: list[str], backward: bool, scale: Sequence[float], x: float, top: float,
-              width: float) -> tuple[list[str], float]:
+              width: float, notation: Notation) -> tuple[list[str], float]:
     """What the figure needs said under it: the colour scale (backward), which steps are in view,
     its notes: (their SVG, the y under them)."""
     parts, y = [], top
     if backward:
-        parts += colour_legend(_printed(scale[0]), _printed(scale[1]), x, y)
+        parts += colour_legend(_printed(scale[0]), _printed(scale[1]), x, y,
+                               notation.in_text("‖∂J/∂h_t‖, log scale"))
         y += LEGEND_PX
     for line in notes:
         more, y = paragraph(line, x, y + SMALLEST_PX, width, SMALLEST_PX, MUTED, 1.25)

@@ -154,7 +154,7 @@ def weight_sum(lecture: Lecture) -> str:
         terms[step_of(scope) - 1] += numpy.asarray(gradient.numpy(), dtype=numpy.float64)
     (total,) = grad(loss, weight, retain_graph=True)
     name = lecture.symbol("W_hh")
-    title = f"∂J/∂{name} is a sum of one term per step"
+    title = lecture.timed(f"∂J/∂{name} is a sum of one term per step")
     top = body_top(title)
     norms = [float(numpy.linalg.norm(term)) for term in terms]
     parts = log_bars(norms, [f"t = {t}" for t in range(1, 7)], (MARGIN, top, 1100, HEIGHT - top - 120))
@@ -167,8 +167,8 @@ def weight_sum(lecture: Lecture) -> str:
         more, y = paragraph(lecture.timed(line), 1240, y, WIDTH - MARGIN - 1240)
         parts += more
         y += 24
-    parts.append(note(f"the {lecture.name} language model, 6 steps; terms from tr.grad_contributions(J, {name})",
-                      MARGIN, HEIGHT - 60))
+    said = f"the {lecture.name} language model, 6 steps; terms from tr.grad_contributions(J, {name})"
+    parts.append(note(lecture.timed(said), MARGIN, HEIGHT - 60))
     return slide_svg(title, parts)
 
 

@@ -411,7 +411,7 @@ def rename_values(picture: Picture, notation: Notation) -> None:
         chained = CHAIN_RULE.fullmatch(label) if flows_back else None
         if chained:  # (∂h₄/∂h₃)ᵀ ∂J/∂h₄: h₄ is the reader's (the arrow's tail), h₃ the value's, each with its mark
             out, value = write(chained.group(1), chain_of(a)), write(chained.group(2), chain_of(b))
-            edges.append((tail, head, f"(∂{out}/∂{value})ᵀ ∂J/∂{out}"))
+            edges.append((tail, head, f"(∂{out}/∂{value})ᵀ ∂{notation.symbol('J')}/∂{out}"))  # L in CMU's
             continue
         edges.append((tail, head, write(label, chain_of(owner)) if label else label))
     picture.edges = edges
