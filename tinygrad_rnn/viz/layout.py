@@ -64,7 +64,7 @@ __all__ = ["ARROW", "CHAR", "LABEL_LINE", "LEGEND_CELL", "LINE", "SLIDE_ASPECT",
            "SLIDE_TEXT_PX", "Box", "Layout", "Route", "extent", "label_lines", "labelled_layout", "layout", "node_size",
            "segment_enters", "slide_scale", "slide_shaped"]
 
-NOTE_BESIDE_CHARS = 36  # a note beside a slide's drawing is broken into lines this long
+NOTE_BESIDE_CHARS = (36, 56)  # a note beside a slide's drawing is broken into lines this long (narrow first)
 SLIDE_LINE_CHARS = (None, 16, 12, 8)  # on a slide, a node's line longer than one of these may break (picture.wrapped)
 
 
@@ -78,7 +78,7 @@ def labelled_layout(picture: Picture) -> tuple[list[str], Layout]:
     for line_chars in choices:
         labels = [display_label(node, line_chars) for node in picture.nodes]
         sizes = [node_size(label, SLIDE_SPACING if picture.slide else FREE) for label in labels]
-        for beside in (False, True) if picture.slide and picture.notes else (False,):
+        for beside in (0, *NOTE_BESIDE_CHARS) if picture.slide and picture.notes else (0,):
             for turned in (False, True) if picture.slide and _one_step_of_ops(picture) else (False,):
                 found.append((labels, layout(picture, sizes, notes_beside=beside, turned=turned)))
     # the first that fits (the fewest changes: pairs W_ih, b_ih kept together), else the one enlarged most
@@ -87,10 +87,11 @@ def labelled_layout(picture: Picture) -> tuple[list[str], Layout]:
 
 
 
-def layout(picture: Picture, sizes: list[tuple[float, float]], notes_beside: bool = False,
+def layout(picture: Picture, sizes: list[tuple[float, float]], notes_beside: int = 0,
            turned: bool = False) -> Layout:
     """Positions for every node, a box per step, and a route for every edge; the notes under the
-    drawing (on a slide, broken to its width), or ``notes_beside`` it on the right. ``turned``: the
+    drawing (on a slide, broken to its width, short ones two to a line), or ``notes_beside`` it on the right
+    in lines of that many characters. ``turned``: the
     ops of a step flow left to right instead of upwards (one step at op level, landscape on a slide)."""
     boxes = [Box(0.0, 0.0, h, w) if turned else Box(0.0, 0.0, w, h) for w, h in sizes]
     grid = Grid(picture, boxes)
@@ -111,14 +112,14 @@ def layout(picture: Picture, sizes: list[tuple[float, float]], notes_beside: boo
         x = max([b.right for b in boxes] + [p[0] for route in routes for p in route.points], default=0.0) + 24
         y = max([b.top for b in boxes] + [grid.block_top[-1] if grid.block_top else 0.0], default=0.0)
         for note in picture.notes:
-            for line in textwrap.wrap(note, NOTE_BESIDE_CHARS):
+            for line in textwrap.wrap(note, notes_beside):
                 y -= LINE + 2
                 texts.append((line, x, y))
             y -= 6
     else:
         right = max([b.right for b in boxes], default=0.0)
-        chars = max(NOTE_BESIDE_CHARS, int((right - left) / CHAR)) if picture.slide else None
-        for note in picture.notes:
+        chars = max(NOTE_BESIDE_CHARS[0], int((right - left) / CHAR)) if picture.slide else None
+        for note in _packed(picture.notes, chars) if chars else picture.notes:
             for k, line in enumerate(textwrap.wrap(note, chars) if chars else [note]):
                 low -= LINE + (6 if k == 0 else 2)
                 texts.append((line, left, low))
@@ -138,6 +139,25 @@ def layout(picture: Picture, sizes: list[tuple[float, float]], notes_beside: boo
         texts = [(text, -x - len(text) * CHAR, y) for text, x, y in texts]
     return Layout(boxes, routes, grid.clusters, texts, loops)
 
+
+
+def _packed(notes: list[str], chars: int) -> list[str]:
+    """The notes with short ones joined two to a line (``.``-separated, a later one after the first earlier one
+    that leaves it room in ``chars``): a slide's notes take fewer lines of its height.
+
+    >>> _packed(["a short note", "a note too long to share its line", "another"], 24)
+    ['a short note. another', 'a note too long to share its line']
+    """
+    packed: list[str] = []
+    alone: list[bool] = []  # at most two to a line: each still reads as a sentence of its own
+    for note in notes:
+        room = [k for k, line in enumerate(packed) if alone[k] and len(line) + 2 + len(note) <= chars]
+        if room:
+            packed[room[0]], alone[room[0]] = f"{packed[room[0]]}. {note}", False
+        else:
+            packed.append(note)
+            alone.append(True)
+    return packed
 
 
 def _name_each_fork_once(edges: list[tuple[int, int, str]], routes: list[Route]) -> None:
