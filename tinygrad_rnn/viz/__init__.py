@@ -39,7 +39,8 @@ smallest text at ≥ 24 px and its node labels at ≥ 28 px. Where it does not, 
 (``ladder.py``) gives up, in this order, what a lecturer would rather lose: first the tensors' shapes
 (``show_shapes=None``, the default: shown where the slide still fits them), then steps from the
 middle of the sequence (t = 1, 2, 3, …, T−1, T down to t = 1, …, T; only where the slide then fits,
-and never where ``time_steps`` chooses the steps). Each rung taken is said in a note under the
+never where ``time_steps`` or ``tokens`` name the steps, and up to 8 cells or steps of a forward figure
+always whole: a figure of ops or of the gradient may hold fewer). Each rung taken is said in a note under the
 figure. ``show_shapes=True`` keeps the shapes and ``time_steps=slice(None)`` every step, fitting or not.
 
 Each layer, direction and module names its own tensors where a figure has several (W_hh⁽¹⁾ and
@@ -258,4 +259,6 @@ def _picture(tensors, level, rankdir, show_shapes, show_values, show_grads, back
 
     if not slide:
         return built(time_steps, show_shapes is not False)
-    return fit_ladder(built, show_shapes, time_steps, steps_chosen=time_steps is not None or rolled)
+    # (the steps are chosen: by time_steps; in a rolled figure, one cell for all; by tokens, a word for each)
+    return fit_ladder(built, show_shapes, time_steps, steps_chosen=time_steps is not None or rolled or bool(tokens),
+                      dense=level == "op" or bool(backward))

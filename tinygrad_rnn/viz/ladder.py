@@ -9,7 +9,9 @@ What is left to give up, in the order a lecturer would rather lose it:
    can read off the code;
 2. steps from the middle of the sequence (unless ``time_steps`` was given): t = 1, 2, 3, …, T−1, T, then
    t = 1, 2, …, T−1, T, t = 1, 2, …, T, down to t = 1, …, T — the "…" column standing for the steps left
-   out, the colours on the scale of every step and each Σ summing every step, as without the ladder.
+   out, the colours on the scale of every step and each Σ summing every step, as without the ladder. Up to
+   8 cells or steps of a forward figure are always drawn whole; a figure of ops or of the gradient may hold
+   fewer.
 
 Each rung taken is said in a note under the figure, with the option that draws it all. Steps are left out
 only where the slide then fits; shapes wherever that enlarges the figure.
@@ -20,7 +22,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from .fitting import SLIDE_SCALE, slide_scale
-from .graph import slide_steps
+from .graph import SLIDE_STEPS, slide_steps
 from .layout import labelled_layout
 from .legibility import label_clashes, measure
 from .picture import Picture
@@ -32,12 +34,14 @@ ELIDED_SHOWN = (5, 4, 3, 2)  # steps drawn whole, the rest a "…": the lectures
 
 
 def fit_ladder(built: Callable[[tuple[int, ...] | slice | None, bool], Picture], show_shapes: bool | None,
-               time_steps: tuple[int, ...] | slice | None, steps_chosen: bool = False) -> Picture:
+               time_steps: tuple[int, ...] | slice | None, steps_chosen: bool = False,
+               dense: bool = False) -> Picture:
     """The first rung of the ladder whose figure fits a slide. ``built(time_steps, show_shapes)`` draws the
     picture; ``show_shapes`` None: shown where the slide still fits them; ``steps_chosen``: the steps are the
-    user's (``time_steps``, or a rolled figure's one cell), so none is left out to fit. A rung is taken only
-    where its drawing is as clean as the first's (no more edges through nodes, no more arrow labels on each
-    other, a line or a box): a tighter layout must not say something false to fit."""
+    user's (``time_steps``, ``tokens`` or a rolled figure's one cell), so none is left out to fit; ``dense``: a
+    figure of ops, or of the gradient, which may hold fewer than the 8 steps a slide otherwise draws whole.
+    A rung is taken only where its drawing is as clean as the first's (no more edges through nodes, no more
+    arrow labels on each other, a line or a box): a tighter layout must not say something false to fit."""
     first = Rung(built(time_steps, show_shapes is not False))
     if first.scale >= SLIDE_SCALE:
         return first.picture
@@ -49,7 +53,8 @@ def fit_ladder(built: Callable[[tuple[int, ...] | slice | None, bool], Picture],
         rung = Rung(built(time_steps, False), SHAPES_LEFT_OUT)
         if rung.scale > first.scale and rung.cleaner_than(first):
             best = rung
-    for fewer in [] if steps_chosen or best.scale >= SLIDE_SCALE else [k for k in ELIDED_SHOWN if k < shown]:
+    elidable = not steps_chosen and best.scale < SLIDE_SCALE and (dense or count > SLIDE_STEPS)
+    for fewer in [k for k in ELIDED_SHOWN if k < shown] if elidable else []:
         rung = Rung(built(slide_steps(count, fewer), shapes), *notes)  # steps: only where the slide then fits
         if rung.scale >= SLIDE_SCALE and rung.cleaner_than(first):
             return rung.picture
