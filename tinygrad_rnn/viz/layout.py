@@ -65,6 +65,7 @@ __all__ = ["ARROW", "CHAR", "LABEL_LINE", "LEGEND_CELL", "LINE", "SLIDE_ASPECT",
            "segment_enters", "slide_scale", "slide_shaped"]
 
 NOTE_BESIDE_CHARS = (36, 56)  # a note beside a slide's drawing is broken into lines this long (narrow first)
+ROW_NAME_GAP = 8.0  # between a row's name and the leftmost box of the figure
 SLIDE_LINE_CHARS = (None, 16, 12, 8)  # on a slide, a node's line longer than one of these may break (picture.wrapped)
 
 
@@ -104,8 +105,11 @@ def layout(picture: Picture, sizes: list[tuple[float, float]], notes_beside: int
     texts = []
     left = min([b.left for b in boxes], default=0.0)
     for row, name in enumerate(grid.row_names):
-        if name:
-            texts.append((name, left - 12 - len(name) * CHAR, grid.row_y[row]))
+        # on a slide "layer 2 reverse ←" in two lines, "layer 2" over "reverse ←": the names of a bidirectional
+        # network's rows were as wide as a cell, and a width-bound figure lands smaller by as much
+        lines = name.replace(" reverse", "\nreverse").split("\n") if picture.slide and name else [name] * bool(name)
+        x = left - ROW_NAME_GAP - max(map(len, lines), default=0) * CHAR
+        texts += [(line, x, grid.row_y[row] + (len(lines) / 2 - k - 0.5) * LINE) for k, line in enumerate(lines)]
     low = min([b.bottom for b in boxes] + [grid.block_bottom[0] - (grid.lanes_below[0] + 1) * grid.space.lane],
               default=0.0)
     if notes_beside:  # to the right of the drawing, from its top down: a tall figure grows wider, not taller
