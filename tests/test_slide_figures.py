@@ -487,3 +487,23 @@ def test_a_stacked_bidirectional_figure_names_each_state_once_and_off_the_lines(
     assert {words for words, _ in found.crossed} <= {"h₄⁽²→⁾", "h₄⁽²←⁾"}, found.crossed
     names = [words for words, _, _, _ in _edge_labels(text)]
     assert names.count("h₁⁽¹←⁾") == 1 and names.count("h₁⁽¹→⁾") == 2  # (h₁⁽¹→⁾: to t=2, and up to layer 2)
+
+
+def test_a_step_of_ops_left_out_takes_a_column_only_as_wide_as_its_words():
+    _, loss = last_step_loss("gru", steps=3)
+    picture = build_picture((loss,), level="op", slide=True, show_shapes=False, time_steps=(0, 2))  # t = 1, …, 3
+    _, placed = labelled_layout(picture)
+    (gap,) = [box for box, node in zip(placed.boxes, picture.nodes) if node.kind == "ellipsis"]
+    assert gap.width < 0.4 * placed.clusters[0][1].width  # (it was as wide as a step of a dozen ops)
+    assert picture.nodes[[n.kind for n in picture.nodes].index("ellipsis")].label.split("\n")[1:] == ["1 step", "t=2"]
+    left, right = sorted(box.x for _, box in placed.clusters)
+    assert right - left < 1.6 * placed.clusters[0][1].width  # the two steps drawn sit close on either side of it
+
+
+def test_a_bidirectional_row_is_named_in_two_lines_on_a_slide_and_in_one_at_free_size():
+    _, make_loss, options = next(figure for figure in DOCS if figure[0] == "lstm_stacked_bidirectional")
+    loss = make_loss()
+    names = [text for text, _, _ in labelled_layout(build_picture((loss,), slide=True, **options))[1].texts]
+    assert "layer 2" in names and "reverse ←" in names and "layer 2 reverse ←" not in names
+    free = [text for text, _, _ in labelled_layout(build_picture((loss,), slide=False, **options))[1].texts]
+    assert "layer 2 reverse ←" in free

@@ -298,13 +298,14 @@ class Grid(Routes):
             # row, h_T of another row into J, keeps clear of both)
             widths[col] = max(widths[col], max(boxes[i].width for i in members) + self.space.column_gap_min)
         self.column_width = max(block_width) if self.block_of else 0.0  # every step's column: one width
-        # a "…" standing for steps left out has a column of its own, only as wide as its words (at op level a
-        # step's column is many times wider: a "…" as wide would save nothing of the slide's width)
+        # a "…" standing for steps left out has a column of its own, as wide as its words: on a slide only that
+        # (at op level a step's column is many times wider: a "…" as wide would save nothing of the slide's width)
         widths = [self.column_width] * max(len(self.steps), 1)
         stepped = {column for _, column in self.members}
         for box, node in zip(boxes, self.nodes):
             if node.kind == "ellipsis" and self.column.get(node.step, -1) not in stepped | {-1}:
-                widths[self.column[node.step]] = box.width + 2 * self.space.box_pad
+                words = box.width + 2 * self.space.box_pad
+                widths[self.column[node.step]] = words if self.slide else max(words, self.column_width)
 
         loops = max((len(n.loops) for n in self.nodes), default=0)
         loop_room = (loops + 0.5) * LOOP_HEIGHT if loops else 0.0  # a rolled cell's loops, above it

@@ -65,7 +65,7 @@ __all__ = ["ARROW", "CHAR", "LABEL_LINE", "LEGEND_CELL", "LINE", "SLIDE_ASPECT",
            "segment_enters", "slide_scale", "slide_shaped"]
 
 NOTE_BESIDE_CHARS = (36, 56)  # a note beside a slide's drawing is broken into lines this long (narrow first)
-ROW_NAME_GAP = 8.0  # between a row's name and the leftmost box of the figure
+ROW_NAME_GAP = 8.0  # on a slide, between a row's name and the leftmost box of the figure (free size: 12)
 SLIDE_LINE_CHARS = (None, 16, 12, 8)  # on a slide, a node's line longer than one of these may break (picture.wrapped)
 
 
@@ -92,8 +92,8 @@ def layout(picture: Picture, sizes: list[tuple[float, float]], notes_beside: int
            turned: bool = False) -> Layout:
     """Positions for every node, a box per step, and a route for every edge; the notes under the
     drawing (on a slide, broken to its width, short ones two to a line), or ``notes_beside`` it on the right
-    in lines of that many characters. ``turned``: the
-    ops of a step flow left to right instead of upwards (one step at op level, landscape on a slide)."""
+    in lines of that many characters. ``turned``: the ops of a step flow left to right instead of upwards
+    (one step at op level, landscape on a slide)."""
     boxes = [Box(0.0, 0.0, h, w) if turned else Box(0.0, 0.0, w, h) for w, h in sizes]
     grid = Grid(picture, boxes)
     routes = [grid.route(tail, head, label) for tail, head, label in picture.edges]
@@ -108,7 +108,7 @@ def layout(picture: Picture, sizes: list[tuple[float, float]], notes_beside: int
         # on a slide "layer 2 reverse ←" in two lines, "layer 2" over "reverse ←": the names of a bidirectional
         # network's rows were as wide as a cell, and a width-bound figure lands smaller by as much
         lines = name.replace(" reverse", "\nreverse").split("\n") if picture.slide and name else [name] * bool(name)
-        x = left - ROW_NAME_GAP - max(map(len, lines), default=0) * CHAR
+        x = left - (ROW_NAME_GAP if picture.slide else 12.0) - max(map(len, lines), default=0) * CHAR
         texts += [(line, x, grid.row_y[row] + (len(lines) / 2 - k - 0.5) * LINE) for k, line in enumerate(lines)]
     low = min([b.bottom for b in boxes] + [grid.block_bottom[0] - (grid.lanes_below[0] + 1) * grid.space.lane],
               default=0.0)
