@@ -207,7 +207,7 @@ def shared_time_steps(*losses: Tensor, **options: Any) -> tuple[int, ...] | None
 
     >>> import tinygrad_rnn as tr
     >>> shared_time_steps(*(tr.nn.GRU(2, 3)(tr.randn(12, 1, 2))[0][-1].sum() for _ in range(2)), level="cell")
-    (0, 1, 10, 11)
+    (0, 1, 2, 10, 11)
     """
     options = _defaults(options)
     found = []
