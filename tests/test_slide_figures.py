@@ -441,7 +441,7 @@ def test_every_arrowhead_points_along_the_last_part_of_its_line(name):
 # and BPTT names (∂L/∂i₁) beside short lines at op level, on the box they leave; the last state into J.
 # (Generation's argmax once sat on the next cell's corner and its dashed drop struck out h₄⁽ᵈ⁾: 2 and 2.)
 DOCS_LABEL_CLASHES: dict[str, str] = {
-    "gru_op": "0 overlaps, 0 crossed, 6 on nodes",
+    "gru_op": "0 overlaps, 0 crossed, 4 on nodes",  # (t = 1, …, 3 on a slide: two steps of ops, not three)
     "lstm_forward_and_backward": "0 overlaps, 6 crossed, 0 on nodes",
     "lstm_stacked_bidirectional": "0 overlaps, 4 crossed, 0 on nodes",
 }
