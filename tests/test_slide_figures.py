@@ -37,12 +37,11 @@ def drawn(picture) -> str:
     return picture_to_svg(picture, placed, labels, "f", figure=True)
 
 
-# Measured with this layout; each must fail to fit (strict), so that one that starts to fit says so. What they
-# share: a step of ops holds a dozen nodes, each two lines tall with its shape; an encoder–decoder has twice the
-# steps; two layers or two directions double the rows; the row names ("∂ layer 1 ←") and the Σ column widen a
-# BPTT figure. (A BPTT arrow's long label, (1/4) ∂(J₂ + J₃ + J₄)/∂h₁, no longer sets the width of every gap:
-# a slide draws it in two lines.) Leaving more steps out (eight are drawn whole) or drawing less (no shapes,
-# params="hide") fits some of them; the threshold itself does not move.
+# Measured with this layout, after the fit ladder (shapes left out, then steps where that fits); each must fail to
+# fit (strict), so that one that starts to fit says so. What they share: an op-level step holds a dozen nodes; an
+# encoder–decoder has twice the steps (six cells of a forward figure are always drawn whole); two layers or two
+# directions double the rows; the row names ("∂ layer 1 ←") and the Σ column widen a BPTT figure, and there a "…"
+# brings long labels and moves J beside it, so that leaving a step out does not help. The threshold does not move.
 DOCS_TOO_SMALL: dict[str, str] = {
     "lstm_op": "text 23.2 px, labels 23.2 px, 2.19 : 1",
     "lstm_forward_and_backward": "text 21.3 px, labels 23.7 px, 2.40 : 1",
