@@ -146,21 +146,21 @@ def layout(picture: Picture, sizes: list[tuple[float, float]], notes_beside: int
 
 
 def _packed(notes: list[str], chars: int) -> list[str]:
-    """The notes with short ones joined two to a line (``.``-separated, a later one after the first earlier one
-    that leaves it room in ``chars``): a slide's notes take fewer lines of its height.
+    """The notes with short ones joined on a line (``.``-separated, each after the first earlier line that
+    leaves it room in ``chars``): a slide's notes take fewer lines of its height.
 
-    >>> _packed(["a short note", "a note too long to share its line", "another"], 24)
-    ['a short note. another', 'a note too long to share its line']
+    >>> _packed(["a short note", "a note too long to share its line", "another", "more"], 24)
+    ['a short note. another', 'a note too long to share its line', 'more']
+    >>> _packed(["one", "two", "three"], 24)
+    ['one. two. three']
     """
     packed: list[str] = []
-    alone: list[bool] = []  # at most two to a line: each still reads as a sentence of its own
     for note in notes:
-        room = [k for k, line in enumerate(packed) if alone[k] and len(line) + 2 + len(note) <= chars]
+        room = [k for k, line in enumerate(packed) if len(line) + 2 + len(note) <= chars]
         if room:
-            packed[room[0]], alone[room[0]] = f"{packed[room[0]]}. {note}", False
+            packed[room[0]] += f". {note}"
         else:
             packed.append(note)
-            alone.append(True)
     return packed
 
 
