@@ -267,14 +267,9 @@ class GradientTable:
 GRADIENT_TABLE: type[GradientTable] = GradientTable
 
 
-def backpropagate(
-    outputs: tuple[Tensor, ...],
-    seeds: list[Any],
-    targets: tuple[Tensor, ...] | None,
-    create_graph: bool,
-    retain_graph: bool,
-    itemize: Tensor | None = None,
-) -> tuple[dict[Any, Any], list[tuple[Scope, Any]]]:
+def backpropagate(outputs: tuple[Tensor, ...], seeds: list[Any], targets: tuple[Tensor, ...] | None,
+                  create_graph: bool, retain_graph: bool,
+                  itemize: Tensor | None = None) -> tuple[dict[Any, Any], list[tuple[Scope, Any]]]:
     """The walk back (steps 2 and 3 above), for every caller: ``backward()`` (``targets=None``:
     totals go into ``.grad``), ``grad()`` (the targets' totals are returned, by vertex) and
     ``grad_contributions()`` (``itemize``: that tensor's terms are returned too). Gradients are
@@ -286,26 +281,32 @@ def backpropagate(
     for output, seed in zip(outputs, seeds):
         table.add(vertex_of(output), seed, ())
     totals: dict[Any, Any] = {}
+    check_finite_terms = STATE.anomaly
     for function, vertices in reversed(ops):
-        scope = () if function is None else function.scope
-        if function is None or not function.multiple_outputs:  # a leaf, or an op with one output
+        if function is None:  # a leaf: its total goes into its .grad (or to grad()'s caller)
+            _deliver(vertices[0], table, (), wanted, totals, create_graph)
+            continue
+        scope = function.scope
+        if function.multiple_outputs:  # one gradient per output, None for one that none reached
+            grad, output_nodes = _deliver_outputs(function, vertices, table, wanted, totals, create_graph)
+        else:
             grad = _deliver(vertices[0], table, scope, wanted, totals, create_graph)
-            if function is None or grad is None:
-                continue
             output_nodes = vertices[0]
-        else:  # one gradient per output, None for one that none reached
-            grad = [None] * function.n_outputs
-            for vertex in vertices:
-                grad[vertex.output_index] = _deliver(vertex, table, scope, wanted, totals, create_graph)
-            if all(total is None for total in grad):
-                continue
-            grad, output_nodes = tuple(grad), _output_nodes(function, vertices)
-        terms = _call_backward(function, grad, output_nodes, create_graph)
+        if grad is None:  # no gradient reached this op
+            continue
+        if STATE.writes != function.recorded_at:  # something was written in place since it was recorded
+            check_saved_unchanged(function)
+        if create_graph:
+            terms = _recorded_backward(function, grad, output_nodes)
+        else:
+            terms = function.backward(grad, function.saved_output, *function.saved_inputs)
+        if type(terms) is not tuple:  # an op with one input returns its one term
+            terms = (terms,)
         for parent, term, needs_grad in zip(function.inputs, terms, function.needs_input_grad):
             if needs_grad and term is not None and (needed is None or parent in needed):
-                if term.shape != parent.shape or term.dtype != parent.dtype:
+                if check_finite_terms or term.shape != parent.shape or term.dtype != parent.dtype:
                     term = _checked(function, parent, term)
-                table.add(parent, term, scope, function)
+                table.add(parent, term, scope, function)  # ∂J/∂parent += term: the table adds with +
         if not retain_graph:
             function.release()
     return totals, table.itemized
@@ -330,33 +331,24 @@ def _deliver(vertex: Any, table: GradientTable, scope: Scope, wanted: set[Any] |
     return total
 
 
-def _output_nodes(function: Function, vertices: Any) -> tuple:
-    """The vertices of an op's several outputs, by output (None for one the graph did not reach):
-    what a recorded backward reads them through."""
-    nodes = [None] * function.n_outputs
+def _deliver_outputs(function: Function, vertices: list[Any], table: GradientTable, wanted: set[Any] | None,
+                     totals: dict[Any, Any], create_graph: bool) -> tuple[Any, tuple]:
+    """:func:`_deliver` for an op with several outputs: (the gradient of each output, None for one
+    that none reached, or None if none did; the vertex of each output the graph reached, by output)."""
+    grads, nodes = [None] * function.n_outputs, [None] * function.n_outputs
     for vertex in vertices:
+        grads[vertex.output_index] = _deliver(vertex, table, function.scope, wanted, totals, create_graph)
         nodes[vertex.output_index] = vertex
-    return tuple(nodes)
+    if all(grad is None for grad in grads):
+        return None, ()
+    return tuple(grads), tuple(nodes)
 
 
-def _call_backward(function: Function, grad: Any, output_nodes: Any, create_graph: bool) -> tuple:
-    """Run one op's backward on the gradient of its output (a tuple of them for several outputs,
-    None for an output none reached): on its saved arrays, or on Tensors, recorded (create_graph).
-    First, if anything was written in place since the op was recorded, that its saved arrays were not."""
-    if STATE.writes != function.recorded_at:
-        check_saved_unchanged(function)
-    if create_graph:
-        with _recording_gradient(function.scope, of=function):
-            terms = function.backward(grad, *function.recorded_arguments(output_nodes))
-    else:
-        terms = function.backward(grad, function.saved_output, *function.saved_inputs)
-    if not isinstance(terms, tuple):
-        terms = (terms,)
-    if STATE.anomaly:  # checked now, term by term: a NaN is reported at the op that made it
-        for term in terms:
-            if term is not None:
-                check_finite(_data(term), f"backward of {function.name}", function.scope)
-    return terms
+def _recorded_backward(function: Function, grad: Any, output_nodes: Any) -> Any:
+    """Run one op's backward on Tensors, recorded (``create_graph=True``): every saved array back
+    in its place in the graph, so the gradient is itself a graph to differentiate again."""
+    with _recording_gradient(function.scope, of=function):
+        return function.backward(grad, *function.recorded_arguments(output_nodes))
 
 
 def _accumulate_into_grad(vertex: Any, total: Any, create_graph: bool, fresh: bool = False) -> None:
@@ -384,7 +376,10 @@ def _accumulate_into_grad(vertex: Any, total: Any, create_graph: bool, fresh: bo
 
 def _checked(function: Function, expected: Any, gradient: Any) -> Any:
     """Every gradient has its tensor's shape (a wrong one is a bug in that op's backward) and
-    its tensor's dtype. Called when either differs (the loop tests both cheaply inline)."""
+    its tensor's dtype; under :func:`~tinygrad_rnn.detect_anomaly`, finite values. Called when one
+    of them is in question (the walk tests shape and dtype cheaply inline)."""
+    if STATE.anomaly:  # checked now, term by term: a NaN is reported at the op that made it
+        check_finite(_data(gradient), f"backward of {function.name}", function.scope)
     if gradient.shape != expected.shape:
         raise ShapeError(
             f"backward of {function.name} returned a gradient of shape {tuple(gradient.shape)} "

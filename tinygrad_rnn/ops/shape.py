@@ -32,7 +32,7 @@ def sum_to(x, shape: tuple[int, ...]):
     >>> sum_to(numpy.ones((2, 3, 4)), (3, 1)).tolist()
     [[8.0], [8.0], [8.0]]
     """
-    if tuple(x.shape) == tuple(shape):  # nothing was broadcast
+    if x.shape == shape:  # nothing was broadcast
         return x
     added = x.ndim - len(shape)
     stretched = tuple(added + i for i, size in enumerate(shape) if size == 1 and x.shape[added + i] != 1)
