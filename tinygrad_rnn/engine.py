@@ -26,13 +26,14 @@ import operator
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
+from .conversion import to_array
 from .device import array_module
 from .errors import GraphError, ShapeError
 from .function import Function, Node, describe
 from .hooks import run_hooks
 from .inplace import check_saved_unchanged
 from .recording import STATE, _recording_gradient, check_finite
-from .tensor_base import TensorBase, to_array
+from .tensor_base import TensorBase
 
 if TYPE_CHECKING:
     from .tensor import Tensor

@@ -25,11 +25,12 @@ from typing import Any
 import numpy
 
 from . import engine, ops
-from .device import CPU, GPU, device_of_array, move_array
+from .conversion import DEFAULT_FLOAT, as_dtype, tensor_type, to_arguments  # noqa: F401  (re-exported)
+from .device import GPU, device_of_array, move_array
 from .errors import GraphError
 from .hooks import register_hook
 from .inplace import in_place, set_item
-from .tensor_base import _TYPE_NAMES, DEFAULT_FLOAT, TensorBase, as_dtype, to_arguments  # noqa: F401  (defined in tensor_base)
+from .tensor_base import TensorBase
 
 
 class Tensor(TensorBase):
@@ -227,26 +228,9 @@ class Tensor(TensorBase):
         return result
 
     def type(self, dtype: Any = None) -> Any:
-        """With no argument, PyTorch's name for this tensor's type (``'torch.FloatTensor'``,
-        ``'torch.cuda.LongTensor'``, …), so code that compares it keeps working; with a dtype
-        (or such a name), ``self`` cast to it, as ``.to(dtype)``.
-
-        >>> import tinygrad_rnn as tr
-        >>> tr.ones(2).type(), tr.ones(2).type(tr.float64).type()
-        ('torch.FloatTensor', 'torch.DoubleTensor')
-        """
-        names = {str(numpy.dtype(kind)): name for name, kind in _TYPE_NAMES.items()}
-        if dtype is None:
-            if str(self.dtype) not in names:
-                raise TypeError(f"type: PyTorch has no tensor type for dtype {self.dtype}; read .dtype instead")
-            return f"torch.{'cuda.' if self.device == GPU else ''}{names[str(self.dtype)]}"
-        if isinstance(dtype, str) and dtype.startswith("torch."):
-            name = dtype.rsplit(".", 1)[-1]
-            if name not in _TYPE_NAMES:
-                raise TypeError(f"type: unknown tensor type {dtype!r}: use a dtype such as tr.float64, or one of "
-                                + ", ".join(f"'torch.{known}'" for known in _TYPE_NAMES))
-            return self.to(dtype=_TYPE_NAMES[name], device=GPU if ".cuda." in dtype else CPU)
-        return self.to(dtype=dtype)
+        """PyTorch's name for this tensor's type (``'torch.FloatTensor'``), or with a dtype (or such
+        a name) this tensor cast to it: see :func:`tinygrad_rnn.conversion.tensor_type`."""
+        return tensor_type(self, dtype)
 
     def cpu(self) -> Tensor:
         """On the CPU (itself if it is there): ``to("cpu")``."""

@@ -10,8 +10,9 @@ from __future__ import annotations
 
 from collections import namedtuple
 
+from ..conversion import to_array
 from ..errors import ShapeError
-from ..tensor_base import TensorBase, to_array
+from ..tensor_base import TensorBase
 from .elementwise import where
 from .linalg import matmul
 from .shape import _positive, _shape_arg, broadcast_to, getitem, reshape, transpose
