@@ -1,20 +1,18 @@
 """Conversion between tensors and what lies outside autodiff: which array data (numbers, lists,
 NumPy and CuPy arrays) becomes, what a dtype's name means, which device and dtype ``.to(...)`` asks
-for, PyTorch's names for tensor types, and a tensor as text. Nothing here records or differentiates
-anything: :mod:`tinygrad_rnn.tensor_base` and :mod:`tinygrad_rnn.tensor` call each in one line.
+for, PyTorch's names for tensor types, and a tensor's values as NumPy, Python numbers and text
+(:class:`TensorValues`, which :class:`~tinygrad_rnn.tensor_base.TensorBase` inherits). Nothing
+here records or differentiates anything.
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy
 
 from .device import CPU, GPU, Device, device_of_array, get_device, is_device_name, move_array
 from .errors import DeviceError
-
-if TYPE_CHECKING:
-    from .tensor_base import TensorBase
 
 DEFAULT_FLOAT = numpy.dtype("float32")
 _SUPPORTED_KINDS = "fiub"  # float, signed int, unsigned int, bool
@@ -94,41 +92,85 @@ def to_array(data: Any, dtype: Any, device: Any) -> Any:
     return target.xp.array(data, dtype=wanted)
 
 
-def tensor_type(tensor: TensorBase, dtype: Any = None) -> Any:
-    """With no argument, PyTorch's name for this tensor's type (``'torch.FloatTensor'``,
-    ``'torch.cuda.LongTensor'``, …), so code that compares it keeps working; with a dtype
-    (or such a name), ``tensor`` cast to it, as ``.to(dtype)``.
+class TensorValues:
+    """A tensor's values outside the graph: as NumPy, as Python numbers and lists, as text, and its
+    type by PyTorch's name — conversion to other libraries, none of it recorded or differentiated.
+    :class:`~tinygrad_rnn.tensor_base.TensorBase` inherits it.
 
     >>> import tinygrad_rnn as tr
-    >>> tr.ones(2).type(), tr.ones(2).type(tr.float64).type()
-    ('torch.FloatTensor', 'torch.DoubleTensor')
+    >>> x = tr.tensor([1.5, 2.0])
+    >>> x.tolist(), x[0].item(), float(x[1]), x
+    ([1.5, 2.0], 1.5, 2.0, tensor([1.5, 2. ]))
     """
-    names = {str(numpy.dtype(kind)): name for name, kind in TYPE_NAMES.items()}
-    if dtype is None:
-        if str(tensor.dtype) not in names:
-            raise TypeError(f"type: PyTorch has no tensor type for dtype {tensor.dtype}; read .dtype instead")
-        return f"torch.{'cuda.' if tensor.device == GPU else ''}{names[str(tensor.dtype)]}"
-    if isinstance(dtype, str) and dtype.startswith("torch."):
-        name = dtype.rsplit(".", 1)[-1]
-        if name not in TYPE_NAMES:
-            raise TypeError(f"type: unknown tensor type {dtype!r}: use a dtype such as tr.float64, or one of "
-                            + ", ".join(f"'torch.{known}'" for known in TYPE_NAMES))
-        return tensor.to(dtype=TYPE_NAMES[name], device=GPU if ".cuda." in dtype else CPU)
-    return tensor.to(dtype=dtype)
 
+    __slots__ = ()
+    array: Any
 
-def tensor_text(tensor: TensorBase) -> str:
-    """How a tensor prints, as PyTorch prints it: ``tensor([1., 2.], requires_grad=True)``."""
-    body = numpy.array2string(tensor.numpy(), separator=", ", prefix="tensor(", threshold=200)
-    extras = []
-    if tensor.dtype not in (DEFAULT_FLOAT, numpy.dtype("int64"), numpy.dtype("bool")):
-        extras.append(f"dtype={tensor.dtype}")
-    if tensor.device != "cpu":
-        extras.append(f"device='{tensor.device}'")
-    if tensor.grad_fn is not None:
-        extras.append(f"grad_fn={tensor.grad_fn!r}")
-    elif tensor.requires_grad:
-        extras.append("requires_grad=True")
-    if tensor.name:
-        extras.append(f"name={tensor.name!r}")
-    return "tensor(" + ", ".join([body] + extras) + ")"
+    def numpy(self) -> numpy.ndarray:
+        """A NumPy copy of the data, on the host."""
+        return numpy.array(move_array(self.array, CPU), copy=True)
+
+    def tolist(self) -> Any:
+        """The values as nested Python lists (a number for a 0-d tensor)."""
+        return self.numpy().tolist()
+
+    def item(self) -> Any:
+        """The value of a one-element tensor as a Python number."""
+        if self.array.size != 1:
+            raise ValueError(f"item: the tensor has {self.array.size} elements (shape {self.shape}); "
+                             "it needs exactly one")
+        return self.array.item()
+
+    def __bool__(self) -> bool:
+        if self.array.size != 1:
+            raise ValueError(f"the truth value of a tensor with {self.array.size} elements is ambiguous; "
+                             "use .any() or .all()")
+        return bool(self.array)
+
+    def __float__(self) -> float:
+        return float(self.item())
+
+    def __int__(self) -> int:
+        return int(self.item())
+
+    def __index__(self) -> int:
+        if self.dtype.kind not in "iu" or self.array.size != 1:
+            raise TypeError("only one-element integer tensors can be used as an index")
+        return int(self.item())
+
+    def __repr__(self) -> str:
+        body = numpy.array2string(self.numpy(), separator=", ", prefix="tensor(", threshold=200)
+        extras = []
+        if self.dtype not in (DEFAULT_FLOAT, numpy.dtype("int64"), numpy.dtype("bool")):
+            extras.append(f"dtype={self.dtype}")
+        if self.device != "cpu":
+            extras.append(f"device='{self.device}'")
+        if self.grad_fn is not None:
+            extras.append(f"grad_fn={self.grad_fn!r}")
+        elif self.requires_grad:
+            extras.append("requires_grad=True")
+        if self.name:
+            extras.append(f"name={self.name!r}")
+        return "tensor(" + ", ".join([body] + extras) + ")"
+
+    def type(self, dtype: Any = None) -> Any:
+        """With no argument, PyTorch's name for this tensor's type (``'torch.FloatTensor'``,
+        ``'torch.cuda.LongTensor'``, …), so code that compares it keeps working; with a dtype
+        (or such a name), ``self`` cast to it, as ``.to(dtype)``.
+
+        >>> import tinygrad_rnn as tr
+        >>> tr.ones(2).type(), tr.ones(2).type(tr.float64).type()
+        ('torch.FloatTensor', 'torch.DoubleTensor')
+        """
+        names = {str(numpy.dtype(kind)): name for name, kind in TYPE_NAMES.items()}
+        if dtype is None:
+            if str(self.dtype) not in names:
+                raise TypeError(f"type: PyTorch has no tensor type for dtype {self.dtype}; read .dtype instead")
+            return f"torch.{'cuda.' if self.device == GPU else ''}{names[str(self.dtype)]}"
+        if isinstance(dtype, str) and dtype.startswith("torch."):
+            name = dtype.rsplit(".", 1)[-1]
+            if name not in TYPE_NAMES:
+                raise TypeError(f"type: unknown tensor type {dtype!r}: use a dtype such as tr.float64, or one of "
+                                + ", ".join(f"'torch.{known}'" for known in TYPE_NAMES))
+            return self.to(dtype=TYPE_NAMES[name], device=GPU if ".cuda." in dtype else CPU)
+        return self.to(dtype=dtype)

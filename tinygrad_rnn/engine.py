@@ -41,12 +41,8 @@ if TYPE_CHECKING:
 Scope = tuple[str, ...]
 
 
-def backward(
-    tensors: Tensor | Sequence[Tensor],
-    grad_tensors: Any = None,
-    retain_graph: bool | None = None,
-    create_graph: bool = False,
-) -> None:
+def backward(tensors: Tensor | Sequence[Tensor], grad_tensors: Any = None, retain_graph: bool | None = None,
+             create_graph: bool = False) -> None:
     """Accumulate the gradients of ``tensors`` into the ``.grad`` of every leaf they depend on.
 
     ``Tensor.backward`` calls this; see it for the arguments.
@@ -63,14 +59,9 @@ def backward(
     backpropagate(outputs, seeds, targets=None, create_graph=create_graph, retain_graph=retain_graph)
 
 
-def grad(
-    outputs: Tensor | Sequence[Tensor],
-    inputs: Tensor | Sequence[Tensor],
-    grad_outputs: Any = None,
-    retain_graph: bool | None = None,
-    create_graph: bool = False,
-    allow_unused: bool = False,
-) -> tuple[Tensor | None, ...]:
+def grad(outputs: Tensor | Sequence[Tensor], inputs: Tensor | Sequence[Tensor], grad_outputs: Any = None,
+         retain_graph: bool | None = None, create_graph: bool = False,
+         allow_unused: bool = False) -> tuple[Tensor | None, ...]:
     """The gradients of ``outputs`` with respect to each of ``inputs``, as a tuple (PyTorch's
     ``torch.autograd.grad``). ``.grad`` attributes are left untouched.
 
@@ -87,10 +78,8 @@ def grad(
     outputs, inputs = _as_tuple(outputs), _as_tuple(inputs)
     for position, tensor in enumerate(inputs):
         if not isinstance(tensor, Node) and (not isinstance(tensor, TensorBase) or not tensor.requires_grad):
-            raise GraphError(
-                f"grad: input {position} ({describe(tensor)}) does not require grad, so it has "
-                "no gradient. Create it with requires_grad=True or call .requires_grad_() on it."
-            )
+            raise GraphError(f"grad: input {position} ({describe(tensor)}) does not require grad, so it has no "
+                             "gradient. Create it with requires_grad=True or call .requires_grad_() on it.")
     seeds = _seeds(outputs, grad_outputs, create_graph)
     totals, _ = backpropagate(outputs, seeds, targets=inputs, create_graph=create_graph,
                                retain_graph=create_graph if retain_graph is None else retain_graph)
@@ -98,18 +87,14 @@ def grad(
     for position, tensor in enumerate(inputs):
         total = totals.get(vertex_of(tensor))
         if total is None and not allow_unused:
-            raise GraphError(
-                f"grad: input {position} ({describe(tensor)}) was not used to compute the "
-                "outputs. Pass allow_unused=True to get None for it."
-            )
+            raise GraphError(f"grad: input {position} ({describe(tensor)}) was not used to compute the outputs. "
+                             "Pass allow_unused=True to get None for it.")
         result.append(None if total is None else _as_tensor(total))
     return tuple(result)
 
 
-def grad_contributions(
-    output: Tensor, tensor: Tensor, retain_graph: bool = True, create_graph: bool = False,
-    allow_unused: bool = False,
-) -> list[tuple[Scope, Tensor]]:
+def grad_contributions(output: Tensor, tensor: Tensor, retain_graph: bool = True, create_graph: bool = False,
+                       allow_unused: bool = False) -> list[tuple[Scope, Tensor]]:
     """One ``(scope, gradient)`` pair per use of ``tensor`` in the graph of ``output``.
 
     Each gradient is what flowed back through that one use; the scope says where the use was
@@ -134,10 +119,8 @@ def grad_contributions(
     _, terms = backpropagate(outputs, seeds, targets=(tensor,), create_graph=create_graph,
                               retain_graph=retain_graph, itemize=tensor)
     if not terms and not allow_unused:
-        raise GraphError(
-            f"grad_contributions: {describe(tensor)} was not used to compute the output, so no "
-            "gradient flows to it. Pass allow_unused=True to get [] for it."
-        )
+        raise GraphError(f"grad_contributions: {describe(tensor)} was not used to compute the output, so no "
+                         "gradient flows to it. Pass allow_unused=True to get [] for it.")
     return [(scope, _as_tensor(gradient)) for scope, gradient in terms]
 
 
@@ -186,11 +169,9 @@ def ops_in_order(outputs: Sequence[Any], freed: bool = False) -> list[tuple[Func
         else:
             reached[function] = [vertex]
             if function.released and not freed:  # (``freed``: a caller that reads the structure only)
-                raise GraphError(
-                    f"backward through the graph a second time: the graph of {function.name} "
-                    "(and the arrays it saved) was freed by the first backward. Pass "
-                    "retain_graph=True to the first backward() or grad() call to keep it."
-                )
+                raise GraphError(f"backward through the graph a second time: the graph of {function.name} (and the "
+                                 "arrays it saved) was freed by the first backward. Pass retain_graph=True to the "
+                                 "first backward() or grad() call to keep it.")
             for parent, needs_grad in zip(function.inputs, function.needs_input_grad):
                 if needs_grad and parent not in found:
                     found.add(parent)
@@ -382,10 +363,8 @@ def _checked(function: Function, expected: Any, gradient: Any) -> Any:
     if STATE.anomaly:  # checked now, term by term: a NaN is reported at the op that made it
         check_finite(_data(gradient), f"backward of {function.name}", function.scope)
     if gradient.shape != expected.shape:
-        raise ShapeError(
-            f"backward of {function.name} returned a gradient of shape {tuple(gradient.shape)} "
-            f"for an input of shape {tuple(expected.shape)}"
-        )
+        raise ShapeError(f"backward of {function.name} returned a gradient of shape {tuple(gradient.shape)} "
+                         f"for an input of shape {tuple(expected.shape)}")
     if gradient.dtype != expected.dtype:
         from .ops import cast
 
@@ -415,25 +394,19 @@ def _seeds(outputs: tuple[Tensor, ...], grad_outputs: Any, create_graph: bool) -
     seeds = []
     for output, seed in zip(outputs, grad_outputs):
         if not isinstance(output, TensorBase) or not output.requires_grad:
-            raise GraphError(
-                f"backward: {describe(output)} does not require grad and has no graph: nothing "
-                "it was computed from has requires_grad=True (or it was made under no_grad())."
-            )
+            raise GraphError(f"backward: {describe(output)} does not require grad and has no graph: nothing it was "
+                             "computed from has requires_grad=True (or it was made under no_grad()).")
         if seed is None:
             if output.array.size != 1:
-                raise GraphError(
-                    f"backward: the output has shape {tuple(output.shape)}; a gradient can be "
-                    "created implicitly only for a scalar output. Reduce it first (e.g. "
-                    ".sum() or .mean()) or pass gradient=<tensor of the same shape>."
-                )
+                raise GraphError(f"backward: the output has shape {tuple(output.shape)}; a gradient can be created "
+                                 "implicitly only for a scalar output. Reduce it first (e.g. .sum() or .mean()) or "
+                                 "pass gradient=<tensor of the same shape>.")
             seed = TensorBase._make(output.device.xp.ones_like(output.array))
         elif not isinstance(seed, TensorBase):
             seed = TensorBase._make(to_array(seed, output.dtype, output.device))
         if tuple(seed.shape) != tuple(output.shape):
-            raise ShapeError(
-                f"backward: gradient of shape {tuple(seed.shape)} given for an output of shape "
-                f"{tuple(output.shape)}; they must match."
-            )
+            raise ShapeError(f"backward: gradient of shape {tuple(seed.shape)} given for an output of shape "
+                             f"{tuple(output.shape)}; they must match.")
         if seed.device != output.device:
             raise GraphError(f"backward: gradient is on {seed.device} but the output is on {output.device}")
         seeds.append(seed if create_graph else seed.array)

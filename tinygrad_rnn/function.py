@@ -45,7 +45,8 @@ import numpy
 
 from .device import CPU, Device, device_of_array, loaded_cupy
 from .errors import DeviceError, ShapeError
-from .recording import STATE, Chain, Step, at_step, check_finite, no_grad, scope, step_number, step_of  # noqa: F401
+from .recording import STATE, check_finite, no_grad, scope  # noqa: F401  (re-exported, as below)
+from .steps import Chain, Step, at_step, step_number, step_of  # noqa: F401
 from .tensor_base import TensorBase
 
 if TYPE_CHECKING:

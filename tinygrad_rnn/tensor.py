@@ -25,7 +25,7 @@ from typing import Any
 import numpy
 
 from . import engine, ops
-from .conversion import DEFAULT_FLOAT, as_dtype, tensor_type, to_arguments  # noqa: F401  (re-exported)
+from .conversion import DEFAULT_FLOAT, as_dtype, to_arguments  # noqa: F401  (re-exported)
 from .device import GPU, device_of_array, move_array
 from .errors import GraphError
 from .hooks import register_hook
@@ -226,11 +226,6 @@ class Tensor(TensorBase):
         if device is not None and device != self.device:
             result = ops.to_device(result, device)
         return result
-
-    def type(self, dtype: Any = None) -> Any:
-        """PyTorch's name for this tensor's type (``'torch.FloatTensor'``), or with a dtype (or such
-        a name) this tensor cast to it: see :func:`tinygrad_rnn.conversion.tensor_type`."""
-        return tensor_type(self, dtype)
 
     def cpu(self) -> Tensor:
         """On the CPU (itself if it is there): ``to("cpu")``."""

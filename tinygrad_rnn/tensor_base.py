@@ -1,5 +1,6 @@
 """What a tensor is: its array, its place in the graph, its gradient, its shape, dtype and device,
-and how it is converted (to another device or dtype, to NumPy, to text). No op is named here:
+and how it moves to another device or dtype (its values as NumPy, Python numbers and text are
+:mod:`tinygrad_rnn.conversion`'s). No op is named here:
 :class:`~tinygrad_rnn.tensor.Tensor` adds the methods that name the ops, on top of this.
 """
 
@@ -10,14 +11,14 @@ from typing import TYPE_CHECKING, Any
 
 import numpy
 
-from .conversion import DEFAULT_FLOAT, as_dtype, tensor_text, to_arguments, to_array  # noqa: F401  (re-exported)
-from .device import CPU, Device, device_of_array, move_array
+from .conversion import DEFAULT_FLOAT, TensorValues, as_dtype, to_arguments, to_array  # noqa: F401  (re-exported)
+from .device import Device, device_of_array
 
 if TYPE_CHECKING:
     from .tensor import Tensor
 
 
-class TensorBase:
+class TensorBase(TensorValues):
     """The data of a :class:`~tinygrad_rnn.tensor.Tensor` and what autodiff records about it; a
     Tensor is the only kind made (``Tensor(data, ...)``), and this class is never used on its own."""
 
@@ -129,40 +130,3 @@ class TensorBase:
         if self.ndim == 0:
             raise TypeError("len() of a 0-d tensor")
         return self.shape[0]
-
-    # --- moving between devices and dtypes ----------------------------------------------------
-    def numpy(self) -> numpy.ndarray:
-        """A NumPy copy of the data, on the host."""
-        return numpy.array(move_array(self.array, CPU), copy=True)
-
-    def tolist(self) -> Any:
-        """The values as nested Python lists (a number for a 0-d tensor)."""
-        return self.numpy().tolist()
-
-    def item(self) -> Any:
-        """The value of a one-element tensor as a Python number."""
-        if self.array.size != 1:
-            raise ValueError(f"item: the tensor has {self.array.size} elements (shape {self.shape}); "
-                             "it needs exactly one")
-        return self.array.item()
-
-    # --- printing -------------------------------------------------------------------------------
-    def __repr__(self) -> str:
-        return tensor_text(self)
-
-    def __bool__(self) -> bool:
-        if self.array.size != 1:
-            raise ValueError(f"the truth value of a tensor with {self.array.size} elements is ambiguous; "
-                             "use .any() or .all()")
-        return bool(self.array)
-
-    def __float__(self) -> float:
-        return float(self.item())
-
-    def __int__(self) -> int:
-        return int(self.item())
-
-    def __index__(self) -> int:
-        if self.dtype.kind not in "iu" or self.array.size != 1:
-            raise TypeError("only one-element integer tensors can be used as an index")
-        return int(self.item())
