@@ -8,6 +8,9 @@ from __future__ import annotations
 from ..device import array_module
 from ..function import Function
 
+__all__ = ["eq", "ge", "gt", "le", "logical_and", "logical_not", "logical_or", "lt", "ne",
+           "sign"]  # (tinygrad_rnn.ops exports these)
+
 BROADCAST_HINT = "Shapes must broadcast as in NumPy: aligned from the right, each pair of sizes equal or one of them 1"
 
 

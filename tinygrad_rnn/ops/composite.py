@@ -17,6 +17,8 @@ from .elementwise import where
 from .linalg import matmul
 from .shape import _positive, _shape_arg, broadcast_to, getitem, reshape, transpose
 
+__all__ = ["bmm", "masked_fill", "mm", "narrow", "repeat", "t", "topk"]  # (tinygrad_rnn.ops exports these)
+
 TopKResult = namedtuple("TopKResult", ["values", "indices"])  # what topk returns, as in PyTorch
 
 

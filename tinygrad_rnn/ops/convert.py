@@ -5,6 +5,8 @@ from __future__ import annotations
 from ..device import Device, device_of_array, move_array
 from ..function import Function
 
+__all__ = ["cast", "clone", "to_device"]  # (tinygrad_rnn.ops exports these)
+
 
 class Cast(Function):
     """x converted to ``dtype``;   the gradient is converted back to x's dtype"""

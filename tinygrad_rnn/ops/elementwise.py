@@ -16,6 +16,9 @@ from ..function import Function
 from .compare import BROADCAST_HINT, logical_and, sign
 from .shape import shape_of, sum_to
 
+__all__ = ["abs", "add", "add_n", "clamp", "div", "exp", "lerp", "log", "maximum", "minimum", "mul", "neg", "pow",
+           "relu", "sigmoid", "sqrt", "sub", "tanh", "where"]  # (tinygrad_rnn.ops exports these)
+
 
 class Add(Function):
     """a + b;   ∂/∂a = 1,  ∂/∂b = 1"""

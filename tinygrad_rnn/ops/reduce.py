@@ -21,6 +21,9 @@ from .convert import cast
 from .elementwise import abs, exp, sqrt, where
 from .shape import Reduction, Sum
 
+__all__ = ["all", "amax", "amin", "any", "argmax", "argmin", "log_softmax", "logsumexp", "max", "mean", "min",
+           "norm", "softmax", "std", "sum", "var"]  # (tinygrad_rnn.ops exports these)
+
 
 class Amax(Reduction):
     """max of x over ``dim``;   the gradient goes to the maximal entries, shared evenly on ties"""

@@ -17,6 +17,9 @@ from ..errors import DeviceError, ShapeError
 from ..function import Function
 from ..tensor_base import TensorBase
 
+__all__ = ["broadcast_to", "cat", "chunk", "expand", "flatten", "getitem", "permute", "reshape", "split", "squeeze",
+           "stack", "sum_to", "transpose", "unbind", "unsqueeze"]  # (tinygrad_rnn.ops exports these)
+
 
 def shape_of(x: Any) -> tuple[int, ...]:
     """The shape of a Tensor, a Node, an array (each a tuple already), or a Python number (``()``)."""
