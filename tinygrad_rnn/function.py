@@ -44,7 +44,7 @@ from typing import TYPE_CHECKING, Any
 import numpy
 
 from .device import CPU, Device, device_of_array, loaded_cupy
-from .errors import DeviceError, ShapeError
+from .errors import DeviceError, ShapeError, describe, describe_inputs  # noqa: F401  (describe: re-exported)
 from .recording import STATE, check_finite, no_grad, scope  # noqa: F401  (re-exported, as below)
 from .steps import Chain, Step, at_step, step_number, step_of  # noqa: F401
 from .tensor_base import TensorBase
@@ -265,26 +265,6 @@ class Function:
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__}>"
-
-
-def describe(value: Any) -> str:
-    """How error messages name a value: ``Tensor(shape=(2, 3), float32, cpu, name='W')``, an
-    array's type, shape and dtype, a number itself, or any other value's type.
-
-    >>> describe(2.0), describe([1, 2])
-    ('2.0', 'list')
-    """
-    if isinstance(value, TensorBase):
-        name = f", name={value.name!r}" if value.name else ""
-        return f"Tensor(shape={tuple(value.shape)}, {value.dtype}, {value.device}{name})"
-    if hasattr(value, "shape") and hasattr(value, "dtype"):
-        return f"{type(value).__name__}(shape={tuple(value.shape)}, {value.dtype})"
-    return repr(value) if isinstance(value, (int, float, complex, str, type(None))) else type(value).__name__
-
-
-def describe_inputs(inputs: tuple[Any, ...]) -> str:
-    """'Tensor(shape=(2, 3), float32, cpu) and 2.0': how error messages name an op's inputs."""
-    return " and ".join(map(describe, inputs))
 
 
 def _snake_case(name: str) -> str:

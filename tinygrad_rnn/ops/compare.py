@@ -15,9 +15,9 @@ BROADCAST_HINT = "Shapes must broadcast as in NumPy: aligned from the right, eac
 
 
 class Constant(Function):
-    """A comparison, a logical op or sign, computed by the NumPy (or CuPy) function of the same
-    ``name`` — ``less``, ``equal``, ``logical_and``, ``sign`` …: its result is a constant (a bool
-    mask, or signs), through which no gradient flows."""
+    """A comparison, a logical op, sign, any or all, computed by the NumPy (or CuPy) function of the
+    same ``name`` — ``less``, ``equal``, ``logical_and``, ``sign``, ``any`` …: its result is a
+    constant (a bool mask, or signs), through which no gradient flows."""
 
     differentiable = False
     hint = BROADCAST_HINT

@@ -17,6 +17,7 @@ from ..device import array_module
 from ..function import Function
 from ..tensor_base import TensorBase
 from . import shape
+from .compare import Constant
 from .convert import cast
 from .elementwise import abs, exp, sqrt, where
 from .shape import Reduction, Sum
@@ -158,19 +159,6 @@ class ArgMin(ArgMax):
     """The index of the smallest entry along ``dim`` (an integer result: no gradient)"""
 
     reduce = "argmin"
-
-
-class AnyTrue(Reduction):
-    """True if any entry is nonzero (no gradient)"""
-
-    differentiable = False
-    reduce = "any"
-
-
-class AllTrue(AnyTrue):
-    """True if every entry is nonzero (no gradient)"""
-
-    reduce = "all"
 
 
 # --- functional forms ------------------------------------------------------------------------------
@@ -361,7 +349,7 @@ def any(x):
     >>> tr.any(tr.tensor([0.0, 1.0])).item()
     True
     """
-    return AnyTrue.apply(x, dim=None, keepdim=False)
+    return Constant.apply(x, name="any")
 
 
 def all(x):
@@ -371,7 +359,7 @@ def all(x):
     >>> tr.all(tr.tensor([0.0, 1.0])).item()
     False
     """
-    return AllTrue.apply(x, dim=None, keepdim=False)
+    return Constant.apply(x, name="all")
 
 
 # --- argument handling ------------------------------------------------------------------------------
