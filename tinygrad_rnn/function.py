@@ -90,7 +90,8 @@ class Node:
 
 
 class Function:
-    """Base class of every op. ``Op.apply(*inputs, **params)`` runs it on Tensors or plain arrays.
+    """Base class of every op. ``Op.apply(*inputs, **params)`` runs it on Tensors or plain arrays;
+    the ``params`` (constants such as Sum's ``dim`` or Reshape's ``shape``) become its attributes.
 
     After ``apply`` records an op, its Function keeps what backward needs, and no more:
 
@@ -137,6 +138,9 @@ class Function:
         super().__init_subclass__(**kwargs)
         if "name" not in cls.__dict__:
             cls.name = _snake_case(cls.__name__)
+
+    def __init__(self, **params: Any) -> None:
+        self.__dict__.update(params)  # the op's parameters as apply() got them: Sum's dim, Reshape's shape
 
     def forward(self, *inputs: Any) -> Any:
         raise NotImplementedError

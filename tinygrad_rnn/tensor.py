@@ -26,7 +26,7 @@ import numpy
 
 from . import engine, ops
 from .conversion import DEFAULT_FLOAT, as_dtype, to_arguments  # noqa: F401  (re-exported)
-from .device import GPU, device_of_array, move_array
+from .device import GPU, device_of_array
 from .errors import GraphError
 from .hooks import register_hook
 from .inplace import in_place, set_item
@@ -163,25 +163,16 @@ class Tensor(TensorBase):
     def uniform_(self, a: float = 0.0, b: float = 1.0) -> Tensor:
         """Samples of U(a, b) written in place (``model.weight.data.uniform_(-0.1, 0.1)``), drawn as
         :func:`tinygrad_rnn.nn.init.uniform_` draws them; returns self."""
-        from .creation import generator
+        from .creation import fill_random_  # (creation.py imports this module)
 
-        return self._fill_drawn(generator().uniform(a, b, self.shape), ".uniform_(…)")
+        return fill_random_(self, "uniform", a, b)
 
     def normal_(self, mean: float = 0.0, std: float = 1.0) -> Tensor:
         """Samples of N(mean, std²) written in place, drawn as :func:`tinygrad_rnn.nn.init.normal_`
         draws them; returns self."""
-        from .creation import generator
+        from .creation import fill_random_
 
-        return self._fill_drawn(generator().normal(mean, std, self.shape), ".normal_(…)")
-
-    def _fill_drawn(self, values: numpy.ndarray, written: str) -> Tensor:
-        """Host samples written in place under the rules of inplace.py (a parameter only through
-        ``.data`` or under ``no_grad()``), in this tensor's dtype and on its device."""
-        if self.dtype.kind != "f":
-            raise TypeError(f"{written[1:-3]}: the tensor is {self.dtype}; random samples need a floating-point "
-                            "tensor (convert it first, e.g. x = x.float())")
-        set_item(self, ..., move_array(values.astype(self.dtype), self.device), written)
-        return self
+        return fill_random_(self, "normal", mean, std)
 
     clone = ops.clone
 

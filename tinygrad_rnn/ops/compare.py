@@ -22,9 +22,6 @@ class Constant(Function):
     differentiable = False
     hint = BROADCAST_HINT
 
-    def __init__(self, name: str) -> None:
-        self.name = name
-
     def forward(self, *inputs):
         return getattr(array_module(*inputs), self.name)(*inputs)
 

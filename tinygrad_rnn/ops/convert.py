@@ -13,9 +13,6 @@ class Cast(Function):
 
     saves_inputs = saves_output = False  # backward needs shapes, not values
 
-    def __init__(self, dtype) -> None:
-        self.dtype = dtype
-
     def forward(self, x):
         return x.astype(self.dtype, copy=False)
 
@@ -27,9 +24,6 @@ class ToDevice(Function):
     """x copied to ``device``;   the gradient is copied back to x's device"""
 
     saves_inputs = saves_output = False  # backward needs shapes, not values
-
-    def __init__(self, device: Device) -> None:
-        self.device = device
 
     def forward(self, x):
         return move_array(x, self.device)

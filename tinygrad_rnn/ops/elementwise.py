@@ -9,7 +9,6 @@ Binary ops broadcast like NumPy; their gradients are summed back to each input's
 from __future__ import annotations
 
 import operator
-from typing import Any
 
 from ..device import array_module
 from ..function import Function
@@ -202,9 +201,6 @@ class Clamp(Function):
     """min(max(x, low), high);   d/dx = 1 where low ≤ x ≤ high, else 0 (as in PyTorch)"""
 
     saves_output = False
-
-    def __init__(self, low: Any, high: Any) -> None:
-        self.low, self.high = low, high
 
     def forward(self, x):
         return array_module(x).clip(x, self.low, self.high)

@@ -79,9 +79,6 @@ class Softmax(Function):
 
     saves_inputs = False
 
-    def __init__(self, dim: int) -> None:
-        self.dim = dim
-
     def forward(self, x):
         shifted = array_module(x).exp(x - x.max(axis=self.dim, keepdims=True))  # no overflow
         return shifted / shifted.sum(axis=self.dim, keepdims=True)
@@ -96,9 +93,6 @@ class LogSoftmax(Function):
 
     saves_inputs = False
 
-    def __init__(self, dim: int) -> None:
-        self.dim = dim
-
     def forward(self, x):
         return x - LogSumExp(dim=(self.dim,), keepdim=True).forward(x)
 
@@ -110,16 +104,13 @@ class CrossEntropy(Function):
     """Σᵢ wᵢ · (−log softmax(xᵢ)[tᵢ]) / n over the rows of logits x (N, C): log-softmax and
     NLL as one op, the loss of a classifier or language model (wᵢ = 0 for an ignored target, and
     ``weights=None`` when every wᵢ = 1; n the number of rows counted, or 1 for a sum);
-    ∂/∂xᵢ = wᵢ (softmax(xᵢ) − onehot(tᵢ)) / n.
-    Outputs the loss, and kept for backward the log-probabilities (softmax = their exp, not
+    ∂/∂xᵢ = wᵢ (softmax(xᵢ) − onehot(tᵢ)) / n. Its parameters ``targets`` and ``weights`` are constant
+    arrays, like an index, and ``count`` is n. Outputs the loss, and kept for backward the log-probabilities (softmax = their exp, not
     computed again), through which a recorded backward's second derivative flows."""
 
     multiple_outputs = True
     kept_outputs = 1
     saves_inputs = False
-
-    def __init__(self, targets, weights, count: float) -> None:
-        self.targets, self.weights, self.count = targets, weights, count  # constant arrays, like an index
 
     def forward(self, logits):
         xp = array_module(logits)
