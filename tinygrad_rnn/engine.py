@@ -22,6 +22,7 @@ weight's terms are multiplied out as one matrix product, as a hand-written BPTT 
 
 from __future__ import annotations
 
+import contextlib
 import operator
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
@@ -230,15 +231,10 @@ class GradientTable:
             self.itemized = terms
         if len(terms) == 1:
             return terms[0][1]
-        if self.record:
-            from .ops import add_n
+        from .ops import add_n  # (the ops import this module) Σ of the terms: one recorded node when recording
 
-            with _recording_gradient(scope):
-                return add_n(*[term for _, term in terms])
-        total = terms[0][1]
-        for _, term in terms[1:]:
-            total = total + term
-        return total
+        with _recording_gradient(scope) if self.record else contextlib.nullcontext():
+            return add_n(*[term for _, term in terms])
 
     def is_fresh(self, vertex: Any) -> bool:
         """Whether ``vertex``'s total (taken last) is an array this table made: stored without a copy."""

@@ -254,11 +254,9 @@ class Function:
         found = {device_of_array(x) for x in arrays if hasattr(x, "shape")}
         if len(found) > 1:
             names = " and ".join(sorted(str(d) for d in found))
-            raise DeviceError(
-                f"{self.name}: inputs are on different devices ({names}; shapes "
-                f"{describe_inputs(inputs)}). Move them to one device first, "
-                "e.g. x.to('gpu') or x.cpu(); tinygrad_rnn never copies between devices silently."
-            )
+            raise DeviceError(f"{self.name}: inputs are on different devices ({names}; shapes "
+                              f"{describe_inputs(inputs)}). Move them to one device first, e.g. x.to('gpu') or "
+                              "x.cpu(); tinygrad_rnn never copies between devices silently.")
 
     def _input_error(self, inputs: tuple[Any, ...], error: Exception) -> Exception:
         hint = f" {self.hint}." if self.hint else ""

@@ -69,10 +69,8 @@ class Tensor(TensorBase):
         if not self.is_leaf:
             raise GraphError("requires_grad_: only leaf tensors can change requires_grad; use .detach() first")
         if requires_grad and self.dtype.kind != "f":
-            raise TypeError(
-                f"only floating-point tensors can require gradients; this one is {self.dtype}. "
-                "Convert it first, e.g. x.float()."
-            )
+            raise TypeError(f"only floating-point tensors can require gradients; this one is {self.dtype}. "
+                            "Convert it first, e.g. x.float().")
         self.requires_grad = requires_grad
         return self
 

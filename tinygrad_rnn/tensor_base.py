@@ -54,10 +54,8 @@ class TensorBase(TensorValues):
         places it in the graph."""
         tensor = object.__new__(TensorBase._made_as)
         tensor.array, tensor._node = data, node
-        if node is None:
-            tensor.grad_fn, tensor.requires_grad = None, False
-        else:
-            tensor.grad_fn, tensor.requires_grad = node.grad_fn, True
+        tensor.grad_fn = None if node is None else node.grad_fn
+        tensor.requires_grad = node is not None
         return tensor
 
     @property

@@ -104,9 +104,10 @@ class CrossEntropy(Function):
     """Σᵢ wᵢ · (−log softmax(xᵢ)[tᵢ]) / n over the rows of logits x (N, C): log-softmax and
     NLL as one op, the loss of a classifier or language model (wᵢ = 0 for an ignored target, and
     ``weights=None`` when every wᵢ = 1; n the number of rows counted, or 1 for a sum);
-    ∂/∂xᵢ = wᵢ (softmax(xᵢ) − onehot(tᵢ)) / n. Its parameters ``targets`` and ``weights`` are constant
-    arrays, like an index, and ``count`` is n. Outputs the loss, and kept for backward the log-probabilities (softmax = their exp, not
-    computed again), through which a recorded backward's second derivative flows."""
+    ∂/∂xᵢ = wᵢ (softmax(xᵢ) − onehot(tᵢ)) / n. Its parameters ``targets`` and ``weights`` are
+    constant arrays, like an index, and ``count`` is n. Outputs the loss, and kept for backward the
+    log-probabilities (softmax = their exp, not computed again), through which a recorded
+    backward's second derivative flows."""
 
     multiple_outputs = True
     kept_outputs = 1
