@@ -140,7 +140,8 @@ class Function:
             cls.name = _snake_case(cls.__name__)
 
     def __init__(self, **params: Any) -> None:
-        self.__dict__.update(params)  # the op's parameters as apply() got them: Sum's dim, Reshape's shape
+        if params:  # the op's parameters as apply() got them: Sum's dim, Reshape's shape
+            self.__dict__.update(params)
 
     def forward(self, *inputs: Any) -> Any:
         raise NotImplementedError
