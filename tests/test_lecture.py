@@ -105,7 +105,7 @@ def test_a_language_model_page_shows_each_j_t_and_both_contributions():
     assert found.step_losses is not None and abs(found.step_losses.mean() - loss.item()) < 1e-5
     for t in range(1, 5):
         forward = next(s for s in panel["stages"] if s["phase"] == "forward" and s["t"] == t)
-        assert js(found.step_losses[t - 1]) in forward["math"] and f"J_{t}" in forward["text"]
+        assert js(found.step_losses[t - 1]) in forward["math"] and f"J<sub>{t}</sub>" in forward["text"]
     hidden = found.hidden_states
     for t in range(1, 4):  # ∂J_t/∂h_t from above and ∂J/∂h_{t+1} from the right, both alive
         terms = tr.grad_contributions(loss, hidden[t - 1])
@@ -384,6 +384,6 @@ def test_the_page_says_what_j_is_and_draws_no_empty_shape(every):
     loss, layer = language_model_loss("rnn", steps=4) if every else last_step_loss("rnn", steps=4)[::-1]
     [panel] = viz.lecture(loss, layer).data["panels"]
     start = next(s for s in panel["stages"] if s["phase"] == "backward")
-    assert ("J = (1/4) Σ_t J_t" if every else "J = Σ h_4") in start["text"]
+    assert ("J = (1/4) Σ<sub>t</sub> J<sub>t</sub>" if every else "J = Σ h<sub>4</sub>") in start["text"]
     assert ">()<" not in panel["svg"] and ">()<" not in panel["rolled_svg"]  # J, not "J ()"
     assert "(1, " in panel["svg"]  # the other shapes stay

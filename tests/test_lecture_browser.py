@@ -171,7 +171,7 @@ def test_hovering_a_node_names_the_quantity_it_shows(browser, tmp_path):
     cell = next(i for i, node in enumerate(cell_data["nodes"]) if node["op"].startswith("a cell") and "t=2" in
                 node["scope"] + node["name"])
     cell_page.hover(f"#{cell_data['id']}-n{cell}")
-    assert f"gradient ‖∂J/∂h_2‖: {js(cell_data['hidden_norms'][1])}" in cell_page.inner_text(".tooltip")
+    assert f"gradient ‖∂J/∂h2‖: {js(cell_data['hidden_norms'][1])}" in cell_page.inner_text(".tooltip")
     assert problems == []
 
 
@@ -434,3 +434,27 @@ def test_connectivity_colours_earlier_characters_by_their_influence(browser, tmp
     assert "character 31" in page.inner_text(".stage")
     shoot(page, "lecture_connectivity", tmp_path)
     assert problems == []
+
+
+@pytest.mark.parametrize("notation", ["pytorch", "cs224n"])
+def test_what_the_page_shows_is_in_the_notation_not_code(browser, tmp_path, notation):
+    """Every stage as the browser shows it (its text, equations, bars, the tooltip of a cell): h₃ with its
+    3 set as a subscript, never h_3 — the words the script writes, too, not only those in the data."""
+    from test_lecture_text import code_in
+
+    loss, layer = language_model_loss("lstm", 3)
+    page, problems = open_page(browser, viz.lecture(loss, layer, notation=notation).save(tmp_path / "p.html"),
+                               width=1920, height=1080)
+    stages = len(page.evaluate("JSON.parse(document.querySelector('script.tgr-data').textContent)")["panels"][0]
+                 ["stages"])
+    shown = []
+    for stage in range(1, stages + 1):
+        go_to(page, stage)
+        for part in (".header", ".stage-row", ".sums", ".footer"):
+            shown += page.inner_text(part).split("\n")
+        shown += page.eval_on_selector_all(".equation mtr", "rows => rows.map(row => row.textContent)")  # a row, whole
+    page.keyboard.press("z")  # the whole figure: hover a cell, and read its tooltip
+    page.hover(".unrolled .node.group >> nth=0")
+    shown += page.inner_text(".tooltip").split("\n")
+    assert not [code_in(line) for line in shown if code_in(line)]
+    assert any("∂J/∂h" in line for line in shown) and problems == []

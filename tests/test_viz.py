@@ -220,7 +220,7 @@ def _svg(path):
 @needs_dot
 def test_rendered_svg_has_step_clusters_one_shared_weight_and_its_edges(tmp_path):
     _, loss = tanh_rnn_loss(steps=4)
-    path = viz.save(loss, path=tmp_path / "rnn.svg", params="once")
+    path = viz.save(loss, path=tmp_path / "rnn.svg", params="once", time_steps=slice(None))
     clusters, nodes, edges = _svg(path)
     assert sorted(t[0] for _, t in clusters if t and t[0].startswith("t=")) == ["t=1", "t=2", "t=3", "t=4"]
     weight = [title for title, texts in nodes if texts and texts[0] == "weight_hh_l0"]

@@ -51,7 +51,7 @@ def cells(nodes, kind="LSTM"):
 @pytest.mark.parametrize("kind", ["rnn", "lstm", "gru"])
 def test_cells_sit_in_one_row_in_time_order_evenly_spaced(kind):
     _, loss = last_step_loss(kind, steps=7)
-    nodes, _, _ = rendered(loss, level="cell")
+    nodes, _, _ = rendered(loss, level="cell", time_steps=slice(None))  # every step, though a slide would elide
     by_step = cells(nodes, kind.upper())
     xs = [by_step[t][0][0] for t in range(1, 8)]
     ys = {by_step[t][0][1] for t in range(1, 8)}
@@ -115,7 +115,7 @@ def test_op_level_names_the_states_and_keeps_the_gate_order_in_every_step():
 def test_each_steps_ops_stay_inside_its_box():
     _, loss = last_step_loss("gru", steps=3)
     picture = build_picture((loss,), level="op")
-    nodes, clusters, _ = rendered(loss, level="op")
+    nodes, clusters, _ = rendered(loss, level="op", time_steps=slice(None))
     assert sorted(clusters) == ["t=1", "t=2", "t=3"]
     for index, node in enumerate(picture.nodes):
         if node.step is not None and node.kind == "op":
@@ -127,7 +127,7 @@ def test_each_steps_ops_stay_inside_its_box():
 @needs_graphviz
 def test_params_once_draws_each_shared_parameter_once_with_an_edge_into_every_step():
     _, loss = last_step_loss("rnn", steps=6)
-    nodes, _, edges = rendered(loss, level="op", params="once")
+    nodes, _, edges = rendered(loss, level="op", params="once", time_steps=slice(None))
     weights = [name for name, (_, _, label) in nodes.items() if label.startswith("weight_hh_l0")]
     assert len(weights) == 1
     assert sum(tail == weights[0] for tail, _, _ in edges) == 6

@@ -232,7 +232,7 @@ def test_the_pages_weight_selector_keeps_a_renamed_weight_and_its_equations_use_
     assert "W_hh" not in panel["svg"] and "W_ih" not in panel["svg"]
     assert "&quot;d&quot;" in panel["svg"] and "target &quot;e&quot;" in panel["svg"]  # the words under x_t, by J_t
     sums = next(stage["math"] for stage in panel["stages"] if stage["phase"] == "sums")
-    assert "‖b_ih.grad‖" in sums and "‖b₁ (b_ih).grad‖" not in sums.replace("\xa0", " ")
+    assert "‖bias_ih.grad‖" in sums and "‖b₁ (b_ih).grad‖" not in sums.replace("\xa0", " ")  # PyTorch's, said so
 
 
 def test_the_page_keeps_every_weight_when_the_user_renamed_the_layers_all():

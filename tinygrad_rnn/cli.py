@@ -25,7 +25,11 @@ from typing import Any
 def graph(args: argparse.Namespace) -> int:
     """Render a ready-made lecture figure: an RNN, LSTM or GRU unrolled over a few steps, with a
     loss on the last step (so the gradient travels back through every step). With --compare,
-    one figure per cell type, all coloured on one gradient scale."""
+    one figure per cell type, all coloured on one gradient scale.
+
+    Each figure fits a 1,920 × 1,080 slide where it can (text ≥ 24 px, labels ≥ 28 px): where it would
+    not, the shapes are left out (--shapes keeps them), then steps from the middle of the sequence
+    (--all-steps or --time-steps keeps them), and a note under the figure says so. --free-size: none of it."""
     import pathlib
     import warnings
 
@@ -40,7 +44,7 @@ def graph(args: argparse.Namespace) -> int:
                "params": args.params or ("hide" if args.compare and args.level != "op" else None),
                "title": args.title, "time_steps": args.time_steps, "grad_range": args.grad_range,
                "rolled": args.rolled, "notation": _notation(args), "tokens": args.tokens,
-               "show_shapes": not args.no_shapes, "slide": not args.free_size}
+               "show_shapes": args.shapes, "slide": not args.free_size}
     if args.all_steps:
         options["time_steps"] = slice(None)  # every step drawn, none left out
     if args.compare and options["grad_range"] is None:  # one scale for all three: the comparison is honest
@@ -474,9 +478,14 @@ def build_parser() -> argparse.ArgumentParser:
     drawing.add_argument("--rolled", action="store_true",
                          help="the network rolled up: one cell per layer and direction, its states as loops")
     drawing.add_argument("--all-steps", action="store_true",
-                         help="draw every step (past 8 steps a slide leaves the middle out: t=1, 2, 3, …, T−1, T)")
-    drawing.add_argument("--no-shapes", action="store_true",
-                         help="leave tensor shapes such as (1, 3) out of the labels")
+                         help="draw every step (past 8 steps a slide leaves the middle out, t=1, 2, 3, …, T−1, T, "
+                              "and fewer where the figure would not fit a slide even without shapes)")
+    shapes = drawing.add_mutually_exclusive_group()
+    shapes.add_argument("--shapes", dest="shapes", action="store_const", const=True, default=None,
+                        help="always write tensor shapes such as (1, 3) in the labels (by default a slide shows "
+                             "them where it still fits them, else leaves them out and says so)")
+    shapes.add_argument("--no-shapes", dest="shapes", action="store_const", const=False,
+                        help="leave tensor shapes such as (1, 3) out of the labels")
     drawing.add_argument("--free-size", action="store_true",
                          help="the free-size drawing, every step (notebooks, long unrolls), not shaped for a slide")
     drawing.add_argument("--width", type=_positive, metavar="PX",

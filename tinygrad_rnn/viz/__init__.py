@@ -31,9 +31,17 @@ default, "cs224n", "cmu", "usc", "elman" — or a dict such as ``{"W_hh": "V"}``
 ``tokens`` (the words of x_1 … x_T, written under each x_t and, as its target, by each J_t),
 ``slide`` (True, the default: shaped for a 16:9 slide — tighter spacing, long node lines broken,
 notes beside a tall drawing, one cell at op level turned landscape, a landscape canvas, and past 8
-steps the middle left out, t = 1, 2, 3, …, T−1, T (or t = 1, 2, …, T−1, T where that does not fit
-the slide), unless ``time_steps`` chooses; False: the free-size drawing, every step, for
+steps the middle left out, t = 1, 2, 3, …, T−1, T; False: the free-size drawing, every step, for
 notebooks and long unrolls).
+
+**The slide rule** (``slide=True``): a figure fitted into a 1,920 × 1,080 slide should show its
+smallest text at ≥ 24 px and its node labels at ≥ 28 px. Where it does not, a *fit ladder*
+(``ladder.py``) gives up, in this order, what a lecturer would rather lose: first the tensors' shapes
+(``show_shapes=None``, the default: shown where the slide still fits them), then steps from the
+middle of the sequence (t = 1, 2, 3, …, T−1, T down to t = 1, …, T; only where the slide then fits,
+never where ``time_steps`` or ``tokens`` name the steps, and up to 8 cells or steps of a forward figure
+always whole: a figure of ops or of the gradient may hold fewer). Each rung taken is said in a note under the
+figure. ``show_shapes=True`` keeps the shapes and ``time_steps=slice(None)`` every step, fitting or not.
 
 Each layer, direction and module names its own tensors where a figure has several (W_hh⁽¹⁾ and
 W_hh⁽²⁾, layers counted from 1; h₃⁽→⁾ and h₃⁽←⁾; W_hh⁽ᵉ⁾ and W_hh⁽ᵈ⁾); a tensor used in several
@@ -50,8 +58,8 @@ from typing import Any
 
 from ..tensor import Tensor
 from .dot import picture_to_dot
-from .fitting import SLIDE_SCALE, slide_scale
 from .graph import build_picture, slide_steps
+from .ladder import fit_ladder, left_out
 from .layout import labelled_layout
 from .lecture import LecturePage, connectivity, lecture
 from .lecture_deck import deck
@@ -75,12 +83,14 @@ __all__ = ["to_dot", "draw", "save", "lecture", "connectivity", "LecturePage", "
            "shared_grad_range", "shared_time_steps", "GraphvizNotFoundError", "LargeGraphWarning", "RenderTimeout"]
 
 
-def to_dot(*tensors: Tensor, level: str = "op", rankdir: str = "LR", show_shapes: bool = True,
+def to_dot(*tensors: Tensor, level: str = "op", rankdir: str = "LR", show_shapes: bool | None = None,
            show_values: bool = False, show_grads: bool = False, backward: bool = False,
            time_steps: slice | None = None, max_nodes: int | None = None, title: str = "",
            grad_range: tuple[float, float] | None = None, params: str | None = None, rolled: bool = False,
            notation: str | dict | Notation | None = None, tokens: list[str] | None = None, slide: bool = True) -> str:
-    """DOT source for the graph that computed ``tensors`` (see the module docstring for options).
+    """DOT source for the graph that computed ``tensors`` (see the module docstring for options). On a
+    slide (the default) the figure fits 1,920 × 1,080 with text ≥ 24 px where it can: the shapes left out
+    first (unless ``show_shapes=True``), then middle steps (unless ``time_steps`` chooses), each said in a note.
 
     >>> import tinygrad_rnn as tr
     >>> h = tr.nn.RNN(2, 3)(tr.randn(4, 1, 2))[0]
@@ -93,7 +103,8 @@ def to_dot(*tensors: Tensor, level: str = "op", rankdir: str = "LR", show_shapes
 
 def draw(*tensors: Tensor, **options: Any) -> Any:
     """The figure, shown inline in Jupyter: a graphviz.Digraph where Graphviz is installed (saves with
-    ``.render(path, format=…)``), else an :class:`SVGFigure` that the library drew itself.
+    ``.render(path, format=…)``), else an :class:`SVGFigure` that the library drew itself. Fitted to a
+    slide as :func:`to_dot` says: shapes, then middle steps, left out only where the slide needs it.
 
     >>> import tinygrad_rnn as tr
     >>> figure = draw(tr.nn.GRU(2, 3)(tr.randn(3, 2))[0].sum(), level="cell")
@@ -113,7 +124,9 @@ def save(*tensors: Tensor, path: str | pathlib.Path, timeout: float = 60.0, widt
     """Render to ``path``; the format follows its extension (.svg, .png, .pdf, or .dot for DOT text).
     Graphviz draws .svg, .png and .pdf; without it an .svg is written by the library itself, with the
     same positions (PNG and PDF need Graphviz, and say so). A .png is ``width`` pixels wide: by
-    default 1,920 (a full-HD slide), or Graphviz's own size with ``slide=False``.
+    default 1,920 (a full-HD slide), or Graphviz's own size with ``slide=False``. The figure is fitted to
+    a slide as :func:`to_dot` says (text ≥ 24 px at 1,920 × 1,080): the shapes left out first where it does
+    not fit (``show_shapes=True`` keeps them), then middle steps (``time_steps`` keeps the ones chosen).
 
     >>> import tinygrad_rnn as tr
     >>> output, _ = tr.nn.LSTM(2, 3)(tr.randn(3, 1, 2))
@@ -194,15 +207,15 @@ def shared_time_steps(*losses: Tensor, **options: Any) -> tuple[int, ...] | None
 
     >>> import tinygrad_rnn as tr
     >>> shared_time_steps(*(tr.nn.GRU(2, 3)(tr.randn(12, 1, 2))[0][-1].sum() for _ in range(2)), level="cell")
-    (0, 1, 10, 11)
+    (0, 1, 2, 10, 11)
     """
     options = _defaults(options)
     found = []
     for loss in losses:
         picture = _picture((loss,), **options)
         drawn = {n.step for n in picture.nodes if n.step is not None and n.kind != "ellipsis"}
-        left_out = {step for n in picture.nodes if n.kind == "ellipsis" for step in _left_out(n)}
-        found.append((len(drawn), len(drawn | left_out)))
+        hidden = {step for n in picture.nodes if n.kind == "ellipsis" for step in left_out(n)}
+        found.append((len(drawn), len(drawn | hidden)))
     shown, count = min(found)
     return None if shown == count else slide_steps(count, shown)
 
@@ -223,7 +236,7 @@ def smaller_figure(options: dict) -> list[tuple[str, Any]]:
 
 
 def _defaults(options: dict) -> dict:
-    allowed = {"level": "op", "rankdir": "LR", "show_shapes": True, "show_values": False, "show_grads": False,
+    allowed = {"level": "op", "rankdir": "LR", "show_shapes": None, "show_values": False, "show_grads": False,
                "backward": False, "time_steps": None, "max_nodes": None, "title": "", "grad_range": None,
                "params": None, "rolled": False, "notation": None, "tokens": None, "slide": True}
     unknown = set(options) - set(allowed)
@@ -232,35 +245,20 @@ def _defaults(options: dict) -> dict:
     return {**allowed, **options}
 
 
-def _left_out(node) -> list[int]:
-    """The steps a "…" stands for (its key says, under the keys of the views built on it)."""
-    key = node.key
-    while key[0] != "ellipsis":  # ("backward", ("ellipsis", side, steps)), …
-        key = key[1]
-    return list(key[2])
-
-
 def _picture(tensors, level, rankdir, show_shapes, show_values, show_grads, backward, time_steps, max_nodes, title,
              grad_range, params, rolled=False, notation=None, tokens=None, slide=True):
     if rankdir not in ("LR", "RL"):
         raise ValueError(f"rankdir must be 'LR' (time runs left to right, as on a slide) or 'RL', got {rankdir!r}")
-    def built(steps):
-        picture = build_picture(tuple(tensors), level=level, backward=backward, show_shapes=show_shapes,
+    def built(steps, shapes):
+        picture = build_picture(tuple(tensors), level=level, backward=backward, show_shapes=shapes,
                                 show_values=show_values, show_grads=show_grads, time_steps=steps,
                                 max_nodes=max_nodes, grad_range=grad_range, params=params, rolled=rolled,
                                 notation=notation, tokens=tokens, slide=slide)
         picture.rankdir, picture.title = rankdir, title
         return picture
 
-    picture = built(time_steps)
-    elided = [node for node in picture.nodes if node.kind == "ellipsis"]
-    if not slide or time_steps is not None or not elided:  # up to 8 steps are drawn whole
-        return picture
-    # past 8: t = 1, 2, 3, …, T−1, T, or t = 1, 2, …, T−1, T where that does not fit a slide and this is larger on it
-    steps = {node.step for node in picture.nodes if node.step is not None and node.kind != "ellipsis"}
-    steps |= {step for node in elided for step in _left_out(node)}
-    scale = slide_scale(labelled_layout(picture)[1], picture)
-    if scale >= SLIDE_SCALE:
-        return picture
-    fewer = built(slide_steps(len(steps), shown=4))
-    return fewer if slide_scale(labelled_layout(fewer)[1], fewer) > scale else picture
+    if not slide:
+        return built(time_steps, show_shapes is not False)
+    # (the steps are chosen: by time_steps; in a rolled figure, one cell for all; by tokens, a word for each)
+    return fit_ladder(built, show_shapes, time_steps, steps_chosen=time_steps is not None or rolled or bool(tokens),
+                      dense=level == "op" or bool(backward))

@@ -126,8 +126,9 @@ def _bb(box: Box) -> str:
 
 
 def _texts(placed: Layout) -> list[str]:
-    """Row names beside the rows and notes under the figure, as plain text."""
-    return [f'  text{number} [label={_quote(text)}, shape=plaintext, width={len(text) * CHAR / 72:.3f}, '
+    """Row names beside the rows and notes under the figure, as plain text, each from its left end (``\\l``: Graphviz
+    would centre it in a box of the estimated width, and a long line, narrower in the real font, moved right)."""
+    return [f'  text{number} [label={_quote(text)[:-1]}\\l", shape=plaintext, width={len(text) * CHAR / 72:.3f}, '
             f'height=0.2, pos="{x + len(text) * CHAR / 2:.1f},{y:.1f}!", fontcolor="#444444"];'
             for number, (text, x, y) in enumerate(placed.texts)]
 

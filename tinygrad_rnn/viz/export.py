@@ -28,6 +28,7 @@ from typing import Any
 
 from .dot import VIRIDIS, colour
 from .layout import ARROW
+from .notation import Notation
 from .pdf import NO_CONVERTER, svgs_to_pdf
 from .slide import (
     BODY_PX,
@@ -44,6 +45,7 @@ from .slide import (
     runs_of,
     slide_number,
     slide_svg,
+    text_of_html,
     text_svg,
     wrap,
 )
@@ -116,10 +118,12 @@ def stage_slides(page: Any) -> list[tuple[str, str]]:
         raise ValueError("export: the page has no slide figures for its panels (page.slides); make it with "
                          "tr.viz.lecture(loss)")
     several = len(data["panels"]) > 1
+    written = data.get("notation", {"time": "subscript", "loss": "J"})
+    notation = Notation({"J": written["loss"]}, written["time"])  # the page's: its time steps, its loss's letter
     slides = []
     for panel, figures in zip(data["panels"], page.slides, strict=True):
         stages = panel["stages"]
-        texts = [_text_of(panel, stage) for stage in stages]
+        texts = [_text_of(panel, stage, notation) for stage in stages]
         # one layout for the rolled stage, one for all the others: the figure stays put from slide to slide
         layouts = {rolled: _layout(figures["rolled_svg" if rolled else "svg"],
                                    [(stage, text) for stage, text in zip(stages, texts, strict=True)
@@ -130,15 +134,16 @@ def stage_slides(page: Any) -> list[tuple[str, str]]:
             name = f"{_slug(panel['name']) + '-' if several else ''}stage-{k + 1:02d}-{stage['phase']}"
             footer = f"{data['title']} · {panel['name'] + ' · ' if several else ''}stage {k + 1} of {len(stages)}"
             layout = layouts[stage["phase"] == "rolled"]
-            slides.append((name, stage_slide(panel, figures, stage, text, layout, data["scale"], footer)))
+            slides.append((name, stage_slide(panel, figures, stage, text, layout, data["scale"], footer, notation)))
     return slides
 
 
 def stage_slide(panel: dict, figures: dict, stage: dict, text: list[list[Run]], layout: Layout,
-                scale: Sequence[float], footer: str) -> str:
+                scale: Sequence[float], footer: str, notation: Notation | None = None) -> str:
     """The slide of one stage: its text as the title, the figure as painted at this stage (in the
     layout's box, whole or a window around the stage's step: :mod:`.stage_window`), the stage's
     ``text`` (its equations) and the bars of the first shared weight's terms."""
+    notation = notation or Notation()  # the page's own words: its time steps, its loss's letter
     rolled, backward = stage["phase"] == "rolled", stage["phase"] in ("backward", "sums")
     figure = figures["rolled_svg"] if rolled else paint(figures, panel, stage, scale)
     notes = figures["rolled_notes" if rolled else "notes"]
@@ -149,23 +154,24 @@ def stage_slide(panel: dict, figures: dict, stage: dict, text: list[list[Run]], 
     if column:  # the column: equations, the figure's captions, the bars at the bottom
         x = WIDTH - MARGIN - column
         more, y = _equations(text, x, box[1], column)
-        more += _captions(captions, backward, scale, x, y + 10, column)[0]
+        more += _captions(captions, backward, scale, x, y + 10, column, notation)[0]
         bars = (x, HEIGHT - 70 - BARS_PX, column, BARS_PX)
     else:  # under the figure: its captions, then the equations at the left and the bars at the right
-        more, y = _captions(captions, backward, scale, MARGIN, view[1] + view[3], WIDTH - 2 * MARGIN)
+        more, y = _captions(captions, backward, scale, MARGIN, view[1] + view[3], WIDTH - 2 * MARGIN, notation)
         more += _equations(text, MARGIN, y + 10, EQUATIONS_PX)[0]
         bars = (MARGIN + EQUATIONS_PX + 40, y + 10, WIDTH - 2 * MARGIN - EQUATIONS_PX - 40, HEIGHT - 80 - y)
     parts += more
     if panel["weights"]:
-        parts += _sum_bars(panel, stage, bars)
-    return slide_svg(stage["text"], parts, footer)
+        parts += _sum_bars(panel, stage, bars, notation)
+    return slide_svg(text_of_html(stage["text"]), parts, footer)
 
 
-def _text_of(panel: dict, stage: dict) -> list[list[Run]]:
+def _text_of(panel: dict, stage: dict, notation: Notation) -> list[list[Run]]:
     """The stage's equations as lines of runs; backward, the ratio of the first and last ‖∂J/∂h_t‖ first."""
     lines = equation_lines(stage["math"])
     if stage["phase"] in ("backward", "sums") and panel["ratio"] is not None:
-        lines.insert(0, runs_of(f"‖∂J/∂h_1‖ / ‖∂J/∂h_{panel['steps']}‖ = {slide_number(_printed(panel['ratio']))}"))
+        ratio = f"‖∂J/∂h_1‖ / ‖∂J/∂h_{panel['steps']}‖ = {slide_number(_printed(panel['ratio']))}"
+        lines.insert(0, runs_of(notation.in_text(ratio)))
     return lines
 
 
@@ -176,7 +182,7 @@ def _layout(figure: str, stages: list[tuple[dict, list[list[Run]]]], notes: list
     """Where the figure goes on these stages' slides: across the slide with the text under it, or
     at the left with the text in a column beside it (where every stage's text fits the column) —
     whichever shows more of the figure with its smallest text at 24 px."""
-    top = max(body_top(stage["text"]) for stage, _ in stages)
+    top = max(body_top(text_of_html(stage["text"])) for stage, _ in stages)
     backward = any(stage["phase"] in ("backward", "sums") for stage, _ in stages)
     captions = (LEGEND_PX if backward else 0) + (len(notes) + 1) * CAPTION_PX  # the window's line, maybe
     texts = [text for _, text in stages]
@@ -221,12 +227,13 @@ def _equations(lines: list[list[Run]], x: float, top: float, width: float) -> tu
 
 
 def _captions(notes: list[str], backward: bool, scale: Sequence[float], x: float, top: float,
-              width: float) -> tuple[list[str], float]:
+              width: float, notation: Notation) -> tuple[list[str], float]:
     """What the figure needs said under it: the colour scale (backward), which steps are in view,
     its notes: (their SVG, the y under them)."""
     parts, y = [], top
     if backward:
-        parts += colour_legend(_printed(scale[0]), _printed(scale[1]), x, y)
+        parts += colour_legend(_printed(scale[0]), _printed(scale[1]), x, y,
+                               notation.in_text("‖∂J/∂h_t‖, log scale"))
         y += LEGEND_PX
     for line in notes:
         more, y = paragraph(line, x, y + SMALLEST_PX, width, SMALLEST_PX, MUTED, 1.25)
@@ -235,7 +242,7 @@ def _captions(notes: list[str], backward: bool, scale: Sequence[float], x: float
     return parts, y
 
 
-def _sum_bars(panel: dict, stage: dict, box: tuple[float, float, float, float]) -> list[str]:
+def _sum_bars(panel: dict, stage: dict, box: tuple[float, float, float, float], notation: Notation) -> list[str]:
     """The first weight's terms ‖∂J/∂W|_(t)‖, filled in from t=T back as the gradient arrives."""
     left, top, width, height = box
     weight, steps = panel["weights"][0], panel["steps"]
@@ -243,7 +250,8 @@ def _sum_bars(panel: dict, stage: dict, box: tuple[float, float, float, float]) 
     count = steps - min(reached, steps + 1) + 1
     shown = [t >= reached for t in range(1, steps + 1)]
     current = reached - 1 if stage["phase"] == "backward" and reached <= steps else None
-    parts = [text_svg(runs_of(f"‖∂J/∂{weight['name']}|_(t)‖, one bar per step"), left, top + 28, SMALLEST_PX)]
+    caption = notation.in_text(f"‖∂J/∂{weight['name']}|_(t)‖, one bar per step")
+    parts = [text_svg(runs_of(caption), left, top + 28, SMALLEST_PX)]
     parts += log_bars([_printed(v) for v in weight["terms"]], [str(t) for t in range(1, steps + 1)],
                       (left, top + 44, width, height - 44 - 80), shown, current)
     running = _printed(weight["running"][reached - 1]) if count > 0 else 0.0

@@ -507,7 +507,7 @@ def _keep_steps(nodes: list[Node], edges, time_steps: slice | tuple[int, ...]):
         plural = "s" if len(skipped) > 1 else ""
         label = {"before": f"… {len(skipped)} earlier time step{plural}",
                  "after": f"… {len(skipped)} more time step{plural}",
-                 "between": f"…\n{len(skipped)} step{plural}\nt={skipped[0]}…{skipped[-1]}"}[side]  # narrow
+                 "between": f"…\n{len(skipped)} step{plural}\nt={_span(skipped)}"}[side]  # narrow
         place = min(chosen) - 1 if side == "before" else max(chosen) + 1 if side == "after" else skipped[0]
         result.append(Node(("ellipsis", side, tuple(skipped)), "ellipsis", label, step=place))
         stands_for.update({i: len(result) - 1 for i in dropped if nodes[i].step in skipped})
@@ -540,6 +540,15 @@ def slide_steps(count: int, shown: int = 5) -> tuple[int, ...]:
     """
     first = (shown + 1) // 2
     return tuple(range(first)) + tuple(range(count - (shown - first), count))
+
+
+def _span(steps: list[int]) -> str:
+    """The steps of a run, as a figure names them: ``4…18``, or ``2`` for one.
+
+    >>> _span([4, 5, 6]), _span([2])
+    ('4…6', '2')
+    """
+    return f"{steps[0]}…{steps[-1]}" if len(steps) > 1 else str(steps[0])
 
 
 def _ends_the_loss(node: Node) -> bool:

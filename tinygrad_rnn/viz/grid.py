@@ -328,13 +328,18 @@ class Grid(Routes):
             # (a column gap as wide as between the steps: a line passing up between two columns beside a
             # row, h_T of another row into J, keeps clear of both)
             widths[col] = max(widths[col], max(boxes[i].width for i in members) + self.space.column_gap_min)
-        # a step's arrow named beside its line (∂J/∂h₂ from Σ down to tanh) has room for its name on one side
-        # of the middle, clear of the lines through the gaps beside the column
+        # every step's column: one width; a step's arrow named beside its line (∂J/∂h₂ from Σ down to tanh) has room
+        # for its name on one side of the middle, clear of the lines through the gaps beside the column
         self.column_width = max(block_width + [2 * (label_width([label]) + LABEL_OFFSET + 2 * LABEL_CLEAR)
                                                for _, _, label in named]) if self.block_of else 0.0
-        # a "…" standing for steps left out has a column of its own, as wide as its words
-        self.column_width = max([self.column_width] + [box.width + 2 * self.space.box_pad for box, node in
-                                                       zip(boxes, self.nodes) if node.kind == "ellipsis"])
+        # a "…" standing for steps left out has a column of its own, as wide as its words: on a slide only that
+        # (at op level a step's column is many times wider: a "…" as wide would save nothing of the slide's width)
+        widths = [self.column_width] * max(len(self.steps), 1)
+        stepped = {column for _, column in self.members}
+        for box, node in zip(boxes, self.nodes):
+            if node.kind == "ellipsis" and self.column.get(node.step, -1) not in stepped | {-1}:
+                words = box.width + 2 * self.space.box_pad
+                widths[self.column[node.step]] = words if self.slide else max(words, self.column_width)
 
         loops = max((len(n.loops) for n in self.nodes), default=0)
         loop_room = (loops + 0.5) * LOOP_HEIGHT if loops else 0.0  # a rolled cell's loops, above it
@@ -360,7 +365,7 @@ class Grid(Routes):
                              and (label := self._labels.get((tail, head)))]
                   + [max(len(line) for line in self.loop_label(loop, len(self.nodes[i].loops))) * CHAR
                      for i in self.block_of for loop in self.nodes[i].loops])  # a loop's label
-        first_x = sum(columns_beside[True]) + gap + self.column_width / 2
+        first_left = sum(columns_beside[True]) + gap  # the left side of the first column
         # a state's label sits between two cells: the gap as wide as the longest (a BPTT arrow's part of ∂J/∂h)
         # (every state of the gap: two cells pass h and c along one pair of nodes, which self.kind holds once;
         # a line up past the rows close beside a column takes its own room, and its own name's clear of it)
@@ -378,9 +383,9 @@ class Grid(Routes):
             for (tail, head), kind in self.kind.items() if kind[0] == "state"
             and "group" not in (self.nodes[tail].kind, self.nodes[head].kind)
             for tracks in [self.gap_tracks[kind[1:3]]] for label in tracks if label])
-        self.column_x = [first_x + c * (self.column_width + self.column_gap) for c in range(max(len(self.steps), 1))]
-        left_edge = first_x - self.column_width / 2 - gap
-        right_edge = self.column_x[-1] + self.column_width / 2 + gap
+        self.column_x = [first_left + sum(widths[:c]) + c * self.column_gap + widths[c] / 2 for c in range(len(widths))]
+        left_edge = first_left - gap
+        right_edge = self.column_x[-1] + widths[-1] / 2 + gap
 
         self.clusters: list[tuple[str, Box]] = []
         for (row, col), members in sorted(self.members.items()):

@@ -65,7 +65,8 @@ __all__ = ["ARROW", "CHAR", "LABEL_LINE", "LEGEND_CELL", "LINE", "SLIDE_ASPECT",
            "SLIDE_TEXT_PX", "Box", "Layout", "Route", "extent", "label_lines", "labelled_layout", "layout", "node_size",
            "segment_enters", "slide_scale", "slide_shaped"]
 
-NOTE_BESIDE_CHARS = 36  # a note beside a slide's drawing is broken into lines this long
+NOTE_BESIDE_CHARS = (36, 56)  # a note beside a slide's drawing is broken into lines this long (narrow first)
+ROW_NAME_GAP = 8.0  # on a slide, between a row's name and the leftmost box of the figure (free size: 12)
 SLIDE_LINE_CHARS = (None, 16, 12, 8)  # on a slide, a node's line longer than one of these may break (picture.wrapped)
 
 
@@ -79,7 +80,7 @@ def labelled_layout(picture: Picture) -> tuple[list[str], Layout]:
     for line_chars in choices:
         labels = [display_label(node, line_chars) for node in picture.nodes]
         sizes = [node_size(label, SLIDE_SPACING if picture.slide else FREE) for label in labels]
-        for beside in (False, True) if picture.slide and picture.notes else (False,):
+        for beside in (0, *NOTE_BESIDE_CHARS) if picture.slide and picture.notes else (0,):
             for turned in (False, True) if picture.slide and _one_step_of_ops(picture) else (False,):
                 found.append((labels, layout(picture, sizes, notes_beside=beside, turned=turned)))
     # the first that fits (the fewest changes: pairs W_ih, b_ih kept together), else the one enlarged most
@@ -88,11 +89,12 @@ def labelled_layout(picture: Picture) -> tuple[list[str], Layout]:
 
 
 
-def layout(picture: Picture, sizes: list[tuple[float, float]], notes_beside: bool = False,
+def layout(picture: Picture, sizes: list[tuple[float, float]], notes_beside: int = 0,
            turned: bool = False) -> Layout:
     """Positions for every node, a box per step, and a route for every edge; the notes under the
-    drawing (on a slide, broken to its width), or ``notes_beside`` it on the right. ``turned``: the
-    ops of a step flow left to right instead of upwards (one step at op level, landscape on a slide)."""
+    drawing (on a slide, broken to its width, short ones two to a line), or ``notes_beside`` it on the right
+    in lines of that many characters. ``turned``: the ops of a step flow left to right instead of upwards
+    (one step at op level, landscape on a slide)."""
     boxes = [Box(0.0, 0.0, h, w) if turned else Box(0.0, 0.0, w, h) for w, h in sizes]
     grid = Grid(picture, boxes)
     routes = [grid.route(tail, head, label) for tail, head, label in picture.edges]
@@ -104,22 +106,25 @@ def layout(picture: Picture, sizes: list[tuple[float, float]], notes_beside: boo
     texts = []
     left = min([b.left for b in boxes], default=0.0)
     for row, name in enumerate(grid.row_names):
-        if name:
-            texts.append((name, left - 12 - len(name) * CHAR, grid.row_y[row]))
+        # on a slide "layer 2 reverse ←" in two lines, "layer 2" over "reverse ←": the names of a bidirectional
+        # network's rows were as wide as a cell, and a width-bound figure lands smaller by as much
+        lines = name.replace(" reverse", "\nreverse").split("\n") if picture.slide and name else [name] * bool(name)
+        x = left - (ROW_NAME_GAP if picture.slide else 12.0) - max(map(len, lines), default=0) * CHAR
+        texts += [(line, x, grid.row_y[row] + (len(lines) / 2 - k - 0.5) * LINE) for k, line in enumerate(lines)]
     low = min([b.bottom for b in boxes] + [grid.block_bottom[0] - (grid.lanes_below[0] + 1) * grid.space.lane],
               default=0.0)
     if notes_beside:  # to the right of the drawing, from its top down: a tall figure grows wider, not taller
         x = max([b.right for b in boxes] + [p[0] for route in routes for p in route.points], default=0.0) + 24
         y = max([b.top for b in boxes] + [grid.block_top[-1] if grid.block_top else 0.0], default=0.0)
         for note in picture.notes:
-            for line in textwrap.wrap(note, NOTE_BESIDE_CHARS):
+            for line in textwrap.wrap(note, notes_beside):
                 y -= LINE + 2
                 texts.append((line, x, y))
             y -= 6
     else:
         right = max([b.right for b in boxes], default=0.0)
-        chars = max(NOTE_BESIDE_CHARS, int((right - left) / CHAR)) if picture.slide else None
-        for note in picture.notes:
+        chars = max(NOTE_BESIDE_CHARS[0], int((right - left) / CHAR)) if picture.slide else None
+        for note in _packed(picture.notes, chars) if chars else picture.notes:
             for k, line in enumerate(textwrap.wrap(note, chars) if chars else [note]):
                 low -= LINE + (6 if k == 0 else 2)
                 texts.append((line, left, low))
@@ -141,6 +146,25 @@ def layout(picture: Picture, sizes: list[tuple[float, float]], notes_beside: boo
     place_labels(placed, [label for _, _, label in picture.edges])  # off the boxes and lines, beside its own
     return placed
 
+
+
+def _packed(notes: list[str], chars: int) -> list[str]:
+    """The notes with short ones joined on a line (``.``-separated, each after the first earlier line that
+    leaves it room in ``chars``): a slide's notes take fewer lines of its height.
+
+    >>> _packed(["a short note", "a note too long to share its line", "another", "more"], 24)
+    ['a short note. another', 'a note too long to share its line', 'more']
+    >>> _packed(["one", "two", "three"], 24)
+    ['one. two. three']
+    """
+    packed: list[str] = []
+    for note in notes:
+        room = [k for k, line in enumerate(packed) if len(line) + 2 + len(note) <= chars]
+        if room:
+            packed[room[0]] += f". {note}"
+        else:
+            packed.append(note)
+    return packed
 
 
 def _name_each_fork_once(edges: list[tuple[int, int, str]], routes: list[Route]) -> None:

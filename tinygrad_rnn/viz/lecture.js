@@ -50,6 +50,7 @@ function tinygradRnnLecture(root) {
     const position = span <= 0 ? 1 : (Math.log10(value) - Math.log10(low)) / span;
     return VIRIDIS[Math.round(Math.min(Math.max(position, 0), 1) * (VIRIDIS.length - 1))];
   }
+  const escapeHtml = (text) => String(text).replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;");
   const dark = (fill) => VIRIDIS.indexOf(fill) >= 0 && VIRIDIS.indexOf(fill) < 5;
   const fmt = tinygradRnnNumber;
   function element(tag, attributes, text) {
@@ -93,8 +94,8 @@ function tinygradRnnLecture(root) {
     // at every step, ∂J/∂h_1 holds J_1's own gradient (the equations' ‖∂h_T/∂h_t‖ is the measure there)
     const measured = data.panels.filter((panel) => !panel.loss_is.per_step);
     const ratios = element("div", { class: "ratios" });
-    ratios.textContent = "‖∂J/∂h_1‖ / ‖∂J/∂h_T‖: " + measured.map(
-      (panel) => `${panel.name} ${panel.ratio === null ? "—" : fmt(panel.ratio)}`).join(" · ");
+    ratios.innerHTML = `${data.words.ratio}: ` + measured.map(  // the words are HTML written by Python, escaped there
+      (panel) => `${escapeHtml(panel.name)} ${panel.ratio === null ? "—" : fmt(panel.ratio)}`).join(" · ");
     if (!measured.length) ratios.hidden = true;
     const footer = element("div", { class: "bar footer" });
     footer.append(legend, ratios);
@@ -142,8 +143,9 @@ function tinygradRnnLecture(root) {
       const norms = data.panels.flatMap((panel) => panel.hidden_norms).filter((v) => v > 0);
       const legend = element("div", { class: "legend" });
       const ramp = element("span", { class: "ramp" });
-      legend.append(element("span", {}, "‖∂J/∂h_t‖ (log scale)"), element("span", {}, fmt(scale[0])), ramp,
-                    element("span", {}, fmt(scale[1])));
+      const named = element("span");
+      named.innerHTML = `${data.words.norm} (log scale)`;
+      legend.append(named, element("span", {}, fmt(scale[0])), ramp, element("span", {}, fmt(scale[1])));
       if (!norms.length) return legend;
       const [low, high] = [Math.min(...norms), Math.max(...norms)];
       if (low > scale[0] * 1.0001 || high < scale[1] / 1.0001) {  // widened: mark where the values lie
@@ -165,13 +167,16 @@ function tinygradRnnLecture(root) {
       const chooser = element("div", { class: "bar weights", role: "group", "aria-label": "shared weight" });
       panel.weights.forEach((weight, number) => {
         const button = element("button", { type: "button", "aria-pressed": String(number === state.weight),
-                                           "data-weight": weight.name }, weight.name);
+                                           "data-weight": weight.name });
+        button.innerHTML = weight.html;
         button.addEventListener("click", () => { state.weight = number; buildSums(panel); render(); });
         chooser.appendChild(button);
       });
       const weight = panel.weights[state.weight];
       if (!weight) return;
-      sums.append(chooser, element("h2", {}, `∂J/∂${weight.name} = Σ_t ∂J/∂${weight.name}|_(t)`),
+      const heading = element("h2");
+      heading.innerHTML = weight.sum_html;
+      sums.append(chooser, heading,
                   element("div", { class: "total", "data-role": "running" }),
                   element("div", { class: "total", "data-role": "grad-norm" }));
       const positive = weight.terms.filter((v) => v > 0);
@@ -190,7 +195,7 @@ function tinygradRnnLecture(root) {
       weight.terms.forEach((value, index) => {
         const label = fmt(value, digits);
         const term = element("div", { class: "term", "data-step": String(index + 1),
-                                      title: `‖∂J/∂${weight.name}|_(${index + 1})‖ = ${label}` });
+                                      title: `step ${index + 1}: ${label}` });
         const fill = element("div", { class: "fill" });
         fill.style.height = value > 0 ? `${Math.max(2, 100 * (Math.log10(value) - low) / (high - low))}%` : "0";
         const printed = element("span", { class: "value" }, label);
@@ -200,9 +205,9 @@ function tinygradRnnLecture(root) {
         steps.appendChild(element("span", {}, String(index + 1)));
       });
       chart.append(axis, terms);
-      const row = weight.lookup ? `; step t's term: ∂J/∂e_t added into the row of ${weight.name} that x_t picks` : "";
-      sums.append(chart, steps,
-                  element("div", { class: "hint" }, `t →   (bars: ‖∂J/∂${weight.name}|_(t)‖, log axis${row})`));
+      const hint = element("div", { class: "hint" });
+      hint.innerHTML = weight.bars_html;
+      sums.append(chart, steps, hint);
     }
 
     function render() {
@@ -212,7 +217,7 @@ function tinygradRnnLecture(root) {
       root.dataset.phase = stage.phase;
       root.dataset.stage = String(state.stage);
       slider.value = String(state.stage);
-      stageText.textContent = `${state.stage + 1} of ${panel.stages.length} · ${stage.text}`;
+      stageText.innerHTML = `${state.stage + 1} of ${panel.stages.length} · ${stage.text}`;  // HTML from Python
       equation.innerHTML = stage.math;
       renderSums(panel, stage);
       fit(panel, stage, equation, root.dataset.whole === "true");
@@ -240,7 +245,7 @@ function tinygradRnnLecture(root) {
       sums.querySelector('[data-role="running"]').innerHTML =
         `‖running sum‖ = <b>${fmt(running)}</b> (${count} of ${panel.steps} terms)`;
       sums.querySelector('[data-role="grad-norm"]').innerHTML = count === panel.steps
-        ? `‖${weight.name}.grad‖ = <b>${fmt(weight.grad_norm)}</b> after loss.backward(): the same` : "";
+        ? `${weight.grad_html} = <b>${fmt(weight.grad_norm)}</b> after loss.backward(): the same` : "";
     }
 
     // Rolled: the loop. Unrolled: the cells slide out of the first. Forward: the cells computed so
@@ -406,8 +411,9 @@ function tinygradRnnLecture(root) {
       return span;
     });
     const legend = element("div", { class: "legend" });
-    legend.append(element("span", {}, "‖∂ log p(x_t) / ∂e_s‖ (log scale)"), element("span", {}, fmt(low)),
-                  element("span", { class: "ramp" }), element("span", {}, fmt(high)));
+    const named = element("span");
+    named.innerHTML = "‖∂ log p(x<sub>t</sub>) / ∂e<sub>s</sub>‖ (log scale)";
+    legend.append(named, element("span", {}, fmt(low)), element("span", { class: "ramp" }), element("span", {}, fmt(high)));
     root.append(readout, view, legend);
     function select(position) {
       spans.forEach((span) => { span.style.background = ""; span.style.color = ""; span.classList.remove("target");
@@ -436,17 +442,22 @@ function tinygradRnnLecture(root) {
   // Every number in the tooltip says which quantity it is.
   function inspect(info, node) {
     tooltip.innerHTML = "";
-    tooltip.append(element("div", { class: "name" }, info.name));
-    const lines = [`op: ${info.op}`];
-    if (info.scope) lines.push(`scope: ${info.scope}`);
+    const name = element("div", { class: "name" });
+    name.innerHTML = info.name;  // the name, the quantity and its gradient: HTML written by Python
+    tooltip.append(name);
+    const lines = [`op: ${escapeHtml(info.op)}`];
+    if (info.scope) lines.push(`scope: ${escapeHtml(info.scope)}`);
     if (info.shape) lines.push(`shape of ${info.quantity}: (${info.shape.join(", ")})`);
     if (info.values) {
       lines.push(info.values.values ? `values of ${info.quantity}: [${info.values.values.map((v, _, all) => fmt(v, tinygradRnnDigits(all))).join(", ")}]`
         : `${info.quantity}: min ${fmt(info.values.min)}, max ${fmt(info.values.max)}, mean ${fmt(info.values.mean)}`);
     }
-    const of = info.quantity.split(",")[0];
-    lines.push(`gradient ‖∂J/∂${of}‖: ${info.grad === null ? "—" : fmt(info.grad)}`);
-    for (const line of lines) tooltip.append(element("div", {}, line));
+    lines.push(`gradient ${info.gradient_of}: ${info.grad === null ? "—" : fmt(info.grad)}`);
+    for (const line of lines) {
+      const shown = element("div");
+      shown.innerHTML = line;
+      tooltip.append(shown);
+    }
     const box = node.getBoundingClientRect();
     tooltip.hidden = false;
     const width = tooltip.getBoundingClientRect().width;

@@ -18,7 +18,6 @@ that draw one; ``notation`` the lecture's names.
 from __future__ import annotations
 
 import pathlib
-import re
 import time
 from collections.abc import Callable
 from typing import Any
@@ -29,8 +28,11 @@ from .. import analysis, nn
 from ..engine import grad, grad_contributions
 from ..function import step_of
 from .export import Written, write_slides
+from .layout import labelled_layout
 from .lecture_models import (
+    ONE_WORD,
     SENTENCE,
+    SOURCE_WORDS,
     TAG_NAMES,
     TAGS,
     classifier_loss,
@@ -46,10 +48,10 @@ from .lecture_models import (
 from .notation import Notation, resolve, short_name
 from .slide import HEIGHT, MARGIN, WIDTH, body_top, figure_slide, paragraph, slide_number, slide_svg
 from .slide_charts import colour_legend, colour_rows, log_bars, note, table
+from .svg import picture_to_svg
 
 Figure = tuple[str, list[str]]  # a drawing's SVG, and its notes: what its labels mean
 CELLS = {"rnn": "tanh RNN", "lstm": "LSTM", "gru": "GRU"}
-TIME_SUBSCRIPT = re.compile(r"(?<!\w)([^\W\d_Σ])_(\{[^}]*\}|\d+|t[+−]1|[tT])(?!\w)")  # h_t, x_{t+1}; not W_hh, Σ_t
 VANISHING_STEPS = 12
 CORPUS_CHARACTERS, TRAINING_STEPS, UNITS = 20_000, 100, 48  # the perplexity slide: seconds, not minutes
 
@@ -65,10 +67,8 @@ class Lecture:
         return self.notation.symbol(name)
 
     def timed(self, text: str) -> str:
-        """Text with its time steps where the notation writes them: h_t, or h^(t) (CS224N's h⁽ᵗ⁾)."""
-        if self.notation.time != "superscript":
-            return text
-        return TIME_SUBSCRIPT.sub(lambda found: f"{found.group(1)}^({found.group(2).strip('{}')})", text)
+        """Text in this lecture's notation: h_t, or h^(t) (CS224N's h⁽ᵗ⁾); J, or CMU's L."""
+        return self.notation.in_text(text)
 
     def slide(self, title: str, figure: Figure, lines: list[str] = (), footer: str = "") -> str:
         """:func:`.slide.figure_slide` with the title and lines in this lecture's notation."""
@@ -78,11 +78,13 @@ class Lecture:
     def figure(self, loss: Any, **options: Any) -> Figure:
         """The library's own SVG of ``loss``'s graph (no Graphviz), as ``viz.save`` draws it but without
         shapes, and its notes apart: the slide writes them at its own text size, under or beside it."""
-        from . import _defaults, _own_svg, _picture  # the package's drawing path, complete once it is imported
+        from . import _defaults, _picture  # the package's drawing path, complete once it is imported
 
         picture = _picture((loss,), **_defaults({"show_shapes": False, "notation": self.notation, **options}))
         notes, picture.notes = picture.notes, []
-        return _own_svg(picture), notes
+        labels, placed = labelled_layout(picture)
+        # as drawn, not widened to a slide's shape (figure=True): the slide gives it the room its body has
+        return picture_to_svg(picture, placed, labels, "figure"), notes
 
     def recurrence(self) -> str:
         """The cell's equation in the lecture's names, as text: both of PyTorch's biases, or the
@@ -152,7 +154,7 @@ def weight_sum(lecture: Lecture) -> str:
         terms[step_of(scope) - 1] += numpy.asarray(gradient.numpy(), dtype=numpy.float64)
     (total,) = grad(loss, weight, retain_graph=True)
     name = lecture.symbol("W_hh")
-    title = f"∂J/∂{name} is a sum of one term per step"
+    title = lecture.timed(f"∂J/∂{name} is a sum of one term per step")
     top = body_top(title)
     norms = [float(numpy.linalg.norm(term)) for term in terms]
     parts = log_bars(norms, [f"t = {t}" for t in range(1, 7)], (MARGIN, top, 1100, HEIGHT - top - 120))
@@ -165,8 +167,8 @@ def weight_sum(lecture: Lecture) -> str:
         more, y = paragraph(lecture.timed(line), 1240, y, WIDTH - MARGIN - 1240)
         parts += more
         y += 24
-    parts.append(note(f"the {lecture.name} language model, 6 steps; terms from tr.grad_contributions(J, {name})",
-                      MARGIN, HEIGHT - 60))
+    said = f"the {lecture.name} language model, 6 steps; terms from tr.grad_contributions(J, {name})"
+    parts.append(note(lecture.timed(said), MARGIN, HEIGHT - 60))
     return slide_svg(title, parts)
 
 
@@ -252,32 +254,35 @@ def tagger(lecture: Lecture) -> str:
     tags = " ".join(TAG_NAMES[TAGS[word]] for word in SENTENCE)
     return lecture.slide("Many to many: a tag for every word",
                         lecture.figure(tagger_loss(lecture.cell), level="cell", params="hide", time_steps=(0, 1, 4)),
-                        [f"x_1 … x_5 = “{' '.join(SENTENCE)}”, tagged {tags}: each h_t → ŷ_t → J_t against its word's "
-                         "tag; J is their mean."])
+                        [f"x_1 … x_5 = “{' '.join(SENTENCE)}”, tagged {tags}; J is the mean of the J_t."])
 
 
 def encoder_decoder(lecture: Lecture) -> str:
-    # each input's word under it and each J_t's target beside it: what teacher forcing feeds is read off
+    # each input's word under it and each J_t's target beside it: what teacher forcing feeds is read off.
+    # One source word, two written: the figure fits the slide at a size a room reads, in every notation
+    # (CS224N's h⁽ᵉ⁾⁽¹⁾ widens each column), and a translation's length is seen to be its own
     return lecture.slide("The encoder–decoder: the encoder's last state starts the decoder",
-                        lecture.figure(seq2seq_loss(cell=lecture.cell, steps=2), level="cell", params="hide",
-                                       tokens=seq2seq_tokens(steps=2)),
+                        lecture.figure(seq2seq_loss(cell=lecture.cell, steps=2, source=ONE_WORD), level="cell",
+                                       params="hide", tokens=seq2seq_tokens(steps=2, source=ONE_WORD)),
                         ["Teacher forcing: the decoder's input y_t is [BEGIN], then the previous step's target, "
-                         "never its own guess."])
+                         "never its own guess."],
+                        footer=f"“{SOURCE_WORDS[ONE_WORD[0]]}”: Spanish for “it rains”, one word in and two out")
 
 
 def generation(lecture: Lecture) -> str:
     """Greedy generation by an untrained encoder–decoder: the first seed whose decoder writes two
-    tokens (an untrained one may stop at once), so that the figure shows a choice fed back; two source
-    and two written tokens, so that the figure fits the slide at a size a room reads."""
-    source = seq2seq_source(steps=2)
+    tokens (an untrained one may stop at once), so that the figure shows a choice fed back; one source
+    word and two written, so that the figure fits the slide at a size a room reads."""
+    source = seq2seq_source(ids=ONE_WORD)
     seed = next((k for k in range(20) if len(seq2seq_model(cell=lecture.cell, seed=k).greedy(source, 2)[0]) == 2), 0)
     model = seq2seq_model(cell=lecture.cell, seed=seed)
     limit = 2
-    stop = "it wrote [END]" if len(model.greedy(source, limit)[0]) < limit else f"at max_length = {limit}"
+    written = len(model.greedy(source, limit)[0])
+    stop = "it wrote [END]" if written < limit else f"after {limit} tokens, the most it may write here"
     return lecture.slide("Greedy generation: each output is fed back as the next input",
                         lecture.figure(model.greedy_graph(source, max_length=limit), level="cell", params="hide"),
-                        ["ŷ_t: step t's scores (logits), before the softmax; their argmax is fed back as the next "
-                         "input.",
+                        [f"x_1 = “{SOURCE_WORDS[ONE_WORD[0]]}”; ŷ_t: step t's scores (logits), before the softmax; "
+                         "their argmax is fed back as the next input.",
                          f"Dashed: a choice, no gradient flows through it. Generation stops at [END] or, here, "
                          f"{stop}."],
                         footer=f"an untrained {lecture.name} encoder–decoder (seed {seed}): its choices are arbitrary")

@@ -103,14 +103,15 @@ def seq2seq_model(device: Any = "cpu", cell: str = "gru", seed: int = 0) -> Any:
     return model
 
 
-SOURCE_WORDS = {4: "il", 5: "pleut", 6: "fort"}  # the ids the encoder reads, as words
+SOURCE_WORDS = {4: "il", 5: "pleut", 6: "fort", 7: "llueve"}  # the ids the encoder reads, as words
 TARGET_WORDS = {BEGIN_ID: "[BEGIN]", END_ID: "[END]", 5: "it", 7: "rains"}  # the decoder's
 SOURCE_IDS, TARGET_IDS = [4, 5, 6], [5, 7, 3]  # x_1 … x_S; y_1 … y_S, the words the decoder must write
+ONE_WORD = [7]  # "llueve", Spanish for "it rains": one word in, two out (a source and its translation differ in length)
 
 
-def seq2seq_source(device: Any = "cpu", steps: int = 3) -> Tensor:
-    """The source x_1 … x_S the encoder reads (S = ``steps``, up to 3)."""
-    source = tensor([SOURCE_IDS[:steps]], device=device)
+def seq2seq_source(device: Any = "cpu", steps: int = 3, ids: list[int] | None = None) -> Tensor:
+    """The source x_1 … x_S the encoder reads (S = ``steps``, up to 3), or the words ``ids``."""
+    source = tensor([SOURCE_IDS[:steps] if ids is None else ids], device=device)
     source.name = "x"
     return source
 
@@ -120,10 +121,11 @@ def decoder_inputs(steps: int = 3) -> list[int]:
     return [BEGIN_ID] + TARGET_IDS[:steps - 1]
 
 
-def seq2seq_loss(device: Any = "cpu", cell: str = "gru", steps: int = 3) -> Tensor:
+def seq2seq_loss(device: Any = "cpu", cell: str = "gru", steps: int = 3, source: list[int] | None = None) -> Tensor:
     """J of the encoder–decoder reading x_1 … x_S and predicting the S targets y_1 … y_S under teacher
-    forcing (S = ``steps``, up to 3: the decoder reads [BEGIN], then each true previous target)."""
-    model, source = seq2seq_model(device, cell), seq2seq_source(device, steps)
+    forcing (S = ``steps``, up to 3: the decoder reads [BEGIN], then each true previous target);
+    ``source``: the words the encoder reads instead (ids of SOURCE_WORDS), as many as they are."""
+    model, source = seq2seq_model(device, cell), seq2seq_source(device, steps, source)
     inputs = tensor([decoder_inputs(steps)], device=device)
     inputs.name = "y"
     logits = model(source, inputs)
@@ -132,14 +134,15 @@ def seq2seq_loss(device: Any = "cpu", cell: str = "gru", steps: int = 3) -> Tens
     return loss
 
 
-def seq2seq_tokens(steps: int = 3) -> list[str]:
+def seq2seq_tokens(steps: int = 3, source: list[int] | None = None) -> list[str]:
     """The words of :func:`seq2seq_loss`'s figure, for its ``tokens=``: the source words under x_t, the
     decoder's inputs ([BEGIN], then each true previous target) under its steps, and the last target.
     A figure writes by each J_t the word under the next step's input; under teacher forcing that
     input is J_t's target, so every word lands where it is true.
 
-    >>> seq2seq_tokens(2)
-    ['il', 'pleut', '[BEGIN]', 'it', 'rains']
+    >>> seq2seq_tokens(2), seq2seq_tokens(2, ONE_WORD)[:2]
+    (['il', 'pleut', '[BEGIN]', 'it', 'rains'], ['llueve', '[BEGIN]'])
     """
-    return ([SOURCE_WORDS[i] for i in SOURCE_IDS[:steps]] + [TARGET_WORDS[i] for i in decoder_inputs(steps)]
+    read = SOURCE_IDS[:steps] if source is None else source
+    return ([SOURCE_WORDS[i] for i in read] + [TARGET_WORDS[i] for i in decoder_inputs(steps)]
             + [TARGET_WORDS[TARGET_IDS[steps - 1]]])

@@ -29,8 +29,11 @@ from .picture import BACKWARD_ROW, PER_STEP, SUBSCRIPTS, Node, Picture
 SUPERSCRIPTS = str.maketrans("0123456789()abcdefghijklmnoprstuvwxyzT", "⁰¹²³⁴⁵⁶⁷⁸⁹⁽⁾ᵃᵇᶜᵈᵉᶠᵍʰⁱʲᵏˡᵐⁿᵒᵖʳˢᵗᵘᵛʷˣʸᶻᵀ")
 LAYER_WEIGHTS = ("W_ih", "W_hh", "b_ih", "b_hh", "W_hr")  # a recurrent layer's, as short_name writes them
 MODEL_WEIGHTS = ("E", "W_hy", "b_y")  # a model's embedding and head (the library's models: embedding, head)
-VALUES = ("h", "c", "h_0", "c_0", "x", "e", "ŷ", "J")  # what flows: states, inputs, outputs, the loss
+VALUES = ("h", "c", "h_0", "c_0", "x", "e", "ŷ", "y", "J")  # states, inputs (a decoder's y), outputs, the loss
 PER_STEP_VALUES = ("x", "e", "ŷ", "y", "J")  # one per step of the model, in no chain: never marked
+
+TIME_SUBSCRIPT = re.compile(r"(?<!\w)([^\W\d_Σ])_(\{[^}]*\}|\d+|t[+−]1|[tT])(?!\w)")  # h_t, x_{t+1}; not W_hh, Σ_t
+LOSS_LETTER = re.compile(r"(?<![A-Za-z])J(?![A-Za-z])")  # J, ∂J/∂h_t, J_t; not Jacobian
 
 PRESETS: dict[str, dict[str, Any]] = {
     # name → (library name → the lecture's; where the time step goes)
@@ -81,6 +84,18 @@ class Notation:
                 f"({step})".translate(SUPERSCRIPTS)
         written = {"t": "ₜ", "T": "_T", "0": "_0"}.get(step, step.translate(SUBSCRIPTS))
         return base + written + chain_mark(mark)
+
+    def in_text(self, text: str) -> str:
+        """Slide text written with PyTorch's h_t and J (:func:`.slide.runs_of` draws its scripts) in the
+        notation: h^(t) where the lecture writes time above, and its letter for the loss (L in CMU's).
+
+        >>> resolve("cs224n").in_text("h_t from h_{t−1} and x_3"), resolve("cmu").in_text("‖∂J/∂W_hh‖, J_t")
+        ('h^(t) from h^(t−1) and x^(3)', '‖∂L/∂W_hh‖, L_t')
+        """
+        if self.time == "superscript":
+            text = TIME_SUBSCRIPT.sub(lambda found: f"{found.group(1)}^({found.group(2).strip('{}')})", text)
+        loss = self.symbol("J")
+        return LOSS_LETTER.sub(loss, text) if loss != "J" else text
 
     def merged_biases(self) -> list[str]:
         """The lecture's one bias where a layer has two: 'b₁ = bias_ih + bias_hh'."""
@@ -396,7 +411,7 @@ def rename_values(picture: Picture, notation: Notation) -> None:
         chained = CHAIN_RULE.fullmatch(label) if flows_back else None
         if chained:  # (∂h₄/∂h₃)ᵀ ∂J/∂h₄: h₄ is the reader's (the arrow's tail), h₃ the value's, each with its mark
             out, value = write(chained.group(1), chain_of(a)), write(chained.group(2), chain_of(b))
-            edges.append((tail, head, f"(∂{out}/∂{value})ᵀ ∂J/∂{out}"))
+            edges.append((tail, head, f"(∂{out}/∂{value})ᵀ ∂{notation.symbol('J')}/∂{out}"))  # L in CMU's
             continue
         edges.append((tail, head, write(label, chain_of(owner)) if label else label))
     picture.edges = edges
@@ -482,27 +497,3 @@ def write_tokens(picture: Picture, tokens: list[str]) -> None:
             inputs[step].label += f'\n"{tokens[k]}"'
         if step in losses and k + 1 < len(tokens):
             losses[step].label += f'\ntarget "{tokens[k + 1]}"'
-
-
-# --- the lecture page's equations ----------------------------------------------------------------
-
-TIMED = re.compile(r"<msub><mi>(∂?)([A-Za-zŷδ])</mi><mi>(\d+|t|T|t[−+]1)</mi></msub>")
-LOSS_SYMBOL = re.compile(r"<mi>(∂?)J</mi>")
-
-
-def in_notation(mathml: str, notation: Notation) -> str:
-    """The page's equations (MathML written with PyTorch's h_t and J) in the notation: h⁽ᵗ⁾ where the
-    lecture writes time as a superscript, and its letter for the loss (L in CMU's). The weights are
-    written in the notation already, by name.
-
-    >>> in_notation("<msub><mi>h</mi><mi>3</mi></msub>", resolve("cs224n"))
-    '<msup><mi>h</mi><mrow><mo>(</mo><mi>3</mi><mo>)</mo></mrow></msup>'
-    """
-    loss = notation.symbol("J")
-    if notation.time == "superscript":
-        mathml = TIMED.sub(lambda m: f"<msup><mi>{m.group(1)}{notation.symbol(m.group(2))}</mi><mrow><mo>(</mo>"
-                                     f"<mi>{m.group(3)}</mi><mo>)</mo></mrow></msup>", mathml)
-    if loss != "J":
-        mathml = LOSS_SYMBOL.sub(lambda m: f"<mi>{m.group(1)}{loss}</mi>", mathml)
-        mathml = TIMED.sub(lambda m: m.group(0).replace(">∂J<", f">∂{loss}<").replace(">J<", f">{loss}<"), mathml)
-    return mathml

@@ -26,8 +26,10 @@ from .numbers import slide_number
 
 WIDTH, HEIGHT, MARGIN = 1920, 1080, 60
 TITLE_TOP = 40  # the title band is kept short: the body, where the figures are, gets the height
-FIGURE_MARGIN = 30  # a figure may come closer to the slide's edges than text: its drawing has its own margin
+FIGURE_MARGIN = 20  # a figure may come closer to the slide's edges than text: its drawing has its own margin
+DRAWING_MARGIN = 10  # of a drawing's 12-unit margin (fitting.extent), what a slide's figure leaves off
 BESIDE_PX = 400  # the narrowest column of text beside a figure
+LARGE_ENOUGH = 3.6  # slide px per drawing unit: 10-unit labels at 36 px, well past the 28 a room needs
 TITLE_PX, BODY_PX, SMALLEST_PX = 44, 30, 24  # slide pixels at 1,920 × 1,080
 FONT = "Helvetica, Arial, sans-serif"
 INK, MUTED = "#1a1a1a", "#444444"
@@ -55,6 +57,68 @@ def runs_of(text: str) -> list[Run]:
         position = found.end()
     runs.append((text[position:], "base"))
     return [(part, kind) for part, kind in runs if part]
+
+
+def html_of(text: str) -> str:
+    """Plain text as HTML, its scripts as ``<sub>`` and ``<sup>`` (the page's words, as a slide writes them).
+
+    >>> html_of("‖∂J/∂h_3‖ < 1, h^(3)")
+    '‖∂J/∂h<sub>3</sub>‖ &lt; 1, h<sup>(3)</sup>'
+    """
+    return "".join(escape(part, quote=False) if kind == "base" else f"<{kind}>{escape(part, quote=False)}</{kind}>"
+                   for part, kind in runs_of(text))
+
+
+def text_of_html(html: str) -> str:
+    """:func:`html_of` undone: the text with its scripts as ``runs_of`` reads them (a page's stage text,
+    written on a slide).
+
+    >>> text_of_html(html_of("‖∂J/∂h_3‖ < 1, h^(3)"))
+    '‖∂J/∂h_{3}‖ < 1, h^{(3)}'
+    """
+    text = re.sub(r"<(sub|sup)>(.*?)</\1>", lambda found: ("_{" if found.group(1) == "sub" else "^{") +
+                  found.group(2) + "}", html)
+    return _unescaped(text)
+
+
+FIGURE_TEXT = re.compile(r"(<(?:text|tspan)\b[^>]*>)([^<]+)")
+SCRIPT_DROP = {"sub": 0.3, "sup": -0.4}  # em: how far a subscript sits under the line, a superscript over it
+
+
+def scripted_figure(svg_text: str) -> str:
+    """A drawing's labels with their scripts written as scripts: W_hh, h_0, ∂J/∂b_y|ₜ as the lecture
+    writes them (W with hh lowered, at 80%, as the figure's own h₃ and Σₜ are smaller), not as code.
+
+    >>> written = scripted_figure('<svg><text x="1" y="2">W_hh, b</text></svg>')
+    >>> re.sub(r' xml:space="preserve"', "", written)  # (each tspan keeps its spaces: ", b")
+    '<svg><text x="1" y="2">W<tspan dy="0.375em" font-size="80%">hh</tspan><tspan dy="-0.3em">, b</tspan></text></svg>'
+    """
+    def written(found: re.Match) -> str:
+        runs = runs_of(_unescaped(found.group(2)))
+        if all(kind == "base" for _, kind in runs):
+            return found.group(0)
+        parts, offset = [], 0.0
+        for part, kind in runs:
+            drop = SCRIPT_DROP.get(kind, 0.0)
+            if drop == offset:
+                parts.append(escape(part, quote=False))
+            else:
+                size = "" if kind == "base" else ' font-size="80%"'  # (an em is the tspan's own: 0.8 of the line's)
+                em = 1.0 if kind == "base" else 0.8
+                # preserved: " = …" after a script keeps its space (a renderer may strip a tspan's first one)
+                parts.append(f'<tspan dy="{(drop - offset) / em:g}em"{size} xml:space="preserve">'
+                             f'{escape(part, quote=False)}</tspan>')
+            offset = drop
+        if offset:  # back on the line: the next tspan of the label starts where it should
+            parts.append(f'<tspan dy="{-offset:g}em"></tspan>')
+        return found.group(1) + "".join(parts)
+
+    return FIGURE_TEXT.sub(written, svg_text)
+
+
+def _unescaped(text: str) -> str:
+    return text.replace("&quot;", '"').replace("&#x27;", "'").replace("&lt;", "<").replace("&gt;", ">") \
+        .replace("&amp;", "&")
 
 
 def script_px(size: float) -> float:
@@ -127,7 +191,7 @@ def fit(svg_text: str, left: float, top: float, width: float, height: float,
     only that part of the drawing, the rest cut off at the box's edges."""
     opening = _opening_tag(svg_text)
     box = drawing_box(svg_text)
-    inner = svg_text[opening.end():].rsplit("</svg>", 1)[0]
+    inner = scripted_figure(svg_text[opening.end():].rsplit("</svg>", 1)[0])
     family = re.search(r'font-family="([^"]+)"', opening.group())
     size = re.search(r'font-size="([^"]+)"', opening.group())
     view = " ".join(f"{v:.1f}" for v in window) if window else " ".join(f"{v:g}" for v in box)
@@ -165,9 +229,10 @@ def figure_slide(title: str, figure: str, notes: list[str] = (), lines: list[str
     >>> left, width = (float(v) for v in re.search(r'<svg x="([\d.]+)" y="[\d.]+" width="([\d.]+)"', slide).groups())
     >>> line_x = float(re.findall(r'<text x="([\d.]+)"', slide)[1])  # the first text after the title's
     >>> left, line_x > left + width  # the figure at the left, its line beside it
-    (30.0, True)
+    (20.0, True)
     """
     top, bottom = body_top(title), HEIGHT - (56 if footer else 32)
+    figure = trimmed(figure, DRAWING_MARGIN)
     box_width, box_height = drawing_size(figure)
     under = text_column(notes, lines, MARGIN, 0, WIDTH - 2 * MARGIN)[1]
     scale_under = min((WIDTH - 2 * FIGURE_MARGIN) / box_width, (bottom - top - under - 16) / box_height)
@@ -175,7 +240,9 @@ def figure_slide(title: str, figure: str, notes: list[str] = (), lines: list[str
     shown_width = scale_beside * box_width
     beside_x = FIGURE_MARGIN + shown_width + 40
     beside = text_column(notes, lines, beside_x, 0, WIDTH - MARGIN - beside_x)[1]
-    if scale_beside > scale_under and beside <= bottom - top:
+    # beside where that shows the figure larger — unless under it is already large (a rolled cell): then
+    # the text gets the slide's width rather than a narrow column wrapped line by line
+    if scale_beside > scale_under and beside <= bottom - top and scale_under < LARGE_ENOUGH:
         middle = top + max(0.0, (bottom - top - beside) / 2)
         text = text_column(notes, lines, beside_x, middle, WIDTH - MARGIN - beside_x)
         box = (FIGURE_MARGIN, top, shown_width, bottom - top)
@@ -184,6 +251,20 @@ def figure_slide(title: str, figure: str, notes: list[str] = (), lines: list[str
         text = text_column(notes, lines, MARGIN, top + shown_height + 16, WIDTH - 2 * MARGIN)
         box = (FIGURE_MARGIN, top, WIDTH - 2 * FIGURE_MARGIN, shown_height)
     return slide_svg(title, [fit(figure, *box), *text[0]], footer)
+
+
+def trimmed(svg_text: str, margin: float) -> str:
+    """The drawing with ``margin`` of its own margin taken off each side of its viewBox: on a slide, which
+    has margins of its own, the figure is shown that much larger (what lies outside still shows).
+
+    >>> trimmed('<svg viewBox="0 0 100 50"><text>h</text></svg>', 8)
+    '<svg viewBox="8 8 84 34"><text>h</text></svg>'
+    """
+    opening = _opening_tag(svg_text)
+    x, y, width, height = drawing_box(svg_text)
+    box = f'viewBox="{x + margin:g} {y + margin:g} {width - 2 * margin:g} {height - 2 * margin:g}"'
+    return svg_text[:opening.start()] + re.sub(r'viewBox="[^"]+"', box, opening.group(), count=1) + \
+        svg_text[opening.end():]
 
 
 def text_column(notes: list[str], lines: list[str], x: float, top: float, width: float) -> tuple[list[str], float]:

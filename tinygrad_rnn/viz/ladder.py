@@ -1,0 +1,98 @@
+"""The slide's fit ladder: what a figure gives up, in order, until it fits a 1,920 × 1,080 slide.
+
+A figure fits a slide when, enlarged to fill it, its smallest text is at least 24 px and its node labels
+28 px (:data:`~.fitting.SLIDE_SCALE`). The layout already tries what changes nothing the figure says
+(long lines broken, the notes beside the drawing, one cell turned landscape: :func:`~.layout.labelled_layout`).
+What is left to give up, in the order a lecturer would rather lose it:
+
+1. the tensors' shapes, ``(1, 3)`` under each name (unless ``show_shapes`` was given): detail a student
+   can read off the code;
+2. steps from the middle of the sequence (unless ``time_steps`` was given): t = 1, 2, 3, …, T−1, T, then
+   t = 1, 2, …, T−1, T, t = 1, 2, …, T, down to t = 1, …, T — the "…" column standing for the steps left
+   out, the colours on the scale of every step and each Σ summing every step, as without the ladder. Up to
+   8 cells or steps of a forward figure are always drawn whole; a figure of ops or of the gradient may hold
+   fewer.
+
+Each rung taken is said in a note under the figure, with the option that draws it all. Steps are left out
+only where the slide then fits; shapes wherever that enlarges the figure.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from .fitting import SLIDE_SCALE, slide_scale
+from .graph import SLIDE_STEPS, slide_steps
+from .layout import labelled_layout
+from .legibility import label_clashes, measure
+from .picture import Picture
+from .svg import picture_to_svg
+
+SHAPES_LEFT_OUT = "Shapes left out: show_shapes=True"
+STEPS_LEFT_OUT = "Steps left out: time_steps=slice(None)"
+ELIDED_SHOWN = (5, 4, 3, 2)  # steps drawn whole, the rest a "…": the lectures' t = 1, 2, 3, …, T−1, T and shorter
+
+
+def fit_ladder(built: Callable[[tuple[int, ...] | slice | None, bool], Picture], show_shapes: bool | None,
+               time_steps: tuple[int, ...] | slice | None, steps_chosen: bool = False,
+               dense: bool = False) -> Picture:
+    """The first rung of the ladder whose figure fits a slide. ``built(time_steps, show_shapes)`` draws the
+    picture; ``show_shapes`` None: shown where the slide still fits them; ``steps_chosen``: the steps are the
+    user's (``time_steps``, ``tokens`` or a rolled figure's one cell), so none is left out to fit; ``dense``: a
+    figure of ops, or of the gradient, which may hold fewer than the 8 steps a slide otherwise draws whole.
+    A rung is taken only where its drawing is as clean as the first's (no more edges through nodes, no more
+    arrow labels on each other, a line or a box): a tighter layout must not say something false to fit."""
+    first = Rung(built(time_steps, show_shapes is not False))
+    if first.scale >= SLIDE_SCALE:
+        return first.picture
+    count, shown = _steps(first.picture)
+    shapes = show_shapes is True  # (None: the shapes go before any step does)
+    notes = (STEPS_LEFT_OUT,) if show_shapes is not None else (SHAPES_LEFT_OUT, STEPS_LEFT_OUT)
+    best = first
+    if show_shapes is None:  # shapes: left out where that enlarges the figure, even if it still does not fit
+        rung = Rung(built(time_steps, False), SHAPES_LEFT_OUT)
+        if rung.scale > first.scale and rung.cleaner_than(first):
+            best = rung
+    elidable = not steps_chosen and best.scale < SLIDE_SCALE and (dense or count > SLIDE_STEPS)
+    for fewer in [k for k in ELIDED_SHOWN if k < shown] if elidable else []:
+        rung = Rung(built(slide_steps(count, fewer), shapes), *notes)  # steps: only where the slide then fits
+        if rung.scale >= SLIDE_SCALE and rung.cleaner_than(first):
+            return rung.picture
+    return best.picture
+
+
+class Rung:
+    """One figure the ladder tries, carrying the notes that say what it left out, measured on a slide."""
+
+    def __init__(self, picture: Picture, *notes: str) -> None:
+        self.picture, self.notes = picture, notes
+        for note in notes:  # measured with the notes it will carry
+            if note not in picture.notes:
+                picture.notes.append(note)
+        self.labels, self.placed = labelled_layout(picture)
+        self.scale = slide_scale(self.placed, picture)
+
+    @property
+    def clashes(self) -> tuple[int, int]:
+        """(edges through nodes, arrow labels that clash) in the library's own SVG of this figure."""
+        svg = picture_to_svg(self.picture, self.placed, self.labels, "f", figure=True)
+        return measure(svg).through_nodes, label_clashes(svg).count
+
+    def cleaner_than(self, other: Rung) -> bool:
+        """No more edges through nodes, and no more clashing labels, than ``other``."""
+        return all(mine <= theirs for mine, theirs in zip(self.clashes, other.clashes))
+
+
+def left_out(node) -> list[int]:
+    """The steps a "…" stands for (its key says, under the keys of the views built on it)."""
+    key = node.key
+    while key[0] != "ellipsis":  # ("backward", ("ellipsis", side, steps)), …
+        key = key[1]
+    return list(key[2])
+
+
+def _steps(picture: Picture) -> tuple[int, int]:
+    """(how many steps the sequence has, how many the picture draws whole)."""
+    drawn = {node.step for node in picture.nodes if node.step is not None and node.kind != "ellipsis"}
+    hidden = {step for node in picture.nodes if node.kind == "ellipsis" for step in left_out(node)}
+    return len(drawn | hidden), len(drawn)

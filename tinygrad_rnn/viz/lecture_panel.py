@@ -1,0 +1,186 @@
+"""One panel of the lecture page: the figures it draws (rolled and unrolled, for the page and for a
+slide), which nodes and edges each stage paints, what hovering a node shows, and the numbers and
+stages of :mod:`.lecture_numbers` and :mod:`.lecture_stages` — all as plain JSON-ready data.
+
+>>> import tinygrad_rnn as tr
+>>> loss = tr.nn.RNN(2, 3)(tr.randn(3, 1, 2))[0][-1].sum()
+>>> shown = panel_data("tanh RNN", loss, None, "cell", tr.viz.notation.resolve(None))
+>>> shown["steps"], sorted(shown["cells"])
+(3, ['1', '2', '3'])
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy
+
+from .. import analysis
+from ..tensor import Tensor
+from .graph import Picture, _values_of, build_picture
+from .layout import labelled_layout
+from .lecture_numbers import (
+    cell_path,
+    gru_z_path,
+    rounded,
+    shared_weights,
+    two_contributions,
+    what_the_loss_is,
+)
+from .lecture_stages import pytorch_name, stages
+from .notation import Notation
+from .slide import html_of, scripted_figure
+from .stepwise import stepwise_graph
+from .svg import picture_to_svg
+
+
+def panel_data(name: str, loss: Tensor, layer: Any, level: str, notation: Notation,
+           tokens: list[str] | None = None) -> dict[str, Any]:
+    """Everything one panel shows, as plain numbers and strings."""
+    if not isinstance(loss, Tensor) or loss.grad_fn is None:
+        raise TypeError(f"lecture: pass the loss, a Tensor computed by a recurrence (got {type(loss).__name__})")
+    if loss.grad_fn.released:
+        raise ValueError("lecture: loss.backward() has freed the values this page shows; call viz.lecture(loss) "
+                         "before loss.backward() (or call loss.backward(retain_graph=True))")
+    (stepwise,) = stepwise_graph((loss,))
+    if stepwise is not loss:  # a layer run as one node (fast/): its steps, as the plain path records them
+        loss, layer = stepwise, None  # (the layer's own states are values, not tensors of this graph)
+    found = analysis.find_recurrence(loss, layer)
+    hidden, steps = found.hidden_states, found.steps
+    hidden_norms = [float(n) for n in analysis.hidden_state_gradient_norms(loss, hidden)]
+    from_above, from_right = two_contributions(loss, hidden)
+    local = [float(analysis.jacobian_norms(hidden[t + 1], [hidden[t]])[0]) for t in range(steps - 1)] + [None]
+    product = [float(v) for v in analysis.jacobian_norms(hidden[-1], hidden)]
+    cell = cell_path(loss, found)
+    gate_path = gru_z_path(loss, found) if found.kind == "gru" else None
+    weights = shared_weights(loss, found, layer, notation)
+    numbers = {"hidden_norms": hidden_norms, "from_above": from_above, "from_right": from_right,
+               "local_jacobian": local, "product": product, "cell": cell, "z_path": gate_path,
+               "losses": None if found.step_losses is None else [float(v) for v in found.step_losses],
+               "loss_is": what_the_loss_is(loss, found, from_above)}
+
+    unrolled = build_picture((loss,), level=level, show_grads=True, params="hide" if level != "op" else "once",
+                             notation=notation, tokens=tokens)
+    rolled = build_picture((loss,), rolled=True, params="hide", notation=notation)
+    _drop_empty_shapes(unrolled, rolled)
+    labels, placed = labelled_layout(unrolled)
+    rolled_labels, rolled_placed = labelled_layout(rolled)
+    cells, crossing = step_columns(unrolled, steps)
+    ratio = hidden_norms[0] / hidden_norms[-1] if hidden_norms[-1] > 0 else None
+    return {
+        "name": name, "kind": found.kind, "steps": steps, "units": int(hidden[0].shape[-1]),
+        "svg": scripted_figure(picture_to_svg(unrolled, placed, labels, "@PREFIX@-" + slug(name))),
+        "rolled_svg": scripted_figure(picture_to_svg(rolled, rolled_placed, rolled_labels,
+                                                     "@PREFIX@-" + slug(name) + "-rolled")),
+        "cells": {str(t): indices for t, indices in cells.items()},
+        "crossing": {str(t): edges for t, edges in crossing.items()},
+        "hidden_norms": hidden_norms, "loss_is": numbers["loss_is"],
+        "ratio": ratio if found.step_losses is None else None,  # with a J_t at every step it measures no vanishing
+        "stages": stages(found, numbers, weights, notation),
+        "weights": [{**weight, **_weight_words(weight, notation)} for weight in weights],
+        "nodes": [_node_info(node, hidden, hidden_norms, notation) for node in unrolled.nodes],
+        "slide": _slide_figures(loss, level, notation, tokens, steps, slug(name)),
+    }
+
+
+def step_columns(picture: Picture, steps: int) -> tuple[dict[int, list[int]], dict[int, list[int]]]:
+    """(step t → its cells' node indices in the stepped row, step t → the edges the gradient
+    crosses to reach t): what the page (and an exported stage) paints at each stage."""
+    row = _first_row(picture)
+    cells: dict[int, list[int]] = {}
+    for index, node in enumerate(picture.nodes):
+        if node.step is not None and node.kind in ("op", "group") and node.row == row:
+            cells.setdefault(node.step, []).append(index)
+    crossing: dict[int, list[int]] = {}
+    node_step = dict.fromkeys(range(len(picture.nodes)))
+    for t, indices in cells.items():
+        node_step.update(dict.fromkeys(indices, t))
+    outputs = {i for i, n in enumerate(picture.nodes) if n.kind == "output"}
+    for k, (tail, head, _) in enumerate(picture.edges):
+        if node_step[tail] is not None and (node_step[head] == node_step[tail] + 1 or
+                                          (head in outputs and node_step[tail] == steps)):
+            crossing.setdefault(node_step[tail], []).append(k)
+    return cells, crossing
+
+
+def _slide_figures(loss: Tensor, level: str, notation: Notation, tokens: list[str] | None, steps: int,
+                   slug: str) -> dict[str, Any]:
+    """The panel's figures as a slide draws them, for :mod:`.export`: no shapes, slide spacing, the
+    notes apart (the slide writes them at its own size) and every step kept, however many (the
+    exported stage shows a window around its step where the whole would be too small to read)."""
+    unrolled = build_picture((loss,), level=level, show_grads=True, params="hide" if level != "op" else "once",
+                             show_shapes=False, notation=notation, tokens=tokens)
+    unrolled.slide = True  # laid out as on a slide; built without slide=True, which would elide steps past 8
+    rolled = build_picture((loss,), rolled=True, params="hide", show_shapes=False, notation=notation, slide=True)
+    cells, crossing = step_columns(unrolled, steps)
+    figures: dict[str, Any] = {"id": f"slide-{slug}", "cells": {str(t): v for t, v in cells.items()},
+                               "crossing": {str(t): v for t, v in crossing.items()}}
+    for key, picture, prefix in (("svg", unrolled, f"slide-{slug}"), ("rolled_svg", rolled, f"slide-{slug}-rolled")):
+        figures[key.replace("svg", "notes")], picture.notes = picture.notes, []
+        labels, placed = labelled_layout(picture)
+        figures[key] = picture_to_svg(picture, placed, labels, prefix)
+    return figures
+
+
+def _first_row(picture: Picture) -> tuple[str, ...]:
+    """Layer 0's forward row: the row the stepper walks."""
+    rows = [n.row for n in picture.nodes if n.step is not None and n.kind in ("op", "group")]
+    forward = [r for r in rows if "reverse" not in r and ("layer 0" in r or not any("layer" in p for p in r))]
+    return (forward or rows or [()])[0]
+
+
+def _drop_empty_shapes(*pictures: Picture) -> None:
+    """A scalar's shape, (), says nothing on a slide: J, not "J ()". Other shapes stay."""
+    for picture in pictures:
+        for node in picture.nodes:
+            node.label = "\n".join(line for line in node.label.split("\n") if line != "()")
+
+
+def _weight_words(weight: dict[str, Any], notation: Notation) -> dict[str, str]:
+    """What the page writes about a shared weight, as HTML in the notation: its name (the selector's
+    button), its sum, the bars' caption and whose .grad the sum equals."""
+    name, _, whose = weight["name"].partition(" (")  # b₁ (b_ih): the lecture's b₁, the layer's b_ih
+    owner = whose.rstrip(")") or name
+    said = f" (PyTorch's {pytorch_name(owner)})" if whose else ""
+    row = f"; step t's term: ∂J/∂e_t added into the row of {name} that x_t picks" if weight["lookup"] else ""
+    return {"html": html_of(weight["name"]),
+            "sum_html": html_of(notation.in_text(f"∂J/∂{name} = Σ_t ∂J/∂{name}|_(t){said}")),
+            "bars_html": html_of(notation.in_text(f"t →   (bars: ‖∂J/∂{name}|_(t)‖, log axis{row})")),
+            "grad_html": html_of(f"‖{owner}.grad‖") if not whose else f"PyTorch's ‖{pytorch_name(owner)}.grad‖"}
+
+
+def _node_info(node: Any, hidden: list[Tensor], hidden_norms: list[float], notation: Notation) -> dict[str, Any]:
+    """What hovering a node shows (HTML), each number named: the state a cell passes on and
+    ‖∂J/∂h_t‖, or an op's output and ‖∂J/∂(its output)‖."""
+    name = node.label.split("\n")[0]
+    op = getattr(node.key, "name", name) if node.kind == "op" else {"group": "a cell: its ops as one node"}.get(
+        node.kind, node.kind)
+    shape, values, quantity = None, None, "its output"
+    tensors = node.tensors
+    if node.kind == "group" and node.step is not None and node.step <= len(hidden):
+        tensors, quantity = [hidden[node.step - 1]], f"h_{node.step}, the state it passes on"
+    gradient_of = notation.in_text(f"‖∂J/∂{quantity.split(',')[0] if quantity != 'its output' else 'its output'}‖")
+    for tensor in tensors:
+        shape = list(tensor.shape)
+        array = _values_of(tensor, {})
+        if array is not None:
+            values = _summary(array)
+            break
+    gradient = node.gradient_norm
+    if node.kind == "group" and node.step is not None and node.step <= len(hidden_norms):
+        gradient = hidden_norms[node.step - 1]
+    return {"name": html_of(name), "op": op, "scope": "/".join(node.scope), "shape": shape, "values": values,
+            "quantity": html_of(notation.in_text(quantity)), "gradient_of": html_of(gradient_of),
+            "grad": None if gradient is None else rounded(gradient)}
+
+
+def _summary(array: numpy.ndarray) -> dict[str, Any]:
+    array = numpy.asarray(array, dtype=numpy.float64)
+    summary = {"min": rounded(array.min()), "max": rounded(array.max()), "mean": rounded(array.mean())}
+    if array.size <= 12:
+        summary["values"] = [rounded(v) for v in array.reshape(-1)]
+    return summary
+
+
+def slug(name: str) -> str:
+    return "".join(c if c.isalnum() else "-" for c in name.lower())

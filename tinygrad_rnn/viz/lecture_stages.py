@@ -1,0 +1,252 @@
+"""The lecture page's stages: one per position of its slider, each a line of text and the equation
+being applied (MathML, in the lecture's notation) with the numbers of :mod:`.lecture_numbers`.
+
+The order is the lecture's: rolled, unrolled, forward step by step, backward from J step by step
+(∂J/∂h_t as its two contributions, the local Jacobian, the running product that vanishes, an
+LSTM's ∂J/∂c_t, the step's term of ∂J/∂W_hh), then the sums.
+
+>>> _cell_equation("rnn", "3").count("<msub>")  # h₃, h₂, x₃ and the four weights' subscripts
+7
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from .. import analysis
+from ..tensor import Tensor
+from .lecture_numbers import WEIGHT_ORDER, norm, of_another_layer, vector
+from .mathml import _fenced, _math, _msub, _msup, _norm_of, _number, _number_plain, _op, _row, _symbol, _text
+from .notation import Notation, resolve
+from .numbers import digits_to_tell_apart, slide_number
+from .slide import html_of
+
+SHOWN_UNITS = 4  # vectors of at most this many units are printed whole; longer ones as their norm
+TIMED = re.compile(r"<msub><mi>(∂?)([A-Za-zŷδ])</mi><mi>(\d+|t|T|t[−+]1)</mi></msub>")  # h_3, ∂J_t in MathML
+LOSS_SYMBOL = re.compile(r"<mi>(∂?)J</mi>")
+
+
+def stages(found: analysis.Recurrence, numbers: dict[str, Any], weights: list[dict],
+            notation: Notation | None = None) -> list[dict[str, Any]]:
+    """One entry per position of the slider: its phase, the step it is at, a line of text (HTML, its
+    scripts as <sub> and <sup>), and the equation being applied with its symbols (in the notation)
+    and its numbers."""
+    notation = notation or resolve(None)
+    names = {role: notation.symbol(role) for role in WEIGHT_ORDER}
+    names.update({w["role"]: w["name"].split(" (")[0] for w in weights})
+    stages = _stages_in(found, numbers, weights, names)
+    for stage in stages:
+        stage["math"] = in_notation(stage["math"], notation)
+        stage["text"] = html_of(notation.in_text(stage["text"]))
+    return stages
+
+
+def _stages_in(found: analysis.Recurrence, numbers: dict[str, Any], weights: list[dict],
+               names: dict[str, str]) -> list[dict[str, Any]]:
+    steps, kind = found.steps, found.kind
+    losses = numbers["losses"]
+    stages = [{"phase": "rolled", "t": None, "text": "The network rolled: one cell, its state a loop back into it",
+               "math": _math(_cell_equation(kind, "t", names))},
+              {"phase": "unrolled", "t": None,
+               "text": f"Unrolled over {steps} steps: the same cell (the same {names['W_hh']}, {names['W_ih']}, b) at "
+                       "every step",
+               "math": _math(_cell_equation(kind, "t", names))}]
+    for t in range(1, steps + 1):
+        h = vector(found.hidden_states[t - 1])
+        lines = [_cell_equation(kind, str(t), names), _values_line(f"h_{t}", h, found.hidden_states[t - 1])]
+        if t > 1:  # what it was computed from
+            lines.insert(1, _values_line(f"h_{t - 1}", vector(found.hidden_states[t - 2]), found.hidden_states[t - 2]))
+        if kind == "lstm" and found.gates[t - 1].get("f") is not None:
+            lines.insert(1, _values_line(f"f_{t}", vector(found.gates[t - 1]["f"]), found.gates[t - 1]["f"]))
+        if kind == "gru" and found.gates[t - 1].get("z") is not None:
+            lines.insert(1, _values_line(f"z_{t}", vector(found.gates[t - 1]["z"]), found.gates[t - 1]["z"]))
+        if losses is not None:
+            lines.append(_row(_symbol(f"J_{t}"), _op("="), _op("−"), _text("log "), _symbol(f"ŷ_{t}"),
+                              _text("["), _symbol(f"x_{t + 1}"), _text("]"), _op("="),
+                              _number(losses[t - 1])))
+        text = f"Forward, step {t}: h_{t} from h_{t - 1} and x_{t}" + (
+            f"; J_{t} = {slide_number(losses[t - 1])}" if losses is not None else "")
+        stages.append({"phase": "forward", "t": t, "text": text, "math": _math(*lines)})
+    total = sum(losses) / steps if losses is not None else None
+    start = numbers["loss_is"]["text"] + (f" = {slide_number(total)}" if total is not None else "")
+    stages.append({"phase": "backward", "t": steps + 1, "text": f"Backward: the gradient starts at the loss, {start}",
+                   "math": _math(_loss_line(numbers["loss_is"], steps),
+                                 _row(_symbol("∂J/∂J"), _op("="), _number_plain("1")))})
+    for t in range(steps, 0, -1):
+        norm = slide_number(numbers["hidden_norms"][t - 1])
+        stages.append({"phase": "backward", "t": t,
+                       "math": _math(*_backward_lines(kind, t, steps, numbers, weights, names)),
+                       "text": f"Backward, reached t={t}: ‖∂J/∂h_{t}‖ = {norm}"})
+    stages.append({"phase": "sums", "t": 1, "math": _math(*_sum_lines(weights)), "text": _sums_text(found, weights)})
+    return stages
+
+
+def _loss_line(loss_is: dict[str, Any], steps: int) -> str:
+    """J written out: the mean of the J_t, or the sum of h_T's units (else as the stage's text says)."""
+    if loss_is["per_step"]:
+        return _row(_symbol("J"), _op("="), _text(f"(1/{steps}) "), _msub("Σ", "t"), _symbol("J_t"), _text(",   "),
+                    _symbol("J_t"), _op("="), _op("−"), _text("log "), _symbol("ŷ_t"), _text("["), _symbol("x_t+1"),
+                    _text("]"))
+    if loss_is["last_state_sum"]:
+        return _row(_symbol("J"), _op("="), _op("Σ"), _symbol(f"h_{steps}"), _text("   (the sum of "),
+                    _symbol(f"h_{steps}"), _text("'s units: a loss on the last step only)"))
+    return _row(_text(loss_is["text"]))
+
+
+def _sums_text(found: analysis.Recurrence, weights: list[dict]) -> str:
+    """The sums stage's line: what is summed, and which parameters the page leaves out and why."""
+    text = "The sums: each shared weight's gradient is the sum of one term per step, equal to .grad"
+    shown = {w["key"] for w in weights}
+    other_layers = [name for name in found.weights if name not in shown and of_another_layer(name)]
+    unsplit = [name for name in found.weights if name not in shown and not of_another_layer(name)]
+    if other_layers:
+        text += f"; not summed here: {', '.join(other_layers)} (this page steps through layer 0, forward)"
+    if unsplit:
+        text += f"; not summed here: {', '.join(unsplit)} (its gradient is not one term per step)"
+    return text
+
+
+def _cell_equation(kind: str, t: str, names: dict[str, str] | None = None) -> str:
+    names = names or {role: role for role in WEIGHT_ORDER}
+    previous = "t−1" if t == "t" else str(int(t) - 1)
+    h, hp, x = _symbol(f"h_{t}"), _symbol(f"h_{previous}"), _symbol(f"x_{t}")
+    if kind == "lstm":
+        return _row(_symbol(f"c_{t}"), _op("="), _symbol(f"f_{t}"), _op("⊙"), _symbol(f"c_{previous}"), _op("+"),
+                    _symbol(f"i_{t}"), _op("⊙"), _symbol(f"g_{t}"), _text(",  "), h, _op("="), _symbol(f"o_{t}"),
+                    _op("⊙"), _text("tanh"), _fenced(_symbol(f"c_{t}")))
+    if kind == "gru":
+        return _row(h, _op("="), _fenced(_row(_number_plain("1"), _op("−"), _symbol(f"z_{t}"))), _op("⊙"),
+                    _symbol(f"n_{t}"), _op("+"), _symbol(f"z_{t}"), _op("⊙"), hp)
+    if names["b_ih"] == names["b_hh"]:  # the lecture's one bias for the layer's two
+        inside = _row(_symbol(names["W_hh"]), hp, _op("+"), _symbol(names["W_ih"]), x, _op("+"), _symbol(names["b_ih"]))
+        return _row(h, _op("="), _text("tanh"), _fenced(inside))
+    return _row(h, _op("="), _text("tanh"), _fenced(_row(_symbol(names["W_ih"]), x, _op("+"), _symbol(names["b_ih"]),
+                                                        _op("+"), _symbol(names["W_hh"]), hp, _op("+"),
+                                                        _symbol(names["b_hh"]))))
+
+
+def _backward_lines(kind: str, t: int, steps: int, numbers: dict[str, Any], weights: list[dict],
+                    names: dict[str, str]) -> list[str]:
+    """∂J/∂h_t as its two contributions, with their norms; the local Jacobian and the running
+    product; the cell state's path (LSTM) or the z path (GRU); the step's term of ∂J/∂W_hh."""
+    def d(name: str) -> str:
+        return _symbol(f"∂J/∂{name}")
+
+    # J = (1/T) Σ_t J_t (the page finds J_t only for a mean over the steps): what comes from above is its 1/T share
+    above = _row(_text(f"(1/{steps}) "), _symbol(f"∂J_{t}/∂h_{t}")) if numbers["losses"] is not None else \
+        _symbol(f"∂J/∂h_{t}|_(above)")
+    norms = _row(_norm_of(d(f"h_{t}")), _op("="), _number(numbers["hidden_norms"][t - 1]), _text(":  from above "),
+                 _number(numbers["from_above"][t - 1]))
+    if t == steps:
+        lines = [_row(d(f"h_{t}"), _op("="), above, _text("   (the last step: nothing from the right)")), norms]
+    else:
+        squared = _msup(_symbol(f"h_{t + 1}"), "2")
+        jacobian = {"rnn": _row(_text("diag"), _fenced(_row(_number_plain("1"), _op("−"), squared)),
+                                _symbol(names["W_hh"])),
+                    "lstm": _text("through o, tanh(c) and the gates"), "gru": _text("diag(z) + through r, z, n")}[kind]
+        right = [_op("+"), _msup(_fenced(_symbol(f"∂h_{t + 1}/∂h_{t}")), "T"), d(f"h_{t + 1}")]
+        if kind == "lstm":  # h_t reaches J through step t+1's gates, which make both c_{t+1} and h_{t+1}
+            right = [_op("+"), _msup(_symbol(names["W_hh"]), "T"), _msub("δ", f"{t + 1}")]
+        lines = [_row(d(f"h_{t}"), _op("="), above, *right),
+                 _row(norms, _text(",  from the right "), _number(numbers["from_right"][t - 1])),
+                 _row(_symbol(f"∂h_{t + 1}/∂h_{t}"), _op("="), jacobian, _text(",   "),
+                      _norm_of(_symbol(f"∂h_{t + 1}/∂h_{t}")), _op("="), _number(numbers["local_jacobian"][t - 1]))]
+        if kind == "lstm":  # a line of its own: a long line would shrink the whole equation to fit the window
+            lines.insert(1, _delta_line(kind, t, names, also_next=True))
+    lines.append(_row(_norm_of(_symbol(f"∂h_{steps}/∂h_{t}")), _op("="), _number(numbers["product"][t - 1]),
+                      _text("   (the local Jacobians' product: what vanishes)")))
+    cell = numbers["cell"]
+    if cell is not None:
+        through_h = [_symbol(f"o_{t}"), _op("⊙"), _text("tanh′"), _fenced(_symbol(f"c_{t}")), _op("⊙"), d(f"h_{t}")]
+        norms = [_norm_of(d(f"c_{t}")), _op("="), _number(cell["norms"][t - 1]), _text(":  through h "),
+                 _number(cell["through_h"][t - 1])]
+        if t == steps:  # there is no c_{T+1}: nothing comes along c
+            lines.append(_row(d(f"c_{t}"), _op("="), *through_h, _text("   (the last step: nothing along c)")))
+        else:
+            lines.append(_row(d(f"c_{t}"), _op("="), *through_h, _op("+"), _symbol(f"f_{t + 1}"), _op("⊙"),
+                              d(f"c_{t + 1}")))
+            norms += [_text(",  along c "), _number(cell["from_next"][t - 1])]
+        lines.append(_row(*norms))
+    if numbers["z_path"] is not None and numbers["z_path"][t - 1] is not None:
+        lines.append(_row(_norm_of(_row(_symbol(f"z_{t + 1}"), _op("⊙"), d(f"h_{t + 1}"))), _op("="),
+                          _number(numbers["z_path"][t - 1]), _text("   (the part that skips the layer)")))
+    w_hh = next((w for w in weights if w["role"] == "W_hh"), None)
+    if w_hh is not None:
+        if kind != "lstm" or t == steps:  # an LSTM's, before T: defined under ∂J/∂h_t, with δ_{t+1}
+            lines.append(_delta_line(kind, t, names))
+        term = _symbol(f"∂J/∂{names['W_hh']}|_({t})")
+        lines.append(_row(term, _op("="), _msub("δ", str(t)), _msup(_symbol(f"h_{t - 1}"), "T"), _text(",   "),
+                          _norm_of(term), _op("="), _number(w_hh["terms"][t - 1])))
+    return lines
+
+
+def _delta_line(kind: str, t: int, names: dict[str, str], also_next: bool = False) -> str:
+    """δ_t, defined where the equations use it: the gradient at what W_hh h_{t−1} is added into at
+    step t — so that ∂J/∂W_hh|_(t) = δ_t h_{t−1}ᵀ. ``also_next``: δ_{t+1} as well (an LSTM's
+    ∂J/∂h_t reads it)."""
+    delta = _msub("δ", str(t))
+    if kind == "rnn":  # h_t = tanh(a_t): δ_t = ∂J/∂a_t
+        return _row(delta, _op("="), _fenced(_row(_number_plain("1"), _op("−"), _msup(_symbol(f"h_{t}"), "2"))),
+                    _op("⊙"), _symbol(f"∂J/∂h_{t}"), _text(f":  the gradient at tanh's input, step {t}"))
+    if kind == "gru":  # the gates r, z, n read W_hh h_{t−1} + b_hh (n through r ⊙ it)
+        return _row(delta, _text(":  the gradient at "), _symbol(names["W_hh"]), _symbol(f"h_{t - 1}"), _op("+"),
+                    _symbol(names["b_hh"]), _text(", the gates' input from "), _symbol(f"h_{t - 1}"))
+    both = [_msub("δ", str(t + 1)), _op(","), delta] if also_next else [delta]  # (each its step's: the subscript)
+    return _row(*both, _text(":  the gradient at the pre-activations of the gates i, f, g, o"))
+
+
+def _sum_lines(weights: list[dict]) -> list[str]:
+    lines = []
+    for weight in weights:
+        name, _, which = weight["name"].partition(" (")  # b₁ (b_hh): the lecture's b₁, the layer's b_hh
+        owner = which.rstrip(")") or name
+        # whose, where the lecture's one symbol stands for two of PyTorch's parameters: b₁ (PyTorch's bias_hh)
+        said = _text(f" (PyTorch's {pytorch_name(owner)})") if which else ""
+        grad_of = _text(f",  ‖{pytorch_name(owner)}.grad‖ = ") if which else \
+            _row(_text(",  ‖"), _symbol(owner), _text(".grad‖ = "))
+        lines.append(_row(_norm_of(_row(_msub("Σ", "t"), _symbol(f"∂J/∂{name}|_(t)"))), said,
+                          _op("="), _number(weight["running"][0]), grad_of,
+                          _number(weight["grad_norm"]),
+                          # a table's term at step t is no product: the gradient at e_t, added into one row
+                          _row(_text("  (term t: "), _symbol("∂J/∂e_t"), _text(" in row "), _symbol("x_t"), _text(")"))
+                          if weight["lookup"] else ""))
+    return lines
+
+
+def _values_line(name: str, values: list[float] | None, tensor: Tensor) -> str:
+    if values is not None and len(values) <= SHOWN_UNITS:
+        digits = digits_to_tell_apart(values)  # h_t's units: two different ones never print alike
+        shown = _fenced(_row(*[_number_plain(slide_number(v, digits)) if i == 0 else
+                               _row(_op(","), _number_plain(slide_number(v, digits))) for i, v in enumerate(values)]),
+                        "[", "]")
+        return _row(_symbol(name), _op("="), shown)
+    return _row(_norm_of(_symbol(name)), _op("="), _number(norm(tensor)))
+
+
+def pytorch_name(role: str) -> str:
+    """A layer's parameter as PyTorch names it, for text that says it names PyTorch's: b_ih → bias_ih.
+
+    >>> pytorch_name("b_ih"), pytorch_name("W_hh"), pytorch_name("E")
+    ('bias_ih', 'weight_hh', 'E')
+    """
+    kind, _, which = role.partition("_")
+    return {"W": "weight_", "b": "bias_"}[kind] + which if which and kind in ("W", "b") else role
+
+
+def in_notation(mathml: str, notation: Notation) -> str:
+    """The page's equations (MathML written with PyTorch's h_t and J) in the notation: h⁽ᵗ⁾ where the
+    lecture writes time as a superscript, and its letter for the loss (L in CMU's). The weights are
+    written in the notation already, by name.
+
+    >>> in_notation("<msub><mi>h</mi><mi>3</mi></msub>", resolve("cs224n"))
+    '<msup><mi>h</mi><mrow><mo>(</mo><mi>3</mi><mo>)</mo></mrow></msup>'
+    """
+    loss = notation.symbol("J")
+    if notation.time == "superscript":
+        mathml = TIMED.sub(lambda m: f"<msup><mi>{m.group(1)}{notation.symbol(m.group(2))}</mi><mrow><mo>(</mo>"
+                                     f"<mi>{m.group(3)}</mi><mo>)</mo></mrow></msup>", mathml)
+    if loss != "J":
+        mathml = LOSS_SYMBOL.sub(lambda m: f"<mi>{m.group(1)}{loss}</mi>", mathml)
+        mathml = TIMED.sub(lambda m: m.group(0).replace(">∂J<", f">∂{loss}<").replace(">J<", f">{loss}<"), mathml)
+    return mathml
