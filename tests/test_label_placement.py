@@ -19,13 +19,16 @@ from tinygrad_rnn.viz.legibility import label_clashes
 from tinygrad_rnn.viz.svg import picture_to_svg
 
 NUMBER = re.compile(r"-?\d+(?:\.\d+)?")
+NEARER = 1.0  # another line this much nearer than its own makes a label read as that line's
 
 
 def misplaced_labels(svg_text: str) -> list[tuple[str, float, float]]:
-    """The arrow labels of a library SVG that lie nearer another arrow's line than their own: (words,
-    distance to its own line, to the nearest other), in points. A label's box is the layout's estimate (5.4 pt
-    a character, 7 above its baseline, 2.5 below, 10 a line). A line that runs along its own (a bus's shared
-    trunk) lies exactly as near, and is not counted."""
+    """The arrow labels of a library SVG that lie nearer another arrow's line than their own, by more than a
+    point: (words, distance to its own line, to the nearest other), in points. A label's box is the layout's
+    estimate (5.4 pt a character, 7 above its baseline, 2.5 below, 10 a line). A line that runs along its own
+    (a bus's shared trunk) lies exactly as near, and is not counted; nor is a line that passes a point nearer
+    than its own, 2.5 pt off (a line up past the rows beside the end of a state's name between two cells on a
+    slide, 2 pt off: the name still lies along its own line)."""
     lines: list[list[tuple[float, float]]] = []
     labels: list[tuple[str, int, tuple[float, float, float, float]]] = []
     for element in ElementTree.fromstring(svg_text):  # svg.py writes each edge's path, then its label
@@ -44,7 +47,7 @@ def misplaced_labels(svg_text: str) -> list[tuple[str, float, float]]:
     for words, own, box in labels:
         near = [_polyline_distance(line, box) for line in lines]
         nearest_other = min(near[:own] + near[own + 1:], default=math.inf)
-        if near[own] > nearest_other + 1e-6:
+        if near[own] > nearest_other + NEARER:
             found.append((words, round(near[own], 1), round(nearest_other, 1)))
     return found
 

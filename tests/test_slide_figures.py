@@ -64,6 +64,9 @@ GRID_TOO_SMALL: dict[str, str] = {  # (cell-level-layers-bidirectional-loss-back
     "lstm-step-2-True-last-both-False-3-pytorch": "text 15.4 px, labels 17.1 px, 2.07 : 1",
     "lstm-op-1-False-last-backward-False-3-cmu": "text 12 px, labels 13.3 px, 2.40 : 1",
     "lstm-op-1-False-last-backward-False-3-elman": "text 12 px, labels 13.3 px, 2.40 : 1",
+    # (both fitted while their gates' r and z lay on the adds they enter: see gru_op above)
+    "gru-op-1-False-last-none-False-3-usc": "text 19.5 px, labels 21.7 px, 1.63 : 1",
+    "gru-op-1-False-last-none-False-3-cs224n": "text 19.5 px, labels 21.7 px, 1.63 : 1",
     "rnn-cell-1-True-last-both-False-3-pytorch": "text 17.4 px, labels 19.3 px, 1.52 : 1",
 }
 

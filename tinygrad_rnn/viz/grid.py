@@ -22,7 +22,7 @@ from .geometry import (
     label_width,
 )
 from .picture import BACKWARD_ROW, PER_STEP, Picture, chain_calls, in_order
-from .routes import BESIDE_COLUMN, Routes
+from .routes import Routes
 
 GATE_ORDER = "figorzn"  # gates side by side: f beside c_{t−1} (f ⊙ c_{t−1}), i beside g (i ⊙ g), then o; r, z, n
 
@@ -367,13 +367,9 @@ class Grid(Routes):
                      for i in self.block_of for loop in self.nodes[i].loops])  # a loop's label
         first_left = sum(columns_beside[True]) + gap  # the left side of the first column
         # a state's label sits between two cells: the gap as wide as the longest (a BPTT arrow's part of ∂J/∂h)
-        # (every state of the gap: two cells pass h and c along one pair of nodes, which self.kind holds once;
-        # a line up past the rows close beside a column takes its own room, and its own name's clear of it)
-        passing = BESIDE_COLUMN + LABEL_OFFSET + 1.0 if any(
-            tail in self.block_of and head in self.block_of and self.block_of[tail][1] == self.block_of[head][1]
-            and abs(self.block_of[tail][0] - self.block_of[head][0]) > 1 for tail, head, _ in self.edge_list) else 0.0
+        # (every state of the gap: two cells pass h and c along one pair of nodes, which self.kind holds once)
         self.column_gap = max([self.space.column_gap_min] + [
-            label_width(self._drawn(label, len(tracks))) + self.space.label_room + passing
+            label_width(self._drawn(label, len(tracks))) + self.space.label_room
             - (self.column_width - max(boxes[tail].width, boxes[head].width))
             for (tail, head), kind in self.kind.items() if kind[0] == "state"
             and self.nodes[tail].kind == self.nodes[head].kind == "group"
