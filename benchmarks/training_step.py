@@ -18,6 +18,7 @@ and the median of the rounds is reported:
                                                         # (B=64, T=128, H=1024) against the CPU path
     python benchmarks/training_step.py --steady-allocator    # raise glibc's memory thresholds first (labelled)
     python benchmarks/training_step.py --per-step       # batch 1 at T=1, 25, 100: fixed cost and cost per step
+    python benchmarks/training_step.py --breakdown      # where a batch-1 step's fixed cost goes (T=1), part by part
     python benchmarks/training_step.py --torch-threading   # PyTorch with its default threading and with
                                                            # passive waiting (each in its own process)
     python benchmarks/training_step.py --stacked        # an LSTM tagger with 2 layers, 2 directions, both,
@@ -282,6 +283,10 @@ def main() -> None:
                         help="raise glibc's mmap and trim thresholds first (not what users get; labelled)")
     parser.add_argument("--per-step", action="store_true",
                         help="batch 1 at T=1, 25, 100: the fixed cost and the cost per time step, ours and NumPy's")
+    parser.add_argument("--breakdown", action="store_true",
+                        help="batch 1 at T=1: each part of a step timed inside it (forward by layer, each op's "
+                             "backward, ordering, .grad deliveries, the walk's own Python, SGD), beside the "
+                             "hand-written step")
     parser.add_argument("--torch-threading", action="store_true",
                         help="PyTorch's layers with default threading and with passive waiting (two processes)")
     parser.add_argument("--stacked", action="store_true",
@@ -297,6 +302,11 @@ def main() -> None:
         rows = stacked_rows(args.rounds)
         if args.write_docs:
             write_docs(rows, "stacked table")
+        return
+    if args.breakdown:
+        rows = breakdown_rows(args.cells, max(args.rounds, 201))
+        if args.write_docs:
+            write_docs(rows, "fixed-cost breakdown")
         return
     if args.per_step or args.torch_threading:
         rows = per_step_rows(args.cells, args.rounds) if args.per_step else []
@@ -387,6 +397,85 @@ def per_step_rows(cells: list[str], rounds: int) -> list[str]:
         rows.append(row)
         print(row, flush=True)
     return rows
+
+
+def breakdown_rows(cells: list[str], rounds: int, steps: int = 1, hidden: int = 100) -> list[str]:
+    """Where a batch-1 training step's time goes, at T=1 (its fixed cost): each part timed inside
+    the step, rounds interleaved with the hand-written step, medians. The forward is timed layer by
+    layer; inside backward, each op's backward rule, ordering the graph, the gradient table's sums
+    (and the weights' products it multiplies out) and delivering ``.grad`` are timed by wrapping
+    the engine's functions for them (each wrapper adds ~0.2 µs a call to its part), and the rest of
+    backward is the walk's own Python. Two ``linear``s (projection and head) share one row."""
+    from tinygrad_rnn import engine
+
+    timed: dict[str, float] = {}
+
+    def timing(function, label):
+        def wrapper(*args, **kwargs):
+            start = time.perf_counter()
+            result = function(*args, **kwargs)
+            key = label(args)
+            timed[key] = timed.get(key, 0.0) + time.perf_counter() - start
+            return result
+        return wrapper
+
+    table = engine.GRADIENT_TABLE
+    originals = engine._call_backward, engine._accumulate_into_grad, engine.ops_in_order, table.add, table.pop
+    engine._call_backward = timing(originals[0], lambda args: f"backward: {args[0].name}'s rule")
+    engine._accumulate_into_grad = timing(originals[1], lambda args: "backward: .grad deliveries")
+    engine.ops_in_order = timing(originals[2], lambda args: "backward: ordering the graph")
+    table.add = timing(originals[3], lambda args: "backward: the gradient table (sums, weight products)")
+    table.pop = timing(originals[4], lambda args: "backward: the gradient table (sums, weight products)")
+    rows = [f"Batch 1, T={steps}, H={hidden}: where a training step's time goes, µs (medians of {rounds} rounds, "
+            "each part timed inside the step; the hand-written step interleaved):", ""]
+    try:
+        for cell in cells:
+            medians = _breakdown_of(cell, steps, hidden, rounds, timed)
+            whole, hand = medians.pop("the whole step"), medians.pop("the hand-written step")
+            rows += [f"**{cell}**: the whole step {whole:.0f} µs against the hand-written {hand:.0f} "
+                     f"({whole / hand:.2f}×)", "", "| part | µs |", "| --- | --- |"]
+            rows += [f"| {name} | {median:.1f} |" for name, median in medians.items()] + [""]
+            print("\n".join(rows[-len(medians) - 6:]), flush=True)
+    finally:
+        engine._call_backward, engine._accumulate_into_grad, engine.ops_in_order, table.add, table.pop = originals
+    return rows[:-1]
+
+
+def _breakdown_of(cell: str, steps: int, hidden: int, rounds: int, timed: dict[str, float]) -> dict[str, float]:
+    """Median µs of each part of one cell's step (see breakdown_rows; ``timed``: what the wrapped
+    engine functions measured during the step's backward)."""
+    tr.manual_seed(0)
+    model = tr.models.LanguageModel(VOCAB, EMBED, hidden, cell=cell)
+    optimizer = tr.optim.SGD(model.parameters(), lr=0.1)
+    rng = np.random.default_rng(0)
+    ids = tr.tensor(rng.integers(0, VOCAB, (1, steps)))
+    targets = tr.tensor(rng.integers(0, VOCAB, (1, steps))).reshape(-1)
+    hand = numpy_step(cell, 1, steps, hidden)
+    parts = {"forward: embedding": lambda _: model.embedding(ids),
+             "forward: recurrent layer": lambda x: model.rnn(x)[0],
+             "forward: head": model.head,
+             "loss: reshape": lambda x: x.reshape(-1, VOCAB),
+             "loss: cross_entropy": lambda x: tr.nn.functional.cross_entropy(x, targets)}
+    samples: dict[str, list[float]] = {}
+    for round_number in range(rounds + 20):  # the first 20 warm up
+        timed.clear()
+        value, marks = None, {}
+        for name, part in parts.items():
+            start = time.perf_counter()
+            value = part(value)
+            marks[name] = time.perf_counter() - start
+        for name, run in (("zero_grad", optimizer.zero_grad), ("backward", value.backward), ("SGD", optimizer.step),
+                          ("the hand-written step", hand)):
+            start = time.perf_counter()
+            run()
+            marks[name] = time.perf_counter() - start
+        marks.update(timed)
+        marks["backward: the walk's own Python"] = marks["backward"] - sum(timed.values())
+        marks["the whole step"] = sum(marks[name] for name in (*parts, "zero_grad", "backward", "SGD"))
+        if round_number >= 20:
+            for name, seconds in marks.items():
+                samples.setdefault(name, []).append(seconds)
+    return {name: statistics.median(values) * 1e6 for name, values in samples.items()}
 
 
 def torch_and_ours(sizes: list[str], cells: list[str], rounds: int) -> dict:
