@@ -18,6 +18,7 @@ and the median of the rounds is reported:
                                                         # (B=64, T=128, H=1024) against the CPU path
     python benchmarks/training_step.py --steady-allocator    # raise glibc's memory thresholds first (labelled)
     python benchmarks/training_step.py --per-step       # batch 1 at T=1, 25, 100: fixed cost and cost per step
+    python benchmarks/training_step.py --breakdown      # where a batch-1 step's fixed cost goes (T=1), part by part
     python benchmarks/training_step.py --torch-threading   # PyTorch with its default threading and with
                                                            # passive waiting (each in its own process)
     python benchmarks/training_step.py --stacked        # an LSTM tagger with 2 layers, 2 directions, both,
@@ -60,6 +61,7 @@ from numpy_baseline import init_params, init_stacked_lstm, stacked_lstm_loss_and
 
 import tinygrad_rnn as tr  # noqa: E402
 
+clock = time.perf_counter  # what each step is timed by (--cpu-time: this thread's CPU time)
 SIZES = {"small": (1, 25, 100), "medium": (32, 64, 128), "large": (32, 64, 512)}  # (B, T, H)
 GPU_SIZE = (64, 128, 1024)  # the GPU target: an LSTM at least 10× faster there than on the CPU
 VOCAB, EMBED = 65, 64
@@ -231,6 +233,17 @@ def steady_allocator() -> str:
     return "default allocator"
 
 
+def use_cpu_time() -> None:
+    """Time every step by this thread's CPU time (time.thread_time) instead of the wall clock, with
+    BLAS on this one thread (its helper threads' time would not be counted). On a machine shared
+    with busy processes the wall clock counts the time they held the core, and more of it the
+    longer a step is (a step of 10 ms is interrupted where one of 0.3 ms is not); CPU time leaves
+    that out — not the slowdown of sharing the caches. Rows taken so say so (``cpu time``)."""
+    global clock
+    clock = time.thread_time
+    tr.set_blas_threads(1)
+
+
 def measure(runs: dict, rounds: int) -> dict:
     """Median seconds per call of each run, the runs interleaved round by round. Each timed call
     follows an untimed call of the same run, as a step follows a step in a training loop: right
@@ -243,9 +256,9 @@ def measure(runs: dict, rounds: int) -> dict:
     for _ in range(rounds):
         for name, run in runs.items():
             run()
-            start = time.perf_counter()
+            start = clock()
             run()
-            times[name].append(time.perf_counter() - start)
+            times[name].append(clock() - start)
     return {name: statistics.median(values) for name, values in times.items()}
 
 
@@ -282,13 +295,22 @@ def main() -> None:
                         help="raise glibc's mmap and trim thresholds first (not what users get; labelled)")
     parser.add_argument("--per-step", action="store_true",
                         help="batch 1 at T=1, 25, 100: the fixed cost and the cost per time step, ours and NumPy's")
+    parser.add_argument("--breakdown", action="store_true",
+                        help="batch 1 at T=1: each part of a step timed inside it (forward by layer, each op's "
+                             "backward, ordering, .grad deliveries, the walk's own Python, SGD), beside the "
+                             "hand-written step")
     parser.add_argument("--torch-threading", action="store_true",
                         help="PyTorch's layers with default threading and with passive waiting (two processes)")
     parser.add_argument("--stacked", action="store_true",
                         help="2 layers and bidirectional at the 128-unit size, against a hand-written version")
+    parser.add_argument("--cpu-time", action="store_true",
+                        help="time by this thread's CPU time, BLAS on one thread (on a shared machine: leaves out "
+                             "the time other processes held the core; labelled)")
     parser.add_argument("--torch-default-threading", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--json", action="store_true", help=argparse.SUPPRESS)  # one process of --torch-threading
     args = parser.parse_args()
+    if args.cpu_time:
+        use_cpu_time()
     allocator = steady_allocator() if args.steady_allocator else "default allocator (what users get)"
     if args.json:
         print(json.dumps(torch_and_ours(args.sizes, args.cells, args.rounds)))
@@ -297,6 +319,11 @@ def main() -> None:
         rows = stacked_rows(args.rounds)
         if args.write_docs:
             write_docs(rows, "stacked table")
+        return
+    if args.breakdown:
+        rows = breakdown_rows(args.cells, max(args.rounds, 201))
+        if args.write_docs:
+            write_docs(rows, "fixed-cost breakdown")
         return
     if args.per_step or args.torch_threading:
         rows = per_step_rows(args.cells, args.rounds) if args.per_step else []
@@ -309,7 +336,7 @@ def main() -> None:
     on_torch = torch_device(args.device)
     machine = f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}, " \
               f"NumPy {np.__version__}, device {args.device}" + (f", PyTorch on {on_torch}" if on_torch else "") \
-              + f"; {allocator}"
+              + f"; {allocator}" + ("; CPU time of the thread, BLAS on one thread" if args.cpu_time else "")
     rows = [f"Training step (forward + backward + SGD), float32, V={VOCAB}, E={EMBED}; median of {args.rounds} "
             f"interleaved rounds; {machine}.", "",
             "| model | B, T, H | tinygrad_rnn ms | tokens/s | × NumPy | NumPy ms | primitive cells × NumPy | "
@@ -366,7 +393,8 @@ def per_step_rows(cells: list[str], rounds: int) -> list[str]:
     """Batch 1, H=100, at T = 1, 25 and 100: the line through the times at T=1 and T=100 gives the
     fixed cost of a training step (the intercept) and the cost of each time step (the slope)."""
     lengths, hidden = (1, 25, 100), 100
-    rows = [f"Batch 1, H={hidden}, T = 1, 25, 100 (median of {rounds} interleaved rounds): a training step "
+    timed_by = "; CPU time of the thread, BLAS on one thread" if clock is time.thread_time else ""
+    rows = [f"Batch 1, H={hidden}, T = 1, 25, 100 (median of {rounds} interleaved rounds{timed_by}): a training step "
             "costs about fixed + T × per step.", "",
             "| model | ours T=1 / 25 / 100 ms | NumPy T=1 / 25 / 100 ms | ours fixed µs | ours µs per step | "
             "NumPy fixed µs | NumPy µs per step |", "| --- | --- | --- | --- | --- | --- | --- |"]
@@ -387,6 +415,87 @@ def per_step_rows(cells: list[str], rounds: int) -> list[str]:
         rows.append(row)
         print(row, flush=True)
     return rows
+
+
+def breakdown_rows(cells: list[str], rounds: int, steps: int = 1, hidden: int = 100) -> list[str]:
+    """Where a batch-1 training step's time goes, at T=1 (its fixed cost): each part timed inside
+    the step, rounds interleaved with the hand-written step, medians. The forward is timed layer by
+    layer; inside backward, each op's backward rule, ordering the graph, the gradient table's sums
+    (and the weights' products it multiplies out) and delivering ``.grad`` are timed by wrapping
+    the engine's functions for them (each wrapper adds ~0.2 µs a call to its part), and the rest of
+    backward is the walk's own Python. Two ``linear``s (projection and head) share one row."""
+    from tinygrad_rnn import engine
+
+    timed: dict[str, float] = {}
+
+    def timing(function, label):
+        def wrapper(*args, **kwargs):
+            start = clock()
+            result = function(*args, **kwargs)
+            key = label(args)
+            timed[key] = timed.get(key, 0.0) + clock() - start
+            return result
+        return wrapper
+
+    table = engine.GRADIENT_TABLE
+    originals = engine._call_backward, engine._accumulate_into_grad, engine.ops_in_order, table.add, table.pop
+    engine._call_backward = timing(originals[0], lambda args: f"backward: {args[0].name}'s rule")
+    engine._accumulate_into_grad = timing(originals[1], lambda args: "backward: .grad deliveries")
+    engine.ops_in_order = timing(originals[2], lambda args: "backward: ordering the graph")
+    table.add = timing(originals[3], lambda args: "backward: the gradient table (sums, weight products)")
+    table.pop = timing(originals[4], lambda args: "backward: the gradient table (sums, weight products)")
+    timed_by = "; CPU time of the thread, BLAS on one thread" if clock is time.thread_time else ""
+    rows = [f"Batch 1, T={steps}, H={hidden}: where a training step's time goes, µs (medians of {rounds} rounds, "
+            f"each part timed inside the step; the hand-written step interleaved{timed_by}):", ""]
+    try:
+        for cell in cells:
+            medians = _breakdown_of(cell, steps, hidden, rounds, timed)
+            whole, hand = medians.pop("the whole step"), medians.pop("the hand-written step")
+            rows += [f"**{cell}**: the whole step {whole:.0f} µs against the hand-written {hand:.0f} "
+                     f"({whole / hand:.2f}×)", "", "| part | µs | % of the step |", "| --- | --- | --- |"]
+            rows += [f"| {name} | {median:.1f} | {100 * median / whole:.0f} |" for name, median in medians.items()]
+            rows.append("")
+            print("\n".join(rows[-len(medians) - 6:]), flush=True)
+    finally:
+        engine._call_backward, engine._accumulate_into_grad, engine.ops_in_order, table.add, table.pop = originals
+    return rows[:-1]
+
+
+def _breakdown_of(cell: str, steps: int, hidden: int, rounds: int, timed: dict[str, float]) -> dict[str, float]:
+    """Median µs of each part of one cell's step (see breakdown_rows; ``timed``: what the wrapped
+    engine functions measured during the step's backward)."""
+    tr.manual_seed(0)
+    model = tr.models.LanguageModel(VOCAB, EMBED, hidden, cell=cell)
+    optimizer = tr.optim.SGD(model.parameters(), lr=0.1)
+    rng = np.random.default_rng(0)
+    ids = tr.tensor(rng.integers(0, VOCAB, (1, steps)))
+    targets = tr.tensor(rng.integers(0, VOCAB, (1, steps))).reshape(-1)
+    hand = numpy_step(cell, 1, steps, hidden)
+    parts = {"forward: embedding": lambda _: model.embedding(ids),
+             "forward: recurrent layer": lambda x: model.rnn(x)[0],
+             "forward: head": model.head,
+             "loss: reshape": lambda x: x.reshape(-1, VOCAB),
+             "loss: cross_entropy": lambda x: tr.nn.functional.cross_entropy(x, targets)}
+    samples: dict[str, list[float]] = {}
+    for round_number in range(rounds + 20):  # the first 20 warm up
+        timed.clear()
+        value, marks = None, {}
+        for name, part in parts.items():
+            start = clock()
+            value = part(value)
+            marks[name] = clock() - start
+        for name, run in (("zero_grad", optimizer.zero_grad), ("backward", value.backward), ("SGD", optimizer.step),
+                          ("the hand-written step", hand)):
+            start = clock()
+            run()
+            marks[name] = clock() - start
+        marks.update(timed)
+        marks["backward: the walk's own Python"] = marks["backward"] - sum(timed.values())
+        marks["the whole step"] = sum(marks[name] for name in (*parts, "zero_grad", "backward", "SGD"))
+        if round_number >= 20:
+            for name, seconds in marks.items():
+                samples.setdefault(name, []).append(seconds)
+    return {name: statistics.median(values) * 1e6 for name, values in samples.items()}
 
 
 def torch_and_ours(sizes: list[str], cells: list[str], rounds: int) -> dict:

@@ -118,3 +118,14 @@ def test_drawing_benchmark_runs():
 def test_training_step_benchmark_runs():
     out = run("benchmarks/training_step.py", "--sizes", "small", "--cells", "gru", "--rounds", "1")
     assert "| GRU | 1, 25, 100 |" in out
+
+
+def test_training_step_breakdown_accounts_for_the_whole_backward():
+    """--breakdown times each part of a batch-1 step inside it: the parts of backward (each op's rule,
+    ordering, the gradient table, .grad deliveries and the walk's own Python) add up to backward."""
+    out = run("benchmarks/training_step.py", "--breakdown", "--cells", "rnn", "--cpu-time")
+    rows = [line.strip("|").split("|") for line in out.splitlines() if line.startswith("| ") and "---" not in line]
+    parts = {name.strip(): float(value) for name, value, _ in rows[1:]}  # (rows[0]: the header)
+    inside = sum(value for name, value in parts.items() if name.startswith("backward: "))
+    assert "backward: fused RNN layer's rule" in parts and "backward: the walk's own Python" in parts
+    assert inside == pytest.approx(parts["backward"], rel=0.2)  # (the sum of each part's median: close, not equal)

@@ -36,6 +36,27 @@ def run(kind, config, fused, x, lengths, h0):
 
 
 @pytest.mark.parametrize("kind", ["rnn", "lstm", "gru"])
+def test_a_batch_first_layer_node_at_batch_one_equals_the_primitive_cells(kind, fast_path):
+    """At B = 1 a batch-first layer node hands out its states and takes ∂x back through transposed
+    views (no copies): the same numbers as the primitive cells, both directions, and the output of
+    one call unchanged by the next."""
+    config = {"batch_first": True, "bidirectional": True}
+    results = []
+    for fused in (False, True):
+        x = tr.tensor(numpy.random.default_rng(1).standard_normal((1, 5, 3)), requires_grad=True)
+        results.append((x, *run(kind, config, fused, x, None, None)))
+    (x_a, layer_a, out_a, _, terms_a), (x_b, layer_b, out_b, _, terms_b) = results
+    first_output = out_b.numpy().copy()
+    layer_b(x_b.detach() * 2)
+    numpy.testing.assert_array_equal(out_b.numpy(), first_output)
+    numpy.testing.assert_allclose(out_b.numpy(), out_a.numpy(), atol=1e-12, rtol=0)
+    numpy.testing.assert_allclose(x_b.grad.numpy(), x_a.grad.numpy(), atol=1e-12, rtol=0)
+    for (name, a), (_, b) in zip(layer_a.named_parameters(), layer_b.named_parameters()):
+        numpy.testing.assert_allclose(b.grad.numpy(), a.grad.numpy(), atol=1e-12, rtol=0, err_msg=name)
+    assert [scope for scope, _ in terms_a] == [scope for scope, _ in terms_b]
+
+
+@pytest.mark.parametrize("kind", ["rnn", "lstm", "gru"])
 @pytest.mark.parametrize("seed", range(10))
 def test_fused_paths_equal_primitive_outputs_gradients_and_terms(kind, seed, device, fast_path):
     """Both ways: with fast/ installed fused=True and "step" run its stepper, uninstalled the

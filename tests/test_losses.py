@@ -74,6 +74,10 @@ def test_perplexity_is_exp_of_mean_cross_entropy():
 def test_loss_errors_are_clear():
     with pytest.raises(IndexError, match=r"targets must lie in \[0, 4\)"):
         F.cross_entropy(tr.zeros(2, 4), tr.tensor([1, 4]))
+    with pytest.raises(IndexError, match=r"targets must lie in \[0, 4\)"):
+        F.cross_entropy(tr.zeros(2, 4), tr.tensor([1, -1]))  # negative, and not ignore_index
+    with pytest.raises(IndexError, match=r"targets must lie in \[0, 4\)"):
+        F.cross_entropy(tr.zeros(2, 4), tr.tensor([0, 7]), ignore_index=0)  # an in-range ignore_index, one bad target
     with pytest.raises(TypeError, match="integer class indices"):
         F.cross_entropy(tr.zeros(2, 4), tr.tensor([1.0, 2.0]))
     with pytest.raises(tr.ShapeError, match=r"needs targets of shape \(2,\)"):

@@ -139,6 +139,10 @@ def test_embedding_rejects_bad_ids():
     embed = nn.Embedding(5, 2)
     with pytest.raises(IndexError, match=r"ids must lie in \[0, 5\)"):
         embed(tr.tensor([1, 7]))
+    with pytest.raises(IndexError, match=r"ids must lie in \[0, 5\); got values from -1 to 2"):
+        embed(tr.tensor([2, -1]))  # negative: checked with the rest in one reduction (as unsigned, it is huge)
+    with pytest.raises(IndexError, match=r"got values from 0 to 5"):
+        embed(tr.tensor([0, 5], dtype="uint8"))
     with pytest.raises(TypeError, match="must be integers"):
         embed(tr.tensor([1.0]))
 

@@ -13,6 +13,7 @@ CASES = [
     ("SGD", {"lr": 0.1, "momentum": 0.9}),
     ("SGD", {"lr": 0.1, "momentum": 0.9, "nesterov": True, "weight_decay": 0.01}),
     ("SGD", {"lr": 0.05, "momentum": 0.5, "dampening": 0.3, "maximize": True}),
+    ("SGD", {"lr": 0.1, "maximize": True}),  # (plain SGD otherwise: not the in-place loop, which only subtracts)
     ("Adagrad", {"lr": 0.1}),
     ("Adagrad", {"lr": 0.1, "lr_decay": 0.01, "weight_decay": 0.1, "initial_accumulator_value": 0.5}),
     ("RMSprop", {"lr": 0.01}),
@@ -122,3 +123,14 @@ def test_bad_options_are_refused():
         optim.Adam([w], lr=-1)
     with pytest.raises(TypeError, match="require grad"):
         optim.SGD([tr.zeros(1)], lr=0.1)
+
+
+def test_plain_sgd_updates_groups_alike_and_skips_parameters_without_a_gradient():
+    """Plain SGD runs as one loop of in-place subtractions per group (SGD.update_group); a group with
+    momentum beside it still goes parameter by parameter, and a parameter no gradient reached stays."""
+    plain, heavy, unused = (tr.tensor([1.0, 2.0], requires_grad=True) for _ in range(3))
+    optimizer = optim.SGD([{"params": [plain, unused]}, {"params": [heavy], "momentum": 0.9}], lr=0.5)
+    (plain * 2 + heavy * 4).sum().backward()
+    optimizer.step()
+    assert plain.tolist() == [0.0, 1.0] and heavy.tolist() == [-1.0, 0.0] and unused.tolist() == [1.0, 2.0]
+    assert sorted(len(state) for state in optimizer.state_dict()["state"].values()) == [0, 1]  # as update() leaves it

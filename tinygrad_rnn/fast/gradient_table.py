@@ -35,9 +35,11 @@ from __future__ import annotations
 from contextlib import nullcontext
 from typing import Any
 
+from .. import engine
 from ..device import array_module
 from ..engine import GradientTable
 from ..errors import GraphError
+from ..ops import linalg
 from ..ops.linalg import weight_terms as plain_weight_terms
 from ..recording import STATE, _recording_gradient
 from ..tensor_base import TensorBase
@@ -198,22 +200,14 @@ def handed_over(term: DeferredProduct) -> Any:
 
 def install() -> None:
     """Put the deferred table in the engine, and deferred terms in ``linear``'s backward."""
-    from .. import engine
-    from ..ops import linalg
-
     engine.GRADIENT_TABLE, linalg.weight_terms = DeferredGradientTable, deferred_weight_terms
 
 
 def uninstall() -> None:
     """Back to the plain path: the engine's own table, ``linear``'s terms as arrays."""
-    from .. import engine
-    from ..ops import linalg
-
     engine.GRADIENT_TABLE, linalg.weight_terms = GradientTable, plain_weight_terms
 
 
 def installed() -> bool:
-    """Whether this table is the engine's now."""
-    from .. import engine
-
+    """Whether this table is the engine's now (asked by every fused layer's backward: no import here)."""
     return engine.GRADIENT_TABLE is DeferredGradientTable

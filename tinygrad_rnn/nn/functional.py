@@ -90,7 +90,7 @@ def embedding(ids: Any, weight: Tensor, padding_idx: int | None = None, chosen_f
     ids = ids if isinstance(ids, Tensor) else Tensor(ids)
     if ids.dtype.kind not in "iu":
         raise TypeError(f"embedding: ids must be integers, got {ids.dtype}; convert them with .long()")
-    if ids.numel() and (int(ids.array.min()) < 0 or int(ids.array.max()) >= weight.shape[0]):
+    if ids.numel() and not all_below(ids.array, weight.shape[0]):
         raise IndexError(f"embedding: ids must lie in [0, {weight.shape[0]}); got values from "
                          f"{int(ids.array.min())} to {int(ids.array.max())}")
     if chosen_from is not None and not isinstance(chosen_from, Tensor):
@@ -102,6 +102,20 @@ def embedding(ids: Any, weight: Tensor, padding_idx: int | None = None, chosen_f
     chosen_from = None if chosen_from is None else vertex_of(chosen_from)
     return Embedding.apply(weight, ids=ids.array, padding_idx=padding_idx, ids_name=ids.name, chosen_from=chosen_from,
                            chosen_by=chosen_by, checked=True)
+
+
+def all_below(ids: Any, limit: int) -> bool:
+    """Whether every integer in ``ids`` lies in [0, limit), in one reduction: read as unsigned
+    integers of the same size, a negative id is larger than any limit, so the maximum alone
+    decides (min and max would be two passes; this runs for every batch's ids and targets).
+
+    >>> import numpy as np
+    >>> all_below(np.array([0, 3]), 4), all_below(np.array([-1, 3]), 4), all_below(np.array([4]), 4)
+    (True, False, False)
+    """
+    if ids.dtype.kind == "i":
+        ids = ids.view(f"u{ids.dtype.itemsize}")
+    return int(ids.max()) < limit
 
 
 def dropout(x: Tensor, p: float = 0.5, training: bool = True) -> Tensor:
@@ -264,13 +278,15 @@ def cross_entropy(input: Tensor, target: Any, ignore_index: int = -100, reductio
     if input.ndim == 2 and reduction in ("mean", "sum") and target.shape == (input.shape[0],) \
             and target.dtype.kind in "iu" and input.shape[0] > 0:
         labels, classes = target.array, input.shape[1]
-        lowest, highest = int(labels.min()), int(labels.max())
-        if lowest <= ignore_index <= highest:  # some targets may be ignored: they weigh 0
+        if not 0 <= ignore_index < classes and all_below(labels, classes):
+            # every target counts, none can be ignored: one reduction (this runs every training step)
+            valid, targets, weights, counted = True, labels, None, labels.size
+        elif int(labels.min()) <= ignore_index <= int(labels.max()):  # some targets may be ignored: they weigh 0
             keep = labels != ignore_index
             valid = bool(keep.any()) and int(labels[keep].min()) >= 0 and int(labels[keep].max()) < classes
             targets, weights, counted = labels * keep, keep.astype(input.dtype), keep.sum()
-        else:  # every target counts (two reductions, not the mask's five: this runs every training step)
-            valid = 0 <= lowest and highest < classes
+        else:  # every target counts, if every one is a class
+            valid = all_below(labels, classes)
             targets, weights, counted = labels, None, labels.size
         if valid:  # one op: log-softmax and NLL together, softmax − one-hot as its gradient
             (loss,) = CrossEntropy.apply(input, targets=targets, weights=weights,

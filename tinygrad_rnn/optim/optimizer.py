@@ -52,6 +52,7 @@ class Optimizer:
             self.param_groups.append(group)
         self.state: dict[int, dict[str, Any]] = {}  # id(parameter) → its state (momentum buffers, …)
         self._ranges: dict[int, tuple[Any, tuple]] = {}  # id(parameter) → (its array, that array's memory range)
+        self._how_written = f"{type(self).__name__}.step()"  # what an in-place error names as the writer
 
     def _check(self, options: dict[str, Any]) -> None:
         if options.get("lr", 0) < 0:
@@ -64,18 +65,26 @@ class Optimizer:
         """One update of every parameter that has a gradient."""
         with no_grad():
             for group in self.param_groups:
-                for parameter in group["params"]:
-                    if parameter.grad is None:
-                        continue
-                    gradient = parameter.grad.array
-                    if group.get("maximize"):
-                        gradient = -gradient
-                    self.update(parameter, gradient, self.state.setdefault(id(parameter), {}), group)
-                    # a graph made before it is stale (the range of a parameter's memory, kept: it rarely moves)
-                    known = self._ranges.get(id(parameter))
-                    if known is None or known[0] is not parameter.array:
-                        known = self._ranges[id(parameter)] = (parameter.array, memory_range(parameter.array))
-                    mark_written(parameter.array, f"{type(self).__name__}.step()", known[1])
+                self.update_group(group)
+
+    def update_group(self, group: dict[str, Any]) -> None:
+        """Update every parameter of ``group`` that has a gradient, one by one through ``update``
+        (a rule may update a whole group at once instead: SGD without momentum does)."""
+        for parameter in group["params"]:
+            grad = parameter.grad
+            if grad is None:
+                continue
+            gradient = -grad.array if group.get("maximize") else grad.array
+            self.update(parameter, gradient, self.state.setdefault(id(parameter), {}), group)
+            self.written(parameter)
+
+    def written(self, parameter: Tensor) -> None:
+        """Stamp the update of ``parameter``'s array in place: a graph recorded before it is stale
+        (inplace.py). The range of a parameter's memory is kept: it rarely moves."""
+        known = self._ranges.get(id(parameter))
+        if known is None or known[0] is not parameter.array:
+            known = self._ranges[id(parameter)] = (parameter.array, memory_range(parameter.array))
+        mark_written(parameter.array, self._how_written, known[1])
 
     def zero_grad(self, set_to_none: bool = True) -> None:
         zero_grad_((p for group in self.param_groups for p in group["params"]), set_to_none)
