@@ -54,7 +54,6 @@ GRID_TOO_SMALL: dict[str, str] = {  # (cell-level-layers-bidirectional-loss-back
     "lstm-cell-2-False-every-backward-True-8-cs224n": "text 16 px, labels 17.8 px, 1.96 : 1",
     "gru-step-2-True-last-both-False-8-cmu": "text 12.2 px, labels 13.5 px, 2.20 : 1",
     "gru-cell-1-False-every-both-False-3-elman": "text 15 px, labels 16.6 px, 1.45 : 1",
-    "rnn-cell-2-True-last-none-True-8-elman": "text 23.9 px, labels 26.6 px, 1.53 : 1",
     "rnn-op-2-False-every-backward-False-8-usc": "text 11.2 px, labels 12.4 px, 2.30 : 1",
     "lstm-op-1-True-last-none-False-3-cs224n": "text 15.6 px, labels 15.6 px, 1.53 : 1",
     "lstm-step-2-True-last-both-False-3-pytorch": "text 15.4 px, labels 17.1 px, 2.07 : 1",

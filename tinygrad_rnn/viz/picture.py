@@ -37,11 +37,12 @@ class Node:
     chain: Any = None  # the recurrent layer's run its row draws (function.Chain: module, layer, direction)
 
 
-def display_label(node: Node, line_chars: int | None = None) -> str:
+def display_label(node: Node, line_chars: int | None = None, per_line: int = 2) -> str:
     """What a drawing writes in a node: its label, and with params="label" the parameters it uses,
-    two to a line (W_ih, b_ih / W_hh, b_hh), so that a cell stays narrow and a figure's text large.
+    ``per_line`` to a line (two: W_ih, b_ih / W_hh, b_hh), so that a cell stays narrow and a figure's text
+    large; three (W, b_h, V in one line) make a cell one line shorter, for a figure whose height is short.
     With ``line_chars`` (a slide), a longer line breaks after " = ", ", " or "; ": a narrower node."""
-    pairs = [", ".join(node.parameters[k:k + 2]) for k in range(0, len(node.parameters), 2)]
+    pairs = [", ".join(node.parameters[k:k + per_line]) for k in range(0, len(node.parameters), per_line)]
     lines = [node.label, *pairs]
     if line_chars is not None:
         lines = [part for line in "\n".join(lines).split("\n") for part in wrapped(line, line_chars)]
