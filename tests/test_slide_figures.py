@@ -43,7 +43,6 @@ def drawn(picture) -> str:
 # directions double the rows; the row names ("∂ layer 1 ←") and the Σ column widen a BPTT figure, and there a "…"
 # brings long labels and moves J beside it, so that leaving a step out does not help. The threshold does not move.
 DOCS_TOO_SMALL: dict[str, str] = {
-    "lstm_op": "text 23.2 px, labels 23.2 px, 2.19 : 1",
     "lstm_forward_and_backward": "text 21.3 px, labels 23.7 px, 2.40 : 1",
     "language_model_bptt": "text 20.9 px, labels 23.2 px, 1.84 : 1",
     "seq2seq": "text 18.9 px, labels 21 px, 2.33 : 1",
