@@ -10,7 +10,8 @@ from typing import Any
 
 import numpy
 
-from .device import get_device
+from .device import get_device, move_array
+from .inplace import set_item
 from .tensor import DEFAULT_FLOAT, Tensor, as_dtype
 
 _generator = numpy.random.default_rng()
@@ -31,6 +32,24 @@ def manual_seed(seed: int) -> None:
 def generator() -> numpy.random.Generator:
     """The package's random generator (seeded by :func:`manual_seed`)."""
     return _generator
+
+
+def fill_random_(tensor: Tensor, distribution: str, *parameters: float) -> Tensor:
+    """Samples of ``distribution`` ("uniform" or "normal", with its parameters) drawn from the
+    package's generator and written into ``tensor`` in place, in its dtype and on its device, under
+    the rules of inplace.py (a parameter only through ``.data`` or under ``no_grad()``): what
+    ``Tensor.uniform_`` and ``Tensor.normal_`` do. Returns ``tensor``.
+
+    >>> manual_seed(0); x = zeros(3)
+    >>> bool((fill_random_(x, "uniform", 2.0, 3.0) >= 2.0).all())
+    True
+    """
+    if tensor.dtype.kind != "f":
+        raise TypeError(f"{distribution}_: the tensor is {tensor.dtype}; random samples need a floating-point "
+                        "tensor (convert it first, e.g. x = x.float())")
+    values = getattr(_generator, distribution)(*parameters, tensor.shape)
+    set_item(tensor, ..., move_array(values.astype(tensor.dtype), tensor.device), f".{distribution}_(…)")
+    return tensor
 
 
 def tensor(data: Any, requires_grad: bool = False, dtype: Any = None, device: Any = None,

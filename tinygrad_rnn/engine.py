@@ -22,17 +22,19 @@ weight's terms are multiplied out as one matrix product, as a hand-written BPTT 
 
 from __future__ import annotations
 
+import contextlib
 import operator
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
+from .conversion import to_array
 from .device import array_module
 from .errors import GraphError, ShapeError
 from .function import Function, Node, describe
 from .hooks import run_hooks
 from .inplace import check_saved_unchanged
 from .recording import STATE, _recording_gradient, check_finite
-from .tensor_base import TensorBase, to_array
+from .tensor_base import TensorBase
 
 if TYPE_CHECKING:
     from .tensor import Tensor
@@ -40,12 +42,8 @@ if TYPE_CHECKING:
 Scope = tuple[str, ...]
 
 
-def backward(
-    tensors: Tensor | Sequence[Tensor],
-    grad_tensors: Any = None,
-    retain_graph: bool | None = None,
-    create_graph: bool = False,
-) -> None:
+def backward(tensors: Tensor | Sequence[Tensor], grad_tensors: Any = None, retain_graph: bool | None = None,
+             create_graph: bool = False) -> None:
     """Accumulate the gradients of ``tensors`` into the ``.grad`` of every leaf they depend on.
 
     ``Tensor.backward`` calls this; see it for the arguments.
@@ -62,14 +60,9 @@ def backward(
     backpropagate(outputs, seeds, targets=None, create_graph=create_graph, retain_graph=retain_graph)
 
 
-def grad(
-    outputs: Tensor | Sequence[Tensor],
-    inputs: Tensor | Sequence[Tensor],
-    grad_outputs: Any = None,
-    retain_graph: bool | None = None,
-    create_graph: bool = False,
-    allow_unused: bool = False,
-) -> tuple[Tensor | None, ...]:
+def grad(outputs: Tensor | Sequence[Tensor], inputs: Tensor | Sequence[Tensor], grad_outputs: Any = None,
+         retain_graph: bool | None = None, create_graph: bool = False,
+         allow_unused: bool = False) -> tuple[Tensor | None, ...]:
     """The gradients of ``outputs`` with respect to each of ``inputs``, as a tuple (PyTorch's
     ``torch.autograd.grad``). ``.grad`` attributes are left untouched.
 
@@ -86,10 +79,8 @@ def grad(
     outputs, inputs = _as_tuple(outputs), _as_tuple(inputs)
     for position, tensor in enumerate(inputs):
         if not isinstance(tensor, Node) and (not isinstance(tensor, TensorBase) or not tensor.requires_grad):
-            raise GraphError(
-                f"grad: input {position} ({describe(tensor)}) does not require grad, so it has "
-                "no gradient. Create it with requires_grad=True or call .requires_grad_() on it."
-            )
+            raise GraphError(f"grad: input {position} ({describe(tensor)}) does not require grad, so it has no "
+                             "gradient. Create it with requires_grad=True or call .requires_grad_() on it.")
     seeds = _seeds(outputs, grad_outputs, create_graph)
     totals, _ = backpropagate(outputs, seeds, targets=inputs, create_graph=create_graph,
                                retain_graph=create_graph if retain_graph is None else retain_graph)
@@ -97,18 +88,14 @@ def grad(
     for position, tensor in enumerate(inputs):
         total = totals.get(vertex_of(tensor))
         if total is None and not allow_unused:
-            raise GraphError(
-                f"grad: input {position} ({describe(tensor)}) was not used to compute the "
-                "outputs. Pass allow_unused=True to get None for it."
-            )
+            raise GraphError(f"grad: input {position} ({describe(tensor)}) was not used to compute the outputs. "
+                             "Pass allow_unused=True to get None for it.")
         result.append(None if total is None else _as_tensor(total))
     return tuple(result)
 
 
-def grad_contributions(
-    output: Tensor, tensor: Tensor, retain_graph: bool = True, create_graph: bool = False,
-    allow_unused: bool = False,
-) -> list[tuple[Scope, Tensor]]:
+def grad_contributions(output: Tensor, tensor: Tensor, retain_graph: bool = True, create_graph: bool = False,
+                       allow_unused: bool = False) -> list[tuple[Scope, Tensor]]:
     """One ``(scope, gradient)`` pair per use of ``tensor`` in the graph of ``output``.
 
     Each gradient is what flowed back through that one use; the scope says where the use was
@@ -133,10 +120,8 @@ def grad_contributions(
     _, terms = backpropagate(outputs, seeds, targets=(tensor,), create_graph=create_graph,
                               retain_graph=retain_graph, itemize=tensor)
     if not terms and not allow_unused:
-        raise GraphError(
-            f"grad_contributions: {describe(tensor)} was not used to compute the output, so no "
-            "gradient flows to it. Pass allow_unused=True to get [] for it."
-        )
+        raise GraphError(f"grad_contributions: {describe(tensor)} was not used to compute the output, so no "
+                         "gradient flows to it. Pass allow_unused=True to get [] for it.")
     return [(scope, _as_tensor(gradient)) for scope, gradient in terms]
 
 
@@ -185,11 +170,9 @@ def ops_in_order(outputs: Sequence[Any], freed: bool = False) -> list[tuple[Func
         else:
             reached[function] = [vertex]
             if function.released and not freed:  # (``freed``: a caller that reads the structure only)
-                raise GraphError(
-                    f"backward through the graph a second time: the graph of {function.name} "
-                    "(and the arrays it saved) was freed by the first backward. Pass "
-                    "retain_graph=True to the first backward() or grad() call to keep it."
-                )
+                raise GraphError(f"backward through the graph a second time: the graph of {function.name} (and the "
+                                 "arrays it saved) was freed by the first backward. Pass retain_graph=True to the "
+                                 "first backward() or grad() call to keep it.")
             for parent, needs_grad in zip(function.inputs, function.needs_input_grad):
                 if needs_grad and parent not in found:
                     found.add(parent)
@@ -248,15 +231,10 @@ class GradientTable:
             self.itemized = terms
         if len(terms) == 1:
             return terms[0][1]
-        if self.record:
-            from .ops import add_n
+        from .ops import add_n  # (the ops import this module) Σ of the terms: one recorded node when recording
 
-            with _recording_gradient(scope):
-                return add_n(*[term for _, term in terms])
-        total = terms[0][1]
-        for _, term in terms[1:]:
-            total = total + term
-        return total
+        with _recording_gradient(scope) if self.record else contextlib.nullcontext():
+            return add_n(*[term for _, term in terms])
 
     def is_fresh(self, vertex: Any) -> bool:
         """Whether ``vertex``'s total (taken last) is an array this table made: stored without a copy."""
@@ -267,14 +245,9 @@ class GradientTable:
 GRADIENT_TABLE: type[GradientTable] = GradientTable
 
 
-def backpropagate(
-    outputs: tuple[Tensor, ...],
-    seeds: list[Any],
-    targets: tuple[Tensor, ...] | None,
-    create_graph: bool,
-    retain_graph: bool,
-    itemize: Tensor | None = None,
-) -> tuple[dict[Any, Any], list[tuple[Scope, Any]]]:
+def backpropagate(outputs: tuple[Tensor, ...], seeds: list[Any], targets: tuple[Tensor, ...] | None,
+                  create_graph: bool, retain_graph: bool,
+                  itemize: Tensor | None = None) -> tuple[dict[Any, Any], list[tuple[Scope, Any]]]:
     """The walk back (steps 2 and 3 above), for every caller: ``backward()`` (``targets=None``:
     totals go into ``.grad``), ``grad()`` (the targets' totals are returned, by vertex) and
     ``grad_contributions()`` (``itemize``: that tensor's terms are returned too). Gradients are
@@ -286,26 +259,32 @@ def backpropagate(
     for output, seed in zip(outputs, seeds):
         table.add(vertex_of(output), seed, ())
     totals: dict[Any, Any] = {}
+    check_finite_terms = STATE.anomaly
     for function, vertices in reversed(ops):
-        scope = () if function is None else function.scope
-        if function is None or not function.multiple_outputs:  # a leaf, or an op with one output
+        if function is None:  # a leaf: its total goes into its .grad (or to grad()'s caller)
+            _deliver(vertices[0], table, (), wanted, totals, create_graph)
+            continue
+        scope = function.scope
+        if function.multiple_outputs:  # one gradient per output, None for one that none reached
+            grad, output_nodes = _deliver_outputs(function, vertices, table, wanted, totals, create_graph)
+        else:
             grad = _deliver(vertices[0], table, scope, wanted, totals, create_graph)
-            if function is None or grad is None:
-                continue
             output_nodes = vertices[0]
-        else:  # one gradient per output, None for one that none reached
-            grad = [None] * function.n_outputs
-            for vertex in vertices:
-                grad[vertex.output_index] = _deliver(vertex, table, scope, wanted, totals, create_graph)
-            if all(total is None for total in grad):
-                continue
-            grad, output_nodes = tuple(grad), _output_nodes(function, vertices)
-        terms = _call_backward(function, grad, output_nodes, create_graph)
+        if grad is None:  # no gradient reached this op
+            continue
+        if STATE.writes != function.recorded_at:  # something was written in place since it was recorded
+            check_saved_unchanged(function)
+        if create_graph:
+            terms = _recorded_backward(function, grad, output_nodes)
+        else:
+            terms = function.backward(grad, function.saved_output, *function.saved_inputs)
+        if type(terms) is not tuple:  # an op with one input returns its one term
+            terms = (terms,)
         for parent, term, needs_grad in zip(function.inputs, terms, function.needs_input_grad):
             if needs_grad and term is not None and (needed is None or parent in needed):
-                if term.shape != parent.shape or term.dtype != parent.dtype:
+                if check_finite_terms or term.shape != parent.shape or term.dtype != parent.dtype:
                     term = _checked(function, parent, term)
-                table.add(parent, term, scope, function)
+                table.add(parent, term, scope, function)  # ∂J/∂parent += term: the table adds with +
         if not retain_graph:
             function.release()
     return totals, table.itemized
@@ -330,33 +309,24 @@ def _deliver(vertex: Any, table: GradientTable, scope: Scope, wanted: set[Any] |
     return total
 
 
-def _output_nodes(function: Function, vertices: Any) -> tuple:
-    """The vertices of an op's several outputs, by output (None for one the graph did not reach):
-    what a recorded backward reads them through."""
-    nodes = [None] * function.n_outputs
+def _deliver_outputs(function: Function, vertices: list[Any], table: GradientTable, wanted: set[Any] | None,
+                     totals: dict[Any, Any], create_graph: bool) -> tuple[Any, tuple]:
+    """:func:`_deliver` for an op with several outputs: (the gradient of each output, None for one
+    that none reached, or None if none did; the vertex of each output the graph reached, by output)."""
+    grads, nodes = [None] * function.n_outputs, [None] * function.n_outputs
     for vertex in vertices:
+        grads[vertex.output_index] = _deliver(vertex, table, function.scope, wanted, totals, create_graph)
         nodes[vertex.output_index] = vertex
-    return tuple(nodes)
+    if all(grad is None for grad in grads):
+        return None, ()
+    return tuple(grads), tuple(nodes)
 
 
-def _call_backward(function: Function, grad: Any, output_nodes: Any, create_graph: bool) -> tuple:
-    """Run one op's backward on the gradient of its output (a tuple of them for several outputs,
-    None for an output none reached): on its saved arrays, or on Tensors, recorded (create_graph).
-    First, if anything was written in place since the op was recorded, that its saved arrays were not."""
-    if STATE.writes != function.recorded_at:
-        check_saved_unchanged(function)
-    if create_graph:
-        with _recording_gradient(function.scope, of=function):
-            terms = function.backward(grad, *function.recorded_arguments(output_nodes))
-    else:
-        terms = function.backward(grad, function.saved_output, *function.saved_inputs)
-    if not isinstance(terms, tuple):
-        terms = (terms,)
-    if STATE.anomaly:  # checked now, term by term: a NaN is reported at the op that made it
-        for term in terms:
-            if term is not None:
-                check_finite(_data(term), f"backward of {function.name}", function.scope)
-    return terms
+def _recorded_backward(function: Function, grad: Any, output_nodes: Any) -> Any:
+    """Run one op's backward on Tensors, recorded (``create_graph=True``): every saved array back
+    in its place in the graph, so the gradient is itself a graph to differentiate again."""
+    with _recording_gradient(function.scope, of=function):
+        return function.backward(grad, *function.recorded_arguments(output_nodes))
 
 
 def _accumulate_into_grad(vertex: Any, total: Any, create_graph: bool, fresh: bool = False) -> None:
@@ -384,12 +354,13 @@ def _accumulate_into_grad(vertex: Any, total: Any, create_graph: bool, fresh: bo
 
 def _checked(function: Function, expected: Any, gradient: Any) -> Any:
     """Every gradient has its tensor's shape (a wrong one is a bug in that op's backward) and
-    its tensor's dtype. Called when either differs (the loop tests both cheaply inline)."""
+    its tensor's dtype; under :func:`~tinygrad_rnn.detect_anomaly`, finite values. Called when one
+    of them is in question (the walk tests shape and dtype cheaply inline)."""
+    if STATE.anomaly:  # checked now, term by term: a NaN is reported at the op that made it
+        check_finite(_data(gradient), f"backward of {function.name}", function.scope)
     if gradient.shape != expected.shape:
-        raise ShapeError(
-            f"backward of {function.name} returned a gradient of shape {tuple(gradient.shape)} "
-            f"for an input of shape {tuple(expected.shape)}"
-        )
+        raise ShapeError(f"backward of {function.name} returned a gradient of shape {tuple(gradient.shape)} "
+                         f"for an input of shape {tuple(expected.shape)}")
     if gradient.dtype != expected.dtype:
         from .ops import cast
 
@@ -419,25 +390,19 @@ def _seeds(outputs: tuple[Tensor, ...], grad_outputs: Any, create_graph: bool) -
     seeds = []
     for output, seed in zip(outputs, grad_outputs):
         if not isinstance(output, TensorBase) or not output.requires_grad:
-            raise GraphError(
-                f"backward: {describe(output)} does not require grad and has no graph: nothing "
-                "it was computed from has requires_grad=True (or it was made under no_grad())."
-            )
+            raise GraphError(f"backward: {describe(output)} does not require grad and has no graph: nothing it was "
+                             "computed from has requires_grad=True (or it was made under no_grad()).")
         if seed is None:
             if output.array.size != 1:
-                raise GraphError(
-                    f"backward: the output has shape {tuple(output.shape)}; a gradient can be "
-                    "created implicitly only for a scalar output. Reduce it first (e.g. "
-                    ".sum() or .mean()) or pass gradient=<tensor of the same shape>."
-                )
+                raise GraphError(f"backward: the output has shape {tuple(output.shape)}; a gradient can be created "
+                                 "implicitly only for a scalar output. Reduce it first (e.g. .sum() or .mean()) or "
+                                 "pass gradient=<tensor of the same shape>.")
             seed = TensorBase._make(output.device.xp.ones_like(output.array))
         elif not isinstance(seed, TensorBase):
             seed = TensorBase._make(to_array(seed, output.dtype, output.device))
         if tuple(seed.shape) != tuple(output.shape):
-            raise ShapeError(
-                f"backward: gradient of shape {tuple(seed.shape)} given for an output of shape "
-                f"{tuple(output.shape)}; they must match."
-            )
+            raise ShapeError(f"backward: gradient of shape {tuple(seed.shape)} given for an output of shape "
+                             f"{tuple(output.shape)}; they must match.")
         if seed.device != output.device:
             raise GraphError(f"backward: gradient is on {seed.device} but the output is on {output.device}")
         seeds.append(seed if create_graph else seed.array)

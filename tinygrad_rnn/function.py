@@ -44,8 +44,9 @@ from typing import TYPE_CHECKING, Any
 import numpy
 
 from .device import CPU, Device, device_of_array, loaded_cupy
-from .errors import DeviceError, ShapeError
-from .recording import STATE, Chain, Step, at_step, check_finite, no_grad, scope, step_number, step_of  # noqa: F401
+from .errors import DeviceError, ShapeError, describe, describe_inputs  # noqa: F401  (describe: re-exported)
+from .recording import STATE, check_finite, no_grad, scope  # noqa: F401  (re-exported, as below)
+from .steps import Chain, Step, at_step, step_number, step_of  # noqa: F401
 from .tensor_base import TensorBase
 
 if TYPE_CHECKING:
@@ -77,7 +78,7 @@ class Node:
     def __init__(self, grad_fn: Any, output_index: int, array: Any) -> None:
         self.grad_fn, self.output_index = grad_fn, output_index
         self.shape, self.dtype = array.shape, array.dtype
-        if loaded_cupy() is not None:  # (before CuPy is imported every array is on the CPU)
+        if type(array) is not numpy.ndarray:  # (a NumPy array is on the CPU, the class's device)
             self.device = device_of_array(array)
 
     @property
@@ -89,7 +90,8 @@ class Node:
 
 
 class Function:
-    """Base class of every op. ``Op.apply(*inputs, **params)`` runs it on Tensors or plain arrays.
+    """Base class of every op. ``Op.apply(*inputs, **params)`` runs it on Tensors or plain arrays;
+    the ``params`` (constants such as Sum's ``dim`` or Reshape's ``shape``) become its attributes.
 
     After ``apply`` records an op, its Function keeps what backward needs, and no more:
 
@@ -115,13 +117,12 @@ class Function:
     (<Mul>, ())
     """
 
-    # Slots for what every recorded op holds (what few ops set, e.g. ``released``, goes into a __dict__)
+    # Slots for what every recorded op holds (an op's own parameters, e.g. Sum's ``dim``, go into a __dict__)
     __slots__ = ("inputs", "saved_inputs", "saved_output", "needs_input_grad", "depth", "scope", "step",
-                 "recorded_at", "__dict__", "__weakref__")
+                 "recorded_at", "released", "__dict__", "__weakref__")
     differentiable = True  # False for ops whose result is a constant (comparisons, sign, argmax)
     multiple_outputs = False  # True for ops whose forward returns a tuple (split, unbind)
     kept_outputs = 0  # of those, the last few are kept for backward only and never returned (a fused cell's gates)
-    released = False  # True once a backward without retain_graph has freed the saved arrays
     gradient_of: Any = None  # recorded by create_graph=True: the op whose backward made this one
     is_gradient = False  # True if recorded while create_graph=True computed a gradient
     n_outputs = 1  # how many outputs forward returned (set for ops with several)
@@ -137,6 +138,10 @@ class Function:
         super().__init_subclass__(**kwargs)
         if "name" not in cls.__dict__:
             cls.name = _snake_case(cls.__name__)
+
+    def __init__(self, **params: Any) -> None:
+        if params:  # the op's parameters as apply() got them: Sum's dim, Reshape's shape
+            self.__dict__.update(params)
 
     def forward(self, *inputs: Any) -> Any:
         raise NotImplementedError
@@ -179,39 +184,41 @@ class Function:
             out = self.forward(*arrays)
         except (ValueError, IndexError, TypeError) as error:
             raise self._input_error(inputs, error) from None
-        outs = out if self.multiple_outputs else (out,)
-        if isinstance(outs[0], numpy.generic):  # NumPy reductions return scalars, not 0-d arrays
-            outs = (numpy.asarray(outs[0]), *outs[1:])
+        first = out[0] if self.multiple_outputs else out
+        if isinstance(first, numpy.generic):  # NumPy reductions return scalars, not 0-d arrays
+            first = numpy.asarray(first)
+            out = (first, *out[1:]) if self.multiple_outputs else first
         state = STATE
         if state.anomaly:
-            for array in outs:
+            for array in out if self.multiple_outputs else (out,):
                 check_finite(array, f"forward of {self.name}", state.scope)
-        if not (state.grad_enabled and True in needs_input_grad and self.differentiable and outs[0].dtype.kind == "f"):
-            return self._untracked(inputs, outs)
+        if not (state.grad_enabled and True in needs_input_grad and self.differentiable and first.dtype.kind == "f"):
+            return self._untracked(inputs, out)
         # Record. The inputs' vertices are the graph's edges; of the values, keep only those
         # backward reads — for the rest the vertex (a Node: shape, dtype, device) stands in.
         self.inputs = vertices = tuple(vertices)
         saves = self.saves_inputs
         self.saved_inputs = (tuple(arrays) if saves is True else vertices if saves is False else
                              tuple(arrays[i] if i in saves else vertices[i] for i in range(len(arrays))))
-        self.saved_output = (outs if self.multiple_outputs else outs[0]) if self.saves_output else None
+        self.saved_output = out if self.saves_output else None
         self.needs_input_grad = tuple(needs_input_grad)
         self.depth = depth + 1  # deeper than every op it depends on: see engine.ops_in_order
         self.scope, self.step, self.recorded_at = state.scope, state.step, state.writes
+        self.released = False  # True once a backward without retain_graph has freed the saved arrays
         if state.recording_gradient:
             self.is_gradient, self.gradient_of = True, state.gradient_of
         if not self.multiple_outputs:
-            return TensorBase._make(outs[0], Node(self, 0, outs[0]))
-        self.n_outputs = len(outs)
-        returned = outs[: len(outs) - self.kept_outputs]
+            return TensorBase._make(out, Node(self, 0, out))
+        self.n_outputs = len(out)
+        returned = out[: len(out) - self.kept_outputs]
         return tuple(TensorBase._make(array, Node(self, i, array)) for i, array in enumerate(returned))
 
-    def _untracked(self, inputs: tuple[Any, ...], outs: tuple[Any, ...]) -> Any:
+    def _untracked(self, inputs: tuple[Any, ...], out: Any) -> Any:
         """The results as Tensors outside the graph (nothing needs a gradient, or grad mode is off)."""
         if self.multiple_outputs:
-            return tuple(map(TensorBase._make, outs[: len(outs) - self.kept_outputs]))
-        result = TensorBase._make(outs[0])
-        if self.keeps_choice and outs[0].dtype.kind in "iu":  # ids reshaped or indexed: still the ids chosen
+            return tuple(map(TensorBase._make, out[: len(out) - self.kept_outputs]))
+        result = TensorBase._make(out)
+        if self.keeps_choice and out.dtype.kind in "iu":  # ids reshaped or indexed: still the ids chosen
             choice = next((x._choice for x in inputs if getattr(x, "_choice", None) is not None), None)
             if choice is not None:
                 result._choice = choice
@@ -248,11 +255,9 @@ class Function:
         found = {device_of_array(x) for x in arrays if hasattr(x, "shape")}
         if len(found) > 1:
             names = " and ".join(sorted(str(d) for d in found))
-            raise DeviceError(
-                f"{self.name}: inputs are on different devices ({names}; shapes "
-                f"{describe_inputs(inputs)}). Move them to one device first, "
-                "e.g. x.to('gpu') or x.cpu(); tinygrad_rnn never copies between devices silently."
-            )
+            raise DeviceError(f"{self.name}: inputs are on different devices ({names}; shapes "
+                              f"{describe_inputs(inputs)}). Move them to one device first, e.g. x.to('gpu') or "
+                              "x.cpu(); tinygrad_rnn never copies between devices silently.")
 
     def _input_error(self, inputs: tuple[Any, ...], error: Exception) -> Exception:
         hint = f" {self.hint}." if self.hint else ""
@@ -263,26 +268,6 @@ class Function:
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__}>"
-
-
-def describe(value: Any) -> str:
-    """How error messages name a value: ``Tensor(shape=(2, 3), float32, cpu, name='W')``, an
-    array's type, shape and dtype, a number itself, or any other value's type.
-
-    >>> describe(2.0), describe([1, 2])
-    ('2.0', 'list')
-    """
-    if isinstance(value, TensorBase):
-        name = f", name={value.name!r}" if value.name else ""
-        return f"Tensor(shape={tuple(value.shape)}, {value.dtype}, {value.device}{name})"
-    if hasattr(value, "shape") and hasattr(value, "dtype"):
-        return f"{type(value).__name__}(shape={tuple(value.shape)}, {value.dtype})"
-    return repr(value) if isinstance(value, (int, float, complex, str, type(None))) else type(value).__name__
-
-
-def describe_inputs(inputs: tuple[Any, ...]) -> str:
-    """'Tensor(shape=(2, 3), float32, cpu) and 2.0': how error messages name an op's inputs."""
-    return " and ".join(map(describe, inputs))
 
 
 def _snake_case(name: str) -> str:

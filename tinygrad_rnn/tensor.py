@@ -25,11 +25,12 @@ from typing import Any
 import numpy
 
 from . import engine, ops
-from .device import CPU, GPU, device_of_array, move_array
+from .conversion import DEFAULT_FLOAT, as_dtype, to_arguments  # noqa: F401  (re-exported)
+from .device import GPU, device_of_array
 from .errors import GraphError
 from .hooks import register_hook
 from .inplace import in_place, set_item
-from .tensor_base import _TYPE_NAMES, DEFAULT_FLOAT, TensorBase, as_dtype, to_arguments  # noqa: F401  (defined in tensor_base)
+from .tensor_base import TensorBase
 
 
 class Tensor(TensorBase):
@@ -68,10 +69,8 @@ class Tensor(TensorBase):
         if not self.is_leaf:
             raise GraphError("requires_grad_: only leaf tensors can change requires_grad; use .detach() first")
         if requires_grad and self.dtype.kind != "f":
-            raise TypeError(
-                f"only floating-point tensors can require gradients; this one is {self.dtype}. "
-                "Convert it first, e.g. x.float()."
-            )
+            raise TypeError(f"only floating-point tensors can require gradients; this one is {self.dtype}. "
+                            "Convert it first, e.g. x.float().")
         self.requires_grad = requires_grad
         return self
 
@@ -162,25 +161,16 @@ class Tensor(TensorBase):
     def uniform_(self, a: float = 0.0, b: float = 1.0) -> Tensor:
         """Samples of U(a, b) written in place (``model.weight.data.uniform_(-0.1, 0.1)``), drawn as
         :func:`tinygrad_rnn.nn.init.uniform_` draws them; returns self."""
-        from .creation import generator
+        from .creation import fill_random_  # (creation.py imports this module)
 
-        return self._fill_drawn(generator().uniform(a, b, self.shape), ".uniform_(…)")
+        return fill_random_(self, "uniform", a, b)
 
     def normal_(self, mean: float = 0.0, std: float = 1.0) -> Tensor:
         """Samples of N(mean, std²) written in place, drawn as :func:`tinygrad_rnn.nn.init.normal_`
         draws them; returns self."""
-        from .creation import generator
+        from .creation import fill_random_
 
-        return self._fill_drawn(generator().normal(mean, std, self.shape), ".normal_(…)")
-
-    def _fill_drawn(self, values: numpy.ndarray, written: str) -> Tensor:
-        """Host samples written in place under the rules of inplace.py (a parameter only through
-        ``.data`` or under ``no_grad()``), in this tensor's dtype and on its device."""
-        if self.dtype.kind != "f":
-            raise TypeError(f"{written[1:-3]}: the tensor is {self.dtype}; random samples need a floating-point "
-                            "tensor (convert it first, e.g. x = x.float())")
-        set_item(self, ..., move_array(values.astype(self.dtype), self.device), written)
-        return self
+        return fill_random_(self, "normal", mean, std)
 
     clone = ops.clone
 
@@ -225,28 +215,6 @@ class Tensor(TensorBase):
         if device is not None and device != self.device:
             result = ops.to_device(result, device)
         return result
-
-    def type(self, dtype: Any = None) -> Any:
-        """With no argument, PyTorch's name for this tensor's type (``'torch.FloatTensor'``,
-        ``'torch.cuda.LongTensor'``, …), so code that compares it keeps working; with a dtype
-        (or such a name), ``self`` cast to it, as ``.to(dtype)``.
-
-        >>> import tinygrad_rnn as tr
-        >>> tr.ones(2).type(), tr.ones(2).type(tr.float64).type()
-        ('torch.FloatTensor', 'torch.DoubleTensor')
-        """
-        names = {str(numpy.dtype(kind)): name for name, kind in _TYPE_NAMES.items()}
-        if dtype is None:
-            if str(self.dtype) not in names:
-                raise TypeError(f"type: PyTorch has no tensor type for dtype {self.dtype}; read .dtype instead")
-            return f"torch.{'cuda.' if self.device == GPU else ''}{names[str(self.dtype)]}"
-        if isinstance(dtype, str) and dtype.startswith("torch."):
-            name = dtype.rsplit(".", 1)[-1]
-            if name not in _TYPE_NAMES:
-                raise TypeError(f"type: unknown tensor type {dtype!r}: use a dtype such as tr.float64, or one of "
-                                + ", ".join(f"'torch.{known}'" for known in _TYPE_NAMES))
-            return self.to(dtype=_TYPE_NAMES[name], device=GPU if ".cuda." in dtype else CPU)
-        return self.to(dtype=dtype)
 
     def cpu(self) -> Tensor:
         """On the CPU (itself if it is there): ``to("cpu")``."""

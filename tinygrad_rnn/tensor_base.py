@@ -1,5 +1,6 @@
 """What a tensor is: its array, its place in the graph, its gradient, its shape, dtype and device,
-and how it is converted (to another device or dtype, to NumPy, to text). No op is named here:
+and how it moves to another device or dtype (its values as NumPy, Python numbers and text are
+:mod:`tinygrad_rnn.conversion`'s). No op is named here:
 :class:`~tinygrad_rnn.tensor.Tensor` adds the methods that name the ops, on top of this.
 """
 
@@ -10,34 +11,14 @@ from typing import TYPE_CHECKING, Any
 
 import numpy
 
-from .device import CPU, GPU, Device, device_of_array, get_device, is_device_name, move_array
-from .errors import DeviceError
+from .conversion import DEFAULT_FLOAT, TensorValues, as_dtype, to_arguments, to_array  # noqa: F401  (re-exported)
+from .device import Device, device_of_array
 
 if TYPE_CHECKING:
     from .tensor import Tensor
 
-DEFAULT_FLOAT = numpy.dtype("float32")
-_SUPPORTED_KINDS = "fiub"  # float, signed int, unsigned int, bool
 
-
-def as_dtype(dtype: Any) -> numpy.dtype:
-    """A NumPy dtype from a dtype, a type or a name such as ``"float64"``.
-
-    >>> as_dtype("float64")
-    dtype('float64')
-    """
-    if type(dtype).__module__ == "torch":  # torch.float64, in code that mixes the two libraries
-        dtype = str(dtype).removeprefix("torch.")
-    try:
-        resolved = numpy.dtype(dtype)
-    except TypeError:
-        raise TypeError(f"unknown dtype {dtype!r}: use a dtype such as tr.float32 or its name 'float32'") from None
-    if resolved.kind not in _SUPPORTED_KINDS:
-        raise TypeError(f"dtype {resolved} is not supported: use a float, integer or bool dtype")
-    return resolved
-
-
-class TensorBase:
+class TensorBase(TensorValues):
     """The data of a :class:`~tinygrad_rnn.tensor.Tensor` and what autodiff records about it; a
     Tensor is the only kind made (``Tensor(data, ...)``), and this class is never used on its own."""
 
@@ -53,6 +34,7 @@ class TensorBase:
 
     def __init__(self, data: Any, requires_grad: bool = False, dtype: Any = None,
                  device: str | Device | None = None, name: str | None = None) -> None:
+        data = data.array if isinstance(data, TensorBase) else data
         self.array = to_array(data, dtype, device)  # the NumPy or CuPy array (the hot paths read it directly)
         self.grad_fn: Any = None  # the Function that made this tensor; None for a leaf
         self._node: Any = None  # its place in the graph (a function.Node), if an op made it
@@ -72,10 +54,8 @@ class TensorBase:
         places it in the graph."""
         tensor = object.__new__(TensorBase._made_as)
         tensor.array, tensor._node = data, node
-        if node is None:
-            tensor.grad_fn, tensor.requires_grad = None, False
-        else:
-            tensor.grad_fn, tensor.requires_grad = node.grad_fn, True
+        tensor.grad_fn = None if node is None else node.grad_fn
+        tensor.requires_grad = node is not None
         return tensor
 
     @property
@@ -148,108 +128,3 @@ class TensorBase:
         if self.ndim == 0:
             raise TypeError("len() of a 0-d tensor")
         return self.shape[0]
-
-    # --- moving between devices and dtypes ----------------------------------------------------
-    def numpy(self) -> numpy.ndarray:
-        """A NumPy copy of the data, on the host."""
-        return numpy.array(move_array(self.array, CPU), copy=True)
-
-    def tolist(self) -> Any:
-        """The values as nested Python lists (a number for a 0-d tensor)."""
-        return self.numpy().tolist()
-
-    def item(self) -> Any:
-        """The value of a one-element tensor as a Python number."""
-        if self.array.size != 1:
-            raise ValueError(f"item: the tensor has {self.array.size} elements (shape {self.shape}); "
-                             "it needs exactly one")
-        return self.array.item()
-
-    # --- printing -------------------------------------------------------------------------------
-    def __repr__(self) -> str:
-        body = numpy.array2string(self.numpy(), separator=", ", prefix="tensor(", threshold=200)
-        extras = []
-        if self.dtype not in (DEFAULT_FLOAT, numpy.dtype("int64"), numpy.dtype("bool")):
-            extras.append(f"dtype={self.dtype}")
-        if self.device != "cpu":
-            extras.append(f"device='{self.device}'")
-        if self.grad_fn is not None:
-            extras.append(f"grad_fn={self.grad_fn!r}")
-        elif self.requires_grad:
-            extras.append("requires_grad=True")
-        if self.name:
-            extras.append(f"name={self.name!r}")
-        return "tensor(" + ", ".join([body] + extras) + ")"
-
-    def __bool__(self) -> bool:
-        if self.array.size != 1:
-            raise ValueError(f"the truth value of a tensor with {self.array.size} elements is ambiguous; "
-                             "use .any() or .all()")
-        return bool(self.array)
-
-    def __float__(self) -> float:
-        return float(self.item())
-
-    def __int__(self) -> int:
-        return int(self.item())
-
-    def __index__(self) -> int:
-        if self.dtype.kind not in "iu" or self.array.size != 1:
-            raise TypeError("only one-element integer tensors can be used as an index")
-        return int(self.item())
-
-
-_TYPE_NAMES = {"HalfTensor": "float16", "FloatTensor": "float32", "DoubleTensor": "float64",
-               "ByteTensor": "uint8", "CharTensor": "int8", "ShortTensor": "int16", "IntTensor": "int32",
-               "LongTensor": "int64", "BoolTensor": "bool"}  # PyTorch's names for its tensor types
-
-
-def to_arguments(op: str, args: tuple, device: Any, dtype: Any) -> tuple[Device | None, numpy.dtype | None]:
-    """The device and dtype that ``.to(...)`` asks for (of a tensor or a module), checked: positional
-    arguments may be a device (or its name), a dtype (or its name) or a tensor (its device and dtype).
-
-    >>> to_arguments("to", ("cuda", "float64"), None, None)
-    (device(type='gpu'), dtype('float64'))
-    """
-    for arg in args:
-        if isinstance(arg, TensorBase):
-            device, dtype = arg.device, arg.dtype
-        elif is_device_name(arg):
-            device = arg
-        elif isinstance(arg, str) and not _names_dtype(arg):
-            raise DeviceError(f"{op}: unknown device or dtype {arg!r}: use a device such as 'cpu' or 'cuda' "
-                              "(tr.device('cuda')), or a dtype such as tr.float64")
-        else:
-            dtype = arg
-    return (None if device is None else Device(device)), (None if dtype is None else as_dtype(dtype))
-
-
-def _names_dtype(name: str) -> bool:
-    try:
-        numpy.dtype(name)
-    except TypeError:
-        return False
-    return True
-
-
-def to_array(data: Any, dtype: Any, device: Any) -> Any:
-    """Copy ``data`` into a new array of the requested dtype on the requested device."""
-    if isinstance(data, TensorBase):
-        data = data.array
-    source_device = device_of_array(data)
-    target = get_device(device) if device is not None or source_device is CPU else source_device
-    if target is not source_device and source_device is GPU:
-        raise TypeError("Tensor: data is on the GPU; pass device='gpu', or move it with .cpu() first")
-    wanted = None if dtype is None else as_dtype(dtype)
-    if source_device is CPU:
-        is_array = isinstance(data, (numpy.ndarray, numpy.generic))
-        try:
-            array = numpy.array(data, dtype=wanted)
-        except (ValueError, TypeError) as error:
-            raise TypeError(f"Tensor: cannot make a tensor from {type(data).__name__}: {error}") from None
-        if wanted is None and not is_array and array.dtype == numpy.float64:
-            array = array.astype(DEFAULT_FLOAT)  # Python floats are float32 by default, as in PyTorch
-        if array.dtype.kind not in _SUPPORTED_KINDS:
-            raise TypeError(f"Tensor: unsupported data of dtype {array.dtype}; use numbers or bools")
-        return array if target is CPU else move_array(array, target)
-    return target.xp.array(data, dtype=wanted)

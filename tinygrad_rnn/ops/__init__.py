@@ -17,64 +17,13 @@ plain NumPy (CuPy on the GPU): ``xp.exp(x)``, ``a @ b``. An RNN, LSTM or GRU ste
 whole layer as one, are not here: they are the recurrent stepper of ``tinygrad_rnn/fast/``.
 """
 
-from .compare import eq, ge, gt, le, logical_and, logical_not, logical_or, lt, ne, sign  # noqa: F401
-from .composite import bmm, masked_fill, mm, narrow, repeat, t, topk  # noqa: F401
-from .convert import cast, clone, to_device  # noqa: F401
-from .elementwise import (  # noqa: F401
-    abs,
-    add,
-    add_n,
-    clamp,
-    div,
-    exp,
-    lerp,
-    log,
-    maximum,
-    minimum,
-    mul,
-    neg,
-    pow,
-    relu,
-    sigmoid,
-    sqrt,
-    sub,
-    tanh,
-    where,
-)
-from .linalg import matmul  # noqa: F401
-from .reduce import (  # noqa: F401
-    all,
-    amax,
-    amin,
-    any,
-    argmax,
-    argmin,
-    log_softmax,
-    logsumexp,
-    max,
-    mean,
-    min,
-    norm,
-    softmax,
-    std,
-    sum,
-    var,
-)
-from .shape import (  # noqa: F401  (shape first: the other modules build on it)
-    broadcast_to,
-    cat,
-    chunk,
-    expand,
-    flatten,
-    getitem,
-    permute,
-    reshape,
-    split,
-    squeeze,
-    stack,
-    sum_to,
-    transpose,
-    unbind,
-    unsqueeze,
-)
-from .trigonometric import cos, sin  # noqa: F401
+# Each module names what it exports (its ``__all__``): the functions that record an op, forward and
+# backward written in its class beside them.
+from .compare import *  # noqa: F403
+from .composite import *  # noqa: F403
+from .convert import *  # noqa: F403
+from .elementwise import *  # noqa: F403
+from .linalg import *  # noqa: F403
+from .reduce import *  # noqa: F403
+from .shape import *  # noqa: F403
+from .trigonometric import *  # noqa: F403

@@ -8,19 +8,19 @@ from __future__ import annotations
 from ..device import array_module
 from ..function import Function
 
+__all__ = ["eq", "ge", "gt", "le", "logical_and", "logical_not", "logical_or", "lt", "ne",
+           "sign"]  # (tinygrad_rnn.ops exports these)
+
 BROADCAST_HINT = "Shapes must broadcast as in NumPy: aligned from the right, each pair of sizes equal or one of them 1"
 
 
 class Constant(Function):
-    """A comparison, a logical op or sign, computed by the NumPy (or CuPy) function of the same
-    ``name`` — ``less``, ``equal``, ``logical_and``, ``sign`` …: its result is a constant (a bool
-    mask, or signs), through which no gradient flows."""
+    """A comparison, a logical op, sign, any or all, computed by the NumPy (or CuPy) function of the
+    same ``name`` — ``less``, ``equal``, ``logical_and``, ``sign``, ``any`` …: its result is a
+    constant (a bool mask, or signs), through which no gradient flows."""
 
     differentiable = False
     hint = BROADCAST_HINT
-
-    def __init__(self, name: str) -> None:
-        self.name = name
 
     def forward(self, *inputs):
         return getattr(array_module(*inputs), self.name)(*inputs)

@@ -10,11 +10,14 @@ from __future__ import annotations
 
 from collections import namedtuple
 
+from ..conversion import to_array
 from ..errors import ShapeError
-from ..tensor_base import TensorBase, to_array
+from ..tensor_base import TensorBase
 from .elementwise import where
 from .linalg import matmul
 from .shape import _positive, _shape_arg, broadcast_to, getitem, reshape, transpose
+
+__all__ = ["bmm", "masked_fill", "mm", "narrow", "repeat", "t", "topk"]  # (tinygrad_rnn.ops exports these)
 
 TopKResult = namedtuple("TopKResult", ["values", "indices"])  # what topk returns, as in PyTorch
 

@@ -5,14 +5,13 @@ from __future__ import annotations
 from ..device import Device, device_of_array, move_array
 from ..function import Function
 
+__all__ = ["cast", "clone", "to_device"]  # (tinygrad_rnn.ops exports these)
+
 
 class Cast(Function):
     """x converted to ``dtype``;   the gradient is converted back to x's dtype"""
 
     saves_inputs = saves_output = False  # backward needs shapes, not values
-
-    def __init__(self, dtype) -> None:
-        self.dtype = dtype
 
     def forward(self, x):
         return x.astype(self.dtype, copy=False)
@@ -25,9 +24,6 @@ class ToDevice(Function):
     """x copied to ``device``;   the gradient is copied back to x's device"""
 
     saves_inputs = saves_output = False  # backward needs shapes, not values
-
-    def __init__(self, device: Device) -> None:
-        self.device = device
 
     def forward(self, x):
         return move_array(x, self.device)

@@ -9,12 +9,14 @@ Binary ops broadcast like NumPy; their gradients are summed back to each input's
 from __future__ import annotations
 
 import operator
-from typing import Any
 
 from ..device import array_module
 from ..function import Function
 from .compare import BROADCAST_HINT, logical_and, sign
 from .shape import shape_of, sum_to
+
+__all__ = ["abs", "add", "add_n", "clamp", "div", "exp", "lerp", "log", "maximum", "minimum", "mul", "neg", "pow",
+           "relu", "sigmoid", "sqrt", "sub", "tanh", "where"]  # (tinygrad_rnn.ops exports these)
 
 
 class Add(Function):
@@ -29,8 +31,8 @@ class Add(Function):
 
     def backward(self, grad, out, a, b):
         need_a, need_b = self.needs_input_grad
-        return (sum_to(grad, shape_of(a)) if need_a else None,
-                sum_to(grad, shape_of(b)) if need_b else None)
+        return (sum_to(grad, a.shape) if need_a else None,
+                sum_to(grad, b.shape) if need_b else None)
 
 
 class Sub(Function):
@@ -45,8 +47,8 @@ class Sub(Function):
 
     def backward(self, grad, out, a, b):
         need_a, need_b = self.needs_input_grad
-        return (sum_to(grad, shape_of(a)) if need_a else None,
-                sum_to(-grad, shape_of(b)) if need_b else None)
+        return (sum_to(grad, a.shape) if need_a else None,
+                sum_to(-grad, b.shape) if need_b else None)
 
 
 class Mul(Function):
@@ -61,8 +63,8 @@ class Mul(Function):
 
     def backward(self, grad, out, a, b):
         need_a, need_b = self.needs_input_grad
-        return (sum_to(grad * b, shape_of(a)) if need_a else None,
-                sum_to(grad * a, shape_of(b)) if need_b else None)
+        return (sum_to(grad * b, a.shape) if need_a else None,
+                sum_to(grad * a, b.shape) if need_b else None)
 
 
 class Div(Function):
@@ -75,8 +77,8 @@ class Div(Function):
 
     def backward(self, grad, out, a, b):
         need_a, need_b = self.needs_input_grad
-        return (sum_to(grad / b, shape_of(a)) if need_a else None,
-                sum_to(-grad * out / b, shape_of(b)) if need_b else None)
+        return (sum_to(grad / b, a.shape) if need_a else None,
+                sum_to(-grad * out / b, b.shape) if need_b else None)
 
 
 class Neg(Function):
@@ -101,8 +103,8 @@ class Pow(Function):
 
     def backward(self, grad, out, a, b):
         need_a, need_b = self.needs_input_grad
-        return (sum_to(grad * b * a ** (b - 1), shape_of(a)) if need_a else None,
-                sum_to(grad * out * log(a), shape_of(b)) if need_b else None)
+        return (sum_to(grad * b * a ** (b - 1), a.shape) if need_a else None,
+                sum_to(grad * out * log(a), b.shape) if need_b else None)
 
 
 class Exp(Function):
@@ -200,9 +202,6 @@ class Clamp(Function):
 
     saves_output = False
 
-    def __init__(self, low: Any, high: Any) -> None:
-        self.low, self.high = low, high
-
     def forward(self, x):
         return array_module(x).clip(x, self.low, self.high)
 
@@ -229,8 +228,8 @@ class Maximum(Function):
         grad_a = where(a_wins, grad, where(tie, grad * 0.5, 0))
         grad_b = grad - grad_a
         need_a, need_b = self.needs_input_grad
-        return (sum_to(grad_a, shape_of(a)) if need_a else None,
-                sum_to(grad_b, shape_of(b)) if need_b else None)
+        return (sum_to(grad_a, a.shape) if need_a else None,
+                sum_to(grad_b, b.shape) if need_b else None)
 
 
 class Minimum(Maximum):
@@ -255,8 +254,8 @@ class Where(Function):
     def backward(self, grad, out, condition, a, b):
         _, need_a, need_b = self.needs_input_grad
         return (None,
-                sum_to(where(condition, grad, 0), shape_of(a)) if need_a else None,
-                sum_to(where(condition, 0, grad), shape_of(b)) if need_b else None)
+                sum_to(where(condition, grad, 0), a.shape) if need_a else None,
+                sum_to(where(condition, 0, grad), b.shape) if need_b else None)
 
 
 class Lerp(Function):
@@ -273,9 +272,9 @@ class Lerp(Function):
     def backward(self, grad, out, start, end, weight):
         need_start, need_end, need_weight = self.needs_input_grad
         grad_end = grad * weight
-        return (sum_to(grad - grad_end, shape_of(start)) if need_start else None,
-                sum_to(grad_end, shape_of(end)) if need_end else None,
-                sum_to(grad * (end - start), shape_of(weight)) if need_weight else None)
+        return (sum_to(grad - grad_end, start.shape) if need_start else None,
+                sum_to(grad_end, end.shape) if need_end else None,
+                sum_to(grad * (end - start), weight.shape) if need_weight else None)
 
 
 class AddN(Function):

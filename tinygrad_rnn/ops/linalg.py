@@ -6,6 +6,8 @@ from ..errors import ShapeError
 from ..function import Function
 from .shape import reshape, sum_to, transpose, unsqueeze
 
+__all__ = ["matmul"]  # (tinygrad_rnn.ops exports these)
+
 
 class MatMul(Function):
     """a @ b for a, b of at least 2 dimensions (leading ones broadcast as a batch);

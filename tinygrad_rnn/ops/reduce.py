@@ -17,9 +17,13 @@ from ..device import array_module
 from ..function import Function
 from ..tensor_base import TensorBase
 from . import shape
+from .compare import Constant
 from .convert import cast
 from .elementwise import abs, exp, sqrt, where
 from .shape import Reduction, Sum
+
+__all__ = ["all", "amax", "amin", "any", "argmax", "argmin", "log_softmax", "logsumexp", "max", "mean", "min",
+           "norm", "softmax", "std", "sum", "var"]  # (tinygrad_rnn.ops exports these)
 
 
 class Amax(Reduction):
@@ -75,9 +79,6 @@ class Softmax(Function):
 
     saves_inputs = False
 
-    def __init__(self, dim: int) -> None:
-        self.dim = dim
-
     def forward(self, x):
         shifted = array_module(x).exp(x - x.max(axis=self.dim, keepdims=True))  # no overflow
         return shifted / shifted.sum(axis=self.dim, keepdims=True)
@@ -92,9 +93,6 @@ class LogSoftmax(Function):
 
     saves_inputs = False
 
-    def __init__(self, dim: int) -> None:
-        self.dim = dim
-
     def forward(self, x):
         return x - LogSumExp(dim=(self.dim,), keepdim=True).forward(x)
 
@@ -106,16 +104,14 @@ class CrossEntropy(Function):
     """Σᵢ wᵢ · (−log softmax(xᵢ)[tᵢ]) / n over the rows of logits x (N, C): log-softmax and
     NLL as one op, the loss of a classifier or language model (wᵢ = 0 for an ignored target, and
     ``weights=None`` when every wᵢ = 1; n the number of rows counted, or 1 for a sum);
-    ∂/∂xᵢ = wᵢ (softmax(xᵢ) − onehot(tᵢ)) / n.
-    Outputs the loss, and kept for backward the log-probabilities (softmax = their exp, not
-    computed again), through which a recorded backward's second derivative flows."""
+    ∂/∂xᵢ = wᵢ (softmax(xᵢ) − onehot(tᵢ)) / n. Its parameters ``targets`` and ``weights`` are
+    constant arrays, like an index, and ``count`` is n. Outputs the loss, and kept for backward the
+    log-probabilities (softmax = their exp, not computed again), through which a recorded
+    backward's second derivative flows."""
 
     multiple_outputs = True
     kept_outputs = 1
     saves_inputs = False
-
-    def __init__(self, targets, weights, count: float) -> None:
-        self.targets, self.weights, self.count = targets, weights, count  # constant arrays, like an index
 
     def forward(self, logits):
         xp = array_module(logits)
@@ -155,19 +151,6 @@ class ArgMin(ArgMax):
     """The index of the smallest entry along ``dim`` (an integer result: no gradient)"""
 
     reduce = "argmin"
-
-
-class AnyTrue(Reduction):
-    """True if any entry is nonzero (no gradient)"""
-
-    differentiable = False
-    reduce = "any"
-
-
-class AllTrue(AnyTrue):
-    """True if every entry is nonzero (no gradient)"""
-
-    reduce = "all"
 
 
 # --- functional forms ------------------------------------------------------------------------------
@@ -358,7 +341,7 @@ def any(x):
     >>> tr.any(tr.tensor([0.0, 1.0])).item()
     True
     """
-    return AnyTrue.apply(x, dim=None, keepdim=False)
+    return Constant.apply(x, name="any")
 
 
 def all(x):
@@ -368,7 +351,7 @@ def all(x):
     >>> tr.all(tr.tensor([0.0, 1.0])).item()
     False
     """
-    return AllTrue.apply(x, dim=None, keepdim=False)
+    return Constant.apply(x, name="all")
 
 
 # --- argument handling ------------------------------------------------------------------------------

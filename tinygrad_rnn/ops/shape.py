@@ -17,6 +17,9 @@ from ..errors import DeviceError, ShapeError
 from ..function import Function
 from ..tensor_base import TensorBase
 
+__all__ = ["broadcast_to", "cat", "chunk", "expand", "flatten", "getitem", "permute", "reshape", "split", "squeeze",
+           "stack", "sum_to", "transpose", "unbind", "unsqueeze"]  # (tinygrad_rnn.ops exports these)
+
 
 def shape_of(x: Any) -> tuple[int, ...]:
     """The shape of a Tensor, a Node, an array (each a tuple already), or a Python number (``()``)."""
@@ -32,7 +35,7 @@ def sum_to(x, shape: tuple[int, ...]):
     >>> sum_to(numpy.ones((2, 3, 4)), (3, 1)).tolist()
     [[8.0], [8.0], [8.0]]
     """
-    if tuple(x.shape) == tuple(shape):  # nothing was broadcast
+    if x.shape == shape:  # nothing was broadcast
         return x
     added = x.ndim - len(shape)
     stretched = tuple(added + i for i, size in enumerate(shape) if size == 1 and x.shape[added + i] != 1)
@@ -47,9 +50,6 @@ class Reshape(Function):
     saves_inputs = saves_output = False  # backward needs shapes, not values
 
     hint = "The new shape must hold the same number of elements (one size may be -1)"
-
-    def __init__(self, shape: tuple[int, ...]) -> None:
-        self.shape = shape
 
     def forward(self, x):
         return x.reshape(self.shape)
@@ -66,9 +66,6 @@ class Permute(Function):
     saves_inputs = saves_output = False  # backward needs shapes, not values
 
     hint = "dims must be a permutation of 0 … ndim−1"
-
-    def __init__(self, dims: tuple[int, ...]) -> None:
-        self.dims = dims
 
     def forward(self, x):
         return x.transpose(self.dims)
@@ -87,9 +84,6 @@ class Expand(Function):
 
     hint = "Each dimension must equal the new size or be 1 (new dimensions go in front)"
 
-    def __init__(self, shape: tuple[int, ...]) -> None:
-        self.shape = shape
-
     def forward(self, x):
         return array_module(x).broadcast_to(x, self.shape)
 
@@ -102,9 +96,6 @@ class Reduction(Function):
     keeping them as size 1 if ``keepdim``: by default with the array method named ``reduce``."""
 
     reduce = "sum"
-
-    def __init__(self, dim: tuple[int, ...] | None, keepdim: bool) -> None:
-        self.dim, self.keepdim = dim, keepdim
 
     def forward(self, x):
         return getattr(x, self.reduce)(axis=self.dim, keepdims=self.keepdim)
@@ -135,9 +126,6 @@ class Index(Function):
 
     hint = "Indices must be integers, slices, bool masks or integer tensors within the shape"
 
-    def __init__(self, index: Any) -> None:
-        self.index = index
-
     def forward(self, x):
         return x[self.index]
 
@@ -152,9 +140,6 @@ class IndexAdd(Function):
     """
 
     saves_inputs = saves_output = False  # backward needs shapes, not values
-
-    def __init__(self, index: Any, shape: tuple[int, ...]) -> None:
-        self.index, self.shape = index, shape
 
     def forward(self, values):
         out = array_module(values).zeros(self.shape, dtype=values.dtype)
@@ -205,9 +190,6 @@ class Cat(Function):
 
     hint = "All tensors must have the same shape except along dim"
 
-    def __init__(self, dim: int) -> None:
-        self.dim = dim
-
     def forward(self, *parts):
         return array_module(*parts).concatenate(parts, axis=self.dim)
 
@@ -221,9 +203,6 @@ class Stack(Function):
     saves_inputs = saves_output = False  # backward needs shapes, not values
 
     hint = "All tensors must have the same shape"
-
-    def __init__(self, dim: int) -> None:
-        self.dim = dim
 
     def forward(self, *parts):
         shape = parts[0].shape
@@ -249,9 +228,6 @@ class Split(Function):
 
     multiple_outputs = True
 
-    def __init__(self, sizes: tuple[int, ...], dim: int) -> None:
-        self.sizes, self.dim = sizes, dim
-
     def forward(self, x):
         before, pieces, start = (slice(None),) * self.dim, [], 0
         for size in self.sizes:  # slices are views, and far cheaper than numpy.split
@@ -275,9 +251,6 @@ class Unbind(Function):
     saves_inputs = saves_output = False  # backward needs shapes, not values
 
     multiple_outputs = True
-
-    def __init__(self, dim: int) -> None:
-        self.dim = dim
 
     def forward(self, x):
         axes = list(range(x.ndim))

@@ -9,6 +9,8 @@ from __future__ import annotations
 from ..device import array_module
 from ..function import Function
 
+__all__ = ["cos", "sin"]  # (tinygrad_rnn.ops exports these)
+
 
 class Sin(Function):
     """sin(x);   d/dx sin(x) = cos(x)"""

@@ -11,7 +11,7 @@ from __future__ import annotations
 import math
 
 from .fitting import extent, slide_shaped
-from .geometry import CHAR, LABEL_LINE, LINE, Box, Layout, Route
+from .geometry import CHAR, LABEL_LINE, LABEL_MIDDLE, LINE, Box, Layout, Route
 from .graph import Picture
 from .layout import labelled_layout
 from .picture import CHOICES
@@ -90,9 +90,11 @@ def picture_to_dot(picture: Picture) -> str:
 
 
 def _label_attributes(route: Route, label: str) -> str:
-    """An arrow's label and where it goes: lp is its middle (between its lines, where a slide broke it)."""
+    """An arrow's label and where it goes: lp is its middle (between its lines, where a slide broke it).
+    ``label_at`` is its first line's baseline, as the library's SVG draws it; Graphviz centres the text on lp,
+    a line's middle lying LABEL_MIDDLE above its baseline."""
     lines = route.label_lines or [label]
-    middle = route.label_at[1] - LABEL_LINE * (len(lines) - 1) / 2
+    middle = route.label_at[1] + LABEL_MIDDLE - LABEL_LINE * (len(lines) - 1) / 2
     text = _quote("\n".join(lines))
     return f', label={text}, lp="{route.label_at[0]:.1f},{middle:.1f}"'
 

@@ -12,6 +12,12 @@ LANE, BOX_PAD, BOX_LABEL = 10.0, 8.0, 12.0  # spacing of bus lanes; a step box's
 ARROW = 6.0  # the arrowhead's length: a route stops this short of the node's border
 LOOP_HEIGHT = 14.0  # how high a rolled cell's loop rises above it (the outer one twice as high)
 LABEL_CHAR, LABEL_LINE = 5.4, 10.0  # an arrow label's 9-point font: the width of a character, the height of a line
+LABEL_ASCENT, LABEL_DESCENT = 7.0, 2.5  # a label's line above and below its baseline (a little generous)
+LABEL_MIDDLE = 2.7  # a label line's middle above its baseline (where Graphviz centres it on lp)
+LABEL_CLEAR = 1.5  # the white kept between an arrow's label and any other box, line or label
+LABEL_OFFSET = 2.5  # between an arrow's label and its own line
+NAMED_LEVEL_GAP = LABEL_ASCENT + LABEL_DESCENT + 2 * LABEL_CLEAR + 3.0  # two levels with an arrow's name between
+# them lie this far apart: a line of the label, clear of both, and room to slide it along its line
 
 
 @dataclass(frozen=True)
@@ -63,7 +69,7 @@ class Box:
 class Route:
     points: list[tuple[float, float]]  # a polyline from the tail's border to just before the head's
     end: tuple[float, float]  # where the arrowhead touches the head
-    label_at: tuple[float, float] | None = None  # the middle of the label's first line
+    label_at: tuple[float, float] | None = None  # the middle of the label's first line, on its baseline
     label_lines: list[str] | None = None  # the label as drawn, where a slide breaks it (else the label itself)
     label_drawn: bool = True  # False where another edge of the same fork already names the same state
 

@@ -6,7 +6,21 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from .geometry import ARROW, BOX_LABEL, CHAR, FREE, LOOP_HEIGHT, SLIDE_SPACING, Box, label_width
+from .geometry import (
+    ARROW,
+    BOX_LABEL,
+    CHAR,
+    FREE,
+    LABEL_ASCENT,
+    LABEL_CLEAR,
+    LABEL_DESCENT,
+    LABEL_OFFSET,
+    LOOP_HEIGHT,
+    NAMED_LEVEL_GAP,
+    SLIDE_SPACING,
+    Box,
+    label_width,
+)
 from .picture import BACKWARD_ROW, PER_STEP, Picture, chain_calls, in_order
 from .routes import Routes
 
@@ -58,6 +72,7 @@ class Grid(Routes):
         self._arrange_blocks()
         self._place_outside()
         self._plan_lanes(edges)
+        self._room_for_state_names()
         self._coordinates()
 
     # --- inside the steps: levels (depth within the step) and the order side by side ---------------
@@ -247,6 +262,16 @@ class Grid(Routes):
         near = (first if at_start else last) if not self.reverse[row] else (last if at_start else first)
         return self.block_of[inside][1] != near
 
+    def _room_for_state_names(self) -> None:
+        """A cell that passes more than two states to the next (c and h, both ways) stands tall enough for a
+        line of each one's name between their lines (they run a quarter of its height apart), nearer its own
+        line than the next (a name midway between two lines reads as either's)."""
+        pitch = LABEL_ASCENT + LABEL_DESCENT + 3 * LABEL_OFFSET
+        for (row, gap), tracks in self.gap_tracks.items():
+            for i in self.members.get((row, gap), []) + self.members.get((row, gap + 1), []) if len(tracks) > 2 else []:
+                if self.nodes[i].kind == "group":
+                    self.boxes[i].height = max(self.boxes[i].height, len(tracks) * pitch)
+
     # --- coordinates ------------------------------------------------------------------------------
     def _coordinates(self) -> None:
         boxes, rows = self.boxes, max(self.rows, 1)
@@ -275,13 +300,19 @@ class Grid(Routes):
             shown = levels[row] - 1 - self.level[i] if self.backward else self.level[i]
             level_height[(row, shown)] = max(level_height.get((row, shown), 0.0),
                                              boxes[i].height if self.space.own_level_heights else height[row])
+        # a gap that an arrow's name lies in (a gate's r, ∂J/∂i₁ between two ops) holds a line of it, clear of both
+        named = [(t, h, label) for t, h, label in self.edge_list if label and t in self.block_of
+                 and self.block_of.get(h) == self.block_of[t] and abs(self.level[t] - self.level[h]) == 1]
+        named_gaps = {(self.block_of[t][0], min(self.level[t], self.level[h]) if not self.backward else
+                       levels[self.block_of[t][0]] - 1 - max(self.level[t], self.level[h])) for t, h, _ in named}
         self.level_middle: dict[tuple[int, int], float] = {}
         for r in range(rows):
             below = 0.0
             for shown in range(levels[r]):
                 tall = level_height.get((r, shown), 0.0)
                 self.level_middle[(r, shown)] = below + tall / 2
-                below += tall + self.space.gap_y
+                holds_name = (r, shown) in named_gaps
+                below += tall + (max(self.space.gap_y, NAMED_LEVEL_GAP) if holds_name else self.space.gap_y)
         clustered = any(self.nodes[i].kind == "op" for i in self.block_of)
         label_room = BOX_LABEL if clustered else 0.0
         block_width = [2 * self.space.box_pad + max([span for (row, _), span in level_span.items() if row == r],
@@ -297,7 +328,10 @@ class Grid(Routes):
             # (a column gap as wide as between the steps: a line passing up between two columns beside a
             # row, h_T of another row into J, keeps clear of both)
             widths[col] = max(widths[col], max(boxes[i].width for i in members) + self.space.column_gap_min)
-        self.column_width = max(block_width) if self.block_of else 0.0  # every step's column: one width
+        # every step's column: one width; a step's arrow named beside its line (∂J/∂h₂ from Σ down to tanh) has room
+        # for its name on one side of the middle, clear of the lines through the gaps beside the column
+        self.column_width = max(block_width + [2 * (label_width([label]) + LABEL_OFFSET + 2 * LABEL_CLEAR)
+                                               for _, _, label in named]) if self.block_of else 0.0
         # a "…" standing for steps left out has a column of its own, as wide as its words: on a slide only that
         # (at op level a step's column is many times wider: a "…" as wide would save nothing of the slide's width)
         widths = [self.column_width] * max(len(self.steps), 1)
@@ -333,15 +367,18 @@ class Grid(Routes):
                      for i in self.block_of for loop in self.nodes[i].loops])  # a loop's label
         first_left = sum(columns_beside[True]) + gap  # the left side of the first column
         # a state's label sits between two cells: the gap as wide as the longest (a BPTT arrow's part of ∂J/∂h)
+        # (every state of the gap: two cells pass h and c along one pair of nodes, which self.kind holds once)
         self.column_gap = max([self.space.column_gap_min] + [
-            label_width(self._drawn(kind[3], len(self.gap_tracks[kind[1:3]]))) + self.space.label_room
+            label_width(self._drawn(label, len(tracks))) + self.space.label_room
             - (self.column_width - max(boxes[tail].width, boxes[head].width))
-            for (tail, head), kind in self.kind.items()
-            if kind[0] == "state" and kind[3] and self.nodes[tail].kind == self.nodes[head].kind == "group"] + [
+            for (tail, head), kind in self.kind.items() if kind[0] == "state"
+            and self.nodes[tail].kind == self.nodes[head].kind == "group"
+            for tracks in [self.gap_tracks[kind[1:3]]] for label in tracks if label] + [
             # between two steps' boxes of ops, centred in the gap
-            label_width(self._drawn(kind[3], len(self.gap_tracks[kind[1:3]]))) + 4 - 2 * self.space.box_pad
-            for (tail, head), kind in self.kind.items()
-            if kind[0] == "state" and kind[3] and "group" not in (self.nodes[tail].kind, self.nodes[head].kind)])
+            label_width(self._drawn(label, len(tracks))) + 4 - 2 * self.space.box_pad
+            for (tail, head), kind in self.kind.items() if kind[0] == "state"
+            and "group" not in (self.nodes[tail].kind, self.nodes[head].kind)
+            for tracks in [self.gap_tracks[kind[1:3]]] for label in tracks if label])
         self.column_x = [first_left + sum(widths[:c]) + c * self.column_gap + widths[c] / 2 for c in range(len(widths))]
         left_edge = first_left - gap
         right_edge = self.column_x[-1] + widths[-1] / 2 + gap

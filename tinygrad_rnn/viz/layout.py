@@ -57,6 +57,7 @@ from .geometry import (
     segment_enters,
 )
 from .grid import Grid
+from .label_placement import place_labels
 from .picture import Picture, display_label
 
 # the names other modules import from here (their homes are geometry.py and fitting.py)
@@ -149,7 +150,9 @@ def layout(picture: Picture, sizes: list[tuple[float, float]], notes_beside: int
             route.end = (-route.end[0], route.end[1])
             route.label_at = None if route.label_at is None else (-route.label_at[0], route.label_at[1])
         texts = [(text, -x - len(text) * CHAR, y) for text, x, y in texts]
-    return Layout(boxes, routes, grid.clusters, texts, loops)
+    placed = Layout(boxes, routes, grid.clusters, texts, loops)
+    place_labels(placed, [label for _, _, label in picture.edges])  # off the boxes and lines, beside its own
+    return placed
 
 
 
@@ -223,15 +226,19 @@ def _one_step_of_ops(picture: Picture) -> bool:
 
 
 def _loop(box: Box, k: int, count: int, state: str, lines: list[str]) -> Route:
-    """The k-th of a rolled cell's ``count`` state loops: an arch over the right half of its top,
-    out and back in, the first (c) outside the second (h), so that they never cross each other,
-    the edges leaving its sides, or one rising from the middle of its top. Its label (``lines``: on a
-    slide a long one in two) to the right of the arch, growing upwards."""
-    inset = 12.0 * k  # nested: the first arch outermost, wider and higher than the next
+    """The k-th of a rolled cell's ``count`` state loops: an arch over the right part of its top, out and
+    back in. The loops stand side by side, each lower than the one on its left (the first, c, tallest), so
+    that they never cross each other, the edges leaving the cell's sides, or one rising from the middle of
+    its top, and each is named just right of its own arch, above the lower ones (nested, an inner loop's
+    long name ran across the outer loops' lines). Its label (``lines``: on a slide a long one in two) grows
+    upwards."""
+    span = min(max(48.0, 20.0 * count), box.width - 16)  # the stretch of the top the loops stand on
+    pitch = span / count
     height = LOOP_HEIGHT * (count - k)
-    start_x, end_x = box.right - 8 - inset, box.right - 56 + inset
+    end_x = box.right - 8 - span + k * pitch  # where it comes back in, its arrowhead down into the cell
+    start_x = end_x + pitch - 6  # where it leaves
     points = [(start_x, box.top), (start_x, box.top + height), (end_x, box.top + height)]
-    label_at = (start_x + 4 + max(len(line) for line in lines) * CHAR / 2,
+    label_at = (start_x + 4 + max(len(line) for line in lines) * LABEL_CHAR / 2,
                 box.top + height - 2 + LABEL_LINE * (len(lines) - 1))
     route = finish(points, (end_x, box.top), state, label_at)
     route.label_lines = lines if len(lines) > 1 else None

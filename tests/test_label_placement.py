@@ -1,0 +1,182 @@
+"""Where an arrow's name goes (viz/label_placement.py), on small pictures built for each rule: off a box,
+off every line (its own too), off other names, nearer its own line than any other, a shared bus trunk
+left to the arrows that share it; what the grid does where no free spot exists (a gap between two levels,
+a column, a cell passing four states, nested loops); and :func:`misplaced_labels`, the measure the
+documentation and CLI figures are held to (tests/test_slide_figures.py)."""
+
+import math
+import re
+import xml.etree.ElementTree as ElementTree
+
+import pytest
+
+import tinygrad_rnn as tr
+from tinygrad_rnn.viz.geometry import LABEL_CHAR, LABEL_LINE, Box, Layout, Route, segment_enters
+from tinygrad_rnn.viz.graph import build_picture
+from tinygrad_rnn.viz.label_placement import clashes, label_rect, place_labels
+from tinygrad_rnn.viz.layout import labelled_layout
+from tinygrad_rnn.viz.legibility import label_clashes
+from tinygrad_rnn.viz.svg import picture_to_svg
+
+NUMBER = re.compile(r"-?\d+(?:\.\d+)?")
+NEARER = 1.0  # another line this much nearer than its own makes a label read as that line's
+
+
+def misplaced_labels(svg_text: str) -> list[tuple[str, float, float]]:
+    """The arrow labels of a library SVG that lie nearer another arrow's line than their own, by more than a
+    point: (words, distance to its own line, to the nearest other), in points. A label's box is the layout's
+    estimate (5.4 pt a character, 7 above its baseline, 2.5 below, 10 a line). A line that runs along its own
+    (a bus's shared trunk) lies exactly as near, and is not counted; nor is a line that passes a point nearer
+    than its own, 2.5 pt off (a line up past the rows beside the end of a state's name between two cells on a
+    slide, 2 pt off: the name still lies along its own line)."""
+    lines: list[list[tuple[float, float]]] = []
+    labels: list[tuple[str, int, tuple[float, float, float, float]]] = []
+    for element in ElementTree.fromstring(svg_text):  # svg.py writes each edge's path, then its label
+        classes = (element.get("class") or "").split()
+        if element.tag.endswith("path") and "edge" in classes:
+            values = [float(v) for v in NUMBER.findall(element.get("d"))]
+            lines.append(list(zip(values[0::2], values[1::2])))
+        elif element.tag.endswith("text") and "edge-label" in classes:
+            spans = [span for span in element if span.tag.endswith("tspan")] or [element]
+            words = [(span.text or "").strip() for span in spans]
+            x, y = float(element.get("x")), float(element.get("y"))
+            half = max(len(w) for w in words) * LABEL_CHAR / 2
+            labels.append((" ".join(words), len(lines) - 1, (x - half, y - 7, x + half, y + 2.5 + LABEL_LINE *
+                                                              (len(words) - 1))))
+    found = []
+    for words, own, box in labels:
+        near = [_polyline_distance(line, box) for line in lines]
+        nearest_other = min(near[:own] + near[own + 1:], default=math.inf)
+        if near[own] > nearest_other + NEARER:
+            found.append((words, round(near[own], 1), round(nearest_other, 1)))
+    return found
+
+
+def _polyline_distance(line, box) -> float:
+    return min(_segment_distance(p, q, box) for p, q in zip(line, line[1:]))
+
+
+def _segment_distance(p, q, box) -> float:
+    """How far the segment pq passes from the box (left, top, right, bottom): 0 where it enters it."""
+    left, top, right, bottom = box
+    if segment_enters(p, q, (left, top, right, bottom)):
+        return 0.0
+
+    def to_point(c, a, b):
+        dx, dy = b[0] - a[0], b[1] - a[1]
+        length = dx * dx + dy * dy
+        t = 0.0 if length == 0 else max(0.0, min(1.0, ((c[0] - a[0]) * dx + (c[1] - a[1]) * dy) / length))
+        return math.hypot(c[0] - a[0] - t * dx, c[1] - a[1] - t * dy)
+
+    ends = [math.hypot(max(left - x, 0.0, x - right), max(top - y, 0.0, y - bottom)) for x, y in (p, q)]
+    return min(ends + [to_point(c, p, q) for c in ((left, top), (right, top), (right, bottom), (left, bottom))])
+
+
+def _free(placed: Layout, names: list[str]) -> None:
+    for k, route in enumerate(placed.routes):
+        if names[k]:
+            assert clashes(placed, names, k) == 0, (names[k], route.label_at)
+
+
+# --- the rule, on pictures built for it ------------------------------------------------------------------------------
+def test_a_label_already_clear_of_everything_stays_where_its_route_put_it():
+    route = Route([(0.0, 0.0), (94.0, 0.0)], (100.0, 0.0), label_at=(50.0, 6.0))
+    place_labels(Layout([Box(120.0, 0.0, 40.0, 20.0)], [route]), ["h₁"])
+    assert route.label_at == (50.0, 6.0)
+
+
+def test_a_label_struck_through_by_another_line_moves_beside_its_own():
+    """h₂'s name was put where the vertical line of another arrow runs: it slides along its own line."""
+    vertical = Route([(40.0, -40.0), (40.0, 34.0)], (40.0, 40.0))
+    named = Route([(0.0, 0.0), (94.0, 0.0)], (100.0, 0.0), label_at=(40.0, 4.0))
+    placed = Layout([], [vertical, named])
+    place_labels(placed, ["", "h₂"])
+    _free(placed, ["", "h₂"])
+    left, bottom, right, top = label_rect(named.label_at, ["h₂"])
+    assert bottom > 0 or top < 0, "beside the line, not on it"
+    assert min(abs(bottom), abs(top)) < 4 and 0 <= (left + right) / 2 <= 100, named.label_at
+
+
+def test_a_label_on_a_box_moves_off_it_and_a_short_line_between_two_boxes_names_itself_in_the_gap():
+    """A gate's r from a split up into an add one level above: the label was on the add's box."""
+    below, above = Box(0.0, 0.0, 60.0, 20.0), Box(0.0, 36.0, 60.0, 20.0)  # a 16-point gap between them
+    route = Route([(0.0, 10.0), (0.0, 20.0)], (0.0, 26.0), label_at=(0.0, 30.0))
+    placed = Layout([below, above], [route])
+    place_labels(placed, ["r"])
+    _free(placed, ["r"])
+    _, low, _, high = label_rect(route.label_at, ["r"])
+    assert 10.0 < low and high < 26.0, route.label_at  # in the gap, beside its line
+
+
+def test_two_labels_never_land_on_one_another():
+    first = Route([(0.0, 0.0), (94.0, 0.0)], (100.0, 0.0), label_at=(50.0, 4.0))
+    second = Route([(0.0, 0.0), (94.0, 0.0)], (100.0, 0.0), label_at=(52.0, 5.0))  # the same spot, nearly
+    parallel = Route([(0.0, -30.0), (94.0, -30.0)], (100.0, -30.0), label_at=(50.0, -26.0))
+    placed = Layout([], [first, second, parallel])
+    names = ["c₁", "h₁", "x"]
+    place_labels(placed, names)
+    _free(placed, names)
+
+
+def test_a_label_does_not_sit_nearer_another_line_than_its_own():
+    """Close beside a second line (3 pt off, its own 4 pt) the name reads as that line's: it moves."""
+    own = Route([(0.0, 0.0), (94.0, 0.0)], (100.0, 0.0), label_at=(50.0, 6.5))
+    other = Route([(0.0, 16.0), (94.0, 16.0)], (100.0, 16.0))  # its name's top would be 2.5 below it
+    placed = Layout([], [own, other])
+    place_labels(placed, ["h₁", ""])
+    _, bottom, _, top = label_rect(own.label_at, ["h₁"])
+    assert top < 0 or (bottom - 0) + 1 < 16 - top, own.label_at
+
+
+def test_a_name_on_a_bus_sits_where_its_own_drop_leaves_the_shared_trunk():
+    """Three steps' terms run along one trunk into a Σ: each t=k is named by its own drop, not along the
+    trunk where it would read as another step's (its first spot lay on the trunk itself)."""
+    drops = [Route([(x, 0.0), (x, 12.0), (200.0, 12.0), (200.0, -14.0)], (206.0, -14.0), label_at=(x + 9, 10.0))
+             for x in (20.0, 80.0, 140.0)]
+    boxes = [Box(x, -10.0, 40.0, 20.0) for x in (20.0, 80.0, 140.0)] + [Box(220.0, -14.0, 28.0, 20.0)]
+    placed = Layout(boxes, drops)
+    names = ["t=1", "t=2", "t=3"]
+    place_labels(placed, names)
+    _free(placed, names)
+    for x, route in zip((20.0, 80.0, 140.0), drops):
+        assert abs(route.label_at[0] - x) < 20, (x, route.label_at)
+
+
+# --- where no free spot exists, the grid makes one -------------------------------------------------------------------
+def drawn(picture) -> str:
+    labels, placed = labelled_layout(picture)
+    return picture_to_svg(picture, placed, labels, "f", figure=True)
+
+
+def test_a_gru_cells_gates_are_named_between_the_split_and_their_adds_on_a_slide():
+    """On a slide the levels of a step were 9.6 pt apart: a gate's r and z lay on the add they enter."""
+    model = tr.nn.GRU(2, 3)
+    picture = build_picture((model(tr.randn(2, 1, 2))[0].sum(),), level="op", slide=True)
+    text = drawn(picture)
+    assert label_clashes(text).count == 0, label_clashes(text)
+    assert misplaced_labels(text) == []
+    assert {"r", "z"} <= {"".join(e.itertext()) for e in ElementTree.fromstring(text) if e.get("class") == "edge-label"}
+
+
+@pytest.mark.parametrize("slide", [True, False])
+def test_a_rolled_cell_with_four_loops_names_each_beside_its_own_arch(slide):
+    """A rolled bidirectional LSTM's gradients hand four states back: nested, the inner arches shrank to
+    nothing and their long names ran across the outer loops' legs."""
+    model = tr.nn.LSTM(2, 3, bidirectional=True)
+    loss = model(tr.randn(3, 1, 2))[0][-1].sum()
+    picture = build_picture((loss,), level="step", rolled=True, backward=True, slide=slide)
+    labels, placed = labelled_layout(picture)
+    assert len(placed.loops) == 4
+    arches = sorted((route.points[2][0], route.points[0][0], route.points[1][1]) for _, _, route in placed.loops)
+    for (back, out, height), (next_back, _, next_height) in zip(arches, arches[1:]):
+        assert out - back > 4 and out < next_back and height > next_height  # side by side, lower to the right
+    text = picture_to_svg(picture, placed, labels, "f", figure=True)
+    assert label_clashes(text).count == 0, label_clashes(text)
+    assert misplaced_labels(text) == []
+
+
+def test_the_measure_sees_a_label_nearer_another_line():
+    text = ('<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 100 50">'
+            '<path class="edge" d="M0,40 L100,40"/><text class="edge-label" x="50" y="20">h₁</text>'
+            '<path class="edge" d="M0,24 L100,24"/></svg>')
+    assert misplaced_labels(text) == [("h₁", 17.5, 1.5)]

@@ -1,0 +1,102 @@
+"""The recurrent steps an op belongs to, as data: one run of a layer over a sequence is a
+:class:`Chain`, and each op a layer records inside :class:`at_step` carries its :class:`Step`
+(which chain, which t) — what drawings and analyses read to lay out and name the unrolled graph.
+For a loop written by hand, the "t=k" of a scope says the same (:func:`step_of`). Nothing here is
+needed to differentiate: the walk ignores it.
+"""
+
+from __future__ import annotations
+
+import itertools
+from dataclasses import dataclass, field
+from typing import Any
+
+from .recording import STATE
+
+
+def step_of(scope: tuple[str, ...]) -> int | None:
+    """The time step k of the innermost "t=k" in a scope path, or None outside any step.
+
+    >>> step_of(("LSTM", "layer 0", "forward", "t=3"))
+    3
+    """
+    for part in reversed(scope):
+        if part.startswith("t=") and part[2:].isdigit():
+            return int(part[2:])
+    return None
+
+
+@dataclass(frozen=True, eq=False)  # compared by identity: two calls of one module are two chains
+class Chain:
+    """One run of a recurrent layer, in one direction, over a sequence: what a figure draws as one
+    row of cells. A module called on two sequences makes two chains (that share its weights); a
+    call that starts from the state its own last call ended with continues that chain, its steps
+    numbered on (a generation loop, one token per call).
+
+    >>> first, second = Chain("LSTM", 0, "forward"), Chain("LSTM", 0, "forward")
+    >>> first == second, first.serial < second.serial
+    (False, True)
+    """
+
+    module: str  # the module's name in drawings and scopes ("LSTM", "encoder")
+    layer: int  # 0 for the layer that reads the input
+    direction: str  # "forward", or "reverse" for the second direction of a bidirectional layer
+    owner: int = 0  # id() of the module that made it: only its own later calls continue it
+    serial: int = field(default_factory=lambda: next(_CHAINS_MADE))  # the order chains were made in
+
+
+_CHAINS_MADE = itertools.count()
+
+
+@dataclass(frozen=True)
+class Step:
+    """Where an op of a recurrent layer belongs: step ``t`` of ``chain``. ``t`` counts on one
+    timeline: a decoder started from its encoder's final state numbers its steps on from there.
+
+    >>> chain = Chain("RNN", layer=0, direction="forward")
+    >>> Step(chain, 3).t, Step(chain, 3) == Step(chain, 3), Step(chain, 3) == Step(Chain("RNN", 0, "forward"), 3)
+    (3, True, False)
+    """
+
+    chain: Chain
+    t: int
+
+
+def step_number(function: Any) -> int | None:
+    """The time step an op belongs to: the t of the :class:`Step` a layer recorded, or for a loop
+    written by hand the "t=k" of its scope; None outside any step.
+
+    >>> import tinygrad_rnn as tr
+    >>> with tr.scope("t=2"):
+    ...     y = tr.ones(2, requires_grad=True) * 2
+    >>> step_number(y.grad_fn)
+    2
+    """
+    return function.step.t if function.step is not None else step_of(function.scope)
+
+
+class at_step:
+    """Record the ops created inside as step ``t`` of ``chain`` — the :class:`Step` drawings and
+    analyses read — and in the scope "t=k" inside the current one (a layer's is (module, "layer k",
+    direction)), which ``grad_contributions`` reports.
+
+    >>> import tinygrad_rnn as tr
+    >>> chain = Chain("RNN", layer=0, direction="forward")
+    >>> with tr.scope("RNN", "layer 0", "forward"), at_step(chain, 2):
+    ...     y = tr.ones(2, requires_grad=True) * 2
+    >>> y.grad_fn.step.t, y.grad_fn.scope
+    (2, ('RNN', 'layer 0', 'forward', 't=2'))
+    """
+
+    __slots__ = ("record", "previous")
+
+    def __init__(self, chain: Chain, t: int) -> None:
+        self.record = Step(chain, t)
+
+    def __enter__(self) -> Step:
+        self.previous = STATE.scope, STATE.step
+        STATE.scope, STATE.step = (*STATE.scope, f"t={self.record.t}"), self.record
+        return self.record
+
+    def __exit__(self, *exc: object) -> None:
+        STATE.scope, STATE.step = self.previous

@@ -1,0 +1,322 @@
+"""Where an arrow's name goes: beside its own line, never on a box, never struck through by a line.
+
+Each route comes with a spot for its label chosen by the rule that routed it (above a state's line
+mid-gap, beside a drop). Once every line is drawn, that spot is checked against everything else on
+the figure; where it lies on a node, on another label or under a line, the label moves to the
+nearest free spot beside its own line:
+
+* **candidates**: points along the arrow's own line, every few points, on either side of it, the
+  label's box a small gap away from the line;
+* **clashes**, counted for each candidate: a node's box, a step's name (t=1 in its corner), a note,
+  another label, or any line through the label's box (its own included);
+* **whose label it reads as**: another arrow's line about as close to the label as its own makes it read
+  as that arrow's, and so does a stretch of line shared with other arrows (a bus's trunk) far from where
+  this arrow parts from them: both count against a candidate, after the clashes;
+* the nearest candidate with the fewest clashes wins, so a label that was already clear stays put.
+
+Coordinates are the layout's (points, y upwards); a label's anchor is the middle of its first line's
+baseline, as :mod:`.svg` draws it.
+
+>>> from tinygrad_rnn.viz.geometry import Box, Layout, Route
+>>> crossing = Route([(0.0, 0.0), (0.0, 60.0)], (0.0, 66.0), label_at=(30.0, 28.0))
+>>> named = Route([(-40.0, 30.0), (54.0, 30.0)], (60.0, 30.0), label_at=(30.0, 28.0))  # on crossing's line?
+>>> placed = Layout([Box(80.0, 30.0, 30.0, 20.0)], [crossing, named])
+>>> place_labels(placed, ["h₁", "h₂"])
+>>> [clashes(placed, ["h₁", "h₂"], k) for k in range(2)]
+[0, 0]
+"""
+
+from __future__ import annotations
+
+import heapq
+import math
+
+from .geometry import (
+    CHAR,
+    LABEL_ASCENT,
+    LABEL_CHAR,
+    LABEL_CLEAR,
+    LABEL_DESCENT,
+    LABEL_LINE,
+    LABEL_OFFSET,
+    LINE,
+    Layout,
+    Route,
+    segment_enters,
+)
+
+Rect = tuple[float, float, float, float]  # (left, bottom, right, top), y upwards
+Point = tuple[float, float]
+
+STEP = 3.0  # candidates every STEP points along the line
+NEAR_JUNCTION = 8.0  # on a stretch shared with other arrows, this close to where this arrow parts from them
+CELL = 40.0  # the side of a cell of the index of what lies where
+NEAR = 24.0  # lines farther from a label than this do not make it read as theirs
+TRIED = 300  # the most spots tried for one label (its own stretch of line first, nearest first)
+
+
+def label_rect(at: Point, lines: list[str]) -> Rect:
+    """The box a label's lines cover when its first line's baseline is centred on ``at``.
+
+    >>> label_rect((10.0, 0.0), ["h₁"])
+    (4.6, -2.5, 15.4, 7.0)
+    """
+    half = max(len(line) for line in lines) * LABEL_CHAR / 2
+    return (round(at[0] - half, 6), at[1] - LABEL_DESCENT - LABEL_LINE * (len(lines) - 1), round(at[0] + half, 6),
+            at[1] + LABEL_ASCENT)
+
+
+class _Index:
+    """What lies where: boxes and line segments in square cells, so that a candidate meets only its
+    neighbours (a figure holds thousands of segments and a label tries a few hundred spots)."""
+
+    def __init__(self) -> None:
+        self.cells: dict[tuple[int, int], list[tuple[str, int, tuple]]] = {}
+        # the level and upright lines by their y (or x), rounded: (owner, low, high) along them — the lines that
+        # run along one another (a bus's trunk) are found by looking up one number, not by walking the cells
+        self.straight: dict[tuple[bool, int], list[tuple[int, float, float, float]]] = {}
+
+    def add(self, kind: str, owner: int, shape: tuple, rect: Rect) -> None:
+        for cell in _cells(rect):
+            self.cells.setdefault(cell, []).append((kind, owner, shape))
+        if kind == "line":
+            (x0, y0), (x1, y1) = shape
+            for level, across, low, high in ((True, y0, x0, x1), (False, x0, y0, y1)):
+                if (y0 if level else x0) == (y1 if level else x1):
+                    self.straight.setdefault((level, round(across)), []).append(
+                        (owner, across, min(low, high), max(low, high)))
+
+    def alongside(self, owner: int, p: Point, q: Point) -> list[tuple[float, float]]:
+        """Where other arrows' lines run along the level (or upright) segment pq: (from, to) as distances
+        from p along it."""
+        level = p[1] == q[1]
+        if not level and p[0] != q[0]:
+            return []  # a slanted line runs alone
+        across, start = (p[1], p[0]) if level else (p[0], p[1])
+        sign = 1.0 if (q[0] - p[0] if level else q[1] - p[1]) >= 0 else -1.0
+        return [tuple(sorted(((low - start) * sign, (high - start) * sign)))
+                for key in (round(across) - 1, round(across), round(across) + 1)
+                for other, at, low, high in self.straight.get((level, key), ())
+                if other != owner and abs(at - across) < 0.75]
+
+    def near(self, rect: Rect):
+        seen = set()
+        for cell in _cells(rect):
+            for item in self.cells.get(cell, ()):
+                if id(item) not in seen:
+                    seen.add(id(item))
+                    yield item
+
+
+def _cells(rect: Rect):
+    for i in range(math.floor(rect[0] / CELL), math.floor(rect[2] / CELL) + 1):
+        for j in range(math.floor(rect[1] / CELL), math.floor(rect[3] / CELL) + 1):
+            yield i, j
+
+
+def _polyline(route: Route) -> list[Point]:
+    return [*route.points, route.end]
+
+
+def _index(placed: Layout, items: list[tuple[Route, list[str] | None]]) -> _Index:
+    """Every box, line, label and text of the figure, each line and label tagged with its owner (its
+    place in ``items``: every route and loop, with the lines of its label where one is drawn)."""
+    index = _Index()
+    for box in placed.boxes:
+        rect = (box.left, box.bottom, box.right, box.top)
+        index.add("box", -1, rect, rect)
+    for name, box in placed.clusters:  # the step's name in its top left corner (svg.py, dot.py's labeljust=l)
+        rect = (box.left + 5, box.top - 15, box.left + 7 + len(name) * CHAR, box.top - 4)
+        index.add("box", -1, rect, rect)
+        corners = [(box.left, box.bottom), (box.right, box.bottom), (box.right, box.top), (box.left, box.top)]
+        for p, q in zip(corners, corners[1:] + corners[:1]):
+            index.add("border", -1, (p, q), _span(p, q))
+    for text, x, y in placed.texts:
+        rect = (x, y - LINE / 2, x + len(text) * CHAR, y + LINE / 2)
+        index.add("box", -1, rect, rect)
+    for owner, (route, lines) in enumerate(items):
+        points = _polyline(route)
+        for p, q in zip(points, points[1:]):
+            index.add("line", owner, (p, q), _span(p, q))
+        if lines:
+            rect = label_rect(route.label_at, lines)
+            index.add("label", owner, rect, rect)
+    return index
+
+
+def _items(placed: Layout, names: list[str]) -> list[tuple[Route, list[str] | None]]:
+    """Every route (``names``: each one's label) and every rolled cell's loop, with the lines of its label
+    as drawn, or None where it draws none."""
+    items: list[tuple[Route, list[str] | None]] = [
+        (route, (route.label_lines or [name]) if name and route.label_at is not None and route.label_drawn else None)
+        for route, name in zip(placed.routes, names)]
+    return items + [(route, route.label_lines or [state]) for _, state, route in placed.loops]
+
+
+def _span(p: Point, q: Point) -> Rect:
+    return min(p[0], q[0]), min(p[1], q[1]), max(p[0], q[0]), max(p[1], q[1])
+
+
+def _grow(rect: Rect, by: float) -> Rect:
+    return rect[0] - by, rect[1] - by, rect[2] + by, rect[3] + by
+
+
+def _overlap(a: Rect, b: Rect) -> bool:
+    return a[0] < b[2] and b[0] < a[2] and a[1] < b[3] and b[1] < a[3]
+
+
+def _score(index: _Index, owner: int, rect: Rect) -> tuple[int, int]:
+    """(clashes, doubts) of a label of route ``owner`` covering ``rect``: clashes with boxes, texts, labels
+    and lines; where there are none, doubts: a step's border runs through it, or another arrow's line lies
+    about as close to it as its own does (the label would read as that arrow's) — a line that runs along its
+    own there, a bus's shared trunk, aside."""
+    clear = _grow(rect, LABEL_CLEAR)
+    clash = 0
+    for kind, other, shape in index.near(clear):
+        if kind in ("box", "label"):
+            clash += other != owner and _overlap(clear, shape)
+        elif kind == "line" and _box_distance(clear, shape) == 0.0:
+            clash += segment_enters(*shape, clear)
+    if clash:
+        return clash, 0
+    doubt, own, others = 0, [], []
+    for kind, other, shape in index.near(_grow(rect, NEAR)):
+        if kind == "border":
+            doubt += _box_distance(rect, shape) == 0.0 and segment_enters(*shape, rect)
+        elif kind == "line":
+            (own if other == owner else others).append(shape)
+    centre = ((rect[0] + rect[2]) / 2, (rect[1] + rect[3]) / 2)
+    nearest, at = NEAR, None
+    for segment in own:
+        if _box_distance(rect, segment) < nearest and (distance := _rect_distance(rect, segment)) < nearest:
+            nearest, at = distance, _closest(centre, segment)
+    for segment in others:
+        if _box_distance(rect, segment) < nearest + 1.0 and _rect_distance(rect, segment) < nearest + 1.0:
+            doubt += at is None or _distance(at, segment) > 0.75
+    return 0, doubt
+
+
+def _box_distance(rect: Rect, segment: tuple[Point, Point]) -> float:
+    """How far the box around a segment lies from ``rect``: never more than the segment itself."""
+    (x0, y0), (x1, y1) = segment
+    dx = max(rect[0] - max(x0, x1), 0.0, min(x0, x1) - rect[2])
+    dy = max(rect[1] - max(y0, y1), 0.0, min(y0, y1) - rect[3])
+    return math.hypot(dx, dy)
+
+
+def _closest(point: Point, segment: tuple[Point, Point]) -> Point:
+    """The point of the segment nearest to ``point``."""
+    (x0, y0), (x1, y1) = segment
+    dx, dy = x1 - x0, y1 - y0
+    length = dx * dx + dy * dy
+    t = 0.0 if length == 0 else max(0.0, min(1.0, ((point[0] - x0) * dx + (point[1] - y0) * dy) / length))
+    return x0 + t * dx, y0 + t * dy
+
+
+def _distance(point: Point, segment: tuple[Point, Point]) -> float:
+    return math.dist(point, _closest(point, segment))
+
+
+def _rect_distance(rect: Rect, segment: tuple[Point, Point]) -> float:
+    """How far a segment passes from a box (0 where it enters it)."""
+    if segment_enters(*segment, rect):
+        return 0.0
+    left, bottom, right, top = rect
+    corners = [(left, bottom), (right, bottom), (right, top), (left, top)]
+    ends = [math.hypot(max(left - x, 0.0, x - right), max(bottom - y, 0.0, y - top)) for x, y in segment]
+    return min(ends + [_distance(corner, segment) for corner in corners])
+
+
+def _samples(index: _Index, owner: int, points: list[Point]):
+    """(point, the line's direction there, shared) every STEP points along a route, from its tail to its
+    arrowhead; ``shared``: another arrow's line runs along it there (a bus's trunk)."""
+    found = []
+    for p, q in zip(points, points[1:]):
+        length = math.dist(p, q)
+        if length == 0:
+            continue
+        direction = ((q[0] - p[0]) / length, (q[1] - p[1]) / length)
+        along = index.alongside(owner, p, q)
+        for n in range(math.ceil(length / STEP)):
+            at = (p[0] + direction[0] * n * STEP, p[1] + direction[1] * n * STEP)
+            found.append((at, direction, any(low - 0.75 <= n * STEP <= high + 0.75 for low, high in along)))
+    return found
+
+
+def _candidates(samples, lines: list[str], far: bool, around: Point):
+    """Label anchors beside the line on either side at every sample that lies (``far``) or does not lie
+    farther along the line than NEAR_JUNCTION from where this arrow parts from the lines it shares (far
+    along a shared trunk, a label reads as another's), within TRIED · STEP of ``around`` (of those farther,
+    none would be among the TRIED nearest)."""
+    parting = [math.inf] * len(samples)
+    last = -math.inf
+    for k, (_, _, shared) in enumerate(samples):  # distance from the nearest stretch of its own, both ways
+        last = k if not shared else last
+        parting[k] = (k - last) * STEP
+    last = math.inf
+    for k in range(len(samples) - 1, -1, -1):
+        last = k if not samples[k][2] else last
+        parting[k] = min(parting[k], (last - k) * STEP)
+    left, bottom, right, top = label_rect((0.0, 0.0), lines)
+    centre = ((left + right) / 2, (bottom + top) / 2)
+    for (at, (dx, dy), _), away in zip(samples, parting):
+        if (away > NEAR_JUNCTION) != far or abs(at[0] - around[0]) + abs(at[1] - around[1]) > TRIED * STEP:
+            continue
+        normal = (-dy, dx)
+        # the label's box just clear of the line: straight away from it, and (beside a slanted line, where
+        # the straight way out runs into the boxes it joins) level with the point, or above or below it
+        reach = (right - left) / 2 * abs(normal[0]) + (top - bottom) / 2 * abs(normal[1]) + LABEL_OFFSET
+        for ux, uy in ((-dy, dx), (dy, -dx), (1.0, 0.0), (-1.0, 0.0), (0.0, 1.0), (0.0, -1.0)):
+            facing = ux * normal[0] + uy * normal[1]
+            if abs(facing) > 0.2 and (abs(dx) > 0.01 and abs(dy) > 0.01 or abs(facing) > 0.99):
+                t = reach / abs(facing)
+                yield at[0] + ux * t - centre[0], at[1] + uy * t - centre[1]
+
+
+def clashes(placed: Layout, names: list[str], k: int) -> int:
+    """How many things the label of route ``k`` (``names``: every route's label) lies on, or is struck
+    through by."""
+    items = _items(placed, names)
+    route, lines = items[k]
+    return _score(_index(placed, items), k, label_rect(route.label_at, lines))[0]
+
+
+def place_labels(placed: Layout, names: list[str]) -> None:
+    """Move every arrow label (``names``: each route's; a rolled cell's loops name their states) that lies on
+    a box, a label or a line to the nearest free spot beside its own line."""
+    items = _items(placed, names)
+    index = _index(placed, items)
+    for k, (route, lines) in enumerate(items):
+        if not lines:
+            continue
+        rect = label_rect(route.label_at, lines)
+        now = _score(index, k, rect)
+        if now == (0, 0):
+            continue
+        best = None
+        samples, tried = _samples(index, k, _polyline(route)), 0
+        for far in (False, True):  # far along a shared trunk only where nothing nearer is free
+            spots = heapq.nsmallest(TRIED - tried, ((math.dist(anchor, route.label_at), anchor)
+                                                    for anchor in _candidates(samples, lines, far, route.label_at)))
+            tried += len(spots)
+            for distance, anchor in spots:
+                clash, doubt = _score(index, k, label_rect(anchor, lines))
+                key = (clash, doubt + far, distance)
+                if best is None or key < best[0]:
+                    best = (key, anchor)
+                if (clash, doubt) == (0, 0):
+                    break  # the nearest free spot
+            if best is not None and best[0][:2] == (0, far):
+                break
+        if best is not None and best[0][:2] < now:
+            _forget(index, k, rect)
+            route.label_at = best[1]
+            new = label_rect(best[1], lines)
+            index.add("label", k, new, new)
+
+
+def _forget(index: _Index, owner: int, rect: Rect) -> None:
+    """Take a label's old box out of the index."""
+    for cell in _cells(rect):
+        items = index.cells.get(cell, [])
+        index.cells[cell] = [item for item in items if item != ("label", owner, rect)]
