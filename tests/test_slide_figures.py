@@ -47,7 +47,6 @@ DOCS_TOO_SMALL: dict[str, str] = {
     # (gru_op fitted at 25.3 px, labels 28.1 px, while its gates' r and z lay on the adds they enter: the gap
     # between split and add now holds a line of their names, and the figure is a few points taller)
     "gru_op": "text 20.3 px, labels 22.5 px, 1.69 : 1",
-    "lstm_op": "text 23.2 px, labels 23.2 px, 2.19 : 1",
     "lstm_forward_and_backward": "text 21.3 px, labels 23.7 px, 2.40 : 1",
     "language_model_bptt": "text 20.9 px, labels 23.2 px, 1.84 : 1",
     "seq2seq": "text 18.9 px, labels 21 px, 2.33 : 1",
@@ -58,7 +57,6 @@ GRID_TOO_SMALL: dict[str, str] = {  # (cell-level-layers-bidirectional-loss-back
     "lstm-cell-2-False-every-backward-True-8-cs224n": "text 16 px, labels 17.8 px, 1.96 : 1",
     "gru-step-2-True-last-both-False-8-cmu": "text 12.2 px, labels 13.5 px, 2.20 : 1",
     "gru-cell-1-False-every-both-False-3-elman": "text 15 px, labels 16.6 px, 1.45 : 1",
-    "rnn-cell-2-True-last-none-True-8-elman": "text 23.9 px, labels 26.6 px, 1.53 : 1",
     "rnn-op-2-False-every-backward-False-8-usc": "text 11.2 px, labels 12.4 px, 2.30 : 1",
     "lstm-op-1-True-last-none-False-3-cs224n": "text 15.6 px, labels 15.6 px, 1.53 : 1",
     "lstm-step-2-True-last-both-False-3-pytorch": "text 15.4 px, labels 17.1 px, 2.07 : 1",

@@ -93,7 +93,7 @@ def test_an_lstm_passes_two_labelled_states_c_above_h():
 
 def test_op_level_names_the_states_and_keeps_the_gate_order_in_every_step():
     _, loss = last_step_loss("lstm", steps=3)
-    text = viz.to_dot(loss, level="op")
+    text = viz.to_dot(loss, level="op", time_steps=slice(None))  # (a slide draws t = 1, …, 3)
     for sub in "₁₂₃":
         assert f'label="c{sub} = add' in text and f'label="h{sub} = mul' in text
     picture = build_picture((loss,), level="op")

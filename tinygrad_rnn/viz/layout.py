@@ -73,12 +73,20 @@ SLIDE_LINE_CHARS = (None, 16, 12, 8)  # on a slide, a node's line longer than on
 def labelled_layout(picture: Picture) -> tuple[list[str], Layout]:
     """Each node's label (:func:`~.graph.display_label`) and the layout of boxes sized to them:
     what every drawing places, DOT and the lecture page's SVG alike. On a slide, long lines may be
-    broken, the notes put beside the drawing and one step of ops turned: measured on each layout, the
-    first that fits a 1,920 × 1,080 slide wins (the fewest changes), else the one it enlarges most."""
-    choices = SLIDE_LINE_CHARS if picture.slide else (None,)
+    broken, the notes put beside the drawing, one step of ops turned and, last, two variants for a figure
+    bound by its height: the names broken but the parameters' pairs whole (linear / W_hh, b_hh, a line
+    shorter than linear / W_hh, / b_hh), and a cell's three parameters in one line (W, b_h, V; not W, b_h over
+    V: rows of rolled cells gain a line a row). Measured on each layout, the first that fits a 1,920 × 1,080
+    slide wins (the fewest changes), else the one it enlarges most."""
+    choices = [(line_chars, 2, False) for line_chars in (SLIDE_LINE_CHARS if picture.slide else (None,))]
+    counts = {len(node.parameters) for node in picture.nodes}
+    if picture.slide and max(counts, default=0) >= 2:
+        choices.append((SLIDE_LINE_CHARS[-1], 2, True))
+    if picture.slide and max(counts, default=0) == 3:  # (four stay two pairs: W_ih, b_ih over W_hh, b_hh)
+        choices.append((None, 3, False))  # (a line of three broken again at ", " would gain nothing)
     found = []
-    for line_chars in choices:
-        labels = [display_label(node, line_chars) for node in picture.nodes]
+    for line_chars, per_line, whole_parameters in choices:
+        labels = [display_label(node, line_chars, per_line, whole_parameters) for node in picture.nodes]
         sizes = [node_size(label, SLIDE_SPACING if picture.slide else FREE) for label in labels]
         for beside in (0, *NOTE_BESIDE_CHARS) if picture.slide and picture.notes else (0,):
             for turned in (False, True) if picture.slide and _one_step_of_ops(picture) else (False,):

@@ -37,15 +37,26 @@ class Node:
     chain: Any = None  # the recurrent layer's run its row draws (function.Chain: module, layer, direction)
 
 
-def display_label(node: Node, line_chars: int | None = None) -> str:
+def display_label(node: Node, line_chars: int | None = None, per_line: int = 2,
+                  whole_parameters: bool = False) -> str:
     """What a drawing writes in a node: its label, and with params="label" the parameters it uses,
-    two to a line (W_ih, b_ih / W_hh, b_hh), so that a cell stays narrow and a figure's text large.
-    With ``line_chars`` (a slide), a longer line breaks after " = ", ", " or "; ": a narrower node."""
-    pairs = [", ".join(node.parameters[k:k + 2]) for k in range(0, len(node.parameters), 2)]
-    lines = [node.label, *pairs]
-    if line_chars is not None:
-        lines = [part for line in "\n".join(lines).split("\n") for part in wrapped(line, line_chars)]
-    return "\n".join(lines)
+    ``per_line`` to a line (two: W_ih, b_ih / W_hh, b_hh), so that a cell stays narrow and a figure's text
+    large; three (W, b_h, V in one line) make a cell one line shorter, for a figure whose height is short.
+    With ``line_chars`` (a slide), a longer line breaks after " = ", ", " or "; ": a narrower node; with
+    ``whole_parameters`` only its name does (g₁ = / tanh), its parameters' lines stay whole (W_hh, b_hh):
+    a node as tall as its name, where a figure has room for its width but not for its height.
+
+    >>> from tinygrad_rnn.viz.picture import Node
+    >>> node = Node(key=0, label="linear", kind="op", parameters=["W_hh", "b_hh"])
+    >>> display_label(node, 8).splitlines(), display_label(node, 8, whole_parameters=True).splitlines()
+    (['linear', 'W_hh,', 'b_hh'], ['linear', 'W_hh, b_hh'])
+    """
+    pairs = [", ".join(node.parameters[k:k + per_line]) for k in range(0, len(node.parameters), per_line)]
+    if line_chars is None:
+        return "\n".join([node.label, *pairs])
+    broken = [part for line in node.label.split("\n") for part in wrapped(line, line_chars)]
+    return "\n".join(broken + [part for line in pairs
+                                for part in ([line] if whole_parameters else wrapped(line, line_chars))])
 
 
 def wrapped(line: str, line_chars: int) -> list[str]:
