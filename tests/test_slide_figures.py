@@ -438,7 +438,6 @@ def test_every_arrowhead_points_along_the_last_part_of_its_line(name):
 # (Generation's argmax once sat on the next cell's corner and its dashed drop struck out h₄⁽ᵈ⁾: 2 and 2.)
 DOCS_LABEL_CLASHES: dict[str, str] = {
     "gru_op": "0 overlaps, 0 crossed, 4 on nodes",  # (t = 1, …, 3 on a slide: two steps of ops, not three)
-    "lstm_stacked_bidirectional": "0 overlaps, 4 crossed, 0 on nodes",
 }
 GRID_LABEL_CLASHES: dict[str, str] = {
     "lstm-step-1-True-last-backward-True-3-usc": "0 overlaps, 3 crossed, 0 on nodes",
@@ -452,7 +451,7 @@ GRID_LABEL_CLASHES: dict[str, str] = {
     "lstm-op-1-False-last-backward-False-3-elman": "0 overlaps, 6 crossed, 14 on nodes",
     "rnn-cell-1-False-last-both-False-3-usc": "0 overlaps, 3 crossed, 0 on nodes",
     "gru-op-1-False-last-none-False-3-cs224n": "0 overlaps, 0 crossed, 6 on nodes",
-    "rnn-cell-1-True-last-both-False-3-pytorch": "0 overlaps, 10 crossed, 2 on nodes",
+    "rnn-cell-1-True-last-both-False-3-pytorch": "0 overlaps, 5 crossed, 2 on nodes",
 }
 
 
