@@ -117,6 +117,9 @@ SLIDE_MORE_THROUGH_NODES: dict[str, str] = {
     # stack (forward row, beside its end) → cat (the reverse row's end, across the figure): one diagonal over
     # both rows, through nodes in either size (op level, bidirectional: test_cli_grid's known failures)
     "lstm-op-1-True-last-none-False-3-cs224n": "free 4, slide 5",
+    # J's bus into the backward rows of two directions crosses a Σ (free 0, slide 0 or 1): it comes and goes with
+    # the labels' widths and the rows' heights
+    "rnn-cell-1-True-last-both-False-3-pytorch": "free 0, slide 1; comes and goes",
 }
 
 

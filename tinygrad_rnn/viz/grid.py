@@ -292,10 +292,11 @@ class Grid(Routes):
                                          default=self.pitch_x[r] - self.space.gap_x) for r in range(rows)]
         block_height = [self.level_middle[(r, levels[r] - 1)] + level_height.get((r, levels[r] - 1), 0.0) / 2
                         + 2 * self.space.box_pad + label_room for r in range(rows)]
-        if self.slide and not clustered:  # room above a row of cells for its states' labels broken in two lines
-            for r in range(rows):
-                block_height[r] = max([block_height[r]] + [2 * self._state_label_top(row, gap) for (row, gap)
-                                                           in self.gap_tracks if row == r])
+        # on a slide, room above a row of cells for its states' labels broken in two lines (growing upwards from
+        # the top state): the lanes above the row pass over them, not through them; the cells stay where they are
+        labels_above = [max([0.0] + [self._state_label_top(row, gap) - block_height[r] / 2 for (row, gap)
+                                     in self.gap_tracks if row == r]) if self.slide and not clustered else 0.0
+                        for r in range(rows)]
         band = list(block_height)  # a row's height: its steps, or the nodes stacked beside it
         columns_beside: dict[bool, list[float]] = {True: [], False: []}
         for (on_left, row, col), members in self.beside.items():
@@ -328,8 +329,9 @@ class Grid(Routes):
                 y += below_height + self.space.gap_y * 2
             y += self.lanes_below[r] * self.space.lane + (self.space.lane if self.lanes_below[r] else 0.0)
             self.row_y.append(y + band[r] / 2)
-            y += band[r] + (self.lanes_above[r] + 1) * self.space.lane + self.space.gap_y + loop_room
-        self.block_top = [self.row_y[r] + block_height[r] / 2 for r in range(rows)]
+            above_row = max(band[r] / 2, block_height[r] / 2 + labels_above[r])
+            y += band[r] / 2 + above_row + (self.lanes_above[r] + 1) * self.space.lane + self.space.gap_y + loop_room
+        self.block_top = [self.row_y[r] + block_height[r] / 2 + labels_above[r] for r in range(rows)]
         self.block_bottom = [self.row_y[r] - block_height[r] / 2 for r in range(rows)]
         # between the steps and the nodes beside them: room for the label of a straight edge across (h_T → J),
         # and for a line that passes up beside the first or last column (x_1 to a reverse row) clear of them.
