@@ -520,5 +520,5 @@ def test_a_slide_says_backward_once_and_free_size_on_every_node():
     assert views.BACKWARD_ROWS in both.notes and views.BACKWARD_NODES not in both.notes
     names = [text for text, _, _ in labelled_layout(both)[1].texts]
     assert not any("layer 1" in name for name in names)  # (free size: "layer 1 →" and "∂ layer 1 ←")
-    free_names = [text for text, _, _ in labelled_layout(build_picture((make_loss(),), slide=False, **options))[1].texts]
-    assert "∂ layer 1 ←" in free_names
+    free = build_picture((make_loss(),), slide=False, **options)
+    assert "∂ layer 1 ←" in [text for text, _, _ in labelled_layout(free)[1].texts]

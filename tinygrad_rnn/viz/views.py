@@ -20,7 +20,6 @@ from .gradient_labels import STEP_DIGITS, arrow_labels, name_of, sum_note
 from .levels import unique
 from .picture import BACKWARD_ROW, CHOICES, Node, Picture, steps_text
 
-
 # on a slide, said once instead of ", backward" on every node (the rows under the forward ones: a figure of both)
 BACKWARD_NODES = "Each step's node is the backward of the call it names"
 BACKWARD_ROWS = "The lower rows run backward: each node there is the backward of the call it names"
