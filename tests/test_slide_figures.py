@@ -41,7 +41,9 @@ def drawn(picture) -> str:
 # fit (strict), so that one that starts to fit says so. What they share: an op-level step holds a dozen nodes; an
 # encoder–decoder has twice the steps (six cells of a forward figure are always drawn whole); two layers or two
 # directions double the rows; the row names ("∂ layer 1 ←") and the Σ column widen a BPTT figure, and there a "…"
-# brings long labels and moves J beside it, so that leaving a step out does not help. The threshold does not move.
+# brings long labels and moves J beside it, so that leaving a step out does not help. (The language model's BPTT is
+# bound both ways: the gap between cells holds ∂(J₂ + J₃ + J₄)/∂h₁, and the Σ column's eight lines set the cell row's
+# height; one line per weight would trade that height for more width.) The threshold does not move.
 DOCS_TOO_SMALL: dict[str, str] = {
     "lstm_op": "text 23.2 px, labels 23.2 px, 2.19 : 1",
     "language_model_bptt": "text 21.5 px, labels 23.9 px, 1.89 : 1",
