@@ -98,9 +98,10 @@ def build_picture(tensors: tuple[Tensor, ...], level: str = "op", backward: bool
         picture.notes[:0] = ["A fused layer is one node for the whole sequence, drawn as its steps",
                              "fused=False records those primitive ops themselves"]
     if both:
-        picture = forward_and_backward_picture(picture)
+        picture = forward_and_backward_picture(picture, slide=slide)
     elif bptt:
-        picture = bptt_picture(picture, generic=rolled)  # rolled: labels that hold at any step t
+        # rolled: labels that hold at any step t (and its one cell says "backward")
+        picture = bptt_picture(picture, generic=rolled, slide=slide and not rolled)
     if rolled:
         picture = rolled_picture(picture)
     name_values(picture, notation, {short_name(t.name) for t in _leaves(roots) if t.name}, params != "hide", tokens)

@@ -14,6 +14,7 @@ from .geometry import (
     LABEL_ASCENT,
     LABEL_CLEAR,
     LABEL_DESCENT,
+    LABEL_LINE,
     LABEL_OFFSET,
     LOOP_HEIGHT,
     NAMED_LEVEL_GAP,
@@ -68,6 +69,10 @@ class Grid(Routes):
             row_keys, chains)  # two modules in rows of their own: say whose each row is
         self.row_names = [_row_name(key, back, layer_rows, one_layer, modules)
                           for key, back in zip(row_keys, flows_back)]
+        if self.slide and layer_rows == 2 and any(key[:1] == (BACKWARD_ROW,) for key in row_keys):
+            # one row and its backward under it: "layer 1 →" and "∂ layer 1 ←" told nothing the rows do not (the
+            # note says which runs backward), and a width-bound slide lost their width from every line of text
+            self.row_names = [""] * len(row_keys)
 
         self._arrange_blocks()
         self._place_outside()
@@ -319,6 +324,11 @@ class Grid(Routes):
                                          default=self.pitch_x[r] - self.space.gap_x) for r in range(rows)]
         block_height = [self.level_middle[(r, levels[r] - 1)] + level_height.get((r, levels[r] - 1), 0.0) / 2
                         + 2 * self.space.box_pad + label_room for r in range(rows)]
+        # on a slide, room above a row of cells for its states' labels broken in two lines (growing upwards from
+        # the top state): the lanes above the row pass over them, not through them; the cells stay where they are
+        labels_above = [max([0.0] + [self._state_label_top(row, gap) - block_height[r] / 2 for (row, gap)
+                                     in self.gap_tracks if row == r]) if self.slide and not clustered else 0.0
+                        for r in range(rows)]
         band = list(block_height)  # a row's height: its steps, or the nodes stacked beside it
         columns_beside: dict[bool, list[float]] = {True: [], False: []}
         for (on_left, row, col), members in self.beside.items():
@@ -354,18 +364,26 @@ class Grid(Routes):
                 y += below_height + self.space.gap_y * 2
             y += self.lanes_below[r] * self.space.lane + (self.space.lane if self.lanes_below[r] else 0.0)
             self.row_y.append(y + band[r] / 2)
-            y += band[r] + (self.lanes_above[r] + 1) * self.space.lane + self.space.gap_y + loop_room
-        self.block_top = [self.row_y[r] + block_height[r] / 2 for r in range(rows)]
+            above_row = max(band[r] / 2, block_height[r] / 2 + labels_above[r])
+            y += band[r] / 2 + above_row + (self.lanes_above[r] + 1) * self.space.lane + self.space.gap_y + loop_room
+        self.block_top = [self.row_y[r] + block_height[r] / 2 + labels_above[r] for r in range(rows)]
         self.block_bottom = [self.row_y[r] - block_height[r] / 2 for r in range(rows)]
         # between the steps and the nodes beside them: room for the label of a straight edge across (h_T → J),
-        # and for a line that passes up beside the first or last column (x_1 to a reverse row) clear of them
-        gap = max([self.space.column_gap_min] + [len(label) * 5.4 + 2 * ARROW + 4
-                                                 for (tail, head), kind in self.kind.items()
-                             if kind == ("straight",) and (tail in self.block_of) != (head in self.block_of)
-                             and (label := self._labels.get((tail, head)))]
-                  + [max(len(line) for line in self.loop_label(loop, len(self.nodes[i].loops))) * CHAR
-                     for i in self.block_of for loop in self.nodes[i].loops])  # a loop's label
-        first_left = sum(columns_beside[True]) + gap  # the left side of the first column
+        # and for a line that passes up beside the first or last column (x_1 to a reverse row) clear of them.
+        # On a slide each side as wide as its own labels need (J's ∂J/∂h_T on the right widened the left too)
+        side_of = {i: on_left for (on_left, _, _), members in self.beside.items() for i in members}
+        loop_labels = [max(len(line) for line in self.loop_label(loop, len(self.nodes[i].loops))) * CHAR
+                       for i in self.block_of for loop in self.nodes[i].loops]
+
+        def gap_beside(on_left: bool | None) -> float:
+            return max([self.space.column_gap_min] + loop_labels + [
+                len(label) * 5.4 + 2 * ARROW + 4 for (tail, head), kind in self.kind.items()
+                if kind == ("straight",) and (tail in self.block_of) != (head in self.block_of)
+                and (label := self._labels.get((tail, head)))
+                and (on_left is None or side_of.get(head if tail in self.block_of else tail) in (on_left, None))])
+
+        gap_left, gap_right = (gap_beside(True), gap_beside(False)) if self.slide else (gap_beside(None),) * 2
+        first_left = sum(columns_beside[True]) + gap_left  # the left side of the first column
         # a state's label sits between two cells: the gap as wide as the longest (a BPTT arrow's part of ∂J/∂h)
         # (every state of the gap: two cells pass h and c along one pair of nodes, which self.kind holds once)
         self.column_gap = max([self.space.column_gap_min] + [
@@ -380,8 +398,8 @@ class Grid(Routes):
             and "group" not in (self.nodes[tail].kind, self.nodes[head].kind)
             for tracks in [self.gap_tracks[kind[1:3]]] for label in tracks if label])
         self.column_x = [first_left + sum(widths[:c]) + c * self.column_gap + widths[c] / 2 for c in range(len(widths))]
-        left_edge = first_left - gap
-        right_edge = self.column_x[-1] + widths[-1] / 2 + gap
+        left_edge = first_left - gap_left
+        right_edge = self.column_x[-1] + widths[-1] / 2 + gap_right
 
         self.clusters: list[tuple[str, Box]] = []
         for (row, col), members in sorted(self.members.items()):
@@ -416,6 +434,16 @@ class Grid(Routes):
                 rows = [self.block_of[n][0] for n in self.successors[i] + self.predecessors[i] if n in self.block_of]
                 rows = rows or list(range(len(self.row_y)))
                 boxes[i].y = sum(self.row_y[r] for r in rows) / len(rows)
+
+    def _state_label_top(self, row: int, gap: int) -> float:
+        """How far above its row's middle the top state label in a gap between two cells reaches (as
+        :meth:`~.routes.Routes._state_route` places it, growing upwards where it is broken in two lines)."""
+        tracks = self.gap_tracks[(row, gap)]
+        lines = max(len(self._drawn(label, len(tracks))) for label in tracks)
+        low = min((self.boxes[i].height for (r, _), members in self.members.items() if r == row for i in members),
+                  default=0.0)
+        offset = (len(tracks) - 1) / 2 * low / 4  # the top track, above the middle
+        return offset + 7 + LABEL_LINE * (lines - 1) + 9  # (a 9-point line rises 8 above its baseline)
 
 
 def _chains(members: list[int], successors, distance: dict[int, int], place, height: dict[int, int]) -> list[int]:

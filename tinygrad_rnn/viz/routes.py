@@ -234,7 +234,12 @@ class Routes:
             start = (x, a.top if above else a.bottom)
             points = [start, (x, y), (trunk, y), (trunk, b.y)]
             end = (b.left, b.y) if rightwards else (b.right, b.y)
-            label_at = (x + 3 + 3 * len(label), start[1] + 7 if above else start[1] - 7)
+            # its step's name beside the drop; on a slide where no line runs: above a row (across the lane's
+            # height) away from the trunk, below it out to the corner (a narrow node's edge down its middle
+            # struck "t=1" through where the name went inwards)
+            away = x > trunk if above else x > a.x
+            outwards = 1 if not self.slide or x == a.x or away else -1
+            label_at = (x + outwards * (3 + 3 * len(label)), start[1] + 7 if above else start[1] - 7)
             return finish(points, end, label, label_at)
         rightwards = b.x > a.x
         trunk = self._trunk_x(tail, a, lane_key, not rightwards)

@@ -20,11 +20,17 @@ from .gradient_labels import STEP_DIGITS, arrow_labels, name_of, sum_note
 from .levels import unique
 from .picture import BACKWARD_ROW, CHOICES, Node, Picture, steps_text
 
+# on a slide, said once instead of ", backward" on every node (the rows under the forward ones: a figure of both)
+BACKWARD_NODES = "Each step's node is the backward of the call it names"
+BACKWARD_ROWS = "The lower rows run backward: each node there is the backward of the call it names"
 
-def bptt_picture(forward: Picture, generic: bool = False) -> Picture:
+
+def bptt_picture(forward: Picture, generic: bool = False, slide: bool = False) -> Picture:
     """The BPTT figure of a forward picture at cell or step level (made with ``params="label"``);
     each arrow labelled with the part of a gradient it carries (``gradient_labels.py``), for any
-    step t where ``generic`` (the rolled view)."""
+    step t where ``generic`` (the rolled view). On a ``slide`` a node names its call and step
+    (``RNN cell`` / ``t=2``) and one note says that each is that call's backward: the word on every
+    node made each a line taller (and the cross_entropy row a column wider)."""
     kept = [i for i, n in enumerate(forward.nodes) if n.kind in ("group", "op", "output", "ellipsis")]
     means = {i for i in kept if isinstance(forward.nodes[i].key, tuple) and forward.nodes[i].key[0] == "reduced"}
     feeds: dict[int, list[int]] = {}
@@ -43,7 +49,7 @@ def bptt_picture(forward: Picture, generic: bool = False) -> Picture:
             label = node.label
         else:  # RNN cell, backward / embedding, backward — in the column of its step
             what = first.split(" = ")[-1]
-            label = f"{what}, backward" + (f"\nt={node.step}" if node.step is not None else "")
+            label = (what if slide else f"{what}, backward") + (f"\nt={node.step}" if node.step is not None else "")
         nodes.append(Node(("backward", node.key), node.kind, label, node.scope, step=node.step, row=node.row,
                           gradient_norm=node.gradient_norm, chain=node.chain))
         index[i] = len(nodes) - 1
@@ -92,6 +98,7 @@ def bptt_picture(forward: Picture, generic: bool = False) -> Picture:
     left_out = [step for i in index if forward.nodes[i].kind == "ellipsis" for step in forward.nodes[i].key[2]]
     notes = ["Σ: the terms one weight receives at every step, added"
              + (f" (also those of the steps left out: t={steps_text(left_out)})" if left_out else "")]
+    notes += [BACKWARD_NODES] if slide else []
     added = sum_note(forward, carries, generic)
     notes += [added] if added else []
     return Picture(nodes, unique(edges), forward.rankdir, forward.title, forward.legend, backward=True, notes=notes)
@@ -157,10 +164,11 @@ def _rolled_label(label: str) -> str:
     return "\n".join(STEP_DIGITS.sub("ₜ", line) for line in lines)
 
 
-def forward_and_backward_picture(forward: Picture) -> Picture:
+def forward_and_backward_picture(forward: Picture, slide: bool = False) -> Picture:
     """Forward and BPTT in one figure: the forward rows on top, the backward rows under them in the
-    same columns (flowing right to left), J handing its gradient down from where the forward ends."""
-    backward = bptt_picture(forward)
+    same columns (flowing right to left), J handing its gradient down from where the forward ends.
+    ``slide``: the backward rows' nodes name their calls without the word (:func:`bptt_picture`)."""
+    backward = bptt_picture(forward, slide=slide)
     nodes = list(forward.nodes)
     starts = [i for i, n in enumerate(backward.nodes) if n.kind == "output" and not n.label.startswith("∂J/∂")]
     start = starts[0] if starts else None
@@ -175,5 +183,6 @@ def forward_and_backward_picture(forward: Picture) -> Picture:
         nodes.append(Node(node.key, node.kind, node.label, node.scope, step=node.step, row=row,
                           chain=node.chain, gradient_norm=node.gradient_norm))
     edges = list(forward.edges) + [(index[a], index[b], label) for a, b, label in backward.edges]
+    notes = [BACKWARD_ROWS if note == BACKWARD_NODES else note for note in backward.notes]
     return Picture(nodes, unique(edges), forward.rankdir, forward.title, forward.legend, backward=False,
-                   notes=[*forward.notes, *backward.notes])
+                   notes=[*forward.notes, *notes])
