@@ -45,7 +45,7 @@ from .lecture_models import (
     seq2seq_tokens,
     tagger_loss,
 )
-from .notation import Notation, resolve, short_name
+from .notation import BIAS_PARTS, Notation, resolve, short_name
 from .slide import HEIGHT, MARGIN, WIDTH, body_top, figure_slide, paragraph, slide_number, slide_svg
 from .slide_charts import colour_legend, colour_rows, log_bars, note, table
 from .svg import picture_to_svg
@@ -85,6 +85,16 @@ class Lecture:
         labels, placed = labelled_layout(picture)
         # as drawn, not widened to a slide's shape (figure=True): the slide gives it the room its body has
         return picture_to_svg(picture, placed, labels, "figure"), notes
+
+    def candidate(self) -> str:
+        """The GRU's candidate n in the names its figure writes: PyTorch's W_in, b_in, W_hn, b_hn, or the
+        lecture's weights with [·]ₙ, their rows that feed n (and b₁′, b₁″ where one b₁ is PyTorch's two)."""
+        w_ih, w_hh, b_ih, b_hh = (self.symbol(name) for name in ("W_ih", "W_hh", "b_ih", "b_hh"))
+        if (w_ih, w_hh) == ("W_ih", "W_hh"):
+            return "n = tanh(W_in x_t + b_in + r ⊙ (W_hn h_{t−1} + b_hn))"
+        if b_ih == b_hh:
+            b_ih, b_hh = (b_ih + mark for mark in BIAS_PARTS)
+        return f"n = tanh([{w_ih} x_t + {b_ih}]ₙ + r ⊙ [{w_hh} h_{{t−1}} + {b_hh}]ₙ),   [·]ₙ: the rows that feed n"
 
     def recurrence(self) -> str:
         """The cell's equation in the lecture's names, as text: both of PyTorch's biases, or the
@@ -222,8 +232,8 @@ def lstm_cell(lecture: Lecture) -> str:
 def gru_cell(lecture: Lecture) -> str:
     loss = last_step_loss(layer("gru"), 1)
     return lecture.slide("The GRU cell: a reset and an update gate", lecture.figure(loss, level="op"),
-                        ["r, z = σ(·)", "n = tanh(W_in x_t + b_in + r ⊙ (W_hn h_{t−1} + b_hn))",
-                         "h_t = (1 − z) ⊙ n + z ⊙ h_{t−1}", last_step_loss_said(1)])
+                        ["r, z = σ(·)", lecture.candidate(), "h_t = (1 − z) ⊙ n + z ⊙ h_{t−1}",
+                         last_step_loss_said(1)])
 
 
 def stacked(lecture: Lecture) -> str:
@@ -345,7 +355,15 @@ def clipping(lecture: Lecture) -> str:
     def printed(value: float) -> str:  # 3 digits: the printed norms add up (√Σ‖·‖²) and scale (× τ/‖g‖) as shown
         return slide_number(value, digits=3)
 
-    rows = [[lecture.symbol(short_name(name)), printed(before[name]), printed(after[name])] for name, _ in with_grad]
+    # one row per symbol: the lecture's one b₁ is PyTorch's bias_ih and bias_hh, its norm that of both together
+    symbols: dict[str, list[str]] = {}
+    for name, _ in with_grad:
+        symbols.setdefault(lecture.symbol(short_name(name)), []).append(name)
+
+    def together(norms: dict[str, float], names: list[str]) -> str:
+        return printed(float(numpy.sqrt(sum(norms[name] ** 2 for name in names))))
+
+    rows = [[symbol, together(before, names), together(after, names)] for symbol, names in symbols.items()]
     rows.append(["all together, ‖g‖", printed(total), printed(clipped)])
     title = "Gradient clipping: if ‖g‖ ≥ τ, g ← τ g / ‖g‖"
     top = body_top(title)
@@ -355,6 +373,8 @@ def clipping(lecture: Lecture) -> str:
                        "its direction and loses its size.", MARGIN, top + 360, 1100)[0]
     parts.append(note("tr.nn.utils.clip_grad_norm_(model.parameters(), 1.0), as Pascanu et al. (2013) propose",
                       MARGIN, top + 520))
+    for k, merged in enumerate(lecture.notation.merged_biases()):  # its row is the norm of both tensors
+        parts.append(note(f"{merged}; its row is the norm of both together", MARGIN, top + 570 + 40 * k))
     parts.append(note(lecture.timed(f"a tanh RNN of 8 units, {lecture.symbol('W_hh')} scaled by 6 so that it "
                                     "explodes, J = Σ h_30"), MARGIN, HEIGHT - 60))
     return slide_svg(title, parts)

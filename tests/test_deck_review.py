@@ -1,0 +1,70 @@
+"""What a lecturer found false on the deck's slides, each slide built alone (seconds): one bias said once,
+arrows that name what they carry, gates timed as the states are, the scores of generation not called ŷ."""
+
+import re
+import xml.etree.ElementTree as ElementTree
+
+import numpy
+import pytest
+from slide_checks import SVG, figures
+
+from tinygrad_rnn.viz import lecture_deck as deck_module
+from tinygrad_rnn.viz.notation import resolve
+
+
+def slide(make, cell="rnn", notation="pytorch"):
+    return ElementTree.fromstring(make(deck_module.Lecture(cell, resolve(notation))))
+
+
+def words(root):
+    return " ".join("".join(root.itertext()).split())
+
+
+def figure_texts(root):
+    """Each <text> of the slide's figure, its runs (subscripts, superscripts) joined."""
+    return ["".join(text.itertext()) for nested, _ in figures(root) for text in nested.iter(SVG + "text")]
+
+
+def printed_value(text):
+    mantissa, _, power = text.replace("−", "-").partition("·10")
+    return float(mantissa) * 10 ** int(power.translate(str.maketrans("⁻⁰¹²³⁴⁵⁶⁷⁸⁹", "-0123456789")) or 0)
+
+
+@pytest.mark.parametrize("notation, bias", [("cs224n", "b₁"), ("usc", "b")])
+def test_the_clipping_slide_has_one_row_for_the_lectures_one_bias_and_still_adds_up(notation, bias):
+    text = words(slide(deck_module.clipping, notation=notation))
+    table = text.split("after clipping at τ = 1 ")[1].split(" all together")[0]
+    rows = re.findall(r"(\S+) ([\d.]+) ([\d.]+)", table)
+    assert [name for name, _, _ in rows].count(bias) == 1 and len(rows) == 3, rows
+    total = re.search(r"all together, ‖g‖ ([\d.]+)", text).group(1)
+    norm = numpy.sqrt(sum(printed_value(before) ** 2 for _, before, _ in rows))
+    assert abs(norm - printed_value(total)) <= 0.005 * norm, f"√Σ‖·‖² of the rows is {norm:.3g}, printed {total}"
+    assert f"{bias} = bias_ih + bias_hh" in text and "its row is the norm of both together" in text
+
+
+@pytest.mark.parametrize("make", [deck_module.lstm_cell, deck_module.gru_cell])
+@pytest.mark.parametrize("notation, bias", [("cs224n", "b₁"), ("usc", "b")])
+def test_a_cell_at_op_level_names_each_part_of_the_one_bias_apart(make, notation, bias):
+    root = slide(make, notation=notation)
+    labels = figure_texts(root)
+    assert sum(label.endswith(f", {bias}′") for label in labels) == 1, labels  # the linear of W_e (W_x)
+    assert sum(label.endswith(f", {bias}″") for label in labels) == 1, labels  # the linear of W_h
+    assert not any(label.endswith(f", {bias}") for label in labels), "a bare b₁ where only a part is added"
+    assert f"{bias} = {bias}′ + {bias}″: PyTorch's layer stores the lecture's one bias as two tensors" in words(root)
+
+
+def test_the_gru_cell_names_no_wire_n_and_writes_its_candidate_in_the_notation():
+    labels = figure_texts(slide(deck_module.gru_cell, notation="cs224n"))
+    assert not {"n", "r", "z"} & set(labels), "the wire of W_in x + b_in is not n"
+    text = words(slide(deck_module.gru_cell, notation="cs224n"))
+    assert "Win" not in text and "bin" not in text and "bhn" not in text
+    assert "n = tanh([We x(t) + b₁′]ₙ + r ⊙ [Wh h(t−1) + b₁″]ₙ)" in text
+    assert "n = tanh(Win xt + bin + r ⊙ (Whn ht−1 + bhn))" in words(slide(deck_module.gru_cell))
+
+
+@pytest.mark.parametrize("make, gates", [(deck_module.lstm_cell, "ifgo"), (deck_module.gru_cell, "rzn")])
+def test_gates_carry_the_time_step_where_the_states_do(make, gates):
+    cs224n, pytorch = figure_texts(slide(make, notation="cs224n")), figure_texts(slide(make))
+    for gate in gates:
+        assert f"{gate}⁽¹⁾ = " in " ".join(cs224n) and f"{gate}₁ = " not in " ".join(cs224n), cs224n
+        assert f"{gate}₁ = " in " ".join(pytorch), pytorch
