@@ -184,7 +184,7 @@ def test_generation_says_what_y_hat_is_and_why_it_stopped(built):
     from tinygrad_rnn.viz.lecture_models import ONE_WORD, seq2seq_model, seq2seq_source
 
     text = " ".join(text_of(built.html.parent, "13-generation").split())
-    assert "ŷ3 = linear" in text.replace("₃", "3") and "scores (logits), before the softmax" in text
+    assert "s3 = linear" in text.replace("₃", "3") and "st: step t's scores (logits), ŷt = softmax(st)" in text
     assert "argmax of step t's distribution" not in text  # the boxes hold logits, not a chosen word
     seed = int(re.search(r"\(seed (\d+)\)", text).group(1))
     written = seq2seq_model(cell="rnn", seed=seed).greedy(seq2seq_source(ids=ONE_WORD), 2)[0]

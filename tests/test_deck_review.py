@@ -68,3 +68,35 @@ def test_gates_carry_the_time_step_where_the_states_do(make, gates):
     for gate in gates:
         assert f"{gate}⁽¹⁾ = " in " ".join(cs224n) and f"{gate}₁ = " not in " ".join(cs224n), cs224n
         assert f"{gate}₁ = " in " ".join(pytorch), pytorch
+
+
+def test_generation_calls_the_scores_s_and_writes_the_words_the_decoder_chose():
+    from tinygrad_rnn.viz.lecture_models import ONE_WORD, TARGET_WORDS, seq2seq_model, seq2seq_source
+
+    root = slide(deck_module.generation)
+    labels, text = figure_texts(root), words(root)
+    assert "s₂ = linear" in labels and not any(label.startswith("ŷ") for label in labels), labels
+    assert "ŷt = softmax(st)" in text and "log P(output | x)" in labels
+    seed = int(re.search(r"\(seed (\d+)\)", text).group(1))
+    chosen = [TARGET_WORDS[t] for t in seq2seq_model(cell="rnn", seed=seed).greedy(seq2seq_source(ids=ONE_WORD), 2)[0]]
+    assert f"It wrote “{' '.join(chosen)}”: argmax s2 = “{chosen[0]}”; argmax s3 = “{chosen[1]}”." in text
+
+
+@pytest.fixture
+def quick(monkeypatch):
+    monkeypatch.setattr(deck_module, "TRAINING_STEPS", 2)
+
+
+def test_the_perplexity_slide_claims_no_winner_it_did_not_measure_and_prints_no_wall_time(quick):
+    text = words(slide(deck_module.perplexity))
+    values = {name: float(value) for name, value in re.findall(r"(unigram|\d-gram|tanh RNN|LSTM)[^\d]*?[, ]"
+                                                                 r"(?:add-one|Kneser–Ney|48 units) ([\d.]+)", text)}
+    best = min(values, key=values.get)
+    assert f"(best here: the {best})" in text and "from counts to the LSTM" not in text
+    assert not re.search(r"\d s\b", text), "a wall time: the slide would differ from run to run"
+
+
+def test_the_deck_is_the_same_bytes_on_every_run(tmp_path, quick):
+    first, second = (deck_module.deck(tmp_path / name) for name in ("a", "b"))
+    for one, other in zip(first.slides + [first.html], second.slides + [second.html]):
+        assert one.read_bytes() == other.read_bytes(), f"{one.name} differs between two runs"
