@@ -50,7 +50,8 @@ def test_a_cell_at_op_level_names_each_part_of_the_one_bias_apart(make, notation
     assert sum(label.endswith(f", {bias}′") for label in labels) == 1, labels  # the linear of W_e (W_x)
     assert sum(label.endswith(f", {bias}″") for label in labels) == 1, labels  # the linear of W_h
     assert not any(label.endswith(f", {bias}") for label in labels), "a bare b₁ where only a part is added"
-    assert f"{bias} = {bias}′ + {bias}″: PyTorch's layer stores the lecture's one bias as two tensors" in words(root)
+    assert (f"PyTorch's bias_ih, bias_hh: {bias}′, {bias}″, two tensors that add up to the lecture's one bias, "
+            f"{bias} = {bias}′ + {bias}″") in words(root)
 
 
 def test_the_gru_cell_names_no_wire_n_and_writes_its_candidate_in_the_notation():

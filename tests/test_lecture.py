@@ -122,6 +122,22 @@ def test_a_language_model_page_shows_each_j_t_and_both_contributions():
                                       rtol=1e-5)
 
 
+def test_a_language_models_equations_read_the_embedded_input_the_figure_draws():
+    """The figure feeds e_t = embedding(x_t) into the cell: the equation reads e_t (CS224N's W_e e⁽ᵗ⁾), not x_t."""
+    loss, _ = language_model_loss("rnn", steps=4)
+    for notation, product in [("pytorch", "<msub><mi>W</mi><mi>ih</mi></msub><msub><mi>e</mi><mi>3</mi></msub>"),
+                              ("cs224n", "<msub><mi>W</mi><mi>e</mi></msub><msup><mi>e</mi><mrow><mo>(</mo>"
+                                         "<mi>3</mi><mo>)</mo></mrow></msup>")]:
+        [panel] = viz.lecture(loss, notation=notation).data["panels"]
+        forward = next(s for s in panel["stages"] if s["phase"] == "forward" and s["t"] == 3)
+        assert product in forward["math"], forward["math"]
+        assert "the embedding of x" in forward["text"]
+    layer, bare = last_step_loss("rnn", 4)
+    [panel] = viz.lecture(bare, layer).data["panels"]  # a bare layer reads x_t itself
+    forward = next(s for s in panel["stages"] if s["phase"] == "forward" and s["t"] == 3)
+    assert "<msub><mi>x</mi><mi>3</mi></msub>" in forward["math"] and "embedding" not in forward["text"]
+
+
 @pytest.mark.parametrize("cell_class", [tr.nn.RNNCell, tr.nn.LSTMCell, tr.nn.GRUCell])
 def test_a_hand_written_loop_of_cells_needs_no_layer(cell_class):
     tr.manual_seed(0)

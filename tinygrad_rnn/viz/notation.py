@@ -107,8 +107,8 @@ class Notation:
             return []
         if parts:
             first, second = (symbol + mark for mark in BIAS_PARTS)
-            return [f"{symbol} = {first} + {second}: PyTorch's layer stores the lecture's one bias as two tensors, "
-                    f"bias_ih ({first}) and bias_hh ({second})"]
+            return [f"PyTorch's bias_ih, bias_hh: {first}, {second}, two tensors that add up to the lecture's one "
+                    f"bias, {symbol} = {first} + {second}"]
         return [f"{symbol} = bias_ih + bias_hh: PyTorch's layer carries two biases, the lecture writes their sum"]
 
 
