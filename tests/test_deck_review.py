@@ -101,3 +101,25 @@ def test_the_deck_is_the_same_bytes_on_every_run(tmp_path, quick):
     first, second = (deck_module.deck(tmp_path / name) for name in ("a", "b"))
     for one, other in zip(first.slides + [first.html], second.slides + [second.html]):
         assert one.read_bytes() == other.read_bytes(), f"{one.name} differs between two runs"
+
+
+def test_the_weight_sum_slide_says_the_terms_partly_cancel_and_that_its_axis_is_logarithmic():
+    text = words(slide(deck_module.weight_sum))
+    bars = [printed_value(v) for v in re.findall(r"(\S+) t = \d", text.split(", log axis")[0])]
+    said = printed_value(re.search(r"The bars add up to ([\d.]+(?:·10[⁻⁰-⁹¹²³]+)?)", text).group(1))
+    total = printed_value(re.search(r"‖Σt ∂J/∂Whh\|\(t\)‖ = ([\d.]+)", text).group(1))
+    assert len(bars) == 6 and abs(said - sum(bars)) <= 0.05 * said and total < said
+    assert "a norm of a sum ≤ the sum of norms" in text and "partly cancel" in text
+    assert "‖∂J/∂Whh|(t)‖, log axis" in text
+
+
+def test_the_pages_sums_stage_says_the_terms_partly_cancel():
+    from tinygrad_rnn import viz
+    from tinygrad_rnn.viz.lecture_models import language_model_loss
+
+    loss, _ = language_model_loss("rnn", 4)
+    [panel] = viz.lecture(loss).data["panels"]
+    sums = next(stage for stage in panel["stages"] if stage["phase"] == "sums")
+    w_hh = panel["weights"][0]
+    assert w_hh["name"] == "W_hh" and sum(w_hh["terms"]) > w_hh["running"][0]
+    assert "<mo>≤</mo>" in sums["math"] and "the terms partly cancel" in sums["math"].replace("\xa0", " ")

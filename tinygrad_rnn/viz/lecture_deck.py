@@ -167,10 +167,14 @@ def weight_sum(lecture: Lecture) -> str:
     title = lecture.timed(f"∂J/∂{name} is a sum of one term per step")
     top = body_top(title)
     norms = [float(numpy.linalg.norm(term)) for term in terms]
-    parts = log_bars(norms, [f"t = {t}" for t in range(1, 7)], (MARGIN, top, 1100, HEIGHT - top - 120))
+    parts = log_bars(norms, [f"t = {t}" for t in range(1, 7)], (MARGIN, top, 1100, HEIGHT - top - 120),
+                     axis_label=lecture.timed(f"‖∂J/∂{name}|_(t)‖, log axis"))
     lines = [f"∂J/∂{name} = Σ_t ∂J/∂{name}|_(t)", f"one term per step t = 1 … 6: the bars, ‖∂J/∂{name}|_(t)‖",
              f"‖Σ_t ∂J/∂{name}|_(t)‖ = {slide_number(numpy.linalg.norm(sum(terms)))}",
              f"‖{name}.grad‖ = {slide_number(numpy.linalg.norm(total.numpy()))}: the same",
+             # the bars' heights add up to more than the sum's norm: say why, or it reads as an error
+             f"The bars add up to {slide_number(sum(norms))}: a norm of a sum ≤ the sum of norms, the terms point "
+             "different ways and partly cancel.",
              "The term of step 1 is 0: there it multiplies h_0 = 0."]
     y = top + 60
     for line in lines:

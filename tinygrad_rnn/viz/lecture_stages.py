@@ -215,6 +215,12 @@ def _sum_lines(weights: list[dict]) -> list[str]:
                           # a table's term at step t is no product: the gradient at e_t, added into one row
                           _row(_text("  (term t: "), _symbol("∂J/∂e_t"), _text(" in row "), _symbol("x_t"), _text(")"))
                           if weight["lookup"] else ""))
+    if weights:  # the bars' heights add up to more than the sum's norm: the terms partly cancel, said once
+        first = weights[0]
+        name = first["name"].partition(" (")[0]
+        lines.append(_row(_norm_of(_row(_msub("Σ", "t"), _symbol(f"∂J/∂{name}|_(t)"))), _op("≤"), _msub("Σ", "t"),
+                          _norm_of(_symbol(f"∂J/∂{name}|_(t)")), _op("="), _number(sum(first["terms"])),
+                          _text(":  the terms partly cancel")))
     return lines
 
 
