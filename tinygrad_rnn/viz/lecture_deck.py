@@ -140,10 +140,12 @@ def unrolled(lecture: Lecture) -> str:
 def language_model(lecture: Lecture) -> str:
     loss, _ = language_model_loss(lecture.cell, 4)
     # the weights' names left off (slide 2 has them): x_t → e_t → h_t → ŷ_t → J_t, at a size a room reads
-    return lecture.slide("The language model: x_t → e_t → h_t → ŷ_t → J_t",
+    # the title names the nodes as the figure draws them: the head's linear gives the scores, and
+    # cross_entropy takes their softmax ŷ_t and its −log at the next word in one op
+    return lecture.slide("The language model: x_t → e_t → h_t → linear → J_t",
                          lecture.figure(loss, level="cell", params="hide"),
-                        [f"ŷ_t = softmax({lecture.symbol('W_hy')} h_t + {lecture.symbol('b_y')}),   "
-                         "J_t = −log ŷ_t[x_{t+1}],   J = (1/T) Σ_t J_t"])
+                        [f"linear: the scores {lecture.symbol('W_hy')} h_t + {lecture.symbol('b_y')};   J_t = "
+                         "cross_entropy = −log ŷ_t[x_{t+1}], ŷ_t = softmax(the scores);   J = (1/T) Σ_t J_t, T = 4"])
 
 
 def bptt(lecture: Lecture) -> str:
@@ -245,12 +247,18 @@ def stacked(lecture: Lecture) -> str:
     # output[-1]; a classifier's h_n (the reverse state at t = 1) moves J to the left, and the LSTM's figure
     # would then be drawn under 24 px: the slide says what J reads instead
     loss = last_step_loss(layer(lecture.cell, num_layers=2, bidirectional=True), 2)
+
+    def top(direction: str, step: str) -> str:  # layer 2's state, marked as the figure marks it
+        return lecture.notation.at_step("h", step, "2" + direction)
+
     return lecture.slide(f"Stacked and bidirectional: two layers of {lecture.name}, each both ways",
                         lecture.figure(loss, level="cell", params="hide"),
                         ["Two steps, t = 1, 2; layer 1 at the bottom; each reverse direction runs right to left; "
                          "layer 2 reads both directions' states.",
-                         "J = Σ output[−1], layer 2 at t = 2: its reverse state has read only x_2. A classifier "
-                         "reads h_n: the reverse state at t = 1."])
+                         f"J = Σ ({top('→', '2')}, {top('←', '2')}): layer 2's states at t = 2 (PyTorch's "
+                         "output[-1]); the reverse one has read only x_2. A classifier reads layer 2's last state in "
+                         f"each direction (PyTorch's h_n[-2:]): {top('→', '2')} and {top('←', '1')}, the reverse "
+                         "one's at t = 1."])
 
 
 def classifier(lecture: Lecture) -> str:
@@ -259,8 +267,8 @@ def classifier(lecture: Lecture) -> str:
     return lecture.slide("Many to one: a sentence classifier",
                         lecture.figure(classifier_loss(lecture.cell), level="cell", tokens=words,
                                        time_steps=(0, 1, len(SENTENCE) - 1)),
-                        [f"x_1 … x_{len(SENTENCE)} = “{' '.join(SENTENCE)}”. Only the last state h_T reaches the "
-                         "loss: is the subject plural (“the keys … are”)?"])
+                        [f"x_1 … x_{len(SENTENCE)} = “{' '.join(SENTENCE)}”, T = {len(SENTENCE)}. Only the last "
+                         "state h_T reaches the loss: is the subject plural (“the keys … are”)?"])
 
 
 def tagger(lecture: Lecture) -> str:
@@ -268,19 +276,21 @@ def tagger(lecture: Lecture) -> str:
     tags = " ".join(TAG_NAMES[TAGS[word]] for word in SENTENCE)
     return lecture.slide("Many to many: a tag for every word",
                         lecture.figure(tagger_loss(lecture.cell), level="cell", params="hide", time_steps=(0, 1, 4)),
-                        [f"x_1 … x_5 = “{' '.join(SENTENCE)}”, tagged {tags}; J is the mean of the J_t."])
+                        [f"x_1 … x_5 = “{' '.join(SENTENCE)}”, T = 5, tagged {tags}; J is the mean of the J_t."])
 
 
 def encoder_decoder(lecture: Lecture) -> str:
     # each input's word under it and each J_t's target beside it: what teacher forcing feeds is read off.
     # One source word, two written: the figure fits the slide at a size a room reads, in every notation
-    # (CS224N's h⁽ᵉ⁾⁽¹⁾ widens each column), and a translation's length is seen to be its own
+    # (CS224N's h⁽ᵉ⁾⁽¹⁾ widens each column), and a translation's length is seen to be its own. Its targets
+    # stop at the last word; a third column for [END] would put the labels under 28 px: the slide says so
     return lecture.slide("The encoder–decoder: the encoder's last state starts the decoder",
                         lecture.figure(seq2seq_loss(cell=lecture.cell, steps=2, source=ONE_WORD), level="cell",
                                        params="hide", tokens=seq2seq_tokens(steps=2, source=ONE_WORD)),
-                        ["Teacher forcing: the decoder's input y_t is [BEGIN], then the previous step's target, "
-                         "never its own guess."],
-                        footer=f"“{SOURCE_WORDS[ONE_WORD[0]]}”: Spanish for “it rains”, one word in and two out")
+                        ["Teacher forcing: the decoder reads [BEGIN], then the previous step's target, never its "
+                         "own guess. T = 3."],
+                        footer=f"“{SOURCE_WORDS[ONE_WORD[0]]}”: Spanish for “it rains”. No [END] target here: one "
+                               "after the last word teaches a decoder to stop")
 
 
 def generation(lecture: Lecture) -> str:
@@ -302,7 +312,7 @@ def generation(lecture: Lecture) -> str:
                                        notation=lecture.notation.renamed({"ŷ": "s"})),
                         [f"x_1 = “{SOURCE_WORDS[ONE_WORD[0]]}”; s_t: step t's scores (logits), ŷ_t = softmax(s_t); "
                          "the argmax of s_t is fed back as the next input.",
-                         f"It wrote “{' '.join(written)}”: {chosen}.",
+                         f"It wrote “{' '.join(written)}”: {chosen}; T = {len(ONE_WORD) + len(written)}.",
                          f"Dashed: a choice, no gradient flows through it. Generation stops at [END] or, here, "
                          f"{stop}."],
                         footer=f"an untrained {lecture.name} encoder–decoder (seed {seed}): its choices are arbitrary")
