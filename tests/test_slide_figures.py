@@ -119,9 +119,6 @@ def test_each_figure_of_the_cli_grid_fits_a_slide(name, tmp_path, library_svg, c
 # straight line from split to o_t through g_t's corner: an arrow into g_t that is not there. Measured: where a
 # slide still has more than free size, with both numbers, so that a fix shows (strict) and nothing gets worse.
 SLIDE_MORE_THROUGH_NODES: dict[str, str] = {
-    # stack (forward row, beside its end) → cat (the reverse row's end, across the figure): one diagonal over
-    # both rows, through nodes in either size (op level, bidirectional: test_cli_grid's known failures)
-    "lstm-op-1-True-last-none-False-3-cs224n": "free 4, slide 5",
     # J's bus into the backward rows of two directions crosses a Σ; it comes and goes with the labels' widths
     "rnn-cell-1-True-last-both-False-3-pytorch": "free 0, slide 1",
 }
@@ -406,7 +403,6 @@ def test_every_arrowhead_points_along_the_last_part_of_its_line(name):
 # and BPTT names (∂L/∂i₁) beside short lines at op level, on the box they leave; the last state into J.
 # (Generation's argmax once sat on the next cell's corner and its dashed drop struck out h₄⁽ᵈ⁾: 2 and 2.)
 DOCS_LABEL_CLASHES: dict[str, str] = {
-    "gru_op": "0 overlaps, 0 crossed, 6 on nodes",
     "lstm_forward_and_backward": "0 overlaps, 6 crossed, 0 on nodes",
     "lstm_stacked_bidirectional": "0 overlaps, 4 crossed, 0 on nodes",
 }
@@ -418,11 +414,9 @@ GRID_LABEL_CLASHES: dict[str, str] = {
     "rnn-op-2-False-every-backward-False-8-usc": "0 overlaps, 18 crossed, 2 on nodes",
     "lstm-step-2-True-last-both-False-3-pytorch": "0 overlaps, 10 crossed, 6 on nodes",
     "rnn-step-1-False-last-both-False-3-cs224n": "0 overlaps, 3 crossed, 0 on nodes",
-    "gru-op-1-False-last-none-False-3-usc": "0 overlaps, 0 crossed, 6 on nodes",
     "lstm-op-1-False-last-backward-False-3-cmu": "0 overlaps, 6 crossed, 14 on nodes",
     "lstm-op-1-False-last-backward-False-3-elman": "0 overlaps, 6 crossed, 14 on nodes",
     "rnn-cell-1-False-last-both-False-3-usc": "0 overlaps, 3 crossed, 0 on nodes",
-    "gru-op-1-False-last-none-False-3-cs224n": "0 overlaps, 0 crossed, 6 on nodes",
     "rnn-cell-1-True-last-both-False-3-pytorch": "0 overlaps, 13 crossed, 2 on nodes",
 }
 
