@@ -393,8 +393,9 @@ def clipping(lecture: Lecture) -> str:
                        "its direction and loses its size.", MARGIN, top + 360, 1100)[0]
     parts.append(note("tr.nn.utils.clip_grad_norm_(model.parameters(), 1.0), as Pascanu et al. (2013) propose",
                       MARGIN, top + 520))
-    for k, merged in enumerate(lecture.notation.merged_biases()):  # its row is the norm of both tensors
-        parts.append(note(f"{merged}; its row is the norm of both together", MARGIN, top + 570 + 40 * k))
+    if lecture.notation.merged_biases():  # the lecture's one bias: its row is the norm of both tensors
+        parts.append(note(f"{lecture.symbol('b_ih')} = bias_ih + bias_hh, PyTorch's two biases: its row is the "
+                          "norm of both together", MARGIN, top + 570))
     parts.append(note(lecture.timed(f"a tanh RNN of 8 units, {lecture.symbol('W_hh')} scaled by 6 so that it "
                                     "explodes, J = Σ h_30"), MARGIN, HEIGHT - 60))
     return slide_svg(title, parts)
