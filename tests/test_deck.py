@@ -137,7 +137,7 @@ def test_an_upright_cell_has_its_text_beside_it_and_a_wide_figure_under_it(built
     assert all(float(t.get("x")) > right for t in body_text(cell, "c") + body_text(cell, "The cell state")), \
         "beside the upright cell: the text"
     wide = ElementTree.fromstring((built.html.parent / "03-language-model.svg").read_text("utf-8"))
-    (equation,) = body_text(wide, "ŷ")
+    (equation,) = body_text(wide, "linear: the scores")
     assert float(equation.get("y")) > figure_box(wide)[3] and float(equation.get("x")) == deck_module.MARGIN
 
 
@@ -171,7 +171,8 @@ def test_the_encoder_decoder_shows_teacher_forcing_inputs_and_targets(built):
     assert '"[BEGIN]"' in text and 'target "it"' in text and 'target "rains"' in text
     assert text.count('"rains"') == 1, "the last target is no decoder step's input"
     assert text.count('"it"') == 2, "J's first target is the next step's input: teacher forcing"
-    assert "y_{t−1}" not in text and "is [BEGIN], then the previous step's target" in text
+    assert "own guess. T = 3." in text and "No [END] target here: one after the last word teaches" in text
+    assert "y_{t−1}" not in text and "reads [BEGIN], then the previous step's target" in text
 
 
 def test_the_rolled_equation_has_the_biases_drawn_and_cs224n_embeds_its_input(built):
@@ -186,7 +187,7 @@ def test_generation_says_what_y_hat_is_and_why_it_stopped(built):
     from tinygrad_rnn.viz.lecture_models import ONE_WORD, seq2seq_model, seq2seq_source
 
     text = " ".join(text_of(built.html.parent, "13-generation").split())
-    assert "ŷ3 = linear" in text.replace("₃", "3") and "scores (logits), before the softmax" in text
+    assert "s3 = linear" in text.replace("₃", "3") and "st: step t's scores (logits), ŷt = softmax(st)" in text
     assert "argmax of step t's distribution" not in text  # the boxes hold logits, not a chosen word
     seed = int(re.search(r"\(seed (\d+)\)", text).group(1))
     written = seq2seq_model(cell="rnn", seed=seed).greedy(seq2seq_source(ids=ONE_WORD), 2)[0]
@@ -195,8 +196,10 @@ def test_generation_says_what_y_hat_is_and_why_it_stopped(built):
 
 def test_the_stacked_slide_says_what_j_reads(built):
     text = " ".join(text_of(built.html.parent, "09-stacked-bidirectional").split())  # the lines as wrapped, joined
-    assert "J = Σ output[−1], layer 2 at t = 2: its reverse state has read only x2." in text
-    assert "A classifier reads hn: the reverse state at t = 1." in text
+    # the states as the figure marks them: the step, then the layer and direction
+    assert "J = Σ (h₂⁽²→⁾, h₂⁽²←⁾): layer 2's states at t = 2 (PyTorch's output[-1]); the reverse one has read " \
+        "only x2." in text
+    assert "A classifier reads layer 2's last state in each direction (PyTorch's hn[-2:]): h₂⁽²→⁾ and h₁⁽²←⁾" in text
 
 
 def printed_value(text):

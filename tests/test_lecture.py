@@ -122,6 +122,22 @@ def test_a_language_model_page_shows_each_j_t_and_both_contributions():
                                       rtol=1e-5)
 
 
+def test_a_language_models_equations_read_the_embedded_input_the_figure_draws():
+    """The figure feeds e_t = embedding(x_t) into the cell: the equation reads e_t (CS224N's W_e e⁽ᵗ⁾), not x_t."""
+    loss, _ = language_model_loss("rnn", steps=4)
+    for notation, product in [("pytorch", "<msub><mi>W</mi><mi>ih</mi></msub><msub><mi>e</mi><mi>3</mi></msub>"),
+                              ("cs224n", "<msub><mi>W</mi><mi>e</mi></msub><msup><mi>e</mi><mrow><mo>(</mo>"
+                                         "<mi>3</mi><mo>)</mo></mrow></msup>")]:
+        [panel] = viz.lecture(loss, notation=notation).data["panels"]
+        forward = next(s for s in panel["stages"] if s["phase"] == "forward" and s["t"] == 3)
+        assert product in forward["math"], forward["math"]
+        assert "the embedding of x" in forward["text"]
+    layer, bare = last_step_loss("rnn", 4)
+    [panel] = viz.lecture(bare, layer).data["panels"]  # a bare layer reads x_t itself
+    forward = next(s for s in panel["stages"] if s["phase"] == "forward" and s["t"] == 3)
+    assert "<msub><mi>x</mi><mi>3</mi></msub>" in forward["math"] and "embedding" not in forward["text"]
+
+
 @pytest.mark.parametrize("cell_class", [tr.nn.RNNCell, tr.nn.LSTMCell, tr.nn.GRUCell])
 def test_a_hand_written_loop_of_cells_needs_no_layer(cell_class):
     tr.manual_seed(0)
@@ -380,10 +396,11 @@ def test_the_sums_say_which_parameters_they_leave_out():
 
 
 @pytest.mark.parametrize("every", [False, True])
-def test_the_page_says_what_j_is_and_draws_no_empty_shape(every):
+def test_the_page_says_what_j_is_and_draws_no_shape(every):
     loss, layer = language_model_loss("rnn", steps=4) if every else last_step_loss("rnn", steps=4)[::-1]
     [panel] = viz.lecture(loss, layer).data["panels"]
     start = next(s for s in panel["stages"] if s["phase"] == "backward")
     assert ("J = (1/4) Σ<sub>t</sub> J<sub>t</sub>" if every else "J = Σ h<sub>4</sub>") in start["text"]
     assert ">()<" not in panel["svg"] and ">()<" not in panel["rolled_svg"]  # J, not "J ()"
-    assert "(1, " in panel["svg"]  # the other shapes stay
+    assert "(1, " not in panel["svg"] and "(1, " not in panel["rolled_svg"]  # no shapes, as on a slide
+    assert any(len(node["shape"]) == 2 for node in panel["nodes"])  # a node's tooltip still says its shape

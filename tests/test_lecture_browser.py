@@ -458,3 +458,43 @@ def test_what_the_page_shows_is_in_the_notation_not_code(browser, tmp_path, nota
     shown += page.inner_text(".tooltip").split("\n")
     assert not [code_in(line) for line in shown if code_in(line)]
     assert any("∂J/∂h" in line for line in shown) and problems == []
+
+
+CUT_NODES = """() => {
+  const svg = [...document.querySelectorAll('.tgr-lecture .figure svg')].find(s => s.getClientRects().length);
+  const box = svg.getBoundingClientRect(), cut = [];
+  // what shows: the SVG's box less its clip-path's inset (top right bottom left, in px)
+  const inset = (getComputedStyle(svg).clipPath.match(/inset\\(([^)]*)\\)/) || [, '0 0 0 0'])[1]
+    .split(/\\s+/).map(parseFloat);
+  const frame = {left: box.left + inset[3], right: box.right - inset[1], top: box.top + inset[0],
+                 bottom: box.bottom - inset[2]};
+  for (const item of [...svg.querySelectorAll('.node'), ...svg.querySelectorAll('text')]) {
+    const r = item.getBoundingClientRect();
+    if (!r.width) continue;
+    const meets = r.right > frame.left + 0.5 && r.left < frame.right - 0.5 && r.bottom > frame.top + 0.5 &&
+      r.top < frame.bottom - 0.5;
+    const inside = r.left >= frame.left - 0.5 && r.right <= frame.right + 0.5 && r.top >= frame.top - 0.5 &&
+      r.bottom <= frame.bottom + 0.5;
+    if (meets && !inside) cut.push(item.textContent.trim().slice(0, 24));
+  }
+  return cut;
+}"""
+
+
+def test_the_figures_window_cuts_no_node_and_no_label(browser, tmp_path):
+    """At 1,920 × 1,080 the page shows a window onto the language model's figure: each node and each
+    label in it is whole or out of view (J₁'s box half cut at the left, h₁'s label sliced at the top
+    were not), in both themes, at every stage."""
+    loss, _ = language_model_loss("rnn", steps=4)
+    path = viz.lecture(loss, tokens="the students opened their books".split()).save(tmp_path / "lm.html")
+    page, problems = open_page(browser, path, 1920, 1080, motion="reduce")
+    stages = len(page.evaluate("JSON.parse(document.querySelector('script.tgr-data').textContent)")
+                 ["panels"][0]["stages"])
+    for theme in ("light", "dark"):
+        if theme == "dark":
+            page.keyboard.press("t")
+        for stage in range(1, stages + 1):
+            go_to(page, stage)
+            page.wait_for_timeout(100)  # the window is set in the frame after the stage
+            assert page.evaluate(CUT_NODES) == [], (theme, stage)
+    assert problems == []

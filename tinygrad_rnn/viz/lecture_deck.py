@@ -18,7 +18,6 @@ that draw one; ``notation`` the lecture's names.
 from __future__ import annotations
 
 import pathlib
-import time
 from collections.abc import Callable
 from typing import Any
 
@@ -35,6 +34,7 @@ from .lecture_models import (
     SOURCE_WORDS,
     TAG_NAMES,
     TAGS,
+    TARGET_WORDS,
     classifier_loss,
     language_model_loss,
     last_step_loss,
@@ -45,7 +45,7 @@ from .lecture_models import (
     seq2seq_tokens,
     tagger_loss,
 )
-from .notation import Notation, resolve, short_name
+from .notation import BIAS_PARTS, Notation, resolve, short_name
 from .slide import HEIGHT, MARGIN, WIDTH, body_top, figure_slide, paragraph, slide_number, slide_svg
 from .slide_charts import colour_legend, colour_rows, log_bars, note, table
 from .svg import picture_to_svg
@@ -85,6 +85,16 @@ class Lecture:
         labels, placed = labelled_layout(picture)
         # as drawn, not widened to a slide's shape (figure=True): the slide gives it the room its body has
         return picture_to_svg(picture, placed, labels, "figure"), notes
+
+    def candidate(self) -> str:
+        """The GRU's candidate n in the names its figure writes: PyTorch's W_in, b_in, W_hn, b_hn, or the
+        lecture's weights with [·]ₙ, their rows that feed n (and b₁′, b₁″ where one b₁ is PyTorch's two)."""
+        w_ih, w_hh, b_ih, b_hh = (self.symbol(name) for name in ("W_ih", "W_hh", "b_ih", "b_hh"))
+        if (w_ih, w_hh) == ("W_ih", "W_hh"):
+            return "n = tanh(W_in x_t + b_in + r ⊙ (W_hn h_{t−1} + b_hn))"
+        if b_ih == b_hh:
+            b_ih, b_hh = (b_ih + mark for mark in BIAS_PARTS)
+        return f"n = tanh([{w_ih} x_t + {b_ih}]ₙ + r ⊙ [{w_hh} h_{{t−1}} + {b_hh}]ₙ),   [·]ₙ: the rows that feed n"
 
     def recurrence(self) -> str:
         """The cell's equation in the lecture's names, as text: both of PyTorch's biases, or the
@@ -130,10 +140,12 @@ def unrolled(lecture: Lecture) -> str:
 def language_model(lecture: Lecture) -> str:
     loss, _ = language_model_loss(lecture.cell, 4)
     # the weights' names left off (slide 2 has them): x_t → e_t → h_t → ŷ_t → J_t, at a size a room reads
-    return lecture.slide("The language model: x_t → e_t → h_t → ŷ_t → J_t",
+    # the title names the nodes as the figure draws them: the head's linear gives the scores, and
+    # cross_entropy takes their softmax ŷ_t and its −log at the next word in one op
+    return lecture.slide("The language model: x_t → e_t → h_t → linear → J_t",
                          lecture.figure(loss, level="cell", params="hide"),
-                        [f"ŷ_t = softmax({lecture.symbol('W_hy')} h_t + {lecture.symbol('b_y')}),   "
-                         "J_t = −log ŷ_t[x_{t+1}],   J = (1/T) Σ_t J_t"])
+                        [f"linear: the scores {lecture.symbol('W_hy')} h_t + {lecture.symbol('b_y')};   J_t = "
+                         "cross_entropy = −log ŷ_t[x_{t+1}], ŷ_t = softmax(the scores);   J = (1/T) Σ_t J_t, T = 4"])
 
 
 def bptt(lecture: Lecture) -> str:
@@ -157,10 +169,14 @@ def weight_sum(lecture: Lecture) -> str:
     title = lecture.timed(f"∂J/∂{name} is a sum of one term per step")
     top = body_top(title)
     norms = [float(numpy.linalg.norm(term)) for term in terms]
-    parts = log_bars(norms, [f"t = {t}" for t in range(1, 7)], (MARGIN, top, 1100, HEIGHT - top - 120))
+    parts = log_bars(norms, [f"t = {t}" for t in range(1, 7)], (MARGIN, top, 1100, HEIGHT - top - 120),
+                     axis_label=lecture.timed(f"‖∂J/∂{name}|_(t)‖, log axis"))
     lines = [f"∂J/∂{name} = Σ_t ∂J/∂{name}|_(t)", f"one term per step t = 1 … 6: the bars, ‖∂J/∂{name}|_(t)‖",
              f"‖Σ_t ∂J/∂{name}|_(t)‖ = {slide_number(numpy.linalg.norm(sum(terms)))}",
              f"‖{name}.grad‖ = {slide_number(numpy.linalg.norm(total.numpy()))}: the same",
+             # the bars' heights add up to more than the sum's norm: say why, or it reads as an error
+             f"The bars add up to {slide_number(sum(norms))}: a norm of a sum ≤ the sum of norms, the terms point "
+             "different ways and partly cancel.",
              "The term of step 1 is 0: there it multiplies h_0 = 0."]
     y = top + 60
     for line in lines:
@@ -222,8 +238,8 @@ def lstm_cell(lecture: Lecture) -> str:
 def gru_cell(lecture: Lecture) -> str:
     loss = last_step_loss(layer("gru"), 1)
     return lecture.slide("The GRU cell: a reset and an update gate", lecture.figure(loss, level="op"),
-                        ["r, z = σ(·)", "n = tanh(W_in x_t + b_in + r ⊙ (W_hn h_{t−1} + b_hn))",
-                         "h_t = (1 − z) ⊙ n + z ⊙ h_{t−1}", last_step_loss_said(1)])
+                        ["r, z = σ(·)", lecture.candidate(), "h_t = (1 − z) ⊙ n + z ⊙ h_{t−1}",
+                         last_step_loss_said(1)])
 
 
 def stacked(lecture: Lecture) -> str:
@@ -231,12 +247,18 @@ def stacked(lecture: Lecture) -> str:
     # output[-1]; a classifier's h_n (the reverse state at t = 1) moves J to the left, and the LSTM's figure
     # would then be drawn under 24 px: the slide says what J reads instead
     loss = last_step_loss(layer(lecture.cell, num_layers=2, bidirectional=True), 2)
+
+    def top(direction: str, step: str) -> str:  # layer 2's state, marked as the figure marks it
+        return lecture.notation.at_step("h", step, "2" + direction)
+
     return lecture.slide(f"Stacked and bidirectional: two layers of {lecture.name}, each both ways",
                         lecture.figure(loss, level="cell", params="hide"),
                         ["Two steps, t = 1, 2; layer 1 at the bottom; each reverse direction runs right to left; "
                          "layer 2 reads both directions' states.",
-                         "J = Σ output[−1], layer 2 at t = 2: its reverse state has read only x_2. A classifier "
-                         "reads h_n: the reverse state at t = 1."])
+                         f"J = Σ ({top('→', '2')}, {top('←', '2')}): layer 2's states at t = 2 (PyTorch's "
+                         "output[-1]); the reverse one has read only x_2. A classifier reads layer 2's last state in "
+                         f"each direction (PyTorch's h_n[-2:]): {top('→', '2')} and {top('←', '1')}, the reverse "
+                         "one's at t = 1."])
 
 
 def classifier(lecture: Lecture) -> str:
@@ -245,8 +267,8 @@ def classifier(lecture: Lecture) -> str:
     return lecture.slide("Many to one: a sentence classifier",
                         lecture.figure(classifier_loss(lecture.cell), level="cell", tokens=words,
                                        time_steps=(0, 1, len(SENTENCE) - 1)),
-                        [f"x_1 … x_{len(SENTENCE)} = “{' '.join(SENTENCE)}”. Only the last state h_T reaches the "
-                         "loss: is the subject plural (“the keys … are”)?"])
+                        [f"x_1 … x_{len(SENTENCE)} = “{' '.join(SENTENCE)}”, T = {len(SENTENCE)}. Only the last "
+                         "state h_T reaches the loss: is the subject plural (“the keys … are”)?"])
 
 
 def tagger(lecture: Lecture) -> str:
@@ -254,35 +276,43 @@ def tagger(lecture: Lecture) -> str:
     tags = " ".join(TAG_NAMES[TAGS[word]] for word in SENTENCE)
     return lecture.slide("Many to many: a tag for every word",
                         lecture.figure(tagger_loss(lecture.cell), level="cell", params="hide", time_steps=(0, 1, 4)),
-                        [f"x_1 … x_5 = “{' '.join(SENTENCE)}”, tagged {tags}; J is the mean of the J_t."])
+                        [f"x_1 … x_5 = “{' '.join(SENTENCE)}”, T = 5, tagged {tags}; J is the mean of the J_t."])
 
 
 def encoder_decoder(lecture: Lecture) -> str:
     # each input's word under it and each J_t's target beside it: what teacher forcing feeds is read off.
     # One source word, two written: the figure fits the slide at a size a room reads, in every notation
-    # (CS224N's h⁽ᵉ⁾⁽¹⁾ widens each column), and a translation's length is seen to be its own
+    # (CS224N's h⁽ᵉ⁾⁽¹⁾ widens each column), and a translation's length is seen to be its own. Its targets
+    # stop at the last word; a third column for [END] would put the labels under 28 px: the slide says so
     return lecture.slide("The encoder–decoder: the encoder's last state starts the decoder",
                         lecture.figure(seq2seq_loss(cell=lecture.cell, steps=2, source=ONE_WORD), level="cell",
                                        params="hide", tokens=seq2seq_tokens(steps=2, source=ONE_WORD)),
-                        ["Teacher forcing: the decoder's input y_t is [BEGIN], then the previous step's target, "
-                         "never its own guess."],
-                        footer=f"“{SOURCE_WORDS[ONE_WORD[0]]}”: Spanish for “it rains”, one word in and two out")
+                        ["Teacher forcing: the decoder reads [BEGIN], then the previous step's target, never its "
+                         "own guess. T = 3."],
+                        footer=f"“{SOURCE_WORDS[ONE_WORD[0]]}”: Spanish for “it rains”. No [END] target here: one "
+                               "after the last word teaches a decoder to stop")
 
 
 def generation(lecture: Lecture) -> str:
     """Greedy generation by an untrained encoder–decoder: the first seed whose decoder writes two
     tokens (an untrained one may stop at once), so that the figure shows a choice fed back; one source
-    word and two written, so that the figure fits the slide at a size a room reads."""
+    word and two written, so that the figure fits the slide at a size a room reads. The decoder's
+    scores are s_t (ŷ_t = softmax(s_t), as on every other slide), and the words it chose are written."""
     source = seq2seq_source(ids=ONE_WORD)
     seed = next((k for k in range(20) if len(seq2seq_model(cell=lecture.cell, seed=k).greedy(source, 2)[0]) == 2), 0)
     model = seq2seq_model(cell=lecture.cell, seed=seed)
     limit = 2
-    written = len(model.greedy(source, limit)[0])
-    stop = "it wrote [END]" if written < limit else f"after {limit} tokens, the most it may write here"
+    written = [TARGET_WORDS[token] for token in model.greedy(source, limit)[0]]
+    stop = "it wrote [END]" if len(written) < limit else f"after {limit} tokens, the most it may write here"
+    score = model.greedy_graph(source, max_length=limit)
+    score.name = "log P(output | x)"  # the score of the words written: not of a ŷ, which the slide calls s_t
+    chosen = "; ".join(f"argmax s_{step} = “{word}”" for step, word in enumerate(written, start=len(ONE_WORD) + 1))
     return lecture.slide("Greedy generation: each output is fed back as the next input",
-                        lecture.figure(model.greedy_graph(source, max_length=limit), level="cell", params="hide"),
-                        [f"x_1 = “{SOURCE_WORDS[ONE_WORD[0]]}”; ŷ_t: step t's scores (logits), before the softmax; "
-                         "their argmax is fed back as the next input.",
+                        lecture.figure(score, level="cell", params="hide",
+                                       notation=lecture.notation.renamed({"ŷ": "s"})),
+                        [f"x_1 = “{SOURCE_WORDS[ONE_WORD[0]]}”; s_t: step t's scores (logits), ŷ_t = softmax(s_t); "
+                         "the argmax of s_t is fed back as the next input.",
+                         f"It wrote “{' '.join(written)}”: {chosen}; T = {len(ONE_WORD) + len(written)}.",
                          f"Dashed: a choice, no gradient flows through it. Generation stops at [END] or, here, "
                          f"{stop}."],
                         footer=f"an untrained {lecture.name} encoder–decoder (seed {seed}): its choices are arbitrary")
@@ -306,17 +336,17 @@ def perplexity(lecture: Lecture) -> str:
         rows.append([name, f"{model.perplexity(held_out):.2f}", "counts"])
     for kind in ("rnn", "lstm"):
         manual_seed(0)
-        started = time.perf_counter()
         model = models.LanguageModel(len(vocabulary), embedding_dim=16, hidden_size=UNITS, cell=kind)
         training.train_language_model(model, optim.Adam(model.parameters(), lr=1e-2), train, steps=TRAINING_STEPS,
                                       batch_size=16, bptt=32, clip=1.0, progress=False)
-        seconds = time.perf_counter() - started
         value = float(numpy.exp(training.evaluate(model, held_out, batch_size=1, bptt=256)))
-        rows.append([f"{CELLS[kind]}, {UNITS} units", f"{value:.2f}", f"{TRAINING_STEPS} steps, {seconds:.1f} s"])
-    title = "Perplexity on held-out text: from counts to the LSTM"
+        # no wall time: the deck is the same bytes on every run (steps, not seconds, say how long it trained)
+        rows.append([f"{CELLS[kind]}, {UNITS} units", f"{value:.2f}", f"{TRAINING_STEPS} steps"])
+    best = min(rows, key=lambda row: float(row[1]))[0].split(",")[0]
+    # the title says what was measured: on these few seconds of training the counts may well win
+    title = f"Perplexity on held-out text: n-grams, a tanh RNN and an LSTM (best here: the {best})"
     top = body_top(title)
     parts = table(["model (characters)", "perplexity", "trained"], rows, (MARGIN, top, 1300, 600))
-    best = min(rows, key=lambda row: float(row[1]))[0].split(",")[0]
     rnn, lstm = (float(row[1]) for row in rows[-2:])
     versus = "has no edge over the tanh RNN yet" if lstm >= rnn else "beats the tanh RNN"
     parts += paragraph(f"Measured here on {cut:,} characters of Python's standard-library source (held out: the "
@@ -345,7 +375,15 @@ def clipping(lecture: Lecture) -> str:
     def printed(value: float) -> str:  # 3 digits: the printed norms add up (√Σ‖·‖²) and scale (× τ/‖g‖) as shown
         return slide_number(value, digits=3)
 
-    rows = [[lecture.symbol(short_name(name)), printed(before[name]), printed(after[name])] for name, _ in with_grad]
+    # one row per symbol: the lecture's one b₁ is PyTorch's bias_ih and bias_hh, its norm that of both together
+    symbols: dict[str, list[str]] = {}
+    for name, _ in with_grad:
+        symbols.setdefault(lecture.symbol(short_name(name)), []).append(name)
+
+    def together(norms: dict[str, float], names: list[str]) -> str:
+        return printed(float(numpy.sqrt(sum(norms[name] ** 2 for name in names))))
+
+    rows = [[symbol, together(before, names), together(after, names)] for symbol, names in symbols.items()]
     rows.append(["all together, ‖g‖", printed(total), printed(clipped)])
     title = "Gradient clipping: if ‖g‖ ≥ τ, g ← τ g / ‖g‖"
     top = body_top(title)
@@ -355,6 +393,9 @@ def clipping(lecture: Lecture) -> str:
                        "its direction and loses its size.", MARGIN, top + 360, 1100)[0]
     parts.append(note("tr.nn.utils.clip_grad_norm_(model.parameters(), 1.0), as Pascanu et al. (2013) propose",
                       MARGIN, top + 520))
+    if lecture.notation.merged_biases():  # the lecture's one bias: its row is the norm of both tensors
+        parts.append(note(f"{lecture.symbol('b_ih')} = bias_ih + bias_hh, PyTorch's two biases: its row is the "
+                          "norm of both together", MARGIN, top + 570))
     parts.append(note(lecture.timed(f"a tanh RNN of 8 units, {lecture.symbol('W_hh')} scaled by 6 so that it "
                                     "explodes, J = Σ h_30"), MARGIN, HEIGHT - 60))
     return slide_svg(title, parts)

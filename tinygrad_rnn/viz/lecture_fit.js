@@ -71,7 +71,67 @@ function tinygradRnnFit(root, graph, note) {
         stage.phase === "backward" ? Math.min(column.top, focus.top) : (focus.top + focus.bottom) / 2 - h / 2;
       top = clamp(top, focus.bottom - h, focus.top);
     }
-    return [clamp((focus.left + focus.right) / 2 - w / 2, fx, fx + fw - w), clamp(top, fy, fy + fh - h), w, h];
+    let x = clamp((focus.left + focus.right) / 2 - w / 2, fx, fx + fw - w), y = clamp(top, fy, fy + fh - h);
+    // whole nodes and whole labels: each side of the window moved, if it must, to where it cuts none
+    // (a label sliced at the top edge, a cell half cut at the bottom), the stage's focus kept in view
+    // — or, where no position cuts none, the part of the window that does is all that shows (clipped)
+    const boxes = wholeBoxes(svg);
+    let across, down;
+    for (let pass = 0; pass < 2; pass++) {
+      across = wholeAlong(x, w, fx, fw, boxes.filter((b) => b.bottom > y && b.top < y + h)
+        .map((b) => [b.left, b.right]), [focus.left, focus.right]);
+      x = across[0];
+      down = wholeAlong(y, h, fy, fh, boxes.filter((b) => b.right > x && b.left < x + w)
+        .map((b) => [b.top, b.bottom]), [focus.top, focus.bottom]);
+      y = down[0];
+    }
+    const view = [x, y, w, h];
+    view.shown = [across[1], down[1], across[2] - across[1], down[2] - down[1]];
+    return view;
+  }
+
+  // Every node's rectangle and every label's box, in the figure's units (its SVG has no transforms).
+  function wholeBoxes(svg) {
+    if (!svg.wholeBoxes) {
+      const rects = [...svg.querySelectorAll(".node rect")].map((rect) => boxOf([rect.parentNode]));
+      const labels = [...svg.querySelectorAll("text")].map((text) => {
+        const b = text.getBBox();
+        return { left: b.x, right: b.x + b.width, top: b.y, bottom: b.y + b.height };
+      });
+      svg.wholeBoxes = [...rects, ...labels].filter((b) => b && b.right > b.left);
+    }
+    return svg.wholeBoxes;
+  }
+  // Where a window of ``size`` along one axis starts (within first … first + extent) so that neither
+  // of its sides cuts a span: the start nearest the one asked for, one that keeps the focus whole
+  // first; the start asked for where every start cuts something.
+  function wholeAlong(start, size, first, extent, spans, focus) {
+    const pad = 4, low = first, high = first + extent - size;
+    if (high <= low) return [low, low, low + size];  // the whole axis in view
+    const padded = spans.map(([a, b]) => [a - pad, b + pad]);
+    const cuts = (edge) => padded.some(([a, b]) => a < edge - 0.01 && b > edge + 0.01);
+    const candidates = [start, low, high, ...padded.flatMap(([a, b]) => [a, b - size, b, a - size])]
+      .filter((c) => c >= low - 0.01 && c <= high + 0.01 && !cuts(c) && !cuts(c + size));
+    const keeps = (c) => c <= focus[0] + 0.01 && c + size >= focus[1] - 0.01;
+    const ranked = candidates.sort((p, q) => (keeps(q) - keeps(p)) || Math.abs(p - start) - Math.abs(q - start));
+    if (ranked.length) return [ranked[0], ranked[0], ranked[0] + size];
+    let from = start, to = start + size;  // every start cuts something: show only what lies whole inside
+    for (const [a, b] of padded) {
+      if (a < from - 0.01 && b > from + 0.01) from = b;
+      if (a < to - 0.01 && b > to + 0.01) to = a;
+    }
+    return from < to ? [start, from, to] : [start, start, start + size];
+  }
+
+  // Only the part of the window that cuts no node shows: the rest of the SVG's box is clipped.
+  function clipTo(svg, view) {
+    svg.style.clipPath = "";
+    if (!view.shown) return;
+    const box = svg.getBoundingClientRect(), [x, y, w, h] = view, [sx, sy, sw, sh] = view.shown;
+    const scale = Math.min(box.width / w, box.height / h);
+    const left = (box.width - w * scale) / 2 + (sx - x) * scale, top = (box.height - h * scale) / 2 + (sy - y) * scale;
+    const right = box.width - left - sw * scale, bottom = box.height - top - sh * scale;
+    svg.style.clipPath = `inset(${top.toFixed(1)}px ${right.toFixed(1)}px ${bottom.toFixed(1)}px ${left.toFixed(1)}px)`;
   }
 
   function moveTo(svg, view) {
@@ -167,6 +227,7 @@ function tinygradRnnFit(root, graph, note) {
     }
     const shown = windowFor(panel, svg, stage, whole);
     moveTo(svg, shown);
+    clipTo(svg, shown);
     describe(panel, svg, shown, stage.phase === "rolled");
   };
 }

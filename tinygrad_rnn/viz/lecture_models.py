@@ -104,7 +104,8 @@ def seq2seq_model(device: Any = "cpu", cell: str = "gru", seed: int = 0) -> Any:
 
 
 SOURCE_WORDS = {4: "il", 5: "pleut", 6: "fort", 7: "llueve"}  # the ids the encoder reads, as words
-TARGET_WORDS = {BEGIN_ID: "[BEGIN]", END_ID: "[END]", 5: "it", 7: "rains"}  # the decoder's
+# the decoder's: every id of its vocabulary a word, so that what an untrained decoder writes can be read
+TARGET_WORDS = {0: "[PAD]", 1: "snows", BEGIN_ID: "[BEGIN]", END_ID: "[END]", 4: "hard", 5: "it", 6: "now", 7: "rains"}
 SOURCE_IDS, TARGET_IDS = [4, 5, 6], [5, 7, 3]  # x_1 … x_S; y_1 … y_S, the words the decoder must write
 ONE_WORD = [7]  # "llueve", Spanish for "it rains": one word in, two out (a source and its translation differ in length)
 

@@ -59,10 +59,10 @@ def panel_data(name: str, loss: Tensor, layer: Any, level: str, notation: Notati
                "losses": None if found.step_losses is None else [float(v) for v in found.step_losses],
                "loss_is": what_the_loss_is(loss, found, from_above)}
 
+    # no shapes, as on a slide: a tuple such as (1, 8) under h₀ is code; a node's tooltip gives its shape
     unrolled = build_picture((loss,), level=level, show_grads=True, params="hide" if level != "op" else "once",
-                             notation=notation, tokens=tokens)
-    rolled = build_picture((loss,), rolled=True, params="hide", notation=notation)
-    _drop_empty_shapes(unrolled, rolled)
+                             notation=notation, tokens=tokens, show_shapes=False)
+    rolled = build_picture((loss,), rolled=True, params="hide", notation=notation, show_shapes=False)
     labels, placed = labelled_layout(unrolled)
     rolled_labels, rolled_placed = labelled_layout(rolled)
     cells, crossing = step_columns(unrolled, steps)
@@ -127,13 +127,6 @@ def _first_row(picture: Picture) -> tuple[str, ...]:
     rows = [n.row for n in picture.nodes if n.step is not None and n.kind in ("op", "group")]
     forward = [r for r in rows if "reverse" not in r and ("layer 0" in r or not any("layer" in p for p in r))]
     return (forward or rows or [()])[0]
-
-
-def _drop_empty_shapes(*pictures: Picture) -> None:
-    """A scalar's shape, (), says nothing on a slide: J, not "J ()". Other shapes stay."""
-    for picture in pictures:
-        for node in picture.nodes:
-            node.label = "\n".join(line for line in node.label.split("\n") if line != "()")
 
 
 def _weight_words(weight: dict[str, Any], notation: Notation) -> dict[str, str]:

@@ -46,15 +46,17 @@ def _stages_in(found: analysis.Recurrence, numbers: dict[str, Any], weights: lis
                names: dict[str, str]) -> list[dict[str, Any]]:
     steps, kind = found.steps, found.kind
     losses = numbers["losses"]
+    read = "e" if any(w["lookup"] for w in weights) else "x"  # a language model's layer reads e_t = E[x_t]
+    reads = "e_{t} = E[x_{t}], the embedding of x_{t}" if read == "e" else "x_{t}"
     stages = [{"phase": "rolled", "t": None, "text": "The network rolled: one cell, its state a loop back into it",
-               "math": _math(_cell_equation(kind, "t", names))},
+               "math": _math(_cell_equation(kind, "t", names, read))},
               {"phase": "unrolled", "t": None,
                "text": f"Unrolled over {steps} steps: the same cell (the same {names['W_hh']}, {names['W_ih']}, b) at "
                        "every step",
-               "math": _math(_cell_equation(kind, "t", names))}]
+               "math": _math(_cell_equation(kind, "t", names, read))}]
     for t in range(1, steps + 1):
         h = vector(found.hidden_states[t - 1])
-        lines = [_cell_equation(kind, str(t), names), _values_line(f"h_{t}", h, found.hidden_states[t - 1])]
+        lines = [_cell_equation(kind, str(t), names, read), _values_line(f"h_{t}", h, found.hidden_states[t - 1])]
         if t > 1:  # what it was computed from
             lines.insert(1, _values_line(f"h_{t - 1}", vector(found.hidden_states[t - 2]), found.hidden_states[t - 2]))
         if kind == "lstm" and found.gates[t - 1].get("f") is not None:
@@ -65,7 +67,7 @@ def _stages_in(found: analysis.Recurrence, numbers: dict[str, Any], weights: lis
             lines.append(_row(_symbol(f"J_{t}"), _op("="), _op("−"), _text("log "), _symbol(f"ŷ_{t}"),
                               _text("["), _symbol(f"x_{t + 1}"), _text("]"), _op("="),
                               _number(losses[t - 1])))
-        text = f"Forward, step {t}: h_{t} from h_{t - 1} and x_{t}" + (
+        text = f"Forward, step {t}: h_{t} from h_{t - 1} and {reads.format(t=t)}" + (
             f"; J_{t} = {slide_number(losses[t - 1])}" if losses is not None else "")
         stages.append({"phase": "forward", "t": t, "text": text, "math": _math(*lines)})
     total = sum(losses) / steps if losses is not None else None
@@ -107,10 +109,12 @@ def _sums_text(found: analysis.Recurrence, weights: list[dict]) -> str:
     return text
 
 
-def _cell_equation(kind: str, t: str, names: dict[str, str] | None = None) -> str:
+def _cell_equation(kind: str, t: str, names: dict[str, str] | None = None, read: str = "x") -> str:
+    """The cell's update at step ``t``; ``read``: what the layer reads, x_t or, where the model embeds
+    its tokens, e_t (the figure draws e_t = embedding(x_t) into the cell: CS224N's W_e e⁽ᵗ⁾)."""
     names = names or {role: role for role in WEIGHT_ORDER}
     previous = "t−1" if t == "t" else str(int(t) - 1)
-    h, hp, x = _symbol(f"h_{t}"), _symbol(f"h_{previous}"), _symbol(f"x_{t}")
+    h, hp, x = _symbol(f"h_{t}"), _symbol(f"h_{previous}"), _symbol(f"{read}_{t}")
     if kind == "lstm":
         return _row(_symbol(f"c_{t}"), _op("="), _symbol(f"f_{t}"), _op("⊙"), _symbol(f"c_{previous}"), _op("+"),
                     _symbol(f"i_{t}"), _op("⊙"), _symbol(f"g_{t}"), _text(",  "), h, _op("="), _symbol(f"o_{t}"),
@@ -211,6 +215,12 @@ def _sum_lines(weights: list[dict]) -> list[str]:
                           # a table's term at step t is no product: the gradient at e_t, added into one row
                           _row(_text("  (term t: "), _symbol("∂J/∂e_t"), _text(" in row "), _symbol("x_t"), _text(")"))
                           if weight["lookup"] else ""))
+    if weights:  # the bars' heights add up to more than the sum's norm: the terms partly cancel, said once
+        first = weights[0]
+        name = first["name"].partition(" (")[0]
+        lines.append(_row(_norm_of(_row(_msub("Σ", "t"), _symbol(f"∂J/∂{name}|_(t)"))), _op("≤"), _msub("Σ", "t"),
+                          _norm_of(_symbol(f"∂J/∂{name}|_(t)")), _op("="), _number(sum(first["terms"])),
+                          _text(":  the terms partly cancel")))
     return lines
 
 

@@ -500,9 +500,9 @@ def per_step_projections(nodes: list[Node], edges, links, show_shapes: bool = Tr
                                   chain=at[k].chain))
                 pieces[k] = len(added) - 1
                 new_edges.append((("new", first + k), ("new", pieces[k]), ""))
-        for unbind, gate in unbinds:
+        for unbind, _ in unbinds:  # unlabelled: a GRU's piece is W_in x_t + b_in, not n (nor r, z)
             for head, out in out_of.get(unbind, []):
-                new_edges.append((("new", pieces.get(out, first + out)), head, gate))
+                new_edges.append((("new", pieces.get(out, first + out)), head, ""))
             removed.add(unbind)
         removed.update(splits)
         removed.add(p)

@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .gradient_labels import SUM_NOTE
+from .levels import GATES
 from .picture import BACKWARD_ROW, PER_STEP, SUBSCRIPTS, Node, Picture
 
 SUPERSCRIPTS = str.maketrans("0123456789()abcdefghijklmnoprstuvwxyzT", "⁰¹²³⁴⁵⁶⁷⁸⁹⁽⁾ᵃᵇᶜᵈᵉᶠᵍʰⁱʲᵏˡᵐⁿᵒᵖʳˢᵗᵘᵛʷˣʸᶻᵀ")
@@ -33,6 +34,7 @@ VALUES = ("h", "c", "h_0", "c_0", "x", "e", "ŷ", "y", "J")  # states, inputs (a
 PER_STEP_VALUES = ("x", "e", "ŷ", "y", "J")  # one per step of the model, in no chain: never marked
 
 TIME_SUBSCRIPT = re.compile(r"(?<!\w)([^\W\d_Σ])_(\{[^}]*\}|\d+|t[+−]1|[tT])(?!\w)")  # h_t, x_{t+1}; not W_hh, Σ_t
+BIAS_PARTS = ("′", "″")  # b₁′ and b₁″: the two tensors PyTorch stores for the lecture's one bias b₁
 LOSS_LETTER = re.compile(r"(?<![A-Za-z])J(?![A-Za-z])")  # J, ∂J/∂h_t, J_t; not Jacobian
 
 PRESETS: dict[str, dict[str, Any]] = {
@@ -97,15 +99,17 @@ class Notation:
         loss = self.symbol("J")
         return LOSS_LETTER.sub(loss, text) if loss != "J" else text
 
-    def merged_biases(self) -> list[str]:
-        """The lecture's one bias where a layer has two: 'b₁ = bias_ih + bias_hh'."""
-        notes = []
-        for symbol in dict.fromkeys(self.names.values()):
-            pair = [name for name in ("b_ih", "b_hh") if self.names.get(name) == symbol]
-            if len(pair) == 2:
-                notes.append(f"{symbol} = bias_ih + bias_hh: PyTorch's layer carries two biases, the lecture "
-                             "writes their sum")
-        return notes
+    def merged_biases(self, parts: bool = False) -> list[str]:
+        """The lecture's one bias where a layer has two: 'b₁ = bias_ih + bias_hh'; with ``parts``, the
+        figure draws the two apart (b₁′, b₁″: :func:`_bias_parts`) and the note names each."""
+        symbol = self.names.get("b_ih")
+        if symbol is None or self.names.get("b_hh") != symbol:
+            return []
+        if parts:
+            first, second = (symbol + mark for mark in BIAS_PARTS)
+            return [f"PyTorch's bias_ih, bias_hh: {first}, {second}, two tensors that add up to the lecture's one "
+                    f"bias, {symbol} = {first} + {second}"]
+        return [f"{symbol} = bias_ih + bias_hh: PyTorch's layer carries two biases, the lecture writes their sum"]
 
 
 def resolve(notation: str | dict | Notation | None) -> Notation:
@@ -261,7 +265,21 @@ def name_parameters(nodes: list[Node], edges, notation: Notation) -> dict[int, t
         chains = readers.get(position, set())
         (chain,) = chains if len(chains) == 1 else (None,)
         names[position] = (short, notation.symbol(short) + chain_mark(marks.get(chain, "")))
-    return _told_apart(names, nodes, edges)
+    return _bias_parts(_told_apart(names, nodes, edges), edges)
+
+
+def _bias_parts(names: dict[int, tuple[str, str]], edges) -> dict[int, tuple[str, str]]:
+    """The lecture's one b₁ for a layer's b_ih and b_hh, read by two different nodes (an LSTM cell at
+    op level: a linear of W_e, one of W_h): two tensors that are each a part of b₁, written b₁′
+    (b_ih) and b₁″ (b_hh), so that no label says b₁ where only a part of it is added."""
+    readers: dict[int, set] = {}
+    for tail, head, _ in edges:
+        readers.setdefault(tail, set()).add(head)
+    for ih, (short, drawn) in names.items():
+        hh = next((p for p, pair in names.items() if short == "b_ih" and pair == ("b_hh", drawn)), None)
+        if hh is not None and readers.get(ih) != readers.get(hh):
+            names[ih], names[hh] = (short, drawn + BIAS_PARTS[0]), ("b_hh", drawn + BIAS_PARTS[1])
+    return names
 
 
 def _told_apart(names: dict[int, tuple[str, str]], nodes: list[Node], edges) -> dict[int, tuple[str, str]]:
@@ -346,8 +364,9 @@ def name_values(picture: Picture, notation: Notation, parameters: set[str], show
     is the layer's two, write the values (h₃⁽¹⁾, J⁽³⁾) in the notation, and the words by x_t and J_t."""
     check_asked(picture, notation, parameters)
     picture.notes += mark_notes(picture, notation)
-    if {"b_ih", "b_hh"} <= parameters and show_parameters:
-        picture.notes += notation.merged_biases()  # said once, under the figure, not drawn as two b₁
+    if {"b_ih", "b_hh"} <= parameters and show_parameters:  # said once, under the figure, not drawn as two b₁
+        parts = any(name.endswith(BIAS_PARTS[1]) for node in picture.nodes for name in node.parameters)
+        picture.notes += notation.merged_biases(parts)
     rename_values(picture, notation)
     if tokens is not None:
         write_tokens(picture, list(tokens))
@@ -381,7 +400,7 @@ def rename_values(picture: Picture, notation: Notation) -> None:
     :func:`name_parameters` before; the words here are the values' only."""
     marks = chain_marks(chains_in(picture.nodes))
     renamed = {name for name in notation.names if name not in LAYER_WEIGHTS + MODEL_WEIGHTS}
-    renamed |= set(VALUES)
+    renamed |= set(VALUES) | set(GATES)  # f₁ and h₁ alike: f⁽¹⁾ where the lecture writes time above
 
     def write(text: str, chain) -> str:
         mark = marks.get(chain, "")

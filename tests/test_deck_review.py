@@ -1,0 +1,141 @@
+"""What a lecturer found false on the deck's slides, each slide built alone (seconds): one bias said once,
+arrows that name what they carry, gates timed as the states are, the scores of generation not called ŷ."""
+
+import re
+import xml.etree.ElementTree as ElementTree
+
+import numpy
+import pytest
+from slide_checks import SVG, figures
+
+from tinygrad_rnn.viz import lecture_deck as deck_module
+from tinygrad_rnn.viz.notation import resolve
+
+
+def slide(make, cell="rnn", notation="pytorch"):
+    return ElementTree.fromstring(make(deck_module.Lecture(cell, resolve(notation))))
+
+
+def words(root):
+    return " ".join("".join(root.itertext()).split())
+
+
+def figure_texts(root):
+    """Each <text> of the slide's figure, its runs (subscripts, superscripts) joined."""
+    return ["".join(text.itertext()) for nested, _ in figures(root) for text in nested.iter(SVG + "text")]
+
+
+def printed_value(text):
+    mantissa, _, power = text.replace("−", "-").partition("·10")
+    return float(mantissa) * 10 ** int(power.translate(str.maketrans("⁻⁰¹²³⁴⁵⁶⁷⁸⁹", "-0123456789")) or 0)
+
+
+@pytest.mark.parametrize("notation, bias", [("cs224n", "b₁"), ("usc", "b")])
+def test_the_clipping_slide_has_one_row_for_the_lectures_one_bias_and_still_adds_up(notation, bias):
+    text = words(slide(deck_module.clipping, notation=notation))
+    table = text.split("after clipping at τ = 1 ")[1].split(" all together")[0]
+    rows = re.findall(r"(\S+) ([\d.]+) ([\d.]+)", table)
+    assert [name for name, _, _ in rows].count(bias) == 1 and len(rows) == 3, rows
+    total = re.search(r"all together, ‖g‖ ([\d.]+)", text).group(1)
+    norm = numpy.sqrt(sum(printed_value(before) ** 2 for _, before, _ in rows))
+    assert abs(norm - printed_value(total)) <= 0.005 * norm, f"√Σ‖·‖² of the rows is {norm:.3g}, printed {total}"
+    assert f"{bias} = bias_ih + bias_hh, PyTorch's two biases: its row is the norm of both together" in text
+
+
+@pytest.mark.parametrize("make", [deck_module.lstm_cell, deck_module.gru_cell])
+@pytest.mark.parametrize("notation, bias", [("cs224n", "b₁"), ("usc", "b")])
+def test_a_cell_at_op_level_names_each_part_of_the_one_bias_apart(make, notation, bias):
+    root = slide(make, notation=notation)
+    labels = figure_texts(root)
+    assert sum(label.endswith(f", {bias}′") for label in labels) == 1, labels  # the linear of W_e (W_x)
+    assert sum(label.endswith(f", {bias}″") for label in labels) == 1, labels  # the linear of W_h
+    assert not any(label.endswith(f", {bias}") for label in labels), "a bare b₁ where only a part is added"
+    assert (f"PyTorch's bias_ih, bias_hh: {bias}′, {bias}″, two tensors that add up to the lecture's one bias, "
+            f"{bias} = {bias}′ + {bias}″") in words(root)
+
+
+def test_the_gru_cell_names_no_wire_n_and_writes_its_candidate_in_the_notation():
+    labels = figure_texts(slide(deck_module.gru_cell, notation="cs224n"))
+    assert not {"n", "r", "z"} & set(labels), "the wire of W_in x + b_in is not n"
+    text = words(slide(deck_module.gru_cell, notation="cs224n"))
+    assert "Win" not in text and "bin" not in text and "bhn" not in text
+    assert "n = tanh([We x(t) + b₁′]ₙ + r ⊙ [Wh h(t−1) + b₁″]ₙ)" in text
+    assert "n = tanh(Win xt + bin + r ⊙ (Whn ht−1 + bhn))" in words(slide(deck_module.gru_cell))
+
+
+@pytest.mark.parametrize("make, gates", [(deck_module.lstm_cell, "ifgo"), (deck_module.gru_cell, "rzn")])
+def test_gates_carry_the_time_step_where_the_states_do(make, gates):
+    cs224n, pytorch = figure_texts(slide(make, notation="cs224n")), figure_texts(slide(make))
+    for gate in gates:
+        assert f"{gate}⁽¹⁾ = " in " ".join(cs224n) and f"{gate}₁ = " not in " ".join(cs224n), cs224n
+        assert f"{gate}₁ = " in " ".join(pytorch), pytorch
+
+
+def test_generation_calls_the_scores_s_and_writes_the_words_the_decoder_chose():
+    from tinygrad_rnn.viz.lecture_models import ONE_WORD, TARGET_WORDS, seq2seq_model, seq2seq_source
+
+    root = slide(deck_module.generation)
+    labels, text = figure_texts(root), words(root)
+    assert "s₂ = linear" in labels and not any(label.startswith("ŷ") for label in labels), labels
+    assert "ŷt = softmax(st)" in text and "log P(output | x)" in labels
+    seed = int(re.search(r"\(seed (\d+)\)", text).group(1))
+    chosen = [TARGET_WORDS[t] for t in seq2seq_model(cell="rnn", seed=seed).greedy(seq2seq_source(ids=ONE_WORD), 2)[0]]
+    assert f"It wrote “{' '.join(chosen)}”: argmax s2 = “{chosen[0]}”; argmax s3 = “{chosen[1]}”; T = 3." in text
+
+
+@pytest.fixture
+def quick(monkeypatch):
+    monkeypatch.setattr(deck_module, "TRAINING_STEPS", 2)
+
+
+def test_the_perplexity_slide_claims_no_winner_it_did_not_measure_and_prints_no_wall_time(quick):
+    text = words(slide(deck_module.perplexity))
+    values = {name: float(value) for name, value in re.findall(r"(unigram|\d-gram|tanh RNN|LSTM)[^\d]*?[, ]"
+                                                                 r"(?:add-one|Kneser–Ney|48 units) ([\d.]+)", text)}
+    best = min(values, key=values.get)
+    assert f"(best here: the {best})" in text and "from counts to the LSTM" not in text
+    assert not re.search(r"\d s\b", text), "a wall time: the slide would differ from run to run"
+
+
+def test_the_deck_is_the_same_bytes_on_every_run(tmp_path, quick):
+    first, second = (deck_module.deck(tmp_path / name) for name in ("a", "b"))
+    for one, other in zip(first.slides + [first.html], second.slides + [second.html]):
+        assert one.read_bytes() == other.read_bytes(), f"{one.name} differs between two runs"
+
+
+def test_the_weight_sum_slide_says_the_terms_partly_cancel_and_that_its_axis_is_logarithmic():
+    text = words(slide(deck_module.weight_sum))
+    bars = [printed_value(v) for v in re.findall(r"(\S+) t = \d", text.split(", log axis")[0])]
+    said = printed_value(re.search(r"The bars add up to ([\d.]+(?:·10[⁻⁰-⁹¹²³]+)?)", text).group(1))
+    total = printed_value(re.search(r"‖Σt ∂J/∂Whh\|\(t\)‖ = ([\d.]+)", text).group(1))
+    assert len(bars) == 6 and abs(said - sum(bars)) <= 0.05 * said and total < said
+    assert "a norm of a sum ≤ the sum of norms" in text and "partly cancel" in text
+    assert "‖∂J/∂Whh|(t)‖, log axis" in text
+
+
+def test_the_pages_sums_stage_says_the_terms_partly_cancel():
+    from tinygrad_rnn import viz
+    from tinygrad_rnn.viz.lecture_models import language_model_loss
+
+    loss, _ = language_model_loss("rnn", 4)
+    [panel] = viz.lecture(loss).data["panels"]
+    sums = next(stage for stage in panel["stages"] if stage["phase"] == "sums")
+    w_hh = panel["weights"][0]
+    assert w_hh["name"] == "W_hh" and sum(w_hh["terms"]) > w_hh["running"][0]
+    assert "<mo>≤</mo>" in sums["math"] and "the terms partly cancel" in sums["math"].replace("\xa0", " ")
+
+
+@pytest.mark.parametrize("make, steps", [(deck_module.unrolled, 4), (deck_module.language_model, 4),
+                                         (deck_module.bptt, 2), (deck_module.classifier, 5),
+                                         (deck_module.tagger, 5), (deck_module.encoder_decoder, 3),
+                                         (deck_module.generation, 3), (deck_module.lstm_cell, 1)])
+def test_every_slide_that_draws_steps_states_its_t(make, steps):
+    assert f"T = {steps}" in words(slide(make)), "T changes from slide to slide: each says its own"
+
+
+def test_the_language_models_title_names_the_nodes_the_figure_draws():
+    root = slide(deck_module.language_model)
+    title = "".join(next(root.iter(SVG + "text")).itertext())
+    assert title == "The language model: xt → et → ht → linear → Jt"
+    assert any(label.startswith("linear") for label in figure_texts(root))
+    assert not any(label.startswith("ŷ") for label in figure_texts(root)), "no ŷ drawn: the title promises none"
