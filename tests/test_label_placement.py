@@ -148,14 +148,23 @@ def drawn(picture) -> str:
     return picture_to_svg(picture, placed, labels, "f", figure=True)
 
 
-def test_a_gru_cells_gates_are_named_between_the_split_and_their_adds_on_a_slide():
-    """On a slide the levels of a step were 9.6 pt apart: a gate's r and z lay on the add they enter."""
+def test_a_gru_cells_splits_point_into_their_adds_not_between_them_on_a_slide():
+    """On a slide the levels of a step were 9.6 pt apart: the gates' names lay on the adds they enter (they are
+    no longer drawn: a split's part is W_ir x + b_ir, not r). The hidden split feeds the left add and the input
+    split the right one: the two lines cross, and their heads met in the gap between the adds, pointing at
+    neither. Each head now lands on its add's face, clear of its corners."""
     model = tr.nn.GRU(2, 3)
     picture = build_picture((model(tr.randn(2, 1, 2))[0].sum(),), level="op", slide=True)
-    text = drawn(picture)
+    labels, placed = labelled_layout(picture)
+    text = picture_to_svg(picture, placed, labels, "f", figure=True)
     assert label_clashes(text).count == 0, label_clashes(text)
     assert misplaced_labels(text) == []
-    assert {"r", "z"} <= {"".join(e.itertext()) for e in ElementTree.fromstring(text) if e.get("class") == "edge-label"}
+    into_adds = [(placed.boxes[head], route.end) for (tail, head, _), route in zip(picture.edges, placed.routes)
+                 if picture.nodes[tail].label.startswith("split") and picture.nodes[head].label.startswith("add")
+                 and abs(placed.boxes[tail].x - placed.boxes[head].x) > placed.boxes[head].width / 2]
+    assert len(into_adds) >= 4  # across, in each of the two steps (and the n parts, round r)
+    for box, (x, y) in into_adds:
+        assert abs(y - box.bottom) < 1e-6 and box.left + 4 <= x <= box.right - 4, (box, x, y)
 
 
 @pytest.mark.parametrize("slide", [True, False])

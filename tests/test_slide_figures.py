@@ -46,9 +46,6 @@ def drawn(picture) -> str:
 # bound both ways: the gap between cells holds ∂(J₂ + J₃ + J₄)/∂h₁, and the Σ column's eight lines set the cell row's
 # height; one line per weight would trade that height for more width.) The threshold does not move.
 DOCS_TOO_SMALL: dict[str, str] = {
-    # (gru_op fitted at 25.3 px, labels 28.1 px, while its gates' r and z lay on the adds they enter: the gap
-    # between split and add now holds a line of their names, and the figure is a few points taller)
-    "gru_op": "text 20.3 px, labels 22.5 px, 1.69 : 1",
     "language_model_bptt": "text 21.5 px, labels 23.9 px, 1.89 : 1",
     "seq2seq": "text 18.9 px, labels 21 px, 2.33 : 1",
     "seq2seq_generation": "text 18.9 px, labels 21 px, 2.40 : 1",
@@ -63,7 +60,7 @@ GRID_TOO_SMALL: dict[str, str] = {  # (cell-level-layers-bidirectional-loss-back
     "lstm-step-2-True-last-both-False-3-pytorch": "text 17.4 px, labels 19.3 px, 1.58 : 1",
     "lstm-op-1-False-last-backward-False-3-cmu": "text 12 px, labels 13.3 px, 2.40 : 1",
     "lstm-op-1-False-last-backward-False-3-elman": "text 12 px, labels 13.3 px, 2.40 : 1",
-    # (both fitted while their gates' r and z lay on the adds they enter: see gru_op above)
+    # (both fitted while their gates' r and z lay on the adds they enter; their names now hold a line between split and add)
     "gru-op-1-False-last-none-False-3-usc": "text 19.5 px, labels 21.7 px, 1.63 : 1",
     "gru-op-1-False-last-none-False-3-cs224n": "text 19.5 px, labels 21.7 px, 1.63 : 1",
     "rnn-cell-1-True-last-both-False-3-pytorch": "text 17.3 px, labels 19.2 px, 2.14 : 1",

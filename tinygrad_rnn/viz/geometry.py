@@ -141,6 +141,20 @@ def clip(box: Box, towards: tuple[float, float]) -> tuple[float, float]:
     return box.x + dx * scale, box.y + dy * scale
 
 
+def off_the_corner(box: Box, point: tuple[float, float], other: Box) -> tuple[float, float]:
+    """``point`` on ``box``'s border, moved onto the face that looks at ``other`` (above or below it) and at
+    least a quarter of the box (at most 8 pt) in from that face's corners. A line between two boxes side by side
+    on two levels leaves and enters near their corners: there two crossing arrows' heads met in the gap between
+    the boxes they enter (a GRU's two splits into the two adds), pointing at no node.
+
+    >>> off_the_corner(Box(0.0, 0.0, 40.0, 20.0), (20.0, 9.0), Box(60.0, 50.0, 40.0, 20.0))
+    (12.0, 10.0)
+    """
+    inset = min(box.width / 4, 8.0)
+    face = box.top if other.y > box.y else box.bottom
+    return min(max(point[0], box.left + inset), box.right - inset), face
+
+
 def segment_enters(p: tuple[float, float], q: tuple[float, float], box: tuple[float, float, float, float]) -> bool:
     """Liang–Barsky: does the segment pq pass through the inside of the box (left, bottom, right, top)?"""
     low, high = 0.0, 1.0

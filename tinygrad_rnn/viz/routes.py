@@ -5,7 +5,9 @@ each step; and the ways round a column, past levels and through gaps. :class:`Ro
 
 from __future__ import annotations
 
-from .geometry import LABEL_CHAR, LABEL_LINE, Box, Route, clip, finish, label_lines, segment_enters
+from bisect import bisect_left, bisect_right
+
+from .geometry import LABEL_CHAR, LABEL_LINE, Box, Route, clip, finish, label_lines, off_the_corner, segment_enters
 from .picture import CHOICES
 
 BESIDE_COLUMN = 4.0  # how far a line up past the rows in between runs from their cells' sides
@@ -13,6 +15,8 @@ BESIDE_COLUMN = 4.0  # how far a line up past the rows in between runs from thei
 
 class Routes:
     """Routing, given a placed grid (see :class:`~.grid.Grid`, which sets every attribute read here)."""
+
+    _by_centre: tuple[list[int], list[float], float] | None = None  # the nodes by their centres' x, once placed
 
     def route(self, tail: int, head: int, label: str) -> Route:
         a, b = self.boxes[tail], self.boxes[head]
@@ -87,6 +91,8 @@ class Routes:
     def _straight(self, a: Box, b: Box, label: str) -> Route:
         """From a's border straight to b's, the label beside the line."""
         start, end = clip(a, (b.x, b.y)), clip(b, (a.x, a.y))
+        if a.top < b.bottom or b.top < a.bottom:  # one above the other: out of and into the faces that face
+            start, end = off_the_corner(a, start, b), off_the_corner(b, end, a)
         # beside the line, not on it: a steep line's label (centred on its point) to its right, clear of
         # it; ŷ_t → the next input crosses h_t at its middle, so that one is labelled before the middle
         steep = abs(end[0] - start[0]) < abs(end[1] - start[1])
@@ -151,9 +157,22 @@ class Routes:
     def _crosses_a_node(self, route: Route, tail: int, head: int) -> bool:
         """Whether a route passes through a node it does not connect (it would read as an arrow into it)."""
         points = [*route.points, route.end]
+        xs = [x for x, _ in points]
         return any(segment_enters(p, q, (box.left + 1, box.bottom + 1, box.right - 1, box.top - 1))
-                   for i, box in enumerate(self.boxes) if i not in (tail, head)
+                   for i, box in self._boxes_across(min(xs), max(xs)) if i not in (tail, head)
                    for p, q in zip(points, points[1:]))
+
+    def _boxes_across(self, low_x: float, high_x: float) -> list[tuple[int, Box]]:
+        """The nodes (index, box) that reach into low_x ≤ x ≤ high_x. Only those can meet a route there: trying
+        every node for every route made drawing a long unroll quadratic (an op-level LSTM of 200 steps at free
+        size took over a minute). The nodes are sorted by their centres once, after placement, and bisected."""
+        if self._by_centre is None:
+            order = sorted(range(len(self.boxes)), key=lambda i: self.boxes[i].x)
+            widest = max((box.width for box in self.boxes), default=0.0)
+            self._by_centre = (order, [self.boxes[i].x for i in order], widest / 2)
+        order, centres, half_width = self._by_centre
+        first, last = bisect_left(centres, low_x - half_width), bisect_right(centres, high_x + half_width)
+        return [(i, self.boxes[i]) for i in order[first:last]]
 
     def _over_beside(self, a: Box, b: Box, route: Route, label: str) -> Route:
         """Out of a step through the gap beside it, over the nodes beside the row up to b's column, and
