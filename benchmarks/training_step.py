@@ -422,8 +422,8 @@ def breakdown_rows(cells: list[str], rounds: int, steps: int = 1, hidden: int = 
     the step, rounds interleaved with the hand-written step, medians. The forward is timed layer by
     layer; inside backward, each op's backward rule, ordering the graph, the gradient table's sums
     (and the weights' products it multiplies out) and delivering ``.grad`` are timed by wrapping
-    the engine's functions for them (each wrapper adds ~0.2 µs a call to its part), and the rest of
-    backward is the walk's own Python. Two ``linear``s (projection and head) share one row."""
+    the engine's functions and the op classes' rules for them (each wrapper adds ~0.2 µs a call to
+    its part), and the rest of backward is the walk's own Python. Two ``linear``s (projection and head) share one row."""
     from tinygrad_rnn import engine
 
     timed: dict[str, float] = {}
@@ -438,12 +438,15 @@ def breakdown_rows(cells: list[str], rounds: int, steps: int = 1, hidden: int = 
         return wrapper
 
     table = engine.GRADIENT_TABLE
-    originals = engine._call_backward, engine._accumulate_into_grad, engine.ops_in_order, table.add, table.pop
-    engine._call_backward = timing(originals[0], lambda args: f"backward: {args[0].name}'s rule")
-    engine._accumulate_into_grad = timing(originals[1], lambda args: "backward: .grad deliveries")
-    engine.ops_in_order = timing(originals[2], lambda args: "backward: ordering the graph")
-    table.add = timing(originals[3], lambda args: "backward: the gradient table (sums, weight products)")
-    table.pop = timing(originals[4], lambda args: "backward: the gradient table (sums, weight products)")
+    originals = engine._accumulate_into_grad, engine.ops_in_order, table.add, table.pop
+    engine._accumulate_into_grad = timing(originals[0], lambda args: "backward: .grad deliveries")
+    engine.ops_in_order = timing(originals[1], lambda args: "backward: ordering the graph")
+    table.add = timing(originals[2], lambda args: "backward: the gradient table (sums, weight products)")
+    table.pop = timing(originals[3], lambda args: "backward: the gradient table (sums, weight products)")
+    # the walk calls each op's backward rule itself: wrap the rule of every op class that defines one
+    rules = {kind: kind.__dict__["backward"] for kind in _op_classes() if "backward" in kind.__dict__}
+    for kind, rule in rules.items():
+        kind.backward = timing(rule, lambda args: f"backward: {args[0].name}'s rule")
     timed_by = "; CPU time of the thread, BLAS on one thread" if clock is time.thread_time else ""
     rows = [f"Batch 1, T={steps}, H={hidden}: where a training step's time goes, µs (medians of {rounds} rounds, "
             f"each part timed inside the step; the hand-written step interleaved{timed_by}):", ""]
@@ -457,8 +460,21 @@ def breakdown_rows(cells: list[str], rounds: int, steps: int = 1, hidden: int = 
             rows.append("")
             print("\n".join(rows[-len(medians) - 6:]), flush=True)
     finally:
-        engine._call_backward, engine._accumulate_into_grad, engine.ops_in_order, table.add, table.pop = originals
+        engine._accumulate_into_grad, engine.ops_in_order, table.add, table.pop = originals
+        for kind, rule in rules.items():
+            kind.backward = rule
     return rows[:-1]
+
+
+def _op_classes() -> list[type]:
+    """Every op class (Function and its subclasses, however deep), by a walk of the class tree."""
+    from tinygrad_rnn.function import Function
+    found, pending = [], [Function]
+    while pending:
+        kind = pending.pop()
+        found.append(kind)
+        pending.extend(kind.__subclasses__())
+    return found
 
 
 def _breakdown_of(cell: str, steps: int, hidden: int, rounds: int, timed: dict[str, float]) -> dict[str, float]:
