@@ -423,7 +423,8 @@ def breakdown_rows(cells: list[str], rounds: int, steps: int = 1, hidden: int = 
     layer; inside backward, each op's backward rule, ordering the graph, the gradient table's sums
     (and the weights' products it multiplies out) and delivering ``.grad`` are timed by wrapping
     the engine's functions and the op classes' rules for them (each wrapper adds ~0.2 µs a call to
-    its part), and the rest of backward is the walk's own Python. Two ``linear``s (projection and head) share one row."""
+    its part), and the rest of backward is the walk's own Python. Two ``linear``s (projection and
+    head) share one row."""
     from tinygrad_rnn import engine
 
     timed: dict[str, float] = {}
