@@ -49,19 +49,19 @@ DOCS_TOO_SMALL: dict[str, str] = {
     "language_model_bptt": "text 21.5 px, labels 23.9 px, 1.89 : 1",
     "seq2seq": "text 18.9 px, labels 21 px, 2.33 : 1",
     "seq2seq_generation": "text 18.9 px, labels 21 px, 2.40 : 1",
-    "seq2seq_bptt": "text 12.4 px, labels 13.7 px, 2.40 : 1",
+    "seq2seq_bptt": "text 12.7 px, labels 14.1 px, 2.40 : 1",
 }
 GRID_TOO_SMALL: dict[str, str] = {  # (cell-level-layers-bidirectional-loss-backward-rolled-steps-notation)
     "lstm-cell-2-False-every-backward-True-8-cs224n": "text 16 px, labels 17.8 px, 1.96 : 1",
     "gru-step-2-True-last-both-False-8-cmu": "text 14.7 px, labels 16.3 px, 1.70 : 1",
     "gru-cell-1-False-every-both-False-3-elman": "text 16.5 px, labels 18.3 px, 1.74 : 1",
-    "rnn-op-2-False-every-backward-False-8-usc": "text 11.2 px, labels 12.4 px, 2.30 : 1",
-    "lstm-op-1-True-last-none-False-3-cs224n": "text 15.6 px, labels 15.6 px, 1.53 : 1",
-    "lstm-step-2-True-last-both-False-3-pytorch": "text 17.4 px, labels 19.3 px, 1.58 : 1",
-    "lstm-op-1-False-last-backward-False-3-cmu": "text 12 px, labels 13.3 px, 2.40 : 1",
-    "lstm-op-1-False-last-backward-False-3-elman": "text 12 px, labels 13.3 px, 2.40 : 1",
-    "gru-op-1-False-last-none-False-3-usc": "text 19.5 px, labels 21.7 px, 1.63 : 1",
-    "gru-op-1-False-last-none-False-3-cs224n": "text 19.5 px, labels 21.7 px, 1.63 : 1",
+    "rnn-op-2-False-every-backward-False-8-usc": "text 10.1 px, labels 11.2 px, 2.40 : 1",
+    "lstm-op-1-True-last-none-False-3-cs224n": "text 14.1 px, labels 14.1 px, 1.60 : 1",
+    "lstm-step-2-True-last-both-False-3-pytorch": "text 17.9 px, labels 19.9 px, 1.86 : 1",
+    "lstm-op-1-False-last-backward-False-3-cmu": "text 11.4 px, labels 12.7 px, 2.40 : 1",
+    "lstm-op-1-False-last-backward-False-3-elman": "text 11.4 px, labels 12.7 px, 2.40 : 1",
+    "gru-op-1-False-last-none-False-3-usc": "text 27.1 px, labels 27.1 px, 1.48 : 1",
+    "gru-op-1-False-last-none-False-3-cs224n": "text 27.1 px, labels 27.1 px, 1.58 : 1",
     "rnn-cell-1-True-last-both-False-3-pytorch": "text 17.3 px, labels 19.2 px, 2.14 : 1",
 }
 
