@@ -20,6 +20,7 @@ only where the slide then fits; shapes wherever that enlarges the figure.
 from __future__ import annotations
 
 from collections.abc import Callable
+from functools import cached_property
 
 from .fitting import SLIDE_SCALE, slide_scale
 from .graph import SLIDE_STEPS, slide_steps
@@ -72,9 +73,10 @@ class Rung:
         self.labels, self.placed = labelled_layout(picture)
         self.scale = slide_scale(self.placed, picture)
 
-    @property
+    @cached_property
     def clashes(self) -> tuple[int, int]:
-        """(edges through nodes, arrow labels that clash) in the library's own SVG of this figure."""
+        """(edges through nodes, arrow labels that clash) in the library's own SVG of this figure (measured
+        once: the first rung is compared with every rung after it)."""
         svg = picture_to_svg(self.picture, self.placed, self.labels, "f", figure=True)
         return measure(svg).through_nodes, label_clashes(svg).count
 
