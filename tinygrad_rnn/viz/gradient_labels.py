@@ -39,11 +39,15 @@ def value_of(forward: Picture, tail: int, label: str) -> str:
     return "" if label in CHOICES else (label or name_of(forward.nodes[tail]))
 
 
-def arrow_labels(forward: Picture, losses: list[int], mean: int | None, generic: bool = False) -> dict:
+def arrow_labels(forward: Picture, losses: list[int], mean: int | None, generic: bool = False,
+                 by_next_step: bool = False) -> dict:
     """{(tail, head, label) of a forward edge: the label of its backward arrow}.
 
     ``losses`` are the per-step loss nodes J_t (empty if J is not a sum of them; a "…" of steps
-    left out stands for their J_t) and ``mean`` is T where J = (1/T) Σₜ Jₜ (None for Σₜ Jₜ)."""
+    left out stands for their J_t) and ``mean`` is T where J = (1/T) Σₜ Jₜ (None for Σₜ Jₜ).
+    ``by_next_step`` (a slide): a state's part from the next step is named by the chain rule,
+    (∂h₂/∂h₁)ᵀ ∂J/∂h₂, not by the losses it reaches, (1/4) ∂(J₂ + J₃ + J₄)/∂h₁ — the same quantity, in
+    words as short at every step, where the losses' names widened every gap between two cells."""
     readers: dict[tuple[int, str], list[int]] = {}
     for tail, head, label in forward.edges:
         value = value_of(forward, tail, label)
@@ -76,6 +80,8 @@ def arrow_labels(forward: Picture, losses: list[int], mean: int | None, generic:
             text = _loss_sum([name for j in reached for name in _loss_names(forward, j, letter)], value, mean, False)
         elif len(heads) == 1 and not generic:  # its only reader: the arrow carries all of ∂J/∂v
             text = f"∂J/∂{value}"
+        elif separable and by_next_step and not generic and forward.nodes[head].step != forward.nodes[tail].step:
+            text = _chain_rule(forward, tail, head, value, generic)  # BPTT's recursion: the next cell's Jacobian
         elif separable:  # each reader reaches losses no other reaches: name the part by them
             reached = sorted(reach[head], key=lambda j: forward.nodes[j].step or 0)
             if generic:  # the same words at every step of this arrow: chosen below, once all are known

@@ -133,7 +133,7 @@ def layout(picture: Picture, sizes: list[tuple[float, float]], notes_beside: int
         right = max([b.right for b in boxes], default=0.0)
         chars = max(NOTE_BESIDE_CHARS[0], int((right - left) / CHAR)) if picture.slide else None
         for note in _packed(picture.notes, chars) if chars else picture.notes:
-            for k, line in enumerate(textwrap.wrap(note, chars) if chars else [note]):
+            for k, line in enumerate(_note_lines(note, chars) if chars else [note]):
                 low -= LINE + (6 if k == 0 else 2)
                 texts.append((line, left, low))
     if picture.rankdir == "RL":  # mirrored: x → −x
@@ -154,6 +154,22 @@ def layout(picture: Picture, sizes: list[tuple[float, float]], notes_beside: int
     place_labels(placed, [label for _, _, label in picture.edges])  # off the boxes and lines, beside its own
     return placed
 
+
+
+def _note_lines(note: str, chars: int) -> list[str]:
+    """A note broken into lines of at most ``chars``: after its last ": " where both sides then fit (the
+    words, then the equation they introduce, whole on a line of its own), else wherever a line is full.
+
+    >>> _note_lines("a node adds the parts: ∂J/∂h₃ = a + b", 30)
+    ['a node adds the parts:', '∂J/∂h₃ = a + b']
+    >>> _note_lines("Σ: the terms one weight receives, added", 30)
+    ['Σ: the terms one weight', 'receives, added']
+    """
+    if len(note) > chars:
+        cuts = [k for k in range(len(note)) if note.startswith(": ", k) and k + 1 <= chars and len(note) - k - 2 <= chars]
+        if cuts:
+            return [note[:cuts[-1] + 1], note[cuts[-1] + 2:]]
+    return textwrap.wrap(note, chars)
 
 
 def _packed(notes: list[str], chars: int) -> list[str]:

@@ -21,7 +21,7 @@ from .levels import unique
 from .picture import BACKWARD_ROW, CHOICES, Node, Picture, steps_text
 
 # on a slide, said once instead of ", backward" on every node (the rows under the forward ones: a figure of both)
-BACKWARD_NODES = "Each step's node is the backward of the call it names"
+BACKWARD_NODES = "A step's node: the backward of the call it names"
 BACKWARD_ROWS = "The lower rows run backward: each node there is the backward of the call it names"
 
 
@@ -56,7 +56,7 @@ def bptt_picture(forward: Picture, generic: bool = False, slide: bool = False) -
     losses = [t for mean in means for t in feeds.get(mean, []) if t in index]  # J_t, and a "…" of steps left out
     # J = (1/T) Σₜ Jₜ: T from the mean itself, which counts the steps left out of a time_steps figure too
     counts = [int(found.group(1)) for mean in means if (found := re.match(r"\(1/(\d+)\)", forward.nodes[mean].label))]
-    carries = arrow_labels(forward, losses, counts[0] if counts else None, generic)
+    carries = arrow_labels(forward, losses, counts[0] if counts else None, generic, by_next_step=slide)
     edges: list[tuple[int, int, str]] = []
     for tail, head, label in forward.edges:
         if (tail not in index and tail not in means) or label in CHOICES:  # no gradient flows through a choice
@@ -90,7 +90,9 @@ def bptt_picture(forward: Picture, generic: bool = False, slide: bool = False) -
                  if other != row and set(shared[other]) & set(weights)]
         owner = " ".join(part for part in forward.nodes[members[0]].row
                          if part != "forward" and any(part not in other for other in twins))
-        label = "\n".join(f"∂J/∂{w} = Σₜ ∂J/∂{w}|ₜ" for w in weights)
+        # on a slide one line a weight, its sum alone (the note says once that this is ∂J/∂W): written
+        # ∂J/∂W_hh = Σₜ ∂J/∂W_hh|ₜ each took two lines, and a cell's four weights set its row's height
+        label = "\n".join(f"Σₜ ∂J/∂{w}|ₜ" if slide else f"∂J/∂{w} = Σₜ ∂J/∂{w}|ₜ" for w in weights)
         label = f"{owner}:\n{label}" if twins and owner else label
         nodes.append(Node(("sum over steps", row), "output", label, forward.nodes[members[0]].row))
         for i in members:
