@@ -112,21 +112,21 @@ def flowing(case, backward, reader, tail, label):
     label = MARK.sub("", label)
     value = re.search(r"∂(\w[₀-₉]+)$", label).group(1) if "ᵀ" not in label else \
         re.search(r"/∂(\w[₀-₉]+)\)ᵀ", label).group(1)
-    first = backward.nodes[reader].label.split("\n")[0]
+    first = backward.nodes[reader].label.split("\n")[0].removesuffix(", backward")  # (a slide's note says it once)
     step, layer = backward.nodes[reader].step, layer_of(backward.nodes[tail])
-    if first.endswith("cell, backward") and value.startswith("c"):  # c_t: all it receives but through h_t
+    if first.endswith("cell") and value.startswith("c"):  # c_t: all it receives but through h_t
         (total,) = tr.grad(case.loss, case.state(value, layer), retain_graph=True)
         hidden = case.state("h" + value[1:], layer)
         (through_h,) = tr.grad(hidden, case.state(value, layer), grad_outputs=tr.grad(case.loss, hidden,
                                                                                        retain_graph=True)[0],
                                retain_graph=True)
         return (total - through_h).numpy()
-    if first.endswith("cell, backward"):
+    if first.endswith("cell"):
         outputs, cotangents = zip(*case.outputs_of_cell(step, layer_of(backward.nodes[reader])))
         target = case.embedded if value.startswith("e") else case.state(value, layer)
         (handed,) = tr.grad(list(outputs), target, grad_outputs=list(cotangents), retain_graph=True)
         return handed.numpy()[:, step - 1] if value.startswith("e") else handed.numpy()
-    if first == "linear, backward":  # the head of step t: ŷ_t = W_hy h_t + b_y, the logits of step t only
+    if first == "linear":  # the head of step t: ŷ_t = W_hy h_t + b_y, the logits of step t only
         (cotangent,) = tr.grad(case.loss, case.logits, retain_graph=True)
         (handed,) = tr.grad(case.logits[0, step - 1], case.state(value, layer), grad_outputs=cotangent[0, step - 1],
                             retain_graph=True)
@@ -170,6 +170,26 @@ def test_each_arrow_of_a_language_models_bptt_carries_what_its_label_names(cell)
     states = 2 if cell == "lstm" else 1  # h (and c) from each step to the one before
     assert check_every_arrow(case, picture) == 4 + 4 + 3 * states + 4  # J → J_t, ŷ_t → h_t, h_{t+1} → h_t, h_t → e_t
     assert any("∂J/∂h₃ = (1/4) ∂J₃/∂h₃ + (1/4) ∂J₄/∂h₃" in note for note in picture.notes)
+
+
+@pytest.mark.parametrize("cell", ["rnn", "gru", "lstm"])
+def test_on_a_slide_the_part_from_the_next_step_is_named_by_the_chain_rule_and_is_what_flows(cell):
+    """A slide names a state's part from the next cell (∂h₂/∂h₁)ᵀ ∂J/∂h₂, shorter than (1/4) ∂(J₂ + J₃ + J₄)/∂h₁
+    in every gap: the same quantity, and still what that cell hands back; the rest of the figure as at free size.
+    (An LSTM's h₂ reaches cell 3's h₃ and c₃ both: there the losses still name it, at every step alike.)"""
+    case = LanguageModelCase(cell, steps=4)
+    slide = build_picture((case.loss,), level="cell", backward=True, slide=True)
+    free = build_picture((case.loss,), level="cell", backward=True)
+    labels = {label for _, _, label in slide.edges}
+    assert {"(1/4) ∂J₃/∂h₃", "∂J/∂e₂"} <= labels and not any("∂(h" in label for label in labels)
+    if cell == "lstm":
+        assert {"(1/4) ∂(J₂ + J₃ + J₄)/∂h₁", "(1/4) ∂J₄/∂h₃", "(∂c₂/∂c₁)ᵀ ∂J/∂c₂"} <= labels
+    else:
+        assert {"(∂h₂/∂h₁)ᵀ ∂J/∂h₂", "(∂h₄/∂h₃)ᵀ ∂J/∂h₄"} <= labels and not any("∂(J" in label for label in labels)
+    assert check_every_arrow(case, slide) == check_every_arrow(case, free)  # every arrow read, and true
+    assert any("∂J/∂h₃ = (1/4) ∂J₃/∂h₃ + (∂h₄/∂h₃)ᵀ ∂J/∂h₄" in note for note in slide.notes) == (cell != "lstm")
+    sums = [node.label for node in slide.nodes if "Σₜ" in node.label]  # one line a weight, each its sum
+    assert "Σₜ ∂J/∂W_hh|ₜ" in "\n".join(sums).split("\n") and not any(" = Σₜ" in s for s in sums)
 
 
 def test_a_loss_on_the_last_step_sends_all_of_dj_dh_along_the_chain():

@@ -61,6 +61,7 @@ def arrow_labels(forward: Picture, losses: list[int], mean: int | None, generic:
     result = {}
     forms: dict[tuple, list[list[str]]] = {}  # generic: the ways each arrow's losses can be said for any t
     kinds: dict[tuple, list[tuple]] = {}  # generic: the arrows one rolled arrow stands for
+    chained: dict[tuple, list[tuple]] = {}  # by_next_step: each kind of arrow's (edge, its chain rule)
     for tail, head, label in forward.edges:
         value = value_of(forward, tail, label)
         if not value:
@@ -80,9 +81,11 @@ def arrow_labels(forward: Picture, losses: list[int], mean: int | None, generic:
             text = _loss_sum([name for j in reached for name in _loss_names(forward, j, letter)], value, mean, False)
         elif len(heads) == 1 and not generic:  # its only reader: the arrow carries all of ∂J/∂v
             text = f"∂J/∂{value}"
-        elif separable and by_next_step and not generic and forward.nodes[head].step != forward.nodes[tail].step:
-            text = _chain_rule(forward, tail, head, value, generic)  # BPTT's recursion: the next cell's Jacobian
         elif separable:  # each reader reaches losses no other reaches: name the part by them
+            if by_next_step and not generic and forward.nodes[head].step != forward.nodes[tail].step:
+                # BPTT's recursion, the next cell's Jacobian: chosen below, where it holds for each arrow of its kind
+                chained.setdefault(_arrow_kind(forward, tail, head, value), []).append(
+                    ((tail, head, label), _chain_rule(forward, tail, head, value, generic)))
             reached = sorted(reach[head], key=lambda j: forward.nodes[j].step or 0)
             if generic:  # the same words at every step of this arrow: chosen below, once all are known
                 steps = [forward.nodes[j].step for j in reached]
@@ -94,6 +97,9 @@ def arrow_labels(forward: Picture, losses: list[int], mean: int | None, generic:
         else:
             text = _chain_rule(forward, tail, head, value, generic)
         result[(tail, head, label)] = text
+    for arrows in chained.values():  # in one form along a row: the chain rule where no arrow needs a cell's two
+        if not any(text.startswith("(∂(") for _, text in arrows):  # outputs, (∂(h₃, c₃)/∂h₂)ᵀ ∂J/∂(h₃, c₃)
+            result.update(arrows)
     for arrows in kinds.values():  # one form that holds at every step (the last step's J_T alone fits two)
         common = [form for form in forms[arrows[0]] if all(form in forms[a] for a in arrows)]
         for tail, head, label in arrows if common else ():
