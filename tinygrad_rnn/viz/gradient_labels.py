@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import re
 
+from .geometry import label_lines
 from .picture import CHOICES, SUBSCRIPTS, Node, Picture, in_order
 
 STEP_DIGITS = re.compile(r"[₀₁₂₃₄₅₆₇₈₉]+")
@@ -47,7 +48,7 @@ def arrow_labels(forward: Picture, losses: list[int], mean: int | None, generic:
     left out stands for their J_t) and ``mean`` is T where J = (1/T) Σₜ Jₜ (None for Σₜ Jₜ).
     ``by_next_step`` (a slide): a state's part from the next step is named by the chain rule,
     (∂h₂/∂h₁)ᵀ ∂J/∂h₂, not by the losses it reaches, (1/4) ∂(J₂ + J₃ + J₄)/∂h₁ — the same quantity, in
-    words as short at every step, where the losses' names widened every gap between two cells."""
+    words as short at every step, where the losses' names would widen the gaps between two cells more."""
     readers: dict[tuple[int, str], list[int]] = {}
     for tail, head, label in forward.edges:
         value = value_of(forward, tail, label)
@@ -97,8 +98,10 @@ def arrow_labels(forward: Picture, losses: list[int], mean: int | None, generic:
         else:
             text = _chain_rule(forward, tail, head, value, generic)
         result[(tail, head, label)] = text
-    for arrows in chained.values():  # in one form along a row: the chain rule where no arrow needs a cell's two
-        if not any(text.startswith("(∂(") for _, text in arrows):  # outputs, (∂(h₃, c₃)/∂h₂)ᵀ ∂J/∂(h₃, c₃)
+    for arrows in chained.values():  # in one form along a row: the chain rule where it is the narrower in every
+        # gap, and no arrow needs a cell's two outputs ((∂(h₃, c₃)/∂h₂)ᵀ ∂J/∂(h₃, c₃))
+        if not any(text.startswith("(∂(") for _, text in arrows) and _widest(text for _, text in arrows) < _widest(
+                result[edge] for edge, _ in arrows):
             result.update(arrows)
     for arrows in kinds.values():  # one form that holds at every step (the last step's J_T alone fits two)
         common = [form for form in forms[arrows[0]] if all(form in forms[a] for a in arrows)]
@@ -106,6 +109,11 @@ def arrow_labels(forward: Picture, losses: list[int], mean: int | None, generic:
             names = [suffix if suffix == "…" else letter + suffix for suffix in common[0]]
             result[(tail, head, label)] = _loss_sum(names, value_of(forward, tail, label), mean, True)
     return result
+
+
+def _widest(labels) -> int:
+    """The most characters in a line of any of ``labels`` as a slide breaks them (:func:`~.geometry.label_lines`)."""
+    return max((len(line) for label in labels for line in label_lines(label)), default=0)
 
 
 def _arrow_kind(forward: Picture, tail: int, head: int, value: str) -> tuple:
