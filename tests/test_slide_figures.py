@@ -44,12 +44,15 @@ def drawn(picture) -> str:
 # directions double the rows; the row names ("∂ layer 1 ←") and the Σ column widen a BPTT figure, and there a "…"
 # brings long labels and moves J beside it, so that leaving a step out does not help. (The language model's BPTT fits
 # since a slide writes each Σ one line a weight and names a state's part from the next step by the chain rule,
-# (∂h₂/∂h₁)ᵀ ∂J/∂h₂: ∂(J₂ + J₃ + J₄)/∂h₁ in the gaps and eight lines of Σ bound it both ways.) The threshold does
-# not move.
+# (∂h₂/∂h₁)ᵀ ∂J/∂h₂: ∂(J₂ + J₃ + J₄)/∂h₁ in the gaps and eight lines of Σ bound it both ways.) The encoder–decoder
+# is bound by its width: 28 px labels need 2.8 px a point, so at most 686 points across, and its six columns, each
+# as wide as J₄ = cross_entropy (88 points) plus the narrowest gap, take 676 before h_0⁽ᵉ⁾ on the left and J on the
+# right (about 200 more); two rows (encoder above, decoder below) would need about 490 points of the 386 a slide
+# gives its height (x, e, cell under the encoder; y, e, cell, linear, J for the decoder). The threshold does not move.
 DOCS_TOO_SMALL: dict[str, str] = {
     "seq2seq": "text 18.9 px, labels 21 px, 2.33 : 1",
     "seq2seq_generation": "text 18.9 px, labels 21 px, 2.40 : 1",
-    "seq2seq_bptt": "text 12.7 px, labels 14.1 px, 2.40 : 1",
+    "seq2seq_bptt": "text 12.9 px, labels 14.4 px, 2.40 : 1",
 }
 GRID_TOO_SMALL: dict[str, str] = {  # (cell-level-layers-bidirectional-loss-backward-rolled-steps-notation)
     "lstm-cell-2-False-every-backward-True-8-cs224n": "text 16 px, labels 17.8 px, 1.96 : 1",
