@@ -58,6 +58,7 @@ from .geometry import (
 )
 from .grid import Grid
 from .label_placement import place_labels
+from .legibility import SLIDE
 from .picture import Picture, display_label
 
 # the names other modules import from here (their homes are geometry.py and fitting.py)
@@ -130,8 +131,7 @@ def layout(picture: Picture, sizes: list[tuple[float, float]], notes_beside: int
                 texts.append((line, x, y))
             y -= 6
     else:
-        right = max([b.right for b in boxes], default=0.0)
-        chars = max(NOTE_BESIDE_CHARS[0], int((right - left) / CHAR)) if picture.slide else None
+        chars = _note_chars(picture.notes, boxes, routes, left) if picture.slide else None
         for note in _packed(picture.notes, chars) if chars else picture.notes:
             for k, line in enumerate(_note_lines(note, chars) if chars else [note]):
                 low -= LINE + (6 if k == 0 else 2)
@@ -154,6 +154,25 @@ def layout(picture: Picture, sizes: list[tuple[float, float]], notes_beside: int
     place_labels(placed, [label for _, _, label in picture.edges])  # off the boxes and lines, beside its own
     return placed
 
+
+
+def _note_chars(notes: list[str], boxes: list[Box], routes: list[Route], left: float) -> int:
+    """How long a slide's note line may be: as wide as the drawing, its lines included (a bus past the last box),
+    or, where the notes under it make the figure taller than a 16:9 slide's shape, as wide as that shape allows
+    at the height the notes then take: the notes in fewer, longer lines, and the figure shorter, its width still
+    no more than the slide's height lets it use."""
+    xs = [b.right for b in boxes] + [x for route in routes for x, _ in route.points]
+    ys = [y for b in boxes for y in (b.bottom, b.top)] + [y for route in routes for _, y in route.points]
+    width = max(xs, default=0.0) - left
+    height = max(ys, default=0.0) - min(ys, default=0.0)
+    chars = max(NOTE_BESIDE_CHARS[0], int(width / CHAR))
+    for longer in range(chars + 1, int(1.5 * chars)):  # (each line a note gains costs the slide's width 16/9 of it)
+        lines = sum(len(_note_lines(note, longer)) for note in _packed(notes, longer))
+        if longer * CHAR > (height + lines * (LINE + 2) + 4 * len(notes)) * SLIDE[0] / SLIDE[1]:
+            break
+        if lines < sum(len(_note_lines(note, chars)) for note in _packed(notes, chars)):
+            chars = longer
+    return chars
 
 
 def _note_lines(note: str, chars: int) -> list[str]:
