@@ -56,16 +56,14 @@ DOCS_TOO_SMALL: dict[str, str] = {
 }
 GRID_TOO_SMALL: dict[str, str] = {  # (cell-level-layers-bidirectional-loss-backward-rolled-steps-notation)
     "lstm-cell-2-False-every-backward-True-8-cs224n": "text 16 px, labels 17.8 px, 1.96 : 1",
-    "gru-step-2-True-last-both-False-8-cmu": "text 14.7 px, labels 16.3 px, 1.70 : 1",
-    "gru-cell-1-False-every-both-False-3-elman": "text 16.5 px, labels 18.3 px, 1.74 : 1",
+    "gru-step-2-True-last-both-False-8-cmu": "text 15.3 px, labels 17.1 px, 2.17 : 1",
+    "gru-cell-1-False-every-both-False-3-elman": "text 16.5 px, labels 18.3 px, 1.63 : 1",
     "rnn-op-2-False-every-backward-False-8-usc": "text 10.1 px, labels 11.2 px, 2.40 : 1",
     "lstm-op-1-True-last-none-False-3-cs224n": "text 14.1 px, labels 14.1 px, 1.60 : 1",
-    "lstm-step-2-True-last-both-False-3-pytorch": "text 17.9 px, labels 19.9 px, 1.86 : 1",
+    "lstm-step-2-True-last-both-False-3-pytorch": "text 18.8 px, labels 20.8 px, 1.69 : 1",
     "lstm-op-1-False-last-backward-False-3-cmu": "text 11.4 px, labels 12.7 px, 2.40 : 1",
     "lstm-op-1-False-last-backward-False-3-elman": "text 11.4 px, labels 12.7 px, 2.40 : 1",
-    "gru-op-1-False-last-none-False-3-usc": "text 27.1 px, labels 27.1 px, 1.48 : 1",
-    "gru-op-1-False-last-none-False-3-cs224n": "text 27.1 px, labels 27.1 px, 1.58 : 1",
-    "rnn-cell-1-True-last-both-False-3-pytorch": "text 17.3 px, labels 19.2 px, 2.14 : 1",
+    "rnn-cell-1-True-last-both-False-3-pytorch": "text 20 px, labels 22.2 px, 1.72 : 1",
 }
 
 
@@ -232,6 +230,18 @@ def test_an_elided_bptt_figure_sums_every_step_in_its_sigma():
     (sigma,) = [node for node in picture.nodes if "Σₜ" in node.label]
     assert "Σₜ ∂J/∂W_hh|ₜ" in sigma.label.split("\n")  # the sum over every t, as the label says (one line a weight)
     assert any("also those of the steps left out: t=4…18" in note for note in picture.notes)
+
+
+def test_notes_under_a_figure_they_make_too_tall_take_longer_lines_within_the_slides_shape(tmp_path, library_svg,
+                                                                                           capsys):
+    # one GRU cell at op level: its two notes in three lines made it a little taller than 16:9, each text 27 px
+    svg = cli_figure("gru-op-1-False-last-none-False-3-usc", tmp_path / "figure.svg", capsys)
+    root = ElementTree.fromstring(svg)
+    notes = ["".join(t.itertext()) for t in root.iter() if t.get("class") == "note"]
+    assert len(notes) == 2 and notes[1].startswith("PyTorch's bias_ih, bias_hh: b′, b″"), notes  # a line each
+    width, height = (float(v) for v in root.get("viewBox").split()[2:])
+    assert width / height <= 1920 / 1080  # still bound by its height: the longer lines cost no size
+    assert slide_fit(svg).fits
 
 
 def test_one_cell_at_op_level_lies_in_landscape():
