@@ -185,7 +185,8 @@ def _note_lines(note: str, chars: int) -> list[str]:
     ['Σ: the terms one weight', 'receives, added']
     """
     if len(note) > chars:
-        cuts = [k for k in range(len(note)) if note.startswith(": ", k) and k + 1 <= chars and len(note) - k - 2 <= chars]
+        cuts = [k for k in range(len(note))
+                if note.startswith(": ", k) and k + 1 <= chars and len(note) - k - 2 <= chars]
         if cuts:
             return [note[:cuts[-1] + 1], note[cuts[-1] + 2:]]
     return textwrap.wrap(note, chars)
