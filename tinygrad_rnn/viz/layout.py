@@ -166,12 +166,13 @@ def _note_chars(notes: list[str], boxes: list[Box], routes: list[Route], left: f
     width = max(xs, default=0.0) - left
     height = max(ys, default=0.0) - min(ys, default=0.0)
     chars = max(NOTE_BESIDE_CHARS[0], int(width / CHAR))
+    fewest = sum(len(_note_lines(note, chars)) for note in _packed(notes, chars))
     for longer in range(chars + 1, int(1.5 * chars)):  # (each line a note gains costs the slide's width 16/9 of it)
-        lines = sum(len(_note_lines(note, longer)) for note in _packed(notes, longer))
-        if longer * CHAR > (height + lines * (LINE + 2) + 4 * len(notes)) * SLIDE[0] / SLIDE[1]:
+        if longer * CHAR > (height + fewest * (LINE + 2) + 4 * len(notes)) * SLIDE[0] / SLIDE[1]:
             break
-        if lines < sum(len(_note_lines(note, chars)) for note in _packed(notes, chars)):
-            chars = longer
+        lines = sum(len(_note_lines(note, longer)) for note in _packed(notes, longer))
+        if lines < fewest and longer * CHAR <= (height + lines * (LINE + 2) + 4 * len(notes)) * SLIDE[0] / SLIDE[1]:
+            chars, fewest = longer, lines
     return chars
 
 
