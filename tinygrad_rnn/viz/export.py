@@ -49,7 +49,7 @@ from .slide import (
     text_svg,
     wrap,
 )
-from .slide_charts import colour_legend, bars, note
+from .slide_charts import bars, colour_legend, note
 from .stage_window import shown, window_onto
 
 SVG_NAMESPACE = "http://www.w3.org/2000/svg"

@@ -47,7 +47,7 @@ from .lecture_models import (
 )
 from .notation import BIAS_PARTS, Notation, resolve, short_name
 from .slide import HEIGHT, MARGIN, WIDTH, body_top, figure_slide, paragraph, slide_number, slide_svg
-from .slide_charts import colour_legend, colour_rows, bars, note, table
+from .slide_charts import bars, colour_legend, colour_rows, note, table
 from .svg import picture_to_svg
 
 Figure = tuple[str, list[str]]  # a drawing's SVG, and its notes: what its labels mean
@@ -257,8 +257,8 @@ def stacked(lecture: Lecture) -> str:
                         ["Two steps, t = 1, 2; layer 1 at the bottom; each reverse direction runs right to left; "
                          "layer 2 reads both directions' states.",
                          f"J = Σ ({top('→', '2')}, {top('←', '2')}): layer 2's states at t = 2 (PyTorch's "
-                         "output[-1]); the reverse one has taken one step, reading layer 1's states at t = 2 (the forward "
-                         "one of them has read x_1 and x_2). A classifier reads layer 2's last state in "
+                         "output[-1]); the reverse one has taken one step, reading layer 1's states at t = 2 "
+                         "(the forward one of them has read x_1 and x_2). A classifier reads layer 2's last state in "
                          f"each direction (PyTorch's h_n[-2:]): {top('→', '2')} and {top('←', '1')}, the reverse "
                          "one's at t = 1."])
 
