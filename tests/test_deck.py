@@ -197,8 +197,8 @@ def test_generation_says_what_y_hat_is_and_why_it_stopped(built):
 def test_the_stacked_slide_says_what_j_reads(built):
     text = " ".join(text_of(built.html.parent, "09-stacked-bidirectional").split())  # the lines as wrapped, joined
     # the states as the figure marks them: the step, then the layer and direction
-    assert "J = Σ (h₂⁽²→⁾, h₂⁽²←⁾): layer 2's states at t = 2 (PyTorch's output[-1]); the reverse one has read " \
-        "only x2." in text
+    assert "J = Σ (h₂⁽²→⁾, h₂⁽²←⁾): layer 2's states at t = 2 (PyTorch's output[-1]); the reverse one has taken " \
+        "one step, reading layer 1's states at t = 2 (the forward one of them has read x1 and x2)." in text
     assert "A classifier reads layer 2's last state in each direction (PyTorch's hn[-2:]): h₂⁽²→⁾ and h₁⁽²←⁾" in text
 
 

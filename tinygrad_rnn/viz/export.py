@@ -49,7 +49,7 @@ from .slide import (
     text_svg,
     wrap,
 )
-from .slide_charts import colour_legend, log_bars, note
+from .slide_charts import bars, colour_legend, note
 from .stage_window import shown, window_onto
 
 SVG_NAMESPACE = "http://www.w3.org/2000/svg"
@@ -252,7 +252,7 @@ def _sum_bars(panel: dict, stage: dict, box: tuple[float, float, float, float], 
     current = reached - 1 if stage["phase"] == "backward" and reached <= steps else None
     caption = notation.in_text(f"‖∂J/∂{weight['name']}|_(t)‖, one bar per step")
     parts = [text_svg(runs_of(caption), left, top + 28, SMALLEST_PX)]
-    parts += log_bars([_printed(v) for v in weight["terms"]], [str(t) for t in range(1, steps + 1)],
+    parts += bars([_printed(v) for v in weight["terms"]], [str(t) for t in range(1, steps + 1)],
                       (left, top + 44, width, height - 44 - 80), shown, current)
     running = _printed(weight["running"][reached - 1]) if count > 0 else 0.0
     parts.append(note(f"‖running sum‖ = {slide_number(running)} ({count} of {steps} terms)", left, top + height - 44))

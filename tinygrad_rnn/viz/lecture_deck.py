@@ -47,7 +47,7 @@ from .lecture_models import (
 )
 from .notation import BIAS_PARTS, Notation, resolve, short_name
 from .slide import HEIGHT, MARGIN, WIDTH, body_top, figure_slide, paragraph, slide_number, slide_svg
-from .slide_charts import colour_legend, colour_rows, log_bars, note, table
+from .slide_charts import bars, colour_legend, colour_rows, note, table
 from .svg import picture_to_svg
 
 Figure = tuple[str, list[str]]  # a drawing's SVG, and its notes: what its labels mean
@@ -169,8 +169,9 @@ def weight_sum(lecture: Lecture) -> str:
     title = lecture.timed(f"∂J/∂{name} is a sum of one term per step")
     top = body_top(title)
     norms = [float(numpy.linalg.norm(term)) for term in terms]
-    parts = log_bars(norms, [f"t = {t}" for t in range(1, 7)], (MARGIN, top, 1100, HEIGHT - top - 120),
-                     axis_label=lecture.timed(f"‖∂J/∂{name}|_(t)‖, log axis"))
+    # a linear axis: the bars are compared and added by eye, against the sum's norm below them
+    parts = bars(norms, [f"t = {t}" for t in range(1, 7)], (MARGIN, top, 1100, HEIGHT - top - 120),
+                 axis_label=lecture.timed(f"‖∂J/∂{name}|_(t)‖"), log=False)
     lines = [f"∂J/∂{name} = Σ_t ∂J/∂{name}|_(t)", f"one term per step t = 1 … 6: the bars, ‖∂J/∂{name}|_(t)‖",
              f"‖Σ_t ∂J/∂{name}|_(t)‖ = {slide_number(numpy.linalg.norm(sum(terms)))}",
              f"‖{name}.grad‖ = {slide_number(numpy.linalg.norm(total.numpy()))}: the same",
@@ -256,7 +257,8 @@ def stacked(lecture: Lecture) -> str:
                         ["Two steps, t = 1, 2; layer 1 at the bottom; each reverse direction runs right to left; "
                          "layer 2 reads both directions' states.",
                          f"J = Σ ({top('→', '2')}, {top('←', '2')}): layer 2's states at t = 2 (PyTorch's "
-                         "output[-1]); the reverse one has read only x_2. A classifier reads layer 2's last state in "
+                         "output[-1]); the reverse one has taken one step, reading layer 1's states at t = 2 "
+                         "(the forward one of them has read x_1 and x_2). A classifier reads layer 2's last state in "
                          f"each direction (PyTorch's h_n[-2:]): {top('→', '2')} and {top('←', '1')}, the reverse "
                          "one's at t = 1."])
 
@@ -388,7 +390,7 @@ def clipping(lecture: Lecture) -> str:
     title = "Gradient clipping: if ‖g‖ ≥ τ, g ← τ g / ‖g‖"
     top = body_top(title)
     parts = table(["gradient of", "‖·‖ before", "after clipping at τ = 1"], rows, (MARGIN, top, 1100, 500))
-    parts += log_bars([total, clipped], ["‖g‖ before", "after"], (1300, top, WIDTH - MARGIN - 1300, 560), digits=3)
+    parts += bars([total, clipped], ["‖g‖ before", "after"], (1300, top, WIDTH - MARGIN - 1300, 560), digits=3)
     parts += paragraph(f"Every gradient is scaled by the same τ / ‖g‖ = {printed(1.0 / total)}: the step keeps "
                        "its direction and loses its size.", MARGIN, top + 360, 1100)[0]
     parts.append(note("tr.nn.utils.clip_grad_norm_(model.parameters(), 1.0), as Pascanu et al. (2013) propose",

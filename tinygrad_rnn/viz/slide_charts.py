@@ -1,9 +1,10 @@
-"""The charts a slide draws itself, in slide pixels: bars on a log axis, rows of gradient colours, a table.
+"""The charts a slide draws itself, in slide pixels: bars (on a log or a linear axis), rows of gradient colours,
+a table.
 
 Each returns SVG elements to place on a slide (:mod:`.slide`); every number is printed as a slide
 writes it and no text is under 24 px.
 
->>> parts = log_bars([1e-3, 1e-2, 1e-1], ["1", "2", "3"], (0, 0, 900, 500))
+>>> parts = bars([1e-3, 1e-2, 1e-1], ["1", "2", "3"], (0, 0, 900, 500))
 >>> sum(part.count("<rect") for part in parts)
 3
 """
@@ -21,17 +22,35 @@ Box = tuple[float, float, float, float]  # left, top, width, height
 BAR, CURRENT, EMPTY = "#21918c", "#d6604d", "#bbbbbb"
 
 
-def log_bars(values: Sequence[float], labels: Sequence[str], box: Box, shown: Sequence[bool] | None = None,
-             current: int | None = None, axis_label: str = "", digits: int = 2) -> list[str]:
-    """One bar per value on a log axis (decades labelled 10ⁿ), its label under it and its value
-    above it where they fit (else only the current bar's value), to ``digits`` significant digits.
-    ``shown[i]`` False leaves bar i as an empty slot (a term the sum has not reached); ``current``
-    is outlined in red."""
+def bars(values: Sequence[float], labels: Sequence[str], box: Box, shown: Sequence[bool] | None = None,
+         current: int | None = None, axis_label: str = "", digits: int = 2, log: bool = True) -> list[str]:
+    """One bar per value, its label under it and its value above it where they fit (else only the
+    current bar's value), to ``digits`` significant digits. ``shown[i]`` False leaves bar i as an empty
+    slot (a term the sum has not reached); ``current`` is outlined in red.
+
+    On a log axis (decades labelled 10ⁿ) values that span decades all show, as a vanishing gradient's
+    do; on a linear one (``log=False``, from 0) a bar's length is its value, so that bars can be
+    compared and added by eye, as the terms of a sum are.
+
+    >>> import re
+    >>> parts = bars([0.25, 0.5, 1.0], ["1", "2", "3"], (0, 0, 900, 500), log=False)
+    >>> heights = [float(re.search(r'height="([\\d.]+)"', part).group(1)) for part in parts if 'class="bar"' in part]
+    >>> [round(height / heights[-1], 2) for height in heights]  # as long as the values are
+    [0.25, 0.5, 1.0]
+    """
     left, top, width, height = box
     shown = [True] * len(values) if shown is None else list(shown)
     positive = [v for v in values if v > 0]
-    low = math.floor(math.log10(min(positive)) - 0.3) if positive else -3  # the smallest bar is never a sliver
-    high = max(math.ceil(math.log10(max(positive))) if positive else 0, low + 1)
+    if log:
+        low = math.floor(math.log10(min(positive)) - 0.3) if positive else -3  # the smallest bar is never a sliver
+        high = max(math.ceil(math.log10(max(positive))) if positive else 0, low + 1)
+        ticks = [(decade, "10" + str(decade).translate(SUPERSCRIPT))
+                 for decade in range(low, high + 1, max(1, math.ceil((high - low) / 4)))]
+        position = math.log10
+    else:
+        low, high = 0.0, _round_up(max(positive, default=1.0))
+        ticks = [(high * quarter / 4, slide_number(high * quarter / 4, digits)) for quarter in range(5)]
+        position = float
     axis_width = 120
     plot_left, plot_bottom = left + axis_width, top + height - 1.6 * SMALLEST_PX - (40 if axis_label else 0)
     plot_top = top + 1.6 * SMALLEST_PX  # room for the values above the tallest bar
@@ -39,18 +58,16 @@ def log_bars(values: Sequence[float], labels: Sequence[str], box: Box, shown: Se
     pitch = (left + width - plot_left) / max(len(values), 1)
     parts = [f'<line x1="{plot_left:.1f}" y1="{plot_bottom:.1f}" x2="{left + width:.1f}" y2="{plot_bottom:.1f}" '
              f'stroke="{MUTED}" stroke-width="2"/>']
-    step = max(1, math.ceil((high - low) / 4))
-    for decade in range(low, high + 1, step):
-        y = plot_bottom - plot_height * (decade - low) / (high - low)
+    for tick, written in ticks:
+        y = plot_bottom - plot_height * (tick - low) / (high - low)
         parts.append(f'<line x1="{plot_left - 8:.1f}" y1="{y:.1f}" x2="{left + width:.1f}" y2="{y:.1f}" '
                      f'stroke="#dddddd" stroke-width="1.5"/>')
-        parts.append(text_svg([("10" + str(decade).translate(SUPERSCRIPT), "base")], plot_left - 14, y + 9,
-                              SMALLEST_PX, anchor="end", fill=MUTED))
+        parts.append(text_svg(runs_of(written), plot_left - 14, y + 9, SMALLEST_PX, anchor="end", fill=MUTED))
     every_value_fits = all(text_width(runs_of(slide_number(v, digits)), SMALLEST_PX) < pitch - 8 for v in values)
     every_label_fits = all(text_width(runs_of(label), SMALLEST_PX) < pitch - 6 for label in labels)
     for i, (value, label) in enumerate(zip(values, labels)):
         x = plot_left + i * pitch + 0.15 * pitch
-        bar_height = max(3.0, plot_height * (math.log10(value) - low) / (high - low)) if value > 0 else 0.0
+        bar_height = max(3.0, plot_height * (position(value) - low) / (high - low)) if value > 0 else 0.0
         y = plot_bottom - bar_height
         if shown[i]:
             outline = f' stroke="{CURRENT}" stroke-width="5"' if i == current else ""
@@ -69,6 +86,16 @@ def log_bars(values: Sequence[float], labels: Sequence[str], box: Box, shown: Se
     if axis_label:
         parts.append(text_svg(runs_of(axis_label), plot_left, top + height - 8, SMALLEST_PX, fill=MUTED))
     return parts
+
+
+def _round_up(value: float) -> float:
+    """The axis's top: the next 1, 2 or 5 × 10ⁿ at or above ``value`` (0.077 → 0.1, 0.27 → 0.5).
+
+    >>> _round_up(0.077), _round_up(0.27), _round_up(3.0)
+    (0.1, 0.5, 5.0)
+    """
+    decade = 10.0 ** math.floor(math.log10(value))
+    return next(round(multiple * decade, 12) for multiple in (1, 2, 5, 10) if multiple * decade >= value * (1 - 1e-12))
 
 
 def colour_rows(rows: dict[str, Sequence[float]], box: Box, scale: tuple[float, float],
