@@ -378,23 +378,13 @@ def getitem(x, index):
     return Index.apply(x, index=_array_index(x, index))
 
 
-def cat(tensors, dim: int = 0, out=None):
-    """Join tensors along an existing dimension. ``out``, for plain arrays only, is an array to
-    write the result into (a fused cell's backward writes its step's slot of one buffer so).
+def cat(tensors, dim: int = 0):
+    """Join tensors along an existing dimension.
 
     >>> import tinygrad_rnn as tr
     >>> tr.cat([tr.zeros(2, 3), tr.ones(1, 3)]).shape
     (3, 3)
     """
-    if out is not None:  # (checked by NumPy, as is the rest: a fused cell's backward calls this every step)
-        if any(isinstance(t, TensorBase) for t in tensors):
-            raise TypeError("cat: out= takes plain arrays only; a Tensor result is recorded, not written in place")
-        try:
-            return array_module(out).concatenate(tensors, axis=dim, out=out)
-        except (ValueError, IndexError) as error:
-            shapes = ", ".join(str(tuple(t.shape)) for t in tensors)
-            raise ShapeError(f"cat: cannot join shapes {shapes} along dim {dim} into out of shape "
-                             f"{tuple(out.shape)} ({error})") from None
     tensors = list(tensors)
     if not tensors:
         raise ValueError("cat: needs at least one tensor")
