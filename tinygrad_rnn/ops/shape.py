@@ -42,12 +42,17 @@ def sum_to(x, shape: tuple[int, ...]):
     return reshape(Sum.apply(x, dim=tuple(range(added)) + stretched, keepdim=False), shape)
 
 
-class Reshape(Function):
+class Rearrangement(Function):
+    """Base of the ops that only move or pick values (reshape, permute, expand, index): backward
+    needs the input's shape, not its values, and ids chosen from scores, moved or picked, are still
+    those ids (``keeps_choice``)."""
+
+    keeps_choice = True
+    saves_inputs = saves_output = False
+
+
+class Reshape(Rearrangement):
     """x viewed with another shape;   the gradient is reshaped back"""
-
-    keeps_choice = True  # (ids chosen from scores, reshaped or picked, are still those ids)
-
-    saves_inputs = saves_output = False  # backward needs shapes, not values
 
     hint = "The new shape must hold the same number of elements (one size may be -1)"
 
@@ -58,12 +63,8 @@ class Reshape(Function):
         return reshape(grad, x.shape)
 
 
-class Permute(Function):
+class Permute(Rearrangement):
     """x with its dimensions reordered;   the gradient is permuted back by the inverse order"""
-
-    keeps_choice = True  # (ids chosen from scores, reshaped or picked, are still those ids)
-
-    saves_inputs = saves_output = False  # backward needs shapes, not values
 
     hint = "dims must be a permutation of 0 … ndim−1"
 
@@ -75,12 +76,8 @@ class Permute(Function):
         return permute(grad, *inverse)
 
 
-class Expand(Function):
+class Expand(Rearrangement):
     """x broadcast to a larger shape (a view, no copy);   the gradient is summed back"""
-
-    keeps_choice = True  # (ids chosen from scores, reshaped or picked, are still those ids)
-
-    saves_inputs = saves_output = False  # backward needs shapes, not values
 
     hint = "Each dimension must equal the new size or be 1 (new dimensions go in front)"
 
@@ -117,12 +114,8 @@ class Sum(Reduction):
         return broadcast_to(self.kept(grad, x), x.shape)
 
 
-class Index(Function):
+class Index(Rearrangement):
     """x[index];   the gradient is scattered back to the positions read, summed where repeated"""
-
-    keeps_choice = True  # (ids chosen from scores, reshaped or picked, are still those ids)
-
-    saves_inputs = saves_output = False  # backward needs shapes, not values
 
     hint = "Indices must be integers, slices, bool masks or integer tensors within the shape"
 
