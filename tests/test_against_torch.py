@@ -59,3 +59,20 @@ def test_max_with_dim_matches_pytorch_values_and_indices():
     reference = torch.tensor(a).max(1)
     numpy.testing.assert_array_equal(values.numpy(), reference.values.numpy())
     numpy.testing.assert_array_equal(indices.numpy(), reference.indices.numpy())
+
+
+def test_an_embeddings_padding_row_that_is_read_gets_no_gradient_first_or_second_order_as_in_pytorch():
+    """The padding row (read twice here) is left at zero by the gradient's scatter itself, and the
+    second derivative, through that scatter's backward, is zero at the positions that read it."""
+    ids, weight, scale, probe = numpy.array([[0, 2, 0, 1]]), normal(4, 3), normal(1, 4, 3), normal(4, 3)
+    results = []
+    for M in (tr, torch):
+        grad = tr.grad if M is tr else torch.autograd.grad
+        w, s = M.tensor(weight, requires_grad=True), M.tensor(scale, requires_grad=True)
+        first = (M.nn.functional.embedding(M.tensor(ids), w, padding_idx=0) ** 2 * s).sum()
+        (g,) = grad(first, w, create_graph=True)
+        gg = grad((g * M.tensor(probe)).sum(), (w, s))
+        results.append([g.detach().numpy()] + [x.numpy() for x in gg])
+    for ours, theirs in zip(*results):
+        numpy.testing.assert_allclose(ours, theirs, rtol=1e-12)
+    assert not results[0][0][0].any() and not results[0][2][0, [0, 2]].any()

@@ -146,6 +146,16 @@ def test_backward_of_a_non_scalar_needs_a_gradient():
     assert x.grad.tolist() == [2.0, 20.0]
 
 
+def test_a_gradient_given_as_an_array_is_one_gradient_not_a_list_of_them():
+    """A NumPy array as ``gradient`` seeds the one output (it was read as a sequence of gradients,
+    one per output: a (1, 1, 2) seed became its (1, 2) first entry and the shapes did not match)."""
+    x = make([[[1.0, 2.0]]])
+    (x * 2).backward(numpy.array([[[1.0, 10.0]]]))
+    assert x.grad.tolist() == [[[2.0, 20.0]]]
+    (dx,) = tr.grad(x * 3, x, grad_outputs=numpy.ones((1, 1, 2)))
+    assert dx.tolist() == [[[3.0, 3.0]]]
+
+
 def test_backward_on_something_without_graph_says_why():
     with pytest.raises(tr.GraphError, match="does not require grad"):
         tr.tensor([1.0]).sum().backward()

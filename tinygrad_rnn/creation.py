@@ -47,8 +47,20 @@ def fill_random_(tensor: Tensor, distribution: str, *parameters: float) -> Tenso
     if tensor.dtype.kind != "f":
         raise TypeError(f"{distribution}_: the tensor is {tensor.dtype}; random samples need a floating-point "
                         "tensor (convert it first, e.g. x = x.float())")
-    values = getattr(_generator, distribution)(*parameters, tensor.shape)
-    set_item(tensor, ..., move_array(values.astype(tensor.dtype), tensor.device), f".{distribution}_(…)")
+    return write_host_values_(tensor, getattr(_generator, distribution)(*parameters, tensor.shape),
+                              f".{distribution}_(…)")
+
+
+def write_host_values_(tensor: Tensor, values: numpy.ndarray, written: str) -> Tensor:
+    """``values``, drawn on the host, written into ``tensor`` in place in its dtype and on its device,
+    under the rules of inplace.py (``written``: how the caller wrote it, for their messages); returns
+    ``tensor``. The one place random draws and nn.init's values reach a tensor.
+
+    >>> x = zeros(2, dtype="float64")
+    >>> write_host_values_(x, numpy.array([1.5, 2.5]), ".copy_(…)").tolist()
+    [1.5, 2.5]
+    """
+    set_item(tensor, ..., move_array(values.astype(tensor.dtype), tensor.device), written)
     return tensor
 
 

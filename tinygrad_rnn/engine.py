@@ -383,7 +383,7 @@ def _needed(ops: list[tuple[Function | None, list[Any]]], targets: set[Any] | No
 
 def _seeds(outputs: tuple[Tensor, ...], grad_outputs: Any, create_graph: bool) -> list[Any]:
     """The gradient each output starts with: given, or 1 for a scalar output."""
-    if grad_outputs is None or isinstance(grad_outputs, TensorBase):
+    if grad_outputs is None or hasattr(grad_outputs, "shape"):  # one gradient (a Tensor or an array), or none
         grad_outputs = [grad_outputs] * len(outputs) if grad_outputs is None else [grad_outputs]
     if len(grad_outputs) != len(outputs):
         raise GraphError(f"backward: got {len(outputs)} outputs but {len(grad_outputs)} gradients")

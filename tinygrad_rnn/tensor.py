@@ -191,7 +191,6 @@ class Tensor(TensorBase):
         """``fill_value`` in every entry of the given size, with this tensor's dtype and device (unless given)."""
         from .creation import full
 
-        size = tuple(size[0]) if len(size) == 1 and isinstance(size[0], (tuple, list)) else tuple(size)
         return full(size, fill_value, dtype=dtype or self.dtype, device=device or self.device,
                     requires_grad=requires_grad)
 

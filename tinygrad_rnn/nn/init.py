@@ -13,17 +13,17 @@ from typing import Any
 
 import numpy
 
-from ..creation import generator, zeros
-from ..device import move_array
+from ..creation import generator, write_host_values_, zeros
 from ..inplace import mark_written
+from ..recording import no_grad
 from ..tensor import Tensor
 
 
 def _fill(tensor: Tensor, values: numpy.ndarray) -> Tensor:
-    """Write host values into the tensor in place (no gradient is recorded)."""
-    tensor.array[...] = move_array(values.astype(tensor.dtype), tensor.device)
-    mark_written(tensor.array, "nn.init")
-    return tensor
+    """Write host values into the tensor in place, as PyTorch's nn.init does: under no_grad (a
+    parameter may be filled; no gradient is recorded)."""
+    with no_grad():
+        return write_host_values_(tensor, values, " (nn.init)")
 
 
 def _fans(tensor: Tensor) -> tuple[int, int]:

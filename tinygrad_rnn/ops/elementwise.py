@@ -220,8 +220,8 @@ class Maximum(Function):
     hint = BROADCAST_HINT
     wins = staticmethod(operator.gt)
 
-    def forward(self, a, b):
-        return array_module(a, b).maximum(a, b)
+    def forward(self, a, b):  # NumPy's (or CuPy's) function of the op's name: maximum, minimum
+        return getattr(array_module(a, b), self.name)(a, b)
 
     def backward(self, grad, out, a, b):
         a_wins, tie = self.wins(a, b), a == b
@@ -236,9 +236,6 @@ class Minimum(Maximum):
     """minimum(a, b);   the gradient goes to the smaller input, half to each on a tie"""
 
     wins = staticmethod(operator.lt)
-
-    def forward(self, a, b):
-        return array_module(a, b).minimum(a, b)
 
 
 class Where(Function):

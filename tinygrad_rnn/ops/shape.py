@@ -42,12 +42,17 @@ def sum_to(x, shape: tuple[int, ...]):
     return reshape(Sum.apply(x, dim=tuple(range(added)) + stretched, keepdim=False), shape)
 
 
-class Reshape(Function):
+class Rearrangement(Function):
+    """Base of the ops that only move or pick values (reshape, permute, expand, index): backward
+    needs the input's shape, not its values, and ids chosen from scores, moved or picked, are still
+    those ids (``keeps_choice``)."""
+
+    keeps_choice = True
+    saves_inputs = saves_output = False
+
+
+class Reshape(Rearrangement):
     """x viewed with another shape;   the gradient is reshaped back"""
-
-    keeps_choice = True  # (ids chosen from scores, reshaped or picked, are still those ids)
-
-    saves_inputs = saves_output = False  # backward needs shapes, not values
 
     hint = "The new shape must hold the same number of elements (one size may be -1)"
 
@@ -58,12 +63,8 @@ class Reshape(Function):
         return reshape(grad, x.shape)
 
 
-class Permute(Function):
+class Permute(Rearrangement):
     """x with its dimensions reordered;   the gradient is permuted back by the inverse order"""
-
-    keeps_choice = True  # (ids chosen from scores, reshaped or picked, are still those ids)
-
-    saves_inputs = saves_output = False  # backward needs shapes, not values
 
     hint = "dims must be a permutation of 0 … ndim−1"
 
@@ -75,12 +76,8 @@ class Permute(Function):
         return permute(grad, *inverse)
 
 
-class Expand(Function):
+class Expand(Rearrangement):
     """x broadcast to a larger shape (a view, no copy);   the gradient is summed back"""
-
-    keeps_choice = True  # (ids chosen from scores, reshaped or picked, are still those ids)
-
-    saves_inputs = saves_output = False  # backward needs shapes, not values
 
     hint = "Each dimension must equal the new size or be 1 (new dimensions go in front)"
 
@@ -117,12 +114,8 @@ class Sum(Reduction):
         return broadcast_to(self.kept(grad, x), x.shape)
 
 
-class Index(Function):
+class Index(Rearrangement):
     """x[index];   the gradient is scattered back to the positions read, summed where repeated"""
-
-    keeps_choice = True  # (ids chosen from scores, reshaped or picked, are still those ids)
-
-    saves_inputs = saves_output = False  # backward needs shapes, not values
 
     hint = "Indices must be integers, slices, bool masks or integer tensors within the shape"
 
@@ -134,12 +127,14 @@ class Index(Function):
 
 
 class IndexAdd(Function):
-    """zeros(shape) with ``values`` added at ``index``;   the gradient is read back at ``index``.
+    """zeros(shape) with ``values`` added at ``index``, and the row ``zeroed_row`` (an embedding's
+    padding row, if given) kept at zero;   the gradient is read back at ``index`` (0 where it is that row).
 
     The backward of Index, and Index is its backward: recorded gradients of gradients work.
     """
 
     saves_inputs = saves_output = False  # backward needs shapes, not values
+    zeroed_row = None
 
     def forward(self, values):
         out = array_module(values).zeros(self.shape, dtype=values.dtype)
@@ -147,10 +142,16 @@ class IndexAdd(Function):
             out[self.index] = values  # slices never repeat a position: a plain write is enough
         else:
             scatter_add(out, self.index, values)
+        if self.zeroed_row is not None:
+            out[self.zeroed_row] = 0  # (an array this forward made: written in place, no mask)
         return out
 
     def backward(self, grad, out, values):
-        return Index.apply(grad, index=self.index)
+        picked = Index.apply(grad, index=self.index)
+        if self.zeroed_row is None:
+            return picked
+        # the values written to the zeroed row had no effect (the index is an embedding's ids, an integer array)
+        return picked * (self.index != self.zeroed_row).reshape(self.index.shape + (1,) * (len(self.shape) - 1))
 
 
 class Embedding(Function):
@@ -161,26 +162,21 @@ class Embedding(Function):
 
     hint = "ids must be integers in [0, num_embeddings)"
 
-    def __init__(self, ids: Any, padding_idx: int | None = None, ids_name: str | None = None,
-                 chosen_from: Any = None, chosen_by: str = "argmax", checked: bool = False) -> None:
-        self.ids, self.padding_idx = ids, padding_idx
-        self.checked = checked  # the ids are known to lie in [0, num_embeddings) (F.embedding checks them)
-        self.ids_name = ids_name  # the name of the ids tensor: a drawing labels the tokens with it (x_t)
-        self.chosen_from = chosen_from  # the vertex the ids were chosen from (generation): drawn, never differentiated
-        self.chosen_by = chosen_by  # how: "argmax" or "sampled" (the label of that link in a drawing)
+    # Its parameters: ``ids`` (an integer array, always given) and these, where not given
+    padding_idx: int | None = None  # the row that gets no gradient
+    checked = False  # the ids are known to lie in [0, num_embeddings) (F.embedding checks them)
+    ids_name: str | None = None  # the name of the ids tensor: a drawing labels the tokens with it (x_t)
+    chosen_from: Any = None  # the vertex the ids were chosen from (generation): drawn, never differentiated
+    chosen_by = "argmax"  # how: "argmax" or "sampled" (the label of that link in a drawing)
 
     def forward(self, weight):
-        if self.padding_idx is not None:  # 1 for every row but the padding row, which stays as it is
-            self.keep_rows = array_module(weight).ones((weight.shape[0], 1), dtype=weight.dtype)
-            self.keep_rows[self.padding_idx] = 0
         if not self.checked or array_module(weight) is not numpy:
             return weight[self.ids]
         # mode="clip": the ids were checked, and NumPy's checking mode would first copy into a fresh array
         return numpy.take(weight, self.ids, axis=0, mode="clip")
 
     def backward(self, grad, out, weight):
-        grad_weight = IndexAdd.apply(grad, index=self.ids, shape=weight.shape)
-        return grad_weight if self.padding_idx is None else grad_weight * self.keep_rows
+        return IndexAdd.apply(grad, index=self.ids, shape=weight.shape, zeroed_row=self.padding_idx)
 
 
 class Cat(Function):
@@ -378,23 +374,13 @@ def getitem(x, index):
     return Index.apply(x, index=_array_index(x, index))
 
 
-def cat(tensors, dim: int = 0, out=None):
-    """Join tensors along an existing dimension. ``out``, for plain arrays only, is an array to
-    write the result into (a fused cell's backward writes its step's slot of one buffer so).
+def cat(tensors, dim: int = 0):
+    """Join tensors along an existing dimension.
 
     >>> import tinygrad_rnn as tr
     >>> tr.cat([tr.zeros(2, 3), tr.ones(1, 3)]).shape
     (3, 3)
     """
-    if out is not None:  # (checked by NumPy, as is the rest: a fused cell's backward calls this every step)
-        if any(isinstance(t, TensorBase) for t in tensors):
-            raise TypeError("cat: out= takes plain arrays only; a Tensor result is recorded, not written in place")
-        try:
-            return array_module(out).concatenate(tensors, axis=dim, out=out)
-        except (ValueError, IndexError) as error:
-            shapes = ", ".join(str(tuple(t.shape)) for t in tensors)
-            raise ShapeError(f"cat: cannot join shapes {shapes} along dim {dim} into out of shape "
-                             f"{tuple(out.shape)} ({error})") from None
     tensors = list(tensors)
     if not tensors:
         raise ValueError("cat: needs at least one tensor")

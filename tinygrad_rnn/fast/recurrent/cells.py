@@ -22,6 +22,7 @@ Shapes: x_projected (B, G·H), hidden (B, H), weight_hh (G·H, H), bias_hh (G·H
 from __future__ import annotations
 
 from ...device import array_module
+from ...errors import ShapeError
 from ...function import Function
 from ...ops.elementwise import relu, sigmoid_array
 from ...ops.linalg import linear_backward, linear_forward
@@ -85,6 +86,19 @@ def rnn_pointwise(pre, nonlinearity: str = "tanh", out=None):
 def _sum_into(total, term, out):
     """total + term, written into ``out`` (an array total already is) if given."""
     return total + term if out is None else array_module(out).add(total, term, out=out)
+
+
+def _cat_into(parts, dim: int, out):
+    """``cat(parts, dim)``, written into ``out`` if given (plain arrays only: a step's slot of one
+    buffer, so the layer's backward allocates nothing per step); a misfit names the shapes."""
+    if out is None:
+        return cat(parts, dim=dim)
+    try:
+        return array_module(out).concatenate(parts, axis=dim, out=out)
+    except (ValueError, IndexError) as error:
+        shapes = ", ".join(str(tuple(part.shape)) for part in parts)
+        raise ShapeError(f"cat: cannot join shapes {shapes} along dim {dim} into out of shape "
+                         f"{tuple(out.shape)} ({error})") from None
 
 
 class FusedCell(Function):
@@ -159,8 +173,8 @@ class FusedLSTMCell(FusedCell):
         if grad_cell is not None:
             grad_c = grad_c + grad_cell
         slopes = (i * (1 - i), f * (1 - f), 1 - g * g, o * (1 - o))  # σ' = s(1 − s), tanh' = 1 − g²
-        grad_pre = cat([grad_c * g * slopes[0], grad_c * cell * slopes[1], grad_c * i * slopes[2],
-                        grad_hidden * tanh_cell * slopes[3]], dim=-1, out=out)
+        grad_pre = _cat_into([grad_c * g * slopes[0], grad_c * cell * slopes[1], grad_c * i * slopes[2],
+                              grad_hidden * tanh_cell * slopes[3]], -1, out)
         if grad_gates is not None:  # the gates themselves were used (a recorded backward reads them)
             grad_pre = _sum_into(grad_pre, grad_gates * cat(slopes, dim=-1), out)
         return grad_pre, grad_c * f
@@ -221,10 +235,10 @@ class FusedGRUCell(FusedCell):
         grad_hn = grad_n_pre * reset
         grad_r_pre = grad_r * reset * (1 - reset)
         grad_z_pre = grad_z * update * (1 - update)
-        grad_recurrent = cat([grad_r_pre, grad_z_pre, grad_hn], dim=-1, out=out_recurrent)
+        grad_recurrent = _cat_into([grad_r_pre, grad_z_pre, grad_hn], -1, out_recurrent)
         if grad_recurrent_in is not None:  # h W_hhᵀ + b_hh itself was used (a recorded backward reads it)
             grad_recurrent = _sum_into(grad_recurrent, grad_recurrent_in, out_recurrent)
-        return grad_recurrent, cat([grad_r_pre, grad_z_pre, grad_n_pre], dim=-1, out=out_x), grad_out * update
+        return grad_recurrent, _cat_into([grad_r_pre, grad_z_pre, grad_n_pre], -1, out_x), grad_out * update
 
 
 class FusedRNNCell(FusedCell):
