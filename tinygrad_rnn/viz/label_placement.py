@@ -54,7 +54,9 @@ NEAR_JUNCTION = 8.0  # on a stretch shared with other arrows, this close to wher
 CELL = 40.0  # the side of a cell of the index of what lies where
 NEAR = 24.0  # lines farther from a label than this do not make it read as theirs
 TRIED = 300  # the most spots tried for one label (its own stretch of line first, nearest first)
-REACH = 4 * TRIED * STEP  # how far along its line from a label its spots are sought (all the TRIED lie nearer)
+# how far along its line from a label its spots are sought: as far as any is tried (TRIED · STEP, _candidates), and
+# a little beyond, where the points lie that say whether those nearer are close to where the arrow parts from others
+REACH = TRIED * STEP + 2 * NEAR_JUNCTION
 
 
 def label_rect(at: Point, lines: list[str]) -> Rect:
@@ -73,14 +75,15 @@ class _Index:
     neighbours (a figure holds thousands of segments and a label tries a few hundred spots)."""
 
     def __init__(self) -> None:
-        self.cells: dict[tuple[int, int], list[tuple[str, int, tuple]]] = {}
+        # (kind, owner, shape, the box around it): a line's box kept, not found again for each spot tried
+        self.cells: dict[tuple[int, int], list[tuple[str, int, tuple, Rect]]] = {}
         # the level and upright lines by their y (or x), rounded: (owner, low, high) along them — the lines that
         # run along one another (a bus's trunk) are found by looking up one number, not by walking the cells
         self.straight: dict[tuple[bool, int], list[tuple[int, float, float, float]]] = {}
 
     def add(self, kind: str, owner: int, shape: tuple, rect: Rect) -> None:
         for cell in _cells(rect):
-            self.cells.setdefault(cell, []).append((kind, owner, shape))
+            self.cells.setdefault(cell, []).append((kind, owner, shape, rect))
         if kind == "line":
             (x0, y0), (x1, y1) = shape
             for level, across, low, high in ((True, y0, x0, x1), (False, x0, y0, y1)):
@@ -101,13 +104,11 @@ class _Index:
                 for other, at, low, high in self.straight.get((level, key), ())
                 if other != owner and abs(at - across) < 0.75]
 
-    def near(self, rect: Rect):
-        seen = set()
-        for cell in _cells(rect):
-            for item in self.cells.get(cell, ()):
-                if id(item) not in seen:
-                    seen.add(id(item))
-                    yield item
+    def near(self, rect: Rect) -> list[tuple[str, int, tuple, Rect]]:
+        """What lies in the cells ``rect`` touches, cell by cell: a thing that spans two of them is met, and
+        counts, in each (so a clash with a long line or a big box weighs more than one with a small thing)."""
+        cells = self.cells
+        return [item for cell in _cells(rect) for item in cells.get(cell, ())]
 
 
 def _cells(rect: Rect):
@@ -174,36 +175,39 @@ def _score(index: _Index, owner: int, rect: Rect) -> tuple[int, int]:
     own there, a bus's shared trunk, aside."""
     clear = _grow(rect, LABEL_CLEAR)
     clash = 0
-    for kind, other, shape in index.near(clear):
-        if kind in ("box", "label"):
+    for kind, other, shape, box in index.near(clear):
+        if kind == "line":
+            clash += _touches(clear, box) and segment_enters(*shape, clear)
+        elif kind != "border":  # a box or a label
             clash += other != owner and _overlap(clear, shape)
-        elif kind == "line" and _box_distance(clear, shape) == 0.0:
-            clash += segment_enters(*shape, clear)
     if clash:
         return clash, 0
     doubt, own, others = 0, [], []
-    for kind, other, shape in index.near(_grow(rect, NEAR)):
+    for kind, other, shape, box in index.near(_grow(rect, NEAR)):
         if kind == "border":
-            doubt += _box_distance(rect, shape) == 0.0 and segment_enters(*shape, rect)
+            doubt += _touches(rect, box) and segment_enters(*shape, rect)
         elif kind == "line":
-            (own if other == owner else others).append(shape)
+            (own if other == owner else others).append((shape, box))
     centre = ((rect[0] + rect[2]) / 2, (rect[1] + rect[3]) / 2)
     nearest, at = NEAR, None
-    for segment in own:
-        if _box_distance(rect, segment) < nearest and (distance := _rect_distance(rect, segment)) < nearest:
+    for segment, box in own:
+        if _gap(rect, box) < nearest and (distance := _rect_distance(rect, segment)) < nearest:
             nearest, at = distance, _closest(centre, segment)
-    for segment in others:
-        if _box_distance(rect, segment) < nearest + 1.0 and _rect_distance(rect, segment) < nearest + 1.0:
+    for segment, box in others:
+        if _gap(rect, box) < nearest + 1.0 and _rect_distance(rect, segment) < nearest + 1.0:
             doubt += at is None or _distance(at, segment) > 0.75
     return 0, doubt
 
 
-def _box_distance(rect: Rect, segment: tuple[Point, Point]) -> float:
-    """How far the box around a segment lies from ``rect``: never more than the segment itself."""
-    (x0, y0), (x1, y1) = segment
-    dx = max(rect[0] - max(x0, x1), 0.0, min(x0, x1) - rect[2])
-    dy = max(rect[1] - max(y0, y1), 0.0, min(y0, y1) - rect[3])
-    return math.hypot(dx, dy)
+def _touches(rect: Rect, box: Rect) -> bool:
+    """The boxes meet (their edges touching counts): where a segment's box does not touch ``rect``, the
+    segment cannot enter it."""
+    return box[2] >= rect[0] and box[0] <= rect[2] and box[3] >= rect[1] and box[1] <= rect[3]
+
+
+def _gap(rect: Rect, box: Rect) -> float:
+    """How far ``box`` lies from ``rect`` (0 where they meet): a segment lies no nearer than its box."""
+    return math.hypot(max(rect[0] - box[2], 0.0, box[0] - rect[2]), max(rect[1] - box[3], 0.0, box[1] - rect[3]))
 
 
 def _closest(point: Point, segment: tuple[Point, Point]) -> Point:
@@ -323,10 +327,14 @@ def place_labels(placed: Layout, names: list[str]) -> None:
         best = None
         samples, tried = _samples(index, k, _polyline(route), route.label_at), 0
         for far in (False, True):  # far along a shared trunk only where nothing nearer is free
-            spots = heapq.nsmallest(TRIED - tried, ((math.dist(anchor, route.label_at), anchor)
-                                                    for anchor in _candidates(samples, lines, far, route.label_at)))
-            tried += len(spots)
-            for distance, anchor in spots:
+            # nearest first: a heap popped only as far as the first free spot (most labels find one early)
+            spots = [(math.dist(anchor, route.label_at), anchor)
+                     for anchor in _candidates(samples, lines, far, route.label_at)]
+            heapq.heapify(spots)
+            count = min(TRIED - tried, len(spots))
+            tried += count
+            for _ in range(count):
+                distance, anchor = heapq.heappop(spots)
                 clash, doubt = _score(index, k, label_rect(anchor, lines))
                 key = (clash, doubt + far, distance)
                 if best is None or key < best[0]:
@@ -346,4 +354,4 @@ def _forget(index: _Index, owner: int, rect: Rect) -> None:
     """Take a label's old box out of the index."""
     for cell in _cells(rect):
         items = index.cells.get(cell, [])
-        index.cells[cell] = [item for item in items if item != ("label", owner, rect)]
+        index.cells[cell] = [item for item in items if item[:3] != ("label", owner, rect)]
