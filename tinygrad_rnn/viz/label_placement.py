@@ -288,20 +288,34 @@ def _candidates(samples, lines: list[str], far: bool, around: Point):
     for k in range(len(samples) - 1, -1, -1):
         last = k if not samples[k][2] else last
         parting[k] = min(parting[k], (last - k) * STEP)
-    left, bottom, right, top = label_rect((0.0, 0.0), lines)
-    centre = ((left + right) / 2, (bottom + top) / 2)
-    for (at, (dx, dy), _), away in zip(samples, parting):
+    box = label_rect((0.0, 0.0), lines)
+    centre = ((box[0] + box[2]) / 2, (box[1] + box[3]) / 2)
+    offsets: dict[Point, list[Point]] = {}  # the same at every point of a straight stretch: found once for each
+    for (at, direction, _), away in zip(samples, parting):
         if (away > NEAR_JUNCTION) != far or abs(at[0] - around[0]) + abs(at[1] - around[1]) > TRIED * STEP:
             continue
-        normal = (-dy, dx)
-        # the label's box just clear of the line: straight away from it, and (beside a slanted line, where
-        # the straight way out runs into the boxes it joins) level with the point, or above or below it
-        reach = (right - left) / 2 * abs(normal[0]) + (top - bottom) / 2 * abs(normal[1]) + LABEL_OFFSET
-        for ux, uy in ((-dy, dx), (dy, -dx), (1.0, 0.0), (-1.0, 0.0), (0.0, 1.0), (0.0, -1.0)):
-            facing = ux * normal[0] + uy * normal[1]
-            if abs(facing) > 0.2 and (abs(dx) > 0.01 and abs(dy) > 0.01 or abs(facing) > 0.99):
-                t = reach / abs(facing)
-                yield at[0] + ux * t - centre[0], at[1] + uy * t - centre[1]
+        if direction not in offsets:
+            offsets[direction] = _beside(direction, box)
+        for x, y in offsets[direction]:
+            yield at[0] + x - centre[0], at[1] + y - centre[1]
+
+
+def _beside(direction: Point, box: Rect) -> list[Point]:
+    """Where a label's box (``box``, as :func:`label_rect` gives it at the origin) goes from a point of a line
+    running in ``direction``: just clear of the line, straight away from it on either side, and (beside a
+    slanted line, where the straight way out runs into the boxes it joins) level with the point, or above or
+    below it."""
+    left, bottom, right, top = box
+    dx, dy = direction
+    normal = (-dy, dx)
+    reach = (right - left) / 2 * abs(normal[0]) + (top - bottom) / 2 * abs(normal[1]) + LABEL_OFFSET
+    found = []
+    for ux, uy in ((-dy, dx), (dy, -dx), (1.0, 0.0), (-1.0, 0.0), (0.0, 1.0), (0.0, -1.0)):
+        facing = ux * normal[0] + uy * normal[1]
+        if abs(facing) > 0.2 and (abs(dx) > 0.01 and abs(dy) > 0.01 or abs(facing) > 0.99):
+            t = reach / abs(facing)
+            found.append((ux * t, uy * t))
+    return found
 
 
 def clashes(placed: Layout, names: list[str], k: int) -> int:
