@@ -30,7 +30,7 @@ from __future__ import annotations
 
 import heapq
 import math
-from bisect import bisect_right
+from bisect import bisect_left, bisect_right
 
 from .geometry import (
     CHAR,
@@ -80,6 +80,7 @@ class _Index:
         # the level and upright lines by their y (or x), rounded: (owner, low, high) along them — the lines that
         # run along one another (a bus's trunk) are found by looking up one number, not by walking the cells
         self.straight: dict[tuple[bool, int], list[tuple[int, float, float, float]]] = {}
+        self.by_start: dict[tuple[bool, int], tuple[list[float], list[tuple[int, float, float, float]], float]] = {}
 
     def add(self, kind: str, owner: int, shape: tuple, rect: Rect) -> None:
         for cell in _cells(rect):
@@ -90,19 +91,35 @@ class _Index:
                 if (y0 if level else x0) == (y1 if level else x1):
                     self.straight.setdefault((level, round(across)), []).append(
                         (owner, across, min(low, high), max(low, high)))
+                    self.by_start.pop((level, round(across)), None)
 
-    def alongside(self, owner: int, p: Point, q: Point) -> list[tuple[float, float]]:
-        """Where other arrows' lines run along the level (or upright) segment pq: (from, to) as distances
-        from p along it."""
+    def alongside(self, owner: int, p: Point, q: Point, near: tuple[float, float]) -> list[tuple[float, float]]:
+        """Where other arrows' lines run along the level (or upright) segment pq, between ``near`` (from, to: as
+        distances from p along it) or a little beyond: (from, to) as distances from p along it. Only the
+        stretches there are looked at: a 500-step figure's row holds a thousand, and each label asks."""
         level = p[1] == q[1]
         if not level and p[0] != q[0]:
             return []  # a slanted line runs alone
         across, start = (p[1], p[0]) if level else (p[0], p[1])
         sign = 1.0 if (q[0] - p[0] if level else q[1] - p[1]) >= 0 else -1.0
-        return [tuple(sorted(((low - start) * sign, (high - start) * sign)))
-                for key in (round(across) - 1, round(across), round(across) + 1)
-                for other, at, low, high in self.straight.get((level, key), ())
-                if other != owner and abs(at - across) < 0.75]
+        ends = (start + sign * near[0], start + sign * near[1])
+        below, above = min(ends) - 2.0, max(ends) + 2.0  # (a stretch 0.75 from a point still holds it)
+        found = []
+        for key in (round(across) - 1, round(across), round(across) + 1):
+            starts, stretches, longest = self._by_start((level, key))
+            for other, at, low, high in stretches[bisect_left(starts, below - longest):bisect_right(starts, above)]:
+                if other != owner and abs(at - across) < 0.75 and high >= below:
+                    found.append(tuple(sorted(((low - start) * sign, (high - start) * sign))))
+        return found
+
+    def _by_start(self, key: tuple[bool, int]) -> tuple[list[float], list[tuple[int, float, float, float]], float]:
+        """The straight stretches at ``key`` in the order they start, their starts, and the longest one's length
+        (a stretch that reaches a point starts no farther before it than that)."""
+        if key not in self.by_start:
+            stretches = sorted(self.straight.get(key, ()), key=lambda stretch: stretch[2])
+            self.by_start[key] = ([stretch[2] for stretch in stretches], stretches,
+                                  max((high - low for _, _, low, high in stretches), default=0.0))
+        return self.by_start[key]
 
     def near(self, rect: Rect) -> list[tuple[str, int, tuple, Rect]]:
         """What lies in the cells ``rect`` touches, cell by cell: a thing that spans two of them is met, and
@@ -250,7 +267,7 @@ def _samples(index: _Index, owner: int, points: list[Point], around: Point):
                                                                        math.ceil((nearest + REACH) / STEP))
         if first >= last:
             continue
-        along = _merged(index.alongside(owner, p, q))  # a trunk's hundreds of drops: a few stretches
+        along = _merged(index.alongside(owner, p, q, (first * STEP, (last - 1) * STEP)))  # a trunk: a few stretches
         starts = [low for low, _ in along]
         for n in range(first, last):
             at = (p[0] + direction[0] * n * STEP, p[1] + direction[1] * n * STEP)
