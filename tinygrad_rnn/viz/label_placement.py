@@ -83,8 +83,12 @@ class _Index:
         self.by_start: dict[tuple[bool, int], tuple[list[float], list[tuple[int, float, float, float]], float]] = {}
 
     def add(self, kind: str, owner: int, shape: tuple, rect: Rect) -> None:
+        item, cells = (kind, owner, shape, rect), self.cells  # (a line across a long figure: in a thousand cells)
         for cell in _cells(rect):
-            self.cells.setdefault(cell, []).append((kind, owner, shape, rect))
+            if cell in cells:
+                cells[cell].append(item)
+            else:
+                cells[cell] = [item]
         if kind == "line":
             (x0, y0), (x1, y1) = shape
             for level, across, low, high in ((True, y0, x0, x1), (False, x0, y0, y1)):
@@ -128,10 +132,9 @@ class _Index:
         return [item for cell in _cells(rect) for item in cells.get(cell, ())]
 
 
-def _cells(rect: Rect):
-    for i in range(math.floor(rect[0] / CELL), math.floor(rect[2] / CELL) + 1):
-        for j in range(math.floor(rect[1] / CELL), math.floor(rect[3] / CELL) + 1):
-            yield i, j
+def _cells(rect: Rect) -> list[tuple[int, int]]:
+    rows = range(math.floor(rect[1] / CELL), math.floor(rect[3] / CELL) + 1)
+    return [(i, j) for i in range(math.floor(rect[0] / CELL), math.floor(rect[2] / CELL) + 1) for j in rows]
 
 
 def _polyline(route: Route) -> list[Point]:
