@@ -99,6 +99,19 @@ REFUSED = [dict(zip(FACTORS, values)) for values in [
 ]]
 
 
+FIGURES: dict[str, str] = {}  # each figure drawn once for every test that reads it (an op-level one takes seconds)
+
+
+def drawn_figure(case: dict, path, capsys) -> str:
+    """The SVG the CLI writes for ``case`` (seeded: the same text every time it is drawn), drawn on the first
+    test that asks for it: this file's structure checks and test_slide_figures.py's measures read one drawing."""
+    key = "-".join(str(v) for v in case.values())
+    if key not in FIGURES:
+        assert main(arguments(case, path)) == 0, capsys.readouterr().err
+        FIGURES[key] = path.read_text()
+    return FIGURES[key]
+
+
 def read(svg_text: str):
     """The library's SVG: nodes (index → (kind, lines, box centre)), edges [(tail, head, label)]."""
     root = ElementTree.fromstring(svg_text)
@@ -165,9 +178,7 @@ def test_the_design_covers_every_pair_in_a_few_figures():
 
 @pytest.mark.parametrize("case", GRID, ids=lambda c: "-".join(str(v) for v in c.values()))
 def test_each_figure_of_the_grid_has_the_structure_of_its_model(case, tmp_path, library_svg, capsys):
-    path = tmp_path / "figure.svg"
-    assert main(arguments(case, path)) == 0, capsys.readouterr().err
-    text = path.read_text()
+    text = drawn_figure(case, tmp_path / "figure.svg", capsys)
     nodes, edges = read(text)
     degree = {i: 0 for i in nodes}
     for tail, head, _ in edges:

@@ -14,7 +14,7 @@ import xml.etree.ElementTree as ElementTree
 
 import pytest
 from drawing_cases import last_step_loss
-from test_cli_grid import GRID, arguments
+from test_cli_grid import GRID, arguments, drawn_figure
 from test_label_placement import misplaced_labels
 
 import tinygrad_rnn as tr
@@ -80,16 +80,9 @@ def expect(table: dict[str, str], name: str):
         if name in table else name
 
 
-CLI_FIGURES: dict[str, str] = {}  # drawn once for the tests that measure it (an op-level one takes seconds)
-
-
 def cli_figure(name: str, path: pathlib.Path, capsys) -> str:
-    """The SVG the CLI writes for the grid case ``name`` (seeded: the same text every time it is drawn)."""
-    if name not in CLI_FIGURES:
-        case = next(grid_case(c) for c in GRID if case_id(c) == name)
-        assert main(arguments(case, path)) == 0, capsys.readouterr().err
-        CLI_FIGURES[name] = path.read_text()
-    return CLI_FIGURES[name]
+    """The SVG the CLI writes for the grid case ``name``, drawn once for every test that reads it."""
+    return drawn_figure(next(grid_case(c) for c in GRID if case_id(c) == name), path, capsys)
 
 
 @pytest.fixture
@@ -156,7 +149,9 @@ def test_a_cli_figure_on_a_slide_has_no_more_edges_through_nodes_than_free_size(
     path = tmp_path / "figure.svg"
 
     def draw(on_slide: bool) -> str:
-        assert main(arguments(case, path) + ([] if on_slide else ["--free-size"])) == 0, capsys.readouterr().err
+        if on_slide:  # (the drawing the other tests of the grid read)
+            return drawn_figure(case, path, capsys)
+        assert main(arguments(case, path) + ["--free-size"]) == 0, capsys.readouterr().err
         return path.read_text()
 
     free, slide = through_nodes_free_and_slide(draw)

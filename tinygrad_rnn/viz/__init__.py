@@ -59,8 +59,7 @@ from typing import Any
 from ..tensor import Tensor
 from .dot import picture_to_dot
 from .graph import build_picture, slide_steps
-from .ladder import fit_ladder, left_out
-from .layout import labelled_layout
+from .ladder import fit_ladder, laid_out, left_out
 from .lecture import LecturePage, connectivity, lecture
 from .lecture_deck import deck
 from .notation import PRESETS, Notation
@@ -97,8 +96,9 @@ def to_dot(*tensors: Tensor, level: str = "op", rankdir: str = "LR", show_shapes
     >>> to_dot(h.sum(), level="cell").count("RNN cell")
     4
     """
-    return picture_to_dot(_picture(tensors, level, rankdir, show_shapes, show_values, show_grads, backward,
-                                   time_steps, max_nodes, title, grad_range, params, rolled, notation, tokens, slide))
+    picture = _picture(tensors, level, rankdir, show_shapes, show_values, show_grads, backward, time_steps, max_nodes,
+                       title, grad_range, params, rolled, notation, tokens, slide)
+    return picture_to_dot(picture, laid_out(picture))
 
 
 def draw(*tensors: Tensor, **options: Any) -> Any:
@@ -116,7 +116,7 @@ def draw(*tensors: Tensor, **options: Any) -> Any:
     warn_if_large(len(picture.nodes), smaller_figure(options))
     if not graphviz_renders():
         return SVGFigure(_own_svg(picture))
-    return digraph(picture_to_dot(picture))
+    return digraph(picture_to_dot(picture, laid_out(picture)))
 
 
 def save(*tensors: Tensor, path: str | pathlib.Path, timeout: float = 60.0, width: int | None = None,
@@ -143,7 +143,8 @@ def save(*tensors: Tensor, path: str | pathlib.Path, timeout: float = 60.0, widt
     if width is not None and width <= 0:
         raise ValueError(f"save: width is the PNG's width in pixels, a positive number, got {width}")
     width = width or (SLIDE_WIDTH if picture.slide else None)
-    return render_file(picture_to_dot(picture), path, len(picture.nodes), timeout, smaller_figure(options), width)
+    return render_file(picture_to_dot(picture, laid_out(picture)), path, len(picture.nodes), timeout,
+                       smaller_figure(options), width)
 
 
 class SVGFigure:
@@ -181,7 +182,7 @@ def graphviz_renders() -> bool:
 
 
 def _own_svg(picture) -> str:
-    labels, placed = labelled_layout(picture)
+    labels, placed = laid_out(picture)
     return picture_to_svg(picture, placed, labels, "figure", figure=True)
 
 

@@ -51,9 +51,10 @@ def legend_values(low: float, high: float) -> list[float]:
     return [10 ** (math.log10(low) + span * k / (len(VIRIDIS) - 1)) for k in range(len(VIRIDIS))]
 
 
-def picture_to_dot(picture: Picture) -> str:
-    """DOT text with every position fixed; render it with ``neato -n2`` (see render.py)."""
-    labels, placed = labelled_layout(picture)
+def picture_to_dot(picture: Picture, laid_out: tuple[list[str], Layout] | None = None) -> str:
+    """DOT text with every position fixed; render it with ``neato -n2`` (see render.py). ``laid_out``: the
+    picture's labels and layout where they are at hand (the fit ladder measured them), else laid out here."""
+    labels, placed = laid_out or labelled_layout(picture)
     lines = [
         "digraph tinygrad_rnn {",
         '  graph [fontname="Helvetica", fontsize=14, outputorder=edgesfirst, splines=true, pad=0.167];',

@@ -30,7 +30,7 @@ from __future__ import annotations
 
 import heapq
 import math
-from bisect import bisect_right
+from bisect import bisect_left, bisect_right
 
 from .geometry import (
     CHAR,
@@ -54,7 +54,9 @@ NEAR_JUNCTION = 8.0  # on a stretch shared with other arrows, this close to wher
 CELL = 40.0  # the side of a cell of the index of what lies where
 NEAR = 24.0  # lines farther from a label than this do not make it read as theirs
 TRIED = 300  # the most spots tried for one label (its own stretch of line first, nearest first)
-REACH = 4 * TRIED * STEP  # how far along its line from a label its spots are sought (all the TRIED lie nearer)
+# how far along its line from a label its spots are sought: as far as any is tried (TRIED · STEP, _candidates), and
+# a little beyond, where the points lie that say whether those nearer are close to where the arrow parts from others
+REACH = TRIED * STEP + 2 * NEAR_JUNCTION
 
 
 def label_rect(at: Point, lines: list[str]) -> Rect:
@@ -73,47 +75,66 @@ class _Index:
     neighbours (a figure holds thousands of segments and a label tries a few hundred spots)."""
 
     def __init__(self) -> None:
-        self.cells: dict[tuple[int, int], list[tuple[str, int, tuple]]] = {}
+        # (kind, owner, shape, the box around it): a line's box kept, not found again for each spot tried
+        self.cells: dict[tuple[int, int], list[tuple[str, int, tuple, Rect]]] = {}
         # the level and upright lines by their y (or x), rounded: (owner, low, high) along them — the lines that
         # run along one another (a bus's trunk) are found by looking up one number, not by walking the cells
         self.straight: dict[tuple[bool, int], list[tuple[int, float, float, float]]] = {}
+        self.by_start: dict[tuple[bool, int], tuple[list[float], list[tuple[int, float, float, float]], float]] = {}
 
     def add(self, kind: str, owner: int, shape: tuple, rect: Rect) -> None:
+        item, cells = (kind, owner, shape, rect), self.cells  # (a line across a long figure: in a thousand cells)
         for cell in _cells(rect):
-            self.cells.setdefault(cell, []).append((kind, owner, shape))
+            if cell in cells:
+                cells[cell].append(item)
+            else:
+                cells[cell] = [item]
         if kind == "line":
             (x0, y0), (x1, y1) = shape
             for level, across, low, high in ((True, y0, x0, x1), (False, x0, y0, y1)):
                 if (y0 if level else x0) == (y1 if level else x1):
                     self.straight.setdefault((level, round(across)), []).append(
                         (owner, across, min(low, high), max(low, high)))
+                    self.by_start.pop((level, round(across)), None)
 
-    def alongside(self, owner: int, p: Point, q: Point) -> list[tuple[float, float]]:
-        """Where other arrows' lines run along the level (or upright) segment pq: (from, to) as distances
-        from p along it."""
+    def alongside(self, owner: int, p: Point, q: Point, near: tuple[float, float]) -> list[tuple[float, float]]:
+        """Where other arrows' lines run along the level (or upright) segment pq, between ``near`` (from, to: as
+        distances from p along it) or a little beyond: (from, to) as distances from p along it. Only the
+        stretches there are looked at: a 500-step figure's row holds a thousand, and each label asks."""
         level = p[1] == q[1]
         if not level and p[0] != q[0]:
             return []  # a slanted line runs alone
         across, start = (p[1], p[0]) if level else (p[0], p[1])
         sign = 1.0 if (q[0] - p[0] if level else q[1] - p[1]) >= 0 else -1.0
-        return [tuple(sorted(((low - start) * sign, (high - start) * sign)))
-                for key in (round(across) - 1, round(across), round(across) + 1)
-                for other, at, low, high in self.straight.get((level, key), ())
-                if other != owner and abs(at - across) < 0.75]
+        ends = (start + sign * near[0], start + sign * near[1])
+        below, above = min(ends) - 2.0, max(ends) + 2.0  # (a stretch 0.75 from a point still holds it)
+        found = []
+        for key in (round(across) - 1, round(across), round(across) + 1):
+            starts, stretches, longest = self._by_start((level, key))
+            for other, at, low, high in stretches[bisect_left(starts, below - longest):bisect_right(starts, above)]:
+                if other != owner and abs(at - across) < 0.75 and high >= below:
+                    found.append(tuple(sorted(((low - start) * sign, (high - start) * sign))))
+        return found
 
-    def near(self, rect: Rect):
-        seen = set()
-        for cell in _cells(rect):
-            for item in self.cells.get(cell, ()):
-                if id(item) not in seen:
-                    seen.add(id(item))
-                    yield item
+    def _by_start(self, key: tuple[bool, int]) -> tuple[list[float], list[tuple[int, float, float, float]], float]:
+        """The straight stretches at ``key`` in the order they start, their starts, and the longest one's length
+        (a stretch that reaches a point starts no farther before it than that)."""
+        if key not in self.by_start:
+            stretches = sorted(self.straight.get(key, ()), key=lambda stretch: stretch[2])
+            self.by_start[key] = ([stretch[2] for stretch in stretches], stretches,
+                                  max((high - low for _, _, low, high in stretches), default=0.0))
+        return self.by_start[key]
+
+    def near(self, rect: Rect) -> list[tuple[str, int, tuple, Rect]]:
+        """What lies in the cells ``rect`` touches, cell by cell: a thing that spans two of them is met, and
+        counts, in each (so a clash with a long line or a big box weighs more than one with a small thing)."""
+        cells = self.cells
+        return [item for cell in _cells(rect) for item in cells.get(cell, ())]
 
 
-def _cells(rect: Rect):
-    for i in range(math.floor(rect[0] / CELL), math.floor(rect[2] / CELL) + 1):
-        for j in range(math.floor(rect[1] / CELL), math.floor(rect[3] / CELL) + 1):
-            yield i, j
+def _cells(rect: Rect) -> list[tuple[int, int]]:
+    rows = range(math.floor(rect[1] / CELL), math.floor(rect[3] / CELL) + 1)
+    return [(i, j) for i in range(math.floor(rect[0] / CELL), math.floor(rect[2] / CELL) + 1) for j in rows]
 
 
 def _polyline(route: Route) -> list[Point]:
@@ -174,36 +195,39 @@ def _score(index: _Index, owner: int, rect: Rect) -> tuple[int, int]:
     own there, a bus's shared trunk, aside."""
     clear = _grow(rect, LABEL_CLEAR)
     clash = 0
-    for kind, other, shape in index.near(clear):
-        if kind in ("box", "label"):
+    for kind, other, shape, box in index.near(clear):
+        if kind == "line":
+            clash += _touches(clear, box) and segment_enters(*shape, clear)
+        elif kind != "border":  # a box or a label
             clash += other != owner and _overlap(clear, shape)
-        elif kind == "line" and _box_distance(clear, shape) == 0.0:
-            clash += segment_enters(*shape, clear)
     if clash:
         return clash, 0
     doubt, own, others = 0, [], []
-    for kind, other, shape in index.near(_grow(rect, NEAR)):
+    for kind, other, shape, box in index.near(_grow(rect, NEAR)):
         if kind == "border":
-            doubt += _box_distance(rect, shape) == 0.0 and segment_enters(*shape, rect)
+            doubt += _touches(rect, box) and segment_enters(*shape, rect)
         elif kind == "line":
-            (own if other == owner else others).append(shape)
+            (own if other == owner else others).append((shape, box))
     centre = ((rect[0] + rect[2]) / 2, (rect[1] + rect[3]) / 2)
     nearest, at = NEAR, None
-    for segment in own:
-        if _box_distance(rect, segment) < nearest and (distance := _rect_distance(rect, segment)) < nearest:
+    for segment, box in own:
+        if _gap(rect, box) < nearest and (distance := _rect_distance(rect, segment)) < nearest:
             nearest, at = distance, _closest(centre, segment)
-    for segment in others:
-        if _box_distance(rect, segment) < nearest + 1.0 and _rect_distance(rect, segment) < nearest + 1.0:
+    for segment, box in others:
+        if _gap(rect, box) < nearest + 1.0 and _rect_distance(rect, segment) < nearest + 1.0:
             doubt += at is None or _distance(at, segment) > 0.75
     return 0, doubt
 
 
-def _box_distance(rect: Rect, segment: tuple[Point, Point]) -> float:
-    """How far the box around a segment lies from ``rect``: never more than the segment itself."""
-    (x0, y0), (x1, y1) = segment
-    dx = max(rect[0] - max(x0, x1), 0.0, min(x0, x1) - rect[2])
-    dy = max(rect[1] - max(y0, y1), 0.0, min(y0, y1) - rect[3])
-    return math.hypot(dx, dy)
+def _touches(rect: Rect, box: Rect) -> bool:
+    """The boxes meet (their edges touching counts): where a segment's box does not touch ``rect``, the
+    segment cannot enter it."""
+    return box[2] >= rect[0] and box[0] <= rect[2] and box[3] >= rect[1] and box[1] <= rect[3]
+
+
+def _gap(rect: Rect, box: Rect) -> float:
+    """How far ``box`` lies from ``rect`` (0 where they meet): a segment lies no nearer than its box."""
+    return math.hypot(max(rect[0] - box[2], 0.0, box[0] - rect[2]), max(rect[1] - box[3], 0.0, box[1] - rect[3]))
 
 
 def _closest(point: Point, segment: tuple[Point, Point]) -> Point:
@@ -246,7 +270,7 @@ def _samples(index: _Index, owner: int, points: list[Point], around: Point):
                                                                        math.ceil((nearest + REACH) / STEP))
         if first >= last:
             continue
-        along = _merged(index.alongside(owner, p, q))  # a trunk's hundreds of drops: a few stretches
+        along = _merged(index.alongside(owner, p, q, (first * STEP, (last - 1) * STEP)))  # a trunk: a few stretches
         starts = [low for low, _ in along]
         for n in range(first, last):
             at = (p[0] + direction[0] * n * STEP, p[1] + direction[1] * n * STEP)
@@ -284,20 +308,34 @@ def _candidates(samples, lines: list[str], far: bool, around: Point):
     for k in range(len(samples) - 1, -1, -1):
         last = k if not samples[k][2] else last
         parting[k] = min(parting[k], (last - k) * STEP)
-    left, bottom, right, top = label_rect((0.0, 0.0), lines)
-    centre = ((left + right) / 2, (bottom + top) / 2)
-    for (at, (dx, dy), _), away in zip(samples, parting):
+    box = label_rect((0.0, 0.0), lines)
+    centre = ((box[0] + box[2]) / 2, (box[1] + box[3]) / 2)
+    offsets: dict[Point, list[Point]] = {}  # the same at every point of a straight stretch: found once for each
+    for (at, direction, _), away in zip(samples, parting):
         if (away > NEAR_JUNCTION) != far or abs(at[0] - around[0]) + abs(at[1] - around[1]) > TRIED * STEP:
             continue
-        normal = (-dy, dx)
-        # the label's box just clear of the line: straight away from it, and (beside a slanted line, where
-        # the straight way out runs into the boxes it joins) level with the point, or above or below it
-        reach = (right - left) / 2 * abs(normal[0]) + (top - bottom) / 2 * abs(normal[1]) + LABEL_OFFSET
-        for ux, uy in ((-dy, dx), (dy, -dx), (1.0, 0.0), (-1.0, 0.0), (0.0, 1.0), (0.0, -1.0)):
-            facing = ux * normal[0] + uy * normal[1]
-            if abs(facing) > 0.2 and (abs(dx) > 0.01 and abs(dy) > 0.01 or abs(facing) > 0.99):
-                t = reach / abs(facing)
-                yield at[0] + ux * t - centre[0], at[1] + uy * t - centre[1]
+        if direction not in offsets:
+            offsets[direction] = _beside(direction, box)
+        for x, y in offsets[direction]:
+            yield at[0] + x - centre[0], at[1] + y - centre[1]
+
+
+def _beside(direction: Point, box: Rect) -> list[Point]:
+    """Where a label's box (``box``, as :func:`label_rect` gives it at the origin) goes from a point of a line
+    running in ``direction``: just clear of the line, straight away from it on either side, and (beside a
+    slanted line, where the straight way out runs into the boxes it joins) level with the point, or above or
+    below it."""
+    left, bottom, right, top = box
+    dx, dy = direction
+    normal = (-dy, dx)
+    reach = (right - left) / 2 * abs(normal[0]) + (top - bottom) / 2 * abs(normal[1]) + LABEL_OFFSET
+    found = []
+    for ux, uy in ((-dy, dx), (dy, -dx), (1.0, 0.0), (-1.0, 0.0), (0.0, 1.0), (0.0, -1.0)):
+        facing = ux * normal[0] + uy * normal[1]
+        if abs(facing) > 0.2 and (abs(dx) > 0.01 and abs(dy) > 0.01 or abs(facing) > 0.99):
+            t = reach / abs(facing)
+            found.append((ux * t, uy * t))
+    return found
 
 
 def clashes(placed: Layout, names: list[str], k: int) -> int:
@@ -323,10 +361,14 @@ def place_labels(placed: Layout, names: list[str]) -> None:
         best = None
         samples, tried = _samples(index, k, _polyline(route), route.label_at), 0
         for far in (False, True):  # far along a shared trunk only where nothing nearer is free
-            spots = heapq.nsmallest(TRIED - tried, ((math.dist(anchor, route.label_at), anchor)
-                                                    for anchor in _candidates(samples, lines, far, route.label_at)))
-            tried += len(spots)
-            for distance, anchor in spots:
+            # nearest first: a heap popped only as far as the first free spot (most labels find one early)
+            spots = [(math.dist(anchor, route.label_at), anchor)
+                     for anchor in _candidates(samples, lines, far, route.label_at)]
+            heapq.heapify(spots)
+            count = min(TRIED - tried, len(spots))
+            tried += count
+            for _ in range(count):
+                distance, anchor = heapq.heappop(spots)
                 clash, doubt = _score(index, k, label_rect(anchor, lines))
                 key = (clash, doubt + far, distance)
                 if best is None or key < best[0]:
@@ -346,4 +388,4 @@ def _forget(index: _Index, owner: int, rect: Rect) -> None:
     """Take a label's old box out of the index."""
     for cell in _cells(rect):
         items = index.cells.get(cell, [])
-        index.cells[cell] = [item for item in items if item != ("label", owner, rect)]
+        index.cells[cell] = [item for item in items if item[:3] != ("label", owner, rect)]

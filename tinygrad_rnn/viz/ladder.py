@@ -23,6 +23,7 @@ from collections.abc import Callable
 from functools import cached_property
 
 from .fitting import SLIDE_SCALE, slide_scale
+from .geometry import Layout
 from .graph import SLIDE_STEPS, slide_steps
 from .layout import labelled_layout
 from .legibility import label_clashes, measure
@@ -43,9 +44,23 @@ def fit_ladder(built: Callable[[tuple[int, ...] | slice | None, bool], Picture],
     figure of ops, or of the gradient, which may hold fewer than the 8 steps a slide otherwise draws whole.
     A rung is taken only where its drawing is as clean as the first's (no more edges through nodes, no more
     arrow labels on each other, a line or a box): a tighter layout must not say something false to fit."""
+    return _fitted(built, show_shapes, time_steps, steps_chosen, dense).remembered()
+
+
+def laid_out(picture: Picture) -> tuple[list[str], Layout]:
+    """The labels and layout of ``picture``: the ones the ladder measured it with where the ladder just chose
+    it (drawing it lays it out once, not twice), else :func:`~.layout.labelled_layout`'s."""
+    chosen = _CHOSEN[0]
+    if chosen is not None and chosen.picture is picture and chosen.state == _state(picture):
+        return chosen.labels, chosen.placed
+    return labelled_layout(picture)
+
+
+def _fitted(built: Callable[[tuple[int, ...] | slice | None, bool], Picture], show_shapes: bool | None,
+            time_steps: tuple[int, ...] | slice | None, steps_chosen: bool, dense: bool) -> Rung:
     first = Rung(built(time_steps, show_shapes is not False))
     if first.scale >= SLIDE_SCALE:
-        return first.picture
+        return first
     count, shown = _steps(first.picture)
     shapes = show_shapes is True  # (None: the shapes go before any step does)
     notes = (STEPS_LEFT_OUT,) if show_shapes is not None else (SHAPES_LEFT_OUT, STEPS_LEFT_OUT)
@@ -58,8 +73,8 @@ def fit_ladder(built: Callable[[tuple[int, ...] | slice | None, bool], Picture],
     for fewer in [k for k in ELIDED_SHOWN if k < shown] if elidable else []:
         rung = Rung(built(slide_steps(count, fewer), shapes), *notes)  # steps: only where the slide then fits
         if rung.scale >= SLIDE_SCALE and rung.cleaner_than(first):
-            return rung.picture
-    return best.picture
+            return rung
+    return best
 
 
 class Rung:
@@ -83,6 +98,23 @@ class Rung:
     def cleaner_than(self, other: Rung) -> bool:
         """No more edges through nodes, and no more clashing labels, than ``other``."""
         return all(mine <= theirs for mine, theirs in zip(self.clashes, other.clashes))
+
+    def remembered(self) -> Picture:
+        """This rung's picture, its layout kept for :func:`laid_out` (with what it was laid out from: a picture
+        changed since is laid out again)."""
+        self.state = _state(self.picture)
+        _CHOSEN[0] = self
+        return self.picture
+
+
+_CHOSEN: list[Rung | None] = [None]  # the picture the ladder chose last, with its layout (one: the next drawing's)
+
+
+def _state(picture: Picture) -> tuple:
+    """What a picture's layout is made from, beyond its nodes and edges, which the ladder's caller does not
+    change: its notes, title, direction, colour scale and size."""
+    return tuple(picture.notes), picture.title, picture.rankdir, picture.legend, picture.slide, len(picture.nodes), \
+        len(picture.edges)
 
 
 def left_out(node) -> list[int]:

@@ -92,9 +92,9 @@ def labelled_layout(picture: Picture) -> tuple[list[str], Layout]:
         for beside in (0, *NOTE_BESIDE_CHARS) if picture.slide and picture.notes else (0,):
             for turned in (False, True) if picture.slide and _one_step_of_ops(picture) else (False,):
                 found.append((labels, layout(picture, sizes, notes_beside=beside, turned=turned)))
-    # the first that fits (the fewest changes: pairs W_ih, b_ih kept together), else the one enlarged most
-    fitting = [pair for pair in found if slide_scale(pair[1], picture) >= SLIDE_SCALE]
-    return fitting[0] if fitting else max(found, key=lambda pair: slide_scale(pair[1], picture))
+                if slide_scale(found[-1][1], picture) >= SLIDE_SCALE:
+                    return found[-1]  # the first that fits (the fewest changes: pairs W_ih, b_ih kept together)
+    return max(found, key=lambda pair: slide_scale(pair[1], picture))  # else the one enlarged most
 
 
 

@@ -24,21 +24,30 @@ class ndarray(_np.ndarray):
         return _on_device(super().__getitem__(index))
 
     def __array_ufunc__(self, ufunc, method, *inputs, **kwargs):
-        # As CuPy: arithmetic between a GPU array and a host (NumPy) array is an error, not a copy.
-        arrays = list(inputs) + list(kwargs.get("out", ()))
-        if any(isinstance(x, _np.ndarray) and not isinstance(x, ndarray) for x in arrays):
-            raise TypeError(f"stand-in CuPy: {ufunc.__name__} mixes a GPU array with a NumPy array")
-        plain = [x.view(_np.ndarray) if isinstance(x, ndarray) else x for x in inputs]
+        plain = _plain(ufunc, inputs)
         if "out" in kwargs:
-            kwargs["out"] = tuple(x.view(_np.ndarray) if isinstance(x, ndarray) else x for x in kwargs["out"])
+            kwargs["out"] = _plain(ufunc, kwargs["out"])
         return _on_device(getattr(ufunc, method)(*plain, **kwargs))
 
 
+def _plain(ufunc, arrays) -> tuple:
+    """The operands as plain NumPy arrays (in one pass: every op of the GPU cases comes through here). As CuPy:
+    arithmetic between a GPU array and a host (NumPy) array is an error, not a copy."""
+    plain = []
+    for x in arrays:
+        if isinstance(x, ndarray):
+            x = x.view(_np.ndarray)
+        elif isinstance(x, _np.ndarray):
+            raise TypeError(f"stand-in CuPy: {ufunc.__name__} mixes a GPU array with a NumPy array")
+        plain.append(x)
+    return tuple(plain)
+
+
 def _on_device(value):
+    if isinstance(value, _np.ndarray):  # (an op's result, most often: looked at first)
+        return value if isinstance(value, ndarray) else value.view(ndarray)
     if isinstance(value, _np.generic):  # CuPy's reductions return 0-d arrays, never NumPy scalars
         return _np.asarray(value).view(ndarray)
-    if isinstance(value, _np.ndarray) and not isinstance(value, ndarray):
-        return value.view(ndarray)
     if isinstance(value, (tuple, list)):
         return type(value)(_on_device(v) for v in value)
     return value
