@@ -9,12 +9,15 @@ golden files and slide diffs stay stable.
 from __future__ import annotations
 
 import math
+import re
+from html import unescape
 
 from .fitting import extent, slide_shaped
 from .geometry import CHAR, LABEL_LINE, LABEL_MIDDLE, LINE, Box, Layout, Route
 from .graph import Picture
 from .layout import labelled_layout
 from .picture import CHOICES
+from .scripts import dot_markup, dot_quoted, runs_markup
 
 STYLES = {  # role → Graphviz attributes: parameters blue, inputs grey, outputs orange
     "parameter": 'style="rounded,filled", fillcolor="#cfe2f3", color="#3d85c6"',
@@ -61,9 +64,9 @@ def picture_to_dot(picture: Picture) -> str:
         '  edge [fontname="Helvetica", fontsize=9, color="#555555", arrowsize=0.6];',
     ]
     if picture.title:
-        lines.append(f"  label={_quote(picture.title)}; labelloc=t;")
+        lines.append(f"  label={dot_markup(picture.title, 14)}; labelloc=t;")
     for number, (text, box) in enumerate(placed.clusters):
-        lines.append(f"  subgraph cluster_{number} {{ label={_quote(text)}; bb=\"{_bb(box)}\"; style=rounded; "
+        lines.append(f"  subgraph cluster_{number} {{ label={dot_markup(text, 10)}; bb=\"{_bb(box)}\"; style=rounded; "
                      'color="#aaaaaa"; fontcolor="#444444"; fontsize=10; labeljust=l; }')
     for index, (node, label) in enumerate(zip(picture.nodes, labels)):
         lines.append(_node_line(index, node, label, placed.boxes[index], picture))
@@ -74,7 +77,7 @@ def picture_to_dot(picture: Picture) -> str:
         elif label and route.label_at is not None:
             attributes += _label_attributes(route, label)
         elif label:
-            attributes += f", label={_quote(label)}"
+            attributes += f", label={dot_markup(label, 9)}"
         if label in CHOICES:  # a choice passes along it, not a gradient
             attributes += ", style=dashed"
         lines.append(f"  n{tail} -> n{head} [{attributes}];")
@@ -95,19 +98,19 @@ def _label_attributes(route: Route, label: str) -> str:
     a line's middle lying LABEL_MIDDLE above its baseline."""
     lines = route.label_lines or [label]
     middle = route.label_at[1] + LABEL_MIDDLE - LABEL_LINE * (len(lines) - 1) / 2
-    text = _quote("\n".join(lines))
+    text = dot_markup("\n".join(lines), 9)
     return f', label={text}, lp="{route.label_at[0]:.1f},{middle:.1f}"'
 
 
 def _node_line(index: int, node, label: str, box: Box, picture: Picture) -> str:
-    attributes = (f'label={_quote(label)}, pos="{box.x:.1f},{box.y:.1f}!", width={box.width / 72:.3f}, '
+    attributes = (f'label={dot_markup(label, 10)}, pos="{box.x:.1f},{box.y:.1f}!", width={box.width / 72:.3f}, '
                   f"height={box.height / 72:.3f}, {STYLES[node.kind]}")
     if picture.legend is not None and node.kind != "ellipsis":
         fill = colour(node.gradient_norm, *picture.legend)
         if fill is not None:
             dark = fill in VIRIDIS[:5]
             attributes += f', fillcolor="{fill}", fontcolor="{"white" if dark else "black"}"'
-            attributes += f", tooltip={_quote(f'gradient norm {node.gradient_norm:.3g}')}"
+            attributes += f", tooltip={dot_quoted(f'gradient norm {node.gradient_norm:.3g}')}"
     return f"  n{index} [{attributes}];"
 
 
@@ -128,7 +131,7 @@ def _bb(box: Box) -> str:
 def _texts(placed: Layout) -> list[str]:
     """Row names beside the rows and notes under the figure, as plain text, each from its left end (``\\l``: Graphviz
     would centre it in a box of the estimated width, and a long line, narrower in the real font, moved right)."""
-    return [f'  text{number} [label={_quote(text)[:-1]}\\l", shape=plaintext, width={len(text) * CHAR / 72:.3f}, '
+    return [f'  text{number} [label={_left_label(text)}, shape=plaintext, width={len(text) * CHAR / 72:.3f}, '
             f'height=0.2, pos="{x + len(text) * CHAR / 2:.1f},{y:.1f}!", fontcolor="#444444"];'
             for number, (text, x, y) in enumerate(placed.texts)]
 
@@ -159,5 +162,62 @@ def _slide_corners(placed: Layout, picture: Picture) -> list[str]:
             for k, (x, y) in enumerate([(left + margin, bottom + margin), (right - margin, top - margin)])]
 
 
-def _quote(text: str) -> str:
-    return '"' + text.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n") + '"'
+def _left_label(text: str) -> str:
+    """A note's label, its line from the left end: plain text ends with ``\\l``, an HTML-like one with a
+    left-aligned break."""
+    written = dot_markup(text, 10, left_lines=True)
+    return written if written.startswith("<") else written[:-1] + '\\l"'
+
+
+GRAPHVIZ_PIECE = re.compile(r'<text text-anchor="start" x="([-\d.]+)" y="([-\d.]+)"([^>]*?)(?: baseline-shift="(sub|super)")?'
+                            r' font-size="([\d.]+)">([^<]*)</text>\n?')
+GRAPHVIZ_GROUP = re.compile(r"<g id=\"[^\"]+\" class=\"(?:node|edge|cluster)\">\n<title>([^<]*)</title>.*?</g>", re.S)
+
+
+def scripts_joined(svg_text: str) -> str:
+    r"""Graphviz's SVG with each line of a scripted label as one ``<text>``: Graphviz writes an HTML-like
+    label's pieces (W, then "hh" shifted down) as separate texts placed by its own estimate of the font,
+    so that in any other font they overlap or drift apart; joined, the line flows as one text (its
+    scripts as tspans, as the library's own SVG writes them), centred where Graphviz centred it — a
+    note's line from its left end. (Graphviz's PNG and PDF measure the font they draw with: only its
+    SVG needs this.)
+
+    >>> piece = '<text text-anchor="start" x="{}" y="-5" font-family="Helvetica"{} font-size="{}">{}</text>\n'
+    >>> drawn = ('<g id="node1" class="node">\n<title>n0</title>\n' + piece.format(10, "", "10.00", "W") +
+    ...          piece.format(20, ' baseline-shift="sub"', "8.00", "hh") + "</g>")
+    >>> joined = scripts_joined(drawn).splitlines()[2]
+    >>> joined.count("<text"), 'text-anchor="middle" x="19.4"' in joined, '<tspan dy="0.375em" font-size="80%"' in joined
+    (1, True, True)
+    """
+    def group(found: re.Match) -> str:
+        left_aligned = re.fullmatch(r"text\d+", found.group(1)) is not None  # a note, from its left end
+        return _lines_joined(found.group(0), left_aligned)
+
+    return GRAPHVIZ_GROUP.sub(group, svg_text)
+
+
+def _lines_joined(block: str, left_aligned: bool) -> str:
+    pieces = list(GRAPHVIZ_PIECE.finditer(block))
+    if not any(piece.group(4) for piece in pieces):
+        return block
+    lines: list[list[re.Match]] = []
+    for piece in pieces:  # a line: the pieces one after another at one height
+        if lines and lines[-1][-1].group(2) == piece.group(2) and lines[-1][-1].end() == piece.start():
+            lines[-1].append(piece)
+        else:
+            lines.append([piece])
+    out, position = [], 0
+    for line in lines:
+        if not any(piece.group(4) for piece in line):
+            continue
+        first, last = line[0], line[-1]
+        size = max(float(piece.group(5)) for piece in line)
+        runs = [(unescape(piece.group(6)), {"sub": "sub", "super": "sup"}.get(piece.group(4), "base"))
+                for piece in line]
+        last_width = 0.55 * float(last.group(5)) * len(runs[-1][0])  # (Graphviz's own estimate is not written)
+        x = float(first.group(1)) if left_aligned else (float(first.group(1)) + float(last.group(1)) + last_width) / 2
+        out.append(block[position:first.start()])
+        out.append(f'<text text-anchor="{"start" if left_aligned else "middle"}" x="{x:.1f}" y="{first.group(2)}"'
+                   f'{first.group(3)} font-size="{size:g}" xml:space="preserve">{runs_markup(runs)}</text>\n')
+        position = last.end()
+    return "".join(out) + block[position:]

@@ -29,7 +29,7 @@ from .lecture_numbers import (
 )
 from .lecture_stages import pytorch_name, stages
 from .notation import Notation
-from .slide import html_of, scripted_figure
+from .slide import html_of
 from .stepwise import stepwise_graph
 from .svg import picture_to_svg
 
@@ -69,9 +69,8 @@ def panel_data(name: str, loss: Tensor, layer: Any, level: str, notation: Notati
     ratio = hidden_norms[0] / hidden_norms[-1] if hidden_norms[-1] > 0 else None
     return {
         "name": name, "kind": found.kind, "steps": steps, "units": int(hidden[0].shape[-1]),
-        "svg": scripted_figure(picture_to_svg(unrolled, placed, labels, "@PREFIX@-" + slug(name))),
-        "rolled_svg": scripted_figure(picture_to_svg(rolled, rolled_placed, rolled_labels,
-                                                     "@PREFIX@-" + slug(name) + "-rolled")),
+        "svg": picture_to_svg(unrolled, placed, labels, "@PREFIX@-" + slug(name)),
+        "rolled_svg": picture_to_svg(rolled, rolled_placed, rolled_labels, "@PREFIX@-" + slug(name) + "-rolled"),
         "cells": {str(t): indices for t, indices in cells.items()},
         "crossing": {str(t): edges for t, edges in crossing.items()},
         "hidden_norms": hidden_norms, "loss_is": numbers["loss_is"],
