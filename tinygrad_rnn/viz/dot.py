@@ -17,7 +17,7 @@ from .geometry import CHAR, LABEL_LINE, LABEL_MIDDLE, LINE, Box, Layout, Route
 from .graph import Picture
 from .layout import labelled_layout
 from .picture import CHOICES
-from .scripts import dot_markup, dot_quoted, runs_markup
+from .scripts import dot_markup, runs_markup
 
 STYLES = {  # role → Graphviz attributes: parameters blue, inputs grey, outputs orange
     "parameter": 'style="rounded,filled", fillcolor="#cfe2f3", color="#3d85c6"',
@@ -64,9 +64,9 @@ def picture_to_dot(picture: Picture) -> str:
         '  edge [fontname="Helvetica", fontsize=9, color="#555555", arrowsize=0.6];',
     ]
     if picture.title:
-        lines.append(f"  label={dot_markup(picture.title, 14)}; labelloc=t;")
+        lines.append(f"  label={_quote(picture.title)}; labelloc=t;")
     for number, (text, box) in enumerate(placed.clusters):
-        lines.append(f"  subgraph cluster_{number} {{ label={dot_markup(text, 10)}; bb=\"{_bb(box)}\"; style=rounded; "
+        lines.append(f"  subgraph cluster_{number} {{ label={_quote(text)}; bb=\"{_bb(box)}\"; style=rounded; "
                      'color="#aaaaaa"; fontcolor="#444444"; fontsize=10; labeljust=l; }')
     for index, (node, label) in enumerate(zip(picture.nodes, labels)):
         lines.append(_node_line(index, node, label, placed.boxes[index], picture))
@@ -77,7 +77,7 @@ def picture_to_dot(picture: Picture) -> str:
         elif label and route.label_at is not None:
             attributes += _label_attributes(route, label)
         elif label:
-            attributes += f", label={dot_markup(label, 9)}"
+            attributes += f", label={_quote(label)}"
         if label in CHOICES:  # a choice passes along it, not a gradient
             attributes += ", style=dashed"
         lines.append(f"  n{tail} -> n{head} [{attributes}];")
@@ -98,19 +98,19 @@ def _label_attributes(route: Route, label: str) -> str:
     a line's middle lying LABEL_MIDDLE above its baseline."""
     lines = route.label_lines or [label]
     middle = route.label_at[1] + LABEL_MIDDLE - LABEL_LINE * (len(lines) - 1) / 2
-    text = dot_markup("\n".join(lines), 9)
+    text = _quote("\n".join(lines))
     return f', label={text}, lp="{route.label_at[0]:.1f},{middle:.1f}"'
 
 
 def _node_line(index: int, node, label: str, box: Box, picture: Picture) -> str:
-    attributes = (f'label={dot_markup(label, 10)}, pos="{box.x:.1f},{box.y:.1f}!", width={box.width / 72:.3f}, '
+    attributes = (f'label={_quote(label)}, pos="{box.x:.1f},{box.y:.1f}!", width={box.width / 72:.3f}, '
                   f"height={box.height / 72:.3f}, {STYLES[node.kind]}")
     if picture.legend is not None and node.kind != "ellipsis":
         fill = colour(node.gradient_norm, *picture.legend)
         if fill is not None:
             dark = fill in VIRIDIS[:5]
             attributes += f', fillcolor="{fill}", fontcolor="{"white" if dark else "black"}"'
-            attributes += f", tooltip={dot_quoted(f'gradient norm {node.gradient_norm:.3g}')}"
+            attributes += f", tooltip={_quote(f'gradient norm {node.gradient_norm:.3g}')}"
     return f"  n{index} [{attributes}];"
 
 
@@ -131,7 +131,7 @@ def _bb(box: Box) -> str:
 def _texts(placed: Layout) -> list[str]:
     """Row names beside the rows and notes under the figure, as plain text, each from its left end (``\\l``: Graphviz
     would centre it in a box of the estimated width, and a long line, narrower in the real font, moved right)."""
-    return [f'  text{number} [label={_left_label(text)}, shape=plaintext, width={len(text) * CHAR / 72:.3f}, '
+    return [f'  text{number} [label={_quote(text)[:-1]}\\l", shape=plaintext, width={len(text) * CHAR / 72:.3f}, '
             f'height=0.2, pos="{x + len(text) * CHAR / 2:.1f},{y:.1f}!", fontcolor="#444444"];'
             for number, (text, x, y) in enumerate(placed.texts)]
 
@@ -162,15 +162,37 @@ def _slide_corners(placed: Layout, picture: Picture) -> list[str]:
             for k, (x, y) in enumerate([(left + margin, bottom + margin), (right - margin, top - margin)])]
 
 
-def _left_label(text: str) -> str:
-    """A note's label, its line from the left end: plain text ends with ``\\l``, an HTML-like one with a
-    left-aligned break."""
-    written = dot_markup(text, 10, left_lines=True)
-    return written if written.startswith("<") else written[:-1] + '\\l"'
+def _quote(text: str) -> str:
+    return '"' + text.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n") + '"'
 
 
-GRAPHVIZ_PIECE = re.compile(r'<text text-anchor="start" x="([-\d.]+)" y="([-\d.]+)"([^>]*?)(?: baseline-shift="(sub|super)")?'
-                            r' font-size="([\d.]+)">([^<]*)</text>\n?')
+DOT_LABEL = re.compile(r'^(  (?:(n\d+ -> )|(n\d+ \[)|(text\d+ \[)|(subgraph cluster))?.*?)label="((?:[^"\\]|\\.)*)"',
+                       re.M)
+
+
+def scripted_dot(dot_text: str) -> str:
+    r"""The DOT text as Graphviz is given it to draw: each label with a script (:mod:`.scripts`) as an
+    HTML-like label, its scripts in ``<SUB>``/``<SUP>`` at 80% — an arrow's label at 9 points, a node's and
+    a note's at 10, the title at 14. :func:`picture_to_dot` keeps plain text, W_hh as a program writes it
+    (golden files, and a ``.dot`` a reader opens), and a label without a script stays as it is.
+
+    >>> scripted_dot('  n0 [label="h_0", pos="1,2!"];')
+    '  n0 [label=<h<SUB><FONT POINT-SIZE="8">0</FONT></SUB>>, pos="1,2!"];'
+    >>> scripted_dot('  n0 -> n1 [label="my_rnn"];')
+    '  n0 -> n1 [label="my_rnn"];'
+    """
+    def written(found: re.Match) -> str:
+        quoted = found.group(6)
+        left = quoted.endswith("\\l")  # a note: its line from the left end
+        text = re.sub(r"\\(.)", lambda m: "\n" if m.group(1) in "nl" else m.group(1), quoted[:-2] if left else quoted)
+        size = 9 if found.group(2) else 14 if found.group(1) == "  " else 10  # (the title: label= alone)
+        marked = dot_markup(text, size, left_lines=left)
+        return found.group(1) + "label=" + (marked if marked.startswith("<") else f'"{quoted}"')
+
+    return DOT_LABEL.sub(written, dot_text)
+
+GRAPHVIZ_PIECE = re.compile(r'<text text-anchor="start" x="([-\d.]+)" y="([-\d.]+)"([^>]*?)'
+                            r'(?: baseline-shift="(sub|super)")? font-size="([\d.]+)">([^<]*)</text>\n?')
 GRAPHVIZ_GROUP = re.compile(r"<g id=\"[^\"]+\" class=\"(?:node|edge|cluster)\">\n<title>([^<]*)</title>.*?</g>", re.S)
 
 
@@ -186,7 +208,7 @@ def scripts_joined(svg_text: str) -> str:
     >>> drawn = ('<g id="node1" class="node">\n<title>n0</title>\n' + piece.format(10, "", "10.00", "W") +
     ...          piece.format(20, ' baseline-shift="sub"', "8.00", "hh") + "</g>")
     >>> joined = scripts_joined(drawn).splitlines()[2]
-    >>> joined.count("<text"), 'text-anchor="middle" x="19.4"' in joined, '<tspan dy="0.375em" font-size="80%"' in joined
+    >>> joined.count("<text"), 'anchor="middle" x="19.4"' in joined, '<tspan dy="0.375em" font-size="80%"' in joined
     (1, True, True)
     """
     def group(found: re.Match) -> str:

@@ -13,6 +13,8 @@ import subprocess
 import warnings
 from typing import Any
 
+from .dot import scripted_dot, scripts_joined
+
 INSTALL_DOT = (
     "Graphviz's `dot` program is not installed, so the graph cannot be rendered (to_dot() and "
     "save(..., 'figure.dot') still work). Install it with: sudo apt-get install graphviz (Debian/Ubuntu), "
@@ -50,7 +52,6 @@ def digraph(dot_text: str) -> Any:
             kwargs.setdefault("neato_no_op", 2)
             drawn = super().pipe(*args, **kwargs)
             if (args[:1] or [kwargs.get("format")])[0] == "svg":  # (Jupyter's picture): scripts as one line
-                from .dot import scripts_joined
                 joined = scripts_joined(drawn if isinstance(drawn, str) else drawn.decode("utf-8"))
                 return joined if isinstance(drawn, str) else joined.encode("utf-8")
             return drawn
@@ -59,7 +60,7 @@ def digraph(dot_text: str) -> Any:
             kwargs.setdefault("neato_no_op", 2)
             return super().render(*args, **kwargs)
 
-    body = dot_text.strip().splitlines()[1:-1]  # between "digraph … {" and "}"
+    body = scripted_dot(dot_text).strip().splitlines()[1:-1]  # between "digraph … {" and "}"
     return Figure(name="tinygrad_rnn", engine="neato", body=[line + "\n" for line in body])
 
 
@@ -87,6 +88,7 @@ def render_file(dot_text: str, path: str | pathlib.Path, node_count: int, timeou
     if program is None or not dot_available():
         raise GraphvizNotFoundError(INSTALL_DOT)
     warn_if_large(node_count, suggestions)
+    dot_text = scripted_dot(dot_text)  # W_hh drawn as W with "hh" lowered: an HTML-like label
     # Graphviz's own PNG and PDF set a script of a label's second line at the wrong height: where a label has
     # scripts and rsvg-convert is installed, they are drawn from its SVG, each line joined (scripts_joined)
     converted = fmt in ("png", "pdf") and ("<SUB>" in dot_text or "<SUP>" in dot_text) and shutil.which("rsvg-convert")
@@ -103,7 +105,6 @@ def render_file(dot_text: str, path: str | pathlib.Path, node_count: int, timeou
     if result.returncode != 0:
         raise RuntimeError(f"save: Graphviz failed on {path.name}: {result.stderr.decode(errors='replace').strip()}")
     if fmt == "svg" or converted:  # a scripted label's pieces, placed by Graphviz's estimate of the font, joined
-        from .dot import scripts_joined
         target.write_text(scripts_joined(target.read_text(encoding="utf-8")), encoding="utf-8")
     if converted:
         scaled = ["--width", str(width)] if fmt == "png" and width else []

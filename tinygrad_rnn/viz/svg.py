@@ -8,8 +8,6 @@ never clash. The static figures (``save``) are drawn by Graphviz from the same l
 
 from __future__ import annotations
 
-
-
 from .dot import VIRIDIS, colour, legend_values
 from .fitting import LEGEND_CELL, extent, slide_shaped
 from .geometry import ARROW, LABEL_LINE, LINE, Layout, Route
