@@ -6,6 +6,7 @@ import re
 
 import pytest
 from drawing_cases import last_step_loss
+from written import as_written, dot_written, svg_written
 
 import tinygrad_rnn as tr
 from tinygrad_rnn import viz
@@ -15,7 +16,6 @@ from tinygrad_rnn.viz.layout import labelled_layout
 from tinygrad_rnn.viz.notation import PRESETS
 from tinygrad_rnn.viz.picture import display_label
 from tinygrad_rnn.viz.svg import picture_to_svg
-from written import as_written, dot_written, svg_written
 
 PYTORCH = ("W_ih", "W_hh", "b_ih", "b_hh")
 
