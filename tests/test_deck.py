@@ -18,6 +18,7 @@ from slide_checks import (
     standalone,
     title_px,
 )
+from written import flat
 
 import tinygrad_rnn as tr
 from tinygrad_rnn import analysis, cli, viz
@@ -197,22 +198,23 @@ def test_generation_says_what_y_hat_is_and_why_it_stopped(built):
 def test_the_stacked_slide_says_what_j_reads(built):
     text = " ".join(text_of(built.html.parent, "09-stacked-bidirectional").split())  # the lines as wrapped, joined
     # the states as the figure marks them: the step, then the layer and direction
-    assert "J = Σ (h₂⁽²→⁾, h₂⁽²←⁾): layer 2's states at t = 2 (PyTorch's output[-1]); the reverse one has read " \
-        "only x2." in text
-    assert "A classifier reads layer 2's last state in each direction (PyTorch's hn[-2:]): h₂⁽²→⁾ and h₁⁽²←⁾" in text
+    assert flat("J = Σ (h₂⁽²→⁾, h₂⁽²←⁾): layer 2's states at t = 2 (PyTorch's output[-1]); the reverse one has read "
+                "only x_2.") in text  # (its scripts on the line, as the text's tspans read joined)
+    assert flat("A classifier reads layer 2's last state in each direction (PyTorch's hn[-2:]): h₂⁽²→⁾ and "
+                "h₁⁽²←⁾") in text
 
 
 def printed_value(text):
     """A number as a slide prints it (41.9, 8.62·10⁻³, −2.5·10⁻⁷) back to a float."""
     mantissa, _, power = text.replace("−", "-").partition("·10")
-    return float(mantissa) * 10 ** int(power.translate(str.maketrans("⁻⁰¹²³⁴⁵⁶⁷⁸⁹", "-0123456789")) or 0)
+    return float(mantissa) * 10 ** int(flat(power).replace("−", "-") or 0)  # (10⁻³ reads 10−3: its power raised)
 
 
 def test_the_clipping_slides_numbers_add_up_as_printed(built):
     text = " ".join(text_of(built.html.parent, "15-clipping").split())
     rows = re.findall(r"(?:W|b)(?:ih|hh) ([\d.]+) ([\d.]+)", text)
     total, clipped = re.search(r"all together, ‖g‖ ([\d.]+) ([\d.]+)", text).groups()
-    factor = re.search(r"τ / ‖g‖ = ([\d.]+·10[⁻⁰-⁹¹²³]+)", text).group(1)
+    factor = re.search(r"τ / ‖g‖ = ([\d.]+·10[−\d]+)", text).group(1)
     assert len(rows) == 4 and printed_value(clipped) == 1.0
     norm = numpy.sqrt(sum(printed_value(before) ** 2 for before, _ in rows))
     assert abs(norm - printed_value(total)) <= 0.005 * norm, f"√Σ‖·‖² of the rows is {norm:.3g}, printed {total}"
@@ -231,7 +233,7 @@ def test_the_vanishing_slide_has_the_lstm_cell_states_row(built):
     cells = analysis.hidden_state_gradient_norms(loss, found.cell_states)
     hidden = analysis.hidden_state_gradient_norms(loss, found.hidden_states)
     assert cells[0] / cells[-1] > 10 * hidden[0] / hidden[-1]  # the claim the slide makes, checked
-    assert "LSTM, ∂J/∂ct" in text and f"ratio {slide_number(cells[0] / cells[-1])}" in text
+    assert flat("LSTM, ∂J/∂c_t") in text and f"ratio {slide_number(cells[0] / cells[-1])}" in text
     assert f"‖∂J/∂ct‖ falls to {slide_number(cells[0] / cells[-1])} of its value" in text
 
 

@@ -16,6 +16,7 @@ import pytest
 from drawing_cases import last_step_loss
 from test_cli_grid import GRID, arguments
 from test_label_placement import misplaced_labels
+from written import svg_lines
 
 import tinygrad_rnn as tr
 from tinygrad_rnn import viz
@@ -408,7 +409,7 @@ def _edge_labels(svg_text: str) -> list[tuple[str, float, float, int]]:
     found = []
     for element in ElementTree.fromstring(svg_text).iter():
         if element.get("class") == "edge-label":
-            lines = [span.text for span in element if span.tag.endswith("tspan")] or [element.text]
+            lines = svg_lines(element)  # (a line's scripts read with it: tests/written.py)
             found.append((" ".join(lines), float(element.get("x")), float(element.get("y")), len(lines)))
     return found
 

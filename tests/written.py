@@ -37,3 +37,24 @@ def dot_written(dot: str) -> str:
         return 'label="' + as_written(found.group(1).replace("\\n", "\n").replace('\\"', '"')) + '"'
 
     return re.sub(r'label="((?:[^"\\]|\\.)*)"', label, dot)
+
+
+def svg_lines(text_element) -> list[str]:
+    """The lines of one ``<text>`` of the library's SVG, each as plain characters (a script's with its line's:
+    W_hh reads "Whh"): a line is a tspan placed by x and y, or the text itself; a tspan moved by dy only is a
+    script (or the text after one) inside a line."""
+    lines = [span for span in text_element if span.tag.endswith("tspan") and (span.get("x") or span.get("y"))]
+    return ["".join(line.itertext()) for line in lines] or ["".join(text_element.itertext())]
+
+
+def svg_text(element) -> str:
+    """Every word under an SVG element, its scripts marked as :func:`as_written` marks them (W_{hh})."""
+    from xml.etree import ElementTree
+
+    return svg_written(ElementTree.tostring(element, encoding="unicode"))
+
+
+def flat(text: str) -> str:
+    """Plain text as an SVG's words read when its tspans are joined (``itertext``): every script on the line,
+    its marks gone — h₂⁽²→⁾ reads "h2(2→)", W_hh "Whh", 8.6·10⁻³ "8.6·10−3"; code (my_rnn) as it is."""
+    return "".join(part for part, _ in script_runs(text))

@@ -331,10 +331,11 @@ def _label_boxes(root: ElementTree.Element):
 
 
 def _line_extent(line: ElementTree.Element, size: float) -> tuple[float, float, float]:
-    """(width, how far a subscript reaches under the line, a superscript over it) of one line of a label:
-    half an em a character, a script's at its own size; each tspan's dy moves the text from where the
-    one before it left it (:data:`.scripts.SCRIPT_DROP`: a subscript 0.3 em under, a superscript 0.4 over)."""
-    width, under, over, shift = 0.5 * size * len((line.text or "").strip(" ")), 0.0, 0.0, 0.0
+    """(width, how far the line's scripts reach under its own descent, over its own ascent) of one line of a
+    label: half an em a character, a script at its own size, each tspan's dy moving the text from where the one
+    before it left it (:data:`.scripts.SCRIPT_DROP`); each run from 0.7 of its em above where it sits to 0.15
+    under, as a line is."""
+    width, top, bottom, shift = 0.5 * size * len((line.text or "").strip(" ")), -0.7 * size, 0.15 * size, 0.0
     for span in line.iter():
         if span is line:
             continue
@@ -342,9 +343,10 @@ def _line_extent(line: ElementTree.Element, size: float) -> tuple[float, float, 
         px = size * float(scale[:-1]) / 100 if scale.endswith("%") else size
         dy = span.get("dy") or "0"
         shift += float(NUMBER.search(dy).group()) * (px if dy.endswith("em") else 1.0)
-        under, over = max(under, shift), max(over, -shift)
+        if (span.text or "").strip():
+            top, bottom = min(top, shift - 0.7 * px), max(bottom, shift + 0.15 * px)
         width += 0.5 * px * len(span.text or "") + 0.5 * size * len(span.tail or "")
-    return width, under, over
+    return width, bottom - 0.15 * size, -0.7 * size - top
 
 
 def _edge_texts(root: ElementTree.Element):

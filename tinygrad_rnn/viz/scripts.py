@@ -7,8 +7,8 @@ and must not turn code into false subscripts. The rule, decided here and nowhere
 
 * **A symbol's script**: one letter standing alone (W, h, b, ŷ, Σ — not the end of a longer word, not
   after a dot or a quote), then ``_`` or ``^`` and its script: ``W_hh``, ``h_0``, ``x_{t+1}``,
-  ``h^(t)``. So is a script after ``|`` (``∂J/∂W|_(t)``). A script is letters and digits (or a
-  braced or bracketed group), and the name ends with it.
+  ``h^(t)``. So is a script after ``|`` (``∂J/∂W|_(t)``), and a braced power of a number (``10^{−2}``).
+  A script is letters and digits (or a braced or bracketed group), and the name ends with it.
 * **Code**, written as it is: every other ``_``. A name of several letters (``my_rnn``,
   ``cross_entropy``, ``weight_hh_l0``), a name that goes on after its script (``W_hh_l0``, ``x_t_prev``:
   a Python name, not W with "hh"), a dotted path (``head.W_out``).
@@ -42,6 +42,7 @@ LONE_LETTER = r"(?<![\w.\"'])[^\W\d_]"  # a letter that does not end a longer na
 SCRIPTS = re.compile(
     r"(?:(?<=" + LONE_LETTER + r")|(?<=" + LONE_LETTER + "\u0302)|(?<=\\|))"  # W, ŷ (y and its hat), |
     r"(?P<mark>[_^])(?P<script>\{[^}]*\}|\([^)]*\)|[0-9A-Za-z+−]+(?![\w]))"  # h_{t−1}, h^(t), W_hh (not W_hh_l0)
+    r"|(?<=\d)(?P<power>\^\{[^}]*\})"  # 10^{−2}: a braced power of a number (the page's <sup>, read back)
     r"|(?P<sub>[" + SUBSCRIPT_CHARACTERS + r"]+)"  # h₃, Σₜ
     r"|(?P<sup>⁽[^⁾\s]*⁾|[" + SUPERSCRIPT_CHARACTERS + r"]+)")  # ⁽¹→⁾ (an arrow has no superscript form), ᵀ
 
@@ -59,6 +60,8 @@ def script_runs(text: str) -> list[Run]:
             script = found.group("script")
             part = script[1:-1] if script.startswith("{") else script
             kind = "sub" if found.group("mark") == "_" else "sup"
+        elif found.group("power"):
+            part, kind = found.group("power")[2:-1], "sup"
         elif found.group("sub"):
             part, kind = found.group("sub").translate(FROM_SUBSCRIPT), "sub"
         else:

@@ -44,7 +44,8 @@ def log_bars(values: Sequence[float], labels: Sequence[str], box: Box, shown: Se
         y = plot_bottom - plot_height * (decade - low) / (high - low)
         parts.append(f'<line x1="{plot_left - 8:.1f}" y1="{y:.1f}" x2="{left + width:.1f}" y2="{y:.1f}" '
                      f'stroke="#dddddd" stroke-width="1.5"/>')
-        parts.append(text_svg([("10" + str(decade).translate(SUPERSCRIPT), "base")], plot_left - 14, y + 9,
+        # (the power raised as the slide's other numbers are, 1.5·10⁻²: one way of writing scripts a slide)
+        parts.append(text_svg(runs_of("10" + str(decade).translate(SUPERSCRIPT)), plot_left - 14, y + 9,
                               SMALLEST_PX, anchor="end", fill=MUTED))
     every_value_fits = all(text_width(runs_of(slide_number(v, digits)), SMALLEST_PX) < pitch - 8 for v in values)
     every_label_fits = all(text_width(runs_of(label), SMALLEST_PX) < pitch - 6 for label in labels)
