@@ -192,7 +192,7 @@ def scripted_dot(dot_text: str) -> str:
     return DOT_LABEL.sub(written, dot_text)
 
 GRAPHVIZ_PIECE = re.compile(r'<text text-anchor="start" x="([-\d.]+)" y="([-\d.]+)"([^>]*?)'
-                            r'(?: baseline-shift="(sub|super)")? font-size="([\d.]+)">([^<]*)</text>\n?')
+                            r'(?: baseline-shift="(sub|super)")? font-size="([\d.]+)"([^>]*)>([^<]*)</text>\n?')
 GRAPHVIZ_GROUP = re.compile(r"<g id=\"[^\"]+\" class=\"(?:node|edge|cluster)\">\n<title>([^<]*)</title>.*?</g>", re.S)
 
 
@@ -208,7 +208,7 @@ def scripts_joined(svg_text: str) -> str:
     >>> drawn = ('<g id="node1" class="node">\n<title>n0</title>\n' + piece.format(10, "", "10.00", "W") +
     ...          piece.format(20, ' baseline-shift="sub"', "8.00", "hh") + "</g>")
     >>> joined = scripts_joined(drawn).splitlines()[2]
-    >>> joined.count("<text"), 'anchor="middle" x="19.4"' in joined, '<tspan dy="0.375em" font-size="80%"' in joined
+    >>> joined.count("<text"), 'anchor="middle" x="19.4"' in joined, '<tspan dy="0.25em" font-size="80%"' in joined
     (1, True, True)
     """
     def group(found: re.Match) -> str:
@@ -234,12 +234,13 @@ def _lines_joined(block: str, left_aligned: bool) -> str:
             continue
         first, last = line[0], line[-1]
         size = max(float(piece.group(5)) for piece in line)
-        runs = [(unescape(piece.group(6)), {"sub": "sub", "super": "sup"}.get(piece.group(4), "base"))
+        runs = [(unescape(piece.group(7)), {"sub": "sub", "super": "sup"}.get(piece.group(4), "base"))
                 for piece in line]
         last_width = 0.55 * float(last.group(5)) * len(runs[-1][0])  # (Graphviz's own estimate is not written)
         x = float(first.group(1)) if left_aligned else (float(first.group(1)) + float(last.group(1)) + last_width) / 2
         out.append(block[position:first.start()])
         out.append(f'<text text-anchor="{"start" if left_aligned else "middle"}" x="{x:.1f}" y="{first.group(2)}"'
-                   f'{first.group(3)} font-size="{size:g}" xml:space="preserve">{runs_markup(runs)}</text>\n')
+                   f'{first.group(3)} font-size="{size:g}"{first.group(6)} xml:space="preserve">'
+                   f'{runs_markup(runs)}</text>\n')
         position = last.end()
     return "".join(out) + block[position:]

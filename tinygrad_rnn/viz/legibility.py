@@ -47,6 +47,7 @@ NUMBER = re.compile(r"-?\d+(?:\.\d+)?(?:e-?\d+)?")
 
 
 SLIDE = (1920.0, 1080.0)  # a 16:9 slide at 1080p, in pixels
+DESCENDERS = set("gjpqy(),;[]{}|")  # the characters that reach under the line
 
 
 @dataclass
@@ -333,8 +334,9 @@ def _label_boxes(root: ElementTree.Element):
 def _line_extent(line: ElementTree.Element, size: float) -> tuple[float, float, float]:
     """(width, how far the line's scripts reach under its own descent, over its own ascent) of one line of a
     label: half an em a character, a script at its own size, each tspan's dy moving the text from where the one
-    before it left it (:data:`.scripts.SCRIPT_DROP`); each run from 0.7 of its em above where it sits to 0.15
-    under, as a line is."""
+    before it left it (:data:`.scripts.SCRIPT_DROP`); the line from 0.7 of its em above to 0.15 under, a
+    script from 0.7 of its own em above where it sits to 0.15 under where it has a descender (a subscript's
+    digit ends on its own baseline)."""
     width, top, bottom, shift = 0.5 * size * len((line.text or "").strip(" ")), -0.7 * size, 0.15 * size, 0.0
     for span in line.iter():
         if span is line:
@@ -343,8 +345,9 @@ def _line_extent(line: ElementTree.Element, size: float) -> tuple[float, float, 
         px = size * float(scale[:-1]) / 100 if scale.endswith("%") else size
         dy = span.get("dy") or "0"
         shift += float(NUMBER.search(dy).group()) * (px if dy.endswith("em") else 1.0)
-        if (span.text or "").strip():
-            top, bottom = min(top, shift - 0.7 * px), max(bottom, shift + 0.15 * px)
+        if (span.text or "").strip():  # (a script's digits and letters reach under it only with a descender)
+            descent = 0.15 * px if set(span.text) & DESCENDERS else 0.0
+            top, bottom = min(top, shift - 0.7 * px), max(bottom, shift + descent)
         width += 0.5 * px * len(span.text or "") + 0.5 * size * len(span.tail or "")
     return width, bottom - 0.15 * size, -0.7 * size - top
 

@@ -82,7 +82,10 @@ def has_scripts(text: str) -> bool:
     return any(kind != "base" for _, kind in script_runs(text))
 
 
-SCRIPT_DROP = {"sub": 0.3, "sup": -0.4}  # em of the line: how far a subscript sits under it, a superscript over it
+# em of the line: how far a subscript sits under it and a superscript over it — near print's (a subscript's
+# digits end a fifth of an em under the line; a superscript's brackets reach as high as a capital's top, and a
+# little more), so that a label's scripts stay about where its line's capitals and descenders reach
+SCRIPT_DROP = {"sub": 0.2, "sup": -0.3}
 
 
 def svg_markup(text: str) -> str:
@@ -90,7 +93,7 @@ def svg_markup(text: str) -> str:
     (the text around them flows on: a centred label stays centred).
 
     >>> svg_markup("W_hh, b").replace(' xml:space="preserve"', "")
-    'W<tspan dy="0.375em" font-size="80%">hh</tspan><tspan dy="-0.3em">, b</tspan>'
+    'W<tspan dy="0.25em" font-size="80%">hh</tspan><tspan dy="-0.2em">, b</tspan>'
     >>> svg_markup("a < b")
     'a &lt; b'
     """

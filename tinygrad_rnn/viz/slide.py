@@ -23,7 +23,7 @@ import re
 from html import escape
 
 from .numbers import slide_number
-from .scripts import SCRIPT_SCALE, Run, script_runs
+from .scripts import SCRIPT_DROP, SCRIPT_SCALE, Run, script_runs
 
 WIDTH, HEIGHT, MARGIN = 1920, 1080, 60
 TITLE_TOP = 40  # the title band is kept short: the body, where the figures are, gets the height
@@ -101,7 +101,7 @@ def text_svg(runs: list[Run], x: float, y: float, size: float = BODY_PX, anchor:
     """One line of text at (x, y), its baseline; subscripts and superscripts as shifted tspans."""
     parts, offset = [], 0.0
     for part, kind in runs:
-        target = {"base": 0.0, "sub": 0.3 * size, "sup": -0.4 * size}[kind]
+        target = SCRIPT_DROP.get(kind, 0.0) * size
         px = size if kind == "base" else script_px(size)
         parts.append(f'<tspan dy="{target - offset:.1f}" font-size="{px:g}">{escape(part)}</tspan>')
         offset = target
