@@ -89,7 +89,7 @@ def test_the_vanishing_slide_prints_each_cells_ratio(built):
             tr.nn.init.lstm_forget_gate_bias_(recurrent, 1.0)
         loss = last_step_loss(recurrent, deck_module.VANISHING_STEPS)
         norms = analysis.hidden_state_gradient_norms(loss, analysis.find_recurrence(loss).hidden_states)
-        assert f"ratio {slide_number(norms[0] / norms[-1])}" in text
+        assert flat(f"ratio {slide_number(norms[0] / norms[-1])}") in text  # (10⁻⁵ reads 10−5: its power raised)
 
 
 def test_generation_shows_a_choice_fed_back(built):
@@ -233,8 +233,8 @@ def test_the_vanishing_slide_has_the_lstm_cell_states_row(built):
     cells = analysis.hidden_state_gradient_norms(loss, found.cell_states)
     hidden = analysis.hidden_state_gradient_norms(loss, found.hidden_states)
     assert cells[0] / cells[-1] > 10 * hidden[0] / hidden[-1]  # the claim the slide makes, checked
-    assert flat("LSTM, ∂J/∂c_t") in text and f"ratio {slide_number(cells[0] / cells[-1])}" in text
-    assert f"‖∂J/∂ct‖ falls to {slide_number(cells[0] / cells[-1])} of its value" in text
+    assert flat("LSTM, ∂J/∂c_t") in text and flat(f"ratio {slide_number(cells[0] / cells[-1])}") in text
+    assert flat(f"‖∂J/∂c_t‖ falls to {slide_number(cells[0] / cells[-1])} of its value") in text
 
 
 def test_the_perplexity_slide_smooths_the_unigram_by_add_one_and_says_characters_are_not_words(built):
