@@ -174,3 +174,14 @@ def test_h0_and_c0_each_enter_the_first_lstm_cell_on_an_arrow_of_their_own(layer
     assert len(ends) == layers * (2 if bidirectional else 1)  # each layer's and direction's first cell
     for head, end in ends.items():
         assert end["c"][1] > end["h"][1] + 5, (picture.nodes[head].label, end)  # c above h (y runs up), apart
+
+
+def test_the_encoder_decoder_slide_draws_the_end_target_its_model_trains_on():
+    """A real pair's last target is [END] (Seq2Seq.score, a training set's targets): the slide's pair is trained
+    so, and its figure says so by the last J_t."""
+    from tinygrad_rnn.models.seq2seq import END_ID
+    from tinygrad_rnn.viz.lecture_models import NOW, NOW_TARGETS, seq2seq_tokens
+
+    assert NOW_TARGETS[-1] == END_ID and seq2seq_tokens(source=NOW, targets=NOW_TARGETS)[-1] == "[END]"
+    text = svg_written(lecture_deck.encoder_decoder(lecture_deck.Lecture("rnn", resolve("pytorch"))))
+    assert 'target "[END]"' in text and "No [END] target" not in text
