@@ -43,7 +43,7 @@ SCRIPTS = re.compile(
     r"(?:(?<=" + LONE_LETTER + r")|(?<=" + LONE_LETTER + "\u0302)|(?<=\\|))"  # W, ŷ (y and its hat), |
     r"(?P<mark>[_^])(?P<script>\{[^}]*\}|\([^)]*\)|[0-9A-Za-z+−]+(?![\w]))"  # h_{t−1}, h^(t), W_hh (not W_hh_l0)
     r"|(?<=\d)(?P<power>\^\{[^}]*\})"  # 10^{−2}: a braced power of a number (the page's <sup>, read back)
-    r"|(?P<sub>[" + SUBSCRIPT_CHARACTERS + r"]+)"  # h₃, Σₜ
+    r"|(?P<sub>[" + SUBSCRIPT_CHARACTERS + r"]+[→←]*)"  # h₃, Σₜ, CS224N's layer and direction h₂→ (no arrow below)
     r"|(?P<sup>⁽[^⁾\s]*⁾|[" + SUPERSCRIPT_CHARACTERS + r"]+)")  # ⁽¹→⁾ (an arrow has no superscript form), ᵀ
 
 
