@@ -166,8 +166,8 @@ def _quote(text: str) -> str:
     return '"' + text.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n") + '"'
 
 
-DOT_LABEL = re.compile(r'^(  (?:(n\d+ -> )|(n\d+ \[)|(text\d+ \[)|(subgraph cluster))?.*?)label="((?:[^"\\]|\\.)*)"',
-                       re.M)
+DOT_LABEL = re.compile(r'^(  (?:(n\d+ -> )|(n\d+ \[)|(text\d+ \[)|(subgraph cluster))?.*?)label="((?:[^"\\]|\\.)*)"'
+                       r'([^\n]*)', re.M)
 
 
 def scripted_dot(dot_text: str) -> str:
@@ -186,10 +186,15 @@ def scripted_dot(dot_text: str) -> str:
         left = quoted.endswith("\\l")  # a note: its line from the left end
         text = re.sub(r"\\(.)", lambda m: "\n" if m.group(1) in "nl" else m.group(1), quoted[:-2] if left else quoted)
         size = 9 if found.group(2) else 14 if found.group(1) == "  " else 10  # (the title: label= alone)
-        marked = dot_markup(text, size, left_lines=left)
-        return found.group(1) + "label=" + (marked if marked.startswith("<") else f'"{quoted}"')
+        marked, rest = dot_markup(text, size, left_lines=left), found.group(7)
+        width = re.search(r"width=([\d.]+)", rest)
+        if left and marked.startswith("<") and width:  # from the note's left end, not centred in its estimated box
+            marked = (f'<<TABLE BORDER="0" CELLBORDER="0" CELLPADDING="0" CELLSPACING="0"><TR><TD ALIGN="LEFT" '
+                      f'BALIGN="LEFT" WIDTH="{float(width.group(1)) * 72:.0f}">{marked[1:-1]}</TD></TR></TABLE>>')
+        return found.group(1) + "label=" + (marked if marked.startswith("<") else f'"{quoted}"') + rest
 
     return DOT_LABEL.sub(written, dot_text)
+
 
 GRAPHVIZ_PIECE = re.compile(r'<text text-anchor="start" x="([-\d.]+)" y="([-\d.]+)"([^>]*?)'
                             r'(?: baseline-shift="(sub|super)")? font-size="([\d.]+)"([^>]*)>([^<]*)</text>\n?')
