@@ -36,6 +36,7 @@ UNICODE_SCRIPTS = set(SUBSCRIPT_CHARACTERS + SUPERSCRIPT_CHARACTERS)
     ("h^(t)", [("h", "base"), ("(t)", "sup")]),
     ("∂J/∂b_y|ₜ", [("∂J/∂b", "base"), ("y", "sub"), ("|", "base"), ("t", "sub")]),
     ("W_rec", [("W", "base"), ("rec", "sub")]),  # a lecture's own symbol, given with --name W_hh=W_rec
+    ("h′_0", [("h′", "base"), ("0", "sub")]),  # the second call's initial state (h′₁ its states)
     ("1.5·10⁻²", [("1.5·10", "base"), ("−2", "sup")]),
 ])
 def test_a_symbols_scripts_are_scripts(symbol, runs):

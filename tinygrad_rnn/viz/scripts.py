@@ -5,8 +5,8 @@ raised; a program writes ``weight_hh_l0``. A figure holds both kinds of name —
 symbols, and a student's own Python names (a module ``my_rnn``, a parameter ``weight_hh_l0``) —
 and must not turn code into false subscripts. The rule, decided here and nowhere else:
 
-* **A symbol's script**: one letter standing alone (W, h, b, ŷ, Σ — not the end of a longer word, not
-  after a dot or a quote), then ``_`` or ``^`` and its script: ``W_hh``, ``h_0``, ``x_{t+1}``,
+* **A symbol's script**: one letter standing alone (W, h, b, ŷ, Σ, a second call's h′ — not the end of a
+  longer word, not after a dot or a quote), then ``_`` or ``^`` and its script: ``W_hh``, ``h_0``, ``x_{t+1}``,
   ``h^(t)``. So is a script after ``|`` (``∂J/∂W|_(t)``), and a braced power of a number (``10^{−2}``).
   A script is letters and digits (or a braced or bracketed group), and the name ends with it.
 * **Code**, written as it is: every other ``_``. A name of several letters (``my_rnn``,
@@ -40,7 +40,8 @@ FROM_SUPERSCRIPT = str.maketrans(SUPERSCRIPT_CHARACTERS, "0123456789()abcdefghij
 
 LONE_LETTER = r"(?<![\w.\"'])[^\W\d_]"  # a letter that does not end a longer name, a dotted path or a quoted word
 SCRIPTS = re.compile(
-    r"(?:(?<=" + LONE_LETTER + r")|(?<=" + LONE_LETTER + "\u0302)|(?<=\\|))"  # W, ŷ (y and its hat), |
+    # W; ŷ (y and its hat) and h′ (a second call's h); a script after |
+    r"(?:(?<=" + LONE_LETTER + r")|(?<=" + LONE_LETTER + "[\u0302′])|(?<=\\|))"
     r"(?P<mark>[_^])(?P<script>\{[^}]*\}|\([^)]*\)|[0-9A-Za-z+−]+(?![\w]))"  # h_{t−1}, h^(t), W_hh (not W_hh_l0)
     r"|(?<=\d)(?P<power>\^\{[^}]*\})"  # 10^{−2}: a braced power of a number (the page's <sup>, read back)
     r"|(?P<sub>[" + SUBSCRIPT_CHARACTERS + r"]+[→←]*)"  # h₃, Σₜ, CS224N's layer and direction h₂→ (no arrow below)
