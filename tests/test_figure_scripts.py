@@ -186,3 +186,15 @@ def test_the_encoder_decoder_slide_draws_the_end_target_its_model_trains_on():
     assert NOW_TARGETS[-1] == END_ID and seq2seq_tokens(source=NOW, targets=NOW_TARGETS)[-1] == "[END]"
     text = svg_written(lecture_deck.encoder_decoder(lecture_deck.Lecture("rnn", resolve("pytorch"))))
     assert 'target "[END]"' in text and "No [END] target" not in text
+
+
+def test_every_exported_stage_writes_its_scripts_one_way():
+    """An exported stage's equations wrote 6.6·10⁻² in unicode beside the colour scale's raised power and
+    the figure's lowered h₄: one way per slide there too."""
+    from tinygrad_rnn.cli import language_model_loss
+    from tinygrad_rnn.viz.export import stage_slides
+
+    loss, _ = language_model_loss("lstm", steps=3)
+    for name, svg in stage_slides(viz.lecture(loss)):
+        words = "".join(ElementTree.fromstring(svg).itertext())
+        assert not UNICODE_SCRIPTS & set(words), (name, sorted(UNICODE_SCRIPTS & set(words)))
