@@ -169,10 +169,10 @@ def test_a_slide_that_draws_fewer_steps_says_so(built):
 def test_the_encoder_decoder_shows_teacher_forcing_inputs_and_targets(built):
     """Each decoder step is given [BEGIN] or the previous target, never the word it must predict."""
     text = text_of(built.html.parent, "12-encoder-decoder")
-    assert '"[BEGIN]"' in text and 'target "it"' in text and 'target "rains"' in text
-    assert text.count('"rains"') == 1, "the last target is no decoder step's input"
-    assert text.count('"it"') == 2, "J's first target is the next step's input: teacher forcing"
-    assert "own guess. T = 3." in text and "No [END] target here: one after the last word teaches" in text
+    assert '"[BEGIN]"' in text and 'target "now"' in text and 'target "[END]"' in text
+    assert text.count('"[END]"') == 1, "the last target is no decoder step's input"
+    assert text.count('"now"') == 2, "J's first target is the next step's input: teacher forcing"
+    assert "own guess. T = 3." in text and "The last target is [END], as in every pair it trains on" in text
     assert "y_{t−1}" not in text and "reads [BEGIN], then the previous step's target" in text
 
 

@@ -290,8 +290,9 @@ def encoder_decoder(lecture: Lecture) -> str:
                         lecture.figure(seq2seq_loss(cell=lecture.cell, source=NOW, targets=NOW_TARGETS), level="cell",
                                        params="hide", tokens=seq2seq_tokens(source=NOW, targets=NOW_TARGETS)),
                         ["Teacher forcing: the decoder reads [BEGIN], then the previous step's target, never its "
-                         "own guess. Its last target is [END]: the step that teaches it to stop."],
-                        footer=f"“{SOURCE_WORDS[NOW[0]]}”: Spanish for “now”")
+                         "own guess. T = 3."],  # (one line: a second would put the labels under 28 px)
+                        footer=f"“{SOURCE_WORDS[NOW[0]]}”: Spanish for “now”. The last target is [END], as in every "
+                               "pair it trains on: the step that teaches the decoder to stop")
 
 
 def generation(lecture: Lecture) -> str:
