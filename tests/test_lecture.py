@@ -176,7 +176,7 @@ def test_node_information_for_hovering():
     layer, loss = last_step_loss("lstm", steps=3)
     [panel] = page_data(viz.lecture(loss, layer, level="op"))["panels"]
     names = {node["name"]: node for node in panel["nodes"]}
-    state = names["c<sub>2</sub> = add"]  # (the page writes every subscript one way: c₂ as the figure does)
+    state = names["c₂ = add"]
     assert state["op"] == "add" and state["shape"] == [1, 3] and state["scope"].endswith("t=2")
     assert state["grad"] > 0
     sigmoid = next(node for node in panel["nodes"] if node["op"] == "sigmoid")

@@ -48,8 +48,9 @@ SCRIPTS = re.compile(
     r"|(?P<sup>⁽[^⁾\s]*⁾|[" + SUPERSCRIPT_CHARACTERS + r"]+)")  # ⁽¹→⁾ (an arrow has no superscript form), ᵀ
 
 
-def script_runs(text: str) -> list[Run]:
-    """The text as runs of base text, subscripts and superscripts, by the rule above.
+def script_runs(text: str, unicode: bool = True) -> list[Run]:
+    """The text as runs of base text, subscripts and superscripts, by the rule above (``unicode=False``: the
+    unicode scripts left in the base text, as the page's HTML writes them beside the numbers its script prints).
 
     >>> script_runs("h_{t−1}, h^(3), x_t_prev, cross_entropy")
     [('h', 'base'), ('t−1', 'sub'), (', h', 'base'), ('(3)', 'sup'), (', x_t_prev, cross_entropy', 'base')]
@@ -57,6 +58,8 @@ def script_runs(text: str) -> list[Run]:
     runs: list[Run] = []
     position = 0
     for found in SCRIPTS.finditer(text):
+        if not unicode and (found.group("sub") or found.group("sup")):
+            continue
         if found.group("mark"):
             script = found.group("script")
             part = script[1:-1] if script.startswith("{") else script

@@ -53,8 +53,10 @@ def html_of(text: str) -> str:
     >>> html_of("‖∂J/∂h_3‖ < 1, h^(3)")
     '‖∂J/∂h<sub>3</sub>‖ &lt; 1, h<sup>(3)</sup>'
     """
+    # (h₃ and 10⁻² as written: the page's script prints its numbers so, and they stay alike)
     return "".join(escape(part, quote=False) if kind == "base" else f"<{kind}>{escape(part, quote=False)}</{kind}>"
-                   for part, kind in runs_of(text))
+                   for part, kind in script_runs(NUMBER.sub(lambda found: slide_number(float(found.group())), text),
+                                                 unicode=False))
 
 
 def text_of_html(html: str) -> str:
