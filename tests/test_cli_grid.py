@@ -13,6 +13,7 @@ import re
 import xml.etree.ElementTree as ElementTree
 
 import pytest
+from written import svg_lines
 
 from tinygrad_rnn.cli import main
 from tinygrad_rnn.viz.legibility import measure
@@ -121,14 +122,14 @@ def read(svg_text: str):
         tag, classes = element.tag.rsplit("}", 1)[-1], (element.get("class") or "").split()
         if tag == "g" and "node" in classes:
             rect = next(child for child in element.iter() if child.tag.endswith("rect"))
-            lines = [span.text or "" for span in element.iter() if span.tag.endswith("tspan")]
+            lines = svg_lines(next(child for child in element if child.tag.endswith("text")))
             left, top, width, height = (float(rect.get(k)) for k in ("x", "y", "width", "height"))
             centre = (left + width / 2, top + height / 2)
             nodes[int(element.get("data-index"))] = (classes[1], lines, centre)
         elif tag == "path" and "edge" in classes and "loop" not in classes:
             following = elements[k + 1] if k + 1 < len(elements) else None
             # (a label a slide broke in lines holds one tspan per line: the same words, read as one)
-            label = " ".join(span.strip() for span in following.itertext()) \
+            label = " ".join(line.strip() for line in svg_lines(following)) \
                 if following is not None and following.get("class") == "edge-label" else ""
             edges.append((int(element.get("data-tail")), int(element.get("data-head")), label or ""))
     return nodes, edges

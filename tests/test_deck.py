@@ -18,6 +18,7 @@ from slide_checks import (
     standalone,
     title_px,
 )
+from written import flat
 
 import tinygrad_rnn as tr
 from tinygrad_rnn import analysis, cli, viz
@@ -88,7 +89,7 @@ def test_the_vanishing_slide_prints_each_cells_ratio(built):
             tr.nn.init.lstm_forget_gate_bias_(recurrent, 1.0)
         loss = last_step_loss(recurrent, deck_module.VANISHING_STEPS)
         norms = analysis.hidden_state_gradient_norms(loss, analysis.find_recurrence(loss).hidden_states)
-        assert f"ratio {slide_number(norms[0] / norms[-1])}" in text
+        assert flat(f"ratio {slide_number(norms[0] / norms[-1])}") in text  # (10⁻⁵ reads 10−5: its power raised)
 
 
 def test_generation_shows_a_choice_fed_back(built):
@@ -168,10 +169,10 @@ def test_a_slide_that_draws_fewer_steps_says_so(built):
 def test_the_encoder_decoder_shows_teacher_forcing_inputs_and_targets(built):
     """Each decoder step is given [BEGIN] or the previous target, never the word it must predict."""
     text = text_of(built.html.parent, "12-encoder-decoder")
-    assert '"[BEGIN]"' in text and 'target "it"' in text and 'target "rains"' in text
-    assert text.count('"rains"') == 1, "the last target is no decoder step's input"
-    assert text.count('"it"') == 2, "J's first target is the next step's input: teacher forcing"
-    assert "own guess. T = 3." in text and "No [END] target here: one after the last word teaches" in text
+    assert '"[BEGIN]"' in text and 'target "now"' in text and 'target "[END]"' in text
+    assert text.count('"[END]"') == 1, "the last target is no decoder step's input"
+    assert text.count('"now"') == 2, "J's first target is the next step's input: teacher forcing"
+    assert "own guess. T = 3." in text and "The last target is [END], as in every pair it trains on" in text
     assert "y_{t−1}" not in text and "reads [BEGIN], then the previous step's target" in text
 
 
@@ -197,22 +198,23 @@ def test_generation_says_what_y_hat_is_and_why_it_stopped(built):
 def test_the_stacked_slide_says_what_j_reads(built):
     text = " ".join(text_of(built.html.parent, "09-stacked-bidirectional").split())  # the lines as wrapped, joined
     # the states as the figure marks them: the step, then the layer and direction
-    assert "J = Σ (h₂⁽²→⁾, h₂⁽²←⁾): layer 2's states at t = 2 (PyTorch's output[-1]); the reverse one has taken " \
-        "one step, reading layer 1's states at t = 2 (the forward one of them has read x1 and x2)." in text
-    assert "A classifier reads layer 2's last state in each direction (PyTorch's hn[-2:]): h₂⁽²→⁾ and h₁⁽²←⁾" in text
+    assert flat("J = Σ (h₂⁽²→⁾, h₂⁽²←⁾): layer 2's states at t = 2 (PyTorch's output[-1]); the reverse one has taken "
+                "one step, reading layer 1's states at t = 2 (the forward one of them has read x_1 and x_2).") in text
+    assert flat("A classifier reads layer 2's last state in each direction (PyTorch's hn[-2:]): h₂⁽²→⁾ and "
+                "h₁⁽²←⁾") in text
 
 
 def printed_value(text):
     """A number as a slide prints it (41.9, 8.62·10⁻³, −2.5·10⁻⁷) back to a float."""
     mantissa, _, power = text.replace("−", "-").partition("·10")
-    return float(mantissa) * 10 ** int(power.translate(str.maketrans("⁻⁰¹²³⁴⁵⁶⁷⁸⁹", "-0123456789")) or 0)
+    return float(mantissa) * 10 ** int(flat(power).replace("−", "-") or 0)  # (10⁻³ reads 10−3: its power raised)
 
 
 def test_the_clipping_slides_numbers_add_up_as_printed(built):
     text = " ".join(text_of(built.html.parent, "15-clipping").split())
     rows = re.findall(r"(?:W|b)(?:ih|hh) ([\d.]+) ([\d.]+)", text)
     total, clipped = re.search(r"all together, ‖g‖ ([\d.]+) ([\d.]+)", text).groups()
-    factor = re.search(r"τ / ‖g‖ = ([\d.]+·10[⁻⁰-⁹¹²³]+)", text).group(1)
+    factor = re.search(r"τ / ‖g‖ = ([\d.]+·10[−\d]+)", text).group(1)
     assert len(rows) == 4 and printed_value(clipped) == 1.0
     norm = numpy.sqrt(sum(printed_value(before) ** 2 for before, _ in rows))
     assert abs(norm - printed_value(total)) <= 0.005 * norm, f"√Σ‖·‖² of the rows is {norm:.3g}, printed {total}"
@@ -231,8 +233,8 @@ def test_the_vanishing_slide_has_the_lstm_cell_states_row(built):
     cells = analysis.hidden_state_gradient_norms(loss, found.cell_states)
     hidden = analysis.hidden_state_gradient_norms(loss, found.hidden_states)
     assert cells[0] / cells[-1] > 10 * hidden[0] / hidden[-1]  # the claim the slide makes, checked
-    assert "LSTM, ∂J/∂ct" in text and f"ratio {slide_number(cells[0] / cells[-1])}" in text
-    assert f"‖∂J/∂ct‖ falls to {slide_number(cells[0] / cells[-1])} of its value" in text
+    assert flat("LSTM, ∂J/∂c_t") in text and flat(f"ratio {slide_number(cells[0] / cells[-1])}") in text
+    assert flat(f"‖∂J/∂c_t‖ falls to {slide_number(cells[0] / cells[-1])} of its value") in text
 
 
 def test_the_perplexity_slide_smooths_the_unigram_by_add_one_and_says_characters_are_not_words(built):

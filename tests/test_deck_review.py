@@ -7,6 +7,7 @@ import xml.etree.ElementTree as ElementTree
 import numpy
 import pytest
 from slide_checks import SVG, figures
+from written import flat
 
 from tinygrad_rnn.viz import lecture_deck as deck_module
 from tinygrad_rnn.viz.notation import resolve
@@ -27,7 +28,7 @@ def figure_texts(root):
 
 def printed_value(text):
     mantissa, _, power = text.replace("−", "-").partition("·10")
-    return float(mantissa) * 10 ** int(power.translate(str.maketrans("⁻⁰¹²³⁴⁵⁶⁷⁸⁹", "-0123456789")) or 0)
+    return float(mantissa) * 10 ** int(flat(power).replace("−", "-") or 0)  # (10⁻³ reads 10−3: its power raised)
 
 
 @pytest.mark.parametrize("notation, bias", [("cs224n", "b₁"), ("usc", "b")])
@@ -35,11 +36,11 @@ def test_the_clipping_slide_has_one_row_for_the_lectures_one_bias_and_still_adds
     text = words(slide(deck_module.clipping, notation=notation))
     table = text.split("after clipping at τ = 1 ")[1].split(" all together")[0]
     rows = re.findall(r"(\S+) ([\d.]+) ([\d.]+)", table)
-    assert [name for name, _, _ in rows].count(bias) == 1 and len(rows) == 3, rows
+    assert [name for name, _, _ in rows].count(flat(bias)) == 1 and len(rows) == 3, rows
     total = re.search(r"all together, ‖g‖ ([\d.]+)", text).group(1)
     norm = numpy.sqrt(sum(printed_value(before) ** 2 for _, before, _ in rows))
     assert abs(norm - printed_value(total)) <= 0.005 * norm, f"√Σ‖·‖² of the rows is {norm:.3g}, printed {total}"
-    assert f"{bias} = bias_ih + bias_hh, PyTorch's two biases: its row is the norm of both together" in text
+    assert f"{flat(bias)} = bias_ih + bias_hh, PyTorch's two biases: its row is the norm of both together" in text
 
 
 @pytest.mark.parametrize("make", [deck_module.lstm_cell, deck_module.gru_cell])
@@ -47,6 +48,7 @@ def test_the_clipping_slide_has_one_row_for_the_lectures_one_bias_and_still_adds
 def test_a_cell_at_op_level_names_each_part_of_the_one_bias_apart(make, notation, bias):
     root = slide(make, notation=notation)
     labels = figure_texts(root)
+    bias = flat(bias)  # (b₁ reads b1 with its tspans joined)
     assert sum(label.endswith(f", {bias}′") for label in labels) == 1, labels  # the linear of W_e (W_x)
     assert sum(label.endswith(f", {bias}″") for label in labels) == 1, labels  # the linear of W_h
     assert not any(label.endswith(f", {bias}") for label in labels), "a bare b₁ where only a part is added"
@@ -59,7 +61,7 @@ def test_the_gru_cell_names_no_wire_n_and_writes_its_candidate_in_the_notation()
     assert not {"n", "r", "z"} & set(labels), "the wire of W_in x + b_in is not n"
     text = words(slide(deck_module.gru_cell, notation="cs224n"))
     assert "Win" not in text and "bin" not in text and "bhn" not in text
-    assert "n = tanh([We x(t) + b₁′]ₙ + r ⊙ [Wh h(t−1) + b₁″]ₙ)" in text
+    assert flat("n = tanh([We x(t) + b₁′]ₙ + r ⊙ [Wh h(t−1) + b₁″]ₙ)") in text
     assert "n = tanh(Win xt + bin + r ⊙ (Whn ht−1 + bhn))" in words(slide(deck_module.gru_cell))
 
 
@@ -67,8 +69,9 @@ def test_the_gru_cell_names_no_wire_n_and_writes_its_candidate_in_the_notation()
 def test_gates_carry_the_time_step_where_the_states_do(make, gates):
     cs224n, pytorch = figure_texts(slide(make, notation="cs224n")), figure_texts(slide(make))
     for gate in gates:
-        assert f"{gate}⁽¹⁾ = " in " ".join(cs224n) and f"{gate}₁ = " not in " ".join(cs224n), cs224n
-        assert f"{gate}₁ = " in " ".join(pytorch), pytorch
+        # (i⁽¹⁾ reads i(1) with its tspans joined, i₁ reads i1)
+        assert flat(f"{gate}⁽¹⁾ = ") in " ".join(cs224n) and flat(f"{gate}₁ = ") not in " ".join(cs224n), cs224n
+        assert flat(f"{gate}₁ = ") in " ".join(pytorch), pytorch
 
 
 def test_generation_calls_the_scores_s_and_writes_the_words_the_decoder_chose():
@@ -76,7 +79,7 @@ def test_generation_calls_the_scores_s_and_writes_the_words_the_decoder_chose():
 
     root = slide(deck_module.generation)
     labels, text = figure_texts(root), words(root)
-    assert "s₂ = linear" in labels and not any(label.startswith("ŷ") for label in labels), labels
+    assert flat("s₂ = linear") in labels and not any(label.startswith("ŷ") for label in labels), labels
     assert "ŷt = softmax(st)" in text and "log P(output | x)" in labels
     seed = int(re.search(r"\(seed (\d+)\)", text).group(1))
     chosen = [TARGET_WORDS[t] for t in seq2seq_model(cell="rnn", seed=seed).greedy(seq2seq_source(ids=ONE_WORD), 2)[0]]

@@ -185,7 +185,7 @@ def test_mathml_becomes_lines_of_runs_with_their_scripts():
     mathml = ('<math><mtable><mtr><mtd><mrow><msub><mi>h</mi><mi>3</mi></msub><mo>=</mo><mn class="number">'
               '2.500e-3</mn></mrow></mtd></mtr><mtr><mtd><msup><mi>W</mi><mi>T</mi></msup><mtext>x_4</mtext>'
               '<mn>-0.120</mn></mtd></mtr></mtable></math>')
-    assert export.equation_lines(mathml) == [[("h", "base"), ("3", "sub"), (" = 2.5·10⁻³", "base")],
+    assert export.equation_lines(mathml) == [[("h", "base"), ("3", "sub"), (" = 2.5·10", "base"), ("−3", "sup")],
                                              [("W", "base"), ("T", "sup"), (" x", "base"), ("4", "sub"),
                                               ("−0.120", "base")]]
 

@@ -9,6 +9,7 @@ import re
 import xml.etree.ElementTree as ElementTree
 
 import pytest
+from written import svg_lines
 
 import tinygrad_rnn as tr
 from tinygrad_rnn.viz.geometry import LABEL_CHAR, LABEL_LINE, Box, Layout, Route, segment_enters
@@ -37,8 +38,7 @@ def misplaced_labels(svg_text: str) -> list[tuple[str, float, float]]:
             values = [float(v) for v in NUMBER.findall(element.get("d"))]
             lines.append(list(zip(values[0::2], values[1::2])))
         elif element.tag.endswith("text") and "edge-label" in classes:
-            spans = [span for span in element if span.tag.endswith("tspan")] or [element]
-            words = [(span.text or "").strip() for span in spans]
+            words = [line.strip() for line in svg_lines(element)]  # (a line's scripts with it: tests/written.py)
             x, y = float(element.get("x")), float(element.get("y"))
             half = max(len(w) for w in words) * LABEL_CHAR / 2
             labels.append((" ".join(words), len(lines) - 1, (x - half, y - 7, x + half, y + 2.5 + LABEL_LINE *

@@ -498,3 +498,35 @@ def test_the_figures_window_cuts_no_node_and_no_label(browser, tmp_path):
             page.wait_for_timeout(100)  # the window is set in the frame after the stage
             assert page.evaluate(CUT_NODES) == [], (theme, stage)
     assert problems == []
+
+
+LOSS_IN_VIEW = """(t) => {
+  const svg = [...document.querySelectorAll('.tgr-lecture .figure svg')].find(s => s.getClientRects().length);
+  const box = svg.getBoundingClientRect();
+  // what shows: the SVG's box less its clip-path's inset (one to four values, as CSS's shorthand)
+  const [top, right = top, bottom = top, left = right] = (getComputedStyle(svg).clipPath
+    .match(/inset\\(([^)]*)\\)/) || [, '0'])[1].trim().split(/\\s+/).map(parseFloat);
+  const frame = {left: box.left + left, right: box.right - right, top: box.top + top, bottom: box.bottom - bottom};
+  const loss = [...svg.querySelectorAll('.node.group')].find(n => n.textContent.startsWith(`J${t} = `));
+  const r = loss.getBoundingClientRect();
+  return r.top >= frame.top - 0.5 && r.bottom <= frame.bottom + 0.5 && r.left >= frame.left - 0.5 &&
+    r.right <= frame.right + 0.5;
+}"""
+
+
+@pytest.mark.parametrize("width, height", [(1280, 720), (1920, 1080)])
+def test_a_backward_stage_shows_the_loss_its_text_names(browser, tmp_path, width, height):
+    """Going back with a loss at every step, stage t's text is ∂J/∂h_t = (1/T) ∂J_t/∂h_t + …: the window
+    shows J_t (at t = 4 of an LSTM language model it showed the cells, the loss row above the window)."""
+    loss, _ = language_model_loss("lstm", steps=4)
+    path = viz.lecture(loss, tokens="the students opened their books".split()).save(tmp_path / "lm.html")
+    page, problems = open_page(browser, path, width, height, motion="reduce")
+    stages = page.evaluate("JSON.parse(document.querySelector('script.tgr-data').textContent)")["panels"][0]["stages"]
+    backward = [(k + 1, stage["t"]) for k, stage in enumerate(stages) if stage["phase"] == "backward"
+                and stage["t"] <= 4]
+    assert [t for _, t in backward] == [4, 3, 2, 1]
+    for stage, t in backward:
+        go_to(page, stage)
+        page.wait_for_timeout(100)  # the window is set in the frame after the stage
+        assert page.evaluate(LOSS_IN_VIEW, t), (width, height, t)
+    assert problems == []

@@ -16,6 +16,7 @@ import pytest
 from drawing_cases import last_step_loss
 from test_cli_grid import GRID, arguments, drawn_figure
 from test_label_placement import misplaced_labels
+from written import flat, svg_lines
 
 import tinygrad_rnn as tr
 from tinygrad_rnn import viz
@@ -417,7 +418,7 @@ def _edge_labels(svg_text: str) -> list[tuple[str, float, float, int]]:
     found = []
     for element in ElementTree.fromstring(svg_text).iter():
         if element.get("class") == "edge-label":
-            lines = [span.text for span in element if span.tag.endswith("tspan")] or [element.text]
+            lines = svg_lines(element)  # (a line's scripts read with it: tests/written.py)
             found.append((" ".join(lines), float(element.get("x")), float(element.get("y")), len(lines)))
     return found
 
@@ -481,7 +482,8 @@ def test_a_stacked_bidirectional_figure_names_each_state_once_and_off_the_lines(
     found = label_clashes(text)
     assert found.overlaps == [] and found.crossed == [], found  # (layer 2's h₄ once sat on J's lines)
     names = [words for words, _, _, _ in _edge_labels(text)]
-    assert names.count("h₁⁽¹←⁾") == 1 and names.count("h₁⁽¹→⁾") == 2  # (h₁⁽¹→⁾: to t=2, and up to layer 2)
+    # (h₁⁽¹→⁾: to t=2, and up to layer 2; each read with its scripts on the line, as its tspans join)
+    assert names.count(flat("h₁⁽¹←⁾")) == 1 and names.count(flat("h₁⁽¹→⁾")) == 2
 
 
 def test_a_step_of_ops_left_out_takes_a_column_only_as_wide_as_its_words():

@@ -13,6 +13,7 @@ import sys
 import numpy
 import pytest
 from drawing_cases import last_step_loss
+from written import as_written, svg_written
 
 import tinygrad_rnn as tr
 from tinygrad_rnn import viz
@@ -298,7 +299,8 @@ def test_jupyter_shows_the_drawing_inline_with_the_layout_kept():
     bundle = figure._repr_mimebundle_()
     svg = bundle["image/svg+xml"]
     assert svg.lstrip().startswith("<?xml") or "<svg" in svg
-    assert svg.count("t=") >= 3 and "c₁ = add" in svg  # the step boxes and named states, as in to_dot
+    # the step boxes and named states, as in to_dot (c₁ with its 1 lowered: one text, its script a tspan)
+    assert svg.count("t=") >= 3 and as_written("c₁ = add") in svg_written(svg)
     width = float(re.search(r'<svg width="([\d.]+)pt"', svg).group(1))
     assert 600 < width < 2000  # a 3-step op-level LSTM: about a slide's width at full size, not a staircase
 

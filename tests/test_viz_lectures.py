@@ -11,6 +11,7 @@ import shutil
 
 import pytest
 from drawing_cases import last_step_loss
+from written import as_written, svg_written
 
 import tinygrad_rnn as tr
 from tinygrad_rnn import viz
@@ -260,7 +261,7 @@ def test_without_graphviz_the_same_figure_is_written_as_svg(tmp_path, monkeypatc
         assert isinstance(figure, viz.SVGFigure) and figure._repr_svg_() == ours
         assert node_centres(ours) == node_centres(drawn), options
         if "title" in options:
-            assert "‖∂J/∂h_t‖" in ours and "gradient norm" in ours and "#440154" in ours
+            assert as_written("‖∂J/∂h_t‖") in svg_written(ours) and "gradient norm" in ours and "#440154" in ours
     monkeypatch.setenv("PATH", str(tmp_path))
     with pytest.raises(viz.GraphvizNotFoundError, match="apt-get install graphviz"):
         viz.save(loss, path=tmp_path / "figure.png", level="cell")

@@ -6,6 +6,7 @@ import re
 
 import pytest
 from drawing_cases import last_step_loss
+from written import as_written, dot_written, svg_written
 
 import tinygrad_rnn as tr
 from tinygrad_rnn import viz
@@ -21,12 +22,12 @@ PYTORCH = ("W_ih", "W_hh", "b_ih", "b_hh")
 
 def both_texts(loss, **options) -> list[str]:
     """The figure as Graphviz's DOT and as the library's own SVG (labels unescaped), free size: each label
-    and note on one line (a slide breaks long ones)."""
-    dot = viz.to_dot(loss, slide=False, **options).replace("\\n", "\n").replace('\\"', '"')
+    and note on one line (a slide breaks long ones); their scripts marked alike (W_{hh}^{(1)}: tests/written.py)."""
+    dot = viz.to_dot(loss, slide=False, **options)
     picture = build_picture((loss,), **{k: v for k, v in options.items() if k not in ("title", "rankdir")})
     labels, placed = labelled_layout(picture)
     svg = picture_to_svg(picture, placed, labels, "t", figure=True)
-    return [dot, svg.replace("&quot;", '"')]
+    return [dot_written(dot), svg_written(svg)]
 
 
 def cells(loss, **options):
@@ -35,8 +36,9 @@ def cells(loss, **options):
 
 
 def words(text: str) -> set[str]:
-    """The names written in a figure: W_hh, W_hh⁽²⁾, b₁, h₃⁽¹⁾ (superscripts and subscripts kept)."""
-    return set(re.findall(r"[A-Za-zŷ][\w⁽⁾⁰¹²³⁴⁵⁶⁷⁸⁹ᵃ-ᶻᵀ→←₀-₉]*", text))
+    """The names written in a figure: W_hh, W_hh⁽²⁾, b₁, h₃⁽¹⁾ (superscripts and subscripts kept), each as
+    :func:`as_written` marks its scripts (W_{hh}^{(2)})."""
+    return set(re.findall(r"[A-Za-zŷ](?:_\{[^}]*\}|\^\{[^}]*\}|[A-Za-z0-9])*", as_written(text)))
 
 
 def test_two_layers_name_their_own_weights_and_states():
@@ -51,7 +53,7 @@ def test_two_layers_name_their_own_weights_and_states():
     assert not states & {"h₁", "h₂", "h₃"}  # no state without its layer
     assert "h₃⁽²⁾: the state h of layer 2 at step 3" in picture.notes  # which index is which, said once
     for text in both_texts(loss, level="cell"):
-        assert "W_hh⁽¹⁾" in text and "W_hh⁽²⁾" in text and "W_hh," not in text
+        assert as_written("W_hh⁽¹⁾") in text and as_written("W_hh⁽²⁾") in text and as_written("W_hh,") not in text
         assert "the same at every step of its layer" in text
         assert "layer 1 →" in text and "layer 2 →" in text and "layer 0" not in text
 
@@ -65,7 +67,7 @@ def test_two_directions_name_their_own_weights_and_states():
     states = {label for _, _, label in picture.edges if label}
     assert "h₂⁽→⁾" in states and "h₂⁽←⁾" in states
     for text in both_texts(loss, level="cell"):
-        assert "W_hh⁽→⁾" in text and "W_hh⁽←⁾" in text
+        assert as_written("W_hh⁽→⁾") in text and as_written("W_hh⁽←⁾") in text
         assert "of its direction" in text
 
 
@@ -75,8 +77,8 @@ def test_encoder_and_decoder_name_their_own_weights():
     logits = model(tr.tensor([[4, 5, 6]]), tr.tensor([[2, 5]]))
     loss = tr.nn.functional.cross_entropy(logits.reshape(-1, 7), tr.tensor([5, 3]))
     for text in both_texts(loss, level="cell"):
-        assert "W_hh⁽ᵉ⁾" in text and "W_hh⁽ᵈ⁾" in text and "h₃⁽ᵉ⁾" in text and "h₄⁽ᵈ⁾" in text
-        assert "W_hh," not in text  # no bare name that would say the two share it
+        assert all(as_written(name) in text for name in ("W_hh⁽ᵉ⁾", "W_hh⁽ᵈ⁾", "h₃⁽ᵉ⁾", "h₄⁽ᵈ⁾"))
+        assert as_written("W_hh,") not in text  # no bare name that would say the two share it
     backward = build_picture((loss,), level="cell", backward=True)
     sums = [n.label for n in backward.nodes if n.label.startswith("∂J/∂W_ih")]
     assert sorted(s.split(" =")[0] for s in sums) == ["∂J/∂W_ih⁽ᵈ⁾", "∂J/∂W_ih⁽ᵉ⁾"]
@@ -85,8 +87,8 @@ def test_encoder_and_decoder_name_their_own_weights():
 def test_one_layer_keeps_plain_names():
     _, loss = last_step_loss("lstm", steps=3)
     for text in both_texts(loss, level="cell"):
-        assert "W_ih, b_ih" in text and "⁽" not in text
-        assert "W_hh, b_hh, …: each is one tensor, the same at every step" in text
+        assert as_written("W_ih, b_ih") in text and "^{(" not in text
+        assert as_written("W_hh, b_hh, …: each is one tensor, the same at every step") in text
 
 
 def test_tied_embedding_is_drawn_with_one_name_and_said_to_be_one_tensor():
@@ -128,11 +130,12 @@ def test_every_preset_names_the_figure_and_leaves_none_of_pytorchs(preset):
     loss, _ = language_model_loss("rnn", steps=3)
     for text in both_texts(loss, level="cell", notation=preset):
         written = words(text)
-        assert EXPECTED[preset] <= written, EXPECTED[preset] - written
+        expected = {as_written(name) for name in EXPECTED[preset]}
+        assert expected <= written, expected - written
         if preset not in ("pytorch", "cmu"):
-            assert not written & set(PYTORCH), written & set(PYTORCH)
+            assert not written & words(" ".join(PYTORCH)), written & words(" ".join(PYTORCH))
         if preset == "cmu":
-            assert not written & {"W_ih", "b_ih", "b_hh"}
+            assert not written & words("W_ih b_ih b_hh")
     if preset == "cs224n":
         picture = build_picture((loss,), level="cell", notation="cs224n")
         labels = [display_label(n) for n in picture.nodes] + [label for *_, label in picture.edges]
@@ -203,7 +206,7 @@ def test_the_cli_renames_with_notation_and_name(tmp_path, capsys):
     assert main(["graph", "--level", "cell", "--loss", "every", "--notation", "cs224n", "--tokens",
                  "the students opened their", "-o", str(out)]) == 0
     text = out.read_text(encoding="utf-8").replace("\\n", "\n")
-    assert not words(text) & set(PYTORCH) and "W_e" in text and 'target \\"their\\"' in text
+    assert not words(text) & words(" ".join(PYTORCH)) and "W_e" in text and 'target \\"their\\"' in text
     assert main(["graph", "--level", "cell", "--name", "W_hy=U", "-o", str(out)]) == 1
     assert "W_hy names nothing in this figure" in capsys.readouterr().err
     with pytest.raises(SystemExit):

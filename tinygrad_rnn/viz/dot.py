@@ -9,12 +9,15 @@ golden files and slide diffs stay stable.
 from __future__ import annotations
 
 import math
+import re
+from html import unescape
 
 from .fitting import extent, slide_shaped
 from .geometry import CHAR, LABEL_LINE, LABEL_MIDDLE, LINE, Box, Layout, Route
 from .graph import Picture
 from .layout import labelled_layout
 from .picture import CHOICES
+from .scripts import dot_markup, runs_markup
 
 STYLES = {  # role → Graphviz attributes: parameters blue, inputs grey, outputs orange
     "parameter": 'style="rounded,filled", fillcolor="#cfe2f3", color="#3d85c6"',
@@ -162,3 +165,88 @@ def _slide_corners(placed: Layout, picture: Picture) -> list[str]:
 
 def _quote(text: str) -> str:
     return '"' + text.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n") + '"'
+
+
+DOT_LABEL = re.compile(r'^(  (?:(n\d+ -> )|(n\d+ \[)|(text\d+ \[)|(subgraph cluster))?.*?)label="((?:[^"\\]|\\.)*)"'
+                       r'([^\n]*)', re.M)
+
+
+def scripted_dot(dot_text: str) -> str:
+    r"""The DOT text as Graphviz is given it to draw: each label with a script (:mod:`.scripts`) as an
+    HTML-like label, its scripts in ``<SUB>``/``<SUP>`` at 80% — an arrow's label at 9 points, a node's and
+    a note's at 10, the title at 14. :func:`picture_to_dot` keeps plain text, W_hh as a program writes it
+    (golden files, and a ``.dot`` a reader opens), and a label without a script stays as it is.
+
+    >>> scripted_dot('  n0 [label="h_0", pos="1,2!"];')
+    '  n0 [label=<h<SUB><FONT POINT-SIZE="8">0</FONT></SUB>>, pos="1,2!"];'
+    >>> scripted_dot('  n0 -> n1 [label="my_rnn"];')
+    '  n0 -> n1 [label="my_rnn"];'
+    """
+    def written(found: re.Match) -> str:
+        quoted = found.group(6)
+        left = quoted.endswith("\\l")  # a note: its line from the left end
+        text = re.sub(r"\\(.)", lambda m: "\n" if m.group(1) in "nl" else m.group(1), quoted[:-2] if left else quoted)
+        size = 9 if found.group(2) else 14 if found.group(1) == "  " else 10  # (the title: label= alone)
+        marked, rest = dot_markup(text, size, left_lines=left), found.group(7)
+        width = re.search(r"width=([\d.]+)", rest)
+        if left and marked.startswith("<") and width:  # from the note's left end, not centred in its estimated box
+            marked = (f'<<TABLE BORDER="0" CELLBORDER="0" CELLPADDING="0" CELLSPACING="0"><TR><TD ALIGN="LEFT" '
+                      f'BALIGN="LEFT" WIDTH="{float(width.group(1)) * 72:.0f}">{marked[1:-1]}</TD></TR></TABLE>>')
+        return found.group(1) + "label=" + (marked if marked.startswith("<") else f'"{quoted}"') + rest
+
+    return DOT_LABEL.sub(written, dot_text)
+
+
+GRAPHVIZ_PIECE = re.compile(r'<text text-anchor="start" x="([-\d.]+)" y="([-\d.]+)"([^>]*?)'
+                            r'(?: baseline-shift="(sub|super)")? font-size="([\d.]+)"([^>]*)>([^<]*)</text>\n?')
+GRAPHVIZ_GROUP = re.compile(r"<g id=\"[^\"]+\" class=\"(?:node|edge|cluster)\">\n<title>([^<]*)</title>.*?</g>", re.S)
+
+
+def scripts_joined(svg_text: str) -> str:
+    r"""Graphviz's SVG with each line of a scripted label as one ``<text>``: Graphviz writes an HTML-like
+    label's pieces (W, then "hh" shifted down) as separate texts placed by its own estimate of the font,
+    so that in any other font they overlap or drift apart; joined, the line flows as one text (its
+    scripts as tspans, as the library's own SVG writes them), centred where Graphviz centred it — a
+    note's line from its left end. (Graphviz's PNG and PDF measure the font they draw with: only its
+    SVG needs this.)
+
+    >>> piece = '<text text-anchor="start" x="{}" y="-5" font-family="Helvetica"{} font-size="{}">{}</text>\n'
+    >>> drawn = ('<g id="node1" class="node">\n<title>n0</title>\n' + piece.format(10, "", "10.00", "W") +
+    ...          piece.format(20, ' baseline-shift="sub"', "8.00", "hh") + "</g>")
+    >>> joined = scripts_joined(drawn).splitlines()[2]
+    >>> joined.count("<text"), 'anchor="middle" x="19.4"' in joined, '<tspan dy="0.25em" font-size="80%"' in joined
+    (1, True, True)
+    """
+    def group(found: re.Match) -> str:
+        left_aligned = re.fullmatch(r"text\d+", found.group(1)) is not None  # a note, from its left end
+        return _lines_joined(found.group(0), left_aligned)
+
+    return GRAPHVIZ_GROUP.sub(group, svg_text)
+
+
+def _lines_joined(block: str, left_aligned: bool) -> str:
+    pieces = list(GRAPHVIZ_PIECE.finditer(block))
+    if not any(piece.group(4) for piece in pieces):
+        return block
+    lines: list[list[re.Match]] = []
+    for piece in pieces:  # a line: the pieces one after another at one height
+        if lines and lines[-1][-1].group(2) == piece.group(2) and lines[-1][-1].end() == piece.start():
+            lines[-1].append(piece)
+        else:
+            lines.append([piece])
+    out, position = [], 0
+    for line in lines:
+        if not any(piece.group(4) for piece in line):
+            continue
+        first, last = line[0], line[-1]
+        size = max(float(piece.group(5)) for piece in line)
+        runs = [(unescape(piece.group(7)), {"sub": "sub", "super": "sup"}.get(piece.group(4), "base"))
+                for piece in line]
+        last_width = 0.55 * float(last.group(5)) * len(runs[-1][0])  # (Graphviz's own estimate is not written)
+        x = float(first.group(1)) if left_aligned else (float(first.group(1)) + float(last.group(1)) + last_width) / 2
+        out.append(block[position:first.start()])
+        out.append(f'<text text-anchor="{"start" if left_aligned else "middle"}" x="{x:.1f}" y="{first.group(2)}"'
+                   f'{first.group(3)} font-size="{size:g}"{first.group(6)} xml:space="preserve">'
+                   f'{runs_markup(runs)}</text>\n')
+        position = last.end()
+    return "".join(out) + block[position:]

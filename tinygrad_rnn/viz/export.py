@@ -335,7 +335,7 @@ def equation_lines(mathml: str) -> list[list[Run]]:
 
     >>> equation_lines('<math><mtable><mtr><mtd><mrow><msub><mi>h</mi><mi>2</mi></msub><mo>=</mo>'
     ...                '<mn class="number">1.496e-2</mn></mrow></mtd></mtr></mtable></math>')
-    [[('h', 'base'), ('2', 'sub'), (' = 1.5·10⁻²', 'base')]]
+    [[('h', 'base'), ('2', 'sub'), (' = 1.5·10', 'base'), ('−2', 'sup')]]
     """
     root = ElementTree.fromstring(mathml)
     rows = [row for row in root.iter() if _tag(row) == "mtr"] or [root]
@@ -347,14 +347,14 @@ def _math_runs(element: ElementTree.Element, kind: str) -> list[Run]:
     tag = _tag(element)
     text = (element.text or "").replace("\u00a0", " ")
     if tag == "mn":
-        # the page's norms (1.496e-2) as a slide writes them; a vector's entries (0.057) as printed
-        return [(slide_number(float(text)) if re.fullmatch(r"-?[\d.]+e[+-]?\d+", text) else
-                 text.replace("-", "−"), kind)]
+        # the page's norms (1.496e-2) as a slide writes them, the power raised as every other script of the
+        # slide is (runs_of); a vector's entries (0.057) as printed
+        text = slide_number(float(text)) if re.fullmatch(r"-?[\d.]+e[+-]?\d+", text) else text.replace("-", "−")
+        return [(part, kind if part_kind == "base" else part_kind) for part, part_kind in runs_of(text)]
     if tag == "mo":
         return [(f" {text} " if text in SPACED else ", " if text == "," else text, kind)]
-    if tag in ("mi", "mtext"):
-        return [(part, kind if part_kind == "base" else part_kind) for part, part_kind in runs_of(text)] \
-            if "_" in text else [(text, kind)]
+    if tag in ("mi", "mtext"):  # (h_3 and h₃ alike: every script one way)
+        return [(part, kind if part_kind == "base" else part_kind) for part, part_kind in runs_of(text)]
     children = list(element)
     if tag in ("msub", "msup") and len(children) == 2:
         script = kind if kind != "base" else ("sub" if tag == "msub" else "sup")

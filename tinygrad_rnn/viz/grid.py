@@ -23,7 +23,7 @@ from .geometry import (
     label_width,
 )
 from .picture import BACKWARD_ROW, PER_STEP, Picture, chain_calls, in_order
-from .routes import Routes
+from .routes import Routes, state_first
 
 GATE_ORDER = "figorzn"  # gates side by side: f beside c_{t−1} (f ⊙ c_{t−1}), i beside g (i ⊙ g), then o; r, z, n
 
@@ -188,9 +188,11 @@ class Grid(Routes):
         for key, members in self.beside.items():  # top to bottom, each node just above the one it feeds
             # what feeds (or reads) a higher level of the steps sits higher: its line then passes no other
             # (a gradient graph's levels run downwards)
-            height = {i: (1 if self.backward else -1) * max(
-                (self.level[s] for s in self.successors[i] + self.predecessors[i] if s in block_of), default=0)
-                for i in members}
+            # and an LSTM's initial c₀ above its h₀, as c runs above h between the cells: each enters the first
+            # cell at its own state's height, on a line of its own (routes.py), crossing nothing
+            height = {i: ((1 if self.backward else -1) * max(
+                (self.level[s] for s in self.successors[i] + self.predecessors[i] if s in block_of), default=0),
+                self.nodes[i].kind != "input" or state_first(self.nodes[i].label)[0]) for i in members}
             self.beside[key] = _chains(members, self.successors, distance, self.place, height)
             self.beside_slot.update({i: (key, k) for k, i in enumerate(self.beside[key])})
 
@@ -446,7 +448,7 @@ class Grid(Routes):
         return offset + 7 + LABEL_LINE * (lines - 1) + 9  # (a 9-point line rises 8 above its baseline)
 
 
-def _chains(members: list[int], successors, distance: dict[int, int], place, height: dict[int, int]) -> list[int]:
+def _chains(members: list[int], successors, distance: dict[int, int], place, height: dict[int, tuple]) -> list[int]:
     """Nodes sharing a column beside a row, top to bottom, so that each is followed by the node
     it feeds there (an edge between them is then a short arrow down, crossing nothing)."""
     inside = set(members)

@@ -29,6 +29,8 @@ from ..function import step_of
 from .export import Written, write_slides
 from .layout import labelled_layout
 from .lecture_models import (
+    NOW,
+    NOW_TARGETS,
     ONE_WORD,
     SENTENCE,
     SOURCE_WORDS,
@@ -283,16 +285,16 @@ def tagger(lecture: Lecture) -> str:
 
 def encoder_decoder(lecture: Lecture) -> str:
     # each input's word under it and each J_t's target beside it: what teacher forcing feeds is read off.
-    # One source word, two written: the figure fits the slide at a size a room reads, in every notation
-    # (CS224N's h⁽ᵉ⁾⁽¹⁾ widens each column), and a translation's length is seen to be its own. Its targets
-    # stop at the last word; a third column for [END] would put the labels under 28 px: the slide says so
+    # One source word and one written, then [END]: the pair is trained as a real one is (its last target [END],
+    # which teaches the decoder to stop: Seq2Seq.score and a training set's targets end so), and the figure
+    # fits the slide at a size a room reads in every notation (CS224N's h⁽ᵉ⁾⁽¹⁾ widens each column)
     return lecture.slide("The encoder–decoder: the encoder's last state starts the decoder",
-                        lecture.figure(seq2seq_loss(cell=lecture.cell, steps=2, source=ONE_WORD), level="cell",
-                                       params="hide", tokens=seq2seq_tokens(steps=2, source=ONE_WORD)),
+                        lecture.figure(seq2seq_loss(cell=lecture.cell, source=NOW, targets=NOW_TARGETS), level="cell",
+                                       params="hide", tokens=seq2seq_tokens(source=NOW, targets=NOW_TARGETS)),
                         ["Teacher forcing: the decoder reads [BEGIN], then the previous step's target, never its "
-                         "own guess. T = 3."],
-                        footer=f"“{SOURCE_WORDS[ONE_WORD[0]]}”: Spanish for “it rains”. No [END] target here: one "
-                               "after the last word teaches a decoder to stop")
+                         "own guess. T = 3."],  # (one line: a second would put the labels under 28 px)
+                        footer=f"“{SOURCE_WORDS[NOW[0]]}”: Spanish for “now”. The last target is [END], as in every "
+                               "pair it trains on: the step that teaches the decoder to stop")
 
 
 def generation(lecture: Lecture) -> str:

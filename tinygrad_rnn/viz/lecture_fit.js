@@ -38,14 +38,23 @@ function tinygradRnnFit(root, graph, note) {
   const cellsOf = (panel, svg, t) => (panel.cells[String(t)] || []).map((i) => svg.querySelector(`[data-index="${i}"]`));
 
   // What the stage is about: the cell of step t (forward: with the step it came from; backward: with
-  // the one the gradient came from), the loss where the backward pass starts, the loop when rolled.
+  // the one the gradient came from, and step t's own loss above it, which its text names: ∂J_t/∂h_t),
+  // the loss where the backward pass starts, the loop when rolled.
+  const aboveOf = (panel, svg, t) => ((panel.above || {})[String(t)] || [])
+    .map((i) => svg.querySelector(`[data-index="${i}"]`));
   function focusOf(panel, svg, stage) {
     if (stage.phase === "rolled") return boxOf(svg.querySelectorAll(".node.group"));
     const t = Math.min(stage.t === null ? 1 : stage.t, panel.steps + 1);
     if (t > panel.steps) return boxOf(svg.querySelectorAll(".node.output"));
-    const own = boxOf(cellsOf(panel, svg, t));
     const neighbour = stage.phase === "forward" ? t - 1 : stage.phase === "backward" ? t + 1 : t;
-    return { own, both: boxOf([...cellsOf(panel, svg, t), ...cellsOf(panel, svg, neighbour)]) };
+    const own = boxOf(cellsOf(panel, svg, t)), both = boxOf([...cellsOf(panel, svg, t), ...cellsOf(panel, svg, neighbour)]);
+    const above = stage.phase === "backward" ? boxOf(aboveOf(panel, svg, t)) : null;
+    if (!above || !own) return { own, both };
+    // J_t whole, and the cells' upper half under it (h_t leaves the cell's top): a column taller than the
+    // window loses the cells' lower edge, not the loss the text is about (stage_window.py: the same)
+    const withLoss = (b) => b && { left: Math.min(b.left, above.left), right: Math.max(b.right, above.right),
+      top: Math.min(b.top, above.top), bottom: Math.max(above.bottom, (b.top + b.bottom) / 2) };
+    return { own: withLoss(own), both: withLoss(both) };
   }
 
   // The viewBox that shows the stage: the whole figure if its text is large enough so, else a window.
@@ -59,6 +68,10 @@ function tinygradRnnFit(root, graph, note) {
     let focus = focusOf(panel, svg, stage);
     if (focus && "own" in focus) focus = focus.both && focus.both.right - focus.both.left <= w ? focus.both : focus.own;
     focus = focus || { left: fx, right: fx + fw, top: fy, bottom: fy + fh };
+    // taller than the window going back: its top, where the pass comes from (J_t, which the text names),
+    // kept whole even where what lies under it is then cut off (clipped)
+    const lossFirst = stage.phase === "backward" && focus.bottom - focus.top > h;
+    if (lossFirst) focus = { ...focus, bottom: focus.top + h };
     // the focus's column (its input below, its output and loss above) when it fits; else the part the
     // pass comes from: the inputs going forward, the loss coming back
     const column = boxOf([...svg.querySelectorAll(".node")].filter((node) => {
@@ -79,10 +92,11 @@ function tinygradRnnFit(root, graph, note) {
     let across, down;
     for (let pass = 0; pass < 2; pass++) {
       across = wholeAlong(x, w, fx, fw, boxes.filter((b) => b.bottom > y && b.top < y + h)
-        .map((b) => [b.left, b.right]), [focus.left, focus.right]);
+        .map((b) => [b.left, b.right]), [focus.left, focus.right], lossFirst);
       x = across[0];
-      down = wholeAlong(y, h, fy, fh, boxes.filter((b) => b.right > x && b.left < x + w)
-        .map((b) => [b.top, b.bottom]), [focus.top, focus.bottom]);
+      const spans = boxes.filter((b) => b.right > x && b.left < x + w).map((b) => [b.top, b.bottom]);
+      down = lossFirst ? fromTheTop(clamp(focus.top - 6, fy, fy + fh - h), h, spans) :
+        wholeAlong(y, h, fy, fh, spans, [focus.top, focus.bottom]);
       y = down[0];
     }
     const view = [x, y, w, h];
@@ -104,8 +118,9 @@ function tinygradRnnFit(root, graph, note) {
   }
   // Where a window of ``size`` along one axis starts (within first … first + extent) so that neither
   // of its sides cuts a span: the start nearest the one asked for, one that keeps the focus whole
-  // first; the start asked for where every start cuts something.
-  function wholeAlong(start, size, first, extent, spans, focus) {
+  // first; the start asked for where every start cuts something — or, with ``keep``, where none that
+  // cuts nothing keeps the focus (what its sides cut is clipped off).
+  function wholeAlong(start, size, first, extent, spans, focus, keep = false) {
     const pad = 4, low = first, high = first + extent - size;
     if (high <= low) return [low, low, low + size];  // the whole axis in view
     const padded = spans.map(([a, b]) => [a - pad, b + pad]);
@@ -114,7 +129,7 @@ function tinygradRnnFit(root, graph, note) {
       .filter((c) => c >= low - 0.01 && c <= high + 0.01 && !cuts(c) && !cuts(c + size));
     const keeps = (c) => c <= focus[0] + 0.01 && c + size >= focus[1] - 0.01;
     const ranked = candidates.sort((p, q) => (keeps(q) - keeps(p)) || Math.abs(p - start) - Math.abs(q - start));
-    if (ranked.length) return [ranked[0], ranked[0], ranked[0] + size];
+    if (ranked.length && (!keep || keeps(ranked[0]))) return [ranked[0], ranked[0], ranked[0] + size];
     let from = start, to = start + size;  // every start cuts something: show only what lies whole inside
     for (const [a, b] of padded) {
       if (a < from - 0.01 && b > from + 0.01) from = b;
@@ -123,6 +138,12 @@ function tinygradRnnFit(root, graph, note) {
     return from < to ? [start, from, to] : [start, start, start + size];
   }
 
+  // A window from ``start`` down (the loss at its top, whole): what its lower side would cut is clipped off.
+  function fromTheTop(start, size, spans) {
+    let to = start + size;
+    for (const [a, b] of spans.map(([a, b]) => [a - 4, b + 4])) if (a < to - 0.01 && b > to + 0.01) to = a;
+    return [start, start, Math.max(to, start + 1)];
+  }
   // Only the part of the window that cuts no node shows: the rest of the SVG's box is clipped.
   function clipTo(svg, view) {
     svg.style.clipPath = "";

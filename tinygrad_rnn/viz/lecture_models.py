@@ -103,11 +103,14 @@ def seq2seq_model(device: Any = "cpu", cell: str = "gru", seed: int = 0) -> Any:
     return model
 
 
-SOURCE_WORDS = {4: "il", 5: "pleut", 6: "fort", 7: "llueve"}  # the ids the encoder reads, as words
+SOURCE_WORDS = {4: "il", 5: "pleut", 6: "fort", 7: "llueve", 8: "ahora"}  # the ids the encoder reads, as words
 # the decoder's: every id of its vocabulary a word, so that what an untrained decoder writes can be read
 TARGET_WORDS = {0: "[PAD]", 1: "snows", BEGIN_ID: "[BEGIN]", END_ID: "[END]", 4: "hard", 5: "it", 6: "now", 7: "rains"}
 SOURCE_IDS, TARGET_IDS = [4, 5, 6], [5, 7, 3]  # x_1 … x_S; y_1 … y_S, the words the decoder must write
 ONE_WORD = [7]  # "llueve", Spanish for "it rains": one word in, two out (a source and its translation differ in length)
+# "ahora", Spanish for "now": one word in, one out and then [END] — a pair trained as a real one is, its last
+# target [END] (what teaches a decoder to stop), in as few columns as a slide's figure has room for
+NOW, NOW_TARGETS = [8], [6, END_ID]
 
 
 def seq2seq_source(device: Any = "cpu", steps: int = 3, ids: list[int] | None = None) -> Tensor:
@@ -117,33 +120,37 @@ def seq2seq_source(device: Any = "cpu", steps: int = 3, ids: list[int] | None = 
     return source
 
 
-def decoder_inputs(steps: int = 3) -> list[int]:
+def decoder_inputs(steps: int = 3, targets: list[int] | None = None) -> list[int]:
     """Teacher forcing: the decoder reads [BEGIN], then each true previous target y_1 … y_{S−1}."""
-    return [BEGIN_ID] + TARGET_IDS[:steps - 1]
+    return [BEGIN_ID] + (TARGET_IDS[:steps] if targets is None else targets)[:-1]
 
 
-def seq2seq_loss(device: Any = "cpu", cell: str = "gru", steps: int = 3, source: list[int] | None = None) -> Tensor:
+def seq2seq_loss(device: Any = "cpu", cell: str = "gru", steps: int = 3, source: list[int] | None = None,
+                 targets: list[int] | None = None) -> Tensor:
     """J of the encoder–decoder reading x_1 … x_S and predicting the S targets y_1 … y_S under teacher
     forcing (S = ``steps``, up to 3: the decoder reads [BEGIN], then each true previous target);
-    ``source``: the words the encoder reads instead (ids of SOURCE_WORDS), as many as they are."""
+    ``source``: the words the encoder reads instead (ids of SOURCE_WORDS), as many as they are; ``targets``:
+    the words the decoder must write instead (ids of TARGET_WORDS, [END] last as a real pair's)."""
     model, source = seq2seq_model(device, cell), seq2seq_source(device, steps, source)
-    inputs = tensor([decoder_inputs(steps)], device=device)
+    targets = TARGET_IDS[:steps] if targets is None else targets
+    inputs = tensor([decoder_inputs(targets=targets)], device=device)
     inputs.name = "y"
     logits = model(source, inputs)
-    loss = nn.functional.cross_entropy(logits.reshape(-1, 8), tensor(TARGET_IDS[:steps], device=device))
+    loss = nn.functional.cross_entropy(logits.reshape(-1, 8), tensor(targets, device=device))
     loss.name = "J"
     return loss
 
 
-def seq2seq_tokens(steps: int = 3, source: list[int] | None = None) -> list[str]:
+def seq2seq_tokens(steps: int = 3, source: list[int] | None = None, targets: list[int] | None = None) -> list[str]:
     """The words of :func:`seq2seq_loss`'s figure, for its ``tokens=``: the source words under x_t, the
     decoder's inputs ([BEGIN], then each true previous target) under its steps, and the last target.
     A figure writes by each J_t the word under the next step's input; under teacher forcing that
     input is J_t's target, so every word lands where it is true.
 
-    >>> seq2seq_tokens(2), seq2seq_tokens(2, ONE_WORD)[:2]
-    (['il', 'pleut', '[BEGIN]', 'it', 'rains'], ['llueve', '[BEGIN]'])
+    >>> seq2seq_tokens(2), seq2seq_tokens(2, ONE_WORD)[:2], seq2seq_tokens(source=NOW, targets=NOW_TARGETS)
+    (['il', 'pleut', '[BEGIN]', 'it', 'rains'], ['llueve', '[BEGIN]'], ['ahora', '[BEGIN]', 'now', '[END]'])
     """
     read = SOURCE_IDS[:steps] if source is None else source
-    return ([SOURCE_WORDS[i] for i in read] + [TARGET_WORDS[i] for i in decoder_inputs(steps)]
-            + [TARGET_WORDS[TARGET_IDS[steps - 1]]])
+    targets = TARGET_IDS[:steps] if targets is None else targets
+    return ([SOURCE_WORDS[i] for i in read] + [TARGET_WORDS[i] for i in decoder_inputs(targets=targets)]
+            + [TARGET_WORDS[targets[-1]]])

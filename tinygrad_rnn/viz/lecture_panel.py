@@ -29,7 +29,8 @@ from .lecture_numbers import (
 )
 from .lecture_stages import pytorch_name, stages
 from .notation import Notation
-from .slide import html_of, scripted_figure
+from .picture import PER_STEP
+from .slide import html_of
 from .stepwise import stepwise_graph
 from .svg import picture_to_svg
 
@@ -65,15 +66,15 @@ def panel_data(name: str, loss: Tensor, layer: Any, level: str, notation: Notati
     rolled = build_picture((loss,), rolled=True, params="hide", notation=notation, show_shapes=False)
     labels, placed = labelled_layout(unrolled)
     rolled_labels, rolled_placed = labelled_layout(rolled)
-    cells, crossing = step_columns(unrolled, steps)
+    cells, crossing, above = step_columns(unrolled, steps)
     ratio = hidden_norms[0] / hidden_norms[-1] if hidden_norms[-1] > 0 else None
     return {
         "name": name, "kind": found.kind, "steps": steps, "units": int(hidden[0].shape[-1]),
-        "svg": scripted_figure(picture_to_svg(unrolled, placed, labels, "@PREFIX@-" + slug(name))),
-        "rolled_svg": scripted_figure(picture_to_svg(rolled, rolled_placed, rolled_labels,
-                                                     "@PREFIX@-" + slug(name) + "-rolled")),
+        "svg": picture_to_svg(unrolled, placed, labels, "@PREFIX@-" + slug(name)),
+        "rolled_svg": picture_to_svg(rolled, rolled_placed, rolled_labels, "@PREFIX@-" + slug(name) + "-rolled"),
         "cells": {str(t): indices for t, indices in cells.items()},
         "crossing": {str(t): edges for t, edges in crossing.items()},
+        "above": {str(t): indices for t, indices in above.items()},  # J_t, which a backward stage's text names
         "hidden_norms": hidden_norms, "loss_is": numbers["loss_is"],
         "ratio": ratio if found.step_losses is None else None,  # with a J_t at every step it measures no vanishing
         "stages": stages(found, numbers, weights, notation),
@@ -83,14 +84,20 @@ def panel_data(name: str, loss: Tensor, layer: Any, level: str, notation: Notati
     }
 
 
-def step_columns(picture: Picture, steps: int) -> tuple[dict[int, list[int]], dict[int, list[int]]]:
+Columns = dict[int, list[int]]  # step t → node (or edge) indices
+
+
+def step_columns(picture: Picture, steps: int) -> tuple[Columns, Columns, Columns]:
     """(step t → its cells' node indices in the stepped row, step t → the edges the gradient
-    crosses to reach t): what the page (and an exported stage) paints at each stage."""
+    crosses to reach t, step t → the nodes of its own loss above the cells: the head and J_t, where each
+    step has one): what the page (and an exported stage) paints and shows at each stage."""
     row = _first_row(picture)
     cells: dict[int, list[int]] = {}
+    above: dict[int, list[int]] = {}
     for index, node in enumerate(picture.nodes):
         if node.step is not None and node.kind in ("op", "group") and node.row == row:
             cells.setdefault(node.step, []).append(index)
+
     crossing: dict[int, list[int]] = {}
     node_step = dict.fromkeys(range(len(picture.nodes)))
     for t, indices in cells.items():
@@ -100,7 +107,13 @@ def step_columns(picture: Picture, steps: int) -> tuple[dict[int, list[int]], di
         if node_step[tail] is not None and (node_step[head] == node_step[tail] + 1 or
                                           (head in outputs and node_step[tail] == steps)):
             crossing.setdefault(node_step[tail], []).append(k)
-    return cells, crossing
+    per_step = {i for i, n in enumerate(picture.nodes) if n.row[:1] == (PER_STEP,) and n.kind in ("op", "group")}
+    fed = {i: t for t, indices in cells.items() for i in indices}  # what step t's cell feeds in its own column
+    for tail, head, _ in picture.edges:  # (the edges run from the inputs up: each one after what feeds it)
+        if tail in fed and head in per_step and picture.nodes[head].step == fed[tail] and head not in fed:
+            fed[head] = fed[tail]
+            above.setdefault(fed[tail], []).append(head)
+    return cells, crossing, above
 
 
 def _slide_figures(loss: Tensor, level: str, notation: Notation, tokens: list[str] | None, steps: int,
@@ -112,9 +125,10 @@ def _slide_figures(loss: Tensor, level: str, notation: Notation, tokens: list[st
                              show_shapes=False, notation=notation, tokens=tokens)
     unrolled.slide = True  # laid out as on a slide; built without slide=True, which would elide steps past 8
     rolled = build_picture((loss,), rolled=True, params="hide", show_shapes=False, notation=notation, slide=True)
-    cells, crossing = step_columns(unrolled, steps)
+    cells, crossing, above = step_columns(unrolled, steps)
     figures: dict[str, Any] = {"id": f"slide-{slug}", "cells": {str(t): v for t, v in cells.items()},
-                               "crossing": {str(t): v for t, v in crossing.items()}}
+                               "crossing": {str(t): v for t, v in crossing.items()},
+                               "above": {str(t): v for t, v in above.items()}}
     for key, picture, prefix in (("svg", unrolled, f"slide-{slug}"), ("rolled_svg", rolled, f"slide-{slug}-rolled")):
         figures[key.replace("svg", "notes")], picture.notes = picture.notes, []
         labels, placed = labelled_layout(picture)

@@ -9,7 +9,12 @@ polyline through the points of its path:
 * **through nodes**: edges that pass through a node they do not connect, which reads as an arrow
   into that node;
 * **smallest text**: the smallest font on the figure, in pixels, when the figure is shown
-  ``shown_width`` pixels wide (a slide on a projector: 1,600);
+  ``shown_width`` pixels wide (a slide on a projector: 1,600). A subscript or superscript (W_hh's
+  "hh", a ``<tspan>`` at 80% or Graphviz's ``baseline-shift`` text: :mod:`.scripts`) counts as part of
+  its line, at the line's size, as the slides' own text does: print sets a script smaller than its
+  line, so a lecture's scripts are smaller than its smallest text by design — 80%, so a line at 24 px
+  has its scripts at 19.2 px. Their own smallest size is reported apart (``smallest_script_px``,
+  ``SlideFit.script_px``), never hidden;
 * **on a slide** (:func:`slide_fit`): the figure fitted whole into a 1,920 × 1,080 slide, scaled by
   min(1920 / width, 1080 / height) — its smallest text and smallest node label in pixels there, and
   its shape (width : height). A slide's body text wants ≥ 24 px at 1080p, its labels more;
@@ -42,15 +47,17 @@ NUMBER = re.compile(r"-?\d+(?:\.\d+)?(?:e-?\d+)?")
 
 
 SLIDE = (1920.0, 1080.0)  # a 16:9 slide at 1080p, in pixels
+DESCENDERS = set("gjpqy(),;[]{}|")  # the characters that reach under the line
 
 
 @dataclass
 class Legibility:
     crossings: int  # pairs of edges that cross
     through_nodes: int  # (edge, node) pairs: an edge passing through a node it does not connect
-    smallest_text_px: float  # the smallest font, in pixels, at the width the figure is shown
+    smallest_text_px: float  # the smallest font, in pixels, at the width the figure is shown (a script: its line's)
     crossing_pairs: list[tuple[str, str]] = field(default_factory=list)  # (edge, edge) names, for messages
     passes: list[tuple[str, str]] = field(default_factory=list)  # (edge, node) names
+    smallest_script_px: float | None = None  # the smallest subscript or superscript as drawn (None: no script)
 
 
 def measure(svg_text: str, shown_width: float = 1600.0) -> Legibility:
@@ -58,6 +65,7 @@ def measure(svg_text: str, shown_width: float = 1600.0) -> Legibility:
     root = ElementTree.fromstring(svg_text)
     nodes, edges, fonts = _read(root)
     width = _viewbox_width(root)
+    scripts = _script_sizes(root)
     crossing_pairs = []
     for a in range(len(edges)):
         name_a, ends_a, line_a = edges[a]
@@ -69,8 +77,10 @@ def measure(svg_text: str, shown_width: float = 1600.0) -> Legibility:
                 crossing_pairs.append((name_a, name_b))
     passes = [(name, node) for name, ends, line in edges for node, box in nodes.items()
               if node not in ends and _polyline_enters(line, box)]
-    smallest = min(fonts, default=0.0) * (shown_width / width if width else 1.0)
-    return Legibility(len(crossing_pairs), len(passes), round(smallest, 1), crossing_pairs, passes)
+    scale = shown_width / width if width else 1.0
+    smallest = min(fonts, default=0.0) * scale
+    return Legibility(len(crossing_pairs), len(passes), round(smallest, 1), crossing_pairs, passes,
+                      round(min(scripts) * scale, 1) if scripts else None)
 
 
 @dataclass
@@ -78,6 +88,7 @@ class SlideFit:
     text_px: float  # the smallest text, in pixels, with the figure fitted into a 1,920 × 1,080 slide
     label_px: float  # the smallest text inside a node, there
     aspect: float  # width : height
+    script_px: float | None = None  # the smallest subscript or superscript there, as drawn (80% of its line's)
 
     @property
     def fits(self) -> bool:
@@ -91,7 +102,8 @@ class SlideFit:
 
 def slide_fit(svg_text: str) -> SlideFit:
     """The figure fitted whole into a 1,920 × 1,080 slide: its smallest text and node label there, in
-    pixels, and its shape.
+    pixels, and its shape. A script counts at its line's size (see the module's docstring); its own
+    size is ``script_px``.
 
     >>> found = slide_fit('<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 640 320" font-size="10">'
     ...                   '<g class="node" data-index="0"><text>h₁</text></g><text font-size="9">a note</text></svg>')
@@ -101,10 +113,32 @@ def slide_fit(svg_text: str) -> SlideFit:
     root = ElementTree.fromstring(svg_text)
     width, height = _viewbox_size(root)
     scale = min(SLIDE[0] / width, SLIDE[1] / height)
-    texts = [(_font_size(element, root), inside) for element, inside in _texts(root)]
+    texts = [(_font_size(element, root), inside) for element, inside in _texts(root) if not _is_script(element)]
     labels = [size for size, inside in texts if inside] or [size for size, _ in texts]
+    scripts = _script_sizes(root)
     return SlideFit(round(min(size for size, _ in texts) * scale, 1), round(min(labels) * scale, 1),
-                    round(width / height, 2))
+                    round(width / height, 2), round(min(scripts) * scale, 1) if scripts else None)
+
+
+def _is_script(element: ElementTree.Element) -> bool:
+    """A piece of a line that Graphviz drew apart, shifted off it (an HTML-like label's <SUB> or <SUP>)."""
+    return element.get("baseline-shift") in ("sub", "super")
+
+
+def _script_sizes(root: ElementTree.Element) -> list[float]:
+    """The size of every subscript and superscript drawn: a tspan at a percentage of its text's size
+    (the library's, :mod:`.scripts`), or a text Graphviz shifted off its line."""
+    sizes = []
+    for element in root.iter():
+        if element.tag.rsplit("}", 1)[-1] != "text":
+            continue
+        size = _font_size(element, root)
+        if _is_script(element):
+            sizes.append(size)
+        sizes += [size * float(span.get("font-size")[:-1]) / 100 for span in element.iter()
+                  if span.tag.endswith("tspan") and (span.get("font-size") or "").endswith("%") and
+                  "".join(span.itertext()).strip()]
+    return sizes
 
 
 def _texts(root: ElementTree.Element):
@@ -130,7 +164,7 @@ def _read(root: ElementTree.Element):
     for element in root.iter():
         tag = element.tag.rsplit("}", 1)[-1]
         classes = (element.get("class") or "").split()
-        if tag == "text" and (element.text or "".join(element.itertext())).strip():
+        if tag == "text" and (element.text or "".join(element.itertext())).strip() and not _is_script(element):
             fonts.append(_font_size(element, root))
         if tag == "g" and "node" in classes:
             name = element.get("data-index") or _title(element)
@@ -284,17 +318,38 @@ def _label_boxes(root: ElementTree.Element):
         if not (in_edge or "edge-label" in (element.get("class") or "").split()):
             continue
         size = _font_size(element, root)
-        spans = [span for span in element if span.tag.endswith("tspan")] or [element]
-        for span in spans:
-            words = "".join(span.itertext()).strip()
+        lines = [span for span in element if span.tag.endswith("tspan") and (span.get("x") or span.get("y"))]
+        for line in lines or [element]:  # a tspan placed by x, y is a line; one moved by dy, a script in it
+            words = "".join(line.itertext()).strip()
             if not words:
                 continue
-            x = float(span.get("x") or element.get("x") or 0)
-            y = float(span.get("y") or element.get("y") or 0)
-            width = 0.5 * size * len(words)
+            x = float(line.get("x") or element.get("x") or 0)
+            y = float(line.get("y") or element.get("y") or 0)
+            width, under, over = _line_extent(line, size)
             anchor = element.get("text-anchor") or "start"
             left = x - width / 2 if anchor == "middle" else x - width if anchor == "end" else x
-            yield words, (left, y - 0.7 * size, left + width, y + 0.15 * size)
+            yield words, (left, y - 0.7 * size - over, left + width, y + 0.15 * size + under)
+
+
+def _line_extent(line: ElementTree.Element, size: float) -> tuple[float, float, float]:
+    """(width, how far the line's scripts reach under its own descent, over its own ascent) of one line of a
+    label: half an em a character, a script at its own size, each tspan's dy moving the text from where the one
+    before it left it (:data:`.scripts.SCRIPT_DROP`); the line from 0.7 of its em above to 0.15 under, a
+    script from 0.7 of its own em above where it sits to 0.15 under where it has a descender (a subscript's
+    digit ends on its own baseline)."""
+    width, top, bottom, shift = 0.5 * size * len((line.text or "").strip(" ")), -0.7 * size, 0.15 * size, 0.0
+    for span in line.iter():
+        if span is line:
+            continue
+        scale = span.get("font-size") or ""
+        px = size * float(scale[:-1]) / 100 if scale.endswith("%") else size
+        dy = span.get("dy") or "0"
+        shift += float(NUMBER.search(dy).group()) * (px if dy.endswith("em") else 1.0)
+        if (span.text or "").strip():  # (a script's digits and letters reach under it only with a descender)
+            descent = 0.15 * px if set(span.text) & DESCENDERS else 0.0
+            top, bottom = min(top, shift - 0.7 * px), max(bottom, shift + descent)
+        width += 0.5 * px * len(span.text or "") + 0.5 * size * len(span.tail or "")
+    return width, bottom - 0.15 * size, -0.7 * size - top
 
 
 def _edge_texts(root: ElementTree.Element):

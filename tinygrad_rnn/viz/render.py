@@ -13,6 +13,8 @@ import subprocess
 import warnings
 from typing import Any
 
+from .dot import scripted_dot, scripts_joined
+
 INSTALL_DOT = (
     "Graphviz's `dot` program is not installed, so the graph cannot be rendered (to_dot() and "
     "save(..., 'figure.dot') still work). Install it with: sudo apt-get install graphviz (Debian/Ubuntu), "
@@ -48,13 +50,17 @@ def digraph(dot_text: str) -> Any:
 
         def pipe(self, *args: Any, **kwargs: Any) -> Any:
             kwargs.setdefault("neato_no_op", 2)
-            return super().pipe(*args, **kwargs)
+            drawn = super().pipe(*args, **kwargs)
+            if (args[:1] or [kwargs.get("format")])[0] == "svg":  # (Jupyter's picture): scripts as one line
+                joined = scripts_joined(drawn if isinstance(drawn, str) else drawn.decode("utf-8"))
+                return joined if isinstance(drawn, str) else joined.encode("utf-8")
+            return drawn
 
         def render(self, *args: Any, **kwargs: Any) -> Any:
             kwargs.setdefault("neato_no_op", 2)
             return super().render(*args, **kwargs)
 
-    body = dot_text.strip().splitlines()[1:-1]  # between "digraph … {" and "}"
+    body = scripted_dot(dot_text).strip().splitlines()[1:-1]  # between "digraph … {" and "}"
     return Figure(name="tinygrad_rnn", engine="neato", body=[line + "\n" for line in body])
 
 
@@ -82,10 +88,15 @@ def render_file(dot_text: str, path: str | pathlib.Path, node_count: int, timeou
     if program is None or not dot_available():
         raise GraphvizNotFoundError(INSTALL_DOT)
     warn_if_large(node_count, suggestions)
+    dot_text = scripted_dot(dot_text)  # W_hh drawn as W with "hh" lowered: an HTML-like label
+    # Graphviz's own PNG and PDF set a script of a label's second line at the wrong height: where a label has
+    # scripts and rsvg-convert is installed, they are drawn from its SVG, each line joined (scripts_joined)
+    converted = fmt in ("png", "pdf") and ("<SUB>" in dot_text or "<SUP>" in dot_text) and shutil.which("rsvg-convert")
+    target = path.with_name(path.name + ".svg") if converted else path
     try:
-        size = ["-Gdpi=96", f"-Gsize={width / 96:.4f},10000!"] if fmt == "png" and width else []  # scaled to fit
-        result = subprocess.run([program, "-n2", f"-T{fmt}", *size, "-o", str(path)], input=dot_text.encode("utf-8"),
-                                capture_output=True, timeout=timeout)
+        size = ["-Gdpi=96", f"-Gsize={width / 96:.4f},10000!"] if fmt == "png" and width and not converted else []
+        result = subprocess.run([program, "-n2", f"-T{'svg' if converted else fmt}", *size, "-o", str(target)],
+                                input=dot_text.encode("utf-8"), capture_output=True, timeout=timeout)
     except subprocess.TimeoutExpired:
         suggestions = suggestions or []
         hint = ", ".join(f"{name}={value!r}" for name, value in suggestions)
@@ -93,6 +104,15 @@ def render_file(dot_text: str, path: str | pathlib.Path, node_count: int, timeou
                             + (f"; a smaller figure renders faster: {hint}" if hint else ""), suggestions) from None
     if result.returncode != 0:
         raise RuntimeError(f"save: Graphviz failed on {path.name}: {result.stderr.decode(errors='replace').strip()}")
+    if fmt == "svg" or converted:  # a scripted label's pieces, placed by Graphviz's estimate of the font, joined
+        target.write_text(scripts_joined(target.read_text(encoding="utf-8")), encoding="utf-8")
+    if converted:
+        scaled = ["--width", str(width)] if fmt == "png" and width else []
+        done = subprocess.run(["rsvg-convert", "--format", fmt, *scaled, "--output", str(path), str(target)],
+                              capture_output=True, text=True, timeout=timeout)
+        target.unlink()
+        if done.returncode != 0:
+            raise RuntimeError(f"save: rsvg-convert failed on {path.name}: {done.stderr.strip()}")
     return path
 
 

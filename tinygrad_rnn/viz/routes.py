@@ -63,6 +63,10 @@ class Routes:
                 if tail == inside and self._crosses_a_node(route, tail, head):  # y_T into the end of a long sum
                     return self._over_beside(a, b, route, label)
                 return route
+            if self.nodes[inside].kind == "group" and head == inside and len(self._started(head)) > 1:
+                # h₀ and c₀ into an LSTM's first cell: each its own arrow, at its state's height (c above h, as
+                # c₁ and h₁ leave the cell), not one arrowhead that two quantities share
+                return self._through_gap(a, b, self.column_x[block_of[inside][1]], label, self._entry_y(tail, head))
             if abs(a.y - b.y) > 1:  # a cell of another row into a head beside the rows (two sentences' final
                 # states into one classifier), or its gradient back: round the corner, not across what lies between
                 route = self._through_gap(a, b, self.column_x[block_of[inside][1]], label)
@@ -329,19 +333,33 @@ class Routes:
         label_at = (gap_x + away, b.top + self.space.gap_y / 2 - 3)
         return finish([start, (gap_x, a.y), (gap_x, b.y)], end, label, label_at)
 
-    def _through_gap(self, a: Box, b: Box, column_x: float, label: str) -> Route:
-        """Between a node beside the row and an op in a step: along the gap on that side of the step."""
+    def _started(self, head: int) -> list[int]:
+        """The nodes beside the row at its start that feed the step ``head`` (h₀ and c₀), top to bottom."""
+        tails = {t for t, h, _ in self.edge_list if h == head and t not in self.block_of
+                 and self.place.get(t, ("",))[0] == "start"}
+        return sorted(tails, key=lambda t: -self.boxes[t].y)
+
+    def _entry_y(self, tail: int, head: int) -> float:
+        """Where ``tail``'s arrow enters ``head`` among the others started beside it: a quarter of the cell's
+        height apart, as the states between two cells run, the topmost highest (their lines cross nothing)."""
+        started, b = self._started(head), self.boxes[head]
+        return b.y - (started.index(tail) - (len(started) - 1) / 2) * b.height / 4
+
+    def _through_gap(self, a: Box, b: Box, column_x: float, label: str, end_y: float | None = None) -> Route:
+        """Between a node beside the row and an op in a step: along the gap on that side of the step (into
+        ``b`` at ``end_y``, where several arrows enter it side by side)."""
         outside = a if abs(a.x - column_x) > abs(b.x - column_x) else b
         side = 1.0 if outside.x > column_x else -1.0
         gap_x = column_x + side * (self.column_width / 2 + self.space.gap_x / 2)
         rightwards = b.x > a.x
         start = (a.right if rightwards else a.left, a.y)
-        end = (b.left if rightwards else b.right, b.y)
+        end_y = b.y if end_y is None else end_y
+        end = (b.left if rightwards else b.right, end_y)
         # named along its longer part: a short way out of J that then turns down to another row runs on the
         # line of h_T into J, and a name over it there would lie on h_T's own
         label_at = ((start[0] + gap_x) / 2, a.y + 7) if abs(gap_x - start[0]) >= abs(b.y - a.y) else (
             gap_x + side * (3 * len(label) + 6), (a.y + b.y) / 2)
-        return finish([start, (gap_x, a.y), (gap_x, b.y)], end, label, label_at)
+        return finish([start, (gap_x, a.y), (gap_x, end_y)], end, label, label_at)
 
     def _dogleg(self, a: Box, b: Box, side_x: float, label: str, from_side: bool = False) -> Route:
         """Up from a's top (or out of its side), through the gap beside the column, into b's bottom."""

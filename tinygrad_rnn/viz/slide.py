@@ -23,6 +23,7 @@ import re
 from html import escape
 
 from .numbers import slide_number
+from .scripts import SCRIPT_DROP, SCRIPT_SCALE, Run, script_runs
 
 WIDTH, HEIGHT, MARGIN = 1920, 1080, 60
 TITLE_TOP = 40  # the title band is kept short: the body, where the figures are, gets the height
@@ -34,29 +35,16 @@ TITLE_PX, BODY_PX, SMALLEST_PX = 44, 30, 24  # slide pixels at 1,920 × 1,080
 FONT = "Helvetica, Arial, sans-serif"
 INK, MUTED = "#1a1a1a", "#444444"
 NUMBER = re.compile(r"(?<![\w.])-?\d+\.\d+e[+-]?\d+")  # 1.496e+0, 1.496e-02: as a program prints them
-# h_3, W_hh, h_{t−1}, |_(t), h^(t): a script after a one-letter name (or |), so grad_contributions stays a word
-SCRIPTED = re.compile(r"(?:(?<=(?<!\w)[^\W\d_])|(?<=\|))([_^])(\{[^}]*\}|\([^)]*\)|[0-9A-Za-z+−]+)")
-
-Run = tuple[str, str]  # (text, "base" | "sub" | "sup")
 
 
 def runs_of(text: str) -> list[Run]:
     """Plain text as runs: ``h_3`` and ``W_hh`` with their subscripts, ``h^(3)`` with its
-    superscript, numbers as a slide writes them.
+    superscript (by the figures' rule, :mod:`.scripts`), numbers as a slide writes them.
 
-    >>> runs_of("‖∂J/∂h_3‖ = 2.000e-01, h^(3)")
-    [('‖∂J/∂h', 'base'), ('3', 'sub'), ('‖ = 0.20, h', 'base'), ('(3)', 'sup')]
+    >>> runs_of("‖∂J/∂h_3‖ = 2.000e-01, h^(3), h₃")
+    [('‖∂J/∂h', 'base'), ('3', 'sub'), ('‖ = 0.20, h', 'base'), ('(3)', 'sup'), (', h', 'base'), ('3', 'sub')]
     """
-    text = NUMBER.sub(lambda found: slide_number(float(found.group())), text)
-    runs: list[Run] = []
-    position = 0
-    for found in SCRIPTED.finditer(text):
-        runs.append((text[position:found.start()], "base"))
-        script = found.group(2)
-        runs.append((script[1:-1] if script.startswith("{") else script, "sub" if found.group(1) == "_" else "sup"))
-        position = found.end()
-    runs.append((text[position:], "base"))
-    return [(part, kind) for part, kind in runs if part]
+    return script_runs(NUMBER.sub(lambda found: slide_number(float(found.group())), text))
 
 
 def html_of(text: str) -> str:
@@ -65,8 +53,10 @@ def html_of(text: str) -> str:
     >>> html_of("‖∂J/∂h_3‖ < 1, h^(3)")
     '‖∂J/∂h<sub>3</sub>‖ &lt; 1, h<sup>(3)</sup>'
     """
+    # (h₃ and 10⁻² as written: the page's script prints its numbers so, and they stay alike)
     return "".join(escape(part, quote=False) if kind == "base" else f"<{kind}>{escape(part, quote=False)}</{kind}>"
-                   for part, kind in runs_of(text))
+                   for part, kind in script_runs(NUMBER.sub(lambda found: slide_number(float(found.group())), text),
+                                                 unicode=False))
 
 
 def text_of_html(html: str) -> str:
@@ -81,41 +71,6 @@ def text_of_html(html: str) -> str:
     return _unescaped(text)
 
 
-FIGURE_TEXT = re.compile(r"(<(?:text|tspan)\b[^>]*>)([^<]+)")
-SCRIPT_DROP = {"sub": 0.3, "sup": -0.4}  # em: how far a subscript sits under the line, a superscript over it
-
-
-def scripted_figure(svg_text: str) -> str:
-    """A drawing's labels with their scripts written as scripts: W_hh, h_0, ∂J/∂b_y|ₜ as the lecture
-    writes them (W with hh lowered, at 80%, as the figure's own h₃ and Σₜ are smaller), not as code.
-
-    >>> written = scripted_figure('<svg><text x="1" y="2">W_hh, b</text></svg>')
-    >>> re.sub(r' xml:space="preserve"', "", written)  # (each tspan keeps its spaces: ", b")
-    '<svg><text x="1" y="2">W<tspan dy="0.375em" font-size="80%">hh</tspan><tspan dy="-0.3em">, b</tspan></text></svg>'
-    """
-    def written(found: re.Match) -> str:
-        runs = runs_of(_unescaped(found.group(2)))
-        if all(kind == "base" for _, kind in runs):
-            return found.group(0)
-        parts, offset = [], 0.0
-        for part, kind in runs:
-            drop = SCRIPT_DROP.get(kind, 0.0)
-            if drop == offset:
-                parts.append(escape(part, quote=False))
-            else:
-                size = "" if kind == "base" else ' font-size="80%"'  # (an em is the tspan's own: 0.8 of the line's)
-                em = 1.0 if kind == "base" else 0.8
-                # preserved: " = …" after a script keeps its space (a renderer may strip a tspan's first one)
-                parts.append(f'<tspan dy="{(drop - offset) / em:g}em"{size} xml:space="preserve">'
-                             f'{escape(part, quote=False)}</tspan>')
-            offset = drop
-        if offset:  # back on the line: the next tspan of the label starts where it should
-            parts.append(f'<tspan dy="{-offset:g}em"></tspan>')
-        return found.group(1) + "".join(parts)
-
-    return FIGURE_TEXT.sub(written, svg_text)
-
-
 def _unescaped(text: str) -> str:
     return text.replace("&quot;", '"').replace("&#x27;", "'").replace("&lt;", "<").replace("&gt;", ">") \
         .replace("&amp;", "&")
@@ -123,7 +78,7 @@ def _unescaped(text: str) -> str:
 
 def script_px(size: float) -> float:
     """The size of a subscript or superscript beside ``size`` px text: smaller, never under 24 px."""
-    return max(SMALLEST_PX, round(0.8 * size))
+    return max(SMALLEST_PX, round(SCRIPT_SCALE * size))
 
 
 def text_width(runs: list[Run], size: float) -> float:
@@ -148,7 +103,7 @@ def text_svg(runs: list[Run], x: float, y: float, size: float = BODY_PX, anchor:
     """One line of text at (x, y), its baseline; subscripts and superscripts as shifted tspans."""
     parts, offset = [], 0.0
     for part, kind in runs:
-        target = {"base": 0.0, "sub": 0.3 * size, "sup": -0.4 * size}[kind]
+        target = SCRIPT_DROP.get(kind, 0.0) * size
         px = size if kind == "base" else script_px(size)
         parts.append(f'<tspan dy="{target - offset:.1f}" font-size="{px:g}">{escape(part)}</tspan>')
         offset = target
@@ -191,7 +146,7 @@ def fit(svg_text: str, left: float, top: float, width: float, height: float,
     only that part of the drawing, the rest cut off at the box's edges."""
     opening = _opening_tag(svg_text)
     box = drawing_box(svg_text)
-    inner = scripted_figure(svg_text[opening.end():].rsplit("</svg>", 1)[0])
+    inner = svg_text[opening.end():].rsplit("</svg>", 1)[0]  # (its scripts written by svg.py)
     family = re.search(r'font-family="([^"]+)"', opening.group())
     size = re.search(r'font-size="([^"]+)"', opening.group())
     view = " ".join(f"{v:.1f}" for v in window) if window else " ".join(f"{v:g}" for v in box)

@@ -8,12 +8,11 @@ never clash. The static figures (``save``) are drawn by Graphviz from the same l
 
 from __future__ import annotations
 
-from html import escape
-
 from .dot import VIRIDIS, colour, legend_values
 from .fitting import LEGEND_CELL, extent, slide_shaped
 from .geometry import ARROW, LABEL_LINE, LINE, Layout, Route
 from .picture import CHOICES, Picture
+from .scripts import svg_markup
 
 FILL = {"parameter": "#cfe2f3", "input": "#eeeeee", "op": "#ffffff", "group": "#d9ead3", "output": "#f9cb9c",
         "ellipsis": "none"}
@@ -58,7 +57,7 @@ def picture_to_svg(picture: Picture, placed: Layout, labels: list[str], prefix: 
     for label, box in placed.clusters:
         parts.append(f'<g class="cluster"><rect x="{box.left:.1f}" y="{y_of(box.top):.1f}" width="{box.width:.1f}" '
                      f'height="{box.height:.1f}" rx="8" fill="none" stroke="#aaaaaa"/><text x="{box.left + 6:.1f}" '
-                     f'y="{y_of(box.top) + 12:.1f}" fill="#444444">{escape(label)}</text></g>')
+                     f'y="{y_of(box.top) + 12:.1f}" fill="#444444">{svg_markup(label)}</text></g>')
     for k, ((tail, head, label), route) in enumerate(zip(picture.edges, placed.routes)):
         points = [*route.points]
         path = " ".join(f"{'M' if i == 0 else 'L'}{x:.1f},{y_of(y):.1f}" for i, (x, y) in enumerate(points))
@@ -75,7 +74,7 @@ def picture_to_svg(picture: Picture, placed: Layout, labels: list[str], prefix: 
     for i, (node, box, label) in enumerate(zip(picture.nodes, placed.boxes, labels)):
         lines = label.split("\n")
         first = y_of(box.y) - (len(lines) - 1) * LINE / 2 + 3.5
-        text = "".join(f'<tspan x="{box.x:.1f}" y="{first + n * LINE:.1f}">{escape(line)}</tspan>'
+        text = "".join(f'<tspan x="{box.x:.1f}" y="{first + n * LINE:.1f}">{svg_markup(line)}</tspan>'
                        for n, line in enumerate(lines))
         width = 2.5 if node.kind in ("group", "output") else 1
         fill, ink = FILL[node.kind], "#000000"
@@ -88,10 +87,10 @@ def picture_to_svg(picture: Picture, placed: Layout, labels: list[str], prefix: 
                      f'height="{box.height:.1f}" rx="7" fill="{fill}" stroke="{STROKE[node.kind]}" '
                      f'stroke-width="{width}"/><text text-anchor="middle" fill="{ink}">{text}</text></g>')
     for text, x, y in placed.texts:
-        parts.append(f'<text class="note" x="{x:.1f}" y="{y_of(y) + 3.5:.1f}" fill="#444444">{escape(text)}</text>')
+        parts.append(f'<text class="note" x="{x:.1f}" y="{y_of(y) + 3.5:.1f}" fill="#444444">{svg_markup(text)}</text>')
     if figure and picture.title:
         parts.append(f'<text class="title" x="{(left + right) / 2:.1f}" y="{top - drawn_top + LINE + 10:.1f}" '
-                     f'font-size="14" text-anchor="middle">{escape(picture.title)}</text>')
+                     f'font-size="14" text-anchor="middle">{svg_markup(picture.title)}</text>')
     if figure and picture.legend is not None:
         parts += _legend(*picture.legend, drawn_left + 12, y_of(legend_y))
     parts.append("</svg>")
@@ -112,7 +111,7 @@ def _legend(low: float, high: float, x: float, y: float) -> list[str]:
 def _edge_label(route: Route, label: str, y: float) -> str:
     """An arrow's label at ``y`` (its first line's, in the SVG's y): one tspan a line where a slide broke it."""
     x = route.label_at[0]
-    text = "".join(f'<tspan x="{x:.1f}" y="{y + n * LABEL_LINE:.1f}">{escape(line)}</tspan>'
-                   for n, line in enumerate(route.label_lines)) if route.label_lines else escape(label)
+    text = "".join(f'<tspan x="{x:.1f}" y="{y + n * LABEL_LINE:.1f}">{svg_markup(line)}</tspan>'
+                   for n, line in enumerate(route.label_lines)) if route.label_lines else svg_markup(label)
     return (f'<text class="edge-label" x="{x:.1f}" y="{y:.1f}" font-size="9" text-anchor="middle" '
             f'fill="#333333">{text}</text>')

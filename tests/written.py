@@ -1,0 +1,60 @@
+"""A figure's text as a test reads it: every script marked, whichever output drew it.
+
+The library's SVG writes W_hh as W and a lowered "hh" (a tspan), Graphviz's DOT as plain text
+that is scripted when drawn: both read here as W_{hh}, and h₃⁽²⁾ as h_{3}^{(2)}, so that a test
+compares names, not markup (``viz/scripts.py`` decides which characters are scripts).
+"""
+
+from __future__ import annotations
+
+import re
+from html import unescape
+
+from tinygrad_rnn.viz.scripts import script_runs
+
+SCRIPT_SPAN = re.compile(r'<tspan dy="(-?[\d.]+)em" font-size="80%"[^>]*>([^<]*)</tspan>')
+
+
+def as_written(text: str) -> str:
+    """Plain text with its scripts marked: ``W_hh⁽¹⁾`` → ``W_{hh}^{(1)}``; code (``my_rnn``) as it is."""
+    return "".join(part if kind == "base" else ("_{" if kind == "sub" else "^{") + part + "}"
+                   for part, kind in script_runs(text))
+
+
+def svg_written(svg: str) -> str:
+    """The library's SVG with each script tspan marked as :func:`as_written` marks it, other tags left."""
+    def marked(found: re.Match) -> str:  # a subscript moves down (dy > 0), a superscript up, even after one
+        return ("_{" if float(found.group(1)) > 0 else "^{") + found.group(2) + "}"
+
+    text = SCRIPT_SPAN.sub(marked, svg)
+    text = re.sub(r'<tspan dy="[^"]*"( xml:space="preserve")?>([^<]*)</tspan>', r"\2", text)
+    return unescape(text)
+
+
+def dot_written(dot: str) -> str:
+    """DOT text with each label unescaped and its scripts marked (a label, not the DOT around it, is read)."""
+    def label(found: re.Match) -> str:
+        return 'label="' + as_written(found.group(1).replace("\\n", "\n").replace('\\"', '"')) + '"'
+
+    return re.sub(r'label="((?:[^"\\]|\\.)*)"', label, dot)
+
+
+def svg_lines(text_element) -> list[str]:
+    """The lines of one ``<text>`` of the library's SVG, each as plain characters (a script's with its line's:
+    W_hh reads "Whh"): a line is a tspan placed by x and y, or the text itself; a tspan moved by dy only is a
+    script (or the text after one) inside a line."""
+    lines = [span for span in text_element if span.tag.endswith("tspan") and (span.get("x") or span.get("y"))]
+    return ["".join(line.itertext()) for line in lines] or ["".join(text_element.itertext())]
+
+
+def svg_text(element) -> str:
+    """Every word under an SVG element, its scripts marked as :func:`as_written` marks them (W_{hh})."""
+    from xml.etree import ElementTree
+
+    return svg_written(ElementTree.tostring(element, encoding="unicode"))
+
+
+def flat(text: str) -> str:
+    """Plain text as an SVG's words read when its tspans are joined (``itertext``): every script on the line,
+    its marks gone — h₂⁽²→⁾ reads "h2(2→)", W_hh "Whh", 8.6·10⁻³ "8.6·10−3"; code (my_rnn) as it is."""
+    return "".join(part for part, _ in script_runs(text))

@@ -1,0 +1,152 @@
+"""Which characters of a figure's text are subscripts and superscripts: one rule for every figure.
+
+A lecture writes W_hh as W with a lowered, smaller "hh", and h₀⁽ᵉ⁾ as h with 0 lowered and (e)
+raised; a program writes ``weight_hh_l0``. A figure holds both kinds of name — the notation's
+symbols, and a student's own Python names (a module ``my_rnn``, a parameter ``weight_hh_l0``) —
+and must not turn code into false subscripts. The rule, decided here and nowhere else:
+
+* **A symbol's script**: one letter standing alone (W, h, b, ŷ, Σ, a second call's h′ — not the end of a
+  longer word, not after a dot or a quote), then ``_`` or ``^`` and its script: ``W_hh``, ``h_0``, ``x_{t+1}``,
+  ``h^(t)``. So is a script after ``|`` (``∂J/∂W|_(t)``), and a braced power of a number (``10^{−2}``).
+  A script is letters and digits (or a braced or bracketed group), and the name ends with it.
+* **Code**, written as it is: every other ``_``. A name of several letters (``my_rnn``,
+  ``cross_entropy``, ``weight_hh_l0``), a name that goes on after its script (``W_hh_l0``, ``x_t_prev``:
+  a Python name, not W with "hh"), a dotted path (``head.W_out``).
+* **Unicode scripts** already written (h₃, Σₜ, ⁽ᵉ⁾, ᵀ, 10⁻²) are scripts too, drawn the same way as
+  the others, so that a figure writes every script one way.
+
+Each output writes the runs its own way: the library's SVG as ``<tspan>`` (:func:`svg_markup`),
+Graphviz as an HTML-like label with ``<SUB>``/``<SUP>`` (``dot.py``), a slide's text and the lecture
+page through ``slide.py``. A script is drawn at :data:`SCRIPT_SCALE` of its line.
+
+>>> script_runs("W_hh h_0⁽ᵉ⁾ my_rnn weight_hh_l0")
+[('W', 'base'), ('hh', 'sub'), (' h', 'base'), ('0', 'sub'), ('(e)', 'sup'), (' my_rnn weight_hh_l0', 'base')]
+>>> script_runs("∂J/∂b_y|ₜ, Σₜ; W_hh_l0, head.W_out")[3:]
+[('t', 'sub'), (', Σ', 'base'), ('t', 'sub'), ('; W_hh_l0, head.W_out', 'base')]
+"""
+
+from __future__ import annotations
+
+import re
+from html import escape
+
+Run = tuple[str, str]  # (text, "base" | "sub" | "sup")
+
+SCRIPT_SCALE = 0.8  # a script's size beside its line's, as print sets them (and slides: never under 24 px)
+SUBSCRIPT_CHARACTERS = "₀₁₂₃₄₅₆₇₈₉ₜₙₖᵢⱼₐₑₒₓₕₗₘₚₛ₊₋₌₍₎"
+SUPERSCRIPT_CHARACTERS = "⁰¹²³⁴⁵⁶⁷⁸⁹⁽⁾ᵃᵇᶜᵈᵉᶠᵍʰⁱʲᵏˡᵐⁿᵒᵖʳˢᵗᵘᵛʷˣʸᶻᵀ⁺⁻⁼"
+FROM_SUBSCRIPT = str.maketrans(SUBSCRIPT_CHARACTERS, "0123456789tnkijaeoxhlmps+−=()")
+FROM_SUPERSCRIPT = str.maketrans(SUPERSCRIPT_CHARACTERS, "0123456789()abcdefghijklmnoprstuvwxyzT+−=")
+
+LONE_LETTER = r"(?<![\w.\"'])[^\W\d_]"  # a letter that does not end a longer name, a dotted path or a quoted word
+SCRIPTS = re.compile(
+    # W; ŷ (y and its hat) and h′ (a second call's h); a script after |
+    r"(?:(?<=" + LONE_LETTER + r")|(?<=" + LONE_LETTER + "[\u0302′])|(?<=\\|))"
+    r"(?P<mark>[_^])(?P<script>\{[^}]*\}|\([^)]*\)|[0-9A-Za-z+−]+(?![\w]))"  # h_{t−1}, h^(t), W_hh (not W_hh_l0)
+    r"|(?<=\d)(?P<power>\^\{[^}]*\})"  # 10^{−2}: a braced power of a number (the page's <sup>, read back)
+    r"|(?P<sub>[" + SUBSCRIPT_CHARACTERS + r"]+[→←]*)"  # h₃, Σₜ, CS224N's layer and direction h₂→ (no arrow below)
+    r"|(?P<sup>⁽[^⁾\s]*⁾|[" + SUPERSCRIPT_CHARACTERS + r"]+)")  # ⁽¹→⁾ (an arrow has no superscript form), ᵀ
+
+
+def script_runs(text: str, unicode: bool = True) -> list[Run]:
+    """The text as runs of base text, subscripts and superscripts, by the rule above (``unicode=False``: the
+    unicode scripts left in the base text, as the page's HTML writes them beside the numbers its script prints).
+
+    >>> script_runs("h_{t−1}, h^(3), x_t_prev, cross_entropy")
+    [('h', 'base'), ('t−1', 'sub'), (', h', 'base'), ('(3)', 'sup'), (', x_t_prev, cross_entropy', 'base')]
+    """
+    runs: list[Run] = []
+    position = 0
+    for found in SCRIPTS.finditer(text):
+        if not unicode and (found.group("sub") or found.group("sup")):
+            continue
+        if found.group("mark"):
+            script = found.group("script")
+            part = script[1:-1] if script.startswith("{") else script
+            kind = "sub" if found.group("mark") == "_" else "sup"
+        elif found.group("power"):
+            part, kind = found.group("power")[2:-1], "sup"
+        elif found.group("sub"):
+            part, kind = found.group("sub").translate(FROM_SUBSCRIPT), "sub"
+        else:
+            part, kind = found.group("sup").translate(FROM_SUPERSCRIPT), "sup"
+        runs.append((text[position:found.start()], "base"))
+        if runs[-1][0] == "" and len(runs) > 1 and runs[-2][1] == kind:  # ⁽³⁾ right after h^… : one run
+            runs.pop()
+            runs[-1] = (runs[-1][0] + part, kind)
+        else:
+            runs.append((part, kind))
+        position = found.end()
+    runs.append((text[position:], "base"))
+    return [(part, kind) for part, kind in runs if part]
+
+
+def has_scripts(text: str) -> bool:
+    """Whether the rule finds a script in ``text`` (a label without one is written as plain text)."""
+    return any(kind != "base" for _, kind in script_runs(text))
+
+
+# em of the line: how far a subscript sits under it and a superscript over it — near print's (a subscript's
+# digits end a fifth of an em under the line; a superscript's brackets reach as high as a capital's top, and a
+# little more), so that a label's scripts stay about where its line's capitals and descenders reach
+SCRIPT_DROP = {"sub": 0.2, "sup": -0.3}
+
+
+def svg_markup(text: str) -> str:
+    """The text as SVG character data, its scripts as ``<tspan>`` moved off the line and drawn at 80%
+    (the text around them flows on: a centred label stays centred).
+
+    >>> svg_markup("W_hh, b").replace(' xml:space="preserve"', "")
+    'W<tspan dy="0.25em" font-size="80%">hh</tspan><tspan dy="-0.2em">, b</tspan>'
+    >>> svg_markup("a < b")
+    'a &lt; b'
+    """
+    return runs_markup(script_runs(text))
+
+
+def runs_markup(runs: list[Run]) -> str:
+    """Runs as SVG character data: see :func:`svg_markup`."""
+    parts, offset = [], 0.0
+    for part, kind in runs:
+        drop = SCRIPT_DROP.get(kind, 0.0)
+        if drop == offset:
+            parts.append(escape(part))
+        else:
+            size = "" if kind == "base" else f' font-size="{SCRIPT_SCALE:.0%}"'
+            em = 1.0 if kind == "base" else SCRIPT_SCALE  # (an em is the tspan's own: 0.8 of the line's)
+            # preserved: " = …" after a script keeps its space (a renderer may strip a tspan's first one)
+            parts.append(f'<tspan dy="{(drop - offset) / em:g}em"{size} xml:space="preserve">'
+                         f"{escape(part)}</tspan>")
+        offset = drop
+    if offset:  # back on the line: the next line or text of the label starts where it should
+        parts.append(f'<tspan dy="{-offset:g}em"></tspan>')
+    return "".join(parts)
+
+
+def dot_markup(text: str, size: float, left_lines: bool = False) -> str:
+    """The text as a Graphviz label: quoted plain text where it has no script, else an HTML-like
+    label, its scripts in ``<SUB>``/``<SUP>`` at 80% of ``size`` (the label's points) and its lines
+    broken by ``<BR/>`` (``left_lines``: each line from its left end, as ``\\l`` does).
+
+    >>> dot_markup("h_0", 10)
+    '<h<SUB><FONT POINT-SIZE="8">0</FONT></SUB>>'
+    >>> dot_markup("my_rnn", 10)
+    '"my_rnn"'
+    """
+    if not has_scripts(text):
+        return dot_quoted(text)
+    points = f"{SCRIPT_SCALE * size:g}"
+    tag = {"sub": "SUB", "sup": "SUP"}
+    lines = []
+    for line in text.split("\n"):
+        lines.append("".join(escape(part, quote=False) if kind == "base" else
+                             f'<{tag[kind]}><FONT POINT-SIZE="{points}">{escape(part, quote=False)}'
+                             f'</FONT></{tag[kind]}>'
+                             for part, kind in script_runs(line)))
+    brk = '<BR ALIGN="LEFT"/>' if left_lines else "<BR/>"
+    return "<" + brk.join(lines) + (brk if left_lines else "") + ">"
+
+
+def dot_quoted(text: str) -> str:
+    """Plain text as a quoted DOT string (its line breaks as ``\\n``)."""
+    return '"' + text.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n") + '"'
