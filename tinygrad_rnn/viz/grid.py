@@ -206,11 +206,13 @@ class Grid(Routes):
                     partners.setdefault((outside, block_of[inside][0]), set()).add((inside, inside == tail))
         # Nodes beside a row that the same nodes in the steps feed (the terms of ∂J/∂W_hh and ∂J/∂b_hh,
         # both from each step's linear backward) share one lane, which forks at its end: two lanes
-        # would cross each other once for every pair of steps.
+        # would cross each other once for every pair of steps. A weight never shares a lane with data (e_t
+        # and W_ih into one linear): one line, one arrowhead, would read as one value.
         sharing: dict[tuple, int] = {}
         self.lane_of: dict[tuple[int, int], int] = {}
         for (outside, row), ends in partners.items():
-            key = (row, frozenset(ends), self.beside_slot[outside][0] if outside in self.beside_slot else outside)
+            key = (row, frozenset(ends), self.beside_slot[outside][0] if outside in self.beside_slot else outside,
+                   self.nodes[outside].kind == "parameter")
             self.lane_of[(outside, row)] = sharing.setdefault(key, outside)
         self.kind: dict[tuple[int, int], tuple] = {}
         self.drops_into: dict[int, list[tuple]] = {}  # op → the buses dropping into it (side by side)

@@ -267,6 +267,10 @@ class Routes:
         if lane_key not in into:
             into.append(lane_key)
         x = b.x + (into.index(lane_key) - 0.5 * (len(into) > 1)) * 10
+        if self._face_fed(head, above):  # beside the data edge into that face, with an arrowhead of its own: on
+            # it, the drops into every step but the last ran along the data line and the weight seemed to reach T
+            # alone
+            x = b.x + (1 if b.x < a.x else -1) * min(12.0, b.width / 8) * (into.index(lane_key) + 1)
         top_level = self.top_level[self.block_of[head][0]]
         facing = (top_level if above else 0) if not self.backward else (0 if above else top_level)
         if self.level[head] != facing:  # not the first op the lane meets: up its side, in from the side
@@ -275,6 +279,19 @@ class Routes:
                            (side_x + 8, y + 6))
         end = (x, b.top if above else b.bottom)
         return finish([start, (trunk, a.y), (trunk, y), (x, y)], end, label, (x + 8, y + 6))
+
+    def _face_fed(self, node: int, top: bool) -> bool:
+        """Whether an edge other than a bus's meets ``node``'s top (or bottom) face: one from a node above it
+        (or below), in line with it — where a drop down its middle would run along that edge."""
+        box = self.boxes[node]
+        for tail, head, _ in self.edge_list:
+            if node not in (tail, head) or self.kind.get((tail, head), ("",))[0] == "bus":
+                continue
+            other = self.boxes[head if tail == node else tail]
+            in_line = abs(other.x - box.x) < (other.width + box.width) / 2
+            if in_line and (other.y > box.top if top else other.y < box.bottom):
+                return True
+        return False
 
     def _trunk_x(self, node: int, box: Box, lane_key: tuple, on_left: bool) -> float:
         """Where a bus's trunk rises beside ``node`` (on its left, or its right): beside the whole
