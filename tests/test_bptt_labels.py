@@ -13,7 +13,10 @@ import numpy
 import pytest
 
 import tinygrad_rnn as tr
+from tinygrad_rnn.viz.geometry import Box, node_size
 from tinygrad_rnn.viz.graph import build_picture
+from tinygrad_rnn.viz.grid import Grid
+from tinygrad_rnn.viz.layout import labelled_layout
 
 DIGITS = str.maketrans("₀₁₂₃₄₅₆₇₈₉", "0123456789")
 MARK = re.compile(r"⁽[^⁾]*⁾")  # a layer's mark on a state, h₃⁽²⁾: the layer is read from the node's row
@@ -261,3 +264,39 @@ def test_the_labels_and_the_note_speak_the_lectures_notation():
     labels = {label for _, _, label in picture.edges}
     assert {"(1/4) ∂J⁽⁴⁾/∂h⁽³⁾", "(1/4) ∂(J⁽³⁾ + J⁽⁴⁾)/∂h⁽²⁾"} <= labels
     assert any(note.endswith("∂J/∂h⁽³⁾ = (1/4) ∂J⁽³⁾/∂h⁽³⁾ + (1/4) ∂J⁽⁴⁾/∂h⁽³⁾") for note in picture.notes)
+
+
+def test_a_bidirectional_bptt_draws_no_arrow_where_the_gradient_is_zero_and_names_each_row_by_its_direction():
+    """J = Σ output[-1] reads h₄⁽←⁾, the reverse direction's first state, alone: its cells t=1…3 receive
+    exactly 0. None of them is drawn with an arrow, no Σ counts them, a note says why; and each row keeps
+    the name of the way it runs forward (the reverse row ←), not of the way its gradient flows."""
+    tr.manual_seed(0)
+    layer = tr.nn.RNN(2, 3, bidirectional=True)
+    x = tr.randn(4, 1, 2)
+    output, _ = layer(x)
+    loss = output[-1].sum()
+    loss.name = "J"
+    picture = build_picture((loss,), level="cell", backward=True)
+    reverse = [n for n in picture.nodes if "reverse" in n.row and n.kind == "group"]
+    assert [n.step for n in reverse] == [4]
+    states = {"→": layer.hidden_states[0], "←": layer.hidden_states[1]}
+    for _, _, label in picture.edges:
+        if match := re.fullmatch(r"∂J/∂h([₀-₉]+)⁽(.)⁾", label):
+            step, direction = number(match.group(1)), match.group(2)
+            (found,) = tr.grad(loss, states[direction][step - 1], retain_graph=True)  # (both by time step)
+            assert numpy.abs(found.numpy()).max() > 0, label
+    assert any("t=1…3" in note and "gradient 0" in note for note in picture.notes)
+    _, placed = labelled_layout(picture)  # J's arrow into cell 4 and its Σ term out of it: two points, two arrows
+    starts = {route.points[0] for route in placed.routes}
+    assert not [route.end for route in placed.routes if route.end in starts]
+    names = row_names(picture)
+    assert sorted(name.split()[-1] for name in names) == ["←", "→"] and "layer 1 reverse ←" in names
+    stack = tr.nn.RNN(2, 3, num_layers=2)
+    output, _ = stack(x)
+    assert row_names(build_picture((output[-1].sum(),), level="cell", backward=True)) == ["layer 1 →", "layer 2 →"]
+
+
+def row_names(picture):
+    """The names drawn beside the rows of a picture, bottom to top."""
+    grid = Grid(picture, [Box(0.0, 0.0, *node_size(node.label)) for node in picture.nodes])
+    return [name for name in grid.row_names if name]

@@ -59,13 +59,15 @@ class Routes:
                                                                         ("",))[0] in ("start", "end"):
             inside = head if head in block_of else tail
             if self.nodes[inside].kind == "op":  # into (or out of) a step through the gap beside it
-                route = self._through_gap(a, b, self.column_x[block_of[inside][1]], label)
+                route = self._through_gap(a, b, self.column_x[block_of[inside][1]], label, self._side_taken(
+                    inside, tail if inside == head else head))
                 if tail == inside and self._crosses_a_node(route, tail, head):  # y_T into the end of a long sum
                     return self._over_beside(a, b, route, label)
                 return route
             if abs(a.y - b.y) > 1:  # a cell of another row into a head beside the rows (two sentences' final
                 # states into one classifier), or its gradient back: round the corner, not across what lies between
-                route = self._through_gap(a, b, self.column_x[block_of[inside][1]], label)
+                route = self._through_gap(a, b, self.column_x[block_of[inside][1]], label, self._side_taken(
+                    inside, tail if inside == head else head))
                 if not self._crosses_a_node(route, tail, head):
                     return route
         slots = self.beside_slot.get(tail), self.beside_slot.get(head)
@@ -280,6 +282,19 @@ class Routes:
         end = (x, b.top if above else b.bottom)
         return finish([start, (trunk, a.y), (trunk, y), (x, y)], end, label, (x + 8, y + 6))
 
+    def _side_taken(self, inside: int, outside: int) -> bool:
+        """Whether an edge other than the one to ``outside`` meets ``inside``'s side that faces it, level with
+        ``inside`` (a Σ's term straight out of the side J's gradient comes in by)."""
+        box, facing = self.boxes[inside], self.boxes[outside].x > self.boxes[inside].x
+        for tail, head, _ in self.edge_list:
+            other = head if tail == inside else tail if head == inside else None
+            if other is None or other == outside:
+                continue
+            found = self.boxes[other]
+            if abs(found.y - box.y) < 1 and (found.x > box.x) == facing:
+                return True
+        return False
+
     def _face_fed(self, node: int, top: bool) -> bool:
         """Whether an edge other than a bus's meets ``node``'s top (or bottom) face: one from a node above it
         (or below), in line with it — where a drop down its middle would run along that edge."""
@@ -346,19 +361,23 @@ class Routes:
         label_at = (gap_x + away, b.top + self.space.gap_y / 2 - 3)
         return finish([start, (gap_x, a.y), (gap_x, b.y)], end, label, label_at)
 
-    def _through_gap(self, a: Box, b: Box, column_x: float, label: str) -> Route:
-        """Between a node beside the row and an op in a step: along the gap on that side of the step."""
+    def _through_gap(self, a: Box, b: Box, column_x: float, label: str, side_taken: bool = False) -> Route:
+        """Between a node beside the row and an op in a step: along the gap on that side of the step. Where
+        ``side_taken`` (another edge leaves the op's side level with it), a quarter of its height nearer
+        the node outside: on the other edge's point the two arrows read as one, pointing both ways."""
         outside = a if abs(a.x - column_x) > abs(b.x - column_x) else b
         side = 1.0 if outside.x > column_x else -1.0
         gap_x = column_x + side * (self.column_width / 2 + self.space.gap_x / 2)
         rightwards = b.x > a.x
-        start = (a.right if rightwards else a.left, a.y)
-        end = (b.left if rightwards else b.right, b.y)
+        inside = b if outside is a else a
+        shift = (1.0 if outside.y > inside.y else -1.0) * inside.height / 4 if side_taken else 0.0
+        start = (a.right if rightwards else a.left, a.y + (shift if inside is a else 0.0))
+        end = (b.left if rightwards else b.right, b.y + (shift if inside is b else 0.0))
         # named along its longer part: a short way out of J that then turns down to another row runs on the
         # line of h_T into J, and a name over it there would lie on h_T's own
-        label_at = ((start[0] + gap_x) / 2, a.y + 7) if abs(gap_x - start[0]) >= abs(b.y - a.y) else (
-            gap_x + side * (3 * len(label) + 6), (a.y + b.y) / 2)
-        return finish([start, (gap_x, a.y), (gap_x, b.y)], end, label, label_at)
+        label_at = ((start[0] + gap_x) / 2, start[1] + 7) if abs(gap_x - start[0]) >= abs(end[1] - start[1]) \
+            else (gap_x + side * (3 * len(label) + 6), (start[1] + end[1]) / 2)
+        return finish([start, (gap_x, start[1]), (gap_x, end[1])], end, label, label_at)
 
     def _dogleg(self, a: Box, b: Box, side_x: float, label: str, from_side: bool = False) -> Route:
         """Up from a's top (or out of its side), through the gap beside the column, into b's bottom."""

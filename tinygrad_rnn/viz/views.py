@@ -15,6 +15,7 @@
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 
 from .gradient_labels import STEP_DIGITS, arrow_labels, name_of, sum_note
 from .levels import unique
@@ -22,6 +23,7 @@ from .picture import BACKWARD_ROW, CHOICES, Node, Picture, steps_text
 
 # on a slide, said once instead of ", backward" on every node (the rows under the forward ones: a figure of both)
 BACKWARD_NODES = "Each step's node is the backward of the call it names"
+ROWS_RUN = "→, ←: the way a row runs forward; its gradient flows the other way"
 BACKWARD_ROWS = "The lower rows run backward: each node there is the backward of the call it names"
 
 
@@ -31,7 +33,9 @@ def bptt_picture(forward: Picture, generic: bool = False, slide: bool = False) -
     step t where ``generic`` (the rolled view). On a ``slide`` a node names its call and step
     (``RNN cell`` / ``t=2``) and one note says that each is that call's backward: the word on every
     node made each a line taller (and the cross_entropy row a column wider)."""
-    kept = [i for i, n in enumerate(forward.nodes) if n.kind in ("group", "op", "output", "ellipsis")]
+    forward, unreached = _reaching_the_loss(forward)
+    kept = [i for i, n in enumerate(forward.nodes) if n.kind in ("group", "op", "output", "ellipsis")
+            and i not in unreached]
     means = {i for i in kept if isinstance(forward.nodes[i].key, tuple) and forward.nodes[i].key[0] == "reduced"}
     feeds: dict[int, list[int]] = {}
     for tail, head, _ in forward.edges:
@@ -99,9 +103,48 @@ def bptt_picture(forward: Picture, generic: bool = False, slide: bool = False) -
     notes = ["Σ: the terms one weight receives at every step, added"
              + (f" (also those of the steps left out: t={steps_text(left_out)})" if left_out else "")]
     notes += [BACKWARD_NODES] if slide else []
+    if len({node.row for node in nodes if node.chain is not None}) > 1:  # the rows are named, → or ←
+        both = any(node.chain.direction == "reverse" for node in nodes if node.chain is not None)
+        notes.append(ROWS_RUN if both else ROWS_RUN.replace("→, ←", "→"))
+    zero = [forward.nodes[i] for i in unreached if forward.nodes[i].kind == "group"]
+    if zero:  # (a reverse direction's cells before the one J reads: J = Σ output[-1] reads h_T⁽←⁾ alone)
+        notes.append(f"Left out, their gradient 0 (J does not read what they compute): {_cells_named(zero)}")
     added = sum_note(forward, carries, generic)
     notes += [added] if added else []
     return Picture(nodes, unique(edges), forward.rankdir, forward.title, forward.legend, backward=True, notes=notes)
+
+
+def _reaching_the_loss(forward: Picture) -> tuple[Picture, set[int]]:
+    """The forward picture without the edges out of nodes whose value J never reads, and those nodes: no
+    gradient flows back into them (exactly 0), so no arrow may be drawn as if one did."""
+    predecessors: list[list[int]] = [[] for _ in forward.nodes]
+    for tail, head, _ in forward.edges:
+        predecessors[head].append(tail)
+    reaches = {i for i, node in enumerate(forward.nodes) if node.kind == "output"}
+    stack = list(reaches)
+    while stack:  # back from J (a stack, not recursion: a long unroll is deep)
+        for tail in predecessors[stack.pop()]:
+            if tail not in reaches:
+                reaches.add(tail)
+                stack.append(tail)
+    unreached = set(range(len(forward.nodes))) - reaches
+    if not unreached:
+        return forward, unreached
+    edges = [(tail, head, label) for tail, head, label in forward.edges if tail in reaches and head in reaches]
+    return replace(forward, edges=edges), unreached
+
+
+def _cells_named(cells: list[Node]) -> str:
+    """"RNN cell t=1, 2, 3 (layer 1 reverse)": the cells left out, by row."""
+    rows: dict[tuple, list[int]] = {}
+    for node in cells:
+        rows.setdefault((node.label.split("\n")[0], node.row), []).append(node.step)
+    parts = []
+    for (name, row), steps in rows.items():
+        layer = [f"layer {int(part.split()[1]) + 1}" for part in row if part.startswith("layer ")]
+        where = " ".join(layer + (["reverse"] if "reverse" in row else []))
+        parts.append(f"{name} t={steps_text(sorted(s for s in steps if s is not None))}" + (f" ({where})" if where else ""))
+    return "; ".join(parts)
 
 
 def _weights_of(node: Node) -> frozenset:
