@@ -143,7 +143,8 @@ def _cells_named(cells: list[Node]) -> str:
     for (name, row), steps in rows.items():
         layer = [f"layer {int(part.split()[1]) + 1}" for part in row if part.startswith("layer ")]
         where = " ".join(layer + (["reverse"] if "reverse" in row else []))
-        parts.append(f"{name} t={steps_text(sorted(s for s in steps if s is not None))}" + (f" ({where})" if where else ""))
+        drawn = f"{name} t={steps_text([step for step in steps if step is not None])}"
+        parts.append(f"{drawn} ({where})" if where else drawn)
     return "; ".join(parts)
 
 
