@@ -300,3 +300,34 @@ def row_names(picture):
     """The names drawn beside the rows of a picture, bottom to top."""
     grid = Grid(picture, [Box(0.0, 0.0, *node_size(node.label)) for node in picture.nodes])
     return [name for name in grid.row_names if name]
+
+
+def test_at_step_level_each_state_keeps_its_layer_and_direction_and_no_arrow_carries_a_zero_gradient():
+    """One node per step holds every layer and direction: the states between steps are marked as at cell
+    level (h₃⁽²←⁾, not an "h₃" that could be any of four); a state read inside its own step too (layer 1's, by
+    layer 2) is named by the chain rule, not as all of its gradient; and the reverse direction of layer 2
+    before step 4, which J = Σ output[-1] never reads, sends no arrow (its gradient is 0)."""
+    tr.manual_seed(0)
+    stack = tr.nn.RNN(2, 3, num_layers=2)
+    x = tr.randn(4, 1, 2)
+    output, _ = stack(x)
+    loss = output[-1].sum()
+    labels = {label for _, _, label in build_picture((loss,), level="step", backward=True).edges}
+    assert {"∂J/∂h₃⁽²⁾", "(∂h₃⁽¹⁾/∂h₂⁽¹⁾)ᵀ ∂J/∂h₃⁽¹⁾"} <= labels
+    assert not {"∂J/∂h₃", "∂J/∂h₂⁽¹⁾", "∂J/∂h₃⁽¹⁾"} & labels
+    for step in (1, 2, 3):  # the top layer's states: all of their gradient comes from the next step
+        (found,) = tr.grad(loss, stack.hidden_states[1][step - 1], retain_graph=True)
+        (after,) = tr.grad(loss, stack.hidden_states[1][step], retain_graph=True)
+        (handed,) = tr.grad(stack.hidden_states[1][step], stack.hidden_states[1][step - 1], grad_outputs=after,
+                            retain_graph=True)
+        numpy.testing.assert_allclose(handed.numpy(), found.numpy(), rtol=1e-5, atol=1e-7)
+    both = tr.nn.RNN(2, 3, num_layers=2, bidirectional=True)
+    output, _ = both(x)
+    loss = output[-1].sum()
+    labels = [label for _, _, label in build_picture((loss,), level="step", backward=True).edges]
+    named = [name for label in labels for name in re.findall(r"h[₀-₉]+(?:⁽[^⁾]*⁾)?", label)]
+    assert named and all("⁽" in name for name in named), named  # every state with its layer and direction
+    assert not [label for label in labels if re.search(r"h[₁₂₃]⁽²←⁾", label)]  # 0: J reads h₄⁽²←⁾ alone
+    for state in both.hidden_states[3][:3]:
+        (found,) = tr.grad(loss, state, retain_graph=True)
+        assert not numpy.any(found.numpy())

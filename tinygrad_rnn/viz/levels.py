@@ -33,8 +33,14 @@ GATES = ("i", "f", "g", "o", "r", "z", "n")  # the names a layer gives its gates
 STATES = ("h", "c", "h_0", "c_0", *GATES)  # names the layers give, not users
 
 
-def merge_groups(nodes: list[Node], links, level: str):
-    """Merge the op nodes of each cell application (level "cell") or time step ("step").
+MARK_AFTER = "\t"  # a state's name and its chain's mark, at step level (h and ⁽²←⁾: h₃⁽²←⁾ once it has its step)
+
+
+def merge_groups(nodes: list[Node], links, level: str, gradient_only: bool = False):
+    """Merge the op nodes of each cell application (level "cell") or time step ("step"). ``gradient_only`` (the
+    picture a BPTT figure is made from): without the values a group reads only into ops whose results J never
+    reads — their gradient is 0 (a step of two bidirectional layers reads h₄⁽²←⁾ into the reverse cell of layer
+    2, which J = Σ output[-1] does not reach), and an arrow for it would say that one flows.
 
     A group's gradient norm is ‖∂J/∂h_t‖ of the state h it passes on (an LSTM cell's c_t is not in
     it: the lectures plot ‖∂J/∂h_t‖), or for a group that passes on no h, the norm of all it passes on."""
@@ -62,9 +68,17 @@ def merge_groups(nodes: list[Node], links, level: str):
     side: dict[int, str] = {}  # a user's op drawn per step: "input" (below the cells) or "output" (above)
     reduced: dict[int, int] = {}  # a loss over a sequence → how many J_t it averages
 
+    marks = _step_marks([nodes[p] for p in group_of]) if level == "step" else {}
+
+    def state(tail: int, out: int) -> str:
+        """What a cell's op passes on (h), with its chain's mark where one step holds several (h, ⁽²←⁾)."""
+        name = _state_name(nodes[tail], out)
+        mark = marks.get(nodes[tail].chain, "") if name else ""
+        return f"{name}{MARK_AFTER}{mark}" if mark else name
+
     def value(tail: int, out: int) -> tuple:
         if tail in group_of:
-            return ("whole", frozenset({("group", group_of[tail], _state_name(nodes[tail], out))}))
+            return ("whole", frozenset({("group", group_of[tail], state(tail, out))}))
         if tail in keeps:  # an input leaf may be read slice by slice; a parameter or Σ is whole
             return ("whole", frozenset({("leaf" if nodes[tail].kind == "input" else "node", tail, None)}))
         return values.get((tail, out), ("whole", frozenset()))
@@ -240,7 +254,8 @@ def merge_groups(nodes: list[Node], links, level: str):
                 tail_index = index[("group", source[1])]
                 if tail_index != head_index:
                     step = source[1][1]
-                    label = subscript(source[2], step) if source[2] else ""
+                    name, _, mark = source[2].partition(MARK_AFTER)
+                    label = subscript(name, step) + mark if name else ""
                     edges.append((tail_index, head_index, f"t={step}" if into_sum else label))
             elif source[0] == "after":  # the head and the loss after the last step
                 edges.append((after_node(source[1]), head_index, ""))
@@ -263,8 +278,12 @@ def merge_groups(nodes: list[Node], links, level: str):
                 sliced.append((source[1], source[2], head_index, result[head_index].step))
                 slices_used.setdefault(source[1], set()).add(result[head_index].step)
 
+    live = _cells_reaching_outputs(nodes, links) if gradient_only else None
     for tail, head, out, _ in links:
         if head not in group_of and head not in keeps:
+            continue
+        if live is not None and tail in group_of and head in group_of and (nodes[head].row, nodes[head].step) \
+                not in live:  # a state into a cell J does not reach (its weights stay: their terms are the Σ's)
             continue
         head_index = index[("group", group_of[head])] if head in group_of else index[("node", head)]
         connect(head_index, _sources(value(tail, out)), head in keeps and is_sum_node(nodes[head]))
@@ -286,7 +305,11 @@ def merge_groups(nodes: list[Node], links, level: str):
     leaving = {t for t, h, _, _ in links if t in group_of and group_of.get(h) != group_of[t]}
     for tail, head, out, _ in links:  # an LSTM's c_t: passed on, and read in its own cell (h_t = o_t ⊙ tanh c_t)
         if tail in leaving and group_of.get(head) == group_of[tail] and _state_name(nodes[tail], out):
-            groups[group_of[tail]].read_inside.add(_state_name(nodes[tail], out))
+            groups[group_of[tail]].read_inside.add(state(tail, out).replace(MARK_AFTER, ""))
+    if marks:  # one step of several layers: h₃⁽¹⁾ is read in its own step too, by layer 2 (through the ops between)
+        for tail, out in _read_in_own_group(links, group_of, leaving):
+            if _state_name(nodes[tail], out):
+                groups[group_of[tail]].read_inside.add(state(tail, out).replace(MARK_AFTER, ""))
     # the colour of a cell: ‖∂J/∂h_t‖ where it passes on a state named h (what the lectures plot, and
     # what a figure's title says — an LSTM's c_t is not in it), else the norm of all it passes on
     hidden = {key for position, key in group_of.items() if position in leaving and _names_hidden(nodes[position])}
@@ -338,6 +361,59 @@ def _after_label(op: Node) -> str:
     """ŷ = linear for the head whose result the user named ŷ; cross_entropy for the loss, whose result is J."""
     name = "" if op.key.name in LOSSES else _output_name(op)
     return f"{name} = {op.key.name}" if name else op.key.name
+
+
+def _cells_reaching_outputs(nodes: list[Node], links) -> set[tuple]:
+    """The cells, (row, step), whose states reach an output (J), found on the cell-level picture: there the
+    slices of a stacked output are told apart (J = Σ output[-1] reads the last step's states alone), where
+    the op links join every step's state into the stack."""
+    cells, edges = merge_groups(nodes, links, "cell")
+    predecessors: dict[int, list[int]] = {}
+    for tail, head, _ in edges:
+        predecessors.setdefault(head, []).append(tail)
+    found = {i for i, node in enumerate(cells) if node.kind == "output"}
+    stack = list(found)
+    while stack:  # back from J (a stack, not recursion: a long unroll is deep)
+        for tail in predecessors.get(stack.pop(), []):
+            if tail not in found:
+                found.add(tail)
+                stack.append(tail)
+    return {cells[i].key for i in found if cells[i].kind == "group"}
+
+
+def _read_in_own_group(links, group_of: dict[int, Any], leaving: set[int]) -> set[tuple[int, int]]:
+    """(op, output) of the ops passing a value out of their group that an op of the same group reads too,
+    through ops outside every group (a stack, an index: layer 1's h₃ into layer 2 at step 3)."""
+    successors: dict[int, list[int]] = {}
+    for tail, head, _, _ in links:
+        successors.setdefault(tail, []).append(head)
+    found = set()
+    for tail, head, out, _ in links:
+        if tail not in leaving or head in group_of:
+            continue
+        stack, seen = [head], {head}
+        while stack:  # forward through the ops outside the groups, to the first op of a group on each path
+            node = stack.pop()
+            if node in group_of:
+                if group_of[node] == group_of[tail]:
+                    found.add((tail, out))
+                    break
+                continue
+            for after in successors.get(node, []):
+                if after not in seen:
+                    seen.add(after)
+                    stack.append(after)
+    return found
+
+
+def _step_marks(ops: list[Node]) -> dict[Any, str]:
+    """At step level, where one node holds every layer and direction of a step: each chain's mark (⁽²←⁾), for
+    the states passed between steps — unmarked, "h₃" named any of them (four in two bidirectional layers)."""
+    from .notation import chain_mark, chain_marks, chain_of  # (notation reads this module's names)
+
+    by_chain = {op.chain: chain_of(op) for op in ops if op.chain is not None}
+    marks = chain_marks(set(by_chain.values()))
+    return {chain: chain_mark(marks[key]) for chain, key in by_chain.items() if marks.get(key)}
 
 
 def _state_name(node: Node, out: int) -> str:
