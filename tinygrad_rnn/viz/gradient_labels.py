@@ -180,6 +180,11 @@ def _chain_rule(forward: Picture, tail: int, head: int, value: str, generic: boo
         # the steps left out pass on their last state (c₁₀), but what reads v is the first of them: c₃ = f₃ ⊙ c₂ + …
         first = str(forward.nodes[head].key[2][0]).translate(SUBSCRIPTS)
         outputs = [STEP_DIGITS.sub(first, value)]
+    reader = forward.nodes[head]
+    if not outputs and reader.kind == "group" and reader.step is not None and STEP_DIGITS.search(value):
+        # a cell that passes on no named value (a loop whose cell computes its own loss): what it computes from
+        # h₂ is its state, h₃ — the part of ∂J/∂h₂ through it is (∂h₃/∂h₂)ᵀ ∂J/∂h₃, not J's own ("direct")
+        outputs = [STEP_DIGITS.sub(str(reader.step).translate(SUBSCRIPTS), value)]
     if same_state:
         outputs = [o for o in outputs if STEP_DIGITS.sub("", o) == STEP_DIGITS.sub("", value)] or outputs
         if generic:  # the rolled loop: what the next step's c hands back, at any t
@@ -188,7 +193,7 @@ def _chain_rule(forward: Picture, tail: int, head: int, value: str, generic: boo
         step = forward.nodes[tail].step
         outputs = [_generic(o, step) for o in outputs]
         value = _generic(value)
-    if forward.nodes[head].kind == "output" or not outputs:  # J reads v itself
+    if reader.kind == "output" or not outputs:  # J reads v itself
         return f"∂J/∂{value}, {DIRECT}"
     out = outputs[0] if len(outputs) == 1 else f"({', '.join(outputs)})"
     return f"(∂{out}/∂{value})ᵀ ∂J/∂{out}"

@@ -318,7 +318,33 @@ def merge_groups(nodes: list[Node], links, level: str, gradient_only: bool = Fal
         if norm is not None and position in leaving and (key not in hidden or _names_hidden(nodes[position])):
             group = groups[key]
             group.gradient_norm = ((group.gradient_norm or 0.0) ** 2 + norm**2) ** 0.5
-    return result, unique(edges)
+    edges = unique(edges)
+    _inputs_of_each_step(result, edges)
+    return result, edges
+
+
+def _inputs_of_each_step(nodes: list[Node], edges) -> None:
+    """A loop written by hand that reads one new leaf a step (xs[t] of a tensor that needs no gradient: a leaf
+    of its own each step): each is that step's input x_t, drawn under its cell as the lectures draw x_t — beside
+    the row they sat wherever there was room (x₃ right of J, x₁ on h_0's arrowhead). An initial state (h_0, read by
+    the first cell alone) is not one: the leaves must feed every cell of a row, one each, alike in name."""
+    readers: dict[int, list[int]] = {}
+    for tail, head, _ in edges:
+        readers.setdefault(tail, []).append(head)
+    by_row: dict[tuple, list[tuple[int, int]]] = {}  # (row, the leaf's label) → (leaf, the cell reading it)
+    for i, node in enumerate(nodes):
+        heads = readers.get(i, [])
+        if node.kind == "input" and node.step is None and len(heads) == 1 and nodes[heads[0]].kind == "group":
+            by_row.setdefault((nodes[heads[0]].row, node.label), []).append((i, heads[0]))
+    for (row, _), pairs in by_row.items():
+        cells = {j for j, node in enumerate(nodes) if node.kind == "group" and node.row == row and node.step}
+        if len(pairs) < 2 or {cell for _, cell in pairs} != cells or len(pairs) != len(cells):
+            continue
+        for leaf, cell in pairs:
+            node, step = nodes[leaf], nodes[cell].step
+            name, _, rest = node.label.partition("\n")
+            node.step = step
+            node.label = subscript("x" if name == "input" else name, step) + ("\n" + rest if rest else "")
 
 
 def _one_step_read(inputs: list[tuple], lazy_inputs: dict[int, list[tuple]]) -> bool:
