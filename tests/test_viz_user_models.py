@@ -205,3 +205,19 @@ def test_a_hand_written_loop_names_what_each_arrow_carries_and_draws_x_t_under_i
         if first_line(node).startswith("x"):
             box = placed.boxes[i]
             assert box.x == pytest.approx(cells[node.step].x) and box.y < cells[node.step].bottom
+
+
+@pytest.mark.parametrize("make", ["classifier", "nli_encoder"])
+def test_a_head_after_the_steps_gets_its_gradient_drawn_once_without_a_sum(make):
+    """many-to-one: the head's weights (nn.Linear on h_T) are trained too — their BPTT figure draws
+    ∂J/∂ of each, one term (used once, after the steps: no Σₜ), fed by the head's node."""
+    tr.manual_seed(0)
+    loss, _ = MODELS[make]()
+    forward = build_picture((loss,), level="cell")
+    head = next(n for n in forward.nodes if n.parameters and n.step is None)
+    backward = build_picture((loss,), level="cell", backward=True)
+    leaves = [n for n in backward.nodes if n.label == "\n".join(f"∂J/∂{w}" for w in head.parameters)]
+    assert len(leaves) == 1
+    leaf = backward.nodes.index(leaves[0])
+    what = first_line(head).split(" = ")[-1]  # ŷ = linear → "linear, backward"
+    assert [first_line(backward.nodes[t]) for t, h, _ in backward.edges if h == leaf] == [f"{what}, backward"]

@@ -92,14 +92,16 @@ def build_picture(tensors: tuple[Tensor, ...], level: str = "op", backward: bool
     if recorded:
         roots = _gradients_of(roots)
     gradient_graph = backward is True and not bptt  # drawn as recorded: made here (op level), or given
-    picture = _picture_of(roots, level, gradient_graph, show_shapes, show_values, show_grads, time_steps,
-                          "label" if bptt else params, layer_nodes, notation, slide and not rolled,
-                          gradient_only=bptt and not both)
+    def drawn_picture(gradient_only: bool) -> Picture:
+        return _picture_of(roots, level, gradient_graph, show_shapes, show_values, show_grads, time_steps,
+                           "label" if bptt else params, layer_nodes, notation, slide and not rolled, gradient_only)
+
+    picture = drawn_picture(gradient_only=bptt and not both)
     if layer_nodes:
         picture.notes[:0] = ["A fused layer is one node for the whole sequence, drawn as its steps",
                              "fused=False records those primitive ops themselves"]
     if both:
-        picture = forward_and_backward_picture(picture, slide=slide)
+        picture = forward_and_backward_picture(picture, slide=slide, gradient=drawn_picture(gradient_only=True))
     elif bptt:
         # rolled: labels that hold at any step t (and its one cell says "backward")
         picture = bptt_picture(picture, generic=rolled, slide=slide and not rolled)

@@ -99,6 +99,12 @@ def bptt_picture(forward: Picture, generic: bool = False, slide: bool = False) -
         nodes.append(Node(("sum over steps", row), "output", label, forward.nodes[members[0]].row))
         for i in members:
             edges.append((index[i], len(nodes) - 1, f"t={forward.nodes[i].step}"))
+    for i in kept:  # a weight used once, after the steps (a classifier's head on h_T): one term, no Σ
+        node = forward.nodes[i]
+        if node.parameters and node.step is None and i in index:
+            nodes.append(Node(("gradient of", node.key), "output", "\n".join(f"∂J/∂{w}" for w in node.parameters),
+                              node.row))
+            edges.append((index[i], len(nodes) - 1, ""))
     left_out = [step for i in index if forward.nodes[i].kind == "ellipsis" for step in forward.nodes[i].key[2]]
     notes = ["Σ: the terms one weight receives at every step, added"
              + (f" (also those of the steps left out: t={steps_text(left_out)})" if left_out else "")]
@@ -208,11 +214,13 @@ def _rolled_label(label: str) -> str:
     return "\n".join(STEP_DIGITS.sub("ₜ", line) for line in lines)
 
 
-def forward_and_backward_picture(forward: Picture, slide: bool = False) -> Picture:
+def forward_and_backward_picture(forward: Picture, slide: bool = False, gradient: Picture | None = None) -> Picture:
     """Forward and BPTT in one figure: the forward rows on top, the backward rows under them in the
     same columns (flowing right to left), J handing its gradient down from where the forward ends.
-    ``slide``: the backward rows' nodes name their calls without the word (:func:`bptt_picture`)."""
-    backward = bptt_picture(forward, slide=slide)
+    ``slide``: the backward rows' nodes name their calls without the word (:func:`bptt_picture`);
+    ``gradient``: the picture the backward rows are made from, without the edges that carry no gradient
+    (``merge_groups(gradient_only=True)``; the forward rows draw every edge), else ``forward``."""
+    backward = bptt_picture(gradient or forward, slide=slide)
     nodes = list(forward.nodes)
     starts = [i for i, n in enumerate(backward.nodes) if n.kind == "output" and not n.label.startswith("∂J/∂")]
     start = starts[0] if starts else None
