@@ -173,6 +173,9 @@ def test_each_arrow_of_a_language_models_bptt_carries_what_its_label_names(cell)
     states = 2 if cell == "lstm" else 1  # h (and c) from each step to the one before
     assert check_every_arrow(case, picture) == 4 + 4 + 3 * states + 4  # J → J_t, ŷ_t → h_t, h_{t+1} → h_t, h_t → e_t
     assert any("∂J/∂h₃ = (1/4) ∂J₃/∂h₃ + (1/4) ∂J₄/∂h₃" in note for note in picture.notes)
+    if cell == "lstm":  # every c arrow in one form, the last too (it read (∂h₄/∂c₃)ᵀ ∂J/∂h₄, as if h₄ read c₃)
+        c_arrows = sorted(label for label in labels if "/∂c" in label)
+        assert c_arrows == ["(∂c₂/∂c₁)ᵀ ∂J/∂c₂", "(∂c₃/∂c₂)ᵀ ∂J/∂c₃", "(∂c₄/∂c₃)ᵀ ∂J/∂c₄"]
 
 
 def test_a_loss_on_the_last_step_sends_all_of_dj_dh_along_the_chain():

@@ -186,7 +186,12 @@ def _chain_rule(forward: Picture, tail: int, head: int, value: str, generic: boo
         # h₂ is its state, h₃ — the part of ∂J/∂h₂ through it is (∂h₃/∂h₂)ᵀ ∂J/∂h₃, not J's own ("direct")
         outputs = [STEP_DIGITS.sub(str(reader.step).translate(SUBSCRIPTS), value)]
     if same_state:
-        outputs = [o for o in outputs if STEP_DIGITS.sub("", o) == STEP_DIGITS.sub("", value)] or outputs
+        same = [o for o in outputs if STEP_DIGITS.sub("", o) == STEP_DIGITS.sub("", value)]
+        if not same and reader.step is not None and STEP_DIGITS.search(value):
+            # the last cell passes on no c₄ (nothing after it reads one), yet c₃ reaches J through c₄ alone:
+            # (∂c₄/∂c₃)ᵀ ∂J/∂c₄, in the form of every other c arrow — (∂h₄/∂c₃)ᵀ ∂J/∂h₄ read as if h₄ read c₃
+            same = [STEP_DIGITS.sub(str(reader.step).translate(SUBSCRIPTS), value)]
+        outputs = same or outputs
         if generic:  # the rolled loop: what the next step's c hands back, at any t
             return f"(∂{STEP_DIGITS.sub('', value)}ₜ₊₁/∂{_generic(value)})ᵀ ∂J/∂{STEP_DIGITS.sub('', value)}ₜ₊₁"
     if generic:
