@@ -334,3 +334,26 @@ def test_at_step_level_each_state_keeps_its_layer_and_direction_and_no_arrow_car
     for state in both.hidden_states[3][:3]:
         (found,) = tr.grad(loss, state, retain_graph=True)
         assert not numpy.any(found.numpy())
+
+
+@pytest.mark.parametrize("cell", ["lstm", "gru"])
+def test_an_op_level_gradient_graph_of_one_layer_marks_nothing_and_counts_the_terms_it_draws(cell):
+    """One layer, one direction: no ⁽¹→⁾ (W_hh and W_hh⁽¹→⁾ read as two tensors); a Σ says how many terms it
+    draws (a GRU's "Σ (3 terms)" had two arrows, the third a constant 0); and step 1's linear, whose input h_0
+    needs no gradient, does not claim to compute δ · W."""
+    tr.manual_seed(0)
+    layer = {"lstm": tr.nn.LSTM, "gru": tr.nn.GRU}[cell](3, 4)
+    x = tr.randn(3, 1, 3)
+    output, _ = layer(x)
+    loss = output[-1].sum()
+    loss.name = "J"
+    picture = build_picture((loss,), level="op", backward=True)
+    texts = [n.label for n in picture.nodes] + [label for *_, label in picture.edges] + picture.notes
+    assert not [text for text in texts if "⁽" in text]
+    for i, node in enumerate(picture.nodes):
+        if found := re.match(r"Σ \((\d+) terms", node.label):
+            arrows = [label for _, head, label in picture.edges if head == i]
+            steps = sum(len(re.findall(r"t=\d+", label)) or 1 for label in arrows)  # t=1, t=2, t=3 on one arrow
+            assert int(found.group(1)) == steps, (node.label, arrows)
+    first = [n.label for n in picture.nodes if n.label.startswith("linear, backward") and n.step == 1]
+    assert first and all("δ · W" not in label for label in first)

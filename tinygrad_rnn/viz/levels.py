@@ -17,6 +17,7 @@ bookkeeping (the input projection of all steps, unbind, stack, indexing) folds i
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 from typing import Any
 
@@ -729,6 +730,12 @@ def _without_zero_terms(nodes: list[Node], edges):
         into.setdefault(edge[1], []).append(edge)
     through = {i for i, node in enumerate(nodes) if is_sum_node(node) and node.kind == "op"
                and len(into.get(i, [])) == 1 and all(_is_zero(x) for x in node.key.inputs if x.grad_fn is None)}
+    for i, node in enumerate(nodes):  # a Σ that stays counts the terms it is drawn with: "Σ (3 terms)" over two
+        if is_sum_node(node) and node.kind == "op" and i not in through:  # arrows read as a term left out
+            zeros = sum(1 for x in node.key.inputs if x.grad_fn is None and _is_zero(x))
+            if zeros:
+                count = len(node.key.inputs) - zeros
+                node.label = re.sub(r"\(\d+ terms\)", f"({count} terms; {zeros} more = 0)", node.label, count=1)
     if not through:
         return nodes, edges
     source = {i: into[i][0] for i in through}
@@ -753,5 +760,7 @@ def _rule_label(forward: Function, named: str) -> str:
     named = named or next(iter(getattr(forward, "states", ()) or ()), "")
     y = subscript(named, step) if named else "y"
     role = ROLES.get(forward.name, "its backward").format(y=y)
+    if forward.name == "linear" and not forward.needs_input_grad[0]:  # x needs no δ (h_0 = 0): W's term alone
+        role = "δᵀ x for W (x needs no δ)"
     head = f"{y} = {forward.name}" if named else forward.name
     return f"{head}, backward\n{role}"

@@ -199,8 +199,10 @@ def chain_marks(chains: set) -> dict[Any, str]:
     ('e', 'd')
     """
     modules = {c[0] for c in chains}
-    layers = {c[1] for c in chains}
-    directions = {c[2] for c in chains}
+    # (a node of a layer's row that records no chain — a gradient graph's Σ — is (module, None, None): no layer
+    # of its own, so not a second one; counted, it marked a one-layer GRU's W_hh⁽¹→⁾ beside W_hh, two names)
+    layers = {c[1] for c in chains if c[1] is not None}
+    directions = {c[2] for c in chains if c[2] is not None}
     by_module = module_marks(modules)
     marks = {}
     for module, layer, direction in chains:
