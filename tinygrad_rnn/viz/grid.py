@@ -67,10 +67,11 @@ class Grid(Routes):
         one_layer = len({chain.layer for chain in chains.values()}) == 1  # calls apart: "call 2 →", no layer
         modules = len({key[0] for key in chains if key[:1] != (BACKWARD_ROW,)}) > 1 and not _one_timeline_only(
             row_keys, chains)  # two modules in rows of their own: say whose each row is
-        # each row named by the way it runs forward (→, a reverse direction ←), in a gradient figure too: named
-        # by the way its gradient flows, a reverse row read "reverse →" and a one-way stack "layer 2 ←"
-        self.row_names = [_row_name(key, _layer_and_direction(key, chains)[1], layer_rows, one_layer, modules)
-                          for key in row_keys]
+        # each row named by the way it runs forward (→, a reverse direction ←), in a BPTT figure too: named by
+        # the way its gradient flows, a reverse row read "reverse →" and a one-way stack "layer 2 ←". (A ∂ row
+        # under its forward one, "∂ layer 1 ←", is the gradient's own row: named by the way that flows.)
+        self.row_names = [_row_name(key, back if key[:1] == (BACKWARD_ROW,) else _layer_and_direction(key, chains)[1],
+                                    layer_rows, one_layer, modules) for key, back in zip(row_keys, flows_back)]
         if self.slide and layer_rows == 2 and any(key[:1] == (BACKWARD_ROW,) for key in row_keys):
             # one row and its backward under it: "layer 1 →" and "∂ layer 1 ←" told nothing the rows do not (the
             # note says which runs backward), and a width-bound slide lost their width from every line of text
