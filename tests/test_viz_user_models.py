@@ -221,3 +221,22 @@ def test_a_head_after_the_steps_gets_its_gradient_drawn_once_without_a_sum(make)
     leaf = backward.nodes.index(leaves[0])
     what = first_line(head).split(" = ")[-1]  # ŷ = linear → "linear, backward"
     assert [first_line(backward.nodes[t]) for t, h, _ in backward.edges if h == leaf] == [f"{what}, backward"]
+
+
+def test_a_footnote_names_only_what_the_figure_draws():
+    """"each is one tensor" lists the names drawn: b₁′ and b₁″ where CS224N's one bias is drawn as PyTorch's two
+    (it said b₁, above "b₁ = b₁′ + b₁″, two tensors"), no b_hh for a loop that has none; and a rolled figure,
+    which has no steps, explains its marks at step t, not at step 3."""
+    from tinygrad_rnn.cli import language_model_loss
+
+    loss, _ = language_model_loss("rnn", steps=3)
+    notes = build_picture((loss,), level="op", notation="cs224n").notes
+    assert any(note.startswith("W_h, b₁′, b₁″, …: each is one tensor") for note in notes), notes
+    tr.manual_seed(0)
+    hand, _ = hand_written_loop()
+    notes = build_picture((hand,), level="cell").notes
+    assert any(note.startswith("W_hh, …: each is one tensor") for note in notes) and not any("b_hh" in n for n in notes)
+    stack = tr.nn.RNN(2, 3, num_layers=2)
+    output, _ = stack(tr.randn(3, 1, 2))
+    notes = build_picture((output[-1].sum(),), level="cell", rolled=True).notes
+    assert "hₜ⁽²⁾: the state h of layer 2 at step t" in notes and not any("step 3" in note for note in notes)
