@@ -282,27 +282,33 @@ class Routes:
         end = (x, b.top if above else b.bottom)
         return finish([start, (trunk, a.y), (trunk, y), (x, y)], end, label, (x + 8, y + 6))
 
+    _ends: dict[int, list[tuple[int, tuple]]] | None = None  # node → (the other end, the kind) of its edges, once
+
+    def _edges_at(self, node: int) -> list[tuple[int, tuple]]:
+        """The other end and the kind of each edge at ``node`` (indexed once: a long unroll asks for thousands)."""
+        if self._ends is None:
+            self._ends = {}
+            for tail, head, _ in self.edge_list:
+                kind = self.kind.get((tail, head), ("",))
+                self._ends.setdefault(tail, []).append((head, kind))
+                self._ends.setdefault(head, []).append((tail, kind))
+        return self._ends.get(node, [])
+
     def _side_taken(self, inside: int, outside: int) -> bool:
         """Whether an edge other than the one to ``outside`` meets ``inside``'s side that faces it, level with
         ``inside`` (a Σ's term straight out of the side J's gradient comes in by)."""
         box, facing = self.boxes[inside], self.boxes[outside].x > self.boxes[inside].x
-        for tail, head, _ in self.edge_list:
-            other = head if tail == inside else tail if head == inside else None
-            if other is None or other == outside:
-                continue
-            found = self.boxes[other]
-            if abs(found.y - box.y) < 1 and (found.x > box.x) == facing:
-                return True
-        return False
+        return any(abs(self.boxes[other].y - box.y) < 1 and (self.boxes[other].x > box.x) == facing
+                   for other, _ in self._edges_at(inside) if other != outside)
 
     def _face_fed(self, node: int, top: bool) -> bool:
         """Whether an edge other than a bus's meets ``node``'s top (or bottom) face: one from a node above it
         (or below), in line with it — where a drop down its middle would run along that edge."""
         box = self.boxes[node]
-        for tail, head, _ in self.edge_list:
-            if node not in (tail, head) or self.kind.get((tail, head), ("",))[0] == "bus":
+        for other_node, kind in self._edges_at(node):
+            if kind[0] == "bus":
                 continue
-            other = self.boxes[head if tail == node else tail]
+            other = self.boxes[other_node]
             in_line = abs(other.x - box.x) < (other.width + box.width) / 2
             if in_line and (other.y > box.top if top else other.y < box.bottom):
                 return True
