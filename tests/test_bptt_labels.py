@@ -324,6 +324,10 @@ def test_at_step_level_each_state_keeps_its_layer_and_direction_and_no_arrow_car
         (handed,) = tr.grad(stack.hidden_states[1][step], stack.hidden_states[1][step - 1], grad_outputs=after,
                             retain_graph=True)
         numpy.testing.assert_allclose(handed.numpy(), found.numpy(), rtol=1e-5, atol=1e-7)
+    lstm = tr.nn.LSTM(2, 3, num_layers=2)  # h₁⁽¹⁾ reaches J through step 2's c₂⁽¹⁾ too, not through h₂⁽¹⁾ alone
+    output, _ = lstm(x)
+    labels = {label for _, _, label in build_picture((output[-1].sum(),), level="step", backward=True).edges}
+    assert "(∂(h₂⁽¹⁾, c₂⁽¹⁾)/∂h₁⁽¹⁾)ᵀ ∂J/∂(h₂⁽¹⁾, c₂⁽¹⁾)" in labels and "(∂h₂⁽¹⁾/∂h₁⁽¹⁾)ᵀ ∂J/∂h₂⁽¹⁾" not in labels
     both = tr.nn.RNN(2, 3, num_layers=2, bidirectional=True)
     output, _ = both(x)
     loss = output[-1].sum()

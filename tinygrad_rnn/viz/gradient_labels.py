@@ -24,6 +24,7 @@ import re
 from .picture import CHOICES, SUBSCRIPTS, Node, Picture, in_order
 
 STEP_DIGITS = re.compile(r"[₀₁₂₃₄₅₆₇₈₉]+")
+MARK = re.compile(r"⁽[^⁾]*⁾$")  # a chain's mark ending a state's name at step level: h₃⁽²←⁾
 DIRECT = "direct"  # the part of ∂J/∂v that J's own op hands back, not through a later step
 SUM_NOTE = "An arrow carries one path's part of a gradient; a node adds the parts"  # the note's words
 
@@ -185,6 +186,12 @@ def _chain_rule(forward: Picture, tail: int, head: int, value: str, generic: boo
         # a cell that passes on no named value (a loop whose cell computes its own loss): what it computes from
         # h₂ is its state, h₃ — the part of ∂J/∂h₂ through it is (∂h₃/∂h₂)ᵀ ∂J/∂h₃, not J's own ("direct")
         outputs = [STEP_DIGITS.sub(str(reader.step).translate(SUBSCRIPTS), value)]
+    mark = MARK.search(value)
+    if same_state and mark and not value.startswith("c"):
+        # one step of several layers: h₃⁽¹⁾ is read in step 3 too (by layer 2), and in step 4 by its own chain's
+        # cell, whose outputs (h₄⁽¹⁾, and c₄⁽¹⁾ for an LSTM) are what it reaches J through — not h₄⁽¹⁾ alone
+        outputs = [o for o in outputs if o.endswith(mark.group())] or outputs
+        same_state = False
     if same_state:
         same = [o for o in outputs if STEP_DIGITS.sub("", o) == STEP_DIGITS.sub("", value)]
         if not same and reader.step is not None and STEP_DIGITS.search(value):

@@ -761,6 +761,6 @@ def _rule_label(forward: Function, named: str) -> str:
     y = subscript(named, step) if named else "y"
     role = ROLES.get(forward.name, "its backward").format(y=y)
     if forward.name == "linear" and not forward.needs_input_grad[0]:  # x needs no δ (h_0 = 0): W's term alone
-        role = "δᵀ x for W (x needs no δ)"
+        role = "δᵀ x for W"
     head = f"{y} = {forward.name}" if named else forward.name
     return f"{head}, backward\n{role}"
