@@ -13,7 +13,10 @@ import numpy
 import pytest
 
 import tinygrad_rnn as tr
+from tinygrad_rnn.viz.geometry import Box, node_size
 from tinygrad_rnn.viz.graph import build_picture
+from tinygrad_rnn.viz.grid import Grid
+from tinygrad_rnn.viz.layout import labelled_layout
 
 DIGITS = str.maketrans("₀₁₂₃₄₅₆₇₈₉", "0123456789")
 MARK = re.compile(r"⁽[^⁾]*⁾")  # a layer's mark on a state, h₃⁽²⁾: the layer is read from the node's row
@@ -170,6 +173,9 @@ def test_each_arrow_of_a_language_models_bptt_carries_what_its_label_names(cell)
     states = 2 if cell == "lstm" else 1  # h (and c) from each step to the one before
     assert check_every_arrow(case, picture) == 4 + 4 + 3 * states + 4  # J → J_t, ŷ_t → h_t, h_{t+1} → h_t, h_t → e_t
     assert any("∂J/∂h₃ = (1/4) ∂J₃/∂h₃ + (1/4) ∂J₄/∂h₃" in note for note in picture.notes)
+    if cell == "lstm":  # every c arrow in one form, the last too (it read (∂h₄/∂c₃)ᵀ ∂J/∂h₄, as if h₄ read c₃)
+        c_arrows = sorted(label for label in labels if "/∂c" in label)
+        assert c_arrows == ["(∂c₂/∂c₁)ᵀ ∂J/∂c₂", "(∂c₃/∂c₂)ᵀ ∂J/∂c₃", "(∂c₄/∂c₃)ᵀ ∂J/∂c₄"]
 
 
 @pytest.mark.parametrize("cell", ["rnn", "gru", "lstm"])
@@ -281,3 +287,97 @@ def test_the_labels_and_the_note_speak_the_lectures_notation():
     labels = {label for _, _, label in picture.edges}
     assert {"(1/4) ∂J⁽⁴⁾/∂h⁽³⁾", "(1/4) ∂(J⁽³⁾ + J⁽⁴⁾)/∂h⁽²⁾"} <= labels
     assert any(note.endswith("∂J/∂h⁽³⁾ = (1/4) ∂J⁽³⁾/∂h⁽³⁾ + (1/4) ∂J⁽⁴⁾/∂h⁽³⁾") for note in picture.notes)
+
+
+def test_a_bidirectional_bptt_draws_no_arrow_where_the_gradient_is_zero_and_names_each_row_by_its_direction():
+    """J = Σ output[-1] reads h₄⁽←⁾, the reverse direction's first state, alone: its cells t=1…3 receive
+    exactly 0. None of them is drawn with an arrow, no Σ counts them, a note says why; and each row keeps
+    the name of the way it runs forward (the reverse row ←), not of the way its gradient flows."""
+    tr.manual_seed(0)
+    layer = tr.nn.RNN(2, 3, bidirectional=True)
+    x = tr.randn(4, 1, 2)
+    output, _ = layer(x)
+    loss = output[-1].sum()
+    loss.name = "J"
+    picture = build_picture((loss,), level="cell", backward=True)
+    reverse = [n for n in picture.nodes if "reverse" in n.row and n.kind == "group"]
+    assert [n.step for n in reverse] == [4]
+    states = {"→": layer.hidden_states[0], "←": layer.hidden_states[1]}
+    for _, _, label in picture.edges:
+        if match := re.fullmatch(r"∂J/∂h([₀-₉]+)⁽(.)⁾", label):
+            step, direction = number(match.group(1)), match.group(2)
+            (found,) = tr.grad(loss, states[direction][step - 1], retain_graph=True)  # (both by time step)
+            assert numpy.abs(found.numpy()).max() > 0, label
+    assert any("t=1…3" in note and "gradient 0" in note for note in picture.notes)
+    _, placed = labelled_layout(picture)  # J's arrow into cell 4 and its Σ term out of it: two points, two arrows
+    starts = {route.points[0] for route in placed.routes}
+    assert not [route.end for route in placed.routes if route.end in starts]
+    names = row_names(picture)
+    assert sorted(name.split()[-1] for name in names) == ["←", "→"] and "layer 1 reverse ←" in names
+    stack = tr.nn.RNN(2, 3, num_layers=2)
+    output, _ = stack(x)
+    assert row_names(build_picture((output[-1].sum(),), level="cell", backward=True)) == ["layer 1 →", "layer 2 →"]
+
+
+def row_names(picture):
+    """The names drawn beside the rows of a picture, bottom to top."""
+    grid = Grid(picture, [Box(0.0, 0.0, *node_size(node.label)) for node in picture.nodes])
+    return [name for name in grid.row_names if name]
+
+
+def test_at_step_level_each_state_keeps_its_layer_and_direction_and_no_arrow_carries_a_zero_gradient():
+    """One node per step holds every layer and direction: the states between steps are marked as at cell
+    level (h₃⁽²←⁾, not an "h₃" that could be any of four); a state read inside its own step too (layer 1's, by
+    layer 2) is named by the chain rule, not as all of its gradient; and the reverse direction of layer 2
+    before step 4, which J = Σ output[-1] never reads, sends no arrow (its gradient is 0)."""
+    tr.manual_seed(0)
+    stack = tr.nn.RNN(2, 3, num_layers=2)
+    x = tr.randn(4, 1, 2)
+    output, _ = stack(x)
+    loss = output[-1].sum()
+    labels = {label for _, _, label in build_picture((loss,), level="step", backward=True).edges}
+    assert {"∂J/∂h₃⁽²⁾", "(∂h₃⁽¹⁾/∂h₂⁽¹⁾)ᵀ ∂J/∂h₃⁽¹⁾"} <= labels
+    assert not {"∂J/∂h₃", "∂J/∂h₂⁽¹⁾", "∂J/∂h₃⁽¹⁾"} & labels
+    for step in (1, 2, 3):  # the top layer's states: all of their gradient comes from the next step
+        (found,) = tr.grad(loss, stack.hidden_states[1][step - 1], retain_graph=True)
+        (after,) = tr.grad(loss, stack.hidden_states[1][step], retain_graph=True)
+        (handed,) = tr.grad(stack.hidden_states[1][step], stack.hidden_states[1][step - 1], grad_outputs=after,
+                            retain_graph=True)
+        numpy.testing.assert_allclose(handed.numpy(), found.numpy(), rtol=1e-5, atol=1e-7)
+    lstm = tr.nn.LSTM(2, 3, num_layers=2)  # h₁⁽¹⁾ reaches J through step 2's c₂⁽¹⁾ too, not through h₂⁽¹⁾ alone
+    output, _ = lstm(x)
+    labels = {label for _, _, label in build_picture((output[-1].sum(),), level="step", backward=True).edges}
+    assert "(∂(h₂⁽¹⁾, c₂⁽¹⁾)/∂h₁⁽¹⁾)ᵀ ∂J/∂(h₂⁽¹⁾, c₂⁽¹⁾)" in labels and "(∂h₂⁽¹⁾/∂h₁⁽¹⁾)ᵀ ∂J/∂h₂⁽¹⁾" not in labels
+    both = tr.nn.RNN(2, 3, num_layers=2, bidirectional=True)
+    output, _ = both(x)
+    loss = output[-1].sum()
+    labels = [label for _, _, label in build_picture((loss,), level="step", backward=True).edges]
+    named = [name for label in labels for name in re.findall(r"h[₀-₉]+(?:⁽[^⁾]*⁾)?", label)]
+    assert named and all("⁽" in name for name in named), named  # every state with its layer and direction
+    assert not [label for label in labels if re.search(r"h[₁₂₃]⁽²←⁾", label)]  # 0: J reads h₄⁽²←⁾ alone
+    for state in both.hidden_states[3][:3]:
+        (found,) = tr.grad(loss, state, retain_graph=True)
+        assert not numpy.any(found.numpy())
+
+
+@pytest.mark.parametrize("cell", ["lstm", "gru"])
+def test_an_op_level_gradient_graph_of_one_layer_marks_nothing_and_counts_the_terms_it_draws(cell):
+    """One layer, one direction: no ⁽¹→⁾ (W_hh and W_hh⁽¹→⁾ read as two tensors); a Σ says how many terms it
+    draws (a GRU's "Σ (3 terms)" had two arrows, the third a constant 0); and step 1's linear, whose input h_0
+    needs no gradient, does not claim to compute δ · W."""
+    tr.manual_seed(0)
+    layer = {"lstm": tr.nn.LSTM, "gru": tr.nn.GRU}[cell](3, 4)
+    x = tr.randn(3, 1, 3)
+    output, _ = layer(x)
+    loss = output[-1].sum()
+    loss.name = "J"
+    picture = build_picture((loss,), level="op", backward=True)
+    texts = [n.label for n in picture.nodes] + [label for *_, label in picture.edges] + picture.notes
+    assert not [text for text in texts if "⁽" in text]
+    for i, node in enumerate(picture.nodes):
+        if found := re.match(r"Σ \((\d+) terms", node.label):
+            arrows = [label for _, head, label in picture.edges if head == i]
+            steps = sum(len(re.findall(r"t=\d+", label)) or 1 for label in arrows)  # t=1, t=2, t=3 on one arrow
+            assert int(found.group(1)) == steps, (node.label, arrows)
+    first = [n.label for n in picture.nodes if n.label.startswith("linear, backward") and n.step == 1]
+    assert first and all("δ · W" not in label for label in first)

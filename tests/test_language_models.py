@@ -336,8 +336,8 @@ def test_greedy_generation_records_the_choices_it_feeds_back_and_draws_each_as_a
     assert decoder_steps == list(range(4, 4 + len(written) + finished))
     choices = [(picture.nodes[t].label.split("\n")[0], picture.nodes[h].label.split("\n")[0])
                for t, h, label in picture.edges if label == "argmax"]
-    assert sorted(choices) == [(f"{subscript('ŷ', s)} = linear", f"{subscript('e', s + 1)} = embedding")
-                       for s in decoder_steps[:-1]]  # ŷ_t → e_{t+1}, nothing else
+    assert sorted(choices) == [(f"{subscript('s', s)} = linear", f"{subscript('e', s + 1)} = embedding")
+                       for s in decoder_steps[:-1]]  # the scores s_t → e_{t+1} (ŷ_t = softmax(s_t)), nothing else
     assert "[BEGIN]" in named and not any(label.startswith("y") for label in named)  # fed back: no token node
     labels, placed = labelled_layout(picture)
     drawn = measure(picture_to_svg(picture, placed, labels, "g", figure=True))

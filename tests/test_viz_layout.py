@@ -134,6 +134,26 @@ def test_params_once_draws_each_shared_parameter_once_with_an_edge_into_every_st
     assert sum(tail == weights[0] for tail, _, _ in edges) == 6
 
 
+@pytest.mark.parametrize("level", ["cell", "op"])
+def test_params_once_drops_each_weight_beside_the_data_line_with_an_arrowhead_of_its_own(level):
+    """A shared weight's drop into step t meets the node apart from the data edge into the same face: on it,
+    the drops into steps 1 … T−1 ran along the data lines, and the bus seemed to reach step T alone."""
+    from tinygrad_rnn.cli import language_model_loss
+    from tinygrad_rnn.viz.layout import labelled_layout
+
+    loss, _ = language_model_loss("rnn", steps=4)
+    picture = build_picture((loss,), level=level, params="once")
+    _, placed = labelled_layout(picture)
+    ends: dict = {}  # (head, where an arrow meets it) → whether a weight's drop, a data edge, or both end there
+    for (tail, head, _), route in zip(picture.edges, placed.routes):
+        ends.setdefault((head, route.end), set()).add(picture.nodes[tail].kind == "parameter")
+    merged = [picture.nodes[head].label for (head, _), kinds in ends.items() if len(kinds) > 1]
+    assert not merged, f"a weight's drop ends on a data edge's arrowhead into {merged}"
+    drops = [route for (tail, _, _), route in zip(picture.edges, placed.routes)
+             if picture.nodes[tail].kind == "parameter"]
+    assert len(drops) >= 4 * 4  # E, the layer's weights and the head's, into each of the 4 steps
+
+
 def test_params_label_names_them_in_each_cell_with_one_note_and_hide_drops_them():
     _, loss = last_step_loss("lstm", steps=4)
     labelled = viz.to_dot(loss, level="cell")  # "label" is the default at cell level

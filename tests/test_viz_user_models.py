@@ -159,3 +159,84 @@ def test_its_bptt_figure_draws_no_line_through_a_node(make):
     backward = build_picture((loss,), level="cell", backward=True)
     labels, placed = labelled_layout(backward)
     assert measure(picture_to_svg(backward, placed, labels, "f", figure=True)).through_nodes == 0
+
+
+def hand_written_loop():
+    """an RNN written with Tensor ops, one scope a step, its loss computed inside each step"""
+    W_xh, W_hh, W_hy = (tr.randn(*shape, requires_grad=True) for shape in ((2, 3), (3, 3), (3, 1)))
+    W_xh.name, W_hh.name, W_hy.name = "W_xh", "W_hh", "W_hy"
+    xs = tr.randn(3, 1, 2)
+    h = tr.zeros(1, 3)
+    h.name = "h_0"
+    states, losses = [], []
+    for step in range(3):
+        with tr.scope(f"t={step + 1}"):
+            h = (xs[step] @ W_xh + h @ W_hh).tanh()
+            h.name = "h"
+            losses.append(((h @ W_hy) ** 2).sum())
+        states.append(h)
+    loss = losses[0] + losses[1] + losses[2]
+    loss.name = "J"
+    return loss, states
+
+
+def test_a_hand_written_loop_names_what_each_arrow_carries_and_draws_x_t_under_its_cell():
+    """Cell 3 hands h₂ the part of ∂J/∂h₂ through step 3, (∂h₃/∂h₂)ᵀ ∂J/∂h₃ — not "∂J/∂h₂, direct" (the
+    direct part comes from the loss inside cell 2); and each step's input is x_t, under its own cell (x₃ sat
+    right of J, x₁ on h_0's arrowhead)."""
+    import numpy
+
+    tr.manual_seed(0)
+    loss, states = hand_written_loop()
+    backward = build_picture((loss,), level="cell", backward=True)
+    into_2 = [label for tail, head, label in backward.edges
+              if backward.nodes[tail].step == 3 and backward.nodes[head].step == 2]
+    assert into_2 == ["(∂h₃/∂h₂)ᵀ ∂J/∂h₃"]
+    (after,) = tr.grad(loss, states[2], retain_graph=True)
+    (named,) = tr.grad(states[2], states[1], grad_outputs=after, retain_graph=True)
+    (whole,) = tr.grad(loss, states[1], retain_graph=True)
+    assert not numpy.allclose(named.numpy(), whole.numpy())  # a part: "∂J/∂h₂" would be false
+    forward = build_picture((loss,), level="cell")
+    inputs = {first_line(n): n.step for n in forward.nodes if n.kind == "input"}
+    assert inputs == {"h_0": None, "x₁": 1, "x₂": 2, "x₃": 3}
+    _, placed = labelled_layout(forward)
+    cells = {n.step: placed.boxes[i] for i, n in enumerate(forward.nodes) if first_line(n) == "cell"}
+    for i, node in enumerate(forward.nodes):
+        if first_line(node).startswith("x"):
+            box = placed.boxes[i]
+            assert box.x == pytest.approx(cells[node.step].x) and box.y < cells[node.step].bottom
+
+
+@pytest.mark.parametrize("make", ["classifier", "nli_encoder"])
+def test_a_head_after_the_steps_gets_its_gradient_drawn_once_without_a_sum(make):
+    """many-to-one: the head's weights (nn.Linear on h_T) are trained too — their BPTT figure draws
+    ∂J/∂ of each, one term (used once, after the steps: no Σₜ), fed by the head's node."""
+    tr.manual_seed(0)
+    loss, _ = MODELS[make]()
+    forward = build_picture((loss,), level="cell")
+    head = next(n for n in forward.nodes if n.parameters and n.step is None)
+    backward = build_picture((loss,), level="cell", backward=True)
+    leaves = [n for n in backward.nodes if n.label == "\n".join(f"∂J/∂{w}" for w in head.parameters)]
+    assert len(leaves) == 1
+    leaf = backward.nodes.index(leaves[0])
+    what = first_line(head).split(" = ")[-1]  # ŷ = linear → "linear, backward"
+    assert [first_line(backward.nodes[t]) for t, h, _ in backward.edges if h == leaf] == [f"{what}, backward"]
+
+
+def test_a_footnote_names_only_what_the_figure_draws():
+    """"each is one tensor" lists the names drawn: b₁′ and b₁″ where CS224N's one bias is drawn as PyTorch's two
+    (it said b₁, above "b₁ = b₁′ + b₁″, two tensors"), no b_hh for a loop that has none; and a rolled figure,
+    which has no steps, explains its marks at step t, not at step 3."""
+    from tinygrad_rnn.cli import language_model_loss
+
+    loss, _ = language_model_loss("rnn", steps=3)
+    notes = build_picture((loss,), level="op", notation="cs224n").notes
+    assert any(note.startswith("W_h, b₁′, b₁″, …: each is one tensor") for note in notes), notes
+    tr.manual_seed(0)
+    hand, _ = hand_written_loop()
+    notes = build_picture((hand,), level="cell").notes
+    assert any(note.startswith("W_hh, …: each is one tensor") for note in notes) and not any("b_hh" in n for n in notes)
+    stack = tr.nn.RNN(2, 3, num_layers=2)
+    output, _ = stack(tr.randn(3, 1, 2))
+    notes = build_picture((output[-1].sum(),), level="cell", rolled=True).notes
+    assert "hₜ⁽²⁾: the state h of layer 2 at step t" in notes and not any("step 3" in note for note in notes)

@@ -106,11 +106,12 @@ class Seq2Seq(nn.Module):
     def greedy_graph(self, source: Any, max_length: int = 10) -> Tensor:
         """Greedy generation for one source sequence, recorded: log P(ŷ_1 … ŷ_n, [END] | x) as a
         scalar whose graph holds the encoder's steps and one decoder step per token written, each
-        fed the ŷ chosen at the step before (ŷ_t = argmax of its logits). Draw it to show
-        generation as the lectures do — no gradient flows through a choice, so the drawing shows
-        that link as a dashed edge; its backward is the gradient of the score of what was written.
-        A drawing numbers the decoder's steps on the encoder's timeline: for a source of S tokens,
-        ŷ_1 is drawn at t = S+1 (ŷ₄ after three source steps), as one row of the lectures' figure.
+        fed the token chosen at the step before: the argmax of that step's scores s_t (the logits,
+        named ``s``; ŷ_t = softmax(s_t)). Draw it to show generation as the lectures do — no gradient
+        flows through a choice, so the drawing shows that link as a dashed edge; its backward is the
+        gradient of the score of what was written. A drawing numbers the decoder's steps on the
+        encoder's timeline: for a source of S tokens, s_1 is drawn at t = S+1 (s₄ after three source
+        steps), as one row of the lectures' figure.
 
         >>> import tinygrad_rnn as tr
         >>> model = Seq2Seq(12, 9, embedding_dim=4, hidden_size=8)
@@ -127,7 +128,9 @@ class Seq2Seq(nn.Module):
             chosen_from, terms = None, []
             for _ in range(max_length):  # each call continues the decoder's chain from the state it ended with
                 logits, state = self.decode(token, state, chosen_from)
-                logits.name = "ŷ"  # the lectures' name: the distribution whose argmax is the next input
+                # s_t: step t's scores (logits), whose argmax is the next input — not ŷ_t, which the lectures keep
+                # for the softmax of them (a drawing read "ŷ₄ = linear")
+                logits.name = "s"
                 scores = logits[:, -1]
                 chosen = int(_never_written(scores.numpy().astype(numpy.float64)).argmax(axis=1)[0])
                 terms.append(scores.log_softmax(-1)[0, chosen])

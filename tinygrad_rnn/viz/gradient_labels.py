@@ -25,6 +25,7 @@ from .geometry import label_lines
 from .picture import CHOICES, SUBSCRIPTS, Node, Picture, in_order
 
 STEP_DIGITS = re.compile(r"[₀₁₂₃₄₅₆₇₈₉]+")
+MARK = re.compile(r"⁽[^⁾]*⁾$")  # a chain's mark ending a state's name at step level: h₃⁽²←⁾
 DIRECT = "direct"  # the part of ∂J/∂v that J's own op hands back, not through a later step
 SUM_NOTE = "An arrow carries one path's part of a gradient; a node adds the parts"  # the note's words
 
@@ -200,15 +201,31 @@ def _chain_rule(forward: Picture, tail: int, head: int, value: str, generic: boo
         # the steps left out pass on their last state (c₁₀), but what reads v is the first of them: c₃ = f₃ ⊙ c₂ + …
         first = str(forward.nodes[head].key[2][0]).translate(SUBSCRIPTS)
         outputs = [STEP_DIGITS.sub(first, value)]
+    reader = forward.nodes[head]
+    if not outputs and reader.kind == "group" and reader.step is not None and STEP_DIGITS.search(value):
+        # a cell that passes on no named value (a loop whose cell computes its own loss): what it computes from
+        # h₂ is its state, h₃ — the part of ∂J/∂h₂ through it is (∂h₃/∂h₂)ᵀ ∂J/∂h₃, not J's own ("direct")
+        outputs = [STEP_DIGITS.sub(str(reader.step).translate(SUBSCRIPTS), value)]
+    mark = MARK.search(value)
+    if same_state and mark and not value.startswith("c"):
+        # one step of several layers: h₃⁽¹⁾ is read in step 3 too (by layer 2), and in step 4 by its own chain's
+        # cell, whose outputs (h₄⁽¹⁾, and c₄⁽¹⁾ for an LSTM) are what it reaches J through — not h₄⁽¹⁾ alone
+        outputs = [o for o in outputs if o.endswith(mark.group())] or outputs
+        same_state = False
     if same_state:
-        outputs = [o for o in outputs if STEP_DIGITS.sub("", o) == STEP_DIGITS.sub("", value)] or outputs
+        same = [o for o in outputs if STEP_DIGITS.sub("", o) == STEP_DIGITS.sub("", value)]
+        if not same and reader.step is not None and STEP_DIGITS.search(value):
+            # the last cell passes on no c₄ (nothing after it reads one), yet c₃ reaches J through c₄ alone:
+            # (∂c₄/∂c₃)ᵀ ∂J/∂c₄, in the form of every other c arrow — (∂h₄/∂c₃)ᵀ ∂J/∂h₄ read as if h₄ read c₃
+            same = [STEP_DIGITS.sub(str(reader.step).translate(SUBSCRIPTS), value)]
+        outputs = same or outputs
         if generic:  # the rolled loop: what the next step's c hands back, at any t
             return f"(∂{STEP_DIGITS.sub('', value)}ₜ₊₁/∂{_generic(value)})ᵀ ∂J/∂{STEP_DIGITS.sub('', value)}ₜ₊₁"
     if generic:
         step = forward.nodes[tail].step
         outputs = [_generic(o, step) for o in outputs]
         value = _generic(value)
-    if forward.nodes[head].kind == "output" or not outputs:  # J reads v itself
+    if reader.kind == "output" or not outputs:  # J reads v itself
         return f"∂J/∂{value}, {DIRECT}"
     out = outputs[0] if len(outputs) == 1 else f"({', '.join(outputs)})"
     return f"(∂{out}/∂{value})ᵀ ∂J/∂{out}"

@@ -92,13 +92,16 @@ def build_picture(tensors: tuple[Tensor, ...], level: str = "op", backward: bool
     if recorded:
         roots = _gradients_of(roots)
     gradient_graph = backward is True and not bptt  # drawn as recorded: made here (op level), or given
-    picture = _picture_of(roots, level, gradient_graph, show_shapes, show_values, show_grads, time_steps,
-                          "label" if bptt else params, layer_nodes, notation, slide and not rolled)
+    def drawn_picture(gradient_only: bool) -> Picture:
+        return _picture_of(roots, level, gradient_graph, show_shapes, show_values, show_grads, time_steps,
+                           "label" if bptt else params, layer_nodes, notation, slide and not rolled, gradient_only)
+
+    picture = drawn_picture(gradient_only=bptt and not both)
     if layer_nodes:
         picture.notes[:0] = ["A fused layer is one node for the whole sequence, drawn as its steps",
                              "fused=False records those primitive ops themselves"]
     if both:
-        picture = forward_and_backward_picture(picture, slide=slide)
+        picture = forward_and_backward_picture(picture, slide=slide, gradient=drawn_picture(gradient_only=True))
     elif bptt:
         # rolled: labels that hold at any step t (and its one cell says "backward")
         picture = bptt_picture(picture, generic=rolled, slide=slide and not rolled)
@@ -118,9 +121,10 @@ def build_picture(tensors: tuple[Tensor, ...], level: str = "op", backward: bool
 
 def _picture_of(roots: tuple[Tensor, ...], level: str, backward: bool, show_shapes: bool, show_values: bool,
                 show_grads: bool, time_steps: slice | None, params: str, layer_nodes: bool = False,
-                notation: Notation | None = None, elide: bool = False) -> Picture:
+                notation: Notation | None = None, elide: bool = False, gradient_only: bool = False) -> Picture:
     """The picture of the recorded graph (forward, or a recorded gradient graph), at ``level``; ``elide``:
-    a long sequence's middle steps left out, as on a slide (unless ``time_steps`` chooses)."""
+    a long sequence's middle steps left out, as on a slide (unless ``time_steps`` chooses); ``gradient_only``:
+    the edges a BPTT figure draws, none that carries a zero gradient (:func:`~.levels.merge_groups`)."""
     nodes, edges, links, outputs_of, kept_values = _walk(roots, backward, show_shapes)
     rows = chain_rows([node.chain for node in nodes if node.chain is not None])
     for node in nodes:  # each chain its own row, whatever its scope strings say
@@ -140,7 +144,7 @@ def _picture_of(roots: tuple[Tensor, ...], level: str, backward: bool, show_shap
         for node in nodes:
             node.label += _values_text(node.tensors, kept_values)
     if level != "op":
-        nodes, edges = merge_groups(nodes, links, level)
+        nodes, edges = merge_groups(nodes, links, level, gradient_only)
     elif not backward:  # each step's input projection in its column, x_t entering it from below
         nodes, edges = per_step_projections(nodes, edges, links, show_shapes) or (nodes, edges)
     else:  # a recorded gradient graph: one node per backward rule, named by what it does to δ

@@ -67,8 +67,11 @@ class Grid(Routes):
         one_layer = len({chain.layer for chain in chains.values()}) == 1  # calls apart: "call 2 →", no layer
         modules = len({key[0] for key in chains if key[:1] != (BACKWARD_ROW,)}) > 1 and not _one_timeline_only(
             row_keys, chains)  # two modules in rows of their own: say whose each row is
-        self.row_names = [_row_name(key, back, layer_rows, one_layer, modules)
-                          for key, back in zip(row_keys, flows_back)]
+        # each row named by the way it runs forward (→, a reverse direction ←), in a BPTT figure too: named by
+        # the way its gradient flows, a reverse row read "reverse →" and a one-way stack "layer 2 ←". (A ∂ row
+        # under its forward one, "∂ layer 1 ←", is the gradient's own row: named by the way that flows.)
+        self.row_names = [_row_name(key, back if key[:1] == (BACKWARD_ROW,) else _layer_and_direction(key, chains)[1],
+                                    layer_rows, one_layer, modules) for key, back in zip(row_keys, flows_back)]
         if self.slide and layer_rows == 2 and any(key[:1] == (BACKWARD_ROW,) for key in row_keys):
             # one row and its backward under it: "layer 1 →" and "∂ layer 1 ←" told nothing the rows do not (the
             # note says which runs backward), and a width-bound slide lost their width from every line of text
@@ -208,11 +211,13 @@ class Grid(Routes):
                     partners.setdefault((outside, block_of[inside][0]), set()).add((inside, inside == tail))
         # Nodes beside a row that the same nodes in the steps feed (the terms of ∂J/∂W_hh and ∂J/∂b_hh,
         # both from each step's linear backward) share one lane, which forks at its end: two lanes
-        # would cross each other once for every pair of steps.
+        # would cross each other once for every pair of steps. A weight never shares a lane with data (e_t
+        # and W_ih into one linear): one line, one arrowhead, would read as one value.
         sharing: dict[tuple, int] = {}
         self.lane_of: dict[tuple[int, int], int] = {}
         for (outside, row), ends in partners.items():
-            key = (row, frozenset(ends), self.beside_slot[outside][0] if outside in self.beside_slot else outside)
+            key = (row, frozenset(ends), self.beside_slot[outside][0] if outside in self.beside_slot else outside,
+                   self.nodes[outside].kind == "parameter")
             self.lane_of[(outside, row)] = sharing.setdefault(key, outside)
         self.kind: dict[tuple[int, int], tuple] = {}
         self.drops_into: dict[int, list[tuple]] = {}  # op → the buses dropping into it (side by side)

@@ -312,8 +312,7 @@ def generation(lecture: Lecture) -> str:
     score.name = "log P(output | x)"  # the score of the words written: not of a ŷ, which the slide calls s_t
     chosen = "; ".join(f"argmax s_{step} = “{word}”" for step, word in enumerate(written, start=len(ONE_WORD) + 1))
     return lecture.slide("Greedy generation: each output is fed back as the next input",
-                        lecture.figure(score, level="cell", params="hide",
-                                       notation=lecture.notation.renamed({"ŷ": "s"})),
+                        lecture.figure(score, level="cell", params="hide", notation=lecture.notation),  # s_t: its own
                         [f"x_1 = “{SOURCE_WORDS[ONE_WORD[0]]}”; s_t: step t's scores (logits), ŷ_t = softmax(s_t); "
                          "the argmax of s_t is fed back as the next input.",
                          f"It wrote “{' '.join(written)}”: {chosen}; T = {len(ONE_WORD) + len(written)}.",

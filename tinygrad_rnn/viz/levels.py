@@ -17,6 +17,7 @@ bookkeeping (the input projection of all steps, unbind, stack, indexing) folds i
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 from typing import Any
 
@@ -33,8 +34,14 @@ GATES = ("i", "f", "g", "o", "r", "z", "n")  # the names a layer gives its gates
 STATES = ("h", "c", "h_0", "c_0", *GATES)  # names the layers give, not users
 
 
-def merge_groups(nodes: list[Node], links, level: str):
-    """Merge the op nodes of each cell application (level "cell") or time step ("step").
+MARK_AFTER = "\t"  # a state's name and its chain's mark, at step level (h and ⁽²←⁾: h₃⁽²←⁾ once it has its step)
+
+
+def merge_groups(nodes: list[Node], links, level: str, gradient_only: bool = False):
+    """Merge the op nodes of each cell application (level "cell") or time step ("step"). ``gradient_only`` (the
+    picture a BPTT figure is made from): without the values a group reads only into ops whose results J never
+    reads — their gradient is 0 (a step of two bidirectional layers reads h₄⁽²←⁾ into the reverse cell of layer
+    2, which J = Σ output[-1] does not reach), and an arrow for it would say that one flows.
 
     A group's gradient norm is ‖∂J/∂h_t‖ of the state h it passes on (an LSTM cell's c_t is not in
     it: the lectures plot ‖∂J/∂h_t‖), or for a group that passes on no h, the norm of all it passes on."""
@@ -62,9 +69,17 @@ def merge_groups(nodes: list[Node], links, level: str):
     side: dict[int, str] = {}  # a user's op drawn per step: "input" (below the cells) or "output" (above)
     reduced: dict[int, int] = {}  # a loss over a sequence → how many J_t it averages
 
+    marks = _step_marks([nodes[p] for p in group_of]) if level == "step" else {}
+
+    def state(tail: int, out: int) -> str:
+        """What a cell's op passes on (h), with its chain's mark where one step holds several (h, ⁽²←⁾)."""
+        name = _state_name(nodes[tail], out)
+        mark = marks.get(nodes[tail].chain, "") if name else ""
+        return f"{name}{MARK_AFTER}{mark}" if mark else name
+
     def value(tail: int, out: int) -> tuple:
         if tail in group_of:
-            return ("whole", frozenset({("group", group_of[tail], _state_name(nodes[tail], out))}))
+            return ("whole", frozenset({("group", group_of[tail], state(tail, out))}))
         if tail in keeps:  # an input leaf may be read slice by slice; a parameter or Σ is whole
             return ("whole", frozenset({("leaf" if nodes[tail].kind == "input" else "node", tail, None)}))
         return values.get((tail, out), ("whole", frozenset()))
@@ -240,7 +255,8 @@ def merge_groups(nodes: list[Node], links, level: str):
                 tail_index = index[("group", source[1])]
                 if tail_index != head_index:
                     step = source[1][1]
-                    label = subscript(source[2], step) if source[2] else ""
+                    name, _, mark = source[2].partition(MARK_AFTER)
+                    label = subscript(name, step) + mark if name else ""
                     edges.append((tail_index, head_index, f"t={step}" if into_sum else label))
             elif source[0] == "after":  # the head and the loss after the last step
                 edges.append((after_node(source[1]), head_index, ""))
@@ -263,8 +279,12 @@ def merge_groups(nodes: list[Node], links, level: str):
                 sliced.append((source[1], source[2], head_index, result[head_index].step))
                 slices_used.setdefault(source[1], set()).add(result[head_index].step)
 
+    live = _cells_reaching_outputs(nodes, links) if gradient_only else None
     for tail, head, out, _ in links:
         if head not in group_of and head not in keeps:
+            continue
+        if live is not None and tail in group_of and head in group_of and (nodes[head].row, nodes[head].step) \
+                not in live:  # a state into a cell J does not reach (its weights stay: their terms are the Σ's)
             continue
         head_index = index[("group", group_of[head])] if head in group_of else index[("node", head)]
         connect(head_index, _sources(value(tail, out)), head in keeps and is_sum_node(nodes[head]))
@@ -286,7 +306,11 @@ def merge_groups(nodes: list[Node], links, level: str):
     leaving = {t for t, h, _, _ in links if t in group_of and group_of.get(h) != group_of[t]}
     for tail, head, out, _ in links:  # an LSTM's c_t: passed on, and read in its own cell (h_t = o_t ⊙ tanh c_t)
         if tail in leaving and group_of.get(head) == group_of[tail] and _state_name(nodes[tail], out):
-            groups[group_of[tail]].read_inside.add(_state_name(nodes[tail], out))
+            groups[group_of[tail]].read_inside.add(state(tail, out).replace(MARK_AFTER, ""))
+    if marks:  # one step of several layers: h₃⁽¹⁾ is read in its own step too, by layer 2 (through the ops between)
+        for tail, out in _read_in_own_group(links, group_of, leaving):
+            if _state_name(nodes[tail], out):
+                groups[group_of[tail]].read_inside.add(state(tail, out).replace(MARK_AFTER, ""))
     # the colour of a cell: ‖∂J/∂h_t‖ where it passes on a state named h (what the lectures plot, and
     # what a figure's title says — an LSTM's c_t is not in it), else the norm of all it passes on
     hidden = {key for position, key in group_of.items() if position in leaving and _names_hidden(nodes[position])}
@@ -295,7 +319,33 @@ def merge_groups(nodes: list[Node], links, level: str):
         if norm is not None and position in leaving and (key not in hidden or _names_hidden(nodes[position])):
             group = groups[key]
             group.gradient_norm = ((group.gradient_norm or 0.0) ** 2 + norm**2) ** 0.5
-    return result, unique(edges)
+    edges = unique(edges)
+    _inputs_of_each_step(result, edges)
+    return result, edges
+
+
+def _inputs_of_each_step(nodes: list[Node], edges) -> None:
+    """A loop written by hand that reads one new leaf a step (xs[t] of a tensor that needs no gradient: a leaf
+    of its own each step): each is that step's input x_t, drawn under its cell as the lectures draw x_t — beside
+    the row they sat wherever there was room (x₃ right of J, x₁ on h_0's arrowhead). An initial state (h_0, read by
+    the first cell alone) is not one: the leaves must feed every cell of a row, one each, alike in name."""
+    readers: dict[int, list[int]] = {}
+    for tail, head, _ in edges:
+        readers.setdefault(tail, []).append(head)
+    by_row: dict[tuple, list[tuple[int, int]]] = {}  # (row, the leaf's label) → (leaf, the cell reading it)
+    for i, node in enumerate(nodes):
+        heads = readers.get(i, [])
+        if node.kind == "input" and node.step is None and len(heads) == 1 and nodes[heads[0]].kind == "group":
+            by_row.setdefault((nodes[heads[0]].row, node.label), []).append((i, heads[0]))
+    for (row, _), pairs in by_row.items():
+        cells = {j for j, node in enumerate(nodes) if node.kind == "group" and node.row == row and node.step}
+        if len(pairs) < 2 or {cell for _, cell in pairs} != cells or len(pairs) != len(cells):
+            continue
+        for leaf, cell in pairs:
+            node, step = nodes[leaf], nodes[cell].step
+            name, _, rest = node.label.partition("\n")
+            node.step = step
+            node.label = subscript("x" if name == "input" else name, step) + ("\n" + rest if rest else "")
 
 
 def _one_step_read(inputs: list[tuple], lazy_inputs: dict[int, list[tuple]]) -> bool:
@@ -338,6 +388,59 @@ def _after_label(op: Node) -> str:
     """ŷ = linear for the head whose result the user named ŷ; cross_entropy for the loss, whose result is J."""
     name = "" if op.key.name in LOSSES else _output_name(op)
     return f"{name} = {op.key.name}" if name else op.key.name
+
+
+def _cells_reaching_outputs(nodes: list[Node], links) -> set[tuple]:
+    """The cells, (row, step), whose states reach an output (J), found on the cell-level picture: there the
+    slices of a stacked output are told apart (J = Σ output[-1] reads the last step's states alone), where
+    the op links join every step's state into the stack."""
+    cells, edges = merge_groups(nodes, links, "cell")
+    predecessors: dict[int, list[int]] = {}
+    for tail, head, _ in edges:
+        predecessors.setdefault(head, []).append(tail)
+    found = {i for i, node in enumerate(cells) if node.kind == "output"}
+    stack = list(found)
+    while stack:  # back from J (a stack, not recursion: a long unroll is deep)
+        for tail in predecessors.get(stack.pop(), []):
+            if tail not in found:
+                found.add(tail)
+                stack.append(tail)
+    return {cells[i].key for i in found if cells[i].kind == "group"}
+
+
+def _read_in_own_group(links, group_of: dict[int, Any], leaving: set[int]) -> set[tuple[int, int]]:
+    """(op, output) of the ops passing a value out of their group that an op of the same group reads too,
+    through ops outside every group (a stack, an index: layer 1's h₃ into layer 2 at step 3)."""
+    successors: dict[int, list[int]] = {}
+    for tail, head, _, _ in links:
+        successors.setdefault(tail, []).append(head)
+    found = set()
+    for tail, head, out, _ in links:
+        if tail not in leaving or head in group_of:
+            continue
+        stack, seen = [head], {head}
+        while stack:  # forward through the ops outside the groups, to the first op of a group on each path
+            node = stack.pop()
+            if node in group_of:
+                if group_of[node] == group_of[tail]:
+                    found.add((tail, out))
+                    break
+                continue
+            for after in successors.get(node, []):
+                if after not in seen:
+                    seen.add(after)
+                    stack.append(after)
+    return found
+
+
+def _step_marks(ops: list[Node]) -> dict[Any, str]:
+    """At step level, where one node holds every layer and direction of a step: each chain's mark (⁽²←⁾), for
+    the states passed between steps — unmarked, "h₃" named any of them (four in two bidirectional layers)."""
+    from .notation import chain_mark, chain_marks, chain_of  # (notation reads this module's names)
+
+    by_chain = {op.chain: chain_of(op) for op in ops if op.chain is not None}
+    marks = chain_marks(set(by_chain.values()))
+    return {chain: chain_mark(marks[key]) for chain, key in by_chain.items() if marks.get(key)}
 
 
 def _state_name(node: Node, out: int) -> str:
@@ -627,6 +730,12 @@ def _without_zero_terms(nodes: list[Node], edges):
         into.setdefault(edge[1], []).append(edge)
     through = {i for i, node in enumerate(nodes) if is_sum_node(node) and node.kind == "op"
                and len(into.get(i, [])) == 1 and all(_is_zero(x) for x in node.key.inputs if x.grad_fn is None)}
+    for i, node in enumerate(nodes):  # a Σ that stays counts the terms it is drawn with: "Σ (3 terms)" over two
+        if is_sum_node(node) and node.kind == "op" and i not in through:  # arrows read as a term left out
+            zeros = sum(1 for x in node.key.inputs if x.grad_fn is None and _is_zero(x))
+            if zeros:
+                count = len(node.key.inputs) - zeros
+                node.label = re.sub(r"\(\d+ terms\)", f"({count} terms; {zeros} more = 0)", node.label, count=1)
     if not through:
         return nodes, edges
     source = {i: into[i][0] for i in through}
@@ -651,5 +760,7 @@ def _rule_label(forward: Function, named: str) -> str:
     named = named or next(iter(getattr(forward, "states", ()) or ()), "")
     y = subscript(named, step) if named else "y"
     role = ROLES.get(forward.name, "its backward").format(y=y)
+    if forward.name == "linear" and not forward.needs_input_grad[0]:  # x needs no δ (h_0 = 0): W's term alone
+        role = "δᵀ x for W"
     head = f"{y} = {forward.name}" if named else forward.name
     return f"{head}, backward\n{role}"

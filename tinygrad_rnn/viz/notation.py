@@ -199,8 +199,10 @@ def chain_marks(chains: set) -> dict[Any, str]:
     ('e', 'd')
     """
     modules = {c[0] for c in chains}
-    layers = {c[1] for c in chains}
-    directions = {c[2] for c in chains}
+    # (a node of a layer's row that records no chain — a gradient graph's Σ — is (module, None, None): no layer
+    # of its own, so not a second one; counted, it marked a one-layer GRU's W_hh⁽¹→⁾ beside W_hh, two names)
+    layers = {c[1] for c in chains if c[1] is not None}
+    directions = {c[2] for c in chains if c[2] is not None}
     by_module = module_marks(modules)
     marks = {}
     for module, layer, direction in chains:
@@ -335,7 +337,12 @@ def parameter_notes(nodes: list[Node], edges, names: dict[int, tuple[str, str]],
     marks = chain_marks(chains_in(nodes))
     if any(short in LAYER_WEIGHTS for short, _ in names.values()):  # W_hh⁽¹⁾, W_hh⁽²⁾, b_hh⁽¹⁾: layer 1 first
         ordered = sorted(set(marks.values()) or {""}, key=lambda mark: mark.replace("→", "0").replace("←", "1"))
-        recurrent = [notation.symbol(name) + chain_mark(mark) for name in ("W_hh", "b_hh") for mark in ordered]
+        wanted = [notation.symbol(name) + chain_mark(mark) for name in ("W_hh", "b_hh") for mark in ordered]
+        # as drawn: b₁′ and b₁″ where the figure draws the lecture's b₁ as its two tensors ("b₁ …: each is one
+        # tensor" stood above "b₁ = b₁′ + b₁″, two tensors"), and no b_hh where the model has none
+        drawn = {shown for short, shown in names.values() if short in ("W_hh", "b_hh", "b_ih")}
+        recurrent = [name for want in wanted for name in (want, *(want + part for part in BIAS_PARTS))
+                     if name in drawn] or [next(iter(names.values()))[1]]
     else:
         recurrent = [next(iter(names.values()))[1]]
     recurrent = list(dict.fromkeys(recurrent))
@@ -379,7 +386,8 @@ def mark_notes(picture: Picture, notation: Notation) -> list[str]:
     layered = sorted(mark for mark in chain_marks(chains_in(picture.nodes)).values() if mark[-1:].isdigit())
     if layered:
         layer = re.search(r"\d+$", layered[-1]).group()
-        notes.append(f"{notation.at_step('h', '3', layered[-1])}: the state h of layer {layer} at step 3")
+        step = "t" if any(node.loops for node in picture.nodes) else "3"  # a rolled figure has no step 3
+        notes.append(f"{notation.at_step('h', step, layered[-1])}: the state h of layer {layer} at step {step}")
     first_step: dict[str, int] = {}
     for node in picture.nodes:
         if (chain := chain_of(node)) is not None and node.step is not None:

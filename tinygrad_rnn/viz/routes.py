@@ -59,17 +59,20 @@ class Routes:
                                                                         ("",))[0] in ("start", "end"):
             inside = head if head in block_of else tail
             if self.nodes[inside].kind == "op":  # into (or out of) a step through the gap beside it
-                route = self._through_gap(a, b, self.column_x[block_of[inside][1]], label)
+                route = self._through_gap(a, b, self.column_x[block_of[inside][1]], label, self._side_taken(
+                    inside, tail if inside == head else head))
                 if tail == inside and self._crosses_a_node(route, tail, head):  # y_T into the end of a long sum
                     return self._over_beside(a, b, route, label)
                 return route
             if self.nodes[inside].kind == "group" and head == inside and len(self._started(head)) > 1:
                 # h₀ and c₀ into an LSTM's first cell: each its own arrow, at its state's height (c above h, as
                 # c₁ and h₁ leave the cell), not one arrowhead that two quantities share
-                return self._through_gap(a, b, self.column_x[block_of[inside][1]], label, self._entry_y(tail, head))
+                return self._through_gap(a, b, self.column_x[block_of[inside][1]], label,
+                                         end_y=self._entry_y(tail, head))
             if abs(a.y - b.y) > 1:  # a cell of another row into a head beside the rows (two sentences' final
                 # states into one classifier), or its gradient back: round the corner, not across what lies between
-                route = self._through_gap(a, b, self.column_x[block_of[inside][1]], label)
+                route = self._through_gap(a, b, self.column_x[block_of[inside][1]], label, self._side_taken(
+                    inside, tail if inside == head else head))
                 if not self._crosses_a_node(route, tail, head):
                     return route
         slots = self.beside_slot.get(tail), self.beside_slot.get(head)
@@ -271,6 +274,10 @@ class Routes:
         if lane_key not in into:
             into.append(lane_key)
         x = b.x + (into.index(lane_key) - 0.5 * (len(into) > 1)) * 10
+        if self._face_fed(head, above):  # beside the data edge into that face, with an arrowhead of its own: on
+            # it, the drops into every step but the last ran along the data line and the weight seemed to reach T
+            # alone
+            x = b.x + (1 if b.x < a.x else -1) * min(12.0, b.width / 8) * (into.index(lane_key) + 1)
         top_level = self.top_level[self.block_of[head][0]]
         facing = (top_level if above else 0) if not self.backward else (0 if above else top_level)
         if self.level[head] != facing:  # not the first op the lane meets: up its side, in from the side
@@ -279,6 +286,38 @@ class Routes:
                            (side_x + 8, y + 6))
         end = (x, b.top if above else b.bottom)
         return finish([start, (trunk, a.y), (trunk, y), (x, y)], end, label, (x + 8, y + 6))
+
+    _ends: dict[int, list[tuple[int, tuple]]] | None = None  # node → (the other end, the kind) of its edges, once
+
+    def _edges_at(self, node: int) -> list[tuple[int, tuple]]:
+        """The other end and the kind of each edge at ``node`` (indexed once: a long unroll asks for thousands)."""
+        if self._ends is None:
+            self._ends = {}
+            for tail, head, _ in self.edge_list:
+                kind = self.kind.get((tail, head), ("",))
+                self._ends.setdefault(tail, []).append((head, kind))
+                self._ends.setdefault(head, []).append((tail, kind))
+        return self._ends.get(node, [])
+
+    def _side_taken(self, inside: int, outside: int) -> bool:
+        """Whether an edge other than the one to ``outside`` meets ``inside``'s side that faces it, level with
+        ``inside`` (a Σ's term straight out of the side J's gradient comes in by)."""
+        box, facing = self.boxes[inside], self.boxes[outside].x > self.boxes[inside].x
+        return any(abs(self.boxes[other].y - box.y) < 1 and (self.boxes[other].x > box.x) == facing
+                   for other, _ in self._edges_at(inside) if other != outside)
+
+    def _face_fed(self, node: int, top: bool) -> bool:
+        """Whether an edge other than a bus's meets ``node``'s top (or bottom) face: one from a node above it
+        (or below), in line with it — where a drop down its middle would run along that edge."""
+        box = self.boxes[node]
+        for other_node, kind in self._edges_at(node):
+            if kind[0] == "bus":
+                continue
+            other = self.boxes[other_node]
+            in_line = abs(other.x - box.x) < (other.width + box.width) / 2
+            if in_line and (other.y > box.top if top else other.y < box.bottom):
+                return True
+        return False
 
     def _trunk_x(self, node: int, box: Box, lane_key: tuple, on_left: bool) -> float:
         """Where a bus's trunk rises beside ``node`` (on its left, or its right): beside the whole
@@ -345,21 +384,25 @@ class Routes:
         started, b = self._started(head), self.boxes[head]
         return b.y - (started.index(tail) - (len(started) - 1) / 2) * b.height / 4
 
-    def _through_gap(self, a: Box, b: Box, column_x: float, label: str, end_y: float | None = None) -> Route:
+    def _through_gap(self, a: Box, b: Box, column_x: float, label: str, side_taken: bool = False,
+                     end_y: float | None = None) -> Route:
         """Between a node beside the row and an op in a step: along the gap on that side of the step (into
-        ``b`` at ``end_y``, where several arrows enter it side by side)."""
+        ``b`` at ``end_y``, where several arrows enter it side by side). Where ``side_taken`` (another edge
+        leaves the op's side level with it), a quarter of its height nearer the node outside: on the other
+        edge's point the two arrows read as one, pointing both ways."""
         outside = a if abs(a.x - column_x) > abs(b.x - column_x) else b
         side = 1.0 if outside.x > column_x else -1.0
         gap_x = column_x + side * (self.column_width / 2 + self.space.gap_x / 2)
         rightwards = b.x > a.x
-        start = (a.right if rightwards else a.left, a.y)
-        end_y = b.y if end_y is None else end_y
-        end = (b.left if rightwards else b.right, end_y)
+        inside = b if outside is a else a
+        shift = (1.0 if outside.y > inside.y else -1.0) * inside.height / 4 if side_taken else 0.0
+        start = (a.right if rightwards else a.left, a.y + (shift if inside is a else 0.0))
+        end = (b.left if rightwards else b.right, end_y if end_y is not None else b.y + (shift if inside is b else 0.0))
         # named along its longer part: a short way out of J that then turns down to another row runs on the
         # line of h_T into J, and a name over it there would lie on h_T's own
-        label_at = ((start[0] + gap_x) / 2, a.y + 7) if abs(gap_x - start[0]) >= abs(b.y - a.y) else (
-            gap_x + side * (3 * len(label) + 6), (a.y + b.y) / 2)
-        return finish([start, (gap_x, a.y), (gap_x, end_y)], end, label, label_at)
+        label_at = ((start[0] + gap_x) / 2, start[1] + 7) if abs(gap_x - start[0]) >= abs(end[1] - start[1]) \
+            else (gap_x + side * (3 * len(label) + 6), (start[1] + end[1]) / 2)
+        return finish([start, (gap_x, start[1]), (gap_x, end[1])], end, label, label_at)
 
     def _dogleg(self, a: Box, b: Box, side_x: float, label: str, from_side: bool = False) -> Route:
         """Up from a's top (or out of its side), through the gap beside the column, into b's bottom."""

@@ -15,6 +15,7 @@
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 
 from .gradient_labels import STEP_DIGITS, arrow_labels, name_of, sum_note
 from .levels import unique
@@ -22,6 +23,7 @@ from .picture import BACKWARD_ROW, CHOICES, Node, Picture, steps_text
 
 # on a slide, said once instead of ", backward" on every node (the rows under the forward ones: a figure of both)
 BACKWARD_NODES = "A step's node: the backward of the call it names"
+ROWS_RUN = "→, ←: the way a row runs forward; its gradient flows the other way"
 BACKWARD_ROWS = "The lower rows run backward: each node there is the backward of the call it names"
 
 
@@ -31,7 +33,9 @@ def bptt_picture(forward: Picture, generic: bool = False, slide: bool = False) -
     step t where ``generic`` (the rolled view). On a ``slide`` a node names its call and step
     (``RNN cell`` / ``t=2``) and one note says that each is that call's backward: the word on every
     node made each a line taller (and the cross_entropy row a column wider)."""
-    kept = [i for i, n in enumerate(forward.nodes) if n.kind in ("group", "op", "output", "ellipsis")]
+    forward, unreached = _reaching_the_loss(forward)
+    kept = [i for i, n in enumerate(forward.nodes) if n.kind in ("group", "op", "output", "ellipsis")
+            and i not in unreached]
     means = {i for i in kept if isinstance(forward.nodes[i].key, tuple) and forward.nodes[i].key[0] == "reduced"}
     feeds: dict[int, list[int]] = {}
     for tail, head, _ in forward.edges:
@@ -97,13 +101,59 @@ def bptt_picture(forward: Picture, generic: bool = False, slide: bool = False) -
         nodes.append(Node(("sum over steps", row), "output", label, forward.nodes[members[0]].row))
         for i in members:
             edges.append((index[i], len(nodes) - 1, f"t={forward.nodes[i].step}"))
+    for i in kept:  # a weight used once, after the steps (a classifier's head on h_T): one term, no Σ
+        node = forward.nodes[i]
+        if node.parameters and node.step is None and i in index:
+            nodes.append(Node(("gradient of", node.key), "output", "\n".join(f"∂J/∂{w}" for w in node.parameters),
+                              node.row))
+            edges.append((index[i], len(nodes) - 1, ""))
     left_out = [step for i in index if forward.nodes[i].kind == "ellipsis" for step in forward.nodes[i].key[2]]
     notes = ["Σ: the terms one weight receives at every step, added"
              + (f" (also those of the steps left out: t={steps_text(left_out)})" if left_out else "")]
     notes += [BACKWARD_NODES] if slide else []
+    if len({node.row for node in nodes if node.chain is not None}) > 1:  # the rows are named, → or ←
+        both = any(node.chain.direction == "reverse" for node in nodes if node.chain is not None)
+        notes.append(ROWS_RUN if both else ROWS_RUN.replace("→, ←", "→"))
+    zero = [forward.nodes[i] for i in unreached if forward.nodes[i].kind == "group"]
+    if zero:  # (a reverse direction's cells before the one J reads: J = Σ output[-1] reads h_T⁽←⁾ alone)
+        notes.append(f"Left out, their gradient 0 (J does not read what they compute): {_cells_named(zero)}")
     added = sum_note(forward, carries, generic)
     notes += [added] if added else []
     return Picture(nodes, unique(edges), forward.rankdir, forward.title, forward.legend, backward=True, notes=notes)
+
+
+def _reaching_the_loss(forward: Picture) -> tuple[Picture, set[int]]:
+    """The forward picture without the edges out of nodes whose value J never reads, and those nodes: no
+    gradient flows back into them (exactly 0), so no arrow may be drawn as if one did."""
+    predecessors: list[list[int]] = [[] for _ in forward.nodes]
+    for tail, head, _ in forward.edges:
+        predecessors[head].append(tail)
+    reaches = {i for i, node in enumerate(forward.nodes) if node.kind == "output"}
+    stack = list(reaches)
+    while stack:  # back from J (a stack, not recursion: a long unroll is deep)
+        for tail in predecessors[stack.pop()]:
+            if tail not in reaches:
+                reaches.add(tail)
+                stack.append(tail)
+    unreached = set(range(len(forward.nodes))) - reaches
+    if not unreached:
+        return forward, unreached
+    edges = [(tail, head, label) for tail, head, label in forward.edges if tail in reaches and head in reaches]
+    return replace(forward, edges=edges), unreached
+
+
+def _cells_named(cells: list[Node]) -> str:
+    """"RNN cell t=1, 2, 3 (layer 1 reverse)": the cells left out, by row."""
+    rows: dict[tuple, list[int]] = {}
+    for node in cells:
+        rows.setdefault((node.label.split("\n")[0], node.row), []).append(node.step)
+    parts = []
+    for (name, row), steps in rows.items():
+        layer = [f"layer {int(part.split()[1]) + 1}" for part in row if part.startswith("layer ")]
+        where = " ".join(layer + (["reverse"] if "reverse" in row else []))
+        drawn = f"{name} t={steps_text([step for step in steps if step is not None])}"
+        parts.append(f"{drawn} ({where})" if where else drawn)
+    return "; ".join(parts)
 
 
 def _weights_of(node: Node) -> frozenset:
@@ -166,11 +216,13 @@ def _rolled_label(label: str) -> str:
     return "\n".join(STEP_DIGITS.sub("ₜ", line) for line in lines)
 
 
-def forward_and_backward_picture(forward: Picture, slide: bool = False) -> Picture:
+def forward_and_backward_picture(forward: Picture, slide: bool = False, gradient: Picture | None = None) -> Picture:
     """Forward and BPTT in one figure: the forward rows on top, the backward rows under them in the
     same columns (flowing right to left), J handing its gradient down from where the forward ends.
-    ``slide``: the backward rows' nodes name their calls without the word (:func:`bptt_picture`)."""
-    backward = bptt_picture(forward, slide=slide)
+    ``slide``: the backward rows' nodes name their calls without the word (:func:`bptt_picture`);
+    ``gradient``: the picture the backward rows are made from, without the edges that carry no gradient
+    (``merge_groups(gradient_only=True)``; the forward rows draw every edge), else ``forward``."""
+    backward = bptt_picture(gradient or forward, slide=slide)
     nodes = list(forward.nodes)
     starts = [i for i, n in enumerate(backward.nodes) if n.kind == "output" and not n.label.startswith("∂J/∂")]
     start = starts[0] if starts else None
