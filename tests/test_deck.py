@@ -200,7 +200,7 @@ def test_the_stacked_slide_says_what_j_reads(built):
     # the states as the figure marks them: the step, then the layer and direction
     assert flat("J = Σ (h₂⁽²→⁾, h₂⁽²←⁾): layer 2's states at t = 2 (PyTorch's output[-1]); the reverse one has taken "
                 "one step, reading layer 1's states at t = 2 (the forward one of them has read x_1 and x_2).") in text
-    assert flat("A classifier reads layer 2's last state in each direction (PyTorch's hn[-2:]): h₂⁽²→⁾ and "
+    assert flat("A classifier reads layer 2's last state in each direction (PyTorch's h_n[-2:]): h₂⁽²→⁾ and "
                 "h₁⁽²←⁾") in text
 
 

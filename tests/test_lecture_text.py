@@ -26,7 +26,7 @@ SLIDE_LABEL_PX = 28  # a node's label on a slide: larger than the slide's smalle
 CODE = re.compile(r"_|\{|\}|\^|\*\*")  # h_7, h_{t−1}, h^(t), x**2: how a program writes what a lecture sets
 # Names that are code by design: PyTorch's functions (a node says it computes cross_entropy), a call the
 # slide quotes, and a parameter's own name where the text says it names PyTorch's parameter.
-FUNCTIONS = re.compile(r"\b(?:cross_entropy|nll_loss|grad_contributions|clip_grad_norm_|max_length)")
+FUNCTIONS = re.compile(r"\b(?:cross_entropy|nll_loss|grad_contributions|clip_grad_norm_|max_length)|\b[hc]_n\[")
 PARAMETERS = re.compile(r"\b(?:weight|bias)_(?:ih|hh|hr)(?:_l\d+(?:_reverse)?)?\b")
 NAMING = ("PyTorch's", "not summed here")
 

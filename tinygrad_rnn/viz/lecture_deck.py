@@ -186,7 +186,9 @@ def weight_sum(lecture: Lecture) -> str:
         more, y = paragraph(lecture.timed(line), 1240, y, WIDTH - MARGIN - 1240)
         parts += more
         y += 24
-    said = f"the {lecture.name} language model, 6 steps; terms from tr.grad_contributions(J, {name})"
+    # the call as a program writes it (its argument the parameter, not the lecture's symbol for it)
+    said = (f"the {lecture.name} language model, 6 steps; terms from tr.grad_contributions(J, rnn.weight_hh_l0), "
+            f"PyTorch's name for {name}")
     parts.append(note(lecture.timed(said), MARGIN, HEIGHT - 60))
     return slide_svg(title, parts)
 

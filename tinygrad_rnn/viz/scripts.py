@@ -11,7 +11,9 @@ and must not turn code into false subscripts. The rule, decided here and nowhere
   A script is letters and digits (or a braced or bracketed group), and the name ends with it.
 * **Code**, written as it is: every other ``_``. A name of several letters (``my_rnn``,
   ``cross_entropy``, ``weight_hh_l0``), a name that goes on after its script (``W_hh_l0``, ``x_t_prev``:
-  a Python name, not W with "hh"), a dotted path (``head.W_out``).
+  a Python name, not W with "hh"), a dotted path (``head.W_out``), a name indexed by
+  numbers as a program does (PyTorch's ``h_n[-2:]``; a lecture's ŷ_t[x_{t+1}] stays math). ``W_hh.grad``
+  keeps the symbol's script: the gradient of W_hh, as the lecture names it.
 * **Unicode scripts** already written (h₃, Σₜ, ⁽ᵉ⁾, ᵀ, 10⁻²) are scripts too, drawn the same way as
   the others, so that a figure writes every script one way.
 
@@ -21,8 +23,8 @@ page through ``slide.py``. A script is drawn at :data:`SCRIPT_SCALE` of its line
 
 >>> script_runs("W_hh h_0⁽ᵉ⁾ my_rnn weight_hh_l0")
 [('W', 'base'), ('hh', 'sub'), (' h', 'base'), ('0', 'sub'), ('(e)', 'sup'), (' my_rnn weight_hh_l0', 'base')]
->>> script_runs("∂J/∂b_y|ₜ, Σₜ; W_hh_l0, head.W_out")[3:]
-[('t', 'sub'), (', Σ', 'base'), ('t', 'sub'), ('; W_hh_l0, head.W_out', 'base')]
+>>> script_runs("∂J/∂b_y|ₜ, Σₜ; W_hh_l0, head.W_out, h_n[-2:]")[3:]
+[('t', 'sub'), (', Σ', 'base'), ('t', 'sub'), ('; W_hh_l0, head.W_out, h_n[-2:]', 'base')]
 """
 
 from __future__ import annotations
@@ -42,7 +44,8 @@ LONE_LETTER = r"(?<![\w.\"'])[^\W\d_]"  # a letter that does not end a longer na
 SCRIPTS = re.compile(
     # W; ŷ (y and its hat) and h′ (a second call's h); a script after |
     r"(?:(?<=" + LONE_LETTER + r")|(?<=" + LONE_LETTER + "[\u0302′])|(?<=\\|))"
-    r"(?P<mark>[_^])(?P<script>\{[^}]*\}|\([^)]*\)|[0-9A-Za-z+−]+(?![\w]))"  # h_{t−1}, h^(t), W_hh (not W_hh_l0)
+    # h_{t−1}, h^(t), W_hh, ŷ_t[x_{t+1}] — not W_hh_l0, nor code that slices (PyTorch's h_n[-2:])
+    r"(?P<mark>[_^])(?P<script>\{[^}]*\}|\([^)]*\)|[0-9A-Za-z+−]+(?!\w|\[[-\d:]))"
     r"|(?<=\d)(?P<power>\^\{[^}]*\})"  # 10^{−2}: a braced power of a number (the page's <sup>, read back)
     r"|(?P<sub>[" + SUBSCRIPT_CHARACTERS + r"]+[→←]*)"  # h₃, Σₜ, CS224N's layer and direction h₂→ (no arrow below)
     r"|(?P<sup>⁽[^⁾\s]*⁾|[" + SUPERSCRIPT_CHARACTERS + r"]+)")  # ⁽¹→⁾ (an arrow has no superscript form), ᵀ

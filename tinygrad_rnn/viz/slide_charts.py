@@ -37,6 +37,9 @@ def bars(values: Sequence[float], labels: Sequence[str], box: Box, shown: Sequen
     >>> heights = [float(re.search(r'height="([\\d.]+)"', part).group(1)) for part in parts if 'class="bar"' in part]
     >>> [round(height / heights[-1], 2) for height in heights]  # as long as the values are
     [0.25, 0.5, 1.0]
+    >>> axis = bars([2e-3, 4e-3], ["1", "2"], (0, 0, 900, 500), log=False)
+    >>> [re.sub("<[^>]+>", "", part) for part in axis if "<text" in part and f'fill="{MUTED}"' in part]  # round ticks
+    ['0', '1.0·10−3', '2.0·10−3', '3.0·10−3', '4.0·10−3', '5.0·10−3']
     """
     left, top, width, height = box
     shown = [True] * len(values) if shown is None else list(shown)
@@ -49,7 +52,10 @@ def bars(values: Sequence[float], labels: Sequence[str], box: Box, shown: Sequen
         position = math.log10
     else:
         low, high = 0.0, _round_up(max(positive, default=1.0))
-        ticks = [(high * quarter / 4, slide_number(high * quarter / 4, digits)) for quarter in range(5)]
+        # round ticks: a top of 1 or 5 × 10ⁿ in five steps, of 2 × 10ⁿ in four (never 1.25 printed as 1.3)
+        intervals = 4 if f"{high:e}".startswith("2") else 5
+        ticks = [(high * k / intervals, slide_number(round(high * k / intervals, 12), digits))
+                 for k in range(intervals + 1)]
         position = float
     axis_width = 120
     plot_left, plot_bottom = left + axis_width, top + height - 1.6 * SMALLEST_PX - (40 if axis_label else 0)
