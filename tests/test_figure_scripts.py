@@ -198,3 +198,30 @@ def test_every_exported_stage_writes_its_scripts_one_way():
     for name, svg in stage_slides(viz.lecture(loss)):
         words = "".join(ElementTree.fromstring(svg).itertext())
         assert not UNICODE_SCRIPTS & set(words), (name, sorted(UNICODE_SCRIPTS & set(words)))
+
+
+@needs_graphviz
+def test_without_rsvg_convert_a_png_is_drawn_with_plain_labels_and_says_so(tmp_path, monkeypatch):
+    """Graphviz's own PNG sets a second line's scripts over the line below: without rsvg-convert to draw
+    them from the SVG, the labels are written plain (W_hh), and a warning says what to install."""
+    programs = tmp_path / "bin"
+    programs.mkdir()
+    for name in ("dot", "neato"):
+        (programs / name).symlink_to(shutil.which(name))
+    monkeypatch.setenv("PATH", str(programs))
+    sent = []
+    real_run = viz.render.subprocess.run
+
+    def run(command, **options):  # what Graphviz is given
+        sent.append(options.get("input", b"").decode("utf-8"))
+        return real_run(command, **options)
+
+    monkeypatch.setattr(viz.render.subprocess, "run", run)
+    with pytest.warns(viz.render.PlainLabelsWarning, match="install rsvg-convert"):
+        path = viz.save(last_step_loss("rnn", 2)[1], path=tmp_path / "f.png")
+    assert path.read_bytes().startswith(b"\x89PNG") and "W_hh" in sent[-1] and "<SUB>" not in sent[-1]
+
+
+def test_a_name_sliced_by_numbers_is_code_and_a_lectures_index_is_math():
+    assert script_runs("PyTorch's h_n[-2:]") == [("PyTorch's h_n[-2:]", "base")]
+    assert script_runs("ŷ_t[x_{t+1}]")[:2] == [("ŷ", "base"), ("t", "sub")]

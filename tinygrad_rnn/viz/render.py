@@ -88,10 +88,18 @@ def render_file(dot_text: str, path: str | pathlib.Path, node_count: int, timeou
     if program is None or not dot_available():
         raise GraphvizNotFoundError(INSTALL_DOT)
     warn_if_large(node_count, suggestions)
-    dot_text = scripted_dot(dot_text)  # W_hh drawn as W with "hh" lowered: an HTML-like label
-    # Graphviz's own PNG and PDF set a script of a label's second line at the wrong height: where a label has
-    # scripts and rsvg-convert is installed, they are drawn from its SVG, each line joined (scripts_joined)
-    converted = fmt in ("png", "pdf") and ("<SUB>" in dot_text or "<SUP>" in dot_text) and shutil.which("rsvg-convert")
+    scripted = scripted_dot(dot_text)  # W_hh drawn as W with "hh" lowered: an HTML-like label
+    has_scripts = "<SUB>" in scripted or "<SUP>" in scripted
+    # Graphviz's own PNG and PDF set a script of a label's second line at the wrong height, over the line
+    # below: where a label has scripts they are drawn from its SVG, each line joined (scripts_joined), through
+    # rsvg-convert; without it the labels are written plain (W_hh), readable, and a warning says what to install
+    converted = fmt in ("png", "pdf") and has_scripts and shutil.which("rsvg-convert") is not None
+    if fmt == "svg" or converted or not has_scripts:
+        dot_text = scripted
+    else:
+        warnings.warn(f"save: {path.name} written with plain labels (W_hh, not W with hh lowered): Graphviz's own "
+                      f"{fmt.upper()} misplaces scripts; install rsvg-convert (apt install librsvg2-bin; brew install "
+                      "librsvg) to draw them", PlainLabelsWarning, stacklevel=3)
     target = path.with_name(path.name + ".svg") if converted else path
     try:
         size = ["-Gdpi=96", f"-Gsize={width / 96:.4f},10000!"] if fmt == "png" and width and not converted else []
@@ -114,6 +122,10 @@ def render_file(dot_text: str, path: str | pathlib.Path, node_count: int, timeou
         if done.returncode != 0:
             raise RuntimeError(f"save: rsvg-convert failed on {path.name}: {done.stderr.strip()}")
     return path
+
+
+class PlainLabelsWarning(UserWarning):
+    """A PNG or PDF drawn by Graphviz alone, with its labels' scripts written plain (rsvg-convert absent)."""
 
 
 class LargeGraphWarning(UserWarning):
