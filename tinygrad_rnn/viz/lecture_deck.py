@@ -227,7 +227,8 @@ def vanishing(lecture: Lecture) -> str:
         parts += more
         y += 14
     parts.append(note(lecture.timed(f"fresh layers (2 inputs, 3 units, seed 0; the LSTM's forget bias 1), the "
-                                    f"same {VANISHING_STEPS} random inputs, J = Σ h_{VANISHING_STEPS}"),
+                                    f"same {VANISHING_STEPS} random inputs (from seed 0 too), "
+                                    f"J = Σ h_{VANISHING_STEPS}"),
                       MARGIN, HEIGHT - 60))
     return slide_svg(title, parts)
 
