@@ -390,8 +390,9 @@ def mark_notes(picture: Picture, notation: Notation) -> list[str]:
         notes.append(f"{notation.at_step('h', step, layered[-1])}: the state h of layer {layer} at step {step}")
     first_step: dict[str, int] = {}
     for node in picture.nodes:
-        if (chain := chain_of(node)) is not None and node.step is not None:
-            first_step[chain[0]] = min(first_step.get(chain[0], node.step), node.step)
+        if (chain := chain_of(node)) is not None and node.step is not None:  # in time: a decoder's after its encoder's
+            when = node.step + (node.chain.after if node.chain is not None else node.after or 0)
+            first_step[chain[0]] = min(first_step.get(chain[0], when), when)
     if len(first_step) > 1:  # in the order of time: the encoder's first
         marks = module_marks(set(first_step))
         notes.append(", ".join(f"{chain_mark(marks[module])}: {module}"

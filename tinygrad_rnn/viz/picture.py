@@ -35,6 +35,7 @@ class Node:
     loops: list[str] = field(default_factory=list)  # the rolled view: the states a cell feeds back to itself
     read_inside: set[str] = field(default_factory=set)  # states a cell passes on and reads itself: c (h = o ⊙ tanh c)
     chain: Any = None  # the recurrent layer's run its row draws (function.Chain: module, layer, direction)
+    after: int | None = None  # steps in time before its step 1 (a decoder's: its encoder's S), where no chain says
 
 
 def display_label(node: Node, line_chars: int | None = None, per_line: int = 2,
