@@ -22,7 +22,7 @@ from .geometry import (
     Box,
     label_width,
 )
-from .picture import BACKWARD_ROW, PER_STEP, Picture, chain_calls, in_order
+from .picture import BACKWARD_ROW, PER_STEP, Picture, chain_calls, in_order, in_time
 from .routes import Routes, state_first
 
 GATE_ORDER = "figorzn"  # gates side by side: f beside c_{t−1} (f ⊙ c_{t−1}), i beside g (i ⊙ g), then o; r, z, n
@@ -54,7 +54,7 @@ class Grid(Routes):
         row_keys = list(dict.fromkeys(n.row for n, inside in zip(nodes, in_step) if inside))
         chains = {n.row: n.chain for n in nodes if n.chain is not None}  # what each row runs: layer, direction
         row_keys.sort(key=_row_order(row_keys, chains))
-        self.at = _in_time(nodes, self.successors, self.predecessors)
+        self.at = in_time(nodes, edges)  # each node's column: its step in time, not its step's name
         row_keys, row_of_key = _one_timeline(row_keys, self.at, in_step, nodes, chains)
         self.rows = len(row_keys)
         self.steps = sorted({at for at in self.at if at is not None})  # a column for each step in time
@@ -500,34 +500,6 @@ def _row_order(keys: list[tuple[str, ...]], chains: dict):
         return call.get(chains.get(key), 0), layer, int(reverse), first.get(key, 0)
 
     return order
-
-
-def _in_time(nodes, successors: list[list[int]], predecessors: list[list[int]]) -> list[int | None]:
-    """Where each node stands in time, its column: its step after the steps before its chain's first
-    (``Chain.after``: a decoder's step 1 stands after its encoder's S) — a step's name is its chain's own,
-    its column is not. A node of no chain (e_t below a decoder's cell, J_t above it) stands where the
-    node of its own step that it is joined to stands.
-
-    >>> from tinygrad_rnn.viz.picture import Node
-    >>> from tinygrad_rnn.function import Chain
-    >>> nodes = [Node(0, "group", "", step=1, chain=Chain("decoder", 0, "forward", after=3)),
-    ...          Node(1, "group", "J₁", step=1), Node(2, "output", "J")]
-    >>> _in_time(nodes, [[1], [2], []], [[], [0], [1]])
-    [4, 4, None]
-    """
-    at: list[int | None] = [None] * len(nodes)
-    for i, node in enumerate(nodes):
-        after = node.chain.after if node.chain is not None else node.after
-        if node.step is not None and after is not None:
-            at[i] = node.step + after
-    known = [i for i, value in enumerate(at) if value is not None]
-    while known:  # outwards from the chains' own nodes, along edges, within one step
-        i = known.pop()
-        for j in successors[i] + predecessors[i]:
-            if at[j] is None and nodes[j].step == nodes[i].step:
-                at[j] = at[i]
-                known.append(j)
-    return [node.step if value is None else value for node, value in zip(nodes, at)]
 
 
 def _one_timeline(keys: list[tuple[str, ...]], at: list[int | None], in_step, nodes, chains: dict
