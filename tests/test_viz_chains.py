@@ -137,14 +137,23 @@ def test_a_generation_loop_written_by_hand_draws_one_chain_numbered_on_with_its_
     assert drawn(picture).through_nodes == 0
 
 
-def test_the_seq2seq_decoder_numbers_its_steps_on_from_its_encoder():
+@pytest.mark.parametrize("fused", [False, True])
+def test_the_seq2seq_decoder_numbers_its_own_steps_and_is_drawn_after_its_encoder(fused):
+    """The lectures' numbering: the decoder's steps are 1…T′ (h₀⁽ᵈ⁾ = h_S⁽ᵉ⁾, handed over), not S+1…;
+    where it stands in time (Chain.after = S) places it after the encoder, never names its steps."""
     tr.manual_seed(4)
-    model = tr.models.Seq2Seq(9, 7, embedding_dim=3, hidden_size=4, fused=False)
+    model = tr.models.Seq2Seq(9, 7, embedding_dim=3, hidden_size=4, fused=fused)
     logits = model(tr.tensor([[4, 5, 6]]), tr.tensor([[1, 4]]))
     picture = build_picture((logits.sum(),), level="cell")
     steps = {first_line(n): sorted(m.step for m in picture.nodes if first_line(m) == first_line(n))
              for n in picture.nodes if first_line(n).endswith(" cell")}
-    assert steps == {"encoder cell": [1, 2, 3], "decoder cell": [4, 5]}
+    assert steps == {"encoder cell": [1, 2, 3], "decoder cell": [1, 2]}
+    decoder = {n.chain for n in picture.nodes if first_line(n) == "decoder cell"}
+    assert [chain.after for chain in decoder] == [3]
+    boxes = labelled_layout(picture)[1].boxes
+    x = sorted((boxes[i].x, first_line(n), n.step) for i, n in enumerate(picture.nodes) if first_line(n).endswith(" cell"))
+    assert [(name, step) for _, name, step in x] == [("encoder cell", 1), ("encoder cell", 2), ("encoder cell", 3),
+                                                    ("decoder cell", 1), ("decoder cell", 2)]
 
 
 @pytest.mark.parametrize("cell", sorted(CELLS))
