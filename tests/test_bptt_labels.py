@@ -414,7 +414,7 @@ def test_an_encoder_decoders_arrows_carry_what_they_name_in_the_decoders_own_ste
     case = EncoderDecoderCase()
     picture = build_picture((case.loss,), level="cell", backward=True, slide=slide)
     checked = 0
-    for reader, tail, label in picture.edges:
+    for reader, _, label in picture.edges:
         found = re.search(r"∂(h[₀-₉]+)(⁽[ᵉᵈ]⁾)$", label) or re.search(r"/∂(h[₀-₉]+)(⁽[ᵉᵈ]⁾)\)ᵀ", label)
         if found is None:
             continue

@@ -190,7 +190,8 @@ def test_generation_says_what_y_hat_is_and_why_it_stopped(built):
     from tinygrad_rnn.viz.lecture_models import ONE_WORD, seq2seq_model, seq2seq_source
 
     text = " ".join(text_of(built.html.parent, "13-generation").split())
-    assert "s2 = linear" in text.replace("₂", "2") and "s₃" not in text and "st: step t's scores (logits), ŷt = softmax(st)" in text
+    assert "s2 = linear" in text.replace("₂", "2") and "s₃" not in text  # the decoder's own steps: s₁, s₂
+    assert "st: step t's scores (logits), ŷt = softmax(st)" in text
     assert "argmax of step t's distribution" not in text  # the boxes hold logits, not a chosen word
     seed = int(re.search(r"\(seed (\d+)\)", text).group(1))
     written = seq2seq_model(cell="rnn", seed=seed).greedy(seq2seq_source(ids=ONE_WORD), 2)[0]

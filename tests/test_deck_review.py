@@ -83,7 +83,8 @@ def test_generation_calls_the_scores_s_and_writes_the_words_the_decoder_chose():
     assert "ŷt = softmax(st)" in text and "log P(output | x)" in labels
     seed = int(re.search(r"\(seed (\d+)\)", text).group(1))
     chosen = [TARGET_WORDS[t] for t in seq2seq_model(cell="rnn", seed=seed).greedy(seq2seq_source(ids=ONE_WORD), 2)[0]]
-    assert f"It wrote “{' '.join(chosen)}”: argmax s1 = “{chosen[0]}”; argmax s2 = “{chosen[1]}”; S = 1, T′ = 2." in text
+    said = f"It wrote “{' '.join(chosen)}”: argmax s1 = “{chosen[0]}”; argmax s2 = “{chosen[1]}”; S = 1, T′ = 2."
+    assert said in text
 
 
 @pytest.fixture

@@ -151,7 +151,8 @@ def test_the_seq2seq_decoder_numbers_its_own_steps_and_is_drawn_after_its_encode
     decoder = {n.chain for n in picture.nodes if first_line(n) == "decoder cell"}
     assert [chain.after for chain in decoder] == [3]
     boxes = labelled_layout(picture)[1].boxes
-    x = sorted((boxes[i].x, first_line(n), n.step) for i, n in enumerate(picture.nodes) if first_line(n).endswith(" cell"))
+    x = sorted((boxes[i].x, first_line(n), n.step) for i, n in enumerate(picture.nodes)
+               if first_line(n).endswith(" cell"))
     assert [(name, step) for _, name, step in x] == [("encoder cell", 1), ("encoder cell", 2), ("encoder cell", 3),
                                                     ("decoder cell", 1), ("decoder cell", 2)]
 

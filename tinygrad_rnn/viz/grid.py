@@ -505,7 +505,8 @@ def _row_order(keys: list[tuple[str, ...]], chains: dict):
 def _one_timeline(keys: list[tuple[str, ...]], at: list[int | None], in_step, nodes, chains: dict
                   ) -> tuple[list[tuple[str, ...]], dict]:
     """Rows that take turns in time (``at``: each node's place in time) share one row: an encoder's
-    steps t = 1…S and its decoder's 1…T′ after them, the embeddings below each — one timeline, as the lectures draw an encoder–decoder, the
+    steps t = 1…S and its decoder's 1…T′ after them, the embeddings below each — one timeline, as
+    the lectures draw an encoder–decoder, the
     state handed over between neighbouring columns. (Rows of one layer, direction and kind whose
     steps do not overlap.) The first key of each shared row stands for it."""
     steps: dict[tuple[str, ...], set] = {}

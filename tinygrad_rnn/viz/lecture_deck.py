@@ -292,7 +292,7 @@ def encoder_decoder(lecture: Lecture) -> str:
                         lecture.figure(seq2seq_loss(cell=lecture.cell, source=NOW, targets=NOW_TARGETS), level="cell",
                                        params="hide", tokens=seq2seq_tokens(source=NOW, targets=NOW_TARGETS)),
                         ["Teacher forcing: decoder step t reads y_{t−1} (y₀ = [BEGIN]), never its own guess. "
-                         f"S = {len(NOW)}, T′ = {len(NOW_TARGETS)}."],  # (one line: a second would put the labels under 28 px)
+                         f"S = {len(NOW)}, T′ = {len(NOW_TARGETS)}."],  # one line: two put the labels under 28 px
                         footer=f"“{SOURCE_WORDS[NOW[0]]}”: Spanish for “now”. The last target is [END], as in every "
                                "pair it trains on: the step that teaches the decoder to stop")
 
