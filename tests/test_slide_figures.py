@@ -41,16 +41,16 @@ def drawn(picture) -> str:
 
 # Measured with this layout, after the fit ladder (shapes left out, then steps where that fits); each must fail to
 # fit (strict), so that one that starts to fit says so. What they share: an op-level step holds a dozen nodes; two
-# layers or two directions double the rows; the row names ("∂ layer 1 ←") and the Σ column widen a BPTT figure, and there a "…"
-# brings long labels and moves J beside it, so that leaving a step out does not help. (The language model's BPTT fits
-# since a slide writes each Σ one line a weight and names a state's part from the next step by the chain rule,
-# (∂h₂/∂h₁)ᵀ ∂J/∂h₂: ∂(J₂ + J₃ + J₄)/∂h₁ in the gaps and eight lines of Σ bound it both ways.) The encoder–decoder's
-# docs figures draw a short pair, as a slide shows one (the deck's: "ahora" → "now" [END]; generation from
-# "llueve", two tokens): its forward figure and generation fit. Its BPTT does not, even at three columns: it is
-# bound by its height (1.42 : 1) — five rows (cross_entropy, linear, cell, embedding, with ∂J/∂J_t above) and a
-# gradient's label in each gap, beside them a Σ column as tall (W_hy and b_y; the decoder's four; the encoder's four;
-# E_y; E_x: twelve lines), and three lines of notes under them. (At S = 3, T′ = 3 it was 12.9 px, bound by its width.)
-# The threshold does not move.
+# layers or two directions double the rows; the row names ("∂ layer 1 ←") and the Σ column widen a BPTT figure, and
+# there a "…" brings long labels and moves J beside it, so that leaving a step out does not help. (The language
+# model's BPTT fits since a slide writes each Σ one line a weight and names a state's part from the next step by the
+# chain rule, (∂h₂/∂h₁)ᵀ ∂J/∂h₂: ∂(J₂ + J₃ + J₄)/∂h₁ in the gaps and eight lines of Σ bound it both ways.) The
+# encoder–decoder's docs figures draw a short pair, as a slide shows one (the deck's: "ahora" → "now" [END];
+# generation from "llueve", two tokens): its forward figure and generation fit. Its BPTT does not, even at three
+# columns: it is bound by its height (1.42 : 1) — five rows (cross_entropy, linear, cell, embedding, with ∂J/∂J_t
+# above) and a gradient's label in each gap, beside them a Σ column as tall (W_hy and b_y; the decoder's four; the
+# encoder's four; E_y; E_x: twelve lines), and three lines of notes under them. (At S = 3, T′ = 3 it was 12.9 px,
+# bound by its width.) The threshold does not move.
 DOCS_TOO_SMALL: dict[str, str] = {
     "seq2seq_bptt": "text 21.4 px, labels 23.8 px, 1.42 : 1",
 }

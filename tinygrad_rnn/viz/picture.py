@@ -225,6 +225,23 @@ def in_time(nodes: list[Node], edges: list[tuple[int, int, str]]) -> list[int | 
     return [node.step if value is None else value for node, value in zip(nodes, at)]
 
 
+def steps_in_time(nodes: list[Node], edges: list[tuple[int, int, str]], drawn_only: bool = False) -> list[int]:
+    """The steps of a picture in time, each once: an encoder's 1…S and its decoder's after them
+    (S+1…S+T′, whatever the decoder calls them) — what choosing steps (``time_steps``) and eliding
+    count. ``drawn_only``: without the "…" of steps left out.
+
+    >>> from tinygrad_rnn.function import Chain
+    >>> decoder = Chain("decoder", 0, "forward", after=2)
+    >>> nodes = [Node(0, "group", "", step=1), Node(1, "group", "", step=2),
+    ...          Node(2, "group", "", step=1, chain=decoder)]
+    >>> steps_in_time(nodes, [(0, 1, ""), (1, 2, "")])
+    [1, 2, 3]
+    """
+    at = in_time(nodes, edges)
+    return sorted({when for when, node in zip(at, nodes) if node.step is not None and when is not None
+                   and not (drawn_only and node.kind == "ellipsis")})
+
+
 def in_order(members: list[int], predecessors, inside: set[int]) -> list[int]:
     """``members`` with each after those of its predecessors that are in ``inside`` (Kahn's
     algorithm: a node is released when the last node it reads is placed; no recursion)."""
