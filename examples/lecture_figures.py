@@ -27,6 +27,9 @@ from tinygrad_rnn import cli
 from tinygrad_rnn.cli import ScriptHelp, show_defaults
 from tinygrad_rnn.device import device_argument
 from tinygrad_rnn.viz.lecture_models import (
+    NOW,
+    NOW_TARGETS,
+    ONE_WORD,
     language_model_loss,
     last_step_loss,
     layer,
@@ -71,8 +74,11 @@ def figures(device: str = "cpu") -> list[tuple[str, Callable[[], tr.Tensor], dic
     def language_model():  # the language model every lecture draws, with the lectures' names (E, W_hy, b_y)
         return language_model_loss("rnn", 4, device)[0]
 
-    def generation():
-        return seq2seq_model(device).greedy_graph(seq2seq_source(device), max_length=3)
+    def generation():  # the deck's: "llueve", two tokens written (a choice fed back), on a slide
+        return seq2seq_model(device).greedy_graph(seq2seq_source(device, ids=ONE_WORD), max_length=2)
+
+    def encoder_decoder():  # a short pair, as a slide shows one: "ahora" → "now", [END] (a real pair's last target)
+        return seq2seq_loss(device, source=NOW, targets=NOW_TARGETS)
 
     return [
         ("rnn_unrolled_op", last_step("rnn", 3), {"level": "op"}),
@@ -91,8 +97,8 @@ def figures(device: str = "cpu") -> list[tuple[str, Callable[[], tr.Tensor], dic
         ("language_model_bptt", language_model, {"level": "cell", "backward": True}),
         ("language_model_rolled", language_model, {"rolled": True}),
         # the encoder–decoder in one timeline: encoder steps, the state handed over, decoder steps; and its BPTT
-        ("seq2seq", lambda: seq2seq_loss(device), {"level": "cell"}),
-        ("seq2seq_bptt", lambda: seq2seq_loss(device), {"level": "cell", "backward": True}),
+        ("seq2seq", encoder_decoder, {"level": "cell"}),
+        ("seq2seq_bptt", encoder_decoder, {"level": "cell", "backward": True}),
         ("seq2seq_generation", generation, {"level": "cell"}),
     ]
 

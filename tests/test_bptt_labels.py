@@ -381,3 +381,68 @@ def test_an_op_level_gradient_graph_of_one_layer_marks_nothing_and_counts_the_te
             assert int(found.group(1)) == steps, (node.label, arrows)
     first = [n.label for n in picture.nodes if n.label.startswith("linear, backward") and n.step == 1]
     assert first and all("δ · W" not in label for label in first)
+
+
+class EncoderDecoderCase:
+    """An encoder–decoder read x₁ … x₃ and trained on y₁ … y₃ (inputs [BEGIN], y₁, y₂): the values its
+    BPTT figure names, in the lectures' numbering — h_t⁽ᵉ⁾ for t = 1…S, and the decoder's own h_t⁽ᵈ⁾, J_t
+    for t = 1…T′ (h₀⁽ᵈ⁾ = h₃⁽ᵉ⁾, handed over)."""
+
+    def __init__(self, cell="gru"):
+        tr.manual_seed(2)
+        self.model = tr.models.Seq2Seq(9, 7, embedding_dim=3, hidden_size=4, cell=cell, fused=False)
+        source, inputs = tr.tensor([[4, 5, 6]]), tr.tensor([[2, 5, 6]])
+        source.name, inputs.name = "x", "y"
+        self.targets = [5, 6, 3]
+        self.logits = self.model(source, inputs)
+        self.loss = tr.nn.functional.cross_entropy(self.logits.reshape(-1, 7), tr.tensor(self.targets))
+        self.loss.name = "J"
+
+    def state(self, name, mark):
+        module = {"⁽ᵉ⁾": self.model.encoder, "⁽ᵈ⁾": self.model.decoder}[mark]
+        return module.hidden_states[0][number(name[1:]) - 1]
+
+    def step_loss(self, step):
+        return tr.nn.functional.cross_entropy(self.logits[0, step - 1].reshape(1, -1),
+                                              tr.tensor([self.targets[step - 1]]))
+
+
+@pytest.mark.parametrize("slide", [False, True])
+def test_an_encoder_decoders_arrows_carry_what_they_name_in_the_decoders_own_steps(slide):
+    """The decoder's steps are its own, 1…T′: every ∂J/∂h_t⁽ᵈ⁾ and J_t an arrow names is that of the
+    decoder's step t — what the reader of that arrow (the cell or head of the step drawn) hands back."""
+    case = EncoderDecoderCase()
+    picture = build_picture((case.loss,), level="cell", backward=True, slide=slide)
+    checked = 0
+    for reader, _, label in picture.edges:
+        found = re.search(r"∂(h[₀-₉]+)(⁽[ᵉᵈ]⁾)$", label) or re.search(r"/∂(h[₀-₉]+)(⁽[ᵉᵈ]⁾)\)ᵀ", label)
+        if found is None:
+            continue
+        value = case.state(*found.groups())
+        (whole,) = tr.grad(case.loss, value, retain_graph=True)
+        if match := re.fullmatch(r"\(1/3\) ∂\(?([^)/]+)\)?/∂h[₀-₉]+⁽ᵈ⁾", label):  # a part: some J_t's
+            steps = [number(s) for s in re.findall(r"J([₀-₉]+)", match.group(1))]
+            part = sum((case.step_loss(t) for t in steps[1:]), case.step_loss(steps[0])) * (1 / 3)
+            (named,) = tr.grad(part, value, retain_graph=True)
+        elif "ᵀ" in label:  # (∂h₂⁽ᵈ⁾/∂h₁⁽ᵈ⁾)ᵀ ∂J/∂h₂⁽ᵈ⁾
+            out = case.state(*re.match(r"\(∂(h[₀-₉]+)(⁽[ᵉᵈ]⁾)", label).groups())
+            (cotangent,) = tr.grad(case.loss, out, retain_graph=True)
+            (named,) = tr.grad(out, value, grad_outputs=cotangent, retain_graph=True)
+        else:
+            named = whole
+        step, what = picture.nodes[reader].step, picture.nodes[reader].label.split("\n")[0]
+        if what.startswith("linear"):  # the head of the decoder's step t hands back to its h_t⁽ᵈ⁾
+            (cotangent,) = tr.grad(case.loss, case.logits, retain_graph=True)
+            (flows,) = tr.grad(case.logits[0, step - 1], value, grad_outputs=cotangent[0, step - 1],
+                               retain_graph=True)
+        else:  # a cell of step t hands back to the state it read, h_{t−1} (h₀⁽ᵈ⁾ = h₃⁽ᵉ⁾ for the decoder's first)
+            module = case.model.decoder if "decoder" in what else case.model.encoder
+            made = module.hidden_states[0][step - 1]
+            (cotangent,) = tr.grad(case.loss, made, retain_graph=True)
+            (flows,) = tr.grad(made, value, grad_outputs=cotangent, retain_graph=True)
+        numpy.testing.assert_allclose(flows.numpy(), named.numpy(), rtol=1e-4, atol=1e-7, err_msg=label)
+        checked += 1
+    labels = {label for _, _, label in picture.edges}
+    assert "∂J/∂h₃⁽ᵉ⁾" in labels  # the hand-over: what decoder step 1 hands back to h₀⁽ᵈ⁾ = h₃⁽ᵉ⁾
+    assert not any(re.search(r"[hJ][₄-₉]", label) for label in labels), labels  # no step past S or T′ = 3
+    assert checked == 3 + 2 + 3  # h₁⁽ᵉ⁾…h₃⁽ᵉ⁾ ← the next cell, h₁⁽ᵈ⁾, h₂⁽ᵈ⁾ ← the next cell, h_t⁽ᵈ⁾ ← its head

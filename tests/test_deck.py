@@ -172,8 +172,10 @@ def test_the_encoder_decoder_shows_teacher_forcing_inputs_and_targets(built):
     assert '"[BEGIN]"' in text and 'target "now"' in text and 'target "[END]"' in text
     assert text.count('"[END]"') == 1, "the last target is no decoder step's input"
     assert text.count('"now"') == 2, "J's first target is the next step's input: teacher forcing"
-    assert "own guess. T = 3." in text and "The last target is [END], as in every pair it trains on" in text
-    assert "y_{t−1}" not in text and "reads [BEGIN], then the previous step's target" in text
+    assert "own guess. S = 1, T′ = 2." in text and "The last target is [END], as in every pair it trains on" in text
+    # the decoder's own steps, as the lectures number them: y₀ = [BEGIN] under step 1, "now" = y₁ is J₁'s target
+    assert 'y0"[BEGIN]"' in text and 'y1"now"' in text and "J1 = cross_entropy" in text, text
+    assert not any(f"J{d}" in text or f"y{d}" in text for d in "345"), "the decoder counts on from the encoder"
 
 
 def test_the_rolled_equation_has_the_biases_drawn_and_cs224n_embeds_its_input(built):
@@ -188,7 +190,8 @@ def test_generation_says_what_y_hat_is_and_why_it_stopped(built):
     from tinygrad_rnn.viz.lecture_models import ONE_WORD, seq2seq_model, seq2seq_source
 
     text = " ".join(text_of(built.html.parent, "13-generation").split())
-    assert "s3 = linear" in text.replace("₃", "3") and "st: step t's scores (logits), ŷt = softmax(st)" in text
+    assert "s2 = linear" in text.replace("₂", "2") and "s₃" not in text  # the decoder's own steps: s₁, s₂
+    assert "st: step t's scores (logits), ŷt = softmax(st)" in text
     assert "argmax of step t's distribution" not in text  # the boxes hold logits, not a chosen word
     seed = int(re.search(r"\(seed (\d+)\)", text).group(1))
     written = seq2seq_model(cell="rnn", seed=seed).greedy(seq2seq_source(ids=ONE_WORD), 2)[0]

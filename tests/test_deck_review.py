@@ -83,7 +83,8 @@ def test_generation_calls_the_scores_s_and_writes_the_words_the_decoder_chose():
     assert "ŷt = softmax(st)" in text and "log P(output | x)" in labels
     seed = int(re.search(r"\(seed (\d+)\)", text).group(1))
     chosen = [TARGET_WORDS[t] for t in seq2seq_model(cell="rnn", seed=seed).greedy(seq2seq_source(ids=ONE_WORD), 2)[0]]
-    assert f"It wrote “{' '.join(chosen)}”: argmax s2 = “{chosen[0]}”; argmax s3 = “{chosen[1]}”; T = 3." in text
+    said = f"It wrote “{' '.join(chosen)}”: argmax s1 = “{chosen[0]}”; argmax s2 = “{chosen[1]}”; S = 1, T′ = 2."
+    assert said in text
 
 
 @pytest.fixture
@@ -136,10 +137,12 @@ def test_the_pages_sums_stage_says_the_terms_partly_cancel():
 
 @pytest.mark.parametrize("make, steps", [(deck_module.unrolled, 4), (deck_module.language_model, 4),
                                          (deck_module.bptt, 2), (deck_module.classifier, 5),
-                                         (deck_module.tagger, 5), (deck_module.encoder_decoder, 3),
-                                         (deck_module.generation, 3), (deck_module.lstm_cell, 1)])
+                                         (deck_module.tagger, 5), (deck_module.encoder_decoder, "S = 1, T′ = 2"),
+                                         (deck_module.generation, "S = 1, T′ = 2"), (deck_module.lstm_cell, 1)])
 def test_every_slide_that_draws_steps_states_its_t(make, steps):
-    assert f"T = {steps}" in words(slide(make)), "T changes from slide to slide: each says its own"
+    # an encoder–decoder states both lengths: the source's S and the decoder's own T′ (its steps 1…T′)
+    said = steps if isinstance(steps, str) else f"T = {steps}"
+    assert said in words(slide(make)), "T changes from slide to slide: each says its own"
 
 
 def test_the_language_models_title_names_the_nodes_the_figure_draws():

@@ -300,16 +300,23 @@ def test_the_encoder_decoder_draws_as_one_timeline_and_its_gradient_crosses_into
     picture = build_picture((loss,), level="cell")
     cells = {n.label.split("\n")[0] + f" {n.step}": i for i, n in enumerate(picture.nodes) if n.kind == "group"
              and "cell" in n.label}
-    assert sorted(cells) == ["decoder cell 4", "decoder cell 5", "decoder cell 6", "encoder cell 1",
-                             "encoder cell 2", "encoder cell 3"]  # the decoder's steps follow the encoder's
-    assert (cells["encoder cell 3"], cells["decoder cell 4"], "h₃⁽ᵉ⁾") in picture.edges  # the encoder's h₃, handed over
+    # the lectures' numbering: the decoder's own steps 1…T′, drawn after the encoder's 1…S
+    assert sorted(cells) == ["decoder cell 1", "decoder cell 2", "decoder cell 3", "encoder cell 1",
+                             "encoder cell 2", "encoder cell 3"]
+    assert (cells["encoder cell 3"], cells["decoder cell 1"], "h₃⁽ᵉ⁾") in picture.edges  # h₀⁽ᵈ⁾ = h₃⁽ᵉ⁾, handed over
     placed = labelled_layout(picture)[1]
     assert len({round(placed.boxes[i].y) for i in cells.values()}) == 1  # one row
+    x = {name: placed.boxes[i].x for name, i in cells.items()}
+    assert x["encoder cell 1"] < x["encoder cell 2"] < x["encoder cell 3"] < x["decoder cell 1"] < x[
+        "decoder cell 2"] < x["decoder cell 3"]  # in the order of time
     labels = {n.label.split("\n")[0] for n in picture.nodes}
-    assert {"x₁", "x₃", "y₄", "y₆", "J₄ = cross_entropy", "J₆ = cross_entropy"} <= labels
+    # step t reads y_{t−1} (y₀ = [BEGIN], written y_0 as h_0 is) and predicts y_t: J₁ … J₃
+    assert {"x₁", "x₃", "y_0", "y₂", "J₁ = cross_entropy", "J₃ = cross_entropy"} <= labels, labels
+    assert not {"y₃", "y₄", "J₄ = cross_entropy"} & labels
     backward = build_picture((loss,), level="cell", backward=True)
     named = {n.label.split("\n")[0] + f" {n.step}": i for i, n in enumerate(backward.nodes)}
-    assert (named["decoder cell, backward 4"], named["encoder cell, backward 3"], "∂J/∂h₃⁽ᵉ⁾") in backward.edges
+    assert (named["decoder cell, backward 1"], named["encoder cell, backward 3"], "∂J/∂h₃⁽ᵉ⁾") in backward.edges
+    assert "(1/3) ∂(J₂ + J₃)/∂h₁⁽ᵈ⁾" in {label for _, _, label in backward.edges}  # the decoder's own chain
     sums = [n.label for n in backward.nodes if "Σₜ ∂J/∂W_hh" in n.label]
     assert sorted(re.search(r"∂J/∂W_hh(\S*) =", label).group(1) for label in sums) == ["⁽ᵈ⁾", "⁽ᵉ⁾"]  # whose W_hh
     assert "⁽ᵉ⁾: encoder, ⁽ᵈ⁾: decoder" in backward.notes
@@ -333,7 +340,7 @@ def test_greedy_generation_records_the_choices_it_feeds_back_and_draws_each_as_a
     picture = build_picture((score,), level="cell")
     named = {n.label.split("\n")[0]: i for i, n in enumerate(picture.nodes)}
     decoder_steps = sorted(n.step for n in picture.nodes if n.label.startswith("decoder cell"))
-    assert decoder_steps == list(range(4, 4 + len(written) + finished))
+    assert decoder_steps == list(range(1, 1 + len(written) + finished))  # its own steps, s₁ first
     choices = [(picture.nodes[t].label.split("\n")[0], picture.nodes[h].label.split("\n")[0])
                for t, h, label in picture.edges if label == "argmax"]
     assert sorted(choices) == [(f"{subscript('s', s)} = linear", f"{subscript('e', s + 1)} = embedding")

@@ -146,9 +146,10 @@ def test_every_slide_of_every_deck_is_legible(decks, notation):
 
 
 def test_the_decoders_inputs_are_written_in_the_notation(decks):
-    """y_t, what the decoder reads, goes where the lecture writes time: y⁽²⁾ in CS224N's, y₂ in PyTorch's."""
-    assert as_written("y⁽²⁾") in svg_written(decks["rnn", "cs224n"]["12-encoder-decoder"])
-    assert as_written("y₂") in svg_written(decks["rnn", "pytorch"]["12-encoder-decoder"])
+    """y_{t−1}, what the decoder reads at its step t, goes where the lecture writes time: y⁽¹⁾ in CS224N's,
+    y₁ in PyTorch's (its step 2 reads y₁; step 1 reads y₀ = [BEGIN])."""
+    assert as_written("y⁽¹⁾") in svg_written(decks["rnn", "cs224n"]["12-encoder-decoder"])
+    assert as_written("y₁") in svg_written(decks["rnn", "pytorch"]["12-encoder-decoder"])
 
 
 def test_cmus_loss_is_l_everywhere_the_page_its_stages_and_the_deck_write_it(pages, decks):

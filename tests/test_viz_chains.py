@@ -137,14 +137,24 @@ def test_a_generation_loop_written_by_hand_draws_one_chain_numbered_on_with_its_
     assert drawn(picture).through_nodes == 0
 
 
-def test_the_seq2seq_decoder_numbers_its_steps_on_from_its_encoder():
+@pytest.mark.parametrize("fused", [False, True])
+def test_the_seq2seq_decoder_numbers_its_own_steps_and_is_drawn_after_its_encoder(fused):
+    """The lectures' numbering: the decoder's steps are 1…T′ (h₀⁽ᵈ⁾ = h_S⁽ᵉ⁾, handed over), not S+1…;
+    where it stands in time (Chain.after = S) places it after the encoder, never names its steps."""
     tr.manual_seed(4)
-    model = tr.models.Seq2Seq(9, 7, embedding_dim=3, hidden_size=4, fused=False)
+    model = tr.models.Seq2Seq(9, 7, embedding_dim=3, hidden_size=4, fused=fused)
     logits = model(tr.tensor([[4, 5, 6]]), tr.tensor([[1, 4]]))
     picture = build_picture((logits.sum(),), level="cell")
     steps = {first_line(n): sorted(m.step for m in picture.nodes if first_line(m) == first_line(n))
              for n in picture.nodes if first_line(n).endswith(" cell")}
-    assert steps == {"encoder cell": [1, 2, 3], "decoder cell": [4, 5]}
+    assert steps == {"encoder cell": [1, 2, 3], "decoder cell": [1, 2]}
+    decoder = {n.chain for n in picture.nodes if first_line(n) == "decoder cell"}
+    assert [chain.after for chain in decoder] == [3]
+    boxes = labelled_layout(picture)[1].boxes
+    x = sorted((boxes[i].x, first_line(n), n.step) for i, n in enumerate(picture.nodes)
+               if first_line(n).endswith(" cell"))
+    assert [(name, step) for _, name, step in x] == [("encoder cell", 1), ("encoder cell", 2), ("encoder cell", 3),
+                                                    ("decoder cell", 1), ("decoder cell", 2)]
 
 
 @pytest.mark.parametrize("cell", sorted(CELLS))
@@ -174,3 +184,28 @@ def test_only_ids_moved_or_picked_keep_the_scores_they_were_chosen_from():
     chosen = scores.argmax(-1)
     assert chosen.reshape(1, 1)._choice[1] == "argmax" and chosen[0:1]._choice[0] is scores
     assert getattr(chosen * 0, "_choice", None) is None and getattr(chosen + 1, "_choice", None) is None
+
+
+def test_a_long_encoder_decoder_is_elided_in_time_and_its_gap_names_the_steps_as_their_chain_does():
+    """A slide elides the middle of the timeline (the encoder's S steps, then the decoder's T′): a "…" within the
+    decoder names the decoder's own steps; one across the hand-over names none (two chains' steps)."""
+    def drawn(source_length, target_length):
+        tr.manual_seed(0)
+        model = tr.models.Seq2Seq(10, 8, embedding_dim=4, hidden_size=4, fused=False)
+        source, inputs = tr.tensor([[4] * source_length]), tr.tensor([[2] + [5] * (target_length - 1)])
+        source.name, inputs.name = "x", "y"
+        loss = tr.nn.functional.cross_entropy(model(source, inputs).reshape(-1, 8), tr.tensor([5] * target_length))
+        picture = build_picture((loss,), level="cell", slide=True)
+        cells = sorted((first_line(n), n.step) for n in picture.nodes if first_line(n).endswith(" cell"))
+        gaps = [n.label.split("\n") for n in picture.nodes if n.kind == "ellipsis"]
+        inputs = {n.label for n in picture.nodes if n.kind == "input" and n.step is not None}
+        return cells, gaps, inputs
+
+    cells, gaps, inputs = drawn(9, 6)  # 15 steps in time: t = 1, 2, 3 of the encoder, …, the decoder's 5, 6
+    assert cells == [("decoder cell", 5), ("decoder cell", 6), ("encoder cell", 1), ("encoder cell", 2),
+                     ("encoder cell", 3)]
+    assert gaps == [["…", "10 steps"]] and {"y₄", "y₅"} <= inputs  # the decoder's step 5 reads y₄
+    cells, gaps, _ = drawn(2, 10)  # 12 in time: the encoder's 1, 2, the decoder's 1, …, its 9, 10
+    assert cells == [("decoder cell", 1), ("decoder cell", 9), ("decoder cell", 10), ("encoder cell", 1),
+                     ("encoder cell", 2)]
+    assert gaps == [["…", "7 steps", "t=2…8"]]  # the decoder's own steps, not 4…10

@@ -29,7 +29,10 @@ class Chain:
     """One run of a recurrent layer, in one direction, over a sequence: what a figure draws as one
     row of cells. A module called on two sequences makes two chains (that share its weights); a
     call that starts from the state its own last call ended with continues that chain, its steps
-    numbered on (a generation loop, one token per call). Compared by identity: two calls of one
+    numbered on (a generation loop, one token per call). A chain started from another chain's final
+    state (a decoder from its encoder's h_S) numbers its own steps 1, 2, … as the lectures do, and
+    ``after`` says where it stands in time: the steps before its first one on the timeline they
+    share (S), which is where a figure draws it (column S + 1). Compared by identity: two calls of one
     module are two chains. (A plain class with slots: a layer makes one per call, and a frozen
     dataclass took 3 µs of a batch-1 training step to make.)
 
@@ -38,14 +41,15 @@ class Chain:
     (False, True)
     """
 
-    __slots__ = ("module", "layer", "direction", "owner", "serial")
+    __slots__ = ("module", "layer", "direction", "owner", "serial", "after")
 
-    def __init__(self, module: str, layer: int, direction: str, owner: int = 0) -> None:
+    def __init__(self, module: str, layer: int, direction: str, owner: int = 0, after: int = 0) -> None:
         self.module = module  # the module's name in drawings and scopes ("LSTM", "encoder")
         self.layer = layer  # 0 for the layer that reads the input
         self.direction = direction  # "forward", or "reverse" for the second direction of a bidirectional layer
         self.owner = owner  # id() of the module that made it: only its own later calls continue it
         self.serial = next(_CHAINS_MADE)  # the order chains were made in
+        self.after = after  # timeline steps before its step 1: where a figure draws it, never its steps' names
 
     def __repr__(self) -> str:
         return f"Chain({self.module!r}, layer={self.layer}, direction={self.direction!r}, serial={self.serial})"
@@ -55,8 +59,9 @@ _CHAINS_MADE = itertools.count()
 
 
 class Step(NamedTuple):
-    """Where an op of a recurrent layer belongs: step ``t`` of ``chain``. ``t`` counts on one
-    timeline: a decoder started from its encoder's final state numbers its steps on from there.
+    """Where an op of a recurrent layer belongs: step ``t`` of ``chain``, counted in that chain: a
+    decoder's steps are 1…T′ whatever its encoder read; ``timeline`` is where it stands in time
+    (``chain.after + t``), the column a figure draws it in.
     (A named tuple: one is made per time step, and it compares by value.)
 
     >>> chain = Chain("RNN", layer=0, direction="forward")
@@ -66,6 +71,11 @@ class Step(NamedTuple):
 
     chain: Chain
     t: int
+
+    @property
+    def timeline(self) -> int:
+        """The step's place in time among the chains that hand their states on (encoder, then decoder)."""
+        return self.chain.after + self.t
 
 
 def step_number(function: Any) -> int | None:

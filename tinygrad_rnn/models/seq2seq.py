@@ -73,8 +73,8 @@ class Seq2Seq(nn.Module):
 
     def forward(self, source: Tensor, target_inputs: Tensor, source_lengths: Any = None) -> Tensor:
         state = self.encode(source, source_lengths)
-        # started from the encoder's final state, the decoder numbers its steps on from it (t = S+1 …):
-        # one timeline, as the lectures draw it
+        # the hand-over: the decoder's h_0 is the encoder's h_S; its own steps are t = 1…T′ (input y_{t−1},
+        # target y_t), and a drawing puts them after the encoder's (Chain.after), as the lectures draw it
         logits, _ = self.decode(target_inputs, state)
         return logits
 
@@ -109,9 +109,9 @@ class Seq2Seq(nn.Module):
         fed the token chosen at the step before: the argmax of that step's scores s_t (the logits,
         named ``s``; ŷ_t = softmax(s_t)). Draw it to show generation as the lectures do — no gradient
         flows through a choice, so the drawing shows that link as a dashed edge; its backward is the
-        gradient of the score of what was written. A drawing numbers the decoder's steps on the
-        encoder's timeline: for a source of S tokens, s_1 is drawn at t = S+1 (s₄ after three source
-        steps), as one row of the lectures' figure.
+        gradient of the score of what was written. A drawing numbers the decoder's own steps 1…T′
+        (s₁, its state h₁⁽ᵈ⁾ after h₀⁽ᵈ⁾ = h_S⁽ᵉ⁾) and draws them after the encoder's S steps, as one
+        row of the lectures' figure.
 
         >>> import tinygrad_rnn as tr
         >>> model = Seq2Seq(12, 9, embedding_dim=4, hidden_size=8)

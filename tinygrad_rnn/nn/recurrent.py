@@ -7,8 +7,8 @@ loop over time steps; each step runs inside the scope ``(name, "layer k", "forwa
 record their :class:`~tinygrad_rnn.function.Step` — which chain (one run of one layer in one
 direction) and which t — which drawings and analyses read. A call that starts from the state the
 module's last call ended with continues that chain, numbered on (generation, one token per call);
-a call started from another module's final state numbers its steps on from there (a decoder after
-its encoder: one timeline); any other call is a chain of its own (one encoder read on two sentences).
+any other call is a chain of its own, its steps 1, 2, … (one encoder read on two sentences; a decoder
+started from its encoder's final state: its steps 1…T′, drawn after the encoder's, ``Chain.after``).
 
 ``fused=True`` asks for the fast recurrent stepper where it is installed (``RECURRENT_STEPPER``
 below; ``tinygrad_rnn/fast/recurrent`` installs itself unless ``TINYGRAD_RNN_FAST=0``): it records
@@ -156,21 +156,28 @@ class _Recurrent(Module):
     def _chains(self, initial_hidden: Sequence[Tensor]) -> tuple[list[Chain], int]:
         """The chain each layer and direction of this call runs, and the number of its first step.
 
-        The step layer 0 ended at, if h_0 is a final state from the graph: this call's steps are
-        numbered on from it (one timeline). Each layer and direction continues its own chain where
-        its h_0 is the state that chain of this module ended with (a generation loop); else the
-        call makes a new chain — a module read on two sequences draws two chains."""
+        Each layer and direction continues its own chain where its h_0 is the state that chain of this
+        module ended with (a generation loop): its steps numbered on. Else the call makes a new chain,
+        numbered from 1 — a module read on two sequences draws two chains; a decoder started from its
+        encoder's h_S is a chain of its own whose steps are 1…T′, its ``after`` the encoder's S: where
+        a figure draws it (after the encoder's last column), never what its steps are called."""
         ended = [_step_that_made(hidden) for hidden in initial_hidden]
-        before = ended[0].t if ended[0] is not None and ended[0].chain.direction == "forward" else 0
+        handed = ended[0].timeline if ended[0] is not None and ended[0].chain.direction == "forward" else 0
+        before = ended[0].t if self._continues(ended[0], 0, "forward", None) else 0
         chains = []
         for index, found in enumerate(ended):
             layer, direction = divmod(index, self.num_directions)
             direction_name = "reverse" if direction else "forward"
-            chain = None if found is None else found.chain
-            continues = (chain is not None and chain.owner == id(self) and chain.layer == layer and
-                         chain.direction == direction_name == "forward" and found.t == before)
-            chains.append(chain if continues else Chain(self.scope_name, layer, direction_name, id(self)))
+            continues = self._continues(found, layer, direction_name, before)
+            chains.append(found.chain if continues else
+                          Chain(self.scope_name, layer, direction_name, id(self), after=handed - before))
         return chains, before + 1
+
+    def _continues(self, found: Any, layer: int, direction: str, before: int | None) -> bool:
+        """Whether a state made at step ``found`` is where this module's own chain of that layer and
+        direction ended (a forward one: a reverse direction starts at the end), at step ``before``."""
+        return (found is not None and found.chain.owner == id(self) and found.chain.layer == layer and
+                found.chain.direction == direction == "forward" and (before is None or found.t == before))
 
     def _forward_packed(self, packed: PackedSequence, hx: Any, lengths: Any) -> tuple[PackedSequence, Any]:
         """A packed batch runs as its padded form with ``lengths``, and its output is packed alike."""

@@ -63,6 +63,7 @@ from .ladder import fit_ladder, laid_out, left_out
 from .lecture import LecturePage, connectivity, lecture
 from .lecture_deck import deck
 from .notation import PRESETS, Notation
+from .picture import steps_in_time
 from .render import (
     GraphvizNotFoundError,
     LargeGraphWarning,
@@ -214,7 +215,7 @@ def shared_time_steps(*losses: Tensor, **options: Any) -> tuple[int, ...] | None
     found = []
     for loss in losses:
         picture = _picture((loss,), **options)
-        drawn = {n.step for n in picture.nodes if n.step is not None and n.kind != "ellipsis"}
+        drawn = set(steps_in_time(picture.nodes, picture.edges, drawn_only=True))  # a decoder's after its encoder's
         hidden = {step for n in picture.nodes if n.kind == "ellipsis" for step in left_out(n)}
         found.append((len(drawn), len(drawn | hidden)))
     shown, count = min(found)

@@ -39,8 +39,10 @@ from .picture import (
     chain_rows,
     display_label,
     in_order,
+    in_time,
     runs,
     step_position,
+    steps_in_time,
     subscript,
 )
 from .stepwise import stepwise_graph
@@ -154,14 +156,14 @@ def _picture_of(roots: tuple[Tensor, ...], level: str, backward: bool, show_shap
     shared = parameter_notes(nodes, edges, names, notation) if params == "label" else []
     nodes, edges = _apply_params(nodes, edges, params, names)
     legend = None
-    count = len({n.step for n in nodes if n.step is not None})
+    count = len(steps_in_time(nodes, edges))  # in time: an encoder's S and its decoder's T′ steps
     if elide and time_steps is None and count > SLIDE_STEPS:
         time_steps = slide_steps(count)
     if time_steps is not None:
         norms = [n.gradient_norm for n in nodes if n.gradient_norm]
         if norms:  # coloured on the scale of the whole sequence: a slice alone would stretch a 2× range into a rainbow
             legend = (min(norms), max(norms))
-            total = len({n.step for n in nodes if n.step is not None})
+            total = count
             notes.append(f"Colours on the scale of all {total} time steps, not only of those drawn")
         nodes, edges = _keep_steps(nodes, edges, time_steps)
     if level == "op" and any(n.kind == "op" and n.key.name.startswith("fused") for n in nodes) and not layer_nodes:
@@ -497,10 +499,12 @@ def _keep_steps(nodes: list[Node], edges, time_steps: slice | tuple[int, ...]):
     slice(0, 3) keeps t=1, 2, 3, and (0, 1, 2, 18, 19) keeps t=1, 2, 3, 19, 20); nodes outside any
     step stay. One "…" node stands for each run of steps left out: the state flows from the last
     step drawn before it into it and from it into the next step drawn, and what those steps feed
-    (J, the mean of the J_t) is reached through it."""
-    steps = sorted({n.step for n in nodes if n.step is not None})
+    (J, the mean of the J_t) is reached through it. Steps are counted in time (an encoder's, then its
+    decoder's: ``in_time``); a "…" names the steps it stands for as their chain does."""
+    at = in_time(nodes, edges)
+    steps = sorted({when for when, n in zip(at, nodes) if n.step is not None})
     chosen = set(steps[time_steps]) if isinstance(time_steps, slice) else {steps[k] for k in time_steps}
-    dropped = {i for i, n in enumerate(nodes) if n.step is not None and n.step not in chosen}
+    dropped = {i for i, n in enumerate(nodes) if n.step is not None and at[i] not in chosen}
     if not dropped:
         return nodes, edges
     kept = [i for i in range(len(nodes)) if i not in dropped]
@@ -510,12 +514,14 @@ def _keep_steps(nodes: list[Node], edges, time_steps: slice | tuple[int, ...]):
     for skipped in runs([t for t in steps if t not in chosen], steps):
         side = "before" if skipped[0] < min(chosen) else "after" if skipped[0] > max(chosen) else "between"
         plural = "s" if len(skipped) > 1 else ""
+        shifts = {at[i] - nodes[i].step for i in dropped if at[i] in skipped}  # one chain's own steps, or two chains'
+        named = f"\nt={_span([t - min(shifts) for t in skipped])}" if len(shifts) == 1 else ""
         label = {"before": f"… {len(skipped)} earlier time step{plural}",
                  "after": f"… {len(skipped)} more time step{plural}",
-                 "between": f"…\n{len(skipped)} step{plural}\nt={_span(skipped)}"}[side]  # narrow
+                 "between": f"…\n{len(skipped)} step{plural}{named}"}[side]  # narrow
         place = min(chosen) - 1 if side == "before" else max(chosen) + 1 if side == "after" else skipped[0]
-        result.append(Node(("ellipsis", side, tuple(skipped)), "ellipsis", label, step=place))
-        stands_for.update({i: len(result) - 1 for i in dropped if nodes[i].step in skipped})
+        result.append(Node(("ellipsis", side, tuple(skipped)), "ellipsis", label, step=place, after=0))
+        stands_for.update({i: len(result) - 1 for i in dropped if at[i] in skipped})
     new_edges = []
     for a, b, label in edges:
         if a in dropped and b in dropped:

@@ -22,7 +22,7 @@ from .geometry import (
     Box,
     label_width,
 )
-from .picture import BACKWARD_ROW, PER_STEP, Picture, chain_calls, in_order
+from .picture import BACKWARD_ROW, PER_STEP, Picture, chain_calls, in_order, in_time
 from .routes import Routes, state_first
 
 GATE_ORDER = "figorzn"  # gates side by side: f beside c_{t−1} (f ⊙ c_{t−1}), i beside g (i ⊙ g), then o; r, z, n
@@ -54,11 +54,13 @@ class Grid(Routes):
         row_keys = list(dict.fromkeys(n.row for n, inside in zip(nodes, in_step) if inside))
         chains = {n.row: n.chain for n in nodes if n.chain is not None}  # what each row runs: layer, direction
         row_keys.sort(key=_row_order(row_keys, chains))
-        row_keys, row_of_key = _one_timeline(row_keys, nodes, in_step, chains)
+        self.at = in_time(nodes, edges)  # each node's column: its step in time, not its step's name
+        row_keys, row_of_key = _one_timeline(row_keys, self.at, in_step, nodes, chains)
         self.rows = len(row_keys)
-        self.steps = sorted({n.step for n in nodes if n.step is not None})
-        self.column = {step: i for i, step in enumerate(self.steps)}
-        self.block_of = {i: (row_of_key[n.row], self.column.get(n.step, 0)) for i, n in enumerate(nodes) if in_step[i]}
+        self.steps = sorted({at for at in self.at if at is not None})  # a column for each step in time
+        self.column = {at: i for i, at in enumerate(self.steps)}
+        self.block_of = {i: (row_of_key[n.row], self.column.get(self.at[i], 0)) for i, n in enumerate(nodes)
+                         if in_step[i]}
         flows_back = [(_layer_and_direction(key, chains)[1] != picture.backward) != (key[:1] == (BACKWARD_ROW,))
                       for key in row_keys]  # right to left
         rolled = any(n.loops for n in nodes)  # one column: nothing to mirror, its states are loops
@@ -421,7 +423,8 @@ class Grid(Routes):
                 boxes[i].x = start + before + slot_width[(row, self.level[i], self.order[i])] / 2
                 boxes[i].y = bottom + self.level_middle[(row, level)]
             if clustered and self.steps:
-                self.clusters.append((f"t={self.steps[col]}",
+                own = sorted({self.nodes[i].step for i, block in self.block_of.items() if block == (row, col)})
+                self.clusters.append((f"t={own[0] if len(own) == 1 else self.steps[col]}",
                                       Box(centre_x, self.row_y[row], block_width[row], block_height[row])))
         for (on_left, row, col), members in self.beside.items():
             widths = columns_beside[on_left]
@@ -434,10 +437,10 @@ class Grid(Routes):
         for i, (side, _) in self.place.items():
             if side == "below":  # under the node it feeds, where that is one node in its step (x_t → linear)
                 fed = [h for h in self.successors[i] if h in self.block_of]
-                x = boxes[fed[0]].x if len(fed) == 1 else self.column_x[self.column.get(self.nodes[i].step, 0)]
+                x = boxes[fed[0]].x if len(fed) == 1 else self.column_x[self.column.get(self.at[i], 0)]
                 boxes[i].x, boxes[i].y = x, below_y[self.place[i][1]]
             elif side == "column":  # a "…" of steps left out: level with the row whose state it passes on
-                boxes[i].x = self.column_x[self.column.get(self.nodes[i].step, 0)]
+                boxes[i].x = self.column_x[self.column.get(self.at[i], 0)]
                 rows = [self.block_of[n][0] for n in self.successors[i] + self.predecessors[i] if n in self.block_of]
                 rows = rows or list(range(len(self.row_y)))
                 boxes[i].y = sum(self.row_y[r] for r in rows) / len(rows)
@@ -499,15 +502,17 @@ def _row_order(keys: list[tuple[str, ...]], chains: dict):
     return order
 
 
-def _one_timeline(keys: list[tuple[str, ...]], nodes, in_step, chains: dict) -> tuple[list[tuple[str, ...]], dict]:
-    """Rows that take turns in time share one row: an encoder's steps t = 1…S and its decoder's
-    S+1…, the embeddings below each — one timeline, as the lectures draw an encoder–decoder, the
+def _one_timeline(keys: list[tuple[str, ...]], at: list[int | None], in_step, nodes, chains: dict
+                  ) -> tuple[list[tuple[str, ...]], dict]:
+    """Rows that take turns in time (``at``: each node's place in time) share one row: an encoder's
+    steps t = 1…S and its decoder's 1…T′ after them, the embeddings below each — one timeline, as
+    the lectures draw an encoder–decoder, the
     state handed over between neighbouring columns. (Rows of one layer, direction and kind whose
     steps do not overlap.) The first key of each shared row stands for it."""
     steps: dict[tuple[str, ...], set] = {}
-    for node, inside in zip(nodes, in_step):
+    for node, when, inside in zip(nodes, at, in_step):
         if inside:
-            steps.setdefault(node.row, set()).add(node.step)
+            steps.setdefault(node.row, set()).add(when)
 
     def kind(key: tuple[str, ...]) -> tuple:
         if key[:1] == (BACKWARD_ROW,):

@@ -27,7 +27,7 @@ from .geometry import Layout
 from .graph import SLIDE_STEPS, slide_steps
 from .layout import labelled_layout
 from .legibility import label_clashes, measure
-from .picture import Picture
+from .picture import Picture, steps_in_time
 from .svg import picture_to_svg
 
 SHAPES_LEFT_OUT = "Shapes left out: show_shapes=True"
@@ -127,6 +127,6 @@ def left_out(node) -> list[int]:
 
 def _steps(picture: Picture) -> tuple[int, int]:
     """(how many steps the sequence has, how many the picture draws whole)."""
-    drawn = {node.step for node in picture.nodes if node.step is not None and node.kind != "ellipsis"}
+    drawn = set(steps_in_time(picture.nodes, picture.edges, drawn_only=True))  # a decoder's after its encoder's
     hidden = {step for node in picture.nodes if node.kind == "ellipsis" for step in left_out(node)}
     return len(drawn | hidden), len(drawn)

@@ -294,8 +294,8 @@ def encoder_decoder(lecture: Lecture) -> str:
     return lecture.slide("The encoder–decoder: the encoder's last state starts the decoder",
                         lecture.figure(seq2seq_loss(cell=lecture.cell, source=NOW, targets=NOW_TARGETS), level="cell",
                                        params="hide", tokens=seq2seq_tokens(source=NOW, targets=NOW_TARGETS)),
-                        ["Teacher forcing: the decoder reads [BEGIN], then the previous step's target, never its "
-                         "own guess. T = 3."],  # (one line: a second would put the labels under 28 px)
+                        ["Teacher forcing: decoder step t reads y_{t−1} (y₀ = [BEGIN]), never its own guess. "
+                         f"S = {len(NOW)}, T′ = {len(NOW_TARGETS)}."],  # one line: two put the labels under 28 px
                         footer=f"“{SOURCE_WORDS[NOW[0]]}”: Spanish for “now”. The last target is [END], as in every "
                                "pair it trains on: the step that teaches the decoder to stop")
 
@@ -313,12 +313,13 @@ def generation(lecture: Lecture) -> str:
     stop = "it wrote [END]" if len(written) < limit else f"after {limit} tokens, the most it may write here"
     score = model.greedy_graph(source, max_length=limit)
     score.name = "log P(output | x)"  # the score of the words written: not of a ŷ, which the slide calls s_t
-    chosen = "; ".join(f"argmax s_{step} = “{word}”" for step, word in enumerate(written, start=len(ONE_WORD) + 1))
+    chosen = "; ".join(f"argmax s_{step} = “{word}”" for step, word in enumerate(written, start=1))  # its own t
     return lecture.slide("Greedy generation: each output is fed back as the next input",
                         lecture.figure(score, level="cell", params="hide", notation=lecture.notation),  # s_t: its own
                         [f"x_1 = “{SOURCE_WORDS[ONE_WORD[0]]}”; s_t: step t's scores (logits), ŷ_t = softmax(s_t); "
                          "the argmax of s_t is fed back as the next input.",
-                         f"It wrote “{' '.join(written)}”: {chosen}; T = {len(ONE_WORD) + len(written)}.",
+                         f"It wrote “{' '.join(written)}”: {chosen}; S = {len(ONE_WORD)}, "
+                         f"T′ = {len(written) + (len(written) < limit)}.",
                          f"Dashed: a choice, no gradient flows through it. Generation stops at [END] or, here, "
                          f"{stop}."],
                         footer=f"an untrained {lecture.name} encoder–decoder (seed {seed}): its choices are arbitrary")

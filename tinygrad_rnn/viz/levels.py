@@ -184,7 +184,8 @@ def merge_groups(nodes: list[Node], links, level: str, gradient_only: bool = Fal
             label += f"\nt={step}"
             groups[key] = Node(key, "group", label, node.scope[: step_position(node.scope) + 1]
                                if level == "cell" else row + (f"t={step}",), step=step, row=row,
-                               chain=node.chain if level == "cell" else None)
+                               chain=node.chain if level == "cell" else None,
+                               after=None if node.chain is None else node.chain.after)
     result: list[Node] = []
     index: dict[Any, int] = {}
 
@@ -205,15 +206,21 @@ def merge_groups(nodes: list[Node], links, level: str, gradient_only: bool = Fal
     sliced: list[tuple[int, int, int, Any]] = []  # (leaf position, slice, head, head's step)
     pending: list[tuple[int, frozenset, bool]] = []  # (drawn node, its sources, is it a Σ over steps)
 
-    def per_step_node(source: tuple, reader_step: int | None = None, reader_row: tuple = ()) -> int:
+    def per_step_node(source: tuple, reader_step: int | None = None, reader_row: tuple = (),
+                      reader: Node | None = None) -> int:
         """The node drawn for one step of a user's op (e_t, ŷ_t, J_t), for the mean of the J_t, or for x_t.
         Its step is that of the cell it comes from or, below the cells, of the one that reads it (a
-        decoder's steps follow its encoder's); k + 1 for slice k where neither says."""
+        decoder's own step, 1…T′); k + 1 for slice k where neither says."""
         kind, position, k = source
         if kind == "token":  # the ids an embedding reads, named as the user named them (x_t by default)
             name = getattr(nodes[position].key, "ids_name", None) or "x"
             step = reader_step if reader_step is not None else k + 1
-            return place(source, lambda: Node(source, "input", subscript(name, step), step=step))
+            # a decoder (a chain handed its first state: Chain.after) reads at step t the token of step t − 1:
+            # y₀ = [BEGIN], then the true (or chosen) y_{t−1}
+            cell = groups.get((reader.row[3:], reader.step)) if reader is not None and reader.row[:1] == (
+                PER_STEP,) else reader
+            shown = step - 1 if cell is not None and cell.after else step
+            return place(source, lambda: Node(source, "input", subscript(name, shown), step=step))
         op = nodes[position]
         if kind == "reduced":
             def make_mean() -> Node:
@@ -262,7 +269,8 @@ def merge_groups(nodes: list[Node], links, level: str, gradient_only: bool = Fal
                 edges.append((after_node(source[1]), head_index, ""))
             elif source[0] in ("split", "reduced", "token"):  # the node itself names what it passes on
                 reader = result[head_index]  # (below the cells: in the block of the chain it feeds)
-                edges.append((per_step_node(source, reader.step, reader.row if reader.chain else ()), head_index, ""))
+                edges.append((per_step_node(source, reader.step, reader.row if reader.chain else (), reader),
+                              head_index, ""))
             elif source[0] == "choice":  # ŷ_{t−1} = argmax of the scores, fed in as the next input
                 for chosen in drawn_sources(_sources(value(source[1], source[2]))):
                     if chosen[0] == "split":  # the scores of one step of the head: its ŷ_t node

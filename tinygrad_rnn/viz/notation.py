@@ -25,7 +25,7 @@ from typing import Any
 
 from .gradient_labels import SUM_NOTE
 from .levels import GATES
-from .picture import BACKWARD_ROW, PER_STEP, SUBSCRIPTS, Node, Picture
+from .picture import BACKWARD_ROW, PER_STEP, SUBSCRIPTS, Node, Picture, in_time
 
 SUPERSCRIPTS = str.maketrans("0123456789()abcdefghijklmnoprstuvwxyzT", "⁰¹²³⁴⁵⁶⁷⁸⁹⁽⁾ᵃᵇᶜᵈᵉᶠᵍʰⁱʲᵏˡᵐⁿᵒᵖʳˢᵗᵘᵛʷˣʸᶻᵀ")
 LAYER_WEIGHTS = ("W_ih", "W_hh", "b_ih", "b_hh", "W_hr")  # a recurrent layer's, as short_name writes them
@@ -390,8 +390,9 @@ def mark_notes(picture: Picture, notation: Notation) -> list[str]:
         notes.append(f"{notation.at_step('h', step, layered[-1])}: the state h of layer {layer} at step {step}")
     first_step: dict[str, int] = {}
     for node in picture.nodes:
-        if (chain := chain_of(node)) is not None and node.step is not None:
-            first_step[chain[0]] = min(first_step.get(chain[0], node.step), node.step)
+        if (chain := chain_of(node)) is not None and node.step is not None:  # in time: a decoder's after its encoder's
+            when = node.step + (node.chain.after if node.chain is not None else node.after or 0)
+            first_step[chain[0]] = min(first_step.get(chain[0], when), when)
     if len(first_step) > 1:  # in the order of time: the encoder's first
         marks = module_marks(set(first_step))
         notes.append(", ".join(f"{chain_mark(marks[module])}: {module}"
@@ -506,8 +507,9 @@ def check_asked(picture: Picture, notation: Notation, parameters: set[str]) -> N
 def write_tokens(picture: Picture, tokens: list[str]) -> None:
     """``tokens``: the words of x_1 … x_T (and x_{T+1}, the last target), written under each x_t and,
     as the word it should predict, by each J_t."""
-    inputs = {n.step: n for n in picture.nodes if n.kind == "input" and n.step is not None}
-    losses = {n.step: n for n in picture.nodes if n.kind == "group" and n.step is not None
+    at = in_time(picture.nodes, picture.edges)  # in time: a decoder's y₀ after its encoder's x_S
+    inputs = {at[i]: n for i, n in enumerate(picture.nodes) if n.kind == "input" and n.step is not None}
+    losses = {at[i]: n for i, n in enumerate(picture.nodes) if n.kind == "group" and n.step is not None
               and n.row[:1] == (PER_STEP,)  # J₃ = cross_entropy; in a BPTT figure, cross_entropy, backward
               and n.label.split("\n")[0].split(" = ")[-1].split(",")[0] in ("cross_entropy", "nll_loss")}
     steps = sorted(set(inputs) | set(losses))

@@ -35,6 +35,7 @@ class Node:
     loops: list[str] = field(default_factory=list)  # the rolled view: the states a cell feeds back to itself
     read_inside: set[str] = field(default_factory=set)  # states a cell passes on and reads itself: c (h = o ⊙ tanh c)
     chain: Any = None  # the recurrent layer's run its row draws (function.Chain: module, layer, direction)
+    after: int | None = None  # steps in time before its step 1 (a decoder's: its encoder's S), where no chain says
 
 
 def display_label(node: Node, line_chars: int | None = None, per_line: int = 2,
@@ -191,6 +192,54 @@ def step_position(scope: tuple[str, ...]) -> int:
     3
     """
     return max(i for i, part in enumerate(scope) if step_of((part,)) is not None)
+
+
+def in_time(nodes: list[Node], edges: list[tuple[int, int, str]]) -> list[int | None]:
+    """Where each node stands in time, its column: its step after the steps before its chain's first
+    (``Chain.after``: a decoder's step 1 stands after its encoder's S) — a step's name is its chain's own,
+    its column is not. A node of no chain (e_t below a decoder's cell, J_t above it) stands where the
+    node of its own step that it is joined to stands.
+
+    >>> from tinygrad_rnn.function import Chain
+    >>> nodes = [Node(0, "group", "", step=1, chain=Chain("decoder", 0, "forward", after=3)),
+    ...          Node(1, "group", "J₁", step=1), Node(2, "output", "J")]
+    >>> in_time(nodes, [(0, 1, ""), (1, 2, "")])
+    [4, 4, None]
+    """
+    joined: list[list[int]] = [[] for _ in nodes]
+    for tail, head, _ in edges:
+        joined[tail].append(head)
+        joined[head].append(tail)
+    at: list[int | None] = [None] * len(nodes)
+    for i, node in enumerate(nodes):
+        after = node.chain.after if node.chain is not None else node.after
+        if node.step is not None and after is not None:
+            at[i] = node.step + after
+    known = [i for i, value in enumerate(at) if value is not None]
+    while known:  # outwards from the chains' own nodes, along edges, within one step
+        i = known.pop()
+        for j in joined[i]:
+            if at[j] is None and nodes[j].step == nodes[i].step:
+                at[j] = at[i]
+                known.append(j)
+    return [node.step if value is None else value for node, value in zip(nodes, at)]
+
+
+def steps_in_time(nodes: list[Node], edges: list[tuple[int, int, str]], drawn_only: bool = False) -> list[int]:
+    """The steps of a picture in time, each once: an encoder's 1…S and its decoder's after them
+    (S+1…S+T′, whatever the decoder calls them) — what choosing steps (``time_steps``) and eliding
+    count. ``drawn_only``: without the "…" of steps left out.
+
+    >>> from tinygrad_rnn.function import Chain
+    >>> decoder = Chain("decoder", 0, "forward", after=2)
+    >>> nodes = [Node(0, "group", "", step=1), Node(1, "group", "", step=2),
+    ...          Node(2, "group", "", step=1, chain=decoder)]
+    >>> steps_in_time(nodes, [(0, 1, ""), (1, 2, "")])
+    [1, 2, 3]
+    """
+    at = in_time(nodes, edges)
+    return sorted({when for when, node in zip(at, nodes) if node.step is not None and when is not None
+                   and not (drawn_only and node.kind == "ellipsis")})
 
 
 def in_order(members: list[int], predecessors, inside: set[int]) -> list[int]:

@@ -55,7 +55,7 @@ def bptt_picture(forward: Picture, generic: bool = False, slide: bool = False) -
             what = first.split(" = ")[-1]
             label = (what if slide else f"{what}, backward") + (f"\nt={node.step}" if node.step is not None else "")
         nodes.append(Node(("backward", node.key), node.kind, label, node.scope, step=node.step, row=node.row,
-                          gradient_norm=node.gradient_norm, chain=node.chain))
+                          gradient_norm=node.gradient_norm, chain=node.chain, after=node.after))
         index[i] = len(nodes) - 1
     losses = [t for mean in means for t in feeds.get(mean, []) if t in index]  # J_t, and a "…" of steps left out
     # J = (1/T) Σₜ Jₜ: T from the mean itself, which counts the steps left out of a time_steps figure too
@@ -235,7 +235,7 @@ def forward_and_backward_picture(forward: Picture, slide: bool = False, gradient
         index[i] = len(nodes)
         row = (BACKWARD_ROW, *node.row) if node.step is not None else node.row
         nodes.append(Node(node.key, node.kind, node.label, node.scope, step=node.step, row=row,
-                          chain=node.chain, gradient_norm=node.gradient_norm))
+                          chain=node.chain, gradient_norm=node.gradient_norm, after=node.after))
     edges = list(forward.edges) + [(index[a], index[b], label) for a, b, label in backward.edges]
     notes = [BACKWARD_ROWS if note == BACKWARD_NODES else note for note in backward.notes]
     return Picture(nodes, unique(edges), forward.rankdir, forward.title, forward.legend, backward=False,
