@@ -446,3 +446,18 @@ def test_an_encoder_decoders_arrows_carry_what_they_name_in_the_decoders_own_ste
     assert "∂J/∂h₃⁽ᵉ⁾" in labels  # the hand-over: what decoder step 1 hands back to h₀⁽ᵈ⁾ = h₃⁽ᵉ⁾
     assert not any(re.search(r"[hJ][₄-₉]", label) for label in labels), labels  # no step past S or T′ = 3
     assert checked == 3 + 2 + 3  # h₁⁽ᵉ⁾…h₃⁽ᵉ⁾ ← the next cell, h₁⁽ᵈ⁾, h₂⁽ᵈ⁾ ← the next cell, h_t⁽ᵈ⁾ ← its head
+
+
+def test_the_note_on_row_directions_comes_only_with_rows_named_by_direction():
+    """An encoder and its decoder are drawn on one row with no row names: a note on "→, ←" there names
+    marks the figure does not have. Two layers are two named rows: there it explains them."""
+    from drawing_cases import last_step_loss
+
+    from tinygrad_rnn.viz.lecture_models import NOW, seq2seq_loss
+    from tinygrad_rnn.viz.views import ROWS_RUN
+
+    def notes(loss):
+        return " ".join(build_picture((loss,), level="cell", backward=True).notes)
+
+    assert "the way a row runs" not in notes(seq2seq_loss(steps=2, source=NOW))
+    assert ROWS_RUN.replace("→, ←", "→") in notes(last_step_loss("rnn", 3, layers=2)[1])

@@ -111,7 +111,8 @@ def bptt_picture(forward: Picture, generic: bool = False, slide: bool = False) -
     notes = ["Σ: the terms one weight receives at every step, added"
              + (f" (also those of the steps left out: t={steps_text(left_out)})" if left_out else "")]
     notes += [BACKWARD_NODES] if slide else []
-    if len({node.row for node in nodes if node.chain is not None}) > 1:  # the rows are named, → or ←
+    # the rows are named, → or ←: layers and directions (a decoder after its encoder is drawn on the same row)
+    if len({node.row for node in nodes if node.chain is not None and not node.chain.after}) > 1:
         both = any(node.chain.direction == "reverse" for node in nodes if node.chain is not None)
         notes.append(ROWS_RUN if both else ROWS_RUN.replace("→, ←", "→"))
     zero = [forward.nodes[i] for i in unreached if forward.nodes[i].kind == "group"]
