@@ -26,16 +26,19 @@ import numpy
 from ..engine import vertex_of
 from ..function import Function, step_number, step_of
 from .picture import CHOICE_INPUT, PER_STEP, SUBSCRIPTS, Node, in_order, step_position, subscript
+from .step_states import (
+    MARK_AFTER,
+    STATES,
+    cells_reaching_outputs,
+    names_hidden,
+    read_in_own_group,
+    state_name,
+    step_marks,
+)
 
 BOOKKEEPING = ("unbind", "stack", "index", "reshape", "permute", "expand", "cat", "split")  # move values only
 LOSSES = ("cross_entropy", "nll_loss")  # one J_t per step, averaged
 NAMED_BY_ROLE = {"embedding": "e", "cross_entropy": "J", "nll_loss": "J"}  # the lectures' letters
-GATES = ("i", "f", "g", "o", "r", "z", "n")  # the names a layer gives its gates
-STATES = ("h", "c", "h_0", "c_0", *GATES)  # names the layers give, not users
-
-
-MARK_AFTER = "\t"  # a state's name and its chain's mark, at step level (h and ⁽²←⁾: h₃⁽²←⁾ once it has its step)
-
 
 def merge_groups(nodes: list[Node], links, level: str, gradient_only: bool = False):
     """Merge the op nodes of each cell application (level "cell") or time step ("step"). ``gradient_only`` (the
@@ -69,11 +72,11 @@ def merge_groups(nodes: list[Node], links, level: str, gradient_only: bool = Fal
     side: dict[int, str] = {}  # a user's op drawn per step: "input" (below the cells) or "output" (above)
     reduced: dict[int, int] = {}  # a loss over a sequence → how many J_t it averages
 
-    marks = _step_marks([nodes[p] for p in group_of]) if level == "step" else {}
+    marks = step_marks([nodes[p] for p in group_of]) if level == "step" else {}
 
     def state(tail: int, out: int) -> str:
         """What a cell's op passes on (h), with its chain's mark where one step holds several (h, ⁽²←⁾)."""
-        name = _state_name(nodes[tail], out)
+        name = state_name(nodes[tail], out)
         mark = marks.get(nodes[tail].chain, "") if name else ""
         return f"{name}{MARK_AFTER}{mark}" if mark else name
 
@@ -279,7 +282,7 @@ def merge_groups(nodes: list[Node], links, level: str, gradient_only: bool = Fal
                 sliced.append((source[1], source[2], head_index, result[head_index].step))
                 slices_used.setdefault(source[1], set()).add(result[head_index].step)
 
-    live = _cells_reaching_outputs(nodes, links) if gradient_only else None
+    live = cells_reaching_outputs(*merge_groups(nodes, links, "cell")) if gradient_only else None
     for tail, head, out, _ in links:
         if head not in group_of and head not in keeps:
             continue
@@ -305,18 +308,18 @@ def merge_groups(nodes: list[Node], links, level: str, gradient_only: bool = Fal
         edges.append((tail_index, head_index, ""))
     leaving = {t for t, h, _, _ in links if t in group_of and group_of.get(h) != group_of[t]}
     for tail, head, out, _ in links:  # an LSTM's c_t: passed on, and read in its own cell (h_t = o_t ⊙ tanh c_t)
-        if tail in leaving and group_of.get(head) == group_of[tail] and _state_name(nodes[tail], out):
+        if tail in leaving and group_of.get(head) == group_of[tail] and state_name(nodes[tail], out):
             groups[group_of[tail]].read_inside.add(state(tail, out).replace(MARK_AFTER, ""))
     if marks:  # one step of several layers: h₃⁽¹⁾ is read in its own step too, by layer 2 (through the ops between)
-        for tail, out in _read_in_own_group(links, group_of, leaving):
-            if _state_name(nodes[tail], out):
+        for tail, out in read_in_own_group(links, group_of, leaving):
+            if state_name(nodes[tail], out):
                 groups[group_of[tail]].read_inside.add(state(tail, out).replace(MARK_AFTER, ""))
     # the colour of a cell: ‖∂J/∂h_t‖ where it passes on a state named h (what the lectures plot, and
     # what a figure's title says — an LSTM's c_t is not in it), else the norm of all it passes on
-    hidden = {key for position, key in group_of.items() if position in leaving and _names_hidden(nodes[position])}
+    hidden = {key for position, key in group_of.items() if position in leaving and names_hidden(nodes[position])}
     for position, key in group_of.items():
         norm = nodes[position].gradient_norm
-        if norm is not None and position in leaving and (key not in hidden or _names_hidden(nodes[position])):
+        if norm is not None and position in leaving and (key not in hidden or names_hidden(nodes[position])):
             group = groups[key]
             group.gradient_norm = ((group.gradient_norm or 0.0) ** 2 + norm**2) ** 0.5
     edges = unique(edges)
@@ -390,68 +393,6 @@ def _after_label(op: Node) -> str:
     return f"{name} = {op.key.name}" if name else op.key.name
 
 
-def _cells_reaching_outputs(nodes: list[Node], links) -> set[tuple]:
-    """The cells, (row, step), whose states reach an output (J), found on the cell-level picture: there the
-    slices of a stacked output are told apart (J = Σ output[-1] reads the last step's states alone), where
-    the op links join every step's state into the stack."""
-    cells, edges = merge_groups(nodes, links, "cell")
-    predecessors: dict[int, list[int]] = {}
-    for tail, head, _ in edges:
-        predecessors.setdefault(head, []).append(tail)
-    found = {i for i, node in enumerate(cells) if node.kind == "output"}
-    stack = list(found)
-    while stack:  # back from J (a stack, not recursion: a long unroll is deep)
-        for tail in predecessors.get(stack.pop(), []):
-            if tail not in found:
-                found.add(tail)
-                stack.append(tail)
-    return {cells[i].key for i in found if cells[i].kind == "group"}
-
-
-def _read_in_own_group(links, group_of: dict[int, Any], leaving: set[int]) -> set[tuple[int, int]]:
-    """(op, output) of the ops passing a value out of their group that an op of the same group reads too,
-    through ops outside every group (a stack, an index: layer 1's h₃ into layer 2 at step 3)."""
-    successors: dict[int, list[int]] = {}
-    for tail, head, _, _ in links:
-        successors.setdefault(tail, []).append(head)
-    found = set()
-    for tail, head, out, _ in links:
-        if tail not in leaving or head in group_of:
-            continue
-        stack, seen = [head], {head}
-        while stack:  # forward through the ops outside the groups, to the first op of a group on each path
-            node = stack.pop()
-            if node in group_of:
-                if group_of[node] == group_of[tail]:
-                    found.add((tail, out))
-                    break
-                continue
-            for after in successors.get(node, []):
-                if after not in seen:
-                    seen.add(after)
-                    stack.append(after)
-    return found
-
-
-def _step_marks(ops: list[Node]) -> dict[Any, str]:
-    """At step level, where one node holds every layer and direction of a step: each chain's mark (⁽²←⁾), for
-    the states passed between steps — unmarked, "h₃" named any of them (four in two bidirectional layers)."""
-    from .notation import chain_mark, chain_marks, chain_of  # (notation reads this module's names)
-
-    by_chain = {op.chain: chain_of(op) for op in ops if op.chain is not None}
-    marks = chain_marks(set(by_chain.values()))
-    return {chain: chain_mark(marks[key]) for chain, key in by_chain.items() if marks.get(key)}
-
-
-def _state_name(node: Node, out: int) -> str:
-    """The name of what a cell passes on (h or c, or a name the user gave it), for the label of the edge."""
-    for tensor in node.tensors:
-        vertex = vertex_of(tensor)
-        if getattr(vertex, "output_index", 0) == out and tensor.name and tensor.name not in GATES:
-            return tensor.name
-    return ""
-
-
 def _forward_order(count: int, links) -> list[int]:
     """Node positions with every node after the nodes it reads."""
     predecessors: list[list[int]] = [[] for _ in range(count)]
@@ -516,11 +457,6 @@ def _carry(node: Node, inputs: list[tuple]) -> list[tuple]:
     return [everything] * outputs
 
 
-def _names_hidden(node: Node) -> bool:
-    """Whether an op node computes a hidden state h (the name the layers give it)."""
-    return any(t.name == "h" for t in node.tensors)
-
-
 def _stacks_layers(inputs: list[tuple]) -> bool:
     """A stack that is not a sequence in time: of one value, or of the final states of several rows
     (h_n: one per layer and direction) — what reads it reads it whole."""
@@ -544,7 +480,6 @@ def unique(edges):
             seen.add(edge)
             result.append(edge)
     return result
-
 
 
 def per_step_projections(nodes: list[Node], edges, links, show_shapes: bool = True

@@ -24,8 +24,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .gradient_labels import SUM_NOTE
-from .levels import GATES
 from .picture import BACKWARD_ROW, PER_STEP, SUBSCRIPTS, Node, Picture
+from .step_states import GATES
 
 SUPERSCRIPTS = str.maketrans("0123456789()abcdefghijklmnoprstuvwxyzT", "⁰¹²³⁴⁵⁶⁷⁸⁹⁽⁾ᵃᵇᶜᵈᵉᶠᵍʰⁱʲᵏˡᵐⁿᵒᵖʳˢᵗᵘᵛʷˣʸᶻᵀ")
 LAYER_WEIGHTS = ("W_ih", "W_hh", "b_ih", "b_hh", "W_hr")  # a recurrent layer's, as short_name writes them
