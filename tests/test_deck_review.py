@@ -66,7 +66,7 @@ def test_the_gru_cell_keeps_both_biases_where_the_lecture_writes_one_for_an_rnn(
     assert sum(label.endswith(f"{w_ih}, bih") for label in labels) == 1, labels
     assert sum(label.endswith(f"{w_hh}, bhh") for label in labels) == 1, labels
     assert "add up" not in text and "′" not in text and "″" not in text, text
-    assert "a GRU keeps PyTorch's two biases apart" in text
+    assert "two biases in a GRU, not one" in text
     assert flat(resolve(notation).in_text(f"n = tanh([{w_ih} x_t + b_ih]ₙ + r ⊙ [{w_hh} h_{{t−1}} + b_hh]ₙ)")) \
         in text
 

@@ -282,7 +282,7 @@ def test_a_gru_keeps_both_biases_where_the_lecture_writes_one(preset, level):
         if cell == "gru":
             assert {"b_ih", "b_hh"} <= drawn and merged not in drawn, drawn
             assert "bias_ih + bias_hh" not in notes and "add up" not in notes, notes
-            assert "a GRU keeps PyTorch's two biases apart" in notes, notes
+            assert "two biases in a GRU, not one" in notes, notes
             if preset == "usc":
                 assert {"W", "U"} <= drawn and not {"W_x", "W_h"} & drawn, drawn
         else:

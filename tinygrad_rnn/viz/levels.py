@@ -625,12 +625,41 @@ def merge_backward_rules(nodes: list[Node], edges) -> tuple[list[Node], list[tup
                 rule.label = _rule_label(forward, vertex.name)
     merged = unique([(group[t], group[h], label) for t, h, label in edges if group[t] != group[h]])
     result, merged = _without_zero_terms(result, merged)
+    merged = [(t, h, "" if _sums_one_value(result[h]) else label) for t, h, label in merged]
     merged = _steps_on_one_arrow(merged)
+    merged += _seed_of_j(result, merged)
     named = {i: n.label.split(" = ")[0] for i, n in enumerate(result) if " = " in n.label.split("\n")[0]}
+    for tail, head, _ in merged:  # a layer's op that J's seed enters unnamed (a GRU's h_T = lerp): it computes h_T
+        if result[tail].key == SEED and head not in named and result[head].chain is not None and result[head].step:
+            named[head] = subscript("h", result[head].step)
     into = [head for _, head, _ in merged]
     # δ entering a rule for h_t is ∂J/∂h_t: the label of the lecture's right-to-left arrows
     return result, [(t, h, f"∂J/∂{named[h]}" if h in named and into.count(h) == 1 and not label else label)
                     for t, h, label in merged]
+
+
+def _sums_one_value(node: Node) -> bool:
+    """A Σ inside a step adds the parts of one value's gradient (∂J/∂h₂ through step 3's two reads of h₂):
+    its terms are no steps' terms of a shared weight, so its arrows carry no "t=3" (a weight's Σ sits in no
+    step; its arrows name the step each term is from)."""
+    return is_sum_node(node) and node.kind == "op" and node.step is not None
+
+
+SEED = ("J", "seed")  # the key of J's node in an op-level gradient graph
+
+
+def _seed_of_j(nodes: list[Node], edges) -> list[tuple[int, int, str]]:
+    """J's seed drawn, as the cell-level figures draw it: a rule that nothing recorded hands a δ to reads a
+    constant that backward starts from (∂J/∂h_T, where J = Σ h_T; the walk draws no constant), so J is added
+    with an arrow into each such rule — the last step's backward does not start from nothing. Adds J's node
+    to ``nodes``; returns the arrows (unlabelled: the caller names them ∂J/∂h_T)."""
+    fed = {head for _, head, _ in edges}
+    starts = [i for i, node in enumerate(nodes) if node.kind == "op" and i not in fed and not is_sum_node(node)
+              and getattr(node.key, "gradient_of", None) is not None]
+    if not starts:
+        return []
+    nodes.append(Node(SEED, "output", "J"))
+    return [(len(nodes) - 1, start, "") for start in starts]
 
 
 def _steps_on_one_arrow(edges):
@@ -697,5 +726,7 @@ def _rule_label(forward: Function, named: str) -> str:
     role = ROLES.get(forward.name, "its backward").format(y=y)
     if forward.name == "linear" and not forward.needs_input_grad[0]:  # x needs no δ (h_0 = 0): W's term alone
         role = "δᵀ x for W"
-    head = f"{y} = {forward.name}" if named else forward.name
+    from .graph import SYMBOLS  # (graph reads this module) i₃ = σ, as the forward figure writes a named gate
+
+    head = f"{y} = {SYMBOLS.get(forward.name, forward.name)}" if named else forward.name
     return f"{head}, backward\n{role}"

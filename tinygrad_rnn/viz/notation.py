@@ -131,8 +131,8 @@ class Notation:
         symbol = self.names.get("b_ih")
         if self.cell == "gru" and PRESETS.get(self.preset, {}).get("names", {}).get("b_ih") is not None and \
                 symbol is None:  # the lecture's one bias, not written for a GRU: say why
-            return [f"b_ih, b_hh: a GRU keeps PyTorch's two biases apart — b_hh's rows for n are added inside the "
-                    f"reset gate, r ⊙ [{self.symbol('W_hh')} h + b_hh]ₙ, so no one bias is their sum"]
+            return [f"b_ih, b_hh: two biases in a GRU, not one — b_hh's n rows are added inside r ⊙ "
+                    f"[{self.symbol('W_hh')} h + b_hh]ₙ"]
         if symbol is None or self.names.get("b_hh") != symbol:
             return []
         if parts:
@@ -305,8 +305,9 @@ def drawn_cell(nodes: list[Node]) -> str:
     """"gru" where the nodes read a GRU's recurrent weight (weight_hh: three gates' rows, 3H × H), else "" —
     a GRU's figure keeps its two biases apart (:meth:`Notation.for_cell`). An LSTM's is 4H × H, or 4H × P
     with a projection (P < H); an RNN's H × H."""
-    for node in nodes:
-        if node.kind == "parameter" and node.tensors and short_name(node.label.split("\n")[0]) == "W_hh":
+    for node in nodes:  # a parameter, or its gradient drawn as an output (∂J/∂weight_hh_l0: the same shape)
+        name = node.label.split("\n")[0].removeprefix("∂J/∂")
+        if node.kind in ("parameter", "output") and node.tensors and short_name(name) == "W_hh":
             shape = tuple(node.tensors[0].shape)
             if len(shape) == 2 and shape[0] == 3 * shape[1]:
                 return "gru"
@@ -415,6 +416,8 @@ def name_values(picture: Picture, notation: Notation, parameters: set[str], show
     is the layer's two, write the values (h₃⁽¹⁾, J⁽³⁾) in the notation, and the words by x_t and J_t."""
     check_asked(picture, notation, parameters)
     picture.notes += mark_notes(picture, notation)
+    notation = notation.for_cell(drawn_cell(picture.nodes))
+    name_gradients(picture, notation)
     if {"b_ih", "b_hh"} <= parameters and show_parameters:  # said once, under the figure, not drawn as two b₁
         drawn = [name for node in picture.nodes for name in node.parameters] + \
             [node.label.split("\n")[0] for node in picture.nodes if node.kind == "parameter"]
@@ -425,6 +428,22 @@ def name_values(picture: Picture, notation: Notation, parameters: set[str], show
     rename_values(picture, notation)
     if tokens is not None:
         write_tokens(picture, list(tokens))
+
+
+def name_gradients(picture: Picture, notation: Notation) -> None:
+    """A gradient graph's outputs named as its rules name the weights: ∂J/∂W_hh, not ∂J/∂weight_hh_l0 beside
+    a rule that says W_hh (one name per thing in a figure); marked with the layer and direction only where
+    the figure has several (∂J/∂W_hh⁽²⁾)."""
+    gradients = {}
+    for position, node in enumerate(picture.nodes):
+        first, _, rest = node.label.partition("\n")
+        if node.kind == "output" and first.startswith("∂J/∂") and _owner(first[len("∂J/∂"):]) is not None:
+            gradients[position] = (first[len("∂J/∂"):], rest)
+    marks = chain_marks({_owner(name) for name, _ in gradients.values()})
+    loss = notation.symbol("J")
+    for position, (name, rest) in gradients.items():
+        written = notation.symbol(short_name(name)) + chain_mark(marks[_owner(name)])
+        picture.nodes[position].label = f"∂{loss}/∂{written}" + ("\n" + rest if rest else "")
 
 
 def mark_notes(picture: Picture, notation: Notation) -> list[str]:
