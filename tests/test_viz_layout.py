@@ -202,8 +202,10 @@ def test_gradient_graphs_run_right_to_left():
     assert clusters["t=1"][0] < clusters["t=2"][0] < clusters["t=3"][0]  # columns stay in time order
     picture = build_picture((loss,), backward=True)
     nodes, _, _ = rendered(loss, backward=True)
-    outputs = [nodes[f"n{i}"][0] for i, n in enumerate(picture.nodes) if n.kind == "output"]
+    outputs = [nodes[f"n{i}"][0] for i, n in enumerate(picture.nodes) if n.kind == "output" and n.label != "J"]
     assert max(outputs) < clusters["t=1"][0]  # the gradients of the weights leave at t=1's side
+    (seed,) = [nodes[f"n{i}"][0] for i, n in enumerate(picture.nodes) if n.label == "J"]
+    assert seed > clusters["t=3"][0]  # and J's seed comes in at t=3's
 
 
 @pytest.mark.parametrize("level", ["op", "cell", "step"])

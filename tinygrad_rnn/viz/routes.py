@@ -103,9 +103,18 @@ class Routes:
         # beside the line, not on it: a steep line's label (centred on its point) to its right, clear of
         # it; ŷ_t → the next input crosses h_t at its middle, so that one is labelled before the middle
         steep = abs(end[0] - start[0]) < abs(end[1] - start[1])
-        along, beside = (0.25 if label in CHOICES else 0.5), (3 * len(label) + 6 if steep or label in CHOICES else 4)
-        return finish([start], end, label, (start[0] + (end[0] - start[0]) * along + beside,
-                                             start[1] + (end[1] - start[1]) * along + 6))
+        # on a slide a steep line's long label in two lines, as between two steps: a layer's chain rule into the
+        # layer below, (∂(h₂⁽²⁾, c₂⁽²⁾)/∂h₂⁽¹⁾)ᵀ ∂J/∂(h₂⁽²⁾, c₂⁽²⁾), is wider than a column's gap, and in one line
+        # it was pushed off its own line to the left, under the previous column's (or the Σ beside the first)
+        lines = self._drawn(label) if steep and label not in CHOICES else [label]
+        widest = max(len(line) for line in lines)
+        along, beside = (0.25 if label in CHOICES else 0.5), (3 * widest + 6 if steep or label in CHOICES else 4)
+        route = finish([start], end, label, (start[0] + (end[0] - start[0]) * along + beside,
+                                              start[1] + (end[1] - start[1]) * along + 6
+                                              + LABEL_LINE * (len(lines) - 1) / 2))
+        if len(lines) > 1 and route.label_at is not None:
+            route.label_lines = lines
+        return route
 
     def _bent_under(self, tail: int, head: int, a: Box, b: Box, label: str) -> Route:
         """Inside a step, to the next level where the straight line would clip a node beside a or b (on a
