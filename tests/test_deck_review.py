@@ -163,3 +163,33 @@ def test_the_language_models_title_names_the_nodes_the_figure_draws():
     assert title == "The language model: xt → et → ht → linear → Jt"
     assert any(label.startswith("linear") for label in figure_texts(root))
     assert not any(label.startswith("ŷ") for label in figure_texts(root)), "no ŷ drawn: the title promises none"
+
+
+def test_generations_dashed_choice_runs_clear_of_the_states_names(monkeypatch):
+    """Slide 13: the dashed argmax line ran down the middle of the gap between the decoder's cells, through the
+    name h₂⁽ᵈ⁾ of the state between them; past the cells it now runs beside their side (the gap is wider there
+    than between the embeddings under them), and beside the column's edge down to e_t."""
+    from tinygrad_rnn.viz.geometry import segment_enters
+    from tinygrad_rnn.viz.label_placement import label_rect
+    from tinygrad_rnn.viz.picture import CHOICES
+
+    drawn = []
+
+    def kept(picture):
+        labels, placed = layout(picture)
+        drawn.append((picture, placed))
+        return labels, placed
+
+    layout = deck_module.labelled_layout
+    monkeypatch.setattr(deck_module, "labelled_layout", kept)
+    slide(deck_module.generation)
+    (picture, placed), = drawn
+    routes = list(zip((label for *_, label in picture.edges), placed.routes))
+    choices = [route for label, route in routes if label in CHOICES]
+    names = [label_rect(route.label_at, route.label_lines or [label]) for label, route in routes
+             if label and label not in CHOICES and route.label_at is not None]
+    assert choices and any(name.startswith("h") for name, _ in routes if name)
+    for route in choices:
+        points = route.points + [route.end]
+        for p, q in zip(points, points[1:]):
+            assert not any(segment_enters(p, q, rect) for rect in names), (p, q, names)
