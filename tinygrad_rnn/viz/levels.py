@@ -625,7 +625,8 @@ def merge_backward_rules(nodes: list[Node], edges) -> tuple[list[Node], list[tup
                 rule.label = _rule_label(forward, vertex.name)
     merged = unique([(group[t], group[h], label) for t, h, label in edges if group[t] != group[h]])
     result, merged = _without_zero_terms(result, merged)
-    merged = [(t, h, "" if _sums_one_value(result[h]) else label) for t, h, label in merged]
+    one_value = _sums_of_one_value(result, merged)
+    merged = [(t, h, "" if h in one_value else label) for t, h, label in merged]
     merged = _steps_on_one_arrow(merged)
     merged += _seed_of_j(result, merged)
     named = {i: n.label.split(" = ")[0] for i, n in enumerate(result) if " = " in n.label.split("\n")[0]}
@@ -638,11 +639,17 @@ def merge_backward_rules(nodes: list[Node], edges) -> tuple[list[Node], list[tup
                     for t, h, label in merged]
 
 
-def _sums_one_value(node: Node) -> bool:
-    """A Σ inside a step adds the parts of one value's gradient (∂J/∂h₂ through step 3's two reads of h₂):
-    its terms are no steps' terms of a shared weight, so its arrows carry no "t=3" (a weight's Σ sits in no
-    step; its arrows name the step each term is from)."""
-    return is_sum_node(node) and node.kind == "op" and node.step is not None
+def _sums_of_one_value(nodes: list[Node], edges) -> set[int]:
+    """The Σ nodes that add the parts of one value's gradient (∂J/∂h₂ through step 3's two reads of h₂; an LSTM's
+    ∂J/∂c₂ through steps 3 and 2): every term from one step, or the Σ recorded in a step. Their arrows carry no
+    "t=3" — they are no steps' terms of a shared weight, whose Σ (in no step) adds terms of several steps and
+    names the step of each."""
+    steps: dict[int, list[int]] = {}
+    for _, head, label in edges:
+        if is_sum_node(nodes[head]) and nodes[head].kind == "op" and label:
+            steps.setdefault(head, []).append(step_of((label,)))
+    return {head for head, found in steps.items() if len(found) > 1 and None not in found
+            and (len(set(found)) == 1 or nodes[head].step is not None)}
 
 
 SEED = ("J", "seed")  # the key of J's node in an op-level gradient graph

@@ -21,6 +21,7 @@ from .geometry import (
 )
 from .picture import CHOICES
 
+LONG_BESIDE = 24  # characters: a steep arrow's label longer than this, beside it on a slide, breaks in two
 BESIDE_COLUMN = 4.0  # how far a line up past the rows in between runs from their cells' sides
 
 
@@ -116,10 +117,11 @@ class Routes:
         # beside the line, not on it: a steep line's label (centred on its point) to its right, clear of
         # it; ŷ_t → the next input crosses h_t at its middle, so that one is labelled before the middle
         steep = abs(end[0] - start[0]) < abs(end[1] - start[1])
-        # on a slide a steep line's long label in two lines, as between two steps: a layer's chain rule into the
-        # layer below, (∂(h₂⁽²⁾, c₂⁽²⁾)/∂h₂⁽¹⁾)ᵀ ∂J/∂(h₂⁽²⁾, c₂⁽²⁾), is wider than a column's gap, and in one line
-        # it was pushed off its own line to the left, under the previous column's (or the Σ beside the first)
-        lines = self._drawn(label) if steep and label not in CHOICES else [label]
+        # on a slide a steep line's label wider than a column's gap in two lines, as between two steps: a layer's
+        # chain rule into the layer below, (∂(h₂⁽²⁾, c₂⁽²⁾)/∂h₂⁽¹⁾)ᵀ ∂J/∂(h₂⁽²⁾, c₂⁽²⁾), in one line was pushed off
+        # its own line to the left, under the previous column's (or the Σ beside the first)
+        wide = len(label) > LONG_BESIDE  # (a short one, t=1, t=2, t=3 into a Σ, (1/4) ∂J₁/∂h₁, stays one line)
+        lines = self._drawn(label) if steep and wide and label not in CHOICES else [label]
         widest = max(len(line) for line in lines)
         along, beside = (0.25 if label in CHOICES else 0.5), (3 * widest + 6 if steep or label in CHOICES else 4)
         route = finish([start], end, label, (start[0] + (end[0] - start[0]) * along + beside,
@@ -401,8 +403,9 @@ class Routes:
         label_at = (gap_x + away, b.top + self.space.gap_y / 2 - 3)
         # past the cells of the input's column (narrower than its input, e_t = embedding, which sets the column's
         # width): beside their side, where the gap between two cells is wider, then beside the column's edge
-        # down to the input — down the column's edge all the way, it ran through h_t's name mid-gap (h₂⁽ᵈ⁾)
-        passed = [box for box in self.boxes if abs(box.x - b.x) < 1 and b.top < box.bottom and box.top < a.y]
+        # down to the input — down the column's edge all the way, it ran through h_t's name mid-gap (h₂⁽ᵈ⁾);
+        # the boxes level with ŷ_t count too (the next step's ŷ, the line's first stretch runs at their height)
+        passed = [box for box in self.boxes if abs(box.x - b.x) < 1 and b.top < box.bottom and box.bottom < a.y]
         cells_x = (min(box.left for box in passed) - BESIDE_COLUMN if rightwards else
                    max(box.right for box in passed) + BESIDE_COLUMN) if passed else gap_x
         if passed and (cells_x - gap_x) * (1 if rightwards else -1) > 1:
