@@ -43,10 +43,9 @@ def test_the_clipping_slide_has_one_row_for_the_lectures_one_bias_and_still_adds
     assert f"{flat(bias)} = bias_ih + bias_hh, PyTorch's two biases: its row is the norm of both together" in text
 
 
-@pytest.mark.parametrize("make", [deck_module.lstm_cell, deck_module.gru_cell])
 @pytest.mark.parametrize("notation, bias", [("cs224n", "b₁"), ("usc", "b")])
-def test_a_cell_at_op_level_names_each_part_of_the_one_bias_apart(make, notation, bias):
-    root = slide(make, notation=notation)
+def test_a_cell_at_op_level_names_each_part_of_the_one_bias_apart(notation, bias):
+    root = slide(deck_module.lstm_cell, notation=notation)
     labels = figure_texts(root)
     bias = flat(bias)  # (b₁ reads b1 with its tspans joined)
     assert sum(label.endswith(f", {bias}′") for label in labels) == 1, labels  # the linear of W_e (W_x)
@@ -56,12 +55,28 @@ def test_a_cell_at_op_level_names_each_part_of_the_one_bias_apart(make, notation
             f"{bias} = {bias}′ + {bias}″") in words(root)
 
 
+@pytest.mark.parametrize("notation, weights", [("cs224n", ("W_e", "W_h")), ("usc", ("W", "U")),
+                                               ("elman", ("W", "V")), ("cmu", ("W_xh", "W_hh"))])
+def test_the_gru_cell_keeps_both_biases_where_the_lecture_writes_one_for_an_rnn(notation, weights):
+    """A GRU adds b_hn inside r ⊙ (W_hn h + b_hn): bias_ih and bias_hh are no parts of one bias (the slide
+    said "b₁ = b₁′ + b₁″, two tensors that add up to the lecture's one bias")."""
+    root = slide(deck_module.gru_cell, notation=notation)
+    labels, text = figure_texts(root), words(root)
+    w_ih, w_hh = (flat(weight) for weight in weights)
+    assert sum(label.endswith(f"{w_ih}, bih") for label in labels) == 1, labels
+    assert sum(label.endswith(f"{w_hh}, bhh") for label in labels) == 1, labels
+    assert "add up" not in text and "′" not in text and "″" not in text, text
+    assert "two biases in a GRU, not one" in text
+    assert flat(resolve(notation).in_text(f"n = tanh([{w_ih} x_t + b_ih]ₙ + r ⊙ [{w_hh} h_{{t−1}} + b_hh]ₙ)")) \
+        in text
+
+
 def test_the_gru_cell_names_no_wire_n_and_writes_its_candidate_in_the_notation():
     labels = figure_texts(slide(deck_module.gru_cell, notation="cs224n"))
     assert not {"n", "r", "z"} & set(labels), "the wire of W_in x + b_in is not n"
     text = words(slide(deck_module.gru_cell, notation="cs224n"))
     assert "Win" not in text and "bin" not in text and "bhn" not in text
-    assert flat("n = tanh([We x(t) + b₁′]ₙ + r ⊙ [Wh h(t−1) + b₁″]ₙ)") in text
+    assert flat("n = tanh([We x(t) + b_ih]ₙ + r ⊙ [Wh h(t−1) + b_hh]ₙ)") in text
     assert "n = tanh(Win xt + bin + r ⊙ (Whn ht−1 + bhn))" in words(slide(deck_module.gru_cell))
 
 
@@ -151,3 +166,33 @@ def test_the_language_models_title_names_the_nodes_the_figure_draws():
     assert title == "The language model: xt → et → ht → linear → Jt"
     assert any(label.startswith("linear") for label in figure_texts(root))
     assert not any(label.startswith("ŷ") for label in figure_texts(root)), "no ŷ drawn: the title promises none"
+
+
+def test_generations_dashed_choice_runs_clear_of_the_states_names(monkeypatch):
+    """Slide 13: the dashed argmax line ran down the middle of the gap between the decoder's cells, through the
+    name h₂⁽ᵈ⁾ of the state between them; past the cells it now runs beside their side (the gap is wider there
+    than between the embeddings under them), and beside the column's edge down to e_t."""
+    from tinygrad_rnn.viz.geometry import segment_enters
+    from tinygrad_rnn.viz.label_placement import label_rect
+    from tinygrad_rnn.viz.picture import CHOICES
+
+    drawn = []
+
+    def kept(picture):
+        labels, placed = layout(picture)
+        drawn.append((picture, placed))
+        return labels, placed
+
+    layout = deck_module.labelled_layout
+    monkeypatch.setattr(deck_module, "labelled_layout", kept)
+    slide(deck_module.generation)
+    (picture, placed), = drawn
+    routes = list(zip((label for *_, label in picture.edges), placed.routes))
+    choices = [route for label, route in routes if label in CHOICES]
+    names = [label_rect(route.label_at, route.label_lines or [label]) for label, route in routes
+             if label and label not in CHOICES and route.label_at is not None]
+    assert choices and any(name.startswith("h") for name, _ in routes if name)
+    for route in choices:
+        points = route.points + [route.end]
+        for p, q in zip(points, points[1:]):
+            assert not any(segment_enters(p, q, rect) for rect in names), (p, q, names)

@@ -90,7 +90,7 @@ def test_a_shared_weight_is_drawn_once_with_an_edge_into_every_step():
 def test_backward_graph_has_one_sigma_node_with_one_labelled_input_per_step():
     _, loss = tanh_rnn_loss(steps=4)
     picture = build_picture((loss,), backward=True)
-    [output] = [i for i, n in enumerate(picture.nodes) if n.label.startswith("∂J/∂weight_hh_l0")]
+    [output] = [i for i, n in enumerate(picture.nodes) if n.label.startswith("∂J/∂W_hh\n")]
     [sigma] = [a for a, b, _ in picture.edges if b == output]
     assert picture.nodes[sigma].label.startswith("Σ (4 terms)") and picture.nodes[sigma].scope == ()
     labels = sorted(label for a, b, label in picture.edges if b == sigma)

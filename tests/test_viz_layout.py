@@ -202,8 +202,10 @@ def test_gradient_graphs_run_right_to_left():
     assert clusters["t=1"][0] < clusters["t=2"][0] < clusters["t=3"][0]  # columns stay in time order
     picture = build_picture((loss,), backward=True)
     nodes, _, _ = rendered(loss, backward=True)
-    outputs = [nodes[f"n{i}"][0] for i, n in enumerate(picture.nodes) if n.kind == "output"]
+    outputs = [nodes[f"n{i}"][0] for i, n in enumerate(picture.nodes) if n.kind == "output" and n.label != "J"]
     assert max(outputs) < clusters["t=1"][0]  # the gradients of the weights leave at t=1's side
+    (seed,) = [nodes[f"n{i}"][0] for i, n in enumerate(picture.nodes) if n.label == "J"]
+    assert seed > clusters["t=3"][0]  # and J's seed comes in at t=3's
 
 
 @pytest.mark.parametrize("level", ["op", "cell", "step"])
@@ -333,3 +335,25 @@ def test_a_slice_of_steps_keeps_the_state_flow_through_the_ellipsis_and_nothing_
     assert touching and all(n.step in (28, 29, 30) for n in touching)  # only into the steps drawn
     linked = {i for a, b, _ in picture.edges for i in (a, b)}
     assert all(i in linked for i, n in enumerate(picture.nodes) if n.kind == "input")  # no h_0 left alone
+
+
+@pytest.mark.parametrize("cell", ["rnn", "lstm"])
+@pytest.mark.parametrize("slide", [True, False])
+def test_a_rolled_layers_state_rises_clear_of_its_loops(cell, slide):
+    """Two layers rolled: h_t⁽¹⁾ rose from the middle of layer 1's top, along its loop's leg and through its arch;
+    it now leaves left of the loops."""
+    from tinygrad_rnn.viz.layout import labelled_layout
+
+    tr.manual_seed(0)
+    layer = {"rnn": tr.nn.RNN, "lstm": tr.nn.LSTM}[cell](2, 3, num_layers=2)
+    picture = build_picture((layer(tr.randn(3, 1, 2))[0][-1].sum(),), level="cell", rolled=True, slide=slide)
+    _, placed = labelled_layout(picture)
+    loops = {i: [] for i, _, _ in placed.loops}
+    for i, _, route in placed.loops:
+        loops[i].append(min(x for x, _ in route.points + [route.end]))
+    rising = [(tail, route) for (tail, head, _), route in zip(picture.edges, placed.routes)
+              if tail in loops and placed.boxes[head].bottom > placed.boxes[tail].top]
+    assert rising
+    for tail, route in rising:
+        xs = [x for x, _ in route.points + [route.end]]
+        assert max(xs) < min(loops[tail]) - 4, (xs, loops[tail])

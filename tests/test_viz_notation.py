@@ -265,3 +265,37 @@ def test_a_module_s_mark_beside_the_time_in_cs224n_is_a_mark_not_a_letter():
     model = tr.models.Seq2Seq(9, 7, embedding_dim=3, hidden_size=4, fused=False)
     text = viz.to_dot(model(tr.tensor([[4, 5, 6]]), tr.tensor([[1, 4]])).sum(), level="cell", notation="cs224n")
     assert "h⁽ᵉ⁾⁽¹⁾" in text and "he⁽" not in text and "hd⁽" not in text
+
+
+@pytest.mark.parametrize("preset", ["cs224n", "usc", "elman", "cmu"])
+@pytest.mark.parametrize("level", ["cell", "op"])
+def test_a_gru_keeps_both_biases_where_the_lecture_writes_one(preset, level):
+    """A GRU adds b_hn inside r ⊙ (W_hn h + b_hn): no one bias is bias_ih + bias_hh, so its figure draws
+    PyTorch's two (and says why), where an RNN's and an LSTM's write the lecture's one b; USC writes a GRU's
+    weights W and U (z_t = σ(W x_t + U h_{t−1}))."""
+    merged = PRESETS[preset]["names"]["b_ih"]
+    for cell in ("gru", "lstm"):
+        loss, _ = language_model_loss(cell, steps=2)
+        picture = build_picture((loss,), level=level, notation=preset, params="label")
+        notes = " ".join(picture.notes)
+        drawn = {name for node in picture.nodes for name in node.parameters} | \
+            {node.label.split("\n")[0] for node in picture.nodes if node.kind == "parameter"}
+        if cell == "gru":
+            assert {"b_ih", "b_hh"} <= drawn and merged not in drawn, drawn
+            assert "bias_ih + bias_hh" not in notes and "add up" not in notes, notes
+            assert "two biases in a GRU, not one" in notes, notes
+            if preset == "usc":
+                assert {"W", "U"} <= drawn and not {"W_x", "W_h"} & drawn, drawn
+        else:
+            assert "b_ih" not in drawn and "GRU" not in notes, (drawn, notes)
+            assert f"{merged} = " in notes, notes
+
+
+def test_a_gru_lecture_page_names_both_biases_in_the_notation():
+    tr.manual_seed(0)
+    model = tr.models.LanguageModel(10, 3, 4, cell="gru", fused=False)
+    model.embedding.weight.name, model.head.weight.name, model.head.bias.name = "E", "W_hy", "b_y"
+    logits, _ = model(tr.tensor([[1, 2, 3, 4]]))
+    loss = tr.nn.functional.cross_entropy(logits.reshape(-1, 10), tr.tensor([2, 3, 4, 5]))
+    panel = viz.lecture(loss, model.rnn, notation="usc").data["panels"][0]
+    assert [w["name"] for w in panel["weights"]][:4] == ["U", "W", "b_hh", "b_ih"]  # was b (b_hh), b (b_ih)

@@ -74,6 +74,17 @@ class Route:
     label_drawn: bool = True  # False where another edge of the same fork already names the same state
 
 
+def loops_left(box: Box, count: int) -> float:
+    """Where a rolled cell's ``count`` state loops begin on its top (they arch over its right part,
+    :func:`.layout._loop`): an edge rising from the top leaves left of this, not through their legs."""
+    return box.right - 8 - loop_span(box, count)
+
+
+def loop_span(box: Box, count: int) -> float:
+    """The stretch of a rolled cell's top its ``count`` state loops stand on."""
+    return min(max(48.0, 20.0 * count), box.width - 16)
+
+
 def label_lines(label: str) -> list[str]:
     """An arrow's label in two lines where that makes it narrower, broken at a space outside any brackets
     (between the factors of a product, never inside a sum): what a slide draws between two steps, so that a

@@ -53,6 +53,7 @@ from .geometry import (
     Route,
     finish,
     label_lines,
+    loop_span,
     node_size,
     segment_enters,
 )
@@ -269,7 +270,7 @@ def _loop(box: Box, k: int, count: int, state: str, lines: list[str]) -> Route:
     its top, and each is named just right of its own arch, above the lower ones (nested, an inner loop's
     long name ran across the outer loops' lines). Its label (``lines``: on a slide a long one in two) grows
     upwards."""
-    span = min(max(48.0, 20.0 * count), box.width - 16)  # the stretch of the top the loops stand on
+    span = loop_span(box, count)  # the stretch of the top the loops stand on
     pitch = span / count
     height = LOOP_HEIGHT * (count - k)
     end_x = box.right - 8 - span + k * pitch  # where it comes back in, its arrowhead down into the cell

@@ -90,8 +90,10 @@ class Lecture:
 
     def candidate(self) -> str:
         """The GRU's candidate n in the names its figure writes: PyTorch's W_in, b_in, W_hn, b_hn, or the
-        lecture's weights with [·]ₙ, their rows that feed n (and b₁′, b₁″ where one b₁ is PyTorch's two)."""
-        w_ih, w_hh, b_ih, b_hh = (self.symbol(name) for name in ("W_ih", "W_hh", "b_ih", "b_hh"))
+        lecture's weights with [·]ₙ, their rows that feed n, and both of PyTorch's biases (a GRU's two do not
+        add up to one: :meth:`.Notation.for_cell`; b₁′, b₁″ where a user named both b₁ all the same)."""
+        gru = self.notation.for_cell("gru")
+        w_ih, w_hh, b_ih, b_hh = (gru.symbol(name) for name in ("W_ih", "W_hh", "b_ih", "b_hh"))
         if (w_ih, w_hh) == ("W_ih", "W_hh"):
             return "n = tanh(W_in x_t + b_in + r ⊙ (W_hn h_{t−1} + b_hn))"
         if b_ih == b_hh:

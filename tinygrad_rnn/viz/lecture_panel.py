@@ -54,6 +54,7 @@ def panel_data(name: str, loss: Tensor, layer: Any, level: str, notation: Notati
     product = [float(v) for v in analysis.jacobian_norms(hidden[-1], hidden)]
     cell = cell_path(loss, found)
     gate_path = gru_z_path(loss, found) if found.kind == "gru" else None
+    notation = notation.for_cell(found.kind)  # a GRU's page keeps both biases, as its figure does
     weights = shared_weights(loss, found, layer, notation)
     numbers = {"hidden_norms": hidden_norms, "from_above": from_above, "from_right": from_right,
                "local_jacobian": local, "product": product, "cell": cell, "z_path": gate_path,

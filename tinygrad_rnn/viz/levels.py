@@ -26,16 +26,19 @@ import numpy
 from ..engine import vertex_of
 from ..function import Function, step_number, step_of
 from .picture import CHOICE_INPUT, PER_STEP, SUBSCRIPTS, Node, in_order, step_position, subscript
+from .step_states import (
+    MARK_AFTER,
+    STATES,
+    cells_reaching_outputs,
+    names_hidden,
+    read_in_own_group,
+    state_name,
+    step_marks,
+)
 
 BOOKKEEPING = ("unbind", "stack", "index", "reshape", "permute", "expand", "cat", "split")  # move values only
 LOSSES = ("cross_entropy", "nll_loss")  # one J_t per step, averaged
 NAMED_BY_ROLE = {"embedding": "e", "cross_entropy": "J", "nll_loss": "J"}  # the lectures' letters
-GATES = ("i", "f", "g", "o", "r", "z", "n")  # the names a layer gives its gates
-STATES = ("h", "c", "h_0", "c_0", *GATES)  # names the layers give, not users
-
-
-MARK_AFTER = "\t"  # a state's name and its chain's mark, at step level (h and ⁽²←⁾: h₃⁽²←⁾ once it has its step)
-
 
 def merge_groups(nodes: list[Node], links, level: str, gradient_only: bool = False):
     """Merge the op nodes of each cell application (level "cell") or time step ("step"). ``gradient_only`` (the
@@ -69,11 +72,11 @@ def merge_groups(nodes: list[Node], links, level: str, gradient_only: bool = Fal
     side: dict[int, str] = {}  # a user's op drawn per step: "input" (below the cells) or "output" (above)
     reduced: dict[int, int] = {}  # a loss over a sequence → how many J_t it averages
 
-    marks = _step_marks([nodes[p] for p in group_of]) if level == "step" else {}
+    marks = step_marks([nodes[p] for p in group_of]) if level == "step" else {}
 
     def state(tail: int, out: int) -> str:
         """What a cell's op passes on (h), with its chain's mark where one step holds several (h, ⁽²←⁾)."""
-        name = _state_name(nodes[tail], out)
+        name = state_name(nodes[tail], out)
         mark = marks.get(nodes[tail].chain, "") if name else ""
         return f"{name}{MARK_AFTER}{mark}" if mark else name
 
@@ -287,7 +290,7 @@ def merge_groups(nodes: list[Node], links, level: str, gradient_only: bool = Fal
                 sliced.append((source[1], source[2], head_index, result[head_index].step))
                 slices_used.setdefault(source[1], set()).add(result[head_index].step)
 
-    live = _cells_reaching_outputs(nodes, links) if gradient_only else None
+    live = cells_reaching_outputs(*merge_groups(nodes, links, "cell")) if gradient_only else None
     for tail, head, out, _ in links:
         if head not in group_of and head not in keeps:
             continue
@@ -313,18 +316,18 @@ def merge_groups(nodes: list[Node], links, level: str, gradient_only: bool = Fal
         edges.append((tail_index, head_index, ""))
     leaving = {t for t, h, _, _ in links if t in group_of and group_of.get(h) != group_of[t]}
     for tail, head, out, _ in links:  # an LSTM's c_t: passed on, and read in its own cell (h_t = o_t ⊙ tanh c_t)
-        if tail in leaving and group_of.get(head) == group_of[tail] and _state_name(nodes[tail], out):
+        if tail in leaving and group_of.get(head) == group_of[tail] and state_name(nodes[tail], out):
             groups[group_of[tail]].read_inside.add(state(tail, out).replace(MARK_AFTER, ""))
     if marks:  # one step of several layers: h₃⁽¹⁾ is read in its own step too, by layer 2 (through the ops between)
-        for tail, out in _read_in_own_group(links, group_of, leaving):
-            if _state_name(nodes[tail], out):
+        for tail, out in read_in_own_group(links, group_of, leaving):
+            if state_name(nodes[tail], out):
                 groups[group_of[tail]].read_inside.add(state(tail, out).replace(MARK_AFTER, ""))
     # the colour of a cell: ‖∂J/∂h_t‖ where it passes on a state named h (what the lectures plot, and
     # what a figure's title says — an LSTM's c_t is not in it), else the norm of all it passes on
-    hidden = {key for position, key in group_of.items() if position in leaving and _names_hidden(nodes[position])}
+    hidden = {key for position, key in group_of.items() if position in leaving and names_hidden(nodes[position])}
     for position, key in group_of.items():
         norm = nodes[position].gradient_norm
-        if norm is not None and position in leaving and (key not in hidden or _names_hidden(nodes[position])):
+        if norm is not None and position in leaving and (key not in hidden or names_hidden(nodes[position])):
             group = groups[key]
             group.gradient_norm = ((group.gradient_norm or 0.0) ** 2 + norm**2) ** 0.5
     edges = unique(edges)
@@ -398,68 +401,6 @@ def _after_label(op: Node) -> str:
     return f"{name} = {op.key.name}" if name else op.key.name
 
 
-def _cells_reaching_outputs(nodes: list[Node], links) -> set[tuple]:
-    """The cells, (row, step), whose states reach an output (J), found on the cell-level picture: there the
-    slices of a stacked output are told apart (J = Σ output[-1] reads the last step's states alone), where
-    the op links join every step's state into the stack."""
-    cells, edges = merge_groups(nodes, links, "cell")
-    predecessors: dict[int, list[int]] = {}
-    for tail, head, _ in edges:
-        predecessors.setdefault(head, []).append(tail)
-    found = {i for i, node in enumerate(cells) if node.kind == "output"}
-    stack = list(found)
-    while stack:  # back from J (a stack, not recursion: a long unroll is deep)
-        for tail in predecessors.get(stack.pop(), []):
-            if tail not in found:
-                found.add(tail)
-                stack.append(tail)
-    return {cells[i].key for i in found if cells[i].kind == "group"}
-
-
-def _read_in_own_group(links, group_of: dict[int, Any], leaving: set[int]) -> set[tuple[int, int]]:
-    """(op, output) of the ops passing a value out of their group that an op of the same group reads too,
-    through ops outside every group (a stack, an index: layer 1's h₃ into layer 2 at step 3)."""
-    successors: dict[int, list[int]] = {}
-    for tail, head, _, _ in links:
-        successors.setdefault(tail, []).append(head)
-    found = set()
-    for tail, head, out, _ in links:
-        if tail not in leaving or head in group_of:
-            continue
-        stack, seen = [head], {head}
-        while stack:  # forward through the ops outside the groups, to the first op of a group on each path
-            node = stack.pop()
-            if node in group_of:
-                if group_of[node] == group_of[tail]:
-                    found.add((tail, out))
-                    break
-                continue
-            for after in successors.get(node, []):
-                if after not in seen:
-                    seen.add(after)
-                    stack.append(after)
-    return found
-
-
-def _step_marks(ops: list[Node]) -> dict[Any, str]:
-    """At step level, where one node holds every layer and direction of a step: each chain's mark (⁽²←⁾), for
-    the states passed between steps — unmarked, "h₃" named any of them (four in two bidirectional layers)."""
-    from .notation import chain_mark, chain_marks, chain_of  # (notation reads this module's names)
-
-    by_chain = {op.chain: chain_of(op) for op in ops if op.chain is not None}
-    marks = chain_marks(set(by_chain.values()))
-    return {chain: chain_mark(marks[key]) for chain, key in by_chain.items() if marks.get(key)}
-
-
-def _state_name(node: Node, out: int) -> str:
-    """The name of what a cell passes on (h or c, or a name the user gave it), for the label of the edge."""
-    for tensor in node.tensors:
-        vertex = vertex_of(tensor)
-        if getattr(vertex, "output_index", 0) == out and tensor.name and tensor.name not in GATES:
-            return tensor.name
-    return ""
-
-
 def _forward_order(count: int, links) -> list[int]:
     """Node positions with every node after the nodes it reads."""
     predecessors: list[list[int]] = [[] for _ in range(count)]
@@ -524,11 +465,6 @@ def _carry(node: Node, inputs: list[tuple]) -> list[tuple]:
     return [everything] * outputs
 
 
-def _names_hidden(node: Node) -> bool:
-    """Whether an op node computes a hidden state h (the name the layers give it)."""
-    return any(t.name == "h" for t in node.tensors)
-
-
 def _stacks_layers(inputs: list[tuple]) -> bool:
     """A stack that is not a sequence in time: of one value, or of the final states of several rows
     (h_n: one per layer and direction) — what reads it reads it whole."""
@@ -552,7 +488,6 @@ def unique(edges):
             seen.add(edge)
             result.append(edge)
     return result
-
 
 
 def per_step_projections(nodes: list[Node], edges, links, show_shapes: bool = True
@@ -698,12 +633,48 @@ def merge_backward_rules(nodes: list[Node], edges) -> tuple[list[Node], list[tup
                 rule.label = _rule_label(forward, vertex.name)
     merged = unique([(group[t], group[h], label) for t, h, label in edges if group[t] != group[h]])
     result, merged = _without_zero_terms(result, merged)
+    one_value = _sums_of_one_value(result, merged)
+    merged = [(t, h, "" if h in one_value else label) for t, h, label in merged]
     merged = _steps_on_one_arrow(merged)
+    merged += _seed_of_j(result, merged)
     named = {i: n.label.split(" = ")[0] for i, n in enumerate(result) if " = " in n.label.split("\n")[0]}
+    for tail, head, _ in merged:  # a layer's op that J's seed enters unnamed (a GRU's h_T = lerp): it computes h_T
+        if result[tail].key == SEED and head not in named and result[head].chain is not None and result[head].step:
+            named[head] = subscript("h", result[head].step)
     into = [head for _, head, _ in merged]
     # δ entering a rule for h_t is ∂J/∂h_t: the label of the lecture's right-to-left arrows
     return result, [(t, h, f"∂J/∂{named[h]}" if h in named and into.count(h) == 1 and not label else label)
                     for t, h, label in merged]
+
+
+def _sums_of_one_value(nodes: list[Node], edges) -> set[int]:
+    """The Σ nodes that add the parts of one value's gradient (∂J/∂h₂ through step 3's two reads of h₂; an LSTM's
+    ∂J/∂c₂ through steps 3 and 2): every term from one step, or the Σ recorded in a step. Their arrows carry no
+    "t=3" — they are no steps' terms of a shared weight, whose Σ (in no step) adds terms of several steps and
+    names the step of each."""
+    steps: dict[int, list[int]] = {}
+    for _, head, label in edges:
+        if is_sum_node(nodes[head]) and nodes[head].kind == "op" and label:
+            steps.setdefault(head, []).append(step_of((label,)))
+    return {head for head, found in steps.items() if len(found) > 1 and None not in found
+            and (len(set(found)) == 1 or nodes[head].step is not None)}
+
+
+SEED = ("J", "seed")  # the key of J's node in an op-level gradient graph
+
+
+def _seed_of_j(nodes: list[Node], edges) -> list[tuple[int, int, str]]:
+    """J's seed drawn, as the cell-level figures draw it: a rule that nothing recorded hands a δ to reads a
+    constant that backward starts from (∂J/∂h_T, where J = Σ h_T; the walk draws no constant), so J is added
+    with an arrow into each such rule — the last step's backward does not start from nothing. Adds J's node
+    to ``nodes``; returns the arrows (unlabelled: the caller names them ∂J/∂h_T)."""
+    fed = {head for _, head, _ in edges}
+    starts = [i for i, node in enumerate(nodes) if node.kind == "op" and i not in fed and not is_sum_node(node)
+              and getattr(node.key, "gradient_of", None) is not None]
+    if not starts:
+        return []
+    nodes.append(Node(SEED, "output", "J"))
+    return [(len(nodes) - 1, start, "") for start in starts]
 
 
 def _steps_on_one_arrow(edges):
@@ -770,5 +741,7 @@ def _rule_label(forward: Function, named: str) -> str:
     role = ROLES.get(forward.name, "its backward").format(y=y)
     if forward.name == "linear" and not forward.needs_input_grad[0]:  # x needs no δ (h_0 = 0): W's term alone
         role = "δᵀ x for W"
-    head = f"{y} = {forward.name}" if named else forward.name
+    from .graph import SYMBOLS  # (graph reads this module) i₃ = σ, as the forward figure writes a named gate
+
+    head = f"{y} = {SYMBOLS.get(forward.name, forward.name)}" if named else forward.name
     return f"{head}, backward\n{role}"

@@ -20,12 +20,12 @@ Two questions decide every name a figure writes:
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from .gradient_labels import SUM_NOTE
-from .levels import GATES
 from .picture import BACKWARD_ROW, PER_STEP, SUBSCRIPTS, Node, Picture, in_time
+from .step_states import GATES
 
 SUPERSCRIPTS = str.maketrans("0123456789()abcdefghijklmnoprstuvwxyzT", "⁰¹²³⁴⁵⁶⁷⁸⁹⁽⁾ᵃᵇᶜᵈᵉᶠᵍʰⁱʲᵏˡᵐⁿᵒᵖʳˢᵗᵘᵛʷˣʸᶻᵀ")
 LAYER_WEIGHTS = ("W_ih", "W_hh", "b_ih", "b_hh", "W_hr")  # a recurrent layer's, as short_name writes them
@@ -44,7 +44,9 @@ PRESETS: dict[str, dict[str, Any]] = {
                "time": "superscript"},
     "cmu": {"names": {"W_ih": "W_xh", "W_hh": "W_hh", "b_ih": "b_h", "b_hh": "b_h", "W_hy": "W_hy", "b_y": "b_y",
                       "J": "L"}, "time": "subscript"},
-    "usc": {"names": {"W_ih": "W_x", "W_hh": "W_h", "b_ih": "b", "b_hh": "b"}, "time": "subscript"},
+    # USC writes a GRU's gates with W and U: z_t = σ(W⁽ᶻ⁾ x_t + U⁽ᶻ⁾ h_{t−1}) (its own names for a GRU's weights)
+    "usc": {"names": {"W_ih": "W_x", "W_hh": "W_h", "b_ih": "b", "b_hh": "b"}, "time": "subscript",
+            "gru": {"W_ih": "W", "W_hh": "U"}},
     "elman": {"names": {"W_ih": "W", "W_hh": "V", "b_ih": "b_h", "b_hh": "b_h", "W_hy": "U", "b_y": "b_y"},
               "time": "subscript"},
 }
@@ -64,10 +66,34 @@ class Notation:
     time: str = "subscript"
     preset: str = "pytorch"
     asked: frozenset = frozenset()
+    cell: str = ""  # "gru" once :meth:`for_cell` has made it a GRU's
 
     def renamed(self, names: dict[str, str]) -> Notation:
         """This notation with a user's own renamings on top (``--name W_hy=U``)."""
-        return Notation({**self.names, **names}, self.time, self.preset, self.asked | frozenset(names))
+        return replace(self, names={**self.names, **names}, asked=self.asked | frozenset(names))
+
+    def for_cell(self, cell: str) -> Notation:
+        """The notation for a layer of ``cell`` ("rnn", "lstm", "gru"). A GRU keeps PyTorch's two biases
+        apart: its candidate adds b_hn inside the reset gate, n = tanh(W_in x + b_in + r ⊙ (W_hn h + b_hn)),
+        so no one bias is the sum of bias_ih and bias_hh (only their r and z rows would add up) — where a
+        lecture writes one b for an RNN's two, a GRU's figure writes b_ih and b_hh. A preset's own names for
+        a GRU's weights apply too (USC's W and U); a name the user asked for stays.
+
+        >>> usc = resolve("usc").for_cell("gru")
+        >>> usc.symbol("W_ih"), usc.symbol("W_hh"), usc.symbol("b_ih"), usc.symbol("b_hh")
+        ('W', 'U', 'b_ih', 'b_hh')
+        >>> resolve("usc").for_cell("lstm").symbol("b_hh")
+        'b'
+        """
+        if cell != "gru" or self.cell == "gru":
+            return self
+        names = dict(self.names)
+        names.update({k: v for k, v in PRESETS.get(self.preset, {}).get("gru", {}).items() if k not in self.asked})
+        if names.get("b_ih") is not None and names.get("b_ih") == names.get("b_hh"):
+            for name in ("b_ih", "b_hh"):
+                if name not in self.asked:
+                    names.pop(name)
+        return replace(self, names=names, cell="gru")
 
     def symbol(self, name: str) -> str:
         """The lecture's symbol for one of the library's names (or a user's ``.name``, kept if unmapped)."""
@@ -103,6 +129,10 @@ class Notation:
         """The lecture's one bias where a layer has two: 'b₁ = bias_ih + bias_hh'; with ``parts``, the
         figure draws the two apart (b₁′, b₁″: :func:`_bias_parts`) and the note names each."""
         symbol = self.names.get("b_ih")
+        if self.cell == "gru" and PRESETS.get(self.preset, {}).get("names", {}).get("b_ih") is not None and \
+                symbol is None:  # the lecture's one bias, not written for a GRU: say why
+            return [f"b_ih, b_hh: two biases in a GRU, not one — b_hh's n rows are added inside r ⊙ "
+                    f"[{self.symbol('W_hh')} h + b_hh]ₙ"]
         if symbol is None or self.names.get("b_hh") != symbol:
             return []
         if parts:
@@ -255,6 +285,7 @@ def name_parameters(nodes: list[Node], edges, notation: Notation) -> dict[int, t
     one chain carries that chain's mark; one read in several places (tied embeddings, one encoder
     for two sentences) is one tensor and carries one name, unmarked."""
     marks = chain_marks(chains_in(nodes))
+    notation = notation.for_cell(drawn_cell(nodes))
     readers: dict[int, set] = {}
     for tail, head, _ in edges:
         if nodes[tail].kind == "parameter":
@@ -268,6 +299,19 @@ def name_parameters(nodes: list[Node], edges, notation: Notation) -> dict[int, t
         (chain,) = chains if len(chains) == 1 else (None,)
         names[position] = (short, notation.symbol(short) + chain_mark(marks.get(chain, "")))
     return _bias_parts(_told_apart(names, nodes, edges), edges)
+
+
+def drawn_cell(nodes: list[Node]) -> str:
+    """"gru" where the nodes read a GRU's recurrent weight (weight_hh: three gates' rows, 3H × H), else "" —
+    a GRU's figure keeps its two biases apart (:meth:`Notation.for_cell`). An LSTM's is 4H × H, or 4H × P
+    with a projection (P < H); an RNN's H × H."""
+    for node in nodes:  # a parameter, or its gradient drawn as an output (∂J/∂weight_hh_l0: the same shape)
+        name = node.label.split("\n")[0].removeprefix("∂J/∂")
+        if node.kind in ("parameter", "output") and node.tensors and short_name(name) == "W_hh":
+            shape = tuple(node.tensors[0].shape)
+            if len(shape) == 2 and shape[0] == 3 * shape[1]:
+                return "gru"
+    return ""
 
 
 def _bias_parts(names: dict[int, tuple[str, str]], edges) -> dict[int, tuple[str, str]]:
@@ -335,6 +379,7 @@ def parameter_notes(nodes: list[Node], edges, names: dict[int, tuple[str, str]],
     if not names:
         return []
     marks = chain_marks(chains_in(nodes))
+    notation = notation.for_cell(drawn_cell(nodes))
     if any(short in LAYER_WEIGHTS for short, _ in names.values()):  # W_hh⁽¹⁾, W_hh⁽²⁾, b_hh⁽¹⁾: layer 1 first
         ordered = sorted(set(marks.values()) or {""}, key=lambda mark: mark.replace("→", "0").replace("←", "1"))
         wanted = [notation.symbol(name) + chain_mark(mark) for name in ("W_hh", "b_hh") for mark in ordered]
@@ -371,12 +416,34 @@ def name_values(picture: Picture, notation: Notation, parameters: set[str], show
     is the layer's two, write the values (h₃⁽¹⁾, J⁽³⁾) in the notation, and the words by x_t and J_t."""
     check_asked(picture, notation, parameters)
     picture.notes += mark_notes(picture, notation)
+    notation = notation.for_cell(drawn_cell(picture.nodes))
+    name_gradients(picture, notation)
     if {"b_ih", "b_hh"} <= parameters and show_parameters:  # said once, under the figure, not drawn as two b₁
-        parts = any(name.endswith(BIAS_PARTS[1]) for node in picture.nodes for name in node.parameters)
+        drawn = [name for node in picture.nodes for name in node.parameters] + \
+            [node.label.split("\n")[0] for node in picture.nodes if node.kind == "parameter"]
+        parts = any(name.endswith(BIAS_PARTS[1]) for name in drawn)
+        if notation.merged_biases() and any(name.startswith(("b_ih", "b_hh")) for name in drawn):
+            notation = notation.for_cell("gru")  # the lecture's one bias, kept apart (name_parameters): a GRU's
         picture.notes += notation.merged_biases(parts)
     rename_values(picture, notation)
     if tokens is not None:
         write_tokens(picture, list(tokens))
+
+
+def name_gradients(picture: Picture, notation: Notation) -> None:
+    """A gradient graph's outputs named as its rules name the weights: ∂J/∂W_hh, not ∂J/∂weight_hh_l0 beside
+    a rule that says W_hh (one name per thing in a figure); marked with the layer and direction only where
+    the figure has several (∂J/∂W_hh⁽²⁾)."""
+    gradients = {}
+    for position, node in enumerate(picture.nodes):
+        first, _, rest = node.label.partition("\n")
+        if node.kind == "output" and first.startswith("∂J/∂") and _owner(first[len("∂J/∂"):]) is not None:
+            gradients[position] = (first[len("∂J/∂"):], rest)
+    marks = chain_marks({_owner(name) for name, _ in gradients.values()})
+    loss = notation.symbol("J")
+    for position, (name, rest) in gradients.items():
+        written = notation.symbol(short_name(name)) + chain_mark(marks[_owner(name)])
+        picture.nodes[position].label = f"∂{loss}/∂{written}" + ("\n" + rest if rest else "")
 
 
 def mark_notes(picture: Picture, notation: Notation) -> list[str]:

@@ -7,9 +7,21 @@ from __future__ import annotations
 
 from bisect import bisect_left, bisect_right
 
-from .geometry import LABEL_CHAR, LABEL_LINE, Box, Route, clip, finish, label_lines, off_the_corner, segment_enters
+from .geometry import (
+    LABEL_CHAR,
+    LABEL_LINE,
+    Box,
+    Route,
+    clip,
+    finish,
+    label_lines,
+    loops_left,
+    off_the_corner,
+    segment_enters,
+)
 from .picture import CHOICES
 
+LONG_BESIDE = 24  # characters: a steep arrow's label longer than this, beside it on a slide, breaks in two
 BESIDE_COLUMN = 4.0  # how far a line up past the rows in between runs from their cells' sides
 
 
@@ -89,6 +101,8 @@ class Routes:
             return finish([start, (gap_x, a.y), (gap_x, b.y)], end, label, ((start[0] + gap_x) / 2, a.y + 7))
         if tail in block_of and block_of.get(head) == block_of[tail] and abs(self.level[head] - self.level[tail]) > 1:
             return self._past_levels(tail, head, a, b, label)
+        if self.nodes[tail].loops and b.bottom > a.top and abs(a.x - b.x) < 1:  # up out of a rolled cell's top
+            return self._beside_loops(a, b, label, len(self.nodes[tail].loops))
         straight = self._straight(a, b, label)
         if tail in block_of and block_of.get(head) == block_of[tail] and self.level[head] != self.level[tail] \
                 and self._crosses_a_node(straight, tail, head):  # past a neighbour made taller by a broken label
@@ -103,9 +117,26 @@ class Routes:
         # beside the line, not on it: a steep line's label (centred on its point) to its right, clear of
         # it; ŷ_t → the next input crosses h_t at its middle, so that one is labelled before the middle
         steep = abs(end[0] - start[0]) < abs(end[1] - start[1])
-        along, beside = (0.25 if label in CHOICES else 0.5), (3 * len(label) + 6 if steep or label in CHOICES else 4)
-        return finish([start], end, label, (start[0] + (end[0] - start[0]) * along + beside,
-                                             start[1] + (end[1] - start[1]) * along + 6))
+        # on a slide a steep line's label wider than a column's gap in two lines, as between two steps: a layer's
+        # chain rule into the layer below, (∂(h₂⁽²⁾, c₂⁽²⁾)/∂h₂⁽¹⁾)ᵀ ∂J/∂(h₂⁽²⁾, c₂⁽²⁾), in one line was pushed off
+        # its own line to the left, under the previous column's (or the Σ beside the first)
+        wide = len(label) > LONG_BESIDE  # (a short one, t=1, t=2, t=3 into a Σ, (1/4) ∂J₁/∂h₁, stays one line)
+        lines = self._drawn(label) if steep and wide and label not in CHOICES else [label]
+        widest = max(len(line) for line in lines)
+        along, beside = (0.25 if label in CHOICES else 0.5), (3 * widest + 6 if steep or label in CHOICES else 4)
+        route = finish([start], end, label, (start[0] + (end[0] - start[0]) * along + beside,
+                                              start[1] + (end[1] - start[1]) * along + 6
+                                              + LABEL_LINE * (len(lines) - 1) / 2))
+        if len(lines) > 1 and route.label_at is not None:
+            route.label_lines = lines
+        return route
+
+    def _beside_loops(self, a: Box, b: Box, label: str, loops: int) -> Route:
+        """Up from a rolled cell to the node above it (layer 1's h_t into layer 2), left of the loops that arch
+        over the right part of its top: from the middle of the top it ran up along the loop's leg and arch."""
+        x = min(a.x, loops_left(a, loops) - 2 * BESIDE_COLUMN)  # clear of the loop's arrowhead too
+        start, end = (x, a.top), (x, b.bottom)
+        return finish([start], end, label, (x + 3 * len(label) + 6, (start[1] + end[1]) / 2 + 6))
 
     def _bent_under(self, tail: int, head: int, a: Box, b: Box, label: str) -> Route:
         """Inside a step, to the next level where the straight line would clip a node beside a or b (on a
@@ -370,6 +401,17 @@ class Routes:
         # input's boxes; beside the drop further up it sat on the next cell's corner)
         away = -(4 + LABEL_CHAR * len(label) / 2) if rightwards else 4 + LABEL_CHAR * len(label) / 2
         label_at = (gap_x + away, b.top + self.space.gap_y / 2 - 3)
+        # past the cells of the input's column (narrower than its input, e_t = embedding, which sets the column's
+        # width): beside their side, where the gap between two cells is wider, then beside the column's edge
+        # down to the input — down the column's edge all the way, it ran through h_t's name mid-gap (h₂⁽ᵈ⁾);
+        # the boxes level with ŷ_t count too (the next step's ŷ, the line's first stretch runs at their height)
+        passed = [box for box in self.boxes if abs(box.x - b.x) < 1 and b.top < box.bottom and box.bottom < a.y]
+        cells_x = (min(box.left for box in passed) - BESIDE_COLUMN if rightwards else
+                   max(box.right for box in passed) + BESIDE_COLUMN) if passed else gap_x
+        if passed and (cells_x - gap_x) * (1 if rightwards else -1) > 1:
+            jog_y = (min(box.bottom for box in passed) + b.top) / 2
+            points = [start, (cells_x, a.y), (cells_x, jog_y), (gap_x, jog_y), (gap_x, b.y)]
+            return finish(points, end, label, (label_at[0], min(label_at[1], jog_y - 10)))
         return finish([start, (gap_x, a.y), (gap_x, b.y)], end, label, label_at)
 
     def _started(self, head: int) -> list[int]:
