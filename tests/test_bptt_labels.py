@@ -461,3 +461,22 @@ def test_the_note_on_row_directions_comes_only_with_rows_named_by_direction():
 
     assert "the way a row runs" not in notes(seq2seq_loss(steps=2, source=NOW))
     assert ROWS_RUN.replace("→, ←", "→") in notes(last_step_loss("rnn", 3, layers=2)[1])
+
+
+def test_at_step_level_a_state_is_read_at_another_step_only_by_its_own_chain(tmp_path, monkeypatch):
+    """Two layers, two directions, one node per step: the part of ∂J/∂h₂⁽¹←⁾ through step 1 goes through
+    h₁⁽¹←⁾, its own chain's state there — never through h₁⁽¹→⁾, which does not depend on it (a label
+    once named the states step 1 passes on, of the other direction)."""
+    from tinygrad_rnn.cli import main
+
+    monkeypatch.setenv("PATH", str(tmp_path / "no-programs"))  # the library's own SVG: one text per label
+    path = tmp_path / "f.svg"
+    assert main(["graph", "--layers", "2", "--bidirectional", "--level", "step", "--backward", "-o", str(path)]) == 0
+    labels = [re.sub(r"<[^>]+>", "", text) for text in re.findall(r"<text[^>]*>(.*?)</text>", path.read_text(), re.S)]
+    chained = [label for label in labels if label.startswith("(∂")]
+    assert "(∂h1(1←)/∂h2(1←))T ∂J/∂h1(1←)" in chained and "(∂h4(1→)/∂h3(1→))T ∂J/∂h4(1→)" in chained
+    for label in chained:  # (∂X/∂Y)ᵀ: every state in X of Y's layer and direction
+        numerator, rest = label[2:].split("/∂", 1)
+        states = numerator[1:-1].split(", ") if numerator.startswith("(") and "," in numerator else [numerator]
+        mark = re.match(r"h\d\((\d[→←])\)\)T", rest).group(1)
+        assert all(state.endswith(f"({mark})") for state in states), label

@@ -207,10 +207,15 @@ def _chain_rule(forward: Picture, tail: int, head: int, value: str, generic: boo
         # h₂ is its state, h₃ — the part of ∂J/∂h₂ through it is (∂h₃/∂h₂)ᵀ ∂J/∂h₃, not J's own ("direct")
         outputs = [STEP_DIGITS.sub(str(reader.step).translate(SUBSCRIPTS), value)]
     mark = MARK.search(value)
-    if same_state and mark and not value.startswith("c"):
-        # one step of several layers: h₃⁽¹⁾ is read in step 3 too (by layer 2), and in step 4 by its own chain's
-        # cell, whose outputs (h₄⁽¹⁾, and c₄⁽¹⁾ for an LSTM) are what it reaches J through — not h₄⁽¹⁾ alone
-        outputs = [o for o in outputs if o.endswith(mark.group())] or outputs
+    if mark and not (same_state and value.startswith("c")):
+        # a step of several layers and directions: h₂⁽¹←⁾ is read at step 1 by its own chain's cell alone, so the
+        # part through step 1 is through that chain's states there (h₁⁽¹←⁾, even where nothing outside the step
+        # reads it: layer 2 reads it inside), never another direction's (h₁⁽¹→⁾ does not depend on h₂⁽¹←⁾). An
+        # LSTM's h₃⁽¹⁾ reaches J through both of its cell's outputs there (h₄⁽¹⁾, c₄⁽¹⁾): not h₄⁽¹⁾ alone
+        own = [o for o in outputs if o.endswith(mark.group())]
+        if not own and reader.kind == "group" and reader.step is not None and STEP_DIGITS.search(value):
+            own = [STEP_DIGITS.sub(str(reader.step).translate(SUBSCRIPTS), value)]
+        outputs = own or outputs
         same_state = False
     if same_state:
         same = [o for o in outputs if STEP_DIGITS.sub("", o) == STEP_DIGITS.sub("", value)]
