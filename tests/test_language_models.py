@@ -343,7 +343,7 @@ def test_greedy_generation_records_the_choices_it_feeds_back_and_draws_each_as_a
     assert decoder_steps == list(range(1, 1 + len(written) + finished))  # its own steps, s₁ first
     choices = [(picture.nodes[t].label.split("\n")[0], picture.nodes[h].label.split("\n")[0])
                for t, h, label in picture.edges if label == "argmax"]
-    assert sorted(choices) == [(f"{subscript('s', s)} = linear", f"{subscript('e', s + 1)} = embedding")
+    assert sorted(choices) == [(f"{subscript('s', s)} = linear", f"{subscript('e', s + 1)}⁽ᵈ⁾ = embedding")
                        for s in decoder_steps[:-1]]  # the scores s_t → e_{t+1} (ŷ_t = softmax(s_t)), nothing else
     assert "[BEGIN]" in named and not any(label.startswith("y") for label in named)  # fed back: no token node
     labels, placed = labelled_layout(picture)

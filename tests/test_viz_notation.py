@@ -80,7 +80,11 @@ def test_encoder_and_decoder_name_their_own_weights():
         assert all(as_written(name) in text for name in ("W_hh⁽ᵉ⁾", "W_hh⁽ᵈ⁾", "h₃⁽ᵉ⁾", "h₁⁽ᵈ⁾"))  # its own step 1
         assert as_written("h₄⁽ᵈ⁾") not in text
         assert as_written("W_hh,") not in text  # no bare name that would say the two share it
+        # e₁ of the encoder (E_x x₁) and of the decoder (E_y y₀): two tensors, two names
+        assert all(as_written(name) in text for name in ("e₁⁽ᵉ⁾", "e₃⁽ᵉ⁾", "e₁⁽ᵈ⁾", "e₂⁽ᵈ⁾"))
     backward = build_picture((loss,), level="cell", backward=True)
+    gradients = {label for _, _, label in backward.edges if label.startswith("∂J/∂e")}
+    assert {"∂J/∂e₁⁽ᵉ⁾", "∂J/∂e₁⁽ᵈ⁾"} <= gradients and "∂J/∂e₁" not in gradients
     sums = [n.label for n in backward.nodes if n.label.startswith("∂J/∂W_ih")]
     assert sorted(s.split(" =")[0] for s in sums) == ["∂J/∂W_ih⁽ᵈ⁾", "∂J/∂W_ih⁽ᵉ⁾"]
 

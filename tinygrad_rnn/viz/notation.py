@@ -478,14 +478,20 @@ def rename_values(picture: Picture, notation: Notation) -> None:
     renamed = {name for name in notation.names if name not in LAYER_WEIGHTS + MODEL_WEIGHTS}
     renamed |= set(VALUES) | set(GATES)  # f₁ and h₁ alike: f⁽¹⁾ where the lecture writes time above
 
-    def write(text: str, chain) -> str:
+    # an encoder's e₁ and its decoder's are two tensors (E_x x₁, E_y y₀): each marked with the module whose
+    # cell reads it, as the states are, where a picture has several modules (one module's e_t is its own)
+    several_modules = len({chain[0] for chain in marks}) > 1
+
+    def write(text: str, chain, reader=None) -> str:
         mark = marks.get(chain, "")
+        embedded = marks.get(reader, "") if several_modules else ""
 
         def one(match: re.Match) -> str:
             base, step = match.group(1), match.group(2)
             if base not in renamed:
                 return match.group(0)
-            own = "" if base in PER_STEP_VALUES else mark  # x_t, e_t, ŷ_t, J_t: the model's, not a chain's
+            # x_t, ŷ_t, J_t: the model's, not a chain's; e_t: the module's that reads it, where that is in doubt
+            own = embedded if base == "e" else "" if base in PER_STEP_VALUES else mark
             return notation.at_step(base, step.lstrip("_").translate(DIGITS) if step else None, own)
         return TOKEN.sub(one, text)
 
@@ -496,7 +502,7 @@ def rename_values(picture: Picture, notation: Notation) -> None:
             chain = _reader_chain(picture, node)
         if "∂" in rest:  # a Σ node's every line names gradients: ∂J/∂W_hh = Σₜ ∂J/∂W_hh|ₜ (J is L in one lecture)
             rest = "\n".join(write(line, chain) for line in rest.split("\n"))
-        node.label = write(first, chain) + ("\n" + rest if rest else "")
+        node.label = write(first, chain, _reader_chain(picture, node)) + ("\n" + rest if rest else "")
     backward = picture.backward
     edges = []
     for tail, head, label in picture.edges:
@@ -508,7 +514,8 @@ def rename_values(picture: Picture, notation: Notation) -> None:
             out, value = write(chained.group(1), chain_of(a)), write(chained.group(2), chain_of(b))
             edges.append((tail, head, f"(∂{out}/∂{value})ᵀ ∂{notation.symbol('J')}/∂{out}"))  # L in CMU's
             continue
-        edges.append((tail, head, write(label, chain_of(owner)) if label else label))
+        reader = a if flows_back else b  # the cell that reads a value (e₁ into encoder cell 1) marks it
+        edges.append((tail, head, write(label, chain_of(owner), chain_of(reader)) if label else label))
     picture.edges = edges
     for node in picture.nodes:
         node.loops = [write(loop, chain_of(node)) for loop in node.loops]
