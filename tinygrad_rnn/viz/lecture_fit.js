@@ -123,26 +123,37 @@ function tinygradRnnFit(root, graph, note) {
     return svg.wholeBoxes;
   }
   // Where a window of ``size`` along one axis starts (within first … first + extent) so that neither
-  // of its sides cuts a span and the focus stays whole: the start nearest the one asked for; where
-  // every start that keeps the focus cuts something, the start asked for (a window that cuts nothing
-  // but has lost what the stage is about is no choice: a few steps' window onto a language model
-  // once slid to the figure's far end).
+  // of its sides cuts a span and the focus stays whole: the start nearest the one asked for (a window
+  // that cuts nothing but has lost what the stage is about is no choice). Where every start that keeps
+  // the focus cuts something, the one that leaves the most whole in view, what its sides cut clipped
+  // off: [start, first shown, last shown].
   function wholeAlong(start, size, first, extent, spans, focus) {
     const pad = 4, low = first, high = first + extent - size;
     if (high <= low) return [low, low, low + size];  // the whole axis in view
     const padded = spans.map(([a, b]) => [a - pad, b + pad]);
-    const cuts = (edge) => padded.some(([a, b]) => a < edge - 0.01 && b > edge + 0.01);
     const keeps = (c) => c <= focus[0] + 0.01 && c + size >= focus[1] - 0.01;
-    const nearest = [start, low, high, ...padded.flatMap(([a, b]) => [a, b - size, b, a - size])]
-      .filter((c) => c >= low - 0.01 && c <= high + 0.01 && !cuts(c) && !cuts(c + size) && keeps(c))
-      .sort((p, q) => Math.abs(p - start) - Math.abs(q - start));
-    if (nearest.length) return [nearest[0], nearest[0], nearest[0] + size];
-    let from = start, to = start + size;  // every start cuts something: show only what lies whole inside
-    for (const [a, b] of padded) {
-      if (a < from - 0.01 && b > from + 0.01) from = b;
-      if (a < to - 0.01 && b > to + 0.01) to = a;
+    const starts = [start, low, high, ...padded.flatMap(([a, b]) => [a, b - size, b, a - size])]
+      .filter((c) => c >= low - 0.01 && c <= high + 0.01 && keeps(c));
+    let best = null;
+    for (const c of starts.length ? starts : [start]) {
+      const [from, to] = wholeInside(c, c + size, padded);
+      const better = !best || to - from > best[2] - best[1] + 0.01 ||
+        to - from > best[2] - best[1] - 0.01 && Math.abs(c - start) < Math.abs(best[0] - start);
+      if (better) best = [c, from, to];
     }
-    return from < to ? [start, from, to] : [start, start, start + size];
+    return best[1] < best[2] ? best : [start, start, start + size];
+  }
+  // The part of from … to that cuts no span: each side moved in past what it cuts (again, as a side
+  // moved past one span may land in another).
+  function wholeInside(from, to, padded) {
+    for (let moved = true; moved && from < to;) {
+      moved = false;
+      for (const [a, b] of padded) {
+        if (a < from - 0.01 && b > from + 0.01) { from = b; moved = true; }
+        if (a < to - 0.01 && b > to + 0.01) { to = a; moved = true; }
+      }
+    }
+    return [from, to];
   }
 
   // Only the part of the window that cuts no node shows: the rest of the SVG's box is clipped.
@@ -157,11 +168,13 @@ function tinygradRnnFit(root, graph, note) {
   }
 
   // The window glides to its new place as the stage changes; the first window of a view (a page
-  // opened at #stage=18, a view just shown) is set at once, as is one with reduced motion or printing.
-  // The clip, which is the new window's, is set when the glide ends: on the way it would hide what moves.
-  function moveTo(svg, view) {
+  // opened at #stage=18, a view just shown) is set at once, as is the same stage's fitted again (the
+  // window resized, the page's fonts in) and any with reduced motion or printing. The clip, which is
+  // the new window's, is set when the glide ends: on the way it would hide what moves.
+  function moveTo(svg, view, stage) {
     cancelAnimationFrame(Number(svg.dataset.tween || 0));
-    const first = svg.dataset.window === undefined;
+    const first = svg.dataset.window === undefined || svg.shownStage === stage;
+    svg.shownStage = stage;
     svg.dataset.window = view.map((v) => v.toFixed(1)).join(" ");
     const from = (svg.getAttribute("viewBox") || "").split(" ").map(Number);
     const set = (box) => svg.setAttribute("viewBox", box.map((v) => v.toFixed(2)).join(" "));
@@ -264,7 +277,7 @@ function tinygradRnnFit(root, graph, note) {
       }
     }
     const shown = windowFor(panel, svg, stage, whole);
-    moveTo(svg, shown);
+    moveTo(svg, shown, stage);
     describe(panel, svg, shown, stage.phase === "rolled");
   };
 }
