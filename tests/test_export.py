@@ -82,6 +82,7 @@ def test_every_stage_passes_the_text_test(exported):
 LECTURES = {"default": [], "rnn, --loss every --steps 4": ["--loss", "every", "--steps", "4"],
             "lstm, --loss every --steps 4": ["--cell", "lstm", "--loss", "every", "--steps", "4"],
             "gru, --loss every --steps 4": ["--cell", "gru", "--loss", "every", "--steps", "4"],
+            "rnn, --loss every": ["--loss", "every"], "lstm, --loss every": ["--cell", "lstm", "--loss", "every"],
             "20 steps": ["--steps", "20"]}
 
 
@@ -131,6 +132,33 @@ def test_a_window_says_which_steps_are_in_view(lecture_stages):
                 assert first <= stage["t"] <= last, f"{name}: step {stage['t']} is not in the window {first}–{last}"
         elif not windowed:
             assert not said, f"{name}: the whole figure, said to be a window"
+
+
+def test_a_backward_stage_shows_the_cells_it_is_about(lecture_stages):
+    """Going back, stage t's text is about ∂J/∂h_t, which the cells' row draws: the window holds the cells
+    of steps t and t+1 (the state arrows lit between them) whole, then the rows the pass comes from —
+    with a loss at every step, step t's head first; its J_t too where the window is tall enough, else the
+    line says the figure goes on above (an LSTM language model's window showed only the J_t and head rows)."""
+    page, slides = lecture_stages
+    panel, figures = page.data["panels"][0], page.slides[0]
+    for (name, root), stage in zip(slides, panel["stages"], strict=True):
+        if stage["phase"] != "backward" or stage["t"] > panel["steps"]:
+            continue
+        nested = next(element for element in root.iter(SVG + "svg") if element is not root)
+        x, y, w, h = (float(v) for v in nested.get("viewBox").split())
+        boxes = {int(node.get("data-index")): [float(node.find(SVG + "rect").get(k)) for k in ("x", "y", "width",
+                                                                                            "height")]
+                 for node in nested.iter(SVG + "g") if node.get("data-index") and node.find(SVG + "rect") is not None}
+        shown = {i for i, (bx, by, bw, bh) in boxes.items() if x <= bx and bx + bw <= x + w and y <= by and
+                 by + bh <= y + h}
+        t = stage["t"]
+        cells = figures["cells"][str(t)] + figures["cells"].get(str(t + 1), [])
+        assert set(cells) <= shown, f"{name}: the cells of steps {t} and {t + 1} are not in the window"
+        loss_column = sorted(figures.get("above", {}).get(str(t), []), key=lambda i: -boxes[i][1])  # from below
+        if loss_column:
+            assert loss_column[0] in shown, f"{name}: step {t}'s head, the row the pass comes from, is out of view"
+            text = "".join(root.itertext())
+            assert set(loss_column) <= shown or "goes on above" in text, f"{name}: J_{t} cut off, unsaid"
 
 
 def test_each_stage_paints_the_figure_as_the_page_does(exported):

@@ -17,7 +17,7 @@ from drawing_cases import last_step_loss
 from slide_number_cases import APART, CASES
 
 import tinygrad_rnn as tr
-from tinygrad_rnn import analysis, viz
+from tinygrad_rnn import analysis, cli, viz
 from tinygrad_rnn.cli import language_model_loss
 from tinygrad_rnn.viz.numbers import digits_to_tell_apart, slide_number
 
@@ -460,22 +460,40 @@ def test_what_the_page_shows_is_in_the_notation_not_code(browser, tmp_path, nota
     assert any("∂J/∂h" in line for line in shown) and problems == []
 
 
-CUT_NODES = """() => {
+# The figure's SVG on screen (``svg``), what of it shows (``frame``: its box less its clip-path's inset, one
+# to four values as CSS's shorthand: Chromium writes four zeros as inset(0px)) and whether a box lies in it
+FRAME = """
   const svg = [...document.querySelectorAll('.tgr-lecture .figure svg')].find(s => s.getClientRects().length);
-  const box = svg.getBoundingClientRect(), cut = [];
-  // what shows: the SVG's box less its clip-path's inset (top right bottom left, in px)
-  const inset = (getComputedStyle(svg).clipPath.match(/inset\\(([^)]*)\\)/) || [, '0 0 0 0'])[1]
-    .split(/\\s+/).map(parseFloat);
-  const frame = {left: box.left + inset[3], right: box.right - inset[1], top: box.top + inset[0],
-                 bottom: box.bottom - inset[2]};
+  const box = svg.getBoundingClientRect();
+  const [top, right = top, bottom = top, left = right] = (getComputedStyle(svg).clipPath
+    .match(/inset\\(([^)]*)\\)/) || [, '0'])[1].trim().split(/\\s+/).map(parseFloat);
+  const frame = {left: box.left + left, right: box.right - right, top: box.top + top, bottom: box.bottom - bottom};
+  const inFrame = (r) => r.left >= frame.left - 0.5 && r.right <= frame.right + 0.5 && r.top >= frame.top - 0.5 &&
+    r.bottom <= frame.bottom + 0.5;
+"""
+
+
+def test_the_frame_reads_every_form_of_the_clip(browser, tmp_path):
+    """inset(0px) is four zeros, not one (read as one, the frame was NaN and no node was ever found cut)."""
+    path = tmp_path / "clip.html"
+    path.write_text('<div class="tgr-lecture"><div class="figure"><svg style="width: 100px; height: 50px"></svg>'
+                    '</div></div>', encoding="utf-8")
+    page, problems = open_page(browser, path)
+    frames = [page.evaluate("(clip) => { document.querySelector('svg').style.clipPath = clip;" + FRAME +
+                            " return [frame.left - box.left, box.right - frame.right, frame.top - box.top, "
+                            "box.bottom - frame.bottom]; }", clip)
+              for clip in ("", "inset(0px)", "inset(1px 2px)", "inset(1px 2px 3px)", "inset(1px 2px 3px 4px)")]
+    assert frames == [[0, 0, 0, 0], [0, 0, 0, 0], [2, 2, 1, 1], [2, 2, 1, 3], [4, 2, 1, 3]]
+    assert problems == []
+
+
+CUT_NODES = """() => {""" + FRAME + """  const cut = [];
   for (const item of [...svg.querySelectorAll('.node'), ...svg.querySelectorAll('text')]) {
     const r = item.getBoundingClientRect();
     if (!r.width) continue;
     const meets = r.right > frame.left + 0.5 && r.left < frame.right - 0.5 && r.bottom > frame.top + 0.5 &&
       r.top < frame.bottom - 0.5;
-    const inside = r.left >= frame.left - 0.5 && r.right <= frame.right + 0.5 && r.top >= frame.top - 0.5 &&
-      r.bottom <= frame.bottom + 0.5;
-    if (meets && !inside) cut.push(item.textContent.trim().slice(0, 24));
+    if (meets && !inFrame(r)) cut.push(item.textContent.trim().slice(0, 24));
   }
   return cut;
 }"""
@@ -500,24 +518,17 @@ def test_the_figures_window_cuts_no_node_and_no_label(browser, tmp_path):
     assert problems == []
 
 
-LOSS_IN_VIEW = """(t) => {
-  const svg = [...document.querySelectorAll('.tgr-lecture .figure svg')].find(s => s.getClientRects().length);
-  const box = svg.getBoundingClientRect();
-  // what shows: the SVG's box less its clip-path's inset (one to four values, as CSS's shorthand)
-  const [top, right = top, bottom = top, left = right] = (getComputedStyle(svg).clipPath
-    .match(/inset\\(([^)]*)\\)/) || [, '0'])[1].trim().split(/\\s+/).map(parseFloat);
-  const frame = {left: box.left + left, right: box.right - right, top: box.top + top, bottom: box.bottom - bottom};
+LOSS_IN_VIEW = """(t) => {""" + FRAME + """
   const loss = [...svg.querySelectorAll('.node.group')].find(n => n.textContent.startsWith(`J${t} = `));
-  const r = loss.getBoundingClientRect();
-  return r.top >= frame.top - 0.5 && r.bottom <= frame.bottom + 0.5 && r.left >= frame.left - 0.5 &&
-    r.right <= frame.right + 0.5;
+  return inFrame(loss.getBoundingClientRect());
 }"""
 
 
 @pytest.mark.parametrize("width, height", [(1280, 720), (1920, 1080)])
 def test_a_backward_stage_shows_the_loss_its_text_names(browser, tmp_path, width, height):
     """Going back with a loss at every step, stage t's text is ∂J/∂h_t = (1/T) ∂J_t/∂h_t + …: the window
-    shows J_t (at t = 4 of an LSTM language model it showed the cells, the loss row above the window)."""
+    shows J_t where it fits under the cells' row (at t = 4 of an LSTM language model it showed the cells, the
+    loss row above the window)."""
     loss, _ = language_model_loss("lstm", steps=4)
     path = viz.lecture(loss, tokens="the students opened their books".split()).save(tmp_path / "lm.html")
     page, problems = open_page(browser, path, width, height, motion="reduce")
@@ -528,5 +539,73 @@ def test_a_backward_stage_shows_the_loss_its_text_names(browser, tmp_path, width
     for stage, t in backward:
         go_to(page, stage)
         page.wait_for_timeout(100)  # the window is set in the frame after the stage
-        assert page.evaluate(LOSS_IN_VIEW, t), (width, height, t)
+        # J_t, or (where the stage's equation and bars leave too little height: the last stage at 1,280 × 720)
+        # the cells first, the note saying the figure goes on above
+        assert page.evaluate(LOSS_IN_VIEW, t) or "▲" in page.inner_text(".window-note"), (width, height, t)
+    assert problems == []
+
+
+NODES_IN_VIEW = """(indices) => {""" + FRAME + """
+  return indices.map((i) => inFrame(svg.querySelector(`[data-index="${i}"]`).getBoundingClientRect()));
+}"""
+
+
+@pytest.fixture(scope="module")
+def language_models(tmp_path_factory):
+    """``tinygrad-rnn lecture --cell CELL --loss every`` (8 steps) for a tanh RNN and an LSTM, saved once."""
+    folder = tmp_path_factory.mktemp("language_models")
+    pages = {}
+    for cell in ("rnn", "lstm"):
+        args = cli.build_parser().parse_args(["lecture", "--cell", cell, "--loss", "every"])
+        pages[cell] = viz.lecture(*cli._last_step_loss(cell, args)).save(folder / f"{cell}.html")
+    return pages
+
+
+@pytest.mark.parametrize("width, height", [(1280, 720), (1920, 1080)])
+@pytest.mark.parametrize("cell", ["rnn", "lstm"])
+def test_a_backward_stage_shows_the_cells_it_is_about(browser, language_models, cell, width, height):
+    """Going back, stage t is about ∂J/∂h_t: the window holds the cells of steps t and t+1 (the state arrows
+    lit between them) whole, then step t's head, the row its own loss comes from, and J_t, or the note says
+    the figure goes on above (an 8-step LSTM language model's page at 1,920 × 1,080 showed the head and
+    J_t rows with the cells cut off)."""
+    page, problems = open_page(browser, language_models[cell], width, height, motion="reduce")
+    panel = page.evaluate("JSON.parse(document.querySelector('script.tgr-data').textContent)")["panels"][0]
+    boxes = {int(i): box for i, box in page.evaluate(
+        "() => Object.fromEntries([...document.querySelectorAll('.view.unrolled .node')].map(n => "
+        "[n.dataset.index, n.querySelector('rect').getBBox().y]))").items()}
+    for stage, found in enumerate(panel["stages"], 1):
+        t = found["t"]
+        if found["phase"] != "backward" or t > panel["steps"]:
+            continue
+        go_to(page, stage)
+        cells = panel["cells"][str(t)] + panel["cells"].get(str(t + 1), [])
+        assert all(page.evaluate(NODES_IN_VIEW, cells)), (cell, width, height, stage, "the cells of t and t+1")
+        loss_column = sorted(panel["above"][str(t)], key=lambda i: -boxes[i])  # the head first, then J_t
+        # then the rows above, as they fit (at 1,280 × 720 the last stage's equation and bars need the page's
+        # width, and the window under them holds the cells alone): what is out of view, the note says is above
+        shown = page.evaluate(NODES_IN_VIEW, loss_column)
+        assert shown == sorted(shown, reverse=True), (cell, width, height, stage, "J_t shown, its head not")
+        assert all(shown) or "▲" in page.inner_text(".window-note"), (cell, width, height, stage, "J_t")
+    assert problems == []
+
+
+def test_a_page_opened_at_a_stage_shows_its_window_at_once(browser, language_models):
+    """#stage=18 opens with the stage's window set, its clip the window's, not a glide from the whole figure
+    with the window's clip over it (headless Chromium's screenshots showed the figure tiny or not at all)."""
+    page, problems = open_page(browser, language_models["lstm"], 1920, 1080)  # motion allowed: no glide at first
+    page.goto(language_models["lstm"].resolve().as_uri() + "#stage=18")
+    view, window = page.evaluate("() => { const s = [...document.querySelectorAll('.figure svg')]"
+                                 ".find(s => s.getClientRects().length); return [s.getAttribute('viewBox'), "
+                                 "s.dataset.window]; }")
+    assert [round(float(v), 1) for v in view.split()] == [float(v) for v in window.split()]
+    assert page.evaluate(CUT_NODES) == []
+    # a glide whose frames are stamped before it began (as under virtual time) stays between its two windows
+    page.evaluate("""() => { const raf = window.requestAnimationFrame;
+      window.requestAnimationFrame = (f) => raf((now) => f(now - 5000)); }""")
+    page.keyboard.press("ArrowLeft")
+    page.wait_for_timeout(100)
+    now, to = page.evaluate("() => { const s = [...document.querySelectorAll('.figure svg')].find(s => "
+                            "s.getClientRects().length); return [s.getAttribute('viewBox'), s.dataset.window]; }")
+    for value, start, end in zip(*([float(v) for v in box.split()] for box in (now, view, to)), strict=True):
+        assert min(start, end) - 0.1 <= value <= max(start, end) + 0.1, (now, view, to)
     assert problems == []

@@ -157,7 +157,9 @@ def stage_slide(panel: dict, figures: dict, stage: dict, text: list[list[Run]], 
         more += _captions(captions, backward, scale, x, y + 10, column, notation)[0]
         bars = (x, HEIGHT - 70 - BARS_PX, column, BARS_PX)
     else:  # under the figure: its captions, then the equations at the left and the bars at the right
-        more, y = _captions(captions, backward, scale, MARGIN, view[1] + view[3], WIDTH - 2 * MARGIN, notation)
+        # a little apart from the figure where the box leaves room: the arrows its window cuts end at its edge
+        under = min(view[1] + view[3] + CAPTION_GAP_PX, box[1] + box[3])
+        more, y = _captions(captions, backward, scale, MARGIN, under, WIDTH - 2 * MARGIN, notation)
         more += _equations(text, MARGIN, y + 10, EQUATIONS_PX)[0]
         bars = (MARGIN + EQUATIONS_PX + 40, y + 10, WIDTH - 2 * MARGIN - EQUATIONS_PX - 40, HEIGHT - 80 - y)
     parts += more
@@ -194,6 +196,7 @@ def _layout(figure: str, stages: list[tuple[dict, list[list[Run]]]], notes: list
 LEADING = BODY_PX * 1.45  # the equations' line spacing
 LEGEND_PX = 52  # the colour scale's row under the figure (backward)
 CAPTION_PX = 30  # a line of the figure's notes (24 px)
+CAPTION_GAP_PX = 16  # between a figure and its captions under it, where there is room
 BARS_PX = 340  # the sum's bars, their title and the running sum under them
 EQUATIONS_PX = 1120  # the equations' width under a wide figure
 COLUMNS_PX = (600, 780)  # the widths of a text column beside the figure

@@ -397,6 +397,8 @@ function tinygradRnnLecture(root) {
     }
     show();
     if (standalone && stageInUrl() !== null) go(state.stage);  // an out-of-range stage: the URL says where it is
+    // the equation's size (and so the figure's box) can change once the page's fonts are in: fitted again
+    if (document.fonts) document.fonts.ready.then(() => render());
   }
 
   if (data.text) {

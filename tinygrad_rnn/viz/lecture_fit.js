@@ -37,24 +37,37 @@ function tinygradRnnFit(root, graph, note) {
   }
   const cellsOf = (panel, svg, t) => (panel.cells[String(t)] || []).map((i) => svg.querySelector(`[data-index="${i}"]`));
 
-  // What the stage is about: the cell of step t (forward: with the step it came from; backward: with
-  // the one the gradient came from, and step t's own loss above it, which its text names: ∂J_t/∂h_t),
-  // the loss where the backward pass starts, the loop when rolled.
+  // Step t's own loss column above its cell (its head and J_t), where each step has one.
   const aboveOf = (panel, svg, t) => ((panel.above || {})[String(t)] || [])
     .map((i) => svg.querySelector(`[data-index="${i}"]`));
-  function focusOf(panel, svg, stage) {
+
+  // What the stage is about: the cell of step t (forward: with the step it came from; backward: with
+  // the one the gradient came from), the loss where the backward pass starts, the loop when rolled —
+  // the widest of these that fits ``width``. Its rows come first; the window then takes in the rows
+  // the pass comes from while they fit (going back with a loss at every step: step t's head, then J_t,
+  // which the stage's text names: ∂J/∂h_t = (1/T) ∂J_t/∂h_t + …). Going back, its sides take in that
+  // loss column (J_t is wider than its cell), so that those rows, where they fit, are whole; its top and
+  // bottom stay the cells' (stage_window.py: the same rule for an exported stage).
+  function focusOf(panel, svg, stage, width) {
     if (stage.phase === "rolled") return boxOf(svg.querySelectorAll(".node.group"));
     const t = Math.min(stage.t === null ? 1 : stage.t, panel.steps + 1);
     if (t > panel.steps) return boxOf(svg.querySelectorAll(".node.output"));
     const neighbour = stage.phase === "forward" ? t - 1 : stage.phase === "backward" ? t + 1 : t;
     const own = boxOf(cellsOf(panel, svg, t)), both = boxOf([...cellsOf(panel, svg, t), ...cellsOf(panel, svg, neighbour)]);
     const above = stage.phase === "backward" ? boxOf(aboveOf(panel, svg, t)) : null;
-    if (!above || !own) return { own, both };
-    // J_t whole, and the cells' upper half under it (h_t leaves the cell's top): a column taller than the
-    // window loses the cells' lower edge, not the loss the text is about (stage_window.py: the same)
-    const withLoss = (b) => b && { left: Math.min(b.left, above.left), right: Math.max(b.right, above.right),
-      top: Math.min(b.top, above.top), bottom: Math.max(above.bottom, (b.top + b.bottom) / 2) };
-    return { own: withLoss(own), both: withLoss(both) };
+    const across = (b) => ({ ...b, left: Math.min(b.left, above.left), right: Math.max(b.right, above.right) });
+    const choices = [both, own].filter(Boolean).flatMap((b) => above ? [across(b), b] : [b]);
+    return choices.find((b) => b.right - b.left <= width) || own;
+  }
+  // The rows a backward stage's text is about, from step t's J_t down to the cells of t and t+1: the
+  // tallest of them over the steps (0 without a loss at every step), in the figure's units.
+  function lossColumnHeight(panel, svg) {
+    let tallest = 0;
+    for (const t of Object.keys(panel.above || {}).map(Number)) {
+      const b = boxOf([...aboveOf(panel, svg, t), ...cellsOf(panel, svg, t), ...cellsOf(panel, svg, t + 1)]);
+      if (b) tallest = Math.max(tallest, b.bottom - b.top + 2 * 4);  // (the window's pad either side)
+    }
+    return tallest;
   }
 
   // The viewBox that shows the stage: the whole figure if its text is large enough so, else a window.
@@ -65,13 +78,7 @@ function tinygradRnnFit(root, graph, note) {
     const needed = parseFloat(getComputedStyle(root).fontSize) / smallestFont(svg);  // px per unit
     if (whole || Math.min(box.width / fw, box.height / fh) >= needed || !box.width || !box.height) return full;
     const w = Math.min(fw, box.width / needed), h = Math.min(fh, box.height / needed);
-    let focus = focusOf(panel, svg, stage);
-    if (focus && "own" in focus) focus = focus.both && focus.both.right - focus.both.left <= w ? focus.both : focus.own;
-    focus = focus || { left: fx, right: fx + fw, top: fy, bottom: fy + fh };
-    // taller than the window going back: its top, where the pass comes from (J_t, which the text names),
-    // kept whole even where what lies under it is then cut off (clipped)
-    const lossFirst = stage.phase === "backward" && focus.bottom - focus.top > h;
-    if (lossFirst) focus = { ...focus, bottom: focus.top + h };
+    const focus = focusOf(panel, svg, stage, w) || { left: fx, right: fx + fw, top: fy, bottom: fy + fh };
     // the focus's column (its input below, its output and loss above) when it fits; else the part the
     // pass comes from: the inputs going forward, the loss coming back
     const column = boxOf([...svg.querySelectorAll(".node")].filter((node) => {
@@ -92,11 +99,10 @@ function tinygradRnnFit(root, graph, note) {
     let across, down;
     for (let pass = 0; pass < 2; pass++) {
       across = wholeAlong(x, w, fx, fw, boxes.filter((b) => b.bottom > y && b.top < y + h)
-        .map((b) => [b.left, b.right]), [focus.left, focus.right], lossFirst);
+        .map((b) => [b.left, b.right]), [focus.left, focus.right]);
       x = across[0];
-      const spans = boxes.filter((b) => b.right > x && b.left < x + w).map((b) => [b.top, b.bottom]);
-      down = lossFirst ? fromTheTop(clamp(focus.top - 6, fy, fy + fh - h), h, spans) :
-        wholeAlong(y, h, fy, fh, spans, [focus.top, focus.bottom]);
+      down = wholeAlong(y, h, fy, fh, boxes.filter((b) => b.right > x && b.left < x + w)
+        .map((b) => [b.top, b.bottom]), [focus.top, focus.bottom]);
       y = down[0];
     }
     const view = [x, y, w, h];
@@ -117,33 +123,39 @@ function tinygradRnnFit(root, graph, note) {
     return svg.wholeBoxes;
   }
   // Where a window of ``size`` along one axis starts (within first … first + extent) so that neither
-  // of its sides cuts a span: the start nearest the one asked for, one that keeps the focus whole
-  // first; the start asked for where every start cuts something — or, with ``keep``, where none that
-  // cuts nothing keeps the focus (what its sides cut is clipped off).
-  function wholeAlong(start, size, first, extent, spans, focus, keep = false) {
+  // of its sides cuts a span and the focus stays whole: the start nearest the one asked for (a window
+  // that cuts nothing but has lost what the stage is about is no choice). Where every start that keeps
+  // the focus cuts something, the one that leaves the most whole in view, what its sides cut clipped
+  // off: [start, first shown, last shown].
+  function wholeAlong(start, size, first, extent, spans, focus) {
     const pad = 4, low = first, high = first + extent - size;
     if (high <= low) return [low, low, low + size];  // the whole axis in view
     const padded = spans.map(([a, b]) => [a - pad, b + pad]);
-    const cuts = (edge) => padded.some(([a, b]) => a < edge - 0.01 && b > edge + 0.01);
-    const candidates = [start, low, high, ...padded.flatMap(([a, b]) => [a, b - size, b, a - size])]
-      .filter((c) => c >= low - 0.01 && c <= high + 0.01 && !cuts(c) && !cuts(c + size));
     const keeps = (c) => c <= focus[0] + 0.01 && c + size >= focus[1] - 0.01;
-    const ranked = candidates.sort((p, q) => (keeps(q) - keeps(p)) || Math.abs(p - start) - Math.abs(q - start));
-    if (ranked.length && (!keep || keeps(ranked[0]))) return [ranked[0], ranked[0], ranked[0] + size];
-    let from = start, to = start + size;  // every start cuts something: show only what lies whole inside
-    for (const [a, b] of padded) {
-      if (a < from - 0.01 && b > from + 0.01) from = b;
-      if (a < to - 0.01 && b > to + 0.01) to = a;
+    const starts = [start, low, high, ...padded.flatMap(([a, b]) => [a, b - size, b, a - size])]
+      .filter((c) => c >= low - 0.01 && c <= high + 0.01 && keeps(c));
+    let best = null;
+    for (const c of starts.length ? starts : [start]) {
+      const [from, to] = wholeInside(c, c + size, padded);
+      const better = !best || to - from > best[2] - best[1] + 0.01 ||
+        to - from > best[2] - best[1] - 0.01 && Math.abs(c - start) < Math.abs(best[0] - start);
+      if (better) best = [c, from, to];
     }
-    return from < to ? [start, from, to] : [start, start, start + size];
+    return best[1] < best[2] ? best : [start, start, start + size];
+  }
+  // The part of from … to that cuts no span: each side moved in past what it cuts (again, as a side
+  // moved past one span may land in another).
+  function wholeInside(from, to, padded) {
+    for (let moved = true; moved && from < to;) {
+      moved = false;
+      for (const [a, b] of padded) {
+        if (a < from - 0.01 && b > from + 0.01) { from = b; moved = true; }
+        if (a < to - 0.01 && b > to + 0.01) { to = a; moved = true; }
+      }
+    }
+    return [from, to];
   }
 
-  // A window from ``start`` down (the loss at its top, whole): what its lower side would cut is clipped off.
-  function fromTheTop(start, size, spans) {
-    let to = start + size;
-    for (const [a, b] of spans.map(([a, b]) => [a - 4, b + 4])) if (a < to - 0.01 && b > to + 0.01) to = a;
-    return [start, start, Math.max(to, start + 1)];
-  }
   // Only the part of the window that cuts no node shows: the rest of the SVG's box is clipped.
   function clipTo(svg, view) {
     svg.style.clipPath = "";
@@ -155,18 +167,29 @@ function tinygradRnnFit(root, graph, note) {
     svg.style.clipPath = `inset(${top.toFixed(1)}px ${right.toFixed(1)}px ${bottom.toFixed(1)}px ${left.toFixed(1)}px)`;
   }
 
-  function moveTo(svg, view) {
+  // The window glides to its new place as the stage changes; the first window of a view (a page
+  // opened at #stage=18, a view just shown) is set at once, as is the same stage's fitted again (the
+  // window resized, the page's fonts in) and any with reduced motion or printing. The clip, which is
+  // the new window's, is set when the glide ends: on the way it would hide what moves.
+  function moveTo(svg, view, stage) {
     cancelAnimationFrame(Number(svg.dataset.tween || 0));
+    const first = svg.dataset.window === undefined || svg.shownStage === stage;
+    svg.shownStage = stage;
     svg.dataset.window = view.map((v) => v.toFixed(1)).join(" ");
     const from = (svg.getAttribute("viewBox") || "").split(" ").map(Number);
     const set = (box) => svg.setAttribute("viewBox", box.map((v) => v.toFixed(2)).join(" "));
     const still = reduceMotion || root.dataset.printing !== undefined;  // paper is printed at once
-    if (still || from.length !== 4 || from.some(Number.isNaN)) { set(view); return; }
+    svg.style.clipPath = "";
+    const there = from.length === 4 && from.every((f, i) => Math.abs(f - view[i]) < 0.05);  // (a render again)
+    if (first || still || there || from.length !== 4 || from.some(Number.isNaN)) { set(view); clipTo(svg, view); return; }
     const start = performance.now();
     const frame = (now) => {
-      const k = Math.min(1, (now - start) / 450), eased = k * (2 - k);
+      // a frame's time may precede ``start`` (it is when the frame began; headless Chromium's virtual
+      // time runs it far behind): the glide's fraction stays within 0 … 1, never out past the figure
+      const k = clamp((now - start) / 450, 0, 1), eased = k * (2 - k);
       set(from.map((f, i) => f + (view[i] - f) * eased));
       if (k < 1) svg.dataset.tween = String(requestAnimationFrame(frame));
+      else clipTo(svg, view);
     };
     svg.dataset.tween = String(requestAnimationFrame(frame));
   }
@@ -194,8 +217,10 @@ function tinygradRnnFit(root, graph, note) {
 
   // The layout that shows more of the figure at the readable scale: the figure across the top
   // (wide unrolled strips) or beside the equation and the bars (tall figures, long language models).
-  // A layout in which the equation, the bars or the page itself would overflow is not a choice.
-  function chooseLayout(svg, equation) {
+  // A layout in which the equation, the bars or the page itself would overflow is not a choice; of
+  // the others, one whose window is tall enough for what a backward stage is about (J_t down to the
+  // cells of t and t+1, with a loss at every step: ``column``, in the figure's units) comes first.
+  function chooseLayout(svg, equation, column) {
     const [, , fw, fh] = fullBox(svg);
     const needed = parseFloat(getComputedStyle(root).fontSize) / smallestFont(svg);
     let best = null;
@@ -204,7 +229,9 @@ function tinygradRnnFit(root, graph, note) {
       fitEquation(equation);
       const box = svg.getBoundingClientRect();
       const scale = Math.min(box.width / fw, box.height / fh);
-      const shown = (fits() ? 1 : 0) + Math.min(1, box.width / needed / fw) * Math.min(1, box.height / needed / fh);
+      const holds = Math.min(fh, box.height / needed) >= Math.min(fh, column) - 0.5;
+      const shown = (fits() ? 2 : 0) + (holds ? 1 : 0) +
+        Math.min(1, box.width / needed / fw) * Math.min(1, box.height / needed / fh);
       if (!best || shown > best.shown + 0.02 || shown >= best.shown - 0.02 && scale > best.scale * 1.05) {
         best = { layout, shown, scale };
       }
@@ -233,9 +260,12 @@ function tinygradRnnFit(root, graph, note) {
     if (!svg) return;
     const layoutKey = `${panel.id} ${view.className} ${window.innerWidth}x${window.innerHeight}`;
     if (root.dataset.layoutKey !== layoutKey) {
-      chooseLayout(svg, equation);
+      chooseLayout(svg, equation, view.classList.contains("unrolled") ? lossColumnHeight(panel, svg) : 0);
       root.dataset.layoutKey = layoutKey;
+      root.dataset.chosen = root.dataset.layout;
     }
+    // each stage starts from the layout chosen for the view (not from the one a stage before it fell back to)
+    root.dataset.layout = root.dataset.chosen;
     fitEquation(equation);
     if (!fits()) {  // this stage's equation does not fit beside the figure: the other layout, if it fits there
       const chosen = root.dataset.layout;
@@ -247,8 +277,7 @@ function tinygradRnnFit(root, graph, note) {
       }
     }
     const shown = windowFor(panel, svg, stage, whole);
-    moveTo(svg, shown);
-    clipTo(svg, shown);
+    moveTo(svg, shown, stage);
     describe(panel, svg, shown, stage.phase === "rolled");
   };
 }

@@ -135,8 +135,10 @@ def _in_view(window: tuple[float, ...], boxes: list[tuple[float, ...]], steps: l
 def _focus(figures: dict, panel: dict, stage: dict, boxes: dict[int, tuple[float, float, float, float]],
            width: float) -> tuple[float, float, float, float]:
     """What the stage is about: the loop when rolled, J where the backward pass starts, else the cell
-    of step t with the step it came from (forward) or the one the gradient came from (backward) — going
-    back, with step t's own loss above it where each step has one."""
+    of step t with the step it came from (forward) or the one the gradient came from (backward).
+    Its rows come first (:func:`_rows_around` adds the rows the pass comes from while they fit);
+    going back, its sides take in step t's own loss column where each step has one (J_t is wider
+    than its cell), so that those rows, where they fit, are whole (lecture_fit.js: the same)."""
     if stage["phase"] == "rolled":
         return _union(list(boxes.values()))
     t = min(stage["t"] or 1, panel["steps"] + 1)
@@ -146,16 +148,19 @@ def _focus(figures: dict, panel: dict, stage: dict, boxes: dict[int, tuple[float
     own = _union([boxes[i] for i in figures["cells"][str(t)]])
     neighbour = t - 1 if stage["phase"] == "forward" else t + 1 if stage["phase"] == "backward" else t
     both = _union([own] + [boxes[i] for i in figures["cells"].get(str(neighbour), [])])
-    focus = both if both[2] - both[0] <= width else own
-    # going back, step t's text names its own loss (∂J/∂h_t = (1/T) ∂J_t/∂h_t + …): J_t whole, and the cells'
-    # upper half under it (h_t leaves the cell's top), so that a column taller than the window loses the cells'
-    # lower edge, not the loss (lecture_fit.js: the same)
     above = _union([boxes[i] for i in figures.get("above", {}).get(str(t), [])]) \
         if stage["phase"] == "backward" else None
-    if above is None:
-        return focus
-    return (min(focus[0], above[0]), min(focus[1], above[1]), max(focus[2], above[2]),
-            max(above[3], (focus[1] + focus[3]) / 2))
+    for cells in (both, own):  # the widest that fits: both steps and the loss column, …, step t alone
+        for focus in ((_across(cells, above), cells) if above else (cells,)):
+            if focus[2] - focus[0] <= width:
+                return focus
+    return own
+
+
+def _across(cells: tuple[float, float, float, float], above: tuple[float, float, float, float]
+            ) -> tuple[float, float, float, float]:
+    """The cells' box widened to the loss column's sides (its top and bottom stay the cells')."""
+    return min(cells[0], above[0]), cells[1], max(cells[2], above[2]), cells[3]
 
 
 def _node_boxes(figure: str) -> dict[int, tuple[float, float, float, float]]:
