@@ -58,12 +58,13 @@ from typing import Any
 
 from ..tensor import Tensor
 from .dot import picture_to_dot
+from .geometry import Layout
 from .graph import build_picture, slide_steps
-from .ladder import fit_ladder, laid_out, left_out
+from .ladder import fit_ladder, step_counts
+from .layout import labelled_layout
 from .lecture import LecturePage, connectivity, lecture
 from .lecture_deck import deck
 from .notation import PRESETS, Notation
-from .picture import steps_in_time
 from .render import (
     GraphvizNotFoundError,
     LargeGraphWarning,
@@ -97,9 +98,9 @@ def to_dot(*tensors: Tensor, level: str = "op", rankdir: str = "LR", show_shapes
     >>> to_dot(h.sum(), level="cell").count("RNN cell")
     4
     """
-    picture = _picture(tensors, level, rankdir, show_shapes, show_values, show_grads, backward, time_steps, max_nodes,
-                       title, grad_range, params, rolled, notation, tokens, slide)
-    return picture_to_dot(picture, laid_out(picture))
+    picture, layout = _picture(tensors, level, rankdir, show_shapes, show_values, show_grads, backward, time_steps,
+                               max_nodes, title, grad_range, params, rolled, notation, tokens, slide)
+    return picture_to_dot(picture, layout)
 
 
 def draw(*tensors: Tensor, **options: Any) -> Any:
@@ -113,11 +114,11 @@ def draw(*tensors: Tensor, **options: Any) -> Any:
     True
     """
     options = _defaults(options)
-    picture = _picture(tensors, **options)
+    picture, layout = _picture(tensors, **options)
     warn_if_large(len(picture.nodes), smaller_figure(options))
     if not graphviz_renders():
-        return SVGFigure(_own_svg(picture))
-    return digraph(picture_to_dot(picture, laid_out(picture)))
+        return SVGFigure(_own_svg(picture, layout))
+    return digraph(picture_to_dot(picture, layout))
 
 
 def save(*tensors: Tensor, path: str | pathlib.Path, timeout: float = 60.0, width: int | None = None,
@@ -135,16 +136,16 @@ def save(*tensors: Tensor, path: str | pathlib.Path, timeout: float = 60.0, widt
     PosixPath('lstm.svg')
     """
     options = _defaults(options)
-    picture = _picture(tensors, **options)
+    picture, layout = _picture(tensors, **options)
     path = pathlib.Path(path)
     if path.suffix.lower() == ".svg" and not dot_available():
         warn_if_large(len(picture.nodes), smaller_figure(options))
-        path.write_text(_own_svg(picture), encoding="utf-8")
+        path.write_text(_own_svg(picture, layout), encoding="utf-8")
         return path
     if width is not None and width <= 0:
         raise ValueError(f"save: width is the PNG's width in pixels, a positive number, got {width}")
     width = width or (SLIDE_WIDTH if picture.slide else None)
-    return render_file(picture_to_dot(picture, laid_out(picture)), path, len(picture.nodes), timeout,
+    return render_file(picture_to_dot(picture, layout), path, len(picture.nodes), timeout,
                        smaller_figure(options), width)
 
 
@@ -182,8 +183,8 @@ def graphviz_renders() -> bool:
     return dot_available() and importlib.util.find_spec("graphviz") is not None
 
 
-def _own_svg(picture) -> str:
-    labels, placed = laid_out(picture)
+def _own_svg(picture, layout: tuple[list[str], Layout]) -> str:
+    labels, placed = layout
     return picture_to_svg(picture, placed, labels, "figure", figure=True)
 
 
@@ -197,7 +198,7 @@ def shared_grad_range(*losses: Tensor, **options: Any) -> tuple[float, float]:
     True
     """
     options = {**_defaults(options), "show_grads": True, "slide": False}  # every step's norm, none left out
-    norms = [node.gradient_norm for loss in losses for node in _picture((loss,), **options).nodes
+    norms = [node.gradient_norm for loss in losses for node in _picture((loss,), **options)[0].nodes
              if node.gradient_norm]
     return (min(norms), max(norms)) if norms else (1e-6, 1.0)
 
@@ -214,10 +215,8 @@ def shared_time_steps(*losses: Tensor, **options: Any) -> tuple[int, ...] | None
     options = _defaults(options)
     found = []
     for loss in losses:
-        picture = _picture((loss,), **options)
-        drawn = set(steps_in_time(picture.nodes, picture.edges, drawn_only=True))  # a decoder's after its encoder's
-        hidden = {step for n in picture.nodes if n.kind == "ellipsis" for step in left_out(n)}
-        found.append((len(drawn), len(drawn | hidden)))
+        count, shown = step_counts(_picture((loss,), **options)[0])
+        found.append((shown, count))
     shown, count = min(found)
     return None if shown == count else slide_steps(count, shown)
 
@@ -260,7 +259,8 @@ def _picture(tensors, level, rankdir, show_shapes, show_values, show_grads, back
         return picture
 
     if not slide:
-        return built(time_steps, show_shapes is not False)
+        picture = built(time_steps, show_shapes is not False)
+        return picture, labelled_layout(picture)
     # (the steps are chosen: by time_steps; in a rolled figure, one cell for all; by tokens, a word for each)
     return fit_ladder(built, show_shapes, time_steps, steps_chosen=time_steps is not None or rolled or bool(tokens),
                       dense=level == "op" or bool(backward))

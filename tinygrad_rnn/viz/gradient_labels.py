@@ -202,27 +202,26 @@ def _chain_rule(forward: Picture, tail: int, head: int, value: str, generic: boo
         first = str(forward.nodes[head].key[2][0]).translate(SUBSCRIPTS)
         outputs = [STEP_DIGITS.sub(first, value)]
     reader = forward.nodes[head]
-    if not outputs and reader.kind == "group" and reader.step is not None and STEP_DIGITS.search(value):
+    # v's own state at the reader's step (h₂ read by cell 3: h₃), where the reader is a step
+    at_reader = [STEP_DIGITS.sub(str(reader.step).translate(SUBSCRIPTS), value)] \
+        if reader.step is not None and STEP_DIGITS.search(value) else []
+    if not outputs and reader.kind == "group":
         # a cell that passes on no named value (a loop whose cell computes its own loss): what it computes from
         # h₂ is its state, h₃ — the part of ∂J/∂h₂ through it is (∂h₃/∂h₂)ᵀ ∂J/∂h₃, not J's own ("direct")
-        outputs = [STEP_DIGITS.sub(str(reader.step).translate(SUBSCRIPTS), value)]
+        outputs = at_reader
     mark = MARK.search(value)
     if mark and not (same_state and value.startswith("c")):
         # a step of several layers and directions: h₂⁽¹←⁾ is read at step 1 by its own chain's cell alone, so the
         # part through step 1 is through that chain's states there (h₁⁽¹←⁾, even where nothing outside the step
         # reads it: layer 2 reads it inside), never another direction's (h₁⁽¹→⁾ does not depend on h₂⁽¹←⁾). An
         # LSTM's h₃⁽¹⁾ reaches J through both of its cell's outputs there (h₄⁽¹⁾, c₄⁽¹⁾): not h₄⁽¹⁾ alone
-        own = [o for o in outputs if o.endswith(mark.group())]
-        if not own and reader.kind == "group" and reader.step is not None and STEP_DIGITS.search(value):
-            own = [STEP_DIGITS.sub(str(reader.step).translate(SUBSCRIPTS), value)]
+        own = [o for o in outputs if o.endswith(mark.group())] or (at_reader if reader.kind == "group" else [])
         outputs = own or outputs
         same_state = False
     if same_state:
-        same = [o for o in outputs if STEP_DIGITS.sub("", o) == STEP_DIGITS.sub("", value)]
-        if not same and reader.step is not None and STEP_DIGITS.search(value):
-            # the last cell passes on no c₄ (nothing after it reads one), yet c₃ reaches J through c₄ alone:
-            # (∂c₄/∂c₃)ᵀ ∂J/∂c₄, in the form of every other c arrow — (∂h₄/∂c₃)ᵀ ∂J/∂h₄ read as if h₄ read c₃
-            same = [STEP_DIGITS.sub(str(reader.step).translate(SUBSCRIPTS), value)]
+        # the last cell passes on no c₄ (nothing after it reads one), yet c₃ reaches J through c₄ alone:
+        # (∂c₄/∂c₃)ᵀ ∂J/∂c₄, in the form of every other c arrow — (∂h₄/∂c₃)ᵀ ∂J/∂h₄ read as if h₄ read c₃
+        same = [o for o in outputs if STEP_DIGITS.sub("", o) == STEP_DIGITS.sub("", value)] or at_reader
         outputs = same or outputs
         if generic:  # the rolled loop: what the next step's c hands back, at any t
             return f"(∂{STEP_DIGITS.sub('', value)}ₜ₊₁/∂{_generic(value)})ᵀ ∂J/∂{STEP_DIGITS.sub('', value)}ₜ₊₁"

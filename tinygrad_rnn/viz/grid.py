@@ -423,7 +423,7 @@ class Grid(Routes):
                 boxes[i].x = start + before + slot_width[(row, self.level[i], self.order[i])] / 2
                 boxes[i].y = bottom + self.level_middle[(row, level)]
             if clustered and self.steps:
-                own = sorted({self.nodes[i].step for i, block in self.block_of.items() if block == (row, col)})
+                own = sorted({self.nodes[i].step for i in members})
                 self.clusters.append((f"t={own[0] if len(own) == 1 else self.steps[col]}",
                                       Box(centre_x, self.row_y[row], block_width[row], block_height[row])))
         for (on_left, row, col), members in self.beside.items():

@@ -37,23 +37,16 @@ ELIDED_SHOWN = (5, 4, 3, 2)  # steps drawn whole, the rest a "…": the lectures
 
 def fit_ladder(built: Callable[[tuple[int, ...] | slice | None, bool], Picture], show_shapes: bool | None,
                time_steps: tuple[int, ...] | slice | None, steps_chosen: bool = False,
-               dense: bool = False) -> Picture:
+               dense: bool = False) -> tuple[Picture, tuple[list[str], Layout]]:
     """The first rung of the ladder whose figure fits a slide. ``built(time_steps, show_shapes)`` draws the
     picture; ``show_shapes`` None: shown where the slide still fits them; ``steps_chosen``: the steps are the
     user's (``time_steps``, ``tokens`` or a rolled figure's one cell), so none is left out to fit; ``dense``: a
     figure of ops, or of the gradient, which may hold fewer than the 8 steps a slide otherwise draws whole.
     A rung is taken only where its drawing is as clean as the first's (no more edges through nodes, no more
-    arrow labels on each other, a line or a box): a tighter layout must not say something false to fit."""
-    return _fitted(built, show_shapes, time_steps, steps_chosen, dense).remembered()
-
-
-def laid_out(picture: Picture) -> tuple[list[str], Layout]:
-    """The labels and layout of ``picture``: the ones the ladder measured it with where the ladder just chose
-    it (drawing it lays it out once, not twice), else :func:`~.layout.labelled_layout`'s."""
-    chosen = _CHOSEN[0]
-    if chosen is not None and chosen.picture is picture and chosen.state == _state(picture):
-        return chosen.labels, chosen.placed
-    return labelled_layout(picture)
+    arrow labels on each other, a line or a box): a tighter layout must not say something false to fit.
+    Returned with the labels and layout it was measured with: drawing it lays it out once, not twice."""
+    chosen = _fitted(built, show_shapes, time_steps, steps_chosen, dense)
+    return chosen.picture, (chosen.labels, chosen.placed)
 
 
 def _fitted(built: Callable[[tuple[int, ...] | slice | None, bool], Picture], show_shapes: bool | None,
@@ -61,7 +54,7 @@ def _fitted(built: Callable[[tuple[int, ...] | slice | None, bool], Picture], sh
     first = Rung(built(time_steps, show_shapes is not False))
     if first.scale >= SLIDE_SCALE:
         return first
-    count, shown = _steps(first.picture)
+    count, shown = step_counts(first.picture)
     shapes = show_shapes is True  # (None: the shapes go before any step does)
     notes = (STEPS_LEFT_OUT,) if show_shapes is not None else (SHAPES_LEFT_OUT, STEPS_LEFT_OUT)
     best = first
@@ -99,23 +92,6 @@ class Rung:
         """No more edges through nodes, and no more clashing labels, than ``other``."""
         return all(mine <= theirs for mine, theirs in zip(self.clashes, other.clashes))
 
-    def remembered(self) -> Picture:
-        """This rung's picture, its layout kept for :func:`laid_out` (with what it was laid out from: a picture
-        changed since is laid out again)."""
-        self.state = _state(self.picture)
-        _CHOSEN[0] = self
-        return self.picture
-
-
-_CHOSEN: list[Rung | None] = [None]  # the picture the ladder chose last, with its layout (one: the next drawing's)
-
-
-def _state(picture: Picture) -> tuple:
-    """What a picture's layout is made from, beyond its nodes and edges, which the ladder's caller does not
-    change: its notes, title, direction, colour scale and size."""
-    return tuple(picture.notes), picture.title, picture.rankdir, picture.legend, picture.slide, len(picture.nodes), \
-        len(picture.edges)
-
 
 def left_out(node) -> list[int]:
     """The steps a "…" stands for (its key says, under the keys of the views built on it)."""
@@ -125,7 +101,7 @@ def left_out(node) -> list[int]:
     return list(key[2])
 
 
-def _steps(picture: Picture) -> tuple[int, int]:
+def step_counts(picture: Picture) -> tuple[int, int]:
     """(how many steps the sequence has, how many the picture draws whole)."""
     drawn = set(steps_in_time(picture.nodes, picture.edges, drawn_only=True))  # a decoder's after its encoder's
     hidden = {step for node in picture.nodes if node.kind == "ellipsis" for step in left_out(node)}

@@ -82,7 +82,7 @@ class Lecture:
         shapes, and its notes apart: the slide writes them at its own text size, under or beside it."""
         from . import _defaults, _picture  # the package's drawing path, complete once it is imported
 
-        picture = _picture((loss,), **_defaults({"show_shapes": False, "notation": self.notation, **options}))
+        picture, _ = _picture((loss,), **_defaults({"show_shapes": False, "notation": self.notation, **options}))
         notes, picture.notes = picture.notes, []
         labels, placed = labelled_layout(picture)
         # as drawn, not widened to a slide's shape (figure=True): the slide gives it the room its body has

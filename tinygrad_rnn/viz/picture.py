@@ -242,6 +242,26 @@ def steps_in_time(nodes: list[Node], edges: list[tuple[int, int, str]], drawn_on
                    and not (drawn_only and node.kind == "ellipsis")})
 
 
+def reaching_outputs(nodes: list[Node], edges: list[tuple[int, int, str]]) -> set[int]:
+    """The nodes whose value an output (J) reads, directly or through others: back from J along the edges
+    (a stack, not recursion: a long unroll is deep). What no path joins to J gets a gradient of exactly 0.
+
+    >>> reaching_outputs([Node(0, "input", "x"), Node(1, "op", "a"), Node(2, "output", "J")], [(0, 2, ""), (1, 1, "")])
+    {0, 2}
+    """
+    predecessors: dict[int, list[int]] = {}
+    for tail, head, _ in edges:
+        predecessors.setdefault(head, []).append(tail)
+    found = {i for i, node in enumerate(nodes) if node.kind == "output"}
+    stack = list(found)
+    while stack:
+        for tail in predecessors.get(stack.pop(), []):
+            if tail not in found:
+                found.add(tail)
+                stack.append(tail)
+    return found
+
+
 def in_order(members: list[int], predecessors, inside: set[int]) -> list[int]:
     """``members`` with each after those of its predecessors that are in ``inside`` (Kahn's
     algorithm: a node is released when the last node it reads is placed; no recursion)."""

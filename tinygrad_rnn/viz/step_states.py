@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from ..engine import vertex_of
-from .picture import Node
+from .picture import Node, reaching_outputs
 
 GATES = ("i", "f", "g", "o", "r", "z", "n")  # the names a layer gives its gates
 STATES = ("h", "c", "h_0", "c_0", *GATES)  # names the layers give, not users
@@ -72,14 +72,4 @@ def cells_reaching_outputs(cells: list[Node], edges) -> set[tuple]:
     ``edges`` from ``merge_groups(nodes, links, "cell")``): there the slices of a stacked output are told apart
     (J = Σ output[-1] reads the last step's states alone), where the op links join every step's state into the
     stack."""
-    predecessors: dict[int, list[int]] = {}
-    for tail, head, _ in edges:
-        predecessors.setdefault(head, []).append(tail)
-    found = {i for i, node in enumerate(cells) if node.kind == "output"}
-    stack = list(found)
-    while stack:  # back from J (a stack, not recursion: a long unroll is deep)
-        for tail in predecessors.get(stack.pop(), []):
-            if tail not in found:
-                found.add(tail)
-                stack.append(tail)
-    return {cells[i].key for i in found if cells[i].kind == "group"}
+    return {cells[i].key for i in reaching_outputs(cells, edges) if cells[i].kind == "group"}

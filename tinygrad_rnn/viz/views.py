@@ -19,7 +19,7 @@ from dataclasses import replace
 
 from .gradient_labels import STEP_DIGITS, arrow_labels, name_of, sum_note
 from .levels import unique
-from .picture import BACKWARD_ROW, CHOICES, Node, Picture, steps_text
+from .picture import BACKWARD_ROW, CHOICES, Node, Picture, reaching_outputs, steps_text
 
 # on a slide, said once instead of ", backward" on every node (the rows under the forward ones: a figure of both)
 BACKWARD_NODES = "A step's node: the backward of the call it names"
@@ -126,16 +126,7 @@ def bptt_picture(forward: Picture, generic: bool = False, slide: bool = False) -
 def _reaching_the_loss(forward: Picture) -> tuple[Picture, set[int]]:
     """The forward picture without the edges out of nodes whose value J never reads, and those nodes: no
     gradient flows back into them (exactly 0), so no arrow may be drawn as if one did."""
-    predecessors: list[list[int]] = [[] for _ in forward.nodes]
-    for tail, head, _ in forward.edges:
-        predecessors[head].append(tail)
-    reaches = {i for i, node in enumerate(forward.nodes) if node.kind == "output"}
-    stack = list(reaches)
-    while stack:  # back from J (a stack, not recursion: a long unroll is deep)
-        for tail in predecessors[stack.pop()]:
-            if tail not in reaches:
-                reaches.add(tail)
-                stack.append(tail)
+    reaches = reaching_outputs(forward.nodes, forward.edges)
     unreached = set(range(len(forward.nodes))) - reaches
     if not unreached:
         return forward, unreached
