@@ -61,7 +61,8 @@ def test_max_with_dim_matches_pytorch_values_and_indices():
     numpy.testing.assert_array_equal(indices.numpy(), reference.indices.numpy())
 
 
-def test_an_embeddings_padding_row_that_is_read_gets_no_gradient_first_or_second_order_as_in_pytorch():
+@pytest.mark.parametrize("padding_idx", [0, -4])  # (-4: the same row counted from the end, as PyTorch allows)
+def test_an_embeddings_padding_row_that_is_read_gets_no_gradient_first_or_second_order_as_in_pytorch(padding_idx):
     """The padding row (read twice here) is left at zero by the gradient's scatter itself, and the
     second derivative, through that scatter's backward, is zero at the positions that read it."""
     ids, weight, scale, probe = numpy.array([[0, 2, 0, 1]]), normal(4, 3), normal(1, 4, 3), normal(4, 3)
@@ -69,7 +70,7 @@ def test_an_embeddings_padding_row_that_is_read_gets_no_gradient_first_or_second
     for M in (tr, torch):
         grad = tr.grad if M is tr else torch.autograd.grad
         w, s = M.tensor(weight, requires_grad=True), M.tensor(scale, requires_grad=True)
-        first = (M.nn.functional.embedding(M.tensor(ids), w, padding_idx=0) ** 2 * s).sum()
+        first = (M.nn.functional.embedding(M.tensor(ids), w, padding_idx=padding_idx) ** 2 * s).sum()
         (g,) = grad(first, w, create_graph=True)
         gg = grad((g * M.tensor(probe)).sum(), (w, s))
         results.append([g.detach().numpy()] + [x.numpy() for x in gg])

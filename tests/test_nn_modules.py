@@ -212,3 +212,8 @@ def test_nll_loss_names_the_constants_it_reads_in_a_drawing():
     logits.name = "logits"
     text = tr.viz.to_dot(tr.nn.functional.nll_loss(logits.log_softmax(-1), tr.tensor([0, 1, 2, 3])))
     assert 'label="input' not in text and "count" in text and "counted (not ignore_index)" in text
+
+
+def test_a_padding_index_outside_the_table_is_named_in_the_error():
+    with pytest.raises(IndexError, match=r"padding_idx must lie in \[-3, 3\) for a table of 3 rows, got 3"):
+        tr.nn.functional.embedding(tr.tensor([[0, 1]]), tr.randn(3, 2), padding_idx=3)

@@ -90,6 +90,11 @@ def embedding(ids: Any, weight: Tensor, padding_idx: int | None = None, chosen_f
     ids = ids if isinstance(ids, Tensor) else Tensor(ids)
     if ids.dtype.kind not in "iu":
         raise TypeError(f"embedding: ids must be integers, got {ids.dtype}; convert them with .long()")
+    if padding_idx is not None:  # PyTorch's range, a negative one counted from the end: stored as the row it names
+        if not -weight.shape[0] <= padding_idx < weight.shape[0]:
+            raise IndexError(f"embedding: padding_idx must lie in [-{weight.shape[0]}, {weight.shape[0]}) for a "
+                             f"table of {weight.shape[0]} rows, got {padding_idx}")
+        padding_idx %= weight.shape[0]
     if ids.numel() and not all_below(ids.array, weight.shape[0]):
         raise IndexError(f"embedding: ids must lie in [0, {weight.shape[0]}); got values from "
                          f"{int(ids.array.min())} to {int(ids.array.max())}")
