@@ -17,7 +17,7 @@ from .geometry import CHAR, LABEL_LINE, LABEL_MIDDLE, LINE, Box, Layout, Route
 from .graph import Picture
 from .layout import labelled_layout
 from .picture import CHOICES
-from .scripts import dot_markup, runs_markup
+from .scripts import dot_markup, dot_quoted, runs_markup
 
 STYLES = {  # role → Graphviz attributes: parameters blue, inputs grey, outputs orange
     "parameter": 'style="rounded,filled", fillcolor="#cfe2f3", color="#3d85c6"',
@@ -65,9 +65,9 @@ def picture_to_dot(picture: Picture, laid_out: tuple[list[str], Layout] | None =
         '  edge [fontname="Helvetica", fontsize=9, color="#555555", arrowsize=0.6];',
     ]
     if picture.title:
-        lines.append(f"  label={_quote(picture.title)}; labelloc=t;")
+        lines.append(f"  label={dot_quoted(picture.title)}; labelloc=t;")
     for number, (text, box) in enumerate(placed.clusters):
-        lines.append(f"  subgraph cluster_{number} {{ label={_quote(text)}; bb=\"{_bb(box)}\"; style=rounded; "
+        lines.append(f"  subgraph cluster_{number} {{ label={dot_quoted(text)}; bb=\"{_bb(box)}\"; style=rounded; "
                      'color="#aaaaaa"; fontcolor="#444444"; fontsize=10; labeljust=l; }')
     for index, (node, label) in enumerate(zip(picture.nodes, labels)):
         lines.append(_node_line(index, node, label, placed.boxes[index], picture))
@@ -78,7 +78,7 @@ def picture_to_dot(picture: Picture, laid_out: tuple[list[str], Layout] | None =
         elif label and route.label_at is not None:
             attributes += _label_attributes(route, label)
         elif label:
-            attributes += f", label={_quote(label)}"
+            attributes += f", label={dot_quoted(label)}"
         if label in CHOICES:  # a choice passes along it, not a gradient
             attributes += ", style=dashed"
         lines.append(f"  n{tail} -> n{head} [{attributes}];")
@@ -99,19 +99,19 @@ def _label_attributes(route: Route, label: str) -> str:
     a line's middle lying LABEL_MIDDLE above its baseline."""
     lines = route.label_lines or [label]
     middle = route.label_at[1] + LABEL_MIDDLE - LABEL_LINE * (len(lines) - 1) / 2
-    text = _quote("\n".join(lines))
+    text = dot_quoted("\n".join(lines))
     return f', label={text}, lp="{route.label_at[0]:.1f},{middle:.1f}"'
 
 
 def _node_line(index: int, node, label: str, box: Box, picture: Picture) -> str:
-    attributes = (f'label={_quote(label)}, pos="{box.x:.1f},{box.y:.1f}!", width={box.width / 72:.3f}, '
+    attributes = (f'label={dot_quoted(label)}, pos="{box.x:.1f},{box.y:.1f}!", width={box.width / 72:.3f}, '
                   f"height={box.height / 72:.3f}, {STYLES[node.kind]}")
     if picture.legend is not None and node.kind != "ellipsis":
         fill = colour(node.gradient_norm, *picture.legend)
         if fill is not None:
             dark = fill in VIRIDIS[:5]
             attributes += f', fillcolor="{fill}", fontcolor="{"white" if dark else "black"}"'
-            attributes += f", tooltip={_quote(f'gradient norm {node.gradient_norm:.3g}')}"
+            attributes += f", tooltip={dot_quoted(f'gradient norm {node.gradient_norm:.3g}')}"
     return f"  n{index} [{attributes}];"
 
 
@@ -132,7 +132,7 @@ def _bb(box: Box) -> str:
 def _texts(placed: Layout) -> list[str]:
     """Row names beside the rows and notes under the figure, as plain text, each from its left end (``\\l``: Graphviz
     would centre it in a box of the estimated width, and a long line, narrower in the real font, moved right)."""
-    return [f'  text{number} [label={_quote(text)[:-1]}\\l", shape=plaintext, width={len(text) * CHAR / 72:.3f}, '
+    return [f'  text{number} [label={dot_quoted(text)[:-1]}\\l", shape=plaintext, width={len(text) * CHAR / 72:.3f}, '
             f'height=0.2, pos="{x + len(text) * CHAR / 2:.1f},{y:.1f}!", fontcolor="#444444"];'
             for number, (text, x, y) in enumerate(placed.texts)]
 
@@ -161,10 +161,6 @@ def _slide_corners(placed: Layout, picture: Picture) -> list[str]:
     margin = 12  # (inside the extent's margin: Graphviz adds its own pad around what it draws)
     return [f'  corner{k} [shape=point, style=invis, width=0.01, height=0.01, pos="{x:.1f},{y:.1f}!"];'
             for k, (x, y) in enumerate([(left + margin, bottom + margin), (right - margin, top - margin)])]
-
-
-def _quote(text: str) -> str:
-    return '"' + text.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n") + '"'
 
 
 DOT_LABEL = re.compile(r'^(  (?:(n\d+ -> )|(n\d+ \[)|(text\d+ \[)|(subgraph cluster))?.*?)label="((?:[^"\\]|\\.)*)"'

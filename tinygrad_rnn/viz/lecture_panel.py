@@ -11,6 +11,7 @@ stages of :mod:`.lecture_numbers` and :mod:`.lecture_stages` — all as plain JS
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 import numpy
@@ -65,6 +66,7 @@ def panel_data(name: str, loss: Tensor, layer: Any, level: str, notation: Notati
     unrolled = build_picture((loss,), level=level, show_grads=True, params="hide" if level != "op" else "once",
                              notation=notation, tokens=tokens, show_shapes=False)
     rolled = build_picture((loss,), rolled=True, params="hide", notation=notation, show_shapes=False)
+    rolled_slide = build_picture((loss,), rolled=True, params="hide", notation=notation, show_shapes=False, slide=True)
     labels, placed = labelled_layout(unrolled)
     rolled_labels, rolled_placed = labelled_layout(rolled)
     cells, crossing, above = step_columns(unrolled, steps)
@@ -81,7 +83,7 @@ def panel_data(name: str, loss: Tensor, layer: Any, level: str, notation: Notati
         "stages": stages(found, numbers, weights, notation),
         "weights": [{**weight, **_weight_words(weight, notation)} for weight in weights],
         "nodes": [_node_info(node, hidden, hidden_norms, notation) for node in unrolled.nodes],
-        "slide": _slide_figures(loss, level, notation, tokens, steps, slug(name)),
+        "slide": _slide_figures(unrolled, (cells, crossing, above), rolled_slide, slug(name)),
     }
 
 
@@ -117,16 +119,15 @@ def step_columns(picture: Picture, steps: int) -> tuple[Columns, Columns, Column
     return cells, crossing, above
 
 
-def _slide_figures(loss: Tensor, level: str, notation: Notation, tokens: list[str] | None, steps: int,
+def _slide_figures(page_unrolled: Picture, columns: tuple[dict, dict, dict], rolled: Picture,
                    slug: str) -> dict[str, Any]:
     """The panel's figures as a slide draws them, for :mod:`.export`: no shapes, slide spacing, the
     notes apart (the slide writes them at its own size) and every step kept, however many (the
-    exported stage shows a window around its step where the whole would be too small to read)."""
-    unrolled = build_picture((loss,), level=level, show_grads=True, params="hide" if level != "op" else "once",
-                             show_shapes=False, notation=notation, tokens=tokens)
-    unrolled.slide = True  # laid out as on a slide; built without slide=True, which would elide steps past 8
-    rolled = build_picture((loss,), rolled=True, params="hide", show_shapes=False, notation=notation, slide=True)
-    cells, crossing, above = step_columns(unrolled, steps)
+    exported stage shows a window around its step where the whole would be too small to read). The
+    unrolled figure is the page's own, laid out again as on a slide (built with slide=True it would
+    elide steps past 8); its step columns are the page's."""
+    unrolled = replace(page_unrolled, slide=True, notes=list(page_unrolled.notes))
+    cells, crossing, above = columns
     figures: dict[str, Any] = {"id": f"slide-{slug}", "cells": {str(t): v for t, v in cells.items()},
                                "crossing": {str(t): v for t, v in crossing.items()},
                                "above": {str(t): v for t, v in above.items()}}

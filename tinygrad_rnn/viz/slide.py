@@ -20,7 +20,7 @@ True
 from __future__ import annotations
 
 import re
-from html import escape
+from html import escape, unescape
 
 from .numbers import slide_number
 from .scripts import SCRIPT_DROP, SCRIPT_SCALE, Run, script_runs
@@ -68,12 +68,7 @@ def text_of_html(html: str) -> str:
     """
     text = re.sub(r"<(sub|sup)>(.*?)</\1>", lambda found: ("_{" if found.group(1) == "sub" else "^{") +
                   found.group(2) + "}", html)
-    return _unescaped(text)
-
-
-def _unescaped(text: str) -> str:
-    return text.replace("&quot;", '"').replace("&#x27;", "'").replace("&lt;", "<").replace("&gt;", ">") \
-        .replace("&amp;", "&")
+    return unescape(text)
 
 
 def script_px(size: float) -> float:
