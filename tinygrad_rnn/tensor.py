@@ -208,12 +208,8 @@ class Tensor(TensorBase):
         dtype('float64')
         """
         device, dtype = to_arguments("to", args, device, dtype)
-        result = self
-        if dtype is not None and dtype != self.dtype:
-            result = ops.cast(result, dtype)
-        if device is not None and device != self.device:
-            result = ops.to_device(result, device)
-        return result
+        result = self if dtype is None else ops.cast(self, dtype)  # (each op returns its input if nothing changes)
+        return result if device is None else ops.to_device(result, device)
 
     def cpu(self) -> Tensor:
         """On the CPU (itself if it is there): ``to("cpu")``."""
