@@ -286,24 +286,24 @@ class AddN(Function):
 # --- functional forms: work on Tensors (recorded) and on plain arrays (as in backward) ----------
 
 
-def add(a, b, *, alpha=1):
+def add(a, other, *, alpha=1):
     """a + alpha · b, broadcasting as NumPy does (the op behind ``+``; ``alpha`` as in ``torch.add``).
 
     >>> import tinygrad_rnn as tr
     >>> tr.add(tr.tensor([1.0, 2.0]), 1).tolist(), tr.tensor([1.0]).add(tr.tensor([2.0]), alpha=3).tolist()
     ([2.0, 3.0], [7.0])
     """
-    return Add.apply(a, b if alpha == 1 else b * alpha)
+    return Add.apply(a, other if alpha == 1 else other * alpha)
 
 
-def sub(a, b, *, alpha=1):
+def sub(a, other, *, alpha=1):
     """a − alpha · b, broadcasting (the op behind ``-``; ``alpha`` as in ``torch.sub``).
 
     >>> import tinygrad_rnn as tr
     >>> tr.sub(tr.tensor([3.0]), tr.tensor([1.0, 2.0])).tolist()
     [2.0, 1.0]
     """
-    return Sub.apply(a, b if alpha == 1 else b * alpha)
+    return Sub.apply(a, other if alpha == 1 else other * alpha)
 
 
 def mul(a, other):
