@@ -40,16 +40,26 @@ function tinygradRnnFit(root, graph, note) {
 
   // What the stage's text names (its cells, h₀ and c₀, its J_t: stage.named, computed in Python by
   // stage_window.named_nodes, the one statement of the rule), padded as the window pads a node.
-  // Its top and bottom are those of the whole rows of nodes it reaches into (nodes whose heights overlap
-  // make one row), so that no node is cut above or below it (stage_window._whole_rows: the same).
+  // Grown to whole nodes: its top and bottom are those of the whole rows of nodes it reaches into (nodes
+  // whose heights overlap make one row), its sides take in any node of those rows that reaches over them
+  // (a J_{t−1} wider than its cell), so that a window holding it need cut nothing it shows
+  // (stage_window._named_box: the same).
   function namedBox(svg, stage) {
     const b = boxOf((stage.named || []).map((i) => svg.querySelector(`[data-index="${i}"]`)));
     if (!b) return null;
-    let [top, bottom] = [b.top, b.bottom];
+    let [left, right, top, bottom] = [b.left, b.right, b.top, b.bottom];
     for (const [start, end] of rowsOf(svg)) {
       if (end > b.top + 0.5 && start < b.bottom - 0.5) { top = Math.min(top, start); bottom = Math.max(bottom, end); }
     }
-    return { left: b.left - 4, right: b.right + 4, top: top - 4, bottom: bottom + 4 };
+    const nodes = [...svg.querySelectorAll(".node")].map((node) => boxOf([node])).filter(Boolean);
+    for (let pass = 0; pass < nodes.length; pass++) {  // (each pass may take in a node over the new side)
+      const over = nodes.filter((n) => n.bottom > top + 0.5 && n.top < bottom - 0.5 && n.right > left - 4 &&
+        n.left < right + 4 && (n.left < left - 0.5 || n.right > right + 0.5));
+      if (!over.length) break;
+      left = Math.min(left, ...over.map((n) => n.left));
+      right = Math.max(right, ...over.map((n) => n.right));
+    }
+    return { left: left - 4, right: right + 4, top: top - 4, bottom: bottom + 4 };
   }
   function rowsOf(svg) {  // [top, bottom] of each row of nodes, top to bottom
     if (!svg.rows) {

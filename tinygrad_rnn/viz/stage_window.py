@@ -79,13 +79,22 @@ def _needed_scale(figure: str) -> float:
 
 
 def _named_box(boxes: dict[int, Box], named: list[int]) -> Box | None:
-    """The box around the named nodes, its top and bottom those of the whole rows of nodes it reaches
-    into (nodes whose heights overlap make one row: none is cut above or below it), padded."""
+    """The box around the named nodes, padded, grown to whole nodes: its top and bottom those of the
+    whole rows of nodes it reaches into (nodes whose heights overlap make one row), its sides taking
+    in any node of those rows that reaches over them (a J_{t−1} wider than its cell): so nothing is cut
+    at its edges, and a window holding it need cut nothing it shows (lecture_fit.js: the same)."""
     box = _union([boxes[i] for i in named if i in boxes])
     if box is None:
         return None
     rows = [row for row in _rows([(b[1], b[3]) for b in boxes.values()]) if row[1] > box[1] + 0.5 and row[0] < box[3] - 0.5]
-    return _padded((box[0], min([box[1]] + [r[0] for r in rows]), box[2], max([box[3]] + [r[1] for r in rows])))
+    left, top, right, bottom = box[0], min([box[1]] + [r[0] for r in rows]), box[2], max([box[3]] + [r[1] for r in rows])
+    for _ in range(len(boxes)):  # (each pass may take in a node that reaches over the new side)
+        over = [b for b in boxes.values() if b[3] > top + 0.5 and b[1] < bottom - 0.5 and b[2] > left - PAD and
+                b[0] < right + PAD and (b[0] < left - 0.5 or b[2] > right + 0.5)]
+        if not over:
+            break
+        left, right = min([left] + [b[0] for b in over]), max([right] + [b[2] for b in over])
+    return _padded((left, top, right, bottom))
 
 
 def _rows(spans: list[tuple[float, float]]) -> list[list[float]]:
