@@ -613,6 +613,7 @@ def test_a_page_opened_at_a_stage_shows_its_window_at_once(browser, language_mod
                                  ".find(s => s.getClientRects().length); return [s.getAttribute('viewBox'), "
                                  "s.dataset.window]; }")
     assert [round(float(v), 1) for v in view.split()] == [float(v) for v in window.split()]
+    page.wait_for_timeout(1000)  # the cells slide out of the first one as the view unrolls (0.9 s) and cross it
     assert page.evaluate(CUT_NODES) == []
     # a glide whose frames are stamped before it began (as under virtual time) stays between its two windows
     page.evaluate("""() => { const raf = window.requestAnimationFrame;
