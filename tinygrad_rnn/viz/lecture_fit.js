@@ -269,13 +269,36 @@ function tinygradRnnFit(root, graph, note) {
       document.documentElement.scrollHeight <= window.innerHeight;
   }
 
-  // The equation's text shrinks (to 60 % at the least) until it fits its box.
-  function fitEquation(equation) {
+  // The equation's text shrinks (to 60 % at the least) until it fits its box — with ``untilAllFits``,
+  // until the bars under it fit theirs too.
+  function fitEquation(equation, untilAllFits = false) {
     equation.style.fontSize = "";
     for (let size = 1; size > 0.6 && (equation.scrollWidth > equation.clientWidth + 1 ||
-                                      equation.scrollHeight > equation.clientHeight + 1); size -= 0.05) {
+                                      equation.scrollHeight > equation.clientHeight + 1 ||
+                                      untilAllFits && !fits()); size -= 0.05) {
       equation.style.fontSize = `${size - 0.05}em`;
     }
+  }
+
+  // Where what the stage names makes this layout's figure smaller than the page's text (rule 2 of
+  // stage_window.py: at 1,280 × 720, a language model's last backward stage in a strip under its long
+  // equation), the other layout, if it fits and its smaller of the two — the figure's text, the
+  // equation's — is the larger: the least legible text on the screen as large as it can be.
+  function legibility(svg, stage, equation) {
+    const [, , fw, fh] = fullBox(svg), box = svg.getBoundingClientRect();
+    const page = parseFloat(getComputedStyle(root).fontSize), needed = page / smallestFont(svg);
+    const scale = Math.max(scaleFor(namedBox(svg, stage), box, needed), Math.min(box.width / fw, box.height / fh));
+    return { scaled: scale < needed - 1e-9,
+             px: Math.min(Math.min(scale, needed) * smallestFont(svg), parseFloat(getComputedStyle(equation).fontSize)) };
+  }
+  function preferLegible(svg, stage, equation) {
+    const chosen = root.dataset.layout, here = legibility(svg, stage, equation);
+    if (!here.scaled) return;
+    root.dataset.layout = chosen === "wide" ? "tall" : "wide";
+    fitEquation(equation, true);
+    if (fits() && legibility(svg, stage, equation).px > here.px * 1.05) return;
+    root.dataset.layout = chosen;
+    fitEquation(equation);
   }
 
   return function fit(panel, stage, equation, whole) {
@@ -300,6 +323,7 @@ function tinygradRnnFit(root, graph, note) {
         fitEquation(equation);
       }
     }
+    if (!whole) preferLegible(svg, stage, equation);
     const shown = windowFor(panel, svg, stage, whole);
     moveTo(svg, shown, stage);
     describe(panel, svg, shown, stage.phase === "rolled");

@@ -4,8 +4,9 @@ and for an exported stage (:mod:`.export`).
 1. What the stage's text names is in the window: :func:`named_nodes`, computed here once per stage
    into the page's data (``stage["named"]``), which the page's script and the export both read — the
    cells of step t and of the step it comes from (t−1 forward, t+1 backward), h₀ and c₀ at step 1
-   (and unrolled, where the cells slide out of the first), step t's own loss column (its head and J_t) where each step has a loss, J where the
-   backward pass starts, the cell when rolled.
+   (and unrolled, where the cells slide out of the first), step t's own loss column (its head and
+   J_t) where each step has a loss, J where the backward pass starts, the cell when rolled (the
+   sums name none: the cells of the step the gradient reached last stay in view).
 2. The figure is drawn at the slide's (or the page's) readable scale — its smallest text 24 px at
    1,920 wide — unless that would not hold what the stage names: then it is scaled down until it
    does (the text smaller, what the stage names in view).
@@ -48,6 +49,8 @@ def named_nodes(stage: dict, columns: dict) -> list[int]:
         named = cells.get(1, []) + columns["initial"]
     elif stage["t"] > len(cells):  # the backward pass starts at J
         named = list(columns["loss"])
+    elif stage["phase"] == "sums":  # every weight's sum of terms: no node named, the gradient's last step kept
+        named = list(cells[stage["t"]])
     else:
         t = stage["t"]
         came_from = t - 1 if stage["phase"] == "forward" else t + 1  # (step 1 reads h₀: its text names it)
