@@ -273,7 +273,8 @@ def test_on_a_projector_every_stage_fits_the_window(browser, lecture_files, widt
                 # the figure's text as large as the page's, unless what the stage names needs it smaller, and
                 # then no smaller than that needs (what is named fills the figure's box, across or down)
                 scaled = page.evaluate(NAMED_FILLS)
-                assert found["figureText"] >= found["page"] - 0.05 or scaled, (where, found["figureText"], found["page"])
+                assert found["figureText"] >= found["page"] - 0.05 or scaled, \
+                    (where, found["figureText"], found["page"])
                 assert found["smallest"] >= 18 or width < 1920, (where, found)
                 if width >= 1920 and not scaled:
                     assert found["figureText"] >= 24, (where, found)

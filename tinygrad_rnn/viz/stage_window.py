@@ -89,8 +89,10 @@ def _named_box(boxes: dict[int, Box], named: list[int]) -> Box | None:
     box = _union([boxes[i] for i in named if i in boxes])
     if box is None:
         return None
-    rows = [row for row in _rows([(b[1], b[3]) for b in boxes.values()]) if row[1] > box[1] + 0.5 and row[0] < box[3] - 0.5]
-    left, top, right, bottom = box[0], min([box[1]] + [r[0] for r in rows]), box[2], max([box[3]] + [r[1] for r in rows])
+    rows = [row for row in _rows([(b[1], b[3]) for b in boxes.values()])
+            if row[1] > box[1] + 0.5 and row[0] < box[3] - 0.5]
+    left, right = box[0], box[2]
+    top, bottom = min([box[1]] + [r[0] for r in rows]), max([box[3]] + [r[1] for r in rows])
     for _ in range(len(boxes)):  # (each pass may take in a node that reaches over the new side)
         over = [b for b in boxes.values() if b[3] > top + 0.5 and b[1] < bottom - 0.5 and b[2] > left - PAD and
                 b[0] < right + PAD and (b[0] < left - 0.5 or b[2] > right + 0.5)]
