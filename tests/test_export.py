@@ -168,9 +168,9 @@ def test_a_window_says_which_steps_are_in_view(lecture_stages):
 
 def test_a_backward_stage_shows_the_cells_it_is_about(lecture_stages):
     """Going back, stage t's text is about ∂J/∂h_t, which the cells' row draws: the window holds the cells
-    of steps t and t+1 (the state arrows lit between them) whole, then the rows the pass comes from —
-    with a loss at every step, step t's head first; its J_t too where the window is tall enough, else the
-    line says the figure goes on above (an LSTM language model's window showed only the J_t and head rows)."""
+    of steps t and t+1 (the state arrows lit between them) whole and, with a loss at every step, step t's head
+    and J_t, which the text names (an LSTM language model's window showed only the J_t and head rows; then
+    the cells with J_t out of view)."""
     page, slides = lecture_stages
     panel, figures = page.data["panels"][0], page.slides[0]
     for (name, root), stage in zip(slides, panel["stages"], strict=True):

@@ -91,7 +91,7 @@ function tinygradRnnFit(root, graph, note) {
   // The viewBox that shows the stage (stage_window.py states the rule): the whole figure if its text is
   // large enough so; else a window at the readable scale, or at the scale that holds what the stage
   // names where that is less, what is named in it and the rest filled around it.
-  function windowFor(panel, svg, stage, whole) {
+  function windowFor(svg, stage, whole) {
     const full = fullBox(svg);
     const [fx, fy, fw, fh] = full;
     const box = svg.getBoundingClientRect();
@@ -324,7 +324,7 @@ function tinygradRnnFit(root, graph, note) {
       }
     }
     if (!whole) preferLegible(svg, stage, equation);
-    const shown = windowFor(panel, svg, stage, whole);
+    const shown = windowFor(svg, stage, whole);
     moveTo(svg, shown, stage);
     describe(panel, svg, shown, stage.phase === "rolled");
   };
