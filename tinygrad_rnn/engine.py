@@ -33,6 +33,7 @@ from .errors import GraphError, ShapeError
 from .function import Function, Node, describe
 from .hooks import run_hooks
 from .inplace import check_saved_unchanged
+from .ops import add_n
 from .recording import STATE, _recording_gradient, check_finite
 from .tensor_base import TensorBase
 
@@ -229,9 +230,7 @@ class GradientTable:
             self.itemized = terms
         if len(terms) == 1:
             return terms[0][1]
-        from .ops import add_n  # (the ops import this module) Σ of the terms: one recorded node when recording
-
-        with _recording_gradient(scope) if self.record else contextlib.nullcontext():
+        with _recording_gradient(scope) if self.record else contextlib.nullcontext():  # (one node when recording)
             return add_n(*[term for _, term in terms])
 
     def is_fresh(self, vertex: Any) -> bool:
