@@ -61,6 +61,7 @@ from .grid import Grid
 from .label_placement import place_labels
 from .legibility import SLIDE
 from .picture import Picture, display_label
+from .ports import spread_ports
 
 # the names other modules import from here (their homes are geometry.py and fitting.py)
 __all__ = ["ARROW", "CHAR", "LABEL_LINE", "LEGEND_CELL", "LINE", "SLIDE_ASPECT", "SLIDE_LABEL_PX", "SLIDE_SCALE",
@@ -109,6 +110,7 @@ def layout(picture: Picture, sizes: list[tuple[float, float]], notes_beside: int
     grid = Grid(picture, boxes)
     routes = [grid.route(tail, head, label) for tail, head, label in picture.edges]
     _name_each_fork_once(picture.edges, routes)
+    spread_ports(boxes, routes, picture.edges)  # one arrowhead per operand
     if turned:
         _turn(boxes, routes, grid.clusters)
     loops = [(i, state, _loop(boxes[i], k, len(node.loops), state, grid.loop_label(state, len(node.loops))))

@@ -383,6 +383,12 @@ class Routes:
         into = (b.x + side * b.width / 4, b.bottom if up else b.top)
         turn = into[1] - self.space.gap_y / 2 if up else into[1] + self.space.gap_y / 2
         leave = a.top + self.space.gap_y / 2 if up else a.bottom - self.space.gap_y / 2
+        beside_head = [box for box in self._level_of(head) if box is not b and min(x, b.x) < box.x < max(x, b.x)]
+        if x != a.x and not beside_head:  # into b's side, level with it: a line along the gap under b crossed
+            # the arrow of every node in between that feeds b from below (a GRU's r ⊙ (W_hn h + b_hn))
+            into = (b.right if side > 0 else b.left, b.y)
+            return finish([(a.x, a.top if up else a.bottom), (a.x, leave), (x, leave), (x, b.y)], into, label,
+                          (x + 8, (a.y + b.y) / 2))
         points = [(a.x, a.top if up else a.bottom)] + ([(a.x, leave), (x, leave)] if x != a.x else []) + \
                  [(x, turn), (into[0], turn)]
         return finish(points, into, label, (x + 8, (a.y + b.y) / 2))
