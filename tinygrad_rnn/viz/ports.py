@@ -6,7 +6,9 @@ b_hn): r's straight arrow and the split's way round the levels both came into th
 Graphviz's dot gives each edge a port of its own on the node's side, in the order the edges arrive, so
 that they do not cross just before the head; :func:`spread_ports` does the same to a finished layout:
 
-* the arrows that end on one face of a node (its bottom, top, left or right side) are taken together;
+* the arrows that end on one face of a node (its bottom, top, left or right side) are taken together, with
+  the lines that leave from that face (an arrowhead on the point a line leaves from reads as that line's);
+  lines that only leave from one point are left alone: they fork there, one value read by several nodes;
 * where two of them end less than :data:`PORT_GAP` apart, or in an order that makes them cross just
   before the node, every arrow on that face gets a port of its own: evenly along the face (a corner's
   inset kept free), in the order their lines come from — the one arriving from the left at the leftmost
@@ -49,10 +51,17 @@ def spread_ports(boxes: list[Box], routes: list[Route], edges: list[tuple[int, i
 
 def _spread(box: Box, face: str, meeting: list[tuple[Route, bool]]) -> None:
     """Ports of their own for the routes meeting one face (arriving, or leaving: an arrowhead on the point a
-    line leaves from reads as that line's), in the order their lines come from or go to."""
+    line leaves from reads as that line's), in the order their lines come from or go to. Arrows that come in
+    along one last stretch (a bus's terms into a Σ) are one line with one arrowhead, and keep one port."""
+    if not any(at_head for _, at_head in meeting):
+        return  # lines that only leave from one point fork there: one value read by several nodes, as drawn
     along = 0 if face in ("bottom", "top") else 1  # the coordinate that runs along the face
-    ordered = sorted(meeting, key=lambda pair: _beyond_run(*pair, along))
-    now = [(route.end if at_head else route.points[0])[along] for route, at_head in ordered]
+    bundles: dict[tuple, list[tuple[Route, bool]]] = {}
+    for route, at_head in meeting:
+        points = _from_the_face(route, at_head)
+        bundles.setdefault((at_head, *(tuple(round(c, 3) for c in p) for p in points[:2])), []).append((route, at_head))
+    ordered = sorted(bundles.values(), key=lambda bundle: _beyond_run(*bundle[0], along))
+    now = [(route.end if at_head else route.points[0])[along] for (route, at_head), *_ in ordered]
     if all(b - a >= PORT_GAP for a, b in zip(now, now[1:])):
         return  # in the order they come, far enough apart: each has its own arrowhead (or line) already
     low, high = (box.left, box.right) if along == 0 else (box.bottom, box.top)
@@ -60,8 +69,9 @@ def _spread(box: Box, face: str, meeting: list[tuple[Route, bool]]) -> None:
     pitch = max((high - low - 2 * inset) / len(ordered), PORT_GAP)  # (a narrow node: closer to its corners)
     pitch = min(pitch, (high - low - 4.0) / max(len(ordered) - 1, 1))
     middle = (low + high) / 2
-    for n, (route, at_head) in enumerate(ordered):
-        _move_run(route, at_head, middle + (n - (len(ordered) - 1) / 2) * pitch, along)
+    for n, bundle in enumerate(ordered):
+        for route, at_head in bundle:
+            _move_run(route, at_head, middle + (n - (len(ordered) - 1) / 2) * pitch, along)
 
 
 def _face(box: Box, end: tuple[float, float]) -> str | None:

@@ -289,7 +289,10 @@ class Routes:
             if not self.top_level[row]:  # one node per step: leave near its corner, clear of the edges at its middle
                 x = a.right - 2 * self.space.pad_x if rightwards else a.left + 2 * self.space.pad_x
             start = (x, a.top if above else a.bottom)
-            points = [start, (x, y), (trunk, y), (trunk, b.y)]
+            way = self.passage(tail, above)  # through a gap kept on each level of its step it crosses
+            if way:
+                x, start = way[-1][0], (way[-1][0], way[-1][1])
+            points = [*way[:-1], start, (x, y), (trunk, y), (trunk, b.y)]
             end = (b.left, b.y) if rightwards else (b.right, b.y)
             # its step's name beside the drop; on a slide where no line runs: above a row (across the lane's
             # height) away from the trunk, below it out to the corner (a narrow node's edge down its middle
@@ -311,7 +314,11 @@ class Routes:
             x = b.x + (1 if b.x < a.x else -1) * min(12.0, b.width / 8) * (into.index(lane_key) + 1)
         top_level = self.top_level[self.block_of[head][0]]
         facing = (top_level if above else 0) if not self.backward else (0 if above else top_level)
-        if self.level[head] != facing:  # not the first op the lane meets: up its side, in from the side
+        way = self.passage(head, above)  # not the first op the lane meets: through the gaps kept for it
+        if way:
+            return finish([start, (trunk, a.y), (trunk, y), (way[-1][0], y), *way[:0:-1]], way[0], label,
+                          (way[-1][0] + 8, y + 6))
+        if self.level[head] != facing:  # (a step without passages) up its side, in from the side
             side_x = b.left - self.space.gap_x / 2 - 3 * into.index(lane_key)
             return finish([start, (trunk, a.y), (trunk, y), (side_x, y), (side_x, b.y)], (b.left, b.y), label,
                            (side_x + 8, y + 6))
