@@ -16,7 +16,7 @@ import pytest
 from written import svg_lines
 
 from tinygrad_rnn.cli import main
-from tinygrad_rnn.viz.legibility import measure
+from tinygrad_rnn.viz.legibility import measure, shared_arrowheads
 
 FACTORS = {
     "cell": ["rnn", "lstm", "gru"],
@@ -219,6 +219,14 @@ def test_each_figure_of_the_grid_has_the_structure_of_its_model(case, tmp_path, 
             assert ("∂" in label) == gradient, label  # a state forward, a gradient backward
             if not case["bidirectional"]:  # left to right, and the gradient right to left
                 assert (steps[1] > steps[0]) != gradient
+
+
+@pytest.mark.parametrize("case", [case for case in VALID + BEYOND_PAIRS if case["level"] == "op"],
+                         ids=lambda c: "-".join(str(v) for v in c.values()))
+def test_no_two_arrows_of_an_op_level_figure_end_at_one_point_of_a_node(case, tmp_path, library_svg, capsys):
+    """Two operands' arrows ending at one point of their node draw one arrowhead: a reader sees one operand (a
+    bus's terms, along one last stretch into a Σ, are one arrow as drawn). The figures the structure test drew."""
+    assert shared_arrowheads(drawn_figure(case, tmp_path / "figure.svg", capsys)) == []
 
 
 @pytest.mark.parametrize("case", REFUSED, ids=lambda c: "-".join(str(v) for v in c.values()))

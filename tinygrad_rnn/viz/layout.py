@@ -19,9 +19,10 @@ known in advance, so this module computes it, and Graphviz only draws (``neato -
 
 Each stage visits every node and edge a constant number of times. Sizes are in points (1/72 in).
 This module chains the stages and chooses, on a slide, among a few variants of one layout; each stage has
-a file of its own: :mod:`.grid` (rows, columns, levels, lanes: where each node goes), :mod:`.routes` (the
-edges' routes), :mod:`.fitting` (how a layout fits a 16:9 slide) and :mod:`.geometry` (the measures, boxes
-and routes they share).
+a file of its own: :mod:`.grid` (rows, columns, levels, lanes: where each node goes), :mod:`.passages` (a
+line's way out of a step through its levels, in a gap kept for it, as Graphviz's dot does with virtual nodes),
+:mod:`.routes` (the edges' routes), :mod:`.ports` (each arrow's own point on its node's face), :mod:`.fitting`
+(how a layout fits a 16:9 slide) and :mod:`.geometry` (the measures, boxes and routes they share).
 """
 
 from __future__ import annotations
