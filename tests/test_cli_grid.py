@@ -74,12 +74,7 @@ VALID = all_pairs(FACTORS, lambda c: why_not(c) is None)
 
 
 def known_to_fail(case: dict) -> str | None:
-    """Op-level layouts that still route edges through nodes (found by this grid; not yet fixed)."""
-    if case["level"] == "op" and case["bidirectional"]:
-        return "op level, bidirectional: stack → cat, one diagonal over both rows"
-    if case["level"] == "op" and case["backward"] == "backward" and case["layers"] == 2:
-        return ("op level, two layers' gradient graph: the head's ∂J/∂W_hy beside layer 1, down through layer 2's "
-                "stack; layer 2's stack into layer 1's steps along a lane through layer 1's unbind")
+    """Layouts that still route edges through nodes (found by this grid; not yet fixed)."""
     if case["bidirectional"] and case["backward"] == "both" and case["level"] == "cell":
         return "forward and backward of two directions: J's arrows into the backward rows cross a Σ or a step"
     return None

@@ -87,6 +87,7 @@ class Grid(Routes):
         self.passage_spots = passages.spots(self)
         self._room_for_state_names()
         self._coordinates()
+        self._lane_bases()
 
     # --- inside the steps: levels (depth within the step) and the order side by side ---------------
     def _arrange_blocks(self) -> None:
@@ -462,6 +463,24 @@ class Grid(Routes):
                 rows = [self.block_of[n][0] for n in self.successors[i] + self.predecessors[i] if n in self.block_of]
                 rows = rows or list(range(len(self.row_y)))
                 boxes[i].y = sum(self.row_y[r] for r in rows) / len(rows)
+
+    def _lane_bases(self) -> None:
+        """Where each row's lanes begin: at the top (or bottom) of its steps' block, or past every node beside the
+        row that a lane runs over on its way from its trunk to the steps, where one stands taller than the block
+        (layer 1's column of unbind, linear and Σ beside a short row of ops: layer 2's stack fed layer 1's steps
+        along a lane through its unbind). The row's band already holds that room."""
+        self.lane_top, self.lane_bottom = list(self.block_top), list(self.block_bottom)
+        for row, above, owner in self.lane:
+            if owner not in self.beside_slot:
+                continue
+            on_left, _, column = self.beside_slot[owner][0]  # its trunk rises beside this column, on the steps' side
+            passed = [self.boxes[i] for (side, r, c), found in self.beside.items()
+                      if side == on_left and r == row and c < column for i in found]
+            if above:
+                self.lane_top[row] = max([self.lane_top[row]] + [box.top + self.space.gap_y / 2 for box in passed])
+            else:
+                self.lane_bottom[row] = min([self.lane_bottom[row]] + [box.bottom - self.space.gap_y / 2
+                                                                       for box in passed])
 
     def passage(self, node: int, above: bool) -> list[tuple[float, float]]:
         """The way from ``node``'s face out of its step towards its lane (above the row, or below) through the

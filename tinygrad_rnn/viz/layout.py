@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import textwrap
 
+from .detours import mend
 from .fitting import (
     LEGEND_CELL,
     SLIDE_ASPECT,
@@ -110,6 +111,9 @@ def layout(picture: Picture, sizes: list[tuple[float, float]], notes_beside: int
     boxes = [Box(0.0, 0.0, h, w) if turned else Box(0.0, 0.0, w, h) for w, h in sizes]
     grid = Grid(picture, boxes)
     routes = [grid.route(tail, head, label) for tail, head, label in picture.edges]
+    # an edge through a node it does not connect goes round it (a bus or a state says something by its shape)
+    plain = [grid.kind[(tail, head)][0] not in ("bus", "state") for tail, head, _ in picture.edges]
+    mend(boxes, [box for _, box in grid.clusters], routes, picture.edges, plain, grid._crosses_a_node)
     _name_each_fork_once(picture.edges, routes)
     spread_ports(boxes, routes, picture.edges)  # one arrowhead per operand
     if turned:
@@ -124,7 +128,7 @@ def layout(picture: Picture, sizes: list[tuple[float, float]], notes_beside: int
         lines = name.replace(" reverse", "\nreverse").split("\n") if picture.slide and name else [name] * bool(name)
         x = left - (ROW_NAME_GAP if picture.slide else 12.0) - max(map(len, lines), default=0) * CHAR
         texts += [(line, x, grid.row_y[row] + (len(lines) / 2 - k - 0.5) * LINE) for k, line in enumerate(lines)]
-    low = min([b.bottom for b in boxes] + [grid.block_bottom[0] - (grid.lanes_below[0] + 1) * grid.space.lane],
+    low = min([b.bottom for b in boxes] + [grid.lane_bottom[0] - (grid.lanes_below[0] + 1) * grid.space.lane],
               default=0.0)
     if notes_beside:  # to the right of the drawing, from its top down: a tall figure grows wider, not taller
         x = max([b.right for b in boxes] + [p[0] for route in routes for p in route.points], default=0.0) + 24

@@ -180,7 +180,7 @@ class Routes:
         lane_key = self._bus_of(other)
         row, above, _ = lane_key
         lane = self.lane[lane_key] + 1
-        y = self.block_top[row] + lane * self.space.lane if above else self.block_bottom[row] - lane * self.space.lane
+        y = self.lane_top[row] + lane * self.space.lane if above else self.lane_bottom[row] - lane * self.space.lane
         rightwards = b.x > a.x
         if ellipsis_is_tail:  # up (or down) into the lane, along it, into the node's side
             trunk = self._trunk_x(head, b, lane_key, rightwards)
@@ -281,7 +281,7 @@ class Routes:
         each step to it."""
         row, above, _ = lane_key
         lane = self.lane[lane_key] + 1
-        y = self.block_top[row] + lane * self.space.lane if above else self.block_bottom[row] - lane * self.space.lane
+        y = self.lane_top[row] + lane * self.space.lane if above else self.lane_bottom[row] - lane * self.space.lane
         if tail in self.block_of:  # fan in: from each step to the lane, along it, into the node
             rightwards = b.x > a.x
             trunk = self._trunk_x(head, b, lane_key, rightwards)
