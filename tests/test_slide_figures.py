@@ -61,8 +61,8 @@ GRID_TOO_SMALL: dict[str, str] = {  # (cell-level-layers-bidirectional-loss-back
     "rnn-op-2-False-every-backward-False-8-usc": "text 10.1 px, labels 11.2 px, 2.40 : 1",
     "lstm-op-1-True-last-none-False-3-cs224n": "text 14.1 px, labels 14.1 px, 1.60 : 1",
     "lstm-step-2-True-last-both-False-3-pytorch": "text 18.8 px, labels 20.8 px, 1.69 : 1",
-    "lstm-op-1-False-last-backward-False-3-cmu": "text 11.4 px, labels 12.7 px, 2.40 : 1",
-    "lstm-op-1-False-last-backward-False-3-elman": "text 11.4 px, labels 12.7 px, 2.40 : 1",
+    "lstm-op-1-False-last-backward-False-3-cmu": "text 11.8 px, labels 13.1 px, 2.40 : 1",
+    "lstm-op-1-False-last-backward-False-3-elman": "text 11.8 px, labels 13.1 px, 2.40 : 1",
     "rnn-cell-1-True-last-both-False-3-pytorch": "text 20 px, labels 22.2 px, 1.72 : 1",
 }
 
