@@ -21,7 +21,8 @@ Each stage visits every node and edge a constant number of times. Sizes are in p
 This module chains the stages and chooses, on a slide, among a few variants of one layout; each stage has
 a file of its own: :mod:`.grid` (rows, columns, levels, lanes: where each node goes), :mod:`.passages` (a
 line's way out of a step through its levels, in a gap kept for it, as Graphviz's dot does with virtual nodes),
-:mod:`.routes` (the edges' routes), :mod:`.ports` (each arrow's own point on its node's face), :mod:`.fitting`
+:mod:`.routes` (the edges' routes), :mod:`.detours` (a way round, through the free channels, for an edge whose
+route would enter a node), :mod:`.ports` (each arrow's own point on its node's face), :mod:`.fitting`
 (how a layout fits a 16:9 slide) and :mod:`.geometry` (the measures, boxes and routes they share).
 """
 
