@@ -482,30 +482,6 @@ class Grid(Routes):
                 self.lane_bottom[row] = min([self.lane_bottom[row]] + [box.bottom - self.space.gap_y / 2
                                                                        for box in passed])
 
-    def passage(self, node: int, above: bool) -> list[tuple[float, float]]:
-        """The way from ``node``'s face out of its step towards its lane (above the row, or below) through the
-        passage kept on each level it crosses (:mod:`.passages`), turning in the middle of the gap between two
-        levels; [] where the node stands on the level that faces the lane (its line goes straight out)."""
-        levels = self.passages.get((node, above))
-        if not levels:
-            return []
-        row, box = self.block_of[node][0], self.boxes[node]
-        bottom = self.block_bottom[row] + self.space.box_pad
-        # out of its face as near the first passage as the face reaches, clear of its corners (and of its middle,
-        # where an arrow from the level it crosses comes in)
-        inset = min(box.width / 4, 8.0)
-        x = min(max(self.passage_x[((node, above), levels[0])], box.left + inset), box.right - inset)
-        previous = levels[0] - 1 if above else levels[0] + 1  # (from the node's own level)
-        points = [(x, box.top if above else box.bottom)]
-        for shown in levels:
-            low, high = sorted((previous, shown))
-            gap_y = bottom + (self.level_middle[(row, low)] + self.level_height.get((row, low), 0.0) / 2
-                              + self.level_middle[(row, high)] - self.level_height.get((row, high), 0.0) / 2) / 2
-            next_x = self.passage_x[((node, above), shown)]
-            points += [(x, gap_y), (next_x, gap_y)]
-            x, previous = next_x, shown
-        return points
-
     def _state_label_top(self, row: int, gap: int) -> float:
         """How far above its row's middle the top state label in a gap between two cells reaches (as
         :meth:`~.routes.Routes._state_route` places it, growing upwards where it is broken in two lines)."""

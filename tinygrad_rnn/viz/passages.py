@@ -11,7 +11,7 @@ nodes like one of them, so that the edge runs in a gap between them. A step's le
   level's own nodes stand (dot's ordering of a virtual node by position); :func:`widening` adds room there
   (in every step alike) only where the nodes beside it leave too little for the line and a gap either side,
   and :func:`place` puts the line in the middle of that room;
-* :meth:`~.grid.Grid.passage` (the points) turns in the middle of the gap between two levels from one
+* :func:`way` (the points) turns in the middle of the gap between two levels from one
   slot to the next, and the routes follow it.
 """
 
@@ -104,3 +104,28 @@ def place(grid, here: list[Spot], row: int, col: int, level: int, node_at: dict,
         high = grid.boxes[right].left if right is not None else centre_x + half_width
         for m, (_, _, key, shown) in enumerate(group):
             grid.passage_x[(key, shown)] = low + (high - low) * (m + 1) / (len(group) + 1)
+
+
+def way(grid, node: int, above: bool) -> list[tuple[float, float]]:
+    """The way from ``node``'s face out of its step towards its lane (above the row, or below) through the
+    passage kept on each level it crosses, turning in the middle of the gap between two
+    levels; [] where the node stands on the level that faces the lane (its line goes straight out)."""
+    levels = grid.passages.get((node, above))
+    if not levels:
+        return []
+    row, box = grid.block_of[node][0], grid.boxes[node]
+    bottom = grid.block_bottom[row] + grid.space.box_pad
+    # out of its face as near the first passage as the face reaches, clear of its corners (and of its middle,
+    # where an arrow from the level it crosses comes in)
+    inset = min(box.width / 4, 8.0)
+    x = min(max(grid.passage_x[((node, above), levels[0])], box.left + inset), box.right - inset)
+    previous = levels[0] - 1 if above else levels[0] + 1  # (from the node's own level)
+    points = [(x, box.top if above else box.bottom)]
+    for shown in levels:
+        low, high = sorted((previous, shown))
+        gap_y = bottom + (grid.level_middle[(row, low)] + grid.level_height.get((row, low), 0.0) / 2
+                          + grid.level_middle[(row, high)] - grid.level_height.get((row, high), 0.0) / 2) / 2
+        next_x = grid.passage_x[((node, above), shown)]
+        points += [(x, gap_y), (next_x, gap_y)]
+        x, previous = next_x, shown
+    return points

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from bisect import bisect_left, bisect_right
 
+from . import passages
 from .geometry import (
     LABEL_CHAR,
     LABEL_LINE,
@@ -289,7 +290,7 @@ class Routes:
             if not self.top_level[row]:  # one node per step: leave near its corner, clear of the edges at its middle
                 x = a.right - 2 * self.space.pad_x if rightwards else a.left + 2 * self.space.pad_x
             start = (x, a.top if above else a.bottom)
-            way = self.passage(tail, above)  # through a gap kept on each level of its step it crosses
+            way = passages.way(self, tail, above)  # through a gap kept on each level of its step it crosses
             if way:
                 x, start = way[-1][0], (way[-1][0], way[-1][1])
             points = [*way[:-1], start, (x, y), (trunk, y), (trunk, b.y)]
@@ -314,7 +315,7 @@ class Routes:
             x = b.x + (1 if b.x < a.x else -1) * min(12.0, b.width / 8) * (into.index(lane_key) + 1)
         top_level = self.top_level[self.block_of[head][0]]
         facing = (top_level if above else 0) if not self.backward else (0 if above else top_level)
-        way = self.passage(head, above)  # not the first op the lane meets: through the gaps kept for it
+        way = passages.way(self, head, above)  # not the first op the lane meets: through the gaps kept for it
         if way:
             return finish([start, (trunk, a.y), (trunk, y), (way[-1][0], y), *way[:0:-1]], way[0], label,
                           (way[-1][0] + 8, y + 6))
