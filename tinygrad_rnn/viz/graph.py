@@ -54,6 +54,9 @@ LEVELS = ("op", "cell", "step")
 PARAMS = ("once", "label", "hide")
 SLIDE_STEPS = 8  # a slide draws this many steps whole; a longer sequence elides its middle
 SYMBOLS = {"sigmoid": "σ"}  # how the lectures write a named gate's op: i₃ = σ
+# what a cell-level figure says where no op records a step: true of a model without a recurrence and of a loop
+# written without scopes alike (a loop of nn.RNNCell calls records its steps itself, as a layer does)
+NO_STEPS = 'No time steps found, so every op is drawn: write each step of a loop under tr.scope(f"t={t}")'
 
 
 def build_picture(tensors: tuple[Tensor, ...], level: str = "op", backward: bool | str = False,
@@ -135,8 +138,8 @@ def _picture_of(roots: tuple[Tensor, ...], level: str, backward: bool, show_shap
     nodes, edges, links, outputs_of = _fold_transposed_weights(nodes, edges, links, outputs_of)
     notes = []
     if level != "op" and not any(n.kind == "op" and n.step is not None for n in nodes):
-        level = "op"  # a model without a recurrence (the fixed-window model) has no cells to merge its ops into
-        notes.append("No time steps (no recurrence): every op is drawn")
+        level = "op"  # no step recorded (a window model, or a loop written without scopes): no cells to merge into
+        notes.append(NO_STEPS)
     if level == "op" and not backward:  # (cells and steps draw x_t under each step's embedding: levels.py)
         edges = edges + _token_inputs(nodes, show_shapes)
         _place_step_inputs(nodes, edges)

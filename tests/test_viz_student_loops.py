@@ -1,0 +1,117 @@
+"""The loops students write draw true figures: a loop of nn.RNNCell / LSTMCell / GRUCell calls
+without scopes is unrolled into cells as nn.RNN's are; a hand-written loop whose steps cannot be
+found says so truthfully, and one weight's gradient terms still meet in one Σ; a cell's own zero
+states are h₀ and c₀. Each model is written as a course writes it.
+"""
+
+import pytest
+
+import tinygrad_rnn as tr
+from tinygrad_rnn.viz.graph import build_picture
+
+CELLS = {"rnn": tr.nn.RNNCell, "lstm": tr.nn.LSTMCell, "gru": tr.nn.GRUCell}
+
+
+def cell_loop(kind, steps=3):
+    """for t in range(T): state = cell(x[t], state); loss = loss + h.sum() — no scope anywhere"""
+    tr.manual_seed(0)
+    cell = CELLS[kind](2, 3)
+    xs = tr.randn(steps, 1, 2)
+    state, loss = None, 0
+    for t in range(steps):
+        state = cell(xs[t], state)
+        h = state[0] if kind == "lstm" else state
+        loss = loss + h.sum()
+    loss.name = "J"
+    return loss
+
+
+def hand_loop(steps=4):
+    """h = tanh(x_t W_xh + h W_hh + b) written with raw ops, a squared error at every step, no scope"""
+    tr.manual_seed(0)
+    W_xh, W_hh, W_hy = (tr.randn(*shape, requires_grad=True) for shape in [(2, 3), (3, 3), (3, 1)])
+    b = tr.zeros(3, requires_grad=True)
+    W_xh.name, W_hh.name, W_hy.name, b.name = "W_xh", "W_hh", "W_hy", "b"
+    xs, h, loss = tr.randn(steps, 1, 2), tr.zeros(1, 3), 0
+    for t in range(steps):
+        h = tr.tanh(xs[t] @ W_xh + h @ W_hh + b)
+        loss = loss + (((h @ W_hy) - 1.0) ** 2).sum()
+    loss.name = "J"
+    return loss
+
+
+def labels(picture, kind):
+    return [node.label for node in picture.nodes if node.kind == kind]
+
+
+@pytest.mark.parametrize("kind", sorted(CELLS))
+def test_a_loop_of_cell_calls_without_scopes_is_drawn_as_its_cells(kind):
+    picture = build_picture((cell_loop(kind),), level="cell", show_shapes=False)
+    name = kind.upper()
+    assert sorted(labels(picture, "group")) == [f"{name} cell\nt={t}" for t in (1, 2, 3)]
+    assert not any("No time steps" in note or "recurrence" in note for note in picture.notes)
+    cells = {node.step: i for i, node in enumerate(picture.nodes) if node.kind == "group"}
+    # each cell hands its state to the next: h₁ from cell 1 into cell 2, h₂ into cell 3
+    assert (cells[1], cells[2], "h₁") in picture.edges and (cells[2], cells[3], "h₂") in picture.edges
+    # x_t under its own cell
+    assert {node.label: node.step for node in picture.nodes if node.label.startswith("x")} == \
+        {"x₁": 1, "x₂": 2, "x₃": 3}
+
+
+@pytest.mark.parametrize("kind", sorted(CELLS))
+def test_the_bptt_figure_of_a_cell_loop_sums_each_weight_in_one_node(kind):
+    picture = build_picture((cell_loop(kind),), level="cell", backward=True, show_shapes=False)
+    sums = [node for node in picture.nodes if node.kind == "output" and "W_hh" in node.label]
+    assert len(sums) == 1 and "Σₜ ∂J/∂W_hh|ₜ" in sums[0].label
+    into = sorted(label for _, head, label in picture.edges if picture.nodes[head] is sums[0])
+    assert into == ["t=1", "t=2", "t=3"]
+
+
+def test_a_cell_call_continues_only_the_chain_its_own_last_call_ended():
+    cell, other = tr.nn.GRUCell(2, 3), tr.nn.GRUCell(2, 3)
+    first = cell(tr.randn(1, 2))
+    second = cell(tr.randn(1, 2), first)
+    assert (first.grad_fn.step.t, second.grad_fn.step.t) == (1, 2)
+    assert second.grad_fn.step.chain is first.grad_fn.step.chain
+    handed = other(tr.randn(1, 2), second)  # another module: a chain of its own, drawn after the first
+    assert handed.grad_fn.step.t == 1 and handed.grad_fn.step.chain.after == 2
+    fresh = cell(tr.randn(1, 2), tr.zeros(1, 3))  # a state of the user's: a new chain
+    assert fresh.grad_fn.step.t == 1 and fresh.grad_fn.step.chain is not first.grad_fn.step.chain
+
+
+def test_a_cell_called_inside_a_scope_the_user_wrote_belongs_to_that_step():
+    cell = tr.nn.RNNCell(2, 3)
+    with tr.scope("t=5"):
+        h = cell(tr.randn(1, 2))
+    assert h.grad_fn.step is None and h.grad_fn.scope == ("t=5",)
+
+
+def test_a_cell_loop_is_the_same_recurrence_for_the_lecture_page():
+    page = tr.viz.lecture(cell_loop("gru"))
+    panel = page.data["panels"][0]
+    assert panel["steps"] == 3 and sorted(panel["cells"]) == ["1", "2", "3"]
+
+
+def test_a_cell_names_the_zero_states_it_makes_h0_and_c0():
+    picture = build_picture((cell_loop("lstm"),), level="cell", show_shapes=False)
+    inputs = labels(picture, "input")
+    assert "h_0" in inputs and "c_0" in inputs and "input" not in inputs
+
+
+def test_a_hand_loop_without_scopes_says_no_steps_were_found_and_what_to_write():
+    picture = build_picture((hand_loop(),), level="cell", show_shapes=False)
+    assert not any("recurrence" in note for note in picture.notes)
+    assert any(note.startswith("No time steps found") and 'tr.scope(f"t={t}")' in note for note in picture.notes)
+
+
+@pytest.mark.parametrize("slide", [False, True])
+def test_a_hand_loop_without_scopes_sums_each_weights_terms_in_one_node(slide):
+    picture = build_picture((hand_loop(),), level="cell", backward=True, show_shapes=False, slide=slide)
+    gradients = [label for label in labels(picture, "output") if label != "J"]
+    for weight in ("W_xh", "W_hh", "W_hy", "b"):
+        naming = [label for label in gradients if f"∂J/∂{weight} " in label or label.endswith(f"∂J/∂{weight}")]
+        assert naming == [f"∂J/∂{weight} = Σ (4 terms)"], gradients
+    for node in picture.nodes:
+        if node.kind == "output" and node.label != "J":
+            assert sum(picture.nodes[head] is node for _, head, _ in picture.edges) == 4
+    assert not any("names" in note for note in picture.notes)  # no node names a call: no note saying one does
