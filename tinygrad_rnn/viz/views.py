@@ -106,7 +106,8 @@ def bptt_picture(forward: Picture, generic: bool = False, slide: bool = False) -
         uses = [(w, sum(w in forward.nodes[i].parameters for i in members))
                 for w in dict.fromkeys(p for i in members for p in forward.nodes[i].parameters)]
         label = "\n".join(f"∂J/∂{w}" if count == 1 else f"∂J/∂{w} = Σ ({count} terms)" for w, count in uses)
-        nodes.append(Node(("gradient of", forward.nodes[members[0]].key), "output", label, forward.nodes[members[0]].row))
+        first = forward.nodes[members[0]]
+        nodes.append(Node(("gradient of", first.key), "output", label, first.row))
         for i in members:
             step = forward.nodes[i].step
             edges.append((index[i], len(nodes) - 1, "" if step is None or len(members) == 1 else f"t={step}"))
