@@ -115,3 +115,55 @@ def test_a_hand_loop_without_scopes_sums_each_weights_terms_in_one_node(slide):
         if node.kind == "output" and node.label != "J":
             assert sum(picture.nodes[head] is node for _, head, _ in picture.edges) == 4
     assert not any("names" in note for note in picture.notes)  # no node names a call: no note saying one does
+
+
+def scoped_loop(accumulate, steps=4):
+    """the loop of the tutorials, each step under tr.scope: the loss added up (loss = loss + J_t), or stacked
+    (tr.stack(losses).mean()), each J_t named J as a student would"""
+    tr.manual_seed(0)
+    W_xh, W_hh, W_hy = (tr.randn(*shape, requires_grad=True) for shape in [(2, 3), (3, 3), (3, 1)])
+    W_xh.name, W_hh.name, W_hy.name = "W_xh", "W_hh", "W_hy"
+    xs, h, loss, losses = tr.randn(steps, 1, 2), tr.zeros(1, 3), 0, []
+    xs.name = "x"
+    for t in range(steps):
+        with tr.scope(f"t={t + 1}"):
+            h = tr.tanh(xs[t] @ W_xh + h @ W_hh)
+            h.name = "h"
+            step_loss = (((h @ W_hy) - 1.0) ** 2).sum()
+            step_loss.name = "J"
+            loss = loss + step_loss
+            losses.append(step_loss)
+    loss = loss if accumulate else tr.stack(losses).mean()
+    loss.name = "J"
+    return loss
+
+
+def between_cells(picture):
+    cells = {i for i, node in enumerate(picture.nodes) if node.kind == "group"}
+    return [(picture.nodes[a].step, picture.nodes[b].step, label) for a, b, label in picture.edges
+            if a in cells and b in cells]
+
+
+@pytest.mark.parametrize("accumulate", [True, False])
+def test_a_loss_summed_in_the_loop_is_drawn_as_the_sum_of_its_steps_losses(accumulate):
+    picture = build_picture((scoped_loop(accumulate),), level="cell", show_shapes=False)
+    # one arrow between two cells, h: the running sum is no second state
+    assert sorted(between_cells(picture)) == [(1, 2, "h₁"), (2, 3, "h₂"), (3, 4, "h₃")]
+    (total,) = [i for i, node in enumerate(picture.nodes) if "Σₜ Jₜ" in node.label]
+    assert picture.nodes[total].label == ("Σₜ Jₜ" if accumulate else "(1/4) Σₜ Jₜ")
+    into = sorted((picture.nodes[a].step, label) for a, b, label in picture.edges if b == total)
+    assert into == [(1, "J₁"), (2, "J₂"), (3, "J₃"), (4, "J₄")]  # every step's loss, none called J₄ alone
+    (output,) = [i for i, node in enumerate(picture.nodes) if node.kind == "output"]
+    assert [(a, label) for a, b, label in picture.edges if b == output] == [(total, "")]
+
+
+@pytest.mark.parametrize("accumulate", [True, False])
+def test_its_bptt_figure_hands_each_step_its_share_of_j(accumulate):
+    share = "1" if accumulate else "1/4"
+    picture = build_picture((scoped_loop(accumulate),), level="cell", backward=True, show_shapes=False)
+    assert len(between_cells(picture)) == 3  # one gradient between two cells, ∂J/∂h
+    from_j = sorted(label for a, b, label in picture.edges if picture.nodes[a].label == "J")
+    assert from_j == [f"∂J/∂J{t} = {share}" for t in "₁₂₃₄"]
+    rolled = build_picture((scoped_loop(accumulate),), level="cell", backward=True, rolled=True, show_shapes=False)
+    assert [label for a, b, label in rolled.edges if rolled.nodes[a].label == "J"] == \
+        [f"∂J/∂Jₜ = {'1' if accumulate else '1/T'}"]  # one label, not "∂J/∂J_T, ∂J/∂J_t"

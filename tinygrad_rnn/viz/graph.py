@@ -45,6 +45,7 @@ from .picture import (
     steps_in_time,
     subscript,
 )
+from .running_sums import draw_as_sum, take_out_of_steps
 from .stepwise import stepwise_graph
 from .views import bptt_picture, forward_and_backward_picture, rolled_picture
 
@@ -137,6 +138,7 @@ def _picture_of(roots: tuple[Tensor, ...], level: str, backward: bool, show_shap
             node.row = rows[node.chain]
     nodes, edges, links, outputs_of = _fold_transposed_weights(nodes, edges, links, outputs_of)
     notes = []
+    summed = take_out_of_steps(nodes, links) if level != "op" else ({}, None)  # loss = loss + J_t: J's sum, not a state
     if level != "op" and not any(n.kind == "op" and n.step is not None for n in nodes):
         level = "op"  # no step recorded (a window model, or a loop written without scopes): no cells to merge into
         notes.append(NO_STEPS)
@@ -149,7 +151,7 @@ def _picture_of(roots: tuple[Tensor, ...], level: str, backward: bool, show_shap
         for node in nodes:
             node.label += _values_text(node.tensors, kept_values)
     if level != "op":
-        nodes, edges = merge_groups(nodes, links, level, gradient_only)
+        nodes, edges = draw_as_sum(nodes, summed, *merge_groups(nodes, links, level, gradient_only), level)
     elif not backward:  # each step's input projection in its column, x_t entering it from below
         nodes, edges = per_step_projections(nodes, edges, links, show_shapes) or (nodes, edges)
     else:  # a recorded gradient graph: one node per backward rule, named by what it does to δ

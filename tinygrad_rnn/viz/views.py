@@ -72,7 +72,8 @@ def bptt_picture(forward: Picture, generic: bool = False, slide: bool = False) -
                              and head in feeds.get(o, []))
                 continue
             for output in (i for i, n in enumerate(forward.nodes) if n.kind == "output" and head in feeds.get(i, [])):
-                share = f"∂J/∂{name_of(forward.nodes[tail])} = 1/{count}"
+                # J_t: named by its node (J₃ = cross_entropy), or by its edge where a cell computes it (a running sum)
+                share = f"∂J/∂{name_of(forward.nodes[tail]) or label} = " + ("1" if count == 1 else f"1/{count}")
                 edges.append((index[output], index[tail], STEP_DIGITS.sub("ₜ", share.replace(f"1/{count}", "1/T"))
                               if generic else share))
             continue
