@@ -77,7 +77,8 @@ def _stacked_losses(nodes: list[Node], inputs: dict[int, list[int]], root: int) 
     terms = {p: nodes[p].step for p in inputs.get(stack, []) if nodes[p].kind == "op" and nodes[p].tensors
              and tuple(nodes[p].tensors[0].shape) == () and nodes[p].step is not None}
     steps = sorted(terms.values())
-    if len(terms) < 2 or len(terms) != len(inputs[stack]) or steps != sorted(set(steps)) or (mean and mean != len(steps)):
+    one_a_step = len(terms) == len(inputs[stack]) and steps == sorted(set(steps))
+    if len(terms) < 2 or not one_a_step or (mean and mean != len(steps)):
         return {}, None
     return terms, mean
 
