@@ -167,3 +167,42 @@ def test_its_bptt_figure_hands_each_step_its_share_of_j(accumulate):
     rolled = build_picture((scoped_loop(accumulate),), level="cell", backward=True, rolled=True, show_shapes=False)
     assert [label for a, b, label in rolled.edges if rolled.nodes[a].label == "J"] == \
         [f"∂J/∂Jₜ = {'1' if accumulate else '1/T'}"]  # one label, not "∂J/∂J_T, ∂J/∂J_t"
+
+
+class Tagger(tr.nn.Module):
+    """a student's tagger: attributes named as they like (emb, fc), not as the library names its own"""
+
+    def __init__(self):
+        super().__init__()
+        self.emb, self.lstm, self.fc = tr.nn.Embedding(10, 3), tr.nn.LSTM(3, 4), tr.nn.Linear(4, 5)
+
+    def forward(self, ids):
+        return self.fc(self.lstm(self.emb(ids))[0])
+
+
+def tagger_loss(model=None):
+    tr.manual_seed(0)
+    model = model or Tagger()
+    logits = model(tr.tensor([[1], [4], [2], [7]]))
+    return tr.nn.functional.cross_entropy(logits.reshape(-1, 5), tr.tensor([0, 3, 1, 2]))
+
+
+def parameter_names(picture):
+    return {name for node in picture.nodes for name in node.parameters}
+
+
+def test_a_notation_names_a_models_head_and_embedding_by_what_they_do():
+    cs224n = parameter_names(build_picture((tagger_loss(),), level="cell", notation="cs224n"))
+    assert {"U", "b₂", "E", "W_e", "W_h"} <= cs224n and not any("fc." in n or "emb." in n for n in cs224n)
+    elman = build_picture((tagger_loss(),), level="cell", backward=True, notation="elman")
+    sums = " ".join(node.label for node in elman.nodes if node.kind == "output")
+    assert "∂J/∂U" in sums and "fc.weight" not in sums
+    assert {"fc.weight", "fc.bias", "emb.weight"} <= parameter_names(build_picture((tagger_loss(),), level="cell"))
+
+
+def test_where_a_role_is_ambiguous_the_code_name_stays():
+    model = Tagger()
+    model.fc2 = tr.nn.Linear(5, 5)  # two linear layers after the recurrence: which is U?
+    model.forward = lambda ids: model.fc2(model.fc(model.lstm(model.emb(ids))[0]))
+    names = parameter_names(build_picture((tagger_loss(model),), level="cell", notation="cs224n"))
+    assert {"fc.weight", "fc2.weight"} <= names and "U" not in names

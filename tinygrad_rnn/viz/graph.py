@@ -31,7 +31,7 @@ from ..function import Function, step_number, step_of
 from ..function import Node as GraphNode
 from ..tensor import Tensor
 from .levels import merge_backward_rules, merge_groups, per_step_projections, unique
-from .notation import Notation, name_parameters, name_values, parameter_notes, resolve, short_name
+from .notation import Notation, name_parameters, name_values, parameter_notes, parameter_roles, resolve, short_name
 from .picture import (
     CHOICE_INPUT,
     Node,
@@ -138,6 +138,7 @@ def _picture_of(roots: tuple[Tensor, ...], level: str, backward: bool, show_shap
             node.row = rows[node.chain]
     nodes, edges, links, outputs_of = _fold_transposed_weights(nodes, edges, links, outputs_of)
     notes = []
+    roles = parameter_roles(nodes, links)  # the embedding and the head, by what they do (read before merging)
     summed = take_out_of_steps(nodes, links) if level != "op" else ({}, None)  # loss = loss + J_t: J's sum, not a state
     if level != "op" and not any(n.kind == "op" and n.step is not None for n in nodes):
         level = "op"  # no step recorded (a window model, or a loop written without scopes): no cells to merge into
@@ -157,7 +158,7 @@ def _picture_of(roots: tuple[Tensor, ...], level: str, backward: bool, show_shap
     else:  # a recorded gradient graph: one node per backward rule, named by what it does to δ
         nodes, edges = merge_backward_rules(nodes, edges)
     notation = notation or resolve(None)
-    names = name_parameters(nodes, edges, notation)  # by identity: W_hh⁽¹⁾ and W_hh⁽²⁾ are two tensors
+    names = name_parameters(nodes, edges, notation, roles)  # by identity: W_hh⁽¹⁾ and W_hh⁽²⁾ are two tensors
     shared = parameter_notes(nodes, edges, names, notation) if params == "label" else []
     nodes, edges = _apply_params(nodes, edges, params, names)
     legend = None
