@@ -206,3 +206,48 @@ def test_where_a_role_is_ambiguous_the_code_name_stays():
     model.forward = lambda ids: model.fc2(model.fc(model.lstm(model.emb(ids))[0]))
     names = parameter_names(build_picture((tagger_loss(model),), level="cell", notation="cs224n"))
     assert {"fc.weight", "fc2.weight"} <= names and "U" not in names
+
+
+def two_recurrences():
+    """h and g, each its own recurrence, reading one W and one U, under one scope a step (the review's model)"""
+    tr.manual_seed(0)
+    W, U = tr.randn(3, 3, requires_grad=True), tr.randn(2, 3, requires_grad=True)
+    W.name, U.name = "W", "U"
+    a, b, h, g = tr.randn(3, 1, 2), tr.randn(3, 1, 2), tr.zeros(1, 3), tr.zeros(1, 3)
+    for t in range(3):
+        with tr.scope(f"t={t + 1}"):
+            h, g = tr.tanh(a[t] @ U + h @ W), tr.tanh(b[t] @ U + g @ W)
+            h.name, g.name = "h", "g"
+    return (h * g).sum()
+
+
+def test_two_recurrences_under_one_scope_are_drawn_as_two_rows():
+    picture = build_picture((two_recurrences(),), level="cell", show_shapes=False)
+    cells = [node for node in picture.nodes if node.kind == "group"]
+    assert sorted((node.row[-1], node.step) for node in cells) == [(s, t) for s in "gh" for t in (1, 2, 3)]
+    (output,) = [i for i, node in enumerate(picture.nodes) if node.kind == "output"]
+    into = sorted(picture.nodes[a].row[-1] for a, b, _ in picture.edges if b == output)
+    assert into == ["g", "h"]  # J reads h₃ and g₃, each from its own cell
+    shaped = build_picture((two_recurrences(),), level="cell")  # (shapes tell a_t, (1, 2), from h_0, (1, 3))
+    inputs = [node.label for node in shaped.nodes if node.kind == "input" and node.step is not None]
+    assert len(inputs) == 6 and not any(label.startswith("x") for label in inputs)  # a_t and b_t: neither is x_t
+    backward = build_picture((two_recurrences(),), level="cell", backward=True, show_shapes=False)
+    sums = [node for node in backward.nodes if node.kind == "output" and "W" in node.label]
+    assert len(sums) == 1  # W's six terms, from both recurrences, meet in one Σ
+    assert sum(backward.nodes[b] is sums[0] for _, b, _ in backward.edges) == 6
+
+
+def test_an_lstm_written_by_hand_stays_one_cell_a_step():
+    """h is computed from c: the two share ops, so one cell computes both (no split)"""
+    tr.manual_seed(0)
+    W = tr.randn(3, 12, requires_grad=True)
+    W.name = "W"
+    h, c = tr.zeros(1, 3), tr.zeros(1, 3)
+    for t in range(3):
+        with tr.scope(f"t={t + 1}"):
+            i, f, g, o = (h @ W).chunk(4, dim=-1)
+            c = f.sigmoid() * c + i.sigmoid() * g.tanh()
+            h = o.sigmoid() * c.tanh()
+            h.name, c.name = "h", "c"
+    picture = build_picture((h.sum(),), level="cell", show_shapes=False)
+    assert sorted(node.step for node in picture.nodes if node.kind == "group") == [1, 2, 3]
