@@ -19,6 +19,7 @@ from typing import Any
 
 from ..creation import zeros
 from ..errors import ShapeError
+from ..steps import cell_step
 from ..tensor import Tensor
 from . import init
 from .functional import check_input_dtype, linear
@@ -125,14 +126,22 @@ class _CellBase(Module):
         check_input_dtype(type(self).__name__, x, self.weight_ih, module="cell")
         return (x.unsqueeze(0), True) if x.ndim == 1 else (x, False)
 
-    def _initial(self, state: Tensor | None, batch: Tensor, unbatched: bool, size: int) -> Tensor:
-        if state is None:
-            return zeros(batch.shape[0], size, dtype=batch.dtype, device=batch.device)
+    def _initial(self, state: Tensor | None, batch: Tensor, unbatched: bool, size: int, name: str = "h_0") -> Tensor:
+        if state is None:  # zeros named as a layer names its own (h_0, c_0): a drawing labels the initial state
+            initial = zeros(batch.shape[0], size, dtype=batch.dtype, device=batch.device)
+            initial.name = name
+            return initial
         state = state.unsqueeze(0) if unbatched else state
         if state.shape != (batch.shape[0], size):
             raise ShapeError(f"{type(self).__name__}: expected a state of shape {(batch.shape[0], size)}, "
                              f"got {state.shape}")
         return state
+
+    def _step(self, state: Tensor | None) -> Any:
+        """Where this call's ops are recorded: the next step of this cell's chain when ``state`` is what its
+        last call returned, as a layer's generation loop continues its chain (``steps.cell_step``), so a
+        loop of cell calls is drawn unrolled, cell by cell, without a scope written around each."""
+        return cell_step(self, type(self).__name__.removesuffix("Cell"), state)
 
     def _project(self, x: Tensor) -> Tensor:
         return linear(x, self.weight_ih, self.bias_ih)
@@ -161,8 +170,9 @@ class RNNCell(_CellBase):
 
     def forward(self, x: Tensor, hx: Tensor | None = None) -> Tensor:
         x, unbatched = self._check_input(x, hx)
-        hidden = self._initial(hx, x, unbatched, self.hidden_size)
-        hidden = rnn_step(self._project(x), hidden, self.weight_hh, self.bias_hh, self.nonlinearity)
+        with self._step(hx):
+            hidden = self._initial(hx, x, unbatched, self.hidden_size)
+            hidden = rnn_step(self._project(x), hidden, self.weight_hh, self.bias_hh, self.nonlinearity)
         return hidden.squeeze(0) if unbatched else hidden
 
 
@@ -182,9 +192,10 @@ class LSTMCell(_CellBase):
 
     def forward(self, x: Tensor, hx: tuple[Tensor, Tensor] | None = None) -> tuple[Tensor, Tensor]:
         x, unbatched = self._check_input(x, None)
-        hidden = self._initial(None if hx is None else hx[0], x, unbatched, self.hidden_size)
-        cell = self._initial(None if hx is None else hx[1], x, unbatched, self.hidden_size)
-        hidden, cell = lstm_step(self._project(x), hidden, cell, self.weight_hh, self.bias_hh)
+        with self._step(None if hx is None else hx[0]):
+            hidden = self._initial(None if hx is None else hx[0], x, unbatched, self.hidden_size)
+            cell = self._initial(None if hx is None else hx[1], x, unbatched, self.hidden_size, "c_0")
+            hidden, cell = lstm_step(self._project(x), hidden, cell, self.weight_hh, self.bias_hh)
         return (hidden.squeeze(0), cell.squeeze(0)) if unbatched else (hidden, cell)
 
 
@@ -203,6 +214,7 @@ class GRUCell(_CellBase):
 
     def forward(self, x: Tensor, hx: Tensor | None = None) -> Tensor:
         x, unbatched = self._check_input(x, hx)
-        hidden = self._initial(hx, x, unbatched, self.hidden_size)
-        hidden = gru_step(self._project(x).chunk(3, dim=-1), hidden, self.weight_hh, self.bias_hh)
+        with self._step(hx):
+            hidden = self._initial(hx, x, unbatched, self.hidden_size)
+            hidden = gru_step(self._project(x).chunk(3, dim=-1), hidden, self.weight_hh, self.bias_hh)
         return hidden.squeeze(0) if unbatched else hidden

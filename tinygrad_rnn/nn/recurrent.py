@@ -33,9 +33,9 @@ import numpy
 
 from ..device import array_module
 from ..errors import ShapeError
-from ..function import Chain, Node, Step, at_step, scope
+from ..function import Chain, at_step, scope
 from ..ops import cat, stack, where
-from ..ops.shape import Reshape, Stack, Unbind
+from ..steps import continues, step_that_made
 from ..tensor import Tensor
 from . import functional as F
 from . import init
@@ -161,23 +161,17 @@ class _Recurrent(Module):
         numbered from 1 — a module read on two sequences draws two chains; a decoder started from its
         encoder's h_S is a chain of its own whose steps are 1…T′, its ``after`` the encoder's S: where
         a figure draws it (after the encoder's last column), never what its steps are called."""
-        ended = [_step_that_made(hidden) for hidden in initial_hidden]
+        ended = [step_that_made(hidden) for hidden in initial_hidden]
         handed = ended[0].timeline if ended[0] is not None and ended[0].chain.direction == "forward" else 0
-        before = ended[0].t if self._continues(ended[0], 0, "forward", None) else 0
+        before = ended[0].t if continues(ended[0], self, 0, "forward", None) else 0
         chains = []
         for index, found in enumerate(ended):
             layer, direction = divmod(index, self.num_directions)
             direction_name = "reverse" if direction else "forward"
-            continues = self._continues(found, layer, direction_name, before)
-            chains.append(found.chain if continues else
+            continued = continues(found, self, layer, direction_name, before)
+            chains.append(found.chain if continued else
                           Chain(self.scope_name, layer, direction_name, id(self), after=handed - before))
         return chains, before + 1
-
-    def _continues(self, found: Any, layer: int, direction: str, before: int | None) -> bool:
-        """Whether a state made at step ``found`` is where this module's own chain of that layer and
-        direction ended (a forward one: a reverse direction starts at the end), at step ``before``."""
-        return (found is not None and found.chain.owner == id(self) and found.chain.layer == layer and
-                found.chain.direction == direction == "forward" and (before is None or found.t == before))
 
     def _forward_packed(self, packed: PackedSequence, hx: Any, lengths: Any) -> tuple[PackedSequence, Any]:
         """A packed batch runs as its padded form with ``lengths``, and its output is packed alike."""
@@ -401,35 +395,6 @@ class GRU(_Recurrent):
 
 RUNNING = "t < length"  # the name of a mask of the sequences still running: drawings label it so
 FUSED_LAYER_STATE = "state of a fused layer"  # the name of such a state: analyses explain why it has no gradient
-
-
-def _step_that_made(state: Tensor) -> Step | None:
-    """The step whose result ``state`` is, following it back through what lies between two calls
-    (h_n stacked from each layer's last state, h_0 unbound into them again; squeezed and unsqueezed
-    when unbatched); None for a state made otherwise (zeros, a user's tensor, one detached).
-
-    >>> import tinygrad_rnn as tr
-    >>> rnn = tr.nn.RNN(2, 3)
-    >>> _, h_n = rnn(tr.randn(4, 1, 2, requires_grad=True))
-    >>> _step_that_made(h_n.unbind(0)[0]).t
-    4
-    """
-    vertex, piece = state._node, None  # piece: the slice along dim 0 being followed, once unbound
-    while vertex is not None:
-        function = vertex.grad_fn
-        found = function.step or getattr(function, "final_step", None)
-        if found is not None:
-            return found
-        source = function.inputs[0] if function.inputs else None
-        if isinstance(function, Unbind) and function.dim == 0 and piece is None:
-            piece = vertex.output_index
-        elif isinstance(function, Stack) and function.dim == 0 and piece is not None:
-            source, piece = function.inputs[piece], None
-        elif not (isinstance(function, Reshape) and isinstance(source, (Node, Tensor)) and
-                  source.shape[:1] == vertex.shape[:1]):  # a squeeze or unsqueeze that keeps dim 0
-            return None
-        vertex = source if isinstance(source, Node) else None
-    return None
 
 
 def _only_lstm_projects(proj_size: int) -> None:

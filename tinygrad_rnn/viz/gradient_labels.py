@@ -56,7 +56,7 @@ def arrow_labels(forward: Picture, losses: list[int], mean: int | None, generic:
         if value and head not in readers.setdefault((tail, value), []):
             readers[(tail, value)].append(head)
     reach = _losses_reached(forward, losses)
-    named = [name_of(forward.nodes[j]) for j in losses if forward.nodes[j].kind != "ellipsis"]
+    named = [_loss_names(forward, j, "J")[0] for j in losses if forward.nodes[j].kind != "ellipsis"]
     letter = STEP_DIGITS.sub("", named[0]) if named else "J"
     last = max((forward.nodes[j].step for j in losses if forward.nodes[j].step is not None), default=None)
     final = max((n.step for n in forward.nodes if n.step is not None), default=None)  # T
@@ -175,7 +175,7 @@ def _loss_names(forward: Picture, loss: int, letter: str) -> list[str]:
     node = forward.nodes[loss]
     if node.kind == "ellipsis":
         return [letter + str(step).translate(SUBSCRIPTS) for step in node.key[2]]
-    return [name_of(node)]
+    return [name_of(node) or f"J{str(node.step).translate(SUBSCRIPTS)}"]  # (a cell that computes its step's J_t)
 
 
 def _loss_sum(names: list[str], value: str, mean: int | None, generic: bool) -> str:

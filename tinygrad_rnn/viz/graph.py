@@ -31,7 +31,7 @@ from ..function import Function, step_number, step_of
 from ..function import Node as GraphNode
 from ..tensor import Tensor
 from .levels import merge_backward_rules, merge_groups, per_step_projections, unique
-from .notation import Notation, name_parameters, name_values, parameter_notes, resolve, short_name
+from .notation import Notation, name_parameters, name_values, parameter_notes, parameter_roles, resolve, short_name
 from .picture import (
     CHOICE_INPUT,
     Node,
@@ -45,7 +45,9 @@ from .picture import (
     steps_in_time,
     subscript,
 )
+from .running_sums import draw_as_sum, take_out_of_steps
 from .stepwise import stepwise_graph
+from .user_steps import split_recurrences
 from .views import bptt_picture, forward_and_backward_picture, rolled_picture
 
 __all__ = ["build_picture", "Node", "Picture", "display_label", "in_order", "LEVELS", "PARAMS"]
@@ -54,6 +56,9 @@ LEVELS = ("op", "cell", "step")
 PARAMS = ("once", "label", "hide")
 SLIDE_STEPS = 8  # a slide draws this many steps whole; a longer sequence elides its middle
 SYMBOLS = {"sigmoid": "σ"}  # how the lectures write a named gate's op: i₃ = σ
+# what a cell-level figure says where no op records a step: true of a model without a recurrence and of a loop
+# written without scopes alike (a loop of nn.RNNCell calls records its steps itself, as a layer does)
+NO_STEPS = 'No time steps found, so every op is drawn: write each step of a loop under tr.scope(f"t={t}")'
 
 
 def build_picture(tensors: tuple[Tensor, ...], level: str = "op", backward: bool | str = False,
@@ -134,9 +139,12 @@ def _picture_of(roots: tuple[Tensor, ...], level: str, backward: bool, show_shap
             node.row = rows[node.chain]
     nodes, edges, links, outputs_of = _fold_transposed_weights(nodes, edges, links, outputs_of)
     notes = []
+    split_recurrences(nodes, links)  # two recurrences a hand-written step computes: two rows
+    roles = parameter_roles(nodes, links)  # the embedding and the head, by what they do (read before merging)
+    summed = take_out_of_steps(nodes, links) if level != "op" else ({}, None)  # loss = loss + J_t: J's sum, not a state
     if level != "op" and not any(n.kind == "op" and n.step is not None for n in nodes):
-        level = "op"  # a model without a recurrence (the fixed-window model) has no cells to merge its ops into
-        notes.append("No time steps (no recurrence): every op is drawn")
+        level = "op"  # no step recorded (a window model, or a loop written without scopes): no cells to merge into
+        notes.append(NO_STEPS)
     if level == "op" and not backward:  # (cells and steps draw x_t under each step's embedding: levels.py)
         edges = edges + _token_inputs(nodes, show_shapes)
         _place_step_inputs(nodes, edges)
@@ -146,13 +154,13 @@ def _picture_of(roots: tuple[Tensor, ...], level: str, backward: bool, show_shap
         for node in nodes:
             node.label += _values_text(node.tensors, kept_values)
     if level != "op":
-        nodes, edges = merge_groups(nodes, links, level, gradient_only)
+        nodes, edges = draw_as_sum(nodes, summed, *merge_groups(nodes, links, level, gradient_only), level)
     elif not backward:  # each step's input projection in its column, x_t entering it from below
         nodes, edges = per_step_projections(nodes, edges, links, show_shapes) or (nodes, edges)
     else:  # a recorded gradient graph: one node per backward rule, named by what it does to δ
         nodes, edges = merge_backward_rules(nodes, edges)
     notation = notation or resolve(None)
-    names = name_parameters(nodes, edges, notation)  # by identity: W_hh⁽¹⁾ and W_hh⁽²⁾ are two tensors
+    names = name_parameters(nodes, edges, notation, roles)  # by identity: W_hh⁽¹⁾ and W_hh⁽²⁾ are two tensors
     shared = parameter_notes(nodes, edges, names, notation) if params == "label" else []
     nodes, edges = _apply_params(nodes, edges, params, names)
     legend = None

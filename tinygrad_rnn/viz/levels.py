@@ -348,15 +348,19 @@ def _inputs_of_each_step(nodes: list[Node], edges) -> None:
         heads = readers.get(i, [])
         if node.kind == "input" and node.step is None and len(heads) == 1 and nodes[heads[0]].kind == "group":
             by_row.setdefault((nodes[heads[0]].row, node.label), []).append((i, heads[0]))
+    placed = []
     for (row, _), pairs in by_row.items():
         cells = {j for j, node in enumerate(nodes) if node.kind == "group" and node.row == row and node.step}
-        if len(pairs) < 2 or {cell for _, cell in pairs} != cells or len(pairs) != len(cells):
-            continue
+        if len(pairs) >= 2 and {cell for _, cell in pairs} == cells and len(pairs) == len(cells):
+            placed.append(pairs)
+    unnamed = sum(nodes[pairs[0][0]].label.partition("\n")[0] == "input" for pairs in placed)
+    for pairs in placed:
         for leaf, cell in pairs:
             node, step = nodes[leaf], nodes[cell].step
             name, _, rest = node.label.partition("\n")
+            name = "x" if name == "input" and unnamed == 1 else name  # two rows' inputs are not both x_t
             node.step = step
-            node.label = subscript("x" if name == "input" else name, step) + ("\n" + rest if rest else "")
+            node.label = subscript(name, step) + ("\n" + rest if rest else "")
 
 
 def _one_step_read(inputs: list[tuple], lazy_inputs: dict[int, list[tuple]]) -> bool:

@@ -40,7 +40,7 @@ LOSS_LETTER = re.compile(r"(?<![A-Za-z])J(?![A-Za-z])")  # J, ∂J/∂h_t, J_t; 
 PRESETS: dict[str, dict[str, Any]] = {
     # name → (library name → the lecture's; where the time step goes)
     "pytorch": {"names": {}, "time": "subscript"},
-    "cs224n": {"names": {"W_ih": "W_e", "W_hh": "W_h", "b_ih": "b₁", "b_hh": "b₁", "W_hy": "U", "b_y": "b₂"},
+    "cs224n": {"names": {"E": "E", "W_ih": "W_e", "W_hh": "W_h", "b_ih": "b₁", "b_hh": "b₁", "W_hy": "U", "b_y": "b₂"},
                "time": "superscript"},
     "cmu": {"names": {"W_ih": "W_xh", "W_hh": "W_hh", "b_ih": "b_h", "b_hh": "b_h", "W_hy": "W_hy", "b_y": "b_y",
                       "J": "L"}, "time": "subscript"},
@@ -199,6 +199,32 @@ def library_name(name: str) -> str:
     return {"head.weight": "W_hy", "head.bias": "b_y"}.get(name, name)
 
 
+def parameter_roles(nodes: list[Node], links) -> dict[Any, str]:
+    """A model's embedding and output layer found by what they do, whatever its attributes are called (emb,
+    fc, out, decoder): {parameter node's key: the library's name for it ("embedding.weight", "head.weight",
+    "head.bias")}, so that a notation maps them as it maps the library's own (``fc.weight`` reads U in
+    CS224N's). Read from the ops (``links``: tail, head, output, input position) before they are merged:
+    the embedding is the one weight read only by embedding ops; the head, the one weight and bias read only
+    by linear ops, in a figure with a recurrent layer's weights. Where there are two of either (an
+    encoder–decoder's two embeddings), or a parameter has a name of its own (W_hy), no role: its name stays."""
+    readers: dict[int, set[tuple[str, int]]] = {}
+    for tail, head, _, position in links:
+        if nodes[tail].kind == "parameter" and nodes[head].kind == "op":
+            readers.setdefault(tail, set()).add((nodes[head].key.name, position))
+    module_parameters = {p: uses for p, uses in readers.items()
+                         if nodes[p].label.split("\n")[0].rsplit(".", 1)[-1] in ("weight", "bias")}
+    if not any(short_name(nodes[p].label.split("\n")[0]) in LAYER_WEIGHTS for p in readers):
+        return {}
+    embeddings = [p for p, uses in module_parameters.items() if {op for op, _ in uses} == {"embedding"}]
+    weights = [p for p, uses in module_parameters.items() if uses == {("linear", 1)}]
+    biases = [p for p, uses in module_parameters.items() if uses == {("linear", 2)}]
+    roles = {nodes[embeddings[0]].key: "embedding.weight"} if len(embeddings) == 1 else {}
+    if len(weights) == 1 and len(biases) <= 1:
+        roles[nodes[weights[0]].key] = "head.weight"
+        roles.update({nodes[bias].key: "head.bias" for bias in biases})
+    return roles
+
+
 # --- chains: one module's layer in one direction ------------------------------------------------
 
 def chain_of(node: Node) -> tuple[str, int | None, str | None] | None:
@@ -280,10 +306,13 @@ def shared_note(owner_marks: set[str]) -> str:
 
 # --- parameters: named by identity ----------------------------------------------------------------
 
-def name_parameters(nodes: list[Node], edges, notation: Notation) -> dict[int, tuple[str, str]]:
+def name_parameters(nodes: list[Node], edges, notation: Notation,
+                    roles: dict[Any, str] | None = None) -> dict[int, tuple[str, str]]:
     """For each parameter node: (its library name, the name the figure writes). A parameter read by
     one chain carries that chain's mark; one read in several places (tied embeddings, one encoder
-    for two sentences) is one tensor and carries one name, unmarked."""
+    for two sentences) is one tensor and carries one name, unmarked. ``roles``: a model's embedding and
+    head by what they do (:func:`parameter_roles`), written as the notation writes the library's own."""
+    roles = roles or {}
     marks = chain_marks(chains_in(nodes))
     notation = notation.for_cell(drawn_cell(nodes))
     readers: dict[int, set] = {}
@@ -297,7 +326,11 @@ def name_parameters(nodes: list[Node], edges, notation: Notation) -> dict[int, t
         short = short_name(node.label.split("\n")[0])
         chains = readers.get(position, set())
         (chain,) = chains if len(chains) == 1 else (None,)
-        names[position] = (short, notation.symbol(short) + chain_mark(marks.get(chain, "")))
+        drawn = notation.symbol(short)
+        if drawn == short and node.key in roles:  # fc.weight: the head's U, where the notation names the head
+            drawn = notation.symbol(roles[node.key])
+            drawn = short if drawn == roles[node.key] else drawn
+        names[position] = (short, drawn + chain_mark(marks.get(chain, "")))
     return _bias_parts(_told_apart(names, nodes, edges), edges)
 
 

@@ -72,25 +72,23 @@ def bptt_picture(forward: Picture, generic: bool = False, slide: bool = False) -
                              and head in feeds.get(o, []))
                 continue
             for output in (i for i, n in enumerate(forward.nodes) if n.kind == "output" and head in feeds.get(i, [])):
-                share = f"∂J/∂{name_of(forward.nodes[tail])} = 1/{count}"
+                # J_t: named by its node (J₃ = cross_entropy), or by its edge where a cell computes it (a running sum)
+                share = f"∂J/∂{name_of(forward.nodes[tail]) or label} = " + ("1" if count == 1 else f"1/{count}")
                 edges.append((index[output], index[tail], STEP_DIGITS.sub("ₜ", share.replace(f"1/{count}", "1/T"))
                               if generic else share))
             continue
         if tail in means or head not in index:
             continue
         edges.append((index[head], index[tail], carries[(tail, head, label)]))
-    rows: dict[tuple, list[int]] = {}  # the cells that use one set of weights: a layer's every call
-    for i in kept:
-        node = forward.nodes[i]
-        if node.parameters and node.step is not None and i in index:
-            rows.setdefault(_weights_of(node), []).append(i)
+    rows = _sharing_weights(forward.nodes, [i for i in kept if forward.nodes[i].parameters and i in index])
+    stepped = {row: members for row, members in rows.items() if all(forward.nodes[i].step is not None for i in members)}
     shared = {row: list(dict.fromkeys(p for i in members for p in forward.nodes[i].parameters))
-              for row, members in rows.items()}
-    for row, members in rows.items():  # one Σ per row: each weight the row shares, summed over its steps
+              for row, members in stepped.items()}
+    for row, members in stepped.items():  # one Σ per row: each weight the row shares, summed over its steps
         weights = shared[row]
         # rows whose weights go by the same names (an encoder's and its decoder's W_hh, two layers'):
         # say whose each Σ is, by what sets its row apart
-        twins = [forward.nodes[rows[other][0]].row for other in shared
+        twins = [forward.nodes[stepped[other][0]].row for other in shared
                  if other != row and set(shared[other]) & set(weights)]
         owner = " ".join(part for part in forward.nodes[members[0]].row
                          if part != "forward" and any(part not in other for other in twins))
@@ -101,16 +99,25 @@ def bptt_picture(forward: Picture, generic: bool = False, slide: bool = False) -
         nodes.append(Node(("sum over steps", row), "output", label, forward.nodes[members[0]].row))
         for i in members:
             edges.append((index[i], len(nodes) - 1, f"t={forward.nodes[i].step}"))
-    for i in kept:  # a weight used once, after the steps (a classifier's head on h_T): one term, no Σ
-        node = forward.nodes[i]
-        if node.parameters and node.step is None and i in index:
-            nodes.append(Node(("gradient of", node.key), "output", "\n".join(f"∂J/∂{w}" for w in node.parameters),
-                              node.row))
-            edges.append((index[i], len(nodes) - 1, ""))
+    for row, members in rows.items():
+        if row in stepped:
+            continue
+        # a weight used once, after the steps (a classifier's head on h_T): one term, no Σ; a weight read by
+        # several ops outside any step (a loop without scopes, drawn op by op): its terms meet in one Σ all the same
+        uses = [(w, sum(w in forward.nodes[i].parameters for i in members))
+                for w in dict.fromkeys(p for i in members for p in forward.nodes[i].parameters)]
+        label = "\n".join(f"∂J/∂{w}" if count == 1 else f"∂J/∂{w} = Σ ({count} terms)" for w, count in uses)
+        first = forward.nodes[members[0]]
+        nodes.append(Node(("gradient of", first.key), "output", label, first.row))
+        for i in members:
+            step = forward.nodes[i].step
+            edges.append((index[i], len(nodes) - 1, "" if step is None or len(members) == 1 else f"t={step}"))
     left_out = [step for i in index if forward.nodes[i].kind == "ellipsis" for step in forward.nodes[i].key[2]]
     notes = ["Σ: the terms one weight receives at every step, added"
              + (f" (also those of the steps left out: t={steps_text(left_out)})" if left_out else "")]
-    notes += [BACKWARD_NODES] if slide else []
+    if len(stepped) < len(rows) and any(len(members) > 1 for members in rows.values()):  # (a loop without steps)
+        notes = ["Σ: the terms one weight receives at each of its uses, added"]
+    notes += [BACKWARD_NODES] if slide and any(node.step is not None for node in nodes) else []  # (a node per call)
     # the rows are named, → or ←: layers and directions (a decoder after its encoder is drawn on the same row)
     if len({node.row for node in nodes if node.chain is not None and not node.chain.after}) > 1:
         both = any(node.chain.direction == "reverse" for node in nodes if node.chain is not None)
@@ -148,10 +155,22 @@ def _cells_named(cells: list[Node]) -> str:
     return "; ".join(parts)
 
 
-def _weights_of(node: Node) -> frozenset:
-    """Which weight tensors a node uses: the cells of every call of one layer share them (one Σ for
-    both sentences an encoder reads), two layers do not."""
-    return frozenset(node.tensor_names)
+def _sharing_weights(nodes: list[Node], using: list[int]) -> dict[frozenset, list[int]]:
+    """The nodes ``using`` weights, grouped so that the nodes that share a weight tensor are in one group,
+    keyed by the weight tensors the group uses: the cells of every call of one layer share them (one Σ for
+    both sentences an encoder reads), two layers do not; one weight's terms are never split over two Σ.
+
+    >>> cell = lambda *weights: Node("cell", "group", "", parameters=list(weights), tensor_names=dict.fromkeys(weights))
+    >>> sorted(map(sorted, _sharing_weights([cell("W"), cell("W", "b"), cell("U")], [0, 1, 2])))
+    [['U'], ['W', 'b']]
+    """
+    groups: dict[frozenset, list[int]] = {}
+    for i in using:  # (a node's weights join every group that shares one of them)
+        weights, members = frozenset(nodes[i].tensor_names), [i]
+        for key in [key for key in groups if key & weights]:
+            weights, members = weights | key, groups.pop(key) + members
+        groups[weights] = sorted(members)
+    return dict(sorted(groups.items(), key=lambda group: group[1][0]))
 
 
 def rolled_picture(unrolled: Picture) -> Picture:

@@ -1,0 +1,253 @@
+"""The loops students write draw true figures: a loop of nn.RNNCell / LSTMCell / GRUCell calls
+without scopes is unrolled into cells as nn.RNN's are; a hand-written loop whose steps cannot be
+found says so truthfully, and one weight's gradient terms still meet in one Σ; a cell's own zero
+states are h₀ and c₀. Each model is written as a course writes it.
+"""
+
+import pytest
+
+import tinygrad_rnn as tr
+from tinygrad_rnn.viz.graph import build_picture
+
+CELLS = {"rnn": tr.nn.RNNCell, "lstm": tr.nn.LSTMCell, "gru": tr.nn.GRUCell}
+
+
+def cell_loop(kind, steps=3):
+    """for t in range(T): state = cell(x[t], state); loss = loss + h.sum() — no scope anywhere"""
+    tr.manual_seed(0)
+    cell = CELLS[kind](2, 3)
+    xs = tr.randn(steps, 1, 2)
+    state, loss = None, 0
+    for t in range(steps):
+        state = cell(xs[t], state)
+        h = state[0] if kind == "lstm" else state
+        loss = loss + h.sum()
+    loss.name = "J"
+    return loss
+
+
+def hand_loop(steps=4):
+    """h = tanh(x_t W_xh + h W_hh + b) written with raw ops, a squared error at every step, no scope"""
+    tr.manual_seed(0)
+    W_xh, W_hh, W_hy = (tr.randn(*shape, requires_grad=True) for shape in [(2, 3), (3, 3), (3, 1)])
+    b = tr.zeros(3, requires_grad=True)
+    W_xh.name, W_hh.name, W_hy.name, b.name = "W_xh", "W_hh", "W_hy", "b"
+    xs, h, loss = tr.randn(steps, 1, 2), tr.zeros(1, 3), 0
+    for t in range(steps):
+        h = tr.tanh(xs[t] @ W_xh + h @ W_hh + b)
+        loss = loss + (((h @ W_hy) - 1.0) ** 2).sum()
+    loss.name = "J"
+    return loss
+
+
+def labels(picture, kind):
+    return [node.label for node in picture.nodes if node.kind == kind]
+
+
+@pytest.mark.parametrize("kind", sorted(CELLS))
+def test_a_loop_of_cell_calls_without_scopes_is_drawn_as_its_cells(kind):
+    picture = build_picture((cell_loop(kind),), level="cell", show_shapes=False)
+    name = kind.upper()
+    assert sorted(labels(picture, "group")) == [f"{name} cell\nt={t}" for t in (1, 2, 3)]
+    assert not any("No time steps" in note or "recurrence" in note for note in picture.notes)
+    cells = {node.step: i for i, node in enumerate(picture.nodes) if node.kind == "group"}
+    # each cell hands its state to the next: h₁ from cell 1 into cell 2, h₂ into cell 3
+    assert (cells[1], cells[2], "h₁") in picture.edges and (cells[2], cells[3], "h₂") in picture.edges
+    # x_t under its own cell
+    assert {node.label: node.step for node in picture.nodes if node.label.startswith("x")} == \
+        {"x₁": 1, "x₂": 2, "x₃": 3}
+
+
+@pytest.mark.parametrize("kind", sorted(CELLS))
+def test_the_bptt_figure_of_a_cell_loop_sums_each_weight_in_one_node(kind):
+    picture = build_picture((cell_loop(kind),), level="cell", backward=True, show_shapes=False)
+    sums = [node for node in picture.nodes if node.kind == "output" and "W_hh" in node.label]
+    assert len(sums) == 1 and "Σₜ ∂J/∂W_hh|ₜ" in sums[0].label
+    into = sorted(label for _, head, label in picture.edges if picture.nodes[head] is sums[0])
+    assert into == ["t=1", "t=2", "t=3"]
+
+
+def test_a_cell_call_continues_only_the_chain_its_own_last_call_ended():
+    cell, other = tr.nn.GRUCell(2, 3), tr.nn.GRUCell(2, 3)
+    first = cell(tr.randn(1, 2))
+    second = cell(tr.randn(1, 2), first)
+    assert (first.grad_fn.step.t, second.grad_fn.step.t) == (1, 2)
+    assert second.grad_fn.step.chain is first.grad_fn.step.chain
+    handed = other(tr.randn(1, 2), second)  # another module: a chain of its own, drawn after the first
+    assert handed.grad_fn.step.t == 1 and handed.grad_fn.step.chain.after == 2
+    fresh = cell(tr.randn(1, 2), tr.zeros(1, 3))  # a state of the user's: a new chain
+    assert fresh.grad_fn.step.t == 1 and fresh.grad_fn.step.chain is not first.grad_fn.step.chain
+
+
+def test_a_cell_called_inside_a_scope_the_user_wrote_belongs_to_that_step():
+    cell = tr.nn.RNNCell(2, 3)
+    with tr.scope("t=5"):
+        h = cell(tr.randn(1, 2))
+    assert h.grad_fn.step is None and h.grad_fn.scope == ("t=5",)
+
+
+def test_a_cell_loop_is_the_same_recurrence_for_the_lecture_page():
+    page = tr.viz.lecture(cell_loop("gru"))
+    panel = page.data["panels"][0]
+    assert panel["steps"] == 3 and sorted(panel["cells"]) == ["1", "2", "3"]
+
+
+def test_a_cell_names_the_zero_states_it_makes_h0_and_c0():
+    picture = build_picture((cell_loop("lstm"),), level="cell", show_shapes=False)
+    inputs = labels(picture, "input")
+    assert "h_0" in inputs and "c_0" in inputs and "input" not in inputs
+
+
+def test_a_hand_loop_without_scopes_says_no_steps_were_found_and_what_to_write():
+    picture = build_picture((hand_loop(),), level="cell", show_shapes=False)
+    assert not any("recurrence" in note for note in picture.notes)
+    assert any(note.startswith("No time steps found") and 'tr.scope(f"t={t}")' in note for note in picture.notes)
+
+
+@pytest.mark.parametrize("slide", [False, True])
+def test_a_hand_loop_without_scopes_sums_each_weights_terms_in_one_node(slide):
+    picture = build_picture((hand_loop(),), level="cell", backward=True, show_shapes=False, slide=slide)
+    gradients = [label for label in labels(picture, "output") if label != "J"]
+    for weight in ("W_xh", "W_hh", "W_hy", "b"):
+        naming = [label for label in gradients if f"∂J/∂{weight} " in label or label.endswith(f"∂J/∂{weight}")]
+        assert naming == [f"∂J/∂{weight} = Σ (4 terms)"], gradients
+    for node in picture.nodes:
+        if node.kind == "output" and node.label != "J":
+            assert sum(picture.nodes[head] is node for _, head, _ in picture.edges) == 4
+    assert not any("names" in note for note in picture.notes)  # no node names a call: no note saying one does
+
+
+def scoped_loop(accumulate, steps=4):
+    """the loop of the tutorials, each step under tr.scope: the loss added up (loss = loss + J_t), or stacked
+    (tr.stack(losses).mean()), each J_t named J as a student would"""
+    tr.manual_seed(0)
+    W_xh, W_hh, W_hy = (tr.randn(*shape, requires_grad=True) for shape in [(2, 3), (3, 3), (3, 1)])
+    W_xh.name, W_hh.name, W_hy.name = "W_xh", "W_hh", "W_hy"
+    xs, h, loss, losses = tr.randn(steps, 1, 2), tr.zeros(1, 3), 0, []
+    xs.name = "x"
+    for t in range(steps):
+        with tr.scope(f"t={t + 1}"):
+            h = tr.tanh(xs[t] @ W_xh + h @ W_hh)
+            h.name = "h"
+            step_loss = (((h @ W_hy) - 1.0) ** 2).sum()
+            step_loss.name = "J"
+            loss = loss + step_loss
+            losses.append(step_loss)
+    loss = loss if accumulate else tr.stack(losses).mean()
+    loss.name = "J"
+    return loss
+
+
+def between_cells(picture):
+    cells = {i for i, node in enumerate(picture.nodes) if node.kind == "group"}
+    return [(picture.nodes[a].step, picture.nodes[b].step, label) for a, b, label in picture.edges
+            if a in cells and b in cells]
+
+
+@pytest.mark.parametrize("accumulate", [True, False])
+def test_a_loss_summed_in_the_loop_is_drawn_as_the_sum_of_its_steps_losses(accumulate):
+    picture = build_picture((scoped_loop(accumulate),), level="cell", show_shapes=False)
+    # one arrow between two cells, h: the running sum is no second state
+    assert sorted(between_cells(picture)) == [(1, 2, "h₁"), (2, 3, "h₂"), (3, 4, "h₃")]
+    (total,) = [i for i, node in enumerate(picture.nodes) if "Σₜ Jₜ" in node.label]
+    assert picture.nodes[total].label == ("Σₜ Jₜ" if accumulate else "(1/4) Σₜ Jₜ")
+    into = sorted((picture.nodes[a].step, label) for a, b, label in picture.edges if b == total)
+    assert into == [(1, "J₁"), (2, "J₂"), (3, "J₃"), (4, "J₄")]  # every step's loss, none called J₄ alone
+    (output,) = [i for i, node in enumerate(picture.nodes) if node.kind == "output"]
+    assert [(a, label) for a, b, label in picture.edges if b == output] == [(total, "")]
+
+
+@pytest.mark.parametrize("accumulate", [True, False])
+def test_its_bptt_figure_hands_each_step_its_share_of_j(accumulate):
+    share = "1" if accumulate else "1/4"
+    picture = build_picture((scoped_loop(accumulate),), level="cell", backward=True, show_shapes=False)
+    assert len(between_cells(picture)) == 3  # one gradient between two cells, ∂J/∂h
+    from_j = sorted(label for a, b, label in picture.edges if picture.nodes[a].label == "J")
+    assert from_j == [f"∂J/∂J{t} = {share}" for t in "₁₂₃₄"]
+    rolled = build_picture((scoped_loop(accumulate),), level="cell", backward=True, rolled=True, show_shapes=False)
+    assert [label for a, b, label in rolled.edges if rolled.nodes[a].label == "J"] == \
+        [f"∂J/∂Jₜ = {'1' if accumulate else '1/T'}"]  # one label, not "∂J/∂J_T, ∂J/∂J_t"
+
+
+class Tagger(tr.nn.Module):
+    """a student's tagger: attributes named as they like (emb, fc), not as the library names its own"""
+
+    def __init__(self):
+        super().__init__()
+        self.emb, self.lstm, self.fc = tr.nn.Embedding(10, 3), tr.nn.LSTM(3, 4), tr.nn.Linear(4, 5)
+
+    def forward(self, ids):
+        return self.fc(self.lstm(self.emb(ids))[0])
+
+
+def tagger_loss(model=None):
+    tr.manual_seed(0)
+    model = model or Tagger()
+    logits = model(tr.tensor([[1], [4], [2], [7]]))
+    return tr.nn.functional.cross_entropy(logits.reshape(-1, 5), tr.tensor([0, 3, 1, 2]))
+
+
+def parameter_names(picture):
+    return {name for node in picture.nodes for name in node.parameters}
+
+
+def test_a_notation_names_a_models_head_and_embedding_by_what_they_do():
+    cs224n = parameter_names(build_picture((tagger_loss(),), level="cell", notation="cs224n"))
+    assert {"U", "b₂", "E", "W_e", "W_h"} <= cs224n and not any("fc." in n or "emb." in n for n in cs224n)
+    elman = build_picture((tagger_loss(),), level="cell", backward=True, notation="elman")
+    sums = " ".join(node.label for node in elman.nodes if node.kind == "output")
+    assert "∂J/∂U" in sums and "fc.weight" not in sums
+    assert {"fc.weight", "fc.bias", "emb.weight"} <= parameter_names(build_picture((tagger_loss(),), level="cell"))
+
+
+def test_where_a_role_is_ambiguous_the_code_name_stays():
+    model = Tagger()
+    model.fc2 = tr.nn.Linear(5, 5)  # two linear layers after the recurrence: which is U?
+    model.forward = lambda ids: model.fc2(model.fc(model.lstm(model.emb(ids))[0]))
+    names = parameter_names(build_picture((tagger_loss(model),), level="cell", notation="cs224n"))
+    assert {"fc.weight", "fc2.weight"} <= names and "U" not in names
+
+
+def two_recurrences():
+    """h and g, each its own recurrence, reading one W and one U, under one scope a step (the review's model)"""
+    tr.manual_seed(0)
+    W, U = tr.randn(3, 3, requires_grad=True), tr.randn(2, 3, requires_grad=True)
+    W.name, U.name = "W", "U"
+    a, b, h, g = tr.randn(3, 1, 2), tr.randn(3, 1, 2), tr.zeros(1, 3), tr.zeros(1, 3)
+    for t in range(3):
+        with tr.scope(f"t={t + 1}"):
+            h, g = tr.tanh(a[t] @ U + h @ W), tr.tanh(b[t] @ U + g @ W)
+            h.name, g.name = "h", "g"
+    return (h * g).sum()
+
+
+def test_two_recurrences_under_one_scope_are_drawn_as_two_rows():
+    picture = build_picture((two_recurrences(),), level="cell", show_shapes=False)
+    cells = [node for node in picture.nodes if node.kind == "group"]
+    assert sorted((node.row[-1], node.step) for node in cells) == [(s, t) for s in "gh" for t in (1, 2, 3)]
+    (output,) = [i for i, node in enumerate(picture.nodes) if node.kind == "output"]
+    into = sorted(picture.nodes[a].row[-1] for a, b, _ in picture.edges if b == output)
+    assert into == ["g", "h"]  # J reads h₃ and g₃, each from its own cell
+    shaped = build_picture((two_recurrences(),), level="cell")  # (shapes tell a_t, (1, 2), from h_0, (1, 3))
+    inputs = [node.label for node in shaped.nodes if node.kind == "input" and node.step is not None]
+    assert len(inputs) == 6 and not any(label.startswith("x") for label in inputs)  # a_t and b_t: neither is x_t
+    backward = build_picture((two_recurrences(),), level="cell", backward=True, show_shapes=False)
+    sums = [node for node in backward.nodes if node.kind == "output" and "W" in node.label]
+    assert len(sums) == 1  # W's six terms, from both recurrences, meet in one Σ
+    assert sum(backward.nodes[b] is sums[0] for _, b, _ in backward.edges) == 6
+
+
+def test_an_lstm_written_by_hand_stays_one_cell_a_step():
+    """h is computed from c: the two share ops, so one cell computes both (no split)"""
+    tr.manual_seed(0)
+    W = tr.randn(3, 12, requires_grad=True)
+    W.name = "W"
+    h, c = tr.zeros(1, 3), tr.zeros(1, 3)
+    for t in range(3):
+        with tr.scope(f"t={t + 1}"):
+            i, f, g, o = (h @ W).chunk(4, dim=-1)
+            c = f.sigmoid() * c + i.sigmoid() * g.tanh()
+            h = o.sigmoid() * c.tanh()
+            h.name, c.name = "h", "c"
+    picture = build_picture((h.sum(),), level="cell", show_shapes=False)
+    assert sorted(node.step for node in picture.nodes if node.kind == "group") == [1, 2, 3]

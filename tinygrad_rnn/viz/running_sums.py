@@ -1,0 +1,108 @@
+"""A loss summed in a loop, as the PyTorch tutorials write it (``loss = loss + J_t`` at every step), or
+stacked (``tr.stack(losses).mean()``).
+
+Each ``add`` of that running sum is recorded inside the step it runs in, so grouped with its cell it
+would be drawn as a second state handed from cell to cell, and the last one (J itself) as "J₄" — as
+if the loss were on the last step only. It is the sum of per-step losses, as ``tr.stack(losses).sum()``
+is: :func:`take_out_of_steps` finds the chain of adds (before the ops are grouped into cells) and
+takes them out of their steps, and :func:`draw_as_sum` draws J_t out of each step's cell into one
+Σₜ Jₜ node that is J — the node a BPTT figure hands each J_t its ∂J/∂J_t = 1 from (1/T for a mean).
+
+>>> import tinygrad_rnn as tr
+>>> from tinygrad_rnn.viz.graph import build_picture
+>>> h, loss = tr.zeros(1, 2, requires_grad=True), 0
+>>> for t in range(3):
+...     with tr.scope(f"t={t + 1}"):
+...         h = (h + 1).tanh()
+...         loss = loss + h.sum()
+>>> picture = build_picture((loss,), level="cell", show_shapes=False)
+>>> sorted(label for _, _, label in picture.edges if label.startswith("J"))
+['J₁', 'J₂', 'J₃']
+"""
+
+from __future__ import annotations
+
+from .picture import Node, subscript
+
+SUM_OF_LOSSES = "Σₜ Jₜ"  # the node the per-step losses of a running sum meet in
+
+
+def take_out_of_steps(nodes: list[Node], links) -> tuple[dict[int, int], int | None]:
+    """Find the per-step losses J sums, and how: a running sum ending at the first output — a chain of
+    scalar adds, one a step, each reading the one before it (the first may read a constant 0) and its own
+    step's loss J_t, each read only by the next — whose adds it takes out of their steps (drawn as J's sum,
+    not in the cells); or ``tr.stack(losses).sum()`` or ``.mean()`` of one scalar a step. Returns
+    ({position of the op computing J_t: t}, T where J is their mean), or ({}, None) where J is neither."""
+    inputs: dict[int, list[int]] = {}
+    readers: dict[int, set[int]] = {}
+    for tail, head, _, _ in links:
+        inputs.setdefault(head, []).append(tail)
+        readers.setdefault(tail, set()).add(head)
+    roots = [tail for tail, head, _, _ in links if nodes[head].kind == "output"]
+    if not roots or nodes[roots[0]].kind != "op":
+        return {}, None
+    stacked, mean = _stacked_losses(nodes, inputs, roots[0])
+    if stacked:
+        return stacked, mean
+    chain: list[int] = []
+    terms: dict[int, int] = {}
+    position: int | None = roots[0]
+    while position is not None and _scalar_add(nodes[position]) and (not chain or readers[position] == {chain[-1]}):
+        step = nodes[position].step
+        earlier = [p for p in inputs.get(position, []) if _scalar_add(nodes[p]) and nodes[p].step < step]
+        own = [p for p in inputs.get(position, []) if p not in earlier and nodes[p].step == step]
+        if len(earlier) > 1 or len(own) != 1 or (chain and step >= nodes[chain[-1]].step):
+            break
+        chain.append(position)
+        terms[own[0]] = step
+        position = earlier[0] if earlier else None
+    if len(chain) < 2:  # one add is no loop
+        return {}, None
+    for position in chain:
+        nodes[position].step, nodes[position].row = None, ()
+    return terms, None
+
+
+def _stacked_losses(nodes: list[Node], inputs: dict[int, list[int]], root: int) -> tuple[dict[int, int], int | None]:
+    """J = tr.stack(losses).sum(), or .mean() (a sum divided by T): ({J_t's op: t}, T for a mean)."""
+    position, mean = root, None
+    if nodes[position].key.name == "div" and len(inputs.get(position, [])) == 1:
+        constants = [x for x in nodes[position].key.inputs if isinstance(x, (int, float))]
+        position, mean = inputs[position][0], int(constants[0]) if constants else None
+    if nodes[position].key.name != "sum" or len(inputs.get(position, [])) != 1:
+        return {}, None
+    stack = inputs[position][0]
+    if nodes[stack].kind != "op" or nodes[stack].key.name != "stack":
+        return {}, None
+    terms = {p: nodes[p].step for p in inputs.get(stack, []) if nodes[p].kind == "op" and nodes[p].tensors
+             and tuple(nodes[p].tensors[0].shape) == () and nodes[p].step is not None}
+    steps = sorted(terms.values())
+    one_a_step = len(terms) == len(inputs[stack]) and steps == sorted(set(steps))
+    if len(terms) < 2 or not one_a_step or (mean and mean != len(steps)):
+        return {}, None
+    return terms, mean
+
+
+def draw_as_sum(nodes: list[Node], found: tuple[dict[int, int], int | None], grouped: list[Node], edges, level: str):
+    """After grouping: the edge from each step's cell into J becomes J_t into one Σₜ Jₜ node (or (1/T) Σₜ Jₜ
+    for a mean), which feeds J. ``found`` is what :func:`take_out_of_steps` returned (positions in ``nodes``,
+    before grouping); ``grouped``, the nodes after grouping at ``level``, and ``edges`` theirs."""
+    terms, mean = found
+    if not terms:
+        return grouped, edges
+    steps = {(nodes[p].row if level == "cell" else nodes[p].row[:1], t): t for p, t in terms.items()}
+    cells = {i: steps[node.key] for i, node in enumerate(grouped)
+             if node.kind == "group" and isinstance(node.key, tuple) and node.key in steps}
+    output = next(i for i, node in enumerate(grouped) if node.kind == "output")
+    if len(cells) != len(terms):
+        return grouped, edges
+    total = len(grouped)
+    label = f"(1/{mean}) {SUM_OF_LOSSES}" if mean else SUM_OF_LOSSES  # as a layer's mean of its J_t is written
+    grouped = [*grouped, Node(("reduced", "sum of the steps' losses", None), "op", label)]
+    kept = [(tail, head, label) for tail, head, label in edges if not (tail in cells and head == output)]
+    return grouped, [*kept, *((cell, total, subscript("J", t)) for cell, t in cells.items()), (total, output, "")]
+
+
+def _scalar_add(node: Node) -> bool:
+    return (node.kind == "op" and node.step is not None and getattr(node.key, "name", "") == "add"
+            and bool(node.tensors) and tuple(node.tensors[0].shape) == ())

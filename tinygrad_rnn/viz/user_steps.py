@@ -1,0 +1,67 @@
+"""A loop written by hand under ``tr.scope(f"t={t}")`` that carries two recurrences at once: the scope
+says which step an op is in, not which recurrence. Two states named by the user (h and g), each
+computed in every step from ops that compute nothing for the other, are two chains, as two layers
+are: :func:`split_recurrences` draws each in a row of its own, so that neither is drawn as a second,
+unnamed arrow inside the other's cells. (Not an LSTM's h and c: h is computed from c, so they share
+ops, and one cell computes both.)
+
+>>> import tinygrad_rnn as tr
+>>> from tinygrad_rnn.viz.graph import build_picture
+>>> W = tr.randn(2, 2, requires_grad=True)
+>>> h, g = tr.ones(1, 2), tr.ones(1, 2)
+>>> for t in range(2):
+...     with tr.scope(f"t={t + 1}"):
+...         h, g = (h @ W).tanh(), (g @ W).sigmoid()
+...         h.name, g.name = "h", "g"
+>>> picture = build_picture(((h * g).sum(),), level="cell", show_shapes=False)
+>>> sorted((node.row, node.step) for node in picture.nodes if node.kind == "group")
+[(('', 'g'), 1), (('', 'g'), 2), (('', 'h'), 1), (('', 'h'), 2)]
+"""
+
+from __future__ import annotations
+
+from .picture import Node
+
+
+def split_recurrences(nodes: list[Node], links) -> None:
+    """Give each of a hand-written step's independent recurrences a row of its own (``node.row``), named by
+    its state: in every step where two or more states the user named are carried to the next step and
+    the ops computing each share none with the others'."""
+    inputs: dict[int, list[int]] = {}
+    readers: dict[int, set[int]] = {}
+    for tail, head, _, _ in links:
+        inputs.setdefault(head, []).append(tail)
+        readers.setdefault(tail, set()).add(head)
+    steps: dict[tuple, list[int]] = {}  # (row, step) → the ops of one step of a hand-written loop
+    for position, node in enumerate(nodes):
+        if node.kind == "op" and node.step is not None and node.chain is None:
+            steps.setdefault((node.row, node.step), []).append(position)
+    def name_of(position: int) -> str | None:
+        return next((t.name for t in nodes[position].tensors if getattr(t, "name", None)), None)
+
+    carried = {name_of(p) for members in steps.values() for p in members
+               if any(nodes[r].step == nodes[p].step + 1 and nodes[r].row == nodes[p].row for r in readers.get(p, ()))}
+    for (row, _), members in steps.items():
+        states: dict[str, int] = {}
+        for position in members:
+            if name_of(position) in carried - {None}:
+                states.setdefault(name_of(position), position)
+        if len(states) < 2:
+            continue
+        cones = {name: _cone(position, inputs, set(members)) for name, position in states.items()}
+        if sum(len(cone) for cone in cones.values()) != len(set().union(*cones.values())):
+            continue  # (ops shared: one cell computes them all, as an LSTM's h and c)
+        for name, cone in cones.items():
+            for position in cone:  # a row of its own, named by its state (drawn "h →"), its cells "cell" as before
+                nodes[position].row = ("", *row, name)
+
+
+def _cone(position: int, inputs: dict[int, list[int]], inside: set[int]) -> set[int]:
+    """The ops of one step that ``position`` is computed from, itself included (a walk, no recursion)."""
+    found, stack = {position}, [position]
+    while stack:
+        for tail in inputs.get(stack.pop(), ()):
+            if tail in inside and tail not in found:
+                found.add(tail)
+                stack.append(tail)
+    return found
