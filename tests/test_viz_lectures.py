@@ -316,6 +316,16 @@ def test_forward_and_backward_in_one_figure(make):
         build_picture((loss,), level="op", backward="both")
 
 
+def test_a_backward_rule_of_an_unnamed_output_writes_the_op_not_an_undefined_y():
+    """An LSTM's tanh(c_t) has no name: its rule read δ ⊙ (1 − y²), a y the figure never defines (and a lecture's
+    y is the prediction)."""
+    _, loss = last_step_loss("lstm", steps=2)
+    labels = [n.label for n in build_picture((loss,), level="op", backward=True).nodes]
+    rules = [label.split("\n", 1)[1] for label in labels if "backward\n" in label]
+    assert "δ ⊙ (1 − tanh(·)²)" in rules
+    assert not [rule for rule in rules if re.search(r"\by\b", rule)], rules
+
+
 def test_the_recorded_gradient_graph_names_each_backward_rule_by_what_it_does():
     _, loss = last_step_loss("rnn", steps=3)
     picture = build_picture((loss,), level="op", backward=True)

@@ -741,11 +741,12 @@ def _is_zero(tensor: Any) -> bool:
 def _rule_label(forward: Function, named: str) -> str:
     step = step_number(forward)
     named = named or next(iter(getattr(forward, "states", ()) or ()), "")
-    y = subscript(named, step) if named else "y"
+    from .graph import SYMBOLS  # (graph reads this module) i₃ = σ, as the forward figure writes a named gate
+
+    # an output with no name is written as the op applied to its input, tanh(·): a bare y would be undefined
+    y = subscript(named, step) if named else f"{SYMBOLS.get(forward.name, forward.name)}(·)"
     role = ROLES.get(forward.name, "its backward").format(y=y)
     if forward.name == "linear" and not forward.needs_input_grad[0]:  # x needs no δ (h_0 = 0): W's term alone
         role = "δᵀ x for W"
-    from .graph import SYMBOLS  # (graph reads this module) i₃ = σ, as the forward figure writes a named gate
-
     head = f"{y} = {SYMBOLS.get(forward.name, forward.name)}" if named else forward.name
     return f"{head}, backward\n{role}"
