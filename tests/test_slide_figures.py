@@ -24,7 +24,7 @@ from tinygrad_rnn.cli import language_model_loss, main
 from tinygrad_rnn.viz import ladder, views
 from tinygrad_rnn.viz.graph import build_picture
 from tinygrad_rnn.viz.layout import labelled_layout
-from tinygrad_rnn.viz.legibility import label_clashes, measure, slide_fit
+from tinygrad_rnn.viz.legibility import label_clashes, measure, shared_lines, slide_fit
 from tinygrad_rnn.viz.svg import picture_to_svg
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
@@ -455,10 +455,19 @@ def test_every_arrowhead_points_along_the_last_part_of_its_line(name):
 # the docs figures had 16 clashes (gru_op 6 on nodes, lstm_forward_and_backward 6 crossed,
 # lstm_stacked_bidirectional 4 crossed) and 13 of the grid's 20 figures 167 (gru-step-2-True-last-both-False-8-cmu
 # 36 crossed, ...); 135 labels of these 37 figures lay nearer another arrow's line than their own.
+DOCS_FIGURES: dict[str, str] = {}  # each documentation figure as save draws it, once for the tests that read it
+
+
+def documentation_figure(name: str, path: pathlib.Path) -> str:
+    if name not in DOCS_FIGURES:
+        _, make_loss, options = next(figure for figure in DOCS if figure[0] == name)
+        DOCS_FIGURES[name] = viz.save(make_loss(), path=path, **options).read_text()
+    return DOCS_FIGURES[name]
+
+
 @pytest.mark.parametrize("name", [name for name, _, _ in DOCS])
 def test_no_arrow_label_of_a_documentation_figure_lies_on_another_a_line_or_a_box(name, tmp_path, library_svg):
-    _, make_loss, options = next(figure for figure in DOCS if figure[0] == name)
-    text = viz.save(make_loss(), path=tmp_path / "f.svg", **options).read_text()
+    text = documentation_figure(name, tmp_path / "f.svg")
     found = label_clashes(text)
     assert found.count == 0, f"{name}: {found}: {found.overlaps} {found.crossed} {found.on_nodes}"
     assert misplaced_labels(text) == [], f"{name}: nearer another arrow's line than their own"
@@ -528,3 +537,53 @@ def test_a_slide_says_backward_once_and_free_size_on_every_node():
     assert not any("layer 1" in name for name in names)  # (free size: "layer 1 →" and "∂ layer 1 ←")
     free = build_picture((make_loss(),), slide=False, **options)
     assert "∂ layer 1 ←" in [text for text, _, _ in labelled_layout(free)[1].texts]
+
+
+# --- no two arrows drawn along one line (legibility.shared_lines) -----------------------------------------------------
+# Where two arrows share a stretch, a reader cannot tell which quantity runs there. A stacked bidirectional LSTM drew
+# its reverse rows' h₀ and c₀ bent onto the line carrying h₄⁽¹→⁾ up to layer 2, both directions of layer 1 up one lane
+# into one arrowhead of layer 2's reverse cell (8 pairs in the documentation's figure), and ∂J/∂h_T left J along h_T's
+# own line into it. Op level (another layout's routes) and the step level's initial states, measured:
+SHARED_LINES_DOCS = {
+    "rnn_backward": "6 pairs (op level: the recorded gradient graph's accumulations)",
+    "gru_op": "1 pair (op level)",
+}
+SHARED_LINES_GRID = {
+    "rnn-op-2-False-every-backward-False-8-usc": "126 pairs (op level)",
+    "lstm-op-1-True-last-none-False-3-cs224n": "4 pairs (op level)",
+    "gru-op-1-False-last-none-False-3-usc": "1 pair (op level)",
+    "gru-op-1-False-last-none-False-3-cs224n": "1 pair (op level)",
+    "lstm-op-1-False-last-backward-False-3-cmu": "11 pairs (op level)",
+    "lstm-op-1-False-last-backward-False-3-elman": "11 pairs (op level)",
+    "gru-step-2-True-last-both-False-8-cmu": "5 pairs: h_T into J and ∂J/∂h_T out of it on one line; the reverse rows' "
+                                             "h₀ into one step on one line",
+    "lstm-step-2-True-last-both-False-3-pytorch": "10 pairs: as above, and c₀, h₀ of two layers into one step",
+    "rnn-cell-1-True-last-both-False-3-pytorch": "2 pairs: ∂J/∂h₃⁽→⁾ and ∂J/∂h₃⁽←⁾ leave J along h₃⁽→⁾'s line into J",
+}
+
+
+@pytest.mark.parametrize("name", [expect(SHARED_LINES_DOCS, name) for name, _, _ in DOCS])
+def test_no_two_arrows_of_a_documentation_figure_share_a_line(name, tmp_path, library_svg):
+    assert shared_lines(documentation_figure(name, tmp_path / "f.svg")) == []
+
+
+@pytest.mark.parametrize("name", [expect(SHARED_LINES_GRID, case_id(case)) for case in GRID])
+def test_no_two_arrows_of_a_cli_figure_share_a_line(name, tmp_path, library_svg, capsys):
+    assert shared_lines(cli_figure(name, tmp_path / "figure.svg", capsys)) == []
+
+
+@pytest.mark.parametrize("python", [False, True])
+def test_a_stacked_bidirectional_lstm_at_cell_level_draws_each_arrow_on_a_line_of_its_own(python, tmp_path,
+                                                                                         library_svg, capsys):
+    """The issue's figure, from the CLI and from a model written in Python: the lines up past a row run one a
+    row, on the side of the column their direction leaves by, and nest (none crosses another up there)."""
+    if python:
+        tr.manual_seed(0)
+        output, _ = tr.nn.LSTM(3, 4, num_layers=2, bidirectional=True)(tr.randn(4, 1, 3))
+        text = viz.save((output ** 2).mean(), path=tmp_path / "f.svg", level="cell").read_text()
+    else:
+        assert main(["graph", "--cell", "lstm", "--layers", "2", "--bidirectional", "--level", "cell",
+                     "-o", str(tmp_path / "f.svg")]) == 0, capsys.readouterr().err
+        text = (tmp_path / "f.svg").read_text()
+    assert shared_lines(text) == []
+    assert measure(text).through_nodes == 0

@@ -8,6 +8,7 @@ from __future__ import annotations
 from bisect import bisect_left, bisect_right
 
 from .geometry import (
+    ARROW,
     LABEL_CHAR,
     LABEL_LINE,
     Box,
@@ -23,6 +24,7 @@ from .picture import CHOICES
 
 LONG_BESIDE = 24  # characters: a steep arrow's label longer than this, beside it on a slide, breaks in two
 BESIDE_COLUMN = 4.0  # how far a line up past the rows in between runs from their cells' sides
+RISER_SPACING = 5.0  # between two such lines beside one column, at most
 
 
 class Routes:
@@ -53,15 +55,9 @@ class Routes:
             end = (b.left if rightwards else b.right, b.y + offset)
             return finish([start], end, label, ((start[0] + end[0]) / 2, start[1] + (7 if offset >= 0 else -8)))
         if other in block_of:  # between the steps left out and a step drawn: through the gap beside it
-            return self._through_gap(a, b, self.column_x[block_of[other][1]], label)
-        if tail in block_of and head in block_of and block_of[tail][1] == block_of[head][1] \
-                and abs(block_of[tail][0] - block_of[head][0]) > 1:  # up past the rows in between
-            # close beside the column, not down the middle of the gap: the rows in between name their states
-            # there (h₂⁽¹←⁾ between two cells), and a line through the middle strikes their names out
-            side_x = self.column_x[block_of[tail][1]] + self.column_width / 2 + BESIDE_COLUMN
-            if any(n.loops for n in self.nodes):  # a rolled cell's loops arch over its top: leave by its side
-                return self._dogleg(a, b, side_x, label, from_side=True)
-            return self._dogleg(a, b, side_x, label)
+            return self._through_gap(a, b, block_of[other][1], label)
+        if self._is_riser(tail, head):  # up past the rows in between
+            return self._riser(tail, head, a, b, label)
         if self.place.get(tail, ("",))[0] == "below" and head in block_of and block_of[head][0] > self.place[tail][1]:
             # between two steps close beside b's column, clear of the states named mid-gap (as up past rows);
             # left of the first step down the middle, clear of the bus of the initial states beside it
@@ -71,7 +67,7 @@ class Routes:
                                                                         ("",))[0] in ("start", "end"):
             inside = head if head in block_of else tail
             if self.nodes[inside].kind == "op":  # into (or out of) a step through the gap beside it
-                route = self._through_gap(a, b, self.column_x[block_of[inside][1]], label, self._side_taken(
+                route = self._through_gap(a, b, block_of[inside][1], label, self._side_taken(
                     inside, tail if inside == head else head))
                 if tail == inside and self._crosses_a_node(route, tail, head):  # y_T into the end of a long sum
                     return self._over_beside(a, b, route, label)
@@ -79,11 +75,11 @@ class Routes:
             if self.nodes[inside].kind == "group" and head == inside and len(self._started(head)) > 1:
                 # h₀ and c₀ into an LSTM's first cell: each its own arrow, at its state's height (c above h, as
                 # c₁ and h₁ leave the cell), not one arrowhead that two quantities share
-                return self._through_gap(a, b, self.column_x[block_of[inside][1]], label,
+                return self._through_gap(a, b, block_of[inside][1], label,
                                          end_y=self._entry_y(tail, head))
             if abs(a.y - b.y) > 1:  # a cell of another row into a head beside the rows (two sentences' final
                 # states into one classifier), or its gradient back: round the corner, not across what lies between
-                route = self._through_gap(a, b, self.column_x[block_of[inside][1]], label, self._side_taken(
+                route = self._through_gap(a, b, block_of[inside][1], label, self._side_taken(
                     inside, tail if inside == head else head))
                 if not self._crosses_a_node(route, tail, head):
                     return route
@@ -337,6 +333,13 @@ class Routes:
         return any(abs(self.boxes[other].y - box.y) < 1 and (self.boxes[other].x > box.x) == facing
                    for other, _ in self._edges_at(inside) if other != outside)
 
+    def _met_level(self, outside: Box, inside: Box) -> bool:
+        """Whether another edge meets ``outside`` on its side that faces ``inside``, level with its middle."""
+        node = next(i for i, box in enumerate(self.boxes) if box is outside)
+        facing = inside.x > outside.x
+        return any(abs(self.boxes[other].y - outside.y) < 1 and (self.boxes[other].x > outside.x) == facing
+                   and self.boxes[other] is not inside for other, _ in self._edges_at(node))
+
     def _face_fed(self, node: int, top: bool) -> bool:
         """Whether an edge other than a bus's meets ``node``'s top (or bottom) face: one from a node above it
         (or below), in line with it — where a drop down its middle would run along that edge."""
@@ -426,34 +429,102 @@ class Routes:
         started, b = self._started(head), self.boxes[head]
         return b.y - (started.index(tail) - (len(started) - 1) / 2) * b.height / 4
 
-    def _through_gap(self, a: Box, b: Box, column_x: float, label: str, side_taken: bool = False,
+    def _through_gap(self, a: Box, b: Box, column: int, label: str, side_taken: bool = False,
                      end_y: float | None = None) -> Route:
         """Between a node beside the row and an op in a step: along the gap on that side of the step (into
-        ``b`` at ``end_y``, where several arrows enter it side by side). Where ``side_taken`` (another edge
+        ``b`` at ``end_y``, where several arrows enter it side by side), past the lines that rise beside the
+        column (h₀⁽¹←⁾ bent onto the one carrying h₄⁽¹→⁾ up to layer 2). Where ``side_taken`` (another edge
         leaves the op's side level with it), a quarter of its height nearer the node outside: on the other
-        edge's point the two arrows read as one, pointing both ways."""
+        edge's point the two arrows read as one, pointing both ways. Where an edge meets the node outside level
+        with the op (h_T into J), this one leaves (or enters) it a quarter of its height towards the op: along
+        h_T's line, ∂J/∂h_T out of J read as h_T going on down to the backward rows."""
+        column_x = self.column_x[column]
         outside = a if abs(a.x - column_x) > abs(b.x - column_x) else b
         side = 1.0 if outside.x > column_x else -1.0
         gap_x = column_x + side * (self.column_width / 2 + self.space.gap_x / 2)
+        risers = self._risers_beside(column, side < 0)
+        if risers:  # a lane further out than they
+            beyond = self._riser_x(column, side < 0, len(risers))
+            gap_x = max(gap_x, beyond) if side > 0 else min(gap_x, beyond)
         rightwards = b.x > a.x
         inside = b if outside is a else a
         shift = (1.0 if outside.y > inside.y else -1.0) * inside.height / 4 if side_taken else 0.0
-        start = (a.right if rightwards else a.left, a.y + (shift if inside is a else 0.0))
-        end = (b.left if rightwards else b.right, end_y if end_y is not None else b.y + (shift if inside is b else 0.0))
+        level = abs(inside.y - outside.y) > 1 and self._met_level(outside, inside)
+        outer_shift = (1.0 if inside.y > outside.y else -1.0) * outside.height / 4 if level else 0.0
+        start = (a.right if rightwards else a.left, a.y + (shift if inside is a else outer_shift))
+        end = (b.left if rightwards else b.right,
+               end_y if end_y is not None else b.y + (shift if inside is b else outer_shift))
         # named along its longer part: a short way out of J that then turns down to another row runs on the
         # line of h_T into J, and a name over it there would lie on h_T's own
         label_at = ((start[0] + gap_x) / 2, start[1] + 7) if abs(gap_x - start[0]) >= abs(end[1] - start[1]) \
             else (gap_x + side * (3 * len(label) + 6), (start[1] + end[1]) / 2)
         return finish([start, (gap_x, start[1]), (gap_x, end[1])], end, label, label_at)
 
-    def _dogleg(self, a: Box, b: Box, side_x: float, label: str, from_side: bool = False) -> Route:
-        """Up from a's top (or out of its side), through the gap beside the column, into b's bottom."""
+    def _is_riser(self, tail: int, head: int) -> bool:
+        """Whether the edge goes up a column past the rows in between (layer 1's h_t of one direction into layer 2's
+        cell of the other, beyond the row of the first's other direction)."""
+        block_of = self.block_of
+        return tail in block_of and head in block_of and block_of[tail][1] == block_of[head][1] \
+            and abs(block_of[tail][0] - block_of[head][0]) > 1
+
+    _riser_rows: dict[tuple[int, bool], list[int]] | None = None  # (column, on its left?) → rows rising, lowest first
+
+    def _rises_on_left(self, row: int) -> bool:
+        """Which side of its column a row's line up past others rises on: a reverse row's on the left, a forward
+        row's on the right — the two directions' lines into one cell of the layer above come in from either
+        side and never meet (on one side, h₄⁽¹→⁾ and h₄⁽¹←⁾ ran as one line into one arrowhead)."""
+        return bool(self.reverse[row]) if row < len(self.reverse) else False
+
+    def _risers_beside(self, column: int, on_left: bool) -> list[int]:
+        """The rows whose cells send a line up past others beside ``column`` on that side (found once)."""
+        if self._riser_rows is None:
+            found: dict[tuple[int, bool], set[int]] = {}
+            for tail, head, _ in self.edge_list:
+                if self._is_riser(tail, head):
+                    row, col = self.block_of[tail]
+                    found.setdefault((col, self._rises_on_left(row)), set()).add(row)
+            self._riser_rows = {key: sorted(rows) for key, rows in found.items()}
+        return self._riser_rows.get((column, on_left), [])
+
+    def _riser_x(self, column: int, on_left: bool, lane: int) -> float:
+        """The x of the ``lane``-th line up beside a column on that side (0 the nearest), close beside it: the
+        rows in between name their states mid-gap (h₂⁽¹←⁾ between two cells), and a line there struck them out."""
+        spacing = min(RISER_SPACING, (self.column_gap / 2) / (len(self._risers_beside(column, on_left)) + 1))
+        # beside the column's widest node, not its slot: a narrow cell's column is as wide as the widest anywhere (J's
+        # or a label's), and lines there took the room the states' names between two cells need
+        boxes = [self.boxes[i] for row in range(self.rows) for i in self.members.get((row, column), [])]
+        if on_left:
+            return min(box.left for box in boxes) - BESIDE_COLUMN - lane * spacing
+        return max(box.right for box in boxes) + BESIDE_COLUMN + lane * spacing
+
+    def _riser(self, tail: int, head: int, a: Box, b: Box, label: str) -> Route:
+        """Up past the rows in between, beside the column (see :meth:`_rises_on_left`), each row's line on a lane
+        of its own. Lines on one side nest, so none crosses another: a line from a lower row rises further out,
+        turns in nearer b and enters b further from its middle (where a line from the row just below comes in)."""
+        row, column = self.block_of[tail]
+        on_left = self._rises_on_left(row)
+        outwards = -1.0 if on_left else 1.0
+        rows = self._risers_beside(column, on_left)
+        lane = len(rows) - 1 - rows.index(row)  # the topmost row's line nearest the column
+        x = self._riser_x(column, on_left, lane)
+        entering = sorted(len(rows) - 1 - rows.index(self.block_of[t][0]) for t, h, _ in self.edge_list
+                          if h == head and self._is_riser(t, h) and self._rises_on_left(self.block_of[t][0]) == on_left)
+        rank = entering.index(lane)
+        into = b.x + outwards * (rank + 1) * min(b.width / 8, 8.0)
+        turn = b.bottom - ARROW - 2 - (len(entering) - 1 - rank) * 4.0
+        end = (into, b.bottom)
+        if any(n.loops for n in self.nodes):  # a rolled cell's loops arch over its top: leave by its side
+            start = (a.left if on_left else a.right, a.y)
+            return finish([start, (x, a.y), (x, turn), (into, turn)], end, label, (x + outwards * 10, a.y + 7))
+        start = (a.x, a.top)
+        above_a = a.top + self.space.gap_y / 2
+        # named right of the stem it leaves a by, where the line straight up from a (a fork of it) is named too
+        return finish([start, (a.x, above_a), (x, above_a), (x, turn), (into, turn)], end, label,
+                      (a.x + 10, above_a + 7))
+
+    def _dogleg(self, a: Box, b: Box, side_x: float, label: str) -> Route:
+        """Up from a's top, through the gap beside the column, into b's bottom."""
         end = (b.x, b.bottom)
-        if from_side:
-            start = (a.right if side_x > a.x else a.left, a.y)
-            below_b = b.bottom - self.space.gap_y / 2
-            points = [start, (side_x, a.y), (side_x, below_b), (b.x, below_b)]
-            return finish(points, end, label, (side_x + 10, a.y + 7))
         start = (a.x, a.top)
         above_a, below_b = a.top + self.space.gap_y / 2, b.bottom - self.space.gap_y / 2
         points = [start, (a.x, above_a), (side_x, above_a), (side_x, below_b),
