@@ -119,9 +119,6 @@ SLIDE_MORE_THROUGH_NODES: dict[str, str] = {
     # stack (forward row, beside its end) → cat (the reverse row's end, across the figure): one diagonal over
     # both rows, through nodes in either size (op level, bidirectional: test_cli_grid's known failures)
     "lstm-op-1-True-last-none-False-3-cs224n": "free 3, slide 4",
-    # J's bus into the backward rows of two directions crosses a Σ (free 0, slide 0 or 1): it comes and goes with
-    # the labels' widths and the rows' heights
-    "rnn-cell-1-True-last-both-False-3-pytorch": "free 0, slide 1; comes and goes",
 }
 
 
@@ -542,8 +539,10 @@ def test_a_slide_says_backward_once_and_free_size_on_every_node():
 # --- no two arrows drawn along one line (legibility.shared_lines) -----------------------------------------------------
 # Where two arrows share a stretch, a reader cannot tell which quantity runs there. A stacked bidirectional LSTM drew
 # its reverse rows' h₀ and c₀ bent onto the line carrying h₄⁽¹→⁾ up to layer 2, both directions of layer 1 up one lane
-# into one arrowhead of layer 2's reverse cell (8 pairs in the documentation's figure), and ∂J/∂h_T left J along h_T's
-# own line into it. Op level (another layout's routes) and the step level's initial states, measured:
+# into one arrowhead of layer 2's reverse cell (8 pairs in the documentation's figure); ∂J/∂h_T left J along h_T's own
+# line into it (rnn-cell-1-True-last-both-False-3-pytorch: 2 pairs); at step level the four h₀, c₀ of two reverse
+# layers ran along one lane into one arrowhead (lstm-step-2-True-last-both-False-3-pytorch: 6 pairs). Op level (its own
+# routes, edges through nodes known too: test_cli_grid), measured:
 SHARED_LINES_DOCS = {
     "rnn_backward": "6 pairs (op level: the recorded gradient graph's accumulations)",
     "gru_op": "1 pair (op level)",
@@ -555,10 +554,6 @@ SHARED_LINES_GRID = {
     "gru-op-1-False-last-none-False-3-cs224n": "1 pair (op level)",
     "lstm-op-1-False-last-backward-False-3-cmu": "11 pairs (op level)",
     "lstm-op-1-False-last-backward-False-3-elman": "11 pairs (op level)",
-    "gru-step-2-True-last-both-False-8-cmu": "5 pairs: h_T into J and ∂J/∂h_T out of it on one line; the reverse rows' "
-                                             "h₀ into one step on one line",
-    "lstm-step-2-True-last-both-False-3-pytorch": "10 pairs: as above, and c₀, h₀ of two layers into one step",
-    "rnn-cell-1-True-last-both-False-3-pytorch": "2 pairs: ∂J/∂h₃⁽→⁾ and ∂J/∂h₃⁽←⁾ leave J along h₃⁽→⁾'s line into J",
 }
 
 

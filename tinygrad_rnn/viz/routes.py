@@ -296,7 +296,10 @@ class Routes:
             return finish(points, end, label, label_at)
         rightwards = b.x > a.x
         trunk = self._trunk_x(tail, a, lane_key, not rightwards)
-        start = (a.right, a.y) if rightwards else (a.left, a.y)
+        # where lines from the rows come into a's side at its middle (h_T into J), a quarter of its height towards
+        # the lane: along their line, ∂J/∂h_T out of J read as h_T going on to the rows below
+        shift = (1.0 if y > a.y else -1.0) * a.height / 4 if self._fed_from(tail, rightwards) else 0.0
+        start = (a.right if rightwards else a.left, a.y + shift)
         into = self.drops_into.setdefault(head, [])
         if lane_key not in into:
             into.append(lane_key)
@@ -309,10 +312,27 @@ class Routes:
         facing = (top_level if above else 0) if not self.backward else (0 if above else top_level)
         if self.level[head] != facing:  # not the first op the lane meets: up its side, in from the side
             side_x = b.left - self.space.gap_x / 2 - 3 * into.index(lane_key)
-            return finish([start, (trunk, a.y), (trunk, y), (side_x, y), (side_x, b.y)], (b.left, b.y), label,
+            return finish([start, (trunk, start[1]), (trunk, y), (side_x, y), (side_x, b.y)], (b.left, b.y), label,
                            (side_x + 8, y + 6))
         end = (x, b.top if above else b.bottom)
-        return finish([start, (trunk, a.y), (trunk, y), (x, y)], end, label, (x + 8, y + 6))
+        y = self._past_boxes_beside(y, trunk, x, above, (tail, head))
+        return finish([start, (trunk, start[1]), (trunk, y), (x, y)], end, label, (x + 8, y + 6))
+
+    def _past_boxes_beside(self, y: float, x0: float, x1: float, above: bool, ends: tuple[int, int]) -> float:
+        """The lane's height from x0 to x1, moved past (above, or below) a node beside the row taller than the
+        row that stands in its way: J's ∂J/∂h_T to a backward row's last step ran along that row's lane through
+        the bottom of the Σ beside it (four lines of Σ hang below a row of cells one line tall)."""
+        for i, box in self._boxes_across(min(x0, x1), max(x0, x1)):
+            if i not in ends and i not in self.block_of and box.bottom - 1 < y < box.top + 1 \
+                    and min(x0, x1) < box.right and box.left < max(x0, x1):
+                y = box.top + self.space.lane / 2 if above else box.bottom - self.space.lane / 2
+        return y
+
+    def _fed_from(self, node: int, rightwards: bool) -> bool:
+        """Whether an edge from a node on that side of ``node`` comes into it (at its side's middle)."""
+        box = self.boxes[node]
+        return any((self.boxes[tail].x > box.x) == rightwards for tail, head, _ in self.edge_list
+                   if head == node and tail != node)
 
     _ends: dict[int, list[tuple[int, tuple]]] | None = None  # node → (the other end, the kind) of its edges, once
 
