@@ -56,14 +56,14 @@ DOCS_TOO_SMALL: dict[str, str] = {
 }
 GRID_TOO_SMALL: dict[str, str] = {  # (cell-level-layers-bidirectional-loss-backward-rolled-steps-notation)
     "lstm-cell-2-False-every-backward-True-8-cs224n": "text 16 px, labels 17.8 px, 1.96 : 1",
-    "gru-step-2-True-last-both-False-8-cmu": "text 15.3 px, labels 17.1 px, 2.17 : 1",
-    "gru-cell-1-False-every-both-False-3-elman": "text 16.5 px, labels 18.3 px, 1.63 : 1",
-    "rnn-op-2-False-every-backward-False-8-usc": "text 10.1 px, labels 11.2 px, 2.40 : 1",
+    "gru-step-2-True-last-both-False-8-cmu": "text 9.8 px, labels 10.8 px, 2.40 : 1",
+    "gru-cell-1-False-every-both-False-3-elman": "text 15.8 px, labels 17.6 px, 1.59 : 1",
+    "rnn-op-2-False-every-backward-False-8-usc": "text 10.5 px, labels 11.6 px, 2.40 : 1",
     "lstm-op-1-True-last-none-False-3-cs224n": "text 14.1 px, labels 14.1 px, 1.60 : 1",
-    "lstm-step-2-True-last-both-False-3-pytorch": "text 18.8 px, labels 20.8 px, 1.69 : 1",
-    "lstm-op-1-False-last-backward-False-3-cmu": "text 11.4 px, labels 12.7 px, 2.40 : 1",
-    "lstm-op-1-False-last-backward-False-3-elman": "text 11.4 px, labels 12.7 px, 2.40 : 1",
-    "rnn-cell-1-True-last-both-False-3-pytorch": "text 20 px, labels 22.2 px, 1.72 : 1",
+    "lstm-step-2-True-last-both-False-3-pytorch": "text 16.2 px, labels 18 px, 1.70 : 1",
+    "lstm-op-1-False-last-backward-False-3-cmu": "text 11.8 px, labels 13.1 px, 2.40 : 1",
+    "lstm-op-1-False-last-backward-False-3-elman": "text 11.8 px, labels 13.1 px, 2.40 : 1",
+    "rnn-cell-1-True-last-both-False-3-pytorch": "text 20.3 px, labels 22.5 px, 1.73 : 1",
 }
 
 
