@@ -20,7 +20,9 @@ polyline through the points of its path:
   its shape (width : height). A slide's body text wants ≥ 24 px at 1080p, its labels more;
 * **labels** (:func:`label_clashes`): arrow labels printed over each other, crossed by a line, or lying
   on a node's box — each of them reads as something it is not (one state twice, a struck-out symbol,
-  part of the node's name).
+  part of the node's name);
+* **shared lines** (:func:`shared_lines`): two arrows drawn along one stretch of line, which reads as one
+  arrow carrying one quantity.
 
 >>> import tinygrad_rnn as tr
 >>> from tinygrad_rnn.viz.graph import build_picture

@@ -8,7 +8,6 @@ from __future__ import annotations
 from bisect import bisect_left, bisect_right
 
 from .geometry import (
-    ARROW,
     LABEL_CHAR,
     LABEL_LINE,
     Box,
@@ -21,13 +20,12 @@ from .geometry import (
     segment_enters,
 )
 from .picture import CHOICES
+from .risers import BESIDE_COLUMN, Risers
 
 LONG_BESIDE = 24  # characters: a steep arrow's label longer than this, beside it on a slide, breaks in two
-BESIDE_COLUMN = 4.0  # how far a line up past the rows in between runs from their cells' sides
-RISER_SPACING = 5.0  # between two such lines beside one column, at most
 
 
-class Routes:
+class Routes(Risers):
     """Routing, given a placed grid (see :class:`~.grid.Grid`, which sets every attribute read here)."""
 
     _by_centre: tuple[list[int], list[float], float] | None = None  # the nodes by their centres' x, once placed
@@ -353,13 +351,6 @@ class Routes:
         return any(abs(self.boxes[other].y - box.y) < 1 and (self.boxes[other].x > box.x) == facing
                    for other, _ in self._edges_at(inside) if other != outside)
 
-    def _met_level(self, outside: Box, inside: Box) -> bool:
-        """Whether another edge meets ``outside`` on its side that faces ``inside``, level with its middle."""
-        node = next(i for i, box in enumerate(self.boxes) if box is outside)
-        facing = inside.x > outside.x
-        return any(abs(self.boxes[other].y - outside.y) < 1 and (self.boxes[other].x > outside.x) == facing
-                   and self.boxes[other] is not inside for other, _ in self._edges_at(node))
-
     def _face_fed(self, node: int, top: bool) -> bool:
         """Whether an edge other than a bus's meets ``node``'s top (or bottom) face: one from a node above it
         (or below), in line with it — where a drop down its middle would run along that edge."""
@@ -455,9 +446,9 @@ class Routes:
         ``b`` at ``end_y``, where several arrows enter it side by side), past the lines that rise beside the
         column (h₀⁽¹←⁾ bent onto the one carrying h₄⁽¹→⁾ up to layer 2). Where ``side_taken`` (another edge
         leaves the op's side level with it), a quarter of its height nearer the node outside: on the other
-        edge's point the two arrows read as one, pointing both ways. Where an edge meets the node outside level
-        with the op (h_T into J), this one leaves (or enters) it a quarter of its height towards the op: along
-        h_T's line, ∂J/∂h_T out of J read as h_T going on down to the backward rows."""
+        edge's point the two arrows read as one, pointing both ways. Out of a node outside that lines from the rows
+        come into on that side (h_T into J), a quarter of its height towards the op: along h_T's line, ∂J/∂h_T
+        out of J read as h_T going on down to the backward rows."""
         column_x = self.column_x[column]
         outside = a if abs(a.x - column_x) > abs(b.x - column_x) else b
         side = 1.0 if outside.x > column_x else -1.0
@@ -469,8 +460,9 @@ class Routes:
         rightwards = b.x > a.x
         inside = b if outside is a else a
         shift = (1.0 if outside.y > inside.y else -1.0) * inside.height / 4 if side_taken else 0.0
-        level = abs(inside.y - outside.y) > 1 and self._met_level(outside, inside)
-        outer_shift = (1.0 if inside.y > outside.y else -1.0) * outside.height / 4 if level else 0.0
+        leaving = outside is a and abs(inside.y - outside.y) > 1 and self._fed_from(
+            next(i for i, box in enumerate(self.boxes) if box is outside), inside.x > outside.x)
+        outer_shift = (1.0 if inside.y > outside.y else -1.0) * outside.height / 4 if leaving else 0.0
         start = (a.right if rightwards else a.left, a.y + (shift if inside is a else outer_shift))
         end = (b.left if rightwards else b.right,
                end_y if end_y is not None else b.y + (shift if inside is b else outer_shift))
@@ -479,68 +471,6 @@ class Routes:
         label_at = ((start[0] + gap_x) / 2, start[1] + 7) if abs(gap_x - start[0]) >= abs(end[1] - start[1]) \
             else (gap_x + side * (3 * len(label) + 6), (start[1] + end[1]) / 2)
         return finish([start, (gap_x, start[1]), (gap_x, end[1])], end, label, label_at)
-
-    def _is_riser(self, tail: int, head: int) -> bool:
-        """Whether the edge goes up a column past the rows in between (layer 1's h_t of one direction into layer 2's
-        cell of the other, beyond the row of the first's other direction)."""
-        block_of = self.block_of
-        return tail in block_of and head in block_of and block_of[tail][1] == block_of[head][1] \
-            and abs(block_of[tail][0] - block_of[head][0]) > 1
-
-    _riser_rows: dict[tuple[int, bool], list[int]] | None = None  # (column, on its left?) → rows rising, lowest first
-
-    def _rises_on_left(self, row: int) -> bool:
-        """Which side of its column a row's line up past others rises on: a reverse row's on the left, a forward
-        row's on the right — the two directions' lines into one cell of the layer above come in from either
-        side and never meet (on one side, h₄⁽¹→⁾ and h₄⁽¹←⁾ ran as one line into one arrowhead)."""
-        return bool(self.reverse[row]) if row < len(self.reverse) else False
-
-    def _risers_beside(self, column: int, on_left: bool) -> list[int]:
-        """The rows whose cells send a line up past others beside ``column`` on that side (found once)."""
-        if self._riser_rows is None:
-            found: dict[tuple[int, bool], set[int]] = {}
-            for tail, head, _ in self.edge_list:
-                if self._is_riser(tail, head):
-                    row, col = self.block_of[tail]
-                    found.setdefault((col, self._rises_on_left(row)), set()).add(row)
-            self._riser_rows = {key: sorted(rows) for key, rows in found.items()}
-        return self._riser_rows.get((column, on_left), [])
-
-    def _riser_x(self, column: int, on_left: bool, lane: int) -> float:
-        """The x of the ``lane``-th line up beside a column on that side (0 the nearest), close beside it: the
-        rows in between name their states mid-gap (h₂⁽¹←⁾ between two cells), and a line there struck them out."""
-        spacing = min(RISER_SPACING, (self.column_gap / 2) / (len(self._risers_beside(column, on_left)) + 1))
-        # beside the column's widest node, not its slot: a narrow cell's column is as wide as the widest anywhere (J's
-        # or a label's), and lines there took the room the states' names between two cells need
-        boxes = [self.boxes[i] for row in range(self.rows) for i in self.members.get((row, column), [])]
-        if on_left:
-            return min(box.left for box in boxes) - BESIDE_COLUMN - lane * spacing
-        return max(box.right for box in boxes) + BESIDE_COLUMN + lane * spacing
-
-    def _riser(self, tail: int, head: int, a: Box, b: Box, label: str) -> Route:
-        """Up past the rows in between, beside the column (see :meth:`_rises_on_left`), each row's line on a lane
-        of its own. Lines on one side nest, so none crosses another: a line from a lower row rises further out,
-        turns in nearer b and enters b further from its middle (where a line from the row just below comes in)."""
-        row, column = self.block_of[tail]
-        on_left = self._rises_on_left(row)
-        outwards = -1.0 if on_left else 1.0
-        rows = self._risers_beside(column, on_left)
-        lane = len(rows) - 1 - rows.index(row)  # the topmost row's line nearest the column
-        x = self._riser_x(column, on_left, lane)
-        entering = sorted(len(rows) - 1 - rows.index(self.block_of[t][0]) for t, h, _ in self.edge_list
-                          if h == head and self._is_riser(t, h) and self._rises_on_left(self.block_of[t][0]) == on_left)
-        rank = entering.index(lane)
-        into = b.x + outwards * (rank + 1) * min(b.width / 8, 8.0)
-        turn = b.bottom - ARROW - 2 - (len(entering) - 1 - rank) * 4.0
-        end = (into, b.bottom)
-        if any(n.loops for n in self.nodes):  # a rolled cell's loops arch over its top: leave by its side
-            start = (a.left if on_left else a.right, a.y)
-            return finish([start, (x, a.y), (x, turn), (into, turn)], end, label, (x + outwards * 10, a.y + 7))
-        start = (a.x, a.top)
-        above_a = a.top + self.space.gap_y / 2
-        # named right of the stem it leaves a by, where the line straight up from a (a fork of it) is named too
-        return finish([start, (a.x, above_a), (x, above_a), (x, turn), (into, turn)], end, label,
-                      (a.x + 10, above_a + 7))
 
     def _dogleg(self, a: Box, b: Box, side_x: float, label: str) -> Route:
         """Up from a's top, through the gap beside the column, into b's bottom."""
