@@ -567,15 +567,16 @@ def test_no_two_arrows_of_a_cli_figure_share_a_line(name, tmp_path, library_svg,
     assert shared_lines(cli_figure(name, tmp_path / "figure.svg", capsys)) == []
 
 
-@pytest.mark.parametrize("python", [False, True])
-def test_a_stacked_bidirectional_lstm_at_cell_level_draws_each_arrow_on_a_line_of_its_own(python, tmp_path,
+@pytest.mark.parametrize("python, backward", [(False, False), (True, False), (True, True)])
+def test_a_stacked_bidirectional_lstm_at_cell_level_draws_each_arrow_on_a_line_of_its_own(python, backward, tmp_path,
                                                                                          library_svg, capsys):
-    """The issue's figure, from the CLI and from a model written in Python: the lines up past a row run one a
-    row, on the side of the column their direction leaves by, and nest (none crosses another up there)."""
+    """The issue's figure, from the CLI and from a model written in Python (22 pairs of arrows on one line before),
+    and its BPTT figure (20): the lines past a row run one a row, on the side of the column their direction leaves
+    by, and nest; in the BPTT figure they run down, out of a cell's bottom into the top of the one below."""
     if python:
         tr.manual_seed(0)
         output, _ = tr.nn.LSTM(3, 4, num_layers=2, bidirectional=True)(tr.randn(4, 1, 3))
-        text = viz.save((output ** 2).mean(), path=tmp_path / "f.svg", level="cell").read_text()
+        text = viz.save((output ** 2).mean(), path=tmp_path / "f.svg", level="cell", backward=backward).read_text()
     else:
         assert main(["graph", "--cell", "lstm", "--layers", "2", "--bidirectional", "--level", "cell",
                      "-o", str(tmp_path / "f.svg")]) == 0, capsys.readouterr().err

@@ -55,25 +55,33 @@ class Risers:
 
     def _riser(self, tail: int, head: int, a: Box, b: Box, label: str) -> Route:
         """Up past the rows in between, beside the column (see :meth:`_rises_on_left`), each row's line on a lane
-        of its own. Lines on one side nest, so none crosses another: a line from a lower row rises further out,
-        turns in nearer b and enters b further from its middle (where a line from the row just below comes in)."""
+        of its own. Lines on one side nest, so none crosses another: a line from a row farther from b runs further
+        out, turns in nearer b and enters b further from its middle (where a line from the row next to b comes in).
+        In a BPTT figure the same lines run down, from layer 2's gradients into layer 1's."""
         row, column = self.block_of[tail]
         on_left = self._rises_on_left(row)
         outwards = -1.0 if on_left else 1.0
         rows = self._risers_beside(column, on_left)
-        lane = len(rows) - 1 - rows.index(row)  # the topmost row's line nearest the column
+        up = b.y > a.y  # (a gradient runs down, from layer 2 back into layer 1: the same lines, mirrored)
+        toward = 1.0 if up else -1.0
+
+        def lane_of(tail_row: int) -> int:  # the line from the row nearest the heads nearest the column
+            return len(rows) - 1 - rows.index(tail_row) if up else rows.index(tail_row)
+
+        lane = lane_of(row)
         x = self._riser_x(column, on_left, lane)
-        entering = sorted(len(rows) - 1 - rows.index(self.block_of[t][0]) for t, h, _ in self.edge_list
+        entering = sorted(lane_of(self.block_of[t][0]) for t, h, _ in self.edge_list
                           if h == head and self._is_riser(t, h) and self._rises_on_left(self.block_of[t][0]) == on_left)
         rank = entering.index(lane)
         into = b.x + outwards * (rank + 1) * min(b.width / 8, 8.0)
-        turn = b.bottom - ARROW - 2 - (len(entering) - 1 - rank) * 4.0
-        end = (into, b.bottom)
+        b_face, a_face = (b.bottom, a.top) if up else (b.top, a.bottom)
+        turn = b_face - toward * (ARROW + 2 + (len(entering) - 1 - rank) * 4.0)
+        end = (into, b_face)
         if any(n.loops for n in self.nodes):  # a rolled cell's loops arch over its top: leave by its side
             start = (a.left if on_left else a.right, a.y)
             return finish([start, (x, a.y), (x, turn), (into, turn)], end, label, (x + outwards * 10, a.y + 7))
-        start = (a.x, a.top)
-        above_a = a.top + self.space.gap_y / 2
-        # named right of the stem it leaves a by, where the line straight up from a (a fork of it) is named too
-        return finish([start, (a.x, above_a), (x, above_a), (x, turn), (into, turn)], end, label,
-                      (a.x + 10, above_a + 7))
+        start = (a.x, a_face)
+        beside_a = a_face + toward * self.space.gap_y / 2
+        # named right of the stem it leaves a by, where the line straight on from a (a fork of it) is named too
+        return finish([start, (a.x, beside_a), (x, beside_a), (x, turn), (into, turn)], end, label,
+                      (a.x + 10, beside_a + 7 * toward))
