@@ -45,6 +45,9 @@ CASES = [
     ("ties: maximum and minimum", lambda M, a, b: M.maximum(a, b) + M.minimum(a, b) * 3, [TIES, TIES.T.copy().T]),
     ("kinks: abs and relu at 0", lambda M, a: a.abs() + a.relu() * 2, [numpy.array([-1.0, 0.0, 2.0])]),
     ("kinks: clamp at its bounds", lambda M, a: a.clamp(-0.5, 0.5), [numpy.array([-1.0, -0.5, 0.0, 0.5, 1.0])]),
+    ("add and sub with alpha, as functions and methods",
+     lambda M, a, b: M.add(a, b, alpha=2.5) * M.sub(b, a, alpha=-0.5) + a.add(b, alpha=3) - a.sub(b, alpha=2),
+     [normal(2, 3), normal(3)]),
 ]
 
 

@@ -94,10 +94,42 @@ def lecture_stages(request):
     return page, [(name, ElementTree.fromstring(svg)) for name, svg in export.stage_slides(page)]
 
 
+def window_of(root):
+    """The figure's nested <svg>: its box on the slide (x, y, width, height), its viewBox, and each node's
+    rectangle by index (x, y, width, height, in the figure's units)."""
+    nested = next(element for element in root.iter(SVG + "svg") if element is not root)
+    boxes = {int(node.get("data-index")): [float(node.find(SVG + "rect").get(k)) for k in ("x", "y", "width", "height")]
+             for node in nested.iter(SVG + "g") if node.get("data-index") and node.find(SVG + "rect") is not None}
+    return ([float(nested.get(k)) for k in ("x", "y", "width", "height")],
+            [float(v) for v in nested.get("viewBox").split()], boxes)
+
+
+def in_window(root):
+    """The nodes the window shows whole."""
+    _, (x, y, w, h), boxes = window_of(root)
+    return {i for i, (bx, by, bw, bh) in boxes.items() if x - 0.5 <= bx and bx + bw <= x + w + 0.5 and
+            y - 0.5 <= by and by + bh <= y + h + 0.5}
+
+
+def named_fills(root, named):
+    """What the stage names fills the figure's box across or down (so its text is as large as it can be)."""
+    (_, _, box_w, box_h), (_, _, w, h), boxes = window_of(root)
+    scale = min(box_w / w, box_h / h)
+    shown = [boxes[i] for i in named]
+    across = max(b[0] + b[2] for b in shown) - min(b[0] for b in shown)
+    down = max(b[1] + b[3] for b in shown) - min(b[1] for b in shown)
+    return across * scale >= 0.8 * box_w or down * scale >= 0.8 * box_h
+
+
 def test_every_lectures_stages_pass_the_text_test(lecture_stages):
+    """No text under 24 px, the figure's included — except where what the stage's text names does not fit the
+    figure's box at 24 px: there it is scaled to fit (the rule: stage_window.py), and no smaller."""
     page, slides = lecture_stages
+    stages = page.data["panels"][0]["stages"]
     sizes = {name: smallest_figure_text(root) for name, root in slides}
-    assert min(sizes.values()) >= SLIDE_TEXT_PX, f"the figures' smallest text on the stages: {sizes} px"
+    for (name, root), stage in zip(slides, stages, strict=True):
+        assert sizes[name] >= SLIDE_TEXT_PX or named_fills(root, stage["named"]), \
+            f"{name}: the figure's text is {sizes[name]} px where what the stage names would be larger"
     for name, root in slides:
         assert min(slide_text_sizes(root)) >= SLIDE_TEXT_PX, name
         text = "".join(root.itertext())
@@ -136,29 +168,37 @@ def test_a_window_says_which_steps_are_in_view(lecture_stages):
 
 def test_a_backward_stage_shows_the_cells_it_is_about(lecture_stages):
     """Going back, stage t's text is about ∂J/∂h_t, which the cells' row draws: the window holds the cells
-    of steps t and t+1 (the state arrows lit between them) whole, then the rows the pass comes from —
-    with a loss at every step, step t's head first; its J_t too where the window is tall enough, else the
-    line says the figure goes on above (an LSTM language model's window showed only the J_t and head rows)."""
+    of steps t and t+1 (the state arrows lit between them) whole and, with a loss at every step, step t's head
+    and J_t, which the text names (an LSTM language model's window showed only the J_t and head rows; then
+    the cells with J_t out of view)."""
     page, slides = lecture_stages
     panel, figures = page.data["panels"][0], page.slides[0]
     for (name, root), stage in zip(slides, panel["stages"], strict=True):
         if stage["phase"] != "backward" or stage["t"] > panel["steps"]:
             continue
-        nested = next(element for element in root.iter(SVG + "svg") if element is not root)
-        x, y, w, h = (float(v) for v in nested.get("viewBox").split())
-        boxes = {int(node.get("data-index")): [float(node.find(SVG + "rect").get(k)) for k in ("x", "y", "width",
-                                                                                            "height")]
-                 for node in nested.iter(SVG + "g") if node.get("data-index") and node.find(SVG + "rect") is not None}
-        shown = {i for i, (bx, by, bw, bh) in boxes.items() if x <= bx and bx + bw <= x + w and y <= by and
-                 by + bh <= y + h}
+        shown = in_window(root)
         t = stage["t"]
         cells = figures["cells"][str(t)] + figures["cells"].get(str(t + 1), [])
         assert set(cells) <= shown, f"{name}: the cells of steps {t} and {t + 1} are not in the window"
-        loss_column = sorted(figures.get("above", {}).get(str(t), []), key=lambda i: -boxes[i][1])  # from below
-        if loss_column:
-            assert loss_column[0] in shown, f"{name}: step {t}'s head, the row the pass comes from, is out of view"
-            text = "".join(root.itertext())
-            assert set(loss_column) <= shown or "goes on above" in text, f"{name}: J_{t} cut off, unsaid"
+        loss_column = figures.get("above", {}).get(str(t), [])  # step t's head and J_t
+        assert set(loss_column) <= shown, f"{name}: J_{t}, which the stage's text names, is out of view"
+
+
+def test_every_stage_shows_what_its_text_names(lecture_stages):
+    """The window's one rule, the page's too (stage_window.py): what the stage's text names is in it — the
+    cells of t and of the step it comes from, h₀ and c₀ at step 1 (forward, its text: h₁ from h₀), step t's
+    J_t (an 8-step language model's stages showed the cells, J_t out of view)."""
+    page, slides = lecture_stages
+    panel = page.data["panels"][0]
+    names = [node["name"] for node in panel["nodes"]]  # the slide's figure is the page's, its nodes numbered alike
+    for (name, root), stage in zip(slides, panel["stages"], strict=True):
+        shown = in_window(root)
+        assert set(stage["named"]) <= shown, f"{name}: {set(stage['named']) - shown} named, out of view"
+        if stage["phase"] == "forward" and stage["t"] == 1:
+            written = {names[i] for i in shown}
+            assert "h<sub>0</sub>" in written, f"{name}: h₁ from h₀, h₀ out of view"
+            if panel["above"]:
+                assert any(n.startswith("J₁") for n in written), f"{name}: J₁ = …, J₁ out of view"
 
 
 def test_each_stage_paints_the_figure_as_the_page_does(exported):

@@ -16,7 +16,7 @@ import tinygrad_rnn as tr
 from tinygrad_rnn import viz
 from tinygrad_rnn.cli import main
 from tinygrad_rnn.viz import lecture_deck
-from tinygrad_rnn.viz.dot import scripted_dot, scripts_joined
+from tinygrad_rnn.viz.dot import picture_to_dot, scripted_dot, scripts_joined
 from tinygrad_rnn.viz.graph import build_picture
 from tinygrad_rnn.viz.layout import labelled_layout
 from tinygrad_rnn.viz.legibility import label_clashes, measure, slide_fit
@@ -38,13 +38,16 @@ UNICODE_SCRIPTS = set(SUBSCRIPT_CHARACTERS + SUPERSCRIPT_CHARACTERS)
     ("W_rec", [("W", "base"), ("rec", "sub")]),  # a lecture's own symbol, given with --name W_hh=W_rec
     ("h′_0", [("h′", "base"), ("0", "sub")]),  # the second call's initial state (h′₁ its states)
     ("1.5·10⁻²", [("1.5·10", "base"), ("−2", "sup")]),
+    ("y_hat", [("ŷ", "base")]),  # y with its hat, not y with a subscript "hat"
+    ("y_hat_t = linear", [("ŷ", "base"), ("t", "sub"), (" = linear", "base")]),
 ])
 def test_a_symbols_scripts_are_scripts(symbol, runs):
     assert script_runs(symbol) == runs
 
 
 @pytest.mark.parametrize("code", ["my_rnn", "weight_hh_l0", "rnn.bias_ih_l1_reverse", "W_hh_l0", "x_t_prev",
-                                  "head.W_out", "cross_entropy", "log_softmax", '"a_b"', "grad_contributions"])
+                                  "head.W_out", "cross_entropy", "log_softmax", '"a_b"', "grad_contributions",
+                                  "my_y_hat"])
 def test_a_python_name_is_code(code):
     assert script_runs(code) == [(code, "base")]
 
@@ -60,6 +63,25 @@ def test_the_runs_keep_every_character_but_the_marks(text):
 
 
 # --- every output, by default ------------------------------------------------------------------------------------
+
+def test_a_prediction_named_y_hat_is_drawn_as_y_hat_everywhere():
+    """``y_hat = head(h)``, the name a student gives the prediction: the figure (SVG and DOT), the lecture page's
+    node names and a slide write ŷ — it was drawn as y with a subscript "hat"."""
+    tr.manual_seed(0)
+    rnn, head = tr.nn.RNN(2, 3), tr.nn.Linear(3, 2)
+    output, _ = rnn(tr.randn(3, 1, 2))
+    y_hat = head(output[-1])
+    y_hat.name = "y_hat"
+    loss = tr.nn.functional.cross_entropy(y_hat, tr.tensor([1]))
+    picture = build_picture((loss,), level="cell")
+    placed = labelled_layout(picture)
+    svg = viz.svg.picture_to_svg(picture, placed[1], placed[0], "t")
+    assert "ŷ = linear" in svg and ">hat<" not in svg
+    dot = scripted_dot(picture_to_dot(picture))
+    assert "ŷ = linear" in dot and "hat" not in dot
+    page = viz.lecture(loss, rnn)
+    assert "ŷ = linear" in [node["name"] for node in page.data["panels"][0]["nodes"]]
+
 
 def _rnn_loss():
     _, loss = last_step_loss("rnn", steps=3)

@@ -35,6 +35,21 @@ def run(kind, config, fused, x, lengths, h0):
     return layer, output, states, terms
 
 
+def assert_same_runs(first, second):
+    """Two runs of ``run`` (each with its input x first) gave the same outputs, states, gradients of x
+    and of every parameter, and the same terms of W_hh, one per step with the same scopes (float64, 1e-12)."""
+    (x_a, layer_a, out_a, states_a, terms_a), (x_b, layer_b, out_b, states_b, terms_b) = first, second
+    numpy.testing.assert_allclose(out_b.numpy(), out_a.numpy(), atol=1e-12, rtol=0)
+    for a, b in zip(states_a, states_b):
+        numpy.testing.assert_allclose(b.numpy(), a.numpy(), atol=1e-12, rtol=0)
+    numpy.testing.assert_allclose(x_b.grad.numpy(), x_a.grad.numpy(), atol=1e-12, rtol=0)
+    for (name, a), (_, b) in zip(layer_a.named_parameters(), layer_b.named_parameters()):
+        numpy.testing.assert_allclose(b.grad.numpy(), a.grad.numpy(), atol=1e-12, rtol=0, err_msg=name)
+    assert [scope for scope, _ in terms_a] == [scope for scope, _ in terms_b]  # one term per step, same scopes
+    for (_, a), (_, b) in zip(terms_a, terms_b):
+        numpy.testing.assert_allclose(b.numpy(), a.numpy(), atol=1e-12, rtol=0)
+
+
 @pytest.mark.parametrize("kind", ["rnn", "lstm", "gru"])
 def test_a_batch_first_layer_node_at_batch_one_equals_the_primitive_cells(kind, fast_path):
     """At B = 1 a batch-first layer node hands out its states and takes ∂x back through transposed
@@ -56,6 +71,21 @@ def test_a_batch_first_layer_node_at_batch_one_equals_the_primitive_cells(kind, 
     assert [scope for scope, _ in terms_a] == [scope for scope, _ in terms_b]
 
 
+@pytest.mark.parametrize("kind, config", [("rnn", {}), ("lstm", {"proj_size": 2}), ("gru", {"bidirectional": True})])
+def test_a_layer_node_of_one_step_multiplies_by_the_transposed_view_and_equals_the_primitive_cells(kind, config,
+                                                                                                 fast_path):
+    """One step (a generation loop's call) takes W_hhᵀ (and W_hrᵀ) as the transposed view, not a
+    contiguous copy: outputs, states, every gradient and the step's term as the primitive cells'."""
+    results = []
+    for fused in (False, True):
+        x = tr.tensor(numpy.random.default_rng(2).standard_normal((1, 2, 3)), requires_grad=True)
+        h0 = tr.tensor(numpy.random.default_rng(3).standard_normal((2 if config.get("bidirectional") else 1, 2,
+                                                                    config.get("proj_size", 4))), requires_grad=True)
+        h0 = (h0, tr.ones(1, 2, 4, dtype="float64")) if kind == "lstm" else h0
+        results.append((x, *run(kind, config, fused, x, None, h0)))
+    assert_same_runs(*results)
+
+
 @pytest.mark.parametrize("kind", ["rnn", "lstm", "gru"])
 @pytest.mark.parametrize("seed", range(10))
 def test_fused_paths_equal_primitive_outputs_gradients_and_terms(kind, seed, device, fast_path):
@@ -73,18 +103,9 @@ def test_fused_paths_equal_primitive_outputs_gradients_and_terms(kind, seed, dev
     for fused in (False, "step", True):
         x = tr.tensor(numpy.random.default_rng(seed + 100).standard_normal(shape), requires_grad=True, device=device)
         results.append((x, *run(kind, config, fused, x, lengths, h0)))
-    x_a, layer_a, out_a, states_a, terms_a = results[0]
-    for x_b, layer_b, out_b, states_b, terms_b in results[1:]:
-        numpy.testing.assert_allclose(out_b.numpy(), out_a.numpy(), atol=1e-12, rtol=0)
-        for a, b in zip(states_a, states_b):
-            numpy.testing.assert_allclose(b.numpy(), a.numpy(), atol=1e-12, rtol=0)
-        numpy.testing.assert_allclose(x_b.grad.numpy(), x_a.grad.numpy(), atol=1e-12, rtol=0)
-        for (name, a), (_, b) in zip(layer_a.named_parameters(), layer_b.named_parameters()):
-            numpy.testing.assert_allclose(b.grad.numpy(), a.grad.numpy(), atol=1e-12, rtol=0, err_msg=name)
-        assert [scope for scope, _ in terms_a] == [scope for scope, _ in terms_b]  # one term per step, same scopes
-        for (_, a), (_, b) in zip(terms_a, terms_b):
-            numpy.testing.assert_allclose(b.numpy(), a.numpy(), atol=1e-12, rtol=0)
-    recorded = [type(op).__name__ for op, _ in ops_in_order([vertex_of(out_b)], freed=True)]
+    for other in results[1:]:
+        assert_same_runs(results[0], other)
+    recorded = [type(op).__name__ for op, _ in ops_in_order([vertex_of(results[-1][2])], freed=True)]
     assert any(name.endswith("Layer") for name in recorded) == (fast_path == "fast")
 
 

@@ -158,7 +158,8 @@ def test_a_gru_cells_splits_point_into_their_adds_not_between_them_on_a_slide():
     """On a slide the levels of a step were 9.6 pt apart: the gates' names lay on the adds they enter (they are
     no longer drawn: a split's part is W_ir x + b_ir, not r). The hidden split feeds the left add and the input
     split the right one: the two lines cross, and their heads met in the gap between the adds, pointing at
-    neither. Each head now lands on its add's face, clear of its corners."""
+    neither. Each head now lands on its add's face, clear of its corners: the bottom, or (the n part, round r)
+    the side it comes round by."""
     model = tr.nn.GRU(2, 3)
     picture = build_picture((model(tr.randn(2, 1, 2))[0].sum(),), level="op", slide=True)
     labels, placed = labelled_layout(picture)
@@ -170,7 +171,9 @@ def test_a_gru_cells_splits_point_into_their_adds_not_between_them_on_a_slide():
                  and abs(placed.boxes[tail].x - placed.boxes[head].x) > placed.boxes[head].width / 2]
     assert len(into_adds) >= 4  # across, in each of the two steps (and the n parts, round r)
     for box, (x, y) in into_adds:
-        assert abs(y - box.bottom) < 1e-6 and box.left + 4 <= x <= box.right - 4, (box, x, y)
+        on_bottom = abs(y - box.bottom) < 1e-6 and box.left + 4 <= x <= box.right - 4
+        on_side = min(abs(x - box.left), abs(x - box.right)) < 1e-6 and box.bottom + 4 <= y <= box.top - 4
+        assert on_bottom or on_side, (box, x, y)
 
 
 @pytest.mark.parametrize("slide", [pytest.param(True, marks=pytest.mark.xfail(strict=True, reason=(

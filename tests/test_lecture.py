@@ -404,3 +404,27 @@ def test_the_page_says_what_j_is_and_draws_no_shape(every):
     assert ">()<" not in panel["svg"] and ">()<" not in panel["rolled_svg"]  # J, not "J ()"
     assert "(1, " not in panel["svg"] and "(1, " not in panel["rolled_svg"]  # no shapes, as on a slide
     assert any(len(node["shape"]) == 2 for node in panel["nodes"])  # a node's tooltip still says its shape
+
+
+def test_each_stage_lists_the_nodes_its_text_names():
+    """What a stage's window must show (stage_window.named_nodes, read by the page's script and the export):
+    the text's cells, h₀ and c₀ at step 1, step t's J_t, J where the backward pass starts."""
+    loss, _ = language_model_loss("lstm", steps=4)
+    panel = viz.lecture(loss, tokens="the students opened their books".split()).data["panels"][0]
+    names = [node["name"] for node in panel["nodes"]]
+
+    def named(phase, t):
+        stage = next(s for s in panel["stages"] if s["phase"] == phase and s["t"] == t)
+        return sorted(f"{names[i]} {panel_step(i)}" for i in stage["named"])
+
+    def panel_step(i):
+        return next((t for t, cells in panel["cells"].items() if i in cells), "")
+
+    assert named("forward", 1) == ["J₁ = cross_entropy ", "LSTM cell 1", "c<sub>0</sub> ", "h<sub>0</sub> ",
+                                   "linear "]
+    assert named("forward", 3) == ["J₃ = cross_entropy ", "LSTM cell 2", "LSTM cell 3", "linear "]
+    assert named("backward", 3) == ["J₃ = cross_entropy ", "LSTM cell 3", "LSTM cell 4", "linear "]
+    assert named("backward", 5) == ["(1/4) Σₜ Jₜ ", "J "]  # the pass starts at J
+    assert named("sums", 1) == ["LSTM cell 1"]
+    rolled = panel["stages"][0]
+    assert rolled["phase"] == "rolled" and len(rolled["named"]) == 1  # the cell (of the rolled figure)

@@ -126,8 +126,8 @@ def test_bad_options_are_refused():
 
 
 def test_plain_sgd_updates_groups_alike_and_skips_parameters_without_a_gradient():
-    """Plain SGD runs as one loop of in-place subtractions per group (SGD.update_group); a group with
-    momentum beside it still goes parameter by parameter, and a parameter no gradient reached stays."""
+    """Plain SGD and SGD with momentum in two groups of one optimizer each update their own
+    parameters (through the one loop, Optimizer.update_group), and a parameter no gradient reached stays."""
     plain, heavy, unused = (tr.tensor([1.0, 2.0], requires_grad=True) for _ in range(3))
     optimizer = optim.SGD([{"params": [plain, unused]}, {"params": [heavy], "momentum": 0.9}], lr=0.5)
     (plain * 2 + heavy * 4).sum().backward()

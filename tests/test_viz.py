@@ -123,6 +123,17 @@ def test_fixed_grad_range_makes_figures_comparable():
     assert viz.to_dot(loss, show_grads=True, grad_range=(1e-6, 1.0)).count("1e-06") >= 1
 
 
+def test_a_narrow_gradient_range_writes_every_colour_of_its_legend_as_a_different_norm(tmp_path, monkeypatch):
+    """Norms between 0.9 and 1.6 were written 1e+00 under three colours: as if three colours meant one norm."""
+    _, loss = tanh_rnn_loss()
+    in_dot = re.findall(r'POINT-SIZE="9">([^<]+)<', viz.to_dot(loss, show_grads=True, grad_range=(0.9, 1.6)))
+    monkeypatch.setenv("PATH", str(tmp_path / "no-programs"))  # the library's own SVG
+    svg = viz.save(loss, path=tmp_path / "f.svg", show_grads=True, grad_range=(0.9, 1.6)).read_text()
+    in_svg = re.findall(r'font-size="9" text-anchor="middle" fill="#(?:ffffff|000000)">([^<]+)<', svg)
+    for written in (in_dot, in_svg):
+        assert len(written) == 9 and len(set(written)) == 9, written
+
+
 def test_show_grads_before_backward_needs_no_dot_grad_and_never_shows_zeros():
     rnn, loss = tanh_rnn_loss()
     assert all(p.grad is None for p in rnn.parameters())

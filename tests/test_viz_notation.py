@@ -58,6 +58,17 @@ def test_two_layers_name_their_own_weights_and_states():
         assert "layer 1 →" in text and "layer 2 →" in text and "layer 0" not in text
 
 
+def test_the_marks_note_explains_them_at_a_step_the_figure_draws():
+    """Over two steps (the deck's stacked layers) the note said "h₃⁽²⁾ … at step 3", a state the figure does
+    not draw: its example is a step drawn, named as the figure's own edge names it."""
+    _, loss = last_step_loss("rnn", steps=2, layers=2)
+    for slide in (False, True):
+        picture = build_picture((loss,), level="cell", slide=slide)
+        notes = [note for note in picture.notes if "the state h of layer" in note]
+        assert notes == ["h₂⁽²⁾: the state h of layer 2 at step 2"], (slide, picture.notes)
+        assert "h₂⁽²⁾" in {label for _, _, label in picture.edges}
+
+
 def test_two_directions_name_their_own_weights_and_states():
     _, loss = last_step_loss("gru", steps=3, bidirectional=True)
     picture, drawn = cells(loss)

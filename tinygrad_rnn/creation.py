@@ -12,6 +12,7 @@ import numpy
 
 from .device import get_device, move_array
 from .inplace import set_item
+from .ops.reduce import mark_choice
 from .tensor import DEFAULT_FLOAT, Tensor, as_dtype
 
 _generator = numpy.random.default_rng()
@@ -248,7 +249,5 @@ def multinomial(input: Tensor, num_samples: int, replacement: bool = False, *,
     rng = generator or _generator
     drawn = numpy.stack([rng.choice(row.size, size=num_samples, replace=replacement, p=row / row.sum())
                          for row in rows]).astype(numpy.int64)
-    from .ops.reduce import mark_choice  # (here: the ops import this module)
-
     ids = Tensor(drawn.reshape(weights.shape[:-1] + (num_samples,)), device=input.device)
     return mark_choice(ids, input, "sampled")  # an embedding of them links back to the scores, for drawings

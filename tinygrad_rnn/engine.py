@@ -33,6 +33,7 @@ from .errors import GraphError, ShapeError
 from .function import Function, Node, describe
 from .hooks import run_hooks
 from .inplace import check_saved_unchanged
+from .ops import add_n
 from .recording import STATE, _recording_gradient, check_finite
 from .tensor_base import TensorBase
 
@@ -56,7 +57,6 @@ def backward(tensors: Tensor | Sequence[Tensor], grad_tensors: Any = None, retai
     """
     outputs = _as_tuple(tensors)
     seeds = _seeds(outputs, grad_tensors, create_graph)
-    retain_graph = create_graph if retain_graph is None else retain_graph
     backpropagate(outputs, seeds, targets=None, create_graph=create_graph, retain_graph=retain_graph)
 
 
@@ -82,8 +82,7 @@ def grad(outputs: Tensor | Sequence[Tensor], inputs: Tensor | Sequence[Tensor], 
             raise GraphError(f"grad: input {position} ({describe(tensor)}) does not require grad, so it has no "
                              "gradient. Create it with requires_grad=True or call .requires_grad_() on it.")
     seeds = _seeds(outputs, grad_outputs, create_graph)
-    totals, _ = backpropagate(outputs, seeds, targets=inputs, create_graph=create_graph,
-                               retain_graph=create_graph if retain_graph is None else retain_graph)
+    totals, _ = backpropagate(outputs, seeds, targets=inputs, create_graph=create_graph, retain_graph=retain_graph)
     result = []
     for position, tensor in enumerate(inputs):
         total = totals.get(vertex_of(tensor))
@@ -231,9 +230,7 @@ class GradientTable:
             self.itemized = terms
         if len(terms) == 1:
             return terms[0][1]
-        from .ops import add_n  # (the ops import this module) Σ of the terms: one recorded node when recording
-
-        with _recording_gradient(scope) if self.record else contextlib.nullcontext():
+        with _recording_gradient(scope) if self.record else contextlib.nullcontext():  # (one node when recording)
             return add_n(*[term for _, term in terms])
 
     def is_fresh(self, vertex: Any) -> bool:
@@ -246,12 +243,14 @@ GRADIENT_TABLE: type[GradientTable] = GradientTable
 
 
 def backpropagate(outputs: tuple[Tensor, ...], seeds: list[Any], targets: tuple[Tensor, ...] | None,
-                  create_graph: bool, retain_graph: bool,
+                  create_graph: bool, retain_graph: bool | None,
                   itemize: Tensor | None = None) -> tuple[dict[Any, Any], list[tuple[Scope, Any]]]:
     """The walk back (steps 2 and 3 above), for every caller: ``backward()`` (``targets=None``:
     totals go into ``.grad``), ``grad()`` (the targets' totals are returned, by vertex) and
     ``grad_contributions()`` (``itemize``: that tensor's terms are returned too). Gradients are
-    plain arrays, or Tensors when ``create_graph`` is set."""
+    plain arrays, or Tensors when ``create_graph`` is set. The graph is kept if ``retain_graph``
+    (None: if ``create_graph``)."""
+    retain_graph = create_graph if retain_graph is None else retain_graph
     ops = ops_in_order([vertex_of(t) for t in outputs])
     wanted = None if targets is None else {vertex_of(t) for t in targets}
     needed = _needed(ops, wanted)
@@ -357,7 +356,7 @@ def _checked(function: Function, expected: Any, gradient: Any) -> Any:
     its tensor's dtype; under :func:`~tinygrad_rnn.detect_anomaly`, finite values. Called when one
     of them is in question (the walk tests shape and dtype cheaply inline)."""
     if STATE.anomaly:  # checked now, term by term: a NaN is reported at the op that made it
-        check_finite(_data(gradient), f"backward of {function.name}", function.scope)
+        check_finite(_as_array(gradient), f"backward of {function.name}", function.scope)
     if gradient.shape != expected.shape:
         raise ShapeError(f"backward of {function.name} returned a gradient of shape {tuple(gradient.shape)} "
                          f"for an input of shape {tuple(expected.shape)}")
@@ -419,10 +418,6 @@ def _as_tensor(value: Any) -> Tensor:
 
 def _as_array(value: Any) -> Any:
     """The array of a Tensor, or the value as an array (a NumPy scalar, from a reduction, made 0-d)."""
-    value = _data(value)
+    value = value.array if isinstance(value, TensorBase) else value
     xp = array_module(value)
     return value if isinstance(value, xp.ndarray) else xp.asarray(value)
-
-
-def _data(value: Any) -> Any:
-    return value.array if isinstance(value, TensorBase) else value

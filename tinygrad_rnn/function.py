@@ -21,8 +21,9 @@ Every op in :mod:`tinygrad_rnn.ops` is a small subclass::
   an input that needs none (``needs_input_grad``).
 * What backward gets as ``out`` and ``inputs`` is declared by the op: the values it reads
   (``saves_output``; ``saves_inputs``: True for all inputs, False for none, or a tuple of
-  positions), and for every other one the :class:`Node` — shape, dtype and device, no values.
-  Nothing else is kept alive by the graph.
+  positions), and for every other one its graph vertex — the :class:`Node` of a computed tensor,
+  or a leaf tensor itself — of which backward reads only the shape, dtype and device, never the
+  values. Nothing else is kept alive by the graph.
 * Backward is written **once**, with operators and the functions of :mod:`tinygrad_rnn.ops`,
   which take arrays and Tensors alike. A backward pass calls it with arrays (nothing recorded,
   NumPy speed) and it returns arrays; ``create_graph=True`` calls it with Tensors — every input
@@ -98,8 +99,8 @@ class Function:
     * ``inputs``: one entry per input — its graph vertex (the :class:`Node` of a computed tensor,
       or the tensor itself for a leaf), or the constant itself (a Python number);
     * ``saved_inputs`` and ``saved_output``: what backward will read. An op declares which values
-      its backward uses (``saves_inputs``, ``saves_output``); for the rest it gets the Node, which
-      has the shape, dtype and device but no values — so ``add`` keeps no arrays at all;
+      its backward uses (``saves_inputs``, ``saves_output``); for the rest it gets the vertex (a
+      Node, or a leaf itself), to read only its shape, dtype and device — so ``add`` keeps no arrays;
     * ``needs_input_grad``: one bool per input, True where a gradient must flow;
     * ``depth``: 1 + the largest depth of the ops that made its inputs (leaves count 0);
     * ``scope``: the :func:`scope` path it was created in, e.g. ``("LSTM", "layer 0", "t=3")``;

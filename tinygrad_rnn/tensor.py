@@ -208,12 +208,8 @@ class Tensor(TensorBase):
         dtype('float64')
         """
         device, dtype = to_arguments("to", args, device, dtype)
-        result = self
-        if dtype is not None and dtype != self.dtype:
-            result = ops.cast(result, dtype)
-        if device is not None and device != self.device:
-            result = ops.to_device(result, device)
-        return result
+        result = self if dtype is None else ops.cast(self, dtype)  # (each op returns its input if nothing changes)
+        return result if device is None else ops.to_device(result, device)
 
     def cpu(self) -> Tensor:
         """On the CPU (itself if it is there): ``to("cpu")``."""
@@ -240,8 +236,8 @@ class Tensor(TensorBase):
         return self.to(dtype="bool")
 
     # --- the ops: each name is the function of tinygrad_rnn.ops where its forward and gradient are ------
-    __add__ = ops.add
-    __sub__ = ops.sub
+    __add__ = add = ops.add  # (add and sub take PyTorch's alpha: x.add(y, alpha=2))
+    __sub__ = sub = ops.sub
     __mul__ = mul = ops.mul
     __truediv__ = div = ops.div
     __neg__ = ops.neg
@@ -267,12 +263,6 @@ class Tensor(TensorBase):
 
     def __rmatmul__(self, other: Any) -> Tensor:
         return ops.matmul(other, self)
-
-    def add(self, other: Any, *, alpha: Any = 1) -> Tensor:
-        return ops.add(self, other if alpha == 1 else other * alpha)
-
-    def sub(self, other: Any, *, alpha: Any = 1) -> Tensor:
-        return ops.sub(self, other if alpha == 1 else other * alpha)
 
     # In place, as PyTorch allows it (the rules and why: inplace.py): a parameter only under
     # no_grad(); a tensor in a graph takes the recorded result; a saved array stays unchanged.

@@ -89,8 +89,8 @@ class TensorBase(TensorValues):
     # --- what a tensor is -------------------------------------------------------------------
     @property
     def shape(self) -> tuple[int, ...]:
-        """The size of each dimension, as a tuple."""
-        return tuple(self.array.shape)
+        """The size of each dimension, as a tuple (NumPy's and CuPy's own)."""
+        return self.array.shape
 
     @property
     def ndim(self) -> int:

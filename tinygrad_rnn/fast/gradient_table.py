@@ -109,7 +109,7 @@ def matrix_product(a, b):
 
 
 class PendingSum:
-    """A running sum whose weight-gradient terms (Products) wait to be multiplied all at once."""
+    """A running sum whose weight-gradient terms (DeferredProducts) wait to be multiplied all at once."""
 
     __slots__ = ("dense", "products")
 
@@ -184,7 +184,7 @@ class DeferredGradientTable(GradientTable):
 
 
 def deferred_weight_terms(rows, inputs, need_weight: bool, need_bias: bool):
-    """``linear``'s weight and bias terms as Products, for the table to multiply out with the other
+    """``linear``'s weight and bias terms as DeferredProducts, for the table to multiply out with the other
     steps' (arrays: a recorded backward's Tensors, and under ``detect_anomaly``, which checks each term)."""
     if isinstance(rows, TensorBase) or STATE.anomaly:
         return plain_weight_terms(rows, inputs, need_weight, need_bias)

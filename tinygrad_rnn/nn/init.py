@@ -94,9 +94,7 @@ def constant_(tensor: Tensor, value: Any) -> Tensor:
     >>> constant_(tr.zeros(2), 3.0).tolist()
     [3.0, 3.0]
     """
-    tensor.array[...] = value
-    mark_written(tensor.array, "nn.init.constant_")
-    return tensor
+    return _fill(tensor, numpy.full(tensor.shape, value))
 
 
 def xavier_uniform_(tensor: Tensor, gain: float = 1.0) -> Tensor:

@@ -199,7 +199,9 @@ class _Recurrent(Module):
         bias_ih, bias_hh = getattr(self, "bias_ih" + suffix, None), getattr(self, "bias_hh" + suffix, None)
         weight_hr = getattr(self, "weight_hr" + suffix, None)
 
-        projected = F.linear(layer_input, weight_ih, bias_ih)  # x_t W_ihᵀ + b_ih for all t at once: (T, B, G·H)
+        # x_t W_ihᵀ + b_ih for all t at once: (T, B, G·H). One product over T·B rows, so ∂J/∂W_ih's sum over
+        # the steps happens inside its one backward product: W_ih gets one term, W_hh one per step
+        projected = F.linear(layer_input, weight_ih, bias_ih)
         stepper = RECURRENT_STEPPER if self.fused else None
         if stepper is not None and self.fused is True:  # the whole sequence as one node (fast/recurrent)
             return stepper.run_layer(self, projected, direction, hidden, cell, weight_hh, bias_hh, weight_hr,

@@ -19,12 +19,17 @@ __all__ = ["abs", "add", "add_n", "clamp", "div", "exp", "lerp", "log", "maximum
            "relu", "sigmoid", "sqrt", "sub", "tanh", "where"]  # (tinygrad_rnn.ops exports these)
 
 
-class Add(Function):
+class Broadcasting(Function):
+    """Base of the ops whose inputs broadcast together as in NumPy: each backward sums an input's
+    gradient back to that input's shape (``sum_to``)."""
+
+    hint = BROADCAST_HINT
+
+
+class Add(Broadcasting):
     """a + b;   ∂/∂a = 1,  ∂/∂b = 1"""
 
     saves_inputs = saves_output = False  # backward needs shapes, not values
-
-    hint = BROADCAST_HINT
 
     def forward(self, a, b):
         return a + b
@@ -35,12 +40,10 @@ class Add(Function):
                 sum_to(grad, b.shape) if need_b else None)
 
 
-class Sub(Function):
+class Sub(Broadcasting):
     """a − b;   ∂/∂a = 1,  ∂/∂b = −1"""
 
     saves_inputs = saves_output = False  # backward needs shapes, not values
-
-    hint = BROADCAST_HINT
 
     def forward(self, a, b):
         return a - b
@@ -51,12 +54,10 @@ class Sub(Function):
                 sum_to(-grad, b.shape) if need_b else None)
 
 
-class Mul(Function):
+class Mul(Broadcasting):
     """a · b;   ∂/∂a = b,  ∂/∂b = a"""
 
     saves_output = False
-
-    hint = BROADCAST_HINT
 
     def forward(self, a, b):
         return a * b
@@ -67,10 +68,8 @@ class Mul(Function):
                 sum_to(grad * a, b.shape) if need_b else None)
 
 
-class Div(Function):
+class Div(Broadcasting):
     """a / b;   ∂/∂a = 1/b,  ∂/∂b = −a/b² = −out/b"""
-
-    hint = BROADCAST_HINT
 
     def forward(self, a, b):
         return a / b
@@ -93,10 +92,8 @@ class Neg(Function):
         return -grad
 
 
-class Pow(Function):
+class Pow(Broadcasting):
     """a ** b;   ∂/∂a = b·a^(b−1),  ∂/∂b = a^b · ln a"""
-
-    hint = BROADCAST_HINT
 
     def forward(self, a, b):
         return a**b
@@ -212,12 +209,11 @@ class Clamp(Function):
         return grad * inside
 
 
-class Maximum(Function):
+class Maximum(Broadcasting):
     """maximum(a, b);   the gradient goes to the larger input, half to each on a tie"""
 
     saves_output = False
 
-    hint = BROADCAST_HINT
     wins = staticmethod(operator.gt)
 
     def forward(self, a, b):  # NumPy's (or CuPy's) function of the op's name: maximum, minimum
@@ -255,13 +251,11 @@ class Where(Function):
                 sum_to(where(condition, 0, grad), b.shape) if need_b else None)
 
 
-class Lerp(Function):
+class Lerp(Broadcasting):
     """start + weight · (end − start), linear interpolation (PyTorch's lerp; a GRU's update);
     ∂/∂start = 1 − weight,  ∂/∂end = weight,  ∂/∂weight = end − start"""
 
     saves_output = False
-
-    hint = BROADCAST_HINT
 
     def forward(self, start, end, weight):
         return start + weight * (end - start)
@@ -283,10 +277,7 @@ class AddN(Function):
     hint = "all terms must have the same shape"
 
     def forward(self, *terms):
-        total = terms[0]
-        for term in terms[1:]:
-            total = total + term
-        return total
+        return sum(terms[1:], start=terms[0])  # one new array per + (terms[0] is never written)
 
     def backward(self, grad, out, *terms):
         return tuple(sum_to(grad, shape_of(term)) for term in terms)
@@ -295,24 +286,24 @@ class AddN(Function):
 # --- functional forms: work on Tensors (recorded) and on plain arrays (as in backward) ----------
 
 
-def add(a, b):
-    """a + b, broadcasting as NumPy does (the op behind ``+``).
+def add(a, other, *, alpha=1):
+    """a + alpha · b, broadcasting as NumPy does (the op behind ``+``; ``alpha`` as in ``torch.add``).
 
     >>> import tinygrad_rnn as tr
-    >>> tr.add(tr.tensor([1.0, 2.0]), 1).tolist()
-    [2.0, 3.0]
+    >>> tr.add(tr.tensor([1.0, 2.0]), 1).tolist(), tr.tensor([1.0]).add(tr.tensor([2.0]), alpha=3).tolist()
+    ([2.0, 3.0], [7.0])
     """
-    return Add.apply(a, b)
+    return Add.apply(a, other if alpha == 1 else other * alpha)
 
 
-def sub(a, b):
-    """a − b, broadcasting (the op behind ``-``).
+def sub(a, other, *, alpha=1):
+    """a − alpha · b, broadcasting (the op behind ``-``; ``alpha`` as in ``torch.sub``).
 
     >>> import tinygrad_rnn as tr
     >>> tr.sub(tr.tensor([3.0]), tr.tensor([1.0, 2.0])).tolist()
     [2.0, 1.0]
     """
-    return Sub.apply(a, b)
+    return Sub.apply(a, other if alpha == 1 else other * alpha)
 
 
 def mul(a, other):

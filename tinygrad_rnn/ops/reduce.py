@@ -9,6 +9,7 @@ the reduced dimensions, so backward first restores them as size-1 dimensions (``
 from __future__ import annotations
 
 import builtins
+import math
 from collections import namedtuple
 
 import numpy
@@ -19,7 +20,7 @@ from ..tensor_base import TensorBase
 from . import shape
 from .compare import Constant
 from .convert import cast
-from .elementwise import abs, exp, sqrt, where
+from .elementwise import abs, exp, maximum, minimum, sqrt, where
 from .shape import Reduction, Sum
 
 __all__ = ["all", "amax", "amin", "any", "argmax", "argmin", "log_softmax", "logsumexp", "max", "mean", "min",
@@ -177,10 +178,9 @@ def mean(x, dim=None, keepdim: bool = False, **aliases):
     [2.0]
     """
     dim, keepdim = _dims(x, dim, keepdim, aliases, "mean")
-    count = _count(x, dim)
-    if count == 0:  # the mean of nothing (an empty batch) is NaN, as in PyTorch, without a 0/0 warning
-        return Sum.apply(x, dim=dim, keepdim=keepdim) * float("nan")
-    return Sum.apply(x, dim=dim, keepdim=keepdim) / count
+    count, total = _count(x, dim), Sum.apply(x, dim=dim, keepdim=keepdim)
+    # the mean of nothing (an empty batch) is NaN, as in PyTorch, without a 0/0 warning
+    return total * float("nan") if count == 0 else total / count
 
 
 def var(x, dim=None, *, correction: int = 1, keepdim: bool = False, unbiased: bool | None = None, **aliases):
@@ -238,7 +238,7 @@ def max(x, dim=None, keepdim: bool = False):
     >>> tr.max(tr.tensor([[1.0, 4.0], [3.0, 2.0]]), dim=1).indices.tolist()
     [1, 0]
     """
-    return _extreme(x, dim, keepdim, amax, argmax, "maximum")
+    return _extreme(x, dim, keepdim, amax, argmax, maximum)
 
 
 def min(x, dim=None, keepdim: bool = False):
@@ -248,7 +248,7 @@ def min(x, dim=None, keepdim: bool = False):
     >>> tr.min(tr.tensor([1.0, 4.0])).item()
     1.0
     """
-    return _extreme(x, dim, keepdim, amin, argmin, "minimum")
+    return _extreme(x, dim, keepdim, amin, argmin, minimum)
 
 
 def argmax(x, dim: int | None = None, keepdim: bool = False):
@@ -376,17 +376,12 @@ def _one_dim(x, dim, op: str):
 
 def _count(x, dim) -> int:
     """How many entries a reduction over ``dim`` combines."""
-    count = 1
-    for d in range(x.ndim) if dim is None else dim:
-        count *= x.shape[d]
-    return count
+    return math.prod(x.shape[d] for d in (range(x.ndim) if dim is None else dim))
 
 
-def _extreme(x, dim, keepdim, reduce_all, arg, elementwise: str):
+def _extreme(x, dim, keepdim, reduce_all, arg, elementwise):
     if dim is None:
         return reduce_all(x)
     if hasattr(dim, "shape"):  # max(a, b): the elementwise maximum
-        from . import elementwise as ops
-
-        return getattr(ops, elementwise)(x, dim)
+        return elementwise(x, dim)
     return MaxResult(reduce_all(x, dim, keepdim), arg(x, dim, keepdim))

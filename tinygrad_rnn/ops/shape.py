@@ -232,11 +232,8 @@ class Split(Function):
         return tuple(pieces)
 
     def backward(self, grads, outs, x):
-        pieces = []
-        for size, grad in zip(self.sizes, grads):
-            shape = x.shape[: self.dim] + (size,) + x.shape[self.dim + 1:]
-            pieces.append(_zeros_like_piece(x, shape) if grad is None else grad)
-        return Cat.apply(*pieces, dim=self.dim)
+        shapes = [x.shape[: self.dim] + (size,) + x.shape[self.dim + 1:] for size in self.sizes]
+        return Cat.apply(*_zeros_where_none(grads, shapes, x), dim=self.dim)
 
 
 class Unbind(Function):
@@ -255,13 +252,13 @@ class Unbind(Function):
 
     def backward(self, grads, outs, x):
         shape = x.shape[: self.dim] + x.shape[self.dim + 1:]
-        return Stack.apply(*[_zeros_like_piece(x, shape) if g is None else g for g in grads], dim=self.dim)
+        return Stack.apply(*_zeros_where_none(grads, [shape] * len(grads), x), dim=self.dim)
 
 
-def _zeros_like_piece(x, shape):
-    """A zero gradient (a constant array on x's device) for an output no gradient reached.
-    ``x`` is the input's Node or tensor: backward needs its shape and device, not its values."""
-    return x.device.xp.zeros(shape, dtype=x.dtype)
+def _zeros_where_none(grads, shapes, x):
+    """The gradient of each piece of x, and where none reached a piece, zeros of its shape (a constant
+    array on x's device). ``x`` is the input's Node or tensor: its device and dtype, not its values."""
+    return [x.device.xp.zeros(shape, dtype=x.dtype) if grad is None else grad for grad, shape in zip(grads, shapes)]
 
 
 # --- functional forms -----------------------------------------------------------------------------
@@ -466,12 +463,12 @@ def _is_basic(index: Any) -> bool:
 def _array_index(x, index):
     """Turn Tensors and lists inside an index into arrays on x's device, checking their dtype."""
     parts = index if isinstance(index, tuple) else (index,)
-    converted = []
+    device, converted = device_of_array(getattr(x, "array", x)), []
     for part in parts:
         if isinstance(part, TensorBase):
-            if part.device != device_of_array(getattr(x, "array", x)):
-                raise DeviceError(f"getitem: the index is on {part.device} but the tensor is on "
-                                  f"{device_of_array(getattr(x, 'array', x))}; move one of them first")
+            if part.device != device:
+                raise DeviceError(f"getitem: the index is on {part.device} but the tensor is on {device}; move one "
+                                  "of them first")
             part = part.array
         elif isinstance(part, list):
             part = numpy.asarray(part)
@@ -480,7 +477,7 @@ def _array_index(x, index):
                 f"getitem: indices must be integers or bools, got an index of dtype {part.dtype}. "
                 "Convert it first, e.g. index.long()."
             )
-        if isinstance(part, numpy.ndarray) and device_of_array(getattr(x, "array", x)).type == "gpu":
-            part = move_array(part, device_of_array(x.array))  # host index data, like a Python list
+        if isinstance(part, numpy.ndarray) and device.type == "gpu":
+            part = move_array(part, device)  # host index data, like a Python list
         converted.append(part)
     return tuple(converted) if isinstance(index, tuple) else converted[0]

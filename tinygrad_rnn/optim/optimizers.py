@@ -36,21 +36,6 @@ class SGD(Optimizer):
         if options["nesterov"] and (options["momentum"] <= 0 or options["dampening"] != 0):
             raise ValueError("SGD: Nesterov momentum needs momentum > 0 and dampening = 0")
 
-    def update_group(self, group: dict) -> None:
-        """Plain SGD (no momentum, weight decay or maximize: the course's update) is a loop of in-place
-        NumPy subtractions, p −= lr · g, as a hand-written training loop updates; the rest goes through
-        ``update``, parameter by parameter."""
-        if group["momentum"] or group["weight_decay"] or group["maximize"]:
-            return super().update_group(group)
-        learning_rate, state = group["lr"], self.state
-        for parameter in group["params"]:
-            grad = parameter.grad
-            if grad is not None:
-                array = parameter.array
-                array -= learning_rate * grad.array
-                state.setdefault(id(parameter), {})  # (as update() leaves it: no momentum buffer)
-                self.written(parameter)
-
     def update(self, parameter: Tensor, g: Any, state: dict, group: dict) -> None:
         if group["weight_decay"]:
             g = g + group["weight_decay"] * parameter.array

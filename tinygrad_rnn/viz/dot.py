@@ -54,6 +54,21 @@ def legend_values(low: float, high: float) -> list[float]:
     return [10 ** (math.log10(low) + span * k / (len(VIRIDIS) - 1)) for k in range(len(VIRIDIS))]
 
 
+def legend_labels(low: float, high: float) -> list[str]:
+    """Each stop's norm as the colour bar writes it: one significant digit (1e-04), or two or three where
+    two stops would otherwise read the same (a narrow range: 1e+00 twice says two colours mean one norm).
+
+    >>> legend_labels(1e-4, 1.0)[::4], legend_labels(0.9, 1.6)[:4]
+    (['1e-04', '1e-02', '1e+00'], ['0.9', '0.97', '1', '1.1'])
+    """
+    values = legend_values(low, high)
+    for form in (".0e", ".2g", ".3g"):
+        labels = [f"{value:{form}}" for value in values]
+        if len(set(labels)) == len(labels):
+            break
+    return labels
+
+
 def picture_to_dot(picture: Picture, laid_out: tuple[list[str], Layout] | None = None) -> str:
     """DOT text with every position fixed; render it with ``neato -n2`` (see render.py). ``laid_out``: the
     picture's labels and layout where they are at hand (the fit ladder measured them), else laid out here."""
@@ -140,9 +155,9 @@ def _texts(placed: Layout) -> list[str]:
 def _legend(low: float, high: float, placed: Layout) -> list[str]:
     """A colour bar from the smallest to the largest gradient norm drawn, under the figure."""
     cells = []
-    for position, (fill, value) in enumerate(zip(VIRIDIS, legend_values(low, high))):
+    for position, (fill, value) in enumerate(zip(VIRIDIS, legend_labels(low, high))):
         cells.append(f'<TD BGCOLOR="{fill}" WIDTH="34"><FONT COLOR="{"white" if position < 5 else "black"}" '
-                     f'POINT-SIZE="9">{value:.0e}</FONT></TD>')
+                     f'POINT-SIZE="9">{value}</FONT></TD>')
     left = min([b.left for b in placed.boxes] + [x for _, x, _ in placed.texts])
     bottom = min([b.bottom for b in placed.boxes] + [y for _, _, y in placed.texts]) - 2 * LINE - 8
     return [

@@ -183,14 +183,15 @@ Layout = tuple[tuple[float, float, float, float], int]  # the figure's box, and 
 def _layout(figure: str, stages: list[tuple[dict, list[list[Run]]]], notes: list[str]) -> Layout:
     """Where the figure goes on these stages' slides: across the slide with the text under it, or
     at the left with the text in a column beside it (where every stage's text fits the column) —
-    whichever shows more of the figure with its smallest text at 24 px."""
+    whichever draws what the stages name nearer 24 px, then shows more of the figure at 24 px."""
     top = max(body_top(text_of_html(stage["text"])) for stage, _ in stages)
     backward = any(stage["phase"] in ("backward", "sums") for stage, _ in stages)
     captions = (LEGEND_PX if backward else 0) + (len(notes) + 1) * CAPTION_PX  # the window's line, maybe
     texts = [text for _, text in stages]
     layouts = [_across(texts, top, captions)] + [_beside(texts, top, captions, column) for column in COLUMNS_PX
                                                  if column >= LEGEND_WIDTH_PX or not backward]
-    return max((layout for layout in layouts if layout), key=lambda layout: shown(figure, layout[0]))
+    named = [stage["named"] for stage, _ in stages]  # first, the layout that draws what they name at 24 px
+    return max((layout for layout in layouts if layout), key=lambda layout: shown(figure, layout[0], named))
 
 
 LEADING = BODY_PX * 1.45  # the equations' line spacing

@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from . import passages
 from .geometry import (
     ARROW,
     BOX_LABEL,
@@ -82,8 +83,11 @@ class Grid(Routes):
         self._arrange_blocks()
         self._place_outside()
         self._plan_lanes(edges)
+        self.passages = passages.plan(self)  # a bus line's way out through its own step's levels
+        self.passage_spots = passages.spots(self)
         self._room_for_state_names()
         self._coordinates()
+        self._lane_bases()
 
     # --- inside the steps: levels (depth within the step) and the order side by side ---------------
     def _arrange_blocks(self) -> None:
@@ -94,6 +98,7 @@ class Grid(Routes):
         self.level: dict[int, int] = {}
         self.order: dict[int, int] = {}
         self.level_size: dict[tuple[int, int, int], int] = {}
+        self.position: dict[int, float] = {}  # across its level, 0 (first) to 1 (last): where passages go
         for (row, col), inside in members.items():
             inside_set = set(inside)
             by_level: dict[int, list[int]] = {}
@@ -106,7 +111,7 @@ class Grid(Routes):
                 ordered = sorted(by_level[level], key=lambda i: self._side_by_side_key(i, position, entering))
                 for k, i in enumerate(ordered):
                     self.order[i] = k
-                    position[i] = (k + 0.5) / len(ordered)
+                    position[i] = self.position[i] = (k + 0.5) / len(ordered)
                 self.level_size[(row, col, level)] = len(ordered)
         self.top_level = [0] * max(self.rows, 1)  # the highest level in each row's steps
         for (row, _, level) in self.level_size:
@@ -308,6 +313,11 @@ class Grid(Routes):
         level_span: dict[tuple[int, int], float] = {}  # (row, level) → the width of its nodes side by side
         for (row, level, _), w in slot_width.items():
             level_span[(row, level)] = level_span.get((row, level), -self.space.gap_x) + w + self.space.gap_x
+        node_at = {(*self.block_of[i], self.level[i], self.order[i]): i for i in self.block_of}
+        # room for the lines passing levels: between a level's nodes, or inside its step's borders
+        extra, border = passages.widening(self, self.passage_spots, slot_width, node_at, level_span)
+        for (row, level, _), w in extra.items():
+            level_span[(row, level)] += w
         for (row, _, level) in self.level_size:
             levels[row] = max(levels[row], level + 1)
         self.pitch_x = [w + self.space.gap_x for w in width]
@@ -334,8 +344,9 @@ class Grid(Routes):
                 below += tall + (max(self.space.gap_y, NAMED_LEVEL_GAP) if holds_name else self.space.gap_y)
         clustered = any(self.nodes[i].kind == "op" for i in self.block_of)
         label_room = BOX_LABEL if clustered else 0.0
-        block_width = [2 * self.space.box_pad + max([span for (row, _), span in level_span.items() if row == r],
-                                         default=self.pitch_x[r] - self.space.gap_x) for r in range(rows)]
+        block_width = [2 * self.space.box_pad + 2 * border.get(r, 0.0) + max(
+            [span for (row, _), span in level_span.items() if row == r], default=self.pitch_x[r] - self.space.gap_x)
+            for r in range(rows)]
         block_height = [self.level_middle[(r, levels[r] - 1)] + level_height.get((r, levels[r] - 1), 0.0) / 2
                         + 2 * self.space.box_pad + label_room for r in range(rows)]
         # on a slide, room above a row of cells for its states' labels broken in two lines (growing upwards from
@@ -416,6 +427,11 @@ class Grid(Routes):
         right_edge = self.column_x[-1] + widths[-1] / 2 + gap_right
 
         self.clusters: list[tuple[str, Box]] = []
+        self.passage_x: dict[tuple[tuple[int, bool], int], float] = {}  # (passage, level drawn) → its line's x
+        self.level_height = level_height
+        passages_in: dict[tuple[int, int], list] = {}
+        for (row, col, level), here in self.passage_spots.items():
+            passages_in.setdefault((row, col), []).append((level, here))
         for (row, col), members in sorted(self.members.items()):
             centre_x = self.column_x[col]
             bottom = self.block_bottom[row] + self.space.box_pad
@@ -424,9 +440,12 @@ class Grid(Routes):
                 if self.backward:  # gradients flow downwards, back the way the values came
                     level = levels[row] - 1 - level
                 start = centre_x - level_span[(row, self.level[i])] / 2
-                before = sum(slot_width[(row, self.level[i], k)] + self.space.gap_x for k in range(self.order[i]))
+                before = sum(slot_width[(row, self.level[i], k)] + self.space.gap_x for k in range(self.order[i])) \
+                    + sum(extra.get((row, self.level[i], k), 0.0) for k in range(self.order[i] + 1))
                 boxes[i].x = start + before + slot_width[(row, self.level[i], self.order[i])] / 2
                 boxes[i].y = bottom + self.level_middle[(row, level)]
+            for level, here in passages_in.get((row, col), []):  # the lines through the gaps kept for them
+                passages.place(self, here, row, col, level, node_at, block_width[row] / 2, centre_x)
             if clustered and self.steps:
                 own = sorted({self.nodes[i].step for i in members})
                 self.clusters.append((f"t={own[0] if len(own) == 1 else self.steps[col]}",
@@ -449,6 +468,24 @@ class Grid(Routes):
                 rows = [self.block_of[n][0] for n in self.successors[i] + self.predecessors[i] if n in self.block_of]
                 rows = rows or list(range(len(self.row_y)))
                 boxes[i].y = sum(self.row_y[r] for r in rows) / len(rows)
+
+    def _lane_bases(self) -> None:
+        """Where each row's lanes begin: at the top (or bottom) of its steps' block, or past every node beside the
+        row that a lane runs over on its way from its trunk to the steps, where one stands taller than the block
+        (layer 1's column of unbind, linear and Σ beside a short row of ops: layer 2's stack fed layer 1's steps
+        along a lane through its unbind). The row's band already holds that room."""
+        self.lane_top, self.lane_bottom = list(self.block_top), list(self.block_bottom)
+        for row, above, owner in self.lane:
+            if owner not in self.beside_slot:
+                continue
+            on_left, _, column = self.beside_slot[owner][0]  # its trunk rises beside this column, on the steps' side
+            passed = [self.boxes[i] for (side, r, c), found in self.beside.items()
+                      if side == on_left and r == row and c < column for i in found]
+            if above:
+                self.lane_top[row] = max([self.lane_top[row]] + [box.top + self.space.gap_y / 2 for box in passed])
+            else:
+                self.lane_bottom[row] = min([self.lane_bottom[row]] + [box.bottom - self.space.gap_y / 2
+                                                                       for box in passed])
 
     def _state_label_top(self, row: int, gap: int) -> float:
         """How far above its row's middle the top state label in a gap between two cells reaches (as

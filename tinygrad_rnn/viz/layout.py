@@ -19,15 +19,18 @@ known in advance, so this module computes it, and Graphviz only draws (``neato -
 
 Each stage visits every node and edge a constant number of times. Sizes are in points (1/72 in).
 This module chains the stages and chooses, on a slide, among a few variants of one layout; each stage has
-a file of its own: :mod:`.grid` (rows, columns, levels, lanes: where each node goes), :mod:`.routes` (the
-edges' routes), :mod:`.fitting` (how a layout fits a 16:9 slide) and :mod:`.geometry` (the measures, boxes
-and routes they share).
+a file of its own: :mod:`.grid` (rows, columns, levels, lanes: where each node goes), :mod:`.passages` (a
+line's way out of a step through its levels, in a gap kept for it, as Graphviz's dot does with virtual nodes),
+:mod:`.routes` (the edges' routes), :mod:`.detours` (a way round, through the free channels, for an edge whose
+route would enter a node), :mod:`.ports` (each arrow's own point on its node's face), :mod:`.fitting`
+(how a layout fits a 16:9 slide) and :mod:`.geometry` (the measures, boxes and routes they share).
 """
 
 from __future__ import annotations
 
 import textwrap
 
+from .detours import mend
 from .fitting import (
     LEGEND_CELL,
     SLIDE_ASPECT,
@@ -61,6 +64,7 @@ from .grid import Grid
 from .label_placement import place_labels
 from .legibility import SLIDE
 from .picture import Picture, display_label
+from .ports import spread_ports
 
 # the names other modules import from here (their homes are geometry.py and fitting.py)
 __all__ = ["ARROW", "CHAR", "LABEL_LINE", "LEGEND_CELL", "LINE", "SLIDE_ASPECT", "SLIDE_LABEL_PX", "SLIDE_SCALE",
@@ -108,7 +112,11 @@ def layout(picture: Picture, sizes: list[tuple[float, float]], notes_beside: int
     boxes = [Box(0.0, 0.0, h, w) if turned else Box(0.0, 0.0, w, h) for w, h in sizes]
     grid = Grid(picture, boxes)
     routes = [grid.route(tail, head, label) for tail, head, label in picture.edges]
+    # an edge through a node it does not connect goes round it (a bus or a state says something by its shape)
+    plain = [grid.kind[(tail, head)][0] not in ("bus", "state") for tail, head, _ in picture.edges]
+    mend(boxes, [box for _, box in grid.clusters], routes, picture.edges, plain, grid._boxes_across)
     _name_each_fork_once(picture.edges, routes)
+    spread_ports(boxes, routes, picture.edges)  # one arrowhead per operand
     if turned:
         _turn(boxes, routes, grid.clusters)
     loops = [(i, state, _loop(boxes[i], k, len(node.loops), state, grid.loop_label(state, len(node.loops))))
@@ -121,7 +129,7 @@ def layout(picture: Picture, sizes: list[tuple[float, float]], notes_beside: int
         lines = name.replace(" reverse", "\nreverse").split("\n") if picture.slide and name else [name] * bool(name)
         x = left - (ROW_NAME_GAP if picture.slide else 12.0) - max(map(len, lines), default=0) * CHAR
         texts += [(line, x, grid.row_y[row] + (len(lines) / 2 - k - 0.5) * LINE) for k, line in enumerate(lines)]
-    low = min([b.bottom for b in boxes] + [grid.block_bottom[0] - (grid.lanes_below[0] + 1) * grid.space.lane],
+    low = min([b.bottom for b in boxes] + [grid.lane_bottom[0] - (grid.lanes_below[0] + 1) * grid.space.lane],
               default=0.0)
     if notes_beside:  # to the right of the drawing, from its top down: a tall figure grows wider, not taller
         x = max([b.right for b in boxes] + [p[0] for route in routes for p in route.points], default=0.0) + 24

@@ -1,11 +1,12 @@
 // Fitting the lecture page to the window (a projector's 1,280 × 720 to 3,840 × 2,160): nothing
 // scrolls; the equation shrinks to its box; the figure takes the space the rest leaves.
 //
-// The figure's text must stay as large as the page's own (24 px at 1,920 wide). Where the whole
-// figure, scaled into its space, would write smaller than that, the page shows a window onto it,
-// at the readable scale, around the step being explained, and says which steps are in view and
-// where the figure goes on; Z (or the button) shows the whole figure instead, however small.
-// Nothing is redrawn or left out: the window only chooses the SVG's viewBox.
+// The figure's text stays as large as the page's own (24 px at 1,920 wide) wherever that holds what
+// the stage's text names. Where the whole figure, scaled into its space, would write smaller than
+// that, the page shows a window onto it around what the stage names (the rule: stage_window.py, which
+// the export follows too), and says which steps are in view and where the figure goes on; Z (or the
+// button) shows the whole figure instead, however small. Nothing is redrawn or left out: the window
+// only chooses the SVG's viewBox.
 function tinygradRnnFit(root, graph, note) {
   const reduceMotion = window.matchMedia && window.matchMedia("(prefers-reduced-motion: reduce)").matches;
   const clamp = (value, low, high) => Math.max(low, Math.min(value, high));
@@ -37,48 +38,70 @@ function tinygradRnnFit(root, graph, note) {
   }
   const cellsOf = (panel, svg, t) => (panel.cells[String(t)] || []).map((i) => svg.querySelector(`[data-index="${i}"]`));
 
-  // Step t's own loss column above its cell (its head and J_t), where each step has one.
-  const aboveOf = (panel, svg, t) => ((panel.above || {})[String(t)] || [])
-    .map((i) => svg.querySelector(`[data-index="${i}"]`));
-
-  // What the stage is about: the cell of step t (forward: with the step it came from; backward: with
-  // the one the gradient came from), the loss where the backward pass starts, the loop when rolled —
-  // the widest of these that fits ``width``. Its rows come first; the window then takes in the rows
-  // the pass comes from while they fit (going back with a loss at every step: step t's head, then J_t,
-  // which the stage's text names: ∂J/∂h_t = (1/T) ∂J_t/∂h_t + …). Going back, its sides take in that
-  // loss column (J_t is wider than its cell), so that those rows, where they fit, are whole; its top and
-  // bottom stay the cells' (stage_window.py: the same rule for an exported stage).
-  function focusOf(panel, svg, stage, width) {
-    if (stage.phase === "rolled") return boxOf(svg.querySelectorAll(".node.group"));
-    const t = Math.min(stage.t === null ? 1 : stage.t, panel.steps + 1);
-    if (t > panel.steps) return boxOf(svg.querySelectorAll(".node.output"));
-    const neighbour = stage.phase === "forward" ? t - 1 : stage.phase === "backward" ? t + 1 : t;
-    const own = boxOf(cellsOf(panel, svg, t)), both = boxOf([...cellsOf(panel, svg, t), ...cellsOf(panel, svg, neighbour)]);
-    const above = stage.phase === "backward" ? boxOf(aboveOf(panel, svg, t)) : null;
-    const across = (b) => ({ ...b, left: Math.min(b.left, above.left), right: Math.max(b.right, above.right) });
-    const choices = [both, own].filter(Boolean).flatMap((b) => above ? [across(b), b] : [b]);
-    return choices.find((b) => b.right - b.left <= width) || own;
-  }
-  // The rows a backward stage's text is about, from step t's J_t down to the cells of t and t+1: the
-  // tallest of them over the steps (0 without a loss at every step), in the figure's units.
-  function lossColumnHeight(panel, svg) {
-    let tallest = 0;
-    for (const t of Object.keys(panel.above || {}).map(Number)) {
-      const b = boxOf([...aboveOf(panel, svg, t), ...cellsOf(panel, svg, t), ...cellsOf(panel, svg, t + 1)]);
-      if (b) tallest = Math.max(tallest, b.bottom - b.top + 2 * 4);  // (the window's pad either side)
+  // What the stage's text names (its cells, h₀ and c₀, its J_t: stage.named, computed in Python by
+  // stage_window.named_nodes, the one statement of the rule), padded as the window pads a node.
+  // Grown to whole nodes: its top and bottom are those of the whole rows of nodes it reaches into (nodes
+  // whose heights overlap make one row), its sides take in any node of those rows that reaches over them
+  // (a J_{t−1} wider than its cell), so that a window holding it need cut nothing it shows
+  // (stage_window._named_box: the same).
+  function namedBox(svg, stage) {
+    const b = boxOf((stage.named || []).map((i) => svg.querySelector(`[data-index="${i}"]`)));
+    if (!b) return null;
+    let [left, right, top, bottom] = [b.left, b.right, b.top, b.bottom];
+    for (const [start, end] of rowsOf(svg)) {
+      if (end > b.top + 0.5 && start < b.bottom - 0.5) { top = Math.min(top, start); bottom = Math.max(bottom, end); }
     }
-    return tallest;
+    const nodes = [...svg.querySelectorAll(".node")].map((node) => boxOf([node])).filter(Boolean);
+    for (let pass = 0; pass < nodes.length; pass++) {  // (each pass may take in a node over the new side)
+      const over = nodes.filter((n) => n.bottom > top + 0.5 && n.top < bottom - 0.5 && n.right > left - 4 &&
+        n.left < right + 4 && (n.left < left - 0.5 || n.right > right + 0.5));
+      if (!over.length) break;
+      left = Math.min(left, ...over.map((n) => n.left));
+      right = Math.max(right, ...over.map((n) => n.right));
+    }
+    return { left: left - 4, right: right + 4, top: top - 4, bottom: bottom + 4 };
+  }
+  function rowsOf(svg) {  // [top, bottom] of each row of nodes, top to bottom
+    if (!svg.rows) {
+      const spans = [...svg.querySelectorAll(".node")].map((node) => boxOf([node])).filter(Boolean)
+        .map((b) => [b.top, b.bottom]).sort((a, b) => a[0] - b[0]);
+      svg.rows = [];
+      for (const [start, end] of spans) {
+        const last = svg.rows[svg.rows.length - 1];
+        if (last && start <= last[1]) last[1] = Math.max(last[1], end);
+        else svg.rows.push([start, end]);
+      }
+    }
+    return svg.rows;
+  }
+  // The scale (px per figure unit) of the rule: the readable one, or less where what is named would not
+  // fit the box so (stage_window._scale_for: the same).
+  const scaleFor = (named, box, needed) => named ?
+    Math.min(needed, box.width / (named.right - named.left), box.height / (named.bottom - named.top)) : needed;
+  // The widest and the tallest of what the stages of this view name, in the figure's units.
+  function namedExtent(panel, svg, rolled) {
+    let wide = 0, tall = 0;
+    for (const stage of panel.stages.filter((s) => (s.phase === "rolled") === rolled)) {
+      const b = namedBox(svg, stage);
+      if (b) { wide = Math.max(wide, b.right - b.left); tall = Math.max(tall, b.bottom - b.top); }
+    }
+    return { wide, tall };
   }
 
-  // The viewBox that shows the stage: the whole figure if its text is large enough so, else a window.
-  function windowFor(panel, svg, stage, whole) {
+  // The viewBox that shows the stage (stage_window.py states the rule): the whole figure if its text is
+  // large enough so; else a window at the readable scale, or at the scale that holds what the stage
+  // names where that is less, what is named in it and the rest filled around it.
+  function windowFor(svg, stage, whole) {
     const full = fullBox(svg);
     const [fx, fy, fw, fh] = full;
     const box = svg.getBoundingClientRect();
+    const named = namedBox(svg, stage);
     const needed = parseFloat(getComputedStyle(root).fontSize) / smallestFont(svg);  // px per unit
-    if (whole || Math.min(box.width / fw, box.height / fh) >= needed || !box.width || !box.height) return full;
-    const w = Math.min(fw, box.width / needed), h = Math.min(fh, box.height / needed);
-    const focus = focusOf(panel, svg, stage, w) || { left: fx, right: fx + fw, top: fy, bottom: fy + fh };
+    const scale = scaleFor(named, box, needed);
+    svg.dataset.scaledToNamed = String(scale < needed - 1e-9);
+    if (whole || Math.min(box.width / fw, box.height / fh) >= scale || !box.width || !box.height) return full;
+    const w = Math.min(fw, box.width / scale), h = Math.min(fh, box.height / scale);
+    const focus = named || { left: fx, right: fx + fw, top: fy, bottom: fy + fh };
     // the focus's column (its input below, its output and loss above) when it fits; else the part the
     // pass comes from: the inputs going forward, the loss coming back
     const column = boxOf([...svg.querySelectorAll(".node")].filter((node) => {
@@ -131,12 +154,12 @@ function tinygradRnnFit(root, graph, note) {
     const pad = 4, low = first, high = first + extent - size;
     if (high <= low) return [low, low, low + size];  // the whole axis in view
     const padded = spans.map(([a, b]) => [a - pad, b + pad]);
-    const keeps = (c) => c <= focus[0] + 0.01 && c + size >= focus[1] - 0.01;
+    const keeps = (c) => c <= focus[0] + 0.5 && c + size >= focus[1] - 0.5;
     const starts = [start, low, high, ...padded.flatMap(([a, b]) => [a, b - size, b, a - size])]
       .filter((c) => c >= low - 0.01 && c <= high + 0.01 && keeps(c));
     let best = null;
     for (const c of starts.length ? starts : [start]) {
-      const [from, to] = wholeInside(c, c + size, padded);
+      const [from, to] = wholeInside(c, c + size, padded, focus);
       const better = !best || to - from > best[2] - best[1] + 0.01 ||
         to - from > best[2] - best[1] - 0.01 && Math.abs(c - start) < Math.abs(best[0] - start);
       if (better) best = [c, from, to];
@@ -144,13 +167,13 @@ function tinygradRnnFit(root, graph, note) {
     return best[1] < best[2] ? best : [start, start, start + size];
   }
   // The part of from … to that cuts no span: each side moved in past what it cuts (again, as a side
-  // moved past one span may land in another).
-  function wholeInside(from, to, padded) {
+  // moved past one span may land in another), never into the focus (what the stage names stays shown).
+  function wholeInside(from, to, padded, focus) {
     for (let moved = true; moved && from < to;) {
       moved = false;
       for (const [a, b] of padded) {
-        if (a < from - 0.01 && b > from + 0.01) { from = b; moved = true; }
-        if (a < to - 0.01 && b > to + 0.01) { to = a; moved = true; }
+        if (a < from - 0.01 && b > from + 0.01 && from < focus[0] - 0.5) { from = Math.min(b, focus[0]); moved = true; }
+        if (a < to - 0.01 && b > to + 0.01 && to > focus[1] + 0.5) { to = Math.max(a, focus[1]); moved = true; }
       }
     }
     return [from, to];
@@ -218,9 +241,9 @@ function tinygradRnnFit(root, graph, note) {
   // The layout that shows more of the figure at the readable scale: the figure across the top
   // (wide unrolled strips) or beside the equation and the bars (tall figures, long language models).
   // A layout in which the equation, the bars or the page itself would overflow is not a choice; of
-  // the others, one whose window is tall enough for what a backward stage is about (J_t down to the
-  // cells of t and t+1, with a loss at every step: ``column``, in the figure's units) comes first.
-  function chooseLayout(svg, equation, column) {
+  // the others, one whose window holds what every stage names at the readable scale (``named``: the
+  // widest and the tallest, in the figure's units) comes first.
+  function chooseLayout(svg, equation, named) {
     const [, , fw, fh] = fullBox(svg);
     const needed = parseFloat(getComputedStyle(root).fontSize) / smallestFont(svg);
     let best = null;
@@ -229,7 +252,8 @@ function tinygradRnnFit(root, graph, note) {
       fitEquation(equation);
       const box = svg.getBoundingClientRect();
       const scale = Math.min(box.width / fw, box.height / fh);
-      const holds = Math.min(fh, box.height / needed) >= Math.min(fh, column) - 0.5;
+      const holds = Math.min(fh, box.height / needed) >= Math.min(fh, named.tall) - 0.5 &&
+        Math.min(fw, box.width / needed) >= Math.min(fw, named.wide) - 0.5;
       const shown = (fits() ? 2 : 0) + (holds ? 1 : 0) +
         Math.min(1, box.width / needed / fw) * Math.min(1, box.height / needed / fh);
       if (!best || shown > best.shown + 0.02 || shown >= best.shown - 0.02 && scale > best.scale * 1.05) {
@@ -245,13 +269,36 @@ function tinygradRnnFit(root, graph, note) {
       document.documentElement.scrollHeight <= window.innerHeight;
   }
 
-  // The equation's text shrinks (to 60 % at the least) until it fits its box.
-  function fitEquation(equation) {
+  // The equation's text shrinks (to 60 % at the least) until it fits its box — with ``untilAllFits``,
+  // until the bars under it fit theirs too.
+  function fitEquation(equation, untilAllFits = false) {
     equation.style.fontSize = "";
     for (let size = 1; size > 0.6 && (equation.scrollWidth > equation.clientWidth + 1 ||
-                                      equation.scrollHeight > equation.clientHeight + 1); size -= 0.05) {
+                                      equation.scrollHeight > equation.clientHeight + 1 ||
+                                      untilAllFits && !fits()); size -= 0.05) {
       equation.style.fontSize = `${size - 0.05}em`;
     }
+  }
+
+  // Where what the stage names makes this layout's figure smaller than the page's text (rule 2 of
+  // stage_window.py: at 1,280 × 720, a language model's last backward stage in a strip under its long
+  // equation), the other layout, if it fits and its smaller of the two — the figure's text, the
+  // equation's — is the larger: the least legible text on the screen as large as it can be.
+  function legibility(svg, stage, equation) {
+    const [, , fw, fh] = fullBox(svg), box = svg.getBoundingClientRect();
+    const page = parseFloat(getComputedStyle(root).fontSize), needed = page / smallestFont(svg);
+    const scale = Math.max(scaleFor(namedBox(svg, stage), box, needed), Math.min(box.width / fw, box.height / fh));
+    return { scaled: scale < needed - 1e-9,
+             px: Math.min(Math.min(scale, needed) * smallestFont(svg), parseFloat(getComputedStyle(equation).fontSize)) };
+  }
+  function preferLegible(svg, stage, equation) {
+    const chosen = root.dataset.layout, here = legibility(svg, stage, equation);
+    if (!here.scaled) return;
+    root.dataset.layout = chosen === "wide" ? "tall" : "wide";
+    fitEquation(equation, true);
+    if (fits() && legibility(svg, stage, equation).px > here.px * 1.05) return;
+    root.dataset.layout = chosen;
+    fitEquation(equation);
   }
 
   return function fit(panel, stage, equation, whole) {
@@ -260,7 +307,7 @@ function tinygradRnnFit(root, graph, note) {
     if (!svg) return;
     const layoutKey = `${panel.id} ${view.className} ${window.innerWidth}x${window.innerHeight}`;
     if (root.dataset.layoutKey !== layoutKey) {
-      chooseLayout(svg, equation, view.classList.contains("unrolled") ? lossColumnHeight(panel, svg) : 0);
+      chooseLayout(svg, equation, namedExtent(panel, svg, view.classList.contains("rolled")));
       root.dataset.layoutKey = layoutKey;
       root.dataset.chosen = root.dataset.layout;
     }
@@ -276,7 +323,8 @@ function tinygradRnnFit(root, graph, note) {
         fitEquation(equation);
       }
     }
-    const shown = windowFor(panel, svg, stage, whole);
+    if (!whole) preferLegible(svg, stage, equation);
+    const shown = windowFor(svg, stage, whole);
     moveTo(svg, shown, stage);
     describe(panel, svg, shown, stage.phase === "rolled");
   };

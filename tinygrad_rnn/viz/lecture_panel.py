@@ -32,6 +32,7 @@ from .lecture_stages import pytorch_name, stages
 from .notation import Notation
 from .picture import PER_STEP
 from .slide import html_of
+from .stage_window import named_nodes
 from .stepwise import stepwise_graph
 from .svg import picture_to_svg
 
@@ -71,6 +72,10 @@ def panel_data(name: str, loss: Tensor, layer: Any, level: str, notation: Notati
     rolled_labels, rolled_placed = labelled_layout(rolled)
     cells, crossing, above = step_columns(unrolled, steps)
     ratio = hidden_norms[0] / hidden_norms[-1] if hidden_norms[-1] > 0 else None
+    stepped = stages(found, numbers, weights, notation)
+    columns = {"rolled": rolled_columns(rolled), "unrolled": named_columns(unrolled, cells, above)}
+    for stage in stepped:  # what its text names, which its window shows (the rule: stage_window.py)
+        stage["named"] = named_nodes(stage, columns["rolled" if stage["phase"] == "rolled" else "unrolled"])
     return {
         "name": name, "kind": found.kind, "steps": steps, "units": int(hidden[0].shape[-1]),
         "svg": picture_to_svg(unrolled, placed, labels, "@PREFIX@-" + slug(name)),
@@ -80,7 +85,7 @@ def panel_data(name: str, loss: Tensor, layer: Any, level: str, notation: Notati
         "above": {str(t): indices for t, indices in above.items()},  # J_t, which a backward stage's text names
         "hidden_norms": hidden_norms, "loss_is": numbers["loss_is"],
         "ratio": ratio if found.step_losses is None else None,  # with a J_t at every step it measures no vanishing
-        "stages": stages(found, numbers, weights, notation),
+        "stages": stepped,
         "weights": [{**weight, **_weight_words(weight, notation)} for weight in weights],
         "nodes": [_node_info(node, hidden, hidden_norms, notation) for node in unrolled.nodes],
         "slide": _slide_figures(unrolled, (cells, crossing, above), rolled_slide, slug(name)),
@@ -117,6 +122,25 @@ def step_columns(picture: Picture, steps: int) -> tuple[Columns, Columns, Column
             fed[head] = fed[tail]
             above.setdefault(fed[tail], []).append(head)
     return cells, crossing, above
+
+
+def named_columns(picture: Picture, cells: Columns, above: Columns) -> dict[str, Any]:
+    """What :func:`.stage_window.named_nodes` picks from: the stepped cells and each step's loss column,
+    h₀ and c₀ (the inputs that feed step 1's cells), and J with what forms it from the J_t (the nodes
+    of no step that feed it)."""
+    nodes = picture.nodes
+    first = set(cells.get(1, []))
+    outputs = [i for i, n in enumerate(nodes) if n.kind == "output"]
+    return {"cells": cells, "above": above, "loss": outputs + [tail for tail, head, _ in picture.edges
+                                                             if head in outputs and nodes[tail].step is None],
+            "initial": sorted({tail for tail, head, _ in picture.edges
+                               if head in first and nodes[tail].kind == "input" and nodes[tail].step is None})}
+
+
+def rolled_columns(rolled: Picture) -> dict[str, Any]:
+    """A rolled figure's cells, as :func:`.stage_window.named_nodes` takes them: its cell nodes (those
+    of no per-step column), as one column."""
+    return {"cells": {0: [i for i, n in enumerate(rolled.nodes) if n.kind == "group" and n.row[:1] != (PER_STEP,)]}}
 
 
 def _slide_figures(page_unrolled: Picture, columns: tuple[dict, dict, dict], rolled: Picture,

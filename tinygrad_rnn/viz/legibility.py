@@ -275,6 +275,43 @@ def _polyline_enters(line: list[Point], box: tuple[float, float, float, float], 
     return any(segment_enters(p, q, (left, bottom, right, top)) for p, q in zip(line, line[1:]))
 
 
+def shared_arrowheads(svg_text: str, near: float = 3.0) -> list[tuple[str, str]]:
+    """Pairs of arrows (``n{tail}->n{head}``) in the library's own SVG that end at one point of one node —
+    their tips within ``near`` points — each coming in along a line of its own: drawn as one arrowhead, they
+    read as one operand. (The terms of a bus, which reach the node along one last stretch, are one arrow as
+    drawn, and are not counted.)
+
+    >>> arrow = '<path class="edge" data-tail="{}" data-head="2" d="{}"/>'  # both end at (0, 16): one from below
+    >>> svg = '<svg xmlns="http://www.w3.org/2000/svg">' + arrow.format(0, "M0,0 L0,10") + arrow.format(
+    ...     1, "M20,16 L6,16") + '</svg>'  # and one from the right
+    >>> shared_arrowheads(svg)
+    [('n0->n2', 'n1->n2')]
+    """
+    from .geometry import ARROW  # (the length svg.py stops a line short of its node, for the arrowhead)
+
+    tips: dict[str, list[tuple[str, Point, tuple[Point, Point]]]] = {}
+    for element in ElementTree.fromstring(svg_text).iter():
+        classes = (element.get("class") or "").split()
+        if element.tag.rsplit("}", 1)[-1] != "path" or "edge" not in classes or "loop" in classes:
+            continue
+        line = _path_points(element.get("d", ""))
+        if len(line) < 2 or line[-1] == line[-2]:
+            continue
+        (x0, y0), (x1, y1) = line[-2], line[-1]
+        length = ((x1 - x0) ** 2 + (y1 - y0) ** 2) ** 0.5
+        tip = (x1 + (x1 - x0) / length * ARROW, y1 + (y1 - y0) / length * ARROW)
+        name = f"n{element.get('data-tail')}->n{element.get('data-head')}"
+        tips.setdefault(element.get("data-head"), []).append((name, tip, (line[-2], line[-1])))
+    shared = []
+    for arriving in tips.values():
+        for k, (name, tip, last) in enumerate(arriving):
+            for other, other_tip, other_last in arriving[k + 1:]:
+                one_stretch = all(abs(a - b) < 0.05 for p, q in zip(last, other_last) for a, b in zip(p, q))
+                if not one_stretch and abs(tip[0] - other_tip[0]) < near and abs(tip[1] - other_tip[1]) < near:
+                    shared.append((name, other))
+    return shared
+
+
 @dataclass
 class LabelClashes:
     overlaps: list[tuple[str, str]] = field(default_factory=list)  # (label, label) printed over each other

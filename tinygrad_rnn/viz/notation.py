@@ -450,10 +450,15 @@ def mark_notes(picture: Picture, notation: Notation) -> list[str]:
     """What the marks mean, said once in words: which index is the layer and which the step
     (h₃⁽²⁾, or CS224N's h₂⁽³⁾), and whose each module's mark is (⁽ᵉ⁾: encoder, ⁽ᵈ⁾: decoder)."""
     notes = []
-    layered = sorted(mark for mark in chain_marks(chains_in(picture.nodes)).values() if mark[-1:].isdigit())
+    marks = chain_marks(chains_in(picture.nodes))
+    layered = sorted(mark for mark in marks.values() if mark[-1:].isdigit())
     if layered:
         layer = re.search(r"\d+$", layered[-1]).group()
-        step = "t" if any(node.loops for node in picture.nodes) else "3"  # a rolled figure has no step 3
+        # the example is a step the figure draws in that layer (step 3 where it does; a 2-step figure has none)
+        drawn = sorted({node.step for node in picture.nodes if node.step is not None and node.kind != "ellipsis"
+                        and marks.get(chain_of(node)) == layered[-1]})
+        step = "t" if any(node.loops for node in picture.nodes) or not drawn else str(
+            max([s for s in drawn if s <= 3] or drawn[:1]))  # a rolled figure has no step 3: it writes t
         notes.append(f"{notation.at_step('h', step, layered[-1])}: the state h of layer {layer} at step {step}")
     first_step: dict[str, int] = {}
     for node in picture.nodes:

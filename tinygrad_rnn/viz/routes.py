@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from bisect import bisect_left, bisect_right
 
+from . import passages
 from .geometry import (
     LABEL_CHAR,
     LABEL_LINE,
@@ -174,7 +175,7 @@ class Routes(Risers):
         lane_key = self._bus_of(other)
         row, above, _ = lane_key
         lane = self.lane[lane_key] + 1
-        y = self.block_top[row] + lane * self.space.lane if above else self.block_bottom[row] - lane * self.space.lane
+        y = self.lane_top[row] + lane * self.space.lane if above else self.lane_bottom[row] - lane * self.space.lane
         rightwards = b.x > a.x
         if ellipsis_is_tail:  # up (or down) into the lane, along it, into the node's side
             trunk = self._trunk_x(head, b, lane_key, rightwards)
@@ -275,7 +276,7 @@ class Routes(Risers):
         each step to it."""
         row, above, _ = lane_key
         lane = self.lane[lane_key] + 1
-        y = self.block_top[row] + lane * self.space.lane if above else self.block_bottom[row] - lane * self.space.lane
+        y = self.lane_top[row] + lane * self.space.lane if above else self.lane_bottom[row] - lane * self.space.lane
         if tail in self.block_of:  # fan in: from each step to the lane, along it, into the node
             rightwards = b.x > a.x
             trunk = self._trunk_x(head, b, lane_key, rightwards)
@@ -283,7 +284,10 @@ class Routes(Risers):
             if not self.top_level[row]:  # one node per step: leave near its corner, clear of the edges at its middle
                 x = a.right - 2 * self.space.pad_x if rightwards else a.left + 2 * self.space.pad_x
             start = (x, a.top if above else a.bottom)
-            points = [start, (x, y), (trunk, y), (trunk, b.y)]
+            way = passages.way(self, tail, above)  # through a gap kept on each level of its step it crosses
+            if way:
+                x, start = way[-1][0], (way[-1][0], way[-1][1])
+            points = [*way[:-1], start, (x, y), (trunk, y), (trunk, b.y)]
             end = (b.left, b.y) if rightwards else (b.right, b.y)
             # its step's name beside the drop; on a slide where no line runs: above a row (across the lane's
             # height) away from the trunk, below it out to the corner (a narrow node's edge down its middle
@@ -308,7 +312,11 @@ class Routes(Risers):
             x = b.x + (1 if b.x < a.x else -1) * min(12.0, b.width / 8) * (into.index(lane_key) + 1)
         top_level = self.top_level[self.block_of[head][0]]
         facing = (top_level if above else 0) if not self.backward else (0 if above else top_level)
-        if self.level[head] != facing:  # not the first op the lane meets: up its side, in from the side
+        way = passages.way(self, head, above)  # not the first op the lane meets: through the gaps kept for it
+        if way:
+            return finish([start, (trunk, a.y), (trunk, y), (way[-1][0], y), *way[:0:-1]], way[0], label,
+                          (way[-1][0] + 8, y + 6))
+        if self.level[head] != facing:  # (a step without passages) up its side, in from the side
             side_x = b.left - self.space.gap_x / 2 - 3 * into.index(lane_key)
             return finish([start, (trunk, start[1]), (trunk, y), (side_x, y), (side_x, b.y)], (b.left, b.y), label,
                            (side_x + 8, y + 6))
@@ -397,6 +405,12 @@ class Routes(Risers):
         into = (b.x + side * b.width / 4, b.bottom if up else b.top)
         turn = into[1] - self.space.gap_y / 2 if up else into[1] + self.space.gap_y / 2
         leave = a.top + self.space.gap_y / 2 if up else a.bottom - self.space.gap_y / 2
+        beside_head = [box for box in self._level_of(head) if box is not b and min(x, b.x) < box.x < max(x, b.x)]
+        if x != a.x and not beside_head:  # into b's side, level with it: a line along the gap under b crossed
+            # the arrow of every node in between that feeds b from below (a GRU's r ⊙ (W_hn h + b_hn))
+            into = (b.right if side > 0 else b.left, b.y)
+            return finish([(a.x, a.top if up else a.bottom), (a.x, leave), (x, leave), (x, b.y)], into, label,
+                          (x + 8, (a.y + b.y) / 2))
         points = [(a.x, a.top if up else a.bottom)] + ([(a.x, leave), (x, leave)] if x != a.x else []) + \
                  [(x, turn), (into[0], turn)]
         return finish(points, into, label, (x + 8, (a.y + b.y) / 2))

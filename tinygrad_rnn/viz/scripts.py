@@ -9,6 +9,8 @@ and must not turn code into false subscripts. The rule, decided here and nowhere
   longer word, not after a dot or a quote), then ``_`` or ``^`` and its script: ``W_hh``, ``h_0``, ``x_{t+1}``,
   ``h^(t)``. So is a script after ``|`` (``∂J/∂W|_(t)``), and a braced power of a number (``10^{−2}``).
   A script is letters and digits (or a braced or bracketed group), and the name ends with it.
+* **A hat**: ``y_hat`` (a lone letter, then ``_hat``) is that letter with its hat, ŷ — as a lecture writes
+  the prediction, never y with a subscript "hat"; ``y_hat_t`` is ŷ_t. (``my_y_hat`` stays code.)
 * **Code**, written as it is: every other ``_``. A name of several letters (``my_rnn``,
   ``cross_entropy``, ``weight_hh_l0``), a name that goes on after its script (``W_hh_l0``, ``x_t_prev``:
   a Python name, not W with "hh"), a dotted path (``head.W_out``), a name indexed by
@@ -25,11 +27,14 @@ page through ``slide.py``. A script is drawn at :data:`SCRIPT_SCALE` of its line
 [('W', 'base'), ('hh', 'sub'), (' h', 'base'), ('0', 'sub'), ('(e)', 'sup'), (' my_rnn weight_hh_l0', 'base')]
 >>> script_runs("∂J/∂b_y|ₜ, Σₜ; W_hh_l0, head.W_out, h_n[-2:]")[3:]
 [('t', 'sub'), (', Σ', 'base'), ('t', 'sub'), ('; W_hh_l0, head.W_out, h_n[-2:]', 'base')]
+>>> script_runs("y_hat = linear, y_hat_t, my_y_hat")
+[('ŷ = linear, ŷ', 'base'), ('t', 'sub'), (', my_y_hat', 'base')]
 """
 
 from __future__ import annotations
 
 import re
+import unicodedata
 from html import escape
 
 Run = tuple[str, str]  # (text, "base" | "sub" | "sup")
@@ -51,6 +56,9 @@ SCRIPTS = re.compile(
     r"|(?P<sup>⁽[^⁾\s]*⁾|[" + SUPERSCRIPT_CHARACTERS + r"]+)")  # ⁽¹→⁾ (an arrow has no superscript form), ᵀ
 
 
+HAT = re.compile(r"(?<![\w.\"'])([^\W\d_])_hat(?![0-9A-Za-z])")  # y_hat: y and its hat, ŷ
+
+
 def script_runs(text: str, unicode: bool = True) -> list[Run]:
     """The text as runs of base text, subscripts and superscripts, by the rule above (``unicode=False``: the
     unicode scripts left in the base text, as the page's HTML writes them beside the numbers its script prints).
@@ -58,6 +66,7 @@ def script_runs(text: str, unicode: bool = True) -> list[Run]:
     >>> script_runs("h_{t−1}, h^(3), x_t_prev, cross_entropy")
     [('h', 'base'), ('t−1', 'sub'), (', h', 'base'), ('(3)', 'sup'), (', x_t_prev, cross_entropy', 'base')]
     """
+    text = HAT.sub(lambda found: unicodedata.normalize("NFC", found.group(1) + "\u0302"), text)
     runs: list[Run] = []
     position = 0
     for found in SCRIPTS.finditer(text):
@@ -85,8 +94,9 @@ def script_runs(text: str, unicode: bool = True) -> list[Run]:
 
 
 def has_scripts(text: str) -> bool:
-    """Whether the rule finds a script in ``text`` (a label without one is written as plain text)."""
-    return any(kind != "base" for _, kind in script_runs(text))
+    """Whether the rule finds a script (or a hat: y_hat) in ``text`` (a label without one is written as
+    plain text)."""
+    return HAT.search(text) is not None or any(kind != "base" for _, kind in script_runs(text))
 
 
 # em of the line: how far a subscript sits under it and a superscript over it — near print's (a subscript's

@@ -1,16 +1,28 @@
-"""Where an exported stage's figure goes on its slide, and which part of it shows.
+"""Which part of a lecture stage's figure shows, and where it goes: one rule for the page (lecture_fit.js)
+and for an exported stage (:mod:`.export`).
 
-A stage's figure is shown whole where its smallest text comes to 24 px or more in the box the
-slide gives it (:func:`shown` compares the boxes :mod:`.export` can give). Where it would come out
-smaller, the slide shows a window onto it at 24 px instead, around the step being explained — as
-the page does in the browser (lecture_fit.js): the cell of step t and the step it comes from,
-whole steps and whole rows of nodes (the cells' row first, then the rows the pass comes from),
-and a line that says which steps are in view of how many and where the figure goes on. Nothing is
-redrawn or left out: the window only chooses the nested ``<svg>``'s viewBox (:func:`.slide.fit`).
+1. What the stage's text names is in the window: :func:`named_nodes`, computed here once per stage
+   into the page's data (``stage["named"]``), which the page's script and the export both read — the
+   cells of step t and of the step it comes from (t−1 forward, t+1 backward), h₀ and c₀ at step 1
+   (and unrolled, where the cells slide out of the first), step t's own loss column (its head and
+   J_t) where each step has a loss, J where the backward pass starts, the cell when rolled (the
+   sums name none: the cells of the step the gradient reached last stay in view).
+2. The figure is drawn at the slide's (or the page's) readable scale — its smallest text 24 px at
+   1,920 wide — unless that would not hold what the stage names: then it is scaled down until it
+   does (the text smaller, what the stage names in view).
+3. The rest of the box is filled, at that scale, around what is named: whole steps and whole rows of
+   nodes, first the rows the pass comes from (forward, the inputs; backward, the losses), and a line
+   says which steps are in view of how many and where the figure goes on.
+
+The whole figure shows wherever it fits at the readable scale. Nothing is redrawn or left out: the
+window only chooses the nested ``<svg>``'s viewBox (:func:`.slide.fit`) or the page's.
 
 >>> boxes = {0: (0.0, 0.0, 40.0, 20.0), 1: (60.0, 0.0, 100.0, 20.0), 2: (0.0, 50.0, 40.0, 70.0)}
 >>> _in_view((50.0, -4.0, 60.0, 28.0), list(boxes.values()), [2], 4)
 'step 2 of 4 in view; the figure goes on below and to the left'
+>>> named_nodes({"phase": "forward", "t": 1}, {"cells": {1: [1], 2: [2]}, "above": {1: [5, 6]},
+...                                             "initial": [3, 4], "loss": [0]})
+[1, 3, 4, 5, 6]
 """
 
 from __future__ import annotations
@@ -22,16 +34,43 @@ from .legibility import slide_fit
 from .slide import HEIGHT, SMALLEST_PX, WIDTH, drawing_box, drawing_size
 
 PAD = 4  # figure units around a window's nodes: their outlines are drawn outside their boxes
+Box = tuple[float, float, float, float]  # left, top, right, bottom, in the figure's units
 
 
-def shown(figure: str, box: tuple[float, ...]) -> tuple[float, float]:
-    """How well a box shows the figure with its text at the slide's smallest size: the fraction
-    of the figure's area shown (so the more steps, the better), then how large it draws the whole."""
+def named_nodes(stage: dict, columns: dict) -> list[int]:
+    """The nodes a stage's text names, which its window must show (rule 1 above). ``columns``: the
+    figure's ``cells`` and ``above`` (step t → node indices: its cells, its own loss column),
+    ``initial`` (h₀, c₀) and ``loss`` (J and what forms it from the J_t); for the rolled stage,
+    the rolled figure's cells as ``cells`` {0: …}."""
+    cells, above = columns["cells"], columns.get("above", {})
+    if stage["phase"] == "rolled":
+        named = [i for indices in cells.values() for i in indices]
+    elif stage["t"] is None:  # unrolled: the cells slide out of the first, which h₀ (and c₀) feed
+        named = cells.get(1, []) + columns["initial"]
+    elif stage["t"] > len(cells):  # the backward pass starts at J
+        named = list(columns["loss"])
+    elif stage["phase"] == "sums":  # every weight's sum of terms: no node named, the gradient's last step kept
+        named = list(cells[stage["t"]])
+    else:
+        t = stage["t"]
+        came_from = t - 1 if stage["phase"] == "forward" else t + 1  # (step 1 reads h₀: its text names it)
+        named = cells[t] + cells.get(came_from, []) + above.get(t, []) + (columns["initial"] if t == 1 else [])
+    return sorted(set(named))
+
+
+def shown(figure: str, box: tuple[float, ...], named: list[list[int]] = ()) -> tuple[float, float, float]:
+    """How well a box shows the figure: how near the readable scale it can draw what the stages name
+    (``named``: each stage's nodes; 1 where all of it is readable), the fraction of the figure's area
+    shown with its text at the slide's smallest size (so the more steps, the better), then how large
+    it draws the whole."""
     left, top, width, height = box
     figure_width, figure_height = drawing_size(figure)
     needed = _needed_scale(figure)
     fraction = min(1.0, width / (needed * figure_width)) * min(1.0, height / (needed * figure_height))
-    return round(fraction, 2), min(width / figure_width, height / figure_height)
+    boxes = _node_boxes(figure)
+    readable = min([_scale_for(_named_box(boxes, indices), width, height, needed) / needed
+                    for indices in named if any(i in boxes for i in indices)] or [1.0])
+    return round(readable, 2), round(fraction, 2), min(width / figure_width, height / figure_height)
 
 
 @functools.lru_cache(maxsize=4)  # asked for each layout tried, and again for the window
@@ -42,57 +81,96 @@ def _needed_scale(figure: str) -> float:
     return SMALLEST_PX / slide_fit(figure).text_px * filling * 1.002
 
 
-def window_onto(figure: str, figures: dict, panel: dict, stage: dict,
-                box: tuple[float, ...]) -> tuple[tuple[float, ...], str]:
-    """Where the figure goes on the slide, and which part of it: (the box for :func:`fit`, plus the
-    viewBox when a window is shown; the line that says which steps are in view, or "")."""
-    left, top, width, height = box
-    full = drawing_box(figure)
-    needed = _needed_scale(figure)
-    if min(width / full[2], height / full[3]) >= needed:
-        scale = min(width / full[2], height / full[3])
-        return (left, top, width, full[3] * scale), ""
-    w, h = min(full[2], width / needed), min(full[3], height / needed)
-    boxes = _node_boxes(figure)
-    focus = _focus(figures, panel, stage, boxes, w)
-    x = min(max((focus[0] + focus[2]) / 2 - w / 2, full[0]), full[0] + full[2] - w)
-    x, right = _whole_nodes(x, x + w, full[0], full[0] + full[2], [(b[0], b[2]) for b in boxes.values()])
-    if h >= full[3]:
-        y, bottom = full[1], full[1] + full[3]
-    else:  # whole rows of nodes around the focus, first those on the side the pass comes from
-        upwards = {"forward": False, "backward": True}.get(stage["phase"])
-        y, bottom = _rows_around(focus, h, [(b[1], b[3]) for b in boxes.values()], upwards)
-    window = (x, y, right - x, bottom - y)
-    return (left + (width - window[2] * needed) / 2, top, window[2] * needed, window[3] * needed, window), \
-        _in_view(window, list(boxes.values()), [] if stage["phase"] == "rolled" else
-                 _steps_inside(window, figures, boxes), panel["steps"])
+def _named_box(boxes: dict[int, Box], named: list[int]) -> Box | None:
+    """The box around the named nodes, padded, grown to whole nodes: its top and bottom those of the
+    whole rows of nodes it reaches into (nodes whose heights overlap make one row), its sides taking
+    in any node of those rows that reaches over them (a J_{t−1} wider than its cell): so nothing is cut
+    at its edges, and a window holding it need cut nothing it shows (lecture_fit.js: the same)."""
+    box = _union([boxes[i] for i in named if i in boxes])
+    if box is None:
+        return None
+    rows = [row for row in _rows([(b[1], b[3]) for b in boxes.values()])
+            if row[1] > box[1] + 0.5 and row[0] < box[3] - 0.5]
+    left, right = box[0], box[2]
+    top, bottom = min([box[1]] + [r[0] for r in rows]), max([box[3]] + [r[1] for r in rows])
+    for _ in range(len(boxes)):  # (each pass may take in a node that reaches over the new side)
+        over = [b for b in boxes.values() if b[3] > top + 0.5 and b[1] < bottom - 0.5 and b[2] > left - PAD and
+                b[0] < right + PAD and (b[0] < left - 0.5 or b[2] > right + 0.5)]
+        if not over:
+            break
+        left, right = min([left] + [b[0] for b in over]), max([right] + [b[2] for b in over])
+    return _padded((left, top, right, bottom))
 
 
-def _whole_nodes(left: float, right: float, first: float, last: float,
-                 spans: list[tuple[float, float]]) -> tuple[float, float]:
-    """The window's sides moved in where they would cut through a node (an edge running out of
-    the window says that the figure goes on); a side at the figure's own edge stays."""
-    for start, end in spans:
-        if start - PAD < left < end + PAD and left > first + 0.5:
-            left = end + PAD
-        if start - PAD < right < end + PAD and right < last - 0.5:
-            right = start - PAD
-    return left, max(right, left + 1.0)
-
-
-def _rows_around(focus: tuple[float, ...], height: float, spans: list[tuple[float, float]],
-                 upwards: bool | None) -> tuple[float, float]:
-    """The top and bottom of the rows of nodes around the focus that fit ``height``: the focus's
-    row, then the rows above it (``upwards``) or below it (False) as long as they fit, then the
-    other side's; with None, a row above and one below in turn."""
+def _rows(spans: list[tuple[float, float]]) -> list[list[float]]:
+    """[top, bottom] of each row of nodes (spans that overlap make one row), top to bottom."""
     rows: list[list[float]] = []
     for start, end in sorted(spans):
         if rows and start <= rows[-1][1]:
             rows[-1][1] = max(rows[-1][1], end)
         else:
             rows.append([start, end])
+    return rows
+
+
+def _scale_for(named: Box | None, width: float, height: float, needed: float) -> float:
+    """The scale of rule 2: the readable one, or less where what is named would not fit the box so."""
+    if named is None:
+        return needed
+    return min(needed, width / (named[2] - named[0]), height / (named[3] - named[1]))
+
+
+def window_onto(figure: str, figures: dict, panel: dict, stage: dict,
+                box: tuple[float, ...]) -> tuple[tuple[float, ...], str]:
+    """Where the figure goes on the slide, and which part of it: (the box for :func:`fit`, plus the
+    viewBox when a window is shown; the line that says which steps are in view, or "")."""
+    left, top, width, height = box
+    full = drawing_box(figure)
+    boxes = _node_boxes(figure)
+    named = _named_box(boxes, stage.get("named", []))
+    scale = _scale_for(named, width, height, _needed_scale(figure))
+    if min(width / full[2], height / full[3]) >= scale:
+        scale = min(width / full[2], height / full[3])
+        return (left, top, width, full[3] * scale), ""
+    w, h = min(full[2], width / scale), min(full[3], height / scale)
+    focus = named or (full[0], full[1], full[0] + full[2], full[1] + full[3])
+    x = min(max((focus[0] + focus[2]) / 2 - w / 2, full[0]), full[0] + full[2] - w)
+    x, right = _whole_nodes(x, x + w, full[0], full[0] + full[2], [(b[0], b[2]) for b in boxes.values()],
+                            (focus[0], focus[2]))
+    if h >= full[3]:
+        y, bottom = full[1], full[1] + full[3]
+    else:  # whole rows of nodes around what is named, first those on the side the pass comes from
+        upwards = {"forward": False, "backward": True}.get(stage["phase"])
+        y, bottom = _rows_around(focus, h, [(b[1], b[3]) for b in boxes.values()], upwards)
+    window = (x, y, right - x, bottom - y)
+    return (left + (width - window[2] * scale) / 2, top, window[2] * scale, window[3] * scale, window), \
+        _in_view(window, list(boxes.values()), [] if stage["phase"] == "rolled" else
+                 _steps_inside(window, figures, boxes), panel["steps"])
+
+
+def _whole_nodes(left: float, right: float, first: float, last: float,
+                 spans: list[tuple[float, float]], kept: tuple[float, float]) -> tuple[float, float]:
+    """The window's sides moved in where they would cut through a node (an edge running out of
+    the window says that the figure goes on), never past what is named (``kept``, already padded);
+    a side at the figure's own edge stays."""
+    for start, end in spans:
+        if start - PAD < left < end + PAD and left > first + 0.5:
+            left = min(end + PAD, kept[0])
+        if start - PAD < right < end + PAD and right < last - 0.5:
+            right = max(start - PAD, kept[1])
+    return left, max(right, left + 1.0)
+
+
+def _rows_around(focus: tuple[float, ...], height: float, spans: list[tuple[float, float]],
+                 upwards: bool | None) -> tuple[float, float]:
+    """The top and bottom of the rows of nodes around the focus that fit ``height``: the focus's
+    rows, then the rows above it (``upwards``) or below it (False) as long as they fit, then the
+    other side's; with None, a row above and one below in turn."""
+    rows = _rows(spans)
+    inside = [k for k, (start, end) in enumerate(rows) if end > focus[1] + PAD - 0.5 and start < focus[3] - PAD + 0.5]
     middle = (focus[1] + focus[3]) / 2
-    kept = [min(range(len(rows)), key=lambda k: abs((rows[k][0] + rows[k][1]) / 2 - middle))] * 2  # first, last
+    nearest = min(range(len(rows)), key=lambda k: abs((rows[k][0] + rows[k][1]) / 2 - middle))
+    kept = [min(inside), max(inside)] if inside else [nearest, nearest]  # first, last: what is named, whole
 
     def grow(up: bool) -> bool:
         first, last = (kept[0] - 1, kept[1]) if up else (kept[0], kept[1] + 1)
@@ -132,37 +210,6 @@ def _in_view(window: tuple[float, ...], boxes: list[tuple[float, ...]], steps: l
     return f"{shown} of {count} in view; the figure goes on {more}"
 
 
-def _focus(figures: dict, panel: dict, stage: dict, boxes: dict[int, tuple[float, float, float, float]],
-           width: float) -> tuple[float, float, float, float]:
-    """What the stage is about: the loop when rolled, J where the backward pass starts, else the cell
-    of step t with the step it came from (forward) or the one the gradient came from (backward).
-    Its rows come first (:func:`_rows_around` adds the rows the pass comes from while they fit);
-    going back, its sides take in step t's own loss column where each step has one (J_t is wider
-    than its cell), so that those rows, where they fit, are whole (lecture_fit.js: the same)."""
-    if stage["phase"] == "rolled":
-        return _union(list(boxes.values()))
-    t = min(stage["t"] or 1, panel["steps"] + 1)
-    if t > panel["steps"]:
-        outputs = {int(i) for i in re.findall(r'class="node output" data-index="(\d+)"', figures["svg"])}
-        return _union([b for i, b in boxes.items() if i in outputs] or list(boxes.values()))
-    own = _union([boxes[i] for i in figures["cells"][str(t)]])
-    neighbour = t - 1 if stage["phase"] == "forward" else t + 1 if stage["phase"] == "backward" else t
-    both = _union([own] + [boxes[i] for i in figures["cells"].get(str(neighbour), [])])
-    above = _union([boxes[i] for i in figures.get("above", {}).get(str(t), [])]) \
-        if stage["phase"] == "backward" else None
-    for cells in (both, own):  # the widest that fits: both steps and the loss column, …, step t alone
-        for focus in ((_across(cells, above), cells) if above else (cells,)):
-            if focus[2] - focus[0] <= width:
-                return focus
-    return own
-
-
-def _across(cells: tuple[float, float, float, float], above: tuple[float, float, float, float]
-            ) -> tuple[float, float, float, float]:
-    """The cells' box widened to the loss column's sides (its top and bottom stay the cells')."""
-    return min(cells[0], above[0]), cells[1], max(cells[2], above[2]), cells[3]
-
-
 def _node_boxes(figure: str) -> dict[int, tuple[float, float, float, float]]:
     """Each node's rectangle in the figure's units, by node index: (left, top, right, bottom)."""
     boxes = {}
@@ -171,6 +218,11 @@ def _node_boxes(figure: str) -> dict[int, tuple[float, float, float, float]]:
         index, x, y, w, h = int(found.group(1)), *(float(v) for v in found.groups()[1:])
         boxes[index] = (x, y, x + w, y + h)
     return boxes
+
+
+def _padded(box: Box | None) -> Box | None:
+    """A box with the window's pad around it (a node's outline is drawn outside its box)."""
+    return None if box is None else (box[0] - PAD, box[1] - PAD, box[2] + PAD, box[3] + PAD)
 
 
 def _union(boxes: list[tuple[float, float, float, float]]) -> tuple[float, float, float, float] | None:

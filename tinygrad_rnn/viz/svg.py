@@ -8,7 +8,7 @@ never clash. The static figures (``save``) are drawn by Graphviz from the same l
 
 from __future__ import annotations
 
-from .dot import VIRIDIS, colour, legend_values
+from .dot import VIRIDIS, colour, legend_labels
 from .fitting import LEGEND_CELL, extent, slide_shaped
 from .geometry import ARROW, LABEL_LINE, LINE, Layout, Route
 from .picture import CHOICES, Picture
@@ -100,11 +100,11 @@ def picture_to_svg(picture: Picture, placed: Layout, labels: list[str], prefix: 
 def _legend(low: float, high: float, x: float, y: float) -> list[str]:
     """The colour bar of ``show_grads``: the gradient norms from ``low`` to ``high`` on a log scale."""
     parts = [f'<text x="{x:.1f}" y="{y - 6:.1f}" font-size="10">gradient norm ‖∂J/∂·‖ (log scale)</text>']
-    for k, (fill, value) in enumerate(zip(VIRIDIS, legend_values(low, high))):
+    for k, (fill, value) in enumerate(zip(VIRIDIS, legend_labels(low, high))):
         parts.append(f'<rect x="{x + LEGEND_CELL * k:.1f}" y="{y:.1f}" width="{LEGEND_CELL:g}" height="16" '
                      f'fill="{fill}"/><text x="{x + LEGEND_CELL * (k + 0.5):.1f}" y="{y + 12:.1f}" font-size="9" '
                      'text-anchor="middle" '
-                     f'fill="{"#ffffff" if k < 5 else "#000000"}">{value:.0e}</text>')
+                     f'fill="{"#ffffff" if k < 5 else "#000000"}">{value}</text>')
     return parts
 
 

@@ -1,0 +1,43 @@
+"""Op-level figures that draw nothing false: each operand with an arrowhead of its own on its node (ports.py),
+and a line out of a step through its own levels in a gap kept for it (passages.py), never through a node."""
+
+from tinygrad_rnn.viz import lecture_models
+from tinygrad_rnn.viz.graph import build_picture
+from tinygrad_rnn.viz.layout import labelled_layout
+from tinygrad_rnn.viz.lecture_deck import Lecture
+from tinygrad_rnn.viz.legibility import measure, shared_arrowheads
+from tinygrad_rnn.viz.notation import resolve
+from tinygrad_rnn.viz.svg import picture_to_svg
+
+
+def drawn(loss, **options) -> str:
+    picture = build_picture((loss,), **options)
+    labels, placed = labelled_layout(picture)
+    return picture_to_svg(picture, placed, labels, "f", figure=True)
+
+
+def test_the_decks_gru_cell_gives_r_and_the_candidates_hidden_part_an_arrowhead_each():
+    """Slide 8: r₁'s arrow and the split's W_hn h + b_hn (round r, from below) ended at one point of the mul, one
+    arrowhead for two operands; the round one now comes in by the mul's side, and no two arrows share a point."""
+    lecture = Lecture("gru", resolve(None))
+    svg, _ = lecture.figure(lecture_models.last_step_loss(lecture_models.layer("gru"), 1), level="op")
+    assert shared_arrowheads(svg) == []
+    assert measure(svg).through_nodes == 0
+
+
+def test_the_lstm_cell_and_a_gru_of_two_steps_share_no_arrowhead():
+    for kind in ("lstm", "gru"):
+        loss = lecture_models.last_step_loss(lecture_models.layer(kind), 2)
+        svg = drawn(loss, level="op", slide=True)
+        assert shared_arrowheads(svg) == [], kind
+        assert measure(svg).through_nodes == 0, kind
+
+
+def test_a_split_sends_its_gradient_past_the_linear_under_it_not_through_it():
+    """An LSTM's recorded gradient graph: each step's split sends δ down to the unbind beside the row, and the
+    linear stands under the split: the line ran straight through it. It now runs through a passage beside it."""
+    svg = drawn(lecture_models.last_step_loss(lecture_models.layer("lstm"), 3), level="op", backward=True,
+                slide=True, show_shapes=False)
+    found = measure(svg)
+    assert found.through_nodes == 0, found.passes
+    assert shared_arrowheads(svg) == []

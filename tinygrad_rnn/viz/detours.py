@@ -1,0 +1,129 @@
+"""Detours: an edge whose route would pass through a node it does not connect goes round, through the white
+space between the rows and columns of nodes, instead.
+
+The grid routes every edge by what it connects (a state between steps, a bus along a lane, a line into a
+step through the gap beside it); an edge between two nodes beside different rows on opposite ends of the
+figure — a bidirectional layer's forward stack into the cat beside its reverse row — fell through to a
+straight line, one diagonal across both rows and every node on its way: to a student, an arrow into each of
+them. What Graphviz's dot does with its virtual nodes — a point in every rank the edge crosses, in a gap —
+is done here with the free channels of the finished layout: the horizontal bands no node reaches into
+and the vertical ones, found by sweeping the nodes' extents along each axis. The detour is the shortest
+route of at most four right-angled legs through those channels that enters no node; where none exists the
+route stays as it was (and the grid tests count it).
+
+Only a plain edge is rerouted: a bus, or a state between two steps, says something by its shape (one line
+for T terms, time running along the row).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from .geometry import Box, Route, finish, segment_enters
+
+CLEAR = 1.0  # how far inside a node's border a line may graze without entering it, in points
+BEND = 24.0  # a right angle costs as much as this much more line: of two detours the simpler wins
+
+
+def mend(boxes: list[Box], steps: list[Box], routes: list[Route], edges: list[tuple[int, int, str]],
+         plain: list[bool], across: Callable[[float, float], list[tuple[int, Box]]]) -> None:
+    """Reroute each ``plain`` edge whose route enters a node it does not connect (``edges[k]``: tail, head,
+    label of route k) by the shortest detour through the free channels that enters none. A detour keeps out
+    of the steps' boxes (``steps``) too, but for its own ends' steps: a line along the inside of a step, between
+    two of its levels, ran among the step's own arrows and read as one of them. ``across(low_x, high_x)``: the
+    nodes (index, box) reaching into that stretch of x (the grid's index: a route is tried against the nodes
+    near it only, so a long unroll stays linear)."""
+    channels = None
+    for k, ((tail, head, label), route) in enumerate(zip(edges, routes)):
+        if not plain[k] or not _enters_near(across, [*route.points, route.end], (tail, head)):
+            continue
+        if channels is None:  # (found once, and only for a figure that needs a detour)
+            channels = _free(boxes + steps, 1), _free(boxes + steps, 0)
+        walls = [step for step in steps if not any(_inside(step, boxes[end]) for end in (tail, head))]
+        found = _detour(boxes + walls, tail, head, *channels)
+        if found is not None:
+            points, end = found
+            (x0, y0), (x1, y1) = max(zip(points, points[1:] + [end]),
+                                     key=lambda leg: abs(leg[1][0] - leg[0][0]) + abs(leg[1][1] - leg[0][1]))
+            routes[k] = finish(points, end, label, ((x0 + x1) / 2 + (8 if x0 == x1 else 0), (y0 + y1) / 2 + 6))
+
+
+def _inside(step: Box, box: Box) -> bool:
+    """Whether a node's middle lies in a step's box."""
+    return step.left <= box.x <= step.right and step.bottom <= box.y <= step.top
+
+
+def _enters_near(across: Callable[[float, float], list[tuple[int, Box]]], line: list[tuple[float, float]],
+                 ends: tuple[int, int]) -> bool:
+    """:func:`_enters`, tried only against the nodes within the line's extent."""
+    xs, ys = [x for x, _ in line], [y for _, y in line]
+    low, high = min(ys), max(ys)
+    near = [(i, box) for i, box in across(min(xs), max(xs)) if box.bottom < high and box.top > low]
+    return bool(near) and any(segment_enters(p, q, (box.left + CLEAR, box.bottom + CLEAR, box.right - CLEAR,
+                                                    box.top - CLEAR))
+                              for i, box in near if i not in ends for p, q in zip(line, line[1:]))
+
+
+def _enters(boxes: list[Box], line: list[tuple[float, float]], ends: tuple[int, int]) -> bool:
+    """Whether the polyline passes through the inside of a node other than its two ends."""
+    return any(segment_enters(p, q, (box.left + CLEAR, box.bottom + CLEAR, box.right - CLEAR, box.top - CLEAR))
+               for i, box in enumerate(boxes) if i not in ends for p, q in zip(line, line[1:]))
+
+
+def _free(boxes: list[Box], axis: int) -> list[float]:
+    """The middles of the bands across the whole figure that no node reaches into, along ``axis`` (1: the ys of
+    horizontal channels, 0: the xs of vertical ones), with one beyond each end."""
+    spans = sorted((box.bottom, box.top) if axis else (box.left, box.right) for box in boxes)
+    if not spans:
+        return []
+    middles, reach = [spans[0][0] - 12.0], spans[0][1]
+    for low, high in spans[1:]:
+        if low > reach + 2 * CLEAR:
+            middles.append((reach + low) / 2)
+        reach = max(reach, high)
+    return middles + [reach + 12.0]
+
+
+def _detour(boxes: list[Box], tail: int, head: int, ys: list[float], xs: list[float]):
+    """(points, end) of the shortest right-angled route from the tail's border to the head's through the
+    channels (``ys`` across, ``xs`` up and down) that enters no other node, or None."""
+    a, b = boxes[tail], boxes[head]
+    candidates = []
+    for y in ys:  # out of a's top or bottom, across, into b's bottom or top
+        candidates.append([_face(a, a.x, y), (a.x, y), (b.x, y), _face(b, b.x, y)])
+        for x in xs:  # … or across, then along a channel, into b's side
+            candidates.append([_face(a, a.x, y), (a.x, y), (x, y), (x, b.y), _side(b, x)])
+            candidates.append([_side(a, x), (x, a.y), (x, y), (b.x, y), _face(b, b.x, y)])
+    for x in xs:  # out of a's side, along a channel, into b's side
+        candidates.append([_side(a, x), (x, a.y), (x, b.y), _side(b, x)])
+    costed = []
+    for line in candidates:
+        if None in line:
+            continue
+        line = [p for n, p in enumerate(line) if n == 0 or p != line[n - 1]]
+        costed.append((sum(abs(q[0] - p[0]) + abs(q[1] - p[1]) for p, q in zip(line, line[1:]))
+                       + BEND * (len(line) - 2), line))
+    costed.sort(key=lambda pair: pair[0])  # the shortest first: the first that enters no node is the one
+    for _, line in costed:
+        if not _enters(boxes, line, (tail, head)):
+            return line[:-1], line[-1]
+    return None
+
+
+def _face(box: Box, x: float, y: float) -> tuple[float, float] | None:
+    """Where a vertical line at ``x`` towards height ``y`` leaves the box (its top or bottom), or None where
+    ``y`` lies level with the box (a channel through its own height is no way out of it)."""
+    if y > box.top:
+        return x, box.top
+    if y < box.bottom:
+        return x, box.bottom
+    return None
+
+
+def _side(box: Box, x: float) -> tuple[float, float] | None:
+    """Where a level line towards ``x`` leaves the box (its left or right side), or None within its width."""
+    if x > box.right:
+        return box.right, box.y
+    if x < box.left:
+        return box.left, box.y
+    return None

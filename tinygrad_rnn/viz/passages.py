@@ -1,0 +1,131 @@
+"""Passages: a bus's way through the levels of its own step, in a gap kept for it.
+
+A node inside a step whose bus leaves (or enters) on the side of the step that other levels face — the
+split of an LSTM's gradient graph, sending its δ down to the unbind beside the row past the linear under
+it — drew its line straight through the nodes on those levels: to a student, an arrow into them. Graphviz's
+dot mends this for every long edge by a *virtual node* in each rank the edge crosses, ordered among the real
+nodes like one of them, so that the edge runs in a gap between them. A step's levels are its ranks, so:
+
+* :func:`plan` finds, for each such node and side, the levels its line crosses (on the way to the lane);
+* :func:`spots` orders the line among each level's nodes it crosses, beside the node it rises from as the
+  level's own nodes stand (dot's ordering of a virtual node by position); :func:`widening` adds room there
+  (in every step alike) only where the nodes beside it leave too little for the line and a gap either side,
+  and :func:`place` puts the line in the middle of that room;
+* :func:`way` (the points) turns in the middle of the gap between two levels from one
+  slot to the next, and the routes follow it.
+"""
+
+from __future__ import annotations
+
+PASSAGE_WIDTH = 2.0  # a passage's own slot: the line, and the gap between slots (gap_x) on either side of it
+
+
+def plan(grid) -> dict[tuple[int, bool], list[int]]:
+    """(node in a step, lane above it?) → the levels (as drawn, bottom 0) its bus line crosses on the way out
+    of its step, nearest first: none where it already stands on the level that faces the lane."""
+    crossed: dict[tuple[int, bool], list[int]] = {}
+    for (tail, head), kind in grid.kind.items():
+        if kind[0] != "bus":
+            continue
+        inside = tail if tail in grid.block_of else head
+        row, above, _ = kind[1]
+        top = grid.top_level[row]
+        shown = top - grid.level[inside] if grid.backward else grid.level[inside]
+        levels = list(range(shown + 1, top + 1)) if above else list(range(shown - 1, -1, -1))
+        if levels:
+            crossed[(inside, above)] = levels
+    return crossed
+
+
+Spot = tuple[int, float, tuple[int, bool], int]  # (before which node, the position, the passage, its level drawn)
+
+
+def spots(grid) -> dict[tuple[int, int, int], list[Spot]]:
+    """(row, column, level) → the passages crossing that level of that step, left to right: each stands before
+    the level's k-th node, k the number of its nodes that stand left of the node the passage comes from
+    (``grid.position``, 0 to 1 across a level: dot's ordering of a virtual node by its neighbour's place; a
+    node straight above it stands right of it)."""
+    waiting: dict[tuple[int, int, int], list[tuple[float, tuple[int, bool], int]]] = {}
+    for (node, above), levels in grid.passages.items():
+        row, col = grid.block_of[node]
+        for shown in levels:
+            level = grid.top_level[row] - shown if grid.backward else shown
+            waiting.setdefault((row, col, level), []).append((grid.position[node], (node, above), shown))
+    found = {}
+    for (row, col, level), here in waiting.items():
+        standing = [grid.position[i] for i in grid.members[(row, col)] if grid.level[i] == level]
+        found[(row, col, level)] = sorted((sum(p < at for p in standing), at, key, shown) for at, key, shown in here)
+    return found
+
+
+def widening(grid, found: dict[tuple[int, int, int], list[Spot]], slot_width: dict, node_at: dict,
+             level_span: dict) -> tuple[dict[tuple[int, int, int], float], dict[int, float]]:
+    """Room to add where a passage lacks it for its line and a gap either side — none where the nodes beside
+    it already leave that room (a narrow node in a slot as wide as the widest of the steps): (row, level, k) →
+    the room added before the level's k-th slot, in every step alike (its nodes move apart), and row → the
+    room added inside each side of its steps' borders, for a passage beside a level's first or last node
+    (no node moves: a straight arrow into a node beside the passage stays straight)."""
+    gap, pad = grid.space.gap_x, grid.space.box_pad
+    between: dict[tuple[int, int, int], float] = {}
+    border: dict[int, float] = {}
+    widest = {}
+    for (row, _), span in level_span.items():
+        widest[row] = max(widest.get(row, 0.0), span)
+
+    def slack(row: int, col: int, level: int, k: int) -> float:  # free room beside the k-th node, in its slot
+        i = node_at.get((row, col, level, k))
+        return (slot_width[(row, level, k)] - grid.boxes[i].width) / 2 if i is not None else 0.0
+
+    for (row, col, level), here in found.items():
+        count = grid.level_size.get((row, col, level), 0)  # (0: a level this step does not reach)
+        for k in sorted({spot[0] for spot in here}):
+            lines = sum(1 for spot in here if spot[0] == k)
+            need = lines * PASSAGE_WIDTH + (lines + 1) * gap
+            if 0 < k < count:
+                room = slack(row, col, level, k - 1) + gap + slack(row, col, level, k)
+                if room < need:
+                    between[(row, level, k)] = max(between.get((row, level, k), 0.0), need - room)
+                continue
+            beside = slack(row, col, level, k if k == 0 else k - 1) if count else 0.0
+            room = pad + beside + (widest[row] - level_span.get((row, level), 0.0)) / 2
+            if room < need:
+                border[row] = max(border.get(row, 0.0), need - room)
+    return between, border
+
+
+def place(grid, here: list[Spot], row: int, col: int, level: int, node_at: dict, half_width: float,
+          centre_x: float) -> None:
+    """Each passage's x on one level of one step: evenly in the room between the nodes it stands between
+    (or the step's border), into ``grid.passage_x``."""
+    for k in sorted({spot[0] for spot in here}):
+        group = [spot for spot in here if spot[0] == k]
+        left, right = node_at.get((row, col, level, k - 1)), node_at.get((row, col, level, k))
+        low = grid.boxes[left].right if left is not None else centre_x - half_width
+        high = grid.boxes[right].left if right is not None else centre_x + half_width
+        for m, (_, _, key, shown) in enumerate(group):
+            grid.passage_x[(key, shown)] = low + (high - low) * (m + 1) / (len(group) + 1)
+
+
+def way(grid, node: int, above: bool) -> list[tuple[float, float]]:
+    """The way from ``node``'s face out of its step towards its lane (above the row, or below) through the
+    passage kept on each level it crosses, turning in the middle of the gap between two
+    levels; [] where the node stands on the level that faces the lane (its line goes straight out)."""
+    levels = grid.passages.get((node, above))
+    if not levels:
+        return []
+    row, box = grid.block_of[node][0], grid.boxes[node]
+    bottom = grid.block_bottom[row] + grid.space.box_pad
+    # out of its face as near the first passage as the face reaches, clear of its corners (and of its middle,
+    # where an arrow from the level it crosses comes in)
+    inset = min(box.width / 4, 8.0)
+    x = min(max(grid.passage_x[((node, above), levels[0])], box.left + inset), box.right - inset)
+    previous = levels[0] - 1 if above else levels[0] + 1  # (from the node's own level)
+    points = [(x, box.top if above else box.bottom)]
+    for shown in levels:
+        low, high = sorted((previous, shown))
+        gap_y = bottom + (grid.level_middle[(row, low)] + grid.level_height.get((row, low), 0.0) / 2
+                          + grid.level_middle[(row, high)] - grid.level_height.get((row, high), 0.0) / 2) / 2
+        next_x = grid.passage_x[((node, above), shown)]
+        points += [(x, gap_y), (next_x, gap_y)]
+        x, previous = next_x, shown
+    return points
