@@ -8,6 +8,7 @@ up as one line into one arrowhead, and the reverse rows' h₀, c₀ bent onto it
 from __future__ import annotations
 
 from .geometry import ARROW, Box, Route, finish
+from .ports import PORT_GAP
 
 BESIDE_COLUMN = 4.0  # how far a line up past the rows in between runs from their cells' sides
 RISER_SPACING = 5.0  # between two such lines beside one column, at most
@@ -73,7 +74,8 @@ class Risers:
         entering = sorted(lane_of(self.block_of[t][0]) for t, h, _ in self.edge_list
                           if h == head and self._is_riser(t, h) and self._rises_on_left(self.block_of[t][0]) == on_left)
         rank = entering.index(lane)
-        into = b.x + outwards * (rank + 1) * min(b.width / 8, 8.0)
+        # a port apart from the line straight in from the row next to b (ports.py would spread arrows nearer)
+        into = b.x + outwards * (rank + 1) * min(PORT_GAP + 1, b.width / 2 / (len(entering) + 1))
         b_face, a_face = (b.bottom, a.top) if up else (b.top, a.bottom)
         turn = b_face - toward * (ARROW + 2 + (len(entering) - 1 - rank) * 4.0)
         end = (into, b_face)
