@@ -29,24 +29,30 @@ def misplaced_labels(svg_text: str) -> list[tuple[str, float, float]]:
     estimate (5.4 pt a character, 7 above its baseline, 2.5 below, 10 a line). A line that runs along its own
     (a bus's shared trunk) lies exactly as near, and is not counted; nor is a line that passes a point nearer
     than its own, 2.5 pt off (a line up past the rows beside the end of a state's name between two cells on a
-    slide, 2 pt off: the name still lies along its own line)."""
+    slide, 2 pt off: the name still lies along its own line). A fork of its own line — out of the same node,
+    unnamed (named once: layout._name_each_fork_once) — carries what it names, and is its own too."""
     lines: list[list[tuple[float, float]]] = []
+    tails: list[str | None] = []
+    named: set[int] = set()
     labels: list[tuple[str, int, tuple[float, float, float, float]]] = []
     for element in ElementTree.fromstring(svg_text):  # svg.py writes each edge's path, then its label
         classes = (element.get("class") or "").split()
         if element.tag.endswith("path") and "edge" in classes:
             values = [float(v) for v in NUMBER.findall(element.get("d"))]
             lines.append(list(zip(values[0::2], values[1::2])))
+            tails.append(element.get("data-tail"))
         elif element.tag.endswith("text") and "edge-label" in classes:
             words = [line.strip() for line in svg_lines(element)]  # (a line's scripts with it: tests/written.py)
             x, y = float(element.get("x")), float(element.get("y"))
             half = max(len(w) for w in words) * LABEL_CHAR / 2
             labels.append((" ".join(words), len(lines) - 1, (x - half, y - 7, x + half, y + 2.5 + LABEL_LINE *
                                                               (len(words) - 1))))
+            named.add(len(lines) - 1)
     found = []
     for words, own, box in labels:
         near = [_polyline_distance(line, box) for line in lines]
-        nearest_other = min(near[:own] + near[own + 1:], default=math.inf)
+        forks = {k for k in range(len(lines)) if k not in named and tails[k] is not None and tails[k] == tails[own]}
+        nearest_other = min((near[k] for k in range(len(lines)) if k != own and k not in forks), default=math.inf)
         if near[own] > nearest_other + NEARER:
             found.append((words, round(near[own], 1), round(nearest_other, 1)))
     return found

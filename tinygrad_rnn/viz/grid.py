@@ -222,9 +222,14 @@ class Grid(Routes):
         # and W_ih into one linear): one line, one arrowhead, would read as one value.
         sharing: dict[tuple, int] = {}
         self.lane_of: dict[tuple[int, int], int] = {}
+        # Data into the steps never shares a lane: a stacked bidirectional network's four h₀ and c₀ into its last
+        # step are four values, and on one lane they ran into one arrowhead (the weights a bus drops into each step
+        # are one notation, the lecture's "the same W at every step").
         for (outside, row), ends in partners.items():
+            weight = self.nodes[outside].kind == "parameter"
+            shares = weight or all(inside_is_tail for _, inside_is_tail in ends)
             key = (row, frozenset(ends), self.beside_slot[outside][0] if outside in self.beside_slot else outside,
-                   self.nodes[outside].kind == "parameter")
+                   weight) if shares else (outside,)
             self.lane_of[(outside, row)] = sharing.setdefault(key, outside)
         self.kind: dict[tuple[int, int], tuple] = {}
         self.drops_into: dict[int, list[tuple]] = {}  # op → the buses dropping into it (side by side)

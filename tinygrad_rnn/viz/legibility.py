@@ -20,7 +20,9 @@ polyline through the points of its path:
   its shape (width : height). A slide's body text wants ≥ 24 px at 1080p, its labels more;
 * **labels** (:func:`label_clashes`): arrow labels printed over each other, crossed by a line, or lying
   on a node's box — each of them reads as something it is not (one state twice, a struck-out symbol,
-  part of the node's name).
+  part of the node's name);
+* **shared lines** (:func:`shared_lines`): two arrows drawn along one stretch of line, which reads as one
+  arrow carrying one quantity.
 
 >>> import tinygrad_rnn as tr
 >>> from tinygrad_rnn.viz.graph import build_picture
@@ -35,6 +37,7 @@ polyline through the points of its path:
 
 from __future__ import annotations
 
+import math
 import re
 import xml.etree.ElementTree as ElementTree
 from dataclasses import dataclass, field
@@ -404,3 +407,65 @@ def _edge_texts(root: ElementTree.Element):
 
 def _boxes_overlap(a: tuple[float, float, float, float], b: tuple[float, float, float, float]) -> bool:
     return a[0] < b[2] and b[0] < a[2] and a[1] < b[3] and b[1] < a[3]
+
+
+def shared_lines(svg_text: str, shortest: float = 3.0, apart: float = 1.0) -> list[tuple[str, str]]:
+    """Pairs of edges drawn along one line (less than ``apart`` from each other: on a slide a point is about two
+    pixels, the width of a line) for ``shortest`` points or more. Where two arrows share a stretch, a reader cannot
+    tell which quantity runs there (h₀ of one row bent onto the line carrying h₄ of another up to the next layer
+    read as one arrow). Edges out of one node are not counted: a line that forks, as a bus forks into every
+    step, each drop named. Edges into one cell (or step) that meet on the way are counted: two quantities under
+    one arrowhead (h₀ and c₀); into an op or an output they may run together, where a bus's lane gathers the
+    terms of a Σ, the J_t of their mean, the h_t that stack collects.
+
+    >>> shared_lines('<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 100 50">'
+    ...     '<path class="edge" data-tail="0" data-head="1" d="M0,10 L50,10 L50,40"/>'
+    ...     '<path class="edge" data-tail="2" data-head="3" d="M50.5,30 L50.5,45"/>'
+    ...     '<path class="edge" data-tail="0" data-head="4" d="M0,10 L40,10"/></svg>')
+    [('n0->n1', 'n2->n3')]
+    """
+    root = ElementTree.fromstring(svg_text)
+    _, edges, _ = _read(root)
+    cells = _cells(root)
+    # each straight stretch, filed under its line: across at y, up at x (by the whole point), or slanted (rare:
+    # tried pairwise), so that a figure of a thousand edges compares only the stretches on one line
+    across: dict[int, list] = {}
+    up: dict[int, list] = {}
+    slanted: list = []
+    for k, (_, _, line) in enumerate(edges):
+        for p, q in zip(line, line[1:]):
+            if abs(p[1] - q[1]) < 0.5:
+                across.setdefault(math.floor(p[1]), []).append((k, min(p[0], q[0]), max(p[0], q[0]), p[1]))
+            elif abs(p[0] - q[0]) < 0.5:
+                up.setdefault(math.floor(p[0]), []).append((k, min(p[1], q[1]), max(p[1], q[1]), p[0]))
+            else:
+                slanted.append((k, p, q))
+    found: set[tuple[int, int]] = set()
+    reach = math.ceil(apart)
+    for lines in (across, up):
+        for key, stretches in lines.items():
+            nearby = [stretch for step in range(reach + 1) for stretch in lines.get(key + step, [])]
+            for k, low, high, at in stretches:
+                for k2, low2, high2, at2 in nearby:
+                    if k != k2 and abs(at - at2) < apart and min(high, high2) - max(low, low2) >= shortest:
+                        found.add((min(k, k2), max(k, k2)))
+    for i, (k, p, q) in enumerate(slanted):
+        for k2, r, t in slanted[i + 1:]:
+            if k != k2 and _orientation(p, q, r) == _orientation(p, q, t) == 0 and _overlap(p, q, r, t) >= shortest:
+                found.add((min(k, k2), max(k, k2)))
+    ends = [name.split("->") for name, _, _ in edges]
+    return [(edges[a][0], edges[b][0]) for a, b in sorted(found)
+            if ends[a][0] != ends[b][0] and not (ends[a][1] == ends[b][1] and ends[a][1] not in cells)]
+
+
+def _overlap(p: Point, q: Point, r: Point, s: Point) -> float:
+    """How far two collinear segments run together."""
+    length = ((q[0] - p[0]) ** 2 + (q[1] - p[1]) ** 2) ** 0.5
+    along = [((x - p[0]) * (q[0] - p[0]) + (y - p[1]) * (q[1] - p[1])) / length for x, y in (r, s)]
+    return min(length, max(along)) - max(0.0, min(along))
+
+
+def _cells(root: ElementTree.Element) -> set[str]:
+    """The cells and steps (a node of kind group), named as the library's SVG names an edge's ends."""
+    return {f"n{element.get('data-index')}" for element in root.iter()
+            if element.tag.rsplit("}", 1)[-1] == "g" and (element.get("class") or "").split()[:2] == ["node", "group"]}

@@ -21,12 +21,12 @@ from .geometry import (
     segment_enters,
 )
 from .picture import CHOICES
+from .risers import BESIDE_COLUMN, Risers
 
 LONG_BESIDE = 24  # characters: a steep arrow's label longer than this, beside it on a slide, breaks in two
-BESIDE_COLUMN = 4.0  # how far a line up past the rows in between runs from their cells' sides
 
 
-class Routes:
+class Routes(Risers):
     """Routing, given a placed grid (see :class:`~.grid.Grid`, which sets every attribute read here)."""
 
     _by_centre: tuple[list[int], list[float], float] | None = None  # the nodes by their centres' x, once placed
@@ -54,15 +54,9 @@ class Routes:
             end = (b.left if rightwards else b.right, b.y + offset)
             return finish([start], end, label, ((start[0] + end[0]) / 2, start[1] + (7 if offset >= 0 else -8)))
         if other in block_of:  # between the steps left out and a step drawn: through the gap beside it
-            return self._through_gap(a, b, self.column_x[block_of[other][1]], label)
-        if tail in block_of and head in block_of and block_of[tail][1] == block_of[head][1] \
-                and abs(block_of[tail][0] - block_of[head][0]) > 1:  # up past the rows in between
-            # close beside the column, not down the middle of the gap: the rows in between name their states
-            # there (h₂⁽¹←⁾ between two cells), and a line through the middle strikes their names out
-            side_x = self.column_x[block_of[tail][1]] + self.column_width / 2 + BESIDE_COLUMN
-            if any(n.loops for n in self.nodes):  # a rolled cell's loops arch over its top: leave by its side
-                return self._dogleg(a, b, side_x, label, from_side=True)
-            return self._dogleg(a, b, side_x, label)
+            return self._through_gap(a, b, block_of[other][1], label)
+        if self._is_riser(tail, head):  # up past the rows in between
+            return self._riser(tail, head, a, b, label)
         if self.place.get(tail, ("",))[0] == "below" and head in block_of and block_of[head][0] > self.place[tail][1]:
             # between two steps close beside b's column, clear of the states named mid-gap (as up past rows);
             # left of the first step down the middle, clear of the bus of the initial states beside it
@@ -72,7 +66,7 @@ class Routes:
                                                                         ("",))[0] in ("start", "end"):
             inside = head if head in block_of else tail
             if self.nodes[inside].kind == "op":  # into (or out of) a step through the gap beside it
-                route = self._through_gap(a, b, self.column_x[block_of[inside][1]], label, self._side_taken(
+                route = self._through_gap(a, b, block_of[inside][1], label, self._side_taken(
                     inside, tail if inside == head else head))
                 if tail == inside and self._crosses_a_node(route, tail, head):  # y_T into the end of a long sum
                     return self._over_beside(a, b, route, label)
@@ -80,11 +74,11 @@ class Routes:
             if self.nodes[inside].kind == "group" and head == inside and len(self._started(head)) > 1:
                 # h₀ and c₀ into an LSTM's first cell: each its own arrow, at its state's height (c above h, as
                 # c₁ and h₁ leave the cell), not one arrowhead that two quantities share
-                return self._through_gap(a, b, self.column_x[block_of[inside][1]], label,
+                return self._through_gap(a, b, block_of[inside][1], label,
                                          end_y=self._entry_y(tail, head))
             if abs(a.y - b.y) > 1:  # a cell of another row into a head beside the rows (two sentences' final
                 # states into one classifier), or its gradient back: round the corner, not across what lies between
-                route = self._through_gap(a, b, self.column_x[block_of[inside][1]], label, self._side_taken(
+                route = self._through_gap(a, b, block_of[inside][1], label, self._side_taken(
                     inside, tail if inside == head else head))
                 if not self._crosses_a_node(route, tail, head):
                     return route
@@ -304,7 +298,10 @@ class Routes:
             return finish(points, end, label, label_at)
         rightwards = b.x > a.x
         trunk = self._trunk_x(tail, a, lane_key, not rightwards)
-        start = (a.right, a.y) if rightwards else (a.left, a.y)
+        # where lines from the rows come into a's side at its middle (h_T into J), a quarter of its height towards
+        # the lane: along their line, ∂J/∂h_T out of J read as h_T going on to the rows below
+        shift = (1.0 if y > a.y else -1.0) * a.height / 4 if self._fed_from(tail, rightwards) else 0.0
+        start = (a.right if rightwards else a.left, a.y + shift)
         into = self.drops_into.setdefault(head, [])
         if lane_key not in into:
             into.append(lane_key)
@@ -321,10 +318,27 @@ class Routes:
                           (way[-1][0] + 8, y + 6))
         if self.level[head] != facing:  # (a step without passages) up its side, in from the side
             side_x = b.left - self.space.gap_x / 2 - 3 * into.index(lane_key)
-            return finish([start, (trunk, a.y), (trunk, y), (side_x, y), (side_x, b.y)], (b.left, b.y), label,
+            return finish([start, (trunk, start[1]), (trunk, y), (side_x, y), (side_x, b.y)], (b.left, b.y), label,
                            (side_x + 8, y + 6))
         end = (x, b.top if above else b.bottom)
-        return finish([start, (trunk, a.y), (trunk, y), (x, y)], end, label, (x + 8, y + 6))
+        y = self._past_boxes_beside(y, trunk, x, above, (tail, head))
+        return finish([start, (trunk, start[1]), (trunk, y), (x, y)], end, label, (x + 8, y + 6))
+
+    def _past_boxes_beside(self, y: float, x0: float, x1: float, above: bool, ends: tuple[int, int]) -> float:
+        """The lane's height from x0 to x1, moved past (above, or below) a node beside the row taller than the
+        row that stands in its way: J's ∂J/∂h_T to a backward row's last step ran along that row's lane through
+        the bottom of the Σ beside it (four lines of Σ hang below a row of cells one line tall)."""
+        for i, box in self._boxes_across(min(x0, x1), max(x0, x1)):
+            if i not in ends and i not in self.block_of and box.bottom - 1 < y < box.top + 1 \
+                    and min(x0, x1) < box.right and box.left < max(x0, x1):
+                y = box.top + self.space.lane / 2 if above else box.bottom - self.space.lane / 2
+        return y
+
+    def _fed_from(self, node: int, rightwards: bool) -> bool:
+        """Whether an edge from a node on that side of ``node`` comes into it (at its side's middle)."""
+        box = self.boxes[node]
+        return any((self.boxes[tail].x > box.x) == rightwards for tail, head, _ in self.edge_list
+                   if head == node and tail != node)
 
     _ends: dict[int, list[tuple[int, tuple]]] | None = None  # node → (the other end, the kind) of its edges, once
 
@@ -440,34 +454,41 @@ class Routes:
         started, b = self._started(head), self.boxes[head]
         return b.y - (started.index(tail) - (len(started) - 1) / 2) * b.height / 4
 
-    def _through_gap(self, a: Box, b: Box, column_x: float, label: str, side_taken: bool = False,
+    def _through_gap(self, a: Box, b: Box, column: int, label: str, side_taken: bool = False,
                      end_y: float | None = None) -> Route:
         """Between a node beside the row and an op in a step: along the gap on that side of the step (into
-        ``b`` at ``end_y``, where several arrows enter it side by side). Where ``side_taken`` (another edge
+        ``b`` at ``end_y``, where several arrows enter it side by side), past the lines that rise beside the
+        column (h₀⁽¹←⁾ bent onto the one carrying h₄⁽¹→⁾ up to layer 2). Where ``side_taken`` (another edge
         leaves the op's side level with it), a quarter of its height nearer the node outside: on the other
-        edge's point the two arrows read as one, pointing both ways."""
+        edge's point the two arrows read as one, pointing both ways. Out of a node outside that lines from the rows
+        come into on that side (h_T into J), a quarter of its height towards the op: along h_T's line, ∂J/∂h_T
+        out of J read as h_T going on down to the backward rows."""
+        column_x = self.column_x[column]
         outside = a if abs(a.x - column_x) > abs(b.x - column_x) else b
         side = 1.0 if outside.x > column_x else -1.0
         gap_x = column_x + side * (self.column_width / 2 + self.space.gap_x / 2)
+        risers = self._risers_beside(column, side < 0)
+        if risers:  # a lane further out than they
+            beyond = self._riser_x(column, side < 0, len(risers))
+            gap_x = max(gap_x, beyond) if side > 0 else min(gap_x, beyond)
         rightwards = b.x > a.x
         inside = b if outside is a else a
         shift = (1.0 if outside.y > inside.y else -1.0) * inside.height / 4 if side_taken else 0.0
-        start = (a.right if rightwards else a.left, a.y + (shift if inside is a else 0.0))
-        end = (b.left if rightwards else b.right, end_y if end_y is not None else b.y + (shift if inside is b else 0.0))
+        leaving = outside is a and abs(inside.y - outside.y) > 1 and self._fed_from(
+            next(i for i, box in enumerate(self.boxes) if box is outside), inside.x > outside.x)
+        outer_shift = (1.0 if inside.y > outside.y else -1.0) * outside.height / 4 if leaving else 0.0
+        start = (a.right if rightwards else a.left, a.y + (shift if inside is a else outer_shift))
+        end = (b.left if rightwards else b.right,
+               end_y if end_y is not None else b.y + (shift if inside is b else outer_shift))
         # named along its longer part: a short way out of J that then turns down to another row runs on the
         # line of h_T into J, and a name over it there would lie on h_T's own
         label_at = ((start[0] + gap_x) / 2, start[1] + 7) if abs(gap_x - start[0]) >= abs(end[1] - start[1]) \
             else (gap_x + side * (3 * len(label) + 6), (start[1] + end[1]) / 2)
         return finish([start, (gap_x, start[1]), (gap_x, end[1])], end, label, label_at)
 
-    def _dogleg(self, a: Box, b: Box, side_x: float, label: str, from_side: bool = False) -> Route:
-        """Up from a's top (or out of its side), through the gap beside the column, into b's bottom."""
+    def _dogleg(self, a: Box, b: Box, side_x: float, label: str) -> Route:
+        """Up from a's top, through the gap beside the column, into b's bottom."""
         end = (b.x, b.bottom)
-        if from_side:
-            start = (a.right if side_x > a.x else a.left, a.y)
-            below_b = b.bottom - self.space.gap_y / 2
-            points = [start, (side_x, a.y), (side_x, below_b), (b.x, below_b)]
-            return finish(points, end, label, (side_x + 10, a.y + 7))
         start = (a.x, a.top)
         above_a, below_b = a.top + self.space.gap_y / 2, b.bottom - self.space.gap_y / 2
         points = [start, (a.x, above_a), (side_x, above_a), (side_x, below_b),

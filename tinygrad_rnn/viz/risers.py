@@ -1,0 +1,89 @@
+"""The lines up a column past the rows in between: in a stacked bidirectional network, layer 1's h_t of one
+direction into layer 2's cell of the other, past the row of the first's other direction (and a top layer's h_t
+into a head above the rows). Each row's line runs on a lane of its own beside the column — a forward row's on
+its right, a reverse row's on its left — so that no two arrows share a line (on one lane, h₄⁽¹→⁾ and h₄⁽¹←⁾ ran
+up as one line into one arrowhead, and the reverse rows' h₀, c₀ bent onto it). :class:`Risers` is the part of
+:class:`~.routes.Routes` that routes them; it reads the grid's placement (boxes, rows, columns)."""
+
+from __future__ import annotations
+
+from .geometry import ARROW, Box, Route, finish
+from .ports import PORT_GAP
+
+BESIDE_COLUMN = 4.0  # how far a line up past the rows in between runs from their cells' sides
+RISER_SPACING = 5.0  # between two such lines beside one column, at most
+
+
+class Risers:
+    """Routing up past rows, given a placed grid (see :class:`~.grid.Grid`, which sets every attribute read here)."""
+
+    def _is_riser(self, tail: int, head: int) -> bool:
+        """Whether the edge goes up a column past the rows in between (layer 1's h_t of one direction into layer 2's
+        cell of the other, beyond the row of the first's other direction)."""
+        block_of = self.block_of
+        return tail in block_of and head in block_of and block_of[tail][1] == block_of[head][1] \
+            and abs(block_of[tail][0] - block_of[head][0]) > 1
+
+    _riser_rows: dict[tuple[int, bool], list[int]] | None = None  # (column, on its left?) → rows rising, lowest first
+
+    def _rises_on_left(self, row: int) -> bool:
+        """Which side of its column a row's line up past others rises on: a reverse row's on the left, a forward
+        row's on the right — the two directions' lines into one cell of the layer above come in from either
+        side and never meet (on one side, h₄⁽¹→⁾ and h₄⁽¹←⁾ ran as one line into one arrowhead)."""
+        return bool(self.reverse[row]) if row < len(self.reverse) else False
+
+    def _risers_beside(self, column: int, on_left: bool) -> list[int]:
+        """The rows whose cells send a line up past others beside ``column`` on that side (found once)."""
+        if self._riser_rows is None:
+            found: dict[tuple[int, bool], set[int]] = {}
+            for tail, head, _ in self.edge_list:
+                if self._is_riser(tail, head):
+                    row, col = self.block_of[tail]
+                    found.setdefault((col, self._rises_on_left(row)), set()).add(row)
+            self._riser_rows = {key: sorted(rows) for key, rows in found.items()}
+        return self._riser_rows.get((column, on_left), [])
+
+    def _riser_x(self, column: int, on_left: bool, lane: int) -> float:
+        """The x of the ``lane``-th line up beside a column on that side (0 the nearest), close beside it: the
+        rows in between name their states mid-gap (h₂⁽¹←⁾ between two cells), and a line there struck them out."""
+        spacing = min(RISER_SPACING, (self.column_gap / 2) / (len(self._risers_beside(column, on_left)) + 1))
+        # beside the column's widest node, not its slot: a narrow cell's column is as wide as the widest anywhere (J's
+        # or a label's), and lines there took the room the states' names between two cells need
+        boxes = [self.boxes[i] for row in range(self.rows) for i in self.members.get((row, column), [])]
+        if on_left:
+            return min(box.left for box in boxes) - BESIDE_COLUMN - lane * spacing
+        return max(box.right for box in boxes) + BESIDE_COLUMN + lane * spacing
+
+    def _riser(self, tail: int, head: int, a: Box, b: Box, label: str) -> Route:
+        """Up past the rows in between, beside the column (see :meth:`_rises_on_left`), each row's line on a lane
+        of its own. Lines on one side nest, so none crosses another: a line from a row farther from b runs further
+        out, turns in nearer b and enters b further from its middle (where a line from the row next to b comes in).
+        In a BPTT figure the same lines run down, from layer 2's gradients into layer 1's."""
+        row, column = self.block_of[tail]
+        on_left = self._rises_on_left(row)
+        outwards = -1.0 if on_left else 1.0
+        rows = self._risers_beside(column, on_left)
+        up = b.y > a.y  # (a gradient runs down, from layer 2 back into layer 1: the same lines, mirrored)
+        toward = 1.0 if up else -1.0
+
+        def lane_of(tail_row: int) -> int:  # the line from the row nearest the heads nearest the column
+            return len(rows) - 1 - rows.index(tail_row) if up else rows.index(tail_row)
+
+        lane = lane_of(row)
+        x = self._riser_x(column, on_left, lane)
+        entering = sorted(lane_of(self.block_of[t][0]) for t, h, _ in self.edge_list
+                          if h == head and self._is_riser(t, h) and self._rises_on_left(self.block_of[t][0]) == on_left)
+        rank = entering.index(lane)
+        # a port apart from the line straight in from the row next to b (ports.py would spread arrows nearer)
+        into = b.x + outwards * (rank + 1) * min(PORT_GAP + 1, b.width / 2 / (len(entering) + 1))
+        b_face, a_face = (b.bottom, a.top) if up else (b.top, a.bottom)
+        turn = b_face - toward * (ARROW + 2 + (len(entering) - 1 - rank) * 4.0)
+        end = (into, b_face)
+        if any(n.loops for n in self.nodes):  # a rolled cell's loops arch over its top: leave by its side
+            start = (a.left if on_left else a.right, a.y)
+            return finish([start, (x, a.y), (x, turn), (into, turn)], end, label, (x + outwards * 10, a.y + 7))
+        start = (a.x, a_face)
+        beside_a = a_face + toward * self.space.gap_y / 2
+        # named right of the stem it leaves a by, where the line straight on from a (a fork of it) is named too
+        return finish([start, (a.x, beside_a), (x, beside_a), (x, turn), (into, turn)], end, label,
+                      (a.x + 10, beside_a + 7 * toward))
