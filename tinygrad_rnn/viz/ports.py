@@ -92,15 +92,6 @@ def _face(box: Box, end: tuple[float, float]) -> str | None:
 
 def _core(route: Route) -> list[tuple[float, float]]:
     """The route's points without the one :func:`~.geometry.finish` added an arrowhead short of its end."""
-    points = route.points
-    last = points[-1]
-    if len(points) > 1 and abs(((last[0] - route.end[0]) ** 2 + (last[1] - route.end[1]) ** 2) ** 0.5 - ARROW) < 1e-6:
-        return points[:-1]
-    return points
-
-
-def _core(route: Route) -> list[tuple[float, float]]:
-    """The route's points without the one :func:`~.geometry.finish` added an arrowhead short of its end."""
     points, end = route.points, route.end
     if len(points) > 1 and abs(((points[-1][0] - end[0]) ** 2 + (points[-1][1] - end[1]) ** 2) ** 0.5 - ARROW) < 1e-6:
         return points[:-1]
