@@ -41,6 +41,7 @@ from .slide import (
     Run,
     body_top,
     fit,
+    lines_svg,
     paragraph,
     runs_of,
     slide_number,
@@ -239,10 +240,14 @@ def _wrapped(lines: list[list[Run]], width: float) -> list[list[Run]]:
 
 
 def _equations(lines: list[list[Run]], x: float, top: float, width: float) -> tuple[list[str], float]:
-    """The stage's equations wrapped into ``width`` from ``top``: (their SVG, the y under them)."""
-    wrapped = _wrapped(lines, width)
-    return ([text_svg(line, x, top + BODY_PX + k * LEADING, BODY_PX) for k, line in enumerate(wrapped)],
-            top + len(wrapped) * LEADING)
+    """The stage's equations wrapped into ``width`` from ``top``, each one ``<text>`` however many lines
+    it takes: (their SVG, the y under them)."""
+    parts, y = [], top + BODY_PX
+    for line in lines:
+        pieces = wrap(line, BODY_PX, width)
+        parts.append(lines_svg(pieces, x, y, BODY_PX, LEADING))
+        y += len(pieces) * LEADING
+    return parts, y - BODY_PX
 
 
 def _captions(notes: list[str], backward: bool, scale: Sequence[float], x: float, top: float,

@@ -75,13 +75,16 @@ def bars(values: Sequence[float], labels: Sequence[str], box: Box, shown: Sequen
     def top_of(value: float) -> float:
         return plot_bottom - (max(3.0, plot_height * (position(value) - low) / (high - low)) if value > 0 else 0.0)
 
-    # the current bar's value may be wider than its slot: an empty slot under it starts below it, so that
+    # the current bar's value may be wider than its slot: it ends at the slot's right where the next bar stands
+    # taller than it (the terms fill in from the right), and an empty slot under it starts below it, so that
     # its dashed outline does not run through the number
     written_over = (-1.0, -1.0, plot_top)  # the value's left, right and lower edge
     if current is not None and not every_value_fits and shown[current]:
-        middle = plot_left + (current + 0.5) * pitch
-        half = text_width(runs_of(slide_number(values[current], digits)), SMALLEST_PX) / 2 + 6
-        written_over = (middle - half, middle + half, top_of(values[current]) - 2)
+        wide = text_width(runs_of(slide_number(values[current], digits)), SMALLEST_PX) + 12
+        middle, baseline = plot_left + (current + 0.5) * pitch, top_of(values[current]) - 10
+        taller_next = current + 1 < len(values) and shown[current + 1] and top_of(values[current + 1]) < baseline
+        right = plot_left + (current + 1) * pitch - 6 if taller_next else middle + wide / 2
+        written_over = (right - wide, right, baseline + 8)
     for i, (value, label) in enumerate(zip(values, labels)):
         x = plot_left + i * pitch + 0.15 * pitch
         y = top_of(value)
@@ -90,7 +93,10 @@ def bars(values: Sequence[float], labels: Sequence[str], box: Box, shown: Sequen
             outline = f' stroke="{CURRENT}" stroke-width="5"' if i == current else ""
             parts.append(f'<rect class="bar" x="{x:.1f}" y="{y:.1f}" width="{0.7 * pitch:.1f}" '
                          f'height="{bar_height:.1f}" fill="{BAR}"{outline}/>')
-            if every_value_fits or i == current:
+            if i == current and not every_value_fits:
+                parts.append(text_svg(runs_of(slide_number(value, digits)), written_over[1] - 6, y - 10,
+                                      SMALLEST_PX, anchor="end"))
+            elif every_value_fits or i == current:
                 parts.append(text_svg(runs_of(slide_number(value, digits)), x + 0.35 * pitch, y - 10, SMALLEST_PX,
                                       anchor="middle"))
         else:
