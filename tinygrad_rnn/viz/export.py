@@ -24,7 +24,7 @@ import xml.etree.ElementTree as ElementTree
 from collections.abc import Sequence
 from dataclasses import dataclass
 from html import escape
-from typing import Any
+from typing import Any, NamedTuple
 
 from .dot import VIRIDIS, colour
 from .layout import ARROW
@@ -41,6 +41,7 @@ from .slide import (
     Run,
     body_top,
     fit,
+    lines_svg,
     paragraph,
     runs_of,
     slide_number,
@@ -147,15 +148,16 @@ def stage_slide(panel: dict, figures: dict, stage: dict, text: list[list[Run]], 
     rolled, backward = stage["phase"] == "rolled", stage["phase"] in ("backward", "sums")
     figure = figures["rolled_svg"] if rolled else paint(figures, panel, stage, scale)
     notes = figures["rolled_notes" if rolled else "notes"]
-    box, column = layout
+    box, column, bars_under = layout
     view, in_view = window_onto(figure, figures, panel, stage, box)
     parts = [fit(figure, *view)]
     captions = ([in_view] if in_view else []) + notes
-    if column:  # the column: equations, the figure's captions, the bars at the bottom
+    if column:  # the column: equations, the figure's captions, the bars at its foot or under the figure
         x = WIDTH - MARGIN - column
         more, y = _equations(text, x, box[1], column)
         more += _captions(captions, backward, scale, x, y + 10, column, notation)[0]
-        bars = (x, HEIGHT - 70 - BARS_PX, column, BARS_PX)
+        bars = (MARGIN, HEIGHT - 70 - BARS_PX, box[2] + FIGURE_MARGIN - MARGIN, BARS_PX) if bars_under else \
+            (x, HEIGHT - 70 - BARS_PX, column, BARS_PX)
     else:  # under the figure: its captions, then the equations at the left and the bars at the right
         # a little apart from the figure where the box leaves room: the arrows its window cuts end at its edge
         under = min(view[1] + view[3] + CAPTION_GAP_PX, box[1] + box[3])
@@ -177,21 +179,30 @@ def _text_of(panel: dict, stage: dict, notation: Notation) -> list[list[Run]]:
     return lines
 
 
-Layout = tuple[tuple[float, float, float, float], int]  # the figure's box, and the text column's width (0: under)
+class Layout(NamedTuple):
+    """Where a stage's slide puts things: the figure's box; the width of the text column beside it
+    (0: the text goes under the figure); and, beside, whether the bars go under the figure (a tall
+    column of equations keeps the column's whole height) or at the column's foot."""
+
+    box: tuple[float, float, float, float]
+    column: int = 0
+    bars_under: bool = False
 
 
 def _layout(figure: str, stages: list[tuple[dict, list[list[Run]]]], notes: list[str]) -> Layout:
     """Where the figure goes on these stages' slides: across the slide with the text under it, or
-    at the left with the text in a column beside it (where every stage's text fits the column) —
-    whichever draws what the stages name nearer 24 px, then shows more of the figure at 24 px."""
+    at the left with the text in a column beside it (where every stage's text fits the column) and
+    the bars at the column's foot or under the figure — whichever draws what the stages name nearer
+    24 px, then shows more of the figure at 24 px."""
     top = max(body_top(text_of_html(stage["text"])) for stage, _ in stages)
     backward = any(stage["phase"] in ("backward", "sums") for stage, _ in stages)
     captions = (LEGEND_PX if backward else 0) + (len(notes) + 1) * CAPTION_PX  # the window's line, maybe
     texts = [text for _, text in stages]
-    layouts = [_across(texts, top, captions)] + [_beside(texts, top, captions, column) for column in COLUMNS_PX
-                                                 if column >= LEGEND_WIDTH_PX or not backward]
+    layouts = [_across(texts, top, captions)] + [_beside(texts, top, captions, column, bars_under)
+                                                 for column in COLUMNS_PX if column >= LEGEND_WIDTH_PX or not backward
+                                                 for bars_under in (False, True)]
     named = [stage["named"] for stage, _ in stages]  # first, the layout that draws what they name at 24 px
-    return max((layout for layout in layouts if layout), key=lambda layout: shown(figure, layout[0], named))
+    return max((layout for layout in layouts if layout), key=lambda layout: shown(figure, layout.box, named))
 
 
 LEADING = BODY_PX * 1.45  # the equations' line spacing
@@ -199,24 +210,29 @@ LEGEND_PX = 52  # the colour scale's row under the figure (backward)
 CAPTION_PX = 30  # a line of the figure's notes (24 px)
 CAPTION_GAP_PX = 16  # between a figure and its captions under it, where there is room
 BARS_PX = 340  # the sum's bars, their title and the running sum under them
+BARS_GAP_PX = 12  # between a figure and the bars under it (a window ends in a node's outline)
 EQUATIONS_PX = 1120  # the equations' width under a wide figure
 COLUMNS_PX = (600, 780)  # the widths of a text column beside the figure
 LEGEND_WIDTH_PX = 780  # the colour scale's row needs a column this wide
 
 
 def _across(texts: list[list[list[Run]]], top: float, captions: float) -> Layout:
-    """The figure across the slide, its captions, equations and bars under it: (its box, 0)."""
+    """The figure across the slide, its captions, equations and bars under it."""
     lower = max(max(len(_wrapped(text, EQUATIONS_PX)) for text in texts) * LEADING + 20, BARS_PX)
-    return (FIGURE_MARGIN, top, WIDTH - 2 * FIGURE_MARGIN, HEIGHT - 60 - top - lower - captions), 0
+    return Layout((FIGURE_MARGIN, top, WIDTH - 2 * FIGURE_MARGIN, HEIGHT - 60 - top - lower - captions))
 
 
-def _beside(texts: list[list[list[Run]]], top: float, captions: float, column: int) -> Layout | None:
-    """The figure at the left, the text in a column this wide beside it: (its box, the column's
-    width); None where some stage's equations, captions and bars do not fit the column."""
-    if top + max(len(_wrapped(text, column)) for text in texts) * LEADING + 20 + captions + BARS_PX > HEIGHT - 70:
+def _beside(texts: list[list[list[Run]]], top: float, captions: float, column: int,
+            bars_under: bool) -> Layout | None:
+    """The figure at the left, the text in a column this wide beside it, the bars at the column's
+    foot or under the figure; None where some stage's equations and captions (and bars) do not fit
+    the column."""
+    below = 0 if bars_under else BARS_PX  # what the column holds under its text
+    if top + max(len(_wrapped(text, column)) for text in texts) * LEADING + 20 + captions + below > HEIGHT - 70:
         return None
-    # the figure may come down to the slide's foot: the footer is under the column
-    return (FIGURE_MARGIN, top, WIDTH - MARGIN - column - 40 - FIGURE_MARGIN, HEIGHT - 20 - top), column
+    # the figure may come down to the slide's foot (the footer is under the column), or to the bars
+    bottom = HEIGHT - 70 - BARS_PX - BARS_GAP_PX if bars_under else HEIGHT - 20
+    return Layout((FIGURE_MARGIN, top, WIDTH - MARGIN - column - 40 - FIGURE_MARGIN, bottom - top), column, bars_under)
 
 
 def _wrapped(lines: list[list[Run]], width: float) -> list[list[Run]]:
@@ -224,10 +240,14 @@ def _wrapped(lines: list[list[Run]], width: float) -> list[list[Run]]:
 
 
 def _equations(lines: list[list[Run]], x: float, top: float, width: float) -> tuple[list[str], float]:
-    """The stage's equations wrapped into ``width`` from ``top``: (their SVG, the y under them)."""
-    wrapped = _wrapped(lines, width)
-    return ([text_svg(line, x, top + BODY_PX + k * LEADING, BODY_PX) for k, line in enumerate(wrapped)],
-            top + len(wrapped) * LEADING)
+    """The stage's equations wrapped into ``width`` from ``top``, each one ``<text>`` however many lines
+    it takes: (their SVG, the y under them)."""
+    parts, y = [], top + BODY_PX
+    for line in lines:
+        pieces = wrap(line, BODY_PX, width)
+        parts.append(lines_svg(pieces, x, y, BODY_PX, LEADING))
+        y += len(pieces) * LEADING
+    return parts, y - BODY_PX
 
 
 def _captions(notes: list[str], backward: bool, scale: Sequence[float], x: float, top: float,

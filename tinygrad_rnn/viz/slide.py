@@ -96,12 +96,27 @@ def text_width(runs: list[Run], size: float) -> float:
 def text_svg(runs: list[Run], x: float, y: float, size: float = BODY_PX, anchor: str = "start",
              fill: str = INK, bold: bool = False) -> str:
     """One line of text at (x, y), its baseline; subscripts and superscripts as shifted tspans."""
-    parts, offset = [], 0.0
-    for part, kind in runs:
-        target = SCRIPT_DROP.get(kind, 0.0) * size
-        px = size if kind == "base" else script_px(size)
-        parts.append(f'<tspan dy="{target - offset:.1f}" font-size="{px:g}">{escape(part)}</tspan>')
-        offset = target
+    return lines_svg([runs], x, y, size, 0.0, anchor, fill, bold)
+
+
+def lines_svg(lines: list[list[Run]], x: float, y: float, size: float = BODY_PX, leading: float = 0.0,
+              anchor: str = "start", fill: str = INK, bold: bool = False) -> str:
+    """Lines at (x, y), the first's baseline, ``leading`` apart, as one ``<text>``: a line wrapped into a
+    column still reads as one (copied from the slide, searched, read aloud); scripts as shifted tspans.
+
+    >>> lines_svg([[("a", "base")], [("b", "base")]], 10, 40, 30, 44).count("<tspan")
+    2
+    """
+    parts = []
+    for k, runs in enumerate(lines):
+        offset = 0.0
+        for j, (part, kind) in enumerate(runs):
+            target = SCRIPT_DROP.get(kind, 0.0) * size
+            px = size if kind == "base" else script_px(size)
+            # each line after the first starts at the left again, on its own baseline
+            at = f'x="{x:.1f}" y="{y + k * leading + target:.1f}"' if k and not j else f'dy="{target - offset:.1f}"'
+            parts.append(f'<tspan {at} font-size="{px:g}">{escape(part)}</tspan>')
+            offset = target
     weight = ' font-weight="bold"' if bold else ""
     return (f'<text x="{x:.1f}" y="{y:.1f}" font-size="{size:g}" fill="{fill}" text-anchor="{anchor}"{weight} '
             f'xml:space="preserve">{"".join(parts)}</text>')

@@ -71,20 +71,40 @@ def bars(values: Sequence[float], labels: Sequence[str], box: Box, shown: Sequen
         parts.append(text_svg(runs_of(written), plot_left - 14, y + 9, SMALLEST_PX, anchor="end", fill=MUTED))
     every_value_fits = all(text_width(runs_of(slide_number(v, digits)), SMALLEST_PX) < pitch - 8 for v in values)
     every_label_fits = all(text_width(runs_of(label), SMALLEST_PX) < pitch - 6 for label in labels)
+
+    def top_of(value: float) -> float:
+        return plot_bottom - (max(3.0, plot_height * (position(value) - low) / (high - low)) if value > 0 else 0.0)
+
+    # the current bar's value may be wider than its slot: it ends at the slot's right where the next bar stands
+    # taller than it (the terms fill in from the right), and an empty slot under it starts below it, so that
+    # its dashed outline does not run through the number
+    written_over = (-1.0, -1.0, plot_top)  # the value's left, right and lower edge
+    if current is not None and not every_value_fits and shown[current]:
+        wide = text_width(runs_of(slide_number(values[current], digits)), SMALLEST_PX) + 12
+        middle, baseline = plot_left + (current + 0.5) * pitch, top_of(values[current]) - 10
+        taller_next = current + 1 < len(values) and shown[current + 1] and top_of(values[current + 1]) < baseline
+        right = plot_left + (current + 1) * pitch - 6 if taller_next else middle + wide / 2
+        written_over = (right - wide, right, baseline + 8)
     for i, (value, label) in enumerate(zip(values, labels)):
         x = plot_left + i * pitch + 0.15 * pitch
-        bar_height = max(3.0, plot_height * (position(value) - low) / (high - low)) if value > 0 else 0.0
-        y = plot_bottom - bar_height
+        y = top_of(value)
+        bar_height = plot_bottom - y
         if shown[i]:
             outline = f' stroke="{CURRENT}" stroke-width="5"' if i == current else ""
             parts.append(f'<rect class="bar" x="{x:.1f}" y="{y:.1f}" width="{0.7 * pitch:.1f}" '
                          f'height="{bar_height:.1f}" fill="{BAR}"{outline}/>')
-            if every_value_fits or i == current:
+            if i == current and not every_value_fits:
+                parts.append(text_svg(runs_of(slide_number(value, digits)), written_over[1] - 6, y - 10,
+                                      SMALLEST_PX, anchor="end"))
+            elif every_value_fits or i == current:
                 parts.append(text_svg(runs_of(slide_number(value, digits)), x + 0.35 * pitch, y - 10, SMALLEST_PX,
                                       anchor="middle"))
         else:
-            parts.append(f'<rect x="{x:.1f}" y="{plot_top:.1f}" width="{0.7 * pitch:.1f}" height="{plot_height:.1f}" '
-                         f'fill="none" stroke="{EMPTY}" stroke-width="2" stroke-dasharray="8,6"/>')
+            under = written_over[0] < x + 0.7 * pitch and x < written_over[1]
+            slot_top = min(written_over[2], plot_bottom - 6) if under else plot_top
+            parts.append(f'<rect x="{x:.1f}" y="{slot_top:.1f}" width="{0.7 * pitch:.1f}" '
+                         f'height="{plot_bottom - slot_top:.1f}" fill="none" stroke="{EMPTY}" stroke-width="2" '
+                         f'stroke-dasharray="8,6"/>')
         near_current = current is not None and abs(i - current) == 1  # would run into the current bar's label
         if every_label_fits or i == current or (i in (0, len(values) - 1) or (i + 1) % 5 == 0) and not near_current:
             parts.append(text_svg(runs_of(label), x + 0.35 * pitch, plot_bottom + 1.2 * SMALLEST_PX, SMALLEST_PX,
