@@ -420,9 +420,14 @@ def test_each_stage_lists_the_nodes_its_text_names():
     def panel_step(i):
         return next((t for t, cells in panel["cells"].items() if i in cells), "")
 
-    assert named("forward", 1) == ["J₁ = cross_entropy ", "LSTM cell 1", "c<sub>0</sub> ", "h<sub>0</sub> ",
-                                   "linear "]
-    assert named("forward", 3) == ["J₃ = cross_entropy ", "LSTM cell 2", "LSTM cell 3", "linear "]
+    # "h_t from h_{t−1} and e_t = E[x_t], the embedding of x_t; J_t = …": e_t and x_t too (they were left out)
+    assert named("forward", 1) == ["J₁ = cross_entropy ", "LSTM cell 1", "c<sub>0</sub> ", "e₁ = embedding ",
+                                   "h<sub>0</sub> ", "linear ", "x₁ "]
+    assert named("forward", 3) == ["J₃ = cross_entropy ", "LSTM cell 2", "LSTM cell 3", "e₃ = embedding ",
+                                   "linear ", "x₃ "]
+    # "Unrolled over 4 steps: the same cell at every step": two cells at least (one looked rolled)
+    assert named("unrolled", None) == ["LSTM cell 1", "LSTM cell 2", "c<sub>0</sub> ", "e₁ = embedding ",
+                                       "e₂ = embedding ", "h<sub>0</sub> ", "x₁ ", "x₂ "]
     assert named("backward", 3) == ["J₃ = cross_entropy ", "LSTM cell 3", "LSTM cell 4", "linear "]
     assert named("backward", 5) == ["(1/4) Σₜ Jₜ ", "J "]  # the pass starts at J
     assert named("sums", 1) == ["LSTM cell 1"]

@@ -131,10 +131,28 @@ def named_columns(picture: Picture, cells: Columns, above: Columns) -> dict[str,
     nodes = picture.nodes
     first = set(cells.get(1, []))
     outputs = [i for i, n in enumerate(nodes) if n.kind == "output"]
-    return {"cells": cells, "above": above, "loss": outputs + [tail for tail, head, _ in picture.edges
-                                                             if head in outputs and nodes[tail].step is None],
+    return {"cells": cells, "above": above, "below": _inputs_below(picture, cells),
+            "loss": outputs + [tail for tail, head, _ in picture.edges if head in outputs and nodes[tail].step is None],
             "initial": sorted({tail for tail, head, _ in picture.edges
                                if head in first and nodes[tail].kind == "input" and nodes[tail].step is None})}
+
+
+def _inputs_below(picture: Picture, cells: Columns) -> Columns:
+    """Step t → what its cells read from below in their own step: x_t, and e_t = E[x_t] (what a forward
+    stage's text names), found by walking back from the cells along their own step's edges."""
+    feeding: dict[int, list[int]] = {}
+    for tail, head, _ in picture.edges:
+        feeding.setdefault(head, []).append(tail)
+    in_cells = {i for indices in cells.values() for i in indices}
+    below: Columns = {}
+    for t, indices in cells.items():
+        stack = list(indices)
+        while stack:
+            for tail in feeding.get(stack.pop(), []):
+                if picture.nodes[tail].step == t and tail not in in_cells and tail not in below.get(t, []):
+                    below.setdefault(t, []).append(tail)
+                    stack.append(tail)
+    return below
 
 
 def rolled_columns(rolled: Picture) -> dict[str, Any]:

@@ -21,8 +21,8 @@ window only chooses the nested ``<svg>``'s viewBox (:func:`.slide.fit`) or the p
 >>> _in_view((50.0, -4.0, 60.0, 28.0), list(boxes.values()), [2], 4)
 'step 2 of 4 in view; the figure goes on below and to the left'
 >>> named_nodes({"phase": "forward", "t": 1}, {"cells": {1: [1], 2: [2]}, "above": {1: [5, 6]},
-...                                             "initial": [3, 4], "loss": [0]})
-[1, 3, 4, 5, 6]
+...                                             "below": {1: [7, 8]}, "initial": [3, 4], "loss": [0]})
+[1, 3, 4, 5, 6, 7, 8]
 """
 
 from __future__ import annotations
@@ -39,14 +39,14 @@ Box = tuple[float, float, float, float]  # left, top, right, bottom, in the figu
 
 def named_nodes(stage: dict, columns: dict) -> list[int]:
     """The nodes a stage's text names, which its window must show (rule 1 above). ``columns``: the
-    figure's ``cells`` and ``above`` (step t → node indices: its cells, its own loss column),
-    ``initial`` (h₀, c₀) and ``loss`` (J and what forms it from the J_t); for the rolled stage,
-    the rolled figure's cells as ``cells`` {0: …}."""
-    cells, above = columns["cells"], columns.get("above", {})
+    figure's ``cells``, ``above`` and ``below`` (step t → node indices: its cells, its own loss
+    column, its x_t and e_t), ``initial`` (h₀, c₀) and ``loss`` (J and what forms it from the J_t);
+    for the rolled stage, the rolled figure's cells as ``cells`` {0: …}."""
+    cells, above, below = columns["cells"], columns.get("above", {}), columns.get("below", {})
     if stage["phase"] == "rolled":
         named = [i for indices in cells.values() for i in indices]
-    elif stage["t"] is None:  # unrolled: the cells slide out of the first, which h₀ (and c₀) feed
-        named = cells.get(1, []) + columns["initial"]
+    elif stage["t"] is None:  # unrolled: the cells slide out of the first, which h₀ (and c₀) feed; two steps,
+        named = [i for t in (1, 2) for i in cells.get(t, []) + below.get(t, [])] + columns["initial"]  # whole
     elif stage["t"] > len(cells):  # the backward pass starts at J
         named = list(columns["loss"])
     elif stage["phase"] == "sums":  # every weight's sum of terms: no node named, the gradient's last step kept
@@ -55,6 +55,8 @@ def named_nodes(stage: dict, columns: dict) -> list[int]:
         t = stage["t"]
         came_from = t - 1 if stage["phase"] == "forward" else t + 1  # (step 1 reads h₀: its text names it)
         named = cells[t] + cells.get(came_from, []) + above.get(t, []) + (columns["initial"] if t == 1 else [])
+        if stage["phase"] == "forward":  # h_t from h_{t−1} and x_t (e_t = E[x_t])
+            named += below.get(t, [])
     return sorted(set(named))
 
 
