@@ -125,18 +125,23 @@ def stage_slides(page: Any) -> list[tuple[str, str]]:
     for panel, figures in zip(data["panels"], page.slides, strict=True):
         stages = panel["stages"]
         texts = [_text_of(panel, stage, notation) for stage in stages]
-        # one layout for the rolled stage, one for all the others: the figure stays put from slide to slide
-        layouts = {rolled: _layout(figures["rolled_svg" if rolled else "svg"],
-                                   [(stage, text) for stage, text in zip(stages, texts, strict=True)
-                                    if (stage["phase"] == "rolled") == rolled],
-                                   figures["rolled_notes" if rolled else "notes"])
-                   for rolled in (True, False)}
+        # one layout for each part of the lecture — the rolled stage, the forward pass (its columns x_t to J_t
+        # named whole), the backward pass (its longer equations): the figure stays put from slide to slide
+        layouts = {part: _layout(figures["rolled_svg" if part == "rolled" else "svg"],
+                                 [(stage, text) for stage, text in zip(stages, texts, strict=True)
+                                  if _part(stage) == part], figures["rolled_notes" if part == "rolled" else "notes"])
+                   for part in {_part(stage) for stage in stages}}
         for k, (stage, text) in enumerate(zip(stages, texts, strict=True)):
             name = f"{_slug(panel['name']) + '-' if several else ''}stage-{k + 1:02d}-{stage['phase']}"
             footer = f"{data['title']} · {panel['name'] + ' · ' if several else ''}stage {k + 1} of {len(stages)}"
-            layout = layouts[stage["phase"] == "rolled"]
+            layout = layouts[_part(stage)]
             slides.append((name, stage_slide(panel, figures, stage, text, layout, data["scale"], footer, notation)))
     return slides
+
+
+def _part(stage: dict) -> str:
+    """Which part of the lecture a stage is in: rolled, forward (the unrolling too) or backward (the sums too)."""
+    return {"rolled": "rolled", "unrolled": "forward", "forward": "forward"}.get(stage["phase"], "backward")
 
 
 def stage_slide(panel: dict, figures: dict, stage: dict, text: list[list[Run]], layout: Layout,
