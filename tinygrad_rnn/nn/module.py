@@ -14,7 +14,7 @@ from typing import Any
 import numpy
 
 from ..device import get_device, move_array
-from ..function import no_grad
+from ..recording import no_grad
 from ..tensor import Tensor, to_arguments
 from .utils import zero_grad_
 

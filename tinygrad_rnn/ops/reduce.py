@@ -3,7 +3,7 @@ var built on the Sum op (which lives in shape.py beside broadcasting, its gradie
 
 Dimensions are given as ``dim`` (an int, a tuple, or None for all) and ``keepdim``, as in
 PyTorch; NumPy's ``axis``/``keepdims`` are accepted too. A reduction's gradient is spread back over
-the reduced dimensions, so backward first restores them as size-1 dimensions (``Reduction.kept``).
+the reduced dimensions, so backward first restores them as size-1 dimensions (``Reduction.with_reduced_dims``).
 """
 
 from __future__ import annotations
@@ -33,9 +33,9 @@ class Amax(Reduction):
     reduce = "max"
 
     def backward(self, grad, out, x):
-        is_extreme = self.kept(out, x) == x
+        is_extreme = self.with_reduced_dims(out, x) == x
         count = Sum.apply(cast(is_extreme, x.dtype), dim=self.dim, keepdim=True)
-        return where(is_extreme, self.kept(grad, x) / count, 0)
+        return where(is_extreme, self.with_reduced_dims(grad, x) / count, 0)
 
 
 class Amin(Amax):
@@ -52,8 +52,8 @@ class Norm(Reduction):
         return array_module(x).sqrt((x * x).sum(axis=self.dim, keepdims=self.keepdim))
 
     def backward(self, grad, out, x):
-        norm = self.kept(out, x)
-        return self.kept(grad, x) * x / where(norm == 0, 1, norm)
+        norm = self.with_reduced_dims(out, x)
+        return self.with_reduced_dims(grad, x) * x / where(norm == 0, 1, norm)
 
 
 class LogSumExp(Reduction):
@@ -71,7 +71,7 @@ class LogSumExp(Reduction):
         return out if self.keepdim else out.squeeze(self.dim)
 
     def backward(self, grad, out, x):
-        return self.kept(grad, x) * exp(x - self.kept(out, x))
+        return self.with_reduced_dims(grad, x) * exp(x - self.with_reduced_dims(out, x))
 
 
 class Softmax(Function):

@@ -97,7 +97,7 @@ class Reduction(Function):
     def forward(self, x):
         return getattr(x, self.reduce)(axis=self.dim, keepdims=self.keepdim)
 
-    def kept(self, value, x):
+    def with_reduced_dims(self, value, x):
         """``value`` (the result, or its gradient) with the reduced dimensions kept as size 1, so
         that it broadcasts against the input ``x`` again: how a reduction's gradient is spread back."""
         if self.keepdim:
@@ -111,7 +111,7 @@ class Sum(Reduction):
     saves_inputs = saves_output = False  # backward needs shapes, not values
 
     def backward(self, grad, out, x):
-        return broadcast_to(self.kept(grad, x), x.shape)
+        return broadcast_to(self.with_reduced_dims(grad, x), x.shape)
 
 
 class Index(Rearrangement):
