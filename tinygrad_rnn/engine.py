@@ -338,7 +338,8 @@ def _accumulate_into_grad(vertex: Any, total: Any, create_graph: bool, fresh: bo
     Without create_graph the stored array is a fresh copy: ``total`` may be the very array that
     another leaf also received (``a + b`` hands both the same gradient), and an in-place update
     of one ``.grad`` (gradient clipping) must never change another. No copy is needed when the
-    walk made ``total`` itself (``fresh``: a sum of several contributions).
+    table made ``total`` itself (``fresh``: a sum of several terms that ``fast.gradient_table``'s
+    table made and reports; the plain table never does).
     """
     tensor = vertex if isinstance(vertex, TensorBase) else vertex.retained()
     if tensor is None:  # a retained tensor nobody holds any more: nobody can read its .grad

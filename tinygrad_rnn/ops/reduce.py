@@ -17,11 +17,10 @@ import numpy
 from ..device import array_module
 from ..function import Function
 from ..tensor_base import TensorBase
-from . import shape
 from .compare import Constant
 from .convert import cast
 from .elementwise import abs, exp, maximum, minimum, sqrt, where
-from .shape import Reduction, Sum
+from .shape import Reduction, Sum, dim_in_range
 
 __all__ = ["all", "amax", "amin", "any", "argmax", "argmin", "log_softmax", "logsumexp", "max", "mean", "min",
            "norm", "softmax", "std", "sum", "var"]  # (tinygrad_rnn.ops exports these)
@@ -367,11 +366,11 @@ def _dims(x, dim, keepdim, aliases: dict, op: str):
     if dim is None:
         return (tuple(range(x.ndim)) if x.ndim else None), keepdim
     dims = dim if isinstance(dim, (tuple, list)) else (dim,)
-    return tuple(sorted({shape._positive(int(d), x.ndim, op) for d in dims})), keepdim
+    return tuple(sorted({dim_in_range(int(d), x.ndim, op) for d in dims})), keepdim
 
 
 def _one_dim(x, dim, op: str):
-    return None if dim is None else shape._positive(int(dim), x.ndim, op)
+    return None if dim is None else dim_in_range(int(dim), x.ndim, op)
 
 
 def _count(x, dim) -> int:
