@@ -48,7 +48,6 @@ def test_the_plain_table_adds_each_term_with_plus_and_leaves_every_term_untouche
     assert table.pop("x", ()) is None  # taken: gone
 
 
-
 def test_the_plain_table_records_one_sigma_node_with_a_term_per_use():
     table = engine.GradientTable(record=True)
     for step in (1, 2, 3):
