@@ -10,9 +10,11 @@
    each input: the :class:`GradientTable` adds it to that input's total with ``+``. Where a value
    branches out, the gradients of its uses add up (the multivariable chain rule); for a weight
    shared by every time step this is the lecture's ∂J/∂W = Σ_t ∂J/∂W|_(t), one ``+`` per step.
-3. **Deliver** (:func:`_deliver`). A leaf's total goes into its ``.grad`` (``Tensor.backward``),
-   or the totals are returned (:func:`grad`), or one tensor's terms are returned one by one, with
-   the scope of the use each came from (:func:`grad_contributions`).
+3. **Deliver** (:func:`_deliver`), not a pass of its own: inside the walk, as it reaches each
+   tensor, that tensor's total is taken from the table, goes into its ``.grad`` if it is a leaf
+   (``Tensor.backward``) or is kept to be returned (:func:`grad`), and flows on into the op that
+   made it. :func:`grad_contributions` also returns one tensor's terms one by one, with the scope
+   of the use each came from.
 
 Gradients are plain arrays in a backward pass, and Tensors when ``create_graph=True`` records it
 (then a tensor's total is one recorded Σ node, ``add_n``, with one input per use).
@@ -29,12 +31,12 @@ from typing import TYPE_CHECKING, Any
 
 from .conversion import to_array
 from .device import array_module
-from .errors import GraphError, ShapeError
-from .function import Function, Node, describe
+from .errors import GraphError, ShapeError, describe
+from .function import Function, Node
 from .hooks import run_hooks
 from .inplace import check_saved_unchanged
 from .ops import add_n
-from .recording import STATE, _recording_gradient, check_finite
+from .recording import STATE, check_finite, recording_gradient
 from .tensor_base import TensorBase
 
 if TYPE_CHECKING:
@@ -205,7 +207,6 @@ class GradientTable:
 
     def __init__(self, record: bool = False, itemize: Any = None) -> None:
         self.totals: dict[Any, Any] = {}  # vertex → the sum of the terms it received so far
-        self.owned: set[Any] = set()  # vertices whose total is a sum made here (no one else holds it)
         self.terms: dict[Any, list[tuple[Scope, Any]]] = {}  # vertex → its terms, kept one by one
         self.record, self.itemize = record, itemize
         self.itemized: list[tuple[Scope, Any]] = []  # the terms of ``itemize``, once taken
@@ -216,7 +217,6 @@ class GradientTable:
             self.terms.setdefault(vertex, []).append((scope, term))
         elif vertex in self.totals:
             self.totals[vertex] = self.totals[vertex] + term  # ∂J/∂x = Σ over the uses of x
-            self.owned.add(vertex)
         else:
             self.totals[vertex] = term
 
@@ -230,12 +230,14 @@ class GradientTable:
             self.itemized = terms
         if len(terms) == 1:
             return terms[0][1]
-        with _recording_gradient(scope) if self.record else contextlib.nullcontext():  # (one node when recording)
+        with recording_gradient(scope) if self.record else contextlib.nullcontext():  # (one node when recording)
             return add_n(*[term for _, term in terms])
 
     def is_fresh(self, vertex: Any) -> bool:
-        """Whether ``vertex``'s total (taken last) is an array this table made: stored without a copy."""
-        return vertex in self.owned and not self.record
+        """Whether ``vertex``'s total (taken last) is an array no one else holds, so ``.grad`` may store
+        it without a copy. Here never: one copy is simpler than tracking which sums the table made
+        (``fast.gradient_table``'s table tracks them, and skips the copy)."""
+        return False
 
 
 # The seam tinygrad_rnn.fast.gradient_table installs its table at (install() / uninstall()).
@@ -291,9 +293,10 @@ def backpropagate(outputs: tuple[Tensor, ...], seeds: list[Any], targets: tuple[
 
 def _deliver(vertex: Any, table: GradientTable, scope: Scope, wanted: set[Any] | None,
              totals: dict[Any, Any], create_graph: bool) -> Any:
-    """Take ``vertex``'s total from the table and deliver it: through its hooks (which may replace
-    it), into ``.grad`` (a leaf, or a tensor that called ``retain_grad()``) or, for ``grad()``,
-    into ``totals`` if it is a target. Returns the total, which flows on into the op that made it."""
+    """Called by the walk at each vertex it reaches: take ``vertex``'s total from the table and
+    deliver it, through its hooks (which may replace it), into ``.grad`` (a leaf, or a tensor that
+    called ``retain_grad()``) or, for ``grad()``, into ``totals`` if it is a target. Returns the
+    total, which the walk hands on to the backward of the op that made the vertex."""
     total = table.pop(vertex, scope)
     if total is None:
         return None
@@ -324,7 +327,7 @@ def _deliver_outputs(function: Function, vertices: list[Any], table: GradientTab
 def _recorded_backward(function: Function, grad: Any, output_nodes: Any) -> Any:
     """Run one op's backward on Tensors, recorded (``create_graph=True``): every saved array back
     in its place in the graph, so the gradient is itself a graph to differentiate again."""
-    with _recording_gradient(function.scope, of=function):
+    with recording_gradient(function.scope, of=function):
         return function.backward(grad, *function.recorded_arguments(output_nodes))
 
 
@@ -335,7 +338,8 @@ def _accumulate_into_grad(vertex: Any, total: Any, create_graph: bool, fresh: bo
     Without create_graph the stored array is a fresh copy: ``total`` may be the very array that
     another leaf also received (``a + b`` hands both the same gradient), and an in-place update
     of one ``.grad`` (gradient clipping) must never change another. No copy is needed when the
-    walk made ``total`` itself (``fresh``: a sum of several contributions).
+    table made ``total`` itself (``fresh``: a sum of several terms that ``fast.gradient_table``'s
+    table made and reports; the plain table never does).
     """
     tensor = vertex if isinstance(vertex, TensorBase) else vertex.retained()
     if tensor is None:  # a retained tensor nobody holds any more: nobody can read its .grad

@@ -123,7 +123,7 @@ class Function:
                  "recorded_at", "released", "__dict__", "__weakref__")
     differentiable = True  # False for ops whose result is a constant (comparisons, sign, argmax)
     multiple_outputs = False  # True for ops whose forward returns a tuple (split, unbind)
-    kept_outputs = 0  # of those, the last few are kept for backward only and never returned (a fused cell's gates)
+    kept_outputs = 0  # of those, the last few are kept for backward, never returned (CrossEntropy's log-softmax)
     gradient_of: Any = None  # recorded by create_graph=True: the op whose backward made this one
     is_gradient = False  # True if recorded while create_graph=True computed a gradient
     n_outputs = 1  # how many outputs forward returned (set for ops with several)
@@ -152,8 +152,9 @@ class Function:
 
     @classmethod
     def apply(cls, *inputs: Any, **params: Any) -> Any:
-        """Run the op. Plain arrays in → plain array out, nothing recorded (the fast backward
-        path). Any Tensor in → a Tensor out, recorded in the graph when it needs a gradient."""
+        """Run the op. Plain arrays in → plain array out, nothing recorded (how the unrecorded
+        backward, on arrays, runs an op). Any Tensor in → a Tensor out, recorded in the graph when it
+        needs a gradient (as in the recorded backward, ``create_graph=True``)."""
         function = cls(**params)
         for x in inputs:
             if isinstance(x, TensorBase):

@@ -157,7 +157,7 @@ def detect_anomaly() -> Iterator[None]:
 
 
 @contextlib.contextmanager
-def _recording_gradient(function_scope: tuple[str, ...], of: Any = None) -> Iterator[None]:
+def recording_gradient(function_scope: tuple[str, ...], of: Any = None) -> Iterator[None]:
     """While create_graph=True computes an op's gradient: record it, in the op's own scope and step,
     each recorded op knowing which op's backward it belongs to (``of``; None for the sum of terms)."""
     previous = (STATE.grad_enabled, STATE.scope, STATE.step, STATE.recording_gradient, STATE.gradient_of)

@@ -41,7 +41,7 @@ from ..engine import GradientTable
 from ..errors import GraphError
 from ..ops import linalg
 from ..ops.linalg import weight_terms as plain_weight_terms
-from ..recording import STATE, _recording_gradient
+from ..recording import STATE, recording_gradient
 from ..tensor_base import TensorBase
 
 Scope = tuple[str, ...]
@@ -133,6 +133,14 @@ class DeferredGradientTable(GradientTable):
     module docstring). Terms kept one by one are kept as the plain table keeps them, a DeferredProduct
     multiplied out one step at a time."""
 
+    def __init__(self, record: bool = False, itemize: Any = None) -> None:
+        super().__init__(record, itemize)
+        self.owned: set[Any] = set()  # vertices whose total is a sum made here (no one else holds it)
+
+    def is_fresh(self, vertex: Any) -> bool:
+        """A sum this table made is stored in ``.grad`` without a copy (the plain table always copies)."""
+        return vertex in self.owned and not self.record
+
     def add(self, vertex: Any, term: Any, scope: Scope, of: Any = None) -> None:
         if self.record or vertex is self.itemize:
             self._add_per_step(vertex, term, scope, of)
@@ -161,7 +169,7 @@ class DeferredGradientTable(GradientTable):
         recorded = isinstance(term.left, TensorBase)
         for block, step in term.blocks():
             step_scope = scope + (step,) if step else scope
-            with _recording_gradient(step_scope, of=of) if recorded else nullcontext():
+            with recording_gradient(step_scope, of=of) if recorded else nullcontext():
                 super().add(vertex, term.block(block).materialize(), step_scope, of)
 
     def pop(self, vertex: Any, scope: Scope) -> Any:

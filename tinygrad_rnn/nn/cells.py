@@ -30,7 +30,7 @@ def rnn_step(x_projected: Tensor, hidden: Tensor, weight_hh: Tensor, bias_hh: Te
              nonlinearity: str = "tanh") -> Tensor:
     """Elman RNN:  h_t = tanh(x_t W_ihᵀ + b_ih + h_{t−1} W_hhᵀ + b_hh)   (or relu)."""
     pre_activation = x_projected + linear(hidden, weight_hh, bias_hh)
-    return _state(pre_activation.tanh() if nonlinearity == "tanh" else pre_activation.relu(), "h")
+    return named(pre_activation.tanh() if nonlinearity == "tanh" else pre_activation.relu(), "h")
 
 
 def lstm_step(x_projected: Tensor, hidden: Tensor, cell: Tensor, weight_hh: Tensor, bias_hh: Tensor | None,
@@ -43,13 +43,13 @@ def lstm_step(x_projected: Tensor, hidden: Tensor, cell: Tensor, weight_hh: Tens
     """
     gates = x_projected + linear(hidden, weight_hh, bias_hh)
     input_gate, forget_gate, candidate, output_gate = gates.chunk(4, dim=-1)
-    input_gate, forget_gate = _named(input_gate.sigmoid(), "i"), _named(forget_gate.sigmoid(), "f")
-    candidate, output_gate = _named(candidate.tanh(), "g"), _named(output_gate.sigmoid(), "o")
+    input_gate, forget_gate = named(input_gate.sigmoid(), "i"), named(forget_gate.sigmoid(), "f")
+    candidate, output_gate = named(candidate.tanh(), "g"), named(output_gate.sigmoid(), "o")
     cell = forget_gate * cell + input_gate * candidate
     hidden = output_gate * cell.tanh()
     if weight_hr is not None:
         hidden = linear(hidden, weight_hr)
-    return _state(hidden, "h"), _state(cell, "c")
+    return named(hidden, "h"), named(cell, "c")
 
 
 def gru_step(x_projected: tuple[Tensor, Tensor, Tensor], hidden: Tensor, weight_hh: Tensor,
@@ -67,10 +67,10 @@ def gru_step(x_projected: tuple[Tensor, Tensor, Tensor], hidden: Tensor, weight_
     """
     x_reset, x_update, x_new = x_projected
     h_reset, h_update, h_new = linear(hidden, weight_hh, bias_hh).chunk(3, dim=-1)
-    reset = _named((x_reset + h_reset).sigmoid(), "r")
-    update = _named((x_update + h_update).sigmoid(), "z")
-    new = _named((x_new + reset * h_new).tanh(), "n")
-    return _state(new.lerp(hidden, update), "h")
+    reset = named((x_reset + h_reset).sigmoid(), "r")
+    update = named((x_update + h_update).sigmoid(), "z")
+    new = named((x_new + reset * h_new).tanh(), "n")
+    return named(new.lerp(hidden, update), "h")
 
 
 def gru_inputs_by_step(projected: Tensor, time_dim: int = 0) -> list[tuple[Tensor, Tensor, Tensor]]:
@@ -85,16 +85,15 @@ def gru_inputs_by_step(projected: Tensor, time_dim: int = 0) -> list[tuple[Tenso
     return list(zip(*by_gate))
 
 
-def _state(tensor: Tensor, name: str) -> Tensor:
-    """Name a state the recurrence carries (h or c), so that drawings label it h_t, c_t."""
+def named(tensor: Tensor, name: str) -> Tensor:
+    """Name a state the recurrence carries (h, c) or a gate (i, f, g, o; r, z, n), so that drawings
+    label it h_t or i_t = σ; returns the tensor.
+
+    >>> named(Tensor([1.0]), "h").name
+    'h'
+    """
     tensor.name = name
     return tensor
-
-
-def _named(gate: Tensor, name: str) -> Tensor:
-    """Name a gate (i, f, g, o or r, z, n), so that drawings label it i_t = σ."""
-    gate.name = name
-    return gate
 
 
 class _CellBase(Module):
@@ -137,7 +136,7 @@ class _CellBase(Module):
                              f"got {state.shape}")
         return state
 
-    def _step(self, state: Tensor | None) -> Any:
+    def _recording_step(self, state: Tensor | None) -> Any:
         """Where this call's ops are recorded: the next step of this cell's chain when ``state`` is what its
         last call returned, as a layer's generation loop continues its chain (``steps.cell_step``), so a
         loop of cell calls is drawn unrolled, cell by cell, without a scope written around each."""
@@ -170,7 +169,7 @@ class RNNCell(_CellBase):
 
     def forward(self, x: Tensor, hx: Tensor | None = None) -> Tensor:
         x, unbatched = self._check_input(x, hx)
-        with self._step(hx):
+        with self._recording_step(hx):
             hidden = self._initial(hx, x, unbatched, self.hidden_size)
             hidden = rnn_step(self._project(x), hidden, self.weight_hh, self.bias_hh, self.nonlinearity)
         return hidden.squeeze(0) if unbatched else hidden
@@ -192,7 +191,7 @@ class LSTMCell(_CellBase):
 
     def forward(self, x: Tensor, hx: tuple[Tensor, Tensor] | None = None) -> tuple[Tensor, Tensor]:
         x, unbatched = self._check_input(x, None)
-        with self._step(None if hx is None else hx[0]):
+        with self._recording_step(None if hx is None else hx[0]):
             hidden = self._initial(None if hx is None else hx[0], x, unbatched, self.hidden_size)
             cell = self._initial(None if hx is None else hx[1], x, unbatched, self.hidden_size, "c_0")
             hidden, cell = lstm_step(self._project(x), hidden, cell, self.weight_hh, self.bias_hh)
@@ -214,7 +213,7 @@ class GRUCell(_CellBase):
 
     def forward(self, x: Tensor, hx: Tensor | None = None) -> Tensor:
         x, unbatched = self._check_input(x, hx)
-        with self._step(hx):
+        with self._recording_step(hx):
             hidden = self._initial(hx, x, unbatched, self.hidden_size)
             hidden = gru_step(self._project(x).chunk(3, dim=-1), hidden, self.weight_hh, self.bias_hh)
         return hidden.squeeze(0) if unbatched else hidden

@@ -9,6 +9,7 @@ from __future__ import annotations
 import warnings
 from typing import Any
 
+from ..conversion import as_dtype
 from ..creation import generator
 from ..device import array_module, move_array
 from ..engine import vertex_of
@@ -22,7 +23,7 @@ from ..ops import tanh as _tanh
 from ..ops.linalg import Linear
 from ..ops.reduce import CrossEntropy
 from ..ops.shape import Embedding
-from ..tensor import Tensor, as_dtype
+from ..tensor import Tensor
 
 __all__ = [
     "linear", "embedding", "dropout", "relu", "tanh", "sigmoid", "softmax", "log_softmax", "one_hot", "nll_loss",

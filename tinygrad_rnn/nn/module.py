@@ -13,9 +13,10 @@ from typing import Any
 
 import numpy
 
+from ..conversion import to_arguments
 from ..device import get_device, move_array
-from ..function import no_grad
-from ..tensor import Tensor, to_arguments
+from ..recording import no_grad
+from ..tensor import Tensor
 from .utils import zero_grad_
 
 

@@ -33,13 +33,13 @@ import numpy
 
 from ..device import array_module
 from ..errors import ShapeError
-from ..function import Chain, at_step, scope
 from ..ops import cat, stack, where
-from ..steps import continues, step_that_made
+from ..recording import scope
+from ..steps import Chain, at_step, continues, step_that_made
 from ..tensor import Tensor
 from . import functional as F
 from . import init
-from .cells import _state, gru_inputs_by_step, gru_step, lstm_step, rnn_step
+from .cells import gru_inputs_by_step, gru_step, lstm_step, named, rnn_step
 from .module import Module, Parameter
 from .utils.rnn import PackedSequence, pad_packed_sequence, repack
 
@@ -123,7 +123,7 @@ class _Recurrent(Module):
         steps, batch = sequence.shape[time_dim], sequence.shape[1 - time_dim]
         initial_hidden, initial_cell = self._initial_states(hx, batch, unbatched, sequence)
         chains, first_step = self._chains(initial_hidden)
-        keep = self._step_masks(lengths, steps, batch, sequence, unbatched)
+        running = self._running_masks(lengths, steps, batch, sequence, unbatched)
         final_hidden, final_cell = [], []
         self.hidden_states, self.cell_states = [], []
         layer_input = sequence
@@ -137,7 +137,7 @@ class _Recurrent(Module):
                     with scope(f"layer {layer}", "reverse" if direction else "forward"):
                         output, hidden, cell = self._run_direction(
                             layer_input, layer, direction, initial_hidden[index],
-                            None if initial_cell is None else initial_cell[index], keep, time_dim,
+                            None if initial_cell is None else initial_cell[index], running, time_dim,
                             chains[index], first_step)
                     outputs.append(output)
                     final_hidden.append(hidden)
@@ -183,7 +183,7 @@ class _Recurrent(Module):
         return repack(output, packed, batch_first=self.batch_first), state
 
     def _run_direction(self, layer_input: Tensor, layer: int, direction: int, hidden: Tensor, cell: Tensor | None,
-                       keep: list[Tensor] | None, time_dim: int, chain: Chain,
+                       running: list[Tensor] | None, time_dim: int, chain: Chain,
                        first_step: int) -> tuple[Tensor, Tensor, Tensor | None]:
         """One layer in one direction: the input projection for all steps in one matmul, then a
         loop over time steps (backwards for the reverse direction), step t recorded as
@@ -199,7 +199,7 @@ class _Recurrent(Module):
         stepper = RECURRENT_STEPPER if self.fused else None
         if stepper is not None and self.fused is True:  # the whole sequence as one node (fast/recurrent)
             return stepper.run_layer(self, projected, direction, hidden, cell, weight_hh, bias_hh, weight_hr,
-                                     time_dim, keep, chain, first_step)
+                                     time_dim, running, chain, first_step)
         if stepper is not None:  # one fused node per step (fast/recurrent)
             step = stepper.cell_steps(self, weight_hh, bias_hh, weight_hr)
             projected_steps = projected.unbind(time_dim)
@@ -215,12 +215,12 @@ class _Recurrent(Module):
         for t in (reversed(range(steps)) if direction else range(steps)):
             with at_step(chain, first_step + t):
                 new_hidden, new_cell = step(projected_steps[t], hidden, cell)
-                if keep is None:
+                if running is None:
                     hidden, cell, outputs[t] = new_hidden, new_cell, new_hidden
                 else:  # a finished sequence keeps its state and outputs zeros
-                    hidden = _state(where(keep[t], new_hidden, hidden), "h")
-                    cell = None if cell is None else _state(where(keep[t], new_cell, cell), "c")
-                    outputs[t] = where(keep[t], new_hidden, 0.0)
+                    hidden = named(where(running[t], new_hidden, hidden), "h")
+                    cell = None if cell is None else named(where(running[t], new_cell, cell), "c")
+                    outputs[t] = where(running[t], new_hidden, 0.0)
             hidden_states[t], cell_states[t] = hidden, cell
         self.hidden_states.append(hidden_states)
         if cell is not None:
@@ -286,7 +286,8 @@ class _Recurrent(Module):
             states.append(pieces)
         return states[0], (states[1] if wants_cell else None)
 
-    def _step_masks(self, lengths: Any, steps: int, batch: int, like: Tensor, unbatched: bool) -> list[Tensor] | None:
+    def _running_masks(self, lengths: Any, steps: int, batch: int, like: Tensor,
+                       unbatched: bool) -> list[Tensor] | None:
         """For each t, a (B, 1) mask: True where sequence b still runs (t < lengths[b])."""
         if lengths is None:
             return None

@@ -15,7 +15,7 @@ from ..errors import ShapeError
 from ..tensor_base import TensorBase
 from .elementwise import where
 from .linalg import matmul
-from .shape import _positive, _shape_arg, broadcast_to, getitem, reshape, transpose
+from .shape import broadcast_to, dim_in_range, getitem, reshape, shape_argument, transpose
 
 __all__ = ["bmm", "masked_fill", "mm", "narrow", "repeat", "t", "topk"]  # (tinygrad_rnn.ops exports these)
 
@@ -42,7 +42,7 @@ def narrow(x, dim: int, start: int, length: int):
     >>> tr.narrow(tr.arange(6).reshape(2, 3), 1, 1, 2).tolist()
     [[1, 2], [4, 5]]
     """
-    dim = _positive(dim, x.ndim, "narrow")
+    dim = dim_in_range(dim, x.ndim, "narrow")
     size = x.shape[dim]
     first = start + size if start < 0 else start
     if not 0 <= first <= size or length < 0 or first + length > size:
@@ -60,7 +60,7 @@ def repeat(x, *sizes):
     >>> tr.tensor([1, 2]).repeat(2, 2).tolist()
     [[1, 2, 1, 2], [1, 2, 1, 2]]
     """
-    sizes = _shape_arg(sizes)
+    sizes = shape_argument(sizes)
     if len(sizes) < x.ndim or any(r < 0 for r in sizes):
         raise ShapeError(f"repeat: needs a non-negative count for each of the {x.ndim} dimensions of shape "
                          f"{tuple(x.shape)} (and may add dimensions in front), got {sizes}")
@@ -134,7 +134,7 @@ def topk(x, k: int, dim: int = -1, largest: bool = True, sorted: bool = True):
     """
     if x.ndim == 0:
         raise ShapeError("topk: needs a tensor of at least one dimension; for a number, x.reshape(1)")
-    dim = _positive(dim, x.ndim, "topk")
+    dim = dim_in_range(dim, x.ndim, "topk")
     if not 0 <= k <= x.shape[dim]:
         raise IndexError(f"topk: k={k} is out of range for dimension {dim} of size {x.shape[dim]} "
                          f"(shape {tuple(x.shape)})")

@@ -3,7 +3,7 @@ var built on the Sum op (which lives in shape.py beside broadcasting, its gradie
 
 Dimensions are given as ``dim`` (an int, a tuple, or None for all) and ``keepdim``, as in
 PyTorch; NumPy's ``axis``/``keepdims`` are accepted too. A reduction's gradient is spread back over
-the reduced dimensions, so backward first restores them as size-1 dimensions (``Reduction.kept``).
+the reduced dimensions, so backward first restores them as size-1 dimensions (``Reduction.with_reduced_dims``).
 """
 
 from __future__ import annotations
@@ -17,11 +17,10 @@ import numpy
 from ..device import array_module
 from ..function import Function
 from ..tensor_base import TensorBase
-from . import shape
 from .compare import Constant
 from .convert import cast
 from .elementwise import abs, exp, maximum, minimum, sqrt, where
-from .shape import Reduction, Sum
+from .shape import Reduction, Sum, dim_in_range
 
 __all__ = ["all", "amax", "amin", "any", "argmax", "argmin", "log_softmax", "logsumexp", "max", "mean", "min",
            "norm", "softmax", "std", "sum", "var"]  # (tinygrad_rnn.ops exports these)
@@ -33,9 +32,9 @@ class Amax(Reduction):
     reduce = "max"
 
     def backward(self, grad, out, x):
-        is_extreme = self.kept(out, x) == x
+        is_extreme = self.with_reduced_dims(out, x) == x
         count = Sum.apply(cast(is_extreme, x.dtype), dim=self.dim, keepdim=True)
-        return where(is_extreme, self.kept(grad, x) / count, 0)
+        return where(is_extreme, self.with_reduced_dims(grad, x) / count, 0)
 
 
 class Amin(Amax):
@@ -52,8 +51,8 @@ class Norm(Reduction):
         return array_module(x).sqrt((x * x).sum(axis=self.dim, keepdims=self.keepdim))
 
     def backward(self, grad, out, x):
-        norm = self.kept(out, x)
-        return self.kept(grad, x) * x / where(norm == 0, 1, norm)
+        norm = self.with_reduced_dims(out, x)
+        return self.with_reduced_dims(grad, x) * x / where(norm == 0, 1, norm)
 
 
 class LogSumExp(Reduction):
@@ -71,7 +70,7 @@ class LogSumExp(Reduction):
         return out if self.keepdim else out.squeeze(self.dim)
 
     def backward(self, grad, out, x):
-        return self.kept(grad, x) * exp(x - self.kept(out, x))
+        return self.with_reduced_dims(grad, x) * exp(x - self.with_reduced_dims(out, x))
 
 
 class Softmax(Function):
@@ -367,11 +366,11 @@ def _dims(x, dim, keepdim, aliases: dict, op: str):
     if dim is None:
         return (tuple(range(x.ndim)) if x.ndim else None), keepdim
     dims = dim if isinstance(dim, (tuple, list)) else (dim,)
-    return tuple(sorted({shape._positive(int(d), x.ndim, op) for d in dims})), keepdim
+    return tuple(sorted({dim_in_range(int(d), x.ndim, op) for d in dims})), keepdim
 
 
 def _one_dim(x, dim, op: str):
-    return None if dim is None else shape._positive(int(dim), x.ndim, op)
+    return None if dim is None else dim_in_range(int(dim), x.ndim, op)
 
 
 def _count(x, dim) -> int:

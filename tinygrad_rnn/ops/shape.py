@@ -97,7 +97,7 @@ class Reduction(Function):
     def forward(self, x):
         return getattr(x, self.reduce)(axis=self.dim, keepdims=self.keepdim)
 
-    def kept(self, value, x):
+    def with_reduced_dims(self, value, x):
         """``value`` (the result, or its gradient) with the reduced dimensions kept as size 1, so
         that it broadcasts against the input ``x`` again: how a reduction's gradient is spread back."""
         if self.keepdim:
@@ -111,7 +111,7 @@ class Sum(Reduction):
     saves_inputs = saves_output = False  # backward needs shapes, not values
 
     def backward(self, grad, out, x):
-        return broadcast_to(self.kept(grad, x), x.shape)
+        return broadcast_to(self.with_reduced_dims(grad, x), x.shape)
 
 
 class Index(Rearrangement):
@@ -271,7 +271,7 @@ def reshape(x, *shape):
     >>> tr.reshape(tr.arange(6), 2, -1).shape
     (2, 3)
     """
-    return Reshape.apply(x, shape=_shape_arg(shape))
+    return Reshape.apply(x, shape=shape_argument(shape))
 
 
 def permute(x, *dims):
@@ -281,8 +281,8 @@ def permute(x, *dims):
     >>> tr.permute(tr.zeros(2, 3, 4), 2, 0, 1).shape
     (4, 2, 3)
     """
-    dims = _shape_arg(dims)
-    return Permute.apply(x, dims=tuple(_positive(d, x.ndim, "permute") for d in dims))
+    dims = shape_argument(dims)
+    return Permute.apply(x, dims=tuple(dim_in_range(d, x.ndim, "permute") for d in dims))
 
 
 def transpose(x, dim0: int, dim1: int):
@@ -293,7 +293,7 @@ def transpose(x, dim0: int, dim1: int):
     (3, 2)
     """
     dims = list(range(x.ndim))
-    dim0, dim1 = _positive(dim0, x.ndim, "transpose"), _positive(dim1, x.ndim, "transpose")
+    dim0, dim1 = dim_in_range(dim0, x.ndim, "transpose"), dim_in_range(dim1, x.ndim, "transpose")
     dims[dim0], dims[dim1] = dims[dim1], dims[dim0]
     return Permute.apply(x, dims=tuple(dims))
 
@@ -308,7 +308,7 @@ def squeeze(x, dim=None):
     if dim is None:
         shape = tuple(n for n in x.shape if n != 1)
     else:
-        dims = {_positive(d, x.ndim, "squeeze") for d in (dim if isinstance(dim, (tuple, list)) else (dim,))}
+        dims = {dim_in_range(d, x.ndim, "squeeze") for d in (dim if isinstance(dim, (tuple, list)) else (dim,))}
         shape = tuple(n for i, n in enumerate(x.shape) if not (i in dims and n == 1))
     return reshape(x, shape)
 
@@ -320,7 +320,7 @@ def unsqueeze(x, dim: int):
     >>> tr.unsqueeze(tr.zeros(2, 3), 0).shape
     (1, 2, 3)
     """
-    dim = _positive(dim, x.ndim + 1, "unsqueeze")
+    dim = dim_in_range(dim, x.ndim + 1, "unsqueeze")
     return reshape(x, x.shape[:dim] + (1,) + x.shape[dim:])
 
 
@@ -333,7 +333,7 @@ def flatten(x, start_dim: int = 0, end_dim: int = -1):
     """
     if x.ndim == 0:
         return reshape(x, (1,))
-    start, end = _positive(start_dim, x.ndim, "flatten"), _positive(end_dim, x.ndim, "flatten")
+    start, end = dim_in_range(start_dim, x.ndim, "flatten"), dim_in_range(end_dim, x.ndim, "flatten")
     return reshape(x, x.shape[:start] + (-1,) + x.shape[end + 1:])
 
 
@@ -344,7 +344,7 @@ def expand(x, *sizes):
     >>> tr.expand(tr.zeros(3, 1), -1, 4).shape
     (3, 4)
     """
-    sizes = _shape_arg(sizes)
+    sizes = shape_argument(sizes)
     added = len(sizes) - x.ndim
     shape = tuple(x.shape[i - added] if size == -1 and i >= added else size for i, size in enumerate(sizes))
     return broadcast_to(x, shape)
@@ -381,7 +381,7 @@ def cat(tensors, dim: int = 0):
     tensors = list(tensors)
     if not tensors:
         raise ValueError("cat: needs at least one tensor")
-    return Cat.apply(*tensors, dim=_positive(dim, tensors[0].ndim, "cat"))
+    return Cat.apply(*tensors, dim=dim_in_range(dim, tensors[0].ndim, "cat"))
 
 
 def stack(tensors, dim: int = 0):
@@ -394,7 +394,7 @@ def stack(tensors, dim: int = 0):
     tensors = list(tensors)
     if not tensors:
         raise ValueError("stack: needs at least one tensor")
-    return Stack.apply(*tensors, dim=_positive(dim, tensors[0].ndim + 1, "stack"))
+    return Stack.apply(*tensors, dim=dim_in_range(dim, tensors[0].ndim + 1, "stack"))
 
 
 def split(x, split_size_or_sections, dim: int = 0):
@@ -404,7 +404,7 @@ def split(x, split_size_or_sections, dim: int = 0):
     >>> [p.shape for p in tr.split(tr.zeros(5, 2), 2)]
     [(2, 2), (2, 2), (1, 2)]
     """
-    dim = _positive(dim, x.ndim, "split")
+    dim = dim_in_range(dim, x.ndim, "split")
     length = x.shape[dim]
     if isinstance(split_size_or_sections, int):
         if split_size_or_sections <= 0:
@@ -424,7 +424,7 @@ def unbind(x, dim: int = 0):
     >>> [p.tolist() for p in tr.unbind(tr.tensor([[1, 2], [3, 4]]))]
     [[1, 2], [3, 4]]
     """
-    return Unbind.apply(x, dim=_positive(dim, x.ndim, "unbind"))
+    return Unbind.apply(x, dim=dim_in_range(dim, x.ndim, "unbind"))
 
 
 def chunk(x, chunks: int, dim: int = 0):
@@ -434,21 +434,22 @@ def chunk(x, chunks: int, dim: int = 0):
     >>> [p.shape for p in tr.chunk(tr.zeros(4, 6), 3, dim=1)]
     [(4, 2), (4, 2), (4, 2)]
     """
-    length = x.shape[_positive(dim, x.ndim, "chunk")]
+    length = x.shape[dim_in_range(dim, x.ndim, "chunk")]
     return split(x, max(1, -(-length // chunks)), dim)
 
 
 # --- argument handling ------------------------------------------------------------------------------
 
 
-def _shape_arg(args: tuple) -> tuple[int, ...]:
+def shape_argument(args: tuple) -> tuple[int, ...]:
     """Accept both ``f(x, 2, 3)`` and ``f(x, (2, 3))``."""
     if len(args) == 1 and isinstance(args[0], (tuple, list)):
         args = tuple(args[0])
     return tuple(int(a) for a in args)
 
 
-def _positive(dim: int, ndim: int, op: str) -> int:
+def dim_in_range(dim: int, ndim: int, op: str) -> int:
+    """``dim`` counted from the front (−1 → ndim − 1), or an IndexError naming ``op`` if out of range."""
     if not -ndim <= dim < max(ndim, 1):
         raise IndexError(f"{op}: dimension {dim} is out of range for a tensor with {ndim} dimensions")
     return dim % max(ndim, 1)

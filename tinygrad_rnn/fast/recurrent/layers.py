@@ -38,11 +38,12 @@ from collections.abc import Sequence
 from typing import Any
 
 from ...device import array_module
-from ...function import Chain, Function, Step, at_step
+from ...function import Function
 from ...nn.cells import gru_inputs_by_step, gru_step, lstm_step, rnn_step
 from ...ops.elementwise import where
 from ...ops.linalg import MatMul
 from ...ops.shape import stack
+from ...steps import Chain, Step, at_step
 from ...tensor import Tensor
 from ..gradient_table import DeferredProduct, handed_over
 from .cells import (
@@ -167,8 +168,8 @@ class FusedLayer(Function):
         return step_gradients[position] if time_dim == 0 else step_gradients[:, position]
 
     @staticmethod
-    def keep(step_gradients, position: int, gradient) -> None:
-        """On Tensors, keep the step's gradient for the stack (arrays wrote it into their slot)."""
+    def collect(step_gradients, position: int, gradient) -> None:
+        """On Tensors, collect the step's gradient for the stack (arrays wrote it into their slot)."""
         if isinstance(step_gradients, list):
             step_gradients[position] = gradient
 
@@ -201,7 +202,7 @@ class FusedLayer(Function):
     def initial_gradient(self, grad, kept_grad, steps: int, position: int):
         """∂J/∂ of the initial state (input ``position``): what the loop sent it, and what its slot
         of the kept states received (None where no gradient is needed)."""
-        return _plus(grad, _step(kept_grad, self.initial(steps))) if self.needs_input_grad[position] else None
+        return _plus(grad, _at(kept_grad, self.initial(steps))) if self.needs_input_grad[position] else None
 
     def after_the_loop(self, step_gradients, states, has_bias: bool):
         """(∂x_proj in the input's layout, ∂W_hh, ∂b_hh) from the steps' gate gradients."""
@@ -241,8 +242,8 @@ class FusedLayer(Function):
             hidden.name, outputs[p], cells[p] = "h", hidden, cell
             if cell is not None:
                 cell.name = "c"
-        made = (stack(outputs, dim=self.time_dim), hidden)
-        return made if cell is None else (*made, cell, stack(cells))
+        result = (stack(outputs, dim=self.time_dim), hidden)
+        return result if cell is None else (*result, cell, stack(cells))
 
     def step_inputs(self, projected):
         """Each step's input projection, as the plain path's layer hands it to its cell."""
@@ -314,7 +315,8 @@ def _batch_first(time_major):
     return out
 
 
-def _step(kept_grad, index: int):
+def _at(kept_grad, index: int):
+    """Step ``index`` of a per-step gradient (None where no gradient came)."""
     return None if kept_grad is None else kept_grad[index]
 
 
@@ -367,19 +369,19 @@ class FusedLSTMLayer(FusedLayer):
         projection_gradients = None if weight_hr is None else self.new_step_gradients(gates, hiddens[1:].shape)
         grad_output, product = self.by_step(grad_output), self.through_weight(gates)
         for p, before, after in reversed(self.visits(steps)):
-            grad_state = _plus(grad_hidden, _step(grad_output, p), _step(grad_hiddens, after))  # ∂J/∂h_t
+            grad_state = _plus(grad_hidden, _at(grad_output, p), _at(grad_hiddens, after))  # ∂J/∂h_t
             grad_hidden, held_hidden = self.at_the_step(grad_state, p)
             if weight_hr is not None:  # h_t = u_t W_hrᵀ (u_t = o ⊙ tanh c_t): ∂u_t = ∂h_t W_hr
                 if grad_hidden is None:
                     grad_hidden = 0 * hiddens[after]
                 self.put(projection_gradients, p, grad_hidden)
-                grad_hidden = _plus(product(grad_hidden, weight_hr), _step(grad_unprojected, p))
-            grad_cell_state = _plus(grad_cell, _step(grad_cell_sequence, p), _step(grad_cells, after))  # ∂J/∂c_t
+                grad_hidden = _plus(product(grad_hidden, weight_hr), _at(grad_unprojected, p))
+            grad_cell_state = _plus(grad_cell, _at(grad_cell_sequence, p), _at(grad_cells, after))  # ∂J/∂c_t
             grad_cell, held_cell = self.at_the_step(grad_cell_state, p)
             grad_pre, grad_cell = FusedLSTMCell.gate_gradients(
-                (grad_hidden, grad_cell, _step(grad_gates, p), _step(grad_tanh, p)), gates[p], tanh_cells[p],
+                (grad_hidden, grad_cell, _at(grad_gates, p), _at(grad_tanh, p)), gates[p], tanh_cells[p],
                 cells[before], out=self.slot(step_gradients, p))
-            self.keep(step_gradients, p, grad_pre)
+            self.collect(step_gradients, p, grad_pre)
             grad_hidden = _plus(product(grad_pre, weight_hh), held_hidden)
             grad_cell = _plus(grad_cell, held_cell)
         grad_x, grad_weight, grad_bias = self.after_the_loop(step_gradients, hiddens, bias_hh is not None)
@@ -430,13 +432,13 @@ class FusedGRULayer(FusedLayer):
         input_grads = self.new_step_gradients(gates, projected.shape, self.time_dim)
         grad_output, product = self.by_step(grad_output), self.through_weight(gates)
         for p, before, after in reversed(self.visits(steps)):
-            grad_state = _plus(grad_hidden, _step(grad_output, p), _step(grad_hiddens, after))  # ∂J/∂h_t
+            grad_state = _plus(grad_hidden, _at(grad_output, p), _at(grad_hiddens, after))  # ∂J/∂h_t
             grad_hidden, held = self.at_the_step(grad_state, p)
             grad_recurrent, grad_x, grad_direct = FusedGRUCell.gate_gradients(
-                (grad_hidden, _step(grad_gates, p), _step(grad_recurrent_kept, p)), gates[p], recurrent[p],
+                (grad_hidden, _at(grad_gates, p), _at(grad_recurrent_kept, p)), gates[p], recurrent[p],
                 hiddens[before], self.slot(recurrent_grads, p), self.slot(input_grads, p, self.time_dim))
-            self.keep(recurrent_grads, p, grad_recurrent)
-            self.keep(input_grads, p, grad_x)
+            self.collect(recurrent_grads, p, grad_recurrent)
+            self.collect(input_grads, p, grad_x)
             grad_hidden = _plus(product(grad_recurrent, weight_hh) + grad_direct, held)
         return (self.joined(input_grads, self.time_dim) if self.needs_input_grad[0] else None,
                 self.initial_gradient(grad_hidden, grad_hiddens, steps, 1),
@@ -485,11 +487,11 @@ class FusedRNNLayer(FusedLayer):
         step_gradients = self.new_step_gradients(hiddens, (steps, *hiddens.shape[1:]))
         grad_output, product = self.by_step(grad_output), self.through_weight(hiddens)
         for p, _, after in reversed(self.visits(steps)):
-            grad_state = _plus(grad_hidden, _step(grad_output, p), _step(grad_hiddens, after))  # ∂J/∂h_t
+            grad_state = _plus(grad_hidden, _at(grad_output, p), _at(grad_hiddens, after))  # ∂J/∂h_t
             grad_hidden, held = self.at_the_step(grad_state, p)
             grad_pre = FusedRNNCell.gate_gradients(grad_hidden, hiddens[after], self.nonlinearity,
                                                    self.slot(step_gradients, p))
-            self.keep(step_gradients, p, grad_pre)
+            self.collect(step_gradients, p, grad_pre)
             grad_hidden = _plus(product(grad_pre, weight_hh), held)
         grad_x, grad_weight, grad_bias = self.after_the_loop(step_gradients, hiddens, bias_hh is not None)
         return (grad_x, self.initial_gradient(grad_hidden, grad_hiddens, steps, 1), grad_weight,

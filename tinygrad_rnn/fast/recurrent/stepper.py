@@ -19,11 +19,11 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from ...device import array_module
-from ...function import Chain
-from ...nn.cells import _state
+from ...nn.cells import named
 from ...nn.functional import linear
 from ...nn.recurrent import FUSED_LAYER_STATE, RUNNING
 from ...ops.elementwise import where
+from ...steps import Chain
 from ...tensor import Tensor
 from .cells import gru_cell, lstm_cell, rnn_cell
 from .layers import gru_layer, lstm_layer, rnn_layer
@@ -54,7 +54,7 @@ def run_layer(layer: Any, projected: Tensor, direction: int, hidden: Tensor, cel
         mask = Tensor._make(running if time_dim == 0 else running.transpose(1, 0, 2))
         mask.name = RUNNING
         output = where(mask, output, 0.0)
-    return output, _state(hidden, "h"), None if cell is None else _state(cell, "c")
+    return output, named(hidden, "h"), None if cell is None else named(cell, "c")
 
 
 def cell_steps(layer: Any, weight_hh: Tensor, bias_hh: Tensor | None,
@@ -69,10 +69,10 @@ def cell_steps(layer: Any, weight_hh: Tensor, bias_hh: Tensor | None,
             hidden, cell = lstm_cell(x_projected, hidden, cell, weight_hh, bias_hh, transposed_weight=transposed)
             if weight_hr is not None:
                 hidden = linear(hidden, weight_hr)
-            return _state(hidden, "h"), _state(cell, "c")
+            return named(hidden, "h"), named(cell, "c")
         if layer.gates == 3:
-            return _state(gru_cell(x_projected, hidden, weight_hh, bias_hh, transposed_weight=transposed), "h"), None
-        return _state(rnn_cell(x_projected, hidden, weight_hh, bias_hh, layer.nonlinearity,
+            return named(gru_cell(x_projected, hidden, weight_hh, bias_hh, transposed_weight=transposed), "h"), None
+        return named(rnn_cell(x_projected, hidden, weight_hh, bias_hh, layer.nonlinearity,
                                transposed_weight=transposed), "h"), None
 
     return step
