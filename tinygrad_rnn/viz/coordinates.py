@@ -26,6 +26,7 @@ from .geometry import (
 class Coordinates:
     """The sizes of the grid's levels, rows and columns, and each node's position in it."""
 
+    # --- before measuring: a cell tall enough for the names of the states it passes on ------------
     def _room_for_state_names(self) -> None:
         """A cell that passes more than two states to the next (c and h, both ways) stands tall enough for a
         line of each one's name between their lines (they run a quarter of its height apart), nearer its own
@@ -36,7 +37,7 @@ class Coordinates:
                 if self.nodes[i].kind == "group":
                     self.boxes[i].height = max(self.boxes[i].height, len(tracks) * pitch)
 
-    # --- coordinates ------------------------------------------------------------------------------
+    # --- the sizes of levels, blocks, rows and columns; then each node's x and y ---------------------
     def _coordinates(self) -> None:
         boxes, rows = self.boxes, max(self.rows, 1)
         width = [0.0] * rows
