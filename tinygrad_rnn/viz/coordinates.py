@@ -1,0 +1,240 @@
+"""How much room each part of the grid takes, and where it lands: the width of each level's nodes side by
+side, the height of each level, block and row (with its lanes, the nodes beside it and the labels of its states),
+the width of the columns and the gaps between them; then each node's x and y, each step's box and where each
+row's lanes begin. :class:`Coordinates` is the part of :class:`~.grid.Grid` that measures: it reads the
+placement (:class:`~.placement.Placement`) and the lanes (:class:`~.lanes.Lanes`)."""
+
+from __future__ import annotations
+
+from . import passages
+from .geometry import (
+    ARROW,
+    BOX_LABEL,
+    CHAR,
+    LABEL_ASCENT,
+    LABEL_CLEAR,
+    LABEL_DESCENT,
+    LABEL_LINE,
+    LABEL_OFFSET,
+    LOOP_HEIGHT,
+    NAMED_LEVEL_GAP,
+    Box,
+    label_width,
+)
+
+
+class Coordinates:
+    """The sizes of the grid's levels, rows and columns, and each node's position in it."""
+
+    # --- before measuring: a cell tall enough for the names of the states it passes on ------------
+    def _room_for_state_names(self) -> None:
+        """A cell that passes more than two states to the next (c and h, both ways) stands tall enough for a
+        line of each one's name between their lines (they run a quarter of its height apart), nearer its own
+        line than the next (a name midway between two lines reads as either's)."""
+        pitch = LABEL_ASCENT + LABEL_DESCENT + 3 * LABEL_OFFSET
+        for (row, gap), tracks in self.gap_tracks.items():
+            for i in self.members.get((row, gap), []) + self.members.get((row, gap + 1), []) if len(tracks) > 2 else []:
+                if self.nodes[i].kind == "group":
+                    self.boxes[i].height = max(self.boxes[i].height, len(tracks) * pitch)
+
+    # --- the sizes of levels, blocks, rows and columns; then each node's x and y ---------------------
+    def _coordinates(self) -> None:
+        boxes, rows = self.boxes, max(self.rows, 1)
+        width = [0.0] * rows
+        height = [0.0] * rows
+        levels = [1] * rows
+        # Side by side in a level, each node as wide as its label: the k-th node of a level starts where the
+        # widest k-th node of that level (over the steps) ends, so that the steps stay alike.
+        slot_width: dict[tuple[int, int, int], float] = {}  # (row, level, place in the level) → its width
+        for i, (row, _) in self.block_of.items():
+            width[row] = max(width[row], boxes[i].width)
+            height[row] = max(height[row], boxes[i].height)
+            key = (row, self.level[i], self.order[i])
+            slot_width[key] = max(slot_width.get(key, 0.0), boxes[i].width)
+        level_span: dict[tuple[int, int], float] = {}  # (row, level) → the width of its nodes side by side
+        for (row, level, _), w in slot_width.items():
+            level_span[(row, level)] = level_span.get((row, level), -self.space.gap_x) + w + self.space.gap_x
+        node_at = {(*self.block_of[i], self.level[i], self.order[i]): i for i in self.block_of}
+        # room for the lines passing levels: between a level's nodes, or inside its step's borders
+        extra, border = passages.widening(self, self.passage_spots, slot_width, node_at, level_span)
+        for (row, level, _), w in extra.items():
+            level_span[(row, level)] += w
+        for (row, _, level) in self.level_size:
+            levels[row] = max(levels[row], level + 1)
+        self.pitch_x = [w + self.space.gap_x for w in width]
+        self.pitch_y = [h + self.space.gap_y for h in height]
+        # where each level's middle sits above the bottom of its step: every level as tall as the row's
+        # tallest node (free size), or each as tall as its own (a slide's height is precious)
+        level_height: dict[tuple[int, int], float] = {}
+        for i, (row, _) in self.block_of.items():
+            shown = levels[row] - 1 - self.level[i] if self.backward else self.level[i]
+            level_height[(row, shown)] = max(level_height.get((row, shown), 0.0),
+                                             boxes[i].height if self.space.own_level_heights else height[row])
+        # a gap that an arrow's name lies in (a gate's r, ∂J/∂i₁ between two ops) holds a line of it, clear of both
+        named = [(t, h, label) for t, h, label in self.edge_list if label and t in self.block_of
+                 and self.block_of.get(h) == self.block_of[t] and abs(self.level[t] - self.level[h]) == 1]
+        named_gaps = {(self.block_of[t][0], min(self.level[t], self.level[h]) if not self.backward else
+                       levels[self.block_of[t][0]] - 1 - max(self.level[t], self.level[h])) for t, h, _ in named}
+        self.level_middle: dict[tuple[int, int], float] = {}
+        for r in range(rows):
+            below = 0.0
+            for shown in range(levels[r]):
+                tall = level_height.get((r, shown), 0.0)
+                self.level_middle[(r, shown)] = below + tall / 2
+                holds_name = (r, shown) in named_gaps
+                below += tall + (max(self.space.gap_y, NAMED_LEVEL_GAP) if holds_name else self.space.gap_y)
+        clustered = any(self.nodes[i].kind == "op" for i in self.block_of)
+        label_room = BOX_LABEL if clustered else 0.0
+        block_width = [2 * self.space.box_pad + 2 * border.get(r, 0.0) + max(
+            [span for (row, _), span in level_span.items() if row == r], default=self.pitch_x[r] - self.space.gap_x)
+            for r in range(rows)]
+        block_height = [self.level_middle[(r, levels[r] - 1)] + level_height.get((r, levels[r] - 1), 0.0) / 2
+                        + 2 * self.space.box_pad + label_room for r in range(rows)]
+        # on a slide, room above a row of cells for its states' labels broken in two lines (growing upwards from
+        # the top state): the lanes above the row pass over them, not through them; the cells stay where they are
+        labels_above = [max([0.0] + [self._state_label_top(row, gap) - block_height[r] / 2 for (row, gap)
+                                     in self.gap_tracks if row == r]) if self.slide and not clustered else 0.0
+                        for r in range(rows)]
+        band = list(block_height)  # a row's height: its steps, or the nodes stacked beside it
+        columns_beside: dict[bool, list[float]] = {True: [], False: []}
+        for (on_left, row, col), members in self.beside.items():
+            band[row] = max(band[row], sum(boxes[i].height + self.space.gap_y for i in members))
+            widths = columns_beside[on_left]
+            widths.extend([0.0] * (col + 1 - len(widths)))
+            # (a column gap as wide as between the steps: a line passing up between two columns beside a
+            # row, h_T of another row into J, keeps clear of both)
+            widths[col] = max(widths[col], max(boxes[i].width for i in members) + self.space.column_gap_min)
+        # every step's column: one width; a step's arrow named beside its line (∂J/∂h₂ from Σ down to tanh) has room
+        # for its name on one side of the middle, clear of the lines through the gaps beside the column
+        self.column_width = max(block_width + [2 * (label_width([label]) + LABEL_OFFSET + 2 * LABEL_CLEAR)
+                                               for _, _, label in named]) if self.block_of else 0.0
+        # a "…" standing for steps left out has a column of its own, as wide as its words: on a slide only that
+        # (at op level a step's column is many times wider: a "…" as wide would save nothing of the slide's width)
+        widths = [self.column_width] * max(len(self.steps), 1)
+        stepped = {column for _, column in self.members}
+        for box, node in zip(boxes, self.nodes):
+            if node.kind == "ellipsis" and self.column.get(node.step, -1) not in stepped | {-1}:
+                words = box.width + 2 * self.space.box_pad
+                widths[self.column[node.step]] = words if self.slide else max(words, self.column_width)
+
+        loops = max((len(n.loops) for n in self.nodes), default=0)
+        loop_room = (loops + 0.5) * LOOP_HEIGHT if loops else 0.0  # a rolled cell's loops, above it
+        below = [i for i, (side, _) in self.place.items() if side == "below"]
+        below_height = max([boxes[i].height for i in below], default=0.0)
+        below_rows = {self.place[i][1] for i in below}  # x_t under the row it feeds (each call's own)
+        y, below_y = 0.0, {}
+        self.row_y = []
+        for r in range(rows):
+            if r in below_rows:
+                below_y[r] = y + below_height / 2
+                y += below_height + self.space.gap_y * 2
+            y += self.lanes_below[r] * self.space.lane + (self.space.lane if self.lanes_below[r] else 0.0)
+            self.row_y.append(y + band[r] / 2)
+            above_row = max(band[r] / 2, block_height[r] / 2 + labels_above[r])
+            y += band[r] / 2 + above_row + (self.lanes_above[r] + 1) * self.space.lane + self.space.gap_y + loop_room
+        self.block_top = [self.row_y[r] + block_height[r] / 2 + labels_above[r] for r in range(rows)]
+        self.block_bottom = [self.row_y[r] - block_height[r] / 2 for r in range(rows)]
+        # between the steps and the nodes beside them: room for the label of a straight edge across (h_T → J),
+        # and for a line that passes up beside the first or last column (x_1 to a reverse row) clear of them.
+        # On a slide each side as wide as its own labels need (J's ∂J/∂h_T on the right widened the left too)
+        side_of = {i: on_left for (on_left, _, _), members in self.beside.items() for i in members}
+        loop_labels = [max(len(line) for line in self.loop_label(loop, len(self.nodes[i].loops))) * CHAR
+                       for i in self.block_of for loop in self.nodes[i].loops]
+
+        def gap_beside(on_left: bool | None) -> float:
+            return max([self.space.column_gap_min] + loop_labels + [
+                len(label) * 5.4 + 2 * ARROW + 4 for (tail, head), kind in self.kind.items()
+                if kind == ("straight",) and (tail in self.block_of) != (head in self.block_of)
+                and (label := self._labels.get((tail, head)))
+                and (on_left is None or side_of.get(head if tail in self.block_of else tail) in (on_left, None))])
+
+        gap_left, gap_right = (gap_beside(True), gap_beside(False)) if self.slide else (gap_beside(None),) * 2
+        first_left = sum(columns_beside[True]) + gap_left  # the left side of the first column
+        # a state's label sits between two cells: the gap as wide as the longest (a BPTT arrow's part of ∂J/∂h)
+        # (every state of the gap: two cells pass h and c along one pair of nodes, which self.kind holds once)
+        self.column_gap = max([self.space.column_gap_min] + [
+            label_width(self._drawn(label, len(tracks))) + self.space.label_room
+            - (self.column_width - max(boxes[tail].width, boxes[head].width))
+            for (tail, head), kind in self.kind.items() if kind[0] == "state"
+            and self.nodes[tail].kind == self.nodes[head].kind == "group"
+            for tracks in [self.gap_tracks[kind[1:3]]] for label in tracks if label] + [
+            # between two steps' boxes of ops, centred in the gap
+            label_width(self._drawn(label, len(tracks))) + 4 - 2 * self.space.box_pad
+            for (tail, head), kind in self.kind.items() if kind[0] == "state"
+            and "group" not in (self.nodes[tail].kind, self.nodes[head].kind)
+            for tracks in [self.gap_tracks[kind[1:3]]] for label in tracks if label])
+        self.column_x = [first_left + sum(widths[:c]) + c * self.column_gap + widths[c] / 2 for c in range(len(widths))]
+        left_edge = first_left - gap_left
+        right_edge = self.column_x[-1] + widths[-1] / 2 + gap_right
+
+        self.clusters: list[tuple[str, Box]] = []
+        self.passage_x: dict[tuple[tuple[int, bool], int], float] = {}  # (passage, level drawn) → its line's x
+        self.level_height = level_height
+        passages_in: dict[tuple[int, int], list] = {}
+        for (row, col, level), here in self.passage_spots.items():
+            passages_in.setdefault((row, col), []).append((level, here))
+        for (row, col), members in sorted(self.members.items()):
+            centre_x = self.column_x[col]
+            bottom = self.block_bottom[row] + self.space.box_pad
+            for i in members:
+                level = self.level[i]
+                if self.backward:  # gradients flow downwards, back the way the values came
+                    level = levels[row] - 1 - level
+                start = centre_x - level_span[(row, self.level[i])] / 2
+                before = sum(slot_width[(row, self.level[i], k)] + self.space.gap_x for k in range(self.order[i])) \
+                    + sum(extra.get((row, self.level[i], k), 0.0) for k in range(self.order[i] + 1))
+                boxes[i].x = start + before + slot_width[(row, self.level[i], self.order[i])] / 2
+                boxes[i].y = bottom + self.level_middle[(row, level)]
+            for level, here in passages_in.get((row, col), []):  # the lines through the gaps kept for them
+                passages.place(self, here, row, col, level, node_at, block_width[row] / 2, centre_x)
+            if clustered and self.steps:
+                own = sorted({self.nodes[i].step for i in members})
+                self.clusters.append((f"t={own[0] if len(own) == 1 else self.steps[col]}",
+                                      Box(centre_x, self.row_y[row], block_width[row], block_height[row])))
+        for (on_left, row, col), members in self.beside.items():
+            widths = columns_beside[on_left]
+            outwards = sum(widths[:col]) + widths[col] / 2
+            x = left_edge - outwards if on_left else right_edge + outwards
+            top = self.row_y[row] + (sum(boxes[i].height for i in members) + self.space.gap_y * (len(members) - 1)) / 2
+            for i in members:
+                boxes[i].x, boxes[i].y = x, top - boxes[i].height / 2
+                top -= boxes[i].height + self.space.gap_y
+        for i, (side, _) in self.place.items():
+            if side == "below":  # under the node it feeds, where that is one node in its step (x_t → linear)
+                fed = [h for h in self.successors[i] if h in self.block_of]
+                x = boxes[fed[0]].x if len(fed) == 1 else self.column_x[self.column.get(self.at[i], 0)]
+                boxes[i].x, boxes[i].y = x, below_y[self.place[i][1]]
+            elif side == "column":  # a "…" of steps left out: level with the row whose state it passes on
+                boxes[i].x = self.column_x[self.column.get(self.at[i], 0)]
+                rows = [self.block_of[n][0] for n in self.successors[i] + self.predecessors[i] if n in self.block_of]
+                rows = rows or list(range(len(self.row_y)))
+                boxes[i].y = sum(self.row_y[r] for r in rows) / len(rows)
+
+    def _lane_bases(self) -> None:
+        """Where each row's lanes begin: at the top (or bottom) of its steps' block, or past every node beside the
+        row that a lane runs over on its way from its trunk to the steps, where one stands taller than the block
+        (layer 1's column of unbind, linear and Σ beside a short row of ops: layer 2's stack fed layer 1's steps
+        along a lane through its unbind). The row's band already holds that room."""
+        self.lane_top, self.lane_bottom = list(self.block_top), list(self.block_bottom)
+        for row, above, owner in self.lane:
+            if owner not in self.beside_slot:
+                continue
+            on_left, _, column = self.beside_slot[owner][0]  # its trunk rises beside this column, on the steps' side
+            passed = [self.boxes[i] for (side, r, c), found in self.beside.items()
+                      if side == on_left and r == row and c < column for i in found]
+            if above:
+                self.lane_top[row] = max([self.lane_top[row]] + [box.top + self.space.gap_y / 2 for box in passed])
+            else:
+                self.lane_bottom[row] = min([self.lane_bottom[row]] + [box.bottom - self.space.gap_y / 2
+                                                                       for box in passed])
+
+    def _state_label_top(self, row: int, gap: int) -> float:
+        """How far above its row's middle the top state label in a gap between two cells reaches (as
+        :meth:`~.routes.Routes._state_route` places it, growing upwards where it is broken in two lines)."""
+        tracks = self.gap_tracks[(row, gap)]
+        lines = max(len(self._drawn(label, len(tracks))) for label in tracks)
+        low = min((self.boxes[i].height for (r, _), members in self.members.items() if r == row for i in members),
+                  default=0.0)
+        offset = (len(tracks) - 1) / 2 * low / 4  # the top track, above the middle
+        return offset + 7 + LABEL_LINE * (lines - 1) + 9  # (a 9-point line rises 8 above its baseline)
+

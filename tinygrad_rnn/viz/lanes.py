@@ -1,0 +1,93 @@
+"""The grid's edges sorted by how they run: straight, a state between two steps (in the gap between their
+columns, on a track of its own), or a bus along a lane above or below a row, where a node beside the row feeds
+(or reads) many steps, or a step not next to it. :class:`Lanes` is the part of :class:`~.grid.Grid` that
+counts each row's lanes and gives every bus its lane; :mod:`.routes` draws the lines along them."""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+class Lanes:
+    """Each edge's kind (straight, state or bus), each bus's lane and each row's lanes above and below it."""
+
+    # --- edges: straight, a state between steps, or a bus along a lane ----------------------------
+    def _plan_lanes(self, edges) -> None:
+        block_of = self.block_of
+        fan: dict[tuple[int, int], int] = {}  # (node outside the steps, row) → its edges to or from that row
+        partners: dict[tuple[int, int], set] = {}  # … and the nodes in the steps at their other ends
+        for tail, head, _ in edges:
+            for outside, inside in ((tail, head), (head, tail)):
+                if outside not in block_of and inside in block_of and self.place[outside][0] in ("start", "end"):
+                    fan[(outside, block_of[inside][0])] = fan.get((outside, block_of[inside][0]), 0) + 1
+                    partners.setdefault((outside, block_of[inside][0]), set()).add((inside, inside == tail))
+        # Nodes beside a row that the same nodes in the steps feed (the terms of ∂J/∂W_hh and ∂J/∂b_hh,
+        # both from each step's linear backward) share one lane, which forks at its end: two lanes
+        # would cross each other once for every pair of steps. A weight never shares a lane with data (e_t
+        # and W_ih into one linear): one line, one arrowhead, would read as one value.
+        sharing: dict[tuple, int] = {}
+        self.lane_of: dict[tuple[int, int], int] = {}
+        # Data into the steps never shares a lane: a stacked bidirectional network's four h₀ and c₀ into its last
+        # step are four values, and on one lane they ran into one arrowhead (the weights a bus drops into each step
+        # are one notation, the lecture's "the same W at every step").
+        for (outside, row), ends in partners.items():
+            weight = self.nodes[outside].kind == "parameter"
+            shares = weight or all(inside_is_tail for _, inside_is_tail in ends)
+            key = (row, frozenset(ends), self.beside_slot[outside][0] if outside in self.beside_slot else outside,
+                   weight) if shares else (outside,)
+            self.lane_of[(outside, row)] = sharing.setdefault(key, outside)
+        self.kind: dict[tuple[int, int], tuple] = {}
+        self.drops_into: dict[int, list[tuple]] = {}  # op → the buses dropping into it (side by side)
+        self.lane: dict[tuple, int] = {}
+        self.trunks: dict[Any, list[tuple]] = {}  # a column beside the row → the lanes whose trunks rise beside it
+        self.lanes_above = [0] * max(self.rows, 1)
+        self.lanes_below = [0] * max(self.rows, 1)
+        self.gap_tracks: dict[tuple[int, int], list[str]] = {}  # (row, column gap) → labels of the states in it
+        linked_up, linked_down = set(), set()  # rows with edges to the row above / below, inside the columns
+        for tail, head, _ in edges:
+            if tail in block_of and head in block_of and block_of[tail][0] != block_of[head][0]:
+                low, high = sorted((block_of[tail][0], block_of[head][0]))
+                linked_up.add(low)
+                linked_down.add(high)
+        self._labels = {(tail, head): label for tail, head, label in edges if label}
+        for tail, head, label in edges:
+            kind: tuple = ("straight",)
+            if tail in block_of and head in block_of and block_of[tail][0] == block_of[head][0] \
+                    and block_of[tail][1] != block_of[head][1]:
+                row, gap = block_of[tail][0], min(block_of[tail][1], block_of[head][1])
+                tracks = self.gap_tracks.setdefault((row, gap), [])
+                if label not in tracks:
+                    tracks.append(label)
+                kind = ("state", row, gap, label)
+            else:
+                for outside, inside in ((tail, head), (head, tail)):
+                    if inside in block_of and (fan.get((outside, block_of[inside][0]), 0) > 1
+                                               or self._far_from_side(outside, inside)):
+                        row = block_of[inside][0]
+                        if self.top_level[row]:  # the lower levels read what comes in, the upper pass it on
+                            above = (self.level[inside] >= (self.top_level[row] + 1) / 2) != self.backward
+                        elif row in linked_down and row not in linked_up:  # one node per step: the free side
+                            above = True
+                        elif row in linked_up and row not in linked_down:
+                            above = False
+                        else:  # what it reads comes from below, what reads it lies above
+                            above = (inside == tail) != self.backward
+                        lane_key = (row, above, self.lane_of.get((outside, row), outside))
+                        if lane_key not in self.lane:
+                            counts = self.lanes_above if above else self.lanes_below
+                            self.lane[lane_key] = counts[row]
+                            counts[row] += 1
+                        kind = ("bus", lane_key)
+            self.kind[(tail, head)] = kind
+
+    def _far_from_side(self, outside: int, inside: int) -> bool:
+        """An edge between a node beside the row and a step that is not next to it (so a straight
+        line would cross the steps in between)."""
+        side, row = self.place.get(outside, ("", 0))
+        if side not in ("start", "end"):
+            return False
+        at_start = side == "start"
+        first, last = 0, len(self.steps) - 1
+        near = (first if at_start else last) if not self.reverse[row] else (last if at_start else first)
+        return self.block_of[inside][1] != near
+

@@ -1,0 +1,177 @@
+"""Where each node goes in the grid's rows and columns: inside a step, its level (its depth within the step)
+and its place side by side in that level; outside the steps, beside the row where its flow starts or ends (a
+column counted outwards from the steps, each node above the one it feeds there), or below its step (x_t).
+:class:`Placement` is the part of :class:`~.grid.Grid` that places: it reads the grid's rows, columns and
+edges, and leaves each node's level and order, or its side, column and slot beside a row."""
+
+from __future__ import annotations
+
+import re
+
+from .picture import in_order
+from .routes import state_first
+
+GATE_ORDER = "figorzn"  # gates side by side: f beside c_{t−1} (f ⊙ c_{t−1}), i beside g (i ⊙ g), then o; r, z, n
+
+
+class Placement:
+    """Each node's level and order inside its step, or its place beside a row or below a step."""
+
+    # --- inside the steps: levels (depth within the step) and the order side by side ---------------
+    def _arrange_blocks(self) -> None:
+        members: dict[tuple[int, int], list[int]] = {}
+        for i, key in self.block_of.items():
+            members.setdefault(key, []).append(i)
+        self.members = members
+        self.level: dict[int, int] = {}
+        self.order: dict[int, int] = {}
+        self.level_size: dict[tuple[int, int, int], int] = {}
+        self.position: dict[int, float] = {}  # across its level, 0 (first) to 1 (last): where passages go
+        for (row, col), inside in members.items():
+            inside_set = set(inside)
+            by_level: dict[int, list[int]] = {}
+            for i in in_order(inside, self.predecessors, inside_set):
+                self.level[i] = 1 + max((self.level[p] for p in self.predecessors[i] if p in inside_set), default=-1)
+                by_level.setdefault(self.level[i], []).append(i)
+            position: dict[int, float] = {}
+            entering = 1.0 if self.reverse[row] else 0.0  # states come in from the previous step's side
+            for level in sorted(by_level):
+                ordered = sorted(by_level[level], key=lambda i: self._side_by_side_key(i, position, entering))
+                for k, i in enumerate(ordered):
+                    self.order[i] = k
+                    position[i] = self.position[i] = (k + 0.5) / len(ordered)
+                self.level_size[(row, col, level)] = len(ordered)
+        self.top_level = [0] * max(self.rows, 1)  # the highest level in each row's steps
+        for (row, _, level) in self.level_size:
+            self.top_level[row] = max(self.top_level[row], level)
+
+    def _side_by_side_key(self, node: int, position: dict[int, float], entering: float) -> tuple:
+        """Order within a level: under the ops it reads (their mean position; what comes from the
+        previous step counts as coming from its side), then the gate order, then the label."""
+        parents = [position.get(p, 0.5 if self._from_below(p) else entering) for p in self.predecessors[node]
+                   if self.nodes[p].kind != "parameter"]
+        named = re.match(r"([a-z])[₀₁₂₃₄₅₆₇₈₉]* = ", self.nodes[node].label)  # a gate named in its node: i₃ = σ
+        gate = self.gate_into.get(node, "") or (named.group(1) if named and named.group(1) in GATE_ORDER else "")
+        gate_rank = GATE_ORDER.index(gate) if gate else len(GATE_ORDER)
+        return (sum(parents) / len(parents) if parents else 0.5, gate_rank, self.nodes[node].label)
+
+    def _from_below(self, node: int) -> bool:
+        """x_t: an input of one step, drawn under it — not the state coming in from the previous step's side."""
+        return self.nodes[node].kind == "input" and self.nodes[node].step is not None and node not in self.block_of
+
+    # --- outside the steps: beside the row where its flow starts or ends, or below (x_t) -----------
+    def _place_outside(self) -> None:
+        nodes, block_of = self.nodes, self.block_of
+        depends_on_row = _rows_upstream(len(nodes), self.predecessors, block_of)
+        self.place: dict[int, tuple[str, int]] = {}
+        for i, node in enumerate(nodes):
+            if i in block_of:
+                continue
+            if node.kind == "ellipsis":
+                self.place[i] = ("column", 0)
+            elif node.step is not None:
+                rows_fed = [block_of[h][0] for h in self.successors[i] if h in block_of]
+                self.place[i] = ("below", min(rows_fed, default=0))
+            elif depends_on_row[i] is None and self.successors[i] and all(
+                    s not in block_of and depends_on_row[s] is not None for s in self.successors[i]):
+                # read only after the steps (the head's weight): beside what reads it, not across the steps
+                self.place[i] = ("end", max(depends_on_row[s] for s in self.successors[i]))
+            elif depends_on_row[i] is None:
+                self.place[i] = ("start", _first_row_fed(i, self.successors, block_of))
+            else:
+                direct = [block_of[p][0] for p in self.predecessors[i] if p in block_of]  # the row it reads
+                self.place[i] = ("end", max(direct) if direct else depends_on_row[i])
+        # Columns beside a row, counted outwards from the steps: a node next to them feeds them
+        # directly (start) or reads them directly (end). A parameter feeding every step sits outermost.
+        beside = sorted(i for i, (side, _) in self.place.items() if side in ("start", "end"))
+        beside_set = set(beside)
+        distance: dict[int, int] = {}
+        for i in reversed(in_order(beside, self.predecessors, beside_set)):  # start: towards the steps
+            if self.place[i][0] == "start":
+                distance[i] = 1 + max((distance[s] for s in self.successors[i] if s in distance), default=-1)
+        for i in in_order(beside, self.predecessors, beside_set):  # end: away from the steps
+            if self.place[i][0] == "end":
+                distance[i] = 1 + max((distance[p] for p in self.predecessors[i] if p in distance), default=-1)
+        for i in beside:  # what only feeds a node after the steps shares that node's column, just above it
+            if self.place[i][0] == "end" and depends_on_row[i] is None:
+                distance[i] = min(distance[s] for s in self.successors[i] if s in distance)
+        outermost = max((d for i, d in distance.items() if self.place[i][0] == "start"), default=0)
+        # the steps a node after them reads, with those its result is added to on the way to J (a user's
+        # y₁ + y₂ + … + y_T): a partial sum of the first steps belongs with the rest of the sum, not beside t=1
+        linked_on: dict[int, set] = {}
+        for i in reversed(in_order(beside, self.predecessors, beside_set)):
+            linked_on[i] = {block_of[j][1] for j in self.predecessors[i] + self.successors[i] if j in block_of}
+            if self.place[i][0] == "end":
+                for later in self.successors[i]:
+                    if later in linked_on and self.place[later][0] == "end":
+                        linked_on[i] |= linked_on[later]
+        self.beside: dict[tuple[bool, int, int], list[int]] = {}  # (on the left?, row, column) → nodes
+        for i in beside:
+            side, row = self.place[i]
+            feeds_steps = any(s in block_of for s in self.successors[i])
+            # Two levels share a column, one above the other, so the figure stays slide-wide.
+            column = (outermost if self.nodes[i].kind == "parameter" and feeds_steps else distance[i]) // 2
+            on_left = (side == "start") != (self.reverse[row] if self.rows else False)
+            linked = linked_on[i]
+            middle = (len(self.steps) - 1) / 2
+            near_left = bool(linked) and max(linked) < middle
+            if linked and (near_left or min(linked) > middle) and on_left != near_left:
+                # it reads (or feeds) one end of the rows only — J reading h_T of both directions, the reverse
+                # direction's h_0 at a step that merges both, the Σ of a decoder that follows its encoder — so
+                # it sits beside that end, outside what is there
+                on_left = near_left
+                column += 1 + outermost // 2
+            self.beside.setdefault((on_left, row, column), []).append(i)
+        self.beside_slot: dict[int, tuple[tuple[bool, int, int], int]] = {}  # node → (its column, place in it)
+        for key, members in self.beside.items():  # top to bottom, each node just above the one it feeds
+            # what feeds (or reads) a higher level of the steps sits higher: its line then passes no other
+            # (a gradient graph's levels run downwards)
+            # and an LSTM's initial c₀ above its h₀, as c runs above h between the cells: each enters the first
+            # cell at its own state's height, on a line of its own (routes.py), crossing nothing
+            height = {i: ((1 if self.backward else -1) * max(
+                (self.level[s] for s in self.successors[i] + self.predecessors[i] if s in block_of), default=0),
+                self.nodes[i].kind != "input" or state_first(self.nodes[i].label)[0]) for i in members}
+            self.beside[key] = _chains(members, self.successors, distance, self.place, height)
+            self.beside_slot.update({i: (key, k) for k, i in enumerate(self.beside[key])})
+
+
+
+def _chains(members: list[int], successors, distance: dict[int, int], place, height: dict[int, tuple]) -> list[int]:
+    """Nodes sharing a column beside a row, top to bottom, so that each is followed by the node
+    it feeds there (an edge between them is then a short arrow down, crossing nothing)."""
+    inside = set(members)
+    outward = {i: distance[i] if place[i][0] == "end" else -distance[i] for i in members}
+    ordered, placed = [], set()
+    for first in sorted(members, key=lambda i: (outward[i], height[i], i)):
+        node = first
+        while node is not None and node not in placed:
+            ordered.append(node)
+            placed.add(node)
+            node = next((s for s in successors[node] if s in inside and s not in placed), None)
+    return ordered
+
+
+
+def _rows_upstream(count: int, predecessors, block_of) -> list[int | None]:
+    """For each node outside the steps, the highest row of the steps it depends on (None: none)."""
+    found: list[int | None] = [None] * count
+    for i in in_order(list(range(count)), predecessors, set(range(count))):
+        rows = [block_of[p][0] if p in block_of else found[p] for p in predecessors[i]]
+        rows = [r for r in rows if r is not None]
+        if i not in block_of and rows:
+            found[i] = max(rows)
+    return found
+
+
+def _first_row_fed(start: int, successors, block_of) -> int:
+    """The lowest row of the steps a node feeds, directly or through other nodes outside steps."""
+    stack, seen, rows = [start], {start}, []
+    while stack:
+        i = stack.pop()
+        for j in successors[i]:
+            if j in block_of:
+                rows.append(block_of[j][0])
+            elif j not in seen:
+                seen.add(j)
+                stack.append(j)
+    return min(rows, default=0)
