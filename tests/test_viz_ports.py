@@ -41,3 +41,20 @@ def test_a_split_sends_its_gradient_past_the_linear_under_it_not_through_it():
     found = measure(svg)
     assert found.through_nodes == 0, found.passes
     assert shared_arrowheads(svg) == []
+
+
+def test_a_backward_rule_hands_each_gradient_out_from_a_point_of_its_own():
+    """A GRU's recorded gradient graph: the mul's backward sent ∂J/∂r_t and the δ of W_hn h + b_hn from one point,
+    and each linear's backward its ∂J/∂W and ∂J/∂b terms down one line: one gradient, as a student reads it,
+    sent twice (a forward op's lines out of one point are one value read twice: those still fork)."""
+    picture = build_picture((lecture_models.last_step_loss(lecture_models.layer("gru"), 3),), level="op",
+                            backward=True)
+    _, placed = labelled_layout(picture)
+    starts: dict[tuple, list[int]] = {}
+    for (tail, head, _), route in zip(picture.edges, placed.routes, strict=True):
+        if picture.nodes[tail].kind == "op" and picture.nodes[tail].key.is_gradient:
+            starts.setdefault((tail, tuple(round(c, 1) for c in route.points[0])), []).append(head)
+            if len(route.points) > 1:  # (and not along one first stretch either)
+                starts.setdefault((tail, tuple(round(c, 1) for c in route.points[1]), "second"), []).append(head)
+    shared = {key: heads for key, heads in starts.items() if len(heads) > 1}
+    assert not shared, shared

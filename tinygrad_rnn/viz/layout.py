@@ -116,7 +116,9 @@ def layout(picture: Picture, sizes: list[tuple[float, float]], notes_beside: int
     plain = [grid.kind[(tail, head)][0] not in ("bus", "state") for tail, head, _ in picture.edges]
     mend(boxes, [box for _, box in grid.clusters], routes, picture.edges, plain, grid._boxes_across)
     _name_each_fork_once(picture.edges, routes)
-    spread_ports(boxes, routes, picture.edges)  # one arrowhead per operand
+    rules = frozenset(i for i, node in enumerate(picture.nodes)  # a backward rule: one gradient per input
+                      if node.kind == "op" and getattr(node.key, "is_gradient", False))
+    spread_ports(boxes, routes, picture.edges, rules)  # one arrowhead per operand, one start per gradient
     if turned:
         _turn(boxes, routes, grid.clusters)
     loops = [(i, state, _loop(boxes[i], k, len(node.loops), state, grid.loop_label(state, len(node.loops))))

@@ -8,7 +8,9 @@ that they do not cross just before the head; :func:`spread_ports` does the same 
 
 * the arrows that end on one face of a node (its bottom, top, left or right side) are taken together, with
   the lines that leave from that face (an arrowhead on the point a line leaves from reads as that line's);
-  lines that only leave from one point are left alone: they fork there, one value read by several nodes;
+  lines that only leave from one point are left alone: they fork there, one value read by several nodes —
+  unless the node hands each its own value (a backward rule: ∂J/∂r_t and the δ of W_hn h + b_hn from one
+  mul read as one gradient sent twice);
 * where two of them end less than :data:`PORT_GAP` apart, or in an order that makes them cross just
   before the node, every arrow on that face gets a port of its own: evenly along the face (a corner's
   inset kept free), in the order their lines come from — the one arriving from the left at the leftmost
@@ -27,9 +29,12 @@ PORT_GAP = ARROW + 2.0  # two arrows ending closer than this on one face share a
 ON_FACE = 0.5  # how near a route's end must lie to a face to end on it, in points
 
 
-def spread_ports(boxes: list[Box], routes: list[Route], edges: list[tuple[int, int, str]]) -> None:
+def spread_ports(boxes: list[Box], routes: list[Route], edges: list[tuple[int, int, str]],
+                 distinct: frozenset[int] = frozenset()) -> None:
     """Give each arrow that ends (or starts) on a shared face of its node a port of its own (``edges[k]``:
     route k's tail, head and label), the arrows that leave it counted with those that end there.
+    ``distinct``: the nodes whose lines out carry different values (a backward rule hands each input its
+    own gradient), which leave from points of their own even where nothing arrives.
 
     >>> box = Box(0.0, 0.0, 40.0, 20.0)
     >>> a = finish([(-30.0, -40.0)], (0.0, -10.0), "")  # from below on the left: into the bottom's middle
@@ -46,20 +51,22 @@ def spread_ports(boxes: list[Box], routes: list[Route], edges: list[tuple[int, i
                 faces.setdefault((node, face), []).append((route, at_head))
     for (node, face), meeting in faces.items():
         if len(meeting) > 1:
-            _spread(boxes[node], face, meeting)
+            _spread(boxes[node], face, meeting, node in distinct)
 
 
-def _spread(box: Box, face: str, meeting: list[tuple[Route, bool]]) -> None:
+def _spread(box: Box, face: str, meeting: list[tuple[Route, bool]], distinct: bool = False) -> None:
     """Ports of their own for the routes meeting one face (arriving, or leaving: an arrowhead on the point a
     line leaves from reads as that line's), in the order their lines come from or go to. Arrows that come in
     along one last stretch (a bus's terms into a Σ) are one line with one arrowhead, and keep one port."""
-    if not any(at_head for _, at_head in meeting):
+    if not distinct and not any(at_head for _, at_head in meeting):
         return  # lines that only leave from one point fork there: one value read by several nodes, as drawn
     along = 0 if face in ("bottom", "top") else 1  # the coordinate that runs along the face
     bundles: dict[tuple, list[tuple[Route, bool]]] = {}
     for route, at_head in meeting:
         points = _from_the_face(route, at_head)
-        bundles.setdefault((at_head, *(tuple(round(c, 3) for c in p) for p in points[:2])), []).append((route, at_head))
+        own = id(route) if distinct and not at_head else None  # (two gradients never leave along one line)
+        bundles.setdefault((at_head, own, *(tuple(round(c, 3) for c in p) for p in points[:2])), []).append(
+            (route, at_head))
     ordered = sorted(bundles.values(), key=lambda bundle: _beyond_run(*bundle[0], along))
     now = [(route.end if at_head else route.points[0])[along] for (route, at_head), *_ in ordered]
     if all(b - a >= PORT_GAP for a, b in zip(now, now[1:])):

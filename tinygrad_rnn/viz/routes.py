@@ -9,6 +9,7 @@ from bisect import bisect_left, bisect_right
 
 from . import passages
 from .geometry import (
+    ARROW,
     LABEL_CHAR,
     LABEL_LINE,
     Box,
@@ -409,6 +410,8 @@ class Routes(Risers):
         if x != a.x and not beside_head:  # into b's side, level with it: a line along the gap under b crossed
             # the arrow of every node in between that feeds b from below (a GRU's r ⊙ (W_hn h + b_hn))
             into = (b.right if side > 0 else b.left, b.y)
+            # a last leg shorter than the arrowhead left it no line to point along (drawn askew at the corner)
+            x = max(x, into[0] + ARROW + 4) if side > 0 else min(x, into[0] - ARROW - 4)
             return finish([(a.x, a.top if up else a.bottom), (a.x, leave), (x, leave), (x, b.y)], into, label,
                           (x + 8, (a.y + b.y) / 2))
         points = [(a.x, a.top if up else a.bottom)] + ([(a.x, leave), (x, leave)] if x != a.x else []) + \
