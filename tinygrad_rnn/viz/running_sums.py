@@ -142,7 +142,7 @@ def draw_as_sum(nodes: list[Node], found: tuple[dict[int, list[int]], int | None
     terms, mean = found
     if not terms:
         return grouped, edges
-    drawn_as: dict[Any, int] = {}  # the key of a drawn node → its index: a cell's (row, step), a head's ("split", op, k)
+    drawn_as: dict[Any, int] = {}  # a drawn node's key → its index: a cell's (row, step), a head's ("split", op)
     for i, node in enumerate(grouped):
         if node.kind == "group" and isinstance(node.key, tuple):
             drawn_as[node.key[:2] if node.key[:1] == ("split",) else node.key] = i
@@ -154,8 +154,8 @@ def draw_as_sum(nodes: list[Node], found: tuple[dict[int, list[int]], int | None
         if found_in is None or found_in in cells or grouped[found_in].step is None:
             return grouped, edges
         cells[found_in] = grouped[found_in].step
-        for p in cone:  # J_t = h_t.sum() outside the cell: its cell reads h_t inside itself, as if J_t were in it
-            if keys[cone.index(p)] == grouped[found_in].key:
+        for p, key in zip(cone, keys):  # J_t = h_t.sum() outside the cell: the cell reads h_t in itself, as if J_t were
+            if key == grouped[found_in].key:  # in it — the arrow back from cell t + 1 carries only a part of ∂J/∂h_t
                 grouped[found_in].read_inside.update(filter(None, (state_name(nodes[p], out)
                                                                     for out in range(len(nodes[p].tensors)))))
     output = next(i for i, node in enumerate(grouped) if node.kind == "output")
