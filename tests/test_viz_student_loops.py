@@ -322,3 +322,17 @@ def test_a_scope_less_lstm_cell_loop_says_each_path_one_way_and_rolls_into_two_l
     rolled = build_picture((cell_loop("lstm"),), level="cell", backward=True, rolled=True, show_shapes=False)
     (cell,) = [node for node in rolled.nodes if node.kind == "group"]
     assert cell.loops == ["(∂cₜ₊₁/∂cₜ)ᵀ ∂J/∂cₜ₊₁", "(∂hₜ₊₁/∂hₜ)ᵀ ∂J/∂hₜ₊₁"]
+
+
+def test_two_recurrences_label_every_arrow_of_both_rows_and_name_their_initial_states():
+    """a user's state named g is a state, not an LSTM's gate g: its arrows are labelled as h's are"""
+    forward = build_picture((two_recurrences(),), level="cell")
+    rows = {i: node.row[-1] for i, node in enumerate(forward.nodes) if node.kind == "group"}
+    (output,) = [i for i, node in enumerate(forward.nodes) if node.kind == "output"]
+    assert sorted(label for a, b, label in forward.edges if a in rows and (b in rows or b == output)) == \
+        ["g₁", "g₂", "g₃", "h₁", "h₂", "h₃"]
+    starts = sorted(node.label.split("\n")[0] for node in forward.nodes if node.kind == "input" and node.step is None)
+    assert starts == ["g_0", "h_0"]  # drawn g₀ and h₀, not "input"
+    backward = build_picture((two_recurrences(),), level="cell", backward=True)
+    assert sorted(label for a, b, label in backward.edges if backward.nodes[b].kind == "group") == \
+        ["∂J/∂g₁", "∂J/∂g₂", "∂J/∂g₃", "∂J/∂h₁", "∂J/∂h₂", "∂J/∂h₃"]  # J = Σ h ⊙ g: ∂J/∂g₃ = h₃, its own arrow
