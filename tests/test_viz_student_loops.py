@@ -336,3 +336,14 @@ def test_two_recurrences_label_every_arrow_of_both_rows_and_name_their_initial_s
     backward = build_picture((two_recurrences(),), level="cell", backward=True)
     assert sorted(label for a, b, label in backward.edges if backward.nodes[b].kind == "group") == \
         ["∂J/∂g₁", "∂J/∂g₂", "∂J/∂g₃", "∂J/∂h₁", "∂J/∂h₂", "∂J/∂h₃"]  # J = Σ h ⊙ g: ∂J/∂g₃ = h₃, its own arrow
+
+
+@pytest.mark.parametrize("scoped", [True, False])
+def test_a_free_linear_head_beside_a_cell_is_named_by_its_role_not_bare_weight(scoped):
+    forward = build_picture((cell_loop_with_head(scoped=scoped),), level="cell", show_shapes=False)
+    assert {"W_hy", "b_y", "W_hh"} <= parameter_names(forward) and not {"weight", "bias"} & parameter_names(forward)
+    backward = build_picture((cell_loop_with_head(scoped=scoped),), level="cell", backward=True, show_shapes=False)
+    sums = " ".join(node.label for node in backward.nodes if node.kind == "output")
+    assert "Σₜ ∂J/∂W_hy|ₜ" in sums and "∂J/∂weight" not in sums
+    cs224n = build_picture((cell_loop_with_head(scoped=scoped),), level="cell", notation="cs224n")
+    assert {"U", "b₂"} <= parameter_names(cs224n)  # a notation that names the head still writes its own letters
