@@ -8,6 +8,12 @@ is: :func:`take_out_of_steps` finds the chain of adds (before the ops are groupe
 takes them out of their steps, and :func:`draw_as_sum` draws J_t out of each step's cell into one
 Σₜ Jₜ node that is J — the node a BPTT figure hands each J_t its ∂J/∂J_t = 1 from (1/T for a mean).
 
+The steps are found wherever they are recorded: a loop of ``nn.RNNCell`` calls without scopes records
+the cell's ops in its steps but not the user's head and J_t = head(h_t).sum(), nor an add written after
+the ``with`` block. Such an op belongs to the latest step it reads (J_t to step t), and J_t is drawn
+out of the node it is drawn in — its cell, or the head drawn once per step — so that the head's arrow
+back into cell t reads (1/T) ∂J_t/∂h_t, never a gradient written in terms of itself.
+
 >>> import tinygrad_rnn as tr
 >>> from tinygrad_rnn.viz.graph import build_picture
 >>> h, loss = tr.zeros(1, 2, requires_grad=True), 0
