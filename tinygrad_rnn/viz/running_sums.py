@@ -84,17 +84,22 @@ def _steps_read(nodes: list[Node], inputs: dict[int, list[int]]) -> dict[int, in
 
 
 def _running_sum(nodes: list[Node], inputs, readers, root: int, step_at: dict[int, int]) -> dict[int, int]:
-    """loss = loss + J_t: {J_t's op: t}, the chain of adds ending at ``root`` taken out of their steps."""
+    """loss = loss + J_t: {J_t's op: t}, the chain of adds ending at ``root`` taken out of their steps. Every add
+    reads the one before it and its own step's J_t, nothing else, down to the first (0 + J₁): a chain that ends
+    otherwise (J₁ + J₂, as a generation's log P(ŷ | x) adds up its steps' log-probabilities) is no running sum of
+    losses, and is drawn as it is recorded."""
     chain: list[int] = []
     terms: dict[int, int] = {}
     position: int | None = root
-    while position is not None and _scalar_add(nodes[position], step_at.get(position)) and (
-            not chain or readers[position] == {chain[-1]}):
-        step = step_at[position]
+    while position is not None:
+        step = step_at.get(position)
+        if not _scalar_add(nodes[position], step) or (chain and readers[position] != {chain[-1]}):
+            return {}
         earlier = [p for p in inputs.get(position, []) if _scalar_add(nodes[p], step_at.get(p)) and step_at[p] < step]
         own = [p for p in inputs.get(position, []) if p not in earlier and step_at.get(p) == step]
-        if len(earlier) > 1 or len(own) != 1 or (chain and step >= step_at[chain[-1]]):
-            break
+        if len(earlier) > 1 or len(own) != 1 or len(earlier) + 1 != len(inputs.get(position, [])) or (
+                chain and step >= step_at[chain[-1]]):
+            return {}
         chain.append(position)
         terms[own[0]] = step
         position = earlier[0] if earlier else None
