@@ -78,7 +78,8 @@ def test_a_classifier_draws_its_head_and_loss_after_the_last_step(level):
     assert (last, "ŷ = linear", "h₄") in named  # the head reads h_T, and its result keeps the user's name
     assert ("ŷ = linear", "cross_entropy", "") in named and ("cross_entropy", "J", "") in named
     [head] = [n for n in picture.nodes if first_line(n) == "ŷ = linear"]
-    assert head.parameters[-1] == "bias" and head.parameters[0].endswith("weight") and head.step is None  # after
+    # a free nn.Linear is named by its role, the head's W_hy and b_y, not a bare "weight" and "bias"
+    assert head.parameters == ["W_hy", "b_y"] and head.step is None  # after the last step
     renamed = build_picture((classifier_loss("logits"),), level=level)  # any name the user gives
     assert "logits = linear" in {first_line(n) for n in renamed.nodes}
 

@@ -4,6 +4,8 @@ found says so truthfully, and one weight's gradient terms still meet in one Σ; 
 states are h₀ and c₀. Each model is written as a course writes it.
 """
 
+import re
+
 import pytest
 
 import tinygrad_rnn as tr
@@ -251,3 +253,97 @@ def test_an_lstm_written_by_hand_stays_one_cell_a_step():
             h.name, c.name = "h", "c"
     picture = build_picture((h.sum(),), level="cell", show_shapes=False)
     assert sorted(node.step for node in picture.nodes if node.kind == "group") == [1, 2, 3]
+
+
+def cell_loop_with_head(kind="rnn", accumulate=False, scoped=False):
+    """state = cell(x[t], state); J_t = head(h).sum() — stacked and averaged, or added up (loss = loss + J_t), no
+    scope anywhere; ``scoped``: the cell and head under tr.scope, the adding after the with block"""
+    tr.manual_seed(0)
+    cell, head = CELLS[kind](2, 3), tr.nn.Linear(3, 1)
+    xs, state, losses, loss = tr.randn(3, 1, 2), None, [], 0
+    for t in range(3):
+        with tr.scope(f"t={t + 1}") if scoped else tr.scope():
+            state = cell(xs[t], state)
+            step_loss = head(state[0] if kind == "lstm" else state).sum()
+        loss = loss + step_loss
+        losses.append(step_loss)
+    loss = loss if accumulate else tr.stack(losses).mean()
+    loss.name = "J"
+    return loss
+
+
+SELF_JACOBIAN = re.compile(r"∂(h[₀-₉]+)/∂\1\b")  # (∂h₂/∂h₂)ᵀ: a state's gradient written in terms of itself
+
+
+@pytest.mark.parametrize("kind", ["rnn", "lstm"])
+def test_a_cell_loop_with_a_head_hands_each_step_its_share_not_a_circular_chain_rule(kind):
+    picture = build_picture((cell_loop_with_head(kind),), level="cell", backward=True, show_shapes=False)
+    texts = [label for _, _, label in picture.edges] + picture.notes
+    assert not [text for text in texts if SELF_JACOBIAN.search(text)]
+    heads = {i: node.step for i, node in enumerate(picture.nodes) if node.label.startswith("linear")}
+    from_j = sorted((heads[b], label) for a, b, label in picture.edges if picture.nodes[a].label == "J")
+    assert from_j == [(1, "∂J/∂J₁ = 1/3"), (2, "∂J/∂J₂ = 1/3"), (3, "∂J/∂J₃ = 1/3")]
+    into_cells = sorted((heads[a], label) for a, b, label in picture.edges if a in heads and
+                        picture.nodes[b].kind == "group" and b not in heads)
+    assert into_cells == [(1, "(1/3) ∂J₁/∂h₁"), (2, "(1/3) ∂J₂/∂h₂"), (3, "∂J/∂h₃")]
+    assert any(note.endswith("∂J/∂h₂ = (1/3) ∂J₂/∂h₂ + (∂h₃/∂h₂)ᵀ ∂J/∂h₃") or
+               note.endswith("∂J/∂h₂ = (1/3) ∂J₂/∂h₂ + (1/3) ∂J₃/∂h₂") for note in picture.notes)
+    rolled = build_picture((cell_loop_with_head(kind),), level="cell", backward=True, rolled=True, show_shapes=False)
+    assert not [text for _, _, text in rolled.edges if "∂hₜ/∂hₜ" in text]
+    assert ("∂J/∂Jₜ = 1/T") in [label for _, _, label in rolled.edges]
+
+
+@pytest.mark.parametrize("model", [
+    lambda: cell_loop_with_head("rnn"),  # scope-less, tr.stack(losses).mean()
+    lambda: cell_loop_with_head("lstm", accumulate=True),  # scope-less, loss = loss + head(h).sum()
+    lambda: cell_loop_with_head("gru", accumulate=True, scoped=True),  # scoped, loss = loss + J_t after the with
+    lambda: cell_loop("rnn"),  # scope-less, loss = loss + h.sum()
+])
+def test_a_loss_summed_wherever_the_steps_are_found_is_drawn_as_their_sum(model):
+    loss = model()
+    mean = loss.grad_fn.name == "div"
+    picture = build_picture((loss,), level="cell", show_shapes=False)
+    (total,) = [i for i, node in enumerate(picture.nodes) if "Σₜ Jₜ" in node.label]
+    assert picture.nodes[total].label == ("(1/3) Σₜ Jₜ" if mean else "Σₜ Jₜ")
+    into = sorted((picture.nodes[a].step, label) for a, b, label in picture.edges if b == total)
+    assert into == [(1, "J₁"), (2, "J₂"), (3, "J₃")]
+    (output,) = [i for i, node in enumerate(picture.nodes) if node.kind == "output"]
+    assert [(a, label) for a, b, label in picture.edges if b == output] == [(total, "")]
+    backward = build_picture((model(),), level="cell", backward=True, show_shapes=False)
+    from_j = sorted(label for a, b, label in backward.edges if backward.nodes[a].label == "J")
+    assert from_j == [f"∂J/∂J{t} = {'1/3' if mean else '1'}" for t in "₁₂₃"]
+
+
+def test_a_scope_less_lstm_cell_loop_says_each_path_one_way_and_rolls_into_two_loops():
+    picture = build_picture((cell_loop("lstm"),), level="cell", backward=True, show_shapes=False)
+    between = sorted(label for a, b, label in picture.edges
+                     if picture.nodes[a].kind == picture.nodes[b].kind == "group")
+    assert between == ["(∂c₂/∂c₁)ᵀ ∂J/∂c₂", "(∂c₃/∂c₂)ᵀ ∂J/∂c₃", "(∂h₂/∂h₁)ᵀ ∂J/∂h₂", "(∂h₃/∂h₂)ᵀ ∂J/∂h₃"]
+    rolled = build_picture((cell_loop("lstm"),), level="cell", backward=True, rolled=True, show_shapes=False)
+    (cell,) = [node for node in rolled.nodes if node.kind == "group"]
+    assert cell.loops == ["(∂cₜ₊₁/∂cₜ)ᵀ ∂J/∂cₜ₊₁", "(∂hₜ₊₁/∂hₜ)ᵀ ∂J/∂hₜ₊₁"]
+
+
+def test_two_recurrences_label_every_arrow_of_both_rows_and_name_their_initial_states():
+    """a user's state named g is a state, not an LSTM's gate g: its arrows are labelled as h's are"""
+    forward = build_picture((two_recurrences(),), level="cell")
+    rows = {i: node.row[-1] for i, node in enumerate(forward.nodes) if node.kind == "group"}
+    (output,) = [i for i, node in enumerate(forward.nodes) if node.kind == "output"]
+    assert sorted(label for a, b, label in forward.edges if a in rows and (b in rows or b == output)) == \
+        ["g₁", "g₂", "g₃", "h₁", "h₂", "h₃"]
+    starts = sorted(node.label.split("\n")[0] for node in forward.nodes if node.kind == "input" and node.step is None)
+    assert starts == ["g_0", "h_0"]  # drawn g₀ and h₀, not "input"
+    backward = build_picture((two_recurrences(),), level="cell", backward=True)
+    assert sorted(label for a, b, label in backward.edges if backward.nodes[b].kind == "group") == \
+        ["∂J/∂g₁", "∂J/∂g₂", "∂J/∂g₃", "∂J/∂h₁", "∂J/∂h₂", "∂J/∂h₃"]  # J = Σ h ⊙ g: ∂J/∂g₃ = h₃, its own arrow
+
+
+@pytest.mark.parametrize("scoped", [True, False])
+def test_a_free_linear_head_beside_a_cell_is_named_by_its_role_not_bare_weight(scoped):
+    forward = build_picture((cell_loop_with_head(scoped=scoped),), level="cell", show_shapes=False)
+    assert {"W_hy", "b_y", "W_hh"} <= parameter_names(forward) and not {"weight", "bias"} & parameter_names(forward)
+    backward = build_picture((cell_loop_with_head(scoped=scoped),), level="cell", backward=True, show_shapes=False)
+    sums = " ".join(node.label for node in backward.nodes if node.kind == "output")
+    assert "Σₜ ∂J/∂W_hy|ₜ" in sums and "∂J/∂weight" not in sums
+    cs224n = build_picture((cell_loop_with_head(scoped=scoped),), level="cell", notation="cs224n")
+    assert {"U", "b₂"} <= parameter_names(cs224n)  # a notation that names the head still writes its own letters

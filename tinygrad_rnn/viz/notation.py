@@ -329,7 +329,11 @@ def name_parameters(nodes: list[Node], edges, notation: Notation,
         drawn = notation.symbol(short)
         if drawn == short and node.key in roles:  # fc.weight: the head's U, where the notation names the head
             drawn = notation.symbol(roles[node.key])
-            drawn = short if drawn == roles[node.key] else drawn
+            # where it does not, the code's name stays (fc.weight) — but a free nn.Linear's bare "weight" beside
+            # W_hh says nothing of which weight it is: the head's W_hy (a free embedding's E), as the library names
+            # its own model's
+            bare = short in ("weight", "bias")
+            drawn = (library_name(roles[node.key]) if bare else short) if drawn == roles[node.key] else drawn
         names[position] = (short, drawn + chain_mark(marks.get(chain, "")))
     return _bias_parts(_told_apart(names, nodes, edges), edges)
 

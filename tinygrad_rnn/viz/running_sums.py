@@ -8,6 +8,12 @@ is: :func:`take_out_of_steps` finds the chain of adds (before the ops are groupe
 takes them out of their steps, and :func:`draw_as_sum` draws J_t out of each step's cell into one
 Σₜ Jₜ node that is J — the node a BPTT figure hands each J_t its ∂J/∂J_t = 1 from (1/T for a mean).
 
+The steps are found wherever they are recorded: a loop of ``nn.RNNCell`` calls without scopes records
+the cell's ops in its steps but not the user's head and J_t = head(h_t).sum(), nor an add written after
+the ``with`` block. Such an op belongs to the latest step it reads (J_t to step t), and J_t is drawn
+out of the node it is drawn in — its cell, or the head drawn once per step — so that the head's arrow
+back into cell t reads (1/T) ∂J_t/∂h_t, never a gradient written in terms of itself.
+
 >>> import tinygrad_rnn as tr
 >>> from tinygrad_rnn.viz.graph import build_picture
 >>> h, loss = tr.zeros(1, 2, requires_grad=True), 0
@@ -22,17 +28,23 @@ takes them out of their steps, and :func:`draw_as_sum` draws J_t out of each ste
 
 from __future__ import annotations
 
+from typing import Any
+
 from .picture import Node, subscript
+from .step_states import state_name
 
 SUM_OF_LOSSES = "Σₜ Jₜ"  # the node the per-step losses of a running sum meet in
 
 
-def take_out_of_steps(nodes: list[Node], links) -> tuple[dict[int, int], int | None]:
+def take_out_of_steps(nodes: list[Node], links) -> tuple[dict[int, list[int]], int | None]:
     """Find the per-step losses J sums, and how: a running sum ending at the first output — a chain of
     scalar adds, one a step, each reading the one before it (the first may read a constant 0) and its own
     step's loss J_t, each read only by the next — whose adds it takes out of their steps (drawn as J's sum,
-    not in the cells); or ``tr.stack(losses).sum()`` or ``.mean()`` of one scalar a step. Returns
-    ({position of the op computing J_t: t}, T where J is their mean), or ({}, None) where J is neither."""
+    not in the cells); or ``tr.stack(losses).sum()`` or ``.mean()`` of one scalar a step. An op outside every
+    step (a loop of cell calls without scopes, or ``loss = loss + J_t`` after the ``with`` block) belongs to
+    the latest step it reads: J_t = head(h_t).sum() to step t. Returns ({position of the op computing J_t: its
+    cone, the ops it is computed from outside the steps, nearest first, down to the first op of a step on each
+    path}, T where J is their mean), or ({}, None) where J is neither."""
     inputs: dict[int, list[int]] = {}
     readers: dict[int, set[int]] = {}
     for tail, head, _, _ in links:
@@ -41,29 +53,65 @@ def take_out_of_steps(nodes: list[Node], links) -> tuple[dict[int, int], int | N
     roots = [tail for tail, head, _, _ in links if nodes[head].kind == "output"]
     if not roots or nodes[roots[0]].kind != "op":
         return {}, None
-    stacked, mean = _stacked_losses(nodes, inputs, roots[0])
-    if stacked:
-        return stacked, mean
+    step_at = _steps_read(nodes, inputs)
+    stacked, mean = _stacked_losses(nodes, inputs, roots[0], step_at)
+    if not stacked:
+        stacked = _running_sum(nodes, inputs, readers, roots[0], step_at)
+    return {p: _cone(p, nodes, inputs) for p in stacked}, mean if stacked else None
+
+
+def _steps_read(nodes: list[Node], inputs: dict[int, list[int]]) -> dict[int, int]:
+    """{op position: its step}: an op's own, or for an op outside every step the latest step it reads."""
+    step_at: dict[int, int] = {}
+    pending = [p for p, node in enumerate(nodes) if node.kind == "op"]
+    done: set[int] = set()
+    while pending:  # a walk in dependency order, no recursion
+        position = pending[-1]
+        if position in done:
+            pending.pop()
+            continue
+        waiting = [t for t in inputs.get(position, []) if nodes[t].kind == "op" and t not in done]
+        if waiting and nodes[position].step is None:
+            pending.extend(waiting)
+            continue
+        pending.pop()
+        done.add(position)
+        read = [step_at[t] for t in inputs.get(position, []) if t in step_at]
+        step = nodes[position].step if nodes[position].step is not None else max(read, default=None)
+        if step is not None:
+            step_at[position] = step
+    return step_at
+
+
+def _running_sum(nodes: list[Node], inputs, readers, root: int, step_at: dict[int, int]) -> dict[int, int]:
+    """loss = loss + J_t: {J_t's op: t}, the chain of adds ending at ``root`` taken out of their steps. Every add
+    reads the one before it and its own step's J_t, nothing else, down to the first (0 + J₁): a chain that ends
+    otherwise (J₁ + J₂, as a generation's log P(ŷ | x) adds up its steps' log-probabilities) is no running sum of
+    losses, and is drawn as it is recorded."""
     chain: list[int] = []
     terms: dict[int, int] = {}
-    position: int | None = roots[0]
-    while position is not None and _scalar_add(nodes[position]) and (not chain or readers[position] == {chain[-1]}):
-        step = nodes[position].step
-        earlier = [p for p in inputs.get(position, []) if _scalar_add(nodes[p]) and nodes[p].step < step]
-        own = [p for p in inputs.get(position, []) if p not in earlier and nodes[p].step == step]
-        if len(earlier) > 1 or len(own) != 1 or (chain and step >= nodes[chain[-1]].step):
-            break
+    position: int | None = root
+    while position is not None:
+        step = step_at.get(position)
+        if not _scalar_add(nodes[position], step) or (chain and readers[position] != {chain[-1]}):
+            return {}
+        earlier = [p for p in inputs.get(position, []) if _scalar_add(nodes[p], step_at.get(p)) and step_at[p] < step]
+        own = [p for p in inputs.get(position, []) if p not in earlier and step_at.get(p) == step]
+        if len(earlier) > 1 or len(own) != 1 or len(earlier) + 1 != len(inputs.get(position, [])) or (
+                chain and step >= step_at[chain[-1]]):
+            return {}
         chain.append(position)
         terms[own[0]] = step
         position = earlier[0] if earlier else None
     if len(chain) < 2:  # one add is no loop
-        return {}, None
+        return {}
     for position in chain:
         nodes[position].step, nodes[position].row = None, ()
-    return terms, None
+    return terms
 
 
-def _stacked_losses(nodes: list[Node], inputs: dict[int, list[int]], root: int) -> tuple[dict[int, int], int | None]:
+def _stacked_losses(nodes: list[Node], inputs: dict[int, list[int]], root: int,
+                    step_at: dict[int, int]) -> tuple[dict[int, int], int | None]:
     """J = tr.stack(losses).sum(), or .mean() (a sum divided by T): ({J_t's op: t}, T for a mean)."""
     position, mean = root, None
     if nodes[position].key.name == "div" and len(inputs.get(position, [])) == 1:
@@ -74,8 +122,8 @@ def _stacked_losses(nodes: list[Node], inputs: dict[int, list[int]], root: int) 
     stack = inputs[position][0]
     if nodes[stack].kind != "op" or nodes[stack].key.name != "stack":
         return {}, None
-    terms = {p: nodes[p].step for p in inputs.get(stack, []) if nodes[p].kind == "op" and nodes[p].tensors
-             and tuple(nodes[p].tensors[0].shape) == () and nodes[p].step is not None}
+    terms = {p: step_at[p] for p in inputs.get(stack, []) if nodes[p].kind == "op" and nodes[p].tensors
+             and tuple(nodes[p].tensors[0].shape) == () and p in step_at}
     steps = sorted(terms.values())
     one_a_step = len(terms) == len(inputs[stack]) and steps == sorted(set(steps))
     if len(terms) < 2 or not one_a_step or (mean and mean != len(steps)):
@@ -83,19 +131,45 @@ def _stacked_losses(nodes: list[Node], inputs: dict[int, list[int]], root: int) 
     return terms, mean
 
 
-def draw_as_sum(nodes: list[Node], found: tuple[dict[int, int], int | None], grouped: list[Node], edges, level: str):
-    """After grouping: the edge from each step's cell into J becomes J_t into one Σₜ Jₜ node (or (1/T) Σₜ Jₜ
-    for a mean), which feeds J. ``found`` is what :func:`take_out_of_steps` returned (positions in ``nodes``,
-    before grouping); ``grouped``, the nodes after grouping at ``level``, and ``edges`` theirs."""
+def _cone(position: int, nodes: list[Node], inputs: dict[int, list[int]]) -> list[int]:
+    """J_t's op and the ops outside the steps it is computed from, nearest first, down to the first op of a step
+    on each path: one of them is the node J_t is drawn in (its cell, or the head drawn once per step)."""
+    found, queue = [position], [position]
+    while queue:
+        for tail in inputs.get(queue.pop(0), []):
+            if nodes[tail].kind == "op" and tail not in found:
+                found.append(tail)
+                if nodes[tail].step is None:
+                    queue.append(tail)
+    return found
+
+
+def draw_as_sum(nodes: list[Node], found: tuple[dict[int, list[int]], int | None], grouped: list[Node], edges,
+                level: str):
+    """After grouping: the edge from each step's node that computes J_t (its cell, or its head drawn once per step)
+    into J becomes J_t into one Σₜ Jₜ node (or (1/T) Σₜ Jₜ for a mean), which feeds J. ``found`` is what
+    :func:`take_out_of_steps` returned (positions in ``nodes``, before grouping); ``grouped``, the nodes after
+    grouping at ``level``, and ``edges`` theirs."""
     terms, mean = found
     if not terms:
         return grouped, edges
-    steps = {(nodes[p].row if level == "cell" else nodes[p].row[:1], t): t for p, t in terms.items()}
-    cells = {i: steps[node.key] for i, node in enumerate(grouped)
-             if node.kind == "group" and isinstance(node.key, tuple) and node.key in steps}
+    drawn_as: dict[Any, int] = {}  # a drawn node's key → its index: a cell's (row, step), a head's ("split", op)
+    for i, node in enumerate(grouped):
+        if node.kind == "group" and isinstance(node.key, tuple):
+            drawn_as[node.key[:2] if node.key[:1] == ("split",) else node.key] = i
+    cells: dict[int, int] = {}
+    for cone in terms.values():
+        keys = [(nodes[p].row if level == "cell" else nodes[p].row[:1], nodes[p].step) if nodes[p].step is not None
+                else ("split", p) for p in cone]
+        found_in = next((drawn_as[key] for key in keys if key in drawn_as), None)
+        if found_in is None or found_in in cells or grouped[found_in].step is None:
+            return grouped, edges
+        cells[found_in] = grouped[found_in].step
+        for p, key in zip(cone, keys):  # J_t = h_t.sum() outside the cell: the cell reads h_t in itself, as if J_t were
+            if key == grouped[found_in].key:  # in it — the arrow back from cell t + 1 carries only a part of ∂J/∂h_t
+                grouped[found_in].read_inside.update(filter(None, (state_name(nodes[p], out)
+                                                                    for out in range(len(nodes[p].tensors)))))
     output = next(i for i, node in enumerate(grouped) if node.kind == "output")
-    if len(cells) != len(terms):
-        return grouped, edges
     total = len(grouped)
     label = f"(1/{mean}) {SUM_OF_LOSSES}" if mean else SUM_OF_LOSSES  # as a layer's mean of its J_t is written
     grouped = [*grouped, Node(("reduced", "sum of the steps' losses", None), "op", label)]
@@ -103,6 +177,6 @@ def draw_as_sum(nodes: list[Node], found: tuple[dict[int, int], int | None], gro
     return grouped, [*kept, *((cell, total, subscript("J", t)) for cell, t in cells.items()), (total, output, "")]
 
 
-def _scalar_add(node: Node) -> bool:
-    return (node.kind == "op" and node.step is not None and getattr(node.key, "name", "") == "add"
+def _scalar_add(node: Node, step: int | None) -> bool:
+    return (node.kind == "op" and step is not None and getattr(node.key, "name", "") == "add"
             and bool(node.tensors) and tuple(node.tensors[0].shape) == ())

@@ -19,10 +19,12 @@ MARK_AFTER = "\t"  # a state's name and its chain's mark, at step level (h and â
 
 
 def state_name(node: Node, out: int) -> str:
-    """The name of what a cell passes on (h or c, or a name the user gave it), for the label of the edge."""
+    """The name of what a cell passes on (h or c, or a name the user gave it), for the label of the edge. A gate
+    is named so by a layer's or cell's own step (``node.chain``): a state a hand-written loop names g is no gate."""
     for tensor in node.tensors:
         vertex = vertex_of(tensor)
-        if getattr(vertex, "output_index", 0) == out and tensor.name and tensor.name not in GATES:
+        if getattr(vertex, "output_index", 0) == out and tensor.name and (
+                tensor.name not in GATES or node.chain is None):
             return tensor.name
     return ""
 

@@ -41,7 +41,8 @@ def split_recurrences(nodes: list[Node], links) -> None:
 
     carried = {name_of(p) for members in steps.values() for p in members
                if any(nodes[r].step == nodes[p].step + 1 and nodes[r].row == nodes[p].row for r in readers.get(p, ()))}
-    for (row, _), members in steps.items():
+    first: dict[str, set[int]] = {}  # each state's ops at the first step it is split in
+    for (row, _), members in sorted(steps.items(), key=lambda item: item[0][1]):
         states: dict[str, int] = {}
         for position in members:
             if name_of(position) in carried - {None}:
@@ -54,6 +55,23 @@ def split_recurrences(nodes: list[Node], links) -> None:
         for name, cone in cones.items():
             for position in cone:  # a row of its own, named by its state (drawn "h →"), its cells "cell" as before
                 nodes[position].row = ("", *row, name)
+            first.setdefault(name, cone)  # (steps in the order they were recorded: step 1 first)
+    _name_initial_states(nodes, links, first)
+
+
+def _name_initial_states(nodes: list[Node], links, first_cones: dict[str, set[int]]) -> None:
+    """An unnamed tensor that only the first step of one state's recurrence reads, shaped as that state: its
+    initial state, drawn h₀ (g₀) as a cell draws the zeros it makes — not "input"."""
+    readers: dict[int, set[int]] = {}
+    for tail, head, _, _ in links:
+        readers.setdefault(tail, set()).add(head)
+    for name, cone in first_cones.items():
+        shapes = {tuple(t.shape) for p in cone for t in nodes[p].tensors if t.name == name}
+        for leaf, read_by in readers.items():
+            node = nodes[leaf]
+            if node.kind == "input" and read_by <= cone and not any(t.name for t in node.tensors) and \
+                    {tuple(t.shape) for t in node.tensors} <= shapes:
+                node.label = f"{name}_0" + node.label[len(node.label.split("\n")[0]):]
 
 
 def _cone(position: int, inputs: dict[int, list[int]], inside: set[int]) -> set[int]:
