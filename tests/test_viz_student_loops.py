@@ -10,6 +10,7 @@ import pytest
 
 import tinygrad_rnn as tr
 from tinygrad_rnn.viz.graph import build_picture
+from tinygrad_rnn.viz.layout import labelled_layout
 
 CELLS = {"rnn": tr.nn.RNNCell, "lstm": tr.nn.LSTMCell, "gru": tr.nn.GRUCell}
 
@@ -336,6 +337,17 @@ def test_two_recurrences_label_every_arrow_of_both_rows_and_name_their_initial_s
     backward = build_picture((two_recurrences(),), level="cell", backward=True)
     assert sorted(label for a, b, label in backward.edges if backward.nodes[b].kind == "group") == \
         ["∂J/∂g₁", "∂J/∂g₂", "∂J/∂g₃", "∂J/∂h₁", "∂J/∂h₂", "∂J/∂h₃"]  # J = Σ h ⊙ g: ∂J/∂g₃ = h₃, its own arrow
+
+
+def test_j_hands_each_recurrence_its_own_gradient_from_a_point_of_its_own():
+    """J = Σ h₃ ⊙ g₃ going back: ∂J/∂h₃ = g₃ and ∂J/∂g₃ = h₃ left J from one point, one gradient as it read."""
+    backward = build_picture((two_recurrences(),), level="cell", backward=True)
+    _, placed = labelled_layout(backward)
+    seed = 0  # (the loss, drawn first)
+    assert backward.nodes[seed].kind == "output" and not backward.nodes[seed].label.startswith("∂")
+    starts = [tuple(round(c, 1) for c in route.points[0])
+              for (tail, _, _), route in zip(backward.edges, placed.routes, strict=True) if tail == seed]
+    assert len(starts) == 2 and len(set(starts)) == 2, starts
 
 
 @pytest.mark.parametrize("scoped", [True, False])

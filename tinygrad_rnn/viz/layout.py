@@ -118,7 +118,9 @@ def layout(picture: Picture, sizes: list[tuple[float, float]], notes_beside: int
     _name_each_fork_once(picture.edges, routes)
     rules = frozenset(i for i, node in enumerate(picture.nodes)  # a backward rule: one gradient per input
                       if node.kind == "op" and getattr(node.key, "is_gradient", False))
-    spread_ports(boxes, routes, picture.edges, rules)  # one arrowhead per operand, one start per gradient
+    seeds = frozenset(i for i, node in enumerate(picture.nodes)  # J going back: ∂J/∂ each thing it reads
+                      if picture.backward and node.kind == "output")  # (J = Σ h₃ ⊙ g₃: ∂J/∂h₃ = g₃, ∂J/∂g₃ = h₃)
+    spread_ports(boxes, routes, picture.edges, rules | seeds, rules)  # one arrowhead per operand, a start per gradient
     if turned:
         _turn(boxes, routes, grid.clusters)
     loops = [(i, state, _loop(boxes[i], k, len(node.loops), state, grid.loop_label(state, len(node.loops))))

@@ -30,11 +30,13 @@ ON_FACE = 0.5  # how near a route's end must lie to a face to end on it, in poin
 
 
 def spread_ports(boxes: list[Box], routes: list[Route], edges: list[tuple[int, int, str]],
-                 distinct: frozenset[int] = frozenset()) -> None:
+                 distinct: frozenset[int] = frozenset(), apart: frozenset[int] = frozenset()) -> None:
     """Give each arrow that ends (or starts) on a shared face of its node a port of its own (``edges[k]``:
     route k's tail, head and label), the arrows that leave it counted with those that end there.
     ``distinct``: the nodes whose lines out carry different values (a backward rule hands each input its
-    own gradient), which leave from points of their own even where nothing arrives.
+    own gradient), which leave from points of their own even where nothing arrives; ``apart``: those of them
+    whose lines never share a first stretch either (a rule's terms: ∂J/∂W and ∂J/∂b down one line read as one;
+    J's seeds into its J_t run on as one bus, each drop named).
 
     >>> box = Box(0.0, 0.0, 40.0, 20.0)
     >>> a = finish([(-30.0, -40.0)], (0.0, -10.0), "")  # from below on the left: into the bottom's middle
@@ -51,10 +53,11 @@ def spread_ports(boxes: list[Box], routes: list[Route], edges: list[tuple[int, i
                 faces.setdefault((node, face), []).append((route, at_head))
     for (node, face), meeting in faces.items():
         if len(meeting) > 1:
-            _spread(boxes[node], face, meeting, node in distinct)
+            _spread(boxes[node], face, meeting, node in distinct, node in apart)
 
 
-def _spread(box: Box, face: str, meeting: list[tuple[Route, bool]], distinct: bool = False) -> None:
+def _spread(box: Box, face: str, meeting: list[tuple[Route, bool]], distinct: bool = False,
+            apart: bool = False) -> None:
     """Ports of their own for the routes meeting one face (arriving, or leaving: an arrowhead on the point a
     line leaves from reads as that line's), in the order their lines come from or go to. Arrows that come in
     along one last stretch (a bus's terms into a Σ) are one line with one arrowhead, and keep one port."""
@@ -64,7 +67,7 @@ def _spread(box: Box, face: str, meeting: list[tuple[Route, bool]], distinct: bo
     bundles: dict[tuple, list[tuple[Route, bool]]] = {}
     for route, at_head in meeting:
         points = _from_the_face(route, at_head)
-        own = id(route) if distinct and not at_head else None  # (two gradients never leave along one line)
+        own = id(route) if apart and not at_head else None  # (two terms never leave along one line)
         bundles.setdefault((at_head, own, *(tuple(round(c, 3) for c in p) for p in points[:2])), []).append(
             (route, at_head))
     ordered = sorted(bundles.values(), key=lambda bundle: _beyond_run(*bundle[0], along))
