@@ -19,9 +19,9 @@ from typing import Any
 
 from ..creation import zeros
 from ..errors import ShapeError
-from ..steps import cell_step
 from ..tensor import Tensor
 from . import init
+from .chains import cell_step
 from .functional import check_input_dtype, linear
 from .module import Module, Parameter
 
@@ -138,7 +138,7 @@ class _CellBase(Module):
 
     def _recording_step(self, state: Tensor | None) -> Any:
         """Where this call's ops are recorded: the next step of this cell's chain when ``state`` is what its
-        last call returned, as a layer's generation loop continues its chain (``steps.cell_step``), so a
+        last call returned, as a layer's generation loop continues its chain (``chains.cell_step``), so a
         loop of cell calls is drawn unrolled, cell by cell, without a scope written around each."""
         return cell_step(self, type(self).__name__.removesuffix("Cell"), state)
 

@@ -35,11 +35,12 @@ from ..device import array_module
 from ..errors import ShapeError
 from ..ops import cat, stack, where
 from ..recording import scope
-from ..steps import Chain, at_step, continues, step_that_made
+from ..steps import Chain, at_step
 from ..tensor import Tensor
 from . import functional as F
 from . import init
 from .cells import gru_inputs_by_step, gru_step, lstm_step, named, rnn_step
+from .chains import continues, handed_over, step_that_made
 from .module import Module, Parameter
 from .utils.rnn import PackedSequence, pad_packed_sequence, repack
 
@@ -162,7 +163,7 @@ class _Recurrent(Module):
         encoder's h_S is a chain of its own whose steps are 1…T′, its ``after`` the encoder's S: where
         a figure draws it (after the encoder's last column), never what its steps are called."""
         ended = [step_that_made(hidden) for hidden in initial_hidden]
-        handed = ended[0].timeline if ended[0] is not None and ended[0].chain.direction == "forward" else 0
+        handed = handed_over(ended[0])
         before = ended[0].t if continues(ended[0], self, 0, "forward", None) else 0
         chains = []
         for index, found in enumerate(ended):

@@ -183,8 +183,8 @@ def graphviz_renders() -> bool:
     return dot_available() and importlib.util.find_spec("graphviz") is not None
 
 
-def _own_svg(picture, layout: tuple[list[str], Layout]) -> str:
-    labels, placed = layout
+def _own_svg(picture, layout: tuple[list[str], Layout] | None) -> str:
+    labels, placed = layout or labelled_layout(picture)
     return picture_to_svg(picture, placed, labels, "figure", figure=True)
 
 
@@ -258,9 +258,8 @@ def _picture(tensors, level, rankdir, show_shapes, show_values, show_grads, back
         picture.rankdir, picture.title = rankdir, title
         return picture
 
-    if not slide:
-        picture = built(time_steps, show_shapes is not False)
-        return picture, labelled_layout(picture)
+    if not slide:  # (laid out where it is drawn: some callers read only the picture)
+        return built(time_steps, show_shapes is not False), None
     # (the steps are chosen: by time_steps; in a rolled figure, one cell for all; by tokens, a word for each)
     return fit_ladder(built, show_shapes, time_steps, steps_chosen=time_steps is not None or rolled or bool(tokens),
                       dense=level == "op" or bool(backward))

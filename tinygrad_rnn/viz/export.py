@@ -150,7 +150,7 @@ def stage_slide(panel: dict, figures: dict, stage: dict, text: list[list[Run]], 
     layout's box, whole or a window around the stage's step: :mod:`.stage_window`), the stage's
     ``text`` (its equations) and the bars of the first shared weight's terms."""
     notation = notation or Notation()  # the page's own words: its time steps, its loss's letter
-    rolled, backward = stage["phase"] == "rolled", stage["phase"] in ("backward", "sums")
+    rolled, backward = _part(stage) == "rolled", _part(stage) == "backward"
     figure = figures["rolled_svg"] if rolled else paint(figures, panel, stage, scale)
     notes = figures["rolled_notes" if rolled else "notes"]
     box, column, bars_under = layout
@@ -200,7 +200,7 @@ def _layout(figure: str, stages: list[tuple[dict, list[list[Run]]]], notes: list
     the bars at the column's foot or under the figure — whichever draws what the stages name nearer
     24 px, then shows more of the figure at 24 px."""
     top = max(body_top(text_of_html(stage["text"])) for stage, _ in stages)
-    backward = any(stage["phase"] in ("backward", "sums") for stage, _ in stages)
+    backward = any(_part(stage) == "backward" for stage, _ in stages)
     captions = (LEGEND_PX if backward else 0) + (len(notes) + 1) * CAPTION_PX  # the window's line, maybe
     texts = [text for _, text in stages]
     layouts = [_across(texts, top, captions)] + [_beside(texts, top, captions, column, bars_under)

@@ -57,6 +57,7 @@ from .geometry import (
     finish,
     label_lines,
     loop_span,
+    loops_left,
     node_size,
     segment_enters,
 )
@@ -285,7 +286,7 @@ def _loop(box: Box, k: int, count: int, state: str, lines: list[str]) -> Route:
     span = loop_span(box, count)  # the stretch of the top the loops stand on
     pitch = span / count
     height = LOOP_HEIGHT * (count - k)
-    end_x = box.right - 8 - span + k * pitch  # where it comes back in, its arrowhead down into the cell
+    end_x = loops_left(box, count) + k * pitch  # where it comes back in, its arrowhead down into the cell
     start_x = end_x + pitch - 6  # where it leaves
     points = [(start_x, box.top), (start_x, box.top + height), (end_x, box.top + height)]
     label_at = (start_x + 4 + max(len(line) for line in lines) * LABEL_CHAR / 2,

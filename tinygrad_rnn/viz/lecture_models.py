@@ -120,9 +120,9 @@ def seq2seq_source(device: Any = "cpu", steps: int = 3, ids: list[int] | None = 
     return source
 
 
-def decoder_inputs(steps: int = 3, targets: list[int] | None = None) -> list[int]:
+def decoder_inputs(targets: list[int]) -> list[int]:
     """Teacher forcing: the decoder reads [BEGIN], then each true previous target y_1 … y_{S−1}."""
-    return [BEGIN_ID] + (TARGET_IDS[:steps] if targets is None else targets)[:-1]
+    return [BEGIN_ID] + targets[:-1]
 
 
 def seq2seq_loss(device: Any = "cpu", cell: str = "gru", steps: int = 3, source: list[int] | None = None,
@@ -133,7 +133,7 @@ def seq2seq_loss(device: Any = "cpu", cell: str = "gru", steps: int = 3, source:
     the words the decoder must write instead (ids of TARGET_WORDS, [END] last as a real pair's)."""
     model, source = seq2seq_model(device, cell), seq2seq_source(device, steps, source)
     targets = TARGET_IDS[:steps] if targets is None else targets
-    inputs = tensor([decoder_inputs(targets=targets)], device=device)
+    inputs = tensor([decoder_inputs(targets)], device=device)
     inputs.name = "y"
     logits = model(source, inputs)
     loss = nn.functional.cross_entropy(logits.reshape(-1, 8), tensor(targets, device=device))
@@ -152,5 +152,5 @@ def seq2seq_tokens(steps: int = 3, source: list[int] | None = None, targets: lis
     """
     read = SOURCE_IDS[:steps] if source is None else source
     targets = TARGET_IDS[:steps] if targets is None else targets
-    return ([SOURCE_WORDS[i] for i in read] + [TARGET_WORDS[i] for i in decoder_inputs(targets=targets)]
+    return ([SOURCE_WORDS[i] for i in read] + [TARGET_WORDS[i] for i in decoder_inputs(targets)]
             + [TARGET_WORDS[targets[-1]]])

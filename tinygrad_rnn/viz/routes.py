@@ -55,7 +55,7 @@ class Routes(Risers):
             end = (b.left if rightwards else b.right, b.y + offset)
             return finish([start], end, label, ((start[0] + end[0]) / 2, start[1] + (7 if offset >= 0 else -8)))
         if other in block_of:  # between the steps left out and a step drawn: through the gap beside it
-            return self._through_gap(a, b, block_of[other][1], label)
+            return self._through_gap(tail, a, b, block_of[other][1], label)
         if self._is_riser(tail, head):  # up past the rows in between
             return self._riser(tail, head, a, b, label)
         if self.place.get(tail, ("",))[0] == "below" and head in block_of and block_of[head][0] > self.place[tail][1]:
@@ -67,7 +67,7 @@ class Routes(Risers):
                                                                         ("",))[0] in ("start", "end"):
             inside = head if head in block_of else tail
             if self.nodes[inside].kind == "op":  # into (or out of) a step through the gap beside it
-                route = self._through_gap(a, b, block_of[inside][1], label, self._side_taken(
+                route = self._through_gap(tail, a, b, block_of[inside][1], label, self._side_taken(
                     inside, tail if inside == head else head))
                 if tail == inside and self._crosses_a_node(route, tail, head):  # y_T into the end of a long sum
                     return self._over_beside(a, b, route, label)
@@ -75,11 +75,11 @@ class Routes(Risers):
             if self.nodes[inside].kind == "group" and head == inside and len(self._started(head)) > 1:
                 # h₀ and c₀ into an LSTM's first cell: each its own arrow, at its state's height (c above h, as
                 # c₁ and h₁ leave the cell), not one arrowhead that two quantities share
-                return self._through_gap(a, b, block_of[inside][1], label,
+                return self._through_gap(tail, a, b, block_of[inside][1], label,
                                          end_y=self._entry_y(tail, head))
             if abs(a.y - b.y) > 1:  # a cell of another row into a head beside the rows (two sentences' final
                 # states into one classifier), or its gradient back: round the corner, not across what lies between
-                route = self._through_gap(a, b, block_of[inside][1], label, self._side_taken(
+                route = self._through_gap(tail, a, b, block_of[inside][1], label, self._side_taken(
                     inside, tail if inside == head else head))
                 if not self._crosses_a_node(route, tail, head):
                     return route
@@ -436,7 +436,8 @@ class Routes(Risers):
         # width): beside their side, where the gap between two cells is wider, then beside the column's edge
         # down to the input — down the column's edge all the way, it ran through h_t's name mid-gap (h₂⁽ᵈ⁾);
         # the boxes level with ŷ_t count too (the next step's ŷ, the line's first stretch runs at their height)
-        passed = [box for box in self.boxes if abs(box.x - b.x) < 1 and b.top < box.bottom and box.bottom < a.y]
+        passed = [box for _, box in self._boxes_across(b.x - 1, b.x + 1)
+                  if abs(box.x - b.x) < 1 and b.top < box.bottom and box.bottom < a.y]
         cells_x = (min(box.left for box in passed) - BESIDE_COLUMN if rightwards else
                    max(box.right for box in passed) + BESIDE_COLUMN) if passed else gap_x
         if passed and (cells_x - gap_x) * (1 if rightwards else -1) > 1:
@@ -457,7 +458,7 @@ class Routes(Risers):
         started, b = self._started(head), self.boxes[head]
         return b.y - (started.index(tail) - (len(started) - 1) / 2) * b.height / 4
 
-    def _through_gap(self, a: Box, b: Box, column: int, label: str, side_taken: bool = False,
+    def _through_gap(self, tail: int, a: Box, b: Box, column: int, label: str, side_taken: bool = False,
                      end_y: float | None = None) -> Route:
         """Between a node beside the row and an op in a step: along the gap on that side of the step (into
         ``b`` at ``end_y``, where several arrows enter it side by side), past the lines that rise beside the
@@ -477,8 +478,7 @@ class Routes(Risers):
         rightwards = b.x > a.x
         inside = b if outside is a else a
         shift = (1.0 if outside.y > inside.y else -1.0) * inside.height / 4 if side_taken else 0.0
-        leaving = outside is a and abs(inside.y - outside.y) > 1 and self._fed_from(
-            next(i for i, box in enumerate(self.boxes) if box is outside), inside.x > outside.x)
+        leaving = outside is a and abs(inside.y - outside.y) > 1 and self._fed_from(tail, inside.x > outside.x)
         outer_shift = (1.0 if inside.y > outside.y else -1.0) * outside.height / 4 if leaving else 0.0
         start = (a.right if rightwards else a.left, a.y + (shift if inside is a else outer_shift))
         end = (b.left if rightwards else b.right,

@@ -1,0 +1,99 @@
+"""Which chain a recurrent call continues, read back from the graph: a call that starts from the state
+its own module's last call ended with continues that chain (:func:`continues`, :func:`step_that_made`)
+— a layer's generation loop, one token per call (``nn.recurrent``), and a loop of ``RNNCell`` calls
+alike (:func:`cell_step`); any other call starts a chain of its own. (The steps themselves, as data:
+:mod:`tinygrad_rnn.steps`.)
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ..function import Node
+from ..ops.shape import Reshape, Stack, Unbind
+from ..recording import STATE, scope
+from ..steps import Chain, Step, at_step, step_of
+from ..tensor import Tensor
+
+
+def step_that_made(state: Any) -> Step | None:
+    """The step whose result ``state`` is, following it back through what lies between two calls
+    (h_n stacked from each layer's last state, h_0 unbound into them again; squeezed and unsqueezed
+    when unbatched); None for a state made otherwise (zeros, a user's tensor, one detached).
+
+    >>> import tinygrad_rnn as tr
+    >>> rnn = tr.nn.RNN(2, 3)
+    >>> _, h_n = rnn(tr.randn(4, 1, 2, requires_grad=True))
+    >>> step_that_made(h_n.unbind(0)[0]).t
+    4
+    """
+    vertex, piece = state._node, None  # piece: the slice along dim 0 being followed, once unbound
+    while vertex is not None:
+        function = vertex.grad_fn
+        found = function.step or getattr(function, "final_step", None)
+        if found is not None:
+            return found
+        source = function.inputs[0] if function.inputs else None
+        if isinstance(function, Unbind) and function.dim == 0 and piece is None:
+            piece = vertex.output_index
+        elif isinstance(function, Stack) and function.dim == 0 and piece is not None:
+            source, piece = function.inputs[piece], None
+        elif not (isinstance(function, Reshape) and isinstance(source, (Node, Tensor)) and
+                  source.shape[:1] == vertex.shape[:1]):  # a squeeze or unsqueeze that keeps dim 0
+            return None
+        vertex = source if isinstance(source, Node) else None
+    return None
+
+
+def handed_over(found: Step | None) -> int:
+    """Where a chain started from a state made at step ``found`` is drawn after: that step's place in
+    time where a forward chain made it (a decoder after its encoder's last step), else 0."""
+    return found.timeline if found is not None and found.chain.direction == "forward" else 0
+
+
+def continues(found: Step | None, owner: Any, layer: int, direction: str, before: int | None) -> bool:
+    """Whether a state made at step ``found`` is where ``owner``'s own chain of that layer and direction
+    ended (a forward one: a reverse direction starts at the end), at step ``before`` (None: any)."""
+    return (found is not None and found.chain.owner == id(owner) and found.chain.layer == layer and
+            found.chain.direction == direction == "forward" and (before is None or found.t == before))
+
+
+def cell_step(cell: Any, name: str, state: Any) -> Any:
+    """What a cell (one step of a recurrence, ``nn.RNNCell``) records its call in: the next step of its
+    own chain where ``state`` is what its own last call returned — so a loop of cell calls is unrolled
+    into steps as a layer's is — else step 1 of a new chain (``after`` the steps of the chain ``state``
+    came from, as a decoder's). Inside a step already (a "t=k" scope the user wrote, or a layer's
+    step) the call is that step's: nothing more is recorded.
+
+    >>> import tinygrad_rnn as tr
+    >>> cell = tr.nn.RNNCell(2, 3)
+    >>> h = cell(tr.randn(1, 2))
+    >>> h = cell(tr.randn(1, 2), h)
+    >>> h.grad_fn.step.t, h.grad_fn.scope
+    (2, ('RNN', 'layer 0', 'forward', 't=2'))
+    """
+    if STATE.step is not None or step_of(STATE.scope) is not None:
+        return scope()
+    found = None if state is None else step_that_made(state)
+    if continues(found, cell, 0, "forward", None):
+        chain, t = found.chain, found.t + 1
+    else:
+        chain, t = Chain(name, 0, "forward", id(cell), after=handed_over(found)), 1
+    return _cell_call(chain, t)
+
+
+class _cell_call:
+    """The scopes of a cell's call: (module, "layer 0", "forward"), then its step — as a layer's."""
+
+    __slots__ = ("outer", "inner")
+
+    def __init__(self, chain: Chain, t: int) -> None:
+        self.outer, self.inner = scope(chain.module, "layer 0", "forward"), at_step(chain, t)
+
+    def __enter__(self) -> Step:
+        self.outer.__enter__()
+        return self.inner.__enter__()
+
+    def __exit__(self, *exc: object) -> None:
+        self.inner.__exit__(*exc)
+        self.outer.__exit__(*exc)
