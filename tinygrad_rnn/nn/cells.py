@@ -127,9 +127,7 @@ class _CellBase(Module):
 
     def _initial(self, state: Tensor | None, batch: Tensor, unbatched: bool, size: int, name: str = "h_0") -> Tensor:
         if state is None:  # zeros named as a layer names its own (h_0, c_0): a drawing labels the initial state
-            initial = zeros(batch.shape[0], size, dtype=batch.dtype, device=batch.device)
-            initial.name = name
-            return initial
+            return named(zeros(batch.shape[0], size, dtype=batch.dtype, device=batch.device), name)
         state = state.unsqueeze(0) if unbatched else state
         if state.shape != (batch.shape[0], size):
             raise ShapeError(f"{type(self).__name__}: expected a state of shape {(batch.shape[0], size)}, "

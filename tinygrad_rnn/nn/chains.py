@@ -45,7 +45,7 @@ def step_that_made(state: Any) -> Step | None:
     return None
 
 
-def handed_over(found: Step | None) -> int:
+def drawn_after(found: Step | None) -> int:
     """Where a chain started from a state made at step ``found`` is drawn after: that step's place in
     time where a forward chain made it (a decoder after its encoder's last step), else 0."""
     return found.timeline if found is not None and found.chain.direction == "forward" else 0
@@ -78,7 +78,7 @@ def cell_step(cell: Any, name: str, state: Any) -> Any:
     if continues(found, cell, 0, "forward", None):
         chain, t = found.chain, found.t + 1
     else:
-        chain, t = Chain(name, 0, "forward", id(cell), after=handed_over(found)), 1
+        chain, t = Chain(name, 0, "forward", id(cell), after=drawn_after(found)), 1
     return _cell_call(chain, t)
 
 

@@ -75,6 +75,19 @@ def check_input_dtype(name: str, x: Tensor, weight: Tensor, module: str = "layer
                     f"x.to('{weight.dtype}') or {module}.to(dtype='{x.dtype}')")
 
 
+def padding_row(padding_idx: int, rows: int, op: str = "embedding") -> int:
+    """The row ``padding_idx`` names in a table of ``rows``: PyTorch's range, a negative one counted from
+    the end.
+
+    >>> padding_row(-1, 5)
+    4
+    """
+    if not -rows <= padding_idx < rows:
+        raise IndexError(f"{op}: padding_idx must lie in [-{rows}, {rows}) for a table of {rows} rows, "
+                         f"got {padding_idx}")
+    return padding_idx % rows
+
+
 def embedding(ids: Any, weight: Tensor, padding_idx: int | None = None, chosen_from: Tensor | None = None) -> Tensor:
     """Rows of ``weight`` picked by integer ``ids``: a lookup whose gradient is scattered back,
     summed where an id repeats. Rows at ``padding_idx`` get no gradient.
@@ -91,11 +104,8 @@ def embedding(ids: Any, weight: Tensor, padding_idx: int | None = None, chosen_f
     ids = ids if isinstance(ids, Tensor) else Tensor(ids)
     if ids.dtype.kind not in "iu":
         raise TypeError(f"embedding: ids must be integers, got {ids.dtype}; convert them with .long()")
-    if padding_idx is not None:  # PyTorch's range, a negative one counted from the end: stored as the row it names
-        if not -weight.shape[0] <= padding_idx < weight.shape[0]:
-            raise IndexError(f"embedding: padding_idx must lie in [-{weight.shape[0]}, {weight.shape[0]}) for a "
-                             f"table of {weight.shape[0]} rows, got {padding_idx}")
-        padding_idx %= weight.shape[0]
+    if padding_idx is not None:
+        padding_idx = padding_row(padding_idx, weight.shape[0])
     if ids.numel() and not all_below(ids.array, weight.shape[0]):
         raise IndexError(f"embedding: ids must lie in [0, {weight.shape[0]}); got values from "
                          f"{int(ids.array.min())} to {int(ids.array.max())}")

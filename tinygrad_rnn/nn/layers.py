@@ -53,9 +53,7 @@ class Embedding(Module):
                  device: Any = None, dtype: Any = None) -> None:
         super().__init__()
         if padding_idx is not None:
-            if not -num_embeddings <= padding_idx < num_embeddings:
-                raise ValueError(f"Embedding: padding_idx {padding_idx} is outside [0, {num_embeddings})")
-            padding_idx %= num_embeddings
+            padding_idx = F.padding_row(padding_idx, num_embeddings, "Embedding")
         self.num_embeddings, self.embedding_dim, self.padding_idx = num_embeddings, embedding_dim, padding_idx
         self.weight = Parameter(init.normal_(zeros(num_embeddings, embedding_dim, dtype=dtype, device=device)))
         if padding_idx is not None:

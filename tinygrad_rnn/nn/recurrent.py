@@ -40,7 +40,7 @@ from ..tensor import Tensor
 from . import functional as F
 from . import init
 from .cells import gru_inputs_by_step, gru_step, lstm_step, named, rnn_step
-from .chains import continues, handed_over, step_that_made
+from .chains import continues, drawn_after, step_that_made
 from .module import Module, Parameter
 from .utils.rnn import PackedSequence, pad_packed_sequence, repack
 
@@ -163,7 +163,7 @@ class _Recurrent(Module):
         encoder's h_S is a chain of its own whose steps are 1…T′, its ``after`` the encoder's S: where
         a figure draws it (after the encoder's last column), never what its steps are called."""
         ended = [step_that_made(hidden) for hidden in initial_hidden]
-        handed = handed_over(ended[0])
+        handed = drawn_after(ended[0])
         before = ended[0].t if continues(ended[0], self, 0, "forward", None) else 0
         chains = []
         for index, found in enumerate(ended):

@@ -338,8 +338,7 @@ class Routes(Risers):
     def _fed_from(self, node: int, rightwards: bool) -> bool:
         """Whether an edge from a node on that side of ``node`` comes into it (at its side's middle)."""
         box = self.boxes[node]
-        return any((self.boxes[tail].x > box.x) == rightwards for tail, head, _ in self.edge_list
-                   if head == node and tail != node)
+        return any((self.boxes[tail].x > box.x) == rightwards for tail in self.predecessors[node] if tail != node)
 
     _ends: dict[int, list[tuple[int, tuple]]] | None = None  # node → (the other end, the kind) of its edges, once
 
@@ -448,8 +447,8 @@ class Routes(Risers):
 
     def _started(self, head: int) -> list[int]:
         """The nodes beside the row at its start that feed the step ``head`` (h₀ and c₀), top to bottom."""
-        tails = {t for t, h, _ in self.edge_list if h == head and t not in self.block_of
-                 and self.place.get(t, ("",))[0] == "start"}
+        tails = {t for t in self.predecessors[head]
+                 if t not in self.block_of and self.place.get(t, ("",))[0] == "start"}
         return sorted(tails, key=lambda t: -self.boxes[t].y)
 
     def _entry_y(self, tail: int, head: int) -> float:

@@ -28,6 +28,7 @@ back into cell t reads (1/T) ∂J_t/∂h_t, never a gradient written in terms of
 
 from __future__ import annotations
 
+from collections import deque
 from typing import Any
 
 from .picture import Node, subscript
@@ -134,14 +135,14 @@ def _stacked_losses(nodes: list[Node], inputs: dict[int, list[int]], root: int,
 def _cone(position: int, nodes: list[Node], inputs: dict[int, list[int]]) -> list[int]:
     """J_t's op and the ops outside the steps it is computed from, nearest first, down to the first op of a step
     on each path: one of them is the node J_t is drawn in (its cell, or the head drawn once per step)."""
-    found, queue = [position], [position]
+    found, queue = {position: None}, deque([position])  # (a dict: ordered, nearest first, and a set)
     while queue:
-        for tail in inputs.get(queue.pop(0), []):
+        for tail in inputs.get(queue.popleft(), []):
             if nodes[tail].kind == "op" and tail not in found:
-                found.append(tail)
+                found[tail] = None
                 if nodes[tail].step is None:
                     queue.append(tail)
-    return found
+    return list(found)
 
 
 def draw_as_sum(nodes: list[Node], found: tuple[dict[int, list[int]], int | None], grouped: list[Node], edges,

@@ -39,7 +39,7 @@ from typing import Any
 
 from ...device import array_module
 from ...function import Function
-from ...nn.cells import gru_inputs_by_step, gru_step, lstm_step, rnn_step
+from ...nn.cells import gru_inputs_by_step, gru_step, lstm_step, named, rnn_step
 from ...ops.elementwise import where
 from ...ops.linalg import MatMul
 from ...ops.shape import stack
@@ -239,9 +239,7 @@ class FusedLayer(Function):
                     new_hidden = where(self.running[p], new_hidden, hidden)
                     new_cell = None if cell is None else where(self.running[p], new_cell, cell)
                 hidden, cell = new_hidden, new_cell
-            hidden.name, outputs[p], cells[p] = "h", hidden, cell
-            if cell is not None:
-                cell.name = "c"
+            outputs[p], cells[p] = named(hidden, "h"), cell if cell is None else named(cell, "c")
         result = (stack(outputs, dim=self.time_dim), hidden)
         return result if cell is None else (*result, cell, stack(cells))
 
