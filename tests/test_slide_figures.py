@@ -57,7 +57,7 @@ DOCS_TOO_SMALL: dict[str, str] = {
 # The op-level rows would not fit either drawn as the lectures draw several steps, one opened at op level and the
 # others as cells: what stands beside the steps (each weight's Σ and ∂J/∂W, the head, the loss) and one opened step
 # already take a slide's width (the 3-step LSTM gradient graph: at least 959 × 378 pt where a slide gives 686 × 386
-# at 28-px labels, so ≤ 20 px; the two-layer RNN's sides alone 660 pt, ≤ 17.6 px), two directions' opened ops its height.
+# at 28-px labels, so ≤ 20 px; the two-layer RNN's sides alone 660 pt, ≤ 17.6 px); two directions' ops take its height.
 GRID_TOO_SMALL: dict[str, str] = {  # (cell-level-layers-bidirectional-loss-backward-rolled-steps-notation)
     "lstm-cell-2-False-every-backward-True-8-cs224n": "text 16 px, labels 17.8 px, 1.96 : 1",
     "gru-step-2-True-last-both-False-8-cmu": "text 9.8 px, labels 10.8 px, 2.40 : 1",
