@@ -75,9 +75,6 @@ VALID = all_pairs(FACTORS, lambda c: why_not(c) is None)
 
 def known_to_fail(case: dict) -> str | None:
     """Layouts that still fail a structure check (found by this grid; not yet fixed)."""
-    if case["bidirectional"] and case["backward"] == "both" and case["level"] == "cell" and case["loss"] == "last":
-        return ("forward and backward of two directions: the forward rows draw the reverse cells J does not read "
-                "(6 forward cells where the forward figure alone draws 4, and the backward rows' note leaves them out)")
     return None
 
 
@@ -131,13 +128,16 @@ def read(svg_text: str):
     return nodes, edges
 
 
-def expected_cells(case: dict) -> int:
-    """Cells the loss depends on: every step of every layer and direction, except where J = Σ h_T reads
-    the top layer's reverse direction at t=T alone (its first step; the others reach no loss)."""
+def expected_cells(case: dict, forward: bool = False) -> int:
+    """Cells drawn: every step of every layer and direction, except where J = Σ h_T reads the top layer's
+    reverse direction at t=T alone (its first step; the others reach no loss): those carry no gradient, and a
+    BPTT figure leaves them out. ``forward``: the forward figure's cells (or the forward rows of a figure of
+    both), which draws what the model computes, read by J or not — the two halves of a figure of both tell one
+    story, the backward rows' note naming the cells they leave out."""
     steps, layers, directions = case["steps"], case["layers"], 2 if case["bidirectional"] else 1
     if case["rolled"]:
         return layers * directions
-    if case["bidirectional"] and case["loss"] == "last":
+    if case["bidirectional"] and case["loss"] == "last" and not forward:
         return 2 * steps * (layers - 1) + steps + 1
     return steps * layers * directions
 
@@ -198,9 +198,10 @@ def test_each_figure_of_the_grid_has_the_structure_of_its_model(case, tmp_path, 
     backward = [i for i in cells_drawn if title(nodes[i][1]).endswith(", backward") or case["backward"] == "backward"
                 or (case["backward"] == "both" and len(nodes[i][1]) == 2)]
     forward = [i for i in cells_drawn if i not in backward]
-    cells = expected_cells(case) if case["level"] == "cell" else (1 if case["rolled"] else case["steps"])
-    assert len(forward) == (0 if case["backward"] == "backward" else cells)
-    assert len(backward) == (0 if case["backward"] == "none" else cells)
+    cells = {drawn_forward: expected_cells(case, drawn_forward) if case["level"] == "cell" else
+             (1 if case["rolled"] else case["steps"]) for drawn_forward in (True, False)}
+    assert len(forward) == (0 if case["backward"] == "backward" else cells[True])
+    assert len(backward) == (0 if case["backward"] == "none" else cells[False])
     rows = {round(nodes[i][2][1]) for i in forward + backward}
     if case["level"] == "cell" and not case["rolled"]:  # one row per layer and direction, forward and backward
         row_count = case["layers"] * (2 if case["bidirectional"] else 1)
@@ -232,3 +233,26 @@ def test_a_combination_that_cannot_apply_gives_one_line(case, tmp_path, capsys):
     assert error.count("\n") == 1 and "Traceback" not in error
     assert why_not(case) in error, error
     assert not (tmp_path / "figure.svg").exists()
+
+
+def test_the_forward_rows_of_a_figure_of_both_draw_what_the_forward_figure_draws(tmp_path, library_svg, capsys):
+    """J = Σ output[-1] of two directions reads the reverse direction's first step alone (at t=T): the model
+    computes its other steps all the same. The forward figure draws them; so do the forward rows of a figure of
+    both (one story), and the backward rows' note says that they are not in the backward rows, not that they are
+    left out of the figure (the forward rows above draw them)."""
+    case = BEYOND_PAIRS[0]
+    alone = read(drawn_figure({**case, "backward": "none"}, tmp_path / "forward.svg", capsys))[0]
+    text = drawn_figure(case, tmp_path / "both.svg", capsys)
+    both = read(text)[0]
+
+    def cells(nodes, lines_drawn) -> list[tuple[str, int, float]]:  # (call, step, height of its row) of each cell
+        return sorted((lines[0], step_of(lines), round(centre[1])) for _, lines, centre in nodes.values()
+                      if lines[0] == "RNN cell" and len(lines) == lines_drawn)
+
+    forward_alone, forward_rows = cells(alone, 4), cells(both, 4)  # (a forward cell names its weights in two lines)
+    assert len(forward_alone) == 6 and [(c, t) for c, t, _ in forward_rows] == [(c, t) for c, t, _ in forward_alone]
+    assert len({y for _, _, y in forward_rows}) == 2
+    assert len(cells(both, 2)) == 4  # the backward rows: the forward direction's 3 cells and the reverse one's t=3
+    notes = " ".join(" ".join(ElementTree.fromstring(text).itertext()).split())
+    assert "Not in the backward rows, their gradient 0" in notes and "RNN cell t=1, 2 (layer 1 reverse)" in notes
+    assert "Left out, their gradient 0" not in notes
