@@ -256,3 +256,24 @@ def test_the_forward_rows_of_a_figure_of_both_draw_what_the_forward_figure_draws
     notes = " ".join(" ".join(ElementTree.fromstring(text).itertext()).split())
     assert "Not in the backward rows, their gradient 0" in notes and "RNN cell t=1, 2 (layer 1 reverse)" in notes
     assert "Left out, their gradient 0" not in notes
+
+
+def test_a_figure_of_both_says_nothing_against_the_way_its_rows_run(tmp_path, library_svg, capsys):
+    """A ∂ row of a figure of both is named by the way its gradient flows ("∂ layer 1 ←": its arrows run right to
+    left); the BPTT figure's note "→, ←: the way a row runs forward; its gradient flows the other way" said the
+    opposite of what the ∂ rows' names and arrows show there."""
+    case = BEYOND_PAIRS[0]
+    text = drawn_figure(case, tmp_path / "both.svg", capsys)
+    words = " ".join(" ".join(ElementTree.fromstring(text).itertext()).split())
+    assert "∂ layer 1 ←" in words and "flows the other way" not in words
+    nodes, edges = read(text)
+    backward_rows: dict[float, list[int]] = {}  # the backward cells (their call and step, no weights) by row
+    for i, (_, lines, centre) in nodes.items():
+        if lines[0] == "RNN cell" and len(lines) == 2:
+            backward_rows.setdefault(round(centre[1]), []).append(i)
+    # the ∂ row with every step: the forward direction's, named "∂ layer 1 ←"
+    forward_direction = next(row for row in backward_rows.values() if len(row) == case["steps"])
+    assert len(forward_direction) == case["steps"]
+    between = [(nodes[tail][2][0], nodes[head][2][0]) for tail, head, _ in edges
+               if tail in forward_direction and head in forward_direction]
+    assert between and all(head_x < tail_x for tail_x, head_x in between)  # right to left, as its name says

@@ -125,8 +125,11 @@ def bptt_picture(forward: Picture, generic: bool = False, slide: bool = False, u
         notes = ["Σ: the terms one weight receives at each of its uses, added"]
     if slide and any(node.step is not None for node in nodes):  # (a node per call)
         notes.append(BACKWARD_ROWS if under_forward else BACKWARD_NODES)
-    # the rows are named, → or ←: layers and directions (a decoder after its encoder is drawn on the same row)
-    if len({node.row for node in nodes if node.chain is not None and not node.chain.after}) > 1:
+    # the rows are named, → or ←: layers and directions (a decoder after its encoder is drawn on the same row).
+    # Under the forward rows (a figure of both) a ∂ row is named by the way its gradient flows, as its arrows run
+    # ("∂ layer 1 ←"): a note that the gradient flows against the name would say the opposite of what is drawn
+    rows_named = len({node.row for node in nodes if node.chain is not None and not node.chain.after}) > 1
+    if rows_named and not under_forward:
         both = any(node.chain.direction == "reverse" for node in nodes if node.chain is not None)
         notes.append(ROWS_RUN if both else ROWS_RUN.replace("→, ←", "→"))
     zero = [forward.nodes[i] for i in unreached if forward.nodes[i].kind == "group"]
