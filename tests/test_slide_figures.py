@@ -55,7 +55,7 @@ DOCS_TOO_SMALL: dict[str, str] = {
     "seq2seq_bptt": "text 21.4 px, labels 23.8 px, 1.35 : 1",
 }
 GRID_TOO_SMALL: dict[str, str] = {  # (cell-level-layers-bidirectional-loss-backward-rolled-steps-notation)
-    "lstm-cell-2-False-every-backward-True-8-cs224n": "text 16 px, labels 17.8 px, 1.96 : 1",
+    "lstm-cell-2-False-every-backward-True-8-cs224n": "text 17.1 px, labels 19 px, 1.41 : 1",
     "gru-step-2-True-last-both-False-8-cmu": "text 9.8 px, labels 10.8 px, 2.40 : 1",
     "gru-cell-1-False-every-both-False-3-elman": "text 15.8 px, labels 17.6 px, 1.59 : 1",
     "rnn-op-2-False-every-backward-False-8-usc": "text 10.1 px, labels 11.2 px, 2.40 : 1",
