@@ -20,6 +20,7 @@ from .geometry import (
     NAMED_LEVEL_GAP,
     Box,
     label_width,
+    loop_label_left,
 )
 
 
@@ -138,11 +139,18 @@ class Coordinates:
         # and for a line that passes up beside the first or last column (x_1 to a reverse row) clear of them.
         # On a slide each side as wide as its own labels need (J's ∂J/∂h_T on the right widened the left too)
         side_of = {i: on_left for (on_left, _, _), members in self.beside.items() for i in members}
+        # a rolled cell's loops are named right of their arches (layout._loop): how far past its column's right
+        # side each name reaches. On a slide only the right side makes room for them, as far as they reach
         loop_labels = [max(len(line) for line in self.loop_label(loop, len(self.nodes[i].loops))) * CHAR
                        for i in self.block_of for loop in self.nodes[i].loops]
+        cell = {i: Box(0.0, 0.0, boxes[i].width, boxes[i].height) for i in self.block_of if self.nodes[i].loops}
+        loops_reach = [loop_label_left(box, k, len(self.nodes[i].loops)) + 2 * LABEL_CLEAR - self.column_width / 2
+                       + label_width(self.loop_label(loop, len(self.nodes[i].loops)))
+                       for i, box in cell.items() for k, loop in enumerate(self.nodes[i].loops)]
 
         def gap_beside(on_left: bool | None) -> float:
-            return max([self.space.column_gap_min] + loop_labels + [
+            room = {None: loop_labels, True: [], False: loops_reach}[on_left]
+            return max([self.space.column_gap_min] + room + [
                 len(label) * 5.4 + 2 * ARROW + 4 for (tail, head), kind in self.kind.items()
                 if kind == ("straight",) and (tail in self.block_of) != (head in self.block_of)
                 and (label := self._labels.get((tail, head)))

@@ -80,6 +80,11 @@ def loops_left(box: Box, count: int) -> float:
     return box.right - 8 - loop_span(box, count)
 
 
+def loop_label_left(box: Box, k: int, count: int) -> float:
+    """Where the name of a rolled cell's k-th state loop begins: just right of its own arch."""
+    return loops_left(box, count) + (k + 1) * loop_span(box, count) / count - 2
+
+
 def loop_span(box: Box, count: int) -> float:
     """The stretch of a rolled cell's top its ``count`` state loops stand on."""
     return min(max(48.0, 20.0 * count), box.width - 16)
