@@ -246,10 +246,8 @@ def test_no_label_of_a_stacked_lstms_bptt_figure_lies_nearer_another_line():
     assert label_clashes(text).count == 0, label_clashes(text)
 
 
-def test_a_scopeless_loop_of_lstm_cells_names_c_and_h_apart():
-    """tr.nn.LSTMCell called in a plain loop (no tr.scope), drawn backward at cell level on a slide: with no room
-    under the row, h's two-line name between cells 1 and 2 had nowhere beside its arrow clear of the bus below,
-    and moved up onto c's name (the two printed over each other); between cells 2 and 3 the bus ran under it."""
+def scopeless_lstm_cell_loop():
+    """tr.nn.LSTMCell called in a plain loop, no tr.scope: J = Σ_t sum(h_t)."""
     tr.manual_seed(0)
     cell = tr.nn.LSTMCell(2, 3)
     h = c = tr.zeros(1, 3)
@@ -257,9 +255,28 @@ def test_a_scopeless_loop_of_lstm_cells_names_c_and_h_apart():
     for _ in range(3):
         h, c = cell(tr.randn(1, 2), (h, c))
         loss = loss + h.sum()
-    text = drawn(build_picture((loss,), level="cell", backward=True, slide=True))
+    return loss
+
+
+def test_a_scopeless_loop_of_lstm_cells_names_c_and_h_apart():
+    """tr.nn.LSTMCell called in a plain loop (no tr.scope), drawn backward at cell level on a slide: with no room
+    under the row, h's two-line name between cells 1 and 2 had nowhere beside its arrow clear of the bus below,
+    and moved up onto c's name (the two printed over each other); between cells 2 and 3 the bus ran under it."""
+    text = drawn(build_picture((scopeless_lstm_cell_loop(),), level="cell", backward=True, slide=True))
     assert label_clashes(text).count == 0, label_clashes(text)
     assert misplaced_labels(text) == []
+
+
+def test_where_no_spot_beside_its_arrow_is_free_a_name_stays_off_the_other_names(monkeypatch):
+    """The same loop laid out as before the room under the row: h's name has no free spot, and it moved onto c's
+    (a line through it counted once in each cell it crosses, the name lain on once). A name lain on weighs as
+    much as ON_TEXT lines: it stays under its own arrow, the bus beside it, legible."""
+    from tinygrad_rnn.viz.coordinates import Coordinates
+
+    monkeypatch.setattr(Coordinates, "_state_label_bottom", lambda self, row, gap: 0.0)  # no room under the row
+    text = drawn(build_picture((scopeless_lstm_cell_loop(),), level="cell", backward=True, slide=True))
+    assert misplaced_labels(text), "the layout before the room under the row"
+    assert label_clashes(text).overlaps == [], label_clashes(text)
 
 
 def test_three_states_between_two_steps_each_name_lies_between_its_own_line_and_the_next():
