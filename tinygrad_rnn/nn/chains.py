@@ -62,8 +62,10 @@ def cell_step(cell: Any, name: str, state: Any) -> Any:
     """What a cell (one step of a recurrence, ``nn.RNNCell``) records its call in: the next step of its
     own chain where ``state`` is what its own last call returned — so a loop of cell calls is unrolled
     into steps as a layer's is — else step 1 of a new chain (``after`` the steps of the chain ``state``
-    came from, as a decoder's). Inside a step already (a "t=k" scope the user wrote, or a layer's
-    step) the call is that step's: nothing more is recorded.
+    came from, as a decoder's). Inside a "t=k" scope the user wrote, the call is step k of that chain: a
+    scope is a time step, which holds the calls made in it (the embedding, the cell, the head, the loss)
+    — the cell's ops are its own, drawn apart from the rest of the step. Inside a layer's step the call is
+    that step's: nothing more is recorded.
 
     >>> import tinygrad_rnn as tr
     >>> cell = tr.nn.RNNCell(2, 3)
@@ -71,15 +73,20 @@ def cell_step(cell: Any, name: str, state: Any) -> Any:
     >>> h = cell(tr.randn(1, 2), h)
     >>> h.grad_fn.step.t, h.grad_fn.scope
     (2, ('RNN', 'layer 0', 'forward', 't=2'))
+    >>> with tr.scope("t=3"):
+    ...     h = cell(tr.randn(1, 2), h)
+    >>> h.grad_fn.step.t, h.grad_fn.scope
+    (3, ('t=3', 'RNN', 'layer 0', 'forward', 't=3'))
     """
-    if STATE.step is not None or step_of(STATE.scope) is not None:
+    if STATE.step is not None:
         return scope()
+    written = step_of(STATE.scope)  # the user's own "t=k": the step this call is drawn in
     found = None if state is None else step_that_made(state)
     if continues(found, cell, 0, "forward", None):
         chain, t = found.chain, found.t + 1
     else:
         chain, t = Chain(name, 0, "forward", id(cell), after=drawn_after(found)), 1
-    return _cell_call(chain, t)
+    return _cell_call(chain, t if written is None else written)
 
 
 class _cell_call:

@@ -53,9 +53,9 @@ def merge_groups(nodes: list[Node], links, level: str, gradient_only: bool = Fal
         if node.kind == "op" and node.step is not None:
             group_of[position] = (node.row if level == "cell" else node.row[:1], node.step)
     keeps = {i for i, n in enumerate(nodes) if i not in group_of and (n.kind != "op" or is_sum_node(n))}
-    layer_scopes = {nodes[p].scope[:1] for p in group_of}  # a layer's own ops run in its scope (RNN, …)
+    layer_scopes = {_layer_scope(nodes[p].scope) for p in group_of}  # a layer's own ops run in its scope (RNN, …)
     users = {i for i, n in enumerate(nodes) if n.kind == "op" and i not in group_of and i not in keeps
-             and n.key.name not in BOOKKEEPING and not (n.scope and n.scope[:1] in layer_scopes)}
+             and n.key.name not in BOOKKEEPING and not (n.scope and _layer_scope(n.scope) in layer_scopes)}
 
     order = _forward_order(len(nodes), links)
     # generation: an embedding whose ids were chosen from scores (ŷ_t = argmax) reads no value through
@@ -94,9 +94,9 @@ def merge_groups(nodes: list[Node], links, level: str, gradient_only: bool = Fal
     doing: dict[int, Any] = {}
     for position in order:
         parameters = frozenset(t for t, _, _ in incoming.get(position, []) if nodes[t].kind == "parameter")
-        doing[position] = (nodes[position].key.name, parameters) if parameters and nodes[position].kind == "op" \
-            else position
-    repeats = Counter(doing.values())  # the same op on the same parameters, once per step: a loop's own op
+        named = nodes[position].key.name if nodes[position].kind == "op" else None
+        doing[position] = (named, parameters) if named and (parameters or named in LOSSES) else position
+    repeats = Counter(doing.values())  # the same op on the same parameters (a loss on none), once per step: a loop's
     for position in order:
         rank[position] = first_of.setdefault(doing[position], len(rank))
         if position in group_of or position in keeps:
@@ -117,14 +117,18 @@ def merge_groups(nodes: list[Node], links, level: str, gradient_only: bool = Fal
                 side[position] = "output"
                 carried = [("sequence", carried[0][1], [frozenset({("split", position, k)})
                                                         for k in range(len(carried[0][2]))])] * len(carried)
-            elif repeats[doing[position]] > 1 and _one_step_read(inputs, lazy_inputs):
-                # called once per step (a generation loop's head on h_t): its own node above that step
+            elif repeats[doing[position]] > 1 and _one_step_read(inputs, lazy_inputs, parts):
+                # called once per step (a loop's head on h_t, its loss on the head's ŷ_t): its own node above that step
                 parts[(position, 0)] = frozenset().union(*(_sources(v) for v in inputs))
                 side[position] = "output"
                 carried = [("whole", frozenset({("split", position, 0)}))] * len(carried)
             else:  # folded into what reads it, unless that reads it step by step (see slice_of)
                 lazy_inputs[position] = inputs
-                carried = [("whole", frozenset({("op", position, None)}))] * len(carried)
+                # an embedding called once per step (x_t of a loop of cell calls) is one step's e_t: drawn below
+                # the cell that reads it, its token x_t under it, as a layer's embedding of all the tokens is
+                one = nodes[position].key.name == "embedding" and repeats[doing[position]] > 1
+                carried = [("whole", frozenset({("split" if one else "op", position, 0 if one else None)}))] * \
+                    len(carried)
         for out, piece in enumerate(carried):
             values[(position, out)] = piece
 
@@ -363,8 +367,10 @@ def _inputs_of_each_step(nodes: list[Node], edges) -> None:
             node.label = subscript(name, step) + ("\n" + rest if rest else "")
 
 
-def _one_step_read(inputs: list[tuple], lazy_inputs: dict[int, list[tuple]]) -> bool:
-    """Whether what an op reads comes from exactly one cell (through ops folded on the way)."""
+def _one_step_read(inputs: list[tuple], lazy_inputs: dict[int, list[tuple]],
+                   parts: dict[tuple[int, int], frozenset]) -> bool:
+    """Whether what an op reads comes from exactly one cell (through ops folded on the way, or the one node drawn
+    for one step of a user's op above that cell: J_t = cross_entropy reads the head's ŷ_t)."""
     groups, stack, seen = set(), list(frozenset().union(*(_sources(v) for v in inputs))), set()
     while stack:
         source = stack.pop()
@@ -375,7 +381,19 @@ def _one_step_read(inputs: list[tuple], lazy_inputs: dict[int, list[tuple]]) -> 
             groups.add(source[1])
         elif source[0] == "op":
             stack.extend(frozenset().union(*(_sources(v) for v in lazy_inputs[source[1]])))
+        elif source[0] == "split" and source[1:] in parts:
+            stack.extend(parts[source[1:]])
     return len(groups) == 1
+
+
+def _layer_scope(scope: tuple[str, ...]) -> tuple[str, ...]:
+    """The scope a layer's own ops run in: its first part (("RNN",) of ("RNN", "layer 0", …)), after the "t=k" a
+    loop the user wrote put around the call — the user's other ops in that step (("t=1",)) are not the layer's.
+
+    >>> _layer_scope(("LSTM", "layer 0", "forward", "t=2")), _layer_scope(("t=2", "LSTM", "layer 0")), _layer_scope(("t=2",))
+    (('LSTM',), ('t=2', 'LSTM'), ('t=2',))
+    """
+    return scope[: 2 if step_of(scope[:1]) is not None else 1]
 
 
 def is_sum_node(node: Node) -> bool:
