@@ -89,6 +89,21 @@ def cell_step(cell: Any, name: str, state: Any) -> Any:
     return _cell_call(chain, t if written is None else written)
 
 
+def name_initial_state(state: Tensor, name: str) -> None:
+    """A state the user handed a cell's call that no op made — ``tr.zeros(1, H)``, or one detached — starts the
+    chain: it is recorded on the chain being stepped (``Chain.initial``) as ``name`` (h_0, c_0), so that a drawing
+    names it as it names the zeros a cell makes when handed None. Nothing is written on the user's tensor.
+
+    >>> import tinygrad_rnn as tr
+    >>> zeros = tr.zeros(1, 3)
+    >>> h = tr.nn.RNNCell(2, 3)(tr.randn(1, 2), zeros)
+    >>> [(given is zeros, name) for given, name in h.grad_fn.step.chain.initial], zeros.name
+    ([(True, 'h_0')], None)
+    """
+    if STATE.step is not None and state.grad_fn is None and not state.name:
+        STATE.step.chain.initial += ((state, name),)
+
+
 class _cell_call:
     """The scopes of a cell's call: (module, "layer 0", "forward"), then its step — as a layer's."""
 
