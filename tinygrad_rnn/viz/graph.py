@@ -144,8 +144,7 @@ def _picture_of(roots: tuple[Tensor, ...], level: str, backward: bool, show_shap
     _name_initial_states(nodes)
     nodes, edges, links, outputs_of = _fold_transposed_weights(nodes, edges, links, outputs_of)
     notes = []
-    if level != "op":  # a scope around a cell's call is its time step: the calls in it drawn apart
-        steps_holding_calls(nodes)
+    steps_holding_calls(nodes, level)  # a scope around a cell's call is its time step: the calls in it drawn apart
     split_recurrences(nodes, links)  # two recurrences a hand-written step computes: two rows
     roles = parameter_roles(nodes, links)  # the embedding and the head, by what they do (read before merging)
     summed = take_out_of_steps(nodes, links) if level != "op" else ({}, None)  # loss = loss + J_t: J's sum, not a state
