@@ -156,3 +156,19 @@ def test_op_level_keeps_the_cells_ops_in_the_users_step():
     picture = build_picture((cell_loop("lstm", "scoped"),), level="op", show_shapes=False)
     rows = {node.row for node in picture.nodes if node.kind == "op" and node.step is not None}
     assert rows == {()} and {node.step for node in picture.nodes if node.kind == "op"} >= {1, 2, 3, 4}
+
+
+def test_a_loop_numbered_from_t0_draws_its_cells_from_t1_after_h0():
+    # the initial state is h₀: the cells are numbered as their chain counts, so no cell's output is also "h₀"
+    tr.manual_seed(0)
+    emb, cell, head = tr.nn.Embedding(12, 4), tr.nn.RNNCell(4, 6), tr.nn.Linear(6, 12)
+    h, losses = None, []
+    for t in range(3):
+        with tr.scope(f"t={t}"):
+            h = cell(emb(tr.tensor([t])), h)
+            losses.append(F.cross_entropy(head(h), tr.tensor([t + 1])))
+    picture = build_picture((tr.stack(losses).mean(),), level="cell", show_shapes=False)
+    assert sorted(node.step for node in picture.nodes if node.label.startswith("RNN cell")) == [1, 2, 3]
+    assert sorted(label for _, _, label in picture.edges if label.startswith("h")) == ["h₁", "h₁", "h₂", "h₂", "h₃"]
+    op_level = build_picture((tr.stack(losses).mean(),), level="op", show_shapes=False)
+    assert {node.step for node in op_level.nodes if node.kind == "op" and node.step is not None} == {0, 1, 2}

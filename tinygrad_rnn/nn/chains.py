@@ -12,7 +12,7 @@ from typing import Any
 from ..function import Node
 from ..ops.shape import Reshape, Stack, Unbind
 from ..recording import STATE, scope
-from ..steps import Chain, Step, at_step, step_of
+from ..steps import Chain, Step, at_step
 from ..tensor import Tensor
 
 
@@ -62,10 +62,11 @@ def cell_step(cell: Any, name: str, state: Any) -> Any:
     """What a cell (one step of a recurrence, ``nn.RNNCell``) records its call in: the next step of its
     own chain where ``state`` is what its own last call returned — so a loop of cell calls is unrolled
     into steps as a layer's is — else step 1 of a new chain (``after`` the steps of the chain ``state``
-    came from, as a decoder's). Inside a "t=k" scope the user wrote, the call is step k of that chain: a
-    scope is a time step, which holds the calls made in it (the embedding, the cell, the head, the loss)
-    — the cell's ops are its own, drawn apart from the rest of the step. Inside a layer's step the call is
-    that step's: nothing more is recorded.
+    came from, as a decoder's). Inside a "t=k" scope the user wrote, the same: a scope is a time step, which
+    holds the calls made in it (the embedding, the cell, the head, the loss), and the cell's ops are its own
+    step, drawn apart from the rest of the step — numbered as its chain counts, from 1, as the lectures
+    number h_1 after h_0 (a loop the user numbered from t=0 too). Inside a layer's step the call is that
+    step's: nothing more is recorded.
 
     >>> import tinygrad_rnn as tr
     >>> cell = tr.nn.RNNCell(2, 3)
@@ -80,13 +81,12 @@ def cell_step(cell: Any, name: str, state: Any) -> Any:
     """
     if STATE.step is not None:
         return scope()
-    written = step_of(STATE.scope)  # the user's own "t=k": the step this call is drawn in
     found = None if state is None else step_that_made(state)
     if continues(found, cell, 0, "forward", None):
         chain, t = found.chain, found.t + 1
     else:
         chain, t = Chain(name, 0, "forward", id(cell), after=drawn_after(found)), 1
-    return _cell_call(chain, t if written is None else written)
+    return _cell_call(chain, t)
 
 
 def name_initial_state(state: Tensor, name: str) -> None:

@@ -124,11 +124,7 @@ def merge_groups(nodes: list[Node], links, level: str, gradient_only: bool = Fal
                 carried = [("whole", frozenset({("split", position, 0)}))] * len(carried)
             else:  # folded into what reads it, unless that reads it step by step (see slice_of)
                 lazy_inputs[position] = inputs
-                # an embedding called once per step (x_t of a loop of cell calls) is one step's e_t: drawn below
-                # the cell that reads it, its token x_t under it, as a layer's embedding of all the tokens is
-                one = nodes[position].key.name == "embedding" and repeats[doing[position]] > 1
-                carried = [("whole", frozenset({("split" if one else "op", position, 0 if one else None)}))] * \
-                    len(carried)
+                carried = [("whole", frozenset({("op", position, None)}))] * len(carried)
         for out, piece in enumerate(carried):
             values[(position, out)] = piece
 
@@ -157,6 +153,10 @@ def merge_groups(nodes: list[Node], links, level: str, gradient_only: bool = Fal
             seen.add(source)
             if source[0] == "op" and not fold_all and after_the_steps(source[1]):
                 found.append(("after", source[1], None))
+            elif source[0] == "op" and nodes[source[1]].key.name == "embedding" and repeats[doing[source[1]]] > 1:
+                # an embedding called once per step (a loop of cell calls: cell(emb(x_t), h)), read whole by the
+                # cell: that step's e_t, drawn below it with its token x_t, as a layer's embedding of all the tokens
+                found.append(("split", source[1], 0))
             elif source[0] == "op":
                 stack.extend(sorted(frozenset().union(*(_sources(v) for v in lazy_inputs[source[1]])), key=repr))
             else:
@@ -243,9 +243,10 @@ def merge_groups(nodes: list[Node], links, level: str, gradient_only: bool = Fal
         new = source not in index
         if new:
             step = next((s[1][1] for s in drawn_sources(sources) if s[0] == "group"), None)
-            step = step or next((result[per_step_node(s)].step for s in drawn_sources(sources) if s[0] == "split"),
-                                None)
-            step = step or (reader_step if reader_step is not None else k + 1)
+            if step is None:  # (a loop the user numbered from t=0 has a step 0)
+                step = next((result[per_step_node(s)].step for s in drawn_sources(sources) if s[0] == "split"), None)
+            if step is None:
+                step = reader_step if reader_step is not None else k + 1
         drawn = place(source, lambda: Node(source, "group", _per_step_label(op, step), op.scope, step=step,
                                             row=(PER_STEP, side[position], str(rank[position]),
                                                  *(reader_row if side[position] == "input" else ()))))

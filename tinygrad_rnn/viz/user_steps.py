@@ -20,6 +20,7 @@ ops, and one cell computes both.)
 
 from __future__ import annotations
 
+from ..function import step_of
 from .picture import Node, step_position
 
 
@@ -117,7 +118,7 @@ def steps_holding_calls(nodes: list[Node], level: str) -> None:
     holding = set(inside.values())
     for position, node in enumerate(nodes):
         if level == "op" and position in inside:  # drawn in the user's box t=k, as the step's other ops
-            node.chain, node.row = None, inside[position][:-1]
+            node.chain, node.row, node.step = None, inside[position][:-1], step_of(inside[position])
         elif level != "op" and node.kind == "op" and node.chain is None and node.step is not None and \
                 written(node) in holding:
             node.step, node.row = None, ()
