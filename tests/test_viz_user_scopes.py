@@ -110,7 +110,7 @@ def test_the_bptt_arrow_into_h1_of_an_lstm_cell_loop_says_what_cell_2_hands_it(s
     into_h1 = sorted(label for tail, head, label in picture.edges if (tail, head) == (cells[2], cells[1]))
     assert into_h1 == ["(1/4) ∂(J₂ + J₃ + J₄)/∂h₁", "(∂c₂/∂c₁)ᵀ ∂J/∂c₂"]
     # and it is what cell 2 hands h₁: ∂J/∂h₁ less J₁'s own part; (∂h₂/∂h₁)ᵀ ∂J/∂h₂ leaves out the path through c₂
-    (h1, _, j1), (h2, c2, _) = keep[0], keep[1]
+    (h1, _, j1), (h2, _, _) = keep[0], keep[1]
     total, = tr.grad(J, [h1], retain_graph=True)
     own, = tr.grad(j1 / 4, [h1], retain_graph=True)
     later, = tr.grad(sum(j for _, _, j in keep[1:]) / 4, [h1], retain_graph=True)

@@ -391,8 +391,10 @@ def _layer_scope(scope: tuple[str, ...]) -> tuple[str, ...]:
     """The scope a layer's own ops run in: its first part (("RNN",) of ("RNN", "layer 0", …)), after the "t=k" a
     loop the user wrote put around the call — the user's other ops in that step (("t=1",)) are not the layer's.
 
-    >>> _layer_scope(("LSTM", "layer 0", "forward", "t=2")), _layer_scope(("t=2", "LSTM", "layer 0")), _layer_scope(("t=2",))
-    (('LSTM',), ('t=2', 'LSTM'), ('t=2',))
+    >>> _layer_scope(("LSTM", "layer 0", "forward", "t=2")), _layer_scope(("t=2", "LSTM", "layer 0"))
+    (('LSTM',), ('t=2', 'LSTM'))
+    >>> _layer_scope(("t=2",))
+    ('t=2',)
     """
     return scope[: 2 if step_of(scope[:1]) is not None else 1]
 

@@ -112,9 +112,9 @@ def steps_holding_calls(nodes: list[Node], level: str) -> None:
                      node.chain is None}
     inside: dict[int, tuple[str, ...]] = {}  # a cell's op → the user's step it was called in
     for position, node in enumerate(nodes):
-        if node.kind == "op" and node.chain is not None:
-            inside.update({position: node.scope[: i + 1] for i in range(len(node.scope) - 1)
-                           if node.scope[: i + 1] in steps_written})
+        for i in range(len(node.scope) - 1) if node.kind == "op" and node.chain is not None else ():
+            if node.scope[: i + 1] in steps_written:
+                inside[position] = node.scope[: i + 1]
     holding = set(inside.values())
     for position, node in enumerate(nodes):
         if level == "op" and position in inside:  # drawn in the user's box t=k, as the step's other ops
