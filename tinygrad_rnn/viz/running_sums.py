@@ -1,12 +1,15 @@
-"""A loss summed in a loop, as the PyTorch tutorials write it (``loss = loss + J_t`` at every step), or
-stacked (``tr.stack(losses).mean()``).
+"""A loss summed in a loop, as the PyTorch tutorials write it (``loss = loss + J_t`` at every step, from 0,
+0.0, ``tr.tensor(0.)`` or ``tr.zeros(())``), or stacked (``tr.stack(losses).sum()``) — either divided by T
+after the loop (``/ T``, ``* (1/T)``, ``.mean()``) for their mean.
 
 Each ``add`` of that running sum is recorded inside the step it runs in, so grouped with its cell it
 would be drawn as a second state handed from cell to cell, and the last one (J itself) as "J₄" — as
 if the loss were on the last step only. It is the sum of per-step losses, as ``tr.stack(losses).sum()``
 is: :func:`take_out_of_steps` finds the chain of adds (before the ops are grouped into cells) and
-takes them out of their steps, and :func:`draw_as_sum` draws J_t out of each step's cell into one
-Σₜ Jₜ node that is J — the node a BPTT figure hands each J_t its ∂J/∂J_t = 1 from (1/T for a mean).
+takes them out of their steps, and :func:`draw_as_sum` draws J_t of each step into one Σₜ Jₜ node
+((1/T) Σₜ Jₜ for a mean) that J reads — the node a BPTT figure hands each J_t its ∂J/∂J_t = 1 from
+(1/T for a mean). A loss function's J_t is a node of its own in its step's column, "J₃ = cross_entropy",
+as a layer's losses are drawn; any other (h_t.sum()) is the edge J_t out of the node it is computed in.
 
 The steps are found wherever they are recorded: a loop of ``nn.RNNCell`` calls without scopes records
 the cell's ops in its steps but not the user's head and J_t = head(h_t).sum(), nor an add written after
@@ -24,6 +27,13 @@ back into cell t reads (1/T) ∂J_t/∂h_t, never a gradient written in terms of
 >>> picture = build_picture((loss,), level="cell", show_shapes=False)
 >>> sorted(label for _, _, label in picture.edges if label.startswith("J"))
 ['J₁', 'J₂', 'J₃']
+>>> cell, head, h, total = tr.nn.RNNCell(2, 3), tr.nn.Linear(3, 4), None, tr.tensor(0.0)
+>>> for t in range(3):  # the textbook mean, without scopes
+...     h = cell(tr.ones(1, 2), h)
+...     total = total + tr.nn.functional.cross_entropy(head(h), tr.tensor([t]))
+>>> picture = build_picture((total / 3,), level="cell", show_shapes=False)
+>>> sorted(node.label for node in picture.nodes if "J" in node.label)
+['(1/3) Σₜ Jₜ', 'J₁ = cross_entropy', 'J₂ = cross_entropy', 'J₃ = cross_entropy']
 """
 
 from __future__ import annotations
