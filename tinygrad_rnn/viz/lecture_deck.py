@@ -285,14 +285,18 @@ def classifier(lecture: Lecture) -> str:
 
 
 def tagger(lecture: Lecture) -> str:
-    # every word under its x_t and by each J_t its own tag (tokens= alone would write the next word there,
-    # a language model's target)
+    # each drawn word under its x_t and by its J_t its own tag (tokens= alone would write the next word there, a
+    # language model's target). The middle words drawn as one "…": five columns of J_t = cross_entropy, h₀ and
+    # the Σ are too wide for a slide's 28 px labels (27.3 px; 26.6 in CS224N's names, whose h⁽ᵗ⁾ widen the
+    # gaps; 27.3 with J = Σ J_t, its Σ box narrower), where the classifier's five columns fit: its steps' boxes
+    # are narrower than a cross_entropy. The classifier's slide, the agreement example's, draws every word
     tags = [TAG_NAMES[TAGS[word]] for word in SENTENCE]
+    drawn = (0, 1, len(SENTENCE) - 1)
     return lecture.slide("Many to many: a tag for every word",
-                        lecture.figure(tagger_loss(lecture.cell), level="cell", params="hide", tokens=SENTENCE,
-                                       targets=tags),
+                        lecture.figure(tagger_loss(lecture.cell), level="cell", params="hide", time_steps=drawn,
+                                       tokens=[SENTENCE[t] for t in drawn], targets=[tags[t] for t in drawn]),
                         [f"x_1 … x_{len(SENTENCE)} = “{' '.join(SENTENCE)}”, T = {len(SENTENCE)}, tagged "
-                         f"{' '.join(tags)} (Penn Treebank); J is the sum of the J_t."])
+                         f"{' '.join(tags)} (the Penn Treebank's tags); J is the mean of the J_t."])
 
 
 def encoder_decoder(lecture: Lecture) -> str:

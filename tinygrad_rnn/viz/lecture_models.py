@@ -76,13 +76,12 @@ def classifier_loss(kind: str, device: Any = "cpu", seed: int = 0) -> Tensor:
 
 
 def tagger_loss(kind: str, device: Any = "cpu", seed: int = 0) -> Tensor:
-    """Many to many: a tag per word (DT, IN, NNS, NN), J the sum of the J_t (``reduction="sum"``: its Σ node,
-    narrower than the mean's (1/T) Σ, lets a slide draw all five words at 24 px)."""
+    """Many to many: a tag per word (DT, IN, NNS, NN), J the mean of the J_t."""
     model = sequence_model(kind, len(set(TAGS.values())), seed, device)
     output, _ = model.rnn(model.embedding(_sentence(device)))
     logits = model.head(output)
     loss = nn.functional.cross_entropy(logits.reshape(-1, logits.shape[-1]),
-                                       tensor([TAGS[word] for word in SENTENCE], device=device), reduction="sum")
+                                       tensor([TAGS[word] for word in SENTENCE], device=device))
     loss.name = "J"
     return loss
 
