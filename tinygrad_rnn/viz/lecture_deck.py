@@ -18,6 +18,7 @@ picks the recurrent cell of the slides that draw one; ``notation`` the lecture's
 from __future__ import annotations
 
 import pathlib
+import xml.etree.ElementTree as ElementTree
 from collections.abc import Callable
 from typing import Any
 
@@ -27,7 +28,7 @@ from .. import analysis, nn
 from ..engine import grad, grad_contributions
 from ..function import step_of
 from .export import Written, write_slides
-from .layout import labelled_layout
+from .layout import SLIDE_LABEL_PX, SLIDE_TEXT_PX, labelled_layout
 from .lecture_models import (
     NOW,
     NOW_TARGETS,
@@ -47,6 +48,7 @@ from .lecture_models import (
     seq2seq_tokens,
     tagger_loss,
 )
+from .legibility import slide_fit
 from .notation import BIAS_PARTS, Notation, resolve, short_name, write_tokens
 from .slide import HEIGHT, MARGIN, WIDTH, body_top, figure_slide, paragraph, slide_number, slide_svg
 from .slide_charts import bars, colour_legend, colour_rows, note, table
@@ -275,28 +277,51 @@ def stacked(lecture: Lecture) -> str:
                          "one's at t = 1."])
 
 
+def legible(slide: str) -> bool:
+    """Whether every figure on ``slide`` shows its text at 24 px and its node labels at 28 px or more: what
+    :func:`.legibility.slide_fit` finds with the figure filling a slide, scaled to the box it has there."""
+    root = ElementTree.fromstring(slide)
+    for nested in root.iter():
+        if nested is root or nested.tag.rsplit("}", 1)[-1] != "svg":
+            continue
+        _, _, width, height = (float(v) for v in nested.get("viewBox").split())
+        shown = min(float(nested.get("width")) / width, float(nested.get("height")) / height)
+        fitted, filling = slide_fit(ElementTree.tostring(nested, encoding="unicode")), min(WIDTH / width,
+                                                                                            HEIGHT / height)
+        if fitted.text_px * shown / filling < SLIDE_TEXT_PX or fitted.label_px * shown / filling < SLIDE_LABEL_PX:
+            return False
+    return True
+
+
+def every_word(lecture: Lecture, title: str, draw: Callable[[tuple[int, ...]], Figure], lines: list[str]) -> str:
+    """A slide of the sentence's figure with every word drawn, as a figure of up to 8 steps is — "to the"
+    between the keys and the cabinet is the agreement example's point, the words the verb's number must be
+    carried past — or, where a slide would then write under 24 px (labels 28), with its middle words as one
+    "…" (t = 3…4), which the figure says. ``draw(steps)``: the figure of those steps (indices from 0)."""
+    whole = lecture.slide(title, draw(tuple(range(len(SENTENCE)))), lines)
+    return whole if legible(whole) else lecture.slide(title, draw((0, 1, len(SENTENCE) - 1)), lines)
+
+
 def classifier(lecture: Lecture) -> str:
-    # every word, as a figure of up to 8 steps is drawn: "to the" between the keys and the cabinet is the
-    # agreement example's point (the words the verb's number must be carried past)
-    return lecture.slide("Many to one: a sentence classifier",
-                        lecture.figure(classifier_loss(lecture.cell), level="cell", tokens=SENTENCE),
-                        [f"x_1 … x_{len(SENTENCE)} = “{' '.join(SENTENCE)}”, T = {len(SENTENCE)}. Only the last "
-                         "state h_T reaches the loss: is the subject plural (“the keys … are”)?"])
+    # whole in most notations; in CS224N's, whose h⁽ᵗ⁾ widen the gaps, its labels would be 26.6–27.5 px
+    return every_word(lecture, "Many to one: a sentence classifier",
+                      lambda steps: lecture.figure(classifier_loss(lecture.cell), level="cell",
+                                                   tokens=[SENTENCE[t] for t in steps], time_steps=steps),
+                      [f"x_1 … x_{len(SENTENCE)} = “{' '.join(SENTENCE)}”, T = {len(SENTENCE)}. Only the last "
+                       "state h_T reaches the loss: is the subject plural (“the keys … are”)?"])
 
 
 def tagger(lecture: Lecture) -> str:
     # each drawn word under its x_t and by its J_t its own tag (tokens= alone would write the next word there, a
-    # language model's target). The middle words drawn as one "…": five columns of J_t = cross_entropy, h₀ and
-    # the Σ are too wide for a slide's 28 px labels (27.3 px; 26.6 in CS224N's names, whose h⁽ᵗ⁾ widen the
-    # gaps; 27.3 with J = Σ J_t, its Σ box narrower), where the classifier's five columns fit: its steps' boxes
-    # are narrower than a cross_entropy. The classifier's slide, the agreement example's, draws every word
+    # language model's target). Drawn whole, five columns of J_t = cross_entropy, h₀ and the Σ put its labels at
+    # 27.3 px (26.6 in CS224N's names; 27.3 with J = Σ J_t, its Σ narrower): today always the "…"
     tags = [TAG_NAMES[TAGS[word]] for word in SENTENCE]
-    drawn = (0, 1, len(SENTENCE) - 1)
-    return lecture.slide("Many to many: a tag for every word",
-                        lecture.figure(tagger_loss(lecture.cell), level="cell", params="hide", time_steps=drawn,
-                                       tokens=[SENTENCE[t] for t in drawn], targets=[tags[t] for t in drawn]),
-                        [f"x_1 … x_{len(SENTENCE)} = “{' '.join(SENTENCE)}”, T = {len(SENTENCE)}, tagged "
-                         f"{' '.join(tags)} (the Penn Treebank's tags); J is the mean of the J_t."])
+    return every_word(lecture, "Many to many: a tag for every word",
+                      lambda steps: lecture.figure(tagger_loss(lecture.cell), level="cell", params="hide",
+                                                   time_steps=steps, tokens=[SENTENCE[t] for t in steps],
+                                                   targets=[tags[t] for t in steps]),
+                      [f"x_1 … x_{len(SENTENCE)} = “{' '.join(SENTENCE)}”, T = {len(SENTENCE)}, tagged "
+                       f"{' '.join(tags)} (Penn Treebank); J is the mean of the J_t."])
 
 
 def encoder_decoder(lecture: Lecture) -> str:
@@ -448,7 +473,7 @@ def deck(directory: str | pathlib.Path = "rnn_deck", cell: str = "rnn",
     """Write the lecture's slides into ``directory`` (SVG each, index.html, slides.pdf where a converter
     is installed); ``cell`` ("rnn", "lstm" or "gru") is the network of the slides that draw one;
     ``perplexity``: add the perplexity table of n-grams, a tanh RNN and an LSTM (left out by default:
-    :data:`ASKED_FOR_ONLY` says why).
+    trained for the seconds a deck has, the networks lose to a 5-gram; docs/lecture.md gives the numbers).
 
     >>> written = deck("rnn_deck")  # doctest: +SKIP
     >>> len(written.slides)  # doctest: +SKIP
