@@ -12,6 +12,7 @@ from .geometry import (
     ARROW,
     LABEL_CHAR,
     LABEL_LINE,
+    LOOP_HEIGHT,
     Box,
     Route,
     clip,
@@ -131,8 +132,16 @@ class Routes(Risers):
         """Up from a rolled cell to the node above it (layer 1's h_t into layer 2), left of the loops that arch
         over the right part of its top: from the middle of the top it ran up along the loop's leg and arch."""
         x = min(a.x, loops_left(a, loops) - 2 * BESIDE_COLUMN)  # clear of the loop's arrowhead too
-        start, end = (x, a.top), (x, b.bottom)
-        return finish([start], end, label, (x + 3 * len(label) + 6, (start[1] + end[1]) / 2 + 6))
+        inset = min(b.width / 4, 8.0)
+        into = min(max(x, b.left + inset), b.right - inset)  # b's bottom: a narrow head ("linear", its
+        start = (x, a.top)                                   # weights hidden) stands right of x
+        if abs(into - x) < 0.5:
+            return finish([start], (x, b.bottom), label, (x + 3 * len(label) + 6, (a.top + b.bottom) / 2 + 6))
+        # up past the loops' arches, across under b, and up into it: a line straight up from x ended in
+        # the space beside b, its arrowhead pointing at nothing
+        turn = min(a.top + LOOP_HEIGHT * (loops + 0.5), (a.top + b.bottom) / 2)  # over the arches: a long last leg
+        return finish([start, (x, turn), (into, turn)], (into, b.bottom), label,
+                      (into + 3 * len(label) + 6, (turn + b.bottom) / 2))
 
     def _bent_under(self, tail: int, head: int, a: Box, b: Box, label: str) -> Route:
         """Inside a step, to the next level where the straight line would clip a node beside a or b (on a
