@@ -10,10 +10,11 @@ from typing import Any
 
 import numpy
 
+from .conversion import DEFAULT_FLOAT, as_dtype
 from .device import get_device, move_array
 from .inplace import set_item
 from .ops.reduce import mark_choice
-from .tensor import DEFAULT_FLOAT, Tensor, as_dtype
+from .tensor import Tensor
 
 _generator = numpy.random.default_rng()
 

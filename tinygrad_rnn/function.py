@@ -34,8 +34,8 @@ Every op in :mod:`tinygrad_rnn.ops` is a small subclass::
 
 The graph's vertices are :class:`Node` records of the tensors ops computed (and the leaf tensors
 themselves). What decides whether and how an op is recorded (grad mode, scopes, recurrent steps,
-anomaly detection) is in :mod:`tinygrad_rnn.recording`; the layers and drawings read ``Chain``,
-``Step``, ``at_step``, ``no_grad``, ``scope``, ``step_number`` and ``step_of`` from here too.
+anomaly detection) is in :mod:`tinygrad_rnn.recording`; what a recurrent layer's steps record
+(``Chain``, ``Step``, ``step_of``) in :mod:`tinygrad_rnn.steps`.
 """
 
 from __future__ import annotations
@@ -45,9 +45,8 @@ from typing import TYPE_CHECKING, Any
 import numpy
 
 from .device import CPU, Device, device_of_array, loaded_cupy
-from .errors import DeviceError, ShapeError, describe, describe_inputs  # noqa: F401  (describe: re-exported)
-from .recording import STATE, check_finite, no_grad, scope  # noqa: F401  (re-exported, as below)
-from .steps import Chain, Step, at_step, step_number, step_of  # noqa: F401
+from .errors import DeviceError, ShapeError, describe_inputs
+from .recording import STATE, check_finite
 from .tensor_base import TensorBase
 
 if TYPE_CHECKING:

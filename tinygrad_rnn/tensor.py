@@ -25,7 +25,7 @@ from typing import Any
 import numpy
 
 from . import engine, ops
-from .conversion import DEFAULT_FLOAT, as_dtype, to_arguments  # noqa: F401  (re-exported)
+from .conversion import to_arguments
 from .device import GPU, device_of_array
 from .errors import GraphError
 from .hooks import register_hook
