@@ -57,7 +57,7 @@ def backward(tensors: Tensor | Sequence[Tensor], grad_tensors: Any = None, retai
     >>> x.grad
     tensor([2., 4.])
     """
-    outputs = _as_tuple(tensors)
+    outputs = as_tuple(tensors)
     seeds = _seeds(outputs, grad_tensors, create_graph)
     backpropagate(outputs, seeds, targets=None, create_graph=create_graph, retain_graph=retain_graph)
 
@@ -78,7 +78,7 @@ def grad(outputs: Tensor | Sequence[Tensor], inputs: Tensor | Sequence[Tensor], 
     >>> dy_dx.item(), d2y_dx2.item()
     (27.0, 18.0)
     """
-    outputs, inputs = _as_tuple(outputs), _as_tuple(inputs)
+    outputs, inputs = as_tuple(outputs), as_tuple(inputs)
     for position, tensor in enumerate(inputs):
         if not isinstance(tensor, Node) and (not isinstance(tensor, TensorBase) or not tensor.requires_grad):
             raise GraphError(f"grad: input {position} ({describe(tensor)}) does not require grad, so it has no "
@@ -116,7 +116,7 @@ def grad_contributions(output: Tensor, tensor: Tensor, retain_graph: bool = True
     """
     if not isinstance(tensor, TensorBase) or not tensor.requires_grad:
         raise GraphError(f"grad_contributions: {describe(tensor)} does not require grad.")
-    outputs = _as_tuple(output)
+    outputs = as_tuple(output)
     seeds = _seeds(outputs, None, create_graph)
     _, terms = backpropagate(outputs, seeds, targets=(tensor,), create_graph=create_graph,
                               retain_graph=retain_graph, itemize=tensor)
@@ -412,7 +412,13 @@ def _seeds(outputs: tuple[Tensor, ...], grad_outputs: Any, create_graph: bool) -
     return seeds
 
 
-def _as_tuple(tensors: Any) -> tuple:
+def as_tuple(tensors: Tensor | Sequence[Tensor]) -> tuple:
+    """One tensor or several, as a tuple: how ``backward``, ``grad`` and the gradient checks take outputs.
+
+    >>> import tinygrad_rnn as tr
+    >>> len(as_tuple(tr.ones(2))), len(as_tuple([tr.ones(2), tr.ones(3)]))
+    (1, 2)
+    """
     return (tensors,) if isinstance(tensors, TensorBase) else tuple(tensors)
 
 
