@@ -8,6 +8,7 @@ index, summing where an index repeats, as an embedding lookup that uses one row 
 
 from __future__ import annotations
 
+import operator
 from typing import Any
 
 import numpy
@@ -271,7 +272,7 @@ def reshape(x, *shape):
     >>> tr.reshape(tr.arange(6), 2, -1).shape
     (2, 3)
     """
-    return Reshape.apply(x, shape=shape_argument(shape))
+    return Reshape.apply(x, shape=shape_argument(shape, "reshape"))
 
 
 def permute(x, *dims):
@@ -281,7 +282,7 @@ def permute(x, *dims):
     >>> tr.permute(tr.zeros(2, 3, 4), 2, 0, 1).shape
     (4, 2, 3)
     """
-    dims = shape_argument(dims)
+    dims = shape_argument(dims, "permute")
     return Permute.apply(x, dims=tuple(dim_in_range(d, x.ndim, "permute") for d in dims))
 
 
@@ -344,7 +345,7 @@ def expand(x, *sizes):
     >>> tr.expand(tr.zeros(3, 1), -1, 4).shape
     (3, 4)
     """
-    sizes = shape_argument(sizes)
+    sizes = shape_argument(sizes, "expand")
     added = len(sizes) - x.ndim
     shape = tuple(x.shape[i - added] if size == -1 and i >= added else size for i, size in enumerate(sizes))
     return broadcast_to(x, shape)
@@ -441,11 +442,15 @@ def chunk(x, chunks: int, dim: int = 0):
 # --- argument handling ------------------------------------------------------------------------------
 
 
-def shape_argument(args: tuple) -> tuple[int, ...]:
-    """Accept both ``f(x, 2, 3)`` and ``f(x, (2, 3))``."""
+def shape_argument(args: tuple, op: str) -> tuple[int, ...]:
+    """Accept both ``f(x, 2, 3)`` and ``f(x, (2, 3))``; a size that is not a whole number (2.0) is an
+    error naming ``op``, as in PyTorch, never rounded."""
     if len(args) == 1 and isinstance(args[0], (tuple, list)):
         args = tuple(args[0])
-    return tuple(int(a) for a in args)
+    try:
+        return tuple(operator.index(a) for a in args)
+    except TypeError:
+        raise TypeError(f"{op}: sizes are whole numbers; got {args}") from None
 
 
 def dim_in_range(dim: int, ndim: int, op: str) -> int:
