@@ -36,6 +36,8 @@ from .function import Function, Node
 from .hooks import run_hooks
 from .inplace import check_saved_unchanged
 from .ops import add_n
+from .ops.elementwise import Broadcasting
+from .ops.shape import sum_to
 from .recording import STATE, check_finite, recording_gradient
 from .tensor_base import TensorBase
 
@@ -356,11 +358,14 @@ def _accumulate_into_grad(vertex: Any, total: Any, create_graph: bool, fresh: bo
 
 
 def _checked(function: Function, expected: Any, gradient: Any) -> Any:
-    """Every gradient has its tensor's shape (a wrong one is a bug in that op's backward) and
-    its tensor's dtype; under :func:`~tinygrad_rnn.detect_anomaly`, finite values. Called when one
-    of them is in question (the walk tests shape and dtype cheaply inline)."""
+    """Every gradient has its tensor's shape (a wrong one is a bug in that op's backward; a
+    :class:`~tinygrad_rnn.ops.elementwise.Broadcasting` op's, at the output's shape, is summed back
+    here) and its tensor's dtype; under :func:`~tinygrad_rnn.detect_anomaly`, finite values. Called
+    when one of them is in question (the walk tests shape and dtype cheaply inline)."""
     if STATE.anomaly:  # checked now, term by term: a NaN is reported at the op that made it
         check_finite(_as_array(gradient), f"backward of {function.name}", function.scope)
+    if gradient.shape != expected.shape and isinstance(function, Broadcasting):  # the input was broadcast:
+        gradient = sum_to(gradient, expected.shape)  # used once per copy, the gradients of its copies add up
     if gradient.shape != expected.shape:
         raise ShapeError(f"backward of {function.name} returned a gradient of shape {tuple(gradient.shape)} "
                          f"for an input of shape {tuple(expected.shape)}")

@@ -1,9 +1,9 @@
 """Elementwise ops: arithmetic and the activation functions (comparisons are in compare.py).
 
 Each class is one op: ``forward`` on arrays, ``backward`` returning one gradient per input.
-Binary ops broadcast like NumPy; their gradients are summed back to each input's shape by
-:func:`~tinygrad_rnn.ops.shape.sum_to`. ``needs_input_grad`` skips gradients nobody asked for
-(the ``1`` in ``1 - z``, a constant, needs none).
+Binary ops broadcast like NumPy (:class:`Broadcasting`): their backward gives each input's gradient
+at the output's shape, which the walk sums back to the input's shape. ``needs_input_grad`` skips
+gradients nobody asked for (the ``1`` in ``1 - z``, a constant, needs none).
 """
 
 from __future__ import annotations
@@ -18,17 +18,12 @@ __all__ = ["abs", "add", "add_n", "clamp", "div", "exp", "lerp", "log", "maximum
 
 
 class Broadcasting(Function):
-    """Base of the ops whose inputs broadcast together as in NumPy. Such an op writes ``gradients``:
-    the gradient for each input at the output's shape (None for an input that needs none: a
-    constant). Its backward, here, sums each back to its input's shape (``sum_to``): an input that
-    was broadcast was used once per copy, so its copies' gradients add up."""
+    """Base of the ops whose inputs broadcast together as in NumPy. Their backward returns each
+    input's gradient at the output's shape, and the walk sums it back to the input's shape
+    (``engine``, with :func:`~tinygrad_rnn.ops.shape.sum_to`): an input that was broadcast was used
+    once per copy, so the gradients of its copies add up, as those of any value used twice do."""
 
     hint = BROADCAST_HINT
-
-    def backward(self, grad, out, *inputs):
-        gradients = self.gradients(grad, out, *inputs)
-        return tuple(sum_to(gradient, x.shape) if needed else None
-                     for gradient, x, needed in zip(gradients, inputs, self.needs_input_grad))
 
 
 class Add(Broadcasting):
@@ -39,7 +34,7 @@ class Add(Broadcasting):
     def forward(self, a, b):
         return a + b
 
-    def gradients(self, grad, out, a, b):
+    def backward(self, grad, out, a, b):
         return grad, grad
 
 
@@ -51,7 +46,7 @@ class Sub(Broadcasting):
     def forward(self, a, b):
         return a - b
 
-    def gradients(self, grad, out, a, b):
+    def backward(self, grad, out, a, b):
         return grad, -grad if self.needs_input_grad[1] else None
 
 
@@ -63,7 +58,7 @@ class Mul(Broadcasting):
     def forward(self, a, b):
         return a * b
 
-    def gradients(self, grad, out, a, b):
+    def backward(self, grad, out, a, b):
         need_a, need_b = self.needs_input_grad
         return grad * b if need_a else None, grad * a if need_b else None
 
@@ -74,7 +69,7 @@ class Div(Broadcasting):
     def forward(self, a, b):
         return a / b
 
-    def gradients(self, grad, out, a, b):
+    def backward(self, grad, out, a, b):
         need_a, need_b = self.needs_input_grad
         return grad / b if need_a else None, -grad * out / b if need_b else None
 
@@ -97,7 +92,7 @@ class Pow(Broadcasting):
     def forward(self, a, b):
         return a**b
 
-    def gradients(self, grad, out, a, b):  # (ln a only when b needs it: x ** 2 has no ln of a negative x)
+    def backward(self, grad, out, a, b):  # (ln a only when b needs it: x ** 2 has no ln of a negative x)
         need_a, need_b = self.needs_input_grad
         return grad * b * a ** (b - 1) if need_a else None, grad * out * log(a) if need_b else None
 
@@ -215,7 +210,7 @@ class Maximum(Broadcasting):
     def forward(self, a, b):
         return array_module(a, b).maximum(a, b)
 
-    def gradients(self, grad, out, a, b):
+    def backward(self, grad, out, a, b):
         to_a = where(a > b, grad, where(a == b, grad * 0.5, 0))
         return to_a, grad - to_a
 
@@ -228,7 +223,7 @@ class Minimum(Broadcasting):
     def forward(self, a, b):
         return array_module(a, b).minimum(a, b)
 
-    def gradients(self, grad, out, a, b):
+    def backward(self, grad, out, a, b):
         to_a = where(a < b, grad, where(a == b, grad * 0.5, 0))
         return to_a, grad - to_a
 
@@ -243,7 +238,7 @@ class Where(Broadcasting):
     def forward(self, condition, a, b):
         return array_module(condition, a, b).where(condition, a, b)
 
-    def gradients(self, grad, out, condition, a, b):
+    def backward(self, grad, out, condition, a, b):
         _, need_a, need_b = self.needs_input_grad
         return None, where(condition, grad, 0) if need_a else None, where(condition, 0, grad) if need_b else None
 
@@ -257,7 +252,7 @@ class Lerp(Broadcasting):
     def forward(self, start, end, weight):
         return start + weight * (end - start)
 
-    def gradients(self, grad, out, start, end, weight):
+    def backward(self, grad, out, start, end, weight):
         to_end = grad * weight
         return grad - to_end, to_end, grad * (end - start) if self.needs_input_grad[2] else None
 
