@@ -167,12 +167,9 @@ class Function:
                 arrays.append(x.array)
                 needs_input_grad.append(x.requires_grad)
                 node = x._node
-                if node is None:  # a leaf: its own vertex
-                    vertices.append(x)
-                else:
-                    vertices.append(node)
-                    if node.grad_fn.depth > depth:
-                        depth = node.grad_fn.depth
+                vertices.append(x if node is None else node)  # (a leaf is its own vertex)
+                if node is not None and node.grad_fn.depth > depth:
+                    depth = node.grad_fn.depth
             else:  # a constant, its own vertex. A NumPy scalar would promote a float32 tensor to
                 # float64; PyTorch treats it as a Python scalar, and so do we.
                 x = x.item() if isinstance(x, numpy.generic) else x
