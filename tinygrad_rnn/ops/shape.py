@@ -165,16 +165,12 @@ class Embedding(Function):
 
     # Its parameters: ``ids`` (an integer array, always given) and these, where not given
     padding_idx: int | None = None  # the row that gets no gradient
-    checked = False  # the ids are known to lie in [0, num_embeddings) (F.embedding checks them)
     ids_name: str | None = None  # the name of the ids tensor: a drawing labels the tokens with it (x_t)
     chosen_from: Any = None  # the vertex the ids were chosen from (generation): drawn, never differentiated
     chosen_by = "argmax"  # how: "argmax" or "sampled" (the label of that link in a drawing)
 
     def forward(self, weight):
-        if not self.checked or array_module(weight) is not numpy:
-            return weight[self.ids]
-        # mode="clip": the ids were checked, and NumPy's checking mode would first copy into a fresh array
-        return numpy.take(weight, self.ids, axis=0, mode="clip")
+        return weight[self.ids]
 
     def backward(self, grad, out, weight):
         return IndexAdd.apply(grad, index=self.ids, shape=weight.shape, zeroed_row=self.padding_idx)
