@@ -59,9 +59,8 @@ def backward(tensors: Tensor | Sequence[Tensor], grad_tensors: Any = None, retai
     >>> x.grad
     tensor([2., 4.])
     """
-    outputs = as_tuple(tensors)
-    seeds = _seeds(outputs, grad_tensors, create_graph)
-    backpropagate(outputs, seeds, targets=None, create_graph=create_graph, retain_graph=retain_graph)
+    seeds = _seeds(tensors, grad_tensors, create_graph)
+    backpropagate(seeds, targets=None, create_graph=create_graph, retain_graph=retain_graph)
 
 
 def grad(outputs: Tensor | Sequence[Tensor], inputs: Tensor | Sequence[Tensor], grad_outputs: Any = None,
@@ -80,13 +79,13 @@ def grad(outputs: Tensor | Sequence[Tensor], inputs: Tensor | Sequence[Tensor], 
     >>> dy_dx.item(), d2y_dx2.item()
     (27.0, 18.0)
     """
-    outputs, inputs = as_tuple(outputs), as_tuple(inputs)
+    inputs = as_tuple(inputs)
     for position, tensor in enumerate(inputs):
         if not isinstance(tensor, Node) and (not isinstance(tensor, TensorBase) or not tensor.requires_grad):
             raise GraphError(f"grad: input {position} ({describe(tensor)}) does not require grad, so it has no "
                              "gradient. Create it with requires_grad=True or call .requires_grad_() on it.")
     seeds = _seeds(outputs, grad_outputs, create_graph)
-    totals, _ = backpropagate(outputs, seeds, targets=inputs, create_graph=create_graph, retain_graph=retain_graph)
+    totals, _ = backpropagate(seeds, targets=inputs, create_graph=create_graph, retain_graph=retain_graph)
     result = []
     for position, tensor in enumerate(inputs):
         total = totals.get(vertex_of(tensor))
@@ -118,10 +117,9 @@ def grad_contributions(output: Tensor, tensor: Tensor, retain_graph: bool = True
     """
     if not isinstance(tensor, TensorBase) or not tensor.requires_grad:
         raise GraphError(f"grad_contributions: {describe(tensor)} does not require grad.")
-    outputs = as_tuple(output)
-    seeds = _seeds(outputs, None, create_graph)
-    _, terms = backpropagate(outputs, seeds, targets=(tensor,), create_graph=create_graph,
-                              retain_graph=retain_graph, itemize=tensor)
+    seeds = _seeds(output, None, create_graph)
+    _, terms = backpropagate(seeds, targets=(tensor,), create_graph=create_graph, retain_graph=retain_graph,
+                              itemize=tensor)
     if not terms and not allow_unused:
         raise GraphError(f"grad_contributions: {describe(tensor)} was not used to compute the output, so no "
                          "gradient flows to it. Pass allow_unused=True to get [] for it.")
@@ -246,20 +244,21 @@ class GradientTable:
 GRADIENT_TABLE: type[GradientTable] = GradientTable
 
 
-def backpropagate(outputs: tuple[Tensor, ...], seeds: list[Any], targets: tuple[Tensor, ...] | None,
+def backpropagate(seeds: list[tuple[Tensor, Any]], targets: tuple[Tensor, ...] | None,
                   create_graph: bool, retain_graph: bool | None,
                   itemize: Tensor | None = None) -> tuple[dict[Any, Any], list[tuple[Scope, Any]]]:
-    """The walk back (steps 2 and 3 above), for every caller: ``backward()`` (``targets=None``:
+    """The walk back (steps 2 and 3 above) from ``seeds``, each output with the gradient it starts
+    with, for every caller: ``backward()`` (``targets=None``:
     totals go into ``.grad``), ``grad()`` (the targets' totals are returned, by vertex) and
     ``grad_contributions()`` (``itemize``: that tensor's terms are returned too). Gradients are
     plain arrays, or Tensors when ``create_graph`` is set. The graph is kept if ``retain_graph``
     (None: if ``create_graph``)."""
     retain_graph = create_graph if retain_graph is None else retain_graph
-    ops = ops_in_order([vertex_of(t) for t in outputs])
+    ops = ops_in_order([vertex_of(output) for output, _ in seeds])
     wanted = None if targets is None else {vertex_of(t) for t in targets}
     needed = _needed(ops, wanted)
     table = GRADIENT_TABLE(record=create_graph, itemize=None if itemize is None else vertex_of(itemize))
-    for output, seed in zip(outputs, seeds):
+    for output, seed in seeds:
         table.add(vertex_of(output), seed, ())
     totals: dict[Any, Any] = {}
     check_finite_terms = STATE.anomaly
@@ -389,8 +388,9 @@ def _needed(ops: list[tuple[Function | None, list[Any]]], targets: set[Any] | No
     return needed
 
 
-def _seeds(outputs: tuple[Tensor, ...], grad_outputs: Any, create_graph: bool) -> list[Any]:
-    """The gradient each output starts with: given, or 1 for a scalar output."""
+def _seeds(outputs: Tensor | Sequence[Tensor], grad_outputs: Any, create_graph: bool) -> list[tuple[Tensor, Any]]:
+    """Each output with the gradient it starts with: given, or 1 for a scalar output."""
+    outputs = as_tuple(outputs)
     if grad_outputs is None or hasattr(grad_outputs, "shape"):  # one gradient (a Tensor or an array), or none
         grad_outputs = [grad_outputs] * len(outputs) if grad_outputs is None else [grad_outputs]
     if len(grad_outputs) != len(outputs):
@@ -413,7 +413,7 @@ def _seeds(outputs: tuple[Tensor, ...], grad_outputs: Any, create_graph: bool) -
                              f"{tuple(output.shape)}; they must match.")
         if seed.device != output.device:
             raise GraphError(f"backward: gradient is on {seed.device} but the output is on {output.device}")
-        seeds.append(seed if create_graph else seed.array)
+        seeds.append((output, seed if create_graph else seed.array))
     return seeds
 
 
