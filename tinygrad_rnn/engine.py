@@ -247,12 +247,12 @@ GRADIENT_TABLE: type[GradientTable] = GradientTable
 def backpropagate(seeds: list[tuple[Tensor, Any]], targets: tuple[Tensor, ...] | None,
                   create_graph: bool, retain_graph: bool | None,
                   itemize: Tensor | None = None) -> tuple[dict[Any, Any], list[tuple[Scope, Any]]]:
-    """The walk back (steps 2 and 3 above) from ``seeds``, each output with the gradient it starts
-    with, for every caller: ``backward()`` (``targets=None``:
-    totals go into ``.grad``), ``grad()`` (the targets' totals are returned, by vertex) and
-    ``grad_contributions()`` (``itemize``: that tensor's terms are returned too). Gradients are
-    plain arrays, or Tensors when ``create_graph`` is set. The graph is kept if ``retain_graph``
-    (None: if ``create_graph``)."""
+    """The walk back (steps 2 and 3 above) from ``seeds`` (each output with the gradient it starts
+    with), for every caller: ``backward()`` (``targets=None``: totals go into ``.grad``), ``grad()``
+    (the targets' totals are returned, by vertex) and ``grad_contributions()`` (``itemize``: that
+    tensor's terms are returned too). Gradients are plain arrays, or Tensors when ``create_graph``
+    is set: each op's backward is then recorded, so the gradient is itself a graph to differentiate
+    again. The graph is kept if ``retain_graph`` (None: if ``create_graph``)."""
     retain_graph = create_graph if retain_graph is None else retain_graph
     ops = ops_in_order([vertex_of(output) for output, _ in seeds])
     wanted = None if targets is None else {vertex_of(t) for t in targets}
@@ -266,18 +266,18 @@ def backpropagate(seeds: list[tuple[Tensor, Any]], targets: tuple[Tensor, ...] |
         if function is None:  # a leaf: its total goes into its .grad (or to grad()'s caller)
             _deliver(vertices[0], table, (), wanted, totals, create_graph)
             continue
-        scope = function.scope
         if function.multiple_outputs:  # one gradient per output, None for one that none reached
             grad, output_nodes = _deliver_outputs(function, vertices, table, wanted, totals, create_graph)
         else:
-            grad = _deliver(vertices[0], table, scope, wanted, totals, create_graph)
+            grad = _deliver(vertices[0], table, function.scope, wanted, totals, create_graph)
             output_nodes = vertices[0]
         if grad is None:  # no gradient reached this op
             continue
         if STATE.writes != function.recorded_at:  # something was written in place since it was recorded
             check_saved_unchanged(function)
-        if create_graph:
-            terms = _recorded_backward(function, grad, output_nodes)
+        if create_graph:  # the backward recorded, each saved array back in its place in the graph
+            with recording_gradient(function.scope, of=function):
+                terms = function.backward(grad, *function.recorded_arguments(output_nodes))
         else:
             terms = function.backward(grad, function.saved_output, *function.saved_inputs)
         if type(terms) is not tuple:  # an op with one input returns its one term
@@ -286,7 +286,7 @@ def backpropagate(seeds: list[tuple[Tensor, Any]], targets: tuple[Tensor, ...] |
             if needs_grad and term is not None and (needed is None or parent in needed):
                 if check_finite_terms or term.shape != parent.shape or term.dtype != parent.dtype:
                     term = _checked(function, parent, term)
-                table.add(parent, term, scope, function)  # ∂J/∂parent += term: the table adds with +
+                table.add(parent, term, function.scope, function)  # ∂J/∂parent += term: the table adds with +
         if not retain_graph:
             function.release()
     return totals, table.itemized
@@ -323,13 +323,6 @@ def _deliver_outputs(function: Function, vertices: list[Any], table: GradientTab
     if all(grad is None for grad in grads):
         return None, ()
     return tuple(grads), tuple(nodes)
-
-
-def _recorded_backward(function: Function, grad: Any, output_nodes: Any) -> Any:
-    """Run one op's backward on Tensors, recorded (``create_graph=True``): every saved array back
-    in its place in the graph, so the gradient is itself a graph to differentiate again."""
-    with recording_gradient(function.scope, of=function):
-        return function.backward(grad, *function.recorded_arguments(output_nodes))
 
 
 def _accumulate_into_grad(vertex: Any, total: Any, create_graph: bool, fresh: bool = False) -> None:
