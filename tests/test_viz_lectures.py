@@ -151,7 +151,7 @@ def test_bptt_equals_the_engine_term_by_term():
     picture = build_picture((loss,), level="cell", backward=True)
     [total] = [i for i, n in enumerate(picture.nodes) if "∂J/∂W_hh = Σₜ" in n.label]
     steps_drawn = sorted(int(label[2:]) for _, b, label in picture.edges if b == total)
-    assert steps_drawn == sorted(tr.function.step_of(scope) for scope, _ in terms)
+    assert steps_drawn == sorted(tr.steps.step_of(scope) for scope, _ in terms)
 
 
 # --- rolled ---------------------------------------------------------------------------------------------------

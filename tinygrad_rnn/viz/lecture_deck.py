@@ -26,7 +26,7 @@ import numpy
 
 from .. import analysis, nn
 from ..engine import grad, grad_contributions
-from ..function import step_of
+from ..steps import step_of
 from .export import Written, write_slides
 from .layout import SLIDE_LABEL_PX, SLIDE_TEXT_PX, labelled_layout
 from .lecture_models import (
@@ -406,7 +406,7 @@ def clipping(lecture: Lecture) -> str:
     """One exploding gradient, before and after clip_grad_norm_ at 1."""
     recurrent = layer("rnn", hidden_size=8)
     with_grad = [(name, p) for name, p in recurrent.named_parameters()]
-    from ..function import no_grad
+    from ..recording import no_grad
 
     with no_grad():
         recurrent.weight_hh_l0.mul_(6.0)  # large recurrent weights: the gradient explodes
