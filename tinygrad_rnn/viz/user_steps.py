@@ -20,7 +20,7 @@ ops, and one cell computes both.)
 
 from __future__ import annotations
 
-from ..function import step_of
+from ..steps import step_of
 from .picture import Node, step_position
 
 
