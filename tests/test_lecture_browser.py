@@ -705,3 +705,48 @@ def test_the_rolled_stage_shows_the_network_and_the_sums_every_step(browser, tmp
     every_cell = [i for t in range(1, 6) for i in panel["cells"][str(t)]]
     assert all(page.evaluate(NODES_IN_VIEW, every_cell)), (cell, width, height, "a step of the sums out of view")
     assert problems == []
+
+
+ROLLED_EXTENT = """() => {""" + FRAME + """
+  const nodes = [...svg.querySelectorAll('.node')].map((node) => node.getBoundingClientRect());
+  const across = Math.max(...nodes.map((r) => r.right)) - Math.min(...nodes.map((r) => r.left));
+  const down = Math.max(...nodes.map((r) => r.bottom)) - Math.min(...nodes.map((r) => r.top));
+  return {whole: nodes.every(inFrame), fills: Math.max(across / (frame.right - frame.left),
+                                                      down / (frame.bottom - frame.top))};
+}"""
+
+
+@pytest.fixture(scope="module")
+def rolled_language_models(tmp_path_factory):
+    """``tinygrad-rnn lecture --cell CELL --loss every --tokens "the students opened their books"``, saved once."""
+    folder, tokens = tmp_path_factory.mktemp("rolled"), "the students opened their books"
+    pages = {}
+    for cell in ("rnn", "lstm", "gru"):
+        args = cli.build_parser().parse_args(["lecture", "--cell", cell, "--loss", "every", "--tokens", tokens])
+        pages[cell] = viz.lecture(*cli._last_step_loss(cell, args), tokens=args.tokens).save(folder / f"{cell}.html")
+    return pages
+
+
+@pytest.mark.parametrize("width, height", [(1280, 720), (1920, 1080)])
+@pytest.mark.parametrize("cell", ["rnn", "lstm", "gru"])
+def test_the_rolled_stage_shows_its_whole_network_at_the_pages_text_size(browser, rolled_language_models, cell,
+                                                                         width, height):
+    """The rolled stage holds its whole network, x_t to J, as large as the figure's box allows: 24 px text at
+    1,920 × 1,080, the page's own size near enough at 1,280 × 720 (its rows stood 35 units apart more than
+    their boxes needed, as tall as under a rolled cell's loops: an LSTM's text was 17 px and 11 px); and so
+    again after playing on to the unrolled stage and back."""
+    page, problems = open_page(browser, rolled_language_models[cell], width, height, motion="reduce")
+    go_to(page, 1)
+    for move in (None, "ArrowRight", "ArrowLeft"):
+        if move:
+            page.keyboard.press(move)
+            page.wait_for_function("document.querySelector('.tgr-lecture').dataset.stage === "
+                                   f"'{1 if move == 'ArrowRight' else 0}'")
+        if move == "ArrowRight":
+            continue
+        found, extent = page.evaluate(GEOMETRY), page.evaluate(ROLLED_EXTENT)
+        assert extent["whole"] and extent["fills"] >= 0.8, (cell, width, move, extent)
+        assert found["scroll"] == [0, 0] and found["overlaps"] == [], (cell, width, move, found)
+        least = 24 if width >= 1920 else 0.9 * found["page"]
+        assert found["figureText"] >= least, (cell, width, move, found["figureText"], found["page"])
+    assert problems == []

@@ -131,8 +131,12 @@ class Coordinates:
                 words = box.width + 2 * self.space.box_pad
                 widths[self.column[node.step]] = words if self.slide else max(words, self.column_width)
 
-        loops = max((len(n.loops) for n in self.nodes), default=0)
-        loop_room = (loops + 0.5) * LOOP_HEIGHT if loops else 0.0  # a rolled cell's loops, above it
+        # a rolled cell's loops, above its own row only (added above every row, they left the rolled figure's
+        # other rows 35 apart more than their boxes need: a tall, mostly empty figure, its text small on a slide)
+        loop_room = [0.0] * rows
+        for i, (row, _) in self.block_of.items():
+            if self.nodes[i].loops:
+                loop_room[row] = max(loop_room[row], (len(self.nodes[i].loops) + 0.5) * LOOP_HEIGHT)
         below = [i for i, (side, _) in self.place.items() if side == "below"]
         below_height = max([boxes[i].height for i in below], default=0.0)
         below_rows = {self.place[i][1] for i in below}  # x_t under the row it feeds (each call's own)
@@ -146,7 +150,7 @@ class Coordinates:
             below_row = max(band[r] / 2, block_height[r] / 2 + self.labels_below[r])
             self.row_y.append(y + below_row)
             above_row = max(band[r] / 2, block_height[r] / 2 + labels_above[r])
-            y += below_row + above_row + (self.lanes_above[r] + 1) * self.space.lane + self.space.gap_y + loop_room
+            y += below_row + above_row + (self.lanes_above[r] + 1) * self.space.lane + self.space.gap_y + loop_room[r]
         self.block_top = [self.row_y[r] + block_height[r] / 2 + labels_above[r] for r in range(rows)]
         self.block_bottom = [self.row_y[r] - block_height[r] / 2 for r in range(rows)]
         # between the steps and the nodes beside them: room for the label of a straight edge across (h_T → J),

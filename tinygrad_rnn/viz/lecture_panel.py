@@ -66,7 +66,7 @@ def panel_data(name: str, loss: Tensor, layer: Any, level: str, notation: Notati
     # no shapes, as on a slide: a tuple such as (1, 8) under h₀ is code; a node's tooltip gives its shape
     unrolled = build_picture((loss,), level=level, show_grads=True, params="hide" if level != "op" else "once",
                              notation=notation, tokens=tokens, show_shapes=False)
-    rolled = build_picture((loss,), rolled=True, params="hide", notation=notation, show_shapes=False)
+    rolled = build_picture((loss,), rolled=True, params="hide", notation=notation, show_shapes=False, slide=True)
     rolled_slide = build_picture((loss,), rolled=True, params="hide", notation=notation, show_shapes=False, slide=True)
     labels, placed = labelled_layout(unrolled)
     rolled_labels, rolled_placed = labelled_layout(rolled)
