@@ -66,8 +66,10 @@ def panel_data(name: str, loss: Tensor, layer: Any, level: str, notation: Notati
     # no shapes, as on a slide: a tuple such as (1, 8) under h₀ is code; a node's tooltip gives its shape
     unrolled = build_picture((loss,), level=level, show_grads=True, params="hide" if level != "op" else "once",
                              notation=notation, tokens=tokens, show_shapes=False)
+    # the rolled network in a slide's spacing on the page too: a handful of small boxes, x_t to J, that the
+    # figure's box holds whole at the page's text size only laid out compactly (free size: 17 px at 1,920 wide)
     rolled = build_picture((loss,), rolled=True, params="hide", notation=notation, show_shapes=False, slide=True)
-    rolled_slide = build_picture((loss,), rolled=True, params="hide", notation=notation, show_shapes=False, slide=True)
+    rolled_slide = replace(rolled, notes=list(rolled.notes))  # (the export sets its notes apart)
     labels, placed = labelled_layout(unrolled)
     rolled_labels, rolled_placed = labelled_layout(rolled)
     cells, crossing, above = step_columns(unrolled, steps)
