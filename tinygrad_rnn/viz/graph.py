@@ -47,7 +47,7 @@ from .picture import (
 )
 from .running_sums import draw_as_sum, take_out_of_steps
 from .stepwise import stepwise_graph
-from .user_steps import split_recurrences
+from .user_steps import link_maps, split_recurrences
 from .views import bptt_picture, forward_and_backward_picture, rolled_picture
 
 __all__ = ["build_picture", "Node", "Picture", "display_label", "in_order", "LEVELS", "PARAMS"]
@@ -139,9 +139,10 @@ def _picture_of(roots: tuple[Tensor, ...], level: str, backward: bool, show_shap
             node.row = rows[node.chain]
     nodes, edges, links, outputs_of = _fold_transposed_weights(nodes, edges, links, outputs_of)
     notes = []
-    split_recurrences(nodes, links)  # two recurrences a hand-written step computes: two rows
+    maps = link_maps(links)  # which node feeds which: built once for the two passes that read it here
+    split_recurrences(nodes, maps)  # two recurrences a hand-written step computes: two rows
     roles = parameter_roles(nodes, links)  # the embedding and the head, by what they do (read before merging)
-    summed = take_out_of_steps(nodes, links) if level != "op" else ({}, None)  # loss = loss + J_t: J's sum, not a state
+    summed = take_out_of_steps(nodes, links, maps) if level != "op" else ({}, None)  # loss = loss + J_t: J's sum
     if level != "op" and not any(n.kind == "op" and n.step is not None for n in nodes):
         level = "op"  # no step recorded (a window model, or a loop written without scopes): no cells to merge into
         notes.append(NO_STEPS)

@@ -33,11 +33,12 @@ from typing import Any
 
 from .picture import Node, subscript
 from .step_states import state_name
+from .user_steps import LinkMaps
 
 SUM_OF_LOSSES = "Σₜ Jₜ"  # the node the per-step losses of a running sum meet in
 
 
-def take_out_of_steps(nodes: list[Node], links) -> tuple[dict[int, list[int]], int | None]:
+def take_out_of_steps(nodes: list[Node], links, maps: LinkMaps) -> tuple[dict[int, list[int]], int | None]:
     """Find the per-step losses J sums, and how: a running sum ending at the first output — a chain of
     scalar adds, one a step, each reading the one before it (the first may read a constant 0) and its own
     step's loss J_t, each read only by the next — whose adds it takes out of their steps (drawn as J's sum,
@@ -45,12 +46,8 @@ def take_out_of_steps(nodes: list[Node], links) -> tuple[dict[int, list[int]], i
     step (a loop of cell calls without scopes, or ``loss = loss + J_t`` after the ``with`` block) belongs to
     the latest step it reads: J_t = head(h_t).sum() to step t. Returns ({position of the op computing J_t: its
     cone, the ops it is computed from outside the steps, nearest first, down to the first op of a step on each
-    path}, T where J is their mean), or ({}, None) where J is neither."""
-    inputs: dict[int, list[int]] = {}
-    readers: dict[int, set[int]] = {}
-    for tail, head, _, _ in links:
-        inputs.setdefault(head, []).append(tail)
-        readers.setdefault(tail, set()).add(head)
+    path}, T where J is their mean), or ({}, None) where J is neither. ``maps``: the links' (:func:`.link_maps`)."""
+    inputs, readers = maps
     roots = [tail for tail, head, _, _ in links if nodes[head].kind == "output"]
     if not roots or nodes[roots[0]].kind != "op":
         return {}, None
