@@ -26,6 +26,7 @@ import numpy
 from ..engine import vertex_of
 from ..function import Function, step_number, step_of
 from .picture import CHOICE_INPUT, PER_STEP, SUBSCRIPTS, Node, in_order, step_position, subscript
+from .running_sums import sum_of_losses
 from .step_states import (
     MARK_AFTER,
     STATES,
@@ -227,8 +228,7 @@ def merge_groups(nodes: list[Node], links, level: str, gradient_only: bool = Fal
         op = nodes[position]
         if kind == "reduced":
             def make_mean() -> Node:
-                count = reduced[position]
-                return Node(source, "op", f"(1/{count}) Σₜ Jₜ" if _is_mean(op) else "Σₜ Jₜ", op.scope)
+                return sum_of_losses(position, reduced[position] if _is_mean(op) else None, op.scope)
             new = source not in index
             drawn = place(source, make_mean)
             if new:

@@ -38,6 +38,22 @@ from .user_steps import LinkMaps
 SUM_OF_LOSSES = "Σₜ Jₜ"  # the node the per-step losses of a running sum meet in
 
 
+def losses_summed(mean: int | str | None) -> str:
+    """The label of the node the J_t meet in: their sum, or their mean over ``mean`` steps ("T": any number of them,
+    as the rolled view writes it) as a layer's mean of its J_t is written.
+
+    >>> losses_summed(None), losses_summed(4), losses_summed("T")
+    ('Σₜ Jₜ', '(1/4) Σₜ Jₜ', '(1/T) Σₜ Jₜ')
+    """
+    return f"(1/{mean}) {SUM_OF_LOSSES}" if mean else SUM_OF_LOSSES
+
+
+def sum_of_losses(what: Any, mean: int | None, scope: tuple[str, ...] = ()) -> Node:
+    """The node J_t meet in (a running sum's, or a loss over a sequence's: ``what`` tells them apart), its key
+    ("reduced", what, mean) saying the T of a mean (None: a sum), which the BPTT figure hands each J_t as 1/T."""
+    return Node(("reduced", what, mean), "op", losses_summed(mean), scope)
+
+
 def take_out_of_steps(nodes: list[Node], links, maps: LinkMaps) -> tuple[dict[int, list[int]], int | None]:
     """Find the per-step losses J sums, and how: a running sum ending at the first output — a chain of
     scalar adds, one a step, each reading the one before it (the first may read a constant 0) and its own
@@ -169,8 +185,7 @@ def draw_as_sum(nodes: list[Node], found: tuple[dict[int, list[int]], int | None
                                                                     for out in range(len(nodes[p].tensors)))))
     output = next(i for i, node in enumerate(grouped) if node.kind == "output")
     total = len(grouped)
-    label = f"(1/{mean}) {SUM_OF_LOSSES}" if mean else SUM_OF_LOSSES  # as a layer's mean of its J_t is written
-    grouped = [*grouped, Node(("reduced", "sum of the steps' losses", None), "op", label)]
+    grouped = [*grouped, sum_of_losses("sum of the steps' losses", mean)]
     kept = [(tail, head, label) for tail, head, label in edges if not (tail in cells and head == output)]
     return grouped, [*kept, *((cell, total, subscript("J", t)) for cell, t in cells.items()), (total, output, "")]
 
