@@ -31,7 +31,16 @@ from ..function import Function, step_number, step_of
 from ..function import Node as GraphNode
 from ..tensor import Tensor
 from .levels import merge_backward_rules, merge_groups, per_step_projections, unique
-from .notation import Notation, name_parameters, name_values, parameter_notes, parameter_roles, resolve, short_name
+from .notation import (
+    SYMBOLS,
+    Notation,
+    name_parameters,
+    name_values,
+    parameter_notes,
+    parameter_roles,
+    resolve,
+    short_name,
+)
 from .picture import (
     CHOICE_INPUT,
     Node,
@@ -55,7 +64,6 @@ __all__ = ["build_picture", "Node", "Picture", "display_label", "in_order", "LEV
 LEVELS = ("op", "cell", "step")
 PARAMS = ("once", "label", "hide")
 SLIDE_STEPS = 8  # a slide draws this many steps whole; a longer sequence elides its middle
-SYMBOLS = {"sigmoid": "σ"}  # how the lectures write a named gate's op: i₃ = σ
 # what a cell-level figure says where no op records a step: true of a model without a recurrence and of a loop
 # written without scopes alike (a loop of nn.RNNCell calls records its steps itself, as a layer does)
 NO_STEPS = 'No time steps found, so every op is drawn: write each step of a loop under tr.scope(f"t={t}")'

@@ -25,6 +25,7 @@ import numpy
 
 from ..engine import vertex_of
 from ..function import Function, step_number, step_of
+from .notation import SYMBOLS
 from .picture import CHOICE_INPUT, PER_STEP, SUBSCRIPTS, Node, in_order, step_position, subscript
 from .running_sums import sum_of_losses
 from .step_states import (
@@ -741,8 +742,6 @@ def _is_zero(tensor: Any) -> bool:
 def _rule_label(forward: Function, named: str) -> str:
     step = step_number(forward)
     named = named or next(iter(getattr(forward, "states", ()) or ()), "")
-    from .graph import SYMBOLS  # (graph reads this module) i₃ = σ, as the forward figure writes a named gate
-
     # an output with no name is written as the op applied to its input, tanh(·): a bare y would be undefined
     y = subscript(named, step) if named else f"{SYMBOLS.get(forward.name, forward.name)}(·)"
     role = ROLES.get(forward.name, "its backward").format(y=y)
