@@ -96,6 +96,16 @@ class Notation:
                     names.pop(name)
         return replace(self, names=names, cell="gru")
 
+    def for_drawing(self, nodes: list[Node]) -> Notation:
+        """The notation for the layer ``nodes`` draw: :meth:`for_cell` of the cell :func:`drawn_cell` finds.
+
+        >>> import tinygrad_rnn as tr
+        >>> gru = [Node(0, "parameter", "weight_hh_l0", tensors=[tr.zeros(9, 3)])]
+        >>> resolve("usc").for_drawing(gru).symbol("W_hh"), resolve("usc").for_drawing([]).symbol("W_hh")
+        ('U', 'W_h')
+        """
+        return self.for_cell(drawn_cell(nodes))
+
     def symbol(self, name: str) -> str:
         """The lecture's symbol for one of the library's names (or a user's ``.name``, kept if unmapped)."""
         return self.names.get(name, self.names.get(library_name(name), name))
@@ -315,7 +325,7 @@ def name_parameters(nodes: list[Node], edges, notation: Notation,
     head by what they do (:func:`parameter_roles`), written as the notation writes the library's own."""
     roles = roles or {}
     marks = chain_marks(chains_in(nodes))
-    notation = notation.for_cell(drawn_cell(nodes))
+    notation = notation.for_drawing(nodes)
     readers: dict[int, set] = {}
     for tail, head, _ in edges:
         if nodes[tail].kind == "parameter":
@@ -417,7 +427,7 @@ def parameter_notes(nodes: list[Node], edges, names: dict[int, tuple[str, str]],
     if not names:
         return []
     marks = chain_marks(chains_in(nodes))
-    notation = notation.for_cell(drawn_cell(nodes))
+    notation = notation.for_drawing(nodes)
     if any(short in LAYER_WEIGHTS for short, _ in names.values()):  # W_hh⁽¹⁾, W_hh⁽²⁾, b_hh⁽¹⁾: layer 1 first
         ordered = sorted(set(marks.values()) or {""}, key=lambda mark: mark.replace("→", "0").replace("←", "1"))
         wanted = [notation.symbol(name) + chain_mark(mark) for name in ("W_hh", "b_hh") for mark in ordered]
@@ -454,7 +464,7 @@ def name_values(picture: Picture, notation: Notation, parameters: set[str], show
     is the layer's two, write the values (h₃⁽¹⁾, J⁽³⁾) in the notation, and the words by x_t and J_t."""
     check_asked(picture, notation, parameters)
     picture.notes += mark_notes(picture, notation)
-    notation = notation.for_cell(drawn_cell(picture.nodes))
+    notation = notation.for_drawing(picture.nodes)
     name_gradients(picture, notation)
     if {"b_ih", "b_hh"} <= parameters and show_parameters:  # said once, under the figure, not drawn as two b₁
         drawn = [name for node in picture.nodes for name in node.parameters] + \
