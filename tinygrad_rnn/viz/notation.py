@@ -25,9 +25,9 @@ from typing import Any
 
 from .gradient_labels import SUM_NOTE
 from .picture import BACKWARD_ROW, PER_STEP, SUBSCRIPTS, Node, Picture, in_time
+from .scripts import FROM_SUBSCRIPT, TO_SUPERSCRIPT
 from .step_states import GATES
 
-SUPERSCRIPTS = str.maketrans("0123456789()abcdefghijklmnoprstuvwxyzT", "⁰¹²³⁴⁵⁶⁷⁸⁹⁽⁾ᵃᵇᶜᵈᵉᶠᵍʰⁱʲᵏˡᵐⁿᵒᵖʳˢᵗᵘᵛʷˣʸᶻᵀ")
 LAYER_WEIGHTS = ("W_ih", "W_hh", "b_ih", "b_hh", "W_hr")  # a recurrent layer's, as short_name writes them
 MODEL_WEIGHTS = ("E", "W_hy", "b_y")  # a model's embedding and head (the library's models: embedding, head)
 VALUES = ("h", "c", "h_0", "c_0", "x", "e", "ŷ", "y", "J")  # states, inputs (a decoder's y), outputs, the loss
@@ -120,7 +120,7 @@ class Notation:
         if self.time == "superscript":  # a layer's number under the time (h₂⁽³⁾); a module's letter beside it
             under = mark if mark.rstrip("→←").isdigit() or not mark else ""
             return base + under.translate(SUBSCRIPTS) + (chain_mark(mark) if not under else "") + \
-                f"({step})".translate(SUPERSCRIPTS)
+                f"({step})".translate(TO_SUPERSCRIPT)
         written = {"t": "ₜ", "T": "_T", "0": "_0"}.get(step, step.translate(SUBSCRIPTS))
         return base + written + chain_mark(mark)
 
@@ -298,7 +298,7 @@ def module_marks(modules: set[str]) -> dict[str, str]:
 
 def chain_mark(mark: str) -> str:
     """"2" → ⁽²⁾, "e" → ⁽ᵉ⁾, "1→" → ⁽¹→⁾ (an arrow has no superscript form)."""
-    return f"({mark})".translate(SUPERSCRIPTS) if mark else ""
+    return f"({mark})".translate(TO_SUPERSCRIPT) if mark else ""
 
 
 def shared_note(owner_marks: set[str]) -> str:
@@ -455,7 +455,6 @@ def parameter_notes(nodes: list[Node], edges, names: dict[int, tuple[str, str]],
 # --- values: h₃, J₃, x₃ in labels, renamed and marked ---------------------------------------------
 
 TOKEN = re.compile(r"(?<![\w\u0302])([A-Za-zŷ\u0302]+)(_0|_T|[₀₁₂₃₄₅₆₇₈₉]+|ₜ)?(?![\w\u0302₀₁₂₃₄₅₆₇₈₉])")
-DIGITS = str.maketrans("₀₁₂₃₄₅₆₇₈₉ₜ", "0123456789t")
 
 
 def name_values(picture: Picture, notation: Notation, parameters: set[str], show_parameters: bool,
@@ -545,7 +544,7 @@ def rename_values(picture: Picture, notation: Notation) -> None:
                 return match.group(0)
             # x_t, ŷ_t, J_t: the model's, not a chain's; e_t: the module's that reads it, where that is in doubt
             own = embedded if base == "e" else "" if base in PER_STEP_VALUES else mark
-            return notation.at_step(base, step.lstrip("_").translate(DIGITS) if step else None, own)
+            return notation.at_step(base, step.lstrip("_").translate(FROM_SUBSCRIPT) if step else None, own)
         return TOKEN.sub(one, text)
 
     for node in picture.nodes:
