@@ -26,16 +26,16 @@ BEND = 24.0  # a right angle costs as much as this much more line: of two detour
 
 
 def mend(boxes: list[Box], steps: list[Box], routes: list[Route], edges: list[tuple[int, int, str]],
-         plain: list[bool], across: Callable[[float, float], list[tuple[int, Box]]]) -> None:
+         plain: list[bool], crosses: Callable[[Route, int, int], bool]) -> None:
     """Reroute each ``plain`` edge whose route enters a node it does not connect (``edges[k]``: tail, head,
     label of route k) by the shortest detour through the free channels that enters none. A detour keeps out
     of the steps' boxes (``steps``) too, but for its own ends' steps: a line along the inside of a step, between
-    two of its levels, ran among the step's own arrows and read as one of them. ``across(low_x, high_x)``: the
-    nodes (index, box) reaching into that stretch of x (the grid's index: a route is tried against the nodes
-    near it only, so a long unroll stays linear)."""
+    two of its levels, ran among the step's own arrows and read as one of them. ``crosses(route, tail, head)``:
+    whether the route enters a node other than its ends (the grid's, which tries the nodes near it only, so a
+    long unroll stays linear)."""
     channels = None
     for k, ((tail, head, label), route) in enumerate(zip(edges, routes)):
-        if not plain[k] or not _enters_near(across, [*route.points, route.end], (tail, head)):
+        if not plain[k] or not crosses(route, tail, head):
             continue
         if channels is None:  # (found once, and only for a figure that needs a detour)
             channels = _free(boxes + steps, 1), _free(boxes + steps, 0)
@@ -51,17 +51,6 @@ def mend(boxes: list[Box], steps: list[Box], routes: list[Route], edges: list[tu
 def _inside(step: Box, box: Box) -> bool:
     """Whether a node's middle lies in a step's box."""
     return step.left <= box.x <= step.right and step.bottom <= box.y <= step.top
-
-
-def _enters_near(across: Callable[[float, float], list[tuple[int, Box]]], line: list[tuple[float, float]],
-                 ends: tuple[int, int]) -> bool:
-    """:func:`_enters`, tried only against the nodes within the line's extent."""
-    xs, ys = [x for x, _ in line], [y for _, y in line]
-    low, high = min(ys), max(ys)
-    near = [(i, box) for i, box in across(min(xs), max(xs)) if box.bottom < high and box.top > low]
-    return bool(near) and any(segment_enters(p, q, (box.left + CLEAR, box.bottom + CLEAR, box.right - CLEAR,
-                                                    box.top - CLEAR))
-                              for i, box in near if i not in ends for p, q in zip(line, line[1:]))
 
 
 def _enters(boxes: list[Box], line: list[tuple[float, float]], ends: tuple[int, int]) -> bool:

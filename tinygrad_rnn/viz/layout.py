@@ -115,7 +115,7 @@ def layout(picture: Picture, sizes: list[tuple[float, float]], notes_beside: int
     routes = [grid.route(tail, head, label) for tail, head, label in picture.edges]
     # an edge through a node it does not connect goes round it (a bus or a state says something by its shape)
     plain = [grid.kind[(tail, head)][0] not in ("bus", "state") for tail, head, _ in picture.edges]
-    mend(boxes, [box for _, box in grid.clusters], routes, picture.edges, plain, grid._boxes_across)
+    mend(boxes, [box for _, box in grid.clusters], routes, picture.edges, plain, grid._crosses_a_node)
     _name_each_fork_once(picture.edges, routes)
     rules = frozenset(i for i, node in enumerate(picture.nodes)  # a backward rule: one gradient per input
                       if node.kind == "op" and getattr(node.key, "is_gradient", False))

@@ -189,11 +189,15 @@ class Routes(Risers):
         return finish([start, (trunk, a.y), (trunk, y), (b.x, y)], end, label, (b.x + 8, y + 6))
 
     def _crosses_a_node(self, route: Route, tail: int, head: int) -> bool:
-        """Whether a route passes through a node it does not connect (it would read as an arrow into it)."""
+        """Whether a route passes through a node it does not connect (it would read as an arrow into it): tried
+        against the nodes within its extent only (the grid's index across, their heights along), and by the
+        detours too (:func:`.detours.mend`), which reroute such an edge."""
         points = [*route.points, route.end]
-        xs = [x for x, _ in points]
+        xs, ys = [x for x, _ in points], [y for _, y in points]
+        low, high = min(ys), max(ys)
         return any(segment_enters(p, q, (box.left + 1, box.bottom + 1, box.right - 1, box.top - 1))
-                   for i, box in self._boxes_across(min(xs), max(xs)) if i not in (tail, head)
+                   for i, box in self._boxes_across(min(xs), max(xs))
+                   if i not in (tail, head) and box.bottom < high and box.top > low
                    for p, q in zip(points, points[1:]))
 
     def _boxes_across(self, low_x: float, high_x: float) -> list[tuple[int, Box]]:
