@@ -49,9 +49,15 @@ def losses_summed(mean: int | str | None) -> str:
 
 
 def sum_of_losses(what: Any, mean: int | None, scope: tuple[str, ...] = ()) -> Node:
-    """The node J_t meet in (a running sum's, or a loss over a sequence's: ``what`` tells them apart), its key
-    ("reduced", what, mean) saying the T of a mean (None: a sum), which the BPTT figure hands each J_t as 1/T."""
+    """The node J_t meet in: a running sum's, or a loss over a sequence's (``what`` tells them apart in its key),
+    their mean over ``mean`` steps (None: their sum). Its key says it (:func:`mean_over`), not only its label."""
     return Node(("reduced", what, mean), "op", losses_summed(mean), scope)
+
+
+def mean_over(node: Node) -> int | None:
+    """T where ``node`` (:func:`sum_of_losses`) is the mean of T losses (the BPTT figure hands each J_t 1/T of ∂J),
+    None for their sum."""
+    return node.key[2]
 
 
 def take_out_of_steps(nodes: list[Node], links, maps: LinkMaps) -> tuple[dict[int, list[int]], int | None]:
@@ -62,7 +68,8 @@ def take_out_of_steps(nodes: list[Node], links, maps: LinkMaps) -> tuple[dict[in
     step (a loop of cell calls without scopes, or ``loss = loss + J_t`` after the ``with`` block) belongs to
     the latest step it reads: J_t = head(h_t).sum() to step t. Returns ({position of the op computing J_t: its
     cone, the ops it is computed from outside the steps, nearest first, down to the first op of a step on each
-    path}, T where J is their mean), or ({}, None) where J is neither. ``maps``: the links' (:func:`.link_maps`)."""
+    path}, T where J is their mean), or ({}, None) where J is neither. ``maps``: the links'
+    (:func:`.user_steps.link_maps`)."""
     inputs, readers = maps
     roots = [tail for tail, head, _, _ in links if nodes[head].kind == "output"]
     if not roots or nodes[roots[0]].kind != "op":
