@@ -189,9 +189,9 @@ class Routes(Risers):
         return finish([start, (trunk, a.y), (trunk, y), (b.x, y)], end, label, (b.x + 8, y + 6))
 
     def _crosses_a_node(self, route: Route, tail: int, head: int) -> bool:
-        """Whether a route passes through a node it does not connect (it would read as an arrow into it): tried
-        against the nodes within its extent only (the grid's index across, their heights along), and by the
-        detours too (:func:`.detours.mend`), which reroute such an edge."""
+        """Whether a route passes through a node it does not connect (it would read as an arrow into it), tried
+        against the nodes within its extent only (the grid's index across, their heights along). Asked here and
+        by the detours (:func:`.detours.mend`), which reroute such an edge."""
         points = [*route.points, route.end]
         xs, ys = [x for x, _ in points], [y for _, y in points]
         low, high = min(ys), max(ys)
