@@ -82,11 +82,16 @@ def test_a_cell_call_continues_only_the_chain_its_own_last_call_ended():
     assert fresh.grad_fn.step.t == 1 and fresh.grad_fn.step.chain is not first.grad_fn.step.chain
 
 
-def test_a_cell_called_inside_a_scope_the_user_wrote_belongs_to_that_step():
+def test_a_cell_called_inside_a_scope_the_user_wrote_records_a_step_of_its_own_chain():
+    # the scope is the time step; the cell's ops are its own (drawn apart from the step's embedding and head),
+    # numbered as its chain counts: from 1, h_1 after h_0, in a loop numbered from t=0 too
     cell = tr.nn.RNNCell(2, 3)
-    with tr.scope("t=5"):
+    with tr.scope("t=0"):
         h = cell(tr.randn(1, 2))
-    assert h.grad_fn.step is None and h.grad_fn.scope == ("t=5",)
+    assert h.grad_fn.step.t == 1 and h.grad_fn.scope == ("t=0", "RNN", "layer 0", "forward", "t=1")
+    with tr.scope("t=1"):
+        after = cell(tr.randn(1, 2), h)
+    assert after.grad_fn.step.t == 2 and after.grad_fn.step.chain is h.grad_fn.step.chain
 
 
 def test_a_cell_loop_is_the_same_recurrence_for_the_lecture_page():

@@ -44,7 +44,7 @@ class Chain:
     (False, True)
     """
 
-    __slots__ = ("module", "layer", "direction", "owner", "serial", "after")
+    __slots__ = ("module", "layer", "direction", "owner", "serial", "after", "initial")
 
     def __init__(self, module: str, layer: int, direction: str, owner: int = 0, after: int = 0) -> None:
         self.module = module  # the module's name in drawings and scopes ("LSTM", "encoder")
@@ -53,6 +53,7 @@ class Chain:
         self.owner = owner  # id() of the module that made it: only its own later calls continue it
         self.serial = next(_CHAINS_MADE)  # the order chains were made in
         self.after = after  # timeline steps before its step 1: where a figure draws it, never its steps' names
+        self.initial: tuple[tuple[Any, str], ...] = ()  # states a user handed its first step: ((h, "h_0"),)
 
     def __repr__(self) -> str:
         return f"Chain({self.module!r}, layer={self.layer}, direction={self.direction!r}, serial={self.serial})"

@@ -21,7 +21,7 @@ from ..creation import zeros
 from ..errors import ShapeError
 from ..tensor import Tensor
 from . import init
-from .chains import cell_step
+from .chains import cell_step, name_initial_state
 from .functional import check_input_dtype, linear
 from .module import Module, Parameter
 
@@ -128,6 +128,7 @@ class _CellBase(Module):
     def _initial(self, state: Tensor | None, batch: Tensor, unbatched: bool, size: int, name: str = "h_0") -> Tensor:
         if state is None:  # zeros named as a layer names its own (h_0, c_0): a drawing labels the initial state
             return named(zeros(batch.shape[0], size, dtype=batch.dtype, device=batch.device), name)
+        name_initial_state(state, name)  # a state of the user's (zeros) is h_0 as the cell's own zeros are
         state = state.unsqueeze(0) if unbatched else state
         if state.shape != (batch.shape[0], size):
             raise ShapeError(f"{type(self).__name__}: expected a state of shape {(batch.shape[0], size)}, "

@@ -12,7 +12,7 @@ from typing import Any
 from ..function import Node
 from ..ops.shape import Reshape, Stack, Unbind
 from ..recording import STATE, scope
-from ..steps import Chain, Step, at_step, step_of
+from ..steps import Chain, Step, at_step
 from ..tensor import Tensor
 
 
@@ -62,8 +62,11 @@ def cell_step(cell: Any, name: str, state: Any) -> Any:
     """What a cell (one step of a recurrence, ``nn.RNNCell``) records its call in: the next step of its
     own chain where ``state`` is what its own last call returned — so a loop of cell calls is unrolled
     into steps as a layer's is — else step 1 of a new chain (``after`` the steps of the chain ``state``
-    came from, as a decoder's). Inside a step already (a "t=k" scope the user wrote, or a layer's
-    step) the call is that step's: nothing more is recorded.
+    came from, as a decoder's). Inside a "t=k" scope the user wrote, the same: a scope is a time step, which
+    holds the calls made in it (the embedding, the cell, the head, the loss), and the cell's ops are its own
+    step, drawn apart from the rest of the step — numbered as its chain counts, from 1, as the lectures
+    number h_1 after h_0 (a loop the user numbered from t=0 too). Inside a layer's step the call is that
+    step's: nothing more is recorded.
 
     >>> import tinygrad_rnn as tr
     >>> cell = tr.nn.RNNCell(2, 3)
@@ -71,8 +74,12 @@ def cell_step(cell: Any, name: str, state: Any) -> Any:
     >>> h = cell(tr.randn(1, 2), h)
     >>> h.grad_fn.step.t, h.grad_fn.scope
     (2, ('RNN', 'layer 0', 'forward', 't=2'))
+    >>> with tr.scope("t=3"):
+    ...     h = cell(tr.randn(1, 2), h)
+    >>> h.grad_fn.step.t, h.grad_fn.scope
+    (3, ('t=3', 'RNN', 'layer 0', 'forward', 't=3'))
     """
-    if STATE.step is not None or step_of(STATE.scope) is not None:
+    if STATE.step is not None:
         return scope()
     found = None if state is None else step_that_made(state)
     if continues(found, cell, 0, "forward", None):
@@ -80,6 +87,21 @@ def cell_step(cell: Any, name: str, state: Any) -> Any:
     else:
         chain, t = Chain(name, 0, "forward", id(cell), after=drawn_after(found)), 1
     return _cell_call(chain, t)
+
+
+def name_initial_state(state: Tensor, name: str) -> None:
+    """A state the user handed a cell's call that no op made — ``tr.zeros(1, H)``, or one detached — starts the
+    chain: it is recorded on the chain being stepped (``Chain.initial``) as ``name`` (h_0, c_0), so that a drawing
+    names it as it names the zeros a cell makes when handed None. Nothing is written on the user's tensor.
+
+    >>> import tinygrad_rnn as tr
+    >>> zeros = tr.zeros(1, 3)
+    >>> h = tr.nn.RNNCell(2, 3)(tr.randn(1, 2), zeros)
+    >>> [(given is zeros, name) for given, name in h.grad_fn.step.chain.initial], zeros.name
+    ([(True, 'h_0')], None)
+    """
+    if STATE.step is not None and state.grad_fn is None and not state.name:
+        STATE.step.chain.initial += ((state, name),)
 
 
 class _cell_call:

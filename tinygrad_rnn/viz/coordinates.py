@@ -20,7 +20,10 @@ from .geometry import (
     NAMED_LEVEL_GAP,
     Box,
     label_width,
+    loop_label_left,
+    loops_width,
 )
+from .routes import state_first
 
 
 class Coordinates:
@@ -30,12 +33,18 @@ class Coordinates:
     def _room_for_state_names(self) -> None:
         """A cell that passes more than two states to the next (c and h, both ways) stands tall enough for a
         line of each one's name between their lines (they run a quarter of its height apart), nearer its own
-        line than the next (a name midway between two lines reads as either's)."""
+        line than the next (a name midway between two lines reads as either's): three states at least as tall as
+        for four (three pitches put their lines 12.75 apart, and a name 2.5 over its own line lay 0.8 under the next).
+        A rolled cell, which passes its states to itself along loops over its top, stands wide enough for the
+        loops' legs to stand apart."""
+        for box, node in zip(self.boxes, self.nodes):
+            if node.loops:
+                box.width = max(box.width, loops_width(len(node.loops)))
         pitch = LABEL_ASCENT + LABEL_DESCENT + 3 * LABEL_OFFSET
         for (row, gap), tracks in self.gap_tracks.items():
             for i in self.members.get((row, gap), []) + self.members.get((row, gap + 1), []) if len(tracks) > 2 else []:
                 if self.nodes[i].kind == "group":
-                    self.boxes[i].height = max(self.boxes[i].height, len(tracks) * pitch)
+                    self.boxes[i].height = max(self.boxes[i].height, max(4, len(tracks)) * pitch)
 
     # --- the sizes of levels, blocks, rows and columns; then each node's x and y ---------------------
     def _coordinates(self) -> None:
@@ -95,6 +104,11 @@ class Coordinates:
         labels_above = [max([0.0] + [self._state_label_top(row, gap) - block_height[r] / 2 for (row, gap)
                                      in self.gap_tracks if row == r]) if self.slide and not clustered else 0.0
                         for r in range(rows)]
+        # … and below it for the bottom state's (h under c, growing downwards) where one of the row's lanes runs under
+        # that gap (a Σ's bus ran 0.8 pt under (∂h₄/∂h₃)ᵀ ∂J/∂h₄, nearer it than its own arrow above)
+        self.labels_below = [max([0.0] + [self._state_label_bottom(row, gap) - block_height[r] / 2 for (row, gap)
+                                          in self.gap_tracks if row == r and self._lane_passes(r, False, gap)])
+                             if self.slide and not clustered else 0.0 for r in range(rows)]
         band = list(block_height)  # a row's height: its steps, or the nodes stacked beside it
         columns_beside: dict[bool, list[float]] = {True: [], False: []}
         for (on_left, row, col), members in self.beside.items():
@@ -129,20 +143,28 @@ class Coordinates:
                 below_y[r] = y + below_height / 2
                 y += below_height + self.space.gap_y * 2
             y += self.lanes_below[r] * self.space.lane + (self.space.lane if self.lanes_below[r] else 0.0)
-            self.row_y.append(y + band[r] / 2)
+            below_row = max(band[r] / 2, block_height[r] / 2 + self.labels_below[r])
+            self.row_y.append(y + below_row)
             above_row = max(band[r] / 2, block_height[r] / 2 + labels_above[r])
-            y += band[r] / 2 + above_row + (self.lanes_above[r] + 1) * self.space.lane + self.space.gap_y + loop_room
+            y += below_row + above_row + (self.lanes_above[r] + 1) * self.space.lane + self.space.gap_y + loop_room
         self.block_top = [self.row_y[r] + block_height[r] / 2 + labels_above[r] for r in range(rows)]
         self.block_bottom = [self.row_y[r] - block_height[r] / 2 for r in range(rows)]
         # between the steps and the nodes beside them: room for the label of a straight edge across (h_T → J),
         # and for a line that passes up beside the first or last column (x_1 to a reverse row) clear of them.
         # On a slide each side as wide as its own labels need (J's ∂J/∂h_T on the right widened the left too)
         side_of = {i: on_left for (on_left, _, _), members in self.beside.items() for i in members}
+        # a rolled cell's loops are named right of their arches (layout._loop): how far past its column's right
+        # side each name reaches. On a slide only the right side makes room for them, as far as they reach
         loop_labels = [max(len(line) for line in self.loop_label(loop, len(self.nodes[i].loops))) * CHAR
                        for i in self.block_of for loop in self.nodes[i].loops]
+        cell = {i: Box(0.0, 0.0, boxes[i].width, boxes[i].height) for i in self.block_of if self.nodes[i].loops}
+        loops_reach = [loop_label_left(box, k, len(self.nodes[i].loops)) + 2 * LABEL_CLEAR - self.column_width / 2
+                       + label_width(self.loop_label(loop, len(self.nodes[i].loops)))
+                       for i, box in cell.items() for k, loop in enumerate(self.nodes[i].loops)]
 
         def gap_beside(on_left: bool | None) -> float:
-            return max([self.space.column_gap_min] + loop_labels + [
+            room = {None: loop_labels, True: [], False: loops_reach}[on_left]
+            return max([self.space.column_gap_min] + room + [
                 len(label) * 5.4 + 2 * ARROW + 4 for (tail, head), kind in self.kind.items()
                 if kind == ("straight",) and (tail in self.block_of) != (head in self.block_of)
                 and (label := self._labels.get((tail, head)))
@@ -215,7 +237,8 @@ class Coordinates:
         row that a lane runs over on its way from its trunk to the steps, where one stands taller than the block
         (layer 1's column of unbind, linear and Σ beside a short row of ops: layer 2's stack fed layer 1's steps
         along a lane through its unbind). The row's band already holds that room."""
-        self.lane_top, self.lane_bottom = list(self.block_top), list(self.block_bottom)
+        self.lane_top = list(self.block_top)
+        self.lane_bottom = [bottom - below for bottom, below in zip(self.block_bottom, self.labels_below)]
         for row, above, owner in self.lane:
             if owner not in self.beside_slot:
                 continue
@@ -237,4 +260,17 @@ class Coordinates:
                   default=0.0)
         offset = (len(tracks) - 1) / 2 * low / 4  # the top track, above the middle
         return offset + 7 + LABEL_LINE * (lines - 1) + 9  # (a 9-point line rises 8 above its baseline)
+
+    def _state_label_bottom(self, row: int, gap: int) -> float:
+        """How far below its row's middle the bottom state label in a gap between two cells reaches (h under c:
+        :meth:`~.routes.Routes._state_route` puts it 8 under its line, growing downwards); 0 where the gap holds
+        one state (its label lies above its line)."""
+        tracks = sorted(self.gap_tracks[(row, gap)], key=state_first)
+        if len(tracks) < 2:
+            return 0.0
+        lines = len(self._drawn(tracks[-1], len(tracks)))
+        low = min((self.boxes[i].height for (r, _), members in self.members.items() if r == row for i in members),
+                  default=0.0)
+        offset = (len(tracks) - 1) / 2 * low / 4  # the bottom track, below the middle
+        return offset + 8 + LABEL_LINE * (lines - 1) + LABEL_DESCENT
 

@@ -11,6 +11,7 @@ GAP_X, GAP_Y, COLUMN_GAP = 10.0, 16.0, 26.0  # between ops in a step, side by si
 LANE, BOX_PAD, BOX_LABEL = 10.0, 8.0, 12.0  # spacing of bus lanes; a step box's padding, its label's room
 ARROW = 6.0  # the arrowhead's length: a route stops this short of the node's border
 LOOP_HEIGHT = 14.0  # how high a rolled cell's loop rises above it (the outer one twice as high)
+LOOP_PITCH = 12.0  # along a rolled cell's top, the least room for each of its loops (both legs and a gap)
 LABEL_CHAR, LABEL_LINE = 5.4, 10.0  # an arrow label's 9-point font: the width of a character, the height of a line
 LABEL_ASCENT, LABEL_DESCENT = 7.0, 2.5  # a label's line above and below its baseline (a little generous)
 LABEL_MIDDLE = 2.7  # a label line's middle above its baseline (where Graphviz centres it on lp)
@@ -80,9 +81,25 @@ def loops_left(box: Box, count: int) -> float:
     return box.right - 8 - loop_span(box, count)
 
 
+def loop_label_left(box: Box, k: int, count: int) -> float:
+    """Where the name of a rolled cell's k-th state loop begins: just right of its own arch."""
+    return loops_left(box, count) + (k + 1) * loop_span(box, count) / count - 2
+
+
 def loop_span(box: Box, count: int) -> float:
     """The stretch of a rolled cell's top its ``count`` state loops stand on."""
     return min(max(48.0, 20.0 * count), box.width - 16)
+
+
+def loops_width(count: int) -> float:
+    """The least width of a rolled cell with ``count`` state loops: each loop's legs LOOP_PITCH / 2 apart, as far
+    from the next loop's (a bidirectional LSTM's six loops on a 58-point cell stood 7 apart: each arch's two legs
+    1 point apart, one line up and down with an arrowhead on it).
+
+    >>> loops_width(6) - 16 == 6 * LOOP_PITCH
+    True
+    """
+    return LOOP_PITCH * count + 16
 
 
 def label_lines(label: str) -> list[str]:

@@ -56,7 +56,7 @@ from .picture import (
 )
 from .running_sums import draw_as_sum, take_out_of_steps
 from .stepwise import stepwise_graph
-from .user_steps import link_maps, split_recurrences
+from .user_steps import link_maps, split_recurrences, steps_holding_calls
 from .views import bptt_picture, forward_and_backward_picture, rolled_picture
 
 __all__ = ["build_picture", "Node", "Picture", "display_label", "in_order", "LEVELS", "PARAMS"]
@@ -127,6 +127,10 @@ def build_picture(tensors: tuple[Tensor, ...], level: str = "op", backward: bool
         norms = [n.gradient_norm for n in picture.nodes if n.gradient_norm]
         picture.legend = tuple(grad_range) if grad_range else (picture.legend or ((min(norms), max(norms)) if norms
                                                                                  else None))
+    if slide:  # a scalar's shape () says nothing on a slide
+        for node in picture.nodes:
+            if node.kind == "output" and node.label.endswith("\n()") and node.tensors and node.tensors[0].ndim == 0:
+                node.label = node.label[: -len("\n()")]
     picture.slide = slide
     if max_nodes is not None and len(picture.nodes) > max_nodes:
         raise ValueError(f"viz: the graph has {len(picture.nodes)} nodes, more than max_nodes={max_nodes}. Draw it "
@@ -145,8 +149,10 @@ def _picture_of(roots: tuple[Tensor, ...], level: str, backward: bool, show_shap
     for node in nodes:  # each chain its own row, whatever its scope strings say
         if node.chain is not None:
             node.row = rows[node.chain]
+    _name_initial_states(nodes)
     nodes, edges, links, outputs_of = _fold_transposed_weights(nodes, edges, links, outputs_of)
     notes = []
+    steps_holding_calls(nodes, level)  # a scope around a cell's call is its time step: the calls in it drawn apart
     maps = link_maps(links)  # which node feeds which: built once for the two passes that read it here
     split_recurrences(nodes, maps)  # two recurrences a hand-written step computes: two rows
     roles = parameter_roles(nodes, links)  # the embedding and the head, by what they do (read before merging)
@@ -386,11 +392,22 @@ def _leaf_node(tensor: Any, show_shapes: bool) -> Node:
     return Node(id(tensor), kind, f"{tensor.name or kind}{shape}", tensors=[tensor])
 
 
+def _name_initial_states(nodes: list[Node]) -> None:
+    """An unnamed leaf a cell's chain started from (``h, c = tr.zeros(1, H), tr.zeros(1, H)`` handed to its first
+    call) is h_0 (c_0), as the chain recorded it (``nn.chains.name_initial_state``) — drawn as the zeros a cell
+    makes itself when handed None are, not as "input"."""
+    names = {id(given): name for chain in {node.chain for node in nodes if node.chain is not None}
+             for given, name in chain.initial}
+    for node in nodes:
+        if node.kind == "input" and len(node.tensors) == 1 and id(node.tensors[0]) in names:
+            node.label = names[id(node.tensors[0])] + node.label[len(node.label.split("\n")[0]):]
+
+
 def _output_label(root: Tensor, backward: bool, show_shapes: bool) -> str:
     if backward:
         name = f"∂J/∂{root.name}" if root.name else "gradient"
     else:
-        name = root.name or ("loss" if root.numel() == 1 else "output")
+        name = root.name or ("J" if root.numel() == 1 else "output")  # the loss, as every ∂J/∂… arrow names it
     return name + (f"\n{_shape_text(root.shape)}" if show_shapes else "")
 
 

@@ -8,7 +8,8 @@ nearest free spot beside its own line:
 * **candidates**: points along the arrow's own line, every few points, on either side of it, the
   label's box a small gap away from the line;
 * **clashes**, counted for each candidate: a node's box, a step's name (t=1 in its corner), a note,
-  another label, or any line through the label's box (its own included);
+  another label, or any line through the label's box (its own included); a text lain on weighs as much as
+  ON_TEXT lines (where no spot is free, a name stays legible under a line, not under another name);
 * **whose label it reads as**: another arrow's line about as close to the label as its own makes it read
   as that arrow's, and so does a stretch of line shared with other arrows (a bus's trunk) far from where
   this arrow parts from them: both count against a candidate, after the clashes;
@@ -50,6 +51,10 @@ Rect = tuple[float, float, float, float]  # (left, bottom, right, top), y upward
 Point = tuple[float, float]
 
 STEP = 3.0  # candidates every STEP points along the line
+# a label on another label or on a box weighs as much as this many lines through it: where no spot is free, two texts
+# printed over each other read as neither, a line through a name still leaves it legible (between two cells a
+# name with no room beside its own arrow moved onto the next state's: the bus under it counted in two cells)
+ON_TEXT = 4
 NEAR_JUNCTION = 8.0  # on a stretch shared with other arrows, this close to where this arrow parts from them
 CELL = 40.0  # the side of a cell of the index of what lies where
 NEAR = 24.0  # lines farther from a label than this do not make it read as theirs
@@ -199,7 +204,7 @@ def _score(index: _Index, owner: int, rect: Rect) -> tuple[int, int]:
         if kind == "line":
             clash += _touches(clear, box) and segment_enters(*shape, clear)
         elif kind != "border":  # a box or a label
-            clash += other != owner and _overlap(clear, shape)
+            clash += ON_TEXT * (other != owner and _overlap(clear, shape))
     if clash:
         return clash, 0
     doubt, own, others = 0, [], []
@@ -340,7 +345,7 @@ def _beside(direction: Point, box: Rect) -> list[Point]:
 
 def clashes(placed: Layout, names: list[str], k: int) -> int:
     """How many things the label of route ``k`` (``names``: every route's label) lies on, or is struck
-    through by."""
+    through by (a box or a label lain on counted ON_TEXT times): 0 where it lies clear."""
     items = _items(placed, names)
     route, lines = items[k]
     return _score(_index(placed, items), k, label_rect(route.label_at, lines))[0]

@@ -39,6 +39,7 @@ class Lanes:
         self.kind: dict[tuple[int, int], tuple] = {}
         self.drops_into: dict[int, list[tuple]] = {}  # op → the buses dropping into it (side by side)
         self.lane: dict[tuple, int] = {}
+        self.lane_ends: dict[tuple, tuple[int, set[int]]] = {}  # a lane → a node beside the row, the steps' columns
         self.trunks: dict[Any, list[tuple]] = {}  # a column beside the row → the lanes whose trunks rise beside it
         self.lanes_above = [0] * max(self.rows, 1)
         self.lanes_below = [0] * max(self.rows, 1)
@@ -78,6 +79,7 @@ class Lanes:
                             self.lane[lane_key] = counts[row]
                             counts[row] += 1
                         kind = ("bus", lane_key)
+                        self.lane_ends.setdefault(lane_key, (outside, set()))[1].add(block_of[inside][1])
             self.kind[(tail, head)] = kind
 
     def _far_from_side(self, outside: int, inside: int) -> bool:
@@ -91,3 +93,21 @@ class Lanes:
         near = (first if at_start else last) if not self.reverse[row] else (last if at_start else first)
         return self.block_of[inside][1] != near
 
+
+    def _lane_passes(self, row: int, above: bool, gap: int) -> bool:
+        """A lane above (or below) ``row`` runs past the gap between columns ``gap`` and ``gap + 1``: it runs from
+        its trunk beside the row (or, where its node is not beside the row, from anywhere) to the farthest step it
+        drops into or rises from. (h₀ into the last step of a reverse row runs under that step alone.)"""
+        for (lane_row, lane_above, _), (outside, columns) in self.lane_ends.items():
+            if (lane_row, lane_above) != (row, above):
+                continue
+            low, high = min(columns), max(columns)
+            if outside not in self.beside_slot:
+                return True
+            if self.beside_slot[outside][0][0]:  # its trunk on the left
+                low = -1
+            else:
+                high = len(self.steps)
+            if low <= gap < high:
+                return True
+        return False

@@ -56,6 +56,7 @@ from .geometry import (
     Route,
     finish,
     label_lines,
+    loop_label_left,
     loop_span,
     loops_left,
     node_size,
@@ -289,7 +290,7 @@ def _loop(box: Box, k: int, count: int, state: str, lines: list[str]) -> Route:
     end_x = loops_left(box, count) + k * pitch  # where it comes back in, its arrowhead down into the cell
     start_x = end_x + pitch - 6  # where it leaves
     points = [(start_x, box.top), (start_x, box.top + height), (end_x, box.top + height)]
-    label_at = (start_x + 4 + max(len(line) for line in lines) * LABEL_CHAR / 2,
+    label_at = (loop_label_left(box, k, count) + max(len(line) for line in lines) * LABEL_CHAR / 2,
                 box.top + height - 2 + LABEL_LINE * (len(lines) - 1))
     route = finish(points, (end_x, box.top), state, label_at)
     route.label_lines = lines if len(lines) > 1 else None

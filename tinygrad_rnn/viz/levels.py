@@ -26,8 +26,7 @@ import numpy
 from ..engine import vertex_of
 from ..function import Function, step_number, step_of
 from .notation import SYMBOLS
-from .picture import CHOICE_INPUT, PER_STEP, SUBSCRIPTS, Node, in_order, step_position, subscript
-from .running_sums import sum_of_losses
+from .picture import CHOICE_INPUT, PER_STEP, SUBSCRIPTS, Node, in_order, step_position, subscript, sum_of_losses
 from .step_states import (
     MARK_AFTER,
     STATES,
@@ -55,9 +54,9 @@ def merge_groups(nodes: list[Node], links, level: str, gradient_only: bool = Fal
         if node.kind == "op" and node.step is not None:
             group_of[position] = (node.row if level == "cell" else node.row[:1], node.step)
     keeps = {i for i, n in enumerate(nodes) if i not in group_of and (n.kind != "op" or is_sum_node(n))}
-    layer_scopes = {nodes[p].scope[:1] for p in group_of}  # a layer's own ops run in its scope (RNN, …)
+    layer_scopes = {_layer_scope(nodes[p].scope) for p in group_of}  # a layer's own ops run in its scope (RNN, …)
     users = {i for i, n in enumerate(nodes) if n.kind == "op" and i not in group_of and i not in keeps
-             and n.key.name not in BOOKKEEPING and not (n.scope and n.scope[:1] in layer_scopes)}
+             and n.key.name not in BOOKKEEPING and not (n.scope and _layer_scope(n.scope) in layer_scopes)}
 
     order = _forward_order(len(nodes), links)
     # generation: an embedding whose ids were chosen from scores (ŷ_t = argmax) reads no value through
@@ -96,9 +95,9 @@ def merge_groups(nodes: list[Node], links, level: str, gradient_only: bool = Fal
     doing: dict[int, Any] = {}
     for position in order:
         parameters = frozenset(t for t, _, _ in incoming.get(position, []) if nodes[t].kind == "parameter")
-        doing[position] = (nodes[position].key.name, parameters) if parameters and nodes[position].kind == "op" \
-            else position
-    repeats = Counter(doing.values())  # the same op on the same parameters, once per step: a loop's own op
+        named = nodes[position].key.name if nodes[position].kind == "op" else None
+        doing[position] = (named, parameters) if named and (parameters or named in LOSSES) else position
+    repeats = Counter(doing.values())  # the same op on the same parameters (a loss on none), once per step: a loop's
     for position in order:
         rank[position] = first_of.setdefault(doing[position], len(rank))
         if position in group_of or position in keeps:
@@ -119,8 +118,8 @@ def merge_groups(nodes: list[Node], links, level: str, gradient_only: bool = Fal
                 side[position] = "output"
                 carried = [("sequence", carried[0][1], [frozenset({("split", position, k)})
                                                         for k in range(len(carried[0][2]))])] * len(carried)
-            elif repeats[doing[position]] > 1 and _one_step_read(inputs, lazy_inputs):
-                # called once per step (a generation loop's head on h_t): its own node above that step
+            elif repeats[doing[position]] > 1 and _one_step_read(inputs, lazy_inputs, parts):
+                # called once per step (a loop's head on h_t, its loss on the head's ŷ_t): its own node above that step
                 parts[(position, 0)] = frozenset().union(*(_sources(v) for v in inputs))
                 side[position] = "output"
                 carried = [("whole", frozenset({("split", position, 0)}))] * len(carried)
@@ -155,6 +154,10 @@ def merge_groups(nodes: list[Node], links, level: str, gradient_only: bool = Fal
             seen.add(source)
             if source[0] == "op" and not fold_all and after_the_steps(source[1]):
                 found.append(("after", source[1], None))
+            elif source[0] == "op" and nodes[source[1]].key.name == "embedding" and repeats[doing[source[1]]] > 1:
+                # an embedding called once per step (a loop of cell calls: cell(emb(x_t), h)), read whole by the
+                # cell: that step's e_t, drawn below it with its token x_t, as a layer's embedding of all the tokens
+                found.append(("split", source[1], 0))
             elif source[0] == "op":
                 stack.extend(sorted(frozenset().union(*(_sources(v) for v in lazy_inputs[source[1]])), key=repr))
             else:
@@ -240,9 +243,10 @@ def merge_groups(nodes: list[Node], links, level: str, gradient_only: bool = Fal
         new = source not in index
         if new:
             step = next((s[1][1] for s in drawn_sources(sources) if s[0] == "group"), None)
-            step = step or next((result[per_step_node(s)].step for s in drawn_sources(sources) if s[0] == "split"),
-                                None)
-            step = step or (reader_step if reader_step is not None else k + 1)
+            if step is None:  # (a loop the user numbered from t=0 has a step 0)
+                step = next((result[per_step_node(s)].step for s in drawn_sources(sources) if s[0] == "split"), None)
+            if step is None:
+                step = reader_step if reader_step is not None else k + 1
         drawn = place(source, lambda: Node(source, "group", _per_step_label(op, step), op.scope, step=step,
                                             row=(PER_STEP, side[position], str(rank[position]),
                                                  *(reader_row if side[position] == "input" else ()))))
@@ -364,8 +368,10 @@ def _inputs_of_each_step(nodes: list[Node], edges) -> None:
             node.label = subscript(name, step) + ("\n" + rest if rest else "")
 
 
-def _one_step_read(inputs: list[tuple], lazy_inputs: dict[int, list[tuple]]) -> bool:
-    """Whether what an op reads comes from exactly one cell (through ops folded on the way)."""
+def _one_step_read(inputs: list[tuple], lazy_inputs: dict[int, list[tuple]],
+                   parts: dict[tuple[int, int], frozenset]) -> bool:
+    """Whether what an op reads comes from exactly one cell (through ops folded on the way, or the one node drawn
+    for one step of a user's op above that cell: J_t = cross_entropy reads the head's ŷ_t)."""
     groups, stack, seen = set(), list(frozenset().union(*(_sources(v) for v in inputs))), set()
     while stack:
         source = stack.pop()
@@ -376,7 +382,21 @@ def _one_step_read(inputs: list[tuple], lazy_inputs: dict[int, list[tuple]]) -> 
             groups.add(source[1])
         elif source[0] == "op":
             stack.extend(frozenset().union(*(_sources(v) for v in lazy_inputs[source[1]])))
+        elif source[0] == "split" and source[1:] in parts:
+            stack.extend(parts[source[1:]])
     return len(groups) == 1
+
+
+def _layer_scope(scope: tuple[str, ...]) -> tuple[str, ...]:
+    """The scope a layer's own ops run in: its first part (("RNN",) of ("RNN", "layer 0", …)), after the "t=k" a
+    loop the user wrote put around the call — the user's other ops in that step (("t=1",)) are not the layer's.
+
+    >>> _layer_scope(("LSTM", "layer 0", "forward", "t=2")), _layer_scope(("t=2", "LSTM", "layer 0"))
+    (('LSTM',), ('t=2', 'LSTM'))
+    >>> _layer_scope(("t=2",))
+    ('t=2',)
+    """
+    return scope[: 2 if step_of(scope[:1]) is not None else 1]
 
 
 def is_sum_node(node: Node) -> bool:

@@ -38,6 +38,31 @@ class Node:
     after: int | None = None  # steps in time before its step 1 (a decoder's: its encoder's S), where no chain says
 
 
+SUM_OF_LOSSES = "Σₜ Jₜ"  # the node the per-step losses of a running sum meet in
+
+
+def losses_summed(mean: int | str | None) -> str:
+    """The label of the node the J_t meet in: their sum, or their mean over ``mean`` steps ("T": any number of them,
+    as the rolled view writes it) as a layer's mean of its J_t is written.
+
+    >>> losses_summed(None), losses_summed(4), losses_summed("T")
+    ('Σₜ Jₜ', '(1/4) Σₜ Jₜ', '(1/T) Σₜ Jₜ')
+    """
+    return f"(1/{mean}) {SUM_OF_LOSSES}" if mean else SUM_OF_LOSSES
+
+
+def sum_of_losses(what: Any, mean: int | None, scope: tuple[str, ...] = ()) -> Node:
+    """The node J_t meet in: a running sum's, or a loss over a sequence's (``what`` tells them apart in its key),
+    their mean over ``mean`` steps (None: their sum). Its key says it (:func:`mean_over`), not only its label."""
+    return Node(("reduced", what, mean), "op", losses_summed(mean), scope)
+
+
+def mean_over(node: Node) -> int | None:
+    """T where ``node`` (:func:`sum_of_losses`) is the mean of T losses (the BPTT figure hands each J_t 1/T of ∂J),
+    None for their sum."""
+    return node.key[2]
+
+
 def display_label(node: Node, line_chars: int | None = None, per_line: int = 2,
                   whole_parameters: bool = False) -> str:
     """What a drawing writes in a node: its label, and with params="label" the parameters it uses,

@@ -1,12 +1,15 @@
-"""A loss summed in a loop, as the PyTorch tutorials write it (``loss = loss + J_t`` at every step), or
-stacked (``tr.stack(losses).mean()``).
+"""A loss summed in a loop, as the PyTorch tutorials write it (``loss = loss + J_t`` at every step, from 0,
+0.0, ``tr.tensor(0.)`` or ``tr.zeros(())``), or stacked (``tr.stack(losses).sum()``) — either divided by T
+after the loop (``/ T``, ``* (1/T)``, ``.mean()``) for their mean.
 
 Each ``add`` of that running sum is recorded inside the step it runs in, so grouped with its cell it
 would be drawn as a second state handed from cell to cell, and the last one (J itself) as "J₄" — as
 if the loss were on the last step only. It is the sum of per-step losses, as ``tr.stack(losses).sum()``
 is: :func:`take_out_of_steps` finds the chain of adds (before the ops are grouped into cells) and
-takes them out of their steps, and :func:`draw_as_sum` draws J_t out of each step's cell into one
-Σₜ Jₜ node that is J — the node a BPTT figure hands each J_t its ∂J/∂J_t = 1 from (1/T for a mean).
+takes them out of their steps, and :func:`draw_as_sum` draws J_t of each step into one Σₜ Jₜ node
+((1/T) Σₜ Jₜ for a mean) that J reads — the node a BPTT figure hands each J_t its ∂J/∂J_t = 1 from
+(1/T for a mean). A loss function's J_t is a node of its own in its step's column, "J₃ = cross_entropy",
+as a layer's losses are drawn; any other (h_t.sum()) is the edge J_t out of the node it is computed in.
 
 The steps are found wherever they are recorded: a loop of ``nn.RNNCell`` calls without scopes records
 the cell's ops in its steps but not the user's head and J_t = head(h_t).sum(), nor an add written after
@@ -24,61 +27,71 @@ back into cell t reads (1/T) ∂J_t/∂h_t, never a gradient written in terms of
 >>> picture = build_picture((loss,), level="cell", show_shapes=False)
 >>> sorted(label for _, _, label in picture.edges if label.startswith("J"))
 ['J₁', 'J₂', 'J₃']
+>>> cell, head, h, total = tr.nn.RNNCell(2, 3), tr.nn.Linear(3, 4), None, tr.tensor(0.0)
+>>> for t in range(3):  # the textbook mean, without scopes
+...     h = cell(tr.ones(1, 2), h)
+...     total = total + tr.nn.functional.cross_entropy(head(h), tr.tensor([t]))
+>>> picture = build_picture((total / 3,), level="cell", show_shapes=False)
+>>> sorted(node.label for node in picture.nodes if "J" in node.label)
+['(1/3) Σₜ Jₜ', 'J', 'J₁ = cross_entropy', 'J₂ = cross_entropy', 'J₃ = cross_entropy']
 """
 
 from __future__ import annotations
 
+import math
 from collections import deque
+from dataclasses import replace
 from typing import Any
 
-from .picture import Node, subscript
+from .levels import LOSSES
+from .picture import PER_STEP, Node, subscript, sum_of_losses
 from .step_states import state_name
 from .user_steps import LinkMaps
 
-SUM_OF_LOSSES = "Σₜ Jₜ"  # the node the per-step losses of a running sum meet in
 
-
-def losses_summed(mean: int | str | None) -> str:
-    """The label of the node the J_t meet in: their sum, or their mean over ``mean`` steps ("T": any number of them,
-    as the rolled view writes it) as a layer's mean of its J_t is written.
-
-    >>> losses_summed(None), losses_summed(4), losses_summed("T")
-    ('Σₜ Jₜ', '(1/4) Σₜ Jₜ', '(1/T) Σₜ Jₜ')
-    """
-    return f"(1/{mean}) {SUM_OF_LOSSES}" if mean else SUM_OF_LOSSES
-
-
-def sum_of_losses(what: Any, mean: int | None, scope: tuple[str, ...] = ()) -> Node:
-    """The node J_t meet in: a running sum's, or a loss over a sequence's (``what`` tells them apart in its key),
-    their mean over ``mean`` steps (None: their sum). Its key says it (:func:`mean_over`), not only its label."""
-    return Node(("reduced", what, mean), "op", losses_summed(mean), scope)
-
-
-def mean_over(node: Node) -> int | None:
-    """T where ``node`` (:func:`sum_of_losses`) is the mean of T losses (the BPTT figure hands each J_t 1/T of ∂J),
-    None for their sum."""
-    return node.key[2]
-
-
-def take_out_of_steps(nodes: list[Node], links, maps: LinkMaps) -> tuple[dict[int, list[int]], int | None]:
-    """Find the per-step losses J sums, and how: a running sum ending at the first output — a chain of
-    scalar adds, one a step, each reading the one before it (the first may read a constant 0) and its own
-    step's loss J_t, each read only by the next — whose adds it takes out of their steps (drawn as J's sum,
-    not in the cells); or ``tr.stack(losses).sum()`` or ``.mean()`` of one scalar a step. An op outside every
-    step (a loop of cell calls without scopes, or ``loss = loss + J_t`` after the ``with`` block) belongs to
-    the latest step it reads: J_t = head(h_t).sum() to step t. Returns ({position of the op computing J_t: its
-    cone, the ops it is computed from outside the steps, nearest first, down to the first op of a step on each
-    path}, T where J is their mean), or ({}, None) where J is neither. ``maps``: the links'
-    (:func:`.user_steps.link_maps`)."""
+def take_out_of_steps(nodes: list[Node], links: list, maps: LinkMaps) -> tuple[dict[int, list[int]], int | None]:
+    """Find the per-step losses J sums, and how: a running sum — a chain of scalar adds, one a step, each
+    reading the one before it and its own step's loss J_t, each read only by the next, the first reading J₁ and
+    the constant the sum starts from (0, 0.0, ``tr.tensor(0.)``, ``tr.zeros(())``) — whose adds it takes out of
+    their steps (drawn as J's sum, not in the cells); or ``tr.stack(losses).sum()`` or ``.mean()`` of one scalar
+    a step. Either may be divided by the number of steps T (``/ T``, ``* (1/T)``): J is then their mean. An op
+    outside every step (a loop of cell calls without scopes, or ``loss = loss + J_t`` after the ``with`` block)
+    belongs to the latest step it reads: J_t = head(h_t).sum() to step t. A tensor the sum starts from is no
+    input of J: its link is removed from ``links``. Returns ({position of the op computing J_t: its cone, the
+    ops it is computed from outside the steps, nearest first, down to the first op of a step on each path}, T
+    where J is their mean), or ({}, None) where J is neither. ``maps``: the links' (:func:`.user_steps.link_maps`)."""
     inputs, readers = maps
     roots = [tail for tail, head, _, _ in links if nodes[head].kind == "output"]
     if not roots or nodes[roots[0]].kind != "op":
         return {}, None
     step_at = _steps_read(nodes, inputs)
-    stacked, mean = _stacked_losses(nodes, inputs, roots[0], step_at)
-    if not stacked:
-        stacked = _running_sum(nodes, inputs, readers, roots[0], step_at)
-    return {p: _cone(p, nodes, inputs) for p in stacked}, mean if stacked else None
+    summed, divisor = _divided(nodes, inputs, roots[0])
+    terms, chain, start = _stacked_losses(nodes, inputs, summed, step_at), [], None
+    if not terms:
+        terms, chain, start = _running_sum(nodes, inputs, readers, summed, step_at)
+    # J = Σₜ Jₜ or (1/T) Σₜ Jₜ; divided by anything else (a sum over 2 of 4 steps?) it is drawn as recorded
+    if not terms or not (divisor == 1 or math.isclose(divisor, len(terms))):
+        return {}, None
+    for position in chain:
+        nodes[position].step, nodes[position].row = None, ()
+    if start is not None:  # the 0 the sum starts from: no input of J (no "input ()" beside the loss)
+        links.remove(next(link for link in links if link[0] == start and link[1] == chain[-1]))
+    return {p: _cone(p, nodes, inputs) for p in terms}, len(terms) if divisor != 1 else None
+
+
+def _divided(nodes: list[Node], inputs: dict[int, list[int]], position: int) -> tuple[int, float]:
+    """J = S / T, S * (1/T), or ``S.mean()`` (a stack's, S / T; a scalar's, S / 1): (S's position, T); (J's, 1)
+    where J divides nothing by a number."""
+    divisor = 1.0
+    while nodes[position].kind == "op" and len(inputs.get(position, [])) == 1:
+        key = nodes[position].key
+        numbers = _numbers(key)
+        if len(numbers) != 1 or numbers[0] == 0 or key.name not in ("div", "mul") or (
+                key.name == "div" and key.inputs[-1] is not numbers[0]):  # (T / S divides by S)
+            break
+        divisor *= numbers[0] if key.name == "div" else 1 / numbers[0]
+        position = inputs[position][0]
+    return position, divisor
 
 
 def _steps_read(nodes: list[Node], inputs: dict[int, list[int]]) -> dict[int, int]:
@@ -104,52 +117,51 @@ def _steps_read(nodes: list[Node], inputs: dict[int, list[int]]) -> dict[int, in
     return step_at
 
 
-def _running_sum(nodes: list[Node], inputs, readers, root: int, step_at: dict[int, int]) -> dict[int, int]:
-    """loss = loss + J_t: {J_t's op: t}, the chain of adds ending at ``root`` taken out of their steps. Every add
-    reads the one before it and its own step's J_t, nothing else, down to the first (0 + J₁): a chain that ends
-    otherwise (J₁ + J₂, as a generation's log P(ŷ | x) adds up its steps' log-probabilities) is no running sum of
-    losses, and is drawn as it is recorded."""
+def _running_sum(nodes: list[Node], inputs, readers, root: int, step_at: dict[int, int]
+                 ) -> tuple[dict[int, int], list[int], int | None]:
+    """loss = loss + J_t: ({J_t's op: t}, the chain of adds ending at ``root``, last step first, the constant
+    tensor the first add reads or None). Every add reads the one before it and its own step's J_t, nothing else,
+    down to the first: 0 + J₁ (a Python 0 is no input; a tensor 0 is one). A chain that ends otherwise (J₁ + J₂,
+    as a generation's log P(ŷ | x) adds up its steps' log-probabilities), or that adds a number other than 0, is
+    no running sum of losses, and is drawn as it is recorded."""
     chain: list[int] = []
     terms: dict[int, int] = {}
+    start: int | None = None
     position: int | None = root
+    none: tuple[dict[int, int], list[int], int | None] = ({}, [], None)
     while position is not None:
-        step = step_at.get(position)
-        if not _scalar_add(nodes[position], step) or (chain and readers[position] != {chain[-1]}):
-            return {}
-        earlier = [p for p in inputs.get(position, []) if _scalar_add(nodes[p], step_at.get(p)) and step_at[p] < step]
-        own = [p for p in inputs.get(position, []) if p not in earlier and step_at.get(p) == step]
-        if len(earlier) > 1 or len(own) != 1 or len(earlier) + 1 != len(inputs.get(position, [])) or (
+        step, read = step_at.get(position), inputs.get(position, [])
+        if not _scalar_add(nodes[position], step) or any(x != 0 for x in _numbers(nodes[position].key)) or (
+                chain and readers[position] != {chain[-1]}):
+            return none
+        earlier = [p for p in read if _scalar_add(nodes[p], step_at.get(p)) and step_at[p] < step]
+        zero = [p for p in read if not earlier and _zero_constant(nodes[p]) and readers.get(p) == {position}]
+        own = [p for p in read if p not in earlier and step_at.get(p) == step]
+        if len(earlier) > 1 or len(zero) > 1 or len(own) != 1 or len(earlier) + len(zero) + 1 != len(read) or (
                 chain and step >= step_at[chain[-1]]):
-            return {}
+            return none
         chain.append(position)
         terms[own[0]] = step
+        start = zero[0] if zero else None
         position = earlier[0] if earlier else None
     if len(chain) < 2:  # one add is no loop
+        return none
+    return terms, chain, start
+
+
+def _stacked_losses(nodes: list[Node], inputs: dict[int, list[int]], position: int,
+                    step_at: dict[int, int]) -> dict[int, int]:
+    """J = tr.stack(losses).sum() (its mean divided by T: :func:`_divided`): {J_t's op: t}."""
+    if nodes[position].kind != "op" or nodes[position].key.name != "sum" or len(inputs.get(position, [])) != 1:
         return {}
-    for position in chain:
-        nodes[position].step, nodes[position].row = None, ()
-    return terms
-
-
-def _stacked_losses(nodes: list[Node], inputs: dict[int, list[int]], root: int,
-                    step_at: dict[int, int]) -> tuple[dict[int, int], int | None]:
-    """J = tr.stack(losses).sum(), or .mean() (a sum divided by T): ({J_t's op: t}, T for a mean)."""
-    position, mean = root, None
-    if nodes[position].key.name == "div" and len(inputs.get(position, [])) == 1:
-        constants = [x for x in nodes[position].key.inputs if isinstance(x, (int, float))]
-        position, mean = inputs[position][0], int(constants[0]) if constants else None
-    if nodes[position].key.name != "sum" or len(inputs.get(position, [])) != 1:
-        return {}, None
     stack = inputs[position][0]
     if nodes[stack].kind != "op" or nodes[stack].key.name != "stack":
-        return {}, None
+        return {}
     terms = {p: step_at[p] for p in inputs.get(stack, []) if nodes[p].kind == "op" and nodes[p].tensors
              and tuple(nodes[p].tensors[0].shape) == () and p in step_at}
     steps = sorted(terms.values())
     one_a_step = len(terms) == len(inputs[stack]) and steps == sorted(set(steps))
-    if len(terms) < 2 or not one_a_step or (mean and mean != len(steps)):
-        return {}, None
-    return terms, mean
+    return terms if len(terms) >= 2 and one_a_step else {}
 
 
 def _cone(position: int, nodes: list[Node], inputs: dict[int, list[int]]) -> list[int]:
@@ -167,36 +179,82 @@ def _cone(position: int, nodes: list[Node], inputs: dict[int, list[int]]) -> lis
 
 def draw_as_sum(nodes: list[Node], found: tuple[dict[int, list[int]], int | None], grouped: list[Node], edges,
                 level: str):
-    """After grouping: the edge from each step's node that computes J_t (its cell, or its head drawn once per step)
-    into J becomes J_t into one Σₜ Jₜ node (or (1/T) Σₜ Jₜ for a mean), which feeds J. ``found`` is what
-    :func:`take_out_of_steps` returned (positions in ``nodes``, before grouping); ``grouped``, the nodes after
-    grouping at ``level``, and ``edges`` theirs."""
+    """After grouping: each step's J_t drawn in its step's column into one Σₜ Jₜ node (or (1/T) Σₜ Jₜ for a mean),
+    the only thing J reads. A loss function's J_t is a node of its own, "J₃ = cross_entropy", as a layer's loss is
+    drawn: the node a loss after the ``with`` block is drawn as, or a node above the one it is computed in (its
+    cell, or the head drawn once per step); any other J_t (h_t.sum()) is the edge J_t out of the node it is
+    computed in. ``found`` is what :func:`take_out_of_steps` returned (positions in ``nodes``, before grouping);
+    ``grouped``, the nodes after grouping at ``level``, and ``edges`` theirs."""
     terms, mean = found
     if not terms:
         return grouped, edges
-    drawn_as: dict[Any, int] = {}  # a drawn node's key → its index: a cell's (row, step), a head's ("split", op)
-    for i, node in enumerate(grouped):
-        if node.kind == "group" and isinstance(node.key, tuple):
-            drawn_as[node.key[:2] if node.key[:1] == ("split",) else node.key] = i
-    cells: dict[int, int] = {}
-    for cone in terms.values():
+    drawn_as = _drawn_as(grouped)
+    result, added = list(grouped), []
+    into_sum: list[tuple[int, str]] = []  # (the node J_t leaves, the edge's label)
+    scored: list[tuple[int, int]] = []  # (the node computing a step's scores, J_t = cross_entropy drawn above it)
+    row = _top_row(grouped)  # J_t above everything else of its step, as a layer's are
+    for position, cone in terms.items():
+        step = max((nodes[p].step for p in cone if nodes[p].step is not None), default=None)
         keys = [(nodes[p].row if level == "cell" else nodes[p].row[:1], nodes[p].step) if nodes[p].step is not None
-                else ("split", p) for p in cone]
+                else ("op", p) for p in cone]
         found_in = next((drawn_as[key] for key in keys if key in drawn_as), None)
-        if found_in is None or found_in in cells or grouped[found_in].step is None:
+        own = keys[0] == ("op", position) and keys[0] in drawn_as  # J_t's op a node of its own (after the steps)
+        if step is None or found_in is None or found_in in {tail for tail, _ in [*into_sum, *scored]} or (
+                not own and result[found_in].step is None):
             return grouped, edges
-        cells[found_in] = grouped[found_in].step
+        name, function = subscript("J", step), nodes[position].key.name
+        if own:
+            result[found_in] = replace(result[found_in], kind="group", label=f"{name} = {function}", step=step, row=row)
+            into_sum.append((found_in, ""))
+        elif function in LOSSES:
+            scored.append((found_in, len(result) + len(added)))
+            into_sum.append((len(result) + len(added), ""))
+            added.append(Node(("loss of step", position), "group", f"{name} = {function}", nodes[position].scope,
+                              step=step, row=row))
+        else:
+            into_sum.append((found_in, name))
         for p, key in zip(cone, keys):  # J_t = h_t.sum() outside the cell: the cell reads h_t in itself, as if J_t were
-            if key == grouped[found_in].key:  # in it — the arrow back from cell t + 1 carries only a part of ∂J/∂h_t
-                grouped[found_in].read_inside.update(filter(None, (state_name(nodes[p], out)
-                                                                    for out in range(len(nodes[p].tensors)))))
-    output = next(i for i, node in enumerate(grouped) if node.kind == "output")
-    total = len(grouped)
-    grouped = [*grouped, sum_of_losses("sum of the steps' losses", mean)]
-    kept = [(tail, head, label) for tail, head, label in edges if not (tail in cells and head == output)]
-    return grouped, [*kept, *((cell, total, subscript("J", t)) for cell, t in cells.items()), (total, output, "")]
+            if key == result[found_in].key:  # in it — the arrow back from cell t + 1 carries only a part of ∂J/∂h_t
+                result[found_in].read_inside.update(filter(None, (state_name(nodes[p], out)
+                                                                   for out in range(len(nodes[p].tensors)))))
+    result += added
+    output = next(i for i, node in enumerate(result) if node.kind == "output")
+    total = len(result)
+    result.append(sum_of_losses("sum of the steps' losses", mean))
+    kept = [edge for edge in edges if edge[1] != output]  # J = Σₜ Jₜ: J reads the Σ alone
+    return result, [*kept, *((cell, loss, "") for cell, loss in scored),
+                    *((tail, total, label) for tail, label in into_sum), (total, output, "")]
+
+
+def _drawn_as(grouped: list[Node]) -> dict[Any, int]:
+    """{what a drawn node stands for: its index}: a cell's (row, step); ("op", position) for a user's op drawn
+    as a node of its own, once per step (the head over h_t) or after the steps (a loss after the ``with`` block)."""
+    drawn_as: dict[Any, int] = {}
+    for i, node in enumerate(grouped):
+        if isinstance(node.key, tuple) and node.key[:1] in (("split",), ("after",)):
+            drawn_as.setdefault(("op", node.key[1]), i)
+        elif node.kind == "group" and isinstance(node.key, tuple):
+            drawn_as[node.key] = i
+    return drawn_as
+
+
+def _top_row(grouped: list[Node]) -> tuple[str, ...]:
+    """The row of the per-step values drawn above all others (ŷ_t below it): the row of the J_t."""
+    ranks = [int(node.row[2]) for node in grouped if node.row[:2] == (PER_STEP, "output")]
+    return (PER_STEP, "output", str(max(ranks, default=0) + 1))
 
 
 def _scalar_add(node: Node, step: int | None) -> bool:
     return (node.kind == "op" and step is not None and getattr(node.key, "name", "") == "add"
             and bool(node.tensors) and tuple(node.tensors[0].shape) == ())
+
+
+def _numbers(function: Any) -> list[float]:
+    """The numbers an op was called with (2 of ``total / 2``, 0 of ``0 + J₁``): constants, not inputs."""
+    return [x for x in function.inputs if isinstance(x, (int, float)) and not isinstance(x, bool)]
+
+
+def _zero_constant(node: Node) -> bool:
+    """A leaf that needs no gradient holding a scalar 0 (``tr.tensor(0.)``, ``tr.zeros(())``): a sum's start."""
+    return (node.kind == "input" and len(node.tensors) == 1 and tuple(node.tensors[0].shape) == ()
+            and node.tensors[0].item() == 0)

@@ -22,7 +22,8 @@ from __future__ import annotations
 
 from typing import NamedTuple
 
-from .picture import Node
+from ..function import step_of
+from .picture import Node, step_position
 
 
 class LinkMaps(NamedTuple):
@@ -100,3 +101,41 @@ def _cone(position: int, inputs: dict[int, list[int]], inside: set[int]) -> set[
                 found.add(tail)
                 stack.append(tail)
     return found
+
+
+def steps_holding_calls(nodes: list[Node], level: str) -> None:
+    """A "t=k" scope the user wrote around a step that calls a cell (``nn.LSTMCell``) is the time step, not the
+    cell: the cell records its own ops as step k of its chain (``nn.chains.cell_step``), and at cell and step
+    level the rest of the scope — the embedding, the head, the loss — is drawn as a loop without scopes draws
+    it, each call its own node in the step's column (e_t below the cell, ŷ_t and J_t above it), not folded into
+    one box with the cell's weights. At op level every op stays in its scope's box, t=k, the cell's with them.
+
+    >>> import tinygrad_rnn as tr
+    >>> from tinygrad_rnn.viz.graph import build_picture
+    >>> emb, cell, head = tr.nn.Embedding(5, 2), tr.nn.RNNCell(2, 3), tr.nn.Linear(3, 5)
+    >>> h, losses = tr.zeros(1, 3), []
+    >>> for t in range(2):
+    ...     with tr.scope(f"t={t + 1}"):
+    ...         h = cell(emb(tr.tensor([t])), h)
+    ...         losses.append(tr.nn.functional.cross_entropy(head(h), tr.tensor([t + 1])))
+    >>> picture = build_picture((tr.stack(losses).mean(),), level="cell", show_shapes=False)
+    >>> sorted(node.label.replace("\\n", " ") for node in picture.nodes if node.step == 1)
+    ['J₁ = cross_entropy', 'RNN cell t=1', 'e₁ = embedding', 'linear t=1', 'x₁']
+    """
+    def written(node: Node) -> tuple[str, ...]:  # the user's scope, down to its "t=k"
+        return node.scope[: step_position(node.scope) + 1]
+
+    steps_written = {written(node) for node in nodes if node.kind == "op" and node.step is not None and
+                     node.chain is None}
+    inside: dict[int, tuple[str, ...]] = {}  # a cell's op → the user's step it was called in
+    for position, node in enumerate(nodes):
+        for i in range(len(node.scope) - 1) if node.kind == "op" and node.chain is not None else ():
+            if node.scope[: i + 1] in steps_written:
+                inside[position] = node.scope[: i + 1]
+    holding = set(inside.values())
+    for position, node in enumerate(nodes):
+        if level == "op" and position in inside:  # drawn in the user's box t=k, as the step's other ops
+            node.chain, node.row, node.step = None, inside[position][:-1], step_of(inside[position])
+        elif level != "op" and node.kind == "op" and node.chain is None and node.step is not None and \
+                written(node) in holding:
+            node.step, node.row = None, ()

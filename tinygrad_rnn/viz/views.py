@@ -19,21 +19,35 @@ from dataclasses import replace
 
 from .gradient_labels import STEP_DIGITS, arrow_labels, name_of, sum_note
 from .levels import unique
-from .picture import BACKWARD_ROW, CHOICES, Node, Picture, reaching_outputs, steps_text
-from .running_sums import losses_summed, mean_over
+from .picture import (
+    BACKWARD_ROW,
+    CHOICES,
+    Node,
+    Picture,
+    losses_summed,
+    mean_over,
+    reaching_outputs,
+    steps_text,
+)
 
 # on a slide, said once instead of ", backward" on every node (the rows under the forward ones: a figure of both)
 BACKWARD_NODES = "A step's node: the backward of the call it names"
 ROWS_RUN = "→, ←: the way a row runs forward; its gradient flows the other way"
 BACKWARD_ROWS = "The lower rows run backward: each node there is the backward of the call it names"
+# cells that J never reads (J = Σ output[-1] reads the reverse direction's first step alone): the BPTT figure leaves
+# them out; a figure of both draws them forward, as the forward figure does (the model computes them), and says where
+# they are missing
+LEFT_OUT = "Left out, their gradient 0 (J does not read what they compute): {}"
+NOT_IN_BACKWARD_ROWS = "Not in the backward rows, their gradient 0 (J does not read what they compute): {}"
 
 
-def bptt_picture(forward: Picture, generic: bool = False, slide: bool = False) -> Picture:
+def bptt_picture(forward: Picture, generic: bool = False, slide: bool = False, under_forward: bool = False) -> Picture:
     """The BPTT figure of a forward picture at cell or step level (made with ``params="label"``);
     each arrow labelled with the part of a gradient it carries (``gradient_labels.py``), for any
     step t where ``generic`` (the rolled view). On a ``slide`` a node names its call and step
     (``RNN cell`` / ``t=2``) and one note says that each is that call's backward: the word on every
-    node made each a line taller (and the cross_entropy row a column wider)."""
+    node made each a line taller (and the cross_entropy row a column wider). ``under_forward``: the rows go under
+    the forward rows of a figure of both, which draw the cells the gradient leaves out: the notes say so."""
     forward, unreached = _reaching_the_loss(forward)
     kept = [i for i, n in enumerate(forward.nodes) if n.kind in ("group", "op", "output", "ellipsis")
             and i not in unreached]
@@ -118,14 +132,18 @@ def bptt_picture(forward: Picture, generic: bool = False, slide: bool = False) -
              + (f" (also those of the steps left out: t={steps_text(left_out)})" if left_out else "")]
     if len(stepped) < len(rows) and any(len(members) > 1 for members in rows.values()):  # (a loop without steps)
         notes = ["Σ: the terms one weight receives at each of its uses, added"]
-    notes += [BACKWARD_NODES] if slide and any(node.step is not None for node in nodes) else []  # (a node per call)
-    # the rows are named, → or ←: layers and directions (a decoder after its encoder is drawn on the same row)
-    if len({node.row for node in nodes if node.chain is not None and not node.chain.after}) > 1:
+    if slide and any(node.step is not None for node in nodes):  # (a node per call)
+        notes.append(BACKWARD_ROWS if under_forward else BACKWARD_NODES)
+    # the rows are named, → or ←: layers and directions (a decoder after its encoder is drawn on the same row).
+    # Under the forward rows (a figure of both) a ∂ row is named by the way its gradient flows, as its arrows run
+    # ("∂ layer 1 ←"): a note that the gradient flows against the name would say the opposite of what is drawn
+    rows_named = len({node.row for node in nodes if node.chain is not None and not node.chain.after}) > 1
+    if rows_named and not under_forward:
         both = any(node.chain.direction == "reverse" for node in nodes if node.chain is not None)
         notes.append(ROWS_RUN if both else ROWS_RUN.replace("→, ←", "→"))
     zero = [forward.nodes[i] for i in unreached if forward.nodes[i].kind == "group"]
     if zero:  # (a reverse direction's cells before the one J reads: J = Σ output[-1] reads h_T⁽←⁾ alone)
-        notes.append(f"Left out, their gradient 0 (J does not read what they compute): {_cells_named(zero)}")
+        notes.append((NOT_IN_BACKWARD_ROWS if under_forward else LEFT_OUT).format(_cells_named(zero)))
     added = sum_note(forward, carries, generic)
     notes += [added] if added else []
     return Picture(nodes, unique(edges), forward.rankdir, forward.title, forward.legend, backward=True, notes=notes)
@@ -234,7 +252,7 @@ def forward_and_backward_picture(forward: Picture, slide: bool = False, gradient
     ``slide``: the backward rows' nodes name their calls without the word (:func:`bptt_picture`);
     ``gradient``: the picture the backward rows are made from, without the edges that carry no gradient
     (``merge_groups(gradient_only=True)``; the forward rows draw every edge), else ``forward``."""
-    backward = bptt_picture(gradient or forward, slide=slide)
+    backward = bptt_picture(gradient or forward, slide=slide, under_forward=True)
     nodes = list(forward.nodes)
     starts = [i for i, n in enumerate(backward.nodes) if n.kind == "output" and not n.label.startswith("∂J/∂")]
     start = starts[0] if starts else None
@@ -249,6 +267,5 @@ def forward_and_backward_picture(forward: Picture, slide: bool = False, gradient
         nodes.append(Node(node.key, node.kind, node.label, node.scope, step=node.step, row=row,
                           chain=node.chain, gradient_norm=node.gradient_norm, after=node.after))
     edges = list(forward.edges) + [(index[a], index[b], label) for a, b, label in backward.edges]
-    notes = [BACKWARD_ROWS if note == BACKWARD_NODES else note for note in backward.notes]
     return Picture(nodes, unique(edges), forward.rankdir, forward.title, forward.legend, backward=False,
-                   notes=[*forward.notes, *notes])
+                   notes=[*forward.notes, *backward.notes])
