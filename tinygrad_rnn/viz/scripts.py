@@ -48,7 +48,8 @@ SUPERSCRIPT_CHARACTERS = "⁰¹²³⁴⁵⁶⁷⁸⁹⁽⁾ᵃᵇᶜᵈᵉᶠᵍ
 SUPERSCRIPTED = "0123456789()abcdefghijklmnoprstuvwxyzT+−="
 FROM_SUBSCRIPT = str.maketrans(SUBSCRIPT_CHARACTERS, SUBSCRIPTED)
 FROM_SUPERSCRIPT = str.maketrans(SUPERSCRIPT_CHARACTERS, SUPERSCRIPTED)
-TO_SUPERSCRIPT = str.maketrans(SUPERSCRIPTED, SUPERSCRIPT_CHARACTERS)
+# written raised by notation.py: letters, digits, brackets; a mark's "=" or "+" stays on the line (a user's t=1)
+TO_SUPERSCRIPT = str.maketrans(SUPERSCRIPTED.rstrip("+−="), SUPERSCRIPT_CHARACTERS.rstrip("⁺⁻⁼"))
 
 LONE_LETTER = r"(?<![\w.\"'])[^\W\d_]"  # a letter that does not end a longer name, a dotted path or a quoted word
 SCRIPTS = re.compile(
