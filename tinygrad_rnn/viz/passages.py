@@ -22,6 +22,7 @@ from __future__ import annotations
 from .tracks import hands_each_its_own
 
 PASSAGE_WIDTH = 2.0  # a passage's own slot: the line, and the gap between slots (gap_x) on either side of it
+TURN_PITCH = 3.0  # between the heights at which the passages of one node turn in one gap between levels
 
 
 Passage = tuple[int, bool, int]  # (node in a step, lane above it?, the lane's own node for a rule's line, else -1)
@@ -136,11 +137,33 @@ def way(grid, passage: Passage) -> list[tuple[float, float]]:
     x = min(max(grid.passage_x[(passage, levels[0])], box.left + inset), box.right - inset)
     previous = levels[0] - 1 if above else levels[0] + 1  # (from the node's own level)
     points = [(x, box.top if above else box.bottom)]
-    for shown in levels:
+    # a rule's passages (one per lane) run side by side: each turns at a height of its own (:func:`turn`)
+    siblings = [key for key in grid.passages if key[:2] == passage[:2]] if passage[2] != -1 else [passage]
+    for n, shown in enumerate(levels):
         low, high = sorted((previous, shown))
         gap_y = bottom + (grid.level_middle[(row, low)] + grid.level_height.get((row, low), 0.0) / 2
                           + grid.level_middle[(row, high)] - grid.level_height.get((row, high), 0.0) / 2) / 2
+        gap_y += (1 if above else -1) * turn(grid, passage, siblings, n, box.x)
         next_x = grid.passage_x[(passage, shown)]
         points += [(x, gap_y), (next_x, gap_y)]
         x, previous = next_x, shown
     return points
+
+
+def turn(grid, passage: Passage, siblings: list[Passage], n: int, middle: float) -> float:
+    """How far past the middle of the gap before its ``n``-th level (towards that level) a passage turns, among
+    the passages of one node (``siblings``, its node's middle at x ``middle``) that cross it: lines moving away
+    from the node turn outermost first, lines moving back towards it innermost first, so that none crosses
+    another's line, nor runs along it (a rule's terms to two Σs turned at one height, along one line)."""
+    if len(siblings) < 2:
+        return 0.0
+
+    def move(key: Passage) -> tuple[float, float]:  # (how far out it was, how far out it goes) at this gap
+        levels = grid.passages[key]
+        before = abs(grid.passage_x[(key, levels[n - 1])] - middle) if n else 0.0
+        return before, abs(grid.passage_x[(key, levels[n])] - middle)
+
+    before, after = move(passage)
+    outwards = after >= before
+    order = sorted(siblings, key=lambda key: move(key)[1], reverse=outwards)
+    return (order.index(passage) - (len(order) - 1) / 2) * TURN_PITCH
