@@ -568,17 +568,18 @@ def linear_lines_shared(svg_text: str) -> list[tuple[str, str]]:
                                if m[1] in linear else m[0], svg_text))
 
 
-@pytest.mark.parametrize("cell, bidirectional, backward", [("lstm", True, False), ("lstm", False, True),
-                                                           ("rnn", False, True)])
-def test_an_op_level_figure_draws_each_arrow_on_a_line_of_its_own(cell, bidirectional, backward, tmp_path,
-                                                                  library_svg):
-    """Two steps at op level (three of an RNN's BPTT). A linear backward's terms of ∂J/∂W_hh and ∂J/∂b_hh ran along
-    one lane into two Σs (and up one passage out of their step where the lane lies across its levels), ∂J/∂W_ih and
-    ∂J/∂b_ih of the linear under the steps down one line into two nodes; h_t and c_t (or their gradients) between
-    two steps down one line in the gap between them, as if one arrow."""
+@pytest.mark.parametrize("cell, layers, bidirectional, backward, steps", [
+    ("lstm", 1, True, False, 2), ("lstm", 1, False, True, 2), ("rnn", 1, False, True, 3), ("rnn", 2, True, True, 2)])
+def test_an_op_level_figure_draws_each_arrow_on_a_line_of_its_own(cell, layers, bidirectional, backward, steps,
+                                                                  tmp_path, library_svg):
+    """A linear backward's terms of ∂J/∂W_hh and ∂J/∂b_hh ran along one lane into two Σs (and up one passage out of
+    their step where the lane lies across its levels), ∂J/∂W_ih and ∂J/∂b_ih of the linear under the steps down
+    one line into two nodes; h_t and c_t (or their gradients) between two steps down one line in the gap between
+    them; two detours round the rows (a linear's ∂J/∂W to the Σ of another row, the cat's δ to the stack) along one
+    channel, and along the lane in it — each pair as if one arrow."""
     tr.manual_seed(0)
-    model = {"lstm": tr.nn.LSTM, "rnn": tr.nn.RNN}[cell](3, 4, bidirectional=bidirectional)
-    output, _ = model(tr.randn(3 if cell == "rnn" else 2, 1, 3))
+    model = {"lstm": tr.nn.LSTM, "rnn": tr.nn.RNN}[cell](3, 4, num_layers=layers, bidirectional=bidirectional)
+    output, _ = model(tr.randn(steps, 1, 3))
     text = viz.save((output ** 2).mean(), path=tmp_path / "f.svg", level="op", backward=backward).read_text()
     assert shared_lines(text) == []
     if backward:
