@@ -27,9 +27,9 @@ class Lanes:
         # Nodes beside a row that the same nodes in the steps feed share one lane, which forks at its end: two
         # lanes would cross each other once for every pair of steps. Not where those nodes are backward rules,
         # each handing its own gradient to each (the terms of ∂J/∂W_hh and ∂J/∂b_hh from each step's linear
-        # backward): on one lane, a term of one Σ ran along the terms of the other, as if one quantity. A
-        # weight never shares a lane with data (e_t and W_ih into one linear): one line, one arrowhead, would
-        # read as one value.
+        # backward): on one lane, a term of one Σ ran along the terms of the other, as if one quantity; a line
+        # crossing another at a right angle reads as two. A weight never shares a lane with data (e_t and W_ih
+        # into one linear): one line, one arrowhead, would read as one value.
         sharing: dict[tuple, int] = {}
         self.lane_of: dict[tuple[int, int], int] = {}
         # Data into the steps never shares a lane: a stacked bidirectional network's four h₀ and c₀ into its last

@@ -138,7 +138,7 @@ def way(grid, passage: Passage) -> list[tuple[float, float]]:
     previous = levels[0] - 1 if above else levels[0] + 1  # (from the node's own level)
     points = [(x, box.top if above else box.bottom)]
     # a rule's passages (one per lane) run side by side: each turns at a height of its own (:func:`turn`)
-    siblings = [key for key in grid.passages if key[:2] == passage[:2]] if passage[2] != -1 else [passage]
+    siblings = [other for other in grid.passages if other[:2] == passage[:2]] if passage[2] != -1 else [passage]
     for n, shown in enumerate(levels):
         low, high = sorted((previous, shown))
         gap_y = bottom + (grid.level_middle[(row, low)] + grid.level_height.get((row, low), 0.0) / 2
@@ -158,12 +158,12 @@ def turn(grid, passage: Passage, siblings: list[Passage], n: int, middle: float)
     if len(siblings) < 2:
         return 0.0
 
-    def move(key: Passage) -> tuple[float, float]:  # (how far out it was, how far out it goes) at this gap
-        levels = grid.passages[key]
-        before = abs(grid.passage_x[(key, levels[n - 1])] - middle) if n else 0.0
-        return before, abs(grid.passage_x[(key, levels[n])] - middle)
+    def move(line: Passage) -> tuple[float, float]:  # (how far out it was, how far out it goes) at this gap
+        levels = grid.passages[line]
+        before = abs(grid.passage_x[(line, levels[n - 1])] - middle) if n else 0.0
+        return before, abs(grid.passage_x[(line, levels[n])] - middle)
 
     before, after = move(passage)
     outwards = after >= before
-    order = sorted(siblings, key=lambda key: move(key)[1], reverse=outwards)
+    order = sorted(siblings, key=lambda line: move(line)[1], reverse=outwards)
     return (order.index(passage) - (len(order) - 1) / 2) * TURN_PITCH
