@@ -96,10 +96,7 @@ class Routes(Risers):
             gap_x = edge - (self.space.gap_x / 2 if rightwards else -self.space.gap_x / 2)
             start = (a.right if rightwards else a.left, a.y)
             end = (b.left if rightwards else b.right, b.y)
-            apart = self._step_apart(tail, head, slots[1][0])
-            if apart:  # from where finish would keep the arrowhead's last leg, a track back for each
-                toward = 1 if rightwards else -1
-                gap_x = toward * min(toward * gap_x, toward * end[0] - ARROW - 2) + toward * apart
+            gap_x = self._rule_step_x(tail, head, slots[1][0], gap_x, rightwards)
             return finish([start, (gap_x, a.y), (gap_x, b.y)], end, label, ((start[0] + gap_x) / 2, a.y + 7))
         if tail in block_of and block_of.get(head) == block_of[tail] and abs(self.level[head] - self.level[tail]) > 1:
             return self._past_levels(tail, head, a, b, label)
@@ -111,17 +108,23 @@ class Routes(Risers):
             return self._bent_under(tail, head, a, b, label)
         return straight
 
-    def _step_apart(self, tail: int, head: int, column: tuple) -> float:
-        """How far towards ``column`` a backward rule's gradient steps down (or up) into it, beside its others
-        there (∂J/∂W_ih and ∂J/∂b_ih of the linear under the steps ran down one line into two nodes): the one
-        whose head lies nearest level with the rule nearest the column (as the others do), the rest each a
-        track further back, so that the lines nest and none crosses another (an arrowhead keeps its last leg)."""
+    def _rule_step_x(self, tail: int, head: int, column: tuple, gap_x: float, rightwards: bool) -> float:
+        """Where a backward rule's gradient steps down (or up) into the next column beside the row, beside its
+        others there (∂J/∂W_ih and ∂J/∂b_ih of the linear under the steps ran down one line at ``gap_x`` into two
+        nodes): the one whose head lies nearest level with the rule nearest the column, where each head keeps its
+        arrowhead's last leg, the rest each a track further back, so that the lines nest and none crosses another.
+        ``gap_x`` where the line is alone there, or carries one value."""
         if not unnamed.hands_each_its_own(self.nodes[tail]):
-            return 0.0
+            return gap_x
         a = self.boxes[tail]
         heads = sorted({h for t, h, _ in self.edge_list if t == tail and self.beside_slot.get(h, (None,))[0] == column
                         and abs(self.boxes[h].y - a.y) > 1}, key=lambda h: abs(self.boxes[h].y - a.y))
-        return -heads.index(head) * unnamed.TRACK_PITCH
+        if len(heads) < 2:
+            return gap_x
+        toward = 1 if rightwards else -1  # (towards the column)
+        faces = [self.boxes[h].left if rightwards else self.boxes[h].right for h in heads]
+        nearest = toward * min([toward * gap_x] + [toward * face - ARROW - 2 for face in faces])  # (as finish keeps)
+        return nearest - toward * heads.index(head) * unnamed.TRACK_PITCH
 
     def _straight(self, a: Box, b: Box, label: str) -> Route:
         """From a's border straight to b's, the label beside the line."""
