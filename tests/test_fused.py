@@ -9,8 +9,14 @@ import pytest
 import tinygrad_rnn as tr
 from tinygrad_rnn.engine import ops_in_order, vertex_of
 from tinygrad_rnn.fast import recurrent
+from tinygrad_rnn.nn import recurrent as plain_recurrent
 from tinygrad_rnn.viz.graph import build_picture
 
+# What only the fast stepper records (one node per layer or per step, its buffers, its drawing): skipped
+# where fast/ is not installed (TINYGRAD_RNN_FAST=0); the comparisons above and below run both ways.
+needs_the_fast_stepper = pytest.mark.skipif(
+    plain_recurrent.RECURRENT_STEPPER is None,
+    reason="tests what the fast stepper of tinygrad_rnn/fast/ records; it is not installed (TINYGRAD_RNN_FAST=0)")
 CLASSES = {"rnn": tr.nn.RNN, "lstm": tr.nn.LSTM, "gru": tr.nn.GRU}
 
 
@@ -136,6 +142,7 @@ def test_recorded_terms_of_w_hh_are_one_per_step_and_differentiable_on_every_pat
         numpy.testing.assert_allclose(other_second, second, atol=1e-12, rtol=0)
 
 
+@needs_the_fast_stepper
 def test_a_recorded_gradient_through_a_layer_node_draws_its_sum_over_the_steps():
     tr.manual_seed(0)
     layer = tr.nn.LSTM(2, 3, fused=True)
@@ -261,6 +268,7 @@ def test_second_order_through_a_fused_layer_matches_the_primitive_one(fast_path)
     numpy.testing.assert_allclose(norms[2], norms[0], atol=1e-10)
 
 
+@needs_the_fast_stepper
 def test_a_fused_layer_records_one_node_per_step_and_draws_it_as_one_cell():
     tr.manual_seed(0)
     layer = tr.nn.GRU(2, 3, fused="step")
@@ -276,6 +284,7 @@ def test_a_fused_layer_records_one_node_per_step_and_draws_it_as_one_cell():
     assert "fused=step" in repr(layer)
 
 
+@needs_the_fast_stepper
 def test_a_fused_lstm_passes_c_and_h_to_the_next_step_as_two_labelled_edges():
     tr.manual_seed(0)
     output, _ = tr.nn.LSTM(2, 3, fused="step")(tr.randn(3, 1, 2))
@@ -292,6 +301,7 @@ def test_the_language_model_trains_on_the_fused_path_and_can_be_switched():
 
 
 @pytest.mark.parametrize("kind", ["rnn", "lstm", "gru"])
+@needs_the_fast_stepper
 def test_the_layer_node_backward_joins_nothing(kind, monkeypatch):
     """The layer node's gate gradients go into one (T, B, G) buffer, which is the gradient of the
     input projection and the left side of ∂J/∂W_hh's one product: no concatenate or stack runs in
@@ -334,6 +344,7 @@ def test_a_second_backward_never_overwrites_what_the_first_returned(kind):
 
 
 @pytest.mark.parametrize("kind", ["rnn", "lstm", "gru"])
+@needs_the_fast_stepper
 def test_backward_lets_go_of_the_transposed_weight_and_the_saved_buffers(kind):
     """Once backward has run (without retain_graph), the graph a layer still holds keeps neither
     the per-step cells' W_hhᵀ copy nor the layer node's buffers: memory only backward needed."""
@@ -351,6 +362,7 @@ def test_backward_lets_go_of_the_transposed_weight_and_the_saved_buffers(kind):
     assert node.released and node.saved_output is None and node.saved_inputs is None
 
 
+@needs_the_fast_stepper
 def test_the_states_of_a_fused_layer_are_values_and_asking_for_their_gradient_says_why_not():
     """The layer node records the sequence as one node: its steps' states are shown (values, for
     plots such as lstm_neurons.py) but are not tensors of the graph, so no gradient is made up."""
@@ -370,6 +382,7 @@ def test_fused_must_be_one_of_the_three_paths():
 
 @pytest.mark.parametrize("kind", ["rnn", "lstm", "gru"])
 @pytest.mark.parametrize("level", ["op", "cell"])
+@needs_the_fast_stepper
 def test_a_layer_node_draws_its_steps_as_columns_as_the_primitive_cells_do(kind, level):
     """A drawing of a model whose layer is one node shows its steps: the same picture as the
     primitive cells (nodes, edges, their steps), plus a note saying what was drawn. Also after
@@ -403,6 +416,7 @@ def test_a_projecting_lstm_node_draws_as_the_primitive_cells_do(level):
     assert node.edges == per_step.edges and any("W_hr" in n.parameters for n in node.nodes)
 
 
+@needs_the_fast_stepper
 def test_drawing_a_layer_node_leaves_its_graph_as_it_was():
     from tinygrad_rnn.viz.stepwise import stepwise_graph
 
@@ -435,6 +449,7 @@ def test_a_gradient_handed_on_by_a_layer_node_is_never_rewritten_while_held():
         numpy.testing.assert_array_equal(first.numpy(), kept)
 
 
+@needs_the_fast_stepper
 def test_a_layer_node_keeps_w_hh_and_lets_its_projection_go():
     """Backward reads W_hh's values, never the (T, B, G·H) projection's (copied into the node's own
     buffers): the node saves W_hh alone, and the projection's array is freed after the forward."""

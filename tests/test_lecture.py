@@ -430,6 +430,28 @@ def test_each_stage_lists_the_nodes_its_text_names():
                                        "e₂ = embedding ", "h<sub>0</sub> ", "x₁ ", "x₂ "]
     assert named("backward", 3) == ["J₃ = cross_entropy ", "LSTM cell 3", "LSTM cell 4", "linear "]
     assert named("backward", 5) == ["(1/4) Σₜ Jₜ ", "J "]  # the pass starts at J
-    assert named("sums", 1) == ["LSTM cell 1"]
-    rolled = panel["stages"][0]
-    assert rolled["phase"] == "rolled" and len(rolled["named"]) == 1  # the cell (of the rolled figure)
+    # "the sum of one term per step": every step's cell (a window onto steps 1–3 of 5 left two terms out)
+    assert named("sums", 1) == ["LSTM cell 1", "LSTM cell 2", "LSTM cell 3", "LSTM cell 4"]
+    rolled = panel["stages"][0]  # "the network rolled": all of it, x_t to J (J_t and J were cut off above)
+    assert rolled["phase"] == "rolled" and rolled["named"] == list(range(panel["rolled_svg"].count('class="node')))
+
+
+@pytest.mark.parametrize("cell", ["rnn", "lstm", "gru"])
+@pytest.mark.parametrize("slide", [False, True])
+def test_a_rolled_cells_output_arrow_ends_in_the_node_above(cell, slide):
+    """The page's rolled language model (its weights hidden, so "linear" is narrow): h_t rises from the cell's
+    top left of its loops and must end in the head's bottom — it went straight up from the cell's corner and
+    stopped in the space below-left of "linear", its arrowhead pointing at nothing."""
+    from tinygrad_rnn.viz.graph import build_picture
+    from tinygrad_rnn.viz.layout import labelled_layout
+
+    loss, _ = language_model_loss(cell, steps=3)
+    picture = build_picture((loss,), rolled=True, params="hide", show_shapes=False, slide=slide)
+    _, placed = labelled_layout(picture)
+    rising = [(head, route) for (tail, head, _), route in zip(picture.edges, placed.routes, strict=True)
+              if picture.nodes[tail].loops]
+    assert rising, "no edge leaves the rolled cell"
+    for head, route in rising:
+        box, end = placed.boxes[head], route.end
+        assert box.left < end[0] < box.right, (picture.nodes[head].label, end, box)
+        assert abs(end[1] - box.bottom) < 0.5 or abs(end[1] - box.top) < 0.5 or abs(end[0] - box.left) < 0.5, end

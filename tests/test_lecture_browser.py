@@ -677,3 +677,31 @@ def test_the_first_step_and_the_last_backward_stage_show_h0_c0_and_j1(browser, w
     go_to(page, last)
     assert {"h<sub>0</sub>", "J₁ = cross_entropy", "LSTM cell"} <= set(page.evaluate(SHOWN_NAMES))
     assert problems == []
+
+
+SHOWN_TEXTS = """() => {""" + FRAME + """
+  return [...svg.querySelectorAll('.node')].filter((node) => inFrame(node.getBoundingClientRect()))
+    .map((node) => node.textContent.trim());
+}"""
+
+
+@pytest.mark.parametrize("width, height", [(1280, 720), (1920, 1080)])
+@pytest.mark.parametrize("cell", ["gru", "lstm"])
+def test_the_rolled_stage_shows_the_network_and_the_sums_every_step(browser, tmp_path, cell, width, height):
+    """``lecture --cell gru --loss every --tokens "the cat sat on the mat"``: the rolled stage ("the network
+    rolled") showed the cell's window, J_t, (1/T) Σₜ Jₜ and J cut off above; the sums ("one term per step")
+    showed steps 1–3 of 5 at 1,280 × 720."""
+    tokens = "the cat sat on the mat".split()
+    args = cli.build_parser().parse_args(["lecture", "--cell", cell, "--loss", "every", "--tokens", " ".join(tokens)])
+    path = viz.lecture(*cli._last_step_loss(cell, args), tokens=tokens).save(tmp_path / "lm.html")
+    page, problems = open_page(browser, path, width, height, motion="reduce")
+    panel = page.evaluate("JSON.parse(document.querySelector('script.tgr-data').textContent)")["panels"][0]
+    go_to(page, 1)
+    shown = page.evaluate(SHOWN_TEXTS)
+    assert {"linear", "J"} <= set(shown) and any(text.startswith("x") for text in shown), shown  # x_t to J
+    assert any("cross_entropy" in text for text in shown) and any("Σ" in text for text in shown), shown
+    go_to(page, len(panel["stages"]))
+    assert panel["stages"][-1]["phase"] == "sums" and panel["steps"] == 5
+    every_cell = [i for t in range(1, 6) for i in panel["cells"][str(t)]]
+    assert all(page.evaluate(NODES_IN_VIEW, every_cell)), (cell, width, height, "a step of the sums out of view")
+    assert problems == []

@@ -337,3 +337,17 @@ def test_an_op_on_a_string_says_which_op_and_inputs_not_numpys_internals():
         _ = tr.tensor([1.0]) + "a"
     with pytest.raises(TypeError, match="equal: cannot apply"):
         _ = tr.tensor([1.0]) == "a"
+
+
+@pytest.mark.parametrize("make", [lambda M: M.ones(4).reshape(2.0, 2), lambda M: M.zeros(2.5),
+                                  lambda M: M.ones(2, 1).expand(2, 3.0), lambda M: M.ones(2).repeat(2.0),
+                                  lambda M: M.randn((2, 1.5))])
+def test_a_size_that_is_not_a_whole_number_is_an_error_as_in_pytorch(make):
+    """reshape(2.0, 2) was rounded to reshape(2, 2) and zeros(2.5) to zeros(2): silently another shape."""
+    import torch
+
+    with pytest.raises(TypeError):
+        make(torch)
+    with pytest.raises(TypeError, match="sizes are whole numbers"):
+        make(tr)
+    assert tr.ones(4).reshape(tr.tensor(2), numpy.int64(2)).shape == (2, 2)  # integer types are sizes

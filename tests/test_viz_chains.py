@@ -6,7 +6,7 @@ state back draws one chain numbered on, with the choice it feeds back drawn as i
 import pytest
 
 import tinygrad_rnn as tr
-from tinygrad_rnn.function import Chain
+from tinygrad_rnn.steps import Chain
 from tinygrad_rnn.viz.graph import build_picture
 from tinygrad_rnn.viz.layout import labelled_layout
 from tinygrad_rnn.viz.legibility import measure

@@ -17,8 +17,8 @@ import numpy
 
 from .engine import grad, grad_contributions
 from .errors import GraphError
-from .function import Chain, step_number, step_of
 from .nn.recurrent import FUSED_LAYER_STATE
+from .steps import Chain, step_number, step_of
 from .tensor import Tensor
 
 

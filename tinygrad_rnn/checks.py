@@ -17,7 +17,7 @@ from typing import Any
 
 import numpy
 
-from .engine import _as_tuple, grad
+from .engine import as_tuple, grad
 from .tensor import Tensor
 
 
@@ -35,13 +35,13 @@ def gradcheck(fn: Callable[..., Any], inputs: Sequence[Tensor], eps: float = 1e-
     for x in inputs:
         if x.requires_grad and x.dtype != numpy.float64:
             raise TypeError(f"gradcheck needs float64 inputs (finite differences); got {x.dtype}")
-    outputs = _as_tuple(fn(*inputs))
+    outputs = as_tuple(fn(*inputs))
     rng = numpy.random.default_rng(seed)
     directions = [rng.standard_normal(out.shape) for out in outputs]
     differentiable = [x for x in inputs if x.requires_grad]
 
     def projected(*args: Any) -> Tensor:
-        return sum((out * Tensor(r, device=out.device)).sum() for out, r in zip(_as_tuple(fn(*args)), directions))
+        return sum((out * Tensor(r, device=out.device)).sum() for out, r in zip(as_tuple(fn(*args)), directions))
 
     analytic = _zero_filled(grad(projected(*inputs), differentiable, allow_unused=True), differentiable)
     recorded = _zero_filled(grad(projected(*inputs), differentiable, allow_unused=True, create_graph=True),
@@ -65,7 +65,7 @@ def gradgradcheck(fn: Callable[..., Any], inputs: Sequence[Tensor], eps: float =
     True
     """
     inputs = list(inputs)
-    outputs = _as_tuple(fn(*inputs))
+    outputs = as_tuple(fn(*inputs))
     rng = numpy.random.default_rng(seed + 1)
     upstream = [Tensor(rng.standard_normal(out.shape), requires_grad=True, device=out.device) for out in outputs]
     differentiable = [x for x in inputs if x.requires_grad]
@@ -73,7 +73,7 @@ def gradgradcheck(fn: Callable[..., Any], inputs: Sequence[Tensor], eps: float =
     def backward_pass(*args: Any) -> tuple[Tensor, ...]:
         xs, rs = args[: len(inputs)], args[len(inputs):]
         chosen = [x for x in xs if x.requires_grad]
-        projected = sum((out * r).sum() for out, r in zip(_as_tuple(fn(*xs)), rs))
+        projected = sum((out * r).sum() for out, r in zip(as_tuple(fn(*xs)), rs))
         grads = grad(projected, chosen, create_graph=True, allow_unused=True)
         return _zero_filled(grads, chosen)
 

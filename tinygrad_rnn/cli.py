@@ -675,7 +675,7 @@ def deck(args: argparse.Namespace) -> int:
     --notation the lecture's names."""
     import tinygrad_rnn as tr
 
-    _report_slides(tr.viz.deck(args.output, cell=args.cell, notation=_notation(args)))
+    _report_slides(tr.viz.deck(args.output, cell=args.cell, notation=_notation(args), perplexity=args.perplexity))
     return 0
 
 
@@ -697,6 +697,9 @@ def _add_deck_command(commands: Any) -> argparse.ArgumentParser:
     slides.add_argument("--notation", choices=sorted(PRESETS), default="pytorch", help="the lecture's names")
     slides.add_argument("--name", type=_old_new, action="append", metavar="OLD=NEW", default=[],
                         help="rename one name on top of --notation, e.g. --name W_hy=U (repeatable)")
+    slides.add_argument("--perplexity", action="store_true",
+                        help="add the perplexity table (n-grams, a tanh RNN, an LSTM); left out by default: trained "
+                             "for seconds, the networks lose to a 5-gram (docs/lecture.md)")
     slides.add_argument("-o", "--output", default="rnn_deck", help="the folder to write the slides into")
     slides.set_defaults(run=deck)
     return slides

@@ -10,10 +10,12 @@ from typing import Any
 
 import numpy
 
+from .conversion import DEFAULT_FLOAT, as_dtype
 from .device import get_device, move_array
 from .inplace import set_item
 from .ops.reduce import mark_choice
-from .tensor import DEFAULT_FLOAT, Tensor, as_dtype
+from .ops.shape import shape_argument
+from .tensor import Tensor
 
 _generator = numpy.random.default_rng()
 
@@ -77,7 +79,7 @@ def tensor(data: Any, requires_grad: bool = False, dtype: Any = None, device: An
 
 def _filled(fill: Any, shape: tuple, dtype: Any, device: Any, requires_grad: bool) -> Tensor:
     device = get_device(device)
-    shape = tuple(shape[0]) if len(shape) == 1 and isinstance(shape[0], (tuple, list)) else tuple(shape)
+    shape = shape_argument(shape, "a new tensor's shape")  # zeros(2, 3) or zeros((2, 3))
     dtype = DEFAULT_FLOAT if dtype is None else as_dtype(dtype)
     data = device.xp.full(shape, fill, dtype=dtype)
     return Tensor._make(data).requires_grad_(requires_grad)
@@ -108,7 +110,7 @@ def full(shape: Any, fill_value: Any, dtype: Any = None, device: Any = None,
     >>> full((2,), 7.0).tolist()
     [7.0, 7.0]
     """
-    return _filled(fill_value, (shape,) if isinstance(shape, int) else tuple(shape), dtype, device, requires_grad)
+    return _filled(fill_value, shape if isinstance(shape, (tuple, list)) else (shape,), dtype, device, requires_grad)
 
 
 def zeros_like(other: Tensor, dtype: Any = None, device: Any = None, requires_grad: bool = False) -> Tensor:
@@ -156,7 +158,7 @@ def is_tensor(obj: Any) -> bool:
 
 
 def _random(draw: Any, shape: tuple, dtype: Any, device: Any, requires_grad: bool) -> Tensor:
-    shape = tuple(shape[0]) if len(shape) == 1 and isinstance(shape[0], (tuple, list)) else tuple(shape)
+    shape = shape_argument(shape, "a new tensor's shape")  # zeros(2, 3) or zeros((2, 3))
     dtype = DEFAULT_FLOAT if dtype is None else as_dtype(dtype)
     return Tensor(draw(shape).astype(dtype), device=device, requires_grad=requires_grad)
 

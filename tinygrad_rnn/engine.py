@@ -36,6 +36,8 @@ from .function import Function, Node
 from .hooks import run_hooks
 from .inplace import check_saved_unchanged
 from .ops import add_n
+from .ops.elementwise import Broadcasting
+from .ops.shape import sum_to
 from .recording import STATE, check_finite, recording_gradient
 from .tensor_base import TensorBase
 
@@ -57,9 +59,8 @@ def backward(tensors: Tensor | Sequence[Tensor], grad_tensors: Any = None, retai
     >>> x.grad
     tensor([2., 4.])
     """
-    outputs = _as_tuple(tensors)
-    seeds = _seeds(outputs, grad_tensors, create_graph)
-    backpropagate(outputs, seeds, targets=None, create_graph=create_graph, retain_graph=retain_graph)
+    seeds = _seeds(tensors, grad_tensors, create_graph)
+    backpropagate(seeds, targets=None, create_graph=create_graph, retain_graph=retain_graph)
 
 
 def grad(outputs: Tensor | Sequence[Tensor], inputs: Tensor | Sequence[Tensor], grad_outputs: Any = None,
@@ -78,13 +79,13 @@ def grad(outputs: Tensor | Sequence[Tensor], inputs: Tensor | Sequence[Tensor], 
     >>> dy_dx.item(), d2y_dx2.item()
     (27.0, 18.0)
     """
-    outputs, inputs = _as_tuple(outputs), _as_tuple(inputs)
+    inputs = as_tuple(inputs)
     for position, tensor in enumerate(inputs):
         if not isinstance(tensor, Node) and (not isinstance(tensor, TensorBase) or not tensor.requires_grad):
             raise GraphError(f"grad: input {position} ({describe(tensor)}) does not require grad, so it has no "
                              "gradient. Create it with requires_grad=True or call .requires_grad_() on it.")
     seeds = _seeds(outputs, grad_outputs, create_graph)
-    totals, _ = backpropagate(outputs, seeds, targets=inputs, create_graph=create_graph, retain_graph=retain_graph)
+    totals, _ = backpropagate(seeds, targets=inputs, create_graph=create_graph, retain_graph=retain_graph)
     result = []
     for position, tensor in enumerate(inputs):
         total = totals.get(vertex_of(tensor))
@@ -116,10 +117,9 @@ def grad_contributions(output: Tensor, tensor: Tensor, retain_graph: bool = True
     """
     if not isinstance(tensor, TensorBase) or not tensor.requires_grad:
         raise GraphError(f"grad_contributions: {describe(tensor)} does not require grad.")
-    outputs = _as_tuple(output)
-    seeds = _seeds(outputs, None, create_graph)
-    _, terms = backpropagate(outputs, seeds, targets=(tensor,), create_graph=create_graph,
-                              retain_graph=retain_graph, itemize=tensor)
+    seeds = _seeds(output, None, create_graph)
+    _, terms = backpropagate(seeds, targets=(tensor,), create_graph=create_graph, retain_graph=retain_graph,
+                              itemize=tensor)
     if not terms and not allow_unused:
         raise GraphError(f"grad_contributions: {describe(tensor)} was not used to compute the output, so no "
                          "gradient flows to it. Pass allow_unused=True to get [] for it.")
@@ -244,20 +244,21 @@ class GradientTable:
 GRADIENT_TABLE: type[GradientTable] = GradientTable
 
 
-def backpropagate(outputs: tuple[Tensor, ...], seeds: list[Any], targets: tuple[Tensor, ...] | None,
+def backpropagate(seeds: list[tuple[Tensor, Any]], targets: tuple[Tensor, ...] | None,
                   create_graph: bool, retain_graph: bool | None,
                   itemize: Tensor | None = None) -> tuple[dict[Any, Any], list[tuple[Scope, Any]]]:
-    """The walk back (steps 2 and 3 above), for every caller: ``backward()`` (``targets=None``:
-    totals go into ``.grad``), ``grad()`` (the targets' totals are returned, by vertex) and
-    ``grad_contributions()`` (``itemize``: that tensor's terms are returned too). Gradients are
-    plain arrays, or Tensors when ``create_graph`` is set. The graph is kept if ``retain_graph``
-    (None: if ``create_graph``)."""
+    """The walk back (steps 2 and 3 above) from ``seeds`` (each output with the gradient it starts
+    with), for every caller: ``backward()`` (``targets=None``: totals go into ``.grad``), ``grad()``
+    (the targets' totals are returned, by vertex) and ``grad_contributions()`` (``itemize``: that
+    tensor's terms are returned too). Gradients are plain arrays, or Tensors when ``create_graph``
+    is set: each op's backward is then recorded, so the gradient is itself a graph to differentiate
+    again. The graph is kept if ``retain_graph`` (None: if ``create_graph``)."""
     retain_graph = create_graph if retain_graph is None else retain_graph
-    ops = ops_in_order([vertex_of(t) for t in outputs])
+    ops = ops_in_order([vertex_of(output) for output, _ in seeds])
     wanted = None if targets is None else {vertex_of(t) for t in targets}
     needed = _needed(ops, wanted)
     table = GRADIENT_TABLE(record=create_graph, itemize=None if itemize is None else vertex_of(itemize))
-    for output, seed in zip(outputs, seeds):
+    for output, seed in seeds:
         table.add(vertex_of(output), seed, ())
     totals: dict[Any, Any] = {}
     check_finite_terms = STATE.anomaly
@@ -265,18 +266,18 @@ def backpropagate(outputs: tuple[Tensor, ...], seeds: list[Any], targets: tuple[
         if function is None:  # a leaf: its total goes into its .grad (or to grad()'s caller)
             _deliver(vertices[0], table, (), wanted, totals, create_graph)
             continue
-        scope = function.scope
         if function.multiple_outputs:  # one gradient per output, None for one that none reached
             grad, output_nodes = _deliver_outputs(function, vertices, table, wanted, totals, create_graph)
         else:
-            grad = _deliver(vertices[0], table, scope, wanted, totals, create_graph)
+            grad = _deliver(vertices[0], table, function.scope, wanted, totals, create_graph)
             output_nodes = vertices[0]
         if grad is None:  # no gradient reached this op
             continue
         if STATE.writes != function.recorded_at:  # something was written in place since it was recorded
             check_saved_unchanged(function)
-        if create_graph:
-            terms = _recorded_backward(function, grad, output_nodes)
+        if create_graph:  # the backward recorded, each saved array back in its place in the graph
+            with recording_gradient(function.scope, of=function):
+                terms = function.backward(grad, *function.recorded_arguments(output_nodes))
         else:
             terms = function.backward(grad, function.saved_output, *function.saved_inputs)
         if type(terms) is not tuple:  # an op with one input returns its one term
@@ -285,7 +286,7 @@ def backpropagate(outputs: tuple[Tensor, ...], seeds: list[Any], targets: tuple[
             if needs_grad and term is not None and (needed is None or parent in needed):
                 if check_finite_terms or term.shape != parent.shape or term.dtype != parent.dtype:
                     term = _checked(function, parent, term)
-                table.add(parent, term, scope, function)  # ∂J/∂parent += term: the table adds with +
+                table.add(parent, term, function.scope, function)  # ∂J/∂parent += term: the table adds with +
         if not retain_graph:
             function.release()
     return totals, table.itemized
@@ -324,13 +325,6 @@ def _deliver_outputs(function: Function, vertices: list[Any], table: GradientTab
     return tuple(grads), tuple(nodes)
 
 
-def _recorded_backward(function: Function, grad: Any, output_nodes: Any) -> Any:
-    """Run one op's backward on Tensors, recorded (``create_graph=True``): every saved array back
-    in its place in the graph, so the gradient is itself a graph to differentiate again."""
-    with recording_gradient(function.scope, of=function):
-        return function.backward(grad, *function.recorded_arguments(output_nodes))
-
-
 def _accumulate_into_grad(vertex: Any, total: Any, create_graph: bool, fresh: bool = False) -> None:
     """``tensor.grad += total``, as PyTorch does: gradients add up across backward calls.
     ``vertex`` is a leaf, or the Node of a tensor that asked for it with ``retain_grad()``.
@@ -356,11 +350,14 @@ def _accumulate_into_grad(vertex: Any, total: Any, create_graph: bool, fresh: bo
 
 
 def _checked(function: Function, expected: Any, gradient: Any) -> Any:
-    """Every gradient has its tensor's shape (a wrong one is a bug in that op's backward) and
-    its tensor's dtype; under :func:`~tinygrad_rnn.detect_anomaly`, finite values. Called when one
-    of them is in question (the walk tests shape and dtype cheaply inline)."""
+    """Every gradient has its tensor's shape (a wrong one is a bug in that op's backward; a
+    :class:`~tinygrad_rnn.ops.elementwise.Broadcasting` op's, at the output's shape, is summed back
+    here) and its tensor's dtype; under :func:`~tinygrad_rnn.detect_anomaly`, finite values. Called
+    when one of them is in question (the walk tests shape and dtype cheaply inline)."""
     if STATE.anomaly:  # checked now, term by term: a NaN is reported at the op that made it
         check_finite(_as_array(gradient), f"backward of {function.name}", function.scope)
+    if gradient.shape != expected.shape and isinstance(function, Broadcasting):  # the input was broadcast:
+        gradient = sum_to(gradient, expected.shape)  # used once per copy, the gradients of its copies add up
     if gradient.shape != expected.shape:
         raise ShapeError(f"backward of {function.name} returned a gradient of shape {tuple(gradient.shape)} "
                          f"for an input of shape {tuple(expected.shape)}")
@@ -384,8 +381,9 @@ def _needed(ops: list[tuple[Function | None, list[Any]]], targets: set[Any] | No
     return needed
 
 
-def _seeds(outputs: tuple[Tensor, ...], grad_outputs: Any, create_graph: bool) -> list[Any]:
-    """The gradient each output starts with: given, or 1 for a scalar output."""
+def _seeds(outputs: Tensor | Sequence[Tensor], grad_outputs: Any, create_graph: bool) -> list[tuple[Tensor, Any]]:
+    """Each output with the gradient it starts with: given, or 1 for a scalar output."""
+    outputs = as_tuple(outputs)
     if grad_outputs is None or hasattr(grad_outputs, "shape"):  # one gradient (a Tensor or an array), or none
         grad_outputs = [grad_outputs] * len(outputs) if grad_outputs is None else [grad_outputs]
     if len(grad_outputs) != len(outputs):
@@ -408,11 +406,17 @@ def _seeds(outputs: tuple[Tensor, ...], grad_outputs: Any, create_graph: bool) -
                              f"{tuple(output.shape)}; they must match.")
         if seed.device != output.device:
             raise GraphError(f"backward: gradient is on {seed.device} but the output is on {output.device}")
-        seeds.append(seed if create_graph else seed.array)
+        seeds.append((output, seed if create_graph else seed.array))
     return seeds
 
 
-def _as_tuple(tensors: Any) -> tuple:
+def as_tuple(tensors: Tensor | Sequence[Tensor]) -> tuple:
+    """One tensor or several, as a tuple: how ``backward``, ``grad`` and the gradient checks take outputs.
+
+    >>> import tinygrad_rnn as tr
+    >>> len(as_tuple(tr.ones(2))), len(as_tuple([tr.ones(2), tr.ones(3)]))
+    (1, 2)
+    """
     return (tensors,) if isinstance(tensors, TensorBase) else tuple(tensors)
 
 

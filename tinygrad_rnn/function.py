@@ -34,8 +34,8 @@ Every op in :mod:`tinygrad_rnn.ops` is a small subclass::
 
 The graph's vertices are :class:`Node` records of the tensors ops computed (and the leaf tensors
 themselves). What decides whether and how an op is recorded (grad mode, scopes, recurrent steps,
-anomaly detection) is in :mod:`tinygrad_rnn.recording`; the layers and drawings read ``Chain``,
-``Step``, ``at_step``, ``no_grad``, ``scope``, ``step_number`` and ``step_of`` from here too.
+anomaly detection) is in :mod:`tinygrad_rnn.recording`; what a recurrent layer's steps record
+(``Chain``, ``Step``, ``step_of``) in :mod:`tinygrad_rnn.steps`.
 """
 
 from __future__ import annotations
@@ -45,9 +45,8 @@ from typing import TYPE_CHECKING, Any
 import numpy
 
 from .device import CPU, Device, device_of_array, loaded_cupy
-from .errors import DeviceError, ShapeError, describe, describe_inputs  # noqa: F401  (describe: re-exported)
-from .recording import STATE, check_finite, no_grad, scope  # noqa: F401  (re-exported, as below)
-from .steps import Chain, Step, at_step, step_number, step_of  # noqa: F401
+from .errors import DeviceError, ShapeError, describe_inputs
+from .recording import STATE, check_finite
 from .tensor_base import TensorBase
 
 if TYPE_CHECKING:
@@ -168,12 +167,9 @@ class Function:
                 arrays.append(x.array)
                 needs_input_grad.append(x.requires_grad)
                 node = x._node
-                if node is None:  # a leaf: its own vertex
-                    vertices.append(x)
-                else:
-                    vertices.append(node)
-                    if node.grad_fn.depth > depth:
-                        depth = node.grad_fn.depth
+                vertices.append(x if node is None else node)  # (a leaf is its own vertex)
+                if node is not None and node.grad_fn.depth > depth:
+                    depth = node.grad_fn.depth
             else:  # a constant, its own vertex. A NumPy scalar would promote a float32 tensor to
                 # float64; PyTorch treats it as a Python scalar, and so do we.
                 x = x.item() if isinstance(x, numpy.generic) else x

@@ -7,7 +7,7 @@ from typing import Any
 import numpy
 
 from .creation import generator
-from .function import no_grad
+from .recording import no_grad
 from .tensor import Tensor
 
 

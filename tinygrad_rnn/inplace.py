@@ -45,8 +45,8 @@ import operator
 import warnings
 from typing import TYPE_CHECKING, Any
 
-from .errors import DeviceError, GraphError, ShapeError
-from .function import Function, describe
+from .errors import DeviceError, GraphError, ShapeError, describe
+from .function import Function
 from .recording import STATE
 from .tensor_base import TensorBase
 

@@ -25,7 +25,7 @@ from typing import Any
 import numpy
 
 from . import engine, ops
-from .conversion import DEFAULT_FLOAT, as_dtype, to_arguments  # noqa: F401  (re-exported)
+from .conversion import to_arguments
 from .device import GPU, device_of_array
 from .errors import GraphError
 from .hooks import register_hook
@@ -236,9 +236,9 @@ class Tensor(TensorBase):
         return self.to(dtype="bool")
 
     # --- the ops: each name is the function of tinygrad_rnn.ops where its forward and gradient are ------
-    __add__ = add = ops.add  # (add and sub take PyTorch's alpha: x.add(y, alpha=2))
+    __add__ = __radd__ = add = ops.add  # (add and sub take PyTorch's alpha: x.add(y, alpha=2))
     __sub__ = sub = ops.sub
-    __mul__ = mul = ops.mul
+    __mul__ = __rmul__ = mul = ops.mul  # (2 * x is x * 2, as PyTorch records it)
     __truediv__ = div = ops.div
     __neg__ = ops.neg
     __pow__ = pow = ops.pow
@@ -246,14 +246,8 @@ class Tensor(TensorBase):
     __abs__ = abs = ops.abs
     __getitem__ = ops.getitem
 
-    def __radd__(self, other: Any) -> Tensor:
-        return ops.add(other, self)
-
     def __rsub__(self, other: Any) -> Tensor:
         return ops.sub(other, self)
-
-    def __rmul__(self, other: Any) -> Tensor:
-        return ops.mul(other, self)
 
     def __rtruediv__(self, other: Any) -> Tensor:
         return ops.div(other, self)

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy
 
-from .conversion import DEFAULT_FLOAT, TensorValues, as_dtype, to_arguments, to_array  # noqa: F401  (re-exported)
+from .conversion import TensorValues, to_array
 from .device import Device, device_of_array
 
 if TYPE_CHECKING:

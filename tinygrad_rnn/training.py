@@ -13,11 +13,11 @@ from typing import Any
 import numpy
 
 from .data import language_model_batches
-from .function import no_grad
 from .models import detach_state
 from .nn.functional import cross_entropy
 from .nn.utils import clip_grad_norm_
 from .progress import progress as progress_bar
+from .recording import no_grad
 
 
 def language_model_loss(model: Any, inputs: Any, targets: Any, state: Any = None) -> tuple[Any, Any]:

@@ -14,7 +14,7 @@ from typing import Any
 import numpy
 
 from .. import nn
-from ..function import no_grad
+from ..recording import no_grad
 from ..tensor import Tensor
 from .language import CELLS
 

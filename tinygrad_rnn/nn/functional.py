@@ -117,7 +117,7 @@ def embedding(ids: Any, weight: Tensor, padding_idx: int | None = None, chosen_f
         chosen_from, chosen_by = ids._choice
     chosen_from = None if chosen_from is None else vertex_of(chosen_from)
     return Embedding.apply(weight, ids=ids.array, padding_idx=padding_idx, ids_name=ids.name, chosen_from=chosen_from,
-                           chosen_by=chosen_by, checked=True)
+                           chosen_by=chosen_by)
 
 
 def all_below(ids: Any, limit: int) -> bool:

@@ -4,7 +4,7 @@ Same arguments, outputs, state layout and parameter names as ``torch.nn.RNN/LSTM
 PyTorch state_dict (as NumPy arrays) loads and gives the same numbers. The unrolling is a plain
 loop over time steps; each step runs inside the scope ``(name, "layer k", "forward"|"reverse",
 "t=k")``, so ``grad_contributions(loss, lstm.weight_hh_l0)`` has one term per step, and its ops
-record their :class:`~tinygrad_rnn.function.Step` — which chain (one run of one layer in one
+record their :class:`~tinygrad_rnn.steps.Step` — which chain (one run of one layer in one
 direction) and which t — which drawings and analyses read. A call that starts from the state the
 module's last call ended with continues that chain, numbered on (generation, one token per call);
 any other call is a chain of its own, its steps 1, 2, … (one encoder read on two sentences; a decoder

@@ -60,7 +60,7 @@ def repeat(x, *sizes):
     >>> tr.tensor([1, 2]).repeat(2, 2).tolist()
     [[1, 2, 1, 2], [1, 2, 1, 2]]
     """
-    sizes = shape_argument(sizes)
+    sizes = shape_argument(sizes, "repeat")
     if len(sizes) < x.ndim or any(r < 0 for r in sizes):
         raise ShapeError(f"repeat: needs a non-negative count for each of the {x.ndim} dimensions of shape "
                          f"{tuple(x.shape)} (and may add dimensions in front), got {sizes}")

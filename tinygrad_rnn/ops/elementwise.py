@@ -1,14 +1,12 @@
 """Elementwise ops: arithmetic and the activation functions (comparisons are in compare.py).
 
 Each class is one op: ``forward`` on arrays, ``backward`` returning one gradient per input.
-Binary ops broadcast like NumPy; their gradients are summed back to each input's shape by
-:func:`~tinygrad_rnn.ops.shape.sum_to`. ``needs_input_grad`` skips gradients nobody asked for
-(the ``1`` in ``1 - z``, a constant, needs none).
+Binary ops broadcast like NumPy (:class:`Broadcasting`): their backward gives each input's gradient
+at the output's shape, which the walk sums back to the input's shape. ``needs_input_grad`` skips
+gradients nobody asked for (the ``1`` in ``1 - z``, a constant, needs none).
 """
 
 from __future__ import annotations
-
-import operator
 
 from ..device import array_module
 from ..function import Function
@@ -20,8 +18,10 @@ __all__ = ["abs", "add", "add_n", "clamp", "div", "exp", "lerp", "log", "maximum
 
 
 class Broadcasting(Function):
-    """Base of the ops whose inputs broadcast together as in NumPy: each backward sums an input's
-    gradient back to that input's shape (``sum_to``)."""
+    """Base of the ops whose inputs broadcast together as in NumPy. Their backward returns each
+    input's gradient at the output's shape, and the walk sums it back to the input's shape
+    (``engine``, with :func:`~tinygrad_rnn.ops.shape.sum_to`): an input that was broadcast was used
+    once per copy, so the gradients of its copies add up, as those of any value used twice do."""
 
     hint = BROADCAST_HINT
 
@@ -35,9 +35,7 @@ class Add(Broadcasting):
         return a + b
 
     def backward(self, grad, out, a, b):
-        need_a, need_b = self.needs_input_grad
-        return (sum_to(grad, a.shape) if need_a else None,
-                sum_to(grad, b.shape) if need_b else None)
+        return grad, grad
 
 
 class Sub(Broadcasting):
@@ -49,9 +47,7 @@ class Sub(Broadcasting):
         return a - b
 
     def backward(self, grad, out, a, b):
-        need_a, need_b = self.needs_input_grad
-        return (sum_to(grad, a.shape) if need_a else None,
-                sum_to(-grad, b.shape) if need_b else None)
+        return grad, -grad if self.needs_input_grad[1] else None
 
 
 class Mul(Broadcasting):
@@ -64,8 +60,7 @@ class Mul(Broadcasting):
 
     def backward(self, grad, out, a, b):
         need_a, need_b = self.needs_input_grad
-        return (sum_to(grad * b, a.shape) if need_a else None,
-                sum_to(grad * a, b.shape) if need_b else None)
+        return grad * b if need_a else None, grad * a if need_b else None
 
 
 class Div(Broadcasting):
@@ -76,8 +71,7 @@ class Div(Broadcasting):
 
     def backward(self, grad, out, a, b):
         need_a, need_b = self.needs_input_grad
-        return (sum_to(grad / b, a.shape) if need_a else None,
-                sum_to(-grad * out / b, b.shape) if need_b else None)
+        return grad / b if need_a else None, -grad * out / b if need_b else None
 
 
 class Neg(Function):
@@ -98,10 +92,9 @@ class Pow(Broadcasting):
     def forward(self, a, b):
         return a**b
 
-    def backward(self, grad, out, a, b):
+    def backward(self, grad, out, a, b):  # (ln a only when b needs it: x ** 2 has no ln of a negative x)
         need_a, need_b = self.needs_input_grad
-        return (sum_to(grad * b * a ** (b - 1), a.shape) if need_a else None,
-                sum_to(grad * out * log(a), b.shape) if need_b else None)
+        return grad * b * a ** (b - 1) if need_a else None, grad * out * log(a) if need_b else None
 
 
 class Exp(Function):
@@ -214,27 +207,28 @@ class Maximum(Broadcasting):
 
     saves_output = False
 
-    wins = staticmethod(operator.gt)
-
-    def forward(self, a, b):  # NumPy's (or CuPy's) function of the op's name: maximum, minimum
-        return getattr(array_module(a, b), self.name)(a, b)
+    def forward(self, a, b):
+        return array_module(a, b).maximum(a, b)
 
     def backward(self, grad, out, a, b):
-        a_wins, tie = self.wins(a, b), a == b
-        grad_a = where(a_wins, grad, where(tie, grad * 0.5, 0))
-        grad_b = grad - grad_a
-        need_a, need_b = self.needs_input_grad
-        return (sum_to(grad_a, a.shape) if need_a else None,
-                sum_to(grad_b, b.shape) if need_b else None)
+        to_a = where(a > b, grad, where(a == b, grad * 0.5, 0))
+        return to_a, grad - to_a
 
 
-class Minimum(Maximum):
+class Minimum(Broadcasting):
     """minimum(a, b);   the gradient goes to the smaller input, half to each on a tie"""
 
-    wins = staticmethod(operator.lt)
+    saves_output = False
+
+    def forward(self, a, b):
+        return array_module(a, b).minimum(a, b)
+
+    def backward(self, grad, out, a, b):
+        to_a = where(a < b, grad, where(a == b, grad * 0.5, 0))
+        return to_a, grad - to_a
 
 
-class Where(Function):
+class Where(Broadcasting):
     """condition ? a : b;   ∂/∂a = condition,  ∂/∂b = not condition"""
 
     saves_output = False
@@ -246,9 +240,7 @@ class Where(Function):
 
     def backward(self, grad, out, condition, a, b):
         _, need_a, need_b = self.needs_input_grad
-        return (None,
-                sum_to(where(condition, grad, 0), a.shape) if need_a else None,
-                sum_to(where(condition, 0, grad), b.shape) if need_b else None)
+        return None, where(condition, grad, 0) if need_a else None, where(condition, 0, grad) if need_b else None
 
 
 class Lerp(Broadcasting):
@@ -261,11 +253,8 @@ class Lerp(Broadcasting):
         return start + weight * (end - start)
 
     def backward(self, grad, out, start, end, weight):
-        need_start, need_end, need_weight = self.needs_input_grad
-        grad_end = grad * weight
-        return (sum_to(grad - grad_end, start.shape) if need_start else None,
-                sum_to(grad_end, end.shape) if need_end else None,
-                sum_to(grad * (end - start), weight.shape) if need_weight else None)
+        to_end = grad * weight
+        return grad - to_end, to_end, grad * (end - start) if self.needs_input_grad[2] else None
 
 
 class AddN(Function):

@@ -4,14 +4,15 @@ from __future__ import annotations
 
 from ..errors import ShapeError
 from ..function import Function
-from .shape import reshape, sum_to, transpose, unsqueeze
+from .elementwise import Broadcasting
+from .shape import reshape, transpose, unsqueeze
 
 __all__ = ["matmul"]  # (tinygrad_rnn.ops exports these)
 
 
-class MatMul(Function):
-    """a @ b for a, b of at least 2 dimensions (leading ones broadcast as a batch);
-    ∂/∂a = grad @ bᵀ,  ∂/∂b = aᵀ @ grad  (each summed back over broadcast batch dimensions)"""
+class MatMul(Broadcasting):
+    """a @ b for a, b of at least 2 dimensions (leading ones broadcast as a batch: the walk sums
+    each gradient back over them);   ∂/∂a = grad @ bᵀ,  ∂/∂b = aᵀ @ grad"""
 
     saves_output = False
 
@@ -25,13 +26,11 @@ class MatMul(Function):
 
     def backward(self, grad, out, a, b):
         need_a, need_b = self.needs_input_grad
-        grad_a = sum_to(MatMul.apply(grad, transpose(b, -1, -2)), a.shape) if need_a else None
-        if not need_b:
-            return grad_a, None
-        if a.ndim > 2 and b.ndim == 2:  # aᵀ @ grad summed over the batch = one product of the folded batch
+        grad_a = MatMul.apply(grad, transpose(b, -1, -2)) if need_a else None
+        if need_b and a.ndim > 2 and b.ndim == 2:  # aᵀ @ grad summed over the batch = one product of the folded batch
             folded_a, folded_grad = reshape(a, (-1, a.shape[-1])), reshape(grad, (-1, grad.shape[-1]))
             return grad_a, MatMul.apply(transpose(folded_a, 0, 1), folded_grad)
-        return grad_a, sum_to(MatMul.apply(transpose(a, -1, -2), grad), b.shape)
+        return grad_a, MatMul.apply(transpose(a, -1, -2), grad) if need_b else None
 
 
 class Linear(Function):

@@ -8,6 +8,7 @@ index, summing where an index repeats, as an embedding lookup that uses one row 
 
 from __future__ import annotations
 
+import operator
 from typing import Any
 
 import numpy
@@ -164,16 +165,12 @@ class Embedding(Function):
 
     # Its parameters: ``ids`` (an integer array, always given) and these, where not given
     padding_idx: int | None = None  # the row that gets no gradient
-    checked = False  # the ids are known to lie in [0, num_embeddings) (F.embedding checks them)
     ids_name: str | None = None  # the name of the ids tensor: a drawing labels the tokens with it (x_t)
     chosen_from: Any = None  # the vertex the ids were chosen from (generation): drawn, never differentiated
     chosen_by = "argmax"  # how: "argmax" or "sampled" (the label of that link in a drawing)
 
     def forward(self, weight):
-        if not self.checked or array_module(weight) is not numpy:
-            return weight[self.ids]
-        # mode="clip": the ids were checked, and NumPy's checking mode would first copy into a fresh array
-        return numpy.take(weight, self.ids, axis=0, mode="clip")
+        return weight[self.ids]
 
     def backward(self, grad, out, weight):
         return IndexAdd.apply(grad, index=self.ids, shape=weight.shape, zeroed_row=self.padding_idx)
@@ -201,16 +198,7 @@ class Stack(Function):
     hint = "All tensors must have the same shape"
 
     def forward(self, *parts):
-        shape = parts[0].shape
-        if any(part.shape != shape for part in parts):
-            raise ValueError(f"got shapes {sorted({tuple(part.shape) for part in parts})}")
-        xp = array_module(*parts)
-        if self.dim == len(shape):  # a new last dimension
-            return xp.stack(parts, axis=self.dim)
-        # Joined along dim, then that dimension cut in two: the same array as numpy.stack, which
-        # costs several times more in Python for the many small parts of an unrolled sequence.
-        joined = xp.concatenate(parts, axis=self.dim)
-        return joined.reshape(shape[: self.dim] + (len(parts),) + shape[self.dim:])
+        return array_module(*parts).stack(parts, axis=self.dim)
 
     def backward(self, grad, out, *parts):
         return Unbind.apply(grad, dim=self.dim)
@@ -271,7 +259,7 @@ def reshape(x, *shape):
     >>> tr.reshape(tr.arange(6), 2, -1).shape
     (2, 3)
     """
-    return Reshape.apply(x, shape=shape_argument(shape))
+    return Reshape.apply(x, shape=shape_argument(shape, "reshape"))
 
 
 def permute(x, *dims):
@@ -281,7 +269,7 @@ def permute(x, *dims):
     >>> tr.permute(tr.zeros(2, 3, 4), 2, 0, 1).shape
     (4, 2, 3)
     """
-    dims = shape_argument(dims)
+    dims = shape_argument(dims, "permute")
     return Permute.apply(x, dims=tuple(dim_in_range(d, x.ndim, "permute") for d in dims))
 
 
@@ -344,7 +332,7 @@ def expand(x, *sizes):
     >>> tr.expand(tr.zeros(3, 1), -1, 4).shape
     (3, 4)
     """
-    sizes = shape_argument(sizes)
+    sizes = shape_argument(sizes, "expand")
     added = len(sizes) - x.ndim
     shape = tuple(x.shape[i - added] if size == -1 and i >= added else size for i, size in enumerate(sizes))
     return broadcast_to(x, shape)
@@ -441,11 +429,15 @@ def chunk(x, chunks: int, dim: int = 0):
 # --- argument handling ------------------------------------------------------------------------------
 
 
-def shape_argument(args: tuple) -> tuple[int, ...]:
-    """Accept both ``f(x, 2, 3)`` and ``f(x, (2, 3))``."""
+def shape_argument(args: tuple, op: str) -> tuple[int, ...]:
+    """Accept both ``f(x, 2, 3)`` and ``f(x, (2, 3))``; a size that is not a whole number (2.0) is an
+    error naming ``op``, as in PyTorch, never rounded."""
     if len(args) == 1 and isinstance(args[0], (tuple, list)):
         args = tuple(args[0])
-    return tuple(int(a) for a in args)
+    try:
+        return tuple(operator.index(a) for a in args)
+    except TypeError:
+        raise TypeError(f"{op}: sizes are whole numbers; got {args}") from None
 
 
 def dim_in_range(dim: int, ndim: int, op: str) -> int:

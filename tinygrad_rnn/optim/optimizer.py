@@ -11,9 +11,9 @@ from typing import Any
 import numpy
 
 from ..device import move_array
-from ..function import no_grad
 from ..inplace import mark_written, memory_range
 from ..nn.utils import zero_grad_
+from ..recording import no_grad
 from ..tensor import Tensor
 
 

@@ -141,7 +141,8 @@ def stage_slides(page: Any) -> list[tuple[str, str]]:
 
 def _part(stage: dict) -> str:
     """Which part of the lecture a stage is in: rolled, forward (the unrolling too) or backward (the sums too)."""
-    return {"rolled": "rolled", "unrolled": "forward", "forward": "forward"}.get(stage["phase"], "backward")
+    return {"rolled": "rolled", "unrolled": "forward", "forward": "forward", "sums": "sums"}.get(stage["phase"],
+                                                                                             "backward")
 
 
 def stage_slide(panel: dict, figures: dict, stage: dict, text: list[list[Run]], layout: Layout,

@@ -27,8 +27,9 @@ import numpy
 
 from ..engine import grad, vertex_of
 from ..errors import GraphError
-from ..function import Function, step_number, step_of
+from ..function import Function
 from ..function import Node as GraphNode
+from ..steps import step_number, step_of
 from ..tensor import Tensor
 from .levels import merge_backward_rules, merge_groups, per_step_projections, unique
 from .notation import (

@@ -23,7 +23,9 @@ from ..tensor import Tensor
 
 LAYERS = {"rnn": nn.RNN, "lstm": nn.LSTM, "gru": nn.GRU}
 SENTENCE = ["the", "keys", "to", "the", "cabinet"]  # the lectures' long-range agreement example
-TAG_NAMES = ["DET", "PREP", "NOUN-PL", "NOUN-SG"]
+# the Penn Treebank's tags (a determiner, a preposition, a plural and a singular noun), as NLP lectures write
+# them: short enough that each J_t's box, its target written in it, is no wider than its cross_entropy
+TAG_NAMES = ["DT", "IN", "NNS", "NN"]
 TAGS = {"the": 0, "keys": 2, "to": 1, "cabinet": 3}  # each word's tag, an index into TAG_NAMES
 
 
@@ -74,7 +76,7 @@ def classifier_loss(kind: str, device: Any = "cpu", seed: int = 0) -> Tensor:
 
 
 def tagger_loss(kind: str, device: Any = "cpu", seed: int = 0) -> Tensor:
-    """Many to many: a tag per word (DET, PREP, NOUN-PL, NOUN-SG), J the mean of the J_t."""
+    """Many to many: a tag per word (DT, IN, NNS, NN), J the mean of the J_t."""
     model = sequence_model(kind, len(set(TAGS.values())), seed, device)
     output, _ = model.rnn(model.embedding(_sentence(device)))
     logits = model.head(output)

@@ -21,7 +21,7 @@ import numpy
 
 from .. import analysis
 from ..engine import grad, grad_contributions
-from ..function import step_of
+from ..steps import step_of
 from ..tensor import Tensor
 from .notation import Notation, resolve
 

@@ -32,7 +32,7 @@ from .lecture_stages import pytorch_name, stages
 from .notation import Notation
 from .picture import PER_STEP
 from .slide import html_of
-from .stage_window import named_nodes
+from .stage_window import named_nodes, steps_across
 from .stepwise import stepwise_graph
 from .svg import picture_to_svg
 
@@ -73,7 +73,9 @@ def panel_data(name: str, loss: Tensor, layer: Any, level: str, notation: Notati
     cells, crossing, above = step_columns(unrolled, steps)
     ratio = hidden_norms[0] / hidden_norms[-1] if hidden_norms[-1] > 0 else None
     stepped = stages(found, numbers, weights, notation)
-    columns = {"rolled": rolled_columns(rolled), "unrolled": named_columns(unrolled, cells, above)}
+    slide = _slide_figures(unrolled, (cells, crossing, above), rolled_slide, slug(name))
+    columns = {"rolled": rolled_columns(rolled),
+               "unrolled": {**named_columns(unrolled, cells, above), "across": steps_across(slide["svg"], cells)}}
     for stage in stepped:  # what its text names, which its window shows (the rule: stage_window.py)
         stage["named"] = named_nodes(stage, columns["rolled" if stage["phase"] == "rolled" else "unrolled"])
     return {
@@ -88,7 +90,7 @@ def panel_data(name: str, loss: Tensor, layer: Any, level: str, notation: Notati
         "stages": stepped,
         "weights": [{**weight, **_weight_words(weight, notation)} for weight in weights],
         "nodes": [_node_info(node, hidden, hidden_norms, notation) for node in unrolled.nodes],
-        "slide": _slide_figures(unrolled, (cells, crossing, above), rolled_slide, slug(name)),
+        "slide": slide,
     }
 
 
@@ -156,9 +158,10 @@ def _inputs_below(picture: Picture, cells: Columns) -> Columns:
 
 
 def rolled_columns(rolled: Picture) -> dict[str, Any]:
-    """A rolled figure's cells, as :func:`.stage_window.named_nodes` takes them: its cell nodes (those
-    of no per-step column), as one column."""
-    return {"cells": {0: [i for i, n in enumerate(rolled.nodes) if n.kind == "group" and n.row[:1] != (PER_STEP,)]}}
+    """A rolled figure's nodes, as :func:`.stage_window.named_nodes` takes them: all of them, one column
+    (the rolled stage's text names the network: its cell, the state looping back, and what the cell reads
+    and feeds; a window around the cell alone cut J_t and J off above it)."""
+    return {"cells": {0: list(range(len(rolled.nodes)))}}
 
 
 def _slide_figures(page_unrolled: Picture, columns: tuple[dict, dict, dict], rolled: Picture,

@@ -24,7 +24,8 @@ from typing import Any
 import numpy
 
 from ..engine import vertex_of
-from ..function import Function, step_number, step_of
+from ..function import Function
+from ..steps import step_number, step_of
 from .notation import SYMBOLS
 from .picture import CHOICE_INPUT, PER_STEP, SUBSCRIPTS, Node, in_order, step_position, subscript, sum_of_losses
 from .step_states import (

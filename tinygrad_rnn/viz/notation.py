@@ -630,9 +630,10 @@ def check_asked(picture: Picture, notation: Notation, parameters: set[str]) -> N
 
 # --- words: the tokens under x_t and the targets by J_t ---------------------------------------------
 
-def write_tokens(picture: Picture, tokens: list[str]) -> None:
+def write_tokens(picture: Picture, tokens: list[str], targets: list[str] | None = None) -> None:
     """``tokens``: the words of x_1 … x_T (and x_{T+1}, the last target), written under each x_t and,
-    as the word it should predict, by each J_t."""
+    as the word it should predict, by each J_t; ``targets``: what each J_t should predict instead, where
+    that is not the next word (a tagger's tags)."""
     at = in_time(picture.nodes, picture.edges)  # in time: a decoder's y₀ after its encoder's x_S
     inputs = {at[i]: n for i, n in enumerate(picture.nodes) if n.kind == "input" and n.step is not None}
     losses = {at[i]: n for i, n in enumerate(picture.nodes) if n.kind == "group" and n.step is not None
@@ -650,5 +651,9 @@ def write_tokens(picture: Picture, tokens: list[str]) -> None:
     for k, step in enumerate(steps):
         if step in inputs:
             inputs[step].label += f'\n"{tokens[k]}"'
-        if step in losses and k + 1 < len(tokens):
-            losses[step].label += f'\ntarget "{tokens[k + 1]}"'
+        if targets is not None:
+            target = targets[k]
+        else:  # a language model's: the next word
+            target = tokens[k + 1] if k + 1 < len(tokens) else None
+        if step in losses and target is not None:
+            losses[step].label += f'\ntarget "{target}"'

@@ -5,8 +5,11 @@ and for an exported stage (:mod:`.export`).
    into the page's data (``stage["named"]``), which the page's script and the export both read — the
    cells of step t and of the step it comes from (t−1 forward, t+1 backward), h₀ and c₀ at step 1
    (and unrolled, where the cells slide out of the first), step t's own loss column (its head and
-   J_t) where each step has a loss, J where the backward pass starts, the cell when rolled (the
-   sums name none: the cells of the step the gradient reached last stay in view).
+   J_t) where each step has a loss, J where the backward pass starts, the whole network when rolled
+   (its one column: x_t, the cell, the head, J_t and J), and at the sums ("one term per step") every
+   step's cell — as many steps from step 1 as a slide's width holds at the readable scale
+   (:func:`steps_across`; the line under the window says which, where that is fewer than all: a window
+   onto steps 1–3 of 5 left the terms of 4 and 5 out of view).
 2. The figure is drawn at the slide's (or the page's) readable scale — its smallest text 24 px at
    1,920 wide — unless that would not hold what the stage names: then it is scaled down until it
    does (the text smaller, what the stage names in view).
@@ -31,7 +34,7 @@ import functools
 import re
 
 from .legibility import slide_fit
-from .slide import HEIGHT, SMALLEST_PX, WIDTH, drawing_box, drawing_size
+from .slide import FIGURE_MARGIN, HEIGHT, SMALLEST_PX, WIDTH, drawing_box, drawing_size
 
 PAD = 4  # figure units around a window's nodes: their outlines are drawn outside their boxes
 Box = tuple[float, float, float, float]  # left, top, right, bottom, in the figure's units
@@ -41,16 +44,17 @@ def named_nodes(stage: dict, columns: dict) -> list[int]:
     """The nodes a stage's text names, which its window must show (rule 1 above). ``columns``: the
     figure's ``cells``, ``above`` and ``below`` (step t → node indices: its cells, its own loss
     column, its x_t and e_t), ``initial`` (h₀, c₀) and ``loss`` (J and what forms it from the J_t);
-    for the rolled stage, the rolled figure's cells as ``cells`` {0: …}."""
+    for the rolled stage, the rolled figure's nodes as ``cells`` {0: …}; ``across``: the steps the sums name
+    (:func:`steps_across`; all where not given)."""
     cells, above, below = columns["cells"], columns.get("above", {}), columns.get("below", {})
-    if stage["phase"] == "rolled":
+    if stage["phase"] == "rolled":  # the network rolled: all of it
         named = [i for indices in cells.values() for i in indices]
+    elif stage["phase"] == "sums":  # each weight's sum of one term per step: the steps' cells, from step 1
+        named = [i for t in range(1, columns.get("across", len(cells)) + 1) for i in cells.get(t, [])]
     elif stage["t"] is None:  # unrolled: the cells slide out of the first, which h₀ (and c₀) feed; two steps,
         named = [i for t in (1, 2) for i in cells.get(t, []) + below.get(t, [])] + columns["initial"]  # whole
     elif stage["t"] > len(cells):  # the backward pass starts at J
         named = list(columns["loss"])
-    elif stage["phase"] == "sums":  # every weight's sum of terms: no node named, the gradient's last step kept
-        named = list(cells[stage["t"]])
     else:
         t = stage["t"]
         came_from = t - 1 if stage["phase"] == "forward" else t + 1  # (step 1 reads h₀: its text names it)
@@ -58,6 +62,19 @@ def named_nodes(stage: dict, columns: dict) -> list[int]:
         if stage["phase"] == "forward":  # h_t from h_{t−1} and x_t (e_t = E[x_t])
             named += below.get(t, [])
     return sorted(set(named))
+
+
+def steps_across(figure: str, cells: dict[int, list[int]], width: float = WIDTH - 2 * FIGURE_MARGIN) -> int:
+    """How many steps, from step 1, a figure's row of cells shows whole at the readable scale (rule 2's,
+    its smallest text 24 px) across ``width`` slide pixels (a slide's, less its margins): the steps the
+    sums stage names, so that naming them never shrinks the text (a 20-step row across one slide would
+    be 10 px), and fewer than all only where they would not fit."""
+    boxes, needed = _node_boxes(figure), _needed_scale(figure)
+    for count in range(len(cells), 1, -1):
+        named = _named_box(boxes, [i for t in range(1, count + 1) for i in cells.get(t, [])])
+        if named is None or (named[2] - named[0]) * needed <= width:
+            return count
+    return 1
 
 
 def shown(figure: str, box: tuple[float, ...], named: list[list[int]] = ()) -> tuple[float, float, float]:
@@ -206,6 +223,8 @@ def _in_view(window: tuple[float, ...], boxes: list[tuple[float, ...]], steps: l
     cut = ((any(b[1] < y for b in boxes), "above"), (any(b[3] > y + h for b in boxes), "below"),
            (any(b[0] < x for b in boxes), "to the left"), (any(b[2] > x + w for b in boxes), "to the right"))
     more = " and ".join(side for is_cut, side in cut if is_cut)
+    if not more:  # the whole figure, scaled to hold what the stage names (rule 2): no window to speak of
+        return ""
     if not steps:
         return f"a window onto the figure; it goes on {more}"
     shown = f"steps {min(steps)}–{max(steps)}" if len(steps) > 1 else f"step {steps[0]}"

@@ -13,7 +13,8 @@ import copy
 from typing import Any
 
 from ..engine import ops_in_order, vertex_of
-from ..function import STATE, Node
+from ..function import Node
+from ..recording import STATE
 from ..tensor import Tensor
 
 

@@ -22,7 +22,7 @@ from __future__ import annotations
 
 from typing import NamedTuple
 
-from ..function import step_of
+from ..steps import step_of
 from .picture import Node, step_position
 
 
