@@ -169,7 +169,7 @@ def chain_calls(chains: Any) -> dict[Any, int]:
     """Each chain's call of its module: 1 for its first chain at its layer and direction, 2 for the
     next one that did not continue it (one encoder read on two sentences), in the order they ran.
 
-    >>> from tinygrad_rnn.function import Chain
+    >>> from tinygrad_rnn.steps import Chain
     >>> first, second = Chain("GRU", 0, "forward", owner=1), Chain("GRU", 0, "forward", owner=1)
     >>> calls = chain_calls([second, first])
     >>> calls[first], calls[second]
@@ -186,7 +186,7 @@ def chain_rows(chains: list[Any]) -> dict[Any, tuple[str, ...]]:
     module ran several chains at that layer and direction, and the module numbered where two modules
     go by one name (two separate ``nn.RNN``: "RNN 1", "RNN 2") — never one row for two chains.
 
-    >>> from tinygrad_rnn.function import Chain
+    >>> from tinygrad_rnn.steps import Chain
     >>> first, second = Chain("GRU", 0, "forward", owner=1), Chain("GRU", 0, "forward", owner=1)
     >>> rows = chain_rows([second, first])
     >>> rows[first], rows[second]
@@ -225,7 +225,7 @@ def in_time(nodes: list[Node], edges: list[tuple[int, int, str]]) -> list[int | 
     its column is not. A node of no chain (e_t below a decoder's cell, J_t above it) stands where the
     node of its own step that it is joined to stands.
 
-    >>> from tinygrad_rnn.function import Chain
+    >>> from tinygrad_rnn.steps import Chain
     >>> nodes = [Node(0, "group", "", step=1, chain=Chain("decoder", 0, "forward", after=3)),
     ...          Node(1, "group", "J₁", step=1), Node(2, "output", "J")]
     >>> in_time(nodes, [(0, 1, ""), (1, 2, "")])
@@ -255,7 +255,7 @@ def steps_in_time(nodes: list[Node], edges: list[tuple[int, int, str]], drawn_on
     (S+1…S+T′, whatever the decoder calls them) — what choosing steps (``time_steps``) and eliding
     count. ``drawn_only``: without the "…" of steps left out.
 
-    >>> from tinygrad_rnn.function import Chain
+    >>> from tinygrad_rnn.steps import Chain
     >>> decoder = Chain("decoder", 0, "forward", after=2)
     >>> nodes = [Node(0, "group", "", step=1), Node(1, "group", "", step=2),
     ...          Node(2, "group", "", step=1, chain=decoder)]
