@@ -194,7 +194,7 @@ class Coordinates:
         right_edge = self.column_x[-1] + widths[-1] / 2 + gap_right
 
         self.clusters: list[tuple[str, Box]] = []
-        self.passage_x: dict[tuple[tuple[int, bool], int], float] = {}  # (passage, level drawn) → its line's x
+        self.passage_x: dict[tuple[tuple[int, bool, int], int], float] = {}  # (passage, level drawn) → its line's x
         self.level_height = level_height
         passages_in: dict[tuple[int, int], list] = {}
         for (row, col, level), here in self.passage_spots.items():

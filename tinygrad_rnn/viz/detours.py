@@ -12,7 +12,10 @@ route of at most four right-angled legs through those channels that enters no no
 route stays as it was (and the grid tests count it).
 
 Only a plain edge is rerouted: a bus, or a state between two steps, says something by its shape (one line
-for T terms, time running along the row).
+for T terms, time running along the row). A channel is one line wide: two detours through it (a linear's ∂J/∂W
+on its way to the Σ of another row, the cat's δ to the stack), or a detour and a bus's lane in it, ran along one
+line, to a student one arrow; a detour's leg that would run along another line moves off it, within its channel
+(:func:`_apart`), as dot's virtual nodes of two long edges take places of their own in a rank.
 """
 
 from __future__ import annotations
@@ -22,46 +25,76 @@ from collections.abc import Callable
 from .geometry import Box, Route, finish, segment_enters
 
 CLEAR = 1.0  # how far inside a node's border a line may graze without entering it, in points
+APART = 2.0  # a detour's leg nearer another line than this runs along it (on a slide, a point is about two pixels)
+# where a leg moves to run along none, tried in turn, nearest the channel's middle first: in steps of APART (a channel
+# between rows holds their lanes, a lane's pitch apart: a leg finds its place between two of them)
+SHIFTS = tuple(sign * APART * n for n in range(1, 9) for sign in (1, -1))
 BEND = 24.0  # a right angle costs as much as this much more line: of two detours the simpler wins
 
 
 def mend(boxes: list[Box], steps: list[Box], routes: list[Route], edges: list[tuple[int, int, str]],
-         plain: list[bool], across: Callable[[float, float], list[tuple[int, Box]]]) -> None:
+         plain: list[bool], crosses: Callable[[Route, int, int], bool]) -> None:
     """Reroute each ``plain`` edge whose route enters a node it does not connect (``edges[k]``: tail, head,
     label of route k) by the shortest detour through the free channels that enters none. A detour keeps out
     of the steps' boxes (``steps``) too, but for its own ends' steps: a line along the inside of a step, between
-    two of its levels, ran among the step's own arrows and read as one of them. ``across(low_x, high_x)``: the
-    nodes (index, box) reaching into that stretch of x (the grid's index: a route is tried against the nodes
-    near it only, so a long unroll stays linear)."""
+    two of its levels, ran among the step's own arrows and read as one of them. ``crosses(route, tail, head)``:
+    whether the route enters a node other than its ends (the grid's, which tries the nodes near it only, so a
+    long unroll stays linear)."""
     channels = None
     for k, ((tail, head, label), route) in enumerate(zip(edges, routes)):
-        if not plain[k] or not _enters_near(across, [*route.points, route.end], (tail, head)):
+        if not plain[k] or not crosses(route, tail, head):
             continue
         if channels is None:  # (found once, and only for a figure that needs a detour)
             channels = _free(boxes + steps, 1), _free(boxes + steps, 0)
         walls = [step for step in steps if not any(_inside(step, boxes[end]) for end in (tail, head))]
         found = _detour(boxes + walls, tail, head, *channels)
         if found is not None:
-            points, end = found
+            points, end = _apart(found, [other for j, other in enumerate(routes) if j != k], boxes + walls,
+                                 (tail, head))
             (x0, y0), (x1, y1) = max(zip(points, points[1:] + [end]),
                                      key=lambda leg: abs(leg[1][0] - leg[0][0]) + abs(leg[1][1] - leg[0][1]))
             routes[k] = finish(points, end, label, ((x0 + x1) / 2 + (8 if x0 == x1 else 0), (y0 + y1) / 2 + 6))
 
 
+def _apart(found: tuple[list, tuple], others: list[Route], boxes: list[Box],
+           ends: tuple[int, int]) -> tuple[list, tuple]:
+    """The detour ``found`` (points, end) with each leg between its first and last that runs along another route's
+    line moved off it, by the first of :data:`SHIFTS` that runs along none and enters no node (else left).
+
+    >>> lane = finish([(0.0, 10.0)], (100.0, 10.0), "")
+    >>> _apart(([(20.0, 0.0), (20.0, 10.0), (80.0, 10.0)], (80.0, 0.0)), [lane], [], (0, 1))
+    ([(20.0, 0.0), (20.0, 12.0), (80.0, 12.0)], (80.0, 0.0))
+    """
+    line = [*found[0], found[1]]
+    stretches = [(p, q) for route in others for p, q in zip(route.points, route.points[1:] + [route.end])]
+    for n in range(1, len(line) - 2):  # (the first and last legs leave and enter a face where they must)
+        across = abs(line[n][1] - line[n + 1][1]) < 1e-6  # a level leg moves up or down, an upright one sideways
+        if not _along(line[n], line[n + 1], across, stretches):
+            continue
+        for shift in SHIFTS:
+            moved = [(x, y + shift) if across else (x + shift, y) for x, y in line[n:n + 2]]
+            tried = line[:n] + moved + line[n + 2:]
+            if not _along(*moved, across, stretches) and not _enters(boxes, tried, ends):
+                line = tried
+                break
+    return line[:-1], line[-1]
+
+
+def _along(p: tuple[float, float], q: tuple[float, float], across: bool, stretches: list) -> bool:
+    """Whether the leg p–q (level where ``across``) runs along one of the stretches, nearer than :data:`APART`,
+    for 3 points or more (legibility.shared_lines's measure of one line)."""
+    at, low, high = (p[1], *sorted((p[0], q[0]))) if across else (p[0], *sorted((p[1], q[1])))
+    k = 1 if across else 0  # the coordinate that stays the same along the leg
+    for r, t in stretches:
+        if abs(r[k] - t[k]) < 1e-6 and abs(r[k] - at) < APART:
+            if min(high, max(r[1 - k], t[1 - k])) - max(low, min(r[1 - k], t[1 - k])) >= 3.0:
+                return True
+    return False
+
+
 def _inside(step: Box, box: Box) -> bool:
     """Whether a node's middle lies in a step's box."""
     return step.left <= box.x <= step.right and step.bottom <= box.y <= step.top
-
-
-def _enters_near(across: Callable[[float, float], list[tuple[int, Box]]], line: list[tuple[float, float]],
-                 ends: tuple[int, int]) -> bool:
-    """:func:`_enters`, tried only against the nodes within the line's extent."""
-    xs, ys = [x for x, _ in line], [y for _, y in line]
-    low, high = min(ys), max(ys)
-    near = [(i, box) for i, box in across(min(xs), max(xs)) if box.bottom < high and box.top > low]
-    return bool(near) and any(segment_enters(p, q, (box.left + CLEAR, box.bottom + CLEAR, box.right - CLEAR,
-                                                    box.top - CLEAR))
-                              for i, box in near if i not in ends for p, q in zip(line, line[1:]))
 
 
 def _enters(boxes: list[Box], line: list[tuple[float, float]], ends: tuple[int, int]) -> bool:

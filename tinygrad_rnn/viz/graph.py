@@ -32,7 +32,16 @@ from ..function import Node as GraphNode
 from ..steps import step_number, step_of
 from ..tensor import Tensor
 from .levels import merge_backward_rules, merge_groups, per_step_projections, unique
-from .notation import Notation, name_parameters, name_values, parameter_notes, parameter_roles, resolve, short_name
+from .notation import (
+    SYMBOLS,
+    Notation,
+    name_parameters,
+    name_values,
+    parameter_notes,
+    parameter_roles,
+    resolve,
+    short_name,
+)
 from .picture import (
     CHOICE_INPUT,
     Node,
@@ -48,7 +57,7 @@ from .picture import (
 )
 from .running_sums import draw_as_sum, take_out_of_steps
 from .stepwise import stepwise_graph
-from .user_steps import split_recurrences, steps_holding_calls
+from .user_steps import link_maps, split_recurrences, steps_holding_calls
 from .views import bptt_picture, forward_and_backward_picture, rolled_picture
 
 __all__ = ["build_picture", "Node", "Picture", "display_label", "in_order", "LEVELS", "PARAMS"]
@@ -56,7 +65,6 @@ __all__ = ["build_picture", "Node", "Picture", "display_label", "in_order", "LEV
 LEVELS = ("op", "cell", "step")
 PARAMS = ("once", "label", "hide")
 SLIDE_STEPS = 8  # a slide draws this many steps whole; a longer sequence elides its middle
-SYMBOLS = {"sigmoid": "σ"}  # how the lectures write a named gate's op: i₃ = σ
 # what a cell-level figure says where no op records a step: true of a model without a recurrence and of a loop
 # written without scopes alike (a loop of nn.RNNCell calls records its steps itself, as a layer does)
 NO_STEPS = 'No time steps found, so every op is drawn: write each step of a loop under tr.scope(f"t={t}")'
@@ -146,9 +154,10 @@ def _picture_of(roots: tuple[Tensor, ...], level: str, backward: bool, show_shap
     nodes, edges, links, outputs_of = _fold_transposed_weights(nodes, edges, links, outputs_of)
     notes = []
     steps_holding_calls(nodes, level)  # a scope around a cell's call is its time step: the calls in it drawn apart
-    split_recurrences(nodes, links)  # two recurrences a hand-written step computes: two rows
+    maps = link_maps(links)  # which node feeds which: built once for the two passes that read it here
+    split_recurrences(nodes, maps)  # two recurrences a hand-written step computes: two rows
     roles = parameter_roles(nodes, links)  # the embedding and the head, by what they do (read before merging)
-    summed = take_out_of_steps(nodes, links) if level != "op" else ({}, None)  # loss = loss + J_t: J's sum, not a state
+    summed = take_out_of_steps(nodes, links, maps) if level != "op" else ({}, None)  # loss = loss + J_t: J's sum
     if level != "op" and not any(n.kind == "op" and n.step is not None for n in nodes):
         level = "op"  # no step recorded (a window model, or a loop written without scopes): no cells to merge into
         notes.append(NO_STEPS)

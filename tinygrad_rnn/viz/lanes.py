@@ -7,6 +7,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from . import tracks as unnamed
+from .tracks import hands_each_its_own
+
 
 class Lanes:
     """Each edge's kind (straight, state or bus), each bus's lane and each row's lanes above and below it."""
@@ -21,21 +24,26 @@ class Lanes:
                 if outside not in block_of and inside in block_of and self.place[outside][0] in ("start", "end"):
                     fan[(outside, block_of[inside][0])] = fan.get((outside, block_of[inside][0]), 0) + 1
                     partners.setdefault((outside, block_of[inside][0]), set()).add((inside, inside == tail))
-        # Nodes beside a row that the same nodes in the steps feed (the terms of ∂J/∂W_hh and ∂J/∂b_hh,
-        # both from each step's linear backward) share one lane, which forks at its end: two lanes
-        # would cross each other once for every pair of steps. A weight never shares a lane with data (e_t
-        # and W_ih into one linear): one line, one arrowhead, would read as one value.
+        # Nodes beside a row that the same nodes in the steps feed share one lane, which forks at its end: two
+        # lanes would cross each other once for every pair of steps. Not where those nodes are backward rules,
+        # each handing its own gradient to each (the terms of ∂J/∂W_hh and ∂J/∂b_hh from each step's linear
+        # backward): on one lane, a term of one Σ ran along the terms of the other, as if one quantity; a line
+        # crossing another at a right angle reads as two. A weight never shares a lane with data (e_t and W_ih
+        # into one linear): one line, one arrowhead, would read as one value.
         sharing: dict[tuple, int] = {}
         self.lane_of: dict[tuple[int, int], int] = {}
         # Data into the steps never shares a lane: a stacked bidirectional network's four h₀ and c₀ into its last
         # step are four values, and on one lane they ran into one arrowhead (the weights a bus drops into each step
         # are one notation, the lecture's "the same W at every step").
+        split: dict[tuple, list[int]] = {}  # (row, the rules) → the Σs their terms go to, each on a lane of its own
         for (outside, row), ends in partners.items():
             weight = self.nodes[outside].kind == "parameter"
-            shares = weight or all(inside_is_tail for _, inside_is_tail in ends)
+            shares = weight or all(is_tail and not hands_each_its_own(self.nodes[inside]) for inside, is_tail in ends)
             key = (row, frozenset(ends), self.beside_slot[outside][0] if outside in self.beside_slot else outside,
                    weight) if shares else (outside,)
             self.lane_of[(outside, row)] = sharing.setdefault(key, outside)
+            if not shares and all(is_tail for _, is_tail in ends):
+                split.setdefault((row, frozenset(ends)), []).append(outside)
         self.kind: dict[tuple[int, int], tuple] = {}
         self.drops_into: dict[int, list[tuple]] = {}  # op → the buses dropping into it (side by side)
         self.lane: dict[tuple, int] = {}
@@ -44,6 +52,7 @@ class Lanes:
         self.lanes_above = [0] * max(self.rows, 1)
         self.lanes_below = [0] * max(self.rows, 1)
         self.gap_tracks: dict[tuple[int, int], list[str]] = {}  # (row, column gap) → labels of the states in it
+        self.gap_unnamed: dict[tuple[int, int], dict] = {}  # … and its unnamed states by value (tracks.key)
         linked_up, linked_down = set(), set()  # rows with edges to the row above / below, inside the columns
         for tail, head, _ in edges:
             if tail in block_of and head in block_of and block_of[tail][0] != block_of[head][0]:
@@ -59,6 +68,9 @@ class Lanes:
                 tracks = self.gap_tracks.setdefault((row, gap), [])
                 if label not in tracks:
                     tracks.append(label)
+                if not label:  # (op level) a track for each value, not one for all unnamed (tracks.py)
+                    self.gap_unnamed.setdefault((row, gap), {}).setdefault(
+                        unnamed.key(self, tail, head), []).append((tail, head))
                 kind = ("state", row, gap, label)
             else:
                 for outside, inside in ((tail, head), (head, tail)):
@@ -81,6 +93,14 @@ class Lanes:
                         kind = ("bus", lane_key)
                         self.lane_ends.setdefault(lane_key, (outside, set()))[1].add(block_of[inside][1])
             self.kind[(tail, head)] = kind
+        # a rule's terms to several Σs: the lane met first (its trunk rises nearest the Σs' column) farthest from
+        # the row, so that the trunks nest and cross no lane, and the drop that names its step ends outermost
+        for (row, _), outsides in split.items():
+            for above in (True, False):
+                keys = sorted((key for key in ((row, above, o) for o in outsides) if key in self.lane),
+                              key=self.lane.get)
+                for key, number in zip(keys, [self.lane[key] for key in keys][::-1]):
+                    self.lane[key] = number
 
     def _far_from_side(self, outside: int, inside: int) -> bool:
         """An edge between a node beside the row and a step that is not next to it (so a straight

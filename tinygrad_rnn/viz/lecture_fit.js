@@ -22,21 +22,32 @@ function tinygradRnnFit(root, graph, note) {
     }
     return Number(svg.dataset.smallest);
   }
-  // The box around some nodes' rectangles, in the figure's units (where they end up, not mid-slide).
-  function boxOf(nodes) {
+  // Each node's rectangle by its index, in the figure's units (where it ends up, not mid-slide): measured
+  // once for a figure, which every fit reads (the page colours its nodes, never moves their rectangles).
+  function nodeBoxes(svg) {
+    if (!svg.nodeBoxes) {
+      svg.nodeBoxes = new Map();
+      for (const node of svg.querySelectorAll(".node")) {
+        const rect = node.querySelector("rect");
+        if (!rect) continue;
+        const left = Number(rect.getAttribute("x")), top = Number(rect.getAttribute("y"));
+        const right = left + Number(rect.getAttribute("width")), bottom = top + Number(rect.getAttribute("height"));
+        if (left < right) svg.nodeBoxes.set(node.dataset.index, { left, right, top, bottom });
+      }
+    }
+    return svg.nodeBoxes;
+  }
+  const boxesOf = (svg, indices) => indices.map((i) => nodeBoxes(svg).get(String(i))).filter(Boolean);
+  function around(boxes) {  // the box around some boxes, or null for none
     let left = Infinity, right = -Infinity, top = Infinity, bottom = -Infinity;
-    for (const node of nodes) {
-      const rect = node && node.querySelector("rect");
-      if (!rect) continue;
-      const x = Number(rect.getAttribute("x")), y = Number(rect.getAttribute("y"));
-      left = Math.min(left, x);
-      right = Math.max(right, x + Number(rect.getAttribute("width")));
-      top = Math.min(top, y);
-      bottom = Math.max(bottom, y + Number(rect.getAttribute("height")));
+    for (const b of boxes) {
+      left = Math.min(left, b.left);
+      right = Math.max(right, b.right);
+      top = Math.min(top, b.top);
+      bottom = Math.max(bottom, b.bottom);
     }
     return left < right ? { left, right, top, bottom } : null;
   }
-  const cellsOf = (panel, svg, t) => (panel.cells[String(t)] || []).map((i) => svg.querySelector(`[data-index="${i}"]`));
 
   // What the stage's text names (its cells, h₀ and c₀, its J_t: stage.named, computed in Python by
   // stage_window.named_nodes, the one statement of the rule), padded as the window pads a node.
@@ -45,13 +56,13 @@ function tinygradRnnFit(root, graph, note) {
   // (a J_{t−1} wider than its cell), so that a window holding it need cut nothing it shows
   // (stage_window._named_box: the same).
   function namedBox(svg, stage) {
-    const b = boxOf((stage.named || []).map((i) => svg.querySelector(`[data-index="${i}"]`)));
+    const b = around(boxesOf(svg, stage.named || []));
     if (!b) return null;
     let [left, right, top, bottom] = [b.left, b.right, b.top, b.bottom];
     for (const [start, end] of rowsOf(svg)) {
       if (end > b.top + 0.5 && start < b.bottom - 0.5) { top = Math.min(top, start); bottom = Math.max(bottom, end); }
     }
-    const nodes = [...svg.querySelectorAll(".node")].map((node) => boxOf([node])).filter(Boolean);
+    const nodes = [...nodeBoxes(svg).values()];
     for (let pass = 0; pass < nodes.length; pass++) {  // (each pass may take in a node over the new side)
       const over = nodes.filter((n) => n.bottom > top + 0.5 && n.top < bottom - 0.5 && n.right > left - 4 &&
         n.left < right + 4 && (n.left < left - 0.5 || n.right > right + 0.5));
@@ -63,8 +74,7 @@ function tinygradRnnFit(root, graph, note) {
   }
   function rowsOf(svg) {  // [top, bottom] of each row of nodes, top to bottom
     if (!svg.rows) {
-      const spans = [...svg.querySelectorAll(".node")].map((node) => boxOf([node])).filter(Boolean)
-        .map((b) => [b.top, b.bottom]).sort((a, b) => a[0] - b[0]);
+      const spans = [...nodeBoxes(svg).values()].map((b) => [b.top, b.bottom]).sort((a, b) => a[0] - b[0]);
       svg.rows = [];
       for (const [start, end] of spans) {
         const last = svg.rows[svg.rows.length - 1];
@@ -104,10 +114,8 @@ function tinygradRnnFit(root, graph, note) {
     const focus = named || { left: fx, right: fx + fw, top: fy, bottom: fy + fh };
     // the focus's column (its input below, its output and loss above) when it fits; else the part the
     // pass comes from: the inputs going forward, the loss coming back
-    const column = boxOf([...svg.querySelectorAll(".node")].filter((node) => {
-      const b = boxOf([node]);
-      return b && b.right > focus.left && b.left < focus.right;
-    })) || focus;
+    const column = around([...nodeBoxes(svg).values()].filter((b) => b.right > focus.left && b.left < focus.right))
+      || focus;
     let top = (column.top + column.bottom) / 2 - h / 2;
     if (column.bottom - column.top > h) {  // too tall: the side the pass comes from, the focus kept in view
       top = stage.phase === "forward" ? Math.max(column.bottom, focus.bottom) - h :
@@ -136,12 +144,11 @@ function tinygradRnnFit(root, graph, note) {
   // Every node's rectangle and every label's box, in the figure's units (its SVG has no transforms).
   function wholeBoxes(svg) {
     if (!svg.wholeBoxes) {
-      const rects = [...svg.querySelectorAll(".node rect")].map((rect) => boxOf([rect.parentNode]));
       const labels = [...svg.querySelectorAll("text")].map((text) => {
         const b = text.getBBox();
         return { left: b.x, right: b.x + b.width, top: b.y, bottom: b.y + b.height };
       });
-      svg.wholeBoxes = [...rects, ...labels].filter((b) => b && b.right > b.left);
+      svg.wholeBoxes = [...nodeBoxes(svg).values(), ...labels.filter((b) => b.right > b.left)];
     }
     return svg.wholeBoxes;
   }
@@ -228,7 +235,7 @@ function tinygradRnnFit(root, graph, note) {
     graph.dataset.more = more.map(([, , side]) => side).join(", ");
     if (!more.length) return;
     const shown = rolled ? [] : Object.keys(panel.cells).map(Number).filter((t) => {
-      const b = boxOf(cellsOf(panel, svg, t));
+      const b = around(boxesOf(svg, panel.cells[String(t)] || []));
       return b && b.left >= view[0] - 1 && b.right <= view[0] + view[2] + 1;
     });
     const [first, last] = [Math.min(...shown), Math.max(...shown)];

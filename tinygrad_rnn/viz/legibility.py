@@ -290,18 +290,14 @@ def shared_arrowheads(svg_text: str, near: float = 3.0) -> list[tuple[str, str]]
     from .geometry import ARROW  # (the length svg.py stops a line short of its node, for the arrowhead)
 
     tips: dict[str, list[tuple[str, Point, tuple[Point, Point]]]] = {}
-    for element in ElementTree.fromstring(svg_text).iter():
-        classes = (element.get("class") or "").split()
-        if element.tag.rsplit("}", 1)[-1] != "path" or "edge" not in classes or "loop" in classes:
-            continue
-        line = _path_points(element.get("d", ""))
-        if len(line) < 2 or line[-1] == line[-2]:
+    _, edges, _ = _read(ElementTree.fromstring(svg_text))
+    for name, ends, line in edges:
+        if len(ends) < 2 or len(line) < 2 or line[-1] == line[-2]:  # (one end: a rolled cell's loop, no operand)
             continue
         (x0, y0), (x1, y1) = line[-2], line[-1]
         length = ((x1 - x0) ** 2 + (y1 - y0) ** 2) ** 0.5
         tip = (x1 + (x1 - x0) / length * ARROW, y1 + (y1 - y0) / length * ARROW)
-        name = f"n{element.get('data-tail')}->n{element.get('data-head')}"
-        tips.setdefault(element.get("data-head"), []).append((name, tip, (line[-2], line[-1])))
+        tips.setdefault(name.split("->")[1], []).append((name, tip, (line[-2], line[-1])))
     shared = []
     for arriving in tips.values():
         for k, (name, tip, last) in enumerate(arriving):

@@ -26,7 +26,8 @@ import numpy
 from ..engine import vertex_of
 from ..function import Function
 from ..steps import step_number, step_of
-from .picture import CHOICE_INPUT, PER_STEP, SUBSCRIPTS, Node, in_order, step_position, subscript
+from .notation import SYMBOLS
+from .picture import CHOICE_INPUT, PER_STEP, SUBSCRIPTS, Node, in_order, step_position, subscript, sum_of_losses
 from .step_states import (
     MARK_AFTER,
     STATES,
@@ -232,8 +233,7 @@ def merge_groups(nodes: list[Node], links, level: str, gradient_only: bool = Fal
         op = nodes[position]
         if kind == "reduced":
             def make_mean() -> Node:
-                count = reduced[position]
-                return Node(source, "op", f"(1/{count}) Σₜ Jₜ" if _is_mean(op) else "Σₜ Jₜ", op.scope)
+                return sum_of_losses(position, reduced[position] if _is_mean(op) else None, op.scope)
             new = source not in index
             drawn = place(source, make_mean)
             if new:
@@ -763,8 +763,6 @@ def _is_zero(tensor: Any) -> bool:
 def _rule_label(forward: Function, named: str) -> str:
     step = step_number(forward)
     named = named or next(iter(getattr(forward, "states", ()) or ()), "")
-    from .graph import SYMBOLS  # (graph reads this module) i₃ = σ, as the forward figure writes a named gate
-
     # an output with no name is written as the op applied to its input, tanh(·): a bare y would be undefined
     y = subscript(named, step) if named else f"{SYMBOLS.get(forward.name, forward.name)}(·)"
     role = ROLES.get(forward.name, "its backward").format(y=y)

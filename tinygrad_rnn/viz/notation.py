@@ -25,13 +25,14 @@ from typing import Any
 
 from .gradient_labels import SUM_NOTE
 from .picture import BACKWARD_ROW, PER_STEP, SUBSCRIPTS, Node, Picture, in_time
+from .scripts import FROM_SUBSCRIPT, TO_SUPERSCRIPT
 from .step_states import GATES
 
-SUPERSCRIPTS = str.maketrans("0123456789()abcdefghijklmnoprstuvwxyzT", "⁰¹²³⁴⁵⁶⁷⁸⁹⁽⁾ᵃᵇᶜᵈᵉᶠᵍʰⁱʲᵏˡᵐⁿᵒᵖʳˢᵗᵘᵛʷˣʸᶻᵀ")
 LAYER_WEIGHTS = ("W_ih", "W_hh", "b_ih", "b_hh", "W_hr")  # a recurrent layer's, as short_name writes them
 MODEL_WEIGHTS = ("E", "W_hy", "b_y")  # a model's embedding and head (the library's models: embedding, head)
 VALUES = ("h", "c", "h_0", "c_0", "x", "e", "ŷ", "y", "J")  # states, inputs (a decoder's y), outputs, the loss
 PER_STEP_VALUES = ("x", "e", "ŷ", "y", "J")  # one per step of the model, in no chain: never marked
+SYMBOLS = {"sigmoid": "σ"}  # how the lectures write a named gate's op: i₃ = σ
 
 TIME_SUBSCRIPT = re.compile(r"(?<!\w)([^\W\d_Σ])_(\{[^}]*\}|\d+|t[+−]1|[tT])(?!\w)")  # h_t, x_{t+1}; not W_hh, Σ_t
 BIAS_PARTS = ("′", "″")  # b₁′ and b₁″: the two tensors PyTorch stores for the lecture's one bias b₁
@@ -95,6 +96,16 @@ class Notation:
                     names.pop(name)
         return replace(self, names=names, cell="gru")
 
+    def for_drawing(self, nodes: list[Node]) -> Notation:
+        """The notation for the layer ``nodes`` draw: :meth:`for_cell` of the cell :func:`drawn_cell` finds.
+
+        >>> import tinygrad_rnn as tr
+        >>> gru = [Node(0, "parameter", "weight_hh_l0", tensors=[tr.zeros(9, 3)])]
+        >>> resolve("usc").for_drawing(gru).symbol("W_hh"), resolve("usc").for_drawing([]).symbol("W_hh")
+        ('U', 'W_h')
+        """
+        return self.for_cell(drawn_cell(nodes))
+
     def symbol(self, name: str) -> str:
         """The lecture's symbol for one of the library's names (or a user's ``.name``, kept if unmapped)."""
         return self.names.get(name, self.names.get(library_name(name), name))
@@ -109,7 +120,7 @@ class Notation:
         if self.time == "superscript":  # a layer's number under the time (h₂⁽³⁾); a module's letter beside it
             under = mark if mark.rstrip("→←").isdigit() or not mark else ""
             return base + under.translate(SUBSCRIPTS) + (chain_mark(mark) if not under else "") + \
-                f"({step})".translate(SUPERSCRIPTS)
+                f"({step})".translate(TO_SUPERSCRIPT)
         written = {"t": "ₜ", "T": "_T", "0": "_0"}.get(step, step.translate(SUBSCRIPTS))
         return base + written + chain_mark(mark)
 
@@ -287,7 +298,7 @@ def module_marks(modules: set[str]) -> dict[str, str]:
 
 def chain_mark(mark: str) -> str:
     """"2" → ⁽²⁾, "e" → ⁽ᵉ⁾, "1→" → ⁽¹→⁾ (an arrow has no superscript form)."""
-    return f"({mark})".translate(SUPERSCRIPTS) if mark else ""
+    return f"({mark})".translate(TO_SUPERSCRIPT) if mark else ""
 
 
 def shared_note(owner_marks: set[str]) -> str:
@@ -314,7 +325,7 @@ def name_parameters(nodes: list[Node], edges, notation: Notation,
     head by what they do (:func:`parameter_roles`), written as the notation writes the library's own."""
     roles = roles or {}
     marks = chain_marks(chains_in(nodes))
-    notation = notation.for_cell(drawn_cell(nodes))
+    notation = notation.for_drawing(nodes)
     readers: dict[int, set] = {}
     for tail, head, _ in edges:
         if nodes[tail].kind == "parameter":
@@ -416,7 +427,7 @@ def parameter_notes(nodes: list[Node], edges, names: dict[int, tuple[str, str]],
     if not names:
         return []
     marks = chain_marks(chains_in(nodes))
-    notation = notation.for_cell(drawn_cell(nodes))
+    notation = notation.for_drawing(nodes)
     if any(short in LAYER_WEIGHTS for short, _ in names.values()):  # W_hh⁽¹⁾, W_hh⁽²⁾, b_hh⁽¹⁾: layer 1 first
         ordered = sorted(set(marks.values()) or {""}, key=lambda mark: mark.replace("→", "0").replace("←", "1"))
         wanted = [notation.symbol(name) + chain_mark(mark) for name in ("W_hh", "b_hh") for mark in ordered]
@@ -444,7 +455,6 @@ def parameter_notes(nodes: list[Node], edges, names: dict[int, tuple[str, str]],
 # --- values: h₃, J₃, x₃ in labels, renamed and marked ---------------------------------------------
 
 TOKEN = re.compile(r"(?<![\w\u0302])([A-Za-zŷ\u0302]+)(_0|_T|[₀₁₂₃₄₅₆₇₈₉]+|ₜ)?(?![\w\u0302₀₁₂₃₄₅₆₇₈₉])")
-DIGITS = str.maketrans("₀₁₂₃₄₅₆₇₈₉ₜ", "0123456789t")
 
 
 def name_values(picture: Picture, notation: Notation, parameters: set[str], show_parameters: bool,
@@ -453,7 +463,7 @@ def name_values(picture: Picture, notation: Notation, parameters: set[str], show
     is the layer's two, write the values (h₃⁽¹⁾, J⁽³⁾) in the notation, and the words by x_t and J_t."""
     check_asked(picture, notation, parameters)
     picture.notes += mark_notes(picture, notation)
-    notation = notation.for_cell(drawn_cell(picture.nodes))
+    notation = notation.for_drawing(picture.nodes)
     name_gradients(picture, notation)
     if {"b_ih", "b_hh"} <= parameters and show_parameters:  # said once, under the figure, not drawn as two b₁
         drawn = [name for node in picture.nodes for name in node.parameters] + \
@@ -534,7 +544,7 @@ def rename_values(picture: Picture, notation: Notation) -> None:
                 return match.group(0)
             # x_t, ŷ_t, J_t: the model's, not a chain's; e_t: the module's that reads it, where that is in doubt
             own = embedded if base == "e" else "" if base in PER_STEP_VALUES else mark
-            return notation.at_step(base, step.lstrip("_").translate(DIGITS) if step else None, own)
+            return notation.at_step(base, step.lstrip("_").translate(FROM_SUBSCRIPT) if step else None, own)
         return TOKEN.sub(one, text)
 
     for node in picture.nodes:

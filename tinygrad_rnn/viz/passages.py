@@ -6,7 +6,9 @@ it — drew its line straight through the nodes on those levels: to a student, a
 dot mends this for every long edge by a *virtual node* in each rank the edge crosses, ordered among the real
 nodes like one of them, so that the edge runs in a gap between them. A step's levels are its ranks, so:
 
-* :func:`plan` finds, for each such node and side, the levels its line crosses (on the way to the lane);
+* :func:`plan` finds, for each such node and side, the levels its line crosses (on the way to the lane): one
+  line for a node's value, read on several lanes, and one for each lane a backward rule sends a gradient to
+  (its terms of ∂J/∂W and ∂J/∂b, each to its own Σ, ran up one passage as if one quantity);
 * :func:`spots` orders the line among each level's nodes it crosses, beside the node it rises from as the
   level's own nodes stand (dot's ordering of a virtual node by position); :func:`widening` adds room there
   (in every step alike) only where the nodes beside it leave too little for the line and a gap either side,
@@ -17,13 +19,25 @@ nodes like one of them, so that the edge runs in a gap between them. A step's le
 
 from __future__ import annotations
 
+from .tracks import hands_each_its_own
+
 PASSAGE_WIDTH = 2.0  # a passage's own slot: the line, and the gap between slots (gap_x) on either side of it
+TURN_PITCH = 3.0  # between the heights at which the passages of one node turn in one gap between levels
 
 
-def plan(grid) -> dict[tuple[int, bool], list[int]]:
-    """(node in a step, lane above it?) → the levels (as drawn, bottom 0) its bus line crosses on the way out
+Passage = tuple[int, bool, int]  # (node in a step, lane above it?, the lane's own node for a rule's line, else -1)
+
+
+def key(grid, inside: int, lane_key: tuple) -> Passage:
+    """The passage of ``inside``'s line to the lane ``lane_key``: one per node and side, but a backward rule's
+    one per lane (each carries a gradient of its own)."""
+    return inside, lane_key[1], lane_key[2] if hands_each_its_own(grid.nodes[inside]) else -1
+
+
+def plan(grid) -> dict[Passage, list[int]]:
+    """Each passage (:func:`key`) → the levels (as drawn, bottom 0) its bus line crosses on the way out
     of its step, nearest first: none where it already stands on the level that faces the lane."""
-    crossed: dict[tuple[int, bool], list[int]] = {}
+    crossed: dict[Passage, list[int]] = {}
     for (tail, head), kind in grid.kind.items():
         if kind[0] != "bus":
             continue
@@ -33,11 +47,11 @@ def plan(grid) -> dict[tuple[int, bool], list[int]]:
         shown = top - grid.level[inside] if grid.backward else grid.level[inside]
         levels = list(range(shown + 1, top + 1)) if above else list(range(shown - 1, -1, -1))
         if levels:
-            crossed[(inside, above)] = levels
+            crossed[key(grid, inside, kind[1])] = levels
     return crossed
 
 
-Spot = tuple[int, float, tuple[int, bool], int]  # (before which node, the position, the passage, its level drawn)
+Spot = tuple[int, float, Passage, int]  # (before which node, the position, the passage, its level drawn)
 
 
 def spots(grid) -> dict[tuple[int, int, int], list[Spot]]:
@@ -45,12 +59,13 @@ def spots(grid) -> dict[tuple[int, int, int], list[Spot]]:
     the level's k-th node, k the number of its nodes that stand left of the node the passage comes from
     (``grid.position``, 0 to 1 across a level: dot's ordering of a virtual node by its neighbour's place; a
     node straight above it stands right of it)."""
-    waiting: dict[tuple[int, int, int], list[tuple[float, tuple[int, bool], int]]] = {}
-    for (node, above), levels in grid.passages.items():
+    waiting: dict[tuple[int, int, int], list[tuple[float, Passage, int]]] = {}
+    for passage, levels in grid.passages.items():
+        node = passage[0]
         row, col = grid.block_of[node]
         for shown in levels:
             level = grid.top_level[row] - shown if grid.backward else shown
-            waiting.setdefault((row, col, level), []).append((grid.position[node], (node, above), shown))
+            waiting.setdefault((row, col, level), []).append((grid.position[node], passage, shown))
     found = {}
     for (row, col, level), here in waiting.items():
         standing = [grid.position[i] for i in grid.members[(row, col)] if grid.level[i] == level]
@@ -106,26 +121,49 @@ def place(grid, here: list[Spot], row: int, col: int, level: int, node_at: dict,
             grid.passage_x[(key, shown)] = low + (high - low) * (m + 1) / (len(group) + 1)
 
 
-def way(grid, node: int, above: bool) -> list[tuple[float, float]]:
-    """The way from ``node``'s face out of its step towards its lane (above the row, or below) through the
-    passage kept on each level it crosses, turning in the middle of the gap between two
+def way(grid, passage: Passage) -> list[tuple[float, float]]:
+    """The way from the passage's node's face out of its step towards its lane (above the row, or below) through
+    the passage kept on each level it crosses, turning in the middle of the gap between two
     levels; [] where the node stands on the level that faces the lane (its line goes straight out)."""
-    levels = grid.passages.get((node, above))
+    levels = grid.passages.get(passage)
     if not levels:
         return []
+    node, above, _ = passage
     row, box = grid.block_of[node][0], grid.boxes[node]
     bottom = grid.block_bottom[row] + grid.space.box_pad
     # out of its face as near the first passage as the face reaches, clear of its corners (and of its middle,
     # where an arrow from the level it crosses comes in)
     inset = min(box.width / 4, 8.0)
-    x = min(max(grid.passage_x[((node, above), levels[0])], box.left + inset), box.right - inset)
+    x = min(max(grid.passage_x[(passage, levels[0])], box.left + inset), box.right - inset)
     previous = levels[0] - 1 if above else levels[0] + 1  # (from the node's own level)
     points = [(x, box.top if above else box.bottom)]
-    for shown in levels:
+    # a rule's passages (one per lane) run side by side: each turns at a height of its own (:func:`turn`)
+    siblings = [other for other in grid.passages if other[:2] == passage[:2]] if passage[2] != -1 else [passage]
+    for n, shown in enumerate(levels):
         low, high = sorted((previous, shown))
         gap_y = bottom + (grid.level_middle[(row, low)] + grid.level_height.get((row, low), 0.0) / 2
                           + grid.level_middle[(row, high)] - grid.level_height.get((row, high), 0.0) / 2) / 2
-        next_x = grid.passage_x[((node, above), shown)]
+        gap_y += (1 if above else -1) * turn(grid, passage, siblings, n, box.x)
+        next_x = grid.passage_x[(passage, shown)]
         points += [(x, gap_y), (next_x, gap_y)]
         x, previous = next_x, shown
     return points
+
+
+def turn(grid, passage: Passage, siblings: list[Passage], n: int, middle: float) -> float:
+    """How far past the middle of the gap before its ``n``-th level (towards that level) a passage turns, among
+    the passages of one node (``siblings``, its node's middle at x ``middle``) that cross it: lines moving away
+    from the node turn outermost first, lines moving back towards it innermost first, so that none crosses
+    another's line, nor runs along it (a rule's terms to two Σs turned at one height, along one line)."""
+    if len(siblings) < 2:
+        return 0.0
+
+    def move(line: Passage) -> tuple[float, float]:  # (how far out it was, how far out it goes) at this gap
+        levels = grid.passages[line]
+        before = abs(grid.passage_x[(line, levels[n - 1])] - middle) if n else 0.0
+        return before, abs(grid.passage_x[(line, levels[n])] - middle)
+
+    before, after = move(passage)
+    outwards = after >= before
+    order = sorted(siblings, key=lambda line: move(line)[1], reverse=outwards)
+    return (order.index(passage) - (len(order) - 1) / 2) * TURN_PITCH

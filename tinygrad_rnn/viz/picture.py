@@ -38,6 +38,31 @@ class Node:
     after: int | None = None  # steps in time before its step 1 (a decoder's: its encoder's S), where no chain says
 
 
+SUM_OF_LOSSES = "Σₜ Jₜ"  # the node the per-step losses of a running sum meet in
+
+
+def losses_summed(mean: int | str | None) -> str:
+    """The label of the node the J_t meet in: their sum, or their mean over ``mean`` steps ("T": any number of them,
+    as the rolled view writes it) as a layer's mean of its J_t is written.
+
+    >>> losses_summed(None), losses_summed(4), losses_summed("T")
+    ('Σₜ Jₜ', '(1/4) Σₜ Jₜ', '(1/T) Σₜ Jₜ')
+    """
+    return f"(1/{mean}) {SUM_OF_LOSSES}" if mean else SUM_OF_LOSSES
+
+
+def sum_of_losses(what: Any, mean: int | None, scope: tuple[str, ...] = ()) -> Node:
+    """The node J_t meet in: a running sum's, or a loss over a sequence's (``what`` tells them apart in its key),
+    their mean over ``mean`` steps (None: their sum). Its key says it (:func:`mean_over`), not only its label."""
+    return Node(("reduced", what, mean), "op", losses_summed(mean), scope)
+
+
+def mean_over(node: Node) -> int | None:
+    """T where ``node`` (:func:`sum_of_losses`) is the mean of T losses (the BPTT figure hands each J_t 1/T of ∂J),
+    None for their sum."""
+    return node.key[2]
+
+
 def display_label(node: Node, line_chars: int | None = None, per_line: int = 2,
                   whole_parameters: bool = False) -> str:
     """What a drawing writes in a node: its label, and with params="label" the parameters it uses,
@@ -144,7 +169,7 @@ def chain_calls(chains: Any) -> dict[Any, int]:
     """Each chain's call of its module: 1 for its first chain at its layer and direction, 2 for the
     next one that did not continue it (one encoder read on two sentences), in the order they ran.
 
-    >>> from tinygrad_rnn.function import Chain
+    >>> from tinygrad_rnn.steps import Chain
     >>> first, second = Chain("GRU", 0, "forward", owner=1), Chain("GRU", 0, "forward", owner=1)
     >>> calls = chain_calls([second, first])
     >>> calls[first], calls[second]
@@ -161,7 +186,7 @@ def chain_rows(chains: list[Any]) -> dict[Any, tuple[str, ...]]:
     module ran several chains at that layer and direction, and the module numbered where two modules
     go by one name (two separate ``nn.RNN``: "RNN 1", "RNN 2") — never one row for two chains.
 
-    >>> from tinygrad_rnn.function import Chain
+    >>> from tinygrad_rnn.steps import Chain
     >>> first, second = Chain("GRU", 0, "forward", owner=1), Chain("GRU", 0, "forward", owner=1)
     >>> rows = chain_rows([second, first])
     >>> rows[first], rows[second]
@@ -200,7 +225,7 @@ def in_time(nodes: list[Node], edges: list[tuple[int, int, str]]) -> list[int | 
     its column is not. A node of no chain (e_t below a decoder's cell, J_t above it) stands where the
     node of its own step that it is joined to stands.
 
-    >>> from tinygrad_rnn.function import Chain
+    >>> from tinygrad_rnn.steps import Chain
     >>> nodes = [Node(0, "group", "", step=1, chain=Chain("decoder", 0, "forward", after=3)),
     ...          Node(1, "group", "J₁", step=1), Node(2, "output", "J")]
     >>> in_time(nodes, [(0, 1, ""), (1, 2, "")])
@@ -230,7 +255,7 @@ def steps_in_time(nodes: list[Node], edges: list[tuple[int, int, str]], drawn_on
     (S+1…S+T′, whatever the decoder calls them) — what choosing steps (``time_steps``) and eliding
     count. ``drawn_only``: without the "…" of steps left out.
 
-    >>> from tinygrad_rnn.function import Chain
+    >>> from tinygrad_rnn.steps import Chain
     >>> decoder = Chain("decoder", 0, "forward", after=2)
     >>> nodes = [Node(0, "group", "", step=1), Node(1, "group", "", step=2),
     ...          Node(2, "group", "", step=1, chain=decoder)]

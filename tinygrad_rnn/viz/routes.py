@@ -8,6 +8,7 @@ from __future__ import annotations
 from bisect import bisect_left, bisect_right
 
 from . import passages
+from . import tracks as unnamed
 from .geometry import (
     ARROW,
     LABEL_CHAR,
@@ -32,12 +33,13 @@ class Routes(Risers):
     """Routing, given a placed grid (see :class:`~.grid.Grid`, which sets every attribute read here)."""
 
     _by_centre: tuple[list[int], list[float], float] | None = None  # the nodes by their centres' x, once placed
+    _unnamed_orders: dict[tuple[int, int], list] | None = None  # (row, gap) → its unnamed states' tracks, in order
 
     def route(self, tail: int, head: int, label: str) -> Route:
         a, b = self.boxes[tail], self.boxes[head]
         kind = self.kind[(tail, head)]
         if kind[0] == "state":
-            return self._state_route(a, b, kind, label)
+            return self._state_route(a, b, kind, label, (tail, head))
         if kind[0] == "bus":
             return self._bus_route(tail, head, a, b, kind[1], label)
         if label in CHOICES and abs(a.x - b.x) > 1 and abs(a.y - b.y) > 1:
@@ -95,6 +97,7 @@ class Routes(Risers):
             gap_x = edge - (self.space.gap_x / 2 if rightwards else -self.space.gap_x / 2)
             start = (a.right if rightwards else a.left, a.y)
             end = (b.left if rightwards else b.right, b.y)
+            gap_x = self._rule_step_x(tail, head, slots[1][0], gap_x, rightwards)
             return finish([start, (gap_x, a.y), (gap_x, b.y)], end, label, ((start[0] + gap_x) / 2, a.y + 7))
         if tail in block_of and block_of.get(head) == block_of[tail] and abs(self.level[head] - self.level[tail]) > 1:
             return self._past_levels(tail, head, a, b, label)
@@ -105,6 +108,24 @@ class Routes(Risers):
                 and self._crosses_a_node(straight, tail, head):  # past a neighbour made taller by a broken label
             return self._bent_under(tail, head, a, b, label)
         return straight
+
+    def _rule_step_x(self, tail: int, head: int, column: tuple, gap_x: float, rightwards: bool) -> float:
+        """Where a backward rule's gradient steps down (or up) into the next column beside the row, beside its
+        others there (∂J/∂W_ih and ∂J/∂b_ih of the linear under the steps ran down one line at ``gap_x`` into two
+        nodes): the one whose head lies nearest level with the rule nearest the column, where each head keeps its
+        arrowhead's last leg, the rest each a track further back, so that the lines nest and none crosses another.
+        ``gap_x`` where the line is alone there, or carries one value."""
+        if not unnamed.hands_each_its_own(self.nodes[tail]):
+            return gap_x
+        a = self.boxes[tail]
+        heads = sorted({h for t, h, _ in self.edge_list if t == tail and self.beside_slot.get(h, (None,))[0] == column
+                        and abs(self.boxes[h].y - a.y) > 1}, key=lambda h: abs(self.boxes[h].y - a.y))
+        if len(heads) < 2:
+            return gap_x
+        toward = 1 if rightwards else -1  # (towards the column)
+        faces = [self.boxes[h].left if rightwards else self.boxes[h].right for h in heads]
+        nearest = toward * min([toward * gap_x] + [toward * face - ARROW - 2 for face in faces])  # (as finish keeps)
+        return nearest - toward * heads.index(head) * unnamed.TRACK_PITCH
 
     def _straight(self, a: Box, b: Box, label: str) -> Route:
         """From a's border straight to b's, the label beside the line."""
@@ -198,11 +219,15 @@ class Routes(Risers):
         return finish([start, (trunk, a.y), (trunk, y), (b.x, y)], end, label, (b.x + 8, y + 6))
 
     def _crosses_a_node(self, route: Route, tail: int, head: int) -> bool:
-        """Whether a route passes through a node it does not connect (it would read as an arrow into it)."""
+        """Whether a route passes through a node it does not connect (it would read as an arrow into it), tried
+        against the nodes within its extent only (the grid's index across, their heights along). Asked here and
+        by the detours (:func:`.detours.mend`), which reroute such an edge."""
         points = [*route.points, route.end]
-        xs = [x for x, _ in points]
+        xs, ys = [x for x, _ in points], [y for _, y in points]
+        low, high = min(ys), max(ys)
         return any(segment_enters(p, q, (box.left + 1, box.bottom + 1, box.right - 1, box.top - 1))
-                   for i, box in self._boxes_across(min(xs), max(xs)) if i not in (tail, head)
+                   for i, box in self._boxes_across(min(xs), max(xs))
+                   if i not in (tail, head) and box.bottom < high and box.top > low
                    for p, q in zip(points, points[1:]))
 
     def _boxes_across(self, low_x: float, high_x: float) -> list[tuple[int, Box]]:
@@ -237,12 +262,14 @@ class Routes(Risers):
         start, end = (a.left, a.y), (b.left, b.y)
         return finish([start, (x, a.y), (x, b.y)], end, label, (x + 8, (a.y + b.y) / 2))
 
-    def _state_route(self, a: Box, b: Box, kind: tuple, label: str) -> Route:
+    def _state_route(self, a: Box, b: Box, kind: tuple, label: str, edge: tuple[int, int]) -> Route:
         """From one step to the next through the gap between their columns; where each step is one
         node (cell level, or a fused cell at op level), straight across (an LSTM's c above its h)."""
         _, row, gap, _ = kind
         tracks = sorted(self.gap_tracks[(row, gap)], key=state_first)  # c before h: the cell state runs on top
         track = tracks.index(label) - (len(tracks) - 1) / 2
+        if not label and len(self.gap_unnamed[(row, gap)]) > 1:  # unnamed values, each on a track of its own
+            track = self._unnamed_track(row, gap, edge)
         rightwards = b.x > a.x
         one_node_per_step = self.nodes[self.members[(row, gap)][0]].kind == "group" or (
             len(tracks) > 1 and abs(a.y - b.y) < 1)  # parallel states between two nodes level with each other
@@ -253,7 +280,7 @@ class Routes(Risers):
             above = offset >= 0
             route = finish([start], end, label, ((start[0] + end[0]) / 2, start[1] + (7 if above else -8)))
             return self._broken(route, label, above, len(tracks))
-        gap_x = self.column_x[gap] + self.column_width / 2 + self.column_gap / 2 + track * 6
+        gap_x = self._gap_middle(gap) + track * unnamed.TRACK_PITCH
         start = (a.right if rightwards else a.left, a.y)
         end = (b.left if rightwards else b.right, b.y)
         points = [start, (gap_x, a.y), (gap_x, b.y)]
@@ -261,6 +288,23 @@ class Routes(Risers):
         above = not b.y > a.y + 1
         route = finish(points, end, label, (gap_x, a.y + 7 if above else a.y - 9))
         return self._broken(route, label, above, len(tracks))
+
+    def _gap_middle(self, gap: int) -> float:
+        """The x of the middle of the gap right of column ``gap``."""
+        return self.column_x[gap] + self.column_width / 2 + self.column_gap / 2
+
+    def _unnamed_track(self, row: int, gap: int, edge: tuple[int, int]) -> float:
+        """An unnamed state's track in its gap (0 the middle, 1 a pitch right of it): its value's place in the
+        order that crosses fewest lines (:func:`.tracks.order`, found once per gap)."""
+        if self._unnamed_orders is None:
+            self._unnamed_orders = {}
+        if (row, gap) not in self._unnamed_orders:
+            states = self.gap_unnamed[(row, gap)]
+            middle = self._gap_middle(gap)
+            self._unnamed_orders[(row, gap)] = unnamed.order(
+                {value: unnamed.legs(self, edges, middle) for value, edges in states.items()})
+        found = self._unnamed_orders[(row, gap)]
+        return found.index(unnamed.key(self, *edge)) - (len(found) - 1) / 2
 
     def _drawn(self, label: str, tracks: int = 1) -> list[str]:
         """A state's label as drawn between two steps: on a slide in two lines where that is narrower, and
@@ -294,7 +338,7 @@ class Routes(Risers):
             if not self.top_level[row]:  # one node per step: leave near its corner, clear of the edges at its middle
                 x = a.right - 2 * self.space.pad_x if rightwards else a.left + 2 * self.space.pad_x
             start = (x, a.top if above else a.bottom)
-            way = passages.way(self, tail, above)  # through a gap kept on each level of its step it crosses
+            way = passages.way(self, passages.key(self, tail, lane_key))  # through a gap kept on each level it crosses
             if way:
                 x, start = way[-1][0], (way[-1][0], way[-1][1])
             points = [*way[:-1], start, (x, y), (trunk, y), (trunk, b.y)]
@@ -322,7 +366,7 @@ class Routes(Risers):
             x = b.x + (1 if b.x < a.x else -1) * min(12.0, b.width / 8) * (into.index(lane_key) + 1)
         top_level = self.top_level[self.block_of[head][0]]
         facing = (top_level if above else 0) if not self.backward else (0 if above else top_level)
-        way = passages.way(self, head, above)  # not the first op the lane meets: through the gaps kept for it
+        way = passages.way(self, passages.key(self, head, lane_key))  # not the first op the lane meets: through gaps
         if way:
             return finish([start, (trunk, a.y), (trunk, y), (way[-1][0], y), *way[:0:-1]], way[0], label,
                           (way[-1][0] + 8, y + 6))

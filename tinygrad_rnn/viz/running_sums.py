@@ -33,7 +33,7 @@ back into cell t reads (1/T) ∂J_t/∂h_t, never a gradient written in terms of
 ...     total = total + tr.nn.functional.cross_entropy(head(h), tr.tensor([t]))
 >>> picture = build_picture((total / 3,), level="cell", show_shapes=False)
 >>> sorted(node.label for node in picture.nodes if "J" in node.label)
-['(1/3) Σₜ Jₜ', 'J₁ = cross_entropy', 'J₂ = cross_entropy', 'J₃ = cross_entropy']
+['(1/3) Σₜ Jₜ', 'J', 'J₁ = cross_entropy', 'J₂ = cross_entropy', 'J₃ = cross_entropy']
 """
 
 from __future__ import annotations
@@ -44,13 +44,12 @@ from dataclasses import replace
 from typing import Any
 
 from .levels import LOSSES
-from .picture import PER_STEP, Node, subscript
+from .picture import PER_STEP, Node, subscript, sum_of_losses
 from .step_states import state_name
+from .user_steps import LinkMaps
 
-SUM_OF_LOSSES = "Σₜ Jₜ"  # the node the per-step losses of a running sum meet in
 
-
-def take_out_of_steps(nodes: list[Node], links: list) -> tuple[dict[int, list[int]], int | None]:
+def take_out_of_steps(nodes: list[Node], links: list, maps: LinkMaps) -> tuple[dict[int, list[int]], int | None]:
     """Find the per-step losses J sums, and how: a running sum — a chain of scalar adds, one a step, each
     reading the one before it and its own step's loss J_t, each read only by the next, the first reading J₁ and
     the constant the sum starts from (0, 0.0, ``tr.tensor(0.)``, ``tr.zeros(())``) — whose adds it takes out of
@@ -60,12 +59,8 @@ def take_out_of_steps(nodes: list[Node], links: list) -> tuple[dict[int, list[in
     belongs to the latest step it reads: J_t = head(h_t).sum() to step t. A tensor the sum starts from is no
     input of J: its link is removed from ``links``. Returns ({position of the op computing J_t: its cone, the
     ops it is computed from outside the steps, nearest first, down to the first op of a step on each path}, T
-    where J is their mean), or ({}, None) where J is neither."""
-    inputs: dict[int, list[int]] = {}
-    readers: dict[int, set[int]] = {}
-    for tail, head, _, _ in links:
-        inputs.setdefault(head, []).append(tail)
-        readers.setdefault(tail, set()).add(head)
+    where J is their mean), or ({}, None) where J is neither. ``maps``: the links' (:func:`.user_steps.link_maps`)."""
+    inputs, readers = maps
     roots = [tail for tail, head, _, _ in links if nodes[head].kind == "output"]
     if not roots or nodes[roots[0]].kind != "op":
         return {}, None
@@ -225,8 +220,7 @@ def draw_as_sum(nodes: list[Node], found: tuple[dict[int, list[int]], int | None
     result += added
     output = next(i for i, node in enumerate(result) if node.kind == "output")
     total = len(result)
-    label = f"(1/{mean}) {SUM_OF_LOSSES}" if mean else SUM_OF_LOSSES  # as a layer's mean of its J_t is written
-    result.append(Node(("reduced", "sum of the steps' losses", None), "op", label))
+    result.append(sum_of_losses("sum of the steps' losses", mean))
     kept = [edge for edge in edges if edge[1] != output]  # J = Σₜ Jₜ: J reads the Σ alone
     return result, [*kept, *((cell, loss, "") for cell, loss in scored),
                     *((tail, total, label) for tail, label in into_sum), (total, output, "")]

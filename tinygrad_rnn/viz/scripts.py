@@ -40,10 +40,16 @@ from html import escape
 Run = tuple[str, str]  # (text, "base" | "sub" | "sup")
 
 SCRIPT_SCALE = 0.8  # a script's size beside its line's, as print sets them (and slides: never under 24 px)
+# the unicode scripts, each above the plain character it stands for: one table, read back here (script_runs) and
+# written by notation.py (h⁽²⁾, h⁽³⁾ with time above; h₃ read as step 3)
 SUBSCRIPT_CHARACTERS = "₀₁₂₃₄₅₆₇₈₉ₜₙₖᵢⱼₐₑₒₓₕₗₘₚₛ₊₋₌₍₎"
+SUBSCRIPTED = "0123456789tnkijaeoxhlmps+−=()"
 SUPERSCRIPT_CHARACTERS = "⁰¹²³⁴⁵⁶⁷⁸⁹⁽⁾ᵃᵇᶜᵈᵉᶠᵍʰⁱʲᵏˡᵐⁿᵒᵖʳˢᵗᵘᵛʷˣʸᶻᵀ⁺⁻⁼"
-FROM_SUBSCRIPT = str.maketrans(SUBSCRIPT_CHARACTERS, "0123456789tnkijaeoxhlmps+−=()")
-FROM_SUPERSCRIPT = str.maketrans(SUPERSCRIPT_CHARACTERS, "0123456789()abcdefghijklmnoprstuvwxyzT+−=")
+SUPERSCRIPTED = "0123456789()abcdefghijklmnoprstuvwxyzT+−="
+FROM_SUBSCRIPT = str.maketrans(SUBSCRIPT_CHARACTERS, SUBSCRIPTED)
+FROM_SUPERSCRIPT = str.maketrans(SUPERSCRIPT_CHARACTERS, SUPERSCRIPTED)
+# written raised by notation.py: letters, digits, brackets; a mark's "=" or "+" stays on the line (a user's t=1)
+TO_SUPERSCRIPT = str.maketrans(SUPERSCRIPTED.rstrip("+−="), SUPERSCRIPT_CHARACTERS.rstrip("⁺⁻⁼"))
 
 LONE_LETTER = r"(?<![\w.\"'])[^\W\d_]"  # a letter that does not end a longer name, a dotted path or a quoted word
 SCRIPTS = re.compile(

@@ -20,19 +20,39 @@ ops, and one cell computes both.)
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 from ..steps import step_of
 from .picture import Node, step_position
 
 
-def split_recurrences(nodes: list[Node], links) -> None:
+class LinkMaps(NamedTuple):
+    """Which node feeds which in the recorded graph, from graph.py's links (tail, head, output, input
+    position): built once (:func:`link_maps`) and handed to each pass that reads the graph before its ops
+    are grouped into cells (:func:`split_recurrences`, :func:`.running_sums.take_out_of_steps`)."""
+
+    inputs: dict[int, list[int]]  # node → the nodes it reads, in the order of the links
+    readers: dict[int, set[int]]  # node → the nodes that read it
+
+
+def link_maps(links) -> LinkMaps:
+    """The links as the two maps: node 2 reads nodes 0 and 1 (its inputs 0 and 1, output 0 of each).
+
+    >>> link_maps([(0, 2, 0, 0), (1, 2, 0, 1)])
+    LinkMaps(inputs={2: [0, 1]}, readers={0: {2}, 1: {2}})
+    """
+    maps = LinkMaps({}, {})
+    for tail, head, _, _ in links:
+        maps.inputs.setdefault(head, []).append(tail)
+        maps.readers.setdefault(tail, set()).add(head)
+    return maps
+
+
+def split_recurrences(nodes: list[Node], maps: LinkMaps) -> None:
     """Give each of a hand-written step's independent recurrences a row of its own (``node.row``), named by
     its state: in every step where two or more states the user named are carried to the next step and
-    the ops computing each share none with the others'."""
-    inputs: dict[int, list[int]] = {}
-    readers: dict[int, set[int]] = {}
-    for tail, head, _, _ in links:
-        inputs.setdefault(head, []).append(tail)
-        readers.setdefault(tail, set()).add(head)
+    the ops computing each share none with the others'. ``maps``: the recorded graph's (:func:`link_maps`)."""
+    inputs, readers = maps
     steps: dict[tuple, list[int]] = {}  # (row, step) → the ops of one step of a hand-written loop
     for position, node in enumerate(nodes):
         if node.kind == "op" and node.step is not None and node.chain is None:
@@ -57,15 +77,12 @@ def split_recurrences(nodes: list[Node], links) -> None:
             for position in cone:  # a row of its own, named by its state (drawn "h →"), its cells "cell" as before
                 nodes[position].row = ("", *row, name)
             first.setdefault(name, cone)  # (steps in the order they were recorded: step 1 first)
-    _name_initial_states(nodes, links, first)
+    _name_initial_states(nodes, readers, first)
 
 
-def _name_initial_states(nodes: list[Node], links, first_cones: dict[str, set[int]]) -> None:
+def _name_initial_states(nodes: list[Node], readers: dict[int, set[int]], first_cones: dict[str, set[int]]) -> None:
     """An unnamed tensor that only the first step of one state's recurrence reads, shaped as that state: its
     initial state, drawn h₀ (g₀) as a cell draws the zeros it makes — not "input"."""
-    readers: dict[int, set[int]] = {}
-    for tail, head, _, _ in links:
-        readers.setdefault(tail, set()).add(head)
     for name, cone in first_cones.items():
         shapes = {tuple(t.shape) for p in cone for t in nodes[p].tensors if t.name == name}
         for leaf, read_by in readers.items():

@@ -19,7 +19,16 @@ from dataclasses import replace
 
 from .gradient_labels import STEP_DIGITS, arrow_labels, name_of, sum_note
 from .levels import unique
-from .picture import BACKWARD_ROW, CHOICES, Node, Picture, reaching_outputs, steps_text
+from .picture import (
+    BACKWARD_ROW,
+    CHOICES,
+    Node,
+    Picture,
+    losses_summed,
+    mean_over,
+    reaching_outputs,
+    steps_text,
+)
 
 # on a slide, said once instead of ", backward" on every node (the rows under the forward ones: a figure of both)
 BACKWARD_NODES = "A step's node: the backward of the call it names"
@@ -65,7 +74,7 @@ def bptt_picture(forward: Picture, generic: bool = False, slide: bool = False, u
         index[i] = len(nodes) - 1
     losses = [t for mean in means for t in feeds.get(mean, []) if t in index]  # J_t, and a "…" of steps left out
     # J = (1/T) Σₜ Jₜ: T from the mean itself, which counts the steps left out of a time_steps figure too
-    counts = [int(found.group(1)) for mean in means if (found := re.match(r"\(1/(\d+)\)", forward.nodes[mean].label))]
+    counts = [mean_over(forward.nodes[mean]) for mean in means if mean_over(forward.nodes[mean])]
     carries = arrow_labels(forward, losses, counts[0] if counts else None, generic, by_next_step=slide)
     edges: list[tuple[int, int, str]] = []
     for tail, head, label in forward.edges:
@@ -194,7 +203,7 @@ def rolled_picture(unrolled: Picture) -> Picture:
         elif node.step is not None:  # x_1 … x_T: one x_t
             key, label = ("rolled input", STEP_DIGITS.sub("", node.label)), STEP_DIGITS.sub("ₜ", node.label)
         elif isinstance(node.key, tuple) and node.key[0] == "reduced":  # the mean of the J_t, whatever T is
-            key, label = ("kept", id(node)), re.sub(r"\(1/\d+\)", "(1/T)", node.label)
+            key, label = ("kept", id(node)), losses_summed("T" if mean_over(node) else None)
         else:
             key, label = ("kept", id(node)), node.label
         if key not in index:
