@@ -10,6 +10,8 @@
    each input: the :class:`GradientTable` adds it to that input's total with ``+``. Where a value
    branches out, the gradients of its uses add up (the multivariable chain rule); for a weight
    shared by every time step this is the lecture's ∂J/∂W = Σ_t ∂J/∂W|_(t), one ``+`` per step.
+   (fast/ replaces this table when the package is imported, unless ``TINYGRAD_RNN_FAST=0``: then
+   each step's term arrives at that ``+`` as an array, where a breakpoint sees it.)
 3. **Deliver** (:func:`_deliver`), not a pass of its own: inside the walk, as it reaches each
    tensor, that tensor's total is taken from the table, goes into its ``.grad`` if it is a leaf
    (``Tensor.backward``) or is kept to be returned (:func:`grad`), and flows on into the op that
@@ -212,7 +214,12 @@ class GradientTable:
         self.itemized: list[tuple[Scope, Any]] = []  # the terms of ``itemize``, once taken
 
     def add(self, vertex: Any, term: Any, scope: Scope, of: Function | None = None) -> None:
-        """One use's term of ``vertex``'s gradient, sent from ``scope`` by the backward of ``of``."""
+        """One use's term of ``vertex``'s gradient, sent from ``scope`` by the backward of ``of``
+        (``of``: for fast/, whose table reads it; this one does not).
+
+        fast/ replaces this table when the package is imported, unless ``TINYGRAD_RNN_FAST=0``
+        (then each step's term arrives here as an array): a breakpoint at the ``+`` below sees a
+        shared weight's per-step terms only with ``TINYGRAD_RNN_FAST=0`` (or after ``fast.uninstall()``)."""
         if self.record or vertex is self.itemize:
             self.terms.setdefault(vertex, []).append((scope, term))
         elif vertex in self.totals:
@@ -286,7 +293,8 @@ def backpropagate(seeds: list[tuple[Tensor, Any]], targets: tuple[Tensor, ...] |
             if needs_grad and term is not None and (needed is None or parent in needed):
                 if check_finite_terms or term.shape != parent.shape or term.dtype != parent.dtype:
                     term = _checked(function, parent, term)
-                table.add(parent, term, function.scope, function)  # ∂J/∂parent += term: the table adds with +
+                # ∂J/∂parent += term: the table adds with + (fast/'s table unless TINYGRAD_RNN_FAST=0)
+                table.add(parent, term, function.scope, function)
         if not retain_graph:
             function.release()
     return totals, table.itemized
