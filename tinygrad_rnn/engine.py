@@ -37,7 +37,7 @@ from .errors import GraphError, ShapeError, describe
 from .function import Function, Node
 from .hooks import run_hooks
 from .inplace import check_saved_unchanged
-from .ops import add_n
+from .ops import add_n, cast
 from .ops.elementwise import Broadcasting
 from .ops.shape import sum_to
 from .recording import STATE, check_finite, recording_gradient
@@ -370,8 +370,6 @@ def _checked(function: Function, expected: Any, gradient: Any) -> Any:
         raise ShapeError(f"backward of {function.name} returned a gradient of shape {tuple(gradient.shape)} "
                          f"for an input of shape {tuple(expected.shape)}")
     if gradient.dtype != expected.dtype:
-        from .ops import cast
-
         gradient = cast(gradient, expected.dtype)
     return gradient
 

@@ -38,7 +38,7 @@ class Linear(Function):
     no separate bias addition at every time step;
     ∂/∂x = grad W,  ∂/∂W = gradᵀ x,  ∂/∂b = Σ grad  (both summed over every leading dimension of x)"""
 
-    saves_output = False
+    saves_inputs, saves_output = (0, 1), False  # x and W; of the bias backward asks only whether there is one
     hint = "x is (…, in_features), the weight (out_features, in_features), the bias (out_features,)"
 
     def forward(self, x, weight, bias=None):
