@@ -292,7 +292,7 @@ def backpropagate(seeds: list[tuple[Tensor, Any]], targets: tuple[Tensor, ...] |
         for parent, term, needs_grad in zip(function.inputs, terms, function.needs_input_grad):
             if needs_grad and term is not None and (needed is None or parent in needed):
                 if check_finite_terms or term.shape != parent.shape or term.dtype != parent.dtype:
-                    term = _checked(function, parent, term)
+                    term = _fitted_to_input(function, parent, term)
                 # ∂J/∂parent += term: the table adds with + (fast/'s table unless TINYGRAD_RNN_FAST=0)
                 table.add(parent, term, function.scope, function)
         if not retain_graph:
@@ -357,11 +357,13 @@ def _accumulate_into_grad(vertex: Any, total: Any, create_graph: bool, fresh: bo
         tensor.grad = TensorBase._make(tensor.grad.array + total)
 
 
-def _checked(function: Function, expected: Any, gradient: Any) -> Any:
-    """Every gradient has its tensor's shape (a wrong one is a bug in that op's backward; a
-    :class:`~tinygrad_rnn.ops.elementwise.Broadcasting` op's, at the output's shape, is summed back
-    here) and its tensor's dtype; under :func:`~tinygrad_rnn.detect_anomaly`, finite values. Called
-    when one of them is in question (the walk tests shape and dtype cheaply inline)."""
+def _fitted_to_input(function: Function, expected: Any, gradient: Any) -> Any:
+    """``gradient`` fitted to its input ``expected``: a
+    :class:`~tinygrad_rnn.ops.elementwise.Broadcasting` op's, at the output's shape, summed back to
+    the input's shape (``sum_to``), and cast to the input's dtype — so this changes the gradient,
+    not only checks it. Any other wrong shape is a bug in that op's backward: an error; under
+    :func:`~tinygrad_rnn.detect_anomaly`, values must be finite. Called when one of these is in
+    question (the walk tests shape and dtype cheaply inline)."""
     if STATE.anomaly:  # checked now, term by term: a NaN is reported at the op that made it
         check_finite(_as_array(gradient), f"backward of {function.name}", function.scope)
     if gradient.shape != expected.shape and isinstance(function, Broadcasting):  # the input was broadcast:
