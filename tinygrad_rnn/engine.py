@@ -87,10 +87,10 @@ def grad(outputs: Tensor | Sequence[Tensor], inputs: Tensor | Sequence[Tensor], 
             raise GraphError(f"grad: input {position} ({describe(tensor)}) does not require grad, so it has no "
                              "gradient. Create it with requires_grad=True or call .requires_grad_() on it.")
     seeds = _seeds(outputs, grad_outputs, create_graph)
-    totals, _ = backpropagate(seeds, targets=inputs, create_graph=create_graph, retain_graph=retain_graph)
+    results, _ = backpropagate(seeds, targets=inputs, create_graph=create_graph, retain_graph=retain_graph)
     result = []
     for position, tensor in enumerate(inputs):
-        total = totals.get(vertex_of(tensor))
+        total = results.get(vertex_of(tensor))
         if total is None and not allow_unused:
             raise GraphError(f"grad: input {position} ({describe(tensor)}) was not used to compute the outputs. "
                              "Pass allow_unused=True to get None for it.")
@@ -172,7 +172,7 @@ def ops_in_order(outputs: Sequence[Any], freed: bool = False) -> list[tuple[Func
             reached[function].append(vertex)
         else:
             reached[function] = [vertex]
-            if function.released and not freed:  # (``freed``: a caller that reads the structure only)
+            if function.released and not freed:  # (``freed``, for the drawings: they read the structure only)
                 raise GraphError(f"backward through the graph a second time: the graph of {function.name} (and the "
                                  "arrays it saved) was freed by the first backward. Pass retain_graph=True to the "
                                  "first backward() or grad() call to keep it.")
@@ -237,6 +237,8 @@ class GradientTable:
             self.itemized = terms
         if len(terms) == 1:
             return terms[0][1]
+        # Terms kept one by one (create_graph, grad_contributions) are summed here, once: add_n is
+        # their + (a recorded Σ node when recording), not the + in add above.
         with recording_gradient(scope) if self.record else contextlib.nullcontext():  # (one node when recording)
             return add_n(*[term for _, term in terms])
 
@@ -256,7 +258,7 @@ def backpropagate(seeds: list[tuple[Tensor, Any]], targets: tuple[Tensor, ...] |
                   itemize: Tensor | None = None) -> tuple[dict[Any, Any], list[tuple[Scope, Any]]]:
     """The walk back (steps 2 and 3 above) from ``seeds`` (each output with the gradient it starts
     with), for every caller: ``backward()`` (``targets=None``: totals go into ``.grad``), ``grad()``
-    (the targets' totals are returned, by vertex) and ``grad_contributions()`` (``itemize``: that
+    (the targets' totals are returned, by vertex: ``results``) and ``grad_contributions()`` (``itemize``: that
     tensor's terms are returned too). Gradients are plain arrays, or Tensors when ``create_graph``
     is set: each op's backward is then recorded, so the gradient is itself a graph to differentiate
     again. The graph is kept if ``retain_graph`` (None: if ``create_graph``)."""
@@ -267,16 +269,16 @@ def backpropagate(seeds: list[tuple[Tensor, Any]], targets: tuple[Tensor, ...] |
     table = GRADIENT_TABLE(record=create_graph, itemize=None if itemize is None else vertex_of(itemize))
     for output, seed in seeds:
         table.add(vertex_of(output), seed, ())
-    totals: dict[Any, Any] = {}
+    results: dict[Any, Any] = {}  # grad()'s: each target's total (the table holds the running sums)
     check_finite_terms = STATE.anomaly
     for function, vertices in reversed(ops):
         if function is None:  # a leaf: its total goes into its .grad (or to grad()'s caller)
-            _deliver(vertices[0], table, (), wanted, totals, create_graph)
+            _deliver(vertices[0], table, (), wanted, results, create_graph)
             continue
         if function.multiple_outputs:  # one gradient per output, None for one that none reached
-            grad, output_nodes = _deliver_outputs(function, vertices, table, wanted, totals, create_graph)
+            grad, output_nodes = _deliver_outputs(function, vertices, table, wanted, results, create_graph)
         else:
-            grad = _deliver(vertices[0], table, function.scope, wanted, totals, create_graph)
+            grad = _deliver(vertices[0], table, function.scope, wanted, results, create_graph)
             output_nodes = vertices[0]
         if grad is None:  # no gradient reached this op
             continue
@@ -297,14 +299,14 @@ def backpropagate(seeds: list[tuple[Tensor, Any]], targets: tuple[Tensor, ...] |
                 table.add(parent, term, function.scope, function)
         if not retain_graph:
             function.release()
-    return totals, table.itemized
+    return results, table.itemized
 
 
 def _deliver(vertex: Any, table: GradientTable, scope: Scope, wanted: set[Any] | None,
-             totals: dict[Any, Any], create_graph: bool) -> Any:
+             results: dict[Any, Any], create_graph: bool) -> Any:
     """Called by the walk at each vertex it reaches: take ``vertex``'s total from the table and
     deliver it, through its hooks (which may replace it), into ``.grad`` (a leaf, or a tensor that
-    called ``retain_grad()``) or, for ``grad()``, into ``totals`` if it is a target. Returns the
+    called ``retain_grad()``) or, for ``grad()``, into ``results`` if it is a target. Returns the
     total, which the walk hands on to the backward of the op that made the vertex."""
     total = table.pop(vertex, scope)
     if total is None:
@@ -316,17 +318,17 @@ def _deliver(vertex: Any, table: GradientTable, scope: Scope, wanted: set[Any] |
         if isinstance(vertex, TensorBase) or vertex.retained is not None:
             _accumulate_into_grad(vertex, total, create_graph, fresh=not hooks and table.is_fresh(vertex))
     elif vertex in wanted:
-        totals[vertex] = total
+        results[vertex] = total
     return total
 
 
 def _deliver_outputs(function: Function, vertices: list[Any], table: GradientTable, wanted: set[Any] | None,
-                     totals: dict[Any, Any], create_graph: bool) -> tuple[Any, tuple]:
+                     results: dict[Any, Any], create_graph: bool) -> tuple[Any, tuple]:
     """:func:`_deliver` for an op with several outputs: (the gradient of each output, None for one
     that none reached, or None if none did; the vertex of each output the graph reached, by output)."""
     grads, nodes = [None] * function.n_outputs, [None] * function.n_outputs
     for vertex in vertices:
-        grads[vertex.output_index] = _deliver(vertex, table, function.scope, wanted, totals, create_graph)
+        grads[vertex.output_index] = _deliver(vertex, table, function.scope, wanted, results, create_graph)
         nodes[vertex.output_index] = vertex
     if all(grad is None for grad in grads):
         return None, ()
