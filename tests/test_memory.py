@@ -61,3 +61,15 @@ def test_inference_under_no_grad_keeps_nothing():
         tracemalloc.stop()
     assert output.grad_fn is None and h_n.grad_fn is None
     assert held < 1.1 * STEPS * BATCH * HIDDEN * 4 + 4 * BATCH * HIDDEN * 4  # the output, h_n and c_n
+
+
+@pytest.mark.parametrize("op, read", [
+    (lambda a, b, c: tr.where(a > 0, b, c), (0,)),   # the condition only, not a and b
+    (lambda a, b, c: a / b, (1,)),                   # b (and the output), not a
+    (lambda a, b, c: tr.nn.functional.linear(a, b, c[0]), (0, 1)),  # x and W; of the bias, only that there is one
+])
+def test_an_op_keeps_only_the_inputs_its_backward_reads(op, read):
+    a, b, c = (tr.randn(3, 3, requires_grad=True) * 1 for _ in range(3))  # computed: each input a Node
+    function = op(a, b, c).grad_fn
+    kept = [i for i, (saved, vertex) in enumerate(zip(function.saved_inputs, function.inputs)) if saved is not vertex]
+    assert tuple(kept) == read

@@ -10,6 +10,8 @@
    each input: the :class:`GradientTable` adds it to that input's total with ``+``. Where a value
    branches out, the gradients of its uses add up (the multivariable chain rule); for a weight
    shared by every time step this is the lecture's ∂J/∂W = Σ_t ∂J/∂W|_(t), one ``+`` per step.
+   (fast/ replaces this table when the package is imported, unless ``TINYGRAD_RNN_FAST=0``: then
+   each step's term arrives at that ``+`` as an array, where a breakpoint sees it.)
 3. **Deliver** (:func:`_deliver`), not a pass of its own: inside the walk, as it reaches each
    tensor, that tensor's total is taken from the table, goes into its ``.grad`` if it is a leaf
    (``Tensor.backward``) or is kept to be returned (:func:`grad`), and flows on into the op that
@@ -35,7 +37,7 @@ from .errors import GraphError, ShapeError, describe
 from .function import Function, Node
 from .hooks import run_hooks
 from .inplace import check_saved_unchanged
-from .ops import add_n
+from .ops import add_n, cast
 from .ops.elementwise import Broadcasting
 from .ops.shape import sum_to
 from .recording import STATE, check_finite, recording_gradient
@@ -85,10 +87,10 @@ def grad(outputs: Tensor | Sequence[Tensor], inputs: Tensor | Sequence[Tensor], 
             raise GraphError(f"grad: input {position} ({describe(tensor)}) does not require grad, so it has no "
                              "gradient. Create it with requires_grad=True or call .requires_grad_() on it.")
     seeds = _seeds(outputs, grad_outputs, create_graph)
-    totals, _ = backpropagate(seeds, targets=inputs, create_graph=create_graph, retain_graph=retain_graph)
+    results, _ = backpropagate(seeds, targets=inputs, create_graph=create_graph, retain_graph=retain_graph)
     result = []
     for position, tensor in enumerate(inputs):
-        total = totals.get(vertex_of(tensor))
+        total = results.get(vertex_of(tensor))
         if total is None and not allow_unused:
             raise GraphError(f"grad: input {position} ({describe(tensor)}) was not used to compute the outputs. "
                              "Pass allow_unused=True to get None for it.")
@@ -170,7 +172,7 @@ def ops_in_order(outputs: Sequence[Any], freed: bool = False) -> list[tuple[Func
             reached[function].append(vertex)
         else:
             reached[function] = [vertex]
-            if function.released and not freed:  # (``freed``: a caller that reads the structure only)
+            if function.released and not freed:  # (``freed``, for the drawings: they read the structure only)
                 raise GraphError(f"backward through the graph a second time: the graph of {function.name} (and the "
                                  "arrays it saved) was freed by the first backward. Pass retain_graph=True to the "
                                  "first backward() or grad() call to keep it.")
@@ -212,7 +214,12 @@ class GradientTable:
         self.itemized: list[tuple[Scope, Any]] = []  # the terms of ``itemize``, once taken
 
     def add(self, vertex: Any, term: Any, scope: Scope, of: Function | None = None) -> None:
-        """One use's term of ``vertex``'s gradient, sent from ``scope`` by the backward of ``of``."""
+        """One use's term of ``vertex``'s gradient, sent from ``scope`` by the backward of ``of``
+        (``of``: for fast/, whose table reads it; this one does not).
+
+        fast/ replaces this table when the package is imported, unless ``TINYGRAD_RNN_FAST=0``
+        (then each step's term arrives here as an array): a breakpoint at the ``+`` below sees a
+        shared weight's per-step terms only with ``TINYGRAD_RNN_FAST=0`` (or after ``fast.uninstall()``)."""
         if self.record or vertex is self.itemize:
             self.terms.setdefault(vertex, []).append((scope, term))
         elif vertex in self.totals:
@@ -230,6 +237,8 @@ class GradientTable:
             self.itemized = terms
         if len(terms) == 1:
             return terms[0][1]
+        # Terms kept one by one (create_graph, grad_contributions) are summed here, once: add_n is
+        # their + (a recorded Σ node when recording), not the + in add above.
         with recording_gradient(scope) if self.record else contextlib.nullcontext():  # (one node when recording)
             return add_n(*[term for _, term in terms])
 
@@ -249,7 +258,7 @@ def backpropagate(seeds: list[tuple[Tensor, Any]], targets: tuple[Tensor, ...] |
                   itemize: Tensor | None = None) -> tuple[dict[Any, Any], list[tuple[Scope, Any]]]:
     """The walk back (steps 2 and 3 above) from ``seeds`` (each output with the gradient it starts
     with), for every caller: ``backward()`` (``targets=None``: totals go into ``.grad``), ``grad()``
-    (the targets' totals are returned, by vertex) and ``grad_contributions()`` (``itemize``: that
+    (the targets' totals are returned, by vertex: ``results``) and ``grad_contributions()`` (``itemize``: that
     tensor's terms are returned too). Gradients are plain arrays, or Tensors when ``create_graph``
     is set: each op's backward is then recorded, so the gradient is itself a graph to differentiate
     again. The graph is kept if ``retain_graph`` (None: if ``create_graph``)."""
@@ -260,16 +269,16 @@ def backpropagate(seeds: list[tuple[Tensor, Any]], targets: tuple[Tensor, ...] |
     table = GRADIENT_TABLE(record=create_graph, itemize=None if itemize is None else vertex_of(itemize))
     for output, seed in seeds:
         table.add(vertex_of(output), seed, ())
-    totals: dict[Any, Any] = {}
+    results: dict[Any, Any] = {}  # grad()'s: each target's total (the table holds the running sums)
     check_finite_terms = STATE.anomaly
     for function, vertices in reversed(ops):
         if function is None:  # a leaf: its total goes into its .grad (or to grad()'s caller)
-            _deliver(vertices[0], table, (), wanted, totals, create_graph)
+            _deliver(vertices[0], table, (), wanted, results, create_graph)
             continue
         if function.multiple_outputs:  # one gradient per output, None for one that none reached
-            grad, output_nodes = _deliver_outputs(function, vertices, table, wanted, totals, create_graph)
+            grad, output_nodes = _deliver_outputs(function, vertices, table, wanted, results, create_graph)
         else:
-            grad = _deliver(vertices[0], table, function.scope, wanted, totals, create_graph)
+            grad = _deliver(vertices[0], table, function.scope, wanted, results, create_graph)
             output_nodes = vertices[0]
         if grad is None:  # no gradient reached this op
             continue
@@ -285,18 +294,19 @@ def backpropagate(seeds: list[tuple[Tensor, Any]], targets: tuple[Tensor, ...] |
         for parent, term, needs_grad in zip(function.inputs, terms, function.needs_input_grad):
             if needs_grad and term is not None and (needed is None or parent in needed):
                 if check_finite_terms or term.shape != parent.shape or term.dtype != parent.dtype:
-                    term = _checked(function, parent, term)
-                table.add(parent, term, function.scope, function)  # ∂J/∂parent += term: the table adds with +
+                    term = _fitted_to_input(function, parent, term)
+                # ∂J/∂parent += term: the table adds with + (fast/'s table unless TINYGRAD_RNN_FAST=0)
+                table.add(parent, term, function.scope, function)
         if not retain_graph:
             function.release()
-    return totals, table.itemized
+    return results, table.itemized
 
 
 def _deliver(vertex: Any, table: GradientTable, scope: Scope, wanted: set[Any] | None,
-             totals: dict[Any, Any], create_graph: bool) -> Any:
+             results: dict[Any, Any], create_graph: bool) -> Any:
     """Called by the walk at each vertex it reaches: take ``vertex``'s total from the table and
     deliver it, through its hooks (which may replace it), into ``.grad`` (a leaf, or a tensor that
-    called ``retain_grad()``) or, for ``grad()``, into ``totals`` if it is a target. Returns the
+    called ``retain_grad()``) or, for ``grad()``, into ``results`` if it is a target. Returns the
     total, which the walk hands on to the backward of the op that made the vertex."""
     total = table.pop(vertex, scope)
     if total is None:
@@ -308,17 +318,17 @@ def _deliver(vertex: Any, table: GradientTable, scope: Scope, wanted: set[Any] |
         if isinstance(vertex, TensorBase) or vertex.retained is not None:
             _accumulate_into_grad(vertex, total, create_graph, fresh=not hooks and table.is_fresh(vertex))
     elif vertex in wanted:
-        totals[vertex] = total
+        results[vertex] = total
     return total
 
 
 def _deliver_outputs(function: Function, vertices: list[Any], table: GradientTable, wanted: set[Any] | None,
-                     totals: dict[Any, Any], create_graph: bool) -> tuple[Any, tuple]:
+                     results: dict[Any, Any], create_graph: bool) -> tuple[Any, tuple]:
     """:func:`_deliver` for an op with several outputs: (the gradient of each output, None for one
     that none reached, or None if none did; the vertex of each output the graph reached, by output)."""
     grads, nodes = [None] * function.n_outputs, [None] * function.n_outputs
     for vertex in vertices:
-        grads[vertex.output_index] = _deliver(vertex, table, function.scope, wanted, totals, create_graph)
+        grads[vertex.output_index] = _deliver(vertex, table, function.scope, wanted, results, create_graph)
         nodes[vertex.output_index] = vertex
     if all(grad is None for grad in grads):
         return None, ()
@@ -349,11 +359,13 @@ def _accumulate_into_grad(vertex: Any, total: Any, create_graph: bool, fresh: bo
         tensor.grad = TensorBase._make(tensor.grad.array + total)
 
 
-def _checked(function: Function, expected: Any, gradient: Any) -> Any:
-    """Every gradient has its tensor's shape (a wrong one is a bug in that op's backward; a
-    :class:`~tinygrad_rnn.ops.elementwise.Broadcasting` op's, at the output's shape, is summed back
-    here) and its tensor's dtype; under :func:`~tinygrad_rnn.detect_anomaly`, finite values. Called
-    when one of them is in question (the walk tests shape and dtype cheaply inline)."""
+def _fitted_to_input(function: Function, expected: Any, gradient: Any) -> Any:
+    """``gradient`` fitted to its input ``expected``: a
+    :class:`~tinygrad_rnn.ops.elementwise.Broadcasting` op's, at the output's shape, summed back to
+    the input's shape (``sum_to``), and cast to the input's dtype — so this changes the gradient,
+    not only checks it. Any other wrong shape is a bug in that op's backward: an error; under
+    :func:`~tinygrad_rnn.detect_anomaly`, values must be finite. Called when one of these is in
+    question (the walk tests shape and dtype cheaply inline)."""
     if STATE.anomaly:  # checked now, term by term: a NaN is reported at the op that made it
         check_finite(_as_array(gradient), f"backward of {function.name}", function.scope)
     if gradient.shape != expected.shape and isinstance(function, Broadcasting):  # the input was broadcast:
@@ -362,8 +374,6 @@ def _checked(function: Function, expected: Any, gradient: Any) -> Any:
         raise ShapeError(f"backward of {function.name} returned a gradient of shape {tuple(gradient.shape)} "
                          f"for an input of shape {tuple(expected.shape)}")
     if gradient.dtype != expected.dtype:
-        from .ops import cast
-
         gradient = cast(gradient, expected.dtype)
     return gradient
 

@@ -21,16 +21,20 @@ Every op in :mod:`tinygrad_rnn.ops` is a small subclass::
   an input that needs none (``needs_input_grad``).
 * What backward gets as ``out`` and ``inputs`` is declared by the op: the values it reads
   (``saves_output``; ``saves_inputs``: True for all inputs, False for none, or a tuple of
-  positions), and for every other one its graph vertex — the :class:`Node` of a computed tensor,
-  or a leaf tensor itself — of which backward reads only the shape, dtype and device, never the
-  values. Nothing else is kept alive by the graph.
+  positions), and for every other input its graph vertex — the :class:`Node` of a computed
+  tensor, or a leaf tensor itself — of which backward reads only the shape, dtype and device,
+  never the values. An ``out`` not saved is None in a plain backward (a Node under
+  ``create_graph``). Nothing else is kept alive by the graph.
 * Backward is written **once**, with operators and the functions of :mod:`tinygrad_rnn.ops`,
-  which take arrays and Tensors alike. A backward pass calls it with arrays (nothing recorded,
-  NumPy speed) and it returns arrays; ``create_graph=True`` calls it with Tensors — every input
-  and output back in its place in the graph — and it returns Tensors: the gradient is itself a
-  recorded graph, to draw or differentiate again. An in-place operator (``g -= x``) writes into
-  an array but records a new Tensor, so a backward uses one only on a value it made itself,
-  never on ``grad`` or a saved value.
+  which take arrays and Tensors alike. A backward pass calls it with nothing recorded (NumPy
+  speed), each argument one of: an array (a saved value, and ``grad``), a Node or a leaf Tensor
+  (an input not saved), a Python number (a constant input), None (an ``out`` not saved); it
+  returns arrays (and where fast/ is installed, linear's weight terms unmultiplied: see
+  ``ops.linalg.weight_terms``). ``create_graph=True`` calls it with Tensors — every saved value
+  back in its place in the graph; an unsaved one its vertex, as above, ``out`` too — and it
+  returns Tensors: the gradient is itself a recorded graph, to draw or differentiate again.
+  An in-place operator (``g -= x``) writes into an array but records a new Tensor, so a
+  backward uses one only on a value it made itself, never on ``grad`` or a saved value.
 
 The graph's vertices are :class:`Node` records of the tensors ops computed (and the leaf tensors
 themselves). What decides whether and how an op is recorded (grad mode, scopes, recurrent steps,

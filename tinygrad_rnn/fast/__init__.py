@@ -15,6 +15,8 @@ glibc's thresholds     :mod:`.allocator`                           a fresh page 
 (nn/recurrent.py)                                                  beside a busy process
 ``GRADIENT_TABLE``     :mod:`.gradient_table`                      a weight's per-step terms summed one by one:
 (engine.py)                                                        one product over all steps
+``weight_terms``       :mod:`.gradient_table`                      linear's ∂W = gradᵀ x as an array each step:
+(ops/linalg.py)                                                    handed to that table unmultiplied
 ====================== =========================================== ==========================================
 
 ``import tinygrad_rnn`` installs them all unless the environment has ``TINYGRAD_RNN_FAST=0``; then

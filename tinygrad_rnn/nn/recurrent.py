@@ -320,6 +320,11 @@ class RNN(_Recurrent):
     Parameters per layer k (suffix ``_reverse`` for the backward direction): weight_ih_lk
     (H, I or D·H), weight_hh_lk (H, H), bias_ih_lk (H,), bias_hh_lk (H,).
 
+    ``fused`` (not PyTorch's): False, the default, runs the primitive cell of nn/cells.py
+    (``rnn_step``), op by op; True — what the models in ``tr.models`` pass — the fast stepper
+    where fast/ is installed (one node per layer and direction, its backward hand-derived, the
+    same numbers), else that same cell; ``"step"`` one fused node per step.
+
     >>> import tinygrad_rnn as tr
     >>> rnn = tr.nn.RNN(3, 5, num_layers=2)
     >>> output, h_n = rnn(tr.randn(7, 2, 3))
@@ -348,6 +353,11 @@ class LSTM(_Recurrent):
     and bias_hh_lk (4H,), and with proj_size P > 0 weight_hr_lk (P, H), which projects h_t to P
     units (H_out = P). Returns ``output, (h_n, c_n)``.
 
+    ``fused`` (not PyTorch's): False, the default, runs the primitive cell of nn/cells.py
+    (``lstm_step``), op by op; True — what the models in ``tr.models`` pass — the fast stepper
+    where fast/ is installed (one node per layer and direction, its backward hand-derived, the
+    same numbers), else that same cell; ``"step"`` one fused node per step.
+
     >>> import tinygrad_rnn as tr
     >>> lstm = tr.nn.LSTM(3, 5, batch_first=True, bidirectional=True)
     >>> output, (h_n, c_n) = lstm(tr.randn(2, 7, 3))
@@ -372,6 +382,11 @@ class GRU(_Recurrent):
 
     Parameters per layer k: weight_ih_lk (3H, I or D·H), weight_hh_lk (3H, H), bias_ih_lk and
     bias_hh_lk (3H,).
+
+    ``fused`` (not PyTorch's): False, the default, runs the primitive cell of nn/cells.py
+    (``gru_step``), op by op; True — what the models in ``tr.models`` pass — the fast stepper
+    where fast/ is installed (one node per layer and direction, its backward hand-derived, the
+    same numbers), else that same cell; ``"step"`` one fused node per step.
 
     >>> import tinygrad_rnn as tr
     >>> output, h_n = tr.nn.GRU(3, 5)(tr.randn(7, 3))     # unbatched

@@ -66,6 +66,8 @@ class Mul(Broadcasting):
 class Div(Broadcasting):
     """a / b;   ∂/∂a = 1/b,  ∂/∂b = −a/b² = −out/b"""
 
+    saves_inputs = (1,)  # backward reads b and out, not a
+
     def forward(self, a, b):
         return a / b
 
@@ -231,7 +233,7 @@ class Minimum(Broadcasting):
 class Where(Broadcasting):
     """condition ? a : b;   ∂/∂a = condition,  ∂/∂b = not condition"""
 
-    saves_output = False
+    saves_inputs, saves_output = (0,), False  # backward reads the condition only
 
     hint = "condition must be a bool tensor; the three shapes must broadcast together"
 

@@ -38,7 +38,7 @@ class Linear(Function):
     no separate bias addition at every time step;
     ∂/∂x = grad W,  ∂/∂W = gradᵀ x,  ∂/∂b = Σ grad  (both summed over every leading dimension of x)"""
 
-    saves_output = False
+    saves_inputs, saves_output = (0, 1), False  # x and W; of the bias backward asks only whether there is one
     hint = "x is (…, in_features), the weight (out_features, in_features), the bias (out_features,)"
 
     def forward(self, x, weight, bias=None):
@@ -51,7 +51,8 @@ class Linear(Function):
 
 def linear_forward(x, weight, bias=None, transposed_weight=None):
     """x Wᵀ + b on arrays, every leading dimension of x folded into rows: one matrix product.
-    (``transposed_weight``: Wᵀ laid out contiguously, which the fused cells make once per sequence.)"""
+    (``transposed_weight``, for fast/: Wᵀ laid out contiguously, which its fused cells make once
+    per sequence; the plain path never passes it.)"""
     rows = x if x.ndim == 2 else x.reshape(-1, x.shape[-1])  # (…, in) → (N, in)
     out = rows @ (weight.T if transposed_weight is None else transposed_weight)
     if bias is not None:
