@@ -345,3 +345,12 @@ def test_the_command_line_exports_and_says_where(tmp_path, capsys):
     assert cli.main(["lecture", "--checkpoint", "lm.npz", "--text", "ab", "--export", str(out)]) == 2
     assert "--export cannot apply" in capsys.readouterr().err
 
+
+
+def test_a_stage_painted_in_the_gradients_colours_draws_their_scale(exported):
+    """The sums are painted as the backward stages are (‖∂J/∂h_t‖'s colours): their slides draw the scale too (laid
+    out apart from the backward stages, they had lost it)."""
+    page, written = exported
+    for k, stage in enumerate(page.data["panels"][0]["stages"]):
+        text = "".join(stage_root(written, k).itertext())
+        assert ("log scale" in text) == (stage["phase"] in ("backward", "sums")), (k, stage["phase"])

@@ -140,9 +140,15 @@ def stage_slides(page: Any) -> list[tuple[str, str]]:
 
 
 def _part(stage: dict) -> str:
-    """Which part of the lecture a stage is in: rolled, forward (the unrolling too) or backward (the sums too)."""
+    """Which part of the lecture a stage is in, each laid out apart: rolled, forward (the unrolling too), backward
+    or the sums."""
     return {"rolled": "rolled", "unrolled": "forward", "forward": "forward", "sums": "sums"}.get(stage["phase"],
                                                                                              "backward")
+
+
+def _painted_backward(stage: dict) -> bool:
+    """Whether a stage's figure is painted in ‖∂J/∂h_t‖'s colours (backward and the sums): it draws their scale."""
+    return stage["phase"] in ("backward", "sums")
 
 
 def stage_slide(panel: dict, figures: dict, stage: dict, text: list[list[Run]], layout: Layout,
@@ -151,7 +157,7 @@ def stage_slide(panel: dict, figures: dict, stage: dict, text: list[list[Run]], 
     layout's box, whole or a window around the stage's step: :mod:`.stage_window`), the stage's
     ``text`` (its equations) and the bars of the first shared weight's terms."""
     notation = notation or Notation()  # the page's own words: its time steps, its loss's letter
-    rolled, backward = _part(stage) == "rolled", _part(stage) == "backward"
+    rolled, backward = _part(stage) == "rolled", _painted_backward(stage)
     figure = figures["rolled_svg"] if rolled else paint(figures, panel, stage, scale)
     notes = figures["rolled_notes" if rolled else "notes"]
     box, column, bars_under = layout
@@ -179,7 +185,7 @@ def stage_slide(panel: dict, figures: dict, stage: dict, text: list[list[Run]], 
 def _text_of(panel: dict, stage: dict, notation: Notation) -> list[list[Run]]:
     """The stage's equations as lines of runs; backward, the ratio of the first and last ‖∂J/∂h_t‖ first."""
     lines = equation_lines(stage["math"])
-    if stage["phase"] in ("backward", "sums") and panel["ratio"] is not None:
+    if _painted_backward(stage) and panel["ratio"] is not None:
         ratio = f"‖∂J/∂h_1‖ / ‖∂J/∂h_{panel['steps']}‖ = {slide_number(_printed(panel['ratio']))}"
         lines.insert(0, runs_of(notation.in_text(ratio)))
     return lines
@@ -201,7 +207,7 @@ def _layout(figure: str, stages: list[tuple[dict, list[list[Run]]]], notes: list
     the bars at the column's foot or under the figure — whichever draws what the stages name nearer
     24 px, then shows more of the figure at 24 px."""
     top = max(body_top(text_of_html(stage["text"])) for stage, _ in stages)
-    backward = any(_part(stage) == "backward" for stage, _ in stages)
+    backward = any(_painted_backward(stage) for stage, _ in stages)
     captions = (LEGEND_PX if backward else 0) + (len(notes) + 1) * CAPTION_PX  # the window's line, maybe
     texts = [text for _, text in stages]
     layouts = [_across(texts, top, captions)] + [_beside(texts, top, captions, column, bars_under)
@@ -276,7 +282,7 @@ def _sum_bars(panel: dict, stage: dict, box: tuple[float, float, float, float], 
     """The first weight's terms ‖∂J/∂W|_(t)‖, filled in from t=T back as the gradient arrives."""
     left, top, width, height = box
     weight, steps = panel["weights"][0], panel["steps"]
-    reached = stage["t"] if stage["phase"] in ("backward", "sums") else steps + 1
+    reached = stage["t"] if _painted_backward(stage) else steps + 1
     count = steps - min(reached, steps + 1) + 1
     shown = [t >= reached for t in range(1, steps + 1)]
     current = reached - 1 if stage["phase"] == "backward" and reached <= steps else None
@@ -309,7 +315,7 @@ def paint(figures: dict, panel: dict, stage: dict, scale: Sequence[float]) -> st
     ns = {"svg": SVG_NAMESPACE}
     nodes = {g.get("data-index"): g for g in root.iterfind(".//svg:g[@data-index]", ns)}
     phase, t_stage = stage["phase"], stage["t"]
-    reached = t_stage if phase in ("backward", "sums") else panel["steps"] + 1
+    reached = t_stage if _painted_backward(stage) else panel["steps"] + 1
     for step, indices in figures["cells"].items():
         t = int(step)
         for index in indices:
