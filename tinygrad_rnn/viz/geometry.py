@@ -178,9 +178,18 @@ def off_the_corner(box: Box, point: tuple[float, float], other: Box) -> tuple[fl
     >>> off_the_corner(Box(0.0, 0.0, 40.0, 20.0), (20.0, 9.0), Box(60.0, 50.0, 40.0, 20.0))
     (12.0, 10.0)
     """
-    inset = min(box.width / 4, 8.0)
     face = box.top if other.y > box.y else box.bottom
-    return min(max(point[0], box.left + inset), box.right - inset), face
+    return clear_of_corners(box, point[0]), face
+
+
+def clear_of_corners(box: Box, x: float) -> float:
+    """``x`` moved onto ``box``'s face at least a quarter of the box (at most 8 pt) in from its corners.
+
+    >>> clear_of_corners(Box(0.0, 0.0, 40.0, 20.0), 30.0)
+    12.0
+    """
+    inset = min(box.width / 4, 8.0)
+    return min(max(x, box.left + inset), box.right - inset)
 
 
 def segment_enters(p: tuple[float, float], q: tuple[float, float], box: tuple[float, float, float, float]) -> bool:

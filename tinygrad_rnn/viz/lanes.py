@@ -7,8 +7,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from . import tracks as unnamed
-from .tracks import hands_each_its_own
+from . import tracks as unnamed  # (here `tracks` names a gap's list of named states)
 
 
 class Lanes:
@@ -38,7 +37,8 @@ class Lanes:
         split: dict[tuple, list[int]] = {}  # (row, the rules) → the Σs their terms go to, each on a lane of its own
         for (outside, row), ends in partners.items():
             weight = self.nodes[outside].kind == "parameter"
-            shares = weight or all(is_tail and not hands_each_its_own(self.nodes[inside]) for inside, is_tail in ends)
+            shares = weight or all(is_tail and not unnamed.hands_each_its_own(self.nodes[inside])
+                                   for inside, is_tail in ends)
             key = (row, frozenset(ends), self.beside_slot[outside][0] if outside in self.beside_slot else outside,
                    weight) if shares else (outside,)
             self.lane_of[(outside, row)] = sharing.setdefault(key, outside)

@@ -43,7 +43,7 @@ import xml.etree.ElementTree as ElementTree
 from dataclasses import dataclass, field
 
 from .fitting import SLIDE_ASPECT, SLIDE_LABEL_PX, SLIDE_TEXT_PX
-from .geometry import segment_enters
+from .geometry import ARROW, segment_enters
 
 Point = tuple[float, float]
 NUMBER = re.compile(r"-?\d+(?:\.\d+)?(?:e-?\d+)?")
@@ -287,7 +287,6 @@ def shared_arrowheads(svg_text: str, near: float = 3.0) -> list[tuple[str, str]]
     >>> shared_arrowheads(svg)
     [('n0->n2', 'n1->n2')]
     """
-    from .geometry import ARROW  # (the length svg.py stops a line short of its node, for the arrowhead)
 
     tips: dict[str, list[tuple[str, Point, tuple[Point, Point]]]] = {}
     _, edges, _ = _read(ElementTree.fromstring(svg_text))

@@ -19,6 +19,7 @@ nodes like one of them, so that the edge runs in a gap between them. A step's le
 
 from __future__ import annotations
 
+from .geometry import clear_of_corners
 from .tracks import hands_each_its_own
 
 PASSAGE_WIDTH = 2.0  # a passage's own slot: the line, and the gap between slots (gap_x) on either side of it
@@ -133,8 +134,7 @@ def way(grid, passage: Passage) -> list[tuple[float, float]]:
     bottom = grid.block_bottom[row] + grid.space.box_pad
     # out of its face as near the first passage as the face reaches, clear of its corners (and of its middle,
     # where an arrow from the level it crosses comes in)
-    inset = min(box.width / 4, 8.0)
-    x = min(max(grid.passage_x[(passage, levels[0])], box.left + inset), box.right - inset)
+    x = clear_of_corners(box, grid.passage_x[(passage, levels[0])])
     previous = levels[0] - 1 if above else levels[0] + 1  # (from the node's own level)
     points = [(x, box.top if above else box.bottom)]
     # a rule's passages (one per lane) run side by side: each turns at a height of its own (:func:`turn`)

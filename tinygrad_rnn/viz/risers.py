@@ -71,8 +71,8 @@ class Risers:
 
         lane = lane_of(row)
         x = self._riser_x(column, on_left, lane)
-        entering = sorted(lane_of(self.block_of[t][0]) for t, h, _ in self.edge_list
-                          if h == head and self._is_riser(t, h) and self._rises_on_left(self.block_of[t][0]) == on_left)
+        entering = sorted(lane_of(self.block_of[t][0]) for t in self.predecessors[head]  # (one entry an edge)
+                          if self._is_riser(t, head) and self._rises_on_left(self.block_of[t][0]) == on_left)
         rank = entering.index(lane)
         # a port apart from the line straight in from the row next to b (ports.py would spread arrows nearer)
         into = b.x + outwards * (rank + 1) * min(PORT_GAP + 1, b.width / 2 / (len(entering) + 1))

@@ -8,7 +8,7 @@ from __future__ import annotations
 from bisect import bisect_left, bisect_right
 
 from . import passages
-from . import tracks as unnamed
+from . import tracks as unnamed  # (here `tracks` names a gap's list of named states)
 from .geometry import (
     ARROW,
     LABEL_CHAR,
@@ -16,6 +16,7 @@ from .geometry import (
     LOOP_HEIGHT,
     Box,
     Route,
+    clear_of_corners,
     clip,
     finish,
     label_lines,
@@ -118,7 +119,7 @@ class Routes(Risers):
         if not unnamed.hands_each_its_own(self.nodes[tail]):
             return gap_x
         a = self.boxes[tail]
-        heads = sorted({h for t, h, _ in self.edge_list if t == tail and self.beside_slot.get(h, (None,))[0] == column
+        heads = sorted({h for h in self.successors[tail] if self.beside_slot.get(h, (None,))[0] == column
                         and abs(self.boxes[h].y - a.y) > 1}, key=lambda h: abs(self.boxes[h].y - a.y))
         if len(heads) < 2:
             return gap_x
@@ -153,8 +154,7 @@ class Routes(Risers):
         """Up from a rolled cell to the node above it (layer 1's h_t into layer 2), left of the loops that arch
         over the right part of its top: from the middle of the top it ran up along the loop's leg and arch."""
         x = min(a.x, loops_left(a, loops) - 2 * BESIDE_COLUMN)  # clear of the loop's arrowhead too
-        inset = min(b.width / 4, 8.0)
-        into = min(max(x, b.left + inset), b.right - inset)  # b's bottom: a narrow head ("linear", its
+        into = clear_of_corners(b, x)  # b's bottom: a narrow head ("linear", its
         start = (x, a.top)                                   # weights hidden) stands right of x
         if abs(into - x) < 0.5:
             return finish([start], (x, b.bottom), label, (x + 3 * len(label) + 6, (a.top + b.bottom) / 2 + 6))
@@ -185,7 +185,7 @@ class Routes(Risers):
         if not self._crosses_a_node(diagonal, tail, head):
             return diagonal
         middle = (gap_start + gap_end) / 2
-        x = min(max(b.x, a.left + min(a.width / 4, 8.0)), a.right - min(a.width / 4, 8.0))  # as near b as a allows
+        x = clear_of_corners(a, b.x)  # as near b as a allows
         return finish([(x, a.top if up else a.bottom), (x, middle), (b.x, middle)], end, label,
                       ((x + b.x) / 2, middle + 6))
 

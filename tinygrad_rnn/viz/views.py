@@ -128,10 +128,11 @@ def bptt_picture(forward: Picture, generic: bool = False, slide: bool = False, u
             step = forward.nodes[i].step
             edges.append((index[i], len(nodes) - 1, "" if step is None or len(members) == 1 else f"t={step}"))
     left_out = [step for i in index if forward.nodes[i].kind == "ellipsis" for step in forward.nodes[i].key[2]]
-    notes = ["Σ: the terms one weight receives at every step, added"
-             + (f" (also those of the steps left out: t={steps_text(left_out)})" if left_out else "")]
     if len(stepped) < len(rows) and any(len(members) > 1 for members in rows.values()):  # (a loop without steps)
         notes = ["Σ: the terms one weight receives at each of its uses, added"]
+    else:
+        notes = ["Σ: the terms one weight receives at every step, added"
+                 + (f" (also those of the steps left out: t={steps_text(left_out)})" if left_out else "")]
     if slide and any(node.step is not None for node in nodes):  # (a node per call)
         notes.append(BACKWARD_ROWS if under_forward else BACKWARD_NODES)
     # the rows are named, → or ←: layers and directions (a decoder after its encoder is drawn on the same row).
