@@ -81,10 +81,17 @@ class Routes(Risers):
                 # c₁ and h₁ leave the cell), not one arrowhead that two quantities share
                 return self._through_gap(tail, a, b, block_of[inside][1], label,
                                          end_y=self._entry_y(tail, head))
+            entry = self._clear_of_lanes(head, a.y) if tail == inside else None
+            if entry == a.y and abs(a.y - b.y) > 1:  # straight across into a floating column's node, named mid-way
+                rightwards = b.x > a.x
+                start, end = (a.right if rightwards else a.left, a.y), (b.left if rightwards else b.right, a.y)
+                route = finish([start], end, label, ((start[0] + end[0]) / 2, a.y + 7))
+                if not self._crosses_a_node(route, tail, head):
+                    return route
             if abs(a.y - b.y) > 1:  # a cell of another row into a head beside the rows (two sentences' final
                 # states into one classifier), or its gradient back: round the corner, not across what lies between
                 route = self._through_gap(tail, a, b, block_of[inside][1], label, self._side_taken(
-                    inside, tail if inside == head else head))
+                    inside, tail if inside == head else head), end_y=entry)
                 if not self._crosses_a_node(route, tail, head):
                     return route
         slots = self.beside_slot.get(tail), self.beside_slot.get(head)
@@ -434,7 +441,9 @@ class Routes(Risers):
         # beside the row above passes the Σ nodes of the rows between, not through them
         members = [i for (side, _, col), found in self.beside.items() if (side, col) == (column[0], column[2])
                    for i in found] if node in self.beside_slot else [node]
-        trunks = self.trunks.setdefault(column, [])
+        # (a floating column's stacks stand beside other rows' lanes: its trunks apart over every row)
+        floats = node in self.beside_slot and (column[0], column[2]) in self.floating
+        trunks = self.trunks.setdefault((column[0], None, column[2]) if floats else column, [])
         if lane_key not in trunks:
             trunks.append(lane_key)
         offset = self.space.gap_x / 2 + 3 * (trunks.index(lane_key) + 1)
