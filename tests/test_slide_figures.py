@@ -521,6 +521,24 @@ def test_a_bidirectional_row_is_named_in_two_lines_on_a_slide_and_in_one_at_free
     assert "layer 2 reverse ←" in free
 
 
+def test_the_sigma_column_beside_the_rows_floats_apart_and_each_sum_is_fed_clear_of_the_lanes():
+    """The encoder–decoder's BPTT figure: the decoder's four weights' Σ over the encoder's four held the cell row as
+    tall as both (1.35 : 1); on a slide the column floats, its Σs beside the rows next to it — each apart from the
+    others, the encoder's cell into its Σ never along the decoder's terms into theirs."""
+    _, make_loss, options = next(figure for figure in DOCS if figure[0] == "seq2seq_bptt")
+    loss = make_loss()
+    picture = build_picture((loss,), slide=True, **options)
+    _, placed = labelled_layout(picture)
+    sums = sorted((placed.boxes[i] for i, node in enumerate(picture.nodes) if node.label.startswith("Σ")),
+                  key=lambda box: box.y)
+    assert len(sums) == 5 and all(low.top < high.bottom for low, high in zip(sums, sums[1:]))  # (one column)
+    cells = sorted({round(placed.boxes[i].y) for i, node in enumerate(picture.nodes) if node.kind == "group"})
+    assert len(cells) == 4  # embedding, cell, linear and cross_entropy rows
+    middle = (sums[2].y + sums[3].y) / 2  # the encoder's Σ under the decoder's: no longer centred on their row
+    assert min(abs(middle - row) for row in cells) > 5
+    assert shared_lines(drawn(picture)) == [] and slide_fit(drawn(picture)).fits
+
+
 def test_a_slide_says_backward_once_and_free_size_on_every_node():
     """On a slide ", backward" on every node made each a line taller; one note says it instead. Which call each
     node is stays in its label, and a figure of both names no row where one row and its backward are all."""
