@@ -58,20 +58,24 @@ DOCS_TOO_SMALL: dict[str, str] = {}
 # already take a slide's width (the 3-step LSTM gradient graph: at least 959 × 378 pt where a slide gives 686 × 386
 # at 28-px labels, so ≤ 20 px; the two-layer RNN's sides alone 660 pt, ≤ 17.6 px); two directions' ops take its height.
 GRID_TOO_SMALL: dict[str, str] = {  # (cell-level-layers-bidirectional-loss-backward-rolled-steps-notation)
-    "lstm-cell-2-False-every-backward-True-8-cs224n": "text 17.1 px, labels 19 px, 1.41 : 1 (569 points tall, "
-    "28 px needs 386: five levels with 3 and 5 loop and arrow names stacked between them, 4 note lines)",
+    "lstm-cell-2-False-every-backward-True-8-cs224n": "text 21.5 px, labels 23.9 px, 1.93 : 1 (804 × 417 points "
+    "where 28 px needs 686 × 386, bound by its width: the row names left of J, 64 points, and the Σ column past the "
+    "longest loop name, (∂(h₁⁽ᵗ⁾₊₁, c₁⁽ᵗ⁾₊₁)/∂h₁⁽ᵗ⁾)ᵀ ∂J/∂(h₁⁽ᵗ⁾₊₁, c₁⁽ᵗ⁾₊₁), 45 characters; its height: five levels "
+    "with 3 and 5 loop and arrow names stacked between them, 4 note lines)",
     "gru-step-2-True-last-both-False-8-cmu": "text 9.8 px, labels 10.8 px, 2.40 : 1 (8 columns 218 points apart, "
     "the gradient's names between steps 30 characters: 1,771 wide where 28 px needs 686; t=1, …, T: 19.7 px)",
-    "gru-cell-1-False-every-both-False-3-elman": "text 15.8 px, labels 17.6 px, 1.59 : 1 (9 rows of boxes, 5 "
-    "forward and 4 backward, 567 points tall where 28 px needs 386)",
-    "rnn-op-2-False-every-backward-False-8-usc": "text 10.1 px, labels 11.2 px, 2.40 : 1",
+    "gru-cell-1-False-every-both-False-3-elman": "text 16 px, labels 17.8 px, 1.61 : 1 (9 rows of boxes, 5 "
+    "forward and 4 backward, 607 points tall where 28 px needs 386; the notes already beside them)",
+    "rnn-op-2-False-every-backward-False-8-usc": "text 9.4 px, labels 10.4 px, 2.40 : 1",
     "lstm-op-1-True-last-none-False-3-cs224n": "text 14.1 px, labels 14.1 px, 1.60 : 1",
     "lstm-step-2-True-last-both-False-3-pytorch": "text 16.2 px, labels 18 px, 1.70 : 1 (599 points tall where 28 px "
     "needs 386: a step passes 8 named states, 136 points, and its Σ names 16 weights a line each, 200)",
     "lstm-op-1-False-last-backward-False-3-cmu": "text 11.8 px, labels 13.1 px, 2.40 : 1",
     "lstm-op-1-False-last-backward-False-3-elman": "text 11.8 px, labels 13.1 px, 2.40 : 1",
-    "rnn-cell-1-True-last-both-False-3-pytorch": "text 20.3 px, labels 22.5 px, 1.73 : 1 (828 × 480 points where "
-    "28 px needs 686 × 386: 4 rows of 56-point cells and Σ, the x row, 4 note lines; row names 77 wide)",
+    "rnn-cell-1-True-last-both-False-3-pytorch": "text 20.3 px, labels 22.5 px, 1.71 : 1 (822 × 480 points where "
+    "28 px needs 686 × 386, both ways: 4 rows of 56-point cells and Σ, the x row, 4 note lines; row names 77 wide, "
+    "h₀ and Σ left of the cells, h₀⁽←⁾, Σ⁽←⁾ and J right of them: each h₀ feeds its row straight across, so the "
+    "column it shares with a Σ does not float as the encoder–decoder's Σ column does; J's alone does)",
 }
 
 
