@@ -64,8 +64,8 @@ GRID_TOO_SMALL: dict[str, str] = {  # (cell-level-layers-bidirectional-loss-back
     "with 3 and 5 loop and arrow names stacked between them, 4 note lines)",
     "gru-step-2-True-last-both-False-8-cmu": "text 9.8 px, labels 10.8 px, 2.40 : 1 (8 columns 218 points apart, "
     "the gradient's names between steps 30 characters: 1,771 wide where 28 px needs 686; t=1, …, T: 19.7 px)",
-    "gru-cell-1-False-every-both-False-3-elman": "text 16 px, labels 17.8 px, 1.61 : 1 (9 rows of boxes, 5 "
-    "forward and 4 backward, 607 points tall where 28 px needs 386; the notes already beside them)",
+    "gru-cell-1-False-every-both-False-3-elman": "text 15.8 px, labels 17.6 px, 1.59 : 1 (9 rows of boxes, 5 "
+    "forward and 4 backward, 614 points tall where 28 px needs 386; the notes already beside them)",
     "rnn-op-2-False-every-backward-False-8-usc": "text 9.4 px, labels 10.4 px, 2.40 : 1",
     "lstm-op-1-True-last-none-False-3-cs224n": "text 14.1 px, labels 14.1 px, 1.60 : 1",
     "lstm-step-2-True-last-both-False-3-pytorch": "text 16.2 px, labels 18 px, 1.70 : 1 (599 points tall where 28 px "

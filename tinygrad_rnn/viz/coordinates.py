@@ -248,11 +248,13 @@ class Coordinates:
         since a bus's trunk rises to its node wherever that stands. (A node that feeds a step straight across, h₀,
         stays level with it.) A tall stack (the encoder–decoder's Σ of a decoder's four weights over the encoder's
         four) then reaches into the gaps beside the rows next to it instead of holding its row's neighbours that far
-        apart. (Free size keeps every stack level with its row.)"""
+        apart. (Free size keeps every stack level with its row, and so does a column of one stack, J and its mean
+        beside the losses: nothing to make room for, and the lecture page's rolled stage is laid out for it.)"""
         if not self.slide:
             return set()
         outermost = {side: max(col for s, _, col in self.beside if s == side) for side, _, _ in self.beside}
-        floating = {(side, col) for side, col in outermost.items()}
+        stacks = [(side, col) for side, _, col in self.beside]
+        floating = {(side, col) for side, col in outermost.items() if stacks.count((side, col)) > 1}
         for (side, _, col), members in self.beside.items():
             inside = set(members)
             for i in members:
