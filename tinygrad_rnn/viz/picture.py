@@ -57,6 +57,11 @@ def sum_of_losses(what: Any, mean: int | None, scope: tuple[str, ...] = ()) -> N
     return Node(("reduced", what, mean), "op", losses_summed(mean), scope)
 
 
+def is_sum_of_losses(node: Node) -> bool:
+    """Whether ``node`` is the node J_t meet in (:func:`sum_of_losses`): told by its key, whatever its label."""
+    return isinstance(node.key, tuple) and node.key[0] == "reduced"
+
+
 def mean_over(node: Node) -> int | None:
     """T where ``node`` (:func:`sum_of_losses`) is the mean of T losses (the BPTT figure hands each J_t 1/T of ∂J),
     None for their sum."""
