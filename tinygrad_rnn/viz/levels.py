@@ -27,7 +27,8 @@ from ..engine import vertex_of
 from ..function import Function
 from ..steps import step_number, step_of
 from .notation import SYMBOLS
-from .picture import CHOICE_INPUT, PER_STEP, SUBSCRIPTS, Node, in_order, step_position, subscript, sum_of_losses
+from .picture import CHOICE_INPUT, PER_STEP, Node, in_order, step_position, subscript, sum_of_losses
+from .scripts import TO_SUBSCRIPT
 from .step_states import (
     MARK_AFTER,
     STATES,
@@ -321,7 +322,7 @@ def merge_groups(nodes: list[Node], links, level: str, gradient_only: bool = Fal
 
         def make(base=base, piece=piece, step=step, by_time=by_time) -> Node:
             name, _, shape = base.label.partition("\n")
-            label = f"{name}{str(step).translate(SUBSCRIPTS)}" if by_time and step is not None else name
+            label = f"{name}{str(step).translate(TO_SUBSCRIPT)}" if by_time and step is not None else name
             return Node((base.key, piece), base.kind, label, tensors=base.tensors,
                         step=step if by_time else None)
 

@@ -24,8 +24,8 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from .gradient_labels import SUM_NOTE
-from .picture import BACKWARD_ROW, PER_STEP, SUBSCRIPTS, Node, Picture, in_time
-from .scripts import FROM_SUBSCRIPT, TO_SUPERSCRIPT
+from .picture import BACKWARD_ROW, PER_STEP, Node, Picture, in_time
+from .scripts import FROM_SUBSCRIPT, TO_SUBSCRIPT, TO_SUPERSCRIPT
 from .step_states import GATES
 
 LAYER_WEIGHTS = ("W_ih", "W_hh", "b_ih", "b_hh", "W_hr")  # a recurrent layer's, as short_name writes them
@@ -119,9 +119,9 @@ class Notation:
             return base + chain_mark(mark)
         if self.time == "superscript":  # a layer's number under the time (h₂⁽³⁾); a module's letter beside it
             under = mark if mark.rstrip("→←").isdigit() or not mark else ""
-            return base + under.translate(SUBSCRIPTS) + (chain_mark(mark) if not under else "") + \
+            return base + under.translate(TO_SUBSCRIPT) + (chain_mark(mark) if not under else "") + \
                 f"({step})".translate(TO_SUPERSCRIPT)
-        written = {"t": "ₜ", "T": "_T", "0": "_0"}.get(step, step.translate(SUBSCRIPTS))
+        written = {"t": "ₜ", "T": "_T", "0": "_0"}.get(step, step.translate(TO_SUBSCRIPT))
         return base + written + chain_mark(mark)
 
     def in_text(self, text: str) -> str:

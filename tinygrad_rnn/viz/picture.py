@@ -11,8 +11,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..steps import step_of
+from .scripts import TO_SUBSCRIPT
 
-SUBSCRIPTS = str.maketrans("0123456789", "₀₁₂₃₄₅₆₇₈₉")
 PER_STEP = "per step"  # the first part of the row of a node split per step (e_t below a cell, ŷ_t, J_t above)
 CHOICES = ("argmax", "sampled")  # labels of an edge along which a choice passes, not a gradient (ŷ_t → the next
 # input, how the token was chosen): drawn dashed
@@ -167,7 +167,7 @@ def subscript(name: str, step: int | None) -> str:
     """
     if step is None or not name or name[-1].isdigit() or name[-1] in "₀₁₂₃₄₅₆₇₈₉]":
         return name
-    return name + str(step).translate(SUBSCRIPTS)
+    return name + str(step).translate(TO_SUBSCRIPT)
 
 
 def chain_calls(chains: Any) -> dict[Any, int]:
