@@ -22,7 +22,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from .geometry import Box, Route, finish, segment_enters
+from .geometry import Box, Route, finish, line_enters
 
 CLEAR = 1.0  # how far inside a node's border a line may graze without entering it, in points
 APART = 2.0  # a detour's leg nearer another line than this runs along it (on a slide, a point is about two pixels)
@@ -99,8 +99,8 @@ def _inside(step: Box, box: Box) -> bool:
 
 def _enters(boxes: list[Box], line: list[tuple[float, float]], ends: tuple[int, int]) -> bool:
     """Whether the polyline passes through the inside of a node other than its two ends."""
-    return any(segment_enters(p, q, (box.left + CLEAR, box.bottom + CLEAR, box.right - CLEAR, box.top - CLEAR))
-               for i, box in enumerate(boxes) if i not in ends for p, q in zip(line, line[1:]))
+    return any(line_enters(line, (box.left, box.bottom, box.right, box.top), CLEAR)
+               for i, box in enumerate(boxes) if i not in ends)
 
 
 def _free(boxes: list[Box], axis: int) -> list[float]:

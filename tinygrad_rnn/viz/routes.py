@@ -20,9 +20,9 @@ from .geometry import (
     clip,
     finish,
     label_lines,
+    line_enters,
     loops_left,
     off_the_corner,
-    segment_enters,
 )
 from .picture import CHOICES
 from .risers import BESIDE_COLUMN, Risers
@@ -225,10 +225,9 @@ class Routes(Risers):
         points = [*route.points, route.end]
         xs, ys = [x for x, _ in points], [y for _, y in points]
         low, high = min(ys), max(ys)
-        return any(segment_enters(p, q, (box.left + 1, box.bottom + 1, box.right - 1, box.top - 1))
+        return any(line_enters(points, (box.left, box.bottom, box.right, box.top), 1.0)
                    for i, box in self._boxes_across(min(xs), max(xs))
-                   if i not in (tail, head) and box.bottom < high and box.top > low
-                   for p, q in zip(points, points[1:]))
+                   if i not in (tail, head) and box.bottom < high and box.top > low)
 
     def _boxes_across(self, low_x: float, high_x: float) -> list[tuple[int, Box]]:
         """The nodes (index, box) that reach into low_x ≤ x ≤ high_x. Only those can meet a route there: trying
