@@ -52,6 +52,15 @@ def plan(grid) -> dict[Passage, list[int]]:
     return crossed
 
 
+def of_each_side(crossed: dict[Passage, list[int]]) -> dict[tuple[int, bool], list[Passage]]:
+    """(node, lane above it?) → its passages (:func:`plan`'s, in order): a rule's, one per lane, run side by side
+    (:func:`way`); indexed once per layout, not searched for each bus edge."""
+    found: dict[tuple[int, bool], list[Passage]] = {}
+    for passage in crossed:
+        found.setdefault(passage[:2], []).append(passage)
+    return found
+
+
 Spot = tuple[int, float, Passage, int]  # (before which node, the position, the passage, its level drawn)
 
 
@@ -138,7 +147,7 @@ def way(grid, passage: Passage) -> list[tuple[float, float]]:
     previous = levels[0] - 1 if above else levels[0] + 1  # (from the node's own level)
     points = [(x, box.top if above else box.bottom)]
     # a rule's passages (one per lane) run side by side: each turns at a height of its own (:func:`turn`)
-    siblings = [other for other in grid.passages if other[:2] == passage[:2]] if passage[2] != -1 else [passage]
+    siblings = grid.passages_of[passage[:2]] if passage[2] != -1 else [passage]
     for n, shown in enumerate(levels):
         low, high = sorted((previous, shown))
         gap_y = bottom + (grid.level_middle[(row, low)] + grid.level_height.get((row, low), 0.0) / 2
