@@ -18,7 +18,6 @@ picks the recurrent cell of the slides that draw one; ``notation`` the lecture's
 from __future__ import annotations
 
 import pathlib
-import xml.etree.ElementTree as ElementTree
 from collections.abc import Callable
 from typing import Any
 
@@ -48,7 +47,7 @@ from .lecture_models import (
     seq2seq_tokens,
     tagger_loss,
 )
-from .legibility import slide_fit
+from .legibility import figure_sizes
 from .notation import BIAS_PARTS, Notation, resolve, short_name, write_tokens
 from .slide import HEIGHT, MARGIN, WIDTH, body_top, figure_slide, paragraph, slide_number, slide_svg
 from .slide_charts import bars, colour_legend, colour_rows, note, table
@@ -280,17 +279,8 @@ def stacked(lecture: Lecture) -> str:
 def legible(slide: str) -> bool:
     """Whether every figure on ``slide`` shows its text at 24 px and its node labels at 28 px or more: what
     :func:`.legibility.slide_fit` finds with the figure filling a slide, scaled to the box it has there."""
-    root = ElementTree.fromstring(slide)
-    for nested in root.iter():
-        if nested is root or nested.tag.rsplit("}", 1)[-1] != "svg":
-            continue
-        _, _, width, height = (float(v) for v in nested.get("viewBox").split())
-        shown = min(float(nested.get("width")) / width, float(nested.get("height")) / height)
-        fitted, filling = slide_fit(ElementTree.tostring(nested, encoding="unicode")), min(WIDTH / width,
-                                                                                            HEIGHT / height)
-        if fitted.text_px * shown / filling < SLIDE_TEXT_PX or fitted.label_px * shown / filling < SLIDE_LABEL_PX:
-            return False
-    return True
+    text, label = figure_sizes(slide)
+    return text >= SLIDE_TEXT_PX and label >= SLIDE_LABEL_PX
 
 
 def every_word(lecture: Lecture, title: str, draw: Callable[[tuple[int, ...]], Figure], lines: list[str]) -> str:

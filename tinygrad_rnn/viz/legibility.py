@@ -123,6 +123,29 @@ def slide_fit(svg_text: str) -> SlideFit:
                     round(width / height, 2), round(min(scripts) * scale, 1) if scripts else None)
 
 
+def figure_sizes(slide: str) -> tuple[float, float]:
+    """The smallest text and node label of the figures fitted into a slide (its nested ``<svg>``), in slide
+    pixels: what :func:`slide_fit` finds with each figure filling the slide, scaled to the box it is shown in
+    (infinite where the slide holds no figure).
+
+    >>> figure = ('<svg width="960" height="480" viewBox="0 0 640 320" font-size="10"><g class="node" data-index="0">'
+    ...           '<text>h₁</text></g><text font-size="9">a note</text></svg>')
+    >>> figure_sizes(f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 1920 1080">{figure}</svg>')
+    (13.5, 15.0)
+    """
+    text, label = math.inf, math.inf
+    root = ElementTree.fromstring(slide)
+    for nested in root.iter():
+        if nested is root or nested.tag.rsplit("}", 1)[-1] != "svg":
+            continue
+        _, _, width, height = (float(v) for v in nested.get("viewBox").split())
+        shown = min(float(nested.get("width")) / width, float(nested.get("height")) / height)
+        fitted, filling = slide_fit(ElementTree.tostring(nested, encoding="unicode")), min(SLIDE[0] / width,
+                                                                                            SLIDE[1] / height)
+        text, label = min(text, fitted.text_px * shown / filling), min(label, fitted.label_px * shown / filling)
+    return text, label
+
+
 def _is_script(element: ElementTree.Element) -> bool:
     """A piece of a line that Graphviz drew apart, shifted off it (an HTML-like label's <SUB> or <SUP>)."""
     return element.get("baseline-shift") in ("sub", "super")
