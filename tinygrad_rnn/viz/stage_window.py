@@ -231,8 +231,10 @@ def _in_view(window: tuple[float, ...], boxes: list[tuple[float, ...]], steps: l
     return f"{shown} of {count} in view; the figure goes on {more}"
 
 
+@functools.lru_cache(maxsize=4)  # read for each layout tried (:func:`shown`), and again for the window
 def _node_boxes(figure: str) -> dict[int, tuple[float, float, float, float]]:
-    """Each node's rectangle in the figure's units, by node index: (left, top, right, bottom)."""
+    """Each node's rectangle in the figure's units, by node index: (left, top, right, bottom). (One dict for
+    every caller of a figure: read, never changed.)"""
     boxes = {}
     for found in re.finditer(r'data-index="(\d+)"[^>]*><rect x="([-\d.]+)" y="([-\d.]+)" width="([\d.]+)" '
                              r'height="([\d.]+)"', figure):
