@@ -76,7 +76,9 @@ def panel_data(name: str, loss: Tensor, layer: Any, level: str, notation: Notati
     ratio = hidden_norms[0] / hidden_norms[-1] if hidden_norms[-1] > 0 else None
     stepped = stages(found, numbers, weights, notation)
     slide = _slide_figures(unrolled, (cells, crossing, above), rolled_slide, slug(name))
-    columns = {"rolled": rolled_columns(rolled),
+    # the rolled stage's text names the network (its cell, the state looping back, what the cell reads and
+    # feeds): every node of the rolled figure (a window around the cell alone cut J_t and J off above it)
+    columns = {"rolled": {"nodes": list(range(len(rolled.nodes)))},
                "unrolled": {**named_columns(unrolled, cells, above), "across": steps_across(slide["svg"], cells)}}
     for stage in stepped:  # what its text names, which its window shows (the rule: stage_window.py)
         stage["named"] = named_nodes(stage, columns["rolled" if stage["phase"] == "rolled" else "unrolled"])
@@ -157,13 +159,6 @@ def _inputs_below(picture: Picture, cells: Columns) -> Columns:
                     below.setdefault(t, []).append(tail)
                     stack.append(tail)
     return below
-
-
-def rolled_columns(rolled: Picture) -> dict[str, Any]:
-    """A rolled figure's nodes, as :func:`.stage_window.named_nodes` takes them: all of them, one column
-    (the rolled stage's text names the network: its cell, the state looping back, and what the cell reads
-    and feeds; a window around the cell alone cut J_t and J off above it)."""
-    return {"cells": {0: list(range(len(rolled.nodes)))}}
 
 
 def _slide_figures(page_unrolled: Picture, columns: tuple[dict, dict, dict], rolled: Picture,

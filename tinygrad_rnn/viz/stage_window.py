@@ -44,12 +44,12 @@ def named_nodes(stage: dict, columns: dict) -> list[int]:
     """The nodes a stage's text names, which its window must show (rule 1 above). ``columns``: the
     figure's ``cells``, ``above`` and ``below`` (step t → node indices: its cells, its own loss
     column, its x_t and e_t), ``initial`` (h₀, c₀) and ``loss`` (J and what forms it from the J_t);
-    for the rolled stage, the rolled figure's nodes as ``cells`` {0: …}; ``across``: the steps the sums name
+    for the rolled stage, ``nodes``: every node of the rolled figure; ``across``: the steps the sums name
     (:func:`steps_across`; all where not given)."""
-    cells, above, below = columns["cells"], columns.get("above", {}), columns.get("below", {})
     if stage["phase"] == "rolled":  # the network rolled: all of it
-        named = [i for indices in cells.values() for i in indices]
-    elif stage["phase"] == "sums":  # each weight's sum of one term per step: the steps' cells, from step 1
+        return sorted(set(columns["nodes"]))
+    cells, above, below = columns["cells"], columns.get("above", {}), columns.get("below", {})
+    if stage["phase"] == "sums":  # each weight's sum of one term per step: the steps' cells, from step 1
         named = [i for t in range(1, columns.get("across", len(cells)) + 1) for i in cells.get(t, [])]
     elif stage["t"] is None:  # unrolled: the cells slide out of the first, which h₀ (and c₀) feed; two steps,
         named = [i for t in (1, 2) for i in cells.get(t, []) + below.get(t, [])] + columns["initial"]  # whole
