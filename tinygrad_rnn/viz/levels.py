@@ -27,7 +27,7 @@ from ..engine import vertex_of
 from ..function import Function
 from ..steps import step_number, step_of
 from .notation import SYMBOLS
-from .picture import CHOICE_INPUT, PER_STEP, Node, in_order, step_position, subscript, sum_of_losses
+from .picture import CHOICE_INPUT, PER_STEP, Node, in_order, is_backward_rule, step_position, subscript, sum_of_losses
 from .scripts import TO_SUBSCRIPT
 from .step_states import (
     MARK_AFTER,
@@ -196,7 +196,7 @@ def merge_groups(nodes: list[Node], links, level: str, gradient_only: bool = Fal
             (row, step) = key
             name = row[0] if len(row) > 1 else ""
             label = (f"{name} cell".strip() if level == "cell" else "step")
-            if isinstance(node.key, Function) and node.key.is_gradient:
+            if is_backward_rule(node):
                 label += ", backward"
             label += f"\nt={step}"
             groups[key] = Node(key, "group", label, node.scope[: step_position(node.scope) + 1]

@@ -20,7 +20,7 @@ nodes like one of them, so that the edge runs in a gap between them. A step's le
 from __future__ import annotations
 
 from .geometry import clear_of_corners
-from .tracks import hands_each_its_own
+from .picture import is_backward_rule
 
 PASSAGE_WIDTH = 2.0  # a passage's own slot: the line, and the gap between slots (gap_x) on either side of it
 TURN_PITCH = 3.0  # between the heights at which the passages of one node turn in one gap between levels
@@ -32,7 +32,7 @@ Passage = tuple[int, bool, int]  # (node in a step, lane above it?, the lane's o
 def key(grid, inside: int, lane_key: tuple) -> Passage:
     """The passage of ``inside``'s line to the lane ``lane_key``: one per node and side, but a backward rule's
     one per lane (each carries a gradient of its own)."""
-    return inside, lane_key[1], lane_key[2] if hands_each_its_own(grid.nodes[inside]) else -1
+    return inside, lane_key[1], lane_key[2] if is_backward_rule(grid.nodes[inside]) else -1
 
 
 def plan(grid) -> dict[Passage, list[int]]:

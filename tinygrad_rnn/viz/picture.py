@@ -57,6 +57,12 @@ def sum_of_losses(what: Any, mean: int | None, scope: tuple[str, ...] = ()) -> N
     return Node(("reduced", what, mean), "op", losses_summed(mean), scope)
 
 
+def is_backward_rule(node: Node) -> bool:
+    """Whether a node is a backward rule, an op recorded while a gradient was computed: its lines out carry
+    different values (one gradient per input), not one value read by several nodes."""
+    return node.kind == "op" and getattr(node.key, "is_gradient", False)
+
+
 def is_sum_of_losses(node: Node) -> bool:
     """Whether ``node`` is the node J_t meet in (:func:`sum_of_losses`): told by its key, whatever its label."""
     return isinstance(node.key, tuple) and node.key[0] == "reduced"

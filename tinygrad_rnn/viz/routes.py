@@ -24,7 +24,7 @@ from .geometry import (
     loops_left,
     off_the_corner,
 )
-from .picture import CHOICES
+from .picture import CHOICES, is_backward_rule
 from .risers import BESIDE_COLUMN, Risers
 
 LONG_BESIDE = 24  # characters: a steep arrow's label longer than this, beside it on a slide, breaks in two
@@ -116,7 +116,7 @@ class Routes(Risers):
         nodes): the one whose head lies nearest level with the rule nearest the column, where each head keeps its
         arrowhead's last leg, the rest each a track further back, so that the lines nest and none crosses another.
         ``gap_x`` where the line is alone there, or carries one value."""
-        if not unnamed.hands_each_its_own(self.nodes[tail]):
+        if not is_backward_rule(self.nodes[tail]):
             return gap_x
         a = self.boxes[tail]
         heads = sorted({h for h in self.successors[tail] if self.beside_slot.get(h, (None,))[0] == column
