@@ -100,11 +100,18 @@ def _needed_scale(figure: str) -> float:
     return SMALLEST_PX / slide_fit(figure).text_px * filling * 1.002
 
 
+def named_box(figure: str, named: list[int]) -> Box | None:
+    """The box a window onto ``figure`` holds for a stage whose text names ``named`` (rule 1), in the figure's
+    units: computed here for the page's figures into each stage's data, which lecture_fit.js reads, and for an
+    exported stage's figure (:func:`window_onto`)."""
+    return _named_box(_node_boxes(figure), named)
+
+
 def _named_box(boxes: dict[int, Box], named: list[int]) -> Box | None:
     """The box around the named nodes, padded, grown to whole nodes: its top and bottom those of the
     whole rows of nodes it reaches into (nodes whose heights overlap make one row), its sides taking
     in any node of those rows that reaches over them (a J_{t−1} wider than its cell): so nothing is cut
-    at its edges, and a window holding it need cut nothing it shows (lecture_fit.js: the same)."""
+    at its edges, and a window holding it need cut nothing it shows."""
     box = _union([boxes[i] for i in named if i in boxes])
     if box is None:
         return None
@@ -146,7 +153,7 @@ def window_onto(figure: str, figures: dict, panel: dict, stage: dict,
     left, top, width, height = box
     full = drawing_box(figure)
     boxes = _node_boxes(figure)
-    named = _named_box(boxes, stage.get("named", []))
+    named = named_box(figure, stage.get("named", []))
     scale = _scale_for(named, width, height, _needed_scale(figure))
     if min(width / full[2], height / full[3]) >= scale:
         scale = min(width / full[2], height / full[3])
