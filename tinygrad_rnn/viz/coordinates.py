@@ -101,13 +101,14 @@ class Coordinates:
                         + 2 * self.space.box_pad + label_room for r in range(rows)]
         # on a slide, room above a row of cells for its states' labels broken in two lines (growing upwards from
         # the top state): the lanes above the row pass over them, not through them; the cells stay where they are
-        labels_above = [max([0.0] + [self._state_label_top(row, gap) - block_height[r] / 2 for (row, gap)
-                                     in self.gap_tracks if row == r]) if self.slide and not clustered else 0.0
-                        for r in range(rows)]
+        labels_above = [max([0.0] + [self._state_label_reach(row, gap, above=True) - block_height[r] / 2
+                                     for (row, gap) in self.gap_tracks if row == r]) if self.slide and not clustered
+                        else 0.0 for r in range(rows)]
         # … and below it for the bottom state's (h under c, growing downwards) where one of the row's lanes runs under
         # that gap (a Σ's bus ran 0.8 pt under (∂h₄/∂h₃)ᵀ ∂J/∂h₄, nearer it than its own arrow above)
-        self.labels_below = [max([0.0] + [self._state_label_bottom(row, gap) - block_height[r] / 2 for (row, gap)
-                                          in self.gap_tracks if row == r and self._lane_passes(r, False, gap)])
+        self.labels_below = [max([0.0] + [self._state_label_reach(row, gap, above=False) - block_height[r] / 2
+                                          for (row, gap) in self.gap_tracks
+                                          if row == r and self._lane_passes(r, False, gap)])
                              if self.slide and not clustered else 0.0 for r in range(rows)]
         band = list(block_height)  # a row's height: its steps, or the nodes stacked beside it
         columns_beside: dict[bool, list[float]] = {True: [], False: []}
@@ -334,27 +335,20 @@ class Coordinates:
                 self.lane_bottom[row] = min([self.lane_bottom[row]] + [box.bottom - self.space.gap_y / 2
                                                                        for box in passed])
 
-    def _state_label_top(self, row: int, gap: int) -> float:
-        """How far above its row's middle the top state label in a gap between two cells reaches (as
-        :meth:`~.routes.Routes._state_route` places it, growing upwards where it is broken in two lines)."""
-        tracks = self.gap_tracks[(row, gap)]
-        lines = max(len(self._drawn(label, len(tracks))) for label in tracks)
-        low = min((self.boxes[i].height for (r, _), members in self.members.items() if r == row for i in members),
-                  default=0.0)
-        offset = (len(tracks) - 1) / 2 * low / 4  # the top track, above the middle
-        return offset + 7 + LABEL_LINE * (lines - 1) + 9  # (a 9-point line rises 8 above its baseline)
-
-    def _state_label_bottom(self, row: int, gap: int) -> float:
-        """How far below its row's middle the bottom state label in a gap between two cells reaches (h under c:
-        :meth:`~.routes.Routes._state_route` puts it 8 under its line, growing downwards); 0 where the gap holds
-        one state (its label lies above its line)."""
+    def _state_label_reach(self, row: int, gap: int, above: bool) -> float:
+        """How far above (``above``) or below its row's middle the outermost state label in a gap between two cells
+        reaches, as :meth:`~.routes.Routes._state_route` places them: the top one above its line, growing upwards
+        where it is broken in two lines; the bottom one (h under c) 8 under its line, growing downwards — none
+        below where the gap holds one state (its label lies above its line)."""
         tracks = sorted(self.gap_tracks[(row, gap)], key=state_first)
-        if len(tracks) < 2:
+        if not above and len(tracks) < 2:
             return 0.0
-        lines = len(self._drawn(tracks[-1], len(tracks)))
+        lines = max(len(self._drawn(label, len(tracks))) for label in (tracks if above else tracks[-1:]))
         low = min((self.boxes[i].height for (r, _), members in self.members.items() if r == row for i in members),
                   default=0.0)
-        offset = (len(tracks) - 1) / 2 * low / 4  # the bottom track, below the middle
+        offset = (len(tracks) - 1) / 2 * low / 4  # the outermost track, off the middle
+        if above:
+            return offset + 7 + LABEL_LINE * (lines - 1) + 9  # (a 9-point line rises 8 above its baseline)
         return offset + 8 + LABEL_LINE * (lines - 1) + LABEL_DESCENT
 
 

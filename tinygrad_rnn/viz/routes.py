@@ -20,11 +20,11 @@ from .geometry import (
     clip,
     finish,
     label_lines,
+    line_enters,
     loops_left,
     off_the_corner,
-    segment_enters,
 )
-from .picture import CHOICES
+from .picture import CHOICES, is_backward_rule
 from .risers import BESIDE_COLUMN, Risers
 
 LONG_BESIDE = 24  # characters: a steep arrow's label longer than this, beside it on a slide, breaks in two
@@ -123,7 +123,7 @@ class Routes(Risers):
         nodes): the one whose head lies nearest level with the rule nearest the column, where each head keeps its
         arrowhead's last leg, the rest each a track further back, so that the lines nest and none crosses another.
         ``gap_x`` where the line is alone there, or carries one value."""
-        if not unnamed.hands_each_its_own(self.nodes[tail]):
+        if not is_backward_rule(self.nodes[tail]):
             return gap_x
         a = self.boxes[tail]
         heads = sorted({h for h in self.successors[tail] if self.beside_slot.get(h, (None,))[0] == column
@@ -232,10 +232,9 @@ class Routes(Risers):
         points = [*route.points, route.end]
         xs, ys = [x for x, _ in points], [y for _, y in points]
         low, high = min(ys), max(ys)
-        return any(segment_enters(p, q, (box.left + 1, box.bottom + 1, box.right - 1, box.top - 1))
+        return any(line_enters(points, (box.left, box.bottom, box.right, box.top), 1.0)
                    for i, box in self._boxes_across(min(xs), max(xs))
-                   if i not in (tail, head) and box.bottom < high and box.top > low
-                   for p, q in zip(points, points[1:]))
+                   if i not in (tail, head) and box.bottom < high and box.top > low)
 
     def _boxes_across(self, low_x: float, high_x: float) -> list[tuple[int, Box]]:
         """The nodes (index, box) that reach into low_x ≤ x ≤ high_x. Only those can meet a route there: trying
