@@ -4,8 +4,8 @@ The primitive cells of :mod:`tinygrad_rnn.nn.cells` record a dozen ops per step;
 one, and their backward is the chain rule through the cell written out by hand, once, with
 operators and op functions that accept arrays or Tensors — so it serves the fast backward and
 ``create_graph=True`` alike, and a test proves it equal to the primitive cells. What backward
-reads beyond the inputs (the activated gates) is an extra output of the op, kept for backward
-and not returned (``kept_outputs``): in a recorded backward it is a tensor of the graph, so
+reads beyond the inputs (the activated gates) is an extra output of the op, saved for backward
+and not returned (``saved_intermediates``): in a recorded backward it is a tensor of the graph, so
 second derivatives flow through it. Like PyTorch's LSTMCell and GRUCell, the functions return
 (h', c') and h'.
 
@@ -129,14 +129,14 @@ class FusedCell(Function):
 
 class FusedLSTMCell(FusedCell):
     """i, f, g, o = σ, σ, tanh, σ of (x_proj + h Wᵀ + b);  c' = f ⊙ c + i ⊙ g;  h' = o ⊙ tanh(c').
-    Outputs h', c', and kept for backward the gates [i, f, g, o] and tanh(c') (as a hand-written
+    Outputs h', c', and saved for backward the gates [i, f, g, o] and tanh(c') (as a hand-written
     BPTT keeps it, rather than computing it again).
     ∂c = ∂c' + ∂h' ⊙ o ⊙ (1 − tanh² c');  (∂i, ∂f, ∂g, ∂o) = (∂c ⊙ g, ∂c ⊙ c, ∂c ⊙ i, ∂h' ⊙ tanh c'),
     through σ' = s(1 − s) and tanh' = 1 − g²;  ∂c_prev = ∂c ⊙ f;  then linear's rule for h, W, b."""
 
     name = "fused LSTM cell"
     multiple_outputs = True
-    kept_outputs = 2
+    saved_intermediates = 2
     states = ("h", "c")  # the outputs a drawing names: h_t, c_t
 
     def forward(self, x_projected, hidden, cell, weight_hh, bias_hh=None):
@@ -182,14 +182,14 @@ class FusedLSTMCell(FusedCell):
 
 class FusedGRUCell(FusedCell):
     """r = σ(x_r + h W_hrᵀ + b_hr), z = σ(x_z + …), n = tanh(x_n + r ⊙ (h W_hnᵀ + b_hn));
-    h' = n + z ⊙ (h − n), with x_proj = [x_r, x_z, x_n].  Outputs h', and kept for backward
+    h' = n + z ⊙ (h − n), with x_proj = [x_r, x_z, x_n].  Outputs h', and saved for backward
     the gates (r, z, n), (3, B, H), and h W_hhᵀ + b_hh (whose n part, h W_hnᵀ + b_hn, r scales).
     ∂n = ∂h' ⊙ (1 − z);  ∂z = ∂h' ⊙ (h − n);  ∂h = ∂h' ⊙ z + (linear's rule);
     through n: ∂(pre n) = ∂n ⊙ (1 − n²), ∂r = ∂(pre n) ⊙ hn, ∂hn = ∂(pre n) ⊙ r."""
 
     name = "fused GRU cell"
     multiple_outputs = True
-    kept_outputs = 2
+    saved_intermediates = 2
     states = ("h",)
 
     def forward(self, x_projected, hidden, weight_hh, bias_hh=None):

@@ -14,8 +14,8 @@ The arithmetic of a step is the fused cells' (:mod:`.cells`: ``lstm_pointwise`` 
 ``FusedLSTMCell.gate_gradients``, the same for the GRU and the tanh RNN), so the equations live
 in one place. The backward loop is written once for arrays and Tensors: with
 ``create_graph=True`` it runs on Tensors, the steps' gate gradients are recorded op by op, and
-what they read of the forward pass (the gates, the states) are outputs of this node kept for
-backward (``kept_outputs``) — so a second derivative flows back through them, into this node's
+what they read of the forward pass (the gates, the states) are outputs of this node saved for
+backward (``saved_intermediates``) — so a second derivative flows back through them, into this node's
 backward again.
 
 The weight's term is handed over as one :class:`~..gradient_table.DeferredProduct` that knows its steps
@@ -321,14 +321,14 @@ def _at(kept_grad, index: int):
 class FusedLSTMLayer(FusedLayer):
     """An LSTM layer over a sequence (the equations of :class:`~.cells.FusedLSTMCell`, step by step).
     Inputs (x_proj, h_0, c_0, W_hh[, b_hh[, W_hr]]); outputs the sequence h_1 … h_T, h_n, c_n, the
-    cell states c_1 … c_T (time-major, as the layer shows them), and kept for backward the states h,
+    cell states c_1 … c_T (time-major, as the layer shows them), and saved for backward the states h,
     c (T + 1 each), the activated gates [i, f, g, o], tanh(c_t) and o ⊙ tanh(c_t). With W_hr
     (``proj_size``), h_t = (o ⊙ tanh c_t) W_hrᵀ, as PyTorch's LSTM projects it."""
 
     name = "fused LSTM layer"
     saves_inputs = (3, 5)  # W_hh, W_hr
     weight_position = 3
-    kept_outputs = 5
+    saved_intermediates = 5
     states = ("h", "c")
 
     def cell_step(self, x_projected, hidden, cell, weight_hh, bias_hh=None, weight_hr=None):
@@ -392,13 +392,13 @@ class FusedLSTMLayer(FusedLayer):
 
 class FusedGRULayer(FusedLayer):
     """A GRU layer over a sequence (the equations of :class:`~.cells.FusedGRUCell`, step by step).
-    Inputs (x_proj, h_0, W_hh[, b_hh]); outputs the sequence, h_n, and kept for backward the
+    Inputs (x_proj, h_0, W_hh[, b_hh]); outputs the sequence, h_n, and saved for backward the
     states (T + 1), the gates (T, 3, B, H): r, z, n and each step's h W_hhᵀ + b_hh."""
 
     name = "fused GRU layer"
     saves_inputs = (2,)  # W_hh
     weight_position = 2
-    kept_outputs = 3
+    saved_intermediates = 3
 
     def step_inputs(self, projected):
         return gru_inputs_by_step(projected, self.time_dim)
@@ -446,12 +446,12 @@ class FusedGRULayer(FusedLayer):
 
 class FusedRNNLayer(FusedLayer):
     """An Elman RNN layer over a sequence (:class:`~.cells.FusedRNNCell`, step by step). Inputs
-    (x_proj, h_0, W_hh[, b_hh]); outputs the sequence, h_n, and kept for backward the states."""
+    (x_proj, h_0, W_hh[, b_hh]); outputs the sequence, h_n, and saved for backward the states."""
 
     name = "fused RNN layer"
     saves_inputs = (2,)  # W_hh
     weight_position = 2
-    kept_outputs = 1
+    saved_intermediates = 1
 
     def __init__(self, nonlinearity: str = "tanh", time_dim: int = 0, reverse: bool = False,
                  first_step: int = 1, running=None, chain: Chain | None = None) -> None:
