@@ -39,7 +39,8 @@ from typing import Any
 
 from ...device import array_module
 from ...function import Function
-from ...nn.cells import gru_inputs_by_step, gru_step, lstm_step, named, rnn_step
+from ...nn import cells as primitive  # the plain path's cells: primitive.lstm_cell …
+from ...nn.cells import gru_inputs_by_step, named
 from ...ops.elementwise import where
 from ...ops.linalg import MatMul
 from ...ops.shape import stack
@@ -229,25 +230,26 @@ class FusedLayer(Function):
         """This layer's returned outputs recorded step by step with the primitive cells of
         ``nn/cells.py``, each step in its scope t=k — the graph the plain path records. Drawings draw
         a layer node so (``viz/stepwise.py``): its steps as columns, as without tinygrad_rnn/fast/."""
-        cell, weights = (rest[0], rest[1:]) if len(self.states) == 2 else (None, rest)  # (LSTM: c_0); W_hh, …
+        cell_state, weights = (rest[0], rest[1:]) if len(self.states) == 2 else (None, rest)  # (LSTM: c_0); W_hh, …
         steps_in, steps = self.step_inputs(projected), projected.shape[self.time_dim]
-        outputs, cells = [None] * steps, [None] * steps
+        outputs, cell_states = [None] * steps, [None] * steps
         for p, _, _ in self.visits(steps):
             with at_step(self.chain, p + self.first_step):
-                new_hidden, new_cell = self.cell_step(steps_in[p], hidden, cell, *weights)
+                new_hidden, new_cell_state = self.primitive_cell(steps_in[p], hidden, cell_state, *weights)
                 if self.running is not None:  # a finished sequence holds its state
                     new_hidden = where(self.running[p], new_hidden, hidden)
-                    new_cell = None if cell is None else where(self.running[p], new_cell, cell)
-                hidden, cell = new_hidden, new_cell
-            outputs[p], cells[p] = named(hidden, "h"), cell if cell is None else named(cell, "c")
+                    if cell_state is not None:
+                        new_cell_state = where(self.running[p], new_cell_state, cell_state)
+                hidden, cell_state = new_hidden, new_cell_state
+            outputs[p], cell_states[p] = named(hidden, "h"), None if cell_state is None else named(cell_state, "c")
         result = (stack(outputs, dim=self.time_dim), hidden)
-        return result if cell is None else (*result, cell, stack(cells))
+        return result if cell_state is None else (*result, cell_state, stack(cell_states))
 
     def step_inputs(self, projected):
         """Each step's input projection, as the plain path's layer hands it to its cell."""
         return projected.unbind(self.time_dim)
 
-    def cell_step(self, x_projected, hidden, cell, weight_hh, bias_hh=None):
+    def primitive_cell(self, x_projected, hidden, cell_state, weight_hh, bias_hh=None):
         """One step as the plain path records it (nn/cells.py): (h', c') (c' None but for an LSTM)."""
         raise NotImplementedError
 
@@ -331,17 +333,17 @@ class FusedLSTMLayer(FusedLayer):
     saved_intermediates = 5
     states = ("h", "c")
 
-    def cell_step(self, x_projected, hidden, cell, weight_hh, bias_hh=None, weight_hr=None):
-        return lstm_step(x_projected, hidden, cell, weight_hh, bias_hh, weight_hr)
+    def primitive_cell(self, x_projected, hidden, cell_state, weight_hh, bias_hh=None, weight_hr=None):
+        return primitive.lstm_cell(x_projected, hidden, cell_state, weight_hh, bias_hh, weight_hr)
 
-    def forward(self, projected, hidden, cell, weight_hh, bias_hh=None, weight_hr=None):
+    def forward(self, projected, hidden, cell_state, weight_hh, bias_hh=None, weight_hr=None):
         xp, steps = array_module(projected), projected.shape[self.time_dim]
         transposed_weight = _for_every_step(weight_hh.T, steps)
         gates = self.time_major(projected, bias_hh)  # x_t W_ihᵀ + b_ih + b_hh, all steps; then + h W_hhᵀ
-        hiddens, cells = self.states_buffer(hidden, steps), self.states_buffer(cell, steps)
-        tanh_cells = xp.empty((steps, *cell.shape), dtype=cell.dtype)
+        hiddens, cell_states = self.states_buffer(hidden, steps), self.states_buffer(cell_state, steps)
+        tanh_cells = xp.empty((steps, *cell_state.shape), dtype=cell_state.dtype)
         # o ⊙ tanh c_t: h_t itself, or with W_hr what it projects (h_t = (o ⊙ tanh c_t) W_hrᵀ)
-        unprojected = self.made(hiddens) if weight_hr is None else xp.empty(tanh_cells.shape, dtype=cell.dtype)
+        unprojected = self.made(hiddens) if weight_hr is None else xp.empty(tanh_cells.shape, dtype=cell_state.dtype)
         transposed_projection = None if weight_hr is None else _for_every_step(weight_hr.T, steps)
         product = xp.empty(gates.shape[1:], dtype=gates.dtype)
         dot = xp.dot
@@ -349,19 +351,19 @@ class FusedLSTMLayer(FusedLayer):
             dot(hiddens[before], transposed_weight, out=product)
             gates[p] += product
             made = hiddens[after] if weight_hr is None else unprojected[p]
-            lstm_pointwise(gates[p], cells[before], out=(made, cells[after], tanh_cells[p]))
+            lstm_pointwise(gates[p], cell_states[before], out=(made, cell_states[after], tanh_cells[p]))
             if weight_hr is not None:
                 dot(made, transposed_projection, out=hiddens[after])
             self.hold(hiddens, p, before, after)
-            self.hold(cells, p, before, after)
+            self.hold(cell_states, p, before, after)
         output, last_hidden = self.sequence(hiddens)
-        return (output, last_hidden, self.last(cells), self.made(cells), hiddens, cells, gates, tanh_cells,
-                unprojected)
+        return (output, last_hidden, self.last(cell_states), self.made(cell_states), hiddens, cell_states, gates,
+                tanh_cells, unprojected)
 
-    def backward(self, grads, outs, projected, hidden, cell, weight_hh, bias_hh=None, weight_hr=None):
+    def backward(self, grads, outs, projected, hidden, cell_state, weight_hh, bias_hh=None, weight_hr=None):
         (grad_output, grad_hidden, grad_cell, grad_cell_sequence, grad_hiddens, grad_cells, grad_gates, grad_tanh,
          grad_unprojected) = grads
-        *_, hiddens, cells, gates, tanh_cells, unprojected = outs
+        *_, hiddens, cell_states, gates, tanh_cells, unprojected = outs
         steps = tanh_cells.shape[0]
         step_gradients = self.new_step_gradients(gates, gates.shape)
         projection_gradients = None if weight_hr is None else self.new_step_gradients(gates, hiddens[1:].shape)
@@ -378,7 +380,7 @@ class FusedLSTMLayer(FusedLayer):
             grad_cell, held_cell = self.at_the_step(grad_cell_state, p)
             grad_pre, grad_cell = FusedLSTMCell.gate_gradients(
                 (grad_hidden, grad_cell, _at(grad_gates, p), _at(grad_tanh, p)), gates[p], tanh_cells[p],
-                cells[before], out=self.slot(step_gradients, p))
+                cell_states[before], out=self.slot(step_gradients, p))
             self.collect(step_gradients, p, grad_pre)
             grad_hidden = _plus(product(grad_pre, weight_hh), held_hidden)
             grad_cell = _plus(grad_cell, held_cell)
@@ -403,8 +405,8 @@ class FusedGRULayer(FusedLayer):
     def step_inputs(self, projected):
         return gru_inputs_by_step(projected, self.time_dim)
 
-    def cell_step(self, x_projected, hidden, cell, weight_hh, bias_hh=None):
-        return gru_step(x_projected, hidden, weight_hh, bias_hh), None
+    def primitive_cell(self, x_projected, hidden, cell_state, weight_hh, bias_hh=None):
+        return primitive.gru_cell(x_projected, hidden, weight_hh, bias_hh), None
 
     def forward(self, projected, hidden, weight_hh, bias_hh=None):
         xp, steps = array_module(projected), projected.shape[self.time_dim]
@@ -458,8 +460,8 @@ class FusedRNNLayer(FusedLayer):
         super().__init__(time_dim, reverse, first_step, running, chain)
         self.nonlinearity = nonlinearity
 
-    def cell_step(self, x_projected, hidden, cell, weight_hh, bias_hh=None):
-        return rnn_step(x_projected, hidden, weight_hh, bias_hh, self.nonlinearity), None
+    def primitive_cell(self, x_projected, hidden, cell_state, weight_hh, bias_hh=None):
+        return primitive.rnn_cell(x_projected, hidden, weight_hh, bias_hh, self.nonlinearity), None
 
     def forward(self, projected, hidden, weight_hh, bias_hh=None):
         xp, steps = array_module(projected), projected.shape[self.time_dim]
@@ -496,7 +498,7 @@ class FusedRNNLayer(FusedLayer):
                 grad_bias)[: 4 if bias_hh is not None else 3]
 
 
-def lstm_layer(projected, hidden, cell, weight_hh, bias_hh=None, time_dim: int = 0, reverse: bool = False,
+def lstm_layer(projected, hidden, cell_state, weight_hh, bias_hh=None, time_dim: int = 0, reverse: bool = False,
                first_step: int = 1, running=None, weight_hr=None, chain: Chain | None = None):
     """(output, h_n, c_n, c_1 … c_T): an LSTM over a whole sequence as one op (see :class:`FusedLSTMLayer`).
     ``projected`` is x W_ihᵀ + b_ih of every step, (T, B, 4H) — (B, T, 4H) with ``time_dim=1``.
@@ -511,7 +513,7 @@ def lstm_layer(projected, hidden, cell, weight_hh, bias_hh=None, time_dim: int =
     ((5, 2, 2), (2, 2), <FusedLSTMLayer>)
     """
     weights = (weight_hh,) if bias_hh is None and weight_hr is None else (weight_hh, bias_hh)  # (b_hh may be None)
-    return FusedLSTMLayer.apply(projected, hidden, cell, *weights, *(() if weight_hr is None else (weight_hr,)),
+    return FusedLSTMLayer.apply(projected, hidden, cell_state, *weights, *(() if weight_hr is None else (weight_hr,)),
                                 time_dim=time_dim, reverse=reverse, first_step=first_step, running=running,
                                 chain=chain)
 
