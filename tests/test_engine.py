@@ -125,13 +125,12 @@ def test_the_graph_keeps_only_the_arrays_backward_reads_and_backward_frees_them(
 
 
 def test_an_op_declaring_kept_outputs_the_former_name_of_saved_intermediates_still_hides_them():
-    with pytest.warns(DeprecationWarning, match="saved_intermediates"):
-        class Doubled(tr.Function):
-            multiple_outputs = True
-            kept_outputs = 1
+    class Doubled(tr.Function):
+        multiple_outputs = True
+        kept_outputs = 1
 
-            def forward(self, x):
-                return x * 2, x * 3
+        def forward(self, x):
+            return x * 2, x * 3
 
     outputs = Doubled.apply(make(numpy.ones(2)))
     assert Doubled.saved_intermediates == 1 and len(outputs) == 1

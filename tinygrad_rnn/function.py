@@ -48,7 +48,6 @@ anomaly detection) is in :mod:`tinygrad_rnn.recording`; what a recurrent layer's
 
 from __future__ import annotations
 
-import warnings
 from typing import TYPE_CHECKING, Any
 
 import numpy
@@ -147,9 +146,7 @@ class Function:
         super().__init_subclass__(**kwargs)
         if "name" not in cls.__dict__:
             cls.name = _snake_case(cls.__name__)
-        if "kept_outputs" in cls.__dict__:  # saved_intermediates' former name, still read for a user's own ops
-            warnings.warn(f"{cls.__name__}.kept_outputs is deprecated: name it saved_intermediates",
-                          DeprecationWarning, stacklevel=2)
+        if "kept_outputs" in cls.__dict__:  # saved_intermediates' former name (deprecated), on a user's own op
             cls.saved_intermediates = cls.kept_outputs
 
     def __init__(self, **params: Any) -> None:
