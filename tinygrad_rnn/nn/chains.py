@@ -67,8 +67,8 @@ def continues(found: Step | None, owner: Any, layer: int, direction: str, before
             found.chain.direction == direction == "forward" and (before is None or found.t == before))
 
 
-def chains_of_call(layer: Any, initial_hidden: Sequence[Tensor]) -> tuple[list[Chain], int]:
-    """The chain each layer and direction of a call of ``layer`` (an ``nn.RNN``, ``LSTM`` or ``GRU``) runs,
+def chains_of_call(module: Any, initial_hidden: Sequence[Tensor]) -> tuple[list[Chain], int]:
+    """The chain each layer and direction of a call of ``module`` (an ``nn.RNN``, ``LSTM`` or ``GRU``) runs,
     one per piece of its h_0, and the number of the call's first step.
 
     Each layer and direction continues its own chain where its h_0 is the state that chain of this
@@ -86,14 +86,14 @@ def chains_of_call(layer: Any, initial_hidden: Sequence[Tensor]) -> tuple[list[C
     """
     ended = [step_that_made(hidden) for hidden in initial_hidden]
     handed = drawn_after(ended[0])
-    before = ended[0].t if continues(ended[0], layer, 0, "forward", None) else 0
+    before = ended[0].t if continues(ended[0], module, 0, "forward", None) else 0
     chains = []
     for index, found in enumerate(ended):
-        layer_index, direction = divmod(index, layer.num_directions)
+        layer, direction = divmod(index, module.num_directions)
         direction_name = "reverse" if direction else "forward"
-        continued = continues(found, layer, layer_index, direction_name, before)
+        continued = continues(found, module, layer, direction_name, before)
         chains.append(found.chain if continued else
-                      Chain(layer.scope_name, layer_index, direction_name, id(layer), after=handed - before))
+                      Chain(module.scope_name, layer, direction_name, id(module), after=handed - before))
     return chains, before + 1
 
 

@@ -49,8 +49,8 @@ from .utils.rnn import PackedSequence, pad_packed_sequence, repack
 # The two seams tinygrad_rnn/fast/ fills as it is installed (each None on the plain path):
 RECURRENT_STEPPER: Any = None
 """What runs a layer built with ``fused=True`` or ``"step"``: None — the primitive cells, step by step
-— or the fast stepper (``tinygrad_rnn/fast/recurrent/stepper.py``): its ``run_layer(layer, …)`` runs
-one layer and direction as one node (``fused=True``), and ``fused_cell(layer, …)`` gives the layer's
+— or the fast stepper (``tinygrad_rnn/fast/recurrent/stepper.py``): its ``run_layer(module, …)`` runs
+one layer and direction as one node (``fused=True``), and ``fused_cell(module, …)`` gives the layer's
 cell as one fused node per step (``fused="step"``)."""
 BLAS_THREAD_POLICY: Callable[[], None] | None = None
 """Called as a layer's forward starts: None, or the BLAS thread policy of ``tinygrad_rnn/fast/threads.py``

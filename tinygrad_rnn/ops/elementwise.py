@@ -204,7 +204,7 @@ class Clamp(Function):
 
 
 class Maximum(Broadcasting):
-    """maximum(a, b);   the gradient goes to the input chosen (``chose_a``: the larger), half to each on a tie"""
+    """maximum(a, b);   the gradient goes to the larger input (``chose_a``), half to each on a tie"""
 
     saves_output = False
 
@@ -220,7 +220,7 @@ class Maximum(Broadcasting):
 
 
 class Minimum(Maximum):
-    """minimum(a, b);   Maximum's rule (as Amin is Amax's), the gradient to the smaller input"""
+    """minimum(a, b);   the gradient goes to the smaller input, half to each on a tie (Maximum's rule)"""
 
     def forward(self, a, b):
         return array_module(a, b).minimum(a, b)
