@@ -110,7 +110,7 @@ def full(shape: Any, fill_value: Any, dtype: Any = None, device: Any = None,
     >>> full((2,), 7.0).tolist()
     [7.0, 7.0]
     """
-    return _filled(fill_value, (shape,), dtype, device, requires_grad)  # full(5, …) and full((2, 3), …) alike
+    return _filled(fill_value, shape if isinstance(shape, (tuple, list)) else (shape,), dtype, device, requires_grad)
 
 
 def zeros_like(other: Tensor, dtype: Any = None, device: Any = None, requires_grad: bool = False) -> Tensor:

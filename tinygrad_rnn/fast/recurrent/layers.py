@@ -63,7 +63,8 @@ class FusedLayer(Function):
 
     multiple_outputs = True
     # Of its inputs, backward reads the weights' values only (``saves_inputs``, set by each layer): the
-    # states it keeps itself, and the (T, B, G·H) projection, once copied into the buffers, is let go.
+    # states it saves as outputs of its own (``saved_intermediates``), and the (T, B, G·H) projection,
+    # once copied into the buffers, is let go.
     states = ("h",)  # the returned outputs after the sequence: h_n (an LSTM's c_n too)
 
     def __init__(self, time_dim: int = 0, reverse: bool = False, first_step: int = 1, running=None,
@@ -175,7 +176,7 @@ class FusedLayer(Function):
             step_gradients[position] = gradient
 
     def put(self, step_gradients, position: int, gradient) -> None:
-        """Step ``position``'s gradient into its slot (arrays) or kept for the stack (Tensors)."""
+        """Step ``position``'s gradient into its slot (arrays) or held for the stack (Tensors)."""
         if isinstance(step_gradients, list):
             step_gradients[position] = gradient
         else:
@@ -200,10 +201,10 @@ class FusedLayer(Function):
         folding), recorded (MatMul) on Tensors. Chosen once per backward, from ``like``, not at each step."""
         return MatMul.apply if isinstance(like, Tensor) else array_module(like).dot
 
-    def initial_gradient(self, grad, kept_grad, steps: int, position: int):
+    def initial_gradient(self, grad, per_step_grad, steps: int, position: int):
         """∂J/∂ of the initial state (input ``position``): what the loop sent it, and what its slot
-        of the kept states received (None where no gradient is needed)."""
-        return _plus(grad, _at(kept_grad, self.initial(steps))) if self.needs_input_grad[position] else None
+        of the saved states received (None where no gradient is needed)."""
+        return _plus(grad, _at(per_step_grad, self.initial(steps))) if self.needs_input_grad[position] else None
 
     def after_the_loop(self, step_gradients, states, has_bias: bool):
         """(∂x_proj in the input's layout, ∂W_hh, ∂b_hh) from the steps' gate gradients."""
@@ -315,9 +316,9 @@ def _batch_first(time_major):
     return out
 
 
-def _at(kept_grad, index: int):
+def _at(per_step_grad, index: int):
     """Step ``index`` of a per-step gradient (None where no gradient came)."""
-    return None if kept_grad is None else kept_grad[index]
+    return None if per_step_grad is None else per_step_grad[index]
 
 
 class FusedLSTMLayer(FusedLayer):
@@ -424,7 +425,7 @@ class FusedGRULayer(FusedLayer):
         return (*self.sequence(hiddens), hiddens, gates, recurrent)
 
     def backward(self, grads, outs, projected, hidden, weight_hh, bias_hh=None):
-        grad_output, grad_hidden, grad_hiddens, grad_gates, grad_recurrent_kept = grads
+        grad_output, grad_hidden, grad_hiddens, grad_gates, grad_recurrent_saved = grads
         *_, hiddens, gates, recurrent = outs
         steps = gates.shape[0]
         # the gradient of the input projection written in its own layout (no transposed copy after)
@@ -435,7 +436,7 @@ class FusedGRULayer(FusedLayer):
             grad_state = _plus(grad_hidden, _at(grad_output, p), _at(grad_hiddens, after))  # ∂J/∂h_t
             grad_hidden, held = self.at_the_step(grad_state, p)
             grad_recurrent, grad_x, grad_direct = FusedGRUCell.gate_gradients(
-                (grad_hidden, _at(grad_gates, p), _at(grad_recurrent_kept, p)), gates[p], recurrent[p],
+                (grad_hidden, _at(grad_gates, p), _at(grad_recurrent_saved, p)), gates[p], recurrent[p],
                 hiddens[before], self.slot(recurrent_grads, p), self.slot(input_grads, p, self.time_dim))
             self.collect(recurrent_grads, p, grad_recurrent)
             self.collect(input_grads, p, grad_x)
