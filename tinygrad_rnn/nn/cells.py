@@ -119,7 +119,7 @@ class _CellBase(Module):
         self.bias_ih = weight(rows) if bias else None
         self.bias_hh = weight(rows) if bias else None
 
-    def _check_input(self, x: Tensor, state: Tensor | None) -> tuple[Tensor, bool]:
+    def _check_input(self, x: Tensor) -> tuple[Tensor, bool]:
         """(x as a batch, whether it was a single unbatched vector)."""
         if x.ndim not in (1, 2) or x.shape[-1] != self.input_size:
             raise ShapeError(f"{type(self).__name__}: expected input of shape (batch, {self.input_size}) or "
@@ -127,13 +127,14 @@ class _CellBase(Module):
         check_input_dtype(type(self).__name__, x, self.weight_ih, module="cell")
         return (x.unsqueeze(0), True) if x.ndim == 1 else (x, False)
 
-    def _initial(self, state: Tensor | None, batch: Tensor, unbatched: bool, size: int, name: str = "h_0") -> Tensor:
+    def _initial(self, state: Tensor | None, x: Tensor, unbatched: bool, size: int, name: str = "h_0") -> Tensor:
+        """The state a call starts from (h_0, or c_0): ``state`` as a batch, or zeros like the input batch ``x``."""
         if state is None:  # zeros named as a layer names its own (h_0, c_0): a drawing labels the initial state
-            return named(zeros(batch.shape[0], size, dtype=batch.dtype, device=batch.device), name)
+            return named(zeros(x.shape[0], size, dtype=x.dtype, device=x.device), name)
         name_initial_state(state, name)  # a state of the user's (zeros) is h_0 as the cell's own zeros are
         state = state.unsqueeze(0) if unbatched else state
-        if state.shape != (batch.shape[0], size):
-            raise ShapeError(f"{type(self).__name__}: expected a state of shape {(batch.shape[0], size)}, "
+        if state.shape != (x.shape[0], size):
+            raise ShapeError(f"{type(self).__name__}: expected a state of shape {(x.shape[0], size)}, "
                              f"got {state.shape}")
         return state
 
@@ -169,7 +170,7 @@ class RNNCell(_CellBase):
         self.nonlinearity = nonlinearity
 
     def forward(self, x: Tensor, hx: Tensor | None = None) -> Tensor:
-        x, unbatched = self._check_input(x, hx)
+        x, unbatched = self._check_input(x)
         with self._recording_step(hx):
             hidden = self._initial(hx, x, unbatched, self.hidden_size)
             hidden = rnn_cell(self._project(x), hidden, self.weight_hh, self.bias_hh, self.nonlinearity)
@@ -191,7 +192,7 @@ class LSTMCell(_CellBase):
     gates = 4
 
     def forward(self, x: Tensor, hx: tuple[Tensor, Tensor] | None = None) -> tuple[Tensor, Tensor]:
-        x, unbatched = self._check_input(x, None)
+        x, unbatched = self._check_input(x)
         with self._recording_step(None if hx is None else hx[0]):
             hidden = self._initial(None if hx is None else hx[0], x, unbatched, self.hidden_size)
             cell_state = self._initial(None if hx is None else hx[1], x, unbatched, self.hidden_size, "c_0")
@@ -213,7 +214,7 @@ class GRUCell(_CellBase):
     gates = 3
 
     def forward(self, x: Tensor, hx: Tensor | None = None) -> Tensor:
-        x, unbatched = self._check_input(x, hx)
+        x, unbatched = self._check_input(x)
         with self._recording_step(hx):
             hidden = self._initial(hx, x, unbatched, self.hidden_size)
             hidden = gru_cell(self._project(x).chunk(3, dim=-1), hidden, self.weight_hh, self.bias_hh)
