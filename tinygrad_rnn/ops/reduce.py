@@ -125,7 +125,7 @@ class CrossEntropy(Function):
         grad_logits = None
         if grad_loss is not None:
             xp = array_module(self.targets)
-            one_hot = xp.zeros(log_probs.shape, dtype=log_probs.dtype)
+            one_hot = xp.zeros(log_probs.shape, dtype=log_probs.dtype)  # wᵢ in place of the 1, where weighted
             one_hot[xp.arange(log_probs.shape[0]), self.targets] = 1 if self.weights is None else self.weights
             # the same lines on arrays and Tensors: exp records itself when log_probs is a Tensor, and
             # -= and *= then record new tensors; on arrays they write the fresh exp in place
