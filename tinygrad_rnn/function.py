@@ -13,7 +13,7 @@ Every op in :mod:`tinygrad_rnn.ops` is a small subclass::
 **The contract** (stated once, here; every op keeps it):
 
 * ``forward(*inputs)`` gets plain arrays (NumPy or CuPy) and Python numbers, and returns an array
-  — or, with ``multiple_outputs = True``, a tuple of arrays (the last ``saved_intermediates`` of
+  — or, with ``multiple_outputs = True``, a tuple of arrays (the last ``saves_intermediates`` of
   them saved for backward only, below).
 * ``backward(grad, out, *inputs)`` gets the gradient of the loss with respect to the output
   (a tuple of them for several outputs, None for an output no gradient reached), the output and
@@ -21,7 +21,7 @@ Every op in :mod:`tinygrad_rnn.ops` is a small subclass::
   an input that needs none (``needs_input_grad``).
 * **Saved for backward** — PyTorch's ``ctx.save_for_backward``, declared on the class instead of
   called: ``saves_output`` (backward reads the output's values), ``saves_inputs`` (True: every
-  input's, False: none, or a tuple of positions) and ``saved_intermediates`` (how many of
+  input's, False: none, or a tuple of positions) and ``saves_intermediates`` (how many of
   forward's last outputs are intermediate results saved for backward and never returned to the
   caller, as cross_entropy's log-softmax). Recording puts exactly those on the op, as
   ``saved_output`` and ``saved_inputs`` (PyTorch's ``saved_tensors``); in ``saved_inputs`` an
@@ -136,7 +136,7 @@ class Function:
     saves_inputs: bool | tuple[int, ...] = True  # backward reads the inputs' values (False: only their shapes;
     # a tuple: the values of those inputs only — a layer node reads W_hh, not the (T, B, G·H) projection)
     saves_output = True  # backward reads the output's values
-    saved_intermediates = 0  # forward's last outputs saved for backward, never returned (cross_entropy's log-softmax)
+    saves_intermediates = 0  # forward's last outputs saved for backward, never returned (cross_entropy's log-softmax)
     hint = ""  # what the inputs must satisfy; quoted when forward rejects them
     keeps_choice = False  # True for ops that only move or select values: ids chosen from scores stay so
 
@@ -146,8 +146,8 @@ class Function:
         super().__init_subclass__(**kwargs)
         if "name" not in cls.__dict__:
             cls.name = _snake_case(cls.__name__)
-        if "kept_outputs" in cls.__dict__:  # saved_intermediates' former name (deprecated), on a user's own op
-            cls.saved_intermediates = cls.kept_outputs
+        if "kept_outputs" in cls.__dict__:  # saves_intermediates' former name (deprecated), on a user's own op
+            cls.saves_intermediates = cls.kept_outputs
 
     def __init__(self, **params: Any) -> None:
         if params:  # the op's parameters as apply() got them: Sum's dim, Reshape's shape
@@ -218,13 +218,13 @@ class Function:
         if not self.multiple_outputs:
             return TensorBase._make(out, Node(self, 0, out))
         self.n_outputs = len(out)
-        returned = out[: len(out) - self.saved_intermediates]
+        returned = out[: len(out) - self.saves_intermediates]
         return tuple(TensorBase._make(array, Node(self, i, array)) for i, array in enumerate(returned))
 
     def _untracked(self, inputs: tuple[Any, ...], out: Any) -> Any:
         """The results as Tensors outside the graph (nothing needs a gradient, or grad mode is off)."""
         if self.multiple_outputs:
-            return tuple(map(TensorBase._make, out[: len(out) - self.saved_intermediates]))
+            return tuple(map(TensorBase._make, out[: len(out) - self.saves_intermediates]))
         result = TensorBase._make(out)
         if self.keeps_choice and out.dtype.kind in "iu":  # ids reshaped or indexed: still the ids chosen
             choice = next((x._choice for x in inputs if getattr(x, "_choice", None) is not None), None)

@@ -110,7 +110,7 @@ class CrossEntropy(Function):
     backward's second derivative flows."""
 
     multiple_outputs = True
-    saved_intermediates = 1
+    saves_intermediates = 1
     saves_inputs = False
 
     def forward(self, logits):

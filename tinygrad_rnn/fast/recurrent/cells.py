@@ -5,7 +5,7 @@ one, and their backward is the chain rule through the cell written out by hand, 
 operators and op functions that accept arrays or Tensors — so it serves the fast backward and
 ``create_graph=True`` alike, and a test proves it equal to the primitive cells. What backward
 reads beyond the inputs (the activated gates) is an extra output of the op, saved for backward
-and not returned (``saved_intermediates``): in a recorded backward it is a tensor of the graph, so
+and not returned (``saves_intermediates``): in a recorded backward it is a tensor of the graph, so
 second derivatives flow through it. Like PyTorch's LSTMCell and GRUCell, the functions return
 (h', c') and h'.
 
@@ -136,7 +136,7 @@ class FusedLSTMCell(FusedCell):
 
     name = "fused LSTM cell"
     multiple_outputs = True
-    saved_intermediates = 2
+    saves_intermediates = 2
     states = ("h", "c")  # the outputs a drawing names: h_t, c_t
 
     def forward(self, x_projected, hidden, cell_state, weight_hh, bias_hh=None):
@@ -189,7 +189,7 @@ class FusedGRUCell(FusedCell):
 
     name = "fused GRU cell"
     multiple_outputs = True
-    saved_intermediates = 2
+    saves_intermediates = 2
     states = ("h",)
 
     def forward(self, x_projected, hidden, weight_hh, bias_hh=None):

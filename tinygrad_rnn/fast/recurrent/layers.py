@@ -15,7 +15,7 @@ The arithmetic of a step is the fused cells' (:mod:`.cells`: ``lstm_pointwise`` 
 in one place. The backward loop is written once for arrays and Tensors: with
 ``create_graph=True`` it runs on Tensors, the steps' gate gradients are recorded op by op, and
 what they read of the forward pass (the gates, the states) are outputs of this node saved for
-backward (``saved_intermediates``) — so a second derivative flows back through them, into this node's
+backward (``saves_intermediates``) — so a second derivative flows back through them, into this node's
 backward again.
 
 The weight's term is handed over as one :class:`~..gradient_table.DeferredProduct` that knows its steps
@@ -63,7 +63,7 @@ class FusedLayer(Function):
 
     multiple_outputs = True
     # Of its inputs, backward reads the weights' values only (``saves_inputs``, set by each layer): the
-    # states it saves as outputs of its own (``saved_intermediates``), and the (T, B, G·H) projection,
+    # states it saves as outputs of its own (``saves_intermediates``), and the (T, B, G·H) projection,
     # once copied into the buffers, is let go.
     states = ("h",)  # the returned outputs after the sequence: h_n (an LSTM's c_n too)
 
@@ -331,7 +331,7 @@ class FusedLSTMLayer(FusedLayer):
     name = "fused LSTM layer"
     saves_inputs = (3, 5)  # W_hh, W_hr
     weight_position = 3
-    saved_intermediates = 5
+    saves_intermediates = 5
     states = ("h", "c")
 
     def primitive_cell(self, x_projected, hidden, cell_state, weight_hh, bias_hh=None, weight_hr=None):
@@ -401,7 +401,7 @@ class FusedGRULayer(FusedLayer):
     name = "fused GRU layer"
     saves_inputs = (2,)  # W_hh
     weight_position = 2
-    saved_intermediates = 3
+    saves_intermediates = 3
 
     def step_inputs(self, projected):
         return gru_inputs_by_step(projected, self.time_dim)
@@ -454,7 +454,7 @@ class FusedRNNLayer(FusedLayer):
     name = "fused RNN layer"
     saves_inputs = (2,)  # W_hh
     weight_position = 2
-    saved_intermediates = 1
+    saves_intermediates = 1
 
     def __init__(self, nonlinearity: str = "tanh", time_dim: int = 0, reverse: bool = False,
                  first_step: int = 1, running=None, chain: Chain | None = None) -> None:
