@@ -64,6 +64,7 @@ CASES = [
     ("lerp", lambda a, b, w: tr.lerp(a, b, w), [normal(2, 3), normal(3), R.uniform(0, 1, (2, 1))]),
     ("lerp, number weight", lambda a, b: a.lerp(b, 0.3), [normal(2, 3), normal(2, 3)]),
     ("add_n", lambda a, b, c: tr.add_n(a, b, c), [normal(2, 2), normal(2, 2), normal(2, 2)]),
+    ("add_n broadcasting", lambda a, b, c: tr.add_n(a, b, c), [normal(2, 2), normal(2), normal(1, 2)]),
     # matmul with NumPy's vector and batch rules
     ("matmul", lambda a, b: a @ b, [normal(3, 4), normal(4, 2)]),
     ("matmul batch", lambda a, b: a @ b, [normal(2, 3, 4), normal(4, 2)]),

@@ -13,18 +13,22 @@ Every op in :mod:`tinygrad_rnn.ops` is a small subclass::
 **The contract** (stated once, here; every op keeps it):
 
 * ``forward(*inputs)`` gets plain arrays (NumPy or CuPy) and Python numbers, and returns an array
-  — or, with ``multiple_outputs = True``, a tuple of arrays, the last ``kept_outputs`` of which are
-  kept for backward and never returned to the caller.
+  — or, with ``multiple_outputs = True``, a tuple of arrays (the last ``saves_intermediates`` of
+  them saved for backward only, below).
 * ``backward(grad, out, *inputs)`` gets the gradient of the loss with respect to the output
   (a tuple of them for several outputs, None for an output no gradient reached), the output and
   the inputs, and returns one gradient per input (a single value for a one-input op), None for
   an input that needs none (``needs_input_grad``).
-* What backward gets as ``out`` and ``inputs`` is declared by the op: the values it reads
-  (``saves_output``; ``saves_inputs``: True for all inputs, False for none, or a tuple of
-  positions), and for every other input its graph vertex — the :class:`Node` of a computed
-  tensor, or a leaf tensor itself — of which backward reads only the shape, dtype and device,
-  never the values. An ``out`` not saved is None in a plain backward (a Node under
-  ``create_graph``). Nothing else is kept alive by the graph.
+* **Saved for backward** — PyTorch's ``ctx.save_for_backward``, declared on the class instead of
+  called: ``saves_output`` (backward reads the output's values), ``saves_inputs`` (True: every
+  input's, False: none, or a tuple of positions) and ``saves_intermediates`` (how many of
+  forward's last outputs are intermediate results saved for backward and never returned to the
+  caller, as cross_entropy's log-softmax). Recording puts exactly those on the op, as
+  ``saved_output`` and ``saved_inputs`` (PyTorch's ``saved_tensors``); in ``saved_inputs`` an
+  input not saved has its graph vertex in its place — the :class:`Node` of a computed tensor, or
+  a leaf tensor itself — of which backward reads only the shape, dtype and device, never the
+  values. An ``out`` not saved is None in a plain backward (a Node under ``create_graph``).
+  Nothing else is kept alive by the graph.
 * Backward is written **once**, with operators and the functions of :mod:`tinygrad_rnn.ops`,
   which take arrays and Tensors alike. A backward pass calls it with nothing recorded (NumPy
   speed), each argument one of: an array (a saved value, and ``grad``), a Node or a leaf Tensor
@@ -97,13 +101,13 @@ class Function:
     """Base class of every op. ``Op.apply(*inputs, **params)`` runs it on Tensors or plain arrays;
     the ``params`` (constants such as Sum's ``dim`` or Reshape's ``shape``) become its attributes.
 
-    After ``apply`` records an op, its Function keeps what backward needs, and no more:
+    After ``apply`` records an op, its Function holds what backward needs, and no more:
 
     * ``inputs``: one entry per input — its graph vertex (the :class:`Node` of a computed tensor,
       or the tensor itself for a leaf), or the constant itself (a Python number);
-    * ``saved_inputs`` and ``saved_output``: what backward will read. An op declares which values
-      its backward uses (``saves_inputs``, ``saves_output``); for the rest it gets the vertex (a
-      Node, or a leaf itself), to read only its shape, dtype and device — so ``add`` keeps no arrays;
+    * ``saved_inputs`` and ``saved_output``: what was saved for backward (the module docstring:
+      the values the op declares with ``saves_inputs`` and ``saves_output``, and for every other
+      input its vertex) — so ``add`` saves no arrays;
     * ``needs_input_grad``: one bool per input, True where a gradient must flow;
     * ``depth``: 1 + the largest depth of the ops that made its inputs (leaves count 0);
     * ``scope``: the :func:`scope` path it was created in, e.g. ``("LSTM", "layer 0", "t=3")``;
@@ -126,13 +130,13 @@ class Function:
                  "recorded_at", "released", "__dict__", "__weakref__")
     differentiable = True  # False for ops whose result is a constant (comparisons, sign, argmax)
     multiple_outputs = False  # True for ops whose forward returns a tuple (split, unbind)
-    kept_outputs = 0  # of those, the last few are kept for backward, never returned (CrossEntropy's log-softmax)
     gradient_of: Any = None  # recorded by create_graph=True: the op whose backward made this one
     is_gradient = False  # True if recorded while create_graph=True computed a gradient
     n_outputs = 1  # how many outputs forward returned (set for ops with several)
     saves_inputs: bool | tuple[int, ...] = True  # backward reads the inputs' values (False: only their shapes;
     # a tuple: the values of those inputs only — a layer node reads W_hh, not the (T, B, G·H) projection)
     saves_output = True  # backward reads the output's values
+    saves_intermediates = 0  # forward's last outputs saved for backward, never returned (cross_entropy's log-softmax)
     hint = ""  # what the inputs must satisfy; quoted when forward rejects them
     keeps_choice = False  # True for ops that only move or select values: ids chosen from scores stay so
 
@@ -142,6 +146,8 @@ class Function:
         super().__init_subclass__(**kwargs)
         if "name" not in cls.__dict__:
             cls.name = _snake_case(cls.__name__)
+        if "kept_outputs" in cls.__dict__:  # saves_intermediates' former name (deprecated), on a user's own op
+            cls.saves_intermediates = cls.kept_outputs
 
     def __init__(self, **params: Any) -> None:
         if params:  # the op's parameters as apply() got them: Sum's dim, Reshape's shape
@@ -196,7 +202,7 @@ class Function:
                 check_finite(array, f"forward of {self.name}", state.scope)
         if not (state.grad_enabled and True in needs_input_grad and self.differentiable and first.dtype.kind == "f"):
             return self._untracked(inputs, out)
-        # Record. The inputs' vertices are the graph's edges; of the values, keep only those
+        # Record. The inputs' vertices are the graph's edges; of the values, save only those
         # backward reads — for the rest the vertex (a Node: shape, dtype, device) stands in.
         self.inputs = vertices = tuple(vertices)
         saves = self.saves_inputs
@@ -212,13 +218,13 @@ class Function:
         if not self.multiple_outputs:
             return TensorBase._make(out, Node(self, 0, out))
         self.n_outputs = len(out)
-        returned = out[: len(out) - self.kept_outputs]
+        returned = out[: len(out) - self.saves_intermediates]
         return tuple(TensorBase._make(array, Node(self, i, array)) for i, array in enumerate(returned))
 
     def _untracked(self, inputs: tuple[Any, ...], out: Any) -> Any:
         """The results as Tensors outside the graph (nothing needs a gradient, or grad mode is off)."""
         if self.multiple_outputs:
-            return tuple(map(TensorBase._make, out[: len(out) - self.kept_outputs]))
+            return tuple(map(TensorBase._make, out[: len(out) - self.saves_intermediates]))
         result = TensorBase._make(out)
         if self.keeps_choice and out.dtype.kind in "iu":  # ids reshaped or indexed: still the ids chosen
             choice = next((x._choice for x in inputs if getattr(x, "_choice", None) is not None), None)

@@ -3,7 +3,7 @@
 1. **A leaf that requires grad is not changed in place while gradients are recorded.** ``w += 1``
    on a parameter would make ``w`` a new tensor cut from its own leaf, and ``w.grad`` would never
    be filled. Parameters are updated inside ``no_grad()`` (as every optimizer does).
-2. **An array saved for backward is not changed before backward reads it.** ``y = w * x`` keeps
+2. **An array saved for backward is not changed before backward reads it.** ``y = w * x`` saves
    ``x`` to compute ∂y/∂w = x; ``x += 1`` afterwards would make that gradient use the new x.
    PyTorch counts versions per storage; here every in-place write is stamped with a global write
    counter and the memory range it wrote (:func:`mark_written`). Each op remembers the counter's

@@ -108,15 +108,15 @@ class at_step:
     (2, ('RNN', 'layer 0', 'forward', 't=2'))
     """
 
-    __slots__ = ("record", "previous")
+    __slots__ = ("step", "previous")
 
     def __init__(self, chain: Chain, t: int) -> None:
-        self.record = Step(chain, t)
+        self.step = Step(chain, t)
 
     def __enter__(self) -> Step:
         self.previous = STATE.scope, STATE.step
-        STATE.scope, STATE.step = (*STATE.scope, f"t={self.record.t}"), self.record
-        return self.record
+        STATE.scope, STATE.step = (*STATE.scope, f"t={self.step.t}"), self.step
+        return self.step
 
     def __exit__(self, *exc: object) -> None:
         STATE.scope, STATE.step = self.previous

@@ -6,7 +6,7 @@ op made it, ``grad_fn``: the :class:`~tinygrad_rnn.function.Function` that compu
 The graph itself is made of :class:`~tinygrad_rnn.function.Node` objects, not of Tensors: a Node is what the graph
 remembers of a tensor an op computed — which op and which of its outputs, its shape, dtype and
 device — but not its values. An op keeps the Nodes of its inputs (the edges of the graph) and
-only the arrays its backward reads (tanh keeps its output, matmul its two inputs, add nothing).
+saves for backward only the arrays its backward reads (tanh its output, matmul its two inputs, add nothing).
 So an intermediate array is freed as soon as nobody needs it: the graph of a long unrolled
 sequence holds the activations backpropagation needs, and no more. Leaves (weights, inputs)
 are their own graph vertices.

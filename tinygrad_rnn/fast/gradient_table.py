@@ -191,12 +191,13 @@ class DeferredGradientTable(GradientTable):
         self.totals[vertex] = running_sum  # (a NumPy scalar, from a reduction, is added to as a new object)
 
 
-def deferred_weight_terms(rows, inputs, need_weight: bool, need_bias: bool):
+def deferred_weight_terms(grad_rows, x_rows, need_weight: bool, need_bias: bool):
     """``linear``'s weight and bias terms as DeferredProducts, for the table to multiply out with the other
     steps' (arrays: a recorded backward's Tensors, and under ``detect_anomaly``, which checks each term)."""
-    if isinstance(rows, TensorBase) or STATE.anomaly:
-        return plain_weight_terms(rows, inputs, need_weight, need_bias)
-    return (DeferredProduct(rows, inputs) if need_weight else None), (DeferredProduct(rows) if need_bias else None)
+    if isinstance(grad_rows, TensorBase) or STATE.anomaly:
+        return plain_weight_terms(grad_rows, x_rows, need_weight, need_bias)
+    return ((DeferredProduct(grad_rows, x_rows) if need_weight else None),
+            (DeferredProduct(grad_rows) if need_bias else None))
 
 
 def handed_over(term: DeferredProduct) -> Any:

@@ -1,13 +1,15 @@
 """RNN, LSTM and GRU cells, built from primitive ops only: linear, add, tanh, sigmoid, mul, split, lerp.
 
-Each cell is one time step. The equations live in the three ``*_step`` functions below, which the
-Cell modules here and the layers in ``recurrent.py`` both call, so there is one place to read
-them. A step takes the input already projected, ``x W_ihᵀ + b_ih``: a layer computes that for all
-time steps at once with one matrix product (the vectorisation every fast RNN uses), a cell for its
-one step. ``linear(h, W, b)`` is h Wᵀ + b as one op (PyTorch's F.linear), so each step records
-the product with W_hh once and a drawing shows W_hh and b_hh feeding it directly.
+A cell is the equations of one time step. They live in the three functions ``rnn_cell``,
+``lstm_cell`` and ``gru_cell`` below (PyTorch's ``torch.lstm_cell`` …), which the Cell modules here
+and the layers in ``recurrent.py`` both call, so there is one place to read them. A cell takes the
+input already projected, ``x W_ihᵀ + b_ih``: a layer computes that for all time steps at once
+with one matrix product (the vectorisation every fast RNN uses), a Cell module for its one step.
+``linear(h, W, b)`` is h Wᵀ + b as one op (PyTorch's F.linear), so each step records the product
+with W_hh once and a drawing shows W_hh and b_hh feeding it directly.
 
 Shapes: B batch, I input size, H hidden size, G the number of gates (1 RNN, 4 LSTM, 3 GRU).
+Names: ``hidden`` is the state h, ``cell_state`` an LSTM's c (PyTorch's "cell state").
 PyTorch's names, shapes, gate order and initialisation: every weight and bias starts as
 U(−1/√H, 1/√H).
 """
@@ -21,19 +23,19 @@ from ..creation import zeros
 from ..errors import ShapeError
 from ..tensor import Tensor
 from . import init
-from .chains import cell_step, name_initial_state
+from .chains import at_cell_step, name_initial_state
 from .functional import check_input_dtype, linear
 from .module import Module, Parameter
 
 
-def rnn_step(x_projected: Tensor, hidden: Tensor, weight_hh: Tensor, bias_hh: Tensor | None,
+def rnn_cell(x_projected: Tensor, hidden: Tensor, weight_hh: Tensor, bias_hh: Tensor | None,
              nonlinearity: str = "tanh") -> Tensor:
     """Elman RNN:  h_t = tanh(x_t W_ihᵀ + b_ih + h_{t−1} W_hhᵀ + b_hh)   (or relu)."""
     pre_activation = x_projected + linear(hidden, weight_hh, bias_hh)
     return named(pre_activation.tanh() if nonlinearity == "tanh" else pre_activation.relu(), "h")
 
 
-def lstm_step(x_projected: Tensor, hidden: Tensor, cell: Tensor, weight_hh: Tensor, bias_hh: Tensor | None,
+def lstm_cell(x_projected: Tensor, hidden: Tensor, cell_state: Tensor, weight_hh: Tensor, bias_hh: Tensor | None,
               weight_hr: Tensor | None = None) -> tuple[Tensor, Tensor]:
     """LSTM (gates in PyTorch's order i, f, g, o):
 
@@ -45,14 +47,14 @@ def lstm_step(x_projected: Tensor, hidden: Tensor, cell: Tensor, weight_hh: Tens
     input_gate, forget_gate, candidate, output_gate = gates.chunk(4, dim=-1)
     input_gate, forget_gate = named(input_gate.sigmoid(), "i"), named(forget_gate.sigmoid(), "f")
     candidate, output_gate = named(candidate.tanh(), "g"), named(output_gate.sigmoid(), "o")
-    cell = forget_gate * cell + input_gate * candidate
-    hidden = output_gate * cell.tanh()
+    cell_state = forget_gate * cell_state + input_gate * candidate
+    hidden = output_gate * cell_state.tanh()
     if weight_hr is not None:
         hidden = linear(hidden, weight_hr)
-    return named(hidden, "h"), named(cell, "c")
+    return named(hidden, "h"), named(cell_state, "c")
 
 
-def gru_step(x_projected: tuple[Tensor, Tensor, Tensor], hidden: Tensor, weight_hh: Tensor,
+def gru_cell(x_projected: tuple[Tensor, Tensor, Tensor], hidden: Tensor, weight_hh: Tensor,
              bias_hh: Tensor | None) -> Tensor:
     """GRU (gates in PyTorch's order r, z, n; b_hn stays inside the reset gate's product):
 
@@ -74,7 +76,7 @@ def gru_step(x_projected: tuple[Tensor, Tensor, Tensor], hidden: Tensor, weight_
 
 
 def gru_inputs_by_step(projected: Tensor, time_dim: int = 0) -> list[tuple[Tensor, Tensor, Tensor]]:
-    """Each step's input projection as its (r, z, n) parts, for :func:`gru_step`: the projection of
+    """Each step's input projection as its (r, z, n) parts, for :func:`gru_cell`: the projection of
     all steps (T, B, 3H) split into its gates once, then by step along ``time_dim``."""
     by_gate = []
     for part, name in zip(projected.chunk(3, dim=-1), "rzn"):
@@ -117,7 +119,7 @@ class _CellBase(Module):
         self.bias_ih = weight(rows) if bias else None
         self.bias_hh = weight(rows) if bias else None
 
-    def _check_input(self, x: Tensor, state: Tensor | None) -> tuple[Tensor, bool]:
+    def _check_input(self, x: Tensor) -> tuple[Tensor, bool]:
         """(x as a batch, whether it was a single unbatched vector)."""
         if x.ndim not in (1, 2) or x.shape[-1] != self.input_size:
             raise ShapeError(f"{type(self).__name__}: expected input of shape (batch, {self.input_size}) or "
@@ -125,21 +127,22 @@ class _CellBase(Module):
         check_input_dtype(type(self).__name__, x, self.weight_ih, module="cell")
         return (x.unsqueeze(0), True) if x.ndim == 1 else (x, False)
 
-    def _initial(self, state: Tensor | None, batch: Tensor, unbatched: bool, size: int, name: str = "h_0") -> Tensor:
+    def _initial(self, state: Tensor | None, x: Tensor, unbatched: bool, size: int, name: str = "h_0") -> Tensor:
+        """The state a call starts from (h_0, or c_0): ``state`` as a batch, or zeros like the input batch ``x``."""
         if state is None:  # zeros named as a layer names its own (h_0, c_0): a drawing labels the initial state
-            return named(zeros(batch.shape[0], size, dtype=batch.dtype, device=batch.device), name)
+            return named(zeros(x.shape[0], size, dtype=x.dtype, device=x.device), name)
         name_initial_state(state, name)  # a state of the user's (zeros) is h_0 as the cell's own zeros are
         state = state.unsqueeze(0) if unbatched else state
-        if state.shape != (batch.shape[0], size):
-            raise ShapeError(f"{type(self).__name__}: expected a state of shape {(batch.shape[0], size)}, "
+        if state.shape != (x.shape[0], size):
+            raise ShapeError(f"{type(self).__name__}: expected a state of shape {(x.shape[0], size)}, "
                              f"got {state.shape}")
         return state
 
     def _recording_step(self, state: Tensor | None) -> Any:
         """Where this call's ops are recorded: the next step of this cell's chain when ``state`` is what its
-        last call returned, as a layer's generation loop continues its chain (``chains.cell_step``), so a
+        last call returned, as a layer's generation loop continues its chain (``chains.at_cell_step``), so a
         loop of cell calls is drawn unrolled, cell by cell, without a scope written around each."""
-        return cell_step(self, type(self).__name__.removesuffix("Cell"), state)
+        return at_cell_step(self, type(self).__name__.removesuffix("Cell"), state)
 
     def _project(self, x: Tensor) -> Tensor:
         return linear(x, self.weight_ih, self.bias_ih)
@@ -167,10 +170,10 @@ class RNNCell(_CellBase):
         self.nonlinearity = nonlinearity
 
     def forward(self, x: Tensor, hx: Tensor | None = None) -> Tensor:
-        x, unbatched = self._check_input(x, hx)
+        x, unbatched = self._check_input(x)
         with self._recording_step(hx):
             hidden = self._initial(hx, x, unbatched, self.hidden_size)
-            hidden = rnn_step(self._project(x), hidden, self.weight_hh, self.bias_hh, self.nonlinearity)
+            hidden = rnn_cell(self._project(x), hidden, self.weight_hh, self.bias_hh, self.nonlinearity)
         return hidden.squeeze(0) if unbatched else hidden
 
 
@@ -189,12 +192,12 @@ class LSTMCell(_CellBase):
     gates = 4
 
     def forward(self, x: Tensor, hx: tuple[Tensor, Tensor] | None = None) -> tuple[Tensor, Tensor]:
-        x, unbatched = self._check_input(x, None)
+        x, unbatched = self._check_input(x)
         with self._recording_step(None if hx is None else hx[0]):
             hidden = self._initial(None if hx is None else hx[0], x, unbatched, self.hidden_size)
-            cell = self._initial(None if hx is None else hx[1], x, unbatched, self.hidden_size, "c_0")
-            hidden, cell = lstm_step(self._project(x), hidden, cell, self.weight_hh, self.bias_hh)
-        return (hidden.squeeze(0), cell.squeeze(0)) if unbatched else (hidden, cell)
+            cell_state = self._initial(None if hx is None else hx[1], x, unbatched, self.hidden_size, "c_0")
+            hidden, cell_state = lstm_cell(self._project(x), hidden, cell_state, self.weight_hh, self.bias_hh)
+        return (hidden.squeeze(0), cell_state.squeeze(0)) if unbatched else (hidden, cell_state)
 
 
 class GRUCell(_CellBase):
@@ -211,8 +214,11 @@ class GRUCell(_CellBase):
     gates = 3
 
     def forward(self, x: Tensor, hx: Tensor | None = None) -> Tensor:
-        x, unbatched = self._check_input(x, hx)
+        x, unbatched = self._check_input(x)
         with self._recording_step(hx):
             hidden = self._initial(hx, x, unbatched, self.hidden_size)
-            hidden = gru_step(self._project(x).chunk(3, dim=-1), hidden, self.weight_hh, self.bias_hh)
+            hidden = gru_cell(self._project(x).chunk(3, dim=-1), hidden, self.weight_hh, self.bias_hh)
         return hidden.squeeze(0) if unbatched else hidden
+
+
+rnn_step, lstm_step, gru_step = rnn_cell, lstm_cell, gru_cell  # their former names, deprecated

@@ -1,12 +1,21 @@
-"""Which chain a recurrent call continues, read back from the graph: a call that starts from the state
-its own module's last call ended with continues that chain (:func:`continues`, :func:`step_that_made`)
-— a layer's generation loop, one token per call (``nn.recurrent``), and a loop of ``RNNCell`` calls
-alike (:func:`cell_step`); any other call starts a chain of its own. (The steps themselves, as data:
-:mod:`tinygrad_rnn.steps`.)
+"""The drawing's bookkeeping of recurrent calls: which chain each call's steps belong to, and their
+numbers. Nothing here is needed to differentiate — the walk ignores it; it is what the figures read.
+
+A figure draws each :class:`~tinygrad_rnn.steps.Chain` (one layer and direction of one call: a module,
+``layer``, ``direction``) as a row of cells, and each op in the column of its
+:class:`~tinygrad_rnn.steps.Step` (``chain.after + t``); it names a state ``h_t`` by ``t``, and a state a
+user handed the first step by ``Chain.initial``. So it must know, from the graph alone, which calls
+make one chain: a call that starts from the state its own module's last call ended with continues
+that chain, its steps numbered on (a layer's generation loop, one token per call:
+:func:`chains_of_call`; a loop of ``RNNCell`` calls: :func:`at_cell_step`); any other call starts a
+chain of its own, numbered from 1, and one started from another chain's final state (a decoder from
+its encoder's h_S) is drawn after it (``Chain.after``). The steps themselves, as data:
+:mod:`tinygrad_rnn.steps`.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from ..function import Node
@@ -58,7 +67,37 @@ def continues(found: Step | None, owner: Any, layer: int, direction: str, before
             found.chain.direction == direction == "forward" and (before is None or found.t == before))
 
 
-def cell_step(cell: Any, name: str, state: Any) -> Any:
+def chains_of_call(module: Any, initial_hidden: Sequence[Tensor]) -> tuple[list[Chain], int]:
+    """The chain each layer and direction of a call of ``module`` (an ``nn.RNN``, ``LSTM`` or ``GRU``) runs,
+    one per piece of its h_0, and the number of the call's first step.
+
+    Each layer and direction continues its own chain where its h_0 is the state that chain of this
+    module ended with (a generation loop): its steps numbered on. Else the call makes a new chain,
+    numbered from 1 — a module read on two sequences draws two chains; a decoder started from its
+    encoder's h_S is a chain of its own whose steps are 1…T′, its ``after`` the encoder's S: where
+    a figure draws it (after the encoder's last column), never what its steps are called.
+
+    >>> import tinygrad_rnn as tr
+    >>> rnn = tr.nn.RNN(2, 3)
+    >>> _, h_n = rnn(tr.randn(4, 1, 2, requires_grad=True))
+    >>> chains, first_step = chains_of_call(rnn, h_n.unbind(0))  # started from where it ended: continued
+    >>> len(chains), chains[0].layer, first_step
+    (1, 0, 5)
+    """
+    ended = [step_that_made(hidden) for hidden in initial_hidden]
+    handed = drawn_after(ended[0])
+    before = ended[0].t if continues(ended[0], module, 0, "forward", None) else 0
+    chains = []
+    for index, found in enumerate(ended):
+        layer, direction = divmod(index, module.num_directions)
+        direction_name = "reverse" if direction else "forward"
+        continued = continues(found, module, layer, direction_name, before)
+        chains.append(found.chain if continued else
+                      Chain(module.scope_name, layer, direction_name, id(module), after=handed - before))
+    return chains, before + 1
+
+
+def at_cell_step(cell: Any, name: str, state: Any) -> Any:
     """What a cell (one step of a recurrence, ``nn.RNNCell``) records its call in: the next step of its
     own chain where ``state`` is what its own last call returned — so a loop of cell calls is unrolled
     into steps as a layer's is — else step 1 of a new chain (``after`` the steps of the chain ``state``

@@ -10,12 +10,14 @@ module's last call ended with continues that chain, numbered on (generation, one
 any other call is a chain of its own, its steps 1, 2, … (one encoder read on two sentences; a decoder
 started from its encoder's final state: its steps 1…T′, drawn after the encoder's, ``Chain.after``).
 
-``fused=True`` asks for the fast recurrent stepper where it is installed (``RECURRENT_STEPPER``
-below; ``tinygrad_rnn/fast/recurrent`` installs itself unless ``TINYGRAD_RNN_FAST=0``): it records
-each layer and direction as one node, with the hand-derived backward — the same numbers, and still
-one term per step in ``grad_contributions``, but the steps' states are then values, not tensors of
-the graph; ``fused="step"`` records one fused node per step. Where no stepper is installed, both run
-the primitive cells below, step by step.
+``fused`` (not PyTorch's, the same for RNN, LSTM and GRU): False, the default, records the
+primitive cell of nn/cells.py (``rnn_cell``, ``lstm_cell``, ``gru_cell``) op by op. True — what the
+models in ``tr.models`` pass — asks for the fast recurrent stepper where it is installed
+(``RECURRENT_STEPPER`` below; ``tinygrad_rnn/fast/recurrent`` installs itself unless
+``TINYGRAD_RNN_FAST=0``): it records each layer and direction as one node, with the hand-derived
+backward — the same numbers, and still one term per step in ``grad_contributions``, but the steps'
+states are then values, not tensors of the graph; ``fused="step"`` records one fused node per step.
+Where no stepper is installed, both run the primitive cell, step by step.
 
 Variable-length batches: pass ``lengths`` (one per sequence, any order). A sequence's state stops
 changing after its last step (``where(step < length, new, old)``), so h_n is each sequence's state
@@ -39,17 +41,17 @@ from ..steps import Chain, at_step
 from ..tensor import Tensor
 from . import functional as F
 from . import init
-from .cells import gru_inputs_by_step, gru_step, lstm_step, named, rnn_step
-from .chains import continues, drawn_after, step_that_made
+from .cells import gru_cell, gru_inputs_by_step, lstm_cell, named, rnn_cell
+from .chains import chains_of_call
 from .module import Module, Parameter
 from .utils.rnn import PackedSequence, pad_packed_sequence, repack
 
 # The two seams tinygrad_rnn/fast/ fills as it is installed (each None on the plain path):
 RECURRENT_STEPPER: Any = None
 """What runs a layer built with ``fused=True`` or ``"step"``: None — the primitive cells, step by step
-— or the fast stepper (``tinygrad_rnn/fast/recurrent/stepper.py``): its ``run_layer(layer, …)`` runs
-one layer and direction as one node (``fused=True``), and ``cell_steps(layer, …)`` gives the step
-function of one fused node per step (``fused="step"``)."""
+— or the fast stepper (``tinygrad_rnn/fast/recurrent/stepper.py``): its ``run_layer(module, …)`` runs
+one layer and direction as one node (``fused=True``), and ``fused_cell(module, …)`` gives the layer's
+cell as one fused node per step (``fused="step"``)."""
 BLAS_THREAD_POLICY: Callable[[], None] | None = None
 """Called as a layer's forward starts: None, or the BLAS thread policy of ``tinygrad_rnn/fast/threads.py``
 (BLAS on the cores other processes leave free)."""
@@ -57,7 +59,7 @@ BLAS_THREAD_POLICY: Callable[[], None] | None = None
 
 class _Recurrent(Module):
     """What RNN, LSTM and GRU share: parameters, input checks, and the loops over layers,
-    directions and time steps. Subclasses name their gate count and their step."""
+    directions and time steps. Subclasses name their gate count and their cell (nn/cells.py)."""
 
     gates = 1
 
@@ -82,7 +84,7 @@ class _Recurrent(Module):
         self.fused = fused
         self.scope_name = type(self).__name__
         self.hidden_states: list[Sequence[Tensor]] = []  # per (layer, direction): h_1 … h_T of the last call
-        self.cell_states: list[Sequence[Tensor]] = []  # the same for an LSTM's c_t
+        self.cell_states: list[Sequence[Tensor]] = []  # the same for an LSTM's cell states c_1 … c_T
 
         bound = 1 / math.sqrt(hidden_size)  # every weight and bias starts as U(−1/√H, 1/√H)
 
@@ -121,11 +123,11 @@ class _Recurrent(Module):
         # transposed view) would cost a copy of the sequence in every product that folds it into
         # rows — the input projection here, a classifier head after — forward and backward.
         time_dim = 1 if self.batch_first and not unbatched else 0
-        steps, batch = sequence.shape[time_dim], sequence.shape[1 - time_dim]
-        initial_hidden, initial_cell = self._initial_states(hx, batch, unbatched, sequence)
-        chains, first_step = self._chains(initial_hidden)
-        running = self._running_masks(lengths, steps, batch, sequence, unbatched)
-        final_hidden, final_cell = [], []
+        seq_len, batch = sequence.shape[time_dim], sequence.shape[1 - time_dim]
+        initial_hidden, initial_cell_state = self._initial_states(hx, batch, unbatched, sequence)
+        chains, first_step = chains_of_call(self, initial_hidden)  # what the figures read: nn/chains.py
+        running = self._running_masks(lengths, seq_len, batch, sequence, unbatched)
+        final_hidden, final_cell_state = [], []
         self.hidden_states, self.cell_states = [], []
         layer_input = sequence
         if BLAS_THREAD_POLICY is not None:
@@ -136,43 +138,23 @@ class _Recurrent(Module):
                 for direction in range(self.num_directions):
                     index = layer * self.num_directions + direction
                     with scope(f"layer {layer}", "reverse" if direction else "forward"):
-                        output, hidden, cell = self._run_direction(
+                        output, hidden, cell_state = self._run_direction(
                             layer_input, layer, direction, initial_hidden[index],
-                            None if initial_cell is None else initial_cell[index], running, time_dim,
+                            None if initial_cell_state is None else initial_cell_state[index], running, time_dim,
                             chains[index], first_step)
                     outputs.append(output)
                     final_hidden.append(hidden)
-                    final_cell.append(cell)
+                    final_cell_state.append(cell_state)
                 layer_input = outputs[0] if len(outputs) == 1 else cat(outputs, dim=-1)
                 if layer < self.num_layers - 1:
                     layer_input = F.dropout(layer_input, self.dropout, self.training)  # between layers only
             output = layer_input
             h_n = stack(final_hidden)
-            c_n = stack(final_cell) if initial_cell is not None else None
+            c_n = stack(final_cell_state) if initial_cell_state is not None else None
         if unbatched:  # (T, input_size) in, (T, D·H_out) out, whatever batch_first says
             output, h_n = output.squeeze(1), h_n.squeeze(1)
             c_n = None if c_n is None else c_n.squeeze(1)
         return output, (h_n if c_n is None else (h_n, c_n))
-
-    def _chains(self, initial_hidden: Sequence[Tensor]) -> tuple[list[Chain], int]:
-        """The chain each layer and direction of this call runs, and the number of its first step.
-
-        Each layer and direction continues its own chain where its h_0 is the state that chain of this
-        module ended with (a generation loop): its steps numbered on. Else the call makes a new chain,
-        numbered from 1 — a module read on two sequences draws two chains; a decoder started from its
-        encoder's h_S is a chain of its own whose steps are 1…T′, its ``after`` the encoder's S: where
-        a figure draws it (after the encoder's last column), never what its steps are called."""
-        ended = [step_that_made(hidden) for hidden in initial_hidden]
-        handed = drawn_after(ended[0])
-        before = ended[0].t if continues(ended[0], self, 0, "forward", None) else 0
-        chains = []
-        for index, found in enumerate(ended):
-            layer, direction = divmod(index, self.num_directions)
-            direction_name = "reverse" if direction else "forward"
-            continued = continues(found, self, layer, direction_name, before)
-            chains.append(found.chain if continued else
-                          Chain(self.scope_name, layer, direction_name, id(self), after=handed - before))
-        return chains, before + 1
 
     def _forward_packed(self, packed: PackedSequence, hx: Any, lengths: Any) -> tuple[PackedSequence, Any]:
         """A packed batch runs as its padded form with ``lengths``, and its output is packed alike."""
@@ -183,11 +165,11 @@ class _Recurrent(Module):
         output, state = self.forward(padded, hx, lengths=lengths)
         return repack(output, packed, batch_first=self.batch_first), state
 
-    def _run_direction(self, layer_input: Tensor, layer: int, direction: int, hidden: Tensor, cell: Tensor | None,
-                       running: list[Tensor] | None, time_dim: int, chain: Chain,
+    def _run_direction(self, layer_input: Tensor, layer: int, direction: int, hidden: Tensor,
+                       cell_state: Tensor | None, running: list[Tensor] | None, time_dim: int, chain: Chain,
                        first_step: int) -> tuple[Tensor, Tensor, Tensor | None]:
-        """One layer in one direction: the input projection for all steps in one matmul, then a
-        loop over time steps (backwards for the reverse direction), step t recorded as
+        """One layer in one direction: the input projection for all steps in one matmul, then the
+        cell unrolled over the time steps (backwards for the reverse direction), step t recorded as
         ``Step(chain, first_step + t)``."""
         suffix = f"_l{layer}" + ("_reverse" if direction else "")
         weight_ih, weight_hh = getattr(self, "weight_ih" + suffix), getattr(self, "weight_hh" + suffix)
@@ -199,43 +181,44 @@ class _Recurrent(Module):
         projected = F.linear(layer_input, weight_ih, bias_ih)
         stepper = RECURRENT_STEPPER if self.fused else None
         if stepper is not None and self.fused is True:  # the whole sequence as one node (fast/recurrent)
-            return stepper.run_layer(self, projected, direction, hidden, cell, weight_hh, bias_hh, weight_hr,
+            return stepper.run_layer(self, projected, direction, hidden, cell_state, weight_hh, bias_hh, weight_hr,
                                      time_dim, running, chain, first_step)
         if stepper is not None:  # one fused node per step (fast/recurrent)
-            step = stepper.cell_steps(self, weight_hh, bias_hh, weight_hr)
-            projected_steps = projected.unbind(time_dim)
+            cell = stepper.fused_cell(self, weight_hh, bias_hh, weight_hr)
+            inputs = projected.unbind(time_dim)
         else:
-            def step(x_projected, hidden, cell):  # the primitive cell (nn/cells.py)
-                return self._step(x_projected, hidden, cell, weight_hh, bias_hh, weight_hr)
-            projected_steps = self._steps_of(projected, time_dim)
+            def cell(x_projected, hidden, cell_state):  # the primitive cell (nn/cells.py), a dozen ops
+                return self._cell(x_projected, hidden, cell_state, weight_hh, bias_hh, weight_hr)
+            inputs = self._inputs_by_step(projected, time_dim)
 
-        steps = len(projected_steps)
-        outputs: list[Any] = [None] * steps
-        hidden_states: list[Any] = [None] * steps
-        cell_states: list[Any] = [None] * steps
-        for t in (reversed(range(steps)) if direction else range(steps)):
+        seq_len = len(inputs)
+        outputs: list[Any] = [None] * seq_len
+        hidden_states: list[Any] = [None] * seq_len
+        cell_states: list[Any] = [None] * seq_len
+        for t in (reversed(range(seq_len)) if direction else range(seq_len)):
             with at_step(chain, first_step + t):
-                new_hidden, new_cell = step(projected_steps[t], hidden, cell)
+                new_hidden, new_cell_state = cell(inputs[t], hidden, cell_state)
                 if running is None:
-                    hidden, cell, outputs[t] = new_hidden, new_cell, new_hidden
+                    hidden, cell_state, outputs[t] = new_hidden, new_cell_state, new_hidden
                 else:  # a finished sequence keeps its state and outputs zeros
                     hidden = named(where(running[t], new_hidden, hidden), "h")
-                    cell = None if cell is None else named(where(running[t], new_cell, cell), "c")
+                    if cell_state is not None:
+                        cell_state = named(where(running[t], new_cell_state, cell_state), "c")
                     outputs[t] = where(running[t], new_hidden, 0.0)
-            hidden_states[t], cell_states[t] = hidden, cell
+            hidden_states[t], cell_states[t] = hidden, cell_state
         self.hidden_states.append(hidden_states)
-        if cell is not None:
+        if cell_state is not None:
             self.cell_states.append(cell_states)
-        return stack(outputs, dim=time_dim), hidden, cell
+        return stack(outputs, dim=time_dim), hidden, cell_state
 
-    def _steps_of(self, projected: Tensor, time_dim: int) -> Any:
-        """The projected input of each time step for the primitive cells, from the (T, B, G·H)
-        projection of all steps ((B, T, G·H) if batch first)."""
+    def _inputs_by_step(self, projected: Tensor, time_dim: int) -> Any:
+        """Each time step's input to the primitive cell, from the (T, B, G·H) projection of all steps
+        ((B, T, G·H) if batch first)."""
         return projected.unbind(time_dim)
 
-    def _step(self, x_projected: Tensor, hidden: Tensor, cell: Tensor | None, weight_hh: Tensor,
+    def _cell(self, x_projected: Tensor, hidden: Tensor, cell_state: Tensor | None, weight_hh: Tensor,
               bias_hh: Tensor | None, weight_hr: Tensor | None) -> tuple[Tensor, Tensor | None]:
-        """One time step of the primitive cell (nn/cells.py): (h', c'), c' None but for an LSTM."""
+        """The primitive cell (nn/cells.py), one time step: (h', c'), c' None but for an LSTM."""
         raise NotImplementedError
 
     # --- checks ---------------------------------------------------------------------------------------
@@ -249,8 +232,8 @@ class _Recurrent(Module):
         if input.ndim not in (2, 3) or input.shape[-1] != self.input_size:
             raise ShapeError(f"{name}: expected input of shape {layout} or (T, input_size) with input_size="
                              f"{self.input_size}, got {input.shape}")
-        steps = input.shape[1 if self.batch_first and input.ndim == 3 else 0]
-        if steps == 0:  # a batch of no sequences is fine (batch 0); a sequence of no steps has no output
+        seq_len = input.shape[1 if self.batch_first and input.ndim == 3 else 0]
+        if seq_len == 0:  # a batch of no sequences is fine (batch 0); a sequence of no steps has no output
             raise ShapeError(f"{name}: expected a sequence of at least one time step, got input of shape "
                              f"{input.shape} (layout {layout})")
         F.check_input_dtype(name, input, self.weight_ih_l0)
@@ -265,10 +248,10 @@ class _Recurrent(Module):
         """h_0 (and c_0 for an LSTM), each as a tuple of (B, size) tensors, one per layer and direction."""
         count = self.num_layers * self.num_directions
         output_size = self.proj_size or self.hidden_size
-        wants_cell = self.gates == 4
-        if wants_cell and hx is not None and not (isinstance(hx, (tuple, list)) and len(hx) == 2):
+        wants_cell_state = self.gates == 4
+        if wants_cell_state and hx is not None and not (isinstance(hx, (tuple, list)) and len(hx) == 2):
             raise TypeError(f"{type(self).__name__}: hx must be the pair (h_0, c_0)")
-        given = (hx if wants_cell else (hx,)) if hx is not None else (None,) * (2 if wants_cell else 1)
+        given = (hx if wants_cell_state else (hx,)) if hx is not None else (None,) * (2 if wants_cell_state else 1)
         states = []
         for state, size, what in zip(given, (output_size, self.hidden_size), ("h_0", "c_0")):
             expected = (count, batch, size)
@@ -285,9 +268,9 @@ class _Recurrent(Module):
                 if piece.name is None and piece.grad_fn is None:
                     piece.name = what  # so a drawing labels the initial state
             states.append(pieces)
-        return states[0], (states[1] if wants_cell else None)
+        return states[0], (states[1] if wants_cell_state else None)
 
-    def _running_masks(self, lengths: Any, steps: int, batch: int, like: Tensor,
+    def _running_masks(self, lengths: Any, seq_len: int, batch: int, like: Tensor,
                        unbatched: bool) -> list[Tensor] | None:
         """For each t, a (B, 1) mask: True where sequence b still runs (t < lengths[b])."""
         if lengths is None:
@@ -300,9 +283,9 @@ class _Recurrent(Module):
         if lengths.shape != (batch,) or lengths.dtype.kind not in "iu":
             raise ValueError(f"{type(self).__name__}: lengths must be {batch} integers (one per sequence), "
                              f"got {lengths.dtype} of shape {lengths.shape}")
-        if lengths.size and (lengths.min() < 1 or lengths.max() > steps):
-            raise ValueError(f"{type(self).__name__}: every length must be in [1, {steps}], got {lengths.tolist()}")
-        return [Tensor((lengths > t)[:, None], device=like.device, name=RUNNING) for t in range(steps)]
+        if lengths.size and (lengths.min() < 1 or lengths.max() > seq_len):
+            raise ValueError(f"{type(self).__name__}: every length must be in [1, {seq_len}], got {lengths.tolist()}")
+        return [Tensor((lengths > t)[:, None], device=like.device, name=RUNNING) for t in range(seq_len)]
 
     def extra_repr(self) -> str:
         text = f"{self.input_size}, {self.hidden_size}"
@@ -320,10 +303,8 @@ class RNN(_Recurrent):
     Parameters per layer k (suffix ``_reverse`` for the backward direction): weight_ih_lk
     (H, I or D·H), weight_hh_lk (H, H), bias_ih_lk (H,), bias_hh_lk (H,).
 
-    ``fused`` (not PyTorch's): False, the default, runs the primitive cell of nn/cells.py
-    (``rnn_step``), op by op; True — what the models in ``tr.models`` pass — the fast stepper
-    where fast/ is installed (one node per layer and direction, its backward hand-derived, the
-    same numbers), else that same cell; ``"step"`` one fused node per step.
+    ``fused`` (not PyTorch's: :mod:`tinygrad_rnn.nn.recurrent` says what each value runs): False,
+    the default, records the primitive cell ``rnn_cell`` of nn/cells.py op by op.
 
     >>> import tinygrad_rnn as tr
     >>> rnn = tr.nn.RNN(3, 5, num_layers=2)
@@ -342,8 +323,8 @@ class RNN(_Recurrent):
                          device=device, dtype=dtype, fused=fused)
         self.nonlinearity = nonlinearity
 
-    def _step(self, x_projected, hidden, cell, weight_hh, bias_hh, weight_hr):
-        return rnn_step(x_projected, hidden, weight_hh, bias_hh, self.nonlinearity), None
+    def _cell(self, x_projected, hidden, cell_state, weight_hh, bias_hh, weight_hr):
+        return rnn_cell(x_projected, hidden, weight_hh, bias_hh, self.nonlinearity), None
 
 
 class LSTM(_Recurrent):
@@ -353,10 +334,8 @@ class LSTM(_Recurrent):
     and bias_hh_lk (4H,), and with proj_size P > 0 weight_hr_lk (P, H), which projects h_t to P
     units (H_out = P). Returns ``output, (h_n, c_n)``.
 
-    ``fused`` (not PyTorch's): False, the default, runs the primitive cell of nn/cells.py
-    (``lstm_step``), op by op; True — what the models in ``tr.models`` pass — the fast stepper
-    where fast/ is installed (one node per layer and direction, its backward hand-derived, the
-    same numbers), else that same cell; ``"step"`` one fused node per step.
+    ``fused`` (not PyTorch's: :mod:`tinygrad_rnn.nn.recurrent` says what each value runs): False,
+    the default, records the primitive cell ``lstm_cell`` of nn/cells.py op by op.
 
     >>> import tinygrad_rnn as tr
     >>> lstm = tr.nn.LSTM(3, 5, batch_first=True, bidirectional=True)
@@ -373,8 +352,8 @@ class LSTM(_Recurrent):
         super().__init__(input_size, hidden_size, num_layers, bias, batch_first, dropout, bidirectional,
                          proj_size, device, dtype, fused)
 
-    def _step(self, x_projected, hidden, cell, weight_hh, bias_hh, weight_hr):
-        return lstm_step(x_projected, hidden, cell, weight_hh, bias_hh, weight_hr)
+    def _cell(self, x_projected, hidden, cell_state, weight_hh, bias_hh, weight_hr):
+        return lstm_cell(x_projected, hidden, cell_state, weight_hh, bias_hh, weight_hr)
 
 
 class GRU(_Recurrent):
@@ -383,10 +362,8 @@ class GRU(_Recurrent):
     Parameters per layer k: weight_ih_lk (3H, I or D·H), weight_hh_lk (3H, H), bias_ih_lk and
     bias_hh_lk (3H,).
 
-    ``fused`` (not PyTorch's): False, the default, runs the primitive cell of nn/cells.py
-    (``gru_step``), op by op; True — what the models in ``tr.models`` pass — the fast stepper
-    where fast/ is installed (one node per layer and direction, its backward hand-derived, the
-    same numbers), else that same cell; ``"step"`` one fused node per step.
+    ``fused`` (not PyTorch's: :mod:`tinygrad_rnn.nn.recurrent` says what each value runs): False,
+    the default, records the primitive cell ``gru_cell`` of nn/cells.py op by op.
 
     >>> import tinygrad_rnn as tr
     >>> output, h_n = tr.nn.GRU(3, 5)(tr.randn(7, 3))     # unbatched
@@ -403,11 +380,11 @@ class GRU(_Recurrent):
         super().__init__(input_size, hidden_size, num_layers, bias, batch_first, dropout, bidirectional,
                          device=device, dtype=dtype, fused=fused)
 
-    def _steps_of(self, projected, time_dim):
+    def _inputs_by_step(self, projected, time_dim):
         return gru_inputs_by_step(projected, time_dim)
 
-    def _step(self, x_projected, hidden, cell, weight_hh, bias_hh, weight_hr):
-        return gru_step(x_projected, hidden, weight_hh, bias_hh), None
+    def _cell(self, x_projected, hidden, cell_state, weight_hh, bias_hh, weight_hr):
+        return gru_cell(x_projected, hidden, weight_hh, bias_hh), None
 
 
 RUNNING = "t < length"  # the name of a mask of the sequences still running: drawings label it so

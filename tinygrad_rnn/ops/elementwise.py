@@ -1,8 +1,8 @@
 """Elementwise ops: arithmetic and the activation functions (comparisons are in compare.py).
 
 Each class is one op: ``forward`` on arrays, ``backward`` returning one gradient per input.
-Binary ops broadcast like NumPy (:class:`Broadcasting`): their backward gives each input's gradient
-at the output's shape, which the walk sums back to the input's shape. ``needs_input_grad`` skips
+Ops of two or more inputs broadcast like NumPy (:class:`Broadcasting`): their backward gives each
+input's gradient at the output's shape, which the walk sums back to the input's shape. ``needs_input_grad`` skips
 gradients nobody asked for (the ``1`` in ``1 - z``, a constant, needs none).
 """
 
@@ -11,7 +11,6 @@ from __future__ import annotations
 from ..device import array_module
 from ..function import Function
 from .compare import BROADCAST_HINT, logical_and, sign
-from .shape import shape_of, sum_to
 
 __all__ = ["abs", "add", "add_n", "clamp", "div", "exp", "lerp", "log", "maximum", "minimum", "mul", "neg", "pow",
            "relu", "sigmoid", "sqrt", "sub", "tanh", "where"]  # (tinygrad_rnn.ops exports these)
@@ -205,7 +204,7 @@ class Clamp(Function):
 
 
 class Maximum(Broadcasting):
-    """maximum(a, b);   the gradient goes to the larger input, half to each on a tie"""
+    """maximum(a, b);   the gradient goes to the larger input (``chose_a``), half to each on a tie"""
 
     saves_output = False
 
@@ -213,21 +212,21 @@ class Maximum(Broadcasting):
         return array_module(a, b).maximum(a, b)
 
     def backward(self, grad, out, a, b):
-        to_a = where(a > b, grad, where(a == b, grad * 0.5, 0))
+        to_a = where(self.chose_a(a, b), grad, where(a == b, grad * 0.5, 0))
         return to_a, grad - to_a
 
+    def chose_a(self, a, b):
+        return a > b
 
-class Minimum(Broadcasting):
-    """minimum(a, b);   the gradient goes to the smaller input, half to each on a tie"""
 
-    saves_output = False
+class Minimum(Maximum):
+    """minimum(a, b);   the gradient goes to the smaller input, half to each on a tie (Maximum's rule)"""
 
     def forward(self, a, b):
         return array_module(a, b).minimum(a, b)
 
-    def backward(self, grad, out, a, b):
-        to_a = where(a < b, grad, where(a == b, grad * 0.5, 0))
-        return to_a, grad - to_a
+    def chose_a(self, a, b):
+        return a < b
 
 
 class Where(Broadcasting):
@@ -259,19 +258,17 @@ class Lerp(Broadcasting):
         return grad - to_end, to_end, grad * (end - start) if self.needs_input_grad[2] else None
 
 
-class AddN(Function):
+class AddN(Broadcasting):
     """x₁ + x₂ + … + xₙ;   ∂/∂xᵢ = 1.  The Σ node that sums a tensor's gradient contributions
     when create_graph=True records a backward pass: one input per use, e.g. per time step."""
 
     saves_inputs = saves_output = False  # backward needs shapes, not values
 
-    hint = "all terms must have the same shape"
-
     def forward(self, *terms):
         return sum(terms[1:], start=terms[0])  # one new array per + (terms[0] is never written)
 
     def backward(self, grad, out, *terms):
-        return tuple(sum_to(grad, shape_of(term)) for term in terms)
+        return (grad,) * len(terms)
 
 
 # --- functional forms: work on Tensors (recorded) and on plain arrays (as in backward) ----------

@@ -64,21 +64,21 @@ def linear_backward(grad, x, weight, bias, need_x=True, need_weight=True, need_b
     """(∂x, ∂W, ∂b) of x Wᵀ + b given ∂out: grad W, gradᵀ x, Σ grad over rows — None where not
     needed. Written once for both paths: on arrays, and on Tensors (a recorded backward), where
     ``@``, ``.T``, ``.reshape`` and ``.sum`` are recorded ops."""
-    rows = grad if grad.ndim == 2 else grad.reshape(-1, grad.shape[-1])  # (N, out)
+    grad_rows = grad if grad.ndim == 2 else grad.reshape(-1, grad.shape[-1])  # (N, out)
     grad_x = None
     if need_x:
-        grad_x = rows @ weight
+        grad_x = grad_rows @ weight
         grad_x = grad_x if x.ndim == 2 else grad_x.reshape(x.shape)
-    inputs = x if x.ndim == 2 else x.reshape(-1, x.shape[-1])  # (N, in)
-    grad_weight, grad_bias = weight_terms(rows, inputs, need_weight, bias is not None and need_bias)
+    x_rows = x if x.ndim == 2 else x.reshape(-1, x.shape[-1])  # (N, in)
+    grad_weight, grad_bias = weight_terms(grad_rows, x_rows, need_weight, bias is not None and need_bias)
     return grad_x, grad_weight, grad_bias
 
 
-def weight_terms(rows, inputs, need_weight: bool, need_bias: bool):
-    """This use's terms of ∂J/∂W = rowsᵀ inputs and ∂J/∂b = Σ rows (None where not needed), as
+def weight_terms(grad_rows, x_rows, need_weight: bool, need_bias: bool):
+    """This use's terms of ∂J/∂W = grad_rowsᵀ x_rows and ∂J/∂b = Σ grad_rows (None where not needed), as
     arrays the walk adds to the weight's total. The seam ``tinygrad_rnn.fast.gradient_table``
     replaces: it hands the terms over unmultiplied, and multiplies all uses' out as one product."""
-    return (rows.T @ inputs if need_weight else None), (rows.sum(0) if need_bias else None)
+    return (grad_rows.T @ x_rows if need_weight else None), (grad_rows.sum(0) if need_bias else None)
 
 
 def matmul(a, other):

@@ -105,12 +105,12 @@ class CrossEntropy(Function):
     NLL as one op, the loss of a classifier or language model (wᵢ = 0 for an ignored target, and
     ``weights=None`` when every wᵢ = 1; n the number of rows counted, or 1 for a sum);
     ∂/∂xᵢ = wᵢ (softmax(xᵢ) − onehot(tᵢ)) / n. Its parameters ``targets`` and ``weights`` are
-    constant arrays, like an index, and ``count`` is n. Outputs the loss, and kept for backward the
+    constant arrays, like an index, and ``count`` is n. Outputs the loss, and saved for backward the
     log-probabilities (softmax = their exp, not computed again), through which a recorded
     backward's second derivative flows."""
 
     multiple_outputs = True
-    kept_outputs = 1
+    saves_intermediates = 1
     saves_inputs = False
 
     def forward(self, logits):
@@ -125,7 +125,7 @@ class CrossEntropy(Function):
         grad_logits = None
         if grad_loss is not None:
             xp = array_module(self.targets)
-            one_hot = xp.zeros(log_probs.shape, dtype=log_probs.dtype)
+            one_hot = xp.zeros(log_probs.shape, dtype=log_probs.dtype)  # wᵢ in place of the 1, where weighted
             one_hot[xp.arange(log_probs.shape[0]), self.targets] = 1 if self.weights is None else self.weights
             # the same lines on arrays and Tensors: exp records itself when log_probs is a Tensor, and
             # -= and *= then record new tensors; on arrays they write the fresh exp in place

@@ -379,7 +379,7 @@ def _op_node(function: Function, show_shapes: bool, output: Tensor, named: bool 
     constants = [repr(x) for x in function.inputs if isinstance(x, (int, float))]
     label = name + (f" · {', '.join(constants)}" if constants else "")
     if show_shapes and function.multiple_outputs and len(function.inputs) == 1 and hasattr(function.inputs[0], "shape"):
-        pieces = getattr(function, "n_outputs", 1) - function.kept_outputs  # split (1, 12) → 4 × (1, 3)
+        pieces = getattr(function, "n_outputs", 1) - function.saves_intermediates  # split (1, 12) → 4 × (1, 3)
         label += f"\n{_shape_text(function.inputs[0].shape)}\n→ {pieces} × {_shape_text(output.shape)}"
     elif show_shapes:
         label += f"\n{_shape_text(output.shape)}"

@@ -105,7 +105,7 @@ def _cone(position: int, inputs: dict[int, list[int]], inside: set[int]) -> set[
 
 def steps_holding_calls(nodes: list[Node], level: str) -> None:
     """A "t=k" scope the user wrote around a step that calls a cell (``nn.LSTMCell``) is the time step, not the
-    cell: the cell records its own ops as step k of its chain (``nn.chains.cell_step``), and at cell and step
+    cell: the cell records its own ops as step k of its chain (``nn.chains.at_cell_step``), and at cell and step
     level the rest of the scope — the embedding, the head, the loss — is drawn as a loop without scopes draws
     it, each call its own node in the step's column (e_t below the cell, ŷ_t and J_t above it), not folded into
     one box with the cell's weights. At op level every op stays in its scope's box, t=k, the cell's with them.

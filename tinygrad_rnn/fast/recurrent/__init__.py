@@ -34,7 +34,7 @@ def install() -> None:
     """Layers built with ``fused=True`` or ``"step"`` run on this stepper from now on."""
     from ...nn import recurrent
 
-    recurrent.RECURRENT_STEPPER = stepper  # (its run_layer and cell_steps: how a layer runs on the functions above)
+    recurrent.RECURRENT_STEPPER = stepper  # (its run_layer and fused_cell: how a layer runs on the functions above)
 
 
 def uninstall() -> None:

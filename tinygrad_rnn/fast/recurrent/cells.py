@@ -4,8 +4,8 @@ The primitive cells of :mod:`tinygrad_rnn.nn.cells` record a dozen ops per step;
 one, and their backward is the chain rule through the cell written out by hand, once, with
 operators and op functions that accept arrays or Tensors — so it serves the fast backward and
 ``create_graph=True`` alike, and a test proves it equal to the primitive cells. What backward
-reads beyond the inputs (the activated gates) is an extra output of the op, kept for backward
-and not returned (``kept_outputs``): in a recorded backward it is a tensor of the graph, so
+reads beyond the inputs (the activated gates) is an extra output of the op, saved for backward
+and not returned (``saves_intermediates``): in a recorded backward it is a tensor of the graph, so
 second derivatives flow through it. Like PyTorch's LSTMCell and GRUCell, the functions return
 (h', c') and h'.
 
@@ -30,20 +30,20 @@ from ...ops.shape import cat
 from . import kernels
 
 
-def lstm_pointwise(gates, cell, out=None):
+def lstm_pointwise(gates, cell_state, out=None):
     """(h', c', tanh c') of one LSTM step from its pre-activations ``gates`` (B, 4H), which are
     activated in place (i, f, g, o = σ, σ, tanh, σ): c' = f ⊙ c + i ⊙ g, h' = o ⊙ tanh(c').
     Arrays only; ``out`` = (h', c', tanh c') arrays to write into (new ones if None)."""
-    xp, size = array_module(cell), cell.shape[-1]
+    xp, size = array_module(cell_state), cell_state.shape[-1]
     if out is None:
-        out = tuple(xp.empty(cell.shape, dtype=cell.dtype) for _ in range(3))
+        out = tuple(xp.empty(cell_state.shape, dtype=cell_state.dtype) for _ in range(3))
     hidden_out, cell_out, tanh_cell = out
     if kernels.applies_to(gates):  # on the GPU: one kernel (the same equations)
-        return kernels.lstm_forward(gates, cell, out)
+        return kernels.lstm_forward(gates, cell_state, out)
     gates[:, : 2 * size] = sigmoid_array(gates[:, : 2 * size])
     xp.tanh(gates[:, 2 * size: 3 * size], out=gates[:, 2 * size: 3 * size])
     gates[:, 3 * size:] = sigmoid_array(gates[:, 3 * size:])
-    xp.multiply(gates[:, size: 2 * size], cell, out=cell_out)
+    xp.multiply(gates[:, size: 2 * size], cell_state, out=cell_out)
     cell_out += gates[:, :size] * gates[:, 2 * size: 3 * size]
     xp.tanh(cell_out, out=tanh_cell)
     xp.multiply(gates[:, 3 * size:], tanh_cell, out=hidden_out)
@@ -129,42 +129,42 @@ class FusedCell(Function):
 
 class FusedLSTMCell(FusedCell):
     """i, f, g, o = σ, σ, tanh, σ of (x_proj + h Wᵀ + b);  c' = f ⊙ c + i ⊙ g;  h' = o ⊙ tanh(c').
-    Outputs h', c', and kept for backward the gates [i, f, g, o] and tanh(c') (as a hand-written
+    Outputs h', c', and saved for backward the gates [i, f, g, o] and tanh(c') (as a hand-written
     BPTT keeps it, rather than computing it again).
     ∂c = ∂c' + ∂h' ⊙ o ⊙ (1 − tanh² c');  (∂i, ∂f, ∂g, ∂o) = (∂c ⊙ g, ∂c ⊙ c, ∂c ⊙ i, ∂h' ⊙ tanh c'),
     through σ' = s(1 − s) and tanh' = 1 − g²;  ∂c_prev = ∂c ⊙ f;  then linear's rule for h, W, b."""
 
     name = "fused LSTM cell"
     multiple_outputs = True
-    kept_outputs = 2
+    saves_intermediates = 2
     states = ("h", "c")  # the outputs a drawing names: h_t, c_t
 
-    def forward(self, x_projected, hidden, cell, weight_hh, bias_hh=None):
+    def forward(self, x_projected, hidden, cell_state, weight_hh, bias_hh=None):
         gates = self.recurrent_product(hidden, weight_hh, bias_hh)
         gates += x_projected  # the pre-activations, activated in place: i, f, g, o
-        new_hidden, new_cell, tanh_cell = lstm_pointwise(gates, cell)
-        return new_hidden, new_cell, gates, tanh_cell
+        new_hidden, new_cell_state, tanh_cell = lstm_pointwise(gates, cell_state)
+        return new_hidden, new_cell_state, gates, tanh_cell
 
-    def backward(self, grads, outs, x_projected, hidden, cell, weight_hh, bias_hh=None):
+    def backward(self, grads, outs, x_projected, hidden, cell_state, weight_hh, bias_hh=None):
         _, _, gates, tanh_cell = outs
-        grad_pre, grad_cell_prev = self.gate_gradients(grads, gates, tanh_cell, cell)
+        grad_pre, grad_cell_prev = self.gate_gradients(grads, gates, tanh_cell, cell_state)
         need = self.needs_input_grad
         grad_h, grad_weight, grad_bias = self.recurrent_gradients(grad_pre, hidden, weight_hh, bias_hh)
         return (grad_pre if need[0] else None, grad_h, grad_cell_prev if need[2] else None, grad_weight,
                 grad_bias)[: 5 if bias_hh is not None else 4]
 
     @staticmethod
-    def gate_gradients(grads, gates, tanh_cell, cell, out=None):
+    def gate_gradients(grads, gates, tanh_cell, cell_state, out=None):
         """(∂ pre-activations, ∂c_prev) from grads = (∂h', ∂c', ∂gates, ∂tanh c'), any None: the
         chain rule through the gates, on arrays or Tensors (on arrays, ∂ pre-activations is
         written into ``out`` if given). On the GPU, one kernel (when only ∂h', ∂c' arrived)."""
         grad_hidden, grad_cell, grad_gates, grad_tanh_cell = grads
         if kernels.applies_to(gates) and grad_gates is None and grad_tanh_cell is None:
-            grad_pre, grad_cell_prev = kernels.lstm_backward(gates, tanh_cell, cell, grad_hidden, grad_cell)
+            grad_pre, grad_cell_prev = kernels.lstm_backward(gates, tanh_cell, cell_state, grad_hidden, grad_cell)
             if out is not None:
                 out[...] = grad_pre
             return grad_pre if out is None else out, grad_cell_prev
-        size = cell.shape[-1]
+        size = cell_state.shape[-1]
         i, f, g, o = gates[:, :size], gates[:, size: 2 * size], gates[:, 2 * size: 3 * size], gates[:, 3 * size:]
         if grad_hidden is None:
             grad_hidden = 0 * tanh_cell
@@ -173,7 +173,7 @@ class FusedLSTMCell(FusedCell):
         if grad_cell is not None:
             grad_c = grad_c + grad_cell
         slopes = (i * (1 - i), f * (1 - f), 1 - g * g, o * (1 - o))  # σ' = s(1 − s), tanh' = 1 − g²
-        grad_pre = _cat_into([grad_c * g * slopes[0], grad_c * cell * slopes[1], grad_c * i * slopes[2],
+        grad_pre = _cat_into([grad_c * g * slopes[0], grad_c * cell_state * slopes[1], grad_c * i * slopes[2],
                               grad_hidden * tanh_cell * slopes[3]], -1, out)
         if grad_gates is not None:  # the gates themselves were used (a recorded backward reads them)
             grad_pre = _sum_into(grad_pre, grad_gates * cat(slopes, dim=-1), out)
@@ -182,14 +182,14 @@ class FusedLSTMCell(FusedCell):
 
 class FusedGRUCell(FusedCell):
     """r = σ(x_r + h W_hrᵀ + b_hr), z = σ(x_z + …), n = tanh(x_n + r ⊙ (h W_hnᵀ + b_hn));
-    h' = n + z ⊙ (h − n), with x_proj = [x_r, x_z, x_n].  Outputs h', and kept for backward
+    h' = n + z ⊙ (h − n), with x_proj = [x_r, x_z, x_n].  Outputs h', and saved for backward
     the gates (r, z, n), (3, B, H), and h W_hhᵀ + b_hh (whose n part, h W_hnᵀ + b_hn, r scales).
     ∂n = ∂h' ⊙ (1 − z);  ∂z = ∂h' ⊙ (h − n);  ∂h = ∂h' ⊙ z + (linear's rule);
     through n: ∂(pre n) = ∂n ⊙ (1 − n²), ∂r = ∂(pre n) ⊙ hn, ∂hn = ∂(pre n) ⊙ r."""
 
     name = "fused GRU cell"
     multiple_outputs = True
-    kept_outputs = 2
+    saves_intermediates = 2
     states = ("h",)
 
     def forward(self, x_projected, hidden, weight_hh, bias_hh=None):
@@ -273,7 +273,7 @@ class FusedRNNCell(FusedCell):
         return grad * slope if into is None else array_module(into).multiply(grad, slope, out=into)
 
 
-def lstm_cell(x_projected, hidden, cell, weight_hh, bias_hh=None, transposed_weight=None):
+def lstm_cell(x_projected, hidden, cell_state, weight_hh, bias_hh=None, transposed_weight=None):
     """(h', c'): one LSTM step as one op (see :class:`FusedLSTMCell`). A caller may pass what makes
     it faster, not different: ``transposed_weight``, an array equal to W_hhᵀ and contiguous.
 
@@ -283,7 +283,7 @@ def lstm_cell(x_projected, hidden, cell, weight_hh, bias_hh=None, transposed_wei
     >>> h.shape, c.shape, h.grad_fn
     ((2, 2), (2, 2), <FusedLSTMCell>)
     """
-    return FusedLSTMCell.apply(x_projected, hidden, cell, weight_hh, *(() if bias_hh is None else (bias_hh,)),
+    return FusedLSTMCell.apply(x_projected, hidden, cell_state, weight_hh, *(() if bias_hh is None else (bias_hh,)),
                                transposed_weight=transposed_weight)
 
 

@@ -14,8 +14,8 @@ The arithmetic of a step is the fused cells' (:mod:`.cells`: ``lstm_pointwise`` 
 ``FusedLSTMCell.gate_gradients``, the same for the GRU and the tanh RNN), so the equations live
 in one place. The backward loop is written once for arrays and Tensors: with
 ``create_graph=True`` it runs on Tensors, the steps' gate gradients are recorded op by op, and
-what they read of the forward pass (the gates, the states) are outputs of this node kept for
-backward (``kept_outputs``) — so a second derivative flows back through them, into this node's
+what they read of the forward pass (the gates, the states) are outputs of this node saved for
+backward (``saves_intermediates``) — so a second derivative flows back through them, into this node's
 backward again.
 
 The weight's term is handed over as one :class:`~..gradient_table.DeferredProduct` that knows its steps
@@ -39,7 +39,8 @@ from typing import Any
 
 from ...device import array_module
 from ...function import Function
-from ...nn.cells import gru_inputs_by_step, gru_step, lstm_step, named, rnn_step
+from ...nn import cells as primitive  # the plain path's cells: primitive.lstm_cell …
+from ...nn.cells import gru_inputs_by_step, named
 from ...ops.elementwise import where
 from ...ops.linalg import MatMul
 from ...ops.shape import stack
@@ -62,7 +63,8 @@ class FusedLayer(Function):
 
     multiple_outputs = True
     # Of its inputs, backward reads the weights' values only (``saves_inputs``, set by each layer): the
-    # states it keeps itself, and the (T, B, G·H) projection, once copied into the buffers, is let go.
+    # states it saves as outputs of its own (``saves_intermediates``), and the (T, B, G·H) projection,
+    # once copied into the buffers, is let go.
     states = ("h",)  # the returned outputs after the sequence: h_n (an LSTM's c_n too)
 
     def __init__(self, time_dim: int = 0, reverse: bool = False, first_step: int = 1, running=None,
@@ -174,7 +176,7 @@ class FusedLayer(Function):
             step_gradients[position] = gradient
 
     def put(self, step_gradients, position: int, gradient) -> None:
-        """Step ``position``'s gradient into its slot (arrays) or kept for the stack (Tensors)."""
+        """Step ``position``'s gradient into its slot (arrays) or held for the stack (Tensors)."""
         if isinstance(step_gradients, list):
             step_gradients[position] = gradient
         else:
@@ -199,10 +201,10 @@ class FusedLayer(Function):
         folding), recorded (MatMul) on Tensors. Chosen once per backward, from ``like``, not at each step."""
         return MatMul.apply if isinstance(like, Tensor) else array_module(like).dot
 
-    def initial_gradient(self, grad, kept_grad, steps: int, position: int):
+    def initial_gradient(self, grad, per_step_grad, steps: int, position: int):
         """∂J/∂ of the initial state (input ``position``): what the loop sent it, and what its slot
-        of the kept states received (None where no gradient is needed)."""
-        return _plus(grad, _at(kept_grad, self.initial(steps))) if self.needs_input_grad[position] else None
+        of the saved states received (None where no gradient is needed)."""
+        return _plus(grad, _at(per_step_grad, self.initial(steps))) if self.needs_input_grad[position] else None
 
     def after_the_loop(self, step_gradients, states, has_bias: bool):
         """(∂x_proj in the input's layout, ∂W_hh, ∂b_hh) from the steps' gate gradients."""
@@ -229,25 +231,26 @@ class FusedLayer(Function):
         """This layer's returned outputs recorded step by step with the primitive cells of
         ``nn/cells.py``, each step in its scope t=k — the graph the plain path records. Drawings draw
         a layer node so (``viz/stepwise.py``): its steps as columns, as without tinygrad_rnn/fast/."""
-        cell, weights = (rest[0], rest[1:]) if len(self.states) == 2 else (None, rest)  # (LSTM: c_0); W_hh, …
+        cell_state, weights = (rest[0], rest[1:]) if len(self.states) == 2 else (None, rest)  # (LSTM: c_0); W_hh, …
         steps_in, steps = self.step_inputs(projected), projected.shape[self.time_dim]
-        outputs, cells = [None] * steps, [None] * steps
+        outputs, cell_states = [None] * steps, [None] * steps
         for p, _, _ in self.visits(steps):
             with at_step(self.chain, p + self.first_step):
-                new_hidden, new_cell = self.cell_step(steps_in[p], hidden, cell, *weights)
+                new_hidden, new_cell_state = self.primitive_cell(steps_in[p], hidden, cell_state, *weights)
                 if self.running is not None:  # a finished sequence holds its state
                     new_hidden = where(self.running[p], new_hidden, hidden)
-                    new_cell = None if cell is None else where(self.running[p], new_cell, cell)
-                hidden, cell = new_hidden, new_cell
-            outputs[p], cells[p] = named(hidden, "h"), cell if cell is None else named(cell, "c")
+                    if cell_state is not None:
+                        new_cell_state = where(self.running[p], new_cell_state, cell_state)
+                hidden, cell_state = new_hidden, new_cell_state
+            outputs[p], cell_states[p] = named(hidden, "h"), None if cell_state is None else named(cell_state, "c")
         result = (stack(outputs, dim=self.time_dim), hidden)
-        return result if cell is None else (*result, cell, stack(cells))
+        return result if cell_state is None else (*result, cell_state, stack(cell_states))
 
     def step_inputs(self, projected):
         """Each step's input projection, as the plain path's layer hands it to its cell."""
         return projected.unbind(self.time_dim)
 
-    def cell_step(self, x_projected, hidden, cell, weight_hh, bias_hh=None):
+    def primitive_cell(self, x_projected, hidden, cell_state, weight_hh, bias_hh=None):
         """One step as the plain path records it (nn/cells.py): (h', c') (c' None but for an LSTM)."""
         raise NotImplementedError
 
@@ -313,35 +316,35 @@ def _batch_first(time_major):
     return out
 
 
-def _at(kept_grad, index: int):
+def _at(per_step_grad, index: int):
     """Step ``index`` of a per-step gradient (None where no gradient came)."""
-    return None if kept_grad is None else kept_grad[index]
+    return None if per_step_grad is None else per_step_grad[index]
 
 
 class FusedLSTMLayer(FusedLayer):
     """An LSTM layer over a sequence (the equations of :class:`~.cells.FusedLSTMCell`, step by step).
     Inputs (x_proj, h_0, c_0, W_hh[, b_hh[, W_hr]]); outputs the sequence h_1 … h_T, h_n, c_n, the
-    cell states c_1 … c_T (time-major, as the layer shows them), and kept for backward the states h,
+    cell states c_1 … c_T (time-major, as the layer shows them), and saved for backward the states h,
     c (T + 1 each), the activated gates [i, f, g, o], tanh(c_t) and o ⊙ tanh(c_t). With W_hr
     (``proj_size``), h_t = (o ⊙ tanh c_t) W_hrᵀ, as PyTorch's LSTM projects it."""
 
     name = "fused LSTM layer"
     saves_inputs = (3, 5)  # W_hh, W_hr
     weight_position = 3
-    kept_outputs = 5
+    saves_intermediates = 5
     states = ("h", "c")
 
-    def cell_step(self, x_projected, hidden, cell, weight_hh, bias_hh=None, weight_hr=None):
-        return lstm_step(x_projected, hidden, cell, weight_hh, bias_hh, weight_hr)
+    def primitive_cell(self, x_projected, hidden, cell_state, weight_hh, bias_hh=None, weight_hr=None):
+        return primitive.lstm_cell(x_projected, hidden, cell_state, weight_hh, bias_hh, weight_hr)
 
-    def forward(self, projected, hidden, cell, weight_hh, bias_hh=None, weight_hr=None):
+    def forward(self, projected, hidden, cell_state, weight_hh, bias_hh=None, weight_hr=None):
         xp, steps = array_module(projected), projected.shape[self.time_dim]
         transposed_weight = _for_every_step(weight_hh.T, steps)
         gates = self.time_major(projected, bias_hh)  # x_t W_ihᵀ + b_ih + b_hh, all steps; then + h W_hhᵀ
-        hiddens, cells = self.states_buffer(hidden, steps), self.states_buffer(cell, steps)
-        tanh_cells = xp.empty((steps, *cell.shape), dtype=cell.dtype)
+        hiddens, cell_states = self.states_buffer(hidden, steps), self.states_buffer(cell_state, steps)
+        tanh_cells = xp.empty((steps, *cell_state.shape), dtype=cell_state.dtype)
         # o ⊙ tanh c_t: h_t itself, or with W_hr what it projects (h_t = (o ⊙ tanh c_t) W_hrᵀ)
-        unprojected = self.made(hiddens) if weight_hr is None else xp.empty(tanh_cells.shape, dtype=cell.dtype)
+        unprojected = self.made(hiddens) if weight_hr is None else xp.empty(tanh_cells.shape, dtype=cell_state.dtype)
         transposed_projection = None if weight_hr is None else _for_every_step(weight_hr.T, steps)
         product = xp.empty(gates.shape[1:], dtype=gates.dtype)
         dot = xp.dot
@@ -349,19 +352,19 @@ class FusedLSTMLayer(FusedLayer):
             dot(hiddens[before], transposed_weight, out=product)
             gates[p] += product
             made = hiddens[after] if weight_hr is None else unprojected[p]
-            lstm_pointwise(gates[p], cells[before], out=(made, cells[after], tanh_cells[p]))
+            lstm_pointwise(gates[p], cell_states[before], out=(made, cell_states[after], tanh_cells[p]))
             if weight_hr is not None:
                 dot(made, transposed_projection, out=hiddens[after])
             self.hold(hiddens, p, before, after)
-            self.hold(cells, p, before, after)
+            self.hold(cell_states, p, before, after)
         output, last_hidden = self.sequence(hiddens)
-        return (output, last_hidden, self.last(cells), self.made(cells), hiddens, cells, gates, tanh_cells,
-                unprojected)
+        return (output, last_hidden, self.last(cell_states), self.made(cell_states), hiddens, cell_states, gates,
+                tanh_cells, unprojected)
 
-    def backward(self, grads, outs, projected, hidden, cell, weight_hh, bias_hh=None, weight_hr=None):
+    def backward(self, grads, outs, projected, hidden, cell_state, weight_hh, bias_hh=None, weight_hr=None):
         (grad_output, grad_hidden, grad_cell, grad_cell_sequence, grad_hiddens, grad_cells, grad_gates, grad_tanh,
          grad_unprojected) = grads
-        *_, hiddens, cells, gates, tanh_cells, unprojected = outs
+        *_, hiddens, cell_states, gates, tanh_cells, unprojected = outs
         steps = tanh_cells.shape[0]
         step_gradients = self.new_step_gradients(gates, gates.shape)
         projection_gradients = None if weight_hr is None else self.new_step_gradients(gates, hiddens[1:].shape)
@@ -378,7 +381,7 @@ class FusedLSTMLayer(FusedLayer):
             grad_cell, held_cell = self.at_the_step(grad_cell_state, p)
             grad_pre, grad_cell = FusedLSTMCell.gate_gradients(
                 (grad_hidden, grad_cell, _at(grad_gates, p), _at(grad_tanh, p)), gates[p], tanh_cells[p],
-                cells[before], out=self.slot(step_gradients, p))
+                cell_states[before], out=self.slot(step_gradients, p))
             self.collect(step_gradients, p, grad_pre)
             grad_hidden = _plus(product(grad_pre, weight_hh), held_hidden)
             grad_cell = _plus(grad_cell, held_cell)
@@ -392,19 +395,19 @@ class FusedLSTMLayer(FusedLayer):
 
 class FusedGRULayer(FusedLayer):
     """A GRU layer over a sequence (the equations of :class:`~.cells.FusedGRUCell`, step by step).
-    Inputs (x_proj, h_0, W_hh[, b_hh]); outputs the sequence, h_n, and kept for backward the
+    Inputs (x_proj, h_0, W_hh[, b_hh]); outputs the sequence, h_n, and saved for backward the
     states (T + 1), the gates (T, 3, B, H): r, z, n and each step's h W_hhᵀ + b_hh."""
 
     name = "fused GRU layer"
     saves_inputs = (2,)  # W_hh
     weight_position = 2
-    kept_outputs = 3
+    saves_intermediates = 3
 
     def step_inputs(self, projected):
         return gru_inputs_by_step(projected, self.time_dim)
 
-    def cell_step(self, x_projected, hidden, cell, weight_hh, bias_hh=None):
-        return gru_step(x_projected, hidden, weight_hh, bias_hh), None
+    def primitive_cell(self, x_projected, hidden, cell_state, weight_hh, bias_hh=None):
+        return primitive.gru_cell(x_projected, hidden, weight_hh, bias_hh), None
 
     def forward(self, projected, hidden, weight_hh, bias_hh=None):
         xp, steps = array_module(projected), projected.shape[self.time_dim]
@@ -422,7 +425,7 @@ class FusedGRULayer(FusedLayer):
         return (*self.sequence(hiddens), hiddens, gates, recurrent)
 
     def backward(self, grads, outs, projected, hidden, weight_hh, bias_hh=None):
-        grad_output, grad_hidden, grad_hiddens, grad_gates, grad_recurrent_kept = grads
+        grad_output, grad_hidden, grad_hiddens, grad_gates, grad_recurrent_saved = grads
         *_, hiddens, gates, recurrent = outs
         steps = gates.shape[0]
         # the gradient of the input projection written in its own layout (no transposed copy after)
@@ -433,7 +436,7 @@ class FusedGRULayer(FusedLayer):
             grad_state = _plus(grad_hidden, _at(grad_output, p), _at(grad_hiddens, after))  # ∂J/∂h_t
             grad_hidden, held = self.at_the_step(grad_state, p)
             grad_recurrent, grad_x, grad_direct = FusedGRUCell.gate_gradients(
-                (grad_hidden, _at(grad_gates, p), _at(grad_recurrent_kept, p)), gates[p], recurrent[p],
+                (grad_hidden, _at(grad_gates, p), _at(grad_recurrent_saved, p)), gates[p], recurrent[p],
                 hiddens[before], self.slot(recurrent_grads, p), self.slot(input_grads, p, self.time_dim))
             self.collect(recurrent_grads, p, grad_recurrent)
             self.collect(input_grads, p, grad_x)
@@ -446,20 +449,20 @@ class FusedGRULayer(FusedLayer):
 
 class FusedRNNLayer(FusedLayer):
     """An Elman RNN layer over a sequence (:class:`~.cells.FusedRNNCell`, step by step). Inputs
-    (x_proj, h_0, W_hh[, b_hh]); outputs the sequence, h_n, and kept for backward the states."""
+    (x_proj, h_0, W_hh[, b_hh]); outputs the sequence, h_n, and saved for backward the states."""
 
     name = "fused RNN layer"
     saves_inputs = (2,)  # W_hh
     weight_position = 2
-    kept_outputs = 1
+    saves_intermediates = 1
 
     def __init__(self, nonlinearity: str = "tanh", time_dim: int = 0, reverse: bool = False,
                  first_step: int = 1, running=None, chain: Chain | None = None) -> None:
         super().__init__(time_dim, reverse, first_step, running, chain)
         self.nonlinearity = nonlinearity
 
-    def cell_step(self, x_projected, hidden, cell, weight_hh, bias_hh=None):
-        return rnn_step(x_projected, hidden, weight_hh, bias_hh, self.nonlinearity), None
+    def primitive_cell(self, x_projected, hidden, cell_state, weight_hh, bias_hh=None):
+        return primitive.rnn_cell(x_projected, hidden, weight_hh, bias_hh, self.nonlinearity), None
 
     def forward(self, projected, hidden, weight_hh, bias_hh=None):
         xp, steps = array_module(projected), projected.shape[self.time_dim]
@@ -496,7 +499,7 @@ class FusedRNNLayer(FusedLayer):
                 grad_bias)[: 4 if bias_hh is not None else 3]
 
 
-def lstm_layer(projected, hidden, cell, weight_hh, bias_hh=None, time_dim: int = 0, reverse: bool = False,
+def lstm_layer(projected, hidden, cell_state, weight_hh, bias_hh=None, time_dim: int = 0, reverse: bool = False,
                first_step: int = 1, running=None, weight_hr=None, chain: Chain | None = None):
     """(output, h_n, c_n, c_1 … c_T): an LSTM over a whole sequence as one op (see :class:`FusedLSTMLayer`).
     ``projected`` is x W_ihᵀ + b_ih of every step, (T, B, 4H) — (B, T, 4H) with ``time_dim=1``.
@@ -511,7 +514,7 @@ def lstm_layer(projected, hidden, cell, weight_hh, bias_hh=None, time_dim: int =
     ((5, 2, 2), (2, 2), <FusedLSTMLayer>)
     """
     weights = (weight_hh,) if bias_hh is None and weight_hr is None else (weight_hh, bias_hh)  # (b_hh may be None)
-    return FusedLSTMLayer.apply(projected, hidden, cell, *weights, *(() if weight_hr is None else (weight_hr,)),
+    return FusedLSTMLayer.apply(projected, hidden, cell_state, *weights, *(() if weight_hr is None else (weight_hr,)),
                                 time_dim=time_dim, reverse=reverse, first_step=first_step, running=running,
                                 chain=chain)
 

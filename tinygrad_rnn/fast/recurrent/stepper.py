@@ -1,15 +1,15 @@
 """How a layer of ``nn/recurrent.py`` runs on the fast stepper: what its seam ``RECURRENT_STEPPER``
-calls. ``run_layer`` runs one layer and direction as one node (``fused=True``); ``cell_steps`` gives
-the step function of one fused node per step (``fused="step"``). Both take the layer module itself
+calls. ``run_layer`` runs one layer and direction as one node (``fused=True``); ``fused_cell`` gives
+the layer's cell as one fused node per step (``fused="step"``). Both take the module itself
 (an ``nn.RNN``, ``nn.LSTM`` or ``nn.GRU``) and return what its primitive cells would: the same
 tensors, the same numbers.
 
 >>> import tinygrad_rnn as tr
 >>> from tinygrad_rnn.fast.recurrent import stepper
 >>> gru = tr.nn.GRU(2, 3)
->>> step = stepper.cell_steps(gru, gru.weight_hh_l0, gru.bias_hh_l0, None)
->>> hidden, cell = step(tr.zeros(1, 9), tr.zeros(1, 3), None)
->>> hidden.grad_fn, hidden.name, cell
+>>> cell = stepper.fused_cell(gru, gru.weight_hh_l0, gru.bias_hh_l0, None)
+>>> hidden, cell_state = cell(tr.zeros(1, 9), tr.zeros(1, 3), None)
+>>> hidden.grad_fn, hidden.name, cell_state
 (<FusedGRUCell>, 'h', None)
 """
 
@@ -29,53 +29,56 @@ from .cells import gru_cell, lstm_cell, rnn_cell
 from .layers import gru_layer, lstm_layer, rnn_layer
 
 
-def run_layer(layer: Any, projected: Tensor, direction: int, hidden: Tensor, cell: Tensor | None, weight_hh: Tensor,
-              bias_hh: Tensor | None, weight_hr: Tensor | None, time_dim: int, keep: list[Tensor] | None,
-              chain: Chain, first_step: int) -> tuple[Tensor, Tensor, Tensor | None]:
+def run_layer(module: Any, projected: Tensor, direction: int, hidden: Tensor, cell_state: Tensor | None,
+              weight_hh: Tensor, bias_hh: Tensor | None, weight_hr: Tensor | None, time_dim: int,
+              running_masks: list[Tensor] | None, chain: Chain,
+              first_step: int) -> tuple[Tensor, Tensor, Tensor | None]:
     """One layer in one direction as one node: (output, h_n, c_n). The states of its steps are kept
-    as values (``layer.hidden_states``, ``layer.cell_states``), not as tensors of the graph. With
-    lengths (``keep``), the node holds a finished sequence's states, and its outputs there are
+    as values (``module.hidden_states``, ``module.cell_states``), not as tensors of the graph. With
+    lengths (``running_masks``), the node holds a finished sequence's states, and its outputs there are
     zeroed after it: where(running, output, 0), one op for the whole sequence."""
-    running = None if keep is None else array_module(projected.array).stack([k.array for k in keep])  # (T, B, 1)
+    running = None if running_masks is None else array_module(projected.array).stack(
+        [mask.array for mask in running_masks])  # (T, B, 1)
     placement = {"time_dim": time_dim, "reverse": bool(direction), "chain": chain, "first_step": first_step,
                  "running": running}
-    cells = None
-    if layer.gates == 4:
-        output, hidden, cell, cells = lstm_layer(projected, hidden, cell, weight_hh, bias_hh, weight_hr=weight_hr,
-                                                 **placement)
-    elif layer.gates == 3:
+    cell_states = None
+    if module.gates == 4:
+        output, hidden, cell_state, cell_states = lstm_layer(projected, hidden, cell_state, weight_hh, bias_hh,
+                                                             weight_hr=weight_hr, **placement)
+    elif module.gates == 3:
         output, hidden = gru_layer(projected, hidden, weight_hh, bias_hh, **placement)
     else:
-        output, hidden = rnn_layer(projected, hidden, weight_hh, bias_hh, layer.nonlinearity, **placement)
-    layer.hidden_states.append(StepValues(output.array if time_dim == 0 else output.array.transpose(1, 0, 2)))
-    if cells is not None:
-        layer.cell_states.append(StepValues(cells.array))
-    if keep is not None:  # outputs at padded steps are zeros
+        output, hidden = rnn_layer(projected, hidden, weight_hh, bias_hh, module.nonlinearity, **placement)
+    module.hidden_states.append(StepValues(output.array if time_dim == 0 else output.array.transpose(1, 0, 2)))
+    if cell_states is not None:
+        module.cell_states.append(StepValues(cell_states.array))
+    if running is not None:  # outputs at padded steps are zeros
         mask = Tensor._make(running if time_dim == 0 else running.transpose(1, 0, 2))
         mask.name = RUNNING
         output = where(mask, output, 0.0)
-    return output, named(hidden, "h"), None if cell is None else named(cell, "c")
+    return output, named(hidden, "h"), None if cell_state is None else named(cell_state, "c")
 
 
-def cell_steps(layer: Any, weight_hh: Tensor, bias_hh: Tensor | None,
+def fused_cell(module: Any, weight_hh: Tensor, bias_hh: Tensor | None,
                weight_hr: Tensor | None) -> Callable[[Tensor, Tensor, Tensor | None], tuple[Tensor, Tensor | None]]:
-    """The step function of one layer and direction, one fused node per step: (x_t W_ihᵀ + b_ih,
+    """The cell of one layer and direction, its weights bound, one fused node per step: (x_t W_ihᵀ + b_ih,
     h, c) → (h', c'), c' None but for an LSTM. W_hhᵀ is laid out contiguously once, for all steps
     (BLAS is faster with it than with the view W_hh.T)."""
     transposed = array_module(weight_hh.array).ascontiguousarray(weight_hh.array.T)
 
-    def step(x_projected: Tensor, hidden: Tensor, cell: Tensor | None) -> tuple[Tensor, Tensor | None]:
-        if layer.gates == 4:
-            hidden, cell = lstm_cell(x_projected, hidden, cell, weight_hh, bias_hh, transposed_weight=transposed)
+    def cell(x_projected: Tensor, hidden: Tensor, cell_state: Tensor | None) -> tuple[Tensor, Tensor | None]:
+        if module.gates == 4:
+            hidden, cell_state = lstm_cell(x_projected, hidden, cell_state, weight_hh, bias_hh,
+                                           transposed_weight=transposed)
             if weight_hr is not None:
                 hidden = linear(hidden, weight_hr)
-            return named(hidden, "h"), named(cell, "c")
-        if layer.gates == 3:
+            return named(hidden, "h"), named(cell_state, "c")
+        if module.gates == 3:
             return named(gru_cell(x_projected, hidden, weight_hh, bias_hh, transposed_weight=transposed), "h"), None
-        return named(rnn_cell(x_projected, hidden, weight_hh, bias_hh, layer.nonlinearity,
+        return named(rnn_cell(x_projected, hidden, weight_hh, bias_hh, module.nonlinearity,
                                transposed_weight=transposed), "h"), None
 
-    return step
+    return cell
 
 
 class StepValues(Sequence):
