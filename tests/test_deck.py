@@ -183,6 +183,13 @@ def test_the_classifier_draws_every_word_and_the_tagger_its_words_and_tags(built
     assert "2 steps" in " ".join(tagger) and "t=3…4" in " ".join(tagger)  # the words left out, said
 
 
+def test_the_tagger_slide_writes_the_penn_treebank_tags(built):
+    """The Treebank tags "to" TO in every use, a preposition's included: the slide wrote IN."""
+    treebank = {"the": "DT", "keys": "NNS", "to": "TO", "cabinet": "NN"}
+    text = text_of(built.html.parent, "11-tagger")
+    assert flat(" ".join(treebank[word] for word in "the keys to the cabinet".split())) + " (Penn Treebank)" in text
+
+
 def test_the_perplexity_slide_is_asked_for(tmp_path, quick, capsys):
     """Left out of the default deck (trained for seconds, the networks lose to a 5-gram: docs/lecture.md), added
     by perplexity=True and --perplexity, the slides numbered in order either way."""

@@ -23,9 +23,10 @@ from ..tensor import Tensor
 
 LAYERS = {"rnn": nn.RNN, "lstm": nn.LSTM, "gru": nn.GRU}
 SENTENCE = ["the", "keys", "to", "the", "cabinet"]  # the lectures' long-range agreement example
-# the Penn Treebank's tags (a determiner, a preposition, a plural and a singular noun), as NLP lectures write
-# them: short enough that each J_t's box, its target written in it, is no wider than its cross_entropy
-TAG_NAMES = ["DT", "IN", "NNS", "NN"]
+# the Penn Treebank's tags (a determiner; TO, the tag "to" has in every use, a preposition's included; a plural and
+# a singular noun), as NLP lectures write them: short enough that each J_t's box, its target written in it, is no
+# wider than its cross_entropy
+TAG_NAMES = ["DT", "TO", "NNS", "NN"]
 TAGS = {"the": 0, "keys": 2, "to": 1, "cabinet": 3}  # each word's tag, an index into TAG_NAMES
 
 
