@@ -260,6 +260,22 @@ def test_the_clipping_slides_numbers_add_up_as_printed(built):
         assert abs(scaled - printed_value(after)) <= 0.005 * scaled, f"{before} × {factor} is not {after}"
 
 
+@pytest.mark.parametrize("preset", ["usc", "cmu"])
+def test_the_clipping_slide_counts_the_lectures_one_bias_once(built, preset):
+    """USC's and CMU's one bias b = bias_ih + bias_hh has ∂J/∂b = ∂J/∂bias_ih = ∂J/∂bias_hh: its row is that
+    norm (it printed √2 × it, PyTorch's two together), and ‖g‖ is the lecture's W_x, W_h and b."""
+    pytorch = " ".join(text_of(built.html.parent, "14-clipping").split())
+    bias_ih = re.search(r"b ?ih ([\d.]+) ", pytorch).group(1)
+    text = " ".join(re.sub(r"<[^>]+>", " ", deck_module.clipping(deck_module.Lecture("rnn", resolve(preset)))).split())
+    rows = re.findall(r"(W [a-z]+|b(?: h)?) ([\d.]+) ([\d.]+)", text)
+    assert [row[0] for row in rows][-1] in ("b", "b h") and len(rows) == 3, rows
+    assert rows[-1][1] == bias_ih, f"the lecture's b: {rows[-1][1]}, ‖∂J/∂bias_ih‖ {bias_ih}"
+    total = re.search(r"all together, ‖g‖ ([\d.]+) ", text).group(1)
+    norm = numpy.sqrt(sum(printed_value(before) ** 2 for _, before, _ in rows))
+    assert abs(norm - printed_value(total)) <= 0.005 * norm, f"√Σ‖·‖² of the rows is {norm:.3g}, printed {total}"
+    assert "counts it twice" in text
+
+
 def test_the_vanishing_slide_has_the_lstm_cell_states_row(built):
     """The LSTM's ‖∂J/∂h_t‖ vanishes too; the path its cell state protects is ∂J/∂c_t: measured, drawn, said."""
     text = " ".join(text_of(built.html.parent, "06-vanishing").split())

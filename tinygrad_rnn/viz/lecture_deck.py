@@ -403,32 +403,30 @@ def perplexity(lecture: Lecture) -> str:
 
 
 def clipping(lecture: Lecture) -> str:
-    """One exploding gradient, before and after clip_grad_norm_ at 1."""
+    """One exploding gradient, before and after clip_grad_norm_ at 1, of the lecture's parameters: one row
+    per symbol. Where the notation has one bias b for PyTorch's two (b = bias_ih + bias_hh), ∂J/∂b is
+    the gradient of either (both are added where b is), so b's row and ‖g‖ count it once, as the
+    lecture's model has it; the slide says what PyTorch's model.parameters(), with both, gives."""
     recurrent = layer("rnn", hidden_size=8)
-    with_grad = [(name, p) for name, p in recurrent.named_parameters()]
     from ..recording import no_grad
 
     with no_grad():
         recurrent.weight_hh_l0.mul_(6.0)  # large recurrent weights: the gradient explodes
     loss = last_step_loss(recurrent, 30)
     loss.backward()
-    before = {name: float(numpy.linalg.norm(p.grad.numpy())) for name, p in with_grad}
-    total = float(nn.utils.clip_grad_norm_(recurrent.parameters(), 1.0).item())
-    after = {name: float(numpy.linalg.norm(p.grad.numpy())) for name, p in with_grad}
+    symbols: dict[str, Any] = {}  # the lecture's symbol → its parameter (the first of PyTorch's, for one b)
+    for name, parameter in recurrent.named_parameters():
+        symbols.setdefault(lecture.symbol(short_name(name)), parameter)
+    pytorch_total = float(numpy.sqrt(sum(float(numpy.sum(p.grad.numpy() ** 2)) for p in recurrent.parameters())))
+    before = {symbol: float(numpy.linalg.norm(p.grad.numpy())) for symbol, p in symbols.items()}
+    total = float(nn.utils.clip_grad_norm_(list(symbols.values()), 1.0).item())
+    after = {symbol: float(numpy.linalg.norm(p.grad.numpy())) for symbol, p in symbols.items()}
     clipped = float(numpy.sqrt(sum(v * v for v in after.values())))
 
     def printed(value: float) -> str:  # 3 digits: the printed norms add up (√Σ‖·‖²) and scale (× τ/‖g‖) as shown
         return slide_number(value, digits=3)
 
-    # one row per symbol: the lecture's one b₁ is PyTorch's bias_ih and bias_hh, its norm that of both together
-    symbols: dict[str, list[str]] = {}
-    for name, _ in with_grad:
-        symbols.setdefault(lecture.symbol(short_name(name)), []).append(name)
-
-    def together(norms: dict[str, float], names: list[str]) -> str:
-        return printed(float(numpy.sqrt(sum(norms[name] ** 2 for name in names))))
-
-    rows = [[symbol, together(before, names), together(after, names)] for symbol, names in symbols.items()]
+    rows = [[symbol, printed(before[symbol]), printed(after[symbol])] for symbol in symbols]
     rows.append(["all together, ‖g‖", printed(total), printed(clipped)])
     title = "Gradient clipping: if ‖g‖ ≥ τ, g ← τ g / ‖g‖"
     top = body_top(title)
@@ -436,11 +434,14 @@ def clipping(lecture: Lecture) -> str:
     parts += bars([total, clipped], ["‖g‖ before", "after"], (1300, top, WIDTH - MARGIN - 1300, 560), digits=3)
     parts += paragraph(f"Every gradient is scaled by the same τ / ‖g‖ = {printed(1.0 / total)}: the step keeps "
                        "its direction and loses its size.", MARGIN, top + 360, 1100)[0]
-    parts.append(note("tr.nn.utils.clip_grad_norm_(model.parameters(), 1.0), as Pascanu et al. (2013) propose",
+    clipped_what = "model.parameters()"
+    if len(symbols) < len(list(recurrent.parameters())):  # the lecture's one bias: PyTorch's model has it twice
+        clipped_what = "[" + ", ".join(symbols) + "]"
+        parts.append(note(f"{lecture.symbol('b_ih')} = bias_ih + bias_hh, PyTorch's two biases, each with the "
+                          f"gradient ∂J/∂{lecture.symbol('b_ih')}: clip_grad_norm_(model.parameters(), 1.0) counts it "
+                          f"twice, ‖g‖ = {printed(pytorch_total)}", MARGIN, top + 620))  # (below the bars: a long line)
+    parts.append(note(f"tr.nn.utils.clip_grad_norm_({clipped_what}, 1.0), as Pascanu et al. (2013) propose",
                       MARGIN, top + 520))
-    if lecture.notation.merged_biases():  # the lecture's one bias: its row is the norm of both tensors
-        parts.append(note(f"{lecture.symbol('b_ih')} = bias_ih + bias_hh, PyTorch's two biases: its row is the "
-                          "norm of both together", MARGIN, top + 570))
     parts.append(note(lecture.timed(f"a tanh RNN of 8 units, {lecture.symbol('W_hh')} scaled by 6 so that it "
                                     "explodes, J = Σ h_30"), MARGIN, HEIGHT - 60))
     return slide_svg(title, parts)
