@@ -188,7 +188,8 @@ def _product_lines(kind: str, t: int, steps: int, numbers: dict[str, Any]) -> li
     """‖∂h_T/∂h_t‖, said for what it is. A tanh RNN's and a GRU's state is h, so it is the product of
     the local Jacobians ∂h_{k+1}/∂h_k: what vanishes. An LSTM's state is (h, c): its ∂h_T/∂h_t also
     runs along c, so the product of the h→h Jacobians is written beside it — the gap between the
-    two is what the cell state keeps."""
+    two is what the cell state keeps. (One line, as the other cells': the exported stage's figure gets
+    what the equations leave.)"""
     whole = _norm_of(_symbol(f"∂h_{steps}/∂h_{t}"))
     if kind != "lstm":
         return [_row(whole, _op("="), _number(numbers["product"][t - 1]),
@@ -197,10 +198,8 @@ def _product_lines(kind: str, t: int, steps: int, numbers: dict[str, Any]) -> li
         return []  # ∂h_T/∂h_T = I: nothing to compare
     factors = [_symbol(f"∂h_{k + 1}/∂h_{k}") for k in range(steps - 1, t - 1, -1)]
     chain = _row(*factors) if len(factors) <= 2 else _row(factors[0], _text(" ⋯ "), factors[-1])
-    return [_row(whole, _op("="), _number(numbers["product"][t - 1]),
-                 _text("   (through h and c: the cell state's path keeps it)")),
-            _row(_norm_of(chain), _op("="), _number(numbers["h_path"][t - 1]),
-                 _text("   (the local Jacobians' product, along h alone: what vanishes)"))]
+    return [_row(whole, _op("="), _number(numbers["product"][t - 1]), _text(" (h and c);  "),
+                 _norm_of(chain), _op("="), _number(numbers["h_path"][t - 1]), _text(" (h alone)"))]
 
 
 def _delta_line(kind: str, t: int, names: dict[str, str], also_next: bool = False) -> str:

@@ -24,9 +24,10 @@ BAR, CURRENT, EMPTY = "#21918c", "#d6604d", "#bbbbbb"
 
 def bars(values: Sequence[float], labels: Sequence[str], box: Box, shown: Sequence[bool] | None = None,
          current: int | None = None, axis_label: str = "", digits: int = 2, log: bool = True) -> list[str]:
-    """One bar per value, its label under it and its value above it where they fit (else only the
-    current bar's value), to ``digits`` significant digits. ``shown[i]`` False leaves bar i as an empty
-    slot (a term the sum has not reached); ``current`` is outlined in red.
+    """One bar per value, its label under it and its value above it (where the values are too wide for
+    their slots, in two or three lanes above the plot, neighbours' in different lanes; where even that is
+    too narrow, only the current bar's), to ``digits`` significant digits. ``shown[i]`` False leaves bar i
+    an empty slot, its label alone (a term the sum has not reached); ``current`` is outlined in red.
 
     On a log axis (decades labelled 10ⁿ) values that span decades all show, as a vanishing gradient's
     do; on a linear one (``log=False``, from 0) a bar's length is its value, so that bars can be
@@ -58,53 +59,53 @@ def bars(values: Sequence[float], labels: Sequence[str], box: Box, shown: Sequen
                  for k in range(intervals + 1)]
         position = float
     axis_width = 120
+    written = [slide_number(v, digits) for v in values]
+    pitch = (width - axis_width) / max(len(values), 1)
+    # each drawn bar's value above it where every one fits its slot; else, where each fits two (three) slots,
+    # in two (three) lanes above the plot, bar i's in lane i mod 2 (3), so that a value never runs into its
+    # neighbour's; else only the current bar's. Decided on every value, drawn or not: the stages of one sum
+    # keep one layout
+    widest = max([text_width(runs_of(w), SMALLEST_PX) for w in written], default=0.0)
+    every_value_fits = widest < pitch - 8
+    lanes = 0 if every_value_fits else next((k for k in (2, 3) if widest < k * pitch - 8), 0)
+    in_lanes = lanes > 0
     plot_left, plot_bottom = left + axis_width, top + height - 1.6 * SMALLEST_PX - (40 if axis_label else 0)
-    plot_top = top + 1.6 * SMALLEST_PX  # room for the values above the tallest bar
+    plot_top = top + (1.6 + 1.2 * max(lanes - 1, 0)) * SMALLEST_PX  # room for the values above the tallest bar
     plot_height = plot_bottom - plot_top
-    pitch = (left + width - plot_left) / max(len(values), 1)
     parts = [f'<line x1="{plot_left:.1f}" y1="{plot_bottom:.1f}" x2="{left + width:.1f}" y2="{plot_bottom:.1f}" '
              f'stroke="{MUTED}" stroke-width="2"/>']
-    for tick, written in ticks:
+    for tick, label_of_tick in ticks:
         y = plot_bottom - plot_height * (tick - low) / (high - low)
         parts.append(f'<line x1="{plot_left - 8:.1f}" y1="{y:.1f}" x2="{left + width:.1f}" y2="{y:.1f}" '
                      f'stroke="#dddddd" stroke-width="1.5"/>')
-        parts.append(text_svg(runs_of(written), plot_left - 14, y + 9, SMALLEST_PX, anchor="end", fill=MUTED))
-    every_value_fits = all(text_width(runs_of(slide_number(v, digits)), SMALLEST_PX) < pitch - 8 for v in values)
+        parts.append(text_svg(runs_of(label_of_tick), plot_left - 14, y + 9, SMALLEST_PX, anchor="end", fill=MUTED))
     every_label_fits = all(text_width(runs_of(label), SMALLEST_PX) < pitch - 6 for label in labels)
 
     def top_of(value: float) -> float:
         return plot_bottom - (max(3.0, plot_height * (position(value) - low) / (high - low)) if value > 0 else 0.0)
 
-    # the current bar's value may be wider than its slot: it ends at the slot's right where the next bar stands
-    # taller than it (the terms fill in from the right), and an empty slot under it starts below it, so that
-    # its dashed outline does not run through the number
-    written_over = (-1.0, -1.0, plot_top)  # the value's left, right and lower edge
-    if current is not None and not every_value_fits and shown[current]:
-        wide = text_width(runs_of(slide_number(values[current], digits)), SMALLEST_PX) + 12
+    # the current bar's value alone may be wider than its slot: it ends at the slot's right where the next bar
+    # stands taller than it (the terms fill in from the right)
+    right_of_current = None
+    if current is not None and not every_value_fits and not in_lanes and shown[current]:
+        wide = text_width(runs_of(written[current]), SMALLEST_PX) + 12
         middle, baseline = plot_left + (current + 0.5) * pitch, top_of(values[current]) - 10
         taller_next = current + 1 < len(values) and shown[current + 1] and top_of(values[current + 1]) < baseline
-        right = plot_left + (current + 1) * pitch - 6 if taller_next else middle + wide / 2
-        written_over = (right - wide, right, baseline + 8)
+        right_of_current = plot_left + (current + 1) * pitch - 6 if taller_next else middle + wide / 2
     for i, (value, label) in enumerate(zip(values, labels)):
         x = plot_left + i * pitch + 0.15 * pitch
         y = top_of(value)
-        bar_height = plot_bottom - y
-        if shown[i]:
+        if shown[i]:  # (a term not yet reached is an empty slot: on a log axis any box would read as a value)
             outline = f' stroke="{CURRENT}" stroke-width="5"' if i == current else ""
             parts.append(f'<rect class="bar" x="{x:.1f}" y="{y:.1f}" width="{0.7 * pitch:.1f}" '
-                         f'height="{bar_height:.1f}" fill="{BAR}"{outline}/>')
-            if i == current and not every_value_fits:
-                parts.append(text_svg(runs_of(slide_number(value, digits)), written_over[1] - 6, y - 10,
-                                      SMALLEST_PX, anchor="end"))
-            elif every_value_fits or i == current:
-                parts.append(text_svg(runs_of(slide_number(value, digits)), x + 0.35 * pitch, y - 10, SMALLEST_PX,
-                                      anchor="middle"))
-        else:
-            under = written_over[0] < x + 0.7 * pitch and x < written_over[1]
-            slot_top = min(written_over[2], plot_bottom - 6) if under else plot_top
-            parts.append(f'<rect x="{x:.1f}" y="{slot_top:.1f}" width="{0.7 * pitch:.1f}" '
-                         f'height="{plot_bottom - slot_top:.1f}" fill="none" stroke="{EMPTY}" stroke-width="2" '
-                         f'stroke-dasharray="8,6"/>')
+                         f'height="{plot_bottom - y:.1f}" fill="{BAR}"{outline}/>')
+            if in_lanes:
+                lane = plot_top - 10 - 1.2 * SMALLEST_PX * (i % lanes)
+                parts.append(text_svg(runs_of(written[i]), x + 0.35 * pitch, lane, SMALLEST_PX, anchor="middle"))
+            elif i == current and right_of_current is not None:
+                parts.append(text_svg(runs_of(written[i]), right_of_current - 6, y - 10, SMALLEST_PX, anchor="end"))
+            elif every_value_fits:
+                parts.append(text_svg(runs_of(written[i]), x + 0.35 * pitch, y - 10, SMALLEST_PX, anchor="middle"))
         near_current = current is not None and abs(i - current) == 1  # would run into the current bar's label
         if every_label_fits or i == current or (i in (0, len(values) - 1) or (i + 1) % 5 == 0) and not near_current:
             parts.append(text_svg(runs_of(label), x + 0.35 * pitch, plot_bottom + 1.2 * SMALLEST_PX, SMALLEST_PX,
