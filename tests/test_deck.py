@@ -190,6 +190,16 @@ def test_the_tagger_slide_writes_the_penn_treebank_tags(built):
     assert flat(" ".join(treebank[word] for word in "the keys to the cabinet".split())) + " (Penn Treebank)" in text
 
 
+@pytest.mark.parametrize("name", ["07-lstm-cell", "08-gru-cell"])
+def test_the_cell_slides_draw_the_cell_and_j_from_its_h(built, name):
+    """J = Σ h₁ read from the cell's h₁: the layer's output[-1] drew stack and index, which are no part of the
+    cell, between h₁ and J; and one step drawn has no footnote that the weights are the same at every step."""
+    [(nested, _)] = figures(ElementTree.fromstring((built.html.parent / f"{name}.svg").read_text("utf-8")))
+    drawn = ["".join(text.itertext()) for text in nested.iter(SVG + "text")]
+    assert "sum" in drawn and not {"stack", "index"} & set(drawn), drawn
+    assert "the same at every step" not in text_of(built.html.parent, name)
+
+
 def test_the_perplexity_slide_is_asked_for(tmp_path, quick, capsys):
     """Left out of the default deck (trained for seconds, the networks lose to a 5-gram: docs/lecture.md), added
     by perplexity=True and --perplexity, the slides numbered in order either way."""

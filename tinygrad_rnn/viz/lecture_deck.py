@@ -42,6 +42,7 @@ from .lecture_models import (
     language_model_loss,
     last_step_loss,
     layer,
+    one_step_loss,
     seq2seq_loss,
     seq2seq_model,
     seq2seq_source,
@@ -49,7 +50,7 @@ from .lecture_models import (
     tagger_loss,
 )
 from .legibility import slide_fit
-from .notation import BIAS_PARTS, Notation, resolve, short_name, write_tokens
+from .notation import BIAS_PARTS, EVERY_STEP, Notation, resolve, short_name, write_tokens
 from .slide import HEIGHT, MARGIN, WIDTH, body_top, figure_slide, paragraph, slide_number, slide_svg
 from .slide_charts import bars, colour_legend, colour_rows, note, table
 from .svg import picture_to_svg
@@ -242,17 +243,22 @@ def vanishing(lecture: Lecture) -> str:
     return slide_svg(title, parts)
 
 
+def one_step_figure(lecture: Lecture, kind: str) -> Figure:
+    """One step of the cell at op level, J = Σ h₁ read from the cell's h₁, and no footnote that the weights
+    are the same at every step: there is one step."""
+    svg, notes = lecture.figure(one_step_loss(layer(kind)), level="op")
+    return svg, [line for line in notes if EVERY_STEP not in line]
+
+
 def lstm_cell(lecture: Lecture) -> str:
-    loss = last_step_loss(layer("lstm"), 1)
-    return lecture.slide("The LSTM cell: four gates, two states", lecture.figure(loss, level="op"),
+    return lecture.slide("The LSTM cell: four gates, two states", one_step_figure(lecture, "lstm"),
                         ["i, f, o = σ(·),   g = tanh(·)", "c_t = f ⊙ c_{t−1} + i ⊙ g", "h_t = o ⊙ tanh(c_t)",
                          "The cell state c only meets a multiply by f and an add: the path along which "
                          "gradients survive.", last_step_loss_said(1)])
 
 
 def gru_cell(lecture: Lecture) -> str:
-    loss = last_step_loss(layer("gru"), 1)
-    return lecture.slide("The GRU cell: a reset and an update gate", lecture.figure(loss, level="op"),
+    return lecture.slide("The GRU cell: a reset and an update gate", one_step_figure(lecture, "gru"),
                         ["r, z = σ(·)", lecture.candidate(), "h_t = (1 − z) ⊙ n + z ⊙ h_{t−1}",
                          last_step_loss_said(1)])
 

@@ -48,6 +48,19 @@ def last_step_loss(recurrent: Any, steps: int, device: Any = "cpu", seed: int = 
     return loss
 
 
+def one_step_loss(recurrent: Any, device: Any = "cpu", seed: int = 0) -> Tensor:
+    """J = Σ h₁ of one step, read straight from the state the cell makes (``hidden_states``): the layer's
+    output[-1] is h₁ stacked over the steps and indexed again, two ops that are no part of the cell
+    and a slide teaching the cell would draw."""
+    manual_seed(seed)
+    x = randn(1, 1, recurrent.input_size, device=device)
+    x.name = "x"
+    recurrent(x)
+    loss = recurrent.hidden_states[0][-1].sum()
+    loss.name = "J"
+    return loss
+
+
 def language_model_loss(kind: str, steps: int, device: Any = "cpu", **options: Any) -> tuple[Tensor, Any]:
     """(J, the recurrent layer) of the language model, J = (1/T) Σ_t J_t: the one
     ``tinygrad-rnn graph --loss every`` draws (:func:`tinygrad_rnn.cli.language_model_loss`)."""
