@@ -26,6 +26,7 @@ import numpy
 
 from .. import analysis, nn
 from ..engine import grad, grad_contributions
+from ..models.seq2seq import BEGIN_ID
 from ..steps import step_of
 from .export import Written, write_slides
 from .layout import SLIDE_LABEL_PX, SLIDE_TEXT_PX, labelled_layout
@@ -38,6 +39,7 @@ from .lecture_models import (
     TAG_NAMES,
     TAGS,
     TARGET_WORDS,
+    begin_read_as_y,
     classifier_loss,
     language_model_loss,
     last_step_loss,
@@ -357,9 +359,12 @@ def generation(lecture: Lecture) -> str:
     stop = "it wrote [END]" if len(written) < limit else f"after {limit} tokens, the most it may write here"
     score = model.greedy_graph(source, max_length=limit)
     score.name = "log P(output | x)"  # the score of the words written: not of a ŷ, which the slide calls s_t
+    begin_read_as_y(score)  # y₀ "[BEGIN]" and x₁ "llueve", as the encoder–decoder's slide writes them
+    words = [SOURCE_WORDS[i] for i in ONE_WORD] + [TARGET_WORDS[BEGIN_ID]]
     chosen = "; ".join(f"argmax s_{step} = “{word}”" for step, word in enumerate(written, start=1))  # its own t
     return lecture.slide("Greedy generation: each output is fed back as the next input",
-                        lecture.figure(score, level="cell", params="hide", notation=lecture.notation),  # s_t: its own
+                        lecture.figure(score, level="cell", params="hide", notation=lecture.notation,  # s_t: its own
+                                       tokens=words),
                         [f"x_1 = “{SOURCE_WORDS[ONE_WORD[0]]}”; s_t: step t's scores (logits), ŷ_t = softmax(s_t); "
                          "the argmax of s_t is fed back as the next input.",
                          f"It wrote “{' '.join(written)}”: {chosen}; S = {len(ONE_WORD)}, "
@@ -443,9 +448,10 @@ def clipping(lecture: Lecture) -> str:
     clipped_what = "model.parameters()"
     if len(symbols) < len(list(recurrent.parameters())):  # the lecture's one bias: PyTorch's model has it twice
         clipped_what = "[" + ", ".join(symbols) + "]"
-        parts.append(note(f"{lecture.symbol('b_ih')} = bias_ih + bias_hh, PyTorch's two biases, each with the "
-                          f"gradient ∂J/∂{lecture.symbol('b_ih')}: clip_grad_norm_(model.parameters(), 1.0) counts it "
-                          f"twice, ‖g‖ = {printed(pytorch_total)}", MARGIN, top + 620))  # (below the bars: a long line)
+        bias = lecture.symbol("b_ih")
+        parts.append(note(f"{bias} = bias_ih + bias_hh, PyTorch's two biases, each with the gradient "
+                          f"{lecture.timed('∂J/∂')}{bias}: clip_grad_norm_(model.parameters(), 1.0) counts it twice, "
+                          f"‖g‖ = {printed(pytorch_total)}", MARGIN, top + 620))  # (below the bars: a long line)
     parts.append(note(f"tr.nn.utils.clip_grad_norm_({clipped_what}, 1.0), as Pascanu et al. (2013) propose",
                       MARGIN, top + 520))
     parts.append(note(lecture.timed(f"a tanh RNN of 8 units, {lecture.symbol('W_hh')} scaled by 6 so that it "

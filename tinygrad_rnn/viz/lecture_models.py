@@ -129,6 +129,21 @@ ONE_WORD = [7]  # "llueve", Spanish for "it rains": one word in, two out (a sour
 NOW, NOW_TARGETS = [8], [6, END_ID]
 
 
+def begin_read_as_y(score: Tensor) -> None:
+    """Name the token [BEGIN] that ``Seq2Seq.greedy_graph`` feeds its decoder first as the lectures name a
+    decoder's input, y (drawn y₀), so that a slide writes it as the encoder–decoder's figure does: y₀ with
+    the word "[BEGIN]" under it, as x₁ has its word. (The name is the embedding op's, recorded when it ran.)"""
+    stack, seen = [score.grad_fn], set()
+    while stack:
+        function = stack.pop()
+        if function is None or id(function) in seen:
+            continue
+        seen.add(id(function))
+        if getattr(function, "ids_name", None) == TARGET_WORDS[BEGIN_ID]:
+            function.ids_name = "y"
+        stack.extend(getattr(x, "grad_fn", None) for x in function.inputs)
+
+
 def seq2seq_source(device: Any = "cpu", steps: int = 3, ids: list[int] | None = None) -> Tensor:
     """The source x_1 … x_S the encoder reads (S = ``steps``, up to 3), or the words ``ids``."""
     source = tensor([SOURCE_IDS[:steps] if ids is None else ids], device=device)
