@@ -78,8 +78,11 @@ def panel_data(name: str, loss: Tensor, layer: Any, level: str, notation: Notati
     ratio = hidden_norms[0] / hidden_norms[-1] if hidden_norms[-1] > 0 else None
     stepped = stages(found, numbers, weights, notation)
     slide = _slide_figures(unrolled, (cells, crossing, above), rolled_slide, slug(name))
+    unrolled_columns = named_columns(unrolled, cells, above)
+    ends = unrolled_columns["initial"] + unrolled_columns["loss"]  # (the row's: h₀ and c₀, J where J = Σ h_T)
     columns = {"rolled": rolled_columns(rolled),
-               "unrolled": {**named_columns(unrolled, cells, above), "across": steps_across(slide["svg"], cells)}}
+               "unrolled": {**unrolled_columns, "across": steps_across(slide["svg"], cells),
+                            "row_ends": ends if steps_across(slide["svg"], cells, also=ends) >= len(cells) else []}}
     for stage in stepped:  # what its text names, which its window shows (the rule: stage_window.py)
         stage["named"] = named_nodes(stage, columns["rolled" if stage["phase"] == "rolled" else "unrolled"])
     return {
