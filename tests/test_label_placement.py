@@ -273,7 +273,9 @@ def test_where_no_spot_beside_its_arrow_is_free_a_name_stays_off_the_other_names
     much as ON_TEXT lines: it stays under its own arrow, the bus beside it, legible."""
     from tinygrad_rnn.viz.coordinates import Coordinates
 
-    monkeypatch.setattr(Coordinates, "_state_label_bottom", lambda self, row, gap: 0.0)  # no room under the row
+    reach = Coordinates._state_label_reach
+    monkeypatch.setattr(Coordinates, "_state_label_reach",  # no room under the row
+                        lambda self, row, gap, above: reach(self, row, gap, above) if above else 0.0)
     text = drawn(build_picture((scopeless_lstm_cell_loop(),), level="cell", backward=True, slide=True))
     assert misplaced_labels(text), "the layout before the room under the row"
     assert label_clashes(text).overlaps == [], label_clashes(text)

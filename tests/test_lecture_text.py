@@ -11,14 +11,14 @@ import re
 import xml.etree.ElementTree as ElementTree
 
 import pytest
-from slide_checks import SLIDE_TEXT_PX, figures, slide_text_sizes, standalone
+from slide_checks import SLIDE_TEXT_PX, slide_text_sizes, standalone
 from written import as_written, svg_written
 
 from tinygrad_rnn import viz
 from tinygrad_rnn.viz import lecture_deck
 from tinygrad_rnn.viz.export import stage_slides
 from tinygrad_rnn.viz.lecture_models import language_model_loss, last_step_loss, layer
-from tinygrad_rnn.viz.legibility import SLIDE, slide_fit
+from tinygrad_rnn.viz.legibility import figure_sizes
 from tinygrad_rnn.viz.notation import PRESETS, resolve
 
 CELLS, NOTATIONS = ("rnn", "lstm", "gru"), sorted(PRESETS)
@@ -119,19 +119,6 @@ def test_the_check_finds_code_spellings():
     assert code_in("Forward, step 7: h_7 from h_6") and code_in("h_{t−1}") and code_in("x**2")
     assert code_in("W_hh") and code_in("weight_hh_l0 is summed")  # a parameter's name, not said to be one
     assert code_in("J₃ = cross_entropy") is None and code_in("not summed here: weight_hh_l1 (layer 2)") is None
-
-
-def figure_sizes(svg: str) -> tuple[float, float]:
-    """The smallest text and node label of the slide's figures, in slide pixels (``slide_fit`` finds them
-    with the figure filling the slide; scaled here to the box it is shown in)."""
-    text, label = float("inf"), float("inf")
-    for nested, scale in figures(ElementTree.fromstring(svg)):
-        _, _, width, height = (float(v) for v in nested.get("viewBox").split())
-        fitted = slide_fit(ElementTree.tostring(nested, encoding="unicode"))
-        filling = min(SLIDE[0] / width, SLIDE[1] / height)
-        text = min(text, fitted.text_px * scale / filling)
-        label = min(label, fitted.label_px * scale / filling)
-    return text, label
 
 
 @pytest.mark.parametrize("notation", NOTATIONS)

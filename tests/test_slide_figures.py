@@ -47,33 +47,35 @@ def drawn(picture) -> str:
 # model's BPTT fits since a slide writes each Σ one line a weight and names a state's part from the next step by the
 # chain rule, (∂h₂/∂h₁)ᵀ ∂J/∂h₂: ∂(J₂ + J₃ + J₄)/∂h₁ in the gaps and eight lines of Σ bound it both ways.) The
 # encoder–decoder's docs figures draw a short pair, as a slide shows one (the deck's: "ahora" → "now" [END];
-# generation from "llueve", two tokens): its forward figure and generation fit. Its BPTT does not, even at three
-# columns: it is bound by its height (1.42 : 1) — five rows (cross_entropy, linear, cell, embedding, with ∂J/∂J_t
-# above) and a gradient's label in each gap, beside them a Σ column as tall (W_hy and b_y; the decoder's four; the
-# encoder's four; E_y; E_x: twelve lines), and three lines of notes under them. (At S = 3, T′ = 3 it was 12.9 px,
-# bound by its width.) The threshold does not move.
-DOCS_TOO_SMALL: dict[str, str] = {
-    "seq2seq_bptt": "text 21.4 px, labels 23.8 px, 1.35 : 1",
-}
+# generation from "llueve", two tokens): its forward figure and generation fit, and so does its BPTT since the
+# Σ column beside the rows floats (coordinates._floating_columns): its twelve lines (W_hy and b_y; the decoder's
+# four; the encoder's four; E_y; E_x) held the cell row as tall as the decoder's and the encoder's Σ one above the
+# other, 1.35 : 1 and 21.4 px; now they reach beside the rows next to it, 26.5 px. (At S = 3, T′ = 3 it was
+# 12.9 px, bound by its width.) The threshold does not move.
+DOCS_TOO_SMALL: dict[str, str] = {}
 # The op-level rows would not fit either drawn as the lectures draw several steps, one opened at op level and the
 # others as cells: what stands beside the steps (each weight's Σ and ∂J/∂W, the head, the loss) and one opened step
 # already take a slide's width (the 3-step LSTM gradient graph: at least 959 × 378 pt where a slide gives 686 × 386
 # at 28-px labels, so ≤ 20 px; the two-layer RNN's sides alone 660 pt, ≤ 17.6 px); two directions' ops take its height.
 GRID_TOO_SMALL: dict[str, str] = {  # (cell-level-layers-bidirectional-loss-backward-rolled-steps-notation)
-    "lstm-cell-2-False-every-backward-True-8-cs224n": "text 17.1 px, labels 19 px, 1.41 : 1 (569 points tall, "
-    "28 px needs 386: five levels with 3 and 5 loop and arrow names stacked between them, 4 note lines)",
+    "lstm-cell-2-False-every-backward-True-8-cs224n": "text 21.5 px, labels 23.9 px, 1.93 : 1 (804 × 417 points "
+    "where 28 px needs 686 × 386, bound by its width: the row names left of J, 64 points, and the Σ column past the "
+    "longest loop name, (∂(h₁⁽ᵗ⁾₊₁, c₁⁽ᵗ⁾₊₁)/∂h₁⁽ᵗ⁾)ᵀ ∂J/∂(h₁⁽ᵗ⁾₊₁, c₁⁽ᵗ⁾₊₁), 45 characters; its height: five levels "
+    "with 3 and 5 loop and arrow names stacked between them, 4 note lines)",
     "gru-step-2-True-last-both-False-8-cmu": "text 9.8 px, labels 10.8 px, 2.40 : 1 (8 columns 218 points apart, "
     "the gradient's names between steps 30 characters: 1,771 wide where 28 px needs 686; t=1, …, T: 19.7 px)",
     "gru-cell-1-False-every-both-False-3-elman": "text 15.8 px, labels 17.6 px, 1.59 : 1 (9 rows of boxes, 5 "
-    "forward and 4 backward, 567 points tall where 28 px needs 386)",
-    "rnn-op-2-False-every-backward-False-8-usc": "text 10.1 px, labels 11.2 px, 2.40 : 1",
+    "forward and 4 backward, 614 points tall where 28 px needs 386; the notes already beside them)",
+    "rnn-op-2-False-every-backward-False-8-usc": "text 9.4 px, labels 10.4 px, 2.40 : 1",
     "lstm-op-1-True-last-none-False-3-cs224n": "text 14.1 px, labels 14.1 px, 1.60 : 1",
     "lstm-step-2-True-last-both-False-3-pytorch": "text 16.2 px, labels 18 px, 1.70 : 1 (599 points tall where 28 px "
     "needs 386: a step passes 8 named states, 136 points, and its Σ names 16 weights a line each, 200)",
     "lstm-op-1-False-last-backward-False-3-cmu": "text 11.8 px, labels 13.1 px, 2.40 : 1",
     "lstm-op-1-False-last-backward-False-3-elman": "text 11.8 px, labels 13.1 px, 2.40 : 1",
-    "rnn-cell-1-True-last-both-False-3-pytorch": "text 20.3 px, labels 22.5 px, 1.73 : 1 (828 × 480 points where "
-    "28 px needs 686 × 386: 4 rows of 56-point cells and Σ, the x row, 4 note lines; row names 77 wide)",
+    "rnn-cell-1-True-last-both-False-3-pytorch": "text 20.3 px, labels 22.5 px, 1.71 : 1 (822 × 480 points where "
+    "28 px needs 686 × 386, both ways: 4 rows of 56-point cells and Σ, the x row, 4 note lines; row names 77 wide, "
+    "h₀ and Σ left of the cells, h₀⁽←⁾, Σ⁽←⁾ and J right of them: each h₀ feeds its row straight across, so the "
+    "column it shares with a Σ does not float as the encoder–decoder's Σ column does; J's alone does)",
 }
 
 
@@ -521,6 +523,24 @@ def test_a_bidirectional_row_is_named_in_two_lines_on_a_slide_and_in_one_at_free
     assert "layer 2" in names and "reverse ←" in names and "layer 2 reverse ←" not in names
     free = [text for text, _, _ in labelled_layout(build_picture((loss,), slide=False, **options))[1].texts]
     assert "layer 2 reverse ←" in free
+
+
+def test_the_sigma_column_beside_the_rows_floats_apart_and_each_sum_is_fed_clear_of_the_lanes():
+    """The encoder–decoder's BPTT figure: the decoder's four weights' Σ over the encoder's four held the cell row as
+    tall as both (1.35 : 1); on a slide the column floats, its Σs beside the rows next to it — each apart from the
+    others, the encoder's cell into its Σ never along the decoder's terms into theirs."""
+    _, make_loss, options = next(figure for figure in DOCS if figure[0] == "seq2seq_bptt")
+    loss = make_loss()
+    picture = build_picture((loss,), slide=True, **options)
+    _, placed = labelled_layout(picture)
+    sums = sorted((placed.boxes[i] for i, node in enumerate(picture.nodes) if node.label.startswith("Σ")),
+                  key=lambda box: box.y)
+    assert len(sums) == 5 and all(low.top < high.bottom for low, high in zip(sums, sums[1:]))  # (one column)
+    cells = sorted({round(placed.boxes[i].y) for i, node in enumerate(picture.nodes) if node.kind == "group"})
+    assert len(cells) == 4  # embedding, cell, linear and cross_entropy rows
+    middle = (sums[2].y + sums[3].y) / 2  # the encoder's Σ under the decoder's: no longer centred on their row
+    assert min(abs(middle - row) for row in cells) > 5
+    assert shared_lines(drawn(picture)) == [] and slide_fit(drawn(picture)).fits
 
 
 def test_a_slide_says_backward_once_and_free_size_on_every_node():

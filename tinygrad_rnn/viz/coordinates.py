@@ -101,18 +101,21 @@ class Coordinates:
                         + 2 * self.space.box_pad + label_room for r in range(rows)]
         # on a slide, room above a row of cells for its states' labels broken in two lines (growing upwards from
         # the top state): the lanes above the row pass over them, not through them; the cells stay where they are
-        labels_above = [max([0.0] + [self._state_label_top(row, gap) - block_height[r] / 2 for (row, gap)
-                                     in self.gap_tracks if row == r]) if self.slide and not clustered else 0.0
-                        for r in range(rows)]
+        labels_above = [max([0.0] + [self._state_label_reach(row, gap, above=True) - block_height[r] / 2
+                                     for (row, gap) in self.gap_tracks if row == r]) if self.slide and not clustered
+                        else 0.0 for r in range(rows)]
         # … and below it for the bottom state's (h under c, growing downwards) where one of the row's lanes runs under
         # that gap (a Σ's bus ran 0.8 pt under (∂h₄/∂h₃)ᵀ ∂J/∂h₄, nearer it than its own arrow above)
-        self.labels_below = [max([0.0] + [self._state_label_bottom(row, gap) - block_height[r] / 2 for (row, gap)
-                                          in self.gap_tracks if row == r and self._lane_passes(r, False, gap)])
+        self.labels_below = [max([0.0] + [self._state_label_reach(row, gap, above=False) - block_height[r] / 2
+                                          for (row, gap) in self.gap_tracks
+                                          if row == r and self._lane_passes(r, False, gap)])
                              if self.slide and not clustered else 0.0 for r in range(rows)]
         band = list(block_height)  # a row's height: its steps, or the nodes stacked beside it
         columns_beside: dict[bool, list[float]] = {True: [], False: []}
+        self.floating = self._floating_columns()
         for (on_left, row, col), members in self.beside.items():
-            band[row] = max(band[row], sum(boxes[i].height + self.space.gap_y for i in members))
+            if (on_left, col) not in self.floating:  # (a floating column's nodes may stand beside the next row)
+                band[row] = max(band[row], sum(boxes[i].height + self.space.gap_y for i in members))
             widths = columns_beside[on_left]
             widths.extend([0.0] * (col + 1 - len(widths)))
             # (a column gap as wide as between the steps: a line passing up between two columns beside a
@@ -140,6 +143,7 @@ class Coordinates:
         below = [i for i, (side, _) in self.place.items() if side == "below"]
         below_height = max([boxes[i].height for i in below], default=0.0)
         below_rows = {self.place[i][1] for i in below}  # x_t under the row it feeds (each call's own)
+        between = self._named_between_rows(rows)
         y, below_y = 0.0, {}
         self.row_y = []
         for r in range(rows):
@@ -150,7 +154,8 @@ class Coordinates:
             below_row = max(band[r] / 2, block_height[r] / 2 + self.labels_below[r])
             self.row_y.append(y + below_row)
             above_row = max(band[r] / 2, block_height[r] / 2 + labels_above[r])
-            y += below_row + above_row + (self.lanes_above[r] + 1) * self.space.lane + self.space.gap_y + loop_room[r]
+            y += below_row + above_row + (self.lanes_above[r] + 1) * self.space.lane + self.space.gap_y + loop_room[r] \
+                + between[r]
         self.block_top = [self.row_y[r] + block_height[r] / 2 + labels_above[r] for r in range(rows)]
         self.block_bottom = [self.row_y[r] - block_height[r] / 2 for r in range(rows)]
         # between the steps and the nodes beside them: room for the label of a straight edge across (h_T → J),
@@ -217,11 +222,12 @@ class Coordinates:
                 own = sorted({self.nodes[i].step for i in members})
                 self.clusters.append((f"t={own[0] if len(own) == 1 else self.steps[col]}",
                                       Box(centre_x, self.row_y[row], block_width[row], block_height[row])))
+        middle = self._beside_middles()
         for (on_left, row, col), members in self.beside.items():
             widths = columns_beside[on_left]
             outwards = sum(widths[:col]) + widths[col] / 2
             x = left_edge - outwards if on_left else right_edge + outwards
-            top = self.row_y[row] + (sum(boxes[i].height for i in members) + self.space.gap_y * (len(members) - 1)) / 2
+            top = middle[(on_left, row, col)] + self._stack_height(members) / 2
             for i in members:
                 boxes[i].x, boxes[i].y = x, top - boxes[i].height / 2
                 top -= boxes[i].height + self.space.gap_y
@@ -235,6 +241,80 @@ class Coordinates:
                 rows = [self.block_of[n][0] for n in self.successors[i] + self.predecessors[i] if n in self.block_of]
                 rows = rows or list(range(len(self.row_y)))
                 boxes[i].y = sum(self.row_y[r] for r in rows) / len(rows)
+
+    def _floating_columns(self) -> set[tuple[bool, int]]:
+        """On a slide, the outermost column beside the rows on each side (no line to a column farther out passes
+        over it) where every node meets the steps along buses, or reads a step round a corner (a Σ beside the
+        encoder's last cell), and no node outside its own stack: its stacks need not stand level with their rows,
+        since a bus's trunk rises to its node wherever that stands. (A node that feeds a step straight across, h₀,
+        stays level with it.) A tall stack (the encoder–decoder's Σ of a decoder's four weights over the encoder's
+        four) then reaches into the gaps beside the rows next to it instead of holding its row's neighbours that far
+        apart. (Free size keeps every stack level with its row, and so does a column of one stack, J and its mean
+        beside the losses: nothing to make room for, and the lecture page's rolled stage is laid out for it.)"""
+        if not self.slide:
+            return set()
+        outermost = {side: max(col for s, _, col in self.beside if s == side) for side, _, _ in self.beside}
+        stacks = [(side, col) for side, _, col in self.beside]
+        floating = {(side, col) for side, col in outermost.items() if stacks.count((side, col)) > 1}
+        for (side, _, col), members in self.beside.items():
+            inside = set(members)
+            for i in members:
+                for tail, head in [(i, j) for j in self.successors[i]] + [(j, i) for j in self.predecessors[i]]:
+                    other = head if tail == i else tail
+                    kind = self.kind[(tail, head)][0]
+                    along = kind == "bus" or (head == i and kind == "straight")  # (routes: _clear_of_lanes)
+                    if not along if other in self.block_of else other not in inside:
+                        floating.discard((side, col))
+        return floating
+
+    def _named_between_rows(self, rows: int) -> list[float]:
+        """Above each row, the room to add for the name of an arrow from a step of it into the row above (layer 2's
+        chain rule into layer 1, two lines on a slide), between the lanes of the two rows: where a floating column
+        no longer holds the rows apart, the gap between them is otherwise a lane and a level's gap."""
+        room = [0.0] * rows
+        if not self.floating:  # (elsewhere the nodes beside the rows hold them apart, as they always did)
+            return room
+        free = self.space.gap_y + 2 * self.space.lane  # between the last lane of one row and the first of the next
+        for tail, head, label in self.edge_list:
+            if label and tail in self.block_of and head in self.block_of:
+                low, high = sorted((self.block_of[tail][0], self.block_of[head][0]))
+                if high == low + 1:
+                    lines = len(self._drawn(label))
+                    room[low] = max(room[low], NAMED_LEVEL_GAP + LABEL_LINE * (lines - 1) + 2 * LABEL_CLEAR - free)
+        return room
+
+    def _stack_height(self, members: list[int]) -> float:
+        """The height of nodes stacked one above the other beside a row, a level's gap between them."""
+        return sum(self.boxes[i].height for i in members) + self.space.gap_y * (len(members) - 1)
+
+    def _beside_middles(self) -> dict[tuple[bool, int, int], float]:
+        """The middle of each stack of nodes beside a row: level with its row, or in a floating column
+        (:meth:`_floating_columns`) as near it as the stacks of the other rows there leave room for."""
+        middle = {key: self.row_y[key[1]] for key in self.beside}
+        for side, col in self.floating:
+            stacks = sorted((key for key in self.beside if (key[0], key[2]) == (side, col)), key=middle.get)
+            placed = spread([middle[key] for key in stacks], [self._stack_height(self.beside[key]) for key in stacks],
+                            self.space.gap_y)
+            middle.update(zip(stacks, placed))
+        return middle
+
+    def _clear_of_lanes(self, node: int, level: float) -> float | None:
+        """Where a line from a step enters ``node`` in a floating column beside the rows (which stands where
+        the stacks of the rows leave room, not level with its own row): at ``level``, straight across, where that
+        meets its face, else round a corner at the nearest height to its middle; at least a lane's pitch from every
+        lane, whose line runs on to its trunk beside that column (level with a lane, the encoder's last cell into
+        its Σ ran along the decoder's terms into theirs, as if one line). None elsewhere."""
+        if node not in self.beside_slot or (self.beside_slot[node][0][0], self.beside_slot[node][0][2]) \
+                not in self.floating:
+            return None
+        box, pitch = self.boxes[node], self.space.lane
+        lanes = [self.lane_top[row] + (k + 1) * pitch for row, count in enumerate(self.lanes_above)
+                 for k in range(count)] + [self.lane_bottom[row] - (k + 1) * pitch
+                                           for row, count in enumerate(self.lanes_below) for k in range(count)]
+        heights = [box.y + sign * step for step in range(0, int(box.height / 2 - ARROW)) for sign in (1, -1)]
+        if abs(level - box.y) < box.height / 2 - ARROW:
+            heights.insert(0, level)
+        return next((y for y in heights if all(abs(y - lane) >= pitch for lane in lanes)), None)
 
     def _lane_bases(self) -> None:
         """Where each row's lanes begin: at the top (or bottom) of its steps' block, or past every node beside the
@@ -255,26 +335,40 @@ class Coordinates:
                 self.lane_bottom[row] = min([self.lane_bottom[row]] + [box.bottom - self.space.gap_y / 2
                                                                        for box in passed])
 
-    def _state_label_top(self, row: int, gap: int) -> float:
-        """How far above its row's middle the top state label in a gap between two cells reaches (as
-        :meth:`~.routes.Routes._state_route` places it, growing upwards where it is broken in two lines)."""
-        tracks = self.gap_tracks[(row, gap)]
-        lines = max(len(self._drawn(label, len(tracks))) for label in tracks)
-        low = min((self.boxes[i].height for (r, _), members in self.members.items() if r == row for i in members),
-                  default=0.0)
-        offset = (len(tracks) - 1) / 2 * low / 4  # the top track, above the middle
-        return offset + 7 + LABEL_LINE * (lines - 1) + 9  # (a 9-point line rises 8 above its baseline)
-
-    def _state_label_bottom(self, row: int, gap: int) -> float:
-        """How far below its row's middle the bottom state label in a gap between two cells reaches (h under c:
-        :meth:`~.routes.Routes._state_route` puts it 8 under its line, growing downwards); 0 where the gap holds
-        one state (its label lies above its line)."""
+    def _state_label_reach(self, row: int, gap: int, above: bool) -> float:
+        """How far above (``above``) or below its row's middle the outermost state label in a gap between two cells
+        reaches, as :meth:`~.routes.Routes._state_route` places them: the top one above its line, growing upwards
+        where it is broken in two lines; the bottom one (h under c) 8 under its line, growing downwards — none
+        below where the gap holds one state (its label lies above its line)."""
         tracks = sorted(self.gap_tracks[(row, gap)], key=state_first)
-        if len(tracks) < 2:
+        if not above and len(tracks) < 2:
             return 0.0
-        lines = len(self._drawn(tracks[-1], len(tracks)))
+        lines = max(len(self._drawn(label, len(tracks))) for label in (tracks if above else tracks[-1:]))
         low = min((self.boxes[i].height for (r, _), members in self.members.items() if r == row for i in members),
                   default=0.0)
-        offset = (len(tracks) - 1) / 2 * low / 4  # the bottom track, below the middle
+        offset = (len(tracks) - 1) / 2 * low / 4  # the outermost track, off the middle
+        if above:
+            return offset + 7 + LABEL_LINE * (lines - 1) + 9  # (a 9-point line rises 8 above its baseline)
         return offset + 8 + LABEL_LINE * (lines - 1) + LABEL_DESCENT
 
+
+def spread(wanted: list[float], heights: list[float], gap: float) -> list[float]:
+    """The middles of boxes of ``heights`` stacked upwards in this order, at least ``gap`` apart, each as near
+    its ``wanted`` middle as the others let it (least squares: where neighbours would overlap, they move as one
+    run, centred on what they want, pooling adjacent violators).
+
+    >>> spread([0, 10, 100], [20, 20, 20], 4)
+    [-7.0, 17.0, 100.0]
+    """
+    offsets = [0.0]  # each middle above the first's, where the boxes stand packed
+    for below, above in zip(heights, heights[1:]):
+        offsets.append(offsets[-1] + (below + above) / 2 + gap)
+    runs: list[list[float]] = []  # [the sum of what its boxes want less their offsets, how many]
+    for want, offset in zip(wanted, offsets):
+        runs.append([want - offset, 1])
+        while len(runs) > 1 and runs[-2][0] / runs[-2][1] > runs[-1][0] / runs[-1][1]:
+            total, count = runs.pop()
+            runs[-1][0] += total
+            runs[-1][1] += count
+    return [total / count + offset for (total, count), offset in zip(
+        [run for run in runs for _ in range(int(run[1]))], offsets)]

@@ -22,7 +22,9 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from .geometry import Box, Route, finish, segment_enters
+import numpy
+
+from .geometry import Box, Route, finish, line_enters
 
 CLEAR = 1.0  # how far inside a node's border a line may graze without entering it, in points
 APART = 2.0  # a detour's leg nearer another line than this runs along it (on a slide, a point is about two pixels)
@@ -97,10 +99,12 @@ def _inside(step: Box, box: Box) -> bool:
     return step.left <= box.x <= step.right and step.bottom <= box.y <= step.top
 
 
-def _enters(boxes: list[Box], line: list[tuple[float, float]], ends: tuple[int, int]) -> bool:
-    """Whether the polyline passes through the inside of a node other than its two ends."""
-    return any(segment_enters(p, q, (box.left + CLEAR, box.bottom + CLEAR, box.right - CLEAR, box.top - CLEAR))
-               for i, box in enumerate(boxes) if i not in ends for p, q in zip(line, line[1:]))
+def _enters(boxes: list[Box], line: list[tuple[float, float]], ends: tuple[int, int],
+            among: list[int] | None = None) -> bool:
+    """Whether the polyline passes through the inside of a node other than its two ends (of the nodes ``among``,
+    where given: the others known not to meet it)."""
+    return any(line_enters(line, (boxes[i].left, boxes[i].bottom, boxes[i].right, boxes[i].top), CLEAR)
+               for i in (range(len(boxes)) if among is None else among) if i not in ends)
 
 
 def _free(boxes: list[Box], axis: int) -> list[float]:
@@ -119,8 +123,33 @@ def _free(boxes: list[Box], axis: int) -> list[float]:
 
 def _detour(boxes: list[Box], tail: int, head: int, ys: list[float], xs: list[float]):
     """(points, end) of the shortest right-angled route from the tail's border to the head's through the
-    channels (``ys`` across, ``xs`` up and down) that enters no other node, or None."""
-    a, b = boxes[tail], boxes[head]
+    channels (``ys`` across, ``xs`` up and down) that enters no other node, or None.
+
+    A route's legs between its first and last run along channels, which no node reaches into: only its first leg
+    (out of the tail, towards a channel) and its last (into the head) can enter one. Each such leg is tried once
+    for every route it begins or ends, and against the nodes whose extents meet its own only (a node apart from
+    it cannot be entered): trying every node for every pair of channels made a long unroll's detour take seconds."""
+    extents = numpy.array([(box.left, box.bottom, box.right, box.top) for box in boxes]).reshape(-1, 4)
+    left, bottom, right, top = (extents + (CLEAR, CLEAR, -CLEAR, -CLEAR)).T  # (as _enters shrinks them)
+    tried: dict[tuple, bool] = {}
+
+    def enters(leg: list[tuple[float, float]]) -> bool:
+        (x0, y0), (x1, y1) = leg
+        if (x0, y0, x1, y1) not in tried:
+            near = numpy.flatnonzero((left <= max(x0, x1)) & (right >= min(x0, x1)) & (bottom <= max(y0, y1))
+                                     & (top >= min(y0, y1)))
+            tried[(x0, y0, x1, y1)] = _enters(boxes, leg, (tail, head), near.tolist())
+        return tried[(x0, y0, x1, y1)]
+
+    for line in _candidates(boxes[tail], boxes[head], ys, xs):
+        if not enters(line[:2]) and not enters(line[-2:]):
+            return line[:-1], line[-1]
+    return None
+
+
+def _candidates(a: Box, b: Box, ys: list[float], xs: list[float]) -> list[list[tuple[float, float]]]:
+    """Every right-angled route of at most four legs from ``a``'s border to ``b``'s through the channels, as
+    points, the shortest first (a right angle costs :data:`BEND`; of equal ones, the first made)."""
     candidates = []
     for y in ys:  # out of a's top or bottom, across, into b's bottom or top
         candidates.append([_face(a, a.x, y), (a.x, y), (b.x, y), _face(b, b.x, y)])
@@ -137,10 +166,7 @@ def _detour(boxes: list[Box], tail: int, head: int, ys: list[float], xs: list[fl
         costed.append((sum(abs(q[0] - p[0]) + abs(q[1] - p[1]) for p, q in zip(line, line[1:]))
                        + BEND * (len(line) - 2), line))
     costed.sort(key=lambda pair: pair[0])  # the shortest first: the first that enters no node is the one
-    for _, line in costed:
-        if not _enters(boxes, line, (tail, head)):
-            return line[:-1], line[-1]
-    return None
+    return [line for _, line in costed]
 
 
 def _face(box: Box, x: float, y: float) -> tuple[float, float] | None:

@@ -22,7 +22,8 @@ from __future__ import annotations
 import re
 
 from .geometry import label_lines
-from .picture import CHOICES, SUBSCRIPTS, Node, Picture, in_order
+from .picture import CHOICES, Node, Picture, in_order
+from .scripts import FROM_SUBSCRIPT, TO_SUBSCRIPT
 
 STEP_DIGITS = re.compile(r"[₀₁₂₃₄₅₆₇₈₉]+")
 MARK = re.compile(r"⁽[^⁾]*⁾$")  # a chain's mark ending a state's name at step level: h₃⁽²←⁾
@@ -174,8 +175,8 @@ def _loss_names(forward: Picture, loss: int, letter: str) -> list[str]:
     """J₃ for the loss node J₃; J₄ … J₈ for a "…" standing for steps 4 to 8."""
     node = forward.nodes[loss]
     if node.kind == "ellipsis":
-        return [letter + str(step).translate(SUBSCRIPTS) for step in node.key[2]]
-    return [name_of(node) or f"J{str(node.step).translate(SUBSCRIPTS)}"]  # (a cell that computes its step's J_t)
+        return [letter + str(step).translate(TO_SUBSCRIPT) for step in node.key[2]]
+    return [name_of(node) or f"J{str(node.step).translate(TO_SUBSCRIPT)}"]  # (a cell that computes its step's J_t)
 
 
 def _loss_sum(names: list[str], value: str, mean: int | None, generic: bool) -> str:
@@ -199,11 +200,11 @@ def _chain_rule(forward: Picture, tail: int, head: int, value: str, generic: boo
                 outputs.append(name)
     if forward.nodes[head].kind == "ellipsis" and STEP_DIGITS.search(value):
         # the steps left out pass on their last state (c₁₀), but what reads v is the first of them: c₃ = f₃ ⊙ c₂ + …
-        first = str(forward.nodes[head].key[2][0]).translate(SUBSCRIPTS)
+        first = str(forward.nodes[head].key[2][0]).translate(TO_SUBSCRIPT)
         outputs = [STEP_DIGITS.sub(first, value)]
     reader = forward.nodes[head]
     # v's own state at the reader's step (h₂ read by cell 3: h₃), where the reader is a step
-    at_reader = [STEP_DIGITS.sub(str(reader.step).translate(SUBSCRIPTS), value)] \
+    at_reader = [STEP_DIGITS.sub(str(reader.step).translate(TO_SUBSCRIPT), value)] \
         if reader.step is not None and STEP_DIGITS.search(value) else []
     if not outputs and reader.kind == "group":
         # a cell that passes on no named value (a loop whose cell computes its own loss): what it computes from
@@ -245,10 +246,10 @@ def _generic(name: str, relative_to: int | None = None, last: int | None = None)
     if relative_to is None:
         return STEP_DIGITS.sub("ₜ", name)
     shift = _number(found.group()) - relative_to
-    suffix = "ₜ" if shift == 0 else ("ₜ₊" if shift > 0 else "ₜ₋") + str(abs(shift)).translate(SUBSCRIPTS)
+    suffix = "ₜ" if shift == 0 else ("ₜ₊" if shift > 0 else "ₜ₋") + str(abs(shift)).translate(TO_SUBSCRIPT)
     return STEP_DIGITS.sub(suffix, name)
 
 
 def _number(digits: str) -> int:
     """₁₂ → 12."""
-    return int(digits.translate({ord(c): str(i) for i, c in enumerate("₀₁₂₃₄₅₆₇₈₉")}))
+    return int(digits.translate(FROM_SUBSCRIPT))

@@ -50,6 +50,7 @@ from .picture import (
     display_label,
     in_order,
     in_time,
+    is_sum_of_losses,
     runs,
     step_position,
     steps_in_time,
@@ -599,4 +600,4 @@ def _span(steps: list[int]) -> str:
 
 def _ends_the_loss(node: Node) -> bool:
     """J, or the mean of the J_t: reached from the steps left out through their "…"."""
-    return node.kind == "output" or (isinstance(node.key, tuple) and node.key[0] == "reduced")
+    return node.kind == "output" or is_sum_of_losses(node)

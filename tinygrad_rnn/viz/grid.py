@@ -72,6 +72,7 @@ class Grid(Placement, Lanes, Coordinates, Routes):
         self._place_outside()
         self._plan_lanes(edges)
         self.passages = passages.plan(self)  # a bus line's way out through its own step's levels
+        self.passages_of = passages.of_each_side(self.passages)
         self.passage_spots = passages.spots(self)
         self._room_for_state_names()
         self._coordinates()

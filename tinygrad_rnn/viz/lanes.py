@@ -8,6 +8,7 @@ from __future__ import annotations
 from typing import Any
 
 from . import tracks as unnamed  # (here `tracks` names a gap's list of named states)
+from .picture import is_backward_rule
 
 
 class Lanes:
@@ -37,7 +38,7 @@ class Lanes:
         split: dict[tuple, list[int]] = {}  # (row, the rules) → the Σs their terms go to, each on a lane of its own
         for (outside, row), ends in partners.items():
             weight = self.nodes[outside].kind == "parameter"
-            shares = weight or all(is_tail and not unnamed.hands_each_its_own(self.nodes[inside])
+            shares = weight or all(is_tail and not is_backward_rule(self.nodes[inside])
                                    for inside, is_tail in ends)
             key = (row, frozenset(ends), self.beside_slot[outside][0] if outside in self.beside_slot else outside,
                    weight) if shares else (outside,)

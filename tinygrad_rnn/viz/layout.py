@@ -65,9 +65,8 @@ from .geometry import (
 from .grid import Grid
 from .label_placement import place_labels
 from .legibility import SLIDE
-from .picture import Picture, display_label
+from .picture import Picture, display_label, is_backward_rule
 from .ports import spread_ports
-from .tracks import hands_each_its_own
 
 # the names other modules import from here (their homes are geometry.py and fitting.py)
 __all__ = ["ARROW", "CHAR", "LABEL_LINE", "LEGEND_CELL", "LINE", "SLIDE_ASPECT", "SLIDE_LABEL_PX", "SLIDE_SCALE",
@@ -119,7 +118,7 @@ def layout(picture: Picture, sizes: list[tuple[float, float]], notes_beside: int
     plain = [grid.kind[(tail, head)][0] not in ("bus", "state") for tail, head, _ in picture.edges]
     mend(boxes, [box for _, box in grid.clusters], routes, picture.edges, plain, grid._crosses_a_node)
     _name_each_fork_once(picture.edges, routes)
-    rules = frozenset(i for i, node in enumerate(picture.nodes) if hands_each_its_own(node))
+    rules = frozenset(i for i, node in enumerate(picture.nodes) if is_backward_rule(node))
     seeds = frozenset(i for i, node in enumerate(picture.nodes)  # J going back: ∂J/∂ each thing it reads
                       if picture.backward and node.kind == "output")  # (J = Σ h₃ ⊙ g₃: ∂J/∂h₃ = g₃, ∂J/∂g₃ = h₃)
     spread_ports(boxes, routes, picture.edges, rules | seeds, rules)  # one arrowhead per operand, a start per gradient

@@ -18,7 +18,6 @@ picks the recurrent cell of the slides that draw one; ``notation`` the lecture's
 from __future__ import annotations
 
 import pathlib
-import xml.etree.ElementTree as ElementTree
 from collections.abc import Callable
 from typing import Any
 
@@ -51,7 +50,7 @@ from .lecture_models import (
     seq2seq_tokens,
     tagger_loss,
 )
-from .legibility import slide_fit
+from .legibility import figure_sizes
 from .notation import BIAS_PARTS, EVERY_STEP, Notation, resolve, short_name, write_tokens
 from .slide import HEIGHT, MARGIN, WIDTH, body_top, figure_slide, paragraph, slide_number, slide_svg
 from .slide_charts import bars, colour_legend, colour_rows, note, table
@@ -288,17 +287,11 @@ def stacked(lecture: Lecture) -> str:
 def legible(slide: str) -> bool:
     """Whether every figure on ``slide`` shows its text at 24 px and its node labels at 28 px or more: what
     :func:`.legibility.slide_fit` finds with the figure filling a slide, scaled to the box it has there."""
-    root = ElementTree.fromstring(slide)
-    for nested in root.iter():
-        if nested is root or nested.tag.rsplit("}", 1)[-1] != "svg":
-            continue
-        _, _, width, height = (float(v) for v in nested.get("viewBox").split())
-        shown = min(float(nested.get("width")) / width, float(nested.get("height")) / height)
-        fitted, filling = slide_fit(ElementTree.tostring(nested, encoding="unicode")), min(WIDTH / width,
-                                                                                            HEIGHT / height)
-        if fitted.text_px * shown / filling < SLIDE_TEXT_PX or fitted.label_px * shown / filling < SLIDE_LABEL_PX:
-            return False
-    return True
+    text, label = figure_sizes(slide)
+    return text >= SLIDE_TEXT_PX and label >= SLIDE_LABEL_PX
+
+
+MIDDLE_LEFT_OUT = (0, 1, len(SENTENCE) - 1)  # the sentence's steps drawn where its middle words are one "…"
 
 
 def every_word(lecture: Lecture, title: str, draw: Callable[[tuple[int, ...]], Figure], lines: list[str]) -> str:
@@ -307,7 +300,7 @@ def every_word(lecture: Lecture, title: str, draw: Callable[[tuple[int, ...]], F
     carried past — or, where a slide would then write under 24 px (labels 28), with its middle words as one
     "…" (t = 3…4), which the figure says. ``draw(steps)``: the figure of those steps (indices from 0)."""
     whole = lecture.slide(title, draw(tuple(range(len(SENTENCE)))), lines)
-    return whole if legible(whole) else lecture.slide(title, draw((0, 1, len(SENTENCE) - 1)), lines)
+    return whole if legible(whole) else lecture.slide(title, draw(MIDDLE_LEFT_OUT), lines)
 
 
 def classifier(lecture: Lecture) -> str:
@@ -321,15 +314,16 @@ def classifier(lecture: Lecture) -> str:
 
 def tagger(lecture: Lecture) -> str:
     # each drawn word under its x_t and by its J_t its own tag (tokens= alone would write the next word there, a
-    # language model's target). Drawn whole, five columns of J_t = cross_entropy, h₀ and the Σ put its labels at
-    # 27.3 px (26.6 in CS224N's names; 27.3 with J = Σ J_t, its Σ narrower): today always the "…"
+    # language model's target). Drawn whole, five columns of J_t = cross_entropy, h₀ and the Σ put its text at
+    # 23.4 px and its labels at 25.9 (22.8 and 25.4 in CS224N's names), in every notation and cell: drawn with its
+    # middle words as one "…" at once, not drawn whole first to be measured and thrown away (as every_word does)
     tags = [TAG_NAMES[TAGS[word]] for word in SENTENCE]
-    return every_word(lecture, "Many to many: a tag for every word",
-                      lambda steps: lecture.figure(tagger_loss(lecture.cell), level="cell", params="hide",
-                                                   time_steps=steps, tokens=[SENTENCE[t] for t in steps],
-                                                   targets=[tags[t] for t in steps]),
-                      [f"x_1 … x_{len(SENTENCE)} = “{' '.join(SENTENCE)}”, T = {len(SENTENCE)}, tagged "
-                       f"{' '.join(tags)} (Penn Treebank); J is the mean of the J_t."])
+    return lecture.slide("Many to many: a tag for every word",
+                         lecture.figure(tagger_loss(lecture.cell), level="cell", params="hide",
+                                        time_steps=MIDDLE_LEFT_OUT, tokens=[SENTENCE[t] for t in MIDDLE_LEFT_OUT],
+                                        targets=[tags[t] for t in MIDDLE_LEFT_OUT]),
+                         [f"x_1 … x_{len(SENTENCE)} = “{' '.join(SENTENCE)}”, T = {len(SENTENCE)}, tagged "
+                          f"{' '.join(tags)} (Penn Treebank); J is the mean of the J_t."])
 
 
 def encoder_decoder(lecture: Lecture) -> str:

@@ -49,40 +49,13 @@ function tinygradRnnFit(root, graph, note) {
     return left < right ? { left, right, top, bottom } : null;
   }
 
-  // What the stage's text names (its cells, h₀ and c₀, its J_t: stage.named, computed in Python by
-  // stage_window.named_nodes, the one statement of the rule), padded as the window pads a node.
-  // Grown to whole nodes: its top and bottom are those of the whole rows of nodes it reaches into (nodes
-  // whose heights overlap make one row), its sides take in any node of those rows that reaches over them
-  // (a J_{t−1} wider than its cell), so that a window holding it need cut nothing it shows
-  // (stage_window._named_box: the same).
+  // What the stage's text names (its cells, h₀ and c₀, its J_t), grown to whole nodes and padded as the window
+  // pads a node: stage.named_box, computed in Python (stage_window.named_box, the one statement of the rule,
+  // which the export follows too) from this figure's own rectangles, in its units.
   function namedBox(svg, stage) {
-    const b = around(boxesOf(svg, stage.named || []));
-    if (!b) return null;
-    let [left, right, top, bottom] = [b.left, b.right, b.top, b.bottom];
-    for (const [start, end] of rowsOf(svg)) {
-      if (end > b.top + 0.5 && start < b.bottom - 0.5) { top = Math.min(top, start); bottom = Math.max(bottom, end); }
-    }
-    const nodes = [...nodeBoxes(svg).values()];
-    for (let pass = 0; pass < nodes.length; pass++) {  // (each pass may take in a node over the new side)
-      const over = nodes.filter((n) => n.bottom > top + 0.5 && n.top < bottom - 0.5 && n.right > left - 4 &&
-        n.left < right + 4 && (n.left < left - 0.5 || n.right > right + 0.5));
-      if (!over.length) break;
-      left = Math.min(left, ...over.map((n) => n.left));
-      right = Math.max(right, ...over.map((n) => n.right));
-    }
-    return { left: left - 4, right: right + 4, top: top - 4, bottom: bottom + 4 };
-  }
-  function rowsOf(svg) {  // [top, bottom] of each row of nodes, top to bottom
-    if (!svg.rows) {
-      const spans = [...nodeBoxes(svg).values()].map((b) => [b.top, b.bottom]).sort((a, b) => a[0] - b[0]);
-      svg.rows = [];
-      for (const [start, end] of spans) {
-        const last = svg.rows[svg.rows.length - 1];
-        if (last && start <= last[1]) last[1] = Math.max(last[1], end);
-        else svg.rows.push([start, end]);
-      }
-    }
-    return svg.rows;
+    if (!stage.named_box) return null;
+    const [left, top, right, bottom] = stage.named_box;
+    return { left, right, top, bottom };
   }
   // The scale (px per figure unit) of the rule: the readable one, or less where what is named would not
   // fit the box so (stage_window._scale_for: the same).

@@ -32,7 +32,7 @@ from .lecture_stages import pytorch_name, stages
 from .notation import Notation
 from .picture import PER_STEP
 from .slide import html_of
-from .stage_window import named_nodes, steps_across
+from .stage_window import named_box, named_nodes, steps_across
 from .stepwise import stepwise_graph
 from .svg import picture_to_svg
 
@@ -78,17 +78,22 @@ def panel_data(name: str, loss: Tensor, layer: Any, level: str, notation: Notati
     ratio = hidden_norms[0] / hidden_norms[-1] if hidden_norms[-1] > 0 else None
     stepped = stages(found, numbers, weights, notation)
     slide = _slide_figures(unrolled, (cells, crossing, above), rolled_slide, slug(name))
+    # the rolled stage's text names the network (its cell, the state looping back, what the cell reads and
+    # feeds): every node of the rolled figure (a window around the cell alone cut J_t and J off above it)
     unrolled_columns = named_columns(unrolled, cells, above)
     ends = unrolled_columns["initial"] + unrolled_columns["loss"]  # (the row's: h₀ and c₀, J where J = Σ h_T)
-    columns = {"rolled": rolled_columns(rolled),
+    columns = {"rolled": {"nodes": list(range(len(rolled.nodes)))},
                "unrolled": {**unrolled_columns, "across": steps_across(slide["svg"], cells),
                             "row_ends": ends if steps_across(slide["svg"], cells, also=ends) >= len(cells) else []}}
-    for stage in stepped:  # what its text names, which its window shows (the rule: stage_window.py)
-        stage["named"] = named_nodes(stage, columns["rolled" if stage["phase"] == "rolled" else "unrolled"])
+    svg = picture_to_svg(unrolled, placed, labels, "@PREFIX@-" + slug(name))
+    rolled_svg = picture_to_svg(rolled, rolled_placed, rolled_labels, "@PREFIX@-" + slug(name) + "-rolled")
+    for stage in stepped:  # what its text names, which its window shows (the rule: stage_window.py), and the box
+        rolled_stage = stage["phase"] == "rolled"  # that holds it on the page's figure (lecture_fit.js reads it)
+        stage["named"] = named_nodes(stage, columns["rolled" if rolled_stage else "unrolled"])
+        stage["named_box"] = named_box(rolled_svg if rolled_stage else svg, stage["named"])
     return {
         "name": name, "kind": found.kind, "steps": steps, "units": int(hidden[0].shape[-1]),
-        "svg": picture_to_svg(unrolled, placed, labels, "@PREFIX@-" + slug(name)),
-        "rolled_svg": picture_to_svg(rolled, rolled_placed, rolled_labels, "@PREFIX@-" + slug(name) + "-rolled"),
+        "svg": svg, "rolled_svg": rolled_svg,
         "cells": {str(t): indices for t, indices in cells.items()},
         "crossing": {str(t): edges for t, edges in crossing.items()},
         "above": {str(t): indices for t, indices in above.items()},  # J_t, which a backward stage's text names
@@ -183,13 +188,6 @@ def _inputs_below(picture: Picture, cells: Columns) -> Columns:
                     below.setdefault(t, []).append(tail)
                     stack.append(tail)
     return below
-
-
-def rolled_columns(rolled: Picture) -> dict[str, Any]:
-    """A rolled figure's nodes, as :func:`.stage_window.named_nodes` takes them: all of them, one column
-    (the rolled stage's text names the network: its cell, the state looping back, and what the cell reads
-    and feeds; a window around the cell alone cut J_t and J off above it)."""
-    return {"cells": {0: list(range(len(rolled.nodes)))}}
 
 
 def _slide_figures(page_unrolled: Picture, columns: tuple[dict, dict, dict], rolled: Picture,

@@ -43,7 +43,7 @@ import xml.etree.ElementTree as ElementTree
 from dataclasses import dataclass, field
 
 from .fitting import SLIDE_ASPECT, SLIDE_LABEL_PX, SLIDE_TEXT_PX
-from .geometry import ARROW, segment_enters
+from .geometry import ARROW, line_enters
 
 Point = tuple[float, float]
 NUMBER = re.compile(r"-?\d+(?:\.\d+)?(?:e-?\d+)?")
@@ -79,7 +79,7 @@ def measure(svg_text: str, shown_width: float = 1600.0) -> Legibility:
             if _polylines_cross(line_a, line_b):
                 crossing_pairs.append((name_a, name_b))
     passes = [(name, node) for name, ends, line in edges for node, box in nodes.items()
-              if node not in ends and _polyline_enters(line, box)]
+              if node not in ends and line_enters(line, box, 1.0)]
     scale = shown_width / width if width else 1.0
     smallest = min(fonts, default=0.0) * scale
     return Legibility(len(crossing_pairs), len(passes), round(smallest, 1), crossing_pairs, passes,
@@ -121,6 +121,29 @@ def slide_fit(svg_text: str) -> SlideFit:
     scripts = _script_sizes(root)
     return SlideFit(round(min(size for size, _ in texts) * scale, 1), round(min(labels) * scale, 1),
                     round(width / height, 2), round(min(scripts) * scale, 1) if scripts else None)
+
+
+def figure_sizes(slide: str) -> tuple[float, float]:
+    """The smallest text and node label of the figures fitted into a slide (its nested ``<svg>``), in slide
+    pixels: what :func:`slide_fit` finds with each figure filling the slide, scaled to the box it is shown in
+    (infinite where the slide holds no figure).
+
+    >>> figure = ('<svg width="960" height="480" viewBox="0 0 640 320" font-size="10"><g class="node" data-index="0">'
+    ...           '<text>h₁</text></g><text font-size="9">a note</text></svg>')
+    >>> figure_sizes(f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 1920 1080">{figure}</svg>')
+    (13.5, 15.0)
+    """
+    text, label = math.inf, math.inf
+    root = ElementTree.fromstring(slide)
+    for nested in root.iter():
+        if nested is root or nested.tag.rsplit("}", 1)[-1] != "svg":
+            continue
+        _, _, width, height = (float(v) for v in nested.get("viewBox").split())
+        shown = min(float(nested.get("width")) / width, float(nested.get("height")) / height)
+        fitted, filling = slide_fit(ElementTree.tostring(nested, encoding="unicode")), min(SLIDE[0] / width,
+                                                                                            SLIDE[1] / height)
+        text, label = min(text, fitted.text_px * shown / filling), min(label, fitted.label_px * shown / filling)
+    return text, label
 
 
 def _is_script(element: ElementTree.Element) -> bool:
@@ -268,13 +291,6 @@ def _orientation(a: Point, b: Point, c: Point) -> int:
     return 0 if abs(value) < 1e-6 else (1 if value > 0 else -1)
 
 
-def _polyline_enters(line: list[Point], box: tuple[float, float, float, float], margin: float = 1.0) -> bool:
-    left, bottom, right, top = box[0] + margin, box[1] + margin, box[2] - margin, box[3] - margin
-    if left >= right or bottom >= top:
-        return False
-    return any(segment_enters(p, q, (left, bottom, right, top)) for p, q in zip(line, line[1:]))
-
-
 def shared_arrowheads(svg_text: str, near: float = 3.0) -> list[tuple[str, str]]:
     """Pairs of arrows (``n{tail}->n{head}``) in the library's own SVG that end at one point of one node —
     their tips within ``near`` points — each coming in along a line of its own: drawn as one arrowhead, they
@@ -341,7 +357,7 @@ def label_clashes(svg_text: str) -> LabelClashes:
     for k, (words, box) in enumerate(labels):
         found.overlaps += [(words, other) for other, box2 in labels[k + 1:] if _boxes_overlap(box, box2)]
         found.crossed += [(words, name) for name, _, line in edges
-                          if any(segment_enters(p, q, box) for p, q in zip(line, line[1:]))]
+                          if line_enters(line, box)]
         found.on_nodes += [(words, node) for node, node_box in nodes.items() if _boxes_overlap(box, node_box)]
     return found
 

@@ -27,7 +27,8 @@ from ..engine import vertex_of
 from ..function import Function
 from ..steps import step_number, step_of
 from .notation import SYMBOLS
-from .picture import CHOICE_INPUT, PER_STEP, SUBSCRIPTS, Node, in_order, step_position, subscript, sum_of_losses
+from .picture import CHOICE_INPUT, PER_STEP, Node, in_order, is_backward_rule, step_position, subscript, sum_of_losses
+from .scripts import TO_SUBSCRIPT
 from .step_states import (
     MARK_AFTER,
     STATES,
@@ -42,6 +43,13 @@ BOOKKEEPING = ("unbind", "stack", "index", "reshape", "permute", "expand", "cat"
 LOSSES = ("cross_entropy", "nll_loss")  # one J_t per step, averaged
 NAMED_BY_ROLE = {"embedding": "e", "cross_entropy": "J", "nll_loss": "J"}  # the lectures' letters
 
+
+def group_key(op: Node, level: str) -> tuple:
+    """The group an op of a step is merged into: its cell's (row, step) at level "cell", its step's at "step"
+    (the row's first part, its layer and direction)."""
+    return op.row if level == "cell" else op.row[:1], op.step
+
+
 def merge_groups(nodes: list[Node], links, level: str, gradient_only: bool = False):
     """Merge the op nodes of each cell application (level "cell") or time step ("step"). ``gradient_only`` (the
     picture a BPTT figure is made from): without the values a group reads only into ops whose results J never
@@ -53,7 +61,7 @@ def merge_groups(nodes: list[Node], links, level: str, gradient_only: bool = Fal
     group_of: dict[int, Any] = {}  # op position → (row, step) of its group
     for position, node in enumerate(nodes):
         if node.kind == "op" and node.step is not None:
-            group_of[position] = (node.row if level == "cell" else node.row[:1], node.step)
+            group_of[position] = group_key(node, level)
     keeps = {i for i, n in enumerate(nodes) if i not in group_of and (n.kind != "op" or is_sum_node(n))}
     layer_scopes = {_layer_scope(nodes[p].scope) for p in group_of}  # a layer's own ops run in its scope (RNN, …)
     users = {i for i, n in enumerate(nodes) if n.kind == "op" and i not in group_of and i not in keeps
@@ -188,7 +196,7 @@ def merge_groups(nodes: list[Node], links, level: str, gradient_only: bool = Fal
             (row, step) = key
             name = row[0] if len(row) > 1 else ""
             label = (f"{name} cell".strip() if level == "cell" else "step")
-            if isinstance(node.key, Function) and node.key.is_gradient:
+            if is_backward_rule(node):
                 label += ", backward"
             label += f"\nt={step}"
             groups[key] = Node(key, "group", label, node.scope[: step_position(node.scope) + 1]
@@ -314,7 +322,7 @@ def merge_groups(nodes: list[Node], links, level: str, gradient_only: bool = Fal
 
         def make(base=base, piece=piece, step=step, by_time=by_time) -> Node:
             name, _, shape = base.label.partition("\n")
-            label = f"{name}{str(step).translate(SUBSCRIPTS)}" if by_time and step is not None else name
+            label = f"{name}{str(step).translate(TO_SUBSCRIPT)}" if by_time and step is not None else name
             return Node((base.key, piece), base.kind, label, tensors=base.tensors,
                         step=step if by_time else None)
 

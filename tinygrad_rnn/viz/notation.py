@@ -24,8 +24,8 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from .gradient_labels import SUM_NOTE
-from .picture import BACKWARD_ROW, PER_STEP, SUBSCRIPTS, Node, Picture, in_time
-from .scripts import FROM_SUBSCRIPT, TO_SUPERSCRIPT
+from .picture import BACKWARD_ROW, PER_STEP, Node, Picture, in_time
+from .scripts import FROM_SUBSCRIPT, TO_SUBSCRIPT, TO_SUPERSCRIPT
 from .step_states import GATES
 
 LAYER_WEIGHTS = ("W_ih", "W_hh", "b_ih", "b_hh", "W_hr")  # a recurrent layer's, as short_name writes them
@@ -106,9 +106,10 @@ class Notation:
         """
         return self.for_cell(drawn_cell(nodes))
 
-    def symbol(self, name: str) -> str:
-        """The lecture's symbol for one of the library's names (or a user's ``.name``, kept if unmapped)."""
-        return self.names.get(name, self.names.get(library_name(name), name))
+    def symbol(self, name: str, unmapped: str | None = None) -> str:
+        """The lecture's symbol for one of the library's names (or a user's ``.name``, kept if unmapped; or
+        ``unmapped`` where given)."""
+        return self.names.get(name, self.names.get(library_name(name), name if unmapped is None else unmapped))
 
     def at_step(self, name: str, step: str | None, mark: str = "") -> str:
         """A value at a step ("3"; "t" any step, "T" the last, "0" the start), marked with its chain:
@@ -119,9 +120,9 @@ class Notation:
             return base + chain_mark(mark)
         if self.time == "superscript":  # a layer's number under the time (h₂⁽³⁾); a module's letter beside it
             under = mark if mark.rstrip("→←").isdigit() or not mark else ""
-            return base + under.translate(SUBSCRIPTS) + (chain_mark(mark) if not under else "") + \
+            return base + under.translate(TO_SUBSCRIPT) + (chain_mark(mark) if not under else "") + \
                 f"({step})".translate(TO_SUPERSCRIPT)
-        written = {"t": "ₜ", "T": "_T", "0": "_0"}.get(step, step.translate(SUBSCRIPTS))
+        written = {"t": "ₜ", "T": "_T", "0": "_0"}.get(step, step.translate(TO_SUBSCRIPT))
         return base + written + chain_mark(mark)
 
     def in_text(self, text: str) -> str:
@@ -339,12 +340,11 @@ def name_parameters(nodes: list[Node], edges, notation: Notation,
         (chain,) = chains if len(chains) == 1 else (None,)
         drawn = notation.symbol(short)
         if drawn == short and node.key in roles:  # fc.weight: the head's U, where the notation names the head
-            drawn = notation.symbol(roles[node.key])
             # where it does not, the code's name stays (fc.weight) — but a free nn.Linear's bare "weight" beside
             # W_hh says nothing of which weight it is: the head's W_hy (a free embedding's E), as the library names
             # its own model's
-            bare = short in ("weight", "bias")
-            drawn = (library_name(roles[node.key]) if bare else short) if drawn == roles[node.key] else drawn
+            role = roles[node.key]
+            drawn = notation.symbol(role, library_name(role) if short in ("weight", "bias") else short)
         names[position] = (short, drawn + chain_mark(marks.get(chain, "")))
     return _bias_parts(_told_apart(names, nodes, edges), edges)
 

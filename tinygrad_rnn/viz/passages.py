@@ -20,7 +20,7 @@ nodes like one of them, so that the edge runs in a gap between them. A step's le
 from __future__ import annotations
 
 from .geometry import clear_of_corners
-from .tracks import hands_each_its_own
+from .picture import is_backward_rule
 
 PASSAGE_WIDTH = 2.0  # a passage's own slot: the line, and the gap between slots (gap_x) on either side of it
 TURN_PITCH = 3.0  # between the heights at which the passages of one node turn in one gap between levels
@@ -32,7 +32,7 @@ Passage = tuple[int, bool, int]  # (node in a step, lane above it?, the lane's o
 def key(grid, inside: int, lane_key: tuple) -> Passage:
     """The passage of ``inside``'s line to the lane ``lane_key``: one per node and side, but a backward rule's
     one per lane (each carries a gradient of its own)."""
-    return inside, lane_key[1], lane_key[2] if hands_each_its_own(grid.nodes[inside]) else -1
+    return inside, lane_key[1], lane_key[2] if is_backward_rule(grid.nodes[inside]) else -1
 
 
 def plan(grid) -> dict[Passage, list[int]]:
@@ -50,6 +50,15 @@ def plan(grid) -> dict[Passage, list[int]]:
         if levels:
             crossed[key(grid, inside, kind[1])] = levels
     return crossed
+
+
+def of_each_side(crossed: dict[Passage, list[int]]) -> dict[tuple[int, bool], list[Passage]]:
+    """(node, lane above it?) → its passages (:func:`plan`'s, in order): a rule's, one per lane, run side by side
+    (:func:`way`); indexed once per layout, not searched for each bus edge."""
+    found: dict[tuple[int, bool], list[Passage]] = {}
+    for passage in crossed:
+        found.setdefault(passage[:2], []).append(passage)
+    return found
 
 
 Spot = tuple[int, float, Passage, int]  # (before which node, the position, the passage, its level drawn)
@@ -138,7 +147,7 @@ def way(grid, passage: Passage) -> list[tuple[float, float]]:
     previous = levels[0] - 1 if above else levels[0] + 1  # (from the node's own level)
     points = [(x, box.top if above else box.bottom)]
     # a rule's passages (one per lane) run side by side: each turns at a height of its own (:func:`turn`)
-    siblings = [other for other in grid.passages if other[:2] == passage[:2]] if passage[2] != -1 else [passage]
+    siblings = grid.passages_of[passage[:2]] if passage[2] != -1 else [passage]
     for n, shown in enumerate(levels):
         low, high = sorted((previous, shown))
         gap_y = bottom + (grid.level_middle[(row, low)] + grid.level_height.get((row, low), 0.0) / 2

@@ -11,8 +11,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..steps import step_of
+from .scripts import TO_SUBSCRIPT
 
-SUBSCRIPTS = str.maketrans("0123456789", "₀₁₂₃₄₅₆₇₈₉")
 PER_STEP = "per step"  # the first part of the row of a node split per step (e_t below a cell, ŷ_t, J_t above)
 CHOICES = ("argmax", "sampled")  # labels of an edge along which a choice passes, not a gradient (ŷ_t → the next
 # input, how the token was chosen): drawn dashed
@@ -55,6 +55,17 @@ def sum_of_losses(what: Any, mean: int | None, scope: tuple[str, ...] = ()) -> N
     """The node J_t meet in: a running sum's, or a loss over a sequence's (``what`` tells them apart in its key),
     their mean over ``mean`` steps (None: their sum). Its key says it (:func:`mean_over`), not only its label."""
     return Node(("reduced", what, mean), "op", losses_summed(mean), scope)
+
+
+def is_backward_rule(node: Node) -> bool:
+    """Whether a node is a backward rule, an op recorded while a gradient was computed: its lines out carry
+    different values (one gradient per input), not one value read by several nodes."""
+    return node.kind == "op" and getattr(node.key, "is_gradient", False)
+
+
+def is_sum_of_losses(node: Node) -> bool:
+    """Whether ``node`` is the node J_t meet in (:func:`sum_of_losses`): told by its key, whatever its label."""
+    return isinstance(node.key, tuple) and node.key[0] == "reduced"
 
 
 def mean_over(node: Node) -> int | None:
@@ -162,7 +173,7 @@ def subscript(name: str, step: int | None) -> str:
     """
     if step is None or not name or name[-1].isdigit() or name[-1] in "₀₁₂₃₄₅₆₇₈₉]":
         return name
-    return name + str(step).translate(SUBSCRIPTS)
+    return name + str(step).translate(TO_SUBSCRIPT)
 
 
 def chain_calls(chains: Any) -> dict[Any, int]:

@@ -20,11 +20,11 @@ from .geometry import (
     clip,
     finish,
     label_lines,
+    line_enters,
     loops_left,
     off_the_corner,
-    segment_enters,
 )
-from .picture import CHOICES
+from .picture import CHOICES, is_backward_rule
 from .risers import BESIDE_COLUMN, Risers
 
 LONG_BESIDE = 24  # characters: a steep arrow's label longer than this, beside it on a slide, breaks in two
@@ -81,10 +81,17 @@ class Routes(Risers):
                 # c₁ and h₁ leave the cell), not one arrowhead that two quantities share
                 return self._through_gap(tail, a, b, block_of[inside][1], label,
                                          end_y=self._entry_y(tail, head))
+            entry = self._clear_of_lanes(head, a.y) if tail == inside else None
+            if entry == a.y and abs(a.y - b.y) > 1:  # straight across into a floating column's node, named mid-way
+                rightwards = b.x > a.x
+                start, end = (a.right if rightwards else a.left, a.y), (b.left if rightwards else b.right, a.y)
+                route = finish([start], end, label, ((start[0] + end[0]) / 2, a.y + 7))
+                if not self._crosses_a_node(route, tail, head):
+                    return route
             if abs(a.y - b.y) > 1:  # a cell of another row into a head beside the rows (two sentences' final
                 # states into one classifier), or its gradient back: round the corner, not across what lies between
                 route = self._through_gap(tail, a, b, block_of[inside][1], label, self._side_taken(
-                    inside, tail if inside == head else head))
+                    inside, tail if inside == head else head), end_y=entry)
                 if not self._crosses_a_node(route, tail, head):
                     return route
         slots = self.beside_slot.get(tail), self.beside_slot.get(head)
@@ -116,7 +123,7 @@ class Routes(Risers):
         nodes): the one whose head lies nearest level with the rule nearest the column, where each head keeps its
         arrowhead's last leg, the rest each a track further back, so that the lines nest and none crosses another.
         ``gap_x`` where the line is alone there, or carries one value."""
-        if not unnamed.hands_each_its_own(self.nodes[tail]):
+        if not is_backward_rule(self.nodes[tail]):
             return gap_x
         a = self.boxes[tail]
         heads = sorted({h for h in self.successors[tail] if self.beside_slot.get(h, (None,))[0] == column
@@ -225,10 +232,9 @@ class Routes(Risers):
         points = [*route.points, route.end]
         xs, ys = [x for x, _ in points], [y for _, y in points]
         low, high = min(ys), max(ys)
-        return any(segment_enters(p, q, (box.left + 1, box.bottom + 1, box.right - 1, box.top - 1))
+        return any(line_enters(points, (box.left, box.bottom, box.right, box.top), 1.0)
                    for i, box in self._boxes_across(min(xs), max(xs))
-                   if i not in (tail, head) and box.bottom < high and box.top > low
-                   for p, q in zip(points, points[1:]))
+                   if i not in (tail, head) and box.bottom < high and box.top > low)
 
     def _boxes_across(self, low_x: float, high_x: float) -> list[tuple[int, Box]]:
         """The nodes (index, box) that reach into low_x ≤ x ≤ high_x. Only those can meet a route there: trying
@@ -434,7 +440,9 @@ class Routes(Risers):
         # beside the row above passes the Σ nodes of the rows between, not through them
         members = [i for (side, _, col), found in self.beside.items() if (side, col) == (column[0], column[2])
                    for i in found] if node in self.beside_slot else [node]
-        trunks = self.trunks.setdefault(column, [])
+        # (a floating column's stacks stand beside other rows' lanes: its trunks apart over every row)
+        floats = node in self.beside_slot and (column[0], column[2]) in self.floating
+        trunks = self.trunks.setdefault((column[0], None, column[2]) if floats else column, [])
         if lane_key not in trunks:
             trunks.append(lane_key)
         offset = self.space.gap_x / 2 + 3 * (trunks.index(lane_key) + 1)

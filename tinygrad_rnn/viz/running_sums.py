@@ -43,7 +43,7 @@ from collections import deque
 from dataclasses import replace
 from typing import Any
 
-from .levels import LOSSES
+from .levels import LOSSES, group_key
 from .picture import PER_STEP, Node, subscript, sum_of_losses
 from .step_states import state_name
 from .user_steps import LinkMaps
@@ -64,8 +64,10 @@ def take_out_of_steps(nodes: list[Node], links: list, maps: LinkMaps) -> tuple[d
     roots = [tail for tail, head, _, _ in links if nodes[head].kind == "output"]
     if not roots or nodes[roots[0]].kind != "op":
         return {}, None
-    step_at = _steps_read(nodes, inputs)
     summed, divisor = _divided(nodes, inputs, roots[0])
+    if nodes[summed].kind != "op" or nodes[summed].key.name not in ("add", "sum"):
+        return {}, None  # no sum of losses: the graph is not walked (:func:`_steps_read`)
+    step_at = _steps_read(nodes, inputs)
     terms, chain, start = _stacked_losses(nodes, inputs, summed, step_at), [], None
     if not terms:
         terms, chain, start = _running_sum(nodes, inputs, readers, summed, step_at)
@@ -195,8 +197,7 @@ def draw_as_sum(nodes: list[Node], found: tuple[dict[int, list[int]], int | None
     row = _top_row(grouped)  # J_t above everything else of its step, as a layer's are
     for position, cone in terms.items():
         step = max((nodes[p].step for p in cone if nodes[p].step is not None), default=None)
-        keys = [(nodes[p].row if level == "cell" else nodes[p].row[:1], nodes[p].step) if nodes[p].step is not None
-                else ("op", p) for p in cone]
+        keys = [group_key(nodes[p], level) if nodes[p].step is not None else ("op", p) for p in cone]
         found_in = next((drawn_as[key] for key in keys if key in drawn_as), None)
         own = keys[0] == ("op", position) and keys[0] in drawn_as  # J_t's op a node of its own (after the steps)
         if step is None or found_in is None or found_in in {tail for tail, _ in [*into_sum, *scored]} or (

@@ -47,6 +47,7 @@ SUBSCRIPTED = "0123456789tnkijaeoxhlmps+−=()"
 SUPERSCRIPT_CHARACTERS = "⁰¹²³⁴⁵⁶⁷⁸⁹⁽⁾ᵃᵇᶜᵈᵉᶠᵍʰⁱʲᵏˡᵐⁿᵒᵖʳˢᵗᵘᵛʷˣʸᶻᵀ⁺⁻⁼"
 SUPERSCRIPTED = "0123456789()abcdefghijklmnoprstuvwxyzT+−="
 FROM_SUBSCRIPT = str.maketrans(SUBSCRIPT_CHARACTERS, SUBSCRIPTED)
+TO_SUBSCRIPT = str.maketrans(SUBSCRIPTED, SUBSCRIPT_CHARACTERS)  # a step written lowered: h, 12 → h₁₂
 FROM_SUPERSCRIPT = str.maketrans(SUPERSCRIPT_CHARACTERS, SUPERSCRIPTED)
 # written raised by notation.py: letters, digits, brackets; a mark's "=" or "+" stays on the line (a user's t=1)
 TO_SUPERSCRIPT = str.maketrans(SUPERSCRIPTED.rstrip("+−="), SUPERSCRIPT_CHARACTERS.rstrip("⁺⁻⁼"))

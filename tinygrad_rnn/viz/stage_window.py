@@ -46,9 +46,11 @@ def named_nodes(stage: dict, columns: dict) -> list[int]:
     """The nodes a stage's text names, which its window must show (rule 1 above). ``columns``: the
     figure's ``cells``, ``above`` and ``below`` (step t → node indices: its cells, its own loss
     column, its x_t and e_t), ``initial`` (h₀, c₀) and ``loss`` (J and what forms it from the J_t);
-    for the rolled stage, the rolled figure's nodes as ``cells`` {0: …}; ``across``: the steps the sums name
+    for the rolled stage, ``nodes``: every node of the rolled figure; ``across``: the steps the sums name
     (:func:`steps_across`; all where not given); ``row_ends``: h₀, c₀ and J where they fit a slide across
     with every step (none where not given)."""
+    if stage["phase"] == "rolled":  # the network rolled: all of it
+        return sorted(set(columns["nodes"]))
     cells, above, below = columns["cells"], columns.get("above", {}), columns.get("below", {})
     # a loss on the last step alone (no J_t column above the cells) names, in every stage of the unrolled row,
     # what the steps read (x_t, e_t) and the row's ends where they fit a slide across at the readable scale
@@ -56,9 +58,7 @@ def named_nodes(stage: dict, columns: dict) -> list[int]:
     # words and h₀ and c₀, arrows rising from nothing (1,280 × 720). A loss at every step names its J_t instead
     alone = not any(above.values())
     reads, ends = (below, columns.get("row_ends", [])) if alone else ({}, [])
-    if stage["phase"] == "rolled":  # the network rolled: all of it
-        named = [i for indices in cells.values() for i in indices]
-    elif stage["phase"] == "sums":  # each weight's sum of one term per step: the steps' cells, from step 1
+    if stage["phase"] == "sums":  # each weight's sum of one term per step: the steps' cells, from step 1
         across = range(1, columns.get("across", len(cells)) + 1)
         named = [i for t in across for i in cells.get(t, []) + reads.get(t, [])] + ends
     elif stage["t"] is None:  # unrolled: the cells slide out of the first, which h₀ (and c₀) feed; two steps,
@@ -113,11 +113,18 @@ def _needed_scale(figure: str) -> float:
     return SMALLEST_PX / slide_fit(figure).text_px * filling * 1.002
 
 
+def named_box(figure: str, named: list[int]) -> Box | None:
+    """The box a window onto ``figure`` holds for a stage whose text names ``named`` (rule 1), in the figure's
+    units: computed here for the page's figures into each stage's data, which lecture_fit.js reads, and for an
+    exported stage's figure (:func:`window_onto`)."""
+    return _named_box(_node_boxes(figure), named)
+
+
 def _named_box(boxes: dict[int, Box], named: list[int]) -> Box | None:
     """The box around the named nodes, padded, grown to whole nodes: its top and bottom those of the
     whole rows of nodes it reaches into (nodes whose heights overlap make one row), its sides taking
     in any node of those rows that reaches over them (a J_{t−1} wider than its cell): so nothing is cut
-    at its edges, and a window holding it need cut nothing it shows (lecture_fit.js: the same)."""
+    at its edges, and a window holding it need cut nothing it shows."""
     box = _union([boxes[i] for i in named if i in boxes])
     if box is None:
         return None
@@ -159,7 +166,7 @@ def window_onto(figure: str, figures: dict, panel: dict, stage: dict,
     left, top, width, height = box
     full = drawing_box(figure)
     boxes = _node_boxes(figure)
-    named = _named_box(boxes, stage.get("named", []))
+    named = named_box(figure, stage.get("named", []))
     scale = _scale_for(named, width, height, _needed_scale(figure))
     if min(width / full[2], height / full[3]) >= scale:
         scale = min(width / full[2], height / full[3])
@@ -244,8 +251,10 @@ def _in_view(window: tuple[float, ...], boxes: list[tuple[float, ...]], steps: l
     return f"{shown} of {count} in view; the figure goes on {more}"
 
 
+@functools.lru_cache(maxsize=4)  # read for each layout tried (:func:`shown`), and again for the window
 def _node_boxes(figure: str) -> dict[int, tuple[float, float, float, float]]:
-    """Each node's rectangle in the figure's units, by node index: (left, top, right, bottom)."""
+    """Each node's rectangle in the figure's units, by node index: (left, top, right, bottom). (One dict for
+    every caller of a figure: read, never changed.)"""
     boxes = {}
     for found in re.finditer(r'data-index="(\d+)"[^>]*><rect x="([-\d.]+)" y="([-\d.]+)" width="([\d.]+)" '
                              r'height="([\d.]+)"', figure):

@@ -17,21 +17,17 @@ from __future__ import annotations
 
 from itertools import permutations
 
+from .picture import is_backward_rule
+
 TRACK_PITCH = 6.0  # points between two tracks in one gap (a named state's pitch too)
 MOST_TRIED = 6  # tracks in one gap whose every order is tried (720 orders); more keep the order they came in
 
 Leg = tuple[float, bool]  # (the y it turns at, whether it runs out of the gap to the left)
 
 
-def hands_each_its_own(node) -> bool:
-    """Whether a picture's node is a backward rule, whose lines out carry different values (one gradient per
-    input), not one value read by several nodes."""
-    return node.kind == "op" and getattr(node.key, "is_gradient", False)
-
-
 def key(grid, tail: int, head: int) -> object:
     """What an unnamed state carries, as its track: the tail's one value, or one rule's gradient to ``head``."""
-    return (tail, head) if hands_each_its_own(grid.nodes[tail]) else tail
+    return (tail, head) if is_backward_rule(grid.nodes[tail]) else tail
 
 
 def legs(grid, edges: list[tuple[int, int]], gap_x: float) -> list[Leg]:

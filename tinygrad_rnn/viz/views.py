@@ -24,6 +24,7 @@ from .picture import (
     CHOICES,
     Node,
     Picture,
+    is_sum_of_losses,
     losses_summed,
     mean_over,
     reaching_outputs,
@@ -51,7 +52,7 @@ def bptt_picture(forward: Picture, generic: bool = False, slide: bool = False, u
     forward, unreached = _reaching_the_loss(forward)
     kept = [i for i, n in enumerate(forward.nodes) if n.kind in ("group", "op", "output", "ellipsis")
             and i not in unreached]
-    means = {i for i in kept if isinstance(forward.nodes[i].key, tuple) and forward.nodes[i].key[0] == "reduced"}
+    means = {i for i in kept if is_sum_of_losses(forward.nodes[i])}
     feeds: dict[int, list[int]] = {}
     for tail, head, _ in forward.edges:
         feeds.setdefault(head, []).append(tail)
@@ -203,7 +204,7 @@ def rolled_picture(unrolled: Picture) -> Picture:
             key, label = ("rolled", node.row), _rolled_label(node.label)
         elif node.step is not None:  # x_1 … x_T: one x_t
             key, label = ("rolled input", STEP_DIGITS.sub("", node.label)), STEP_DIGITS.sub("ₜ", node.label)
-        elif isinstance(node.key, tuple) and node.key[0] == "reduced":  # the mean of the J_t, whatever T is
+        elif is_sum_of_losses(node):  # the mean of the J_t, whatever T is
             key, label = ("kept", id(node)), losses_summed("T" if mean_over(node) else None)
         else:
             key, label = ("kept", id(node)), node.label
