@@ -183,6 +183,34 @@ def test_the_classifier_draws_every_word_and_the_tagger_its_words_and_tags(built
     assert "2 steps" in " ".join(tagger) and "t=3…4" in " ".join(tagger)  # the words left out, said
 
 
+def test_the_tagger_slide_writes_the_penn_treebank_tags(built):
+    """The Treebank tags "to" TO in every use, a preposition's included: the slide wrote IN."""
+    treebank = {"the": "DT", "keys": "NNS", "to": "TO", "cabinet": "NN"}
+    text = text_of(built.html.parent, "11-tagger")
+    assert flat(" ".join(treebank[word] for word in "the keys to the cabinet".split())) + " (Penn Treebank)" in text
+
+
+@pytest.mark.parametrize("name", ["07-lstm-cell", "08-gru-cell"])
+def test_the_cell_slides_draw_the_cell_and_j_from_its_h(built, name):
+    """J = Σ h₁ read from the cell's h₁: the layer's output[-1] drew stack and index, which are no part of the
+    cell, between h₁ and J; and one step drawn has no footnote that the weights are the same at every step."""
+    [(nested, _)] = figures(ElementTree.fromstring((built.html.parent / f"{name}.svg").read_text("utf-8")))
+    drawn = ["".join(text.itertext()) for text in nested.iter(SVG + "text")]
+    assert "sum" in drawn and not {"stack", "index"} & set(drawn), drawn
+    assert "the same at every step" not in text_of(built.html.parent, name)
+
+
+def test_generation_labels_its_inputs_as_the_encoder_decoder_does(built):
+    """Slide 12 writes x₁ "ahora" and y₀ "[BEGIN]"; slide 13 wrote a bare x₁ (its word only in the text) and a
+    bare [BEGIN]."""
+    def drawn(name):
+        [(nested, _)] = figures(ElementTree.fromstring((built.html.parent / f"{name}.svg").read_text("utf-8")))
+        return {"".join(text.itertext()) for text in nested.iter(SVG + "text")}
+
+    assert {'x1"ahora"', 'y0"[BEGIN]"'} <= drawn("12-encoder-decoder")
+    assert {'x1"llueve"', 'y0"[BEGIN]"'} <= drawn("13-generation")
+
+
 def test_the_perplexity_slide_is_asked_for(tmp_path, quick, capsys):
     """Left out of the default deck (trained for seconds, the networks lose to a 5-gram: docs/lecture.md), added
     by perplexity=True and --perplexity, the slides numbered in order either way."""

@@ -19,6 +19,7 @@ from slide_checks import (
     standalone,
     title_px,
 )
+from written import flat
 
 from tinygrad_rnn import cli, viz
 from tinygrad_rnn.viz import export, pdf, slide_charts
@@ -270,6 +271,27 @@ def test_each_stage_paints_the_figure_as_the_page_does(exported):
         if stage["phase"] == "backward" and stage["t"] <= steps:
             filled = [r for r in root.iter(SVG + "rect") if r.get("class") == "bar"]
             assert len(filled) == steps - stage["t"] + 1  # the sum's bars, from t=T back to the step reached
+
+
+def test_a_term_not_yet_reached_is_an_empty_slot_and_every_bar_drawn_has_its_value(lecture_stages):
+    """On a log axis a dashed box up to 10⁰ read as a term of 1 (larger than the real ones), and only the
+    current bar had its value: now a slot not reached is empty, and each bar drawn has its value on its top
+    up to 5 steps (at 8, where values would run into each other, the current bar's at least)."""
+    page, stages = lecture_stages
+    panel = page.data["panels"][0]
+    terms = [flat(slide_number(export._printed(v))) for v in panel["weights"][0]["terms"]]
+    for (name, root), stage in zip(stages, panel["stages"], strict=True):
+        assert not [r for r in root.iter(SVG + "rect") if r.get("stroke-dasharray")], name
+        if stage["phase"] not in ("backward", "sums"):
+            continue
+        texts = [(float(t.get("x", "nan")), "".join(t.itertext())) for t in root.iter(SVG + "text")]
+        drawn = [r for r in root.iter(SVG + "rect") if r.get("class") == "bar"]  # steps T − len + 1 … T, in order
+        for bar, term in zip(drawn, terms[len(terms) - len(drawn):], strict=True):
+            if panel["steps"] > 5 and bar.get("stroke") != slide_charts.CURRENT:
+                continue
+            middle, width = float(bar.get("x")) + float(bar.get("width")) / 2, float(bar.get("width"))
+            near = max(width, 80.0)  # (the current value alone, wider than its slot, may end at the slot's right)
+            assert term in [text for x, text in texts if abs(x - middle) < near], (name, term)
 
 
 def test_the_equations_numbers_are_the_pages(exported):

@@ -97,6 +97,49 @@ def test_the_equations_carry_the_numbers_of_the_chain_rule(kind):
         assert js(numpy.linalg.norm(skip)) in _backward_math(panel, 2)
 
 
+def _jacobian(later, earlier):
+    """∂later/∂earlier for batch element 0, row by row: one tr.grad per unit of ``later``."""
+    rows = []
+    for unit in range(later.shape[-1]):
+        seed = numpy.zeros(later.shape)
+        seed[0, unit] = 1.0
+        (row,) = tr.grad(later, earlier, grad_outputs=tr.tensor(seed), retain_graph=True)
+        rows.append(row.numpy()[0])
+    return numpy.array(rows)
+
+
+def _printed(pattern, math):
+    text = re.sub(r"<[^>]+>", "", math).replace("\xa0", " ")
+    found = re.search(pattern, text)
+    assert found, (pattern, text)
+    return found.group(1)
+
+
+@pytest.mark.parametrize("kind", ["rnn", "lstm", "gru"])
+def test_the_local_jacobians_product_is_printed_as_what_it_is(kind):
+    """The number the page calls the local Jacobians' product is ‖∂h_T/∂h_{T−1} ⋯ ∂h_{t+1}/∂h_t‖. A tanh
+    RNN's and a GRU's is also the whole ‖∂h_T/∂h_t‖; an LSTM's whole ∂h_T/∂h_t runs along c as well,
+    and is printed apart as that (it was labelled the product, larger than the product of the norms)."""
+    steps = 5
+    layer, loss = last_step_loss(kind, steps=steps)
+    [panel] = viz.lecture(loss, layer).data["panels"]
+    hidden = layer.hidden_states[0]
+    local = [_jacobian(hidden[k + 1], hidden[k]) for k in range(steps - 1)]
+    for t in range(1, steps):
+        along_h = numpy.eye(local[0].shape[0])
+        for jacobian in local[t - 1:]:  # ∂h_T/∂h_t = ∂h_T/∂h_{T−1} ⋯ ∂h_{t+1}/∂h_t along h
+            along_h = jacobian @ along_h
+        whole = _jacobian(hidden[-1], hidden[t - 1])
+        math = _backward_math(panel, t)
+        product = _printed(r"‖=([^=‖\s]+)\s+\((?:the local Jacobians' product|h alone)", math)
+        assert product == js(numpy.linalg.norm(along_h, 2)), (t, product)
+        if kind == "lstm":
+            assert _printed(rf"∂h{steps}/∂h{t}‖=([^=‖\s]+)\s+\(h and c\)", math) == js(numpy.linalg.norm(whole, 2))
+            assert "Jacobians' product" not in math
+        else:  # one state: the chain rule makes the whole Jacobian the product
+            numpy.testing.assert_allclose(whole, along_h, rtol=1e-4, atol=1e-7)  # (float32)
+
+
 def test_a_language_model_page_shows_each_j_t_and_both_contributions():
     loss, _ = language_model_loss("lstm", steps=4)
     [panel] = viz.lecture(loss).data["panels"]  # no layer: found in the graph

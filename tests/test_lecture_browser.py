@@ -685,6 +685,27 @@ SHOWN_TEXTS = """() => {""" + FRAME + """
 }"""
 
 
+def test_a_last_step_loss_keeps_the_words_h0_c0_and_j_in_view_in_every_unrolled_stage(browser, tmp_path):
+    """``lecture --cell lstm --loss last --tokens "the keys to the cabinet"`` at 1,280 × 720: going back and at the
+    sums the window cut off the x row with its words and h₀ and c₀ (five arrows rising from nothing, two entering
+    cell 1 from the edge), and at the sums J left the view."""
+    path = tmp_path / "last.html"
+    assert cli.main(["lecture", "--cell", "lstm", "--loss", "last", "--tokens", "the keys to the cabinet", "-o",
+                     str(path)]) == 0
+    width, height = 1280, 720  # (1,920 × 1,080 showed them: the whole figure fits there)
+    page, problems = open_page(browser, path, width, height, motion="reduce")
+    stages = page.evaluate("JSON.parse(document.querySelector('script.tgr-data').textContent)")["panels"][0]["stages"]
+    for stage, found in enumerate(stages, 1):
+        if found["phase"] not in ("forward", "backward", "sums"):
+            continue
+        go_to(page, stage)
+        shown = page.evaluate(SHOWN_TEXTS)
+        words = [text.split('"')[1] for text in shown if text.startswith("x") and '"' in text]
+        assert sorted(words) == sorted("the keys to the cabinet".split()), (width, stage, shown)
+        assert {"h0", "c0", "J"} <= set(shown), (width, stage, shown)
+    assert problems == []
+
+
 @pytest.mark.parametrize("width, height", [(1280, 720), (1920, 1080)])
 @pytest.mark.parametrize("cell", ["gru", "lstm"])
 def test_the_rolled_stage_shows_the_network_and_the_sums_every_step(browser, tmp_path, cell, width, height):

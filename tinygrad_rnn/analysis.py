@@ -52,12 +52,37 @@ def _in_graph(states: Sequence[Tensor], caller: str) -> list[Tensor]:
     return states
 
 
+def jacobians(last_state: Tensor, states: Sequence[Tensor], sample: int = 0) -> list[numpy.ndarray]:
+    """∂h_T/∂h_t for every t, as (H_T × H_t) matrices, for batch element ``sample``: row j is the
+    gradient of unit j of ``last_state``. It takes one backward pass per unit of ``last_state``, each
+    giving row j of every Jacobian at once. A state ``last_state`` does not depend on gives zeros.
+
+    >>> import tinygrad_rnn as tr
+    >>> W = tr.tensor([[0.5, 2.0], [0.0, 0.25]])
+    >>> h0 = tr.ones(1, 2, requires_grad=True)
+    >>> jacobians(h0 @ W.T, [h0])[0].tolist()  # ∂(W h)/∂h = W
+    [[0.5, 2.0], [0.0, 0.25]]
+    """
+    units = last_state.shape[-1]
+    rows: list[list[numpy.ndarray]] = [[] for _ in states]
+    for unit in range(units):
+        selector = numpy.zeros(last_state.shape)
+        selector[(sample, unit) if last_state.ndim == 2 else (unit,)] = 1.0
+        seed = Tensor(selector, dtype=last_state.dtype, device=last_state.device)
+        gradients = grad(last_state, _in_graph(states, "jacobians"), grad_outputs=seed,
+                         retain_graph=True, allow_unused=True)
+        for t, (state, gradient) in enumerate(zip(states, gradients)):
+            row = numpy.zeros(state.shape) if gradient is None else gradient.numpy()
+            rows[t].append(row[sample] if row.ndim == 2 else row)
+    return [numpy.array(jacobian, dtype=numpy.float64) for jacobian in rows]
+
+
 def jacobian_norms(last_state: Tensor, hidden_states: Sequence[Tensor], norm: str = "spectral",
                    sample: int = 0) -> numpy.ndarray:
     """‖∂h_T/∂h_t‖ for every t: how much the last state still depends on each earlier one.
 
-    For batch element ``sample``, the Jacobian ∂h_T/∂h_t is a (H × H) matrix; its norm is the
-    largest singular value (``norm="spectral"``, the default) or the Frobenius norm
+    For batch element ``sample``, the Jacobian ∂h_T/∂h_t is a (H × H) matrix (:func:`jacobians`); its
+    norm is the largest singular value (``norm="spectral"``, the default) or the Frobenius norm
     (``norm="frobenius"``). In a linear RNN, h_t = W h_{t−1} + x_t, it is ‖W^(T−t)‖, which
     decays or grows like ρ(W)^(T−t), ρ the spectral radius. It takes H backward passes (one per
     unit of h_T), each giving row j of every Jacobian at once.
@@ -72,19 +97,9 @@ def jacobian_norms(last_state: Tensor, hidden_states: Sequence[Tensor], norm: st
     """
     if norm not in ("spectral", "frobenius"):
         raise ValueError(f"jacobian_norms: norm must be 'spectral' or 'frobenius', got {norm!r}")
-    units = last_state.shape[-1]
-    rows: list[list[numpy.ndarray]] = [[] for _ in hidden_states]
-    for unit in range(units):
-        selector = numpy.zeros(last_state.shape)
-        selector[(sample, unit) if last_state.ndim == 2 else (unit,)] = 1.0
-        seed = Tensor(selector, dtype=last_state.dtype, device=last_state.device)
-        gradients = grad(last_state, _in_graph(hidden_states, "jacobian_norms"), grad_outputs=seed,
-                         retain_graph=True, allow_unused=True)
-        for t, gradient in enumerate(gradients):
-            row = numpy.zeros(units) if gradient is None else gradient.numpy()
-            rows[t].append(row[sample] if row.ndim == 2 else row)
     order = 2 if norm == "spectral" else "fro"
-    return numpy.array([numpy.linalg.norm(numpy.array(jacobian), ord=order) for jacobian in rows])
+    return numpy.array([numpy.linalg.norm(jacobian, ord=order)
+                        for jacobian in jacobians(last_state, hidden_states, sample)])
 
 
 @dataclass

@@ -25,6 +25,7 @@ import numpy
 
 from .. import analysis, nn
 from ..engine import grad, grad_contributions
+from ..models.seq2seq import BEGIN_ID
 from ..steps import step_of
 from .export import Written, write_slides
 from .layout import SLIDE_LABEL_PX, SLIDE_TEXT_PX, labelled_layout
@@ -37,10 +38,12 @@ from .lecture_models import (
     TAG_NAMES,
     TAGS,
     TARGET_WORDS,
+    begin_read_as_y,
     classifier_loss,
     language_model_loss,
     last_step_loss,
     layer,
+    one_step_loss,
     seq2seq_loss,
     seq2seq_model,
     seq2seq_source,
@@ -48,7 +51,7 @@ from .lecture_models import (
     tagger_loss,
 )
 from .legibility import figure_sizes
-from .notation import BIAS_PARTS, Notation, resolve, short_name, write_tokens
+from .notation import BIAS_PARTS, EVERY_STEP, Notation, resolve, short_name, write_tokens
 from .slide import HEIGHT, MARGIN, WIDTH, body_top, figure_slide, paragraph, slide_number, slide_svg
 from .slide_charts import bars, colour_legend, colour_rows, note, table
 from .svg import picture_to_svg
@@ -241,17 +244,22 @@ def vanishing(lecture: Lecture) -> str:
     return slide_svg(title, parts)
 
 
+def one_step_figure(lecture: Lecture, kind: str) -> Figure:
+    """One step of the cell at op level, J = Σ h₁ read from the cell's h₁, and no footnote that the weights
+    are the same at every step: there is one step."""
+    svg, notes = lecture.figure(one_step_loss(layer(kind)), level="op")
+    return svg, [line for line in notes if EVERY_STEP not in line]
+
+
 def lstm_cell(lecture: Lecture) -> str:
-    loss = last_step_loss(layer("lstm"), 1)
-    return lecture.slide("The LSTM cell: four gates, two states", lecture.figure(loss, level="op"),
+    return lecture.slide("The LSTM cell: four gates, two states", one_step_figure(lecture, "lstm"),
                         ["i, f, o = σ(·),   g = tanh(·)", "c_t = f ⊙ c_{t−1} + i ⊙ g", "h_t = o ⊙ tanh(c_t)",
                          "The cell state c only meets a multiply by f and an add: the path along which "
                          "gradients survive.", last_step_loss_said(1)])
 
 
 def gru_cell(lecture: Lecture) -> str:
-    loss = last_step_loss(layer("gru"), 1)
-    return lecture.slide("The GRU cell: a reset and an update gate", lecture.figure(loss, level="op"),
+    return lecture.slide("The GRU cell: a reset and an update gate", one_step_figure(lecture, "gru"),
                         ["r, z = σ(·)", lecture.candidate(), "h_t = (1 − z) ⊙ n + z ⊙ h_{t−1}",
                          last_step_loss_said(1)])
 
@@ -345,9 +353,12 @@ def generation(lecture: Lecture) -> str:
     stop = "it wrote [END]" if len(written) < limit else f"after {limit} tokens, the most it may write here"
     score = model.greedy_graph(source, max_length=limit)
     score.name = "log P(output | x)"  # the score of the words written: not of a ŷ, which the slide calls s_t
+    begin_read_as_y(score)  # y₀ "[BEGIN]" and x₁ "llueve", as the encoder–decoder's slide writes them
+    words = [SOURCE_WORDS[i] for i in ONE_WORD] + [TARGET_WORDS[BEGIN_ID]]
     chosen = "; ".join(f"argmax s_{step} = “{word}”" for step, word in enumerate(written, start=1))  # its own t
     return lecture.slide("Greedy generation: each output is fed back as the next input",
-                        lecture.figure(score, level="cell", params="hide", notation=lecture.notation),  # s_t: its own
+                        lecture.figure(score, level="cell", params="hide", notation=lecture.notation,  # s_t: its own
+                                       tokens=words),
                         [f"x_1 = “{SOURCE_WORDS[ONE_WORD[0]]}”; s_t: step t's scores (logits), ŷ_t = softmax(s_t); "
                          "the argmax of s_t is fed back as the next input.",
                          f"It wrote “{' '.join(written)}”: {chosen}; S = {len(ONE_WORD)}, "
@@ -397,32 +408,30 @@ def perplexity(lecture: Lecture) -> str:
 
 
 def clipping(lecture: Lecture) -> str:
-    """One exploding gradient, before and after clip_grad_norm_ at 1."""
+    """One exploding gradient, before and after clip_grad_norm_ at 1, of the lecture's parameters: one row
+    per symbol. Where the notation has one bias b for PyTorch's two (b = bias_ih + bias_hh), ∂J/∂b is
+    the gradient of either (both are added where b is), so b's row and ‖g‖ count it once, as the
+    lecture's model has it; the slide says what PyTorch's model.parameters(), with both, gives."""
     recurrent = layer("rnn", hidden_size=8)
-    with_grad = [(name, p) for name, p in recurrent.named_parameters()]
     from ..recording import no_grad
 
     with no_grad():
         recurrent.weight_hh_l0.mul_(6.0)  # large recurrent weights: the gradient explodes
     loss = last_step_loss(recurrent, 30)
     loss.backward()
-    before = {name: float(numpy.linalg.norm(p.grad.numpy())) for name, p in with_grad}
-    total = float(nn.utils.clip_grad_norm_(recurrent.parameters(), 1.0).item())
-    after = {name: float(numpy.linalg.norm(p.grad.numpy())) for name, p in with_grad}
+    symbols: dict[str, Any] = {}  # the lecture's symbol → its parameter (the first of PyTorch's, for one b)
+    for name, parameter in recurrent.named_parameters():
+        symbols.setdefault(lecture.symbol(short_name(name)), parameter)
+    pytorch_total = float(numpy.sqrt(sum(float(numpy.sum(p.grad.numpy() ** 2)) for p in recurrent.parameters())))
+    before = {symbol: float(numpy.linalg.norm(p.grad.numpy())) for symbol, p in symbols.items()}
+    total = float(nn.utils.clip_grad_norm_(list(symbols.values()), 1.0).item())
+    after = {symbol: float(numpy.linalg.norm(p.grad.numpy())) for symbol, p in symbols.items()}
     clipped = float(numpy.sqrt(sum(v * v for v in after.values())))
 
     def printed(value: float) -> str:  # 3 digits: the printed norms add up (√Σ‖·‖²) and scale (× τ/‖g‖) as shown
         return slide_number(value, digits=3)
 
-    # one row per symbol: the lecture's one b₁ is PyTorch's bias_ih and bias_hh, its norm that of both together
-    symbols: dict[str, list[str]] = {}
-    for name, _ in with_grad:
-        symbols.setdefault(lecture.symbol(short_name(name)), []).append(name)
-
-    def together(norms: dict[str, float], names: list[str]) -> str:
-        return printed(float(numpy.sqrt(sum(norms[name] ** 2 for name in names))))
-
-    rows = [[symbol, together(before, names), together(after, names)] for symbol, names in symbols.items()]
+    rows = [[symbol, printed(before[symbol]), printed(after[symbol])] for symbol in symbols]
     rows.append(["all together, ‖g‖", printed(total), printed(clipped)])
     title = "Gradient clipping: if ‖g‖ ≥ τ, g ← τ g / ‖g‖"
     top = body_top(title)
@@ -430,11 +439,15 @@ def clipping(lecture: Lecture) -> str:
     parts += bars([total, clipped], ["‖g‖ before", "after"], (1300, top, WIDTH - MARGIN - 1300, 560), digits=3)
     parts += paragraph(f"Every gradient is scaled by the same τ / ‖g‖ = {printed(1.0 / total)}: the step keeps "
                        "its direction and loses its size.", MARGIN, top + 360, 1100)[0]
-    parts.append(note("tr.nn.utils.clip_grad_norm_(model.parameters(), 1.0), as Pascanu et al. (2013) propose",
+    clipped_what = "model.parameters()"
+    if len(symbols) < len(list(recurrent.parameters())):  # the lecture's one bias: PyTorch's model has it twice
+        clipped_what = "[" + ", ".join(symbols) + "]"
+        bias = lecture.symbol("b_ih")
+        parts.append(note(f"{bias} = bias_ih + bias_hh, PyTorch's two biases, each with the gradient "
+                          f"{lecture.timed('∂J/∂')}{bias}: clip_grad_norm_(model.parameters(), 1.0) counts it twice, "
+                          f"‖g‖ = {printed(pytorch_total)}", MARGIN, top + 620))  # (below the bars: a long line)
+    parts.append(note(f"tr.nn.utils.clip_grad_norm_({clipped_what}, 1.0), as Pascanu et al. (2013) propose",
                       MARGIN, top + 520))
-    if lecture.notation.merged_biases():  # the lecture's one bias: its row is the norm of both tensors
-        parts.append(note(f"{lecture.symbol('b_ih')} = bias_ih + bias_hh, PyTorch's two biases: its row is the "
-                          "norm of both together", MARGIN, top + 570))
     parts.append(note(lecture.timed(f"a tanh RNN of 8 units, {lecture.symbol('W_hh')} scaled by 6 so that it "
                                     "explodes, J = Σ h_30"), MARGIN, HEIGHT - 60))
     return slide_svg(title, parts)

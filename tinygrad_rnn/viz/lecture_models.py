@@ -23,9 +23,10 @@ from ..tensor import Tensor
 
 LAYERS = {"rnn": nn.RNN, "lstm": nn.LSTM, "gru": nn.GRU}
 SENTENCE = ["the", "keys", "to", "the", "cabinet"]  # the lectures' long-range agreement example
-# the Penn Treebank's tags (a determiner, a preposition, a plural and a singular noun), as NLP lectures write
-# them: short enough that each J_t's box, its target written in it, is no wider than its cross_entropy
-TAG_NAMES = ["DT", "IN", "NNS", "NN"]
+# the Penn Treebank's tags (a determiner; TO, the tag "to" has in every use, a preposition's included; a plural and
+# a singular noun), as NLP lectures write them: short enough that each J_t's box, its target written in it, is no
+# wider than its cross_entropy
+TAG_NAMES = ["DT", "TO", "NNS", "NN"]
 TAGS = {"the": 0, "keys": 2, "to": 1, "cabinet": 3}  # each word's tag, an index into TAG_NAMES
 
 
@@ -43,6 +44,19 @@ def last_step_loss(recurrent: Any, steps: int, device: Any = "cpu", seed: int = 
     x.name = "x"
     output, _ = recurrent(x)
     loss = output[-1].sum()
+    loss.name = "J"
+    return loss
+
+
+def one_step_loss(recurrent: Any, device: Any = "cpu", seed: int = 0) -> Tensor:
+    """J = Σ h₁ of one step, read straight from the state the cell makes (``hidden_states``): the layer's
+    output[-1] is h₁ stacked over the steps and indexed again, two ops that are no part of the cell
+    and a slide teaching the cell would draw."""
+    manual_seed(seed)
+    x = randn(1, 1, recurrent.input_size, device=device)
+    x.name = "x"
+    recurrent(x)
+    loss = recurrent.hidden_states[0][-1].sum()
     loss.name = "J"
     return loss
 
@@ -113,6 +127,21 @@ ONE_WORD = [7]  # "llueve", Spanish for "it rains": one word in, two out (a sour
 # "ahora", Spanish for "now": one word in, one out and then [END] — a pair trained as a real one is, its last
 # target [END] (what teaches a decoder to stop), in as few columns as a slide's figure has room for
 NOW, NOW_TARGETS = [8], [6, END_ID]
+
+
+def begin_read_as_y(score: Tensor) -> None:
+    """Name the token [BEGIN] that ``Seq2Seq.greedy_graph`` feeds its decoder first as the lectures name a
+    decoder's input, y (drawn y₀), so that a slide writes it as the encoder–decoder's figure does: y₀ with
+    the word "[BEGIN]" under it, as x₁ has its word. (The name is the embedding op's, recorded when it ran.)"""
+    stack, seen = [score.grad_fn], set()
+    while stack:
+        function = stack.pop()
+        if function is None or id(function) in seen:
+            continue
+        seen.add(id(function))
+        if getattr(function, "ids_name", None) == TARGET_WORDS[BEGIN_ID]:
+            function.ids_name = "y"
+        stack.extend(getattr(x, "grad_fn", None) for x in function.inputs)
 
 
 def seq2seq_source(device: Any = "cpu", steps: int = 3, ids: list[int] | None = None) -> Tensor:

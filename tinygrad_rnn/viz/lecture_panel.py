@@ -52,14 +52,16 @@ def panel_data(name: str, loss: Tensor, layer: Any, level: str, notation: Notati
     hidden, steps = found.hidden_states, found.steps
     hidden_norms = [float(n) for n in analysis.hidden_state_gradient_norms(loss, hidden)]
     from_above, from_right = two_contributions(loss, hidden)
-    local = [float(analysis.jacobian_norms(hidden[t + 1], [hidden[t]])[0]) for t in range(steps - 1)] + [None]
+    local_jacobians = [analysis.jacobians(hidden[t + 1], [hidden[t]])[0] for t in range(steps - 1)]
+    local = [_spectral(jacobian) for jacobian in local_jacobians] + [None]
     product = [float(v) for v in analysis.jacobian_norms(hidden[-1], hidden)]
     cell = cell_path(loss, found)
     gate_path = gru_z_path(loss, found) if found.kind == "gru" else None
     notation = notation.for_cell(found.kind)  # a GRU's page keeps both biases, as its figure does
     weights = shared_weights(loss, found, layer, notation)
     numbers = {"hidden_norms": hidden_norms, "from_above": from_above, "from_right": from_right,
-               "local_jacobian": local, "product": product, "cell": cell, "z_path": gate_path,
+               "local_jacobian": local, "product": product, "h_path": h_to_h_products(local_jacobians),
+               "cell": cell, "z_path": gate_path,
                "losses": None if found.step_losses is None else [float(v) for v in found.step_losses],
                "loss_is": what_the_loss_is(loss, found, from_above)}
 
@@ -78,8 +80,11 @@ def panel_data(name: str, loss: Tensor, layer: Any, level: str, notation: Notati
     slide = _slide_figures(unrolled, (cells, crossing, above), rolled_slide, slug(name))
     # the rolled stage's text names the network (its cell, the state looping back, what the cell reads and
     # feeds): every node of the rolled figure (a window around the cell alone cut J_t and J off above it)
+    unrolled_columns = named_columns(unrolled, cells, above)
+    ends = unrolled_columns["initial"] + unrolled_columns["loss"]  # (the row's: h₀ and c₀, J where J = Σ h_T)
     columns = {"rolled": {"nodes": list(range(len(rolled.nodes)))},
-               "unrolled": {**named_columns(unrolled, cells, above), "across": steps_across(slide["svg"], cells)}}
+               "unrolled": {**unrolled_columns, "across": steps_across(slide["svg"], cells),
+                            "row_ends": ends if steps_across(slide["svg"], cells, also=ends) >= len(cells) else []}}
     svg = picture_to_svg(unrolled, placed, labels, "@PREFIX@-" + slug(name))
     rolled_svg = picture_to_svg(rolled, rolled_placed, rolled_labels, "@PREFIX@-" + slug(name) + "-rolled")
     for stage in stepped:  # what its text names, which its window shows (the rule: stage_window.py), and the box
@@ -99,6 +104,27 @@ def panel_data(name: str, loss: Tensor, layer: Any, level: str, notation: Notati
         "nodes": [_node_info(node, hidden, hidden_norms, notation) for node in unrolled.nodes],
         "slide": slide,
     }
+
+
+def h_to_h_products(local_jacobians: list[numpy.ndarray]) -> list[float]:
+    """‖∂h_T/∂h_{T−1} ⋯ ∂h_{t+1}/∂h_t‖ for every t (1 at t = T): the product of the local Jacobians
+    the page shows, the gradient along h alone. For a tanh RNN and a GRU, whose state is h, it is
+    the whole ∂h_T/∂h_t; an LSTM's state is (h, c), and its ∂h_T/∂h_t also runs along c, which the
+    h→h product leaves out — the difference is what the cell state keeps.
+
+    >>> h_to_h_products([numpy.diag([0.5, 0.25]), numpy.diag([0.5, 0.5])])
+    [0.25, 0.5, 1.0]
+    """
+    running = numpy.eye(len(local_jacobians[-1])) if local_jacobians else numpy.eye(1)
+    products = [1.0]
+    for jacobian in reversed(local_jacobians):  # ∂h_T/∂h_t = (∂h_T/∂h_{t+1}) (∂h_{t+1}/∂h_t)
+        running = running @ jacobian
+        products.append(_spectral(running))
+    return products[::-1]
+
+
+def _spectral(matrix: numpy.ndarray) -> float:
+    return float(numpy.linalg.norm(matrix, ord=2))
 
 
 Columns = dict[int, list[int]]  # step t → node (or edge) indices

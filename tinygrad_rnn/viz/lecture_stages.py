@@ -158,8 +158,7 @@ def _backward_lines(kind: str, t: int, steps: int, numbers: dict[str, Any], weig
                       _norm_of(_symbol(f"∂h_{t + 1}/∂h_{t}")), _op("="), _number(numbers["local_jacobian"][t - 1]))]
         if kind == "lstm":  # a line of its own: a long line would shrink the whole equation to fit the window
             lines.insert(1, _delta_line(kind, t, names, also_next=True))
-    lines.append(_row(_norm_of(_symbol(f"∂h_{steps}/∂h_{t}")), _op("="), _number(numbers["product"][t - 1]),
-                      _text("   (the local Jacobians' product: what vanishes)")))
+    lines.extend(_product_lines(kind, t, steps, numbers))
     cell = numbers["cell"]
     if cell is not None:
         through_h = [_symbol(f"o_{t}"), _op("⊙"), _text("tanh′"), _fenced(_symbol(f"c_{t}")), _op("⊙"), d(f"h_{t}")]
@@ -183,6 +182,24 @@ def _backward_lines(kind: str, t: int, steps: int, numbers: dict[str, Any], weig
         lines.append(_row(term, _op("="), _msub("δ", str(t)), _msup(_symbol(f"h_{t - 1}"), "T"), _text(",   "),
                           _norm_of(term), _op("="), _number(w_hh["terms"][t - 1])))
     return lines
+
+
+def _product_lines(kind: str, t: int, steps: int, numbers: dict[str, Any]) -> list[str]:
+    """‖∂h_T/∂h_t‖, said for what it is. A tanh RNN's and a GRU's state is h, so it is the product of
+    the local Jacobians ∂h_{k+1}/∂h_k: what vanishes. An LSTM's state is (h, c): its ∂h_T/∂h_t also
+    runs along c, so the product of the h→h Jacobians is written beside it — the gap between the
+    two is what the cell state keeps. (One line, as the other cells': the exported stage's figure gets
+    what the equations leave.)"""
+    whole = _norm_of(_symbol(f"∂h_{steps}/∂h_{t}"))
+    if kind != "lstm":
+        return [_row(whole, _op("="), _number(numbers["product"][t - 1]),
+                     _text("   (the local Jacobians' product: what vanishes)"))]
+    if t == steps:
+        return []  # ∂h_T/∂h_T = I: nothing to compare
+    factors = [_symbol(f"∂h_{k + 1}/∂h_{k}") for k in range(steps - 1, t - 1, -1)]
+    chain = _row(*factors) if len(factors) <= 2 else _row(factors[0], _text(" ⋯ "), factors[-1])
+    return [_row(whole, _op("="), _number(numbers["product"][t - 1]), _text(" (h and c);  "),
+                 _norm_of(chain), _op("="), _number(numbers["h_path"][t - 1]), _text(" (h alone)"))]
 
 
 def _delta_line(kind: str, t: int, names: dict[str, str], also_next: bool = False) -> str:

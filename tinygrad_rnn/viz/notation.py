@@ -421,6 +421,9 @@ def _op_word(node: Node) -> str:
     return first.split()[0] if first else node.kind
 
 
+EVERY_STEP = "each is one tensor, the same at every step"  # the footnote on a recurrence's shared weights
+
+
 def parameter_notes(nodes: list[Node], edges, names: dict[int, tuple[str, str]], notation: Notation) -> list[str]:
     """The footnote: what each name is the same over, which tensors appear in several places, and
     the lecture's one bias where the layer has two."""
@@ -441,7 +444,7 @@ def parameter_notes(nodes: list[Node], edges, names: dict[int, tuple[str, str]],
     recurrent = list(dict.fromkeys(recurrent))
     calls = any(n.row[1:2] == ("call 2",) for n in nodes)  # a module run on two sequences (chain_rows)
     stepped = any(n.step is not None for n in nodes)  # a model without steps (the fixed-window one): no such line
-    notes = [f"{', '.join(recurrent[:4])}, …: each is one tensor, the same at every step"
+    notes = [f"{', '.join(recurrent[:4])}, …: {EVERY_STEP}"
              + (" of every call" if calls else "") + shared_note(set(marks.values()))] if stepped else []
     rows: dict[int, set] = {}
     for tail, head, _ in edges:  # where a tensor is drawn: its layers, directions, modules — not its calls

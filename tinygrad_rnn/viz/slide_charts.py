@@ -19,14 +19,15 @@ from .numbers import SUPERSCRIPT, slide_number
 from .slide import BODY_PX, INK, MUTED, SMALLEST_PX, runs_of, text_svg, text_width
 
 Box = tuple[float, float, float, float]  # left, top, width, height
+Corners = tuple[float, float, float, float]  # left, top, right, bottom
 BAR, CURRENT, EMPTY = "#21918c", "#d6604d", "#bbbbbb"
 
 
 def bars(values: Sequence[float], labels: Sequence[str], box: Box, shown: Sequence[bool] | None = None,
          current: int | None = None, axis_label: str = "", digits: int = 2, log: bool = True) -> list[str]:
-    """One bar per value, its label under it and its value above it where they fit (else only the
-    current bar's value), to ``digits`` significant digits. ``shown[i]`` False leaves bar i as an empty
-    slot (a term the sum has not reached); ``current`` is outlined in red.
+    """One bar per value, its label under it and its value on its top (where one would run into another
+    value or bar, only the current bar's), to ``digits`` significant digits. ``shown[i]`` False leaves bar i
+    an empty slot, its label alone (a term the sum has not reached); ``current`` is outlined in red.
 
     On a log axis (decades labelled 10ⁿ) values that span decades all show, as a vanishing gradient's
     do; on a linear one (``log=False``, from 0) a bar's length is its value, so that bars can be
@@ -57,54 +58,57 @@ def bars(values: Sequence[float], labels: Sequence[str], box: Box, shown: Sequen
         ticks = [(high * k / intervals, slide_number(round(high * k / intervals, 12), digits))
                  for k in range(intervals + 1)]
         position = float
-    axis_width = 120
+    # the axis as wide as its ticks' numbers (10⁻² is narrower than 5.0·10⁻³): the rest is the bars' room
+    axis_width = max(text_width(runs_of(written), SMALLEST_PX) for _, written in ticks) + 30
+    written = [slide_number(v, digits) for v in values]
+    pitch = (width - axis_width) / max(len(values), 1)
     plot_left, plot_bottom = left + axis_width, top + height - 1.6 * SMALLEST_PX - (40 if axis_label else 0)
     plot_top = top + 1.6 * SMALLEST_PX  # room for the values above the tallest bar
     plot_height = plot_bottom - plot_top
-    pitch = (left + width - plot_left) / max(len(values), 1)
     parts = [f'<line x1="{plot_left:.1f}" y1="{plot_bottom:.1f}" x2="{left + width:.1f}" y2="{plot_bottom:.1f}" '
              f'stroke="{MUTED}" stroke-width="2"/>']
-    for tick, written in ticks:
+    for tick, label_of_tick in ticks:
         y = plot_bottom - plot_height * (tick - low) / (high - low)
         parts.append(f'<line x1="{plot_left - 8:.1f}" y1="{y:.1f}" x2="{left + width:.1f}" y2="{y:.1f}" '
                      f'stroke="#dddddd" stroke-width="1.5"/>')
-        parts.append(text_svg(runs_of(written), plot_left - 14, y + 9, SMALLEST_PX, anchor="end", fill=MUTED))
-    every_value_fits = all(text_width(runs_of(slide_number(v, digits)), SMALLEST_PX) < pitch - 8 for v in values)
+        parts.append(text_svg(runs_of(label_of_tick), plot_left - 14, y + 9, SMALLEST_PX, anchor="end", fill=MUTED))
     every_label_fits = all(text_width(runs_of(label), SMALLEST_PX) < pitch - 6 for label in labels)
 
     def top_of(value: float) -> float:
         return plot_bottom - (max(3.0, plot_height * (position(value) - low) / (high - low)) if value > 0 else 0.0)
 
-    # the current bar's value may be wider than its slot: it ends at the slot's right where the next bar stands
-    # taller than it (the terms fill in from the right), and an empty slot under it starts below it, so that
-    # its dashed outline does not run through the number
-    written_over = (-1.0, -1.0, plot_top)  # the value's left, right and lower edge
+    def bar_box(i: int) -> Corners:
+        return plot_left + (i + 0.15) * pitch, top_of(values[i]), plot_left + (i + 0.85) * pitch, plot_bottom
+
+    def value_box(i: int) -> Corners:  # its value centred on its top, with a little room around
+        wide, middle = text_width(runs_of(written[i]), SMALLEST_PX) + 8, plot_left + (i + 0.5) * pitch
+        return middle - wide / 2, top_of(values[i]) - 10 - SMALLEST_PX, middle + wide / 2, top_of(values[i]) - 6
+
+    # every drawn bar's value on its top where none runs into another value or bar (a value wider than its
+    # slot may stand over a shorter neighbour, as the terms of a vanishing gradient are); else the current's
+    drawn = [i for i in range(len(values)) if shown[i]]
+    every_value_fits = all(plot_left - 4 <= value_box(i)[0] and value_box(i)[2] <= left + width for i in drawn) and \
+        not any(_overlap(value_box(i), box) for i in drawn for j in drawn if j != i
+                for box in (value_box(j), bar_box(j)))
+    # the current bar's value alone may be wider than its slot: it ends at the slot's right where the next bar
+    # stands taller than it (the terms fill in from the right)
+    right_of_current = None
     if current is not None and not every_value_fits and shown[current]:
-        wide = text_width(runs_of(slide_number(values[current], digits)), SMALLEST_PX) + 12
+        wide = text_width(runs_of(written[current]), SMALLEST_PX) + 12
         middle, baseline = plot_left + (current + 0.5) * pitch, top_of(values[current]) - 10
         taller_next = current + 1 < len(values) and shown[current + 1] and top_of(values[current + 1]) < baseline
-        right = plot_left + (current + 1) * pitch - 6 if taller_next else middle + wide / 2
-        written_over = (right - wide, right, baseline + 8)
+        right_of_current = plot_left + (current + 1) * pitch - 6 if taller_next else middle + wide / 2
     for i, (value, label) in enumerate(zip(values, labels)):
         x = plot_left + i * pitch + 0.15 * pitch
         y = top_of(value)
-        bar_height = plot_bottom - y
-        if shown[i]:
+        if shown[i]:  # (a term not yet reached is an empty slot: on a log axis any box would read as a value)
             outline = f' stroke="{CURRENT}" stroke-width="5"' if i == current else ""
             parts.append(f'<rect class="bar" x="{x:.1f}" y="{y:.1f}" width="{0.7 * pitch:.1f}" '
-                         f'height="{bar_height:.1f}" fill="{BAR}"{outline}/>')
-            if i == current and not every_value_fits:
-                parts.append(text_svg(runs_of(slide_number(value, digits)), written_over[1] - 6, y - 10,
-                                      SMALLEST_PX, anchor="end"))
-            elif every_value_fits or i == current:
-                parts.append(text_svg(runs_of(slide_number(value, digits)), x + 0.35 * pitch, y - 10, SMALLEST_PX,
-                                      anchor="middle"))
-        else:
-            under = written_over[0] < x + 0.7 * pitch and x < written_over[1]
-            slot_top = min(written_over[2], plot_bottom - 6) if under else plot_top
-            parts.append(f'<rect x="{x:.1f}" y="{slot_top:.1f}" width="{0.7 * pitch:.1f}" '
-                         f'height="{plot_bottom - slot_top:.1f}" fill="none" stroke="{EMPTY}" stroke-width="2" '
-                         f'stroke-dasharray="8,6"/>')
+                         f'height="{plot_bottom - y:.1f}" fill="{BAR}"{outline}/>')
+            if i == current and right_of_current is not None:
+                parts.append(text_svg(runs_of(written[i]), right_of_current - 6, y - 10, SMALLEST_PX, anchor="end"))
+            elif every_value_fits:
+                parts.append(text_svg(runs_of(written[i]), x + 0.35 * pitch, y - 10, SMALLEST_PX, anchor="middle"))
         near_current = current is not None and abs(i - current) == 1  # would run into the current bar's label
         if every_label_fits or i == current or (i in (0, len(values) - 1) or (i + 1) % 5 == 0) and not near_current:
             parts.append(text_svg(runs_of(label), x + 0.35 * pitch, plot_bottom + 1.2 * SMALLEST_PX, SMALLEST_PX,
@@ -112,6 +116,11 @@ def bars(values: Sequence[float], labels: Sequence[str], box: Box, shown: Sequen
     if axis_label:
         parts.append(text_svg(runs_of(axis_label), plot_left, top + height - 8, SMALLEST_PX, fill=MUTED))
     return parts
+
+
+def _overlap(a: Corners, b: Corners) -> bool:
+    """Whether two boxes overlap."""
+    return a[0] < b[2] and b[0] < a[2] and a[1] < b[3] and b[1] < a[3]
 
 
 def _round_up(value: float) -> float:

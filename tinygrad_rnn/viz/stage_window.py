@@ -3,11 +3,13 @@ and for an exported stage (:mod:`.export`).
 
 1. What the stage's text names is in the window: :func:`named_nodes`, computed here once per stage
    into the page's data (``stage["named"]``), which the page's script and the export both read — the
-   cells of step t and of the step it comes from (t−1 forward, t+1 backward), h₀ and c₀ at step 1
-   (and unrolled, where the cells slide out of the first), step t's own loss column (its head and
-   J_t) where each step has a loss, J where the backward pass starts, the whole network when rolled
-   (its one column: x_t, the cell, the head, J_t and J), and at the sums ("one term per step") every
-   step's cell — as many steps from step 1 as a slide's width holds at the readable scale
+   cells of step t and of the step it comes from (t−1 forward, t+1 backward), what step t reads (x_t,
+   e_t), h₀ and c₀ at step 1 (and unrolled, where the cells slide out of the first), step t's own loss
+   column (its head and J_t) where each step has a loss, J where the backward pass starts, the whole
+   network when rolled (its one column: x_t, the cell, the head, J_t and J), and at the sums ("one
+   term per step") every step's cell — as many steps from step 1 as a slide's width holds at the
+   readable scale; where the loss is on the last step alone, also what the steps read (x_t, e_t) going
+   back and at the sums, and the row's ends (h₀, c₀, J) where they fit across
    (:func:`steps_across`; the line under the window says which, where that is fewer than all: a window
    onto steps 1–3 of 5 left the terms of 4 and 5 out of view).
 2. The figure is drawn at the slide's (or the page's) readable scale — its smallest text 24 px at
@@ -45,33 +47,44 @@ def named_nodes(stage: dict, columns: dict) -> list[int]:
     figure's ``cells``, ``above`` and ``below`` (step t → node indices: its cells, its own loss
     column, its x_t and e_t), ``initial`` (h₀, c₀) and ``loss`` (J and what forms it from the J_t);
     for the rolled stage, ``nodes``: every node of the rolled figure; ``across``: the steps the sums name
-    (:func:`steps_across`; all where not given)."""
+    (:func:`steps_across`; all where not given); ``row_ends``: h₀, c₀ and J where they fit a slide across
+    with every step (none where not given)."""
     if stage["phase"] == "rolled":  # the network rolled: all of it
         return sorted(set(columns["nodes"]))
     cells, above, below = columns["cells"], columns.get("above", {}), columns.get("below", {})
+    # a loss on the last step alone (no J_t column above the cells) names, in every stage of the unrolled row,
+    # what the steps read (x_t, e_t) and the row's ends where they fit a slide across at the readable scale
+    # (h₀, c₀ and J: ``row_ends``): going back, a window grown from the losses up cut off the x row with its
+    # words and h₀ and c₀, arrows rising from nothing (1,280 × 720). A loss at every step names its J_t instead
+    alone = not any(above.values())
+    reads, ends = (below, columns.get("row_ends", [])) if alone else ({}, [])
     if stage["phase"] == "sums":  # each weight's sum of one term per step: the steps' cells, from step 1
-        named = [i for t in range(1, columns.get("across", len(cells)) + 1) for i in cells.get(t, [])]
+        across = range(1, columns.get("across", len(cells)) + 1)
+        named = [i for t in across for i in cells.get(t, []) + reads.get(t, [])] + ends
     elif stage["t"] is None:  # unrolled: the cells slide out of the first, which h₀ (and c₀) feed; two steps,
         named = [i for t in (1, 2) for i in cells.get(t, []) + below.get(t, [])] + columns["initial"]  # whole
-    elif stage["t"] > len(cells):  # the backward pass starts at J
-        named = list(columns["loss"])
+    elif stage["t"] > len(cells):  # the backward pass starts at J (= Σ h_T, where J reads the last state)
+        last = len(cells)
+        named = list(columns["loss"]) + ends + (cells.get(last, []) + reads[last] if reads.get(last) else [])
     else:
         t = stage["t"]
         came_from = t - 1 if stage["phase"] == "forward" else t + 1  # (step 1 reads h₀: its text names it)
         named = cells[t] + cells.get(came_from, []) + above.get(t, []) + (columns["initial"] if t == 1 else [])
-        if stage["phase"] == "forward":  # h_t from h_{t−1} and x_t (e_t = E[x_t])
-            named += below.get(t, [])
+        # h_t from h_{t−1} and x_t (e_t = E[x_t]) forward; going back, what the steps read where J is Σ h_T
+        named += (below.get(t, []) if stage["phase"] == "forward" else reads.get(t, [])) + ends
     return sorted(set(named))
 
 
-def steps_across(figure: str, cells: dict[int, list[int]], width: float = WIDTH - 2 * FIGURE_MARGIN) -> int:
+def steps_across(figure: str, cells: dict[int, list[int]], width: float = WIDTH - 2 * FIGURE_MARGIN,
+                 also: list[int] = ()) -> int:
     """How many steps, from step 1, a figure's row of cells shows whole at the readable scale (rule 2's,
     its smallest text 24 px) across ``width`` slide pixels (a slide's, less its margins): the steps the
     sums stage names, so that naming them never shrinks the text (a 20-step row across one slide would
-    be 10 px), and fewer than all only where they would not fit."""
+    be 10 px), and fewer than all only where they would not fit. ``also``: nodes held with them (the
+    row's ends, h₀ and J)."""
     boxes, needed = _node_boxes(figure), _needed_scale(figure)
     for count in range(len(cells), 1, -1):
-        named = _named_box(boxes, [i for t in range(1, count + 1) for i in cells.get(t, [])])
+        named = _named_box(boxes, [i for t in range(1, count + 1) for i in cells.get(t, [])] + list(also))
         if named is None or (named[2] - named[0]) * needed <= width:
             return count
     return 1
