@@ -240,3 +240,38 @@ def test_a_footnote_names_only_what_the_figure_draws():
     output, _ = stack(tr.randn(3, 1, 2))
     notes = build_picture((output[-1].sum(),), level="cell", rolled=True).notes
     assert "hₜ⁽²⁾: the state h of layer 2 at step t" in notes and not any("step 3" in note for note in notes)
+
+
+# --- a model as a lecturer writes it: the state handed to a layer, its weights by their roles ----------------------
+
+LAYERS = {"rnn": tr.nn.RNN, "lstm": tr.nn.LSTM, "gru": tr.nn.GRU}
+
+
+def initial_names(picture):
+    return sorted(first_line(n) for n in picture.nodes if n.kind == "input" and n.step is None)
+
+
+@pytest.mark.parametrize("batched", [True, False])
+@pytest.mark.parametrize("kind", sorted(LAYERS))
+def test_a_state_handed_to_a_layer_is_h0_and_c0_at_every_level(kind, batched):
+    """(h_0, c_0) handed to a layer as tensors that learn (requires_grad: unbound into the layer's steps by an op)
+    is h₀ and c₀, as zeros the layer makes are and as a cell's first call names them — it was drawn "input"."""
+    tr.manual_seed(0)
+    layer, lstm = LAYERS[kind](3, 4, batch_first=True), kind == "lstm"
+    shape = (1, 1, 4) if batched else (1, 4)
+    state = tuple(tr.zeros(*shape, requires_grad=True) for _ in range(2 if lstm else 1))
+    x = tr.randn(1, 3, 3) if batched else tr.randn(3, 3)
+    output, _ = layer(x, state if lstm else state[0])
+    for options in ({"level": "op"}, {"level": "cell"}, {"level": "step"}, {"rolled": True}):
+        drawn = initial_names(build_picture((output.sum(),), show_shapes=False, **options))
+        assert drawn == (["c_0", "h_0"] if lstm else ["h_0"]), (options, drawn)
+
+
+def test_one_state_for_two_layers_and_one_step_each_is_still_h0_and_an_input_never_is():
+    tr.manual_seed(0)
+    stack = tr.nn.GRU(2, 3, num_layers=2, bidirectional=True)
+    output, _ = stack(tr.randn(1, 1, 2), tr.zeros(4, 1, 3, requires_grad=True))  # one step: no next step to ask
+    assert initial_names(build_picture((output.sum(),), level="op", show_shapes=False)) == ["h_0"]
+    x = tr.randn(1, 2, requires_grad=True)  # a cell's input read directly by its step: x, not a state
+    picture = build_picture((tr.nn.RNNCell(2, 3)(x).sum(),), level="op", show_shapes=False)
+    assert "h_0" not in [first_line(n) for n in picture.nodes if n.tensors and n.tensors[0] is x]

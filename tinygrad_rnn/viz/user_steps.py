@@ -48,10 +48,12 @@ def link_maps(links) -> LinkMaps:
     return maps
 
 
-def split_recurrences(nodes: list[Node], maps: LinkMaps) -> None:
+def split_recurrences(nodes: list[Node], maps: LinkMaps) -> dict[str, set[int]]:
     """Give each of a hand-written step's independent recurrences a row of its own (``node.row``), named by
     its state: in every step where two or more states the user named are carried to the next step and
-    the ops computing each share none with the others'. ``maps``: the recorded graph's (:func:`link_maps`)."""
+    the ops computing each share none with the others'. ``maps``: the recorded graph's (:func:`link_maps`).
+    Returns each state's ops at the first step it was split in: what its initial state (h_0, g_0) is read by
+    (:func:`.initial_states.name_initial_states`)."""
     inputs, readers = maps
     steps: dict[tuple, list[int]] = {}  # (row, step) → the ops of one step of a hand-written loop
     for position, node in enumerate(nodes):
@@ -77,19 +79,7 @@ def split_recurrences(nodes: list[Node], maps: LinkMaps) -> None:
             for position in cone:  # a row of its own, named by its state (drawn "h →"), its cells "cell" as before
                 nodes[position].row = ("", *row, name)
             first.setdefault(name, cone)  # (steps in the order they were recorded: step 1 first)
-    _name_initial_states(nodes, readers, first)
-
-
-def _name_initial_states(nodes: list[Node], readers: dict[int, set[int]], first_cones: dict[str, set[int]]) -> None:
-    """An unnamed tensor that only the first step of one state's recurrence reads, shaped as that state: its
-    initial state, drawn h₀ (g₀) as a cell draws the zeros it makes — not "input"."""
-    for name, cone in first_cones.items():
-        shapes = {tuple(t.shape) for p in cone for t in nodes[p].tensors if t.name == name}
-        for leaf, read_by in readers.items():
-            node = nodes[leaf]
-            if node.kind == "input" and read_by <= cone and not any(t.name for t in node.tensors) and \
-                    {tuple(t.shape) for t in node.tensors} <= shapes:
-                node.label = f"{name}_0" + node.label[len(node.label.split("\n")[0]):]
+    return first
 
 
 def _cone(position: int, inputs: dict[int, list[int]], inside: set[int]) -> set[int]:
