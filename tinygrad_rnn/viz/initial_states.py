@@ -23,8 +23,6 @@ three ways, and named by :func:`name_initial_states` in one place:
 
 from __future__ import annotations
 
-from typing import Any
-
 from .picture import Node
 
 STATES = ("h", "c")  # the states a recurrent layer carries from step to step (its gates, r, z, n, i, f, g, o, do not)
