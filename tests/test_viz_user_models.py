@@ -310,7 +310,8 @@ def test_a_users_embedding_and_output_layer_are_named_by_what_they_do():
     writes them), in the forward figure and in the BPTT figure's sums — not embed.weight, out.weight, out.bias."""
     tr.manual_seed(0)
     loss = char_lm_loss(CharLM())
-    assert drawn_parameters(build_picture((loss,), level="cell")) == {"E", "W_ih", "b_ih", "W_hh", "b_hh", "W_hy", "b_y"}
+    drawn = drawn_parameters(build_picture((loss,), level="cell"))
+    assert drawn == {"E", "W_ih", "b_ih", "W_hh", "b_hh", "W_hy", "b_y"}
     sums = " ".join(n.label for n in build_picture((loss,), level="cell", backward=True).nodes if n.kind == "output")
     assert "∂J/∂E = Σₜ" in sums and "∂J/∂W_hy = Σₜ" in sums and "∂J/∂b_y = Σₜ" in sums and "out." not in sums
     assert {"E", "U", "b₂"} <= drawn_parameters(build_picture((loss,), level="cell", notation="cs224n"))
