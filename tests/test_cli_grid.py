@@ -280,12 +280,12 @@ def test_a_figure_of_both_says_nothing_against_the_way_its_rows_run(tmp_path, li
 
 
 def test_a_rolled_slide_keeps_room_for_its_loops_names_on_their_side_alone():
-    """A rolled cell's loops are named right of their arches: the left side kept room for them all the same (J
+    """A rolled cell's loops are named on their arches, rightwards: the left side kept room for them all the same (J
     338 points left of the cells it feeds, its own arrow's name needing 90), and the right side kept more than
     they reach (measured at 6 points a character where they are set at 5.4, from the column's side where they
     start inside the cell): lstm-cell-2-False-every-backward-True-8-cs224n, 1,080 points wide, 804 now."""
     from tinygrad_rnn.cli import language_model_loss
-    from tinygrad_rnn.viz.geometry import LABEL_CHAR
+    from tinygrad_rnn.viz.geometry import drawn_width
     from tinygrad_rnn.viz.graph import build_picture
     from tinygrad_rnn.viz.layout import labelled_layout
 
@@ -296,7 +296,7 @@ def test_a_rolled_slide_keeps_room_for_its_loops_names_on_their_side_alone():
     cells = [box for box, node in boxes if node.loops]
     loss_box = next(box for box, node in boxes if node.label == "J")
     sums = [box for box, node in boxes if node.kind == "output" and node.label != "J"]
-    names_end = max(route.label_at[0] + max(map(len, route.label_lines or [state])) * LABEL_CHAR / 2
+    names_end = max(route.label_at[0] + drawn_width(route.label_lines or [state]) / 2  # (drawn from its arch's leg)
                     for _, state, route in placed.loops)
     assert min(cell.left for cell in cells) - loss_box.right < 150  # "∂J/∂J⁽ᵗ⁾ = 1/T" and its arrowhead
     assert 0 < min(box.left for box in sums) - names_end < 30  # clear of the loops' names, and near them

@@ -351,7 +351,7 @@ def test_greedy_generation_records_the_choices_it_feeds_back_and_draws_each_as_a
     assert drawn.crossings <= len(choices) and drawn.through_nodes == 0  # each choice crosses h_t once
     backward = build_picture((score,), level="cell", backward=True)
     assert not any(label in CHOICES for _, _, label in backward.edges)  # no gradient through a choice
-    sums = [n.label for n in backward.nodes if "∂J/∂head.weight" in n.label]
+    sums = [n.label for n in backward.nodes if "∂J/∂W_hy" in n.label]  # the head, by what it does (head.weight)
     assert len(sums) == 1  # one head, called at every step: one Σ
     score.backward()
     assert float((model.source_embedding.weight.grad ** 2).sum().item()) > 0  # the gradient reaches the encoder

@@ -63,10 +63,10 @@ def test_a_language_model_draws_x_e_h_y_and_j_in_every_step(cell, fused):
         [head] = [i for i, n in enumerate(nodes) if n.label.startswith(f"linear\nt={t}")]
         assert into[embedded] == [token] and embedded in into[cell_node] and into[head] == [cell_node]
         assert into[loss_t] == [head]
-        assert nodes[embedded].parameters == ["embedding.weight"]  # labels from the module tree
-        assert nodes[head].parameters == ["head.weight", "head.bias"]
+        assert nodes[embedded].parameters == ["E"]  # named by what they do, as the lectures name them
+        assert nodes[head].parameters == ["W_hy", "b_y"]
         assert nodes[cell_node].parameters[:2] == ["W_ih", "b_ih"]
-        assert "embedding.weight" not in nodes[cell_node].parameters
+        assert "E" not in nodes[cell_node].parameters
         # in the column of step t: x_t below e_t below the cell, ŷ_t and J_t above it
         assert {nodes[i].step for i in (token, embedded, cell_node, head, loss_t)} == {t}
     [mean] = [i for i, n in enumerate(nodes) if n.label == "(1/4) Σₜ Jₜ"]
@@ -87,7 +87,7 @@ def test_names_given_by_the_user_label_the_figure():
     labels = [n.label.split("\n")[0] for n in build_picture((loss,), level="cell").nodes]
     parameters = {p for n in build_picture((loss,), level="cell").nodes for p in n.parameters}
     assert {"ŷ₁ = linear", "ŷ₃ = linear"} <= set(labels)
-    assert {"W_hy", "E", "head.bias"} <= parameters
+    assert {"W_hy", "E", "b_y"} <= parameters  # the head's bias, unnamed: b_y by what it does
 
 
 def test_a_hand_written_loop_with_named_states_draws_its_names():
@@ -141,7 +141,7 @@ def test_bptt_of_a_language_model_shows_both_contributions_to_dj_dh():
     assert {"∂J/∂J₁ = 1/3", "∂J/∂J₃ = 1/3"} <= labels
     sums = [n.label for n in picture.nodes if "= Σₜ" in n.label]
     assert len(sums) == 3  # the embedding's, the cells' and the head's shared weights, one Σ per row
-    assert any("∂J/∂head.weight = Σₜ" in s for s in sums) and any("∂J/∂W_hh = Σₜ" in s for s in sums)
+    assert any("∂J/∂W_hy = Σₜ" in s for s in sums) and any("∂J/∂W_hh = Σₜ" in s for s in sums)
 
 
 def test_bptt_equals_the_engine_term_by_term():

@@ -240,3 +240,106 @@ def test_a_footnote_names_only_what_the_figure_draws():
     output, _ = stack(tr.randn(3, 1, 2))
     notes = build_picture((output[-1].sum(),), level="cell", rolled=True).notes
     assert "hₜ⁽²⁾: the state h of layer 2 at step t" in notes and not any("step 3" in note for note in notes)
+
+
+# --- a model as a lecturer writes it: the state handed to a layer, its weights by their roles ----------------------
+
+LAYERS = {"rnn": tr.nn.RNN, "lstm": tr.nn.LSTM, "gru": tr.nn.GRU}
+
+
+def initial_names(picture):
+    return sorted(first_line(n) for n in picture.nodes if n.kind == "input" and n.step is None)
+
+
+@pytest.mark.parametrize("batched", [True, False])
+@pytest.mark.parametrize("kind", sorted(LAYERS))
+def test_a_state_handed_to_a_layer_is_h0_and_c0_at_every_level(kind, batched):
+    """(h_0, c_0) handed to a layer as tensors that learn (requires_grad: unbound into the layer's steps by an op)
+    is h₀ and c₀, as zeros the layer makes are and as a cell's first call names them — it was drawn "input"."""
+    tr.manual_seed(0)
+    layer, lstm = LAYERS[kind](3, 4, batch_first=True), kind == "lstm"
+    shape = (1, 1, 4) if batched else (1, 4)
+    state = tuple(tr.zeros(*shape, requires_grad=True) for _ in range(2 if lstm else 1))
+    x = tr.randn(1, 3, 3) if batched else tr.randn(3, 3)
+    output, _ = layer(x, state if lstm else state[0])
+    for options in ({"level": "op"}, {"level": "cell"}, {"level": "step"}, {"rolled": True}):
+        drawn = initial_names(build_picture((output.sum(),), show_shapes=False, **options))
+        assert drawn == (["c_0", "h_0"] if lstm else ["h_0"]), (options, drawn)
+
+
+def test_one_state_for_two_layers_and_one_step_each_is_still_h0_and_an_input_never_is():
+    tr.manual_seed(0)
+    stack = tr.nn.GRU(2, 3, num_layers=2, bidirectional=True)
+    output, _ = stack(tr.randn(1, 1, 2), tr.zeros(4, 1, 3, requires_grad=True))  # one step: no next step to ask
+    assert initial_names(build_picture((output.sum(),), level="op", show_shapes=False)) == ["h_0"]
+    x = tr.randn(1, 2, requires_grad=True)  # a cell's input read directly by its step: x, not a state
+    picture = build_picture((tr.nn.RNNCell(2, 3)(x).sum(),), level="op", show_shapes=False)
+    assert "h_0" not in [first_line(n) for n in picture.nodes if n.tensors and n.tensors[0] is x]
+
+
+class CharLM(tr.nn.Module):
+    """a character language model as a lecturer writes it: its modules are attributes named as they like"""
+
+    def __init__(self, vocab=10, project=False, head=True):
+        super().__init__()
+        self.embed = tr.nn.Embedding(vocab, 3)
+        self.project = tr.nn.Linear(3, 3) if project else None  # an input projection, before the recurrence
+        self.rnn = tr.nn.LSTM(3, 4, batch_first=True)
+        self.out = tr.nn.Linear(4, vocab) if head else None
+
+    def forward(self, x):
+        e = self.embed(x)
+        h, _ = self.rnn(self.project(e) if self.project is not None else e)
+        return self.out(h) if self.out is not None else h
+
+
+def char_lm_loss(model, steps=4):
+    tokens = [1, 5, 3, 7, 2, 9, 4, 8][: steps + 1]
+    output = model(tr.tensor([tokens[:-1]]))
+    if model.out is None:
+        return output.sum()
+    return F.cross_entropy(output.reshape(steps, -1), tr.tensor(tokens[1:]))
+
+
+def drawn_parameters(picture):
+    return {name for node in picture.nodes for name in node.parameters}
+
+
+def test_a_users_embedding_and_output_layer_are_named_by_what_they_do():
+    """self.embed, self.out: drawn E, W_hy, b_y as the library's own language model draws them (and as a notation
+    writes them), in the forward figure and in the BPTT figure's sums — not embed.weight, out.weight, out.bias."""
+    tr.manual_seed(0)
+    loss = char_lm_loss(CharLM())
+    drawn = drawn_parameters(build_picture((loss,), level="cell"))
+    assert drawn == {"E", "W_ih", "b_ih", "W_hh", "b_hh", "W_hy", "b_y"}
+    sums = " ".join(n.label for n in build_picture((loss,), level="cell", backward=True).nodes if n.kind == "output")
+    assert "∂J/∂E = Σₜ" in sums and "∂J/∂W_hy = Σₜ" in sums and "∂J/∂b_y = Σₜ" in sums and "out." not in sums
+    assert {"E", "U", "b₂"} <= drawn_parameters(build_picture((loss,), level="cell", notation="cs224n"))
+
+
+def test_a_linear_layer_before_the_recurrence_is_no_output_layer():
+    """An input projection (self.project, embedding → linear → LSTM) keeps its attribute's name: it is not W_hy (U),
+    with a head after the LSTM or without one."""
+    tr.manual_seed(0)
+    with_head = drawn_parameters(build_picture((char_lm_loss(CharLM(project=True)),), level="cell", notation="cs224n"))
+    assert {"E", "U", "b₂", "project.weight", "project.bias"} <= with_head, with_head
+    without = drawn_parameters(build_picture((char_lm_loss(CharLM(project=True, head=False)),), level="cell",
+                                             notation="cs224n"))
+    assert {"project.weight", "project.bias"} <= without and not {"U", "b₂"} & without, without
+
+
+def test_a_users_language_model_bptt_takes_the_room_the_librarys_takes(tmp_path, monkeypatch):
+    """The user's character LSTM language model's BPTT figure, fitted to a 1,920 × 1,080 slide, lands its text as
+    large as the library's language model's (the CLI's) of the same cell and steps: its sums' names
+    (Σₜ ∂J/∂out.weight|ₜ) made it wider, 19.9 px where the CLI's is 21."""
+    from tinygrad_rnn import viz
+    from tinygrad_rnn.cli import language_model_loss
+    from tinygrad_rnn.viz.legibility import slide_fit
+
+    monkeypatch.setenv("PATH", str(tmp_path / "no-programs"))  # the library's own SVG
+    tr.manual_seed(0)
+    user = slide_fit(viz.save(char_lm_loss(CharLM()), path=tmp_path / "user.svg", level="cell", backward=True)
+                     .read_text())
+    library = slide_fit(viz.save(language_model_loss("lstm", 4)[0], path=tmp_path / "cli.svg", level="cell",
+                                 backward=True).read_text())
+    assert (user.text_px, user.label_px, user.aspect) == (library.text_px, library.label_px, library.aspect)

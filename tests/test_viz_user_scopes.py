@@ -172,3 +172,25 @@ def test_a_loop_numbered_from_t0_draws_its_cells_from_t1_after_h0():
     assert sorted(label for _, _, label in picture.edges if label.startswith("h")) == ["h₁", "h₁", "h₂", "h₂", "h₃"]
     op_level = build_picture((tr.stack(losses).mean(),), level="op", show_shapes=False)
     assert {node.step for node in op_level.nodes if node.kind == "op" and node.step is not None} == {0, 1, 2}
+
+
+def test_one_walk_finds_a_states_ops_and_a_losss_ops(monkeypatch):
+    """The ops one step computes a state from (two recurrences, two rows) and the ops a loss J_t is computed from
+    (a running sum) are one walk, ``user_steps.cone`` — breadth-first, no recursion, so a 100,000-op chain walks."""
+    from tinygrad_rnn.viz import user_steps
+
+    calls = []
+    walk = user_steps.cone
+    monkeypatch.setattr(user_steps, "cone", lambda *a, **k: calls.append(a[0]) or walk(*a, **k))
+    W = tr.randn(2, 2, requires_grad=True)
+    h, g, loss = tr.ones(1, 2), tr.ones(1, 2), 0
+    for t in range(3):
+        with tr.scope(f"t={t + 1}"):
+            h, g = (h @ W).tanh(), (g @ W).sigmoid()
+            h.name, g.name = "h", "g"
+            loss = loss + (h * g).sum()
+    picture = build_picture((loss,), level="cell", show_shapes=False)
+    assert {("", "g"), ("", "h")} <= {node.row for node in picture.nodes if node.kind == "group"}
+    assert len(calls) == 2 * 3 + 3  # h and g at each step; each J_t
+    chain = {k + 1: [k] for k in range(100_000)}
+    assert len(walk(100_000, chain, lambda p: True)) == 100_001

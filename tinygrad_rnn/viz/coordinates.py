@@ -16,11 +16,12 @@ from .geometry import (
     LABEL_DESCENT,
     LABEL_LINE,
     LABEL_OFFSET,
-    LOOP_HEIGHT,
     NAMED_LEVEL_GAP,
     Box,
+    drawn_width,
     label_width,
     loop_label_left,
+    loops_room,
     loops_width,
 )
 from .routes import state_first
@@ -139,7 +140,8 @@ class Coordinates:
         loop_room = [0.0] * rows
         for i, (row, _) in self.block_of.items():
             if self.nodes[i].loops:
-                loop_room[row] = max(loop_room[row], (len(self.nodes[i].loops) + 0.5) * LOOP_HEIGHT)
+                loops = self.nodes[i].loops  # (the first, outer arch's name the highest: lower ones are one line)
+                loop_room[row] = max(loop_room[row], loops_room(len(loops), len(self.loop_label(loops[0], len(loops)))))
         below = [i for i, (side, _) in self.place.items() if side == "below"]
         below_height = max([boxes[i].height for i in below], default=0.0)
         below_rows = {self.place[i][1] for i in below}  # x_t under the row it feeds (each call's own)
@@ -162,13 +164,14 @@ class Coordinates:
         # and for a line that passes up beside the first or last column (x_1 to a reverse row) clear of them.
         # On a slide each side as wide as its own labels need (J's ∂J/∂h_T on the right widened the left too)
         side_of = {i: on_left for (on_left, _, _), members in self.beside.items() for i in members}
-        # a rolled cell's loops are named right of their arches (layout._loop): how far past its column's right
-        # side each name reaches. On a slide only the right side makes room for them, as far as they reach
+        # a rolled cell's loops are named on their arches, rightwards (geometry.loop_label_at): how far past its
+        # column's right side each name reaches. On a slide only the right side makes room for them, as far as they
+        # reach
         loop_labels = [max(len(line) for line in self.loop_label(loop, len(self.nodes[i].loops))) * CHAR
                        for i in self.block_of for loop in self.nodes[i].loops]
         cell = {i: Box(0.0, 0.0, boxes[i].width, boxes[i].height) for i in self.block_of if self.nodes[i].loops}
         loops_reach = [loop_label_left(box, k, len(self.nodes[i].loops)) + 2 * LABEL_CLEAR - self.column_width / 2
-                       + label_width(self.loop_label(loop, len(self.nodes[i].loops)))
+                       + drawn_width(self.loop_label(loop, len(self.nodes[i].loops)))
                        for i, box in cell.items() for k, loop in enumerate(self.nodes[i].loops)]
 
         def gap_beside(on_left: bool | None) -> float:

@@ -4,7 +4,11 @@ ends (leave a box at its border, stop an arrowhead short of the next). Sizes are
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
+
+from .scripts import SCRIPT_SCALE, script_runs
+from .slide import text_width
 
 CHAR, LINE, PAD_X, PAD_Y = 6.0, 12.0, 7.0, 6.0  # text metrics of the 10-point font; padding in a node
 GAP_X, GAP_Y, COLUMN_GAP = 10.0, 16.0, 26.0  # between ops in a step, side by side and level to level; steps
@@ -75,31 +79,86 @@ class Route:
     label_drawn: bool = True  # False where another edge of the same fork already names the same state
 
 
+LOOPS_CLEAR = 8.0  # between the middle of a rolled cell's top (where an edge comes in or leaves) and its loops
+
+
 def loops_left(box: Box, count: int) -> float:
-    """Where a rolled cell's ``count`` state loops begin on its top (they arch over its right part,
-    :func:`.layout._loop`): an edge rising from the top leaves left of this, not through their legs."""
+    """Where a rolled cell's ``count`` state loops begin on its top (they arch over its right half,
+    :func:`.layout._loop`), right of its middle: an edge into the middle of the top (∂J/∂h_t from the layer above)
+    comes in clear of their legs, never between an arch's two (as into that loop), and one rising from the
+    top leaves left of this."""
     return box.right - 8 - loop_span(box, count)
 
 
 def loop_label_left(box: Box, k: int, count: int) -> float:
-    """Where the name of a rolled cell's k-th state loop begins: just right of its own arch."""
-    return loops_left(box, count) + (k + 1) * loop_span(box, count) / count - 2
+    """Where the name of a rolled cell's k-th state loop begins: over its own arch, from its left leg (its
+    :func:`loop_label_at`)."""
+    return loops_left(box, count) + k * loop_span(box, count) / count
+
+
+def loop_label_at(box: Box, k: int, count: int, lines: list[str]) -> tuple[float, float]:
+    """Where the name of a rolled cell's k-th of ``count`` state loops is drawn (the middle of its first line, on
+    its baseline): on its own arch — just over the arch's top line, from its left leg rightwards. The arches
+    stand side by side, each lower than the one on its left, so what lies right of a name is lower arches, each
+    with its own name on it: a name beside the arches, right of them all (as they were), stood over the lower
+    arches and read as theirs. Its lines (a slide's, of a cell's one loop) grow upwards.
+
+    >>> cell = Box(0.0, 0.0, 80.0, 20.0)  # top at 10; two loops: c's arch (28 high) left of h's (14)
+    >>> [(round(x, 1), y) for x, y in (loop_label_at(cell, k, 2, ["c"]) for k in range(2))]  # 4 over its arch
+    [(10.5, 42.0), (22.5, 28.0)]
+    >>> [loops_left(cell, 2) + k * loop_span(cell, 2) / 2 for k in range(2)]  # the arches' left legs
+    [8.0, 20.0]
+    """
+    top = box.top + LOOP_HEIGHT * (count - k)  # its arch's top line (:func:`.layout._loop`)
+    return (loop_label_left(box, k, count) + drawn_width(lines) / 2,
+            top + LABEL_OFFSET + LABEL_CLEAR + LABEL_LINE * (len(lines) - 1))
+
+
+def drawn_width(lines: list[str]) -> float:
+    """The width of a label's longest line as drawn in its 9-point font, nearer than :func:`label_width`'s count of
+    its characters: each character by its own advance (slide.text_width's: an i or a bracket narrow), a script (the
+    t+1 of ∂c_{t+1}, the ⁽¹⁾ of h⁽¹⁾) at its own, smaller size, the braces that mark it not drawn. Where a label
+    starts matters (a loop's name from its arch's leg), not only where its middle is.
+
+    >>> round(drawn_width(["∂J/∂c_{t+1}"]), 1), round(label_width(["∂J/∂c_{t+1}"]), 1)
+    (41.4, 59.4)
+    """
+    size = LABEL_CHAR / 0.6  # the font's size, its average character 0.6 of it
+    return max(sum(text_width([(text, "base")], size * (1.0 if kind == "base" else SCRIPT_SCALE))
+                   for text, kind in script_runs(line)) for line in lines)
+
+
+def loops_room(count: int, lines: int = 1) -> float:
+    """How far above a rolled cell its ``count`` state loops reach with their names: the outer arch, its name
+    on it (``lines`` lines: a slide breaks a cell's one loop's name in two) and the white above it, in whole points
+    (Graphviz, given the positions, places nodes on whole points: a half moved them from where the SVG has them).
+
+    >>> loops_room(2), loops_room(1, lines=2)
+    (41, 37)
+    """
+    return math.ceil(LOOP_HEIGHT * count + LABEL_OFFSET + 2 * LABEL_CLEAR + LABEL_LINE * (lines - 1) + LABEL_ASCENT)
 
 
 def loop_span(box: Box, count: int) -> float:
-    """The stretch of a rolled cell's top its ``count`` state loops stand on."""
-    return min(max(48.0, 20.0 * count), box.width - 16)
+    """The stretch of a rolled cell's top its ``count`` state loops stand on: in its right half, LOOPS_CLEAR
+    right of the middle.
+
+    >>> cell = Box(0.0, 0.0, 104.0, 20.0)  # three loops (a lower layer's c, h and the layer above's): 8 right of 0
+    >>> loop_span(cell, 3), loops_left(cell, 3)
+    (36.0, 8.0)
+    """
+    return min(max(48.0, 20.0 * count), box.width / 2 - 8 - LOOPS_CLEAR)
 
 
 def loops_width(count: int) -> float:
     """The least width of a rolled cell with ``count`` state loops: each loop's legs LOOP_PITCH / 2 apart, as far
     from the next loop's (a bidirectional LSTM's six loops on a 58-point cell stood 7 apart: each arch's two legs
-    1 point apart, one line up and down with an arrowhead on it).
+    1 point apart, one line up and down with an arrowhead on it), all in the cell's right half.
 
-    >>> loops_width(6) - 16 == 6 * LOOP_PITCH
+    >>> loops_width(6) / 2 - 8 - LOOPS_CLEAR == 6 * LOOP_PITCH
     True
     """
-    return LOOP_PITCH * count + 16
+    return 2 * (LOOP_PITCH * count + 8 + LOOPS_CLEAR)
 
 
 def label_lines(label: str) -> list[str]:

@@ -31,6 +31,7 @@ from ..function import Function
 from ..function import Node as GraphNode
 from ..steps import step_number, step_of
 from ..tensor import Tensor
+from .initial_states import name_initial_states, renamed
 from .levels import merge_backward_rules, merge_groups, per_step_projections, unique
 from .notation import (
     SYMBOLS,
@@ -151,12 +152,13 @@ def _picture_of(roots: tuple[Tensor, ...], level: str, backward: bool, show_shap
     for node in nodes:  # each chain its own row, whatever its scope strings say
         if node.chain is not None:
             node.row = rows[node.chain]
-    _name_initial_states(nodes)
+    chains = {node.chain for node in nodes if node.chain is not None}  # (before a user's "t=k" takes a cell's ops in)
     nodes, edges, links, outputs_of = _fold_transposed_weights(nodes, edges, links, outputs_of)
     notes = []
     steps_holding_calls(nodes, level)  # a scope around a cell's call is its time step: the calls in it drawn apart
     maps = link_maps(links)  # which node feeds which: built once for the two passes that read it here
-    split_recurrences(nodes, maps)  # two recurrences a hand-written step computes: two rows
+    first_cones = split_recurrences(nodes, maps)  # two recurrences a hand-written step computes: two rows
+    name_initial_states(nodes, links, chains, first_cones)  # h_0 (c_0) the user handed a cell, a layer or a loop
     roles = parameter_roles(nodes, links)  # the embedding and the head, by what they do (read before merging)
     summed = take_out_of_steps(nodes, links, maps) if level != "op" else ({}, None)  # loss = loss + J_t: J's sum
     if level != "op" and not any(n.kind == "op" and n.step is not None for n in nodes):
@@ -394,17 +396,6 @@ def _leaf_node(tensor: Any, show_shapes: bool) -> Node:
     return Node(id(tensor), kind, f"{tensor.name or kind}{shape}", tensors=[tensor])
 
 
-def _name_initial_states(nodes: list[Node]) -> None:
-    """An unnamed leaf a cell's chain started from (``h, c = tr.zeros(1, H), tr.zeros(1, H)`` handed to its first
-    call) is h_0 (c_0), as the chain recorded it (``nn.chains.name_initial_state``) — drawn as the zeros a cell
-    makes itself when handed None are, not as "input"."""
-    names = {id(given): name for chain in {node.chain for node in nodes if node.chain is not None}
-             for given, name in chain.initial}
-    for node in nodes:
-        if node.kind == "input" and len(node.tensors) == 1 and id(node.tensors[0]) in names:
-            node.label = names[id(node.tensors[0])] + node.label[len(node.label.split("\n")[0]):]
-
-
 def _output_label(root: Tensor, backward: bool, show_shapes: bool) -> str:
     if backward:
         name = f"∂J/∂{root.name}" if root.name else "gradient"
@@ -506,7 +497,7 @@ def _apply_params(nodes: list[Node], edges, params: str, names: dict[int, tuple[
     if params == "once":  # each node its tensor's own name (weight_hh_l1), unless a lecture's is asked for
         for position, (short, drawn) in names.items():
             if not drawn.startswith(short):
-                nodes[position].label = "\n".join([drawn, *nodes[position].label.split("\n")[1:]])
+                nodes[position].label = renamed(nodes[position].label, drawn)
         return nodes, edges
     parameters = {i for i, n in enumerate(nodes) if n.kind == "parameter"}
     if params == "label":

@@ -352,12 +352,14 @@ def clashes(placed: Layout, names: list[str], k: int) -> int:
 
 
 def place_labels(placed: Layout, names: list[str]) -> None:
-    """Move every arrow label (``names``: each route's; a rolled cell's loops name their states) that lies on
-    a box, a label or a line to the nearest free spot beside its own line."""
+    """Move every arrow label (``names``: each route's) that lies on a box, a label or a line to the nearest
+    free spot beside its own line. A rolled cell's loops name their states on their own arches
+    (:func:`.geometry.loop_label_at`), where nothing else is drawn: each stays there, in the way of the others
+    (moved, one took the nearest free spot along its arch — beside another's, or left of the cell)."""
     items = _items(placed, names)
     index = _index(placed, items)
     for k, (route, lines) in enumerate(items):
-        if not lines:
+        if not lines or k >= len(placed.routes):
             continue
         rect = label_rect(route.label_at, lines)
         now = _score(index, k, rect)

@@ -56,7 +56,7 @@ from .geometry import (
     Route,
     finish,
     label_lines,
-    loop_label_left,
+    loop_label_at,
     loop_span,
     loops_left,
     node_size,
@@ -280,18 +280,15 @@ def _loop(box: Box, k: int, count: int, state: str, lines: list[str]) -> Route:
     """The k-th of a rolled cell's ``count`` state loops: an arch over the right part of its top, out and
     back in. The loops stand side by side, each lower than the one on its left (the first, c, tallest), so
     that they never cross each other, the edges leaving the cell's sides, or one rising from the middle of
-    its top, and each is named just right of its own arch, above the lower ones (nested, an inner loop's
-    long name ran across the outer loops' lines). Its label (``lines``: on a slide a long one in two) grows
-    upwards."""
+    its top, and each is named on its own arch (:func:`.geometry.loop_label_at`). Its label (``lines``: on a
+    slide a long one in two) grows upwards."""
     span = loop_span(box, count)  # the stretch of the top the loops stand on
     pitch = span / count
     height = LOOP_HEIGHT * (count - k)
     end_x = loops_left(box, count) + k * pitch  # where it comes back in, its arrowhead down into the cell
     start_x = end_x + pitch - 6  # where it leaves
     points = [(start_x, box.top), (start_x, box.top + height), (end_x, box.top + height)]
-    label_at = (loop_label_left(box, k, count) + max(len(line) for line in lines) * LABEL_CHAR / 2,
-                box.top + height - 2 + LABEL_LINE * (len(lines) - 1))
-    route = finish(points, (end_x, box.top), state, label_at)
+    route = finish(points, (end_x, box.top), state, loop_label_at(box, k, count, lines))
     route.label_lines = lines if len(lines) > 1 else None
     return route
 

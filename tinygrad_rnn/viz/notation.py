@@ -24,7 +24,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from .gradient_labels import SUM_NOTE
-from .picture import BACKWARD_ROW, PER_STEP, Node, Picture, in_time
+from .picture import BACKWARD_ROW, CHOICE_INPUT, PER_STEP, Node, Picture, in_time
 from .scripts import FROM_SUBSCRIPT, TO_SUBSCRIPT, TO_SUPERSCRIPT
 from .step_states import GATES
 
@@ -214,11 +214,13 @@ def library_name(name: str) -> str:
 def parameter_roles(nodes: list[Node], links) -> dict[Any, str]:
     """A model's embedding and output layer found by what they do, whatever its attributes are called (emb,
     fc, out, decoder): {parameter node's key: the library's name for it ("embedding.weight", "head.weight",
-    "head.bias")}, so that a notation maps them as it maps the library's own (``fc.weight`` reads U in
-    CS224N's). Read from the ops (``links``: tail, head, output, input position) before they are merged:
-    the embedding is the one weight read only by embedding ops; the head, the one weight and bias read only
-    by linear ops, in a figure with a recurrent layer's weights. Where there are two of either (an
-    encoder–decoder's two embeddings), or a parameter has a name of its own (W_hy), no role: its name stays."""
+    "head.bias")}, so that a figure writes them as it writes the library's own model's (E, W_hy, b_y; ``fc.weight``
+    reads U in CS224N's). Read from the ops (``links``: tail, head, output, input position) before they are merged,
+    in a figure with a recurrent layer's weights: the embedding is the one module weight read only by embedding
+    ops (the table the ids index); the head, the one module linear layer computed from a recurrent layer's states
+    (what reaches the loss from the recurrence). No role where that is not one: two embeddings (an
+    encoder–decoder's), two linear layers after the recurrence (which is the output layer?), a linear layer only
+    before it (an input projection is no W_hy); nor for a parameter named by the user (W_hy): its name stays."""
     readers: dict[int, set[tuple[str, int]]] = {}
     for tail, head, _, position in links:
         if nodes[tail].kind == "parameter" and nodes[head].kind == "op":
@@ -228,13 +230,39 @@ def parameter_roles(nodes: list[Node], links) -> dict[Any, str]:
     if not any(short_name(nodes[p].label.split("\n")[0]) in LAYER_WEIGHTS for p in readers):
         return {}
     embeddings = [p for p, uses in module_parameters.items() if {op for op, _ in uses} == {"embedding"}]
-    weights = [p for p, uses in module_parameters.items() if uses == {("linear", 1)}]
-    biases = [p for p, uses in module_parameters.items() if uses == {("linear", 2)}]
     roles = {nodes[embeddings[0]].key: "embedding.weight"} if len(embeddings) == 1 else {}
-    if len(weights) == 1 and len(biases) <= 1:
-        roles[nodes[weights[0]].key] = "head.weight"
-        roles.update({nodes[bias].key: "head.bias" for bias in biases})
+    after = _after_the_recurrence(nodes, links)
+    heads: dict[int, set[int]] = {}  # the weights read by a linear op computed from the states → those ops
+    for tail, head, _, position in links:
+        if head in after and position == 1 and nodes[tail].kind == "parameter" and nodes[head].key.name == "linear" \
+                and short_name(nodes[tail].label.split("\n")[0]) not in LAYER_WEIGHTS:  # (a layer's, above the first)
+            heads.setdefault(tail, set()).add(head)
+    weight = next(iter(heads)) if len(heads) == 1 else None  # two (a linear layer after another): which is it?
+    if weight is not None and readers[weight] != {("linear", 1)}:
+        weight = None  # read elsewhere too (tied to something): not the output layer's alone
+    biases = [tail for tail, head, _, position in links if weight is not None and position == 2 and
+              head in heads[weight] and readers.get(tail) == {("linear", 2)}]
+    for parameter, role in ((weight, "head.weight"), (biases[0] if biases else None, "head.bias")):
+        if parameter in module_parameters:  # (one the user named, W_hy, keeps its name)
+            roles[nodes[parameter].key] = role
     return roles
+
+
+def _after_the_recurrence(nodes: list[Node], links) -> set[int]:
+    """The ops computed from a recurrent layer's (or cell's) states: reached from its steps' ops along the links
+    (a walk, no recursion), not through a choice (a generated token is no input of the graph)."""
+    readers: dict[int, list[int]] = {}
+    for tail, head, _, position in links:
+        if position != CHOICE_INPUT:
+            readers.setdefault(tail, []).append(head)
+    found = {p for p, node in enumerate(nodes) if node.chain is not None}
+    stack = list(found)
+    while stack:
+        for head in readers.get(stack.pop(), ()):
+            if head not in found:
+                found.add(head)
+                stack.append(head)
+    return found - {p for p, node in enumerate(nodes) if node.chain is not None}
 
 
 # --- chains: one module's layer in one direction ------------------------------------------------
@@ -340,11 +368,9 @@ def name_parameters(nodes: list[Node], edges, notation: Notation,
         (chain,) = chains if len(chains) == 1 else (None,)
         drawn = notation.symbol(short)
         if drawn == short and node.key in roles:  # fc.weight: the head's U, where the notation names the head
-            # where it does not, the code's name stays (fc.weight) — but a free nn.Linear's bare "weight" beside
-            # W_hh says nothing of which weight it is: the head's W_hy (a free embedding's E), as the library names
-            # its own model's
-            role = roles[node.key]
-            drawn = notation.symbol(role, library_name(role) if short in ("weight", "bias") else short)
+            # where it does not, the library's name for it (W_hy, b_y, E), as its own model's figure writes them:
+            # out.weight beside W_hh says what the code calls it, not what it does
+            drawn = notation.symbol(roles[node.key], library_name(roles[node.key]))
         names[position] = (short, drawn + chain_mark(marks.get(chain, "")))
     return _bias_parts(_told_apart(names, nodes, edges), edges)
 

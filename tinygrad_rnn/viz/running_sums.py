@@ -39,10 +39,10 @@ back into cell t reads (1/T) ∂J_t/∂h_t, never a gradient written in terms of
 from __future__ import annotations
 
 import math
-from collections import deque
 from dataclasses import replace
 from typing import Any
 
+from . import user_steps
 from .levels import LOSSES, group_key
 from .picture import PER_STEP, Node, subscript, sum_of_losses
 from .step_states import state_name
@@ -78,7 +78,13 @@ def take_out_of_steps(nodes: list[Node], links: list, maps: LinkMaps) -> tuple[d
         nodes[position].step, nodes[position].row = None, ()
     if start is not None:  # the 0 the sum starts from: no input of J (no "input ()" beside the loss)
         links.remove(next(link for link in links if link[0] == start and link[1] == chain[-1]))
-    return {p: _cone(p, nodes, inputs) for p in terms}, len(terms) if divisor != 1 else None
+    # J_t's op and the ops outside the steps it is computed from, down to the first op of a step on each path: one
+    # of them is the node J_t is drawn in (its cell, or the head drawn once per step)
+    def outside_steps(tail: int) -> bool:
+        return nodes[tail].step is None
+
+    cones = {p: user_steps.cone(p, inputs, lambda tail: nodes[tail].kind == "op", outside_steps) for p in terms}
+    return cones, len(terms) if divisor != 1 else None
 
 
 def _divided(nodes: list[Node], inputs: dict[int, list[int]], position: int) -> tuple[int, float]:
@@ -164,19 +170,6 @@ def _stacked_losses(nodes: list[Node], inputs: dict[int, list[int]], position: i
     steps = sorted(terms.values())
     one_a_step = len(terms) == len(inputs[stack]) and steps == sorted(set(steps))
     return terms if len(terms) >= 2 and one_a_step else {}
-
-
-def _cone(position: int, nodes: list[Node], inputs: dict[int, list[int]]) -> list[int]:
-    """J_t's op and the ops outside the steps it is computed from, nearest first, down to the first op of a step
-    on each path: one of them is the node J_t is drawn in (its cell, or the head drawn once per step)."""
-    found, queue = {position: None}, deque([position])  # (a dict: ordered, nearest first, and a set)
-    while queue:
-        for tail in inputs.get(queue.popleft(), []):
-            if nodes[tail].kind == "op" and tail not in found:
-                found[tail] = None
-                if nodes[tail].step is None:
-                    queue.append(tail)
-    return list(found)
 
 
 def draw_as_sum(nodes: list[Node], found: tuple[dict[int, list[int]], int | None], grouped: list[Node], edges,

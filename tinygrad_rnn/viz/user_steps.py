@@ -20,6 +20,8 @@ ops, and one cell computes both.)
 
 from __future__ import annotations
 
+from collections import deque
+from collections.abc import Callable
 from typing import NamedTuple
 
 from ..steps import step_of
@@ -48,10 +50,12 @@ def link_maps(links) -> LinkMaps:
     return maps
 
 
-def split_recurrences(nodes: list[Node], maps: LinkMaps) -> None:
+def split_recurrences(nodes: list[Node], maps: LinkMaps) -> dict[str, set[int]]:
     """Give each of a hand-written step's independent recurrences a row of its own (``node.row``), named by
     its state: in every step where two or more states the user named are carried to the next step and
-    the ops computing each share none with the others'. ``maps``: the recorded graph's (:func:`link_maps`)."""
+    the ops computing each share none with the others'. ``maps``: the recorded graph's (:func:`link_maps`).
+    Returns each state's ops at the first step it was split in: what its initial state (h_0, g_0) is read by
+    (:func:`.initial_states.name_initial_states`)."""
     inputs, readers = maps
     steps: dict[tuple, list[int]] = {}  # (row, step) → the ops of one step of a hand-written loop
     for position, node in enumerate(nodes):
@@ -70,37 +74,36 @@ def split_recurrences(nodes: list[Node], maps: LinkMaps) -> None:
                 states.setdefault(name_of(position), position)
         if len(states) < 2:
             continue
-        cones = {name: _cone(position, inputs, set(members)) for name, position in states.items()}
-        if sum(len(cone) for cone in cones.values()) != len(set().union(*cones.values())):
+        inside = set(members)
+        cones = {name: set(cone(position, inputs, inside.__contains__)) for name, position in states.items()}
+        if sum(len(ops) for ops in cones.values()) != len(set().union(*cones.values())):
             continue  # (ops shared: one cell computes them all, as an LSTM's h and c)
-        for name, cone in cones.items():
-            for position in cone:  # a row of its own, named by its state (drawn "h →"), its cells "cell" as before
+        for name, ops in cones.items():
+            for position in ops:  # a row of its own, named by its state (drawn "h →"), its cells "cell" as before
                 nodes[position].row = ("", *row, name)
-            first.setdefault(name, cone)  # (steps in the order they were recorded: step 1 first)
-    _name_initial_states(nodes, readers, first)
+            first.setdefault(name, ops)  # (steps in the order they were recorded: step 1 first)
+    return first
 
 
-def _name_initial_states(nodes: list[Node], readers: dict[int, set[int]], first_cones: dict[str, set[int]]) -> None:
-    """An unnamed tensor that only the first step of one state's recurrence reads, shaped as that state: its
-    initial state, drawn h₀ (g₀) as a cell draws the zeros it makes — not "input"."""
-    for name, cone in first_cones.items():
-        shapes = {tuple(t.shape) for p in cone for t in nodes[p].tensors if t.name == name}
-        for leaf, read_by in readers.items():
-            node = nodes[leaf]
-            if node.kind == "input" and read_by <= cone and not any(t.name for t in node.tensors) and \
-                    {tuple(t.shape) for t in node.tensors} <= shapes:
-                node.label = f"{name}_0" + node.label[len(node.label.split("\n")[0]):]
+def cone(position: int, inputs: dict[int, list[int]], taken: Callable[[int], bool],
+         passed: Callable[[int], bool] | None = None) -> list[int]:
+    """``position`` and the nodes it is computed from that ``taken`` accepts, nearest first (a breadth-first
+    walk, no recursion), walking on past a node only where ``passed`` accepts it (by default, every node taken):
+    the ops of one step a state is computed from (:func:`split_recurrences`), or the ops outside the steps a
+    loss J_t is computed from down to the first op of a step on each path (:mod:`.running_sums`).
 
-
-def _cone(position: int, inputs: dict[int, list[int]], inside: set[int]) -> set[int]:
-    """The ops of one step that ``position`` is computed from, itself included (a walk, no recursion)."""
-    found, stack = {position}, [position]
-    while stack:
-        for tail in inputs.get(stack.pop(), ()):
-            if tail in inside and tail not in found:
-                found.add(tail)
-                stack.append(tail)
-    return found
+    >>> inputs = {3: [2, 0], 2: [1], 1: [0]}  # node 3 reads 2 and 0; 2 reads 1; 1 reads 0
+    >>> cone(3, inputs, lambda p: True), cone(3, inputs, lambda p: p != 0), cone(3, inputs, bool, lambda p: p != 2)
+    ([3, 2, 0, 1], [3, 2, 1], [3, 2])
+    """
+    found, queue = {position: None}, deque([position])  # (a dict: ordered, nearest first, and a set)
+    while queue:
+        for tail in inputs.get(queue.popleft(), ()):
+            if tail not in found and taken(tail):
+                found[tail] = None
+                if passed is None or passed(tail):
+                    queue.append(tail)
+    return list(found)
 
 
 def steps_holding_calls(nodes: list[Node], level: str) -> None:
