@@ -21,6 +21,7 @@ path, ``TINYGRAD_RNN_FAST=0``, records it).
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import numpy
@@ -510,12 +511,14 @@ def _apply_params(nodes: list[Node], edges, params: str, names: dict[int, tuple[
     parameters = {i for i, n in enumerate(nodes) if n.kind == "parameter"}
     if params == "label":
         used: dict[int, list[tuple[str, str]]] = {}
+        layer_of = {}  # a parameter's layer and direction (weight_ih_l1_reverse: 1, 1): layer 1's first in every step
         for tail, head, _ in edges:
             if tail in parameters and names[tail] not in used.setdefault(head, []):
                 used[head].append(names[tail])
                 nodes[head].tensor_names[nodes[tail].key] = names[tail][1]  # which tensor goes by which name
-        for head, pairs in used.items():  # in PyTorch's order: W_ih, b_ih, W_hh, b_hh, W_hr
-            drawn = [name for _, name in sorted(pairs, key=lambda pair: _parameter_order(pair[0]))]
+                layer_of[names[tail]] = _layer_order(nodes[tail])
+        for head, pairs in used.items():  # in PyTorch's order: W_ih, b_ih, W_hh, b_hh, W_hr — each in layer order
+            drawn = [name for _, name in sorted(pairs, key=lambda pair: (_parameter_order(pair[0]), layer_of[pair]))]
             nodes[head].parameters = list(dict.fromkeys(drawn))  # a lecture's one b₁ for b_ih and b_hh: once
     kept = [i for i in range(len(nodes)) if i not in parameters]
     renumber = {old: new for new, old in enumerate(kept)}
@@ -527,6 +530,14 @@ def _parameter_order(name: str) -> tuple:
     """PyTorch's order: W_ih, b_ih, W_hh, b_hh, W_hr; a weight before its bias (head.weight, head.bias)."""
     last = name.rsplit(".", 1)[-1]
     return ("ih" not in last) + 2 * ("hr" in last), not last.startswith(("W", "weight")), name
+
+
+def _layer_order(parameter: Node) -> tuple[int, bool]:
+    """(layer, reverse) of a recurrent layer's parameter by its PyTorch name (weight_hh_l1_reverse: (1, True)), so
+    that a step drawing several layers lists W_ih⁽¹⁾ before W_ih⁽²⁾ whichever edge came first; (0, False) else."""
+    name = parameter.tensors[0].name if parameter.tensors and getattr(parameter.tensors[0], "name", None) else ""
+    found = re.search(r"_l(\d+)(_reverse)?$", name)
+    return (int(found.group(1)), bool(found.group(2))) if found else (0, False)
 
 
 def _keep_steps(nodes: list[Node], edges, time_steps: slice | tuple[int, ...]):

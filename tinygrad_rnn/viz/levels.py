@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter
+from dataclasses import replace
 from typing import Any
 
 import numpy
@@ -336,9 +337,41 @@ def merge_groups(nodes: list[Node], links, level: str, gradient_only: bool = Fal
         if norm is not None and position in leaving and (key not in hidden or names_hidden(nodes[position])):
             group = groups[key]
             group.gradient_norm = ((group.gradient_norm or 0.0) ** 2 + norm**2) ** 0.5
+    if marks:  # one step of several layers: h_0 of layer 1 and of layer 2 are two tensors, h_0⁽¹⁾ and h_0⁽²⁾
+        for position, mark in _initial_state_marks(nodes, links, group_of, marks).items():
+            if ("node", position) in index:
+                drawn = result[index[("node", position)]]
+                first, newline, rest = drawn.label.partition("\n")
+                result[index[("node", position)]] = replace(drawn, label=first + mark + newline + rest)
     edges = unique(edges)
     _inputs_of_each_step(result, edges)
     return result, edges
+
+
+def _initial_state_marks(nodes: list[Node], links, group_of: dict[int, Any], marks: dict[Any, str]) -> dict[int, str]:
+    """At step level, the mark (⁽²⁾) of each initial state (h_0, c_0) that one chain alone reads: the cell level
+    marks it by the cell it enters, but a step node holds every layer. Found forward from the leaf, through the ops
+    outside the groups (an index of a stacked h_0), to the first op of a group on each path."""
+    successors: dict[int, list[int]] = {}
+    for tail, head, _, _ in links:
+        successors.setdefault(tail, []).append(head)
+    found = {}
+    for position, node in enumerate(nodes):
+        if node.kind != "input" or node.label.split("\n")[0] not in ("h_0", "c_0"):
+            continue
+        chains, stack, seen = set(), [position], {position}
+        while stack:
+            for after in successors.get(stack.pop(), []):
+                if after in seen:
+                    continue
+                seen.add(after)
+                if after in group_of:
+                    chains.add(nodes[after].chain)
+                else:
+                    stack.append(after)
+        if len(chains) == 1 and marks.get(next(iter(chains))):  # one tensor read by two layers stays unmarked
+            found[position] = marks[next(iter(chains))]
+    return found
 
 
 def _inputs_of_each_step(nodes: list[Node], edges) -> None:
