@@ -36,3 +36,25 @@ def test_every_step_of_two_layers_lists_its_weights_in_one_order():
     assert len(orders) == 1, orders
     (order,) = orders
     assert order.index("W_ih⁽¹⁾") < order.index("W_ih⁽²⁾") < order.index("W_hh⁽¹⁾"), order
+
+
+def rnn_cell_loop():
+    """a user's RNNCell loop, one tr.scope a step, the mean of a cross-entropy a step (as a course writes it)"""
+    tr.manual_seed(0)
+    embedding, cell, head = tr.nn.Embedding(12, 4), tr.nn.RNNCell(4, 6), tr.nn.Linear(6, 12)
+    tokens, h, losses = [1, 5, 3, 7, 2], tr.zeros(1, 6), []
+    for t in range(4):
+        with tr.scope(f"t={t + 1}"):
+            h = cell(embedding(tr.tensor([tokens[t]])), h)
+            losses.append(F.cross_entropy(head(h), tr.tensor([tokens[t + 1]])))
+    return tr.stack(losses).mean()
+
+
+def test_a_loop_at_op_level_names_x_t_and_j_t_and_draws_their_mean_as_the_cell_level_does():
+    loss = rnn_cell_loop()
+    for level in ("op", "cell"):
+        labels = [first_line(n) for n in build_picture((loss,), level=level, show_shapes=False).nodes]
+        assert sorted(label for label in labels if label.startswith("x")) == ["x₁", "x₂", "x₃", "x₄"], (level, labels)
+        assert sorted(label for label in labels if label.startswith("J")) == [
+            "J", *(f"J{t} = cross_entropy" for t in "₁₂₃₄")], (level, labels)
+        assert "(1/4) Σₜ Jₜ" in labels and not {"stack", "sum", "div · 4", "mean"} & set(labels), (level, labels)

@@ -56,7 +56,7 @@ from .picture import (
     steps_in_time,
     subscript,
 )
-from .running_sums import draw_as_sum, take_out_of_steps
+from .running_sums import draw_as_sum, draw_as_sum_of_ops, take_out_of_steps
 from .stepwise import stepwise_graph
 from .user_steps import link_maps, split_recurrences, steps_holding_calls
 from .views import bptt_picture, forward_and_backward_picture, rolled_picture
@@ -158,7 +158,8 @@ def _picture_of(roots: tuple[Tensor, ...], level: str, backward: bool, show_shap
     maps = link_maps(links)  # which node feeds which: built once for the two passes that read it here
     split_recurrences(nodes, maps)  # two recurrences a hand-written step computes: two rows
     roles = parameter_roles(nodes, links)  # the embedding and the head, by what they do (read before merging)
-    summed = take_out_of_steps(nodes, links, maps) if level != "op" else ({}, None)  # loss = loss + J_t: J's sum
+    taken = list(nodes)  # (the op level rebuilds its list: J's sum found by the nodes themselves)
+    summed = take_out_of_steps(nodes, links, maps) if not (level == "op" and backward) else ({}, None)  # J's sum
     if level != "op" and not any(n.kind == "op" and n.step is not None for n in nodes):
         level = "op"  # no step recorded (a window model, or a loop written without scopes): no cells to merge into
         notes.append(NO_STEPS)
@@ -174,6 +175,7 @@ def _picture_of(roots: tuple[Tensor, ...], level: str, backward: bool, show_shap
         nodes, edges = draw_as_sum(nodes, summed, *merge_groups(nodes, links, level, gradient_only), level)
     elif not backward:  # each step's input projection in its column, x_t entering it from below
         nodes, edges = per_step_projections(nodes, edges, links, show_shapes) or (nodes, edges)
+        nodes, edges = draw_as_sum_of_ops(nodes, edges, summed, taken)  # J_t and (1/T) Σₜ Jₜ, as cells draw them
     else:  # a recorded gradient graph: one node per backward rule, named by what it does to δ
         nodes, edges = merge_backward_rules(nodes, edges)
     notation = notation or resolve(None)
@@ -191,7 +193,7 @@ def _picture_of(roots: tuple[Tensor, ...], level: str, backward: bool, show_shap
             total = count
             notes.append(f"Colours on the scale of all {total} time steps, not only of those drawn")
         nodes, edges = _keep_steps(nodes, edges, time_steps)
-    if level == "op" and any(n.kind == "op" and n.key.name.startswith("fused") for n in nodes) and not layer_nodes:
+    if level == "op" and any(n.kind == "op" and getattr(n.key, "name", "").startswith("fused") for n in nodes) and not layer_nodes:
         notes.append("Fused cells are one op per step: build the layer with fused=False to draw its primitive ops")
     if params == "label" and any(n.parameters for n in nodes):
         notes += shared
@@ -333,6 +335,9 @@ def _place_step_inputs(nodes: list[Node], edges) -> None:
     for leaf, found in leaves.items():
         if len(read_at[found]) > 1 and read_at[found] == occurs.get(found):
             nodes[leaf].step = nodes[readers[leaf][0]].step
+            if isinstance(nodes[leaf].key, tuple) and nodes[leaf].key[0] == "tokens":  # the ids of step t: x_t
+                name, newline, rest = nodes[leaf].label.partition("\n")
+                nodes[leaf].label = subscript(name, nodes[leaf].step) + newline + rest
 
 
 def _is_parameter(tensor: Any) -> bool:
