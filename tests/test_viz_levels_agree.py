@@ -58,3 +58,23 @@ def test_a_loop_at_op_level_names_x_t_and_j_t_and_draws_their_mean_as_the_cell_l
         assert sorted(label for label in labels if label.startswith("J")) == [
             "J", *(f"J{t} = cross_entropy" for t in "₁₂₃₄")], (level, labels)
         assert "(1/4) Σₜ Jₜ" in labels and not {"stack", "sum", "div · 4", "mean"} & set(labels), (level, labels)
+
+
+def test_op_level_bptt_leaves_out_the_cells_the_cell_level_leaves_out():
+    """a bidirectional classifier on the last step: the reverse direction's steps 1…3 hand on δ = 0 — the cell
+    level's BPTT leaves them out, and so does the op level (no rule, no Σ of theirs)"""
+    tr.manual_seed(0)
+    embedding, layer, head = tr.nn.Embedding(12, 4), tr.nn.LSTM(4, 5, bidirectional=True, batch_first=True), \
+        tr.nn.Linear(10, 3)
+    output, _ = layer(embedding(tr.tensor([[1, 4, 2, 7]])))
+    loss = F.cross_entropy(head(output[:, -1]), tr.tensor([2]))
+
+    def reverse_steps(level):
+        picture = build_picture((loss,), level=level, backward=True, show_shapes=False, time_steps=slice(None))
+        return {n.step for n in picture.nodes if n.chain is not None and n.chain.direction == "reverse"
+                and n.step is not None}, picture
+
+    cells, _ = reverse_steps("cell")
+    ops, picture = reverse_steps("op")
+    assert cells == ops == {4}, (cells, ops)
+    assert not any("(0 terms" in n.label for n in picture.nodes)

@@ -32,7 +32,7 @@ from ..function import Function
 from ..function import Node as GraphNode
 from ..steps import step_number, step_of
 from ..tensor import Tensor
-from .levels import merge_backward_rules, merge_groups, per_step_projections, unique
+from .levels import cells_reaching_loss, merge_backward_rules, merge_groups, per_step_projections, unique
 from .notation import (
     SYMBOLS,
     Notation,
@@ -106,12 +106,15 @@ def build_picture(tensors: tuple[Tensor, ...], level: str = "op", backward: bool
             _check_not_freed(roots, option)
     drawn = stepwise_graph(roots)  # a fused layer node (fused=True) is drawn step by step: its steps as columns
     layer_nodes, roots = drawn is not roots, drawn
-    if recorded:
+    live = None
+    if recorded:  # the cells J reaches, read off the forward figure: the rules of any other hand on only zeros
+        live = cells_reaching_loss(_picture_of(roots, "cell", False, False, False, False, None, "label", layer_nodes))
         roots = _gradients_of(roots)
     gradient_graph = backward is True and not bptt  # drawn as recorded: made here (op level), or given
     def drawn_picture(gradient_only: bool) -> Picture:
         return _picture_of(roots, level, gradient_graph, show_shapes, show_values, show_grads, time_steps,
-                           "label" if bptt else params, layer_nodes, notation, slide and not rolled, gradient_only)
+                           "label" if bptt else params, layer_nodes, notation, slide and not rolled, gradient_only,
+                           live)
 
     picture = drawn_picture(gradient_only=bptt and not both)
     if layer_nodes:
@@ -142,7 +145,8 @@ def build_picture(tensors: tuple[Tensor, ...], level: str = "op", backward: bool
 
 def _picture_of(roots: tuple[Tensor, ...], level: str, backward: bool, show_shapes: bool, show_values: bool,
                 show_grads: bool, time_steps: slice | None, params: str, layer_nodes: bool = False,
-                notation: Notation | None = None, elide: bool = False, gradient_only: bool = False) -> Picture:
+                notation: Notation | None = None, elide: bool = False, gradient_only: bool = False,
+                live: set | None = None) -> Picture:
     """The picture of the recorded graph (forward, or a recorded gradient graph), at ``level``; ``elide``:
     a long sequence's middle steps left out, as on a slide (unless ``time_steps`` chooses); ``gradient_only``:
     the edges a BPTT figure draws, none that carries a zero gradient (:func:`~.levels.merge_groups`)."""
@@ -177,7 +181,7 @@ def _picture_of(roots: tuple[Tensor, ...], level: str, backward: bool, show_shap
         nodes, edges = per_step_projections(nodes, edges, links, show_shapes) or (nodes, edges)
         nodes, edges = draw_as_sum_of_ops(nodes, edges, summed, taken)  # J_t and (1/T) Σₜ Jₜ, as cells draw them
     else:  # a recorded gradient graph: one node per backward rule, named by what it does to δ
-        nodes, edges = merge_backward_rules(nodes, edges)
+        nodes, edges = merge_backward_rules(nodes, edges, live)
     notation = notation or resolve(None)
     names = name_parameters(nodes, edges, notation, roles)  # by identity: W_hh⁽¹⁾ and W_hh⁽²⁾ are two tensors
     shared = parameter_notes(nodes, edges, names, notation) if params == "label" else []

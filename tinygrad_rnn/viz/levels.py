@@ -28,7 +28,18 @@ from ..engine import vertex_of
 from ..function import Function
 from ..steps import step_number, step_of
 from .notation import SYMBOLS
-from .picture import CHOICE_INPUT, PER_STEP, SUBSCRIPTS, Node, in_order, step_position, subscript, sum_of_losses
+from .picture import (
+    CHOICE_INPUT,
+    PER_STEP,
+    SUBSCRIPTS,
+    Node,
+    Picture,
+    in_order,
+    reaching_outputs,
+    step_position,
+    subscript,
+    sum_of_losses,
+)
 from .step_states import (
     MARK_AFTER,
     STATES,
@@ -665,11 +676,13 @@ ROLES = {
 }
 
 
-def merge_backward_rules(nodes: list[Node], edges) -> tuple[list[Node], list[tuple[int, int, str]]]:
+def merge_backward_rules(nodes: list[Node], edges, live: set | None = None
+                         ) -> tuple[list[Node], list[tuple[int, int, str]]]:
     """A recorded gradient graph at op level, one node per backward rule: the ops each forward op's
     backward recorded (1 − h², its products, the transposes and reshapes it needed) merge into one
     node named by what it does to δ — ``h₃ = tanh, backward: δ ⊙ (1 − h₃²)``. Σ nodes, parameters
-    and the gradients drawn stay as they are."""
+    and the gradients drawn stay as they are. ``live``: the cells, (chain, step), whose states reach J
+    (:func:`cells_reaching_loss`); the rules and Σ nodes of any other cell are left out."""
     group: dict[int, int] = {}
     result: list[Node] = []
     index: dict[Any, int] = {}
@@ -691,7 +704,22 @@ def merge_backward_rules(nodes: list[Node], edges) -> tuple[list[Node], list[tup
             if getattr(vertex, "grad_fn", None) is forward and getattr(vertex, "name", None):
                 rule.label = _rule_label(forward, vertex.name)
     merged = unique([(group[t], group[h], label) for t, h, label in edges if group[t] != group[h]])
-    result, merged = _without_zero_terms(result, merged)
+    # the rules of a cell J never reaches hand on δ = 0 (the reverse steps of a classifier on the last step):
+    # not drawn, as the cell level's BPTT leaves them out, and the Σ their terms went into counts them as 0
+    zero_rules = set() if live is None else {i for i, n in enumerate(result) if n.kind == "op" and n.chain is not None
+                                             and n.step is not None and (n.chain, n.step) not in live}
+    while True:  # a Σ in such a cell (∂J/∂h_t of the reverse direction's two reads) adds only their terms
+        fed: dict[int, set[int]] = {}
+        for tail, head, _ in merged:
+            fed.setdefault(head, set()).add(tail)
+        idle = {head for head, tails in fed.items() if head not in zero_rules and tails <= zero_rules
+                and is_sum_node(result[head]) and result[head].kind == "op"}
+        if not idle:
+            break
+        zero_rules |= idle
+    dropped = Counter(h for t, h, _ in merged if t in zero_rules and h not in zero_rules)  # Σ → its terms left out
+    merged = [(t, h, label) for t, h, label in merged if t not in zero_rules and h not in zero_rules]
+    result, merged = _without_zero_terms(result, merged, zero_rules, dropped)
     one_value = _sums_of_one_value(result, merged)
     merged = [(t, h, "" if h in one_value else label) for t, h, label in merged]
     merged = _steps_on_one_arrow(merged)
@@ -704,6 +732,13 @@ def merge_backward_rules(nodes: list[Node], edges) -> tuple[list[Node], list[tup
     # δ entering a rule for h_t is ∂J/∂h_t: the label of the lecture's right-to-left arrows
     return result, [(t, h, f"∂J/∂{named[h]}" if h in named and into.count(h) == 1 and not label else label)
                     for t, h, label in merged]
+
+
+def cells_reaching_loss(cells: Picture) -> set[tuple[Any, int]]:
+    """(chain, step) of the cells whose states reach an output (J) in ``cells``, the forward figure at cell level:
+    there a classifier on the last step reads the reverse direction's last cell alone."""
+    return {(cells.nodes[i].chain, cells.nodes[i].step) for i in reaching_outputs(cells.nodes, cells.edges)
+            if cells.nodes[i].kind == "group" and cells.nodes[i].chain is not None}
 
 
 def _sums_of_one_value(nodes: list[Node], edges) -> set[int]:
@@ -759,25 +794,28 @@ def _steps_on_one_arrow(edges):
     return result
 
 
-def _without_zero_terms(nodes: list[Node], edges):
-    """No node for a Σ that adds nothing: the terms a recorded Σ adds that are constant zeros (the
-    δ of the steps a loss on the last step never reads) are not terms, and a Σ left with one term
-    is that term, drawn straight through to what reads the sum."""
+def _without_zero_terms(nodes: list[Node], edges, zero_rules: frozenset | set = frozenset(),
+                        dropped: Counter | None = None):
+    """No node for a Σ that adds nothing: the terms a recorded Σ adds that are zeros — constants (the
+    δ of the steps a loss on the last step never reads), or ``dropped[Σ]`` terms computed by the rules in
+    ``zero_rules`` (left out) — are not terms, and a Σ left with one term is that term, drawn straight
+    through to what reads the sum."""
     into: dict[int, list[tuple[int, int, str]]] = {}
     for edge in edges:
         into.setdefault(edge[1], []).append(edge)
-    through = {i for i, node in enumerate(nodes) if is_sum_node(node) and node.kind == "op"
+    dropped = dropped or Counter()
+    through = {i for i, node in enumerate(nodes) if is_sum_node(node) and node.kind == "op" and i not in zero_rules
                and len(into.get(i, [])) == 1 and all(_is_zero(x) for x in node.key.inputs if x.grad_fn is None)}
     for i, node in enumerate(nodes):  # a Σ that stays counts the terms it is drawn with: "Σ (3 terms)" over two
         if is_sum_node(node) and node.kind == "op" and i not in through:  # arrows read as a term left out
-            zeros = sum(1 for x in node.key.inputs if x.grad_fn is None and _is_zero(x))
+            zeros = sum(1 for x in node.key.inputs if x.grad_fn is None and _is_zero(x)) + dropped[i]
             if zeros:
                 count = len(node.key.inputs) - zeros
                 node.label = re.sub(r"\(\d+ terms\)", f"({count} terms; {zeros} more = 0)", node.label, count=1)
-    if not through:
+    if not through and not zero_rules:
         return nodes, edges
     source = {i: into[i][0] for i in through}
-    kept = [i for i in range(len(nodes)) if i not in through]
+    kept = [i for i in range(len(nodes)) if i not in through and i not in zero_rules]
     renumber = {old: new for new, old in enumerate(kept)}
     result = []
     for tail, head, label in edges:
