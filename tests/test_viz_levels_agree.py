@@ -38,12 +38,12 @@ def test_every_step_of_two_layers_lists_its_weights_in_one_order():
     assert order.index("W_ih⁽¹⁾") < order.index("W_ih⁽²⁾") < order.index("W_hh⁽¹⁾"), order
 
 
-def rnn_cell_loop():
+def rnn_cell_loop(steps: int = 4):
     """a user's RNNCell loop, one tr.scope a step, the mean of a cross-entropy a step (as a course writes it)"""
     tr.manual_seed(0)
     embedding, cell, head = tr.nn.Embedding(12, 4), tr.nn.RNNCell(4, 6), tr.nn.Linear(6, 12)
     tokens, h, losses = [1, 5, 3, 7, 2], tr.zeros(1, 6), []
-    for t in range(4):
+    for t in range(steps):
         with tr.scope(f"t={t + 1}"):
             h = cell(embedding(tr.tensor([tokens[t]])), h)
             losses.append(F.cross_entropy(head(h), tr.tensor([tokens[t + 1]])))
@@ -78,3 +78,17 @@ def test_op_level_bptt_leaves_out_the_cells_the_cell_level_leaves_out():
     ops, picture = reverse_steps("op")
     assert cells == ops == {4}, (cells, ops)
     assert not any("(0 terms" in n.label for n in picture.nodes)
+
+
+def test_an_op_level_bptt_that_fits_no_slide_leaves_middle_steps_out_where_that_enlarges_it():
+    """the ladder left steps out only where the slide then fit: a user's op-level BPTT, which fits with none, drew
+    every step at a fraction of a slide's text size; now it draws t = 1, …, T, as the CLI's op figures do"""
+    from tinygrad_rnn import viz
+    from tinygrad_rnn.viz.ladder import STEPS_LEFT_OUT
+
+    loss = rnn_cell_loop(steps=3)
+    text = viz.to_dot(loss, level="op", backward=True)
+    assert STEPS_LEFT_OUT in text and "t=2" in text and "t=3" in text, text[-400:]  # ("…\n1 step\nt=2")
+    assert "1 step" in text
+    every = viz.to_dot(loss, level="op", backward=True, time_steps=slice(None))
+    assert STEPS_LEFT_OUT not in every and "1 step" not in every

@@ -197,7 +197,8 @@ def _picture_of(roots: tuple[Tensor, ...], level: str, backward: bool, show_shap
             total = count
             notes.append(f"Colours on the scale of all {total} time steps, not only of those drawn")
         nodes, edges = _keep_steps(nodes, edges, time_steps)
-    if level == "op" and any(n.kind == "op" and getattr(n.key, "name", "").startswith("fused") for n in nodes) and not layer_nodes:
+    fused = any(n.kind == "op" and getattr(n.key, "name", "").startswith("fused") for n in nodes)  # (Σₜ Jₜ: no op)
+    if level == "op" and fused and not layer_nodes:
         notes.append("Fused cells are one op per step: build the layer with fused=False to draw its primitive ops")
     if params == "label" and any(n.parameters for n in nodes):
         notes += shared
