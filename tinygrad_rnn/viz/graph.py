@@ -21,6 +21,7 @@ path, ``TINYGRAD_RNN_FAST=0``, records it).
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import numpy
@@ -32,7 +33,7 @@ from ..function import Node as GraphNode
 from ..steps import step_number, step_of
 from ..tensor import Tensor
 from .initial_states import name_initial_states, renamed
-from .levels import merge_backward_rules, merge_groups, per_step_projections, unique
+from .levels import cells_reaching_loss, merge_backward_rules, merge_groups, per_step_projections, unique
 from .notation import (
     SYMBOLS,
     Notation,
@@ -57,7 +58,7 @@ from .picture import (
     steps_in_time,
     subscript,
 )
-from .running_sums import draw_as_sum, take_out_of_steps
+from .running_sums import draw_as_sum, draw_as_sum_of_ops, take_out_of_steps
 from .stepwise import stepwise_graph
 from .user_steps import link_maps, split_recurrences, steps_holding_calls
 from .views import bptt_picture, forward_and_backward_picture, rolled_picture
@@ -107,12 +108,15 @@ def build_picture(tensors: tuple[Tensor, ...], level: str = "op", backward: bool
             _check_not_freed(roots, option)
     drawn = stepwise_graph(roots)  # a fused layer node (fused=True) is drawn step by step: its steps as columns
     layer_nodes, roots = drawn is not roots, drawn
-    if recorded:
+    live = None
+    if recorded:  # the cells J reaches, read off the forward figure: the rules of any other hand on only zeros
+        live = cells_reaching_loss(_picture_of(roots, "cell", False, False, False, False, None, "label", layer_nodes))
         roots = _gradients_of(roots)
     gradient_graph = backward is True and not bptt  # drawn as recorded: made here (op level), or given
     def drawn_picture(gradient_only: bool) -> Picture:
         return _picture_of(roots, level, gradient_graph, show_shapes, show_values, show_grads, time_steps,
-                           "label" if bptt else params, layer_nodes, notation, slide and not rolled, gradient_only)
+                           "label" if bptt else params, layer_nodes, notation, slide and not rolled, gradient_only,
+                           live)
 
     picture = drawn_picture(gradient_only=bptt and not both)
     if layer_nodes:
@@ -143,7 +147,8 @@ def build_picture(tensors: tuple[Tensor, ...], level: str = "op", backward: bool
 
 def _picture_of(roots: tuple[Tensor, ...], level: str, backward: bool, show_shapes: bool, show_values: bool,
                 show_grads: bool, time_steps: slice | None, params: str, layer_nodes: bool = False,
-                notation: Notation | None = None, elide: bool = False, gradient_only: bool = False) -> Picture:
+                notation: Notation | None = None, elide: bool = False, gradient_only: bool = False,
+                live: set | None = None) -> Picture:
     """The picture of the recorded graph (forward, or a recorded gradient graph), at ``level``; ``elide``:
     a long sequence's middle steps left out, as on a slide (unless ``time_steps`` chooses); ``gradient_only``:
     the edges a BPTT figure draws, none that carries a zero gradient (:func:`~.levels.merge_groups`)."""
@@ -160,7 +165,8 @@ def _picture_of(roots: tuple[Tensor, ...], level: str, backward: bool, show_shap
     first_cones = split_recurrences(nodes, maps)  # two recurrences a hand-written step computes: two rows
     name_initial_states(nodes, links, chains, first_cones)  # h_0 (c_0) the user handed a cell, a layer or a loop
     roles = parameter_roles(nodes, links)  # the embedding and the head, by what they do (read before merging)
-    summed = take_out_of_steps(nodes, links, maps) if level != "op" else ({}, None)  # loss = loss + J_t: J's sum
+    taken = list(nodes)  # (the op level rebuilds its list: J's sum found by the nodes themselves)
+    summed = take_out_of_steps(nodes, links, maps) if not (level == "op" and backward) else ({}, None)  # J's sum
     if level != "op" and not any(n.kind == "op" and n.step is not None for n in nodes):
         level = "op"  # no step recorded (a window model, or a loop written without scopes): no cells to merge into
         notes.append(NO_STEPS)
@@ -176,8 +182,9 @@ def _picture_of(roots: tuple[Tensor, ...], level: str, backward: bool, show_shap
         nodes, edges = draw_as_sum(nodes, summed, *merge_groups(nodes, links, level, gradient_only), level)
     elif not backward:  # each step's input projection in its column, x_t entering it from below
         nodes, edges = per_step_projections(nodes, edges, links, show_shapes) or (nodes, edges)
+        nodes, edges = draw_as_sum_of_ops(nodes, edges, summed, taken)  # J_t and (1/T) Σₜ Jₜ, as cells draw them
     else:  # a recorded gradient graph: one node per backward rule, named by what it does to δ
-        nodes, edges = merge_backward_rules(nodes, edges)
+        nodes, edges = merge_backward_rules(nodes, edges, live)
     notation = notation or resolve(None)
     names = name_parameters(nodes, edges, notation, roles)  # by identity: W_hh⁽¹⁾ and W_hh⁽²⁾ are two tensors
     shared = parameter_notes(nodes, edges, names, notation) if params == "label" else []
@@ -193,7 +200,8 @@ def _picture_of(roots: tuple[Tensor, ...], level: str, backward: bool, show_shap
             total = count
             notes.append(f"Colours on the scale of all {total} time steps, not only of those drawn")
         nodes, edges = _keep_steps(nodes, edges, time_steps)
-    if level == "op" and any(n.kind == "op" and n.key.name.startswith("fused") for n in nodes) and not layer_nodes:
+    fused = any(n.kind == "op" and getattr(n.key, "name", "").startswith("fused") for n in nodes)  # (Σₜ Jₜ: no op)
+    if level == "op" and fused and not layer_nodes:
         notes.append("Fused cells are one op per step: build the layer with fused=False to draw its primitive ops")
     if params == "label" and any(n.parameters for n in nodes):
         notes += shared
@@ -335,6 +343,9 @@ def _place_step_inputs(nodes: list[Node], edges) -> None:
     for leaf, found in leaves.items():
         if len(read_at[found]) > 1 and read_at[found] == occurs.get(found):
             nodes[leaf].step = nodes[readers[leaf][0]].step
+            if isinstance(nodes[leaf].key, tuple) and nodes[leaf].key[0] == "tokens":  # the ids of step t: x_t
+                name, newline, rest = nodes[leaf].label.partition("\n")
+                nodes[leaf].label = subscript(name, nodes[leaf].step) + newline + rest
 
 
 def _is_parameter(tensor: Any) -> bool:
@@ -502,12 +513,14 @@ def _apply_params(nodes: list[Node], edges, params: str, names: dict[int, tuple[
     parameters = {i for i, n in enumerate(nodes) if n.kind == "parameter"}
     if params == "label":
         used: dict[int, list[tuple[str, str]]] = {}
+        layer_of = {}  # a parameter's layer and direction (weight_ih_l1_reverse: 1, 1): layer 1's first in every step
         for tail, head, _ in edges:
             if tail in parameters and names[tail] not in used.setdefault(head, []):
                 used[head].append(names[tail])
                 nodes[head].tensor_names[nodes[tail].key] = names[tail][1]  # which tensor goes by which name
-        for head, pairs in used.items():  # in PyTorch's order: W_ih, b_ih, W_hh, b_hh, W_hr
-            drawn = [name for _, name in sorted(pairs, key=lambda pair: _parameter_order(pair[0]))]
+                layer_of[names[tail]] = _layer_order(nodes[tail])
+        for head, pairs in used.items():  # in PyTorch's order: W_ih, b_ih, W_hh, b_hh, W_hr — each in layer order
+            drawn = [name for _, name in sorted(pairs, key=lambda pair: (_parameter_order(pair[0]), layer_of[pair]))]
             nodes[head].parameters = list(dict.fromkeys(drawn))  # a lecture's one b₁ for b_ih and b_hh: once
     kept = [i for i in range(len(nodes)) if i not in parameters]
     renumber = {old: new for new, old in enumerate(kept)}
@@ -519,6 +532,14 @@ def _parameter_order(name: str) -> tuple:
     """PyTorch's order: W_ih, b_ih, W_hh, b_hh, W_hr; a weight before its bias (head.weight, head.bias)."""
     last = name.rsplit(".", 1)[-1]
     return ("ih" not in last) + 2 * ("hr" in last), not last.startswith(("W", "weight")), name
+
+
+def _layer_order(parameter: Node) -> tuple[int, bool]:
+    """(layer, reverse) of a recurrent layer's parameter by its PyTorch name (weight_hh_l1_reverse: (1, True)), so
+    that a step drawing several layers lists W_ih⁽¹⁾ before W_ih⁽²⁾ whichever edge came first; (0, False) else."""
+    name = parameter.tensors[0].name if parameter.tensors and getattr(parameter.tensors[0], "name", None) else ""
+    found = re.search(r"_l(\d+)(_reverse)?$", name)
+    return (int(found.group(1)), bool(found.group(2))) if found else (0, False)
 
 
 def _keep_steps(nodes: list[Node], edges, time_steps: slice | tuple[int, ...]):

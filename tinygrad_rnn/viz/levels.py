@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter
+from dataclasses import replace
 from typing import Any
 
 import numpy
@@ -27,7 +28,18 @@ from ..engine import vertex_of
 from ..function import Function
 from ..steps import step_number, step_of
 from .notation import SYMBOLS
-from .picture import CHOICE_INPUT, PER_STEP, Node, in_order, is_backward_rule, step_position, subscript, sum_of_losses
+from .picture import (
+    CHOICE_INPUT,
+    PER_STEP,
+    Node,
+    Picture,
+    in_order,
+    is_backward_rule,
+    reaching_outputs,
+    step_position,
+    subscript,
+    sum_of_losses,
+)
 from .scripts import TO_SUBSCRIPT
 from .step_states import (
     MARK_AFTER,
@@ -344,9 +356,41 @@ def merge_groups(nodes: list[Node], links, level: str, gradient_only: bool = Fal
         if norm is not None and position in leaving and (key not in hidden or names_hidden(nodes[position])):
             group = groups[key]
             group.gradient_norm = ((group.gradient_norm or 0.0) ** 2 + norm**2) ** 0.5
+    if marks:  # one step of several layers: h_0 of layer 1 and of layer 2 are two tensors, h_0⁽¹⁾ and h_0⁽²⁾
+        for position, mark in _initial_state_marks(nodes, links, group_of, marks).items():
+            if ("node", position) in index:
+                drawn = result[index[("node", position)]]
+                first, newline, rest = drawn.label.partition("\n")
+                result[index[("node", position)]] = replace(drawn, label=first + mark + newline + rest)
     edges = unique(edges)
     _inputs_of_each_step(result, edges)
     return result, edges
+
+
+def _initial_state_marks(nodes: list[Node], links, group_of: dict[int, Any], marks: dict[Any, str]) -> dict[int, str]:
+    """At step level, the mark (⁽²⁾) of each initial state (h_0, c_0) that one chain alone reads: the cell level
+    marks it by the cell it enters, but a step node holds every layer. Found forward from the leaf, through the ops
+    outside the groups (an index of a stacked h_0), to the first op of a group on each path."""
+    successors: dict[int, list[int]] = {}
+    for tail, head, _, _ in links:
+        successors.setdefault(tail, []).append(head)
+    found = {}
+    for position, node in enumerate(nodes):
+        if node.kind != "input" or node.label.split("\n")[0] not in ("h_0", "c_0"):
+            continue
+        chains, stack, seen = set(), [position], {position}
+        while stack:
+            for after in successors.get(stack.pop(), []):
+                if after in seen:
+                    continue
+                seen.add(after)
+                if after in group_of:
+                    chains.add(nodes[after].chain)
+                else:
+                    stack.append(after)
+        if len(chains) == 1 and marks.get(next(iter(chains))):  # one tensor read by two layers stays unmarked
+            found[position] = marks[next(iter(chains))]
+    return found
 
 
 def _inputs_of_each_step(nodes: list[Node], edges) -> None:
@@ -640,11 +684,13 @@ ROLES = {
 }
 
 
-def merge_backward_rules(nodes: list[Node], edges) -> tuple[list[Node], list[tuple[int, int, str]]]:
+def merge_backward_rules(nodes: list[Node], edges, live: set | None = None
+                         ) -> tuple[list[Node], list[tuple[int, int, str]]]:
     """A recorded gradient graph at op level, one node per backward rule: the ops each forward op's
     backward recorded (1 − h², its products, the transposes and reshapes it needed) merge into one
     node named by what it does to δ — ``h₃ = tanh, backward: δ ⊙ (1 − h₃²)``. Σ nodes, parameters
-    and the gradients drawn stay as they are."""
+    and the gradients drawn stay as they are. ``live``: the cells, (chain, step), whose states reach J
+    (:func:`cells_reaching_loss`); the rules and Σ nodes of any other cell are left out."""
     group: dict[int, int] = {}
     result: list[Node] = []
     index: dict[Any, int] = {}
@@ -666,7 +712,22 @@ def merge_backward_rules(nodes: list[Node], edges) -> tuple[list[Node], list[tup
             if getattr(vertex, "grad_fn", None) is forward and getattr(vertex, "name", None):
                 rule.label = _rule_label(forward, vertex.name)
     merged = unique([(group[t], group[h], label) for t, h, label in edges if group[t] != group[h]])
-    result, merged = _without_zero_terms(result, merged)
+    # the rules of a cell J never reaches hand on δ = 0 (the reverse steps of a classifier on the last step):
+    # not drawn, as the cell level's BPTT leaves them out, and the Σ their terms went into counts them as 0
+    zero_rules = set() if live is None else {i for i, n in enumerate(result) if n.kind == "op" and n.chain is not None
+                                             and n.step is not None and (n.chain, n.step) not in live}
+    while True:  # a Σ in such a cell (∂J/∂h_t of the reverse direction's two reads) adds only their terms
+        fed: dict[int, set[int]] = {}
+        for tail, head, _ in merged:
+            fed.setdefault(head, set()).add(tail)
+        idle = {head for head, tails in fed.items() if head not in zero_rules and tails <= zero_rules
+                and is_sum_node(result[head]) and result[head].kind == "op"}
+        if not idle:
+            break
+        zero_rules |= idle
+    dropped = Counter(h for t, h, _ in merged if t in zero_rules and h not in zero_rules)  # Σ → its terms left out
+    merged = [(t, h, label) for t, h, label in merged if t not in zero_rules and h not in zero_rules]
+    result, merged = _without_zero_terms(result, merged, zero_rules, dropped)
     one_value = _sums_of_one_value(result, merged)
     merged = [(t, h, "" if h in one_value else label) for t, h, label in merged]
     merged = _steps_on_one_arrow(merged)
@@ -679,6 +740,13 @@ def merge_backward_rules(nodes: list[Node], edges) -> tuple[list[Node], list[tup
     # δ entering a rule for h_t is ∂J/∂h_t: the label of the lecture's right-to-left arrows
     return result, [(t, h, f"∂J/∂{named[h]}" if h in named and into.count(h) == 1 and not label else label)
                     for t, h, label in merged]
+
+
+def cells_reaching_loss(cells: Picture) -> set[tuple[Any, int]]:
+    """(chain, step) of the cells whose states reach an output (J) in ``cells``, the forward figure at cell level:
+    there a classifier on the last step reads the reverse direction's last cell alone."""
+    return {(cells.nodes[i].chain, cells.nodes[i].step) for i in reaching_outputs(cells.nodes, cells.edges)
+            if cells.nodes[i].kind == "group" and cells.nodes[i].chain is not None}
 
 
 def _sums_of_one_value(nodes: list[Node], edges) -> set[int]:
@@ -734,25 +802,28 @@ def _steps_on_one_arrow(edges):
     return result
 
 
-def _without_zero_terms(nodes: list[Node], edges):
-    """No node for a Σ that adds nothing: the terms a recorded Σ adds that are constant zeros (the
-    δ of the steps a loss on the last step never reads) are not terms, and a Σ left with one term
-    is that term, drawn straight through to what reads the sum."""
+def _without_zero_terms(nodes: list[Node], edges, zero_rules: frozenset | set = frozenset(),
+                        dropped: Counter | None = None):
+    """No node for a Σ that adds nothing: the terms a recorded Σ adds that are zeros — constants (the
+    δ of the steps a loss on the last step never reads), or ``dropped[Σ]`` terms computed by the rules in
+    ``zero_rules`` (left out) — are not terms, and a Σ left with one term is that term, drawn straight
+    through to what reads the sum."""
     into: dict[int, list[tuple[int, int, str]]] = {}
     for edge in edges:
         into.setdefault(edge[1], []).append(edge)
-    through = {i for i, node in enumerate(nodes) if is_sum_node(node) and node.kind == "op"
+    dropped = dropped or Counter()
+    through = {i for i, node in enumerate(nodes) if is_sum_node(node) and node.kind == "op" and i not in zero_rules
                and len(into.get(i, [])) == 1 and all(_is_zero(x) for x in node.key.inputs if x.grad_fn is None)}
     for i, node in enumerate(nodes):  # a Σ that stays counts the terms it is drawn with: "Σ (3 terms)" over two
         if is_sum_node(node) and node.kind == "op" and i not in through:  # arrows read as a term left out
-            zeros = sum(1 for x in node.key.inputs if x.grad_fn is None and _is_zero(x))
+            zeros = sum(1 for x in node.key.inputs if x.grad_fn is None and _is_zero(x)) + dropped[i]
             if zeros:
                 count = len(node.key.inputs) - zeros
                 node.label = re.sub(r"\(\d+ terms\)", f"({count} terms; {zeros} more = 0)", node.label, count=1)
-    if not through:
+    if not through and not zero_rules:
         return nodes, edges
     source = {i: into[i][0] for i in through}
-    kept = [i for i in range(len(nodes)) if i not in through]
+    kept = [i for i in range(len(nodes)) if i not in through and i not in zero_rules]
     renumber = {old: new for new, old in enumerate(kept)}
     result = []
     for tail, head, label in edges:

@@ -39,6 +39,7 @@ back into cell t reads (1/T) ∂J_t/∂h_t, never a gradient written in terms of
 from __future__ import annotations
 
 import math
+from collections import deque
 from dataclasses import replace
 from typing import Any
 
@@ -252,3 +253,44 @@ def _zero_constant(node: Node) -> bool:
     """A leaf that needs no gradient holding a scalar 0 (``tr.tensor(0.)``, ``tr.zeros(())``): a sum's start."""
     return (node.kind == "input" and len(node.tensors) == 1 and tuple(node.tensors[0].shape) == ()
             and node.tensors[0].item() == 0)
+
+
+def draw_as_sum_of_ops(nodes: list[Node], edges, found: tuple[dict[int, list[int]], int | None],
+                       taken: list[Node]) -> tuple[list[Node], list[tuple[int, int, str]]]:
+    """At op level, what :func:`draw_as_sum` does for cells: each step's loss op named J_t ("J₃ = cross_entropy"),
+    and the ops that add them up — a stack and its sum, a running sum's adds, the division by T — drawn as the one
+    Σₜ Jₜ node ((1/T) Σₜ Jₜ) J reads, as the cell level draws them. ``found``: :func:`take_out_of_steps`'s answer on
+    ``taken``, the op nodes before the op level rebuilt its list (``nodes`` holds the same objects)."""
+    terms, mean = found
+    at = {id(node): i for i, node in enumerate(nodes)}
+    losses = {at.get(id(taken[p])): max((taken[q].step for q in cone if taken[q].step is not None), default=None)
+              for p, cone in terms.items()}
+    outputs = [i for i, node in enumerate(nodes) if node.kind == "output"]
+    if not terms or None in losses or None in losses.values() or len(outputs) != 1:
+        return nodes, edges
+    readers: dict[int, list[int]] = {}
+    inputs: dict[int, list[int]] = {}
+    for tail, head, _ in edges:
+        readers.setdefault(tail, []).append(head)
+        inputs.setdefault(head, []).append(tail)
+    after, queue = set(), deque(losses)  # the ops the J_t flow through to J: what adds them up
+    while queue:
+        for head in readers.get(queue.popleft(), []):
+            if head not in after and head not in losses and nodes[head].kind == "op":
+                after.add(head)
+                queue.append(head)
+    # the constant a running sum starts from (0): read by the sum alone, gone with it
+    starts = {i for i in range(len(nodes)) if nodes[i].kind == "input" and readers.get(i)
+              and set(readers[i]) <= after}
+    if not after or any(tail not in after | starts | set(losses) for head in after for tail in inputs.get(head, [])):
+        return nodes, edges  # an op of the sum reads something else: drawn as recorded
+    for position, step in losses.items():
+        first, newline, rest = nodes[position].label.partition("\n")
+        if " = " not in first and first in LOSSES:  # (a name the user gave it stays)
+            nodes[position] = replace(nodes[position], label=f"{subscript('J', step)} = {first}{newline}{rest}")
+    kept = [i for i in range(len(nodes)) if i not in after | starts]
+    renumber = {old: new for new, old in enumerate(kept)}
+    result = [nodes[i] for i in kept] + [sum_of_losses("sum of the steps' losses", mean)]
+    total, output = len(result) - 1, renumber[outputs[0]]
+    return result, [(renumber[t], renumber[h], label) for t, h, label in edges if t in renumber and h in renumber] + \
+        [(renumber[p], total, "") for p in losses] + [(total, output, "")]

@@ -1,0 +1,94 @@
+"""The step and op levels of a model say what its cell level says: each layer's initial state marked (h_0⁽¹⁾,
+h_0⁽²⁾), one order of the weights in every step, a hand-written loop's x_t and J_t kept at op level.
+"""
+
+import tinygrad_rnn as tr
+from tinygrad_rnn.viz.graph import build_picture
+
+F = tr.nn.functional
+
+
+def first_line(node):
+    return node.label.split("\n")[0]
+
+
+def two_layer_tagger(cell: str = "GRU"):
+    """a user's 2-layer recurrent tagger: embedding, the layer, a linear head, cross-entropy at every step"""
+    tr.manual_seed(0)
+    embedding, layer, head = tr.nn.Embedding(12, 4), getattr(tr.nn, cell)(4, 5, num_layers=2, batch_first=True), \
+        tr.nn.Linear(5, 6)
+    output, _ = layer(embedding(tr.tensor([[1, 4, 2, 7]])))
+    return F.cross_entropy(head(output).reshape(-1, 6), tr.tensor([0, 3, 2, 5]))
+
+
+def test_a_step_of_two_layers_marks_each_layers_initial_states_as_the_cell_level_does():
+    for cell, initial in (("GRU", ["h_0⁽¹⁾", "h_0⁽²⁾"]), ("LSTM", ["c_0⁽¹⁾", "c_0⁽²⁾", "h_0⁽¹⁾", "h_0⁽²⁾"])):
+        loss = two_layer_tagger(cell)
+        for level in ("cell", "step"):
+            picture = build_picture((loss,), level=level)
+            drawn = [first_line(n) for n in picture.nodes if n.kind == "input" and "_0" in first_line(n)]
+            assert sorted(drawn) == sorted(initial), (cell, level, drawn)
+
+
+def test_every_step_of_two_layers_lists_its_weights_in_one_order():
+    picture = build_picture((two_layer_tagger(),), level="step")
+    orders = {tuple(n.parameters) for n in picture.nodes if n.kind == "group" and n.label.startswith("step")}
+    assert len(orders) == 1, orders
+    (order,) = orders
+    assert order.index("W_ih⁽¹⁾") < order.index("W_ih⁽²⁾") < order.index("W_hh⁽¹⁾"), order
+
+
+def rnn_cell_loop(steps: int = 4):
+    """a user's RNNCell loop, one tr.scope a step, the mean of a cross-entropy a step (as a course writes it)"""
+    tr.manual_seed(0)
+    embedding, cell, head = tr.nn.Embedding(12, 4), tr.nn.RNNCell(4, 6), tr.nn.Linear(6, 12)
+    tokens, h, losses = [1, 5, 3, 7, 2], tr.zeros(1, 6), []
+    for t in range(steps):
+        with tr.scope(f"t={t + 1}"):
+            h = cell(embedding(tr.tensor([tokens[t]])), h)
+            losses.append(F.cross_entropy(head(h), tr.tensor([tokens[t + 1]])))
+    return tr.stack(losses).mean()
+
+
+def test_a_loop_at_op_level_names_x_t_and_j_t_and_draws_their_mean_as_the_cell_level_does():
+    loss = rnn_cell_loop()
+    for level in ("op", "cell"):
+        labels = [first_line(n) for n in build_picture((loss,), level=level, show_shapes=False).nodes]
+        assert sorted(label for label in labels if label.startswith("x")) == ["x₁", "x₂", "x₃", "x₄"], (level, labels)
+        assert sorted(label for label in labels if label.startswith("J")) == [
+            "J", *(f"J{t} = cross_entropy" for t in "₁₂₃₄")], (level, labels)
+        assert "(1/4) Σₜ Jₜ" in labels and not {"stack", "sum", "div · 4", "mean"} & set(labels), (level, labels)
+
+
+def test_op_level_bptt_leaves_out_the_cells_the_cell_level_leaves_out():
+    """a bidirectional classifier on the last step: the reverse direction's steps 1…3 hand on δ = 0 — the cell
+    level's BPTT leaves them out, and so does the op level (no rule, no Σ of theirs)"""
+    tr.manual_seed(0)
+    embedding, layer, head = tr.nn.Embedding(12, 4), tr.nn.LSTM(4, 5, bidirectional=True, batch_first=True), \
+        tr.nn.Linear(10, 3)
+    output, _ = layer(embedding(tr.tensor([[1, 4, 2, 7]])))
+    loss = F.cross_entropy(head(output[:, -1]), tr.tensor([2]))
+
+    def reverse_steps(level):
+        picture = build_picture((loss,), level=level, backward=True, show_shapes=False, time_steps=slice(None))
+        return {n.step for n in picture.nodes if n.chain is not None and n.chain.direction == "reverse"
+                and n.step is not None}, picture
+
+    cells, _ = reverse_steps("cell")
+    ops, picture = reverse_steps("op")
+    assert cells == ops == {4}, (cells, ops)
+    assert not any("(0 terms" in n.label for n in picture.nodes)
+
+
+def test_an_op_level_bptt_that_fits_no_slide_leaves_middle_steps_out_where_that_enlarges_it():
+    """the ladder left steps out only where the slide then fit: a user's op-level BPTT, which fits with none, drew
+    every step at a fraction of a slide's text size; now it draws t = 1, …, T, as the CLI's op figures do"""
+    from tinygrad_rnn import viz
+    from tinygrad_rnn.viz.ladder import STEPS_LEFT_OUT
+
+    loss = rnn_cell_loop(steps=3)
+    text = viz.to_dot(loss, level="op", backward=True)
+    assert STEPS_LEFT_OUT in text and "t=2" in text and "t=3" in text, text[-400:]  # ("…\n1 step\nt=2")
+    assert "1 step" in text
+    every = viz.to_dot(loss, level="op", backward=True, time_steps=slice(None))
+    assert STEPS_LEFT_OUT not in every and "1 step" not in every
