@@ -42,7 +42,7 @@ def rnn_cell_loop(steps: int = 4):
     """a user's RNNCell loop, one tr.scope a step, the mean of a cross-entropy a step (as a course writes it)"""
     tr.manual_seed(0)
     embedding, cell, head = tr.nn.Embedding(12, 4), tr.nn.RNNCell(4, 6), tr.nn.Linear(6, 12)
-    tokens, h, losses = [1, 5, 3, 7, 2], tr.zeros(1, 6), []
+    tokens, h, losses = [1, 5, 3, 7, 2, 9, 4, 8, 6, 11, 10], tr.zeros(1, 6), []
     for t in range(steps):
         with tr.scope(f"t={t + 1}"):
             h = cell(embedding(tr.tensor([tokens[t]])), h)
@@ -80,15 +80,15 @@ def test_op_level_bptt_leaves_out_the_cells_the_cell_level_leaves_out():
     assert not any("(0 terms" in n.label for n in picture.nodes)
 
 
-def test_an_op_level_bptt_that_fits_no_slide_leaves_middle_steps_out_where_that_enlarges_it():
-    """the ladder left steps out only where the slide then fit: a user's op-level BPTT, which fits with none, drew
-    every step at a fraction of a slide's text size; now it draws t = 1, …, T, as the CLI's op figures do"""
+def test_a_long_op_level_bptt_that_fits_no_slide_leaves_middle_steps_out_where_that_enlarges_it():
+    """the ladder left steps out only where the slide then fit: a user's 10-step op-level BPTT, which fits with
+    none, drew every step at a fraction of a slide's text size; now it draws t = 1, 2, 3, …, T, as the CLI's op
+    figures do. Up to 8 steps, what the lecturer wrote is drawn whole (the slide-fit warning says what fits)."""
     from tinygrad_rnn import viz
     from tinygrad_rnn.viz.ladder import STEPS_LEFT_OUT
 
-    loss = rnn_cell_loop(steps=3)
-    text = viz.to_dot(loss, level="op", backward=True)
-    assert STEPS_LEFT_OUT in text and "t=2" in text and "t=3" in text, text[-400:]  # ("…\n1 step\nt=2")
-    assert "1 step" in text
-    every = viz.to_dot(loss, level="op", backward=True, time_steps=slice(None))
-    assert STEPS_LEFT_OUT not in every and "1 step" not in every
+    text = viz.to_dot(rnn_cell_loop(steps=10), level="op", backward=True)
+    assert STEPS_LEFT_OUT in text and "t=1" in text and "t=10" in text, text[-400:]
+    assert "t=5" not in text  # (a "…" stands for the middle steps)
+    short = viz.to_dot(rnn_cell_loop(steps=3), level="op", backward=True)
+    assert STEPS_LEFT_OUT not in short and all(f"t={t}" in short for t in (1, 2, 3))

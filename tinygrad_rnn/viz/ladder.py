@@ -14,8 +14,9 @@ What is left to give up, in the order a lecturer would rather lose it:
    fewer.
 
 Each rung taken is said in a note under the figure, with the option that draws it all. Steps are left out
-where the slide then fits or, in a figure of ops or of the gradient that fits no rung, where that enlarges it
-most; shapes wherever that enlarges the figure.
+where the slide then fits or, in a figure of ops or of the gradient longer than 8 steps that fits no rung, where
+that enlarges it most (up to 8 steps, a lecturer who asked for them sees them all); shapes wherever that enlarges
+the figure.
 """
 
 from __future__ import annotations
@@ -34,7 +35,7 @@ from .svg import picture_to_svg
 SHAPES_LEFT_OUT = "Shapes left out: show_shapes=True"
 STEPS_LEFT_OUT = "Steps left out: time_steps=slice(None)"
 ELIDED_SHOWN = (5, 4, 3, 2)  # steps drawn whole, the rest a "…": the lectures' t = 1, 2, 3, …, T−1, T and shorter
-ENLARGES = 1.1  # a dense figure that fits no slide leaves steps out where that enlarges its text by a tenth or more
+ENLARGES = 1.1  # a dense figure of more than 8 steps that fits no slide leaves steps out where that enlarges its text by a tenth or more
 
 
 def fit_ladder(built: Callable[[tuple[int, ...] | slice | None, bool], Picture], show_shapes: bool | None,
@@ -70,10 +71,10 @@ def _fitted(built: Callable[[tuple[int, ...] | slice | None, bool], Picture], sh
         rung = Rung(built(slide_steps(count, fewer), shapes), *notes)  # steps: only where the slide then fits
         if rung.scale >= SLIDE_SCALE and rung.cleaner_than(first):
             return rung
-        if dense and rung.scale > largest.scale * ENLARGES and rung.cleaner_than(first):
+        if dense and count > SLIDE_STEPS and rung.scale > largest.scale * ENLARGES and rung.cleaner_than(first):
             largest = rung
-    # a figure of ops or of the gradient that fits with no steps left out: the one that enlarges it most (a
-    # user's op-level BPTT, every step drawn, lands its text at a third of what a slide needs; t = 1, …, T less so)
+    # a long figure of ops or of the gradient that fits with no steps left out: the one that enlarges it most (a
+    # 12-step op-level BPTT, every step drawn, lands its text at a fraction of what a slide needs)
     return largest
 
 
