@@ -35,7 +35,7 @@ from .svg import picture_to_svg
 SHAPES_LEFT_OUT = "Shapes left out: show_shapes=True"
 STEPS_LEFT_OUT = "Steps left out: time_steps=slice(None)"
 ELIDED_SHOWN = (5, 4, 3, 2)  # steps drawn whole, the rest a "…": the lectures' t = 1, 2, 3, …, T−1, T and shorter
-ENLARGES = 1.1  # a dense figure of more than 8 steps that fits no slide leaves steps out where that enlarges its text by a tenth or more
+ENLARGES = 1.1  # a dense figure of more than 8 steps that fits no slide: steps left out where text grows a tenth
 
 
 def fit_ladder(built: Callable[[tuple[int, ...] | slice | None, bool], Picture], show_shapes: bool | None,
