@@ -62,7 +62,7 @@ from .dot import picture_to_dot
 from .fit_advice import fitting
 from .geometry import Layout
 from .graph import build_picture, slide_steps
-from .ladder import Rung, fitted_rung, step_counts
+from .ladder import Rung, fitted_rung, most_rungs, step_counts
 from .layout import labelled_layout
 from .lecture import LecturePage, connectivity, lecture
 from .lecture_deck import deck
@@ -273,10 +273,19 @@ def _drawn(tensors, level, rankdir, show_shapes, show_values, show_grads, backwa
 
     if not slide or not fit:  # (laid out where it is drawn: some callers read only the picture)
         return built(time_steps, show_shapes is not False), None, None
-    # (the steps are chosen: by time_steps; in a rolled figure, one cell for all; by tokens, a word for each)
-    rung = fitted_rung(built, show_shapes, time_steps, steps_chosen=time_steps is not None or rolled or bool(tokens),
-                       dense=level == "op" or bool(backward))
+    rung = fitted_rung(built, show_shapes, time_steps, steps_chosen=_steps_chosen(locals()), dense=_dense(locals()))
     return rung.picture, (rung.labels, rung.placed), rung
+
+
+def _steps_chosen(options: dict) -> bool:
+    """Whether the steps are chosen, so that the ladder leaves none out: by time_steps; in a rolled figure, one
+    cell for all; by tokens, a word for each."""
+    return options["time_steps"] is not None or options["rolled"] or bool(options["tokens"])
+
+
+def _dense(options: dict) -> bool:
+    """A figure of ops, or of the gradient: one that may hold fewer than the 8 steps a slide draws whole."""
+    return options["level"] == "op" or bool(options["backward"])
 
 
 def _warn_if_unfit(tensors: tuple[Tensor, ...], options: dict, rung: Rung | None) -> None:
@@ -285,12 +294,16 @@ def _warn_if_unfit(tensors: tuple[Tensor, ...], options: dict, rung: Rung | None
     if rung is None or rung.slide_fit.fits:
         return
     found = rung.slide_fit
+    steps = step_counts(rung.picture)[0]
 
     def fits(changed: dict) -> bool:
         return _drawn(tensors, **changed)[2].slide_fit.fits
 
-    def size(changed: dict) -> int:
+    def nodes(changed: dict) -> int:
         return len(_drawn(tensors, **changed, fit=False)[0].nodes)
 
-    suggestions = fitting(options, step_counts(rung.picture)[0], fits, size)
+    def rungs(changed: dict) -> int:
+        return most_rungs(steps, _steps_chosen(changed), _dense(changed))
+
+    suggestions = fitting(options, steps, fits, nodes, rungs)
     warnings.warn(SlideFitWarning(found.text_px, found.label_px, found.aspect, suggestions), stacklevel=3)

@@ -5,11 +5,13 @@ the middle. Where that is not enough, only the lecturer can choose what else to 
 fewer steps, forward and backward as two figures, the shapes they asked for — so each of these is drawn, as
 ``save`` would draw it, and offered only where it fits (:class:`~.render.SlideFitWarning` says them).
 
-Drawing a candidate is a whole fit-ladder run: up to six layouts, seconds for a figure of ops. So the search
-is bounded and starts where it is cheap: the candidates are tried in order of the nodes they draw (one change
-before two), ones that draw more nodes than the figure that did not fit are not tried, it stops at the first
-two that fit and after :data:`TRIES` drawings. A warning that took a minute to say would cost more than the
-figure; and it is paid only where the figure does not fit.
+Drawing a candidate is a whole fit-ladder run: up to six layouts where the ladder may leave steps out, seconds
+for a figure of ops. So the search is bounded: it spends at most half what the figure itself cost, or
+:data:`LEAST_BUDGET` for a small one (each drawing costed, before it is laid out, as the nodes the ladder may
+lay out), cheapest first (one change before two), never on a figure of more nodes than the one that does not
+fit (the dearest to lay out, and the least likely to fit), and stops at the first two that fit. A warning that
+doubled the time a figure takes to draw would be worse than one with fewer suggestions; and it is paid only
+where the figure does not fit.
 
 >>> from tinygrad_rnn.viz.render import as_keywords
 >>> figures = candidates({"level": "op", "backward": "both", "show_shapes": None, "rolled": False}, steps=8)
@@ -24,8 +26,8 @@ from itertools import combinations
 
 from .render import Suggestion
 
-TRIES = 6  # figures drawn at most to find what fits (each a fit-ladder run)
 WANTED = 2  # suggestions enough to choose from
+LEAST_BUDGET = 200  # nodes laid out: a small figure's candidates, each well under a second, are all tried
 FEWER_STEPS = (0, 1, 2)  # t = 1, 2, 3: the fewest steps a lecture draws to show a recurrence
 
 Candidate = tuple[Suggestion, ...]  # the figures drawn in its place: one, or forward and backward apart
@@ -46,33 +48,47 @@ def candidates(options: dict, steps: int) -> list[Candidate]:
     return changes + pairs
 
 
-def fitting(options: dict, steps: int, fits: Callable[[dict], bool], size: Callable[[dict], int]) -> list[Suggestion]:
-    """The candidates that fit, said as draw/save's keyword arguments (see the module's docstring for the
-    order and the bounds). ``fits(options)`` draws a figure and measures it;
-    ``size(options)``: the nodes it would draw, counted without laying it out. A candidate the library refuses
-    (``fits`` raising ValueError: an option that cannot apply to this graph) is not offered."""
+def fitting(options: dict, steps: int, fits: Callable[[dict], bool], nodes: Callable[[dict], int],
+            rungs: Callable[[dict], int]) -> list[Suggestion]:
+    """The candidates that fit, said as draw/save's keyword arguments, in the order and within the bounds the
+    module's docstring says. ``fits(options)`` draws a figure as save would and measures it; ``nodes(options)``:
+    the nodes it draws, counted without laying it out; ``rungs(options)``: the most layouts its fit ladder
+    makes. A candidate the library refuses (ValueError: an option that cannot apply) is not offered."""
     found: list[Suggestion] = []
-    tries, nodes = 0, size(options)
+    most = nodes(options)
+    budget = max(most * rungs(options) // 2, LEAST_BUDGET)  # (half what the figure that does not fit cost)
     for ones_first in (True, False):
-        sized = [([size(_with(options, figure)) for figure in candidate], candidate)
-                 for candidate in candidates(options, steps) if (len(_names(candidate)) == 1) == ones_first]
-        for sizes, candidate in sorted(sized, key=lambda pair: sum(pair[0])):
-            if max(sizes) > nodes:  # (more nodes than the figure that did not fit: not tried)
-                continue
-            for figure in candidate:
-                tries += 1
+        costed = []
+        for candidate in candidates(options, steps):
+            if (len(_names(candidate)) == 1) == ones_first:
                 try:
-                    if not fits(_with(options, figure)):
-                        break
+                    sizes = [nodes(_with(options, figure)) for figure in candidate]
                 except ValueError:
+                    continue
+                if max(sizes) <= most:  # (more nodes than the figure that does not fit: not tried)
+                    costed.append(([size * rungs(_with(options, figure)) for size, figure in zip(sizes, candidate)],
+                                   candidate))
+        for costs, candidate in sorted(costed, key=lambda pair: sum(pair[0])):
+            if sum(costs) > budget:  # (too dear for what is left: a cheaper one may still be tried)
+                continue
+            fitted = True
+            for spent, figure in zip(costs, candidate):  # (the second of two is drawn only where the first fits)
+                budget -= spent
+                if not _fits(fits, _with(options, figure)):
+                    fitted = False
                     break
-            else:
+            if fitted:
                 found += candidate
-                if sum(1 for suggestion in found if ("backward", True) not in suggestion) >= WANTED:
+                if sum(("backward", True) not in suggestion for suggestion in found) >= WANTED:  # (a pair: one)
                     return found
-            if tries >= TRIES:
-                return found
     return found
+
+
+def _fits(fits: Callable[[dict], bool], options: dict) -> bool:
+    try:
+        return fits(options)
+    except ValueError:
+        return False
 
 
 def _with(options: dict, figure: Suggestion) -> dict:

@@ -72,6 +72,18 @@ def fitted_rung(built: Callable[[tuple[int, ...] | slice | None, bool], Picture]
     return best
 
 
+def most_rungs(count: int, steps_chosen: bool, dense: bool) -> int:
+    """The most figures :func:`fit_ladder` lays out for a sequence of ``count`` steps (its arguments as there):
+    with and without shapes, then one for each number of steps it may draw whole, where it may leave steps out.
+    What a caller that draws figures to compare budgets for.
+
+    >>> most_rungs(3, steps_chosen=False, dense=True), most_rungs(12, steps_chosen=False, dense=False)
+    (3, 6)
+    """
+    elidable = not steps_chosen and (dense or count > SLIDE_STEPS)
+    return 2 + (len([k for k in ELIDED_SHOWN if k < min(count, SLIDE_STEPS)]) if elidable else 0)
+
+
 class Rung:
     """One figure the ladder tries, carrying the notes that say what it left out, measured on a slide."""
 
