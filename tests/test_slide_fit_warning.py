@@ -79,7 +79,7 @@ def test_the_cli_says_it_as_its_flags_and_each_figure_it_offers_fits(tmp_path, l
     said = capsys.readouterr().err
     found = slide_fit((tmp_path / "figure.svg").read_text())
     assert said.startswith(f"tinygrad-rnn graph: warning: figure.svg: this figure's text is {found.text_px:g} px")
-    assert "--free-size for a notebook" in said and "slide=False" not in said and "level=" not in said
+    assert "draw it with --free-size for a notebook" in said and "slide=False" not in said and "level=" not in said
     assert offered, said
     if any(("backward", True) in suggestion for suggestion in offered):  # forward and backward apart
         assert "as two figures, " in said
@@ -135,8 +135,9 @@ def test_the_search_stops_at_two_that_fit_counting_two_figures_apart_as_one():
 
 def test_no_suggestion_at_all_still_says_how_to_draw_it_unfitted():
     warning = tr.viz.SlideFitWarning(9.8, 10.8, 2.4, [])
-    assert "none of the smaller figures tried fits; or slide=False for a notebook" in str(warning)
-    assert warning.advice(cli._as_flags, "--free-size").endswith("or --free-size for a notebook's free-size drawing")
+    assert "none of the smaller figures tried fits; draw it with slide=False for a notebook" in str(warning)
+    assert warning.advice(cli._as_flags, "--free-size").endswith("draw it with --free-size for a notebook (free size, "
+                                                                 "every step)")
 
 
 @pytest.mark.parametrize("suggestion, flags", [

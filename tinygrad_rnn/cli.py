@@ -29,7 +29,9 @@ def graph(args: argparse.Namespace) -> int:
 
     Each figure fits a 1,920 × 1,080 slide where it can (text ≥ 24 px, labels ≥ 28 px): where it would
     not, the shapes are left out (--shapes keeps them), then steps from the middle of the sequence
-    (--all-steps or --time-steps keeps them), and a note under the figure says so. --free-size: none of it."""
+    (--all-steps or --time-steps keeps them), and a note under the figure says so. A figure that still does not
+    fit gives a warning: its text size on the slide, and the flags that draw one that fits, each measured.
+    --free-size: none of it."""
     import pathlib
     import warnings
 

@@ -42,6 +42,8 @@ middle of the sequence (t = 1, 2, 3, …, T−1, T down to t = 1, …, T; only w
 never where ``time_steps`` or ``tokens`` name the steps, and up to 8 cells or steps of a forward figure
 always whole: a figure of ops or of the gradient may hold fewer). Each rung taken is said in a note under the
 figure. ``show_shapes=True`` keeps the shapes and ``time_steps=slice(None)`` every step, fitting or not.
+A figure that still does not fit makes ``draw`` and ``save`` warn (:class:`SlideFitWarning`): its text and
+label sizes on the slide, and the options that draw one that does (``fit_advice.py``), each measured.
 
 Each layer, direction and module names its own tensors where a figure has several (W_hh⁽¹⁾ and
 W_hh⁽²⁾, layers counted from 1; h₃⁽→⁾ and h₃⁽←⁾; W_hh⁽ᵉ⁾ and W_hh⁽ᵈ⁾); a tensor used in several

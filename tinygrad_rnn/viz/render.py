@@ -160,8 +160,8 @@ class SlideFitWarning(UserWarning):
     >>> print(SlideFitWarning(9.8, 10.8, 2.4, [(("level", "cell"),), (("backward", False),), (("backward", True),)]))
     ... # doctest: +NORMALIZE_WHITESPACE
     this figure's text is 9.8 px on a 1,920 × 1,080 slide (a slide wants 24), its node labels 10.8 px (wants 28),
-    its shape 2.40 : 1: it fits with level="cell", or as two figures, backward=False and backward=True; or
-    slide=False for a notebook's free-size drawing
+    its shape 2.40 : 1: it fits with level="cell", or as two figures, backward=False and backward=True; or draw it
+    with slide=False for a notebook (free size, every step)
     """
 
     def __init__(self, text_px: float, label_px: float, aspect: float, suggestions: list[Suggestion]) -> None:
@@ -178,8 +178,9 @@ class SlideFitWarning(UserWarning):
         """The figures that fit, each said by ``words``, then ``free_size``: the option that draws it unfitted."""
         choices = [f"as two figures, {words(group[0])} and {words(group[1])}" if len(group) == 2
                    else f"with {words(group[0])}" for group in self.grouped()]
-        fits = f"it fits {', or '.join(choices)}" if choices else "none of the smaller figures tried fits"
-        return f"{fits}; or {free_size} for a notebook's free-size drawing"
+        unfitted = f"draw it with {free_size} for a notebook (free size, every step)"
+        return f"it fits {', or '.join(choices)}; or {unfitted}" if choices else \
+            f"none of the smaller figures tried fits; {unfitted}"
 
     def grouped(self) -> list[tuple[Suggestion, ...]]:
         """The suggestions, the forward and backward figures of one drawing apart as one pair."""
