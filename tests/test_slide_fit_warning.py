@@ -119,18 +119,24 @@ def test_the_search_draws_the_cheapest_first_and_no_more_than_its_budget():
     nodes = {("op", "both", None): 500, ("cell", "both", None): 600, ("step", "both", None): 100,
              ("op", "both", (0, 1, 2)): 150, ("op", False, None): 300, ("op", True, None): 300, "else": 250}
     found, drawn = search(lambda changed: changed["show_shapes"] is False, nodes)
-    # budget: half the figure's 500 nodes; the cell level (600 nodes, more than the figure) is never drawn; two
-    # figures apart (600) cost more than is left
-    assert drawn == [{"level": "step"}, {"time_steps": (0, 1, 2)}]
-    assert found == []
+    # budget: half the figure's 500; the cell level (600 nodes, more than the figure) is never drawn; of two that
+    # cost alike, one change first; the shapes alone (500) and two figures apart (600) cost more than is left
+    assert drawn == [{"level": "step"}, {"level": "step", "show_shapes": False}]
+    assert found == [(("show_shapes", False), ("level", "step"))]
 
 
 def test_the_search_stops_at_two_that_fit_counting_two_figures_apart_as_one():
     nodes = {("op", "both", None): 500, ("cell", "both", None): 600, "else": 10}
-    found, drawn = search(lambda changed: changed["backward"] != "both" or changed["time_steps"] is not None, nodes)
-    # the shapes left out: a figure as large as the one that does not fit, dearer than the budget left
-    assert drawn == [{"level": "step"}, {"time_steps": (0, 1, 2)}, {"backward": False}, {"backward": True}]
-    assert found == [(("time_steps", (0, 1, 2)),), (("backward", False),), (("backward", True),)]
+    found, drawn = search(lambda changed: changed["backward"] != "both", nodes)
+    assert drawn[:2] == [{"level": "step"}, {"time_steps": (0, 1, 2)}] and len(drawn) == 10
+    assert [dict(figure) for figure in found] == [{"backward": False}, {"backward": True},
+                                                   {"backward": False, "level": "step"},
+                                                   {"backward": True, "level": "step"}]
+
+
+def test_the_second_of_two_figures_is_drawn_only_where_the_first_fits():
+    found, drawn = search(lambda changed: changed["backward"] is True, {("op", "both", None): 500, "else": 10})
+    assert found == [] and {"backward": False} in drawn and {"backward": True} not in drawn
 
 
 def test_no_suggestion_at_all_still_says_how_to_draw_it_unfitted():

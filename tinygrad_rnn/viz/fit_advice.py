@@ -8,7 +8,7 @@ fewer steps, forward and backward as two figures, the shapes they asked for — 
 Drawing a candidate is a whole fit-ladder run: up to six layouts where the ladder may leave steps out, seconds
 for a figure of ops. So the search is bounded: it spends at most half what the figure itself cost, or
 :data:`LEAST_BUDGET` for a small one (each drawing costed, before it is laid out, as the nodes the ladder may
-lay out), cheapest first (one change before two), never on a figure of more nodes than the one that does not
+lay out), cheapest first, never on a figure of more nodes than the one that does not
 fit (the dearest to lay out, and the least likely to fit), and stops at the first two that fit. A warning that
 doubled the time a figure takes to draw would be worse than one with fewer suggestions; and it is paid only
 where the figure does not fit.
@@ -27,7 +27,7 @@ from itertools import combinations
 from .render import Suggestion
 
 WANTED = 2  # suggestions enough to choose from
-LEAST_BUDGET = 200  # nodes laid out: a small figure's candidates, each well under a second, are all tried
+LEAST_BUDGET = 40  # nodes laid out: a small figure's few cheapest candidates, each well under a second
 FEWER_STEPS = (0, 1, 2)  # t = 1, 2, 3: the fewest steps a lecture draws to show a recurrence
 
 Candidate = tuple[Suggestion, ...]  # the figures drawn in its place: one, or forward and backward apart
@@ -57,30 +57,28 @@ def fitting(options: dict, steps: int, fits: Callable[[dict], bool], nodes: Call
     found: list[Suggestion] = []
     most = nodes(options)
     budget = max(most * rungs(options) // 2, LEAST_BUDGET)  # (half what the figure that does not fit cost)
-    for ones_first in (True, False):
-        costed = []
-        for candidate in candidates(options, steps):
-            if (len(_names(candidate)) == 1) == ones_first:
-                try:
-                    sizes = [nodes(_with(options, figure)) for figure in candidate]
-                except ValueError:
-                    continue
-                if max(sizes) <= most:  # (more nodes than the figure that does not fit: not tried)
-                    costed.append(([size * rungs(_with(options, figure)) for size, figure in zip(sizes, candidate)],
-                                   candidate))
-        for costs, candidate in sorted(costed, key=lambda pair: sum(pair[0])):
-            if sum(costs) > budget:  # (too dear for what is left: a cheaper one may still be tried)
-                continue
-            fitted = True
-            for spent, figure in zip(costs, candidate):  # (the second of two is drawn only where the first fits)
-                budget -= spent
-                if not _fits(fits, _with(options, figure)):
-                    fitted = False
-                    break
-            if fitted:
-                found += candidate
-                if sum(("backward", True) not in suggestion for suggestion in found) >= WANTED:  # (a pair: one)
-                    return found
+    costed = []
+    for candidate in candidates(options, steps):
+        try:
+            sizes = [nodes(_with(options, figure)) for figure in candidate]
+        except ValueError:
+            continue
+        if max(sizes) <= most:  # (more nodes than the figure that does not fit: not tried)
+            costs = [size * rungs(_with(options, figure)) for size, figure in zip(sizes, candidate)]
+            costed.append((sum(costs), len(_names(candidate)), costs, candidate))
+    for total, _, costs, candidate in sorted(costed, key=lambda costed: costed[:2]):  # (a tie: one change first)
+        if total > budget:  # (too dear for what is left: a cheaper one may still be tried)
+            continue
+        fitted = True
+        for spent, figure in zip(costs, candidate):  # (the second of two is drawn only where the first fits)
+            budget -= spent
+            if not _fits(fits, _with(options, figure)):
+                fitted = False
+                break
+        if fitted:
+            found += candidate
+            if sum(("backward", True) not in suggestion for suggestion in found) >= WANTED:  # (a pair: one)
+                return found
     return found
 
 
