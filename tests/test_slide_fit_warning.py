@@ -99,39 +99,43 @@ def test_the_cli_says_it_as_its_flags_and_each_figure_it_offers_fits(tmp_path, l
 cli_flags = cli._as_flags  # (the CLI's own, kept before the test above records its calls)
 
 
-def search(fits, nodes: dict) -> tuple[list, list[dict]]:
+def search(fits, nodes: dict, seconds: float = float("inf")) -> tuple[list, list[dict]]:
     """fit_advice.fitting on a made-up figure of ops, forward and backward, with shapes asked for (8 steps, one
-    layout a figure): what it found, and the changes it drew, in order."""
+    layout a figure, a node's layout taking 10 ms, the figure itself ``seconds``): what it found, and the changes
+    it drew, in order."""
     options = {"level": "op", "backward": "both", "show_shapes": True, "rolled": False, "time_steps": None}
-    drawn = []
-
-    def measured(changed: dict) -> bool:
-        drawn.append({name: value for name, value in changed.items() if value != options[name]})
-        return fits(changed)
+    drawn, spent = [], [0.0]
 
     def size(changed: dict) -> int:
         return nodes.get((changed["level"], changed["backward"], changed["time_steps"]), nodes["else"])
 
-    return fit_advice.fitting(options, 8, measured, size, lambda changed: 1), drawn
+    def measured(changed: dict) -> bool:
+        drawn.append({name: value for name, value in changed.items() if value != options[name]})
+        spent[0] += size(changed) / 100
+        return fits(changed)
+
+    found = fit_advice.fitting(options, 8, measured, size, lambda changed: 1, seconds, clock=lambda: spent[0])
+    return found, drawn
 
 
-def test_the_search_draws_the_cheapest_first_and_no_more_than_its_budget():
+def test_the_search_draws_one_change_first_the_cheapest_first_and_stops_past_its_time():
     nodes = {("op", "both", None): 500, ("cell", "both", None): 600, ("step", "both", None): 100,
              ("op", "both", (0, 1, 2)): 150, ("op", False, None): 300, ("op", True, None): 300, "else": 250}
-    found, drawn = search(lambda changed: changed["show_shapes"] is False, nodes)
-    # budget: half the figure's 500; the cell level (600 nodes, more than the figure) is never drawn; of two that
-    # cost alike, one change first; the shapes alone (500) and two figures apart (600) cost more than is left
-    assert drawn == [{"level": "step"}, {"level": "step", "show_shapes": False}]
-    assert found == [(("show_shapes", False), ("level", "step"))]
+    found, drawn = search(lambda changed: changed["show_shapes"] is False, nodes, seconds=5.0)
+    # the cell level (600 nodes, more than the figure) is never drawn; after 2.5 s (half the figure's 5 s) no
+    # drawing starts
+    assert drawn == [{"level": "step"}, {"time_steps": (0, 1, 2)}, {"show_shapes": False}]
+    assert found == [(("show_shapes", False),)]
 
 
 def test_the_search_stops_at_two_that_fit_counting_two_figures_apart_as_one():
     nodes = {("op", "both", None): 500, ("cell", "both", None): 600, "else": 10}
     found, drawn = search(lambda changed: changed["backward"] != "both", nodes)
-    assert drawn[:2] == [{"level": "step"}, {"time_steps": (0, 1, 2)}] and len(drawn) == 10
+    assert drawn[:4] == [{"level": "step"}, {"time_steps": (0, 1, 2)}, {"backward": False}, {"backward": True}]
     assert [dict(figure) for figure in found] == [{"backward": False}, {"backward": True},
                                                    {"backward": False, "level": "step"},
                                                    {"backward": True, "level": "step"}]
+    assert {"level": "cell"} not in drawn
 
 
 def test_the_second_of_two_figures_is_drawn_only_where_the_first_fits():

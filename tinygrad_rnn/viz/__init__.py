@@ -56,6 +56,7 @@ an op-level ``backward`` need those arrays and say so.
 from __future__ import annotations
 
 import pathlib
+import time
 import warnings
 from typing import Any
 
@@ -119,10 +120,10 @@ def draw(*tensors: Tensor, **options: Any) -> Any:
     >>> "<svg" in (figure._repr_image_svg_xml() if hasattr(figure, "_repr_image_svg_xml") else figure._repr_svg_())
     True
     """
-    options = _defaults(options)
+    options, started = _defaults(options), time.process_time()
     picture, layout, rung = _drawn(tensors, **options)
     warn_if_large(len(picture.nodes), smaller_figure(options))
-    _warn_if_unfit(tensors, options, rung)
+    _warn_if_unfit(tensors, options, rung, time.process_time() - started)
     if not graphviz_renders():
         return SVGFigure(_own_svg(picture, layout))
     return digraph(picture_to_dot(picture, layout))
@@ -142,9 +143,9 @@ def save(*tensors: Tensor, path: str | pathlib.Path, timeout: float = 60.0, widt
     >>> save(output.sum(), path="lstm.svg", level="cell")  # doctest: +SKIP
     PosixPath('lstm.svg')
     """
-    options = _defaults(options)
+    options, started = _defaults(options), time.process_time()
     picture, layout, rung = _drawn(tensors, **options)
-    _warn_if_unfit(tensors, options, rung)
+    _warn_if_unfit(tensors, options, rung, time.process_time() - started)
     path = pathlib.Path(path)
     if path.suffix.lower() == ".svg" and not dot_available():
         warn_if_large(len(picture.nodes), smaller_figure(options))
@@ -290,9 +291,10 @@ def _dense(options: dict) -> bool:
     return options["level"] == "op" or bool(options["backward"])
 
 
-def _warn_if_unfit(tensors: tuple[Tensor, ...], options: dict, rung: Rung | None) -> None:
+def _warn_if_unfit(tensors: tuple[Tensor, ...], options: dict, rung: Rung | None, seconds: float) -> None:
     """A slide's figure that does not fit one even after the fit ladder says so, as a SlideFitWarning, with
-    the figures that would fit, each drawn and measured (``fit_advice.py``: a bounded search, and only here)."""
+    the figures that would fit, each drawn and measured (``fit_advice.py``: a bounded search, and only here);
+    ``seconds``: the processor time the figure took, of which the search spends a share."""
     if rung is None or rung.slide_fit.fits:
         return
     found = rung.slide_fit
@@ -307,5 +309,5 @@ def _warn_if_unfit(tensors: tuple[Tensor, ...], options: dict, rung: Rung | None
     def rungs(changed: dict) -> int:
         return most_rungs(steps, _steps_chosen(changed), _dense(changed))
 
-    suggestions = fitting(options, steps, fits, nodes, rungs)
+    suggestions = fitting(options, steps, fits, nodes, rungs, seconds)
     warnings.warn(SlideFitWarning(found.text_px, found.label_px, found.aspect, suggestions), stacklevel=3)

@@ -6,12 +6,13 @@ fewer steps, forward and backward as two figures, the shapes they asked for — 
 ``save`` would draw it, and offered only where it fits (:class:`~.render.SlideFitWarning` says them).
 
 Drawing a candidate is a whole fit-ladder run: up to six layouts where the ladder may leave steps out, seconds
-for a figure of ops. So the search is bounded: it spends at most half what the figure itself cost, or
-:data:`LEAST_BUDGET` for a small one (each drawing costed, before it is laid out, as the nodes the ladder may
-lay out), cheapest first, never on a figure of more nodes than the one that does not
-fit (the dearest to lay out, and the least likely to fit), and stops at the first two that fit. A warning that
-doubled the time a figure takes to draw would be worse than one with fewer suggestions; and it is paid only
-where the figure does not fit.
+for a figure of ops or a stacked network's gradient. So the search is bounded: one change before two, the
+cheapest first (costed before it is laid out, as the nodes the ladder may lay out), never a figure of more nodes
+than the one that does not fit (the dearest to lay out, and the least likely to fit); it stops at the first two
+that fit, and starts no drawing once it has spent half the processor time the figure itself took (or two
+seconds, for a small one). A warning that doubled the time a figure takes to draw would be worse than one with
+fewer suggestions; and it is paid only where the figure does not fit. (The count of nodes alone cannot bound it:
+a laid-out node costs seventeen times more in a stacked network's gradient than in one layer's.)
 
 >>> from tinygrad_rnn.viz.render import as_keywords
 >>> figures = candidates({"level": "op", "backward": "both", "show_shapes": None, "rolled": False}, steps=8)
@@ -21,13 +22,15 @@ where the figure does not fit.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from itertools import combinations
 
 from .render import Suggestion
 
 WANTED = 2  # suggestions enough to choose from
-LEAST_BUDGET = 40  # nodes laid out: a small figure's few cheapest candidates, each well under a second
+SHARE = 0.5  # of the processor time the figure took: what the search may spend
+LEAST_SECONDS = 2.0  # processor seconds: a small figure's candidates, each well under a second, are tried
 FEWER_STEPS = (0, 1, 2)  # t = 1, 2, 3: the fewest steps a lecture draws to show a recurrence
 
 Candidate = tuple[Suggestion, ...]  # the figures drawn in its place: one, or forward and backward apart
@@ -49,14 +52,16 @@ def candidates(options: dict, steps: int) -> list[Candidate]:
 
 
 def fitting(options: dict, steps: int, fits: Callable[[dict], bool], nodes: Callable[[dict], int],
-            rungs: Callable[[dict], int]) -> list[Suggestion]:
+            rungs: Callable[[dict], int], seconds: float,
+            clock: Callable[[], float] = time.process_time) -> list[Suggestion]:
     """The candidates that fit, said as draw/save's keyword arguments, in the order and within the bounds the
     module's docstring says. ``fits(options)`` draws a figure as save would and measures it; ``nodes(options)``:
     the nodes it draws, counted without laying it out; ``rungs(options)``: the most layouts its fit ladder
-    makes. A candidate the library refuses (ValueError: an option that cannot apply) is not offered."""
+    makes; ``seconds``: the processor time the figure itself took. A candidate the library refuses
+    (ValueError: an option that cannot apply) is not offered."""
     found: list[Suggestion] = []
     most = nodes(options)
-    budget = max(most * rungs(options) // 2, LEAST_BUDGET)  # (half what the figure that does not fit cost)
+    stop = clock() + max(seconds * SHARE, LEAST_SECONDS)
     costed = []
     for candidate in candidates(options, steps):
         try:
@@ -64,21 +69,16 @@ def fitting(options: dict, steps: int, fits: Callable[[dict], bool], nodes: Call
         except ValueError:
             continue
         if max(sizes) <= most:  # (more nodes than the figure that does not fit: not tried)
-            costs = [size * rungs(_with(options, figure)) for size, figure in zip(sizes, candidate)]
-            costed.append((sum(costs), len(_names(candidate)), costs, candidate))
-    for total, _, costs, candidate in sorted(costed, key=lambda costed: costed[:2]):  # (a tie: one change first)
-        if total > budget:  # (too dear for what is left: a cheaper one may still be tried)
-            continue
-        fitted = True
-        for spent, figure in zip(costs, candidate):  # (the second of two is drawn only where the first fits)
-            budget -= spent
-            if not _fits(fits, _with(options, figure)):
-                fitted = False
-                break
-        if fitted:
+            ones = len(_names(candidate)) == 1
+            costed.append((not ones, sum(size * rungs(_with(options, figure))
+                                         for size, figure in zip(sizes, candidate)), candidate))
+    for _, _, candidate in sorted(costed, key=lambda costed: costed[:2]):  # one change first, then the cheapest
+        if clock() > stop:
+            break
+        if all(_fits(fits, _with(options, figure)) for figure in candidate):  # (the second only if the first fits)
             found += candidate
             if sum(("backward", True) not in suggestion for suggestion in found) >= WANTED:  # (a pair: one)
-                return found
+                break
     return found
 
 
