@@ -55,6 +55,8 @@ def test_a_figure_that_cannot_fit_warns_with_its_numbers_and_each_suggestion_dra
     assert (warning.text_px, warning.label_px, warning.aspect) == (found.text_px, found.label_px, found.aspect)
     assert not found.fits and f"text is {found.text_px:g} px on a 1,920 × 1,080 slide" in str(warning)
     assert warning.suggestions, str(warning)
+    with pytest.warns(tr.viz.SlideFitWarning, match=f"text is {found.text_px:g} px"):
+        tr.viz.draw(loss, **options)  # (draw warns as save does)
     for suggestion in warning.suggestions:
         assert tr.viz.render.as_keywords(suggestion) in str(warning)  # said in Python: level="step"
         drawn, again = saved(loss, tmp_path / "s.svg", **{**options, **dict(suggestion)})
