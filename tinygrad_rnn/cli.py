@@ -29,7 +29,9 @@ def graph(args: argparse.Namespace) -> int:
 
     Each figure fits a 1,920 × 1,080 slide where it can (text ≥ 24 px, labels ≥ 28 px): where it would
     not, the shapes are left out (--shapes keeps them), then steps from the middle of the sequence
-    (--all-steps or --time-steps keeps them), and a note under the figure says so. --free-size: none of it."""
+    (--all-steps or --time-steps keeps them), and a note under the figure says so. A figure that still does not
+    fit gives a warning: its text size on the slide, and the flags that draw one that fits, each measured.
+    --free-size: none of it."""
     import pathlib
     import warnings
 
@@ -66,12 +68,16 @@ def graph(args: argparse.Namespace) -> int:
         try:
             with warnings.catch_warnings(record=True) as caught:
                 warnings.simplefilter("always", tr.viz.LargeGraphWarning)
+                warnings.simplefilter("always", tr.viz.SlideFitWarning)
                 written = tr.viz.save(loss, path=path, timeout=args.timeout, width=args.width, **options)
             for warning in caught:  # said as this command's flags, without a line of Python source
                 if isinstance(warning.message, tr.viz.LargeGraphWarning):
                     flags = " or ".join(_as_flag(name, value) for name, value in warning.message.suggestions)
                     print(f"tinygrad-rnn graph: warning: drawing {warning.message.node_count} nodes: a slide shows "
                           f"far fewer" + (f"; consider {flags}" if flags else ""), file=sys.stderr)
+                elif isinstance(warning.message, tr.viz.SlideFitWarning):
+                    print(f"tinygrad-rnn graph: warning: {path.name}: {warning.message.measured()}: "
+                          f"{warning.message.advice(_as_flags, '--free-size')}", file=sys.stderr)
                 else:
                     warnings.warn_explicit(warning.message, warning.category, warning.filename, warning.lineno)
         except tr.viz.RenderTimeout as error:
@@ -154,7 +160,21 @@ def _as_flag(name: str, value) -> str:
     """A suggestion of tinygrad_rnn.viz (a keyword argument) as this command's flag."""
     if isinstance(value, slice):
         return f"--time-steps {value.start + 1}:{value.stop}"
+    if name == "time_steps":  # the first steps, (0, 1, 2): t = 1…3
+        return f"--time-steps {value[0] + 1}:{value[-1] + 1}"
+    if name == "show_shapes":
+        return "--shapes" if value else "--no-shapes"
     return f"--{name.replace('_', '-')} {value}"
+
+
+def _as_flags(suggestion: tuple[tuple[str, Any], ...]) -> str:
+    """A figure that fits a slide (tinygrad_rnn.viz.SlideFitWarning's keyword arguments) as this command's flags;
+    forward and backward drawn apart: the one without --forward-and-backward, the other with --backward."""
+    flags = " ".join(_as_flag(name, value) for name, value in suggestion if name != "backward")
+    backward = dict(suggestion).get("backward")
+    if backward is None:
+        return flags
+    return f"{flags} without --forward-and-backward".lstrip() if backward is False else f"--backward {flags}".rstrip()
 
 
 def _time_steps(text: str) -> slice:

@@ -42,6 +42,8 @@ middle of the sequence (t = 1, 2, 3, …, T−1, T down to t = 1, …, T; only w
 never where ``time_steps`` or ``tokens`` name the steps, and up to 8 cells or steps of a forward figure
 always whole: a figure of ops or of the gradient may hold fewer). Each rung taken is said in a note under the
 figure. ``show_shapes=True`` keeps the shapes and ``time_steps=slice(None)`` every step, fitting or not.
+A figure that still does not fit makes ``draw`` and ``save`` warn (:class:`SlideFitWarning`): its text and
+label sizes on the slide, and the options that draw one that does (``fit_advice.py``), each measured.
 
 Each layer, direction and module names its own tensors where a figure has several (W_hh⁽¹⁾ and
 W_hh⁽²⁾, layers counted from 1; h₃⁽→⁾ and h₃⁽←⁾; W_hh⁽ᵉ⁾ and W_hh⁽ᵈ⁾); a tensor used in several
@@ -54,13 +56,16 @@ an op-level ``backward`` need those arrays and say so.
 from __future__ import annotations
 
 import pathlib
+import time
+import warnings
 from typing import Any
 
 from ..tensor import Tensor
 from .dot import picture_to_dot
+from .fit_advice import fitting
 from .geometry import Layout
 from .graph import build_picture, slide_steps
-from .ladder import fit_ladder, step_counts
+from .ladder import Rung, fitted_rung, most_rungs, step_counts
 from .layout import labelled_layout
 from .lecture import LecturePage, connectivity, lecture
 from .lecture_deck import deck
@@ -69,6 +74,7 @@ from .render import (
     GraphvizNotFoundError,
     LargeGraphWarning,
     RenderTimeout,
+    SlideFitWarning,
     digraph,
     dot_available,
     render_file,
@@ -81,7 +87,8 @@ SLIDE_WIDTH = 1920  # pixels: a .png as wide as a full-HD slide
 __all__ = ["to_dot", "draw", "save", "lecture", "connectivity", "LecturePage", "dot_available", "smaller_figure",
            "Notation", "PRESETS", "deck",
            "SVGFigure", "graphviz_renders",
-           "shared_grad_range", "shared_time_steps", "GraphvizNotFoundError", "LargeGraphWarning", "RenderTimeout"]
+           "shared_grad_range", "shared_time_steps", "GraphvizNotFoundError", "LargeGraphWarning", "RenderTimeout",
+           "SlideFitWarning"]
 
 
 def to_dot(*tensors: Tensor, level: str = "op", rankdir: str = "LR", show_shapes: bool | None = None,
@@ -113,9 +120,10 @@ def draw(*tensors: Tensor, **options: Any) -> Any:
     >>> "<svg" in (figure._repr_image_svg_xml() if hasattr(figure, "_repr_image_svg_xml") else figure._repr_svg_())
     True
     """
-    options = _defaults(options)
-    picture, layout = _picture(tensors, **options)
+    options, started = _defaults(options), time.process_time()
+    picture, layout, rung = _drawn(tensors, **options)
     warn_if_large(len(picture.nodes), smaller_figure(options))
+    _warn_if_unfit(tensors, options, rung, time.process_time() - started)
     if not graphviz_renders():
         return SVGFigure(_own_svg(picture, layout))
     return digraph(picture_to_dot(picture, layout))
@@ -135,8 +143,9 @@ def save(*tensors: Tensor, path: str | pathlib.Path, timeout: float = 60.0, widt
     >>> save(output.sum(), path="lstm.svg", level="cell")  # doctest: +SKIP
     PosixPath('lstm.svg')
     """
-    options = _defaults(options)
-    picture, layout = _picture(tensors, **options)
+    options, started = _defaults(options), time.process_time()
+    picture, layout, rung = _drawn(tensors, **options)
+    _warn_if_unfit(tensors, options, rung, time.process_time() - started)
     path = pathlib.Path(path)
     if path.suffix.lower() == ".svg" and not dot_available():
         warn_if_large(len(picture.nodes), smaller_figure(options))
@@ -246,8 +255,15 @@ def _defaults(options: dict) -> dict:
     return {**allowed, **options}
 
 
-def _picture(tensors, level, rankdir, show_shapes, show_values, show_grads, backward, time_steps, max_nodes, title,
-             grad_range, params, rolled=False, notation=None, tokens=None, slide=True):
+def _picture(tensors, *args, **options):
+    """The figure and its layout (None where it is laid out as it is drawn), as to_dot, draw and save draw it."""
+    return _drawn(tensors, *args, **options)[:2]
+
+
+def _drawn(tensors, level, rankdir, show_shapes, show_values, show_grads, backward, time_steps, max_nodes, title,
+           grad_range, params, rolled=False, notation=None, tokens=None, slide=True, fit=True):
+    """(picture, layout, the ladder's chosen rung with what it measured); ``fit=False``: the picture alone, as
+    the ladder's first rung draws it, not laid out (to count its nodes)."""
     if rankdir not in ("LR", "RL"):
         raise ValueError(f"rankdir must be 'LR' (time runs left to right, as on a slide) or 'RL', got {rankdir!r}")
     def built(steps, shapes):
@@ -258,8 +274,40 @@ def _picture(tensors, level, rankdir, show_shapes, show_values, show_grads, back
         picture.rankdir, picture.title = rankdir, title
         return picture
 
-    if not slide:  # (laid out where it is drawn: some callers read only the picture)
-        return built(time_steps, show_shapes is not False), None
-    # (the steps are chosen: by time_steps; in a rolled figure, one cell for all; by tokens, a word for each)
-    return fit_ladder(built, show_shapes, time_steps, steps_chosen=time_steps is not None or rolled or bool(tokens),
-                      dense=level == "op" or bool(backward))
+    if not slide or not fit:  # (laid out where it is drawn: some callers read only the picture)
+        return built(time_steps, show_shapes is not False), None, None
+    rung = fitted_rung(built, show_shapes, time_steps, steps_chosen=_steps_chosen(locals()), dense=_dense(locals()))
+    return rung.picture, (rung.labels, rung.placed), rung
+
+
+def _steps_chosen(options: dict) -> bool:
+    """Whether the steps are chosen, so that the ladder leaves none out: by time_steps; in a rolled figure, one
+    cell for all; by tokens, a word for each."""
+    return options["time_steps"] is not None or options["rolled"] or bool(options["tokens"])
+
+
+def _dense(options: dict) -> bool:
+    """A figure of ops, or of the gradient: one that may hold fewer than the 8 steps a slide draws whole."""
+    return options["level"] == "op" or bool(options["backward"])
+
+
+def _warn_if_unfit(tensors: tuple[Tensor, ...], options: dict, rung: Rung | None, seconds: float) -> None:
+    """A slide's figure that does not fit one even after the fit ladder says so, as a SlideFitWarning, with
+    the figures that would fit, each drawn and measured (``fit_advice.py``: a bounded search, and only here);
+    ``seconds``: the processor time the figure took, of which the search spends a share."""
+    if rung is None or rung.slide_fit.fits:
+        return
+    found = rung.slide_fit
+    steps = step_counts(rung.picture)[0]
+
+    def fits(changed: dict) -> bool:
+        return _drawn(tensors, **changed)[2].slide_fit.fits
+
+    def nodes(changed: dict) -> int:
+        return len(_drawn(tensors, **changed, fit=False)[0].nodes)
+
+    def rungs(changed: dict) -> int:
+        return most_rungs(steps, _steps_chosen(changed), _dense(changed))
+
+    suggestions = fitting(options, steps, fits, nodes, rungs, seconds)
+    warnings.warn(SlideFitWarning(found.text_px, found.label_px, found.aspect, suggestions), stacklevel=3)

@@ -28,7 +28,7 @@ from .fitting import SLIDE_SCALE, slide_scale
 from .geometry import Layout
 from .graph import SLIDE_STEPS, slide_steps
 from .layout import labelled_layout
-from .legibility import label_clashes, measure
+from .legibility import SlideFit, label_clashes, measure, slide_fit
 from .picture import Picture, steps_in_time
 from .svg import picture_to_svg
 
@@ -48,12 +48,14 @@ def fit_ladder(built: Callable[[tuple[int, ...] | slice | None, bool], Picture],
     A rung is taken only where its drawing is as clean as the first's (no more edges through nodes, no more
     arrow labels on each other, a line or a box): a tighter layout must not say something false to fit.
     Returned with the labels and layout it was measured with: drawing it lays it out once, not twice."""
-    chosen = _fitted(built, show_shapes, time_steps, steps_chosen, dense)
+    chosen = fitted_rung(built, show_shapes, time_steps, steps_chosen, dense)
     return chosen.picture, (chosen.labels, chosen.placed)
 
 
-def _fitted(built: Callable[[tuple[int, ...] | slice | None, bool], Picture], show_shapes: bool | None,
-            time_steps: tuple[int, ...] | slice | None, steps_chosen: bool, dense: bool) -> Rung:
+def fitted_rung(built: Callable[[tuple[int, ...] | slice | None, bool], Picture], show_shapes: bool | None,
+                time_steps: tuple[int, ...] | slice | None, steps_chosen: bool = False, dense: bool = False) -> Rung:
+    """The rung :func:`fit_ladder` chooses, with what it measured: ``scale``, and ``slide_fit`` (the text and
+    label sizes and the shape on a slide, for a caller that says why a figure does not fit)."""
     first = Rung(built(time_steps, show_shapes is not False))
     if first.scale >= SLIDE_SCALE:
         return first
@@ -78,6 +80,18 @@ def _fitted(built: Callable[[tuple[int, ...] | slice | None, bool], Picture], sh
     return largest
 
 
+def most_rungs(count: int, steps_chosen: bool, dense: bool) -> int:
+    """The most figures :func:`fit_ladder` lays out for a sequence of ``count`` steps (its arguments as there):
+    with and without shapes, then one for each number of steps it may draw whole, where it may leave steps out.
+    What a caller that draws figures to compare budgets for.
+
+    >>> most_rungs(3, steps_chosen=False, dense=True), most_rungs(12, steps_chosen=False, dense=False)
+    (3, 6)
+    """
+    elidable = not steps_chosen and (dense or count > SLIDE_STEPS)
+    return 2 + (len([k for k in ELIDED_SHOWN if k < min(count, SLIDE_STEPS)]) if elidable else 0)
+
+
 class Rung:
     """One figure the ladder tries, carrying the notes that say what it left out, measured on a slide."""
 
@@ -90,11 +104,20 @@ class Rung:
         self.scale = slide_scale(self.placed, picture)
 
     @cached_property
+    def svg(self) -> str:
+        """The library's own SVG of this figure (the layout Graphviz is given), drawn once for every measure."""
+        return picture_to_svg(self.picture, self.placed, self.labels, "f", figure=True)
+
+    @cached_property
     def clashes(self) -> tuple[int, int]:
-        """(edges through nodes, arrow labels that clash) in the library's own SVG of this figure (measured
-        once: the first rung is compared with every rung after it)."""
-        svg = picture_to_svg(self.picture, self.placed, self.labels, "f", figure=True)
-        return measure(svg).through_nodes, label_clashes(svg).count
+        """(edges through nodes, arrow labels that clash) in this figure (measured once: the first rung is
+        compared with every rung after it)."""
+        return measure(self.svg).through_nodes, label_clashes(self.svg).count
+
+    @cached_property
+    def slide_fit(self) -> SlideFit:
+        """Its smallest text and node label on a 1,920 × 1,080 slide, in px, and its shape, as the SVG has them."""
+        return slide_fit(self.svg)
 
     def cleaner_than(self, other: Rung) -> bool:
         """No more edges through nodes, and no more clashing labels, than ``other``."""

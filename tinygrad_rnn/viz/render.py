@@ -11,9 +11,11 @@ import pathlib
 import shutil
 import subprocess
 import warnings
+from collections.abc import Callable
 from typing import Any
 
 from .dot import scripted_dot, scripts_joined
+from .fitting import SLIDE_LABEL_PX, SLIDE_TEXT_PX
 
 INSTALL_DOT = (
     "Graphviz's `dot` program is not installed, so the graph cannot be rendered (to_dot() and "
@@ -23,6 +25,7 @@ INSTALL_DOT = (
 INSTALL_PACKAGE = "draw() needs the graphviz Python package: pip install 'tinygrad_rnn[viz]' (or pip install graphviz)."
 LARGE_GRAPH = 1500  # nodes above which a slide is unreadable (rendering stays fast)
 FORMATS = ("svg", "png", "pdf", "dot")
+Suggestion = tuple[tuple[str, Any], ...]  # the keyword arguments that draw one figure: (("level", "cell"),)
 
 
 class GraphvizNotFoundError(RuntimeError):
@@ -143,3 +146,62 @@ def warn_if_large(node_count: int, suggestions: list[tuple[str, Any]] | None = N
     """Warn that a figure has more nodes than a slide can show, naming options not already set."""
     if node_count > LARGE_GRAPH:
         warnings.warn(LargeGraphWarning(node_count, suggestions or []), stacklevel=3)
+
+
+class SlideFitWarning(UserWarning):
+    """A figure drawn for a slide (``slide=True``, the default) that does not fit one even after the fit ladder:
+    fitted into 1,920 × 1,080, its smallest text is under 24 px, its node labels under 28 px, or its shape outside
+    1.2–2.4 : 1. ``text_px``, ``label_px`` and ``aspect`` are what was measured there; ``suggestions`` the figures
+    that do fit, each drawn and measured: the (option, value) pairs of draw/save's keyword arguments that draw it,
+    ``save(loss, path=…, **dict(suggestion))``. Forward and backward drawn apart are two of them in a row,
+    ``(("backward", False),)`` then ``(("backward", True),)``. Each caller words them its own way (keywords, or
+    CLI flags): :meth:`advice`.
+
+    >>> print(SlideFitWarning(9.8, 10.8, 2.4, [(("level", "cell"),), (("backward", False),), (("backward", True),)]))
+    ... # doctest: +NORMALIZE_WHITESPACE
+    this figure's text is 9.8 px on a 1,920 × 1,080 slide (a slide wants 24), its node labels 10.8 px (wants 28),
+    its shape 2.40 : 1: it fits with level="cell", or as two figures, backward=False and backward=True; or draw it
+    with slide=False for a notebook (free size, every step)
+    """
+
+    def __init__(self, text_px: float, label_px: float, aspect: float, suggestions: list[Suggestion]) -> None:
+        self.text_px, self.label_px, self.aspect, self.suggestions = text_px, label_px, aspect, suggestions
+        super().__init__(f"{self.measured()}: {self.advice(as_keywords, 'slide=False')}")
+
+    def measured(self) -> str:
+        """What the figure shows on a slide, against what a slide wants."""
+        return (f"this figure's text is {self.text_px:g} px on a 1,920 × 1,080 slide "
+                f"(a slide wants {SLIDE_TEXT_PX:g}), its node labels {self.label_px:g} px (wants {SLIDE_LABEL_PX:g}), "
+                f"its shape {self.aspect:.2f} : 1")
+
+    def advice(self, words: Callable[[Suggestion], str], free_size: str) -> str:
+        """The figures that fit, each said by ``words``, then ``free_size``: the option that draws it unfitted."""
+        choices = [f"as two figures, {words(group[0])} and {words(group[1])}" if len(group) == 2
+                   else f"with {words(group[0])}" for group in self.grouped()]
+        unfitted = f"draw it with {free_size} for a notebook (free size, every step)"
+        return f"it fits {', or '.join(choices)}; or {unfitted}" if choices else \
+            f"none of the smaller figures tried fits; {unfitted}"
+
+    def grouped(self) -> list[tuple[Suggestion, ...]]:
+        """The suggestions, the forward and backward figures of one drawing apart as one pair."""
+        groups: list[tuple[Suggestion, ...]] = []
+        for suggestion in self.suggestions:
+            if groups and len(groups[-1]) == 1 and (("backward", True),) == _minus(suggestion, groups[-1][0]) and \
+                    ("backward", False) in groups[-1][0]:
+                groups[-1] = (groups[-1][0], suggestion)
+            else:
+                groups.append((suggestion,))
+        return groups
+
+
+def _minus(suggestion: Suggestion, other: Suggestion) -> Suggestion:
+    return tuple(pair for pair in suggestion if pair not in other)
+
+
+def as_keywords(suggestion: Suggestion) -> str:
+    """A suggestion as Python keyword arguments: ``level="cell", time_steps=(0, 1, 2)``."""
+    return ", ".join(f"{name}={_python(value)}" for name, value in suggestion)
+
+
+def _python(value: Any) -> str:
+    return f'"{value}"' if isinstance(value, str) else repr(value)

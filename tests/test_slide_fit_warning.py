@@ -1,0 +1,163 @@
+"""A slide figure that cannot fit says so (``SlideFitWarning``), with the figures that would, each drawn and
+measured; the CLI says it as its flags. Figures that fit, and free-size drawings, say nothing.
+
+The figures are cases of the CLI's grid that do not fit even after the fit ladder (test_slide_figures.py's
+GRID_TOO_SMALL, strict xfails with their numbers), drawn with the library's own SVG (no Graphviz), the
+drawing the suite measures everywhere."""
+
+import warnings
+
+import pytest
+from test_cli_grid import GRID, arguments
+from test_slide_figures import GRID_TOO_SMALL, case_id, grid_case
+
+import tinygrad_rnn as tr
+from tinygrad_rnn import cli
+from tinygrad_rnn.viz import fit_advice
+from tinygrad_rnn.viz.legibility import slide_fit
+
+OPS_OF_A_GRADIENT = "lstm-op-1-False-last-backward-False-3-cmu"  # fits at a coarser level
+BOTH_TWO_DIRECTIONS = "rnn-cell-1-True-last-both-False-3-pytorch"  # fits as two figures, forward and backward
+
+
+@pytest.fixture
+def library_svg(tmp_path, monkeypatch):
+    """No Graphviz on the PATH: save and the CLI write the library's own SVG (the layout Graphviz is given)."""
+    monkeypatch.setenv("PATH", str(tmp_path / "no-programs"))
+
+
+def too_small(name: str) -> dict:
+    assert name in GRID_TOO_SMALL, f"{name} fits a slide now: take another case of GRID_TOO_SMALL"
+    return next(grid_case(case) for case in GRID if case_id(case) == name)
+
+
+def loss_and_options(case: dict, path) -> tuple:
+    """The loss the CLI draws for ``case``, and the keyword arguments it passes to save."""
+    args = cli.build_parser().parse_args(arguments(case, path))
+    loss, _ = cli._last_step_loss(case["cell"], args)
+    return loss, {"level": case["level"], "notation": case["notation"],
+                  "backward": {"none": False, "backward": True, "both": "both"}[case["backward"]]}
+
+
+def saved(loss, path, **options) -> tuple[str, list[warnings.WarningMessage]]:
+    """The SVG save writes, and the slide-fit warnings it gave."""
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", tr.viz.SlideFitWarning)
+        text = tr.viz.save(loss, path=path, **options).read_text()
+    return text, [w for w in caught if issubclass(w.category, tr.viz.SlideFitWarning)]
+
+
+def test_a_figure_that_cannot_fit_warns_with_its_numbers_and_each_suggestion_drawn_fits(tmp_path, library_svg):
+    loss, options = loss_and_options(too_small(OPS_OF_A_GRADIENT), tmp_path / "f.svg")
+    text, caught = saved(loss, tmp_path / "f.svg", **options)
+    assert len(caught) == 1 and caught[0].filename == __file__  # (pointing at the caller's line, as LargeGraphWarning)
+    warning, found = caught[0].message, slide_fit(text)
+    assert (warning.text_px, warning.label_px, warning.aspect) == (found.text_px, found.label_px, found.aspect)
+    assert not found.fits and f"text is {found.text_px:g} px on a 1,920 × 1,080 slide" in str(warning)
+    assert warning.suggestions, str(warning)
+    with pytest.warns(tr.viz.SlideFitWarning, match=f"text is {found.text_px:g} px"):
+        tr.viz.draw(loss, **options)  # (draw warns as save does)
+    for suggestion in warning.suggestions:
+        assert tr.viz.render.as_keywords(suggestion) in str(warning)  # said in Python: level="step"
+        drawn, again = saved(loss, tmp_path / "s.svg", **{**options, **dict(suggestion)})
+        assert slide_fit(drawn).fits and not again, suggestion
+
+
+def test_a_figure_that_fits_does_not_warn_nor_one_drawn_free_size(tmp_path, library_svg):
+    loss, options = loss_and_options(too_small(OPS_OF_A_GRADIENT), tmp_path / "f.svg")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", tr.viz.SlideFitWarning)
+        assert not slide_fit(tr.viz.save(loss, path=tmp_path / "free.svg", slide=False, **options).read_text()).fits
+        fitting = tr.viz.save(loss, path=tmp_path / "cell.svg", **{**options, "level": "cell"}).read_text()
+        assert slide_fit(fitting).fits
+        tr.viz.draw(loss, **options, slide=False)
+
+
+def test_the_cli_says_it_as_its_flags_and_each_figure_it_offers_fits(tmp_path, library_svg, capsys, monkeypatch):
+    case = too_small(BOTH_TWO_DIRECTIONS)
+    offered = []
+    monkeypatch.setattr(cli, "_as_flags", lambda suggestion: offered.append(suggestion) or cli_flags(suggestion))
+    assert cli.main(arguments(case, tmp_path / "figure.svg")) == 0
+    said = capsys.readouterr().err
+    found = slide_fit((tmp_path / "figure.svg").read_text())
+    assert said.startswith(f"tinygrad-rnn graph: warning: figure.svg: this figure's text is {found.text_px:g} px")
+    assert "draw it with --free-size for a notebook" in said and "slide=False" not in said and "level=" not in said
+    assert offered, said
+    if any(("backward", True) in suggestion for suggestion in offered):  # forward and backward apart
+        assert "as two figures, " in said
+    for suggestion in offered:
+        assert cli_flags(suggestion) in said
+        flags = arguments(case, tmp_path / "offered.svg")
+        if "backward" in dict(suggestion):
+            flags.remove("--forward-and-backward")
+        for name, value in suggestion:
+            flags += ["--backward"] if (name, value) == ("backward", True) else \
+                [] if name == "backward" else cli._as_flag(name, value).split()
+        assert cli.main(flags) == 0
+        assert "warning" not in capsys.readouterr().err, flags
+        assert slide_fit((tmp_path / "offered.svg").read_text()).fits, flags
+
+
+cli_flags = cli._as_flags  # (the CLI's own, kept before the test above records its calls)
+
+
+def search(fits, nodes: dict, seconds: float = float("inf")) -> tuple[list, list[dict]]:
+    """fit_advice.fitting on a made-up figure of ops, forward and backward, with shapes asked for (8 steps, one
+    layout a figure, a node's layout taking 10 ms, the figure itself ``seconds``): what it found, and the changes
+    it drew, in order."""
+    options = {"level": "op", "backward": "both", "show_shapes": True, "rolled": False, "time_steps": None}
+    drawn, spent = [], [0.0]
+
+    def size(changed: dict) -> int:
+        return nodes.get((changed["level"], changed["backward"], changed["time_steps"]), nodes["else"])
+
+    def measured(changed: dict) -> bool:
+        drawn.append({name: value for name, value in changed.items() if value != options[name]})
+        spent[0] += size(changed) / 100
+        return fits(changed)
+
+    found = fit_advice.fitting(options, 8, measured, size, lambda changed: 1, seconds, clock=lambda: spent[0])
+    return found, drawn
+
+
+def test_the_search_draws_one_change_first_the_cheapest_first_and_stops_past_its_time():
+    nodes = {("op", "both", None): 500, ("cell", "both", None): 600, ("step", "both", None): 100,
+             ("op", "both", (0, 1, 2)): 150, ("op", False, None): 300, ("op", True, None): 300, "else": 250}
+    found, drawn = search(lambda changed: changed["show_shapes"] is False, nodes, seconds=5.0)
+    # the cell level (600 nodes, more than the figure) is never drawn; after 2.5 s (half the figure's 5 s) no
+    # drawing starts
+    assert drawn == [{"level": "step"}, {"time_steps": (0, 1, 2)}, {"show_shapes": False}]
+    assert found == [(("show_shapes", False),)]
+
+
+def test_the_search_stops_at_two_that_fit_counting_two_figures_apart_as_one():
+    nodes = {("op", "both", None): 500, ("cell", "both", None): 600, "else": 10}
+    found, drawn = search(lambda changed: changed["backward"] != "both", nodes)
+    assert drawn[:4] == [{"level": "step"}, {"time_steps": (0, 1, 2)}, {"backward": False}, {"backward": True}]
+    assert [dict(figure) for figure in found] == [{"backward": False}, {"backward": True},
+                                                   {"backward": False, "level": "step"},
+                                                   {"backward": True, "level": "step"}]
+    assert {"level": "cell"} not in drawn
+
+
+def test_the_second_of_two_figures_is_drawn_only_where_the_first_fits():
+    found, drawn = search(lambda changed: changed["backward"] is True, {("op", "both", None): 500, "else": 10})
+    assert found == [] and {"backward": False} in drawn and {"backward": True} not in drawn
+
+
+def test_no_suggestion_at_all_still_says_how_to_draw_it_unfitted():
+    warning = tr.viz.SlideFitWarning(9.8, 10.8, 2.4, [])
+    assert "none of the smaller figures tried fits; draw it with slide=False for a notebook" in str(warning)
+    assert warning.advice(cli._as_flags, "--free-size").endswith("draw it with --free-size for a notebook (free size, "
+                                                                 "every step)")
+
+
+@pytest.mark.parametrize("suggestion, flags", [
+    ((("level", "cell"),), "--level cell"),
+    ((("time_steps", (0, 1, 2)),), "--time-steps 1:3"),
+    ((("show_shapes", False),), "--no-shapes"),
+    ((("backward", False), ("level", "step")), "--level step without --forward-and-backward"),
+    ((("backward", True), ("time_steps", (0, 1, 2))), "--backward --time-steps 1:3"),
+])
+def test_each_suggestion_as_the_cli_flags_that_draw_it(suggestion, flags):
+    assert cli_flags(suggestion) == flags

@@ -1,0 +1,103 @@
+"""What would fit: the figures to offer a lecturer whose figure does not fit a slide even after the fit ladder.
+
+The ladder (``ladder.py``) gives up only what leaves the figure saying the same thing: the shapes, steps from
+the middle. Where that is not enough, only the lecturer can choose what else to give up — a coarser level,
+fewer steps, forward and backward as two figures, the shapes they asked for — so each of these is drawn, as
+``save`` would draw it, and offered only where it fits (:class:`~.render.SlideFitWarning` says them).
+
+Drawing a candidate is a whole fit-ladder run: up to six layouts where the ladder may leave steps out, seconds
+for a figure of ops or a stacked network's gradient. So the search is bounded: one change before two, the
+cheapest first (costed before it is laid out, as the nodes the ladder may lay out), never a figure of more nodes
+than the one that does not fit (the dearest to lay out, and the least likely to fit); it stops at the first two
+that fit, and starts no drawing once it has spent half the processor time the figure itself took (or two
+seconds, for a small one). A warning that doubled the time a figure takes to draw would be worse than one with
+fewer suggestions; and it is paid only where the figure does not fit. (The count of nodes alone cannot bound it:
+a laid-out node costs seventeen times more in a stacked network's gradient than in one layer's.)
+
+>>> from tinygrad_rnn.viz.render import as_keywords
+>>> figures = candidates({"level": "op", "backward": "both", "show_shapes": None, "rolled": False}, steps=8)
+>>> [as_keywords(figure) for candidate in figures for figure in candidate][:4]
+['level="step"', 'level="cell"', 'time_steps=(0, 1, 2)', 'backward=False']
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from itertools import combinations
+
+from .render import Suggestion
+
+WANTED = 2  # suggestions enough to choose from
+SHARE = 0.5  # of the processor time the figure took: what the search may spend
+LEAST_SECONDS = 2.0  # processor seconds: a small figure's candidates, each well under a second, are tried
+FEWER_STEPS = (0, 1, 2)  # t = 1, 2, 3: the fewest steps a lecture draws to show a recurrence
+
+Candidate = tuple[Suggestion, ...]  # the figures drawn in its place: one, or forward and backward apart
+
+
+def candidates(options: dict, steps: int) -> list[Candidate]:
+    """What could be drawn instead of the figure that ``options`` draw (``steps``: the steps it has), one
+    change at a time, then two at a time: a coarser or finer level, the first three steps, forward and
+    backward apart, the shapes left out where they were asked for."""
+    changes: list[Candidate] = [((("level", level),),) for level in ("step", "cell") if level != options["level"]]
+    if steps > len(FEWER_STEPS) and not options["rolled"]:  # (a rolled figure draws one cell for every step)
+        changes.append(((("time_steps", FEWER_STEPS),),))
+    if options["backward"] == "both":
+        changes.append(((("backward", False),), (("backward", True),)))
+    if options["show_shapes"] is True:
+        changes.append(((("show_shapes", False),),))
+    pairs = [_both(one, other) for one, other in combinations(changes, 2) if _names(one) & _names(other) == set()]
+    return changes + pairs
+
+
+def fitting(options: dict, steps: int, fits: Callable[[dict], bool], nodes: Callable[[dict], int],
+            rungs: Callable[[dict], int], seconds: float,
+            clock: Callable[[], float] = time.process_time) -> list[Suggestion]:
+    """The candidates that fit, said as draw/save's keyword arguments, in the order and within the bounds the
+    module's docstring says. ``fits(options)`` draws a figure as save would and measures it; ``nodes(options)``:
+    the nodes it draws, counted without laying it out; ``rungs(options)``: the most layouts its fit ladder
+    makes; ``seconds``: the processor time the figure itself took. A candidate the library refuses
+    (ValueError: an option that cannot apply) is not offered."""
+    found: list[Suggestion] = []
+    most = nodes(options)
+    stop = clock() + max(seconds * SHARE, LEAST_SECONDS)
+    costed = []
+    for candidate in candidates(options, steps):
+        try:
+            sizes = [nodes(_with(options, figure)) for figure in candidate]
+        except ValueError:
+            continue
+        if max(sizes) <= most:  # (more nodes than the figure that does not fit: not tried)
+            ones = len(_names(candidate)) == 1
+            costed.append((not ones, sum(size * rungs(_with(options, figure))
+                                         for size, figure in zip(sizes, candidate)), candidate))
+    for _, _, candidate in sorted(costed, key=lambda costed: costed[:2]):  # one change first, then the cheapest
+        if clock() > stop:
+            break
+        if all(_fits(fits, _with(options, figure)) for figure in candidate):  # (the second only if the first fits)
+            found += candidate
+            if sum(("backward", True) not in suggestion for suggestion in found) >= WANTED:  # (a pair: one)
+                break
+    return found
+
+
+def _fits(fits: Callable[[dict], bool], options: dict) -> bool:
+    try:
+        return fits(options)
+    except ValueError:
+        return False
+
+
+def _with(options: dict, figure: Suggestion) -> dict:
+    return {**options, **dict(figure)}
+
+
+def _names(candidate: Candidate) -> set[str]:
+    return {name for figure in candidate for name, _ in figure}
+
+
+def _both(one: Candidate, other: Candidate) -> Candidate:
+    """Two changes at once (each figure of the one that draws two, with the other's change)."""
+    two, single = (one, other) if len(one) > 1 else (other, one)
+    return tuple(figure + single[0] for figure in two)
