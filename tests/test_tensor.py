@@ -76,6 +76,29 @@ def test_stacking_tensors_of_different_shapes_names_them():
     assert tr.stack([tr.ones(2, 3), tr.zeros(2, 3)], dim=1).tolist() == [[[1.0] * 3, [0.0] * 3]] * 2
 
 
+def test_stack_equals_numpy_stack_at_every_dim():
+    """The concatenate-and-reshape gives numpy.stack's array at every dim (a new last one by numpy.stack
+    itself), for one part (h_n of a one-layer RNN) as for several."""
+    rng = numpy.random.default_rng(0)
+    for count in (1, 3):
+        parts = [rng.standard_normal((2, 3, 4)) for _ in range(count)]
+        for dim in range(-4, 4):
+            numpy.testing.assert_array_equal(tr.stack([tr.tensor(p) for p in parts], dim=dim).numpy(),
+                                             numpy.stack(parts, axis=dim))
+
+
+
+def test_ops_with_one_pattern_of_needed_gradients_share_its_tuple():
+    """needs_input_grad is one tuple per pattern, shared (an object fewer per op for the garbage
+    collector to visit), and still says, input by input, which gradient is needed."""
+    w, x = tr.ones(2, requires_grad=True), tr.ones(2)
+    first, second = (w * x).grad_fn, (x * w * x).grad_fn
+    assert first.needs_input_grad == (True, False) and second.needs_input_grad == (True, False)
+    assert first.needs_input_grad is second.needs_input_grad
+    assert (x * w).grad_fn.needs_input_grad == (False, True)
+    (x * w * x).sum().backward()
+    assert w.grad.tolist() == [1.0, 1.0]
+
 def test_cat_into_out_writes_arrays_in_place_and_names_what_does_not_fit():
     """A fused cell writes its gradient into a slot of one buffer (fast/'s _cat_into): the result is
     out itself, and a misfit is an error naming the shapes. The plain cat has no out= (it records)."""

@@ -293,7 +293,7 @@ def backpropagate(seeds: list[tuple[Tensor, Any]], targets: tuple[Tensor, ...] |
             terms = (terms,)
         for parent, term, needs_grad in zip(function.inputs, terms, function.needs_input_grad):
             if needs_grad and term is not None and (needed is None or parent in needed):
-                if check_finite_terms or term.shape != parent.shape or term.dtype != parent.dtype:
+                if check_finite_terms or term.shape != parent.shape or term.dtype is not parent.dtype:
                     term = _fitted_to_input(function, parent, term)
                 # ∂J/∂parent += term: the table adds with + (fast/'s table unless TINYGRAD_RNN_FAST=0)
                 table.add(parent, term, function.scope, function)
@@ -330,9 +330,7 @@ def _deliver_outputs(function: Function, vertices: list[Any], table: GradientTab
     for vertex in vertices:
         grads[vertex.output_index] = _deliver(vertex, table, function.scope, wanted, results, create_graph)
         nodes[vertex.output_index] = vertex
-    if all(grad is None for grad in grads):
-        return None, ()
-    return tuple(grads), tuple(nodes)
+    return (None, ()) if all(grad is None for grad in grads) else (tuple(grads), tuple(nodes))
 
 
 def _accumulate_into_grad(vertex: Any, total: Any, create_graph: bool, fresh: bool = False) -> None:
@@ -352,11 +350,8 @@ def _accumulate_into_grad(vertex: Any, total: Any, create_graph: bool, fresh: bo
         total = _as_tensor(total)
         tensor.grad = total if tensor.grad is None else tensor.grad + total
         return
-    total = _as_array(total)
-    if tensor.grad is None:
-        tensor.grad = TensorBase._make(total if fresh else total.copy())
-    else:
-        tensor.grad = TensorBase._make(tensor.grad.array + total)
+    total, grad = _as_array(total), tensor.grad
+    tensor.grad = TensorBase._make(grad.array + total if grad is not None else total if fresh else total.copy())
 
 
 def _fitted_to_input(function: Function, expected: Any, gradient: Any) -> Any:

