@@ -72,3 +72,17 @@ def fast_path(request):
     fast.install() if request.param == "fast" else fast.uninstall()
     yield request.param
     fast.install() if was_installed else fast.uninstall()
+
+
+def pytest_collection_finish(session):
+    """Starts the CuPy stand-in's run of the GPU cases (test_device_dispatch.py, a pytest of its own) as soon as
+    its test is collected, so that it runs beside the rest of the suite, not after it."""
+    for item in getattr(session, "items", []):
+        if item.name == "test_gpu_cases_pass_against_the_cupy_stand_in" and not tr.gpu_available():
+            item.module.RUN.start()
+
+
+def pytest_sessionfinish(session):
+    for item in getattr(session, "items", []):
+        if item.name == "test_gpu_cases_pass_against_the_cupy_stand_in":
+            item.module.RUN.stop()

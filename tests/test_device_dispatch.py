@@ -6,6 +6,10 @@ GPU's array module and keep results there, that moves between devices happen onl
 and that the GPU branches of the code run at all. (It found three test cases that built an index
 or a mask on the CPU for a GPU tensor.) With real CuPy and a GPU the cases run for real, and this
 test steps aside.
+
+The stand-in's run is a second pytest of a few hundred cases. It starts as soon as the suite has
+collected this test (conftest.py's ``pytest_collection_finish``), on the second core a pytest run
+leaves idle, and the test waits for it: the suite takes its time once, not twice over.
 """
 
 import os
@@ -13,6 +17,7 @@ import pathlib
 import re
 import subprocess
 import sys
+import tempfile
 
 import pytest
 
@@ -21,13 +26,49 @@ import tinygrad_rnn as tr
 TESTS = pathlib.Path(__file__).resolve().parent
 
 
+def files_with_gpu_cases() -> list[pathlib.Path]:
+    """The test files that can hold a GPU case: a case's id says "gpu" only where its file names the GPU or
+    a device (the ``device`` fixture, conftest.DEVICES, a test's name). Collecting these alone, not all the
+    suite's files, selects the same cases and skips importing the rest."""
+    return [path for path in sorted(TESTS.glob("*.py"))
+            if path.name != "conftest.py" and re.search("gpu|device", path.read_text(), re.IGNORECASE)]
+
+
+class StandInRun:
+    """The GPU cases in a pytest of their own, with the stand-in CuPy first on its path: started once, read once."""
+
+    def __init__(self) -> None:
+        self.process: subprocess.Popen | None = None
+        self.output = tempfile.TemporaryFile("w+")  # a file, not a pipe: a long report cannot stall the run
+
+    def start(self) -> None:
+        if self.process is None:
+            path = os.pathsep.join(p for p in [str(TESTS / "stand_in_cupy"), os.environ.get("PYTHONPATH")] if p)
+            command = [sys.executable, "-m", "pytest", "-q", "-p", "no:randomly", "-p", "no:cacheprovider",
+                       "-k", "gpu and not stand_in", *map(str, files_with_gpu_cases())]
+            self.process = subprocess.Popen(command, cwd=TESTS.parent, env=dict(os.environ, PYTHONPATH=path),
+                                            stdout=self.output, stderr=subprocess.STDOUT, text=True)
+
+    def result(self) -> tuple[int, str]:
+        """(exit status, what it printed), once it has finished."""
+        self.start()
+        returncode = self.process.wait(timeout=600)
+        self.output.seek(0)
+        return returncode, self.output.read()
+
+    def stop(self) -> None:
+        """Ends a run the suite no longer waits for (it stopped early, at -x's first failure)."""
+        if self.process is not None and self.process.poll() is None:
+            self.process.kill()
+            self.process.wait()
+
+
+RUN = StandInRun()
+
+
 @pytest.mark.skipif(tr.gpu_available(), reason="a real GPU is here: the GPU cases run on it directly")
 def test_gpu_cases_pass_against_the_cupy_stand_in():
-    path = os.pathsep.join(p for p in [str(TESTS / "stand_in_cupy"), os.environ.get("PYTHONPATH")] if p)
-    command = [sys.executable, "-m", "pytest", "-q", "-p", "no:randomly", "-p", "no:cacheprovider",
-               "-k", "gpu and not stand_in", str(TESTS)]
-    result = subprocess.run(command, cwd=TESTS.parent, env=dict(os.environ, PYTHONPATH=path),
-                            capture_output=True, text=True, timeout=600)
-    assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-2000:]
-    passed = re.search(r"(\d+) passed", result.stdout)
-    assert passed and int(passed.group(1)) >= 200, result.stdout[-1000:]  # every op, layer and loss case
+    returncode, output = RUN.result()
+    assert returncode == 0, output[-6000:]
+    passed = re.search(r"(\d+) passed", output)
+    assert passed and int(passed.group(1)) >= 200, output[-1000:]  # every op, layer and loss case
