@@ -3,6 +3,7 @@
 import os
 import pathlib
 
+import background
 import numpy
 import pytest
 from hypothesis import settings
@@ -74,15 +75,18 @@ def fast_path(request):
     fast.install() if was_installed else fast.uninstall()
 
 
+
 def pytest_collection_finish(session):
-    """Starts the CuPy stand-in's run of the GPU cases (test_device_dispatch.py, a pytest of its own) as soon as
-    its test is collected, so that it runs beside the rest of the suite, not after it."""
+    """Queues the subprocesses collected tests wait for (a module's ``background_job``), to run beside the
+    suite on the core it leaves idle (background.py)."""
+    jobs = []
     for item in getattr(session, "items", []):
-        if item.name == "test_gpu_cases_pass_against_the_cupy_stand_in" and not tr.gpu_available():
-            item.module.RUN.start()
+        job = getattr(getattr(item, "module", None), "background_job", lambda item: None)(item)
+        if job is not None and job not in jobs:
+            jobs.append(job)
+    if jobs:
+        background.QUEUE.add(jobs)
 
 
 def pytest_sessionfinish(session):
-    for item in getattr(session, "items", []):
-        if item.name == "test_gpu_cases_pass_against_the_cupy_stand_in":
-            item.module.RUN.stop()
+    background.QUEUE.stop()  # (after -x's first failure, jobs no test will read)

@@ -7,19 +7,17 @@ and that the GPU branches of the code run at all. (It found three test cases tha
 or a mask on the CPU for a GPU tensor.) With real CuPy and a GPU the cases run for real, and this
 test steps aside.
 
-The stand-in's run is a second pytest of a few hundred cases. It starts as soon as the suite has
-collected this test (conftest.py's ``pytest_collection_finish``), on the second core a pytest run
-leaves idle, and the test waits for it: the suite takes its time once, not twice over.
+The stand-in's run is a second pytest of a few hundred cases: it runs beside the rest of the suite,
+on the core a pytest run leaves idle (background.py), and this test waits for what is left of it.
 """
 
 import os
 import pathlib
 import re
-import subprocess
 import sys
-import tempfile
 
 import pytest
+from background import Job
 
 import tinygrad_rnn as tr
 
@@ -34,41 +32,25 @@ def files_with_gpu_cases() -> list[pathlib.Path]:
             if path.name != "conftest.py" and re.search("gpu|device", path.read_text(), re.IGNORECASE)]
 
 
-class StandInRun:
-    """The GPU cases in a pytest of their own, with the stand-in CuPy first on its path: started once, read once."""
-
-    def __init__(self) -> None:
-        self.process: subprocess.Popen | None = None
-        self.output = tempfile.TemporaryFile("w+")  # a file, not a pipe: a long report cannot stall the run
-
-    def start(self) -> None:
-        if self.process is None:
-            path = os.pathsep.join(p for p in [str(TESTS / "stand_in_cupy"), os.environ.get("PYTHONPATH")] if p)
-            command = [sys.executable, "-m", "pytest", "-q", "-p", "no:randomly", "-p", "no:cacheprovider",
-                       "-k", "gpu and not stand_in", *map(str, files_with_gpu_cases())]
-            self.process = subprocess.Popen(command, cwd=TESTS.parent, env=dict(os.environ, PYTHONPATH=path),
-                                            stdout=self.output, stderr=subprocess.STDOUT, text=True)
-
-    def result(self) -> tuple[int, str]:
-        """(exit status, what it printed), once it has finished."""
-        self.start()
-        returncode = self.process.wait(timeout=600)
-        self.output.seek(0)
-        return returncode, self.output.read()
-
-    def stop(self) -> None:
-        """Ends a run the suite no longer waits for (it stopped early, at -x's first failure)."""
-        if self.process is not None and self.process.poll() is None:
-            self.process.kill()
-            self.process.wait()
+def stand_in_run() -> Job:
+    """The GPU cases in a pytest of their own, with the stand-in CuPy first on its path."""
+    path = os.pathsep.join(p for p in [str(TESTS / "stand_in_cupy"), os.environ.get("PYTHONPATH")] if p)
+    command = [sys.executable, "-m", "pytest", "-q", "-p", "no:randomly", "-p", "no:cacheprovider",
+               "-k", "gpu and not stand_in", *map(str, files_with_gpu_cases())]
+    return Job(command, cwd=TESTS.parent, env=dict(os.environ, PYTHONPATH=path))
 
 
-RUN = StandInRun()
+JOB = None if tr.gpu_available() else stand_in_run()
+
+
+def background_job(item) -> Job | None:
+    """The stand-in's run, started beside the suite (background.py) as soon as this test is collected."""
+    return JOB
 
 
 @pytest.mark.skipif(tr.gpu_available(), reason="a real GPU is here: the GPU cases run on it directly")
 def test_gpu_cases_pass_against_the_cupy_stand_in():
-    returncode, output = RUN.result()
+    returncode, output = JOB.result()
     assert returncode == 0, output[-6000:]
     passed = re.search(r"(\d+) passed", output)
     assert passed and int(passed.group(1)) >= 200, output[-1000:]  # every op, layer and loss case
