@@ -10,6 +10,7 @@ exactly as it would on a subprocess it ran itself.
 
 from __future__ import annotations
 
+import pathlib
 import subprocess
 import tempfile
 import threading
@@ -17,31 +18,42 @@ import threading
 OUTPUTS = tempfile.TemporaryDirectory(prefix="tinygrad_rnn-tests-")  # what jobs write for their tests to read
 
 
+def folder(name: str) -> pathlib.Path:
+    """A new, empty folder of OUTPUTS for one job's files (a test's tmp_path is made only when it runs)."""
+    path = pathlib.Path(OUTPUTS.name) / name
+    path.mkdir()
+    return path
+
+
 class Job:
-    """A command to run once, its output kept in a file (a pipe nobody reads would stall a long report)."""
+    """A command to run once, what it prints kept in files (a pipe nobody reads would stall a long report)."""
 
     def __init__(self, command: list[str], **options) -> None:
         self.command, self.options = command, options
         self.process: subprocess.Popen | None = None
-        self.output = tempfile.TemporaryFile("w+")
+        self.stdout, self.stderr = tempfile.TemporaryFile("w+"), tempfile.TemporaryFile("w+")
         self.finished = threading.Event()
 
     def run(self) -> None:
         try:
-            self.process = subprocess.Popen(self.command, stdout=self.output, stderr=subprocess.STDOUT, text=True,
+            self.process = subprocess.Popen(self.command, stdout=self.stdout, stderr=self.stderr, text=True,
                                             **self.options)
             self.process.wait()
         finally:
             self.finished.set()
 
-    def result(self, timeout: float = 600) -> tuple[int, str]:
-        """(exit status, what it printed): run now if the queue has not started it, else waited for."""
+    def result(self, timeout: float = 600) -> subprocess.CompletedProcess:
+        """What ``subprocess.run`` returns (exit status, standard output and error as text): run now if the
+        queue has not started it, else waited for."""
         if QUEUE.take(self):
             self.run()
         assert self.finished.wait(timeout), f"{self.command} still running after {timeout} s"
         assert self.process is not None, f"{self.command} could not be started"
-        self.output.seek(0)
-        return self.process.returncode, self.output.read()
+        printed = []
+        for file in (self.stdout, self.stderr):
+            file.seek(0)
+            printed.append(file.read())
+        return subprocess.CompletedProcess(self.command, self.process.returncode, *printed)
 
     def stop(self) -> None:
         if self.process is not None and self.process.poll() is None:

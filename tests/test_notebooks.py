@@ -13,7 +13,7 @@ nbformat = pytest.importorskip("nbformat", reason="nbformat is not installed (te
 nbclient = pytest.importorskip("nbclient", reason="nbclient is not installed (tests/setup.sh installs it)")
 pytest.importorskip("ipykernel", reason="ipykernel is not installed (tests/setup.sh installs it)")
 
-from background import OUTPUTS, Job  # noqa: E402  (after the skips: nothing to run without nbclient)
+from background import Job, folder  # noqa: E402  (after the skips: nothing to run without nbclient)
 
 FOLDER = pathlib.Path(__file__).resolve().parent.parent / "docs" / "notebooks"
 NOTEBOOKS = sorted(FOLDER.glob("*.ipynb"))
@@ -41,7 +41,7 @@ def execute(path: pathlib.Path, executed: pathlib.Path) -> None:
     nbformat.write(book, executed)
 
 
-EXECUTED = {path: pathlib.Path(OUTPUTS.name) / f"{path.stem}.ipynb" for path in NOTEBOOKS}
+EXECUTED = {path: folder(path.stem) / "executed.ipynb" for path in NOTEBOOKS}
 JOBS = {path: Job([sys.executable, __file__, str(path), str(EXECUTED[path])]) for path in NOTEBOOKS}
 
 
@@ -60,8 +60,8 @@ def test_the_notebook_is_stored_without_outputs_and_runs(path):
     code = [cell for cell in book.cells if cell.cell_type == "code"]
     assert all(not cell.outputs and cell.execution_count is None for cell in code), "store it without outputs"
     assert "%pip install" in code[0].source  # it starts with the one install line it needs
-    returncode, output = JOBS[path].result()
-    assert returncode == 0, output[-6000:]  # a cell that failed: its source and traceback
+    result = JOBS[path].result()
+    assert result.returncode == 0, result.stdout[-2000:] + result.stderr[-6000:]  # a failed cell and its traceback
     code = [cell for cell in nbformat.read(EXECUTED[path], as_version=4).cells if cell.cell_type == "code"]
     shown = [output for cell in code for output in cell.outputs]
     assert any("image/png" in o.get("data", {}) or "image/svg+xml" in o.get("data", {}) or
