@@ -1,7 +1,7 @@
 """Subprocesses the suite runs beside itself: a pytest run keeps one core busy, and CI's machine has two.
 
-A test module whose test only waits for a subprocess (the CuPy stand-in's run of the GPU cases, a notebook in
-a kernel of its own) defines ``background_job(item)``, the :class:`Job` for one of its collected tests, or None.
+A test module whose test only waits for subprocesses (the CuPy stand-in's run of the GPU cases, a notebook in
+a kernel of its own, an example) defines ``background_jobs(item)``, the :class:`Job` list of a collected test.
 conftest.py queues each as soon as the suite is collected; the queue runs them one after another on the second
 core, and a test asks for its job's result: it waits for what is left of it, or runs it at once where the queue
 has not reached it yet. Nothing is run that a test does not ask for, and every test asserts on its job's result

@@ -77,13 +77,13 @@ def fast_path(request):
 
 
 def pytest_collection_finish(session):
-    """Queues the subprocesses collected tests wait for (a module's ``background_job``), to run beside the
+    """Queues the subprocesses collected tests wait for (a module's ``background_jobs``), to run beside the
     suite on the core it leaves idle (background.py)."""
     jobs = []
     for item in getattr(session, "items", []):
-        job = getattr(getattr(item, "module", None), "background_job", lambda item: None)(item)
-        if job is not None and job not in jobs:
-            jobs.append(job)
+        for job in getattr(getattr(item, "module", None), "background_jobs", lambda item: [])(item):
+            if job not in jobs:
+                jobs.append(job)
     if jobs:
         background.QUEUE.add(jobs)
 

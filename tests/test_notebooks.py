@@ -45,9 +45,9 @@ EXECUTED = {path: folder(path.stem) / "executed.ipynb" for path in NOTEBOOKS}
 JOBS = {path: Job([sys.executable, __file__, str(path), str(EXECUTED[path])]) for path in NOTEBOOKS}
 
 
-def background_job(item) -> Job | None:
+def background_jobs(item) -> list[Job]:
     """A notebook's run, started beside the suite (background.py) as soon as its test is collected."""
-    return JOBS[item.callspec.params["path"]] if hasattr(item, "callspec") else None
+    return [JOBS[item.callspec.params["path"]]] if hasattr(item, "callspec") else []
 
 
 def test_there_is_a_notebook_per_lecture_topic():
