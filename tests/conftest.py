@@ -80,7 +80,7 @@ def pytest_collection_finish(session):
     """Queues the subprocesses collected tests wait for (a module's ``background_jobs``), to run beside the
     suite on the core it leaves idle (background.py)."""
     jobs = []
-    for item in getattr(session, "items", []):
+    for item in [] if session.config.option.collectonly else getattr(session, "items", []):
         for job in getattr(getattr(item, "module", None), "background_jobs", lambda item: [])(item):
             if job not in jobs:
                 jobs.append(job)
