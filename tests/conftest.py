@@ -3,6 +3,7 @@
 import os
 import pathlib
 
+import background
 import numpy
 import pytest
 from hypothesis import settings
@@ -72,3 +73,20 @@ def fast_path(request):
     fast.install() if request.param == "fast" else fast.uninstall()
     yield request.param
     fast.install() if was_installed else fast.uninstall()
+
+
+
+def pytest_collection_finish(session):
+    """Queues the subprocesses collected tests wait for (a module's ``background_jobs``), to run beside the
+    suite on the core it leaves idle (background.py)."""
+    jobs = []
+    for item in [] if session.config.option.collectonly else getattr(session, "items", []):
+        for job in getattr(getattr(item, "module", None), "background_jobs", lambda item: [])(item):
+            if job not in jobs:
+                jobs.append(job)
+    if jobs:
+        background.QUEUE.add(jobs)
+
+
+def pytest_sessionfinish(session):
+    background.QUEUE.stop()  # (after -x's first failure, jobs no test will read)

@@ -1,4 +1,7 @@
-"""The examples and benchmarks run (with tiny settings), so they cannot rot unnoticed."""
+"""The examples and benchmarks run (with tiny settings), so they cannot rot unnoticed.
+
+The longer runs (JOBS) start beside the rest of the suite, on the core a pytest run leaves idle
+(background.py), each writing into a folder of its own; their tests read what they printed and wrote."""
 
 import pathlib
 import shutil
@@ -6,6 +9,7 @@ import subprocess
 import sys
 
 import pytest
+from background import Job, folder
 from conftest import checkout_first
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
@@ -15,8 +19,41 @@ def run(script, *args, cwd=None, stderr=False):
     """What the script printed (with ``stderr``: standard output and standard error)."""
     result = subprocess.run([sys.executable, str(ROOT / script), *args], capture_output=True, text=True, timeout=300,
                             cwd=cwd, env=checkout_first())
+    return printed(result, stderr)
+
+
+def printed(result: subprocess.CompletedProcess, stderr: bool = False):
     assert result.returncode == 0, result.stderr[-3000:]
     return (result.stdout, result.stderr) if stderr else result.stdout
+
+
+def script_job(script: str, *args: str, cwd: pathlib.Path | None = None) -> Job:
+    return Job([sys.executable, str(ROOT / script), *args], cwd=cwd, env=checkout_first())
+
+
+OUT = {name: folder(name) for name in ("long_range", "lstm_neurons", "lecture_figures", "seq2seq", "perplexity_table")}
+JOBS = {  # a test's name: the run it reads
+    "test_long_range_example": script_job("examples/long_range.py", "--quick", "--out",
+                                          str(OUT["long_range"] / "long_range")),
+    "test_lstm_neurons_example": script_job("examples/lstm_neurons.py", "--steps", "2", "--words", "200", "--hidden",
+                                            "8", "--out", str(OUT["lstm_neurons"] / "neurons.png")),
+    "test_lecture_figures_example_writes_into_a_folder_of_its_own_unless_told": script_job(
+        "examples/lecture_figures.py", "--format", "dot", "--steps", "3", cwd=OUT["lecture_figures"]),
+    "test_seq2seq_example_learns_dates_and_draws_both_figures": script_job(
+        "examples/seq2seq.py", "--steps", "150", "--hidden", "32", "--held-out", "20", "--beam", "2",
+        "--format", "dot", "--out", str(OUT["seq2seq"])),
+    "test_perplexity_table_example_prints_the_table_and_draws_it": script_job(
+        "examples/perplexity_table.py", "--chars", "20000", "--steps", "5", "--seeds", "2", "--hidden", "16",
+        "--level", "char", "--out", str(OUT["perplexity_table"] / "table.png")),
+    "test_per_op_benchmark_runs": script_job("benchmarks/per_op_overhead.py", "--ops", "30", "--rounds", "2"),
+    "test_training_step_benchmark_runs": script_job("benchmarks/training_step.py", "--sizes", "small", "--cells",
+                                                    "gru", "--rounds", "1"),
+}
+
+
+def background_jobs(item) -> list[Job]:
+    """A script's run, started beside the suite (background.py) as soon as its test is collected."""
+    return [JOBS[item.name]] if item.name in JOBS else []
 
 
 def test_bptt_by_hand_shows_the_sum_over_time_steps():
@@ -46,8 +83,8 @@ def test_vanishing_gradients_example(tmp_path):
                                                     "exploding_gradients.png"}
 
 
-def test_long_range_example(tmp_path):
-    out = run("examples/long_range.py", "--quick", "--out", str(tmp_path / "long_range"))
+def test_long_range_example():
+    out, tmp_path = printed(JOBS["test_long_range_example"].result()), OUT["long_range"]
     assert "tanh RNN  seed 1" in out and "GRU       mean" in out and "→ " in out
     assert (tmp_path / "long_range_adding.png").exists() and (tmp_path / "long_range_agreement.png").exists()
 
@@ -57,14 +94,14 @@ def test_classify_and_tag_example():
     assert "classification accuracy" in out and "tagging accuracy" in out
 
 
-def test_lstm_neurons_example(tmp_path):
-    out = run("examples/lstm_neurons.py", "--steps", "2", "--words", "200", "--hidden", "8",
-              "--out", str(tmp_path / "neurons.png"))
+def test_lstm_neurons_example():
+    out, tmp_path = printed(JOBS["test_lstm_neurons_example"].result()), OUT["lstm_neurons"]
     assert "correlation with 'inside [[…]]'" in out and (tmp_path / "neurons.png").exists()
 
 
-def test_lecture_figures_example_writes_into_a_folder_of_its_own_unless_told(tmp_path):
-    out = run("examples/lecture_figures.py", "--format", "dot", "--steps", "3", cwd=tmp_path)
+def test_lecture_figures_example_writes_into_a_folder_of_its_own_unless_told():
+    name = "test_lecture_figures_example_writes_into_a_folder_of_its_own_unless_told"
+    out, tmp_path = printed(JOBS[name].result()), OUT["lecture_figures"]  # (run from tmp_path)
     written = tmp_path / "lecture_figures"  # not docs/figures: run from the repository, it would overwrite them
     assert [p.name for p in tmp_path.iterdir()] == ["lecture_figures"]
     assert len(list(written.glob("*.dot"))) == 17 and "wrote" in out
@@ -73,19 +110,19 @@ def test_lecture_figures_example_writes_into_a_folder_of_its_own_unless_told(tmp
     assert "‖∂J/∂h_1‖ / ‖∂J/∂h_3‖" in out
 
 
-def test_seq2seq_example_learns_dates_and_draws_both_figures(tmp_path):
+def test_seq2seq_example_learns_dates_and_draws_both_figures():
     """Reduced: 150 steps of a small GRU — the loss falls and both decodings are reported; the figures drawn."""
-    out = run("examples/seq2seq.py", "--steps", "150", "--hidden", "32", "--held-out", "20", "--beam", "2",
-              "--format", "dot", "--out", str(tmp_path))
+    out = printed(JOBS["test_seq2seq_example_learns_dates_and_draws_both_figures"].result())
+    tmp_path = OUT["seq2seq"]
     assert "exact match on 20 held-out dates: greedy" in out and "beam search (k=2)" in out
     for figure in ("seq2seq", "seq2seq_bptt", "seq2seq_generation"):
         assert (tmp_path / f"{figure}.dot").exists(), figure
     assert "argmax" in (tmp_path / "seq2seq_generation.dot").read_text(encoding="utf-8")
 
 
-def test_perplexity_table_example_prints_the_table_and_draws_it(tmp_path):
-    out, progress = run("examples/perplexity_table.py", "--chars", "20000", "--steps", "5", "--seeds", "2",
-                        "--hidden", "16", "--level", "char", "--out", str(tmp_path / "table.png"), stderr=True)
+def test_perplexity_table_example_prints_the_table_and_draws_it():
+    out, progress = printed(JOBS["test_perplexity_table_example_prints_the_table_and_draws_it"].result(), stderr=True)
+    tmp_path = OUT["perplexity_table"]
     assert "char level: LSTM, seed 2 of 2: perplexity" in progress  # a line per model trained, as it finishes
     assert len(progress.splitlines()) == 1 + 4 * 2
     for name in ("unigram (add-1)", "5-gram, Kneser–Ney", "fixed window", "tanh RNN", "LSTM", "GRU"):
@@ -107,7 +144,7 @@ def test_every_example_has_help_naming_its_defaults_and_accepts_a_device(script)
 
 
 def test_per_op_benchmark_runs():
-    assert "graph overhead" in run("benchmarks/per_op_overhead.py", "--ops", "30", "--rounds", "2")
+    assert "graph overhead" in printed(JOBS["test_per_op_benchmark_runs"].result())
 
 
 @pytest.mark.skipif(shutil.which("neato") is None, reason="Graphviz is missing (tests/setup.sh installs it)")
@@ -116,7 +153,7 @@ def test_drawing_benchmark_runs():
 
 
 def test_training_step_benchmark_runs():
-    out = run("benchmarks/training_step.py", "--sizes", "small", "--cells", "gru", "--rounds", "1")
+    out = printed(JOBS["test_training_step_benchmark_runs"].result())
     assert "| GRU | 1, 25, 100 |" in out
 
 

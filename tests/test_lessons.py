@@ -29,7 +29,9 @@ def long_range():
 
 def test_gated_cells_solve_the_adding_problem_where_a_tanh_rnn_does_not(long_range):
     """T=50: LSTM and GRU below MSE 0.02, the tanh RNN near the trivial 0.167, in most of 3 seeds."""
-    steps = {"LSTM": 1200, "GRU": 400, "tanh RNN": 400}  # the GRU learns it first; the LSTM by ~1,000 steps
+    # the GRU learns it first, the LSTM later: trained 1,200 steps, seeds 0-2 fell below SOLVED_MSE by steps 700, 500
+    # and 800; trained 1,000, they end at 0.016, 0.0009 and 0.0017 (two of them ten times below it)
+    steps = {"LSTM": 1000, "GRU": 400, "tanh RNN": 400}
     # the nine runs in one pool of two processes, the longest first (three pools of three runs each left a
     # process idle while the third of each ran, the LSTM's longest of all)
     jobs = [("adding", cell, 50, seed, n, 32, "cpu") for cell, n in steps.items() for seed in range(3)]

@@ -10,6 +10,7 @@ import zipfile
 
 import numpy
 import pytest
+from background import Job, folder
 from conftest import checkout_first
 
 import tinygrad_rnn as tr
@@ -311,25 +312,47 @@ def test_cli_without_matplotlib_demo_writes_the_rest_and_train_plot_says_so_at_o
     assert not (tmp_path / "lm.npz").exists()  # said before training, not after
 
 
-def test_cli_errors_are_one_line(tmp_path):
-    missing = cli("sample", "--checkpoint", str(tmp_path / "none.npz"))
+def cli_job(*args: str) -> Job:
+    """``cli(*args)`` as a job run beside the suite (background.py): its test reads ``.result()``."""
+    return Job([sys.executable, "-m", "tinygrad_rnn", *args])
+
+
+ERRORS = folder("cli_errors")  # (holds broken.npz, and no none.npz, nope.txt)
+DEMO = folder("cli_demo") / "out"
+(ERRORS / "broken.npz").write_bytes(b"PK\x03\x04 not really")
+JOBS = {  # a test's name: the runs it reads
+    "test_cli_errors_are_one_line": [
+        cli_job("sample", "--checkpoint", str(ERRORS / "none.npz")),
+        cli_job("sample", "--checkpoint", str(ERRORS / "broken.npz")),
+        cli_job("train", "--text", str(ERRORS / "nope.txt")),
+        cli_job("train", "--steps", "-3"),
+        *(cli_job(command, "--help") for command in ("train", "sample", "graph", "lecture", "demo"))],
+    "test_cli_demo_writes_its_figures": [
+        cli_job("demo", "--steps", "3", "--hidden", "8", "--out", str(DEMO), "--quiet")],
+}
+
+
+def background_jobs(item) -> list[Job]:
+    """The CLI's runs a test reads, started beside the suite (background.py) as soon as it is collected."""
+    return JOBS.get(item.name, [])
+
+
+def test_cli_errors_are_one_line():
+    missing, result, no_text, negative, *helps = (job.result() for job in JOBS["test_cli_errors_are_one_line"])
     assert missing.returncode == 1 and "no checkpoint at" in missing.stderr and "Traceback" not in missing.stderr
-    broken = tmp_path / "broken.npz"
-    broken.write_bytes(b"PK\x03\x04 not really")
-    result = cli("sample", "--checkpoint", str(broken))
-    assert result.returncode == 1 and "corrupt or truncated" in result.stderr
+    assert result.returncode == 1 and "corrupt or truncated" in result.stderr  # broken.npz
     assert result.stderr.strip().count("\n") == 0
-    no_text = cli("train", "--text", str(tmp_path / "nope.txt"))
     assert no_text.returncode == 1 and "no such text file" in no_text.stderr
-    assert cli("train", "--steps", "-3").returncode == 2
-    for command in ("train", "sample", "graph", "lecture", "demo"):
-        assert cli(command, "--help").returncode == 0
+    assert negative.returncode == 2  # --steps -3
+    for shown in helps:  # train, sample, graph, lecture, demo
+        assert shown.returncode == 0, shown.args
 
 
-def test_cli_demo_writes_its_figures(tmp_path):
-    result = cli("demo", "--steps", "3", "--hidden", "8", "--out", str(tmp_path / "out"), "--quiet")
+def test_cli_demo_writes_its_figures():
+    (job,) = JOBS["test_cli_demo_writes_its_figures"]
+    result = job.result()
     assert result.returncode == 0, result.stderr
-    written = sorted(p.name for p in (tmp_path / "out").iterdir())
+    written = sorted(p.name for p in DEMO.iterdir())
     assert "vanishing_gradients.png" in written and "char_lstm.npz" in written and "training.png" in written
     assert {"unrolled_rnn.svg", "bptt_rnn.svg", "language_model.svg", "bptt.html"} <= set(written)
     assert "validation perplexity" in result.stdout and "sample:" in result.stdout

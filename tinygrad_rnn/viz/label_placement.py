@@ -193,11 +193,12 @@ def _overlap(a: Rect, b: Rect) -> bool:
     return a[0] < b[2] and b[0] < a[2] and a[1] < b[3] and b[1] < a[3]
 
 
-def _score(index: _Index, owner: int, rect: Rect) -> tuple[int, int]:
+def _score(index: _Index, owner: int, rect: Rect, beaten: float = math.inf) -> tuple[int, int]:
     """(clashes, doubts) of a label of route ``owner`` covering ``rect``: clashes with boxes, texts, labels
     and lines; where there are none, doubts: a step's border runs through it, or another arrow's line lies
     about as close to it as its own does (the label would read as that arrow's) — a line that runs along its
-    own there, a bus's shared trunk, aside."""
+    own there, a bus's shared trunk, aside. ``beaten``: the clashes of the best spot found so far; counting
+    stops once past them (such a spot cannot win, and most spots tried in a crowded figure lie on many things)."""
     clear = _grow(rect, LABEL_CLEAR)
     clash = 0
     for kind, other, shape, box in index.near(clear):
@@ -205,6 +206,8 @@ def _score(index: _Index, owner: int, rect: Rect) -> tuple[int, int]:
             clash += _touches(clear, box) and segment_enters(*shape, clear)
         elif kind != "border":  # a box or a label
             clash += ON_TEXT * (other != owner and _overlap(clear, shape))
+        if clash > beaten:
+            return clash, 0
     if clash:
         return clash, 0
     doubt, own, others = 0, [], []
@@ -376,7 +379,7 @@ def place_labels(placed: Layout, names: list[str]) -> None:
             tried += count
             for _ in range(count):
                 distance, anchor = heapq.heappop(spots)
-                clash, doubt = _score(index, k, label_rect(anchor, lines))
+                clash, doubt = _score(index, k, label_rect(anchor, lines), math.inf if best is None else best[0][0])
                 key = (clash, doubt + far, distance)
                 if best is None or key < best[0]:
                     best = (key, anchor)
