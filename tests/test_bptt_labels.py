@@ -18,7 +18,7 @@ from tinygrad_rnn.viz.graph import build_picture
 from tinygrad_rnn.viz.grid import Grid
 from tinygrad_rnn.viz.layout import labelled_layout
 
-DIGITS = str.maketrans("₀₁₂₃₄₅₆₇₈₉", "0123456789")
+DIGITS = str.maketrans("₀₁₂₃₄₅₆₇₈₉⁰¹²³⁴⁵⁶⁷⁸⁹", "0123456789" * 2)  # a step lowered (J₂) or raised (Σₜ₌₂⁴)
 MARK = re.compile(r"⁽[^⁾]*⁾")  # a layer's mark on a state, h₃⁽²⁾: the layer is read from the node's row
 
 
@@ -91,6 +91,10 @@ def named_quantity(case, label, layer):
         if "…" in losses:
             steps = list(range(steps[0], steps[-1] + 1))
         partial = sum((case.step_loss(t) for t in steps[1:]), case.step_loss(steps[0])) * (1.0 / scale)
+        return case.gradient(partial, value, layer)
+    if match := re.fullmatch(r"\(1/(\d+)\)Σₜ₌([₀-₉]+)([⁰¹²³⁴⁵⁶⁷⁸⁹]+) ∂Jₜ/∂(\w[₀-₉]+)", label):  # a slide's (1/4)Σₜ₌₂⁴
+        scale, first, last, value = int(match.group(1)), number(match.group(2)), number(match.group(3)), match.group(4)
+        partial = sum((case.step_loss(t) for t in range(first + 1, last + 1)), case.step_loss(first)) * (1.0 / scale)
         return case.gradient(partial, value, layer)
     raise AssertionError(f"a label this test cannot read: {label!r}")
 
@@ -182,14 +186,16 @@ def test_each_arrow_of_a_language_models_bptt_carries_what_its_label_names(cell)
 def test_on_a_slide_the_part_from_the_next_step_is_named_by_the_chain_rule_and_is_what_flows(cell):
     """A slide names a state's part from the next cell (∂h₂/∂h₁)ᵀ ∂J/∂h₂, shorter than (1/4) ∂(J₂ + J₃ + J₄)/∂h₁
     in every gap: the same quantity, and still what that cell hands back; the rest of the figure as at free size.
-    (An LSTM's h₂ reaches cell 3's h₃ and c₃ both: there the losses still name it, at every step alike.)"""
+    (An LSTM's h₂ reaches cell 3's h₃ and c₃ both: there the losses name it, summed as a lecture sums them,
+    (1/4)Σₜ₌₃⁴ ∂Jₜ/∂h₂, at every step alike.)"""
     case = LanguageModelCase(cell, steps=4)
     slide = build_picture((case.loss,), level="cell", backward=True, slide=True)
     free = build_picture((case.loss,), level="cell", backward=True)
     labels = {label for _, _, label in slide.edges}
     assert {"(1/4) ∂J₃/∂h₃", "∂J/∂e₂"} <= labels and not any("∂(h" in label for label in labels)
-    if cell == "lstm":
-        assert {"(1/4) ∂(J₂ + J₃ + J₄)/∂h₁", "(1/4) ∂J₄/∂h₃", "(∂c₂/∂c₁)ᵀ ∂J/∂c₂"} <= labels
+    if cell == "lstm":  # the losses summed as the lectures sum them: as narrow as the c arrow's (∂c₂/∂c₁)ᵀ
+        assert {"(1/4)Σₜ₌₂⁴ ∂Jₜ/∂h₁", "(1/4)Σₜ₌₃⁴ ∂Jₜ/∂h₂", "(1/4) ∂J₄/∂h₃", "(∂c₂/∂c₁)ᵀ ∂J/∂c₂"} <= labels
+        assert not any("∂(J" in label for label in labels)
     else:
         assert {"(∂h₂/∂h₁)ᵀ ∂J/∂h₂", "(∂h₄/∂h₃)ᵀ ∂J/∂h₄"} <= labels and not any("∂(J" in label for label in labels)
     assert check_every_arrow(case, slide) == check_every_arrow(case, free)  # every arrow read, and true
