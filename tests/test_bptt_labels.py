@@ -486,3 +486,23 @@ def test_at_step_level_a_state_is_read_at_another_step_only_by_its_own_chain(tmp
         states = numerator[1:-1].split(", ") if numerator.startswith("(") and "," in numerator else [numerator]
         mark = re.match(r"h\d\((\d[→←])\)\)T", rest).group(1)
         assert all(state.endswith(f"({mark})") for state in states), label
+
+
+@pytest.mark.parametrize("cell", ["rnn", "lstm", "gru"])
+@pytest.mark.parametrize("slide", [True, False])
+def test_the_arrow_out_of_the_steps_left_out_carries_what_they_hand_back(cell, slide):
+    """t = 1, 2, 3, …, 7, 8: the arrow from "…" into step 3 carries the part of ∂J/∂h₃ through cell 4, all of it
+    but what step 3's head hands back. An LSTM's h₃ reaches cell 4's h₄ and c₄ both: the slide named it
+    (∂h₄/∂h₃)ᵀ ∂J/∂h₄, h₄ alone — false; now the losses it reaches, (1/8)Σₜ₌₄⁸ ∂Jₜ/∂h₃, as the arrows beside it."""
+    case = LanguageModelCase(cell, steps=8)
+    picture = build_picture((case.loss,), level="cell", backward=True, slide=slide, time_steps=[0, 1, 2, 6, 7])
+    labels = [MARK.sub("", label) for reader, _, label in picture.edges
+              if picture.nodes[reader].kind == "ellipsis" and label.endswith(("∂h₃", "∂J/∂h₄"))]
+    assert len(labels) == 1, labels
+    (label,) = labels
+    named = chain_rule(case, label, 0, 0) if "ᵀ" in label else named_quantity(case, label, 0)
+    (total,) = tr.grad(case.loss, case.state("h₃", 0), retain_graph=True)
+    from_head = case.gradient(case.step_loss(3) * (1.0 / 8), "h₃", 0)
+    numpy.testing.assert_allclose(named, total.numpy() - from_head, rtol=1e-4, atol=1e-7, err_msg=label)
+    if slide and cell == "lstm":
+        assert label == "(1/8)Σₜ₌₄⁸ ∂Jₜ/∂h₃"

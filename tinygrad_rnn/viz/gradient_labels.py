@@ -227,8 +227,10 @@ def _chain_rule(forward: Picture, tail: int, head: int, value: str, generic: boo
                 outputs.append(name)
     if forward.nodes[head].kind == "ellipsis" and STEP_DIGITS.search(value):
         # the steps left out pass on their last state (c₁₀), but what reads v is the first of them: c₃ = f₃ ⊙ c₂ + …
+        # — its every state that the tail hands it (an LSTM's h₃ reaches J through both h₄ and c₄, not h₄ alone)
         first = str(forward.nodes[head].key[2][0]).translate(TO_SUBSCRIPT)
-        outputs = [STEP_DIGITS.sub(first, value)]
+        handed = [value_of(forward, t, label) for t, h, label in forward.edges if (t, h) == (tail, head)]
+        outputs = list(dict.fromkeys(STEP_DIGITS.sub(first, v) for v in handed if STEP_DIGITS.search(v)))
     reader = forward.nodes[head]
     # v's own state at the reader's step (h₂ read by cell 3: h₃), where the reader is a step
     at_reader = [STEP_DIGITS.sub(str(reader.step).translate(TO_SUBSCRIPT), value)] \
