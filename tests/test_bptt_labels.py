@@ -18,7 +18,7 @@ from tinygrad_rnn.viz.graph import build_picture
 from tinygrad_rnn.viz.grid import Grid
 from tinygrad_rnn.viz.layout import labelled_layout
 
-DIGITS = str.maketrans("₀₁₂₃₄₅₆₇₈₉", "0123456789")
+DIGITS = str.maketrans("₀₁₂₃₄₅₆₇₈₉⁰¹²³⁴⁵⁶⁷⁸⁹", "0123456789" * 2)  # a step lowered (J₂) or raised (Σₜ₌₂⁴)
 MARK = re.compile(r"⁽[^⁾]*⁾")  # a layer's mark on a state, h₃⁽²⁾: the layer is read from the node's row
 
 
@@ -91,6 +91,10 @@ def named_quantity(case, label, layer):
         if "…" in losses:
             steps = list(range(steps[0], steps[-1] + 1))
         partial = sum((case.step_loss(t) for t in steps[1:]), case.step_loss(steps[0])) * (1.0 / scale)
+        return case.gradient(partial, value, layer)
+    if match := re.fullmatch(r"\(1/(\d+)\)Σₜ₌([₀-₉]+)([⁰¹²³⁴⁵⁶⁷⁸⁹]+) ∂Jₜ/∂(\w[₀-₉]+)", label):  # a slide's (1/4)Σₜ₌₂⁴
+        scale, first, last, value = int(match.group(1)), number(match.group(2)), number(match.group(3)), match.group(4)
+        partial = sum((case.step_loss(t) for t in range(first + 1, last + 1)), case.step_loss(first)) * (1.0 / scale)
         return case.gradient(partial, value, layer)
     raise AssertionError(f"a label this test cannot read: {label!r}")
 
@@ -182,14 +186,16 @@ def test_each_arrow_of_a_language_models_bptt_carries_what_its_label_names(cell)
 def test_on_a_slide_the_part_from_the_next_step_is_named_by_the_chain_rule_and_is_what_flows(cell):
     """A slide names a state's part from the next cell (∂h₂/∂h₁)ᵀ ∂J/∂h₂, shorter than (1/4) ∂(J₂ + J₃ + J₄)/∂h₁
     in every gap: the same quantity, and still what that cell hands back; the rest of the figure as at free size.
-    (An LSTM's h₂ reaches cell 3's h₃ and c₃ both: there the losses still name it, at every step alike.)"""
+    (An LSTM's h₂ reaches cell 3's h₃ and c₃ both: there the losses name it, summed as a lecture sums them,
+    (1/4)Σₜ₌₃⁴ ∂Jₜ/∂h₂, at every step alike.)"""
     case = LanguageModelCase(cell, steps=4)
     slide = build_picture((case.loss,), level="cell", backward=True, slide=True)
     free = build_picture((case.loss,), level="cell", backward=True)
     labels = {label for _, _, label in slide.edges}
     assert {"(1/4) ∂J₃/∂h₃", "∂J/∂e₂"} <= labels and not any("∂(h" in label for label in labels)
-    if cell == "lstm":
-        assert {"(1/4) ∂(J₂ + J₃ + J₄)/∂h₁", "(1/4) ∂J₄/∂h₃", "(∂c₂/∂c₁)ᵀ ∂J/∂c₂"} <= labels
+    if cell == "lstm":  # the losses summed as the lectures sum them: as narrow as the c arrow's (∂c₂/∂c₁)ᵀ
+        assert {"(1/4)Σₜ₌₂⁴ ∂Jₜ/∂h₁", "(1/4)Σₜ₌₃⁴ ∂Jₜ/∂h₂", "(1/4) ∂J₄/∂h₃", "(∂c₂/∂c₁)ᵀ ∂J/∂c₂"} <= labels
+        assert not any("∂(J" in label for label in labels)
     else:
         assert {"(∂h₂/∂h₁)ᵀ ∂J/∂h₂", "(∂h₄/∂h₃)ᵀ ∂J/∂h₄"} <= labels and not any("∂(J" in label for label in labels)
     assert check_every_arrow(case, slide) == check_every_arrow(case, free)  # every arrow read, and true
@@ -480,3 +486,23 @@ def test_at_step_level_a_state_is_read_at_another_step_only_by_its_own_chain(tmp
         states = numerator[1:-1].split(", ") if numerator.startswith("(") and "," in numerator else [numerator]
         mark = re.match(r"h\d\((\d[→←])\)\)T", rest).group(1)
         assert all(state.endswith(f"({mark})") for state in states), label
+
+
+@pytest.mark.parametrize("cell", ["rnn", "lstm", "gru"])
+@pytest.mark.parametrize("slide", [True, False])
+def test_the_arrow_out_of_the_steps_left_out_carries_what_they_hand_back(cell, slide):
+    """t = 1, 2, 3, …, 7, 8: the arrow from "…" into step 3 carries the part of ∂J/∂h₃ through cell 4, all of it
+    but what step 3's head hands back. An LSTM's h₃ reaches cell 4's h₄ and c₄ both: the slide named it
+    (∂h₄/∂h₃)ᵀ ∂J/∂h₄, h₄ alone — false; now the losses it reaches, (1/8)Σₜ₌₄⁸ ∂Jₜ/∂h₃, as the arrows beside it."""
+    case = LanguageModelCase(cell, steps=8)
+    picture = build_picture((case.loss,), level="cell", backward=True, slide=slide, time_steps=[0, 1, 2, 6, 7])
+    labels = [MARK.sub("", label) for reader, _, label in picture.edges
+              if picture.nodes[reader].kind == "ellipsis" and label.endswith(("∂h₃", "∂J/∂h₄"))]
+    assert len(labels) == 1, labels
+    (label,) = labels
+    named = chain_rule(case, label, 0, 0) if "ᵀ" in label else named_quantity(case, label, 0)
+    (total,) = tr.grad(case.loss, case.state("h₃", 0), retain_graph=True)
+    from_head = case.gradient(case.step_loss(3) * (1.0 / 8), "h₃", 0)
+    numpy.testing.assert_allclose(named, total.numpy() - from_head, rtol=1e-4, atol=1e-7, err_msg=label)
+    if slide and cell == "lstm":
+        assert label == "(1/8)Σₜ₌₄⁸ ∂Jₜ/∂h₃"

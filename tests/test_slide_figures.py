@@ -17,6 +17,7 @@ import pytest
 from drawing_cases import last_step_loss
 from test_cli_grid import GRID, arguments, drawn_figure
 from test_label_placement import misplaced_labels
+from test_viz_user_models import CharLM, char_lm_loss
 from written import flat, svg_lines
 
 import tinygrad_rnn as tr
@@ -121,6 +122,31 @@ def test_the_vanishing_comparison_fits_a_slide(name, tmp_path, library_svg, caps
 def test_each_figure_of_the_cli_grid_fits_a_slide(name, tmp_path, library_svg, capsys):
     found = slide_fit(cli_figure(name, tmp_path / "figure.svg", capsys))
     assert found.fits, f"{name}: {found}"
+
+
+def lstm_language_model_bptt(source: str, path: pathlib.Path, capsys) -> str:
+    """The LSTM language model's BPTT at 4 steps as a lecturer draws it: the CLI's (``graph --cell lstm --loss
+    every --level cell --backward``) or a user's nn.Embedding → nn.LSTM → nn.Linear drawn with save."""
+    if source == "cli":
+        assert main(["graph", "--cell", "lstm", "--loss", "every", "--level", "cell", "--backward",
+                     "-o", str(path)]) == 0, capsys.readouterr()
+        return path.read_text()
+    tr.manual_seed(0)
+    return viz.save(char_lm_loss(CharLM()), path=path, level="cell", backward=True).read_text()
+
+
+# Measured before: 21 px text, 23.4 px labels, 2.35 : 1 (the tanh RNN's 26.2 px): the h arrow's label between two
+# cells, (1/4) ∂(J₂ + J₃ + J₄)/∂h₁, set the gaps 181 points where the RNN's chain rule, (∂h₂/∂h₁)ᵀ ∂J/∂h₂, sets 126
+# (an LSTM's part of ∂J/∂h₁ through cell 2 needs both its outputs: (∂(h₂, c₂)/∂h₁)ᵀ ∂J/∂(h₂, c₂), wider still).
+# Now a slide sums the losses as the lectures do, (1/4)Σₜ₌₂⁴ ∂Jₜ/∂h₁: 25.6 px, 28.4 px, 1.86 : 1.
+@pytest.mark.parametrize("source", ["cli", "user"])
+def test_an_lstm_language_models_bptt_fits_a_slide_as_the_rnns_does(source, tmp_path, library_svg, capsys):
+    svg = lstm_language_model_bptt(source, tmp_path / "f.svg", capsys)
+    found = slide_fit(svg)
+    assert found.fits, f"{source}: {found}"
+    labels = [text for text, _, _, _ in _edge_labels(svg)]
+    assert {flat("(1/4)Σₜ₌₂⁴ ∂Jₜ/∂h₁"), flat("(∂c₂/∂c₁)ᵀ ∂J/∂c₂")} <= set(labels), labels  # h and c from cell 2 to 1
+    assert not any("∂(J" in text for text in labels), labels
 
 
 # --- no edge through a node that the free-size drawing keeps clear -------------------------------------------------

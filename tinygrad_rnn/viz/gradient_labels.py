@@ -9,9 +9,10 @@ sum, added at v's node:
     ∂J/∂h₃ = (1/4) ∂J₃/∂h₃ + (1/4) ∂J₄/∂h₃      (a language model, J = (1/4) Σₜ Jₜ)
 
 Each part is named by the per-step losses it reaches — (1/T) ∂(Jₜ₊₁ + … + J_T)/∂hₜ from the next
-step — where the readers reach different losses (one layer, left to right). Where their paths
-meet again (the layer above reads h₃ too) no loss belongs to one path alone, and the part is
-named by the chain rule instead: (∂h₄/∂h₃)ᵀ ∂J/∂h₄, the reader's Jacobian times its own gradient.
+step; on a slide summed as a lecture sums, (1/4)Σₜ₌₃⁴ ∂Jₜ/∂h₂ — where the readers reach different
+losses (one layer, left to right). Where their paths meet again (the layer above reads h₃ too) no
+loss belongs to one path alone, and the part is named by the chain rule instead: (∂h₄/∂h₃)ᵀ ∂J/∂h₄,
+the reader's Jacobian times its own gradient.
 
 ``generic=True`` writes the labels of the rolled view: the same quantities for any step t —
 (1/T) ∂(Jₜ₊₁ + … + J_T)/∂hₜ.
@@ -23,7 +24,7 @@ import re
 
 from .geometry import label_lines
 from .picture import CHOICES, Node, Picture, in_order
-from .scripts import FROM_SUBSCRIPT, TO_SUBSCRIPT
+from .scripts import FROM_SUBSCRIPT, TO_SUBSCRIPT, TO_SUPERSCRIPT
 
 STEP_DIGITS = re.compile(r"[₀₁₂₃₄₅₆₇₈₉]+")
 MARK = re.compile(r"⁽[^⁾]*⁾$")  # a chain's mark ending a state's name at step level: h₃⁽²←⁾
@@ -50,7 +51,10 @@ def arrow_labels(forward: Picture, losses: list[int], mean: int | None, generic:
     left out stands for their J_t) and ``mean`` is T where J = (1/T) Σₜ Jₜ (None for Σₜ Jₜ).
     ``by_next_step`` (a slide): a state's part from the next step is named by the chain rule,
     (∂h₂/∂h₁)ᵀ ∂J/∂h₂, not by the losses it reaches, (1/4) ∂(J₂ + J₃ + J₄)/∂h₁ — the same quantity, in
-    words as short at every step, where the losses' names would widen the gaps between two cells more."""
+    words as short at every step, where the losses' names would widen the gaps between two cells more. Where
+    the chain rule needs a cell's two outputs (an LSTM's h₁ reaches both h₂ and c₂), the losses are summed
+    as a lecture sums them, (1/4)Σₜ₌₂⁴ ∂Jₜ/∂h₁: the same quantity again, its lines as narrow as the c arrow's
+    (∂c₂/∂c₁)ᵀ above it, where ∂(J₂ + J₃ + J₄)/∂h₁ set every gap of the row at 19 characters."""
     readers: dict[tuple[int, str], list[int]] = {}
     for tail, head, label in forward.edges:
         value = value_of(forward, tail, label)
@@ -85,11 +89,14 @@ def arrow_labels(forward: Picture, losses: list[int], mean: int | None, generic:
         elif len(heads) == 1 and not generic:  # its only reader: the arrow carries all of ∂J/∂v
             text = f"∂J/∂{value}"
         elif separable:  # each reader reaches losses no other reaches: name the part by them
-            if by_next_step and not generic and forward.nodes[head].step != forward.nodes[tail].step:
-                # BPTT's recursion, the next cell's Jacobian: chosen below, where it holds for each arrow of its kind
-                chained.setdefault(_arrow_kind(forward, tail, head, value), []).append(
-                    ((tail, head, label), _chain_rule(forward, tail, head, value, generic)))
             reached = sorted(reach[head], key=lambda j: forward.nodes[j].step or 0)
+            if by_next_step and not generic and forward.nodes[head].step != forward.nodes[tail].step:
+                # BPTT's recursion, the next cell's Jacobian, or the losses as a lecture's sum: chosen below,
+                # where it holds for each arrow of its kind
+                names = [name for j in reached for name in _loss_names(forward, j, letter)]
+                chained.setdefault(_arrow_kind(forward, tail, head, value), []).append(
+                    ((tail, head, label), _chain_rule(forward, tail, head, value, generic),
+                     _loss_series(names, letter, value, mean)))
             if generic:  # the same words at every step of this arrow: chosen below, once all are known
                 steps = [forward.nodes[j].step for j in reached]
                 forms[(tail, head, label)] = _generic_forms(steps, forward.nodes[tail].step, last)
@@ -100,11 +107,14 @@ def arrow_labels(forward: Picture, losses: list[int], mean: int | None, generic:
         else:
             text = _chain_rule(forward, tail, head, value, generic)
         result[(tail, head, label)] = text
-    for arrows in chained.values():  # in one form along a row: the chain rule where it is the narrower in every
-        # gap, and no arrow needs a cell's two outputs ((∂(h₃, c₃)/∂h₂)ᵀ ∂J/∂(h₃, c₃))
-        if not any(text.startswith("(∂(") for _, text in arrows) and _widest(text for _, text in arrows) < _widest(
-                result[edge] for edge, _ in arrows):
-            result.update(arrows)
+    for arrows in chained.values():  # in one form along a row, the narrowest in every gap: the chain rule where no
+        # arrow needs a cell's two outputs ((∂(h₃, c₃)/∂h₂)ᵀ ∂J/∂(h₃, c₃)), else the losses summed as Σₜ₌₃⁴ ∂Jₜ/∂h₂
+        chain = {edge: text for edge, text, _ in arrows}
+        series = {edge: text or result[edge] for edge, _, text in arrows}  # (one loss, J₄, stays as it is)
+        forms = [form for form in (chain, series) if not any(text.startswith("(∂(") for text in form.values())]
+        best = min(forms, key=lambda form: _widest(form.values()), default=None)
+        if best is not None and _widest(best.values()) < _widest(result[edge] for edge in best):
+            result.update(best)
     for arrows in kinds.values():  # one form that holds at every step (the last step's J_T alone fits two)
         common = [form for form in forms[arrows[0]] if all(form in forms[a] for a in arrows)]
         for tail, head, label in arrows if common else ():
@@ -188,6 +198,23 @@ def _loss_sum(names: list[str], value: str, mean: int | None, generic: bool) -> 
     return f"{scale}∂{losses}/∂{_generic(value) if generic else value}"
 
 
+def _loss_series(names: list[str], letter: str, value: str, mean: int | None) -> str:
+    """(1/4)Σₜ₌₂⁴ ∂Jₜ/∂h₁: the losses J₂, J₃, J₄ at consecutive steps as a lecture sums them (J = (1/T) Σₜ Jₜ),
+    the same quantity as (1/4) ∂(J₂ + J₃ + J₄)/∂h₁ and as narrow at every step; "" where they are one loss,
+    or are not the steps first to last of one letter.
+
+    >>> _loss_series(["J₂", "J₃", "J₄"], "J", "h₁", 4), _loss_series(["J₄"], "J", "h₃", 4)
+    ('(1/4)Σₜ₌₂⁴ ∂Jₜ/∂h₁', '')
+    """
+    steps = [int(name[len(letter):].translate(FROM_SUBSCRIPT)) if name.startswith(letter) and
+             STEP_DIGITS.fullmatch(name[len(letter):]) else None for name in names]
+    if len(steps) < 2 or None in steps or steps != list(range(steps[0], steps[0] + len(steps))):
+        return ""
+    scale = f"(1/{mean})" if mean else ""  # set against the Σ as print sets a factor: a line as narrow as (∂c₂/∂c₁)ᵀ
+    first, last = str(steps[0]).translate(TO_SUBSCRIPT), str(steps[-1]).translate(TO_SUPERSCRIPT)
+    return f"{scale}Σₜ₌{first}{last} ∂{letter}ₜ/∂{value}"
+
+
 def _chain_rule(forward: Picture, tail: int, head: int, value: str, generic: bool, same_state: bool = False) -> str:
     """(∂h₄/∂h₃)ᵀ ∂J/∂h₄: the part of ∂J/∂h₃ through one reader, by what that reader computes.
     ``same_state``: through the reader's next value of the same state alone — an LSTM's c₃ reaches
@@ -200,8 +227,10 @@ def _chain_rule(forward: Picture, tail: int, head: int, value: str, generic: boo
                 outputs.append(name)
     if forward.nodes[head].kind == "ellipsis" and STEP_DIGITS.search(value):
         # the steps left out pass on their last state (c₁₀), but what reads v is the first of them: c₃ = f₃ ⊙ c₂ + …
+        # — its every state that the tail hands it (an LSTM's h₃ reaches J through both h₄ and c₄, not h₄ alone)
         first = str(forward.nodes[head].key[2][0]).translate(TO_SUBSCRIPT)
-        outputs = [STEP_DIGITS.sub(first, value)]
+        handed = [value_of(forward, t, label) for t, h, label in forward.edges if (t, h) == (tail, head)]
+        outputs = list(dict.fromkeys(STEP_DIGITS.sub(first, v) for v in handed if STEP_DIGITS.search(v)))
     reader = forward.nodes[head]
     # v's own state at the reader's step (h₂ read by cell 3: h₃), where the reader is a step
     at_reader = [STEP_DIGITS.sub(str(reader.step).translate(TO_SUBSCRIPT), value)] \
