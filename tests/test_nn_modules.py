@@ -36,6 +36,30 @@ def test_parameters_are_registered_named_and_ordered():
     assert len(list(model.modules())) == 6
 
 
+def test_a_drawing_writes_a_weights_role_where_certain_and_its_name_otherwise():
+    """What Parameter's docstring says a drawing shows (it said the module-tree name, which drawings had stopped
+    showing): E, W_hh, W_hy, b_y by what each weight does; the attribute name where two linear layers leave the
+    head's role uncertain; a name the user set, as written."""
+    from tinygrad_rnn.viz.graph import build_picture
+
+    def drawn(*heads):
+        tr.manual_seed(0)
+        model = nn.Sequential(nn.Embedding(5, 3), nn.RNN(3, 4))
+        output, _ = model(tr.tensor([[1], [2]]))
+        for head in heads:
+            output = head(output)
+        picture = build_picture((output.sum(),), level="cell")
+        return {name for node in picture.nodes for name in node.parameters}
+
+    assert drawn(nn.Linear(4, 5)) == {"E", "W_ih", "b_ih", "W_hh", "b_hh", "W_hy", "b_y"}
+    out, extra = nn.Sequential(nn.Linear(4, 5), nn.Linear(5, 5))
+    assert {"0.weight", "1.weight"} <= drawn(out, extra) and not {"W_hy", "b_y"} & drawn(out, extra)
+    named = nn.Linear(4, 5)
+    named.weight.name = "W_out"
+    assert "W_out" in drawn(named) and "W_hy" not in drawn(named)
+    assert "drawing writes the weight's role" in " ".join(nn.Parameter.__doc__.split())
+
+
 def test_train_eval_and_zero_grad():
     model = Tagger()
     assert model.eval() is model and not model.head[0].training

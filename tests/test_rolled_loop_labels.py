@@ -46,7 +46,7 @@ def test_each_loop_is_named_on_its_own_arch(layers):
                 loops.append(len(lines) - 1)
         elif element.tag.endswith("text") and "edge-label" in classes and lines and len(lines) - 1 in loops:
             names.append((len(lines) - 1, element))
-    assert len(names) == len(loops) == (2 if layers == 1 else 5)
+    assert len(names) == len(loops) == 2 * layers  # c and h: one loop per state of each layer
     for own, text in names:
         box = label_box(text)
         near = sorted((polyline_distance(line, box), k) for k, line in enumerate(lines))

@@ -181,6 +181,23 @@ def test_an_lstm_rolls_up_with_both_states_as_loops():
         build_picture((last_step_loss("lstm", steps=5)[1],), rolled=True, show_grads=True)
 
 
+@pytest.mark.parametrize("steps", [3, 4])
+def test_a_rolled_bptt_draws_one_loop_per_state_of_each_layer(steps):
+    """Layer 1 of a 2-layer LSTM drew a third loop: the last step's arrow back to h (c_T has no reader after it,
+    so (∂h_T/∂h_T-1)ᵀ ∂J/∂h_T) and the other steps' ((∂(hₜ₊₁, cₜ₊₁)/∂hₜ)ᵀ …) each drew one, for one state. What
+    comes from layer 2 is an arrow between the layers, not a loop; each cell has a loop for c and one for h."""
+    from tinygrad_rnn.cli import language_model_loss
+
+    loss, _ = language_model_loss("lstm", steps, layers=2)
+    picture = build_picture((loss,), level="cell", backward=True, rolled=True)
+    cells = [n for n in picture.nodes if n.kind == "group" and n.label.startswith("LSTM")]
+    assert len(cells) == 2
+    for cell in cells:
+        assert [re.findall(r"/∂([a-z])", loop)[0] for loop in cell.loops] == ["c", "h"], cell.loops
+    between = [label for tail, head, label in picture.edges if {tail, head} == {picture.nodes.index(c) for c in cells}]
+    assert len(between) == 1 and between[0], between  # layer 2's gradient into layer 1: an arrow of its own
+
+
 def test_the_cli_draws_the_language_model_its_bptt_and_the_rolled_loop(tmp_path, capsys):
     for flags in (["--loss", "every"], ["--loss", "every", "--backward"], ["--rolled", "--cell", "lstm"],
                   ["--loss", "every", "--rolled", "--vocab", "5"]):

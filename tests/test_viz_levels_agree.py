@@ -30,6 +30,54 @@ def test_a_step_of_two_layers_marks_each_layers_initial_states_as_the_cell_level
             assert sorted(drawn) == sorted(initial), (cell, level, drawn)
 
 
+def test_a_steps_initial_states_stand_in_the_order_of_the_arrows_they_start():
+    """A step node carries every layer's states, h⁽²⁾ above h⁽¹⁾; its initial states stood the other way round
+    (h_0⁽¹⁾ level with the h⁽²⁾ arrows), and three layers' arrows ran h⁽²⁾, h⁽³⁾, h⁽¹⁾ (their names' code points)."""
+    from drawing_cases import last_step_loss
+
+    from tinygrad_rnn.viz.layout import labelled_layout
+
+    for kind, layers in (("rnn", 2), ("lstm", 2), ("gru", 3)):
+        _, loss = last_step_loss(kind, steps=3, layers=layers)
+        picture = build_picture((loss,), level="step")
+        _, placed = labelled_layout(picture)
+        first = min((i for i, n in enumerate(picture.nodes) if n.kind == "group"), key=lambda i: placed.boxes[i].x)
+        leaving = {label: route.points[0][1] for route, (tail, _, label) in zip(placed.routes, picture.edges)
+                   if tail == first and label}
+        starts = {first_line(picture.nodes[t]): placed.boxes[t].y for t, head, _ in picture.edges
+                  if head == first and picture.nodes[t].kind == "input" and "_0" in first_line(picture.nodes[t])}
+        assert len(starts) == len(leaving) == layers * (2 if kind == "lstm" else 1), (starts, leaving)
+        top_down = sorted(starts, key=lambda name: -starts[name])
+        assert [name.replace("_0", "₁") for name in top_down] == sorted(leaving, key=lambda name: -leaving[name])
+        marks = [name[-3:] for name in top_down if name.startswith("h")]
+        assert marks == ["⁽³⁾", "⁽²⁾", "⁽¹⁾"][-layers:], (kind, top_down)
+
+
+def test_a_reverse_directions_initial_states_enter_the_last_step_from_beside_it():
+    """Beside the last step (a step node merges both directions), the reverse direction's h_0⁽¹←⁾ and h_0⁽²←⁾ went
+    under that step into its bottom, one across the other's line: they enter its side, in the arrows' order."""
+    from drawing_cases import last_step_loss
+
+    from tinygrad_rnn.viz.layout import labelled_layout
+
+    for kind in ("rnn", "lstm"):
+        _, loss = last_step_loss(kind, steps=3, layers=2, bidirectional=True)
+        picture = build_picture((loss,), level="step")
+        _, placed = labelled_layout(picture)
+        entering = {}
+        for route, (tail, head, _) in zip(placed.routes, picture.edges):
+            name, box = first_line(picture.nodes[tail]), placed.boxes[head]
+            if picture.nodes[tail].kind == "input" and "_0" in name:
+                x, y = route.end
+                assert abs(x - box.left) < 1e-6 or abs(x - box.right) < 1e-6, (kind, name, route.end, box)
+                assert box.bottom < y < box.top, (kind, name, route.end, box)
+                entering[name] = (x > box.x, y)
+        for side in (False, True):  # on each side, top to bottom: layer 2's above layer 1's
+            names = sorted((name for name, (right, _) in entering.items() if right == side),
+                           key=lambda name: -entering[name][1])
+            assert [name[-3] for name in names if name.startswith("h")] == ["²", "¹"], (kind, names)
+
+
 def test_every_step_of_two_layers_lists_its_weights_in_one_order():
     picture = build_picture((two_layer_tagger(),), level="step")
     orders = {tuple(n.parameters) for n in picture.nodes if n.kind == "group" and n.label.startswith("step")}

@@ -58,6 +58,21 @@ def test_two_layers_name_their_own_weights_and_states():
         assert "layer 1 →" in text and "layer 2 →" in text and "layer 0" not in text
 
 
+@pytest.mark.parametrize("kind", ["rnn", "lstm", "gru"])
+@pytest.mark.parametrize("bidirectional", [False, True])
+def test_the_shared_weights_note_names_every_layers_own(kind, bidirectional):
+    """A step node draws both layers' weights in one node (no chain of either): its footnote named only
+    "W_hh⁽²⁾, …", as if W_hh⁽¹⁾ were not the same at every step, and did not say "of its layer". It names
+    each layer's (and direction's) W_hh, as the cell level does."""
+    _, loss = last_step_loss(kind, steps=3, layers=2, bidirectional=bidirectional)
+    marks = ["¹→", "¹←", "²→", "²←"] if bidirectional else ["¹", "²"]
+    for level in ("step", "cell"):
+        notes = [note for note in build_picture((loss,), level=level).notes if "each is one tensor" in note]
+        assert len(notes) == 1, (level, notes)
+        assert notes[0].startswith(", ".join(f"W_hh⁽{mark}⁾" for mark in marks)), (level, notes)
+        assert notes[0].endswith("of its layer" + (" and direction" if bidirectional else "")), (level, notes)
+
+
 def test_the_marks_note_explains_them_at_a_step_the_figure_draws():
     """Over two steps (the deck's stacked layers) the note said "h₃⁽²⁾ … at step 3", a state the figure does
     not draw: its example is a step drawn, named as the figure's own edge names it."""

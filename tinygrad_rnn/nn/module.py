@@ -22,16 +22,26 @@ from .utils import zero_grad_
 
 class Parameter(Tensor):
     """A Tensor that is a module's weight: it requires grad, and is named after its place in the
-    module tree (``weight``; ``head.weight`` once the layer is a model's ``head``), which drawings
-    and messages show. Give it the lecture's name by setting ``.name`` (``W_hy``): that is kept.
+    module tree (``weight``; ``head.weight`` once the layer is a model's ``head``), which messages
+    show. A drawing writes the weight's role in the lecture's notation where the graph makes it
+    certain — E for the embedding read by the recurrence, W_hh and b_ih for a recurrent layer's,
+    W_hy and b_y for the one linear layer that reads its states — and this name otherwise (two
+    linear layers after the recurrence: ``out.weight``, ``extra.weight``). A name you set
+    (``.name = "W_out"``) is kept, and drawn as you wrote it.
 
     >>> import tinygrad_rnn as tr
     >>> layer = tr.nn.Linear(3, 2)
     >>> layer.weight.name, layer.weight.requires_grad
     ('weight', True)
-    >>> model = tr.nn.Sequential(tr.nn.Linear(3, 2))
+    >>> model = tr.nn.Sequential(tr.nn.Embedding(5, 3), tr.nn.RNN(3, 4))
     >>> model[0].weight.name
     '0.weight'
+    >>> from tinygrad_rnn.viz.graph import build_picture
+    >>> head = tr.nn.Linear(4, 5)
+    >>> output, _ = model(tr.tensor([[1], [2]]))
+    >>> picture = build_picture((head(output).sum(),), level="cell")
+    >>> sorted({name for node in picture.nodes for name in node.parameters})
+    ['E', 'W_hh', 'W_hy', 'W_ih', 'b_hh', 'b_ih', 'b_y']
     """
 
     __slots__ = ()

@@ -112,6 +112,10 @@ class Lanes:
         at_start = side == "start"
         first, last = 0, len(self.steps) - 1
         near = (first if at_start else last) if not self.reverse[row] else (last if at_start else first)
+        if at_start and outside in self.beside_slot:  # what feeds the steps, by the end it stands beside: a reverse
+            # direction's h₀ beside the last step of a row that merges both directions (a step node) went under
+            # that step into its bottom, across its twin's line, not straight into its side
+            near = first if self.beside_slot[outside][0][0] else last
         return self.block_of[inside][1] != near
 
 

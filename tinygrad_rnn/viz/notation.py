@@ -455,10 +455,13 @@ def parameter_notes(nodes: list[Node], edges, names: dict[int, tuple[str, str]],
     the lecture's one bias where the layer has two."""
     if not names:
         return []
-    marks = chain_marks(chains_in(nodes))
+    # the marks of the chains drawn, and of the weights' own layers: a step node draws both layers in one
+    # node (no chain of either), and its note named only "W_hh⁽²⁾, …" as if W_hh⁽¹⁾ were not shared
+    owners = {owner for p in names if (owner := _owner(nodes[p].label.split("\n")[0])) is not None}
+    drawn_marks = set(chain_marks(chains_in(nodes)).values()) | set(chain_marks(owners).values())
     notation = notation.for_drawing(nodes)
     if any(short in LAYER_WEIGHTS for short, _ in names.values()):  # W_hh⁽¹⁾, W_hh⁽²⁾, b_hh⁽¹⁾: layer 1 first
-        ordered = sorted(set(marks.values()) or {""}, key=lambda mark: mark.replace("→", "0").replace("←", "1"))
+        ordered = sorted(drawn_marks or {""}, key=lambda mark: mark.replace("→", "0").replace("←", "1"))
         wanted = [notation.symbol(name) + chain_mark(mark) for name in ("W_hh", "b_hh") for mark in ordered]
         # as drawn: b₁′ and b₁″ where the figure draws the lecture's b₁ as its two tensors ("b₁ …: each is one
         # tensor" stood above "b₁ = b₁′ + b₁″, two tensors"), and no b_hh where the model has none
@@ -471,7 +474,7 @@ def parameter_notes(nodes: list[Node], edges, names: dict[int, tuple[str, str]],
     calls = any(n.row[1:2] == ("call 2",) for n in nodes)  # a module run on two sequences (chain_rows)
     stepped = any(n.step is not None for n in nodes)  # a model without steps (the fixed-window one): no such line
     notes = [f"{', '.join(recurrent[:4])}, …: {EVERY_STEP}"
-             + (" of every call" if calls else "") + shared_note(set(marks.values()))] if stepped else []
+             + (" of every call" if calls else "") + shared_note(drawn_marks)] if stepped else []
     rows: dict[int, set] = {}
     for tail, head, _ in edges:  # where a tensor is drawn: its layers, directions, modules — not its calls
         if tail in names:

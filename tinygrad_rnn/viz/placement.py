@@ -131,7 +131,13 @@ class Placement:
             height = {i: ((1 if self.backward else -1) * max(
                 (self.level[s] for s in self.successors[i] + self.predecessors[i] if s in block_of), default=0),
                 self.nodes[i].kind != "input" or state_first(self.nodes[i].label)[0]) for i in members}
-            self.beside[key] = _chains(members, self.successors, distance, self.place, height)
+            ordered = _chains(members, self.successors, distance, self.place, height)
+            # the initial states that feed a step, in their places, in the order of the arrows they start: a step
+            # node carries every layer's states, h⁽²⁾ above h⁽¹⁾ (state_first), so h₀⁽²⁾ above h₀⁽¹⁾
+            starts = [i for i in ordered if self.nodes[i].kind == "input" and any(s in block_of
+                                                                                  for s in self.successors[i])]
+            by_arrow = iter(sorted(starts, key=lambda i: state_first(self.nodes[i].label)))
+            self.beside[key] = [next(by_arrow) if i in starts else i for i in ordered]
             self.beside_slot.update({i: (key, k) for k, i in enumerate(self.beside[key])})
 
 

@@ -5,6 +5,7 @@ each step; and the ways round a column, past levels and through gaps. :class:`Ro
 
 from __future__ import annotations
 
+import re
 from bisect import bisect_left, bisect_right
 
 from . import passages
@@ -26,6 +27,7 @@ from .geometry import (
 )
 from .picture import CHOICES, is_backward_rule
 from .risers import BESIDE_COLUMN, Risers
+from .scripts import FROM_SUPERSCRIPT
 
 LONG_BESIDE = 24  # characters: a steep arrow's label longer than this, beside it on a slide, breaks in two
 
@@ -560,14 +562,21 @@ class Routes(Risers):
 
 
 def state_first(label: str) -> tuple:
-    """The order of parallel state arrows: the cell state c first (on top), then h — by the state an
-    arrow carries, forward (c₃) or back (∂J/∂c₃, (∂h₄/∂c₃)ᵀ ∂J/∂h₄: the part of ∂J/∂c₃ through h₄).
+    """The order of parallel state arrows, top first: the cell state c first, then h — by the state an
+    arrow carries, forward (c₃) or back (∂J/∂c₃, (∂h₄/∂c₃)ᵀ ∂J/∂h₄: the part of ∂J/∂c₃ through h₄) — and of
+    each, the higher layer's first, as the rows of a cell-level figure stand (h⁽²⁾ above h⁽¹⁾, a layer's
+    reverse direction above its forward). A step node carries every layer's states: ordered by their names
+    as text, ⁽²⁾ came before ⁽³⁾ before ⁽¹⁾ (the superscripts' code points), and the initial states, stacked
+    another way, stood in the opposite order to the arrows they start (h₀⁽¹⁾ level with h⁽²⁾).
 
     >>> sorted(["(∂(h₃, c₃)/∂h₂)ᵀ ∂J/∂(h₃, c₃)", "(∂c₃/∂c₂)ᵀ ∂J/∂c₃"], key=state_first)[0]
     '(∂c₃/∂c₂)ᵀ ∂J/∂c₃'
+    >>> sorted(["h₁⁽¹⁾", "h₁⁽³⁾", "h₁⁽²⁾", "c₁⁽²⁾"], key=state_first)
+    ['c₁⁽²⁾', 'h₁⁽³⁾', 'h₁⁽²⁾', 'h₁⁽¹⁾']
     """
     _, found, after = label.partition("/∂")
     state = after[:1] if found else label[:1]
-    return state != "c", label
-
-
+    mark = re.search(r"⁽([^⁾]*)⁾", label)  # the first state's layer and direction: h₃⁽²←⁾ (chain_mark)
+    written = mark.group(1).translate(FROM_SUPERSCRIPT) if mark else ""
+    layer = re.search(r"\d+", written)
+    return state != "c", -int(layer.group()) if layer else 0, "←" not in written, label

@@ -220,6 +220,7 @@ def rolled_picture(unrolled: Picture) -> Picture:
     for tail, head, _ in unrolled.edges:
         tail_steps.setdefault((of[tail], of[head]), set()).add(unrolled.nodes[tail].step)
     edges: dict[tuple[int, int], set[str]] = {}
+    loops: dict[int, dict[str, tuple]] = {}  # rolled node → its state → (how far inside the steps, its words)
     for tail, head, label in unrolled.edges:
         a, b = of[tail], of[head]
         text = STEP_DIGITS.sub("ₜ", label) if not label.startswith("t=") else "t=1…T"
@@ -228,18 +229,36 @@ def rolled_picture(unrolled: Picture) -> Picture:
             text = STEP_DIGITS.sub("_T", label)  # read at the last step only: J = Σ h_T
         if a == b:  # a state handed to the next step: the loop, labelled with the state itself (h, c)
             state = label if "ₜ" in label else STEP_DIGITS.sub("", label)
-            if state and state not in nodes[a].loops:
-                nodes[a].loops.append(state)
+            # one loop per state: a state has one reader in the next step. The arrow from a chain's end may say it
+            # in other words — an LSTM's c_T has no reader after it, so (∂h_T/∂h_T-1)ᵀ ∂J/∂h_T, not through
+            # (h, c) — and each form drew a loop of its own: a third loop on layer 1, as if it had a third state.
+            # The words of an arrow from a step inside the sequence hold at every step.
+            step = unrolled.nodes[tail].step or 0
+            rank, carried = (step in (1, last), step), loop_state(state)
+            if state and (carried not in loops.setdefault(a, {}) or rank < loops[a][carried][0]):
+                loops[a][carried] = (rank, state)
             continue
         edges.setdefault((a, b), set()).add(text)
-    for node in nodes:  # c before h: the cell state on top, as the lectures draw it (∂J/∂cₜ before ∂J/∂hₜ)
-        node.loops.sort(key=lambda loop: (re.findall(r"/∂([a-z])", loop) or [loop])[0])
+    for a, found in loops.items():  # c before h: the cell state on top, as the lectures draw it (∂J/∂cₜ first)
+        nodes[a].loops = [found[state][1] for state in sorted(found)]
     flat = [(a, b, ", ".join(sorted(labels - {""})) or "") for (a, b), labels in edges.items()]
     loop = ("A loop: the gradient the next step hands back to this step's state" if unrolled.backward else
             "A loop: the state a cell hands to itself for the next step")
     notes = [*unrolled.notes, loop]
     return Picture(nodes, flat, unrolled.rankdir, unrolled.title, unrolled.legend, backward=unrolled.backward,
                    notes=notes)
+
+
+def loop_state(loop: str) -> str:
+    """The state a rolled loop carries back or on, as the figure writes it: hₜ of (1/T) ∂(Jₜ₊₁ + … + J_T)/∂hₜ and of
+    (∂(hₜ₊₁, cₜ₊₁)/∂hₜ)ᵀ ∂J/∂(hₜ₊₁, cₜ₊₁) — the value it is a gradient of, with its mark (cₜ⁽←⁾: a step node
+    carries every direction's states); a forward loop's label is its state.
+
+    >>> [loop_state(loop) for loop in ("c", "(∂(hₜ₊₁, cₜ₊₁)/∂hₜ)ᵀ ∂J/∂(hₜ₊₁, cₜ₊₁)", "(∂cₜ₊₁/∂cₜ⁽←⁾)ᵀ ∂J/∂cₜ₊₁")]
+    ['c', 'hₜ', 'cₜ⁽←⁾']
+    """
+    found = re.search(r"/∂([^)\s]+)", loop)
+    return found.group(1) if found else loop
 
 
 def _rolled_label(label: str) -> str:
