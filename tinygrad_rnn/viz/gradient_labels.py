@@ -253,8 +253,10 @@ def _chain_rule(forward: Picture, tail: int, head: int, value: str, generic: boo
         # (∂c₄/∂c₃)ᵀ ∂J/∂c₄, in the form of every other c arrow — (∂h₄/∂c₃)ᵀ ∂J/∂h₄ read as if h₄ read c₃
         same = [o for o in outputs if STEP_DIGITS.sub("", o) == STEP_DIGITS.sub("", value)] or at_reader
         outputs = same or outputs
-        if generic:  # the rolled loop: what the next step's c hands back, at any t
-            return f"(∂{STEP_DIGITS.sub('', value)}ₜ₊₁/∂{_generic(value)})ᵀ ∂J/∂{STEP_DIGITS.sub('', value)}ₜ₊₁"
+        if generic:  # the rolled loop: what the next step's c hands back, at any t — the next step of its own
+            # direction (a reverse direction's is t−1), its mark after the step as on every state: cₜ₋₁⁽¹←⁾
+            after = _generic(outputs[0], forward.nodes[tail].step) if outputs else f"{STEP_DIGITS.sub('', value)}ₜ₊₁"
+            return f"(∂{after}/∂{_generic(value)})ᵀ ∂J/∂{after}"
     if generic:
         step = forward.nodes[tail].step
         outputs = [_generic(o, step) for o in outputs]

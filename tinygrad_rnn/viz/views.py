@@ -219,7 +219,8 @@ def rolled_picture(unrolled: Picture) -> Picture:
     tail_steps: dict[tuple[int, int], set] = {}
     for tail, head, _ in unrolled.edges:
         tail_steps.setdefault((of[tail], of[head]), set()).add(unrolled.nodes[tail].step)
-    edges: dict[tuple[int, int], set[str]] = {}
+    # rolled arrow → the value it carries a gradient to → (how far inside the steps, its words)
+    edges: dict[tuple[int, int], dict[str, tuple]] = {}
     loops: dict[int, dict[str, tuple]] = {}  # rolled node → its state → (how far inside the steps, its words)
     for tail, head, label in unrolled.edges:
         a, b = of[tail], of[head]
@@ -227,26 +228,32 @@ def rolled_picture(unrolled: Picture) -> Picture:
         text = label if "ₜ" in label or "_T" in label else text  # written for any step t already (BPTT's labels)
         if label and last is not None and tail_steps[(a, b)] == {last} and unrolled.nodes[head].step is None:
             text = STEP_DIGITS.sub("_T", label)  # read at the last step only: J = Σ h_T
+        # The steps' arrows of one rolled arrow may word one gradient in several ways — at the last step layer 2's
+        # c_T has no reader after it, so its arrow into layer 1 says (1/T) ∂J_T/∂h_T⁽¹⁾, not through (h, c). Joined
+        # with ", " they read as two things the arrow carries, the first true at t = T alone. The words of an arrow
+        # from a step inside the sequence hold at every step: one wording per value (two values, h_T⁽→⁾ and
+        # h_T⁽←⁾ read by J, stay two), as one loop per state.
+        step = unrolled.nodes[tail].step or 0
+        rank = (step in (1, last), step)
         if a == b:  # a state handed to the next step: the loop, labelled with the state itself (h, c)
-            state = label if "ₜ" in label else STEP_DIGITS.sub("", label)
-            # one loop per state: a state has one reader in the next step. The arrow from a chain's end may say it
-            # in other words — an LSTM's c_T has no reader after it, so (∂h_T/∂h_T-1)ᵀ ∂J/∂h_T, not through
-            # (h, c) — and each form drew a loop of its own: a third loop on layer 1, as if it had a third state.
-            # The words of an arrow from a step inside the sequence hold at every step.
-            step = unrolled.nodes[tail].step or 0
-            rank, carried = (step in (1, last), step), loop_state(state)
-            if state and (carried not in loops.setdefault(a, {}) or rank < loops[a][carried][0]):
-                loops[a][carried] = (rank, state)
-            continue
-        edges.setdefault((a, b), set()).add(text)
+            text = label if "ₜ" in label else STEP_DIGITS.sub("", label)
+        _keep_inmost(loops.setdefault(a, {}) if a == b else edges.setdefault((a, b), {}), rank, text)
     for a, found in loops.items():  # c before h: the cell state on top, as the lectures draw it (∂J/∂cₜ first)
         nodes[a].loops = [found[state][1] for state in sorted(found)]
-    flat = [(a, b, ", ".join(sorted(labels - {""})) or "") for (a, b), labels in edges.items()]
+    flat = [(a, b, ", ".join(found[value][1] for value in sorted(found))) for (a, b), found in edges.items()]
     loop = ("A loop: the gradient the next step hands back to this step's state" if unrolled.backward else
             "A loop: the state a cell hands to itself for the next step")
     notes = [*unrolled.notes, loop]
     return Picture(nodes, flat, unrolled.rankdir, unrolled.title, unrolled.legend, backward=unrolled.backward,
                    notes=notes)
+
+
+def _keep_inmost(words: dict[str, tuple], rank: tuple, text: str) -> None:
+    """Keep ``text`` as the words of the value it names a gradient of (:func:`loop_state`) where no step further
+    inside the sequence (a lower ``rank``) has worded that value already."""
+    value = loop_state(text)
+    if text and (value not in words or rank < words[value][0]):
+        words[value] = (rank, text)
 
 
 def loop_state(loop: str) -> str:
