@@ -486,7 +486,9 @@ def parameter_notes(nodes: list[Node], edges, names: dict[int, tuple[str, str]],
 
 # --- values: h₃, J₃, x₃ in labels, renamed and marked ---------------------------------------------
 
-TOKEN = re.compile(r"(?<![\w\u0302])([A-Za-zŷ\u0302]+)(_0|_T|[₀₁₂₃₄₅₆₇₈₉]+|ₜ)?(?![\w\u0302₀₁₂₃₄₅₆₇₈₉])")
+# (a rolled loop's cₜ₊₁ is one step, its mark after it: cₜ₊₁⁽²⁾, never cₜ⁽²⁾₊₁)
+TOKEN = re.compile(r"(?<![\w\u0302])([A-Za-zŷ\u0302]+)(_0|_T|[₀₁₂₃₄₅₆₇₈₉]+|ₜ(?:[₊₋][₀₁₂₃₄₅₆₇₈₉]+)?)?"
+                   r"(?![\w\u0302₀₁₂₃₄₅₆₇₈₉])")
 
 
 def name_values(picture: Picture, notation: Notation, parameters: set[str], show_parameters: bool,
