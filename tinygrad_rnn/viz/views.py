@@ -233,7 +233,7 @@ def rolled_picture(unrolled: Picture) -> Picture:
         # with ", " they read as two things the arrow carries, the first true at t = T alone. The words of an arrow
         # from a step inside the sequence hold at every step: one wording per value (two values, h_T⁽→⁾ and
         # h_T⁽←⁾ read by J, stay two), as one loop per state.
-        step = unrolled.nodes[tail].step or 0
+        step = unrolled.nodes[tail].step or unrolled.nodes[head].step or 0  # (J's arrow: its cell's step)
         rank = (step in (1, last), step)
         if a == b:  # a state handed to the next step: the loop, labelled with the state itself (h, c)
             text = label if "ₜ" in label else STEP_DIGITS.sub("", label)
@@ -250,8 +250,9 @@ def rolled_picture(unrolled: Picture) -> Picture:
 
 def _keep_inmost(words: dict[str, tuple], rank: tuple, text: str) -> None:
     """Keep ``text`` as the words of the value it names a gradient of (:func:`loop_state`) where no step further
-    inside the sequence (a lower ``rank``) has worded that value already."""
-    value = loop_state(text)
+    inside the sequence (a lower ``rank``) has worded that value already. h_T is hₜ at t = T: J's arrow says
+    ∂J/∂h_T at the last step, where J reads h_T alone, and ∂J/∂hₜ, direct before it — which holds at T too."""
+    value = loop_state(text).replace("_T", "ₜ")
     if text and (value not in words or rank < words[value][0]):
         words[value] = (rank, text)
 
@@ -263,8 +264,10 @@ def loop_state(loop: str) -> str:
 
     >>> [loop_state(loop) for loop in ("c", "(∂(hₜ₊₁, cₜ₊₁)/∂hₜ)ᵀ ∂J/∂(hₜ₊₁, cₜ₊₁)", "(∂cₜ₊₁/∂cₜ⁽←⁾)ᵀ ∂J/∂cₜ₊₁")]
     ['c', 'hₜ', 'cₜ⁽←⁾']
+    >>> loop_state("∂J/∂hₜ, direct")
+    'hₜ'
     """
-    found = re.search(r"/∂([^)\s]+)", loop)
+    found = re.search(r"/∂([^)\s,]+)", loop)  # (∂J/∂hₜ, direct: the state hₜ)
     return found.group(1) if found else loop
 
 
