@@ -407,3 +407,18 @@ def test_multi_output_op_waits_for_all_its_outputs():
     loss.backward()
     assert x.grad.tolist() == [[2.0, 2.0], [5.0, 6.0], [3.0, 4.0]]
     assert first.grad_fn is second.grad_fn  # one op, three outputs
+
+
+def test_create_graph_records_a_broadcast_inputs_sum_back_as_part_of_the_ops_backward():
+    """the walk sums a broadcast input's gradient back to its shape (sum_to); under create_graph that sum is
+    recorded inside the op's backward — its scope, its step, gradient_of the op — as the op's own rule once was,
+    not in whatever scope the caller's code happens to be in"""
+    x = tr.tensor([0.3, -0.2, 0.5], requires_grad=True)
+    b = tr.tensor([[0.1], [0.7]], requires_grad=True)
+    with tr.scope("model"):
+        product = x * b  # (2, 3): x broadcast over the rows
+    (gx,) = tr.grad(product.sum(), [x], create_graph=True)
+    summed_back = gx.grad_fn
+    assert summed_back.gradient_of is product.grad_fn, (summed_back, summed_back.gradient_of)
+    assert summed_back.scope == product.grad_fn.scope
+    assert gx.tolist() == pytest.approx([0.8, 0.8, 0.8])

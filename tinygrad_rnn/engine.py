@@ -294,7 +294,7 @@ def backpropagate(seeds: list[tuple[Tensor, Any]], targets: tuple[Tensor, ...] |
         for parent, term, needs_grad in zip(function.inputs, terms, function.needs_input_grad):
             if needs_grad and term is not None and (needed is None or parent in needed):
                 if check_finite_terms or term.shape != parent.shape or term.dtype is not parent.dtype:
-                    term = _fitted_to_input(function, parent, term)
+                    term = _fitted_to_input(function, parent, term, create_graph)
                 # ∂J/∂parent += term: the table adds with + (fast/'s table unless TINYGRAD_RNN_FAST=0)
                 table.add(parent, term, function.scope, function)
         if not retain_graph:
@@ -354,23 +354,23 @@ def _accumulate_into_grad(vertex: Any, total: Any, create_graph: bool, fresh: bo
     tensor.grad = TensorBase._make(grad.array + total if grad is not None else total if fresh else total.copy())
 
 
-def _fitted_to_input(function: Function, expected: Any, gradient: Any) -> Any:
+def _fitted_to_input(function: Function, expected: Any, gradient: Any, create_graph: bool = False) -> Any:
     """``gradient`` fitted to its input ``expected``: a
     :class:`~tinygrad_rnn.ops.elementwise.Broadcasting` op's, at the output's shape, summed back to
     the input's shape (``sum_to``), and cast to the input's dtype — so this changes the gradient,
     not only checks it. Any other wrong shape is a bug in that op's backward: an error; under
     :func:`~tinygrad_rnn.detect_anomaly`, values must be finite. Called when one of these is in
-    question (the walk tests shape and dtype cheaply inline)."""
+    question (the walk tests shape and dtype cheaply inline). With ``create_graph`` the sum and the
+    cast are recorded as part of the op's backward, as its rule is (its scope, its step)."""
     if STATE.anomaly:  # checked now, term by term: a NaN is reported at the op that made it
         check_finite(_as_array(gradient), f"backward of {function.name}", function.scope)
-    if gradient.shape != expected.shape and isinstance(function, Broadcasting):  # the input was broadcast:
-        gradient = sum_to(gradient, expected.shape)  # used once per copy, the gradients of its copies add up
-    if gradient.shape != expected.shape:
-        raise ShapeError(f"backward of {function.name} returned a gradient of shape {tuple(gradient.shape)} "
-                         f"for an input of shape {tuple(expected.shape)}")
-    if gradient.dtype != expected.dtype:
-        gradient = cast(gradient, expected.dtype)
-    return gradient
+    with recording_gradient(function.scope, of=function) if create_graph else contextlib.nullcontext():
+        if gradient.shape != expected.shape and isinstance(function, Broadcasting):  # the input was broadcast:
+            gradient = sum_to(gradient, expected.shape)  # used once per copy, the gradients of its copies add up
+        if gradient.shape != expected.shape:
+            raise ShapeError(f"backward of {function.name} returned a gradient of shape {tuple(gradient.shape)} "
+                             f"for an input of shape {tuple(expected.shape)}")
+        return cast(gradient, expected.dtype) if gradient.dtype != expected.dtype else gradient
 
 
 def _needed(ops: list[tuple[Function | None, list[Any]]], targets: set[Any] | None) -> set[Any] | None:
