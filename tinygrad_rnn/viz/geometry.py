@@ -270,6 +270,15 @@ def segment_enters(p: tuple[float, float], q: tuple[float, float], box: tuple[fl
     return True
 
 
+def boxes_overlap(a: tuple[float, float, float, float], b: tuple[float, float, float, float]) -> bool:
+    """Whether two boxes (left, bottom, right, top) — or (left, top, right, bottom) — overlap (touching is not).
+
+    >>> boxes_overlap((0, 0, 2, 2), (1, 1, 3, 3)), boxes_overlap((0, 0, 1, 1), (1, 0, 2, 1))
+    (True, False)
+    """
+    return a[0] < b[2] and b[0] < a[2] and a[1] < b[3] and b[1] < a[3]
+
+
 def line_enters(line: list[tuple[float, float]], box: tuple[float, float, float, float], margin: float = 0.0) -> bool:
     """Does the polyline pass through the inside of the box (left, bottom, right, top: the smaller x and y first)
     shrunk by ``margin`` on every side (a line may graze a border that far)? One rule for the routes, the

@@ -344,8 +344,8 @@ def _place_step_inputs(nodes: list[Node], edges) -> None:
         if len(read_at[found]) > 1 and read_at[found] == occurs.get(found):
             nodes[leaf].step = nodes[readers[leaf][0]].step
             if isinstance(nodes[leaf].key, tuple) and nodes[leaf].key[0] == "tokens":  # the ids of step t: x_t
-                name, newline, rest = nodes[leaf].label.partition("\n")
-                nodes[leaf].label = subscript(name, nodes[leaf].step) + newline + rest
+                label = nodes[leaf].label
+                nodes[leaf].label = renamed(label, subscript(label.split("\n")[0], nodes[leaf].step))
 
 
 def _is_parameter(tensor: Any) -> bool:

@@ -25,8 +25,8 @@ from __future__ import annotations
 
 from .picture import Node
 
-STATES = ("h", "c")  # the states a recurrent layer carries from step to step (its gates, r, z, n, i, f, g, o, do not)
-BOOKKEEPING = ("unbind", "reshape")  # what lies between the (layers, B, H) state handed to a layer and its steps
+CARRIED_STATES = ("h", "c")  # what a recurrent layer carries from step to step (not its gates r, z, n, i, f, g, o)
+STATE_BOOKKEEPING = ("unbind", "reshape")  # what lies between the (layers, B, H) state handed to a layer and its steps
 
 
 def renamed(label: str, name: str) -> str:
@@ -65,7 +65,7 @@ def _handed_to_a_layer(nodes: list[Node], links, readers, leaf: int) -> str | No
         tail = stack.pop()
         for head, position in readers.get(tail, ()):
             node = nodes[head]
-            if node.kind == "op" and node.step is None and getattr(node.key, "name", "") in BOOKKEEPING:
+            if node.kind == "op" and node.step is None and getattr(node.key, "name", "") in STATE_BOOKKEEPING:
                 if head not in seen:
                     seen.add(head)
                     stack.append(head)
@@ -85,11 +85,12 @@ def _state_read(nodes: list[Node], links, op: int, position: int) -> str | None:
         other = nodes[head]
         if at == position and other.chain is node.chain and other.step in (node.step - 1, node.step + 1) and \
                 getattr(other.key, "name", None) == node.key.name and nodes[tail].step == node.step:
-            carried = {t.name for t in nodes[tail].tensors if getattr(t, "name", None) in STATES}
+            carried = {t.name for t in nodes[tail].tensors if getattr(t, "name", None) in CARRIED_STATES}
             if len(carried) == 1:
                 return carried.pop()
     steps = {n.step for n in nodes if n.chain is node.chain}
-    states = {t.name for n in nodes if n.chain is node.chain for t in n.tensors if getattr(t, "name", None) in STATES}
+    states = {t.name for n in nodes if n.chain is node.chain for t in n.tensors
+              if getattr(t, "name", None) in CARRIED_STATES}
     return states.pop() if len(steps) == 1 and len(states) == 1 else None
 
 

@@ -44,6 +44,7 @@ from .geometry import (
     LINE,
     Layout,
     Route,
+    boxes_overlap,
     segment_enters,
 )
 
@@ -189,10 +190,6 @@ def _grow(rect: Rect, by: float) -> Rect:
     return rect[0] - by, rect[1] - by, rect[2] + by, rect[3] + by
 
 
-def _overlap(a: Rect, b: Rect) -> bool:
-    return a[0] < b[2] and b[0] < a[2] and a[1] < b[3] and b[1] < a[3]
-
-
 def _score(index: _Index, owner: int, rect: Rect, beaten: float = math.inf) -> tuple[int, int]:
     """(clashes, doubts) of a label of route ``owner`` covering ``rect``: clashes with boxes, texts, labels
     and lines; where there are none, doubts: a step's border runs through it, or another arrow's line lies
@@ -205,7 +202,7 @@ def _score(index: _Index, owner: int, rect: Rect, beaten: float = math.inf) -> t
         if kind == "line":
             clash += _touches(clear, box) and segment_enters(*shape, clear)
         elif kind != "border":  # a box or a label
-            clash += ON_TEXT * (other != owner and _overlap(clear, shape))
+            clash += ON_TEXT * (other != owner and boxes_overlap(clear, shape))
         if clash > beaten:
             return clash, 0
     if clash:

@@ -25,7 +25,6 @@ from collections.abc import Callable
 from functools import cached_property
 
 from .fitting import SLIDE_SCALE, slide_scale
-from .geometry import Layout
 from .graph import SLIDE_STEPS, slide_steps
 from .layout import labelled_layout
 from .legibility import SlideFit, label_clashes, measure, slide_fit
@@ -38,24 +37,17 @@ ELIDED_SHOWN = (5, 4, 3, 2)  # steps drawn whole, the rest a "…": the lectures
 ENLARGES = 1.1  # a dense figure of more than 8 steps that fits no slide: steps left out where text grows a tenth
 
 
-def fit_ladder(built: Callable[[tuple[int, ...] | slice | None, bool], Picture], show_shapes: bool | None,
-               time_steps: tuple[int, ...] | slice | None, steps_chosen: bool = False,
-               dense: bool = False) -> tuple[Picture, tuple[list[str], Layout]]:
+def fitted_rung(built: Callable[[tuple[int, ...] | slice | None, bool], Picture], show_shapes: bool | None,
+                time_steps: tuple[int, ...] | slice | None, steps_chosen: bool = False, dense: bool = False) -> Rung:
     """The first rung of the ladder whose figure fits a slide. ``built(time_steps, show_shapes)`` draws the
     picture; ``show_shapes`` None: shown where the slide still fits them; ``steps_chosen``: the steps are the
     user's (``time_steps``, ``tokens`` or a rolled figure's one cell), so none is left out to fit; ``dense``: a
     figure of ops, or of the gradient, which may hold fewer than the 8 steps a slide otherwise draws whole.
     A rung is taken only where its drawing is as clean as the first's (no more edges through nodes, no more
     arrow labels on each other, a line or a box): a tighter layout must not say something false to fit.
-    Returned with the labels and layout it was measured with: drawing it lays it out once, not twice."""
-    chosen = fitted_rung(built, show_shapes, time_steps, steps_chosen, dense)
-    return chosen.picture, (chosen.labels, chosen.placed)
-
-
-def fitted_rung(built: Callable[[tuple[int, ...] | slice | None, bool], Picture], show_shapes: bool | None,
-                time_steps: tuple[int, ...] | slice | None, steps_chosen: bool = False, dense: bool = False) -> Rung:
-    """The rung :func:`fit_ladder` chooses, with what it measured: ``scale``, and ``slide_fit`` (the text and
-    label sizes and the shape on a slide, for a caller that says why a figure does not fit)."""
+    Returned with what it measured: its labels and layout (drawing it lays it out once, not twice), ``scale``,
+    and ``slide_fit`` (the text and label sizes and the shape on a slide, for a caller that says why a figure
+    does not fit)."""
     first = Rung(built(time_steps, show_shapes is not False))
     if first.scale >= SLIDE_SCALE:
         return first
@@ -81,7 +73,7 @@ def fitted_rung(built: Callable[[tuple[int, ...] | slice | None, bool], Picture]
 
 
 def most_rungs(count: int, steps_chosen: bool, dense: bool) -> int:
-    """The most figures :func:`fit_ladder` lays out for a sequence of ``count`` steps (its arguments as there):
+    """The most figures :func:`fitted_rung` lays out for a sequence of ``count`` steps (its arguments as there):
     with and without shapes, then one for each number of steps it may draw whole, where it may leave steps out.
     What a caller that draws figures to compare budgets for.
 

@@ -90,7 +90,7 @@ def classifier_loss(kind: str, device: Any = "cpu", seed: int = 0) -> Tensor:
 
 
 def tagger_loss(kind: str, device: Any = "cpu", seed: int = 0) -> Tensor:
-    """Many to many: a tag per word (DT, IN, NNS, NN), J the mean of the J_t."""
+    """Many to many: a tag per word (DT, NNS, TO, NN: "the keys to the cabinet"), J the mean of the J_t."""
     model = sequence_model(kind, len(set(TAGS.values())), seed, device)
     output, _ = model.rnn(model.embedding(_sentence(device)))
     logits = model.head(output)

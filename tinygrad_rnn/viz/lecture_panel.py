@@ -60,7 +60,8 @@ def panel_data(name: str, loss: Tensor, layer: Any, level: str, notation: Notati
     notation = notation.for_cell(found.kind)  # a GRU's page keeps both biases, as its figure does
     weights = shared_weights(loss, found, layer, notation)
     numbers = {"hidden_norms": hidden_norms, "from_above": from_above, "from_right": from_right,
-               "local_jacobian": local, "product": product, "h_path": h_to_h_products(local_jacobians),
+               "local_jacobian": local, "product": product,
+               "h_path": h_to_h_products(local_jacobians) if found.kind == "lstm" else None,  # (RNN, GRU: product)
                "cell": cell, "z_path": gate_path,
                "losses": None if found.step_losses is None else [float(v) for v in found.step_losses],
                "loss_is": what_the_loss_is(loss, found, from_above)}

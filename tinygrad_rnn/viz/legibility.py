@@ -43,7 +43,7 @@ import xml.etree.ElementTree as ElementTree
 from dataclasses import dataclass, field
 
 from .fitting import SLIDE_ASPECT, SLIDE_LABEL_PX, SLIDE_TEXT_PX
-from .geometry import ARROW, line_enters
+from .geometry import ARROW, boxes_overlap, line_enters
 
 Point = tuple[float, float]
 NUMBER = re.compile(r"-?\d+(?:\.\d+)?(?:e-?\d+)?")
@@ -355,10 +355,10 @@ def label_clashes(svg_text: str) -> LabelClashes:
     labels = list(_label_boxes(root))
     found = LabelClashes()
     for k, (words, box) in enumerate(labels):
-        found.overlaps += [(words, other) for other, box2 in labels[k + 1:] if _boxes_overlap(box, box2)]
+        found.overlaps += [(words, other) for other, box2 in labels[k + 1:] if boxes_overlap(box, box2)]
         found.crossed += [(words, name) for name, _, line in edges
                           if line_enters(line, box)]
-        found.on_nodes += [(words, node) for node, node_box in nodes.items() if _boxes_overlap(box, node_box)]
+        found.on_nodes += [(words, node) for node, node_box in nodes.items() if boxes_overlap(box, node_box)]
     return found
 
 
@@ -414,10 +414,6 @@ def _edge_texts(root: ElementTree.Element):
             continue
         in_edge = in_edge or (tag == "g" and "edge" in (element.get("class") or "").split())
         stack.extend((child, in_edge) for child in element)
-
-
-def _boxes_overlap(a: tuple[float, float, float, float], b: tuple[float, float, float, float]) -> bool:
-    return a[0] < b[2] and b[0] < a[2] and a[1] < b[3] and b[1] < a[3]
 
 
 def shared_lines(svg_text: str, shortest: float = 3.0, apart: float = 1.0) -> list[tuple[str, str]]:

@@ -716,10 +716,10 @@ def merge_backward_rules(nodes: list[Node], edges, live: set | None = None
     # not drawn, as the cell level's BPTT leaves them out, and the Σ their terms went into counts them as 0
     zero_rules = set() if live is None else {i for i, n in enumerate(result) if n.kind == "op" and n.chain is not None
                                              and n.step is not None and (n.chain, n.step) not in live}
+    fed: dict[int, set[int]] = {}
+    for tail, head, _ in merged:
+        fed.setdefault(head, set()).add(tail)
     while True:  # a Σ in such a cell (∂J/∂h_t of the reverse direction's two reads) adds only their terms
-        fed: dict[int, set[int]] = {}
-        for tail, head, _ in merged:
-            fed.setdefault(head, set()).add(tail)
         idle = {head for head, tails in fed.items() if head not in zero_rules and tails <= zero_rules
                 and is_sum_node(result[head]) and result[head].kind == "op"}
         if not idle:

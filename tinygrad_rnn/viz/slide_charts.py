@@ -15,6 +15,7 @@ import math
 from collections.abc import Sequence
 
 from .dot import VIRIDIS, colour
+from .geometry import boxes_overlap
 from .numbers import SUPERSCRIPT, slide_number
 from .slide import BODY_PX, INK, MUTED, SMALLEST_PX, runs_of, text_svg, text_width
 
@@ -88,7 +89,7 @@ def bars(values: Sequence[float], labels: Sequence[str], box: Box, shown: Sequen
     # slot may stand over a shorter neighbour, as the terms of a vanishing gradient are); else the current's
     drawn = [i for i in range(len(values)) if shown[i]]
     every_value_fits = all(plot_left - 4 <= value_box(i)[0] and value_box(i)[2] <= left + width for i in drawn) and \
-        not any(_overlap(value_box(i), box) for i in drawn for j in drawn if j != i
+        not any(boxes_overlap(value_box(i), box) for i in drawn for j in drawn if j != i
                 for box in (value_box(j), bar_box(j)))
     # the current bar's value alone may be wider than its slot: it ends at the slot's right where the next bar
     # stands taller than it (the terms fill in from the right)
@@ -116,11 +117,6 @@ def bars(values: Sequence[float], labels: Sequence[str], box: Box, shown: Sequen
     if axis_label:
         parts.append(text_svg(runs_of(axis_label), plot_left, top + height - 8, SMALLEST_PX, fill=MUTED))
     return parts
-
-
-def _overlap(a: Corners, b: Corners) -> bool:
-    """Whether two boxes overlap."""
-    return a[0] < b[2] and b[0] < a[2] and a[1] < b[3] and b[1] < a[3]
 
 
 def _round_up(value: float) -> float:

@@ -166,7 +166,7 @@ def window_onto(figure: str, figures: dict, panel: dict, stage: dict,
     left, top, width, height = box
     full = drawing_box(figure)
     boxes = _node_boxes(figure)
-    named = named_box(figure, stage.get("named", []))
+    named = _named_box(boxes, stage.get("named", []))
     scale = _scale_for(named, width, height, _needed_scale(figure))
     if min(width / full[2], height / full[3]) >= scale:
         scale = min(width / full[2], height / full[3])
