@@ -17,6 +17,8 @@ glibc's thresholds     :mod:`.allocator`                           a fresh page 
 (engine.py)                                                        one product over all steps
 ``weight_terms``       :mod:`.gradient_table`                      linear's ∂W = gradᵀ x as an array each step:
 (ops/linalg.py)                                                    handed to that table unmultiplied
+``HEAD_AND_LOSS``      :mod:`.head`                                a language model's head, reshape and loss
+(models/language.py)                                               (three ops) for ``fused=True``: one node
 ====================== =========================================== ==========================================
 
 ``import tinygrad_rnn`` installs them all unless the environment has ``TINYGRAD_RNN_FAST=0``; then
@@ -34,9 +36,9 @@ both ways so).
 
 from __future__ import annotations
 
-from . import allocator, gradient_table, recurrent, threads
+from . import allocator, gradient_table, head, recurrent, threads
 
-SEAMS = (allocator, recurrent, threads, gradient_table)
+SEAMS = (allocator, recurrent, threads, gradient_table, head)
 
 
 def install() -> None:
