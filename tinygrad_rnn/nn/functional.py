@@ -304,8 +304,9 @@ def cross_entropy_targets(shape: tuple[int, ...], dtype: Any, labels: Any, ignor
                           reduction: str = "mean") -> dict[str, Any] | None:
     """The parameters of the one CrossEntropy op for logits of ``shape`` (N, C) and ``dtype``, given the
     target classes ``labels`` (an array): ``targets``, ``weights`` (None when every target counts) and
-    ``count`` (n of a mean, 1 of a sum) — or None where that op does not apply (other shapes and reductions, a target out of range:
-    ``nll_loss`` takes those, and says what is wrong). fast/'s head and loss node takes them too.
+    ``count`` (n of a mean, 1 of a sum) — or None where that op does not apply (other shapes and
+    reductions, a target out of range: ``nll_loss`` takes those, and says what is wrong). fast/'s head
+    and loss node takes them too.
 
     >>> import numpy
     >>> cross_entropy_targets((3, 5), numpy.float32, numpy.array([0, 2, 4]), ignore_index=0)["count"]  # one ignored
