@@ -21,8 +21,8 @@ from .recording import no_grad
 
 
 def language_model_loss(model: Any, inputs: Any, targets: Any, state: Any = None) -> tuple[Any, Any]:
-    """(mean cross-entropy of the next token, state): J = (1/T) Σ_t −log ŷ_t[x_{t+1}] — for a
-    :class:`LanguageModel`, its own ``loss`` (its head and loss one node where fast/ is installed)."""
+    """(mean cross-entropy of the next token, state): J = (1/T) Σ_t −log ŷ_t[x_{t+1}], by a
+    LanguageModel's own ``loss`` (its head and loss one node where fast/ is installed)."""
     if isinstance(model, LanguageModel):
         return model.loss(inputs, targets, state)
     logits, state = model(inputs, state)
