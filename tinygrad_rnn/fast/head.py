@@ -76,11 +76,13 @@ def linear_cross_entropy(x: Tensor, weight: Tensor, bias: Tensor | None, target:
     mismatched shapes or dtypes, a target that is not a class: the caller then runs those primitive
     ops, which say what is wrong."""
     labels = target.array if isinstance(target, Tensor) else numpy.asarray(target)
-    if not (isinstance(x.array, numpy.ndarray) and isinstance(weight.array, numpy.ndarray)  # the CPU only
-            and weight.ndim == 2 and x.ndim >= 2 and x.shape[-1] == weight.shape[1] and x.dtype == weight.dtype
-            and (bias is None or (bias.shape == (weight.shape[0],) and bias.dtype == weight.dtype))):
+    rows, matrix = x.array, weight.array  # (the arrays' own attributes: this runs at every training step)
+    if not (type(rows) is numpy.ndarray and type(matrix) is numpy.ndarray  # the CPU only
+            and matrix.ndim == 2 and rows.ndim >= 2 and rows.shape[-1] == matrix.shape[1]
+            and rows.dtype == matrix.dtype
+            and (bias is None or (bias.array.shape == matrix.shape[:1] and bias.array.dtype == matrix.dtype))):
         return None
-    counted = cross_entropy_targets((math.prod(x.shape[:-1]), weight.shape[0]), x.dtype, labels.reshape(-1))
+    counted = cross_entropy_targets((math.prod(rows.shape[:-1]), matrix.shape[0]), rows.dtype, labels.reshape(-1))
     if counted is None:
         return None
     (loss,) = LinearCrossEntropy.apply(x, weight, *(() if bias is None else (bias,)), **counted)
