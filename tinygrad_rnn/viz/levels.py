@@ -681,6 +681,7 @@ ROLES = {
     # a fused op's backward is a whole chain rule: what it hands on, and each step's term of W_hh
     **{f"fused {cell} cell": "the cell's chain rule; δᵀ h for W_hh" for cell in ("RNN", "LSTM", "GRU")},
     **{f"fused {cell} layer": "BPTT through its steps; δₜᵀ hₜ₋₁ for W_hh" for cell in ("RNN", "LSTM", "GRU")},
+    "fused linear + cross_entropy": "δ (softmax − onehot) · W; (δ (softmax − onehot))ᵀ h for W",
 }
 
 
