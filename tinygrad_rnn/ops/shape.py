@@ -22,11 +22,6 @@ __all__ = ["broadcast_to", "cat", "chunk", "expand", "flatten", "getitem", "perm
            "stack", "sum_to", "transpose", "unbind", "unsqueeze"]  # (tinygrad_rnn.ops exports these)
 
 
-def shape_of(x: Any) -> tuple[int, ...]:
-    """The shape of a Tensor, a Node, an array (each a tuple already), or a Python number (``()``)."""
-    return getattr(x, "shape", ())
-
-
 def sum_to(x, shape: tuple[int, ...]):
     """Sum ``x`` over the dimensions broadcasting added or stretched, so that it has ``shape``.
 
@@ -351,7 +346,8 @@ def broadcast_to(x, shape):
     (2, 3)
     """
     shape = tuple(shape)
-    return x if shape_of(x) == shape else Expand.apply(x, shape=shape)
+    # (the shape of a Tensor, a Node, an array — each a tuple already — or a Python number's, ())
+    return x if getattr(x, "shape", ()) == shape else Expand.apply(x, shape=shape)
 
 
 def getitem(x, index):
