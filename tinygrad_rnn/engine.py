@@ -217,13 +217,15 @@ class GradientTable:
         """One use's term of ``vertex``'s gradient, sent from ``scope`` by the backward of ``of``
         (``of``: for fast/, whose table reads it; this one does not).
 
-        fast/ replaces this table when the package is imported, unless ``TINYGRAD_RNN_FAST=0``
-        (then each step's term arrives here as an array): a breakpoint at the ``+`` below sees a
-        shared weight's per-step terms only with ``TINYGRAD_RNN_FAST=0`` (or after ``fast.uninstall()``)."""
+        By default this method never runs: ``import tinygrad_rnn`` installs fast/'s table, whose
+        own ``add`` (fast/gradient_table.py, ``DeferredGradientTable``) replaces it. Run with
+        ``TINYGRAD_RNN_FAST=0`` (or call ``tinygrad_rnn.fast.uninstall()``) to stop at the ``+``
+        below: each step's term of a shared weight then arrives here as an array."""
         if self.record or vertex is self.itemize:
             self.terms.setdefault(vertex, []).append((scope, term))
         elif vertex in self.totals:
-            self.totals[vertex] = self.totals[vertex] + term  # ∂J/∂x = Σ over the uses of x
+            # ∂J/∂x = Σ over the uses of x. (By default this line never runs: see the docstring.)
+            self.totals[vertex] = self.totals[vertex] + term
         else:
             self.totals[vertex] = term
 

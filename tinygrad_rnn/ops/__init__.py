@@ -14,7 +14,8 @@
 
 The lowercase functions accept Tensors (and record the op) or plain arrays (and just compute);
 that is how each op's backward, written with them, serves both backward modes. Each forward is
-plain NumPy (CuPy on the GPU): ``xp.exp(x)``, ``a @ b``. An RNN, LSTM or GRU step as one op, and a
+plain NumPy (CuPy on the GPU): ``xp.exp(x)`` — ``xp = array_module(x)``, from device.py, is
+the module of x's array — and ``a @ b``. An RNN, LSTM or GRU step as one op, and a
 whole layer as one, are not here: they are the recurrent stepper of ``tinygrad_rnn/fast/``.
 """
 
