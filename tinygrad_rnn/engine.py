@@ -39,7 +39,7 @@ from .hooks import run_hooks
 from .inplace import check_saved_unchanged
 from .ops import add_n, cast
 from .ops.elementwise import Broadcasting
-from .ops.shape import sum_to
+from .ops.reduce import sum_to
 from .recording import STATE, check_finite, recording_gradient
 from .tensor_base import TensorBase
 

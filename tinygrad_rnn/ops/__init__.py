@@ -3,8 +3,8 @@
 * :mod:`.elementwise` — + − × ÷, pow, exp, log, sqrt, abs, tanh, sigmoid, relu, clamp,
   maximum, minimum, where, lerp
 * :mod:`.compare` — comparisons, logic and sign: masks, no gradient
-* :mod:`.reduce` — sum (its op ``Sum``, with its backward, is in shape.py, beside broadcasting),
-  mean, var, max, min, norm, logsumexp, softmax, log_softmax
+* :mod:`.reduce` — sum, mean, var, max, min, norm, logsumexp, softmax, log_softmax; ``sum_to``
+  (a broadcast gradient summed back to its input's shape)
 * :mod:`.shape` — reshape, permute, broadcast, indexing, cat, stack, split
 * :mod:`.trigonometric` — sin, cos
 * :mod:`.linalg` — matmul, and the op ``Linear`` (x Wᵀ + b; the function is nn.functional's ``linear``)
