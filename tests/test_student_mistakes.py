@@ -234,6 +234,11 @@ class ForgetsItsInput(Softplus):
     saves_inputs = False  # wrong: backward reads x
 
 
+class CallsAMethodOfItsInput(ForgetsItsInput):
+    def backward(self, grad, out, x):
+        return grad * x.sigmoid()
+
+
 class ForgetsItsOutput(Softplus):
     def backward(self, grad, out, x):  # reads out, which saves_output = False did not keep
         return grad * (1 - (-out).exp())
@@ -265,6 +270,13 @@ def test_gradcheck_on_a_leaf_fails_an_op_that_reads_an_input_it_did_not_save():
     with pytest.raises(TypeError, match=r"backward of forgets_its_input failed .*does not save input 0 "
                                         r"\(saves_inputs = False\).* add 0 to saves_inputs"):
         tr.gradcheck(ForgetsItsInput.apply, [x])
+
+
+def test_a_method_called_on_an_input_not_saved_is_named_too():
+    x = tr.randn(4, dtype="float64", requires_grad=True)
+    with pytest.raises(AttributeError, match=r"backward of calls_a_method_of_its_input failed .*'Node' object has no "
+                                             r"attribute 'sigmoid'.* add 0 to saves_inputs"):
+        tr.gradcheck(CallsAMethodOfItsInput.apply, [x])
 
 
 def test_the_input_not_saved_is_named_among_several():

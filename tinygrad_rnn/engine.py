@@ -291,7 +291,7 @@ def backpropagate(seeds: list[tuple[Tensor, Any]], targets: tuple[Tensor, ...] |
                     terms = function.backward(output_grad, *function.recorded_arguments(output_nodes))
             else:
                 terms = function.backward(output_grad, function.saved_output, *function.saved_inputs)
-        except TypeError as error:
+        except (TypeError, AttributeError) as error:
             raise backward_contract_error(function, error, create_graph) from error
         terms = terms if type(terms) is tuple else (terms,)  # an op with one input returns its one term
         for parent, term, needs_grad in zip(function.inputs, terms, function.needs_input_grad):

@@ -48,8 +48,9 @@ def describe_inputs(inputs: tuple[Any, ...]) -> str:
     return " and ".join(map(describe, inputs))
 
 
-def backward_contract_error(function: Any, error: Exception, create_graph: bool) -> TypeError:
-    """The error for an op whose backward raised a TypeError: the op, what failed, and what the op
+def backward_contract_error(function: Any, error: Exception, create_graph: bool) -> Exception:
+    """The error for an op whose backward raised a TypeError (or an AttributeError: ``x.exp()`` on
+    a stand-in), of the same kind: the op, what failed, and what the op
     contract (tinygrad_rnn/function.py) gives its backward — the usual cause. Made only then: the
     walk catches the error around the call, which costs nothing until one is raised.
 
@@ -87,4 +88,6 @@ def backward_contract_error(function: Any, error: Exception, create_graph: bool)
     if create_graph and (read_tensor or unknown):
         message += (" With create_graph=True (gradgradcheck, and gradcheck's second run) backward gets Tensors: "
                     "write it with operators and tinygrad_rnn.ops functions (ops.exp(x), not numpy.exp(x)).")
-    return TypeError(message + " See the op contract in tinygrad_rnn/function.py.")
+    message += " See the op contract in tinygrad_rnn/function.py."
+    # (NumPy's own TypeError subclasses take other arguments: a plain TypeError stands for them)
+    return AttributeError(message) if isinstance(error, AttributeError) else TypeError(message)
