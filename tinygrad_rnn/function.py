@@ -55,7 +55,8 @@ Every op in :mod:`tinygrad_rnn.ops` is a small subclass. This is the real Tanh
   backward uses one only on a value it made itself, never on ``grad`` or a saved value.
   A backward that breaks this contract — reads the values of an input or output it did not save,
   or calls NumPy (``numpy.exp``) where a Tensor may come — raises its TypeError (or
-  AttributeError) again naming the op and what to do; :func:`~tinygrad_rnn.gradcheck` runs both backwards on computed inputs, so it finds these.
+  AttributeError) again naming the op and what to do; :func:`~tinygrad_rnn.gradcheck` runs both
+  backwards on computed inputs, so it finds these.
 
 The graph's vertices are :class:`Node` records of the tensors ops computed (and the leaf tensors
 themselves). What decides whether and how an op is recorded (grad mode, scopes, recurrent steps,
