@@ -1,8 +1,9 @@
 """The speed, apart from the plain path: each module here fills one named seam of it.
 
 The plain path — tensor.py, function.py, engine.py, ops/, nn/ — computes everything itself, with
-plain NumPy calls, and imports nothing from here. Each seam is a name on the plain side that is
-None (or does nothing) until a module here installs itself into it:
+plain NumPy calls, and imports nothing from here. Each seam is a name on the plain side that holds
+the plain implementation (``GRADIENT_TABLE``, ``weight_terms``) or None (or a policy that does
+nothing), which a module here replaces when it installs itself:
 
 ====================== =========================================== ==========================================
 seam                   installed by                                replaces, and buys (docs/fast.md, measured)
