@@ -58,6 +58,8 @@ from .svg import picture_to_svg
 
 Figure = tuple[str, list[str]]  # a drawing's SVG, and its notes: what its labels mean
 CELLS = {"rnn": "tanh RNN", "lstm": "LSTM", "gru": "GRU"}
+STEP_T = "ₜ"  # a figure's subscript t
+HEAD_WITH_TANH = {"elman": "OSU CSE 5525"}  # notations whose lecture puts a tanh in the head: y_t = tanh(U h_t + b_y)
 VANISHING_STEPS = 12
 VANISHING_INPUT_SEED = 1  # the inputs `graph --compare` draws for its seed 0: the slide shows what it prints
 CORPUS_CHARACTERS, TRAINING_STEPS, UNITS = 20_000, 100, 48  # the perplexity slide: seconds, not minutes
@@ -92,6 +94,8 @@ class Lecture:
         picture, _ = _picture((loss,), **_defaults({"show_shapes": False, "notation": self.notation, **options}))
         if words is not None:
             write_tokens(picture, words, targets)
+        for node in picture.nodes:  # a Σ node's per-step term as the deck's own lines write it: ∂J/∂W|_(t), one form
+            node.label = node.label.replace(f"|{STEP_T}", f"|₍{STEP_T}₎")  # (the figures' |ₜ: the same term)
         notes, picture.notes = picture.notes, []
         labels, placed = labelled_layout(picture)
         # as drawn, not widened to a slide's shape (figure=True): the slide gives it the room its body has
@@ -108,6 +112,15 @@ class Lecture:
         if b_ih == b_hh:
             b_ih, b_hh = (b_ih + mark for mark in BIAS_PARTS)
         return f"n = tanh([{w_ih} x_t + {b_ih}]ₙ + r ⊙ [{w_hh} h_{{t−1}} + {b_hh}]ₙ),   [·]ₙ: the rows that feed n"
+
+    def shared_by_rows(self) -> str:
+        """Which weights every copy of each row uses, in the lecture's names (one tensor each, the same at every
+        step): what a figure drawn without its weights' names says in words. The cell's biases as its figure
+        writes them: a lecture's one b where it writes their sum, a GRU's two (:meth:`.Notation.for_cell`)."""
+        names = self.notation.for_cell(self.cell)
+        cell = list(dict.fromkeys(names.symbol(name) for name in ("W_ih", "W_hh", "b_ih", "b_hh")))
+        return (f"Every copy in a row uses the same weights, one tensor each: {names.symbol('E')} in each embedding, "
+                f"{', '.join(cell)} in each {self.name} cell, {names.symbol('W_hy')}, {names.symbol('b_y')} in each linear")
 
     def recurrence(self) -> str:
         """The cell's equation in the lecture's names, as text: both of PyTorch's biases, or the
@@ -152,13 +165,19 @@ def unrolled(lecture: Lecture) -> str:
 
 def language_model(lecture: Lecture) -> str:
     loss, _ = language_model_loss(lecture.cell, 4)
-    # the weights' names left off (slide 2 has them): x_t → e_t → h_t → ŷ_t → J_t, at a size a room reads
-    # the title names the nodes as the figure draws them: the head's linear gives the scores, and
+    # the weights' names on every copy put the slide's text under 24 px (labels under 28: the nodes a line or two
+    # taller, the slide's height bound), so the figure leaves them off and the lines name each row's, at a size a
+    # room reads. The title names the nodes as the figure draws them: the head's linear gives the scores, and
     # cross_entropy takes their softmax ŷ_t and its −log at the next word in one op
+    w_hy, b_y = lecture.symbol("W_hy"), lecture.symbol("b_y")
+    head = f"linear: the scores {w_hy} h_t + {b_y};   J_t = cross_entropy = −log ŷ_t[x_{{t+1}}], ŷ_t = softmax(the scores)"
+    if lecture.notation.preset in HEAD_WITH_TANH:  # the lecture's symbols, said to be for another head than its own
+        head = (f"linear: the scores {w_hy} h_t + {b_y};   ŷ_t = softmax(the scores), "
+                f"where {HEAD_WITH_TANH[lecture.notation.preset]} writes y_t = tanh({w_hy} h_t + {b_y}), then softmax: "
+                "this model's head has no tanh;   J_t = cross_entropy = −log ŷ_t[x_{t+1}]")
     return lecture.slide("The language model: x_t → e_t → h_t → linear → J_t",
                          lecture.figure(loss, level="cell", params="hide"),
-                        [f"linear: the scores {lecture.symbol('W_hy')} h_t + {lecture.symbol('b_y')};   J_t = "
-                         "cross_entropy = −log ŷ_t[x_{t+1}], ŷ_t = softmax(the scores);   J = (1/T) Σ_t J_t, T = 4"])
+                         [f"{head};   J = (1/T) Σ_t J_t, T = 4", lecture.shared_by_rows()])
 
 
 def bptt(lecture: Lecture) -> str:
@@ -334,7 +353,7 @@ def encoder_decoder(lecture: Lecture) -> str:
     return lecture.slide("The encoder–decoder: the encoder's last state starts the decoder",
                         lecture.figure(seq2seq_loss(cell=lecture.cell, source=NOW, targets=NOW_TARGETS), level="cell",
                                        params="hide", tokens=seq2seq_tokens(source=NOW, targets=NOW_TARGETS)),
-                        ["Teacher forcing: decoder step t reads y_{t−1} (y₀ = [BEGIN]), never its own guess. "
+                        ["Teacher forcing: decoder step t reads y_{t−1} (y_0 = [BEGIN]), never its own guess. "
                          f"S = {len(NOW)}, T′ = {len(NOW_TARGETS)}."],  # one line: two put the labels under 28 px
                         footer=f"“{SOURCE_WORDS[NOW[0]]}”: Spanish for “now”. The last target is [END], as in every "
                                "pair it trains on: the step that teaches the decoder to stop")
@@ -350,14 +369,16 @@ def generation(lecture: Lecture) -> str:
     model = seq2seq_model(cell=lecture.cell, seed=seed)
     limit = 2
     written = [TARGET_WORDS[token] for token in model.greedy(source, limit)[0]]
-    stop = "it wrote [END]" if len(written) < limit else f"after {limit} tokens, the most it may write here"
+    stop = "it wrote [END]" if len(written) < limit else f"after {limit} tokens, the most this slide lets it write"
     score = model.greedy_graph(source, max_length=limit)
     score.name = "log P(output | x)"  # the score of the words written: not of a ŷ, which the slide calls s_t
     begin_read_as_y(score)  # y₀ "[BEGIN]" and x₁ "llueve", as the encoder–decoder's slide writes them
     words = [SOURCE_WORDS[i] for i in ONE_WORD] + [TARGET_WORDS[BEGIN_ID]]
     chosen = "; ".join(f"argmax s_{step} = “{word}”" for step, word in enumerate(written, start=1))  # its own t
     return lecture.slide("Greedy generation: each output is fed back as the next input",
-                        lecture.figure(score, level="cell", params="hide", notation=lecture.notation,  # s_t: its own
+                        # s_t, the decoder's scores, written as the notation writes a step (s⁽¹⁾ in CS224N's), as the
+                        # lines under the figure write it
+                        lecture.figure(score, level="cell", params="hide", notation=lecture.notation.renamed({"s": "s"}),
                                        tokens=words),
                         [f"x_1 = “{SOURCE_WORDS[ONE_WORD[0]]}”; s_t: step t's scores (logits), ŷ_t = softmax(s_t); "
                          "the argmax of s_t is fed back as the next input.",

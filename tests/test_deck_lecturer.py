@@ -1,0 +1,63 @@
+"""The deck as a lecturer reviewed it: the language model's slide names each row's weights and says where
+OSU's head differs from this model's; CS224N's deck writes each step one way (s⁽¹⁾, y⁽⁰⁾, ∂J/∂U|₍ₜ₎)."""
+
+import xml.etree.ElementTree as ElementTree
+
+import pytest
+from slide_checks import SVG, figures
+from written import flat
+
+from tinygrad_rnn.viz import lecture_deck as deck_module
+from tinygrad_rnn.viz.notation import resolve
+
+
+def slide(make, cell="rnn", notation="pytorch"):
+    return ElementTree.fromstring(make(deck_module.Lecture(cell, resolve(notation))))
+
+
+def words(root):
+    return " ".join("".join(root.itertext()).split())
+
+
+def figure_texts(root):
+    return ["".join(text.itertext()) for nested, _ in figures(root) for text in nested.iter(SVG + "text")]
+
+
+@pytest.mark.parametrize("cell, notation, said", [
+    ("rnn", "cs224n", "E in each embedding, We, Wh, b1 in each tanh RNN cell, U, b2 in each linear"),
+    ("rnn", "elman", "E in each embedding, W, V, bh in each tanh RNN cell, U, by in each linear"),
+    ("gru", "elman", "E in each embedding, W, V, bih, bhh in each GRU cell, U, by in each linear"),
+    ("lstm", "pytorch", "E in each embedding, Wih, Whh, bih, bhh in each LSTM cell, Why, by in each linear")])
+def test_the_language_models_slide_names_the_weights_every_copy_shares(cell, notation, said):
+    """Slide 03, the one figure every lecture shows, named no weight but U (the lines): its rows' weights, each one
+    tensor, are named in the lecture's names (drawn on every copy, its text fell under 24 px), and it still reads."""
+    made = deck_module.language_model(deck_module.Lecture(cell, resolve(notation)))
+    assert said in words(ElementTree.fromstring(made)), words(ElementTree.fromstring(made))
+    assert deck_module.legible(made)
+
+
+def test_the_elman_deck_says_its_head_has_no_tanh_where_osu_writes_one():
+    """OSU writes y_t = tanh(U h_t + b_y), then softmax; this model's head is linear: the slide gave OSU's symbols
+    to another equation without saying so."""
+    elman, cs224n = (words(slide(deck_module.language_model, notation=notation)) for notation in ("elman", "cs224n"))
+    assert "OSU CSE 5525 writes yt = tanh(U ht + by), then softmax: this model's head has no tanh" in elman, elman
+    assert "tanh(" not in cs224n and "no tanh" not in cs224n  # CS224N's ŷ = softmax(U h + b₂) is this model's own
+
+
+def test_cs224n_writes_the_decoders_scores_and_first_input_at_their_step_as_its_lines_do():
+    """Slide 13's nodes read s₁ = linear under a caption of s⁽¹⁾; slide 12's text said y₀ under a figure of y⁽⁰⁾."""
+    generation = slide(deck_module.generation, notation="cs224n")
+    labels = figure_texts(generation)
+    assert flat("s⁽¹⁾ = linear") in labels and flat("s⁽²⁾ = linear") in labels, labels
+    assert not any(label.startswith("s₁") or label.startswith(flat("s₁")) for label in labels), labels
+    assert words(generation).count("here") <= 1, words(generation)
+    encoder_decoder = words(slide(deck_module.encoder_decoder, notation="cs224n"))
+    assert "(y(0) = [BEGIN])" in encoder_decoder and "y0" not in encoder_decoder, encoder_decoder
+
+
+@pytest.mark.parametrize("notation", ["pytorch", "cs224n"])
+def test_the_bptt_slide_writes_the_per_step_term_as_the_weight_sum_slide_does(notation):
+    """Slide 04's Σ nodes wrote ∂J/∂U|ₜ, slide 05 (and CS224N) ∂J/∂U|₍ₜ₎: one form in a deck."""
+    sums = [label for label in figure_texts(slide(deck_module.bptt, notation=notation)) if label.startswith("Σ")]
+    assert sums and all(label.endswith("|(t)") for label in sums), sums
+    assert "|(t)" in words(slide(deck_module.weight_sum, notation=notation))
