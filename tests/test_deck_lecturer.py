@@ -61,3 +61,32 @@ def test_the_bptt_slide_writes_the_per_step_term_as_the_weight_sum_slide_does(no
     sums = [label for label in figure_texts(slide(deck_module.bptt, notation=notation)) if label.startswith("Σ")]
     assert sums and all(label.endswith("|(t)") for label in sums), sums
     assert "|(t)" in words(slide(deck_module.weight_sum, notation=notation))
+
+
+@pytest.fixture
+def quick(monkeypatch):
+    monkeypatch.setattr(deck_module, "TRAINING_STEPS", 2)
+
+
+def test_a_gru_decks_perplexity_table_has_a_gru_row(quick):
+    """`deck --cell gru --perplexity` measured a tanh RNN and an LSTM only (its small print said so)."""
+    gru, rnn = (words(slide(deck_module.perplexity, cell=cell)) for cell in ("gru", "rnn"))
+    assert "GRU, 48 units" in gru and "a tanh RNN, an LSTM and a GRU" in gru, gru
+    assert "GRU" not in rnn and "a tanh RNN and an LSTM" in rnn
+
+
+def test_a_gru_decks_clipping_slide_says_in_its_title_why_it_clips_a_tanh_rnn():
+    """The clipping slide of a GRU deck was a tanh RNN's, said in small print: its title now says why, with the
+    GRU's own ‖g‖ measured alike (its gates keep it from exploding)."""
+    title = words(slide(deck_module.clipping, cell="gru")).split(" gradient of ")[0]  # (its two lines)
+    measured = deck_module.slide_number(deck_module.exploding_norm("gru"))
+    assert f"— on a tanh RNN: a GRU, its Whh scaled alike, reaches only ‖g‖ = {measured}" in title, title
+    assert deck_module.exploding_norm("gru") < 10 < deck_module.exploding_norm("rnn")  # what the title claims
+    assert "on a tanh RNN" not in words(slide(deck_module.clipping, cell="rnn"))
+
+
+@pytest.mark.parametrize("notation, said", [("pytorch", "h1 = (1 − z1) ⊙ n1 + z1 ⊙ h0"),
+                                            ("cs224n", "h(1) = (1 − z(1)) ⊙ n(1) + z(1) ⊙ h(0)")])
+def test_the_gru_cells_new_state_is_written_as_the_lecture_writes_it_not_lerp(notation, said):
+    labels = figure_texts(slide(deck_module.gru_cell, cell="gru", notation=notation))
+    assert said in labels and not any("lerp" in label for label in labels), labels

@@ -96,6 +96,10 @@ class Lecture:
             write_tokens(picture, words, targets)
         for node in picture.nodes:  # a Σ node's per-step term as the deck's own lines write it: ∂J/∂W|_(t), one form
             node.label = node.label.replace(f"|{STEP_T}", f"|₍{STEP_T}₎")  # (the figures' |ₜ: the same term)
+            first, _, rest = node.label.partition("\n")
+            if first.endswith(" = lerp") and node.step is not None:  # a GRU's h_t, by the lecture's equation
+                first = first.removesuffix("lerp") + self.interpolation(node.step)
+                node.label = first + ("\n" + rest if rest else "")
         notes, picture.notes = picture.notes, []
         labels, placed = labelled_layout(picture)
         # as drawn, not widened to a slide's shape (figure=True): the slide gives it the room its body has
@@ -112,6 +116,13 @@ class Lecture:
         if b_ih == b_hh:
             b_ih, b_hh = (b_ih + mark for mark in BIAS_PARTS)
         return f"n = tanh([{w_ih} x_t + {b_ih}]ₙ + r ⊙ [{w_hh} h_{{t−1}} + {b_hh}]ₙ),   [·]ₙ: the rows that feed n"
+
+    def interpolation(self, step: int) -> str:
+        """A GRU's new state as the lectures write it, (1 − z₁) ⊙ n₁ + z₁ ⊙ h₀: what the op torch.lerp(n, h, z)
+        computes, which no lecture calls lerp."""
+        def at(name: str, t: int) -> str:
+            return self.notation.at_step(name, str(t))
+        return f"(1 − {at('z', step)}) ⊙ {at('n', step)} + {at('z', step)} ⊙ {at('h', step - 1)}"
 
     def shared_by_rows(self) -> str:
         """Which weights every copy of each row uses, in the lecture's names (one tensor each, the same at every
@@ -405,7 +416,8 @@ def perplexity(lecture: Lecture) -> str:
                                    (3, "kneser-ney", "3-gram, Kneser–Ney"), (5, "kneser-ney", "5-gram, Kneser–Ney")]:
         model = models.NGramLM(order, smoothing=smoothing, k=1.0).fit(train, vocabulary_size=len(vocabulary))
         rows.append([name, f"{model.perplexity(held_out):.2f}", "counts"])
-    for kind in ("rnn", "lstm"):
+    kinds = ["rnn", "lstm"] + ([lecture.cell] if lecture.cell not in ("rnn", "lstm") else [])  # the deck's own cell
+    for kind in kinds:
         manual_seed(0)
         model = models.LanguageModel(len(vocabulary), embedding_dim=16, hidden_size=UNITS, cell=kind)
         training.train_language_model(model, optim.Adam(model.parameters(), lr=1e-2), train, steps=TRAINING_STEPS,
@@ -415,10 +427,12 @@ def perplexity(lecture: Lecture) -> str:
         rows.append([f"{CELLS[kind]}, {UNITS} units", f"{value:.2f}", f"{TRAINING_STEPS} steps"])
     best = min(rows, key=lambda row: float(row[1]))[0].split(",")[0]
     # the title says what was measured: on these few seconds of training the counts may well win
-    title = f"Perplexity on held-out text: n-grams, a tanh RNN and an LSTM (best here: the {best})"
+    named = ", ".join(f"a{'n' if kind == 'lstm' else ''} {CELLS[kind]}" for kind in kinds[:-1]) + \
+        f" and a{'n' if kinds[-1] == 'lstm' else ''} {CELLS[kinds[-1]]}"
+    title = f"Perplexity on held-out text: n-grams, {named} (best here: the {best})"
     top = body_top(title)
     parts = table(["model (characters)", "perplexity", "trained"], rows, (MARGIN, top, 1300, 600))
-    rnn, lstm = (float(row[1]) for row in rows[-2:])
+    rnn, lstm = (float(row[1]) for row in rows[4:6])
     versus = "has no edge over the tanh RNN yet" if lstm >= rnn else "beats the tanh RNN"
     parts += paragraph(f"Measured here on {cut:,} characters of Python's standard-library source (held out: the "
                        f"last {ids.size - cut:,}; a vocabulary of {len(vocabulary)}); lower is better. On so little "
@@ -428,18 +442,29 @@ def perplexity(lecture: Lecture) -> str:
     return slide_svg(title, parts)
 
 
+def exploding(kind: str) -> Any:
+    """A layer of 8 units whose W_hh is scaled by 6, after J = Σ h_30's backward: a tanh RNN's gradient explodes
+    (‖g‖ = 116); a GRU's and an LSTM's gates keep theirs small (2.5 and 3.9)."""
+    from ..recording import no_grad
+
+    recurrent = layer(kind, hidden_size=8)
+    with no_grad():
+        recurrent.weight_hh_l0.mul_(6.0)  # large recurrent weights: a tanh RNN's gradient explodes
+    last_step_loss(recurrent, 30).backward()
+    return recurrent
+
+
+def exploding_norm(kind: str) -> float:
+    """‖g‖ of :func:`exploding`'s every parameter."""
+    return float(numpy.sqrt(sum(float(numpy.sum(p.grad.numpy() ** 2)) for p in exploding(kind).parameters())))
+
+
 def clipping(lecture: Lecture) -> str:
     """One exploding gradient, before and after clip_grad_norm_ at 1, of the lecture's parameters: one row
     per symbol. Where the notation has one bias b for PyTorch's two (b = bias_ih + bias_hh), ∂J/∂b is
     the gradient of either (both are added where b is), so b's row and ‖g‖ count it once, as the
     lecture's model has it; the slide says what PyTorch's model.parameters(), with both, gives."""
-    recurrent = layer("rnn", hidden_size=8)
-    from ..recording import no_grad
-
-    with no_grad():
-        recurrent.weight_hh_l0.mul_(6.0)  # large recurrent weights: the gradient explodes
-    loss = last_step_loss(recurrent, 30)
-    loss.backward()
+    recurrent = exploding("rnn")
     symbols: dict[str, Any] = {}  # the lecture's symbol → its parameter (the first of PyTorch's, for one b)
     for name, parameter in recurrent.named_parameters():
         symbols.setdefault(lecture.symbol(short_name(name)), parameter)
@@ -455,6 +480,9 @@ def clipping(lecture: Lecture) -> str:
     rows = [[symbol, printed(before[symbol]), printed(after[symbol])] for symbol in symbols]
     rows.append(["all together, ‖g‖", printed(total), printed(clipped)])
     title = "Gradient clipping: if ‖g‖ ≥ τ, g ← τ g / ‖g‖"
+    if lecture.cell != "rnn":  # the deck's cell, scaled alike, measured: why the slide clips a tanh RNN's instead
+        title += f" — on a tanh RNN: a {lecture.name}, its {lecture.symbol('W_hh')} scaled alike, reaches only ‖g‖ = " + \
+            slide_number(exploding_norm(lecture.cell))
     top = body_top(title)
     parts = table(["gradient of", "‖·‖ before", "after clipping at τ = 1"], rows, (MARGIN, top, 1100, 500))
     parts += bars([total, clipped], ["‖g‖ before", "after"], (1300, top, WIDTH - MARGIN - 1300, 560), digits=3)
