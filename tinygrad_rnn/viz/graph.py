@@ -205,6 +205,7 @@ def _picture_of(roots: tuple[Tensor, ...], level: str, backward: bool, show_shap
         notes.append("Fused cells are one op per step: build the layer with fused=False to draw its primitive ops")
     if params == "label" and any(n.parameters for n in nodes):
         notes += shared
+    _shapes_on_all_or_none(nodes)
     return Picture(nodes, edges, backward=backward, notes=notes, legend=legend)
 
 
@@ -499,6 +500,24 @@ def _values_of(x: Any, kept_values: dict[int, Any]) -> numpy.ndarray | None:
 
 def _shape_text(shape: tuple[int, ...]) -> str:
     return "(" + ", ".join(str(n) for n in shape) + ")"
+
+
+SHAPE_LINE = re.compile(r"\n\((\d+(, \d+)*,?)?\)$")  # a label's last line when it is a shape: (1, 3), (), (5,)
+
+
+def _shapes_on_all_or_none(nodes: list[Node]) -> None:
+    r"""One rule for a figure: where no computed node shows its shape (a cell, a step's op at cell level, J), no
+    leaf does either — h₀ alone wrote "(1, 3)" beside cells and x_t that write none, as if h₀ were another kind
+    of thing. Where ops show theirs (op level), the inputs keep theirs too.
+
+    >>> nodes = [Node(0, "input", "h_0\n(1, 3)"), Node(1, "group", "RNN cell\nt=1")]
+    >>> _shapes_on_all_or_none(nodes); [node.label for node in nodes]
+    ['h_0', 'RNN cell\nt=1']
+    """
+    if any(SHAPE_LINE.search(node.label) for node in nodes if node.kind not in ("input", "parameter")):
+        return
+    for node in nodes:
+        node.label = SHAPE_LINE.sub("", node.label)
 
 
 def _apply_params(nodes: list[Node], edges, params: str, names: dict[int, tuple[str, str]]):
