@@ -1,6 +1,7 @@
-"""The deck as a lecturer reviewed it: the language model's slide names each row's weights and says where
+"""The deck and figures as a lecturer reviewed them: the language model's slide names each row's weights, says where
 OSU's head differs from this model's; CS224N's deck writes each step one way (s⁽¹⁾, y⁽⁰⁾, ∂J/∂U|₍ₜ₎)."""
 
+import re
 import xml.etree.ElementTree as ElementTree
 
 import pytest
@@ -90,3 +91,30 @@ def test_a_gru_decks_clipping_slide_says_in_its_title_why_it_clips_a_tanh_rnn():
 def test_the_gru_cells_new_state_is_written_as_the_lecture_writes_it_not_lerp(notation, said):
     labels = figure_texts(slide(deck_module.gru_cell, cell="gru", notation=notation))
     assert said in labels and not any("lerp" in label for label in labels), labels
+
+
+def test_h0_shows_its_shape_only_where_the_figure_shows_shapes():
+    """`graph --compare`, --forward-and-backward, a user's cell-level figure: h₀ alone wrote (1, 3) beside cells
+    and x_t that write none. At op level, where every op shows its shape, h₀ keeps its own."""
+    from tinygrad_rnn import viz
+    from tinygrad_rnn.viz.lecture_models import last_step_loss, layer
+
+    for options in ({"level": "cell"}, {"level": "cell", "backward": "both"}, {"level": "step"}):
+        text = viz.to_dot(last_step_loss(layer("rnn"), 4), **options)  # (a slide-shaped figure, as the CLI draws)
+        assert "h<SUB>0</SUB>" in text.replace("h_0", "h<SUB>0</SUB>") and "(1, 3)" not in text, options
+    op = viz.to_dot(last_step_loss(layer("rnn"), 2), level="op", show_shapes=True)
+    assert op.count("(1, 3)") > 2  # every op's shape, and h₀'s
+
+
+def test_the_gradient_legend_writes_its_norms_as_a_slide_does():
+    """The --compare legends wrote 7e-04 … 2e+00 where the deck writes 6.6·10⁻⁴: code, not a slide's numbers."""
+    from tinygrad_rnn import viz
+    from tinygrad_rnn.viz.dot import legend_labels, legend_values
+    from tinygrad_rnn.viz.lecture_models import last_step_loss, layer
+    from tinygrad_rnn.viz.numbers import slide_number
+
+    assert legend_labels(6.6e-4, 1.7)[::4] == ["7·10⁻⁴", "3·10⁻²", "2"]
+    assert legend_labels(0.9, 1.6) == [slide_number(v, 2) for v in legend_values(0.9, 1.6)]
+    text = viz.to_dot(last_step_loss(layer("rnn"), 12), level="cell", show_grads=True)
+    written = re.findall(r'POINT-SIZE="9">([^<]+)<', text)  # the legend's stops
+    assert len(written) == 9 and any("·10⁻" in w for w in written) and not any("e-" in w for w in written), written

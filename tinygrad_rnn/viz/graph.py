@@ -138,6 +138,7 @@ def build_picture(tensors: tuple[Tensor, ...], level: str = "op", backward: bool
         for node in picture.nodes:
             if node.kind == "output" and node.label.endswith("\n()") and node.tensors and node.tensors[0].ndim == 0:
                 node.label = node.label[: -len("\n()")]
+    _shapes_on_all_or_none(picture.nodes)
     picture.slide = slide
     if max_nodes is not None and len(picture.nodes) > max_nodes:
         raise ValueError(f"viz: the graph has {len(picture.nodes)} nodes, more than max_nodes={max_nodes}. Draw it "
@@ -205,7 +206,6 @@ def _picture_of(roots: tuple[Tensor, ...], level: str, backward: bool, show_shap
         notes.append("Fused cells are one op per step: build the layer with fused=False to draw its primitive ops")
     if params == "label" and any(n.parameters for n in nodes):
         notes += shared
-    _shapes_on_all_or_none(nodes)
     return Picture(nodes, edges, backward=backward, notes=notes, legend=legend)
 
 
