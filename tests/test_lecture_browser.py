@@ -281,13 +281,14 @@ def test_on_a_projector_every_stage_fits_the_window(browser, lecture_files, widt
     assert problems == []
 
 
-# What the stage names fills the figure's box across or down: its text is as large as that allows.
+# What the page's window holds (what the stage names, and the chain of cells where it fits: stage_window.held_nodes)
+# fills the figure's box across or down: its text is as large as that allows.
 NAMED_FILLS = """() => {
   const svg = [...document.querySelectorAll('.tgr-lecture .figure svg')].find(s => s.getClientRects().length);
   if (svg.dataset.scaledToNamed !== 'true') return false;
   const data = JSON.parse(document.querySelector('script.tgr-data').textContent);
   const stage = data.panels[0].stages[Number(document.querySelector('.tgr-lecture').dataset.stage)];
-  const rects = stage.named.map((i) => svg.querySelector(`[data-index="${i}"]`).getBoundingClientRect());
+  const rects = stage.held.map((i) => svg.querySelector(`[data-index="${i}"]`).getBoundingClientRect());
   const box = svg.getBoundingClientRect();
   const across = Math.max(...rects.map((r) => r.right)) - Math.min(...rects.map((r) => r.left));
   const down = Math.max(...rects.map((r) => r.bottom)) - Math.min(...rects.map((r) => r.top));

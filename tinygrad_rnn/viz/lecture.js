@@ -297,7 +297,7 @@ function tinygradRnnLecture(root) {
     // A lit edge's label says what it carries back, (∂h₄/∂h₃)ᵀ ∂J/∂h₄ (lines: SVG markup from Python), not
     // the state it carried forward (h₃); unlit, its forward label again. The label is the SVG element right
     // after its edge's path (svg.py writes each edge's label there). One line where it fits along the edge,
-    // else its lines stacked: above a horizontal edge, beside a vertical one, centred on the edge's middle.
+    // else its lines stacked: above a horizontal edge, left of a vertical one, centred on the edge's middle.
     function carries(edge, lines) {
       const label = edge.nextElementSibling;
       if (!label || !label.classList.contains("edge-label")) return;
@@ -319,14 +319,14 @@ function tinygradRnnLecture(root) {
       const length = Math.hypot(x1 - x0, y1 - y0);
       const shown = lines.length > 1 && label.getComputedTextLength() > length - 8 ? lines : [lines.join(" ")];
       const [mx, my] = [(x0 + x1) / 2, (y0 + y1) / 2];
-      const left = across ? mx : Math.max(x0, x1) + 5;
+      const left = across ? mx : Math.min(x0, x1) - 5;  // a vertical edge's: left, away from the next step's arrow
       // baselines: on the side of a horizontal edge its forward label was (an LSTM's c arrow's above, its h
       // arrow's below: the two lit labels apart), the line nearest the edge just off it; a vertical edge's
       // lines about its middle
       const below = Number(y) > Math.max(y0, y1);
-      const first = !across ? my - (shown.length * step) / 2 + 0.75 * size
+      const first = !across ? my - (shown.length * step) / 2 + 0.75 * size - 3  // (clear of the cell below)
         : below ? Math.max(y0, y1) + 3 + 0.8 * size : Math.min(y0, y1) - 4 - (shown.length - 1) * step;
-      label.setAttribute("text-anchor", across ? "middle" : "start");
+      label.setAttribute("text-anchor", across ? "middle" : "end");
       label.innerHTML = shown.map((line, n) =>
         `<tspan x="${left.toFixed(1)}" y="${(first + n * step).toFixed(1)}">${line}</tspan>`).join("");
     }

@@ -130,8 +130,8 @@ class Lecture:
         writes them: a lecture's one b where it writes their sum, a GRU's two (:meth:`.Notation.for_cell`)."""
         names = self.notation.for_cell(self.cell)
         cell = list(dict.fromkeys(names.symbol(name) for name in ("W_ih", "W_hh", "b_ih", "b_hh")))
-        return (f"Every copy in a row uses the same weights, one tensor each: {names.symbol('E')} in each embedding, "
-                f"{', '.join(cell)} in each {self.name} cell, {names.symbol('W_hy')}, {names.symbol('b_y')} in each linear")
+        return (f"The same tensors on every copy: {names.symbol('E')} (embedding), {', '.join(cell)} ({self.name} cell), "
+                f"{names.symbol('W_hy')}, {names.symbol('b_y')} (linear)")
 
     def recurrence(self) -> str:
         """The cell's equation in the lecture's names, as text: both of PyTorch's biases, or the

@@ -35,7 +35,7 @@ from .notation import Notation
 from .scripts import svg_markup
 from .picture import PER_STEP, is_sum_of_losses, mean_over
 from .slide import html_of
-from .stage_window import chain_fits, named_box, named_nodes, steps_across
+from .stage_window import chain_fits, held_nodes, named_box, named_nodes, steps_across
 from .stepwise import stepwise_graph
 from .svg import picture_to_svg
 
@@ -87,6 +87,8 @@ def panel_data(name: str, loss: Tensor, layer: Any, level: str, notation: Notati
     # feeds): every node of the rolled figure (a window around the cell alone cut J_t and J off above it)
     unrolled_columns = named_columns(unrolled, cells, above)
     ends = unrolled_columns["initial"] + unrolled_columns["loss"]  # (the row's: h₀ and c₀, J where J = Σ h_T)
+    slide.update(lit={str(t): edges for t, edges in lit.items()},  # (the slide's figure numbers its edges alike)
+                 carried={str(k): lines for k, lines in carried.items()})
     svg = picture_to_svg(unrolled, placed, labels, "@PREFIX@-" + slug(name))
     columns = {"rolled": {"nodes": list(range(len(rolled.nodes)))},
                "unrolled": {**unrolled_columns, "across": steps_across(slide["svg"], cells),
@@ -96,7 +98,8 @@ def panel_data(name: str, loss: Tensor, layer: Any, level: str, notation: Notati
     for stage in stepped:  # what its text names, which its window shows (the rule: stage_window.py), and the box
         rolled_stage = stage["phase"] == "rolled"  # that holds it on the page's figure (lecture_fit.js reads it)
         stage["named"] = named_nodes(stage, columns["rolled" if rolled_stage else "unrolled"])
-        stage["named_box"] = named_box(rolled_svg if rolled_stage else svg, stage["named"])
+        stage["held"] = held_nodes(stage, columns["rolled" if rolled_stage else "unrolled"])  # (the page's, and the chain)
+        stage["named_box"] = named_box(rolled_svg if rolled_stage else svg, stage["held"])
     return {
         "name": name, "kind": found.kind, "steps": steps, "units": int(hidden[0].shape[-1]),
         "svg": svg, "rolled_svg": rolled_svg,
