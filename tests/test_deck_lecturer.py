@@ -29,7 +29,8 @@ def figure_texts(root):
     ("rnn", "elman", "The same tensors on every copy: E (embedding), W, V, bh (tanh RNN cell), U, by (linear)"),
     ("gru", "elman", "The same tensors on every copy: E (embedding), W, V, bih, bhh (GRU cell), U, by (linear)"),
     ("lstm", "cs224n", "The same tensors on every copy: E (embedding), We, Wh, b1 (LSTM cell), U, b2 (linear)"),
-    ("lstm", "pytorch", "The same tensors on every copy: E (embedding), Wih, Whh, bih, bhh (LSTM cell), Why, by (linear)")])
+    ("lstm", "pytorch",
+     "The same tensors on every copy: E (embedding), Wih, Whh, bih, bhh (LSTM cell), Why, by (linear)")])
 def test_the_language_models_slide_names_the_weights_every_copy_shares(cell, notation, said):
     """Slide 03, the one figure every lecture shows, named no weight but U (the lines): its rows' weights, each one
     tensor, are named in the lecture's names (drawn on every copy, its text fell under 24 px), and it still reads."""

@@ -831,6 +831,7 @@ def test_a_backward_stages_lit_arrows_say_what_they_carry_and_the_chain_is_in_vi
 
 
 NODES_BOXES = """(indices) => indices.map((i) => {
-  const r = document.querySelector(`.panel:not([hidden]) .view.unrolled [data-index="${i}"] rect`).getBoundingClientRect();
+  const rect = document.querySelector(`.panel:not([hidden]) .view.unrolled [data-index="${i}"] rect`);
+  const r = rect.getBoundingClientRect();
   return [r.left, r.top, r.right, r.bottom];
 })"""

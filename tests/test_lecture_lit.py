@@ -34,7 +34,8 @@ def test_a_lit_arrow_between_cells_says_what_it_carries_back_not_the_state(cell)
     panel = panel_of(cell)
     ends = edge_ends(panel)
     for t in (1, 2, 3):
-        between = [k for k in panel["lit"][str(t)] if ends[k] == (panel["cells"][str(t)][0], panel["cells"][str(t + 1)][0])]
+        cells = (panel["cells"][str(t)][0], panel["cells"][str(t + 1)][0])
+        between = [k for k in panel["lit"][str(t)] if ends[k] == cells]
         assert between, t
         said = " ".join(plain(line) for k in between for line in panel["carried"][str(k)])
         if cell == "lstm":  # h_t's part, summed over the losses it reaches, and c_t's by c's own chain rule

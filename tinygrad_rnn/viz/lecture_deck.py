@@ -130,8 +130,8 @@ class Lecture:
         writes them: a lecture's one b where it writes their sum, a GRU's two (:meth:`.Notation.for_cell`)."""
         names = self.notation.for_cell(self.cell)
         cell = list(dict.fromkeys(names.symbol(name) for name in ("W_ih", "W_hh", "b_ih", "b_hh")))
-        return (f"The same tensors on every copy: {names.symbol('E')} (embedding), {', '.join(cell)} ({self.name} cell), "
-                f"{names.symbol('W_hy')}, {names.symbol('b_y')} (linear)")
+        return (f"The same tensors on every copy: {names.symbol('E')} (embedding), {', '.join(cell)} "
+                f"({self.name} cell), {names.symbol('W_hy')}, {names.symbol('b_y')} (linear)")
 
     def recurrence(self) -> str:
         """The cell's equation in the lecture's names, as text: both of PyTorch's biases, or the
@@ -181,7 +181,8 @@ def language_model(lecture: Lecture) -> str:
     # room reads. The title names the nodes as the figure draws them: the head's linear gives the scores, and
     # cross_entropy takes their softmax ŷ_t and its −log at the next word in one op
     w_hy, b_y = lecture.symbol("W_hy"), lecture.symbol("b_y")
-    head = f"linear: the scores {w_hy} h_t + {b_y};   J_t = cross_entropy = −log ŷ_t[x_{{t+1}}], ŷ_t = softmax(the scores)"
+    head = (f"linear: the scores {w_hy} h_t + {b_y};   J_t = cross_entropy = −log ŷ_t[x_{{t+1}}], "
+            "ŷ_t = softmax(the scores)")
     if lecture.notation.preset in HEAD_WITH_TANH:  # the lecture's symbols, said to be for another head than its own
         head = (f"linear: the scores {w_hy} h_t + {b_y};   ŷ_t = softmax(the scores), "
                 f"where {HEAD_WITH_TANH[lecture.notation.preset]} writes y_t = tanh({w_hy} h_t + {b_y}), then softmax: "
@@ -389,7 +390,8 @@ def generation(lecture: Lecture) -> str:
     return lecture.slide("Greedy generation: each output is fed back as the next input",
                         # s_t, the decoder's scores, written as the notation writes a step (s⁽¹⁾ in CS224N's), as the
                         # lines under the figure write it
-                        lecture.figure(score, level="cell", params="hide", notation=lecture.notation.renamed({"s": "s"}),
+                        lecture.figure(score, level="cell", params="hide",
+                                       notation=lecture.notation.renamed({"s": "s"}),
                                        tokens=words),
                         [f"x_1 = “{SOURCE_WORDS[ONE_WORD[0]]}”; s_t: step t's scores (logits), ŷ_t = softmax(s_t); "
                          "the argmax of s_t is fed back as the next input.",
@@ -481,8 +483,8 @@ def clipping(lecture: Lecture) -> str:
     rows.append(["all together, ‖g‖", printed(total), printed(clipped)])
     title = "Gradient clipping: if ‖g‖ ≥ τ, g ← τ g / ‖g‖"
     if lecture.cell != "rnn":  # the deck's cell, scaled alike, measured: why the slide clips a tanh RNN's instead
-        title += f" — on a tanh RNN: a {lecture.name}, its {lecture.symbol('W_hh')} scaled alike, reaches only ‖g‖ = " + \
-            slide_number(exploding_norm(lecture.cell))
+        title += (f" — on a tanh RNN: a {lecture.name}, its {lecture.symbol('W_hh')} scaled alike, reaches only "
+                  f"‖g‖ = {slide_number(exploding_norm(lecture.cell))}")
     top = body_top(title)
     parts = table(["gradient of", "‖·‖ before", "after clipping at τ = 1"], rows, (MARGIN, top, 1100, 500))
     parts += bars([total, clipped], ["‖g‖ before", "after"], (1300, top, WIDTH - MARGIN - 1300, 560), digits=3)

@@ -32,8 +32,8 @@ from .lecture_numbers import (
 )
 from .lecture_stages import pytorch_name, stages
 from .notation import Notation
-from .scripts import svg_markup
 from .picture import PER_STEP, is_sum_of_losses, mean_over
+from .scripts import svg_markup
 from .slide import html_of
 from .stage_window import chain_fits, held_nodes, named_box, named_nodes, steps_across
 from .stepwise import stepwise_graph
@@ -98,7 +98,7 @@ def panel_data(name: str, loss: Tensor, layer: Any, level: str, notation: Notati
     for stage in stepped:  # what its text names, which its window shows (the rule: stage_window.py), and the box
         rolled_stage = stage["phase"] == "rolled"  # that holds it on the page's figure (lecture_fit.js reads it)
         stage["named"] = named_nodes(stage, columns["rolled" if rolled_stage else "unrolled"])
-        stage["held"] = held_nodes(stage, columns["rolled" if rolled_stage else "unrolled"])  # (the page's, and the chain)
+        stage["held"] = held_nodes(stage, columns["rolled" if rolled_stage else "unrolled"])  # (and the chain)
         stage["named_box"] = named_box(rolled_svg if rolled_stage else svg, stage["held"])
     return {
         "name": name, "kind": found.kind, "steps": steps, "units": int(hidden[0].shape[-1]),
