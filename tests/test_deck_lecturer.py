@@ -5,23 +5,11 @@ import re
 import xml.etree.ElementTree as ElementTree
 
 import pytest
-from slide_checks import SVG, figures
+from test_deck_review import figure_texts, slide, words  # (the review's readers of a slide)
 from written import flat
 
 from tinygrad_rnn.viz import lecture_deck as deck_module
 from tinygrad_rnn.viz.notation import resolve
-
-
-def slide(make, cell="rnn", notation="pytorch"):
-    return ElementTree.fromstring(make(deck_module.Lecture(cell, resolve(notation))))
-
-
-def words(root):
-    return " ".join("".join(root.itertext()).split())
-
-
-def figure_texts(root):
-    return ["".join(text.itertext()) for nested, _ in figures(root) for text in nested.iter(SVG + "text")]
 
 
 @pytest.mark.parametrize("cell, notation, said", [
