@@ -79,7 +79,7 @@ def panel_data(name: str, loss: Tensor, layer: Any, level: str, notation: Notati
     labels, placed = labelled_layout(unrolled)
     rolled_labels, rolled_placed = labelled_layout(rolled)
     cells, crossing, above = step_columns(unrolled, steps)
-    lit, carried = backward_arrows(unrolled, cells, crossing, above)
+    lit, carried = backward_arrows(unrolled, cells, crossing, above, notation)
     ratio = hidden_norms[0] / hidden_norms[-1] if hidden_norms[-1] > 0 else None
     stepped = stages(found, numbers, weights, notation)
     slide = _slide_figures(unrolled, (cells, crossing, above), rolled_slide, slug(name))
@@ -170,14 +170,14 @@ def step_columns(picture: Picture, steps: int) -> tuple[Columns, Columns, Column
     return cells, crossing, above
 
 
-def backward_arrows(picture: Picture, cells: Columns, crossing: Columns,
-                    above: Columns) -> tuple[Columns, dict[int, str]]:
+def backward_arrows(picture: Picture, cells: Columns, crossing: Columns, above: Columns,
+                    notation: Notation | None = None) -> tuple[Columns, dict[int, list[str]]]:
     """(step t → the edges a backward stage at t lights: those the gradient crosses from step t+1 and, where
     step t has its own loss, those of its loss column, down which ∂J_t/∂h_t arrives "from above"; edge k → the
     label it wears lit, as SVG markup, in its lines (:func:`.geometry.label_lines`; the page writes them on one
     where that fits the gap): what the arrow carries back, (∂h₄/∂h₃)ᵀ ∂J/∂h₄, (1/4) ∂J₄/∂h₄, or ∂J/∂h₂ where
-    h₂'s one reader is cell 3. Lit with its forward label, h₃, it said the gradient was the state. Only an edge
-    that has a label gets one.
+    h₂'s one reader is cell 3 — in the ``notation`` (CMU's ∂L/∂h₂). Lit with its forward label, h₃, it said the
+    gradient was the state. Only an edge that has a label gets one.
 
     >>> import tinygrad_rnn as tr
     >>> from tinygrad_rnn.viz.graph import build_picture
@@ -199,7 +199,8 @@ def backward_arrows(picture: Picture, cells: Columns, crossing: Columns,
         column = set(cells[t]) | set(above.get(t, []))
         lit[t] = sorted(set(crossing.get(t, [])) | {k for k, (tail, head, _) in enumerate(edges)
                                                      if tail in column and head in above.get(t, [])})
-    carried = {k: [svg_markup(line) for line in label_lines(said[edges[k]])]
+    loss = notation.in_text if notation is not None else str  # (the loss's letter: CMU's L)
+    carried = {k: [svg_markup(loss(line)) for line in label_lines(said[edges[k]])]
                for k in sorted({k for ks in lit.values() for k in ks}) if edges[k][2] and said.get(edges[k])}
     return lit, carried
 
