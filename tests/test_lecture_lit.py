@@ -84,3 +84,23 @@ def test_the_unrolled_stage_names_the_cells_own_shared_weights(cell, notation, s
     "the same W_hh, W_ih, b" for a GRU)."""
     panel = panel_of(cell, steps=3, notation=notation)
     assert said in panel["stages"][1]["text"], panel["stages"][1]["text"]
+
+
+def test_an_exported_backward_stage_lights_and_labels_the_arrows_as_the_page_does():
+    """An exported stage kept the forward label h₃ on the lit arrow, and lit nothing down from J₃: it says what
+    each lit arrow carries back, and the arrows from J_t to h_t are lit (red) with it."""
+    import xml.etree.ElementTree as ElementTree
+
+    from tinygrad_rnn.viz.export import CURRENT, stage_slides
+
+    page = viz.lecture(language_model_loss("gru", steps=4)[0])
+    slides = dict(stage_slides(page))
+    svg = ElementTree.fromstring(slides["stage-09-backward"])  # backward, reached t = 3
+    namespace = "{http://www.w3.org/2000/svg}"
+    figure = [element for element in svg.iter(namespace + "svg")][1]  # the figure, nested in the slide
+    children = list(figure)
+    lit = [element for element in children if element.tag == namespace + "path" and element.get("stroke") == CURRENT]
+    assert len(lit) >= 3  # from the right (cell 4 → cell 3), and J₃ → the head → h₃
+    said = ["".join(children[children.index(edge) + 1].itertext()) for edge in lit
+            if "edge-label" in children[children.index(edge) + 1].get("class", "")]
+    assert sorted(said) == ["(1/4)∂J3/∂h3", "(∂h4/∂h3)T∂J/∂h4"], said
