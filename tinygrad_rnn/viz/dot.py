@@ -16,6 +16,7 @@ from .fitting import extent, slide_shaped
 from .geometry import CHAR, LABEL_LINE, LABEL_MIDDLE, LINE, Box, Layout, Route
 from .graph import Picture
 from .layout import labelled_layout
+from .numbers import slide_number
 from .picture import CHOICES
 from .scripts import dot_markup, dot_quoted, runs_markup
 
@@ -55,15 +56,16 @@ def legend_values(low: float, high: float) -> list[float]:
 
 
 def legend_labels(low: float, high: float) -> list[str]:
-    """Each stop's norm as the colour bar writes it: one significant digit (1e-04), or two or three where
-    two stops would otherwise read the same (a narrow range: 1e+00 twice says two colours mean one norm).
+    """Each stop's norm as the colour bar writes it, as a slide writes a number (:func:`.numbers.slide_number`,
+    the deck's 6.6·10⁻⁴, not code's 7e-04): one significant digit, or two or three where two stops would otherwise
+    read the same (a narrow range: 1 twice says two colours mean one norm).
 
     >>> legend_labels(1e-4, 1.0)[::4], legend_labels(0.9, 1.6)[:4]
-    (['1e-04', '1e-02', '1e+00'], ['0.9', '0.97', '1', '1.1'])
+    (['1·10⁻⁴', '1·10⁻²', '1'], ['0.90', '0.97', '1.0', '1.1'])
     """
     values = legend_values(low, high)
-    for form in (".0e", ".2g", ".3g"):
-        labels = [f"{value:{form}}" for value in values]
+    for digits in (1, 2, 3):
+        labels = [slide_number(value, digits) for value in values]
         if len(set(labels)) == len(labels):
             break
     return labels

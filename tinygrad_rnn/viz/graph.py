@@ -138,6 +138,7 @@ def build_picture(tensors: tuple[Tensor, ...], level: str = "op", backward: bool
         for node in picture.nodes:
             if node.kind == "output" and node.label.endswith("\n()") and node.tensors and node.tensors[0].ndim == 0:
                 node.label = node.label[: -len("\n()")]
+    _shapes_on_all_or_none(picture.nodes)
     picture.slide = slide
     if max_nodes is not None and len(picture.nodes) > max_nodes:
         raise ValueError(f"viz: the graph has {len(picture.nodes)} nodes, more than max_nodes={max_nodes}. Draw it "
@@ -499,6 +500,24 @@ def _values_of(x: Any, kept_values: dict[int, Any]) -> numpy.ndarray | None:
 
 def _shape_text(shape: tuple[int, ...]) -> str:
     return "(" + ", ".join(str(n) for n in shape) + ")"
+
+
+SHAPE_LINE = re.compile(r"\n\((\d+(, \d+)*,?)?\)$")  # a label's last line when it is a shape: (1, 3), (), (5,)
+
+
+def _shapes_on_all_or_none(nodes: list[Node]) -> None:
+    r"""One rule for a figure: where no computed node shows its shape (a cell, a step's op at cell level, J), no
+    leaf does either — h₀ alone wrote "(1, 3)" beside cells and x_t that write none, as if h₀ were another kind
+    of thing. Where ops show theirs (op level), the inputs keep theirs too.
+
+    >>> nodes = [Node(0, "input", "h_0\n(1, 3)"), Node(1, "group", "RNN cell\nt=1")]
+    >>> _shapes_on_all_or_none(nodes); [node.label for node in nodes]
+    ['h_0', 'RNN cell\nt=1']
+    """
+    if any(SHAPE_LINE.search(node.label) for node in nodes if node.kind not in ("input", "parameter")):
+        return
+    for node in nodes:
+        node.label = SHAPE_LINE.sub("", node.label)
 
 
 def _apply_params(nodes: list[Node], edges, params: str, names: dict[int, tuple[str, str]]):
