@@ -797,7 +797,7 @@ def test_a_backward_stages_lit_arrows_say_what_they_carry_and_the_chain_is_in_vi
     """At every backward stage: the lit arrow from cell t+1 into cell t says (∂h_{t+1}/∂h_t)ᵀ ∂J/∂h_{t+1}, as the
     equation beside it does (it said h₃, the state it carried forward), whole on the screen and on no node; the
     gradient from above arrives down lit arrows from J_t (stage 8 said "from above 0.12" with nothing lit); and
-    every stage of the unrolled row shows all 4 cells whole (2 of 4 were in view at 1,920 × 1,080)."""
+    every backward stage shows all 4 cells whole (2 of 4 were in view at 1,920 × 1,080)."""
     page, problems = open_page(browser, gru_language_model, width, height, motion="reduce")
     panel = page.evaluate("JSON.parse(document.querySelector('script.tgr-data').textContent)")["panels"][0]
     every_cell = [i for indices in panel["cells"].values() for i in indices]
@@ -805,10 +805,10 @@ def test_a_backward_stages_lit_arrows_say_what_they_carry_and_the_chain_is_in_vi
         go_to(page, stage)
         if found["phase"] == "rolled":
             continue
-        cell_boxes = page.evaluate(NODES_BOXES, every_cell)
-        assert all(page.evaluate(NODES_IN_VIEW, every_cell)), (width, height, stage, "the chain")
         if found["phase"] != "backward" or found["t"] > panel["steps"]:
             continue
+        cell_boxes = page.evaluate(NODES_BOXES, every_cell)
+        assert all(page.evaluate(NODES_IN_VIEW, every_cell)), (width, height, stage, "the chain")
         lit = page.evaluate(LIT_LABELS)
         assert sorted(int(edge["k"]) for edge in lit) == panel["lit"][str(found["t"])], stage
         labelled = [edge for edge in lit if edge["words"] is not None]

@@ -12,7 +12,7 @@ and for an exported stage (:mod:`.export`).
    back and at the sums, and the row's ends (h₀, c₀, J) where they fit across
    (:func:`steps_across`; the line under the window says which, where that is fewer than all: a window
    onto steps 1–3 of 5 left the terms of 4 and 5 out of view). The page's window holds the whole chain of
-   cells too, in every stage of the unrolled row, wherever it fits a slide at 2/3 of the readable scale
+   cells too, in every backward stage, wherever it fits a slide at 2/3 of the readable scale
    (:func:`held_nodes`, :func:`chain_fits`: a window onto 2 of a language model's 4 steps hid the chain the
    gradient runs along); an exported stage, beside its equations and bars, keeps the readable scale.
 2. The figure is drawn at the slide's (or the page's) readable scale — its smallest text 24 px at
@@ -80,9 +80,10 @@ def named_nodes(stage: dict, columns: dict) -> list[int]:
 
 
 def held_nodes(stage: dict, columns: dict) -> list[int]:
-    """What the page's window holds at a stage: what its text names (:func:`named_nodes`) and, in every stage of
-    the unrolled row where it fits (``columns["chain"]``: :func:`chain_fits`), the whole chain of cells — a class
-    sees the chain the gradient runs along, not 2 of a language model's 4 steps. An exported stage, which shares
+    """What the page's window holds at a stage: what its text names (:func:`named_nodes`) and, in every backward
+    stage where it fits (``columns["chain"]``: :func:`chain_fits`), the whole chain of cells — a class sees the
+    chain the gradient runs along, not 2 of a language model's 4 steps (at 20–22 px where a forward stage's
+    window keeps 24: forward, what is named is enough). An exported stage, which shares
     its slide with the equations and the bars, holds what is named at the slide's readable scale instead.
 
     >>> columns = {"cells": {1: [1], 2: [2], 3: [9]}, "initial": [3], "loss": [0], "chain": True}
@@ -90,7 +91,7 @@ def held_nodes(stage: dict, columns: dict) -> list[int]:
     ([2, 9], [1, 2, 9])
     """
     named = named_nodes(stage, columns)
-    if stage["phase"] == "rolled" or not columns.get("chain"):
+    if stage["phase"] != "backward" or not columns.get("chain"):  # (forward, the text stays readable: 24 px)
         return named
     return sorted(set(named) | {i for indices in columns["cells"].values() for i in indices})
 
