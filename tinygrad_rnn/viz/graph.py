@@ -32,7 +32,7 @@ from ..function import Function
 from ..function import Node as GraphNode
 from ..steps import step_number, step_of
 from ..tensor import Tensor
-from .initial_states import name_initial_states, renamed
+from .initial_states import name_initial_states, name_step_inputs, renamed
 from .levels import cells_reaching_loss, merge_backward_rules, merge_groups, per_step_projections, unique
 from .notation import (
     SYMBOLS,
@@ -185,6 +185,7 @@ def _picture_of(roots: tuple[Tensor, ...], level: str, backward: bool, show_shap
         nodes, edges = draw_as_sum_of_ops(nodes, edges, summed, taken)  # J_t and (1/T) Σₜ Jₜ, as cells draw them
     else:  # a recorded gradient graph: one node per backward rule, named by what it does to δ
         nodes, edges = merge_backward_rules(nodes, edges, live)
+    name_step_inputs(nodes)  # x_t, not "input₂", at every level
     notation = notation or resolve(None)
     names = name_parameters(nodes, edges, notation, roles)  # by identity: W_hh⁽¹⁾ and W_hh⁽²⁾ are two tensors
     shared = parameter_notes(nodes, edges, names, notation) if params == "label" else []

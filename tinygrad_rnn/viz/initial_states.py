@@ -23,10 +23,13 @@ three ways, and named by :func:`name_initial_states` in one place:
 
 from __future__ import annotations
 
-from .picture import Node
+import re
+
+from .picture import Node, subscript
 
 CARRIED_STATES = ("h", "c")  # what a recurrent layer carries from step to step (not its gates r, z, n, i, f, g, o)
 STATE_BOOKKEEPING = ("unbind", "reshape")  # what lies between the (layers, B, H) state handed to a layer and its steps
+UNNAMED_INPUT = re.compile(r"input[₀-₉]*")  # a leaf the user named nothing, as the walk draws it (input, input₂)
 
 
 def renamed(label: str, name: str) -> str:
@@ -103,3 +106,24 @@ def _first_of_a_loop(nodes: list[Node], readers, leaf: int, first_cones: dict[st
                                                       if t.name == name}:
             return f"{name}_0"
     return None
+
+
+def name_step_inputs(nodes: list[Node]) -> None:
+    """x_t for each unnamed tensor a step reads as its input — a layer's x sliced by step ("input₂"), each
+    ``x[t]`` of a hand-written loop (a leaf of its own each step, "input" at every step): the name every level
+    and the lectures give it, so that two steps' inputs are not drawn alike. Where a step reads two unnamed
+    inputs (two sentences, one encoder), neither is called x: which would be x_t?
+
+    >>> nodes = [Node(1, "input", "input", step=1), Node(2, "input", "input₂\\n(1, 2)", step=2),
+    ...          Node(3, "input", "h_0")]
+    >>> name_step_inputs(nodes)
+    >>> [node.label for node in nodes]
+    ['x₁', 'x₂\\n(1, 2)', 'h_0']
+    """
+    unnamed = [node for node in nodes if node.kind == "input" and node.step is not None and
+               UNNAMED_INPUT.fullmatch(node.label.split("\n")[0]) and not any(getattr(t, "name", None) for t in
+                                                                              node.tensors)]
+    steps = [node.step for node in unnamed]
+    if len(steps) == len(set(steps)):
+        for node in unnamed:
+            node.label = renamed(node.label, subscript("x", node.step))
