@@ -343,3 +343,23 @@ def test_a_users_language_model_bptt_takes_the_room_the_librarys_takes(tmp_path,
     library = slide_fit(viz.save(language_model_loss("lstm", 4)[0], path=tmp_path / "cli.svg", level="cell",
                                  backward=True).read_text())
     assert (user.text_px, user.label_px, user.aspect) == (library.text_px, library.label_px, library.aspect)
+
+
+def test_an_encoder_decoders_words_and_tables_are_named_by_their_roles():
+    """models.Seq2Seq with nothing named: the decoder reads y₀ = [BEGIN], y₁, y₂ (not x₀, x₁, x₂, drawn like the
+    encoder's x₁); its two tables are E_x (the source words') and E_y (the target words'), in the forward figure
+    and in the BPTT figure's sums — not source_embedding.weight; in CS224N's notation y⁽⁰⁾ …"""
+    tr.manual_seed(0)
+    model = tr.models.Seq2Seq(6, 7, embedding_dim=3, hidden_size=3, cell="lstm")
+    loss = F.cross_entropy(model(tr.tensor([[2, 3, 4]]), tr.tensor([[1, 5, 6]])).reshape(-1, 7), tr.tensor([5, 6, 2]))
+    for notation, words in ((None, ["x₁", "x₂", "x₃", "y₀", "y₁", "y₂"]),
+                            ("cs224n", ["x⁽¹⁾", "x⁽²⁾", "x⁽³⁾", "y⁽⁰⁾", "y⁽¹⁾", "y⁽²⁾"])):
+        picture = build_picture((loss,), level="cell", show_shapes=False, notation=notation)
+        inputs = sorted((node.step + (0 if first_line(node).startswith("x") else 3), first_line(node))
+                        for node in picture.nodes if node.kind == "input" and node.step is not None)
+        assert [label.replace("_0", "₀") for _, label in inputs] == words
+    tables = {module: {tuple(node.parameters) for node in picture.nodes if first_line(node).endswith("embedding")
+                        and mark in first_line(node)} for module, mark in (("encoder", "⁽ᵉ⁾"), ("decoder", "⁽ᵈ⁾"))}
+    assert tables == {"encoder": {("E_x",)}, "decoder": {("E_y",)}}, tables  # (CS224N's: E_x, E_y as well)
+    sums = " ".join(n.label for n in build_picture((loss,), level="cell", backward=True).nodes if n.kind == "output")
+    assert "∂J/∂E_x = Σₜ" in sums and "∂J/∂E_y = Σₜ" in sums and "embedding.weight" not in sums

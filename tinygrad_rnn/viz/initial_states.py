@@ -26,6 +26,7 @@ from __future__ import annotations
 import re
 
 from .picture import Node, subscript
+from .user_steps import chains_reading
 
 CARRIED_STATES = ("h", "c")  # what a recurrent layer carries from step to step (not its gates r, z, n, i, f, g, o)
 STATE_BOOKKEEPING = ("unbind", "reshape")  # what lies between the (layers, B, H) state handed to a layer and its steps
@@ -108,11 +109,25 @@ def _first_of_a_loop(nodes: list[Node], readers, leaf: int, first_cones: dict[st
     return None
 
 
-def name_step_inputs(nodes: list[Node]) -> None:
+def decoder_reads(nodes: list[Node], readers) -> set[int]:
+    """The embedding lookups (positions in ``nodes``, before they are grouped) of ids the user named nothing that
+    only a decoder reads — chains started from another's state (``Chain.after``): its words are y_t, not a second
+    x_t. ``readers``: the recorded graph's (:func:`.user_steps.link_maps`)."""
+    found = set()
+    for position, node in enumerate(nodes):
+        if node.kind == "op" and getattr(node.key, "ids_name", "") is None and not node.key.is_gradient:
+            chains = chains_reading(nodes, readers, position)
+            if chains and all(chain.after > 0 for chain in chains):
+                found.add(position)
+    return found
+
+
+def name_step_inputs(nodes: list[Node], decoded: set[int] = frozenset()) -> None:
     """x_t for each unnamed tensor a step reads as its input — a layer's x sliced by step ("input₂"), each
     ``x[t]`` of a hand-written loop (a leaf of its own each step, "input" at every step): the name every level
     and the lectures give it, so that two steps' inputs are not drawn alike. Where a step reads two unnamed
-    inputs (two sentences, one encoder), neither is called x: which would be x_t?
+    inputs (two sentences, one encoder), neither is called x: which would be x_t? The unnamed words a decoder
+    reads (``decoded``: :func:`decoder_reads`) are y: y₀ = [BEGIN], then y₁ …, never the encoder's x₁ again.
 
     >>> nodes = [Node(1, "input", "input", step=1), Node(2, "input", "input₂\\n(1, 2)", step=2),
     ...          Node(3, "input", "h_0")]
@@ -127,3 +142,7 @@ def name_step_inputs(nodes: list[Node]) -> None:
     if len(steps) == len(set(steps)):
         for node in unnamed:
             node.label = renamed(node.label, subscript("x", node.step))
+    for node in nodes:  # a decoder's words: the token nodes of its embedding's lookups, drawn x_{t−1}
+        if node.kind == "input" and isinstance(node.key, tuple) and node.key[:1] == ("token",) and \
+                node.key[1] in decoded and node.label.startswith("x"):
+            node.label = "y" + node.label[1:]

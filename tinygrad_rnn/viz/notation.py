@@ -27,6 +27,7 @@ from .gradient_labels import SUM_NOTE
 from .picture import BACKWARD_ROW, CHOICE_INPUT, PER_STEP, Node, Picture, in_time
 from .scripts import FROM_SUBSCRIPT, TO_SUBSCRIPT, TO_SUPERSCRIPT
 from .step_states import GATES
+from .user_steps import chains_reading
 
 LAYER_WEIGHTS = ("W_ih", "W_hh", "b_ih", "b_hh", "W_hr")  # a recurrent layer's, as short_name writes them
 MODEL_WEIGHTS = ("E", "W_hy", "b_y")  # a model's embedding and head (the library's models: embedding, head)
@@ -205,10 +206,18 @@ def library_name(name: str) -> str:
 
     >>> library_name("embedding.weight"), library_name("head.bias"), library_name("W_hh")
     ('E', 'b_y', 'W_hh')
+    >>> library_name("source_embedding.weight"), library_name("target_embedding.weight")  # an encoder–decoder's
+    ('E_x', 'E_y')
     """
+    if name in EMBEDDINGS_OF_TWO:
+        return EMBEDDINGS_OF_TWO[name]
     if name.endswith("embedding.weight"):
         return "E"
     return {"head.weight": "W_hy", "head.bias": "b_y"}.get(name, name)
+
+
+# an encoder–decoder's two tables, as its figures write them: the source words x_t and the target words y_t index them
+EMBEDDINGS_OF_TWO = {"source_embedding.weight": "E_x", "target_embedding.weight": "E_y"}
 
 
 def parameter_roles(nodes: list[Node], links) -> dict[Any, str]:
@@ -231,6 +240,8 @@ def parameter_roles(nodes: list[Node], links) -> dict[Any, str]:
         return {}
     embeddings = [p for p, uses in module_parameters.items() if {op for op, _ in uses} == {"embedding"}]
     roles = {nodes[embeddings[0]].key: "embedding.weight"} if len(embeddings) == 1 else {}
+    if len(embeddings) == 2:  # an encoder–decoder's: the table the encoder reads, and the one its decoder reads
+        roles = _source_and_target(nodes, links, embeddings)
     after = _after_the_recurrence(nodes, links)
     heads: dict[int, set[int]] = {}  # the weights read by a linear op computed from the states → those ops
     for tail, head, _, position in links:
@@ -246,6 +257,22 @@ def parameter_roles(nodes: list[Node], links) -> dict[Any, str]:
         if parameter in module_parameters:  # (one the user named, W_hy, keeps its name)
             roles[nodes[parameter].key] = role
     return roles
+
+
+def _source_and_target(nodes: list[Node], links, embeddings: list[int]) -> dict[Any, str]:
+    """{key: "source_embedding.weight" / "target_embedding.weight"} where of two embedding tables one feeds only
+    chains that start the timeline (an encoder) and the other only chains started after another (a decoder,
+    ``Chain.after``); {} where either feeds both or neither (whose would it be?)."""
+    readers: dict[int, list[int]] = {}
+    for tail, head, _, position in links:
+        if position != CHOICE_INPUT:  # (a generated token is no input of the graph)
+            readers.setdefault(tail, []).append(head)
+    found: dict[str, Any] = {}
+    for table in embeddings:
+        starts = {chain.after > 0 for chain in chains_reading(nodes, readers, table)}
+        if len(starts) == 1:
+            found["target_embedding.weight" if starts.pop() else "source_embedding.weight"] = nodes[table].key
+    return {key: role for role, key in found.items()} if len(found) == 2 else {}
 
 
 def _after_the_recurrence(nodes: list[Node], links) -> set[int]:
