@@ -363,3 +363,28 @@ def test_an_encoder_decoders_words_and_tables_are_named_by_their_roles():
     assert tables == {"encoder": {("E_x",)}, "decoder": {("E_y",)}}, tables  # (CS224N's: E_x, E_y as well)
     sums = " ".join(n.label for n in build_picture((loss,), level="cell", backward=True).nodes if n.kind == "output")
     assert "∂J/∂E_x = Σₜ" in sums and "∂J/∂E_y = Σₜ" in sums and "embedding.weight" not in sums
+
+
+def test_a_tied_table_is_named_by_both_its_roles_and_its_sum_says_both_uses():
+    """m.head.weight = m.embedding.weight: the one tensor is Eᵀ = W_hy (Eᵀ = U in CS224N's notation) in the embedding's
+    and the head's boxes, the head's bias b_y — not "weight", "head.bias"; the BPTT figure sums it in one Σ, ∂J/∂E,
+    fed by both rows, and a note says that Σ adds the terms of both uses at every step."""
+    tr.manual_seed(0)
+    model = tr.models.LanguageModel(vocab_size=10, embedding_dim=3, hidden_size=3, cell="rnn")
+    model.head.weight = model.embedding.weight
+    ids = tr.tensor([[2, 5, 7, 3]])
+    logits, _ = model(ids[:, :-1])
+    loss = F.cross_entropy(logits.reshape(-1, 10), ids[:, 1:].reshape(-1))
+    for notation, tied, bias in ((None, "Eᵀ = W_hy", "b_y"), ("cs224n", "Eᵀ = U", "b₂")):
+        picture = build_picture((loss,), level="cell", notation=notation)
+        boxes = {first_line(node).split(" = ")[-1]: tuple(node.parameters) for node in picture.nodes
+                 if node.step == 1 and first_line(node).endswith(("embedding", "linear"))}
+        assert boxes == {"embedding": (tied,), "linear": (tied, bias)}, boxes
+        assert f"{tied}: one tensor (tied), the same in every place it is drawn" in picture.notes
+    backward = build_picture((loss,), level="cell", backward=True)
+    (table,) = [i for i, node in enumerate(backward.nodes) if "Σₜ ∂J/∂E|ₜ" in node.label]
+    assert backward.nodes[table].label == "∂J/∂E = Σₜ ∂J/∂E|ₜ\n∂J/∂b_y = Σₜ ∂J/∂b_y|ₜ"
+    rows = {backward.nodes[tail].label.split(",")[0] for tail, head, _ in backward.edges if head == table}
+    assert rows == {"embedding", "linear"}  # one Σ, fed by both uses
+    assert "Eᵀ = W_hy, tied: its Σ adds the terms of both uses (embedding and head) at every step" in backward.notes
+    assert not [node.label for node in backward.nodes if "weight" in node.label or "head." in node.label]
