@@ -388,3 +388,33 @@ def test_a_tied_table_is_named_by_both_its_roles_and_its_sum_says_both_uses():
     assert rows == {"embedding", "linear"}  # one Σ, fed by both uses
     assert "Eᵀ = W_hy, tied: its Σ adds the terms of both uses (embedding and head) at every step" in backward.notes
     assert not [node.label for node in backward.nodes if "weight" in node.label or "head." in node.label]
+
+
+def test_dropout_is_named_and_its_mask_is_a_mask_not_an_input():
+    """nn.LSTM(num_layers=2, dropout=0.5): its mask is "dropout mask, p = 0.5" (not "input (3, 1, 3)"), a note says
+    what the cells it feeds do with it, x_t is x_t; GRU → nn.Dropout(0.3) → GRU: one node a step, "d_t = dropout"
+    (not "mul t=1" fed by an "input"), so that the BPTT arrow into it reads (∂d₁/∂h₁)ᵀ ∂J/∂d₁, never a state's
+    derivative by itself; at op level each multiplication by the mask is "dropout"."""
+    tr.manual_seed(0)
+    x = tr.randn(3, 1, 2)
+    output, _ = tr.nn.LSTM(2, 3, num_layers=2, dropout=0.5)(x)
+    picture = build_picture((output[-1].sum(),), level="cell", show_shapes=False)
+    inputs = sorted(first_line(node) for node in picture.nodes if node.kind == "input")
+    assert [name for name in inputs if not name.startswith(("h_0", "c_0"))] == \
+        ["dropout mask, p = 0.5", "x₁", "x₂", "x₃"]
+    said = "dropout mask: each entry 0 (with probability p) or 1/(1 − p)"
+    assert any(note.startswith(said) for note in picture.notes)
+    first, dropout, second = tr.nn.GRU(2, 3), tr.nn.Dropout(0.3), tr.nn.GRU(3, 3)
+    below, _ = first(x)
+    loss = second(dropout(below))[0][-1].sum()
+    picture = build_picture((loss,), level="cell", show_shapes=False)
+    labels = sorted((node.step or 0, first_line(node)) for node in picture.nodes if "dropout" in node.label)
+    assert labels == [(0, "dropout mask, p = 0.3"), (1, "d₁ = dropout"), (2, "d₂ = dropout"), (3, "d₃ = dropout")]
+    assert not [node.label for node in picture.nodes if node.label.startswith(("mul", "input"))]
+    backward = build_picture((loss,), level="cell", backward=True, show_shapes=False)
+    arrows = sorted(label for _, _, label in backward.edges if "∂d" in label)
+    assert arrows == ["(∂d₁/∂h₁⁽ᵃ⁾)ᵀ ∂J/∂d₁", "(∂d₂/∂h₂⁽ᵃ⁾)ᵀ ∂J/∂d₂", "∂J/∂d₁", "∂J/∂d₂", "∂J/∂d₃"], arrows
+    assert not [label for _, _, label in backward.edges if label.startswith("(∂h₁/")]
+    ops = build_picture((loss,), level="op", show_shapes=False)
+    assert sorted(first_line(node) for node in ops.nodes if "dropout" in node.label) == \
+        ["dropout"] + ["dropout mask, p = 0.3"]

@@ -25,6 +25,8 @@ from __future__ import annotations
 
 import re
 
+import numpy
+
 from .picture import Node, subscript
 from .user_steps import chains_reading
 
@@ -146,3 +148,44 @@ def name_step_inputs(nodes: list[Node], decoded: set[int] = frozenset()) -> None
         if node.kind == "input" and isinstance(node.key, tuple) and node.key[:1] == ("token",) and \
                 node.key[1] in decoded and node.label.startswith("x"):
             node.label = "y" + node.label[1:]
+
+
+DROPOUT = "dropout"  # the op that multiplies by a dropout mask, as the lectures and PyTorch name it
+
+
+def name_dropout(nodes: list[Node], readers: dict[int, set[int]]) -> set[int]:
+    """Name each dropout mask (``F.dropout``'s, ``nn.Dropout``'s, a layer's ``dropout=`` between its layers) "dropout
+    mask, p = 0.5", not "input", and each op that multiplies by one "dropout" (at op level; the positions returned
+    name a cell level's per-step nodes: :func:`name_dropout_steps`). A mask is a leaf that needs no gradient, read by
+    multiplications alone, its entries 0 and one scale s = 1/(1 − p) > 1 — what ``F.dropout`` multiplies by.
+    ``readers``: the recorded graph's (:func:`.user_steps.link_maps`)."""
+    multiplied = set()
+    for leaf, node in enumerate(nodes):
+        heads = readers.get(leaf, set())
+        if node.kind != "input" or len(node.tensors) != 1 or getattr(node.tensors[0], "name", None) or \
+                node.tensors[0].requires_grad or not heads or \
+                any(nodes[h].kind != "op" or getattr(nodes[h].key, "name", "") != "mul" for h in heads):
+            continue
+        values = numpy.unique(numpy.asarray(node.tensors[0].numpy()))
+        if len(values) != 2 or values[0] != 0 or not values[1] > 1:
+            continue
+        node.label = renamed(node.label, f"{DROPOUT} mask, p = {1 - 1 / float(values[1]):.3g}")
+        multiplied |= heads
+    for position in multiplied:
+        nodes[position].label = renamed(nodes[position].label, DROPOUT)
+    return multiplied
+
+
+def name_dropout_steps(nodes: list[Node], edges, multiplied: set[int]) -> list[str]:
+    """A cell level's node for one step of a dropout drawn on its own ("mul t=2", a dropout between two modules the
+    user wrote): "d₂ = dropout", its result named so that the BPTT arrow into it says what it carries,
+    (∂d₂/∂h₂)ᵀ ∂J/∂d₂. ``multiplied``: :func:`name_dropout`'s, positions before the ops were grouped. Returns the
+    note for a mask that feeds cells (a layer's ``dropout=``: the cells above multiply what they read by it)."""
+    for node in nodes:
+        if isinstance(node.key, tuple) and node.key[:1] == ("split",) and node.key[1] in multiplied and \
+                node.label.startswith("mul\n") and node.step is not None:
+            node.label = f"{subscript('d', node.step)} = {DROPOUT}"
+    into_cells = {tail for tail, head, _ in edges if nodes[tail].label.startswith(f"{DROPOUT} mask")
+                  and nodes[head].kind == "group" and nodes[head].chain is not None}
+    return [f"{DROPOUT} mask: each entry 0 (with probability p) or 1/(1 − p); each cell it feeds multiplies the h_t "
+            "it reads from the layer below by its step t" for _ in sorted(into_cells)[:1]]
