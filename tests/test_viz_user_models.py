@@ -352,9 +352,10 @@ def test_an_encoder_decoders_words_and_tables_are_named_by_their_roles():
     tr.manual_seed(0)
     model = tr.models.Seq2Seq(6, 7, embedding_dim=3, hidden_size=3, cell="lstm")
     loss = F.cross_entropy(model(tr.tensor([[2, 3, 4]]), tr.tensor([[1, 5, 6]])).reshape(-1, 7), tr.tensor([5, 6, 2]))
-    for notation, words in ((None, ["x₁", "x₂", "x₃", "y₀", "y₁", "y₂"]),
-                            ("cs224n", ["x⁽¹⁾", "x⁽²⁾", "x⁽³⁾", "y⁽⁰⁾", "y⁽¹⁾", "y⁽²⁾"])):
-        picture = build_picture((loss,), level="cell", show_shapes=False, notation=notation)
+    for notation, words, level in ((None, ["x₁", "x₂", "x₃", "y₀", "y₁", "y₂"], "cell"),
+                                   (None, ["x₁", "x₂", "x₃", "y₀", "y₁", "y₂"], "step"),  # (y₀ read at step 1 too)
+                                   ("cs224n", ["x⁽¹⁾", "x⁽²⁾", "x⁽³⁾", "y⁽⁰⁾", "y⁽¹⁾", "y⁽²⁾"], "cell")):
+        picture = build_picture((loss,), level=level, show_shapes=False, notation=notation)
         inputs = sorted((node.step + (0 if first_line(node).startswith("x") else 3), first_line(node))
                         for node in picture.nodes if node.kind == "input" and node.step is not None)
         assert [label.replace("_0", "₀") for _, label in inputs] == words

@@ -34,6 +34,7 @@ from ..steps import step_number, step_of
 from ..tensor import Tensor
 from .initial_states import (
     decoder_reads,
+    name_decoder_words,
     name_dropout,
     name_dropout_steps,
     name_initial_states,
@@ -194,7 +195,8 @@ def _picture_of(roots: tuple[Tensor, ...], level: str, backward: bool, show_shap
         nodes, edges = draw_as_sum_of_ops(nodes, edges, summed, taken)  # J_t and (1/T) Σₜ Jₜ, as cells draw them
     else:  # a recorded gradient graph: one node per backward rule, named by what it does to δ
         nodes, edges = merge_backward_rules(nodes, edges, live)
-    name_step_inputs(nodes, decoded)  # x_t (a decoder's y_t), not "input₂", at every level
+    name_step_inputs(nodes)  # x_t, not "input₂", at every level
+    name_decoder_words(nodes, decoded)  # a decoder's y_t, y₀ = [BEGIN] first
     notes += name_dropout_steps(nodes, edges, dropped)  # "d₂ = dropout", not "mul t=2"; what a mask fed to cells does
     notation = notation or resolve(None)
     names = name_parameters(nodes, edges, notation, roles)  # by identity: W_hh⁽¹⁾ and W_hh⁽²⁾ are two tensors

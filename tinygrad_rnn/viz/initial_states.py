@@ -1,4 +1,6 @@
-"""The state a recurrence starts from, drawn h₀ (c₀) wherever it came from — not "input".
+"""What a tensor the user named nothing is drawn as, by its role — never "input": the state a recurrence starts
+from, h₀ (c₀); each step's input, x_t (:func:`name_step_inputs`); a decoder's words, y₀ = [BEGIN], y₁, …
+(:func:`name_decoder_words`); a dropout mask, and the op that multiplies by it (:func:`name_dropout`).
 
 A recurrence starts from zeros it makes itself (named h_0 by the layer or cell that made them), or from a
 tensor the user handed it: ``tr.zeros(1, H)`` given to a cell's first call, ``(h_0, c_0)`` given to an
@@ -32,6 +34,7 @@ from .user_steps import chains_reading
 
 CARRIED_STATES = ("h", "c")  # what a recurrent layer carries from step to step (not its gates r, z, n, i, f, g, o)
 STATE_BOOKKEEPING = ("unbind", "reshape")  # what lies between the (layers, B, H) state handed to a layer and its steps
+WORD = re.compile(r"([A-Za-z]+)(_0|[₀-₉]*)")  # a token node's name and its step: y_0, x₃
 UNNAMED_INPUT = re.compile(r"input[₀-₉]*")  # a leaf the user named nothing, as the walk draws it (input, input₂)
 
 
@@ -111,25 +114,25 @@ def _first_of_a_loop(nodes: list[Node], readers, leaf: int, first_cones: dict[st
     return None
 
 
-def decoder_reads(nodes: list[Node], readers) -> set[int]:
-    """The embedding lookups (positions in ``nodes``, before they are grouped) of ids the user named nothing that
-    only a decoder reads — chains started from another's state (``Chain.after``): its words are y_t, not a second
-    x_t. ``readers``: the recorded graph's (:func:`.user_steps.link_maps`)."""
-    found = set()
+def decoder_reads(nodes: list[Node], readers) -> dict[int, int]:
+    """The embedding lookups that only a decoder reads — chains started from another's state (``Chain.after``): its
+    words are y_t (where the user named them nothing), not a second x_t. {position in ``nodes`` (before grouping):
+    id of the lookup's op (what an op level's token node is keyed by)}. ``readers``: the recorded graph's
+    (:func:`.user_steps.link_maps`)."""
+    found = {}
     for position, node in enumerate(nodes):
-        if node.kind == "op" and getattr(node.key, "ids_name", "") is None and not node.key.is_gradient:
+        if node.kind == "op" and hasattr(node.key, "ids_name") and not node.key.is_gradient:
             chains = chains_reading(nodes, readers, position)
             if chains and all(chain.after > 0 for chain in chains):
-                found.add(position)
+                found[position] = id(node.key)
     return found
 
 
-def name_step_inputs(nodes: list[Node], decoded: set[int] = frozenset()) -> None:
+def name_step_inputs(nodes: list[Node]) -> None:
     """x_t for each unnamed tensor a step reads as its input — a layer's x sliced by step ("input₂"), each
     ``x[t]`` of a hand-written loop (a leaf of its own each step, "input" at every step): the name every level
     and the lectures give it, so that two steps' inputs are not drawn alike. Where a step reads two unnamed
-    inputs (two sentences, one encoder), neither is called x: which would be x_t? The unnamed words a decoder
-    reads (``decoded``: :func:`decoder_reads`) are y: y₀ = [BEGIN], then y₁ …, never the encoder's x₁ again.
+    inputs (two sentences, one encoder), neither is called x: which would be x_t?
 
     >>> nodes = [Node(1, "input", "input", step=1), Node(2, "input", "input₂\\n(1, 2)", step=2),
     ...          Node(3, "input", "h_0")]
@@ -144,10 +147,25 @@ def name_step_inputs(nodes: list[Node], decoded: set[int] = frozenset()) -> None
     if len(steps) == len(set(steps)):
         for node in unnamed:
             node.label = renamed(node.label, subscript("x", node.step))
-    for node in nodes:  # a decoder's words: the token nodes of its embedding's lookups, drawn x_{t−1}
-        if node.kind == "input" and isinstance(node.key, tuple) and node.key[:1] == ("token",) and \
-                node.key[1] in decoded and node.label.startswith("x"):
-            node.label = "y" + node.label[1:]
+
+
+def name_decoder_words(nodes: list[Node], decoded: dict[int, int]) -> None:
+    """The words a decoder reads (``decoded``: :func:`decoder_reads`) are y — unless the user named them — and the
+    k-th of a sequence of them is y_k: y₀ = [BEGIN], read at the decoder's step 1, then y₁ …, at every level; never
+    x₀, x₁ drawn like the encoder's x₁. (One word a call, a generation loop, keeps the step its level gave it.)"""
+    sequences = {node.key[1] for node in nodes if isinstance(node.key, tuple) and node.key[:1] == ("token",)
+                 and node.key[2] > 0}
+    for node in nodes:
+        key = node.key if node.kind == "input" and isinstance(node.key, tuple) else ()
+        first = node.label.split("\n")[0]
+        if key[:1] == ("tokens",) and key[1] in decoded.values() and first == "x":  # op level: the whole sequence
+            node.label = renamed(node.label, "y")
+        elif key[:1] == ("token",) and key[1] in decoded and (found := WORD.fullmatch(first)):
+            base = "y" if found.group(1) == "x" else found.group(1)
+            written = (f"{base}_0" if key[2] == 0 else subscript(base, key[2])) if key[1] in sequences else \
+                base + found.group(2)  # (y_0, as a cell level writes it)
+            if written != first:
+                node.label = renamed(node.label, written)
 
 
 DROPOUT = "dropout"  # the op that multiplies by a dropout mask, as the lectures and PyTorch name it
