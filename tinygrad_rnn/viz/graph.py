@@ -32,7 +32,15 @@ from ..function import Function
 from ..function import Node as GraphNode
 from ..steps import step_number, step_of
 from ..tensor import Tensor
-from .initial_states import name_initial_states, renamed
+from .initial_states import (
+    decoder_reads,
+    name_decoder_words,
+    name_dropout,
+    name_dropout_steps,
+    name_initial_states,
+    name_step_inputs,
+    renamed,
+)
 from .levels import cells_reaching_loss, merge_backward_rules, merge_groups, per_step_projections, unique
 from .notation import (
     SYMBOLS,
@@ -166,6 +174,8 @@ def _picture_of(roots: tuple[Tensor, ...], level: str, backward: bool, show_shap
     first_cones = split_recurrences(nodes, maps)  # two recurrences a hand-written step computes: two rows
     name_initial_states(nodes, links, chains, first_cones)  # h_0 (c_0) the user handed a cell, a layer or a loop
     roles = parameter_roles(nodes, links)  # the embedding and the head, by what they do (read before merging)
+    decoded = decoder_reads(nodes, maps.readers)  # a decoder's words: y_t, not the encoder's x_t again
+    dropped = name_dropout(nodes, maps.readers)  # a dropout mask, not "input"; the ops that multiply by it
     taken = list(nodes)  # (the op level rebuilds its list: J's sum found by the nodes themselves)
     summed = take_out_of_steps(nodes, links, maps) if not (level == "op" and backward) else ({}, None)  # J's sum
     if level != "op" and not any(n.kind == "op" and n.step is not None for n in nodes):
@@ -186,6 +196,9 @@ def _picture_of(roots: tuple[Tensor, ...], level: str, backward: bool, show_shap
         nodes, edges = draw_as_sum_of_ops(nodes, edges, summed, taken)  # J_t and (1/T) Σₜ Jₜ, as cells draw them
     else:  # a recorded gradient graph: one node per backward rule, named by what it does to δ
         nodes, edges = merge_backward_rules(nodes, edges, live)
+    name_step_inputs(nodes)  # x_t, not "input₂", at every level
+    name_decoder_words(nodes, decoded)  # a decoder's y_t, y₀ = [BEGIN] first
+    notes += name_dropout_steps(nodes, edges, dropped)  # "d₂ = dropout", not "mul t=2"; what a mask fed to cells does
     notation = notation or resolve(None)
     names = name_parameters(nodes, edges, notation, roles)  # by identity: W_hh⁽¹⁾ and W_hh⁽²⁾ are two tensors
     shared = parameter_notes(nodes, edges, names, notation) if params == "label" else []

@@ -1,4 +1,6 @@
-"""The state a recurrence starts from, drawn h₀ (c₀) wherever it came from — not "input".
+"""What a tensor the user named nothing is drawn as, by its role — never "input": the state a recurrence starts
+from, h₀ (c₀); each step's input, x_t (:func:`name_step_inputs`); a decoder's words, y₀ = [BEGIN], y₁, …
+(:func:`name_decoder_words`); a dropout mask, and the op that multiplies by it (:func:`name_dropout`).
 
 A recurrence starts from zeros it makes itself (named h_0 by the layer or cell that made them), or from a
 tensor the user handed it: ``tr.zeros(1, H)`` given to a cell's first call, ``(h_0, c_0)`` given to an
@@ -23,10 +25,17 @@ three ways, and named by :func:`name_initial_states` in one place:
 
 from __future__ import annotations
 
-from .picture import Node
+import re
+
+import numpy
+
+from .picture import Node, subscript
+from .user_steps import chains_reading
 
 CARRIED_STATES = ("h", "c")  # what a recurrent layer carries from step to step (not its gates r, z, n, i, f, g, o)
 STATE_BOOKKEEPING = ("unbind", "reshape")  # what lies between the (layers, B, H) state handed to a layer and its steps
+WORD = re.compile(r"([A-Za-z]+)(_0|[₀-₉]*)")  # a token node's name and its step: y_0, x₃
+UNNAMED_INPUT = re.compile(r"input[₀-₉]*")  # a leaf the user named nothing, as the walk draws it (input, input₂)
 
 
 def renamed(label: str, name: str) -> str:
@@ -103,3 +112,98 @@ def _first_of_a_loop(nodes: list[Node], readers, leaf: int, first_cones: dict[st
                                                       if t.name == name}:
             return f"{name}_0"
     return None
+
+
+def decoder_reads(nodes: list[Node], readers) -> dict[int, int]:
+    """The embedding lookups that only a decoder reads — chains started from another's state (``Chain.after``): its
+    words are y_t (where the user named them nothing), not a second x_t. {position in ``nodes`` (before grouping):
+    id of the lookup's op (what an op level's token node is keyed by)}. ``readers``: the recorded graph's
+    (:func:`.user_steps.link_maps`)."""
+    found = {}
+    for position, node in enumerate(nodes):
+        if node.kind == "op" and hasattr(node.key, "ids_name") and not node.key.is_gradient:
+            chains = chains_reading(nodes, readers, position)
+            if chains and all(chain.after > 0 for chain in chains):
+                found[position] = id(node.key)
+    return found
+
+
+def name_step_inputs(nodes: list[Node]) -> None:
+    """x_t for each unnamed tensor a step reads as its input — a layer's x sliced by step ("input₂"), each
+    ``x[t]`` of a hand-written loop (a leaf of its own each step, "input" at every step): the name every level
+    and the lectures give it, so that two steps' inputs are not drawn alike. Where a step reads two unnamed
+    inputs (two sentences, one encoder), neither is called x: which would be x_t?
+
+    >>> nodes = [Node(1, "input", "input", step=1), Node(2, "input", "input₂\\n(1, 2)", step=2),
+    ...          Node(3, "input", "h_0")]
+    >>> name_step_inputs(nodes)
+    >>> [node.label for node in nodes]
+    ['x₁', 'x₂\\n(1, 2)', 'h_0']
+    """
+    unnamed = [node for node in nodes if node.kind == "input" and node.step is not None and
+               UNNAMED_INPUT.fullmatch(node.label.split("\n")[0]) and not any(getattr(t, "name", None) for t in
+                                                                              node.tensors)]
+    steps = [node.step for node in unnamed]
+    if len(steps) == len(set(steps)):
+        for node in unnamed:
+            node.label = renamed(node.label, subscript("x", node.step))
+
+
+def name_decoder_words(nodes: list[Node], decoded: dict[int, int]) -> None:
+    """The words a decoder reads (``decoded``: :func:`decoder_reads`) are y — unless the user named them — and the
+    k-th of a sequence of them is y_k: y₀ = [BEGIN], read at the decoder's step 1, then y₁ …, at every level; never
+    x₀, x₁ drawn like the encoder's x₁. (One word a call, a generation loop, keeps the step its level gave it.)"""
+    sequences = {node.key[1] for node in nodes if isinstance(node.key, tuple) and node.key[:1] == ("token",)
+                 and node.key[2] > 0}
+    for node in nodes:
+        key = node.key if node.kind == "input" and isinstance(node.key, tuple) else ()
+        first = node.label.split("\n")[0]
+        if key[:1] == ("tokens",) and key[1] in decoded.values() and first == "x":  # op level: the whole sequence
+            node.label = renamed(node.label, "y")
+        elif key[:1] == ("token",) and key[1] in decoded and (found := WORD.fullmatch(first)):
+            base = "y" if found.group(1) == "x" else found.group(1)
+            written = (f"{base}_0" if key[2] == 0 else subscript(base, key[2])) if key[1] in sequences else \
+                base + found.group(2)  # (y_0, as a cell level writes it)
+            if written != first:
+                node.label = renamed(node.label, written)
+
+
+DROPOUT = "dropout"  # the op that multiplies by a dropout mask, as the lectures and PyTorch name it
+
+
+def name_dropout(nodes: list[Node], readers: dict[int, set[int]]) -> set[int]:
+    """Name each dropout mask (``F.dropout``'s, ``nn.Dropout``'s, a layer's ``dropout=`` between its layers) "dropout
+    mask, p = 0.5", not "input", and each op that multiplies by one "dropout" (at op level; the positions returned
+    name a cell level's per-step nodes: :func:`name_dropout_steps`). A mask is a leaf that needs no gradient, read by
+    multiplications alone, its entries 0 and one scale s = 1/(1 − p) > 1 — what ``F.dropout`` multiplies by.
+    ``readers``: the recorded graph's (:func:`.user_steps.link_maps`)."""
+    multiplied = set()
+    for leaf, node in enumerate(nodes):
+        heads = readers.get(leaf, set())
+        if node.kind != "input" or len(node.tensors) != 1 or getattr(node.tensors[0], "name", None) or \
+                node.tensors[0].requires_grad or not heads or \
+                any(nodes[h].kind != "op" or getattr(nodes[h].key, "name", "") != "mul" for h in heads):
+            continue
+        values = numpy.unique(numpy.asarray(node.tensors[0].numpy()))
+        if len(values) != 2 or values[0] != 0 or not values[1] > 1:
+            continue
+        node.label = renamed(node.label, f"{DROPOUT} mask, p = {1 - 1 / float(values[1]):.3g}")
+        multiplied |= heads
+    for position in multiplied:
+        nodes[position].label = renamed(nodes[position].label, DROPOUT)
+    return multiplied
+
+
+def name_dropout_steps(nodes: list[Node], edges, multiplied: set[int]) -> list[str]:
+    """A cell level's node for one step of a dropout drawn on its own ("mul t=2", a dropout between two modules the
+    user wrote): "d₂ = dropout", its result named so that the BPTT arrow into it says what it carries,
+    (∂d₂/∂h₂)ᵀ ∂J/∂d₂. ``multiplied``: :func:`name_dropout`'s, positions before the ops were grouped. Returns the
+    note for a mask that feeds cells (a layer's ``dropout=``: the cells above multiply what they read by it)."""
+    for node in nodes:
+        if isinstance(node.key, tuple) and node.key[:1] == ("split",) and node.key[1] in multiplied and \
+                node.label.startswith("mul\n") and node.step is not None:
+            node.label = f"{subscript('d', node.step)} = {DROPOUT}"
+    into_cells = {tail for tail, head, _ in edges if nodes[tail].label.startswith(f"{DROPOUT} mask")
+                  and nodes[head].kind == "group" and nodes[head].chain is not None}
+    return [f"{DROPOUT} mask: each entry 0 (with probability p) or 1/(1 − p); each cell it feeds multiplies the h_t "
+            "it reads from the layer below by its step t" for _ in sorted(into_cells)[:1]]

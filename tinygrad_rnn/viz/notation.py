@@ -27,6 +27,7 @@ from .gradient_labels import SUM_NOTE
 from .picture import BACKWARD_ROW, CHOICE_INPUT, PER_STEP, Node, Picture, in_time
 from .scripts import FROM_SUBSCRIPT, TO_SUBSCRIPT, TO_SUPERSCRIPT
 from .step_states import GATES
+from .user_steps import chains_reading
 
 LAYER_WEIGHTS = ("W_ih", "W_hh", "b_ih", "b_hh", "W_hr")  # a recurrent layer's, as short_name writes them
 MODEL_WEIGHTS = ("E", "W_hy", "b_y")  # a model's embedding and head (the library's models: embedding, head)
@@ -205,10 +206,33 @@ def library_name(name: str) -> str:
 
     >>> library_name("embedding.weight"), library_name("head.bias"), library_name("W_hh")
     ('E', 'b_y', 'W_hh')
+    >>> library_name("source_embedding.weight"), library_name("target_embedding.weight")  # an encoder–decoder's
+    ('E_x', 'E_y')
     """
+    if name in EMBEDDINGS_OF_TWO:
+        return EMBEDDINGS_OF_TWO[name]
     if name.endswith("embedding.weight"):
         return "E"
     return {"head.weight": "W_hy", "head.bias": "b_y"}.get(name, name)
+
+
+TIED = "embedding.weightᵀ = head.weight"  # one tensor, the embedding's table and the head's weight: Eᵀ = W_hy
+
+
+def role_symbol(role: str, notation: Notation) -> str:
+    """How ``notation`` writes a parameter's role (:func:`parameter_roles`): E, U, b₂; a tied table by both of its
+    roles — the embedding reads it as its table, the head as its weight (e_t = E x_t, ŷ_t = W_hy h_t + b_y).
+
+    >>> cs224n = preset("cs224n")
+    >>> role_symbol("head.weight", cs224n), role_symbol(TIED, cs224n), role_symbol(TIED, resolve(None))
+    ('U', 'Eᵀ = U', 'Eᵀ = W_hy')
+    """
+    parts = [(part.removesuffix("ᵀ"), "ᵀ" if part.endswith("ᵀ") else "") for part in role.split(" = ")]
+    return " = ".join(notation.symbol(name, library_name(name)) + mark for name, mark in parts)
+
+
+# an encoder–decoder's two tables, as its figures write them: the source words x_t and the target words y_t index them
+EMBEDDINGS_OF_TWO = {"source_embedding.weight": "E_x", "target_embedding.weight": "E_y"}
 
 
 def parameter_roles(nodes: list[Node], links) -> dict[Any, str]:
@@ -231,6 +255,8 @@ def parameter_roles(nodes: list[Node], links) -> dict[Any, str]:
         return {}
     embeddings = [p for p, uses in module_parameters.items() if {op for op, _ in uses} == {"embedding"}]
     roles = {nodes[embeddings[0]].key: "embedding.weight"} if len(embeddings) == 1 else {}
+    if len(embeddings) == 2:  # an encoder–decoder's: the table the encoder reads, and the one its decoder reads
+        roles = _source_and_target(nodes, links, embeddings)
     after = _after_the_recurrence(nodes, links)
     heads: dict[int, set[int]] = {}  # the weights read by a linear op computed from the states → those ops
     for tail, head, _, position in links:
@@ -238,14 +264,33 @@ def parameter_roles(nodes: list[Node], links) -> dict[Any, str]:
                 and short_name(nodes[tail].label.split("\n")[0]) not in LAYER_WEIGHTS:  # (a layer's, above the first)
             heads.setdefault(tail, set()).add(head)
     weight = next(iter(heads)) if len(heads) == 1 else None  # two (a linear layer after another): which is it?
-    if weight is not None and readers[weight] != {("linear", 1)}:
+    # tied (head.weight = embedding.weight): the one table the ids index and the head multiplies, where no other
+    # table is the embedding — one tensor in two roles, named by both
+    tied = weight is not None and not embeddings and {op for op, _ in readers[weight]} == {"linear", "embedding"}
+    if weight is not None and readers[weight] != {("linear", 1)} and not tied:
         weight = None  # read elsewhere too (tied to something): not the output layer's alone
     biases = [tail for tail, head, _, position in links if weight is not None and position == 2 and
               head in heads[weight] and readers.get(tail) == {("linear", 2)}]
-    for parameter, role in ((weight, "head.weight"), (biases[0] if biases else None, "head.bias")):
+    for parameter, role in ((weight, TIED if tied else "head.weight"), (biases[0] if biases else None, "head.bias")):
         if parameter in module_parameters:  # (one the user named, W_hy, keeps its name)
             roles[nodes[parameter].key] = role
     return roles
+
+
+def _source_and_target(nodes: list[Node], links, embeddings: list[int]) -> dict[Any, str]:
+    """{key: "source_embedding.weight" / "target_embedding.weight"} where of two embedding tables one feeds only
+    chains that start the timeline (an encoder) and the other only chains started after another (a decoder,
+    ``Chain.after``); {} where either feeds both or neither (whose would it be?)."""
+    readers: dict[int, list[int]] = {}
+    for tail, head, _, position in links:
+        if position != CHOICE_INPUT:  # (a generated token is no input of the graph)
+            readers.setdefault(tail, []).append(head)
+    found: dict[str, Any] = {}
+    for table in embeddings:
+        starts = {chain.after > 0 for chain in chains_reading(nodes, readers, table)}
+        if len(starts) == 1:
+            found["target_embedding.weight" if starts.pop() else "source_embedding.weight"] = nodes[table].key
+    return {key: role for role, key in found.items()} if len(found) == 2 else {}
 
 
 def _after_the_recurrence(nodes: list[Node], links) -> set[int]:
@@ -370,7 +415,7 @@ def name_parameters(nodes: list[Node], edges, notation: Notation,
         if drawn == short and node.key in roles:  # fc.weight: the head's U, where the notation names the head
             # where it does not, the library's name for it (W_hy, b_y, E), as its own model's figure writes them:
             # out.weight beside W_hh says what the code calls it, not what it does
-            drawn = notation.symbol(roles[node.key], library_name(roles[node.key]))
+            drawn = role_symbol(roles[node.key], notation)
         names[position] = (short, drawn + chain_mark(marks.get(chain, "")))
     return _bias_parts(_told_apart(names, nodes, edges), edges)
 
@@ -479,9 +524,25 @@ def parameter_notes(nodes: list[Node], edges, names: dict[int, tuple[str, str]],
     for tail, head, _ in edges:  # where a tensor is drawn: its layers, directions, modules — not its calls
         if tail in names:
             rows.setdefault(tail, set()).add(chain_of(nodes[head]) or nodes[head].row[:3])
-    notes += [f"{names[p][1]}: one tensor, the same in every place it is drawn" for p, found in rows.items()
-              if len(found) > 1]
+    notes += [f"{names[p][1]}: one tensor" + (" (tied)," if " = " in names[p][1] else ",")
+              + " the same in every place it is drawn" for p, found in rows.items() if len(found) > 1]
     return notes
+
+
+TIED_SUM = re.compile(r"∂J/∂(\S+)ᵀ = \S+?(?= |\||$)")  # ∂J/∂Eᵀ = W_hy in a Σ: the tied table's gradient
+
+
+def sum_tied_uses(picture: Picture) -> None:
+    """A BPTT figure's Σ of a tied table (Eᵀ = W_hy) names its gradient by one symbol, ∂J/∂E = Σₜ ∂J/∂E|ₜ, and a
+    note says that this Σ adds the terms of both of its uses — the embedding's and the head's — at every step."""
+    tied = set()
+    for node in picture.nodes:
+        if node.kind == "output" and "Σ" in node.label:
+            tied |= {match.group(0) for match in TIED_SUM.finditer(node.label)}
+            node.label = TIED_SUM.sub(lambda match: f"∂J/∂{match.group(1)}", node.label)
+    for written in sorted(tied):
+        picture.notes.append(f"{written.removeprefix('∂J/∂')}, tied: its Σ adds the terms of both uses (embedding and "
+                             "head) at every step")
 
 
 # --- values: h₃, J₃, x₃ in labels, renamed and marked ---------------------------------------------
@@ -506,6 +567,7 @@ def name_values(picture: Picture, notation: Notation, parameters: set[str], show
         if notation.merged_biases() and any(name.startswith(("b_ih", "b_hh")) for name in drawn):
             notation = notation.for_cell("gru")  # the lecture's one bias, kept apart (name_parameters): a GRU's
         picture.notes += notation.merged_biases(parts)
+    sum_tied_uses(picture)
     rename_values(picture, notation)
     if tokens is not None:
         write_tokens(picture, list(tokens))

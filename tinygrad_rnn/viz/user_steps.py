@@ -142,3 +142,24 @@ def steps_holding_calls(nodes: list[Node], level: str) -> None:
         elif level != "op" and node.kind == "op" and node.chain is None and node.step is not None and \
                 written(node) in holding:
             node.step, node.row = None, ()
+
+
+def chains_reading(nodes: list[Node], readers: dict[int, set[int]] | dict[int, list[int]], start: int) -> set:
+    """The chains whose steps read what ``start`` computes (an embedding table, its lookup): walked forward
+    through the ops between (a walk, no recursion), stopping at each chain's first op on every path.
+
+    >>> from tinygrad_rnn.steps import Chain
+    >>> chain = Chain("RNN", 0, "forward")
+    >>> nodes = [Node(0, "op", "embedding"), Node(1, "op", "index"), Node(2, "op", "tanh", chain=chain)]
+    >>> chains_reading(nodes, {0: {1}, 1: {2}}, 0) == {chain}
+    True
+    """
+    found, seen, stack = set(), {start}, [start]
+    while stack:
+        for head in readers.get(stack.pop(), ()):
+            if nodes[head].chain is not None:
+                found.add(nodes[head].chain)
+            elif head not in seen:
+                seen.add(head)
+                stack.append(head)
+    return found
