@@ -60,15 +60,19 @@ def test_the_gradient_from_above_arrives_down_a_lit_arrow():
     assert "from above" in backward[0]["math"] or "above" in json.dumps(backward[0])
 
 
-def test_every_unrolled_stage_of_a_language_models_page_holds_the_whole_chain():
-    """A window onto 2 of 4 steps hid the chain the gradient runs along: in every stage of the unrolled row the
-    page's window holds each step's cell, where the row fits a slide at 2/3 of the readable scale; a 20-step row
-    keeps its window, and what a stage's text names (an exported stage's window) is what it was."""
+def test_every_backward_stage_of_a_language_models_page_holds_the_whole_chain():
+    """A window onto 2 of 4 steps hid the chain the gradient runs along: in every backward stage the page's
+    window holds each step's cell, where the row fits a slide at 2/3 of the readable scale (forward, what the
+    stage names, at the readable scale); a 20-step row keeps its window, and what a stage's text names (an
+    exported stage's window) is what it was."""
     panel = panel_of("gru")
     every_cell = {i for indices in panel["cells"].values() for i in indices}
     for stage in panel["stages"]:
-        if stage["phase"] != "rolled":
-            assert every_cell <= set(stage["held"]) and set(stage["named"]) <= set(stage["held"]), stage["t"]
+        assert set(stage["named"]) <= set(stage["held"]), stage["t"]
+        if stage["phase"] == "backward":
+            assert every_cell <= set(stage["held"]), stage["t"]
+        else:
+            assert stage["held"] == stage["named"], stage["t"]
     assert not every_cell <= set(panel["stages"][-3]["named"])  # (backward at step 2: cells 2 and 3)
     long = panel_of("rnn", steps=20)
     backward = [s for s in long["stages"] if s["phase"] == "backward" and s["t"] == 10][0]
