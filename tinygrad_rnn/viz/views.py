@@ -40,10 +40,10 @@ BACKWARD_ROWS = "The lower rows run backward: each node there is the backward of
 # they are missing
 LEFT_OUT = "Left out, their gradient 0 (J does not read what they compute): {}"
 NOT_IN_BACKWARD_ROWS = "Not in the backward rows, their gradient 0 (J does not read what they compute): {}"
-NO_ARROW_BACK = "No gradient arrow back into these, their gradient 0 (J does not read what they compute): {}"
-# forward and backward on one set of nodes (overlaid.py): which arrows are which, said once
-BOTH_WAYS = ("Grey arrows: forward, the values; orange arrows: backward, the gradient each carries back "
-             "(each node runs its call's backward too)")
+NO_ARROW_BACK = "Gradient 0, no arrow back (J does not read what they compute): {}"
+# forward and backward on one set of nodes (overlaid.py): which arrows are which, said once, and that the backward of
+# each call runs where the call is drawn (the rows' note said each backward node names its call)
+BOTH_WAYS = "Grey arrows: values, forward; orange: gradients, back through the same calls"
 
 
 def bptt_picture(forward: Picture, generic: bool = False, slide: bool = False, with_forward: str | None = None
