@@ -571,7 +571,8 @@ def test_the_sigma_column_beside_the_rows_floats_apart_and_each_sum_is_fed_clear
 
 def test_a_slide_says_backward_once_and_free_size_on_every_node():
     """On a slide ", backward" on every node made each a line taller; one note says it instead. Which call each
-    node is stays in its label, and a figure of both names no row where one row and its backward are all."""
+    node is stays in its label. A slide's figure of both draws the backward on the forward cells: its note says
+    which arrows are which, not that lower rows run backward (there are none); free size keeps the rows, named."""
     loss, _ = language_model_loss("rnn", 4)
     slide = build_picture((loss,), level="cell", backward=True, slide=True)
     steps = [node.label for node in slide.nodes if node.step is not None]
@@ -581,11 +582,13 @@ def test_a_slide_says_backward_once_and_free_size_on_every_node():
     assert "RNN cell, backward\nt=2" in [node.label for node in free.nodes] and views.BACKWARD_NODES not in free.notes
     _, make_loss, options = next(figure for figure in DOCS if figure[0] == "lstm_forward_and_backward")
     both = build_picture((make_loss(),), slide=True, **options)
-    assert views.BACKWARD_ROWS in both.notes and views.BACKWARD_NODES not in both.notes
+    assert views.BOTH_WAYS in both.notes and views.BACKWARD_ROWS not in both.notes and views.BACKWARD_NODES not in \
+        both.notes
     names = [text for text, _, _ in labelled_layout(both)[1].texts]
     assert not any("layer 1" in name for name in names)  # (free size: "layer 1 →" and "∂ layer 1 ←")
     free = build_picture((make_loss(),), slide=False, **options)
     assert "∂ layer 1 ←" in [text for text, _, _ in labelled_layout(free)[1].texts]
+    assert not free.gradients  # (its nodes say ", backward" themselves)
 
 
 # --- no two arrows drawn along one line (legibility.shared_lines) -----------------------------------------------------

@@ -24,7 +24,7 @@ from .geometry import (
     loops_room,
     loops_width,
 )
-from .routes import state_first
+from .routes import state_first, state_pitch
 
 
 class Coordinates:
@@ -350,7 +350,7 @@ class Coordinates:
         lines = max(len(self._state_lines(label, tracks)) for label in (tracks if above else tracks[-1:]))
         low = min((self.boxes[i].height for (r, _), members in self.members.items() if r == row for i in members),
                   default=0.0)
-        offset = (len(tracks) - 1) / 2 * low / 4  # the outermost track, off the middle
+        offset = (len(tracks) - 1) / 2 * state_pitch(low, len(tracks))  # the outermost track, off the middle
         if above:
             return offset + 7 + LABEL_LINE * (lines - 1) + 9  # (a 9-point line rises 8 above its baseline)
         return offset + 8 + LABEL_LINE * (lines - 1) + LABEL_DESCENT

@@ -282,7 +282,7 @@ class Routes(Risers):
         one_node_per_step = self.nodes[self.members[(row, gap)][0]].kind == "group" or (
             len(tracks) > 1 and abs(a.y - b.y) < 1)  # parallel states between two nodes level with each other
         if one_node_per_step:
-            offset = -track * min(a.height, b.height) / 4
+            offset = -track * state_pitch(min(a.height, b.height), len(tracks))
             start = (a.right if rightwards else a.left, a.y + offset)
             end = (b.left if rightwards else b.right, b.y + offset)
             above = offset >= 0
@@ -582,6 +582,18 @@ class Routes(Risers):
         points = [start, (a.x, above_a), (side_x, above_a), (side_x, below_b),
                   (b.x, below_b)]
         return finish(points, end, label, (a.x + 10, above_a + 7))
+
+
+def state_pitch(height: float, tracks: int) -> float:
+    """How far apart the parallel states between two cells ``height`` tall run: a quarter of its height, as c above
+    h; more than four (a step node passes every layer's, both ways where forward and backward share the nodes) a
+    ``tracks``-th, all of them level with the cells (at a quarter, eight ran off a step's top and bottom, arrows
+    between no nodes). (:meth:`~.coordinates.Coordinates._room_for_state_names` makes the cells tall enough.)
+
+    >>> state_pitch(80, 2), state_pitch(80, 16)
+    (20.0, 5.0)
+    """
+    return height / max(4, tracks)
 
 
 def state_first(label: str) -> tuple:
