@@ -98,7 +98,7 @@ def picture_to_dot(picture: Picture, laid_out: tuple[list[str], Layout] | None =
             attributes += f", label={dot_quoted(label)}"
         if label in CHOICES:  # a choice passes along it, not a gradient
             attributes += ", style=dashed"
-        if (tail, head, label) in picture.gradients:  # a gradient carried back, beside the values (forward and backward)
+        if (tail, head, label) in picture.gradients:  # a gradient carried back, beside the values (both on one set)
             attributes += f', color="{GRADIENT}", fontcolor="{GRADIENT}"'
         lines.append(f"  n{tail} -> n{head} [{attributes}];")
     for node, state, route in placed.loops:  # the rolled view: a state handed back to its own cell

@@ -44,6 +44,7 @@ from .notation import (
     resolve,
     short_name,
 )
+from .overlaid import overlaid_picture
 from .picture import (
     CHOICE_INPUT,
     Node,
@@ -59,7 +60,6 @@ from .picture import (
     subscript,
 )
 from .running_sums import draw_as_sum, draw_as_sum_of_ops, take_out_of_steps
-from .overlaid import overlaid_picture
 from .stepwise import stepwise_graph
 from .user_steps import link_maps, split_recurrences, steps_holding_calls
 from .views import bptt_picture, forward_and_backward_picture, rolled_picture

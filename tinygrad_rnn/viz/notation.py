@@ -636,7 +636,8 @@ def mark_calls(picture: Picture, notation: Notation) -> None:
     for node, count in zip(picture.nodes, calls):
         first, _, rest = node.label.partition("\n")
         node.label = primed(first, count) + ("\n" + rest if rest else "")
-    relabel_edges(picture, [(tail, head, primed(label, calls[tail] or calls[head])) for tail, head, label in picture.edges])
+    relabel_edges(picture, [(tail, head, primed(label, calls[tail] or calls[head]))
+                            for tail, head, label in picture.edges])
 
 
 def _reader_chain(picture: Picture, node: Node):

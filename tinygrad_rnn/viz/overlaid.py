@@ -27,8 +27,10 @@ def overlaid_picture(forward: Picture, gradient: Picture | None = None) -> Pictu
     >>> from tinygrad_rnn.viz.graph import build_picture
     >>> loss = tr.nn.RNN(2, 3)(tr.randn(3, 1, 2))[0][-1].sum()
     >>> picture = build_picture((loss,), level="cell", backward="both", slide=True)
-    >>> sorted(label for _, _, label in picture.gradients)[:3]
-    ['(∂h₂/∂h₁)ᵀ ∂J/∂h₂', '(∂h₃/∂h₂)ᵀ ∂J/∂h₃', '∂J/∂h₃']
+    >>> sorted(label for _, _, label in picture.gradients)  # ∂J/∂h₃ out of J; t=1: cell 1's term of ∂J/∂W_hh
+    ['t=1', 't=2', 't=3', '∂J/∂h₁', '∂J/∂h₂', '∂J/∂h₃']
+    >>> sum(node.kind == "group" for node in picture.nodes)  # the forward's three cells, no node of their own
+    3
     """
     backward = bptt_picture(gradient or forward, slide=True, with_forward="overlaid")
     position = {node.key: i for i, node in enumerate(forward.nodes)}

@@ -519,7 +519,8 @@ class Routes(Risers):
     def _started(self, head: int) -> list[int]:
         """The nodes beside the row at its start that feed the step ``head`` (h₀ and c₀), top to bottom."""
         tails = {t for t in self.predecessors[head]  # (not a Σ that a gradient reaches: placed as a weight)
-                 if t not in self.block_of and self.place.get(t, ("",))[0] == "start" and self.nodes[t].kind != "output"}
+                 if t not in self.block_of and self.place.get(t, ("",))[0] == "start"
+                 and self.nodes[t].kind != "output"}
         return sorted(tails, key=lambda t: -self.boxes[t].y)
 
     def _entry_y(self, tail: int, head: int) -> float:
