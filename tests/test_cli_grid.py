@@ -322,6 +322,10 @@ def test_on_a_slide_each_arrow_between_two_cells_has_its_gradient_beside_it(case
             continue
         assert back, label  # (a step node passes several states each way: at least one back for each)
         assert all(g.startswith(("∂", "(∂")) for g in back), back
+    for tail, head, label in gradients:  # each runs back along the arrow of the value it is the gradient of
+        if tail in cells and head in cells:  # (∂h₃/∂h₂)ᵀ ∂J/∂h₃ and ∂J/∂h₂ along h₂; a state's mark read flat: h2(1←)
+            value = re.search(r"/∂([a-z]\d*(?:\([^)]*\))*)", label).group(1)  # (CS224N's h(2): time above)
+            assert (head, tail, value) in forward, (label, value)
     sums = [i for i, (kind, lines, _) in nodes.items() if kind == "output" and lines[0].startswith("Σ")]
     assert sums
     fed = [(tail, label) for tail, head, label in gradients if head in sums]
