@@ -8,6 +8,7 @@ hands back to the value on the arrow.
 """
 
 import re
+from dataclasses import replace
 
 import numpy
 import pytest
@@ -244,6 +245,19 @@ def test_two_layers_name_each_part_by_the_chain_rule_where_the_paths_meet_again(
         found = flowing(case, picture, reader, tail, label)
         numpy.testing.assert_allclose(found, named.numpy(), rtol=1e-5, atol=1e-7, err_msg=label)
     assert check_every_arrow(case, picture) > len(chained)  # the top layer's arrows: named by their losses
+
+
+@pytest.mark.parametrize("cell", ["rnn", "lstm"])
+def test_each_gradient_arrow_drawn_on_the_forward_cells_carries_what_its_label_names(cell):
+    """A slide's figure of both draws the BPTT figure's arrows on the forward cells (overlaid.py): the same arrows,
+    each between the forward nodes its ends stand for, with the same labels; each carries what its label names."""
+    case = LanguageModelCase(cell, steps=4)
+    both = build_picture((case.loss,), level="cell", backward="both", slide=True)
+    bptt = build_picture((case.loss,), level="cell", backward=True, slide=True)
+    arrows = [edge for edge in both.edges if edge in both.gradients]
+    assert sorted(label for _, _, label in arrows) == sorted(label for _, _, label in bptt.edges)
+    assert not any(both.nodes[i].label.endswith("backward") for edge in arrows for i in edge[:2])
+    assert check_every_arrow(case, replace(both, edges=arrows)) >= 3 * case.steps
 
 
 @pytest.mark.parametrize("view", ["both", "rolled"])

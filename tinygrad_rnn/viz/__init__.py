@@ -23,7 +23,9 @@ leaves, the tensors drawn, arrays an op saved for backward), ``show_grads`` (col
 ‖∂J/∂·‖ on a log colour scale, J the first tensor, with a legend; ``grad_range=(low, high)`` fixes
 the scale so that several figures compare), ``backward`` (at cell and step level the BPTT figure:
 ∂J/∂h_t right to left, one Σ per row's shared weights; at op level the recorded gradient graph;
-``"both"``: the forward figure with its BPTT figure under it, in the same columns),
+``"both"``: forward and BPTT in one figure — on a slide each gradient's arrow beside the forward arrow it
+runs back along, on the forward cells, as a lecture draws BPTT; free size, the BPTT figure's rows under the
+forward ones, in the same columns),
 ``rolled`` (one cell per layer and direction, its states as loops), ``time_steps`` (a slice of the
 steps, e.g. ``slice(0, 3)`` for t=1…3), ``max_nodes`` (refuse larger graphs), ``title``,
 ``rankdir`` ("LR", or "RL" to mirror), ``notation`` (the lecture's names: a preset — "pytorch", the

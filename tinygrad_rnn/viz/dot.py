@@ -20,6 +20,8 @@ from .numbers import slide_number
 from .picture import CHOICES
 from .scripts import dot_markup, dot_quoted, runs_markup
 
+GRADIENT = "#c55a11"  # an arrow carrying a gradient back, where forward and backward share one set of nodes
+
 STYLES = {  # role → Graphviz attributes: parameters blue, inputs grey, outputs orange
     "parameter": 'style="rounded,filled", fillcolor="#cfe2f3", color="#3d85c6"',
     "input": 'style="rounded,filled", fillcolor="#eeeeee", color="#999999"',
@@ -98,6 +100,8 @@ def picture_to_dot(picture: Picture, laid_out: tuple[list[str], Layout] | None =
             attributes += f", label={dot_quoted(label)}"
         if label in CHOICES:  # a choice passes along it, not a gradient
             attributes += ", style=dashed"
+        if (tail, head, label) in picture.gradients:  # a gradient carried back, beside the values (both on one set)
+            attributes += f', color="{GRADIENT}", fontcolor="{GRADIENT}"'
         lines.append(f"  n{tail} -> n{head} [{attributes}];")
     for node, state, route in placed.loops:  # the rolled view: a state handed back to its own cell
         lines.append(f'  n{node} -> n{node} [pos="{_spline(route)}"{_label_attributes(route, state)}];')

@@ -52,6 +52,7 @@ from .notation import (
     resolve,
     short_name,
 )
+from .overlaid import overlaid_picture
 from .picture import (
     CHOICE_INPUT,
     Node,
@@ -130,8 +131,10 @@ def build_picture(tensors: tuple[Tensor, ...], level: str = "op", backward: bool
     if layer_nodes:
         picture.notes[:0] = ["A fused layer is one node for the whole sequence, drawn as its steps",
                              "fused=False records those primitive ops themselves"]
-    if both:
-        picture = forward_and_backward_picture(picture, slide=slide, gradient=drawn_picture(gradient_only=True))
+    if both and slide:  # as a slide draws BPTT: the gradient's arrows back along the forward nodes (overlaid.py)
+        picture = overlaid_picture(picture, gradient=drawn_picture(gradient_only=True))
+    elif both:  # free size: the backward rows under the forward rows, a node per backward call
+        picture = forward_and_backward_picture(picture, gradient=drawn_picture(gradient_only=True))
     elif bptt:
         # rolled: labels that hold at any step t (and its one cell says "backward")
         picture = bptt_picture(picture, generic=rolled, slide=slide and not rolled)

@@ -24,7 +24,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from .gradient_labels import SUM_NOTE
-from .picture import BACKWARD_ROW, CHOICE_INPUT, PER_STEP, Node, Picture, in_time
+from .picture import BACKWARD_ROW, CHOICE_INPUT, PER_STEP, Node, Picture, in_time, relabel_edges
 from .scripts import FROM_SUBSCRIPT, TO_SUBSCRIPT, TO_SUPERSCRIPT
 from .step_states import GATES
 from .user_steps import chains_reading
@@ -655,7 +655,8 @@ def rename_values(picture: Picture, notation: Notation) -> None:
     edges = []
     for tail, head, label in picture.edges:
         a, b = picture.nodes[tail], picture.nodes[head]
-        flows_back = backward or a.row[:1] == (BACKWARD_ROW,) or b.row[:1] == (BACKWARD_ROW,)
+        flows_back = backward or a.row[:1] == (BACKWARD_ROW,) or b.row[:1] == (BACKWARD_ROW,) \
+            or (tail, head, label) in picture.gradients  # (forward and backward on one set of nodes)
         owner = b if flows_back else a  # the state belongs to the node that computes it
         chained = CHAIN_RULE.fullmatch(label) if flows_back else None
         if chained:  # (∂h₄/∂h₃)ᵀ ∂J/∂h₄: h₄ is the reader's (the arrow's tail), h₃ the value's, each with its mark
@@ -664,7 +665,7 @@ def rename_values(picture: Picture, notation: Notation) -> None:
             continue
         reader = a if flows_back else b  # the cell that reads a value (e₁ into encoder cell 1) marks it
         edges.append((tail, head, write(label, chain_of(owner), chain_of(reader)) if label else label))
-    picture.edges = edges
+    relabel_edges(picture, edges)
     for node in picture.nodes:
         node.loops = [write(loop, chain_of(node)) for loop in node.loops]
     # the BPTT note's sum, ∂J/∂h₃ = (1/4) ∂J₃/∂h₃ + …, in the same words as the arrows (one chain drawn: no mark)
@@ -697,7 +698,8 @@ def mark_calls(picture: Picture, notation: Notation) -> None:
     for node, count in zip(picture.nodes, calls):
         first, _, rest = node.label.partition("\n")
         node.label = primed(first, count) + ("\n" + rest if rest else "")
-    picture.edges = [(tail, head, primed(label, calls[tail] or calls[head])) for tail, head, label in picture.edges]
+    relabel_edges(picture, [(tail, head, primed(label, calls[tail] or calls[head]))
+                            for tail, head, label in picture.edges])
 
 
 def _reader_chain(picture: Picture, node: Node):
