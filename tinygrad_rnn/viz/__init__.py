@@ -261,9 +261,10 @@ def _picture(tensors, *args, **options):
 
 
 def _drawn(tensors, level, rankdir, show_shapes, show_values, show_grads, backward, time_steps, max_nodes, title,
-           grad_range, params, rolled=False, notation=None, tokens=None, slide=True, fit=True):
+           grad_range, params, rolled=False, notation=None, tokens=None, slide=True, fit=True, unfitted=None):
     """(picture, layout, the ladder's chosen rung with what it measured); ``fit=False``: the picture alone, as
-    the ladder's first rung draws it, not laid out (to count its nodes)."""
+    the ladder's first rung draws it, not laid out (to count its nodes); ``unfitted``: that picture, where it
+    was built so already (the ladder starts from it)."""
     if rankdir not in ("LR", "RL"):
         raise ValueError(f"rankdir must be 'LR' (time runs left to right, as on a slide) or 'RL', got {rankdir!r}")
     def built(steps, shapes):
@@ -276,7 +277,8 @@ def _drawn(tensors, level, rankdir, show_shapes, show_values, show_grads, backwa
 
     if not slide or not fit:  # (laid out where it is drawn: some callers read only the picture)
         return built(time_steps, show_shapes is not False), None, None
-    rung = fitted_rung(built, show_shapes, time_steps, steps_chosen=_steps_chosen(locals()), dense=_dense(locals()))
+    rung = fitted_rung(built, show_shapes, time_steps, steps_chosen=_steps_chosen(locals()), dense=_dense(locals()),
+                       unfitted=unfitted)
     return rung.picture, (rung.labels, rung.placed), rung
 
 
@@ -299,12 +301,20 @@ def _warn_if_unfit(tensors: tuple[Tensor, ...], options: dict, rung: Rung | None
         return
     found = rung.slide_fit
     steps = step_counts(rung.picture)[0]
+    # each candidate's picture as the ladder's first rung draws it, by what it changes: built once, to count its
+    # nodes, and handed to the ladder where the candidate is tried (taken: the ladder lays it out)
+    unfitted: dict[frozenset, Any] = {}
+
+    def change(changed: dict) -> frozenset:
+        return frozenset((name, value) for name, value in changed.items() if value is not options[name])
 
     def fits(changed: dict) -> bool:
-        return _drawn(tensors, **changed)[2].slide_fit.fits
+        return _drawn(tensors, **changed, unfitted=unfitted.pop(change(changed), None))[2].slide_fit.fits
 
     def nodes(changed: dict) -> int:
-        return len(_drawn(tensors, **changed, fit=False)[0].nodes)
+        if change(changed) not in unfitted:
+            unfitted[change(changed)] = _drawn(tensors, **changed, fit=False)[0]
+        return len(unfitted[change(changed)].nodes)
 
     def rungs(changed: dict) -> int:
         return most_rungs(steps, _steps_chosen(changed), _dense(changed))
