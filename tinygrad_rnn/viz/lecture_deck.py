@@ -419,13 +419,14 @@ def clipping(lecture: Lecture) -> str:
         recurrent.weight_hh_l0.mul_(6.0)  # large recurrent weights: the gradient explodes
     loss = last_step_loss(recurrent, 30)
     loss.backward()
-    symbols: dict[str, Any] = {}  # the lecture's symbol → its parameter (the first of PyTorch's, for one b)
-    for name, parameter in recurrent.named_parameters():
-        symbols.setdefault(lecture.symbol(short_name(name)), parameter)
-    pytorch_total = float(numpy.sqrt(sum(float(numpy.sum(p.grad.numpy() ** 2)) for p in recurrent.parameters())))
-    before = {symbol: float(numpy.linalg.norm(p.grad.numpy())) for symbol, p in symbols.items()}
-    total = float(nn.utils.clip_grad_norm_(list(symbols.values()), 1.0).item())
-    after = {symbol: float(numpy.linalg.norm(p.grad.numpy())) for symbol, p in symbols.items()}
+    parameters = dict(recurrent.named_parameters())
+    norms = {name: float(numpy.linalg.norm(p.grad.numpy())) for name, p in parameters.items()}  # each once, unclipped
+    symbols: dict[str, Any] = {}  # the lecture's symbol → its parameter's name (the first of PyTorch's, for one b)
+    for name in parameters:
+        symbols.setdefault(lecture.symbol(short_name(name)), name)
+    before = {symbol: norms[name] for symbol, name in symbols.items()}
+    total = float(nn.utils.clip_grad_norm_([parameters[name] for name in symbols.values()], 1.0).item())
+    after = {symbol: float(numpy.linalg.norm(parameters[name].grad.numpy())) for symbol, name in symbols.items()}
     clipped = float(numpy.sqrt(sum(v * v for v in after.values())))
 
     def printed(value: float) -> str:  # 3 digits: the printed norms add up (√Σ‖·‖²) and scale (× τ/‖g‖) as shown
@@ -440,8 +441,9 @@ def clipping(lecture: Lecture) -> str:
     parts += paragraph(f"Every gradient is scaled by the same τ / ‖g‖ = {printed(1.0 / total)}: the step keeps "
                        "its direction and loses its size.", MARGIN, top + 360, 1100)[0]
     clipped_what = "model.parameters()"
-    if len(symbols) < len(list(recurrent.parameters())):  # the lecture's one bias: PyTorch's model has it twice
+    if len(symbols) < len(parameters):  # the lecture's one bias: PyTorch's model has it twice
         clipped_what = "[" + ", ".join(symbols) + "]"
+        pytorch_total = float(numpy.sqrt(sum(norm ** 2 for norm in norms.values())))  # what it clips: every one
         bias = lecture.symbol("b_ih")
         parts.append(note(f"{bias} = bias_ih + bias_hh, PyTorch's two biases, each with the gradient "
                           f"{lecture.timed('∂J/∂')}{bias}: clip_grad_norm_(model.parameters(), 1.0) counts it twice, "
