@@ -122,6 +122,16 @@ def test_one_layer_keeps_plain_names():
         assert as_written("W_hh, b_hh, …: each is one tensor, the same at every step") in text
 
 
+@pytest.mark.parametrize("level", ["op", "cell"])
+def test_a_figure_of_one_step_says_nothing_of_every_step(level):
+    """One step has no other step for a weight to be the same at: the footnote is for two or more (the deck's
+    cell slides cut it out of the notes by hand; the library wrote it under every figure with a step)."""
+    for steps, said in ((1, False), (2, True)):
+        _, loss = last_step_loss("lstm", steps=steps)
+        for text in both_texts(loss, level=level):
+            assert ("the same at every step" in text) == said, (steps, level)
+
+
 def test_tied_embedding_is_drawn_with_one_name_and_said_to_be_one_tensor():
     tr.manual_seed(0)
     model = tr.models.LanguageModel(10, 4, 4, cell="rnn", fused=False)

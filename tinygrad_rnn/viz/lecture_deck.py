@@ -51,7 +51,7 @@ from .lecture_models import (
     tagger_loss,
 )
 from .legibility import figure_sizes
-from .notation import BIAS_PARTS, EVERY_STEP, Notation, resolve, short_name, write_tokens
+from .notation import BIAS_PARTS, Notation, resolve, short_name, write_tokens
 from .slide import HEIGHT, MARGIN, WIDTH, body_top, figure_slide, paragraph, slide_number, slide_svg
 from .slide_charts import bars, colour_legend, colour_rows, note, table
 from .svg import picture_to_svg
@@ -245,10 +245,9 @@ def vanishing(lecture: Lecture) -> str:
 
 
 def one_step_figure(lecture: Lecture, kind: str) -> Figure:
-    """One step of the cell at op level, J = Σ h₁ read from the cell's h₁, and no footnote that the weights
-    are the same at every step: there is one step."""
-    svg, notes = lecture.figure(one_step_loss(layer(kind)), level="op")
-    return svg, [line for line in notes if EVERY_STEP not in line]
+    """One step of the cell at op level, J = Σ h₁ read from the cell's h₁ (its footnote says nothing of the
+    weights being the same at every step: a figure of one step has none, :func:`.notation.parameter_notes`)."""
+    return lecture.figure(one_step_loss(layer(kind)), level="op")
 
 
 def lstm_cell(lecture: Lecture) -> str:

@@ -24,7 +24,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from .gradient_labels import SUM_NOTE
-from .picture import BACKWARD_ROW, CHOICE_INPUT, PER_STEP, Node, Picture, in_time
+from .picture import BACKWARD_ROW, CHOICE_INPUT, PER_STEP, Node, Picture, in_time, steps_in_time
 from .scripts import FROM_SUBSCRIPT, TO_SUBSCRIPT, TO_SUPERSCRIPT
 from .step_states import GATES
 
@@ -472,7 +472,8 @@ def parameter_notes(nodes: list[Node], edges, names: dict[int, tuple[str, str]],
         recurrent = [next(iter(names.values()))[1]]
     recurrent = list(dict.fromkeys(recurrent))
     calls = any(n.row[1:2] == ("call 2",) for n in nodes)  # a module run on two sequences (chain_rows)
-    stepped = any(n.step is not None for n in nodes)  # a model without steps (the fixed-window one): no such line
+    # a model without steps (the fixed-window one) or with one (a cell alone): nothing the same at every step
+    stepped = len(steps_in_time(nodes, edges)) > 1  # (in time: an encoder's steps, then its decoder's)
     notes = [f"{', '.join(recurrent[:4])}, …: {EVERY_STEP}"
              + (" of every call" if calls else "") + shared_note(drawn_marks)] if stepped else []
     rows: dict[int, set] = {}
