@@ -28,7 +28,7 @@ from ..engine import grad, grad_contributions
 from ..models.seq2seq import BEGIN_ID
 from ..steps import step_of
 from .export import Written, write_slides
-from .layout import SLIDE_LABEL_PX, SLIDE_TEXT_PX, labelled_layout
+from .layout import labelled_layout
 from .lecture_models import (
     NOW,
     NOW_TARGETS,
@@ -50,7 +50,7 @@ from .lecture_models import (
     seq2seq_tokens,
     tagger_loss,
 )
-from .legibility import figure_sizes
+from .legibility import figure_sizes, legible
 from .notation import BIAS_PARTS, Notation, resolve, short_name, write_tokens
 from .slide import HEIGHT, MARGIN, WIDTH, body_top, figure_slide, paragraph, slide_number, slide_svg
 from .slide_charts import bars, colour_legend, colour_rows, note, table
@@ -283,13 +283,6 @@ def stacked(lecture: Lecture) -> str:
                          "one's at t = 1."])
 
 
-def legible(slide: str) -> bool:
-    """Whether every figure on ``slide`` shows its text at 24 px and its node labels at 28 px or more: what
-    :func:`.legibility.slide_fit` finds with the figure filling a slide, scaled to the box it has there."""
-    text, label = figure_sizes(slide)
-    return text >= SLIDE_TEXT_PX and label >= SLIDE_LABEL_PX
-
-
 MIDDLE_LEFT_OUT = (0, 1, len(SENTENCE) - 1)  # the sentence's steps drawn where its middle words are one "…"
 
 
@@ -297,9 +290,10 @@ def every_word(lecture: Lecture, title: str, draw: Callable[[tuple[int, ...]], F
     """A slide of the sentence's figure with every word drawn, as a figure of up to 8 steps is — "to the"
     between the keys and the cabinet is the agreement example's point, the words the verb's number must be
     carried past — or, where a slide would then write under 24 px (labels 28), with its middle words as one
-    "…" (t = 3…4), which the figure says. ``draw(steps)``: the figure of those steps (indices from 0)."""
+    "…" (t = 3…4), which the figure says. ``draw(steps)``: the figure of those steps (indices from 0). Measured
+    on the slide, each figure in the box it has there (:func:`.legibility.figure_sizes`)."""
     whole = lecture.slide(title, draw(tuple(range(len(SENTENCE)))), lines)
-    return whole if legible(whole) else lecture.slide(title, draw(MIDDLE_LEFT_OUT), lines)
+    return whole if legible(*figure_sizes(whole)) else lecture.slide(title, draw(MIDDLE_LEFT_OUT), lines)
 
 
 def classifier(lecture: Lecture) -> str:
