@@ -83,9 +83,9 @@ def panel_data(name: str, loss: Tensor, layer: Any, level: str, notation: Notati
     # feeds): every node of the rolled figure (a window around the cell alone cut J_t and J off above it)
     unrolled_columns = named_columns(unrolled, cells, above)
     ends = unrolled_columns["initial"] + unrolled_columns["loss"]  # (the row's: h₀ and c₀, J where J = Σ h_T)
+    across, row_ends = steps_across(slide["svg"], cells, ends)
     columns = {"rolled": {"nodes": list(range(len(rolled.nodes)))},
-               "unrolled": {**unrolled_columns, "across": steps_across(slide["svg"], cells),
-                            "row_ends": ends if steps_across(slide["svg"], cells, also=ends) >= len(cells) else []}}
+               "unrolled": {**unrolled_columns, "across": across, "row_ends": row_ends}}
     svg = picture_to_svg(unrolled, placed, labels, "@PREFIX@-" + slug(name))
     rolled_svg = picture_to_svg(rolled, rolled_placed, rolled_labels, "@PREFIX@-" + slug(name) + "-rolled")
     for stage in stepped:  # what its text names, which its window shows (the rule: stage_window.py), and the box
