@@ -21,7 +21,6 @@ path, ``TINYGRAD_RNN_FAST=0``, records it).
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 import numpy
@@ -39,6 +38,7 @@ from .notation import (
     Notation,
     name_parameters,
     name_values,
+    owner_of,
     parameter_notes,
     parameter_roles,
     resolve,
@@ -538,8 +538,8 @@ def _layer_order(parameter: Node) -> tuple[int, bool]:
     """(layer, reverse) of a recurrent layer's parameter by its PyTorch name (weight_hh_l1_reverse: (1, True)), so
     that a step drawing several layers lists W_ih⁽¹⁾ before W_ih⁽²⁾ whichever edge came first; (0, False) else."""
     name = parameter.tensors[0].name if parameter.tensors and getattr(parameter.tensors[0], "name", None) else ""
-    found = re.search(r"_l(\d+)(_reverse)?$", name)
-    return (int(found.group(1)), bool(found.group(2))) if found else (0, False)
+    owner = owner_of(name)  # (module, layer, direction), read as the notation reads a layer's names
+    return (owner[1], owner[2] == "reverse") if owner else (0, False)
 
 
 def _keep_steps(nodes: list[Node], edges, time_steps: slice | tuple[int, ...]):

@@ -27,6 +27,7 @@ from .gradient_labels import SUM_NOTE
 from .picture import BACKWARD_ROW, CHOICE_INPUT, PER_STEP, Node, Picture, in_time, steps_in_time
 from .scripts import FROM_SUBSCRIPT, TO_SUBSCRIPT, TO_SUPERSCRIPT
 from .step_states import GATES
+from .user_steps import link_maps
 
 LAYER_WEIGHTS = ("W_ih", "W_hh", "b_ih", "b_hh", "W_hr")  # a recurrent layer's, as short_name writes them
 MODEL_WEIGHTS = ("E", "W_hy", "b_y")  # a model's embedding and head (the library's models: embedding, head)
@@ -251,10 +252,7 @@ def parameter_roles(nodes: list[Node], links) -> dict[Any, str]:
 def _after_the_recurrence(nodes: list[Node], links) -> set[int]:
     """The ops computed from a recurrent layer's (or cell's) states: reached from its steps' ops along the links
     (a walk, no recursion), not through a choice (a generated token is no input of the graph)."""
-    readers: dict[int, list[int]] = {}
-    for tail, head, _, position in links:
-        if position != CHOICE_INPUT:
-            readers.setdefault(tail, []).append(head)
+    readers = link_maps([link for link in links if link[3] != CHOICE_INPUT]).readers
     found = {p for p, node in enumerate(nodes) if node.chain is not None}
     stack = list(found)
     while stack:
@@ -418,7 +416,7 @@ def _told_apart(names: dict[int, tuple[str, str]], nodes: list[Node], edges) -> 
     for (short, drawn), positions in alike.items():
         if len(positions) < 2:
             continue
-        owners = [_owner(nodes[p].label.split("\n")[0]) for p in positions]  # a layer's own: weight_ih_l0_reverse
+        owners = [owner_of(nodes[p].label.split("\n")[0]) for p in positions]  # a layer's own: weight_ih_l0_reverse
         if None not in owners and len(set(owners)) == len(owners):  # (a step node reads both directions)
             marks = chain_marks(set(owners))
             for position, owner in zip(positions, owners):
@@ -432,9 +430,13 @@ def _told_apart(names: dict[int, tuple[str, str]], nodes: list[Node], edges) -> 
     return result
 
 
-def _owner(name: str) -> tuple[str, int, str] | None:
-    """(module, layer, direction) of a recurrent layer's parameter, by PyTorch's names for them:
-    encoder.weight_hh_l1_reverse → ("encoder", 1, "reverse"); None for any other name."""
+def owner_of(name: str) -> tuple[str, int, str] | None:
+    """(module, layer, direction) of a recurrent layer's parameter, by PyTorch's names for them; None for any
+    other name. The one reader of those names (a figure's marks, its footnote, the order a step lists them in).
+
+    >>> owner_of("encoder.weight_hh_l1_reverse"), owner_of("bias_ih_l0"), owner_of("head.weight")
+    (('encoder', 1, 'reverse'), ('', 0, 'forward'), None)
+    """
     found = re.fullmatch(r"(?:(.*)\.)?(?:weight|bias)_\w\w_l(\d+)(_reverse)?", name)
     if found is None:
         return None
@@ -457,7 +459,7 @@ def parameter_notes(nodes: list[Node], edges, names: dict[int, tuple[str, str]],
         return []
     # the marks of the chains drawn, and of the weights' own layers: a step node draws both layers in one
     # node (no chain of either), and its note named only "W_hh⁽²⁾, …" as if W_hh⁽¹⁾ were not shared
-    owners = {owner for p in names if (owner := _owner(nodes[p].label.split("\n")[0])) is not None}
+    owners = {owner for p in names if (owner := owner_of(nodes[p].label.split("\n")[0])) is not None}
     drawn_marks = set(chain_marks(chains_in(nodes)).values()) | set(chain_marks(owners).values())
     notation = notation.for_drawing(nodes)
     if any(short in LAYER_WEIGHTS for short, _ in names.values()):  # W_hh⁽¹⁾, W_hh⁽²⁾, b_hh⁽¹⁾: layer 1 first
@@ -519,12 +521,12 @@ def name_gradients(picture: Picture, notation: Notation) -> None:
     gradients = {}
     for position, node in enumerate(picture.nodes):
         first, _, rest = node.label.partition("\n")
-        if node.kind == "output" and first.startswith("∂J/∂") and _owner(first[len("∂J/∂"):]) is not None:
+        if node.kind == "output" and first.startswith("∂J/∂") and owner_of(first[len("∂J/∂"):]) is not None:
             gradients[position] = (first[len("∂J/∂"):], rest)
-    marks = chain_marks({_owner(name) for name, _ in gradients.values()})
+    marks = chain_marks({owner_of(name) for name, _ in gradients.values()})
     loss = notation.symbol("J")
     for position, (name, rest) in gradients.items():
-        written = notation.symbol(short_name(name)) + chain_mark(marks[_owner(name)])
+        written = notation.symbol(short_name(name)) + chain_mark(marks[owner_of(name)])
         picture.nodes[position].label = f"∂{loss}/∂{written}" + ("\n" + rest if rest else "")
 
 
