@@ -230,6 +230,25 @@ def test_tokens_are_written_under_x_t_and_by_j_t():
         viz.to_dot(loss, level="cell", tokens=["the", "students"])
 
 
+def test_targets_are_written_by_j_t_where_a_tagger_predicts_no_next_word():
+    """targets= goes with tokens= through every drawing path (the deck's tagger wrote its tags by hand, after
+    the figure was drawn): each x_t its word, each J_t its own target; a count that does not match, or targets
+    without their words, is an error that says what to pass."""
+    words = "the students opened their".split()
+    loss, _ = language_model_loss("rnn", steps=3, words=words)
+    tags = ["DT", "NNS", "VBD"]
+    for text in both_texts(loss, level="cell", tokens=words[:3], targets=tags):
+        assert all(f'target "{tag}"' in text for tag in tags) and 'target "students"' not in text
+        assert all(f'"{word}"' in text for word in words[:3])
+    picture = build_picture((loss,), level="cell", tokens=words[:3], targets=tags)
+    by_j = sorted(n.label.split("\n")[-1] for n in picture.nodes if "cross_entropy" in n.label)
+    assert by_j == ['target "DT"', 'target "NNS"', 'target "VBD"']
+    with pytest.raises(ValueError, match=r"targets: the figure has 3 steps .*pass 3 targets .*got 2"):
+        viz.to_dot(loss, level="cell", tokens=words[:3], targets=tags[:2])
+    with pytest.raises(ValueError, match=r"targets: .*pass tokens=\[...\] too"):
+        viz.to_dot(loss, level="cell", targets=tags)
+
+
 def test_the_bptt_figure_writes_each_j_t_its_target_word():
     words = "the students opened their".split()
     loss, _ = language_model_loss("rnn", steps=3, words=words)

@@ -51,7 +51,7 @@ from .lecture_models import (
     tagger_loss,
 )
 from .legibility import figure_sizes, legible
-from .notation import BIAS_PARTS, Notation, resolve, short_name, write_tokens
+from .notation import BIAS_PARTS, Notation, resolve, short_name
 from .slide import HEIGHT, MARGIN, WIDTH, body_top, figure_slide, paragraph, slide_number, slide_svg
 from .slide_charts import bars, colour_legend, colour_rows, note, table
 from .svg import picture_to_svg
@@ -82,16 +82,12 @@ class Lecture:
         svg, notes = figure
         return figure_slide(self.timed(title), svg, notes, [self.timed(line) for line in lines], footer)
 
-    def figure(self, loss: Any, targets: list[str] | None = None, **options: Any) -> Figure:
+    def figure(self, loss: Any, **options: Any) -> Figure:
         """The library's own SVG of ``loss``'s graph (no Graphviz), as ``viz.save`` draws it but without
-        shapes, and its notes apart: the slide writes them at its own text size, under or beside it.
-        ``targets``: what each J_t predicts where that is not the next of the ``tokens`` (a tagger's tags)."""
+        shapes, and its notes apart: the slide writes them at its own text size, under or beside it."""
         from . import _defaults, _picture  # the package's drawing path, complete once it is imported
 
-        words = options.pop("tokens") if targets is not None else None  # written here, each with its own target
         picture, _ = _picture((loss,), **_defaults({"show_shapes": False, "notation": self.notation, **options}))
-        if words is not None:
-            write_tokens(picture, words, targets)
         notes, picture.notes = picture.notes, []
         labels, placed = labelled_layout(picture)
         # as drawn, not widened to a slide's shape (figure=True): the slide gives it the room its body has

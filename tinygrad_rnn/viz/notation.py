@@ -495,9 +495,10 @@ TOKEN = re.compile(r"(?<![\w\u0302])([A-Za-zŷ\u0302]+)(_0|_T|[₀₁₂₃₄�
 
 
 def name_values(picture: Picture, notation: Notation, parameters: set[str], show_parameters: bool,
-                tokens: list[str] | None) -> None:
+                tokens: list[str] | None, targets: list[str] | None = None) -> None:
     """The last step of a drawing: check the names asked for, say once that the lecture's one bias
-    is the layer's two, write the values (h₃⁽¹⁾, J⁽³⁾) in the notation, and the words by x_t and J_t."""
+    is the layer's two, write the values (h₃⁽¹⁾, J⁽³⁾) in the notation, and the words by x_t and J_t
+    (:func:`write_tokens`)."""
     check_asked(picture, notation, parameters)
     picture.notes += mark_notes(picture, notation)
     notation = notation.for_drawing(picture.nodes)
@@ -511,7 +512,10 @@ def name_values(picture: Picture, notation: Notation, parameters: set[str], show
         picture.notes += notation.merged_biases(parts)
     rename_values(picture, notation)
     if tokens is not None:
-        write_tokens(picture, list(tokens))
+        write_tokens(picture, list(tokens), None if targets is None else list(targets))
+    elif targets is not None:
+        raise ValueError("targets: what each J_t should predict is written beside the words it is for; pass "
+                         "tokens=[...] too (the words of x_1 … x_T)")
 
 
 def name_gradients(picture: Picture, notation: Notation) -> None:
@@ -685,6 +689,9 @@ def write_tokens(picture: Picture, tokens: list[str], targets: list[str] | None 
         raise ValueError(f"tokens: the figure has {count} steps (t={steps[0]}…{steps[-1]}); pass {count} words "
                          f"(one per x_t) or {count + 1} (the last is the target of J_{steps[-1]}), got "
                          f"{len(tokens)}: {tokens!r}")
+    if targets is not None and len(targets) != count:
+        raise ValueError(f"targets: the figure has {count} steps (t={steps[0]}…{steps[-1]}); pass {count} targets "
+                         f"(one per J_t), got {len(targets)}: {targets!r}")
     for k, step in enumerate(steps):
         if step in inputs:
             inputs[step].label += f'\n"{tokens[k]}"'
