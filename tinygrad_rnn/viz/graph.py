@@ -164,7 +164,7 @@ def _picture_of(roots: tuple[Tensor, ...], level: str, backward: bool, show_shap
     steps_holding_calls(nodes, level)  # a scope around a cell's call is its time step: the calls in it drawn apart
     maps = link_maps(links)  # which node feeds which: built once for the two passes that read it here
     first_cones = split_recurrences(nodes, maps)  # two recurrences a hand-written step computes: two rows
-    name_initial_states(nodes, links, chains, first_cones)  # h_0 (c_0) the user handed a cell, a layer or a loop
+    name_initial_states(nodes, links, maps, chains, first_cones)  # h_0 (c_0) handed to a cell, a layer or a loop
     roles = parameter_roles(nodes, links)  # the embedding and the head, by what they do (read before merging)
     taken = list(nodes)  # (the op level rebuilds its list: J's sum found by the nodes themselves)
     summed = take_out_of_steps(nodes, links, maps) if not (level == "op" and backward) else ({}, None)  # J's sum
