@@ -128,10 +128,12 @@ def stage_slides(page: Any) -> list[tuple[str, str]]:
         texts = [_text_of(panel, stage, notation) for stage in stages]
         # one layout for each part of the lecture — the rolled stage, the forward pass (its columns x_t to J_t
         # named whole), the backward pass (its longer equations): the figure stays put from slide to slide
-        layouts = {part: _layout(figures["rolled_svg" if part == "rolled" else "svg"],
-                                 [(stage, text) for stage, text in zip(stages, texts, strict=True)
-                                  if _part(stage) == part], figures["rolled_notes" if part == "rolled" else "notes"])
-                   for part in {_part(stage) for stage in stages}}
+        in_part: dict[str, list[tuple[dict, list[list[Run]]]]] = {}
+        for stage, text in zip(stages, texts, strict=True):
+            in_part.setdefault(_part(stage), []).append((stage, text))
+        layouts = {part: _layout(figures["rolled_svg" if part == "rolled" else "svg"], staged,
+                                 figures["rolled_notes" if part == "rolled" else "notes"])
+                   for part, staged in in_part.items()}
         for k, (stage, text) in enumerate(zip(stages, texts, strict=True)):
             name = f"{_slug(panel['name']) + '-' if several else ''}stage-{k + 1:02d}-{stage['phase']}"
             footer = f"{data['title']} · {panel['name'] + ' · ' if several else ''}stage {k + 1} of {len(stages)}"
@@ -140,16 +142,18 @@ def stage_slides(page: Any) -> list[tuple[str, str]]:
     return slides
 
 
+# each stage's phase → the part of the lecture it is in, each laid out apart (the unrolling is the forward pass's)
+PARTS = {"rolled": "rolled", "unrolled": "forward", "forward": "forward", "backward": "backward", "sums": "sums"}
+
+
 def _part(stage: dict) -> str:
-    """Which part of the lecture a stage is in, each laid out apart: rolled, forward (the unrolling too), backward
-    or the sums."""
-    return {"rolled": "rolled", "unrolled": "forward", "forward": "forward", "sums": "sums"}.get(stage["phase"],
-                                                                                             "backward")
+    """Which part of the lecture a stage is in (:data:`PARTS`)."""
+    return PARTS[stage["phase"]]
 
 
 def _painted_backward(stage: dict) -> bool:
     """Whether a stage's figure is painted in ‖∂J/∂h_t‖'s colours (backward and the sums): it draws their scale."""
-    return stage["phase"] in ("backward", "sums")
+    return _part(stage) in ("backward", "sums")
 
 
 def stage_slide(panel: dict, figures: dict, stage: dict, text: list[list[Run]], layout: Layout,

@@ -47,6 +47,7 @@ from .notation import (
     Notation,
     name_parameters,
     name_values,
+    owner_of,
     parameter_notes,
     parameter_roles,
     resolve,
@@ -87,7 +88,7 @@ def build_picture(tensors: tuple[Tensor, ...], level: str = "op", backward: bool
                   time_steps: slice | None = None, max_nodes: int | None = None,
                   grad_range: tuple[float, float] | None = None, params: str | None = None,
                   rolled: bool = False, notation: Any = None, tokens: list[str] | None = None,
-                  slide: bool = False) -> Picture:
+                  slide: bool = False, targets: list[str] | None = None) -> Picture:
     """The picture of the graph that computed ``tensors``; see :func:`tinygrad_rnn.viz.to_dot`."""
     if level not in LEVELS:
         raise ValueError(f"level must be one of {LEVELS}, got {level!r}")
@@ -140,7 +141,8 @@ def build_picture(tensors: tuple[Tensor, ...], level: str = "op", backward: bool
         picture = bptt_picture(picture, generic=rolled, slide=slide and not rolled)
     if rolled:
         picture = rolled_picture(picture)
-    name_values(picture, notation, {short_name(t.name) for t in _leaves(roots) if t.name}, params != "hide", tokens)
+    name_values(picture, notation, {short_name(t.name) for t in _leaves(roots) if t.name}, params != "hide", tokens,
+                targets)
     if show_grads:  # the scale spans the norms drawn, unless fixed (to compare several figures)
         norms = [n.gradient_norm for n in picture.nodes if n.gradient_norm]
         picture.legend = tuple(grad_range) if grad_range else (picture.legend or ((min(norms), max(norms)) if norms
@@ -175,7 +177,7 @@ def _picture_of(roots: tuple[Tensor, ...], level: str, backward: bool, show_shap
     steps_holding_calls(nodes, level)  # a scope around a cell's call is its time step: the calls in it drawn apart
     maps = link_maps(links)  # which node feeds which: built once for the two passes that read it here
     first_cones = split_recurrences(nodes, maps)  # two recurrences a hand-written step computes: two rows
-    name_initial_states(nodes, links, chains, first_cones)  # h_0 (c_0) the user handed a cell, a layer or a loop
+    name_initial_states(nodes, links, maps, chains, first_cones)  # h_0 (c_0) handed to a cell, a layer or a loop
     roles = parameter_roles(nodes, links)  # the embedding and the head, by what they do (read before merging)
     decoded = decoder_reads(nodes, maps.readers)  # a decoder's words: y_t, not the encoder's x_t again
     dropped = name_dropout(nodes, maps.readers)  # a dropout mask, not "input"; the ops that multiply by it
@@ -573,8 +575,8 @@ def _layer_order(parameter: Node) -> tuple[int, bool]:
     """(layer, reverse) of a recurrent layer's parameter by its PyTorch name (weight_hh_l1_reverse: (1, True)), so
     that a step drawing several layers lists W_ih⁽¹⁾ before W_ih⁽²⁾ whichever edge came first; (0, False) else."""
     name = parameter.tensors[0].name if parameter.tensors and getattr(parameter.tensors[0], "name", None) else ""
-    found = re.search(r"_l(\d+)(_reverse)?$", name)
-    return (int(found.group(1)), bool(found.group(2))) if found else (0, False)
+    owner = owner_of(name)  # (module, layer, direction), read as the notation reads a layer's names
+    return (owner[1], owner[2] == "reverse") if owner else (0, False)
 
 
 def _keep_steps(nodes: list[Node], edges, time_steps: slice | tuple[int, ...]):

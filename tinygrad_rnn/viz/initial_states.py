@@ -30,7 +30,7 @@ import re
 import numpy
 
 from .picture import Node, subscript
-from .user_steps import chains_reading
+from .user_steps import LinkMaps, chains_reading
 
 CARRIED_STATES = ("h", "c")  # what a recurrent layer carries from step to step (not its gates r, z, n, i, f, g, o)
 STATE_BOOKKEEPING = ("unbind", "reshape")  # what lies between the (layers, B, H) state handed to a layer and its steps
@@ -47,14 +47,14 @@ def renamed(label: str, name: str) -> str:
     return name + label[len(label.split("\n")[0]):]
 
 
-def name_initial_states(nodes: list[Node], links, chains: set, first_cones: dict[str, set[int]]) -> None:
+def name_initial_states(nodes: list[Node], links, maps: LinkMaps, chains: set, first_cones: dict[str, set[int]]
+                        ) -> None:
     """Name each unnamed leaf that starts a recurrence h_0 (c_0; ``g_0`` for a state the user named g). ``links``:
-    graph.py's (tail, head, output, input position); ``chains``: the chains the ops recorded (read before a
-    user's scope took their ops in); ``first_cones``: each state of a hand-written loop → its first step's ops."""
+    graph.py's (tail, head, output, input position), and ``maps`` the same as who reads whom
+    (:func:`.user_steps.link_maps`); ``chains``: the chains the ops recorded (read before a user's scope took their
+    ops in); ``first_cones``: each state of a hand-written loop → its first step's ops."""
     names = {id(given): name for chain in chains for given, name in chain.initial}  # a cell's first call
-    readers: dict[int, list[tuple[int, int]]] = {}  # node → (the node reading it, at which input position)
-    for tail, head, _, position in links:
-        readers.setdefault(tail, []).append((head, position))
+    readers = maps.readers
     for position, node in enumerate(nodes):
         if node.kind != "input" or any(getattr(t, "name", None) for t in node.tensors):
             continue
@@ -72,27 +72,29 @@ def _handed_to_a_layer(nodes: list[Node], links, readers, leaf: int) -> str | No
     found, stack, seen = set(), [leaf], {leaf}
     while stack:
         tail = stack.pop()
-        for head, position in readers.get(tail, ()):
+        for head in readers.get(tail, ()):
             node = nodes[head]
             if node.kind == "op" and node.step is None and getattr(node.key, "name", "") in STATE_BOOKKEEPING:
                 if head not in seen:
                     seen.add(head)
                     stack.append(head)
             elif node.kind == "op" and node.chain is not None and tail != leaf:
-                found.add(_state_read(nodes, links, head, position))
+                found.add(_state_read(nodes, links, head, tail))
             else:
                 return None
     (state,) = found if len(found) == 1 else (None,)
     return f"{state}_0" if state else None
 
 
-def _state_read(nodes: list[Node], links, op: int, position: int) -> str | None:
-    """The state (h or c) that ``op``'s input ``position`` is: what the same op of the step beside it (the next
-    step in either direction) reads there from ``op``'s own step; with one step, the one state its chain carries."""
+def _state_read(nodes: list[Node], links, op: int, given: int) -> str | None:
+    """The state (h or c) that ``op`` reads from ``given``: what the same op of the step beside it (the next step
+    in either direction) reads at that input position from ``op``'s own step; with one step, the one state its
+    chain carries. (Called once for each op of a first step that reads a handed state.)"""
     node = nodes[op]
+    positions = {at for tail, head, _, at in links if head == op and tail == given}
     for tail, head, _, at in links:
         other = nodes[head]
-        if at == position and other.chain is node.chain and other.step in (node.step - 1, node.step + 1) and \
+        if at in positions and other.chain is node.chain and other.step in (node.step - 1, node.step + 1) and \
                 getattr(other.key, "name", None) == node.key.name and nodes[tail].step == node.step:
             carried = {t.name for t in nodes[tail].tensors if getattr(t, "name", None) in CARRIED_STATES}
             if len(carried) == 1:
@@ -105,7 +107,7 @@ def _state_read(nodes: list[Node], links, op: int, position: int) -> str | None:
 
 def _first_of_a_loop(nodes: list[Node], readers, leaf: int, first_cones: dict[str, set[int]]) -> str | None:
     """A hand-written loop's: the state whose first step alone reads ``leaf``, a tensor shaped as that state."""
-    read_by = {head for head, _ in readers.get(leaf, ())}
+    read_by = readers.get(leaf, set())
     shapes = {tuple(t.shape) for t in nodes[leaf].tensors}
     for name, cone in first_cones.items():
         if read_by and read_by <= cone and shapes <= {tuple(t.shape) for p in cone for t in nodes[p].tensors

@@ -28,7 +28,7 @@ from ..engine import grad, grad_contributions
 from ..models.seq2seq import BEGIN_ID
 from ..steps import step_of
 from .export import Written, write_slides
-from .layout import SLIDE_LABEL_PX, SLIDE_TEXT_PX, labelled_layout
+from .layout import labelled_layout
 from .lecture_models import (
     NOW,
     NOW_TARGETS,
@@ -50,8 +50,8 @@ from .lecture_models import (
     seq2seq_tokens,
     tagger_loss,
 )
-from .legibility import figure_sizes
-from .notation import BIAS_PARTS, EVERY_STEP, Notation, resolve, short_name, write_tokens
+from .legibility import figure_sizes, legible
+from .notation import BIAS_PARTS, Notation, resolve, short_name
 from .slide import HEIGHT, MARGIN, WIDTH, body_top, figure_slide, paragraph, slide_number, slide_svg
 from .slide_charts import bars, colour_legend, colour_rows, note, table
 from .svg import picture_to_svg
@@ -84,16 +84,12 @@ class Lecture:
         svg, notes = figure
         return figure_slide(self.timed(title), svg, notes, [self.timed(line) for line in lines], footer)
 
-    def figure(self, loss: Any, targets: list[str] | None = None, **options: Any) -> Figure:
+    def figure(self, loss: Any, **options: Any) -> Figure:
         """The library's own SVG of ``loss``'s graph (no Graphviz), as ``viz.save`` draws it but without
-        shapes, and its notes apart: the slide writes them at its own text size, under or beside it.
-        ``targets``: what each J_t predicts where that is not the next of the ``tokens`` (a tagger's tags)."""
+        shapes, and its notes apart: the slide writes them at its own text size, under or beside it."""
         from . import _defaults, _picture  # the package's drawing path, complete once it is imported
 
-        words = options.pop("tokens") if targets is not None else None  # written here, each with its own target
         picture, _ = _picture((loss,), **_defaults({"show_shapes": False, "notation": self.notation, **options}))
-        if words is not None:
-            write_tokens(picture, words, targets)
         for node in picture.nodes:  # a Σ node's per-step term as the deck's own lines write it: ∂J/∂W|_(t), one form
             node.label = node.label.replace(f"|{STEP_T}", f"|₍{STEP_T}₎")  # (the figures' |ₜ: the same term)
             first, _, rest = node.label.partition("\n")
@@ -276,10 +272,9 @@ def vanishing(lecture: Lecture) -> str:
 
 
 def one_step_figure(lecture: Lecture, kind: str) -> Figure:
-    """One step of the cell at op level, J = Σ h₁ read from the cell's h₁, and no footnote that the weights
-    are the same at every step: there is one step."""
-    svg, notes = lecture.figure(one_step_loss(layer(kind)), level="op")
-    return svg, [line for line in notes if EVERY_STEP not in line]
+    """One step of the cell at op level, J = Σ h₁ read from the cell's h₁ (its footnote says nothing of the
+    weights being the same at every step: a figure of one step has none, :func:`.notation.parameter_notes`)."""
+    return lecture.figure(one_step_loss(layer(kind)), level="op")
 
 
 def lstm_cell(lecture: Lecture) -> str:
@@ -315,13 +310,6 @@ def stacked(lecture: Lecture) -> str:
                          "one's at t = 1."])
 
 
-def legible(slide: str) -> bool:
-    """Whether every figure on ``slide`` shows its text at 24 px and its node labels at 28 px or more: what
-    :func:`.legibility.slide_fit` finds with the figure filling a slide, scaled to the box it has there."""
-    text, label = figure_sizes(slide)
-    return text >= SLIDE_TEXT_PX and label >= SLIDE_LABEL_PX
-
-
 MIDDLE_LEFT_OUT = (0, 1, len(SENTENCE) - 1)  # the sentence's steps drawn where its middle words are one "…"
 
 
@@ -329,9 +317,10 @@ def every_word(lecture: Lecture, title: str, draw: Callable[[tuple[int, ...]], F
     """A slide of the sentence's figure with every word drawn, as a figure of up to 8 steps is — "to the"
     between the keys and the cabinet is the agreement example's point, the words the verb's number must be
     carried past — or, where a slide would then write under 24 px (labels 28), with its middle words as one
-    "…" (t = 3…4), which the figure says. ``draw(steps)``: the figure of those steps (indices from 0)."""
+    "…" (t = 3…4), which the figure says. ``draw(steps)``: the figure of those steps (indices from 0). Measured
+    on the slide, each figure in the box it has there (:func:`.legibility.figure_sizes`)."""
     whole = lecture.slide(title, draw(tuple(range(len(SENTENCE)))), lines)
-    return whole if legible(whole) else lecture.slide(title, draw(MIDDLE_LEFT_OUT), lines)
+    return whole if legible(*figure_sizes(whole)) else lecture.slide(title, draw(MIDDLE_LEFT_OUT), lines)
 
 
 def classifier(lecture: Lecture) -> str:
@@ -467,13 +456,14 @@ def clipping(lecture: Lecture) -> str:
     the gradient of either (both are added where b is), so b's row and ‖g‖ count it once, as the
     lecture's model has it; the slide says what PyTorch's model.parameters(), with both, gives."""
     recurrent = exploding("rnn")
-    symbols: dict[str, Any] = {}  # the lecture's symbol → its parameter (the first of PyTorch's, for one b)
-    for name, parameter in recurrent.named_parameters():
-        symbols.setdefault(lecture.symbol(short_name(name)), parameter)
-    pytorch_total = float(numpy.sqrt(sum(float(numpy.sum(p.grad.numpy() ** 2)) for p in recurrent.parameters())))
-    before = {symbol: float(numpy.linalg.norm(p.grad.numpy())) for symbol, p in symbols.items()}
-    total = float(nn.utils.clip_grad_norm_(list(symbols.values()), 1.0).item())
-    after = {symbol: float(numpy.linalg.norm(p.grad.numpy())) for symbol, p in symbols.items()}
+    parameters = dict(recurrent.named_parameters())
+    norms = {name: float(numpy.linalg.norm(p.grad.numpy())) for name, p in parameters.items()}  # each once, unclipped
+    symbols: dict[str, Any] = {}  # the lecture's symbol → its parameter's name (the first of PyTorch's, for one b)
+    for name in parameters:
+        symbols.setdefault(lecture.symbol(short_name(name)), name)
+    before = {symbol: norms[name] for symbol, name in symbols.items()}
+    total = float(nn.utils.clip_grad_norm_([parameters[name] for name in symbols.values()], 1.0).item())
+    after = {symbol: float(numpy.linalg.norm(parameters[name].grad.numpy())) for symbol, name in symbols.items()}
     clipped = float(numpy.sqrt(sum(v * v for v in after.values())))
 
     def printed(value: float) -> str:  # 3 digits: the printed norms add up (√Σ‖·‖²) and scale (× τ/‖g‖) as shown
@@ -491,8 +481,9 @@ def clipping(lecture: Lecture) -> str:
     parts += paragraph(f"Every gradient is scaled by the same τ / ‖g‖ = {printed(1.0 / total)}: the step keeps "
                        "its direction and loses its size.", MARGIN, top + 360, 1100)[0]
     clipped_what = "model.parameters()"
-    if len(symbols) < len(list(recurrent.parameters())):  # the lecture's one bias: PyTorch's model has it twice
+    if len(symbols) < len(parameters):  # the lecture's one bias: PyTorch's model has it twice
         clipped_what = "[" + ", ".join(symbols) + "]"
+        pytorch_total = float(numpy.sqrt(sum(norm ** 2 for norm in norms.values())))  # what it clips: every one
         bias = lecture.symbol("b_ih")
         parts.append(note(f"{bias} = bias_ih + bias_hh, PyTorch's two biases, each with the gradient "
                           f"{lecture.timed('∂J/∂')}{bias}: clip_grad_norm_(model.parameters(), 1.0) counts it twice, "

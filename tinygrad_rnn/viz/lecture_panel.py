@@ -89,11 +89,11 @@ def panel_data(name: str, loss: Tensor, layer: Any, level: str, notation: Notati
     ends = unrolled_columns["initial"] + unrolled_columns["loss"]  # (the row's: h₀ and c₀, J where J = Σ h_T)
     slide.update(lit={str(t): edges for t, edges in lit.items()},  # (the slide's figure numbers its edges alike)
                  carried={str(k): lines for k, lines in carried.items()})
+    across, row_ends = steps_across(slide["svg"], cells, ends)
     svg = picture_to_svg(unrolled, placed, labels, "@PREFIX@-" + slug(name))
     columns = {"rolled": {"nodes": list(range(len(rolled.nodes)))},
-               "unrolled": {**unrolled_columns, "across": steps_across(slide["svg"], cells),
-                            "chain": chain_fits(svg, cells),  # (the page's figure, whose text it would shrink)
-                            "row_ends": ends if steps_across(slide["svg"], cells, also=ends) >= len(cells) else []}}
+               "unrolled": {**unrolled_columns, "across": across, "row_ends": row_ends,
+                            "chain": chain_fits(svg, cells)}}  # (the page's figure, whose text it would shrink)
     rolled_svg = picture_to_svg(rolled, rolled_placed, rolled_labels, "@PREFIX@-" + slug(name) + "-rolled")
     for stage in stepped:  # what its text names, which its window shows (the rule: stage_window.py), and the box
         rolled_stage = stage["phase"] == "rolled"  # that holds it on the page's figure (lecture_fit.js reads it)

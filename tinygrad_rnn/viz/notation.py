@@ -24,10 +24,10 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from .gradient_labels import SUM_NOTE
-from .picture import BACKWARD_ROW, CHOICE_INPUT, PER_STEP, Node, Picture, in_time, relabel_edges
+from .picture import BACKWARD_ROW, CHOICE_INPUT, PER_STEP, Node, Picture, in_time, relabel_edges, steps_in_time
 from .scripts import FROM_SUBSCRIPT, TO_SUBSCRIPT, TO_SUPERSCRIPT
 from .step_states import GATES
-from .user_steps import chains_reading
+from .user_steps import chains_reading, link_maps
 
 LAYER_WEIGHTS = ("W_ih", "W_hh", "b_ih", "b_hh", "W_hr")  # a recurrent layer's, as short_name writes them
 MODEL_WEIGHTS = ("E", "W_hy", "b_y")  # a model's embedding and head (the library's models: embedding, head)
@@ -296,10 +296,7 @@ def _source_and_target(nodes: list[Node], links, embeddings: list[int]) -> dict[
 def _after_the_recurrence(nodes: list[Node], links) -> set[int]:
     """The ops computed from a recurrent layer's (or cell's) states: reached from its steps' ops along the links
     (a walk, no recursion), not through a choice (a generated token is no input of the graph)."""
-    readers: dict[int, list[int]] = {}
-    for tail, head, _, position in links:
-        if position != CHOICE_INPUT:
-            readers.setdefault(tail, []).append(head)
+    readers = link_maps([link for link in links if link[3] != CHOICE_INPUT]).readers
     found = {p for p, node in enumerate(nodes) if node.chain is not None}
     stack = list(found)
     while stack:
@@ -463,7 +460,7 @@ def _told_apart(names: dict[int, tuple[str, str]], nodes: list[Node], edges) -> 
     for (short, drawn), positions in alike.items():
         if len(positions) < 2:
             continue
-        owners = [_owner(nodes[p].label.split("\n")[0]) for p in positions]  # a layer's own: weight_ih_l0_reverse
+        owners = [owner_of(nodes[p].label.split("\n")[0]) for p in positions]  # a layer's own: weight_ih_l0_reverse
         if None not in owners and len(set(owners)) == len(owners):  # (a step node reads both directions)
             marks = chain_marks(set(owners))
             for position, owner in zip(positions, owners):
@@ -477,9 +474,13 @@ def _told_apart(names: dict[int, tuple[str, str]], nodes: list[Node], edges) -> 
     return result
 
 
-def _owner(name: str) -> tuple[str, int, str] | None:
-    """(module, layer, direction) of a recurrent layer's parameter, by PyTorch's names for them:
-    encoder.weight_hh_l1_reverse → ("encoder", 1, "reverse"); None for any other name."""
+def owner_of(name: str) -> tuple[str, int, str] | None:
+    """(module, layer, direction) of a recurrent layer's parameter, by PyTorch's names for them; None for any
+    other name. The one reader of those names (a figure's marks, its footnote, the order a step lists them in).
+
+    >>> owner_of("encoder.weight_hh_l1_reverse"), owner_of("bias_ih_l0"), owner_of("head.weight")
+    (('encoder', 1, 'reverse'), ('', 0, 'forward'), None)
+    """
     found = re.fullmatch(r"(?:(.*)\.)?(?:weight|bias)_\w\w_l(\d+)(_reverse)?", name)
     if found is None:
         return None
@@ -502,7 +503,7 @@ def parameter_notes(nodes: list[Node], edges, names: dict[int, tuple[str, str]],
         return []
     # the marks of the chains drawn, and of the weights' own layers: a step node draws both layers in one
     # node (no chain of either), and its note named only "W_hh⁽²⁾, …" as if W_hh⁽¹⁾ were not shared
-    owners = {owner for p in names if (owner := _owner(nodes[p].label.split("\n")[0])) is not None}
+    owners = {owner for p in names if (owner := owner_of(nodes[p].label.split("\n")[0])) is not None}
     drawn_marks = set(chain_marks(chains_in(nodes)).values()) | set(chain_marks(owners).values())
     notation = notation.for_drawing(nodes)
     if any(short in LAYER_WEIGHTS for short, _ in names.values()):  # W_hh⁽¹⁾, W_hh⁽²⁾, b_hh⁽¹⁾: layer 1 first
@@ -517,7 +518,8 @@ def parameter_notes(nodes: list[Node], edges, names: dict[int, tuple[str, str]],
         recurrent = [next(iter(names.values()))[1]]
     recurrent = list(dict.fromkeys(recurrent))
     calls = any(n.row[1:2] == ("call 2",) for n in nodes)  # a module run on two sequences (chain_rows)
-    stepped = any(n.step is not None for n in nodes)  # a model without steps (the fixed-window one): no such line
+    # a model without steps (the fixed-window one) or with one (a cell alone): nothing the same at every step
+    stepped = len(steps_in_time(nodes, edges)) > 1  # (in time: an encoder's steps, then its decoder's)
     notes = [f"{', '.join(recurrent[:4])}, …: {EVERY_STEP}"
              + (" of every call" if calls else "") + shared_note(drawn_marks)] if stepped else []
     rows: dict[int, set] = {}
@@ -553,9 +555,10 @@ TOKEN = re.compile(r"(?<![\w\u0302])([A-Za-zŷ\u0302]+)(_0|_T|[₀₁₂₃₄�
 
 
 def name_values(picture: Picture, notation: Notation, parameters: set[str], show_parameters: bool,
-                tokens: list[str] | None) -> None:
+                tokens: list[str] | None, targets: list[str] | None = None) -> None:
     """The last step of a drawing: check the names asked for, say once that the lecture's one bias
-    is the layer's two, write the values (h₃⁽¹⁾, J⁽³⁾) in the notation, and the words by x_t and J_t."""
+    is the layer's two, write the values (h₃⁽¹⁾, J⁽³⁾) in the notation, and the words by x_t and J_t
+    (:func:`write_tokens`)."""
     check_asked(picture, notation, parameters)
     picture.notes += mark_notes(picture, notation)
     notation = notation.for_drawing(picture.nodes)
@@ -570,7 +573,10 @@ def name_values(picture: Picture, notation: Notation, parameters: set[str], show
     sum_tied_uses(picture)
     rename_values(picture, notation)
     if tokens is not None:
-        write_tokens(picture, list(tokens))
+        write_tokens(picture, list(tokens), None if targets is None else list(targets))
+    elif targets is not None:
+        raise ValueError("targets: what each J_t should predict is written beside the words it is for; pass "
+                         "tokens=[...] too (the words of x_1 … x_T)")
 
 
 def name_gradients(picture: Picture, notation: Notation) -> None:
@@ -580,12 +586,12 @@ def name_gradients(picture: Picture, notation: Notation) -> None:
     gradients = {}
     for position, node in enumerate(picture.nodes):
         first, _, rest = node.label.partition("\n")
-        if node.kind == "output" and first.startswith("∂J/∂") and _owner(first[len("∂J/∂"):]) is not None:
+        if node.kind == "output" and first.startswith("∂J/∂") and owner_of(first[len("∂J/∂"):]) is not None:
             gradients[position] = (first[len("∂J/∂"):], rest)
-    marks = chain_marks({_owner(name) for name, _ in gradients.values()})
+    marks = chain_marks({owner_of(name) for name, _ in gradients.values()})
     loss = notation.symbol("J")
     for position, (name, rest) in gradients.items():
-        written = notation.symbol(short_name(name)) + chain_mark(marks[_owner(name)])
+        written = notation.symbol(short_name(name)) + chain_mark(marks[owner_of(name)])
         picture.nodes[position].label = f"∂{loss}/∂{written}" + ("\n" + rest if rest else "")
 
 
@@ -746,6 +752,9 @@ def write_tokens(picture: Picture, tokens: list[str], targets: list[str] | None 
         raise ValueError(f"tokens: the figure has {count} steps (t={steps[0]}…{steps[-1]}); pass {count} words "
                          f"(one per x_t) or {count + 1} (the last is the target of J_{steps[-1]}), got "
                          f"{len(tokens)}: {tokens!r}")
+    if targets is not None and len(targets) != count:
+        raise ValueError(f"targets: the figure has {count} steps (t={steps[0]}…{steps[-1]}); pass {count} targets "
+                         f"(one per J_t), got {len(targets)}: {targets!r}")
     for k, step in enumerate(steps):
         if step in inputs:
             inputs[step].label += f'\n"{tokens[k]}"'

@@ -44,7 +44,7 @@ from dataclasses import replace
 from typing import Any
 
 from . import user_steps
-from .levels import LOSSES, group_key
+from .levels import LOSSES, group_key, per_step_label
 from .picture import PER_STEP, Node, subscript, sum_of_losses
 from .step_states import state_name
 from .user_steps import LinkMaps
@@ -322,11 +322,7 @@ def draw_as_sum_of_ops(nodes: list[Node], edges, found: tuple[dict[int, list[int
     if not terms or None in losses or None in losses.values() or len(outputs) != 1 or \
             len(set(losses.values())) != len(losses):  # (logits[:, t] of a head over the sequence: no step read)
         return nodes, edges
-    readers: dict[int, list[int]] = {}
-    inputs: dict[int, list[int]] = {}
-    for tail, head, _ in edges:
-        readers.setdefault(tail, []).append(head)
-        inputs.setdefault(head, []).append(tail)
+    inputs, readers = user_steps.link_maps(edges)
     after, queue = set(), deque(losses)  # the ops the J_t flow through to J: what adds them up
     while queue:
         for head in readers.get(queue.popleft(), []):
@@ -341,7 +337,7 @@ def draw_as_sum_of_ops(nodes: list[Node], edges, found: tuple[dict[int, list[int
     for position, step in losses.items():
         first, newline, rest = nodes[position].label.partition("\n")
         if " = " not in first and first in LOSSES:  # (a name the user gave it stays)
-            nodes[position] = replace(nodes[position], label=f"{subscript('J', step)} = {first}{newline}{rest}")
+            nodes[position] = replace(nodes[position], label=per_step_label(nodes[position], step) + newline + rest)
     kept = [i for i in range(len(nodes)) if i not in after | starts]
     renumber = {old: new for new, old in enumerate(kept)}
     result = [nodes[i] for i in kept] + [sum_of_losses("sum of the steps' losses", mean)]

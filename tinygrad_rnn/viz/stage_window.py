@@ -110,22 +110,24 @@ def chain_fits(figure: str, cells: dict[int, list[int]]) -> bool:
     >>> [chain_fits(p["svg"], {int(t): c for t, c in p["cells"].items()}) for p in shown.values()]
     [True, False]
     """
-    return steps_across(figure, cells, (WIDTH - 2 * FIGURE_MARGIN) / CHAIN_SCALE) >= len(cells)
+    return steps_across(figure, cells, width=(WIDTH - 2 * FIGURE_MARGIN) / CHAIN_SCALE)[0] >= len(cells)
 
 
-def steps_across(figure: str, cells: dict[int, list[int]], width: float = WIDTH - 2 * FIGURE_MARGIN,
-                 also: list[int] = ()) -> int:
+def steps_across(figure: str, cells: dict[int, list[int]], ends: list[int] = (),
+                 width: float = WIDTH - 2 * FIGURE_MARGIN) -> tuple[int, list[int]]:
     """How many steps, from step 1, a figure's row of cells shows whole at the readable scale (rule 2's,
     its smallest text 24 px) across ``width`` slide pixels (a slide's, less its margins): the steps the
     sums stage names, so that naming them never shrinks the text (a 20-step row across one slide would
-    be 10 px), and fewer than all only where they would not fit. ``also``: nodes held with them (the
-    row's ends, h₀ and J)."""
+    be 10 px), and fewer than all only where they would not fit; and the row's ``ends`` (h₀, c₀ and J)
+    where they fit with every step (none where they do not)."""
     boxes, needed = _node_boxes(figure), _needed_scale(figure)
-    for count in range(len(cells), 1, -1):
+
+    def fit(count: int, also: list[int] = ()) -> bool:
         named = _named_box(boxes, [i for t in range(1, count + 1) for i in cells.get(t, [])] + list(also))
-        if named is None or (named[2] - named[0]) * needed <= width:
-            return count
-    return 1
+        return named is None or (named[2] - named[0]) * needed <= width
+
+    across = next((count for count in range(len(cells), 1, -1) if fit(count)), 1)
+    return across, list(ends) if len(cells) < 2 or fit(len(cells), ends) else []
 
 
 def shown(figure: str, box: tuple[float, ...], named: list[list[int]] = ()) -> tuple[float, float, float]:

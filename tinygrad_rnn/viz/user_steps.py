@@ -31,7 +31,8 @@ from .picture import Node, step_position
 class LinkMaps(NamedTuple):
     """Which node feeds which in the recorded graph, from graph.py's links (tail, head, output, input
     position): built once (:func:`link_maps`) and handed to each pass that reads the graph before its ops
-    are grouped into cells (:func:`split_recurrences`, :func:`.running_sums.take_out_of_steps`)."""
+    are grouped into cells (:func:`split_recurrences`, :func:`.running_sums.take_out_of_steps`); or from a
+    picture's edges (tail, head, label), as the op level's sum of the J_t reads them."""
 
     inputs: dict[int, list[int]]  # node → the nodes it reads, in the order of the links
     readers: dict[int, set[int]]  # node → the nodes that read it
@@ -44,7 +45,7 @@ def link_maps(links) -> LinkMaps:
     LinkMaps(inputs={2: [0, 1]}, readers={0: {2}, 1: {2}})
     """
     maps = LinkMaps({}, {})
-    for tail, head, _, _ in links:
+    for tail, head, *_ in links:  # (a picture's edges, tail, head and label, read the same)
         maps.inputs.setdefault(head, []).append(tail)
         maps.readers.setdefault(tail, set()).add(head)
     return maps
