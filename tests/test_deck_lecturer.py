@@ -9,6 +9,7 @@ from test_deck_review import figure_texts, slide, words  # (the review's readers
 from written import flat
 
 from tinygrad_rnn.viz import lecture_deck as deck_module
+from tinygrad_rnn.viz.legibility import figure_sizes, legible
 from tinygrad_rnn.viz.notation import resolve
 
 
@@ -24,7 +25,7 @@ def test_the_language_models_slide_names_the_weights_every_copy_shares(cell, not
     tensor, are named in the lecture's names (drawn on every copy, its text fell under 24 px), and it still reads."""
     made = deck_module.language_model(deck_module.Lecture(cell, resolve(notation)))
     assert said in words(ElementTree.fromstring(made)), words(ElementTree.fromstring(made))
-    assert deck_module.legible(made)
+    assert legible(*figure_sizes(made))
 
 
 def test_the_elman_deck_says_its_head_has_no_tanh_where_osu_writes_one():
