@@ -13,7 +13,7 @@ import re
 from html import unescape
 
 from .fitting import extent, slide_shaped
-from .geometry import CHAR, LABEL_LINE, LABEL_MIDDLE, LINE, Box, Layout, Route
+from .geometry import FONT_SIZE, LABEL_LINE, LABEL_MIDDLE, LINE, Box, Layout, Route, drawn_width
 from .graph import Picture
 from .layout import labelled_layout
 from .picture import CHOICES
@@ -147,9 +147,9 @@ def _bb(box: Box) -> str:
 def _texts(placed: Layout) -> list[str]:
     """Row names beside the rows and notes under the figure, as plain text, each from its left end (``\\l``: Graphviz
     would centre it in a box of the estimated width, and a long line, narrower in the real font, moved right)."""
-    return [f'  text{number} [label={dot_quoted(text)[:-1]}\\l", shape=plaintext, width={len(text) * CHAR / 72:.3f}, '
-            f'height=0.2, pos="{x + len(text) * CHAR / 2:.1f},{y:.1f}!", fontcolor="#444444"];'
-            for number, (text, x, y) in enumerate(placed.texts)]
+    return [f'  text{number} [label={dot_quoted(text)[:-1]}\\l", shape=plaintext, width={width / 72:.3f}, '
+            f'height=0.2, pos="{x + width / 2:.1f},{y:.1f}!", fontcolor="#444444"];'
+            for number, (text, x, y) in enumerate(placed.texts) for width in [drawn_width([text], FONT_SIZE)]]
 
 
 def _legend(low: float, high: float, placed: Layout) -> list[str]:

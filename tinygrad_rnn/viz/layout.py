@@ -45,8 +45,8 @@ from .geometry import (
     ARROW,
     BOX_LABEL,
     CHAR,
+    FONT_SIZE,
     FREE,
-    LABEL_CHAR,
     LABEL_LINE,
     LINE,
     LOOP_HEIGHT,
@@ -54,6 +54,7 @@ from .geometry import (
     Box,
     Layout,
     Route,
+    drawn_width,
     finish,
     label_lines,
     loop_label_at,
@@ -132,7 +133,7 @@ def layout(picture: Picture, sizes: list[tuple[float, float]], notes_beside: int
         # on a slide "layer 2 reverse ←" in two lines, "layer 2" over "reverse ←": the names of a bidirectional
         # network's rows were as wide as a cell, and a width-bound figure lands smaller by as much
         lines = name.replace(" reverse", "\nreverse").split("\n") if picture.slide and name else [name] * bool(name)
-        x = left - (ROW_NAME_GAP if picture.slide else 12.0) - max(map(len, lines), default=0) * CHAR
+        x = left - (ROW_NAME_GAP if picture.slide else 12.0) - (drawn_width(lines, FONT_SIZE) if lines else 0.0)
         texts += [(line, x, grid.row_y[row] + (len(lines) / 2 - k - 0.5) * LINE) for k, line in enumerate(lines)]
     low = min([b.bottom for b in boxes] + [grid.lane_bottom[0] - (grid.lanes_below[0] + 1) * grid.space.lane],
               default=0.0)
@@ -163,7 +164,7 @@ def layout(picture: Picture, sizes: list[tuple[float, float]], notes_beside: int
             route.points = [(-x, y) for x, y in route.points]
             route.end = (-route.end[0], route.end[1])
             route.label_at = None if route.label_at is None else (-route.label_at[0], route.label_at[1])
-        texts = [(text, -x - len(text) * CHAR, y) for text, x, y in texts]
+        texts = [(text, -x - drawn_width([text], FONT_SIZE), y) for text, x, y in texts]
     placed = Layout(boxes, routes, grid.clusters, texts, loops)
     place_labels(placed, [label for _, _, label in picture.edges])  # off the boxes and lines, beside its own
     return placed
@@ -244,7 +245,7 @@ def _name_each_fork_once(edges: list[tuple[int, int, str]], routes: list[Route])
         if not label or route.label_at is None:
             continue
         kept = named.setdefault((tail, label), [])
-        route.label_drawn = not any(abs(route.label_at[0] - other.label_at[0]) < LABEL_CHAR * len(label)
+        route.label_drawn = not any(abs(route.label_at[0] - other.label_at[0]) < drawn_width([label])
                                     and abs(route.label_at[1] - other.label_at[1]) < 3 * LABEL_LINE
                                     for other in kept)
         if route.label_drawn:

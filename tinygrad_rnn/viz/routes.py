@@ -12,13 +12,13 @@ from . import passages
 from . import tracks as unnamed  # (here `tracks` names a gap's list of named states)
 from .geometry import (
     ARROW,
-    LABEL_CHAR,
     LABEL_LINE,
     LOOP_HEIGHT,
     Box,
     Route,
     clear_of_corners,
     clip,
+    drawn_width,
     finish,
     label_lines,
     line_enters,
@@ -492,7 +492,7 @@ class Routes(Risers):
         end = (b.left if rightwards else b.right, b.y)
         # named under the cells, on the far side of the drop from the input (clear of the cell's and the
         # input's boxes; beside the drop further up it sat on the next cell's corner)
-        away = -(4 + LABEL_CHAR * len(label) / 2) if rightwards else 4 + LABEL_CHAR * len(label) / 2
+        away = -(4 + drawn_width([label]) / 2) if rightwards else 4 + drawn_width([label]) / 2
         label_at = (gap_x + away, b.top + self.space.gap_y / 2 - 3)
         # past the cells of the input's column (narrower than its input, e_t = embedding, which sets the column's
         # width): beside their side, where the gap between two cells is wider, then beside the column's edge

@@ -22,6 +22,7 @@ from __future__ import annotations
 import re
 from html import escape, unescape
 
+from .font import line_width
 from .numbers import slide_number
 from .scripts import SCRIPT_DROP, SCRIPT_SCALE, Run, script_runs
 
@@ -77,20 +78,8 @@ def script_px(size: float) -> float:
 
 
 def text_width(runs: list[Run], size: float) -> float:
-    """An estimate of the runs' width in pixels (Helvetica's advances, by class of character)."""
-    total = 0.0
-    for part, kind in runs:
-        px = size if kind == "base" else script_px(size)
-        for character in part:
-            if character in "il.,:;|'()[]! ·":
-                total += 0.3 * px
-            elif character in "mwMW⊙Σ‖":
-                total += 0.85 * px
-            elif character.isupper() or character in "∂−+=≤≥→←":
-                total += 0.68 * px
-            else:
-                total += 0.56 * px
-    return total
+    """The runs' width in pixels at ``size`` px, each script at its own size (:func:`script_px`)."""
+    return sum(line_width(part, size if kind == "base" else script_px(size)) for part, kind in runs)
 
 
 def text_svg(runs: list[Run], x: float, y: float, size: float = BODY_PX, anchor: str = "start",
