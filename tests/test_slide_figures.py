@@ -16,7 +16,7 @@ import xml.etree.ElementTree as ElementTree
 import pytest
 from drawing_cases import last_step_loss
 from test_cli_grid import GRID, arguments, drawn_figure
-from test_label_placement import misplaced_labels
+from test_label_placement import drawn_width, misplaced_labels
 from test_viz_user_models import CharLM, char_lm_loss
 from written import flat, svg_lines
 
@@ -59,10 +59,6 @@ DOCS_TOO_SMALL: dict[str, str] = {}
 # already take a slide's width (the 3-step LSTM gradient graph: at least 959 × 378 pt where a slide gives 686 × 386
 # at 28-px labels, so ≤ 20 px; the two-layer RNN's sides alone 660 pt, ≤ 17.6 px); two directions' ops take its height.
 GRID_TOO_SMALL: dict[str, str] = {  # (cell-level-layers-bidirectional-loss-backward-rolled-steps-notation)
-    "lstm-cell-2-False-every-backward-True-8-cs224n": "text 21.5 px, labels 23.9 px, 1.93 : 1 (804 × 417 points "
-    "where 28 px needs 686 × 386, bound by its width: the row names left of J, 64 points, and the Σ column past the "
-    "longest loop name, (∂(h₁⁽ᵗ⁾₊₁, c₁⁽ᵗ⁾₊₁)/∂h₁⁽ᵗ⁾)ᵀ ∂J/∂(h₁⁽ᵗ⁾₊₁, c₁⁽ᵗ⁾₊₁), 45 characters; its height: five levels "
-    "with 3 and 5 loop and arrow names stacked between them, 4 note lines)",
     "gru-step-2-True-last-both-False-8-cmu": "text 9.8 px, labels 10.8 px, 2.40 : 1 (8 columns 218 points apart, "
     "the gradient's names between steps 30 characters: 1,771 wide where 28 px needs 686; t=1, …, T: 19.7 px)",
     "gru-cell-1-False-every-both-False-3-elman": "text 15.8 px, labels 17.6 px, 1.59 : 1 (9 rows of boxes, 5 "
@@ -144,7 +140,7 @@ def test_an_lstm_language_models_bptt_fits_a_slide_as_the_rnns_does(source, tmp_
     svg = lstm_language_model_bptt(source, tmp_path / "f.svg", capsys)
     found = slide_fit(svg)
     assert found.fits, f"{source}: {found}"
-    labels = [text for text, _, _, _ in _edge_labels(svg)]
+    labels = [text for text, *_ in _edge_labels(svg)]
     assert {flat("(1/4)Σₜ₌₂⁴ ∂Jₜ/∂h₁"), flat("(∂c₂/∂c₁)ᵀ ∂J/∂c₂")} <= set(labels), labels  # h and c from cell 2 to 1
     assert not any("∂(J" in text for text in labels), labels
 
@@ -222,12 +218,13 @@ def test_a_long_sequence_drops_one_more_step_only_where_five_do_not_fit(tmp_path
     _, rnn = last_step_loss("rnn", steps=20)
     text = viz.save(rnn, path=tmp_path / "f.svg", level="cell").read_text()  # what save and the CLI draw
     assert text.count(">RNN cell<") == 5 and slide_fit(text).fits  # t = 1, 2, 3, …, 19, 20 fits: kept
-    _, lstm = last_step_loss("lstm", steps=20)
-    five = slide_fit(drawn(build_picture((lstm,), level="cell", slide=True)))
-    text = viz.save(lstm, path=tmp_path / "g.svg", level="cell").read_text()
+    # its BPTT names a gradient between every two steps, (∂h₃/∂h₂)ᵀ ∂J/∂h₃: wider gaps (an LSTM's two states per gap
+    # were, while a label's room was counted in characters: drawn, its five steps fit)
+    five = slide_fit(drawn(build_picture((rnn,), level="cell", slide=True, backward=True)))
+    text = viz.save(rnn, path=tmp_path / "g.svg", level="cell", backward=True).read_text()
     four = slide_fit(text)
-    assert not five.fits and four.label_px > five.label_px, (five, four)  # two states per gap: wider
-    assert text.count(">LSTM cell<") == 4 and "16 steps" in text and "t=3…18" in text  # t = 1, 2, …, 19, 20
+    assert not five.fits and four.fits and four.label_px > five.label_px, (five, four)
+    assert text.count(">RNN cell<") == 4 and "16 steps" in text and "t=3…18" in text  # t = 1, 2, …, 19, 20
 
 
 def test_eight_steps_are_drawn_whole_and_every_step_when_asked():
@@ -444,13 +441,15 @@ def test_a_long_bptt_label_between_two_steps_is_drawn_in_two_lines_that_say_the_
     assert gap < len("(∂h₂/∂h₁)ᵀ ∂J/∂h₂") * 5.4, gap  # narrower than the label in one line
 
 
-def _edge_labels(svg_text: str) -> list[tuple[str, float, float, int]]:
-    """Each arrow label of the library's SVG: (its words, x of its middle, y of its first line, its lines)."""
+def _edge_labels(svg_text: str) -> list[tuple[str, float, float, int, float]]:
+    """Each arrow label of the library's SVG: (its words, x of its middle, y of its first line, its lines, the width
+    of its longest line as drawn)."""
     found = []
     for element in ElementTree.fromstring(svg_text).iter():
         if element.get("class") == "edge-label":
             lines = svg_lines(element)  # (a line's scripts read with it: tests/written.py)
-            found.append((" ".join(lines), float(element.get("x")), float(element.get("y")), len(lines)))
+            found.append((" ".join(lines), float(element.get("x")), float(element.get("y")), len(lines),
+                          drawn_width(element)))
     return found
 
 
@@ -460,11 +459,11 @@ def test_every_arrow_label_lies_on_the_canvas_and_apart_from_the_others(name, tm
     text = viz.save(make_loss(), path=tmp_path / "f.svg", **options).read_text()
     left, top, width, height = (float(v) for v in ElementTree.fromstring(text).get("viewBox").split())
     labels = _edge_labels(text)
-    for words, x, y, lines in labels:  # a 9-point line rises 8 above its baseline (∂J/∂J₁ = 1/4 was cut off)
+    for words, x, y, lines, _ in labels:  # a 9-point line rises 8 above its baseline (∂J/∂J₁ = 1/4 was cut off)
         assert top + 8 <= y and y + 10 * (lines - 1) <= top + height and left <= x <= left + width, (words, y, top)
-    for k, (words, x, y, lines) in enumerate(labels):  # (∂J/∂h₄ lay on h₄, both over the line into J)
-        for other, x2, y2, lines2 in labels[k + 1:]:
-            apart_x = abs(x - x2) > 2.7 * (len(words) + len(other)) / max(lines, lines2)
+    for k, (words, x, y, lines, wide) in enumerate(labels):  # (∂J/∂h₄ lay on h₄, both over the line into J)
+        for other, x2, y2, lines2, wide2 in labels[k + 1:]:
+            apart_x = abs(x - x2) > (wide + wide2) / 2
             one = words == other and abs(x - x2) < 1 and abs(y - y2) < 1  # two edges on one line (a bus's fork)
             assert one or apart_x or y2 > y + 10 * lines - 2 or y > y2 + 10 * lines2 - 2, (words, other)
 
@@ -526,7 +525,7 @@ def test_a_stacked_bidirectional_figure_names_each_state_once_and_off_the_lines(
     text = viz.save(make_loss(), path=tmp_path / "f.svg", **options).read_text()
     found = label_clashes(text)
     assert found.overlaps == [] and found.crossed == [], found  # (layer 2's h₄ once sat on J's lines)
-    names = [words for words, _, _, _ in _edge_labels(text)]
+    names = [words for words, *_ in _edge_labels(text)]
     # (h₁⁽¹→⁾: to t=2, and up to layer 2; each read with its scripts on the line, as its tspans join)
     assert names.count(flat("h₁⁽¹←⁾")) == 1 and names.count(flat("h₁⁽¹→⁾")) == 2
 
@@ -538,8 +537,9 @@ def test_a_step_of_ops_left_out_takes_a_column_only_as_wide_as_its_words():
     (gap,) = [box for box, node in zip(placed.boxes, picture.nodes) if node.kind == "ellipsis"]
     assert gap.width < 0.4 * placed.clusters[0][1].width  # (it was as wide as a step of a dozen ops)
     assert picture.nodes[[n.kind for n in picture.nodes].index("ellipsis")].label.split("\n")[1:] == ["1 step", "t=2"]
-    left, right = sorted(box.x for _, box in placed.clusters)
-    assert right - left < 1.6 * placed.clusters[0][1].width  # the two steps drawn sit close on either side of it
+    first, second = sorted((box for _, box in placed.clusters), key=lambda box: box.x)
+    # the two steps drawn sit close on either side of it: less than a step's width apart (83 points, a step 107)
+    assert second.left - first.right < first.width
 
 
 def test_a_bidirectional_row_is_named_in_two_lines_on_a_slide_and_in_one_at_free_size():

@@ -22,6 +22,7 @@ from .geometry import (
     loops_room,
     loops_width,
 )
+from .risers import BESIDE_COLUMN, RISER_SPACING
 from .routes import state_first
 
 
@@ -183,10 +184,13 @@ class Coordinates:
         gap_left, gap_right = (gap_beside(True), gap_beside(False)) if self.slide else (gap_beside(None),) * 2
         first_left = sum(columns_beside[True]) + gap_left  # the left side of the first column
         # a state's label sits between two cells: the gap as wide as the longest (a BPTT arrow's part of ∂J/∂h)
-        # (every state of the gap: two cells pass h and c along one pair of nodes, which self.kind holds once)
+        # (every state of the gap: two cells pass h and c along one pair of nodes, which self.kind holds once), and
+        # where lines run up the gap close beside the cells, the label in its middle clear of them too
+        up_the_gap = self._lines_up_a_gap()
         self.column_gap = max([self.space.column_gap_min] + [
-            drawn_width(self._drawn(label, len(tracks))) + self.space.label_room
-            - (self.column_width - max(boxes[tail].width, boxes[head].width))
+            drawn_width(self._drawn(label, len(tracks))) + max(
+                self.space.label_room - (self.column_width - max(boxes[tail].width, boxes[head].width)),
+                2 * (up_the_gap + LABEL_CLEAR) if up_the_gap else 0.0)
             for (tail, head), kind in self.kind.items() if kind[0] == "state"
             and self.nodes[tail].kind == self.nodes[head].kind == "group"
             for tracks in [self.gap_tracks[kind[1:3]]] for label in tracks if label] + [
@@ -335,6 +339,16 @@ class Coordinates:
             else:
                 self.lane_bottom[row] = min([self.lane_bottom[row]] + [box.bottom - self.space.gap_y / 2
                                                                        for box in passed])
+
+    def _lines_up_a_gap(self) -> float:
+        """How far from the cells beside a gap between two steps the outermost line up it runs (0: none does): a
+        bidirectional layer's input into its reverse row (BESIDE_COLUMN off the column: ``_input_into_a_row_above``),
+        a lower layer's state into the layer above's other direction (on lanes beside the column: ``_riser_x``)."""
+        inputs = any(self._input_into_a_row_above(tail, head) and self.block_of[head][1] > 0
+                     for tail, head, _ in self.edge_list)
+        lanes = max([len(self._risers_beside(column, on_left)) for column in range(len(self.steps))
+                     for on_left in (True, False)] + [int(inputs)])
+        return BESIDE_COLUMN + (lanes - 1) * RISER_SPACING if lanes else 0.0
 
     def _state_label_reach(self, row: int, gap: int, above: bool) -> float:
         """How far above (``above``) or below its row's middle the outermost state label in a gap between two cells
