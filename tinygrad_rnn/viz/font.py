@@ -1,7 +1,7 @@
 """How wide a line of text is drawn: each character's advance in the figures' font, the one measure behind a node's
 box, the room an arrow's label is given and a slide's wrapped text.
 
-Every figure names ``Helvetica, Arial, sans-serif``; Helvetica, Arial and Liberation Sans (Arial's free twin, what
+Every figure names :data:`FAMILY`; Helvetica, Arial and Liberation Sans (Arial's free twin, what
 Linux draws, and Graphviz's Helvetica there) share one set of advances, so one table serves the library's SVG, the
 PNGs Graphviz draws and a browser's page. The advances are those fonts' own, in thousandths of the font's size (as
 a browser reports them: an ``i`` 222, an ``m`` 833, ``∂`` 494, an arrow ``→`` a whole 1,000). A count of
@@ -15,6 +15,9 @@ short of a ``W`` or an arrow.
 from __future__ import annotations
 
 import unicodedata
+
+FAMILY = "Helvetica, Arial, sans-serif"  # every figure's font: Graphviz given "Helvetica" alone drew DejaVu Sans on
+# Linux (its table of PostScript names maps it to "sans"), about a tenth wider, its text past the boxes' borders
 
 # thousandths of the size: characters grouped by their advance (Helvetica's, Arial's and Liberation Sans's)
 _GROUPS = {

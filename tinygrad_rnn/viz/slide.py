@@ -22,7 +22,7 @@ from __future__ import annotations
 import re
 from html import escape, unescape
 
-from .font import line_width
+from .font import FAMILY, line_width
 from .numbers import slide_number
 from .scripts import SCRIPT_DROP, SCRIPT_SCALE, Run, script_runs
 
@@ -33,7 +33,7 @@ DRAWING_MARGIN = 10  # of a drawing's 12-unit margin (fitting.extent), what a sl
 BESIDE_PX = 400  # the narrowest column of text beside a figure
 LARGE_ENOUGH = 3.6  # slide px per drawing unit: 10-unit labels at 36 px, well past the 28 a room needs
 TITLE_PX, BODY_PX, SMALLEST_PX = 44, 30, 24  # slide pixels at 1,920 × 1,080
-FONT = "Helvetica, Arial, sans-serif"
+FONT = FAMILY
 INK, MUTED = "#1a1a1a", "#444444"
 NUMBER = re.compile(r"(?<![\w.])-?\d+\.\d+e[+-]?\d+")  # 1.496e+0, 1.496e-02: as a program prints them
 
