@@ -23,7 +23,7 @@ from written import flat, svg_lines
 import tinygrad_rnn as tr
 from tinygrad_rnn import viz
 from tinygrad_rnn.cli import language_model_loss, main
-from tinygrad_rnn.viz import ladder, views
+from tinygrad_rnn.viz import geometry, ladder, views
 from tinygrad_rnn.viz.graph import build_picture
 from tinygrad_rnn.viz.layout import labelled_layout
 from tinygrad_rnn.viz.legibility import label_clashes, measure, shared_lines, slide_fit
@@ -59,20 +59,26 @@ DOCS_TOO_SMALL: dict[str, str] = {}
 # already take a slide's width (the 3-step LSTM gradient graph: at least 959 × 378 pt where a slide gives 686 × 386
 # at 28-px labels, so ≤ 20 px; the two-layer RNN's sides alone 660 pt, ≤ 17.6 px); two directions' ops take its height.
 GRID_TOO_SMALL: dict[str, str] = {  # (cell-level-layers-bidirectional-loss-backward-rolled-steps-notation)
-    "gru-step-2-True-last-both-False-8-cmu": "text 9.8 px, labels 10.8 px, 2.40 : 1 (8 columns 218 points apart, "
-    "the gradient's names between steps 30 characters: 1,771 wide where 28 px needs 686; t=1, …, T: 19.7 px)",
-    "gru-cell-1-False-every-both-False-3-elman": "text 15.8 px, labels 17.6 px, 1.59 : 1 (9 rows of boxes, 5 "
+    # Sized from the widths the text is drawn (geometry.drawn_width), not counted in characters: the figures bound by
+    # their width shrank (lstm-cell-2-False-every-backward-True-8-cs224n fits: 25.8 px, 28.7 px, 1.76 : 1); these not
+    "gru-step-2-True-last-both-False-8-cmu": "text 11.3 px, labels 12.5 px, 2.40 : 1 (8 columns 174 points apart, "
+    "the gradient's names between steps, (∂h₁⁽¹←⁾/∂h₂⁽¹←⁾)ᵀ ∂L/∂h₁⁽¹←⁾: 1,531 wide where 28 px needs 686)",
+    "gru-cell-1-False-every-both-False-3-elman": "text 15.8 px, labels 17.6 px, 1.36 : 1 (9 rows of boxes, 5 "
     "forward and 4 backward, 614 points tall where 28 px needs 386; the notes already beside them)",
-    "rnn-op-2-False-every-backward-False-8-usc": "text 9.4 px, labels 10.4 px, 2.40 : 1",
-    "lstm-op-1-True-last-none-False-3-cs224n": "text 14.1 px, labels 14.1 px, 1.60 : 1",
-    "lstm-step-2-True-last-both-False-3-pytorch": "text 16.2 px, labels 18 px, 1.70 : 1 (599 points tall where 28 px "
-    "needs 386: a step passes 8 named states, 136 points, and its Σ names 16 weights a line each, 200)",
-    "lstm-op-1-False-last-backward-False-3-cmu": "text 11.8 px, labels 13.1 px, 2.40 : 1",
-    "lstm-op-1-False-last-backward-False-3-elman": "text 11.8 px, labels 13.1 px, 2.40 : 1",
-    "rnn-cell-1-True-last-both-False-3-pytorch": "text 20.3 px, labels 22.5 px, 1.71 : 1 (822 × 480 points where "
-    "28 px needs 686 × 386, both ways: 4 rows of 56-point cells and Σ, the x row, 4 note lines; row names 77 wide, "
-    "h₀ and Σ left of the cells, h₀⁽←⁾, Σ⁽←⁾ and J right of them: each h₀ feeds its row straight across, so the "
-    "column it shares with a Σ does not float as the encoder–decoder's Σ column does; J's alone does)",
+    "rnn-op-2-False-every-backward-False-8-usc": "text 11.1 px, labels 12.3 px, 2.26 : 1 (8 steps of ops, each 112 "
+    "points wide, 130 apart: 1,562 × 690 where 28 px needs 686 × 386)",
+    "lstm-op-1-True-last-none-False-3-cs224n": "text 16 px, labels 16 px, 1.64 : 1 (1,111 × 676 points, bound by its "
+    "height: two directions' steps of ops one above the other, where 28 px needs 386)",
+    "lstm-step-2-True-last-both-False-3-pytorch": "text 17.1 px, labels 19 px, 1.61 : 1 (569 points tall where 28 px "
+    "needs 386: a step passes 8 named states, and its Σ names 16 weights a line each)",
+    "lstm-op-1-False-last-backward-False-3-cmu": "text 14.9 px, labels 16.6 px, 2.09 : 1 (3 steps of ops, each 283 "
+    "points wide, 301 apart: 1,158 wide where 28 px needs 686)",
+    "lstm-op-1-False-last-backward-False-3-elman": "text 15 px, labels 16.7 px, 2.07 : 1 (3 steps of ops, each 283 "
+    "points wide: 1,149 wide where 28 px needs 686)",
+    "rnn-cell-1-True-last-both-False-3-pytorch": "text 21.1 px, labels 23.4 px, 1.50 : 1 (693 × 462 points where "
+    "28 px needs 686 × 386, now bound by its height: 4 rows of cells and Σ, the x row, 3 note lines; each h₀ feeds "
+    "its row straight across, so the column it shares with a Σ does not float as the encoder–decoder's Σ column "
+    "does)",
 }
 
 
@@ -438,7 +444,7 @@ def test_a_long_bptt_label_between_two_steps_is_drawn_in_two_lines_that_say_the_
     cells = sorted((box for box, node in zip(placed.boxes, picture.nodes) if node.label.startswith("RNN cell")),
                    key=lambda box: box.x)
     gap = cells[1].left - cells[0].right
-    assert gap < len("(∂h₂/∂h₁)ᵀ ∂J/∂h₂") * 5.4, gap  # narrower than the label in one line
+    assert gap < geometry.drawn_width(["(∂h₂/∂h₁)ᵀ ∂J/∂h₂"]), gap  # narrower than the label in one line
 
 
 def _edge_labels(svg_text: str) -> list[tuple[str, float, float, int, float]]:
