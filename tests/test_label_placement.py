@@ -12,7 +12,7 @@ import pytest
 from written import svg_lines
 
 import tinygrad_rnn as tr
-from tinygrad_rnn.viz.geometry import LABEL_CHAR, LABEL_LINE, Box, Layout, Route, segment_enters
+from tinygrad_rnn.viz.geometry import LABEL_LINE, Box, Layout, Route, segment_enters
 from tinygrad_rnn.viz.graph import build_picture
 from tinygrad_rnn.viz.label_placement import clashes, label_rect, place_labels
 from tinygrad_rnn.viz.layout import labelled_layout
@@ -26,10 +26,9 @@ NEARER = 1.0  # another line this much nearer than its own makes a label read as
 
 def misplaced_labels(svg_text: str) -> list[tuple[str, float, float]]:
     """The arrow labels of a library SVG that lie nearer another arrow's line than their own, by more than a
-    point: (words, distance to its own line, to the nearest other), in points. A label's box is the layout's
-    estimate (5.4 pt a character, 7 above its baseline, 2.5 below, 10 a line), centred where the layout centred
-    it; a rolled loop's name is drawn from its arch's leg (geometry.loop_label_at), so its box is its width as
-    drawn (:func:`drawn_width`): the estimate, wider, hung it over the arch beside it. A line that runs along its own
+    point: (words, distance to its own line, to the nearest other), in points. A label's box is its width as drawn
+    (:func:`drawn_width`; 7 above its baseline, 2.5 below, 10 a line), centred where the layout centred it (a
+    rolled loop's name from its arch's leg, geometry.loop_label_at). A line that runs along its own
     (a bus's shared trunk) lies exactly as near, and is not counted; nor is a line that passes a point nearer
     than its own, 2.5 pt off (a line up past the rows beside the end of a state's name between two cells on a
     slide, 2 pt off: the name still lies along its own line). A fork of its own line — out of the same node,
@@ -38,18 +37,16 @@ def misplaced_labels(svg_text: str) -> list[tuple[str, float, float]]:
     tails: list[str | None] = []
     named: set[int] = set()
     labels: list[tuple[str, int, tuple[float, float, float, float]]] = []
-    loops: set[int] = set()
     for element in ElementTree.fromstring(svg_text):  # svg.py writes each edge's path, then its label
         classes = (element.get("class") or "").split()
         if element.tag.endswith("path") and "edge" in classes:
             values = [float(v) for v in NUMBER.findall(element.get("d"))]
             lines.append(list(zip(values[0::2], values[1::2])))
             tails.append(element.get("data-tail"))
-            loops |= {len(lines) - 1} if "loop" in classes else set()
         elif element.tag.endswith("text") and "edge-label" in classes:
             words = [line.strip() for line in svg_lines(element)]  # (a line's scripts with it: tests/written.py)
             x, y = float(element.get("x")), float(element.get("y"))
-            half = (drawn_width(element) if len(lines) - 1 in loops else max(len(w) for w in words) * LABEL_CHAR) / 2
+            half = drawn_width(element) / 2
             labels.append((" ".join(words), len(lines) - 1, (x - half, y - 7, x + half, y + 2.5 + LABEL_LINE *
                                                               (len(words) - 1))))
             named.add(len(lines) - 1)

@@ -16,14 +16,14 @@ import xml.etree.ElementTree as ElementTree
 import pytest
 from drawing_cases import last_step_loss
 from test_cli_grid import GRID, arguments, drawn_figure
-from test_label_placement import misplaced_labels
+from test_label_placement import drawn_width, misplaced_labels
 from test_viz_user_models import CharLM, char_lm_loss
 from written import flat, svg_lines
 
 import tinygrad_rnn as tr
 from tinygrad_rnn import viz
 from tinygrad_rnn.cli import language_model_loss, main
-from tinygrad_rnn.viz import ladder, views
+from tinygrad_rnn.viz import geometry, ladder, views
 from tinygrad_rnn.viz.graph import build_picture
 from tinygrad_rnn.viz.layout import labelled_layout
 from tinygrad_rnn.viz.legibility import label_clashes, measure, shared_lines, slide_fit
@@ -59,29 +59,26 @@ DOCS_TOO_SMALL: dict[str, str] = {}
 # already take a slide's width (the 3-step LSTM gradient graph: at least 959 × 378 pt where a slide gives 686 × 386
 # at 28-px labels, so ≤ 20 px; the two-layer RNN's sides alone 660 pt, ≤ 17.6 px); two directions' ops take its height.
 GRID_TOO_SMALL: dict[str, str] = {  # (cell-level-layers-bidirectional-loss-backward-rolled-steps-notation)
-    "lstm-cell-2-False-every-backward-True-8-cs224n": "text 21.5 px, labels 23.9 px, 1.93 : 1 (804 × 417 points "
-    "where 28 px needs 686 × 386, bound by its width: the row names left of J, 64 points, and the Σ column past the "
-    "longest loop name, (∂(h₁⁽ᵗ⁾₊₁, c₁⁽ᵗ⁾₊₁)/∂h₁⁽ᵗ⁾)ᵀ ∂J/∂(h₁⁽ᵗ⁾₊₁, c₁⁽ᵗ⁾₊₁), 45 characters; its height: five levels "
-    "with 3 and 5 loop and arrow names stacked between them, 4 note lines)",
-    # the four figures of both: before the backward was drawn on the forward cells, its rows under them (a node per
-    # backward call, nearly twice the height) measured 9.8, 15.8, 16.2 and 20.3 px (labels 10.8, 17.6, 18, 22.5)
-    "gru-step-2-True-last-both-False-8-cmu": "text 8.8 px, labels 9.8 px, 2.40 : 1 (1,955 × 816 points where 28 px "
-    "needs 686 × 386, bound by its width: 8 columns, a step passing 4 states each way, its gradient's names 30 "
-    "characters in every gap; its height: 16 weights a line each in a step and in Σ)",
-    "gru-cell-1-False-every-both-False-3-elman": "text 20.8 px, labels 23.1 px, 1.50 : 1 (702 × 468 points where "
-    "28 px needs 686 × 386, bound by its height: 5 rows of boxes — J_t, linear, cell, embedding, x_t — with a lane "
-    "between each two for a Σ's t=1…3 or J's ∂J/∂Jₜ, the arrows up and back named between them, and 4 note lines)",
-    "rnn-op-2-False-every-backward-False-8-usc": "text 9.4 px, labels 10.4 px, 2.40 : 1",
-    "lstm-op-1-True-last-none-False-3-cs224n": "text 14.1 px, labels 14.1 px, 1.60 : 1",
-    "lstm-step-2-True-last-both-False-3-pytorch": "text 17.3 px, labels 19.2 px, 2.08 : 1 (998 × 482 points where 28 "
-    "px needs 686 × 386, bound by its width: a step passes 8 states each way, their gradients' names up to 45 "
-    "characters, (∂(h₂⁽¹←⁾, c₂⁽¹←⁾)/∂h₁⁽¹→⁾)ᵀ ∂J/∂(h₂⁽¹←⁾, c₂⁽¹←⁾), on one line between its lines; its Σ "
-    "16 weights a line each)",
-    "lstm-op-1-False-last-backward-False-3-cmu": "text 11.8 px, labels 13.1 px, 2.40 : 1",
-    "lstm-op-1-False-last-backward-False-3-elman": "text 11.8 px, labels 13.1 px, 2.40 : 1",
-    "rnn-cell-1-True-last-both-False-3-pytorch": "text 24.4 px, labels 27.1 px, 1.84 : 1 (710 × 386 points where "
-    "28 px needs 686 × 386, bound by its width by 24 points: row names 64 wide with their gap, Σ⁽→⁾ left of the "
-    "cells, Σ⁽←⁾ right of them (the reverse row starts there) and J beyond it in a column of its own)",
+    # Sized from the widths the text is drawn (geometry.drawn_width), not counted in characters: the figures bound by
+    # their width shrank (lstm-cell-2-False-every-backward-True-8-cs224n fits: 25.8 px, 28.7 px, 1.76 : 1); these not
+    "gru-step-2-True-last-both-False-8-cmu": "text 11.3 px, labels 12.5 px, 2.40 : 1 (8 columns 174 points apart, "
+    "the gradient's names between steps, (∂h₁⁽¹←⁾/∂h₂⁽¹←⁾)ᵀ ∂L/∂h₁⁽¹←⁾: 1,531 wide where 28 px needs 686)",
+    "gru-cell-1-False-every-both-False-3-elman": "text 15.8 px, labels 17.6 px, 1.36 : 1 (9 rows of boxes, 5 "
+    "forward and 4 backward, 614 points tall where 28 px needs 386; the notes already beside them)",
+    "rnn-op-2-False-every-backward-False-8-usc": "text 11.1 px, labels 12.3 px, 2.26 : 1 (8 steps of ops, each 112 "
+    "points wide, 130 apart: 1,562 × 690 where 28 px needs 686 × 386)",
+    "lstm-op-1-True-last-none-False-3-cs224n": "text 16 px, labels 16 px, 1.64 : 1 (1,111 × 676 points, bound by its "
+    "height: two directions' steps of ops one above the other, where 28 px needs 386)",
+    "lstm-step-2-True-last-both-False-3-pytorch": "text 17.1 px, labels 19 px, 1.61 : 1 (569 points tall where 28 px "
+    "needs 386: a step passes 8 named states, and its Σ names 16 weights a line each)",
+    "lstm-op-1-False-last-backward-False-3-cmu": "text 14.9 px, labels 16.6 px, 2.09 : 1 (3 steps of ops, each 283 "
+    "points wide, 301 apart: 1,158 wide where 28 px needs 686)",
+    "lstm-op-1-False-last-backward-False-3-elman": "text 15 px, labels 16.7 px, 2.07 : 1 (3 steps of ops, each 283 "
+    "points wide: 1,149 wide where 28 px needs 686)",
+    "rnn-cell-1-True-last-both-False-3-pytorch": "text 21.1 px, labels 23.4 px, 1.50 : 1 (693 × 462 points where "
+    "28 px needs 686 × 386, now bound by its height: 4 rows of cells and Σ, the x row, 3 note lines; each h₀ feeds "
+    "its row straight across, so the column it shares with a Σ does not float as the encoder–decoder's Σ column "
+    "does)",
 }
 
 
@@ -149,7 +146,7 @@ def test_an_lstm_language_models_bptt_fits_a_slide_as_the_rnns_does(source, tmp_
     svg = lstm_language_model_bptt(source, tmp_path / "f.svg", capsys)
     found = slide_fit(svg)
     assert found.fits, f"{source}: {found}"
-    labels = [text for text, _, _, _ in _edge_labels(svg)]
+    labels = [text for text, *_ in _edge_labels(svg)]
     assert {flat("(1/4)Σₜ₌₂⁴ ∂Jₜ/∂h₁"), flat("(∂c₂/∂c₁)ᵀ ∂J/∂c₂")} <= set(labels), labels  # h and c from cell 2 to 1
     assert not any("∂(J" in text for text in labels), labels
 
@@ -227,12 +224,13 @@ def test_a_long_sequence_drops_one_more_step_only_where_five_do_not_fit(tmp_path
     _, rnn = last_step_loss("rnn", steps=20)
     text = viz.save(rnn, path=tmp_path / "f.svg", level="cell").read_text()  # what save and the CLI draw
     assert text.count(">RNN cell<") == 5 and slide_fit(text).fits  # t = 1, 2, 3, …, 19, 20 fits: kept
-    _, lstm = last_step_loss("lstm", steps=20)
-    five = slide_fit(drawn(build_picture((lstm,), level="cell", slide=True)))
-    text = viz.save(lstm, path=tmp_path / "g.svg", level="cell").read_text()
+    # its BPTT names a gradient between every two steps, (∂h₃/∂h₂)ᵀ ∂J/∂h₃: wider gaps (an LSTM's two states per gap
+    # were, while a label's room was counted in characters: drawn, its five steps fit)
+    five = slide_fit(drawn(build_picture((rnn,), level="cell", slide=True, backward=True)))
+    text = viz.save(rnn, path=tmp_path / "g.svg", level="cell", backward=True).read_text()
     four = slide_fit(text)
-    assert not five.fits and four.label_px > five.label_px, (five, four)  # two states per gap: wider
-    assert text.count(">LSTM cell<") == 4 and "16 steps" in text and "t=3…18" in text  # t = 1, 2, …, 19, 20
+    assert not five.fits and four.fits and four.label_px > five.label_px, (five, four)
+    assert text.count(">RNN cell<") == 4 and "16 steps" in text and "t=3…18" in text  # t = 1, 2, …, 19, 20
 
 
 def test_eight_steps_are_drawn_whole_and_every_step_when_asked():
@@ -443,19 +441,25 @@ def test_a_long_bptt_label_between_two_steps_is_drawn_in_two_lines_that_say_the_
     assert all(" ".join(lines) == label for label, lines in broken.items())
     free = build_picture((loss,), level="cell", backward=True, slide=False)
     assert not any(route.label_lines for route in labelled_layout(free)[1].routes)  # free size: one line
-    cells = sorted((box for box, node in zip(placed.boxes, picture.nodes) if node.label.startswith("RNN cell")),
-                   key=lambda box: box.x)
-    gap = cells[1].left - cells[0].right
-    assert gap < len("(∂h₂/∂h₁)ᵀ ∂J/∂h₂") * 5.4, gap  # narrower than the label in one line
+
+    def gap(drawn) -> float:
+        cells = sorted((box for box, node in zip(labelled_layout(drawn)[1].boxes, drawn.nodes)
+                        if node.label.startswith("RNN cell")), key=lambda box: box.x)
+        return cells[1].left - cells[0].right
+
+    # the slide's gap about half the free size's, where the label is drawn in one line (73 points, 133)
+    assert geometry.drawn_width(broken["(∂h₂/∂h₁)ᵀ ∂J/∂h₂"]) < gap(picture) < 0.6 * gap(free)
 
 
-def _edge_labels(svg_text: str) -> list[tuple[str, float, float, int]]:
-    """Each arrow label of the library's SVG: (its words, x of its middle, y of its first line, its lines)."""
+def _edge_labels(svg_text: str) -> list[tuple[str, float, float, int, float]]:
+    """Each arrow label of the library's SVG: (its words, x of its middle, y of its first line, its lines, the width
+    of its longest line as drawn)."""
     found = []
     for element in ElementTree.fromstring(svg_text).iter():
         if element.get("class") == "edge-label":
             lines = svg_lines(element)  # (a line's scripts read with it: tests/written.py)
-            found.append((" ".join(lines), float(element.get("x")), float(element.get("y")), len(lines)))
+            found.append((" ".join(lines), float(element.get("x")), float(element.get("y")), len(lines),
+                          drawn_width(element)))
     return found
 
 
@@ -465,11 +469,11 @@ def test_every_arrow_label_lies_on_the_canvas_and_apart_from_the_others(name, tm
     text = viz.save(make_loss(), path=tmp_path / "f.svg", **options).read_text()
     left, top, width, height = (float(v) for v in ElementTree.fromstring(text).get("viewBox").split())
     labels = _edge_labels(text)
-    for words, x, y, lines in labels:  # a 9-point line rises 8 above its baseline (∂J/∂J₁ = 1/4 was cut off)
+    for words, x, y, lines, _ in labels:  # a 9-point line rises 8 above its baseline (∂J/∂J₁ = 1/4 was cut off)
         assert top + 8 <= y and y + 10 * (lines - 1) <= top + height and left <= x <= left + width, (words, y, top)
-    for k, (words, x, y, lines) in enumerate(labels):  # (∂J/∂h₄ lay on h₄, both over the line into J)
-        for other, x2, y2, lines2 in labels[k + 1:]:
-            apart_x = abs(x - x2) > 2.7 * (len(words) + len(other)) / max(lines, lines2)
+    for k, (words, x, y, lines, wide) in enumerate(labels):  # (∂J/∂h₄ lay on h₄, both over the line into J)
+        for other, x2, y2, lines2, wide2 in labels[k + 1:]:
+            apart_x = abs(x - x2) > (wide + wide2) / 2
             one = words == other and abs(x - x2) < 1 and abs(y - y2) < 1  # two edges on one line (a bus's fork)
             assert one or apart_x or y2 > y + 10 * lines - 2 or y > y2 + 10 * lines2 - 2, (words, other)
 
@@ -531,7 +535,7 @@ def test_a_stacked_bidirectional_figure_names_each_state_once_and_off_the_lines(
     text = viz.save(make_loss(), path=tmp_path / "f.svg", **options).read_text()
     found = label_clashes(text)
     assert found.overlaps == [] and found.crossed == [], found  # (layer 2's h₄ once sat on J's lines)
-    names = [words for words, _, _, _ in _edge_labels(text)]
+    names = [words for words, *_ in _edge_labels(text)]
     # (h₁⁽¹→⁾: to t=2, and up to layer 2; each read with its scripts on the line, as its tspans join)
     assert names.count(flat("h₁⁽¹←⁾")) == 1 and names.count(flat("h₁⁽¹→⁾")) == 2
 
@@ -543,8 +547,9 @@ def test_a_step_of_ops_left_out_takes_a_column_only_as_wide_as_its_words():
     (gap,) = [box for box, node in zip(placed.boxes, picture.nodes) if node.kind == "ellipsis"]
     assert gap.width < 0.4 * placed.clusters[0][1].width  # (it was as wide as a step of a dozen ops)
     assert picture.nodes[[n.kind for n in picture.nodes].index("ellipsis")].label.split("\n")[1:] == ["1 step", "t=2"]
-    left, right = sorted(box.x for _, box in placed.clusters)
-    assert right - left < 1.6 * placed.clusters[0][1].width  # the two steps drawn sit close on either side of it
+    first, second = sorted((box for _, box in placed.clusters), key=lambda box: box.x)
+    # the two steps drawn sit close on either side of it: less than a step's width apart (83 points, a step 107)
+    assert second.left - first.right < first.width
 
 
 def test_a_bidirectional_row_is_named_in_two_lines_on_a_slide_and_in_one_at_free_size():

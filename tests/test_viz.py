@@ -65,7 +65,7 @@ def test_same_graph_gives_byte_identical_dot():
 
 def test_one_box_per_step_and_no_boxes_for_scopes_around_them():
     _, loss = lstm_loss(steps=4)
-    text = viz.to_dot(loss)
+    text = viz.to_dot(loss, time_steps=slice(None))  # every step (a slide draws t=1, …, 4: two steps fit it)
     labels = re.findall(r'cluster_\d+ \{ label="([^"]*)"', text)
     assert labels == ["t=1", "t=2", "t=3", "t=4"]  # not LSTM / layer 0 / forward around them
 

@@ -58,7 +58,8 @@ def test_cells_sit_in_one_row_in_time_order_evenly_spaced(kind):
     ys = {by_step[t][0][1] for t in range(1, 8)}
     assert len(ys) == 1  # one row
     gaps = numpy.diff(xs)
-    assert (gaps > 0).all() and numpy.allclose(gaps, gaps[0])  # t=1 … 7 left to right, evenly
+    # t=1 … 7 left to right, evenly (to the tenth of a point the positions are written in)
+    assert (gaps > 0).all() and numpy.allclose(gaps, gaps[0], atol=0.11)
 
 
 @needs_graphviz

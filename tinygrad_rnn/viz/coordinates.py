@@ -10,7 +10,6 @@ from . import passages
 from .geometry import (
     ARROW,
     BOX_LABEL,
-    CHAR,
     LABEL_ASCENT,
     LABEL_CLEAR,
     LABEL_DESCENT,
@@ -19,11 +18,11 @@ from .geometry import (
     NAMED_LEVEL_GAP,
     Box,
     drawn_width,
-    label_width,
     loop_label_left,
     loops_room,
     loops_width,
 )
+from .risers import BESIDE_COLUMN, RISER_SPACING
 from .routes import state_first, state_pitch
 
 
@@ -124,7 +123,7 @@ class Coordinates:
             widths[col] = max(widths[col], max(boxes[i].width for i in members) + self.space.column_gap_min)
         # every step's column: one width; a step's arrow named beside its line (∂J/∂h₂ from Σ down to tanh) has room
         # for its name on one side of the middle, clear of the lines through the gaps beside the column
-        self.column_width = max(block_width + [2 * (label_width([label]) + LABEL_OFFSET + 2 * LABEL_CLEAR)
+        self.column_width = max(block_width + [2 * (drawn_width([label]) + LABEL_OFFSET + 2 * LABEL_CLEAR)
                                                for _, _, label in named]) if self.block_of else 0.0
         # a "…" standing for steps left out has a column of its own, as wide as its words: on a slide only that
         # (at op level a step's column is many times wider: a "…" as wide would save nothing of the slide's width)
@@ -167,7 +166,7 @@ class Coordinates:
         # a rolled cell's loops are named on their arches, rightwards (geometry.loop_label_at): how far past its
         # column's right side each name reaches. On a slide only the right side makes room for them, as far as they
         # reach
-        loop_labels = [max(len(line) for line in self.loop_label(loop, len(self.nodes[i].loops))) * CHAR
+        loop_labels = [drawn_width(self.loop_label(loop, len(self.nodes[i].loops)))
                        for i in self.block_of for loop in self.nodes[i].loops]
         cell = {i: Box(0.0, 0.0, boxes[i].width, boxes[i].height) for i in self.block_of if self.nodes[i].loops}
         loops_reach = [loop_label_left(box, k, len(self.nodes[i].loops)) + 2 * LABEL_CLEAR - self.column_width / 2
@@ -177,7 +176,7 @@ class Coordinates:
         def gap_beside(on_left: bool | None) -> float:
             room = {None: loop_labels, True: [], False: loops_reach}[on_left]
             return max([self.space.column_gap_min] + room + [
-                len(label) * 5.4 + 2 * ARROW + 4 for (tail, head), kind in self.kind.items()
+                drawn_width([label]) + 2 * ARROW + 4 for (tail, head), kind in self.kind.items()
                 if kind == ("straight",) and (tail in self.block_of) != (head in self.block_of)
                 and (label := self._labels.get((tail, head)))
                 and (on_left is None or side_of.get(head if tail in self.block_of else tail) in (on_left, None))])
@@ -185,15 +184,18 @@ class Coordinates:
         gap_left, gap_right = (gap_beside(True), gap_beside(False)) if self.slide else (gap_beside(None),) * 2
         first_left = sum(columns_beside[True]) + gap_left  # the left side of the first column
         # a state's label sits between two cells: the gap as wide as the longest (a BPTT arrow's part of ∂J/∂h)
-        # (every state of the gap: two cells pass h and c along one pair of nodes, which self.kind holds once)
+        # (every state of the gap: two cells pass h and c along one pair of nodes, which self.kind holds once), and
+        # where lines run up the gap close beside the cells, the label in its middle clear of them too
+        up_the_gap = self._lines_up_a_gap()
         self.column_gap = max([self.space.column_gap_min] + [
-            label_width(self._state_lines(label, tracks)) + self.space.label_room
-            - (self.column_width - max(boxes[tail].width, boxes[head].width))
+            drawn_width(self._state_lines(label, tracks)) + max(
+                self.space.label_room - (self.column_width - max(boxes[tail].width, boxes[head].width)),
+                2 * (up_the_gap + LABEL_CLEAR) if up_the_gap else 0.0)
             for (tail, head), kind in self.kind.items() if kind[0] == "state"
             and self.nodes[tail].kind == self.nodes[head].kind == "group"
             for tracks in [self.gap_tracks[kind[1:3]]] for label in tracks if label] + [
             # between two steps' boxes of ops, centred in the gap
-            label_width(self._state_lines(label, tracks)) + 4 - 2 * self.space.box_pad
+            drawn_width(self._state_lines(label, tracks)) + 4 - 2 * self.space.box_pad
             for (tail, head), kind in self.kind.items() if kind[0] == "state"
             and "group" not in (self.nodes[tail].kind, self.nodes[head].kind)
             for tracks in [self.gap_tracks[kind[1:3]]] for label in tracks if label])
@@ -338,6 +340,16 @@ class Coordinates:
             else:
                 self.lane_bottom[row] = min([self.lane_bottom[row]] + [box.bottom - self.space.gap_y / 2
                                                                        for box in passed])
+
+    def _lines_up_a_gap(self) -> float:
+        """How far from the cells beside a gap between two steps the outermost line up it runs (0: none does): a
+        bidirectional layer's input into its reverse row (BESIDE_COLUMN off the column: ``_input_into_a_row_above``),
+        a lower layer's state into the layer above's other direction (on lanes beside the column: ``_riser_x``)."""
+        inputs = any(self._input_into_a_row_above(tail, head) and self.block_of[head][1] > 0
+                     for tail, head, _ in self.edge_list)
+        lanes = max([len(self._risers_beside(column, on_left)) for column in range(len(self.steps))
+                     for on_left in (True, False)] + [int(inputs)])
+        return BESIDE_COLUMN + (lanes - 1) * RISER_SPACING if lanes else 0.0
 
     def _state_label_reach(self, row: int, gap: int, above: bool) -> float:
         """How far above (``above``) or below its row's middle the outermost state label in a gap between two cells

@@ -13,7 +13,8 @@ import re
 from html import unescape
 
 from .fitting import extent, slide_shaped
-from .geometry import CHAR, LABEL_LINE, LABEL_MIDDLE, LINE, Box, Layout, Route
+from .font import FAMILY, line_width
+from .geometry import FONT_SIZE, LABEL_LINE, LABEL_MIDDLE, LINE, Box, Layout, Route, drawn_width
 from .graph import Picture
 from .layout import labelled_layout
 from .numbers import slide_number
@@ -79,9 +80,9 @@ def picture_to_dot(picture: Picture, laid_out: tuple[list[str], Layout] | None =
     labels, placed = laid_out or labelled_layout(picture)
     lines = [
         "digraph tinygrad_rnn {",
-        '  graph [fontname="Helvetica", fontsize=14, outputorder=edgesfirst, splines=true, pad=0.167];',
-        '  node [fontname="Helvetica", fontsize=10, shape=box, fixedsize=true, margin=0];',
-        '  edge [fontname="Helvetica", fontsize=9, color="#555555", arrowsize=0.6];',
+        f'  graph [fontname="{FAMILY}", fontsize=14, outputorder=edgesfirst, splines=true, pad=0.167];',
+        f'  node [fontname="{FAMILY}", fontsize=10, shape=box, fixedsize=true, margin=0];',
+        f'  edge [fontname="{FAMILY}", fontsize=9, color="#555555", arrowsize=0.6];',
     ]
     if picture.title:
         lines.append(f"  label={dot_quoted(picture.title)}; labelloc=t;")
@@ -153,9 +154,9 @@ def _bb(box: Box) -> str:
 def _texts(placed: Layout) -> list[str]:
     """Row names beside the rows and notes under the figure, as plain text, each from its left end (``\\l``: Graphviz
     would centre it in a box of the estimated width, and a long line, narrower in the real font, moved right)."""
-    return [f'  text{number} [label={dot_quoted(text)[:-1]}\\l", shape=plaintext, width={len(text) * CHAR / 72:.3f}, '
-            f'height=0.2, pos="{x + len(text) * CHAR / 2:.1f},{y:.1f}!", fontcolor="#444444"];'
-            for number, (text, x, y) in enumerate(placed.texts)]
+    return [f'  text{number} [label={dot_quoted(text)[:-1]}\\l", shape=plaintext, width={width / 72:.3f}, '
+            f'height=0.2, pos="{x + width / 2:.1f},{y:.1f}!", fontcolor="#444444"];'
+            for number, (text, x, y) in enumerate(placed.texts) for width in [drawn_width([text], FONT_SIZE)]]
 
 
 def _legend(low: float, high: float, placed: Layout) -> list[str]:
@@ -259,7 +260,7 @@ def _lines_joined(block: str, left_aligned: bool) -> str:
         size = max(float(piece.group(5)) for piece in line)
         runs = [(unescape(piece.group(7)), {"sub": "sub", "super": "sup"}.get(piece.group(4), "base"))
                 for piece in line]
-        last_width = 0.55 * float(last.group(5)) * len(runs[-1][0])  # (Graphviz's own estimate is not written)
+        last_width = line_width(runs[-1][0], float(last.group(5)))  # (Graphviz's own estimate is not written)
         x = float(first.group(1)) if left_aligned else (float(first.group(1)) + float(last.group(1)) + last_width) / 2
         out.append(block[position:first.start()])
         out.append(f'<text text-anchor="{"start" if left_aligned else "middle"}" x="{x:.1f}" y="{first.group(2)}"'

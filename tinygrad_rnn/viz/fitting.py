@@ -3,7 +3,7 @@ enlarges it, and the canvas widened or heightened to a slide's shape."""
 
 from __future__ import annotations
 
-from .geometry import CHAR, LABEL_LINE, LINE, Layout
+from .geometry import FONT_SIZE, LABEL_LINE, LINE, Layout, drawn_width
 from .picture import Picture
 
 SLIDE_ASPECT = (1.2, 2.4)  # width : height of a figure that fills a 16:9 slide without wasting it
@@ -25,13 +25,13 @@ def extent(placed: Layout, legend: bool = False, title: bool = False) -> tuple[f
     bar (``legend``: under everything else); ``title`` leaves room above for one line."""
     xs = [b.left for b in placed.boxes] + [b.right for b in placed.boxes]
     ys = [b.bottom for b in placed.boxes] + [b.top for b in placed.boxes] + [y for _, _, y in placed.texts]
-    xs += [x for _, x, _ in placed.texts] + [x + len(text) * CHAR for text, x, _ in placed.texts]
+    xs += [x for _, x, _ in placed.texts] + [x + drawn_width([text], FONT_SIZE) for text, x, _ in placed.texts]
     for route in placed.routes + [loop for _, _, loop in placed.loops]:
         xs += [x for x, _ in route.points]
         ys += [y for _, y in route.points]
     for _, state, loop in placed.loops:  # a rolled cell's loop, and its label above it
         ys.append(loop.label_at[1] + LINE)
-        xs.append(loop.label_at[0] + max(len(line) for line in loop.label_lines or [state]) * CHAR)
+        xs.append(loop.label_at[0] + drawn_width(loop.label_lines or [state]))
     for route in placed.routes:  # an arrow's label: from above its first line to below its last
         if route.label_at is not None:
             ys += [route.label_at[1] + 9, route.label_at[1] - LABEL_LINE * (len(route.label_lines or [""]) - 1) - 3]

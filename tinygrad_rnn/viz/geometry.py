@@ -7,16 +7,17 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 
+from .font import line_width
 from .scripts import SCRIPT_SCALE, script_runs
-from .slide import text_width
 
-CHAR, LINE, PAD_X, PAD_Y = 6.0, 12.0, 7.0, 6.0  # text metrics of the 10-point font; padding in a node
+FONT_SIZE, LABEL_SIZE = 10.0, 9.0  # the figures' text (nodes, row names, notes) and an arrow label's, in points
+CHAR, LINE, PAD_X, PAD_Y = 6.0, 12.0, 7.0, 6.0  # the 10-point font's average character, its line; padding in a node
 GAP_X, GAP_Y, COLUMN_GAP = 10.0, 16.0, 26.0  # between ops in a step, side by side and level to level; steps
 LANE, BOX_PAD, BOX_LABEL = 10.0, 8.0, 12.0  # spacing of bus lanes; a step box's padding, its label's room
 ARROW = 6.0  # the arrowhead's length: a route stops this short of the node's border
 LOOP_HEIGHT = 14.0  # how high a rolled cell's loop rises above it (the outer one twice as high)
 LOOP_PITCH = 12.0  # along a rolled cell's top, the least room for each of its loops (both legs and a gap)
-LABEL_CHAR, LABEL_LINE = 5.4, 10.0  # an arrow label's 9-point font: the width of a character, the height of a line
+LABEL_LINE = 10.0  # an arrow label's line, in its 9-point font
 LABEL_ASCENT, LABEL_DESCENT = 7.0, 2.5  # a label's line above and below its baseline (a little generous)
 LABEL_MIDDLE = 2.7  # a label line's middle above its baseline (where Graphviz centres it on lp)
 LABEL_CLEAR = 1.5  # the white kept between an arrow's label and any other box, line or label
@@ -105,7 +106,7 @@ def loop_label_at(box: Box, k: int, count: int, lines: list[str]) -> tuple[float
 
     >>> cell = Box(0.0, 0.0, 80.0, 20.0)  # top at 10; two loops: c's arch (28 high) left of h's (14)
     >>> [(round(x, 1), y) for x, y in (loop_label_at(cell, k, 2, ["c"]) for k in range(2))]  # 4 over its arch
-    [(10.5, 42.0), (22.5, 28.0)]
+    [(10.2, 42.0), (22.2, 28.0)]
     >>> [loops_left(cell, 2) + k * loop_span(cell, 2) / 2 for k in range(2)]  # the arches' left legs
     [8.0, 20.0]
     """
@@ -114,18 +115,18 @@ def loop_label_at(box: Box, k: int, count: int, lines: list[str]) -> tuple[float
             top + LABEL_OFFSET + LABEL_CLEAR + LABEL_LINE * (len(lines) - 1))
 
 
-def drawn_width(lines: list[str]) -> float:
-    """The width of a label's longest line as drawn in its 9-point font, nearer than :func:`label_width`'s count of
-    its characters: each character by its own advance (slide.text_width's: an i or a bracket narrow), a script (the
-    t+1 of ∂c_{t+1}, the ⁽¹⁾ of h⁽¹⁾) at its own, smaller size, the braces that mark it not drawn. Where a label
-    starts matters (a loop's name from its arch's leg), not only where its middle is.
+def drawn_width(lines: list[str], size: float = LABEL_SIZE) -> float:
+    """The width of the longest of ``lines`` as drawn at ``size`` points (an arrow label's 9, a node's 10): each
+    character by its own advance (:mod:`.font`: an i or a bracket narrow, a W or an arrow wide), a script (the t+1 of
+    ∂c_{t+1}, the ⁽¹⁾ of h⁽¹⁾) at its own, smaller size, the braces that mark it not drawn. What a node's box, an
+    arrow label's room and the gaps between steps are sized from; where a label starts matters (a loop's name from
+    its arch's leg), not only where its middle is. A count of characters (0.6 of the size each) gave 59.4 points.
 
-    >>> round(drawn_width(["∂J/∂c_{t+1}"]), 1), round(label_width(["∂J/∂c_{t+1}"]), 1)
-    (41.4, 59.4)
+    >>> round(drawn_width(["∂J/∂c_{t+1}"]), 1), round(drawn_width(["W_hh", "tanh"], FONT_SIZE), 1)
+    (30.6, 19.5)
     """
-    size = LABEL_CHAR / 0.6  # the font's size, its average character 0.6 of it
-    return max(sum(text_width([(text, "base")], size * (1.0 if kind == "base" else SCRIPT_SCALE))
-                   for text, kind in script_runs(line)) for line in lines)
+    return max(sum(line_width(part, size * (1.0 if kind == "base" else SCRIPT_SCALE))
+                   for part, kind in script_runs(line)) for line in lines)
 
 
 def loops_room(count: int, lines: int = 1) -> float:
@@ -178,11 +179,6 @@ def label_lines(label: str) -> list[str]:
     return [label] if best is None else [label[:best], label[best + 1:]]
 
 
-def label_width(lines: list[str]) -> float:
-    """The width of an arrow label's longest line, in points."""
-    return max(len(line) for line in lines) * LABEL_CHAR
-
-
 @dataclass
 class Layout:
     boxes: list[Box]  # one per picture node
@@ -195,7 +191,7 @@ class Layout:
 def node_size(label: str, space: Spacing = FREE) -> tuple[float, float]:
     """A node's width and height from its label (the figure gives every node exactly this size)."""
     lines = label.split("\n")
-    return max(len(line) for line in lines) * CHAR + 2 * space.pad_x, len(lines) * LINE + 2 * space.pad_y
+    return drawn_width(lines, FONT_SIZE) + 2 * space.pad_x, len(lines) * LINE + 2 * space.pad_y
 
 
 

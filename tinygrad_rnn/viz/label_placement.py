@@ -34,9 +34,8 @@ import math
 from bisect import bisect_left, bisect_right
 
 from .geometry import (
-    CHAR,
+    FONT_SIZE,
     LABEL_ASCENT,
-    LABEL_CHAR,
     LABEL_CLEAR,
     LABEL_DESCENT,
     LABEL_LINE,
@@ -45,6 +44,7 @@ from .geometry import (
     Layout,
     Route,
     boxes_overlap,
+    drawn_width,
     segment_enters,
 )
 
@@ -68,10 +68,10 @@ REACH = TRIED * STEP + 2 * NEAR_JUNCTION
 def label_rect(at: Point, lines: list[str]) -> Rect:
     """The box a label's lines cover when its first line's baseline is centred on ``at``.
 
-    >>> label_rect((10.0, 0.0), ["h₁"])
-    (4.6, -2.5, 15.4, 7.0)
+    >>> [round(v, 1) for v in label_rect((10.0, 0.0), ["h₁"])]  # h at 9 points, its 1 at 7.2
+    [5.5, -2.5, 14.5, 7.0]
     """
-    half = max(len(line) for line in lines) * LABEL_CHAR / 2
+    half = drawn_width(lines) / 2
     return (round(at[0] - half, 6), at[1] - LABEL_DESCENT - LABEL_LINE * (len(lines) - 1), round(at[0] + half, 6),
             at[1] + LABEL_ASCENT)
 
@@ -155,13 +155,13 @@ def _index(placed: Layout, items: list[tuple[Route, list[str] | None]]) -> _Inde
         rect = (box.left, box.bottom, box.right, box.top)
         index.add("box", -1, rect, rect)
     for name, box in placed.clusters:  # the step's name in its top left corner (svg.py, dot.py's labeljust=l)
-        rect = (box.left + 5, box.top - 15, box.left + 7 + len(name) * CHAR, box.top - 4)
+        rect = (box.left + 5, box.top - 15, box.left + 7 + drawn_width([name], FONT_SIZE), box.top - 4)
         index.add("box", -1, rect, rect)
         corners = [(box.left, box.bottom), (box.right, box.bottom), (box.right, box.top), (box.left, box.top)]
         for p, q in zip(corners, corners[1:] + corners[:1]):
             index.add("border", -1, (p, q), _span(p, q))
     for text, x, y in placed.texts:
-        rect = (x, y - LINE / 2, x + len(text) * CHAR, y + LINE / 2)
+        rect = (x, y - LINE / 2, x + drawn_width([text], FONT_SIZE), y + LINE / 2)
         index.add("box", -1, rect, rect)
     for owner, (route, lines) in enumerate(items):
         points = _polyline(route)

@@ -28,8 +28,6 @@ route would enter a node), :mod:`.ports` (each arrow's own point on its node's f
 
 from __future__ import annotations
 
-import textwrap
-
 from .detours import mend
 from .fitting import (
     LEGEND_CELL,
@@ -45,8 +43,8 @@ from .geometry import (
     ARROW,
     BOX_LABEL,
     CHAR,
+    FONT_SIZE,
     FREE,
-    LABEL_CHAR,
     LABEL_LINE,
     LINE,
     LOOP_HEIGHT,
@@ -54,6 +52,7 @@ from .geometry import (
     Box,
     Layout,
     Route,
+    drawn_width,
     finish,
     label_lines,
     loop_label_at,
@@ -73,7 +72,7 @@ __all__ = ["ARROW", "CHAR", "LABEL_LINE", "LEGEND_CELL", "LINE", "SLIDE_ASPECT",
            "SLIDE_TEXT_PX", "Box", "Layout", "Route", "extent", "label_lines", "labelled_layout", "layout", "node_size",
            "segment_enters", "slide_scale", "slide_shaped"]
 
-NOTE_BESIDE_CHARS = (36, 56)  # a note beside a slide's drawing is broken into lines this long (narrow first)
+NOTE_BESIDE = (180.0, 280.0)  # a note beside a slide's drawing is broken into lines this wide, in points (narrow first)
 ROW_NAME_GAP = 8.0  # on a slide, between a row's name and the leftmost box of the figure (free size: 12)
 SLIDE_LINE_CHARS = (None, 16, 12, 8)  # on a slide, a node's line longer than one of these may break (picture.wrapped)
 
@@ -96,7 +95,7 @@ def labelled_layout(picture: Picture) -> tuple[list[str], Layout]:
     for line_chars, per_line, whole_parameters in choices:
         labels = [display_label(node, line_chars, per_line, whole_parameters) for node in picture.nodes]
         sizes = [node_size(label, SLIDE_SPACING if picture.slide else FREE) for label in labels]
-        for beside in (0, *NOTE_BESIDE_CHARS) if picture.slide and picture.notes else (0,):
+        for beside in (0.0, *NOTE_BESIDE) if picture.slide and picture.notes else (0.0,):
             for turned in (False, True) if picture.slide and _one_step_of_ops(picture) else (False,):
                 found.append((labels, layout(picture, sizes, notes_beside=beside, turned=turned)))
                 if slide_scale(found[-1][1], picture) >= SLIDE_SCALE:
@@ -105,11 +104,11 @@ def labelled_layout(picture: Picture) -> tuple[list[str], Layout]:
 
 
 
-def layout(picture: Picture, sizes: list[tuple[float, float]], notes_beside: int = 0,
+def layout(picture: Picture, sizes: list[tuple[float, float]], notes_beside: float = 0.0,
            turned: bool = False) -> Layout:
     """Positions for every node, a box per step, and a route for every edge; the notes under the
     drawing (on a slide, broken to its width, short ones two to a line), or ``notes_beside`` it on the right
-    in lines of that many characters. ``turned``: the ops of a step flow left to right instead of upwards
+    in lines that many points wide. ``turned``: the ops of a step flow left to right instead of upwards
     (one step at op level, landscape on a slide)."""
     boxes = [Box(0.0, 0.0, h, w) if turned else Box(0.0, 0.0, w, h) for w, h in sizes]
     grid = Grid(picture, boxes)
@@ -132,7 +131,7 @@ def layout(picture: Picture, sizes: list[tuple[float, float]], notes_beside: int
         # on a slide "layer 2 reverse ←" in two lines, "layer 2" over "reverse ←": the names of a bidirectional
         # network's rows were as wide as a cell, and a width-bound figure lands smaller by as much
         lines = name.replace(" reverse", "\nreverse").split("\n") if picture.slide and name else [name] * bool(name)
-        x = left - (ROW_NAME_GAP if picture.slide else 12.0) - max(map(len, lines), default=0) * CHAR
+        x = left - (ROW_NAME_GAP if picture.slide else 12.0) - (drawn_width(lines, FONT_SIZE) if lines else 0.0)
         texts += [(line, x, grid.row_y[row] + (len(lines) / 2 - k - 0.5) * LINE) for k, line in enumerate(lines)]
     low = min([b.bottom for b in boxes] + [grid.lane_bottom[0] - (grid.lanes_below[0] + 1) * grid.space.lane],
               default=0.0)
@@ -140,14 +139,14 @@ def layout(picture: Picture, sizes: list[tuple[float, float]], notes_beside: int
         x = max([b.right for b in boxes] + [p[0] for route in routes for p in route.points], default=0.0) + 24
         y = max([b.top for b in boxes] + [grid.block_top[-1] if grid.block_top else 0.0], default=0.0)
         for note in picture.notes:
-            for line in textwrap.wrap(note, notes_beside):
+            for line in _wrapped(note, notes_beside):
                 y -= LINE + 2
                 texts.append((line, x, y))
             y -= 6
     else:
-        chars = _note_chars(picture.notes, boxes, routes, left) if picture.slide else None
-        for note in _packed(picture.notes, chars) if chars else picture.notes:
-            for k, line in enumerate(_note_lines(note, chars) if chars else [note]):
+        width = _note_width(picture.notes, boxes, routes, left) if picture.slide else None
+        for note in _packed(picture.notes, width) if width else picture.notes:
+            for k, line in enumerate(_note_lines(note, width) if width else [note]):
                 low -= LINE + (6 if k == 0 else 2)
                 texts.append((line, left, low))
     if picture.rankdir == "RL":  # mirrored: x → −x
@@ -163,62 +162,82 @@ def layout(picture: Picture, sizes: list[tuple[float, float]], notes_beside: int
             route.points = [(-x, y) for x, y in route.points]
             route.end = (-route.end[0], route.end[1])
             route.label_at = None if route.label_at is None else (-route.label_at[0], route.label_at[1])
-        texts = [(text, -x - len(text) * CHAR, y) for text, x, y in texts]
+        texts = [(text, -x - drawn_width([text], FONT_SIZE), y) for text, x, y in texts]
     placed = Layout(boxes, routes, grid.clusters, texts, loops)
     place_labels(placed, [label for _, _, label in picture.edges])  # off the boxes and lines, beside its own
     return placed
 
 
 
-def _note_chars(notes: list[str], boxes: list[Box], routes: list[Route], left: float) -> int:
-    """How long a slide's note line may be: as wide as the drawing, its lines included (a bus past the last box),
-    or, where the notes under it make the figure taller than a 16:9 slide's shape, as wide as that shape allows
-    at the height the notes then take: the notes in fewer, longer lines, and the figure shorter, its width still
-    no more than the slide's height lets it use."""
+def _note_width(notes: list[str], boxes: list[Box], routes: list[Route], left: float) -> float:
+    """How wide a slide's note line may be drawn: as wide as the drawing, its lines included (a bus past the last
+    box), or, where the notes under it make the figure taller than a 16:9 slide's shape, as wide as that shape
+    allows at the height the notes then take: the notes in fewer, longer lines, and the figure shorter, its width
+    still no more than the slide's height lets it use."""
     xs = [b.right for b in boxes] + [x for route in routes for x, _ in route.points]
     ys = [y for b in boxes for y in (b.bottom, b.top)] + [y for route in routes for _, y in route.points]
-    width = max(xs, default=0.0) - left
+    width = max(NOTE_BESIDE[0], max(xs, default=0.0) - left)
     height = max(ys, default=0.0) - min(ys, default=0.0)
-    chars = max(NOTE_BESIDE_CHARS[0], int(width / CHAR))
-    fewest = sum(len(_note_lines(note, chars)) for note in _packed(notes, chars))
-    for longer in range(chars + 1, int(1.5 * chars)):  # (each line a note gains costs the slide's width 16/9 of it)
-        if longer * CHAR > (height + fewest * (LINE + 2) + 4 * len(notes)) * SLIDE[0] / SLIDE[1]:
+    fewest = sum(len(_note_lines(note, width)) for note in _packed(notes, width))
+    # (each line a note gains costs the slide's width 16/9 of it)
+    for longer in (width + CHAR * k for k in range(1, int(width / 2 / CHAR))):
+        if longer > (height + fewest * (LINE + 2) + 4 * len(notes)) * SLIDE[0] / SLIDE[1]:
             break
         lines = sum(len(_note_lines(note, longer)) for note in _packed(notes, longer))
-        if lines < fewest and longer * CHAR <= (height + lines * (LINE + 2) + 4 * len(notes)) * SLIDE[0] / SLIDE[1]:
-            chars, fewest = longer, lines
-    return chars
+        if lines < fewest and longer <= (height + lines * (LINE + 2) + 4 * len(notes)) * SLIDE[0] / SLIDE[1]:
+            width, fewest = longer, lines
+    return width
 
 
-def _note_lines(note: str, chars: int) -> list[str]:
-    """A note broken into lines of at most ``chars``: after its last ": " where both sides then fit (the
-    words, then the equation they introduce, whole on a line of its own), else wherever a line is full.
+def _note_lines(note: str, width: float) -> list[str]:
+    """A note broken into lines at most ``width`` points wide as drawn: after its last ": " where both sides then
+    fit (the words, then the equation they introduce, whole on a line of its own), else wherever a line is full.
 
-    >>> _note_lines("a node adds the parts: ∂J/∂h₃ = a + b", 30)
+    >>> _note_lines("a node adds the parts: ∂J/∂h₃ = a + b", 120.0)
     ['a node adds the parts:', '∂J/∂h₃ = a + b']
-    >>> _note_lines("Σ: the terms one weight receives, added", 30)
+    >>> _note_lines("Σ: the terms one weight receives, added", 120.0)
     ['Σ: the terms one weight', 'receives, added']
     """
-    if len(note) > chars:
+    if _drawn(note) > width:
         cuts = [k for k in range(len(note))
-                if note.startswith(": ", k) and k + 1 <= chars and len(note) - k - 2 <= chars]
+                if note.startswith(": ", k) and _drawn(note[:k + 1]) <= width and _drawn(note[k + 2:]) <= width]
         if cuts:
             return [note[:cuts[-1] + 1], note[cuts[-1] + 2:]]
-    return textwrap.wrap(note, chars)
+    return _wrapped(note, width)
 
 
-def _packed(notes: list[str], chars: int) -> list[str]:
+def _wrapped(text: str, width: float) -> list[str]:
+    """The words of ``text`` in lines at most ``width`` points wide as drawn (a word wider than that alone on one).
+
+    >>> _wrapped("the same at every step", 60.0)
+    ['the same at', 'every step']
+    """
+    lines: list[str] = []
+    for word in text.split():
+        if lines and _drawn(f"{lines[-1]} {word}") <= width:
+            lines[-1] += f" {word}"
+        else:
+            lines.append(word)
+    return lines
+
+
+def _drawn(text: str) -> float:
+    """The width of a note's line as drawn, in points."""
+    return drawn_width([text], FONT_SIZE)
+
+
+def _packed(notes: list[str], width: float) -> list[str]:
     """The notes with short ones joined on a line (``.``-separated, each after the first earlier line that
-    leaves it room in ``chars``): a slide's notes take fewer lines of its height.
+    leaves it room in ``width``): a slide's notes take fewer lines of its height.
 
-    >>> _packed(["a short note", "a note too long to share its line", "another", "more"], 24)
+    >>> _packed(["a short note", "a note too long to share its line", "another", "more"], 120.0)
     ['a short note. another', 'a note too long to share its line', 'more']
-    >>> _packed(["one", "two", "three"], 24)
+    >>> _packed(["one", "two", "three"], 120.0)
     ['one. two. three']
     """
     packed: list[str] = []
     for note in notes:
-        room = [k for k, line in enumerate(packed) if len(line) + 2 + len(note) <= chars]
+        room = [k for k, line in enumerate(packed) if _drawn(f"{line}. {note}") <= width]
         if room:
             packed[room[0]] += f". {note}"
         else:
@@ -244,7 +263,7 @@ def _name_each_fork_once(edges: list[tuple[int, int, str]], routes: list[Route])
         if not label or route.label_at is None:
             continue
         kept = named.setdefault((tail, label), [])
-        route.label_drawn = not any(abs(route.label_at[0] - other.label_at[0]) < LABEL_CHAR * len(label)
+        route.label_drawn = not any(abs(route.label_at[0] - other.label_at[0]) < drawn_width([label])
                                     and abs(route.label_at[1] - other.label_at[1]) < 3 * LABEL_LINE
                                     for other in kept)
         if route.label_drawn:

@@ -43,6 +43,7 @@ import xml.etree.ElementTree as ElementTree
 from dataclasses import dataclass, field
 
 from .fitting import SLIDE_ASPECT, SLIDE_LABEL_PX, SLIDE_TEXT_PX
+from .font import line_width
 from .geometry import ARROW, boxes_overlap, line_enters
 
 Point = tuple[float, float]
@@ -393,11 +394,11 @@ def _label_boxes(root: ElementTree.Element):
 
 def _line_extent(line: ElementTree.Element, size: float) -> tuple[float, float, float]:
     """(width, how far the line's scripts reach under its own descent, over its own ascent) of one line of a
-    label: half an em a character, a script at its own size, each tspan's dy moving the text from where the one
-    before it left it (:data:`.scripts.SCRIPT_DROP`); the line from 0.7 of its em above to 0.15 under, a
-    script from 0.7 of its own em above where it sits to 0.15 under where it has a descender (a subscript's
-    digit ends on its own baseline)."""
-    width, top, bottom, shift = 0.5 * size * len((line.text or "").strip(" ")), -0.7 * size, 0.15 * size, 0.0
+    label: each character by its advance (:mod:`.font`), a script at its own size, each tspan's dy moving the text
+    from where the one before it left it (:data:`.scripts.SCRIPT_DROP`); the line from 0.7 of its em above to 0.15
+    under, a script from 0.7 of its own em above where it sits to 0.15 under where it has a descender (a
+    subscript's digit ends on its own baseline)."""
+    width, top, bottom, shift = line_width((line.text or "").strip(" "), size), -0.7 * size, 0.15 * size, 0.0
     for span in line.iter():
         if span is line:
             continue
@@ -408,7 +409,7 @@ def _line_extent(line: ElementTree.Element, size: float) -> tuple[float, float, 
         if (span.text or "").strip():  # (a script's digits and letters reach under it only with a descender)
             descent = 0.15 * px if set(span.text) & DESCENDERS else 0.0
             top, bottom = min(top, shift - 0.7 * px), max(bottom, shift + descent)
-        width += 0.5 * px * len(span.text or "") + 0.5 * size * len(span.tail or "")
+        width += line_width(span.text or "", px) + line_width(span.tail or "", size)
     return width, bottom - 0.15 * size, -0.7 * size - top
 
 

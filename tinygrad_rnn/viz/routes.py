@@ -12,13 +12,13 @@ from . import passages
 from . import tracks as unnamed  # (here `tracks` names a gap's list of named states)
 from .geometry import (
     ARROW,
-    LABEL_CHAR,
     LABEL_LINE,
     LOOP_HEIGHT,
     Box,
     Route,
     clear_of_corners,
     clip,
+    drawn_width,
     finish,
     label_lines,
     line_enters,
@@ -37,6 +37,12 @@ class Routes(Risers):
 
     _by_centre: tuple[list[int], list[float], float] | None = None  # the nodes by their centres' x, once placed
     _unnamed_orders: dict[tuple[int, int], list] | None = None  # (row, gap) → its unnamed states' tracks, in order
+
+    def _input_into_a_row_above(self, tail: int, head: int) -> bool:
+        """Whether an input under its row feeds a row above it (a bidirectional layer's x_t into its reverse row):
+        its line runs up close beside the head's column, in the gap between two steps (BESIDE_COLUMN off it)."""
+        return self.place.get(tail, ("",))[0] == "below" and head in self.block_of \
+            and self.block_of[head][0] > self.place[tail][1]
 
     def route(self, tail: int, head: int, label: str) -> Route:
         a, b = self.boxes[tail], self.boxes[head]
@@ -64,7 +70,7 @@ class Routes(Risers):
             return self._through_gap(tail, a, b, block_of[other][1], label)
         if self._is_riser(tail, head):  # up past the rows in between
             return self._riser(tail, head, a, b, label)
-        if self.place.get(tail, ("",))[0] == "below" and head in block_of and block_of[head][0] > self.place[tail][1]:
+        if self._input_into_a_row_above(tail, head):
             # between two steps close beside b's column, clear of the states named mid-gap (as up past rows);
             # left of the first step down the middle, clear of the bus of the initial states beside it
             beside = BESIDE_COLUMN if block_of[head][1] > 0 else self.column_gap / 2
@@ -500,7 +506,7 @@ class Routes(Risers):
         end = (b.left if rightwards else b.right, b.y)
         # named under the cells, on the far side of the drop from the input (clear of the cell's and the
         # input's boxes; beside the drop further up it sat on the next cell's corner)
-        away = -(4 + LABEL_CHAR * len(label) / 2) if rightwards else 4 + LABEL_CHAR * len(label) / 2
+        away = -(4 + drawn_width([label]) / 2) if rightwards else 4 + drawn_width([label]) / 2
         label_at = (gap_x + away, b.top + self.space.gap_y / 2 - 3)
         # past the cells of the input's column (narrower than its input, e_t = embedding, which sets the column's
         # width): beside their side, where the gap between two cells is wider, then beside the column's edge

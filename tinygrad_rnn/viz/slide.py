@@ -22,6 +22,7 @@ from __future__ import annotations
 import re
 from html import escape, unescape
 
+from .font import FAMILY, line_width
 from .numbers import slide_number
 from .scripts import SCRIPT_DROP, SCRIPT_SCALE, Run, script_runs
 
@@ -32,7 +33,7 @@ DRAWING_MARGIN = 10  # of a drawing's 12-unit margin (fitting.extent), what a sl
 BESIDE_PX = 400  # the narrowest column of text beside a figure
 LARGE_ENOUGH = 3.6  # slide px per drawing unit: 10-unit labels at 36 px, well past the 28 a room needs
 TITLE_PX, BODY_PX, SMALLEST_PX = 44, 30, 24  # slide pixels at 1,920 × 1,080
-FONT = "Helvetica, Arial, sans-serif"
+FONT = FAMILY
 INK, MUTED = "#1a1a1a", "#444444"
 NUMBER = re.compile(r"(?<![\w.])-?\d+\.\d+e[+-]?\d+")  # 1.496e+0, 1.496e-02: as a program prints them
 
@@ -77,20 +78,8 @@ def script_px(size: float) -> float:
 
 
 def text_width(runs: list[Run], size: float) -> float:
-    """An estimate of the runs' width in pixels (Helvetica's advances, by class of character)."""
-    total = 0.0
-    for part, kind in runs:
-        px = size if kind == "base" else script_px(size)
-        for character in part:
-            if character in "il.,:;|'()[]! ·":
-                total += 0.3 * px
-            elif character in "mwMW⊙Σ‖":
-                total += 0.85 * px
-            elif character.isupper() or character in "∂−+=≤≥→←":
-                total += 0.68 * px
-            else:
-                total += 0.56 * px
-    return total
+    """The runs' width in pixels at ``size`` px, each script at its own size (:func:`script_px`)."""
+    return sum(line_width(part, size if kind == "base" else script_px(size)) for part, kind in runs)
 
 
 def text_svg(runs: list[Run], x: float, y: float, size: float = BODY_PX, anchor: str = "start",

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from .dot import GRADIENT, VIRIDIS, colour, legend_labels
 from .fitting import LEGEND_CELL, extent, slide_shaped
+from .font import FAMILY
 from .geometry import ARROW, LABEL_LINE, LINE, Layout, Route
 from .picture import CHOICES, Picture
 from .scripts import svg_markup
@@ -50,7 +51,7 @@ def picture_to_svg(picture: Picture, placed: Layout, labels: list[str], prefix: 
     parts = [f'<svg xmlns="http://www.w3.org/2000/svg" class="graph" viewBox="{left:.1f} 0 {right - left:.1f} '
              f'{top - bottom:.1f}" width="{right - left:.0f}" height="{top - bottom:.0f}" '
              f'style="min-width: {0.75 * (right - left):.0f}px" '
-             'font-family="Helvetica, Arial, sans-serif" font-size="10">',
+             f'font-family="{FAMILY}" font-size="10">',
              f'<defs><marker id="{prefix}-arrow" viewBox="0 0 10 10" refX="0" refY="5" markerWidth="{ARROW}" '
              f'markerHeight="{ARROW}" markerUnits="userSpaceOnUse" orient="auto"><path d="M0,0 L10,5 L0,10 z" '
              'fill="context-stroke"/></marker></defs>']
