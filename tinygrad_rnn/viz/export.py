@@ -27,7 +27,7 @@ from html import escape
 from typing import Any, NamedTuple
 
 from .dot import VIRIDIS, colour
-from .geometry import LABEL_CHAR
+from .geometry import drawn_width
 from .layout import ARROW
 from .notation import Notation
 from .pdf import NO_CONVERTER, svgs_to_pdf
@@ -364,7 +364,7 @@ def _carries(label: ElementTree.Element, forward: str, lines: list[str]) -> None
     (x0, y0), *_, (x1, y1) = [(float(x), float(y)) for x, y in re.findall(r"(-?[\d.]+),(-?[\d.]+)", forward)]
     across, size = abs(x1 - x0) >= abs(y1 - y0), float(label.get("font-size", "9"))
     joined = " ".join(lines)
-    shown = lines if len(lines) > 1 and len(re.sub(r"<[^>]+>", "", joined)) * LABEL_CHAR > \
+    shown = lines if len(lines) > 1 and drawn_width([re.sub(r"<[^>]+>", "", joined)], size) > \
         ((x1 - x0) ** 2 + (y1 - y0) ** 2) ** 0.5 - 8 else [joined]
     step, below = 1.1 * size, float(label.get("y")) > max(y0, y1)
     left = (x0 + x1) / 2 if across else min(x0, x1) - 5  # (a vertical edge's: on the side away from the next step)
