@@ -50,8 +50,10 @@ class Grid(Placement, Lanes, Coordinates, Routes):
             in_step = [n.kind != "ellipsis" for n in nodes]
         row_keys = list(dict.fromkeys(n.row for n, inside in zip(nodes, in_step) if inside))
         chains = {n.row: n.chain for n in nodes if n.chain is not None}  # what each row runs: layer, direction
-        around = [tail + head for tail, head in zip(self.predecessors, self.successors)]
-        row_keys.sort(key=row_order(row_keys, chains, rows_joined(nodes, around)))
+        reads, feeds = self.predecessors, self.successors  # (a BPTT figure's arrows run the other way)
+        if picture.backward:
+            reads, feeds = feeds, reads
+        row_keys.sort(key=row_order(row_keys, chains, rows_joined(nodes, reads, feeds)))
         self.at = in_time(nodes, edges)  # each node's column: its step in time, not its step's name
         row_keys, row_of_key = one_timeline(row_keys, self.at, in_step, nodes, chains)
         self.rows = len(row_keys)

@@ -21,9 +21,9 @@ def row_order(keys: list[tuple[str, ...]], chains: dict, joins: dict | None = No
     direction just above its forward one, the inputs of each step (e_t) below them; where a module
     ran several chains (one encoder read on two sentences), each call's rows as one block, the first
     call at the bottom; several modules in the order the data flows through them (a module that reads
-    another's output ran after it: all its rows above that one's); a per-step op between two rows
-    (``joins``: the rows each per-step row's nodes touch — a dropout d_t from GRU 1 into GRU 2) just under
-    the upper one, others (ŷ_t, J_t) on top; other rows (a hand-written loop) in the order first met."""
+    another's output ran after it: all its rows above that one's); a per-step op that reads a row and
+    feeds a higher one (``joins``, :func:`rows_joined`: a dropout d_t out of GRU 1 into GRU 2) just under
+    the row it feeds, others (ŷ_t, J_t) on top; other rows (a hand-written loop) in the order first met."""
     first = {key: i for i, key in enumerate(keys)}
     call = chain_calls(chains.values())
     ran = {}  # each module's first chain: the order the modules ran in, the order the data flows
@@ -34,15 +34,15 @@ def row_order(keys: list[tuple[str, ...]], chains: dict, joins: dict | None = No
         chain = chains.get(key)
         return ran[chain.owner] if chain is not None else 0
 
-    def order(key: tuple[str, ...]) -> tuple[int, int, int, int, int, int]:
+    def order(key: tuple[str, ...]) -> tuple[int, ...]:
         if key[:1] == (BACKWARD_ROW,):  # forward and backward in one figure: the backward rows under the forward
             below = order(key[1:])
             return (below[0] - (1 << 22), *below[1:])
         if key[:1] == (PER_STEP,) and key[1] != "input":
-            joined = {order(row) for row in (joins or {}).get(key, ()) if row in chains}
-            if len(joined) > 1:  # between two rows (d_t: out of GRU 1, into GRU 2): just under the upper one
-                upper = max(joined)
-                return (*upper[:3], -1, int(key[2]), first[key])
+            reads, feeds = ({order(row) for row in rows if row in chains} for rows in (joins or {}).get(key, ((), ())))
+            if reads and feeds and max(reads) < min(feeds):  # d_t, out of GRU 1 into GRU 2: just under GRU 2
+                upper = min(feeds)
+                return (*upper[:4], int(key[2]) - (1 << 20), first[key])
             return 1 << 20, 0, 0, 0, int(key[2]), first[key]  # a model's own ops, one per step: ŷ_t and J_t on top
         if key[:1] == (PER_STEP,):  # e_t below the layers of the call it feeds
             return call.get(chains.get(key[3:]), 0), module(key[3:]), -1, 0, int(key[2]), first[key]
@@ -52,13 +52,17 @@ def row_order(keys: list[tuple[str, ...]], chains: dict, joins: dict | None = No
     return order
 
 
-def rows_joined(nodes: list, neighbours: list[list[int]]) -> dict[tuple[str, ...], set[tuple[str, ...]]]:
-    """The rows the nodes of each per-step row touch, through an arrow either way (in a BPTT figure the
-    arrows run backward): for :func:`row_order`, which draws a per-step op between the rows it joins."""
-    joins: dict[tuple[str, ...], set[tuple[str, ...]]] = {}
-    for node, around in zip(nodes, neighbours):
+def rows_joined(nodes: list, reads: list[list[int]], feeds: list[list[int]]
+                ) -> dict[tuple[str, ...], tuple[set[tuple[str, ...]], set[tuple[str, ...]]]]:
+    """The rows the nodes of each per-step row read from and the rows they feed (``reads``, ``feeds``:
+    each node's neighbours the way the values flow): for :func:`row_order`, which draws a per-step op
+    that one row feeds and that feeds another between them."""
+    joins: dict[tuple[str, ...], tuple[set[tuple[str, ...]], set[tuple[str, ...]]]] = {}
+    for node, before, after in zip(nodes, reads, feeds):
         if node.row[:1] == (PER_STEP,):
-            joins.setdefault(node.row, set()).update(nodes[other].row for other in around)
+            read, fed = joins.setdefault(node.row, (set(), set()))
+            read.update(nodes[other].row for other in before)
+            fed.update(nodes[other].row for other in after)
     return joins
 
 
