@@ -8,6 +8,7 @@ were run, every chain started from one h_0, nothing drawn through a node, one Σ
 """
 
 import pytest
+from test_bptt_labels import row_names  # (the names beside the rows, bottom to top)
 
 import tinygrad_rnn as tr
 from tinygrad_rnn.viz.graph import build_picture
@@ -419,3 +420,43 @@ def test_dropout_is_named_and_its_mask_is_a_mask_not_an_input():
     ops = build_picture((loss,), level="op", show_shapes=False)
     assert sorted(first_line(node) for node in ops.nodes if "dropout" in node.label) == \
         ["dropout"] + ["dropout mask, p = 0.3"]
+
+
+def heights(picture, named):
+    """The height of the centre of each node whose first line ``named`` accepts (y runs up the page)."""
+    _, placed = labelled_layout(picture)
+    return [box.y for node, box in zip(picture.nodes, placed.boxes) if named(first_line(node))]
+
+
+@pytest.mark.parametrize("backward", [False, True, "both"])
+def test_two_modules_in_a_row_are_drawn_in_the_order_the_data_flows_each_row_named_by_its_module(backward):
+    """GRU → nn.Dropout → GRU: the second GRU reads the first's output, so its row stands above (layer 1 at
+    the bottom, the data flowing up — never up into the dropout and back down), the d_t between the rows they
+    join, each row named by its module ("GRU 2 →", not a second "layer 1 →"); a two-layer LSTM under the GRU
+    it feeds keeps both its layers below it (the modules in the order the data flows, then their layers)."""
+    tr.manual_seed(0)
+    x = tr.randn(3, 1, 2)
+    first, dropout, second = tr.nn.GRU(2, 3), tr.nn.Dropout(0.5), tr.nn.GRU(3, 3)
+    loss = second(dropout(first(x)[0]))[0][-1].sum()
+    # (both ways on a slide: the gradients drawn back along the forward nodes, once failing to route here)
+    drawn = dict(level="cell", backward=backward, show_shapes=False, slide=backward == "both")
+    picture = build_picture((loss,), **drawn)
+    below = heights(picture, lambda line: line.startswith("GRU 1"))
+    between = heights(picture, lambda line: "= dropout" in line or line.startswith("dropout,"))
+    above = heights(picture, lambda line: line.startswith("GRU 2"))
+    assert len(below) == len(between) == len(above) == 3
+    assert max(below) < min(between) and max(between) < min(above)
+    assert row_names(picture) == ["GRU 1 →", "GRU 2 →"]
+    stack, on_top = tr.nn.LSTM(2, 3, num_layers=2), tr.nn.GRU(3, 3)
+    picture = build_picture((on_top(stack(x)[0])[0][-1].sum(),), **drawn)
+    assert row_names(picture) == ["LSTM layer 1 →", "LSTM layer 2 →", "GRU layer 1 →"]
+
+
+def test_a_head_reading_both_directions_of_the_top_layer_stays_above_them():
+    """ŷ_t = linear reads two rows (layer 2 → and ←) and feeds none: no row to stand between, so it stays on
+    top under J_t, never drawn in between the two directions it reads."""
+    loss, _ = bidirectional_tagger()
+    picture = build_picture((loss,), level="cell", show_shapes=False)
+    cells = heights(picture, lambda line: line.startswith("GRU"))
+    heads = heights(picture, lambda line: line.startswith("linear") or line.endswith("= linear"))
+    assert len(cells) == 12 and len(heads) == 3 and max(cells) < min(heads)

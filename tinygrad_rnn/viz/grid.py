@@ -14,7 +14,7 @@ from .lanes import Lanes
 from .picture import BACKWARD_ROW, PER_STEP, Picture, in_time
 from .placement import GATE_ORDER, Placement
 from .routes import Routes
-from .rows import layer_and_direction, one_timeline, one_timeline_only, row_name, row_order
+from .rows import layer_and_direction, one_timeline, one_timeline_only, row_name, row_order, rows_joined
 
 
 class Grid(Placement, Lanes, Coordinates, Routes):
@@ -50,7 +50,10 @@ class Grid(Placement, Lanes, Coordinates, Routes):
             in_step = [n.kind != "ellipsis" for n in nodes]
         row_keys = list(dict.fromkeys(n.row for n, inside in zip(nodes, in_step) if inside))
         chains = {n.row: n.chain for n in nodes if n.chain is not None}  # what each row runs: layer, direction
-        row_keys.sort(key=row_order(row_keys, chains))
+        reads, feeds = self.predecessors, self.successors  # (a BPTT figure's arrows run the other way)
+        if picture.backward:
+            reads, feeds = feeds, reads
+        row_keys.sort(key=row_order(row_keys, chains, rows_joined(nodes, reads, feeds)))
         self.at = in_time(nodes, edges)  # each node's column: its step in time, not its step's name
         row_keys, row_of_key = one_timeline(row_keys, self.at, in_step, nodes, chains)
         self.rows = len(row_keys)

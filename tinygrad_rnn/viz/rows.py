@@ -16,26 +16,54 @@ def layer_and_direction(key: tuple, chains: dict) -> tuple[int, bool]:
     return (chain.layer, chain.direction == "reverse") if chain is not None else (0, False)
 
 
-def row_order(keys: list[tuple[str, ...]], chains: dict):
+def row_order(keys: list[tuple[str, ...]], chains: dict, joins: dict | None = None):
     """Rows in the order of the lectures' figures: layer 0 at the bottom, each layer's reverse
     direction just above its forward one, the inputs of each step (e_t) below them; where a module
     ran several chains (one encoder read on two sentences), each call's rows as one block, the first
-    call at the bottom; other rows (a hand-written loop) in the order first met."""
+    call at the bottom; several modules in the order the data flows through them (a module that reads
+    another's output ran after it: all its rows above that one's); a per-step op that reads a row and
+    feeds a higher one (``joins``, :func:`rows_joined`: a dropout d_t out of GRU 1 into GRU 2) just under
+    the row it feeds, others (ŷ_t, J_t) on top; other rows (a hand-written loop) in the order first met."""
     first = {key: i for i, key in enumerate(keys)}
     call = chain_calls(chains.values())
+    ran = {}  # each module's first chain: the order the modules ran in, the order the data flows
+    for chain in sorted(set(chains.values()), key=lambda chain: chain.serial):
+        ran.setdefault(chain.owner, len(ran))
 
-    def order(key: tuple[str, ...]) -> tuple[int, int, int, int]:
+    def module(key: tuple[str, ...]) -> int:
+        chain = chains.get(key)
+        return ran[chain.owner] if chain is not None else 0
+
+    def order(key: tuple[str, ...]) -> tuple[int, ...]:
         if key[:1] == (BACKWARD_ROW,):  # forward and backward in one figure: the backward rows under the forward
             below = order(key[1:])
             return (below[0] - (1 << 22), *below[1:])
-        if key[:1] == (PER_STEP,) and key[1] != "input":  # a model's own ops, one per step: ŷ_t and J_t on top
-            return 1 << 20, int(key[2]), 0, first[key]
+        if key[:1] == (PER_STEP,) and key[1] != "input":
+            reads, feeds = ({order(row) for row in rows if row in chains} for rows in (joins or {}).get(key, ((), ())))
+            if reads and feeds and max(reads) < min(feeds):  # d_t, out of GRU 1 into GRU 2: just under GRU 2
+                upper = min(feeds)
+                return (*upper[:4], int(key[2]) - (1 << 20), first[key])
+            return 1 << 20, 0, 0, 0, int(key[2]), first[key]  # a model's own ops, one per step: ŷ_t and J_t on top
         if key[:1] == (PER_STEP,):  # e_t below the layers of the call it feeds
-            return call.get(chains.get(key[3:]), 0), -1, int(key[2]), first[key]
+            return call.get(chains.get(key[3:]), 0), module(key[3:]), -1, 0, int(key[2]), first[key]
         layer, reverse = layer_and_direction(key, chains)
-        return call.get(chains.get(key), 0), layer, int(reverse), first.get(key, 0)
+        return call.get(chains.get(key), 0), module(key), layer, int(reverse), 0, first.get(key, 0)
 
     return order
+
+
+def rows_joined(nodes: list, reads: list[list[int]], feeds: list[list[int]]
+                ) -> dict[tuple[str, ...], tuple[set[tuple[str, ...]], set[tuple[str, ...]]]]:
+    """The rows the nodes of each per-step row read from and the rows they feed (``reads``, ``feeds``:
+    each node's neighbours the way the values flow): for :func:`row_order`, which draws a per-step op
+    that one row feeds and that feeds another between them."""
+    joins: dict[tuple[str, ...], tuple[set[tuple[str, ...]], set[tuple[str, ...]]]] = {}
+    for node, before, after in zip(nodes, reads, feeds):
+        if node.row[:1] == (PER_STEP,):
+            read, fed = joins.setdefault(node.row, (set(), set()))
+            read.update(nodes[other].row for other in before)
+            fed.update(nodes[other].row for other in after)
+    return joins
 
 
 def one_timeline(keys: list[tuple[str, ...]], at: list[int | None], in_step, nodes, chains: dict
@@ -78,15 +106,17 @@ def one_timeline_only(row_keys: list, chains: dict) -> bool:
 def row_name(key: tuple[str, ...], reverse: bool, rows: int, one_layer: bool = False, modules: bool = False) -> str:
     """'layer 1 →' beside each row, when there are several (layers counted from 1, as on a slide);
     'call 2 →' for a module's second chain ('call 2 layer 1 →' where it has several layers); the
-    module first where several modules have rows of their own ('RNN 2 layer 1 →')."""
+    module first where several modules have rows of their own ('RNN 2 layer 1 →'; 'RNN 2 →' where
+    each has one layer: two rows both called 'layer 1' read as one layer). A row is named by what
+    tells it from the others: its module, its call, its layer, where there are several of each."""
     if key[:1] == (BACKWARD_ROW,):
         name = row_name(key[1:], reverse, rows, one_layer, modules)
         return f"∂ {name}" if name else ""
     if key[:1] == (PER_STEP,):
         return ""
-    calls = any(part.startswith("call ") for part in key)
+    one_of_each = one_layer and (modules or any(part.startswith("call ") for part in key))
     words = [_on_slide(part) for part in key[0 if modules else 1:] if part not in ("forward",)
-             and not (calls and one_layer and part.startswith("layer "))] or list(key)
+             and not (one_of_each and part.startswith("layer "))] or list(key)
     return (" ".join(words) + (" ←" if reverse else " →")) if rows > 1 and words else ""
 
 
