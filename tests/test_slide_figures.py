@@ -59,26 +59,26 @@ DOCS_TOO_SMALL: dict[str, str] = {}
 # already take a slide's width (the 3-step LSTM gradient graph: at least 959 × 378 pt where a slide gives 686 × 386
 # at 28-px labels, so ≤ 20 px; the two-layer RNN's sides alone 660 pt, ≤ 17.6 px); two directions' ops take its height.
 GRID_TOO_SMALL: dict[str, str] = {  # (cell-level-layers-bidirectional-loss-backward-rolled-steps-notation)
-    # Sized from the widths the text is drawn (geometry.drawn_width), not counted in characters: the figures bound by
-    # their width shrank (lstm-cell-2-False-every-backward-True-8-cs224n fits: 25.8 px, 28.7 px, 1.76 : 1); these not
-    "gru-step-2-True-last-both-False-8-cmu": "text 11.3 px, labels 12.5 px, 2.40 : 1 (8 columns 174 points apart, "
-    "the gradient's names between steps, (∂h₁⁽¹←⁾/∂h₂⁽¹←⁾)ᵀ ∂L/∂h₁⁽¹←⁾: 1,531 wide where 28 px needs 686)",
-    "gru-cell-1-False-every-both-False-3-elman": "text 15.8 px, labels 17.6 px, 1.36 : 1 (9 rows of boxes, 5 "
-    "forward and 4 backward, 614 points tall where 28 px needs 386; the notes already beside them)",
+    # Sized from the widths the text is drawn (geometry.drawn_width), not counted in characters, and forward and
+    # backward drawn on one row of cells (overlaid.py) where they were two rows: lstm-cell-2-False-every-backward-
+    # True-8-cs224n fits (25.8 px, 28.7 px, 1.76 : 1), and so does rnn-cell-1-True-last-both-False-3-pytorch (25.5 px,
+    # 28.4 px, 1.85 : 1; 20.3 px before); the three other figures of both grew (9.8, 15.8, 16.2 px before); these not
+    "gru-step-2-True-last-both-False-8-cmu": "text 11.5 px, labels 12.8 px, 2.40 : 1 (bound by its width: 8 "
+    "columns, a step passing 4 states each way, its gradient's names in every gap, (∂h₁⁽¹←⁾/∂h₂⁽¹←⁾)ᵀ ∂L/∂h₁⁽¹←⁾)",
+    "gru-cell-1-False-every-both-False-3-elman": "text 23.5 px, labels 26.1 px, 1.73 : 1 (bound by its height: 5 rows "
+    "of boxes — J_t, linear, cell, embedding, x_t — with a lane between each two for a Σ's t=1…3 or J's ∂J/∂Jₜ, the "
+    "arrows up and back named between them, and the note lines)",
     "rnn-op-2-False-every-backward-False-8-usc": "text 11.1 px, labels 12.3 px, 2.26 : 1 (8 steps of ops, each 112 "
     "points wide, 130 apart: 1,562 × 690 where 28 px needs 686 × 386)",
     "lstm-op-1-True-last-none-False-3-cs224n": "text 16 px, labels 16 px, 1.64 : 1 (1,111 × 676 points, bound by its "
     "height: two directions' steps of ops one above the other, where 28 px needs 386)",
-    "lstm-step-2-True-last-both-False-3-pytorch": "text 17.1 px, labels 19 px, 1.61 : 1 (569 points tall where 28 px "
-    "needs 386: a step passes 8 named states, and its Σ names 16 weights a line each)",
+    "lstm-step-2-True-last-both-False-3-pytorch": "text 22.4 px, labels 24.9 px, 1.73 : 1 (bound by its width: a step "
+    "passes 8 states each way, their gradients' names up to 45 characters between its lines; its Σ 16 weights a "
+    "line each)",
     "lstm-op-1-False-last-backward-False-3-cmu": "text 14.9 px, labels 16.6 px, 2.09 : 1 (3 steps of ops, each 283 "
     "points wide, 301 apart: 1,158 wide where 28 px needs 686)",
     "lstm-op-1-False-last-backward-False-3-elman": "text 15 px, labels 16.7 px, 2.07 : 1 (3 steps of ops, each 283 "
     "points wide: 1,149 wide where 28 px needs 686)",
-    "rnn-cell-1-True-last-both-False-3-pytorch": "text 21.1 px, labels 23.4 px, 1.50 : 1 (693 × 462 points where "
-    "28 px needs 686 × 386, now bound by its height: 4 rows of cells and Σ, the x row, 3 note lines; each h₀ feeds "
-    "its row straight across, so the column it shares with a Σ does not float as the encoder–decoder's Σ column "
-    "does)",
 }
 
 
