@@ -17,7 +17,7 @@ from tinygrad_rnn.viz import fit_advice
 from tinygrad_rnn.viz.legibility import slide_fit
 
 OPS_OF_A_GRADIENT = "lstm-op-1-False-last-backward-False-3-cmu"  # fits at a coarser level
-BOTH_TWO_DIRECTIONS = "rnn-cell-1-True-last-both-False-3-pytorch"  # fits as two figures, forward and backward
+BOTH_TWO_DIRECTIONS = "lstm-step-2-True-last-both-False-3-pytorch"  # fits as two figures, forward and backward
 
 
 @pytest.fixture

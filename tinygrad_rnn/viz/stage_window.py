@@ -98,15 +98,16 @@ def held_nodes(stage: dict, columns: dict) -> list[int]:
 
 def chain_fits(figure: str, cells: dict[int, list[int]]) -> bool:
     """Whether the page's window holds the whole chain of cells (:func:`held_nodes`): where its row fits a
-    slide across at 2/3 of the readable scale (16 px at 1,920 wide), as a language model's 4 to 6 steps do on
-    the page. A class sees the chain the gradient runs along, not 2 of its 4 steps in a window; a row too long
-    for that (8 steps, 13 px on the page) keeps the window around the stage's step, its text readable.
+    slide across at 2/3 of the readable scale (16 px at 1,920 wide), as a language model's 4 to 8 steps do on
+    the page. A class sees the chain the gradient runs along,
+    not 2 of its 4 steps in a window; a row too long for that (10 steps) keeps the window around the stage's
+    step, its text readable.
 
     >>> from tinygrad_rnn.cli import language_model_loss
     >>> from tinygrad_rnn.viz.lecture_panel import panel_data
     >>> from tinygrad_rnn.viz.notation import resolve
     >>> shown = {steps: panel_data("LM", language_model_loss("gru", steps=steps)[0], None, "cell", resolve(None))
-    ...          for steps in (4, 8)}
+    ...          for steps in (4, 10)}
     >>> [chain_fits(p["svg"], {int(t): c for t, c in p["cells"].items()}) for p in shown.values()]
     [True, False]
     """
