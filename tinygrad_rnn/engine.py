@@ -157,7 +157,7 @@ def ops_in_order(outputs: Sequence[Any], freed: bool = False) -> tuple[list[Any]
 
     The order holds no object per op (a list of one vertex, a pair), only the op and its vertex:
     each container alive until the walk ends is one more for Python's garbage collector to visit,
-    and those two cost 8% of a recorded op (benchmarks/per_op_overhead.py's chain).
+    and those two cost ≈ 5% of a recorded op's instructions (docs/benchmarks.md, the per-op round).
 
     >>> import tinygrad_rnn as tr
     >>> w = tr.tensor([1.0, 2.0], requires_grad=True, name="w")
