@@ -105,7 +105,7 @@ def test_the_plain_path_is_within_its_budget_of_1500_lines_of_code():
     assert plain_path_lines() <= 1500
 
 
-LINES_TODAY = 1492
+LINES_TODAY = 1487
 
 
 def test_a_backward_older_than_the_remembered_writes_says_it_cannot_check_them(monkeypatch):
