@@ -8,6 +8,7 @@ hands back to the value on the arrow.
 """
 
 import re
+from dataclasses import replace
 
 import numpy
 import pytest
@@ -244,6 +245,19 @@ def test_two_layers_name_each_part_by_the_chain_rule_where_the_paths_meet_again(
         found = flowing(case, picture, reader, tail, label)
         numpy.testing.assert_allclose(found, named.numpy(), rtol=1e-5, atol=1e-7, err_msg=label)
     assert check_every_arrow(case, picture) > len(chained)  # the top layer's arrows: named by their losses
+
+
+@pytest.mark.parametrize("cell", ["rnn", "lstm"])
+def test_each_gradient_arrow_drawn_on_the_forward_cells_carries_what_its_label_names(cell):
+    """A slide's figure of both draws the BPTT figure's arrows on the forward cells (overlaid.py): the same arrows,
+    each between the forward nodes its ends stand for, with the same labels; each carries what its label names."""
+    case = LanguageModelCase(cell, steps=4)
+    both = build_picture((case.loss,), level="cell", backward="both", slide=True)
+    bptt = build_picture((case.loss,), level="cell", backward=True, slide=True)
+    arrows = [edge for edge in both.edges if edge in both.gradients]
+    assert sorted(label for _, _, label in arrows) == sorted(label for _, _, label in bptt.edges)
+    assert not any(both.nodes[i].label.endswith("backward") for edge in arrows for i in edge[:2])
+    assert check_every_arrow(case, replace(both, edges=arrows)) >= 3 * case.steps
 
 
 @pytest.mark.parametrize("view", ["both", "rolled"])
@@ -506,3 +520,38 @@ def test_the_arrow_out_of_the_steps_left_out_carries_what_they_hand_back(cell, s
     numpy.testing.assert_allclose(named, total.numpy() - from_head, rtol=1e-4, atol=1e-7, err_msg=label)
     if slide and cell == "lstm":
         assert label == "(1/8)Σₜ₌₄⁸ ∂Jₜ/∂h₃"
+
+
+PER_STEP_MEANS = {  # J = (1/T) Σₜ Jₜ as a lecture writes it, one cross_entropy a step
+    "sum(losses[1:], losses[0]) / T": lambda losses: sum(losses[1:], losses[0]) / len(losses),
+    "sum(losses) / T": lambda losses: sum(losses) / len(losses),
+    "stack(losses).mean()": lambda losses: tr.stack(losses).mean(),
+    "sum(...) * 0.25": lambda losses: sum(losses[1:], losses[0]) * 0.25,
+}
+
+
+@pytest.mark.parametrize("written", sorted(PER_STEP_MEANS))
+@pytest.mark.parametrize("cell", ["rnn", "gru"])
+def test_a_loss_written_step_by_step_is_drawn_as_the_one_call_loss(cell, written):
+    """Jₜ = cross_entropy(logits[:, t], …) at each step, then their mean: each arrow from the head carries
+    (1/4) ∂Jₜ/∂hₜ, never (∂h₁/∂h₁)ᵀ ∂J/∂h₁; the note's ∂J/∂h₃ is not written in terms of itself; J hands each
+    Jₜ 1/4 — the figure of the same loss computed in one call, each arrow checked against the gradient."""
+    one_call = LanguageModelCase(cell, steps=4)
+    case = LanguageModelCase(cell, steps=4)
+    losses = [tr.nn.functional.cross_entropy(case.logits[:, t], tr.tensor([case.targets[t]])) for t in range(4)]
+    case.loss = PER_STEP_MEANS[written](losses)
+    case.loss.name = "J"
+    assert case.loss.item() == pytest.approx(one_call.loss.item(), rel=1e-6)
+    for slide in (True, False):
+        picture = build_picture((case.loss,), level="cell", backward=True, slide=slide)
+        expected = build_picture((one_call.loss,), level="cell", backward=True, slide=slide)
+        labels = sorted(label for _, _, label in picture.edges)
+        assert labels == sorted(label for _, _, label in expected.edges)
+        assert {"(1/4) ∂J₁/∂h₁", "(1/4) ∂J₃/∂h₃"} <= set(labels)
+        assert not [label for label in labels if re.search(r"∂h([₀-₉])/∂h\1\)", label)]  # (∂h₁/∂h₁)ᵀ
+        assert sorted(label for tail, _, label in picture.edges if picture.nodes[tail].kind == "output"
+                      and label.startswith("∂J/∂J")) == [f"∂J/∂J{s} = 1/4" for s in "₁₂₃₄"]
+        assert picture.notes == expected.notes
+        note = "∂J/∂h₃ = (1/4) ∂J₃/∂h₃ + " + ("(∂h₄/∂h₃)ᵀ ∂J/∂h₄" if slide else "(1/4) ∂J₄/∂h₃")
+        assert any(note in line for line in picture.notes)
+        assert check_every_arrow(case, picture) == check_every_arrow(one_call, expected)

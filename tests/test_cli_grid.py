@@ -16,6 +16,7 @@ import pytest
 from written import svg_lines
 
 from tinygrad_rnn.cli import main
+from tinygrad_rnn.viz import views
 from tinygrad_rnn.viz.legibility import measure, shared_arrowheads
 
 FACTORS = {
@@ -108,8 +109,15 @@ def drawn_figure(case: dict, path, capsys) -> str:
 
 def read(svg_text: str):
     """The library's SVG: nodes (index → (kind, lines, box centre)), edges [(tail, head, label)]."""
+    nodes, edges, _ = read_both_ways(svg_text)
+    return nodes, edges
+
+
+def read_both_ways(svg_text: str):
+    """:func:`read`, and the edges that carry a gradient back where forward and backward share the nodes (a slide's
+    figure of both: drawn in the gradient's colour, class "edge gradient") as a set of (tail, head, label)."""
     root = ElementTree.fromstring(svg_text)
-    nodes, edges = {}, []
+    nodes, edges, gradients = {}, [], set()
     elements = list(root.iter())
     for k, element in enumerate(elements):
         tag, classes = element.tag.rsplit("}", 1)[-1], (element.get("class") or "").split()
@@ -125,7 +133,9 @@ def read(svg_text: str):
             label = " ".join(line.strip() for line in svg_lines(following)) \
                 if following is not None and following.get("class") == "edge-label" else ""
             edges.append((int(element.get("data-tail")), int(element.get("data-head")), label or ""))
-    return nodes, edges
+            if "gradient" in classes:
+                gradients.add(edges[-1])
+    return nodes, edges, gradients
 
 
 def expected_cells(case: dict, forward: bool = False) -> int:
@@ -176,7 +186,7 @@ def test_the_design_covers_every_pair_in_a_few_figures():
 @pytest.mark.parametrize("case", GRID, ids=lambda c: "-".join(str(v) for v in c.values()))
 def test_each_figure_of_the_grid_has_the_structure_of_its_model(case, tmp_path, library_svg, capsys):
     text = drawn_figure(case, tmp_path / "figure.svg", capsys)
-    nodes, edges = read(text)
+    nodes, edges, gradients = read_both_ways(text)
     degree = {i: 0 for i in nodes}
     for tail, head, _ in edges:
         degree[tail] += 1
@@ -193,26 +203,26 @@ def test_each_figure_of_the_grid_has_the_structure_of_its_model(case, tmp_path, 
         return
     unit = r"(RNN|LSTM|GRU) cell" if case["level"] == "cell" else r"step"
     # a slide says "backward" once, in a note (views.BACKWARD_NODES), not on each node: a backward cell names its
-    # call and step only, where a forward one of a figure of both also names its weights
+    # call and step only. A slide's figure of both draws the backward on the forward cells (overlaid.py): no node
+    # of its own, an arrow back in the gradient's colour
     cells_drawn = [i for i, (_, lines, _) in nodes.items() if re.fullmatch(unit + "(, backward)?", title(lines))]
-    backward = [i for i in cells_drawn if title(nodes[i][1]).endswith(", backward") or case["backward"] == "backward"
-                or (case["backward"] == "both" and len(nodes[i][1]) == 2)]
+    backward = [i for i in cells_drawn if title(nodes[i][1]).endswith(", backward") or case["backward"] == "backward"]
     forward = [i for i in cells_drawn if i not in backward]
     cells = {drawn_forward: expected_cells(case, drawn_forward) if case["level"] == "cell" else
              (1 if case["rolled"] else case["steps"]) for drawn_forward in (True, False)}
     assert len(forward) == (0 if case["backward"] == "backward" else cells[True])
-    assert len(backward) == (0 if case["backward"] == "none" else cells[False])
+    assert len(backward) == (cells[False] if case["backward"] == "backward" else 0)
+    assert bool(gradients) == (case["backward"] == "both")
     rows = {round(nodes[i][2][1]) for i in forward + backward}
-    if case["level"] == "cell" and not case["rolled"]:  # one row per layer and direction, forward and backward
-        row_count = case["layers"] * (2 if case["bidirectional"] else 1)
-        assert len(rows) == row_count * (2 if case["backward"] == "both" else 1)
+    if case["level"] == "cell" and not case["rolled"]:  # one row per layer and direction
+        assert len(rows) == case["layers"] * (2 if case["bidirectional"] else 1)
     for tail, head, label in edges:  # the state between two steps: forward in time, or back in a BPTT figure
         a, b = nodes[tail], nodes[head]
         if tail in forward + backward and head in forward + backward and a[2][1] == b[2][1] and not case["rolled"]:
             steps = step_of(a[1]), step_of(b[1])
             assert abs(steps[1] - steps[0]) == 1
             assert (b[2][0] - a[2][0]) * (steps[1] - steps[0]) > 0  # columns in the order of time
-            gradient = tail in backward
+            gradient = tail in backward or (tail, head, label) in gradients
             assert ("∂" in label) == gradient, label  # a state forward, a gradient backward
             if not case["bidirectional"]:  # left to right, and the gradient right to left
                 assert (steps[1] > steps[0]) != gradient
@@ -235,19 +245,27 @@ def test_a_combination_that_cannot_apply_gives_one_line(case, tmp_path, capsys):
     assert not (tmp_path / "figure.svg").exists()
 
 
+def free_size_figure(case: dict, path, capsys) -> str:
+    """The SVG the CLI writes for ``case`` with --free-size (a figure of both: the backward rows under the forward)."""
+    assert main(arguments(case, path) + ["--free-size"]) == 0, capsys.readouterr().err
+    return path.read_text()
+
+
 def test_the_forward_rows_of_a_figure_of_both_draw_what_the_forward_figure_draws(tmp_path, library_svg, capsys):
     """J = Σ output[-1] of two directions reads the reverse direction's first step alone (at t=T): the model
     computes its other steps all the same. The forward figure draws them; so do the forward rows of a figure of
     both (one story), and the backward rows' note says that they are not in the backward rows, not that they are
-    left out of the figure (the forward rows above draw them)."""
+    left out of the figure (the forward rows above draw them). (Free size: a slide draws the backward on the
+    forward cells, below.)"""
     case = BEYOND_PAIRS[0]
-    alone = read(drawn_figure({**case, "backward": "none"}, tmp_path / "forward.svg", capsys))[0]
-    text = drawn_figure(case, tmp_path / "both.svg", capsys)
+    alone = read(free_size_figure({**case, "backward": "none"}, tmp_path / "forward.svg", capsys))[0]
+    text = free_size_figure(case, tmp_path / "both.svg", capsys)
     both = read(text)[0]
 
     def cells(nodes, lines_drawn) -> list[tuple[str, int, float]]:  # (call, step, height of its row) of each cell
-        return sorted((lines[0], step_of(lines), round(centre[1])) for _, lines, centre in nodes.values()
-                      if lines[0] == "RNN cell" and len(lines) == lines_drawn)
+        return sorted((lines[0].removesuffix(", backward"), step_of(lines), round(centre[1]))
+                      for _, lines, centre in nodes.values()
+                      if lines[0].startswith("RNN cell") and len(lines) == lines_drawn)
 
     forward_alone, forward_rows = cells(alone, 4), cells(both, 4)  # (a forward cell names its weights in two lines)
     assert len(forward_alone) == 6 and [(c, t) for c, t, _ in forward_rows] == [(c, t) for c, t, _ in forward_alone]
@@ -261,15 +279,15 @@ def test_the_forward_rows_of_a_figure_of_both_draw_what_the_forward_figure_draws
 def test_a_figure_of_both_says_nothing_against_the_way_its_rows_run(tmp_path, library_svg, capsys):
     """A ∂ row of a figure of both is named by the way its gradient flows ("∂ layer 1 ←": its arrows run right to
     left); the BPTT figure's note "→, ←: the way a row runs forward; its gradient flows the other way" said the
-    opposite of what the ∂ rows' names and arrows show there."""
+    opposite of what the ∂ rows' names and arrows show there. (Free size, where the rows are drawn apart.)"""
     case = BEYOND_PAIRS[0]
-    text = drawn_figure(case, tmp_path / "both.svg", capsys)
+    text = free_size_figure(case, tmp_path / "both.svg", capsys)
     words = " ".join(" ".join(ElementTree.fromstring(text).itertext()).split())
     assert "∂ layer 1 ←" in words and "flows the other way" not in words
     nodes, edges = read(text)
     backward_rows: dict[float, list[int]] = {}  # the backward cells (their call and step, no weights) by row
     for i, (_, lines, centre) in nodes.items():
-        if lines[0] == "RNN cell" and len(lines) == 2:
+        if lines[0] == "RNN cell, backward":
             backward_rows.setdefault(round(centre[1]), []).append(i)
     # the ∂ row with every step: the forward direction's, named "∂ layer 1 ←"
     forward_direction = next(row for row in backward_rows.values() if len(row) == case["steps"])
@@ -277,6 +295,69 @@ def test_a_figure_of_both_says_nothing_against_the_way_its_rows_run(tmp_path, li
     between = [(nodes[tail][2][0], nodes[head][2][0]) for tail, head, _ in edges
                if tail in forward_direction and head in forward_direction]
     assert between and all(head_x < tail_x for tail_x, head_x in between)  # right to left, as its name says
+
+
+@pytest.mark.parametrize("case", [case for case in VALID + BEYOND_PAIRS if case["backward"] == "both"],
+                         ids=lambda c: "-".join(str(v) for v in c.values()))
+def test_on_a_slide_each_arrow_between_two_cells_has_its_gradient_beside_it(case, tmp_path, library_svg, capsys):
+    """A slide draws BPTT as the lectures do, on the forward figure's own cells: beside each arrow from one step to
+    the next, one arrow back in the gradient's colour, named by the gradient it carries (∂J/∂h₂, (∂h₃/∂h₂)ᵀ ∂J/∂h₃)
+    — where the cell it points from receives a gradient at all (J = Σ output[-1] of two directions reads the reverse
+    direction's t=T alone: its other cells get none, and no arrow). Every shared weight's Σ is fed from each step's
+    cell that receives one (t=1, t=2, …), and J hands its gradient on. (The rows drew a second node per call.)"""
+    text = drawn_figure(case, tmp_path / "figure.svg", capsys)
+    nodes, edges, gradients = read_both_ways(text)
+    unit = r"(RNN|LSTM|GRU) cell" if case["level"] == "cell" else r"step"
+    cells = {i for i, (_, lines, _) in nodes.items() if re.fullmatch(unit, title(lines))}
+    assert len(cells) == (expected_cells(case, forward=True) if case["level"] == "cell" else case["steps"])  # (and
+    # no node of its own for a backward)
+    receiving = {head for _, head, _ in gradients}
+    forward = [(tail, head, label) for tail, head, label in edges
+               if tail in cells and head in cells and (tail, head, label) not in gradients]
+    assert forward
+    for tail, head, label in forward:
+        back = [g for t, h, g in gradients if (t, h) == (head, tail)]
+        if head not in receiving:  # no gradient reaches the reader: nothing flows back
+            assert back == [], (label, back)
+            continue
+        assert back, label  # (a step node passes several states each way: at least one back for each)
+        assert all(g.startswith(("∂", "(∂")) for g in back), back
+    for tail, head, label in gradients:  # each runs back along the arrow of the value it is the gradient of
+        if tail in cells and head in cells:  # (∂h₃/∂h₂)ᵀ ∂J/∂h₃ and ∂J/∂h₂ along h₂; a state's mark read flat: h2(1←)
+            value = re.search(r"/∂([a-z]\d*(?:\([^)]*\))*)", label).group(1)  # (CS224N's h(2): time above)
+            assert (head, tail, value) in forward, (label, value)
+    sums = [i for i, (kind, lines, _) in nodes.items() if kind == "output" and lines[0].startswith("Σ")]
+    assert sums
+    fed = [(tail, label) for tail, head, label in gradients if head in sums]
+    # every cell a gradient reaches feeds its Σ (an embedding and a head each feed theirs too), nothing else does
+    assert cells & receiving <= {tail for tail, _ in fed} <= receiving
+    assert all(re.fullmatch(r"t=\d+", label) for _, label in fed)
+    loss = next(i for i, (kind, lines, _) in nodes.items() if kind == "output" and lines[0] in ("J", "L"))
+    assert any(tail == loss for tail, _, _ in gradients)  # J's gradient enters what J reads
+    notes = " ".join(" ".join(ElementTree.fromstring(text).itertext()).split())
+    assert views.BOTH_WAYS in notes and views.BACKWARD_ROWS not in notes
+
+
+def test_on_a_slide_a_cell_the_gradient_never_reaches_has_no_arrow_back_and_the_note_says_so(tmp_path, library_svg,
+                                                                                             capsys):
+    """J = Σ output[-1] of two directions: the reverse direction's t=1 and t=2 carry gradient 0. The forward figure's
+    cells are all drawn (the model computes them); no gradient arrow enters those two, and the note names them."""
+    case = BEYOND_PAIRS[0]
+    text = drawn_figure(case, tmp_path / "both.svg", capsys)
+    nodes, edges, gradients = read_both_ways(text)
+    cells = {i: (step_of(lines), round(centre[1])) for i, (_, lines, centre) in nodes.items() if lines[0] == "RNN cell"}
+    assert len(cells) == 6 and len({row for _, row in cells.values()}) == 2
+    reverse_row = min(row for _, row in cells.values())  # (drawn above its forward row: SVG's y runs down)
+    receiving = {cells[head] for _, head, _ in gradients if head in cells}
+    assert receiving == {(1, max(row for _, row in cells.values())), (2, max(row for _, row in cells.values())),
+                         (3, max(row for _, row in cells.values())), (3, reverse_row)}
+    notes = " ".join(" ".join(ElementTree.fromstring(text).itertext()).split())
+    assert "Gradient 0, no arrow back" in notes and "RNN cell t=1, 2 (layer 1 reverse)" in notes
+    assert "Left out" not in notes and "Not in the backward rows" not in notes
+    forward_row = [i for i, (_, row) in cells.items() if row != reverse_row]
+    between = [(nodes[tail][2][0], nodes[head][2][0]) for tail, head, _ in gradients
+               if tail in forward_row and head in forward_row]
+    assert len(between) == 2 and all(head_x < tail_x for tail_x, head_x in between)  # right to left
 
 
 def test_a_rolled_slide_keeps_room_for_its_loops_names_on_their_side_alone():

@@ -168,11 +168,12 @@ def cell_inputs(kind, rng, device="cpu"):
     def make(*shape):
         return tr.tensor(rng.standard_normal(shape), requires_grad=True, device=device)
     if kind == "lstm":
-        return recurrent.lstm_cell, [make(batch, 4 * size), make(batch, size), make(batch, size), make(4 * size, size),
-                                  make(4 * size)]
+        return recurrent.fused_lstm_cell, [make(batch, 4 * size), make(batch, size), make(batch, size),
+                                           make(4 * size, size), make(4 * size)]
     if kind == "gru":
-        return recurrent.gru_cell, [make(batch, 3 * size), make(batch, size), make(3 * size, size), make(3 * size)]
-    return recurrent.rnn_cell, [make(batch, size), make(batch, size), make(size, size), make(size)]
+        return recurrent.fused_gru_cell, [make(batch, 3 * size), make(batch, size), make(3 * size, size),
+                                          make(3 * size)]
+    return recurrent.fused_rnn_cell, [make(batch, size), make(batch, size), make(size, size), make(size)]
 
 
 @pytest.mark.parametrize("kind", ["rnn", "lstm", "gru"])
@@ -185,7 +186,7 @@ def test_fused_backward_against_finite_differences_first_and_second_order(kind, 
 def test_relu_rnn_cell_and_cells_without_bias():
     rng = numpy.random.default_rng(2)
     x, h, weight = (tr.tensor(rng.standard_normal(s), requires_grad=True) for s in ((2, 3), (2, 3), (3, 3)))
-    assert tr.gradcheck(lambda x, h, w: recurrent.rnn_cell(x, h, w, nonlinearity="relu"), [x, h, weight])
+    assert tr.gradcheck(lambda x, h, w: recurrent.fused_rnn_cell(x, h, w, nonlinearity="relu"), [x, h, weight])
     function, inputs = cell_inputs("lstm", rng)
     assert tr.gradgradcheck(lambda *a: function(*a), inputs[:4])
 

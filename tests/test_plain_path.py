@@ -108,6 +108,17 @@ def test_the_plain_path_is_within_its_budget_of_1500_lines_of_code():
 LINES_TODAY = 1487
 
 
+def test_the_reading_order_states_the_counts_the_script_gives():
+    """docs/autodiff.md's numbers are the script's: the plain path's lines, the walk's, its files
+    (the script's, and nn/cells.py and nn/recurrent.py)."""
+    text = (ROOT / "docs" / "autodiff.md").read_text()
+    walk = _lines_of_code().code_lines(textwrap.dedent(inspect.getsource(engine.backpropagate)))
+    files = len(_lines_of_code().plain_path_files()) + 2
+    assert f"five places ({files} files)" in text
+    assert f"are {plain_path_lines():,} lines of code" in text
+    assert f"the walk, `backpropagate`, is {walk};" in text.replace("\n", " ")
+
+
 def test_a_backward_older_than_the_remembered_writes_says_it_cannot_check_them(monkeypatch):
     import numpy
 

@@ -63,20 +63,25 @@ GRID_TOO_SMALL: dict[str, str] = {  # (cell-level-layers-bidirectional-loss-back
     "where 28 px needs 686 × 386, bound by its width: the row names left of J, 64 points, and the Σ column past the "
     "longest loop name, (∂(h₁⁽ᵗ⁾₊₁, c₁⁽ᵗ⁾₊₁)/∂h₁⁽ᵗ⁾)ᵀ ∂J/∂(h₁⁽ᵗ⁾₊₁, c₁⁽ᵗ⁾₊₁), 45 characters; its height: five levels "
     "with 3 and 5 loop and arrow names stacked between them, 4 note lines)",
-    "gru-step-2-True-last-both-False-8-cmu": "text 9.8 px, labels 10.8 px, 2.40 : 1 (8 columns 218 points apart, "
-    "the gradient's names between steps 30 characters: 1,771 wide where 28 px needs 686; t=1, …, T: 19.7 px)",
-    "gru-cell-1-False-every-both-False-3-elman": "text 15.8 px, labels 17.6 px, 1.59 : 1 (9 rows of boxes, 5 "
-    "forward and 4 backward, 614 points tall where 28 px needs 386; the notes already beside them)",
+    # the four figures of both: before the backward was drawn on the forward cells, its rows under them (a node per
+    # backward call, nearly twice the height) measured 9.8, 15.8, 16.2 and 20.3 px (labels 10.8, 17.6, 18, 22.5)
+    "gru-step-2-True-last-both-False-8-cmu": "text 8.8 px, labels 9.8 px, 2.40 : 1 (1,955 × 816 points where 28 px "
+    "needs 686 × 386, bound by its width: 8 columns, a step passing 4 states each way, its gradient's names 30 "
+    "characters in every gap; its height: 16 weights a line each in a step and in Σ)",
+    "gru-cell-1-False-every-both-False-3-elman": "text 20.8 px, labels 23.1 px, 1.50 : 1 (702 × 468 points where "
+    "28 px needs 686 × 386, bound by its height: 5 rows of boxes — J_t, linear, cell, embedding, x_t — with a lane "
+    "between each two for a Σ's t=1…3 or J's ∂J/∂Jₜ, the arrows up and back named between them, and 4 note lines)",
     "rnn-op-2-False-every-backward-False-8-usc": "text 9.4 px, labels 10.4 px, 2.40 : 1",
     "lstm-op-1-True-last-none-False-3-cs224n": "text 14.1 px, labels 14.1 px, 1.60 : 1",
-    "lstm-step-2-True-last-both-False-3-pytorch": "text 16.2 px, labels 18 px, 1.70 : 1 (599 points tall where 28 px "
-    "needs 386: a step passes 8 named states, 136 points, and its Σ names 16 weights a line each, 200)",
+    "lstm-step-2-True-last-both-False-3-pytorch": "text 17.3 px, labels 19.2 px, 2.08 : 1 (998 × 482 points where 28 "
+    "px needs 686 × 386, bound by its width: a step passes 8 states each way, their gradients' names up to 45 "
+    "characters, (∂(h₂⁽¹←⁾, c₂⁽¹←⁾)/∂h₁⁽¹→⁾)ᵀ ∂J/∂(h₂⁽¹←⁾, c₂⁽¹←⁾), on one line between its lines; its Σ "
+    "16 weights a line each)",
     "lstm-op-1-False-last-backward-False-3-cmu": "text 11.8 px, labels 13.1 px, 2.40 : 1",
     "lstm-op-1-False-last-backward-False-3-elman": "text 11.8 px, labels 13.1 px, 2.40 : 1",
-    "rnn-cell-1-True-last-both-False-3-pytorch": "text 20.3 px, labels 22.5 px, 1.71 : 1 (822 × 480 points where "
-    "28 px needs 686 × 386, both ways: 4 rows of 56-point cells and Σ, the x row, 4 note lines; row names 77 wide, "
-    "h₀ and Σ left of the cells, h₀⁽←⁾, Σ⁽←⁾ and J right of them: each h₀ feeds its row straight across, so the "
-    "column it shares with a Σ does not float as the encoder–decoder's Σ column does; J's alone does)",
+    "rnn-cell-1-True-last-both-False-3-pytorch": "text 24.4 px, labels 27.1 px, 1.84 : 1 (710 × 386 points where "
+    "28 px needs 686 × 386, bound by its width by 24 points: row names 64 wide with their gap, Σ⁽→⁾ left of the "
+    "cells, Σ⁽←⁾ right of them (the reverse row starts there) and J beyond it in a column of its own)",
 }
 
 
@@ -571,7 +576,8 @@ def test_the_sigma_column_beside_the_rows_floats_apart_and_each_sum_is_fed_clear
 
 def test_a_slide_says_backward_once_and_free_size_on_every_node():
     """On a slide ", backward" on every node made each a line taller; one note says it instead. Which call each
-    node is stays in its label, and a figure of both names no row where one row and its backward are all."""
+    node is stays in its label. A slide's figure of both draws the backward on the forward cells: its note says
+    which arrows are which, not that lower rows run backward (there are none); free size keeps the rows, named."""
     loss, _ = language_model_loss("rnn", 4)
     slide = build_picture((loss,), level="cell", backward=True, slide=True)
     steps = [node.label for node in slide.nodes if node.step is not None]
@@ -581,11 +587,13 @@ def test_a_slide_says_backward_once_and_free_size_on_every_node():
     assert "RNN cell, backward\nt=2" in [node.label for node in free.nodes] and views.BACKWARD_NODES not in free.notes
     _, make_loss, options = next(figure for figure in DOCS if figure[0] == "lstm_forward_and_backward")
     both = build_picture((make_loss(),), slide=True, **options)
-    assert views.BACKWARD_ROWS in both.notes and views.BACKWARD_NODES not in both.notes
+    assert views.BOTH_WAYS in both.notes and views.BACKWARD_ROWS not in both.notes and views.BACKWARD_NODES not in \
+        both.notes
     names = [text for text, _, _ in labelled_layout(both)[1].texts]
     assert not any("layer 1" in name for name in names)  # (free size: "layer 1 →" and "∂ layer 1 ←")
     free = build_picture((make_loss(),), slide=False, **options)
     assert "∂ layer 1 ←" in [text for text, _, _ in labelled_layout(free)[1].texts]
+    assert not free.gradients  # (its nodes say ", backward" themselves)
 
 
 # --- no two arrows drawn along one line (legibility.shared_lines) -----------------------------------------------------

@@ -13,6 +13,7 @@ from conftest import checkout_first
 
 import tinygrad_rnn as tr
 from tinygrad_rnn.cli import main
+from tinygrad_rnn.device import array_module
 
 IN_PLACE = {
     "+=": lambda w: w.__iadd__(1.0),
@@ -212,6 +213,92 @@ def test_in_place_values_keep_their_shape_and_dtype():
         x += tr.ones(2, 3)
     x += tr.ones(1)
     assert x.tolist() == [1.0, 1.0, 1.0] and x.dtype == numpy.float32
+
+
+# --- a new op's backward that breaks the op contract (function.py) is named, with what to do ----------------
+
+
+class Softplus(tr.Function):
+    """softplus(x) = log(1 + eˣ);   d/dx = σ(x): as the contract says to write it (reads x: saves it)."""
+
+    saves_output = False
+
+    def forward(self, x):
+        return array_module(x).logaddexp(0, x)
+
+    def backward(self, grad, out, x):
+        return grad * tr.ops.sigmoid(x)
+
+
+class ForgetsItsInput(Softplus):
+    saves_inputs = False  # wrong: backward reads x
+
+
+class CallsAMethodOfItsInput(ForgetsItsInput):
+    def backward(self, grad, out, x):
+        return grad * x.sigmoid()
+
+
+class ForgetsItsOutput(Softplus):
+    def backward(self, grad, out, x):  # reads out, which saves_output = False did not keep
+        return grad * (1 - (-out).exp())
+
+
+class CallsNumpy(Softplus):
+    def backward(self, grad, out, x):  # NumPy on what is a Tensor under create_graph=True
+        return grad / (1 + numpy.exp(-x))
+
+
+class ForgetsItsSecondInput(tr.Function):
+    saves_inputs = (0,)  # wrong: backward reads b too
+
+    def forward(self, a, b):
+        return a * b
+
+    def backward(self, grad, out, a, b):
+        return grad * b, grad * a
+
+
+def test_an_op_written_by_the_contract_passes_gradcheck_and_gradgradcheck():
+    x = tr.randn(4, dtype="float64", requires_grad=True)
+    assert tr.gradcheck(Softplus.apply, [x]) and tr.gradgradcheck(Softplus.apply, [x])
+
+
+def test_gradcheck_on_a_leaf_fails_an_op_that_reads_an_input_it_did_not_save():
+    """A leaf reaches a backward as itself, on which the wrong backward ran: gradcheck used to pass it."""
+    x = tr.randn(4, dtype="float64", requires_grad=True)
+    with pytest.raises(TypeError, match=r"backward of forgets_its_input failed .*does not save input 0 "
+                                        r"\(saves_inputs = False\).* add 0 to saves_inputs"):
+        tr.gradcheck(ForgetsItsInput.apply, [x])
+
+
+def test_a_method_called_on_an_input_not_saved_is_named_too():
+    x = tr.randn(4, dtype="float64", requires_grad=True)
+    with pytest.raises(AttributeError, match=r"backward of calls_a_method_of_its_input failed .*'Node' object has no "
+                                             r"attribute 'sigmoid'.* add 0 to saves_inputs"):
+        tr.gradcheck(CallsAMethodOfItsInput.apply, [x])
+
+
+def test_the_input_not_saved_is_named_among_several():
+    a, b = (tr.randn(3, dtype="float64", requires_grad=True) for _ in range(2))
+    with pytest.raises(TypeError, match=r"does not save input 1 \(saves_inputs = \(0,\)\).* add 1 to saves_inputs"):
+        tr.gradcheck(ForgetsItsSecondInput.apply, [a, b])
+
+
+def test_an_op_that_reads_its_output_unsaved_is_named_with_saves_output():
+    x = tr.randn(4, dtype="float64", requires_grad=True)
+    with pytest.raises(TypeError, match=r"backward of forgets_its_output failed .*NoneType.*set saves_output = True"):
+        ForgetsItsOutput.apply(x).sum().backward()
+
+
+def test_gradcheck_names_an_op_whose_backward_calls_numpy_on_tensors():
+    """Its backward on arrays is right; the recorded one (create_graph=True) gets Tensors."""
+    x = tr.randn(4, dtype="float64", requires_grad=True)
+    CallsNumpy.apply(x * 1).sum().backward()  # on arrays: runs
+    with pytest.raises(TypeError, match=r"backward of calls_numpy failed .*create_graph=True.*ops\.exp\(x\), "
+                                        r"not numpy\.exp\(x\).*function\.py") as caught:
+        tr.gradcheck(CallsNumpy.apply, [x])
+    assert "saves_" not in str(caught.value)  # its declarations are right: not blamed
 
 
 # --- token ids into a layer -----------------------------------------------------------------------------------

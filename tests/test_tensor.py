@@ -102,7 +102,7 @@ def test_ops_with_one_pattern_of_needed_gradients_share_its_tuple():
 def test_cat_into_out_writes_arrays_in_place_and_names_what_does_not_fit():
     """A fused cell writes its gradient into a slot of one buffer (fast/'s _cat_into): the result is
     out itself, and a misfit is an error naming the shapes. The plain cat has no out= (it records)."""
-    from tinygrad_rnn.fast.recurrent.cells import _cat_into
+    from tinygrad_rnn.fast.recurrent.fused_cells import _cat_into
 
     out = numpy.empty((2, 5), numpy.float32)
     parts = [numpy.ones((2, 2), numpy.float32), numpy.zeros((2, 3), numpy.float32)]

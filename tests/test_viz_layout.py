@@ -297,7 +297,7 @@ def test_cli_options_match_python(tmp_path):
     assert result.returncode == 0, result.stderr
     text = out.read_text()
     assert re.findall(r'cluster_\d+ \{ label="(t=\d+)"', text) == ["t=2", "t=3", "t=4"]
-    assert 'label="An LSTM"' in text and "weight_hh" not in text and "1e-04" in text
+    assert 'label="An LSTM"' in text and "weight_hh" not in text and "1·10⁻⁴" in text
     bad = subprocess.run([sys.executable, "-m", "tinygrad_rnn", "graph", "--time-steps", "5", "-o", str(out)],
                          capture_output=True, text=True)
     assert bad.returncode == 2 and "FIRST:LAST" in bad.stderr

@@ -116,9 +116,14 @@ def test_a_loss_taken_after_the_scope_and_stacked_is_one_j_t_a_step_into_the_mea
     lambda losses: tr.stack(losses).sum() / T,
     lambda losses: sum(losses) / T,  # Python's sum: 0 + J₁ + J₂ + …, after the loop
     lambda losses: 0.25 * sum(losses),
-], ids=["stack.mean", "stack.sum / T", "sum / T", "0.25 * sum"])
-def test_every_way_of_writing_the_mean_is_drawn_as_the_mean(reduce):
-    step = language_model("rnn", scoped=True)
+    lambda losses: sum(losses[1:], losses[0]) / T,  # J₁ + J₂ + …: no 0 to start from
+    lambda losses: (losses[0] + losses[1] + losses[2] + losses[3]) / T,
+    lambda losses: ((losses[0] + losses[1]) + (losses[2] + losses[3])) * 0.25,  # added as a tree, not a chain
+], ids=["stack.mean", "stack.sum / T", "sum / T", "0.25 * sum", "sum from J1 / T", "J1 + J2 + J3 + J4 / T",
+        "(J1 + J2) + (J3 + J4) * 0.25"])
+@pytest.mark.parametrize("scoped", [False, True], ids=["bare", "scoped"])
+def test_every_way_of_writing_the_mean_is_drawn_as_the_mean(reduce, scoped):
+    step = language_model("rnn", scoped=scoped)
     picture = build_picture((reduce([step(t) for t in range(T)]),), level="cell")
     assert_drawn_as_sum_of_step_losses(picture, mean=True)
 

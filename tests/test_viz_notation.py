@@ -122,6 +122,16 @@ def test_one_layer_keeps_plain_names():
         assert as_written("W_hh, b_hh, …: each is one tensor, the same at every step") in text
 
 
+@pytest.mark.parametrize("level", ["op", "cell"])
+def test_a_figure_of_one_step_says_nothing_of_every_step(level):
+    """One step has no other step for a weight to be the same at: the footnote is for two or more (the deck's
+    cell slides cut it out of the notes by hand; the library wrote it under every figure with a step)."""
+    for steps, said in ((1, False), (2, True)):
+        _, loss = last_step_loss("lstm", steps=steps)
+        for text in both_texts(loss, level=level):
+            assert ("the same at every step" in text) == said, (steps, level)
+
+
 def test_tied_embedding_is_drawn_with_one_name_and_said_to_be_one_tensor():
     tr.manual_seed(0)
     model = tr.models.LanguageModel(10, 4, 4, cell="rnn", fused=False)
@@ -218,6 +228,25 @@ def test_tokens_are_written_under_x_t_and_by_j_t():
     assert x == {1: 'x₁\n"the"', 2: 'x₂\n"students"', 3: 'x₃\n"opened"'}
     with pytest.raises(ValueError, match=r"tokens: the figure has 3 steps .*pass 3 words .* or 4 .*got 2"):
         viz.to_dot(loss, level="cell", tokens=["the", "students"])
+
+
+def test_targets_are_written_by_j_t_where_a_tagger_predicts_no_next_word():
+    """targets= goes with tokens= through every drawing path (the deck's tagger wrote its tags by hand, after
+    the figure was drawn): each x_t its word, each J_t its own target; a count that does not match, or targets
+    without their words, is an error that says what to pass."""
+    words = "the students opened their".split()
+    loss, _ = language_model_loss("rnn", steps=3, words=words)
+    tags = ["DT", "NNS", "VBD"]
+    for text in both_texts(loss, level="cell", tokens=words[:3], targets=tags):
+        assert all(f'target "{tag}"' in text for tag in tags) and 'target "students"' not in text
+        assert all(f'"{word}"' in text for word in words[:3])
+    picture = build_picture((loss,), level="cell", tokens=words[:3], targets=tags)
+    by_j = sorted(n.label.split("\n")[-1] for n in picture.nodes if "cross_entropy" in n.label)
+    assert by_j == ['target "DT"', 'target "NNS"', 'target "VBD"']
+    with pytest.raises(ValueError, match=r"targets: the figure has 3 steps .*pass 3 targets .*got 2"):
+        viz.to_dot(loss, level="cell", tokens=words[:3], targets=tags[:2])
+    with pytest.raises(ValueError, match=r"targets: .*pass tokens=\[...\] too"):
+        viz.to_dot(loss, level="cell", targets=tags)
 
 
 def test_the_bptt_figure_writes_each_j_t_its_target_word():

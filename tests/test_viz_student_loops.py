@@ -366,3 +366,26 @@ def test_a_free_linear_head_beside_a_cell_is_named_by_its_role_not_bare_weight(s
     assert "Σₜ ∂J/∂W_hy|ₜ" in sums and "∂J/∂weight" not in sums
     cs224n = build_picture((cell_loop_with_head(scoped=scoped),), level="cell", notation="cs224n")
     assert {"U", "b₂"} <= parameter_names(cs224n)  # a notation that names the head still writes its own letters
+
+
+def test_each_steps_unnamed_input_is_x_t_at_every_level():
+    """x[t] of a loop of LSTMCell calls under "t=k" scopes, and x sliced by nn.LSTM: x₁, x₂, x₃ at op level as at
+    cell and step level, never two nodes both "input" nor "input₁"; a step reading two unnamed inputs names
+    neither x."""
+    tr.manual_seed(0)
+    cell, xs = tr.nn.LSTMCell(2, 3), tr.randn(3, 1, 2)
+    h, c = tr.zeros(1, 3), tr.zeros(1, 3)
+    for t in range(3):
+        with tr.scope(f"t={t + 1}"):
+            h, c = cell(xs[t], (h, c))
+    output, _ = tr.nn.LSTM(2, 3, num_layers=2)(tr.randn(2, 1, 2))
+    for loss, steps in ((h.sum(), 3), (output[-1].sum(), 2)):
+        for level in ("op", "cell", "step"):
+            picture = build_picture((loss,), level=level, show_shapes=False)
+            inputs = sorted((node.label, node.step) for node in picture.nodes
+                            if node.kind == "input" and node.step is not None)
+            assert inputs == [(f"x{'₁₂₃'[t]}", t + 1) for t in range(steps)], (level, inputs)
+    first, second = tr.randn(2, 1, 2), tr.randn(2, 1, 2)  # one encoder read on two sentences
+    encoder = tr.nn.RNN(2, 3)
+    picture = build_picture(((encoder(first)[0][-1] * encoder(second)[0][-1]).sum(),), level="cell")
+    assert not [node.label for node in picture.nodes if node.label.startswith("x")]

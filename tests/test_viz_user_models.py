@@ -343,3 +343,79 @@ def test_a_users_language_model_bptt_takes_the_room_the_librarys_takes(tmp_path,
     library = slide_fit(viz.save(language_model_loss("lstm", 4)[0], path=tmp_path / "cli.svg", level="cell",
                                  backward=True).read_text())
     assert (user.text_px, user.label_px, user.aspect) == (library.text_px, library.label_px, library.aspect)
+
+
+def test_an_encoder_decoders_words_and_tables_are_named_by_their_roles():
+    """models.Seq2Seq with nothing named: the decoder reads y₀ = [BEGIN], y₁, y₂ (not x₀, x₁, x₂, drawn like the
+    encoder's x₁); its two tables are E_x (the source words') and E_y (the target words'), in the forward figure
+    and in the BPTT figure's sums — not source_embedding.weight; in CS224N's notation y⁽⁰⁾ …"""
+    tr.manual_seed(0)
+    model = tr.models.Seq2Seq(6, 7, embedding_dim=3, hidden_size=3, cell="lstm")
+    loss = F.cross_entropy(model(tr.tensor([[2, 3, 4]]), tr.tensor([[1, 5, 6]])).reshape(-1, 7), tr.tensor([5, 6, 2]))
+    for notation, words, level in ((None, ["x₁", "x₂", "x₃", "y₀", "y₁", "y₂"], "cell"),
+                                   (None, ["x₁", "x₂", "x₃", "y₀", "y₁", "y₂"], "step"),  # (y₀ read at step 1 too)
+                                   ("cs224n", ["x⁽¹⁾", "x⁽²⁾", "x⁽³⁾", "y⁽⁰⁾", "y⁽¹⁾", "y⁽²⁾"], "cell")):
+        picture = build_picture((loss,), level=level, show_shapes=False, notation=notation)
+        inputs = sorted((node.step + (0 if first_line(node).startswith("x") else 3), first_line(node))
+                        for node in picture.nodes if node.kind == "input" and node.step is not None)
+        assert [label.replace("_0", "₀") for _, label in inputs] == words
+    tables = {module: {tuple(node.parameters) for node in picture.nodes if first_line(node).endswith("embedding")
+                        and mark in first_line(node)} for module, mark in (("encoder", "⁽ᵉ⁾"), ("decoder", "⁽ᵈ⁾"))}
+    assert tables == {"encoder": {("E_x",)}, "decoder": {("E_y",)}}, tables  # (CS224N's: E_x, E_y as well)
+    sums = " ".join(n.label for n in build_picture((loss,), level="cell", backward=True).nodes if n.kind == "output")
+    assert "∂J/∂E_x = Σₜ" in sums and "∂J/∂E_y = Σₜ" in sums and "embedding.weight" not in sums
+
+
+def test_a_tied_table_is_named_by_both_its_roles_and_its_sum_says_both_uses():
+    """m.head.weight = m.embedding.weight: the one tensor is Eᵀ = W_hy (Eᵀ = U in CS224N's notation) in the embedding's
+    and the head's boxes, the head's bias b_y — not "weight", "head.bias"; the BPTT figure sums it in one Σ, ∂J/∂E,
+    fed by both rows, and a note says that Σ adds the terms of both uses at every step."""
+    tr.manual_seed(0)
+    model = tr.models.LanguageModel(vocab_size=10, embedding_dim=3, hidden_size=3, cell="rnn")
+    model.head.weight = model.embedding.weight
+    ids = tr.tensor([[2, 5, 7, 3]])
+    logits, _ = model(ids[:, :-1])
+    loss = F.cross_entropy(logits.reshape(-1, 10), ids[:, 1:].reshape(-1))
+    for notation, tied, bias in ((None, "Eᵀ = W_hy", "b_y"), ("cs224n", "Eᵀ = U", "b₂")):
+        picture = build_picture((loss,), level="cell", notation=notation)
+        boxes = {first_line(node).split(" = ")[-1]: tuple(node.parameters) for node in picture.nodes
+                 if node.step == 1 and first_line(node).endswith(("embedding", "linear"))}
+        assert boxes == {"embedding": (tied,), "linear": (tied, bias)}, boxes
+        assert f"{tied}: one tensor (tied), the same in every place it is drawn" in picture.notes
+    backward = build_picture((loss,), level="cell", backward=True)
+    (table,) = [i for i, node in enumerate(backward.nodes) if "Σₜ ∂J/∂E|ₜ" in node.label]
+    assert backward.nodes[table].label == "∂J/∂E = Σₜ ∂J/∂E|ₜ\n∂J/∂b_y = Σₜ ∂J/∂b_y|ₜ"
+    rows = {backward.nodes[tail].label.split(",")[0] for tail, head, _ in backward.edges if head == table}
+    assert rows == {"embedding", "linear"}  # one Σ, fed by both uses
+    assert "Eᵀ = W_hy, tied: its Σ adds the terms of both uses (embedding and head) at every step" in backward.notes
+    assert not [node.label for node in backward.nodes if "weight" in node.label or "head." in node.label]
+
+
+def test_dropout_is_named_and_its_mask_is_a_mask_not_an_input():
+    """nn.LSTM(num_layers=2, dropout=0.5): its mask is "dropout mask, p = 0.5" (not "input (3, 1, 3)"), a note says
+    what the cells it feeds do with it, x_t is x_t; GRU → nn.Dropout(0.3) → GRU: one node a step, "d_t = dropout"
+    (not "mul t=1" fed by an "input"), so that the BPTT arrow into it reads (∂d₁/∂h₁)ᵀ ∂J/∂d₁, never a state's
+    derivative by itself; at op level each multiplication by the mask is "dropout"."""
+    tr.manual_seed(0)
+    x = tr.randn(3, 1, 2)
+    output, _ = tr.nn.LSTM(2, 3, num_layers=2, dropout=0.5)(x)
+    picture = build_picture((output[-1].sum(),), level="cell", show_shapes=False)
+    inputs = sorted(first_line(node) for node in picture.nodes if node.kind == "input")
+    assert [name for name in inputs if not name.startswith(("h_0", "c_0"))] == \
+        ["dropout mask, p = 0.5", "x₁", "x₂", "x₃"]
+    said = "dropout mask: each entry 0 (with probability p) or 1/(1 − p)"
+    assert any(note.startswith(said) for note in picture.notes)
+    first, dropout, second = tr.nn.GRU(2, 3), tr.nn.Dropout(0.3), tr.nn.GRU(3, 3)
+    below, _ = first(x)
+    loss = second(dropout(below))[0][-1].sum()
+    picture = build_picture((loss,), level="cell", show_shapes=False)
+    labels = sorted((node.step or 0, first_line(node)) for node in picture.nodes if "dropout" in node.label)
+    assert labels == [(0, "dropout mask, p = 0.3"), (1, "d₁ = dropout"), (2, "d₂ = dropout"), (3, "d₃ = dropout")]
+    assert not [node.label for node in picture.nodes if node.label.startswith(("mul", "input"))]
+    backward = build_picture((loss,), level="cell", backward=True, show_shapes=False)
+    arrows = sorted(label for _, _, label in backward.edges if "∂d" in label)
+    assert arrows == ["(∂d₁/∂h₁⁽ᵃ⁾)ᵀ ∂J/∂d₁", "(∂d₂/∂h₂⁽ᵃ⁾)ᵀ ∂J/∂d₂", "∂J/∂d₁", "∂J/∂d₂", "∂J/∂d₃"], arrows
+    assert not [label for _, _, label in backward.edges if label.startswith("(∂h₁/")]
+    ops = build_picture((loss,), level="op", show_shapes=False)
+    assert sorted(first_line(node) for node in ops.nodes if "dropout" in node.label) == \
+        ["dropout"] + ["dropout mask, p = 0.3"]

@@ -26,6 +26,12 @@ def gradcheck(fn: Callable[..., Any], inputs: Sequence[Tensor], eps: float = 1e-
     """Check ``fn``'s gradients with respect to every input that requires grad. Raises
     AssertionError naming the input and the worst entry if they disagree; returns True otherwise.
 
+    Two backward passes are checked: the one on arrays (``backward()``), against finite differences,
+    and the recorded one (``create_graph=True``, which gets Tensors: see the op contract in
+    ``function.py``), against the first. Both run ``fn`` on computed copies of the inputs (``x * 1``),
+    so that each input reaches ``fn``'s first op as a computed tensor, as inside a model: a backward
+    that reads the values of an input it did not save (``saves_inputs``) fails here, naming the op.
+
     >>> import tinygrad_rnn as tr
     >>> x = tr.randn(3, dtype="float64", requires_grad=True)
     >>> gradcheck(lambda x: x.tanh() * x, [x])
@@ -43,15 +49,18 @@ def gradcheck(fn: Callable[..., Any], inputs: Sequence[Tensor], eps: float = 1e-
     def projected(*args: Any) -> Tensor:
         return sum((out * Tensor(r, device=out.device)).sum() for out, r in zip(as_tuple(fn(*args)), directions))
 
-    analytic = _zero_filled(grad(projected(*inputs), differentiable, allow_unused=True), differentiable)
-    recorded = _zero_filled(grad(projected(*inputs), differentiable, allow_unused=True, create_graph=True),
+    def on_computed_copies() -> Tensor:  # (a leaf reaches a backward as itself, where it would run)
+        return projected(*[x * 1 if x.requires_grad else x for x in inputs])
+
+    analytic = _zero_filled(grad(on_computed_copies(), differentiable, allow_unused=True), differentiable)
+    recorded = _zero_filled(grad(on_computed_copies(), differentiable, allow_unused=True, create_graph=True),
                             differentiable)
     for position, x in enumerate(differentiable):
         numeric = _finite_difference(projected, inputs, x, eps)
         which = next(i for i, candidate in enumerate(inputs) if candidate is x)
         _assert_close(analytic[position], numeric, atol, rtol, f"gradient of input {which}")
         _assert_close(recorded[position], analytic[position], 1e-12, 1e-9,
-                      f"create_graph=True gradient of input {which} (vs. the fast path)")
+                      f"create_graph=True gradient of input {which} (vs. the backward on arrays)")
     return True
 
 

@@ -77,10 +77,15 @@ def tensor(data: Any, requires_grad: bool = False, dtype: Any = None, device: An
     return Tensor(data, requires_grad=requires_grad, dtype=dtype, device=device, name=name)
 
 
+def _shape_and_dtype(shape: tuple, dtype: Any) -> tuple[tuple[int, ...], Any]:
+    """A new tensor's shape, written ``zeros(2, 3)`` or ``zeros((2, 3))``, and its dtype: the default float
+    unless one is given (what every creation function, filled or random, reads from its arguments)."""
+    return shape_argument(shape, "a new tensor's shape"), DEFAULT_FLOAT if dtype is None else as_dtype(dtype)
+
+
 def _filled(fill: Any, shape: tuple, dtype: Any, device: Any, requires_grad: bool) -> Tensor:
     device = get_device(device)
-    shape = shape_argument(shape, "a new tensor's shape")  # zeros(2, 3) or zeros((2, 3))
-    dtype = DEFAULT_FLOAT if dtype is None else as_dtype(dtype)
+    shape, dtype = _shape_and_dtype(shape, dtype)
     data = device.xp.full(shape, fill, dtype=dtype)
     return Tensor._make(data).requires_grad_(requires_grad)
 
@@ -110,6 +115,8 @@ def full(shape: Any, fill_value: Any, dtype: Any = None, device: Any = None,
     >>> full((2,), 7.0).tolist()
     [7.0, 7.0]
     """
+    # a tuple passed on as it is, not wrapped once more: new_ones(*size) hands on ((1, 3),), which the shape
+    # reader unwraps once
     return _filled(fill_value, shape if isinstance(shape, (tuple, list)) else (shape,), dtype, device, requires_grad)
 
 
@@ -158,8 +165,7 @@ def is_tensor(obj: Any) -> bool:
 
 
 def _random(draw: Any, shape: tuple, dtype: Any, device: Any, requires_grad: bool) -> Tensor:
-    shape = shape_argument(shape, "a new tensor's shape")  # zeros(2, 3) or zeros((2, 3))
-    dtype = DEFAULT_FLOAT if dtype is None else as_dtype(dtype)
+    shape, dtype = _shape_and_dtype(shape, dtype)
     return Tensor(draw(shape).astype(dtype), device=device, requires_grad=requires_grad)
 
 

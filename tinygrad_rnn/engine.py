@@ -33,13 +33,13 @@ from typing import TYPE_CHECKING, Any
 
 from .conversion import to_array
 from .device import array_module
-from .errors import GraphError, ShapeError, describe
+from .errors import GraphError, ShapeError, backward_contract_error, describe
 from .function import Function, Node
 from .hooks import run_hooks
 from .inplace import check_saved_unchanged
 from .ops import add_n, cast
 from .ops.elementwise import Broadcasting
-from .ops.shape import sum_to
+from .ops.reduce import sum_to
 from .recording import STATE, check_finite, recording_gradient
 from .tensor_base import TensorBase
 
@@ -224,13 +224,15 @@ class GradientTable:
         """One use's term of ``vertex``'s gradient, sent from ``scope`` by the backward of ``of``
         (``of``: for fast/, whose table reads it; this one does not).
 
-        fast/ replaces this table when the package is imported, unless ``TINYGRAD_RNN_FAST=0``
-        (then each step's term arrives here as an array): a breakpoint at the ``+`` below sees a
-        shared weight's per-step terms only with ``TINYGRAD_RNN_FAST=0`` (or after ``fast.uninstall()``)."""
+        By default this method never runs: ``import tinygrad_rnn`` installs fast/'s table, whose
+        own ``add`` (fast/gradient_table.py, ``DeferredGradientTable``) replaces it. Run with
+        ``TINYGRAD_RNN_FAST=0`` (or call ``tinygrad_rnn.fast.uninstall()``) to stop at the ``+``
+        below: each step's term of a shared weight then arrives here as an array."""
         if self.record or vertex is self.itemize:
             self.terms.setdefault(vertex, []).append((scope, term))
         elif vertex in self.totals:
-            self.totals[vertex] = self.totals[vertex] + term  # ∂J/∂x = Σ over the uses of x
+            # ∂J/∂x = Σ over the uses of x. (By default this line never runs: see the docstring.)
+            self.totals[vertex] = self.totals[vertex] + term
         else:
             self.totals[vertex] = term
 
@@ -271,29 +273,30 @@ def backpropagate(seeds: list[tuple[Tensor, Any]], targets: tuple[Tensor, ...] |
     again. The graph is kept if ``retain_graph`` (None: if ``create_graph``)."""
     retain_graph = create_graph if retain_graph is None else retain_graph
     leaves, ops = ops_in_order([vertex_of(output) for output, _ in seeds])
-    wanted = None if targets is None else {vertex_of(t) for t in targets}
-    needed = _needed(ops, wanted)
+    wanted, needed = _wanted_and_needed(ops, targets)
     table = GRADIENT_TABLE(record=create_graph, itemize=None if itemize is None else vertex_of(itemize))
     for output, seed in seeds:
         table.add(vertex_of(output), seed, ())
-    results: dict[Any, Any] = {}  # grad()'s: each target's total (the table holds the running sums)
-    check_finite_terms = STATE.anomaly
+    # grad()'s results: each target's total (the table holds the running sums); in anomaly mode, each term checked
+    results, check_finite_terms = {}, STATE.anomaly
     for function, reached in reversed(ops.items()):
         if function.multiple_outputs:  # one gradient per output, None for one that none reached
-            grad, reached = _deliver_outputs(function, reached, table, wanted, results, create_graph)
-        else:
-            grad = _deliver(reached, table, function.scope, wanted, results, create_graph)
-        if grad is None:  # no gradient reached this op
+            output_grad, reached = _deliver_outputs(function, reached, table, wanted, results, create_graph)
+        else:  # ∂J/∂out: the total the op's one output received
+            output_grad = _deliver(reached, table, function.scope, wanted, results, create_graph)
+        if output_grad is None:  # no gradient reached this op
             continue
         if STATE.writes != function.recorded_at:  # something was written in place since it was recorded
             check_saved_unchanged(function)
-        if create_graph:  # the backward recorded, each saved array back in its place in the graph
-            with recording_gradient(function.scope, of=function):
-                terms = function.backward(grad, *function.recorded_arguments(reached))
-        else:
-            terms = function.backward(grad, function.saved_output, *function.saved_inputs)
-        if type(terms) is not tuple:  # an op with one input returns its one term
-            terms = (terms,)
+        try:  # (free until raised) a backward that breaks the op contract is named, with what to do
+            if create_graph:  # the backward recorded, each saved array back in its place in the graph
+                with recording_gradient(function.scope, of=function):
+                    terms = function.backward(output_grad, *function.recorded_arguments(reached))
+            else:
+                terms = function.backward(output_grad, function.saved_output, *function.saved_inputs)
+        except (TypeError, AttributeError) as error:
+            raise backward_contract_error(function, error, create_graph) from error
+        terms = terms if type(terms) is tuple else (terms,)  # an op with one input returns its one term
         for parent, term, needs_grad in zip(function.inputs, terms, function.needs_input_grad):
             if needs_grad and term is not None and (needed is None or parent in needed):
                 if check_finite_terms or term.shape != parent.shape or term.dtype is not parent.dtype:
@@ -378,16 +381,19 @@ def _fitted_to_input(function: Function, expected: Any, gradient: Any, create_gr
         return cast(gradient, expected.dtype) if gradient.dtype != expected.dtype else gradient
 
 
-def _needed(ops: dict[Function, Any], targets: set[Any] | None) -> set[Any] | None:
-    """The vertices whose gradient is needed: a target, or on a path to one (None: all)."""
+def _wanted_and_needed(ops: dict[Function, Any],
+                       targets: tuple[Tensor, ...] | None) -> tuple[set[Any] | None, set[Any] | None]:
+    """The targets' vertices, and the vertices whose gradient is needed: a target, or on a path to
+    one (None and None: every vertex's, for ``backward()``)."""
     if targets is None:
-        return None
-    needed = set(targets)
+        return None, None
+    wanted = {vertex_of(t) for t in targets}
+    needed = set(wanted)
     for function, reached in ops.items():  # inputs come first, so each op sees its inputs' verdicts
         # (only inputs needing grad are vertices: a constant input may be an array, unhashable)
         if any(needs and parent in needed for parent, needs in zip(function.inputs, function.needs_input_grad)):
             needed.update(reached if function.multiple_outputs else (reached,))
-    return needed
+    return wanted, needed
 
 
 def _seeds(outputs: Tensor | Sequence[Tensor], grad_outputs: Any, create_graph: bool) -> list[tuple[Tensor, Any]]:

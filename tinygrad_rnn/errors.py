@@ -46,3 +46,48 @@ def describe(value: Any) -> str:
 def describe_inputs(inputs: tuple[Any, ...]) -> str:
     """'Tensor(shape=(2, 3), float32, cpu) and 2.0': how error messages name an op's inputs."""
     return " and ".join(map(describe, inputs))
+
+
+def backward_contract_error(function: Any, error: Exception, create_graph: bool) -> Exception:
+    """The error for an op whose backward raised a TypeError (or an AttributeError: ``x.exp()`` on
+    a stand-in), of the same kind: the op, what failed, and what the op
+    contract (tinygrad_rnn/function.py) gives its backward — the usual cause. Made only then: the
+    walk catches the error around the call, which costs nothing until one is raised.
+
+    >>> import tinygrad_rnn as tr
+    >>> class Square(tr.Function):
+    ...     saves_inputs = False              # wrong: backward reads x
+    ...     def forward(self, x):
+    ...         return x * x
+    ...     def backward(self, grad, out, x):
+    ...         return grad * 2 * x
+    >>> Square.apply(tr.ones(2, requires_grad=True) * 1).sum().backward()
+    Traceback (most recent call last):
+    TypeError: backward of square failed (TypeError: ... 'Node'). square does not save input 0
+    (saves_inputs = False): its backward gets a stand-in with only its shape, dtype and device
+    (Node(shape=(2,), float32)). If backward reads its values, add 0 to saves_inputs (or set
+    saves_inputs = True). See the op contract in tinygrad_rnn/function.py.
+    """
+    name, saves, text = function.name, function.saves_inputs, str(error)
+    unsaved = [i for i, vertex in enumerate(function.inputs)  # tensors (Nodes, leaves), not constants
+               if hasattr(vertex, "grad_fn") and saves is not True and (saves is False or i not in saves)]
+    # Which argument broke it, from the type the error names: a stand-in Node (an input not saved; under
+    # create_graph the output too), None (the output not saved) or a Tensor (NumPy called on one); if none, every cause
+    read_node, read_none, read_tensor = "Node" in text, "NoneType" in text, "Tensor" in text
+    unknown = not (read_node or read_none or read_tensor)
+    message = f"backward of {name} failed ({type(error).__name__}: {error})."
+    if unsaved and (read_node or unknown):
+        positions = " and ".join(map(str, unsaved))
+        stand_ins = ", ".join(describe(function.inputs[i]) for i in unsaved)
+        message += (f" {name} does not save input {positions} (saves_inputs = {saves!r}): its backward gets a "
+                    f"stand-in with only its shape, dtype and device ({stand_ins}). If backward reads its values, "
+                    f"add {positions} to saves_inputs (or set saves_inputs = True).")
+    if not function.saves_output and (read_none or (read_node and create_graph) or unknown):
+        message += (f" {name} does not save its output (saves_output = False): backward's out is None "
+                    "(a stand-in Node under create_graph=True). If backward reads it, set saves_output = True.")
+    if create_graph and (read_tensor or unknown):
+        message += (" With create_graph=True (gradgradcheck, and gradcheck's second run) backward gets Tensors: "
+                    "write it with operators and tinygrad_rnn.ops functions (ops.exp(x), not numpy.exp(x)).")
+    message += " See the op contract in tinygrad_rnn/function.py."
+    # (NumPy's own TypeError subclasses take other arguments: a plain TypeError stands for them)
+    return AttributeError(message) if isinstance(error, AttributeError) else TypeError(message)

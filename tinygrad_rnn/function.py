@@ -1,14 +1,26 @@
 """Function: one recorded op, its forward and its backward side by side — and the op contract.
 
-Every op in :mod:`tinygrad_rnn.ops` is a small subclass::
+Every op in :mod:`tinygrad_rnn.ops` is a small subclass. This is the real Tanh
+(ops/elementwise.py), and how a new op is written, used and checked — a template to copy:
 
-    class Tanh(Function):
-        '''tanh(x);   d/dx tanh(x) = 1 − tanh(x)²'''
-        saves_inputs = False          # backward reads the output, not the input
-        def forward(self, x):
-            return xp.tanh(x)
-        def backward(self, grad, out, x):
-            return grad * (1 - out * out)
+>>> import tinygrad_rnn as tr
+>>> from tinygrad_rnn.device import array_module   # NumPy for a NumPy array, CuPy for a CuPy one
+>>> class Tanh(tr.Function):
+...     '''tanh(x);   d/dx tanh(x) = 1 − tanh(x)²'''
+...     saves_inputs = False              # backward reads the output, not the input
+...     def forward(self, x):             # x: a plain array
+...         xp = array_module(x)
+...         return xp.tanh(x)
+...     def backward(self, grad, out, x):  # grad: ∂J/∂out
+...         return grad * (1 - out * out)
+>>> def tanh(x):                          # the function users call (ops/ has one per op)
+...     return Tanh.apply(x)
+>>> x = tr.tensor([0.0, 1.0], dtype="float64", requires_grad=True)
+>>> tanh(x).sum().backward()
+>>> [round(g, 4) for g in x.grad.tolist()]
+[1.0, 0.42]
+>>> tr.gradcheck(tanh, [x]), tr.gradgradcheck(tanh, [x])
+(True, True)
 
 **The contract** (stated once, here; every op keeps it):
 
@@ -18,7 +30,9 @@ Every op in :mod:`tinygrad_rnn.ops` is a small subclass::
 * ``backward(grad, out, *inputs)`` gets the gradient of the loss with respect to the output
   (a tuple of them for several outputs, None for an output no gradient reached), the output and
   the inputs, and returns one gradient per input (a single value for a one-input op), None for
-  an input that needs none (``needs_input_grad``).
+  an input that needs none (``needs_input_grad``) — each at its input's shape, except in an op
+  of the ``Broadcasting`` kind (ops/elementwise.py: add, mul …), which returns them at the
+  output's shape: the walk sums each back to its input's shape (``engine._fitted_to_input``).
 * **Saved for backward** — PyTorch's ``ctx.save_for_backward``, declared on the class instead of
   called: ``saves_output`` (backward reads the output's values), ``saves_inputs`` (True: every
   input's, False: none, or a tuple of positions) and ``saves_intermediates`` (how many of
@@ -39,6 +53,10 @@ Every op in :mod:`tinygrad_rnn.ops` is a small subclass::
   returns Tensors: the gradient is itself a recorded graph, to draw or differentiate again.
   An in-place operator (``g -= x``) writes into an array but records a new Tensor, so a
   backward uses one only on a value it made itself, never on ``grad`` or a saved value.
+  A backward that breaks this contract — reads the values of an input or output it did not save,
+  or calls NumPy (``numpy.exp``) where a Tensor may come — raises its TypeError (or
+  AttributeError) again naming the op and what to do; :func:`~tinygrad_rnn.gradcheck` runs both
+  backwards on computed inputs, so it finds these.
 
 The graph's vertices are :class:`Node` records of the tensors ops computed (and the leaf tensors
 themselves). What decides whether and how an op is recorded (grad mode, scopes, recurrent steps,

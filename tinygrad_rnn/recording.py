@@ -161,9 +161,8 @@ def recording_gradient(function_scope: tuple[str, ...], of: Any = None) -> Itera
     """While create_graph=True computes an op's gradient: record it, in the op's own scope and step,
     each recorded op knowing which op's backward it belongs to (``of``; None for the sum of terms)."""
     previous = (STATE.grad_enabled, STATE.scope, STATE.step, STATE.recording_gradient, STATE.gradient_of)
-    step = getattr(of, "step", None)
     STATE.grad_enabled, STATE.scope, STATE.step, STATE.recording_gradient, STATE.gradient_of = (
-        True, function_scope, step, True, of)
+        True, function_scope, getattr(of, "step", None), True, of)
     try:
         yield
     finally:

@@ -13,7 +13,7 @@ from typing import Any
 import numpy
 
 from .data import language_model_batches
-from .models import detach_state
+from .models import LanguageModel, detach_state
 from .nn.functional import cross_entropy
 from .nn.utils import clip_grad_norm_
 from .progress import progress as progress_bar
@@ -21,7 +21,10 @@ from .recording import no_grad
 
 
 def language_model_loss(model: Any, inputs: Any, targets: Any, state: Any = None) -> tuple[Any, Any]:
-    """(mean cross-entropy of the next token, state): J = (1/T) Σ_t −log ŷ_t[x_{t+1}]."""
+    """(mean cross-entropy of the next token, state): J = (1/T) Σ_t −log ŷ_t[x_{t+1}], by a
+    LanguageModel's own ``loss`` (its head and loss one node where fast/ is installed)."""
+    if isinstance(model, LanguageModel):
+        return model.loss(inputs, targets, state)
     logits, state = model(inputs, state)
     vocabulary = logits.shape[-1]
     return cross_entropy(logits.reshape(-1, vocabulary), targets.reshape(-1)), state

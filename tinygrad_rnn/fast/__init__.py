@@ -1,8 +1,9 @@
 """The speed, apart from the plain path: each module here fills one named seam of it.
 
 The plain path — tensor.py, function.py, engine.py, ops/, nn/ — computes everything itself, with
-plain NumPy calls, and imports nothing from here. Each seam is a name on the plain side that is
-None (or does nothing) until a module here installs itself into it:
+plain NumPy calls, and imports nothing from here. Each seam is a name on the plain side that holds
+the plain implementation (``GRADIENT_TABLE``, ``weight_terms``) or None (or a policy that does
+nothing), which a module here replaces when it installs itself:
 
 ====================== =========================================== ==========================================
 seam                   installed by                                replaces, and buys (docs/fast.md, measured)
@@ -17,6 +18,9 @@ glibc's thresholds     :mod:`.allocator`                           a fresh page 
 (engine.py)                                                        one product over all steps
 ``weight_terms``       :mod:`.gradient_table`                      linear's ∂W = gradᵀ x as an array each step:
 (ops/linalg.py)                                                    handed to that table unmultiplied
+``HEAD_AND_LOSS``      :mod:`.head`                                a language model's head, reshape and loss
+(models/language.py)                                               (three ops, ``fused=True``): one node, 6–8%
+                                                                   of a batch-1 step
 ====================== =========================================== ==========================================
 
 ``import tinygrad_rnn`` installs them all unless the environment has ``TINYGRAD_RNN_FAST=0``; then
@@ -34,9 +38,9 @@ both ways so).
 
 from __future__ import annotations
 
-from . import allocator, gradient_table, recurrent, threads
+from . import allocator, gradient_table, head, recurrent, threads
 
-SEAMS = (allocator, recurrent, threads, gradient_table)
+SEAMS = (allocator, recurrent, threads, gradient_table, head)
 
 
 def install() -> None:

@@ -7,14 +7,19 @@ J = (1/T) Σ_t −log ŷ_t[x_{t+1}]; perplexity = exp(J).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import numpy
 
 from .. import nn
+from ..nn.functional import cross_entropy
 from ..tensor import Tensor
 
 CELLS = {"rnn": nn.RNN, "lstm": nn.LSTM, "gru": nn.GRU}
+# The seam fast/head.py fills: (h, W, b, targets) → the mean cross-entropy of h Wᵀ + b as one graph node (or
+# None where it does not apply). None on the plain path: the head, a reshape and cross_entropy, three ops.
+HEAD_AND_LOSS: Callable[[Tensor, Tensor, Tensor | None, Any], Tensor | None] | None = None
 
 
 class LanguageModel(nn.Module):
@@ -47,8 +52,34 @@ class LanguageModel(nn.Module):
         self.head = nn.Linear(hidden_size, vocab_size, device=device, dtype=dtype)
 
     def forward(self, ids: Tensor, state: Any = None) -> tuple[Tensor, Any]:
+        output, state = self.features(ids, state)
+        return self.head(output), state
+
+    def features(self, ids: Tensor, state: Any = None) -> tuple[Tensor, Any]:
+        """What the head reads, (batch, time, hidden), and the recurrent state: the model before its head."""
         output, state = self.rnn(self.embedding(ids), state)
-        return self.head(self.dropout(output)), state
+        return self.dropout(output), state
+
+    def loss(self, ids: Tensor, targets: Any, state: Any = None) -> tuple[Tensor, Any]:
+        """(J, state): the mean cross-entropy of ``targets`` (the next tokens, (batch, time)) under
+        the model's scores for ``ids`` — ``cross_entropy(logits.reshape(-1, V), targets.reshape(-1))``
+        of ``logits, state = model(ids, state)``, the same number. Built with ``fused=True`` where
+        fast/ is installed, the head, that reshape and the loss are one graph node (fast/head.py).
+
+        >>> import tinygrad_rnn as tr
+        >>> model = LanguageModel(vocab_size=20, embedding_dim=8, hidden_size=16)
+        >>> loss, state = model.loss(tr.tensor([[2, 5, 7]]), tr.tensor([[5, 7, 1]]))
+        >>> loss.shape, loss.grad_fn.name in ("fused linear + cross_entropy", "cross_entropy")
+        ((), True)
+        """
+        output, state = self.features(ids, state)
+        if HEAD_AND_LOSS is not None and self.settings["fused"] is True:
+            loss = HEAD_AND_LOSS(output, self.head.weight, self.head.bias, targets)
+            if loss is not None:
+                return loss, state
+        logits = self.head(output)
+        targets = targets if isinstance(targets, Tensor) else Tensor(targets)
+        return cross_entropy(logits.reshape(-1, logits.shape[-1]), targets.reshape(-1)), state
 
     def config(self) -> dict[str, Any]:
         """The constructor's arguments: enough to rebuild the model from a checkpoint."""

@@ -6,7 +6,9 @@ and the layers in ``recurrent.py`` both call, so there is one place to read them
 input already projected, ``x W_ihᵀ + b_ih``: a layer computes that for all time steps at once
 with one matrix product (the vectorisation every fast RNN uses), a Cell module for its one step.
 ``linear(h, W, b)`` is h Wᵀ + b as one op (PyTorch's F.linear), so each step records the product
-with W_hh once and a drawing shows W_hh and b_hh feeding it directly.
+with W_hh once and a drawing shows W_hh and b_hh feeding it directly. The three functions hold the
+arithmetic and, after it, the names drawings label the gates and states with (``named``, a label
+only); the Cell modules below also tell drawings which step of a chain a call is (``chains.py``).
 
 Shapes: B batch, I input size, H hidden size, G the number of gates (1 RNN, 4 LSTM, 3 GRU).
 Names: ``hidden`` is the state h, ``cell_state`` an LSTM's c (PyTorch's "cell state").
@@ -43,15 +45,16 @@ def lstm_cell(x_projected: Tensor, hidden: Tensor, cell_state: Tensor, weight_hh
         c_t = f ⊙ c_{t−1} + i ⊙ g          the cell state: an additive path through time
         h_t = o ⊙ tanh(c_t)                then h_t ← h_t W_hrᵀ with a projection (proj_size)
     """
-    gates = x_projected + linear(hidden, weight_hh, bias_hh)
-    input_gate, forget_gate, candidate, output_gate = gates.chunk(4, dim=-1)
-    input_gate, forget_gate = named(input_gate.sigmoid(), "i"), named(forget_gate.sigmoid(), "f")
-    candidate, output_gate = named(candidate.tanh(), "g"), named(output_gate.sigmoid(), "o")
-    cell_state = forget_gate * cell_state + input_gate * candidate
-    hidden = output_gate * cell_state.tanh()
+    gates = x_projected + linear(hidden, weight_hh, bias_hh)  # x_t W_ihᵀ + b_ih + h_{t−1} W_hhᵀ + b_hh
+    i, f, g, o = gates.chunk(4, dim=-1)
+    i, f, g, o = i.sigmoid(), f.sigmoid(), g.tanh(), o.sigmoid()
+    c = f * cell_state + i * g
+    h = o * c.tanh()
     if weight_hr is not None:
-        hidden = linear(hidden, weight_hr)
-    return named(hidden, "h"), named(cell_state, "c")
+        h = linear(h, weight_hr)
+    for gate, label in zip((i, f, g, o), "ifgo"):  # labels for the drawings (i_t = σ …), no arithmetic
+        gate.name = label
+    return named(h, "h"), named(c, "c")
 
 
 def gru_cell(x_projected: tuple[Tensor, Tensor, Tensor], hidden: Tensor, weight_hh: Tensor,
@@ -67,12 +70,15 @@ def gru_cell(x_projected: tuple[Tensor, Tensor, Tensor], hidden: Tensor, weight_
     ``x_projected`` comes already split into its r, z and n parts (a layer splits the projection
     of all time steps once, not once per step).
     """
-    x_reset, x_update, x_new = x_projected
-    h_reset, h_update, h_new = linear(hidden, weight_hh, bias_hh).chunk(3, dim=-1)
-    reset = named((x_reset + h_reset).sigmoid(), "r")
-    update = named((x_update + h_update).sigmoid(), "z")
-    new = named((x_new + reset * h_new).tanh(), "n")
-    return named(new.lerp(hidden, update), "h")
+    x_r, x_z, x_n = x_projected  # x_t W_irᵀ + b_ir, x_t W_izᵀ + b_iz, x_t W_inᵀ + b_in
+    h_r, h_z, h_n = linear(hidden, weight_hh, bias_hh).chunk(3, dim=-1)  # h_{t−1} W_hrᵀ + b_hr, …
+    r = (x_r + h_r).sigmoid()
+    z = (x_z + h_z).sigmoid()
+    n = (x_n + r * h_n).tanh()
+    h = n.lerp(hidden, z)
+    for gate, label in zip((r, z, n), "rzn"):  # labels for the drawings (r_t = σ …), no arithmetic
+        gate.name = label
+    return named(h, "h")
 
 
 def gru_inputs_by_step(projected: Tensor, time_dim: int = 0) -> list[tuple[Tensor, Tensor, Tensor]]:

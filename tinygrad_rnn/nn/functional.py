@@ -291,25 +291,43 @@ def cross_entropy(input: Tensor, target: Any, ignore_index: int = -100, reductio
     0.2395
     """
     target = target if isinstance(target, Tensor) else Tensor(target)
-    if input.ndim == 2 and reduction in ("mean", "sum") and target.shape == (input.shape[0],) \
-            and target.dtype.kind in "iu" and input.shape[0] > 0:
-        labels, classes = target.array, input.shape[1]
-        if not 0 <= ignore_index < classes and all_below(labels, classes):
-            # every target counts, none can be ignored: one reduction (this runs every training step)
-            valid, targets, weights, counted = True, labels, None, labels.size
-        elif int(labels.min()) <= ignore_index <= int(labels.max()):  # some targets may be ignored: they weigh 0
-            keep = labels != ignore_index
-            valid = bool(keep.any()) and int(labels[keep].min()) >= 0 and int(labels[keep].max()) < classes
-            targets, weights, counted = labels * keep, keep.astype(input.dtype), keep.sum()
-        else:  # every target counts, if every one is a class
-            valid = all_below(labels, classes)
-            targets, weights, counted = labels, None, labels.size
-        if valid:  # one op: log-softmax and NLL together, softmax − one-hot as its gradient
-            (loss,) = CrossEntropy.apply(input, targets=targets, weights=weights,
-                                         count=float(counted) if reduction == "mean" else 1.0)
-            return loss
+    counted = None if input.ndim != 2 else cross_entropy_targets(input.shape, input.dtype, target.array,
+                                                                 ignore_index, reduction)
+    if counted is not None:  # one op: log-softmax and NLL together, softmax − one-hot as its gradient
+        (loss,) = CrossEntropy.apply(input, **counted)
+        return loss
     dim = 1 if input.ndim > 1 else 0  # other shapes, reductions and every error: through nll_loss
     return nll_loss(input.log_softmax(dim), target, ignore_index, reduction)
+
+
+def cross_entropy_targets(shape: tuple[int, ...], dtype: Any, labels: Any, ignore_index: int = -100,
+                          reduction: str = "mean") -> dict[str, Any] | None:
+    """The parameters of the one CrossEntropy op for logits of ``shape`` (N, C) and ``dtype``, given the
+    target classes ``labels`` (an array): ``targets``, ``weights`` (None when every target counts) and
+    ``count`` (n of a mean, 1 of a sum) — or None where that op does not apply (other shapes and
+    reductions, a target out of range: ``nll_loss`` takes those, and says what is wrong). fast/'s head
+    and loss node takes them too.
+
+    >>> import numpy
+    >>> cross_entropy_targets((3, 5), numpy.float32, numpy.array([0, 2, 4]), ignore_index=0)["count"]  # one ignored
+    2.0
+    """
+    rows, classes = shape
+    if reduction not in ("mean", "sum") or labels.shape != (rows,) or labels.dtype.kind not in "iu" or rows == 0:
+        return None
+    if not 0 <= ignore_index < classes and all_below(labels, classes):
+        # every target counts, none can be ignored: one reduction (this runs every training step)
+        valid, targets, weights, counted = True, labels, None, labels.size
+    elif int(labels.min()) <= ignore_index <= int(labels.max()):  # some targets may be ignored: they weigh 0
+        keep = labels != ignore_index
+        valid = bool(keep.any()) and int(labels[keep].min()) >= 0 and int(labels[keep].max()) < classes
+        targets, weights, counted = labels * keep, keep.astype(dtype), keep.sum()
+    else:  # every target counts, if every one is a class
+        valid = all_below(labels, classes)
+        targets, weights, counted = labels, None, labels.size
+    if not valid:
+        return None
+    return {"targets": targets, "weights": weights, "count": float(counted) if reduction == "mean" else 1.0}
 
 
 def perplexity(input: Tensor, target: Any, ignore_index: int = -100) -> Tensor:

@@ -3,8 +3,8 @@
 * :mod:`.elementwise` — + − × ÷, pow, exp, log, sqrt, abs, tanh, sigmoid, relu, clamp,
   maximum, minimum, where, lerp
 * :mod:`.compare` — comparisons, logic and sign: masks, no gradient
-* :mod:`.reduce` — sum (its op ``Sum``, with its backward, is in shape.py, beside broadcasting),
-  mean, var, max, min, norm, logsumexp, softmax, log_softmax
+* :mod:`.reduce` — sum, mean, var, max, min, norm, logsumexp, softmax, log_softmax; ``sum_to``
+  (a broadcast gradient summed back to its input's shape)
 * :mod:`.shape` — reshape, permute, broadcast, indexing, cat, stack, split
 * :mod:`.trigonometric` — sin, cos
 * :mod:`.linalg` — matmul, and the op ``Linear`` (x Wᵀ + b; the function is nn.functional's ``linear``)
@@ -14,7 +14,8 @@
 
 The lowercase functions accept Tensors (and record the op) or plain arrays (and just compute);
 that is how each op's backward, written with them, serves both backward modes. Each forward is
-plain NumPy (CuPy on the GPU): ``xp.exp(x)``, ``a @ b``. An RNN, LSTM or GRU step as one op, and a
+plain NumPy (CuPy on the GPU): ``xp.exp(x)`` — ``xp = array_module(x)``, from device.py, is
+the module of x's array — and ``a @ b``. An RNN, LSTM or GRU step as one op, and a
 whole layer as one, are not here: they are the recurrent stepper of ``tinygrad_rnn/fast/``.
 """
 

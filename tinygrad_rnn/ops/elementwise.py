@@ -19,7 +19,7 @@ __all__ = ["abs", "add", "add_n", "clamp", "div", "exp", "lerp", "log", "maximum
 class Broadcasting(Function):
     """Base of the ops whose inputs broadcast together as in NumPy. Their backward returns each
     input's gradient at the output's shape, and the walk sums it back to the input's shape
-    (``engine``, with :func:`~tinygrad_rnn.ops.shape.sum_to`): an input that was broadcast was used
+    (``engine``, with :func:`~tinygrad_rnn.ops.reduce.sum_to`): an input that was broadcast was used
     once per copy, so the gradients of its copies add up, as those of any value used twice do."""
 
     hint = BROADCAST_HINT

@@ -70,6 +70,8 @@ def linear_backward(grad, x, weight, bias, need_x=True, need_weight=True, need_b
         grad_x = grad_rows @ weight
         grad_x = grad_x if x.ndim == 2 else grad_x.reshape(x.shape)
     x_rows = x if x.ndim == 2 else x.reshape(-1, x.shape[-1])  # (N, in)
+    # By default fast/ has rebound this name (fast/gradient_table.py's install): ∂W and ∂b come back
+    # unmultiplied, for its table to multiply out; with TINYGRAD_RNN_FAST=0, arrays, as written below.
     grad_weight, grad_bias = weight_terms(grad_rows, x_rows, need_weight, bias is not None and need_bias)
     return grad_x, grad_weight, grad_bias
 

@@ -1,5 +1,6 @@
-"""Reductions and the softmax family: max, min, logsumexp, softmax, log_softmax, and sum, mean,
-var built on the Sum op (which lives in shape.py beside broadcasting, its gradient).
+"""Reductions and the softmax family: sum (the op Sum), and mean and var built on it, max, min,
+logsumexp, softmax, log_softmax — and ``sum_to``, which sums a broadcast gradient back to its
+input's shape with Sum (broadcasting's gradient: the walk calls it).
 
 Dimensions are given as ``dim`` (an int, a tuple, or None for all) and ``keepdim``, as in
 PyTorch; NumPy's ``axis``/``keepdims`` are accepted too. A reduction's gradient is spread back over
@@ -20,10 +21,52 @@ from ..tensor_base import TensorBase
 from .compare import Constant
 from .convert import cast
 from .elementwise import abs, exp, maximum, minimum, sqrt, where
-from .shape import Reduction, Sum, dim_in_range
+from .shape import broadcast_to, dim_in_range, reshape
 
 __all__ = ["all", "amax", "amin", "any", "argmax", "argmin", "log_softmax", "logsumexp", "max", "mean", "min",
-           "norm", "softmax", "std", "sum", "var"]  # (tinygrad_rnn.ops exports these)
+           "norm", "softmax", "std", "sum", "sum_to", "var"]  # (tinygrad_rnn.ops exports these)
+
+
+class Reduction(Function):
+    """Base of the ops that reduce x over ``dim`` (a sorted tuple of dimensions, or None for all),
+    keeping them as size 1 if ``keepdim``: by default with the array method named ``reduce``."""
+
+    reduce = "sum"
+
+    def forward(self, x):
+        return getattr(x, self.reduce)(axis=self.dim, keepdims=self.keepdim)
+
+    def with_reduced_dims(self, value, x):
+        """``value`` (the result, or its gradient) with the reduced dimensions kept as size 1, so
+        that it broadcasts against the input ``x`` again: how a reduction's gradient is spread back."""
+        if self.keepdim:
+            return value
+        return reshape(value, tuple(1 if self.dim is None or i in self.dim else n for i, n in enumerate(x.shape)))
+
+
+class Sum(Reduction):
+    """Σ x over ``dim``;   ∂/∂x = 1: the gradient is broadcast back over the summed dimensions"""
+
+    saves_inputs = saves_output = False  # backward needs shapes, not values
+
+    def backward(self, grad, out, x):
+        return broadcast_to(self.with_reduced_dims(grad, x), x.shape)
+
+
+def sum_to(x, shape: tuple[int, ...]):
+    """Sum ``x`` over the dimensions broadcasting added or stretched, so that it has ``shape``.
+
+    The one place broadcasting is undone: if ``a`` of shape (3, 1) was broadcast against
+    (2, 3, 4), its gradient of shape (2, 3, 4) is summed over dimensions 0 and 2.
+
+    >>> sum_to(numpy.ones((2, 3, 4)), (3, 1)).tolist()
+    [[8.0], [8.0], [8.0]]
+    """
+    if x.shape == shape:  # nothing was broadcast
+        return x
+    added = x.ndim - len(shape)
+    stretched = tuple(added + i for i, size in enumerate(shape) if size == 1 and x.shape[added + i] != 1)
+    return reshape(Sum.apply(x, dim=tuple(range(added)) + stretched, keepdim=False), shape)
 
 
 class Amax(Reduction):

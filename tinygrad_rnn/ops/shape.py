@@ -2,8 +2,9 @@
 
 They move numbers around without changing them, so each backward moves the gradient back:
 reshape undoes reshape, the inverse permutation undoes a permutation, a sum undoes a broadcast
-and a broadcast undoes a sum (so Sum lives here, beside Expand), and a scatter-add undoes an
-index, summing where an index repeats, as an embedding lookup that uses one row twice must.
+(``sum_to``, in reduce.py beside Sum: the walk applies it, as for every broadcasting op), and a
+scatter-add undoes an index, summing where an index repeats, as an embedding lookup that uses one
+row twice must.
 """
 
 from __future__ import annotations
@@ -17,30 +18,10 @@ from ..device import array_module, device_of_array, move_array, scatter_add
 from ..errors import DeviceError, ShapeError
 from ..function import Function
 from ..tensor_base import TensorBase
+from .elementwise import Broadcasting
 
 __all__ = ["broadcast_to", "cat", "chunk", "expand", "flatten", "getitem", "permute", "reshape", "split", "squeeze",
-           "stack", "sum_to", "transpose", "unbind", "unsqueeze"]  # (tinygrad_rnn.ops exports these)
-
-
-def shape_of(x: Any) -> tuple[int, ...]:
-    """The shape of a Tensor, a Node, an array (each a tuple already), or a Python number (``()``)."""
-    return getattr(x, "shape", ())
-
-
-def sum_to(x, shape: tuple[int, ...]):
-    """Sum ``x`` over the dimensions broadcasting added or stretched, so that it has ``shape``.
-
-    The one place broadcasting is undone: if ``a`` of shape (3, 1) was broadcast against
-    (2, 3, 4), its gradient of shape (2, 3, 4) is summed over dimensions 0 and 2.
-
-    >>> sum_to(numpy.ones((2, 3, 4)), (3, 1)).tolist()
-    [[8.0], [8.0], [8.0]]
-    """
-    if x.shape == shape:  # nothing was broadcast
-        return x
-    added = x.ndim - len(shape)
-    stretched = tuple(added + i for i, size in enumerate(shape) if size == 1 and x.shape[added + i] != 1)
-    return reshape(Sum.apply(x, dim=tuple(range(added)) + stretched, keepdim=False), shape)
+           "stack", "transpose", "unbind", "unsqueeze"]  # (tinygrad_rnn.ops exports these)
 
 
 class Rearrangement(Function):
@@ -77,8 +58,9 @@ class Permute(Rearrangement):
         return permute(grad, *inverse)
 
 
-class Expand(Rearrangement):
-    """x broadcast to a larger shape (a view, no copy);   the gradient is summed back"""
+class Expand(Rearrangement, Broadcasting):
+    """x broadcast to a larger shape (a view, no copy);   the gradient is summed back over the
+    copies — by the walk, as for every :class:`~.elementwise.Broadcasting` op (``sum_to``)"""
 
     hint = "Each dimension must equal the new size or be 1 (new dimensions go in front)"
 
@@ -86,33 +68,7 @@ class Expand(Rearrangement):
         return array_module(x).broadcast_to(x, self.shape)
 
     def backward(self, grad, out, x):
-        return sum_to(grad, x.shape)
-
-
-class Reduction(Function):
-    """Base of the ops that reduce x over ``dim`` (a sorted tuple of dimensions, or None for all),
-    keeping them as size 1 if ``keepdim``: by default with the array method named ``reduce``."""
-
-    reduce = "sum"
-
-    def forward(self, x):
-        return getattr(x, self.reduce)(axis=self.dim, keepdims=self.keepdim)
-
-    def with_reduced_dims(self, value, x):
-        """``value`` (the result, or its gradient) with the reduced dimensions kept as size 1, so
-        that it broadcasts against the input ``x`` again: how a reduction's gradient is spread back."""
-        if self.keepdim:
-            return value
-        return reshape(value, tuple(1 if self.dim is None or i in self.dim else n for i, n in enumerate(x.shape)))
-
-
-class Sum(Reduction):
-    """Σ x over ``dim``;   ∂/∂x = 1: the gradient is broadcast back over the summed dimensions"""
-
-    saves_inputs = saves_output = False  # backward needs shapes, not values
-
-    def backward(self, grad, out, x):
-        return broadcast_to(self.with_reduced_dims(grad, x), x.shape)
+        return grad  # at the output's shape: the walk sums it back to x's
 
 
 class Index(Rearrangement):
@@ -351,7 +307,8 @@ def broadcast_to(x, shape):
     (2, 3)
     """
     shape = tuple(shape)
-    return x if shape_of(x) == shape else Expand.apply(x, shape=shape)
+    # (the shape of a Tensor, a Node, an array — each a tuple already — or a Python number's, ())
+    return x if getattr(x, "shape", ()) == shape else Expand.apply(x, shape=shape)
 
 
 def getitem(x, index):

@@ -23,12 +23,15 @@ leaves, the tensors drawn, arrays an op saved for backward), ``show_grads`` (col
 ‖∂J/∂·‖ on a log colour scale, J the first tensor, with a legend; ``grad_range=(low, high)`` fixes
 the scale so that several figures compare), ``backward`` (at cell and step level the BPTT figure:
 ∂J/∂h_t right to left, one Σ per row's shared weights; at op level the recorded gradient graph;
-``"both"``: the forward figure with its BPTT figure under it, in the same columns),
+``"both"``: forward and BPTT in one figure — on a slide each gradient's arrow beside the forward arrow it
+runs back along, on the forward cells, as a lecture draws BPTT; free size, the BPTT figure's rows under the
+forward ones, in the same columns),
 ``rolled`` (one cell per layer and direction, its states as loops), ``time_steps`` (a slice of the
 steps, e.g. ``slice(0, 3)`` for t=1…3), ``max_nodes`` (refuse larger graphs), ``title``,
 ``rankdir`` ("LR", or "RL" to mirror), ``notation`` (the lecture's names: a preset — "pytorch", the
 default, "cs224n", "cmu", "usc", "elman" — or a dict such as ``{"W_hh": "V"}``; see ``notation.py``),
 ``tokens`` (the words of x_1 … x_T, written under each x_t and, as its target, by each J_t),
+``targets`` (with ``tokens``: what each J_t predicts where that is not the next word, a tagger's tags),
 ``slide`` (True, the default: shaped for a 16:9 slide — tighter spacing, long node lines broken,
 notes beside a tall drawing, one cell at op level turned landscape, a landscape canvas, and past 8
 steps the middle left out, t = 1, 2, 3, …, T−1, T; False: the free-size drawing, every step, for
@@ -95,7 +98,8 @@ def to_dot(*tensors: Tensor, level: str = "op", rankdir: str = "LR", show_shapes
            show_values: bool = False, show_grads: bool = False, backward: bool = False,
            time_steps: slice | None = None, max_nodes: int | None = None, title: str = "",
            grad_range: tuple[float, float] | None = None, params: str | None = None, rolled: bool = False,
-           notation: str | dict | Notation | None = None, tokens: list[str] | None = None, slide: bool = True) -> str:
+           notation: str | dict | Notation | None = None, tokens: list[str] | None = None, slide: bool = True,
+           targets: list[str] | None = None) -> str:
     """DOT source for the graph that computed ``tensors`` (see the module docstring for options). On a
     slide (the default) the figure fits 1,920 × 1,080 with text ≥ 24 px where it can: the shapes left out
     first (unless ``show_shapes=True``), then middle steps (unless ``time_steps`` chooses), each said in a note.
@@ -106,7 +110,7 @@ def to_dot(*tensors: Tensor, level: str = "op", rankdir: str = "LR", show_shapes
     4
     """
     picture, layout = _picture(tensors, level, rankdir, show_shapes, show_values, show_grads, backward, time_steps,
-                               max_nodes, title, grad_range, params, rolled, notation, tokens, slide)
+                               max_nodes, title, grad_range, params, rolled, notation, tokens, slide, targets)
     return picture_to_dot(picture, layout)
 
 
@@ -248,7 +252,7 @@ def smaller_figure(options: dict) -> list[tuple[str, Any]]:
 def _defaults(options: dict) -> dict:
     allowed = {"level": "op", "rankdir": "LR", "show_shapes": None, "show_values": False, "show_grads": False,
                "backward": False, "time_steps": None, "max_nodes": None, "title": "", "grad_range": None,
-               "params": None, "rolled": False, "notation": None, "tokens": None, "slide": True}
+               "params": None, "rolled": False, "notation": None, "tokens": None, "slide": True, "targets": None}
     unknown = set(options) - set(allowed)
     if unknown:
         raise TypeError(f"viz: unknown option(s) {sorted(unknown)}; the options are {sorted(allowed)}")
@@ -261,22 +265,25 @@ def _picture(tensors, *args, **options):
 
 
 def _drawn(tensors, level, rankdir, show_shapes, show_values, show_grads, backward, time_steps, max_nodes, title,
-           grad_range, params, rolled=False, notation=None, tokens=None, slide=True, fit=True):
+           grad_range, params, rolled=False, notation=None, tokens=None, slide=True, targets=None, fit=True,
+           unfitted=None):
     """(picture, layout, the ladder's chosen rung with what it measured); ``fit=False``: the picture alone, as
-    the ladder's first rung draws it, not laid out (to count its nodes)."""
+    the ladder's first rung draws it, not laid out (to count its nodes); ``unfitted``: that picture, where it
+    was built so already (the ladder starts from it)."""
     if rankdir not in ("LR", "RL"):
         raise ValueError(f"rankdir must be 'LR' (time runs left to right, as on a slide) or 'RL', got {rankdir!r}")
     def built(steps, shapes):
         picture = build_picture(tuple(tensors), level=level, backward=backward, show_shapes=shapes,
                                 show_values=show_values, show_grads=show_grads, time_steps=steps,
                                 max_nodes=max_nodes, grad_range=grad_range, params=params, rolled=rolled,
-                                notation=notation, tokens=tokens, slide=slide)
+                                notation=notation, tokens=tokens, slide=slide, targets=targets)
         picture.rankdir, picture.title = rankdir, title
         return picture
 
     if not slide or not fit:  # (laid out where it is drawn: some callers read only the picture)
         return built(time_steps, show_shapes is not False), None, None
-    rung = fitted_rung(built, show_shapes, time_steps, steps_chosen=_steps_chosen(locals()), dense=_dense(locals()))
+    rung = fitted_rung(built, show_shapes, time_steps, steps_chosen=_steps_chosen(locals()), dense=_dense(locals()),
+                       unfitted=unfitted)
     return rung.picture, (rung.labels, rung.placed), rung
 
 
@@ -299,12 +306,20 @@ def _warn_if_unfit(tensors: tuple[Tensor, ...], options: dict, rung: Rung | None
         return
     found = rung.slide_fit
     steps = step_counts(rung.picture)[0]
+    # each candidate's picture as the ladder's first rung draws it, by what it changes: built once, to count its
+    # nodes, and handed to the ladder where the candidate is tried (taken: the ladder lays it out)
+    unfitted: dict[frozenset, Any] = {}
+
+    def change(changed: dict) -> frozenset:
+        return frozenset((name, value) for name, value in changed.items() if value is not options[name])
 
     def fits(changed: dict) -> bool:
-        return _drawn(tensors, **changed)[2].slide_fit.fits
+        return _drawn(tensors, **changed, unfitted=unfitted.pop(change(changed), None))[2].slide_fit.fits
 
     def nodes(changed: dict) -> int:
-        return len(_drawn(tensors, **changed, fit=False)[0].nodes)
+        if change(changed) not in unfitted:
+            unfitted[change(changed)] = _drawn(tensors, **changed, fit=False)[0]
+        return len(unfitted[change(changed)].nodes)
 
     def rungs(changed: dict) -> int:
         return most_rungs(steps, _steps_chosen(changed), _dense(changed))

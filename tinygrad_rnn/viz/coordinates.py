@@ -24,7 +24,7 @@ from .geometry import (
     loops_room,
     loops_width,
 )
-from .routes import state_first
+from .routes import state_first, state_pitch
 
 
 class Coordinates:
@@ -187,13 +187,13 @@ class Coordinates:
         # a state's label sits between two cells: the gap as wide as the longest (a BPTT arrow's part of ∂J/∂h)
         # (every state of the gap: two cells pass h and c along one pair of nodes, which self.kind holds once)
         self.column_gap = max([self.space.column_gap_min] + [
-            label_width(self._drawn(label, len(tracks))) + self.space.label_room
+            label_width(self._state_lines(label, tracks)) + self.space.label_room
             - (self.column_width - max(boxes[tail].width, boxes[head].width))
             for (tail, head), kind in self.kind.items() if kind[0] == "state"
             and self.nodes[tail].kind == self.nodes[head].kind == "group"
             for tracks in [self.gap_tracks[kind[1:3]]] for label in tracks if label] + [
             # between two steps' boxes of ops, centred in the gap
-            label_width(self._drawn(label, len(tracks))) + 4 - 2 * self.space.box_pad
+            label_width(self._state_lines(label, tracks)) + 4 - 2 * self.space.box_pad
             for (tail, head), kind in self.kind.items() if kind[0] == "state"
             and "group" not in (self.nodes[tail].kind, self.nodes[head].kind)
             for tracks in [self.gap_tracks[kind[1:3]]] for label in tracks if label])
@@ -264,7 +264,8 @@ class Coordinates:
             for i in members:
                 for tail, head in [(i, j) for j in self.successors[i]] + [(j, i) for j in self.predecessors[i]]:
                     other = head if tail == i else tail
-                    kind = self.kind[(tail, head)][0]
+                    # (a gradient's edge is drawn from head to tail: grid.py reads it as its value's, the other way)
+                    kind = (self.kind.get((tail, head)) or self.kind[(head, tail)])[0]
                     along = kind == "bus" or (head == i and kind == "straight")  # (routes: _clear_of_lanes)
                     if not along if other in self.block_of else other not in inside:
                         floating.discard((side, col))
@@ -346,10 +347,10 @@ class Coordinates:
         tracks = sorted(self.gap_tracks[(row, gap)], key=state_first)
         if not above and len(tracks) < 2:
             return 0.0
-        lines = max(len(self._drawn(label, len(tracks))) for label in (tracks if above else tracks[-1:]))
+        lines = max(len(self._state_lines(label, tracks)) for label in (tracks if above else tracks[-1:]))
         low = min((self.boxes[i].height for (r, _), members in self.members.items() if r == row for i in members),
                   default=0.0)
-        offset = (len(tracks) - 1) / 2 * low / 4  # the outermost track, off the middle
+        offset = (len(tracks) - 1) / 2 * state_pitch(low, len(tracks))  # the outermost track, off the middle
         if above:
             return offset + 7 + LABEL_LINE * (lines - 1) + 9  # (a 9-point line rises 8 above its baseline)
         return offset + 8 + LABEL_LINE * (lines - 1) + LABEL_DESCENT

@@ -16,8 +16,11 @@ from .fitting import extent, slide_shaped
 from .geometry import CHAR, LABEL_LINE, LABEL_MIDDLE, LINE, Box, Layout, Route
 from .graph import Picture
 from .layout import labelled_layout
+from .numbers import slide_number
 from .picture import CHOICES
 from .scripts import dot_markup, dot_quoted, runs_markup
+
+GRADIENT = "#c55a11"  # an arrow carrying a gradient back, where forward and backward share one set of nodes
 
 STYLES = {  # role → Graphviz attributes: parameters blue, inputs grey, outputs orange
     "parameter": 'style="rounded,filled", fillcolor="#cfe2f3", color="#3d85c6"',
@@ -55,15 +58,16 @@ def legend_values(low: float, high: float) -> list[float]:
 
 
 def legend_labels(low: float, high: float) -> list[str]:
-    """Each stop's norm as the colour bar writes it: one significant digit (1e-04), or two or three where
-    two stops would otherwise read the same (a narrow range: 1e+00 twice says two colours mean one norm).
+    """Each stop's norm as the colour bar writes it, as a slide writes a number (:func:`.numbers.slide_number`,
+    the deck's 6.6·10⁻⁴, not code's 7e-04): one significant digit, or two or three where two stops would otherwise
+    read the same (a narrow range: 1 twice says two colours mean one norm).
 
     >>> legend_labels(1e-4, 1.0)[::4], legend_labels(0.9, 1.6)[:4]
-    (['1e-04', '1e-02', '1e+00'], ['0.9', '0.97', '1', '1.1'])
+    (['1·10⁻⁴', '1·10⁻²', '1'], ['0.90', '0.97', '1.0', '1.1'])
     """
     values = legend_values(low, high)
-    for form in (".0e", ".2g", ".3g"):
-        labels = [f"{value:{form}}" for value in values]
+    for digits in (1, 2, 3):
+        labels = [slide_number(value, digits) for value in values]
         if len(set(labels)) == len(labels):
             break
     return labels
@@ -96,6 +100,8 @@ def picture_to_dot(picture: Picture, laid_out: tuple[list[str], Layout] | None =
             attributes += f", label={dot_quoted(label)}"
         if label in CHOICES:  # a choice passes along it, not a gradient
             attributes += ", style=dashed"
+        if (tail, head, label) in picture.gradients:  # a gradient carried back, beside the values (both on one set)
+            attributes += f', color="{GRADIENT}", fontcolor="{GRADIENT}"'
         lines.append(f"  n{tail} -> n{head} [{attributes}];")
     for node, state, route in placed.loops:  # the rolled view: a state handed back to its own cell
         lines.append(f'  n{node} -> n{node} [pos="{_spline(route)}"{_label_attributes(route, state)}];')

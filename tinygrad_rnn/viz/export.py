@@ -27,6 +27,7 @@ from html import escape
 from typing import Any, NamedTuple
 
 from .dot import VIRIDIS, colour
+from .geometry import LABEL_CHAR
 from .layout import ARROW
 from .notation import Notation
 from .pdf import NO_CONVERTER, svgs_to_pdf
@@ -127,10 +128,12 @@ def stage_slides(page: Any) -> list[tuple[str, str]]:
         texts = [_text_of(panel, stage, notation) for stage in stages]
         # one layout for each part of the lecture — the rolled stage, the forward pass (its columns x_t to J_t
         # named whole), the backward pass (its longer equations): the figure stays put from slide to slide
-        layouts = {part: _layout(figures["rolled_svg" if part == "rolled" else "svg"],
-                                 [(stage, text) for stage, text in zip(stages, texts, strict=True)
-                                  if _part(stage) == part], figures["rolled_notes" if part == "rolled" else "notes"])
-                   for part in {_part(stage) for stage in stages}}
+        in_part: dict[str, list[tuple[dict, list[list[Run]]]]] = {}
+        for stage, text in zip(stages, texts, strict=True):
+            in_part.setdefault(_part(stage), []).append((stage, text))
+        layouts = {part: _layout(figures["rolled_svg" if part == "rolled" else "svg"], staged,
+                                 figures["rolled_notes" if part == "rolled" else "notes"])
+                   for part, staged in in_part.items()}
         for k, (stage, text) in enumerate(zip(stages, texts, strict=True)):
             name = f"{_slug(panel['name']) + '-' if several else ''}stage-{k + 1:02d}-{stage['phase']}"
             footer = f"{data['title']} · {panel['name'] + ' · ' if several else ''}stage {k + 1} of {len(stages)}"
@@ -139,16 +142,18 @@ def stage_slides(page: Any) -> list[tuple[str, str]]:
     return slides
 
 
+# each stage's phase → the part of the lecture it is in, each laid out apart (the unrolling is the forward pass's)
+PARTS = {"rolled": "rolled", "unrolled": "forward", "forward": "forward", "backward": "backward", "sums": "sums"}
+
+
 def _part(stage: dict) -> str:
-    """Which part of the lecture a stage is in, each laid out apart: rolled, forward (the unrolling too), backward
-    or the sums."""
-    return {"rolled": "rolled", "unrolled": "forward", "forward": "forward", "sums": "sums"}.get(stage["phase"],
-                                                                                             "backward")
+    """Which part of the lecture a stage is in (:data:`PARTS`)."""
+    return PARTS[stage["phase"]]
 
 
 def _painted_backward(stage: dict) -> bool:
     """Whether a stage's figure is painted in ‖∂J/∂h_t‖'s colours (backward and the sums): it draws their scale."""
-    return stage["phase"] in ("backward", "sums")
+    return _part(stage) in ("backward", "sums")
 
 
 def stage_slide(panel: dict, figures: dict, stage: dict, text: list[list[Run]], layout: Layout,
@@ -335,14 +340,46 @@ def paint(figures: dict, panel: dict, stage: dict, scale: Sequence[float]) -> st
                 for text in node.iterfind("svg:text", ns):
                     text.set("fill", "#ffffff" if fill in VIRIDIS[:5] else "#000000")
     if phase == "backward" and reached <= panel["steps"]:
+        # from the right, and from above where step t has its J_t: as the page lights them, each arrow's label
+        # saying what it carries back
+        children = list(root)
         edges = {path.get("id"): path for path in root.iterfind(".//svg:path[@id]", ns)}
-        for k in figures["crossing"].get(str(reached), []):
+        for k in figures.get("lit", figures["crossing"]).get(str(reached), []):
             edge = edges[f"{figures['id']}-e{k}"]
             edge.set("stroke", CURRENT)
             edge.set("stroke-width", "3.5")
-            edge.set("d", _reversed_path(edge.get("d")))
+            forward = edge.get("d")
+            edge.set("d", _reversed_path(forward))
+            after = children[children.index(edge) + 1] if edge in children[:-1] else None
+            if str(k) in figures.get("carried", {}) and after is not None and "edge-label" in after.get("class", ""):
+                _carries(after, forward, figures["carried"][str(k)])
     root.attrib.pop("style", None)  # the page's min-width: meaningless on a slide
     return ElementTree.tostring(root, encoding="unicode")
+
+
+def _carries(label: ElementTree.Element, forward: str, lines: list[str]) -> None:
+    """A lit edge's label as the page writes it (lecture.js, ``carries``): what the arrow carries back, on one
+    line where it fits along the edge, else its lines — above a horizontal edge (below, where its forward label
+    was), left of a vertical one (the arrow from the next step arrives on the right) — in the lit edge's colour."""
+    (x0, y0), *_, (x1, y1) = [(float(x), float(y)) for x, y in re.findall(r"(-?[\d.]+),(-?[\d.]+)", forward)]
+    across, size = abs(x1 - x0) >= abs(y1 - y0), float(label.get("font-size", "9"))
+    joined = " ".join(lines)
+    shown = lines if len(lines) > 1 and len(re.sub(r"<[^>]+>", "", joined)) * LABEL_CHAR > \
+        ((x1 - x0) ** 2 + (y1 - y0) ** 2) ** 0.5 - 8 else [joined]
+    step, below = 1.1 * size, float(label.get("y")) > max(y0, y1)
+    left = (x0 + x1) / 2 if across else min(x0, x1) - 5  # (a vertical edge's: on the side away from the next step)
+    first = ((y0 + y1) / 2 - len(shown) * step / 2 + 0.75 * size - 3 if not across else  # (clear of the cell below)
+             max(y0, y1) + 3 + 0.8 * size if below else min(y0, y1) - 4 - (len(shown) - 1) * step)
+    for child in list(label):
+        label.remove(child)
+    label.text = None
+    for n, line in enumerate(shown):
+        row = ElementTree.fromstring(f'<tspan xmlns="{SVG_NAMESPACE}" x="{left:.1f}" y="{first + n * step:.1f}">'
+                                     f"{line}</tspan>")
+        label.append(row)
+    label.set("text-anchor", "middle" if across else "end")
+    label.set("fill", CURRENT)
+    label.set("font-weight", "600")
 
 
 def _reversed_path(d: str) -> str:

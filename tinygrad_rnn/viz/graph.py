@@ -32,18 +32,28 @@ from ..function import Function
 from ..function import Node as GraphNode
 from ..steps import step_number, step_of
 from ..tensor import Tensor
-from .initial_states import name_initial_states, renamed
+from .initial_states import (
+    decoder_reads,
+    name_decoder_words,
+    name_dropout,
+    name_dropout_steps,
+    name_initial_states,
+    name_step_inputs,
+    renamed,
+)
 from .levels import cells_reaching_loss, merge_backward_rules, merge_groups, per_step_projections, unique
 from .notation import (
     SYMBOLS,
     Notation,
     name_parameters,
     name_values,
+    owner_of,
     parameter_notes,
     parameter_roles,
     resolve,
     short_name,
 )
+from .overlaid import overlaid_picture
 from .picture import (
     CHOICE_INPUT,
     Node,
@@ -78,7 +88,7 @@ def build_picture(tensors: tuple[Tensor, ...], level: str = "op", backward: bool
                   time_steps: slice | None = None, max_nodes: int | None = None,
                   grad_range: tuple[float, float] | None = None, params: str | None = None,
                   rolled: bool = False, notation: Any = None, tokens: list[str] | None = None,
-                  slide: bool = False) -> Picture:
+                  slide: bool = False, targets: list[str] | None = None) -> Picture:
     """The picture of the graph that computed ``tensors``; see :func:`tinygrad_rnn.viz.to_dot`."""
     if level not in LEVELS:
         raise ValueError(f"level must be one of {LEVELS}, got {level!r}")
@@ -122,14 +132,17 @@ def build_picture(tensors: tuple[Tensor, ...], level: str = "op", backward: bool
     if layer_nodes:
         picture.notes[:0] = ["A fused layer is one node for the whole sequence, drawn as its steps",
                              "fused=False records those primitive ops themselves"]
-    if both:
-        picture = forward_and_backward_picture(picture, slide=slide, gradient=drawn_picture(gradient_only=True))
+    if both and slide:  # as a slide draws BPTT: the gradient's arrows back along the forward nodes (overlaid.py)
+        picture = overlaid_picture(picture, gradient=drawn_picture(gradient_only=True))
+    elif both:  # free size: the backward rows under the forward rows, a node per backward call
+        picture = forward_and_backward_picture(picture, gradient=drawn_picture(gradient_only=True))
     elif bptt:
         # rolled: labels that hold at any step t (and its one cell says "backward")
         picture = bptt_picture(picture, generic=rolled, slide=slide and not rolled)
     if rolled:
         picture = rolled_picture(picture)
-    name_values(picture, notation, {short_name(t.name) for t in _leaves(roots) if t.name}, params != "hide", tokens)
+    name_values(picture, notation, {short_name(t.name) for t in _leaves(roots) if t.name}, params != "hide", tokens,
+                targets)
     if show_grads:  # the scale spans the norms drawn, unless fixed (to compare several figures)
         norms = [n.gradient_norm for n in picture.nodes if n.gradient_norm]
         picture.legend = tuple(grad_range) if grad_range else (picture.legend or ((min(norms), max(norms)) if norms
@@ -138,6 +151,7 @@ def build_picture(tensors: tuple[Tensor, ...], level: str = "op", backward: bool
         for node in picture.nodes:
             if node.kind == "output" and node.label.endswith("\n()") and node.tensors and node.tensors[0].ndim == 0:
                 node.label = node.label[: -len("\n()")]
+    _shapes_on_all_or_none(picture.nodes)
     picture.slide = slide
     if max_nodes is not None and len(picture.nodes) > max_nodes:
         raise ValueError(f"viz: the graph has {len(picture.nodes)} nodes, more than max_nodes={max_nodes}. Draw it "
@@ -163,8 +177,10 @@ def _picture_of(roots: tuple[Tensor, ...], level: str, backward: bool, show_shap
     steps_holding_calls(nodes, level)  # a scope around a cell's call is its time step: the calls in it drawn apart
     maps = link_maps(links)  # which node feeds which: built once for the two passes that read it here
     first_cones = split_recurrences(nodes, maps)  # two recurrences a hand-written step computes: two rows
-    name_initial_states(nodes, links, chains, first_cones)  # h_0 (c_0) the user handed a cell, a layer or a loop
+    name_initial_states(nodes, links, maps, chains, first_cones)  # h_0 (c_0) handed to a cell, a layer or a loop
     roles = parameter_roles(nodes, links)  # the embedding and the head, by what they do (read before merging)
+    decoded = decoder_reads(nodes, maps.readers)  # a decoder's words: y_t, not the encoder's x_t again
+    dropped = name_dropout(nodes, maps.readers)  # a dropout mask, not "input"; the ops that multiply by it
     taken = list(nodes)  # (the op level rebuilds its list: J's sum found by the nodes themselves)
     summed = take_out_of_steps(nodes, links, maps) if not (level == "op" and backward) else ({}, None)  # J's sum
     if level != "op" and not any(n.kind == "op" and n.step is not None for n in nodes):
@@ -185,6 +201,9 @@ def _picture_of(roots: tuple[Tensor, ...], level: str, backward: bool, show_shap
         nodes, edges = draw_as_sum_of_ops(nodes, edges, summed, taken)  # J_t and (1/T) Σₜ Jₜ, as cells draw them
     else:  # a recorded gradient graph: one node per backward rule, named by what it does to δ
         nodes, edges = merge_backward_rules(nodes, edges, live)
+    name_step_inputs(nodes)  # x_t, not "input₂", at every level
+    name_decoder_words(nodes, decoded)  # a decoder's y_t, y₀ = [BEGIN] first
+    notes += name_dropout_steps(nodes, edges, dropped)  # "d₂ = dropout", not "mul t=2"; what a mask fed to cells does
     notation = notation or resolve(None)
     names = name_parameters(nodes, edges, notation, roles)  # by identity: W_hh⁽¹⁾ and W_hh⁽²⁾ are two tensors
     shared = parameter_notes(nodes, edges, names, notation) if params == "label" else []
@@ -501,6 +520,24 @@ def _shape_text(shape: tuple[int, ...]) -> str:
     return "(" + ", ".join(str(n) for n in shape) + ")"
 
 
+SHAPE_LINE = re.compile(r"\n\((\d+(, \d+)*,?)?\)$")  # a label's last line when it is a shape: (1, 3), (), (5,)
+
+
+def _shapes_on_all_or_none(nodes: list[Node]) -> None:
+    r"""One rule for a figure: where no computed node shows its shape (a cell, a step's op at cell level, J), no
+    leaf does either — h₀ alone wrote "(1, 3)" beside cells and x_t that write none, as if h₀ were another kind
+    of thing. Where ops show theirs (op level), the inputs keep theirs too.
+
+    >>> nodes = [Node(0, "input", "h_0\n(1, 3)"), Node(1, "group", "RNN cell\nt=1")]
+    >>> _shapes_on_all_or_none(nodes); [node.label for node in nodes]
+    ['h_0', 'RNN cell\nt=1']
+    """
+    if any(SHAPE_LINE.search(node.label) for node in nodes if node.kind not in ("input", "parameter")):
+        return
+    for node in nodes:
+        node.label = SHAPE_LINE.sub("", node.label)
+
+
 def _apply_params(nodes: list[Node], edges, params: str, names: dict[int, tuple[str, str]]):
     """``params="once"``: each parameter drawn once (the layout gives its edges a tidy bus);
     "label": the nodes that use a parameter name it (W_hh) instead; "hide": not drawn. ``names``:
@@ -538,8 +575,8 @@ def _layer_order(parameter: Node) -> tuple[int, bool]:
     """(layer, reverse) of a recurrent layer's parameter by its PyTorch name (weight_hh_l1_reverse: (1, True)), so
     that a step drawing several layers lists W_ih⁽¹⁾ before W_ih⁽²⁾ whichever edge came first; (0, False) else."""
     name = parameter.tensors[0].name if parameter.tensors and getattr(parameter.tensors[0], "name", None) else ""
-    found = re.search(r"_l(\d+)(_reverse)?$", name)
-    return (int(found.group(1)), bool(found.group(2))) if found else (0, False)
+    owner = owner_of(name)  # (module, layer, direction), read as the notation reads a layer's names
+    return (owner[1], owner[2] == "reverse") if owner else (0, False)
 
 
 def _keep_steps(nodes: list[Node], edges, time_steps: slice | tuple[int, ...]):

@@ -26,11 +26,19 @@ class Grid(Placement, Lanes, Coordinates, Routes):
         self.edge_list = edges
         self.space = SLIDE_SPACING if picture.slide else FREE
         self.slide = picture.slide
+        self.both_ways = bool(picture.gradients)  # forward and backward on one set of nodes (overlaid.py)
         count = len(nodes)
         self.successors: list[list[int]] = [[] for _ in range(count)]
         self.predecessors: list[list[int]] = [[] for _ in range(count)]
         self.gate_into: dict[int, str] = {}
         for tail, head, label in edges:
+            if (tail, head, label) in picture.gradients:
+                # forward and backward on one set of nodes: placed by the way the values flow, a gradient's arrow
+                # read as its value's (a cell's term of ∂J/∂W_hh as W_hh into the cell: its Σ beside the row's start,
+                # where a weight stands; J where the forward ends, though its gradient leaves it)
+                tail, head = head, tail
+                if head in self.successors[tail]:
+                    continue
             self.successors[tail].append(head)
             self.predecessors[head].append(tail)
             if label in GATE_ORDER and label:

@@ -1,4 +1,6 @@
-"""The state a recurrence starts from, drawn h₀ (c₀) wherever it came from — not "input".
+"""What a tensor the user named nothing is drawn as, by its role — never "input": the state a recurrence starts
+from, h₀ (c₀); each step's input, x_t (:func:`name_step_inputs`); a decoder's words, y₀ = [BEGIN], y₁, …
+(:func:`name_decoder_words`); a dropout mask, and the op that multiplies by it (:func:`name_dropout`).
 
 A recurrence starts from zeros it makes itself (named h_0 by the layer or cell that made them), or from a
 tensor the user handed it: ``tr.zeros(1, H)`` given to a cell's first call, ``(h_0, c_0)`` given to an
@@ -23,10 +25,17 @@ three ways, and named by :func:`name_initial_states` in one place:
 
 from __future__ import annotations
 
-from .picture import Node
+import re
+
+import numpy
+
+from .picture import Node, subscript
+from .user_steps import LinkMaps, chains_reading
 
 CARRIED_STATES = ("h", "c")  # what a recurrent layer carries from step to step (not its gates r, z, n, i, f, g, o)
 STATE_BOOKKEEPING = ("unbind", "reshape")  # what lies between the (layers, B, H) state handed to a layer and its steps
+WORD = re.compile(r"([A-Za-z]+)(_0|[₀-₉]*)")  # a token node's name and its step: y_0, x₃
+UNNAMED_INPUT = re.compile(r"input[₀-₉]*")  # a leaf the user named nothing, as the walk draws it (input, input₂)
 
 
 def renamed(label: str, name: str) -> str:
@@ -38,14 +47,14 @@ def renamed(label: str, name: str) -> str:
     return name + label[len(label.split("\n")[0]):]
 
 
-def name_initial_states(nodes: list[Node], links, chains: set, first_cones: dict[str, set[int]]) -> None:
+def name_initial_states(nodes: list[Node], links, maps: LinkMaps, chains: set, first_cones: dict[str, set[int]]
+                        ) -> None:
     """Name each unnamed leaf that starts a recurrence h_0 (c_0; ``g_0`` for a state the user named g). ``links``:
-    graph.py's (tail, head, output, input position); ``chains``: the chains the ops recorded (read before a
-    user's scope took their ops in); ``first_cones``: each state of a hand-written loop → its first step's ops."""
+    graph.py's (tail, head, output, input position), and ``maps`` the same as who reads whom
+    (:func:`.user_steps.link_maps`); ``chains``: the chains the ops recorded (read before a user's scope took their
+    ops in); ``first_cones``: each state of a hand-written loop → its first step's ops."""
     names = {id(given): name for chain in chains for given, name in chain.initial}  # a cell's first call
-    readers: dict[int, list[tuple[int, int]]] = {}  # node → (the node reading it, at which input position)
-    for tail, head, _, position in links:
-        readers.setdefault(tail, []).append((head, position))
+    readers = maps.readers
     for position, node in enumerate(nodes):
         if node.kind != "input" or any(getattr(t, "name", None) for t in node.tensors):
             continue
@@ -63,27 +72,29 @@ def _handed_to_a_layer(nodes: list[Node], links, readers, leaf: int) -> str | No
     found, stack, seen = set(), [leaf], {leaf}
     while stack:
         tail = stack.pop()
-        for head, position in readers.get(tail, ()):
+        for head in readers.get(tail, ()):
             node = nodes[head]
             if node.kind == "op" and node.step is None and getattr(node.key, "name", "") in STATE_BOOKKEEPING:
                 if head not in seen:
                     seen.add(head)
                     stack.append(head)
             elif node.kind == "op" and node.chain is not None and tail != leaf:
-                found.add(_state_read(nodes, links, head, position))
+                found.add(_state_read(nodes, links, head, tail))
             else:
                 return None
     (state,) = found if len(found) == 1 else (None,)
     return f"{state}_0" if state else None
 
 
-def _state_read(nodes: list[Node], links, op: int, position: int) -> str | None:
-    """The state (h or c) that ``op``'s input ``position`` is: what the same op of the step beside it (the next
-    step in either direction) reads there from ``op``'s own step; with one step, the one state its chain carries."""
+def _state_read(nodes: list[Node], links, op: int, given: int) -> str | None:
+    """The state (h or c) that ``op`` reads from ``given``: what the same op of the step beside it (the next step
+    in either direction) reads at that input position from ``op``'s own step; with one step, the one state its
+    chain carries. (Called once for each op of a first step that reads a handed state.)"""
     node = nodes[op]
+    positions = {at for tail, head, _, at in links if head == op and tail == given}
     for tail, head, _, at in links:
         other = nodes[head]
-        if at == position and other.chain is node.chain and other.step in (node.step - 1, node.step + 1) and \
+        if at in positions and other.chain is node.chain and other.step in (node.step - 1, node.step + 1) and \
                 getattr(other.key, "name", None) == node.key.name and nodes[tail].step == node.step:
             carried = {t.name for t in nodes[tail].tensors if getattr(t, "name", None) in CARRIED_STATES}
             if len(carried) == 1:
@@ -96,10 +107,105 @@ def _state_read(nodes: list[Node], links, op: int, position: int) -> str | None:
 
 def _first_of_a_loop(nodes: list[Node], readers, leaf: int, first_cones: dict[str, set[int]]) -> str | None:
     """A hand-written loop's: the state whose first step alone reads ``leaf``, a tensor shaped as that state."""
-    read_by = {head for head, _ in readers.get(leaf, ())}
+    read_by = readers.get(leaf, set())
     shapes = {tuple(t.shape) for t in nodes[leaf].tensors}
     for name, cone in first_cones.items():
         if read_by and read_by <= cone and shapes <= {tuple(t.shape) for p in cone for t in nodes[p].tensors
                                                       if t.name == name}:
             return f"{name}_0"
     return None
+
+
+def decoder_reads(nodes: list[Node], readers) -> dict[int, int]:
+    """The embedding lookups that only a decoder reads — chains started from another's state (``Chain.after``): its
+    words are y_t (where the user named them nothing), not a second x_t. {position in ``nodes`` (before grouping):
+    id of the lookup's op (what an op level's token node is keyed by)}. ``readers``: the recorded graph's
+    (:func:`.user_steps.link_maps`)."""
+    found = {}
+    for position, node in enumerate(nodes):
+        if node.kind == "op" and hasattr(node.key, "ids_name") and not node.key.is_gradient:
+            chains = chains_reading(nodes, readers, position)
+            if chains and all(chain.after > 0 for chain in chains):
+                found[position] = id(node.key)
+    return found
+
+
+def name_step_inputs(nodes: list[Node]) -> None:
+    """x_t for each unnamed tensor a step reads as its input — a layer's x sliced by step ("input₂"), each
+    ``x[t]`` of a hand-written loop (a leaf of its own each step, "input" at every step): the name every level
+    and the lectures give it, so that two steps' inputs are not drawn alike. Where a step reads two unnamed
+    inputs (two sentences, one encoder), neither is called x: which would be x_t?
+
+    >>> nodes = [Node(1, "input", "input", step=1), Node(2, "input", "input₂\\n(1, 2)", step=2),
+    ...          Node(3, "input", "h_0")]
+    >>> name_step_inputs(nodes)
+    >>> [node.label for node in nodes]
+    ['x₁', 'x₂\\n(1, 2)', 'h_0']
+    """
+    unnamed = [node for node in nodes if node.kind == "input" and node.step is not None and
+               UNNAMED_INPUT.fullmatch(node.label.split("\n")[0]) and not any(getattr(t, "name", None) for t in
+                                                                              node.tensors)]
+    steps = [node.step for node in unnamed]
+    if len(steps) == len(set(steps)):
+        for node in unnamed:
+            node.label = renamed(node.label, subscript("x", node.step))
+
+
+def name_decoder_words(nodes: list[Node], decoded: dict[int, int]) -> None:
+    """The words a decoder reads (``decoded``: :func:`decoder_reads`) are y — unless the user named them — and the
+    k-th of a sequence of them is y_k: y₀ = [BEGIN], read at the decoder's step 1, then y₁ …, at every level; never
+    x₀, x₁ drawn like the encoder's x₁. (One word a call, a generation loop, keeps the step its level gave it.)"""
+    sequences = {node.key[1] for node in nodes if isinstance(node.key, tuple) and node.key[:1] == ("token",)
+                 and node.key[2] > 0}
+    for node in nodes:
+        key = node.key if node.kind == "input" and isinstance(node.key, tuple) else ()
+        first = node.label.split("\n")[0]
+        if key[:1] == ("tokens",) and key[1] in decoded.values() and first == "x":  # op level: the whole sequence
+            node.label = renamed(node.label, "y")
+        elif key[:1] == ("token",) and key[1] in decoded and (found := WORD.fullmatch(first)):
+            base = "y" if found.group(1) == "x" else found.group(1)
+            written = (f"{base}_0" if key[2] == 0 else subscript(base, key[2])) if key[1] in sequences else \
+                base + found.group(2)  # (y_0, as a cell level writes it)
+            if written != first:
+                node.label = renamed(node.label, written)
+
+
+DROPOUT = "dropout"  # the op that multiplies by a dropout mask, as the lectures and PyTorch name it
+
+
+def name_dropout(nodes: list[Node], readers: dict[int, set[int]]) -> set[int]:
+    """Name each dropout mask (``F.dropout``'s, ``nn.Dropout``'s, a layer's ``dropout=`` between its layers) "dropout
+    mask, p = 0.5", not "input", and each op that multiplies by one "dropout" (at op level; the positions returned
+    name a cell level's per-step nodes: :func:`name_dropout_steps`). A mask is a leaf that needs no gradient, read by
+    multiplications alone, its entries 0 and one scale s = 1/(1 − p) > 1 — what ``F.dropout`` multiplies by.
+    ``readers``: the recorded graph's (:func:`.user_steps.link_maps`)."""
+    multiplied = set()
+    for leaf, node in enumerate(nodes):
+        heads = readers.get(leaf, set())
+        if node.kind != "input" or len(node.tensors) != 1 or getattr(node.tensors[0], "name", None) or \
+                node.tensors[0].requires_grad or not heads or \
+                any(nodes[h].kind != "op" or getattr(nodes[h].key, "name", "") != "mul" for h in heads):
+            continue
+        values = numpy.unique(numpy.asarray(node.tensors[0].numpy()))
+        if len(values) != 2 or values[0] != 0 or not values[1] > 1:
+            continue
+        node.label = renamed(node.label, f"{DROPOUT} mask, p = {1 - 1 / float(values[1]):.3g}")
+        multiplied |= heads
+    for position in multiplied:
+        nodes[position].label = renamed(nodes[position].label, DROPOUT)
+    return multiplied
+
+
+def name_dropout_steps(nodes: list[Node], edges, multiplied: set[int]) -> list[str]:
+    """A cell level's node for one step of a dropout drawn on its own ("mul t=2", a dropout between two modules the
+    user wrote): "d₂ = dropout", its result named so that the BPTT arrow into it says what it carries,
+    (∂d₂/∂h₂)ᵀ ∂J/∂d₂. ``multiplied``: :func:`name_dropout`'s, positions before the ops were grouped. Returns the
+    note for a mask that feeds cells (a layer's ``dropout=``: the cells above multiply what they read by it)."""
+    for node in nodes:
+        if isinstance(node.key, tuple) and node.key[:1] == ("split",) and node.key[1] in multiplied and \
+                node.label.startswith("mul\n") and node.step is not None:
+            node.label = f"{subscript('d', node.step)} = {DROPOUT}"
+    into_cells = {tail for tail, head, _ in edges if nodes[tail].label.startswith(f"{DROPOUT} mask")
+                  and nodes[head].kind == "group" and nodes[head].chain is not None}
+    return [f"{DROPOUT} mask: each entry 0 (with probability p) or 1/(1 − p); each cell it feeds multiplies the h_t "
+            "it reads from the layer below by its step t" for _ in sorted(into_cells)[:1]]

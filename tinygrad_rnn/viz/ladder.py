@@ -38,7 +38,8 @@ ENLARGES = 1.1  # a dense figure of more than 8 steps that fits no slide: steps 
 
 
 def fitted_rung(built: Callable[[tuple[int, ...] | slice | None, bool], Picture], show_shapes: bool | None,
-                time_steps: tuple[int, ...] | slice | None, steps_chosen: bool = False, dense: bool = False) -> Rung:
+                time_steps: tuple[int, ...] | slice | None, steps_chosen: bool = False, dense: bool = False,
+                unfitted: Picture | None = None) -> Rung:
     """The first rung of the ladder whose figure fits a slide. ``built(time_steps, show_shapes)`` draws the
     picture; ``show_shapes`` None: shown where the slide still fits them; ``steps_chosen``: the steps are the
     user's (``time_steps``, ``tokens`` or a rolled figure's one cell), so none is left out to fit; ``dense``: a
@@ -47,8 +48,9 @@ def fitted_rung(built: Callable[[tuple[int, ...] | slice | None, bool], Picture]
     arrow labels on each other, a line or a box): a tighter layout must not say something false to fit.
     Returned with what it measured: its labels and layout (drawing it lays it out once, not twice), ``scale``,
     and ``slide_fit`` (the text and label sizes and the shape on a slide, for a caller that says why a figure
-    does not fit)."""
-    first = Rung(built(time_steps, show_shapes is not False))
+    does not fit). ``unfitted``: the first rung's picture, where the caller built it already (to count its nodes).
+    """
+    first = Rung(built(time_steps, show_shapes is not False) if unfitted is None else unfitted)
     if first.scale >= SLIDE_SCALE:
         return first
     count, shown = step_counts(first.picture)

@@ -278,15 +278,57 @@ function tinygradRnnLecture(root) {
           node.querySelectorAll("text").forEach((text) => text.setAttribute("fill", dark(fill) ? "white" : "black"));
         }
       }
-      view.querySelectorAll(".edge.crossed").forEach((edge) => { edge.classList.remove("crossed"); pointBack(edge, false); });
-      if (reached <= panel.steps && stage.phase === "backward") {
-        for (const k of panel.crossing[String(reached)] || []) {
+      view.querySelectorAll(".edge.crossed").forEach((edge) => {
+        edge.classList.remove("crossed");
+        pointBack(edge, false);
+        carries(edge, null);
+      });
+      if (reached <= panel.steps && stage.phase === "backward") {  // from the right, and from above where J_t is
+        for (const k of panel.lit[String(reached)] || []) {
           const edge = view.querySelector(`#${CSS.escape(`${panel.id}-e${k}`)}`);
           if (!edge) continue;
           edge.classList.add("crossed");
           pointBack(edge, true);
+          carries(edge, panel.carried[String(k)] || null);
         }
       }
+    }
+
+    // A lit edge's label says what it carries back, (∂h₄/∂h₃)ᵀ ∂J/∂h₄ (lines: SVG markup from Python), not
+    // the state it carried forward (h₃); unlit, its forward label again. The label is the SVG element right
+    // after its edge's path (svg.py writes each edge's label there). One line where it fits along the edge,
+    // else its lines stacked: above a horizontal edge, left of a vertical one, centred on the edge's middle.
+    function carries(edge, lines) {
+      const label = edge.nextElementSibling;
+      if (!label || !label.classList.contains("edge-label")) return;
+      if (label.dataset.forward === undefined) {
+        label.dataset.forward = label.innerHTML;
+        label.dataset.at = [label.getAttribute("x"), label.getAttribute("y"), label.getAttribute("text-anchor")].join(" ");
+      }
+      const [x, y, anchor] = label.dataset.at.split(" ");
+      label.setAttribute("x", x);
+      label.setAttribute("y", y);
+      label.setAttribute("text-anchor", anchor);
+      label.classList.toggle("carried", Boolean(lines));
+      if (!lines) { label.innerHTML = label.dataset.forward; return; }
+      const [[x0, y0], [x1, y1]] = [edge.dataset.forward.match(/-?[\d.]+,-?[\d.]+/g)]
+        .map((p) => [p[0], p[p.length - 1]].map((q) => q.split(",").map(Number)))[0];
+      const across = Math.abs(x1 - x0) >= Math.abs(y1 - y0);
+      const size = parseFloat(label.getAttribute("font-size")) || 9, step = 1.1 * size;
+      label.innerHTML = `<tspan>${lines.join(" ")}</tspan>`;
+      const length = Math.hypot(x1 - x0, y1 - y0);
+      const shown = lines.length > 1 && label.getComputedTextLength() > length - 8 ? lines : [lines.join(" ")];
+      const [mx, my] = [(x0 + x1) / 2, (y0 + y1) / 2];
+      const left = across ? mx : Math.min(x0, x1) - 5;  // a vertical edge's: left, away from the next step's arrow
+      // baselines: on the side of a horizontal edge its forward label was (an LSTM's c arrow's above, its h
+      // arrow's below: the two lit labels apart), the line nearest the edge just off it; a vertical edge's
+      // lines about its middle
+      const below = Number(y) > Math.max(y0, y1);
+      const first = !across ? my - (shown.length * step) / 2 + 0.75 * size - 3  // (clear of the cell below)
+        : below ? Math.max(y0, y1) + 3 + 0.8 * size : Math.min(y0, y1) - 4 - (shown.length - 1) * step;
+      label.setAttribute("text-anchor", across ? "middle" : "end");
+      label.innerHTML = shown.map((line, n) =>
+        `<tspan x="${left.toFixed(1)}" y="${(first + n * step).toFixed(1)}">${line}</tspan>`).join("");
     }
 
     // The lit edge of the backward pass carries the gradient back, from step t+1 to step t: its

@@ -28,7 +28,7 @@ from ..engine import grad, grad_contributions
 from ..models.seq2seq import BEGIN_ID
 from ..steps import step_of
 from .export import Written, write_slides
-from .layout import SLIDE_LABEL_PX, SLIDE_TEXT_PX, labelled_layout
+from .layout import labelled_layout
 from .lecture_models import (
     NOW,
     NOW_TARGETS,
@@ -50,14 +50,16 @@ from .lecture_models import (
     seq2seq_tokens,
     tagger_loss,
 )
-from .legibility import figure_sizes
-from .notation import BIAS_PARTS, EVERY_STEP, Notation, resolve, short_name, write_tokens
+from .legibility import figure_sizes, legible
+from .notation import BIAS_PARTS, Notation, resolve, short_name
 from .slide import HEIGHT, MARGIN, WIDTH, body_top, figure_slide, paragraph, slide_number, slide_svg
 from .slide_charts import bars, colour_legend, colour_rows, note, table
 from .svg import picture_to_svg
 
 Figure = tuple[str, list[str]]  # a drawing's SVG, and its notes: what its labels mean
 CELLS = {"rnn": "tanh RNN", "lstm": "LSTM", "gru": "GRU"}
+STEP_T = "ₜ"  # a figure's subscript t
+HEAD_WITH_TANH = {"elman": "OSU CSE 5525"}  # notations whose lecture puts a tanh in the head: y_t = tanh(U h_t + b_y)
 VANISHING_STEPS = 12
 VANISHING_INPUT_SEED = 1  # the inputs `graph --compare` draws for its seed 0: the slide shows what it prints
 CORPUS_CHARACTERS, TRAINING_STEPS, UNITS = 20_000, 100, 48  # the perplexity slide: seconds, not minutes
@@ -82,16 +84,18 @@ class Lecture:
         svg, notes = figure
         return figure_slide(self.timed(title), svg, notes, [self.timed(line) for line in lines], footer)
 
-    def figure(self, loss: Any, targets: list[str] | None = None, **options: Any) -> Figure:
+    def figure(self, loss: Any, **options: Any) -> Figure:
         """The library's own SVG of ``loss``'s graph (no Graphviz), as ``viz.save`` draws it but without
-        shapes, and its notes apart: the slide writes them at its own text size, under or beside it.
-        ``targets``: what each J_t predicts where that is not the next of the ``tokens`` (a tagger's tags)."""
+        shapes, and its notes apart: the slide writes them at its own text size, under or beside it."""
         from . import _defaults, _picture  # the package's drawing path, complete once it is imported
 
-        words = options.pop("tokens") if targets is not None else None  # written here, each with its own target
         picture, _ = _picture((loss,), **_defaults({"show_shapes": False, "notation": self.notation, **options}))
-        if words is not None:
-            write_tokens(picture, words, targets)
+        for node in picture.nodes:  # a Σ node's per-step term as the deck's own lines write it: ∂J/∂W|_(t), one form
+            node.label = node.label.replace(f"|{STEP_T}", f"|₍{STEP_T}₎")  # (the figures' |ₜ: the same term)
+            first, _, rest = node.label.partition("\n")
+            if first.endswith(" = lerp") and node.step is not None:  # a GRU's h_t, by the lecture's equation
+                first = first.removesuffix("lerp") + self.interpolation(node.step)
+                node.label = first + ("\n" + rest if rest else "")
         notes, picture.notes = picture.notes, []
         labels, placed = labelled_layout(picture)
         # as drawn, not widened to a slide's shape (figure=True): the slide gives it the room its body has
@@ -108,6 +112,22 @@ class Lecture:
         if b_ih == b_hh:
             b_ih, b_hh = (b_ih + mark for mark in BIAS_PARTS)
         return f"n = tanh([{w_ih} x_t + {b_ih}]ₙ + r ⊙ [{w_hh} h_{{t−1}} + {b_hh}]ₙ),   [·]ₙ: the rows that feed n"
+
+    def interpolation(self, step: int) -> str:
+        """A GRU's new state as the lectures write it, (1 − z₁) ⊙ n₁ + z₁ ⊙ h₀: what the op torch.lerp(n, h, z)
+        computes, which no lecture calls lerp."""
+        def at(name: str, t: int) -> str:
+            return self.notation.at_step(name, str(t))
+        return f"(1 − {at('z', step)}) ⊙ {at('n', step)} + {at('z', step)} ⊙ {at('h', step - 1)}"
+
+    def shared_by_rows(self) -> str:
+        """Which weights every copy of each row uses, in the lecture's names (one tensor each, the same at every
+        step): what a figure drawn without its weights' names says in words. The cell's biases as its figure
+        writes them: a lecture's one b where it writes their sum, a GRU's two (:meth:`.Notation.for_cell`)."""
+        names = self.notation.for_cell(self.cell)
+        cell = list(dict.fromkeys(names.symbol(name) for name in ("W_ih", "W_hh", "b_ih", "b_hh")))
+        return (f"The same tensors on every copy: {names.symbol('E')} (embedding), {', '.join(cell)} "
+                f"({self.name} cell), {names.symbol('W_hy')}, {names.symbol('b_y')} (linear)")
 
     def recurrence(self) -> str:
         """The cell's equation in the lecture's names, as text: both of PyTorch's biases, or the
@@ -152,13 +172,20 @@ def unrolled(lecture: Lecture) -> str:
 
 def language_model(lecture: Lecture) -> str:
     loss, _ = language_model_loss(lecture.cell, 4)
-    # the weights' names left off (slide 2 has them): x_t → e_t → h_t → ŷ_t → J_t, at a size a room reads
-    # the title names the nodes as the figure draws them: the head's linear gives the scores, and
+    # the weights' names on every copy put the slide's text under 24 px (labels under 28: the nodes a line or two
+    # taller, the slide's height bound), so the figure leaves them off and the lines name each row's, at a size a
+    # room reads. The title names the nodes as the figure draws them: the head's linear gives the scores, and
     # cross_entropy takes their softmax ŷ_t and its −log at the next word in one op
+    w_hy, b_y = lecture.symbol("W_hy"), lecture.symbol("b_y")
+    head = (f"linear: the scores {w_hy} h_t + {b_y};   J_t = cross_entropy = −log ŷ_t[x_{{t+1}}], "
+            "ŷ_t = softmax(the scores)")
+    if lecture.notation.preset in HEAD_WITH_TANH:  # the lecture's symbols, said to be for another head than its own
+        head = (f"linear: the scores {w_hy} h_t + {b_y};   ŷ_t = softmax(the scores), "
+                f"where {HEAD_WITH_TANH[lecture.notation.preset]} writes y_t = tanh({w_hy} h_t + {b_y}), then softmax: "
+                "this model's head has no tanh;   J_t = cross_entropy = −log ŷ_t[x_{t+1}]")
     return lecture.slide("The language model: x_t → e_t → h_t → linear → J_t",
                          lecture.figure(loss, level="cell", params="hide"),
-                        [f"linear: the scores {lecture.symbol('W_hy')} h_t + {lecture.symbol('b_y')};   J_t = "
-                         "cross_entropy = −log ŷ_t[x_{t+1}], ŷ_t = softmax(the scores);   J = (1/T) Σ_t J_t, T = 4"])
+                         [f"{head};   J = (1/T) Σ_t J_t, T = 4", lecture.shared_by_rows()])
 
 
 def bptt(lecture: Lecture) -> str:
@@ -245,10 +272,9 @@ def vanishing(lecture: Lecture) -> str:
 
 
 def one_step_figure(lecture: Lecture, kind: str) -> Figure:
-    """One step of the cell at op level, J = Σ h₁ read from the cell's h₁, and no footnote that the weights
-    are the same at every step: there is one step."""
-    svg, notes = lecture.figure(one_step_loss(layer(kind)), level="op")
-    return svg, [line for line in notes if EVERY_STEP not in line]
+    """One step of the cell at op level, J = Σ h₁ read from the cell's h₁ (its footnote says nothing of the
+    weights being the same at every step: a figure of one step has none, :func:`.notation.parameter_notes`)."""
+    return lecture.figure(one_step_loss(layer(kind)), level="op")
 
 
 def lstm_cell(lecture: Lecture) -> str:
@@ -284,13 +310,6 @@ def stacked(lecture: Lecture) -> str:
                          "one's at t = 1."])
 
 
-def legible(slide: str) -> bool:
-    """Whether every figure on ``slide`` shows its text at 24 px and its node labels at 28 px or more: what
-    :func:`.legibility.slide_fit` finds with the figure filling a slide, scaled to the box it has there."""
-    text, label = figure_sizes(slide)
-    return text >= SLIDE_TEXT_PX and label >= SLIDE_LABEL_PX
-
-
 MIDDLE_LEFT_OUT = (0, 1, len(SENTENCE) - 1)  # the sentence's steps drawn where its middle words are one "…"
 
 
@@ -298,9 +317,10 @@ def every_word(lecture: Lecture, title: str, draw: Callable[[tuple[int, ...]], F
     """A slide of the sentence's figure with every word drawn, as a figure of up to 8 steps is — "to the"
     between the keys and the cabinet is the agreement example's point, the words the verb's number must be
     carried past — or, where a slide would then write under 24 px (labels 28), with its middle words as one
-    "…" (t = 3…4), which the figure says. ``draw(steps)``: the figure of those steps (indices from 0)."""
+    "…" (t = 3…4), which the figure says. ``draw(steps)``: the figure of those steps (indices from 0). Measured
+    on the slide, each figure in the box it has there (:func:`.legibility.figure_sizes`)."""
     whole = lecture.slide(title, draw(tuple(range(len(SENTENCE)))), lines)
-    return whole if legible(whole) else lecture.slide(title, draw(MIDDLE_LEFT_OUT), lines)
+    return whole if legible(*figure_sizes(whole)) else lecture.slide(title, draw(MIDDLE_LEFT_OUT), lines)
 
 
 def classifier(lecture: Lecture) -> str:
@@ -334,7 +354,7 @@ def encoder_decoder(lecture: Lecture) -> str:
     return lecture.slide("The encoder–decoder: the encoder's last state starts the decoder",
                         lecture.figure(seq2seq_loss(cell=lecture.cell, source=NOW, targets=NOW_TARGETS), level="cell",
                                        params="hide", tokens=seq2seq_tokens(source=NOW, targets=NOW_TARGETS)),
-                        ["Teacher forcing: decoder step t reads y_{t−1} (y₀ = [BEGIN]), never its own guess. "
+                        ["Teacher forcing: decoder step t reads y_{t−1} (y_0 = [BEGIN]), never its own guess. "
                          f"S = {len(NOW)}, T′ = {len(NOW_TARGETS)}."],  # one line: two put the labels under 28 px
                         footer=f"“{SOURCE_WORDS[NOW[0]]}”: Spanish for “now”. The last target is [END], as in every "
                                "pair it trains on: the step that teaches the decoder to stop")
@@ -350,14 +370,17 @@ def generation(lecture: Lecture) -> str:
     model = seq2seq_model(cell=lecture.cell, seed=seed)
     limit = 2
     written = [TARGET_WORDS[token] for token in model.greedy(source, limit)[0]]
-    stop = "it wrote [END]" if len(written) < limit else f"after {limit} tokens, the most it may write here"
+    stop = "it wrote [END]" if len(written) < limit else f"after {limit} tokens, the most this slide lets it write"
     score = model.greedy_graph(source, max_length=limit)
     score.name = "log P(output | x)"  # the score of the words written: not of a ŷ, which the slide calls s_t
     begin_read_as_y(score)  # y₀ "[BEGIN]" and x₁ "llueve", as the encoder–decoder's slide writes them
     words = [SOURCE_WORDS[i] for i in ONE_WORD] + [TARGET_WORDS[BEGIN_ID]]
     chosen = "; ".join(f"argmax s_{step} = “{word}”" for step, word in enumerate(written, start=1))  # its own t
     return lecture.slide("Greedy generation: each output is fed back as the next input",
-                        lecture.figure(score, level="cell", params="hide", notation=lecture.notation,  # s_t: its own
+                        # s_t, the decoder's scores, written as the notation writes a step (s⁽¹⁾ in CS224N's), as the
+                        # lines under the figure write it
+                        lecture.figure(score, level="cell", params="hide",
+                                       notation=lecture.notation.renamed({"s": "s"}),
                                        tokens=words),
                         [f"x_1 = “{SOURCE_WORDS[ONE_WORD[0]]}”; s_t: step t's scores (logits), ŷ_t = softmax(s_t); "
                          "the argmax of s_t is fed back as the next input.",
@@ -384,7 +407,8 @@ def perplexity(lecture: Lecture) -> str:
                                    (3, "kneser-ney", "3-gram, Kneser–Ney"), (5, "kneser-ney", "5-gram, Kneser–Ney")]:
         model = models.NGramLM(order, smoothing=smoothing, k=1.0).fit(train, vocabulary_size=len(vocabulary))
         rows.append([name, f"{model.perplexity(held_out):.2f}", "counts"])
-    for kind in ("rnn", "lstm"):
+    kinds = ["rnn", "lstm"] + ([lecture.cell] if lecture.cell not in ("rnn", "lstm") else [])  # the deck's own cell
+    for kind in kinds:
         manual_seed(0)
         model = models.LanguageModel(len(vocabulary), embedding_dim=16, hidden_size=UNITS, cell=kind)
         training.train_language_model(model, optim.Adam(model.parameters(), lr=1e-2), train, steps=TRAINING_STEPS,
@@ -394,10 +418,12 @@ def perplexity(lecture: Lecture) -> str:
         rows.append([f"{CELLS[kind]}, {UNITS} units", f"{value:.2f}", f"{TRAINING_STEPS} steps"])
     best = min(rows, key=lambda row: float(row[1]))[0].split(",")[0]
     # the title says what was measured: on these few seconds of training the counts may well win
-    title = f"Perplexity on held-out text: n-grams, a tanh RNN and an LSTM (best here: the {best})"
+    named = ", ".join(f"a{'n' if kind == 'lstm' else ''} {CELLS[kind]}" for kind in kinds[:-1]) + \
+        f" and a{'n' if kinds[-1] == 'lstm' else ''} {CELLS[kinds[-1]]}"
+    title = f"Perplexity on held-out text: n-grams, {named} (best here: the {best})"
     top = body_top(title)
     parts = table(["model (characters)", "perplexity", "trained"], rows, (MARGIN, top, 1300, 600))
-    rnn, lstm = (float(row[1]) for row in rows[-2:])
+    rnn, lstm = (float(row[1]) for row in rows[4:6])
     versus = "has no edge over the tanh RNN yet" if lstm >= rnn else "beats the tanh RNN"
     parts += paragraph(f"Measured here on {cut:,} characters of Python's standard-library source (held out: the "
                        f"last {ids.size - cut:,}; a vocabulary of {len(vocabulary)}); lower is better. On so little "
@@ -407,25 +433,37 @@ def perplexity(lecture: Lecture) -> str:
     return slide_svg(title, parts)
 
 
+def exploding(kind: str) -> Any:
+    """A layer of 8 units whose W_hh is scaled by 6, after J = Σ h_30's backward: a tanh RNN's gradient explodes
+    (‖g‖ = 116); a GRU's and an LSTM's gates keep theirs small (2.5 and 3.9)."""
+    from ..recording import no_grad
+
+    recurrent = layer(kind, hidden_size=8)
+    with no_grad():
+        recurrent.weight_hh_l0.mul_(6.0)  # large recurrent weights: a tanh RNN's gradient explodes
+    last_step_loss(recurrent, 30).backward()
+    return recurrent
+
+
+def exploding_norm(kind: str) -> float:
+    """‖g‖ of :func:`exploding`'s every parameter."""
+    return float(numpy.sqrt(sum(float(numpy.sum(p.grad.numpy() ** 2)) for p in exploding(kind).parameters())))
+
+
 def clipping(lecture: Lecture) -> str:
     """One exploding gradient, before and after clip_grad_norm_ at 1, of the lecture's parameters: one row
     per symbol. Where the notation has one bias b for PyTorch's two (b = bias_ih + bias_hh), ∂J/∂b is
     the gradient of either (both are added where b is), so b's row and ‖g‖ count it once, as the
     lecture's model has it; the slide says what PyTorch's model.parameters(), with both, gives."""
-    recurrent = layer("rnn", hidden_size=8)
-    from ..recording import no_grad
-
-    with no_grad():
-        recurrent.weight_hh_l0.mul_(6.0)  # large recurrent weights: the gradient explodes
-    loss = last_step_loss(recurrent, 30)
-    loss.backward()
-    symbols: dict[str, Any] = {}  # the lecture's symbol → its parameter (the first of PyTorch's, for one b)
-    for name, parameter in recurrent.named_parameters():
-        symbols.setdefault(lecture.symbol(short_name(name)), parameter)
-    pytorch_total = float(numpy.sqrt(sum(float(numpy.sum(p.grad.numpy() ** 2)) for p in recurrent.parameters())))
-    before = {symbol: float(numpy.linalg.norm(p.grad.numpy())) for symbol, p in symbols.items()}
-    total = float(nn.utils.clip_grad_norm_(list(symbols.values()), 1.0).item())
-    after = {symbol: float(numpy.linalg.norm(p.grad.numpy())) for symbol, p in symbols.items()}
+    recurrent = exploding("rnn")
+    parameters = dict(recurrent.named_parameters())
+    norms = {name: float(numpy.linalg.norm(p.grad.numpy())) for name, p in parameters.items()}  # each once, unclipped
+    symbols: dict[str, Any] = {}  # the lecture's symbol → its parameter's name (the first of PyTorch's, for one b)
+    for name in parameters:
+        symbols.setdefault(lecture.symbol(short_name(name)), name)
+    before = {symbol: norms[name] for symbol, name in symbols.items()}
+    total = float(nn.utils.clip_grad_norm_([parameters[name] for name in symbols.values()], 1.0).item())
+    after = {symbol: float(numpy.linalg.norm(parameters[name].grad.numpy())) for symbol, name in symbols.items()}
     clipped = float(numpy.sqrt(sum(v * v for v in after.values())))
 
     def printed(value: float) -> str:  # 3 digits: the printed norms add up (√Σ‖·‖²) and scale (× τ/‖g‖) as shown
@@ -434,14 +472,18 @@ def clipping(lecture: Lecture) -> str:
     rows = [[symbol, printed(before[symbol]), printed(after[symbol])] for symbol in symbols]
     rows.append(["all together, ‖g‖", printed(total), printed(clipped)])
     title = "Gradient clipping: if ‖g‖ ≥ τ, g ← τ g / ‖g‖"
+    if lecture.cell != "rnn":  # the deck's cell, scaled alike, measured: why the slide clips a tanh RNN's instead
+        title += (f" — on a tanh RNN: a {lecture.name}, its {lecture.symbol('W_hh')} scaled alike, reaches only "
+                  f"‖g‖ = {slide_number(exploding_norm(lecture.cell))}")
     top = body_top(title)
     parts = table(["gradient of", "‖·‖ before", "after clipping at τ = 1"], rows, (MARGIN, top, 1100, 500))
     parts += bars([total, clipped], ["‖g‖ before", "after"], (1300, top, WIDTH - MARGIN - 1300, 560), digits=3)
     parts += paragraph(f"Every gradient is scaled by the same τ / ‖g‖ = {printed(1.0 / total)}: the step keeps "
                        "its direction and loses its size.", MARGIN, top + 360, 1100)[0]
     clipped_what = "model.parameters()"
-    if len(symbols) < len(list(recurrent.parameters())):  # the lecture's one bias: PyTorch's model has it twice
+    if len(symbols) < len(parameters):  # the lecture's one bias: PyTorch's model has it twice
         clipped_what = "[" + ", ".join(symbols) + "]"
+        pytorch_total = float(numpy.sqrt(sum(norm ** 2 for norm in norms.values())))  # what it clips: every one
         bias = lecture.symbol("b_ih")
         parts.append(note(f"{bias} = bias_ih + bias_hh, PyTorch's two biases, each with the gradient "
                           f"{lecture.timed('∂J/∂')}{bias}: clip_grad_norm_(model.parameters(), 1.0) counts it twice, "

@@ -232,9 +232,11 @@ function tinygradRnnFit(root, graph, note) {
       fitEquation(equation);
       const box = svg.getBoundingClientRect();
       const scale = Math.min(box.width / fw, box.height / fh);
-      const holds = Math.min(fh, box.height / needed) >= Math.min(fh, named.tall) - 0.5 &&
-        Math.min(fw, box.width / needed) >= Math.min(fw, named.wide) - 0.5;
-      const shown = (fits() ? 2 : 0) + (holds ? 1 : 0) +
+      // 1 where the window holds what every stage names at the readable scale, else the fraction of that
+      // scale at which it does (the whole chain of a language model, smaller in one layout than the other)
+      const holds = Math.min(1, ...[[box.height, fh, named.tall], [box.width, fw, named.wide]].map(
+        ([room, whole, asked]) => room / needed >= Math.min(whole, asked) - 0.5 ? 1 : room / needed / Math.min(whole, asked)));
+      const shown = (fits() ? 2 : 0) + holds +
         Math.min(1, box.width / needed / fw) * Math.min(1, box.height / needed / fh);
       if (!best || shown > best.shown + 0.02 || shown >= best.shown - 0.02 && scale > best.scale * 1.05) {
         best = { layout, shown, scale };

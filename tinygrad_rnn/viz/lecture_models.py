@@ -18,6 +18,7 @@ from typing import Any
 
 from .. import nn
 from ..creation import manual_seed, randn, tensor
+from ..engine import ops_in_order, vertex_of
 from ..models.seq2seq import BEGIN_ID, END_ID
 from ..tensor import Tensor
 
@@ -132,16 +133,11 @@ NOW, NOW_TARGETS = [8], [6, END_ID]
 def begin_read_as_y(score: Tensor) -> None:
     """Name the token [BEGIN] that ``Seq2Seq.greedy_graph`` feeds its decoder first as the lectures name a
     decoder's input, y (drawn y₀), so that a slide writes it as the encoder–decoder's figure does: y₀ with
-    the word "[BEGIN]" under it, as x₁ has its word. (The name is the embedding op's, recorded when it ran.)"""
-    stack, seen = [score.grad_fn], set()
-    while stack:
-        function = stack.pop()
-        if function is None or id(function) in seen:
-            continue
-        seen.add(id(function))
+    the word "[BEGIN]" under it, as x₁ has its word. (The name is the embedding op's, recorded when it ran; the
+    ops are found by the engine's own walk of the graph, :func:`.engine.ops_in_order`.)"""
+    for function in ops_in_order([vertex_of(score)], freed=True)[1]:
         if getattr(function, "ids_name", None) == TARGET_WORDS[BEGIN_ID]:
             function.ids_name = "y"
-        stack.extend(getattr(x, "grad_fn", None) for x in function.inputs)
 
 
 def seq2seq_source(device: Any = "cpu", steps: int = 3, ids: list[int] | None = None) -> Tensor:

@@ -18,6 +18,8 @@ import numpy
 
 from .. import analysis
 from ..tensor import Tensor
+from .geometry import label_lines
+from .gradient_labels import arrow_labels
 from .graph import Picture, _values_of, build_picture
 from .layout import labelled_layout
 from .lecture_numbers import (
@@ -30,9 +32,10 @@ from .lecture_numbers import (
 )
 from .lecture_stages import pytorch_name, stages
 from .notation import Notation
-from .picture import PER_STEP
+from .picture import PER_STEP, is_sum_of_losses, mean_over
+from .scripts import svg_markup
 from .slide import html_of
-from .stage_window import named_box, named_nodes, steps_across
+from .stage_window import chain_fits, held_nodes, named_box, named_nodes, steps_across
 from .stepwise import stepwise_graph
 from .svg import picture_to_svg
 
@@ -76,6 +79,7 @@ def panel_data(name: str, loss: Tensor, layer: Any, level: str, notation: Notati
     labels, placed = labelled_layout(unrolled)
     rolled_labels, rolled_placed = labelled_layout(rolled)
     cells, crossing, above = step_columns(unrolled, steps)
+    lit, carried = backward_arrows(unrolled, cells, crossing, above, notation)
     ratio = hidden_norms[0] / hidden_norms[-1] if hidden_norms[-1] > 0 else None
     stepped = stages(found, numbers, weights, notation)
     slide = _slide_figures(unrolled, (cells, crossing, above), rolled_slide, slug(name))
@@ -83,20 +87,26 @@ def panel_data(name: str, loss: Tensor, layer: Any, level: str, notation: Notati
     # feeds): every node of the rolled figure (a window around the cell alone cut J_t and J off above it)
     unrolled_columns = named_columns(unrolled, cells, above)
     ends = unrolled_columns["initial"] + unrolled_columns["loss"]  # (the row's: h₀ and c₀, J where J = Σ h_T)
-    columns = {"rolled": {"nodes": list(range(len(rolled.nodes)))},
-               "unrolled": {**unrolled_columns, "across": steps_across(slide["svg"], cells),
-                            "row_ends": ends if steps_across(slide["svg"], cells, also=ends) >= len(cells) else []}}
+    slide.update(lit={str(t): edges for t, edges in lit.items()},  # (the slide's figure numbers its edges alike)
+                 carried={str(k): lines for k, lines in carried.items()})
+    across, row_ends = steps_across(slide["svg"], cells, ends)
     svg = picture_to_svg(unrolled, placed, labels, "@PREFIX@-" + slug(name))
+    columns = {"rolled": {"nodes": list(range(len(rolled.nodes)))},
+               "unrolled": {**unrolled_columns, "across": across, "row_ends": row_ends,
+                            "chain": chain_fits(svg, cells)}}  # (the page's figure, whose text it would shrink)
     rolled_svg = picture_to_svg(rolled, rolled_placed, rolled_labels, "@PREFIX@-" + slug(name) + "-rolled")
     for stage in stepped:  # what its text names, which its window shows (the rule: stage_window.py), and the box
         rolled_stage = stage["phase"] == "rolled"  # that holds it on the page's figure (lecture_fit.js reads it)
         stage["named"] = named_nodes(stage, columns["rolled" if rolled_stage else "unrolled"])
-        stage["named_box"] = named_box(rolled_svg if rolled_stage else svg, stage["named"])
+        stage["held"] = held_nodes(stage, columns["rolled" if rolled_stage else "unrolled"])  # (and the chain)
+        stage["named_box"] = named_box(rolled_svg if rolled_stage else svg, stage["held"])
     return {
         "name": name, "kind": found.kind, "steps": steps, "units": int(hidden[0].shape[-1]),
         "svg": svg, "rolled_svg": rolled_svg,
         "cells": {str(t): indices for t, indices in cells.items()},
         "crossing": {str(t): edges for t, edges in crossing.items()},
+        "lit": {str(t): edges for t, edges in lit.items()},  # the backward stage's arrows, from the right and above
+        "carried": {str(k): markup for k, markup in carried.items()},  # each lit arrow's label: what it carries
         "above": {str(t): indices for t, indices in above.items()},  # J_t, which a backward stage's text names
         "hidden_norms": hidden_norms, "loss_is": numbers["loss_is"],
         "ratio": ratio if found.step_losses is None else None,  # with a J_t at every step it measures no vanishing
@@ -158,6 +168,41 @@ def step_columns(picture: Picture, steps: int) -> tuple[Columns, Columns, Column
             fed[head] = fed[tail]
             above.setdefault(fed[tail], []).append(head)
     return cells, crossing, above
+
+
+def backward_arrows(picture: Picture, cells: Columns, crossing: Columns, above: Columns,
+                    notation: Notation | None = None) -> tuple[Columns, dict[int, list[str]]]:
+    """(step t → the edges a backward stage at t lights: those the gradient crosses from step t+1 and, where
+    step t has its own loss, those of its loss column, down which ∂J_t/∂h_t arrives "from above"; edge k → the
+    label it wears lit, as SVG markup, in its lines (:func:`.geometry.label_lines`; the page writes them on one
+    where that fits the gap): what the arrow carries back, (∂h₄/∂h₃)ᵀ ∂J/∂h₄, (1/4) ∂J₄/∂h₄, or ∂J/∂h₂ where
+    h₂'s one reader is cell 3 — in the ``notation`` (CMU's ∂L/∂h₂). Lit with its forward label, h₃, it said the
+    gradient was the state. Only an edge that has a label gets one.
+
+    >>> import tinygrad_rnn as tr
+    >>> from tinygrad_rnn.viz.graph import build_picture
+    >>> loss = tr.nn.RNN(2, 3)(tr.randn(3, 1, 2))[0][-1].sum()
+    >>> picture = build_picture((loss,), level="cell", show_shapes=False)
+    >>> lit, carried = backward_arrows(picture, *step_columns(picture, 3))
+    >>> lit[2] == step_columns(picture, 3)[1][2], [line.replace(' xml:space="preserve"', "")[:27]
+    ...                                             for line in carried[lit[2][0]]]
+    (True, ['∂J/∂h<tspan dy="0.25em" fon'])
+    """
+    nodes, edges = picture.nodes, picture.edges
+    means = [i for i, node in enumerate(nodes) if is_sum_of_losses(node)]  # J = (1/T) Σₜ Jₜ
+    losses = [tail for tail, head, _ in edges if head in means]
+    counts = [mean_over(nodes[i]) for i in means if mean_over(nodes[i])]
+    # by the next cell's Jacobian, as the equation beside the figure writes it (not by the losses it reaches)
+    said = arrow_labels(picture, losses, counts[0] if counts else None, by_next_step=True)
+    lit: Columns = {}
+    for t in cells:
+        column = set(cells[t]) | set(above.get(t, []))
+        lit[t] = sorted(set(crossing.get(t, [])) | {k for k, (tail, head, _) in enumerate(edges)
+                                                     if tail in column and head in above.get(t, [])})
+    loss = notation.in_text if notation is not None else str  # (the loss's letter: CMU's L)
+    carried = {k: [svg_markup(loss(line)) for line in label_lines(said[edges[k]])]
+               for k in sorted({k for ks in lit.values() for k in ks}) if edges[k][2] and said.get(edges[k])}
+    return lit, carried
 
 
 def named_columns(picture: Picture, cells: Columns, above: Columns) -> dict[str, Any]:

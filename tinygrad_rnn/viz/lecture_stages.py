@@ -48,11 +48,14 @@ def _stages_in(found: analysis.Recurrence, numbers: dict[str, Any], weights: lis
     losses = numbers["losses"]
     read = "e" if any(w["lookup"] for w in weights) else "x"  # a language model's layer reads e_t = E[x_t]
     reads = "e_{t} = E[x_{t}], the embedding of x_{t}" if read == "e" else "x_{t}"
+    # the cell's own shared weights, by the names the weight selector gives them: a GRU's two biases both
+    # (its b_ih and b_hh are no one b), an RNN's one b where the notation writes one
+    shared = list(dict.fromkeys(names[w["role"]] for w in weights if w["role"] in WEIGHT_ORDER)) or \
+        [names["W_hh"], names["W_ih"], "b"]
     stages = [{"phase": "rolled", "t": None, "text": "The network rolled: one cell, its state a loop back into it",
                "math": _math(_cell_equation(kind, "t", names, read))},
               {"phase": "unrolled", "t": None,
-               "text": f"Unrolled over {steps} steps: the same cell (the same {names['W_hh']}, {names['W_ih']}, b) at "
-                       "every step",
+               "text": f"Unrolled over {steps} steps: the same cell (the same {', '.join(shared)}) at every step",
                "math": _math(_cell_equation(kind, "t", names, read))}]
     for t in range(1, steps + 1):
         h = vector(found.hidden_states[t - 1])

@@ -96,11 +96,20 @@ class SlideFit:
     @property
     def fits(self) -> bool:
         """Whether a slide shows it legibly: text ≥ 24 px, node labels ≥ 28 px, width : height in [1.2, 2.4]."""
-        return (self.text_px >= SLIDE_TEXT_PX and self.label_px >= SLIDE_LABEL_PX
-                and SLIDE_ASPECT[0] <= self.aspect <= SLIDE_ASPECT[1])
+        return legible(self.text_px, self.label_px) and SLIDE_ASPECT[0] <= self.aspect <= SLIDE_ASPECT[1]
 
     def __str__(self) -> str:
         return f"text {self.text_px:g} px, labels {self.label_px:g} px, {self.aspect:.2f} : 1"
+
+
+def legible(text_px: float, label_px: float) -> bool:
+    """Whether a figure's smallest text and node label, in pixels on a 1,920 × 1,080 slide, are what a room
+    reads: 24 px and 28 px or more (the slide rule; :class:`SlideFit` and :func:`figure_sizes` measure them).
+
+    >>> legible(24.0, 28.0), legible(23.4, 30.0)
+    (True, False)
+    """
+    return text_px >= SLIDE_TEXT_PX and label_px >= SLIDE_LABEL_PX
 
 
 def slide_fit(svg_text: str) -> SlideFit:

@@ -268,7 +268,7 @@ def merge_groups(nodes: list[Node], links, level: str, gradient_only: bool = Fal
                 step = next((result[per_step_node(s)].step for s in drawn_sources(sources) if s[0] == "split"), None)
             if step is None:
                 step = reader_step if reader_step is not None else k + 1
-        drawn = place(source, lambda: Node(source, "group", _per_step_label(op, step), op.scope, step=step,
+        drawn = place(source, lambda: Node(source, "group", per_step_label(op, step), op.scope, step=step,
                                             row=(PER_STEP, side[position], str(rank[position]),
                                                  *(reader_row if side[position] == "input" else ()))))
         if new:
@@ -467,7 +467,7 @@ def _output_name(op: Node) -> str:
     return named or NAMED_BY_ROLE.get(op.key.name, "")
 
 
-def _per_step_label(op: Node, step: int) -> str:
+def per_step_label(op: Node, step: int) -> str:
     """e₃ = embedding, J₃ = cross_entropy, linear for ŷ₃ when unnamed: one step of a user's op."""
     name = _output_name(op)
     return f"{subscript(name, step)} = {op.key.name}" if name else f"{op.key.name}\nt={step}"
@@ -681,6 +681,7 @@ ROLES = {
     # a fused op's backward is a whole chain rule: what it hands on, and each step's term of W_hh
     **{f"fused {cell} cell": "the cell's chain rule; δᵀ h for W_hh" for cell in ("RNN", "LSTM", "GRU")},
     **{f"fused {cell} layer": "BPTT through its steps; δₜᵀ hₜ₋₁ for W_hh" for cell in ("RNN", "LSTM", "GRU")},
+    "fused linear + cross_entropy": "δ (softmax − onehot) · W; (δ (softmax − onehot))ᵀ h for W",
 }
 
 

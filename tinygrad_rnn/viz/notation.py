@@ -24,9 +24,10 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from .gradient_labels import SUM_NOTE
-from .picture import BACKWARD_ROW, CHOICE_INPUT, PER_STEP, Node, Picture, in_time
+from .picture import BACKWARD_ROW, CHOICE_INPUT, PER_STEP, Node, Picture, in_time, relabel_edges, steps_in_time
 from .scripts import FROM_SUBSCRIPT, TO_SUBSCRIPT, TO_SUPERSCRIPT
 from .step_states import GATES
+from .user_steps import chains_reading, link_maps
 
 LAYER_WEIGHTS = ("W_ih", "W_hh", "b_ih", "b_hh", "W_hr")  # a recurrent layer's, as short_name writes them
 MODEL_WEIGHTS = ("E", "W_hy", "b_y")  # a model's embedding and head (the library's models: embedding, head)
@@ -205,10 +206,33 @@ def library_name(name: str) -> str:
 
     >>> library_name("embedding.weight"), library_name("head.bias"), library_name("W_hh")
     ('E', 'b_y', 'W_hh')
+    >>> library_name("source_embedding.weight"), library_name("target_embedding.weight")  # an encoder–decoder's
+    ('E_x', 'E_y')
     """
+    if name in EMBEDDINGS_OF_TWO:
+        return EMBEDDINGS_OF_TWO[name]
     if name.endswith("embedding.weight"):
         return "E"
     return {"head.weight": "W_hy", "head.bias": "b_y"}.get(name, name)
+
+
+TIED = "embedding.weightᵀ = head.weight"  # one tensor, the embedding's table and the head's weight: Eᵀ = W_hy
+
+
+def role_symbol(role: str, notation: Notation) -> str:
+    """How ``notation`` writes a parameter's role (:func:`parameter_roles`): E, U, b₂; a tied table by both of its
+    roles — the embedding reads it as its table, the head as its weight (e_t = E x_t, ŷ_t = W_hy h_t + b_y).
+
+    >>> cs224n = preset("cs224n")
+    >>> role_symbol("head.weight", cs224n), role_symbol(TIED, cs224n), role_symbol(TIED, resolve(None))
+    ('U', 'Eᵀ = U', 'Eᵀ = W_hy')
+    """
+    parts = [(part.removesuffix("ᵀ"), "ᵀ" if part.endswith("ᵀ") else "") for part in role.split(" = ")]
+    return " = ".join(notation.symbol(name, library_name(name)) + mark for name, mark in parts)
+
+
+# an encoder–decoder's two tables, as its figures write them: the source words x_t and the target words y_t index them
+EMBEDDINGS_OF_TWO = {"source_embedding.weight": "E_x", "target_embedding.weight": "E_y"}
 
 
 def parameter_roles(nodes: list[Node], links) -> dict[Any, str]:
@@ -231,6 +255,8 @@ def parameter_roles(nodes: list[Node], links) -> dict[Any, str]:
         return {}
     embeddings = [p for p, uses in module_parameters.items() if {op for op, _ in uses} == {"embedding"}]
     roles = {nodes[embeddings[0]].key: "embedding.weight"} if len(embeddings) == 1 else {}
+    if len(embeddings) == 2:  # an encoder–decoder's: the table the encoder reads, and the one its decoder reads
+        roles = _source_and_target(nodes, links, embeddings)
     after = _after_the_recurrence(nodes, links)
     heads: dict[int, set[int]] = {}  # the weights read by a linear op computed from the states → those ops
     for tail, head, _, position in links:
@@ -238,23 +264,39 @@ def parameter_roles(nodes: list[Node], links) -> dict[Any, str]:
                 and short_name(nodes[tail].label.split("\n")[0]) not in LAYER_WEIGHTS:  # (a layer's, above the first)
             heads.setdefault(tail, set()).add(head)
     weight = next(iter(heads)) if len(heads) == 1 else None  # two (a linear layer after another): which is it?
-    if weight is not None and readers[weight] != {("linear", 1)}:
+    # tied (head.weight = embedding.weight): the one table the ids index and the head multiplies, where no other
+    # table is the embedding — one tensor in two roles, named by both
+    tied = weight is not None and not embeddings and {op for op, _ in readers[weight]} == {"linear", "embedding"}
+    if weight is not None and readers[weight] != {("linear", 1)} and not tied:
         weight = None  # read elsewhere too (tied to something): not the output layer's alone
     biases = [tail for tail, head, _, position in links if weight is not None and position == 2 and
               head in heads[weight] and readers.get(tail) == {("linear", 2)}]
-    for parameter, role in ((weight, "head.weight"), (biases[0] if biases else None, "head.bias")):
+    for parameter, role in ((weight, TIED if tied else "head.weight"), (biases[0] if biases else None, "head.bias")):
         if parameter in module_parameters:  # (one the user named, W_hy, keeps its name)
             roles[nodes[parameter].key] = role
     return roles
 
 
+def _source_and_target(nodes: list[Node], links, embeddings: list[int]) -> dict[Any, str]:
+    """{key: "source_embedding.weight" / "target_embedding.weight"} where of two embedding tables one feeds only
+    chains that start the timeline (an encoder) and the other only chains started after another (a decoder,
+    ``Chain.after``); {} where either feeds both or neither (whose would it be?)."""
+    readers: dict[int, list[int]] = {}
+    for tail, head, _, position in links:
+        if position != CHOICE_INPUT:  # (a generated token is no input of the graph)
+            readers.setdefault(tail, []).append(head)
+    found: dict[str, Any] = {}
+    for table in embeddings:
+        starts = {chain.after > 0 for chain in chains_reading(nodes, readers, table)}
+        if len(starts) == 1:
+            found["target_embedding.weight" if starts.pop() else "source_embedding.weight"] = nodes[table].key
+    return {key: role for role, key in found.items()} if len(found) == 2 else {}
+
+
 def _after_the_recurrence(nodes: list[Node], links) -> set[int]:
     """The ops computed from a recurrent layer's (or cell's) states: reached from its steps' ops along the links
     (a walk, no recursion), not through a choice (a generated token is no input of the graph)."""
-    readers: dict[int, list[int]] = {}
-    for tail, head, _, position in links:
-        if position != CHOICE_INPUT:
-            readers.setdefault(tail, []).append(head)
+    readers = link_maps([link for link in links if link[3] != CHOICE_INPUT]).readers
     found = {p for p, node in enumerate(nodes) if node.chain is not None}
     stack = list(found)
     while stack:
@@ -370,7 +412,7 @@ def name_parameters(nodes: list[Node], edges, notation: Notation,
         if drawn == short and node.key in roles:  # fc.weight: the head's U, where the notation names the head
             # where it does not, the library's name for it (W_hy, b_y, E), as its own model's figure writes them:
             # out.weight beside W_hh says what the code calls it, not what it does
-            drawn = notation.symbol(roles[node.key], library_name(roles[node.key]))
+            drawn = role_symbol(roles[node.key], notation)
         names[position] = (short, drawn + chain_mark(marks.get(chain, "")))
     return _bias_parts(_told_apart(names, nodes, edges), edges)
 
@@ -418,7 +460,7 @@ def _told_apart(names: dict[int, tuple[str, str]], nodes: list[Node], edges) -> 
     for (short, drawn), positions in alike.items():
         if len(positions) < 2:
             continue
-        owners = [_owner(nodes[p].label.split("\n")[0]) for p in positions]  # a layer's own: weight_ih_l0_reverse
+        owners = [owner_of(nodes[p].label.split("\n")[0]) for p in positions]  # a layer's own: weight_ih_l0_reverse
         if None not in owners and len(set(owners)) == len(owners):  # (a step node reads both directions)
             marks = chain_marks(set(owners))
             for position, owner in zip(positions, owners):
@@ -432,9 +474,13 @@ def _told_apart(names: dict[int, tuple[str, str]], nodes: list[Node], edges) -> 
     return result
 
 
-def _owner(name: str) -> tuple[str, int, str] | None:
-    """(module, layer, direction) of a recurrent layer's parameter, by PyTorch's names for them:
-    encoder.weight_hh_l1_reverse → ("encoder", 1, "reverse"); None for any other name."""
+def owner_of(name: str) -> tuple[str, int, str] | None:
+    """(module, layer, direction) of a recurrent layer's parameter, by PyTorch's names for them; None for any
+    other name. The one reader of those names (a figure's marks, its footnote, the order a step lists them in).
+
+    >>> owner_of("encoder.weight_hh_l1_reverse"), owner_of("bias_ih_l0"), owner_of("head.weight")
+    (('encoder', 1, 'reverse'), ('', 0, 'forward'), None)
+    """
     found = re.fullmatch(r"(?:(.*)\.)?(?:weight|bias)_\w\w_l(\d+)(_reverse)?", name)
     if found is None:
         return None
@@ -457,7 +503,7 @@ def parameter_notes(nodes: list[Node], edges, names: dict[int, tuple[str, str]],
         return []
     # the marks of the chains drawn, and of the weights' own layers: a step node draws both layers in one
     # node (no chain of either), and its note named only "W_hh⁽²⁾, …" as if W_hh⁽¹⁾ were not shared
-    owners = {owner for p in names if (owner := _owner(nodes[p].label.split("\n")[0])) is not None}
+    owners = {owner for p in names if (owner := owner_of(nodes[p].label.split("\n")[0])) is not None}
     drawn_marks = set(chain_marks(chains_in(nodes)).values()) | set(chain_marks(owners).values())
     notation = notation.for_drawing(nodes)
     if any(short in LAYER_WEIGHTS for short, _ in names.values()):  # W_hh⁽¹⁾, W_hh⁽²⁾, b_hh⁽¹⁾: layer 1 first
@@ -472,16 +518,33 @@ def parameter_notes(nodes: list[Node], edges, names: dict[int, tuple[str, str]],
         recurrent = [next(iter(names.values()))[1]]
     recurrent = list(dict.fromkeys(recurrent))
     calls = any(n.row[1:2] == ("call 2",) for n in nodes)  # a module run on two sequences (chain_rows)
-    stepped = any(n.step is not None for n in nodes)  # a model without steps (the fixed-window one): no such line
+    # a model without steps (the fixed-window one) or with one (a cell alone): nothing the same at every step
+    stepped = len(steps_in_time(nodes, edges)) > 1  # (in time: an encoder's steps, then its decoder's)
     notes = [f"{', '.join(recurrent[:4])}, …: {EVERY_STEP}"
              + (" of every call" if calls else "") + shared_note(drawn_marks)] if stepped else []
     rows: dict[int, set] = {}
     for tail, head, _ in edges:  # where a tensor is drawn: its layers, directions, modules — not its calls
         if tail in names:
             rows.setdefault(tail, set()).add(chain_of(nodes[head]) or nodes[head].row[:3])
-    notes += [f"{names[p][1]}: one tensor, the same in every place it is drawn" for p, found in rows.items()
-              if len(found) > 1]
+    notes += [f"{names[p][1]}: one tensor" + (" (tied)," if " = " in names[p][1] else ",")
+              + " the same in every place it is drawn" for p, found in rows.items() if len(found) > 1]
     return notes
+
+
+TIED_SUM = re.compile(r"∂J/∂(\S+)ᵀ = \S+?(?= |\||$)")  # ∂J/∂Eᵀ = W_hy in a Σ: the tied table's gradient
+
+
+def sum_tied_uses(picture: Picture) -> None:
+    """A BPTT figure's Σ of a tied table (Eᵀ = W_hy) names its gradient by one symbol, ∂J/∂E = Σₜ ∂J/∂E|ₜ, and a
+    note says that this Σ adds the terms of both of its uses — the embedding's and the head's — at every step."""
+    tied = set()
+    for node in picture.nodes:
+        if node.kind == "output" and "Σ" in node.label:
+            tied |= {match.group(0) for match in TIED_SUM.finditer(node.label)}
+            node.label = TIED_SUM.sub(lambda match: f"∂J/∂{match.group(1)}", node.label)
+    for written in sorted(tied):
+        picture.notes.append(f"{written.removeprefix('∂J/∂')}, tied: its Σ adds the terms of both uses (embedding and "
+                             "head) at every step")
 
 
 # --- values: h₃, J₃, x₃ in labels, renamed and marked ---------------------------------------------
@@ -492,9 +555,10 @@ TOKEN = re.compile(r"(?<![\w\u0302])([A-Za-zŷ\u0302]+)(_0|_T|[₀₁₂₃₄�
 
 
 def name_values(picture: Picture, notation: Notation, parameters: set[str], show_parameters: bool,
-                tokens: list[str] | None) -> None:
+                tokens: list[str] | None, targets: list[str] | None = None) -> None:
     """The last step of a drawing: check the names asked for, say once that the lecture's one bias
-    is the layer's two, write the values (h₃⁽¹⁾, J⁽³⁾) in the notation, and the words by x_t and J_t."""
+    is the layer's two, write the values (h₃⁽¹⁾, J⁽³⁾) in the notation, and the words by x_t and J_t
+    (:func:`write_tokens`)."""
     check_asked(picture, notation, parameters)
     picture.notes += mark_notes(picture, notation)
     notation = notation.for_drawing(picture.nodes)
@@ -506,9 +570,13 @@ def name_values(picture: Picture, notation: Notation, parameters: set[str], show
         if notation.merged_biases() and any(name.startswith(("b_ih", "b_hh")) for name in drawn):
             notation = notation.for_cell("gru")  # the lecture's one bias, kept apart (name_parameters): a GRU's
         picture.notes += notation.merged_biases(parts)
+    sum_tied_uses(picture)
     rename_values(picture, notation)
     if tokens is not None:
-        write_tokens(picture, list(tokens))
+        write_tokens(picture, list(tokens), None if targets is None else list(targets))
+    elif targets is not None:
+        raise ValueError("targets: what each J_t should predict is written beside the words it is for; pass "
+                         "tokens=[...] too (the words of x_1 … x_T)")
 
 
 def name_gradients(picture: Picture, notation: Notation) -> None:
@@ -518,12 +586,12 @@ def name_gradients(picture: Picture, notation: Notation) -> None:
     gradients = {}
     for position, node in enumerate(picture.nodes):
         first, _, rest = node.label.partition("\n")
-        if node.kind == "output" and first.startswith("∂J/∂") and _owner(first[len("∂J/∂"):]) is not None:
+        if node.kind == "output" and first.startswith("∂J/∂") and owner_of(first[len("∂J/∂"):]) is not None:
             gradients[position] = (first[len("∂J/∂"):], rest)
-    marks = chain_marks({_owner(name) for name, _ in gradients.values()})
+    marks = chain_marks({owner_of(name) for name, _ in gradients.values()})
     loss = notation.symbol("J")
     for position, (name, rest) in gradients.items():
-        written = notation.symbol(short_name(name)) + chain_mark(marks[_owner(name)])
+        written = notation.symbol(short_name(name)) + chain_mark(marks[owner_of(name)])
         picture.nodes[position].label = f"∂{loss}/∂{written}" + ("\n" + rest if rest else "")
 
 
@@ -593,7 +661,8 @@ def rename_values(picture: Picture, notation: Notation) -> None:
     edges = []
     for tail, head, label in picture.edges:
         a, b = picture.nodes[tail], picture.nodes[head]
-        flows_back = backward or a.row[:1] == (BACKWARD_ROW,) or b.row[:1] == (BACKWARD_ROW,)
+        flows_back = backward or a.row[:1] == (BACKWARD_ROW,) or b.row[:1] == (BACKWARD_ROW,) \
+            or (tail, head, label) in picture.gradients  # (forward and backward on one set of nodes)
         owner = b if flows_back else a  # the state belongs to the node that computes it
         chained = CHAIN_RULE.fullmatch(label) if flows_back else None
         if chained:  # (∂h₄/∂h₃)ᵀ ∂J/∂h₄: h₄ is the reader's (the arrow's tail), h₃ the value's, each with its mark
@@ -602,7 +671,7 @@ def rename_values(picture: Picture, notation: Notation) -> None:
             continue
         reader = a if flows_back else b  # the cell that reads a value (e₁ into encoder cell 1) marks it
         edges.append((tail, head, write(label, chain_of(owner), chain_of(reader)) if label else label))
-    picture.edges = edges
+    relabel_edges(picture, edges)
     for node in picture.nodes:
         node.loops = [write(loop, chain_of(node)) for loop in node.loops]
     # the BPTT note's sum, ∂J/∂h₃ = (1/4) ∂J₃/∂h₃ + …, in the same words as the arrows (one chain drawn: no mark)
@@ -635,7 +704,8 @@ def mark_calls(picture: Picture, notation: Notation) -> None:
     for node, count in zip(picture.nodes, calls):
         first, _, rest = node.label.partition("\n")
         node.label = primed(first, count) + ("\n" + rest if rest else "")
-    picture.edges = [(tail, head, primed(label, calls[tail] or calls[head])) for tail, head, label in picture.edges]
+    relabel_edges(picture, [(tail, head, primed(label, calls[tail] or calls[head]))
+                            for tail, head, label in picture.edges])
 
 
 def _reader_chain(picture: Picture, node: Node):
@@ -682,6 +752,9 @@ def write_tokens(picture: Picture, tokens: list[str], targets: list[str] | None 
         raise ValueError(f"tokens: the figure has {count} steps (t={steps[0]}…{steps[-1]}); pass {count} words "
                          f"(one per x_t) or {count + 1} (the last is the target of J_{steps[-1]}), got "
                          f"{len(tokens)}: {tokens!r}")
+    if targets is not None and len(targets) != count:
+        raise ValueError(f"targets: the figure has {count} steps (t={steps[0]}…{steps[-1]}); pass {count} targets "
+                         f"(one per J_t), got {len(targets)}: {targets!r}")
     for k, step in enumerate(steps):
         if step in inputs:
             inputs[step].label += f'\n"{tokens[k]}"'

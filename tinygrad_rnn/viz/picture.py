@@ -135,6 +135,18 @@ class Picture:
     backward: bool = False  # a gradient graph: its steps run right to left
     notes: list[str] = field(default_factory=list)  # lines under the figure (what a label means)
     slide: bool = False  # drawn for a 16:9 slide: tighter spacing, long lines broken, the canvas landscape
+    # the edges (tail, head, label) that carry a gradient back in a figure that draws both ways on one set of nodes
+    # (forward and backward on a slide): drawn in the gradient's colour, the others as values. (By label too: a
+    # step node's reverse state h₃⁽←⁾ runs from step 3 to step 2 as the forward direction's gradient does.)
+    gradients: set[tuple[int, int, str]] = field(default_factory=set)
+
+
+def relabel_edges(picture: Picture, edges: list[tuple[int, int, str]]) -> None:
+    """``picture.edges`` replaced by ``edges``, the same edges in the same order, renamed (h₃ → h₃⁽¹⁾): the
+    gradients among them (``Picture.gradients``) renamed with them."""
+    flowing_back = [edge in picture.gradients for edge in picture.edges]
+    picture.edges = edges
+    picture.gradients = {edge for edge, back in zip(edges, flowing_back) if back}
 
 
 def runs(left_out: list[int], steps: list[int]) -> list[list[int]]:

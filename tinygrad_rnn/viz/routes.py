@@ -82,7 +82,7 @@ class Routes(Risers):
                 # h₀ and c₀ into an LSTM's first cell: each its own arrow, at its state's height (c above h, as
                 # c₁ and h₁ leave the cell), not one arrowhead that two quantities share
                 return self._through_gap(tail, a, b, block_of[inside][1], label,
-                                         end_y=self._entry_y(tail, head))
+                                         end_y=self._entry_y(tail, head), nested=self._nested(tail, head))
             entry = self._clear_of_lanes(head, a.y) if tail == inside else None
             if entry == a.y and abs(a.y - b.y) > 1:  # straight across into a floating column's node, named mid-way
                 rightwards = b.x > a.x
@@ -282,12 +282,12 @@ class Routes(Risers):
         one_node_per_step = self.nodes[self.members[(row, gap)][0]].kind == "group" or (
             len(tracks) > 1 and abs(a.y - b.y) < 1)  # parallel states between two nodes level with each other
         if one_node_per_step:
-            offset = -track * min(a.height, b.height) / 4
+            offset = -track * state_pitch(min(a.height, b.height), len(tracks))
             start = (a.right if rightwards else a.left, a.y + offset)
             end = (b.left if rightwards else b.right, b.y + offset)
             above = offset >= 0
             route = finish([start], end, label, ((start[0] + end[0]) / 2, start[1] + (7 if above else -8)))
-            return self._broken(route, label, above, len(tracks))
+            return self._broken(route, label, above, tracks)
         gap_x = self._gap_middle(gap) + track * unnamed.TRACK_PITCH
         start = (a.right if rightwards else a.left, a.y)
         end = (b.left if rightwards else b.right, b.y)
@@ -295,7 +295,7 @@ class Routes(Risers):
         # centred on the gap (not over the boxes beside it), on the side of the line away from where it turns
         above = not b.y > a.y + 1
         route = finish(points, end, label, (gap_x, a.y + 7 if above else a.y - 9))
-        return self._broken(route, label, above, len(tracks))
+        return self._broken(route, label, above, tracks)
 
     def _gap_middle(self, gap: int) -> float:
         """The x of the middle of the gap right of column ``gap``."""
@@ -314,6 +314,14 @@ class Routes(Risers):
         found = self._unnamed_orders[(row, gap)]
         return found.index(unnamed.key(self, *edge)) - (len(found) - 1) / 2
 
+    def _state_lines(self, label: str, tracks: list[str]) -> list[str]:
+        """A state's label as drawn in a gap of ``tracks``: :meth:`_drawn`; where forward and backward share the
+        cells (``both_ways``) also on the gap's outermost track, which grows away from the others (∂J/∂c₂'s part
+        above c₁, ∂J/∂h₁ under h₁): an LSTM's four tracks kept its chain rule in one line, the gap that wide."""
+        ordered = sorted(tracks, key=state_first)
+        outermost = self.both_ways and label in (ordered[0], ordered[-1])
+        return self._drawn(label, 2 if outermost else len(tracks))
+
     def _drawn(self, label: str, tracks: int = 1) -> list[str]:
         """A state's label as drawn between two steps: on a slide in two lines where that is narrower, and
         where its gap holds at most two states (each grows away from the other; a third would meet one)."""
@@ -324,9 +332,9 @@ class Routes(Risers):
         labels of two nested loops lie a loop's height apart: room for one line each)."""
         return self._drawn(state) if loops == 1 else [state]
 
-    def _broken(self, route: Route, label: str, above: bool, tracks: int) -> Route:
-        """The route with its label's lines (:meth:`_drawn`), growing away from the arrow: upwards above it."""
-        lines = self._drawn(label, tracks)
+    def _broken(self, route: Route, label: str, above: bool, tracks: list[str]) -> Route:
+        """The route with its label's lines (:meth:`_state_lines`), growing away from the arrow: upwards above it."""
+        lines = self._state_lines(label, tracks)
         if route.label_at is not None and len(lines) > 1:
             route.label_lines = lines
             if above:
@@ -510,8 +518,9 @@ class Routes(Risers):
 
     def _started(self, head: int) -> list[int]:
         """The nodes beside the row at its start that feed the step ``head`` (h₀ and c₀), top to bottom."""
-        tails = {t for t in self.predecessors[head]
-                 if t not in self.block_of and self.place.get(t, ("",))[0] == "start"}
+        tails = {t for t in self.predecessors[head]  # (not a Σ that a gradient reaches: placed as a weight)
+                 if t not in self.block_of and self.place.get(t, ("",))[0] == "start"
+                 and self.nodes[t].kind != "output"}
         return sorted(tails, key=lambda t: -self.boxes[t].y)
 
     def _entry_y(self, tail: int, head: int) -> float:
@@ -520,8 +529,22 @@ class Routes(Risers):
         started, b = self._started(head), self.boxes[head]
         return b.y - (started.index(tail) - (len(started) - 1) / 2) * b.height / 4
 
+    def _nested(self, tail: int, head: int) -> float:
+        """How many tracks nearer ``head`` than the gap's middle ``tail``'s arrow turns, among the others started
+        beside it (:meth:`_entry_y`), where their upright stretches would overlap: down into the cell, the top one
+        nearest it; up, the bottom one. On one line, c₀ down past h₀'s turn read as h₀ (a cell made shorter by
+        the gradients beside it lifted h₀'s box above c's entry)."""
+        started = self._started(head)
+        spans = [sorted((self.boxes[t].y, self._entry_y(t, head))) for t in started]
+        overlap = any(low < other_high and other_low < high for k, (low, high) in enumerate(spans)
+                      for other_low, other_high in spans[k + 1:])
+        if not overlap:
+            return 0.0
+        k, middle = started.index(tail), (len(started) - 1) / 2
+        return (middle - k) if self._entry_y(tail, head) < self.boxes[tail].y else (k - middle)
+
     def _through_gap(self, tail: int, a: Box, b: Box, column: int, label: str, side_taken: bool = False,
-                     end_y: float | None = None) -> Route:
+                     end_y: float | None = None, nested: float = 0.0) -> Route:
         """Between a node beside the row and an op in a step: along the gap on that side of the step (into
         ``b`` at ``end_y``, where several arrows enter it side by side), past the lines that rise beside the
         column (h₀⁽¹←⁾ bent onto the one carrying h₄⁽¹→⁾ up to layer 2). Where ``side_taken`` (another edge
@@ -537,6 +560,7 @@ class Routes(Risers):
         if risers:  # a lane further out than they
             beyond = self._riser_x(column, side < 0, len(risers))
             gap_x = max(gap_x, beyond) if side > 0 else min(gap_x, beyond)
+        gap_x -= side * nested * unnamed.TRACK_PITCH
         rightwards = b.x > a.x
         inside = b if outside is a else a
         shift = (1.0 if outside.y > inside.y else -1.0) * inside.height / 4 if side_taken else 0.0
@@ -559,6 +583,18 @@ class Routes(Risers):
         points = [start, (a.x, above_a), (side_x, above_a), (side_x, below_b),
                   (b.x, below_b)]
         return finish(points, end, label, (a.x + 10, above_a + 7))
+
+
+def state_pitch(height: float, tracks: int) -> float:
+    """How far apart the parallel states between two cells ``height`` tall run: a quarter of its height, as c above
+    h; more than four (a step node passes every layer's, both ways where forward and backward share the nodes) a
+    ``tracks``-th, all of them level with the cells (at a quarter, eight ran off a step's top and bottom, arrows
+    between no nodes). (:meth:`~.coordinates.Coordinates._room_for_state_names` makes the cells tall enough.)
+
+    >>> state_pitch(80, 2), state_pitch(80, 16)
+    (20.0, 5.0)
+    """
+    return height / max(4, tracks)
 
 
 def state_first(label: str) -> tuple:

@@ -44,7 +44,7 @@ from dataclasses import replace
 from typing import Any
 
 from . import user_steps
-from .levels import LOSSES, group_key
+from .levels import LOSSES, group_key, per_step_label
 from .picture import PER_STEP, Node, subscript, sum_of_losses
 from .step_states import state_name
 from .user_steps import LinkMaps
@@ -72,13 +72,15 @@ def take_out_of_steps(nodes: list[Node], links: list, maps: LinkMaps) -> tuple[d
     terms, chain, start = _stacked_losses(nodes, inputs, summed, step_at), [], None
     if not terms:
         terms, chain, start = _running_sum(nodes, inputs, readers, summed, step_at)
+    if not terms:  # J₁ + J₂ + …, or a head applied to the whole sequence: each J_t's step known once grouped
+        terms, chain, start = _added_losses(nodes, inputs, readers, summed)
     # J = Σₜ Jₜ or (1/T) Σₜ Jₜ; divided by anything else (a sum over 2 of 4 steps?) it is drawn as recorded
     if not terms or not (divisor == 1 or math.isclose(divisor, len(terms))):
         return {}, None
     for position in chain:
         nodes[position].step, nodes[position].row = None, ()
     if start is not None:  # the 0 the sum starts from: no input of J (no "input ()" beside the loss)
-        links.remove(next(link for link in links if link[0] == start and link[1] == chain[-1]))
+        links.remove(next(link for link in links if link[0] == start and link[1] in chain))
     # J_t's op and the ops outside the steps it is computed from, down to the first op of a step on each path: one
     # of them is the node J_t is drawn in (its cell, or the head drawn once per step)
     def outside_steps(tail: int) -> bool:
@@ -158,6 +160,53 @@ def _running_sum(nodes: list[Node], inputs, readers, root: int, step_at: dict[in
     return terms, chain, start
 
 
+def _added_losses(nodes: list[Node], inputs, readers, root: int) -> tuple[dict[int, None], list[int], int | None]:
+    """J₁ + J₂ + … + J_T written any way (``sum(losses)``, ``(J₁ + J₂ + J₃) / 3``, ``tr.stack(losses).sum()``) where
+    every term is a loss function's value (cross_entropy of one step's scores): ({J_t's op: None}, the adds, the
+    constant 0 a Python ``sum`` may start from or None). Their steps are not read here: ``logits[:, t]`` of a
+    head applied to the whole sequence reads every step before the ops are grouped, and only the grouping
+    (:func:`draw_as_sum`) draws each J_t in the column of the step it is computed from.
+
+    >>> import tinygrad_rnn as tr
+    >>> from tinygrad_rnn.viz.graph import build_picture
+    >>> model = tr.models.LanguageModel(vocab_size=5, embedding_dim=2, hidden_size=3)
+    >>> scores, _ = model(tr.tensor([[1, 2, 3]]))
+    >>> losses = [tr.nn.functional.cross_entropy(scores[:, t], tr.tensor([t])) for t in range(3)]
+    >>> picture = build_picture(((losses[0] + losses[1] + losses[2]) / 3,), level="cell", show_shapes=False)
+    >>> sorted((node.label, node.step) for node in picture.nodes if "J" in node.label)[2:]  # in their steps' columns
+    [('J₁ = cross_entropy', 1), ('J₂ = cross_entropy', 2), ('J₃ = cross_entropy', 3)]
+    """
+    none: tuple[dict[int, None], list[int], int | None] = ({}, [], None)
+    if nodes[root].key.name == "sum" and len(inputs.get(root, [])) == 1 and \
+            nodes[inputs[root][0]].kind == "op" and nodes[inputs[root][0]].key.name == "stack":
+        stacked = inputs[inputs[root][0]]
+        return ({p: None for p in stacked}, [], None) if len(stacked) >= 2 and all(
+            _loss_value(nodes[p]) for p in stacked) and len(set(stacked)) == len(stacked) else none
+    terms: dict[int, None] = {}
+    chain: list[int] = []
+    start: int | None = None
+    pending = [root]
+    while pending:  # the tree of adds, no recursion
+        position = pending.pop()
+        node = nodes[position]
+        if _loss_value(node) and position not in terms:
+            terms[position] = None
+        elif node.kind == "op" and node.key.name == "add" and node.tensors and tuple(node.tensors[0].shape) == () \
+                and not any(x != 0 for x in _numbers(node.key)) and (position == root or len(readers[position]) == 1):
+            chain.append(position)
+            pending.extend(inputs.get(position, []))
+        elif _zero_constant(node) and start is None and len(readers.get(position, ())) == 1:
+            start = position
+        else:  # anything else added (a number, a penalty, a log-probability): drawn as it is recorded
+            return none
+    return (terms, chain, start) if len(terms) >= 2 and len(chain) >= 1 else none
+
+
+def _loss_value(node: Node) -> bool:
+    """A loss function's scalar value (cross_entropy, nll_loss): a J_t a lecture's J = (1/T) Σₜ Jₜ adds up."""
+    return node.kind == "op" and node.key.name in LOSSES and bool(node.tensors) and tuple(node.tensors[0].shape) == ()
+
+
 def _stacked_losses(nodes: list[Node], inputs: dict[int, list[int]], position: int,
                     step_at: dict[int, int]) -> dict[int, int]:
     """J = tr.stack(losses).sum() (its mean divided by T: :func:`_divided`): {J_t's op: t}."""
@@ -189,14 +238,18 @@ def draw_as_sum(nodes: list[Node], found: tuple[dict[int, list[int]], int | None
     into_sum: list[tuple[int, str]] = []  # (the node J_t leaves, the edge's label)
     scored: list[tuple[int, int]] = []  # (the node computing a step's scores, J_t = cross_entropy drawn above it)
     row = _top_row(grouped)  # J_t above everything else of its step, as a layer's are
+    steps: set[int] = set()  # the steps whose J_t is found: one loss a step
     for position, cone in terms.items():
         step = max((nodes[p].step for p in cone if nodes[p].step is not None), default=None)
         keys = [group_key(nodes[p], level) if nodes[p].step is not None else ("op", p) for p in cone]
         found_in = next((drawn_as[key] for key in keys if key in drawn_as), None)
         own = keys[0] == ("op", position) and keys[0] in drawn_as  # J_t's op a node of its own (after the steps)
+        if own and found_in is not None and result[found_in].step is not None:
+            step = result[found_in].step  # drawn per step (ŷ_t of a head over the whole sequence): in that column
         if step is None or found_in is None or found_in in {tail for tail, _ in [*into_sum, *scored]} or (
-                not own and result[found_in].step is None):
+                not own and result[found_in].step is None) or step in steps:  # (two losses of one step: no J_t)
             return grouped, edges
+        steps.add(step)
         name, function = subscript("J", step), nodes[position].key.name
         if own:
             result[found_in] = replace(result[found_in], kind="group", label=f"{name} = {function}", step=step, row=row)
@@ -266,13 +319,10 @@ def draw_as_sum_of_ops(nodes: list[Node], edges, found: tuple[dict[int, list[int
     losses = {at.get(id(taken[p])): max((taken[q].step for q in cone if taken[q].step is not None), default=None)
               for p, cone in terms.items()}
     outputs = [i for i, node in enumerate(nodes) if node.kind == "output"]
-    if not terms or None in losses or None in losses.values() or len(outputs) != 1:
+    if not terms or None in losses or None in losses.values() or len(outputs) != 1 or \
+            len(set(losses.values())) != len(losses):  # (logits[:, t] of a head over the sequence: no step read)
         return nodes, edges
-    readers: dict[int, list[int]] = {}
-    inputs: dict[int, list[int]] = {}
-    for tail, head, _ in edges:
-        readers.setdefault(tail, []).append(head)
-        inputs.setdefault(head, []).append(tail)
+    inputs, readers = user_steps.link_maps(edges)
     after, queue = set(), deque(losses)  # the ops the J_t flow through to J: what adds them up
     while queue:
         for head in readers.get(queue.popleft(), []):
@@ -287,7 +337,7 @@ def draw_as_sum_of_ops(nodes: list[Node], edges, found: tuple[dict[int, list[int
     for position, step in losses.items():
         first, newline, rest = nodes[position].label.partition("\n")
         if " = " not in first and first in LOSSES:  # (a name the user gave it stays)
-            nodes[position] = replace(nodes[position], label=f"{subscript('J', step)} = {first}{newline}{rest}")
+            nodes[position] = replace(nodes[position], label=per_step_label(nodes[position], step) + newline + rest)
     kept = [i for i in range(len(nodes)) if i not in after | starts]
     renumber = {old: new for new, old in enumerate(kept)}
     result = [nodes[i] for i in kept] + [sum_of_losses("sum of the steps' losses", mean)]

@@ -11,7 +11,10 @@ and for an exported stage (:mod:`.export`).
    readable scale; where the loss is on the last step alone, also what the steps read (x_t, e_t) going
    back and at the sums, and the row's ends (h₀, c₀, J) where they fit across
    (:func:`steps_across`; the line under the window says which, where that is fewer than all: a window
-   onto steps 1–3 of 5 left the terms of 4 and 5 out of view).
+   onto steps 1–3 of 5 left the terms of 4 and 5 out of view). The page's window holds the whole chain of
+   cells too, in every backward stage, wherever it fits a slide at 2/3 of the readable scale
+   (:func:`held_nodes`, :func:`chain_fits`: a window onto 2 of a language model's 4 steps hid the chain the
+   gradient runs along); an exported stage, beside its equations and bars, keeps the readable scale.
 2. The figure is drawn at the slide's (or the page's) readable scale — its smallest text 24 px at
    1,920 wide — unless that would not hold what the stage names: then it is scaled down until it
    does (the text smaller, what the stage names in view).
@@ -38,6 +41,7 @@ import re
 from .legibility import slide_fit
 from .slide import FIGURE_MARGIN, HEIGHT, SMALLEST_PX, WIDTH, drawing_box, drawing_size
 
+CHAIN_SCALE = 2 / 3  # the row of cells is named whole where it fits a slide at this much of the readable scale
 PAD = 4  # figure units around a window's nodes: their outlines are drawn outside their boxes
 Box = tuple[float, float, float, float]  # left, top, right, bottom, in the figure's units
 
@@ -75,19 +79,55 @@ def named_nodes(stage: dict, columns: dict) -> list[int]:
     return sorted(set(named))
 
 
-def steps_across(figure: str, cells: dict[int, list[int]], width: float = WIDTH - 2 * FIGURE_MARGIN,
-                 also: list[int] = ()) -> int:
+def held_nodes(stage: dict, columns: dict) -> list[int]:
+    """What the page's window holds at a stage: what its text names (:func:`named_nodes`) and, in every backward
+    stage where it fits (``columns["chain"]``: :func:`chain_fits`), the whole chain of cells — a class sees the
+    chain the gradient runs along, not 2 of a language model's 4 steps (at 20–22 px where a forward stage's
+    window keeps 24: forward, what is named is enough). An exported stage, which shares
+    its slide with the equations and the bars, holds what is named at the slide's readable scale instead.
+
+    >>> columns = {"cells": {1: [1], 2: [2], 3: [9]}, "initial": [3], "loss": [0], "chain": True}
+    >>> named_nodes({"phase": "backward", "t": 2}, columns), held_nodes({"phase": "backward", "t": 2}, columns)
+    ([2, 9], [1, 2, 9])
+    """
+    named = named_nodes(stage, columns)
+    if stage["phase"] != "backward" or not columns.get("chain"):  # (forward, the text stays readable: 24 px)
+        return named
+    return sorted(set(named) | {i for indices in columns["cells"].values() for i in indices})
+
+
+def chain_fits(figure: str, cells: dict[int, list[int]]) -> bool:
+    """Whether the page's window holds the whole chain of cells (:func:`held_nodes`): where its row fits a
+    slide across at 2/3 of the readable scale (16 px at 1,920 wide), as a language model's 4 to 6 steps do on
+    the page. A class sees the chain the gradient runs along, not 2 of its 4 steps in a window; a row too long
+    for that (8 steps, 13 px on the page) keeps the window around the stage's step, its text readable.
+
+    >>> from tinygrad_rnn.cli import language_model_loss
+    >>> from tinygrad_rnn.viz.lecture_panel import panel_data
+    >>> from tinygrad_rnn.viz.notation import resolve
+    >>> shown = {steps: panel_data("LM", language_model_loss("gru", steps=steps)[0], None, "cell", resolve(None))
+    ...          for steps in (4, 8)}
+    >>> [chain_fits(p["svg"], {int(t): c for t, c in p["cells"].items()}) for p in shown.values()]
+    [True, False]
+    """
+    return steps_across(figure, cells, width=(WIDTH - 2 * FIGURE_MARGIN) / CHAIN_SCALE)[0] >= len(cells)
+
+
+def steps_across(figure: str, cells: dict[int, list[int]], ends: list[int] = (),
+                 width: float = WIDTH - 2 * FIGURE_MARGIN) -> tuple[int, list[int]]:
     """How many steps, from step 1, a figure's row of cells shows whole at the readable scale (rule 2's,
     its smallest text 24 px) across ``width`` slide pixels (a slide's, less its margins): the steps the
     sums stage names, so that naming them never shrinks the text (a 20-step row across one slide would
-    be 10 px), and fewer than all only where they would not fit. ``also``: nodes held with them (the
-    row's ends, h₀ and J)."""
+    be 10 px), and fewer than all only where they would not fit; and the row's ``ends`` (h₀, c₀ and J)
+    where they fit with every step (none where they do not)."""
     boxes, needed = _node_boxes(figure), _needed_scale(figure)
-    for count in range(len(cells), 1, -1):
+
+    def fit(count: int, also: list[int] = ()) -> bool:
         named = _named_box(boxes, [i for t in range(1, count + 1) for i in cells.get(t, [])] + list(also))
-        if named is None or (named[2] - named[0]) * needed <= width:
-            return count
-    return 1
+        return named is None or (named[2] - named[0]) * needed <= width
+
+    across = next((count for count in range(len(cells), 1, -1) if fit(count)), 1)
+    return across, list(ends) if len(cells) < 2 or fit(len(cells), ends) else []
 
 
 def shown(figure: str, box: tuple[float, ...], named: list[list[int]] = ()) -> tuple[float, float, float]:

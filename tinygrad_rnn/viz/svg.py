@@ -8,7 +8,7 @@ never clash. The static figures (``save``) are drawn by Graphviz from the same l
 
 from __future__ import annotations
 
-from .dot import VIRIDIS, colour, legend_labels
+from .dot import GRADIENT, VIRIDIS, colour, legend_labels
 from .fitting import LEGEND_CELL, extent, slide_shaped
 from .geometry import ARROW, LABEL_LINE, LINE, Layout, Route
 from .picture import CHOICES, Picture
@@ -61,11 +61,12 @@ def picture_to_svg(picture: Picture, placed: Layout, labels: list[str], prefix: 
     for k, ((tail, head, label), route) in enumerate(zip(picture.edges, placed.routes)):
         points = [*route.points]
         path = " ".join(f"{'M' if i == 0 else 'L'}{x:.1f},{y_of(y):.1f}" for i, (x, y) in enumerate(points))
-        parts.append(f'<path id="{prefix}-e{k}" class="edge" data-tail="{tail}" data-head="{head}" d="{path}" '
-                     f'fill="none" stroke="#555555"{DASHED if label in CHOICES else ""} '
-                     f'marker-end="url(#{prefix}-arrow)"/>')
+        gradient = (tail, head, label) in picture.gradients
+        parts.append(f'<path id="{prefix}-e{k}" class="edge{" gradient" if gradient else ""}" data-tail="{tail}" '
+                     f'data-head="{head}" d="{path}" fill="none" stroke="{GRADIENT if gradient else "#555555"}"'
+                     f'{DASHED if label in CHOICES else ""} marker-end="url(#{prefix}-arrow)"/>')
         if label and route.label_drawn and route.label_at is not None:
-            parts.append(_edge_label(route, label, y_of(route.label_at[1])))
+            parts.append(_edge_label(route, label, y_of(route.label_at[1]), GRADIENT if gradient else "#333333"))
     for node, state, route in placed.loops:  # the rolled view: a state handed back to its own cell
         path = " ".join(f"{'M' if i == 0 else 'L'}{x:.1f},{y_of(y):.1f}" for i, (x, y) in enumerate(route.points))
         parts.append(f'<path class="edge loop" data-tail="{node}" data-head="{node}" d="{path}" fill="none" '
@@ -108,10 +109,10 @@ def _legend(low: float, high: float, x: float, y: float) -> list[str]:
     return parts
 
 
-def _edge_label(route: Route, label: str, y: float) -> str:
+def _edge_label(route: Route, label: str, y: float, ink: str = "#333333") -> str:
     """An arrow's label at ``y`` (its first line's, in the SVG's y): one tspan a line where a slide broke it."""
     x = route.label_at[0]
     text = "".join(f'<tspan x="{x:.1f}" y="{y + n * LABEL_LINE:.1f}">{svg_markup(line)}</tspan>'
                    for n, line in enumerate(route.label_lines)) if route.label_lines else svg_markup(label)
     return (f'<text class="edge-label" x="{x:.1f}" y="{y:.1f}" font-size="9" text-anchor="middle" '
-            f'fill="#333333">{text}</text>')
+            f'fill="{ink}">{text}</text>')

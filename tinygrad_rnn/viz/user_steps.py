@@ -31,7 +31,8 @@ from .picture import Node, step_position
 class LinkMaps(NamedTuple):
     """Which node feeds which in the recorded graph, from graph.py's links (tail, head, output, input
     position): built once (:func:`link_maps`) and handed to each pass that reads the graph before its ops
-    are grouped into cells (:func:`split_recurrences`, :func:`.running_sums.take_out_of_steps`)."""
+    are grouped into cells (:func:`split_recurrences`, :func:`.running_sums.take_out_of_steps`); or from a
+    picture's edges (tail, head, label), as the op level's sum of the J_t reads them."""
 
     inputs: dict[int, list[int]]  # node → the nodes it reads, in the order of the links
     readers: dict[int, set[int]]  # node → the nodes that read it
@@ -44,7 +45,7 @@ def link_maps(links) -> LinkMaps:
     LinkMaps(inputs={2: [0, 1]}, readers={0: {2}, 1: {2}})
     """
     maps = LinkMaps({}, {})
-    for tail, head, _, _ in links:
+    for tail, head, *_ in links:  # (a picture's edges, tail, head and label, read the same)
         maps.inputs.setdefault(head, []).append(tail)
         maps.readers.setdefault(tail, set()).add(head)
     return maps
@@ -142,3 +143,24 @@ def steps_holding_calls(nodes: list[Node], level: str) -> None:
         elif level != "op" and node.kind == "op" and node.chain is None and node.step is not None and \
                 written(node) in holding:
             node.step, node.row = None, ()
+
+
+def chains_reading(nodes: list[Node], readers: dict[int, set[int]] | dict[int, list[int]], start: int) -> set:
+    """The chains whose steps read what ``start`` computes (an embedding table, its lookup): walked forward
+    through the ops between (a walk, no recursion), stopping at each chain's first op on every path.
+
+    >>> from tinygrad_rnn.steps import Chain
+    >>> chain = Chain("RNN", 0, "forward")
+    >>> nodes = [Node(0, "op", "embedding"), Node(1, "op", "index"), Node(2, "op", "tanh", chain=chain)]
+    >>> chains_reading(nodes, {0: {1}, 1: {2}}, 0) == {chain}
+    True
+    """
+    found, seen, stack = set(), {start}, [start]
+    while stack:
+        for head in readers.get(stack.pop(), ()):
+            if nodes[head].chain is not None:
+                found.add(nodes[head].chain)
+            elif head not in seen:
+                seen.add(head)
+                stack.append(head)
+    return found

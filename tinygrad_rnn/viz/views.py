@@ -40,15 +40,22 @@ BACKWARD_ROWS = "The lower rows run backward: each node there is the backward of
 # they are missing
 LEFT_OUT = "Left out, their gradient 0 (J does not read what they compute): {}"
 NOT_IN_BACKWARD_ROWS = "Not in the backward rows, their gradient 0 (J does not read what they compute): {}"
+NO_ARROW_BACK = "Gradient 0, no arrow back (J does not read what they compute): {}"
+# forward and backward on one set of nodes (overlaid.py): which arrows are which, said once, and that the backward of
+# each call runs where the call is drawn (the rows' note said each backward node names its call)
+BOTH_WAYS = "Grey arrows: values, forward; orange: gradients, back through the same calls"
 
 
-def bptt_picture(forward: Picture, generic: bool = False, slide: bool = False, under_forward: bool = False) -> Picture:
+def bptt_picture(forward: Picture, generic: bool = False, slide: bool = False, with_forward: str | None = None
+                 ) -> Picture:
     """The BPTT figure of a forward picture at cell or step level (made with ``params="label"``);
     each arrow labelled with the part of a gradient it carries (``gradient_labels.py``), for any
     step t where ``generic`` (the rolled view). On a ``slide`` a node names its call and step
     (``RNN cell`` / ``t=2``) and one note says that each is that call's backward: the word on every
-    node made each a line taller (and the cross_entropy row a column wider). ``under_forward``: the rows go under
-    the forward rows of a figure of both, which draw the cells the gradient leaves out: the notes say so."""
+    node made each a line taller (and the cross_entropy row a column wider). ``with_forward``: drawn with the forward
+    figure, which draws the cells the gradient leaves out (the notes say so): ``"rows"`` under its rows, or
+    ``"overlaid"`` on its own nodes (``overlaid.py``)."""
+    under_forward = with_forward is not None
     forward, unreached = _reaching_the_loss(forward)
     kept = [i for i, n in enumerate(forward.nodes) if n.kind in ("group", "op", "output", "ellipsis")
             and i not in unreached]
@@ -135,7 +142,7 @@ def bptt_picture(forward: Picture, generic: bool = False, slide: bool = False, u
         notes = ["Σ: the terms one weight receives at every step, added"
                  + (f" (also those of the steps left out: t={steps_text(left_out)})" if left_out else "")]
     if slide and any(node.step is not None for node in nodes):  # (a node per call)
-        notes.append(BACKWARD_ROWS if under_forward else BACKWARD_NODES)
+        notes.append({None: BACKWARD_NODES, "rows": BACKWARD_ROWS, "overlaid": BOTH_WAYS}[with_forward])
     # the rows are named, → or ←: layers and directions (a decoder after its encoder is drawn on the same row).
     # Under the forward rows (a figure of both) a ∂ row is named by the way its gradient flows, as its arrows run
     # ("∂ layer 1 ←"): a note that the gradient flows against the name would say the opposite of what is drawn
@@ -145,7 +152,8 @@ def bptt_picture(forward: Picture, generic: bool = False, slide: bool = False, u
         notes.append(ROWS_RUN if both else ROWS_RUN.replace("→, ←", "→"))
     zero = [forward.nodes[i] for i in unreached if forward.nodes[i].kind == "group"]
     if zero:  # (a reverse direction's cells before the one J reads: J = Σ output[-1] reads h_T⁽←⁾ alone)
-        notes.append((NOT_IN_BACKWARD_ROWS if under_forward else LEFT_OUT).format(_cells_named(zero)))
+        notes.append({None: LEFT_OUT, "rows": NOT_IN_BACKWARD_ROWS, "overlaid": NO_ARROW_BACK}[with_forward].format(
+            _cells_named(zero)))
     added = sum_note(forward, carries, generic)
     notes += [added] if added else []
     return Picture(nodes, unique(edges), forward.rankdir, forward.title, forward.legend, backward=True, notes=notes)
@@ -283,7 +291,7 @@ def forward_and_backward_picture(forward: Picture, slide: bool = False, gradient
     ``slide``: the backward rows' nodes name their calls without the word (:func:`bptt_picture`);
     ``gradient``: the picture the backward rows are made from, without the edges that carry no gradient
     (``merge_groups(gradient_only=True)``; the forward rows draw every edge), else ``forward``."""
-    backward = bptt_picture(gradient or forward, slide=slide, under_forward=True)
+    backward = bptt_picture(gradient or forward, slide=slide, with_forward="rows")
     nodes = list(forward.nodes)
     starts = [i for i, n in enumerate(backward.nodes) if n.kind == "output" and not n.label.startswith("∂J/∂")]
     start = starts[0] if starts else None

@@ -3,10 +3,10 @@ derived by hand — the seam ``RECURRENT_STEPPER`` of :mod:`tinygrad_rnn.nn.recu
 
 **Replaces** the primitive cells (``nn/cells.py``: a dozen recorded ops a step, each with its own
 backward) for a layer built with ``fused=True`` (one node per layer and direction: :mod:`.layers`)
-or ``fused="step"`` (one node per step: :mod:`.cells`); ``fused=False`` keeps the primitive cells.
+or ``fused="step"`` (one node per step: :mod:`.fused_cells`); ``fused=False`` keeps the primitive cells.
 :mod:`.stepper` is what the seam calls: how a layer module runs on these.
 The one place of the hand-derived LSTM, GRU and tanh/relu RNN backward is here: each cell's
-``gate_gradients`` (:mod:`.cells`), which the layers' backward loops call at every step, and on the
+``gate_gradients`` (:mod:`.fused_cells`), which the layers' backward loops call at every step, and on the
 GPU the same equations as one CUDA kernel each way (:mod:`.kernels`).
 
 **Buys** (docs/fast.md, measured): a training step of the language model 1.1–2.6× faster than on
@@ -24,10 +24,11 @@ step's term equal, both ways, float64).
 from __future__ import annotations
 
 from . import stepper
-from .cells import gru_cell, lstm_cell, rnn_cell
+from .fused_cells import fused_gru_cell, fused_lstm_cell, fused_rnn_cell
 from .layers import gru_layer, lstm_layer, rnn_layer
 
-__all__ = ["gru_cell", "lstm_cell", "rnn_cell", "gru_layer", "lstm_layer", "rnn_layer", "install", "uninstall"]
+__all__ = ["fused_gru_cell", "fused_lstm_cell", "fused_rnn_cell", "gru_layer", "lstm_layer", "rnn_layer", "install",
+           "uninstall"]
 
 
 def install() -> None:

@@ -4,8 +4,8 @@ On the GPU a time step costs what its kernel launches cost — each NumPy-style 
 CuPy array is one launch and about 10 µs of Python — not what the arithmetic costs. The LSTM's
 gates, cell and hidden state are some fifteen such operations forward and twenty backward (the
 tanh RNN's two and three); here each direction is one kernel, one thread per unit, computing
-exactly the equations of :class:`~.cells.FusedLSTMCell`, :class:`~.cells.FusedGRUCell` and the
-tanh :class:`~.cells.FusedRNNCell` (σ(x) = ½ + ½ tanh(x/2), as on the CPU). The cells call these
+exactly the equations of :class:`~.fused_cells.FusedLSTMCell`, :class:`~.fused_cells.FusedGRUCell` and the
+tanh :class:`~.fused_cells.FusedRNNCell` (σ(x) = ½ + ½ tanh(x/2), as on the CPU). The cells call these
 on CuPy arrays only, and only for a plain backward; a recorded backward (create_graph) takes the
 cells' own expressions, and the tests check the two equal on the GPU.
 

@@ -10,7 +10,7 @@ after the loop ∂J/∂W_hh and ∂J/∂b_hh are one product each over all steps
 
     ∂J/∂W_hh = Σ_t δ_tᵀ h_{t−1} = [δ_1; …; δ_T]ᵀ [h_0; …; h_{T−1}].
 
-The arithmetic of a step is the fused cells' (:mod:`.cells`: ``lstm_pointwise`` and
+The arithmetic of a step is the fused cells' (:mod:`.fused_cells`: ``lstm_pointwise`` and
 ``FusedLSTMCell.gate_gradients``, the same for the GRU and the tanh RNN), so the equations live
 in one place. The backward loop is written once for arrays and Tensors: with
 ``create_graph=True`` it runs on Tensors, the steps' gate gradients are recorded op by op, and
@@ -47,7 +47,7 @@ from ...ops.shape import stack
 from ...steps import Chain, Step, at_step
 from ...tensor import Tensor
 from ..gradient_table import DeferredProduct, handed_over
-from .cells import (
+from .fused_cells import (
     FusedGRUCell,
     FusedLSTMCell,
     FusedRNNCell,
@@ -322,7 +322,7 @@ def _at(per_step_grad, index: int):
 
 
 class FusedLSTMLayer(FusedLayer):
-    """An LSTM layer over a sequence (the equations of :class:`~.cells.FusedLSTMCell`, step by step).
+    """An LSTM layer over a sequence (the equations of :class:`~.fused_cells.FusedLSTMCell`, step by step).
     Inputs (x_proj, h_0, c_0, W_hh[, b_hh[, W_hr]]); outputs the sequence h_1 … h_T, h_n, c_n, the
     cell states c_1 … c_T (time-major, as the layer shows them), and saved for backward the states h,
     c (T + 1 each), the activated gates [i, f, g, o], tanh(c_t) and o ⊙ tanh(c_t). With W_hr
@@ -394,7 +394,7 @@ class FusedLSTMLayer(FusedLayer):
 
 
 class FusedGRULayer(FusedLayer):
-    """A GRU layer over a sequence (the equations of :class:`~.cells.FusedGRUCell`, step by step).
+    """A GRU layer over a sequence (the equations of :class:`~.fused_cells.FusedGRUCell`, step by step).
     Inputs (x_proj, h_0, W_hh[, b_hh]); outputs the sequence, h_n, and saved for backward the
     states (T + 1), the gates (T, 3, B, H): r, z, n and each step's h W_hhᵀ + b_hh."""
 
@@ -448,7 +448,7 @@ class FusedGRULayer(FusedLayer):
 
 
 class FusedRNNLayer(FusedLayer):
-    """An Elman RNN layer over a sequence (:class:`~.cells.FusedRNNCell`, step by step). Inputs
+    """An Elman RNN layer over a sequence (:class:`~.fused_cells.FusedRNNCell`, step by step). Inputs
     (x_proj, h_0, W_hh[, b_hh]); outputs the sequence, h_n, and saved for backward the states."""
 
     name = "fused RNN layer"

@@ -25,7 +25,7 @@ from ...nn.recurrent import FUSED_LAYER_STATE, RUNNING
 from ...ops.elementwise import where
 from ...steps import Chain
 from ...tensor import Tensor
-from .cells import gru_cell, lstm_cell, rnn_cell
+from .fused_cells import fused_gru_cell, fused_lstm_cell, fused_rnn_cell
 from .layers import gru_layer, lstm_layer, rnn_layer
 
 
@@ -68,15 +68,16 @@ def fused_cell(module: Any, weight_hh: Tensor, bias_hh: Tensor | None,
 
     def cell(x_projected: Tensor, hidden: Tensor, cell_state: Tensor | None) -> tuple[Tensor, Tensor | None]:
         if module.gates == 4:
-            hidden, cell_state = lstm_cell(x_projected, hidden, cell_state, weight_hh, bias_hh,
-                                           transposed_weight=transposed)
+            hidden, cell_state = fused_lstm_cell(x_projected, hidden, cell_state, weight_hh, bias_hh,
+                                                 transposed_weight=transposed)
             if weight_hr is not None:
                 hidden = linear(hidden, weight_hr)
             return named(hidden, "h"), named(cell_state, "c")
         if module.gates == 3:
-            return named(gru_cell(x_projected, hidden, weight_hh, bias_hh, transposed_weight=transposed), "h"), None
-        return named(rnn_cell(x_projected, hidden, weight_hh, bias_hh, module.nonlinearity,
-                               transposed_weight=transposed), "h"), None
+            return named(fused_gru_cell(x_projected, hidden, weight_hh, bias_hh,
+                                        transposed_weight=transposed), "h"), None
+        return named(fused_rnn_cell(x_projected, hidden, weight_hh, bias_hh, module.nonlinearity,
+                                    transposed_weight=transposed), "h"), None
 
     return cell
 

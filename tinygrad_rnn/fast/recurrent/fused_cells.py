@@ -273,13 +273,13 @@ class FusedRNNCell(FusedCell):
         return grad * slope if into is None else array_module(into).multiply(grad, slope, out=into)
 
 
-def lstm_cell(x_projected, hidden, cell_state, weight_hh, bias_hh=None, transposed_weight=None):
+def fused_lstm_cell(x_projected, hidden, cell_state, weight_hh, bias_hh=None, transposed_weight=None):
     """(h', c'): one LSTM step as one op (see :class:`FusedLSTMCell`). A caller may pass what makes
     it faster, not different: ``transposed_weight``, an array equal to W_hhᵀ and contiguous.
 
     >>> import tinygrad_rnn as tr
     >>> x, h, c = tr.zeros(2, 8), tr.zeros(2, 2), tr.zeros(2, 2)
-    >>> h, c = lstm_cell(x, h, c, tr.ones(8, 2, requires_grad=True))
+    >>> h, c = fused_lstm_cell(x, h, c, tr.ones(8, 2, requires_grad=True))
     >>> h.shape, c.shape, h.grad_fn
     ((2, 2), (2, 2), <FusedLSTMCell>)
     """
@@ -287,12 +287,12 @@ def lstm_cell(x_projected, hidden, cell_state, weight_hh, bias_hh=None, transpos
                                transposed_weight=transposed_weight)
 
 
-def gru_cell(x_projected, hidden, weight_hh, bias_hh=None, transposed_weight=None):
+def fused_gru_cell(x_projected, hidden, weight_hh, bias_hh=None, transposed_weight=None):
     """h': one GRU step as one op (see :class:`FusedGRUCell`); ``x_projected`` is the step's input
-    projection [x_r, x_z, x_n], (B, 3H); the rest as for :func:`lstm_cell`.
+    projection [x_r, x_z, x_n], (B, 3H); the rest as for :func:`fused_lstm_cell`.
 
     >>> import tinygrad_rnn as tr
-    >>> gru_cell(tr.zeros(2, 9), tr.zeros(2, 3), tr.ones(9, 3, requires_grad=True)).shape
+    >>> fused_gru_cell(tr.zeros(2, 9), tr.zeros(2, 3), tr.ones(9, 3, requires_grad=True)).shape
     (2, 3)
     """
     (new_hidden,) = FusedGRUCell.apply(x_projected, hidden, weight_hh, *(() if bias_hh is None else (bias_hh,)),
@@ -300,11 +300,11 @@ def gru_cell(x_projected, hidden, weight_hh, bias_hh=None, transposed_weight=Non
     return new_hidden
 
 
-def rnn_cell(x_projected, hidden, weight_hh, bias_hh=None, nonlinearity: str = "tanh", transposed_weight=None):
-    """h': one Elman RNN step as one op (see :class:`FusedRNNCell`; the rest as for :func:`lstm_cell`).
+def fused_rnn_cell(x_projected, hidden, weight_hh, bias_hh=None, nonlinearity: str = "tanh", transposed_weight=None):
+    """h': one Elman RNN step as one op (see :class:`FusedRNNCell`; the rest as for :func:`fused_lstm_cell`).
 
     >>> import tinygrad_rnn as tr
-    >>> rnn_cell(tr.zeros(2, 3), tr.zeros(2, 3), tr.ones(3, 3, requires_grad=True)).grad_fn
+    >>> fused_rnn_cell(tr.zeros(2, 3), tr.zeros(2, 3), tr.ones(3, 3, requires_grad=True)).grad_fn
     <FusedRNNCell>
     """
     return FusedRNNCell.apply(x_projected, hidden, weight_hh, *(() if bias_hh is None else (bias_hh,)),

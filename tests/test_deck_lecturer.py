@@ -1,0 +1,110 @@
+"""The deck and figures as a lecturer reviewed them: the language model's slide names each row's weights, says where
+OSU's head differs from this model's; CS224N's deck writes each step one way (s⁽¹⁾, y⁽⁰⁾, ∂J/∂U|₍ₜ₎)."""
+
+import re
+import xml.etree.ElementTree as ElementTree
+
+import pytest
+from test_deck_review import figure_texts, slide, words  # (the review's readers of a slide)
+from written import flat
+
+from tinygrad_rnn.viz import lecture_deck as deck_module
+from tinygrad_rnn.viz.notation import resolve
+
+
+@pytest.mark.parametrize("cell, notation, said", [
+    ("rnn", "cs224n", "The same tensors on every copy: E (embedding), We, Wh, b1 (tanh RNN cell), U, b2 (linear)"),
+    ("rnn", "elman", "The same tensors on every copy: E (embedding), W, V, bh (tanh RNN cell), U, by (linear)"),
+    ("gru", "elman", "The same tensors on every copy: E (embedding), W, V, bih, bhh (GRU cell), U, by (linear)"),
+    ("lstm", "cs224n", "The same tensors on every copy: E (embedding), We, Wh, b1 (LSTM cell), U, b2 (linear)"),
+    ("lstm", "pytorch",
+     "The same tensors on every copy: E (embedding), Wih, Whh, bih, bhh (LSTM cell), Why, by (linear)")])
+def test_the_language_models_slide_names_the_weights_every_copy_shares(cell, notation, said):
+    """Slide 03, the one figure every lecture shows, named no weight but U (the lines): its rows' weights, each one
+    tensor, are named in the lecture's names (drawn on every copy, its text fell under 24 px), and it still reads."""
+    made = deck_module.language_model(deck_module.Lecture(cell, resolve(notation)))
+    assert said in words(ElementTree.fromstring(made)), words(ElementTree.fromstring(made))
+    assert deck_module.legible(made)
+
+
+def test_the_elman_deck_says_its_head_has_no_tanh_where_osu_writes_one():
+    """OSU writes y_t = tanh(U h_t + b_y), then softmax; this model's head is linear: the slide gave OSU's symbols
+    to another equation without saying so."""
+    elman, cs224n = (words(slide(deck_module.language_model, notation=notation)) for notation in ("elman", "cs224n"))
+    assert "OSU CSE 5525 writes yt = tanh(U ht + by), then softmax: this model's head has no tanh" in elman, elman
+    assert "tanh(" not in cs224n and "no tanh" not in cs224n  # CS224N's ŷ = softmax(U h + b₂) is this model's own
+
+
+def test_cs224n_writes_the_decoders_scores_and_first_input_at_their_step_as_its_lines_do():
+    """Slide 13's nodes read s₁ = linear under a caption of s⁽¹⁾; slide 12's text said y₀ under a figure of y⁽⁰⁾."""
+    generation = slide(deck_module.generation, notation="cs224n")
+    labels = figure_texts(generation)
+    assert flat("s⁽¹⁾ = linear") in labels and flat("s⁽²⁾ = linear") in labels, labels
+    assert not any(label.startswith("s₁") or label.startswith(flat("s₁")) for label in labels), labels
+    assert words(generation).count("here") <= 1, words(generation)
+    encoder_decoder = words(slide(deck_module.encoder_decoder, notation="cs224n"))
+    assert "(y(0) = [BEGIN])" in encoder_decoder and "y0" not in encoder_decoder, encoder_decoder
+
+
+@pytest.mark.parametrize("notation", ["pytorch", "cs224n"])
+def test_the_bptt_slide_writes_the_per_step_term_as_the_weight_sum_slide_does(notation):
+    """Slide 04's Σ nodes wrote ∂J/∂U|ₜ, slide 05 (and CS224N) ∂J/∂U|₍ₜ₎: one form in a deck."""
+    sums = [label for label in figure_texts(slide(deck_module.bptt, notation=notation)) if label.startswith("Σ")]
+    assert sums and all(label.endswith("|(t)") for label in sums), sums
+    assert "|(t)" in words(slide(deck_module.weight_sum, notation=notation))
+
+
+@pytest.fixture
+def quick(monkeypatch):
+    monkeypatch.setattr(deck_module, "TRAINING_STEPS", 2)
+
+
+def test_a_gru_decks_perplexity_table_has_a_gru_row(quick):
+    """`deck --cell gru --perplexity` measured a tanh RNN and an LSTM only (its small print said so)."""
+    gru, rnn = (words(slide(deck_module.perplexity, cell=cell)) for cell in ("gru", "rnn"))
+    assert "GRU, 48 units" in gru and "a tanh RNN, an LSTM and a GRU" in gru, gru
+    assert "GRU" not in rnn and "a tanh RNN and an LSTM" in rnn
+
+
+def test_a_gru_decks_clipping_slide_says_in_its_title_why_it_clips_a_tanh_rnn():
+    """The clipping slide of a GRU deck was a tanh RNN's, said in small print: its title now says why, with the
+    GRU's own ‖g‖ measured alike (its gates keep it from exploding)."""
+    title = words(slide(deck_module.clipping, cell="gru")).split(" gradient of ")[0]  # (its two lines)
+    measured = deck_module.slide_number(deck_module.exploding_norm("gru"))
+    assert f"— on a tanh RNN: a GRU, its Whh scaled alike, reaches only ‖g‖ = {measured}" in title, title
+    assert deck_module.exploding_norm("gru") < 10 < deck_module.exploding_norm("rnn")  # what the title claims
+    assert "on a tanh RNN" not in words(slide(deck_module.clipping, cell="rnn"))
+
+
+@pytest.mark.parametrize("notation, said", [("pytorch", "h1 = (1 − z1) ⊙ n1 + z1 ⊙ h0"),
+                                            ("cs224n", "h(1) = (1 − z(1)) ⊙ n(1) + z(1) ⊙ h(0)")])
+def test_the_gru_cells_new_state_is_written_as_the_lecture_writes_it_not_lerp(notation, said):
+    labels = figure_texts(slide(deck_module.gru_cell, cell="gru", notation=notation))
+    assert said in labels and not any("lerp" in label for label in labels), labels
+
+
+def test_h0_shows_its_shape_only_where_the_figure_shows_shapes():
+    """`graph --compare`, --forward-and-backward, a user's cell-level figure: h₀ alone wrote (1, 3) beside cells
+    and x_t that write none. At op level, where every op shows its shape, h₀ keeps its own."""
+    from tinygrad_rnn import viz
+    from tinygrad_rnn.viz.lecture_models import last_step_loss, layer
+
+    for options in ({"level": "cell"}, {"level": "cell", "backward": "both"}, {"level": "step"}):
+        text = viz.to_dot(last_step_loss(layer("rnn"), 4), **options)  # (a slide-shaped figure, as the CLI draws)
+        assert "h<SUB>0</SUB>" in text.replace("h_0", "h<SUB>0</SUB>") and "(1, 3)" not in text, options
+    op = viz.to_dot(last_step_loss(layer("rnn"), 2), level="op", show_shapes=True)
+    assert op.count("(1, 3)") > 2  # every op's shape, and h₀'s
+
+
+def test_the_gradient_legend_writes_its_norms_as_a_slide_does():
+    """The --compare legends wrote 7e-04 … 2e+00 where the deck writes 6.6·10⁻⁴: code, not a slide's numbers."""
+    from tinygrad_rnn import viz
+    from tinygrad_rnn.viz.dot import legend_labels, legend_values
+    from tinygrad_rnn.viz.lecture_models import last_step_loss, layer
+    from tinygrad_rnn.viz.numbers import slide_number
+
+    assert legend_labels(6.6e-4, 1.7)[::4] == ["7·10⁻⁴", "3·10⁻²", "2"]
+    assert legend_labels(0.9, 1.6) == [slide_number(v, 2) for v in legend_values(0.9, 1.6)]
+    text = viz.to_dot(last_step_loss(layer("rnn"), 12), level="cell", show_grads=True)
+    written = re.findall(r'POINT-SIZE="9">([^<]+)<', text)  # the legend's stops
+    assert len(written) == 9 and any("·10⁻" in w for w in written) and not any("e-" in w for w in written), written

@@ -1,0 +1,110 @@
+"""The lecture page's backward stages, as a class reads them (without a browser): the lit arrows say what
+they carry back, the gradient from above arrives down a lit arrow, the window holds the whole chain, and
+the unrolled stage names the cell's own shared weights. In a browser: test_lecture_browser.py."""
+
+import json
+import re
+
+import pytest
+
+from tinygrad_rnn import viz
+from tinygrad_rnn.cli import language_model_loss
+
+
+def panel_of(cell="gru", steps=4, **options):
+    page = viz.lecture(language_model_loss(cell, steps=steps)[0], **options)
+    data = json.loads(re.search(r'class="tgr-data">(.*?)</script>', page.html, re.DOTALL).group(1))
+    return data["panels"][0]
+
+
+def plain(markup):
+    """SVG markup as the words it draws (its scripts inline): (∂h4/∂h3)T ∂J/∂h4."""
+    return re.sub(r"<[^>]+>", "", markup)
+
+
+def edge_ends(panel):
+    return {int(k): (int(tail), int(head)) for k, tail, head in
+            re.findall(r'id="[^"]*-e(\d+)" class="edge" data-tail="(\d+)" data-head="(\d+)"', panel["svg"])}
+
+
+@pytest.mark.parametrize("cell", ["rnn", "gru", "lstm"])
+def test_a_lit_arrow_between_cells_says_what_it_carries_back_not_the_state(cell):
+    """Lit at the backward stage of step t, the arrow from cell t+1 into cell t carried h_t forward; going back it
+    carries (∂h_{t+1}/∂h_t)ᵀ ∂J/∂h_{t+1}, as the equation beside it says — before, it kept the label h₃."""
+    panel = panel_of(cell)
+    ends = edge_ends(panel)
+    for t in (1, 2, 3):
+        cells = (panel["cells"][str(t)][0], panel["cells"][str(t + 1)][0])
+        between = [k for k in panel["lit"][str(t)] if ends[k] == cells]
+        assert between, t
+        said = " ".join(plain(line) for k in between for line in panel["carried"][str(k)])
+        if cell == "lstm":  # h_t's part, summed over the losses it reaches, and c_t's by c's own chain rule
+            assert f"/∂h{t} " in said and f"(∂c{t + 1}/∂c{t})T ∂J/∂c{t + 1}" in said, (t, said)
+        else:  # the chain rule's factor and the gradient it multiplies, as the equation writes them
+            assert said == f"(∂h{t + 1}/∂h{t})T ∂J/∂h{t + 1}", (t, said)
+
+
+def test_the_gradient_from_above_arrives_down_a_lit_arrow():
+    """"From above 0.12" at the last step: the arrows from J₄ down to h₄ are lit, and the one into the cell
+    says it carries (1/4) ∂J₃/∂h₃ (at the last step all of ∂J/∂h₄) — before, nothing was lit at stage 8."""
+    panel = panel_of("gru")
+    ends = edge_ends(panel)
+    for t in (1, 2, 3, 4):
+        above = set(panel["above"][str(t)])
+        into_column = [k for k in panel["lit"][str(t)] if ends[k][1] in above]
+        assert len(into_column) >= 2, t  # h_t → the head, the head → J_t: the path from J_t down to h_t
+        head_edge = [k for k in into_column if ends[k][0] in panel["cells"][str(t)]]
+        said = " ".join(plain(line) for line in panel["carried"][str(head_edge[0])])
+        assert said == ("∂J/∂h4" if t == 4 else f"(1/4) ∂J{t}/∂h{t}"), (t, said)
+    backward = [s for s in panel["stages"] if s["phase"] == "backward" and s["t"] == 4]
+    assert "from above" in backward[0]["math"] or "above" in json.dumps(backward[0])
+
+
+def test_every_backward_stage_of_a_language_models_page_holds_the_whole_chain():
+    """A window onto 2 of 4 steps hid the chain the gradient runs along: in every backward stage the page's
+    window holds each step's cell, where the row fits a slide at 2/3 of the readable scale (forward, what the
+    stage names, at the readable scale); a 20-step row keeps its window, and what a stage's text names (an
+    exported stage's window) is what it was."""
+    panel = panel_of("gru")
+    every_cell = {i for indices in panel["cells"].values() for i in indices}
+    for stage in panel["stages"]:
+        assert set(stage["named"]) <= set(stage["held"]), stage["t"]
+        if stage["phase"] == "backward":
+            assert every_cell <= set(stage["held"]), stage["t"]
+        else:
+            assert stage["held"] == stage["named"], stage["t"]
+    assert not every_cell <= set(panel["stages"][-3]["named"])  # (backward at step 2: cells 2 and 3)
+    long = panel_of("rnn", steps=20)
+    backward = [s for s in long["stages"] if s["phase"] == "backward" and s["t"] == 10][0]
+    assert backward["held"] == backward["named"]
+
+
+@pytest.mark.parametrize("cell, notation, said", [
+    ("gru", None, "the same W<sub>hh</sub>, W<sub>ih</sub>, b<sub>hh</sub>, b<sub>ih</sub>)"),
+    ("gru", "cs224n", "the same W<sub>h</sub>, W<sub>e</sub>, b<sub>hh</sub>, b<sub>ih</sub>)"),
+    ("rnn", "elman", "the same V, W, b<sub>h</sub>)")])
+def test_the_unrolled_stage_names_the_cells_own_shared_weights(cell, notation, said):
+    """A GRU's two biases are no one b: the unrolled stage names the weights the selector lists (it said
+    "the same W_hh, W_ih, b" for a GRU)."""
+    panel = panel_of(cell, steps=3, notation=notation)
+    assert said in panel["stages"][1]["text"], panel["stages"][1]["text"]
+
+
+def test_an_exported_backward_stage_lights_and_labels_the_arrows_as_the_page_does():
+    """An exported stage kept the forward label h₃ on the lit arrow, and lit nothing down from J₃: it says what
+    each lit arrow carries back, and the arrows from J_t to h_t are lit (red) with it."""
+    import xml.etree.ElementTree as ElementTree
+
+    from tinygrad_rnn.viz.export import CURRENT, stage_slides
+
+    page = viz.lecture(language_model_loss("gru", steps=4)[0])
+    slides = dict(stage_slides(page))
+    svg = ElementTree.fromstring(slides["stage-09-backward"])  # backward, reached t = 3
+    namespace = "{http://www.w3.org/2000/svg}"
+    figure = [element for element in svg.iter(namespace + "svg")][1]  # the figure, nested in the slide
+    children = list(figure)
+    lit = [element for element in children if element.tag == namespace + "path" and element.get("stroke") == CURRENT]
+    assert len(lit) >= 3  # from the right (cell 4 → cell 3), and J₃ → the head → h₃
+    said = ["".join(children[children.index(edge) + 1].itertext()) for edge in lit
+            if "edge-label" in children[children.index(edge) + 1].get("class", "")]
+    assert sorted(said) == ["(1/4)∂J3/∂h3", "(∂h4/∂h3)T∂J/∂h4"], said
