@@ -143,9 +143,10 @@ def vertex_of(tensor: Tensor | Node) -> Any:
     return tensor if isinstance(tensor, Node) or tensor._node is None else tensor._node
 
 
-def ops_in_order(outputs: Sequence[Any], freed: bool = False) -> list[tuple[Function | None, list[Any]]]:
-    """Every op that ``outputs`` depend on, with the outputs of it the graph reached — an op
-    after the ops that made its inputs; ``(None, [leaf])`` for each leaf, first.
+def ops_in_order(outputs: Sequence[Any], freed: bool = False) -> tuple[list[Any], dict[Function, Any]]:
+    """The leaves that ``outputs`` depend on, and every op they depend on — an op after the ops that
+    made its inputs — each with its output that the graph reached (for an op with several outputs,
+    the list of those reached).
 
     Each op knows its depth in the graph (``Function.depth``: one more than the deepest op that
     made one of its inputs), so sorting the ops found by depth puts every op after those it
@@ -154,24 +155,31 @@ def ops_in_order(outputs: Sequence[Any], freed: bool = False) -> list[tuple[Func
     its outputs that were reached: every op that used any of them is deeper, so walking back in
     reverse order, every gradient they will receive has arrived when it comes.
 
+    The order holds no object per op (a list of one vertex, a pair), only the op and its vertex:
+    each container alive until the walk ends is one more for Python's garbage collector to visit,
+    and those two cost ≈ 5% of a recorded op's instructions (docs/benchmarks.md, the per-op round).
+
     >>> import tinygrad_rnn as tr
     >>> w = tr.tensor([1.0, 2.0], requires_grad=True, name="w")
     >>> first, second = (w * 2).unbind(0)
-    >>> [(op and op.name, len(vertices)) for op, vertices in ops_in_order([vertex_of(first + second)])]
-    [(None, 1), ('mul', 1), ('unbind', 2), ('add', 1)]
+    >>> leaves, ops = ops_in_order([vertex_of(first + second)])
+    >>> leaves == [w], [(op.name, reached) for op, reached in ops.items()]  # doctest: +NORMALIZE_WHITESPACE
+    (True, [('mul', <Node of mul, shape (2,)>),
+            ('unbind', [<Node of unbind, shape ()>, <Node of unbind, shape ()>]),
+            ('add', <Node of add, shape ()>)])
     """
     found, stack = set(outputs), list(outputs)
     leaves: list[Any] = []
-    reached: dict[Function, list[Any]] = {}  # op → its outputs the walk reached
+    reached: dict[Function, Any] = {}  # op → its output the walk reached (several outputs: a list of them)
     while stack:
         vertex = stack.pop()
         function = vertex.grad_fn
         if function is None:
             leaves.append(vertex)
-        elif function in reached:  # another output of an op already walked
+        elif function in reached:  # another output of an op with several, already walked
             reached[function].append(vertex)
         else:
-            reached[function] = [vertex]
+            reached[function] = [vertex] if function.multiple_outputs else vertex
             if function.released and not freed:  # (``freed``, for the drawings: they read the structure only)
                 raise GraphError(f"backward through the graph a second time: the graph of {function.name} (and the "
                                  "arrays it saved) was freed by the first backward. Pass retain_graph=True to the "
@@ -180,8 +188,7 @@ def ops_in_order(outputs: Sequence[Any], freed: bool = False) -> list[tuple[Func
                 if needs_grad and parent not in found:
                     found.add(parent)
                     stack.append(parent)
-    in_order = sorted(reached, key=_DEPTH)
-    return [(None, [leaf]) for leaf in leaves] + [(function, reached[function]) for function in in_order]
+    return leaves, {function: reached[function] for function in sorted(reached, key=_DEPTH)}
 
 
 _DEPTH = operator.attrgetter("depth")
@@ -265,22 +272,18 @@ def backpropagate(seeds: list[tuple[Tensor, Any]], targets: tuple[Tensor, ...] |
     is set: each op's backward is then recorded, so the gradient is itself a graph to differentiate
     again. The graph is kept if ``retain_graph`` (None: if ``create_graph``)."""
     retain_graph = create_graph if retain_graph is None else retain_graph
-    ops = ops_in_order([vertex_of(output) for output, _ in seeds])
+    leaves, ops = ops_in_order([vertex_of(output) for output, _ in seeds])
     wanted, needed = _wanted_and_needed(ops, targets)
     table = GRADIENT_TABLE(record=create_graph, itemize=None if itemize is None else vertex_of(itemize))
     for output, seed in seeds:
         table.add(vertex_of(output), seed, ())
     # grad()'s results: each target's total (the table holds the running sums); in anomaly mode, each term checked
     results, check_finite_terms = {}, STATE.anomaly
-    for function, vertices in reversed(ops):
-        if function is None:  # a leaf: its total goes into its .grad (or to grad()'s caller)
-            _deliver(vertices[0], table, (), wanted, results, create_graph)
-            continue
+    for function, reached in reversed(ops.items()):
         if function.multiple_outputs:  # one gradient per output, None for one that none reached
-            output_grad, output_nodes = _deliver_outputs(function, vertices, table, wanted, results, create_graph)
+            output_grad, reached = _deliver_outputs(function, reached, table, wanted, results, create_graph)
         else:  # ∂J/∂out: the total the op's one output received
-            output_grad = _deliver(vertices[0], table, function.scope, wanted, results, create_graph)
-            output_nodes = vertices[0]
+            output_grad = _deliver(reached, table, function.scope, wanted, results, create_graph)
         if output_grad is None:  # no gradient reached this op
             continue
         if STATE.writes != function.recorded_at:  # something was written in place since it was recorded
@@ -288,7 +291,7 @@ def backpropagate(seeds: list[tuple[Tensor, Any]], targets: tuple[Tensor, ...] |
         try:  # (free until raised) a backward that breaks the op contract is named, with what to do
             if create_graph:  # the backward recorded, each saved array back in its place in the graph
                 with recording_gradient(function.scope, of=function):
-                    terms = function.backward(output_grad, *function.recorded_arguments(output_nodes))
+                    terms = function.backward(output_grad, *function.recorded_arguments(reached))
             else:
                 terms = function.backward(output_grad, function.saved_output, *function.saved_inputs)
         except (TypeError, AttributeError) as error:
@@ -302,6 +305,8 @@ def backpropagate(seeds: list[tuple[Tensor, Any]], targets: tuple[Tensor, ...] |
                 table.add(parent, term, function.scope, function)
         if not retain_graph:
             function.release()
+    for leaf in reversed(leaves):  # last, the leaves: each total goes into its .grad (or to grad()'s caller)
+        _deliver(leaf, table, (), wanted, results, create_graph)
     return results, table.itemized
 
 
@@ -376,7 +381,7 @@ def _fitted_to_input(function: Function, expected: Any, gradient: Any, create_gr
         return cast(gradient, expected.dtype) if gradient.dtype != expected.dtype else gradient
 
 
-def _wanted_and_needed(ops: list[tuple[Function | None, list[Any]]],
+def _wanted_and_needed(ops: dict[Function, Any],
                        targets: tuple[Tensor, ...] | None) -> tuple[set[Any] | None, set[Any] | None]:
     """The targets' vertices, and the vertices whose gradient is needed: a target, or on a path to
     one (None and None: every vertex's, for ``backward()``)."""
@@ -384,11 +389,10 @@ def _wanted_and_needed(ops: list[tuple[Function | None, list[Any]]],
         return None, None
     wanted = {vertex_of(t) for t in targets}
     needed = set(wanted)
-    for function, vertices in ops:  # inputs come first, so each op sees its inputs' verdicts
+    for function, reached in ops.items():  # inputs come first, so each op sees its inputs' verdicts
         # (only inputs needing grad are vertices: a constant input may be an array, unhashable)
-        if function is not None and any(needs and parent in needed
-                                        for parent, needs in zip(function.inputs, function.needs_input_grad)):
-            needed.update(vertices)
+        if any(needs and parent in needed for parent, needs in zip(function.inputs, function.needs_input_grad)):
+            needed.update(reached if function.multiple_outputs else (reached,))
     return wanted, needed
 
 

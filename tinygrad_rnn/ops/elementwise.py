@@ -204,29 +204,21 @@ class Clamp(Function):
 
 
 class Maximum(Broadcasting):
-    """maximum(a, b);   the gradient goes to the larger input (``chose_a``), half to each on a tie"""
-
-    saves_output = False
+    """maximum(a, b);   the gradient goes to the input the output is (the larger), half to each on a tie"""
 
     def forward(self, a, b):
         return array_module(a, b).maximum(a, b)
 
     def backward(self, grad, out, a, b):
-        to_a = where(self.chose_a(a, b), grad, where(a == b, grad * 0.5, 0))
+        to_a = where(a == b, grad * 0.5, where(a == out, grad, 0))
         return to_a, grad - to_a
-
-    def chose_a(self, a, b):
-        return a > b
 
 
 class Minimum(Maximum):
-    """minimum(a, b);   the gradient goes to the smaller input, half to each on a tie (Maximum's rule)"""
+    """minimum(a, b);   Maximum's rule: the gradient goes to the input the output is (the smaller)"""
 
     def forward(self, a, b):
         return array_module(a, b).minimum(a, b)
-
-    def chose_a(self, a, b):
-        return a < b
 
 
 class Where(Broadcasting):

@@ -135,7 +135,7 @@ def begin_read_as_y(score: Tensor) -> None:
     decoder's input, y (drawn y₀), so that a slide writes it as the encoder–decoder's figure does: y₀ with
     the word "[BEGIN]" under it, as x₁ has its word. (The name is the embedding op's, recorded when it ran; the
     ops are found by the engine's own walk of the graph, :func:`.engine.ops_in_order`.)"""
-    for function, _ in ops_in_order([vertex_of(score)], freed=True):
+    for function in ops_in_order([vertex_of(score)], freed=True)[1]:
         if getattr(function, "ids_name", None) == TARGET_WORDS[BEGIN_ID]:
             function.ids_name = "y"
 

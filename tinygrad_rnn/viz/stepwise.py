@@ -38,18 +38,15 @@ def stepwise_graph(roots: tuple[Tensor, ...]) -> tuple[Tensor, ...]:
     >>> again.grad_fn.inputs[0].grad_fn, float(again) == float(output.sum())
     (<Stack>, True)
     """
-    ops = ops_in_order([vertex_of(t) for t in roots], freed=True)  # (no saved array is read)
-    if not any(_records_a_sequence(f) for f, _ in ops) or any(f is not None and f.is_gradient for f, _ in ops):
+    leaves, ops = ops_in_order([vertex_of(t) for t in roots], freed=True)  # (no saved array is read)
+    if not any(_records_a_sequence(f) for f in ops) or any(f.is_gradient for f in ops):
         return roots
-    again: dict[Any, Tensor] = {}  # a vertex of the given graph → the tensor computed again
+    again: dict[Any, Tensor] = {leaf: leaf for leaf in leaves}  # a vertex of the given graph → its tensor again
     copies = []
     previous = STATE.grad_enabled, STATE.scope, STATE.step
     try:
         STATE.grad_enabled = True
-        for function, vertices in ops:
-            if function is None:  # a leaf: itself
-                again[vertices[0]] = vertices[0]
-                continue
+        for function, reached in ops.items():
             inputs = tuple(again.get(x, x) if isinstance(x, (Tensor, Node)) else x for x in function.inputs)
             STATE.scope, STATE.step = function.scope, function.step
             if _records_a_sequence(function):
@@ -60,7 +57,7 @@ def stepwise_graph(roots: tuple[Tensor, ...]) -> tuple[Tensor, ...]:
                 copies.append(replay)
                 made = replay._record(inputs)
             made = made if isinstance(made, tuple) else (made,)
-            for vertex in vertices:
+            for vertex in reached if function.multiple_outputs else (reached,):
                 tensor = made[vertex.output_index]
                 tensor.name = vertex.name
                 again[vertex] = tensor
