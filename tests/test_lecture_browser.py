@@ -835,3 +835,28 @@ NODES_BOXES = """(indices) => indices.map((i) => {
   const r = rect.getBoundingClientRect();
   return [r.left, r.top, r.right, r.bottom];
 })"""
+
+
+STEPS_SAID_AND_SHOWN = """(cells) => {""" + FRAME + """
+  const said = (document.querySelector('.tgr-lecture').textContent.match(/steps? (\\d+)(?:–(\\d+))? of \\d+ in view/)
+    || []).slice(1).filter(Boolean).map(Number);
+  const whole = Object.entries(cells).filter(([, indices]) => indices.every((i) =>
+    inFrame(svg.querySelector(`[data-index="${i}"]`).getBoundingClientRect()))).map(([t]) => Number(t));
+  return [said, whole];
+}"""
+
+
+@pytest.mark.parametrize("width, height", [(1280, 720), (1920, 1080)])
+def test_the_steps_said_in_view_are_the_steps_whole_in_view(browser, gru_language_model, width, height):
+    """"steps 1–3 of 4 in view" with step 3's cell clipped (a cell half in the window is clipped, and the line
+    counted it from the window): the line names exactly the steps whose cells are whole on the screen."""
+    page, problems = open_page(browser, gru_language_model, width, height, motion="reduce")
+    panel = page.evaluate("JSON.parse(document.querySelector('script.tgr-data').textContent)")["panels"][0]
+    for stage, found in enumerate(panel["stages"], 1):
+        go_to(page, stage)
+        if found["phase"] == "rolled":
+            continue
+        said, whole = page.evaluate(STEPS_SAID_AND_SHOWN, panel["cells"])
+        if said:  # (no line where the whole figure shows)
+            assert list(range(said[0], said[-1] + 1)) == sorted(whole), (width, stage, said, whole)
+    assert problems == []

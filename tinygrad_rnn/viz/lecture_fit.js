@@ -207,9 +207,10 @@ function tinygradRnnFit(root, graph, note) {
     note.style.visibility = more.length ? "visible" : "hidden";
     graph.dataset.more = more.map(([, , side]) => side).join(", ");
     if (!more.length) return;
+    const [left, , width] = view.shown || view;  // (what clipTo leaves: a cell half in the window is clipped)
     const shown = rolled ? [] : Object.keys(panel.cells).map(Number).filter((t) => {
       const b = around(boxesOf(svg, panel.cells[String(t)] || []));
-      return b && b.left >= view[0] - 1 && b.right <= view[0] + view[2] + 1;
+      return b && b.left >= left - 1 && b.right <= left + width + 1;
     });
     const [first, last] = [Math.min(...shown), Math.max(...shown)];
     const steps = !shown.length ? "a window onto the figure" :
