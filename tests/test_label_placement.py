@@ -306,3 +306,31 @@ def test_three_states_between_two_steps_each_name_lies_between_its_own_line_and_
     text = drawn(build_picture((loss,), level="step", backward=True, slide=True))
     assert label_clashes(text).count == 0, label_clashes(text)
     assert misplaced_labels(text) == []
+
+
+def test_a_rolled_cells_arrow_labels_stand_a_line_clear_of_its_loops_names_and_of_the_boxes():
+    """A rolled LSTM's BPTT figure on a slide: (1/T) ∂Jₜ/∂hₜ, down into the cell, sat 2 points over the c loop's
+    name and read as its first line; the embedding arrow's (1/T), the first line of its split label, sat 2 points
+    under the cell and read as the cell's note. Here every arrow's name keeps a line's height from every other name
+    (the loops' names included) and 4 points from every box."""
+    from tinygrad_rnn.cli import language_model_loss
+    from tinygrad_rnn.viz.label_placement import NEAR_BOX, NEAR_LABEL
+
+    loss, _ = language_model_loss("lstm", 4)
+    picture = build_picture((loss,), level="cell", backward=True, rolled=True, slide=True)
+    placed = labelled_layout(picture)[1]
+    edge_names = [label for _, _, label in picture.edges]
+    named = [(route.label_lines or [name], route) for route, name in zip(placed.routes, edge_names)
+             if name and route.label_at is not None and route.label_drawn]
+    loops = [(route.label_lines or [state], route) for _, state, route in placed.loops]
+    boxes = [label_rect(route.label_at, lines) for lines, route in named + loops]
+    assert len(named) == 6 and len(loops) == 2
+
+    def gap(a, b):
+        return math.hypot(max(a[0] - b[2], 0.0, b[0] - a[2]), max(a[1] - b[3], 0.0, b[1] - a[3]))
+
+    for k, (lines, _) in enumerate(named):
+        others = [gap(boxes[k], box) for j, box in enumerate(boxes) if j != k]
+        assert min(others) >= NEAR_LABEL >= LABEL_LINE, (lines, min(others))
+        nodes = [gap(boxes[k], (b.left, b.bottom, b.right, b.top)) for b in placed.boxes]
+        assert min(nodes) >= NEAR_BOX, (lines, min(nodes))

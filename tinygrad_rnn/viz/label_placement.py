@@ -59,6 +59,12 @@ ON_TEXT = 4
 NEAR_JUNCTION = 8.0  # on a stretch shared with other arrows, this close to where this arrow parts from them
 CELL = 40.0  # the side of a cell of the index of what lies where
 NEAR = 24.0  # lines farther from a label than this do not make it read as theirs
+# a rolled cell's loop's name nearer than a line of text makes an arrow's label read as its other line ((1/T) ∂Jₜ/∂hₜ,
+# 2 points over the c loop's name, read as that loop's two-line name), and a label split in two lines this near a
+# box's edge reads as the box's note ((1/T), 2 points under the cell it leaves): both count against a spot, after the
+# clashes. (Only these: held to every label, two states' names side by side between two cells moved onto one line.)
+NEAR_LABEL = LABEL_LINE
+NEAR_BOX = 4.0
 TRIED = 300  # the most spots tried for one label (its own stretch of line first, nearest first)
 # how far along its line from a label its spots are sought: as far as any is tried (TRIED · STEP, _candidates), and
 # a little beyond, where the points lie that say whether those nearer are close to where the arrow parts from others
@@ -87,6 +93,7 @@ class _Index:
         # run along one another (a bus's trunk) are found by looking up one number, not by walking the cells
         self.straight: dict[tuple[bool, int], list[tuple[int, float, float, float]]] = {}
         self.by_start: dict[tuple[bool, int], tuple[list[float], list[tuple[int, float, float, float]], float]] = {}
+        self.first_loop = 0  # the owners from here on are rolled cells' loops (the routes come first)
 
     def add(self, kind: str, owner: int, shape: tuple, rect: Rect) -> None:
         item, cells = (kind, owner, shape, rect), self.cells  # (a line across a long figure: in a thousand cells)
@@ -151,6 +158,7 @@ def _index(placed: Layout, items: list[tuple[Route, list[str] | None]]) -> _Inde
     """Every box, line, label and text of the figure, each line and label tagged with its owner (its
     place in ``items``: every route and loop, with the lines of its label where one is drawn)."""
     index = _Index()
+    index.first_loop = len(placed.routes)
     for box in placed.boxes:
         rect = (box.left, box.bottom, box.right, box.top)
         index.add("box", -1, rect, rect)
@@ -211,6 +219,10 @@ def _score(index: _Index, owner: int, rect: Rect, beaten: float = math.inf) -> t
     for kind, other, shape, box in index.near(_grow(rect, NEAR)):
         if kind == "border":
             doubt += _touches(rect, box) and segment_enters(*shape, rect)
+        elif kind == "label" and other >= index.first_loop:  # (a loop's name: it stays on its arch)
+            doubt += other != owner and _gap(rect, box) < NEAR_LABEL
+        elif kind == "box" and rect[3] - rect[1] > LABEL_LINE:  # (a split label's lines: over its own arrow)
+            doubt += _gap(rect, box) < NEAR_BOX
         elif kind == "line":
             (own if other == owner else others).append((shape, box))
     centre = ((rect[0] + rect[2]) / 2, (rect[1] + rect[3]) / 2)
