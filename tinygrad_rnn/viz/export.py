@@ -342,7 +342,7 @@ def paint(figures: dict, panel: dict, stage: dict, scale: Sequence[float]) -> st
     if phase == "backward" and reached <= panel["steps"]:
         # from the right, and from above where step t has its J_t: as the page lights them, each arrow's label
         # saying what it carries back
-        children = list(root)
+        following = dict(zip(root, list(root)[1:]))  # each element → the one drawn after it (an edge's label)
         edges = {path.get("id"): path for path in root.iterfind(".//svg:path[@id]", ns)}
         for k in figures.get("lit", figures["crossing"]).get(str(reached), []):
             edge = edges[f"{figures['id']}-e{k}"]
@@ -350,7 +350,7 @@ def paint(figures: dict, panel: dict, stage: dict, scale: Sequence[float]) -> st
             edge.set("stroke-width", "3.5")
             forward = edge.get("d")
             edge.set("d", _reversed_path(forward))
-            after = children[children.index(edge) + 1] if edge in children[:-1] else None
+            after = following.get(edge)
             if str(k) in figures.get("carried", {}) and after is not None and "edge-label" in after.get("class", ""):
                 _carries(after, forward, figures["carried"][str(k)])
     root.attrib.pop("style", None)  # the page's min-width: meaningless on a slide

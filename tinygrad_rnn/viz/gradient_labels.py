@@ -206,7 +206,7 @@ def _loss_series(names: list[str], letter: str, value: str, mean: int | None) ->
     >>> _loss_series(["J₂", "J₃", "J₄"], "J", "h₁", 4), _loss_series(["J₄"], "J", "h₃", 4)
     ('(1/4)Σₜ₌₂⁴ ∂Jₜ/∂h₁', '')
     """
-    steps = [int(name[len(letter):].translate(FROM_SUBSCRIPT)) if name.startswith(letter) and
+    steps = [_number(name[len(letter):]) if name.startswith(letter) and
              STEP_DIGITS.fullmatch(name[len(letter):]) else None for name in names]
     if len(steps) < 2 or None in steps or steps != list(range(steps[0], steps[0] + len(steps))):
         return ""

@@ -87,8 +87,9 @@ def panel_data(name: str, loss: Tensor, layer: Any, level: str, notation: Notati
     # feeds): every node of the rolled figure (a window around the cell alone cut J_t and J off above it)
     unrolled_columns = named_columns(unrolled, cells, above)
     ends = unrolled_columns["initial"] + unrolled_columns["loss"]  # (the row's: h₀ and c₀, J where J = Σ h_T)
-    slide.update(lit={str(t): edges for t, edges in lit.items()},  # (the slide's figure numbers its edges alike)
-                 carried={str(k): lines for k, lines in carried.items()})
+    lit = {str(t): edges for t, edges in lit.items()}  # the backward stage's arrows, from the right and above
+    carried = {str(k): lines for k, lines in carried.items()}  # each lit arrow's label: what it carries
+    slide.update(lit=lit, carried=carried)  # (the slide's figure numbers its edges alike)
     across, row_ends = steps_across(slide["svg"], cells, ends)
     svg = picture_to_svg(unrolled, placed, labels, "@PREFIX@-" + slug(name))
     columns = {"rolled": {"nodes": list(range(len(rolled.nodes)))},
@@ -97,16 +98,16 @@ def panel_data(name: str, loss: Tensor, layer: Any, level: str, notation: Notati
     rolled_svg = picture_to_svg(rolled, rolled_placed, rolled_labels, "@PREFIX@-" + slug(name) + "-rolled")
     for stage in stepped:  # what its text names, which its window shows (the rule: stage_window.py), and the box
         rolled_stage = stage["phase"] == "rolled"  # that holds it on the page's figure (lecture_fit.js reads it)
-        stage["named"] = named_nodes(stage, columns["rolled" if rolled_stage else "unrolled"])
-        stage["held"] = held_nodes(stage, columns["rolled" if rolled_stage else "unrolled"])  # (and the chain)
+        stage_columns = columns["rolled" if rolled_stage else "unrolled"]
+        stage["named"] = named_nodes(stage, stage_columns)
+        stage["held"] = held_nodes(stage, stage_columns, stage["named"])  # (and the chain)
         stage["named_box"] = named_box(rolled_svg if rolled_stage else svg, stage["held"])
     return {
         "name": name, "kind": found.kind, "steps": steps, "units": int(hidden[0].shape[-1]),
         "svg": svg, "rolled_svg": rolled_svg,
         "cells": {str(t): indices for t, indices in cells.items()},
         "crossing": {str(t): edges for t, edges in crossing.items()},
-        "lit": {str(t): edges for t, edges in lit.items()},  # the backward stage's arrows, from the right and above
-        "carried": {str(k): markup for k, markup in carried.items()},  # each lit arrow's label: what it carries
+        "lit": lit, "carried": carried,
         "above": {str(t): indices for t, indices in above.items()},  # J_t, which a backward stage's text names
         "hidden_norms": hidden_norms, "loss_is": numbers["loss_is"],
         "ratio": ratio if found.step_losses is None else None,  # with a J_t at every step it measures no vanishing

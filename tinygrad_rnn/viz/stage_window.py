@@ -79,7 +79,7 @@ def named_nodes(stage: dict, columns: dict) -> list[int]:
     return sorted(set(named))
 
 
-def held_nodes(stage: dict, columns: dict) -> list[int]:
+def held_nodes(stage: dict, columns: dict, named: list[int] | None = None) -> list[int]:
     """What the page's window holds at a stage: what its text names (:func:`named_nodes`) and, in every backward
     stage where it fits (``columns["chain"]``: :func:`chain_fits`), the whole chain of cells — a class sees the
     chain the gradient runs along, not 2 of a language model's 4 steps (at 20–22 px where a forward stage's
@@ -90,7 +90,7 @@ def held_nodes(stage: dict, columns: dict) -> list[int]:
     >>> named_nodes({"phase": "backward", "t": 2}, columns), held_nodes({"phase": "backward", "t": 2}, columns)
     ([2, 9], [1, 2, 9])
     """
-    named = named_nodes(stage, columns)
+    named = named_nodes(stage, columns) if named is None else named  # (``named``: already computed for the stage)
     if stage["phase"] != "backward" or not columns.get("chain"):  # (forward, the text stays readable: 24 px)
         return named
     return sorted(set(named) | {i for indices in columns["cells"].values() for i in indices})

@@ -285,13 +285,12 @@ def _rolled_label(label: str) -> str:
     return "\n".join(STEP_DIGITS.sub("ₜ", line) for line in lines)
 
 
-def forward_and_backward_picture(forward: Picture, slide: bool = False, gradient: Picture | None = None) -> Picture:
-    """Forward and BPTT in one figure: the forward rows on top, the backward rows under them in the
-    same columns (flowing right to left), J handing its gradient down from where the forward ends.
-    ``slide``: the backward rows' nodes name their calls without the word (:func:`bptt_picture`);
-    ``gradient``: the picture the backward rows are made from, without the edges that carry no gradient
-    (``merge_groups(gradient_only=True)``; the forward rows draw every edge), else ``forward``."""
-    backward = bptt_picture(gradient or forward, slide=slide, with_forward="rows")
+def forward_and_backward_picture(forward: Picture, gradient: Picture | None = None) -> Picture:
+    """Forward and BPTT in one figure at free size (a slide overlays them: :mod:`.overlaid`): the forward rows on
+    top, the backward rows under them in the same columns (flowing right to left), J handing its gradient down
+    from where the forward ends. ``gradient``: the picture the backward rows are made from, without the edges that
+    carry no gradient (``merge_groups(gradient_only=True)``; the forward rows draw every edge), else ``forward``."""
+    backward = bptt_picture(gradient or forward, with_forward="rows")
     nodes = list(forward.nodes)
     starts = [i for i, n in enumerate(backward.nodes) if n.kind == "output" and not n.label.startswith("∂J/∂")]
     start = starts[0] if starts else None
