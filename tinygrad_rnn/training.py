@@ -14,7 +14,7 @@ import numpy
 
 from .data import language_model_batches
 from .models import LanguageModel, detach_state
-from .nn.functional import cross_entropy
+from .models.language import next_token_loss
 from .nn.utils import clip_grad_norm_
 from .progress import progress as progress_bar
 from .recording import no_grad
@@ -26,8 +26,7 @@ def language_model_loss(model: Any, inputs: Any, targets: Any, state: Any = None
     if isinstance(model, LanguageModel):
         return model.loss(inputs, targets, state)
     logits, state = model(inputs, state)
-    vocabulary = logits.shape[-1]
-    return cross_entropy(logits.reshape(-1, vocabulary), targets.reshape(-1)), state
+    return next_token_loss(logits, targets), state
 
 
 def evaluate(model: Any, ids: Any, batch_size: int = 16, bptt: int = 64, device: Any = None) -> float:

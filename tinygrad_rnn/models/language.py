@@ -77,9 +77,7 @@ class LanguageModel(nn.Module):
             loss = HEAD_AND_LOSS(output, self.head.weight, self.head.bias, targets)
             if loss is not None:
                 return loss, state
-        logits = self.head(output)
-        targets = targets if isinstance(targets, Tensor) else Tensor(targets)
-        return cross_entropy(logits.reshape(-1, logits.shape[-1]), targets.reshape(-1)), state
+        return next_token_loss(self.head(output), targets), state
 
     def config(self) -> dict[str, Any]:
         """The constructor's arguments: enough to rebuild the model from a checkpoint."""
@@ -136,3 +134,15 @@ class FixedWindowLM(nn.Module):
 
     def config(self) -> dict[str, Any]:
         return dict(self.settings)
+
+
+def next_token_loss(logits: Tensor, targets: Any) -> Tensor:
+    """J = (1/T) Σ_t −log ŷ_t[x_{t+1}], the mean over every row and step: ``logits`` (…, V) and the ids each
+    step should predict, ``targets`` (…), flattened into rows for cross_entropy.
+
+    >>> import tinygrad_rnn as tr
+    >>> round(next_token_loss(tr.zeros(1, 2, 4), [[1, 3]]).item(), 4)  # uniform over 4: log 4
+    1.3863
+    """
+    targets = targets if isinstance(targets, Tensor) else Tensor(targets)
+    return cross_entropy(logits.reshape(-1, logits.shape[-1]), targets.reshape(-1))

@@ -8,6 +8,8 @@ gradients nobody asked for (the ``1`` in ``1 - z``, a constant, needs none).
 
 from __future__ import annotations
 
+import operator
+
 from ..device import array_module
 from ..function import Function
 from .compare import BROADCAST_HINT, logical_and, sign
@@ -205,17 +207,20 @@ class Clamp(Function):
 
 class Maximum(Broadcasting):
     """maximum(a, b);   the gradient goes to the input the output is (the larger), half to each on a tie"""
+    saves_output = False  # (the rule compares the inputs: the output is not kept until backward)
+    a_wins = staticmethod(operator.gt)  # whether the output is a
 
     def forward(self, a, b):
         return array_module(a, b).maximum(a, b)
 
     def backward(self, grad, out, a, b):
-        to_a = where(a == b, grad * 0.5, where(a == out, grad, 0))
+        to_a = where(a == b, grad * 0.5, where(self.a_wins(a, b), grad, 0))
         return to_a, grad - to_a
 
 
 class Minimum(Maximum):
     """minimum(a, b);   Maximum's rule: the gradient goes to the input the output is (the smaller)"""
+    a_wins = staticmethod(operator.lt)
 
     def forward(self, a, b):
         return array_module(a, b).minimum(a, b)
