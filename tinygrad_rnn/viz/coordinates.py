@@ -24,6 +24,7 @@ from .geometry import (
 )
 from .risers import BESIDE_COLUMN, RISER_SPACING
 from .routes import state_first, state_pitch
+from .tracks import TRACK_PITCH
 
 
 class Coordinates:
@@ -173,8 +174,18 @@ class Coordinates:
                        + drawn_width(self.loop_label(loop, len(self.nodes[i].loops)))
                        for i, box in cell.items() for k, loop in enumerate(self.nodes[i].loops)]
 
+        # three or more initial states into one step from beside it (a step node's h₀ and c₀ of two layers): their
+        # upright stretches nested a track apart, clear of a bus's trunk beside their column and of the arrowheads
+        nested: dict[bool, list[float]] = {True: [], False: []}
+        for i in self.block_of:
+            started = self._started(i) if self.nodes[i].kind == "group" else []
+            for on_left in {side_of[t] for t in started if t in side_of}:
+                count = sum(side_of.get(t) == on_left for t in started)
+                nested[on_left] += [count * TRACK_PITCH + ARROW] if count > 2 else []
+
         def gap_beside(on_left: bool | None) -> float:
-            room = {None: loop_labels, True: [], False: loops_reach}[on_left]
+            room = {None: loop_labels + nested[True] + nested[False], True: nested[True],
+                    False: loops_reach + nested[False]}[on_left]
             return max([self.space.column_gap_min] + room + [
                 drawn_width([label]) + 2 * ARROW + 4 for (tail, head), kind in self.kind.items()
                 if kind == ("straight",) and (tail in self.block_of) != (head in self.block_of)
