@@ -280,6 +280,11 @@ class Coordinates:
                     # (a gradient's edge is drawn from head to tail: grid.py reads it as its value's, the other way)
                     kind = (self.kind.get((tail, head)) or self.kind[(head, tail)])[0]
                     along = kind == "bus" or (head == i and kind == "straight")  # (routes: _clear_of_lanes)
+                    # forward and backward on one set of nodes: h₀ (c₀) shares the column of the Σs placed as the
+                    # weights they sum; its line into the first step turns in the gap beside it (routes._through_gap)
+                    # wherever its stack stands, and the Σs and h₀ stacked beside the cells' row held it that tall
+                    along = along or (self.both_ways and kind == "straight" and tail == i
+                                      and i in self._started(other))
                     if not along if other in self.block_of else other not in inside:
                         floating.discard((side, col))
         return floating
