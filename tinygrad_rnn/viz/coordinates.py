@@ -174,10 +174,11 @@ class Coordinates:
                        + drawn_width(self.loop_label(loop, len(self.nodes[i].loops)))
                        for i, box in cell.items() for k, loop in enumerate(self.nodes[i].loops)]
 
-        # three or more initial states into one step from beside it (a step node's h₀ and c₀ of two layers): their
-        # upright stretches nested a track apart, clear of a bus's trunk beside their column and of the arrowheads
+        # forward and backward on one set of nodes, three or more initial states into one step from beside it (a step
+        # node's h₀ and c₀ of two layers, under the Σ): their upright stretches nested a track apart, clear of the
+        # Σ's bus rising beside their column and of the arrowheads (level with their entries, they need no room)
         nested: dict[bool, list[float]] = {True: [], False: []}
-        for i in self.block_of:
+        for i in self.block_of if self.both_ways else []:
             started = self._started(i) if self.nodes[i].kind == "group" else []
             for on_left in {side_of[t] for t in started if t in side_of}:
                 count = sum(side_of.get(t) == on_left for t in started)
