@@ -570,8 +570,9 @@ class Routes(Risers):
             gap_x = max(gap_x, beyond) if side > 0 else min(gap_x, beyond)
         rightwards = b.x > a.x
         inside = b if outside is a else a
-        if nested:  # all of them farther out where the innermost (``innermost`` tracks in) would reach the step's
-            # box: a step node as wide as its column took h₀⁽¹→⁾'s line up into layer 1's first step inside it
+        if nested and self.slide:  # all of them farther out where the innermost (``innermost`` tracks in) would reach
+            # the step's box: on a slide's narrow gaps a step node as wide as its column took h₀⁽¹→⁾'s line up into
+            # layer 1's first step inside it (free size leaves the gap wider than the tracks)
             limit = (inside.right if side > 0 else inside.left) + side * (ARROW + LABEL_CLEAR)  # (its arrow level)
             gap_x += side * max(0.0, side * (limit - (gap_x - side * innermost * unnamed.TRACK_PITCH)))
         gap_x -= side * nested * unnamed.TRACK_PITCH
