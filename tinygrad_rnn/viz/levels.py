@@ -50,6 +50,7 @@ from .step_states import (
     state_name,
     step_marks,
 )
+from .user_steps import cone, link_maps
 
 BOOKKEEPING = ("unbind", "stack", "index", "reshape", "permute", "expand", "cat", "split")  # move values only
 LOSSES = ("cross_entropy", "nll_loss")  # one J_t per step, averaged
@@ -371,23 +372,13 @@ def _initial_state_marks(nodes: list[Node], links, group_of: dict[int, Any], mar
     """At step level, the mark (⁽²⁾) of each initial state (h_0, c_0) that one chain alone reads: the cell level
     marks it by the cell it enters, but a step node holds every layer. Found forward from the leaf, through the ops
     outside the groups (an index of a stacked h_0), to the first op of a group on each path."""
-    successors: dict[int, list[int]] = {}
-    for tail, head, _, _ in links:
-        successors.setdefault(tail, []).append(head)
+    readers = link_maps(links).readers
     found = {}
     for position, node in enumerate(nodes):
         if node.kind != "input" or node.label.split("\n")[0] not in ("h_0", "c_0"):
             continue
-        chains, stack, seen = set(), [position], {position}
-        while stack:
-            for after in successors.get(stack.pop(), []):
-                if after in seen:
-                    continue
-                seen.add(after)
-                if after in group_of:
-                    chains.add(nodes[after].chain)
-                else:
-                    stack.append(after)
+        reached = cone(position, readers, lambda p: True, lambda p: p not in group_of)
+        chains = {nodes[p].chain for p in reached[1:] if p in group_of}
         if len(chains) == 1 and marks.get(next(iter(chains))):  # one tensor read by two layers stays unmarked
             found[position] = marks[next(iter(chains))]
     return found

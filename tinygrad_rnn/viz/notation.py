@@ -27,7 +27,7 @@ from .gradient_labels import SUM_NOTE
 from .picture import BACKWARD_ROW, CHOICE_INPUT, PER_STEP, Node, Picture, in_time, relabel_edges, steps_in_time
 from .scripts import FROM_SUBSCRIPT, TO_SUBSCRIPT, TO_SUPERSCRIPT
 from .step_states import GATES
-from .user_steps import chains_reading, link_maps
+from .user_steps import chains_reading, cone, link_maps
 
 LAYER_WEIGHTS = ("W_ih", "W_hh", "b_ih", "b_hh", "W_hr")  # a recurrent layer's, as short_name writes them
 MODEL_WEIGHTS = ("E", "W_hy", "b_y")  # a model's embedding and head (the library's models: embedding, head)
@@ -294,15 +294,9 @@ def _source_and_target(nodes: list[Node], read_by: dict[int, set[int]], embeddin
 
 def _after_the_recurrence(nodes: list[Node], read_by: dict[int, set[int]]) -> set[int]:
     """The ops computed from a recurrent layer's (or cell's) states: reached from its steps' ops along what reads
-    them (``read_by``, not through a choice; a walk, no recursion)."""
-    found = {p for p, node in enumerate(nodes) if node.chain is not None}
-    stack = list(found)
-    while stack:
-        for head in read_by.get(stack.pop(), ()):
-            if head not in found:
-                found.add(head)
-                stack.append(head)
-    return found - {p for p, node in enumerate(nodes) if node.chain is not None}
+    them (``read_by``, not through a choice)."""
+    steps = [p for p, node in enumerate(nodes) if node.chain is not None]
+    return set(cone(steps, read_by, lambda p: True)) - set(steps)
 
 
 # --- chains: one module's layer in one direction ------------------------------------------------
