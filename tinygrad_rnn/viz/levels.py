@@ -32,10 +32,8 @@ from .picture import (
     CHOICE_INPUT,
     PER_STEP,
     Node,
-    Picture,
     in_order,
     is_backward_rule,
-    reaching_outputs,
     step_position,
     subscript,
     sum_of_losses,
@@ -682,7 +680,7 @@ def merge_backward_rules(nodes: list[Node], edges, live: set | None = None
     backward recorded (1 − h², its products, the transposes and reshapes it needed) merge into one
     node named by what it does to δ — ``h₃ = tanh, backward: δ ⊙ (1 − h₃²)``. Σ nodes, parameters
     and the gradients drawn stay as they are. ``live``: the cells, (chain, step), whose states reach J
-    (:func:`cells_reaching_loss`); the rules and Σ nodes of any other cell are left out."""
+    (:func:`.step_states.cells_reaching_outputs`); the rules and Σ nodes of any other cell are left out."""
     group: dict[int, int] = {}
     result: list[Node] = []
     index: dict[Any, int] = {}
@@ -732,13 +730,6 @@ def merge_backward_rules(nodes: list[Node], edges, live: set | None = None
     # δ entering a rule for h_t is ∂J/∂h_t: the label of the lecture's right-to-left arrows
     return result, [(t, h, f"∂J/∂{named[h]}" if h in named and into.count(h) == 1 and not label else label)
                     for t, h, label in merged]
-
-
-def cells_reaching_loss(cells: Picture) -> set[tuple[Any, int]]:
-    """(chain, step) of the cells whose states reach an output (J) in ``cells``, the forward figure at cell level:
-    there a classifier on the last step reads the reverse direction's last cell alone."""
-    return {(cells.nodes[i].chain, cells.nodes[i].step) for i in reaching_outputs(cells.nodes, cells.edges)
-            if cells.nodes[i].kind == "group" and cells.nodes[i].chain is not None}
 
 
 def _sums_of_one_value(nodes: list[Node], edges) -> set[int]:
