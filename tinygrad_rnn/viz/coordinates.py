@@ -315,13 +315,10 @@ class Coordinates:
                 not in self.floating:
             return None
         box, pitch = self.boxes[node], self.space.lane
-        lanes = [self.lane_top[row] + (k + 1) * pitch for row, count in enumerate(self.lanes_above)
-                 for k in range(count)] + [self.lane_bottom[row] - (k + 1) * pitch
-                                           for row, count in enumerate(self.lanes_below) for k in range(count)]
         heights = [box.y + sign * step for step in range(0, int(box.height / 2 - ARROW)) for sign in (1, -1)]
         if abs(level - box.y) < box.height / 2 - ARROW:
             heights.insert(0, level)
-        return next((y for y in heights if all(abs(y - lane) >= pitch for lane in lanes)), None)
+        return next((y for y in heights if all(abs(y - lane) >= pitch for lane in self.lane_heights)), None)
 
     def _lane_bases(self) -> None:
         """Where each row's lanes begin: at the top (or bottom) of its steps' block, or past every node beside the
@@ -341,6 +338,11 @@ class Coordinates:
             else:
                 self.lane_bottom[row] = min([self.lane_bottom[row]] + [box.bottom - self.space.gap_y / 2
                                                                        for box in passed])
+        pitch = self.space.lane  # every lane's height, the lanes above each row and below it (_clear_of_lanes)
+        self.lane_heights = [self.lane_top[row] + (k + 1) * pitch for row, count in enumerate(self.lanes_above)
+                             for k in range(count)] + [self.lane_bottom[row] - (k + 1) * pitch
+                                                       for row, count in enumerate(self.lanes_below)
+                                                       for k in range(count)]
 
     def _lines_up_a_gap(self) -> float:
         """How far from the cells beside a gap between two steps the outermost line up it runs (0: none does): a
