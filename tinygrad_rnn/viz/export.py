@@ -344,14 +344,14 @@ def paint(figures: dict, panel: dict, stage: dict, scale: Sequence[float]) -> st
         # saying what it carries back
         following = dict(zip(root, list(root)[1:]))  # each element → the one drawn after it (an edge's label)
         edges = {path.get("id"): path for path in root.iterfind(".//svg:path[@id]", ns)}
-        for k in figures.get("lit", figures["crossing"]).get(str(reached), []):
+        for k in figures["lit"].get(str(reached), []):  # (lecture_panel.panel_data sets it for every slide)
             edge = edges[f"{figures['id']}-e{k}"]
             edge.set("stroke", CURRENT)
             edge.set("stroke-width", "3.5")
             forward = edge.get("d")
             edge.set("d", _reversed_path(forward))
             after = following.get(edge)
-            if str(k) in figures.get("carried", {}) and after is not None and "edge-label" in after.get("class", ""):
+            if str(k) in figures["carried"] and after is not None and "edge-label" in after.get("class", ""):
                 _carries(after, forward, figures["carried"][str(k)])
     root.attrib.pop("style", None)  # the page's min-width: meaningless on a slide
     return ElementTree.tostring(root, encoding="unicode")

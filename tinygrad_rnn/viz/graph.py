@@ -41,7 +41,7 @@ from .initial_states import (
     name_step_inputs,
     renamed,
 )
-from .levels import cells_reaching_loss, merge_backward_rules, merge_groups, per_step_projections, unique
+from .levels import merge_backward_rules, merge_groups, per_step_projections, unique
 from .notation import (
     SYMBOLS,
     Notation,
@@ -69,6 +69,7 @@ from .picture import (
     subscript,
 )
 from .running_sums import draw_as_sum, draw_as_sum_of_ops, take_out_of_steps
+from .step_states import cells_reaching_outputs
 from .stepwise import stepwise_graph
 from .user_steps import link_maps, split_recurrences, steps_holding_calls
 from .views import bptt_picture, forward_and_backward_picture, rolled_picture
@@ -120,7 +121,8 @@ def build_picture(tensors: tuple[Tensor, ...], level: str = "op", backward: bool
     layer_nodes, roots = drawn is not roots, drawn
     live = None
     if recorded:  # the cells J reaches, read off the forward figure: the rules of any other hand on only zeros
-        live = cells_reaching_loss(_picture_of(roots, "cell", False, False, False, False, None, "label", layer_nodes))
+        cells = _picture_of(roots, "cell", False, False, False, False, None, "label", layer_nodes)
+        live = cells_reaching_outputs(cells.nodes, cells.edges, lambda cell: (cell.chain, cell.step))
         roots = _gradients_of(roots)
     gradient_graph = backward is True and not bptt  # drawn as recorded: made here (op level), or given
     def drawn_picture(gradient_only: bool) -> Picture:

@@ -61,9 +61,8 @@ def fitted_rung(built: Callable[[tuple[int, ...] | slice | None, bool], Picture]
         rung = Rung(built(time_steps, False), SHAPES_LEFT_OUT)
         if rung.scale > first.scale and rung.cleaner_than(first):
             best = rung
-    elidable = not steps_chosen and best.scale < SLIDE_SCALE and (dense or count > SLIDE_STEPS)
     largest = best
-    for fewer in [k for k in ELIDED_SHOWN if k < shown] if elidable else []:
+    for fewer in _steps_shown(count, shown, steps_chosen, dense) if best.scale < SLIDE_SCALE else []:
         rung = Rung(built(slide_steps(count, fewer), shapes), *notes)  # steps: only where the slide then fits
         if rung.scale >= SLIDE_SCALE and rung.cleaner_than(first):
             return rung
@@ -82,8 +81,15 @@ def most_rungs(count: int, steps_chosen: bool, dense: bool) -> int:
     >>> most_rungs(3, steps_chosen=False, dense=True), most_rungs(12, steps_chosen=False, dense=False)
     (3, 6)
     """
-    elidable = not steps_chosen and (dense or count > SLIDE_STEPS)
-    return 2 + (len([k for k in ELIDED_SHOWN if k < min(count, SLIDE_STEPS)]) if elidable else 0)
+    return 2 + len(_steps_shown(count, min(count, SLIDE_STEPS), steps_chosen, dense))
+
+
+def _steps_shown(count: int, shown: int, steps_chosen: bool, dense: bool) -> list[int]:
+    """How many steps each rung that leaves steps out draws whole, in the order the ladder tries them: fewer than
+    the ``shown`` drawn already, and none where steps may not be left out — the user's (``steps_chosen``), or a
+    forward figure of cells or steps that a slide draws whole (8 steps or fewer; a ``dense`` one may hold fewer)."""
+    may_leave_out = not steps_chosen and (dense or count > SLIDE_STEPS)
+    return [k for k in ELIDED_SHOWN if k < shown] if may_leave_out else []
 
 
 class Rung:

@@ -27,7 +27,7 @@ from .gradient_labels import SUM_NOTE
 from .picture import BACKWARD_ROW, CHOICE_INPUT, PER_STEP, Node, Picture, in_time, relabel_edges, steps_in_time
 from .scripts import FROM_SUBSCRIPT, TO_SUBSCRIPT, TO_SUPERSCRIPT
 from .step_states import GATES
-from .user_steps import chains_reading, link_maps
+from .user_steps import chains_reading, cone, link_maps
 
 LAYER_WEIGHTS = ("W_ih", "W_hh", "b_ih", "b_hh", "W_hr")  # a recurrent layer's, as short_name writes them
 MODEL_WEIGHTS = ("E", "W_hy", "b_y")  # a model's embedding and head (the library's models: embedding, head)
@@ -255,9 +255,11 @@ def parameter_roles(nodes: list[Node], links) -> dict[Any, str]:
         return {}
     embeddings = [p for p, uses in module_parameters.items() if {op for op, _ in uses} == {"embedding"}]
     roles = {nodes[embeddings[0]].key: "embedding.weight"} if len(embeddings) == 1 else {}
+    # what reads each node, not through a choice (a generated token is no input of the graph)
+    read_by = link_maps([link for link in links if link[3] != CHOICE_INPUT]).readers
     if len(embeddings) == 2:  # an encoder–decoder's: the table the encoder reads, and the one its decoder reads
-        roles = _source_and_target(nodes, links, embeddings)
-    after = _after_the_recurrence(nodes, links)
+        roles = _source_and_target(nodes, read_by, embeddings)
+    after = _after_the_recurrence(nodes, read_by)
     heads: dict[int, set[int]] = {}  # the weights read by a linear op computed from the states → those ops
     for tail, head, _, position in links:
         if head in after and position == 1 and nodes[tail].kind == "parameter" and nodes[head].key.name == "linear" \
@@ -277,34 +279,24 @@ def parameter_roles(nodes: list[Node], links) -> dict[Any, str]:
     return roles
 
 
-def _source_and_target(nodes: list[Node], links, embeddings: list[int]) -> dict[Any, str]:
+def _source_and_target(nodes: list[Node], read_by: dict[int, set[int]], embeddings: list[int]) -> dict[Any, str]:
     """{key: "source_embedding.weight" / "target_embedding.weight"} where of two embedding tables one feeds only
     chains that start the timeline (an encoder) and the other only chains started after another (a decoder,
-    ``Chain.after``); {} where either feeds both or neither (whose would it be?)."""
-    readers: dict[int, list[int]] = {}
-    for tail, head, _, position in links:
-        if position != CHOICE_INPUT:  # (a generated token is no input of the graph)
-            readers.setdefault(tail, []).append(head)
+    ``Chain.after``); {} where either feeds both or neither (whose would it be?). ``read_by``: what reads each
+    node, not through a choice."""
     found: dict[str, Any] = {}
     for table in embeddings:
-        starts = {chain.after > 0 for chain in chains_reading(nodes, readers, table)}
+        starts = {chain.after > 0 for chain in chains_reading(nodes, read_by, table)}
         if len(starts) == 1:
             found["target_embedding.weight" if starts.pop() else "source_embedding.weight"] = nodes[table].key
     return {key: role for role, key in found.items()} if len(found) == 2 else {}
 
 
-def _after_the_recurrence(nodes: list[Node], links) -> set[int]:
-    """The ops computed from a recurrent layer's (or cell's) states: reached from its steps' ops along the links
-    (a walk, no recursion), not through a choice (a generated token is no input of the graph)."""
-    readers = link_maps([link for link in links if link[3] != CHOICE_INPUT]).readers
-    found = {p for p, node in enumerate(nodes) if node.chain is not None}
-    stack = list(found)
-    while stack:
-        for head in readers.get(stack.pop(), ()):
-            if head not in found:
-                found.add(head)
-                stack.append(head)
-    return found - {p for p, node in enumerate(nodes) if node.chain is not None}
+def _after_the_recurrence(nodes: list[Node], read_by: dict[int, set[int]]) -> set[int]:
+    """The ops computed from a recurrent layer's (or cell's) states: reached from its steps' ops along what reads
+    them (``read_by``, not through a choice)."""
+    steps = [p for p, node in enumerate(nodes) if node.chain is not None]
+    return set(cone(steps, read_by, lambda p: True)) - set(steps)
 
 
 # --- chains: one module's layer in one direction ------------------------------------------------

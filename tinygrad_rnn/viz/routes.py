@@ -323,11 +323,11 @@ class Routes(Risers):
         return found.index(unnamed.key(self, *edge)) - (len(found) - 1) / 2
 
     def _state_lines(self, label: str, tracks: list[str]) -> list[str]:
-        """A state's label as drawn in a gap of ``tracks``: :meth:`_drawn`; where forward and backward share the
-        cells (``both_ways``) also on the gap's outermost track, which grows away from the others (∂J/∂c₂'s part
-        above c₁, ∂J/∂h₁ under h₁): an LSTM's four tracks kept its chain rule in one line, the gap that wide."""
-        ordered = sorted(tracks, key=state_first)
-        outermost = self.both_ways and label in (ordered[0], ordered[-1])
+        """A state's label as drawn in a gap of ``tracks`` (top first, :func:`state_first`: sorted once for the gap
+        by the caller): :meth:`_drawn`; where forward and backward share the cells (``both_ways``) also on the gap's
+        outermost track, which grows away from the others (∂J/∂c₂'s part above c₁, ∂J/∂h₁ under h₁): an LSTM's four
+        tracks kept its chain rule in one line, the gap that wide."""
+        outermost = self.both_ways and label in (tracks[0], tracks[-1])
         return self._drawn(label, 2 if outermost else len(tracks))
 
     def _drawn(self, label: str, tracks: int = 1) -> list[str]:
