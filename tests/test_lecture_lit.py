@@ -62,9 +62,9 @@ def test_the_gradient_from_above_arrives_down_a_lit_arrow():
 
 def test_every_backward_stage_of_a_language_models_page_holds_the_whole_chain():
     """A window onto 2 of 4 steps hid the chain the gradient runs along: in every backward stage and at the sums
-    the page's window holds each step's cell and h₀, where the row fits a slide at 2/3 of the readable scale (forward, what the
-    stage names, at the readable scale); a 20-step row keeps its window, and what a stage's text names (an
-    exported stage's window) is what it was."""
+    the page's window holds each step's cell and h₀, where the row fits a slide at 2/3 of the readable scale
+    (forward, what the stage names, at the readable scale); a 20-step row keeps its window, and what a stage's
+    text names (an exported stage's window) is what it was."""
     panel = panel_of("gru")
     every_cell = {i for indices in panel["cells"].values() for i in indices}
     # (and h₀, where the chain starts: its arrow into cell 1 came in from the window's side at 1,280 × 720)
