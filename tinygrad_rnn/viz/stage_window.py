@@ -12,12 +12,12 @@ and for an exported stage (:mod:`.export`).
    back and at the sums, and the row's ends (h₀, c₀, J) where they fit across
    (:func:`steps_across`; the line under the window says which, where that is fewer than all: a window
    onto steps 1–3 of 5 left the terms of 4 and 5 out of view). The page's window holds the whole chain of
-   cells too, from h₀ (and c₀), in every backward stage and at the sums, wherever it fits a slide at 2/3 of
-   the readable scale (:func:`held_nodes`, :func:`chain_fits`: a window onto 2 of a language model's 4 steps
-   hid the chain the gradient runs along); an exported stage, beside its equations and bars, keeps the
-   readable scale. On the page, an arrow that would run out across the window's edge from a node in view is
-   clipped off whole at that node's outline where the window can lose the strip (lecture_fit.js: the e_t
-   arrows under a backward stage's row of cells stood as stubs at its bottom edge).
+   cells too, in every backward stage, wherever it fits a slide at 2/3 of the readable scale
+   (:func:`held_nodes`, :func:`chain_fits`: a window onto 2 of a language model's 4 steps hid the chain the
+   gradient runs along); an exported stage, beside its equations and bars, keeps the readable scale.
+   On the page, an arrow that would run out across the window's edge from a node in view is clipped off
+   whole at that node's outline where the window can lose the strip (lecture_fit.js: the e_t arrows under
+   a backward stage's row of cells stood as stubs at its bottom edge).
 2. The figure is drawn at the slide's (or the page's) readable scale — its smallest text 24 px at
    1,920 wide — unless that would not hold what the stage names: then it is scaled down until it
    does (the text smaller, what the stage names in view).
@@ -84,21 +84,19 @@ def named_nodes(stage: dict, columns: dict) -> list[int]:
 
 def held_nodes(stage: dict, columns: dict, named: list[int] | None = None) -> list[int]:
     """What the page's window holds at a stage: what its text names (:func:`named_nodes`) and, in every backward
-    stage and at the sums where it fits (``columns["chain"]``: :func:`chain_fits`), the whole chain of cells from
-    where it starts, h₀ and c₀ — a class sees the chain the gradient runs along, not 2 of a language model's 4 steps,
-    and no arrow into cell 1 from beyond the window's side (at 20–22 px where a forward stage's window keeps 24:
-    forward, what is named is enough). An exported stage, which shares its slide with the equations and the bars,
-    holds what is named at the slide's readable scale instead.
+    stage where it fits (``columns["chain"]``: :func:`chain_fits`), the whole chain of cells — a class sees the
+    chain the gradient runs along, not 2 of a language model's 4 steps (at 20–22 px where a forward stage's
+    window keeps 24: forward, what is named is enough). An exported stage, which shares
+    its slide with the equations and the bars, holds what is named at the slide's readable scale instead.
 
     >>> columns = {"cells": {1: [1], 2: [2], 3: [9]}, "initial": [3], "loss": [0], "chain": True}
     >>> named_nodes({"phase": "backward", "t": 2}, columns), held_nodes({"phase": "backward", "t": 2}, columns)
-    ([2, 9], [1, 2, 3, 9])
+    ([2, 9], [1, 2, 9])
     """
     named = named_nodes(stage, columns) if named is None else named  # (``named``: already computed for the stage)
-    if stage["phase"] not in ("backward", "sums") or not columns.get("chain"):  # (forward: readable, 24 px)
+    if stage["phase"] != "backward" or not columns.get("chain"):  # (forward, the text stays readable: 24 px)
         return named
-    chain = [i for indices in columns["cells"].values() for i in indices] + list(columns.get("initial", []))
-    return sorted(set(named) | set(chain))
+    return sorted(set(named) | {i for indices in columns["cells"].values() for i in indices})
 
 
 def chain_fits(figure: str, cells: dict[int, list[int]]) -> bool:
