@@ -161,11 +161,11 @@ def test_hovering_a_node_names_the_quantity_it_shows(browser, tmp_path):
     page.hover(f"#{panel['id']}-n{index}")
     tip = page.inner_text(".tooltip")
     assert "c₂ = add" in tip and "shape of its output: (1, 3)" in tip
+    assert f"gradient ‖∂J/∂its output‖: {js(panel['nodes'][index]['grad'])}" in tip
     loss_node = next(i for i, node in enumerate(panel["nodes"]) if node["name"] == "J")
     page.hover(f"#{panel['id']}-n{loss_node}")
     tip = page.inner_text(".tooltip")  # a scalar says so ("shape of its output: ()" read as nothing)
     assert "its output: a scalar" in tip and "()" not in tip, tip
-    assert f"gradient ‖∂J/∂its output‖: {js(panel['nodes'][index]['grad'])}" in tip
     page.focus(f"#{panel['id']}-n{index}")  # the keyboard reaches it too
     assert page.is_visible(".tooltip")
     cell_page, _ = open_page(browser, viz.lecture(loss, layer).save(tmp_path / "cell.html"))

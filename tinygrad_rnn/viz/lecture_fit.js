@@ -133,15 +133,19 @@ function tinygradRnnFit(root, graph, note) {
   // The shown part of the window ([x, y, width, height]) with each side moved in, where an arrow runs out
   // across it, to the outline of the node the arrow meets inside: an arrow cut by the window's edge would
   // come from nowhere (the x_t arrows under a backward stage's row of cells stood as stubs at its bottom
-  // edge). A side moves across empty figure only: it stays where it would cut or hide a node or a label.
+  // edge). A side never cuts a node or a label: where one reaches into the strip it would lose (an LSTM's h₀ and
+  // c₀ beside cell 1, lower than the cells), it stops at that one's far edge (stage_window._clear_of_arrows: the same).
   function clearOfArrows(svg, shown, boxes) {
     let [left, top, right, bottom] = [shown[0], shown[1], shown[0] + shown[2], shown[1] + shown[3]];
     const nodes = nodeBoxes(svg), outline = (index) => {
       const rect = svg.querySelector(`[data-index="${index}"] rect`);
       return rect ? (parseFloat(getComputedStyle(rect).strokeWidth) || 0) / 2 : 0;  // (its outer edge)
     };
-    const crowded = (from, to, low, high) => boxes.some((b) => high(b) > Math.min(from, to) + 0.01 &&
-      low(b) < Math.max(from, to) - 0.01 && b.right > left && b.left < right && b.bottom > top && b.top < bottom);
+    // the far edges, along the axis, of the boxes reaching into the strip between ``from`` and ``to`` (and of a
+    // node's outline, drawn outside its box: 1.5 units, a thick one's half)
+    const reaching = (from, to, low, high) => boxes.filter((b) => high(b) > Math.min(from, to) + 0.01 &&
+      low(b) < Math.max(from, to) - 0.01 && b.right > left && b.left < right && b.bottom > top && b.top < bottom)
+      .map((b) => from < to ? low(b) - 1.5 : high(b) + 1.5);
     for (const arrow of arrows(svg)) {
       const inside = arrow.ends.find((i) => { const b = nodes.get(i);
         return b && b.left >= left - 0.5 && b.right <= right + 0.5 && b.top >= top - 0.5 && b.bottom <= bottom + 0.5; });
@@ -155,10 +159,10 @@ function tinygradRnnFit(root, graph, note) {
       for (const [crosses, to, axis, far] of sides) {
         if (!crosses) continue;
         const across = axis === "x" ? [left, right] : [top, bottom];
-        const moved = far ? Math.min(across[1], to) : Math.max(across[0], to);
-        const from = across[far];  // (the strip between the side and where it would move holds nothing)
-        if (axis === "y" ? crowded(from, moved, (b) => b.top, (b) => b.bottom) :
-          crowded(from, moved, (b) => b.left, (b) => b.right)) continue;
+        const from = across[far];  // (the strip the side would lose: from it to the node's outline)
+        const [low, high] = axis === "y" ? [(b) => b.top, (b) => b.bottom] : [(b) => b.left, (b) => b.right];
+        const stops = reaching(from, to, low, high);
+        const moved = far ? Math.min(from, Math.max(to, ...stops)) : Math.max(from, Math.min(to, ...stops));
         if (axis === "y") [top, bottom] = far ? [top, moved] : [moved, bottom];
         else [left, right] = far ? [left, moved] : [moved, right];
       }
