@@ -130,6 +130,29 @@ def test_every_lectures_stages_pass_the_text_test(lecture_stages):
         assert "(1, " not in text, f"{name}: shapes drawn on a slide"
 
 
+def test_the_windows_bottom_edge_cuts_no_arrow_into_a_node_in_view(lecture_stages):
+    """An exported backward stage's window ended 4 units under its row of cells: the arrows from e_t (or x_t) into
+    the cells stood as stubs at its bottom edge, rising from nowhere. The edge ends at the cells' outline, each
+    arrow into a node in view from below the window left out whole — unless a node in view reaches lower (an
+    LSTM's h₀ and c₀ beside cell 1), which the edge may not cut: there the stubs stay (docs/lecture.md)."""
+    _, slides = lecture_stages
+    for name, root in slides:
+        _, (x, y, w, h), boxes = window_of(root)
+        shown = in_window(root)
+        nested = next(element for element in root.iter(SVG + "svg") if element is not root)
+        outline = {int(node.get("data-index")): float(node.find(SVG + "rect").get("stroke-width", 0)) / 2
+                   for node in nested.iter(SVG + "g") if node.get("data-index") and node.find(SVG + "rect") is not None}
+        lowest = max(boxes[i][1] + boxes[i][3] + outline[i] for i in shown) if shown else y + h
+        for edge in nested.iter(SVG + "path"):
+            if "edge" not in (edge.get("class") or "").split():
+                continue
+            ends = [int(edge.get("data-tail")), int(edge.get("data-head"))]
+            for inner, outer in (ends, ends[::-1]):
+                if inner in shown and outer in boxes and boxes[outer][1] >= y + h - 0.5:  # (from below the window)
+                    bottom = boxes[inner][1] + boxes[inner][3]
+                    assert y + h <= max(bottom + outline[inner], lowest) + 0.5, (name, ends, y + h, bottom)
+
+
 def test_a_window_says_which_steps_are_in_view(lecture_stages):
     """Where the whole figure would fall under 24 px, the stage shows a window around its step and
     says which steps it shows of how many: never a sequence that looks shorter than it is."""

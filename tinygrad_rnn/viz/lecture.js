@@ -491,7 +491,8 @@ function tinygradRnnLecture(root) {
     tooltip.append(name);
     const lines = [`op: ${escapeHtml(info.op)}`];
     if (info.scope) lines.push(`scope: ${escapeHtml(info.scope)}`);
-    if (info.shape) lines.push(`shape of ${info.quantity}: (${info.shape.join(", ")})`);
+    if (info.shape) lines.push(info.shape.length ? `shape of ${info.quantity}: (${info.shape.join(", ")})`
+      : `${info.quantity}: a scalar`);  // (a shape "()" reads as nothing)
     if (info.values) {
       lines.push(info.values.values ? `values of ${info.quantity}: [${info.values.values.map((v, _, all) => fmt(v, tinygradRnnDigits(all))).join(", ")}]`
         : `${info.quantity}: min ${fmt(info.values.min)}, max ${fmt(info.values.max)}, mean ${fmt(info.values.mean)}`);
