@@ -105,7 +105,7 @@ def test_the_plain_path_is_within_its_budget_of_1500_lines_of_code():
     assert plain_path_lines() <= 1500
 
 
-LINES_TODAY = 1491  # (+4: Maximum and Minimum compare their inputs, not keeping their output)
+LINES_TODAY = 1500  # (+11: an unsaved leaf reaches backward as a stand-in Node, made once per leaf; −2: kept_outputs)
 
 
 def test_the_reading_order_states_the_counts_the_script_gives():
