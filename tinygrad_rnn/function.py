@@ -261,7 +261,7 @@ class Function:
         def as_tensor(saved: Any, vertex: Any) -> Any:
             if isinstance(vertex, Node):  # a computed tensor: its saved array, back in its place
                 return vertex if saved is None or saved is vertex else TensorBase._make(saved, vertex)
-            return saved if isinstance(saved, Node) else vertex  # a leaf not saved: its stand-in; or saved, or a constant
+            return saved if isinstance(saved, Node) else vertex  # a leaf's stand-in; or the leaf saved, a constant
 
         if self.multiple_outputs:
             # An output that no gradient reached has no Node in hand; a fresh one stands for the same
