@@ -463,8 +463,17 @@ def test_an_op_on_a_string_says_which_op_and_inputs_not_numpys_internals():
 
     with pytest.raises(TypeError, match=r"add: cannot apply to Tensor\(shape=\(1,\), float32, cpu\) and 'a'"):
         _ = tr.tensor([1.0]) + "a"
-    with pytest.raises(TypeError, match="equal: cannot apply"):
+    with pytest.raises(TypeError, match="eq: cannot apply"):
         _ = tr.tensor([1.0]) == "a"
+
+
+@pytest.mark.parametrize("compare, name", [(lambda a, b: a < b, "lt"), (lambda a, b: a <= b, "le"),
+                                           (lambda a, b: a > b, "gt"), (lambda a, b: a >= b, "ge"),
+                                           (lambda a, b: a == b, "eq"), (lambda a, b: a != b, "ne")])
+def test_a_comparison_is_named_as_users_write_it_not_by_its_numpy_function(compare, name):
+    """``tr.ones(2) < tr.ones(3)`` said "less: cannot apply": NumPy's name, where PyTorch's is lt."""
+    with pytest.raises(tr.ShapeError, match=rf"^{name}: cannot apply to Tensor\(shape=\(2,\)"):
+        compare(tr.ones(2), tr.ones(3))
 
 
 @pytest.mark.parametrize("make", [lambda M: M.ones(4).reshape(2.0, 2), lambda M: M.zeros(2.5),

@@ -44,19 +44,26 @@ Every op in :mod:`tinygrad_rnn.ops` is a small subclass. This is the real Tanh
   and device, never the values. An ``out`` not saved is None in a plain backward (a Node under
   ``create_graph``). Nothing else is kept alive by the graph.
 * Backward is written **once**, with operators and the functions of :mod:`tinygrad_rnn.ops`,
-  which take arrays and Tensors alike. A backward pass calls it with nothing recorded (NumPy
-  speed), each argument one of: an array (a saved value, and ``grad``), a Node (an input not
-  saved), a Python number (a constant input), None (an ``out`` not saved); it
-  returns arrays (and where fast/ is installed, linear's weight terms unmultiplied: see
-  ``ops.linalg.weight_terms``). ``create_graph=True`` calls it with Tensors — every saved value
-  back in its place in the graph; an unsaved one its stand-in, as above, ``out`` too — and it
-  returns Tensors: the gradient is itself a recorded graph, to draw or differentiate again.
+  which take arrays and Tensors alike — or an op's own ``Op.apply(x, **params)``, as ops/ does
+  where it has the params at hand, given as the op's function would pass them (``Sum.apply(g,
+  dim=(0,), keepdim=True)``: Sum's ``dim`` a sorted tuple, not the ``-1`` ``ops.sum`` accepts).
+  A backward pass calls it with nothing recorded (NumPy speed), each argument one of: an array (a
+  saved value, and ``grad``), a Node (an input not saved), a Python number (a constant input),
+  None (an ``out`` not saved); it returns arrays (and where fast/ is installed, linear's weight
+  terms unmultiplied: see ``ops.linalg.weight_terms``). ``create_graph=True`` calls it with
+  Tensors — every saved value back in its place in the graph; an unsaved one its stand-in, as
+  above, ``out`` too — and it returns Tensors: the gradient is itself a recorded graph, to draw
+  or differentiate again.
   An in-place operator (``g -= x``) writes into an array but records a new Tensor, so a
   backward uses one only on a value it made itself, never on ``grad`` or a saved value.
   A backward that breaks this contract — reads the values of an input or output it did not save,
   or calls NumPy (``numpy.exp``) where a Tensor may come — raises its TypeError (or
   AttributeError) again naming the op and what to do, on a leaf as on a computed input;
   :func:`~tinygrad_rnn.gradcheck` runs both backwards, so it finds these.
+
+A new op in ops/ is its class, its lowercase function (in the module's ``__all__``), the alias in
+tensor.py if it is a Tensor method too, and a case in tests/test_op_gradients.py (a test there
+finds an op class without one).
 
 The graph's vertices are :class:`Node` records of the tensors ops computed (and the leaf tensors
 themselves). What decides whether and how an op is recorded (grad mode, scopes, recurrent steps,
@@ -194,9 +201,8 @@ class Function:
                 needs_input_grad.append(x.requires_grad)
                 node = x._node
                 vertices.append(x if node is None else node)  # (a leaf is its own vertex)
-                if node is None:
-                    leaf_seen = True
-                elif node.grad_fn.depth > depth:
+                leaf_seen = leaf_seen or node is None
+                if node is not None and node.grad_fn.depth > depth:
                     depth = node.grad_fn.depth
             else:  # a constant, its own vertex. A NumPy scalar would promote a float32 tensor to
                 # float64; PyTorch treats it as a Python scalar, and so do we.
