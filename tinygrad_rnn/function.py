@@ -68,7 +68,7 @@ finds an op class without one).
 The graph's vertices are :class:`Node` records of the tensors ops computed (and the leaf tensors
 themselves). What decides whether and how an op is recorded (grad mode, scopes, recurrent steps,
 anomaly detection) is in :mod:`tinygrad_rnn.recording`; what a recurrent layer's steps record
-(``Chain``, ``Step``, ``step_of``) in :mod:`tinygrad_rnn.steps`.
+(``Chain``, ``Step``, ``at_step``, ``step_number``) in :mod:`tinygrad_rnn.steps`.
 """
 
 from __future__ import annotations
