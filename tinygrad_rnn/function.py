@@ -231,9 +231,9 @@ class Function:
         # own, a leaf's made for it (a leaf holds values, which backward must not read unsaved).
         self.inputs = vertices = tuple(vertices)
         saves = self.saves_inputs
-        stand_ins = vertices if saves is True or not leaf_seen else tuple(map(_stand_in, vertices))
-        self.saved_inputs = (tuple(arrays) if saves is True else stand_ins if saves is False else
-                             tuple(arrays[i] if i in saves else stand_ins[i] for i in range(len(arrays))))
+        self.saved_inputs = (tuple(arrays) if saves is True else vertices if saves is False and not leaf_seen else
+                             tuple(arrays[i] if saves and i in saves else _stand_in(vertices[i]) if leaf_seen
+                                   else vertices[i] for i in range(len(arrays))))
         self.saved_output = out if self.saves_output else None
         needs_input_grad = tuple(needs_input_grad)  # one tuple per pattern, (True, False) …, shared by every op
         self.needs_input_grad = _PATTERNS.setdefault(needs_input_grad, needs_input_grad)  # that has it (see below)
