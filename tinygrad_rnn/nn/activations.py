@@ -18,7 +18,10 @@ from .module import Module
 
 
 class Tanh(Module):
-    """tanh(x), elementwise. The op it records, and its backward: ``Tanh`` in ops/elementwise.py."""
+    """tanh(x), elementwise.
+
+    The op it records, and its backward: ``Tanh`` in ops/elementwise.py.
+    """
 
     def forward(self, input: Tensor) -> Tensor:
         return F.tanh(input)
@@ -39,15 +42,19 @@ class ReLU(Module):
 
 
 class Sigmoid(Module):
-    """σ(x) = 1 / (1 + e^(−x)), elementwise. The op it records, and its backward: ``Sigmoid`` in
-    ops/elementwise.py."""
+    """σ(x) = 1 / (1 + e^(−x)), elementwise.
+
+    The op it records, and its backward: ``Sigmoid`` in ops/elementwise.py.
+    """
 
     def forward(self, input: Tensor) -> Tensor:
         return F.sigmoid(input)
 
 
 class Softmax(Module):
-    """exp(x) / Σ exp(x) along ``dim``. The op it records, and its backward: ``Softmax`` in ops/reduce.py.
+    """exp(x) / Σ exp(x) along ``dim``.
+
+    The op it records, and its backward: ``Softmax`` in ops/reduce.py.
 
     >>> import tinygrad_rnn as tr
     >>> tr.nn.Softmax(dim=1)(tr.zeros(1, 4)).tolist()
@@ -66,8 +73,10 @@ class Softmax(Module):
 
 
 class LogSoftmax(Softmax):
-    """log softmax(x) along ``dim``: log-probabilities, for ``NLLLoss``. The op it records, and its
-    backward: ``LogSoftmax`` in ops/reduce.py."""
+    """log softmax(x) along ``dim``: log-probabilities, for ``NLLLoss``.
+
+    The op it records, and its backward: ``LogSoftmax`` in ops/reduce.py.
+    """
 
     def forward(self, input: Tensor) -> Tensor:
         return F.log_softmax(input, _dim("LogSoftmax", self.dim))
