@@ -306,7 +306,7 @@ def _walk(roots: tuple[Tensor, ...], backward: bool, show_shapes: bool):
             if not isinstance(x, (Tensor, GraphNode)):  # a constant: shown in the op's label
                 continue
             saved = function.saved_inputs[position] if position != CHOICE_INPUT and function.saved_inputs else None
-            if saved is not None and saved is not x:  # (an input not saved: its vertex stands there)
+            if saved is not None and not isinstance(saved, GraphNode):  # (an input not saved: a Node stands there)
                 kept_values[id(x)] = saved
             tail, expand = node_for(x)
             if tail is None:
