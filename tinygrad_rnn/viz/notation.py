@@ -531,6 +531,9 @@ def parameter_notes(nodes: list[Node], edges, names: dict[int, tuple[str, str]],
     return notes
 
 
+# the tensor a gradient is of, in an output's label: a BPTT figure's Σ names each weight so (Σₜ ∂J/∂b_ih|ₜ), and a
+# GRU's are already b_ih and b_hh there, never the lecture's one b of an RNN's two
+GRADIENT_OF = re.compile(r"∂J/∂([^\s|]+)")
 TIED_SUM = re.compile(r"∂J/∂(\S+)ᵀ = \S+?(?= |\||$)")  # ∂J/∂Eᵀ = W_hy in a Σ: the tied table's gradient
 
 
@@ -565,7 +568,8 @@ def name_values(picture: Picture, notation: Notation, parameters: set[str], show
     name_gradients(picture, notation)
     if {"b_ih", "b_hh"} <= parameters and show_parameters:  # said once, under the figure, not drawn as two b₁
         drawn = [name for node in picture.nodes for name in node.parameters] + \
-            [node.label.split("\n")[0] for node in picture.nodes if node.kind == "parameter"]
+            [node.label.split("\n")[0] for node in picture.nodes if node.kind == "parameter"] + \
+            [name for node in picture.nodes if node.kind == "output" for name in GRADIENT_OF.findall(node.label)]
         parts = any(name.endswith(BIAS_PARTS[1]) for name in drawn)
         if notation.merged_biases() and any(name.startswith(("b_ih", "b_hh")) for name in drawn):
             notation = notation.for_cell("gru")  # the lecture's one bias, kept apart (name_parameters): a GRU's
