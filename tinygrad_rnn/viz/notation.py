@@ -538,13 +538,15 @@ TIED_SUM = re.compile(r"∂J/∂(\S+)ᵀ = \S+?(?= |\||$)")  # ∂J/∂Eᵀ = W_
 
 
 def sum_tied_uses(picture: Picture) -> None:
-    """A BPTT figure's Σ of a tied table (Eᵀ = W_hy) names its gradient by one symbol, ∂J/∂E = Σₜ ∂J/∂E|ₜ, and a
-    note says that this Σ adds the terms of both of its uses — the embedding's and the head's — at every step."""
+    """A BPTT figure's Σ of a tied table names its gradient by the one name its nodes give it, Eᵀ = W_hy, in
+    brackets: Σₜ ∂J/∂(Eᵀ = W_hy)|ₜ (written ∂J/∂E it named the tensor otherwise than the nodes beside it; unbracketed,
+    ∂J/∂Eᵀ = W_hy reads as an equation), and a note says that this Σ adds the terms of both of its uses — the
+    embedding's and the head's — at every step."""
     tied = set()
     for node in picture.nodes:
         if node.kind == "output" and "Σ" in node.label:
             tied |= {match.group(0) for match in TIED_SUM.finditer(node.label)}
-            node.label = TIED_SUM.sub(lambda match: f"∂J/∂{match.group(1)}", node.label)
+            node.label = TIED_SUM.sub(lambda match: f"∂J/∂({match.group(0).removeprefix('∂J/∂')})", node.label)
     for written in sorted(tied):
         picture.notes.append(f"{written.removeprefix('∂J/∂')}, tied: its Σ adds the terms of both uses (embedding and "
                              "head) at every step")
