@@ -20,7 +20,7 @@ TITLE = re.compile(r'<text [^>]*font-weight="bold"[^>]*>(.*?)</text>')
 
 @pytest.fixture(scope="module")
 def every_slide():
-    """{(cell, notation, slide): (its SVG, [(each figure's SVG, its notes)])}, every figure as Lecture.figure drew it."""
+    """{(cell, notation, slide): (its SVG, [(each figure's SVG, its notes)])}, each figure as Lecture.figure drew it."""
     drawn, figures, original = {}, [], deck_module.Lecture.figure
 
     def recorded(self, loss, **options):

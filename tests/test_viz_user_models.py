@@ -428,9 +428,9 @@ def test_dropout_is_named_and_its_mask_is_a_mask_not_an_input():
 
 
 def test_two_dropout_masks_are_two_names():
-    """A language model's dropout between its layers and on its output: two masks, two tensors — "dropout mask 1" (between
-    layers 1 and 2, the earlier in the forward pass) and "dropout mask 2" (before the head), never both "dropout mask,
-    p = 0.5" ("no name stands for two tensors"); the note names the one that feeds cells."""
+    """A language model's dropout between its layers and on its output: two masks, two tensors — "dropout mask 1"
+    (between layers 1 and 2, the earlier in the forward pass) and "dropout mask 2" (before the head), never both
+    "dropout mask, p = 0.5" ("no name stands for two tensors"); the note names the one that feeds cells."""
     tr.manual_seed(0)
     model = tr.models.LanguageModel(10, 3, 4, num_layers=2, cell="lstm", dropout=0.5).train()
     logits, _ = model(tr.tensor([[1, 4, 2]]))

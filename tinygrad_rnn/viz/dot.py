@@ -219,7 +219,8 @@ GRAPHVIZ_PIECE = re.compile(r'<text text-anchor="start" x="([-\d.]+)" y="([-\d.]
                             r'(?: baseline-shift="(sub|super)")? font-size="([\d.]+)"([^>]*)>([^<]*)</text>\n?')
 GRAPHVIZ_GROUP = re.compile(r"<g id=\"[^\"]+\" class=\"(?:node|edge|cluster)\">\n<title>([^<]*)</title>.*?</g>", re.S)
 # the figure's own title: its pieces lie in the graph's group, before its first node, edge or cluster
-GRAPHVIZ_TITLE = re.compile(r"(<g id=\"graph\d+\" class=\"graph\"[^>]*>\n<title>[^<]*</title>\n)(.*?)(?=<!--|<g id=|</g>)", re.S)
+GRAPHVIZ_TITLE = re.compile(r"(<g id=\"graph\d+\" class=\"graph\"[^>]*>\n<title>[^<]*</title>\n)(.*?)"
+                            r"(?=<!--|<g id=|</g>)", re.S)
 
 
 def scripts_joined(svg_text: str) -> str:

@@ -35,7 +35,8 @@ _BOLD_GROUPS = {
     500: "“”", 556: "Jckvxysŷ", 584: "^", 600: "Σ", 606: "δ", 611: "?bdghnopquL", 684: "σ", 722: "ABK&", 778: "w",
     889: "m", 975: "@",
 }
-BOLD = {**ADVANCE, **{character: width / 1000 for width, characters in _BOLD_GROUPS.items() for character in characters}}
+BOLD = {**ADVANCE, **{character: width / 1000
+                      for width, characters in _BOLD_GROUPS.items() for character in characters}}
 UNKNOWN = 0.6  # a character not in the table (another alphabet's letter): a little wider than most letters here
 WIDE = 1.0  # a character that East Asian typography sets a whole em wide (漢, ｗ)
 
