@@ -6,6 +6,7 @@ import html
 import re
 import shutil
 import subprocess
+import xml.etree.ElementTree as ElementTree
 
 import pytest
 
@@ -15,6 +16,7 @@ from tinygrad_rnn.viz.notation import BIAS_PARTS, LAYER_WEIGHTS, MODEL_WEIGHTS, 
 from tinygrad_rnn.viz.slide import MARGIN, WIDTH, runs_of, script_px
 
 SLIDES = [(name, make) for name, make in deck_module.SLIDES if name != "14-perplexity"]  # (it trains: test_deck)
+SVG = "{http://www.w3.org/2000/svg}"
 TITLE = re.compile(r'<text [^>]*font-weight="bold"[^>]*>(.*?)</text>')
 
 
@@ -121,3 +123,31 @@ def test_the_bold_advances_are_the_fonts_own():
              "‖g‖ = 2.5 (Σ, σ, ∂J/∂W_hh)")
     drawn = image_font.truetype(FONT, 40).getlength(title)
     assert line_width(title, 40, bold=True) == pytest.approx(drawn, rel=0.005)
+
+
+def edge_labels(svg: str) -> list[tuple[tuple[str, str], str]]:
+    """Each edge's (the words of its tail, of its head) and the words of its label, read off a figure's SVG (a label
+    is the element right after its edge's path)."""
+    root = ElementTree.fromstring(svg)
+    words = {g.get("data-index"): "".join(g.itertext()).strip() for g in root.iter(SVG + "g") if g.get("data-index")}
+    drawn = list(root.iter())
+    labels = []
+    for k, element in enumerate(drawn):
+        if element.tag == SVG + "path" and element.get("class") == "edge":
+            after = next((e for e in drawn[k + 1:] if e.tag in (SVG + "text", SVG + "path")), None)
+            label = "".join(after.itertext()) if after is not None and after.get("class") == "edge-label" else ""
+            labels.append(((words[element.get("data-tail")], words[element.get("data-head")]), label))
+    return labels
+
+
+def test_the_gru_cells_two_n_rows_say_which_one_r_multiplies(every_slide):
+    # the h side's n rows up to r ⊙ (·) and the x side's up to the add after it ran along one track under the gates'
+    # adds and read as one line: that r multiplies only [W_h h + b_hh]ₙ, the slide's point, could not be read
+    for notation in PRESETS:
+        (svg, _), = every_slide["gru", notation, "08-gru-cell"][1]
+        lecture = deck_module.Lecture("gru", resolve(notation))
+        x_rows, h_rows = (as_read(rows) for rows in lecture.candidate_rows(lecture.notation.at_step("x", "1"),
+                                                                            lecture.notation.at_step("h", "0")))
+        labels = edge_labels(svg)
+        assert [ends for ends, label in labels if label == h_rows] == [("split", "mul")], (notation, labels)
+        assert [ends for ends, label in labels if label == x_rows] == [("split", "add")], (notation, labels)
