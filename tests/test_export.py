@@ -19,7 +19,7 @@ from slide_checks import (
     standalone,
     title_px,
 )
-from written import flat
+from written import flat, node_step
 
 from tinygrad_rnn import cli, viz
 from tinygrad_rnn.viz import export, pdf, slide_charts
@@ -294,6 +294,21 @@ def test_each_stage_paints_the_figure_as_the_page_does(exported):
         if stage["phase"] == "backward" and stage["t"] <= steps:
             filled = [r for r in root.iter(SVG + "rect") if r.get("class") == "bar"]
             assert len(filled) == steps - stage["t"] + 1  # the sum's bars, from t=T back to the step reached
+
+
+def test_a_forward_stage_dims_every_node_of_a_step_not_yet_computed(tmp_path):
+    # as the page does (test_lecture_browser.py): a later step's e_t, head and J_t faint with its cell, J until the
+    # last step; only the cells were faint, the J₃ of "forward, step 2" drawn as computed
+    page = viz.lecture(cli.language_model_loss("gru", steps=3)[0])
+    written = page.export(tmp_path)
+    for k, stage in enumerate(page.data["panels"][0]["stages"]):
+        if stage["phase"] != "forward":
+            continue
+        nodes = [("".join(g.itertext()), g.get("opacity")) for g in stage_root(written, k).iter(SVG + "g")
+                 if g.get("data-index")]
+        assert {node_step(text, 3) for text, _ in nodes} == {None, 1, 2, 3}
+        assert {text for text, opacity in nodes if opacity == "0.35"} == \
+            {text for text, _ in nodes if (node_step(text, 3) or 0) > stage["t"]}, stage["t"]
 
 
 def test_a_term_not_yet_reached_is_an_empty_slot_and_every_bar_drawn_has_its_value(lecture_stages):

@@ -15,6 +15,7 @@ import numpy
 import pytest
 from drawing_cases import last_step_loss
 from slide_number_cases import APART, CASES
+from written import node_step
 
 import tinygrad_rnn as tr
 from tinygrad_rnn import analysis, cli, viz
@@ -793,6 +794,23 @@ def gru_language_model(tmp_path_factory):
     path = tmp_path_factory.mktemp("gru_lm") / "page.html"
     assert cli.main(["lecture", "--cell", "gru", "--loss", "every", "--tokens", "a b c d e", "-o", str(path)]) == 0
     return path
+
+
+def test_a_forward_stage_dims_every_node_of_a_step_not_yet_computed(browser, gru_language_model):
+    """Forward, step k: the cells, e_t, heads and J_t of steps after k faint, and J with them until the last step;
+    those of steps up to k drawn as computed; the inputs x_t and h₀ as given. Only the later cells were faint: the
+    J₃ of stage "forward, step 2" looked computed."""
+    page, problems = open_page(browser, gru_language_model, 1920, 1080, motion="reduce")  # (opacity not eased)
+    drawn = """() => [...document.querySelectorAll('.panel:not([hidden]) .unrolled .node')]
+      .map(node => [node.textContent, Number(getComputedStyle(node).opacity)])"""
+    for k in range(1, 5):
+        go_to(page, k + 2)  # (rolled, unrolled, then forward t = 1, 2, …)
+        assert stage_of(page) == ["forward", k + 1]
+        nodes = page.evaluate(drawn)
+        assert {node_step(text, 4) for text, _ in nodes} == {None, 1, 2, 3, 4}
+        faint = {text for text, opacity in nodes if opacity < 0.5}
+        assert faint == {text for text, _ in nodes if (node_step(text, 4) or 0) > k}, k
+    assert problems == []
 
 
 @pytest.mark.parametrize("width, height", [(1280, 720), (1920, 1080)])

@@ -321,6 +321,9 @@ def paint(figures: dict, panel: dict, stage: dict, scale: Sequence[float]) -> st
     nodes = {g.get("data-index"): g for g in root.iterfind(".//svg:g[@data-index]", ns)}
     phase, t_stage = stage["phase"], stage["t"]
     reached = t_stage if _painted_backward(stage) else panel["steps"] + 1
+    for step, indices in figures.get("computed", figures["cells"]).items():  # every node of a step not yet computed
+        for index in indices if phase == "forward" and int(step) > t_stage else []:
+            nodes[str(index)].set("opacity", "0.35")
     for step, indices in figures["cells"].items():
         t = int(step)
         for index in indices:
@@ -331,8 +334,6 @@ def paint(figures: dict, panel: dict, stage: dict, scale: Sequence[float]) -> st
             if phase == "forward" and t == t_stage:
                 rect.set("stroke", CURRENT)
                 rect.set("stroke-width", "4")
-            if phase == "forward" and t > t_stage:
-                node.set("opacity", "0.35")
             if t >= reached:
                 fill = colour(panel["hidden_norms"][t - 1], *scale)
             if fill is not None:

@@ -523,17 +523,22 @@ def parameter_notes(nodes: list[Node], edges, names: dict[int, tuple[str, str]],
     return notes
 
 
+# the tensor a gradient is of, in an output's label: a BPTT figure's Σ names each weight so (Σₜ ∂J/∂b_ih|ₜ), and a
+# GRU's are already b_ih and b_hh there, never the lecture's one b of an RNN's two
+GRADIENT_OF = re.compile(r"∂J/∂([^\s|]+)")
 TIED_SUM = re.compile(r"∂J/∂(\S+)ᵀ = \S+?(?= |\||$)")  # ∂J/∂Eᵀ = W_hy in a Σ: the tied table's gradient
 
 
 def sum_tied_uses(picture: Picture) -> None:
-    """A BPTT figure's Σ of a tied table (Eᵀ = W_hy) names its gradient by one symbol, ∂J/∂E = Σₜ ∂J/∂E|ₜ, and a
-    note says that this Σ adds the terms of both of its uses — the embedding's and the head's — at every step."""
+    """A BPTT figure's Σ of a tied table names its gradient by the one name its nodes give it, Eᵀ = W_hy, in
+    brackets: Σₜ ∂J/∂(Eᵀ = W_hy)|ₜ (written ∂J/∂E it named the tensor otherwise than the nodes beside it; unbracketed,
+    ∂J/∂Eᵀ = W_hy reads as an equation), and a note says that this Σ adds the terms of both of its uses — the
+    embedding's and the head's — at every step."""
     tied = set()
     for node in picture.nodes:
         if node.kind == "output" and "Σ" in node.label:
             tied |= {match.group(0) for match in TIED_SUM.finditer(node.label)}
-            node.label = TIED_SUM.sub(lambda match: f"∂J/∂{match.group(1)}", node.label)
+            node.label = TIED_SUM.sub(lambda match: f"∂J/∂({match.group(0).removeprefix('∂J/∂')})", node.label)
     for written in sorted(tied):
         picture.notes.append(f"{written.removeprefix('∂J/∂')}, tied: its Σ adds the terms of both uses (embedding and "
                              "head) at every step")
@@ -557,7 +562,8 @@ def name_values(picture: Picture, notation: Notation, parameters: set[str], show
     name_gradients(picture, notation)
     if {"b_ih", "b_hh"} <= parameters and show_parameters:  # said once, under the figure, not drawn as two b₁
         drawn = [name for node in picture.nodes for name in node.parameters] + \
-            [node.label.split("\n")[0] for node in picture.nodes if node.kind == "parameter"]
+            [node.label.split("\n")[0] for node in picture.nodes if node.kind == "parameter"] + \
+            [name for node in picture.nodes if node.kind == "output" for name in GRADIENT_OF.findall(node.label)]
         parts = any(name.endswith(BIAS_PARTS[1]) for name in drawn)
         if notation.merged_biases() and any(name.startswith(("b_ih", "b_hh")) for name in drawn):
             notation = notation.for_cell("gru")  # the lecture's one bias, kept apart (name_parameters): a GRU's
