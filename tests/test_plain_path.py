@@ -105,7 +105,7 @@ def test_the_plain_path_is_within_its_budget_of_1500_lines_of_code():
     assert plain_path_lines() <= 1500
 
 
-LINES_TODAY = 1491  # (+4: Maximum and Minimum compare their inputs, not keeping their output)
+LINES_TODAY = 1492  # (+1: engine.outputs_reached, the one reading of ops_in_order's entry for an op's outputs)
 
 
 def test_the_reading_order_states_the_counts_the_script_gives():

@@ -188,10 +188,13 @@ def ops_in_order(outputs: Sequence[Any], freed: bool = False) -> tuple[list[Any]
                 if needs_grad and parent not in found:
                     found.add(parent)
                     stack.append(parent)
-    return leaves, {function: reached[function] for function in sorted(reached, key=_DEPTH)}
+    return leaves, {function: reached[function] for function in sorted(reached, key=operator.attrgetter("depth"))}
 
 
-_DEPTH = operator.attrgetter("depth")
+def outputs_reached(function: Function, reached: Any) -> Any:
+    """The outputs of ``function`` that :func:`ops_in_order` reached, as a sequence: its entry is the one
+    output of a one-output op itself, and a list for an op with several."""
+    return reached if function.multiple_outputs else (reached,)
 
 
 class GradientTable:
@@ -230,8 +233,7 @@ class GradientTable:
         below: each step's term of a shared weight then arrives here as an array."""
         if self.record or vertex is self.itemize:
             self.terms.setdefault(vertex, []).append((scope, term))
-        elif vertex in self.totals:
-            # ∂J/∂x = Σ over the uses of x. (By default this line never runs: see the docstring.)
+        elif vertex in self.totals:  # ∂J/∂x = Σ over the uses of x
             self.totals[vertex] = self.totals[vertex] + term
         else:
             self.totals[vertex] = term
@@ -392,7 +394,7 @@ def _wanted_and_needed(ops: dict[Function, Any],
     for function, reached in ops.items():  # inputs come first, so each op sees its inputs' verdicts
         # (only inputs needing grad are vertices: a constant input may be an array, unhashable)
         if any(needs and parent in needed for parent, needs in zip(function.inputs, function.needs_input_grad)):
-            needed.update(reached if function.multiple_outputs else (reached,))
+            needed.update(outputs_reached(function, reached))
     return wanted, needed
 
 

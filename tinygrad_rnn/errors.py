@@ -69,8 +69,10 @@ def backward_contract_error(function: Any, error: Exception, create_graph: bool)
     saves_inputs = True). See the op contract in tinygrad_rnn/function.py.
     """
     name, saves, text = function.name, function.saves_inputs, str(error)
-    unsaved = [i for i, vertex in enumerate(function.inputs)  # tensors (Nodes, leaves), not constants
-               if hasattr(vertex, "grad_fn") and saves is not True and (saves is False or i not in saves)]
+    # The inputs whose stand-in backward got: recording put their vertex in saved_inputs in place of the
+    # value (tensors only, Nodes and leaves: a constant is its own vertex, and has no grad_fn)
+    unsaved = [i for i, (saved, vertex) in enumerate(zip(function.saved_inputs, function.inputs))
+               if saved is vertex and hasattr(vertex, "grad_fn")]
     # Which argument broke it, from the type the error names: a stand-in Node (an input not saved; under
     # create_graph the output too), None (the output not saved) or a Tensor (NumPy called on one); if none, every cause
     read_node, read_none, read_tensor = "Node" in text, "NoneType" in text, "Tensor" in text
