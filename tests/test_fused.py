@@ -453,15 +453,25 @@ def test_a_gradient_handed_on_by_a_layer_node_is_never_rewritten_while_held():
 @needs_the_fast_stepper
 def test_a_layer_node_keeps_w_hh_and_lets_its_projection_go():
     """Backward reads W_hh's values, never the (T, B, G·H) projection's (copied into the node's own
-    buffers): the node saves W_hh alone, and the projection's array is freed after the forward."""
+    buffers). A layer module's node makes the projection itself (its inputs x, W_ih, b_ih, h_0, …): it
+    saves x and W_ih — what linear's rule reads, as linear saved them — and W_hh, and the projection is
+    none of its inputs. Given a projection (``gru_layer(projected, …)``), it keeps only its Node."""
     tr.manual_seed(0)
     for layer in (tr.nn.LSTM(3, 4, fused=True), tr.nn.GRU(3, 4, fused=True), tr.nn.RNN(3, 4, fused=True)):
-        output, _ = layer(tr.randn(5, 2, 3))
+        x = tr.randn(5, 2, 3)
+        output, _ = layer(x)
         node = output.grad_fn
-        weight_position = 3 if isinstance(layer, tr.nn.LSTM) else 2
-        assert node.saved_inputs[0] is node.inputs[0]  # the projection's Node (its shape), not its values
+        assert node.projects and node.inputs[:3] == (x, layer.weight_ih_l0, layer.bias_ih_l0)
+        weight_position = 5 if isinstance(layer, tr.nn.LSTM) else 4
+        assert node.saved_inputs[0] is x.array and node.saved_inputs[1] is layer.weight_ih_l0.array
+        assert node.saved_inputs[2] is layer.bias_ih_l0  # (of the bias, only whether there is one)
         assert node.saved_inputs[weight_position] is layer.weight_hh_l0.array
-        assert node.inputs[0].grad_fn.saved_output is None  # (nor does the linear that made it keep it)
+    from tinygrad_rnn.fast.recurrent import gru_layer
+    gru = tr.nn.GRU(3, 4)
+    projected = tr.nn.functional.linear(tr.randn(5, 2, 3), gru.weight_ih_l0)
+    output, _ = gru_layer(projected, tr.zeros(2, 4), gru.weight_hh_l0)
+    assert output.grad_fn.saved_inputs[0] is output.grad_fn.inputs[0]  # the projection's Node, not its values
+    assert projected.grad_fn.saved_output is None  # (nor does the linear that made it keep it)
 
 
 def test_gradients_kept_from_an_earlier_step_keep_their_values():

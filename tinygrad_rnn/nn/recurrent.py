@@ -176,13 +176,13 @@ class _Recurrent(Module):
         bias_ih, bias_hh = getattr(self, "bias_ih" + suffix, None), getattr(self, "bias_hh" + suffix, None)
         weight_hr = getattr(self, "weight_hr" + suffix, None)
 
+        stepper = RECURRENT_STEPPER if self.fused else None
+        if stepper is not None and self.fused is True:  # the whole sequence, projection included, as one node
+            return stepper.run_layer(self, layer_input, weight_ih, bias_ih, direction, hidden, cell_state, weight_hh,
+                                     bias_hh, weight_hr, time_dim, running, chain, first_step)
         # x_t W_ihᵀ + b_ih for all t at once: (T, B, G·H). One product over T·B rows, so ∂J/∂W_ih's sum over
         # the steps happens inside its one backward product: W_ih gets one term, W_hh one per step
         projected = F.linear(layer_input, weight_ih, bias_ih)
-        stepper = RECURRENT_STEPPER if self.fused else None
-        if stepper is not None and self.fused is True:  # the whole sequence as one node (fast/recurrent)
-            return stepper.run_layer(self, projected, direction, hidden, cell_state, weight_hh, bias_hh, weight_hr,
-                                     time_dim, running, chain, first_step)
         if stepper is not None:  # one fused node per step (fast/recurrent)
             cell = stepper.fused_cell(self, weight_hh, bias_hh, weight_hr)
             inputs = projected.unbind(time_dim)
