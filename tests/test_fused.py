@@ -256,6 +256,40 @@ def test_a_projecting_lstm_node_against_finite_differences_first_and_second_orde
     assert tr.gradgradcheck(function, inputs)
 
 
+@pytest.mark.parametrize("kind", ["rnn", "lstm", "gru"])
+@pytest.mark.parametrize("time_dim, reverse, with_bias", [(0, False, True), (1, True, False)])
+def test_a_layer_node_making_its_projection_against_finite_differences(kind, time_dim, reverse, with_bias, device):
+    """The node that takes x, W_ih and b_ih (``weight_ih=``) and makes x W_ihᵀ + b_ih itself: gradients of x,
+    W_ih, b_ih and the rest, first and second order, by finite differences — batch first and reversed, and
+    without b_ih (a None input: the others keep their places)."""
+    rng = numpy.random.default_rng(5)
+    steps, batch, features, size = 3, 2, 2, 2
+    gates = {"rnn": 1, "lstm": 4, "gru": 3}[kind]
+
+    def make(*shape):
+        return tr.tensor(rng.standard_normal(shape), requires_grad=True, device=device)
+
+    x = make(*((steps, batch) if time_dim == 0 else (batch, steps)), features)
+    weight_ih, bias_ih = make(gates * size, features), make(gates * size) if with_bias else None
+    hidden, weight_hh, bias_hh = make(batch, size), make(gates * size, size), make(gates * size)
+    where = {"time_dim": time_dim, "reverse": reverse}
+    layer = {"rnn": recurrent.rnn_layer, "gru": recurrent.gru_layer}.get(kind)
+
+    def function(x, w_ih, h, *rest):
+        b_ih, rest = (rest[0], rest[1:]) if with_bias else (None, rest)
+        if kind == "lstm":
+            output, h_n, c_n, _ = recurrent.lstm_layer(x, h, *rest, weight_ih=w_ih, bias_ih=b_ih, **where)
+        else:
+            (output, h_n), c_n = layer(x, h, *rest, weight_ih=w_ih, bias_ih=b_ih, **where), h
+        assert output.grad_fn.projects
+        return (output * output).sum() + (h_n * c_n * h_n).sum()
+
+    inputs = [x, weight_ih, hidden, *([bias_ih] if with_bias else []),
+              *([make(batch, size)] if kind == "lstm" else []), weight_hh, bias_hh]
+    assert tr.gradcheck(function, inputs)
+    assert tr.gradgradcheck(function, inputs)
+
+
 def test_second_order_through_a_fused_layer_matches_the_primitive_one(fast_path):
     norms = []
     for fused in (False, "step", True):
