@@ -34,6 +34,7 @@ pass, each step's position and the indices of the states it starts from and make
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 from typing import Any
 
@@ -41,8 +42,8 @@ from ...device import array_module
 from ...function import Function
 from ...nn import cells as primitive  # the plain path's cells: primitive.lstm_cell …
 from ...nn.cells import gru_inputs_by_step, named
-from ...ops.elementwise import where
 from ...nn.functional import linear
+from ...ops.elementwise import where
 from ...ops.linalg import MatMul, linear_backward, linear_forward
 from ...ops.shape import stack
 from ...steps import Chain, Step, at_step
@@ -75,7 +76,7 @@ class FusedLayer(Function):
         # reads x and W_ih too, as linear's does; the layer's own inputs are two places on.
         self.projects = projects
         if projects:
-            self.saves_inputs = (0, 1, *(i + 2 for i in type(self).saves_inputs))
+            self.saves_inputs = _saves_when_projecting(type(self).saves_inputs)
         # its steps are step first_step, first_step + 1, … of ``chain`` (the layer's run in this direction)
         self.time_dim, self.reverse, self.first_step = time_dim, reverse, first_step
         self.chain = chain or Chain(type(self).name, 0, "reverse" if reverse else "forward")
@@ -475,8 +476,9 @@ class FusedGRULayer(FusedLayer):
         steps = gates.shape[0]
         # the gradient of the input projection written in its own layout (no transposed copy after)
         recurrent_grads = self.new_step_gradients(gates, recurrent.shape)
-        in_layout = recurrent.shape if self.time_dim == 0 else (recurrent.shape[1], recurrent.shape[0], recurrent.shape[2])
-        input_grads = self.new_step_gradients(gates, in_layout, self.time_dim)  # (x_proj's shape)
+        steps_first = recurrent.shape  # (T, B, 3H); x_proj's shape is that in the input's layout
+        in_layout = steps_first if self.time_dim == 0 else (steps_first[1], steps_first[0], steps_first[2])
+        input_grads = self.new_step_gradients(gates, in_layout, self.time_dim)
         grad_output, product = self.by_step(grad_output), self.through_weight(gates)
         for p, before, after in reversed(self.visits(steps)):
             grad_state = _plus(grad_hidden, _at(grad_output, p), _at(grad_hiddens, after))  # ∂J/∂h_t
@@ -597,6 +599,13 @@ def rnn_layer(projected, hidden, weight_hh, bias_hh=None, nonlinearity: str = "t
                                *(() if bias_hh is None else (bias_hh,)), nonlinearity=nonlinearity, time_dim=time_dim,
                                reverse=reverse, first_step=first_step, running=running, chain=chain,
                                projects=weight_ih is not None)
+
+
+@functools.cache
+def _saves_when_projecting(saves: tuple[int, ...]) -> tuple[int, ...]:
+    """What a layer node that makes its projection saves: x and W_ih (what linear's rule reads), then the
+    layer's own saved inputs, two places on (x, W_ih, b_ih stand where x_proj stood). Once per class."""
+    return (0, 1, *(i + 2 for i in saves))
 
 
 def _first_inputs(projected, weight_ih, bias_ih) -> tuple:
