@@ -2,7 +2,8 @@
 
 What PyTorch's ``nn.LSTM`` does in one native op and Chainer's ``n_step_lstm`` in one function:
 one node of the graph for T steps. Its forward is the loop a hand-written BPTT runs — the
-input projection of every step is given (one matrix product, done by the layer before), each
+input projection of every step is one matrix product (given, or made by the node from x, W_ih and
+b_ih as ``linear`` makes it: ``projects``, what a layer module passes), each
 step's h W_hhᵀ is written into its slot of one preallocated (T, B, G·H) buffer, the states into
 (T + 1, B, H) buffers — and its backward is the hand-written BPTT loop: each step's gate
 gradients go into one (T, B, G·H) buffer, which *is* the gradient of the input projection, and
