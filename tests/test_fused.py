@@ -290,6 +290,34 @@ def test_a_layer_node_making_its_projection_against_finite_differences(kind, tim
     assert tr.gradgradcheck(function, inputs)
 
 
+@needs_the_fast_stepper
+@pytest.mark.parametrize("cls", [tr.nn.RNN, tr.nn.LSTM, tr.nn.GRU])
+def test_the_h_n_of_one_layer_is_the_nodes_own_output(cls):
+    """A module of one layer and one direction gets h_n (and c_n) from its layer node as (1, B, H), with
+    no stack op after it: gradients through h_n and c_n equal the primitive cells' (float64, 1e-12), a next
+    call started from h_n continues the chain (its steps numbered on), and a drawing of h_n is the plain
+    path's (the stack replayed in the module's scope)."""
+    grads, pictures = [], []
+    for fused in (True, False):
+        tr.manual_seed(0)
+        layer = cls(3, 4, fused=fused, dtype="float64")
+        x = tr.randn(5, 2, 3, dtype="float64", requires_grad=True)
+        output, state = layer(x)
+        h_n, c_n = state if cls is tr.nn.LSTM else (state, state)
+        if fused:
+            assert h_n.grad_fn is output.grad_fn and h_n.shape == (1, 2, 4)  # the node's own output
+        (output.sum() + (h_n * c_n * h_n).sum()).backward()
+        grads.append([x.grad.numpy()] + [p.grad.numpy() for p in layer.parameters()])
+        picture = build_picture((h_n.sum(),))
+        pictures.append(([(n.label, n.step, n.scope, n.row) for n in picture.nodes], picture.edges))
+        again, _ = layer(tr.randn(2, 2, 3, dtype="float64"), state)
+        if fused:
+            assert again.grad_fn.first_step == 6  # steps 6 and 7 of the same chain
+    for got, expected in zip(*grads):
+        numpy.testing.assert_allclose(got, expected, rtol=0, atol=1e-12)
+    assert pictures[0] == pictures[1]
+
+
 def test_second_order_through_a_fused_layer_matches_the_primitive_one(fast_path):
     norms = []
     for fused in (False, "step", True):

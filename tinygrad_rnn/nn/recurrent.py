@@ -149,8 +149,8 @@ class _Recurrent(Module):
                 if layer < self.num_layers - 1:
                     layer_input = F.dropout(layer_input, self.dropout, self.training)  # between layers only
             output = layer_input
-            h_n = stack(final_hidden)
-            c_n = stack(final_cell_state) if initial_cell_state is not None else None
+            h_n = _stacked(final_hidden)
+            c_n = _stacked(final_cell_state) if initial_cell_state is not None else None
         if unbatched:  # (T, input_size) in, (T, D·H_out) out, whatever batch_first says
             output, h_n = output.squeeze(1), h_n.squeeze(1)
             c_n = None if c_n is None else c_n.squeeze(1)
@@ -387,6 +387,12 @@ class GRU(_Recurrent):
 
     def _cell(self, x_projected, hidden, cell_state, weight_hh, bias_hh, weight_hr):
         return gru_cell(x_projected, hidden, weight_hh, bias_hh), None
+
+
+def _stacked(states: list[Tensor]) -> Tensor:
+    """h_n (or c_n), (L·D, B, H): each layer and direction's last state, stacked — or the one layer's as the
+    fast stepper returns it, already (1, B, H) (``RECURRENT_STEPPER.run_layer``: no stack op)."""
+    return states[0] if len(states) == 1 and states[0].ndim == 3 else stack(states)
 
 
 def _zero_states(count: int, batch: int, size: int, like: Tensor, name: str) -> tuple[Tensor, ...]:

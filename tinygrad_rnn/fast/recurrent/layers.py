@@ -47,6 +47,7 @@ from ...nn.functional import linear
 from ...ops.elementwise import where
 from ...ops.linalg import MatMul, linear_backward, linear_forward
 from ...ops.shape import stack
+from ...recording import STATE
 from ...steps import Chain, Step, at_step
 from ...tensor import Tensor
 from ..gradient_table import DeferredProduct, handed_over
@@ -71,7 +72,10 @@ class FusedLayer(Function):
     states = ("h",)  # the returned outputs after the sequence: h_n (an LSTM's c_n too)
 
     def __init__(self, time_dim: int = 0, reverse: bool = False, first_step: int = 1, running=None,
-                 chain: Chain | None = None, projects: bool = False) -> None:
+                 chain: Chain | None = None, projects: bool = False, stacks_states: bool = False) -> None:
+        # stacks_states: h_n (an LSTM's c_n too) returned as (1, B, H), as a module of one layer and one direction
+        # returns them: no stack op after the node (a view of the state buffer, as the (B, H) one is)
+        self.stacks_states = stacks_states
         # projects: the node makes the input projection x W_ihᵀ + b_ih itself, its inputs (x, W_ih, b_ih, h_0, …)
         # in place of (x_proj, h_0, …): one node fewer per layer (the layer's linear). Its backward then
         # reads x and W_ih too, as linear's does; the layer's own inputs are two places on.
@@ -189,7 +193,14 @@ class FusedLayer(Function):
         return made, self.last(states)
 
     def last(self, states):
+        """The state after the sequence (B, H) — (1, B, H) with ``stacks_states``: a view of the state buffer."""
+        if self.stacks_states:
+            return states[:1] if self.reverse else states[-1:]
         return states[0] if self.reverse else states[-1]
+
+    def from_last(self, grad):
+        """∂J/∂ the state after the sequence as (B, H), as the steps' loop reads it (None: none came)."""
+        return grad[0] if self.stacks_states and grad is not None else grad
 
     def by_step(self, sequence):
         """A sequence in the input's layout, indexed by step (a time-major view); None stays None."""
@@ -290,8 +301,13 @@ class FusedLayer(Function):
                         new_cell_state = where(self.running[p], new_cell_state, cell_state)
                 hidden, cell_state = new_hidden, new_cell_state
             outputs[p], cell_states[p] = named(hidden, "h"), None if cell_state is None else named(cell_state, "c")
-        result = (stack(outputs, dim=self.time_dim), hidden)
-        return result if cell_state is None else (*result, cell_state, stack(cell_states))
+        sequence = stack(outputs, dim=self.time_dim)
+        cell_sequence = None if cell_state is None else stack(cell_states)
+        if self.stacks_states:  # h_n (c_n) stacked as the plain path's module stacks them: in its scope, the
+            inside, STATE.scope = STATE.scope, STATE.scope[:-2]  # node's less "layer k" and the direction
+            hidden, cell_state = stack([hidden]), None if cell_state is None else stack([cell_state])
+            STATE.scope = inside
+        return (sequence, hidden) if cell_state is None else (sequence, hidden, cell_state, cell_sequence)
 
     def step_inputs(self, projected):
         """Each step's input projection, as the plain path's layer hands it to its cell."""
@@ -411,6 +427,7 @@ class FusedLSTMLayer(FusedLayer):
     def steps_backward(self, grads, outs, projected, hidden, cell_state, weight_hh, bias_hh=None, weight_hr=None):
         (grad_output, grad_hidden, grad_cell, grad_cell_sequence, grad_hiddens, grad_cells, grad_gates, grad_tanh,
          grad_unprojected) = grads
+        grad_hidden, grad_cell = self.from_last(grad_hidden), self.from_last(grad_cell)
         *_, hiddens, cell_states, gates, tanh_cells, unprojected = outs
         steps = tanh_cells.shape[0]
         step_gradients = self.new_step_gradients(gates, gates.shape)
@@ -473,6 +490,7 @@ class FusedGRULayer(FusedLayer):
 
     def steps_backward(self, grads, outs, projected, hidden, weight_hh, bias_hh=None):
         grad_output, grad_hidden, grad_hiddens, grad_gates, grad_recurrent_saved = grads
+        grad_hidden = self.from_last(grad_hidden)
         *_, hiddens, gates, recurrent = outs
         steps = gates.shape[0]
         # the gradient of the input projection written in its own layout (no transposed copy after)
@@ -505,9 +523,9 @@ class FusedRNNLayer(FusedLayer):
     weight_position = 2
     saves_intermediates = 1
 
-    def __init__(self, nonlinearity: str = "tanh", time_dim: int = 0, reverse: bool = False,
-                 first_step: int = 1, running=None, chain: Chain | None = None, projects: bool = False) -> None:
-        super().__init__(time_dim, reverse, first_step, running, chain, projects)
+    def __init__(self, nonlinearity: str = "tanh", time_dim: int = 0, reverse: bool = False, first_step: int = 1,
+                 running=None, chain: Chain | None = None, projects: bool = False, stacks_states: bool = False) -> None:
+        super().__init__(time_dim, reverse, first_step, running, chain, projects, stacks_states)
         self.nonlinearity = nonlinearity
 
     def primitive_cell(self, x_projected, hidden, cell_state, weight_hh, bias_hh=None):
@@ -532,6 +550,7 @@ class FusedRNNLayer(FusedLayer):
 
     def steps_backward(self, grads, outs, projected, hidden, weight_hh, bias_hh=None):
         grad_output, grad_hidden, grad_hiddens = grads
+        grad_hidden = self.from_last(grad_hidden)
         hiddens = outs[-1]
         steps = hiddens.shape[0] - 1
         step_gradients = self.new_step_gradients(hiddens, (steps, *hiddens.shape[1:]))
@@ -550,7 +569,7 @@ class FusedRNNLayer(FusedLayer):
 
 def lstm_layer(projected, hidden, cell_state, weight_hh, bias_hh=None, time_dim: int = 0, reverse: bool = False,
                first_step: int = 1, running=None, weight_hr=None, chain: Chain | None = None, weight_ih=None,
-               bias_ih=None):
+               bias_ih=None, stacks_states: bool = False):
     """(output, h_n, c_n, c_1 … c_T): an LSTM over a whole sequence as one op (see :class:`FusedLSTMLayer`).
     ``projected`` is x W_ihᵀ + b_ih of every step, (T, B, 4H) — (B, T, 4H) with ``time_dim=1``.
     ``running``: (T, B, 1) booleans, True where sequence b still runs at step t (variable lengths):
@@ -558,6 +577,7 @@ def lstm_layer(projected, hidden, cell_state, weight_hh, bias_hh=None, time_dim:
     ``weight_hr`` (P, H): each h_t projected to P units (PyTorch's ``proj_size``); h_0 is then (B, P).
     ``weight_ih`` (and ``bias_ih``) given, ``projected`` is the layer's input x itself, (T, B, I), and the
     node makes x W_ihᵀ + b_ih as linear would: one node for the layer's projection and its steps.
+    ``stacks_states``: h_n and c_n returned as (1, B, H), as a module of one layer and direction returns them.
 
     >>> import tinygrad_rnn as tr
     >>> output, h_n, c_n, cells = lstm_layer(tr.zeros(5, 2, 8), tr.zeros(2, 2), tr.zeros(2, 2),
@@ -568,11 +588,13 @@ def lstm_layer(projected, hidden, cell_state, weight_hh, bias_hh=None, time_dim:
     weights = (weight_hh,) if bias_hh is None and weight_hr is None else (weight_hh, bias_hh)  # (b_hh may be None)
     return FusedLSTMLayer.apply(*_first_inputs(projected, weight_ih, bias_ih), hidden, cell_state, *weights,
                                 *(() if weight_hr is None else (weight_hr,)), time_dim=time_dim, reverse=reverse,
-                                first_step=first_step, running=running, chain=chain, projects=weight_ih is not None)
+                                first_step=first_step, running=running, chain=chain, projects=weight_ih is not None,
+                                stacks_states=stacks_states)
 
 
 def gru_layer(projected, hidden, weight_hh, bias_hh=None, time_dim: int = 0, reverse: bool = False,
-              first_step: int = 1, running=None, chain: Chain | None = None, weight_ih=None, bias_ih=None):
+              first_step: int = 1, running=None, chain: Chain | None = None, weight_ih=None, bias_ih=None,
+              stacks_states: bool = False):
     """(output, h_n): a GRU over a whole sequence as one op (see :class:`FusedGRULayer`; the rest as
     for :func:`lstm_layer`).
 
@@ -583,12 +605,13 @@ def gru_layer(projected, hidden, weight_hh, bias_hh=None, time_dim: int = 0, rev
     """
     return FusedGRULayer.apply(*_first_inputs(projected, weight_ih, bias_ih), hidden, weight_hh,
                                *(() if bias_hh is None else (bias_hh,)), time_dim=time_dim, reverse=reverse,
-                               first_step=first_step, running=running, chain=chain, projects=weight_ih is not None)
+                               first_step=first_step, running=running, chain=chain, projects=weight_ih is not None,
+                               stacks_states=stacks_states)
 
 
 def rnn_layer(projected, hidden, weight_hh, bias_hh=None, nonlinearity: str = "tanh", time_dim: int = 0,
               reverse: bool = False, first_step: int = 1, running=None, chain: Chain | None = None, weight_ih=None,
-              bias_ih=None):
+              bias_ih=None, stacks_states: bool = False):
     """(output, h_n): an Elman RNN over a whole sequence as one op (see :class:`FusedRNNLayer`).
 
     >>> import tinygrad_rnn as tr
@@ -599,7 +622,7 @@ def rnn_layer(projected, hidden, weight_hh, bias_hh=None, nonlinearity: str = "t
     return FusedRNNLayer.apply(*_first_inputs(projected, weight_ih, bias_ih), hidden, weight_hh,
                                *(() if bias_hh is None else (bias_hh,)), nonlinearity=nonlinearity, time_dim=time_dim,
                                reverse=reverse, first_step=first_step, running=running, chain=chain,
-                               projects=weight_ih is not None)
+                               projects=weight_ih is not None, stacks_states=stacks_states)
 
 
 @functools.cache
