@@ -256,6 +256,68 @@ def test_a_projecting_lstm_node_against_finite_differences_first_and_second_orde
     assert tr.gradgradcheck(function, inputs)
 
 
+@pytest.mark.parametrize("kind", ["rnn", "lstm", "gru"])
+@pytest.mark.parametrize("time_dim, reverse, with_bias", [(0, False, True), (1, True, False)])
+def test_a_layer_node_making_its_projection_against_finite_differences(kind, time_dim, reverse, with_bias, device):
+    """The node that takes x, W_ih and b_ih (``weight_ih=``) and makes x W_ihᵀ + b_ih itself: gradients of x,
+    W_ih, b_ih and the rest, first and second order, by finite differences — batch first and reversed, and
+    without b_ih (a None input: the others keep their places)."""
+    rng = numpy.random.default_rng(5)
+    steps, batch, features, size = 3, 2, 2, 2
+    gates = {"rnn": 1, "lstm": 4, "gru": 3}[kind]
+
+    def make(*shape):
+        return tr.tensor(rng.standard_normal(shape), requires_grad=True, device=device)
+
+    x = make(*((steps, batch) if time_dim == 0 else (batch, steps)), features)
+    weight_ih, bias_ih = make(gates * size, features), make(gates * size) if with_bias else None
+    hidden, weight_hh, bias_hh = make(batch, size), make(gates * size, size), make(gates * size)
+    where = {"time_dim": time_dim, "reverse": reverse}
+    layer = {"rnn": recurrent.rnn_layer, "gru": recurrent.gru_layer}.get(kind)
+
+    def function(x, w_ih, h, *rest):
+        b_ih, rest = (rest[0], rest[1:]) if with_bias else (None, rest)
+        if kind == "lstm":
+            output, h_n, c_n, _ = recurrent.lstm_layer(x, h, *rest, weight_ih=w_ih, bias_ih=b_ih, **where)
+        else:
+            (output, h_n), c_n = layer(x, h, *rest, weight_ih=w_ih, bias_ih=b_ih, **where), h
+        assert output.grad_fn.projects
+        return (output * output).sum() + (h_n * c_n * h_n).sum()
+
+    inputs = [x, weight_ih, hidden, *([bias_ih] if with_bias else []),
+              *([make(batch, size)] if kind == "lstm" else []), weight_hh, bias_hh]
+    assert tr.gradcheck(function, inputs)
+    assert tr.gradgradcheck(function, inputs)
+
+
+@needs_the_fast_stepper
+@pytest.mark.parametrize("cls", [tr.nn.RNN, tr.nn.LSTM, tr.nn.GRU])
+def test_the_h_n_of_one_layer_is_the_nodes_own_output(cls):
+    """A module of one layer and one direction gets h_n (and c_n) from its layer node as (1, B, H), with
+    no stack op after it: gradients through h_n and c_n equal the primitive cells' (float64, 1e-12), a next
+    call started from h_n continues the chain (its steps numbered on), and a drawing of h_n is the plain
+    path's (the stack replayed in the module's scope)."""
+    grads, pictures = [], []
+    for fused in (True, False):
+        tr.manual_seed(0)
+        layer = cls(3, 4, fused=fused, dtype="float64")
+        x = tr.randn(5, 2, 3, dtype="float64", requires_grad=True)
+        output, state = layer(x)
+        h_n, c_n = state if cls is tr.nn.LSTM else (state, state)
+        if fused:
+            assert h_n.grad_fn is output.grad_fn and h_n.shape == (1, 2, 4)  # the node's own output
+        (output.sum() + (h_n * c_n * h_n).sum()).backward()
+        grads.append([x.grad.numpy()] + [p.grad.numpy() for p in layer.parameters()])
+        picture = build_picture((h_n.sum(),))
+        pictures.append(([(n.label, n.step, n.scope, n.row) for n in picture.nodes], picture.edges))
+        again, _ = layer(tr.randn(2, 2, 3, dtype="float64"), state)
+        if fused:
+            assert again.grad_fn.first_step == 6  # steps 6 and 7 of the same chain
+    for got, expected in zip(*grads):
+        numpy.testing.assert_allclose(got, expected, rtol=0, atol=1e-12)
+    assert pictures[0] == pictures[1]
+
+
 def test_second_order_through_a_fused_layer_matches_the_primitive_one(fast_path):
     norms = []
     for fused in (False, "step", True):
@@ -453,15 +515,25 @@ def test_a_gradient_handed_on_by_a_layer_node_is_never_rewritten_while_held():
 @needs_the_fast_stepper
 def test_a_layer_node_keeps_w_hh_and_lets_its_projection_go():
     """Backward reads W_hh's values, never the (T, B, G·H) projection's (copied into the node's own
-    buffers): the node saves W_hh alone, and the projection's array is freed after the forward."""
+    buffers). A layer module's node makes the projection itself (its inputs x, W_ih, b_ih, h_0, …): it
+    saves x and W_ih — what linear's rule reads, as linear saved them — and W_hh, and the projection is
+    none of its inputs. Given a projection (``gru_layer(projected, …)``), it keeps only its Node."""
     tr.manual_seed(0)
     for layer in (tr.nn.LSTM(3, 4, fused=True), tr.nn.GRU(3, 4, fused=True), tr.nn.RNN(3, 4, fused=True)):
-        output, _ = layer(tr.randn(5, 2, 3))
+        x = tr.randn(5, 2, 3)
+        output, _ = layer(x)
         node = output.grad_fn
-        weight_position = 3 if isinstance(layer, tr.nn.LSTM) else 2
-        assert node.saved_inputs[0] is node.inputs[0]  # the projection's Node (its shape), not its values
+        assert node.projects and node.inputs[:3] == (x, layer.weight_ih_l0, layer.bias_ih_l0)
+        weight_position = 5 if isinstance(layer, tr.nn.LSTM) else 4
+        assert node.saved_inputs[0] is x.array and node.saved_inputs[1] is layer.weight_ih_l0.array
+        assert node.saved_inputs[2] is layer.bias_ih_l0  # (of the bias, only whether there is one)
         assert node.saved_inputs[weight_position] is layer.weight_hh_l0.array
-        assert node.inputs[0].grad_fn.saved_output is None  # (nor does the linear that made it keep it)
+    from tinygrad_rnn.fast.recurrent import gru_layer
+    gru = tr.nn.GRU(3, 4)
+    projected = tr.nn.functional.linear(tr.randn(5, 2, 3), gru.weight_ih_l0)
+    output, _ = gru_layer(projected, tr.zeros(2, 4), gru.weight_hh_l0)
+    assert output.grad_fn.saved_inputs[0] is output.grad_fn.inputs[0]  # the projection's Node, not its values
+    assert projected.grad_fn.saved_output is None  # (nor does the linear that made it keep it)
 
 
 def test_gradients_kept_from_an_earlier_step_keep_their_values():

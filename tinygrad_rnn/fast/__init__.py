@@ -14,7 +14,8 @@ seam                   installed by                                replaces, and
 glibc's thresholds     :mod:`.allocator`                           a fresh page fault for every page of every
                                                                    large array, each step: 1.2–2.1× at 128 units
 ``RECURRENT_STEPPER``  :mod:`.recurrent` (fused cells and layers,  the primitive cells of a layer built with
-(nn/recurrent.py)      their CUDA kernels)                         ``fused=True``: one node per layer, 1.1–2.6×
+(nn/recurrent.py)      their CUDA kernels)                         ``fused=True``, and its input projection:
+                                                                   one node per layer, 1.1–2.6×
 ``BLAS_THREAD_POLICY`` :mod:`.threads`                             BLAS's own thread count: 2.5–3.4× → 1.0–1.3×
 (nn/recurrent.py)                                                  beside a busy process
 ``GRADIENT_TABLE``     :mod:`.gradient_table`                      a weight's per-step terms summed one by one:

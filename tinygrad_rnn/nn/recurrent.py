@@ -149,8 +149,8 @@ class _Recurrent(Module):
                 if layer < self.num_layers - 1:
                     layer_input = F.dropout(layer_input, self.dropout, self.training)  # between layers only
             output = layer_input
-            h_n = stack(final_hidden)
-            c_n = stack(final_cell_state) if initial_cell_state is not None else None
+            h_n = _stacked(final_hidden)
+            c_n = _stacked(final_cell_state) if initial_cell_state is not None else None
         if unbatched:  # (T, input_size) in, (T, D·H_out) out, whatever batch_first says
             output, h_n = output.squeeze(1), h_n.squeeze(1)
             c_n = None if c_n is None else c_n.squeeze(1)
@@ -176,13 +176,13 @@ class _Recurrent(Module):
         bias_ih, bias_hh = getattr(self, "bias_ih" + suffix, None), getattr(self, "bias_hh" + suffix, None)
         weight_hr = getattr(self, "weight_hr" + suffix, None)
 
+        stepper = RECURRENT_STEPPER if self.fused else None
+        if stepper is not None and self.fused is True:  # the whole sequence, projection included, as one node
+            return stepper.run_layer(self, layer_input, weight_ih, bias_ih, direction, hidden, cell_state, weight_hh,
+                                     bias_hh, weight_hr, time_dim, running, chain, first_step)
         # x_t W_ihᵀ + b_ih for all t at once: (T, B, G·H). One product over T·B rows, so ∂J/∂W_ih's sum over
         # the steps happens inside its one backward product: W_ih gets one term, W_hh one per step
         projected = F.linear(layer_input, weight_ih, bias_ih)
-        stepper = RECURRENT_STEPPER if self.fused else None
-        if stepper is not None and self.fused is True:  # the whole sequence as one node (fast/recurrent)
-            return stepper.run_layer(self, projected, direction, hidden, cell_state, weight_hh, bias_hh, weight_hr,
-                                     time_dim, running, chain, first_step)
         if stepper is not None:  # one fused node per step (fast/recurrent)
             cell = stepper.fused_cell(self, weight_hh, bias_hh, weight_hr)
             inputs = projected.unbind(time_dim)
@@ -236,10 +236,11 @@ class _Recurrent(Module):
         if seq_len == 0:  # a batch of no sequences is fine (batch 0); a sequence of no steps has no output
             raise ShapeError(f"{name}: expected a sequence of at least one time step, got input of shape "
                              f"{input.shape} (layout {layout})")
-        F.check_input_dtype(name, input, self.weight_ih_l0)
-        if input.device != self.weight_ih_l0.device:
-            raise TypeError(f"{name}: input is on {input.device} but the weights are on {self.weight_ih_l0.device}; "
-                            f"move one, e.g. x.to('{self.weight_ih_l0.device}')")
+        weight = self.weight_ih_l0
+        F.check_input_dtype(name, input, weight)
+        if input.device is not weight.device:  # (one Device object per kind: ``is`` is its equality, and quicker)
+            raise TypeError(f"{name}: input is on {input.device} but the weights are on {weight.device}; "
+                            f"move one, e.g. x.to('{weight.device}')")
         if input.ndim == 2:
             return input.unsqueeze(1), True
         return input, False
@@ -249,15 +250,16 @@ class _Recurrent(Module):
         count = self.num_layers * self.num_directions
         output_size = self.proj_size or self.hidden_size
         wants_cell_state = self.gates == 4
-        if wants_cell_state and hx is not None and not (isinstance(hx, (tuple, list)) and len(hx) == 2):
+        if hx is None:  # (every call of a training loop: zeros, without the checks below)
+            return (_zero_states(count, batch, output_size, like, "h_0"),
+                    _zero_states(count, batch, self.hidden_size, like, "c_0") if wants_cell_state else None)
+        if wants_cell_state and not (isinstance(hx, (tuple, list)) and len(hx) == 2):
             raise TypeError(f"{type(self).__name__}: hx must be the pair (h_0, c_0)")
-        given = (hx if wants_cell_state else (hx,)) if hx is not None else (None,) * (2 if wants_cell_state else 1)
-        states = []
+        states, given = [], hx if wants_cell_state else (hx,)
         for state, size, what in zip(given, (output_size, self.hidden_size), ("h_0", "c_0")):
             expected = (count, batch, size)
-            if state is None:  # zeros, one (B, size) tensor per layer and direction, on like's device
-                xp = array_module(like.array)
-                pieces = tuple(Tensor._make(xp.zeros((batch, size), dtype=like.dtype)) for _ in range(count))
+            if state is None:
+                pieces = _zero_states(count, batch, size, like, what)
             else:
                 state = state.unsqueeze(1) if unbatched else state
                 if state.shape != expected:
@@ -385,6 +387,22 @@ class GRU(_Recurrent):
 
     def _cell(self, x_projected, hidden, cell_state, weight_hh, bias_hh, weight_hr):
         return gru_cell(x_projected, hidden, weight_hh, bias_hh), None
+
+
+def _stacked(states: list[Tensor]) -> Tensor:
+    """h_n (or c_n), (L·D, B, H): each layer and direction's last state, stacked — or the one layer's as the
+    fast stepper returns it, already (1, B, H) (``RECURRENT_STEPPER.run_layer``: no stack op)."""
+    return states[0] if len(states) == 1 and states[0].ndim == 3 else stack(states)
+
+
+def _zero_states(count: int, batch: int, size: int, like: Tensor, name: str) -> tuple[Tensor, ...]:
+    """Zeros as an initial state: one (B, size) tensor per layer and direction, on ``like``'s device, named
+    (h_0, c_0) so that a drawing labels it."""
+    xp, dtype = array_module(like.array), like.array.dtype
+    pieces = tuple(Tensor._make(xp.zeros((batch, size), dtype=dtype)) for _ in range(count))
+    for piece in pieces:
+        piece.name = name
+    return pieces
 
 
 RUNNING = "t < length"  # the name of a mask of the sequences still running: drawings label it so

@@ -2,7 +2,8 @@
 
 What PyTorch's ``nn.LSTM`` does in one native op and Chainer's ``n_step_lstm`` in one function:
 one node of the graph for T steps. Its forward is the loop a hand-written BPTT runs — the
-input projection of every step is given (one matrix product, done by the layer before), each
+input projection of every step is one matrix product (given, or made by the node from x, W_ih and
+b_ih as ``linear`` makes it: ``projects``, what a layer module passes), each
 step's h W_hhᵀ is written into its slot of one preallocated (T, B, G·H) buffer, the states into
 (T + 1, B, H) buffers — and its backward is the hand-written BPTT loop: each step's gate
 gradients go into one (T, B, G·H) buffer, which *is* the gradient of the input projection, and
@@ -34,6 +35,7 @@ pass, each step's position and the indices of the states it starts from and make
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 from typing import Any
 
@@ -41,9 +43,11 @@ from ...device import array_module
 from ...function import Function
 from ...nn import cells as primitive  # the plain path's cells: primitive.lstm_cell …
 from ...nn.cells import gru_inputs_by_step, named
+from ...nn.functional import linear
 from ...ops.elementwise import where
-from ...ops.linalg import MatMul
+from ...ops.linalg import MatMul, linear_backward, linear_forward
 from ...ops.shape import stack
+from ...recording import STATE
 from ...steps import Chain, Step, at_step
 from ...tensor import Tensor
 from ..gradient_table import DeferredProduct, handed_over
@@ -68,7 +72,16 @@ class FusedLayer(Function):
     states = ("h",)  # the returned outputs after the sequence: h_n (an LSTM's c_n too)
 
     def __init__(self, time_dim: int = 0, reverse: bool = False, first_step: int = 1, running=None,
-                 chain: Chain | None = None) -> None:
+                 chain: Chain | None = None, projects: bool = False, stacks_states: bool = False) -> None:
+        # stacks_states: h_n (an LSTM's c_n too) returned as (1, B, H), as a module of one layer and one direction
+        # returns them: no stack op after the node (a view of the state buffer, as the (B, H) one is)
+        self.stacks_states = stacks_states
+        # projects: the node makes the input projection x W_ihᵀ + b_ih itself, its inputs (x, W_ih, b_ih, h_0, …)
+        # in place of (x_proj, h_0, …): one node fewer per layer (the layer's linear). Its backward then
+        # reads x and W_ih too, as linear's does; the layer's own inputs are two places on.
+        self.projects = projects
+        if projects:
+            self.saves_inputs = _saves_when_projecting(type(self).saves_inputs)
         # its steps are step first_step, first_step + 1, … of ``chain`` (the layer's run in this direction)
         self.time_dim, self.reverse, self.first_step = time_dim, reverse, first_step
         self.chain = chain or Chain(type(self).name, 0, "reverse" if reverse else "forward")
@@ -76,6 +89,42 @@ class FusedLayer(Function):
         # finished sequence holds its state: h_t = h_{t−1} (c_t too), as where(running, new, old) does
         self.running = running
         self.finished = None if running is None else ~running  # (once, not at every step that reads it)
+
+    # --- the input projection, taken in or not -----------------------------------------------------------
+    def forward(self, *inputs):
+        """The layer's steps (``steps_forward``) from its own inputs (x_proj, h_0, …); with ``projects``, x_proj
+        made first from (x, W_ih, b_ih) as linear makes it — the same arithmetic, the same numbers."""
+        if self.projects:
+            x, weight_ih, bias_ih, *inputs = inputs
+            inputs = (linear_forward(x, weight_ih, bias_ih), *inputs)
+        return self.steps_forward(*inputs)
+
+    def backward(self, grads, outs, *inputs):
+        """The steps' backward (``steps_backward``); with ``projects``, then linear's rule on the gradient of
+        x_proj it gave: (∂x, ∂W_ih, ∂b_ih) from the same function linear's backward calls."""
+        if not self.projects:
+            return self.steps_backward(grads, outs, *inputs)
+        x, weight_ih, bias_ih, *inputs = inputs
+        grad_projected, *rest = self.steps_backward(grads, outs, None, *inputs)
+        need = self.needs_input_grad
+        if grad_projected is None:
+            return (None, None, None, *rest)
+        return (*linear_backward(grad_projected, x, weight_ih, bias_ih, *need[:3]), *rest)
+
+    @property
+    def needs(self) -> tuple[bool, ...]:
+        """``needs_input_grad`` of the layer's own inputs (x_proj, h_0, …): with ``projects``, x_proj's
+        gradient is needed where x's, W_ih's or b_ih's is."""
+        need = self.needs_input_grad
+        return (need[0] or need[1] or need[2], *need[3:]) if self.projects else need
+
+    def own_inputs(self, inputs):
+        """The layer's own inputs (x_proj, h_0, …) from the node's, on Tensors: with ``projects``, x_proj
+        recorded by linear (as the plain path's layer records it): what ``stepwise`` replays."""
+        if not self.projects:
+            return inputs
+        x, weight_ih, bias_ih, *inputs = inputs
+        return (linear(x, weight_ih, bias_ih), *inputs)
 
     # --- the steps and the buffers -----------------------------------------------------------------------
     def visits(self, steps: int) -> list[tuple[int, int, int]]:
@@ -125,7 +174,7 @@ class FusedLayer(Function):
         the layer started from it continues the chain (see ``nn.recurrent``)."""
         if self.reverse or getattr(self, "inputs", None) is None:  # (a reverse chain ends at its first step)
             return None
-        steps = self.inputs[0].shape[self.time_dim]  # the projection of every step: (T, B, G·H)
+        steps = self.inputs[0].shape[self.time_dim]  # x or the projection of every step: (T, B, …)
         return Step(self.chain, self.first_step + steps - 1)
 
     def made(self, states):
@@ -144,7 +193,14 @@ class FusedLayer(Function):
         return made, self.last(states)
 
     def last(self, states):
+        """The state after the sequence (B, H) — (1, B, H) with ``stacks_states``: a view of the state buffer."""
+        if self.stacks_states:
+            return states[:1] if self.reverse else states[-1:]
         return states[0] if self.reverse else states[-1]
+
+    def from_last(self, grad):
+        """∂J/∂ the state after the sequence as (B, H), as the steps' loop reads it (None: none came)."""
+        return grad[0] if self.stacks_states and grad is not None else grad
 
     def by_step(self, sequence):
         """A sequence in the input's layout, indexed by step (a time-major view); None stays None."""
@@ -204,12 +260,12 @@ class FusedLayer(Function):
     def initial_gradient(self, grad, per_step_grad, steps: int, position: int):
         """∂J/∂ of the initial state (input ``position``): what the loop sent it, and what its slot
         of the saved states received (None where no gradient is needed)."""
-        return _plus(grad, _at(per_step_grad, self.initial(steps))) if self.needs_input_grad[position] else None
+        return _plus(grad, _at(per_step_grad, self.initial(steps))) if self.needs[position] else None
 
     def after_the_loop(self, step_gradients, states, has_bias: bool):
         """(∂x_proj in the input's layout, ∂W_hh, ∂b_hh) from the steps' gate gradients."""
         grad_pre = self.joined(step_gradients)
-        return (self.in_layout(grad_pre) if self.needs_input_grad[0] else None,
+        return (self.in_layout(grad_pre) if self.needs[0] else None,
                 *self.weight_gradients(grad_pre, self.started_from(states), self.weight_position, has_bias))
 
     def weight_gradients(self, step_grads, step_inputs, position: int, has_bias: bool):
@@ -218,7 +274,7 @@ class FusedLayer(Function):
         h_{t−1}. Each a :class:`DeferredProduct` that knows its steps: multiplied out as one product, or split
         into each step's term where they are shown (``grad_contributions``; and a recorded backward,
         on Tensors, records the sum Σ_t with one term per step, as the per-step path does)."""
-        need = self.needs_input_grad
+        need = self.needs
         need_weight, need_bias = need[position], has_bias and need[position + 1]
         rows, steps = step_grads.reshape(-1, step_grads.shape[-1]), self.step_names(len(step_inputs))
         grad_weight = (handed_over(DeferredProduct(rows, step_inputs.reshape(-1, step_inputs.shape[-1]), steps))
@@ -227,10 +283,12 @@ class FusedLayer(Function):
         return grad_weight, grad_bias
 
     # --- the same computation, step by step ------------------------------------------------------------
-    def stepwise(self, projected, hidden, *rest):
+    def stepwise(self, *inputs):
         """This layer's returned outputs recorded step by step with the primitive cells of
-        ``nn/cells.py``, each step in its scope t=k — the graph the plain path records. Drawings draw
-        a layer node so (``viz/stepwise.py``): its steps as columns, as without tinygrad_rnn/fast/."""
+        ``nn/cells.py``, each step in its scope t=k — the graph the plain path records (with ``projects``,
+        the input projection first, one linear). Drawings draw a layer node so (``viz/stepwise.py``): its
+        steps as columns, as without tinygrad_rnn/fast/."""
+        projected, hidden, *rest = self.own_inputs(inputs)
         cell_state, weights = (rest[0], rest[1:]) if len(self.states) == 2 else (None, rest)  # (LSTM: c_0); W_hh, …
         steps_in, steps = self.step_inputs(projected), projected.shape[self.time_dim]
         outputs, cell_states = [None] * steps, [None] * steps
@@ -243,8 +301,13 @@ class FusedLayer(Function):
                         new_cell_state = where(self.running[p], new_cell_state, cell_state)
                 hidden, cell_state = new_hidden, new_cell_state
             outputs[p], cell_states[p] = named(hidden, "h"), None if cell_state is None else named(cell_state, "c")
-        result = (stack(outputs, dim=self.time_dim), hidden)
-        return result if cell_state is None else (*result, cell_state, stack(cell_states))
+        sequence = stack(outputs, dim=self.time_dim)
+        cell_sequence = None if cell_state is None else stack(cell_states)
+        if self.stacks_states:  # h_n (c_n) stacked as the plain path's module stacks them: in its scope, the
+            inside, STATE.scope = STATE.scope, STATE.scope[:-2]  # node's less "layer k" and the direction
+            hidden, cell_state = stack([hidden]), None if cell_state is None else stack([cell_state])
+            STATE.scope = inside
+        return (sequence, hidden) if cell_state is None else (sequence, hidden, cell_state, cell_sequence)
 
     def step_inputs(self, projected):
         """Each step's input projection, as the plain path's layer hands it to its cell."""
@@ -337,7 +400,7 @@ class FusedLSTMLayer(FusedLayer):
     def primitive_cell(self, x_projected, hidden, cell_state, weight_hh, bias_hh=None, weight_hr=None):
         return primitive.lstm_cell(x_projected, hidden, cell_state, weight_hh, bias_hh, weight_hr)
 
-    def forward(self, projected, hidden, cell_state, weight_hh, bias_hh=None, weight_hr=None):
+    def steps_forward(self, projected, hidden, cell_state, weight_hh, bias_hh=None, weight_hr=None):
         xp, steps = array_module(projected), projected.shape[self.time_dim]
         transposed_weight = _for_every_step(weight_hh.T, steps)
         gates = self.time_major(projected, bias_hh)  # x_t W_ihᵀ + b_ih + b_hh, all steps; then + h W_hhᵀ
@@ -361,9 +424,10 @@ class FusedLSTMLayer(FusedLayer):
         return (output, last_hidden, self.last(cell_states), self.made(cell_states), hiddens, cell_states, gates,
                 tanh_cells, unprojected)
 
-    def backward(self, grads, outs, projected, hidden, cell_state, weight_hh, bias_hh=None, weight_hr=None):
+    def steps_backward(self, grads, outs, projected, hidden, cell_state, weight_hh, bias_hh=None, weight_hr=None):
         (grad_output, grad_hidden, grad_cell, grad_cell_sequence, grad_hiddens, grad_cells, grad_gates, grad_tanh,
          grad_unprojected) = grads
+        grad_hidden, grad_cell = self.from_last(grad_hidden), self.from_last(grad_cell)
         *_, hiddens, cell_states, gates, tanh_cells, unprojected = outs
         steps = tanh_cells.shape[0]
         step_gradients = self.new_step_gradients(gates, gates.shape)
@@ -390,7 +454,7 @@ class FusedLSTMLayer(FusedLayer):
             self.joined(projection_gradients), unprojected, 5, has_bias=False)[0]  # (W_hr: input 5)
         return (grad_x, self.initial_gradient(grad_hidden, grad_hiddens, steps, 1),
                 self.initial_gradient(grad_cell, grad_cells, steps, 2), grad_weight, grad_bias,
-                grad_projection)[: len(self.needs_input_grad)]
+                grad_projection)[: len(self.needs)]
 
 
 class FusedGRULayer(FusedLayer):
@@ -409,7 +473,7 @@ class FusedGRULayer(FusedLayer):
     def primitive_cell(self, x_projected, hidden, cell_state, weight_hh, bias_hh=None):
         return primitive.gru_cell(x_projected, hidden, weight_hh, bias_hh), None
 
-    def forward(self, projected, hidden, weight_hh, bias_hh=None):
+    def steps_forward(self, projected, hidden, weight_hh, bias_hh=None):
         xp, steps = array_module(projected), projected.shape[self.time_dim]
         transposed_weight = _for_every_step(weight_hh.T, steps)
         hiddens = self.states_buffer(hidden, steps)
@@ -424,13 +488,16 @@ class FusedGRULayer(FusedLayer):
             self.hold(hiddens, p, before, after)
         return (*self.sequence(hiddens), hiddens, gates, recurrent)
 
-    def backward(self, grads, outs, projected, hidden, weight_hh, bias_hh=None):
+    def steps_backward(self, grads, outs, projected, hidden, weight_hh, bias_hh=None):
         grad_output, grad_hidden, grad_hiddens, grad_gates, grad_recurrent_saved = grads
+        grad_hidden = self.from_last(grad_hidden)
         *_, hiddens, gates, recurrent = outs
         steps = gates.shape[0]
         # the gradient of the input projection written in its own layout (no transposed copy after)
         recurrent_grads = self.new_step_gradients(gates, recurrent.shape)
-        input_grads = self.new_step_gradients(gates, projected.shape, self.time_dim)
+        steps_first = recurrent.shape  # (T, B, 3H); x_proj's shape is that in the input's layout
+        in_layout = steps_first if self.time_dim == 0 else (steps_first[1], steps_first[0], steps_first[2])
+        input_grads = self.new_step_gradients(gates, in_layout, self.time_dim)
         grad_output, product = self.by_step(grad_output), self.through_weight(gates)
         for p, before, after in reversed(self.visits(steps)):
             grad_state = _plus(grad_hidden, _at(grad_output, p), _at(grad_hiddens, after))  # ∂J/∂h_t
@@ -441,7 +508,7 @@ class FusedGRULayer(FusedLayer):
             self.collect(recurrent_grads, p, grad_recurrent)
             self.collect(input_grads, p, grad_x)
             grad_hidden = _plus(product(grad_recurrent, weight_hh) + grad_direct, held)
-        return (self.joined(input_grads, self.time_dim) if self.needs_input_grad[0] else None,
+        return (self.joined(input_grads, self.time_dim) if self.needs[0] else None,
                 self.initial_gradient(grad_hidden, grad_hiddens, steps, 1),
                 *self.weight_gradients(self.joined(recurrent_grads), self.started_from(hiddens), self.weight_position,
                                        bias_hh is not None))[: 4 if bias_hh is not None else 3]
@@ -456,15 +523,15 @@ class FusedRNNLayer(FusedLayer):
     weight_position = 2
     saves_intermediates = 1
 
-    def __init__(self, nonlinearity: str = "tanh", time_dim: int = 0, reverse: bool = False,
-                 first_step: int = 1, running=None, chain: Chain | None = None) -> None:
-        super().__init__(time_dim, reverse, first_step, running, chain)
+    def __init__(self, nonlinearity: str = "tanh", time_dim: int = 0, reverse: bool = False, first_step: int = 1,
+                 running=None, chain: Chain | None = None, projects: bool = False, stacks_states: bool = False) -> None:
+        super().__init__(time_dim, reverse, first_step, running, chain, projects, stacks_states)
         self.nonlinearity = nonlinearity
 
     def primitive_cell(self, x_projected, hidden, cell_state, weight_hh, bias_hh=None):
         return primitive.rnn_cell(x_projected, hidden, weight_hh, bias_hh, self.nonlinearity), None
 
-    def forward(self, projected, hidden, weight_hh, bias_hh=None):
+    def steps_forward(self, projected, hidden, weight_hh, bias_hh=None):
         xp, steps = array_module(projected), projected.shape[self.time_dim]
         transposed_weight = _for_every_step(weight_hh.T, steps)
         hiddens = self.states_buffer(hidden, steps)
@@ -481,8 +548,9 @@ class FusedRNNLayer(FusedLayer):
             self.hold(hiddens, p, before, after)
         return (*self.sequence(hiddens), hiddens)
 
-    def backward(self, grads, outs, projected, hidden, weight_hh, bias_hh=None):
+    def steps_backward(self, grads, outs, projected, hidden, weight_hh, bias_hh=None):
         grad_output, grad_hidden, grad_hiddens = grads
+        grad_hidden = self.from_last(grad_hidden)
         hiddens = outs[-1]
         steps = hiddens.shape[0] - 1
         step_gradients = self.new_step_gradients(hiddens, (steps, *hiddens.shape[1:]))
@@ -500,12 +568,16 @@ class FusedRNNLayer(FusedLayer):
 
 
 def lstm_layer(projected, hidden, cell_state, weight_hh, bias_hh=None, time_dim: int = 0, reverse: bool = False,
-               first_step: int = 1, running=None, weight_hr=None, chain: Chain | None = None):
+               first_step: int = 1, running=None, weight_hr=None, chain: Chain | None = None, weight_ih=None,
+               bias_ih=None, stacks_states: bool = False):
     """(output, h_n, c_n, c_1 … c_T): an LSTM over a whole sequence as one op (see :class:`FusedLSTMLayer`).
     ``projected`` is x W_ihᵀ + b_ih of every step, (T, B, 4H) — (B, T, 4H) with ``time_dim=1``.
     ``running``: (T, B, 1) booleans, True where sequence b still runs at step t (variable lengths):
     a finished sequence holds its states, and the output holds them too (a layer then zeroes it).
     ``weight_hr`` (P, H): each h_t projected to P units (PyTorch's ``proj_size``); h_0 is then (B, P).
+    ``weight_ih`` (and ``bias_ih``) given, ``projected`` is the layer's input x itself, (T, B, I), and the
+    node makes x W_ihᵀ + b_ih as linear would: one node for the layer's projection and its steps.
+    ``stacks_states``: h_n and c_n returned as (1, B, H), as a module of one layer and direction returns them.
 
     >>> import tinygrad_rnn as tr
     >>> output, h_n, c_n, cells = lstm_layer(tr.zeros(5, 2, 8), tr.zeros(2, 2), tr.zeros(2, 2),
@@ -514,13 +586,15 @@ def lstm_layer(projected, hidden, cell_state, weight_hh, bias_hh=None, time_dim:
     ((5, 2, 2), (2, 2), <FusedLSTMLayer>)
     """
     weights = (weight_hh,) if bias_hh is None and weight_hr is None else (weight_hh, bias_hh)  # (b_hh may be None)
-    return FusedLSTMLayer.apply(projected, hidden, cell_state, *weights, *(() if weight_hr is None else (weight_hr,)),
-                                time_dim=time_dim, reverse=reverse, first_step=first_step, running=running,
-                                chain=chain)
+    return FusedLSTMLayer.apply(*_first_inputs(projected, weight_ih, bias_ih), hidden, cell_state, *weights,
+                                *(() if weight_hr is None else (weight_hr,)), time_dim=time_dim, reverse=reverse,
+                                first_step=first_step, running=running, chain=chain, projects=weight_ih is not None,
+                                stacks_states=stacks_states)
 
 
 def gru_layer(projected, hidden, weight_hh, bias_hh=None, time_dim: int = 0, reverse: bool = False,
-              first_step: int = 1, running=None, chain: Chain | None = None):
+              first_step: int = 1, running=None, chain: Chain | None = None, weight_ih=None, bias_ih=None,
+              stacks_states: bool = False):
     """(output, h_n): a GRU over a whole sequence as one op (see :class:`FusedGRULayer`; the rest as
     for :func:`lstm_layer`).
 
@@ -529,13 +603,15 @@ def gru_layer(projected, hidden, weight_hh, bias_hh=None, time_dim: int = 0, rev
     >>> output.shape
     (5, 2, 3)
     """
-    return FusedGRULayer.apply(projected, hidden, weight_hh, *(() if bias_hh is None else (bias_hh,)),
-                               time_dim=time_dim, reverse=reverse, first_step=first_step, running=running,
-                               chain=chain)
+    return FusedGRULayer.apply(*_first_inputs(projected, weight_ih, bias_ih), hidden, weight_hh,
+                               *(() if bias_hh is None else (bias_hh,)), time_dim=time_dim, reverse=reverse,
+                               first_step=first_step, running=running, chain=chain, projects=weight_ih is not None,
+                               stacks_states=stacks_states)
 
 
 def rnn_layer(projected, hidden, weight_hh, bias_hh=None, nonlinearity: str = "tanh", time_dim: int = 0,
-              reverse: bool = False, first_step: int = 1, running=None, chain: Chain | None = None):
+              reverse: bool = False, first_step: int = 1, running=None, chain: Chain | None = None, weight_ih=None,
+              bias_ih=None, stacks_states: bool = False):
     """(output, h_n): an Elman RNN over a whole sequence as one op (see :class:`FusedRNNLayer`).
 
     >>> import tinygrad_rnn as tr
@@ -543,7 +619,21 @@ def rnn_layer(projected, hidden, weight_hh, bias_hh=None, nonlinearity: str = "t
     >>> output.grad_fn
     <FusedRNNLayer>
     """
-    return FusedRNNLayer.apply(projected, hidden, weight_hh, *(() if bias_hh is None else (bias_hh,)),
-                               nonlinearity=nonlinearity, time_dim=time_dim, reverse=reverse, first_step=first_step,
-                               running=running, chain=chain)
+    return FusedRNNLayer.apply(*_first_inputs(projected, weight_ih, bias_ih), hidden, weight_hh,
+                               *(() if bias_hh is None else (bias_hh,)), nonlinearity=nonlinearity, time_dim=time_dim,
+                               reverse=reverse, first_step=first_step, running=running, chain=chain,
+                               projects=weight_ih is not None, stacks_states=stacks_states)
+
+
+@functools.cache
+def _saves_when_projecting(saves: tuple[int, ...]) -> tuple[int, ...]:
+    """What a layer node that makes its projection saves: x and W_ih (what linear's rule reads), then the
+    layer's own saved inputs, two places on (x, W_ih, b_ih stand where x_proj stood). Once per class."""
+    return (0, 1, *(i + 2 for i in saves))
+
+
+def _first_inputs(projected, weight_ih, bias_ih) -> tuple:
+    """The node's inputs before h_0: the projection x_proj, or (x, W_ih, b_ih) — b_ih may be None — where the
+    node makes it (``weight_ih`` given)."""
+    return (projected,) if weight_ih is None else (projected, weight_ih, bias_ih)
 

@@ -29,26 +29,29 @@ from .fused_cells import fused_gru_cell, fused_lstm_cell, fused_rnn_cell
 from .layers import gru_layer, lstm_layer, rnn_layer
 
 
-def run_layer(module: Any, projected: Tensor, direction: int, hidden: Tensor, cell_state: Tensor | None,
-              weight_hh: Tensor, bias_hh: Tensor | None, weight_hr: Tensor | None, time_dim: int,
-              running_masks: list[Tensor] | None, chain: Chain,
+def run_layer(module: Any, layer_input: Tensor, weight_ih: Tensor, bias_ih: Tensor | None, direction: int,
+              hidden: Tensor, cell_state: Tensor | None, weight_hh: Tensor, bias_hh: Tensor | None,
+              weight_hr: Tensor | None, time_dim: int, running_masks: list[Tensor] | None, chain: Chain,
               first_step: int) -> tuple[Tensor, Tensor, Tensor | None]:
-    """One layer in one direction as one node: (output, h_n, c_n). The states of its steps are kept
+    """One layer in one direction as one node, its input projection x W_ihᵀ + b_ih included: (output, h_n,
+    c_n) — h_n and c_n (1, B, H) where the module has one layer and one direction, as it returns them (the
+    layer then stacks nothing), else (B, H). The states of its steps are kept
     as values (``module.hidden_states``, ``module.cell_states``), not as tensors of the graph. With
     lengths (``running_masks``), the node holds a finished sequence's states, and its outputs there are
     zeroed after it: where(running, output, 0), one op for the whole sequence."""
-    running = None if running_masks is None else array_module(projected.array).stack(
+    running = None if running_masks is None else array_module(layer_input.array).stack(
         [mask.array for mask in running_masks])  # (T, B, 1)
     placement = {"time_dim": time_dim, "reverse": bool(direction), "chain": chain, "first_step": first_step,
-                 "running": running}
+                 "running": running, "weight_ih": weight_ih, "bias_ih": bias_ih,
+                 "stacks_states": module.num_layers == 1 and not module.bidirectional}
     cell_states = None
     if module.gates == 4:
-        output, hidden, cell_state, cell_states = lstm_layer(projected, hidden, cell_state, weight_hh, bias_hh,
+        output, hidden, cell_state, cell_states = lstm_layer(layer_input, hidden, cell_state, weight_hh, bias_hh,
                                                              weight_hr=weight_hr, **placement)
     elif module.gates == 3:
-        output, hidden = gru_layer(projected, hidden, weight_hh, bias_hh, **placement)
+        output, hidden = gru_layer(layer_input, hidden, weight_hh, bias_hh, **placement)
     else:
-        output, hidden = rnn_layer(projected, hidden, weight_hh, bias_hh, module.nonlinearity, **placement)
+        output, hidden = rnn_layer(layer_input, hidden, weight_hh, bias_hh, module.nonlinearity, **placement)
     module.hidden_states.append(StepValues(output.array if time_dim == 0 else output.array.transpose(1, 0, 2)))
     if cell_states is not None:
         module.cell_states.append(StepValues(cell_states.array))
@@ -56,6 +59,8 @@ def run_layer(module: Any, projected: Tensor, direction: int, hidden: Tensor, ce
         mask = Tensor._make(running if time_dim == 0 else running.transpose(1, 0, 2))
         mask.name = RUNNING
         output = where(mask, output, 0.0)
+    if placement["stacks_states"]:  # h_n (c_n) themselves: unnamed, as the plain path's stack of them is
+        return output, hidden, cell_state
     return output, named(hidden, "h"), None if cell_state is None else named(cell_state, "c")
 
 
