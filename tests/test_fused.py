@@ -9,6 +9,7 @@ import pytest
 import tinygrad_rnn as tr
 from tinygrad_rnn.engine import ops_in_order, vertex_of
 from tinygrad_rnn.fast import recurrent
+from tinygrad_rnn.function import Node
 from tinygrad_rnn.nn import recurrent as plain_recurrent
 from tinygrad_rnn.viz.graph import build_picture
 
@@ -526,7 +527,8 @@ def test_a_layer_node_keeps_w_hh_and_lets_its_projection_go():
         assert node.projects and node.inputs[:3] == (x, layer.weight_ih_l0, layer.bias_ih_l0)
         weight_position = 5 if isinstance(layer, tr.nn.LSTM) else 4
         assert node.saved_inputs[0] is x.array and node.saved_inputs[1] is layer.weight_ih_l0.array
-        assert node.saved_inputs[2] is layer.bias_ih_l0  # (of the bias, only whether there is one)
+        bias_stand_in = node.saved_inputs[2]  # of the bias, only whether there is one: a shape-only stand-in
+        assert isinstance(bias_stand_in, Node) and bias_stand_in.shape == layer.bias_ih_l0.shape
         assert node.saved_inputs[weight_position] is layer.weight_hh_l0.array
     from tinygrad_rnn.fast.recurrent import gru_layer
     gru = tr.nn.GRU(3, 4)
