@@ -65,7 +65,7 @@ from typing import Any
 
 from ..tensor import Tensor
 from .dot import picture_to_dot
-from .fit_advice import fitting
+from .fit_advice import fitting, keeps_the_whole
 from .geometry import Layout
 from .graph import build_picture, slide_steps
 from .ladder import Rung, fitted_rung, most_rungs, step_counts
@@ -324,5 +324,10 @@ def _warn_if_unfit(tensors: tuple[Tensor, ...], options: dict, rung: Rung | None
     def rungs(changed: dict) -> int:
         return most_rungs(steps, _steps_chosen(changed), _dense(changed))
 
-    suggestions = fitting(options, steps, fits, nodes, rungs, seconds)
+    def whole(changed: dict) -> bool:
+        nodes(options)
+        nodes(changed)
+        return keeps_the_whole(unfitted[frozenset()], unfitted[change(changed)])
+
+    suggestions = fitting(options, steps, fits, nodes, rungs, seconds, whole=whole)
     warnings.warn(SlideFitWarning(found.text_px, found.label_px, found.aspect, suggestions), stacklevel=3)
