@@ -658,6 +658,8 @@ def rename_values(picture: Picture, notation: Notation) -> None:
             rest = "\n".join(write(line, chain) for line in rest.split("\n"))
         node.label = write(first, chain, _reader_chain(picture, node)) + ("\n" + rest if rest else "")
     backward = picture.backward
+    if backward and several_modules:
+        _mark_steps_by_reader(picture, marks)
     edges = []
     for tail, head, label in picture.edges:
         a, b = picture.nodes[tail], picture.nodes[head]
@@ -708,9 +710,24 @@ def mark_calls(picture: Picture, notation: Notation) -> None:
                             for tail, head, label in picture.edges])
 
 
+def _mark_steps_by_reader(picture: Picture, marks: dict) -> None:
+    """A gradient figure's step of an embedding lookup, named by its op ("embedding t=1"), marked with the module
+    whose cell reads its value, where several modules run: the encoder's e₁ and its decoder's are two lookups, and
+    "embedding t=1" twice named neither (embedding⁽ᵉ⁾, embedding⁽ᵈ⁾, as the forward figure's e₁⁽ᵉ⁾)."""
+    for position, node in enumerate(picture.nodes):
+        first, newline, rest = node.label.partition("\n")
+        readers = {chain_of(picture.nodes[tail]) for tail, head, _ in picture.edges if head == position} - {None}
+        op = re.match(r"embedding\b", first)  # (e_t, marked so in the forward figure: a dropout between is no one's)
+        if node.step is not None and chain_of(node) is None and len(readers) == 1 and op:
+            node.label = op.group() + chain_mark(marks.get(readers.pop(), "")) + first[op.end():] + newline + rest
+
+
 def _reader_chain(picture: Picture, node: Node):
+    """The one chain that reads ``node``'s value (None: none, or several). Gradients drawn beside the values do not
+    read it (a forward-and-backward figure's embedding also hands its Σ ∂J/∂E_x its terms)."""
     position = picture.nodes.index(node)
-    chains = {chain_of(picture.nodes[h]) for t, h, _ in picture.edges if t == position}
+    chains = {chain_of(picture.nodes[h]) for t, h, label in picture.edges
+              if t == position and (t, h, label) not in picture.gradients}
     return next(iter(chains)) if len(chains) == 1 else None
 
 
