@@ -23,7 +23,7 @@ import re
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from .gradient_labels import SUM_NOTE
+from .gradient_labels import SCORES_NOTE, SUM_NOTE
 from .picture import BACKWARD_ROW, CHOICE_INPUT, PER_STEP, Node, Picture, in_time, relabel_edges, steps_in_time
 from .scripts import FROM_SUBSCRIPT, TO_SUBSCRIPT, TO_SUPERSCRIPT
 from .step_states import GATES
@@ -31,8 +31,8 @@ from .user_steps import chains_reading, link_maps
 
 LAYER_WEIGHTS = ("W_ih", "W_hh", "b_ih", "b_hh", "W_hr")  # a recurrent layer's, as short_name writes them
 MODEL_WEIGHTS = ("E", "W_hy", "b_y")  # a model's embedding and head (the library's models: embedding, head)
-VALUES = ("h", "c", "h_0", "c_0", "x", "e", "ŷ", "y", "J")  # states, inputs (a decoder's y), outputs, the loss
-PER_STEP_VALUES = ("x", "e", "ŷ", "y", "J")  # one per step of the model, in no chain: never marked
+VALUES = ("h", "c", "h_0", "c_0", "x", "e", "s", "ŷ", "y", "J")  # states, inputs (a decoder's y), scores, outputs, loss
+PER_STEP_VALUES = ("x", "e", "s", "ŷ", "y", "J")  # one per step of the model, in no chain: never marked
 SYMBOLS = {"sigmoid": "σ"}  # how the lectures write a named gate's op: i₃ = σ
 
 TIME_SUBSCRIPT = re.compile(r"(?<!\w)([^\W\d_Σ])_(\{[^}]*\}|\d+|t[+−]1|[tT])(?!\w)")  # h_t, x_{t+1}; not W_hh, Σ_t
@@ -677,7 +677,7 @@ def rename_values(picture: Picture, notation: Notation) -> None:
     for node in picture.nodes:
         node.loops = [write(loop, chain_of(node)) for loop in node.loops]
     # the BPTT note's sum, ∂J/∂h₃ = (1/4) ∂J₃/∂h₃ + …, in the same words as the arrows (one chain drawn: no mark)
-    picture.notes = [write(note, None) if note.startswith(SUM_NOTE) else note for note in picture.notes]
+    picture.notes = [write(note, None) if note.startswith((SUM_NOTE, SCORES_NOTE)) else note for note in picture.notes]
     mark_calls(picture, notation)
 
 
