@@ -668,11 +668,13 @@ def rename_values(picture: Picture, notation: Notation) -> None:
         owner = b if flows_back else a  # the state belongs to the node that computes it
         chained = CHAIN_RULE.fullmatch(label) if flows_back else None
         if chained:  # (∂h₄/∂h₃)ᵀ ∂J/∂h₄: h₄ is the reader's (the arrow's tail), h₃ the value's, each with its mark
-            out, value = write(chained.group(1), chain_of(a)), write(chained.group(2), chain_of(b))
+            out = write(chained.group(1), _chain_beside(picture, a, b, chained.group(1)))
+            value = write(chained.group(2), _chain_beside(picture, b, a, chained.group(2)))
             edges.append((tail, head, f"(∂{out}/∂{value})ᵀ ∂{notation.symbol('J')}/∂{out}"))  # L in CMU's
             continue
         reader = a if flows_back else b  # the cell that reads a value (e₁ into encoder cell 1) marks it
-        edges.append((tail, head, write(label, chain_of(owner), chain_of(reader)) if label else label))
+        edges.append((tail, head, write(label, _chain_beside(picture, owner, reader, label), chain_of(reader))
+                      if label else label))
     relabel_edges(picture, edges)
     for node in picture.nodes:
         node.loops = [write(loop, chain_of(node)) for loop in node.loops]
@@ -708,6 +710,23 @@ def mark_calls(picture: Picture, notation: Notation) -> None:
         node.label = primed(first, count) + ("\n" + rest if rest else "")
     relabel_edges(picture, [(tail, head, primed(label, calls[tail] or calls[head]))
                             for tail, head, label in picture.edges])
+
+
+def _chain_beside(picture: Picture, node: Node, other: Node, label: str):
+    """The chain whose value ``label`` names on an edge between ``node`` (that computes it) and ``other``: ``node``'s
+    own; where ``node`` is a "…" of steps left out, the chain with that step among them — the other end's where
+    several have it (h₃ out of "…" into the forward cell 4 of a bidirectional layer is h₃⁽→⁾, the h₂ into its
+    reverse cell 1 is h₂⁽←⁾: written bare, h₂ and h₃ said neither), the encoder's h₃ into its decoder's cell 1."""
+    if node.kind != "ellipsis":
+        return chain_of(node)
+    key, step = node.key, re.search(r"[₀-₉]+", label)
+    while key[0] != "ellipsis":  # ("backward", ("ellipsis", side, steps)) in the views built on the forward one
+        key = key[1]
+    if step is None:
+        return None
+    starts = {chain_of(n): n.chain.after for n in picture.nodes if n.chain is not None}
+    among = [chain for chain, after in starts.items() if int(step.group().translate(FROM_SUBSCRIPT)) + after in key[2]]
+    return chain_of(other) if chain_of(other) in among else among[0] if len(among) == 1 else None
 
 
 def _mark_steps_by_reader(picture: Picture, marks: dict) -> None:
