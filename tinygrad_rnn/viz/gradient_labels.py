@@ -56,8 +56,7 @@ def scores_note(forward: Picture, losses: list[int], mean: int | None, generic: 
     if all(forward.nodes[j].label.split("\n")[0].endswith("cross_entropy") for j in losses
            if forward.nodes[j].kind != "ellipsis"):
         share = "" if not mean else "(1/T)" if generic else f"(1/{mean})"
-        return f"{said}; Jₜ = cross_entropy of one sequence: ∂J/∂sₜ = {share}(ŷₜ − yₜ), ŷₜ = softmax(sₜ), yₜ its " \
-            "target one-hot"
+        return f"{SCORES_NOTE}; ∂J/∂sₜ = {share}(ŷₜ − yₜ) for one sequence, ŷₜ = softmax(sₜ), yₜ the target one-hot"
     return said
 
 
