@@ -124,19 +124,6 @@ def test_the_graph_keeps_only_the_arrays_backward_reads_and_backward_frees_them(
         gc.enable()
 
 
-def test_an_op_declaring_kept_outputs_the_former_name_of_saves_intermediates_still_hides_them():
-    class Doubled(tr.Function):
-        multiple_outputs = True
-        kept_outputs = 1
-
-        def forward(self, x):
-            return x * 2, x * 3
-
-    outputs = Doubled.apply(make(numpy.ones(2)))
-    assert Doubled.saves_intermediates == 1 and len(outputs) == 1
-    numpy.testing.assert_array_equal(outputs[0].numpy(), [2.0, 2.0])
-
-
 def test_no_grad_records_nothing_and_works_as_a_decorator():
     w = make([1.0])
     with tr.no_grad():

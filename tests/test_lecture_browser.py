@@ -15,6 +15,7 @@ import numpy
 import pytest
 from drawing_cases import last_step_loss
 from slide_number_cases import APART, CASES
+from written import node_step
 
 import tinygrad_rnn as tr
 from tinygrad_rnn import analysis, cli, viz
@@ -162,6 +163,10 @@ def test_hovering_a_node_names_the_quantity_it_shows(browser, tmp_path):
     tip = page.inner_text(".tooltip")
     assert "c₂ = add" in tip and "shape of its output: (1, 3)" in tip
     assert f"gradient ‖∂J/∂its output‖: {js(panel['nodes'][index]['grad'])}" in tip
+    loss_node = next(i for i, node in enumerate(panel["nodes"]) if node["name"] == "J")
+    page.hover(f"#{panel['id']}-n{loss_node}")
+    tip = page.inner_text(".tooltip")  # a scalar says so ("shape of its output: ()" read as nothing)
+    assert "its output: a scalar" in tip and "()" not in tip, tip
     page.focus(f"#{panel['id']}-n{index}")  # the keyboard reaches it too
     assert page.is_visible(".tooltip")
     cell_page, _ = open_page(browser, viz.lecture(loss, layer).save(tmp_path / "cell.html"))
@@ -791,6 +796,23 @@ def gru_language_model(tmp_path_factory):
     return path
 
 
+def test_a_forward_stage_dims_every_node_of_a_step_not_yet_computed(browser, gru_language_model):
+    """Forward, step k: the cells, e_t, heads and J_t of steps after k faint, and J with them until the last step;
+    those of steps up to k drawn as computed; the inputs x_t and h₀ as given. Only the later cells were faint: the
+    J₃ of stage "forward, step 2" looked computed."""
+    page, problems = open_page(browser, gru_language_model, 1920, 1080, motion="reduce")  # (opacity not eased)
+    drawn = """() => [...document.querySelectorAll('.panel:not([hidden]) .unrolled .node')]
+      .map(node => [node.textContent, Number(getComputedStyle(node).opacity)])"""
+    for k in range(1, 5):
+        go_to(page, k + 2)  # (rolled, unrolled, then forward t = 1, 2, …)
+        assert stage_of(page) == ["forward", k + 1]
+        nodes = page.evaluate(drawn)
+        assert {node_step(text, 4) for text, _ in nodes} == {None, 1, 2, 3, 4}
+        faint = {text for text, opacity in nodes if opacity < 0.5}
+        assert faint == {text for text, _ in nodes if (node_step(text, 4) or 0) > k}, k
+    assert problems == []
+
+
 @pytest.mark.parametrize("width, height", [(1280, 720), (1920, 1080)])
 def test_a_backward_stages_lit_arrows_say_what_they_carry_and_the_chain_is_in_view(browser, gru_language_model,
                                                                                       width, height):
@@ -859,4 +881,65 @@ def test_the_steps_said_in_view_are_the_steps_whole_in_view(browser, gru_languag
         said, whole = page.evaluate(STEPS_SAID_AND_SHOWN, panel["cells"])
         if said:  # (no line where the whole figure shows)
             assert list(range(said[0], said[-1] + 1)) == sorted(whole), (width, stage, said, whole)
+    assert problems == []
+
+
+# Each arrow that points at a node in view, as drawn (its line and its head, markerWidth × its stroke long), sampled
+# on the screen, less what lies under a node's box or outline: that part is wholly in the frame or wholly out of it.
+ARROWS_CUT = """() => {""" + FRAME + """
+  const ctm = svg.getScreenCTM(), length = Number(svg.querySelector('marker').getAttribute('markerWidth'));
+  const screen = ([x, y]) => [ctm.a * x + ctm.c * y + ctm.e, ctm.b * x + ctm.d * y + ctm.f];
+  const rects = [...svg.querySelectorAll('.node rect')].map((rect) => {
+    const r = rect.getBoundingClientRect(), o = parseFloat(getComputedStyle(rect).strokeWidth) / 2 * ctm.a;
+    return {left: r.left - o, right: r.right + o, top: r.top - o, bottom: r.bottom + o};
+  });
+  const under = ([x, y]) => rects.some((r) => x > r.left && x < r.right && y > r.top && y < r.bottom);
+  const cut = [];
+  for (const edge of svg.querySelectorAll('path.edge')) {
+    const pointed = edge.dataset.direction === 'back' ? edge.dataset.tail : edge.dataset.head;
+    const node = svg.querySelector(`[data-index="${pointed}"]`);
+    if (!node || !inFrame(node.getBoundingClientRect())) continue;
+    const points = edge.getAttribute('d').match(/-?[\\d.]+,-?[\\d.]+/g).map((p) => p.split(',').map(Number));
+    const [[px, py], [ex, ey]] = points.slice(-2), d = Math.hypot(ex - px, ey - py) || 1;
+    const head = length * parseFloat(getComputedStyle(edge).strokeWidth);
+    points.push([ex + (ex - px) / d * head, ey + (ey - py) / d * head]);
+    const seen = [];  // each visible sample: in the frame, or out of it
+    for (let k = 1; k < points.length; k++) {
+      for (let s = 0; s <= 40; s++) {
+        const at = screen(points[k - 1].map((v, i) => v + (points[k][i] - v) * s / 40));
+        if (under(at)) continue;  // (within half a pixel of the frame's edge: neither in nor out)
+        if (at[0] > frame.left + 0.5 && at[0] < frame.right - 0.5 && at[1] > frame.top + 0.5 &&
+            at[1] < frame.bottom - 0.5) seen.push(true);
+        else if (at[0] < frame.left - 0.5 || at[0] > frame.right + 0.5 || at[1] < frame.top - 0.5 ||
+                 at[1] > frame.bottom + 0.5) seen.push(false);
+      }
+    }
+    if (seen.includes(true) && seen.includes(false)) cut.push(`${edge.dataset.tail}→${edge.dataset.head}`);
+  }
+  return cut;
+}"""
+
+
+@pytest.mark.parametrize("width, height", [(1280, 720), (1920, 1080)])
+@pytest.mark.parametrize("cell, loss", [("gru", "every"), ("lstm", "last")])
+def test_no_arrow_into_a_node_in_view_comes_from_beyond_the_window(browser, tmp_path, cell, loss, width, height):
+    """``lecture --cell gru --loss every --tokens "a b c d e"`` at 1,920 × 1,080: every backward stage holds the whole
+    chain of cells and the window's bottom edge cut the arrows from e_t into them, stubs rising from nowhere (and
+    at 1,280 × 720 at the first backward stage). An arrow pointing at a node in view is drawn whole in the frame,
+    or not at all, at every backward stage and at the sums — but h₀'s into cell 1 at 1,280 × 720, where J₁ and
+    e₁, wider than cell 1, stand in the strip the window would have to lose (holding h₀ as well cost the 8-step
+    pages' backward stages 1–2 px at 1,920 × 1,080 and their sums up to 4: docs/lecture.md)."""
+    path = tmp_path / "page.html"
+    assert cli.main(["lecture", "--cell", cell, "--loss", loss, "--tokens", "a b c d e", "-o", str(path)]) == 0
+    page, problems = open_page(browser, path, width, height, motion="reduce")
+    panel = page.evaluate("JSON.parse(document.querySelector('script.tgr-data').textContent)")["panels"][0]
+    starts = {str(i) for i, node in enumerate(panel["nodes"]) if re.sub("<[^>]+>", "", node["name"]) in ("h0", "c0")}
+    for stage, found in enumerate(panel["stages"], 1):
+        if found["phase"] not in ("backward", "sums"):
+            continue
+        go_to(page, stage)
+        page.wait_for_timeout(100)  # the window is set in the frame after the stage
+        cut = page.evaluate(ARROWS_CUT)
+        allowed = [arrow for arrow in cut if arrow.split("→")[0] in starts] if width < 1920 else []
+        assert cut == allowed, (cell, width, stage, found["phase"], found["t"], cut)
     assert problems == []

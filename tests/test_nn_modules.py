@@ -241,3 +241,18 @@ def test_nll_loss_names_the_constants_it_reads_in_a_drawing():
 def test_a_padding_index_outside_the_table_is_named_in_the_error():
     with pytest.raises(IndexError, match=r"padding_idx must lie in \[-3, 3\) for a table of 3 rows, got 3"):
         tr.nn.functional.embedding(tr.tensor([[0, 1]]), tr.randn(3, 2), padding_idx=3)
+
+
+def test_a_layer_named_as_an_op_points_to_that_op_and_its_backward():
+    """nn.Linear and ops' Linear, nn.Tanh and ops' Tanh …: the layer's docstring says where the op is."""
+    import inspect
+
+    ops = {cls.__name__.lower(): cls for module in (tr.ops.elementwise, tr.ops.linalg, tr.ops.reduce, tr.ops.shape)
+           for _, cls in inspect.getmembers(module, inspect.isclass) if issubclass(cls, tr.Function)}
+    layers = [cls for _, cls in inspect.getmembers(tr.nn, inspect.isclass) if issubclass(cls, tr.nn.Module)]
+    named = [(layer, ops[layer.__name__.lower().removesuffix("loss")]) for layer in layers
+             if layer.__name__.lower().removesuffix("loss") in ops]
+    assert len(named) >= 8
+    for layer, op in named:
+        where = f"ops/{op.__module__.rsplit('.', 1)[-1]}.py"
+        assert f"``{op.__name__}``" in layer.__doc__ and where in " ".join(layer.__doc__.split()), layer.__name__

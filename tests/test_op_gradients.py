@@ -4,11 +4,14 @@ Each case is (name, function, input arrays). Inputs are drawn so that no entry s
 (|x| at 0, relu at 0, ties in max, clamp's bounds), where a derivative does not exist.
 """
 
+import functools
+
 import numpy
 import pytest
 from conftest import make
 
 import tinygrad_rnn as tr
+from tinygrad_rnn.engine import ops_in_order, vertex_of
 
 R = numpy.random.default_rng(7)
 
@@ -184,3 +187,57 @@ def test_gradgradcheck_catches_a_backward_that_is_not_recorded():
     assert tr.gradcheck(lambda x: OpaqueSquare.apply(x), [x])
     with pytest.raises(AssertionError):
         tr.gradgradcheck(lambda x: OpaqueSquare.apply(x), [x])
+
+
+def squared_in_float32(a):
+    return tr.cast(a * a, tr.float32)
+
+
+def test_a_cast_and_a_move_pass_the_gradient_back_to_the_inputs_dtype_and_device(device):
+    """float32 rounding needs a wider finite-difference step (1e-3: the error ≈ 6e-5 of the slope)."""
+    x = make(normal(5))
+    assert tr.gradcheck(squared_in_float32, [x], eps=1e-3) and tr.gradgradcheck(squared_in_float32, [x], eps=1e-3)
+    moved = lambda a: (a.to(device) ** 2).cpu()  # noqa: E731 — on the GPU, two ToDevice ops (on the CPU, none)
+    assert tr.gradcheck(moved, [x]) and tr.gradgradcheck(moved, [x])
+
+
+# Op classes of ops/ no case above records: a base class, and a move the CPU never makes (the test above, on a GPU)
+NO_CASE_HERE = {"Reduction": "the base of Sum, Amax, Norm, LogSumExp, ArgMax, never applied itself",
+                "ToDevice": "recorded only between two devices: test_a_cast_and_a_move_… on the GPU"}
+
+
+def _ops_recorded(outputs) -> set[type]:
+    roots = [vertex_of(o) for o in outputs if o is not None and o.requires_grad]
+    return {type(function) for function in ops_in_order(roots)[1]}
+
+
+def _op_classes(base=tr.Function) -> set[type]:
+    """Every op class of ops/ (a class with a forward: not a base such as Broadcasting)."""
+    found = set()
+    for cls in base.__subclasses__():
+        if cls.__module__.startswith("tinygrad_rnn.ops.") and cls.forward is not tr.Function.forward:
+            found.add(cls)
+        found |= _op_classes(cls)
+    return found
+
+
+def test_every_op_class_of_ops_has_a_gradient_case():
+    """Each differentiable op of ops/ is recorded by a case above (or one of test_torch_methods.py's),
+    forward or in its recorded backward, so gradcheck and gradgradcheck cover it. A new op needs a case."""
+    import test_torch_methods
+
+    cases = [fn for _, fn, _ in CASES] + [functools.partial(fn, tr) for _, fn, _ in test_torch_methods.DIFFERENTIABLE]
+    arrays = [a for _, _, a in CASES] + [a for _, _, a in test_torch_methods.DIFFERENTIABLE]
+    cases, arrays = cases + [squared_in_float32], arrays + [[normal(3)]]
+    covered = set()
+    for fn, values in zip(cases, arrays):
+        inputs = [make(value) for value in values]
+        out = fn(*inputs)
+        outputs = list(out) if isinstance(out, (list, tuple)) else [out]
+        covered |= _ops_recorded(outputs)
+        grads = tr.grad(outputs, inputs, [tr.ones_like(o) for o in outputs], create_graph=True, allow_unused=True)
+        covered |= _ops_recorded(grads)
+    differentiable = {cls for cls in _op_classes() if cls.differentiable and cls.__name__ not in NO_CASE_HERE}
+    assert len(differentiable) > 40
+    missing = sorted(cls.__name__ for cls in differentiable - covered)
+    assert not missing, f"ops without a gradient case in tests/test_op_gradients.py: {missing}"

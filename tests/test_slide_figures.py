@@ -62,19 +62,20 @@ GRID_TOO_SMALL: dict[str, str] = {  # (cell-level-layers-bidirectional-loss-back
     # Sized from the widths the text is drawn (geometry.drawn_width), not counted in characters, and forward and
     # backward drawn on one row of cells (overlaid.py) where they were two rows: lstm-cell-2-False-every-backward-
     # True-8-cs224n fits (25.8 px, 28.7 px, 1.76 : 1), and so does rnn-cell-1-True-last-both-False-3-pytorch (25.5 px,
-    # 28.4 px, 1.85 : 1; 20.3 px before); the three other figures of both grew (9.8, 15.8, 16.2 px before); these not
+    # 28.4 px, 1.85 : 1; 20.3 px before); the three other figures of both grew (9.8, 15.8, 16.2 px before). So does
+    # gru-cell-1-False-every-both-False-3-elman (23.5 px, 26.1 px, 1.73 : 1 before, bound by its height): its h₀
+    # shares the Σs' floating column (the Σ of the cell's weights and h₀ stacked beside the cells held that row 30
+    # points taller than its cells), its notes beside it 120 points wide. These not
     "gru-step-2-True-last-both-False-8-cmu": "text 11.5 px, labels 12.8 px, 2.40 : 1 (bound by its width: 8 "
     "columns, a step passing 4 states each way, its gradient's names in every gap, (∂h₁⁽¹←⁾/∂h₂⁽¹←⁾)ᵀ ∂L/∂h₁⁽¹←⁾)",
-    "gru-cell-1-False-every-both-False-3-elman": "text 23.5 px, labels 26.1 px, 1.73 : 1 (bound by its height: 5 rows "
-    "of boxes — J_t, linear, cell, embedding, x_t — with a lane between each two for a Σ's t=1…3 or J's ∂J/∂Jₜ, the "
-    "arrows up and back named between them, and the note lines)",
     "rnn-op-2-False-every-backward-False-8-usc": "text 11.1 px, labels 12.3 px, 2.26 : 1 (8 steps of ops, each 112 "
     "points wide, 130 apart: 1,562 × 690 where 28 px needs 686 × 386)",
     "lstm-op-1-True-last-none-False-3-cs224n": "text 16 px, labels 16 px, 1.64 : 1 (1,111 × 676 points, bound by its "
     "height: two directions' steps of ops one above the other, where 28 px needs 386)",
-    "lstm-step-2-True-last-both-False-3-pytorch": "text 22.4 px, labels 24.9 px, 1.73 : 1 (bound by its width: a step "
-    "passes 8 states each way, their gradients' names up to 45 characters between its lines; its Σ 16 weights a "
-    "line each)",
+    "lstm-step-2-True-last-both-False-3-pytorch": "text 22.3 px, labels 24.7 px, 1.79 : 1 (776 × 434 points where 28 "
+    "px needs 686 × 386: a step passes 8 states each way, their gradients' names up to 45 characters between its "
+    "lines, 200 points a gap; beside the first step its Σ, 16 weights a line each, over h₀ and c₀ of two layers, "
+    "318 points tall, the steps 238; the four lines of h₀ and c₀ nested beside the Σ's bus take 12 more points)",
     "lstm-op-1-False-last-backward-False-3-cmu": "text 14.9 px, labels 16.6 px, 2.09 : 1 (3 steps of ops, each 283 "
     "points wide, 301 apart: 1,158 wide where 28 px needs 686)",
     "lstm-op-1-False-last-backward-False-3-elman": "text 15 px, labels 16.7 px, 2.07 : 1 (3 steps of ops, each 283 "

@@ -265,11 +265,52 @@ def test_an_op_written_by_the_contract_passes_gradcheck_and_gradgradcheck():
 
 
 def test_gradcheck_on_a_leaf_fails_an_op_that_reads_an_input_it_did_not_save():
-    """A leaf reaches a backward as itself, on which the wrong backward ran: gradcheck used to pass it."""
+    """gradcheck finds such an op (its inputs computed, or — below — its leaves' stand-ins)."""
     x = tr.randn(4, dtype="float64", requires_grad=True)
     with pytest.raises(TypeError, match=r"backward of forgets_its_input failed .*does not save input 0 "
                                         r"\(saves_inputs = False\).* add 0 to saves_inputs"):
         tr.gradcheck(ForgetsItsInput.apply, [x])
+
+
+def test_an_unsaved_leaf_reaches_backward_as_a_stand_in_not_its_values_of_now():
+    """The student's softplus: the template's ``saves_inputs = False`` copied, backward reading x. On a
+    leaf, backward used to get the leaf itself: after ``x += 5`` under no_grad it read the new values,
+    and x.grad was σ(5), σ(6) = [0.993, 0.998] where σ(0), σ(1) = [0.5, 0.731] is right — no error."""
+    x = tr.tensor([0.0, 1.0], requires_grad=True)
+    y = ForgetsItsInput.apply(x)
+    with tr.no_grad():
+        x += 5
+    with pytest.raises(TypeError, match=r"backward of forgets_its_input failed .*'Node'.*does not save input 0 "
+                                        r"\(saves_inputs = False\).* add 0 to saves_inputs"):
+        y.sum().backward()
+    assert x.grad is None
+    with pytest.raises(TypeError, match=r"backward of forgets_its_input failed .*add 0 to saves_inputs"):
+        tr.grad(ForgetsItsInput.apply(x).sum(), x, create_graph=True)  # the recorded backward alike
+
+
+def test_an_unsaved_leaf_has_one_stand_in_made_again_only_for_a_new_array():
+    w, other = tr.ones(2, 3, requires_grad=True), tr.ones(2, 3, requires_grad=True)
+    first, second = (ForgetsItsInput.apply(w) for _ in range(2))
+    (stand_in,) = first.grad_fn.saved_inputs
+    assert isinstance(stand_in, tr.function.Node) and not hasattr(stand_in, "array")  # no values to read
+    assert (stand_in.shape, stand_in.dtype, stand_in.grad_fn) == ((2, 3), numpy.float32, None)
+    assert second.grad_fn.saved_inputs[0] is stand_in  # one per leaf, not one per op
+    assert first.grad_fn.inputs[0] is w  # the graph's edge is still the leaf itself
+    assert (w + other).grad_fn.saved_inputs == (stand_in, ForgetsItsInput.apply(other).grad_fn.saved_inputs[0])
+    layer = tr.nn.Linear(3, 2)
+    assert ForgetsItsInput.apply(layer.bias).grad_fn.saved_inputs[0].dtype == numpy.float32
+    layer.double()  # the module's leaves get new arrays (so does .to(device)): their stand-ins are made again
+    assert ForgetsItsInput.apply(layer.bias).grad_fn.saved_inputs[0].dtype == numpy.float64
+
+
+def test_a_saved_leaf_and_an_op_that_reads_only_its_shape_are_unchanged():
+    x = tr.tensor([[0.0, 1.0]], dtype="float64", requires_grad=True)
+    b = tr.tensor([0.5], dtype="float64", requires_grad=True)
+    Softplus.apply(x).sum().backward()  # saves x: reads its values of the forward
+    (x.reshape(2) + b).sum().backward()  # reshape and add read only shapes: a stand-in serves them
+    numpy.testing.assert_allclose(x.grad.numpy(), [[1.5, 1 / (1 + numpy.exp(-1)) + 1]])
+    assert b.grad.tolist() == [2.0]
+    assert tr.gradcheck(lambda x, b: x.reshape(2) + b, [x, b]) and tr.gradgradcheck(Softplus.apply, [x])
 
 
 def test_a_method_called_on_an_input_not_saved_is_named_too():
@@ -422,8 +463,17 @@ def test_an_op_on_a_string_says_which_op_and_inputs_not_numpys_internals():
 
     with pytest.raises(TypeError, match=r"add: cannot apply to Tensor\(shape=\(1,\), float32, cpu\) and 'a'"):
         _ = tr.tensor([1.0]) + "a"
-    with pytest.raises(TypeError, match="equal: cannot apply"):
+    with pytest.raises(TypeError, match="eq: cannot apply"):
         _ = tr.tensor([1.0]) == "a"
+
+
+@pytest.mark.parametrize("compare, name", [(lambda a, b: a < b, "lt"), (lambda a, b: a <= b, "le"),
+                                           (lambda a, b: a > b, "gt"), (lambda a, b: a >= b, "ge"),
+                                           (lambda a, b: a == b, "eq"), (lambda a, b: a != b, "ne")])
+def test_a_comparison_is_named_as_users_write_it_not_by_its_numpy_function(compare, name):
+    """``tr.ones(2) < tr.ones(3)`` said "less: cannot apply": NumPy's name, where PyTorch's is lt."""
+    with pytest.raises(tr.ShapeError, match=rf"^{name}: cannot apply to Tensor\(shape=\(2,\)"):
+        compare(tr.ones(2), tr.ones(3))
 
 
 @pytest.mark.parametrize("make", [lambda M: M.ones(4).reshape(2.0, 2), lambda M: M.zeros(2.5),

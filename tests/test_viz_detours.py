@@ -5,8 +5,8 @@ scattered nodes, where the two would part if either shortcut were wrong."""
 
 import random
 
-from tinygrad_rnn.viz.detours import _candidates, _detour, _enters, _free
-from tinygrad_rnn.viz.geometry import Box
+from tinygrad_rnn.viz.detours import _candidates, _detour, _enters, _extents, _free, _inside, mend
+from tinygrad_rnn.viz.geometry import Box, finish
 
 
 def plain_rule(boxes, tail, head, ys, xs):
@@ -33,6 +33,27 @@ def test_a_detour_is_the_plain_rules_route():
         ys, xs = _free(boxes, 1), _free(boxes, 0)
         for tail, head in [(0, 1), (2, 3), (4, 5), (6, 7)]:
             expected = plain_rule(boxes, tail, head, ys, xs)
-            assert _detour(boxes, tail, head, ys, xs) == expected, (seed, tail, head)
+            assert _detour(boxes, tail, head, ys, xs, _extents(boxes)) == expected, (seed, tail, head)
             found += expected is not None
     assert found > 20  # the cases reach routes that exist, not only Nones
+
+
+def test_a_detour_keeps_out_of_the_steps_but_its_own_ends():
+    """mend measures every node and step once for a figure, and each detour against the nodes and the steps that
+    hold neither of its ends (its walls): the route the plain rule finds among those."""
+    found = 0
+    for seed in range(30):
+        nodes = scattered(seed)
+        boxes, steps = nodes[:30], nodes[30:]  # (the last ten: the steps' boxes)
+        ys, xs = _free(nodes, 1), _free(nodes, 0)
+        for tail, head in [(0, 1), (2, 3), (4, 5)]:
+            straight = finish([(boxes[tail].x, boxes[tail].y)], (boxes[head].x, boxes[head].y), "")
+            routes = [straight]
+            mend(boxes, steps, routes, [(tail, head, "")], [True], lambda route, t, h: True)
+            walls = [step for step in steps if not any(_inside(step, boxes[end]) for end in (tail, head))]
+            expected = plain_rule(boxes + walls, tail, head, ys, xs)
+            drawn = (routes[0].points, routes[0].end)
+            assert drawn == ((straight.points, straight.end) if expected is None else
+                             (finish(*expected, "").points, finish(*expected, "").end)), (seed, tail, head)
+            found += expected is not None
+    assert found > 20

@@ -369,8 +369,9 @@ def test_an_encoder_decoders_words_and_tables_are_named_by_their_roles():
 
 def test_a_tied_table_is_named_by_both_its_roles_and_its_sum_says_both_uses():
     """m.head.weight = m.embedding.weight: the one tensor is Eᵀ = W_hy (Eᵀ = U in CS224N's notation) in the embedding's
-    and the head's boxes, the head's bias b_y — not "weight", "head.bias"; the BPTT figure sums it in one Σ, ∂J/∂E,
-    fed by both rows, and a note says that Σ adds the terms of both uses at every step."""
+    and the head's boxes, the head's bias b_y — not "weight", "head.bias"; the BPTT figure sums it in one Σ named as
+    its nodes name it, ∂J/∂(Eᵀ = W_hy) (it said ∂J/∂E), fed by both rows, and a note says that Σ adds the terms of
+    both uses at every step; the head's own bias in a Σ of its own, fed by the heads alone (it sat in the table's)."""
     tr.manual_seed(0)
     model = tr.models.LanguageModel(vocab_size=10, embedding_dim=3, hidden_size=3, cell="rnn")
     model.head.weight = model.embedding.weight
@@ -384,10 +385,14 @@ def test_a_tied_table_is_named_by_both_its_roles_and_its_sum_says_both_uses():
         assert boxes == {"embedding": (tied,), "linear": (tied, bias)}, boxes
         assert f"{tied}: one tensor (tied), the same in every place it is drawn" in picture.notes
     backward = build_picture((loss,), level="cell", backward=True)
-    (table,) = [i for i, node in enumerate(backward.nodes) if "Σₜ ∂J/∂E|ₜ" in node.label]
-    assert backward.nodes[table].label == "∂J/∂E = Σₜ ∂J/∂E|ₜ\n∂J/∂b_y = Σₜ ∂J/∂b_y|ₜ"
+    (table,) = [i for i, node in enumerate(backward.nodes) if "Σₜ ∂J/∂(Eᵀ = W_hy)|ₜ" in node.label]
+    assert backward.nodes[table].label == "∂J/∂(Eᵀ = W_hy) = Σₜ ∂J/∂(Eᵀ = W_hy)|ₜ"
     rows = {backward.nodes[tail].label.split(",")[0] for tail, head, _ in backward.edges if head == table}
     assert rows == {"embedding", "linear"}  # one Σ, fed by both uses
+    (bias,) = [i for i, node in enumerate(backward.nodes) if "Σₜ ∂J/∂b_y|ₜ" in node.label]
+    assert backward.nodes[bias].label == "∂J/∂b_y = Σₜ ∂J/∂b_y|ₜ"
+    rows = {backward.nodes[tail].label.split(",")[0] for tail, head, _ in backward.edges if head == bias}
+    assert rows == {"linear"}  # the head's alone
     assert "Eᵀ = W_hy, tied: its Σ adds the terms of both uses (embedding and head) at every step" in backward.notes
     assert not [node.label for node in backward.nodes if "weight" in node.label or "head." in node.label]
 
@@ -420,6 +425,25 @@ def test_dropout_is_named_and_its_mask_is_a_mask_not_an_input():
     ops = build_picture((loss,), level="op", show_shapes=False)
     assert sorted(first_line(node) for node in ops.nodes if "dropout" in node.label) == \
         ["dropout"] + ["dropout mask, p = 0.3"]
+
+
+def test_two_dropout_masks_are_two_names():
+    """A language model's dropout between its layers and on its output: two masks, two tensors — "dropout mask 1"
+    (between layers 1 and 2, the earlier in the forward pass) and "dropout mask 2" (before the head), never both
+    "dropout mask, p = 0.5" ("no name stands for two tensors"); the note names the one that feeds cells."""
+    tr.manual_seed(0)
+    model = tr.models.LanguageModel(10, 3, 4, num_layers=2, cell="lstm", dropout=0.5).train()
+    logits, _ = model(tr.tensor([[1, 4, 2]]))
+    loss = F.cross_entropy(logits.reshape(-1, 10), tr.tensor([4, 2, 7]))
+    picture = build_picture((loss,), level="cell", show_shapes=False)
+    masks = {i: first_line(node) for i, node in enumerate(picture.nodes) if node.label.startswith("dropout mask")}
+    assert sorted(masks.values()) == ["dropout mask 1, p = 0.5", "dropout mask 2, p = 0.5"]
+    fed = {name: set() for name in masks.values()}
+    for tail, head, _ in picture.edges:
+        if tail in masks:
+            fed[masks[tail]].add(first_line(picture.nodes[head]).split(" = ")[-1])
+    assert fed == {"dropout mask 1, p = 0.5": {"LSTM cell"}, "dropout mask 2, p = 0.5": {"dropout"}}, fed
+    assert any(note.startswith("dropout mask 1: each entry 0") for note in picture.notes)
 
 
 def heights(picture, named):

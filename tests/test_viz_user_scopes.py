@@ -7,6 +7,8 @@ the cell's weights, with no x_t, J_t leaving the cell and the BPTT arrow into h�
 LSTM 20% off the gradient cell 2 hands h₁ (it leaves out the path through c₂).
 """
 
+import re
+
 import numpy
 import pytest
 
@@ -152,13 +154,21 @@ def test_the_bptt_sums_keep_each_weight_with_what_uses_it(kind):
     assert any(label == "∂J/∂E = Σₜ ∂J/∂E|ₜ" for label in sums)
 
 
-def test_an_unnamed_loss_is_j_and_a_slide_leaves_out_its_shape():
+def test_an_unnamed_loss_is_j_and_its_shape_is_drawn_nowhere():
+    """A slide leaves shapes out; a free drawing keeps them, but a scalar's "()" (J's) read as nothing: the lectures
+    write a scalar's shape nowhere. A free drawing still writes the shape of an output that is not a scalar."""
     loss = cell_loop("rnn", "scoped")
     assert loss.name is None
     slide = build_picture((loss,), level="cell", slide=True)
     free = build_picture((loss,), level="cell", slide=False)
     assert [node.label for node in slide.nodes if node.kind == "output"] == ["J"]
-    assert [node.label for node in free.nodes if node.kind == "output"] == ["J\n()"]
+    assert [node.label for node in free.nodes if node.kind == "output"] == ["J"]
+    ops = build_picture((loss,), level="op", slide=False)  # (op level: every op's shape, the sum into J's none)
+    assert not [node.label for node in ops.nodes if node.label.endswith("()")]
+    assert any(re.search(r"\n\(\d+(, \d+)+\)$", node.label) for node in ops.nodes)  # (1, 4): the shapes there
+    output, _ = tr.nn.RNN(2, 3)(tr.randn(2, 1, 2))
+    assert [node.label for node in build_picture((output[-1],), level="cell", slide=False).nodes
+            if node.kind == "output"] == ["output\n(1, 3)"]
 
 
 def test_a_hand_written_recurrence_under_a_scope_is_still_one_cell():

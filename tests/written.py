@@ -58,3 +58,13 @@ def flat(text: str) -> str:
     """Plain text as an SVG's words read when its tspans are joined (``itertext``): every script on the line,
     its marks gone — h₂⁽²→⁾ reads "h2(2→)", W_hh "Whh", 8.6·10⁻³ "8.6·10−3"; code (my_rnn) as it is."""
     return "".join(part for part, _ in script_runs(text))
+
+
+def node_step(text: str, steps: int) -> int | None:
+    """The step whose forward pass computes a node, read from its words as drawn (scripts inline): "GRU cell t=3",
+    "e3 = embedding", "J3 = cross_entropy" → 3; the loss J and its sum "(1/4) Σt Jt" → the last step; an input
+    (x3, h0) → None: given, never computed."""
+    if re.match(r"(x\d|h0|c0)", text):
+        return None
+    found = re.search(r"t=(\d+)", text) or re.match(r"[A-Za-zŷ]+(\d+)", text)
+    return int(found.group(1)) if found else steps

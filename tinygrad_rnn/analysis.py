@@ -377,11 +377,11 @@ class _Graph:
             saved = function.saved_output
             return saved[vertex.output_index] if function.multiple_outputs else saved
         for reader, position in self.readers.get(id(vertex), []):
-            if reader.saved_inputs is not None and reader.saved_inputs[position] is not reader.inputs[position]:
-                return reader.saved_inputs[position]  # (an input not saved: its vertex stands there)
+            if reader.saved_inputs is not None and not isinstance(reader.saved_inputs[position], Node):
+                return reader.saved_inputs[position]  # (an input not saved: a stand-in Node is there)
         if depth and function.saved_inputs is not None:
-            inputs = [self.value(x, depth - 1) if isinstance(x, Node) else x.array if isinstance(x, Tensor) else x
-                      for x in function.saved_inputs]
+            inputs = [saved if not isinstance(saved, Node) else self.value(x, depth - 1) if isinstance(x, Node)
+                      else x.array for saved, x in zip(function.saved_inputs, function.inputs)]
             out = function.forward(*inputs)
             return out[vertex.output_index] if function.multiple_outputs else out
         raise ValueError(f"find_recurrence: the value of {vertex.name} at {'/'.join(function.scope)} was not kept "

@@ -188,10 +188,7 @@ def ops_in_order(outputs: Sequence[Any], freed: bool = False) -> tuple[list[Any]
                 if needs_grad and parent not in found:
                     found.add(parent)
                     stack.append(parent)
-    return leaves, {function: reached[function] for function in sorted(reached, key=_DEPTH)}
-
-
-_DEPTH = operator.attrgetter("depth")
+    return leaves, {function: reached[function] for function in sorted(reached, key=operator.attrgetter("depth"))}
 
 
 class GradientTable:

@@ -39,29 +39,36 @@ Every op in :mod:`tinygrad_rnn.ops` is a small subclass. This is the real Tanh
   forward's last outputs are intermediate results saved for backward and never returned to the
   caller, as cross_entropy's log-softmax). Recording puts exactly those on the op, as
   ``saved_output`` and ``saved_inputs`` (PyTorch's ``saved_tensors``); in ``saved_inputs`` an
-  input not saved has its graph vertex in its place — the :class:`Node` of a computed tensor, or
-  a leaf tensor itself — of which backward reads only the shape, dtype and device, never the
-  values. An ``out`` not saved is None in a plain backward (a Node under ``create_graph``).
-  Nothing else is kept alive by the graph.
+  input not saved has a stand-in in its place, a :class:`Node` — a computed tensor's own, or for a
+  leaf one made for it (one per leaf, not per op) — of which backward reads only the shape, dtype
+  and device, never the values. An ``out`` not saved is None in a plain backward (a Node under
+  ``create_graph``). Nothing else is kept alive by the graph.
 * Backward is written **once**, with operators and the functions of :mod:`tinygrad_rnn.ops`,
-  which take arrays and Tensors alike. A backward pass calls it with nothing recorded (NumPy
-  speed), each argument one of: an array (a saved value, and ``grad``), a Node or a leaf Tensor
-  (an input not saved), a Python number (a constant input), None (an ``out`` not saved); it
-  returns arrays (and where fast/ is installed, linear's weight terms unmultiplied: see
-  ``ops.linalg.weight_terms``). ``create_graph=True`` calls it with Tensors — every saved value
-  back in its place in the graph; an unsaved one its vertex, as above, ``out`` too — and it
-  returns Tensors: the gradient is itself a recorded graph, to draw or differentiate again.
+  which take arrays and Tensors alike — or an op's own ``Op.apply(x, **params)``, as ops/ does
+  where it has the params at hand, given as the op's function would pass them (``Sum.apply(g,
+  dim=(0,), keepdim=True)``: Sum's ``dim`` a sorted tuple, not the ``-1`` ``ops.sum`` accepts).
+  A backward pass calls it with nothing recorded (NumPy speed), each argument one of: an array (a
+  saved value, and ``grad``), a Node (an input not saved), a Python number (a constant input),
+  None (an ``out`` not saved); it returns arrays (and where fast/ is installed, linear's weight
+  terms unmultiplied: see ``ops.linalg.weight_terms``). ``create_graph=True`` calls it with
+  Tensors — every saved value back in its place in the graph; an unsaved one its stand-in, as
+  above, ``out`` too — and it returns Tensors: the gradient is itself a recorded graph, to draw
+  or differentiate again.
   An in-place operator (``g -= x``) writes into an array but records a new Tensor, so a
   backward uses one only on a value it made itself, never on ``grad`` or a saved value.
   A backward that breaks this contract — reads the values of an input or output it did not save,
   or calls NumPy (``numpy.exp``) where a Tensor may come — raises its TypeError (or
-  AttributeError) again naming the op and what to do; :func:`~tinygrad_rnn.gradcheck` runs both
-  backwards on computed inputs, so it finds these.
+  AttributeError) again naming the op and what to do, on a leaf as on a computed input;
+  :func:`~tinygrad_rnn.gradcheck` runs both backwards, so it finds these.
+
+A new op in ops/ is its class, its lowercase function (in the module's ``__all__``), the alias in
+tensor.py if it is a Tensor method too, and a case in tests/test_op_gradients.py (a test there
+finds an op class without one).
 
 The graph's vertices are :class:`Node` records of the tensors ops computed (and the leaf tensors
 themselves). What decides whether and how an op is recorded (grad mode, scopes, recurrent steps,
 anomaly detection) is in :mod:`tinygrad_rnn.recording`; what a recurrent layer's steps record
-(``Chain``, ``Step``, ``step_of``) in :mod:`tinygrad_rnn.steps`.
+(``Chain``, ``Step``, ``at_step``, ``step_number``) in :mod:`tinygrad_rnn.steps`.
 """
 
 from __future__ import annotations
@@ -93,17 +100,17 @@ class Node:
     <Node of mul, shape (2, 3)>
     """
 
-    # Slots for what every Node has; a name, a retain_grad() reference, hooks and a GPU device
-    # are set on few, into the instance's __dict__ (made only then), the class's value read until then.
-    __slots__ = ("grad_fn", "output_index", "shape", "dtype", "__dict__")
+    # Slots for what every Node has, the retain_grad() reference and the hooks included (set on few, but the
+    # walk reads both at every Node, and a slot is read faster than a class's default). A name and a GPU
+    # device are set on few, into the instance's __dict__ (made only then), the class's value read until then.
+    __slots__ = ("grad_fn", "output_index", "shape", "dtype", "retained", "_backward_hooks", "__dict__")
     device: Device = CPU
     name: str | None = None
-    retained: Any = None
-    _backward_hooks: dict | None = None  # Tensor.register_hook's functions (hooks.py)
 
     def __init__(self, grad_fn: Any, output_index: int, array: Any) -> None:
         self.grad_fn, self.output_index = grad_fn, output_index
         self.shape, self.dtype = array.shape, array.dtype
+        self.retained = self._backward_hooks = None
         if type(array) is not numpy.ndarray:  # (a NumPy array is on the CPU, the class's device)
             self.device = device_of_array(array)
 
@@ -112,7 +119,7 @@ class Node:
         return len(self.shape)
 
     def __repr__(self) -> str:
-        return f"<Node of {self.grad_fn.name}, shape {tuple(self.shape)}>"
+        return f"<Node of {self.grad_fn.name if self.grad_fn else 'a leaf'}, shape {tuple(self.shape)}>"
 
 
 class Function:
@@ -125,7 +132,7 @@ class Function:
       or the tensor itself for a leaf), or the constant itself (a Python number);
     * ``saved_inputs`` and ``saved_output``: what was saved for backward (the module docstring:
       the values the op declares with ``saves_inputs`` and ``saves_output``, and for every other
-      input its vertex) — so ``add`` saves no arrays;
+      input a stand-in Node) — so ``add`` saves no arrays;
     * ``needs_input_grad``: one bool per input, True where a gradient must flow;
     * ``depth``: 1 + the largest depth of the ops that made its inputs (leaves count 0);
     * ``scope``: the :func:`scope` path it was created in, e.g. ``("LSTM", "layer 0", "t=3")``;
@@ -164,8 +171,6 @@ class Function:
         super().__init_subclass__(**kwargs)
         if "name" not in cls.__dict__:
             cls.name = _snake_case(cls.__name__)
-        if "kept_outputs" in cls.__dict__:  # saves_intermediates' former name (deprecated), on a user's own op
-            cls.saves_intermediates = cls.kept_outputs
 
     def __init__(self, **params: Any) -> None:
         if params:  # the op's parameters as apply() got them: Sum's dim, Reshape's shape
@@ -182,20 +187,21 @@ class Function:
         """Run the op. Plain arrays in → plain array out, nothing recorded (how the unrecorded
         backward, on arrays, runs an op). Any Tensor in → a Tensor out, recorded in the graph when it
         needs a gradient (as in the recorded backward, ``create_graph=True``)."""
-        function = cls(**params)
+        function = cls(**params) if params else cls()  # (``cls(**{})`` makes two dicts: 2% of a recorded op)
         for x in inputs:
             if isinstance(x, TensorBase):
                 return function._record(inputs)
         return function.forward(*inputs)
 
     def _record(self, inputs: tuple[Any, ...]) -> Tensor:
-        arrays, vertices, needs_input_grad, depth = [], [], [], 0
+        arrays, vertices, needs_input_grad, depth, leaf_seen = [], [], [], 0, False
         for x in inputs:
             if isinstance(x, TensorBase):
                 arrays.append(x.array)
                 needs_input_grad.append(x.requires_grad)
                 node = x._node
                 vertices.append(x if node is None else node)  # (a leaf is its own vertex)
+                leaf_seen = leaf_seen or node is None
                 if node is not None and node.grad_fn.depth > depth:
                     depth = node.grad_fn.depth
             else:  # a constant, its own vertex. A NumPy scalar would promote a float32 tensor to
@@ -221,11 +227,13 @@ class Function:
         if not (state.grad_enabled and True in needs_input_grad and self.differentiable and first.dtype.kind == "f"):
             return self._untracked(inputs, out)
         # Record. The inputs' vertices are the graph's edges; of the values, save only those
-        # backward reads — for the rest the vertex (a Node: shape, dtype, device) stands in.
+        # backward reads — for the rest a Node (shape, dtype, device) stands in: a computed tensor's
+        # own, a leaf's made for it (a leaf holds values, which backward must not read unsaved).
         self.inputs = vertices = tuple(vertices)
         saves = self.saves_inputs
-        self.saved_inputs = (tuple(arrays) if saves is True else vertices if saves is False else
-                             tuple(arrays[i] if i in saves else vertices[i] for i in range(len(arrays))))
+        self.saved_inputs = (tuple(arrays) if saves is True else vertices if saves is False and not leaf_seen else
+                             tuple(arrays[i] if saves and i in saves else _stand_in(vertices[i]) if leaf_seen
+                                   else vertices[i] for i in range(len(arrays))))
         self.saved_output = out if self.saves_output else None
         needs_input_grad = tuple(needs_input_grad)  # one tuple per pattern, (True, False) …, shared by every op
         self.needs_input_grad = _PATTERNS.setdefault(needs_input_grad, needs_input_grad)  # that has it (see below)
@@ -259,7 +267,7 @@ class Function:
         def as_tensor(saved: Any, vertex: Any) -> Any:
             if isinstance(vertex, Node):  # a computed tensor: its saved array, back in its place
                 return vertex if saved is None or saved is vertex else TensorBase._make(saved, vertex)
-            return vertex  # a leaf tensor, or a constant
+            return saved if isinstance(saved, Node) else vertex  # a leaf's stand-in; or the leaf saved, a constant
 
         if self.multiple_outputs:
             # An output that no gradient reached has no Node in hand; a fresh one stands for the same
@@ -300,6 +308,19 @@ class Function:
 # needs_input_grad's patterns, each one tuple: an op records an object fewer for Python's garbage collector to
 # visit (−5% of the instructions of a recorded op, forward and backward, in benchmarks/per_op_overhead.py's chain)
 _PATTERNS: dict[tuple[bool, ...], tuple[bool, ...]] = {}
+
+
+def _stand_in(vertex: Any) -> Any:
+    """What a backward gets for an input not saved: a computed tensor's Node, a constant itself, and
+    for a leaf a Node of its shape, dtype and device (no values: reading them is the contract error,
+    as for a computed input — not the leaf's values of now, which an in-place update may have changed).
+    Made once per leaf and kept on it, with the array it describes (made again for a new one: ``.to()``)."""
+    if not isinstance(vertex, TensorBase):
+        return vertex
+    kept = vertex._stand_in
+    if kept is None or kept[0] is not vertex.array:
+        kept = vertex._stand_in = (vertex.array, Node(None, 0, vertex.array))
+    return kept[1]
 
 
 def _snake_case(name: str) -> str:

@@ -31,6 +31,7 @@ class TensorBase(TensorValues):
     _name: str | None = None
     _backward_hooks: dict | None = None  # a leaf's register_hook functions (hooks.py)
     _choice: Any = None
+    _stand_in: tuple | None = None  # (array, Node): what an op that does not save this leaf keeps (function.py)
 
     def __init__(self, data: Any, requires_grad: bool = False, dtype: Any = None,
                  device: str | Device | None = None, name: str | None = None) -> None:

@@ -1,9 +1,12 @@
 """The speed, apart from the plain path: each module here fills one named seam of it.
 
-The plain path — tensor.py, function.py, engine.py, ops/, nn/ — computes everything itself, with
-plain NumPy calls, and imports nothing from here. Each seam is a name on the plain side that holds
-the plain implementation (``GRADIENT_TABLE``, ``weight_terms``) or None (or a policy that does
-nothing), which a module here replaces when it installs itself:
+The plain path — ``tensor.py`` (with ``tensor_base.py``), ``function.py`` (with ``recording.py``),
+``engine.py``, ``ops/``, ``nn/cells.py`` and ``nn/recurrent.py``, the five places docs/autodiff.md
+walks (listed once, as ``PLAIN_PATH``, in benchmarks/lines_of_code.py) — computes everything
+itself, with plain NumPy calls, and neither it nor anything it imports imports from here. Each
+seam is a name on the plain side that holds the plain implementation (``GRADIENT_TABLE``,
+``weight_terms``) or None (or a policy that does nothing), which a module here replaces when it
+installs itself:
 
 ====================== =========================================== ==========================================
 seam                   installed by                                replaces, and buys (docs/fast.md, measured)

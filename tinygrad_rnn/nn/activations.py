@@ -18,14 +18,20 @@ from .module import Module
 
 
 class Tanh(Module):
-    """tanh(x), elementwise."""
+    """tanh(x), elementwise.
+
+    The op it records, and its backward: ``Tanh`` in ops/elementwise.py.
+    """
 
     def forward(self, input: Tensor) -> Tensor:
         return F.tanh(input)
 
 
 class ReLU(Module):
-    """max(0, x), elementwise (``inplace`` accepted and ignored, as in ``F.relu``)."""
+    """max(0, x), elementwise (``inplace`` accepted and ignored, as in ``F.relu``).
+
+    The op it records, and its backward: ``Relu`` in ops/elementwise.py.
+    """
 
     def __init__(self, inplace: bool = False) -> None:
         super().__init__()
@@ -36,7 +42,10 @@ class ReLU(Module):
 
 
 class Sigmoid(Module):
-    """σ(x) = 1 / (1 + e^(−x)), elementwise."""
+    """σ(x) = 1 / (1 + e^(−x)), elementwise.
+
+    The op it records, and its backward: ``Sigmoid`` in ops/elementwise.py.
+    """
 
     def forward(self, input: Tensor) -> Tensor:
         return F.sigmoid(input)
@@ -44,6 +53,8 @@ class Sigmoid(Module):
 
 class Softmax(Module):
     """exp(x) / Σ exp(x) along ``dim``.
+
+    The op it records, and its backward: ``Softmax`` in ops/reduce.py.
 
     >>> import tinygrad_rnn as tr
     >>> tr.nn.Softmax(dim=1)(tr.zeros(1, 4)).tolist()
@@ -62,7 +73,10 @@ class Softmax(Module):
 
 
 class LogSoftmax(Softmax):
-    """log softmax(x) along ``dim``: log-probabilities, for ``NLLLoss``."""
+    """log softmax(x) along ``dim``: log-probabilities, for ``NLLLoss``.
+
+    The op it records, and its backward: ``LogSoftmax`` in ops/reduce.py.
+    """
 
     def forward(self, input: Tensor) -> Tensor:
         return F.log_softmax(input, _dim("LogSoftmax", self.dim))

@@ -225,6 +225,3 @@ class GRUCell(_CellBase):
             hidden = self._initial(hx, x, unbatched, self.hidden_size)
             hidden = gru_cell(self._project(x).chunk(3, dim=-1), hidden, self.weight_hh, self.bias_hh)
         return hidden.squeeze(0) if unbatched else hidden
-
-
-rnn_step, lstm_step, gru_step = rnn_cell, lstm_cell, gru_cell  # their former names, deprecated

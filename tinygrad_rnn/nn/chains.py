@@ -18,8 +18,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+import numpy
+
 from ..function import Node
-from ..ops.shape import Reshape, Stack, Unbind
+from ..ops.shape import Index, Reshape, Stack, Unbind
 from ..recording import STATE, scope
 from ..steps import Chain, Step, at_step
 from ..tensor import Tensor
@@ -27,14 +29,15 @@ from ..tensor import Tensor
 
 def step_that_made(state: Any) -> Step | None:
     """The step whose result ``state`` is, following it back through what lies between two calls
-    (h_n stacked from each layer's last state, h_0 unbound into them again; squeezed and unsqueezed
-    when unbatched); None for a state made otherwise (zeros, a user's tensor, one detached).
+    (h_n stacked from each layer's last state, h_0 unbound into them again, or one layer's picked, ``h_n[0]``,
+    ``h_n[-1]`` or ``h_n.squeeze(0)``, as a decoder's cell is handed it; squeezed and unsqueezed when unbatched);
+    None for a state made otherwise (zeros, a user's tensor, one detached).
 
     >>> import tinygrad_rnn as tr
     >>> rnn = tr.nn.RNN(2, 3)
     >>> _, h_n = rnn(tr.randn(4, 1, 2, requires_grad=True))
-    >>> step_that_made(h_n.unbind(0)[0]).t
-    4
+    >>> step_that_made(h_n.unbind(0)[0]).t, step_that_made(h_n[-1]).t, step_that_made(h_n.squeeze(0)).t
+    (4, 4, 4)
     """
     vertex, piece = state._node, None  # piece: the slice along dim 0 being followed, once unbound
     while vertex is not None:
@@ -45,13 +48,20 @@ def step_that_made(state: Any) -> Step | None:
         source = function.inputs[0] if function.inputs else None
         if isinstance(function, Unbind) and function.dim == 0 and piece is None:
             piece = vertex.output_index
-        elif isinstance(function, Stack) and function.dim == 0 and piece is not None:
-            source, piece = function.inputs[piece], None
+        elif isinstance(function, Index) and _picks_one_row(function.index) and piece is None:
+            piece = int(function.index) % source.shape[0]  # h_n[0], h_n[-1]: one layer's state, as unbound
+        elif isinstance(function, Stack) and function.dim == 0 and (piece is not None or len(function.inputs) == 1):
+            source, piece = function.inputs[piece or 0], None  # (one layer's h_n, squeezed: its only state)
         elif not (isinstance(function, Reshape) and isinstance(source, (Node, Tensor)) and
                   source.shape[:1] == vertex.shape[:1]):  # a squeeze or unsqueeze that keeps dim 0
             return None
         vertex = source if isinstance(source, Node) else None
     return None
+
+
+def _picks_one_row(index: Any) -> bool:
+    """Whether an index is one integer (``h_n[0]``, ``h_n[-1]``): one row of dim 0."""
+    return isinstance(index, (int, numpy.integer)) and not isinstance(index, bool)
 
 
 def drawn_after(found: Step | None) -> int:

@@ -18,6 +18,9 @@ class Linear(Module):
 
     Both start as U(−1/√in_features, 1/√in_features), PyTorch's default.
 
+    The op it records, and its backward: ``Linear`` in ops/linalg.py (through ``linear`` in
+    nn/functional.py, which checks the shapes).
+
     >>> import tinygrad_rnn as tr
     >>> tr.nn.Linear(3, 2)(tr.ones(5, 3)).shape
     (5, 2)
@@ -43,6 +46,8 @@ class Embedding(Module):
 
     weight: (num_embeddings, embedding_dim), N(0, 1) as in PyTorch; the row at ``padding_idx``
     starts at zero and receives no gradient.
+
+    The op it records, and its backward: ``Embedding`` in ops/shape.py.
 
     >>> import tinygrad_rnn as tr
     >>> tr.nn.Embedding(10, 4, padding_idx=0)(tr.tensor([[0, 3, 3]])).shape

@@ -41,7 +41,10 @@ class NLLLoss(_Loss):
 
 
 class CrossEntropyLoss(NLLLoss):
-    """−log softmax(logits)[target]: ``NLLLoss`` after ``LogSoftmax``, as one op."""
+    """−log softmax(logits)[target]: ``NLLLoss`` after ``LogSoftmax``, as one op.
+
+    The op it records, and its backward: ``CrossEntropy`` in ops/reduce.py.
+    """
 
     def forward(self, input: Tensor, target: Any) -> Tensor:
         return F.cross_entropy(input, target, ignore_index=self.ignore_index, reduction=self.reduction)

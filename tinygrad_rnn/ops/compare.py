@@ -15,15 +15,16 @@ BROADCAST_HINT = "Shapes must broadcast as in NumPy: aligned from the right, eac
 
 
 class Constant(Function):
-    """A comparison, a logical op, sign, any or all, computed by the NumPy (or CuPy) function of the
-    same ``name`` — ``less``, ``equal``, ``logical_and``, ``sign``, ``any`` …: its result is a
-    constant (a bool mask, or signs), through which no gradient flows."""
+    """A comparison, a logical op, sign, any or all — ``name`` as users write it (``lt``), computed
+    by the NumPy (or CuPy) function ``numpy_function`` (``less``; the same as ``name`` if not given):
+    its result is a constant (a bool mask, or signs), through which no gradient flows."""
 
     differentiable = False
     hint = BROADCAST_HINT
+    numpy_function = None
 
     def forward(self, *inputs):
-        return getattr(array_module(*inputs), self.name)(*inputs)
+        return getattr(array_module(*inputs), self.numpy_function or self.name)(*inputs)
 
 
 # --- functional forms ----------------------------------------------------------------------------
@@ -36,7 +37,7 @@ def lt(a, other):
     >>> tr.lt(tr.tensor([1.0, 3.0]), 2).tolist()
     [True, False]
     """
-    return Constant.apply(a, other, name="less")
+    return Constant.apply(a, other, name="lt", numpy_function="less")
 
 
 def le(a, other):
@@ -46,7 +47,7 @@ def le(a, other):
     >>> tr.le(tr.tensor([2.0, 3.0]), 2).tolist()
     [True, False]
     """
-    return Constant.apply(a, other, name="less_equal")
+    return Constant.apply(a, other, name="le", numpy_function="less_equal")
 
 
 def gt(a, other):
@@ -56,7 +57,7 @@ def gt(a, other):
     >>> tr.gt(tr.tensor([1.0, 3.0]), 2).tolist()
     [False, True]
     """
-    return Constant.apply(a, other, name="greater")
+    return Constant.apply(a, other, name="gt", numpy_function="greater")
 
 
 def ge(a, other):
@@ -66,7 +67,7 @@ def ge(a, other):
     >>> tr.ge(tr.tensor([2.0, 1.0]), 2).tolist()
     [True, False]
     """
-    return Constant.apply(a, other, name="greater_equal")
+    return Constant.apply(a, other, name="ge", numpy_function="greater_equal")
 
 
 def eq(a, other):
@@ -76,7 +77,7 @@ def eq(a, other):
     >>> tr.eq(tr.tensor([2.0, 1.0]), 2).tolist()
     [True, False]
     """
-    return Constant.apply(a, other, name="equal")
+    return Constant.apply(a, other, name="eq", numpy_function="equal")
 
 
 def ne(a, other):
@@ -86,7 +87,7 @@ def ne(a, other):
     >>> tr.ne(tr.tensor([2.0, 1.0]), 2).tolist()
     [False, True]
     """
-    return Constant.apply(a, other, name="not_equal")
+    return Constant.apply(a, other, name="ne", numpy_function="not_equal")
 
 
 def logical_and(a, b):

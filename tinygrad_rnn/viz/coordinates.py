@@ -24,6 +24,7 @@ from .geometry import (
 )
 from .risers import BESIDE_COLUMN, RISER_SPACING
 from .routes import state_first, state_pitch
+from .tracks import TRACK_PITCH
 
 
 class Coordinates:
@@ -173,8 +174,19 @@ class Coordinates:
                        + drawn_width(self.loop_label(loop, len(self.nodes[i].loops)))
                        for i, box in cell.items() for k, loop in enumerate(self.nodes[i].loops)]
 
+        # forward and backward on one set of nodes, three or more initial states into one step from beside it (a step
+        # node's h₀ and c₀ of two layers, under the Σ): their upright stretches nested a track apart, clear of the
+        # Σ's bus rising beside their column and of the arrowheads (level with their entries, they need no room)
+        nested: dict[bool, list[float]] = {True: [], False: []}
+        for i in self.block_of if self.both_ways else []:
+            started = self._started(i) if self.nodes[i].kind == "group" else []
+            for on_left in {side_of[t] for t in started if t in side_of}:
+                count = sum(side_of.get(t) == on_left for t in started)
+                nested[on_left] += [count * TRACK_PITCH + ARROW] if count > 2 else []
+
         def gap_beside(on_left: bool | None) -> float:
-            room = {None: loop_labels, True: [], False: loops_reach}[on_left]
+            room = {None: loop_labels + nested[True] + nested[False], True: nested[True],
+                    False: loops_reach + nested[False]}[on_left]
             return max([self.space.column_gap_min] + room + [
                 drawn_width([label]) + 2 * ARROW + 4 for (tail, head), kind in self.kind.items()
                 if kind == ("straight",) and (tail in self.block_of) != (head in self.block_of)
@@ -187,18 +199,19 @@ class Coordinates:
         # (every state of the gap: two cells pass h and c along one pair of nodes, which self.kind holds once), and
         # where lines run up the gap close beside the cells, the label in its middle clear of them too
         up_the_gap = self._lines_up_a_gap()
+        top_first = {gap: sorted(tracks, key=state_first) for gap, tracks in self.gap_tracks.items()}
         self.column_gap = max([self.space.column_gap_min] + [
             drawn_width(self._state_lines(label, tracks)) + max(
                 self.space.label_room - (self.column_width - max(boxes[tail].width, boxes[head].width)),
                 2 * (up_the_gap + LABEL_CLEAR) if up_the_gap else 0.0)
             for (tail, head), kind in self.kind.items() if kind[0] == "state"
             and self.nodes[tail].kind == self.nodes[head].kind == "group"
-            for tracks in [self.gap_tracks[kind[1:3]]] for label in tracks if label] + [
+            for tracks in [top_first[kind[1:3]]] for label in tracks if label] + [
             # between two steps' boxes of ops, centred in the gap
             drawn_width(self._state_lines(label, tracks)) + 4 - 2 * self.space.box_pad
             for (tail, head), kind in self.kind.items() if kind[0] == "state"
             and "group" not in (self.nodes[tail].kind, self.nodes[head].kind)
-            for tracks in [self.gap_tracks[kind[1:3]]] for label in tracks if label])
+            for tracks in [top_first[kind[1:3]]] for label in tracks if label])
         self.column_x = [first_left + sum(widths[:c]) + c * self.column_gap + widths[c] / 2 for c in range(len(widths))]
         left_edge = first_left - gap_left
         right_edge = self.column_x[-1] + widths[-1] / 2 + gap_right
@@ -269,6 +282,11 @@ class Coordinates:
                     # (a gradient's edge is drawn from head to tail: grid.py reads it as its value's, the other way)
                     kind = (self.kind.get((tail, head)) or self.kind[(head, tail)])[0]
                     along = kind == "bus" or (head == i and kind == "straight")  # (routes: _clear_of_lanes)
+                    # forward and backward on one set of nodes: h₀ (c₀) shares the column of the Σs placed as the
+                    # weights they sum; its line into the first step turns in the gap beside it (routes._through_gap)
+                    # wherever its stack stands, and the Σs and h₀ stacked beside the cells' row held it that tall
+                    along = along or (self.both_ways and kind == "straight" and tail == i
+                                      and i in self._started(other))
                     if not along if other in self.block_of else other not in inside:
                         floating.discard((side, col))
         return floating
@@ -314,13 +332,10 @@ class Coordinates:
                 not in self.floating:
             return None
         box, pitch = self.boxes[node], self.space.lane
-        lanes = [self.lane_top[row] + (k + 1) * pitch for row, count in enumerate(self.lanes_above)
-                 for k in range(count)] + [self.lane_bottom[row] - (k + 1) * pitch
-                                           for row, count in enumerate(self.lanes_below) for k in range(count)]
         heights = [box.y + sign * step for step in range(0, int(box.height / 2 - ARROW)) for sign in (1, -1)]
         if abs(level - box.y) < box.height / 2 - ARROW:
             heights.insert(0, level)
-        return next((y for y in heights if all(abs(y - lane) >= pitch for lane in lanes)), None)
+        return next((y for y in heights if all(abs(y - lane) >= pitch for lane in self.lane_heights)), None)
 
     def _lane_bases(self) -> None:
         """Where each row's lanes begin: at the top (or bottom) of its steps' block, or past every node beside the
@@ -340,6 +355,11 @@ class Coordinates:
             else:
                 self.lane_bottom[row] = min([self.lane_bottom[row]] + [box.bottom - self.space.gap_y / 2
                                                                        for box in passed])
+        pitch = self.space.lane  # every lane's height, the lanes above each row and below it (_clear_of_lanes)
+        self.lane_heights = [self.lane_top[row] + (k + 1) * pitch for row, count in enumerate(self.lanes_above)
+                             for k in range(count)] + [self.lane_bottom[row] - (k + 1) * pitch
+                                                       for row, count in enumerate(self.lanes_below)
+                                                       for k in range(count)]
 
     def _lines_up_a_gap(self) -> float:
         """How far from the cells beside a gap between two steps the outermost line up it runs (0: none does): a

@@ -42,14 +42,17 @@ def mend(boxes: list[Box], steps: list[Box], routes: list[Route], edges: list[tu
     two of its levels, ran among the step's own arrows and read as one of them. ``crosses(route, tail, head)``:
     whether the route enters a node other than its ends (the grid's, which tries the nodes near it only, so a
     long unroll stays linear)."""
-    channels = None
+    channels, extents = None, numpy.empty((0, 4))
     for k, ((tail, head, label), route) in enumerate(zip(edges, routes)):
         if not plain[k] or not crosses(route, tail, head):
             continue
         if channels is None:  # (found once, and only for a figure that needs a detour)
             channels = _free(boxes + steps, 1), _free(boxes + steps, 0)
-        walls = [step for step in steps if not any(_inside(step, boxes[end]) for end in (tail, head))]
-        found = _detour(boxes + walls, tail, head, *channels)
+            extents = _extents(boxes + steps)
+        kept = [j for j, step in enumerate(steps) if not any(_inside(step, boxes[end]) for end in (tail, head))]
+        walls = [steps[j] for j in kept]
+        found = _detour(boxes + walls, tail, head, *channels,
+                        extents[numpy.r_[0:len(boxes), len(boxes) + numpy.array(kept, dtype=int)]])
         if found is not None:
             points, end = _apart(found, [other for j, other in enumerate(routes) if j != k], boxes + walls,
                                  (tail, head))
@@ -121,16 +124,23 @@ def _free(boxes: list[Box], axis: int) -> list[float]:
     return middles + [reach + 12.0]
 
 
-def _detour(boxes: list[Box], tail: int, head: int, ys: list[float], xs: list[float]):
+def _extents(boxes: list[Box]) -> numpy.ndarray:
+    """Each box's (left, bottom, right, top) shrunk by :data:`CLEAR`, as :func:`_enters` shrinks it: one row a box,
+    built once for a figure's detours (:func:`_detour` matches a leg's extent against them)."""
+    extents = numpy.array([(box.left, box.bottom, box.right, box.top) for box in boxes]).reshape(-1, 4)
+    return extents + (CLEAR, CLEAR, -CLEAR, -CLEAR)
+
+
+def _detour(boxes: list[Box], tail: int, head: int, ys: list[float], xs: list[float], extents: numpy.ndarray):
     """(points, end) of the shortest right-angled route from the tail's border to the head's through the
-    channels (``ys`` across, ``xs`` up and down) that enters no other node, or None.
+    channels (``ys`` across, ``xs`` up and down) that enters no other node, or None. ``extents``: the boxes'
+    (:func:`_extents`), a row for each.
 
     A route's legs between its first and last run along channels, which no node reaches into: only its first leg
     (out of the tail, towards a channel) and its last (into the head) can enter one. Each such leg is tried once
     for every route it begins or ends, and against the nodes whose extents meet its own only (a node apart from
     it cannot be entered): trying every node for every pair of channels made a long unroll's detour take seconds."""
-    extents = numpy.array([(box.left, box.bottom, box.right, box.top) for box in boxes]).reshape(-1, 4)
-    left, bottom, right, top = (extents + (CLEAR, CLEAR, -CLEAR, -CLEAR)).T  # (as _enters shrinks them)
+    left, bottom, right, top = extents.T
     tried: dict[tuple, bool] = {}
 
     def enters(leg: list[tuple[float, float]]) -> bool:

@@ -218,6 +218,9 @@ def scripted_dot(dot_text: str) -> str:
 GRAPHVIZ_PIECE = re.compile(r'<text text-anchor="start" x="([-\d.]+)" y="([-\d.]+)"([^>]*?)'
                             r'(?: baseline-shift="(sub|super)")? font-size="([\d.]+)"([^>]*)>([^<]*)</text>\n?')
 GRAPHVIZ_GROUP = re.compile(r"<g id=\"[^\"]+\" class=\"(?:node|edge|cluster)\">\n<title>([^<]*)</title>.*?</g>", re.S)
+# the figure's own title: its pieces lie in the graph's group, before its first node, edge or cluster
+GRAPHVIZ_TITLE = re.compile(r"(<g id=\"graph\d+\" class=\"graph\"[^>]*>\n<title>[^<]*</title>\n)(.*?)"
+                            r"(?=<!--|<g id=|</g>)", re.S)
 
 
 def scripts_joined(svg_text: str) -> str:
@@ -239,7 +242,10 @@ def scripts_joined(svg_text: str) -> str:
         left_aligned = re.fullmatch(r"text\d+", found.group(1)) is not None  # a note, from its left end
         return _lines_joined(found.group(0), left_aligned)
 
-    return GRAPHVIZ_GROUP.sub(group, svg_text)
+    def title(found: re.Match) -> str:  # (‖∂J/∂h_t‖: its t drawn under the next ‖, unjoined)
+        return found.group(1) + _lines_joined(found.group(2), False)
+
+    return GRAPHVIZ_TITLE.sub(title, GRAPHVIZ_GROUP.sub(group, svg_text), count=1)
 
 
 def _lines_joined(block: str, left_aligned: bool) -> str:

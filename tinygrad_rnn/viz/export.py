@@ -321,6 +321,9 @@ def paint(figures: dict, panel: dict, stage: dict, scale: Sequence[float]) -> st
     nodes = {g.get("data-index"): g for g in root.iterfind(".//svg:g[@data-index]", ns)}
     phase, t_stage = stage["phase"], stage["t"]
     reached = t_stage if _painted_backward(stage) else panel["steps"] + 1
+    for step, indices in figures.get("computed", figures["cells"]).items():  # every node of a step not yet computed
+        for index in indices if phase == "forward" and int(step) > t_stage else []:
+            nodes[str(index)].set("opacity", "0.35")
     for step, indices in figures["cells"].items():
         t = int(step)
         for index in indices:
@@ -331,8 +334,6 @@ def paint(figures: dict, panel: dict, stage: dict, scale: Sequence[float]) -> st
             if phase == "forward" and t == t_stage:
                 rect.set("stroke", CURRENT)
                 rect.set("stroke-width", "4")
-            if phase == "forward" and t > t_stage:
-                node.set("opacity", "0.35")
             if t >= reached:
                 fill = colour(panel["hidden_norms"][t - 1], *scale)
             if fill is not None:
@@ -344,14 +345,14 @@ def paint(figures: dict, panel: dict, stage: dict, scale: Sequence[float]) -> st
         # saying what it carries back
         following = dict(zip(root, list(root)[1:]))  # each element → the one drawn after it (an edge's label)
         edges = {path.get("id"): path for path in root.iterfind(".//svg:path[@id]", ns)}
-        for k in figures.get("lit", figures["crossing"]).get(str(reached), []):
+        for k in figures["lit"].get(str(reached), []):  # (lecture_panel.panel_data sets it for every slide)
             edge = edges[f"{figures['id']}-e{k}"]
             edge.set("stroke", CURRENT)
             edge.set("stroke-width", "3.5")
             forward = edge.get("d")
             edge.set("d", _reversed_path(forward))
             after = following.get(edge)
-            if str(k) in figures.get("carried", {}) and after is not None and "edge-label" in after.get("class", ""):
+            if str(k) in figures["carried"] and after is not None and "edge-label" in after.get("class", ""):
                 _carries(after, forward, figures["carried"][str(k)])
     root.attrib.pop("style", None)  # the page's min-width: meaningless on a slide
     return ElementTree.tostring(root, encoding="unicode")

@@ -79,6 +79,7 @@ def fitting(options: dict, steps: int, fits: Callable[[dict], bool], nodes: Call
             ones = len(_names(candidate)) == 1
             costed.append((not ones, sum(size * rungs(_with(options, figure))
                                          for size, figure in zip(sizes, candidate)), candidate))
+    chosen = 0  # the candidates found to fit: forward and backward as two figures are one suggestion
     for _, _, candidate in sorted(costed, key=lambda costed: costed[:2]):  # one change first, then the cheapest
         if clock() > stop:
             break
@@ -86,7 +87,8 @@ def fitting(options: dict, steps: int, fits: Callable[[dict], bool], nodes: Call
             continue  # (time_steps=(0, 1, 2) fits: time_steps=(0, 1, 2), level="step" says it again)
         if all(_fits(fits, _with(options, figure)) for figure in candidate):  # (the second only if the first fits)
             found += candidate
-            if sum(("backward", True) not in suggestion for suggestion in found) >= WANTED:  # (a pair: one)
+            chosen += 1
+            if chosen >= WANTED:
                 break
     return found
 

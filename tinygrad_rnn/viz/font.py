@@ -28,23 +28,38 @@ _GROUPS = {
     1000: "…⋯←→—", 1015: "@",
 }
 ADVANCE = {character: width / 1000 for width, characters in _GROUPS.items() for character in characters}
+# bold (a slide's title, a table's header): the characters whose advance differs, Helvetica Bold's and Liberation Sans
+# Bold's. About 6 % wider in all: a title measured as regular text ran 70 px past a 1,920 px slide's right margin
+_BOLD_GROUPS = {
+    238: "'", 240: "′", 278: "ijl", 280: "|", 333: "!:;[]ft", 389: "r{}", 446: "τ", 474: '"', 479: "″", 498: "‖",
+    500: "“”", 556: "Jckvxysŷ", 584: "^", 600: "Σ", 606: "δ", 611: "?bdghnopquL", 684: "σ", 722: "ABK&", 778: "w",
+    889: "m", 975: "@",
+}
+BOLD = {**ADVANCE, **{character: width / 1000
+                      for width, characters in _BOLD_GROUPS.items() for character in characters}}
 UNKNOWN = 0.6  # a character not in the table (another alphabet's letter): a little wider than most letters here
 WIDE = 1.0  # a character that East Asian typography sets a whole em wide (漢, ｗ)
 
 
-def advance(character: str) -> float:
+def advance(character: str, bold: bool = False) -> float:
     """One character's advance, as a fraction of the font's size (a combining mark, the hat of ŷ, none).
 
-    >>> advance("i"), advance("W"), advance("\\u0302"), advance("漢")
-    (0.222, 0.944, 0.0, 1.0)
+    >>> advance("i"), advance("W"), advance("\\u0302"), advance("漢"), advance("i", bold=True)
+    (0.222, 0.944, 0.0, 1.0, 0.278)
     """
-    if character in ADVANCE:
-        return ADVANCE[character]
+    table = BOLD if bold else ADVANCE
+    if character in table:
+        return table[character]
     if unicodedata.combining(character):
         return 0.0
     return WIDE if unicodedata.east_asian_width(character) in "WF" else UNKNOWN
 
 
-def line_width(text: str, size: float) -> float:
-    """The width of ``text`` drawn in the figures' font at ``size`` (points or pixels: the result is in the same)."""
-    return size * sum(advance(character) for character in text)
+def line_width(text: str, size: float, bold: bool = False) -> float:
+    """The width of ``text`` drawn in the figures' font at ``size`` (points or pixels: the result is in the same),
+    in its bold face where ``bold``.
+
+    >>> round(line_width("tanh RNN", 40.0)), round(line_width("tanh RNN", 40.0, bold=True))
+    (176, 182)
+    """
+    return size * sum(advance(character, bold) for character in text)

@@ -42,7 +42,7 @@ from .initial_states import (
     renamed,
     split_shared_initial_states,
 )
-from .levels import cells_reaching_loss, merge_backward_rules, merge_groups, per_step_projections, unique
+from .levels import merge_backward_rules, merge_groups, per_step_projections, unique
 from .notation import (
     SYMBOLS,
     Notation,
@@ -70,6 +70,7 @@ from .picture import (
     subscript,
 )
 from .running_sums import draw_as_sum, draw_as_sum_of_ops, take_out_of_steps
+from .step_states import cells_reaching_outputs
 from .stepwise import stepwise_graph
 from .user_steps import link_maps, split_recurrences, steps_holding_calls
 from .views import bptt_picture, forward_and_backward_picture, rolled_picture
@@ -121,7 +122,8 @@ def build_picture(tensors: tuple[Tensor, ...], level: str = "op", backward: bool
     layer_nodes, roots = drawn is not roots, drawn
     live = None
     if recorded:  # the cells J reaches, read off the forward figure: the rules of any other hand on only zeros
-        live = cells_reaching_loss(_picture_of(roots, "cell", False, False, False, False, None, "label", layer_nodes))
+        cells = _picture_of(roots, "cell", False, False, False, False, None, "label", layer_nodes)
+        live = cells_reaching_outputs(cells.nodes, cells.edges, lambda cell: (cell.chain, cell.step))
         roots = _gradients_of(roots)
     gradient_graph = backward is True and not bptt  # drawn as recorded: made here (op level), or given
     def drawn_picture(gradient_only: bool) -> Picture:
@@ -306,7 +308,7 @@ def _walk(roots: tuple[Tensor, ...], backward: bool, show_shapes: bool):
             if not isinstance(x, (Tensor, GraphNode)):  # a constant: shown in the op's label
                 continue
             saved = function.saved_inputs[position] if position != CHOICE_INPUT and function.saved_inputs else None
-            if saved is not None and saved is not x:  # (an input not saved: its vertex stands there)
+            if saved is not None and not isinstance(saved, GraphNode):  # (an input not saved: a Node stands there)
                 kept_values[id(x)] = saved
             tail, expand = node_for(x)
             if tail is None:
@@ -330,7 +332,7 @@ def _token_inputs(nodes: list[Node], show_shapes: bool) -> list[tuple[int, int, 
     for position in range(len(nodes)):
         function = nodes[position].key
         if nodes[position].kind == "op" and hasattr(function, "ids_name") and not function.is_gradient:
-            shape = f"\n{_shape_text(numpy.shape(function.ids))}" if show_shapes else ""
+            shape = _shape_line(numpy.shape(function.ids)) if show_shapes else ""
             nodes.append(Node(("tokens", id(function)), "input", f"{function.ids_name or 'x'}{shape}"))
             edges.append((len(nodes) - 1, position, ""))
     return edges
@@ -412,18 +414,19 @@ def _op_node(function: Function, show_shapes: bool, output: Tensor, named: bool 
         name = ", ".join(subscript(state, step) for state in states) + f" = {SYMBOLS.get(name, name)}"
     constants = [repr(x) for x in function.inputs if isinstance(x, (int, float))]
     label = name + (f" · {', '.join(constants)}" if constants else "")
-    if show_shapes and function.multiple_outputs and len(function.inputs) == 1 and hasattr(function.inputs[0], "shape"):
-        pieces = getattr(function, "n_outputs", 1) - function.saves_intermediates  # split (1, 12) → 4 × (1, 3)
-        label += f"\n{_shape_text(function.inputs[0].shape)}\n→ {pieces} × {_shape_text(output.shape)}"
-    elif show_shapes:
-        label += f"\n{_shape_text(output.shape)}"
+    pieces = getattr(function, "n_outputs", 1) - function.saves_intermediates  # split (1, 12) → 4 × (1, 3)
+    if show_shapes and function.multiple_outputs and pieces > 1 and len(function.inputs) == 1 and \
+            hasattr(function.inputs[0], "shape"):
+        label += f"{_shape_line(function.inputs[0].shape)}\n→ {pieces} × {_shape_text(output.shape)}"
+    elif show_shapes:  # (one output, with what it keeps for backward: its shape, as any op's — a loss's, none)
+        label += _shape_line(output.shape)
     row = function.scope[: step_position(function.scope)] if step is not None and record is None else ()
     return Node(function, "op", label, function.scope, step=step, row=row,
                 chain=None if record is None else record.chain)
 
 
 def _leaf_node(tensor: Any, show_shapes: bool) -> Node:
-    shape = f"\n{_shape_text(tensor.shape)}" if show_shapes else ""
+    shape = _shape_line(tensor.shape) if show_shapes else ""
     kind = "parameter" if _is_parameter(tensor) else "input"
     return Node(id(tensor), kind, f"{tensor.name or kind}{shape}", tensors=[tensor])
 
@@ -433,7 +436,7 @@ def _output_label(root: Tensor, backward: bool, show_shapes: bool) -> str:
         name = f"∂J/∂{root.name}" if root.name else "gradient"
     else:
         name = root.name or ("J" if root.numel() == 1 else "output")  # the loss, as every ∂J/∂… arrow names it
-    return name + (f"\n{_shape_text(root.shape)}" if show_shapes else "")
+    return name + (_shape_line(root.shape) if show_shapes else "")
 
 
 def _edge_label(function: Function, x: Any) -> str:
@@ -520,6 +523,16 @@ def _values_of(x: Any, kept_values: dict[int, Any]) -> numpy.ndarray | None:
 
 def _shape_text(shape: tuple[int, ...]) -> str:
     return "(" + ", ".join(str(n) for n in shape) + ")"
+
+
+def _shape_line(shape: tuple[int, ...]) -> str:
+    """A node's line that gives its shape: none for a scalar (a loss J), whose "()" a room reads as nothing — the
+    lectures write a scalar's shape nowhere.
+
+    >>> _shape_line((1, 3)), _shape_line(())
+    ('\\n(1, 3)', '')
+    """
+    return f"\n{_shape_text(shape)}" if len(shape) else ""
 
 
 SHAPE_LINE = re.compile(r"\n\((\d+(, \d+)*,?)?\)$")  # a label's last line when it is a shape: (1, 3), (), (5,)

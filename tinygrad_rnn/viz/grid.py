@@ -82,6 +82,8 @@ class Grid(Placement, Lanes, Coordinates, Routes):
         self._arrange_blocks()
         self._place_outside()
         self._plan_lanes(edges)
+        if self.both_ways:
+            self._sums_on_their_lanes_side(picture.gradients)
         self.passages = passages.plan(self)  # a bus line's way out through its own step's levels
         self.passages_of = passages.of_each_side(self.passages)
         self.passage_spots = passages.spots(self)

@@ -25,6 +25,7 @@ three ways, and named by :func:`name_initial_states` in one place:
 
 from __future__ import annotations
 
+import collections
 import re
 from dataclasses import replace
 
@@ -227,7 +228,7 @@ def name_dropout(nodes: list[Node], readers: dict[int, set[int]]) -> set[int]:
     name a cell level's per-step nodes: :func:`name_dropout_steps`). A mask is a leaf that needs no gradient, read by
     multiplications alone, its entries 0 and one scale s = 1/(1 − p) > 1 — what ``F.dropout`` multiplies by.
     ``readers``: the recorded graph's (:func:`.user_steps.link_maps`)."""
-    multiplied = set()
+    multiplied, masks = set(), []
     for leaf, node in enumerate(nodes):
         heads = readers.get(leaf, set())
         if node.kind != "input" or len(node.tensors) != 1 or getattr(node.tensors[0], "name", None) or \
@@ -237,11 +238,38 @@ def name_dropout(nodes: list[Node], readers: dict[int, set[int]]) -> set[int]:
         values = numpy.unique(numpy.asarray(node.tensors[0].numpy()))
         if len(values) != 2 or values[0] != 0 or not values[1] > 1:
             continue
-        node.label = renamed(node.label, f"{DROPOUT} mask, p = {1 - 1 / float(values[1]):.3g}")
+        masks.append((leaf, f"p = {1 - 1 / float(values[1]):.3g}"))
         multiplied |= heads
+    # several masks are several tensors (between two layers, before the head): each its own name, numbered from the
+    # input up — the farther from the loss, the earlier in the forward pass
+    order = _steps_from_the_loss(readers) if len(masks) > 1 else {}
+    for k, (leaf, p) in enumerate(sorted(masks, key=lambda mask: -order.get(mask[0], 0)), start=1):
+        nodes[leaf].label = renamed(nodes[leaf].label, f"{DROPOUT} mask{f' {k}' if order else ''}, {p}")
     for position in multiplied:
         nodes[position].label = renamed(nodes[position].label, DROPOUT)
     return multiplied
+
+
+def _steps_from_the_loss(readers: dict[int, set[int]]) -> dict[int, int]:
+    """Each node's fewest steps to an output (a node no op reads: the loss), found breadth first, without recursion.
+
+    >>> _steps_from_the_loss({0: {1}, 1: {2}, 3: {2}})
+    {2: 0, 1: 1, 3: 1, 0: 2}
+    """
+    inputs: dict[int, list[int]] = {}
+    for tail, heads in readers.items():
+        for head in heads:
+            inputs.setdefault(head, []).append(tail)
+    outputs = [node for node in inputs if not readers.get(node)]
+    steps = dict.fromkeys(outputs, 0)
+    queue = collections.deque(outputs)
+    while queue:
+        node = queue.popleft()
+        for tail in inputs.get(node, []):
+            if tail not in steps:
+                steps[tail] = steps[node] + 1
+                queue.append(tail)
+    return steps
 
 
 def name_dropout_steps(nodes: list[Node], edges, multiplied: set[int]) -> list[str]:
@@ -255,5 +283,5 @@ def name_dropout_steps(nodes: list[Node], edges, multiplied: set[int]) -> list[s
             node.label = f"{subscript('d', node.step)} = {DROPOUT}"
     into_cells = {tail for tail, head, _ in edges if nodes[tail].label.startswith(f"{DROPOUT} mask")
                   and nodes[head].kind == "group" and nodes[head].chain is not None}
-    return [f"{DROPOUT} mask: each entry 0 (with probability p) or 1/(1 − p); each cell it feeds multiplies the h_t "
-            "it reads from the layer below by its step t" for _ in sorted(into_cells)[:1]]
+    return [f"{nodes[mask].label.split(',')[0]}: each entry 0 (with probability p) or 1/(1 − p); each cell it feeds "
+            "multiplies the h_t it reads from the layer below by its step t" for mask in sorted(into_cells)[:1]]

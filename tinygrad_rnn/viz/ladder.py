@@ -92,9 +92,8 @@ def fitted_rung(built: Callable[[tuple[int, ...] | slice | None, bool], Picture]
         rung = Rung(built(time_steps, False), shapes_note)
         if rung.scale > first.scale and rung.cleaner_than(first):
             best = rung
-    elidable = not steps_chosen and best.scale < SLIDE_SCALE and _elidable(count, dense, gradient)
     largest = best
-    for fewer in [k for k in ELIDED_SHOWN if k < shown] if elidable else []:
+    for fewer in _steps_shown(count, shown, steps_chosen, dense, gradient) if best.scale < SLIDE_SCALE else []:
         rung = Rung(built(slide_steps(count, fewer), shapes), *notes)  # steps: only where the slide then fits
         if rung.scale >= SLIDE_SCALE and rung.cleaner_than(first):
             return rung
@@ -105,12 +104,6 @@ def fitted_rung(built: Callable[[tuple[int, ...] | slice | None, bool], Picture]
     return largest
 
 
-def _elidable(count: int, dense: bool, gradient: bool) -> bool:
-    """Whether a figure of ``count`` steps may leave some out to fit: past 8 steps; up to 8, a forward figure of
-    ops alone."""
-    return count > SLIDE_STEPS or (dense and not gradient)
-
-
 def most_rungs(count: int, steps_chosen: bool, dense: bool, gradient: bool = False) -> int:
     """The most figures :func:`fitted_rung` lays out for a sequence of ``count`` steps (its arguments as there):
     with and without shapes, then one for each number of steps it may draw whole, where it may leave steps out.
@@ -119,8 +112,16 @@ def most_rungs(count: int, steps_chosen: bool, dense: bool, gradient: bool = Fal
     >>> most_rungs(3, steps_chosen=False, dense=True), most_rungs(12, steps_chosen=False, dense=False)
     (3, 6)
     """
-    elidable = not steps_chosen and _elidable(count, dense, gradient)
-    return 2 + (len([k for k in ELIDED_SHOWN if k < min(count, SLIDE_STEPS)]) if elidable else 0)
+    return 2 + len(_steps_shown(count, min(count, SLIDE_STEPS), steps_chosen, dense, gradient))
+
+
+def _steps_shown(count: int, shown: int, steps_chosen: bool, dense: bool, gradient: bool = False) -> list[int]:
+    """How many steps each rung that leaves steps out draws whole, in the order the ladder tries them: fewer than
+    the ``shown`` drawn already, and none where steps may not be left out — the user's (``steps_chosen``), or a
+    figure that a slide draws whole (8 steps or fewer: a forward figure of cells or steps, and a figure of the
+    ``gradient``; a ``dense`` forward figure of ops may hold fewer)."""
+    may_leave_out = not steps_chosen and (count > SLIDE_STEPS or (dense and not gradient))
+    return [k for k in ELIDED_SHOWN if k < shown] if may_leave_out else []
 
 
 class Rung:

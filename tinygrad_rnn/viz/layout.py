@@ -73,6 +73,7 @@ __all__ = ["ARROW", "CHAR", "LABEL_LINE", "LEGEND_CELL", "LINE", "SLIDE_ASPECT",
            "segment_enters", "slide_scale", "slide_shaped"]
 
 NOTE_BESIDE = (180.0, 280.0)  # a note beside a slide's drawing is broken into lines this wide, in points (narrow first)
+NOTE_NARROW = 120.0  # … and, where no layout fits otherwise, this narrow: a tall figure's notes in more, shorter lines
 ROW_NAME_GAP = 8.0  # on a slide, between a row's name and the leftmost box of the figure (free size: 12)
 SLIDE_LINE_CHARS = (None, 16, 12, 8)  # on a slide, a node's line longer than one of these may break (picture.wrapped)
 
@@ -92,14 +93,17 @@ def labelled_layout(picture: Picture) -> tuple[list[str], Layout]:
     if picture.slide and max(counts, default=0) == 3:  # (four stay two pairs: W_ih, b_ih over W_hh, b_hh)
         choices.append((None, 3, False))  # (a line of three broken again at ", " would gain nothing)
     found = []
-    for line_chars, per_line, whole_parameters in choices:
-        labels = [display_label(node, line_chars, per_line, whole_parameters) for node in picture.nodes]
-        sizes = [node_size(label, SLIDE_SPACING if picture.slide else FREE) for label in labels]
-        for beside in (0.0, *NOTE_BESIDE) if picture.slide and picture.notes else (0.0,):
-            for turned in (False, True) if picture.slide and _one_step_of_ops(picture) else (False,):
-                found.append((labels, layout(picture, sizes, notes_beside=beside, turned=turned)))
-                if slide_scale(found[-1][1], picture) >= SLIDE_SCALE:
-                    return found[-1]  # the first that fits (the fewest changes: pairs W_ih, b_ih kept together)
+    # (the narrowest notes last, where nothing else fits: the language model's forward and backward, 5 notes beside
+    # five rows of cells, fits with them 120 points wide where 180 left it 30 points too wide)
+    for besides in ((0.0, *NOTE_BESIDE), (NOTE_NARROW,)) if picture.slide and picture.notes else ((0.0,),):
+        for line_chars, per_line, whole_parameters in choices:
+            labels = [display_label(node, line_chars, per_line, whole_parameters) for node in picture.nodes]
+            sizes = [node_size(label, SLIDE_SPACING if picture.slide else FREE) for label in labels]
+            for beside in besides:
+                for turned in (False, True) if picture.slide and _one_step_of_ops(picture) else (False,):
+                    found.append((labels, layout(picture, sizes, notes_beside=beside, turned=turned)))
+                    if slide_scale(found[-1][1], picture) >= SLIDE_SCALE:
+                        return found[-1]  # the first that fits (the fewest changes: pairs W_ih, b_ih kept together)
     return max(found, key=lambda pair: slide_scale(pair[1], picture))  # else the one enlarged most
 
 

@@ -259,6 +259,12 @@ function tinygradRnnLecture(root) {
       if (!rolled && holder.dataset.shown === "rolled") unroll(panel, view);
       holder.dataset.shown = stage.phase;
       const reached = stage.phase === "backward" || stage.phase === "sums" ? stage.t : panel.steps + 1;
+      for (const [step, indices] of Object.entries(panel.computed)) {  // not computed yet: every node of a later step
+        for (const index of indices) {
+          view.querySelector(`[data-index="${index}"]`)?.classList.toggle(
+            "pending", stage.phase === "forward" && Number(step) > stage.t);
+        }
+      }
       for (const [step, indices] of Object.entries(panel.cells)) {
         const t = Number(step);
         for (const index of indices) {
@@ -268,7 +274,6 @@ function tinygradRnnLecture(root) {
           let fill = node.dataset.fill;
           delete node.dataset.reached;
           node.classList.toggle("current", stage.phase === "forward" && t === stage.t);
-          node.classList.toggle("pending", stage.phase === "forward" && t > stage.t);
           if (stage.phase === "forward" && t <= stage.t) fill = FORWARD;
           if (t >= reached) {
             fill = colour(panel.hidden_norms[t - 1], scale[0], scale[1]);
@@ -491,7 +496,8 @@ function tinygradRnnLecture(root) {
     tooltip.append(name);
     const lines = [`op: ${escapeHtml(info.op)}`];
     if (info.scope) lines.push(`scope: ${escapeHtml(info.scope)}`);
-    if (info.shape) lines.push(`shape of ${info.quantity}: (${info.shape.join(", ")})`);
+    if (info.shape) lines.push(info.shape.length ? `shape of ${info.quantity}: (${info.shape.join(", ")})`
+      : `${info.quantity}: a scalar`);  // (a shape "()" reads as nothing)
     if (info.values) {
       lines.push(info.values.values ? `values of ${info.quantity}: [${info.values.values.map((v, _, all) => fmt(v, tinygradRnnDigits(all))).join(", ")}]`
         : `${info.quantity}: min ${fmt(info.values.min)}, max ${fmt(info.values.max)}, mean ${fmt(info.values.mean)}`);

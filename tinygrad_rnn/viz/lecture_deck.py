@@ -28,6 +28,7 @@ from ..engine import grad, grad_contributions
 from ..models.seq2seq import BEGIN_ID
 from ..steps import step_of
 from .export import Written, write_slides
+from .gru_rows import label_candidate_rows
 from .layout import labelled_layout
 from .lecture_models import (
     NOW,
@@ -96,22 +97,32 @@ class Lecture:
             if first.endswith(" = lerp") and node.step is not None:  # a GRU's h_t, by the lecture's equation
                 first = first.removesuffix("lerp") + self.interpolation(node.step)
                 node.label = first + ("\n" + rest if rest else "")
+        if options.get("level") == "op":  # a GRU cell's two n rows, each riser saying which it carries
+            x_rows, h_rows = self.candidate_rows(self.notation.at_step("x", "1"), self.notation.at_step("h", "0"))
+            label_candidate_rows(picture, x_rows, h_rows)
         notes, picture.notes = picture.notes, []
         labels, placed = labelled_layout(picture)
         # as drawn, not widened to a slide's shape (figure=True): the slide gives it the room its body has
         return picture_to_svg(picture, placed, labels, "figure"), notes
 
     def candidate(self) -> str:
-        """The GRU's candidate n in the names its figure writes: PyTorch's W_in, b_in, W_hn, b_hn, or the
-        lecture's weights with [·]ₙ, their rows that feed n, and both of PyTorch's biases (a GRU's two do not
-        add up to one: :meth:`.Notation.for_cell`; b₁′, b₁″ where a user named both b₁ all the same)."""
+        """The GRU's candidate n in the names its figure writes (:meth:`candidate_rows`)."""
+        x_rows, h_rows = self.candidate_rows()
+        if not x_rows.startswith("["):
+            return f"n = tanh({x_rows} + r ⊙ ({h_rows}))"
+        return f"n = tanh({x_rows} + r ⊙ {h_rows}),   [·]ₙ: the rows that feed n"
+
+    def candidate_rows(self, x: str = "x_t", h: str = "h_{t−1}") -> tuple[str, str]:
+        """The two inputs of the GRU's candidate n: PyTorch's W_in x + b_in and W_hn h + b_hn, or the lecture's
+        weights with [·]ₙ, their rows that feed n, and both of PyTorch's biases (a GRU's two do not add up to one:
+        :meth:`.Notation.for_cell`; b₁′, b₁″ where a user named both b₁ all the same)."""
         gru = self.notation.for_cell("gru")
         w_ih, w_hh, b_ih, b_hh = (gru.symbol(name) for name in ("W_ih", "W_hh", "b_ih", "b_hh"))
         if (w_ih, w_hh) == ("W_ih", "W_hh"):
-            return "n = tanh(W_in x_t + b_in + r ⊙ (W_hn h_{t−1} + b_hn))"
+            return f"W_in {x} + b_in", f"W_hn {h} + b_hn"
         if b_ih == b_hh:
             b_ih, b_hh = (b_ih + mark for mark in BIAS_PARTS)
-        return f"n = tanh([{w_ih} x_t + {b_ih}]ₙ + r ⊙ [{w_hh} h_{{t−1}} + {b_hh}]ₙ),   [·]ₙ: the rows that feed n"
+        return f"[{w_ih} {x} + {b_ih}]ₙ", f"[{w_hh} {h} + {b_hh}]ₙ"
 
     def interpolation(self, step: int) -> str:
         """A GRU's new state as the lectures write it, (1 − z₁) ⊙ n₁ + z₁ ⊙ h₀: what the op torch.lerp(n, h, z)

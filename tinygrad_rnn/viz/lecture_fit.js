@@ -110,8 +110,64 @@ function tinygradRnnFit(root, graph, note) {
       y = down[0];
     }
     const view = [x, y, w, h];
-    view.shown = [across[1], down[1], across[2] - across[1], down[2] - down[1]];
+    view.shown = clearOfArrows(svg, [across[1], down[1], across[2] - across[1], down[2] - down[1]], boxes);
     return view;
+  }
+
+  // Each arrow (its line and its head, in the figure's units: [left, top, right, bottom]) and the nodes at its
+  // two ends. A route is a polyline; its head points on along its last segment, markerWidth × its stroke long.
+  function arrows(svg) {
+    const marker = svg.querySelector("marker");
+    const length = Number(marker ? marker.getAttribute("markerWidth") : 6);
+    return [...svg.querySelectorAll("path.edge")].map((edge) => {
+      const points = (edge.getAttribute("d").match(/-?[\d.]+,-?[\d.]+/g) || []).map((p) => p.split(",").map(Number));
+      if (points.length < 2) return null;
+      const [[px, py], [ex, ey]] = points.slice(-2), d = Math.hypot(ex - px, ey - py) || 1;
+      const head = length * (parseFloat(getComputedStyle(edge).strokeWidth) || 1);
+      points.push([ex + (ex - px) / d * head, ey + (ey - py) / d * head]);
+      const xs = points.map((p) => p[0]), ys = points.map((p) => p[1]);
+      return { left: Math.min(...xs), right: Math.max(...xs), top: Math.min(...ys), bottom: Math.max(...ys),
+               ends: [edge.dataset.tail, edge.dataset.head] };
+    }).filter(Boolean);
+  }
+  // The shown part of the window ([x, y, width, height]) with each side moved in, where an arrow runs out
+  // across it, to the outline of the node the arrow meets inside: an arrow cut by the window's edge would
+  // come from nowhere (the x_t arrows under a backward stage's row of cells stood as stubs at its bottom
+  // edge). A side never cuts a node or a label: where one reaches into the strip it would lose (an LSTM's h₀ and
+  // c₀ beside cell 1, lower than the cells), it stops at that one's far edge (stage_window._clear_of_arrows: the same).
+  function clearOfArrows(svg, shown, boxes) {
+    let [left, top, right, bottom] = [shown[0], shown[1], shown[0] + shown[2], shown[1] + shown[3]];
+    const nodes = nodeBoxes(svg), outline = (index) => {
+      const rect = svg.querySelector(`[data-index="${index}"] rect`);
+      return rect ? (parseFloat(getComputedStyle(rect).strokeWidth) || 0) / 2 : 0;  // (its outer edge)
+    };
+    // the far edges, along the axis, of the boxes reaching into the strip between ``from`` and ``to`` (and of a
+    // node's outline, drawn outside its box: 1.5 units, a thick one's half)
+    const reaching = (from, to, low, high) => boxes.filter((b) => high(b) > Math.min(from, to) + 0.01 &&
+      low(b) < Math.max(from, to) - 0.01 && b.right > left && b.left < right && b.bottom > top && b.top < bottom)
+      .map((b) => from < to ? low(b) - 1.5 : high(b) + 1.5);
+    for (const arrow of arrows(svg)) {
+      const inside = arrow.ends.find((i) => { const b = nodes.get(i);
+        return b && b.left >= left - 0.5 && b.right <= right + 0.5 && b.top >= top - 0.5 && b.bottom <= bottom + 0.5; });
+      if (inside === undefined) continue;  // (an arrow between two nodes out of view: what it cuts is its own)
+      const node = nodes.get(inside), o = outline(inside);
+      const sides = [  // [crosses this side, where the side moves to, axis, which side]
+        [arrow.bottom > bottom + 0.5 && arrow.top < bottom && arrow.top >= node.bottom - 0.5, node.bottom + o, "y", 1],
+        [arrow.top < top - 0.5 && arrow.bottom > top && arrow.bottom <= node.top + 0.5, node.top - o, "y", 0],
+        [arrow.right > right + 0.5 && arrow.left < right && arrow.left >= node.right - 0.5, node.right + o, "x", 1],
+        [arrow.left < left - 0.5 && arrow.right > left && arrow.right <= node.left + 0.5, node.left - o, "x", 0]];
+      for (const [crosses, to, axis, far] of sides) {
+        if (!crosses) continue;
+        const across = axis === "x" ? [left, right] : [top, bottom];
+        const from = across[far];  // (the strip the side would lose: from it to the node's outline)
+        const [low, high] = axis === "y" ? [(b) => b.top, (b) => b.bottom] : [(b) => b.left, (b) => b.right];
+        const stops = reaching(from, to, low, high);
+        const moved = far ? Math.min(from, Math.max(to, ...stops)) : Math.max(from, Math.min(to, ...stops));
+        if (axis === "y") [top, bottom] = far ? [top, moved] : [moved, bottom];
+        else [left, right] = far ? [left, moved] : [moved, right];
+      }
+    }
+    return [left, top, right - left, bottom - top];
   }
 
   // Every node's rectangle and every label's box, in the figure's units (its SVG has no transforms).

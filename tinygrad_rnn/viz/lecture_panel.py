@@ -106,6 +106,7 @@ def panel_data(name: str, loss: Tensor, layer: Any, level: str, notation: Notati
         "name": name, "kind": found.kind, "steps": steps, "units": int(hidden[0].shape[-1]),
         "svg": svg, "rolled_svg": rolled_svg,
         "cells": {str(t): indices for t, indices in cells.items()},
+        "computed": {str(t): indices for t, indices in computed_at(unrolled, steps).items()},  # (dim until then)
         "crossing": {str(t): edges for t, edges in crossing.items()},
         "lit": lit, "carried": carried,
         "above": {str(t): indices for t, indices in above.items()},  # J_t, which a backward stage's text names
@@ -169,6 +170,26 @@ def step_columns(picture: Picture, steps: int) -> tuple[Columns, Columns, Column
             fed[head] = fed[tail]
             above.setdefault(fed[tail], []).append(head)
     return cells, crossing, above
+
+
+def computed_at(picture: Picture, steps: int) -> Columns:
+    """Step t → every node the forward pass computes at step t: its cells, what they read (e_t = embedding),
+    its head and J_t; the loss J (and its sum over the steps) at the last step. A forward stage at step t dims
+    those of every later step (the inputs x_t and h₀ are given, not computed: never dimmed) — its cells alone
+    dimmed, the later steps' J_t looked computed.
+
+    >>> import tinygrad_rnn as tr
+    >>> from tinygrad_rnn.viz.graph import build_picture
+    >>> loss = tr.nn.RNN(2, 3)(tr.randn(3, 1, 2))[0][-1].sum()
+    >>> picture = build_picture((loss,), level="cell")
+    >>> [[picture.nodes[i].label.split("\\n")[0] for i in computed_at(picture, 3)[t]] for t in (1, 3)]
+    [['RNN cell'], ['J', 'RNN cell']]
+    """
+    at: Columns = {}
+    for index, node in enumerate(picture.nodes):
+        if node.kind in ("op", "group", "output"):
+            at.setdefault(node.step if node.step is not None else steps, []).append(index)
+    return at
 
 
 def backward_arrows(picture: Picture, cells: Columns, crossing: Columns, above: Columns,
@@ -246,7 +267,9 @@ def _slide_figures(page_unrolled: Picture, columns: tuple[dict, dict, dict], rol
     elide steps past 8); its step columns are the page's."""
     unrolled = replace(page_unrolled, slide=True, notes=list(page_unrolled.notes))
     cells, crossing, above = columns
+    computed = {str(t): v for t, v in computed_at(page_unrolled, len(cells)).items()}  # (the page's node numbers)
     figures: dict[str, Any] = {"id": f"slide-{slug}", "cells": {str(t): v for t, v in cells.items()},
+                               "computed": computed,
                                "crossing": {str(t): v for t, v in crossing.items()},
                                "above": {str(t): v for t, v in above.items()}}
     for key, picture, prefix in (("svg", unrolled, f"slide-{slug}"), ("rolled_svg", rolled, f"slide-{slug}-rolled")):

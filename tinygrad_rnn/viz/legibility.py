@@ -123,7 +123,11 @@ def slide_fit(svg_text: str) -> SlideFit:
     >>> found.text_px, found.label_px, found.aspect, found.fits
     (27.0, 30.0, 2.0, True)
     """
-    root = ElementTree.fromstring(svg_text)
+    return _slide_fit(ElementTree.fromstring(svg_text))
+
+
+def _slide_fit(root: ElementTree.Element) -> SlideFit:
+    """:func:`slide_fit` of a figure already parsed (a slide's nested ``<svg>``: :func:`figure_sizes`)."""
     width, height = _viewbox_size(root)
     scale = min(SLIDE[0] / width, SLIDE[1] / height)
     texts = [(_font_size(element, root), inside) for element, inside in _texts(root) if not _is_script(element)]
@@ -150,8 +154,7 @@ def figure_sizes(slide: str) -> tuple[float, float]:
             continue
         _, _, width, height = (float(v) for v in nested.get("viewBox").split())
         shown = min(float(nested.get("width")) / width, float(nested.get("height")) / height)
-        fitted, filling = slide_fit(ElementTree.tostring(nested, encoding="unicode")), min(SLIDE[0] / width,
-                                                                                            SLIDE[1] / height)
+        fitted, filling = _slide_fit(nested), min(SLIDE[0] / width, SLIDE[1] / height)
         text, label = min(text, fitted.text_px * shown / filling), min(label, fitted.label_px * shown / filling)
     return text, label
 

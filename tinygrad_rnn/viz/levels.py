@@ -32,10 +32,8 @@ from .picture import (
     CHOICE_INPUT,
     PER_STEP,
     Node,
-    Picture,
     in_order,
     is_backward_rule,
-    reaching_outputs,
     step_position,
     subscript,
     sum_of_losses,
@@ -50,6 +48,7 @@ from .step_states import (
     state_name,
     step_marks,
 )
+from .user_steps import cone, link_maps
 
 BOOKKEEPING = ("unbind", "stack", "index", "reshape", "permute", "expand", "cat", "split")  # move values only
 LOSSES = ("cross_entropy", "nll_loss")  # one J_t per step, averaged
@@ -371,23 +370,13 @@ def _initial_state_marks(nodes: list[Node], links, group_of: dict[int, Any], mar
     """At step level, the mark (⁽²⁾) of each initial state (h_0, c_0) that one chain alone reads: the cell level
     marks it by the cell it enters, but a step node holds every layer. Found forward from the leaf, through the ops
     outside the groups (an index of a stacked h_0), to the first op of a group on each path."""
-    successors: dict[int, list[int]] = {}
-    for tail, head, _, _ in links:
-        successors.setdefault(tail, []).append(head)
+    readers = link_maps(links).readers
     found = {}
     for position, node in enumerate(nodes):
         if node.kind != "input" or node.label.split("\n")[0] not in ("h_0", "c_0"):
             continue
-        chains, stack, seen = set(), [position], {position}
-        while stack:
-            for after in successors.get(stack.pop(), []):
-                if after in seen:
-                    continue
-                seen.add(after)
-                if after in group_of:
-                    chains.add(nodes[after].chain)
-                else:
-                    stack.append(after)
+        reached = cone(position, readers, lambda p: True, lambda p: p not in group_of)
+        chains = {nodes[p].chain for p in reached[1:] if p in group_of}
         if len(chains) == 1 and marks.get(next(iter(chains))):  # one tensor read by two layers stays unmarked
             found[position] = marks[next(iter(chains))]
     return found
@@ -691,7 +680,7 @@ def merge_backward_rules(nodes: list[Node], edges, live: set | None = None
     backward recorded (1 − h², its products, the transposes and reshapes it needed) merge into one
     node named by what it does to δ — ``h₃ = tanh, backward: δ ⊙ (1 − h₃²)``. Σ nodes, parameters
     and the gradients drawn stay as they are. ``live``: the cells, (chain, step), whose states reach J
-    (:func:`cells_reaching_loss`); the rules and Σ nodes of any other cell are left out."""
+    (:func:`.step_states.cells_reaching_outputs`); the rules and Σ nodes of any other cell are left out."""
     group: dict[int, int] = {}
     result: list[Node] = []
     index: dict[Any, int] = {}
@@ -741,13 +730,6 @@ def merge_backward_rules(nodes: list[Node], edges, live: set | None = None
     # δ entering a rule for h_t is ∂J/∂h_t: the label of the lecture's right-to-left arrows
     return result, [(t, h, f"∂J/∂{named[h]}" if h in named and into.count(h) == 1 and not label else label)
                     for t, h, label in merged]
-
-
-def cells_reaching_loss(cells: Picture) -> set[tuple[Any, int]]:
-    """(chain, step) of the cells whose states reach an output (J) in ``cells``, the forward figure at cell level:
-    there a classifier on the last step reads the reverse direction's last cell alone."""
-    return {(cells.nodes[i].chain, cells.nodes[i].step) for i in reaching_outputs(cells.nodes, cells.edges)
-            if cells.nodes[i].kind == "group" and cells.nodes[i].chain is not None}
 
 
 def _sums_of_one_value(nodes: list[Node], edges) -> set[int]:

@@ -27,7 +27,7 @@ from .gradient_labels import SCORES_NOTE, SUM_NOTE
 from .picture import BACKWARD_ROW, CHOICE_INPUT, PER_STEP, Node, Picture, in_time, relabel_edges, steps_in_time
 from .scripts import FROM_SUBSCRIPT, TO_SUBSCRIPT, TO_SUPERSCRIPT
 from .step_states import GATES
-from .user_steps import chains_reading, link_maps
+from .user_steps import chains_reading, cone, link_maps
 
 LAYER_WEIGHTS = ("W_ih", "W_hh", "b_ih", "b_hh", "W_hr")  # a recurrent layer's, as short_name writes them
 MODEL_WEIGHTS = ("E", "W_hy", "b_y")  # a model's embedding and head (the library's models: embedding, head)
@@ -255,9 +255,11 @@ def parameter_roles(nodes: list[Node], links) -> dict[Any, str]:
         return {}
     embeddings = [p for p, uses in module_parameters.items() if {op for op, _ in uses} == {"embedding"}]
     roles = {nodes[embeddings[0]].key: "embedding.weight"} if len(embeddings) == 1 else {}
+    # what reads each node, not through a choice (a generated token is no input of the graph)
+    read_by = link_maps([link for link in links if link[3] != CHOICE_INPUT]).readers
     if len(embeddings) == 2:  # an encoder–decoder's: the table the encoder reads, and the one its decoder reads
-        roles = _source_and_target(nodes, links, embeddings)
-    after = _after_the_recurrence(nodes, links)
+        roles = _source_and_target(nodes, read_by, embeddings)
+    after = _after_the_recurrence(nodes, read_by)
     heads: dict[int, set[int]] = {}  # the weights read by a linear op computed from the states → those ops
     for tail, head, _, position in links:
         if head in after and position == 1 and nodes[tail].kind == "parameter" and nodes[head].key.name == "linear" \
@@ -277,34 +279,24 @@ def parameter_roles(nodes: list[Node], links) -> dict[Any, str]:
     return roles
 
 
-def _source_and_target(nodes: list[Node], links, embeddings: list[int]) -> dict[Any, str]:
+def _source_and_target(nodes: list[Node], read_by: dict[int, set[int]], embeddings: list[int]) -> dict[Any, str]:
     """{key: "source_embedding.weight" / "target_embedding.weight"} where of two embedding tables one feeds only
     chains that start the timeline (an encoder) and the other only chains started after another (a decoder,
-    ``Chain.after``); {} where either feeds both or neither (whose would it be?)."""
-    readers: dict[int, list[int]] = {}
-    for tail, head, _, position in links:
-        if position != CHOICE_INPUT:  # (a generated token is no input of the graph)
-            readers.setdefault(tail, []).append(head)
+    ``Chain.after``); {} where either feeds both or neither (whose would it be?). ``read_by``: what reads each
+    node, not through a choice."""
     found: dict[str, Any] = {}
     for table in embeddings:
-        starts = {chain.after > 0 for chain in chains_reading(nodes, readers, table)}
+        starts = {chain.after > 0 for chain in chains_reading(nodes, read_by, table)}
         if len(starts) == 1:
             found["target_embedding.weight" if starts.pop() else "source_embedding.weight"] = nodes[table].key
     return {key: role for role, key in found.items()} if len(found) == 2 else {}
 
 
-def _after_the_recurrence(nodes: list[Node], links) -> set[int]:
-    """The ops computed from a recurrent layer's (or cell's) states: reached from its steps' ops along the links
-    (a walk, no recursion), not through a choice (a generated token is no input of the graph)."""
-    readers = link_maps([link for link in links if link[3] != CHOICE_INPUT]).readers
-    found = {p for p, node in enumerate(nodes) if node.chain is not None}
-    stack = list(found)
-    while stack:
-        for head in readers.get(stack.pop(), ()):
-            if head not in found:
-                found.add(head)
-                stack.append(head)
-    return found - {p for p, node in enumerate(nodes) if node.chain is not None}
+def _after_the_recurrence(nodes: list[Node], read_by: dict[int, set[int]]) -> set[int]:
+    """The ops computed from a recurrent layer's (or cell's) states: reached from its steps' ops along what reads
+    them (``read_by``, not through a choice)."""
+    steps = [p for p, node in enumerate(nodes) if node.chain is not None]
+    return set(cone(steps, read_by, lambda p: True)) - set(steps)
 
 
 # --- chains: one module's layer in one direction ------------------------------------------------
@@ -531,17 +523,22 @@ def parameter_notes(nodes: list[Node], edges, names: dict[int, tuple[str, str]],
     return notes
 
 
+# the tensor a gradient is of, in an output's label: a BPTT figure's Σ names each weight so (Σₜ ∂J/∂b_ih|ₜ), and a
+# GRU's are already b_ih and b_hh there, never the lecture's one b of an RNN's two
+GRADIENT_OF = re.compile(r"∂J/∂([^\s|]+)")
 TIED_SUM = re.compile(r"∂J/∂(\S+)ᵀ = \S+?(?= |\||$)")  # ∂J/∂Eᵀ = W_hy in a Σ: the tied table's gradient
 
 
 def sum_tied_uses(picture: Picture) -> None:
-    """A BPTT figure's Σ of a tied table (Eᵀ = W_hy) names its gradient by one symbol, ∂J/∂E = Σₜ ∂J/∂E|ₜ, and a
-    note says that this Σ adds the terms of both of its uses — the embedding's and the head's — at every step."""
+    """A BPTT figure's Σ of a tied table names its gradient by the one name its nodes give it, Eᵀ = W_hy, in
+    brackets: Σₜ ∂J/∂(Eᵀ = W_hy)|ₜ (written ∂J/∂E it named the tensor otherwise than the nodes beside it; unbracketed,
+    ∂J/∂Eᵀ = W_hy reads as an equation), and a note says that this Σ adds the terms of both of its uses — the
+    embedding's and the head's — at every step."""
     tied = set()
     for node in picture.nodes:
         if node.kind == "output" and "Σ" in node.label:
             tied |= {match.group(0) for match in TIED_SUM.finditer(node.label)}
-            node.label = TIED_SUM.sub(lambda match: f"∂J/∂{match.group(1)}", node.label)
+            node.label = TIED_SUM.sub(lambda match: f"∂J/∂({match.group(0).removeprefix('∂J/∂')})", node.label)
     for written in sorted(tied):
         picture.notes.append(f"{written.removeprefix('∂J/∂')}, tied: its Σ adds the terms of both uses (embedding and "
                              "head) at every step")
@@ -565,7 +562,8 @@ def name_values(picture: Picture, notation: Notation, parameters: set[str], show
     name_gradients(picture, notation)
     if {"b_ih", "b_hh"} <= parameters and show_parameters:  # said once, under the figure, not drawn as two b₁
         drawn = [name for node in picture.nodes for name in node.parameters] + \
-            [node.label.split("\n")[0] for node in picture.nodes if node.kind == "parameter"]
+            [node.label.split("\n")[0] for node in picture.nodes if node.kind == "parameter"] + \
+            [name for node in picture.nodes if node.kind == "output" for name in GRADIENT_OF.findall(node.label)]
         parts = any(name.endswith(BIAS_PARTS[1]) for name in drawn)
         if notation.merged_biases() and any(name.startswith(("b_ih", "b_hh")) for name in drawn):
             notation = notation.for_cell("gru")  # the lecture's one bias, kept apart (name_parameters): a GRU's

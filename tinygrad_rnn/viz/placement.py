@@ -140,6 +140,25 @@ class Placement:
             self.beside[key] = [next(by_arrow) if i in starts else i for i in ordered]
             self.beside_slot.update({i: (key, k) for k, i in enumerate(self.beside[key])})
 
+    def _sums_on_their_lanes_side(self, gradients: set[tuple[int, int, str]]) -> None:
+        """Forward and backward on one set of nodes (overlaid.py): a Σ shares its column with the initial states
+        (placed as a weight is, where the row starts), and its bus comes to it from a lane above or below the row.
+        Each Σ goes to that end of its column — above h₀ and c₀ where its lane runs above the row — so that the
+        bus reaches it without crossing their lines into the first step (it crossed both, once for each step's
+        term, in an LSTM's forward and backward). Run once the lanes are planned (:meth:`~.lanes.Lanes._plan_lanes`)."""
+        lane_above: dict[int, bool] = {}
+        for tail, head, _ in gradients:
+            kind = self.kind.get((tail, head), ("",))
+            if kind[0] == "bus" and tail in self.block_of and head in self.beside_slot:
+                lane_above[head] = kind[1][1]
+        for key, members in self.beside.items():
+            if not any(i in lane_above for i in members):
+                continue
+            self.beside[key] = ([i for i in members if lane_above.get(i) is True]
+                                + [i for i in members if i not in lane_above]
+                                + [i for i in members if lane_above.get(i) is False])
+            self.beside_slot.update({i: (key, k) for k, i in enumerate(self.beside[key])})
+
 
 
 def _chains(members: list[int], successors, distance: dict[int, int], place, height: dict[int, tuple]) -> list[int]:

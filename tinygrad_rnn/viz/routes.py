@@ -12,6 +12,7 @@ from . import passages
 from . import tracks as unnamed  # (here `tracks` names a gap's list of named states)
 from .geometry import (
     ARROW,
+    LABEL_CLEAR,
     LABEL_LINE,
     LOOP_HEIGHT,
     Box,
@@ -88,7 +89,8 @@ class Routes(Risers):
                 # h₀ and c₀ into an LSTM's first cell: each its own arrow, at its state's height (c above h, as
                 # c₁ and h₁ leave the cell), not one arrowhead that two quantities share
                 return self._through_gap(tail, a, b, block_of[inside][1], label,
-                                         end_y=self._entry_y(tail, head), nested=self._nested(tail, head))
+                                         end_y=self._entry_y(tail, head), nested=self._nested(tail, head),
+                                         innermost=(len(self._started(head)) - 1) / 2)
             entry = self._clear_of_lanes(head, a.y) if tail == inside else None
             if entry == a.y and abs(a.y - b.y) > 1:  # straight across into a floating column's node, named mid-way
                 rightwards = b.x > a.x
@@ -321,11 +323,11 @@ class Routes(Risers):
         return found.index(unnamed.key(self, *edge)) - (len(found) - 1) / 2
 
     def _state_lines(self, label: str, tracks: list[str]) -> list[str]:
-        """A state's label as drawn in a gap of ``tracks``: :meth:`_drawn`; where forward and backward share the
-        cells (``both_ways``) also on the gap's outermost track, which grows away from the others (∂J/∂c₂'s part
-        above c₁, ∂J/∂h₁ under h₁): an LSTM's four tracks kept its chain rule in one line, the gap that wide."""
-        ordered = sorted(tracks, key=state_first)
-        outermost = self.both_ways and label in (ordered[0], ordered[-1])
+        """A state's label as drawn in a gap of ``tracks`` (top first, :func:`state_first`: sorted once for the gap
+        by the caller): :meth:`_drawn`; where forward and backward share the cells (``both_ways``) also on the gap's
+        outermost track, which grows away from the others (∂J/∂c₂'s part above c₁, ∂J/∂h₁ under h₁): an LSTM's four
+        tracks kept its chain rule in one line, the gap that wide."""
+        outermost = self.both_ways and label in (tracks[0], tracks[-1])
         return self._drawn(label, 2 if outermost else len(tracks))
 
     def _drawn(self, label: str, tracks: int = 1) -> list[str]:
@@ -550,7 +552,7 @@ class Routes(Risers):
         return (middle - k) if self._entry_y(tail, head) < self.boxes[tail].y else (k - middle)
 
     def _through_gap(self, tail: int, a: Box, b: Box, column: int, label: str, side_taken: bool = False,
-                     end_y: float | None = None, nested: float = 0.0) -> Route:
+                     end_y: float | None = None, nested: float = 0.0, innermost: float = 0.0) -> Route:
         """Between a node beside the row and an op in a step: along the gap on that side of the step (into
         ``b`` at ``end_y``, where several arrows enter it side by side), past the lines that rise beside the
         column (h₀⁽¹←⁾ bent onto the one carrying h₄⁽¹→⁾ up to layer 2). Where ``side_taken`` (another edge
@@ -566,9 +568,14 @@ class Routes(Risers):
         if risers:  # a lane further out than they
             beyond = self._riser_x(column, side < 0, len(risers))
             gap_x = max(gap_x, beyond) if side > 0 else min(gap_x, beyond)
-        gap_x -= side * nested * unnamed.TRACK_PITCH
         rightwards = b.x > a.x
         inside = b if outside is a else a
+        if nested and self.slide:  # all of them farther out where the innermost (``innermost`` tracks in) would reach
+            # the step's box: on a slide's narrow gaps a step node as wide as its column took h₀⁽¹→⁾'s line up into
+            # layer 1's first step inside it (free size leaves the gap wider than the tracks)
+            limit = (inside.right if side > 0 else inside.left) + side * (ARROW + LABEL_CLEAR)  # (its arrow level)
+            gap_x += side * max(0.0, side * (limit - (gap_x - side * innermost * unnamed.TRACK_PITCH)))
+        gap_x -= side * nested * unnamed.TRACK_PITCH
         shift = (1.0 if outside.y > inside.y else -1.0) * inside.height / 4 if side_taken else 0.0
         leaving = outside is a and abs(inside.y - outside.y) > 1 and self._fed_from(tail, inside.x > outside.x)
         outer_shift = (1.0 if inside.y > outside.y else -1.0) * outside.height / 4 if leaving else 0.0

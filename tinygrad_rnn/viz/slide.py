@@ -77,9 +77,10 @@ def script_px(size: float) -> float:
     return max(SMALLEST_PX, round(SCRIPT_SCALE * size))
 
 
-def text_width(runs: list[Run], size: float) -> float:
-    """The runs' width in pixels at ``size`` px, each script at its own size (:func:`script_px`)."""
-    return sum(line_width(part, size if kind == "base" else script_px(size)) for part, kind in runs)
+def text_width(runs: list[Run], size: float, bold: bool = False) -> float:
+    """The runs' width in pixels at ``size`` px, each script at its own size (:func:`script_px`), in bold where
+    ``bold`` (a title: its face is about 6 % wider)."""
+    return sum(line_width(part, size if kind == "base" else script_px(size), bold) for part, kind in runs)
 
 
 def text_svg(runs: list[Run], x: float, y: float, size: float = BODY_PX, anchor: str = "start",
@@ -111,8 +112,9 @@ def lines_svg(lines: list[list[Run]], x: float, y: float, size: float = BODY_PX,
             f'xml:space="preserve">{"".join(parts)}</text>')
 
 
-def wrap(runs: list[Run], size: float, width: float) -> list[list[Run]]:
-    """The runs in lines no wider than ``width``, broken at spaces (a subscript stays with its base)."""
+def wrap(runs: list[Run], size: float, width: float, bold: bool = False) -> list[list[Run]]:
+    """The runs in lines no wider than ``width`` (measured in bold where ``bold``), broken at spaces (a subscript
+    stays with its base)."""
     words: list[list[Run]] = [[]]
     for part, kind in runs:
         pieces = re.split(r"(?<= )", part) if kind == "base" else [part]
@@ -122,7 +124,7 @@ def wrap(runs: list[Run], size: float, width: float) -> list[list[Run]]:
             words[-1].append((piece, kind))
     lines: list[list[Run]] = [[]]
     for word in words:
-        if lines[-1] and text_width(lines[-1] + word, size) > width:
+        if lines[-1] and text_width(lines[-1] + word, size, bold) > width:
             lines.append([])
         lines[-1].extend(word)
     return [line for line in lines if line]
@@ -254,7 +256,8 @@ def drawing_size(svg_text: str) -> tuple[float, float]:
 
 
 def _title_lines(title: str) -> tuple[float, list[list[Run]]]:
-    """The title's size and lines: 44 px on one line, down to 40 px to stay on one, else two lines."""
+    """The title's size and lines: 44 px on one line, down to 40 px to stay on one, else two lines — measured in
+    bold, as the title is drawn."""
     runs, room = runs_of(title), WIDTH - 2 * MARGIN
-    size = max(40.0, min(TITLE_PX, TITLE_PX * room / max(text_width(runs, TITLE_PX), 1)))
-    return size, wrap(runs, size, room)
+    size = max(40.0, min(TITLE_PX, TITLE_PX * room / max(text_width(runs, TITLE_PX, bold=True), 1)))
+    return size, wrap(runs, size, room, bold=True)

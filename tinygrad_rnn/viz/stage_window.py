@@ -15,6 +15,9 @@ and for an exported stage (:mod:`.export`).
    cells too, in every backward stage, wherever it fits a slide at 2/3 of the readable scale
    (:func:`held_nodes`, :func:`chain_fits`: a window onto 2 of a language model's 4 steps hid the chain the
    gradient runs along); an exported stage, beside its equations and bars, keeps the readable scale.
+   On the page, an arrow that would run out across the window's edge from a node in view is clipped off
+   whole at that node's outline where the window can lose the strip (lecture_fit.js: the e_t arrows under
+   a backward stage's row of cells stood as stubs at its bottom edge).
 2. The figure is drawn at the slide's (or the page's) readable scale — its smallest text 24 px at
    1,920 wide — unless that would not hold what the stage names: then it is scaled down until it
    does (the text smaller, what the stage names in view).
@@ -223,10 +226,77 @@ def window_onto(figure: str, figures: dict, panel: dict, stage: dict,
     else:  # whole rows of nodes around what is named, first those on the side the pass comes from
         upwards = {"forward": False, "backward": True}.get(stage["phase"])
         y, bottom = _rows_around(focus, h, [(b[1], b[3]) for b in boxes.values()], upwards)
-    window = (x, y, right - x, bottom - y)
+    window = _clear_of_arrows(figure, (x, y, right - x, bottom - y))
     return (left + (width - window[2] * scale) / 2, top, window[2] * scale, window[3] * scale, window), \
         _in_view(window, list(boxes.values()), [] if stage["phase"] == "rolled" else
                  _steps_inside(window, figures, boxes), panel["steps"])
+
+
+def _clear_of_arrows(figure: str, window: tuple[float, ...]) -> tuple[float, ...]:
+    """The window ([x, y, width, height]) with each side moved in, where an arrow runs out across it, to the
+    outline of the node the arrow meets inside it: an arrow cut by the window's edge comes from nowhere (the e_t
+    arrows under a backward stage's row of cells stood as stubs at its bottom edge). A side never cuts a node: where
+    one reaches into the strip (an LSTM's h₀ and c₀ beside cell 1, lower than the cells), it stops at that node's
+    outline. The page's script keeps its window so too (lecture_fit.js, ``clearOfArrows``, with the labels).
+
+    >>> figure = ('<g class="node" data-index="0"><rect x="0" y="0" width="20" height="10" stroke-width="2"/></g>'
+    ...           '<g class="node" data-index="1"><rect x="0" y="40" width="20" height="10" stroke-width="2"/></g>'
+    ...           '<path class="edge" data-tail="1" data-head="0" d="M10.0,40.0 L10.0,16.0"/>')
+    >>> _clear_of_arrows(figure, (-4.0, -4.0, 28.0, 18.0))  # the bottom edge moves up to node 0's outline
+    (-4.0, -4.0, 28.0, 15.0)
+    """
+    sides = [window[0], window[1], window[0] + window[2], window[1] + window[3]]  # left, top, right, bottom
+    boxes, outlines = _node_boxes(figure), _outlines(figure)
+    reach = [(b[0] - outlines.get(i, 0.0), b[1] - outlines.get(i, 0.0), b[2] + outlines.get(i, 0.0),
+              b[3] + outlines.get(i, 0.0)) for i, b in boxes.items()]  # each node with its outline
+    for arrow, ends in _arrows(figure):
+        inside = [i for i in ends if i in boxes and boxes[i][0] >= sides[0] - 0.5 and boxes[i][2] <= sides[2] + 0.5
+                  and boxes[i][1] >= sides[1] - 0.5 and boxes[i][3] <= sides[3] + 0.5]
+        if not inside:
+            continue
+        node = boxes[inside[0]]
+        near = node[0] - outlines.get(inside[0], 0.0), node[1] - outlines.get(inside[0], 0.0), \
+            node[2] + outlines.get(inside[0], 0.0), node[3] + outlines.get(inside[0], 0.0)
+        for side in (3, 1, 2, 0):  # bottom, top, right, left: the far sides (right, bottom) are 2 and 3
+            far, other = side >= 2, (side + 2) % 4  # (other: the arrow's end on the node's side)
+            crosses = (arrow[side] > sides[side] + 0.5 if far else arrow[side] < sides[side] - 0.5) and \
+                (arrow[other] < sides[side] if far else arrow[other] > sides[side]) and \
+                (arrow[other] >= node[side] - 0.5 if far else arrow[other] <= node[side] + 0.5)
+            if not crosses:
+                continue
+            strip = [*sides]
+            strip[other] = near[side]  # the strip the side would lose
+            reaching = [b[side] for b in reach if b[2] > strip[0] + 0.01 and b[0] < strip[2] - 0.01 and
+                        b[3] > strip[1] + 0.01 and b[1] < strip[3] - 0.01]
+            target = (max if far else min)([near[side], *reaching])  # (no node cut: the farthest outline in the strip)
+            sides[side] = min(sides[side], target) if far else max(sides[side], target)
+    return sides[0], sides[1], sides[2] - sides[0], sides[3] - sides[1]
+
+
+ARROWHEAD = 6.0  # an arrowhead's length in the figure's units (its marker's markerWidth, in user space)
+
+
+@functools.lru_cache(maxsize=4)
+def _arrows(figure: str) -> list[tuple[Box, tuple[int, int]]]:
+    """Each arrow's box (its route and its head, which points on along the last segment) and its two ends."""
+    found = []
+    for edge in re.finditer(r'<path [^>]*class="edge[^"]*" data-tail="(\d+)" data-head="(\d+)" d="([^"]+)"', figure):
+        points = [tuple(map(float, p.split(","))) for p in re.findall(r"-?[\d.]+,-?[\d.]+", edge.group(3))]
+        if len(points) < 2:
+            continue
+        (px, py), (ex, ey) = points[-2:]
+        length = max(((ex - px) ** 2 + (ey - py) ** 2) ** 0.5, 1e-9)
+        points.append((ex + (ex - px) / length * ARROWHEAD, ey + (ey - py) / length * ARROWHEAD))
+        xs, ys = [p[0] for p in points], [p[1] for p in points]
+        found.append(((min(xs), min(ys), max(xs), max(ys)), (int(edge.group(1)), int(edge.group(2)))))
+    return found
+
+
+@functools.lru_cache(maxsize=4)
+def _outlines(figure: str) -> dict[int, float]:
+    """How far each node's outline reaches outside its box: half its stroke."""
+    return {int(m.group(1)): float(m.group(2)) / 2 for m in
+            re.finditer(r'data-index="(\d+)"[^>]*><rect [^>]*?stroke-width="([\d.]+)"', figure)}
 
 
 def _whole_nodes(left: float, right: float, first: float, last: float,

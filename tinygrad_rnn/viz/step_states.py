@@ -6,6 +6,7 @@ zero gradient: a BPTT figure draws no arrow for it). ``levels.py`` merges the gr
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from ..engine import vertex_of
@@ -69,9 +70,11 @@ def read_in_own_group(links, group_of: dict[int, Any], leaving: set[int]) -> set
     return found
 
 
-def cells_reaching_outputs(cells: list[Node], edges) -> set[tuple]:
-    """The cells, (row, step), whose states reach an output (J), found on the cell-level picture (``cells`` and
-    ``edges`` from ``merge_groups(nodes, links, "cell")``): there the slices of a stacked output are told apart
-    (J = Σ output[-1] reads the last step's states alone), where the op links join every step's state into the
-    stack."""
-    return {cells[i].key for i in reaching_outputs(cells, edges) if cells[i].kind == "group"}
+def cells_reaching_outputs(cells: list[Node], edges, key: Callable[[Node], Any] = lambda cell: cell.key) -> set:
+    """The cells whose states reach an output (J), found on the cell-level picture (``cells`` and ``edges`` from
+    ``merge_groups(nodes, links, "cell")``, or the forward figure at cell level): there the slices of a stacked
+    output are told apart (J = Σ output[-1] reads the last step's states alone; a classifier on the last step
+    reads the reverse direction's last cell alone), where the op links join every step's state into the stack.
+    Each cell as ``key`` names it: its key, (row, step), or (chain, step) for the rules of the op-level gradient
+    graph (:func:`.levels.merge_backward_rules`)."""
+    return {key(cells[i]) for i in reaching_outputs(cells, edges) if cells[i].kind == "group"}

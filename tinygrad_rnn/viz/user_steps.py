@@ -21,7 +21,7 @@ ops, and one cell computes both.)
 from __future__ import annotations
 
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Mapping
 from typing import NamedTuple
 
 from ..steps import step_of
@@ -86,18 +86,23 @@ def split_recurrences(nodes: list[Node], maps: LinkMaps) -> dict[str, set[int]]:
     return first
 
 
-def cone(position: int, inputs: dict[int, list[int]], taken: Callable[[int], bool],
+def cone(position: int | Iterable[int], inputs: Mapping[int, Iterable[int]], taken: Callable[[int], bool],
          passed: Callable[[int], bool] | None = None) -> list[int]:
-    """``position`` and the nodes it is computed from that ``taken`` accepts, nearest first (a breadth-first
-    walk, no recursion), walking on past a node only where ``passed`` accepts it (by default, every node taken):
-    the ops of one step a state is computed from (:func:`split_recurrences`), or the ops outside the steps a
-    loss J_t is computed from down to the first op of a step on each path (:mod:`.running_sums`).
+    """``position`` (one node, or several) and the nodes it is computed from that ``taken`` accepts, nearest first
+    (a breadth-first walk, no recursion), walking on past a node only where ``passed`` accepts it (by default,
+    every node taken): the ops of one step a state is computed from (:func:`split_recurrences`), or the ops outside
+    the steps a loss J_t is computed from down to the first op of a step on each path (:mod:`.running_sums`). Walked
+    the other way, ``inputs`` a readers map: what reads a node (:func:`chains_reading`, the ops computed from a
+    recurrence's states: :func:`.notation.parameter_roles`).
 
     >>> inputs = {3: [2, 0], 2: [1], 1: [0]}  # node 3 reads 2 and 0; 2 reads 1; 1 reads 0
     >>> cone(3, inputs, lambda p: True), cone(3, inputs, lambda p: p != 0), cone(3, inputs, bool, lambda p: p != 2)
     ([3, 2, 0, 1], [3, 2, 1], [3, 2])
+    >>> cone([2, 1], inputs, lambda p: True)
+    [2, 1, 0]
     """
-    found, queue = {position: None}, deque([position])  # (a dict: ordered, nearest first, and a set)
+    found = dict.fromkeys([position] if isinstance(position, int) else position)  # (ordered, nearest first; a set)
+    queue = deque(found)
     while queue:
         for tail in inputs.get(queue.popleft(), ()):
             if tail not in found and taken(tail):
@@ -155,12 +160,5 @@ def chains_reading(nodes: list[Node], readers: dict[int, set[int]] | dict[int, l
     >>> chains_reading(nodes, {0: {1}, 1: {2}}, 0) == {chain}
     True
     """
-    found, seen, stack = set(), {start}, [start]
-    while stack:
-        for head in readers.get(stack.pop(), ()):
-            if nodes[head].chain is not None:
-                found.add(nodes[head].chain)
-            elif head not in seen:
-                seen.add(head)
-                stack.append(head)
-    return found
+    reached = cone(start, readers, lambda p: True, lambda p: nodes[p].chain is None)
+    return {nodes[p].chain for p in reached[1:]} - {None}

@@ -115,13 +115,14 @@ def bptt_picture(forward: Picture, generic: bool = False, slide: bool = False, w
                  if other != row and set(shared[other]) & set(weights)]
         owner = " ".join(part for part in forward.nodes[members[0]].row
                          if part != "forward" and any(part not in other for other in twins))
-        # on a slide one line a weight, its sum alone (the note says once that this is ∂J/∂W): written
-        # ∂J/∂W_hh = Σₜ ∂J/∂W_hh|ₜ each took two lines, and a cell's four weights set its row's height
-        label = "\n".join(f"Σₜ ∂J/∂{w}|ₜ" if slide else f"∂J/∂{w} = Σₜ ∂J/∂{w}|ₜ" for w in weights)
-        label = f"{owner}:\n{label}" if twins and owner else label
-        nodes.append(Node(("sum over steps", row), "output", label, forward.nodes[members[0]].row))
-        for i in members:
-            edges.append((index[i], len(nodes) - 1, f"t={forward.nodes[i].step}"))
+        for used, users in _sums_by_rows(forward.nodes, members, weights):
+            # on a slide one line a weight, its sum alone (the note says once that this is ∂J/∂W): written
+            # ∂J/∂W_hh = Σₜ ∂J/∂W_hh|ₜ each took two lines, and a cell's four weights set its row's height
+            label = "\n".join(f"Σₜ ∂J/∂{w}|ₜ" if slide else f"∂J/∂{w} = Σₜ ∂J/∂{w}|ₜ" for w in used)
+            label = f"{owner}:\n{label}" if twins and owner else label
+            nodes.append(Node(("sum over steps", row, tuple(used)), "output", label, forward.nodes[users[0]].row))
+            for i in users:
+                edges.append((index[i], len(nodes) - 1, f"t={forward.nodes[i].step}"))
     for row, members in rows.items():
         if row in stepped:
             continue
@@ -202,6 +203,24 @@ def _sharing_weights(nodes: list[Node], using: list[int]) -> dict[frozenset, lis
             weights, members = weights | key, groups.pop(key) + members
         groups[weights] = sorted(members)
     return dict(sorted(groups.items(), key=lambda group: group[1][0]))
+
+
+def _sums_by_rows(nodes: list[Node], members: list[int], weights: list[str]) -> list[tuple[list[str], list[int]]]:
+    """The Σ nodes of one group of nodes that share weights: (the weights each sums, the nodes that feed it). One
+    Σ where every weight is used in the same rows — a layer's cells; a tied table read by the embeddings and the
+    heads has its own Σ of both rows' terms, the head's own bias b_y a Σ of the heads' alone, by them (it sat in
+    the embedding's Σ, fed by the heads).
+
+    >>> cell = lambda row, *weights: Node("cell", "group", "", row=(row,), parameters=list(weights))
+    >>> [(used, users) for used, users in _sums_by_rows([cell("e", "E"), cell("y", "E", "b_y")], [0, 1], ["E", "b_y"])]
+    [(['E'], [0, 1]), (['b_y'], [1])]
+    """
+    rows_of = {w: frozenset(nodes[i].row for i in members if w in nodes[i].parameters) for w in weights}
+    sums = []
+    for rows in dict.fromkeys(rows_of.values()):
+        used = [w for w in weights if rows_of[w] == rows]
+        sums.append((used, [i for i in members if nodes[i].row in rows and set(used) & set(nodes[i].parameters)]))
+    return sums
 
 
 def rolled_picture(unrolled: Picture) -> Picture:

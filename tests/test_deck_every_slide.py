@@ -1,0 +1,153 @@
+"""Every slide of the deck, in every cell and every notation: what a figure's notes name, the figure draws (a note
+that explains a b_h no label writes teaches a tensor the slide does not have), and every title line fits the slide
+as it is drawn, in bold."""
+
+import html
+import re
+import shutil
+import subprocess
+import xml.etree.ElementTree as ElementTree
+
+import pytest
+
+from tinygrad_rnn.viz import lecture_deck as deck_module
+from tinygrad_rnn.viz.font import line_width
+from tinygrad_rnn.viz.notation import BIAS_PARTS, LAYER_WEIGHTS, MODEL_WEIGHTS, PRESETS, resolve
+from tinygrad_rnn.viz.slide import MARGIN, WIDTH, runs_of, script_px
+
+SLIDES = [(name, make) for name, make in deck_module.SLIDES if name != "14-perplexity"]  # (it trains: test_deck)
+SVG = "{http://www.w3.org/2000/svg}"
+TITLE = re.compile(r'<text [^>]*font-weight="bold"[^>]*>(.*?)</text>')
+
+
+@pytest.fixture(scope="module")
+def every_slide():
+    """{(cell, notation, slide): (its SVG, [(each figure's SVG, its notes)])}, each figure as Lecture.figure drew it."""
+    drawn, figures, original = {}, [], deck_module.Lecture.figure
+
+    def recorded(self, loss, **options):
+        figures.append(original(self, loss, **options))
+        return figures[-1]
+
+    deck_module.Lecture.figure = recorded
+    try:
+        for cell in deck_module.CELLS:
+            for notation in PRESETS:
+                lecture = deck_module.Lecture(cell, resolve(notation))
+                for name, make in SLIDES:
+                    figures.clear()
+                    drawn[cell, notation, name] = (make(lecture), list(figures))
+    finally:
+        deck_module.Lecture.figure = original
+    return drawn
+
+
+def as_read(text: str) -> str:
+    """Text as a reader sees it, its scripts run into their base: b_ih → "bih", as a figure's SVG writes it."""
+    return "".join(part for part, _ in runs_of(text))
+
+
+def figure_text(svg: str) -> str:
+    """A figure's words: each label's line apart, a script run into its base (b<tspan>ih</tspan> → "bih")."""
+    return html.unescape(re.sub(r"<[^>]+>", "", re.sub(r"<text[^>]*>|<tspan x=[^>]*>", " ", svg)))
+
+
+def names(symbol: str, text: str) -> bool:
+    """Whether ``text`` names ``symbol`` itself: b_h, not b_hh, b_h′ or bias_h."""
+    return re.search(rf"(?<![\w′″]){re.escape(as_read(symbol))}(?![\w′″])", text) is not None
+
+
+def symbols(notation: str) -> set[str]:
+    """Every tensor's symbol the notation writes, for any cell (a GRU's own too), and the two parts of one bias."""
+    written = {resolve(notation).for_cell(cell).symbol(name) for cell in deck_module.CELLS
+               for name in LAYER_WEIGHTS + MODEL_WEIGHTS}
+    return written | {symbol + mark for symbol in written for mark in BIAS_PARTS}
+
+
+def test_a_figures_notes_name_only_what_it_draws(every_slide):
+    # the GRU's BPTT slide drew Σₜ ∂J/∂b_ih|ₜ and Σₜ ∂J/∂b_hh|ₜ under the note "b_h = bias_ih + bias_hh: the lecture
+    # writes their sum", in every notation with one bias: a b_h the slide does not have. A note may define a symbol
+    # from two it draws (b_h = b_h′ + b_h″: the LSTM cell's parts of the lecture's one bias)
+    wrong = []
+    for (cell, notation, name), (_, figures) in every_slide.items():
+        for svg, notes in figures:
+            drawn = figure_text(svg)
+            for note in notes:
+                read = as_read(note)
+                for symbol in symbols(notation):
+                    defined = all(names(symbol + mark, drawn) for mark in BIAS_PARTS) and \
+                        as_read(f"{symbol} = {symbol}{BIAS_PARTS[0]} + {symbol}{BIAS_PARTS[1]}") in read
+                    if names(symbol, read) and not names(symbol, drawn) and not defined:
+                        wrong.append(f"{cell}, {notation}, {name}: {symbol!r} in {note!r}")
+    assert not wrong, "\n".join(wrong)
+
+
+def test_the_gru_bptt_slide_says_what_the_other_gru_slides_say_of_its_two_biases(every_slide):
+    for notation in ("cs224n", "cmu", "usc", "elman"):
+        (_, bptt_notes), = every_slide["gru", notation, "04-bptt"][1]
+        (_, cell_notes), = every_slide["gru", notation, "08-gru-cell"][1]
+        said = [note for note in cell_notes if note.startswith("b_ih, b_hh: two biases in a GRU")]
+        assert said and said[0] in bptt_notes, (notation, bptt_notes)
+        assert not any("bias_ih + bias_hh" in note for note in bptt_notes), (notation, bptt_notes)
+
+
+def title_lines(svg: str) -> list[float]:
+    """The drawn width of each line of a slide's title, in bold at its own size, scripts at theirs."""
+    widths = []
+    for line in TITLE.findall(svg):
+        size = float(re.search(r'font-size="([\d.]+)"', line).group(1))
+        width = 0.0
+        for px, text in re.findall(r'<tspan [^>]*font-size="([\d.]+)"[^>]*>([^<]*)</tspan>', line):
+            width += line_width(html.unescape(text), float(px), bold=True)
+        assert all(float(px) in (size, script_px(size)) for px, _ in re.findall(r'font-size="([\d.]+)"()', line))
+        widths.append(width)
+    return widths
+
+
+def test_every_title_line_fits_the_slide(every_slide):
+    # the GRU deck's clipping title was wrapped as if regular text: its bold first line ran to 1,930 px, "only" cut
+    room = WIDTH - 2 * MARGIN
+    wide = [f"{key}: {width:.0f} px" for key, (svg, _) in every_slide.items() for width in title_lines(svg)
+            if width > room + 0.3 * 40]  # a line's last space is no ink (a 40 px title's: 11 px)
+    assert not wide, wide
+
+
+FONT = shutil.which("fc-match") and subprocess.run(["fc-match", "-f", "%{file}", "Liberation Sans:bold"],
+                                                   capture_output=True, text=True).stdout
+
+
+@pytest.mark.skipif(not FONT or "Bold" not in FONT, reason="Liberation Sans Bold is not installed")
+def test_the_bold_advances_are_the_fonts_own():
+    image_font = pytest.importorskip("PIL.ImageFont")
+    title = ("Gradient clipping: if ‖g‖ ≥ τ, g ← τ g / ‖g‖ — on a tanh RNN: a GRU, its V scaled alike, reaches only "
+             "‖g‖ = 2.5 (Σ, σ, ∂J/∂W_hh)")
+    drawn = image_font.truetype(FONT, 40).getlength(title)
+    assert line_width(title, 40, bold=True) == pytest.approx(drawn, rel=0.005)
+
+
+def edge_labels(svg: str) -> list[tuple[tuple[str, str], str]]:
+    """Each edge's (the words of its tail, of its head) and the words of its label, read off a figure's SVG (a label
+    is the element right after its edge's path)."""
+    root = ElementTree.fromstring(svg)
+    words = {g.get("data-index"): "".join(g.itertext()).strip() for g in root.iter(SVG + "g") if g.get("data-index")}
+    drawn = list(root.iter())
+    labels = []
+    for k, element in enumerate(drawn):
+        if element.tag == SVG + "path" and element.get("class") == "edge":
+            after = next((e for e in drawn[k + 1:] if e.tag in (SVG + "text", SVG + "path")), None)
+            label = "".join(after.itertext()) if after is not None and after.get("class") == "edge-label" else ""
+            labels.append(((words[element.get("data-tail")], words[element.get("data-head")]), label))
+    return labels
+
+
+def test_the_gru_cells_two_n_rows_say_which_one_r_multiplies(every_slide):
+    # the h side's n rows up to r ⊙ (·) and the x side's up to the add after it ran along one track under the gates'
+    # adds and read as one line: that r multiplies only [W_h h + b_hh]ₙ, the slide's point, could not be read
+    for notation in PRESETS:
+        (svg, _), = every_slide["gru", notation, "08-gru-cell"][1]
+        lecture = deck_module.Lecture("gru", resolve(notation))
+        x_rows, h_rows = (as_read(rows) for rows in lecture.candidate_rows(lecture.notation.at_step("x", "1"),
+                                                                            lecture.notation.at_step("h", "0")))
+        labels = edge_labels(svg)
+        assert [ends for ends, label in labels if label == h_rows] == [("split", "mul")], (notation, labels)
+        assert [ends for ends, label in labels if label == x_rows] == [("split", "add")], (notation, labels)
