@@ -49,14 +49,15 @@ SCORES = "s"  # a step's scores, the head's output that J_t reads (the logits; �
 
 def scores_note(forward: Picture, losses: list[int], mean: int | None, generic: bool = False) -> str:
     """What s_t is, where an arrow says ∂J/∂sₜ; for cross-entropies, what it equals — the term a lecture derives by
-    hand: J = (1/T) Σₜ Jₜ, Jₜ = −log ŷₜ[target] of one sequence, so ∂J/∂sₜ = (1/T)(ŷₜ − yₜ), yₜ the target one-hot."""
+    hand: J = (1/T) Σₜ Jₜ, Jₜ = −log ŷₜ[target] of one sequence, so ∂J/∂sₜ = (1/T)(ŷₜ − yₜ), ŷₜ = softmax(sₜ) and yₜ
+    the target one-hot, as the lectures write them. (Short: the notes of a figure bound by its height take its room.)"""
     if not scores_read(forward, losses):
         return ""
     said = f"{SCORES_NOTE} (the head's output)"
     if all(forward.nodes[j].label.split("\n")[0].endswith("cross_entropy") for j in losses
            if forward.nodes[j].kind != "ellipsis"):
         share = "" if not mean else "(1/T)" if generic else f"(1/{mean})"
-        return f"{SCORES_NOTE}; ∂J/∂sₜ = {share}(ŷₜ − yₜ) for one sequence, ŷₜ = softmax(sₜ), yₜ the target one-hot"
+        return f"{SCORES_NOTE}; one sequence: ∂J/∂sₜ = {share}(ŷₜ − yₜ)"
     return said
 
 
