@@ -55,7 +55,10 @@ class LanguageModelCase:
         return tr.nn.functional.cross_entropy(scores, tr.tensor([self.targets[step - 1]]))
 
     def gradient(self, scalar, name, layer):
-        """∂scalar/∂(the value named): for e_t the slice t of ∂scalar/∂e."""
+        """∂scalar/∂(the value named): for e_t the slice t of ∂scalar/∂e; for s_t, the scores of step t."""
+        if name.startswith("s"):
+            (whole,) = tr.grad(scalar, self.logits, retain_graph=True)
+            return whole.numpy()[0, number(name[1:]) - 1]
         if name.startswith("e"):
             (whole,) = tr.grad(scalar, self.embedded, retain_graph=True)
             return whole.numpy()[:, number(name[1:]) - 1]
@@ -134,6 +137,11 @@ def flowing(case, backward, reader, tail, label):
         target = case.embedded if value.startswith("e") else case.state(value, layer)
         (handed,) = tr.grad(list(outputs), target, grad_outputs=list(cotangents), retain_graph=True)
         return handed.numpy()[:, step - 1] if value.startswith("e") else handed.numpy()
+    if first.endswith("cross_entropy"):  # J_t (or J₃ = cross_entropy): its part to s_t, (1/T) ∂J_t/∂s_t, recomputed
+        scores = case.logits[0, step - 1].reshape(1, -1)
+        alone = tr.nn.functional.cross_entropy(scores, tr.tensor([case.targets[step - 1]])) * (1.0 / case.steps)
+        (handed,) = tr.grad(alone, scores)
+        return handed.numpy()[0]
     if first == "linear":  # the head of step t: ŷ_t = W_hy h_t + b_y, the logits of step t only
         (cotangent,) = tr.grad(case.loss, case.logits, retain_graph=True)
         (handed,) = tr.grad(case.logits[0, step - 1], case.state(value, layer), grad_outputs=cotangent[0, step - 1],
@@ -176,7 +184,8 @@ def test_each_arrow_of_a_language_models_bptt_carries_what_its_label_names(cell)
     assert {"(1/4) ∂J₄/∂h₃", "(1/4) ∂(J₃ + J₄)/∂h₂", "(1/4) ∂(J₂ + J₃ + J₄)/∂h₁", "(1/4) ∂J₃/∂h₃"} <= labels
     assert not {"∂J/∂h₁", "∂J/∂h₂", "∂J/∂h₃"} & labels  # none names the whole where it carries a part
     states = 2 if cell == "lstm" else 1  # h (and c) from each step to the one before
-    assert check_every_arrow(case, picture) == 4 + 4 + 3 * states + 4  # J → J_t, ŷ_t → h_t, h_{t+1} → h_t, h_t → e_t
+    # J → J_t, J_t → s_t, s_t → h_t, h_{t+1} → h_t, h_t → e_t
+    assert check_every_arrow(case, picture) == 4 + 4 + 4 + 3 * states + 4
     assert any("∂J/∂h₃ = (1/4) ∂J₃/∂h₃ + (1/4) ∂J₄/∂h₃" in note for note in picture.notes)
     if cell == "lstm":  # every c arrow in one form, the last too (it read (∂h₄/∂c₃)ᵀ ∂J/∂h₄, as if h₄ read c₃)
         c_arrows = sorted(label for label in labels if "/∂c" in label)
@@ -555,3 +564,22 @@ def test_a_loss_written_step_by_step_is_drawn_as_the_one_call_loss(cell, written
         note = "∂J/∂h₃ = (1/4) ∂J₃/∂h₃ + " + ("(∂h₄/∂h₃)ᵀ ∂J/∂h₄" if slide else "(1/4) ∂J₄/∂h₃")
         assert any(note in line for line in picture.notes)
         assert check_every_arrow(case, picture) == check_every_arrow(one_call, expected)
+
+
+@pytest.mark.parametrize("slide", [False, True])
+def test_the_arrow_from_each_loss_into_its_head_says_what_it_carries_and_the_note_what_that_is(slide):
+    """J_t → the head carries ∂J/∂s_t, the gradient of step t's scores — the one orange arrow left unlabelled before.
+    The note's formula, (1/T)(ŷₜ − yₜ) with ŷₜ = softmax(sₜ) and yₜ the target one-hot, checked against tr.grad."""
+    case = LanguageModelCase("gru", steps=4)
+    picture = build_picture((case.loss,), level="cell", backward=True, slide=slide)
+    firsts = [node.label.split("\n")[0].removesuffix(", backward") for node in picture.nodes]
+    into_heads = sorted((picture.nodes[head].step, label) for tail, head, label in picture.edges
+                        if firsts[tail] == "cross_entropy" and firsts[head] == "linear")
+    assert into_heads == [(t, f"∂J/∂s{'₁₂₃₄'[t - 1]}") for t in range(1, 5)]
+    assert any("one sequence: ∂J/∂sₜ = (1/4)(ŷₜ − yₜ)" in note for note in picture.notes), picture.notes
+    (found,) = tr.grad(case.loss, case.logits, retain_graph=True)
+    scores = case.logits.numpy()[0]
+    softmax = numpy.exp(scores - scores.max(-1, keepdims=True))
+    softmax /= softmax.sum(-1, keepdims=True)
+    one_hot = numpy.eye(case.vocab)[case.targets]
+    numpy.testing.assert_allclose(found.numpy()[0], (softmax - one_hot) / 4, rtol=1e-5, atol=1e-7)

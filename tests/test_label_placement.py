@@ -324,7 +324,7 @@ def test_a_rolled_cells_arrow_labels_stand_a_line_clear_of_its_loops_names_and_o
              if name and route.label_at is not None and route.label_drawn]
     loops = [(route.label_lines or [state], route) for _, state, route in placed.loops]
     boxes = [label_rect(route.label_at, lines) for lines, route in named + loops]
-    assert len(named) == 6 and len(loops) == 2
+    assert len(named) == 7 and len(loops) == 2  # (∂J/∂sₜ, J_t → the head, labelled too)
 
     def gap(a, b):
         return math.hypot(max(a[0] - b[2], 0.0, b[0] - a[2]), max(a[1] - b[3], 0.0, b[1] - a[3]))

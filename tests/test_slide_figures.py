@@ -284,26 +284,29 @@ def test_one_cell_at_op_level_lies_in_landscape():
         assert found.label_px > 1.2 * free.label_px, (kind, found, free)  # and its text lands larger
 
 
+CLI_SHAPES_LEFT_OUT, CLI_STEPS_LEFT_OUT = ladder.SAID_AS_FLAGS  # the notes a CLI figure writes: its own flags
+
+
 def graph_svg(tmp_path, *argv: str) -> str:
-    """The SVG that ``tinygrad-rnn graph ARGV`` writes."""
+    """The SVG that ``tinygrad-rnn graph ARGV`` writes (a "-" as itself, where the SVG writes &#45;)."""
     assert main(["graph", *argv, "-o", str(tmp_path / "f.svg")]) == 0
-    return (tmp_path / "f.svg").read_text()
+    return (tmp_path / "f.svg").read_text().replace("&#45;", "-")
 
 
 # --- the fit ladder: what a figure gives up to fit, in order, each said under it ------------------------------------
 def test_a_figure_that_fits_with_its_shapes_keeps_them(tmp_path, library_svg, capsys):
     text = graph_svg(tmp_path, "--steps", "2")  # an RNN at op level over two steps
-    assert "(1, 3)" in text and ladder.SHAPES_LEFT_OUT not in text and slide_fit(text).fits
+    assert "(1, 3)" in text and CLI_SHAPES_LEFT_OUT not in text and slide_fit(text).fits
 
 
 def test_a_figure_too_tall_with_its_shapes_loses_them_says_so_and_fits(tmp_path, library_svg, capsys):
     text = graph_svg(tmp_path, "--cell", "lstm", "--steps", "2")
     assert "(1, 3)" not in text and "(1, 12)" not in text and "split" in text
-    assert ladder.SHAPES_LEFT_OUT in text and slide_fit(text).fits
+    assert CLI_SHAPES_LEFT_OUT in text and slide_fit(text).fits
     kept = graph_svg(tmp_path, "--cell", "lstm", "--steps", "2", "--shapes")  # the user's choice: kept, not fitted
-    assert "(1, 3)" in kept and ladder.SHAPES_LEFT_OUT not in kept and not slide_fit(kept).fits
+    assert "(1, 3)" in kept and CLI_SHAPES_LEFT_OUT not in kept and not slide_fit(kept).fits
     left_out = graph_svg(tmp_path, "--cell", "lstm", "--steps", "2", "--no-shapes")  # asked for: nothing to say
-    assert "(1, 3)" not in left_out and ladder.SHAPES_LEFT_OUT not in left_out
+    assert "(1, 3)" not in left_out and CLI_SHAPES_LEFT_OUT not in left_out
     _, loss = last_step_loss("lstm", steps=2)
     assert "(1, 3)" in viz.to_dot(loss, show_shapes=True) and "(1, 3)" not in viz.to_dot(loss)
 
@@ -311,15 +314,54 @@ def test_a_figure_too_tall_with_its_shapes_loses_them_says_so_and_fits(tmp_path,
 def test_steps_are_left_out_after_the_shapes_only_where_the_slide_then_fits_and_every_step_when_asked(
         tmp_path, library_svg, capsys):
     text = graph_svg(tmp_path, "--steps", "8")  # eight RNN steps at op level: too wide even without shapes
-    assert ladder.SHAPES_LEFT_OUT in text and ladder.STEPS_LEFT_OUT in text and slide_fit(text).fits
+    assert CLI_SHAPES_LEFT_OUT in text and CLI_STEPS_LEFT_OUT in text and slide_fit(text).fits
     drawn_steps = set(re.findall(r">t=(\d+)<", text))
     assert {"1", "8"} <= drawn_steps and len(drawn_steps) < 8 and re.search(r"t=\d+…\d+", text)  # t = 1, …, 8
     every = graph_svg(tmp_path, "--steps", "8", "--all-steps")
     assert set(re.findall(r">t=(\d+)<", every)) == {str(t) for t in range(1, 9)}
-    assert ladder.STEPS_LEFT_OUT not in every and ladder.SHAPES_LEFT_OUT in every  # (the shapes still go)
+    assert CLI_STEPS_LEFT_OUT not in every and CLI_SHAPES_LEFT_OUT in every  # (the shapes still go)
     _, loss = last_step_loss("rnn", steps=8)
     chosen = viz.to_dot(loss, time_steps=slice(0, 8))  # the steps chosen in Python: every one of them drawn
     assert {str(t) for t in range(1, 9)} <= set(re.findall(r"t=(\d+)", chosen)) and not re.search(r"t=\d+…", chosen)
+
+
+def test_a_cli_figure_says_the_flags_that_keep_what_it_left_out_and_python_its_keywords(tmp_path, library_svg,
+                                                                                        capsys):
+    """Before, the CLI's figures said "Shapes left out: show_shapes=True", "Steps left out: time_steps=slice(None)":
+    save's keywords, where the command's flags are --shapes and --all-steps."""
+    text = graph_svg(tmp_path, "--steps", "8")
+    assert CLI_SHAPES_LEFT_OUT in text and CLI_STEPS_LEFT_OUT in text
+    assert "show_shapes" not in text and "time_steps" not in text
+    python = viz.to_dot(last_step_loss("rnn", steps=8)[1])
+    assert ladder.SHAPES_LEFT_OUT in python and ladder.STEPS_LEFT_OUT in python
+
+
+def test_a_bptt_figure_of_up_to_8_steps_keeps_every_step(tmp_path, library_svg, capsys):
+    """``graph --forward-and-backward --bidirectional`` (4 steps) drew t = 1, "… 2 steps t=2…3", 4: a figure of
+    backpropagation through time with almost none of the time. Up to 8 steps, a BPTT figure is drawn whole."""
+    text = graph_svg(tmp_path, "--cell", "rnn", "--level", "cell", "--forward-and-backward", "--bidirectional")
+    assert sorted(set(re.findall(r">t=(\d+)<", text))) == ["1", "2", "3", "4"] and text.count(">RNN cell<") == 8
+    assert CLI_STEPS_LEFT_OUT not in text
+    assert graph_svg(tmp_path, "--cell", "rnn", "--level", "cell", "--backward", "--steps", "12").count("…") >= 1
+
+
+@pytest.mark.parametrize("backward", [False, True, "both"])
+def test_the_states_beside_steps_left_out_keep_their_marks(backward):
+    """Beside a "…" of a bidirectional layer the states lost their direction: h₂ into the reverse cell 1, h₃ into
+    the forward cell 4, ∂J/∂h₃ back into the "…"; now h₂⁽←⁾, h₃⁽→⁾, ∂J/∂h₃⁽→⁾ as everywhere else. (An
+    encoder–decoder's h₃ out of a "…" into its decoder is the encoder's, h₃⁽ᵉ⁾.)"""
+    tr.manual_seed(0)
+    output, _ = tr.nn.RNN(2, 3, bidirectional=True)(tr.randn(4, 1, 2))
+    picture = build_picture((output[-1].sum(),), level="cell", backward=backward, time_steps=(0, 3), slide=True)
+    states = {label for _, _, label in picture.edges if re.search(r"h[₀-₉]", label)}
+    assert states and all(re.search(r"h[₀-₉]+⁽[→←]⁾", label) for label in states), states
+    assert backward is True or {"h₂⁽←⁾", "h₃⁽→⁾"} <= states
+    tr.manual_seed(0)
+    model = tr.models.Seq2Seq(8, 8, 3, 4, cell="gru")
+    logits = model(tr.tensor([[1, 2, 3]]), tr.tensor([[0, 4, 5]]))
+    loss = tr.nn.functional.cross_entropy(logits.reshape(-1, 8), tr.tensor([4, 5, 1]))
+    encoder_decoder = build_picture((loss,), level="cell", time_steps=(0, 1, 3), slide=True)
+    assert "h₃⁽ᵉ⁾" in {label for _, _, label in encoder_decoder.edges}
 
 
 def test_the_ladder_leaves_the_free_size_drawing_as_it_was():

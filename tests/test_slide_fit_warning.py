@@ -5,6 +5,7 @@ The figures are cases of the CLI's grid that do not fit even after the fit ladde
 GRID_TOO_SMALL, strict xfails with their numbers), drawn with the library's own SVG (no Graphviz), the
 drawing the suite measures everywhere."""
 
+import re
 import warnings
 
 import pytest
@@ -14,7 +15,9 @@ from test_slide_figures import GRID_TOO_SMALL, case_id, grid_case
 import tinygrad_rnn as tr
 from tinygrad_rnn import cli
 from tinygrad_rnn.viz import fit_advice
+from tinygrad_rnn.viz.graph import build_picture
 from tinygrad_rnn.viz.legibility import slide_fit
+from tinygrad_rnn.viz.picture import steps_in_time
 
 OPS_OF_A_GRADIENT = "lstm-op-1-False-last-backward-False-3-cmu"  # fits at a coarser level
 BOTH_TWO_DIRECTIONS = "lstm-step-2-True-last-both-False-3-pytorch"  # fits as two figures, forward and backward
@@ -134,10 +137,15 @@ def test_the_search_stops_at_two_that_fit_counting_two_figures_apart_as_one():
     nodes = {("op", "both", None): 500, ("cell", "both", None): 600, "else": 10}
     found, drawn = search(lambda changed: changed["backward"] != "both", nodes)
     assert drawn[:4] == [{"level": "step"}, {"time_steps": (0, 1, 2)}, {"backward": False}, {"backward": True}]
-    assert [dict(figure) for figure in found] == [{"backward": False}, {"backward": True},
-                                                   {"backward": False, "level": "step"},
-                                                   {"backward": True, "level": "step"}]
-    assert {"level": "cell"} not in drawn
+    # the same two figures at level="step" would say them again (before: offered too, each pair said twice)
+    assert [dict(figure) for figure in found] == [{"backward": False}, {"backward": True}]
+    assert {"level": "cell"} not in drawn and {"backward": False, "level": "step"} not in drawn
+
+
+def test_a_change_found_to_fit_is_not_offered_again_with_another_added():
+    found, drawn = search(lambda changed: changed["time_steps"] == (0, 1, 2), {("op", "both", None): 500, "else": 10})
+    assert found == [(("time_steps", (0, 1, 2)),)]  # before: also time_steps=(0, 1, 2), level="step", and others
+    assert [change for change in drawn if "time_steps" in change] == [{"time_steps": (0, 1, 2)}]
 
 
 def test_the_second_of_two_figures_is_drawn_only_where_the_first_fits():
@@ -161,3 +169,56 @@ def test_no_suggestion_at_all_still_says_how_to_draw_it_unfitted():
 ])
 def test_each_suggestion_as_the_cli_flags_that_draw_it(suggestion, flags):
     assert cli_flags(suggestion) == flags
+
+
+def seq2seq_loss():
+    tr.manual_seed(0)
+    model = tr.models.Seq2Seq(8, 8, 3, 4, cell="gru")
+    logits = model(tr.tensor([[1, 2, 3]]), tr.tensor([[0, 4, 5]]))
+    return tr.nn.functional.cross_entropy(logits.reshape(-1, 8), tr.tensor([4, 5, 1]))
+
+
+def users_seq2seq_loss():
+    """An encoder–decoder written with two cells: the encoder's last h starts the decoder; a loss per decoder step."""
+    tr.manual_seed(0)
+    emb, encoder, decoder, head = tr.nn.Embedding(8, 3), tr.nn.GRUCell(3, 4), tr.nn.GRUCell(3, 4), tr.nn.Linear(4, 8)
+    h, losses = None, []
+    for t, word in enumerate([1, 2, 3]):
+        with tr.scope(f"t={t + 1}"):
+            h = encoder(emb(tr.tensor([word])), h)
+    for t, (word, target) in enumerate(zip([0, 4, 5], [4, 5, 1])):
+        with tr.scope(f"t={t + 1}"):
+            h = decoder(emb(tr.tensor([word])), h)
+            losses.append(tr.nn.functional.cross_entropy(head(h), tr.tensor([target])))
+    return tr.stack(losses).mean()
+
+
+def language_model_loss(steps=5):
+    tr.manual_seed(0)
+    model = tr.models.LanguageModel(10, 3, 4, cell="lstm")
+    ids = [1, 4, 2, 7, 3, 5, 6, 8, 9][:steps + 1]
+    logits, _ = model(tr.tensor([ids[:-1]]))
+    return tr.nn.functional.cross_entropy(logits.reshape(-1, 10), tr.tensor(ids[1:]))
+
+
+@pytest.mark.parametrize("make_loss, options, chains", [
+    (seq2seq_loss, {"level": "cell"}, [(1, 3), (4, 6)]),
+    (users_seq2seq_loss, {"level": "cell"}, [(1, 3), (4, 6)]),
+    (language_model_loss, {"level": "op"}, [(1, 5)]),
+])
+def test_each_suggestion_followed_draws_the_loss_and_every_chain_and_fits(make_loss, options, chains, tmp_path,
+                                                                           library_svg):
+    """Before, an encoder–decoder was offered time_steps=(0, 1, 2) — its encoder's steps alone: no decoder, no
+    head, no J_t — and offered it twice (alone, and with level="step")."""
+    _, caught = saved(make_loss(), tmp_path / "f.svg", **options)
+    suggestions = caught[0].message.suggestions
+    assert len(set(suggestions)) == len(suggestions)
+    for suggestion in suggestions:
+        assert not any(set(other) < set(suggestion) for other in suggestions), suggestions  # one said again
+        followed = {**options, **dict(suggestion)}
+        drawn, again = saved(make_loss(), tmp_path / "s.svg", **followed)
+        assert slide_fit(drawn).fits and not again, suggestion
+        picture = build_picture((make_loss(),), **followed)
+        columns = steps_in_time(picture.nodes, picture.edges, drawn_only=True)
+        assert all(any(first <= column <= last for column in columns) for first, last in chains), (suggestion, columns)
+        assert any(re.match("J[₁-₉]+ =", node.label) for node in picture.nodes), suggestion  # a J_t, into J

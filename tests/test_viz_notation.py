@@ -115,6 +115,25 @@ def test_encoder_and_decoder_name_their_own_weights():
     assert sorted(s.split(" =")[0] for s in sums) == ["∂J/∂W_ih⁽ᵈ⁾", "∂J/∂W_ih⁽ᵉ⁾"]
 
 
+@pytest.mark.parametrize("level", ["cell", "step"])
+@pytest.mark.parametrize("backward", [False, True, "both"])
+def test_an_encoder_decoders_two_embeddings_keep_their_marks_in_every_figure(level, backward):
+    """Before, backward="both" drew "e₁ = embedding E_x" and "e₁ = embedding E_y" (two tensors, one name) beside
+    arrows saying ∂J/∂e₁⁽ᵉ⁾ and ∂J/∂e₁⁽ᵈ⁾; backward=True drew "embedding t=1" for both lookups."""
+    tr.manual_seed(0)
+    model = tr.models.Seq2Seq(8, 8, 3, 4, cell="gru")
+    logits = model(tr.tensor([[1, 2, 3]]), tr.tensor([[0, 4, 5]]))
+    loss = tr.nn.functional.cross_entropy(logits.reshape(-1, 8), tr.tensor([4, 5, 1]))
+    picture = build_picture((loss,), level=level, backward=backward, show_shapes=False, slide=True)  # as drawn
+    firsts = [display_label(node).replace("=\n", "= ").split("\n")[0] for node in picture.nodes]
+    if backward is True:  # a node per lookup, named by its op and marked with the module that reads it
+        lookups = [first.split(",")[0] for first in firsts if first.startswith("embedding")]  # (", backward")
+        assert sorted(lookups) == sorted(["embedding⁽ᵉ⁾"] * 3 + ["embedding⁽ᵈ⁾"] * 3)
+    else:
+        values = sorted(first.split(" =")[0] for first in firsts if first.endswith(" = embedding"))
+        assert values == sorted(f"e{t}⁽{m}⁾" for t in "₁₂₃" for m in "ᵉᵈ"), values
+
+
 def test_one_layer_keeps_plain_names():
     _, loss = last_step_loss("lstm", steps=3)
     for text in both_texts(loss, level="cell"):

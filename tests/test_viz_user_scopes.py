@@ -103,6 +103,27 @@ def test_a_users_state_is_named_in_the_drawing_only():
     assert "h_0" in [first_line(node) for node in picture.nodes] and zeros.name is None
 
 
+@pytest.mark.parametrize("steps", [3, 1])
+@pytest.mark.parametrize("level", ["cell", "step", "op"])
+def test_one_zeros_handed_as_h_and_c_is_drawn_as_both(steps, level):
+    """``h = c = tr.zeros(1, H)``: the first cell reads two states from one tensor — both drawn, one arrow each,
+    into what reads each (before: one node "c_0", one arrow, and the first step read no h_0)."""
+    tr.manual_seed(0)
+    cell, xs = tr.nn.LSTMCell(2, 3), tr.randn(steps, 1, 2)
+    separate, shared = [], []
+    for zeros, drawn in (((tr.zeros(1, 3), tr.zeros(1, 3)), separate), ((tr.zeros(1, 3),) * 2, shared)):
+        h, c = zeros
+        for t in range(steps):
+            h, c = cell(xs[t], (h, c))
+        picture = build_picture((h.sum(),), level=level, show_shapes=False)
+        nodes = picture.nodes
+        drawn.append(sorted((first_line(nodes[tail]), first_line(nodes[head])) for tail, head, _ in picture.edges
+                            if first_line(nodes[tail]) in ("h_0", "c_0")))
+        drawn.append(len(picture.edges))
+    assert shared == separate
+    assert sorted(name for name, _ in shared[0]) == ["c_0", "h_0"]
+
+
 @pytest.mark.parametrize("shape", ["scoped", "scope-less"])
 def test_the_bptt_arrow_into_h1_of_an_lstm_cell_loop_says_what_cell_2_hands_it(shape):
     keep = []

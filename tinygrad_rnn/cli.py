@@ -36,6 +36,7 @@ def graph(args: argparse.Namespace) -> int:
     import warnings
 
     import tinygrad_rnn as tr
+    from tinygrad_rnn.viz.ladder import said_as_flags
 
     cells = ["rnn", "lstm", "gru"] if args.compare else [args.cell]
     made = {cell: _last_step_loss(cell, args) for cell in cells}
@@ -66,7 +67,7 @@ def graph(args: argparse.Namespace) -> int:
                 options["title"] = (f"{CELL_NAMES[cell]}{_forget_bias_note(cell, args)}: ‖∂J/∂h_t‖ for a loss on "
                                     f"step {args.steps}")
         try:
-            with warnings.catch_warnings(record=True) as caught:
+            with warnings.catch_warnings(record=True) as caught, said_as_flags():  # (its notes: --all-steps)
                 warnings.simplefilter("always", tr.viz.LargeGraphWarning)
                 warnings.simplefilter("always", tr.viz.SlideFitWarning)
                 written = tr.viz.save(loss, path=path, timeout=args.timeout, width=args.width, **options)

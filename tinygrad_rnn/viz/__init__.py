@@ -65,7 +65,7 @@ from typing import Any
 
 from ..tensor import Tensor
 from .dot import picture_to_dot
-from .fit_advice import fitting
+from .fit_advice import fitting, keeps_the_whole
 from .geometry import Layout
 from .graph import build_picture, slide_steps
 from .ladder import Rung, fitted_rung, most_rungs, step_counts
@@ -283,7 +283,7 @@ def _drawn(tensors, level, rankdir, show_shapes, show_values, show_grads, backwa
     if not slide or not fit:  # (laid out where it is drawn: some callers read only the picture)
         return built(time_steps, show_shapes is not False), None, None
     rung = fitted_rung(built, show_shapes, time_steps, steps_chosen=_steps_chosen(locals()), dense=_dense(locals()),
-                       unfitted=unfitted)
+                       unfitted=unfitted, gradient=bool(backward))
     return rung.picture, (rung.labels, rung.placed), rung
 
 
@@ -322,7 +322,12 @@ def _warn_if_unfit(tensors: tuple[Tensor, ...], options: dict, rung: Rung | None
         return len(unfitted[change(changed)].nodes)
 
     def rungs(changed: dict) -> int:
-        return most_rungs(steps, _steps_chosen(changed), _dense(changed))
+        return most_rungs(steps, _steps_chosen(changed), _dense(changed), bool(changed["backward"]))
 
-    suggestions = fitting(options, steps, fits, nodes, rungs, seconds)
+    def whole(changed: dict) -> bool:
+        nodes(options)
+        nodes(changed)
+        return keeps_the_whole(unfitted[frozenset()], unfitted[change(changed)])
+
+    suggestions = fitting(options, steps, fits, nodes, rungs, seconds, whole=whole)
     warnings.warn(SlideFitWarning(found.text_px, found.label_px, found.aspect, suggestions), stacklevel=3)

@@ -25,7 +25,9 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from itertools import combinations
+from typing import Any
 
+from .picture import is_sum_of_losses
 from .render import Suggestion
 
 WANTED = 2  # suggestions enough to choose from
@@ -53,12 +55,16 @@ def candidates(options: dict, steps: int) -> list[Candidate]:
 
 def fitting(options: dict, steps: int, fits: Callable[[dict], bool], nodes: Callable[[dict], int],
             rungs: Callable[[dict], int], seconds: float,
-            clock: Callable[[], float] = time.process_time) -> list[Suggestion]:
+            clock: Callable[[], float] = time.process_time,
+            whole: Callable[[dict], bool] = lambda options: True) -> list[Suggestion]:
     """The candidates that fit, said as draw/save's keyword arguments, in the order and within the bounds the
     module's docstring says. ``fits(options)`` draws a figure as save would and measures it; ``nodes(options)``:
     the nodes it draws, counted without laying it out; ``rungs(options)``: the most layouts its fit ladder
-    makes; ``seconds``: the processor time the figure itself took. A candidate the library refuses
-    (ValueError: an option that cannot apply) is not offered."""
+    makes; ``seconds``: the processor time the figure itself took; ``whole(options)``: whether that figure still
+    draws the loss and every chain (the first three steps of an encoder–decoder are its encoder's alone: no
+    decoder, no J_t). A candidate the library refuses (ValueError: an option that cannot apply), one that
+    leaves out a chain or the loss, and one that only adds a change to a suggestion found already (it says
+    that suggestion again) are not offered."""
     found: list[Suggestion] = []
     most = nodes(options)
     stop = clock() + max(seconds * SHARE, LEAST_SECONDS)
@@ -66,9 +72,10 @@ def fitting(options: dict, steps: int, fits: Callable[[dict], bool], nodes: Call
     for candidate in candidates(options, steps):
         try:
             sizes = [nodes(_with(options, figure)) for figure in candidate]
+            kept = all(whole(_with(options, figure)) for figure in candidate)
         except ValueError:
             continue
-        if max(sizes) <= most:  # (more nodes than the figure that does not fit: not tried)
+        if max(sizes) <= most and kept:  # (more nodes than the figure that does not fit: not tried)
             ones = len(_names(candidate)) == 1
             costed.append((not ones, sum(size * rungs(_with(options, figure))
                                          for size, figure in zip(sizes, candidate)), candidate))
@@ -76,12 +83,30 @@ def fitting(options: dict, steps: int, fits: Callable[[dict], bool], nodes: Call
     for _, _, candidate in sorted(costed, key=lambda costed: costed[:2]):  # one change first, then the cheapest
         if clock() > stop:
             break
+        if any(set(said) <= set(figure) for said in found for figure in candidate):
+            continue  # (time_steps=(0, 1, 2) fits: time_steps=(0, 1, 2), level="step" says it again)
         if all(_fits(fits, _with(options, figure)) for figure in candidate):  # (the second only if the first fits)
             found += candidate
             chosen += 1
             if chosen >= WANTED:
                 break
     return found
+
+
+def keeps_the_whole(picture: Any, candidate: Any) -> bool:
+    """Whether the ``candidate`` picture draws what ``picture`` is about, at any level: a step of each of its chains
+    in time (an encoder's, and its decoder's after it) and a J_t into each Σ of losses that has one — fewer steps,
+    not fewer parts. (The first three steps of an encoder–decoder are its encoder's alone: no decoder, no head, no
+    J_t, and the loss's Σ fed by nothing drawn.)"""
+    def parts(drawn: Any) -> tuple[set, set, set]:
+        starts = {node.chain.after if node.chain is not None else node.after for node in drawn.nodes
+                  if node.step is not None and node.kind != "ellipsis"} - {None}
+        fed = {drawn.nodes[head].label for tail, head, _ in drawn.edges
+               if is_sum_of_losses(drawn.nodes[head]) and drawn.nodes[tail].kind != "ellipsis"}
+        return starts, fed, {node.label for node in drawn.nodes if is_sum_of_losses(node)}
+
+    (starts, fed, _), (kept, fed_there, sums) = parts(picture), parts(candidate)
+    return starts <= kept and fed & sums <= fed_there
 
 
 def _fits(fits: Callable[[dict], bool], options: dict) -> bool:

@@ -23,7 +23,7 @@ from __future__ import annotations
 import re
 
 from .geometry import label_lines
-from .picture import CHOICES, Node, Picture, in_order
+from .picture import CHOICES, Node, Picture, in_order, subscript
 from .scripts import FROM_SUBSCRIPT, TO_SUBSCRIPT, TO_SUPERSCRIPT
 
 STEP_DIGITS = re.compile(r"[₀₁₂₃₄₅₆₇₈₉]+")
@@ -43,6 +43,34 @@ def value_of(forward: Picture, tail: int, label: str) -> str:
     return "" if label in CHOICES else (label or name_of(forward.nodes[tail]))
 
 
+SCORES_NOTE = "sₜ: the scores Jₜ reads"  # (how the note on them starts: notation.py writes it in the figure's notation)
+SCORES = "s"  # a step's scores, the head's output that J_t reads (the logits; ŷ_t = softmax(s_t)), as the docs write it
+
+
+def scores_note(forward: Picture, losses: list[int], mean: int | None, generic: bool = False) -> str:
+    """What s_t is, where an arrow says ∂J/∂sₜ; for cross-entropies, what it equals — the term a lecture derives by
+    hand: J = (1/T) Σₜ Jₜ, Jₜ = −log ŷₜ[target] of one sequence, so ∂J/∂sₜ = (1/T)(ŷₜ − yₜ), ŷₜ = softmax(sₜ) and yₜ
+    the target one-hot, as the lectures write them. (Short: the notes of a figure bound by its height take its room.)"""
+    if not scores_read(forward, losses):
+        return ""
+    said = f"{SCORES_NOTE} (the head's output)"
+    if all(forward.nodes[j].label.split("\n")[0].endswith("cross_entropy") for j in losses
+           if forward.nodes[j].kind != "ellipsis"):
+        share = "" if not mean else "(1/T)" if generic else f"(1/{mean})"
+        return f"{SCORES_NOTE}; one sequence: ∂J/∂sₜ = {share}(ŷₜ − yₜ)"
+    return said
+
+
+def scores_read(forward: Picture, losses: list[int]) -> dict[tuple[int, int, str], str]:
+    """The unnamed edges into the per-step losses J_t from a step's head: what each carries, s_t — so that the
+    gradient arrow back along it says what it carries, ∂J/∂s₃ (for a mean of cross-entropies, (1/T)(ŷ₃ − y₃)),
+    as every other arrow does."""
+    into = set(losses)
+    return {(tail, head, label): subscript(SCORES, forward.nodes[tail].step) for tail, head, label in forward.edges
+            if head in into and not label and not name_of(forward.nodes[tail]) and forward.nodes[tail].step is not None
+            and forward.nodes[tail].kind != "ellipsis"}
+
+
 def arrow_labels(forward: Picture, losses: list[int], mean: int | None, generic: bool = False,
                  by_next_step: bool = False) -> dict:
     """{(tail, head, label) of a forward edge: the label of its backward arrow}.
@@ -55,9 +83,14 @@ def arrow_labels(forward: Picture, losses: list[int], mean: int | None, generic:
     the chain rule needs a cell's two outputs (an LSTM's h₁ reaches both h₂ and c₂), the losses are summed
     as a lecture sums them, (1/4)Σₜ₌₂⁴ ∂Jₜ/∂h₁: the same quantity again, its lines as narrow as the c arrow's
     (∂c₂/∂c₁)ᵀ above it, where ∂(J₂ + J₃ + J₄)/∂h₁ set every gap of the row at 19 characters."""
+    scores = scores_read(forward, losses)
+
+    def carried(tail: int, head: int, label: str) -> str:  # what value_of says, and the scores s_t
+        return scores.get((tail, head, label)) or value_of(forward, tail, label)
+
     readers: dict[tuple[int, str], list[int]] = {}
     for tail, head, label in forward.edges:
-        value = value_of(forward, tail, label)
+        value = carried(tail, head, label)
         if value and head not in readers.setdefault((tail, value), []):
             readers[(tail, value)].append(head)
     reach = _losses_reached(forward, losses)
@@ -70,7 +103,7 @@ def arrow_labels(forward: Picture, losses: list[int], mean: int | None, generic:
     kinds: dict[tuple, list[tuple]] = {}  # generic: the arrows one rolled arrow stands for
     chained: dict[tuple, list[tuple]] = {}  # by_next_step: each kind of arrow's (edge, its chain rule)
     for tail, head, label in forward.edges:
-        value = value_of(forward, tail, label)
+        value = carried(tail, head, label)
         if not value:
             result[(tail, head, label)] = ""
             continue
@@ -119,7 +152,7 @@ def arrow_labels(forward: Picture, losses: list[int], mean: int | None, generic:
         common = [form for form in forms[arrows[0]] if all(form in forms[a] for a in arrows)]
         for tail, head, label in arrows if common else ():
             names = [suffix if suffix == "…" else letter + suffix for suffix in common[0]]
-            result[(tail, head, label)] = _loss_sum(names, value_of(forward, tail, label), mean, True)
+            result[(tail, head, label)] = _loss_sum(names, carried(tail, head, label), mean, True)
     return result
 
 

@@ -40,6 +40,7 @@ from .initial_states import (
     name_initial_states,
     name_step_inputs,
     renamed,
+    split_shared_initial_states,
 )
 from .levels import merge_backward_rules, merge_groups, per_step_projections, unique
 from .notation import (
@@ -175,6 +176,7 @@ def _picture_of(roots: tuple[Tensor, ...], level: str, backward: bool, show_shap
             node.row = rows[node.chain]
     chains = {node.chain for node in nodes if node.chain is not None}  # (before a user's "t=k" takes a cell's ops in)
     nodes, edges, links, outputs_of = _fold_transposed_weights(nodes, edges, links, outputs_of)
+    split_shared_initial_states(nodes, edges, links, chains)  # h = c = zeros: drawn as h_0 and as c_0
     notes = []
     steps_holding_calls(nodes, level)  # a scope around a cell's call is its time step: the calls in it drawn apart
     maps = link_maps(links)  # which node feeds which: built once for the two passes that read it here

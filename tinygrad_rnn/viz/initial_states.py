@@ -27,9 +27,11 @@ from __future__ import annotations
 
 import collections
 import re
+from dataclasses import replace
 
 import numpy
 
+from .levels import unique
 from .picture import Node, subscript
 from .user_steps import LinkMaps, chains_reading
 
@@ -57,13 +59,59 @@ def name_initial_states(nodes: list[Node], links, maps: LinkMaps, chains: set, f
     names = {id(given): name for chain in chains for given, name in chain.initial}  # a cell's first call
     readers = maps.readers
     for position, node in enumerate(nodes):
-        if node.kind != "input" or any(getattr(t, "name", None) for t in node.tensors):
+        if node.kind != "input" or any(getattr(t, "name", None) for t in node.tensors) or \
+                not UNNAMED_INPUT.fullmatch(node.label.split("\n")[0]):  # (one named by each role it has: below)
             continue
         name = next((names[id(t)] for t in node.tensors if id(t) in names), None) or \
             _handed_to_a_layer(nodes, links, readers, position) or _first_of_a_loop(nodes, readers, position,
                                                                                      first_cones)
         if name:
             node.label = renamed(node.label, name)
+
+
+def split_shared_initial_states(nodes: list[Node], edges: list, links: list, chains: set) -> None:
+    """One tensor handed to a cell's first call as two of its states — ``h = c = tr.zeros(1, H)`` before a loop of
+    ``cell(x, (h, c))`` — drawn as each state it is: a node h_0 and a node c_0, each with its arrow, as a layer
+    draws the ``(z, z)`` it is handed. Drawn once, named by one role, the first step read c_0 and no h_0. Changes
+    ``nodes`` (a node added per further role), ``edges`` and ``links`` (graph.py's, their reads of it moved) in
+    place. A read's role: what the same op reads in the next step (:func:`_state_read`); in a chain of one step,
+    h is the state a weight multiplies (W_hh h), c the one none does."""
+    roles: dict[int, list[str]] = {}
+    for chain in chains:
+        for given, name in chain.initial:
+            if name not in roles.setdefault(id(given), []):
+                roles[id(given)].append(name)
+    for leaf in range(len(nodes)):
+        node = nodes[leaf]
+        names = roles.get(id(node.tensors[0])) if node.kind == "input" and len(node.tensors) == 1 else None
+        if not names or len(names) < 2 or getattr(node.tensors[0], "name", None):
+            continue
+        reads = [k for k, link in enumerate(links) if link[0] == leaf]
+        role_of = {k: _role_read(nodes, links, links[k][1], leaf) for k in reads}
+        if {f"{role}_0" for role in role_of.values()} != set(names):
+            continue  # a read whose role is not known: one node, as before
+        at = {names[0]: leaf}
+        node.label = renamed(node.label, names[0])
+        for name in names[1:]:
+            at[name] = len(nodes)
+            nodes.append(replace(node, key=(node.key, name), label=renamed(node.label, name)))
+        labels = {(tail, head): label for tail, head, label in edges}
+        for k in reads:
+            tail, head, out, position = links[k]
+            links[k] = (at[f"{role_of[k]}_0"], head, out, position)
+        moved = {(links[k][0], links[k][1]) for k in reads}
+        edges[:] = unique([edge for edge in edges if edge[0] != leaf or (leaf, edge[1]) in moved] +
+                                [(tail, head, labels[(leaf, head)]) for tail, head in sorted(moved)])
+
+
+def _role_read(nodes: list[Node], links, op: int, given: int) -> str | None:
+    """The state (h or c) ``op`` reads from ``given``, a state handed to its chain's first step: as the same op
+    of the next step reads it; else h where the op multiplies it by a weight (W_hh h), c where no weight is read."""
+    state = _state_read(nodes, links, op, given)
+    if state is None and nodes[op].chain is not None:
+        weighted = any(nodes[tail].kind == "parameter" for tail, head, _, _ in links if head == op)
+        return "h" if weighted else "c"
+    return state
 
 
 def _handed_to_a_layer(nodes: list[Node], links, readers, leaf: int) -> str | None:

@@ -221,7 +221,7 @@ def _score(index: _Index, owner: int, rect: Rect, beaten: float = math.inf) -> t
             doubt += _touches(rect, box) and segment_enters(*shape, rect)
         elif kind == "label" and other >= index.first_loop:  # (a loop's name: it stays on its arch)
             doubt += other != owner and _gap(rect, box) < NEAR_LABEL
-        elif kind == "box" and rect[3] - rect[1] > LABEL_LINE:  # (a split label's lines: over its own arrow)
+        elif kind == "box":  # (a split label's lines over its own arrow; a label under a box's edge reads as in it)
             doubt += _gap(rect, box) < NEAR_BOX
         elif kind == "line":
             (own if other == owner else others).append((shape, box))

@@ -10,8 +10,9 @@ What is left to give up, in the order a lecturer would rather lose it:
 2. steps from the middle of the sequence (unless ``time_steps`` was given): t = 1, 2, 3, …, T−1, T, then
    t = 1, 2, …, T−1, T, t = 1, 2, …, T, down to t = 1, …, T — the "…" column standing for the steps left
    out, the colours on the scale of every step and each Σ summing every step, as without the ladder. Up to
-   8 cells or steps of a forward figure are always drawn whole; a figure of ops or of the gradient may hold
-   fewer.
+   8 cells or steps of a forward figure, and of a figure of the gradient (BPTT is the steps it goes back
+   through: a 4-step figure drawn as t = 1, …, 4 shows almost none of it), are always drawn whole; a forward
+   figure of ops may hold fewer.
 
 Each rung taken is said in a note under the figure, with the option that draws it all. Steps are left out
 where the slide then fits or, in a figure of ops or of the gradient longer than 8 steps that fits no rung, where
@@ -21,7 +22,9 @@ the figure.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from functools import cached_property
 
 from .fitting import SLIDE_SCALE, slide_scale
@@ -33,13 +36,39 @@ from .svg import picture_to_svg
 
 SHAPES_LEFT_OUT = "Shapes left out: show_shapes=True"
 STEPS_LEFT_OUT = "Steps left out: time_steps=slice(None)"
+SAID_AS_FLAGS = ("Shapes left out: --shapes", "Steps left out: --all-steps")  # the same notes on the CLI's figures
+FLAGS: ContextVar[bool] = ContextVar("flags", default=False)  # whether the notes say the CLI's flags (it draws now)
+
+
+@contextmanager
+def said_as_flags() -> Iterator[None]:
+    """While the CLI draws: the notes of what the ladder left out say the flags that keep it (--shapes,
+    --all-steps), not save's keywords — a lecturer at the command line has no show_shapes to pass.
+
+    >>> with said_as_flags():
+    ...     left_out_notes()
+    ('Shapes left out: --shapes', 'Steps left out: --all-steps')
+    >>> left_out_notes()
+    ('Shapes left out: show_shapes=True', 'Steps left out: time_steps=slice(None)')
+    """
+    token = FLAGS.set(True)
+    try:
+        yield
+    finally:
+        FLAGS.reset(token)
+
+
+def left_out_notes() -> tuple[str, str]:
+    """(the note for the shapes left out, the one for steps left out), as the figure is drawn: from Python, or
+    by the CLI (:func:`said_as_flags`)."""
+    return SAID_AS_FLAGS if FLAGS.get() else (SHAPES_LEFT_OUT, STEPS_LEFT_OUT)
 ELIDED_SHOWN = (5, 4, 3, 2)  # steps drawn whole, the rest a "…": the lectures' t = 1, 2, 3, …, T−1, T and shorter
 ENLARGES = 1.1  # a dense figure of more than 8 steps that fits no slide: steps left out where text grows a tenth
 
 
 def fitted_rung(built: Callable[[tuple[int, ...] | slice | None, bool], Picture], show_shapes: bool | None,
                 time_steps: tuple[int, ...] | slice | None, steps_chosen: bool = False, dense: bool = False,
-                unfitted: Picture | None = None) -> Rung:
+                unfitted: Picture | None = None, gradient: bool = False) -> Rung:
     """The first rung of the ladder whose figure fits a slide. ``built(time_steps, show_shapes)`` draws the
     picture; ``show_shapes`` None: shown where the slide still fits them; ``steps_chosen``: the steps are the
     user's (``time_steps``, ``tokens`` or a rolled figure's one cell), so none is left out to fit; ``dense``: a
@@ -49,20 +78,22 @@ def fitted_rung(built: Callable[[tuple[int, ...] | slice | None, bool], Picture]
     Returned with what it measured: its labels and layout (drawing it lays it out once, not twice), ``scale``,
     and ``slide_fit`` (the text and label sizes and the shape on a slide, for a caller that says why a figure
     does not fit). ``unfitted``: the first rung's picture, where the caller built it already (to count its nodes).
+    ``gradient``: a figure of the gradient, whose steps up to 8 are all drawn (dense or not).
     """
     first = Rung(built(time_steps, show_shapes is not False) if unfitted is None else unfitted)
     if first.scale >= SLIDE_SCALE:
         return first
     count, shown = step_counts(first.picture)
     shapes = show_shapes is True  # (None: the shapes go before any step does)
-    notes = (STEPS_LEFT_OUT,) if show_shapes is not None else (SHAPES_LEFT_OUT, STEPS_LEFT_OUT)
+    shapes_note, steps_note = left_out_notes()
+    notes = (steps_note,) if show_shapes is not None else (shapes_note, steps_note)
     best = first
     if show_shapes is None:  # shapes: left out where that enlarges the figure, even if it still does not fit
-        rung = Rung(built(time_steps, False), SHAPES_LEFT_OUT)
+        rung = Rung(built(time_steps, False), shapes_note)
         if rung.scale > first.scale and rung.cleaner_than(first):
             best = rung
     largest = best
-    for fewer in _steps_shown(count, shown, steps_chosen, dense) if best.scale < SLIDE_SCALE else []:
+    for fewer in _steps_shown(count, shown, steps_chosen, dense, gradient) if best.scale < SLIDE_SCALE else []:
         rung = Rung(built(slide_steps(count, fewer), shapes), *notes)  # steps: only where the slide then fits
         if rung.scale >= SLIDE_SCALE and rung.cleaner_than(first):
             return rung
@@ -73,7 +104,7 @@ def fitted_rung(built: Callable[[tuple[int, ...] | slice | None, bool], Picture]
     return largest
 
 
-def most_rungs(count: int, steps_chosen: bool, dense: bool) -> int:
+def most_rungs(count: int, steps_chosen: bool, dense: bool, gradient: bool = False) -> int:
     """The most figures :func:`fitted_rung` lays out for a sequence of ``count`` steps (its arguments as there):
     with and without shapes, then one for each number of steps it may draw whole, where it may leave steps out.
     What a caller that draws figures to compare budgets for.
@@ -81,14 +112,15 @@ def most_rungs(count: int, steps_chosen: bool, dense: bool) -> int:
     >>> most_rungs(3, steps_chosen=False, dense=True), most_rungs(12, steps_chosen=False, dense=False)
     (3, 6)
     """
-    return 2 + len(_steps_shown(count, min(count, SLIDE_STEPS), steps_chosen, dense))
+    return 2 + len(_steps_shown(count, min(count, SLIDE_STEPS), steps_chosen, dense, gradient))
 
 
-def _steps_shown(count: int, shown: int, steps_chosen: bool, dense: bool) -> list[int]:
+def _steps_shown(count: int, shown: int, steps_chosen: bool, dense: bool, gradient: bool = False) -> list[int]:
     """How many steps each rung that leaves steps out draws whole, in the order the ladder tries them: fewer than
     the ``shown`` drawn already, and none where steps may not be left out — the user's (``steps_chosen``), or a
-    forward figure of cells or steps that a slide draws whole (8 steps or fewer; a ``dense`` one may hold fewer)."""
-    may_leave_out = not steps_chosen and (dense or count > SLIDE_STEPS)
+    figure that a slide draws whole (8 steps or fewer: a forward figure of cells or steps, and a figure of the
+    ``gradient``; a ``dense`` forward figure of ops may hold fewer)."""
+    may_leave_out = not steps_chosen and (count > SLIDE_STEPS or (dense and not gradient))
     return [k for k in ELIDED_SHOWN if k < shown] if may_leave_out else []
 
 

@@ -23,7 +23,7 @@ import re
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from .gradient_labels import SUM_NOTE
+from .gradient_labels import SCORES_NOTE, SUM_NOTE
 from .picture import BACKWARD_ROW, CHOICE_INPUT, PER_STEP, Node, Picture, in_time, relabel_edges, steps_in_time
 from .scripts import FROM_SUBSCRIPT, TO_SUBSCRIPT, TO_SUPERSCRIPT
 from .step_states import GATES
@@ -31,8 +31,8 @@ from .user_steps import chains_reading, cone, link_maps
 
 LAYER_WEIGHTS = ("W_ih", "W_hh", "b_ih", "b_hh", "W_hr")  # a recurrent layer's, as short_name writes them
 MODEL_WEIGHTS = ("E", "W_hy", "b_y")  # a model's embedding and head (the library's models: embedding, head)
-VALUES = ("h", "c", "h_0", "c_0", "x", "e", "ŷ", "y", "J")  # states, inputs (a decoder's y), outputs, the loss
-PER_STEP_VALUES = ("x", "e", "ŷ", "y", "J")  # one per step of the model, in no chain: never marked
+VALUES = ("h", "c", "h_0", "c_0", "x", "e", "s", "ŷ", "y", "J")  # states, inputs (a decoder's y), scores, outputs, loss
+PER_STEP_VALUES = ("x", "e", "s", "ŷ", "y", "J")  # one per step of the model, in no chain: never marked
 SYMBOLS = {"sigmoid": "σ"}  # how the lectures write a named gate's op: i₃ = σ
 
 TIME_SUBSCRIPT = re.compile(r"(?<!\w)([^\W\d_Σ])_(\{[^}]*\}|\d+|t[+−]1|[tT])(?!\w)")  # h_t, x_{t+1}; not W_hh, Σ_t
@@ -656,6 +656,8 @@ def rename_values(picture: Picture, notation: Notation) -> None:
             rest = "\n".join(write(line, chain) for line in rest.split("\n"))
         node.label = write(first, chain, _reader_chain(picture, node)) + ("\n" + rest if rest else "")
     backward = picture.backward
+    if backward and several_modules:
+        _mark_steps_by_reader(picture, marks)
     edges = []
     for tail, head, label in picture.edges:
         a, b = picture.nodes[tail], picture.nodes[head]
@@ -664,16 +666,18 @@ def rename_values(picture: Picture, notation: Notation) -> None:
         owner = b if flows_back else a  # the state belongs to the node that computes it
         chained = CHAIN_RULE.fullmatch(label) if flows_back else None
         if chained:  # (∂h₄/∂h₃)ᵀ ∂J/∂h₄: h₄ is the reader's (the arrow's tail), h₃ the value's, each with its mark
-            out, value = write(chained.group(1), chain_of(a)), write(chained.group(2), chain_of(b))
+            out = write(chained.group(1), _chain_beside(picture, a, b, chained.group(1)))
+            value = write(chained.group(2), _chain_beside(picture, b, a, chained.group(2)))
             edges.append((tail, head, f"(∂{out}/∂{value})ᵀ ∂{notation.symbol('J')}/∂{out}"))  # L in CMU's
             continue
         reader = a if flows_back else b  # the cell that reads a value (e₁ into encoder cell 1) marks it
-        edges.append((tail, head, write(label, chain_of(owner), chain_of(reader)) if label else label))
+        edges.append((tail, head, write(label, _chain_beside(picture, owner, reader, label), chain_of(reader))
+                      if label else label))
     relabel_edges(picture, edges)
     for node in picture.nodes:
         node.loops = [write(loop, chain_of(node)) for loop in node.loops]
     # the BPTT note's sum, ∂J/∂h₃ = (1/4) ∂J₃/∂h₃ + …, in the same words as the arrows (one chain drawn: no mark)
-    picture.notes = [write(note, None) if note.startswith(SUM_NOTE) else note for note in picture.notes]
+    picture.notes = [write(note, None) if note.startswith((SUM_NOTE, SCORES_NOTE)) else note for note in picture.notes]
     mark_calls(picture, notation)
 
 
@@ -706,9 +710,41 @@ def mark_calls(picture: Picture, notation: Notation) -> None:
                             for tail, head, label in picture.edges])
 
 
+def _chain_beside(picture: Picture, node: Node, other: Node, label: str):
+    """The chain whose value ``label`` names on an edge between ``node`` (that computes it) and ``other``: ``node``'s
+    own; where ``node`` is a "…" of steps left out, the chain with that step among them — the other end's where
+    several have it (h₃ out of "…" into the forward cell 4 of a bidirectional layer is h₃⁽→⁾, the h₂ into its
+    reverse cell 1 is h₂⁽←⁾: written bare, h₂ and h₃ said neither), the encoder's h₃ into its decoder's cell 1."""
+    if node.kind != "ellipsis":
+        return chain_of(node)
+    key, step = node.key, re.search(r"[₀-₉]+", label)
+    while key[0] != "ellipsis":  # ("backward", ("ellipsis", side, steps)) in the views built on the forward one
+        key = key[1]
+    if step is None:
+        return None
+    starts = {chain_of(n): n.chain.after for n in picture.nodes if n.chain is not None}
+    among = [chain for chain, after in starts.items() if int(step.group().translate(FROM_SUBSCRIPT)) + after in key[2]]
+    return chain_of(other) if chain_of(other) in among else among[0] if len(among) == 1 else None
+
+
+def _mark_steps_by_reader(picture: Picture, marks: dict) -> None:
+    """A gradient figure's step of an embedding lookup, named by its op ("embedding t=1"), marked with the module
+    whose cell reads its value, where several modules run: the encoder's e₁ and its decoder's are two lookups, and
+    "embedding t=1" twice named neither (embedding⁽ᵉ⁾, embedding⁽ᵈ⁾, as the forward figure's e₁⁽ᵉ⁾)."""
+    for position, node in enumerate(picture.nodes):
+        first, newline, rest = node.label.partition("\n")
+        readers = {chain_of(picture.nodes[tail]) for tail, head, _ in picture.edges if head == position} - {None}
+        op = re.match(r"embedding\b", first)  # (e_t, marked so in the forward figure: a dropout between is no one's)
+        if node.step is not None and chain_of(node) is None and len(readers) == 1 and op:
+            node.label = op.group() + chain_mark(marks.get(readers.pop(), "")) + first[op.end():] + newline + rest
+
+
 def _reader_chain(picture: Picture, node: Node):
+    """The one chain that reads ``node``'s value (None: none, or several). Gradients drawn beside the values do not
+    read it (a forward-and-backward figure's embedding also hands its Σ ∂J/∂E_x its terms)."""
     position = picture.nodes.index(node)
-    chains = {chain_of(picture.nodes[h]) for t, h, _ in picture.edges if t == position}
+    chains = {chain_of(picture.nodes[h]) for t, h, label in picture.edges
+              if t == position and (t, h, label) not in picture.gradients}
     return next(iter(chains)) if len(chains) == 1 else None
 
 

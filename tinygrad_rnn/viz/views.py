@@ -17,7 +17,7 @@ from __future__ import annotations
 import re
 from dataclasses import replace
 
-from .gradient_labels import STEP_DIGITS, arrow_labels, name_of, sum_note
+from .gradient_labels import STEP_DIGITS, arrow_labels, name_of, scores_note, sum_note
 from .levels import unique
 from .picture import (
     BACKWARD_ROW,
@@ -157,6 +157,8 @@ def bptt_picture(forward: Picture, generic: bool = False, slide: bool = False, w
             _cells_named(zero)))
     added = sum_note(forward, carries, generic)
     notes += [added] if added else []
+    scores = scores_note(forward, losses, counts[0] if counts else None, generic)  # an arrow says ∂J/∂s₃: what s is
+    notes += [scores] if scores else []
     return Picture(nodes, unique(edges), forward.rankdir, forward.title, forward.legend, backward=True, notes=notes)
 
 
