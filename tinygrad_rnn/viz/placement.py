@@ -123,7 +123,8 @@ class Placement:
                 # it sits beside that end, outside what is there
                 on_left = near_left
                 column += 1 + outermost // 2
-                moved_right.add(row) if not on_left else None
+                if not on_left:
+                    moved_right.add(row)
             elif linked and near_left and on_left and self.backward and side == "end" and self.slide:
                 stay_left.append((i, row, column))
                 continue
