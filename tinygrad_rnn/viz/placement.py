@@ -107,7 +107,7 @@ class Placement:
                         linked_on[i] |= linked_on[later]
         self.beside: dict[tuple[bool, int, int], list[int]] = {}  # (on the left?, row, column) → nodes
         moved_right = set()  # the rows whose Σs of the later steps moved to the right end (a decoder's)
-        stay_left = []  # the Σs of a row's first steps (an encoder's), left where they are: (node, row, column)
+        first_sums = []  # the Σs of a row's first steps (an encoder's), placed after the loop: (node, row, column)
         for i in beside:
             side, row = self.place[i]
             feeds_steps = any(s in block_of for s in self.successors[i])
@@ -126,10 +126,10 @@ class Placement:
                 if not on_left:
                     moved_right.add(row)
             elif linked and near_left and on_left and self.backward and side == "end" and self.slide:
-                stay_left.append((i, row, column))
+                first_sums.append((i, row, column))
                 continue
             self.beside.setdefault((on_left, row, column), []).append(i)
-        for i, row, column in stay_left:
+        for i, row, column in first_sums:
             # On a slide, a BPTT figure whose row's later steps' Σs stand at its right end (a decoder's, after its
             # encoder's steps) takes its first steps' Σs (the encoder's) into the same column, each under the Σs
             # of its own lane's height: the figure is bound by its width, and a second column of Σs at the left end
