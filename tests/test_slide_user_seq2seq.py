@@ -69,16 +69,18 @@ def folder(tmp_path_factory):
 
 
 # Measured (GRU and LSTM alike, forward): 3 + 3 words are 6 columns of cells and J's column beside them, bound by
-# the width. Backward, every size is bound by the width: the S + T′ columns, the encoder's Σ column left of its row
-# (Σₜ ∂J/∂W_ih⁽ᵉ⁾|ₜ … four lines) and the decoder's right of its own (four lines, W_hy and b_y, E_y), the gradient
-# named in every gap ((1/2) ∂J₂/∂h₁⁽ᵈ⁾); the encoder has no loss above it, so the slide's top left stays empty.
+# the width. Backward, the encoder's Σs stand in the decoder's column at the right end, each under the decoder's of
+# its own lane (the height is free: the top left, over the encoder's cells, is empty), so 2 + 2 words fit; 3 + 3 are
+# still bound by the width: the 6 columns with the gradient named in every gap ((∂h₃⁽ᵇ⁾/∂h₂⁽ᵇ⁾)ᵀ ∂J/∂h₃⁽ᵇ⁾ in two
+# lines), and the one Σ column (Σₜ ∂J/∂W_ih⁽ᵉ⁾|ₜ … four lines). (Before, with a Σ column at each end: 2 + 2 were
+# 24.8 px text and 27.5 px labels, an LSTM's 22.9 px; 3 + 3 16.7 px.)
 TOO_SMALL = {
     ("gru", 3, 3, False): "text 23.2 px, labels 25.8 px, 2.09 : 1 (bound by its width: 6 columns and J's)",
-    ("gru", 2, 2, True): "text 24.8 px, labels 27.5 px, 1.97 : 1 (bound by its width: 4 columns and two Σ columns)",
-    ("gru", 3, 3, True): "text 16.7 px, labels 18.5 px, 2.40 : 1 (bound by its width: 6 columns and two Σ columns)",
+    ("gru", 3, 3, True): "text 18.7 px, labels 20.7 px, 2.40 : 1 (bound by its width: 6 columns and the Σ column)",
 }
 CASES = [("gru", 2, 2, False), ("gru", 3, 2, False), ("gru", 2, 3, False), ("gru", 3, 3, False),
-         ("lstm", 2, 3, False), ("gru", 2, 2, True), ("gru", 3, 3, True)]
+         ("lstm", 2, 3, False), ("gru", 2, 2, True), ("lstm", 2, 2, True),
+         ("gru", 3, 3, True)]
 
 
 @pytest.mark.parametrize("case", [pytest.param(case, marks=pytest.mark.xfail(strict=True, reason=TOO_SMALL[case]))
@@ -93,7 +95,11 @@ def test_it_draws_as_the_librarys_seq2seq_does(case, folder):
     """The same text size and shape on a slide as models.Seq2Seq at the same sizes, and the same rows: the decoder
     after the encoder in one timeline (h_S handed over between neighbouring columns), not a second layer above it."""
     user, library = drawn("user", *case, folder), drawn("library", *case, folder)
-    assert str(slide_fit(user)) == str(slide_fit(library))
+    mine, theirs = slide_fit(user), slide_fit(library)
+    # (the text's size the same to 0.1 px; the shape to 0.02, as the footnote's names, "GRU 1" or "encoder", break
+    # its lines in other places: 1.65 : 1 and 1.66 : 1 at 2 + 2 words backward)
+    assert (round(mine.text_px, 1), round(mine.label_px, 1)) == (round(theirs.text_px, 1), round(theirs.label_px, 1)) \
+        and abs(mine.aspect - theirs.aspect) < 0.02, (str(mine), str(theirs))
     assert user.count("<g ") == library.count("<g ")  # (as many nodes and groups: the same figure, its names aside)
 
 

@@ -322,12 +322,13 @@ class Coordinates:
             middle.update(zip(stacks, placed))
         return middle
 
-    def _clear_of_lanes(self, node: int, level: float) -> float | None:
+    def _clear_of_lanes(self, node: int, level: float, own: float | None = None) -> float | None:
         """Where a line from a step enters ``node`` in a floating column beside the rows (which stands where
         the stacks of the rows leave room, not level with its own row): at ``level``, straight across, where that
         meets its face, else round a corner at the nearest height to its middle; at least a lane's pitch from every
         lane, whose line runs on to its trunk beside that column (level with a lane, the encoder's last cell into
-        its Σ ran along the decoder's terms into theirs, as if one line). None elsewhere."""
+        its Σ ran along the decoder's terms into theirs, as if one line) but the line's ``own`` lane, if it comes
+        along one. None elsewhere."""
         if node not in self.beside_slot or (self.beside_slot[node][0][0], self.beside_slot[node][0][2]) \
                 not in self.floating:
             return None
@@ -335,7 +336,8 @@ class Coordinates:
         heights = [box.y + sign * step for step in range(0, int(box.height / 2 - ARROW)) for sign in (1, -1)]
         if abs(level - box.y) < box.height / 2 - ARROW:
             heights.insert(0, level)
-        return next((y for y in heights if all(abs(y - lane) >= pitch for lane in self.lane_heights)), None)
+        return next((y for y in heights if all(abs(y - lane) >= pitch or lane == own for lane in self.lane_heights)),
+                    None)
 
     def _lane_bases(self) -> None:
         """Where each row's lanes begin: at the top (or bottom) of its steps' block, or past every node beside the
@@ -360,6 +362,29 @@ class Coordinates:
                              for k in range(count)] + [self.lane_bottom[row] - (k + 1) * pitch
                                                        for row, count in enumerate(self.lanes_below)
                                                        for k in range(count)]
+        self._ends_onto_their_lanes()
+
+    def _ends_onto_their_lanes(self) -> None:
+        """In a floating column, the stack at either end (the Σ of an encoder's embedding under the decoder's, both
+        fed along lanes under the row) moved up to its bus's lane where that passes beyond its face: the lane then runs
+        straight in (:meth:`_clear_of_lanes`), not round a corner a fraction of a lane from the lane beside it, which
+        it seemed to join. Only an end stack moves, outwards, onto nothing."""
+        for side, col in self.floating:
+            members = [i for (s, _, c), found in self.beside.items() if (s, c) == (side, col) for i in found]
+            for end, outwards in ((min(members, key=lambda i: self.boxes[i].y), -1.0),
+                                  (max(members, key=lambda i: self.boxes[i].y), 1.0)):
+                box, reach = self.boxes[end], self.boxes[end].height / 2 - ARROW
+                lanes = {self._lane_height(kind[1]) for (tail, head), kind in self.kind.items()
+                         if head == end and kind[0] == "bus" and tail in self.block_of}
+                beyond = [outwards * (lane - box.y) - reach for lane in lanes]
+                if len(lanes) == 1 and beyond[0] > 0:
+                    box.y += outwards * (beyond[0] + 1)  # (1 pt inside the face: the lane meets it)
+
+    def _lane_height(self, lane_key: tuple) -> float:
+        """The height of a row's bus lane (``lane_key``: row, above the row?, which lane)."""
+        row, above, _ = lane_key
+        lane = self.lane[lane_key] + 1
+        return self.lane_top[row] + lane * self.space.lane if above else self.lane_bottom[row] - lane * self.space.lane
 
     def _lines_up_a_gap(self) -> float:
         """How far from the cells beside a gap between two steps the outermost line up it runs (0: none does): a

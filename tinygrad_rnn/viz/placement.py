@@ -106,6 +106,8 @@ class Placement:
                     if later in linked_on and self.place[later][0] == "end":
                         linked_on[i] |= linked_on[later]
         self.beside: dict[tuple[bool, int, int], list[int]] = {}  # (on the left?, row, column) → nodes
+        moved_right = set()  # the rows whose Σs of the later steps moved to the right end (a decoder's)
+        first_sums = []  # the Σs of a row's first steps (an encoder's), placed after the loop: (node, row, column)
         for i in beside:
             side, row = self.place[i]
             feeds_steps = any(s in block_of for s in self.successors[i])
@@ -121,7 +123,20 @@ class Placement:
                 # it sits beside that end, outside what is there
                 on_left = near_left
                 column += 1 + outermost // 2
+                if not on_left:
+                    moved_right.add(row)
+            elif linked and near_left and on_left and self.backward and side == "end" and self.slide:
+                first_sums.append((i, row, column))
+                continue
             self.beside.setdefault((on_left, row, column), []).append(i)
+        for i, row, column in first_sums:
+            # On a slide, a BPTT figure whose row's later steps' Σs stand at its right end (a decoder's, after its
+            # encoder's steps) takes its first steps' Σs (the encoder's) into the same column, each under the Σs
+            # of its own lane's height: the figure is bound by its width, and a second column of Σs at the left end
+            # cost the slide 12 % of it (the top left, over the encoder's cells, stays empty: the height is free)
+            on_right = row in moved_right
+            self.beside.setdefault((not on_right, row, column + (1 + outermost // 2 if on_right else 0)),
+                                   []).append(i)
         self.beside_slot: dict[int, tuple[tuple[bool, int, int], int]] = {}  # node → (its column, place in it)
         for key, members in self.beside.items():  # top to bottom, each node just above the one it feeds
             # what feeds (or reads) a higher level of the steps sits higher: its line then passes no other

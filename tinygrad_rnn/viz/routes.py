@@ -353,8 +353,7 @@ class Routes(Risers):
         """Along the row's lane: a drop into each step from a node beside the row, or a rise from
         each step to it."""
         row, above, _ = lane_key
-        lane = self.lane[lane_key] + 1
-        y = self.lane_top[row] + lane * self.space.lane if above else self.lane_bottom[row] - lane * self.space.lane
+        y = self._lane_height(lane_key)
         if tail in self.block_of:  # fan in: from each step to the lane, along it, into the node
             rightwards = b.x > a.x
             trunk = self._trunk_x(head, b, lane_key, rightwards)
@@ -365,8 +364,13 @@ class Routes(Risers):
             way = passages.way(self, passages.key(self, tail, lane_key))  # through a gap kept on each level it crosses
             if way:
                 x, start = way[-1][0], (way[-1][0], way[-1][1])
-            points = [*way[:-1], start, (x, y), (trunk, y), (trunk, b.y)]
-            end = (b.left, b.y) if rightwards else (b.right, b.y)
+            # into a floating column's node (its stacks stand where they leave each other room, beside other rows'
+            # lanes) along its own lane where that meets its face, else a lane's pitch from the others: 5 pt under the
+            # decoder's lane, the encoder's terms seemed to join it
+            entry = self._clear_of_lanes(head, y, own=y)
+            entry = b.y if entry is None else entry
+            points = [*way[:-1], start, (x, y), (trunk, y), (trunk, entry)]
+            end = (b.left, entry) if rightwards else (b.right, entry)
             # its step's name beside the drop; on a slide where no line runs: above a row (across the lane's
             # height) away from the trunk, below it out to the corner (a narrow node's edge down its middle
             # struck "t=1" through where the name went inwards)
