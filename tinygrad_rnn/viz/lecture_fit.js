@@ -110,7 +110,7 @@ function tinygradRnnFit(root, graph, note) {
       y = down[0];
     }
     const view = [x, y, w, h];
-    view.shown = clearOfArrows(svg, [across[1], down[1], across[2] - across[1], down[2] - down[1]], boxes, focus);
+    view.shown = clearOfArrows(svg, [across[1], down[1], across[2] - across[1], down[2] - down[1]], boxes);
     return view;
   }
 
@@ -133,12 +133,13 @@ function tinygradRnnFit(root, graph, note) {
   // The shown part of the window ([x, y, width, height]) with each side moved in, where an arrow runs out
   // across it, to the outline of the node the arrow meets inside: an arrow cut by the window's edge would
   // come from nowhere (the x_t arrows under a backward stage's row of cells stood as stubs at its bottom
-  // edge; going forward, h₇'s arrow out of cell 7 toward cell 8 ran out at the right edge). What lies wholly
-  // in the strip the side loses (h₇'s label) goes with it; a side never cuts a node or a label: where one
-  // reaches across into what stays (an LSTM's h₀ and c₀ beside cell 1, lower than the cells), it stops at that
-  // one's far edge (stage_window._clear_of_arrows: the same), and never moves into what the stage names
-  // (``focus``). A side moved may leave another arrow cut, so the arrows are looked at again until none moves.
-  function clearOfArrows(svg, shown, boxes, focus) {
+  // edge; going forward, h₇'s arrow out of cell 7 toward cell 8 ran out at the right edge). A label wholly in
+  // the strip the side loses (h₇'s) goes with it; a side never cuts a node or a label, nor leaves a node out:
+  // where a node reaches into the strip (an LSTM's h₀ and c₀ beside cell 1, lower than the cells), or a label
+  // across it into what stays, it stops at that one's far edge (stage_window._clear_of_arrows: the same, for
+  // the nodes); the arrows it still cuts are left out whole (clipTo). A side moved may leave another arrow cut,
+  // so the arrows are looked at again until none moves.
+  function clearOfArrows(svg, shown, boxes) {
     let [left, top, right, bottom] = [shown[0], shown[1], shown[0] + shown[2], shown[1] + shown[3]];
     const nodes = nodeBoxes(svg), outline = (index) => {
       const rect = svg.querySelector(`[data-index="${index}"] rect`);
@@ -146,7 +147,9 @@ function tinygradRnnFit(root, graph, note) {
     };
     // the far edges, along the axis, of the boxes in view reaching across ``to`` into the strip between ``from``
     // and ``to`` (and of a node's outline, drawn outside its box: 1.5 units, a thick one's half)
-    const reaching = (from, to, low, high) => boxes.filter((b) => low(b) < to - 0.01 && high(b) > to + 0.01 &&
+    const labels = new Set(boxes.filter((b) => ![...nodes.values()].includes(b)));
+    const reaching = (from, to, low, high) => boxes.filter((b) => (labels.has(b) ? low(b) < to - 0.01 &&
+      high(b) > to + 0.01 : high(b) > Math.min(from, to) + 0.01 && low(b) < Math.max(from, to) - 0.01) &&
       b.right > left && b.left < right && b.bottom > top && b.top < bottom)
       .map((b) => from < to ? low(b) - 1.5 : high(b) + 1.5);
     const all = arrows(svg);
@@ -157,15 +160,12 @@ function tinygradRnnFit(root, graph, note) {
           return b && b.left >= left - 0.5 && b.right <= right + 0.5 && b.top >= top - 0.5 && b.bottom <= bottom + 0.5; });
         if (inside === undefined) continue;  // (an arrow between two nodes out of view: what it cuts is its own)
         const node = nodes.get(inside), o = outline(inside);
-        const sides = [  // [crosses this side, where the side moves to, axis, which side, the furthest it may go]
-          [arrow.bottom > bottom + 0.5 && arrow.top < bottom && arrow.top >= node.bottom - 0.5, node.bottom + o, "y", 1,
-           focus.bottom],
-          [arrow.top < top - 0.5 && arrow.bottom > top && arrow.bottom <= node.top + 0.5, node.top - o, "y", 0, focus.top],
-          [arrow.right > right + 0.5 && arrow.left < right && arrow.left >= node.right - 0.5, node.right + o, "x", 1,
-           focus.right],
-          [arrow.left < left - 0.5 && arrow.right > left && arrow.right <= node.left + 0.5, node.left - o, "x", 0,
-           focus.left]];
-        for (const [crosses, to, axis, far, limit] of sides) {
+        const sides = [  // [crosses this side, where the side moves to, axis, which side]
+          [arrow.bottom > bottom + 0.5 && arrow.top < bottom && arrow.top >= node.bottom - 0.5, node.bottom + o, "y", 1],
+          [arrow.top < top - 0.5 && arrow.bottom > top && arrow.bottom <= node.top + 0.5, node.top - o, "y", 0],
+          [arrow.right > right + 0.5 && arrow.left < right && arrow.left >= node.right - 0.5, node.right + o, "x", 1],
+          [arrow.left < left - 0.5 && arrow.right > left && arrow.right <= node.left + 0.5, node.left - o, "x", 0]];
+        for (const [crosses, to, axis, far] of sides) {
           if (!crosses) continue;
           const across = axis === "x" ? [left, right] : [top, bottom];
           const from = across[far];  // (the strip the side would lose: from it to the node's outline)
