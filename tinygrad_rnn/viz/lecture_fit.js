@@ -5,8 +5,8 @@
 // the stage's text names. Where the whole figure, scaled into its space, would write smaller than
 // that, the page shows a window onto it around what the stage names (the rule: stage_window.py, which
 // the export follows too), and says which steps are in view and where the figure goes on; Z (or the
-// button) shows the whole figure instead, however small. Nothing is redrawn or left out: the window
-// only chooses the SVG's viewBox.
+// button) shows the whole figure instead, however small. Nothing is redrawn or left out (but an
+// arrow the window would cut): the window only chooses the SVG's viewBox.
 function tinygradRnnFit(root, graph, note) {
   const reduceMotion = window.matchMedia && window.matchMedia("(prefers-reduced-motion: reduce)").matches;
   const clamp = (value, low, high) => Math.max(low, Math.min(value, high));

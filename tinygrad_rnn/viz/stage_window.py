@@ -238,9 +238,10 @@ def _clear_of_arrows(figure: str, window: tuple[float, ...], kept: Box | None = 
     arrows under a backward stage's row of cells stood as stubs at its bottom edge; going forward, the state arrow
     out of the last cell in view). A side never cuts a node nor leaves one out: where one reaches into the strip it
     would lose (an LSTM's h₀ and c₀ beside cell 1, lower than the cells), it stops at that node's outline — the
-    arrows it still cuts are left out whole (:func:`without_cut_arrows`). A side
-    moved may leave another arrow cut: the arrows are looked at again until no side moves. No side moves past the
-    outlines of what the stage names (``kept``, padded: :func:`named_box`). The page's script keeps its window so too (lecture_fit.js, ``clearOfArrows``, with the labels).
+    arrows it still cuts are left out whole (:func:`without_cut_arrows`). A side moved may leave another arrow cut:
+    the arrows are looked at again until no side moves. No side moves past the outlines of what the stage names
+    (``kept``, padded: :func:`named_box`). The page's script keeps its window so too (lecture_fit.js,
+    ``clearOfArrows``, with the labels).
 
     >>> figure = ('<g class="node" data-index="0"><rect x="0" y="0" width="20" height="10" stroke-width="2"/></g>'
     ...           '<g class="node" data-index="1"><rect x="0" y="40" width="20" height="10" stroke-width="2"/></g>'
@@ -331,7 +332,8 @@ def without_cut_arrows(figure: str, window: tuple[float, ...]) -> str:
             box[1] < bottom - 0.5
         whole = box is not None and box[0] >= left - 0.5 and box[2] <= right + 0.5 and box[1] >= top - 0.5 and \
             box[3] <= bottom + 0.5
-        return edge.group(0).replace("<path ", '<path visibility="hidden" ', 1) if meets and not whole else edge.group(0)
+        drawn = edge.group(0)
+        return drawn.replace("<path ", '<path visibility="hidden" ', 1) if meets and not whole else drawn
     return EDGE.sub(hidden_if_cut, figure)
 
 
