@@ -52,7 +52,7 @@ from .slide import (
     wrap,
 )
 from .slide_charts import bars, colour_legend, note
-from .stage_window import shown, window_onto
+from .stage_window import shown, window_onto, without_cut_arrows
 
 SVG_NAMESPACE = "http://www.w3.org/2000/svg"
 FORWARD, CURRENT = "#fdb863", "#d6604d"  # as on the page: a cell computed, the cell of this step
@@ -167,7 +167,8 @@ def stage_slide(panel: dict, figures: dict, stage: dict, text: list[list[Run]], 
     notes = figures["rolled_notes" if rolled else "notes"]
     box, column, bars_under = layout
     view, in_view = window_onto(figure, figures, panel, stage, box)
-    parts = [fit(figure, *view)]
+    windowed = len(view) > 4  # (a window onto the figure: the arrows it cuts left out whole)
+    parts = [fit(without_cut_arrows(figure, view[4]) if windowed else figure, *view)]
     captions = ([in_view] if in_view else []) + notes
     if column:  # the column: equations, the figure's captions, the bars at its foot or under the figure
         x = WIDTH - MARGIN - column

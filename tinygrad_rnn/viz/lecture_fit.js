@@ -5,8 +5,8 @@
 // the stage's text names. Where the whole figure, scaled into its space, would write smaller than
 // that, the page shows a window onto it around what the stage names (the rule: stage_window.py, which
 // the export follows too), and says which steps are in view and where the figure goes on; Z (or the
-// button) shows the whole figure instead, however small. Nothing is redrawn or left out: the window
-// only chooses the SVG's viewBox.
+// button) shows the whole figure instead, however small. Nothing is redrawn or left out (but an
+// arrow the window would cut): the window only chooses the SVG's viewBox.
 function tinygradRnnFit(root, graph, note) {
   const reduceMotion = window.matchMedia && window.matchMedia("(prefers-reduced-motion: reduce)").matches;
   const clamp = (value, low, high) => Math.max(low, Math.min(value, high));
@@ -127,44 +127,55 @@ function tinygradRnnFit(root, graph, note) {
       points.push([ex + (ex - px) / d * head, ey + (ey - py) / d * head]);
       const xs = points.map((p) => p[0]), ys = points.map((p) => p[1]);
       return { left: Math.min(...xs), right: Math.max(...xs), top: Math.min(...ys), bottom: Math.max(...ys),
-               ends: [edge.dataset.tail, edge.dataset.head] };
+               ends: [edge.dataset.tail, edge.dataset.head], edge };
     }).filter(Boolean);
   }
   // The shown part of the window ([x, y, width, height]) with each side moved in, where an arrow runs out
   // across it, to the outline of the node the arrow meets inside: an arrow cut by the window's edge would
   // come from nowhere (the x_t arrows under a backward stage's row of cells stood as stubs at its bottom
-  // edge). A side never cuts a node or a label: where one reaches into the strip it would lose (an LSTM's h₀ and
-  // c₀ beside cell 1, lower than the cells), it stops at that one's far edge (stage_window._clear_of_arrows: the same).
+  // edge; going forward, h₇'s arrow out of cell 7 toward cell 8 ran out at the right edge). A label wholly in
+  // the strip the side loses (h₇'s) goes with it; a side never cuts a node or a label, nor leaves a node out:
+  // where a node reaches into the strip (an LSTM's h₀ and c₀ beside cell 1, lower than the cells), or a label
+  // across it into what stays, it stops at that one's far edge (stage_window._clear_of_arrows: the same, for
+  // the nodes); the arrows it still cuts are left out whole (clipTo). A side moved may leave another arrow cut,
+  // so the arrows are looked at again until none moves.
   function clearOfArrows(svg, shown, boxes) {
     let [left, top, right, bottom] = [shown[0], shown[1], shown[0] + shown[2], shown[1] + shown[3]];
     const nodes = nodeBoxes(svg), outline = (index) => {
       const rect = svg.querySelector(`[data-index="${index}"] rect`);
       return rect ? (parseFloat(getComputedStyle(rect).strokeWidth) || 0) / 2 : 0;  // (its outer edge)
     };
-    // the far edges, along the axis, of the boxes reaching into the strip between ``from`` and ``to`` (and of a
-    // node's outline, drawn outside its box: 1.5 units, a thick one's half)
-    const reaching = (from, to, low, high) => boxes.filter((b) => high(b) > Math.min(from, to) + 0.01 &&
-      low(b) < Math.max(from, to) - 0.01 && b.right > left && b.left < right && b.bottom > top && b.top < bottom)
+    // the far edges, along the axis, of the boxes in view reaching across ``to`` into the strip between ``from``
+    // and ``to`` (and of a node's outline, drawn outside its box: 1.5 units, a thick one's half)
+    const labels = new Set(boxes.filter((b) => ![...nodes.values()].includes(b)));
+    const reaching = (from, to, low, high) => boxes.filter((b) => (labels.has(b) ? low(b) < to - 0.01 &&
+      high(b) > to + 0.01 : high(b) > Math.min(from, to) + 0.01 && low(b) < Math.max(from, to) - 0.01) &&
+      b.right > left && b.left < right && b.bottom > top && b.top < bottom)
       .map((b) => from < to ? low(b) - 1.5 : high(b) + 1.5);
-    for (const arrow of arrows(svg)) {
-      const inside = arrow.ends.find((i) => { const b = nodes.get(i);
-        return b && b.left >= left - 0.5 && b.right <= right + 0.5 && b.top >= top - 0.5 && b.bottom <= bottom + 0.5; });
-      if (inside === undefined) continue;  // (an arrow between two nodes out of view: what it cuts is its own)
-      const node = nodes.get(inside), o = outline(inside);
-      const sides = [  // [crosses this side, where the side moves to, axis, which side]
-        [arrow.bottom > bottom + 0.5 && arrow.top < bottom && arrow.top >= node.bottom - 0.5, node.bottom + o, "y", 1],
-        [arrow.top < top - 0.5 && arrow.bottom > top && arrow.bottom <= node.top + 0.5, node.top - o, "y", 0],
-        [arrow.right > right + 0.5 && arrow.left < right && arrow.left >= node.right - 0.5, node.right + o, "x", 1],
-        [arrow.left < left - 0.5 && arrow.right > left && arrow.right <= node.left + 0.5, node.left - o, "x", 0]];
-      for (const [crosses, to, axis, far] of sides) {
-        if (!crosses) continue;
-        const across = axis === "x" ? [left, right] : [top, bottom];
-        const from = across[far];  // (the strip the side would lose: from it to the node's outline)
-        const [low, high] = axis === "y" ? [(b) => b.top, (b) => b.bottom] : [(b) => b.left, (b) => b.right];
-        const stops = reaching(from, to, low, high);
-        const moved = far ? Math.min(from, Math.max(to, ...stops)) : Math.max(from, Math.min(to, ...stops));
-        if (axis === "y") [top, bottom] = far ? [top, moved] : [moved, bottom];
-        else [left, right] = far ? [left, moved] : [moved, right];
+    const all = arrows(svg);
+    for (let moved = true, pass = 0; moved && pass < 8; pass++) {
+      moved = false;
+      for (const arrow of all) {
+        const inside = arrow.ends.find((i) => { const b = nodes.get(i);
+          return b && b.left >= left - 0.5 && b.right <= right + 0.5 && b.top >= top - 0.5 && b.bottom <= bottom + 0.5; });
+        if (inside === undefined) continue;  // (an arrow between two nodes out of view: what it cuts is its own)
+        const node = nodes.get(inside), o = outline(inside);
+        const sides = [  // [crosses this side, where the side moves to, axis, which side]
+          [arrow.bottom > bottom + 0.5 && arrow.top < bottom && arrow.top >= node.bottom - 0.5, node.bottom + o, "y", 1],
+          [arrow.top < top - 0.5 && arrow.bottom > top && arrow.bottom <= node.top + 0.5, node.top - o, "y", 0],
+          [arrow.right > right + 0.5 && arrow.left < right && arrow.left >= node.right - 0.5, node.right + o, "x", 1],
+          [arrow.left < left - 0.5 && arrow.right > left && arrow.right <= node.left + 0.5, node.left - o, "x", 0]];
+        for (const [crosses, to, axis, far] of sides) {
+          if (!crosses) continue;
+          const across = axis === "x" ? [left, right] : [top, bottom];
+          const from = across[far];  // (the strip the side would lose: from it to the node's outline)
+          const [low, high] = axis === "y" ? [(b) => b.top, (b) => b.bottom] : [(b) => b.left, (b) => b.right];
+          const stops = reaching(from, to, low, high);
+          const moved_to = far ? Math.min(from, Math.max(to, ...stops)) : Math.max(from, Math.min(to, ...stops));
+          if (Math.abs(moved_to - from) > 0.01) moved = true;
+          if (axis === "y") [top, bottom] = far ? [top, moved_to] : [moved_to, bottom];
+          else [left, right] = far ? [left, moved_to] : [moved_to, right];
+        }
       }
     }
     return [left, top, right - left, bottom - top];
@@ -215,9 +226,21 @@ function tinygradRnnFit(root, graph, note) {
     return [from, to];
   }
 
-  // Only the part of the window that cuts no node shows: the rest of the SVG's box is clipped.
+  // Only the part of the window that cuts no node shows: the rest of the SVG's box is clipped. An arrow that
+  // part still cuts — where no side could move in clear of it without cutting a node (an LSTM's h₀ and c₀,
+  // lower than the cells, keep the bottom edge below the e_t arrows into cells 2 … T; J₁ and e₁, wider than
+  // cell 1, keep the left edge across h₀'s arrow; a route from J_t up to the mean loss out of view) — is
+  // left out whole rather than drawn as a stub from nowhere (the line under the figure says it goes on).
   function clipTo(svg, view) {
     svg.style.clipPath = "";
+    const [sx0, sy0, sw0, sh0] = view.shown || view;
+    for (const arrow of arrows(svg)) {
+      const meets = arrow.right > sx0 + 0.5 && arrow.left < sx0 + sw0 - 0.5 && arrow.bottom > sy0 + 0.5 &&
+        arrow.top < sy0 + sh0 - 0.5;
+      const whole = arrow.left >= sx0 - 0.5 && arrow.right <= sx0 + sw0 + 0.5 && arrow.top >= sy0 - 0.5 &&
+        arrow.bottom <= sy0 + sh0 + 0.5;
+      arrow.edge.style.visibility = meets && !whole ? "hidden" : "";
+    }
     if (!view.shown) return;
     const box = svg.getBoundingClientRect(), [x, y, w, h] = view, [sx, sy, sw, sh] = view.shown;
     const scale = Math.min(box.width / w, box.height / h);
@@ -239,6 +262,7 @@ function tinygradRnnFit(root, graph, note) {
     const set = (box) => svg.setAttribute("viewBox", box.map((v) => v.toFixed(2)).join(" "));
     const still = reduceMotion || root.dataset.printing !== undefined;  // paper is printed at once
     svg.style.clipPath = "";
+    for (const edge of svg.querySelectorAll("path.edge")) edge.style.visibility = "";
     const there = from.length === 4 && from.every((f, i) => Math.abs(f - view[i]) < 0.05);  // (a render again)
     if (first || still || there || from.length !== 4 || from.some(Number.isNaN)) { set(view); clipTo(svg, view); return; }
     const start = performance.now();

@@ -226,18 +226,22 @@ def window_onto(figure: str, figures: dict, panel: dict, stage: dict,
     else:  # whole rows of nodes around what is named, first those on the side the pass comes from
         upwards = {"forward": False, "backward": True}.get(stage["phase"])
         y, bottom = _rows_around(focus, h, [(b[1], b[3]) for b in boxes.values()], upwards)
-    window = _clear_of_arrows(figure, (x, y, right - x, bottom - y))
+    window = _clear_of_arrows(figure, (x, y, right - x, bottom - y), named)
     return (left + (width - window[2] * scale) / 2, top, window[2] * scale, window[3] * scale, window), \
         _in_view(window, list(boxes.values()), [] if stage["phase"] == "rolled" else
                  _steps_inside(window, figures, boxes), panel["steps"])
 
 
-def _clear_of_arrows(figure: str, window: tuple[float, ...]) -> tuple[float, ...]:
+def _clear_of_arrows(figure: str, window: tuple[float, ...], kept: Box | None = None) -> tuple[float, ...]:
     """The window ([x, y, width, height]) with each side moved in, where an arrow runs out across it, to the
     outline of the node the arrow meets inside it: an arrow cut by the window's edge comes from nowhere (the e_t
-    arrows under a backward stage's row of cells stood as stubs at its bottom edge). A side never cuts a node: where
-    one reaches into the strip (an LSTM's h₀ and c₀ beside cell 1, lower than the cells), it stops at that node's
-    outline. The page's script keeps its window so too (lecture_fit.js, ``clearOfArrows``, with the labels).
+    arrows under a backward stage's row of cells stood as stubs at its bottom edge; going forward, the state arrow
+    out of the last cell in view). A side never cuts a node nor leaves one out: where one reaches into the strip it
+    would lose (an LSTM's h₀ and c₀ beside cell 1, lower than the cells), it stops at that node's outline — the
+    arrows it still cuts are left out whole (:func:`without_cut_arrows`). A side moved may leave another arrow cut:
+    the arrows are looked at again until no side moves. No side moves past the outlines of what the stage names
+    (``kept``, padded: :func:`named_box`). The page's script keeps its window so too (lecture_fit.js,
+    ``clearOfArrows``, with the labels).
 
     >>> figure = ('<g class="node" data-index="0"><rect x="0" y="0" width="20" height="10" stroke-width="2"/></g>'
     ...           '<g class="node" data-index="1"><rect x="0" y="40" width="20" height="10" stroke-width="2"/></g>'
@@ -249,47 +253,88 @@ def _clear_of_arrows(figure: str, window: tuple[float, ...]) -> tuple[float, ...
     boxes, outlines = _node_boxes(figure), _outlines(figure)
     reach = [(b[0] - outlines.get(i, 0.0), b[1] - outlines.get(i, 0.0), b[2] + outlines.get(i, 0.0),
               b[3] + outlines.get(i, 0.0)) for i, b in boxes.items()]  # each node with its outline
-    for arrow, ends in _arrows(figure):
-        inside = [i for i in ends if i in boxes and boxes[i][0] >= sides[0] - 0.5 and boxes[i][2] <= sides[2] + 0.5
-                  and boxes[i][1] >= sides[1] - 0.5 and boxes[i][3] <= sides[3] + 0.5]
-        if not inside:
-            continue
-        node = boxes[inside[0]]
-        near = node[0] - outlines.get(inside[0], 0.0), node[1] - outlines.get(inside[0], 0.0), \
-            node[2] + outlines.get(inside[0], 0.0), node[3] + outlines.get(inside[0], 0.0)
-        for side in (3, 1, 2, 0):  # bottom, top, right, left: the far sides (right, bottom) are 2 and 3
-            far, other = side >= 2, (side + 2) % 4  # (other: the arrow's end on the node's side)
-            crosses = (arrow[side] > sides[side] + 0.5 if far else arrow[side] < sides[side] - 0.5) and \
-                (arrow[other] < sides[side] if far else arrow[other] > sides[side]) and \
-                (arrow[other] >= node[side] - 0.5 if far else arrow[other] <= node[side] + 0.5)
-            if not crosses:
+    for _ in range(8):  # (until no side moves: a few passes at most)
+        before = [*sides]
+        for arrow, ends in _arrows(figure):
+            inside = [i for i in ends if i in boxes and boxes[i][0] >= sides[0] - 0.5 and
+                      boxes[i][2] <= sides[2] + 0.5 and boxes[i][1] >= sides[1] - 0.5 and boxes[i][3] <= sides[3] + 0.5]
+            if not inside:
                 continue
-            strip = [*sides]
-            strip[other] = near[side]  # the strip the side would lose
-            reaching = [b[side] for b in reach if b[2] > strip[0] + 0.01 and b[0] < strip[2] - 0.01 and
-                        b[3] > strip[1] + 0.01 and b[1] < strip[3] - 0.01]
-            target = (max if far else min)([near[side], *reaching])  # (no node cut: the farthest outline in the strip)
-            sides[side] = min(sides[side], target) if far else max(sides[side], target)
+            node = boxes[inside[0]]
+            near = node[0] - outlines.get(inside[0], 0.0), node[1] - outlines.get(inside[0], 0.0), \
+                node[2] + outlines.get(inside[0], 0.0), node[3] + outlines.get(inside[0], 0.0)
+            for side in (3, 1, 2, 0):  # bottom, top, right, left: the far sides (right, bottom) are 2 and 3
+                far, other = side >= 2, (side + 2) % 4  # (other: the arrow's end on the node's side)
+                crosses = (arrow[side] > sides[side] + 0.5 if far else arrow[side] < sides[side] - 0.5) and \
+                    (arrow[other] < sides[side] if far else arrow[other] > sides[side]) and \
+                    (arrow[other] >= node[side] - 0.5 if far else arrow[other] <= node[side] + 0.5)
+                if not crosses:
+                    continue
+                strip = [*sides]
+                strip[other] = near[side]  # the strip the side would lose
+                reaching = [b[side] for b in reach if b[2] > strip[0] + 0.01 and b[0] < strip[2] - 0.01 and
+                            b[3] > strip[1] + 0.01 and b[1] < strip[3] - 0.01]
+                target = (max if far else min)([near[side], *reaching])  # (no node cut: the farthest outline in it)
+                if kept is not None:  # (nor what the stage names: its nodes' outlines, 1.5 units at most)
+                    target = max(target, kept[side] - PAD + 1.5) if far else min(target, kept[side] + PAD - 1.5)
+                sides[side] = min(sides[side], target) if far else max(sides[side], target)
+        if sides == before:
+            break
     return sides[0], sides[1], sides[2] - sides[0], sides[3] - sides[1]
 
 
 ARROWHEAD = 6.0  # an arrowhead's length in the figure's units (its marker's markerWidth, in user space)
 
 
+EDGE = re.compile(r'<path [^>]*class="edge[^"]*" data-tail="(\d+)" data-head="(\d+)" d="([^"]+)"')  # an arrow's route
+
+
 @functools.lru_cache(maxsize=4)
 def _arrows(figure: str) -> list[tuple[Box, tuple[int, int]]]:
     """Each arrow's box (its route and its head, which points on along the last segment) and its two ends."""
     found = []
-    for edge in re.finditer(r'<path [^>]*class="edge[^"]*" data-tail="(\d+)" data-head="(\d+)" d="([^"]+)"', figure):
-        points = [tuple(map(float, p.split(","))) for p in re.findall(r"-?[\d.]+,-?[\d.]+", edge.group(3))]
-        if len(points) < 2:
-            continue
-        (px, py), (ex, ey) = points[-2:]
-        length = max(((ex - px) ** 2 + (ey - py) ** 2) ** 0.5, 1e-9)
-        points.append((ex + (ex - px) / length * ARROWHEAD, ey + (ey - py) / length * ARROWHEAD))
-        xs, ys = [p[0] for p in points], [p[1] for p in points]
-        found.append(((min(xs), min(ys), max(xs), max(ys)), (int(edge.group(1)), int(edge.group(2)))))
+    for edge in EDGE.finditer(figure):
+        box = _arrow_box(edge.group(3))
+        if box is not None:
+            found.append((box, (int(edge.group(1)), int(edge.group(2)))))
     return found
+
+
+def _arrow_box(route: str) -> Box | None:
+    """The box of an arrow drawn along ``route`` (a path's d), its head included; None for a route of one point."""
+    points = [tuple(map(float, p.split(","))) for p in re.findall(r"-?[\d.]+,-?[\d.]+", route)]
+    if len(points) < 2:
+        return None
+    (px, py), (ex, ey) = points[-2:]
+    length = max(((ex - px) ** 2 + (ey - py) ** 2) ** 0.5, 1e-9)
+    points.append((ex + (ex - px) / length * ARROWHEAD, ey + (ey - py) / length * ARROWHEAD))
+    xs, ys = [p[0] for p in points], [p[1] for p in points]
+    return min(xs), min(ys), max(xs), max(ys)
+
+
+def without_cut_arrows(figure: str, window: tuple[float, ...]) -> str:
+    """``figure`` with each arrow that the window ([x, y, width, height]) would cut left out whole (hidden): where
+    no side could move in clear of it without cutting a node (:func:`_clear_of_arrows`: an LSTM's h₀ and c₀, lower
+    than the cells, keep the bottom edge under the e_t arrows into cells 2 … T), a stub would rise from nowhere.
+    The page's script does the same (lecture_fit.js, ``clipTo``).
+
+    >>> figure = '<path class="edge" data-tail="1" data-head="0" d="M10.0,40.0 L10.0,16.0"/>'
+    >>> without_cut_arrows(figure, (0.0, 0.0, 20.0, 30.0))  # half in the window: left out
+    '<path visibility="hidden" class="edge" data-tail="1" data-head="0" d="M10.0,40.0 L10.0,16.0"/>'
+    >>> without_cut_arrows(figure, (0.0, 0.0, 20.0, 50.0)) == figure  # whole in it: drawn
+    True
+    """
+    left, top, right, bottom = window[0], window[1], window[0] + window[2], window[1] + window[3]
+
+    def hidden_if_cut(edge: re.Match) -> str:
+        box = _arrow_box(edge.group(3))
+        meets = box is not None and box[2] > left + 0.5 and box[0] < right - 0.5 and box[3] > top + 0.5 and \
+            box[1] < bottom - 0.5
+        whole = box is not None and box[0] >= left - 0.5 and box[2] <= right + 0.5 and box[1] >= top - 0.5 and \
+            box[3] <= bottom + 0.5
+        drawn = edge.group(0)
+        return drawn.replace("<path ", '<path visibility="hidden" ', 1) if meets and not whole else drawn
+    return EDGE.sub(hidden_if_cut, figure)
 
 
 @functools.lru_cache(maxsize=4)
