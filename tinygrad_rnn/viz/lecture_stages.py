@@ -146,7 +146,7 @@ def _backward_lines(kind: str, t: int, steps: int, numbers: dict[str, Any], weig
     norms = _row(_norm_of(d(f"h_{t}")), _op("="), _number(numbers["hidden_norms"][t - 1]), _text(":  from above "),
                  _number(numbers["from_above"][t - 1]))
     if t == steps:
-        lines = [_row(d(f"h_{t}"), _op("="), above, _text("   (the last step: nothing from the right)")), norms]
+        lines = [_row(d(f"h_{t}"), _op("="), above, _text("   (the last step: no later step adds a part)")), norms]
     else:
         squared = _msup(_symbol(f"h_{t + 1}"), "2")
         jacobian = {"rnn": _row(_text("diag"), _fenced(_row(_number_plain("1"), _op("−"), squared)),

@@ -79,6 +79,8 @@ def named_nodes(stage: dict, columns: dict) -> list[int]:
         named = cells[t] + cells.get(came_from, []) + above.get(t, []) + (columns["initial"] if t == 1 else [])
         # h_t from h_{t−1} and x_t (e_t = E[x_t]) forward; going back, what the steps read where J is Σ h_T
         named += (below.get(t, []) if stage["phase"] == "forward" else reads.get(t, [])) + ends
+        if alone and stage["phase"] == "backward" and came_from not in cells:  # step T's gradient comes from J:
+            named += list(columns["loss"])  # its lit arrow J → h_T is the stage's point (not a stub, not hidden)
     return sorted(set(named))
 
 
@@ -92,6 +94,8 @@ def held_nodes(stage: dict, columns: dict, named: list[int] | None = None) -> li
     >>> columns = {"cells": {1: [1], 2: [2], 3: [9]}, "initial": [3], "loss": [0], "chain": True}
     >>> named_nodes({"phase": "backward", "t": 2}, columns), held_nodes({"phase": "backward", "t": 2}, columns)
     ([2, 9], [1, 2, 9])
+    >>> named_nodes({"phase": "backward", "t": 3}, columns)  # step T's gradient comes from J (node 0): both named
+    [0, 9]
     """
     named = named_nodes(stage, columns) if named is None else named  # (``named``: already computed for the stage)
     if stage["phase"] != "backward" or not columns.get("chain"):  # (forward, the text stays readable: 24 px)
