@@ -22,12 +22,12 @@ from written import flat
 
 import tinygrad_rnn as tr
 from tinygrad_rnn import analysis, cli, viz
-from tinygrad_rnn.viz import lecture_deck as deck_module
+from tinygrad_rnn.viz import deck_graph_slides, deck_lecture, deck_measured_slides, lecture_deck
 from tinygrad_rnn.viz.lecture_models import language_model_loss, last_step_loss, layer
 from tinygrad_rnn.viz.notation import resolve
-from tinygrad_rnn.viz.slide import slide_number
+from tinygrad_rnn.viz.slide import MARGIN, slide_number
 
-NAMES = [name for name, _ in deck_module.slides_of()]  # the default deck's
+NAMES = [name for name, _ in lecture_deck.slides_of()]  # the default deck's
 
 
 @pytest.fixture(scope="module")
@@ -64,8 +64,8 @@ def test_every_slide_passes_the_text_test(built, name):
 
 @pytest.mark.parametrize("cell", ["lstm", "gru"])
 def test_every_slide_of_an_lstm_or_gru_deck_passes_the_text_test(cell):
-    lecture = deck_module.Lecture(cell, resolve(None))
-    for name, make in deck_module.SLIDES:
+    lecture = deck_lecture.Lecture(cell, resolve(None))
+    for name, make in lecture_deck.SLIDES:
         if name == "14-perplexity":  # trains its models whatever the cell: the deck above has it
             continue
         root = standalone(make(lecture))
@@ -85,7 +85,7 @@ def test_the_vanishing_slide_prints_the_ratios_the_documented_command_prints(bui
     """The slide and `graph --compare` both say seed 0: a lecturer who runs the command gets the slide's numbers
     (the deck once drew its inputs from seed 0, the command from seed 1: 35 times apart for the tanh RNN)."""
     text = text_of(built.html.parent, "06-vanishing")
-    assert cli.main(["graph", "--compare", "--steps", str(deck_module.VANISHING_STEPS), "--level", "cell",
+    assert cli.main(["graph", "--compare", "--steps", str(deck_measured_slides.VANISHING_STEPS), "--level", "cell",
                      "--forget-bias", "1", "-o", str(tmp_path / "vanishing.svg")]) == 0
     printed = re.findall(r"= ([0-9.e+-]+)", capsys.readouterr().out)
     assert len(printed) == 3
@@ -103,7 +103,7 @@ def test_generation_shows_a_choice_fed_back(built):
 @pytest.fixture
 def quick(monkeypatch):
     """The perplexity slide's models trained for two steps: for tests of what does not depend on them."""
-    monkeypatch.setattr(deck_module, "TRAINING_STEPS", 2)
+    monkeypatch.setattr(deck_measured_slides, "TRAINING_STEPS", 2)
 
 
 def test_cell_and_notation_apply(tmp_path, quick):
@@ -141,7 +141,7 @@ def test_an_upright_cell_has_its_text_beside_it_and_a_wide_figure_under_it(built
         "beside the upright cell: the text"
     wide = ElementTree.fromstring((built.html.parent / "03-language-model.svg").read_text("utf-8"))
     (equation,) = body_text(wide, "linear: the scores")
-    assert float(equation.get("y")) > figure_box(wide)[3] and float(equation.get("x")) == deck_module.MARGIN
+    assert float(equation.get("y")) > figure_box(wide)[3] and float(equation.get("x")) == MARGIN
 
 
 def test_the_figures_notes_are_slide_text_and_their_shapes_are_left_off(built):
@@ -235,10 +235,11 @@ def test_the_encoder_decoder_shows_teacher_forcing_inputs_and_targets(built):
 
 def test_the_rolled_equation_has_the_biases_drawn_and_cs224n_embeds_its_input(built):
     assert "bih + bhh)" in text_of(built.html.parent, "01-rolled"), "the figure draws b_hh: so does the equation"
-    assert deck_module.Lecture("rnn", resolve(None)).recurrence() == "h_t = tanh(W_hh h_{t−1} + W_ih x_t + b_ih + b_hh)"
-    cs224n = deck_module.Lecture("rnn", resolve("cs224n"))
+    pytorch = deck_lecture.Lecture("rnn", resolve(None))
+    assert pytorch.recurrence() == "h_t = tanh(W_hh h_{t−1} + W_ih x_t + b_ih + b_hh)"
+    cs224n = deck_lecture.Lecture("rnn", resolve("cs224n"))
     assert cs224n.recurrence() == "h_t = tanh(W_h h_{t−1} + W_e e_t + b₁),   e_t = E x_t"  # b₁ = b_ih + b_hh
-    assert "stands for e(t)" in " ".join("".join(standalone(deck_module.rolled(cs224n)).itertext()).split())
+    assert "stands for e(t)" in " ".join("".join(standalone(deck_graph_slides.rolled(cs224n)).itertext()).split())
 
 
 def test_generation_says_what_y_hat_is_and_why_it_stopped(built):
@@ -287,7 +288,8 @@ def test_the_vanishing_slide_has_the_lstm_cell_states_row(built):
     text = " ".join(text_of(built.html.parent, "06-vanishing").split())
     recurrent = layer("lstm")
     tr.nn.init.lstm_forget_gate_bias_(recurrent, 1.0)
-    loss = last_step_loss(recurrent, deck_module.VANISHING_STEPS, seed=deck_module.VANISHING_INPUT_SEED)
+    loss = last_step_loss(recurrent, deck_measured_slides.VANISHING_STEPS,
+                          seed=deck_measured_slides.VANISHING_INPUT_SEED)
     found = analysis.find_recurrence(loss)
     cells = analysis.hidden_state_gradient_norms(loss, found.cell_states)
     hidden = analysis.hidden_state_gradient_norms(loss, found.hidden_states)
@@ -299,9 +301,9 @@ def test_the_vanishing_slide_has_the_lstm_cell_states_row(built):
 def test_the_perplexity_slide_smooths_the_unigram_by_add_one_and_says_characters_are_not_words():
     from tinygrad_rnn import data, models
 
-    text = " ".join("".join(standalone(deck_module.perplexity(deck_module.Lecture("rnn", resolve(None))))
+    text = " ".join("".join(standalone(deck_measured_slides.perplexity(deck_lecture.Lecture("rnn", resolve(None))))
                             .itertext()).split())
-    corpus = data.standard_library_text(deck_module.CORPUS_CHARACTERS)
+    corpus = data.standard_library_text(deck_measured_slides.CORPUS_CHARACTERS)
     vocabulary = data.Vocabulary.from_text(corpus, level="char")
     ids = numpy.array(vocabulary.encode(corpus))
     cut = int(0.9 * ids.size)

@@ -10,12 +10,12 @@ import xml.etree.ElementTree as ElementTree
 
 import pytest
 
-from tinygrad_rnn.viz import lecture_deck as deck_module
+from tinygrad_rnn.viz import deck_lecture, lecture_deck
 from tinygrad_rnn.viz.font import line_width
 from tinygrad_rnn.viz.notation import BIAS_PARTS, LAYER_WEIGHTS, MODEL_WEIGHTS, PRESETS, resolve
 from tinygrad_rnn.viz.slide import MARGIN, WIDTH, runs_of, script_px
 
-SLIDES = [(name, make) for name, make in deck_module.SLIDES if name != "14-perplexity"]  # (it trains: test_deck)
+SLIDES = [(name, make) for name, make in lecture_deck.SLIDES if name != "14-perplexity"]  # (it trains: test_deck)
 SVG = "{http://www.w3.org/2000/svg}"
 TITLE = re.compile(r'<text [^>]*font-weight="bold"[^>]*>(.*?)</text>')
 
@@ -23,22 +23,22 @@ TITLE = re.compile(r'<text [^>]*font-weight="bold"[^>]*>(.*?)</text>')
 @pytest.fixture(scope="module")
 def every_slide():
     """{(cell, notation, slide): (its SVG, [(each figure's SVG, its notes)])}, each figure as Lecture.figure drew it."""
-    drawn, figures, original = {}, [], deck_module.Lecture.figure
+    drawn, figures, original = {}, [], deck_lecture.Lecture.figure
 
     def recorded(self, loss, **options):
         figures.append(original(self, loss, **options))
         return figures[-1]
 
-    deck_module.Lecture.figure = recorded
+    deck_lecture.Lecture.figure = recorded
     try:
-        for cell in deck_module.CELLS:
+        for cell in deck_lecture.CELLS:
             for notation in PRESETS:
-                lecture = deck_module.Lecture(cell, resolve(notation))
+                lecture = deck_lecture.Lecture(cell, resolve(notation))
                 for name, make in SLIDES:
                     figures.clear()
                     drawn[cell, notation, name] = (make(lecture), list(figures))
     finally:
-        deck_module.Lecture.figure = original
+        deck_lecture.Lecture.figure = original
     return drawn
 
 
@@ -59,7 +59,7 @@ def names(symbol: str, text: str) -> bool:
 
 def symbols(notation: str) -> set[str]:
     """Every tensor's symbol the notation writes, for any cell (a GRU's own too), and the two parts of one bias."""
-    written = {resolve(notation).for_cell(cell).symbol(name) for cell in deck_module.CELLS
+    written = {resolve(notation).for_cell(cell).symbol(name) for cell in deck_lecture.CELLS
                for name in LAYER_WEIGHTS + MODEL_WEIGHTS}
     return written | {symbol + mark for symbol in written for mark in BIAS_PARTS}
 
@@ -145,7 +145,7 @@ def test_the_gru_cells_two_n_rows_say_which_one_r_multiplies(every_slide):
     # adds and read as one line: that r multiplies only [W_h h + b_hh]ₙ, the slide's point, could not be read
     for notation in PRESETS:
         (svg, _), = every_slide["gru", notation, "08-gru-cell"][1]
-        lecture = deck_module.Lecture("gru", resolve(notation))
+        lecture = deck_lecture.Lecture("gru", resolve(notation))
         x_rows, h_rows = (as_read(rows) for rows in lecture.candidate_rows(lecture.notation.at_step("x", "1"),
                                                                             lecture.notation.at_step("h", "0")))
         labels = edge_labels(svg)

@@ -8,9 +8,10 @@ import pytest
 from test_deck_review import figure_texts, slide, words  # (the review's readers of a slide)
 from written import flat
 
-from tinygrad_rnn.viz import lecture_deck as deck_module
+from tinygrad_rnn.viz import deck_graph_slides, deck_lecture, deck_measured_slides
 from tinygrad_rnn.viz.legibility import figure_sizes, legible
 from tinygrad_rnn.viz.notation import resolve
+from tinygrad_rnn.viz.slide import slide_number
 
 
 @pytest.mark.parametrize("cell, notation, said", [
@@ -23,7 +24,7 @@ from tinygrad_rnn.viz.notation import resolve
 def test_the_language_models_slide_names_the_weights_every_copy_shares(cell, notation, said):
     """Slide 03, the one figure every lecture shows, named no weight but U (the lines): its rows' weights, each one
     tensor, are named in the lecture's names (drawn on every copy, its text fell under 24 px), and it still reads."""
-    made = deck_module.language_model(deck_module.Lecture(cell, resolve(notation)))
+    made = deck_graph_slides.language_model(deck_lecture.Lecture(cell, resolve(notation)))
     assert said in words(ElementTree.fromstring(made)), words(ElementTree.fromstring(made))
     assert legible(*figure_sizes(made))
 
@@ -31,38 +32,39 @@ def test_the_language_models_slide_names_the_weights_every_copy_shares(cell, not
 def test_the_elman_deck_says_its_head_has_no_tanh_where_osu_writes_one():
     """OSU writes y_t = tanh(U h_t + b_y), then softmax; this model's head is linear: the slide gave OSU's symbols
     to another equation without saying so."""
-    elman, cs224n = (words(slide(deck_module.language_model, notation=notation)) for notation in ("elman", "cs224n"))
+    elman, cs224n = (words(slide(deck_graph_slides.language_model, notation=notation))
+                     for notation in ("elman", "cs224n"))
     assert "OSU CSE 5525 writes yt = tanh(U ht + by), then softmax: this model's head has no tanh" in elman, elman
     assert "tanh(" not in cs224n and "no tanh" not in cs224n  # CS224N's ŷ = softmax(U h + b₂) is this model's own
 
 
 def test_cs224n_writes_the_decoders_scores_and_first_input_at_their_step_as_its_lines_do():
     """Slide 13's nodes read s₁ = linear under a caption of s⁽¹⁾; slide 12's text said y₀ under a figure of y⁽⁰⁾."""
-    generation = slide(deck_module.generation, notation="cs224n")
+    generation = slide(deck_graph_slides.generation, notation="cs224n")
     labels = figure_texts(generation)
     assert flat("s⁽¹⁾ = linear") in labels and flat("s⁽²⁾ = linear") in labels, labels
     assert not any(label.startswith("s₁") or label.startswith(flat("s₁")) for label in labels), labels
     assert words(generation).count("here") <= 1, words(generation)
-    encoder_decoder = words(slide(deck_module.encoder_decoder, notation="cs224n"))
+    encoder_decoder = words(slide(deck_graph_slides.encoder_decoder, notation="cs224n"))
     assert "(y(0) = [BEGIN])" in encoder_decoder and "y0" not in encoder_decoder, encoder_decoder
 
 
 @pytest.mark.parametrize("notation", ["pytorch", "cs224n"])
 def test_the_bptt_slide_writes_the_per_step_term_as_the_weight_sum_slide_does(notation):
     """Slide 04's Σ nodes wrote ∂J/∂U|ₜ, slide 05 (and CS224N) ∂J/∂U|₍ₜ₎: one form in a deck."""
-    sums = [label for label in figure_texts(slide(deck_module.bptt, notation=notation)) if label.startswith("Σ")]
+    sums = [label for label in figure_texts(slide(deck_graph_slides.bptt, notation=notation)) if label.startswith("Σ")]
     assert sums and all(label.endswith("|(t)") for label in sums), sums
-    assert "|(t)" in words(slide(deck_module.weight_sum, notation=notation))
+    assert "|(t)" in words(slide(deck_measured_slides.weight_sum, notation=notation))
 
 
 @pytest.fixture
 def quick(monkeypatch):
-    monkeypatch.setattr(deck_module, "TRAINING_STEPS", 2)
+    monkeypatch.setattr(deck_measured_slides, "TRAINING_STEPS", 2)
 
 
 def test_a_gru_decks_perplexity_table_has_a_gru_row(quick):
     """`deck --cell gru --perplexity` measured a tanh RNN and an LSTM only (its small print said so)."""
-    gru, rnn = (words(slide(deck_module.perplexity, cell=cell)) for cell in ("gru", "rnn"))
+    gru, rnn = (words(slide(deck_measured_slides.perplexity, cell=cell)) for cell in ("gru", "rnn"))
     assert "GRU, 48 units" in gru and "a tanh RNN, an LSTM and a GRU" in gru, gru
     assert "GRU" not in rnn and "a tanh RNN and an LSTM" in rnn
 
@@ -70,17 +72,18 @@ def test_a_gru_decks_perplexity_table_has_a_gru_row(quick):
 def test_a_gru_decks_clipping_slide_says_in_its_title_why_it_clips_a_tanh_rnn():
     """The clipping slide of a GRU deck was a tanh RNN's, said in small print: its title now says why, with the
     GRU's own ‖g‖ measured alike (its gates keep it from exploding)."""
-    title = words(slide(deck_module.clipping, cell="gru")).split(" gradient of ")[0]  # (its two lines)
-    measured = deck_module.slide_number(deck_module.exploding_norm("gru"))
+    title = words(slide(deck_measured_slides.clipping, cell="gru")).split(" gradient of ")[0]  # (its two lines)
+    measured = slide_number(deck_measured_slides.exploding_norm("gru"))
     assert f"— on a tanh RNN: a GRU, its Whh scaled alike, reaches only ‖g‖ = {measured}" in title, title
-    assert deck_module.exploding_norm("gru") < 10 < deck_module.exploding_norm("rnn")  # what the title claims
-    assert "on a tanh RNN" not in words(slide(deck_module.clipping, cell="rnn"))
+    exploding_norm = deck_measured_slides.exploding_norm
+    assert exploding_norm("gru") < 10 < exploding_norm("rnn")  # what the title claims
+    assert "on a tanh RNN" not in words(slide(deck_measured_slides.clipping, cell="rnn"))
 
 
 @pytest.mark.parametrize("notation, said", [("pytorch", "h1 = (1 − z1) ⊙ n1 + z1 ⊙ h0"),
                                             ("cs224n", "h(1) = (1 − z(1)) ⊙ n(1) + z(1) ⊙ h(0)")])
 def test_the_gru_cells_new_state_is_written_as_the_lecture_writes_it_not_lerp(notation, said):
-    labels = figure_texts(slide(deck_module.gru_cell, cell="gru", notation=notation))
+    labels = figure_texts(slide(deck_graph_slides.gru_cell, cell="gru", notation=notation))
     assert said in labels and not any("lerp" in label for label in labels), labels
 
 

@@ -9,12 +9,12 @@ import pytest
 from slide_checks import SVG, figures
 from written import flat
 
-from tinygrad_rnn.viz import lecture_deck as deck_module
+from tinygrad_rnn.viz import deck_graph_slides, deck_lecture, deck_measured_slides, lecture_deck
 from tinygrad_rnn.viz.notation import resolve
 
 
 def slide(make, cell="rnn", notation="pytorch"):
-    return ElementTree.fromstring(make(deck_module.Lecture(cell, resolve(notation))))
+    return ElementTree.fromstring(make(deck_lecture.Lecture(cell, resolve(notation))))
 
 
 def words(root):
@@ -35,9 +35,9 @@ def printed_value(text):
 def test_the_clipping_slide_has_one_row_for_the_lectures_one_bias_and_still_adds_up(notation, bias):
     """The lecture's one bias b = bias_ih + bias_hh has ∂J/∂b = ∂J/∂bias_ih = ∂J/∂bias_hh: its row is that norm
     (it printed √2 × it, PyTorch's two together), and ‖g‖ is the lecture's W_x, W_h and b."""
-    pytorch = words(slide(deck_module.clipping))
+    pytorch = words(slide(deck_measured_slides.clipping))
     bias_ih = re.search(r"bih ([\d.]+) ", pytorch).group(1)
-    text = words(slide(deck_module.clipping, notation=notation))
+    text = words(slide(deck_measured_slides.clipping, notation=notation))
     table = text.split("after clipping at τ = 1 ")[1].split(" all together")[0]
     rows = re.findall(r"(\S+) ([\d.]+) ([\d.]+)", table)
     assert [name for name, _, _ in rows].count(flat(bias)) == 1 and len(rows) == 3, rows
@@ -52,7 +52,7 @@ def test_the_clipping_slide_has_one_row_for_the_lectures_one_bias_and_still_adds
 
 @pytest.mark.parametrize("notation, bias", [("cs224n", "b₁"), ("usc", "b")])
 def test_a_cell_at_op_level_names_each_part_of_the_one_bias_apart(notation, bias):
-    root = slide(deck_module.lstm_cell, notation=notation)
+    root = slide(deck_graph_slides.lstm_cell, notation=notation)
     labels = figure_texts(root)
     bias = flat(bias)  # (b₁ reads b1 with its tspans joined)
     assert sum(label.endswith(f", {bias}′") for label in labels) == 1, labels  # the linear of W_e (W_x)
@@ -67,7 +67,7 @@ def test_a_cell_at_op_level_names_each_part_of_the_one_bias_apart(notation, bias
 def test_the_gru_cell_keeps_both_biases_where_the_lecture_writes_one_for_an_rnn(notation, weights):
     """A GRU adds b_hn inside r ⊙ (W_hn h + b_hn): bias_ih and bias_hh are no parts of one bias (the slide
     said "b₁ = b₁′ + b₁″, two tensors that add up to the lecture's one bias")."""
-    root = slide(deck_module.gru_cell, notation=notation)
+    root = slide(deck_graph_slides.gru_cell, notation=notation)
     labels, text = figure_texts(root), words(root)
     w_ih, w_hh = (flat(weight) for weight in weights)
     assert sum(label.endswith(f"{w_ih}, bih") for label in labels) == 1, labels
@@ -79,15 +79,15 @@ def test_the_gru_cell_keeps_both_biases_where_the_lecture_writes_one_for_an_rnn(
 
 
 def test_the_gru_cell_names_no_wire_n_and_writes_its_candidate_in_the_notation():
-    labels = figure_texts(slide(deck_module.gru_cell, notation="cs224n"))
+    labels = figure_texts(slide(deck_graph_slides.gru_cell, notation="cs224n"))
     assert not {"n", "r", "z"} & set(labels), "the wire of W_in x + b_in is not n"
-    text = words(slide(deck_module.gru_cell, notation="cs224n"))
+    text = words(slide(deck_graph_slides.gru_cell, notation="cs224n"))
     assert "Win" not in text and "bin" not in text and "bhn" not in text
     assert flat("n = tanh([We x(t) + b_ih]ₙ + r ⊙ [Wh h(t−1) + b_hh]ₙ)") in text
-    assert "n = tanh(Win xt + bin + r ⊙ (Whn ht−1 + bhn))" in words(slide(deck_module.gru_cell))
+    assert "n = tanh(Win xt + bin + r ⊙ (Whn ht−1 + bhn))" in words(slide(deck_graph_slides.gru_cell))
 
 
-@pytest.mark.parametrize("make, gates", [(deck_module.lstm_cell, "ifgo"), (deck_module.gru_cell, "rzn")])
+@pytest.mark.parametrize("make, gates", [(deck_graph_slides.lstm_cell, "ifgo"), (deck_graph_slides.gru_cell, "rzn")])
 def test_gates_carry_the_time_step_where_the_states_do(make, gates):
     cs224n, pytorch = figure_texts(slide(make, notation="cs224n")), figure_texts(slide(make))
     for gate in gates:
@@ -99,7 +99,7 @@ def test_gates_carry_the_time_step_where_the_states_do(make, gates):
 def test_generation_calls_the_scores_s_and_writes_the_words_the_decoder_chose():
     from tinygrad_rnn.viz.lecture_models import ONE_WORD, TARGET_WORDS, seq2seq_model, seq2seq_source
 
-    root = slide(deck_module.generation)
+    root = slide(deck_graph_slides.generation)
     labels, text = figure_texts(root), words(root)
     assert flat("s₂ = linear") in labels and not any(label.startswith("ŷ") for label in labels), labels
     assert "ŷt = softmax(st)" in text and "log P(output | x)" in labels
@@ -111,11 +111,11 @@ def test_generation_calls_the_scores_s_and_writes_the_words_the_decoder_chose():
 
 @pytest.fixture
 def quick(monkeypatch):
-    monkeypatch.setattr(deck_module, "TRAINING_STEPS", 2)
+    monkeypatch.setattr(deck_measured_slides, "TRAINING_STEPS", 2)
 
 
 def test_the_perplexity_slide_claims_no_winner_it_did_not_measure_and_prints_no_wall_time(quick):
-    text = words(slide(deck_module.perplexity))
+    text = words(slide(deck_measured_slides.perplexity))
     values = {name: float(value) for name, value in re.findall(r"(unigram|\d-gram|tanh RNN|LSTM)[^\d]*?[, ]"
                                                                  r"(?:add-one|Kneser–Ney|48 units) ([\d.]+)", text)}
     best = min(values, key=values.get)
@@ -124,13 +124,13 @@ def test_the_perplexity_slide_claims_no_winner_it_did_not_measure_and_prints_no_
 
 
 def test_the_deck_is_the_same_bytes_on_every_run(tmp_path, quick):
-    first, second = (deck_module.deck(tmp_path / name) for name in ("a", "b"))
+    first, second = (lecture_deck.deck(tmp_path / name) for name in ("a", "b"))
     for one, other in zip(first.slides + [first.html], second.slides + [second.html]):
         assert one.read_bytes() == other.read_bytes(), f"{one.name} differs between two runs"
 
 
 def test_the_weight_sum_slide_says_the_terms_partly_cancel_and_draws_them_to_scale():
-    root = slide(deck_module.weight_sum)
+    root = slide(deck_measured_slides.weight_sum)
     text = words(root)
     bars = [printed_value(v) for v in re.findall(r"(\S+) t = \d", text.split("‖∂J/∂Whh|(t)‖")[0])]
     said = printed_value(re.search(r"The bars add up to ([\d.]+(?:·10[⁻⁰-⁹¹²³]+)?)", text).group(1))
@@ -157,10 +157,12 @@ def test_the_pages_sums_stage_says_the_terms_partly_cancel():
     assert "<mo>≤</mo>" in sums["math"] and "the terms partly cancel" in sums["math"].replace("\xa0", " ")
 
 
-@pytest.mark.parametrize("make, steps", [(deck_module.unrolled, 4), (deck_module.language_model, 4),
-                                         (deck_module.bptt, 2), (deck_module.classifier, 5),
-                                         (deck_module.tagger, 5), (deck_module.encoder_decoder, "S = 1, T′ = 2"),
-                                         (deck_module.generation, "S = 1, T′ = 2"), (deck_module.lstm_cell, 1)])
+@pytest.mark.parametrize("make, steps", [(deck_graph_slides.unrolled, 4), (deck_graph_slides.language_model, 4),
+                                         (deck_graph_slides.bptt, 2), (deck_graph_slides.classifier, 5),
+                                         (deck_graph_slides.tagger, 5),
+                                         (deck_graph_slides.encoder_decoder, "S = 1, T′ = 2"),
+                                         (deck_graph_slides.generation, "S = 1, T′ = 2"),
+                                         (deck_graph_slides.lstm_cell, 1)])
 def test_every_slide_that_draws_steps_states_its_t(make, steps):
     # an encoder–decoder states both lengths: the source's S and the decoder's own T′ (its steps 1…T′)
     said = steps if isinstance(steps, str) else f"T = {steps}"
@@ -168,7 +170,7 @@ def test_every_slide_that_draws_steps_states_its_t(make, steps):
 
 
 def test_the_language_models_title_names_the_nodes_the_figure_draws():
-    root = slide(deck_module.language_model)
+    root = slide(deck_graph_slides.language_model)
     title = "".join(next(root.iter(SVG + "text")).itertext())
     assert title == "The language model: xt → et → ht → linear → Jt"
     assert any(label.startswith("linear") for label in figure_texts(root))
@@ -190,9 +192,9 @@ def test_generations_dashed_choice_runs_clear_of_the_states_names(monkeypatch):
         drawn.append((picture, placed))
         return labels, placed
 
-    layout = deck_module.labelled_layout
-    monkeypatch.setattr(deck_module, "labelled_layout", kept)
-    slide(deck_module.generation)
+    layout = deck_lecture.labelled_layout
+    monkeypatch.setattr(deck_lecture, "labelled_layout", kept)
+    slide(deck_graph_slides.generation)
     (picture, placed), = drawn
     routes = list(zip((label for *_, label in picture.edges), placed.routes))
     choices = [route for label, route in routes if label in CHOICES]

@@ -15,7 +15,7 @@ from written import as_written, svg_written
 import tinygrad_rnn as tr
 from tinygrad_rnn import viz
 from tinygrad_rnn.cli import main
-from tinygrad_rnn.viz import lecture_deck
+from tinygrad_rnn.viz import deck_graph_slides, deck_lecture, lecture_deck
 from tinygrad_rnn.viz.dot import picture_to_dot, scripted_dot, scripts_joined
 from tinygrad_rnn.viz.graph import build_picture
 from tinygrad_rnn.viz.layout import labelled_layout
@@ -175,7 +175,7 @@ def test_graphvizs_script_pieces_count_at_their_lines_size():
 def test_every_deck_slide_writes_its_scripts_one_way(notation):
     """One way per slide: every script a tspan — no unicode h₁ in a figure beside a lowered h_t in its text,
     no 10⁻¹ on a chart's axis beside 1.5·10⁻² raised in its numbers."""
-    lecture = lecture_deck.Lecture("lstm", resolve(notation))
+    lecture = deck_lecture.Lecture("lstm", resolve(notation))
     for name, make in lecture_deck.SLIDES:
         if name == "14-perplexity":  # (the slow one: test_deck.py's; no figure, its numbers through runs_of)
             continue
@@ -206,7 +206,7 @@ def test_the_encoder_decoder_slide_draws_the_end_target_its_model_trains_on():
     from tinygrad_rnn.viz.lecture_models import NOW, NOW_TARGETS, seq2seq_tokens
 
     assert NOW_TARGETS[-1] == END_ID and seq2seq_tokens(source=NOW, targets=NOW_TARGETS)[-1] == "[END]"
-    text = svg_written(lecture_deck.encoder_decoder(lecture_deck.Lecture("rnn", resolve("pytorch"))))
+    text = svg_written(deck_graph_slides.encoder_decoder(deck_lecture.Lecture("rnn", resolve("pytorch"))))
     assert 'target "[END]"' in text and "No [END] target" not in text
 
 

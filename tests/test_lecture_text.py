@@ -15,7 +15,7 @@ from slide_checks import SLIDE_TEXT_PX, slide_text_sizes, standalone
 from written import as_written, svg_written
 
 from tinygrad_rnn import viz
-from tinygrad_rnn.viz import lecture_deck
+from tinygrad_rnn.viz import deck_lecture, lecture_deck
 from tinygrad_rnn.viz.export import stage_slides
 from tinygrad_rnn.viz.lecture_models import language_model_loss, last_step_loss, layer
 from tinygrad_rnn.viz.legibility import figure_sizes
@@ -82,7 +82,7 @@ def pages():
 def decks():
     """Every slide of the deck for each cell and notation (the perplexity slide, the same for all of them
     and the only slow one, is test_deck.py's)."""
-    return {(cell, notation): {name: make(lecture_deck.Lecture(cell, resolve(notation)))
+    return {(cell, notation): {name: make(deck_lecture.Lecture(cell, resolve(notation)))
                                for name, make in lecture_deck.SLIDES if name != "14-perplexity"}
             for cell in CELLS for notation in NOTATIONS}
 

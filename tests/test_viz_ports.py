@@ -2,9 +2,9 @@
 and a line out of a step through its own levels in a gap kept for it (passages.py), never through a node."""
 
 from tinygrad_rnn.viz import lecture_models
+from tinygrad_rnn.viz.deck_lecture import Lecture
 from tinygrad_rnn.viz.graph import build_picture
 from tinygrad_rnn.viz.layout import labelled_layout
-from tinygrad_rnn.viz.lecture_deck import Lecture
 from tinygrad_rnn.viz.legibility import measure, shared_arrowheads
 from tinygrad_rnn.viz.notation import resolve
 from tinygrad_rnn.viz.svg import picture_to_svg

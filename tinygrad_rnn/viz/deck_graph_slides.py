@@ -1,0 +1,219 @@
+"""The deck's slides that draw a network's graph, and what each says beside it: the RNN rolled and unrolled, the
+language model and its backpropagation through time, the LSTM and GRU cells, stacked and bidirectional layers, a
+classifier and a tagger, the encoder–decoder and its greedy generation.
+
+Each is a function of a :class:`.deck_lecture.Lecture` that returns the slide's SVG: the graph of a small seeded
+model's loss (:mod:`.lecture_models`) drawn by :meth:`.deck_lecture.Lecture.figure`, with a title and lines in the
+lecture's notation. The slides that chart measured numbers instead are :mod:`.deck_measured_slides`; the order of
+both in the deck is :data:`.lecture_deck.SLIDES`.
+
+>>> last_step_loss_said(4)
+'J = Σ h_4: a loss on the last step, T = 4.'
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from ..models.seq2seq import BEGIN_ID
+from .deck_lecture import Figure, Lecture
+from .lecture_models import (
+    NOW,
+    NOW_TARGETS,
+    ONE_WORD,
+    SENTENCE,
+    SOURCE_WORDS,
+    TAG_NAMES,
+    TAGS,
+    TARGET_WORDS,
+    begin_read_as_y,
+    classifier_loss,
+    language_model_loss,
+    last_step_loss,
+    layer,
+    one_step_loss,
+    seq2seq_loss,
+    seq2seq_model,
+    seq2seq_source,
+    seq2seq_tokens,
+    tagger_loss,
+)
+from .legibility import figure_sizes, legible
+
+HEAD_WITH_TANH = {"elman": "OSU CSE 5525"}  # notations whose lecture puts a tanh in the head: y_t = tanh(U h_t + b_y)
+
+
+def last_step_loss_said(steps: int | None = None) -> str:
+    """What J is on the slides that draw a bare layer (:func:`.lecture_models.last_step_loss`), and
+    its number of steps where the slide fixes one: a word where T changes from slide to slide."""
+    if steps is None:
+        return "J = Σ h_T: a loss on the last step, which the gradient must travel back from."
+    alone = " (one step: the cell alone)" if steps == 1 else ""
+    return f"J = Σ h_{steps}: a loss on the last step, T = {steps}{alone}."
+
+
+def rolled(lecture: Lecture) -> str:
+    loss = last_step_loss(layer(lecture.cell), 4)
+    lines = [lecture.recurrence()]
+    if "e_t" in lines[0]:  # CS224N's W_e reads an embedding, which a bare layer's figure does not draw
+        lines.append("The layer is drawn alone: its input x_t stands for e_t.")
+    return lecture.slide(f"The {lecture.name}, rolled: one cell, its state a loop back into it",
+                        lecture.figure(loss, rolled=True),
+                        [*lines, "The same cell runs at every step t = 1, 2, …, T.", last_step_loss_said()])
+
+
+def unrolled(lecture: Lecture) -> str:
+    loss = last_step_loss(layer(lecture.cell), 4)
+    w = f"{lecture.symbol('W_hh')} and {lecture.symbol('W_ih')}"
+    return lecture.slide("Unrolled over 4 steps: one copy of the cell per step", lecture.figure(loss, level="cell"),
+                        [f"Every copy uses the same {w}: one tensor each, so the parameter count does not grow "
+                         "with the sequence.", last_step_loss_said(4)])
+
+
+def language_model(lecture: Lecture) -> str:
+    loss, _ = language_model_loss(lecture.cell, 4)
+    # the weights' names on every copy put the slide's text under 24 px (labels under 28: the nodes a line or two
+    # taller, the slide's height bound), so the figure leaves them off and the lines name each row's, at a size a
+    # room reads. The title names the nodes as the figure draws them: the head's linear gives the scores, and
+    # cross_entropy takes their softmax ŷ_t and its −log at the next word in one op
+    w_hy, b_y = lecture.symbol("W_hy"), lecture.symbol("b_y")
+    head = (f"linear: the scores {w_hy} h_t + {b_y};   J_t = cross_entropy = −log ŷ_t[x_{{t+1}}], "
+            "ŷ_t = softmax(the scores)")
+    if lecture.notation.preset in HEAD_WITH_TANH:  # the lecture's symbols, said to be for another head than its own
+        head = (f"linear: the scores {w_hy} h_t + {b_y};   ŷ_t = softmax(the scores), "
+                f"where {HEAD_WITH_TANH[lecture.notation.preset]} writes y_t = tanh({w_hy} h_t + {b_y}), then softmax: "
+                "this model's head has no tanh;   J_t = cross_entropy = −log ŷ_t[x_{t+1}]")
+    return lecture.slide("The language model: x_t → e_t → h_t → linear → J_t",
+                         lecture.figure(loss, level="cell", params="hide"),
+                         [f"{head};   J = (1/T) Σ_t J_t, T = 4", lecture.shared_by_rows()])
+
+
+def bptt(lecture: Lecture) -> str:
+    # 2 steps: every row of the backward figure and its labels legible on the slide; ∂J/∂h_1 still
+    # adds a part from J_1 and one through h_2 from J_2
+    loss, _ = language_model_loss(lecture.cell, 2)
+    return lecture.slide("Backpropagation through time: ∂J/∂h_t from right to left",
+                        lecture.figure(loss, level="cell", backward=True),
+                        footer=f"the {lecture.name} language model over T = 2 steps")
+
+
+
+def one_step_figure(lecture: Lecture, kind: str) -> Figure:
+    """One step of the cell at op level, J = Σ h₁ read from the cell's h₁ (its footnote says nothing of the
+    weights being the same at every step: a figure of one step has none, :func:`.notation.parameter_notes`)."""
+    return lecture.figure(one_step_loss(layer(kind)), level="op")
+
+
+def lstm_cell(lecture: Lecture) -> str:
+    return lecture.slide("The LSTM cell: four gates, two states", one_step_figure(lecture, "lstm"),
+                        ["i, f, o = σ(·),   g = tanh(·)", "c_t = f ⊙ c_{t−1} + i ⊙ g", "h_t = o ⊙ tanh(c_t)",
+                         "The cell state c only meets a multiply by f and an add: the path along which "
+                         "gradients survive.", last_step_loss_said(1)])
+
+
+def gru_cell(lecture: Lecture) -> str:
+    return lecture.slide("The GRU cell: a reset and an update gate", one_step_figure(lecture, "gru"),
+                        ["r, z = σ(·)", lecture.candidate(), "h_t = (1 − z) ⊙ n + z ⊙ h_{t−1}",
+                         last_step_loss_said(1)])
+
+
+def stacked(lecture: Lecture) -> str:
+    # 2 steps: four rows of cells (an LSTM's with h and c between them) stay legible on the slide. J reads
+    # output[-1]; a classifier's h_n (the reverse state at t = 1) moves J to the left, and the LSTM's figure
+    # would then be drawn under 24 px: the slide says what J reads instead
+    loss = last_step_loss(layer(lecture.cell, num_layers=2, bidirectional=True), 2)
+
+    def top(direction: str, step: str) -> str:  # layer 2's state, marked as the figure marks it
+        return lecture.notation.at_step("h", step, "2" + direction)
+
+    return lecture.slide(f"Stacked and bidirectional: two layers of {lecture.name}, each both ways",
+                        lecture.figure(loss, level="cell", params="hide"),
+                        ["Two steps, t = 1, 2; layer 1 at the bottom; each reverse direction runs right to left; "
+                         "layer 2 reads both directions' states.",
+                         f"J = Σ ({top('→', '2')}, {top('←', '2')}): layer 2's states at t = 2 (PyTorch's "
+                         "output[-1]); the reverse one has taken one step, reading layer 1's states at t = 2 "
+                         "(the forward one of them has read x_1 and x_2). A classifier reads layer 2's last state in "
+                         f"each direction (PyTorch's h_n[-2:]): {top('→', '2')} and {top('←', '1')}, the reverse "
+                         "one's at t = 1."])
+
+
+MIDDLE_LEFT_OUT = (0, 1, len(SENTENCE) - 1)  # the sentence's steps drawn where its middle words are one "…"
+
+
+def every_word(lecture: Lecture, title: str, draw: Callable[[tuple[int, ...]], Figure], lines: list[str]) -> str:
+    """A slide of the sentence's figure with every word drawn, as a figure of up to 8 steps is — "to the"
+    between the keys and the cabinet is the agreement example's point, the words the verb's number must be
+    carried past — or, where a slide would then write under 24 px (labels 28), with its middle words as one
+    "…" (t = 3…4), which the figure says. ``draw(steps)``: the figure of those steps (indices from 0). Measured
+    on the slide, each figure in the box it has there (:func:`.legibility.figure_sizes`)."""
+    whole = lecture.slide(title, draw(tuple(range(len(SENTENCE)))), lines)
+    return whole if legible(*figure_sizes(whole)) else lecture.slide(title, draw(MIDDLE_LEFT_OUT), lines)
+
+
+def classifier(lecture: Lecture) -> str:
+    # whole in most notations; in CS224N's, whose h⁽ᵗ⁾ widen the gaps, its labels would be 26.6–27.5 px
+    return every_word(lecture, "Many to one: a sentence classifier",
+                      lambda steps: lecture.figure(classifier_loss(lecture.cell), level="cell",
+                                                   tokens=[SENTENCE[t] for t in steps], time_steps=steps),
+                      [f"x_1 … x_{len(SENTENCE)} = “{' '.join(SENTENCE)}”, T = {len(SENTENCE)}. Only the last "
+                       "state h_T reaches the loss: is the subject plural (“the keys … are”)?"])
+
+
+def tagger(lecture: Lecture) -> str:
+    # each drawn word under its x_t and by its J_t its own tag (tokens= alone would write the next word there, a
+    # language model's target). Drawn whole, five columns of J_t = cross_entropy, h₀ and the Σ put its text at
+    # 23.4 px and its labels at 25.9 (22.8 and 25.4 in CS224N's names), in every notation and cell: drawn with its
+    # middle words as one "…" at once, not drawn whole first to be measured and thrown away (as every_word does)
+    tags = [TAG_NAMES[TAGS[word]] for word in SENTENCE]
+    return lecture.slide("Many to many: a tag for every word",
+                         lecture.figure(tagger_loss(lecture.cell), level="cell", params="hide",
+                                        time_steps=MIDDLE_LEFT_OUT, tokens=[SENTENCE[t] for t in MIDDLE_LEFT_OUT],
+                                        targets=[tags[t] for t in MIDDLE_LEFT_OUT]),
+                         [f"x_1 … x_{len(SENTENCE)} = “{' '.join(SENTENCE)}”, T = {len(SENTENCE)}, tagged "
+                          f"{' '.join(tags)} (Penn Treebank); J is the mean of the J_t."])
+
+
+def encoder_decoder(lecture: Lecture) -> str:
+    # each input's word under it and each J_t's target beside it: what teacher forcing feeds is read off.
+    # One source word and one written, then [END]: the pair is trained as a real one is (its last target [END],
+    # which teaches the decoder to stop: Seq2Seq.score and a training set's targets end so), and the figure
+    # fits the slide at a size a room reads in every notation (CS224N's h⁽ᵉ⁾⁽¹⁾ widens each column)
+    return lecture.slide("The encoder–decoder: the encoder's last state starts the decoder",
+                        lecture.figure(seq2seq_loss(cell=lecture.cell, source=NOW, targets=NOW_TARGETS), level="cell",
+                                       params="hide", tokens=seq2seq_tokens(source=NOW, targets=NOW_TARGETS)),
+                        ["Teacher forcing: decoder step t reads y_{t−1} (y_0 = [BEGIN]), never its own guess. "
+                         f"S = {len(NOW)}, T′ = {len(NOW_TARGETS)}."],  # one line: two put the labels under 28 px
+                        footer=f"“{SOURCE_WORDS[NOW[0]]}”: Spanish for “now”. The last target is [END], as in every "
+                               "pair it trains on: the step that teaches the decoder to stop")
+
+
+def generation(lecture: Lecture) -> str:
+    """Greedy generation by an untrained encoder–decoder: the first seed whose decoder writes two
+    tokens (an untrained one may stop at once), so that the figure shows a choice fed back; one source
+    word and two written, so that the figure fits the slide at a size a room reads. The decoder's
+    scores are s_t (ŷ_t = softmax(s_t), as on every other slide), and the words it chose are written."""
+    source = seq2seq_source(ids=ONE_WORD)
+    seed = next((k for k in range(20) if len(seq2seq_model(cell=lecture.cell, seed=k).greedy(source, 2)[0]) == 2), 0)
+    model = seq2seq_model(cell=lecture.cell, seed=seed)
+    limit = 2
+    written = [TARGET_WORDS[token] for token in model.greedy(source, limit)[0]]
+    stop = "it wrote [END]" if len(written) < limit else f"after {limit} tokens, the most this slide lets it write"
+    score = model.greedy_graph(source, max_length=limit)
+    score.name = "log P(output | x)"  # the score of the words written: not of a ŷ, which the slide calls s_t
+    begin_read_as_y(score)  # y₀ "[BEGIN]" and x₁ "llueve", as the encoder–decoder's slide writes them
+    words = [SOURCE_WORDS[i] for i in ONE_WORD] + [TARGET_WORDS[BEGIN_ID]]
+    chosen = "; ".join(f"argmax s_{step} = “{word}”" for step, word in enumerate(written, start=1))  # its own t
+    return lecture.slide("Greedy generation: each output is fed back as the next input",
+                        # s_t, the decoder's scores, written as the notation writes a step (s⁽¹⁾ in CS224N's), as the
+                        # lines under the figure write it
+                        lecture.figure(score, level="cell", params="hide",
+                                       notation=lecture.notation.renamed({"s": "s"}),
+                                       tokens=words),
+                        [f"x_1 = “{SOURCE_WORDS[ONE_WORD[0]]}”; s_t: step t's scores (logits), ŷ_t = softmax(s_t); "
+                         "the argmax of s_t is fed back as the next input.",
+                         f"It wrote “{' '.join(written)}”: {chosen}; S = {len(ONE_WORD)}, "
+                         f"T′ = {len(written) + (len(written) < limit)}.",
+                         f"Dashed: a choice, no gradient flows through it. Generation stops at [END] or, here, "
+                         f"{stop}."],
+                        footer=f"an untrained {lecture.name} encoder–decoder (seed {seed}): its choices are arbitrary")
+

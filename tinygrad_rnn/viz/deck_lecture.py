@@ -1,0 +1,114 @@
+"""What every slide of the lecture's deck is drawn with: the :class:`Lecture` — its cell, its notation, and how a
+slide writes its lines and draws its figure in them.
+
+Each slide (:mod:`.deck_graph_slides`, :mod:`.deck_measured_slides`) is a function of one Lecture, which
+:func:`.lecture_deck.deck` makes from its ``cell`` and ``notation``. What a slide writes goes through it, so that
+every slide names a step and a weight alike (PyTorch's h_t and W_hh, or CS224N's h⁽ᵗ⁾ and W_h), and its figures
+are the library's own SVG of a loss's graph in those names.
+
+>>> from tinygrad_rnn.viz.notation import resolve
+>>> lecture = Lecture("rnn", resolve("cs224n"))
+>>> lecture.name, lecture.timed("∂J/∂h_t"), lecture.symbol("W_hh")
+('tanh RNN', '∂J/∂h^(t)', 'W_h')
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .gru_rows import label_candidate_rows
+from .layout import labelled_layout
+from .notation import BIAS_PARTS, Notation
+from .slide import figure_slide
+from .svg import picture_to_svg
+
+Figure = tuple[str, list[str]]  # a drawing's SVG, and its notes: what its labels mean
+CELLS = {"rnn": "tanh RNN", "lstm": "LSTM", "gru": "GRU"}
+STEP_T = "ₜ"  # a figure's subscript t
+
+
+class Lecture:
+    """What every slide is drawn with: the cell, the notation, and the names it gives the weights."""
+
+    def __init__(self, cell: str, notation: Notation) -> None:
+        self.cell, self.notation = cell, notation
+        self.name = CELLS[cell]
+
+    def symbol(self, name: str) -> str:
+        return self.notation.symbol(name)
+
+    def timed(self, text: str) -> str:
+        """Text in this lecture's notation: h_t, or h^(t) (CS224N's h⁽ᵗ⁾); J, or CMU's L."""
+        return self.notation.in_text(text)
+
+    def slide(self, title: str, figure: Figure, lines: list[str] = (), footer: str = "") -> str:
+        """:func:`.slide.figure_slide` with the title and lines in this lecture's notation."""
+        svg, notes = figure
+        return figure_slide(self.timed(title), svg, notes, [self.timed(line) for line in lines], footer)
+
+    def figure(self, loss: Any, **options: Any) -> Figure:
+        """The library's own SVG of ``loss``'s graph (no Graphviz), as ``viz.save`` draws it but without
+        shapes, and its notes apart: the slide writes them at its own text size, under or beside it."""
+        from . import _defaults, _picture  # the package's drawing path, complete once it is imported
+
+        picture, _ = _picture((loss,), **_defaults({"show_shapes": False, "notation": self.notation, **options}))
+        for node in picture.nodes:  # a Σ node's per-step term as the deck's own lines write it: ∂J/∂W|_(t), one form
+            node.label = node.label.replace(f"|{STEP_T}", f"|₍{STEP_T}₎")  # (the figures' |ₜ: the same term)
+            first, _, rest = node.label.partition("\n")
+            if first.endswith(" = lerp") and node.step is not None:  # a GRU's h_t, by the lecture's equation
+                first = first.removesuffix("lerp") + self.interpolation(node.step)
+                node.label = first + ("\n" + rest if rest else "")
+        if options.get("level") == "op":  # a GRU cell's two n rows, each riser saying which it carries
+            x_rows, h_rows = self.candidate_rows(self.notation.at_step("x", "1"), self.notation.at_step("h", "0"))
+            label_candidate_rows(picture, x_rows, h_rows)
+        notes, picture.notes = picture.notes, []
+        labels, placed = labelled_layout(picture)
+        # as drawn, not widened to a slide's shape (figure=True): the slide gives it the room its body has
+        return picture_to_svg(picture, placed, labels, "figure"), notes
+
+    def candidate(self) -> str:
+        """The GRU's candidate n in the names its figure writes (:meth:`candidate_rows`)."""
+        x_rows, h_rows = self.candidate_rows()
+        if not x_rows.startswith("["):
+            return f"n = tanh({x_rows} + r ⊙ ({h_rows}))"
+        return f"n = tanh({x_rows} + r ⊙ {h_rows}),   [·]ₙ: the rows that feed n"
+
+    def candidate_rows(self, x: str = "x_t", h: str = "h_{t−1}") -> tuple[str, str]:
+        """The two inputs of the GRU's candidate n: PyTorch's W_in x + b_in and W_hn h + b_hn, or the lecture's
+        weights with [·]ₙ, their rows that feed n, and both of PyTorch's biases (a GRU's two do not add up to one:
+        :meth:`.Notation.for_cell`; b₁′, b₁″ where a user named both b₁ all the same)."""
+        gru = self.notation.for_cell("gru")
+        w_ih, w_hh, b_ih, b_hh = (gru.symbol(name) for name in ("W_ih", "W_hh", "b_ih", "b_hh"))
+        if (w_ih, w_hh) == ("W_ih", "W_hh"):
+            return f"W_in {x} + b_in", f"W_hn {h} + b_hn"
+        if b_ih == b_hh:
+            b_ih, b_hh = (b_ih + mark for mark in BIAS_PARTS)
+        return f"[{w_ih} {x} + {b_ih}]ₙ", f"[{w_hh} {h} + {b_hh}]ₙ"
+
+    def interpolation(self, step: int) -> str:
+        """A GRU's new state as the lectures write it, (1 − z₁) ⊙ n₁ + z₁ ⊙ h₀: what the op torch.lerp(n, h, z)
+        computes, which no lecture calls lerp."""
+        def at(name: str, t: int) -> str:
+            return self.notation.at_step(name, str(t))
+        return f"(1 − {at('z', step)}) ⊙ {at('n', step)} + {at('z', step)} ⊙ {at('h', step - 1)}"
+
+    def shared_by_rows(self) -> str:
+        """Which weights every copy of each row uses, in the lecture's names (one tensor each, the same at every
+        step): what a figure drawn without its weights' names says in words. The cell's biases as its figure
+        writes them: a lecture's one b where it writes their sum, a GRU's two (:meth:`.Notation.for_cell`)."""
+        names = self.notation.for_cell(self.cell)
+        cell = list(dict.fromkeys(names.symbol(name) for name in ("W_ih", "W_hh", "b_ih", "b_hh")))
+        return (f"The same tensors on every copy: {names.symbol('E')} (embedding), {', '.join(cell)} "
+                f"({self.name} cell), {names.symbol('W_hy')}, {names.symbol('b_y')} (linear)")
+
+    def recurrence(self) -> str:
+        """The cell's equation in the lecture's names, as text: both of PyTorch's biases, or the
+        lecture's one where it writes their sum; CS224N's W_e multiplies an embedding, e_t = E x_t."""
+        w_ih, w_hh, b_ih, b_hh = (self.symbol(name) for name in ("W_ih", "W_hh", "b_ih", "b_hh"))
+        biases = b_ih if b_ih == b_hh else f"{b_ih} + {b_hh}"
+        read = "e_t" if w_ih == "W_e" else "x_t"
+        embedded = ",   e_t = E x_t" if read == "e_t" else ""
+        return {"rnn": f"h_t = tanh({w_hh} h_{{t−1}} + {w_ih} {read} + {biases}){embedded}",
+                "lstm": "c_t = f_t ⊙ c_{t−1} + i_t ⊙ g_t,   h_t = o_t ⊙ tanh(c_t)",
+                "gru": "h_t = (1 − z_t) ⊙ n_t + z_t ⊙ h_{t−1}"}[self.cell]
+

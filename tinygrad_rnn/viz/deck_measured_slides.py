@@ -1,0 +1,208 @@
+"""The deck's slides that chart numbers the engine measures when the slide is drawn: ∂J/∂W_hh as a sum of one
+term per step (tr.grad_contributions, against .grad), the vanishing gradient of a tanh RNN, an LSTM and a GRU on
+one colour scale, perplexity from n-grams to an LSTM, and the clipping of an exploding gradient.
+
+Each is a function of a :class:`.deck_lecture.Lecture` that returns the slide's SVG, drawn with
+:mod:`.slide_charts` (bars, rows of colours, a table) and written in the lecture's notation. The slides that draw a
+graph are :mod:`.deck_graph_slides`; the order of both in the deck is :data:`.lecture_deck.SLIDES`.
+
+>>> exploding_norm("gru") < 10 < exploding_norm("rnn")  # scaled alike: a GRU's gates keep ‖g‖ small
+True
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy
+
+from .. import analysis, nn
+from ..engine import grad, grad_contributions
+from ..steps import step_of
+from .deck_lecture import CELLS, Lecture
+from .lecture_models import language_model_loss, last_step_loss, layer
+from .notation import short_name
+from .slide import HEIGHT, MARGIN, WIDTH, body_top, paragraph, slide_number, slide_svg
+from .slide_charts import bars, colour_legend, colour_rows, note, table
+
+VANISHING_STEPS = 12
+VANISHING_INPUT_SEED = 1  # the inputs `graph --compare` draws for its seed 0: the slide shows what it prints
+CORPUS_CHARACTERS, TRAINING_STEPS, UNITS = 20_000, 100, 48  # the perplexity slide: seconds, not minutes
+
+
+def weight_sum(lecture: Lecture) -> str:
+    """∂J/∂W_hh = Σ_t ∂J/∂W_hh|_(t): the terms from grad_contributions, their norms, and .grad."""
+    loss, recurrent = language_model_loss(lecture.cell, 6)
+    weight = recurrent.weight_hh_l0
+    terms = [numpy.zeros(weight.shape) for _ in range(6)]
+    for scope, gradient in grad_contributions(loss, weight):
+        terms[step_of(scope) - 1] += numpy.asarray(gradient.numpy(), dtype=numpy.float64)
+    (total,) = grad(loss, weight, retain_graph=True)
+    name = lecture.symbol("W_hh")
+    title = lecture.timed(f"∂J/∂{name} is a sum of one term per step")
+    top = body_top(title)
+    norms = [float(numpy.linalg.norm(term)) for term in terms]
+    # a linear axis: the bars are compared and added by eye, against the sum's norm below them
+    parts = bars(norms, [f"t = {t}" for t in range(1, 7)], (MARGIN, top, 1100, HEIGHT - top - 120),
+                 axis_label=lecture.timed(f"‖∂J/∂{name}|_(t)‖"), log=False)
+    lines = [f"∂J/∂{name} = Σ_t ∂J/∂{name}|_(t)", f"one term per step t = 1 … 6: the bars, ‖∂J/∂{name}|_(t)‖",
+             f"‖Σ_t ∂J/∂{name}|_(t)‖ = {slide_number(numpy.linalg.norm(sum(terms)))}",
+             f"‖{name}.grad‖ = {slide_number(numpy.linalg.norm(total.numpy()))}: the same",
+             # the bars' heights add up to more than the sum's norm: say why, or it reads as an error
+             f"The bars add up to {slide_number(sum(norms))}: a norm of a sum ≤ the sum of norms, the terms point "
+             "different ways and partly cancel.",
+             "The term of step 1 is 0: there it multiplies h_0 = 0."]
+    y = top + 60
+    for line in lines:
+        more, y = paragraph(lecture.timed(line), 1240, y, WIDTH - MARGIN - 1240)
+        parts += more
+        y += 24
+    # the call as a program writes it (its argument the parameter, not the lecture's symbol for it)
+    said = (f"the {lecture.name} language model, 6 steps; terms from tr.grad_contributions(J, rnn.weight_hh_l0), "
+            f"PyTorch's name for {name}")
+    parts.append(note(lecture.timed(said), MARGIN, HEIGHT - 60))
+    return slide_svg(title, parts)
+
+
+def vanishing(lecture: Lecture) -> str:
+    """‖∂J/∂h_t‖ for a loss on step 12 of a tanh RNN, an LSTM and a GRU, on one colour scale, and the
+    LSTM's ‖∂J/∂c_t‖: the path its cell state protects."""
+    rows, notes = {}, {}
+    h, c = lecture.timed("∂J/∂h_t"), lecture.timed("∂J/∂c_t")
+    for kind, name in CELLS.items():
+        recurrent = layer(kind)
+        if kind == "lstm":
+            nn.init.lstm_forget_gate_bias_(recurrent, 1.0)
+        loss = last_step_loss(recurrent, VANISHING_STEPS, seed=VANISHING_INPUT_SEED)
+        found = analysis.find_recurrence(loss)
+        paths = [(h, found.hidden_states)] + ([(c, found.cell_states)] if kind == "lstm" else [])
+        for gradient, states in paths:
+            norms = [float(v) for v in analysis.hidden_state_gradient_norms(loss, states)]
+            rows[f"{name}, {gradient}"] = norms
+            notes[f"{name}, {gradient}"] = f"ratio {slide_number(norms[0] / norms[-1])}"
+    lstm_h, lstm_c = rows[f"LSTM, {h}"], rows[f"LSTM, {c}"]
+    positive = [v for values in rows.values() for v in values if v > 0]
+    scale = (min(positive), max(positive))
+    title = lecture.timed("The vanishing gradient: ‖∂J/∂h_t‖ for a loss on the last step")
+    top = body_top(title)
+    parts = colour_rows(rows, (MARGIN, top + 20, WIDTH - 2 * MARGIN, 480), scale, notes)
+    parts += colour_legend(*scale, MARGIN, top + 520, lecture.timed("‖∂J/∂h_t‖, ‖∂J/∂c_t‖, log scale"))
+    said = [f"ratio: the norm at step 1 over the one at step {VANISHING_STEPS}; one colour scale for all rows.",
+            f"The LSTM's cell state c is the protected path: from step {VANISHING_STEPS} back to step 1, ‖{c}‖ "
+            f"falls to {slide_number(lstm_c[0] / lstm_c[-1])} of its value, ‖{h}‖ to "
+            f"{slide_number(lstm_h[0] / lstm_h[-1])}, of which × {slide_number(lstm_h[-2] / lstm_h[-1])} in the "
+            f"first step back (J reads h_{VANISHING_STEPS} itself)."]
+    y = top + 600
+    for line in said:
+        more, y = paragraph(lecture.timed(line), MARGIN, y, WIDTH - 2 * MARGIN)
+        parts += more
+        y += 14
+    parts.append(note(lecture.timed(f"fresh layers (2 inputs, 3 units, seed 0; the LSTM's forget bias 1), the "
+                                    f"same {VANISHING_STEPS} random inputs (seed {VANISHING_INPUT_SEED}), "
+                                    f"J = Σ h_{VANISHING_STEPS}"),
+                      MARGIN, HEIGHT - 60))
+    return slide_svg(title, parts)
+
+
+def perplexity(lecture: Lecture) -> str:
+    """Held-out perplexity of n-gram models and of a tanh RNN and an LSTM, on a corpus small enough to take seconds."""
+    from .. import data, models, optim, training
+    from ..creation import manual_seed
+
+    text = data.standard_library_text(CORPUS_CHARACTERS)
+    vocabulary = data.Vocabulary.from_text(text, level="char")
+    ids = numpy.array(vocabulary.encode(text))
+    cut = int(0.9 * ids.size)
+    train, held_out = ids[:cut], ids[cut:]
+    rows = []
+    # Kneser–Ney backs off to a lower order, which a unigram has not: it is smoothed by add-one instead
+    for order, smoothing, name in [(1, "add-k", "unigram, add-one"), (2, "kneser-ney", "2-gram, Kneser–Ney"),
+                                   (3, "kneser-ney", "3-gram, Kneser–Ney"), (5, "kneser-ney", "5-gram, Kneser–Ney")]:
+        model = models.NGramLM(order, smoothing=smoothing, k=1.0).fit(train, vocabulary_size=len(vocabulary))
+        rows.append([name, f"{model.perplexity(held_out):.2f}", "counts"])
+    kinds = ["rnn", "lstm"] + ([lecture.cell] if lecture.cell not in ("rnn", "lstm") else [])  # the deck's own cell
+    for kind in kinds:
+        manual_seed(0)
+        model = models.LanguageModel(len(vocabulary), embedding_dim=16, hidden_size=UNITS, cell=kind)
+        training.train_language_model(model, optim.Adam(model.parameters(), lr=1e-2), train, steps=TRAINING_STEPS,
+                                      batch_size=16, bptt=32, clip=1.0, progress=False)
+        value = float(numpy.exp(training.evaluate(model, held_out, batch_size=1, bptt=256)))
+        # no wall time: the deck is the same bytes on every run (steps, not seconds, say how long it trained)
+        rows.append([f"{CELLS[kind]}, {UNITS} units", f"{value:.2f}", f"{TRAINING_STEPS} steps"])
+    best = min(rows, key=lambda row: float(row[1]))[0].split(",")[0]
+    # the title says what was measured: on these few seconds of training the counts may well win
+    named = ", ".join(f"a{'n' if kind == 'lstm' else ''} {CELLS[kind]}" for kind in kinds[:-1]) + \
+        f" and a{'n' if kinds[-1] == 'lstm' else ''} {CELLS[kinds[-1]]}"
+    title = f"Perplexity on held-out text: n-grams, {named} (best here: the {best})"
+    top = body_top(title)
+    parts = table(["model (characters)", "perplexity", "trained"], rows, (MARGIN, top, 1300, 600))
+    rnn, lstm = (float(row[1]) for row in rows[4:6])
+    versus = "has no edge over the tanh RNN yet" if lstm >= rnn else "beats the tanh RNN"
+    parts += paragraph(f"Measured here on {cut:,} characters of Python's standard-library source (held out: the "
+                       f"last {ids.size - cut:,}; a vocabulary of {len(vocabulary)}); lower is better. On so little "
+                       f"text and training the {best} is best, and the LSTM {versus}. These are perplexities per "
+                       "character: not comparable with the lecture's per word on the One Billion Word benchmark "
+                       "(a Kneser–Ney 5-gram at 67.6, LSTMs at 30–44).", MARGIN, top + 420, WIDTH - 2 * MARGIN)[0]
+    return slide_svg(title, parts)
+
+
+def exploding(kind: str) -> Any:
+    """A layer of 8 units whose W_hh is scaled by 6, after J = Σ h_30's backward: a tanh RNN's gradient explodes
+    (‖g‖ = 116); a GRU's and an LSTM's gates keep theirs small (2.5 and 3.9)."""
+    from ..recording import no_grad
+
+    recurrent = layer(kind, hidden_size=8)
+    with no_grad():
+        recurrent.weight_hh_l0.mul_(6.0)  # large recurrent weights: a tanh RNN's gradient explodes
+    last_step_loss(recurrent, 30).backward()
+    return recurrent
+
+
+def exploding_norm(kind: str) -> float:
+    """‖g‖ of :func:`exploding`'s every parameter."""
+    return float(numpy.sqrt(sum(float(numpy.sum(p.grad.numpy() ** 2)) for p in exploding(kind).parameters())))
+
+
+def clipping(lecture: Lecture) -> str:
+    """One exploding gradient, before and after clip_grad_norm_ at 1, of the lecture's parameters: one row
+    per symbol. Where the notation has one bias b for PyTorch's two (b = bias_ih + bias_hh), ∂J/∂b is
+    the gradient of either (both are added where b is), so b's row and ‖g‖ count it once, as the
+    lecture's model has it; the slide says what PyTorch's model.parameters(), with both, gives."""
+    recurrent = exploding("rnn")
+    parameters = dict(recurrent.named_parameters())
+    norms = {name: float(numpy.linalg.norm(p.grad.numpy())) for name, p in parameters.items()}  # each once, unclipped
+    symbols: dict[str, Any] = {}  # the lecture's symbol → its parameter's name (the first of PyTorch's, for one b)
+    for name in parameters:
+        symbols.setdefault(lecture.symbol(short_name(name)), name)
+    before = {symbol: norms[name] for symbol, name in symbols.items()}
+    total = float(nn.utils.clip_grad_norm_([parameters[name] for name in symbols.values()], 1.0).item())
+    after = {symbol: float(numpy.linalg.norm(parameters[name].grad.numpy())) for symbol, name in symbols.items()}
+    clipped = float(numpy.sqrt(sum(v * v for v in after.values())))
+
+    def printed(value: float) -> str:  # 3 digits: the printed norms add up (√Σ‖·‖²) and scale (× τ/‖g‖) as shown
+        return slide_number(value, digits=3)
+
+    rows = [[symbol, printed(before[symbol]), printed(after[symbol])] for symbol in symbols]
+    rows.append(["all together, ‖g‖", printed(total), printed(clipped)])
+    title = "Gradient clipping: if ‖g‖ ≥ τ, g ← τ g / ‖g‖"
+    if lecture.cell != "rnn":  # the deck's cell, scaled alike, measured: why the slide clips a tanh RNN's instead
+        title += (f" — on a tanh RNN: a {lecture.name}, its {lecture.symbol('W_hh')} scaled alike, reaches only "
+                  f"‖g‖ = {slide_number(exploding_norm(lecture.cell))}")
+    top = body_top(title)
+    parts = table(["gradient of", "‖·‖ before", "after clipping at τ = 1"], rows, (MARGIN, top, 1100, 500))
+    parts += bars([total, clipped], ["‖g‖ before", "after"], (1300, top, WIDTH - MARGIN - 1300, 560), digits=3)
+    parts += paragraph(f"Every gradient is scaled by the same τ / ‖g‖ = {printed(1.0 / total)}: the step keeps "
+                       "its direction and loses its size.", MARGIN, top + 360, 1100)[0]
+    clipped_what = "model.parameters()"
+    if len(symbols) < len(parameters):  # the lecture's one bias: PyTorch's model has it twice
+        clipped_what = "[" + ", ".join(symbols) + "]"
+        pytorch_total = float(numpy.sqrt(sum(norm ** 2 for norm in norms.values())))  # what it clips: every one
+        bias = lecture.symbol("b_ih")
+        parts.append(note(f"{bias} = bias_ih + bias_hh, PyTorch's two biases, each with the gradient "
+                          f"{lecture.timed('∂J/∂')}{bias}: clip_grad_norm_(model.parameters(), 1.0) counts it twice, "
+                          f"‖g‖ = {printed(pytorch_total)}", MARGIN, top + 620))  # (below the bars: a long line)
+    parts.append(note(f"tr.nn.utils.clip_grad_norm_({clipped_what}, 1.0), as Pascanu et al. (2013) propose",
+                      MARGIN, top + 520))
+    parts.append(note(lecture.timed(f"a tanh RNN of 8 units, {lecture.symbol('W_hh')} scaled by 6 so that it "
+                                    "explodes, J = Σ h_30"), MARGIN, HEIGHT - 60))
+    return slide_svg(title, parts)
