@@ -242,7 +242,7 @@ class FusedLayer(Function):
     def initial_gradient(self, grad, per_step_grad, steps: int, position: int):
         """∂J/∂ of the initial state (input ``position``): what the loop sent it, and what its slot
         of the saved states received (None where no gradient is needed)."""
-        return _plus(grad, _at(per_step_grad, self.initial(steps))) if self.needs[position] else None
+        return grad_sum(grad, grad_at(per_step_grad, self.initial(steps))) if self.needs[position] else None
 
     def after_the_loop(self, step_gradients, states, has_bias: bool):
         """(∂x_proj in the input's layout, ∂W_hh, ∂b_hh) from the steps' gate gradients."""
@@ -330,7 +330,7 @@ class StepNames(Sequence):
         return self.names[index]
 
 
-def _plus(first, second, third=None):
+def grad_sum(first, second, third=None):
     """The sum of the gradients that arrived (None for one that did not; None if none did)."""
     total = first if second is None else second if first is None else first + second
     return total if third is None else third if total is None else total + third
@@ -347,7 +347,7 @@ def _batch_first(time_major):
     return out
 
 
-def _at(per_step_grad, index: int):
+def grad_at(per_step_grad, index: int):
     """Step ``index`` of a per-step gradient (None where no gradient came)."""
     return None if per_step_grad is None else per_step_grad[index]
 

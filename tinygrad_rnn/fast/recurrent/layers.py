@@ -43,7 +43,7 @@ from .fused_cells import (
     lstm_pointwise,
     rnn_pointwise,
 )
-from .layer_node import FusedLayer, _at, _plus
+from .layer_node import FusedLayer, grad_at, grad_sum
 
 
 def _for_every_step(transposed, steps: int):
@@ -110,21 +110,22 @@ class FusedLSTMLayer(FusedLayer):
         projection_gradients = None if weight_hr is None else self.new_step_gradients(gates, hiddens[1:].shape)
         grad_output, product = self.by_step(grad_output), self.through_weight(gates)
         for p, before, after in reversed(self.visits(steps)):
-            grad_state = _plus(grad_hidden, _at(grad_output, p), _at(grad_hiddens, after))  # ∂J/∂h_t
+            grad_state = grad_sum(grad_hidden, grad_at(grad_output, p), grad_at(grad_hiddens, after))  # ∂J/∂h_t
             grad_hidden, held_hidden = self.at_the_step(grad_state, p)
             if weight_hr is not None:  # h_t = u_t W_hrᵀ (u_t = o ⊙ tanh c_t): ∂u_t = ∂h_t W_hr
                 if grad_hidden is None:
                     grad_hidden = 0 * hiddens[after]
                 self.put(projection_gradients, p, grad_hidden)
-                grad_hidden = _plus(product(grad_hidden, weight_hr), _at(grad_unprojected, p))
-            grad_cell_state = _plus(grad_cell, _at(grad_cell_sequence, p), _at(grad_cells, after))  # ∂J/∂c_t
+                grad_hidden = grad_sum(product(grad_hidden, weight_hr), grad_at(grad_unprojected, p))
+            grad_cell_state = grad_sum(grad_cell, grad_at(grad_cell_sequence, p),
+                                       grad_at(grad_cells, after))  # ∂J/∂c_t
             grad_cell, held_cell = self.at_the_step(grad_cell_state, p)
             grad_pre, grad_cell = FusedLSTMCell.gate_gradients(
-                (grad_hidden, grad_cell, _at(grad_gates, p), _at(grad_tanh, p)), gates[p], tanh_cells[p],
+                (grad_hidden, grad_cell, grad_at(grad_gates, p), grad_at(grad_tanh, p)), gates[p], tanh_cells[p],
                 cell_states[before], out=self.slot(step_gradients, p))
             self.collect(step_gradients, p, grad_pre)
-            grad_hidden = _plus(product(grad_pre, weight_hh), held_hidden)
-            grad_cell = _plus(grad_cell, held_cell)
+            grad_hidden = grad_sum(product(grad_pre, weight_hh), held_hidden)
+            grad_cell = grad_sum(grad_cell, held_cell)
         grad_x, grad_weight, grad_bias = self.after_the_loop(step_gradients, hiddens, bias_hh is not None)
         grad_projection = None if weight_hr is None else self.weight_gradients(
             self.joined(projection_gradients), unprojected, 5, has_bias=False)[0]  # (W_hr: input 5)
@@ -176,14 +177,14 @@ class FusedGRULayer(FusedLayer):
         input_grads = self.new_step_gradients(gates, in_layout, self.time_dim)
         grad_output, product = self.by_step(grad_output), self.through_weight(gates)
         for p, before, after in reversed(self.visits(steps)):
-            grad_state = _plus(grad_hidden, _at(grad_output, p), _at(grad_hiddens, after))  # ∂J/∂h_t
+            grad_state = grad_sum(grad_hidden, grad_at(grad_output, p), grad_at(grad_hiddens, after))  # ∂J/∂h_t
             grad_hidden, held = self.at_the_step(grad_state, p)
             grad_recurrent, grad_x, grad_direct = FusedGRUCell.gate_gradients(
-                (grad_hidden, _at(grad_gates, p), _at(grad_recurrent_saved, p)), gates[p], recurrent[p],
+                (grad_hidden, grad_at(grad_gates, p), grad_at(grad_recurrent_saved, p)), gates[p], recurrent[p],
                 hiddens[before], self.slot(recurrent_grads, p), self.slot(input_grads, p, self.time_dim))
             self.collect(recurrent_grads, p, grad_recurrent)
             self.collect(input_grads, p, grad_x)
-            grad_hidden = _plus(product(grad_recurrent, weight_hh) + grad_direct, held)
+            grad_hidden = grad_sum(product(grad_recurrent, weight_hh) + grad_direct, held)
         return (self.joined(input_grads, self.time_dim) if self.needs[0] else None,
                 self.initial_gradient(grad_hidden, grad_hiddens, steps, 1),
                 *self.weight_gradients(self.joined(recurrent_grads), self.started_from(hiddens), self.weight_position,
@@ -232,12 +233,12 @@ class FusedRNNLayer(FusedLayer):
         step_gradients = self.new_step_gradients(hiddens, (steps, *hiddens.shape[1:]))
         grad_output, product = self.by_step(grad_output), self.through_weight(hiddens)
         for p, _, after in reversed(self.visits(steps)):
-            grad_state = _plus(grad_hidden, _at(grad_output, p), _at(grad_hiddens, after))  # ∂J/∂h_t
+            grad_state = grad_sum(grad_hidden, grad_at(grad_output, p), grad_at(grad_hiddens, after))  # ∂J/∂h_t
             grad_hidden, held = self.at_the_step(grad_state, p)
             grad_pre = FusedRNNCell.gate_gradients(grad_hidden, hiddens[after], self.nonlinearity,
                                                    self.slot(step_gradients, p))
             self.collect(step_gradients, p, grad_pre)
-            grad_hidden = _plus(product(grad_pre, weight_hh), held)
+            grad_hidden = grad_sum(product(grad_pre, weight_hh), held)
         grad_x, grad_weight, grad_bias = self.after_the_loop(step_gradients, hiddens, bias_hh is not None)
         return (grad_x, self.initial_gradient(grad_hidden, grad_hiddens, steps, 1), grad_weight,
                 grad_bias)[: 4 if bias_hh is not None else 3]
