@@ -3,7 +3,8 @@ derived by hand — the seam ``RECURRENT_STEPPER`` of :mod:`tinygrad_rnn.nn.recu
 
 **Replaces** the primitive cells (``nn/cells.py``: a dozen recorded ops a step, each with its own
 backward) for a layer built with ``fused=True`` (one node per layer and direction, the layer's input
-projection x W_ihᵀ + b_ih made inside it: :mod:`.layers`)
+projection x W_ihᵀ + b_ih made inside it: :mod:`.layers`, on the base every layer node shares,
+:mod:`.layer_node`)
 or ``fused="step"`` (one node per step: :mod:`.fused_cells`); ``fused=False`` keeps the primitive cells.
 :mod:`.stepper` is what the seam calls: how a layer module runs on these.
 The one place of the hand-derived LSTM, GRU and tanh/relu RNN backward is here: each cell's
