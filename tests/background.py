@@ -33,12 +33,19 @@ class Job:
         self.process: subprocess.Popen | None = None
         self.stdout, self.stderr = tempfile.TemporaryFile("w+"), tempfile.TemporaryFile("w+")
         self.finished = threading.Event()
+        self.error: OSError | None = None
 
     def run(self) -> None:
         try:
-            self.process = subprocess.Popen(self.command, stdout=self.stdout, stderr=self.stderr, text=True,
-                                            **self.options)
-            self.process.wait()
+            for _attempt in range(3):  # (starting a process from a thread once failed with EFAULT, Errno 14, on a
+                try:               # loaded machine: a failed start is tried again, and its error kept for the test)
+                    self.process = subprocess.Popen(self.command, stdout=self.stdout, stderr=self.stderr, text=True,
+                                                    **self.options)
+                    break
+                except OSError as error:
+                    self.error = error
+            if self.process is not None:
+                self.process.wait()
         finally:
             self.finished.set()
 
@@ -48,7 +55,7 @@ class Job:
         if QUEUE.take(self):
             self.run()
         assert self.finished.wait(timeout), f"{self.command} still running after {timeout} s"
-        assert self.process is not None, f"{self.command} could not be started"
+        assert self.process is not None, f"{self.command} could not be started: {self.error!r}"
         printed = []
         for file in (self.stdout, self.stderr):
             file.seek(0)
