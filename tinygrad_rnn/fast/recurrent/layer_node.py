@@ -201,24 +201,20 @@ class FusedLayer(Function):
 
     @staticmethod
     def slot(step_gradients, position: int, time_dim: int = 0):
-        """The array step ``position`` writes its gate gradients into (None on Tensors); ``time_dim``:
-        where the buffer's steps lie."""
+        """The part of the buffer that is step ``position``'s (None on Tensors): handed to the cell as
+        ``out``, so that it writes its gate gradients there and the loop allocates nothing per step;
+        ``time_dim``: where the buffer's steps lie."""
         if isinstance(step_gradients, list):
             return None
         return step_gradients[position] if time_dim == 0 else step_gradients[:, position]
 
-    @staticmethod
-    def collect(step_gradients, position: int, gradient) -> None:
-        """On Tensors, collect the step's gradient for the stack (arrays wrote it into their slot)."""
+    def store(self, step_gradients, position: int, gradient, time_dim: int = 0) -> None:
+        """Keep step ``position``'s gradient for after the loop: on Tensors in the list stacked then; on
+        arrays in its slot — nothing to do where the cell already wrote it there (given the slot as ``out``)."""
         if isinstance(step_gradients, list):
             step_gradients[position] = gradient
-
-    def put(self, step_gradients, position: int, gradient) -> None:
-        """Step ``position``'s gradient into its slot (arrays) or held for the stack (Tensors)."""
-        if isinstance(step_gradients, list):
-            step_gradients[position] = gradient
-        else:
-            self.slot(step_gradients, position)[...] = gradient
+        elif not _written_into(gradient, step_gradients):
+            self.slot(step_gradients, position, time_dim)[...] = gradient
 
     @staticmethod
     def joined(step_gradients, time_dim: int = 0):
@@ -345,6 +341,13 @@ def _batch_first(time_major):
                                          dtype=time_major.dtype)
     out[...] = time_major.transpose(1, 0, *range(2, time_major.ndim))
     return out
+
+
+def _written_into(gradient, buffer) -> bool:
+    """Whether ``gradient`` is a view of ``buffer`` (its slot, which a cell handed ``out`` returns): a view's
+    ``base`` is the buffer, or, where the buffer is itself a view, what the buffer views."""
+    base = gradient.base
+    return base is not None and (base is buffer or base is buffer.base)
 
 
 def grad_at(per_step_grad, index: int):

@@ -109,13 +109,24 @@ class FusedLSTMLayer(FusedLayer):
         step_gradients = self.new_step_gradients(gates, gates.shape)
         projection_gradients = None if weight_hr is None else self.new_step_gradients(gates, hiddens[1:].shape)
         grad_output, product = self.by_step(grad_output), self.through_weight(gates)
+        # The textbook BPTT loop (gates [i, f, g, o]; δ_t: ∂J/∂ step t's pre-activations), with the helper per line:
+        #   dh, dc = ∂J/∂h_T, ∂J/∂c_T                                       (from_last; None: no gradient came)
+        #   for t = T down to 1:                          (reversed(visits); a reverse layer: t = 1 up to T)
+        #       dh += ∂J/∂y_t;  dc += ∂J/∂c_t given          (grad_sum; at_the_step: a finished sequence skips t)
+        #       [with W_hr: ∂W_hr += dhᵀ (o_t ⊙ tanh c_t), then dh = dh W_hr]       (store, after the loop: ∂W_hr)
+        #       dc = dh ⊙ o_t ⊙ (1 − tanh² c_t) + dc
+        #       δ_t = [dc ⊙ g_t ⊙ i_t(1 − i_t),  dc ⊙ c_{t−1} ⊙ f_t(1 − f_t),
+        #              dc ⊙ i_t ⊙ (1 − g_t²),    dh ⊙ tanh(c_t) ⊙ o_t(1 − o_t)]     (FusedLSTMCell.gate_gradients)
+        #       keep δ_t;  dh = δ_t W_hh;  dc = dc ⊙ f_t                              (store; product; the cell)
+        #   ∂x_proj = [δ_1; …; δ_T],  ∂W_hh = Σ_t δ_tᵀ h_{t−1},  ∂b_hh = Σ_t δ_t                 (after_the_loop)
+        #   ∂h_0, ∂c_0 = dh, dc                                                                 (initial_gradient)
         for p, before, after in reversed(self.visits(steps)):
             grad_state = grad_sum(grad_hidden, grad_at(grad_output, p), grad_at(grad_hiddens, after))  # ∂J/∂h_t
             grad_hidden, held_hidden = self.at_the_step(grad_state, p)
             if weight_hr is not None:  # h_t = u_t W_hrᵀ (u_t = o ⊙ tanh c_t): ∂u_t = ∂h_t W_hr
                 if grad_hidden is None:
                     grad_hidden = 0 * hiddens[after]
-                self.put(projection_gradients, p, grad_hidden)
+                self.store(projection_gradients, p, grad_hidden)
                 grad_hidden = grad_sum(product(grad_hidden, weight_hr), grad_at(grad_unprojected, p))
             grad_cell_state = grad_sum(grad_cell, grad_at(grad_cell_sequence, p),
                                        grad_at(grad_cells, after))  # ∂J/∂c_t
@@ -123,7 +134,7 @@ class FusedLSTMLayer(FusedLayer):
             grad_pre, grad_cell = FusedLSTMCell.gate_gradients(
                 (grad_hidden, grad_cell, grad_at(grad_gates, p), grad_at(grad_tanh, p)), gates[p], tanh_cells[p],
                 cell_states[before], out=self.slot(step_gradients, p))
-            self.collect(step_gradients, p, grad_pre)
+            self.store(step_gradients, p, grad_pre)
             grad_hidden = grad_sum(product(grad_pre, weight_hh), held_hidden)
             grad_cell = grad_sum(grad_cell, held_cell)
         grad_x, grad_weight, grad_bias = self.after_the_loop(step_gradients, hiddens, bias_hh is not None)
@@ -176,14 +187,25 @@ class FusedGRULayer(FusedLayer):
         in_layout = steps_first if self.time_dim == 0 else (steps_first[1], steps_first[0], steps_first[2])
         input_grads = self.new_step_gradients(gates, in_layout, self.time_dim)
         grad_output, product = self.by_step(grad_output), self.through_weight(gates)
+        # The textbook BPTT loop (h_t = (1 − z_t) ⊙ n_t + z_t ⊙ h_{t−1}, n_t = tanh(x_n + r_t ⊙ a_n), where
+        # a = h_{t−1} W_hhᵀ + b_hh, parts [a_r, a_z, a_n]), with the helper per line:
+        #   dh = ∂J/∂h_T                                                    (from_last; None: no gradient came)
+        #   for t = T down to 1:                          (reversed(visits); a reverse layer: t = 1 up to T)
+        #       dh += ∂J/∂y_t                                (grad_sum; at_the_step: a finished sequence skips t)
+        #       δn = dh ⊙ (1 − z_t) ⊙ (1 − n_t²);   δz = dh ⊙ (h_{t−1} − n_t) ⊙ z_t(1 − z_t)
+        #       δr = δn ⊙ a_n ⊙ r_t(1 − r_t)                                           (FusedGRUCell.gate_gradients)
+        #       keep ∂x_proj_t = [δr, δz, δn] and ε_t = ∂a = [δr, δz, δn ⊙ r_t]                      (store, twice)
+        #       dh = ε_t W_hh + dh ⊙ z_t                                                                 (product)
+        #   ∂x_proj = [∂x_proj_1; …],  ∂W_hh = Σ_t ε_tᵀ h_{t−1},  ∂b_hh = Σ_t ε_t                (weight_gradients)
+        #   ∂h_0 = dh                                                                           (initial_gradient)
         for p, before, after in reversed(self.visits(steps)):
             grad_state = grad_sum(grad_hidden, grad_at(grad_output, p), grad_at(grad_hiddens, after))  # ∂J/∂h_t
             grad_hidden, held = self.at_the_step(grad_state, p)
             grad_recurrent, grad_x, grad_direct = FusedGRUCell.gate_gradients(
                 (grad_hidden, grad_at(grad_gates, p), grad_at(grad_recurrent_saved, p)), gates[p], recurrent[p],
                 hiddens[before], self.slot(recurrent_grads, p), self.slot(input_grads, p, self.time_dim))
-            self.collect(recurrent_grads, p, grad_recurrent)
-            self.collect(input_grads, p, grad_x)
+            self.store(recurrent_grads, p, grad_recurrent)
+            self.store(input_grads, p, grad_x, self.time_dim)
             grad_hidden = grad_sum(product(grad_recurrent, weight_hh) + grad_direct, held)
         return (self.joined(input_grads, self.time_dim) if self.needs[0] else None,
                 self.initial_gradient(grad_hidden, grad_hiddens, steps, 1),
@@ -232,12 +254,20 @@ class FusedRNNLayer(FusedLayer):
         steps = hiddens.shape[0] - 1
         step_gradients = self.new_step_gradients(hiddens, (steps, *hiddens.shape[1:]))
         grad_output, product = self.by_step(grad_output), self.through_weight(hiddens)
+        # The textbook BPTT loop (h_t = tanh(x_proj_t + h_{t−1} W_hhᵀ + b_hh)), with the helper per line:
+        #   dh = ∂J/∂h_T                                                    (from_last; None: no gradient came)
+        #   for t = T down to 1:                          (reversed(visits); a reverse layer: t = 1 up to T)
+        #       dh += ∂J/∂y_t                                (grad_sum; at_the_step: a finished sequence skips t)
+        #       δ_t = dh ⊙ (1 − h_t²)   (relu: dh ⊙ [h_t > 0])                       (FusedRNNCell.gate_gradients)
+        #       keep δ_t;  dh = δ_t W_hh                                                          (store; product)
+        #   ∂x_proj = [δ_1; …; δ_T],  ∂W_hh = Σ_t δ_tᵀ h_{t−1},  ∂b_hh = Σ_t δ_t                 (after_the_loop)
+        #   ∂h_0 = dh                                                                           (initial_gradient)
         for p, _, after in reversed(self.visits(steps)):
             grad_state = grad_sum(grad_hidden, grad_at(grad_output, p), grad_at(grad_hiddens, after))  # ∂J/∂h_t
             grad_hidden, held = self.at_the_step(grad_state, p)
             grad_pre = FusedRNNCell.gate_gradients(grad_hidden, hiddens[after], self.nonlinearity,
                                                    self.slot(step_gradients, p))
-            self.collect(step_gradients, p, grad_pre)
+            self.store(step_gradients, p, grad_pre)
             grad_hidden = grad_sum(product(grad_pre, weight_hh), held)
         grad_x, grad_weight, grad_bias = self.after_the_loop(step_gradients, hiddens, bias_hh is not None)
         return (grad_x, self.initial_gradient(grad_hidden, grad_hiddens, steps, 1), grad_weight,
