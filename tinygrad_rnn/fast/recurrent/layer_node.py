@@ -208,13 +208,24 @@ class FusedLayer(Function):
             return None
         return step_gradients[position] if time_dim == 0 else step_gradients[:, position]
 
-    def store(self, step_gradients, position: int, gradient, time_dim: int = 0) -> None:
+    @staticmethod
+    def store(step_gradients, position: int, gradient, time_dim: int = 0) -> None:
         """Keep step ``position``'s gradient for after the loop: on Tensors in the list stacked then; on
-        arrays in its slot — nothing to do where the cell already wrote it there (given the slot as ``out``)."""
+        arrays in its slot — nothing to do where the cell already wrote it there (handed the slot as ``out``,
+        it returns that view of the buffer: its ``base`` is the buffer, or what the buffer itself views).
+
+        >>> import numpy as np
+        >>> buffer = np.zeros((2, 3))
+        >>> FusedLayer.store(buffer, 1, np.ones(3)); buffer
+        array([[0., 0., 0.],
+               [1., 1., 1.]])
+        """
         if isinstance(step_gradients, list):
             step_gradients[position] = gradient
-        elif not _written_into(gradient, step_gradients):
-            self.slot(step_gradients, position, time_dim)[...] = gradient
+            return
+        base = gradient.base
+        if base is None or (base is not step_gradients and base is not step_gradients.base):
+            FusedLayer.slot(step_gradients, position, time_dim)[...] = gradient
 
     @staticmethod
     def joined(step_gradients, time_dim: int = 0):
@@ -341,13 +352,6 @@ def _batch_first(time_major):
                                          dtype=time_major.dtype)
     out[...] = time_major.transpose(1, 0, *range(2, time_major.ndim))
     return out
-
-
-def _written_into(gradient, buffer) -> bool:
-    """Whether ``gradient`` is a view of ``buffer`` (its slot, which a cell handed ``out`` returns): a view's
-    ``base`` is the buffer, or, where the buffer is itself a view, what the buffer views."""
-    base = gradient.base
-    return base is not None and (base is buffer or base is buffer.base)
 
 
 def grad_at(per_step_grad, index: int):
