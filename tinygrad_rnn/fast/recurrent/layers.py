@@ -112,12 +112,12 @@ class FusedLSTMLayer(FusedLayer):
         # The textbook BPTT loop (gates [i, f, g, o]; δ_t: ∂J/∂ step t's pre-activations), with the helper per line:
         #   dh, dc = ∂J/∂h_T, ∂J/∂c_T                                       (from_last; None: no gradient came)
         #   for t = T down to 1:                          (reversed(visits); a reverse layer: t = 1 up to T)
-        #       dh += ∂J/∂y_t;  dc += ∂J/∂c_t given          (grad_sum; at_the_step: a finished sequence skips t)
-        #       [with W_hr: ∂W_hr += dhᵀ (o_t ⊙ tanh c_t), then dh = dh W_hr]       (store, after the loop: ∂W_hr)
-        #       dc = dh ⊙ o_t ⊙ (1 − tanh² c_t) + dc
-        #       δ_t = [dc ⊙ g_t ⊙ i_t(1 − i_t),  dc ⊙ c_{t−1} ⊙ f_t(1 − f_t),
-        #              dc ⊙ i_t ⊙ (1 − g_t²),    dh ⊙ tanh(c_t) ⊙ o_t(1 − o_t)]     (FusedLSTMCell.gate_gradients)
-        #       keep δ_t;  dh = δ_t W_hh;  dc = dc ⊙ f_t                              (store; product; the cell)
+        #       dh += ∂J/∂y_t;  dc += ∂J/∂c_t (where c_t is used)  (grad_sum; at_the_step: a finished sequence skips t)
+        #       [with W_hr: ∂W_hr += dhᵀ (o_t ⊙ tanh c_t), then dh = dh W_hr]        (store; after the loop, ∂W_hr)
+        #       dc = dh ⊙ o_t ⊙ (1 − tanh² c_t) + dc                                    (FusedLSTMCell.gate_gradients,
+        #       δo = dh ⊙ tanh(c_t) ⊙ o_t(1 − o_t);   δg = dc ⊙ i_t ⊙ (1 − g_t²)                   these three lines)
+        #       δi = dc ⊙ g_t ⊙ i_t(1 − i_t);         δf = dc ⊙ c_{t−1} ⊙ f_t(1 − f_t)
+        #       keep δ_t = [δi, δf, δg, δo];  dh = δ_t W_hh;  dc = dc ⊙ f_t            (store; product; the cell)
         #   ∂x_proj = [δ_1; …; δ_T],  ∂W_hh = Σ_t δ_tᵀ h_{t−1},  ∂b_hh = Σ_t δ_t                 (after_the_loop)
         #   ∂h_0, ∂c_0 = dh, dc                                                                 (initial_gradient)
         for p, before, after in reversed(self.visits(steps)):
