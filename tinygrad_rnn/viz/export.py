@@ -322,8 +322,8 @@ def paint(figures: dict, panel: dict, stage: dict, scale: Sequence[float]) -> st
     nodes = {g.get("data-index"): g for g in root.iterfind(".//svg:g[@data-index]", ns)}
     phase, t_stage = stage["phase"], stage["t"]
     reached = t_stage if _painted_backward(stage) else panel["steps"] + 1
-    for step, indices in figures.get("computed", figures["cells"]).items():  # every node of a step not yet computed
-        for index in indices if phase == "forward" and int(step) > t_stage else []:
+    for step, indices in figures["computed"].items() if phase == "forward" else ():  # a step not yet computed:
+        for index in indices if int(step) > t_stage else ():                       # every node of it dim
             nodes[str(index)].set("opacity", "0.35")
     for step, indices in figures["cells"].items():
         t = int(step)

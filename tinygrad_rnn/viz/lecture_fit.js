@@ -147,7 +147,8 @@ function tinygradRnnFit(root, graph, note) {
     };
     // the far edges, along the axis, of the boxes in view reaching across ``to`` into the strip between ``from``
     // and ``to`` (and of a node's outline, drawn outside its box: 1.5 units, a thick one's half)
-    const labels = new Set(boxes.filter((b) => ![...nodes.values()].includes(b)));
+    const nodeBoxesShown = new Set(nodes.values());
+    const labels = new Set(boxes.filter((b) => !nodeBoxesShown.has(b)));
     const reaching = (from, to, low, high) => boxes.filter((b) => (labels.has(b) ? low(b) < to - 0.01 &&
       high(b) > to + 0.01 : high(b) > Math.min(from, to) + 0.01 && low(b) < Math.max(from, to) - 0.01) &&
       b.right > left && b.left < right && b.bottom > top && b.top < bottom)

@@ -731,11 +731,16 @@ def _mark_steps_by_reader(picture: Picture, marks: dict) -> None:
     """A gradient figure's step of an embedding lookup, named by its op ("embedding t=1"), marked with the module
     whose cell reads its value, where several modules run: the encoder's e₁ and its decoder's are two lookups, and
     "embedding t=1" twice named neither (embedding⁽ᵉ⁾, embedding⁽ᵈ⁾, as the forward figure's e₁⁽ᵉ⁾)."""
+    tails: dict[int, list[int]] = {}  # head → the nodes with an edge into it (a backward figure: who reads its value)
+    for tail, head, _ in picture.edges:
+        tails.setdefault(head, []).append(tail)
     for position, node in enumerate(picture.nodes):
         first, newline, rest = node.label.partition("\n")
-        readers = {chain_of(picture.nodes[tail]) for tail, head, _ in picture.edges if head == position} - {None}
         op = re.match(r"embedding\b", first)  # (e_t, marked so in the forward figure: a dropout between is no one's)
-        if node.step is not None and chain_of(node) is None and len(readers) == 1 and op:
+        if node.step is None or chain_of(node) is not None or not op:
+            continue
+        readers = {chain_of(picture.nodes[tail]) for tail in tails.get(position, ())} - {None}
+        if len(readers) == 1:
             node.label = op.group() + chain_mark(marks.get(readers.pop(), "")) + first[op.end():] + newline + rest
 
 

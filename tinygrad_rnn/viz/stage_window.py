@@ -255,8 +255,8 @@ def _clear_of_arrows(figure: str, window: tuple[float, ...], kept: Box | None = 
     """
     sides = [window[0], window[1], window[0] + window[2], window[1] + window[3]]  # left, top, right, bottom
     boxes, outlines = _node_boxes(figure), _outlines(figure)
-    reach = [(b[0] - outlines.get(i, 0.0), b[1] - outlines.get(i, 0.0), b[2] + outlines.get(i, 0.0),
-              b[3] + outlines.get(i, 0.0)) for i, b in boxes.items()]  # each node with its outline
+    reach = {i: (b[0] - outlines.get(i, 0.0), b[1] - outlines.get(i, 0.0), b[2] + outlines.get(i, 0.0),
+                 b[3] + outlines.get(i, 0.0)) for i, b in boxes.items()}  # each node with its outline
     for _ in range(8):  # (until no side moves: a few passes at most)
         before = [*sides]
         for arrow, ends in _arrows(figure):
@@ -265,8 +265,7 @@ def _clear_of_arrows(figure: str, window: tuple[float, ...], kept: Box | None = 
             if not inside:
                 continue
             node = boxes[inside[0]]
-            near = node[0] - outlines.get(inside[0], 0.0), node[1] - outlines.get(inside[0], 0.0), \
-                node[2] + outlines.get(inside[0], 0.0), node[3] + outlines.get(inside[0], 0.0)
+            near = reach[inside[0]]
             for side in (3, 1, 2, 0):  # bottom, top, right, left: the far sides (right, bottom) are 2 and 3
                 far, other = side >= 2, (side + 2) % 4  # (other: the arrow's end on the node's side)
                 crosses = (arrow[side] > sides[side] + 0.5 if far else arrow[side] < sides[side] - 0.5) and \
@@ -276,7 +275,7 @@ def _clear_of_arrows(figure: str, window: tuple[float, ...], kept: Box | None = 
                     continue
                 strip = [*sides]
                 strip[other] = near[side]  # the strip the side would lose
-                reaching = [b[side] for b in reach if b[2] > strip[0] + 0.01 and b[0] < strip[2] - 0.01 and
+                reaching = [b[side] for b in reach.values() if b[2] > strip[0] + 0.01 and b[0] < strip[2] - 0.01 and
                             b[3] > strip[1] + 0.01 and b[1] < strip[3] - 0.01]
                 target = (max if far else min)([near[side], *reaching])  # (no node cut: the farthest outline in it)
                 if kept is not None:  # (nor what the stage names: its nodes' outlines, 1.5 units at most)
