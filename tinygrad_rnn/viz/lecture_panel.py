@@ -89,7 +89,8 @@ def panel_data(name: str, loss: Tensor, layer: Any, level: str, notation: Notati
     ends = unrolled_columns["initial"] + unrolled_columns["loss"]  # (the row's: h₀ and c₀, J where J = Σ h_T)
     lit = {str(t): edges for t, edges in lit.items()}  # the backward stage's arrows, from the right and above
     carried = {str(k): lines for k, lines in carried.items()}  # each lit arrow's label: what it carries
-    slide.update(lit=lit, carried=carried)  # (the slide's figure numbers its edges alike)
+    computed = {str(t): indices for t, indices in computed_at(unrolled, steps).items()}  # (dim until then)
+    slide.update(lit=lit, carried=carried, computed=computed)  # (the slide's figure numbers its nodes and edges alike)
     across, row_ends = steps_across(slide["svg"], cells, ends)
     svg = picture_to_svg(unrolled, placed, labels, "@PREFIX@-" + slug(name))
     columns = {"rolled": {"nodes": list(range(len(rolled.nodes)))},
@@ -106,7 +107,7 @@ def panel_data(name: str, loss: Tensor, layer: Any, level: str, notation: Notati
         "name": name, "kind": found.kind, "steps": steps, "units": int(hidden[0].shape[-1]),
         "svg": svg, "rolled_svg": rolled_svg,
         "cells": {str(t): indices for t, indices in cells.items()},
-        "computed": {str(t): indices for t, indices in computed_at(unrolled, steps).items()},  # (dim until then)
+        "computed": computed,
         "crossing": {str(t): edges for t, edges in crossing.items()},
         "lit": lit, "carried": carried,
         "above": {str(t): indices for t, indices in above.items()},  # J_t, which a backward stage's text names
@@ -267,9 +268,7 @@ def _slide_figures(page_unrolled: Picture, columns: tuple[dict, dict, dict], rol
     elide steps past 8); its step columns are the page's."""
     unrolled = replace(page_unrolled, slide=True, notes=list(page_unrolled.notes))
     cells, crossing, above = columns
-    computed = {str(t): v for t, v in computed_at(page_unrolled, len(cells)).items()}  # (the page's node numbers)
     figures: dict[str, Any] = {"id": f"slide-{slug}", "cells": {str(t): v for t, v in cells.items()},
-                               "computed": computed,
                                "crossing": {str(t): v for t, v in crossing.items()},
                                "above": {str(t): v for t, v in above.items()}}
     for key, picture, prefix in (("svg", unrolled, f"slide-{slug}"), ("rolled_svg", rolled, f"slide-{slug}-rolled")):
