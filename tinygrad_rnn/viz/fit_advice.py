@@ -72,10 +72,11 @@ def fitting(options: dict, steps: int, fits: Callable[[dict], bool], nodes: Call
     for candidate in candidates(options, steps):
         try:
             sizes = [nodes(_with(options, figure)) for figure in candidate]
-            kept = all(whole(_with(options, figure)) for figure in candidate)
+            # (more nodes than the figure that does not fit: not tried; nor one that drops a chain or the loss)
+            tried = max(sizes) <= most and all(whole(_with(options, figure)) for figure in candidate)
         except ValueError:
             continue
-        if max(sizes) <= most and kept:  # (more nodes than the figure that does not fit: not tried)
+        if tried:
             ones = len(_names(candidate)) == 1
             costed.append((not ones, sum(size * rungs(_with(options, figure))
                                          for size, figure in zip(sizes, candidate)), candidate))
