@@ -595,6 +595,25 @@ def test_a_step_of_ops_left_out_takes_a_column_only_as_wide_as_its_words():
     assert second.left - first.right < first.width
 
 
+def test_the_states_passed_through_steps_of_ops_left_out_are_each_an_arrow_of_their_own():
+    """An LSTM hands the steps left out h and c, unnamed at op level: both ran along one line into one arrowhead of
+    the "…", and out of it one line forked into the mul that reads c and the linear that reads h, as if one value.
+    A GRU's one h read by two ops of the next step stays one line that forks."""
+    def meets(kind: str) -> tuple[set, set]:  # where the lines into the "…" end, where those out of it start
+        _, loss = last_step_loss(kind, steps=3)
+        picture = build_picture((loss,), level="op", slide=True, show_shapes=False, time_steps=(0, 2))
+        _, placed = labelled_layout(picture)
+        assert shared_lines(drawn(picture)) == [] and measure(drawn(picture)).through_nodes == 0
+        (dots,) = [i for i, node in enumerate(picture.nodes) if node.kind == "ellipsis"]
+        routes = list(zip(picture.edges, placed.routes))
+        return ({round(route.end[1], 1) for (_, head, _), route in routes if head == dots},
+                {round(route.points[0][1], 1) for (tail, _, _), route in routes if tail == dots})
+    into, out = meets("lstm")
+    assert len(into) == 2 and len(out) == 2, (into, out)  # h and c: two arrows each way
+    into, out = meets("gru")
+    assert len(into) == 1 and len(out) == 1, (into, out)  # h₂ into linear and into lerp: one line that forks
+
+
 def test_a_bidirectional_row_is_named_in_two_lines_on_a_slide_and_in_one_at_free_size():
     _, make_loss, options = next(figure for figure in DOCS if figure[0] == "lstm_stacked_bidirectional")
     loss = make_loss()

@@ -630,6 +630,8 @@ def _keep_steps(nodes: list[Node], edges, time_steps: slice | tuple[int, ...]):
                 (b in dropped and nodes[a].step is None):  # the "…" stands for steps, not their inputs or uses
             continue
         between_steps = nodes[a].step is not None and nodes[b].step is not None  # h₃ into "…": named
+        if a in dropped and b not in dropped:
+            result[stands_for[a]].carries[nodes[b].key] = a
         new_edges.append((stands_for.get(a, renumber.get(a)), stands_for.get(b, renumber.get(b)),
                           label if between_steps or not (a in dropped or b in dropped) else ""))
     linked = {i for edge in new_edges for i in edge[:2]}

@@ -36,6 +36,9 @@ class Node:
     read_inside: set[str] = field(default_factory=set)  # states a cell passes on and reads itself: c (h = o ⊙ tanh c)
     chain: Any = None  # the recurrent layer's run its row draws (function.Chain: module, layer, direction)
     after: int | None = None  # steps in time before its step 1 (a decoder's: its encoder's S), where no chain says
+    # a "…": which state of the last step it stands for each line out of it carries, by its head's key (an LSTM's
+    # h and c: two arrows; one state read by two ops: one line that forks)
+    carries: dict[Any, int] = field(default_factory=dict)
 
 
 SUM_OF_LOSSES = "Σₜ Jₜ"  # the node the per-step losses of a running sum meet in

@@ -68,7 +68,7 @@ class Routes(Risers):
             end = (b.left if rightwards else b.right, b.y + offset)
             return finish([start], end, label, ((start[0] + end[0]) / 2, start[1] + (7 if offset >= 0 else -8)))
         if other in block_of:  # between the steps left out and a step drawn: through the gap beside it
-            return self._through_gap(tail, a, b, block_of[other][1], label)
+            return self._through_gap(tail, a, b, block_of[other][1], label, **self._past_steps_left_out(tail, head))
         if self._is_riser(tail, head):  # up past the rows in between
             return self._riser(tail, head, a, b, label)
         if self._input_into_a_row_above(tail, head):
@@ -555,10 +555,45 @@ class Routes(Risers):
         k, middle = started.index(tail), (len(started) - 1) / 2
         return (middle - k) if self._entry_y(tail, head) < self.boxes[tail].y else (k - middle)
 
+    def _past_steps_left_out(self, tail: int, head: int) -> dict[str, float]:
+        """Where the line between a "…" and an op of a step drawn beside it meets the "…", and how many tracks
+        nearer the step than the gap's middle it turns (:meth:`_through_gap`'s ``outside_y``, ``nested`` and
+        ``innermost``), where the "…" passes on more than one state there. An LSTM hands the steps left out h and
+        c, unnamed at op level: both ran along one line into one arrowhead of the "…", and out of it one line forked
+        into the mul that reads c and the linear that reads h, as if one value. Each state now has a line of its
+        own, meeting the "…" a quarter of its height apart in the order of the ops (no two lines cross), the one
+        that runs farthest up or down turning farthest out; one state read by two ops stays one line that forks.
+        Nothing where the "…" passes on one state (a tanh RNN's h, a GRU's), or names what it passes on."""
+        dots = tail if self.nodes[tail].kind == "ellipsis" else head
+        other = head if dots == tail else tail
+        if self.nodes[other].kind != "op" or not self.nodes[dots].carries:
+            return {}
+        column = self.block_of[other][1]
+
+        def value(t: int, h: int) -> object:  # what the line carries: its op's output, or the state read out of "…"
+            return self.nodes[dots].carries.get(self.nodes[h].key, h) if t == dots else t
+
+        ops: dict[object, list[float]] = {}
+        for t, h, _ in self.edge_list:
+            op = h if t == dots else t if h == dots else None
+            if op is not None and self.nodes[op].kind == "op" and self.block_of.get(op, (None, None))[1] == column \
+                    and (t == dots) == (tail == dots):
+                ops.setdefault(value(t, h), []).append(self.boxes[op].y)
+        if len(ops) < 2:
+            return {}
+        box = self.boxes[dots]
+        order = sorted(ops, key=lambda v: -sum(ops[v]) / len(ops[v]))  # top first (y grows upwards)
+        meets = {v: box.y - (k - (len(order) - 1) / 2) * box.height / 4 for k, v in enumerate(order)}
+        farthest = sorted(order, key=lambda v: -max(abs(y - meets[v]) for y in ops[v]))
+        mine = value(tail, head)
+        return {"outside_y": meets[mine], "nested": float(farthest.index(mine)), "innermost": float(len(order) - 1)}
+
     def _through_gap(self, tail: int, a: Box, b: Box, column: int, label: str, side_taken: bool = False,
-                     end_y: float | None = None, nested: float = 0.0, innermost: float = 0.0) -> Route:
+                     end_y: float | None = None, nested: float = 0.0, innermost: float = 0.0,
+                     outside_y: float | None = None) -> Route:
         """Between a node beside the row and an op in a step: along the gap on that side of the step (into
-        ``b`` at ``end_y``, where several arrows enter it side by side), past the lines that rise beside the
+        ``b`` at ``end_y``, where several arrows enter it side by side; meeting the node outside at ``outside_y``,
+        where several lines meet it), past the lines that rise beside the
         column (h₀⁽¹←⁾ bent onto the one carrying h₄⁽¹→⁾ up to layer 2). Where ``side_taken`` (another edge
         leaves the op's side level with it), a quarter of its height nearer the node outside: on the other
         edge's point the two arrows read as one, pointing both ways. Out of a node outside that lines from the rows
@@ -586,6 +621,8 @@ class Routes(Risers):
         start = (a.right if rightwards else a.left, a.y + (shift if inside is a else outer_shift))
         end = (b.left if rightwards else b.right,
                end_y if end_y is not None else b.y + (shift if inside is b else outer_shift))
+        if outside_y is not None:
+            start, end = ((start[0], outside_y), end) if outside is a else (start, (end[0], outside_y))
         # named along its longer part: a short way out of J that then turns down to another row runs on the
         # line of h_T into J, and a name over it there would lie on h_T's own
         label_at = ((start[0] + gap_x) / 2, start[1] + 7) if abs(gap_x - start[0]) >= abs(end[1] - start[1]) \
