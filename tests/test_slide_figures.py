@@ -67,17 +67,26 @@ GRID_TOO_SMALL: dict[str, str] = {  # (cell-level-layers-bidirectional-loss-back
     # shares the Σs' floating column (the Σ of the cell's weights and h₀ stacked beside the cells held that row 30
     # points taller than its cells), its notes beside it 120 points wide. These not
     "gru-step-2-True-last-both-False-8-cmu": "text 11.5 px, labels 12.8 px, 2.40 : 1 (bound by its width: 8 "
-    "columns, a step passing 4 states each way, its gradient's names in every gap, (∂h₁⁽¹←⁾/∂h₂⁽¹←⁾)ᵀ ∂L/∂h₁⁽¹←⁾)",
+    "columns, a step passing 4 states each way, its gradient's names in every gap, (∂h₁⁽¹←⁾/∂h₂⁽¹←⁾)ᵀ ∂L/∂h₁⁽¹←⁾; "
+    "steps left out would not make it fit: t = 1, 2, 3, …, 7, 8 12.6 px, t = 1, 2, …, 8 17.1 px, each with 10 "
+    "arrow labels clashing)",
     "rnn-op-2-False-every-backward-False-8-usc": "text 11.1 px, labels 12.3 px, 2.26 : 1 (8 steps of ops, each 112 "
-    "points wide, 130 apart: 1,562 × 690 where 28 px needs 686 × 386)",
+    "points wide, 130 apart: 1,562 × 690 where 28 px needs 686 × 386; an op-level figure of the gradient may leave "
+    "steps out, but that does not enlarge this one: at t = 1, 2, …, 8 11.3 px, 1.32 : 1, the nodes beside its "
+    "rows (both layers' Σs and ∂J/∂W, the head's backward rules, unbind, stack) one column as tall as both rows)",
     "lstm-op-1-True-last-none-False-3-cs224n": "text 16 px, labels 16 px, 1.64 : 1 (1,111 × 676 points, bound by its "
-    "height: two directions' steps of ops one above the other, where 28 px needs 386)",
+    "height: two directions' steps of ops one above the other, where 28 px needs 386; t = 1, …, 3 narrows it, "
+    "16.4 px)",
     "lstm-step-2-True-last-both-False-3-pytorch": "text 22.3 px, labels 24.7 px, 1.79 : 1 (776 × 434 points where 28 "
     "px needs 686 × 386: a step passes 8 states each way, their gradients' names up to 45 characters between its "
-    "lines, 200 points a gap; beside the first step its Σ, 16 weights a line each, over h₀ and c₀ of two layers, "
-    "318 points tall, the steps 238; the four lines of h₀ and c₀ nested beside the Σ's bus take 12 more points)",
+    "lines, 200 points a gap (the two (∂(h₂⁽¹→⁾, c₂⁽¹→⁾)/∂h₁⁽¹→⁾)ᵀ ∂J/∂(h₂⁽¹→⁾, c₂⁽¹→⁾), 186 points; the next 128), "
+    "not broken in two lines between 16 tracks 15 points apart; beside the first step its Σ, 16 weights a line "
+    "each, over h₀ and c₀ of two layers, 318 points tall, the steps 238: it holds x_t 40 points lower, and "
+    "without those 40 the figure is still 394 tall; the four lines of h₀ and c₀ nested beside the Σ's bus take 12 "
+    "more)",
     "lstm-op-1-False-last-backward-False-3-cmu": "text 14.9 px, labels 16.6 px, 2.09 : 1 (3 steps of ops, each 283 "
-    "points wide, 301 apart: 1,158 wide where 28 px needs 686)",
+    "points wide, 301 apart: 1,158 wide where 28 px needs 686; its 3 steps are drawn whole, t = 1, 2, …, T: "
+    "t = 1, …, 3 would be 18.3 px)",
     "lstm-op-1-False-last-backward-False-3-elman": "text 15 px, labels 16.7 px, 2.07 : 1 (3 steps of ops, each 283 "
     "points wide: 1,149 wide where 28 px needs 686)",
 }
@@ -343,6 +352,22 @@ def test_a_bptt_figure_of_up_to_8_steps_keeps_every_step(tmp_path, library_svg, 
     assert sorted(set(re.findall(r">t=(\d+)<", text))) == ["1", "2", "3", "4"] and text.count(">RNN cell<") == 8
     assert CLI_STEPS_LEFT_OUT not in text
     assert graph_svg(tmp_path, "--cell", "rnn", "--level", "cell", "--backward", "--steps", "12").count("…") >= 1
+
+
+def test_an_op_level_bptt_figure_of_8_steps_leaves_steps_out_where_that_enlarges_it(tmp_path, library_svg, capsys):
+    """A dozen backward rules a step drawn 8 times over: the RNN's text landed at 16.9 px (18.8-px labels), an
+    LSTM's at 6.5 px. At op level a figure of the gradient leaves steps out where that enlarges its text by a tenth,
+    down to t = 1, 2, …, T (BPTT is the steps it goes back through), and says so; --all-steps draws all 8; cells keep
+    all 8 (above); 3 steps of ops keep all 3."""
+    text = graph_svg(tmp_path, "--steps", "8", "--backward")
+    every = graph_svg(tmp_path, "--steps", "8", "--backward", "--all-steps")
+    drawn_steps = set(re.findall(r">t=(\d+)<", text))
+    assert {"1", "2", "8"} <= drawn_steps and 3 <= len(drawn_steps) < 8 and re.search(r"t=\d+…\d+", text)
+    assert CLI_STEPS_LEFT_OUT in text and "Σ (8 terms)" in text  # each Σ still sums all 8 steps, and says so
+    assert set(re.findall(r">t=(\d+)<", every)) == {str(t) for t in range(1, 9)} and CLI_STEPS_LEFT_OUT not in every
+    assert slide_fit(text).label_px > 1.1 * slide_fit(every).label_px, (slide_fit(text), slide_fit(every))
+    three = graph_svg(tmp_path, "--steps", "3", "--backward", "--cell", "lstm")
+    assert set(re.findall(r">t=(\d+)<", three)) == {"1", "2", "3"} and CLI_STEPS_LEFT_OUT not in three
 
 
 @pytest.mark.parametrize("backward", [False, True, "both"])

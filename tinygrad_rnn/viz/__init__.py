@@ -283,7 +283,7 @@ def _drawn(tensors, level, rankdir, show_shapes, show_values, show_grads, backwa
     if not slide or not fit:  # (laid out where it is drawn: some callers read only the picture)
         return built(time_steps, show_shapes is not False), None, None
     rung = fitted_rung(built, show_shapes, time_steps, steps_chosen=_steps_chosen(locals()), dense=_dense(locals()),
-                       unfitted=unfitted, gradient=bool(backward))
+                       unfitted=unfitted, gradient=bool(backward), ops=level == "op")
     return rung.picture, (rung.labels, rung.placed), rung
 
 
@@ -322,7 +322,8 @@ def _warn_if_unfit(tensors: tuple[Tensor, ...], options: dict, rung: Rung | None
         return len(unfitted[change(changed)].nodes)
 
     def rungs(changed: dict) -> int:
-        return most_rungs(steps, _steps_chosen(changed), _dense(changed), bool(changed["backward"]))
+        return most_rungs(steps, _steps_chosen(changed), _dense(changed), bool(changed["backward"]),
+                          changed["level"] == "op")
 
     def whole(changed: dict) -> bool:
         nodes(options)

@@ -12,12 +12,13 @@ What is left to give up, in the order a lecturer would rather lose it:
    out, the colours on the scale of every step and each Σ summing every step, as without the ladder. Up to
    8 cells or steps of a forward figure, and of a figure of the gradient (BPTT is the steps it goes back
    through: a 4-step figure drawn as t = 1, …, 4 shows almost none of it), are always drawn whole; a forward
-   figure of ops may hold fewer.
+   figure of ops may hold fewer, and so may a figure of the gradient at op level, down to t = 1, 2, …, T (its
+   dozen ops a step drawn 8 times over land a one-layer LSTM's text at 6.5 px: at t = 1, 2, …, 8, 14.1 px).
 
 Each rung taken is said in a note under the figure, with the option that draws it all. Steps are left out
-where the slide then fits or, in a figure of ops or of the gradient longer than 8 steps that fits no rung, where
-that enlarges it most (up to 8 steps, a lecturer who asked for them sees them all); shapes wherever that enlarges
-the figure.
+where the slide then fits or, in a figure of ops or of the gradient longer than 8 steps, or of the gradient at op
+level, that fits no rung, where that enlarges it most (up to 8 steps of cells, a lecturer who asked for them sees
+them all); shapes wherever that enlarges the figure.
 """
 
 from __future__ import annotations
@@ -30,7 +31,7 @@ from functools import cached_property
 from .fitting import SLIDE_SCALE, slide_scale
 from .graph import SLIDE_STEPS, slide_steps
 from .layout import labelled_layout
-from .legibility import SlideFit, label_clashes, measure, slide_fit
+from .legibility import SlideFit, label_clashes, measure, shared_lines, slide_fit
 from .picture import Picture, steps_in_time
 from .svg import picture_to_svg
 
@@ -63,12 +64,15 @@ def left_out_notes() -> tuple[str, str]:
     by the CLI (:func:`said_as_flags`)."""
     return SAID_AS_FLAGS if FLAGS.get() else (SHAPES_LEFT_OUT, STEPS_LEFT_OUT)
 ELIDED_SHOWN = (5, 4, 3, 2)  # steps drawn whole, the rest a "…": the lectures' t = 1, 2, 3, …, T−1, T and shorter
-ENLARGES = 1.1  # a dense figure of more than 8 steps that fits no slide: steps left out where text grows a tenth
+ENLARGES = 1.1  # a dense figure that fits no slide (of more than 8 steps, or of the gradient at op level): steps
+# left out where its text grows a tenth
+FEWEST_OF_THE_GRADIENT = 3  # steps an op-level figure of the gradient of up to 8 draws: t = 1, 2, …, T (BPTT is the
+# steps it goes back through: two would show only the last step's and the first's)
 
 
 def fitted_rung(built: Callable[[tuple[int, ...] | slice | None, bool], Picture], show_shapes: bool | None,
                 time_steps: tuple[int, ...] | slice | None, steps_chosen: bool = False, dense: bool = False,
-                unfitted: Picture | None = None, gradient: bool = False) -> Rung:
+                unfitted: Picture | None = None, gradient: bool = False, ops: bool = False) -> Rung:
     """The first rung of the ladder whose figure fits a slide. ``built(time_steps, show_shapes)`` draws the
     picture; ``show_shapes`` None: shown where the slide still fits them; ``steps_chosen``: the steps are the
     user's (``time_steps``, ``tokens`` or a rolled figure's one cell), so none is left out to fit; ``dense``: a
@@ -78,7 +82,8 @@ def fitted_rung(built: Callable[[tuple[int, ...] | slice | None, bool], Picture]
     Returned with what it measured: its labels and layout (drawing it lays it out once, not twice), ``scale``,
     and ``slide_fit`` (the text and label sizes and the shape on a slide, for a caller that says why a figure
     does not fit). ``unfitted``: the first rung's picture, where the caller built it already (to count its nodes).
-    ``gradient``: a figure of the gradient, whose steps up to 8 are all drawn (dense or not).
+    ``gradient``: a figure of the gradient, whose steps up to 8 are all drawn (dense or not) unless it is drawn in
+    ``ops``: down to t = 1, 2, …, T, where that enlarges it (:data:`ENLARGES`).
     """
     first = Rung(built(time_steps, show_shapes is not False) if unfitted is None else unfitted)
     if first.scale >= SLIDE_SCALE:
@@ -93,35 +98,48 @@ def fitted_rung(built: Callable[[tuple[int, ...] | slice | None, bool], Picture]
         if rung.scale > first.scale and rung.cleaner_than(first):
             best = rung
     largest = best
-    for fewer in _steps_shown(count, shown, steps_chosen, dense, gradient) if best.scale < SLIDE_SCALE else []:
+    for fewer in _steps_shown(count, shown, steps_chosen, dense, gradient, ops) if best.scale < SLIDE_SCALE else []:
         rung = Rung(built(slide_steps(count, fewer), shapes), *notes)  # steps: only where the slide then fits
         if rung.scale >= SLIDE_SCALE and rung.cleaner_than(first):
             return rung
-        if dense and count > SLIDE_STEPS and rung.scale > largest.scale * ENLARGES and rung.cleaner_than(first):
+        if dense and (count > SLIDE_STEPS or gradient) and rung.scale > largest.scale * ENLARGES \
+                and rung.cleaner_than(first):
             largest = rung
-    # a long figure of ops or of the gradient that fits with no steps left out: the one that enlarges it most (a
-    # 12-step op-level BPTT, every step drawn, lands its text at a fraction of what a slide needs)
+    # a long figure of ops or of the gradient (or one of the gradient at op level) that fits with no steps left out:
+    # the one that enlarges it most (a 12-step op-level BPTT, every step drawn, lands its text at a fraction of what a
+    # slide needs)
     return largest
 
 
-def most_rungs(count: int, steps_chosen: bool, dense: bool, gradient: bool = False) -> int:
+def most_rungs(count: int, steps_chosen: bool, dense: bool, gradient: bool = False, ops: bool = False) -> int:
     """The most figures :func:`fitted_rung` lays out for a sequence of ``count`` steps (its arguments as there):
     with and without shapes, then one for each number of steps it may draw whole, where it may leave steps out.
     What a caller that draws figures to compare budgets for.
 
     >>> most_rungs(3, steps_chosen=False, dense=True), most_rungs(12, steps_chosen=False, dense=False)
     (3, 6)
+    >>> most_rungs(8, False, dense=True, gradient=True), most_rungs(8, False, dense=True, gradient=True, ops=True)
+    (2, 5)
     """
-    return 2 + len(_steps_shown(count, min(count, SLIDE_STEPS), steps_chosen, dense, gradient))
+    return 2 + len(_steps_shown(count, min(count, SLIDE_STEPS), steps_chosen, dense, gradient, ops))
 
 
-def _steps_shown(count: int, shown: int, steps_chosen: bool, dense: bool, gradient: bool = False) -> list[int]:
+def _steps_shown(count: int, shown: int, steps_chosen: bool, dense: bool, gradient: bool = False,
+                 ops: bool = False) -> list[int]:
     """How many steps each rung that leaves steps out draws whole, in the order the ladder tries them: fewer than
     the ``shown`` drawn already, and none where steps may not be left out — the user's (``steps_chosen``), or a
     figure that a slide draws whole (8 steps or fewer: a forward figure of cells or steps, and a figure of the
-    ``gradient``; a ``dense`` forward figure of ops may hold fewer)."""
-    may_leave_out = not steps_chosen and (count > SLIDE_STEPS or (dense and not gradient))
-    return [k for k in ELIDED_SHOWN if k < shown] if may_leave_out else []
+    ``gradient`` of cells or steps; a ``dense`` forward figure of ops may hold fewer, and one of the gradient drawn
+    in ``ops`` down to :data:`FEWEST_OF_THE_GRADIENT`).
+
+    >>> _steps_shown(8, 8, False, dense=True, gradient=True, ops=True), _steps_shown(3, 3, False, True, True, True)
+    ([5, 4, 3], [])
+    """
+    if steps_chosen:
+        return []
+    if count > SLIDE_STEPS or (dense and not gradient):
+        return [k for k in ELIDED_SHOWN if k < shown]
+    return [k for k in ELIDED_SHOWN if FEWEST_OF_THE_GRADIENT <= k < shown] if gradient and ops else []
 
 
 class Rung:
@@ -141,10 +159,10 @@ class Rung:
         return picture_to_svg(self.picture, self.placed, self.labels, "f", figure=True)
 
     @cached_property
-    def clashes(self) -> tuple[int, int]:
-        """(edges through nodes, arrow labels that clash) in this figure (measured once: the first rung is
-        compared with every rung after it)."""
-        return measure(self.svg).through_nodes, label_clashes(self.svg).count
+    def clashes(self) -> tuple[int, int, int]:
+        """(edges through nodes, arrow labels that clash, pairs of arrows along one line) in this figure (measured
+        once: the first rung is compared with every rung after it)."""
+        return measure(self.svg).through_nodes, label_clashes(self.svg).count, len(shared_lines(self.svg))
 
     @cached_property
     def slide_fit(self) -> SlideFit:
@@ -152,7 +170,8 @@ class Rung:
         return slide_fit(self.svg)
 
     def cleaner_than(self, other: Rung) -> bool:
-        """No more edges through nodes, and no more clashing labels, than ``other``."""
+        """No more edges through nodes, clashing labels, or arrows along one line than ``other`` (a language
+        model's op-level BPTT at t = 1, 2, …, 8 ran the terms of two Σs along one line where all 8 steps ran none)."""
         return all(mine <= theirs for mine, theirs in zip(self.clashes, other.clashes))
 
 
