@@ -563,21 +563,22 @@ class Routes(Risers):
         into the mul that reads c and the linear that reads h, as if one value. Each state now has a line of its
         own, meeting the "…" a quarter of its height apart in the order of the ops (no two lines cross), the one
         that runs farthest up or down turning farthest out; one state read by two ops stays one line that forks.
-        Nothing where the "…" passes on one state (a tanh RNN's h, a GRU's), or names what it passes on."""
+        (A bidirectional row's: the reverse row's states leave the "…" on the side the forward row's enter it, each
+        at a height of its own.) Nothing where the "…" passes on one state (a tanh RNN's h, a GRU's), or names what
+        it passes on."""
         dots = tail if self.nodes[tail].kind == "ellipsis" else head
         other = head if dots == tail else tail
         if self.nodes[other].kind != "op" or not self.nodes[dots].carries:
             return {}
         column = self.block_of[other][1]
 
-        def value(t: int, h: int) -> object:  # what the line carries: its op's output, or the state read out of "…"
-            return self.nodes[dots].carries.get(self.nodes[h].key, h) if t == dots else t
+        def value(t: int, h: int) -> tuple:  # what the line carries: an op's output into "…", or a state out of it
+            return ("out", self.nodes[dots].carries.get(self.nodes[h].key, h)) if t == dots else ("in", t)
 
-        ops: dict[object, list[float]] = {}
-        for t, h, _ in self.edge_list:
+        ops: dict[tuple, list[float]] = {}  # (on this side of the "…": a reverse row's states leave it beside the
+        for t, h, _ in self.edge_list:  # forward row's coming in)
             op = h if t == dots else t if h == dots else None
-            if op is not None and self.nodes[op].kind == "op" and self.block_of.get(op, (None, None))[1] == column \
-                    and (t == dots) == (tail == dots):
+            if op is not None and self.nodes[op].kind == "op" and self.block_of.get(op, (None, None))[1] == column:
                 ops.setdefault(value(t, h), []).append(self.boxes[op].y)
         if len(ops) < 2:
             return {}
