@@ -52,9 +52,9 @@ class Seq2Seq(nn.Module):
                                    device=device, dtype=dtype, fused=fused)
         self.target_embedding = nn.Embedding(target_vocabulary_size, embedding_dim, padding_idx=PAD_ID,
                                              device=device, dtype=dtype)
+        # (a drawing names the two layers of one kind by these attributes: "encoder", "decoder"; nn/module.py)
         self.decoder = CELLS[cell](embedding_dim, hidden_size, num_layers=num_layers, batch_first=True,
                                    device=device, dtype=dtype, fused=fused)
-        self.encoder.scope_name, self.decoder.scope_name = "encoder", "decoder"  # two rows in a drawing
         self.head = nn.Linear(hidden_size, target_vocabulary_size, device=device, dtype=dtype)
 
     def config(self) -> dict[str, Any]:

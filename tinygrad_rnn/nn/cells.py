@@ -27,7 +27,7 @@ from ..tensor import Tensor
 from . import init
 from .chains import at_cell_step, name_initial_state
 from .functional import check_input_dtype, linear
-from .module import Module, Parameter
+from .module import Module, Parameter, drawn_kind
 
 
 def rnn_cell(x_projected: Tensor, hidden: Tensor, weight_hh: Tensor, bias_hh: Tensor | None,
@@ -114,6 +114,7 @@ class _CellBase(Module):
                  dtype: Any = None) -> None:
         super().__init__()
         self.input_size, self.hidden_size, self.bias = input_size, hidden_size, bias
+        self.scope_name = drawn_kind(self)  # "GRU" in drawings; a model holding two of a kind names them (module.py)
         bound = 1 / math.sqrt(hidden_size)
 
         def weight(*shape: int) -> Parameter:
@@ -148,7 +149,7 @@ class _CellBase(Module):
         """Where this call's ops are recorded: the next step of this cell's chain when ``state`` is what its
         last call returned, as a layer's generation loop continues its chain (``chains.at_cell_step``), so a
         loop of cell calls is drawn unrolled, cell by cell, without a scope written around each."""
-        return at_cell_step(self, type(self).__name__.removesuffix("Cell"), state)
+        return at_cell_step(self, self.scope_name, state)
 
     def _project(self, x: Tensor) -> Tensor:
         return linear(x, self.weight_ih, self.bias_ih)

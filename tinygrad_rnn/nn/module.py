@@ -92,6 +92,8 @@ class Module:
                 if parameter.name == path:  # a name the user gave (W_hy) is kept
                     parameter.name = f"{name}.{path}"
         object.__setattr__(self, name, value)
+        if isinstance(value, Module):
+            _recurrences_named_by_attribute(self)
 
     def forward(self, *args: Any, **kwargs: Any) -> Any:
         raise NotImplementedError(f"{type(self).__name__} has no forward()")
@@ -246,6 +248,42 @@ class Module:
         lines = [f"  ({name}): " + repr(child).replace("\n", "\n  ") for name, child in self._modules.items()]
         head = f"{type(self).__name__}({self.extra_repr()}"
         return head + ("\n" + "\n".join(lines) + "\n)" if lines else ")")
+
+
+def drawn_kind(module: Module) -> str:
+    """A recurrent layer's or cell's name in drawings until a model names it: its kind ("GRU" for an ``nn.GRU``
+    and an ``nn.GRUCell`` alike), its ``scope_name`` at first.
+
+    >>> import tinygrad_rnn as tr
+    >>> drawn_kind(tr.nn.LSTM(2, 3)), drawn_kind(tr.nn.GRUCell(2, 3))
+    ('LSTM', 'GRU')
+    """
+    return type(module).__name__.removesuffix("Cell")
+
+
+def _recurrences_named_by_attribute(model: Module) -> None:
+    """Two recurrent modules of one kind held by one model (an encoder GRU and a decoder GRU) are drawn by the
+    names the model gives them, as a lecturer names them: rows "encoder" and "decoder", marks ⁽ᵉ⁾ and ⁽ᵈ⁾, where
+    their kind alone said "GRU 1" and "GRU 2". One of its kind keeps its kind ("LSTM"); a ``scope_name`` set by
+    hand is kept, and so are names that are not words (a ModuleList's "0", "1").
+
+    >>> import tinygrad_rnn as tr
+    >>> class Translator(tr.nn.Module):
+    ...     def __init__(self):
+    ...         super().__init__()
+    ...         self.reader, self.writer, self.rnn = tr.nn.GRU(3, 4), tr.nn.GRUCell(3, 4), tr.nn.LSTM(3, 4)
+    >>> model = Translator()
+    >>> model.reader.scope_name, model.writer.scope_name, model.rnn.scope_name
+    ('reader', 'writer', 'LSTM')
+    """
+    of_kind: dict[str, list[tuple[str, Module]]] = {}
+    for name, child in model._modules.items():
+        drawn = getattr(child, "scope_name", None)
+        if drawn is not None and name.isidentifier() and drawn in (drawn_kind(child), name):
+            of_kind.setdefault(drawn_kind(child), []).append((name, child))
+    for named in of_kind.values():
+        for name, child in named if len(named) > 1 else ():
+            child.scope_name = name
 
 
 def _host_array(value: Any) -> numpy.ndarray:

@@ -43,7 +43,7 @@ from . import functional as F
 from . import init
 from .cells import gru_cell, gru_inputs_by_step, lstm_cell, named, rnn_cell
 from .chains import chains_of_call
-from .module import Module, Parameter
+from .module import Module, Parameter, drawn_kind
 from .utils.rnn import PackedSequence, pad_packed_sequence, repack
 
 # The two seams tinygrad_rnn/fast/ fills as it is installed (each None on the plain path):
@@ -82,7 +82,7 @@ class _Recurrent(Module):
         # False: the primitive cells (a dozen ops a step); where the fast stepper is installed (RECURRENT_STEPPER),
         # "step": one node per step, True: one node per layer and direction for the whole sequence
         self.fused = fused
-        self.scope_name = type(self).__name__
+        self.scope_name = drawn_kind(self)  # a model holding two of a kind names them (module.py)
         self.hidden_states: list[Sequence[Tensor]] = []  # per (layer, direction): h_1 … h_T of the last call
         self.cell_states: list[Sequence[Tensor]] = []  # the same for an LSTM's cell states c_1 … c_T
 

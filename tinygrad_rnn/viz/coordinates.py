@@ -339,6 +339,34 @@ class Coordinates:
         return next((y for y in heights if all(abs(y - lane) >= pitch or lane == own for lane in self.lane_heights)),
                     None)
 
+    def _end_over_a_free_top(self) -> None:
+        """The nodes beside a forward figure's end that read only its later steps, along buses (the losses' mean
+        and J of a decoder that follows its encoder), stood over the last step before those where nothing stands as
+        high (over the encoder's last cell, beside J₁), not in a column of their own past the end: a figure bound by
+        its width gains that column (3 + 3 words: 11 % of it). Their column floats (:meth:`_floating_columns`), so
+        the bus runs along its lane straight into the mean (:meth:`_ends_onto_their_lanes`). Asked for by
+        ``layout.labelled_layout`` on a slide where nothing else fits; left as it is where any of this is not so."""
+        ends = [key for key in self.beside if not key[0]]
+        if self.backward or self.both_ways or any(self.reverse) or len(ends) != 1:
+            return
+        members = self.beside[ends[0]]
+        joined = [(tail, head) for tail, head in self.kind if (tail in members) != (head in members)
+                  and self.block_of.keys() & {tail, head}]
+        read = {self.block_of[step][1] for pair in joined for step in pair if step in self.block_of}
+        if not read or min(read) == 0 or any(self.kind[pair][0] != "bus" for pair in joined) or \
+                max(self.boxes[i].width for i in members) > self.column_width:
+            return
+        x = self.column_x[min(read) - 1]
+        bottom = min(self.boxes[i].bottom for i in members) - self.space.gap_y
+        top = max(self.boxes[i].top for i in members) + self.space.gap_y
+        half = (self.column_width + self.space.column_gap_min) / 2
+        if any(box.right > x - half and box.left < x + half and box.top > bottom and box.bottom < top
+               for i, box in enumerate(self.boxes) if i not in members):
+            return  # (something stands there)
+        for i in members:
+            self.boxes[i].x = x
+        self.floating.add((False, ends[0][2]))
+
     def _lane_bases(self) -> None:
         """Where each row's lanes begin: at the top (or bottom) of its steps' block, or past every node beside the
         row that a lane runs over on its way from its trunk to the steps, where one stands taller than the block

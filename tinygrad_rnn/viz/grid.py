@@ -20,7 +20,7 @@ from .rows import layer_and_direction, one_timeline, one_timeline_only, row_name
 class Grid(Placement, Lanes, Coordinates, Routes):
     """The rows, columns, levels and lanes of one picture (its routes: :class:`~.routes.Routes`)."""
 
-    def __init__(self, picture: Picture, boxes: list[Box]) -> None:
+    def __init__(self, picture: Picture, boxes: list[Box], over_a_free_top: bool = False) -> None:
         nodes, edges = picture.nodes, picture.edges
         self.nodes, self.boxes, self.backward = nodes, boxes, picture.backward
         self.edge_list = edges
@@ -89,4 +89,6 @@ class Grid(Placement, Lanes, Coordinates, Routes):
         self.passage_spots = passages.spots(self)
         self._room_for_state_names()
         self._coordinates()
+        if over_a_free_top:
+            self._end_over_a_free_top()
         self._lane_bases()

@@ -85,14 +85,16 @@ def labelled_layout(picture: Picture) -> tuple[list[str], Layout]:
     bound by its height: the names broken but the parameters' pairs whole (linear / W_hh, b_hh, a line
     shorter than linear / W_hh, / b_hh), and a cell's three parameters in one line (W, b_h, V; not W, b_h over
     V: rows of rolled cells gain a line a row). Measured on each layout, the first that fits a 1,920 × 1,080
-    slide wins (the fewest changes), else the one it enlarges most."""
+    slide wins (the fewest changes), else the one it enlarges most — where none fits, a forward figure's nodes
+    past its end that read only its later steps tried over a free top (an encoder–decoder's losses' mean and J over
+    the encoder's last cell: ``Grid._end_over_a_free_top``)."""
     choices = [(line_chars, 2, False) for line_chars in (SLIDE_LINE_CHARS if picture.slide else (None,))]
     counts = {len(node.parameters) for node in picture.nodes}
     if picture.slide and max(counts, default=0) >= 2:
         choices.append((SLIDE_LINE_CHARS[-1], 2, True))
     if picture.slide and max(counts, default=0) == 3:  # (four stay two pairs: W_ih, b_ih over W_hh, b_hh)
         choices.append((None, 3, False))  # (a line of three broken again at ", " would gain nothing)
-    found = []
+    found, variants = [], []
     # (the narrowest notes last, where nothing else fits: the language model's forward and backward, 5 notes beside
     # five rows of cells, fits with them 120 points wide where 180 left it 30 points too wide)
     for besides in ((0.0, *NOTE_BESIDE), (NOTE_NARROW,)) if picture.slide and picture.notes else ((0.0,),):
@@ -101,21 +103,37 @@ def labelled_layout(picture: Picture) -> tuple[list[str], Layout]:
             sizes = [node_size(label, SLIDE_SPACING if picture.slide else FREE) for label in labels]
             for beside in besides:
                 for turned in (False, True) if picture.slide and _one_step_of_ops(picture) else (False,):
+                    variants.append((labels, sizes, beside, turned))
                     found.append((labels, layout(picture, sizes, notes_beside=beside, turned=turned)))
                     if slide_scale(found[-1][1], picture) >= SLIDE_SCALE:
                         return found[-1]  # the first that fits (the fewest changes: pairs W_ih, b_ih kept together)
-    return max(found, key=lambda pair: slide_scale(pair[1], picture))  # else the one enlarged most
+    best = max(range(len(found)), key=lambda k: slide_scale(found[k][1], picture))  # the one enlarged most
+    if picture.slide and not picture.backward:
+        # last, where none fits: the nodes past the row's end over a free top (a decoder's losses' mean and J over
+        # its encoder's last cell: Grid._end_over_a_free_top), tried on the best variant first; where that gains,
+        # on each variant in turn, the first that fits winning as above
+        scale = slide_scale(found[best][1], picture)
+        labels, sizes, beside, turned = variants[best]
+        over = (labels, layout(picture, sizes, notes_beside=beside, turned=turned, over_a_free_top=True))
+        if slide_scale(over[1], picture) > scale and slide_scale(over[1], picture) < SLIDE_SCALE:
+            for labels, sizes, beside, turned in variants:
+                moved = (labels, layout(picture, sizes, notes_beside=beside, turned=turned, over_a_free_top=True))
+                if slide_scale(moved[1], picture) >= SLIDE_SCALE:
+                    return moved
+        if slide_scale(over[1], picture) > scale:
+            return over
+    return found[best]
 
 
 
 def layout(picture: Picture, sizes: list[tuple[float, float]], notes_beside: float = 0.0,
-           turned: bool = False) -> Layout:
+           turned: bool = False, over_a_free_top: bool = False) -> Layout:
     """Positions for every node, a box per step, and a route for every edge; the notes under the
     drawing (on a slide, broken to its width, short ones two to a line), or ``notes_beside`` it on the right
     in lines that many points wide. ``turned``: the ops of a step flow left to right instead of upwards
     (one step at op level, landscape on a slide)."""
     boxes = [Box(0.0, 0.0, h, w) if turned else Box(0.0, 0.0, w, h) for w, h in sizes]
-    grid = Grid(picture, boxes)
+    grid = Grid(picture, boxes, over_a_free_top)
     routes = [grid.route(tail, head, label) for tail, head, label in picture.edges]
     # an edge through a node it does not connect goes round it (a bus or a state says something by its shape)
     plain = [grid.kind[(tail, head)][0] not in ("bus", "state") for tail, head, _ in picture.edges]
