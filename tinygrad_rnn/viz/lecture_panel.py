@@ -93,6 +93,7 @@ def panel_data(name: str, loss: Tensor, layer: Any, level: str, notation: Notati
     carried = {str(k): lines for k, lines in carried.items()}  # each lit arrow's label: what it carries
     computed = {str(t): indices for t, indices in computed_at(unrolled, steps).items()}  # (dim until then)
     slide.update(lit=lit, carried=carried, computed=computed)  # (the slide's figure numbers its nodes and edges alike)
+    slide["svg"] = with_room_for_lit_labels(slide["svg"], carried)
     across, row_ends = steps_across(slide["svg"], cells, ends)
     svg = with_room_for_lit_labels(picture_to_svg(unrolled, placed, labels, "@PREFIX@-" + slug(name)), carried)
     columns = {"rolled": {"nodes": list(range(len(rolled.nodes)))},
