@@ -340,7 +340,8 @@ function tinygradRnnLecture(root) {
       // a horizontal edge's label wider than the gap it crosses (∂J/∂h₅ between two cells a slide's spacing
       // apart ran under both) stands clear of its two nodes: over their tops, or under their bottoms
       const ends = [edge.dataset.tail, edge.dataset.head]
-        .map((i) => edge.ownerSVGElement.querySelector(`[data-index="${i}"] rect`)).filter(Boolean).map((r) => r.getBBox());
+        .map((i) => edge.ownerSVGElement.querySelector(`[data-index="${i}"] rect`)).filter(Boolean)
+        .map((rect) => rect.getBBox());
       const box = label.getBBox(), pad = 3;
       const onNode = ends.some((r) => box.x < r.x + r.width + pad && box.x + box.width > r.x - pad &&
                                       box.y < r.y + r.height + pad && box.y + box.height > r.y - pad);

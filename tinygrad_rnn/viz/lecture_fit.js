@@ -62,6 +62,7 @@ function tinygradRnnFit(root, graph, note) {
   // their gap, the first line of an LSTM's (∂c₂/∂c₁)ᵀ ∂J/∂c₂ was cut off at 1,280 × 720).
   const litLabels = (svg) => [...svg.querySelectorAll(".edge-label.carried")].map((label) => label.getBBox())
     .map((b) => ({ left: b.x - 1, right: b.x + b.width + 1, top: b.y - 1, bottom: b.y + b.height + 1 }));
+  const namedAndLit = (svg, stage) => namedBox(svg, stage) && around([namedBox(svg, stage), ...litLabels(svg)]);
   // The scale (px per figure unit) of the rule: the readable one, or less where what is named would not
   // fit the box so (stage_window._scale_for: the same).
   const scaleFor = (named, box, needed) => named ?
@@ -83,7 +84,7 @@ function tinygradRnnFit(root, graph, note) {
     const full = fullBox(svg);
     const [fx, fy, fw, fh] = full;
     const box = svg.getBoundingClientRect();
-    const lit = litLabels(svg), named = namedBox(svg, stage) && around([namedBox(svg, stage), ...lit]);
+    const named = namedAndLit(svg, stage);
     const needed = parseFloat(getComputedStyle(root).fontSize) / smallestFont(svg);  // px per unit
     const scale = scaleFor(named, box, needed);
     svg.dataset.scaledToNamed = String(scale < needed - 1e-9);
@@ -104,7 +105,7 @@ function tinygradRnnFit(root, graph, note) {
     // whole nodes and whole labels: each side of the window moved, if it must, to where it cuts none
     // (a label sliced at the top edge, a cell half cut at the bottom), the stage's focus kept in view
     // — or, where no position cuts none, the part of the window that does is all that shows (clipped)
-    const boxes = [...wholeBoxes(svg), ...lit];
+    const boxes = [...wholeBoxes(svg), ...litLabels(svg)];
     let across, down;
     for (let pass = 0; pass < 2; pass++) {
       across = wholeAlong(x, w, fx, fw, boxes.filter((b) => b.bottom > y && b.top < y + h)
@@ -370,8 +371,8 @@ function tinygradRnnFit(root, graph, note) {
   function legibility(svg, stage, equation) {
     const [, , fw, fh] = fullBox(svg), box = svg.getBoundingClientRect();
     const page = parseFloat(getComputedStyle(root).fontSize), needed = page / smallestFont(svg);
-    const named = namedBox(svg, stage) && around([namedBox(svg, stage), ...litLabels(svg)]);
-    const scale = Math.max(scaleFor(named, box, needed), Math.min(box.width / fw, box.height / fh));
+    const scale = Math.max(scaleFor(namedAndLit(svg, stage), box, needed),
+                           Math.min(box.width / fw, box.height / fh));
     return { scaled: scale < needed - 1e-9,
              px: Math.min(Math.min(scale, needed) * smallestFont(svg), parseFloat(getComputedStyle(equation).fontSize)) };
   }
