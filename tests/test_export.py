@@ -24,6 +24,7 @@ from written import flat, node_step
 from tinygrad_rnn import cli, viz
 from tinygrad_rnn.viz import export, pdf, slide_charts
 from tinygrad_rnn.viz.dot import colour
+from tinygrad_rnn.viz.geometry import drawn_width
 from tinygrad_rnn.viz.layout import ARROW
 from tinygrad_rnn.viz.slide import slide_number
 
@@ -295,6 +296,37 @@ def test_each_stage_paints_the_figure_as_the_page_does(exported):
         if stage["phase"] == "backward" and stage["t"] <= steps:
             filled = [r for r in root.iter(SVG + "rect") if r.get("class") == "bar"]
             assert len(filled) == steps - stage["t"] + 1  # the sum's bars, from t=T back to the step reached
+
+
+@pytest.mark.parametrize("kind", ["rnn", "lstm"])
+def test_a_lit_arrows_label_wider_than_its_gap_stands_clear_of_its_cells(kind):
+    """Eight cells a slide's spacing apart: the lit arrow between two of them is shorter than what it carries back,
+    and ∂J/∂h₅ ran under both cells (its ∂ under cell 5). Every exported backward stage's lit label (its lines, as
+    drawn: each as wide as its plain text) is on no node and inside the figure's viewBox."""
+    layer, loss = last_step_loss(kind, steps=8)
+    page = viz.lecture(loss, layer)
+    panel, figures = page.data["panels"][0], page.slides[0]
+    for stage in panel["stages"]:
+        if stage["phase"] != "backward" or stage["t"] > panel["steps"]:
+            continue
+        root = ElementTree.fromstring(export.paint(figures, panel, stage, page.data["scale"]))
+        left, top, width, height = (float(v) for v in root.get("viewBox").split())
+        rects = [tuple(float(r.get(v)) for v in ("x", "y", "width", "height")) for r in root.iter(SVG + "rect")
+                 if r.get("x") is not None]
+        labels = [text for text in root.iter(SVG + "text") if text.get("font-weight") == "600"]
+        assert labels, stage["t"]
+        for label in labels:
+            size = float(label.get("font-size"))
+            for line in label.iter(SVG + "tspan"):
+                if line.get("y") is None:
+                    continue  # (a script inside a line)
+                x, y = float(line.get("x")), float(line.get("y"))
+                half = drawn_width(["".join(line.itertext())], size) / 2
+                box = (x - half, y - 0.8 * size, x + half, y + 0.25 * size)
+                assert left <= box[0] and box[2] <= left + width and top <= box[1] and box[3] <= top + height
+                for rx, ry, rw, rh in rects:
+                    assert box[2] <= rx or box[0] >= rx + rw or box[3] <= ry or box[1] >= ry + rh, \
+                        (kind, stage["t"], "".join(label.itertext()), (rx, ry, rw, rh))
 
 
 def test_a_forward_stage_dims_every_node_of_a_step_not_yet_computed(tmp_path):

@@ -354,15 +354,20 @@ def paint(figures: dict, panel: dict, stage: dict, scale: Sequence[float]) -> st
             edge.set("d", _reversed_path(forward))
             after = following.get(edge)
             if str(k) in figures["carried"] and after is not None and "edge-label" in after.get("class", ""):
-                _carries(after, forward, figures["carried"][str(k)])
+                ends = [nodes[edge.get(end)].find("svg:rect", ns) for end in ("data-tail", "data-head")]
+                _carries(after, forward, figures["carried"][str(k)],
+                         [tuple(float(rect.get(v)) for v in ("x", "y", "width", "height")) for rect in ends])
     root.attrib.pop("style", None)  # the page's min-width: meaningless on a slide
     return ElementTree.tostring(root, encoding="unicode")
 
 
-def _carries(label: ElementTree.Element, forward: str, lines: list[str]) -> None:
+def _carries(label: ElementTree.Element, forward: str, lines: list[str],
+             ends: Sequence[tuple[float, float, float, float]] = ()) -> None:
     """A lit edge's label as the page writes it (lecture.js, ``carries``): what the arrow carries back, on one
     line where it fits along the edge, else its lines — above a horizontal edge (below, where its forward label
-    was), left of a vertical one (the arrow from the next step arrives on the right) — in the lit edge's colour."""
+    was), left of a vertical one (the arrow from the next step arrives on the right) — in the lit edge's colour;
+    a horizontal edge's label wider than the gap between its two nodes (``ends``: x, y, width, height) over their
+    tops, or under their bottoms (∂J/∂h₅ between two cells a slide's spacing apart ran under both)."""
     (x0, y0), *_, (x1, y1) = [(float(x), float(y)) for x, y in re.findall(r"(-?[\d.]+),(-?[\d.]+)", forward)]
     across, size = abs(x1 - x0) >= abs(y1 - y0), float(label.get("font-size", "9"))
     joined = " ".join(lines)
@@ -372,6 +377,12 @@ def _carries(label: ElementTree.Element, forward: str, lines: list[str]) -> None
     left = (x0 + x1) / 2 if across else min(x0, x1) - 5  # (a vertical edge's: on the side away from the next step)
     first = ((y0 + y1) / 2 - len(shown) * step / 2 + 0.75 * size - 3 if not across else  # (clear of the cell below)
              max(y0, y1) + 3 + 0.8 * size if below else min(y0, y1) - 4 - (len(shown) - 1) * step)
+    half = drawn_width([re.sub(r"<[^>]+>", "", line) for line in shown], size) / 2
+    top, bottom, pad = first - 0.8 * size, first + (len(shown) - 1) * step + 0.25 * size, 3.0  # (the lines' box)
+    if across and any(left - half < x + w + pad and left + half > x - pad and top < y + h + pad and bottom > y - pad
+                      for x, y, w, h in ends):
+        first += (max(y + h for _, y, _, h in ends) + pad - top if below else
+                  min(y for _, y, _, _ in ends) - pad - bottom)
     for child in list(label):
         label.remove(child)
     label.text = None

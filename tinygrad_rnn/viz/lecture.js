@@ -332,8 +332,24 @@ function tinygradRnnLecture(root) {
       const first = !across ? my - (shown.length * step) / 2 + 0.75 * size - 3  // (clear of the cell below)
         : below ? Math.max(y0, y1) + 3 + 0.8 * size : Math.min(y0, y1) - 4 - (shown.length - 1) * step;
       label.setAttribute("text-anchor", across ? "middle" : "end");
-      label.innerHTML = shown.map((line, n) =>
-        `<tspan x="${left.toFixed(1)}" y="${(first + n * step).toFixed(1)}">${line}</tspan>`).join("");
+      const write = (top) => {
+        label.innerHTML = shown.map((line, n) =>
+          `<tspan x="${left.toFixed(1)}" y="${(top + n * step).toFixed(1)}">${line}</tspan>`).join("");
+      };
+      write(first);
+      // a horizontal edge's label wider than the gap it crosses (∂J/∂h₅ between two cells a slide's spacing
+      // apart ran under both) stands clear of its two nodes: over their tops, or under their bottoms
+      const ends = [edge.dataset.tail, edge.dataset.head]
+        .map((i) => edge.ownerSVGElement.querySelector(`[data-index="${i}"] rect`)).filter(Boolean)
+        .map((rect) => rect.getBBox());
+      const box = label.getBBox(), pad = 3;
+      const onNode = ends.some((r) => box.x < r.x + r.width + pad && box.x + box.width > r.x - pad &&
+                                      box.y < r.y + r.height + pad && box.y + box.height > r.y - pad);
+      if (across && onNode) {
+        const moved = below ? Math.max(...ends.map((r) => r.y + r.height)) + pad - box.y
+          : Math.min(...ends.map((r) => r.y)) - pad - (box.y + box.height);
+        write(first + moved);
+      }
     }
 
     // The lit edge of the backward pass carries the gradient back, from step t+1 to step t: its

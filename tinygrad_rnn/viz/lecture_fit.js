@@ -57,6 +57,12 @@ function tinygradRnnFit(root, graph, note) {
     const [left, top, right, bottom] = stage.named_box;
     return { left, right, top, bottom };
   }
+  // The labels of the arrows the stage lights, what they carry back (lecture.js, ``carries``), each with a unit
+  // to spare (a label has no outline): in view with what the stage names (over a row of cells where wider than
+  // their gap, the first line of an LSTM's (∂c₂/∂c₁)ᵀ ∂J/∂c₂ was cut off at 1,280 × 720).
+  const litLabels = (svg) => [...svg.querySelectorAll(".edge-label.carried")].map((label) => label.getBBox())
+    .map((b) => ({ left: b.x - 1, right: b.x + b.width + 1, top: b.y - 1, bottom: b.y + b.height + 1 }));
+  const namedAndLit = (svg, stage) => namedBox(svg, stage) && around([namedBox(svg, stage), ...litLabels(svg)]);
   // The scale (px per figure unit) of the rule: the readable one, or less where what is named would not
   // fit the box so (stage_window._scale_for: the same).
   const scaleFor = (named, box, needed) => named ?
@@ -78,7 +84,7 @@ function tinygradRnnFit(root, graph, note) {
     const full = fullBox(svg);
     const [fx, fy, fw, fh] = full;
     const box = svg.getBoundingClientRect();
-    const named = namedBox(svg, stage);
+    const named = namedAndLit(svg, stage);
     const needed = parseFloat(getComputedStyle(root).fontSize) / smallestFont(svg);  // px per unit
     const scale = scaleFor(named, box, needed);
     svg.dataset.scaledToNamed = String(scale < needed - 1e-9);
@@ -99,7 +105,7 @@ function tinygradRnnFit(root, graph, note) {
     // whole nodes and whole labels: each side of the window moved, if it must, to where it cuts none
     // (a label sliced at the top edge, a cell half cut at the bottom), the stage's focus kept in view
     // — or, where no position cuts none, the part of the window that does is all that shows (clipped)
-    const boxes = wholeBoxes(svg);
+    const boxes = [...wholeBoxes(svg), ...litLabels(svg)];
     let across, down;
     for (let pass = 0; pass < 2; pass++) {
       across = wholeAlong(x, w, fx, fw, boxes.filter((b) => b.bottom > y && b.top < y + h)
@@ -200,7 +206,7 @@ function tinygradRnnFit(root, graph, note) {
   // off: [start, first shown, last shown].
   function wholeAlong(start, size, first, extent, spans, focus) {
     const pad = 4, low = first, high = first + extent - size;
-    if (high <= low) return [low, low, low + size];  // the whole axis in view
+    if (high <= low + 0.01) return [low, low, low + size];  // the whole axis in view (-4.6 + 104.6 - 104.6 > -4.6)
     const padded = spans.map(([a, b]) => [a - pad, b + pad]);
     const keeps = (c) => c <= focus[0] + 0.5 && c + size >= focus[1] - 0.5;
     const starts = [start, low, high, ...padded.flatMap(([a, b]) => [a, b - size, b, a - size])]
@@ -278,17 +284,21 @@ function tinygradRnnFit(root, graph, note) {
     svg.dataset.tween = String(requestAnimationFrame(frame));
   }
 
-  // Which steps the window shows, and where the figure goes on beyond it (▲ ▼ ◀ ▶). The note keeps
-  // its room when hidden, so showing it never moves the figure it describes.
+  // Which steps the window shows, and where the figure goes on beyond it (▲ ▼ ◀ ▶): the sides with nodes
+  // beyond them (stage_window._in_view: the same), not a margin the window leaves out (the room over the
+  // cells for a lit arrow's label said ▲ where nothing more was). The note keeps its room when hidden, so
+  // showing it never moves the figure it describes.
   function describe(panel, svg, view, rolled) {
-    const [fx, fy, fw, fh] = fullBox(svg);
-    const sides = [[view[1] > fy + 0.5, "▲", "above"], [view[1] + view[3] < fy + fh - 0.5, "▼", "below"],
-                   [view[0] > fx + 0.5, "◀", "to the left"], [view[0] + view[2] < fx + fw - 0.5, "▶", "to the right"]];
+    const [left, top, width, height] = view.shown || view;  // (what clipTo leaves: a cell half in it is clipped)
+    const nodes = [...nodeBoxes(svg).values()];
+    const sides = [[nodes.some((b) => b.top < top - 0.5), "▲", "above"],
+                   [nodes.some((b) => b.bottom > top + height + 0.5), "▼", "below"],
+                   [nodes.some((b) => b.left < left - 0.5), "◀", "to the left"],
+                   [nodes.some((b) => b.right > left + width + 0.5), "▶", "to the right"]];
     const more = sides.filter(([cut]) => cut);
     note.style.visibility = more.length ? "visible" : "hidden";
     graph.dataset.more = more.map(([, , side]) => side).join(", ");
     if (!more.length) return;
-    const [left, , width] = view.shown || view;  // (what clipTo leaves: a cell half in the window is clipped)
     const shown = rolled ? [] : Object.keys(panel.cells).map(Number).filter((t) => {
       const b = around(boxesOf(svg, panel.cells[String(t)] || []));
       return b && b.left >= left - 1 && b.right <= left + width + 1;
@@ -326,19 +336,29 @@ function tinygradRnnFit(root, graph, note) {
     }
     root.dataset.layout = best.layout;
   }
+  const overflows = (element) => element && (element.scrollHeight > element.clientHeight + 1 ||
+                                             element.scrollWidth > element.clientWidth + 1);
   function fits() {
-    const overflows = (element) => element && (element.scrollHeight > element.clientHeight + 1 ||
-                                               element.scrollWidth > element.clientWidth + 1);
     return ![".equation", ".sums", ".footer"].some((selector) => overflows(root.querySelector(selector))) &&
-      document.documentElement.scrollHeight <= window.innerHeight;
+      !intoPadding(root.querySelector(".equation")) && document.documentElement.scrollHeight <= window.innerHeight;
+  }
+  // Whether the equation's text runs on into its panel's right padding: its scrollWidth leaves out a MathML line's
+  // overflow there (at 1,280 × 720 a language model's line "(the local Jacobians' product: what vanishes)" ran
+  // across the padding onto the panel's edge, its scrollWidth 1 px over its clientWidth). (Its height is its
+  // lines': their glyphs stand a pixel or two over and under them, in the padding that stays.)
+  function intoPadding(equation) {
+    if (!equation) return false;
+    const style = getComputedStyle(equation), range = document.createRange();
+    range.selectNodeContents(equation);
+    return range.getBoundingClientRect().right > equation.getBoundingClientRect().right -
+      parseFloat(style.borderRightWidth) - parseFloat(style.paddingRight) + 0.5;
   }
 
-  // The equation's text shrinks (to 60 % at the least) until it fits its box — with ``untilAllFits``,
-  // until the bars under it fit theirs too.
+  // The equation's text shrinks (to 60 % at the least) until it fits its box, inside its padding — with
+  // ``untilAllFits``, until the bars under it fit theirs too.
   function fitEquation(equation, untilAllFits = false) {
     equation.style.fontSize = "";
-    for (let size = 1; size > 0.6 && (equation.scrollWidth > equation.clientWidth + 1 ||
-                                      equation.scrollHeight > equation.clientHeight + 1 ||
+    for (let size = 1; size > 0.6 && (overflows(equation) || intoPadding(equation) ||
                                       untilAllFits && !fits()); size -= 0.05) {
       equation.style.fontSize = `${size - 0.05}em`;
     }
@@ -351,7 +371,8 @@ function tinygradRnnFit(root, graph, note) {
   function legibility(svg, stage, equation) {
     const [, , fw, fh] = fullBox(svg), box = svg.getBoundingClientRect();
     const page = parseFloat(getComputedStyle(root).fontSize), needed = page / smallestFont(svg);
-    const scale = Math.max(scaleFor(namedBox(svg, stage), box, needed), Math.min(box.width / fw, box.height / fh));
+    const scale = Math.max(scaleFor(namedAndLit(svg, stage), box, needed),
+                           Math.min(box.width / fw, box.height / fh));
     return { scaled: scale < needed - 1e-9,
              px: Math.min(Math.min(scale, needed) * smallestFont(svg), parseFloat(getComputedStyle(equation).fontSize)) };
   }

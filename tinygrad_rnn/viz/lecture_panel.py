@@ -11,6 +11,7 @@ stages of :mod:`.lecture_numbers` and :mod:`.lecture_stages` — all as plain JS
 
 from __future__ import annotations
 
+import re
 from dataclasses import replace
 from typing import Any
 
@@ -18,7 +19,7 @@ import numpy
 
 from .. import analysis
 from ..tensor import Tensor
-from .geometry import label_lines
+from .geometry import drawn_width, label_lines
 from .gradient_labels import arrow_labels
 from .graph import Picture, _values_of, build_picture
 from .layout import labelled_layout
@@ -35,7 +36,7 @@ from .notation import Notation
 from .picture import PER_STEP, is_sum_of_losses, mean_over
 from .scripts import svg_markup
 from .slide import html_of
-from .stage_window import chain_fits, held_nodes, named_box, named_nodes, steps_across
+from .stage_window import PAD, chain_fits, held_nodes, named_box, named_nodes, steps_across
 from .stepwise import stepwise_graph
 from .svg import picture_to_svg
 
@@ -72,6 +73,7 @@ def panel_data(name: str, loss: Tensor, layer: Any, level: str, notation: Notati
     # no shapes, as on a slide: a tuple such as (1, 8) under h₀ is code; a node's tooltip gives its shape
     unrolled = build_picture((loss,), level=level, show_grads=True, params="hide" if level != "op" else "once",
                              notation=notation, tokens=tokens, show_shapes=False)
+    unrolled.slide = True  # laid out as on a slide (every step kept)
     # the rolled network in a slide's spacing on the page too: a handful of small boxes, x_t to J, that the
     # figure's box holds whole at the page's text size only laid out compactly (free size: 17 px at 1,920 wide)
     rolled = build_picture((loss,), rolled=True, params="hide", notation=notation, show_shapes=False, slide=True)
@@ -91,8 +93,9 @@ def panel_data(name: str, loss: Tensor, layer: Any, level: str, notation: Notati
     carried = {str(k): lines for k, lines in carried.items()}  # each lit arrow's label: what it carries
     computed = {str(t): indices for t, indices in computed_at(unrolled, steps).items()}  # (dim until then)
     slide.update(lit=lit, carried=carried, computed=computed)  # (the slide's figure numbers its nodes and edges alike)
+    slide["svg"] = with_room_for_lit_labels(slide["svg"], carried)
     across, row_ends = steps_across(slide["svg"], cells, ends)
-    svg = picture_to_svg(unrolled, placed, labels, "@PREFIX@-" + slug(name))
+    svg = with_room_for_lit_labels(picture_to_svg(unrolled, placed, labels, "@PREFIX@-" + slug(name)), carried)
     columns = {"rolled": {"nodes": list(range(len(rolled.nodes)))},
                "unrolled": {**unrolled_columns, "across": across, "row_ends": row_ends,
                             "chain": chain_fits(svg, cells)}}  # (the page's figure, whose text it would shrink)
@@ -257,6 +260,54 @@ def _inputs_below(picture: Picture, cells: Columns) -> Columns:
                     below.setdefault(t, []).append(tail)
                     stack.append(tail)
     return below
+
+
+def with_room_for_lit_labels(svg: str, carried: dict[str, list[str]]) -> str:
+    """The page's figure with its viewBox grown, where it must be, to hold each lit arrow's label that stands over
+    (or under) the arrow's two nodes: a label wider than the gap its horizontal arrow crosses stands clear of them
+    (lecture.js, ``carries``: ∂J/∂h₅ between two cells a slide's spacing apart ran under both), and over the top
+    row of cells it stood above the figure, cut off. ``carried``: edge k → its lines (SVG markup), as the page
+    writes them; their widths are measured as their plain text (a script as wide as its base: room to spare).
+
+    >>> figure = ('<svg viewBox="0.0 0 100.0 40.0" width="100" height="40">'
+    ...           '<g class="node" data-index="0"><rect x="0" y="10" width="40" height="20"/></g>'
+    ...           '<g class="node" data-index="1"><rect x="60" y="10" width="40" height="20"/></g>'
+    ...           '<path id="p-e0" class="edge" data-tail="1" data-head="0" d="M60.0,20.0 L46.0,20.0"/>'
+    ...           '<text class="edge-label" x="53.0" y="16.0" font-size="9">h</text></svg>')
+    >>> with_room_for_lit_labels(figure, {"0": ["∂J/∂h"]})[:60]  # over the cells: room from 10.6 above the top
+    '<svg viewBox="0.0 -10.6 100.0 50.6" width="100" height="51">'
+    """
+    box = re.search(r'viewBox="([-\d.]+) ([-\d.]+) ([\d.]+) ([\d.]+)" width="([\d.]+)" height="([\d.]+)"', svg)
+    if box is None:
+        return svg
+    left, top, width, height = (float(v) for v in box.groups()[:4])
+    low, high = top, top + height
+    for k, lines in carried.items():
+        found = re.search(rf'id="[^"]*-e{k}" class="edge[^"]*" data-tail="(\d+)" data-head="(\d+)" d="([^"]+)"[^>]*>'
+                          r'\s*<text class="edge-label" x="[-\d.]+" y="([-\d.]+)" font-size="([\d.]+)"', svg)
+        if found is None:
+            continue
+        points = [tuple(map(float, p.split(","))) for p in re.findall(r"-?[\d.]+,-?[\d.]+", found.group(3))]
+        (x0, y0), (x1, y1) = points[0], points[-1]
+        ends = [named_box(svg, [int(found.group(i))]) for i in (1, 2)]
+        if abs(x1 - x0) < abs(y1 - y0) or None in ends:
+            continue
+        size, plain = float(found.group(5)), [re.sub(r"<[^>]+>", "", line) for line in lines]
+        shown = plain if len(plain) > 1 and drawn_width([" ".join(plain)], size) > abs(x1 - x0) - 8 else \
+            [" ".join(plain)]
+        half, middle = drawn_width(shown, size) / 2, (x0 + x1) / 2
+        if all(end[2] <= middle - half or end[0] >= middle + half for end in ends):  # (named_box: padded)
+            continue  # along the arrow, between its nodes
+        tall = len(shown) * 1.1 * size + 0.3 * size + PAD  # (and the pad a window keeps around a label)
+        if float(found.group(4)) > max(y0, y1):  # (under the arrow going forward: under the nodes)
+            high = max(high, max(end[3] for end in ends) + tall)
+        else:
+            low = min(low, min(end[1] for end in ends) - tall)
+    if (low, high) == (top, top + height):
+        return svg
+    grown = f'viewBox="{left:.1f} {low:.1f} {width:.1f} {high - low:.1f}" width="{box.group(5)}" ' \
+            f'height="{high - low:.0f}"'
+    return svg[:box.start()] + grown + svg[box.end():]
 
 
 def _slide_figures(page_unrolled: Picture, columns: tuple[dict, dict, dict], rolled: Picture,

@@ -12,9 +12,11 @@ and for an exported stage (:mod:`.export`).
    back and at the sums, and the row's ends (h₀, c₀, J) where they fit across
    (:func:`steps_across`; the line under the window says which, where that is fewer than all: a window
    onto steps 1–3 of 5 left the terms of 4 and 5 out of view). The page's window holds the whole chain of
-   cells too, in every backward stage, wherever it fits a slide at 2/3 of the readable scale
+   cells too, in every backward stage, wherever it fits a slide across at the readable scale
    (:func:`held_nodes`, :func:`chain_fits`: a window onto 2 of a language model's 4 steps hid the chain the
-   gradient runs along); an exported stage, beside its equations and bars, keeps the readable scale.
+   gradient runs along; held wherever it fit at 2/3 of that scale, the chain set a 4-step language model's
+   backward stages at 18–22 px at 1,920 × 1,080); an exported stage, beside its equations and bars, keeps
+   what is named.
    On the page, an arrow that would run out across the window's edge from a node in view is clipped off
    whole at that node's outline where the window can lose the strip (lecture_fit.js: the e_t arrows under
    a backward stage's row of cells stood as stubs at its bottom edge).
@@ -44,7 +46,6 @@ import re
 from .legibility import slide_fit
 from .slide import FIGURE_MARGIN, HEIGHT, SMALLEST_PX, WIDTH, drawing_box, drawing_size
 
-CHAIN_SCALE = 2 / 3  # the row of cells is named whole where it fits a slide at this much of the readable scale
 PAD = 4  # figure units around a window's nodes: their outlines are drawn outside their boxes
 Box = tuple[float, float, float, float]  # left, top, right, bottom, in the figure's units
 
@@ -87,9 +88,9 @@ def named_nodes(stage: dict, columns: dict) -> list[int]:
 def held_nodes(stage: dict, columns: dict, named: list[int] | None = None) -> list[int]:
     """What the page's window holds at a stage: what its text names (:func:`named_nodes`) and, in every backward
     stage where it fits (``columns["chain"]``: :func:`chain_fits`), the whole chain of cells — a class sees the
-    chain the gradient runs along, not 2 of a language model's 4 steps (at 20–22 px where a forward stage's
-    window keeps 24: forward, what is named is enough). An exported stage, which shares
-    its slide with the equations and the bars, holds what is named at the slide's readable scale instead.
+    chain the gradient runs along, not 2 of a language model's 4 steps, at the readable scale (forward, what is
+    named is enough). An exported stage, which shares its slide with the equations and the bars, holds what is
+    named at the slide's readable scale instead.
 
     >>> columns = {"cells": {1: [1], 2: [2], 3: [9]}, "initial": [3], "loss": [0], "chain": True}
     >>> named_nodes({"phase": "backward", "t": 2}, columns), held_nodes({"phase": "backward", "t": 2}, columns)
@@ -105,20 +106,20 @@ def held_nodes(stage: dict, columns: dict, named: list[int] | None = None) -> li
 
 def chain_fits(figure: str, cells: dict[int, list[int]]) -> bool:
     """Whether the page's window holds the whole chain of cells (:func:`held_nodes`): where its row fits a
-    slide across at 2/3 of the readable scale (16 px at 1,920 wide), as a language model's 4 to 8 steps do on
-    the page. A class sees the chain the gradient runs along,
-    not 2 of its 4 steps in a window; a row too long for that (10 steps) keeps the window around the stage's
+    slide across at the readable scale (24 px at 1,920 wide), as a language model's 4 or 5 steps and an 8-step
+    row with its loss on the last step do. A class sees the chain the gradient runs along, not 2 of its 4 steps
+    in a window; a row too long for that (a language model's 8 steps) keeps the window around the stage's
     step, its text readable.
 
     >>> from tinygrad_rnn.cli import language_model_loss
     >>> from tinygrad_rnn.viz.lecture_panel import panel_data
     >>> from tinygrad_rnn.viz.notation import resolve
     >>> shown = {steps: panel_data("LM", language_model_loss("gru", steps=steps)[0], None, "cell", resolve(None))
-    ...          for steps in (4, 10)}
+    ...          for steps in (4, 8)}
     >>> [chain_fits(p["svg"], {int(t): c for t, c in p["cells"].items()}) for p in shown.values()]
     [True, False]
     """
-    return steps_across(figure, cells, width=(WIDTH - 2 * FIGURE_MARGIN) / CHAIN_SCALE)[0] >= len(cells)
+    return steps_across(figure, cells)[0] >= len(cells)
 
 
 def steps_across(figure: str, cells: dict[int, list[int]], ends: list[int] = (),
