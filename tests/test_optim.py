@@ -152,3 +152,17 @@ def test_plain_sgd_stamps_its_whole_step_as_one_write_that_every_older_graph_see
     for loss in stale:
         with pytest.raises(tr.GraphError, match="changed in place \\(SGD.step\\(\\)\\)"):
             loss.backward()
+
+
+@pytest.mark.parametrize("momentum", [0.0, 0.9])
+def test_a_step_that_fails_part_way_still_stamps_the_parameters_it_wrote(momentum):
+    first, second = tr.ones(3, requires_grad=True), tr.ones(2, requires_grad=True)
+    optimizer = optim.SGD([first, second], lr=0.1, momentum=momentum)
+    (first * 2).sum().backward()
+    second.grad = tr.ones(5)  # the wrong shape: its update raises, after first's was written
+    stale = (first * first).sum()
+    with pytest.raises(ValueError):
+        optimizer.step()
+    assert first.tolist() == pytest.approx([0.8] * 3)
+    with pytest.raises(tr.GraphError, match="changed in place"):
+        stale.backward()

@@ -70,15 +70,17 @@ class Optimizer:
     def update_group(self, group: dict[str, Any]) -> None:
         """Update every parameter of ``group`` that has a gradient, one by one through ``update``
         (the one loop of every rule; plain SGD has its own, with no call per parameter)."""
-        updated = []
-        for parameter in group["params"]:
-            grad = parameter.grad
-            if grad is None:
-                continue
-            gradient = -grad.array if group.get("maximize") else grad.array
-            self.update(parameter, gradient, self.state.setdefault(id(parameter), {}), group)
-            updated.append(parameter)
-        self.written(updated)
+        updated: list[Tensor] = []
+        try:
+            for parameter in group["params"]:
+                grad = parameter.grad
+                if grad is None:
+                    continue
+                updated.append(parameter)
+                gradient = -grad.array if group.get("maximize") else grad.array
+                self.update(parameter, gradient, self.state.setdefault(id(parameter), {}), group)
+        finally:  # (stamped even if an update raised: the ones before it were written)
+            self.written(updated)
 
     def written(self, parameters: list[Tensor]) -> None:
         """Stamp the update of the ``parameters``' arrays in place, all with one stamp: a graph recorded
