@@ -9,37 +9,23 @@ import subprocess
 import xml.etree.ElementTree as ElementTree
 
 import pytest
+from deck_slides import SLIDES, deck_slide  # (the perplexity slide, which trains, is test_deck.py's)
 
-from tinygrad_rnn.viz import deck_lecture, lecture_deck
+from tinygrad_rnn.viz import deck_lecture
 from tinygrad_rnn.viz.font import line_width
 from tinygrad_rnn.viz.notation import BIAS_PARTS, LAYER_WEIGHTS, MODEL_WEIGHTS, PRESETS, resolve
 from tinygrad_rnn.viz.slide import MARGIN, WIDTH, runs_of, script_px
 
-SLIDES = [(name, make) for name, make in lecture_deck.SLIDES if name != "14-perplexity"]  # (it trains: test_deck)
 SVG = "{http://www.w3.org/2000/svg}"
 TITLE = re.compile(r'<text [^>]*font-weight="bold"[^>]*>(.*?)</text>')
 
 
 @pytest.fixture(scope="module")
 def every_slide():
-    """{(cell, notation, slide): (its SVG, [(each figure's SVG, its notes)])}, each figure as Lecture.figure drew it."""
-    drawn, figures, original = {}, [], deck_lecture.Lecture.figure
-
-    def recorded(self, loss, **options):
-        figures.append(original(self, loss, **options))
-        return figures[-1]
-
-    deck_lecture.Lecture.figure = recorded
-    try:
-        for cell in deck_lecture.CELLS:
-            for notation in PRESETS:
-                lecture = deck_lecture.Lecture(cell, resolve(notation))
-                for name, make in SLIDES:
-                    figures.clear()
-                    drawn[cell, notation, name] = (make(lecture), list(figures))
-    finally:
-        deck_lecture.Lecture.figure = original
-    return drawn
+    """{(cell, notation, slide): (its SVG, [(each figure's SVG, its notes)])}, each figure as Lecture.figure drew it
+    (deck_slides.py: each slide drawn once for the files that check it)."""
+    return {(cell, notation, name): deck_slide(cell, notation, name)
+            for cell in deck_lecture.CELLS for notation in PRESETS for name in SLIDES}
 
 
 def as_read(text: str) -> str:

@@ -1,7 +1,8 @@
 """The examples and benchmarks run (with tiny settings), so they cannot rot unnoticed.
 
-The longer runs (JOBS) start beside the rest of the suite, on the core a pytest run leaves idle
-(background.py), each writing into a folder of its own; their tests read what they printed and wrote."""
+The longer runs (JOBS) and each example's --help (HELP) start beside the rest of the suite, on the core a
+pytest run leaves idle (background.py), each writing into a folder of its own; their tests read what they printed
+and wrote."""
 
 import pathlib
 import shutil
@@ -31,7 +32,10 @@ def script_job(script: str, *args: str, cwd: pathlib.Path | None = None) -> Job:
     return Job([sys.executable, str(ROOT / script), *args], cwd=cwd, env=checkout_first())
 
 
-OUT = {name: folder(name) for name in ("long_range", "lstm_neurons", "lecture_figures", "seq2seq", "perplexity_table")}
+OUT = {name: folder(name) for name in ("long_range", "lstm_neurons", "lecture_figures", "seq2seq", "perplexity_table",
+                                      "char_lm", "vanishing_gradients")}
+CHAR_LM = ["--hidden", "8", "--bptt", "8", "--batch-size", "2", "--checkpoint", str(OUT["char_lm"] / "lm.npz"),
+           "--plot", str(OUT["char_lm"] / "lm.png")]
 JOBS = {  # a test's name: the run it reads
     "test_long_range_example": script_job("examples/long_range.py", "--quick", "--out",
                                           str(OUT["long_range"] / "long_range")),
@@ -48,12 +52,23 @@ JOBS = {  # a test's name: the run it reads
     "test_per_op_benchmark_runs": script_job("benchmarks/per_op_overhead.py", "--ops", "30", "--rounds", "2"),
     "test_training_step_benchmark_runs": script_job("benchmarks/training_step.py", "--sizes", "small", "--cells",
                                                     "gru", "--rounds", "1"),
+    # (only the first run: the run that resumes it must wait for it, and a queued job may start at any time)
+    "test_char_lm_trains_saves_and_resumes": script_job("examples/char_lm.py", "--steps", "3", *CHAR_LM),
+    "test_vanishing_gradients_example": script_job("examples/vanishing_gradients.py", "--steps", "12", "--train-steps",
+                                                   "5", "--seeds", "2", "--out", str(OUT["vanishing_gradients"])),
 }
+
+
+EXAMPLES = sorted(p.name for p in (ROOT / "examples").glob("*.py"))
+HELP_TEST = "test_every_example_has_help_naming_its_defaults_and_accepts_a_device"
+HELP = {script: script_job(f"examples/{script}", "--help") for script in EXAMPLES}  # (an interpreter start each)
 
 
 def background_jobs(item) -> list[Job]:
     """A script's run, started beside the suite (background.py) as soon as its test is collected."""
-    return [JOBS[item.name]] if item.name in JOBS else []
+    if item.name in JOBS:
+        return [JOBS[item.name]]
+    return [HELP[item.callspec.params["script"]]] if item.originalname == HELP_TEST else []
 
 
 def test_bptt_by_hand_shows_the_sum_over_time_steps():
@@ -66,18 +81,15 @@ def test_truncated_bptt_example_shows_the_cut():
     assert "truncated: steps 16 … 20" in out and "full BPTT: steps 1 … 20" in out
 
 
-def test_char_lm_trains_saves_and_resumes(tmp_path):
-    common = ["--hidden", "8", "--bptt", "8", "--batch-size", "2", "--checkpoint", str(tmp_path / "lm.npz"),
-              "--plot", str(tmp_path / "lm.png")]
-    out = run("examples/char_lm.py", "--steps", "3", *common)
+def test_char_lm_trains_saves_and_resumes():
+    out = printed(JOBS["test_char_lm_trains_saves_and_resumes"].result())
     assert "validation perplexity" in out and "--- sample at temperature 0.5 ---" in out
-    resumed = run("examples/char_lm.py", "--steps", "5", "--resume", str(tmp_path / "lm.npz"), *common)
+    resumed = run("examples/char_lm.py", "--steps", "5", "--resume", str(OUT["char_lm"] / "lm.npz"), *CHAR_LM)
     assert "resumed from" in resumed and "at step 3" in resumed
 
 
-def test_vanishing_gradients_example(tmp_path):
-    out = run("examples/vanishing_gradients.py", "--steps", "12", "--train-steps", "5", "--seeds", "2",
-              "--out", str(tmp_path))
+def test_vanishing_gradients_example():
+    out, tmp_path = printed(JOBS["test_vanishing_gradients_example"].result()), OUT["vanishing_gradients"]
     assert "ρ = 0.8" in out and "clip at 1" in out
     assert {p.name for p in tmp_path.iterdir()} == {"vanishing_gradients.png", "linear_rnn_jacobians.png",
                                                     "exploding_gradients.png"}
@@ -130,13 +142,9 @@ def test_perplexity_table_example_prints_the_table_and_draws_it():
     assert "2 seeds)" in out and (tmp_path / "table.png").stat().st_size > 10_000
 
 
-EXAMPLES = sorted(p.name for p in (ROOT / "examples").glob("*.py"))
-
-
 @pytest.mark.parametrize("script", EXAMPLES)
 def test_every_example_has_help_naming_its_defaults_and_accepts_a_device(script):
-    result = subprocess.run([sys.executable, str(ROOT / "examples" / script), "--help"], capture_output=True, text=True,
-                            env=checkout_first())
+    result = HELP[script].result()
     shown = " ".join(result.stdout.split())
     assert result.returncode == 0 and "(default: " in shown
     if script != "bptt_by_hand.py":  # NumPy and the CPU: BPTT written by hand

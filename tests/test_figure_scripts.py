@@ -7,6 +7,7 @@ import shutil
 import xml.etree.ElementTree as ElementTree
 
 import pytest
+from deck_slides import deck_slides
 from drawing_cases import last_step_loss
 from hypothesis import given
 from hypothesis import strategies as st
@@ -15,7 +16,7 @@ from written import as_written, svg_written
 import tinygrad_rnn as tr
 from tinygrad_rnn import viz
 from tinygrad_rnn.cli import main
-from tinygrad_rnn.viz import deck_graph_slides, deck_lecture, lecture_deck
+from tinygrad_rnn.viz import deck_graph_slides, deck_lecture
 from tinygrad_rnn.viz.dot import picture_to_dot, scripted_dot, scripts_joined
 from tinygrad_rnn.viz.graph import build_picture
 from tinygrad_rnn.viz.layout import labelled_layout
@@ -175,11 +176,9 @@ def test_graphvizs_script_pieces_count_at_their_lines_size():
 def test_every_deck_slide_writes_its_scripts_one_way(notation):
     """One way per slide: every script a tspan — no unicode h₁ in a figure beside a lowered h_t in its text,
     no 10⁻¹ on a chart's axis beside 1.5·10⁻² raised in its numbers."""
-    lecture = deck_lecture.Lecture("lstm", resolve(notation))
-    for name, make in lecture_deck.SLIDES:
-        if name == "14-perplexity":  # (the slow one: test_deck.py's; no figure, its numbers through runs_of)
-            continue
-        words = "".join(ElementTree.fromstring(make(lecture)).itertext())
+    # (the perplexity slide aside, the slow one: test_deck.py's; no figure, its numbers through runs_of)
+    for name, svg in deck_slides("lstm", notation).items():
+        words = "".join(ElementTree.fromstring(svg).itertext())
         assert not UNICODE_SCRIPTS & set(words), (name, sorted(UNICODE_SCRIPTS & set(words)))
 
 

@@ -11,15 +11,15 @@ import re
 import xml.etree.ElementTree as ElementTree
 
 import pytest
+from deck_slides import deck_slides
 from slide_checks import SLIDE_TEXT_PX, slide_text_sizes, standalone
 from written import as_written, svg_written
 
 from tinygrad_rnn import viz
-from tinygrad_rnn.viz import deck_lecture, lecture_deck
 from tinygrad_rnn.viz.export import stage_slides
 from tinygrad_rnn.viz.lecture_models import language_model_loss, last_step_loss, layer
 from tinygrad_rnn.viz.legibility import figure_sizes
-from tinygrad_rnn.viz.notation import PRESETS, resolve
+from tinygrad_rnn.viz.notation import PRESETS
 
 CELLS, NOTATIONS = ("rnn", "lstm", "gru"), sorted(PRESETS)
 SLIDE_LABEL_PX = 28  # a node's label on a slide: larger than the slide's smallest text
@@ -81,10 +81,8 @@ def pages():
 @pytest.fixture(scope="module")
 def decks():
     """Every slide of the deck for each cell and notation (the perplexity slide, the same for all of them
-    and the only slow one, is test_deck.py's)."""
-    return {(cell, notation): {name: make(deck_lecture.Lecture(cell, resolve(notation)))
-                               for name, make in lecture_deck.SLIDES if name != "14-perplexity"}
-            for cell in CELLS for notation in NOTATIONS}
+    and the only slow one, is test_deck.py's), each drawn once for the files that check it (deck_slides.py)."""
+    return {(cell, notation): deck_slides(cell, notation) for cell in CELLS for notation in NOTATIONS}
 
 
 @pytest.mark.parametrize("notation", NOTATIONS)
