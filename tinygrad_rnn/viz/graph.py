@@ -43,6 +43,7 @@ from .initial_states import (
     split_shared_initial_states,
 )
 from .levels import merge_backward_rules, merge_groups, per_step_projections, unique
+from .loss_targets import loss_targets
 from .notation import (
     SYMBOLS,
     Notation,
@@ -144,8 +145,9 @@ def build_picture(tensors: tuple[Tensor, ...], level: str = "op", backward: bool
         picture = bptt_picture(picture, generic=rolled, slide=slide and not rolled)
     if rolled:
         picture = rolled_picture(picture)
+    known = loss_targets(tensors) if tokens is not None and targets is None else None  # what each J_t predicts
     name_values(picture, notation, {short_name(t.name) for t in _leaves(roots) if t.name}, params != "hide", tokens,
-                targets)
+                targets, known)
     if show_grads:  # the scale spans the norms drawn, unless fixed (to compare several figures)
         norms = [n.gradient_norm for n in picture.nodes if n.gradient_norm]
         picture.legend = tuple(grad_range) if grad_range else (picture.legend or ((min(norms), max(norms)) if norms
