@@ -44,8 +44,10 @@ LOSS_LETTER = re.compile(r"(?<![A-Za-z])J(?![A-Za-z])")  # J, ∂J/∂h_t, J_t; 
 PRESETS: dict[str, dict[str, Any]] = {
     # name → (library name → the lecture's; where the time step goes)
     "pytorch": {"names": {}, "time": "subscript"},
+    # CS224N's E is d × |V| (e⁽ᵗ⁾ = E x⁽ᵗ⁾ picks a word's column) and its U |V| × d: tied, U = Eᵀ. PyTorch stores
+    # both tables V × H (a word's row), as the other presets keep them: tied, W_hy = E (tied_head)
     "cs224n": {"names": {"E": "E", "W_ih": "W_e", "W_hh": "W_h", "b_ih": "b₁", "b_hh": "b₁", "W_hy": "U", "b_y": "b₂"},
-               "time": "superscript"},
+               "time": "superscript", "words_as_columns": True},
     "cmu": {"names": {"W_ih": "W_xh", "W_hh": "W_hh", "b_ih": "b_h", "b_hh": "b_h", "W_hy": "W_hy", "b_y": "b_y",
                       "J": "L"}, "time": "subscript"},
     # USC writes a GRU's gates with W and U: z_t = σ(W⁽ᶻ⁾ x_t + U⁽ᶻ⁾ h_{t−1}) (its own names for a GRU's weights)
@@ -218,19 +220,37 @@ def library_name(name: str) -> str:
     return {"head.weight": "W_hy", "head.bias": "b_y"}.get(name, name)
 
 
-TIED = "embedding.weightᵀ = head.weight"  # one tensor, the embedding's table and the head's weight: Eᵀ = W_hy
+TIED = "embedding.weight = head.weight"  # one tensor, the embedding's table and the head's weight
 
 
 def role_symbol(role: str, notation: Notation) -> str:
-    """How ``notation`` writes a parameter's role (:func:`parameter_roles`): E, U, b₂; a tied table by both of its
-    roles — the embedding reads it as its table, the head as its weight (e_t = E x_t, ŷ_t = W_hy h_t + b_y).
+    """How ``notation`` writes a parameter's role (:func:`parameter_roles`): E, U, b₂. A tied table is one tensor
+    with one name, the embedding's (E): the head's boxes write it as the head reads it (:func:`tied_head`).
 
     >>> cs224n = preset("cs224n")
     >>> role_symbol("head.weight", cs224n), role_symbol(TIED, cs224n), role_symbol(TIED, resolve(None))
-    ('U', 'Eᵀ = U', 'Eᵀ = W_hy')
+    ('U', 'E', 'E')
     """
-    parts = [(part.removesuffix("ᵀ"), "ᵀ" if part.endswith("ᵀ") else "") for part in role.split(" = ")]
-    return " = ".join(notation.symbol(name, library_name(name)) + mark for name, mark in parts)
+    name = "embedding.weight" if role == TIED else role
+    return notation.symbol(name, library_name(name))
+
+
+def tied_head(notation: Notation) -> str:
+    """The head's weight where it is the embedding's table (head.weight = embedding.weight), as ``notation`` writes
+    the two: PyTorch stores both V × H, so W_hy = E — one tensor, no transpose; CS224N's E is d × |V| and its U
+    |V| × d, so there U = Eᵀ.
+
+    >>> tied_head(resolve(None)), tied_head(resolve("cs224n")), tied_head(resolve("elman"))
+    ('W_hy = E', 'U = Eᵀ', 'U = E')
+    """
+    transposed = "ᵀ" if PRESETS.get(notation.preset, {}).get("words_as_columns") else ""
+    return f"{notation.symbol('W_hy')} = {notation.symbol('E')}{transposed}"
+
+
+def is_tied(readers: set[str]) -> bool:
+    """Whether a tensor read by the ops ``readers`` (each node's op, in one word) is a tied table: read both as
+    an embedding's table and as a linear layer's weight."""
+    return {"embedding", "linear"} <= readers
 
 
 # an encoder–decoder's two tables, as its figures write them: the source words x_t and the target words y_t index them
@@ -520,30 +540,53 @@ def parameter_notes(nodes: list[Node], edges, names: dict[int, tuple[str, str]],
     for tail, head, _ in edges:  # where a tensor is drawn: its layers, directions, modules — not its calls
         if tail in names:
             rows.setdefault(tail, set()).add(chain_of(nodes[head]) or nodes[head].row[:3])
-    notes += [f"{names[p][1]}: one tensor" + (" (tied)," if " = " in names[p][1] else ",")
-              + " the same in every place it is drawn" for p, found in rows.items() if len(found) > 1]
+    read_as: dict[int, set[str]] = {}  # each parameter → the ops that read it, in one word
+    for tail, head, _ in edges:
+        if tail in names:
+            read_as.setdefault(tail, set()).add(_op_word(nodes[head]))
+    notes += [tied_note(names[p][1], notation) if is_tied(read_as[p]) else
+              f"{names[p][1]}: one tensor, the same in every place it is drawn" for p, found in rows.items()
+              if len(found) > 1]
     return notes
+
+
+def tied_note(name: str, notation: Notation) -> str:
+    """The footnote on a tied table named ``name``: the head's weight is the embedding's table, as the notation
+    writes the pair (:func:`tied_head`); a table the user named otherwise keeps its name."""
+    if name != notation.symbol("E"):
+        return f"{name}: one tensor (tied: the embedding's table and the head's weight), the same in every place"
+    if PRESETS.get(notation.preset, {}).get("words_as_columns"):
+        return (f"{tied_head(notation)} (tied): one tensor — {name} (d × |V|) is the embedding's table, the head "
+                "reads it transposed")
+    return f"{tied_head(notation)} (tied): one tensor, the embedding's table and the head's weight (V × H)"
 
 
 # the tensor a gradient is of, in an output's label: a BPTT figure's Σ names each weight so (Σₜ ∂J/∂b_ih|ₜ), and a
 # GRU's are already b_ih and b_hh there, never the lecture's one b of an RNN's two
 GRADIENT_OF = re.compile(r"∂J/∂([^\s|]+)")
-TIED_SUM = re.compile(r"∂J/∂(\S+)ᵀ = \S+?(?= |\||$)")  # ∂J/∂Eᵀ = W_hy in a Σ: the tied table's gradient
 
 
-def sum_tied_uses(picture: Picture) -> None:
-    """A BPTT figure's Σ of a tied table names its gradient by the one name its nodes give it, Eᵀ = W_hy, in
-    brackets: Σₜ ∂J/∂(Eᵀ = W_hy)|ₜ (written ∂J/∂E it named the tensor otherwise than the nodes beside it; unbracketed,
-    ∂J/∂Eᵀ = W_hy reads as an equation), and a note says that this Σ adds the terms of both of its uses — the
-    embedding's and the head's — at every step."""
-    tied = set()
+def write_tied_uses(picture: Picture, notation: Notation) -> None:
+    """A tied table (head.weight = embedding.weight) is one tensor, named E: a forward figure's head boxes write it
+    as the head reads it, W_hy = E (U = Eᵀ in CS224N's names: :func:`tied_head`), its embedding boxes E; a BPTT
+    figure's Σ of it, fed by both rows, is Σₜ ∂J/∂E|ₜ, and a note says that it adds the terms of both uses. (A name
+    the user gave the table stays in every box.)"""
+    table = notation.symbol("E")
+    read_as: dict[str, set[str]] = {}
     for node in picture.nodes:
-        if node.kind == "output" and "Σ" in node.label:
-            tied |= {match.group(0) for match in TIED_SUM.finditer(node.label)}
-            node.label = TIED_SUM.sub(lambda match: f"∂J/∂({match.group(0).removeprefix('∂J/∂')})", node.label)
-    for written in sorted(tied):
-        picture.notes.append(f"{written.removeprefix('∂J/∂')}, tied: its Σ adds the terms of both uses (embedding and "
-                             "head) at every step")
+        for name in node.parameters:
+            read_as.setdefault(name, set()).add(_op_word(node))
+    if table in read_as and is_tied(read_as[table]):
+        for node in picture.nodes:
+            if _op_word(node) == "linear":
+                node.parameters = [tied_head(notation) if name == table else name for name in node.parameters]
+    feeding: dict[int, set[str]] = {}
+    for tail, head, _ in picture.edges:
+        if picture.nodes[head].kind == "output" and "Σ" in picture.nodes[head].label:
+            feeding.setdefault(head, set()).add(_op_word(picture.nodes[tail]).rstrip(","))
+    for head, readers in feeding.items():
+        if is_tied(readers) and f"∂J/∂{table}|" in picture.nodes[head].label:
+            picture.notes.append(f"{table}, tied ({tied_head(notation)}): its Σ adds both uses' terms at every step")
 
 
 # --- values: h₃, J₃, x₃ in labels, renamed and marked ---------------------------------------------
@@ -571,7 +614,7 @@ def name_values(picture: Picture, notation: Notation, parameters: set[str], show
         if notation.merged_biases() and any(name.startswith(("b_ih", "b_hh")) for name in drawn):
             notation = notation.for_cell("gru")  # the lecture's one bias, kept apart (name_parameters): a GRU's
         picture.notes += notation.merged_biases(parts)
-    sum_tied_uses(picture)
+    write_tied_uses(picture, notation)
     rename_values(picture, notation)
     if tokens is not None:
         write_tokens(picture, list(tokens), None if targets is None else list(targets), known)
