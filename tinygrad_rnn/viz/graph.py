@@ -32,6 +32,7 @@ from ..function import Function
 from ..function import Node as GraphNode
 from ..steps import step_number, step_of
 from ..tensor import Tensor
+from .concatenated import concatenations, write_concatenations
 from .initial_states import (
     decoder_reads,
     name_decoder_words,
@@ -148,6 +149,8 @@ def build_picture(tensors: tuple[Tensor, ...], level: str = "op", backward: bool
     known = loss_targets(tensors) if tokens is not None and targets is None else None  # what each J_t predicts
     name_values(picture, notation, {short_name(t.name) for t in _leaves(roots) if t.name}, params != "hide", tokens,
                 targets, known)
+    if level != "op" and not backward:  # a head's states that a cat joined: [h₄⁽→⁾; h₁⁽←⁾] under its name
+        write_concatenations(picture, concatenations(tensors))
     if show_grads:  # the scale spans the norms drawn, unless fixed (to compare several figures)
         norms = [n.gradient_norm for n in picture.nodes if n.gradient_norm]
         picture.legend = tuple(grad_range) if grad_range else (picture.legend or ((min(norms), max(norms)) if norms
