@@ -79,3 +79,23 @@ def test_a_classifier_s_bptt_figure_takes_the_words_of_its_forward_figure():
     assert lookups == {1: '"the"', 2: '"movie"', 3: '"was"', 4: '"great"'}
     with pytest.raises(ValueError, match=r"tokens: the figure has 4 steps"):
         build_picture((loss,), level="cell", backward=True, tokens=["the"])
+
+
+def test_a_loop_without_scopes_draws_each_step_s_embedding_head_and_loss_in_that_step_at_op_level():
+    """A GRUCell loop written without tr.scope at op level drew its embeddings, heads and losses outside the steps,
+    J₄, J₃, J₁, J₂ top to bottom, and every input "x": each now sits in the step it feeds or reads, as the cell
+    level and a scope around each step draw them, and its ids are x₁ … x₄."""
+    from tinygrad_rnn.viz.layout import labelled_layout
+
+    picture = build_picture((loop_language_model_loss(),), level="op")
+    steps: dict[str, list] = {}
+    for node in picture.nodes:
+        first = node.label.split("\n")[0].split(" = ")[0]
+        if first == "embedding" or first == "linear" and "W_hy" in node.parameters or first[:1] in "Jx" and first[1:]:
+            steps.setdefault(first, []).append(node.step)
+    assert sorted(steps.pop("embedding")) == sorted(steps.pop("linear")) == [1, 2, 3, 4], steps
+    assert steps == {"J₁": [1], "J₂": [2], "J₃": [3], "J₄": [4], "x₁": [1], "x₂": [2], "x₃": [3], "x₄": [4]}
+    _, placed = labelled_layout(picture)
+    losses = sorted((node.label, placed.boxes[i].x) for i, node in enumerate(picture.nodes)
+                    if node.label.startswith("J") and node.step is not None)
+    assert [x for _, x in losses] == sorted(x for _, x in losses)  # J₁ … J₄ left to right, each over its step

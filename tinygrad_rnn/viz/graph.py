@@ -74,7 +74,7 @@ from .picture import (
 from .running_sums import draw_as_sum, draw_as_sum_of_ops, take_out_of_steps
 from .step_states import cells_reaching_outputs
 from .stepwise import stepwise_graph
-from .user_steps import link_maps, split_recurrences, steps_holding_calls
+from .user_steps import link_maps, place_model_ops, split_recurrences, steps_holding_calls
 from .views import bptt_picture, forward_and_backward_picture, rolled_picture
 
 __all__ = ["build_picture", "Node", "Picture", "display_label", "in_order", "LEVELS", "PARAMS"]
@@ -196,6 +196,7 @@ def _picture_of(roots: tuple[Tensor, ...], level: str, backward: bool, show_shap
         level = "op"  # no step recorded (a window model, or a loop written without scopes): no cells to merge into
         notes.append(NO_STEPS)
     if level == "op" and not backward:  # (cells and steps draw x_t under each step's embedding: levels.py)
+        place_model_ops(nodes, maps, summed[0])  # a loop without scopes: its embedding, head and loss by their steps
         edges = edges + _token_inputs(nodes, show_shapes)
         _place_step_inputs(nodes, edges)
     if show_grads:
