@@ -162,8 +162,13 @@ def test_tied_embedding_is_drawn_with_one_name_and_said_to_be_one_tensor():
     embeddings = [n for n in picture.nodes if n.label.startswith("e⁽")]
     heads = [n for n in picture.nodes if n.label.startswith("linear")]
     assert embeddings and heads
-    assert all(n.parameters == ["E"] for n in embeddings) and all(n.parameters[0] == "E" for n in heads)
-    assert "E: one tensor, the same in every place it is drawn" in picture.notes
+    # CS224N's E is d × |V|: its head reads the one tensor transposed, U = Eᵀ (never "E" as if the head were E)
+    assert all(n.parameters == ["E"] for n in embeddings) and all(n.parameters[0] == "U = Eᵀ" for n in heads)
+    assert [note for note in picture.notes if note.startswith("U = Eᵀ (tied): one tensor")], picture.notes
+    model.embedding.weight.name = "table"  # a name of the user's own stays in every box
+    picture = build_picture((loss,), level="cell", notation="cs224n")
+    drawn = [n.parameters for n in picture.nodes if n.label.startswith(("e⁽", "linear"))]
+    assert drawn and all("table" in names and "U = Eᵀ" not in names for names in drawn), drawn
 
 
 def test_a_tensor_read_by_two_layers_carries_one_name():

@@ -14,6 +14,7 @@ import tinygrad_rnn as tr
 from tinygrad_rnn.viz.graph import build_picture
 from tinygrad_rnn.viz.layout import labelled_layout
 from tinygrad_rnn.viz.legibility import measure
+from tinygrad_rnn.viz.notation import PRESETS, resolve
 from tinygrad_rnn.viz.svg import picture_to_svg
 
 F = tr.nn.functional
@@ -367,33 +368,38 @@ def test_an_encoder_decoders_words_and_tables_are_named_by_their_roles():
     assert "∂J/∂E_x = Σₜ" in sums and "∂J/∂E_y = Σₜ" in sums and "embedding.weight" not in sums
 
 
-def test_a_tied_table_is_named_by_both_its_roles_and_its_sum_says_both_uses():
-    """m.head.weight = m.embedding.weight: the one tensor is Eᵀ = W_hy (Eᵀ = U in CS224N's notation) in the embedding's
-    and the head's boxes, the head's bias b_y — not "weight", "head.bias"; the BPTT figure sums it in one Σ named as
-    its nodes name it, ∂J/∂(Eᵀ = W_hy) (it said ∂J/∂E), fed by both rows, and a note says that Σ adds the terms of
-    both uses at every step; the head's own bias in a Σ of its own, fed by the heads alone (it sat in the table's)."""
+@pytest.mark.parametrize("notation", sorted(PRESETS))
+def test_a_tied_table_is_e_in_the_embedding_and_the_head_s_weight_as_the_notation_writes_it(notation):
+    """m.head.weight = m.embedding.weight: one tensor, V × H in PyTorch — the embedding's boxes write it E, the
+    head's as the head reads it, W_hy = E (no transpose: it was "Eᵀ = W_hy", which no one tensor is), and only
+    in CS224N's names, whose E is d × |V|, U = Eᵀ; the head's bias b_y (not "head.bias"). The BPTT figure sums
+    it in one Σ, ∂J/∂E, fed by both rows, and a note says that Σ adds both uses; the head's own bias in a Σ of
+    its own, fed by the heads alone (it sat in the table's)."""
     tr.manual_seed(0)
     model = tr.models.LanguageModel(vocab_size=10, embedding_dim=3, hidden_size=3, cell="rnn")
     model.head.weight = model.embedding.weight
     ids = tr.tensor([[2, 5, 7, 3]])
     logits, _ = model(ids[:, :-1])
     loss = F.cross_entropy(logits.reshape(-1, 10), ids[:, 1:].reshape(-1))
-    for notation, tied, bias in ((None, "Eᵀ = W_hy", "b_y"), ("cs224n", "Eᵀ = U", "b₂")):
-        picture = build_picture((loss,), level="cell", notation=notation)
-        boxes = {first_line(node).split(" = ")[-1]: tuple(node.parameters) for node in picture.nodes
-                 if node.step == 1 and first_line(node).endswith(("embedding", "linear"))}
-        assert boxes == {"embedding": (tied,), "linear": (tied, bias)}, boxes
-        assert f"{tied}: one tensor (tied), the same in every place it is drawn" in picture.notes
-    backward = build_picture((loss,), level="cell", backward=True)
-    (table,) = [i for i, node in enumerate(backward.nodes) if "Σₜ ∂J/∂(Eᵀ = W_hy)|ₜ" in node.label]
-    assert backward.nodes[table].label == "∂J/∂(Eᵀ = W_hy) = Σₜ ∂J/∂(Eᵀ = W_hy)|ₜ"
-    rows = {backward.nodes[tail].label.split(",")[0] for tail, head, _ in backward.edges if head == table}
+    names = resolve(notation)
+    table, head, bias = names.symbol("E"), names.symbol("W_hy"), names.symbol("b_y")
+    tied = f"{head} = {table}ᵀ" if notation == "cs224n" else f"{head} = {table}"
+    picture = build_picture((loss,), level="cell", notation=notation)
+    boxes = {first_line(node).split(" = ")[-1]: tuple(node.parameters) for node in picture.nodes
+             if node.step == 1 and first_line(node).endswith(("embedding", "linear"))}
+    assert boxes == {"embedding": (table,), "linear": (tied, bias)}, boxes
+    assert [note for note in picture.notes if note.startswith(f"{tied} (tied): one tensor")], picture.notes
+    assert not [note for note in picture.notes if "Eᵀ = " in note]
+    backward = build_picture((loss,), level="cell", backward=True, notation=notation)
+    loss_letter = names.symbol("J")
+    (summed,) = [i for i, node in enumerate(backward.nodes) if f"Σₜ ∂{loss_letter}/∂{table}|ₜ" in node.label]
+    assert backward.nodes[summed].label == f"∂{loss_letter}/∂{table} = Σₜ ∂{loss_letter}/∂{table}|ₜ"
+    rows = {backward.nodes[tail].label.split(",")[0] for tail, head, _ in backward.edges if head == summed}
     assert rows == {"embedding", "linear"}  # one Σ, fed by both uses
-    (bias,) = [i for i, node in enumerate(backward.nodes) if "Σₜ ∂J/∂b_y|ₜ" in node.label]
-    assert backward.nodes[bias].label == "∂J/∂b_y = Σₜ ∂J/∂b_y|ₜ"
-    rows = {backward.nodes[tail].label.split(",")[0] for tail, head, _ in backward.edges if head == bias}
+    (own,) = [i for i, node in enumerate(backward.nodes) if f"Σₜ ∂{loss_letter}/∂{bias}|ₜ" in node.label]
+    rows = {backward.nodes[tail].label.split(",")[0] for tail, head, _ in backward.edges if head == own}
     assert rows == {"linear"}  # the head's alone
-    assert "Eᵀ = W_hy, tied: its Σ adds the terms of both uses (embedding and head) at every step" in backward.notes
+    assert f"{table}, tied ({tied}): its Σ adds both uses' terms at every step" in backward.notes
     assert not [node.label for node in backward.nodes if "weight" in node.label or "head." in node.label]
 
 

@@ -32,6 +32,7 @@ from ..function import Function
 from ..function import Node as GraphNode
 from ..steps import step_number, step_of
 from ..tensor import Tensor
+from .concatenated import concatenations, write_concatenations
 from .initial_states import (
     decoder_reads,
     name_decoder_words,
@@ -43,6 +44,7 @@ from .initial_states import (
     split_shared_initial_states,
 )
 from .levels import merge_backward_rules, merge_groups, per_step_projections, unique
+from .loss_targets import loss_targets
 from .notation import (
     SYMBOLS,
     Notation,
@@ -72,7 +74,7 @@ from .picture import (
 from .running_sums import draw_as_sum, draw_as_sum_of_ops, take_out_of_steps
 from .step_states import cells_reaching_outputs
 from .stepwise import stepwise_graph
-from .user_steps import link_maps, split_recurrences, steps_holding_calls
+from .user_steps import link_maps, place_model_ops, split_recurrences, steps_holding_calls
 from .views import bptt_picture, forward_and_backward_picture, rolled_picture
 
 __all__ = ["build_picture", "Node", "Picture", "display_label", "in_order", "LEVELS", "PARAMS"]
@@ -144,8 +146,11 @@ def build_picture(tensors: tuple[Tensor, ...], level: str = "op", backward: bool
         picture = bptt_picture(picture, generic=rolled, slide=slide and not rolled)
     if rolled:
         picture = rolled_picture(picture)
+    known = loss_targets(tensors) if tokens is not None and targets is None else None  # what each J_t predicts
     name_values(picture, notation, {short_name(t.name) for t in _leaves(roots) if t.name}, params != "hide", tokens,
-                targets)
+                targets, known)
+    if level != "op" and not backward:  # a head's states that a cat joined: [h₄⁽→⁾; h₁⁽←⁾] under its name
+        write_concatenations(picture, concatenations(tensors))
     if show_grads:  # the scale spans the norms drawn, unless fixed (to compare several figures)
         norms = [n.gradient_norm for n in picture.nodes if n.gradient_norm]
         picture.legend = tuple(grad_range) if grad_range else (picture.legend or ((min(norms), max(norms)) if norms
@@ -191,6 +196,7 @@ def _picture_of(roots: tuple[Tensor, ...], level: str, backward: bool, show_shap
         level = "op"  # no step recorded (a window model, or a loop written without scopes): no cells to merge into
         notes.append(NO_STEPS)
     if level == "op" and not backward:  # (cells and steps draw x_t under each step's embedding: levels.py)
+        place_model_ops(nodes, maps, summed[0])  # a loop without scopes: its embedding, head and loss by their steps
         edges = edges + _token_inputs(nodes, show_shapes)
         _place_step_inputs(nodes, edges)
     if show_grads:

@@ -50,6 +50,7 @@ class Lanes:
         self.lane: dict[tuple, int] = {}
         self.lane_ends: dict[tuple, tuple[int, set[int]]] = {}  # a lane → a node beside the row, the steps' columns
         self.trunks: dict[Any, list[tuple]] = {}  # a column beside the row → the lanes whose trunks rise beside it
+        self.trunk_clearance: dict[tuple, float] = {}  # a lane → how much farther out its trunk runs (crossed)
         self.lanes_above = [0] * max(self.rows, 1)
         self.lanes_below = [0] * max(self.rows, 1)
         self.gap_tracks: dict[tuple[int, int], list[str]] = {}  # (row, column gap) → labels of the states in it

@@ -20,10 +20,12 @@ Two questions decide every name a figure writes:
 from __future__ import annotations
 
 import re
+import warnings
 from dataclasses import dataclass, field, replace
 from typing import Any
 
 from .gradient_labels import SCORES_NOTE, SUM_NOTE
+from .loss_targets import LossTargets
 from .picture import BACKWARD_ROW, CHOICE_INPUT, PER_STEP, Node, Picture, in_time, relabel_edges, steps_in_time
 from .scripts import FROM_SUBSCRIPT, TO_SUBSCRIPT, TO_SUPERSCRIPT
 from .step_states import GATES
@@ -42,8 +44,10 @@ LOSS_LETTER = re.compile(r"(?<![A-Za-z])J(?![A-Za-z])")  # J, ∂J/∂h_t, J_t; 
 PRESETS: dict[str, dict[str, Any]] = {
     # name → (library name → the lecture's; where the time step goes)
     "pytorch": {"names": {}, "time": "subscript"},
+    # CS224N's E is d × |V| (e⁽ᵗ⁾ = E x⁽ᵗ⁾ picks a word's column) and its U |V| × d: tied, U = Eᵀ. PyTorch stores
+    # both tables V × H (a word's row), as the other presets keep them: tied, W_hy = E (tied_head)
     "cs224n": {"names": {"E": "E", "W_ih": "W_e", "W_hh": "W_h", "b_ih": "b₁", "b_hh": "b₁", "W_hy": "U", "b_y": "b₂"},
-               "time": "superscript"},
+               "time": "superscript", "words_as_columns": True},
     "cmu": {"names": {"W_ih": "W_xh", "W_hh": "W_hh", "b_ih": "b_h", "b_hh": "b_h", "W_hy": "W_hy", "b_y": "b_y",
                       "J": "L"}, "time": "subscript"},
     # USC writes a GRU's gates with W and U: z_t = σ(W⁽ᶻ⁾ x_t + U⁽ᶻ⁾ h_{t−1}) (its own names for a GRU's weights)
@@ -216,19 +220,37 @@ def library_name(name: str) -> str:
     return {"head.weight": "W_hy", "head.bias": "b_y"}.get(name, name)
 
 
-TIED = "embedding.weightᵀ = head.weight"  # one tensor, the embedding's table and the head's weight: Eᵀ = W_hy
+TIED = "embedding.weight = head.weight"  # one tensor, the embedding's table and the head's weight
 
 
 def role_symbol(role: str, notation: Notation) -> str:
-    """How ``notation`` writes a parameter's role (:func:`parameter_roles`): E, U, b₂; a tied table by both of its
-    roles — the embedding reads it as its table, the head as its weight (e_t = E x_t, ŷ_t = W_hy h_t + b_y).
+    """How ``notation`` writes a parameter's role (:func:`parameter_roles`): E, U, b₂. A tied table is one tensor
+    with one name, the embedding's (E): the head's boxes write it as the head reads it (:func:`tied_head`).
 
     >>> cs224n = preset("cs224n")
     >>> role_symbol("head.weight", cs224n), role_symbol(TIED, cs224n), role_symbol(TIED, resolve(None))
-    ('U', 'Eᵀ = U', 'Eᵀ = W_hy')
+    ('U', 'E', 'E')
     """
-    parts = [(part.removesuffix("ᵀ"), "ᵀ" if part.endswith("ᵀ") else "") for part in role.split(" = ")]
-    return " = ".join(notation.symbol(name, library_name(name)) + mark for name, mark in parts)
+    name = "embedding.weight" if role == TIED else role
+    return notation.symbol(name, library_name(name))
+
+
+def tied_head(notation: Notation) -> str:
+    """The head's weight where it is the embedding's table (head.weight = embedding.weight), as ``notation`` writes
+    the two: PyTorch stores both V × H, so W_hy = E — one tensor, no transpose; CS224N's E is d × |V| and its U
+    |V| × d, so there U = Eᵀ.
+
+    >>> tied_head(resolve(None)), tied_head(resolve("cs224n")), tied_head(resolve("elman"))
+    ('W_hy = E', 'U = Eᵀ', 'U = E')
+    """
+    transposed = "ᵀ" if PRESETS.get(notation.preset, {}).get("words_as_columns") else ""
+    return f"{notation.symbol('W_hy')} = {notation.symbol('E')}{transposed}"
+
+
+def is_tied(readers: set[str]) -> bool:
+    """Whether a tensor read by the ops ``readers`` (each node's op, in one word) is a tied table: read both as
+    an embedding's table and as a linear layer's weight."""
+    return {"embedding", "linear"} <= readers
 
 
 # an encoder–decoder's two tables, as its figures write them: the source words x_t and the target words y_t index them
@@ -518,30 +540,53 @@ def parameter_notes(nodes: list[Node], edges, names: dict[int, tuple[str, str]],
     for tail, head, _ in edges:  # where a tensor is drawn: its layers, directions, modules — not its calls
         if tail in names:
             rows.setdefault(tail, set()).add(chain_of(nodes[head]) or nodes[head].row[:3])
-    notes += [f"{names[p][1]}: one tensor" + (" (tied)," if " = " in names[p][1] else ",")
-              + " the same in every place it is drawn" for p, found in rows.items() if len(found) > 1]
+    read_as: dict[int, set[str]] = {}  # each parameter → the ops that read it, in one word
+    for tail, head, _ in edges:
+        if tail in names:
+            read_as.setdefault(tail, set()).add(_op_word(nodes[head]))
+    notes += [tied_note(names[p][1], notation) if is_tied(read_as[p]) else
+              f"{names[p][1]}: one tensor, the same in every place it is drawn" for p, found in rows.items()
+              if len(found) > 1]
     return notes
+
+
+def tied_note(name: str, notation: Notation) -> str:
+    """The footnote on a tied table named ``name``: the head's weight is the embedding's table, as the notation
+    writes the pair (:func:`tied_head`); a table the user named otherwise keeps its name."""
+    if name != notation.symbol("E"):
+        return f"{name}: one tensor (tied: the embedding's table and the head's weight), the same in every place"
+    if PRESETS.get(notation.preset, {}).get("words_as_columns"):
+        return (f"{tied_head(notation)} (tied): one tensor — {name} (d × |V|) is the embedding's table, the head "
+                "reads it transposed")
+    return f"{tied_head(notation)} (tied): one tensor, the embedding's table and the head's weight (V × H)"
 
 
 # the tensor a gradient is of, in an output's label: a BPTT figure's Σ names each weight so (Σₜ ∂J/∂b_ih|ₜ), and a
 # GRU's are already b_ih and b_hh there, never the lecture's one b of an RNN's two
 GRADIENT_OF = re.compile(r"∂J/∂([^\s|]+)")
-TIED_SUM = re.compile(r"∂J/∂(\S+)ᵀ = \S+?(?= |\||$)")  # ∂J/∂Eᵀ = W_hy in a Σ: the tied table's gradient
 
 
-def sum_tied_uses(picture: Picture) -> None:
-    """A BPTT figure's Σ of a tied table names its gradient by the one name its nodes give it, Eᵀ = W_hy, in
-    brackets: Σₜ ∂J/∂(Eᵀ = W_hy)|ₜ (written ∂J/∂E it named the tensor otherwise than the nodes beside it; unbracketed,
-    ∂J/∂Eᵀ = W_hy reads as an equation), and a note says that this Σ adds the terms of both of its uses — the
-    embedding's and the head's — at every step."""
-    tied = set()
+def write_tied_uses(picture: Picture, notation: Notation) -> None:
+    """A tied table (head.weight = embedding.weight) is one tensor, named E: a forward figure's head boxes write it
+    as the head reads it, W_hy = E (U = Eᵀ in CS224N's names: :func:`tied_head`), its embedding boxes E; a BPTT
+    figure's Σ of it, fed by both rows, is Σₜ ∂J/∂E|ₜ, and a note says that it adds the terms of both uses. (A name
+    the user gave the table stays in every box.)"""
+    table = notation.symbol("E")
+    read_as: dict[str, set[str]] = {}
     for node in picture.nodes:
-        if node.kind == "output" and "Σ" in node.label:
-            tied |= {match.group(0) for match in TIED_SUM.finditer(node.label)}
-            node.label = TIED_SUM.sub(lambda match: f"∂J/∂({match.group(0).removeprefix('∂J/∂')})", node.label)
-    for written in sorted(tied):
-        picture.notes.append(f"{written.removeprefix('∂J/∂')}, tied: its Σ adds the terms of both uses (embedding and "
-                             "head) at every step")
+        for name in node.parameters:
+            read_as.setdefault(name, set()).add(_op_word(node))
+    if table in read_as and is_tied(read_as[table]):
+        for node in picture.nodes:
+            if _op_word(node) == "linear":
+                node.parameters = [tied_head(notation) if name == table else name for name in node.parameters]
+    feeding: dict[int, set[str]] = {}
+    for tail, head, _ in picture.edges:
+        if picture.nodes[head].kind == "output" and "Σ" in picture.nodes[head].label:
+            feeding.setdefault(head, set()).add(_op_word(picture.nodes[tail]).rstrip(","))
+    for head, readers in feeding.items():
+        if is_tied(readers) and f"∂J/∂{table}|" in picture.nodes[head].label:
+            picture.notes.append(f"{table}, tied ({tied_head(notation)}): its Σ adds both uses' terms at every step")
 
 
 # --- values: h₃, J₃, x₃ in labels, renamed and marked ---------------------------------------------
@@ -552,7 +597,8 @@ TOKEN = re.compile(r"(?<![\w\u0302])([A-Za-zŷ\u0302]+)(_0|_T|[₀₁₂₃₄�
 
 
 def name_values(picture: Picture, notation: Notation, parameters: set[str], show_parameters: bool,
-                tokens: list[str] | None, targets: list[str] | None = None) -> None:
+                tokens: list[str] | None, targets: list[str] | None = None,
+                known: LossTargets | None = None) -> None:
     """The last step of a drawing: check the names asked for, say once that the lecture's one bias
     is the layer's two, write the values (h₃⁽¹⁾, J⁽³⁾) in the notation, and the words by x_t and J_t
     (:func:`write_tokens`)."""
@@ -568,10 +614,10 @@ def name_values(picture: Picture, notation: Notation, parameters: set[str], show
         if notation.merged_biases() and any(name.startswith(("b_ih", "b_hh")) for name in drawn):
             notation = notation.for_cell("gru")  # the lecture's one bias, kept apart (name_parameters): a GRU's
         picture.notes += notation.merged_biases(parts)
-    sum_tied_uses(picture)
+    write_tied_uses(picture, notation)
     rename_values(picture, notation)
     if tokens is not None:
-        write_tokens(picture, list(tokens), None if targets is None else list(targets))
+        write_tokens(picture, list(tokens), None if targets is None else list(targets), known)
     elif targets is not None:
         raise ValueError("targets: what each J_t should predict is written beside the words it is for; pass "
                          "tokens=[...] too (the words of x_1 … x_T)")
@@ -773,19 +819,25 @@ def check_asked(picture: Picture, notation: Notation, parameters: set[str]) -> N
 
 # --- words: the tokens under x_t and the targets by J_t ---------------------------------------------
 
-def write_tokens(picture: Picture, tokens: list[str], targets: list[str] | None = None) -> None:
-    """``tokens``: the words of x_1 … x_T (and x_{T+1}, the last target), written under each x_t and,
-    as the word it should predict, by each J_t; ``targets``: what each J_t should predict instead, where
-    that is not the next word (a tagger's tags)."""
+def write_tokens(picture: Picture, tokens: list[str], targets: list[str] | None = None,
+                 known: LossTargets | None = None) -> None:
+    """``tokens``: the words of x_1 … x_T (and x_{T+1}, the last target), written under each x_t (by each
+    embedding step in a classifier's BPTT figure, which draws no x_t and no J_t) and, as the word it should
+    predict, by each J_t — where ``known``, the graph's targets (:func:`.loss_targets.loss_targets`), are the next
+    words; else J_t's target id. ``targets``: what each J_t should predict, written as given (a tagger's tags)."""
     at = in_time(picture.nodes, picture.edges)  # in time: a decoder's y₀ after its encoder's x_S
     inputs = {at[i]: n for i, n in enumerate(picture.nodes) if n.kind == "input" and n.step is not None}
     losses = {at[i]: n for i, n in enumerate(picture.nodes) if n.kind == "group" and n.step is not None
               and n.row[:1] == (PER_STEP,)  # J₃ = cross_entropy; in a BPTT figure, cross_entropy, backward
               and n.label.split("\n")[0].split(" = ")[-1].split(",")[0] in ("cross_entropy", "nll_loss")}
-    steps = sorted(set(inputs) | set(losses))
+    lookups = {at[i]: n for i, n in enumerate(picture.nodes) if n.step is not None and n.kind in ("group", "op")
+               and n.row[:1] == (PER_STEP,) and n.label.split("\n")[0].split(" = ")[-1].startswith("embedding")}
+    # a classifier's BPTT figure stops at e_t and draws one J: the words by the lookups of their x_t
+    by_lookups = not inputs and not losses
+    steps = sorted(set(inputs) | set(losses) | (set(lookups) if by_lookups else set()))
     if not steps:
-        raise ValueError("tokens: this figure draws no x_t and no J_t to write words by; draw it unrolled, at "
-                         "level='cell' or 'step'")
+        raise ValueError("tokens: this figure draws no x_t, no embedding step and no J_t to write words by"
+                         + ("" if picture.backward else "; draw it unrolled, at level='cell' or 'step'"))
     count = len(steps)
     if len(tokens) not in (count, count + 1):
         raise ValueError(f"tokens: the figure has {count} steps (t={steps[0]}…{steps[-1]}); pass {count} words "
@@ -794,12 +846,39 @@ def write_tokens(picture: Picture, tokens: list[str], targets: list[str] | None 
     if targets is not None and len(targets) != count:
         raise ValueError(f"targets: the figure has {count} steps (t={steps[0]}…{steps[-1]}); pass {count} targets "
                          f"(one per J_t), got {len(targets)}: {targets!r}")
+    # the J_t that tokens= alone gives a word to: each but a last one without x_{T+1}
+    worded = [step for k, step in enumerate(steps) if step in losses and k + 1 < len(tokens)]
+    ids = _target_ids(known, [step for step in steps if step in losses], targets is not None or not worded, picture)
     for k, step in enumerate(steps):
         if step in inputs:
             inputs[step].label += f'\n"{tokens[k]}"'
+        elif by_lookups and step in lookups:
+            lookups[step].label += f'\n"{tokens[k]}"'
+        if step not in losses:
+            continue
         if targets is not None:
-            target = targets[k]
-        else:  # a language model's: the next word
-            target = tokens[k + 1] if k + 1 < len(tokens) else None
-        if step in losses and target is not None:
-            losses[step].label += f'\ntarget "{target}"'
+            losses[step].label += f'\ntarget "{targets[k]}"'
+        elif k + 1 < len(tokens) and ids is None:  # a language model's: the next word
+            losses[step].label += f'\ntarget "{tokens[k + 1]}"'
+        elif ids:  # not the next word: the id the cross-entropy wants (J_T's too)
+            losses[step].label += f"\ntarget id {ids[step]}"
+
+
+def _target_ids(known: LossTargets | None, steps: list[int], no_words: bool, picture: Picture
+                ) -> dict[int, int] | None:
+    """None where J_t's target may be written as the next word (the graph's targets are the next inputs' ids, a
+    language model's), or none is to be (``no_words``: ``targets=`` names them, or no J_t has a next word); else
+    {step: the target id} of each J_t drawn ({} where the figure cannot pair them: some steps left out), with a
+    warning that says how to write words there."""
+    if no_words or (known is not None and known.next_words):
+        return None
+    if known is None:
+        warnings.warn("tokens: this figure cannot tell what each J_t predicts (no cross_entropy over one sequence's "
+                      "steps with an embedding of its ids), so it writes no target; pass targets=[...] to write them",
+                      stacklevel=2)
+        return {}
+    whole = len(known.ids) == len(steps) and not any(node.kind == "ellipsis" for node in picture.nodes)
+    warnings.warn(f"tokens: J_t's targets are not the next words (the cross-entropy's target ids are "
+                  f"{', '.join(map(str, known.ids))}), so each J_t is labelled with its target id; pass "
+                  "targets=[...] (what each J_t predicts, e.g. a tagger's tags) to write words there", stacklevel=2)
+    return dict(zip(steps, known.ids)) if whole else {}

@@ -30,6 +30,7 @@ from .picture import CHOICES, is_backward_rule
 from .risers import BESIDE_COLUMN, Risers
 from .scripts import FROM_SUPERSCRIPT
 
+TRUNK_CLEARANCE = 6.0  # points between a trunk and the trunks inside it whose lanes cross it (routes._nested_trunks)
 LONG_BESIDE = 24  # characters: a steep arrow's label longer than this, beside it on a slide, breaks in two
 
 
@@ -464,13 +465,36 @@ class Routes(Risers):
                    for i in found] if node in self.beside_slot else [node]
         # (a floating column's stacks stand beside other rows' lanes: its trunks apart over every row)
         floats = node in self.beside_slot and (column[0], column[2]) in self.floating
-        trunks = self.trunks.setdefault((column[0], None, column[2]) if floats else column, [])
+        key = (column[0], None, column[2]) if floats else column
+        if key not in self.trunks:
+            self.trunks[key] = self._nested_trunks(set(members))
+        trunks = self.trunks[key]
         if lane_key not in trunks:
             trunks.append(lane_key)
-        offset = self.space.gap_x / 2 + 3 * (trunks.index(lane_key) + 1)
+        offset = self.space.gap_x / 2 + 3 * (trunks.index(lane_key) + 1) + self.trunk_clearance.get(lane_key, 0.0)
         if on_left:
             return min(self.boxes[i].left for i in members) - offset
         return max(self.boxes[i].right for i in members) + offset
+
+    def _nested_trunks(self, members: set[int]) -> list[tuple]:
+        """The lanes whose trunks rise beside a column of nodes (``members``), nearest the column first: in the order
+        the edges meet them, except that a trunk that rises past another lane's way into the column (the height of
+        the node it comes into or out of) runs outside that lane's trunk. Inside it, the other lane's branch crossed
+        it 3 pt from where it turned: a tied LM's term into Σ ∂J/∂b_y seemed to fork off the embeddings' trunk."""
+        spans: dict[tuple, list[float]] = {}  # a lane → its height, and the heights of the nodes it comes into
+        for tail, head, _ in self.edge_list:
+            kind = self.kind.get((tail, head), ("",))
+            outside = head if tail in self.block_of else tail
+            if kind[0] == "bus" and outside in members:
+                spans.setdefault(kind[1], [self._lane_height(kind[1])]).append(self.boxes[outside].y)
+
+        def passed(lane: tuple) -> int:  # how many other lanes' ways in this lane's trunk rises past
+            low, high = min(spans[lane]), max(spans[lane])
+            return sum(any(low + 1 < y < high - 1 for y in ys[1:]) for other, ys in spans.items() if other != lane)
+        # such a trunk is crossed by the lanes inside it: apart from them, so that no crossing lies a few points
+        # from a turn or a fork (and reads as a T-junction on the line that turns there)
+        self.trunk_clearance.update({lane: TRUNK_CLEARANCE for lane in spans if passed(lane)})
+        return sorted(spans, key=passed)
 
     def _past_levels(self, tail: int, head: int, a: Box, b: Box, label: str) -> Route:
         """Inside a step, to a node more than one level away: beside the nodes between (on the side

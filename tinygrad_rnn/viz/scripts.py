@@ -159,7 +159,9 @@ def dot_markup(text: str, size: float, left_lines: bool = False) -> str:
     tag = {"sub": "SUB", "sup": "SUP"}
     lines = []
     for line in text.split("\n"):
-        lines.append("".join(escape(part, quote=False) if kind == "base" else
+        # "]" as a character reference: a bare one after a script at a line's end Graphviz moved onto the next
+        # line (h₁⁽←⁾] / W_hy read "h₁⁽←⁾" / "]W_hy"), or dropped at the label's end
+        lines.append("".join(escape(part, quote=False).replace("]", "&#93;") if kind == "base" else
                              f'<{tag[kind]}><FONT POINT-SIZE="{points}">{escape(part, quote=False)}'
                              f'</FONT></{tag[kind]}>'
                              for part, kind in script_runs(line)))

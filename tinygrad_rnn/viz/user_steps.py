@@ -162,3 +162,42 @@ def chains_reading(nodes: list[Node], readers: dict[int, set[int]] | dict[int, l
     """
     reached = cone(start, readers, lambda p: True, lambda p: nodes[p].chain is None)
     return {nodes[p].chain for p in reached[1:]} - {None}
+
+
+def place_model_ops(nodes: list[Node], maps: LinkMaps, losses: Mapping[int, list[int]]) -> None:
+    """At op level, a loop of cell calls written without scopes (``h = cell(emb(x[t]), h)``) records only its
+    cells' steps: the model's own ops around them — each step's embedding, head and loss — go in the step they
+    feed or read, as the cell level draws them and as ``tr.scope(f"t={t}")`` around each step would. An op called
+    once per step on the same weights (the embedding) that only that step's ops read belongs to that step; each
+    per-step loss J_t, and the ops it is computed from outside the steps (its head: ``losses``, from
+    :func:`.running_sums.take_out_of_steps`), to the latest step it reads. ``maps``: what feeds what."""
+    inputs, readers = maps
+
+    def role(position: int) -> tuple:  # the op, and the weights it reads
+        return getattr(nodes[position].key, "name", ""), frozenset(
+            tail for tail in inputs.get(position, []) if nodes[tail].kind == "parameter")
+
+    loose = [p for p, node in enumerate(nodes) if node.kind == "op" and node.step is None and node.chain is None]
+    fed: dict[int, int] = {}  # an op outside the steps → the one step whose ops alone read it
+    row_of: dict[int, tuple] = {}  # … and the row of its step, where one chain's ops read it
+    for position in loose:
+        steps = {nodes[reader].step for reader in readers.get(position, ())}
+        if len(steps) == 1 and None not in steps:
+            fed[position] = steps.pop()
+            rows = {nodes[reader].row for reader in readers.get(position, ())}
+            row_of[position] = rows.pop() if len(rows) == 1 else ()
+    by_role: dict[tuple, list[int]] = {}
+    for position in fed:
+        by_role.setdefault(role(position), []).append(position)
+    for same in by_role.values():  # one a step, each in a step of its own
+        if len(same) > 1 and len({fed[p] for p in same}) == len(same):
+            for position in same:  # in its step's box, as a scope around the step draws it
+                nodes[position].step, nodes[position].row = fed[position], row_of[position]
+    for loss, computed_from in losses.items():
+        read = [p for p in computed_from if nodes[p].step is not None]
+        if not read:
+            continue
+        latest = max(read, key=lambda p: nodes[p].step)
+        for position in [loss, *computed_from]:
+            if nodes[position].step is None and nodes[position].kind == "op" and nodes[position].chain is None:
+                nodes[position].step, nodes[position].row = nodes[latest].step, nodes[latest].row
