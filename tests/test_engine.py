@@ -425,3 +425,23 @@ def test_ordering_the_graph_leaves_no_container_per_op_for_the_garbage_collector
     leaves, ops = ops_in_order([vertex_of(y)])
     assert len(ops) == 900 and leaves == [x]
     assert len(gc.get_objects()) - tracked_before < 10  # (before: a list and a pair per op, 1,800)
+
+
+def test_the_order_is_the_order_ops_were_recorded_in():
+    """Ops are sorted by their sequence numbers, given as they are recorded (an op after the ops that made its
+    inputs): where two orders are right, the one the code ran in, as PyTorch's engine takes them. (By depth in
+    the graph, the order before, ``other`` — depth 1 — came before ``deep`` — depth 2 — though recorded after it.)"""
+    from tinygrad_rnn.engine import ops_in_order, vertex_of
+
+    x = tr.ones(3, requires_grad=True)
+    first = x * 2
+    deep = first.tanh()
+    other = x * 3
+    total = deep + other
+    recorded = [first, deep, other, total]
+    numbers = [t.grad_fn.sequence_nr for t in recorded]
+    assert numbers == sorted(numbers) and len(set(numbers)) == 4
+    leaves, ops = ops_in_order([vertex_of(total)])
+    assert leaves == [x] and list(ops) == [t.grad_fn for t in recorded]
+    total.sum().backward()  # the walk, in reverse: every gradient of a tensor arrives before its op runs
+    assert x.grad.tolist() == pytest.approx([2 * (1 - numpy.tanh(2.0) ** 2) + 3] * 3)

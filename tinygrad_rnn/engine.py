@@ -148,12 +148,13 @@ def ops_in_order(outputs: Sequence[Any], freed: bool = False) -> tuple[list[Any]
     made its inputs — each with its output that the graph reached (for an op with several outputs,
     the list of those reached).
 
-    Each op knows its depth in the graph (``Function.depth``: one more than the deepest op that
-    made one of its inputs), so sorting the ops found by depth puts every op after those it
-    depends on (Chainer orders its backward so). Finding them is a walk with an explicit stack,
-    never recursion. An op with several outputs (unbind, a fused cell) comes once, with all of
-    its outputs that were reached: every op that used any of them is deeper, so walking back in
-    reverse order, every gradient they will receive has arrived when it comes.
+    Each op knows its place in the order ops were recorded (``Function.sequence_nr``), and an op
+    is always recorded after the ops that made its inputs, so sorting the ops found by it puts every
+    op after those it depends on (PyTorch's engine orders its ready ops by the same number). Finding
+    them is a walk with an explicit stack, never recursion. An op with several outputs (unbind, a
+    fused cell) comes once, with all of its outputs that were reached: every op that used any of
+    them was recorded later, so walking back in reverse order, every gradient they will receive has
+    arrived when it comes.
 
     The order holds no object per op (a list of one vertex, a pair), only the op and its vertex:
     each container alive until the walk ends is one more for Python's garbage collector to visit,
@@ -188,7 +189,7 @@ def ops_in_order(outputs: Sequence[Any], freed: bool = False) -> tuple[list[Any]
                 if needs_grad and parent not in found:
                     found.add(parent)
                     stack.append(parent)
-    return leaves, {function: reached[function] for function in sorted(reached, key=operator.attrgetter("depth"))}
+    return leaves, {function: reached[function] for function in sorted(reached, key=operator.attrgetter("sequence_nr"))}
 
 
 class GradientTable:

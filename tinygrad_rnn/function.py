@@ -73,6 +73,7 @@ anomaly detection) is in :mod:`tinygrad_rnn.recording`; what a recurrent layer's
 
 from __future__ import annotations
 
+from itertools import count
 from typing import TYPE_CHECKING, Any
 
 import numpy
@@ -134,7 +135,8 @@ class Function:
       the values the op declares with ``saves_inputs`` and ``saves_output``, and for every other
       input a stand-in Node) — so ``add`` saves no arrays;
     * ``needs_input_grad``: one bool per input, True where a gradient must flow;
-    * ``depth``: 1 + the largest depth of the ops that made its inputs (leaves count 0);
+    * ``sequence_nr``: its place in the order ops were recorded (as PyTorch's): an op
+      is recorded after the ops that made its inputs, so it is larger than theirs;
     * ``scope``: the :func:`scope` path it was created in, e.g. ``("LSTM", "layer 0", "t=3")``;
     * ``step``: the :class:`Step` of a recurrent layer it computes (which chain, which t), or None;
     * ``is_gradient``: True if it was recorded while computing a gradient (``create_graph=True``);
@@ -151,7 +153,7 @@ class Function:
     """
 
     # Slots for what every recorded op holds (an op's own parameters, e.g. Sum's ``dim``, go into a __dict__)
-    __slots__ = ("inputs", "saved_inputs", "saved_output", "needs_input_grad", "depth", "scope", "step",
+    __slots__ = ("inputs", "saved_inputs", "saved_output", "needs_input_grad", "sequence_nr", "scope", "step",
                  "recorded_at", "released", "__dict__", "__weakref__")
     differentiable = True  # False for ops whose result is a constant (comparisons, sign, argmax)
     multiple_outputs = False  # True for ops whose forward returns a tuple (split, unbind)
@@ -194,7 +196,7 @@ class Function:
         return function.forward(*inputs)
 
     def _record(self, inputs: tuple[Any, ...]) -> Tensor:
-        arrays, vertices, needs_input_grad, depth, leaf_seen = [], [], [], 0, False
+        arrays, vertices, needs_input_grad, leaf_seen = [], [], [], False
         for x in inputs:
             if isinstance(x, TensorBase):
                 arrays.append(x.array)
@@ -202,8 +204,6 @@ class Function:
                 node = x._node
                 vertices.append(x if node is None else node)  # (a leaf is its own vertex)
                 leaf_seen = leaf_seen or node is None
-                if node is not None and node.grad_fn.depth > depth:
-                    depth = node.grad_fn.depth
             else:  # a constant, its own vertex. A NumPy scalar would promote a float32 tensor to
                 # float64; PyTorch treats it as a Python scalar, and so do we.
                 x = x.item() if isinstance(x, numpy.generic) else x
@@ -237,7 +237,7 @@ class Function:
         self.saved_output = out if self.saves_output else None
         needs_input_grad = tuple(needs_input_grad)  # one tuple per pattern, (True, False) …, shared by every op
         self.needs_input_grad = _PATTERNS.setdefault(needs_input_grad, needs_input_grad)  # that has it (see below)
-        self.depth = depth + 1  # deeper than every op it depends on: see engine.ops_in_order
+        self.sequence_nr = next(_SEQUENCE)  # larger than that of every op it depends on: see engine.ops_in_order
         self.scope, self.step, self.recorded_at = state.scope, state.step, state.writes
         self.released = False  # True once a backward without retain_graph has freed the saved arrays
         if state.recording_gradient:
@@ -308,6 +308,9 @@ class Function:
 # needs_input_grad's patterns, each one tuple: an op records an object fewer for Python's garbage collector to
 # visit (−5% of the instructions of a recorded op, forward and backward, in benchmarks/per_op_overhead.py's chain)
 _PATTERNS: dict[tuple[bool, ...], tuple[bool, ...]] = {}
+
+# The sequence numbers of recorded ops, 1, 2, 3 … (``next`` on it is one C call, safe across threads)
+_SEQUENCE = count(1)
 
 
 def _stand_in(vertex: Any) -> Any:
