@@ -11,10 +11,11 @@ second derivatives flow through it. Like PyTorch's LSTMCell and GRUCell, the fun
 
 Each cell's arithmetic after its matrix products — the pointwise part — is one function here
 (``lstm_pointwise``, ``gru_pointwise``, ``rnn_pointwise`` forward; the cells' ``gate_gradients``
-backward). The fused layer (:mod:`.layers`: one node for a whole sequence) runs the same
-functions at every step, writing into its buffers. On the GPU, where a step costs what its
-kernel launches cost, the pointwise part runs as one CUDA kernel each way instead
-(:mod:`.kernels`: the same equations, tested equal on the GPU).
+backward, and their ``slopes``: its factors that do not depend on the arriving gradient, which a
+layer on CPU arrays makes for all its steps at once). The fused layer (:mod:`.layers`: one node for
+a whole sequence) runs the same functions at every step, writing into its buffers. On the GPU,
+where a step costs what its kernel launches cost, the pointwise part runs as one CUDA kernel each
+way instead (:mod:`.kernels`: the same equations, tested equal on the GPU).
 
 Shapes: x_projected (B, G·H), hidden (B, H), weight_hh (G·H, H), bias_hh (G·H,).
 """
@@ -179,6 +180,36 @@ class FusedLSTMCell(FusedCell):
             grad_pre = _sum_into(grad_pre, grad_gates * cat(slopes, dim=-1), out)
         return grad_pre, grad_c * f
 
+    @staticmethod
+    def slopes(gates, tanh_cell, cell_state, out):
+        """``gate_gradients``' chain rule with its factors that do not depend on the arriving gradient
+        multiplied out first — on arrays, for any number of leading dimensions, so that a layer makes
+        them for all its steps at once before its loop (:mod:`.layers`): written into ``out`` (…, 4H),
+        [g ⊙ σ'(i), c ⊙ σ'(f), i ⊙ tanh'(g), tanh c' ⊙ σ'(o)], so that [δi, δf, δg, δo] = out ⊙ [∂c, ∂c,
+        ∂c, ∂h']; and returned beside it o ⊙ tanh'(c'), so that ∂c = ∂c' + ∂h' ⊙ o ⊙ tanh'(c').
+
+        >>> import numpy as np
+        >>> gates, tanh_cell = np.full((1, 4), 0.5), np.zeros((1, 1))
+        >>> out, cell_slope = FusedLSTMCell.slopes(gates, tanh_cell, np.ones((1, 1)), np.empty((1, 4)))
+        >>> out.tolist(), cell_slope.tolist()
+        ([[0.125, 0.25, 0.375, 0.0]], [[0.5]])
+        """
+        xp, size = array_module(gates), cell_state.shape[-1]
+        xp.subtract(1, gates, out=out)
+        out *= gates  # s(1 − s): σ' of i, f and o (g's block is made again below)
+        slope_i, slope_f, slope_g, slope_o = (out[..., k * size: (k + 1) * size] for k in range(4))
+        i, f, g, o = (gates[..., k * size: (k + 1) * size] for k in range(4))
+        xp.multiply(g, g, out=slope_g)
+        xp.subtract(1, slope_g, out=slope_g)  # tanh'(g) = 1 − g²
+        slope_i *= g
+        slope_f *= cell_state
+        slope_g *= i
+        slope_o *= tanh_cell
+        cell_slope = tanh_cell * tanh_cell
+        xp.subtract(1, cell_slope, out=cell_slope)
+        cell_slope *= o
+        return out, cell_slope
+
 
 class FusedGRUCell(FusedCell):
     """r = σ(x_r + h W_hrᵀ + b_hr), z = σ(x_z + …), n = tanh(x_n + r ⊙ (h W_hnᵀ + b_hn));
@@ -240,6 +271,38 @@ class FusedGRUCell(FusedCell):
             grad_recurrent = _sum_into(grad_recurrent, grad_recurrent_in, out_recurrent)
         return grad_recurrent, _cat_into([grad_r_pre, grad_z_pre, grad_n_pre], -1, out_x), grad_out * update
 
+    @staticmethod
+    def slopes(gates, recurrent, hidden, out_recurrent, out_x=None):
+        """``gate_gradients``' chain rule with its factors that do not depend on ∂h' multiplied out first
+        (arrays, any leading dimensions: a layer's steps all at once, gates (…, 3, B, H)), so that
+        ∂(h W_hhᵀ + b_hh) = ∂h' ⊙ ``out_recurrent`` and ∂x_proj = ∂h' ⊙ ``out_x`` (each (…, B, 3H), the
+        blocks r, z, n; ``out_x`` None: not needed). With s_n = (1 − z) tanh'(n), written there:
+        x: [s_n ⊙ (h W_hnᵀ + b_hn) ⊙ σ'(r), (h − n) ⊙ σ'(z), s_n];  recurrent: the same, its n block s_n ⊙ r.
+
+        >>> import numpy as np
+        >>> gates, recurrent = np.full((3, 1, 1), 0.5), np.ones((1, 3))
+        >>> out_recurrent, out_x = np.empty((1, 3)), np.empty((1, 3))
+        >>> FusedGRUCell.slopes(gates, recurrent, np.ones((1, 1)), out_recurrent, out_x)
+        >>> out_x.tolist(), out_recurrent.tolist()
+        ([[0.09375, 0.125, 0.375]], [[0.09375, 0.125, 0.1875]])
+        """
+        xp, size = array_module(hidden), hidden.shape[-1]
+        reset, update, new = gates[..., 0, :, :], gates[..., 1, :, :], gates[..., 2, :, :]
+        slope_r, slope_z, slope_n = (out_recurrent[..., k * size: (k + 1) * size] for k in range(3))
+        xp.multiply(new, new, out=slope_n)
+        xp.subtract(1, slope_n, out=slope_n)  # tanh'(n) = 1 − n²
+        kept = 1 - update
+        slope_n *= kept  # s_n
+        xp.subtract(hidden, new, out=slope_z)
+        slope_z *= update
+        slope_z *= kept  # (h − n) z (1 − z)
+        xp.multiply(slope_n, recurrent[..., 2 * size:], out=slope_r)
+        slope_r *= reset
+        slope_r *= xp.subtract(1, reset, out=kept)  # s_n (h W_hnᵀ + b_hn) r (1 − r)
+        if out_x is not None:
+            out_x[...] = out_recurrent
+        slope_n *= reset  # the n block of h W_hhᵀ + b_hh enters after r scales it
+
 
 class FusedRNNCell(FusedCell):
     """h' = tanh(x_proj + h Wᵀ + b) (or relu);   ∂(pre) = ∂h' ⊙ (1 − h'²) (relu: ∂h' where h' > 0);
@@ -271,6 +334,21 @@ class FusedRNNCell(FusedCell):
             return kernels.rnn_tanh_backward(grad, out)
         slope = 1 - out * out if nonlinearity == "tanh" else out > 0
         return grad * slope if into is None else array_module(into).multiply(grad, slope, out=into)
+
+    @staticmethod
+    def slopes(out, nonlinearity: str = "tanh", into=None):
+        """∂h'/∂(pre-activation), elementwise, for any leading dimensions (arrays; a layer's steps all at
+        once): 1 − h'² (tanh) or [h' > 0] (relu), written into ``into``, so that δ = ∂h' ⊙ it.
+
+        >>> import numpy as np
+        >>> FusedRNNCell.slopes(np.array([0.5, -0.5]), into=np.empty(2)).tolist()
+        [0.75, 0.75]
+        """
+        xp = array_module(out)
+        if nonlinearity == "relu":
+            return xp.greater(out, 0, out=into)
+        into = xp.multiply(out, out, out=into)
+        return xp.subtract(1, into, out=into)
 
 
 def fused_lstm_cell(x_projected, hidden, cell_state, weight_hh, bias_hh=None, transposed_weight=None):
