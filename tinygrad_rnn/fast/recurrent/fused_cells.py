@@ -22,6 +22,8 @@ Shapes: x_projected (B, G·H), hidden (B, H), weight_hh (G·H, H), bias_hh (G·H
 
 from __future__ import annotations
 
+import functools
+
 from ...device import array_module
 from ...errors import ShapeError
 from ...function import Function
@@ -41,14 +43,29 @@ def lstm_pointwise(gates, cell_state, out=None):
     hidden_out, cell_out, tanh_cell = out
     if kernels.applies_to(gates):  # on the GPU: one kernel (the same equations)
         return kernels.lstm_forward(gates, cell_state, out)
-    gates[:, : 2 * size] = sigmoid_array(gates[:, : 2 * size])
-    xp.tanh(gates[:, 2 * size: 3 * size], out=gates[:, 2 * size: 3 * size])
-    gates[:, 3 * size:] = sigmoid_array(gates[:, 3 * size:])
+    # σ(x) = ½ + ½ tanh(x/2) (sigmoid_array's, the same numbers): all four gates through one tanh, the
+    # pre-activations of i, f and o halved before it and ½ t + ½ after it, g's left as they are
+    scale, shift = _gate_scale_and_shift(4 * size, gates.dtype, xp)
+    gates *= scale
+    xp.tanh(gates, out=gates)
+    gates *= scale
+    gates += shift
     xp.multiply(gates[:, size: 2 * size], cell_state, out=cell_out)
-    cell_out += gates[:, :size] * gates[:, 2 * size: 3 * size]
+    xp.multiply(gates[:, :size], gates[:, 2 * size: 3 * size], out=hidden_out)  # i ⊙ g (h' is written last)
+    cell_out += hidden_out
     xp.tanh(cell_out, out=tanh_cell)
     xp.multiply(gates[:, 3 * size:], tanh_cell, out=hidden_out)
     return out
+
+
+@functools.cache
+def _gate_scale_and_shift(width: int, dtype, xp) -> tuple:
+    """[½ … ½ (i, f), 1 … 1 (g), ½ … ½ (o)] and [½ … ½, 0 … 0, ½ … ½], each (4H,): with them an LSTM's
+    gates go through one tanh (``lstm_pointwise``). Made once per width and dtype, and never written."""
+    size = width // 4
+    scale, shift = xp.full(width, 0.5, dtype=dtype), xp.full(width, 0.5, dtype=dtype)
+    scale[2 * size: 3 * size], shift[2 * size: 3 * size] = 1, 0
+    return scale, shift
 
 
 def gru_pointwise(x_projected, recurrent, hidden, gates_out=None, hidden_out=None):
