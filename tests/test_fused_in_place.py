@@ -55,7 +55,7 @@ def test_the_in_place_backward_equals_the_general_loop(kind, nonlinearity, time_
     reversed, with and without b_hh: the slopes factored out of the loop change no number beyond
     rounding."""
     in_place = layer_gradients(kind, time_dim, reverse, nonlinearity, bias)
-    monkeypatch.setattr(FusedLayer, "in_place", lambda self, like, *arrived: False)
+    monkeypatch.setattr(FusedLayer, "in_place", lambda self, *args: False)
     general = layer_gradients(kind, time_dim, reverse, nonlinearity, bias)
     assert len(in_place) == len(general)
     for a, b in zip(in_place, general):
@@ -65,7 +65,8 @@ def test_the_in_place_backward_equals_the_general_loop(kind, nonlinearity, time_
 @pytest.mark.parametrize("kind", ["rnn", "lstm", "gru"])
 def test_the_in_place_backward_runs_where_it_applies_and_only_there(kind, monkeypatch):
     """A plain backward on CPU arrays calls no cell's ``gate_gradients`` (the loop is the in-place one);
-    variable lengths and a recorded backward (create_graph) call it at every step, as before."""
+    variable lengths and a recorded backward (create_graph) call it at every step, as before, and so
+    does a layer of one step (a generation loop's call: nothing to make apart from the loop)."""
     calls = []
     original = CELLS[kind].gate_gradients
 
@@ -85,6 +86,9 @@ def test_the_in_place_backward_runs_where_it_applies_and_only_there(kind, monkey
     output, _ = layer(x)
     tr.grad(output.sum(), [x], create_graph=True)
     assert len(calls) == 10
+    output, _ = layer(x[:1])
+    output.sum().backward()
+    assert len(calls) == 11
 
 
 @pytest.mark.parametrize("kind", ["rnn", "lstm", "gru"])

@@ -111,7 +111,7 @@ class FusedLSTMLayer(FusedLayer):
         grad_hidden, grad_cell = self.from_last(grad_hidden), self.from_last(grad_cell)
         *_, hiddens, cell_states, gates, tanh_cells, unprojected = outs
         arrived = (grad_hiddens, grad_cells, grad_gates, grad_tanh, grad_unprojected)  # (a second-order pass's)
-        if weight_hr is None and self.in_place(gates, *arrived):
+        if weight_hr is None and self.in_place(len(tanh_cells), gates, *arrived):
             return self.backward_in_place(grad_output, grad_hidden, grad_cell, grad_cell_sequence, outs, weight_hh,
                                           bias_hh is not None)
         steps = tanh_cells.shape[0]
@@ -221,7 +221,7 @@ class FusedGRULayer(FusedLayer):
         grad_output, grad_hidden, grad_hiddens, grad_gates, grad_recurrent_saved = grads
         grad_hidden = self.from_last(grad_hidden)
         *_, hiddens, gates, recurrent = outs
-        if self.in_place(gates, grad_hiddens, grad_gates, grad_recurrent_saved):
+        if self.in_place(len(gates), gates, grad_hiddens, grad_gates, grad_recurrent_saved):
             return self.backward_in_place(grad_output, grad_hidden, outs, weight_hh, bias_hh is not None)
         steps = gates.shape[0]
         # the gradient of the input projection written in its own layout (no transposed copy after)
@@ -325,7 +325,7 @@ class FusedRNNLayer(FusedLayer):
         grad_output, grad_hidden, grad_hiddens = grads
         grad_hidden = self.from_last(grad_hidden)
         hiddens = outs[-1]
-        if self.in_place(hiddens, grad_hiddens):
+        if self.in_place(len(hiddens) - 1, hiddens, grad_hiddens):
             return self.backward_in_place(grad_output, grad_hidden, hiddens, weight_hh, bias_hh is not None)
         steps = hiddens.shape[0] - 1
         step_gradients = self.new_step_gradients(hiddens, (steps, *hiddens.shape[1:]))
