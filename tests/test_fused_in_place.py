@@ -114,10 +114,32 @@ def test_the_slopes_of_all_steps_at_once_are_each_steps_own(kind):
     else:
         gates, recurrent_sum = rng.uniform(0, 1, (steps, 3, batch, size)), rng.standard_normal((steps, batch, 3 * size))
         hidden = rng.standard_normal((steps, batch, size))
-        at_once_recurrent, at_once_x = numpy.empty_like(recurrent_sum), numpy.empty_like(recurrent_sum)
+        at_once_recurrent, at_once_x = numpy.empty_like(recurrent_sum), numpy.empty_like(hidden)
         FusedGRUCell.slopes(gates, recurrent_sum, hidden, at_once_recurrent, at_once_x)
         for t in range(steps):
-            one_recurrent, one_x = numpy.empty_like(recurrent_sum[t]), numpy.empty_like(recurrent_sum[t])
+            one_recurrent, one_x = numpy.empty_like(recurrent_sum[t]), numpy.empty_like(hidden[t])
             FusedGRUCell.slopes(gates[t], recurrent_sum[t], hidden[t], one_recurrent, one_x)
             numpy.testing.assert_array_equal(at_once_recurrent[t], one_recurrent)
             numpy.testing.assert_array_equal(at_once_x[t], one_x)
+
+
+def test_a_gru_above_its_in_place_size_keeps_the_general_loop(monkeypatch):
+    """The GRU's in-place loop runs up to ``GRU_IN_PLACE_UP_TO`` units of state a step (B × H), where it
+    measured faster; above it the general loop runs, with the same gradients."""
+    from tinygrad_rnn.fast.recurrent import layers
+
+    calls = []
+    original = FusedGRUCell.gate_gradients
+
+    def counted(*args, **kwargs):
+        calls.append(1)
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(FusedGRUCell, "gate_gradients", staticmethod(counted))
+    small = layer_gradients("gru", 0, False)  # B × H = 6
+    assert calls == []
+    monkeypatch.setattr(layers, "GRU_IN_PLACE_UP_TO", 5)
+    large = layer_gradients("gru", 0, False)
+    assert len(calls) == 4
+    for a, b in zip(small, large):
+        numpy.testing.assert_allclose(a, b, atol=1e-12, rtol=0)

@@ -289,19 +289,19 @@ class FusedGRUCell(FusedCell):
         return grad_recurrent, _cat_into([grad_r_pre, grad_z_pre, grad_n_pre], -1, out_x), grad_out * update
 
     @staticmethod
-    def slopes(gates, recurrent, hidden, out_recurrent, out_x=None):
+    def slopes(gates, recurrent, hidden, out_recurrent, out_new_input=None):
         """``gate_gradients``' chain rule with its factors that do not depend on ∂h' multiplied out first
         (arrays, any leading dimensions: a layer's steps all at once, gates (…, 3, B, H)), so that
-        ∂(h W_hhᵀ + b_hh) = ∂h' ⊙ ``out_recurrent`` and ∂x_proj = ∂h' ⊙ ``out_x`` (each (…, B, 3H), the
-        blocks r, z, n; ``out_x`` None: not needed). With s_n = (1 − z) tanh'(n), written there:
-        x: [s_n ⊙ (h W_hnᵀ + b_hn) ⊙ σ'(r), (h − n) ⊙ σ'(z), s_n];  recurrent: the same, its n block s_n ⊙ r.
+        ∂(h W_hhᵀ + b_hh) = ∂h' ⊙ ``out_recurrent`` (…, B, 3H), and ∂x_proj is the same but in its n block,
+        ∂h' ⊙ ``out_new_input`` (…, B, H; None: not needed). With s_n = (1 − z) tanh'(n), written there:
+        [s_n ⊙ (h W_hnᵀ + b_hn) ⊙ σ'(r), (h − n) ⊙ σ'(z), s_n ⊙ r]  and  s_n  (x_n enters before r scales it).
 
         >>> import numpy as np
         >>> gates, recurrent = np.full((3, 1, 1), 0.5), np.ones((1, 3))
-        >>> out_recurrent, out_x = np.empty((1, 3)), np.empty((1, 3))
-        >>> FusedGRUCell.slopes(gates, recurrent, np.ones((1, 1)), out_recurrent, out_x)
-        >>> out_x.tolist(), out_recurrent.tolist()
-        ([[0.09375, 0.125, 0.375]], [[0.09375, 0.125, 0.1875]])
+        >>> out_recurrent, out_new_input = np.empty((1, 3)), np.empty((1, 1))
+        >>> FusedGRUCell.slopes(gates, recurrent, np.ones((1, 1)), out_recurrent, out_new_input)
+        >>> out_recurrent.tolist(), out_new_input.tolist()
+        ([[0.09375, 0.125, 0.1875]], [[0.375]])
         """
         xp, size = array_module(hidden), hidden.shape[-1]
         reset, update, new = gates[..., 0, :, :], gates[..., 1, :, :], gates[..., 2, :, :]
@@ -316,8 +316,8 @@ class FusedGRUCell(FusedCell):
         xp.multiply(slope_n, recurrent[..., 2 * size:], out=slope_r)
         slope_r *= reset
         slope_r *= xp.subtract(1, reset, out=kept)  # s_n (h W_hnᵀ + b_hn) r (1 − r)
-        if out_x is not None:
-            out_x[...] = out_recurrent
+        if out_new_input is not None:
+            out_new_input[...] = slope_n
         slope_n *= reset  # the n block of h W_hhᵀ + b_hh enters after r scales it
 
 
