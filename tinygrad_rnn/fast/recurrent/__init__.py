@@ -9,7 +9,9 @@ or ``fused="step"`` (one node per step: :mod:`.fused_cells`); ``fused=False`` ke
 :mod:`.stepper` is what the seam calls: how a layer module runs on these.
 The one place of the hand-derived LSTM, GRU and tanh/relu RNN backward is here: each cell's
 ``gate_gradients`` (:mod:`.fused_cells`), which the layers' backward loops call at every step, and on the
-GPU the same equations as one CUDA kernel each way (:mod:`.kernels`).
+GPU the same equations as one CUDA kernel each way (:mod:`.kernels`); a plain backward on CPU arrays
+runs them factored, each cell's ``slopes`` made for all steps at once before an in-place loop
+(``backward_in_place`` in :mod:`.layers`).
 
 **Buys** (docs/fast.md, measured): a training step of the language model 1.1–2.6× faster than on
 the primitive cells (most at batch 1) — the loop a hand-written BPTT runs, one node in the graph

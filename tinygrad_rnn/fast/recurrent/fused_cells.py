@@ -11,15 +11,18 @@ second derivatives flow through it. Like PyTorch's LSTMCell and GRUCell, the fun
 
 Each cell's arithmetic after its matrix products — the pointwise part — is one function here
 (``lstm_pointwise``, ``gru_pointwise``, ``rnn_pointwise`` forward; the cells' ``gate_gradients``
-backward). The fused layer (:mod:`.layers`: one node for a whole sequence) runs the same
-functions at every step, writing into its buffers. On the GPU, where a step costs what its
-kernel launches cost, the pointwise part runs as one CUDA kernel each way instead
-(:mod:`.kernels`: the same equations, tested equal on the GPU).
+backward, and their ``slopes``: its factors that do not depend on the arriving gradient, which a
+layer on CPU arrays makes for all its steps at once). The fused layer (:mod:`.layers`: one node for
+a whole sequence) runs the same functions at every step, writing into its buffers. On the GPU,
+where a step costs what its kernel launches cost, the pointwise part runs as one CUDA kernel each
+way instead (:mod:`.kernels`: the same equations, tested equal on the GPU).
 
 Shapes: x_projected (B, G·H), hidden (B, H), weight_hh (G·H, H), bias_hh (G·H,).
 """
 
 from __future__ import annotations
+
+import functools
 
 from ...device import array_module
 from ...errors import ShapeError
@@ -40,14 +43,29 @@ def lstm_pointwise(gates, cell_state, out=None):
     hidden_out, cell_out, tanh_cell = out
     if kernels.applies_to(gates):  # on the GPU: one kernel (the same equations)
         return kernels.lstm_forward(gates, cell_state, out)
-    gates[:, : 2 * size] = sigmoid_array(gates[:, : 2 * size])
-    xp.tanh(gates[:, 2 * size: 3 * size], out=gates[:, 2 * size: 3 * size])
-    gates[:, 3 * size:] = sigmoid_array(gates[:, 3 * size:])
+    # σ(x) = ½ + ½ tanh(x/2) (sigmoid_array's, the same numbers): all four gates through one tanh, the
+    # pre-activations of i, f and o halved before it and ½ t + ½ after it, g's left as they are
+    scale, shift = _gate_scale_and_shift(4 * size, gates.dtype, xp)
+    gates *= scale
+    xp.tanh(gates, out=gates)
+    gates *= scale
+    gates += shift
     xp.multiply(gates[:, size: 2 * size], cell_state, out=cell_out)
-    cell_out += gates[:, :size] * gates[:, 2 * size: 3 * size]
+    xp.multiply(gates[:, :size], gates[:, 2 * size: 3 * size], out=hidden_out)  # i ⊙ g (h' is written last)
+    cell_out += hidden_out
     xp.tanh(cell_out, out=tanh_cell)
     xp.multiply(gates[:, 3 * size:], tanh_cell, out=hidden_out)
     return out
+
+
+@functools.cache
+def _gate_scale_and_shift(width: int, dtype, xp) -> tuple:
+    """[½ … ½ (i, f), 1 … 1 (g), ½ … ½ (o)] and [½ … ½, 0 … 0, ½ … ½], each (4H,): with them an LSTM's
+    gates go through one tanh (``lstm_pointwise``). Made once per width and dtype, and never written."""
+    size = width // 4
+    scale, shift = xp.full(width, 0.5, dtype=dtype), xp.full(width, 0.5, dtype=dtype)
+    scale[2 * size: 3 * size], shift[2 * size: 3 * size] = 1, 0
+    return scale, shift
 
 
 def gru_pointwise(x_projected, recurrent, hidden, gates_out=None, hidden_out=None):
@@ -179,6 +197,36 @@ class FusedLSTMCell(FusedCell):
             grad_pre = _sum_into(grad_pre, grad_gates * cat(slopes, dim=-1), out)
         return grad_pre, grad_c * f
 
+    @staticmethod
+    def slopes(gates, tanh_cell, cell_state, out):
+        """``gate_gradients``' chain rule with its factors that do not depend on the arriving gradient
+        multiplied out first — on arrays, for any number of leading dimensions, so that a layer makes
+        them for all its steps at once before its loop (:mod:`.layers`): written into ``out`` (…, 4H),
+        [g ⊙ σ'(i), c ⊙ σ'(f), i ⊙ tanh'(g), tanh c' ⊙ σ'(o)], so that [δi, δf, δg, δo] = out ⊙ [∂c, ∂c,
+        ∂c, ∂h']; and returned beside it o ⊙ tanh'(c'), so that ∂c = ∂c' + ∂h' ⊙ o ⊙ tanh'(c').
+
+        >>> import numpy as np
+        >>> gates, tanh_cell = np.full((1, 4), 0.5), np.zeros((1, 1))
+        >>> out, cell_slope = FusedLSTMCell.slopes(gates, tanh_cell, np.ones((1, 1)), np.empty((1, 4)))
+        >>> out.tolist(), cell_slope.tolist()
+        ([[0.125, 0.25, 0.375, 0.0]], [[0.5]])
+        """
+        xp, size = array_module(gates), cell_state.shape[-1]
+        xp.subtract(1, gates, out=out)
+        out *= gates  # s(1 − s): σ' of i, f and o (g's block is made again below)
+        slope_i, slope_f, slope_g, slope_o = (out[..., k * size: (k + 1) * size] for k in range(4))
+        i, f, g, o = (gates[..., k * size: (k + 1) * size] for k in range(4))
+        xp.multiply(g, g, out=slope_g)
+        xp.subtract(1, slope_g, out=slope_g)  # tanh'(g) = 1 − g²
+        slope_i *= g
+        slope_f *= cell_state
+        slope_g *= i
+        slope_o *= tanh_cell
+        cell_slope = tanh_cell * tanh_cell
+        xp.subtract(1, cell_slope, out=cell_slope)
+        cell_slope *= o
+        return out, cell_slope
+
 
 class FusedGRUCell(FusedCell):
     """r = σ(x_r + h W_hrᵀ + b_hr), z = σ(x_z + …), n = tanh(x_n + r ⊙ (h W_hnᵀ + b_hn));
@@ -240,6 +288,38 @@ class FusedGRUCell(FusedCell):
             grad_recurrent = _sum_into(grad_recurrent, grad_recurrent_in, out_recurrent)
         return grad_recurrent, _cat_into([grad_r_pre, grad_z_pre, grad_n_pre], -1, out_x), grad_out * update
 
+    @staticmethod
+    def slopes(gates, recurrent, hidden, out_recurrent, out_new_input=None):
+        """``gate_gradients``' chain rule with its factors that do not depend on ∂h' multiplied out first
+        (arrays, any leading dimensions: a layer's steps all at once, gates (…, 3, B, H)), so that
+        ∂(h W_hhᵀ + b_hh) = ∂h' ⊙ ``out_recurrent`` (…, B, 3H), and ∂x_proj is the same but in its n block,
+        ∂h' ⊙ ``out_new_input`` (…, B, H; None: not needed). With s_n = (1 − z) tanh'(n), written there:
+        [s_n ⊙ (h W_hnᵀ + b_hn) ⊙ σ'(r), (h − n) ⊙ σ'(z), s_n ⊙ r]  and  s_n  (x_n enters before r scales it).
+
+        >>> import numpy as np
+        >>> gates, recurrent = np.full((3, 1, 1), 0.5), np.ones((1, 3))
+        >>> out_recurrent, out_new_input = np.empty((1, 3)), np.empty((1, 1))
+        >>> FusedGRUCell.slopes(gates, recurrent, np.ones((1, 1)), out_recurrent, out_new_input)
+        >>> out_recurrent.tolist(), out_new_input.tolist()
+        ([[0.09375, 0.125, 0.1875]], [[0.375]])
+        """
+        xp, size = array_module(hidden), hidden.shape[-1]
+        reset, update, new = gates[..., 0, :, :], gates[..., 1, :, :], gates[..., 2, :, :]
+        slope_r, slope_z, slope_n = (out_recurrent[..., k * size: (k + 1) * size] for k in range(3))
+        xp.multiply(new, new, out=slope_n)
+        xp.subtract(1, slope_n, out=slope_n)  # tanh'(n) = 1 − n²
+        kept = 1 - update
+        slope_n *= kept  # s_n
+        xp.subtract(hidden, new, out=slope_z)
+        slope_z *= update
+        slope_z *= kept  # (h − n) z (1 − z)
+        xp.multiply(slope_n, recurrent[..., 2 * size:], out=slope_r)
+        slope_r *= reset
+        slope_r *= xp.subtract(1, reset, out=kept)  # s_n (h W_hnᵀ + b_hn) r (1 − r)
+        if out_new_input is not None:
+            out_new_input[...] = slope_n
+        slope_n *= reset  # the n block of h W_hhᵀ + b_hh enters after r scales it
+
 
 class FusedRNNCell(FusedCell):
     """h' = tanh(x_proj + h Wᵀ + b) (or relu);   ∂(pre) = ∂h' ⊙ (1 − h'²) (relu: ∂h' where h' > 0);
@@ -271,6 +351,21 @@ class FusedRNNCell(FusedCell):
             return kernels.rnn_tanh_backward(grad, out)
         slope = 1 - out * out if nonlinearity == "tanh" else out > 0
         return grad * slope if into is None else array_module(into).multiply(grad, slope, out=into)
+
+    @staticmethod
+    def slopes(out, nonlinearity: str = "tanh", into=None):
+        """∂h'/∂(pre-activation), elementwise, for any leading dimensions (arrays; a layer's steps all at
+        once): 1 − h'² (tanh) or [h' > 0] (relu), written into ``into``, so that δ = ∂h' ⊙ it.
+
+        >>> import numpy as np
+        >>> FusedRNNCell.slopes(np.array([0.5, -0.5]), into=np.empty(2)).tolist()
+        [0.75, 0.75]
+        """
+        xp = array_module(out)
+        if nonlinearity == "relu":
+            return xp.greater(out, 0, out=into)
+        into = xp.multiply(out, out, out=into)
+        return xp.subtract(1, into, out=into)
 
 
 def fused_lstm_cell(x_projected, hidden, cell_state, weight_hh, bias_hh=None, transposed_weight=None):
