@@ -149,3 +149,19 @@ def test_scatter_add_sums_repeated_and_negative_rows_at_every_size(rows):
     numpy.add.at(expected, index, values)
     scatter_add(target, index, values)
     numpy.testing.assert_allclose(target, expected, rtol=1e-12, atol=1e-12)
+
+
+def test_logsumexp_skips_the_fix_for_non_finite_rows_only_where_every_row_is_finite():
+    """Rows whose largest entry is finite take the short way (no where, no numpy.errstate); a batch with
+    a row of −inf, +inf or NaN takes the careful way for all rows, and says nothing either way."""
+    import warnings
+
+    finite = numpy.array([[1.0, 2.0, 3.0], [-5.0, 0.0, 5.0]])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        short = tr.tensor(finite).logsumexp(-1).tolist()
+        careful = tr.tensor(numpy.vstack([finite, [[-numpy.inf] * 3], [[numpy.inf, 0.0, 1.0]]])).logsumexp(-1).tolist()
+    expected = numpy.log(numpy.exp(finite).sum(1)).tolist()
+    assert short == pytest.approx(expected) and careful[:2] == pytest.approx(expected)
+    assert careful[2:] == [-numpy.inf, numpy.inf]
+    assert numpy.isnan(tr.tensor([[numpy.nan, 1.0]]).logsumexp(-1).item())

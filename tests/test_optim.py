@@ -134,3 +134,35 @@ def test_plain_sgd_updates_groups_alike_and_skips_parameters_without_a_gradient(
     optimizer.step()
     assert plain.tolist() == [0.0, 1.0] and heavy.tolist() == [-1.0, 0.0] and unused.tolist() == [1.0, 2.0]
     assert sorted(len(state) for state in optimizer.state_dict()["state"].values()) == [0, 1]  # as update() leaves it
+
+
+def test_plain_sgd_stamps_its_whole_step_as_one_write_that_every_older_graph_sees():
+    """Plain SGD updates a group in one pass (no call per parameter) and stamps the writes of all its
+    parameters at once: one stamp per step, and a graph recorded before the step is refused for each."""
+    from tinygrad_rnn.recording import STATE
+
+    first, second = tr.ones(3, requires_grad=True), tr.ones(2, 2, requires_grad=True)
+    optimizer = optim.SGD([first, second], lr=0.1)
+    ((first * 2).sum() + (second * 3).sum()).backward()
+    stale = [(first * first).sum(), (second * second).sum()]  # each saves its parameter's array
+    writes = STATE.writes
+    optimizer.step()
+    assert STATE.writes == writes + 1
+    assert first.tolist() == pytest.approx([0.8] * 3) and second.reshape(-1).tolist() == pytest.approx([0.7] * 4)
+    for loss in stale:
+        with pytest.raises(tr.GraphError, match="changed in place \\(SGD.step\\(\\)\\)"):
+            loss.backward()
+
+
+@pytest.mark.parametrize("momentum", [0.0, 0.9])
+def test_a_step_that_fails_part_way_still_stamps_the_parameters_it_wrote(momentum):
+    first, second = tr.ones(3, requires_grad=True), tr.ones(2, requires_grad=True)
+    optimizer = optim.SGD([first, second], lr=0.1, momentum=momentum)
+    (first * 2).sum().backward()
+    second.grad = tr.ones(5)  # the wrong shape: its update raises, after first's was written
+    stale = (first * first).sum()
+    with pytest.raises(ValueError):
+        optimizer.step()
+    assert first.tolist() == pytest.approx([0.8] * 3)
+    with pytest.raises(tr.GraphError, match="changed in place"):
+        stale.backward()

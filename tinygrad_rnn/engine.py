@@ -357,8 +357,9 @@ def _accumulate_into_grad(vertex: Any, total: Any, create_graph: bool, fresh: bo
         total = _as_tensor(total)
         tensor.grad = total if tensor.grad is None else tensor.grad + total
         return
-    total, grad = _as_array(total), tensor.grad
-    tensor.grad = TensorBase._make(grad.array + total if grad is not None else total if fresh else total.copy())
+    # (as a rule an array already; and the attribute behind .grad, whose getter also checks for a computed tensor)
+    total, grad = total if type(total) is type(tensor.array) else _as_array(total), tensor._grad
+    tensor._grad = TensorBase._make(grad.array + total if grad is not None else total if fresh else total.copy())
 
 
 def _fitted_to_input(function: Function, expected: Any, gradient: Any, create_graph: bool = False) -> Any:

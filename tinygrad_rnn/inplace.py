@@ -43,6 +43,7 @@ from __future__ import annotations
 
 import operator
 import warnings
+from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
 from .errors import DeviceError, GraphError, ShapeError, describe
@@ -70,8 +71,20 @@ def mark_written(array: Any, how: str, known_range: tuple[str, int, int] | None 
     >>> import numpy
     >>> mark_written(numpy.zeros(3), "nn.init.zeros_")
     """
+    mark_all_written((known_range or memory_range(array),), how)
+
+
+def mark_all_written(ranges: Iterable[tuple[str, int, int]], how: str) -> None:
+    """:func:`mark_written` for the memory ranges of several arrays written at once (an optimizer's
+    step over all its parameters): one stamp for them all.
+
+    >>> import numpy
+    >>> mark_all_written([memory_range(numpy.zeros(3)), memory_range(numpy.ones(2))], "SGD.step()")
+    """
     STATE.writes += 1
-    _WRITES[known_range or memory_range(array)] = (STATE.writes, how)
+    stamp = (STATE.writes, how)
+    for written_range in ranges:
+        _WRITES[written_range] = stamp
     if len(_WRITES) > _KEPT_WRITES:
         for key in sorted(_WRITES, key=lambda k: _WRITES[k][0])[: _KEPT_WRITES // 2]:
             _FORGOTTEN[0] = max(_FORGOTTEN[0], _WRITES.pop(key)[0])

@@ -52,20 +52,15 @@ class DeferredProduct:
     ``right``, leftᵀ @ 1 (the sum of left's rows), a bias's. A fused layer's term holds all its
     steps' rows, time-major, in equal blocks: ``steps`` lists (block, step name) pairs —
     ``(0, "t=1")`` — in the order backward visits the steps, and :meth:`block` gives one step's term.
-    It has the ``shape`` and ``dtype`` of the gradient it stands for, which the walk checks."""
+    It has the ``shape`` and ``dtype`` of the gradient it stands for, which the walk checks (set once:
+    the walk reads them for every term it hands on)."""
 
-    __slots__ = ("left", "right", "steps")
+    __slots__ = ("left", "right", "steps", "shape", "dtype")
 
     def __init__(self, left, right=None, steps: tuple[tuple[int, str], ...] = ()) -> None:
         self.left, self.right, self.steps = left, right, steps
-
-    @property
-    def shape(self) -> tuple[int, ...]:
-        return (self.left.shape[-1],) if self.right is None else (self.left.shape[-1], self.right.shape[-1])
-
-    @property
-    def dtype(self):
-        return self.left.dtype
+        self.shape = (left.shape[-1],) if right is None else (left.shape[-1], right.shape[-1])
+        self.dtype = left.dtype
 
     def materialize(self):
         """The term as one array — or, on Tensors (a fused layer's term in a recorded backward), as

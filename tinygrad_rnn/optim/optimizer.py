@@ -11,7 +11,7 @@ from typing import Any
 import numpy
 
 from ..device import move_array
-from ..inplace import mark_written, memory_range
+from ..inplace import mark_all_written, memory_range
 from ..nn.utils import zero_grad_
 from ..recording import no_grad
 from ..tensor import Tensor
@@ -69,22 +69,29 @@ class Optimizer:
 
     def update_group(self, group: dict[str, Any]) -> None:
         """Update every parameter of ``group`` that has a gradient, one by one through ``update``
-        (the one loop of every rule: plain SGD's ``p −= lr · g`` measured no faster as a loop of its own)."""
-        for parameter in group["params"]:
-            grad = parameter.grad
-            if grad is None:
-                continue
-            gradient = -grad.array if group.get("maximize") else grad.array
-            self.update(parameter, gradient, self.state.setdefault(id(parameter), {}), group)
-            self.written(parameter)
+        (the one loop of every rule; plain SGD has its own, with no call per parameter)."""
+        updated: list[Tensor] = []
+        try:
+            for parameter in group["params"]:
+                grad = parameter.grad
+                if grad is None:
+                    continue
+                updated.append(parameter)
+                gradient = -grad.array if group.get("maximize") else grad.array
+                self.update(parameter, gradient, self.state.setdefault(id(parameter), {}), group)
+        finally:  # (stamped even if an update raised: the ones before it were written)
+            self.written(updated)
 
-    def written(self, parameter: Tensor) -> None:
-        """Stamp the update of ``parameter``'s array in place: a graph recorded before it is stale
-        (inplace.py). The range of a parameter's memory is kept: it rarely moves."""
-        known = self._ranges.get(id(parameter))
-        if known is None or known[0] is not parameter.array:
-            known = self._ranges[id(parameter)] = (parameter.array, memory_range(parameter.array))
-        mark_written(parameter.array, self._how_written, known[1])
+    def written(self, parameters: list[Tensor]) -> None:
+        """Stamp the update of the ``parameters``' arrays in place, all with one stamp: a graph recorded
+        before it is stale (inplace.py). The range of a parameter's memory is kept: it rarely moves."""
+        ranges = []
+        for parameter in parameters:
+            known = self._ranges.get(id(parameter))
+            if known is None or known[0] is not parameter.array:
+                known = self._ranges[id(parameter)] = (parameter.array, memory_range(parameter.array))
+            ranges.append(known[1])
+        mark_all_written(ranges, self._how_written)
 
     def zero_grad(self, set_to_none: bool = True) -> None:
         zero_grad_((p for group in self.param_groups for p in group["params"]), set_to_none)

@@ -36,6 +36,24 @@ class SGD(Optimizer):
         if options["nesterov"] and (options["momentum"] <= 0 or options["dampening"] != 0):
             raise ValueError("SGD: Nesterov momentum needs momentum > 0 and dampening = 0")
 
+    def update_group(self, group: dict[str, Any]) -> None:
+        """Plain SGD (no momentum, weight decay or maximize) in one pass over the group, PyTorch's
+        ``foreach`` idea: p ← p − lr · g with no call per parameter (7 of them in a language model's
+        step: 18 → 16 µs, docs/benchmarks.md); every other setting through ``update``, one by one."""
+        if group["momentum"] or group["weight_decay"] or group["maximize"]:
+            return super().update_group(group)
+        learning_rate, state, updated = group["lr"], self.state, []
+        try:
+            for parameter in group["params"]:
+                grad = parameter.grad
+                if grad is not None:
+                    updated.append(parameter)
+                    parameter.array -= learning_rate * grad.array
+                    if id(parameter) not in state:  # (its state, empty, as update() leaves it)
+                        state[id(parameter)] = {}
+        finally:  # (stamped even if an update raised: the ones before it were written)
+            self.written(updated)
+
     def update(self, parameter: Tensor, g: Any, state: dict, group: dict) -> None:
         if group["weight_decay"]:
             g = g + group["weight_decay"] * parameter.array
