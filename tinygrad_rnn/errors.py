@@ -90,7 +90,7 @@ def backward_contract_error(function: Any, error: Exception, create_graph: bool)
         message += (f" {name} does not save input {positions} (saves_inputs = {saves!r}): its backward gets a "
                     f"stand-in with only its shape, dtype and device ({stand_ins}). If backward reads its values, "
                     f"add {positions} to saves_inputs (or set saves_inputs = True).")
-    # a Node read under create_graph is the output's only if no input was replaced by one
+    # a Node read under create_graph: an unsaved input's stand-in where there is one (named alone above), else out
     if not function.saves_output and (read_none or (read_node and create_graph and not unsaved) or unknown):
         message += (f" {name} does not save its output (saves_output = False): backward's out is None "
                     "(a stand-in Node under create_graph=True). If backward reads it, set saves_output = True.")
