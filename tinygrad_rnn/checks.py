@@ -58,15 +58,20 @@ def gradcheck(fn: Callable[..., Any], inputs: Sequence[Tensor], eps: float = 1e-
     for position, x in enumerate(differentiable):
         numeric = _finite_difference(projected, inputs, x, eps)
         which = next(i for i, candidate in enumerate(inputs) if candidate is x)
-        _assert_close(analytic[position], numeric, atol, rtol, f"gradient of input {which}")
+        _assert_close(analytic[position], numeric, atol, rtol, f"gradient of input {which}, backward on arrays",
+                      ("autodiff", "finite differences"))
         _assert_close(recorded[position], analytic[position], 1e-12, 1e-9,
-                      f"create_graph=True gradient of input {which} (vs. the backward on arrays)")
+                      f"gradient of input {which}, create_graph=True", ("create_graph=True", "backward on arrays"))
     return True
 
 
 def gradgradcheck(fn: Callable[..., Any], inputs: Sequence[Tensor], eps: float = 1e-6,
                   atol: float = 1e-5, rtol: float = 1e-3, seed: int = 0) -> bool:
     """Check second derivatives: gradcheck of the recorded backward pass ``(x, r) ↦ Jᵀr``.
+
+    It checks the derivative of that backward pass against finite differences *of that backward
+    pass*, not the first derivative itself: a backward with a wrong formula (a square forgotten)
+    can pass here. Run :func:`gradcheck` first (as in PyTorch).
 
     >>> import tinygrad_rnn as tr
     >>> x = tr.randn(3, dtype="float64", requires_grad=True)
@@ -107,15 +112,18 @@ def _finite_difference(projected: Callable[..., Tensor], inputs: list[Tensor], x
     return numeric.reshape(x.shape)
 
 
-def _assert_close(actual: Tensor, expected: Any, atol: float, rtol: float, what: str) -> None:
+def _assert_close(actual: Tensor, expected: Any, atol: float, rtol: float, what: str,
+                  names: tuple[str, str]) -> None:
+    """Raise if ``actual`` and ``expected`` differ; ``what`` is the gradient and the run it came
+    from, ``names`` what each of the two values is, for the message."""
     actual_array = actual.numpy() if isinstance(actual, Tensor) else numpy.asarray(actual)
     expected_array = expected.numpy() if isinstance(expected, Tensor) else numpy.asarray(expected)
     if not numpy.allclose(actual_array, expected_array, atol=atol, rtol=rtol):
         error = numpy.abs(actual_array - expected_array)
         worst = numpy.unravel_index(numpy.argmax(error), error.shape) if error.ndim else ()
         raise AssertionError(
-            f"{what}: autodiff and finite differences disagree; worst entry {tuple(int(i) for i in worst)}: "
-            f"{actual_array[worst]} vs {expected_array[worst]} (|difference| {error.max():.3g}, "
+            f"{what}: {names[0]} and {names[1]} disagree; worst entry {tuple(int(i) for i in worst)}: "
+            f"{names[0]} {actual_array[worst]}, {names[1]} {expected_array[worst]} (|difference| {error.max():.3g}, "
             f"atol {atol}, rtol {rtol})"
         )
 

@@ -1,4 +1,4 @@
-"""The graph engine: reverse-mode differentiation over the recorded graph, in three steps.
+"""The graph engine: reverse-mode differentiation over the recorded graph, in three stages.
 
 1. **Order** (:func:`ops_in_order`). List every op the outputs depend on, each after the ops that
    computed its inputs (a topological order), found with an explicit stack — no recursion, so a
@@ -9,9 +9,10 @@
    op, take the total each of its tensors received, call the op's backward, and send one term to
    each input: the :class:`GradientTable` adds it to that input's total with ``+``. Where a value
    branches out, the gradients of its uses add up (the multivariable chain rule); for a weight
-   shared by every time step this is the lecture's ∂J/∂W = Σ_t ∂J/∂W|_(t), one ``+`` per step.
+   shared by every time step this is the lecture's ∂J/∂W = Σ_t ∂J/∂W|_(t): the first step's term
+   reached is stored, each later one added, T − 1 ``+`` for T steps.
    (fast/ replaces this table when the package is imported, unless ``TINYGRAD_RNN_FAST=0``: then
-   each step's term arrives at that ``+`` as an array, where a breakpoint sees it.)
+   each step's term, all T, arrives at that ``+``'s line as an array, where a breakpoint sees it.)
 3. **Deliver** (:func:`_deliver`), not a pass of its own: inside the walk, as it reaches each
    tensor, that tensor's total is taken from the table, goes into its ``.grad`` if it is a leaf
    (``Tensor.backward``) or is kept to be returned (:func:`grad`), and flows on into the op that
@@ -33,7 +34,7 @@ from typing import TYPE_CHECKING, Any
 
 from .conversion import to_array
 from .device import array_module
-from .errors import GraphError, ShapeError, backward_contract_error, describe
+from .errors import GraphError, ShapeError, backward_contract_error, describe, grad_count_error, grad_shape_error
 from .function import Function, Node
 from .hooks import run_hooks
 from .inplace import check_saved_unchanged
@@ -224,15 +225,13 @@ class GradientTable:
 
         By default this method never runs: ``import tinygrad_rnn`` installs fast/'s table, whose
         own ``add`` (fast/gradient_table.py, ``DeferredGradientTable``) replaces it. Run with
-        ``TINYGRAD_RNN_FAST=0`` (or call ``tinygrad_rnn.fast.uninstall()``) to stop at the ``+``
-        below: each step's term of a shared weight then arrives here as an array."""
+        ``TINYGRAD_RNN_FAST=0`` (or call ``tinygrad_rnn.fast.uninstall()``) to stop at the line of
+        the ``+`` below: each step's term of a shared weight then arrives there as an array, every
+        one of the T — the first is stored as it is, each later one added (T − 1 ``+``)."""
         if self.record or vertex is self.itemize:
             self.terms.setdefault(vertex, []).append((scope, term))
-        elif vertex in self.totals:
-            # ∂J/∂x = Σ over the uses of x. (By default this line never runs: see the docstring.)
-            self.totals[vertex] = self.totals[vertex] + term
-        else:
-            self.totals[vertex] = term
+        else:  # ∂J/∂x = Σ over the uses of x: every term passes this line (by default it never runs: see above)
+            self.totals[vertex] = self.totals[vertex] + term if vertex in self.totals else term
 
     def pop(self, vertex: Any, scope: Scope) -> Any:
         """``vertex``'s total, removed from the table (None if nothing reached it); a recorded Σ is
@@ -263,7 +262,7 @@ GRADIENT_TABLE: type[GradientTable] = GradientTable
 def backpropagate(seeds: list[tuple[Tensor, Any]], targets: tuple[Tensor, ...] | None,
                   create_graph: bool, retain_graph: bool | None,
                   itemize: Tensor | None = None) -> tuple[dict[Any, Any], list[tuple[Scope, Any]]]:
-    """The walk back (steps 2 and 3 above) from ``seeds`` (each output with the gradient it starts
+    """The walk back (stages 2 and 3 above) from ``seeds`` (each output with the gradient it starts
     with), for every caller: ``backward()`` (``targets=None``: totals go into ``.grad``), ``grad()``
     (the targets' totals are returned, by vertex: ``results``) and ``grad_contributions()`` (``itemize``: that
     tensor's terms are returned too). Gradients are plain arrays, or Tensors when ``create_graph``
@@ -277,7 +276,7 @@ def backpropagate(seeds: list[tuple[Tensor, Any]], targets: tuple[Tensor, ...] |
         table.add(vertex_of(output), seed, ())
     # grad()'s results: each target's total (the table holds the running sums); in anomaly mode, each term checked
     results, check_finite_terms = {}, STATE.anomaly
-    for function, reached in reversed(ops.items()):
+    for function, reached in reversed(ops.items()):  # reached: its output's vertex (several outputs: a list)
         if function.multiple_outputs:  # one gradient per output, None for one that none reached
             output_grad, reached = _deliver_outputs(function, reached, table, wanted, results, create_graph)
         else:  # ∂J/∂out: the total the op's one output received
@@ -294,7 +293,10 @@ def backpropagate(seeds: list[tuple[Tensor, Any]], targets: tuple[Tensor, ...] |
                 terms = function.backward(output_grad, function.saved_output, *function.saved_inputs)
         except (TypeError, AttributeError) as error:
             raise backward_contract_error(function, error, create_graph) from error
+        # terms: one gradient per input, each one term of that input's total in the table
         terms = terms if type(terms) is tuple else (terms,)  # an op with one input returns its one term
+        if len(terms) != len(function.inputs):  # zip below would drop the extra ones without a word
+            raise grad_count_error(function, terms)
         for parent, term, needs_grad in zip(function.inputs, terms, function.needs_input_grad):
             if needs_grad and term is not None and (needed is None or parent in needed):
                 if check_finite_terms or term.shape != parent.shape or term.dtype is not parent.dtype:
@@ -375,8 +377,7 @@ def _fitted_to_input(function: Function, expected: Any, gradient: Any, create_gr
         if gradient.shape != expected.shape and isinstance(function, Broadcasting):  # the input was broadcast:
             gradient = sum_to(gradient, expected.shape)  # used once per copy, the gradients of its copies add up
         if gradient.shape != expected.shape:
-            raise ShapeError(f"backward of {function.name} returned a gradient of shape {tuple(gradient.shape)} "
-                             f"for an input of shape {tuple(expected.shape)}")
+            raise grad_shape_error(function, gradient, expected)
         return cast(gradient, expected.dtype) if gradient.dtype != expected.dtype else gradient
 
 

@@ -72,17 +72,26 @@ def backward_contract_error(function: Any, error: Exception, create_graph: bool)
     unsaved = [i for i, vertex in enumerate(function.inputs)  # tensors (Nodes, leaves), not constants
                if hasattr(vertex, "grad_fn") and saves is not True and (saves is False or i not in saves)]
     # Which argument broke it, from the type the error names: a stand-in Node (an input not saved; under
-    # create_graph the output too), None (the output not saved) or a Tensor (NumPy called on one); if none, every cause
+    # create_graph the output too), None (the output not saved), a Tensor (NumPy called on one) or an
+    # array (a Tensor method, x.abs(), called on a plain backward's array); if none, every cause
     read_node, read_none, read_tensor = "Node" in text, "NoneType" in text, "Tensor" in text
-    unknown = not (read_node or read_none or read_tensor)
+    read_array = "ndarray" in text and isinstance(error, AttributeError)
+    unknown = not (read_node or read_none or read_tensor or read_array)
     message = f"backward of {name} failed ({type(error).__name__}: {error})."
+    if read_array:
+        message += (" A plain backward gets arrays (NumPy or CuPy), which have no Tensor methods: call the "
+                    "functions of tinygrad_rnn.ops instead, which take arrays and Tensors alike (ops.abs(x), "
+                    "not x.abs()), or operators.")
     if unsaved and (read_node or unknown):
         positions = " and ".join(map(str, unsaved))
-        stand_ins = ", ".join(describe(function.inputs[i]) for i in unsaved)
+        # the stand-in itself: a computed input's Node, or the Node made for a leaf (not the leaf Tensor)
+        stand_ins = ", ".join(f"Node(shape={tuple(function.inputs[i].shape)}, {function.inputs[i].dtype})"
+                              for i in unsaved)
         message += (f" {name} does not save input {positions} (saves_inputs = {saves!r}): its backward gets a "
                     f"stand-in with only its shape, dtype and device ({stand_ins}). If backward reads its values, "
                     f"add {positions} to saves_inputs (or set saves_inputs = True).")
-    if not function.saves_output and (read_none or (read_node and create_graph) or unknown):
+    # a Node read under create_graph: an unsaved input's stand-in where there is one (named alone above), else out
+    if not function.saves_output and (read_none or (read_node and create_graph and not unsaved) or unknown):
         message += (f" {name} does not save its output (saves_output = False): backward's out is None "
                     "(a stand-in Node under create_graph=True). If backward reads it, set saves_output = True.")
     if create_graph and (read_tensor or unknown):
@@ -91,3 +100,49 @@ def backward_contract_error(function: Any, error: Exception, create_graph: bool)
     message += " See the op contract in tinygrad_rnn/function.py."
     # (NumPy's own TypeError subclasses take other arguments: a plain TypeError stands for them)
     return AttributeError(message) if isinstance(error, AttributeError) else TypeError(message)
+
+
+def grad_count_error(function: Any, gradients: tuple[Any, ...]) -> GraphError:
+    """The error for an op whose backward returned more or fewer gradients than the op has inputs
+    (the walk would otherwise pair them with the inputs and drop the extra ones, or misplace them).
+
+    >>> import tinygrad_rnn as tr
+    >>> class Twice(tr.Function):
+    ...     def forward(self, x):
+    ...         return 2 * x
+    ...     def backward(self, grad, out, x):
+    ...         return 2 * grad, None         # wrong: one input, two gradients
+    >>> Twice.apply(tr.ones(2, requires_grad=True)).sum().backward()
+    Traceback (most recent call last):
+    tinygrad_rnn.errors.GraphError: backward of twice returned 2 gradients for its 1 input
+    (Tensor(shape=(2,), float32, cpu)). Return one per input, in the inputs' order, None for one
+    that needs none (a single value for an op of one input). See the op contract in
+    tinygrad_rnn/function.py.
+    """
+    inputs = describe_inputs(tuple(function.inputs))
+    return GraphError(f"backward of {function.name} returned {len(gradients)} gradients for its "
+                      f"{len(function.inputs)} input{'s' if len(function.inputs) != 1 else ''} ({inputs}). Return "
+                      "one per input, in the inputs' order, None for one that needs none (a single value for an op "
+                      "of one input). See the op contract in tinygrad_rnn/function.py.")
+
+
+def grad_shape_error(function: Any, gradient: Any, expected: Any) -> ShapeError:
+    """The error for an op whose backward returned a gradient at neither its input's shape nor, for
+    a ``Broadcasting`` op, a shape that sums back to it.
+
+    >>> import tinygrad_rnn as tr
+    >>> class Total(tr.Function):
+    ...     def forward(self, x):
+    ...         return x * 1
+    ...     def backward(self, grad, out, x):
+    ...         return grad.sum()             # wrong: a scalar for an input of shape (2,)
+    >>> Total.apply(tr.ones(2, requires_grad=True)).sum().backward()
+    Traceback (most recent call last):
+    tinygrad_rnn.errors.ShapeError: backward of total returned a gradient of shape () for an input of
+    shape (2,). Each gradient must have its input's shape (an op of the Broadcasting kind may return
+    the output's: the walk sums it back); see the op contract in tinygrad_rnn/function.py.
+    """
+    return ShapeError(f"backward of {function.name} returned a gradient of shape {tuple(gradient.shape)} for an "
+                      f"input of shape {tuple(expected.shape)}. Each gradient must have its input's shape (an op of "
+                      "the Broadcasting kind may return the output's: the walk sums it back); see the op contract "
+                      "in tinygrad_rnn/function.py.")

@@ -53,13 +53,17 @@ Every op in :mod:`tinygrad_rnn.ops` is a small subclass. This is the real Tanh
   terms unmultiplied: see ``ops.linalg.weight_terms``). ``create_graph=True`` calls it with
   Tensors — every saved value back in its place in the graph; an unsaved one its stand-in, as
   above, ``out`` too — and it returns Tensors: the gradient is itself a recorded graph, to draw
-  or differentiate again.
+  or differentiate again. So **no Tensor methods** in a backward (PyTorch habit): the arrays of
+  a plain backward have none — ``ops.abs(x)``, not ``x.abs()``; ``ops.exp(x)``, not ``x.exp()``
+  (``from tinygrad_rnn import ops``).
   An in-place operator (``g -= x``) writes into an array but records a new Tensor, so a
   backward uses one only on a value it made itself, never on ``grad`` or a saved value.
   A backward that breaks this contract — reads the values of an input or output it did not save,
-  or calls NumPy (``numpy.exp``) where a Tensor may come — raises its TypeError (or
-  AttributeError) again naming the op and what to do, on a leaf as on a computed input;
-  :func:`~tinygrad_rnn.gradcheck` runs both backwards, so it finds these.
+  or calls NumPy (``numpy.exp``) where a Tensor may come, or a Tensor method on an array — raises
+  its TypeError (or AttributeError) again naming the op and what to do, on a leaf as on a computed
+  input; :func:`~tinygrad_rnn.gradcheck` runs both backwards, so it finds these. So does one that
+  returns more or fewer gradients than the op has inputs (a GraphError), or a gradient at a
+  shape that is not its input's (a ShapeError).
 
 A new op in ops/ is its class, its lowercase function (in the module's ``__all__``), the alias in
 tensor.py if it is a Tensor method too, and a case in tests/test_op_gradients.py (a test there

@@ -143,7 +143,7 @@ def in_place(tensor: Tensor, symbol: str, other: Any, written: str | None = None
         raise TypeError(f"{_name(tensor)}{written}: the result would be {_result_dtype(tensor, values, symbol)}, "
                         f"which the tensor's dtype {tensor.dtype} cannot hold in place; convert first, e.g. "
                         f"x = x.float() ({error})") from None
-    mark_written(tensor.array, f"{symbol} on a tensor of shape {tensor.shape}")
+    mark_written(tensor.array, f"{written.strip(' …')} on a tensor of shape {tensor.shape}")  # "+=", ".add_(…)"
     return tensor
 
 
@@ -166,7 +166,8 @@ def set_item(tensor: Tensor, index: Any, value: Any, written: str = "[…] = …
         raise type(error)(f"{_name(tensor)}{where}: cannot assign a value of shape "
                           f"{tuple(getattr(values, 'shape', ()))} into a tensor of shape {tensor.shape} "
                           f"({error})") from None
-    mark_written(tensor.array, f"[…] = on a tensor of shape {tensor.shape}")
+    what = "[…] =" if written == "[…] = …" else written  # the write as the caller wrote it: .zero_(), .fill_()
+    mark_written(tensor.array, f"{what} on a tensor of shape {tensor.shape}")
 
 
 def _refuse_leaf(tensor: Tensor, written: str) -> None:

@@ -28,7 +28,9 @@ glibc's thresholds     :mod:`.allocator`                           a fresh page 
 ====================== =========================================== ==========================================
 
 ``import tinygrad_rnn`` installs them all unless the environment has ``TINYGRAD_RNN_FAST=0``; then
-nothing from here is even imported, and everything works and gives the same numbers, only slower.
+nothing from here is even imported, and everything works and gives the same numbers, only slower
+(importing it by hand, as docs/autodiff.md's example does, installs nothing: only ``import
+tinygrad_rnn`` calls :func:`install`).
 :func:`uninstall` and :func:`install` switch them off and on in a running process (the tests run
 both ways so).
 

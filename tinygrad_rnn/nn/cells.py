@@ -68,7 +68,8 @@ def gru_cell(x_projected: tuple[Tensor, Tensor, Tensor], hidden: Tensor, weight_
                                            n (z = 0) and the previous state (z = 1), as one op
 
     ``x_projected`` comes already split into its r, z and n parts (a layer splits the projection
-    of all time steps once, not once per step).
+    of all time steps once, not once per step). ``W_hr`` here is the reset gate's block of
+    ``weight_hh`` (PyTorch's naming), not the LSTM's projection ``weight_hr`` above.
     """
     x_r, x_z, x_n = x_projected  # x_t W_irᵀ + b_ir, x_t W_izᵀ + b_iz, x_t W_inᵀ + b_in
     h_r, h_z, h_n = linear(hidden, weight_hh, bias_hh).chunk(3, dim=-1)  # h_{t−1} W_hrᵀ + b_hr, …

@@ -35,7 +35,7 @@ class MatMul(Broadcasting):
 
 class Linear(Function):
     """x Wᵀ + b, the product of every layer (PyTorch's F.linear), as one op: no transpose node and
-    no separate bias addition at every time step;
+    no separate bias addition at every time step. (The op; the module ``nn.Linear`` calls it.)
     ∂/∂x = grad W,  ∂/∂W = gradᵀ x,  ∂/∂b = Σ grad  (both summed over every leading dimension of x)"""
 
     saves_inputs, saves_output = (0, 1), False  # x and W; of the bias backward asks only whether there is one
