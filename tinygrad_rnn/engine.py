@@ -230,7 +230,7 @@ class GradientTable:
         one of the T — the first is stored as it is, each later one added (T − 1 ``+``)."""
         if self.record or vertex is self.itemize:
             self.terms.setdefault(vertex, []).append((scope, term))
-        else:  # ∂J/∂x = Σ over the uses of x: every term passes this line (by default it never runs: see above)
+        else:  # ∂J/∂x = Σ over the uses of x: every term passes the next line (by default it never runs: see above)
             self.totals[vertex] = self.totals[vertex] + term if vertex in self.totals else term
 
     def pop(self, vertex: Any, scope: Scope) -> Any:
