@@ -93,7 +93,7 @@ def bptt(lecture: Lecture) -> str:
     # adds a part from J_1 and one through h_2 from J_2
     loss, _ = language_model_loss(lecture.cell, 2)
     return lecture.slide("Backpropagation through time: ∂J/∂h_t from right to left",
-                        lecture.figure(loss, level="cell", backward=True),
+                        lecture.figure(loss, level="cell", backward=True, target="x_{t+1}"),
                         footer=f"the {lecture.name} language model over T = 2 steps")
 
 

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from .gradient_labels import TARGET_OF_STEP
 from .gru_rows import label_candidate_rows
 from .layout import labelled_layout
 from .notation import BIAS_PARTS, Notation
@@ -46,12 +47,16 @@ class Lecture:
         svg, notes = figure
         return figure_slide(self.timed(title), svg, notes, [self.timed(line) for line in lines], footer)
 
-    def figure(self, loss: Any, **options: Any) -> Figure:
+    def figure(self, loss: Any, target: str = "", **options: Any) -> Figure:
         """The library's own SVG of ``loss``'s graph (no Graphviz), as ``viz.save`` draws it but without
-        shapes, and its notes apart: the slide writes them at its own text size, under or beside it."""
+        shapes, and its notes apart: the slide writes them at its own text size, under or beside it.
+        ``target``: what each J_t's target is, in the slide's text (a language model's "x_{t+1}"), written in
+        the note ∂J/∂sₜ = (1/T)(ŷₜ − onehot(…)) where the library can only say "targetₜ"."""
         from . import _defaults, _picture  # the package's drawing path, complete once it is imported
 
         picture, _ = _picture((loss,), **_defaults({"show_shapes": False, "notation": self.notation, **options}))
+        if target:
+            picture.notes = [note.replace(TARGET_OF_STEP, self.timed(target)) for note in picture.notes]
         for node in picture.nodes:  # a Σ node's per-step term as the deck's own lines write it: ∂J/∂W|_(t), one form
             node.label = node.label.replace(f"|{STEP_T}", f"|₍{STEP_T}₎")  # (the figures' |ₜ: the same term)
             first, _, rest = node.label.partition("\n")
