@@ -177,7 +177,7 @@ def encoder_decoder(lecture: Lecture) -> str:
     # each input's word under it and each J_t's target beside it: what teacher forcing feeds is read off.
     # One source word and one written, then [END]: the pair is trained as a real one is (its last target [END],
     # which teaches the decoder to stop: Seq2Seq.score and a training set's targets end so), and the figure
-    # fits the slide at a size a room reads in every notation (CS224N's h⁽ᵉ⁾⁽¹⁾ widens each column)
+    # fits the slide at a size a room reads in every notation (CS224N's h_enc⁽¹⁾ widens each column)
     return lecture.slide("The encoder–decoder: the encoder's last state starts the decoder",
                         lecture.figure(seq2seq_loss(cell=lecture.cell, source=NOW, targets=NOW_TARGETS), level="cell",
                                        params="hide", tokens=seq2seq_tokens(source=NOW, targets=NOW_TARGETS)),
