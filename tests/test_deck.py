@@ -23,7 +23,7 @@ from written import flat
 import tinygrad_rnn as tr
 from tinygrad_rnn import analysis, cli, viz
 from tinygrad_rnn.viz import deck_graph_slides, deck_lecture, deck_measured_slides, lecture_deck
-from tinygrad_rnn.viz.lecture_models import language_model_loss, last_step_loss, layer
+from tinygrad_rnn.viz.lecture_models import LANGUAGE_MODEL_STEPS, language_model_loss, last_step_loss, layer
 from tinygrad_rnn.viz.notation import resolve
 from tinygrad_rnn.viz.slide import MARGIN, slide_number
 
@@ -75,7 +75,7 @@ def test_every_slide_of_an_lstm_or_gru_deck_passes_the_text_test(cell):
 
 
 def test_the_weight_sum_slide_prints_the_gradient_backward_computes(built):
-    loss, recurrent = language_model_loss("rnn", 6)
+    loss, recurrent = language_model_loss("rnn", LANGUAGE_MODEL_STEPS)
     loss.backward()
     text = text_of(built.html.parent, "05-weight-sum")
     assert f"‖Whh.grad‖ = {slide_number(numpy.linalg.norm(recurrent.weight_hh_l0.grad.numpy()))}: the same" in text

@@ -6,7 +6,7 @@ import re
 import pytest
 from test_deck_review import figure_texts, slide, words  # (the review's readers of a slide)
 
-from tinygrad_rnn.viz import deck_graph_slides
+from tinygrad_rnn.viz import deck_graph_slides, deck_measured_slides
 
 
 @pytest.mark.parametrize("notation, said", [("pytorch", "(1/2)(ŷt − onehot(xt+1))"),
@@ -32,3 +32,12 @@ def test_the_encoder_decoder_slides_never_write_two_indices_side_by_side(notatio
             assert not any(re.search(r"\((e|d)\)", label) for label in labels), labels
         drawn = {"cs224n": "henc(0)"}.get(notation, "h0(e)")
         assert make is deck_graph_slides.generation or drawn in labels, labels
+
+
+def test_the_language_model_has_one_number_of_steps_across_its_slides_or_says_why_not():
+    """Slides 03, 04 and 05 drew the same model at T = 4, 2 and 6 (factors 1/4, 1/2, 1/6): the bars of slide 05
+    are the language model's 4 steps, and slide 04 says it cut them to 2 to fit."""
+    model, sums = words(slide(deck_graph_slides.language_model)), words(slide(deck_measured_slides.weight_sum))
+    assert "T = 4" in model and "t = 1 … 4" in sums and "T = 4" in sums and "t = 5" not in sums, sums
+    bptt = words(slide(deck_graph_slides.bptt))
+    assert "cut from T = 4 to T = 2 steps to fit" in bptt, bptt

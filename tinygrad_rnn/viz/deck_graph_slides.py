@@ -18,6 +18,7 @@ from collections.abc import Callable
 from ..models.seq2seq import BEGIN_ID
 from .deck_lecture import Figure, Lecture
 from .lecture_models import (
+    LANGUAGE_MODEL_STEPS,
     NOW,
     NOW_TARGETS,
     ONE_WORD,
@@ -71,7 +72,7 @@ def unrolled(lecture: Lecture) -> str:
 
 
 def language_model(lecture: Lecture) -> str:
-    loss, _ = language_model_loss(lecture.cell, 4)
+    loss, _ = language_model_loss(lecture.cell, LANGUAGE_MODEL_STEPS)
     # the weights' names on every copy put the slide's text under 24 px (labels under 28: the nodes a line or two
     # taller, the slide's height bound), so the figure leaves them off and the lines name each row's, at a size a
     # room reads. The title names the nodes as the figure draws them: the head's linear gives the scores, and
@@ -85,7 +86,7 @@ def language_model(lecture: Lecture) -> str:
                 "this model's head has no tanh;   J_t = cross_entropy = −log ŷ_t[x_{t+1}]")
     return lecture.slide("The language model: x_t → e_t → h_t → linear → J_t",
                          lecture.figure(loss, level="cell", params="hide"),
-                         [f"{head};   J = (1/T) Σ_t J_t, T = 4", lecture.shared_by_rows()])
+                         [f"{head};   J = (1/T) Σ_t J_t, T = {LANGUAGE_MODEL_STEPS}", lecture.shared_by_rows()])
 
 
 def bptt(lecture: Lecture) -> str:
@@ -94,7 +95,8 @@ def bptt(lecture: Lecture) -> str:
     loss, _ = language_model_loss(lecture.cell, 2)
     return lecture.slide("Backpropagation through time: ∂J/∂h_t from right to left",
                         lecture.figure(loss, level="cell", backward=True, target="x_{t+1}"),
-                        footer=f"the {lecture.name} language model over T = 2 steps")
+                        footer=f"the {lecture.name} language model of slide 03, cut from T = {LANGUAGE_MODEL_STEPS} to "
+                               "T = 2 steps to fit: hence the factors 1/2")
 
 
 
