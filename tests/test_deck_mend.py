@@ -41,3 +41,12 @@ def test_the_language_model_has_one_number_of_steps_across_its_slides_or_says_wh
     assert "T = 4" in model and "t = 1 … 4" in sums and "T = 4" in sums and "t = 5" not in sums, sums
     bptt = words(slide(deck_graph_slides.bptt))
     assert "cut from T = 4 to T = 2 steps to fit" in bptt, bptt
+
+
+def test_the_clipping_slide_says_why_its_two_biases_have_one_gradient():
+    """Slide 14's b_ih and b_hh rows both read 25.4, and nothing said why (a GRU's b_hn would differ)."""
+    text = words(slide(deck_measured_slides.clipping))
+    rows = re.findall(r"b(ih|hh) ([\d.]+) ", text)
+    assert len({value for _, value in rows[:2]}) == 1, rows
+    assert "bih and bhh have equal gradients: both are added at the same place" in text, text
+    assert "Not so a GRU's bhn" in text, text

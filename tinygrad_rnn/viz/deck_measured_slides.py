@@ -202,6 +202,13 @@ def clipping(lecture: Lecture) -> str:
         parts.append(note(f"{bias} = bias_ih + bias_hh, PyTorch's two biases, each with the gradient "
                           f"{lecture.timed('∂J/∂')}{bias}: clip_grad_norm_(model.parameters(), 1.0) counts it twice, "
                           f"‖g‖ = {printed(pytorch_total)}", MARGIN, top + 620))  # (below the bars: a long line)
+    elif "bias_hh_l0" in parameters:  # two rows of one number: every class asks why
+        b_ih, b_hh = lecture.symbol("b_ih"), lecture.symbol("b_hh")
+        parts.append(note(lecture.timed(
+            f"{b_ih} and {b_hh} have equal gradients: both are added at the same place, {lecture.symbol('W_ih')} x_t "
+            f"+ {b_ih} + {lecture.symbol('W_hh')} h_{{t−1}} + {b_hh}. Not so a GRU's b_hn, inside "
+            "r ⊙ (W_hn h + b_hn)."),
+            MARGIN, top + 620))
     parts.append(note(f"tr.nn.utils.clip_grad_norm_({clipped_what}, 1.0), as Pascanu et al. (2013) propose",
                       MARGIN, top + 520))
     parts.append(note(lecture.timed(f"a tanh RNN of 8 units, {lecture.symbol('W_hh')} scaled by 6 so that it "
