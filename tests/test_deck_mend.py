@@ -2,6 +2,7 @@
 in its own notation."""
 
 import re
+from pathlib import Path
 
 import pytest
 from test_deck_review import figure_texts, slide, words  # (the review's readers of a slide)
@@ -50,3 +51,12 @@ def test_the_clipping_slide_says_why_its_two_biases_have_one_gradient():
     assert len({value for _, value in rows[:2]}) == 1, rows
     assert "bih and bhh have equal gradients: both are added at the same place" in text, text
     assert "Not so a GRU's bhn" in text, text
+
+
+@pytest.mark.parametrize("notation", ["pytorch", "cs224n"])
+def test_the_classifier_draws_every_word_as_docs_lecture_says(notation):
+    """docs/lecture.md said CS224N's classifier slide draws t = 3…4 as one "…": it draws all five words."""
+    drawn = " ".join(figure_texts(slide(deck_graph_slides.classifier, notation=notation)))
+    assert '"to"' in drawn and '"the"' in drawn and "…" not in drawn, drawn
+    docs = " ".join((Path(__file__).parents[1] / "docs" / "lecture.md").read_text().split())
+    assert "in every notation but CS224N's" not in docs and "in every notation and cell, CS224N's" in docs
