@@ -140,7 +140,7 @@ def test_an_upright_cell_has_its_text_beside_it_and_a_wide_figure_under_it(built
     assert all(float(t.get("x")) > right for t in body_text(cell, "c") + body_text(cell, "The cell state")), \
         "beside the upright cell: the text"
     wide = ElementTree.fromstring((built.html.parent / "03-language-model.svg").read_text("utf-8"))
-    (equation,) = body_text(wide, "linear: the scores")
+    (equation,) = body_text(wide, "st = linear: the scores")
     assert float(equation.get("y")) > figure_box(wide)[3] and float(equation.get("x")) == MARGIN
 
 

@@ -2,12 +2,14 @@
 in its own notation."""
 
 import re
+import xml.etree.ElementTree as ElementTree
 from pathlib import Path
 
 import pytest
 from test_deck_review import figure_texts, slide, words  # (the review's readers of a slide)
 
 from tinygrad_rnn.viz import deck_graph_slides, deck_measured_slides
+from tinygrad_rnn.viz.legibility import figure_sizes, legible
 
 
 @pytest.mark.parametrize("notation, said", [("pytorch", "(1/2)(ŷt − onehot(xt+1))"),
@@ -60,3 +62,17 @@ def test_the_classifier_draws_every_word_as_docs_lecture_says(notation):
     assert '"to"' in drawn and '"the"' in drawn and "…" not in drawn, drawn
     docs = " ".join((Path(__file__).parents[1] / "docs" / "lecture.md").read_text().split())
     assert "in every notation but CS224N's" not in docs and "in every notation and cell, CS224N's" in docs
+
+
+@pytest.mark.parametrize("cell, notation, scores", [
+    ("rnn", "pytorch", "s1 = linear"), ("rnn", "cs224n", "s(1) = linear"), ("lstm", "elman", "s1 = linear")])
+def test_the_language_models_slide_names_its_heads_scores_and_each_losss_target_word(cell, notation, scores):
+    """Slide 03 drew "linear t=1" and no words: each head is named by what it computes, the scores s_t that J_t
+    reads (ŷ_t = softmax(s_t), as the lines say), and each J_t shows its target, the next word, as the page does."""
+    made = slide(deck_graph_slides.language_model, cell=cell, notation=notation)
+    labels = figure_texts(made)
+    assert scores in labels and not any(label.startswith("linear") for label in labels), labels
+    targets = [label for label in labels if "target" in label]
+    assert sorted(label.split("target ")[1] for label in targets) == ['"books"', '"opened"', '"students"', '"their"']
+    assert "ŷ" in words(made) and "softmax(s" in words(made)
+    assert legible(*figure_sizes(ElementTree.tostring(made, encoding="unicode")))

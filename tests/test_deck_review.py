@@ -173,8 +173,8 @@ def test_every_slide_that_draws_steps_states_its_t(make, steps):
 def test_the_language_models_title_names_the_nodes_the_figure_draws():
     root = slide(deck_graph_slides.language_model)
     title = "".join(next(root.iter(SVG + "text")).itertext())
-    assert title == "The language model: xt → et → ht → linear → Jt"
-    assert any(label.startswith("linear") for label in figure_texts(root))
+    assert title == "The language model: xt → et → ht → st → Jt"
+    assert any(label.startswith("s1 = linear") for label in figure_texts(root))
     assert not any(label.startswith("ŷ") for label in figure_texts(root)), "no ŷ drawn: the title promises none"
 
 

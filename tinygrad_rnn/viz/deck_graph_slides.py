@@ -71,21 +71,24 @@ def unrolled(lecture: Lecture) -> str:
                          "with the sequence.", last_step_loss_said(4)])
 
 
+LANGUAGE_MODEL_WORDS = "the students opened their books".split()  # the page's: x_1 … x_4 and the last target
+
+
 def language_model(lecture: Lecture) -> str:
-    loss, _ = language_model_loss(lecture.cell, LANGUAGE_MODEL_STEPS)
+    loss, _ = language_model_loss(lecture.cell, LANGUAGE_MODEL_STEPS, words=LANGUAGE_MODEL_WORDS)
     # the weights' names on every copy put the slide's text under 24 px (labels under 28: the nodes a line or two
     # taller, the slide's height bound), so the figure leaves them off and the lines name each row's, at a size a
     # room reads. The title names the nodes as the figure draws them: the head's linear gives the scores, and
     # cross_entropy takes their softmax ŷ_t and its −log at the next word in one op
     w_hy, b_y = lecture.symbol("W_hy"), lecture.symbol("b_y")
-    head = (f"linear: the scores {w_hy} h_t + {b_y};   J_t = cross_entropy = −log ŷ_t[x_{{t+1}}], "
-            "ŷ_t = softmax(the scores)")
+    head = (f"s_t = linear: the scores {w_hy} h_t + {b_y};   J_t = cross_entropy = −log ŷ_t[x_{{t+1}}], "
+            "ŷ_t = softmax(s_t)")
     if lecture.notation.preset in HEAD_WITH_TANH:  # the lecture's symbols, said to be for another head than its own
-        head = (f"linear: the scores {w_hy} h_t + {b_y};   ŷ_t = softmax(the scores), "
+        head = (f"s_t = linear: the scores {w_hy} h_t + {b_y};   ŷ_t = softmax(s_t), "
                 f"where {HEAD_WITH_TANH[lecture.notation.preset]} writes y_t = tanh({w_hy} h_t + {b_y}), then softmax: "
                 "this model's head has no tanh;   J_t = cross_entropy = −log ŷ_t[x_{t+1}]")
-    return lecture.slide("The language model: x_t → e_t → h_t → linear → J_t",
-                         lecture.figure(loss, level="cell", params="hide"),
+    return lecture.slide("The language model: x_t → e_t → h_t → s_t → J_t",
+                         lecture.figure(loss, level="cell", params="hide", scores="s", tokens=LANGUAGE_MODEL_WORDS),
                          [f"{head};   J = (1/T) Σ_t J_t, T = {LANGUAGE_MODEL_STEPS}", lecture.shared_by_rows()])
 
 
