@@ -159,7 +159,7 @@ def test_the_figures_notes_are_slide_text_and_their_shapes_are_left_off(built):
 
 def test_a_slide_that_draws_fewer_steps_says_so(built):
     bptt = text_of(built.html.parent, "04-bptt")
-    assert "over T = 2 steps" in bptt and "t=2" in bptt and "t=3" not in bptt
+    assert "cut from T = 4 to T = 2 steps to fit" in bptt and "t=2" in bptt and "t=3" not in bptt
     assert "Two steps, t = 1, 2" in text_of(built.html.parent, "09-stacked-bidirectional")
 
 
