@@ -24,7 +24,7 @@ from written import flat
 import tinygrad_rnn as tr
 from tinygrad_rnn import analysis, cli, viz
 from tinygrad_rnn.viz import deck_graph_slides, deck_lecture, deck_measured_slides, lecture_deck
-from tinygrad_rnn.viz.lecture_models import language_model_loss, last_step_loss, layer
+from tinygrad_rnn.viz.lecture_models import LANGUAGE_MODEL_STEPS, language_model_loss, last_step_loss, layer
 from tinygrad_rnn.viz.notation import resolve
 from tinygrad_rnn.viz.slide import MARGIN, slide_number
 
@@ -74,7 +74,7 @@ def test_every_slide_of_an_lstm_or_gru_deck_passes_the_text_test(cell):
 
 
 def test_the_weight_sum_slide_prints_the_gradient_backward_computes(built):
-    loss, recurrent = language_model_loss("rnn", 6)
+    loss, recurrent = language_model_loss("rnn", LANGUAGE_MODEL_STEPS)
     loss.backward()
     text = text_of(built.html.parent, "05-weight-sum")
     assert f"‖Whh.grad‖ = {slide_number(numpy.linalg.norm(recurrent.weight_hh_l0.grad.numpy()))}: the same" in text
@@ -139,7 +139,7 @@ def test_an_upright_cell_has_its_text_beside_it_and_a_wide_figure_under_it(built
     assert all(float(t.get("x")) > right for t in body_text(cell, "c") + body_text(cell, "The cell state")), \
         "beside the upright cell: the text"
     wide = ElementTree.fromstring((built.html.parent / "03-language-model.svg").read_text("utf-8"))
-    (equation,) = body_text(wide, "linear: the scores")
+    (equation,) = body_text(wide, "st = linear: the scores")
     assert float(equation.get("y")) > figure_box(wide)[3] and float(equation.get("x")) == MARGIN
 
 
@@ -158,7 +158,7 @@ def test_the_figures_notes_are_slide_text_and_their_shapes_are_left_off(built):
 
 def test_a_slide_that_draws_fewer_steps_says_so(built):
     bptt = text_of(built.html.parent, "04-bptt")
-    assert "over T = 2 steps" in bptt and "t=2" in bptt and "t=3" not in bptt
+    assert "cut from T = 4 to T = 2 steps to fit" in bptt and "t=2" in bptt and "t=3" not in bptt
     assert "Two steps, t = 1, 2" in text_of(built.html.parent, "09-stacked-bidirectional")
 
 

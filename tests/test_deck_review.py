@@ -10,6 +10,7 @@ from slide_checks import SVG, figures
 from written import flat
 
 from tinygrad_rnn.viz import deck_graph_slides, deck_lecture, deck_measured_slides, lecture_deck
+from tinygrad_rnn.viz.lecture_models import LANGUAGE_MODEL_STEPS
 from tinygrad_rnn.viz.notation import resolve
 
 
@@ -135,12 +136,12 @@ def test_the_weight_sum_slide_says_the_terms_partly_cancel_and_draws_them_to_sca
     bars = [printed_value(v) for v in re.findall(r"(\S+) t = \d", text.split("‖∂J/∂Whh|(t)‖")[0])]
     said = printed_value(re.search(r"The bars add up to ([\d.]+(?:·10[⁻⁰-⁹¹²³]+)?)", text).group(1))
     total = printed_value(re.search(r"‖Σt ∂J/∂Whh\|\(t\)‖ = ([\d.]+)", text).group(1))
-    assert len(bars) == 6 and abs(said - sum(bars)) <= 0.05 * said and total < said
+    assert len(bars) == LANGUAGE_MODEL_STEPS and abs(said - sum(bars)) <= 0.05 * said and total < said
     assert "a norm of a sum ≤ the sum of norms" in text and "partly cancel" in text
     # terms to be added by eye: each bar as long as its value (a log axis drew 0.028 as half of 0.077)
     heights = [float(rect.get("height")) for rect in root.iter(SVG + "rect") if rect.get("class") == "bar"]
-    assert len(heights) == 6 and "log axis" not in text
-    tallest = max(range(6), key=lambda i: bars[i])
+    assert len(heights) == LANGUAGE_MODEL_STEPS and "log axis" not in text
+    tallest = max(range(LANGUAGE_MODEL_STEPS), key=lambda i: bars[i])
     for value, height in zip(bars, heights):
         assert abs(height / heights[tallest] - value / bars[tallest]) < 0.02 + 0.05 * (value == 0)
 
@@ -172,8 +173,8 @@ def test_every_slide_that_draws_steps_states_its_t(make, steps):
 def test_the_language_models_title_names_the_nodes_the_figure_draws():
     root = slide(deck_graph_slides.language_model)
     title = "".join(next(root.iter(SVG + "text")).itertext())
-    assert title == "The language model: xt → et → ht → linear → Jt"
-    assert any(label.startswith("linear") for label in figure_texts(root))
+    assert title == "The language model: xt → et → ht → st → Jt"
+    assert any(label.startswith("s1 = linear") for label in figure_texts(root))
     assert not any(label.startswith("ŷ") for label in figure_texts(root)), "no ŷ drawn: the title promises none"
 
 

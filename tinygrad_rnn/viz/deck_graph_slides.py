@@ -18,6 +18,7 @@ from collections.abc import Callable
 from ..models.seq2seq import BEGIN_ID
 from .deck_lecture import Figure, Lecture
 from .lecture_models import (
+    LANGUAGE_MODEL_STEPS,
     NOW,
     NOW_TARGETS,
     ONE_WORD,
@@ -70,22 +71,25 @@ def unrolled(lecture: Lecture) -> str:
                          "with the sequence.", last_step_loss_said(4)])
 
 
+LANGUAGE_MODEL_WORDS = "the students opened their books".split()  # the page's: x_1 … x_4 and the last target
+
+
 def language_model(lecture: Lecture) -> str:
-    loss, _ = language_model_loss(lecture.cell, 4)
+    loss, _ = language_model_loss(lecture.cell, LANGUAGE_MODEL_STEPS, words=LANGUAGE_MODEL_WORDS)
     # the weights' names on every copy put the slide's text under 24 px (labels under 28: the nodes a line or two
     # taller, the slide's height bound), so the figure leaves them off and the lines name each row's, at a size a
     # room reads. The title names the nodes as the figure draws them: the head's linear gives the scores, and
     # cross_entropy takes their softmax ŷ_t and its −log at the next word in one op
     w_hy, b_y = lecture.symbol("W_hy"), lecture.symbol("b_y")
-    head = (f"linear: the scores {w_hy} h_t + {b_y};   J_t = cross_entropy = −log ŷ_t[x_{{t+1}}], "
-            "ŷ_t = softmax(the scores)")
+    head = (f"s_t = linear: the scores {w_hy} h_t + {b_y};   J_t = cross_entropy = −log ŷ_t[x_{{t+1}}], "
+            "ŷ_t = softmax(s_t)")
     if lecture.notation.preset in HEAD_WITH_TANH:  # the lecture's symbols, said to be for another head than its own
-        head = (f"linear: the scores {w_hy} h_t + {b_y};   ŷ_t = softmax(the scores), "
+        head = (f"s_t = linear: the scores {w_hy} h_t + {b_y};   ŷ_t = softmax(s_t), "
                 f"where {HEAD_WITH_TANH[lecture.notation.preset]} writes y_t = tanh({w_hy} h_t + {b_y}), then softmax: "
                 "this model's head has no tanh;   J_t = cross_entropy = −log ŷ_t[x_{t+1}]")
-    return lecture.slide("The language model: x_t → e_t → h_t → linear → J_t",
-                         lecture.figure(loss, level="cell", params="hide"),
-                         [f"{head};   J = (1/T) Σ_t J_t, T = 4", lecture.shared_by_rows()])
+    return lecture.slide("The language model: x_t → e_t → h_t → s_t → J_t",
+                         lecture.figure(loss, level="cell", params="hide", scores="s", tokens=LANGUAGE_MODEL_WORDS),
+                         [f"{head};   J = (1/T) Σ_t J_t, T = {LANGUAGE_MODEL_STEPS}", lecture.shared_by_rows()])
 
 
 def bptt(lecture: Lecture) -> str:
@@ -93,8 +97,9 @@ def bptt(lecture: Lecture) -> str:
     # adds a part from J_1 and one through h_2 from J_2
     loss, _ = language_model_loss(lecture.cell, 2)
     return lecture.slide("Backpropagation through time: ∂J/∂h_t from right to left",
-                        lecture.figure(loss, level="cell", backward=True),
-                        footer=f"the {lecture.name} language model over T = 2 steps")
+                        lecture.figure(loss, level="cell", backward=True, target="x_{t+1}"),
+                        footer=f"the {lecture.name} language model of slide 03, cut from T = {LANGUAGE_MODEL_STEPS} to "
+                               "T = 2 steps to fit: hence the factors 1/2")
 
 
 
@@ -177,7 +182,7 @@ def encoder_decoder(lecture: Lecture) -> str:
     # each input's word under it and each J_t's target beside it: what teacher forcing feeds is read off.
     # One source word and one written, then [END]: the pair is trained as a real one is (its last target [END],
     # which teaches the decoder to stop: Seq2Seq.score and a training set's targets end so), and the figure
-    # fits the slide at a size a room reads in every notation (CS224N's h⁽ᵉ⁾⁽¹⁾ widens each column)
+    # fits the slide at a size a room reads in every notation (CS224N's h_enc⁽¹⁾ widens each column)
     return lecture.slide("The encoder–decoder: the encoder's last state starts the decoder",
                         lecture.figure(seq2seq_loss(cell=lecture.cell, source=NOW, targets=NOW_TARGETS), level="cell",
                                        params="hide", tokens=seq2seq_tokens(source=NOW, targets=NOW_TARGETS)),

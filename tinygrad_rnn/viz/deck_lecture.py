@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from .gradient_labels import TARGET_OF_STEP
 from .gru_rows import label_candidate_rows
 from .layout import labelled_layout
 from .notation import BIAS_PARTS, Notation
@@ -46,18 +47,26 @@ class Lecture:
         svg, notes = figure
         return figure_slide(self.timed(title), svg, notes, [self.timed(line) for line in lines], footer)
 
-    def figure(self, loss: Any, **options: Any) -> Figure:
+    def figure(self, loss: Any, target: str = "", scores: str = "", **options: Any) -> Figure:
         """The library's own SVG of ``loss``'s graph (no Graphviz), as ``viz.save`` draws it but without
-        shapes, and its notes apart: the slide writes them at its own text size, under or beside it."""
+        shapes, and its notes apart: the slide writes them at its own text size, under or beside it.
+        ``target``: what each J_t's target is, in the slide's text (a language model's "x_{t+1}"), written in
+        the note ∂J/∂sₜ = (1/T)(ŷₜ − onehot(…)) where the library can only say "targetₜ". ``scores``: the letter
+        of what each step's head computes (a language model's "s": s₁ = linear, the scores J₁ reads, as the
+        generation slide writes its decoder's), where the library draws an unnamed op, "linear t=1"."""
         from . import _defaults, _picture  # the package's drawing path, complete once it is imported
 
         picture, _ = _picture((loss,), **_defaults({"show_shapes": False, "notation": self.notation, **options}))
+        if target:
+            picture.notes = [note.replace(TARGET_OF_STEP, self.timed(target)) for note in picture.notes]
         for node in picture.nodes:  # a Σ node's per-step term as the deck's own lines write it: ∂J/∂W|_(t), one form
             node.label = node.label.replace(f"|{STEP_T}", f"|₍{STEP_T}₎")  # (the figures' |ₜ: the same term)
             first, _, rest = node.label.partition("\n")
             if first.endswith(" = lerp") and node.step is not None:  # a GRU's h_t, by the lecture's equation
                 first = first.removesuffix("lerp") + self.interpolation(node.step)
                 node.label = first + ("\n" + rest if rest else "")
+            if scores and first == "linear" and node.step is not None:  # (its "t=1" said by the name)
+                node.label = f"{self.notation.at_step(scores, str(node.step))} = linear"
         if options.get("level") == "op":  # a GRU cell's two n rows, each riser saying which it carries
             x_rows, h_rows = self.candidate_rows(self.notation.at_step("x", "1"), self.notation.at_step("h", "0"))
             label_candidate_rows(picture, x_rows, h_rows)

@@ -20,7 +20,7 @@ from .. import analysis, nn
 from ..engine import grad, grad_contributions
 from ..steps import step_of
 from .deck_lecture import CELLS, Lecture
-from .lecture_models import language_model_loss, last_step_loss, layer
+from .lecture_models import LANGUAGE_MODEL_STEPS, language_model_loss, last_step_loss, layer
 from .notation import short_name
 from .slide import HEIGHT, MARGIN, WIDTH, body_top, paragraph, slide_number, slide_svg
 from .slide_charts import bars, colour_legend, colour_rows, note, table
@@ -32,9 +32,10 @@ CORPUS_CHARACTERS, TRAINING_STEPS, UNITS = 20_000, 100, 48  # the perplexity sli
 
 def weight_sum(lecture: Lecture) -> str:
     """∂J/∂W_hh = Σ_t ∂J/∂W_hh|_(t): the terms from grad_contributions, their norms, and .grad."""
-    loss, recurrent = language_model_loss(lecture.cell, 6)
+    steps = LANGUAGE_MODEL_STEPS  # the language model of slide 03, its T: students follow one model across slides
+    loss, recurrent = language_model_loss(lecture.cell, steps)
     weight = recurrent.weight_hh_l0
-    terms = [numpy.zeros(weight.shape) for _ in range(6)]
+    terms = [numpy.zeros(weight.shape) for _ in range(steps)]
     for scope, gradient in grad_contributions(loss, weight):
         terms[step_of(scope) - 1] += numpy.asarray(gradient.numpy(), dtype=numpy.float64)
     (total,) = grad(loss, weight, retain_graph=True)
@@ -43,9 +44,9 @@ def weight_sum(lecture: Lecture) -> str:
     top = body_top(title)
     norms = [float(numpy.linalg.norm(term)) for term in terms]
     # a linear axis: the bars are compared and added by eye, against the sum's norm below them
-    parts = bars(norms, [f"t = {t}" for t in range(1, 7)], (MARGIN, top, 1100, HEIGHT - top - 120),
+    parts = bars(norms, [f"t = {t}" for t in range(1, steps + 1)], (MARGIN, top, 1100, HEIGHT - top - 120),
                  axis_label=lecture.timed(f"‖∂J/∂{name}|_(t)‖"), log=False)
-    lines = [f"∂J/∂{name} = Σ_t ∂J/∂{name}|_(t)", f"one term per step t = 1 … 6: the bars, ‖∂J/∂{name}|_(t)‖",
+    lines = [f"∂J/∂{name} = Σ_t ∂J/∂{name}|_(t)", f"one term per step t = 1 … {steps}: the bars, ‖∂J/∂{name}|_(t)‖",
              f"‖Σ_t ∂J/∂{name}|_(t)‖ = {slide_number(numpy.linalg.norm(sum(terms)))}",
              f"‖{name}.grad‖ = {slide_number(numpy.linalg.norm(total.numpy()))}: the same",
              # the bars' heights add up to more than the sum's norm: say why, or it reads as an error
@@ -58,8 +59,8 @@ def weight_sum(lecture: Lecture) -> str:
         parts += more
         y += 24
     # the call as a program writes it (its argument the parameter, not the lecture's symbol for it)
-    said = (f"the {lecture.name} language model, 6 steps; terms from tr.grad_contributions(J, rnn.weight_hh_l0), "
-            f"PyTorch's name for {name}")
+    said = (f"the {lecture.name} language model of slide 03, T = {steps}; terms from "
+            f"tr.grad_contributions(J, rnn.weight_hh_l0), PyTorch's name for {name}")
     parts.append(note(lecture.timed(said), MARGIN, HEIGHT - 60))
     return slide_svg(title, parts)
 
@@ -201,6 +202,13 @@ def clipping(lecture: Lecture) -> str:
         parts.append(note(f"{bias} = bias_ih + bias_hh, PyTorch's two biases, each with the gradient "
                           f"{lecture.timed('∂J/∂')}{bias}: clip_grad_norm_(model.parameters(), 1.0) counts it twice, "
                           f"‖g‖ = {printed(pytorch_total)}", MARGIN, top + 620))  # (below the bars: a long line)
+    elif "bias_hh_l0" in parameters:  # two rows of one number: every class asks why
+        b_ih, b_hh = lecture.symbol("b_ih"), lecture.symbol("b_hh")
+        parts.append(note(lecture.timed(
+            f"{b_ih} and {b_hh} have equal gradients: both are added at the same place, {lecture.symbol('W_ih')} x_t "
+            f"+ {b_ih} + {lecture.symbol('W_hh')} h_{{t−1}} + {b_hh}. Not so a GRU's b_hn, inside "
+            "r ⊙ (W_hn h + b_hn)."),
+            MARGIN, top + 620))
     parts.append(note(f"tr.nn.utils.clip_grad_norm_({clipped_what}, 1.0), as Pascanu et al. (2013) propose",
                       MARGIN, top + 520))
     parts.append(note(lecture.timed(f"a tanh RNN of 8 units, {lecture.symbol('W_hh')} scaled by 6 so that it "

@@ -45,26 +45,31 @@ def value_of(forward: Picture, tail: int, label: str) -> str:
 
 SCORES_NOTE = "sₜ: the scores Jₜ reads"  # (how the note on them starts: notation.py writes it in the figure's notation)
 SCORES = "s"  # a step's scores, the head's output that J_t reads (the logits; ŷ_t = softmax(s_t)), as the docs write it
+# what ŷₜ is compared with, said by what it is: the one-hot of Jₜ's own target id (a language model's is the next
+# word, xₜ₊₁; a tagger's, the tag; a decoder's, its word yₜ) — never a bare yₜ, which a figure defines nowhere and an
+# encoder–decoder's slides use for the decoder's input words
+TARGET_OF_STEP = "targetₜ"  # (Jₜ's target id; short: the note is beside figures bound by their width)
 
 
 def scores_note(forward: Picture, losses: list[int], mean: int | None, generic: bool = False) -> str:
     """What s_t is, where an arrow says ∂J/∂sₜ; for cross-entropies, what it equals — the term a lecture derives by
-    hand: J = (1/T) Σₜ Jₜ, Jₜ = −log ŷₜ[target] of one sequence, so ∂J/∂sₜ = (1/T)(ŷₜ − yₜ), ŷₜ = softmax(sₜ) and yₜ
-    the target one-hot, as the lectures write them. (Short: the notes of a figure bound by its height take its room.)"""
+    hand: J = (1/T) Σₜ Jₜ, Jₜ = −log ŷₜ[target] of one sequence, so ∂J/∂sₜ = (1/T)(ŷₜ − onehot(targetₜ)), ŷₜ =
+    softmax(sₜ) (:data:`TARGET_OF_STEP`; a language model's deck slide writes its target, xₜ₊₁). (Short: the
+    notes of a figure bound by its height take its room.)"""
     if not scores_read(forward, losses):
         return ""
     said = f"{SCORES_NOTE} (the head's output)"
     if all(forward.nodes[j].label.split("\n")[0].endswith("cross_entropy") for j in losses
            if forward.nodes[j].kind != "ellipsis"):
         share = "" if not mean else "(1/T)" if generic else f"(1/{mean})"
-        return f"{SCORES_NOTE}; one sequence: ∂J/∂sₜ = {share}(ŷₜ − yₜ)"
+        return f"{SCORES_NOTE}; one sequence: ∂J/∂sₜ = {share}(ŷₜ − onehot({TARGET_OF_STEP}))"
     return said
 
 
 def scores_read(forward: Picture, losses: list[int]) -> dict[tuple[int, int, str], str]:
     """The unnamed edges into the per-step losses J_t from a step's head: what each carries, s_t — so that the
-    gradient arrow back along it says what it carries, ∂J/∂s₃ (for a mean of cross-entropies, (1/T)(ŷ₃ − y₃)),
-    as every other arrow does."""
+    gradient arrow back along it says what it carries, ∂J/∂s₃ (for a mean of cross-entropies,
+    (1/T)(ŷ₃ − onehot(target₃))), as every other arrow does."""
     into = set(losses)
     return {(tail, head, label): subscript(SCORES, forward.nodes[tail].step) for tail, head, label in forward.edges
             if head in into and not label and not name_of(forward.nodes[tail]) and forward.nodes[tail].step is not None

@@ -62,6 +62,9 @@ def one_step_loss(recurrent: Any, device: Any = "cpu", seed: int = 0) -> Tensor:
     return loss
 
 
+LANGUAGE_MODEL_STEPS = 4  # the deck's language model: one T on its slide (03) and its Σ's bars (05); 04 cuts it to 2
+
+
 def language_model_loss(kind: str, steps: int, device: Any = "cpu", **options: Any) -> tuple[Tensor, Any]:
     """(J, the recurrent layer) of the language model, J = (1/T) Σ_t J_t: the one
     ``tinygrad-rnn graph --loss every`` draws (:func:`tinygrad_rnn.cli.language_model_loss`)."""

@@ -74,6 +74,16 @@ class Notation:
     asked: frozenset = frozenset()
     cell: str = ""  # "gru" once :meth:`for_cell` has made it a GRU's
 
+    @property
+    def module_letters(self) -> int:
+        """The fewest letters of a module's mark: with the time above, its word under the symbol (h_enc⁽¹⁾, not
+        h⁽ᵉ⁾⁽¹⁾: two indices side by side, and e, CS224N's embedding, as the encoder's mark); else one (h₁⁽ᵉ⁾).
+
+        >>> resolve("cs224n").at_step("h", "1", "enc"), resolve("pytorch").at_step("h", "1", "e")
+        ('h_enc⁽¹⁾', 'h₁⁽ᵉ⁾')
+        """
+        return 3 if self.time == "superscript" else 1
+
     def renamed(self, names: dict[str, str]) -> Notation:
         """This notation with a user's own renamings on top (``--name W_hy=U``)."""
         return replace(self, names={**self.names, **names}, asked=self.asked | frozenset(names))
@@ -123,10 +133,13 @@ class Notation:
         base = self.symbol(name)
         if step is None:
             return base + chain_mark(mark)
-        if self.time == "superscript":  # a layer's number under the time (h₂⁽³⁾); a module's letter beside it
+        if self.time == "superscript":  # a layer's number under the time (h₂⁽³⁾); a module's word too (h_enc⁽¹⁾):
+            # beside it, h⁽ᵉⁿᶜ⁾⁽¹⁾ would read as two indices, or a product
+            module = re.match(r"[a-z]*", mark).group()
+            mark = mark[len(module):]
             under = mark if mark.rstrip("→←").isdigit() or not mark else ""
-            return base + under.translate(TO_SUBSCRIPT) + (chain_mark(mark) if not under else "") + \
-                f"({step})".translate(TO_SUPERSCRIPT)
+            return base + (f"_{module}" if module else "") + under.translate(TO_SUBSCRIPT) + \
+                (chain_mark(mark) if not under else "") + f"({step})".translate(TO_SUPERSCRIPT)
         written = {"t": "ₜ", "T": "_T", "0": "_0"}.get(step, step.translate(TO_SUBSCRIPT))
         return base + written + chain_mark(mark)
 
@@ -341,10 +354,10 @@ def chains_in(nodes: list[Node]) -> set:
     return {c for n in nodes if (c := chain_of(n)) is not None}
 
 
-def chain_marks(chains: set) -> dict[Any, str]:
+def chain_marks(chains: set, letters: int = 1) -> dict[Any, str]:
     """The mark of each chain: its module (the start of its name: e for the encoder, d for the decoder),
     its layer counted from 1, its direction (→, ←) — only what tells the figure's chains apart; ""
-    where there is one chain.
+    where there is one chain. ``letters``: the fewest of a module's mark (:attr:`Notation.module_letters`).
 
     >>> marks = chain_marks({("encoder", 0, "forward"), ("decoder", 0, "forward")})
     >>> marks[("encoder", 0, "forward")], marks[("decoder", 0, "forward")]
@@ -355,7 +368,7 @@ def chain_marks(chains: set) -> dict[Any, str]:
     # of its own, so not a second one; counted, it marked a one-layer GRU's W_hh⁽¹→⁾ beside W_hh, two names)
     layers = {c[1] for c in chains if c[1] is not None}
     directions = {c[2] for c in chains if c[2] is not None}
-    by_module = module_marks(modules)
+    by_module = module_marks(modules, letters)
     marks = {}
     for module, layer, direction in chains:
         mark = by_module[module] if len(modules) > 1 else ""
@@ -365,19 +378,19 @@ def chain_marks(chains: set) -> dict[Any, str]:
     return marks
 
 
-def module_marks(modules: set[str]) -> dict[str, str]:
-    """Each module by the shortest start of its name that tells it from the others: encoder, decoder → e, d;
-    two modules of one name, numbered by the drawing (RNN 1, RNN 2), by a letter for their number: a, b
-    (a digit would read as a layer).
+def module_marks(modules: set[str], letters: int = 1) -> dict[str, str]:
+    """Each module by the shortest start of its name, of at least ``letters`` letters, that tells it from the others:
+    encoder, decoder → e, d (enc, dec with ``letters=3``, :attr:`Notation.module_letters`); two modules of one name,
+    numbered by the drawing (RNN 1, RNN 2), by a letter for their number: a, b (a digit would read as a layer).
 
-    >>> sorted(module_marks({"encoder", "decoder"}).values()), sorted(module_marks({"RNN 1", "RNN 2"}).values())
+    >>> sorted(module_marks({"encoder", "decoder"}).values()), sorted(module_marks({"RNN 1", "RNN 2"}, 3).values())
     (['d', 'e'], ['a', 'b'])
     """
     numbers = {module: module.rpartition(" ")[2] for module in modules}
     if len(modules) > 1 and all(number.isdigit() and 0 < int(number) <= 8 for number in numbers.values()) and \
             len({module.rpartition(" ")[0] for module in modules}) == 1:
         return {module: "abcdefgh"[int(number) - 1] for module, number in numbers.items()}
-    length = next((k for k in range(1, 40) if len({m[:k].lower() for m in modules}) == len(modules)), 40)
+    length = next((k for k in range(letters, 40) if len({m[:k].lower() for m in modules}) == len(modules)), 40)
     return {module: module[:length].lower() for module in modules}
 
 
@@ -409,7 +422,7 @@ def name_parameters(nodes: list[Node], edges, notation: Notation,
     for two sentences) is one tensor and carries one name, unmarked. ``roles``: a model's embedding and
     head by what they do (:func:`parameter_roles`), written as the notation writes the library's own."""
     roles = roles or {}
-    marks = chain_marks(chains_in(nodes))
+    marks = chain_marks(chains_in(nodes), notation.module_letters)
     notation = notation.for_drawing(nodes)
     readers: dict[int, set] = {}
     for tail, head, _ in edges:
@@ -518,7 +531,8 @@ def parameter_notes(nodes: list[Node], edges, names: dict[int, tuple[str, str]],
     # the marks of the chains drawn, and of the weights' own layers: a step node draws both layers in one
     # node (no chain of either), and its note named only "W_hh⁽²⁾, …" as if W_hh⁽¹⁾ were not shared
     owners = {owner for p in names if (owner := owner_of(nodes[p].label.split("\n")[0])) is not None}
-    drawn_marks = set(chain_marks(chains_in(nodes)).values()) | set(chain_marks(owners).values())
+    drawn_marks = set(chain_marks(chains_in(nodes), notation.module_letters).values()) | \
+        set(chain_marks(owners, notation.module_letters).values())
     notation = notation.for_drawing(nodes)
     if any(short in LAYER_WEIGHTS for short, _ in names.values()):  # W_hh⁽¹⁾, W_hh⁽²⁾, b_hh⁽¹⁾: layer 1 first
         ordered = sorted(drawn_marks or {""}, key=lambda mark: mark.replace("→", "0").replace("←", "1"))
@@ -632,7 +646,7 @@ def name_gradients(picture: Picture, notation: Notation) -> None:
         first, _, rest = node.label.partition("\n")
         if node.kind == "output" and first.startswith("∂J/∂") and owner_of(first[len("∂J/∂"):]) is not None:
             gradients[position] = (first[len("∂J/∂"):], rest)
-    marks = chain_marks({owner_of(name) for name, _ in gradients.values()})
+    marks = chain_marks({owner_of(name) for name, _ in gradients.values()}, notation.module_letters)
     loss = notation.symbol("J")
     for position, (name, rest) in gradients.items():
         written = notation.symbol(short_name(name)) + chain_mark(marks[owner_of(name)])
@@ -641,9 +655,9 @@ def name_gradients(picture: Picture, notation: Notation) -> None:
 
 def mark_notes(picture: Picture, notation: Notation) -> list[str]:
     """What the marks mean, said once in words: which index is the layer and which the step
-    (h₃⁽²⁾, or CS224N's h₂⁽³⁾), and whose each module's mark is (⁽ᵉ⁾: encoder, ⁽ᵈ⁾: decoder)."""
+    (h₃⁽²⁾, or CS224N's h₂⁽³⁾), and whose each module's mark is (⁽ᵉ⁾: encoder, ⁽ᵈ⁾: decoder; CS224N's enc, dec)."""
     notes = []
-    marks = chain_marks(chains_in(picture.nodes))
+    marks = chain_marks(chains_in(picture.nodes), notation.module_letters)
     layered = sorted(mark for mark in marks.values() if mark[-1:].isdigit())
     if layered:
         layer = re.search(r"\d+$", layered[-1]).group()
@@ -659,8 +673,9 @@ def mark_notes(picture: Picture, notation: Notation) -> list[str]:
             when = node.step + (node.chain.after if node.chain is not None else node.after or 0)
             first_step[chain[0]] = min(first_step.get(chain[0], when), when)
     if len(first_step) > 1:  # in the order of time: the encoder's first
-        marks = module_marks(set(first_step))
-        notes.append(", ".join(f"{chain_mark(marks[module])}: {module}"
+        marks = module_marks(set(first_step), notation.module_letters)
+        written = (lambda mark: mark) if notation.time == "superscript" else chain_mark  # h_enc⁽¹⁾ or h₁⁽ᵉⁿᶜ⁾
+        notes.append(", ".join(f"{written(marks[module])}: {module}"
                                for module in sorted(first_step, key=lambda module: (first_step[module], module))))
     return notes
 
@@ -672,7 +687,7 @@ def rename_values(picture: Picture, notation: Notation) -> None:
     """Write the values a picture names (h₃ on an edge, J₃ and e₃ in nodes, x_t below) in the
     notation, each state marked with the chain that computes it. Parameters are named by
     :func:`name_parameters` before; the words here are the values' only."""
-    marks = chain_marks(chains_in(picture.nodes))
+    marks = chain_marks(chains_in(picture.nodes), notation.module_letters)
     renamed = {name for name in notation.names if name not in LAYER_WEIGHTS + MODEL_WEIGHTS}
     renamed |= set(VALUES) | set(GATES)  # f₁ and h₁ alike: f⁽¹⁾ where the lecture writes time above
 
