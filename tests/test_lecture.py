@@ -131,13 +131,31 @@ def test_the_local_jacobians_product_is_printed_as_what_it_is(kind):
             along_h = jacobian @ along_h
         whole = _jacobian(hidden[-1], hidden[t - 1])
         math = _backward_math(panel, t)
-        product = _printed(r"‖=([^=‖\s]+)\s+\((?:the local Jacobians' product|h alone)", math)
+        if t == steps - 1:  # one factor: the local Jacobian, printed once
+            product = _printed(rf"‖∂h{steps}/∂h{t}‖=([0-9.·⁰¹²³⁴⁵⁶⁷⁸⁹⁻−]+)", math)
+        else:
+            product = _printed(r"‖=([^=‖\s]+)\s+\((?:the local Jacobians' product|the product: h alone)", math)
         assert product == js(numpy.linalg.norm(along_h, 2)), (t, product)
-        if kind == "lstm":
-            assert _printed(rf"∂h{steps}/∂h{t}‖=([^=‖\s]+)\s+\(h and c\)", math) == js(numpy.linalg.norm(whole, 2))
+        if kind == "lstm" and t < steps - 1:
+            assert _printed(rf"∂h{steps}/∂h{t}‖=([^=‖\s]+)\s+\(every path", math) == js(numpy.linalg.norm(whole, 2))
             assert "Jacobians' product" not in math
         else:  # one state: the chain rule makes the whole Jacobian the product
             numpy.testing.assert_allclose(whole, along_h, rtol=1e-4, atol=1e-7)  # (float32)
+
+
+@pytest.mark.parametrize("kind", ["rnn", "lstm", "gru"])
+def test_no_norm_is_printed_twice_in_a_stage_and_no_right_hand_side_is_words(kind):
+    """One symbol, one meaning: an LSTM's page printed ‖∂h₄/∂h₃‖ twice at t = 3, once "(h and c)" and once
+    "(h alone)", and wrote "∂h₄/∂h₃ = through o, tanh(c) and the gates", words where an expression belongs."""
+    layer, loss = last_step_loss(kind, steps=4)
+    [panel] = viz.lecture(loss, layer).data["panels"]
+    for stage in panel["stages"]:
+        rows = [re.sub(r"<[^>]+>", "", row).replace("\xa0", " ") for row in re.findall(r"<mtd[^>]*>(.*?)</mtd>",
+                                                                                      stage["math"])]
+        norms = [name for row in rows for name in re.findall(r"(‖[^‖]+‖)=", row)]
+        assert len(norms) == len(set(norms)), (stage["text"], rows)
+        for row in rows:  # after an "=", an expression or a number: a comment's words stand in parentheses
+            assert not re.search(r"=\s*(through|diag\(z\) \+ through)", row), (stage["text"], row)
 
 
 def test_a_language_model_page_shows_each_j_t_and_both_contributions():
