@@ -217,8 +217,8 @@ def _product_lines(kind: str, t: int, steps: int, numbers: dict[str, Any]) -> li
     # the product of the one-step Jacobians, which follows h alone (a factor on its own would read as ∂h_T/∂h_t)
     factors = [_symbol(f"∂h_{k + 1}/∂h_{k}") for k in range(steps - 1, t - 1, -1)]
     chain = _row(*factors) if len(factors) <= 2 else _row(factors[0], _text(" ⋯ "), factors[-1])
-    return [_row(whole, _op("="), _number(numbers["product"][t - 1]), _text(" (every path, h and c);  "),
-                 _norm_of(chain), _op("="), _number(numbers["h_path"][t - 1]), _text(" (the product: h alone)"))]
+    return [_row(whole, _op("="), _number(numbers["product"][t - 1]), _text(" (h and c);  "),
+                 _norm_of(chain), _op("="), _number(numbers["h_path"][t - 1]), _text(" (h alone)"))]
 
 
 def _delta_line(kind: str, t: int, names: dict[str, str], also_next: bool = False) -> str:
