@@ -131,13 +131,31 @@ def test_the_local_jacobians_product_is_printed_as_what_it_is(kind):
             along_h = jacobian @ along_h
         whole = _jacobian(hidden[-1], hidden[t - 1])
         math = _backward_math(panel, t)
-        product = _printed(r"‖=([^=‖\s]+)\s+\((?:the local Jacobians' product|h alone)", math)
+        if t == steps - 1:  # one factor: the local Jacobian, printed once
+            product = _printed(rf"‖∂h{steps}/∂h{t}‖=([0-9.·⁰¹²³⁴⁵⁶⁷⁸⁹⁻−]+)", math)
+        else:
+            product = _printed(r"‖=([^=‖\s]+)\s+\((?:the local Jacobians' product|h alone)", math)
         assert product == js(numpy.linalg.norm(along_h, 2)), (t, product)
-        if kind == "lstm":
+        if kind == "lstm" and t < steps - 1:
             assert _printed(rf"∂h{steps}/∂h{t}‖=([^=‖\s]+)\s+\(h and c\)", math) == js(numpy.linalg.norm(whole, 2))
             assert "Jacobians' product" not in math
         else:  # one state: the chain rule makes the whole Jacobian the product
             numpy.testing.assert_allclose(whole, along_h, rtol=1e-4, atol=1e-7)  # (float32)
+
+
+@pytest.mark.parametrize("kind", ["rnn", "lstm", "gru"])
+def test_no_norm_is_printed_twice_in_a_stage_and_no_right_hand_side_is_words(kind):
+    """One symbol, one meaning: an LSTM's page printed ‖∂h₄/∂h₃‖ twice at t = 3, once "(h and c)" and once
+    "(h alone)", and wrote "∂h₄/∂h₃ = through o, tanh(c) and the gates", words where an expression belongs."""
+    layer, loss = last_step_loss(kind, steps=4)
+    [panel] = viz.lecture(loss, layer).data["panels"]
+    for stage in panel["stages"]:
+        rows = [re.sub(r"<[^>]+>", "", row).replace("\xa0", " ") for row in re.findall(r"<mtd[^>]*>(.*?)</mtd>",
+                                                                                      stage["math"])]
+        norms = [name for row in rows for name in re.findall(r"(‖[^‖]+‖)=", row)]
+        assert len(norms) == len(set(norms)), (stage["text"], rows)
+        for row in rows:  # after an "=", an expression or a number: a comment's words stand in parentheses
+            assert not re.search(r"=\s*(through|diag\(z\) \+ through)", row), (stage["text"], row)
 
 
 def test_a_language_model_page_shows_each_j_t_and_both_contributions():
@@ -468,9 +486,10 @@ def test_each_stage_lists_the_nodes_its_text_names():
                                    "h<sub>0</sub> ", "linear ", "x₁ "]
     assert named("forward", 3) == ["J₃ = cross_entropy ", "LSTM cell 2", "LSTM cell 3", "e₃ = embedding ",
                                    "linear ", "x₃ "]
-    # "Unrolled over 4 steps: the same cell at every step": two cells at least (one looked rolled)
-    assert named("unrolled", None) == ["LSTM cell 1", "LSTM cell 2", "c<sub>0</sub> ", "e₁ = embedding ",
-                                       "e₂ = embedding ", "h<sub>0</sub> ", "x₁ ", "x₂ "]
+    # "Unrolled over 4 steps: the same cell at every step": two cells at least (one looked rolled), h₀ and c₀
+    # feeding the first; not what the cells read (its x_t and e_t rows took the box's height, the J_t rows out of
+    # view); the page holds the whole row (test_lecture_lit)
+    assert named("unrolled", None) == ["LSTM cell 1", "LSTM cell 2", "c<sub>0</sub> ", "h<sub>0</sub> "]
     assert named("backward", 3) == ["J₃ = cross_entropy ", "LSTM cell 3", "LSTM cell 4", "linear "]
     assert named("backward", 5) == ["(1/4) Σₜ Jₜ ", "J "]  # the pass starts at J
     # "the sum of one term per step": every step's cell (a window onto steps 1–3 of 5 left two terms out)

@@ -725,6 +725,22 @@ def test_the_first_step_and_the_last_backward_stage_show_h0_c0_and_j1(browser, w
     assert problems == []
 
 
+@pytest.mark.parametrize("width, height", [(1280, 720), (1920, 1080)])
+def test_the_unrolled_stage_shows_every_copy_of_the_cell(browser, worded, width, height):
+    """"Unrolled over 4 steps: the same cell at every step" showed steps 1–2 of 4 (1,280 × 720) or 1–3 (1,920 ×
+    1,080), with the J_t rows out of view although the box had room: every step's cell and its head are in view,
+    and at 1,920 × 1,080 its J_t too, the text 24 px still (test_on_a_projector_every_stage_fits_the_window;
+    at 1,280 × 720 the J_t rows would take the cells' text under the page's)."""
+    page, problems = open_page(browser, worded, width, height, motion="reduce")
+    stages = page.evaluate("JSON.parse(document.querySelector('script.tgr-data').textContent)")["panels"][0]["stages"]
+    go_to(page, next(k for k, s in enumerate(stages, 1) if s["phase"] == "unrolled"))
+    shown = page.evaluate(SHOWN_TEXTS)
+    for t in range(1, 5):
+        assert f"LSTM cellt={t}" in shown and f"lineart={t}" in shown, (t, width, shown)
+        assert width < 1920 or any(text.startswith(f"J{t} = cross_entropy") for text in shown), (t, width, shown)
+    assert problems == []
+
+
 SHOWN_TEXTS = """() => {""" + FRAME + """
   return [...svg.querySelectorAll('.node')].filter((node) => inFrame(node.getBoundingClientRect()))
     .map((node) => node.textContent.trim());
@@ -858,7 +874,9 @@ def test_a_backward_stages_lit_arrows_say_what_they_carry_and_the_chain_is_in_vi
     """At every backward stage: the lit arrow from cell t+1 into cell t says (∂h_{t+1}/∂h_t)ᵀ ∂J/∂h_{t+1}, as the
     equation beside it does (it said h₃, the state it carried forward), whole on the screen and on no node; the
     gradient from above arrives down lit arrows from J_t (stage 8 said "from above 0.12" with nothing lit); and
-    every backward stage shows all 4 cells whole (2 of 4 were in view at 1,920 × 1,080)."""
+    every backward stage shows all 4 cells whole where that keeps the lit labels as large as the page's text (2 of
+    4 were in view at 1,920 × 1,080), else the cells t and t ± 1 with them so (at 1,280 × 720 the whole chain
+    set the lit labels at 12–16 px, the page's text 18.8 px)."""
     page, problems = open_page(browser, gru_language_model, width, height, motion="reduce")
     panel = page.evaluate("JSON.parse(document.querySelector('script.tgr-data').textContent)")["panels"][0]
     every_cell = [i for indices in panel["cells"].values() for i in indices]
@@ -869,7 +887,13 @@ def test_a_backward_stages_lit_arrows_say_what_they_carry_and_the_chain_is_in_vi
         if found["phase"] != "backward" or found["t"] > panel["steps"]:
             continue
         cell_boxes = page.evaluate(NODES_BOXES, every_cell)
-        assert all(page.evaluate(NODES_IN_VIEW, every_cell)), (width, height, stage, "the chain")
+        near = [i for t in (found["t"] - 1, found["t"], found["t"] + 1) for i in panel["cells"].get(str(t), [])]
+        assert all(page.evaluate(NODES_IN_VIEW, every_cell if width >= 1920 else near)), (width, height, stage)
+        sizes = page.evaluate(LIT_LABEL_PX)  # (the last: the page's text)
+        if width >= 1920 or page.evaluate("document.querySelector('.tgr-lecture').dataset.layout") == "tall":
+            # (an equation too long to stand beside the figure puts it in the strip across the top: see
+            # test_at_1280_every_backward_stages_lit_labels_are_as_large_as_the_pages_text)
+            assert len(sizes) > 1 and min(sizes[:-1]) >= sizes[-1] - 0.05, (width, stage, sizes)
         lit = page.evaluate(LIT_LABELS)
         assert sorted(int(edge["k"]) for edge in lit) == panel["lit"][str(found["t"])], stage
         labelled = [edge for edge in lit if edge["words"] is not None]
@@ -889,6 +913,53 @@ def test_a_backward_stages_lit_arrows_say_what_they_carry_and_the_chain_is_in_vi
     go_to(page, 3)  # forward again: every label as it was
     assert page.evaluate("() => [...document.querySelectorAll('.edge-label.carried')].length") == 0
     assert problems == []
+
+
+def test_at_1280_a_backward_stage_holds_its_cells_with_the_lit_labels_as_large_as_the_pages_text(browser, worded):
+    """The lecturer's page at 1,280 × 720: the backward stages that held the whole chain drew its lit labels, what
+    each arrow carries back, at 14.0–14.6 px under the page's 18.8 px; they hold the cells t and t ± 1 instead,
+    the labels at the page's size (all but the last: test_at_1280_every_backward_stages_lit_labels_…)."""
+    page, problems = open_page(browser, worded, 1280, 720, motion="reduce")
+    panel = page.evaluate("JSON.parse(document.querySelector('script.tgr-data').textContent)")["panels"][0]
+    for stage, found in enumerate(panel["stages"], 1):
+        if found["phase"] == "backward" and 1 < found["t"] <= panel["steps"]:
+            go_to(page, stage)
+            sizes = page.evaluate(LIT_LABEL_PX)  # (the last: the page's text)
+            assert len(sizes) > 1 and min(sizes[:-1]) >= sizes[-1] - 0.05, (stage, sizes)
+            near = [i for t in (found["t"], found["t"] + 1) for i in panel["cells"].get(str(t), [])]
+            assert all(page.evaluate(NODES_IN_VIEW, near)), stage
+    assert problems == []
+
+
+@pytest.mark.xfail(strict=True, reason="measured at 1,280 x 720: the LSTM language model's last backward stage (11, "
+                   "t = 1: 9 lines of equations) does not fit beside the figure, which goes to the strip across the "
+                   "top, too low for cells 1 and 2 with h0, c0 and J1 at the page's 18.8 px: its lit labels are "
+                   "11.9 px (every other backward stage of it and of the GRU language model: 18.8 px, from 12-16); "
+                   "the equations would need splitting (this step / details)")
+def test_at_1280_every_backward_stages_lit_labels_are_as_large_as_the_pages_text(browser, gru_language_model,
+                                                                                  worded):
+    """The lecturer's item: a lit arrow's label, the lesson of a backward stage, never smaller than the page's text
+    on a 1,280 × 720 projector."""
+    page, problems = open_page(browser, gru_language_model, 1280, 720, motion="reduce")
+    small = []
+    for path in (gru_language_model, worded):
+        page.goto(path.resolve().as_uri())
+        panel = page.evaluate("JSON.parse(document.querySelector('script.tgr-data').textContent)")["panels"][0]
+        for stage, found in enumerate(panel["stages"], 1):
+            if found["phase"] == "backward" and found["t"] <= panel["steps"]:
+                go_to(page, stage)
+                sizes = page.evaluate(LIT_LABEL_PX)
+                if len(sizes) > 1 and min(sizes[:-1]) < sizes[-1] - 0.05:
+                    small.append((path.name, stage, round(min(sizes[:-1]), 1)))
+    assert small == [], small
+
+
+LIT_LABEL_PX = """() => {  // each lit label's text as it lands on the screen, then the page's own text size
+  const root = document.querySelector('.tgr-lecture');
+  const svg = root.querySelector('.panel:not([hidden]) .view:not([hidden]) svg'), scale = svg.getScreenCTM().a;
+  return [...svg.querySelectorAll('.edge-label.carried')].map((label) => parseFloat(getComputedStyle(label).fontSize)
+    * scale).concat([parseFloat(getComputedStyle(root).fontSize)]);
+}"""
 
 
 NODES_BOXES = """(indices) => indices.map((i) => {

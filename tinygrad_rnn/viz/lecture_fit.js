@@ -52,10 +52,18 @@ function tinygradRnnFit(root, graph, note) {
   // What the stage's text names (its cells, h₀ and c₀, its J_t), grown to whole nodes and padded as the window
   // pads a node: stage.named_box, computed in Python (stage_window.named_box, the one statement of the rule,
   // which the export follows too) from this figure's own rectangles, in its units.
+  // A backward stage's box holds the whole chain of cells (stage_window.held_nodes) where that keeps the figure's
+  // text as large as the page's; where it would not (1,280 × 720: the chain at 12–16 px, the lit arrow's label
+  // the smallest text on the screen), the box of what the text names alone (stage.near_box: the cells t and
+  // t ± 1), at the page's text size. The layout is chosen on the chain's (heldBox): the one that holds it.
+  const asBox = (b) => b && { left: b[0], top: b[1], right: b[2], bottom: b[3] };
+  const heldBox = (svg, stage) => asBox(stage.named_box);
   function namedBox(svg, stage) {
-    if (!stage.named_box) return null;
-    const [left, top, right, bottom] = stage.named_box;
-    return { left, right, top, bottom };
+    const held = heldBox(svg, stage), near = asBox(stage.near_box);
+    if (!held || !near) return held;
+    const needed = parseFloat(getComputedStyle(root).fontSize) / smallestFont(svg);
+    const chain = around([held, ...litLabels(svg)]);
+    return scaleFor(chain, svg.getBoundingClientRect(), needed) >= needed - 1e-9 ? held : near;
   }
   // The labels of the arrows the stage lights, what they carry back (lecture.js, ``carries``), each with a unit
   // to spare (a label has no outline): in view with what the stage names (over a row of cells where wider than
@@ -63,6 +71,7 @@ function tinygradRnnFit(root, graph, note) {
   const litLabels = (svg) => [...svg.querySelectorAll(".edge-label.carried")].map((label) => label.getBBox())
     .map((b) => ({ left: b.x - 1, right: b.x + b.width + 1, top: b.y - 1, bottom: b.y + b.height + 1 }));
   const namedAndLit = (svg, stage) => namedBox(svg, stage) && around([namedBox(svg, stage), ...litLabels(svg)]);
+  const heldAndLit = (svg, stage) => heldBox(svg, stage) && around([heldBox(svg, stage), ...litLabels(svg)]);
   // The scale (px per figure unit) of the rule: the readable one, or less where what is named would not
   // fit the box so (stage_window._scale_for: the same).
   const scaleFor = (named, box, needed) => named ?
@@ -373,15 +382,18 @@ function tinygradRnnFit(root, graph, note) {
     const page = parseFloat(getComputedStyle(root).fontSize), needed = page / smallestFont(svg);
     const scale = Math.max(scaleFor(namedAndLit(svg, stage), box, needed),
                            Math.min(box.width / fw, box.height / fh));
-    return { scaled: scale < needed - 1e-9,
+    const held = scaleFor(heldAndLit(svg, stage), box, needed) >= needed - 1e-9;  // (the whole chain, readable)
+    return { scaled: scale < needed - 1e-9, held,
              px: Math.min(Math.min(scale, needed) * smallestFont(svg), parseFloat(getComputedStyle(equation).fontSize)) };
   }
+  // (Or where this layout holds only the cells around the step at that size and the other the whole chain.)
   function preferLegible(svg, stage, equation) {
     const chosen = root.dataset.layout, here = legibility(svg, stage, equation);
-    if (!here.scaled) return;
+    if (!here.scaled && here.held) return;
     root.dataset.layout = chosen === "wide" ? "tall" : "wide";
     fitEquation(equation, true);
-    if (fits() && legibility(svg, stage, equation).px > here.px * 1.05) return;
+    const there = fits() && legibility(svg, stage, equation);
+    if (there && (here.scaled ? there.px > here.px * 1.05 : there.held && !there.scaled)) return;
     root.dataset.layout = chosen;
     fitEquation(equation);
   }

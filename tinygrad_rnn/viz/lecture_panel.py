@@ -106,6 +106,8 @@ def panel_data(name: str, loss: Tensor, layer: Any, level: str, notation: Notati
         stage["named"] = named_nodes(stage, stage_columns)
         stage["held"] = held_nodes(stage, stage_columns, stage["named"])  # (and the chain)
         stage["named_box"] = named_box(rolled_svg if rolled_stage else svg, stage["held"])
+        if stage["held"] != stage["named"]:  # the chain held: what is named alone, where the chain would be small
+            stage["near_box"] = named_box(svg, stage["named"])
     return {
         "name": name, "kind": found.kind, "steps": steps, "units": int(hidden[0].shape[-1]),
         "svg": svg, "rolled_svg": rolled_svg,

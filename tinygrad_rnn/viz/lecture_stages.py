@@ -149,16 +149,29 @@ def _backward_lines(kind: str, t: int, steps: int, numbers: dict[str, Any], weig
         lines = [_row(d(f"h_{t}"), _op("="), above, _text("   (the last step: no later step adds a part)")), norms]
     else:
         squared = _msup(_symbol(f"h_{t + 1}"), "2")
-        jacobian = {"rnn": _row(_text("diag"), _fenced(_row(_number_plain("1"), _op("−"), squared)),
-                                _symbol(names["W_hh"])),
-                    "lstm": _text("through o, tanh(c) and the gates"), "gru": _text("diag(z) + through r, z, n")}[kind]
+        local = _symbol(f"∂h_{t + 1}/∂h_{t}")
+        # a tanh RNN's local Jacobian is short enough to write out; an LSTM's and a GRU's run through every gate
+        # (a line that long would shrink the whole equation), so their line gives the norm and says, as a comment,
+        # what the Jacobian runs through, rather than a right-hand side in words
+        jacobian = _row(local, _op("="), _text("diag"), _fenced(_row(_number_plain("1"), _op("−"), squared)),
+                        _symbol(names["W_hh"]), _text(",   ")) if kind == "rnn" else ""
+        def gates(*letters: str) -> list[str]:
+            return [part for i, letter in enumerate(letters) for part in ([_text(", ")] if i else []) +
+                    [_symbol(f"{letter}_{t + 1}")]]
+
+        through = {"rnn": [],
+                   "gru": [_text("   (diag"), _fenced(_symbol(f"z_{t + 1}")), _text(" plus the paths through "),
+                           *gates("r", "z", "n"), _text(")")],
+                   "lstm": [_text("   (through "), _symbol(f"o_{t + 1}"), _text(", tanh"),
+                            _fenced(_symbol(f"c_{t + 1}")), _text(" and the gates "), *gates("i", "f", "g"),
+                            _text(")")]}[kind]
         right = [_op("+"), _msup(_fenced(_symbol(f"∂h_{t + 1}/∂h_{t}")), "T"), d(f"h_{t + 1}")]
         if kind == "lstm":  # h_t reaches J through step t+1's gates, which make both c_{t+1} and h_{t+1}
             right = [_op("+"), _msup(_symbol(names["W_hh"]), "T"), _msub("δ", f"{t + 1}")]
         lines = [_row(d(f"h_{t}"), _op("="), above, *right),
                  _row(norms, _text(",  from the right "), _number(numbers["from_right"][t - 1])),
-                 _row(_symbol(f"∂h_{t + 1}/∂h_{t}"), _op("="), jacobian, _text(",   "),
-                      _norm_of(_symbol(f"∂h_{t + 1}/∂h_{t}")), _op("="), _number(numbers["local_jacobian"][t - 1]))]
+                 _row(jacobian, _norm_of(local), _op("="), _number(numbers["local_jacobian"][t - 1]),
+                      *through)]
         if kind == "lstm":  # a line of its own: a long line would shrink the whole equation to fit the window
             lines.insert(1, _delta_line(kind, t, names, also_next=True))
     lines.extend(_product_lines(kind, t, steps, numbers))
@@ -190,15 +203,18 @@ def _backward_lines(kind: str, t: int, steps: int, numbers: dict[str, Any], weig
 def _product_lines(kind: str, t: int, steps: int, numbers: dict[str, Any]) -> list[str]:
     """‖∂h_T/∂h_t‖, said for what it is. A tanh RNN's and a GRU's state is h, so it is the product of
     the local Jacobians ∂h_{k+1}/∂h_k: what vanishes. An LSTM's state is (h, c): its ∂h_T/∂h_t also
-    runs along c, so the product of the h→h Jacobians is written beside it — the gap between the
-    two is what the cell state keeps. (One line, as the other cells': the exported stage's figure gets
-    what the equations leave.)"""
+    runs along c, so the product of the h→h Jacobians is written beside it, as the product it is (a
+    symbol of its own: the two differ) — the gap between the two is what the cell state keeps. (One
+    line, as the other cells': the exported stage's figure gets what the equations leave.) At t = T−1
+    the product is the one local Jacobian, on the line above: nothing is printed twice."""
     whole = _norm_of(_symbol(f"∂h_{steps}/∂h_{t}"))
+    if t >= steps - 1:  # ∂h_T/∂h_T = I; ∂h_T/∂h_{T−1} is the one local Jacobian, printed on the line above
+        return []
     if kind != "lstm":
         return [_row(whole, _op("="), _number(numbers["product"][t - 1]),
                      _text("   (the local Jacobians' product: what vanishes)"))]
-    if t == steps:
-        return []  # ∂h_T/∂h_T = I: nothing to compare
+    # two quantities, two symbols: ∂h_T/∂h_t (c_t held, every path from h_t to h_T, some of them along c) and
+    # the product of the one-step Jacobians, which follows h alone (a factor on its own would read as ∂h_T/∂h_t)
     factors = [_symbol(f"∂h_{k + 1}/∂h_{k}") for k in range(steps - 1, t - 1, -1)]
     chain = _row(*factors) if len(factors) <= 2 else _row(factors[0], _text(" ⋯ "), factors[-1])
     return [_row(whole, _op("="), _number(numbers["product"][t - 1]), _text(" (h and c);  "),

@@ -4,7 +4,7 @@ and for an exported stage (:mod:`.export`).
 1. What the stage's text names is in the window: :func:`named_nodes`, computed here once per stage
    into the page's data (``stage["named"]``), which the page's script and the export both read — the
    cells of step t and of the step it comes from (t−1 forward, t+1 backward), what step t reads (x_t,
-   e_t), h₀ and c₀ at step 1 (and unrolled, where the cells slide out of the first), step t's own loss
+   e_t), h₀ and c₀ at step 1 (and unrolled, with cells 1 and 2: one cell, step after step), step t's own loss
    column (its head and J_t) where each step has a loss, J where the backward pass starts, the whole
    network when rolled (its one column: x_t, the cell, the head, J_t and J), and at the sums ("one
    term per step") every step's cell — as many steps from step 1 as a slide's width holds at the
@@ -15,8 +15,9 @@ and for an exported stage (:mod:`.export`).
    cells too, in every backward stage, wherever it fits a slide across at the readable scale
    (:func:`held_nodes`, :func:`chain_fits`: a window onto 2 of a language model's 4 steps hid the chain the
    gradient runs along; held wherever it fit at 2/3 of that scale, the chain set a 4-step language model's
-   backward stages at 18–22 px at 1,920 × 1,080); an exported stage, beside its equations and bars, keeps
-   what is named.
+   backward stages at 18–22 px at 1,920 × 1,080), and at the unrolled stage the row of cells the sums name;
+   where what is held would set the text under the page's (1,280 × 720), the page holds what is named
+   alone. An exported stage, beside its equations and bars, keeps what is named.
    On the page, an arrow that would run out across the window's edge from a node in view is clipped off
    whole at that node's outline where the window can lose the strip (lecture_fit.js: the e_t arrows under
    a backward stage's row of cells stood as stubs at its bottom edge).
@@ -69,8 +70,8 @@ def named_nodes(stage: dict, columns: dict) -> list[int]:
     if stage["phase"] == "sums":  # each weight's sum of one term per step: the steps' cells, from step 1
         across = range(1, columns.get("across", len(cells)) + 1)
         named = [i for t in across for i in cells.get(t, []) + reads.get(t, [])] + ends
-    elif stage["t"] is None:  # unrolled: the cells slide out of the first, which h₀ (and c₀) feed; two steps,
-        named = [i for t in (1, 2) for i in cells.get(t, []) + below.get(t, [])] + columns["initial"]  # whole
+    elif stage["t"] is None:  # unrolled: "the same cell at every step": the cells (two steps named, the page holds
+        named = [i for t in (1, 2) for i in cells.get(t, [])] + columns["initial"]  # the row) and h₀, c₀ feeding them
     elif stage["t"] > len(cells):  # the backward pass starts at J (= Σ h_T, where J reads the last state)
         last = len(cells)
         named = list(columns["loss"]) + ends + (cells.get(last, []) + reads[last] if reads.get(last) else [])
@@ -89,8 +90,11 @@ def held_nodes(stage: dict, columns: dict, named: list[int] | None = None) -> li
     """What the page's window holds at a stage: what its text names (:func:`named_nodes`) and, in every backward
     stage where it fits (``columns["chain"]``: :func:`chain_fits`), the whole chain of cells — a class sees the
     chain the gradient runs along, not 2 of a language model's 4 steps, at the readable scale (forward, what is
-    named is enough). An exported stage, which shares its slide with the equations and the bars, holds what is
-    named at the slide's readable scale instead.
+    named is enough); at the unrolled stage ("the same cell at every step") the row of cells, as many steps as
+    the sums name (``columns["across"]``: 2 of 4 steps hid half the copies). Where what is held would set the
+    figure's text under the page's (1,280 × 720), the page holds what is named alone (lecture_fit.js). An
+    exported stage, which shares its slide with the equations and the bars, holds what is named at the slide's
+    readable scale instead.
 
     >>> columns = {"cells": {1: [1], 2: [2], 3: [9]}, "initial": [3], "loss": [0], "chain": True}
     >>> named_nodes({"phase": "backward", "t": 2}, columns), held_nodes({"phase": "backward", "t": 2}, columns)
@@ -99,6 +103,9 @@ def held_nodes(stage: dict, columns: dict, named: list[int] | None = None) -> li
     [0, 9]
     """
     named = named_nodes(stage, columns) if named is None else named  # (``named``: already computed for the stage)
+    if stage["phase"] == "unrolled":  # "the same cell at every step": the row (as many steps as the sums hold) fed
+        across = range(1, columns.get("across", len(columns["cells"])) + 1)  # by h₀, c₀; the rows above and below
+        return sorted({i for t in across for i in columns["cells"].get(t, [])} | set(columns["initial"]))  # around
     if stage["phase"] != "backward" or not columns.get("chain"):  # (forward, the text stays readable: 24 px)
         return named
     return sorted(set(named) | {i for indices in columns["cells"].values() for i in indices})
