@@ -143,3 +143,64 @@ def test_a_gru_above_its_in_place_size_keeps_the_general_loop(monkeypatch):
     assert len(calls) == 4
     for a, b in zip(small, large):
         numpy.testing.assert_allclose(a, b, atol=1e-12, rtol=0)
+
+
+def cell_arrays(kind, rng, leading=(2,), size=3):
+    """What each cell's ``slopes`` reads, float64, with ``leading`` dimensions before (B, …)."""
+    if kind == "rnn":
+        return (numpy.tanh(rng.standard_normal((*leading, size))),)
+    if kind == "lstm":
+        return (rng.uniform(0, 1, (*leading, 4 * size)), numpy.tanh(rng.standard_normal((*leading, size))),
+                rng.standard_normal((*leading, size)))
+    return (rng.uniform(0, 1, (*leading[:-1], 3, leading[-1], size)), rng.standard_normal((*leading, 3 * size)),
+            rng.standard_normal((*leading, size)))
+
+
+@pytest.mark.parametrize("kind", ["rnn", "lstm", "gru"])
+def test_slopes_without_out_are_plain_expressions_on_tensors_equal_to_the_in_place_ones(kind):
+    """A cell's ``slopes`` without ``out`` runs on Tensors (the form ``gate_gradients`` builds on, a recorded
+    backward included), and gives the numbers the in-place form writes for a layer's steps at once."""
+    arrays = cell_arrays(kind, numpy.random.default_rng(7), leading=(4, 2))
+    plain = CELLS[kind].slopes(*(tr.tensor(array) for array in arrays))
+    if kind == "rnn":
+        in_place = [FusedRNNCell.slopes(*arrays, into=numpy.empty_like(arrays[0]))]
+        plain = [plain]
+    elif kind == "lstm":
+        out, cell_slope = FusedLSTMCell.slopes(*arrays, numpy.empty_like(arrays[0]))
+        in_place, plain = [out, cell_slope], [tr.cat(list(plain[0]), dim=-1), plain[1]]
+    else:
+        out_recurrent, out_new_input = numpy.empty_like(arrays[1]), numpy.empty_like(arrays[2])
+        FusedGRUCell.slopes(*arrays, out_recurrent, out_new_input)
+        in_place, plain = [out_recurrent, out_new_input], [tr.cat(list(plain[:3]), dim=-1), plain[3]]
+    for made, written in zip(plain, in_place):
+        assert isinstance(made, tr.Tensor)
+        numpy.testing.assert_allclose(made.numpy(), written, atol=1e-12, rtol=0)
+
+
+@pytest.mark.parametrize("kind", ["rnn", "lstm", "gru"])
+def test_gate_gradients_and_the_in_place_slopes_go_through_one_statement_of_the_local_derivatives(kind,
+                                                                                                   monkeypatch):
+    """σ' = s(1 − s), tanh' = 1 − g² and which factor multiplies which gate are written once per cell: a
+    step's ``gate_gradients`` (the general loop) and the slopes a layer makes for all steps at once (the
+    in-place loop) both run through it — the cell's ``slopes`` (the GRU's ``through_gates``, which its
+    ``slopes`` applies to ∂h'/∂n and ∂h'/∂z)."""
+    cell = CELLS[kind]
+    name = "through_gates" if kind == "gru" else "slopes"
+    calls, original = [], getattr(cell, name)
+
+    def counted(*args, **kwargs):
+        calls.append(1)
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(cell, name, staticmethod(counted))
+    rng = numpy.random.default_rng(3)
+    one_step, grad = cell_arrays(kind, rng), rng.standard_normal((2, 3))
+    if kind == "rnn":
+        cell.gate_gradients(grad, *one_step)
+    elif kind == "lstm":
+        cell.gate_gradients((grad, grad, None, None), *one_step)
+    else:
+        cell.gate_gradients((grad, None, None), *one_step)
+    assert len(calls) == 1
+    layer_gradients(kind, 0, False)  # the in-place loop: the slopes of all steps at once, once
+    assert len(calls) == 2

@@ -8,7 +8,8 @@ projection x W_ihᵀ + b_ih made inside it: :mod:`.layers`, on the base every la
 or ``fused="step"`` (one node per step: :mod:`.fused_cells`); ``fused=False`` keeps the primitive cells.
 :mod:`.stepper` is what the seam calls: how a layer module runs on these.
 The one place of the hand-derived LSTM, GRU and tanh/relu RNN backward is here: each cell's
-``gate_gradients`` (:mod:`.fused_cells`), which the layers' backward loops call at every step, and on the
+``gate_gradients`` (:mod:`.fused_cells`, built on the cell's ``slopes``: its local derivatives, written
+once), which the layers' backward loops call at every step, and on the
 GPU the same equations as one CUDA kernel each way (:mod:`.kernels`); a plain backward on CPU arrays
 runs them factored, each cell's ``slopes`` made for all steps at once before an in-place loop
 (``backward_in_place`` in :mod:`.layers`).

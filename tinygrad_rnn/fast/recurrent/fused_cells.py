@@ -11,11 +11,13 @@ second derivatives flow through it. Like PyTorch's LSTMCell and GRUCell, the fun
 
 Each cell's arithmetic after its matrix products — the pointwise part — is one function here
 (``lstm_pointwise``, ``gru_pointwise``, ``rnn_pointwise`` forward; the cells' ``gate_gradients``
-backward, and their ``slopes``: its factors that do not depend on the arriving gradient, which a
-layer on CPU arrays makes for all its steps at once). The fused layer (:mod:`.layers`: one node for
-a whole sequence) runs the same functions at every step, writing into its buffers. On the GPU,
-where a step costs what its kernel launches cost, the pointwise part runs as one CUDA kernel each
-way instead (:mod:`.kernels`: the same equations, tested equal on the GPU).
+backward). Each cell's local derivatives — σ' = s(1 − s), tanh' = 1 − g² and which factor multiplies
+which gate — are written once, in its ``slopes`` (the GRU's in ``through_gates``, which its ``slopes``
+applies to ∂h'/∂n and ∂h'/∂z): plain expressions on arrays or Tensors, on which ``gate_gradients`` builds
+the chain rule, or written in place, for all of a layer's steps at once on CPU arrays. The fused layer
+(:mod:`.layers`: one node for a whole sequence) runs the same functions at every step, writing into its
+buffers. On the GPU, where a step costs what its kernel launches cost, the pointwise part runs as one
+CUDA kernel each way instead (:mod:`.kernels`: the same equations, tested equal on the GPU).
 
 Shapes: x_projected (B, G·H), hidden (B, H), weight_hh (G·H, H), bias_hh (G·H,).
 """
@@ -119,6 +121,52 @@ def _cat_into(parts, dim: int, out):
                          f"{tuple(out.shape)} ({error})") from None
 
 
+def sigmoid_slope(activated, out=None):
+    """σ'(x) from s = σ(x): s(1 − s), on arrays or Tensors (on arrays written into ``out`` if given).
+
+    >>> import numpy as np
+    >>> sigmoid_slope(np.array([0.5, 0.9])).round(2).tolist()
+    [0.25, 0.09]
+    """
+    if out is None:
+        return activated * (1 - activated)
+    array_module(out).subtract(1, activated, out=out)
+    out *= activated
+    return out
+
+
+def tanh_slope(activated, out=None):
+    """tanh'(x) from t = tanh(x): 1 − t², on arrays or Tensors (on arrays written into ``out`` if given).
+
+    >>> import numpy as np
+    >>> tanh_slope(np.array([0.0, 0.5])).tolist()
+    [1.0, 0.75]
+    """
+    if out is None:
+        return 1 - activated * activated
+    xp = array_module(out)
+    xp.multiply(activated, activated, out=out)
+    return xp.subtract(1, out, out=out)
+
+
+def _times(factor, other, out=None):
+    """factor ⊙ other, written into ``out`` (which may be ``factor`` itself) if given."""
+    return factor * other if out is None else array_module(out).multiply(factor, other, out=out)
+
+
+def _difference(minuend, subtrahend, out=None):
+    """minuend − subtrahend, written into ``out`` if given."""
+    return minuend - subtrahend if out is None else array_module(out).subtract(minuend, subtrahend, out=out)
+
+
+def _blocks(joined, count: int) -> tuple:
+    """The ``count`` equal blocks of ``joined``'s last dimension (views), or Nones where it is None."""
+    if joined is None:
+        return (None,) * count
+    size = joined.shape[-1] // count
+    return tuple([joined[..., k * size: (k + 1) * size] for k in range(count)])
+
+
 class FusedCell(Function):
     """What the fused cells share: their first step, h W_hhᵀ + b_hh, multiplies by W_hhᵀ laid out
     contiguously when the caller has it (``transposed_weight``, a constant: a layer makes it once
@@ -182,28 +230,42 @@ class FusedLSTMCell(FusedCell):
             if out is not None:
                 out[...] = grad_pre
             return grad_pre if out is None else out, grad_cell_prev
-        size = cell_state.shape[-1]
-        i, f, g, o = gates[:, :size], gates[:, size: 2 * size], gates[:, 2 * size: 3 * size], gates[:, 3 * size:]
         if grad_hidden is None:
             grad_hidden = 0 * tanh_cell
-        grad_tanh = grad_hidden * o if grad_tanh_cell is None else grad_hidden * o + grad_tanh_cell
-        grad_c = grad_tanh * (1 - tanh_cell * tanh_cell)
+        (slope_i, slope_f, slope_g, slope_o), cell_slope = FusedLSTMCell.slopes(gates, tanh_cell, cell_state)
+        grad_c = grad_hidden * cell_slope
+        if grad_tanh_cell is not None:  # tanh c' itself was used (a recorded backward reads it)
+            grad_c = grad_c + grad_tanh_cell * tanh_slope(tanh_cell)
         if grad_cell is not None:
             grad_c = grad_c + grad_cell
-        slopes = (i * (1 - i), f * (1 - f), 1 - g * g, o * (1 - o))  # σ' = s(1 − s), tanh' = 1 − g²
-        grad_pre = _cat_into([grad_c * g * slopes[0], grad_c * cell_state * slopes[1], grad_c * i * slopes[2],
-                              grad_hidden * tanh_cell * slopes[3]], -1, out)
+        grad_pre = _cat_into([grad_c * slope_i, grad_c * slope_f, grad_c * slope_g, grad_hidden * slope_o], -1, out)
         if grad_gates is not None:  # the gates themselves were used (a recorded backward reads them)
-            grad_pre = _sum_into(grad_pre, grad_gates * cat(slopes, dim=-1), out)
-        return grad_pre, grad_c * f
+            activation_slopes = FusedLSTMCell.activation_slopes(gates, _blocks(gates, 4))
+            grad_pre = _sum_into(grad_pre, grad_gates * cat(activation_slopes, dim=-1), out)
+        size = cell_state.shape[-1]
+        return grad_pre, grad_c * gates[..., size: 2 * size]  # ∂c_prev = ∂c ⊙ f
 
     @staticmethod
-    def slopes(gates, tanh_cell, cell_state, out):
-        """``gate_gradients``' chain rule with its factors that do not depend on the arriving gradient
-        multiplied out first — on arrays, for any number of leading dimensions, so that a layer makes
-        them for all its steps at once before its loop (:mod:`.layers`): written into ``out`` (…, 4H),
-        [g ⊙ σ'(i), c ⊙ σ'(f), i ⊙ tanh'(g), tanh c' ⊙ σ'(o)], so that [δi, δf, δg, δo] = out ⊙ [∂c, ∂c,
-        ∂c, ∂h']; and returned beside it o ⊙ tanh'(c'), so that ∂c = ∂c' + ∂h' ⊙ o ⊙ tanh'(c').
+    def activation_slopes(gates, blocks: tuple, out=None) -> tuple:
+        """[σ'(i), σ'(f), tanh'(g), σ'(o)] from the activated gates [i, f, g, o] (``blocks``: their four blocks,
+        as the caller has them), as four blocks: on arrays or Tensors, and on arrays written into ``out`` if
+        given — there σ' over all four blocks in one pass and then tanh' over g's (one operation over the whole
+        width costs less than one per strided block)."""
+        i, f, g, o = blocks
+        if out is None:
+            return sigmoid_slope(i), sigmoid_slope(f), tanh_slope(g), sigmoid_slope(o)
+        slopes = _blocks(sigmoid_slope(gates, out), 4)
+        tanh_slope(g, slopes[2])
+        return slopes
+
+    @staticmethod
+    def slopes(gates, tanh_cell, cell_state, out=None):
+        """The LSTM's local derivatives, the factors of ``gate_gradients``' chain rule that do not depend on the
+        arriving gradient: [g ⊙ σ'(i), c ⊙ σ'(f), i ⊙ tanh'(g), tanh c' ⊙ σ'(o)], so that [δi, δf, δg, δo] =
+        them ⊙ [∂c, ∂c, ∂c, ∂h'], and beside them o ⊙ tanh'(c'), so that ∂c = ∂c' + ∂h' ⊙ o ⊙ tanh'(c').
+        Without ``out``, plain expressions on arrays or Tensors (the four as a tuple: ``gate_gradients``,
+        a recorded backward included); with it, on arrays of any leading dimensions, written into ``out``
+        (…, 4H) — a layer makes them for all its steps at once before its loop (:mod:`.layers`).
 
         >>> import numpy as np
         >>> gates, tanh_cell = np.full((1, 4), 0.5), np.zeros((1, 1))
@@ -211,21 +273,15 @@ class FusedLSTMCell(FusedCell):
         >>> out.tolist(), cell_slope.tolist()
         ([[0.125, 0.25, 0.375, 0.0]], [[0.5]])
         """
-        xp, size = array_module(gates), cell_state.shape[-1]
-        xp.subtract(1, gates, out=out)
-        out *= gates  # s(1 − s): σ' of i, f and o (g's block is made again below)
-        slope_i, slope_f, slope_g, slope_o = (out[..., k * size: (k + 1) * size] for k in range(4))
-        i, f, g, o = (gates[..., k * size: (k + 1) * size] for k in range(4))
-        xp.multiply(g, g, out=slope_g)
-        xp.subtract(1, slope_g, out=slope_g)  # tanh'(g) = 1 − g²
-        slope_i *= g
-        slope_f *= cell_state
-        slope_g *= i
-        slope_o *= tanh_cell
-        cell_slope = tanh_cell * tanh_cell
-        xp.subtract(1, cell_slope, out=cell_slope)
-        cell_slope *= o
-        return out, cell_slope
+        i, f, g, o = _blocks(gates, 4)
+        into = _blocks(out, 4)
+        slope_i, slope_f, slope_g, slope_o = FusedLSTMCell.activation_slopes(gates, (i, f, g, o), out)
+        # each times what multiplies its gate in c' = f ⊙ c + i ⊙ g and h' = o ⊙ tanh c'
+        gate_slopes = (_times(slope_i, g, into[0]), _times(slope_f, cell_state, into[1]),
+                       _times(slope_g, i, into[2]), _times(slope_o, tanh_cell, into[3]))
+        into_cell = None if out is None else array_module(out).empty(tanh_cell.shape, dtype=out.dtype)
+        cell_slope = _times(tanh_slope(tanh_cell, into_cell), o, into_cell)
+        return gate_slopes if out is None else out, cell_slope
 
 
 class FusedGRUCell(FusedCell):
@@ -273,52 +329,66 @@ class FusedGRUCell(FusedCell):
             return (made[0] if out_recurrent is None else out_recurrent, made[1] if out_x is None else out_x, made[2])
         if grad_out is None:
             grad_out = 0 * new
-        grad_n = grad_out * (1 - update)
-        grad_z = grad_out * (hidden - new)
+        per_new, per_update = FusedGRUCell.state_slopes(update, new, hidden)
+        grad_n, grad_z = grad_out * per_new, grad_out * per_update
         grad_r = None
-        if grad_gates is not None:
+        if grad_gates is not None:  # the gates themselves were used (a recorded backward reads them)
             grad_r, grad_z, grad_n = grad_gates[0], grad_z + grad_gates[1], grad_n + grad_gates[2]
-        grad_n_pre = grad_n * (1 - new * new)
-        grad_r = grad_n_pre * h_new if grad_r is None else grad_r + grad_n_pre * h_new
-        grad_hn = grad_n_pre * reset
-        grad_r_pre = grad_r * reset * (1 - reset)
-        grad_z_pre = grad_z * update * (1 - update)
+        grad_r_pre, grad_z_pre, grad_hn, grad_n_pre = FusedGRUCell.through_gates(grad_n, grad_z, reset, update, new,
+                                                                                 h_new, grad_r)
         grad_recurrent = _cat_into([grad_r_pre, grad_z_pre, grad_hn], -1, out_recurrent)
         if grad_recurrent_in is not None:  # h W_hhᵀ + b_hh itself was used (a recorded backward reads it)
             grad_recurrent = _sum_into(grad_recurrent, grad_recurrent_in, out_recurrent)
         return grad_recurrent, _cat_into([grad_r_pre, grad_z_pre, grad_n_pre], -1, out_x), grad_out * update
 
     @staticmethod
-    def slopes(gates, recurrent, hidden, out_recurrent, out_new_input=None):
-        """``gate_gradients``' chain rule with its factors that do not depend on ∂h' multiplied out first
-        (arrays, any leading dimensions: a layer's steps all at once, gates (…, 3, B, H)), so that
-        ∂(h W_hhᵀ + b_hh) = ∂h' ⊙ ``out_recurrent`` (…, B, 3H), and ∂x_proj is the same but in its n block,
-        ∂h' ⊙ ``out_new_input`` (…, B, H; None: not needed). With s_n = (1 − z) tanh'(n), written there:
+    def state_slopes(update, new, hidden, out_new=None, out_update=None) -> tuple:
+        """(∂h'/∂n, ∂h'/∂z) = (1 − z, h − n), from h' = n + z ⊙ (h − n): on arrays or Tensors, and on arrays
+        written into ``out_new`` and ``out_update`` if given."""
+        return _difference(1, update, out_new), _difference(hidden, new, out_update)
+
+    @staticmethod
+    def through_gates(grad_new, grad_update, reset, update, new, recurrent_new, grad_reset=None, out=None,
+                      out_new_input=None, scratch=None):
+        """The chain rule from the activated gates to what made them: from ∂n, ∂z (and ∂r, where r itself
+        was used) to (∂(pre r), ∂(pre z), ∂(h W_hnᵀ + b_hn), ∂(pre n)), through tanh'(n), pre n = x_n + r ⊙
+        (h W_hnᵀ + b_hn) and σ'. On arrays or Tensors; on arrays, with ``out`` (…, B, 3H) and ``scratch``
+        (…, B, H) given, the first three written into out's blocks, ∂(pre n) into ``out_new_input`` (if
+        given), and ``out`` returned (``grad_new`` may be ``scratch``, ``grad_update`` out's z block)."""
+        into_reset, into_update, into_new = _blocks(out, 3)
+        grad_new_pre = _times(grad_new, tanh_slope(new, into_new), into_new)  # ∂(pre n) = ∂n ⊙ tanh'(n)
+        grad_reset_total = _times(grad_new_pre, recurrent_new, into_reset)  # r scales h W_hnᵀ + b_hn
+        if grad_reset is not None:
+            grad_reset_total = grad_reset + grad_reset_total
+        grad_reset_pre = _times(grad_reset_total, sigmoid_slope(reset, scratch), into_reset)
+        grad_update_pre = _times(grad_update, sigmoid_slope(update, scratch), into_update)
+        if out_new_input is not None:
+            out_new_input[...] = grad_new_pre
+        grad_recurrent_new = _times(grad_new_pre, reset, into_new)  # h W_hnᵀ + b_hn enters after r scales it
+        return (grad_reset_pre, grad_update_pre, grad_recurrent_new, grad_new_pre) if out is None else out
+
+    @staticmethod
+    def slopes(gates, recurrent, hidden, out_recurrent=None, out_new_input=None):
+        """The GRU's local derivatives, ``through_gates`` of ``state_slopes``: the factors of ``gate_gradients``'
+        chain rule that do not depend on ∂h', so that ∂(h W_hhᵀ + b_hh) = ∂h' ⊙ [the first three] and ∂x_proj is
+        the same but in its n block, ∂h' ⊙ the fourth. With s_n = (1 − z) tanh'(n) they are
         [s_n ⊙ (h W_hnᵀ + b_hn) ⊙ σ'(r), (h − n) ⊙ σ'(z), s_n ⊙ r]  and  s_n  (x_n enters before r scales it).
+        Without ``out_recurrent``, plain expressions (a tuple of four); with it, on arrays of any leading
+        dimensions (a layer's steps all at once, gates (…, 3, B, H)), written into ``out_recurrent`` (…, B, 3H)
+        and s_n into ``out_new_input`` (…, B, H; None: not needed).
 
         >>> import numpy as np
         >>> gates, recurrent = np.full((3, 1, 1), 0.5), np.ones((1, 3))
         >>> out_recurrent, out_new_input = np.empty((1, 3)), np.empty((1, 1))
-        >>> FusedGRUCell.slopes(gates, recurrent, np.ones((1, 1)), out_recurrent, out_new_input)
+        >>> _ = FusedGRUCell.slopes(gates, recurrent, np.ones((1, 1)), out_recurrent, out_new_input)
         >>> out_recurrent.tolist(), out_new_input.tolist()
         ([[0.09375, 0.125, 0.1875]], [[0.375]])
         """
-        xp, size = array_module(hidden), hidden.shape[-1]
         reset, update, new = gates[..., 0, :, :], gates[..., 1, :, :], gates[..., 2, :, :]
-        slope_r, slope_z, slope_n = (out_recurrent[..., k * size: (k + 1) * size] for k in range(3))
-        xp.multiply(new, new, out=slope_n)
-        xp.subtract(1, slope_n, out=slope_n)  # tanh'(n) = 1 − n²
-        kept = 1 - update
-        slope_n *= kept  # s_n
-        xp.subtract(hidden, new, out=slope_z)
-        slope_z *= update
-        slope_z *= kept  # (h − n) z (1 − z)
-        xp.multiply(slope_n, recurrent[..., 2 * size:], out=slope_r)
-        slope_r *= reset
-        slope_r *= xp.subtract(1, reset, out=kept)  # s_n (h W_hnᵀ + b_hn) r (1 − r)
-        if out_new_input is not None:
-            out_new_input[...] = slope_n
-        slope_n *= reset  # the n block of h W_hhᵀ + b_hh enters after r scales it
+        scratch = None if out_recurrent is None else array_module(new).empty(new.shape, dtype=new.dtype)
+        per_new, per_update = FusedGRUCell.state_slopes(update, new, hidden, scratch, _blocks(out_recurrent, 3)[1])
+        return FusedGRUCell.through_gates(per_new, per_update, reset, update, new, _blocks(recurrent, 3)[2], None,
+                                          out_recurrent, out_new_input, scratch)
 
 
 class FusedRNNCell(FusedCell):
@@ -349,23 +419,22 @@ class FusedRNNCell(FusedCell):
         """∂(pre-activation) from ∂h', on arrays or Tensors (on arrays, into ``into`` if given)."""
         if nonlinearity == "tanh" and kernels.applies_to(out) and into is None:
             return kernels.rnn_tanh_backward(grad, out)
-        slope = 1 - out * out if nonlinearity == "tanh" else out > 0
+        slope = FusedRNNCell.slopes(out, nonlinearity)
         return grad * slope if into is None else array_module(into).multiply(grad, slope, out=into)
 
     @staticmethod
     def slopes(out, nonlinearity: str = "tanh", into=None):
-        """∂h'/∂(pre-activation), elementwise, for any leading dimensions (arrays; a layer's steps all at
-        once): 1 − h'² (tanh) or [h' > 0] (relu), written into ``into``, so that δ = ∂h' ⊙ it.
+        """∂h'/∂(pre-activation), elementwise: 1 − h'² (tanh) or [h' > 0] (relu), so that δ = ∂h' ⊙ it — on
+        arrays or Tensors (``gate_gradients``), and on arrays of any leading dimensions written into ``into``
+        if given (a layer's steps all at once).
 
         >>> import numpy as np
         >>> FusedRNNCell.slopes(np.array([0.5, -0.5]), into=np.empty(2)).tolist()
         [0.75, 0.75]
         """
-        xp = array_module(out)
         if nonlinearity == "relu":
-            return xp.greater(out, 0, out=into)
-        into = xp.multiply(out, out, out=into)
-        return xp.subtract(1, into, out=into)
+            return out > 0 if into is None else array_module(out).greater(out, 0, out=into)
+        return tanh_slope(out, into)
 
 
 def fused_lstm_cell(x_projected, hidden, cell_state, weight_hh, bias_hh=None, transposed_weight=None):
