@@ -211,7 +211,7 @@ def test_on_a_slide_the_part_from_the_next_step_is_named_by_the_chain_rule_and_i
     assert check_every_arrow(case, slide) == check_every_arrow(case, free)  # every arrow read, and true
     assert any("∂J/∂h₃ = (1/4) ∂J₃/∂h₃ + (∂h₄/∂h₃)ᵀ ∂J/∂h₄" in note for note in slide.notes) == (cell != "lstm")
     sums = [node.label for node in slide.nodes if "Σₜ" in node.label]  # one line a weight, each its sum
-    assert "Σₜ ∂J/∂W_hh|ₜ" in "\n".join(sums).split("\n") and not any(" = Σₜ" in s for s in sums)
+    assert "Σₜ ∂J/∂W_hh|₍ₜ₎" in "\n".join(sums).split("\n") and not any(" = Σₜ" in s for s in sums)
 
 
 def test_a_loss_on_the_last_step_sends_all_of_dj_dh_along_the_chain():

@@ -87,6 +87,11 @@ GRID_TOO_SMALL: dict[str, str] = {  # (cell-level-layers-bidirectional-loss-back
     "lstm-op-1-False-last-backward-False-3-cmu": "text 14.9 px, labels 16.6 px, 2.09 : 1 (3 steps of ops, each 283 "
     "points wide, 301 apart: 1,158 wide where 28 px needs 686; its 3 steps are drawn whole, t = 1, 2, …, T: "
     "t = 1, …, 3 would be 18.3 px)",
+    # its Σ's step bar written as the lectures write it, ∂J/∂b_hh|₍ₜ₎ (|ₜ before: 25.2 px, 28.1 px, 1.77 : 1), widened
+    # its Σ column by the bar's two brackets, ~5 points, in a figure bound by its width a hair past 16:9
+    "gru-cell-1-False-every-both-False-3-elman": "text 25.1 px, labels 27.9 px, 1.79 : 1 (688 points wide where 28 px "
+    "needs 686: the Σ column beside its cells as wide as its widest line, Σₜ ∂J/∂b_hh|₍ₜ₎, and its notes beside it "
+    "120 points wide)",
     "lstm-op-1-False-last-backward-False-3-elman": "text 15 px, labels 16.7 px, 2.07 : 1 (3 steps of ops, each 283 "
     "points wide: 1,149 wide where 28 px needs 686)",
 }
@@ -268,7 +273,7 @@ def test_an_elided_bptt_figure_sums_every_step_in_its_sigma():
     picture = build_picture((loss,), level="cell", backward=True, slide=True)
     assert sorted(node.step for node in picture.nodes if node.kind == "group") == [1, 2, 3, 19, 20]
     (sigma,) = [node for node in picture.nodes if "Σₜ" in node.label]
-    assert "Σₜ ∂J/∂W_hh|ₜ" in sigma.label.split("\n")  # the sum over every t, as the label says (one line a weight)
+    assert "Σₜ ∂J/∂W_hh|₍ₜ₎" in sigma.label.split("\n")  # the sum over every t, as the label says (one line a weight)
     assert any("also those of the steps left out: t=4…18" in note for note in picture.notes)
 
 

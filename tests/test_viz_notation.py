@@ -215,7 +215,7 @@ def test_the_bptt_figure_and_rolled_view_speak_the_notation():
     loss, _ = language_model_loss("rnn", steps=3)
     backward = build_picture((loss,), level="cell", backward=True, notation="elman")
     sums = "\n".join(n.label for n in backward.nodes)
-    assert "∂J/∂V = Σₜ ∂J/∂V|ₜ" in sums and "∂J/∂U" in sums and "W_hh" not in sums
+    assert "∂J/∂V = Σₜ ∂J/∂V|₍ₜ₎" in sums and "∂J/∂U" in sums and "W_hh" not in sums
     rolled = build_picture((loss,), rolled=True, notation="cmu")
     assert "Lₜ = cross_entropy" in [n.label for n in rolled.nodes]  # CMU's loss is L
 

@@ -65,7 +65,7 @@ def test_a_loop_of_cell_calls_without_scopes_is_drawn_as_its_cells(kind):
 def test_the_bptt_figure_of_a_cell_loop_sums_each_weight_in_one_node(kind):
     picture = build_picture((cell_loop(kind),), level="cell", backward=True, show_shapes=False)
     sums = [node for node in picture.nodes if node.kind == "output" and "W_hh" in node.label]
-    assert len(sums) == 1 and "Σₜ ∂J/∂W_hh|ₜ" in sums[0].label
+    assert len(sums) == 1 and "Σₜ ∂J/∂W_hh|₍ₜ₎" in sums[0].label
     into = sorted(label for _, head, label in picture.edges if picture.nodes[head] is sums[0])
     assert into == ["t=1", "t=2", "t=3"]
 
@@ -363,7 +363,7 @@ def test_a_free_linear_head_beside_a_cell_is_named_by_its_role_not_bare_weight(s
     assert {"W_hy", "b_y", "W_hh"} <= parameter_names(forward) and not {"weight", "bias"} & parameter_names(forward)
     backward = build_picture((cell_loop_with_head(scoped=scoped),), level="cell", backward=True, show_shapes=False)
     sums = " ".join(node.label for node in backward.nodes if node.kind == "output")
-    assert "Σₜ ∂J/∂W_hy|ₜ" in sums and "∂J/∂weight" not in sums
+    assert "Σₜ ∂J/∂W_hy|₍ₜ₎" in sums and "∂J/∂weight" not in sums
     cs224n = build_picture((cell_loop_with_head(scoped=scoped),), level="cell", notation="cs224n")
     assert {"U", "b₂"} <= parameter_names(cs224n)  # a notation that names the head still writes its own letters
 

@@ -392,11 +392,11 @@ def test_a_tied_table_is_e_in_the_embedding_and_the_head_s_weight_as_the_notatio
     assert not [note for note in picture.notes if "Eᵀ = " in note]
     backward = build_picture((loss,), level="cell", backward=True, notation=notation)
     loss_letter = names.symbol("J")
-    (summed,) = [i for i, node in enumerate(backward.nodes) if f"Σₜ ∂{loss_letter}/∂{table}|ₜ" in node.label]
-    assert backward.nodes[summed].label == f"∂{loss_letter}/∂{table} = Σₜ ∂{loss_letter}/∂{table}|ₜ"
+    (summed,) = [i for i, node in enumerate(backward.nodes) if f"Σₜ ∂{loss_letter}/∂{table}|₍ₜ₎" in node.label]
+    assert backward.nodes[summed].label == f"∂{loss_letter}/∂{table} = Σₜ ∂{loss_letter}/∂{table}|₍ₜ₎"
     rows = {backward.nodes[tail].label.split(",")[0] for tail, head, _ in backward.edges if head == summed}
     assert rows == {"embedding", "linear"}  # one Σ, fed by both uses
-    (own,) = [i for i, node in enumerate(backward.nodes) if f"Σₜ ∂{loss_letter}/∂{bias}|ₜ" in node.label]
+    (own,) = [i for i, node in enumerate(backward.nodes) if f"Σₜ ∂{loss_letter}/∂{bias}|₍ₜ₎" in node.label]
     rows = {backward.nodes[tail].label.split(",")[0] for tail, head, _ in backward.edges if head == own}
     assert rows == {"linear"}  # the head's alone
     assert f"{table}, tied ({tied}): its Σ adds both uses' terms at every step" in backward.notes

@@ -151,7 +151,7 @@ def test_the_bptt_sums_keep_each_weight_with_what_uses_it(kind):
     assert len(sums) == 3
     cell_sum = next(label for label in sums if "W_hh" in label)
     assert "∂J/∂E " not in cell_sum and "W_hy" not in cell_sum and "b_y" not in cell_sum
-    assert any(label == "∂J/∂E = Σₜ ∂J/∂E|ₜ" for label in sums)
+    assert any(label == "∂J/∂E = Σₜ ∂J/∂E|₍ₜ₎" for label in sums)
 
 
 def test_an_unnamed_loss_is_j_and_its_shape_is_drawn_nowhere():

@@ -25,7 +25,6 @@ from .svg import picture_to_svg
 
 Figure = tuple[str, list[str]]  # a drawing's SVG, and its notes: what its labels mean
 CELLS = {"rnn": "tanh RNN", "lstm": "LSTM", "gru": "GRU"}
-STEP_T = "ₜ"  # a figure's subscript t
 
 
 class Lecture:
@@ -59,12 +58,8 @@ class Lecture:
         picture, _ = _picture((loss,), **_defaults({"show_shapes": False, "notation": self.notation, **options}))
         if target:
             picture.notes = [note.replace(TARGET_OF_STEP, self.timed(target)) for note in picture.notes]
-        for node in picture.nodes:  # a Σ node's per-step term as the deck's own lines write it: ∂J/∂W|_(t), one form
-            node.label = node.label.replace(f"|{STEP_T}", f"|₍{STEP_T}₎")  # (the figures' |ₜ: the same term)
-            first, _, rest = node.label.partition("\n")
-            if first.endswith(" = lerp") and node.step is not None:  # a GRU's h_t, by the lecture's equation
-                first = first.removesuffix("lerp") + self.interpolation(node.step)
-                node.label = first + ("\n" + rest if rest else "")
+        for node in picture.nodes:
+            first = node.label.partition("\n")[0]
             if scores and first == "linear" and node.step is not None:  # (its "t=1" said by the name)
                 node.label = f"{self.notation.at_step(scores, str(node.step))} = linear"
         if options.get("level") == "op":  # a GRU cell's two n rows, each riser saying which it carries
@@ -93,13 +88,6 @@ class Lecture:
         if b_ih == b_hh:
             b_ih, b_hh = (b_ih + mark for mark in BIAS_PARTS)
         return f"[{w_ih} {x} + {b_ih}]ₙ", f"[{w_hh} {h} + {b_hh}]ₙ"
-
-    def interpolation(self, step: int) -> str:
-        """A GRU's new state as the lectures write it, (1 − z₁) ⊙ n₁ + z₁ ⊙ h₀: what the op torch.lerp(n, h, z)
-        computes, which no lecture calls lerp."""
-        def at(name: str, t: int) -> str:
-            return self.notation.at_step(name, str(t))
-        return f"(1 − {at('z', step)}) ⊙ {at('n', step)} + {at('z', step)} ⊙ {at('h', step - 1)}"
 
     def shared_by_rows(self) -> str:
         """Which weights every copy of each row uses, in the lecture's names (one tensor each, the same at every

@@ -48,6 +48,7 @@ from .loss_targets import loss_targets
 from .notation import (
     SYMBOLS,
     Notation,
+    gru_update,
     name_parameters,
     name_values,
     owner_of,
@@ -417,7 +418,8 @@ def _op_node(function: Function, show_shapes: bool, output: Tensor, named: bool 
     states = getattr(function, "states", ()) if function.multiple_outputs else (
         (output.name,) if named and output.name else ())  # a fused cell declares its states
     if states and not function.is_gradient:  # h₃ = tanh, i₃ = σ; a name the user gave, subscripted by its step
-        name = ", ".join(subscript(state, step) for state in states) + f" = {SYMBOLS.get(name, name)}"
+        said = gru_update(step) if (name, states) == ("lerp", ("h",)) and step else SYMBOLS.get(name, name)
+        name = ", ".join(subscript(state, step) for state in states) + f" = {said}"  # a GRU's h₁ = (1 − z₁) ⊙ n₁ + …
     constants = [repr(x) for x in function.inputs if isinstance(x, (int, float))]
     label = name + (f" · {', '.join(constants)}" if constants else "")
     pieces = getattr(function, "n_outputs", 1) - function.saves_intermediates  # split (1, 12) → 4 × (1, 3)

@@ -37,6 +37,17 @@ VALUES = ("h", "c", "h_0", "c_0", "x", "e", "s", "ŷ", "y", "J")  # states, inpu
 PER_STEP_VALUES = ("x", "e", "s", "ŷ", "y", "J")  # one per step of the model, in no chain: never marked
 SYMBOLS = {"sigmoid": "σ"}  # how the lectures write a named gate's op: i₃ = σ
 
+
+def gru_update(step: int) -> str:
+    """A GRU's new state as the lectures write it, where the op is torch.lerp(n, h, z), which no lecture calls lerp:
+    one equation for every figure that draws it (the notation's pass then writes h₀ as its preset does).
+
+    >>> gru_update(1)
+    '(1 − z₁) ⊙ n₁ + z₁ ⊙ h₀'
+    """
+    t, before = (str(k).translate(TO_SUBSCRIPT) for k in (step, step - 1))
+    return f"(1 − z{t}) ⊙ n{t} + z{t} ⊙ h{before}"
+
 TIME_SUBSCRIPT = re.compile(r"(?<!\w)([^\W\d_Σ])_(\{[^}]*\}|\d+|t[+−]1|[tT])(?!\w)")  # h_t, x_{t+1}; not W_hh, Σ_t
 BIAS_PARTS = ("′", "″")  # b₁′ and b₁″: the two tensors PyTorch stores for the lecture's one bias b₁
 LOSS_LETTER = re.compile(r"(?<![A-Za-z])J(?![A-Za-z])")  # J, ∂J/∂h_t, J_t; not Jacobian
@@ -329,8 +340,12 @@ def _source_and_target(nodes: list[Node], read_by: dict[int, set[int]], embeddin
 
 def _after_the_recurrence(nodes: list[Node], read_by: dict[int, set[int]]) -> set[int]:
     """The ops computed from a recurrent layer's (or cell's) states: reached from its steps' ops along what reads
-    them (``read_by``, not through a choice)."""
+    them (``read_by``, not through a choice). A loop whose steps the user scoped (t=1, t=2) records no layer's
+    chain: its steps are then the ops that read a recurrent weight (W_hh, W_ih), and what is computed from them."""
     steps = [p for p, node in enumerate(nodes) if node.chain is not None]
+    if not steps:  # (its head is named W_hy, b_y as the same loop's cell level names it)
+        steps = [op for p, node in enumerate(nodes) if node.kind == "parameter"
+                 and short_name(node.label.split("\n")[0]) in LAYER_WEIGHTS for op in read_by.get(p, ())]
     return set(cone(steps, read_by, lambda p: True)) - set(steps)
 
 
@@ -575,7 +590,7 @@ def tied_note(name: str, notation: Notation) -> str:
     return f"{tied_head(notation)} (tied): one tensor, the embedding's table and the head's weight (V × H)"
 
 
-# the tensor a gradient is of, in an output's label: a BPTT figure's Σ names each weight so (Σₜ ∂J/∂b_ih|ₜ), and a
+# the tensor a gradient is of, in an output's label: a BPTT figure's Σ names each weight so (Σₜ ∂J/∂b_ih|₍ₜ₎), and a
 # GRU's are already b_ih and b_hh there, never the lecture's one b of an RNN's two
 GRADIENT_OF = re.compile(r"∂J/∂([^\s|]+)")
 
@@ -583,7 +598,7 @@ GRADIENT_OF = re.compile(r"∂J/∂([^\s|]+)")
 def write_tied_uses(picture: Picture, notation: Notation) -> None:
     """A tied table (head.weight = embedding.weight) is one tensor, named E: a forward figure's head boxes write it
     as the head reads it, W_hy = E (U = Eᵀ in CS224N's names: :func:`tied_head`), its embedding boxes E; a BPTT
-    figure's Σ of it, fed by both rows, is Σₜ ∂J/∂E|ₜ, and a note says that it adds the terms of both uses. (A name
+    figure's Σ of it, fed by both rows, is Σₜ ∂J/∂E|₍ₜ₎, and a note says that it adds the terms of both uses. (A name
     the user gave the table stays in every box.)"""
     table = notation.symbol("E")
     read_as: dict[str, set[str]] = {}
@@ -713,7 +728,7 @@ def rename_values(picture: Picture, notation: Notation) -> None:
         first, _, rest = node.label.partition("\n")
         if node.kind == "input" and chain is None and first.startswith(("h_0", "c_0")):
             chain = _reader_chain(picture, node)
-        if "∂" in rest:  # a Σ node's every line names gradients: ∂J/∂W_hh = Σₜ ∂J/∂W_hh|ₜ (J is L in one lecture)
+        if "∂" in rest:  # a Σ node's every line names gradients: ∂J/∂W_hh = Σₜ ∂J/∂W_hh|₍ₜ₎ (J is L in one lecture)
             rest = "\n".join(write(line, chain) for line in rest.split("\n"))
         node.label = write(first, chain, _reader_chain(picture, node)) + ("\n" + rest if rest else "")
     backward = picture.backward

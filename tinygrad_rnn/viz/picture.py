@@ -103,8 +103,8 @@ def wrapped(line: str, line_chars: int) -> list[str]:
     """A line longer than ``line_chars`` broken after its first " = ", ", " or "; " outside brackets
     (a shape such as (3, 1, 3) stays whole), and so on in what is left.
 
-    >>> wrapped("J₁ = cross_entropy", 12), wrapped("∂J/∂W_hy = Σₜ ∂J/∂W_hy|ₜ", 12), wrapped("(3, 1, 3)", 4)
-    (['J₁ =', 'cross_entropy'], ['∂J/∂W_hy =', 'Σₜ ∂J/∂W_hy|ₜ'], ['(3, 1, 3)'])
+    >>> wrapped("J₁ = cross_entropy", 12), wrapped("∂J/∂W_hy = Σₜ ∂J/∂W_hy|₍ₜ₎", 12), wrapped("(3, 1, 3)", 4)
+    (['J₁ =', 'cross_entropy'], ['∂J/∂W_hy =', 'Σₜ ∂J/∂W_hy|₍ₜ₎'], ['(3, 1, 3)'])
     >>> wrapped("δ · W; δᵀ x for W", 12)  # a backward's two products, one a line
     ['δ · W;', 'δᵀ x for W']
     """

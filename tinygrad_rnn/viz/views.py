@@ -4,7 +4,7 @@
   columns, every arrow reversed (the gradient flows right to left), each edge labelled with the
   gradient it carries (∂J/∂h₃ between the cells, ∂J₃/∂h₃ from a per-step loss above), J where the
   gradient starts, and for each row one Σ node collecting the per-step terms of the weights that
-  row shares over time (∂J/∂W_hh = Σₜ ∂J/∂W_hh|ₜ), one labelled input per step. The structure is
+  row shares over time (∂J/∂W_hh = Σₜ ∂J/∂W_hh|₍ₜ₎), one labelled input per step. The structure is
   the forward graph's: the chain rule sends one gradient back along every edge, and a value used
   at several places receives their sum. (``level="op"`` draws the recorded gradient graph itself.)
 * :func:`rolled_picture` — the network rolled up: one node per layer and direction with its
@@ -32,6 +32,9 @@ from .picture import (
 )
 
 # on a slide, said once instead of ", backward" on every node (the rows under the forward ones: a figure of both)
+# the step bar of a Σ's per-step term, ∂J/∂W_hh|₍ₜ₎: as the lectures write it (∂J/∂W_hh |_(t), "the gradient with
+# respect to each time it appears"), and as the deck and the page write it beside these figures: one form everywhere
+STEP_BAR = "₍ₜ₎"
 BACKWARD_NODES = "A step's node: the backward of the call it names"
 ROWS_RUN = "→, ←: the way a row runs forward; its gradient flows the other way"
 BACKWARD_ROWS = "The lower rows run backward: each node there is the backward of the call it names"
@@ -117,8 +120,8 @@ def bptt_picture(forward: Picture, generic: bool = False, slide: bool = False, w
                          if part != "forward" and any(part not in other for other in twins))
         for used, users in _sums_by_rows(forward.nodes, members, weights):
             # on a slide one line a weight, its sum alone (the note says once that this is ∂J/∂W): written
-            # ∂J/∂W_hh = Σₜ ∂J/∂W_hh|ₜ each took two lines, and a cell's four weights set its row's height
-            label = "\n".join(f"Σₜ ∂J/∂{w}|ₜ" if slide else f"∂J/∂{w} = Σₜ ∂J/∂{w}|ₜ" for w in used)
+            # ∂J/∂W_hh = Σₜ ∂J/∂W_hh|₍ₜ₎ each took two lines, and a cell's four weights set its row's height
+            label = "\n".join(f"Σₜ ∂J/∂{w}|{STEP_BAR}" if slide else f"∂J/∂{w} = Σₜ ∂J/∂{w}|{STEP_BAR}" for w in used)
             label = f"{owner}:\n{label}" if twins and owner else label
             nodes.append(Node(("sum over steps", row, tuple(used)), "output", label, forward.nodes[users[0]].row))
             for i in users:
