@@ -180,6 +180,7 @@ def test_no_suggestion_at_all_still_says_how_to_draw_it_unfitted():
     ((("level", "cell"),), "--level cell"),
     ((("time_steps", (0, 1, 2)),), "--time-steps 1:3"),
     ((("show_shapes", False),), "--no-shapes"),
+    ((("params", "hide"),), "--params hide"),
     ((("backward", False), ("level", "step")), "--level step without --forward-and-backward"),
     ((("backward", True), ("time_steps", (0, 1, 2))), "--backward --time-steps 1:3"),
 ])
