@@ -108,7 +108,8 @@ def search(fits, nodes: dict, seconds: float = float("inf")) -> tuple[list, list
     """fit_advice.fitting on a made-up figure of ops, forward and backward, with shapes asked for (8 steps, one
     layout a figure, a node's layout taking 10 ms, the figure itself ``seconds``): what it found, and the changes
     it drew, in order."""
-    options = {"level": "op", "backward": "both", "show_shapes": True, "rolled": False, "time_steps": None}
+    options = {"level": "op", "backward": "both", "show_shapes": True, "rolled": False, "time_steps": None,
+               "params": None}
     drawn, spent = [], [0.0]
 
     def size(changed: dict) -> int:
@@ -123,20 +124,35 @@ def search(fits, nodes: dict, seconds: float = float("inf")) -> tuple[list, list
     return found, drawn
 
 
-def test_the_search_draws_one_change_first_the_cheapest_first_and_stops_past_its_time():
+def test_the_search_draws_one_change_first_the_level_kept_first_the_cheapest_first_and_stops_past_its_time():
     nodes = {("op", "both", None): 500, ("cell", "both", None): 600, ("step", "both", None): 100,
              ("op", "both", (0, 1, 2)): 150, ("op", False, None): 300, ("op", True, None): 300, "else": 250}
-    found, drawn = search(lambda changed: changed["show_shapes"] is False, nodes, seconds=5.0)
-    # the cell level (600 nodes, more than the figure) is never drawn; after 2.5 s (half the figure's 5 s) no
-    # drawing starts
-    assert drawn == [{"level": "step"}, {"time_steps": (0, 1, 2)}, {"show_shapes": False}]
-    assert found == [(("show_shapes", False),)]
+    found, drawn = search(lambda changed: changed["show_shapes"] is False or changed["level"] == "step", nodes,
+                          seconds=5.0)
+    # the cell level (600 nodes, more than the figure) is never drawn; the cheapest change that keeps the ops
+    # first (before: level="step", the cheapest, first); after 2.5 s (half the figure's 5 s) no drawing starts
+    # but a coarser level's, while nothing fits yet (show_shapes=False, which would fit, is not drawn)
+    assert drawn == [{"time_steps": (0, 1, 2)}, {"params": "hide"}, {"level": "step"}]
+    assert found == [(("level", "step"),)]
+
+
+def test_past_its_time_a_coarser_level_is_drawn_only_while_nothing_fits():
+    nodes = {("op", "both", None): 500, ("step", "both", None): 100, "else": 250}
+    found, drawn = search(lambda changed: changed["time_steps"] == (0, 1, 2) or changed["level"] != "op", nodes,
+                          seconds=1.0)
+    assert drawn == [{"time_steps": (0, 1, 2)}] and found == [(("time_steps", (0, 1, 2)),)]
+
+
+def test_the_finer_of_two_coarser_levels_is_offered_first():
+    nodes = {("op", "both", None): 500, ("cell", "both", None): 400, ("step", "both", None): 100, "else": 600}
+    found, drawn = search(lambda changed: changed["level"] != "op", nodes)
+    assert found == [(("level", "cell"),), (("level", "step"),)]  # (before: step, the cheaper, first)
 
 
 def test_the_search_stops_at_two_that_fit_counting_two_figures_apart_as_one():
     nodes = {("op", "both", None): 500, ("cell", "both", None): 600, "else": 10}
     found, drawn = search(lambda changed: changed["backward"] != "both", nodes)
-    assert drawn[:4] == [{"level": "step"}, {"time_steps": (0, 1, 2)}, {"backward": False}, {"backward": True}]
+    assert drawn[:3] == [{"time_steps": (0, 1, 2)}, {"backward": False}, {"backward": True}]
     # the same two figures at level="step" would say them again (before: offered too, each pair said twice)
     assert [dict(figure) for figure in found] == [{"backward": False}, {"backward": True}]
     assert {"level": "cell"} not in drawn and {"backward": False, "level": "step"} not in drawn
@@ -164,6 +180,7 @@ def test_no_suggestion_at_all_still_says_how_to_draw_it_unfitted():
     ((("level", "cell"),), "--level cell"),
     ((("time_steps", (0, 1, 2)),), "--time-steps 1:3"),
     ((("show_shapes", False),), "--no-shapes"),
+    ((("params", "hide"),), "--params hide"),
     ((("backward", False), ("level", "step")), "--level step without --forward-and-backward"),
     ((("backward", True), ("time_steps", (0, 1, 2))), "--backward --time-steps 1:3"),
 ])
@@ -225,3 +242,36 @@ def test_each_suggestion_followed_draws_the_loss_and_every_chain_and_fits(make_l
         columns = steps_in_time(picture.nodes, picture.edges, drawn_only=True)
         assert all(any(first <= column <= last for column in columns) for first, last in chains), (suggestion, columns)
         assert any(re.match("J[₁-₉]+ =", node.label) for node in picture.nodes), suggestion  # a J_t, into J
+
+
+def stacked_tagger_loss():
+    """A 2-layer GRU tagger written as a course writes it (nn.Embedding, nn.GRU(num_layers=2), nn.Linear): four
+    words, a tag for each."""
+    tr.manual_seed(0)
+    embedding, layers, head = tr.nn.Embedding(10, 4), tr.nn.GRU(4, 5, num_layers=2, batch_first=True), \
+        tr.nn.Linear(5, 5)
+    output, _ = layers(embedding(tr.tensor([[1, 2, 3, 1]])))
+    return tr.nn.functional.cross_entropy(head(output).reshape(-1, 5), tr.tensor([0, 1, 2, 0]))
+
+
+TAGGED = {"level": "cell", "tokens": "the keys to the".split(), "targets": ["DT", "NNS", "TO", "DT"]}
+
+
+def test_a_stacked_layers_cells_are_offered_before_a_coarser_level_and_the_offer_followed_fits(tmp_path, library_svg):
+    """Before, the only figure offered was level="step": each step's four cells as one box, the lesson's cells
+    gone. params="hide" keeps them (the weights' names in every cell were the widest text: 22.5 px → 25.5 px)."""
+    _, caught = saved(stacked_tagger_loss(), tmp_path / "f.svg", **TAGGED)
+    suggestions = caught[0].message.suggestions
+    assert suggestions[0] == (("params", "hide"),) and (("level", "step"),) in suggestions[1:], suggestions
+    assert 'it fits with params="hide", or with level="step"' in str(caught[0].message)
+    drawn, again = saved(stacked_tagger_loss(), tmp_path / "s.svg", **TAGGED, **dict(suggestions[0]))
+    assert slide_fit(drawn).fits and not again
+    picture = build_picture((stacked_tagger_loss(),), **TAGGED, **dict(suggestions[0]))
+    assert [node.label.split("\n")[0] for node in picture.nodes].count("GRU cell") == 2 * 4  # every layer's cells
+
+
+def test_a_stacked_layers_gradient_that_only_a_coarser_level_fits_is_offered_it_still(tmp_path, library_svg):
+    """Its BPTT: params="hide" leaves the Σ of each weight's terms drawn (21.4 px, as before) and the first three
+    steps are narrower (18.7 px): neither is offered; level="step" fits."""
+    _, caught = saved(stacked_tagger_loss(), tmp_path / "f.svg", **TAGGED, backward=True)
+    assert caught[0].message.suggestions == [(("level", "step"),)], caught[0].message.suggestions

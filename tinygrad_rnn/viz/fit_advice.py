@@ -1,23 +1,29 @@
 """What would fit: the figures to offer a lecturer whose figure does not fit a slide even after the fit ladder.
 
 The ladder (``ladder.py``) gives up only what leaves the figure saying the same thing: the shapes, steps from
-the middle. Where that is not enough, only the lecturer can choose what else to give up — a coarser level,
-fewer steps, forward and backward as two figures, the shapes they asked for — so each of these is drawn, as
-``save`` would draw it, and offered only where it fits (:class:`~.render.SlideFitWarning` says them).
+the middle. Where that is not enough, only the lecturer can choose what else to give up — fewer steps, the
+shared weights' names in every cell (``params="hide"``), forward and backward as two figures, the shapes they
+asked for, a coarser level — so each of these is drawn, as ``save`` would draw it, and offered only where it
+fits (:class:`~.render.SlideFitWarning` says them). What keeps the lesson's cells and ops comes first: a
+coarser level is offered last, since ``level="step"`` draws a 2-layer GRU tagger's four cells a step as one box
+(its forward figure, 22.5 px at level="cell", fits with params="hide": 25.5 px).
 
-Drawing a candidate is a whole fit-ladder run: up to six layouts where the ladder may leave steps out, seconds
-for a figure of ops or a stacked network's gradient. So the search is bounded: one change before two, the
-cheapest first (costed before it is laid out, as the nodes the ladder may lay out), never a figure of more nodes
-than the one that does not fit (the dearest to lay out, and the least likely to fit); it stops at the first two
-that fit, and starts no drawing once it has spent half the processor time the figure itself took (or two
-seconds, for a small one). A warning that doubled the time a figure takes to draw would be worse than one with
-fewer suggestions; and it is paid only where the figure does not fit. (The count of nodes alone cannot bound it:
-a laid-out node costs seventeen times more in a stacked network's gradient than in one layer's.)
+Drawing a candidate is a whole fit-ladder run: up to six layouts where the ladder may leave steps out, seconds for
+a figure of ops or a stacked network's gradient. So the search is bounded: one change before two, the cheapest
+first (costed before it is laid out, as the nodes the ladder may lay out) after every change that keeps the level,
+never a figure of more nodes than the one that does not fit (the dearest to lay out, and the least likely to fit);
+it stops at the first two that fit, and starts no drawing once it has spent half the processor time the figure
+itself took (or two seconds, for a small one) — but a coarser level, alone, while nothing fits yet: the figure a
+lecturer is sure to be offered, of fewer nodes than the one that does not fit (an op-level GRU loop's BPTT, 1.4 s,
+spends 1.8 s on params="hide" and the first three steps, neither of which fits; level="cell", then, takes 0.01 s).
+A warning that doubled the time a figure takes to draw would be worse than one with fewer suggestions; and it is
+paid only where the figure does not fit. (The count of nodes alone cannot bound it: a laid-out node costs seventeen
+times more in a stacked network's gradient than in one layer's.)
 
 >>> from tinygrad_rnn.viz.render import as_keywords
 >>> figures = candidates({"level": "op", "backward": "both", "show_shapes": None, "rolled": False}, steps=8)
->>> [as_keywords(figure) for candidate in figures for figure in candidate][:4]
-['level="step"', 'level="cell"', 'time_steps=(0, 1, 2)', 'backward=False']
+>>> [as_keywords(figure) for candidate in figures for figure in candidate][:5]
+['level="step"', 'level="cell"', 'time_steps=(0, 1, 2)', 'params="hide"', 'backward=False']
 """
 
 from __future__ import annotations
@@ -34,17 +40,20 @@ WANTED = 2  # suggestions enough to choose from
 SHARE = 0.5  # of the processor time the figure took: what the search may spend
 LEAST_SECONDS = 2.0  # processor seconds: a small figure's candidates, each well under a second, are tried
 FEWER_STEPS = (0, 1, 2)  # t = 1, 2, 3: the fewest steps a lecture draws to show a recurrence
+COARSENESS = {"cell": 1, "step": 2}  # a suggested level, by what it hides: a step's cells (a cell's ops) as one box
 
 Candidate = tuple[Suggestion, ...]  # the figures drawn in its place: one, or forward and backward apart
 
 
 def candidates(options: dict, steps: int) -> list[Candidate]:
     """What could be drawn instead of the figure that ``options`` draw (``steps``: the steps it has), one
-    change at a time, then two at a time: a coarser or finer level, the first three steps, forward and
-    backward apart, the shapes left out where they were asked for."""
+    change at a time, then two at a time: a coarser or finer level, the first three steps, the shared weights
+    not drawn, forward and backward apart, the shapes left out where they were asked for."""
     changes: list[Candidate] = [((("level", level),),) for level in ("step", "cell") if level != options["level"]]
     if steps > len(FEWER_STEPS) and not options["rolled"]:  # (a rolled figure draws one cell for every step)
         changes.append(((("time_steps", FEWER_STEPS),),))
+    if options.get("params") != "hide":  # (each cell's "W_ih, b_ih / W_hh, b_hh": the widest text of a stacked row)
+        changes.append(((("params", "hide"),),))
     if options["backward"] == "both":
         changes.append(((("backward", False),), (("backward", True),)))
     if options["show_shapes"] is True:
@@ -78,12 +87,14 @@ def fitting(options: dict, steps: int, fits: Callable[[dict], bool], nodes: Call
             continue
         if tried:
             ones = len(_names(candidate)) == 1
-            costed.append((not ones, sum(size * rungs(_with(options, figure))
-                                         for size, figure in zip(sizes, candidate)), candidate))
+            coarser = COARSENESS.get(dict(candidate[0]).get("level"), 0)
+            costed.append((not ones, coarser, sum(size * rungs(_with(options, figure))
+                                                  for size, figure in zip(sizes, candidate)), candidate))
     chosen = 0  # the candidates found to fit: forward and backward as two figures are one suggestion
-    for _, _, candidate in sorted(costed, key=lambda costed: costed[:2]):  # one change first, then the cheapest
-        if clock() > stop:
-            break
+    # one change first, the level kept before cells, cells before steps, then the cheapest
+    for two, coarser, _, candidate in sorted(costed, key=lambda costed: costed[:3]):
+        if clock() > stop and not (coarser and not two and not found):
+            continue  # (past its time: only a coarser level, alone, while nothing fits yet)
         if any(set(said) <= set(figure) for said in found for figure in candidate):
             continue  # (time_steps=(0, 1, 2) fits: time_steps=(0, 1, 2), level="step" says it again)
         if all(_fits(fits, _with(options, figure)) for figure in candidate):  # (the second only if the first fits)
