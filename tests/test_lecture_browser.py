@@ -711,6 +711,63 @@ def test_every_stage_shows_what_its_text_names(browser, language_models, worded,
     assert problems == []
 
 
+@pytest.mark.parametrize("width, height", [(1280, 720), (1920, 1080)])
+def test_no_node_is_cut_by_the_window(browser, lecture_files, language_models, worded, gru_language_model, width,
+                                      height):
+    """docs/lecture.md: "No node is cut at the window's edge": every node of the figure is wholly in its visible box
+    (the SVG's box less its clip) or wholly out of it, at every stage of every page these tests build, in every
+    panel (the lecturer's screenshot of ``lecture --cell lstm --loss every --tokens …`` at 1,280 × 720, stage 10,
+    showed the x row, x₂ "students" … x₄, cut in half at the bottom edge)."""
+    page, problems = open_page(browser, worded, width, height, motion="reduce")
+    cut = []
+    for path in (*lecture_files.values(), *language_models.values(), worded, gru_language_model):
+        page.goto(path.resolve().as_uri())
+        data = page.evaluate("JSON.parse(document.querySelector('script.tgr-data').textContent)")
+        for panel, found in enumerate(data["panels"]):
+            if panel:
+                page.locator(".tgr-lecture .switcher button").nth(panel).click()
+            for stage in range(1, len(found["stages"]) + 1):
+                go_to(page, stage)
+                cut += [(path.name, panel, stage, *node) for node in page.evaluate(NODES_CUT)]
+    assert cut == [], (width, height, cut[:8])
+    assert problems == []
+
+
+@pytest.mark.parametrize("width, height", [(1280, 720), (1920, 1080)])
+def test_a_gliding_window_shows_no_node_cut_and_no_arrow_from_nowhere(browser, worded, width, height):
+    """The lecturer's screenshot of stage 10, taken 400 ms after going there from stage 2 (the window glides for
+    450 ms): the x row (x₂ "students" … x₄) cut in half at the bottom edge and h₁, c₁ coming from nowhere at the
+    left, as the clip was only set when the glide ended. Near its end the glide's shown part is the new one's,
+    nearly: nothing in view cut, and at no frame an arrow drawn across the visible box's edge."""
+    page = browser.new_page(viewport={"width": width, "height": height})
+    page.clock.install(time=0)
+    page.goto(worded.resolve().as_uri() + "#stage=2")
+    page.clock.pause_at(5000)  # (the page's frames, from here on, come as the test runs the clock on)
+    go_to(page, 10)
+    cut = []
+    for elapsed in range(50, 451, 50):  # (the clock's frames are 16 ms apart)
+        page.clock.run_for(50)
+        cut += [("arrow", elapsed, arrow) for arrow in page.evaluate(ARROWS_CUT)]  # (as drawn: see ARROWS_CUT)
+    page.clock.run_for(1000)
+    go_to(page, 2)
+    page.clock.run_for(400)
+    cut += [("node", 400, *node) for node in page.evaluate(NODES_CUT)]
+    go_to(page, 10)
+    page.clock.run_for(400)
+    cut += [("node", 400, *node) for node in page.evaluate(NODES_CUT)]
+    assert cut == [], (width, height, cut[:8])
+
+
+# The nodes partly inside the figure's visible box (the SVG's box less its clip-path): [text, top, bottom, left, right]
+NODES_CUT = """() => {""" + FRAME + """
+  const meets = (r) => r.right > frame.left + 0.5 && r.left < frame.right - 0.5 && r.bottom > frame.top + 0.5 &&
+    r.top < frame.bottom - 0.5;
+  return [...svg.querySelectorAll('.node[data-index]')].map((node) => [node, node.getBoundingClientRect()])
+    .filter(([, r]) => r.width > 0 && meets(r) && !inFrame(r))
+    .map(([node, r]) => [node.textContent.trim(), ...[r.top, r.bottom, r.left, r.right].map(Math.round)]);
+}"""
+
+
 def test_the_first_step_and_the_last_backward_stage_show_h0_c0_and_j1(browser, worded):
     """At 1,280 × 720 ``Forward, step 1: h₁ from h₀ …; J₁ = 2.4`` showed h₀ and c₀ as stubs and no J₁ row, and the
     last backward stage (∂J/∂h₁ = (1/4) ∂J₁/∂h₁ + …) the cells alone, J₁ marked ▲ above."""

@@ -249,7 +249,8 @@ function tinygradRnnFit(root, graph, note) {
   // left out whole rather than drawn as a stub from nowhere (the line under the figure says it goes on).
   function clipTo(svg, view) {
     svg.style.clipPath = "";
-    const [sx0, sy0, sw0, sh0] = view.shown || view;
+    svg.shownBox = view.shown || view;  // (where a glide to the next window starts from)
+    const [sx0, sy0, sw0, sh0] = svg.shownBox;
     for (const arrow of arrows(svg)) {
       const meets = arrow.right > sx0 + 0.5 && arrow.left < sx0 + sw0 - 0.5 && arrow.bottom > sy0 + 0.5 &&
         arrow.top < sy0 + sh0 - 0.5;
@@ -265,10 +266,32 @@ function tinygradRnnFit(root, graph, note) {
     svg.style.clipPath = `inset(${top.toFixed(1)}px ${right.toFixed(1)}px ${bottom.toFixed(1)}px ${left.toFixed(1)}px)`;
   }
 
+  // A glide's shown part ([x, y, width, height]: the old one's and the new one's, in between) with each side moved
+  // out past the nodes it would cut (the e row, cut through for 200 ms where the shown part grew from a backward
+  // stage's row of cells to the next stage's columns, stands whole), within the frame's window (what the window's
+  // own edge cuts, passing, it cuts; the arrows it cuts are hidden with the rest: clipTo).
+  function wholeNodesIn(svg, [x, y, w, h], [vx, vy, vw, vh]) {
+    let [left, top, right, bottom] = [x, y, x + w, y + h];
+    for (let moved = true; moved;) {
+      moved = false;
+      for (const b of nodeBoxes(svg).values()) {
+        if (b.right <= left || b.left >= right || b.bottom <= top || b.top >= bottom) continue;  // (not in it)
+        if (b.left < left) [left, moved] = [b.left - 1.5, true];  // (1.5: a node's outline, drawn outside its box)
+        if (b.top < top) [top, moved] = [b.top - 1.5, true];
+        if (b.right > right) [right, moved] = [b.right + 1.5, true];
+        if (b.bottom > bottom) [bottom, moved] = [b.bottom + 1.5, true];
+      }
+    }
+    [left, top, right, bottom] = [Math.max(left, vx), Math.max(top, vy), Math.min(right, vx + vw), Math.min(bottom, vy + vh)];
+    return [left, top, right - left, bottom - top];
+  }
+
   // The window glides to its new place as the stage changes; the first window of a view (a page
   // opened at #stage=18, a view just shown) is set at once, as is the same stage's fitted again (the
-  // window resized, the page's fonts in) and any with reduced motion or printing. The clip, which is
-  // the new window's, is set when the glide ends: on the way it would hide what moves.
+  // window resized, the page's fonts in) and any with reduced motion or printing. The shown part glides
+  // with it, from the old one to the new, clipped and its cut arrows hidden at every frame (clipTo): with
+  // no clip until the glide ended, 400 ms into its 450 (stage 2 to 10 of an LSTM language model at
+  // 1,280 × 720) the x row stood cut in half at the bottom edge and h₁, c₁ came in from nowhere.
   function moveTo(svg, view, stage) {
     cancelAnimationFrame(Number(svg.dataset.tween || 0));
     const first = svg.dataset.window === undefined || svg.shownStage === stage;
@@ -277,18 +300,18 @@ function tinygradRnnFit(root, graph, note) {
     const from = (svg.getAttribute("viewBox") || "").split(" ").map(Number);
     const set = (box) => svg.setAttribute("viewBox", box.map((v) => v.toFixed(2)).join(" "));
     const still = reduceMotion || root.dataset.printing !== undefined;  // paper is printed at once
-    svg.style.clipPath = "";
-    for (const edge of svg.querySelectorAll("path.edge")) edge.style.visibility = "";
     const there = from.length === 4 && from.every((f, i) => Math.abs(f - view[i]) < 0.05);  // (a render again)
     if (first || still || there || from.length !== 4 || from.some(Number.isNaN)) { set(view); clipTo(svg, view); return; }
-    const start = performance.now();
+    const start = performance.now(), [shownFrom, shownTo] = [svg.shownBox || from, view.shown || view];
     const frame = (now) => {
       // a frame's time may precede ``start`` (it is when the frame began; headless Chromium's virtual
       // time runs it far behind): the glide's fraction stays within 0 … 1, never out past the figure
       const k = clamp((now - start) / 450, 0, 1), eased = k * (2 - k);
-      set(from.map((f, i) => f + (view[i] - f) * eased));
+      const between = k < 1 ? from.map((f, i) => f + (view[i] - f) * eased) : view;
+      if (k < 1) between.shown = wholeNodesIn(svg, shownFrom.map((f, i) => f + (shownTo[i] - f) * eased), between);
+      set(between);
+      clipTo(svg, between);
       if (k < 1) svg.dataset.tween = String(requestAnimationFrame(frame));
-      else clipTo(svg, view);
     };
     svg.dataset.tween = String(requestAnimationFrame(frame));
   }
