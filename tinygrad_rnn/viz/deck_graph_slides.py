@@ -105,7 +105,7 @@ def bptt(lecture: Lecture) -> str:
 
 def one_step_figure(lecture: Lecture, kind: str) -> Figure:
     """One step of the cell at op level, J = Σ h₁ read from the cell's h₁ (its footnote says nothing of the
-    weights being the same at every step: a figure of one step has none, :func:`.notation.parameter_notes`)."""
+    weights being the same at every step: a figure of one step has none, :func:`.parameter_names.parameter_notes`)."""
     return lecture.figure(one_step_loss(layer(kind)), level="op")
 
 

@@ -32,6 +32,7 @@ from ..function import Function
 from ..function import Node as GraphNode
 from ..steps import step_number, step_of
 from ..tensor import Tensor
+from .chains import owner_of
 from .concatenated import concatenations, write_concatenations
 from .initial_states import (
     decoder_reads,
@@ -45,19 +46,10 @@ from .initial_states import (
 )
 from .levels import merge_backward_rules, merge_groups, per_step_projections, unique
 from .loss_targets import loss_targets
-from .notation import (
-    SYMBOLS,
-    Notation,
-    gru_update,
-    name_parameters,
-    name_values,
-    owner_of,
-    parameter_notes,
-    parameter_roles,
-    resolve,
-    short_name,
-)
+from .notation import SYMBOLS, Notation, gru_update, resolve, short_name
 from .overlaid import overlaid_picture
+from .parameter_names import name_parameters, parameter_notes
+from .parameter_roles import parameter_roles
 from .picture import (
     CHOICE_INPUT,
     Node,
@@ -76,6 +68,7 @@ from .running_sums import draw_as_sum, draw_as_sum_of_ops, take_out_of_steps
 from .step_states import cells_reaching_outputs
 from .stepwise import stepwise_graph
 from .user_steps import link_maps, place_model_ops, split_recurrences, steps_holding_calls
+from .value_names import name_values
 from .views import bptt_picture, forward_and_backward_picture, rolled_picture
 
 __all__ = ["build_picture", "Node", "Picture", "display_label", "in_order", "LEVELS", "PARAMS"]
@@ -564,7 +557,7 @@ def _shapes_on_all_or_none(nodes: list[Node]) -> None:
 def _apply_params(nodes: list[Node], edges, params: str, names: dict[int, tuple[str, str]]):
     """``params="once"``: each parameter drawn once (the layout gives its edges a tidy bus);
     "label": the nodes that use a parameter name it (W_hh) instead; "hide": not drawn. ``names``:
-    each parameter node's (library name, name drawn), from ``notation.name_parameters``."""
+    each parameter node's (library name, name drawn), from ``parameter_names.name_parameters``."""
     if params == "once":  # each node its tensor's own name (weight_hh_l1), unless a lecture's is asked for
         for position, (short, drawn) in names.items():
             if not drawn.startswith(short):

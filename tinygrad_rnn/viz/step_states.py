@@ -10,6 +10,7 @@ from collections.abc import Callable
 from typing import Any
 
 from ..engine import vertex_of
+from .chains import chain_mark, chain_marks, chain_of
 from .picture import Node, reaching_outputs
 
 GATES = ("i", "f", "g", "o", "r", "z", "n")  # the names a layer gives its gates
@@ -38,8 +39,6 @@ def names_hidden(node: Node) -> bool:
 def step_marks(ops: list[Node]) -> dict[Any, str]:
     """At step level, where one node holds every layer and direction of a step: each chain's mark (⁽²←⁾), for
     the states passed between steps — unmarked, "h₃" named any of them (four in two bidirectional layers)."""
-    from .notation import chain_mark, chain_marks, chain_of  # (notation reads GATES from here)
-
     by_chain = {op.chain: chain_of(op) for op in ops if op.chain is not None}
     marks = chain_marks(set(by_chain.values()))
     return {chain: chain_mark(marks[key]) for chain, key in by_chain.items() if marks.get(key)}

@@ -93,7 +93,7 @@ def cone(position: int | Iterable[int], inputs: Mapping[int, Iterable[int]], tak
     every node taken): the ops of one step a state is computed from (:func:`split_recurrences`), or the ops outside
     the steps a loss J_t is computed from down to the first op of a step on each path (:mod:`.running_sums`). Walked
     the other way, ``inputs`` a readers map: what reads a node (:func:`chains_reading`, the ops computed from a
-    recurrence's states: :func:`.notation.parameter_roles`).
+    recurrence's states: :func:`.parameter_roles.parameter_roles`).
 
     >>> inputs = {3: [2, 0], 2: [1], 1: [0]}  # node 3 reads 2 and 0; 2 reads 1; 1 reads 0
     >>> cone(3, inputs, lambda p: True), cone(3, inputs, lambda p: p != 0), cone(3, inputs, bool, lambda p: p != 2)

@@ -1,0 +1,110 @@
+"""Chains — one module's layer in one direction — and the marks that tell them apart in a figure.
+
+Two layers, two directions or an encoder and a decoder each have their own W_hh: a figure that names them alike
+says they are one tensor. Each chain marks its names (W_hh⁽¹⁾, W_hh⁽²⁾; W_hh⁽→⁾, W_hh⁽←⁾; W_hh⁽ᵉ⁾) where the figure
+has several; layers count from 1, as on a slide (PyTorch's ``weight_hh_l0`` is W_hh⁽¹⁾). Where the mark goes beside
+a step is the notation's (:meth:`.notation.Notation.at_step`); the parameters and values it marks are named in
+:mod:`.parameter_names` and :mod:`.value_names`.
+
+>>> chain_mark(chain_marks({("RNN", 0, "forward"), ("RNN", 1, "forward")})[("RNN", 1, "forward")])
+'⁽²⁾'
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from .picture import BACKWARD_ROW, PER_STEP, Node
+from .scripts import TO_SUPERSCRIPT
+
+
+def chain_of(node: Node) -> tuple[str, int | None, str | None] | None:
+    """(module, layer, direction) of a node inside a recurrent layer's steps, from the chain its ops
+    recorded (every call of a layer shares its weights, so calls are not told apart here); a loop
+    written by hand: (its scope, None, None); None outside any step."""
+    if node.chain is not None:  # the module as its row names it ("RNN 2" where two go by one name)
+        row = node.row[1:] if node.row[:1] == (BACKWARD_ROW,) else node.row
+        return row[0], node.chain.layer, node.chain.direction
+    row = node.row[1:] if node.row[:1] == (BACKWARD_ROW,) else node.row
+    if not row or row[:1] == (PER_STEP,):
+        return None
+    return row[0], None, None
+
+
+def chains_in(nodes: list[Node]) -> set:
+    """The chains the nodes belong to: one per module, layer and direction drawn."""
+    return {c for n in nodes if (c := chain_of(n)) is not None}
+
+
+def chain_marks(chains: set, letters: int = 1) -> dict[Any, str]:
+    """The mark of each chain: its module (the start of its name: e for the encoder, d for the decoder),
+    its layer counted from 1, its direction (→, ←) — only what tells the figure's chains apart; ""
+    where there is one chain. ``letters``: the fewest of a module's mark (:attr:`.notation.Notation.module_letters`).
+
+    >>> marks = chain_marks({("encoder", 0, "forward"), ("decoder", 0, "forward")})
+    >>> marks[("encoder", 0, "forward")], marks[("decoder", 0, "forward")]
+    ('e', 'd')
+    """
+    modules = {c[0] for c in chains}
+    # (a node of a layer's row that records no chain — a gradient graph's Σ — is (module, None, None): no layer
+    # of its own, so not a second one; counted, it marked a one-layer GRU's W_hh⁽¹→⁾ beside W_hh, two names)
+    layers = {c[1] for c in chains if c[1] is not None}
+    directions = {c[2] for c in chains if c[2] is not None}
+    by_module = module_marks(modules, letters)
+    marks = {}
+    for module, layer, direction in chains:
+        mark = by_module[module] if len(modules) > 1 else ""
+        mark += str(layer + 1) if len(layers) > 1 and layer is not None else ""
+        mark += {"forward": "→", "reverse": "←"}.get(direction, "") if len(directions) > 1 else ""
+        marks[(module, layer, direction)] = mark
+    return marks
+
+
+def module_marks(modules: set[str], letters: int = 1) -> dict[str, str]:
+    """Each module by the shortest start of its name, of at least ``letters`` letters, that tells it from the others:
+    encoder, decoder → e, d (enc, dec with ``letters=3``, :attr:`.notation.Notation.module_letters`); two modules of
+    one name, numbered by the drawing (RNN 1, RNN 2), by a letter for their number: a, b (a digit would read as a
+    layer).
+
+    >>> sorted(module_marks({"encoder", "decoder"}).values()), sorted(module_marks({"RNN 1", "RNN 2"}, 3).values())
+    (['d', 'e'], ['a', 'b'])
+    """
+    numbers = {module: module.rpartition(" ")[2] for module in modules}
+    if len(modules) > 1 and all(number.isdigit() and 0 < int(number) <= 8 for number in numbers.values()) and \
+            len({module.rpartition(" ")[0] for module in modules}) == 1:
+        return {module: "abcdefgh"[int(number) - 1] for module, number in numbers.items()}
+    length = next((k for k in range(letters, 40) if len({m[:k].lower() for m in modules}) == len(modules)), 40)
+    return {module: module[:length].lower() for module in modules}
+
+
+def chain_mark(mark: str) -> str:
+    """"2" → ⁽²⁾, "e" → ⁽ᵉ⁾, "1→" → ⁽¹→⁾ (an arrow has no superscript form)."""
+    return f"({mark})".translate(TO_SUPERSCRIPT) if mark else ""
+
+
+def shared_note(owner_marks: set[str]) -> str:
+    """What "the same at every step" means where the chains have marks."""
+    if not any(owner_marks):
+        return ""
+    kinds = []
+    if any(any(ch.isdigit() for ch in mark) for mark in owner_marks):
+        kinds.append("layer")
+    if any(ch in mark for mark in owner_marks for ch in "→←"):
+        kinds.append("direction")
+    if any(any(ch.isalpha() for ch in mark) for mark in owner_marks):
+        kinds.append("module")
+    return " of its " + " and ".join(kinds)
+
+
+def owner_of(name: str) -> tuple[str, int, str] | None:
+    """(module, layer, direction) of a recurrent layer's parameter, by PyTorch's names for them; None for any
+    other name. The one reader of those names (a figure's marks, its footnote, the order a step lists them in).
+
+    >>> owner_of("encoder.weight_hh_l1_reverse"), owner_of("bias_ih_l0"), owner_of("head.weight")
+    (('encoder', 1, 'reverse'), ('', 0, 'forward'), None)
+    """
+    found = re.fullmatch(r"(?:(.*)\.)?(?:weight|bias)_\w\w_l(\d+)(_reverse)?", name)
+    if found is None:
+        return None
+    return found.group(1) or "", int(found.group(2)), "reverse" if found.group(3) else "forward"

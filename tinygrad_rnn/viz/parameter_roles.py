@@ -1,0 +1,118 @@
+"""A model's embedding and output layer found by what they do, and the tied table that is both.
+
+Whatever a model's attributes are called (emb, fc, out), :func:`parameter_roles` finds its embedding table and its
+head from the ops that read them, so that a figure writes them as it writes the library's own model's (E, W_hy,
+b_y; U in CS224N's names). A tied table (head.weight = embedding.weight) is one tensor in two roles:
+:func:`tied_head` says how a lecture writes the pair. The lecture's symbols are in :mod:`.notation`; the names a
+figure writes for each parameter, from these roles, in :mod:`.parameter_names`.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .notation import LAYER_WEIGHTS, PRESETS, Notation, library_name, short_name
+from .picture import CHOICE_INPUT, Node
+from .user_steps import chains_reading, cone, link_maps
+
+TIED = "embedding.weight = head.weight"  # one tensor, the embedding's table and the head's weight
+
+
+def role_symbol(role: str, notation: Notation) -> str:
+    """How ``notation`` writes a parameter's role (:func:`parameter_roles`): E, U, b₂. A tied table is one tensor
+    with one name, the embedding's (E): the head's boxes write it as the head reads it (:func:`tied_head`).
+
+    >>> from tinygrad_rnn.viz.notation import preset, resolve
+    >>> cs224n = preset("cs224n")
+    >>> role_symbol("head.weight", cs224n), role_symbol(TIED, cs224n), role_symbol(TIED, resolve(None))
+    ('U', 'E', 'E')
+    """
+    name = "embedding.weight" if role == TIED else role
+    return notation.symbol(name, library_name(name))
+
+
+def tied_head(notation: Notation) -> str:
+    """The head's weight where it is the embedding's table (head.weight = embedding.weight), as ``notation`` writes
+    the two: PyTorch stores both V × H, so W_hy = E — one tensor, no transpose; CS224N's E is d × |V| and its U
+    |V| × d, so there U = Eᵀ.
+
+    >>> from tinygrad_rnn.viz.notation import resolve
+    >>> tied_head(resolve(None)), tied_head(resolve("cs224n")), tied_head(resolve("elman"))
+    ('W_hy = E', 'U = Eᵀ', 'U = E')
+    """
+    transposed = "ᵀ" if PRESETS.get(notation.preset, {}).get("words_as_columns") else ""
+    return f"{notation.symbol('W_hy')} = {notation.symbol('E')}{transposed}"
+
+
+def is_tied(readers: set[str]) -> bool:
+    """Whether a tensor read by the ops ``readers`` (each node's op, in one word) is a tied table: read both as
+    an embedding's table and as a linear layer's weight."""
+    return {"embedding", "linear"} <= readers
+
+
+def parameter_roles(nodes: list[Node], links) -> dict[Any, str]:
+    """A model's embedding and output layer found by what they do, whatever its attributes are called (emb,
+    fc, out, decoder): {parameter node's key: the library's name for it ("embedding.weight", "head.weight",
+    "head.bias")}, so that a figure writes them as it writes the library's own model's (E, W_hy, b_y; ``fc.weight``
+    reads U in CS224N's). Read from the ops (``links``: tail, head, output, input position) before they are merged,
+    in a figure with a recurrent layer's weights: the embedding is the one module weight read only by embedding
+    ops (the table the ids index); the head, the one module linear layer computed from a recurrent layer's states
+    (what reaches the loss from the recurrence). No role where that is not one: two embeddings (an
+    encoder–decoder's), two linear layers after the recurrence (which is the output layer?), a linear layer only
+    before it (an input projection is no W_hy); nor for a parameter named by the user (W_hy): its name stays."""
+    readers: dict[int, set[tuple[str, int]]] = {}
+    for tail, head, _, position in links:
+        if nodes[tail].kind == "parameter" and nodes[head].kind == "op":
+            readers.setdefault(tail, set()).add((nodes[head].key.name, position))
+    module_parameters = {p: uses for p, uses in readers.items()
+                         if nodes[p].label.split("\n")[0].rsplit(".", 1)[-1] in ("weight", "bias")}
+    if not any(short_name(nodes[p].label.split("\n")[0]) in LAYER_WEIGHTS for p in readers):
+        return {}
+    embeddings = [p for p, uses in module_parameters.items() if {op for op, _ in uses} == {"embedding"}]
+    roles = {nodes[embeddings[0]].key: "embedding.weight"} if len(embeddings) == 1 else {}
+    # what reads each node, not through a choice (a generated token is no input of the graph)
+    read_by = link_maps([link for link in links if link[3] != CHOICE_INPUT]).readers
+    if len(embeddings) == 2:  # an encoder–decoder's: the table the encoder reads, and the one its decoder reads
+        roles = _source_and_target(nodes, read_by, embeddings)
+    after = _after_the_recurrence(nodes, read_by)
+    heads: dict[int, set[int]] = {}  # the weights read by a linear op computed from the states → those ops
+    for tail, head, _, position in links:
+        if head in after and position == 1 and nodes[tail].kind == "parameter" and nodes[head].key.name == "linear" \
+                and short_name(nodes[tail].label.split("\n")[0]) not in LAYER_WEIGHTS:  # (a layer's, above the first)
+            heads.setdefault(tail, set()).add(head)
+    weight = next(iter(heads)) if len(heads) == 1 else None  # two (a linear layer after another): which is it?
+    # tied (head.weight = embedding.weight): the one table the ids index and the head multiplies, where no other
+    # table is the embedding — one tensor in two roles, named by both
+    tied = weight is not None and not embeddings and {op for op, _ in readers[weight]} == {"linear", "embedding"}
+    if weight is not None and readers[weight] != {("linear", 1)} and not tied:
+        weight = None  # read elsewhere too (tied to something): not the output layer's alone
+    biases = [tail for tail, head, _, position in links if weight is not None and position == 2 and
+              head in heads[weight] and readers.get(tail) == {("linear", 2)}]
+    for parameter, role in ((weight, TIED if tied else "head.weight"), (biases[0] if biases else None, "head.bias")):
+        if parameter in module_parameters:  # (one the user named, W_hy, keeps its name)
+            roles[nodes[parameter].key] = role
+    return roles
+
+
+def _source_and_target(nodes: list[Node], read_by: dict[int, set[int]], embeddings: list[int]) -> dict[Any, str]:
+    """{key: "source_embedding.weight" / "target_embedding.weight"} where of two embedding tables one feeds only
+    chains that start the timeline (an encoder) and the other only chains started after another (a decoder,
+    ``Chain.after``); {} where either feeds both or neither (whose would it be?). ``read_by``: what reads each
+    node, not through a choice."""
+    found: dict[str, Any] = {}
+    for table in embeddings:
+        starts = {chain.after > 0 for chain in chains_reading(nodes, read_by, table)}
+        if len(starts) == 1:
+            found["target_embedding.weight" if starts.pop() else "source_embedding.weight"] = nodes[table].key
+    return {key: role for role, key in found.items()} if len(found) == 2 else {}
+
+
+def _after_the_recurrence(nodes: list[Node], read_by: dict[int, set[int]]) -> set[int]:
+    """The ops computed from a recurrent layer's (or cell's) states: reached from its steps' ops along what reads
+    them (``read_by``, not through a choice). A loop whose steps the user scoped (t=1, t=2) records no layer's
+    chain: its steps are then the ops that read a recurrent weight (W_hh, W_ih), and what is computed from them."""
+    steps = [p for p, node in enumerate(nodes) if node.chain is not None]
+    if not steps:  # (its head is named W_hy, b_y as the same loop's cell level names it)
+        steps = [op for p, node in enumerate(nodes) if node.kind == "parameter"
+                 and short_name(node.label.split("\n")[0]) in LAYER_WEIGHTS for op in read_by.get(p, ())]
+    return set(cone(steps, read_by, lambda p: True)) - set(steps)

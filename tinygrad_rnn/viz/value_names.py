@@ -1,0 +1,261 @@
+"""Values named in the lecture's notation: h₃, J₃, x₃ in a figure's labels, each state marked with its chain.
+
+The last step of a drawing (:func:`name_values`): check the names a user asked for, write what the marks mean
+once, name a gradient graph's outputs as its rules name the weights, and rewrite every value in the labels
+(h₃⁽¹⁾, or h⁽³⁾ where the lecture writes time above; h′₁ in a module's second call). The symbols come from
+:mod:`.notation`, the marks from :mod:`.chains`, the parameters' names from :mod:`.parameter_names`; the words
+under x_t and by J_t are written by :mod:`.words`.
+"""
+
+from __future__ import annotations
+
+import re
+
+from .chains import chain_mark, chain_marks, chain_of, chains_in, module_marks, owner_of
+from .gradient_labels import SCORES_NOTE, SUM_NOTE
+from .loss_targets import LossTargets
+from .notation import (
+    BIAS_PARTS,
+    LAYER_WEIGHTS,
+    MODEL_WEIGHTS,
+    PER_STEP_VALUES,
+    VALUES,
+    Notation,
+    library_name,
+    short_name,
+)
+from .parameter_names import write_tied_uses
+from .picture import BACKWARD_ROW, Node, Picture, relabel_edges
+from .scripts import FROM_SUBSCRIPT
+from .step_states import GATES
+from .words import write_tokens
+
+# the tensor a gradient is of, in an output's label: a BPTT figure's Σ names each weight so (Σₜ ∂J/∂b_ih|₍ₜ₎), and a
+# GRU's are already b_ih and b_hh there, never the lecture's one b of an RNN's two
+GRADIENT_OF = re.compile(r"∂J/∂([^\s|]+)")
+
+# (a rolled loop's cₜ₊₁ is one step, its mark after it: cₜ₊₁⁽²⁾, never cₜ⁽²⁾₊₁)
+TOKEN = re.compile(r"(?<![\w\u0302])([A-Za-zŷ\u0302]+)(_0|_T|[₀₁₂₃₄₅₆₇₈₉]+|ₜ(?:[₊₋][₀₁₂₃₄₅₆₇₈₉]+)?)?"
+                   r"(?![\w\u0302₀₁₂₃₄₅₆₇₈₉])")
+
+
+def name_values(picture: Picture, notation: Notation, parameters: set[str], show_parameters: bool,
+                tokens: list[str] | None, targets: list[str] | None = None,
+                known: LossTargets | None = None) -> None:
+    """The last step of a drawing: check the names asked for, say once that the lecture's one bias
+    is the layer's two, write the values (h₃⁽¹⁾, J⁽³⁾) in the notation, and the words by x_t and J_t
+    (:func:`.words.write_tokens`)."""
+    check_asked(picture, notation, parameters)
+    picture.notes += mark_notes(picture, notation)
+    notation = notation.for_drawing(picture.nodes)
+    name_gradients(picture, notation)
+    if {"b_ih", "b_hh"} <= parameters and show_parameters:  # said once, under the figure, not drawn as two b₁
+        drawn = [name for node in picture.nodes for name in node.parameters] + \
+            [node.label.split("\n")[0] for node in picture.nodes if node.kind == "parameter"] + \
+            [name for node in picture.nodes if node.kind == "output" for name in GRADIENT_OF.findall(node.label)]
+        parts = any(name.endswith(BIAS_PARTS[1]) for name in drawn)
+        if notation.merged_biases() and any(name.startswith(("b_ih", "b_hh")) for name in drawn):
+            notation = notation.for_cell("gru")  # the lecture's one bias, kept apart (name_parameters): a GRU's
+        picture.notes += notation.merged_biases(parts)
+    write_tied_uses(picture, notation)
+    rename_values(picture, notation)
+    if tokens is not None:
+        write_tokens(picture, list(tokens), None if targets is None else list(targets), known)
+    elif targets is not None:
+        raise ValueError("targets: what each J_t should predict is written beside the words it is for; pass "
+                         "tokens=[...] too (the words of x_1 … x_T)")
+
+
+def name_gradients(picture: Picture, notation: Notation) -> None:
+    """A gradient graph's outputs named as its rules name the weights: ∂J/∂W_hh, not ∂J/∂weight_hh_l0 beside
+    a rule that says W_hh (one name per thing in a figure); marked with the layer and direction only where
+    the figure has several (∂J/∂W_hh⁽²⁾)."""
+    gradients = {}
+    for position, node in enumerate(picture.nodes):
+        first, _, rest = node.label.partition("\n")
+        if node.kind == "output" and first.startswith("∂J/∂") and owner_of(first[len("∂J/∂"):]) is not None:
+            gradients[position] = (first[len("∂J/∂"):], rest)
+    marks = chain_marks({owner_of(name) for name, _ in gradients.values()}, notation.module_letters)
+    loss = notation.symbol("J")
+    for position, (name, rest) in gradients.items():
+        written = notation.symbol(short_name(name)) + chain_mark(marks[owner_of(name)])
+        picture.nodes[position].label = f"∂{loss}/∂{written}" + ("\n" + rest if rest else "")
+
+
+def mark_notes(picture: Picture, notation: Notation) -> list[str]:
+    """What the marks mean, said once in words: which index is the layer and which the step
+    (h₃⁽²⁾, or CS224N's h₂⁽³⁾), and whose each module's mark is (⁽ᵉ⁾: encoder, ⁽ᵈ⁾: decoder; CS224N's enc, dec)."""
+    notes = []
+    marks = chain_marks(chains_in(picture.nodes), notation.module_letters)
+    layered = sorted(mark for mark in marks.values() if mark[-1:].isdigit())
+    if layered:
+        layer = re.search(r"\d+$", layered[-1]).group()
+        # the example is a step the figure draws in that layer (step 3 where it does; a 2-step figure has none)
+        drawn = sorted({node.step for node in picture.nodes if node.step is not None and node.kind != "ellipsis"
+                        and marks.get(chain_of(node)) == layered[-1]})
+        step = "t" if any(node.loops for node in picture.nodes) or not drawn else str(
+            max([s for s in drawn if s <= 3] or drawn[:1]))  # a rolled figure has no step 3: it writes t
+        notes.append(f"{notation.at_step('h', step, layered[-1])}: the state h of layer {layer} at step {step}")
+    first_step: dict[str, int] = {}
+    for node in picture.nodes:
+        if (chain := chain_of(node)) is not None and node.step is not None:  # in time: a decoder's after its encoder's
+            when = node.step + (node.chain.after if node.chain is not None else node.after or 0)
+            first_step[chain[0]] = min(first_step.get(chain[0], when), when)
+    if len(first_step) > 1:  # in the order of time: the encoder's first
+        marks = module_marks(set(first_step), notation.module_letters)
+        written = (lambda mark: mark) if notation.time == "superscript" else chain_mark  # h_enc⁽¹⁾ or h₁⁽ᵉⁿᶜ⁾
+        notes.append(", ".join(f"{written(marks[module])}: {module}"
+                               for module in sorted(first_step, key=lambda module: (first_step[module], module))))
+    return notes
+
+
+CHAIN_RULE = re.compile(r"\(∂(.+?)/∂(.+?)\)ᵀ ∂J/∂\1")  # a BPTT arrow's part of a gradient (gradient_labels.py)
+
+
+def rename_values(picture: Picture, notation: Notation) -> None:
+    """Write the values a picture names (h₃ on an edge, J₃ and e₃ in nodes, x_t below) in the
+    notation, each state marked with the chain that computes it. Parameters are named by
+    :func:`.parameter_names.name_parameters` before; the words here are the values' only."""
+    marks = chain_marks(chains_in(picture.nodes), notation.module_letters)
+    renamed = {name for name in notation.names if name not in LAYER_WEIGHTS + MODEL_WEIGHTS}
+    renamed |= set(VALUES) | set(GATES)  # f₁ and h₁ alike: f⁽¹⁾ where the lecture writes time above
+
+    # an encoder's e₁ and its decoder's are two tensors (E_x x₁, E_y y₀): each marked with the module whose
+    # cell reads it, as the states are, where a picture has several modules (one module's e_t is its own)
+    several_modules = len({chain[0] for chain in marks}) > 1
+
+    def write(text: str, chain, reader=None) -> str:
+        mark = marks.get(chain, "")
+        embedded = marks.get(reader, "") if several_modules else ""
+
+        def one(match: re.Match) -> str:
+            base, step = match.group(1), match.group(2)
+            if base not in renamed:
+                return match.group(0)
+            # x_t, ŷ_t, J_t: the model's, not a chain's; e_t: the module's that reads it, where that is in doubt
+            own = embedded if base == "e" else "" if base in PER_STEP_VALUES else mark
+            return notation.at_step(base, step.lstrip("_").translate(FROM_SUBSCRIPT) if step else None, own)
+        return TOKEN.sub(one, text)
+
+    for node in picture.nodes:
+        chain = chain_of(node)
+        first, _, rest = node.label.partition("\n")
+        if node.kind == "input" and chain is None and first.startswith(("h_0", "c_0")):
+            chain = _reader_chain(picture, node)
+        if "∂" in rest:  # a Σ node's every line names gradients: ∂J/∂W_hh = Σₜ ∂J/∂W_hh|₍ₜ₎ (J is L in one lecture)
+            rest = "\n".join(write(line, chain) for line in rest.split("\n"))
+        node.label = write(first, chain, _reader_chain(picture, node)) + ("\n" + rest if rest else "")
+    backward = picture.backward
+    if backward and several_modules:
+        _mark_steps_by_reader(picture, marks)
+    edges = []
+    for tail, head, label in picture.edges:
+        a, b = picture.nodes[tail], picture.nodes[head]
+        flows_back = backward or a.row[:1] == (BACKWARD_ROW,) or b.row[:1] == (BACKWARD_ROW,) \
+            or (tail, head, label) in picture.gradients  # (forward and backward on one set of nodes)
+        owner = b if flows_back else a  # the state belongs to the node that computes it
+        chained = CHAIN_RULE.fullmatch(label) if flows_back else None
+        if chained:  # (∂h₄/∂h₃)ᵀ ∂J/∂h₄: h₄ is the reader's (the arrow's tail), h₃ the value's, each with its mark
+            out = write(chained.group(1), _chain_beside(picture, a, b, chained.group(1)))
+            value = write(chained.group(2), _chain_beside(picture, b, a, chained.group(2)))
+            edges.append((tail, head, f"(∂{out}/∂{value})ᵀ ∂{notation.symbol('J')}/∂{out}"))  # L in CMU's
+            continue
+        reader = a if flows_back else b  # the cell that reads a value (e₁ into encoder cell 1) marks it
+        edges.append((tail, head, write(label, _chain_beside(picture, owner, reader, label), chain_of(reader))
+                      if label else label))
+    relabel_edges(picture, edges)
+    for node in picture.nodes:
+        node.loops = [write(loop, chain_of(node)) for loop in node.loops]
+    # the BPTT note's sum, ∂J/∂h₃ = (1/4) ∂J₃/∂h₃ + …, in the same words as the arrows (one chain drawn: no mark)
+    picture.notes = [write(note, None) if note.startswith((SUM_NOTE, SCORES_NOTE)) else note for note in picture.notes]
+    mark_calls(picture, notation)
+
+
+def mark_calls(picture: Picture, notation: Notation) -> None:
+    """One module run on two sequences (one encoder for a premise and a hypothesis): the states and
+    inputs of its second chain are other tensors than the first's, so they carry a prime — h₁, x₁ in
+    call 1; h′₁, x′₁ in call 2 (two primes in call 3) — and no name stands for two tensors."""
+    def call(node: Node) -> int:
+        found = next((part for part in node.row if isinstance(part, str) and part.startswith("call ")), None)
+        return int(found.split()[1]) if found else 0
+
+    calls = [call(node) for node in picture.nodes]
+    if max(calls, default=0) < 2:
+        return
+    for tail, head, _ in picture.edges:  # x_t and h_0 sit in no row: they belong to the call they feed
+        if not calls[tail] and picture.nodes[tail].kind == "input":
+            calls[tail] = calls[head]
+    symbols = {notation.symbol(name) for name in ("h", "c", "x", "e")}
+
+    def primed(text: str, count: int) -> str:
+        if count < 2:
+            return text
+        return TOKEN.sub(lambda m: m.group(1) + "′" * (count - 1) + (m.group(2) or "")
+                         if m.group(1) in symbols else m.group(0), text)
+
+    for node, count in zip(picture.nodes, calls):
+        first, _, rest = node.label.partition("\n")
+        node.label = primed(first, count) + ("\n" + rest if rest else "")
+    relabel_edges(picture, [(tail, head, primed(label, calls[tail] or calls[head]))
+                            for tail, head, label in picture.edges])
+
+
+def _chain_beside(picture: Picture, node: Node, other: Node, label: str):
+    """The chain whose value ``label`` names on an edge between ``node`` (that computes it) and ``other``: ``node``'s
+    own; where ``node`` is a "…" of steps left out, the chain with that step among them — the other end's where
+    several have it (h₃ out of "…" into the forward cell 4 of a bidirectional layer is h₃⁽→⁾, the h₂ into its
+    reverse cell 1 is h₂⁽←⁾: written bare, h₂ and h₃ said neither), the encoder's h₃ into its decoder's cell 1."""
+    if node.kind != "ellipsis":
+        return chain_of(node)
+    key, step = node.key, re.search(r"[₀-₉]+", label)
+    while key[0] != "ellipsis":  # ("backward", ("ellipsis", side, steps)) in the views built on the forward one
+        key = key[1]
+    if step is None:
+        return None
+    starts = {chain_of(n): n.chain.after for n in picture.nodes if n.chain is not None}
+    among = [chain for chain, after in starts.items() if int(step.group().translate(FROM_SUBSCRIPT)) + after in key[2]]
+    return chain_of(other) if chain_of(other) in among else among[0] if len(among) == 1 else None
+
+
+def _mark_steps_by_reader(picture: Picture, marks: dict) -> None:
+    """A gradient figure's step of an embedding lookup, named by its op ("embedding t=1"), marked with the module
+    whose cell reads its value, where several modules run: the encoder's e₁ and its decoder's are two lookups, and
+    "embedding t=1" twice named neither (embedding⁽ᵉ⁾, embedding⁽ᵈ⁾, as the forward figure's e₁⁽ᵉ⁾)."""
+    tails: dict[int, list[int]] = {}  # head → the nodes with an edge into it (a backward figure: who reads its value)
+    for tail, head, _ in picture.edges:
+        tails.setdefault(head, []).append(tail)
+    for position, node in enumerate(picture.nodes):
+        first, newline, rest = node.label.partition("\n")
+        op = re.match(r"embedding\b", first)  # (e_t, marked so in the forward figure: a dropout between is no one's)
+        if node.step is None or chain_of(node) is not None or not op:
+            continue
+        readers = {chain_of(picture.nodes[tail]) for tail in tails.get(position, ())} - {None}
+        if len(readers) == 1:
+            node.label = op.group() + chain_mark(marks.get(readers.pop(), "")) + first[op.end():] + newline + rest
+
+
+def _reader_chain(picture: Picture, node: Node):
+    """The one chain that reads ``node``'s value (None: none, or several). Gradients drawn beside the values do not
+    read it (a forward-and-backward figure's embedding also hands its Σ ∂J/∂E_x its terms)."""
+    position = picture.nodes.index(node)
+    chains = {chain_of(picture.nodes[h]) for t, h, label in picture.edges
+              if t == position and (t, h, label) not in picture.gradients}
+    return next(iter(chains)) if len(chains) == 1 else None
+
+
+def check_asked(picture: Picture, notation: Notation, parameters: set[str]) -> None:
+    """A name the user asked to rename that the figure does not have is a mistake: say what it has."""
+    if not notation.asked:
+        return
+    present = set(parameters)
+    for node in picture.nodes:
+        for text in [node.label, *node.parameters]:
+            present |= {m.group(1) for m in TOKEN.finditer(text)}
+    for _, _, label in picture.edges:
+        present |= {m.group(1) for m in TOKEN.finditer(label)}
+    present |= {library_name(p) for p in parameters}
+    missing = sorted(name for name in notation.asked if name not in present)
+    if missing:
+        known = sorted(n for n in present if n in parameters or n in VALUES or library_name(n) != n)
+        raise ValueError(f"notation: {', '.join(missing)} names nothing in this figure; its names are "
+                         f"{', '.join(known)}")
