@@ -157,7 +157,7 @@ def test_a_recorded_gradient_through_a_layer_node_draws_its_sum_over_the_steps()
 
 
 def test_arrows_from_one_rule_into_one_sum_share_an_arrow_naming_their_steps():
-    from tinygrad_rnn.viz.levels import _steps_on_one_arrow
+    from tinygrad_rnn.viz.backward_rules import _steps_on_one_arrow
 
     assert _steps_on_one_arrow([(0, 1, "t=2"), (0, 1, "t=1"), (2, 1, "t=3")]) == [(0, 1, "t=1, t=2"), (2, 1, "t=3")]
     run = [(0, 1, f"t={t}") for t in range(9, 0, -1)]

@@ -32,6 +32,7 @@ from ..function import Function
 from ..function import Node as GraphNode
 from ..steps import step_number, step_of
 from ..tensor import Tensor
+from .backward_rules import merge_backward_rules
 from .chains import owner_of
 from .concatenated import concatenations, write_concatenations
 from .initial_states import (
@@ -44,7 +45,7 @@ from .initial_states import (
     renamed,
     split_shared_initial_states,
 )
-from .levels import merge_backward_rules, merge_groups, per_step_projections, unique
+from .levels import merge_groups, unique
 from .loss_targets import loss_targets
 from .notation import SYMBOLS, Notation, gru_update, resolve, short_name
 from .overlaid import overlaid_picture
@@ -65,6 +66,7 @@ from .picture import (
     subscript,
 )
 from .running_sums import draw_as_sum, draw_as_sum_of_ops, take_out_of_steps
+from .step_projections import per_step_projections
 from .step_states import cells_reaching_outputs
 from .stepwise import stepwise_graph
 from .user_steps import link_maps, place_model_ops, split_recurrences, steps_holding_calls

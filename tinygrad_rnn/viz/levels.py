@@ -1,10 +1,10 @@
 """Cells and steps: the ops of each cell application (level "cell") or time step ("step") merged
 into one node, and everything between them folded into edges — step by step.
 
-A value flowing between the cells is described by what it is made of: ("whole", sources) for a
-tensor, or ("sequence", dim, [sources of slice 0, slice 1, …]) for one stacked along a dimension
-(a layer's output, a projected input). Sources are cells (groups), leaves and parameters; a leaf
-read slice by slice (x, unbound along time) becomes one source per slice: x_1, x_2, …
+A value flowing between the cells is described by what it is made of, ("whole", sources) or
+("sequence", dim, [sources of each slice]): ``carried_values.py`` follows it through the ops folded
+into edges. Neighbours: ``step_projections.py`` (a layer's input projection drawn per step at op
+level), ``backward_rules.py`` (a gradient graph's ops merged into one node per backward rule).
 
 What a model does around its recurrent layers belongs to the step it serves, as the lectures
 draw a language model: an op of the user's own code (outside every layer's scope) that computes
@@ -17,17 +17,13 @@ bookkeeping (the input projection of all steps, unbind, stack, indexing) folds i
 
 from __future__ import annotations
 
-import re
 from collections import Counter
 from dataclasses import replace
 from typing import Any
 
-import numpy
-
-from ..engine import vertex_of
 from ..function import Function
-from ..steps import step_number, step_of
-from .notation import SYMBOLS
+from ..steps import step_of
+from .carried_values import _carry, _one_step_read, _slice, _sources
 from .picture import (
     CHOICE_INPUT,
     PER_STEP,
@@ -410,25 +406,6 @@ def _inputs_of_each_step(nodes: list[Node], edges) -> None:
             node.label = subscript(name, step) + ("\n" + rest if rest else "")
 
 
-def _one_step_read(inputs: list[tuple], lazy_inputs: dict[int, list[tuple]],
-                   parts: dict[tuple[int, int], frozenset]) -> bool:
-    """Whether what an op reads comes from exactly one cell (through ops folded on the way, or the one node drawn
-    for one step of a user's op above that cell: J_t = cross_entropy reads the head's ŷ_t)."""
-    groups, stack, seen = set(), list(frozenset().union(*(_sources(v) for v in inputs))), set()
-    while stack:
-        source = stack.pop()
-        if source in seen:
-            continue
-        seen.add(source)
-        if source[0] == "group":
-            groups.add(source[1])
-        elif source[0] == "op":
-            stack.extend(frozenset().union(*(_sources(v) for v in lazy_inputs[source[1]])))
-        elif source[0] == "split" and source[1:] in parts:
-            stack.extend(parts[source[1:]])
-    return len(groups) == 1
-
-
 def _layer_scope(scope: tuple[str, ...]) -> tuple[str, ...]:
     """The scope a layer's own ops run in: its first part (("RNN",) of ("RNN", "layer 0", …)), after the "t=k" a
     loop the user wrote put around the call — the user's other ops in that step (("t=1",)) are not the layer's.
@@ -476,78 +453,6 @@ def _forward_order(count: int, links) -> list[int]:
     return in_order(list(range(count)), predecessors, set(range(count)))
 
 
-def _sources(carried: tuple) -> frozenset:
-    return carried[1] if carried[0] == "whole" else frozenset().union(*carried[2])
-
-
-def _carry(node: Node, inputs: list[tuple]) -> list[tuple]:
-    """What each output of a bookkeeping op carries, slice by slice where it can tell."""
-    function = node.key if isinstance(node.key, Function) else None
-    name = function.name if function else ""
-    everything = ("whole", frozenset().union(*(_sources(v) for v in inputs)) if inputs else frozenset())
-    outputs = max((getattr(vertex_of(t), "output_index", 0) for t in node.tensors), default=0) + 1
-    if function is not None and function.multiple_outputs:
-        outputs = max(outputs, getattr(function, "n_outputs", outputs))
-    shape = tuple(node.tensors[0].shape) if node.tensors else ()
-    if name == "unbind" and len(inputs) == 1:
-        carried = inputs[0]
-        ndim = len(shape) + 1
-        dim = function.dim % ndim
-        if carried[0] == "sequence" and carried[1] == dim:
-            return [("whole", carried[2][k]) if k < len(carried[2]) else everything for k in range(outputs)]
-        if carried[0] == "sequence":
-            return [("sequence", carried[1] - (dim < carried[1]), carried[2])] * outputs
-        return [("whole", frozenset(_slice(s, k) for s in carried[1])) for k in range(outputs)]
-    if name == "stack" and all(v[0] == "whole" for v in inputs) and not _stacks_layers(inputs):
-        return [("sequence", function.dim % len(shape), [v[1] for v in inputs])]
-    if name == "index" and len(inputs) == 1 and inputs[0][0] == "sequence":
-        _, dim, slices = inputs[0]
-        key = function.index if isinstance(function.index, tuple) else (function.index,)
-        if len(key) > dim and all(k == slice(None) for k in key[:dim]):
-            chosen = key[dim]
-            if isinstance(chosen, (int, numpy.integer)) and -len(slices) <= chosen < len(slices):
-                return [("whole", slices[chosen])]
-            if isinstance(chosen, slice):
-                return [("sequence", dim, slices[chosen])]
-        return [everything]
-    if name == "reshape" and len(inputs) == 1 and inputs[0][0] == "sequence":  # (1, T, V) or (T, B, V) → rows
-        _, dim, slices = inputs[0]
-        before = tuple(function.inputs[0].shape)
-        if len(shape) == 2 and all(n == 1 for n in before[:dim]) and shape[0] == int(numpy.prod(before[:-1])):
-            return [("sequence", 0, slices)]
-        return [everything]
-    if name == "permute" and len(inputs) == 1 and inputs[0][0] == "sequence":
-        _, dim, slices = inputs[0]
-        return [("sequence", list(function.dims).index(dim), slices)]
-    sequences = [v for v in inputs if v[0] == "sequence"]
-    if sequences and name not in ("reshape", "permute", "expand", "sum", "mean", "index"):
-        dim, length = sequences[0][1], len(sequences[0][2])
-        split_dim = getattr(function, "dim", None)
-        same = all(v[1] == dim and len(v[2]) == length for v in sequences)
-        if same and len(shape) > dim and shape[dim] == length and (split_dim is None or split_dim % len(shape) != dim):
-            wholes = frozenset().union(*(v[1] for v in inputs if v[0] == "whole")) if len(sequences) < len(inputs) \
-                else frozenset()
-            slices = [frozenset().union(*(v[2][k] for v in sequences)) | wholes for k in range(length)]
-            return [("sequence", dim, slices)] * outputs
-    return [everything] * outputs
-
-
-def _stacks_layers(inputs: list[tuple]) -> bool:
-    """A stack that is not a sequence in time: of one value, or of the final states of several rows
-    (h_n: one per layer and direction) — what reads it reads it whole."""
-    rows = {source[1][0] for v in inputs for source in v[1] if source[0] == "group"}
-    return len(inputs) == 1 or len(rows) > 1
-
-
-def _slice(source: tuple, piece: int) -> tuple:
-    """Slice ``piece`` of a source: a leaf input becomes that slice of it, a user's op read step
-    by step that step of it (drawn per step); anything else is whole."""
-    kind, position, already = source
-    if kind == "op":
-        return ("split", position, piece)
-    return (kind, position, piece) if kind == "leaf" and already is None else source
-
-
 def unique(edges):
     seen, result = set(), []
     for edge in edges:
@@ -555,280 +460,3 @@ def unique(edges):
             seen.add(edge)
             result.append(edge)
     return result
-
-
-def per_step_projections(nodes: list[Node], edges, links, show_shapes: bool = True
-                         ) -> tuple[list[Node], list[tuple[int, int, str]]] | None:
-    """At op level: a layer's input projection of all steps at once (linear, then unbind by step —
-    for a GRU split into r, z, n first) drawn as one linear node in each step's column, x_t (or the
-    layer below's h_t) entering it from below, as the lectures draw x_t W_ih; its shapes only with
-    ``show_shapes``. Returns the new nodes and edges, or None when the graph has no such projection."""
-    def name(i: int) -> str:
-        return nodes[i].key.name if nodes[i].kind == "op" and isinstance(nodes[i].key, Function) else ""
-
-    into: dict[int, list[tuple[int, int, int]]] = {}  # head → [(tail, output index, input position)]
-    out_of: dict[int, list[tuple[int, int]]] = {}  # tail → [(head, output index)]
-    for tail, head, out, position in links:
-        into.setdefault(head, []).append((tail, out, position))
-        out_of.setdefault(tail, []).append((head, out))
-    removed: set[int] = set()
-    added: list[Node] = []
-    new_edges: list[tuple[Any, Any, str]] = []  # tails and heads: old positions, or ("new", k) for added nodes
-    for p, node in enumerate(nodes):
-        if name(p) != "linear" or node.step is not None or not node.scope:
-            continue
-        unbinds, splits = [], []  # (unbind, the gate its slices feed: r, z, n, or "")
-        for head, _ in out_of.get(p, []):
-            if name(head) == "unbind":
-                unbinds.append((head, ""))
-            elif name(head) == "split":
-                splits.append(head)
-                gates = [t.name for t in sorted(nodes[head].tensors, key=lambda t: vertex_of(t).output_index)]
-                for unbind, piece in out_of.get(head, []):
-                    if name(unbind) == "unbind":
-                        unbinds.append((unbind, gates[piece] if piece < len(gates) and gates[piece] else ""))
-        consumers = {h for h, _ in out_of.get(p, [])}
-        if not unbinds or consumers - {u for u, _ in unbinds} - set(splits):
-            continue
-        steps = max(out for u, _ in unbinds for _, out in out_of.get(u, [])) + 1
-        shape = list(nodes[unbinds[0][0]].tensors[0].shape) if nodes[unbinds[0][0]].tensors and show_shapes else []
-        if splits and shape:
-            shape[-1] *= len(unbinds)  # the projection of one step, before its split into r, z, n
-        first = len(added)
-        # each step's projection in the column and row of the step that reads it (its step record)
-        reader = {out: nodes[head] for unbind, _ in unbinds for head, out in out_of.get(unbind, [])}
-        at = [reader[k] if k in reader and reader[k].step is not None else
-              Node(None, "op", "", step=k + 1, row=node.scope) for k in range(steps)]
-        for k in range(steps):
-            label = "linear" + (f"\n({', '.join(map(str, shape))})" if shape else "")
-            added.append(Node(node.key, "op", label, node.scope + (f"t={at[k].step}",), step=at[k].step,
-                              row=at[k].row, chain=at[k].chain))
-        pieces = {}  # a GRU's r, z, n: each step's projection split in three, as its h W_hhᵀ is
-        if splits:
-            for k in range(steps):
-                piece = [*shape[:-1], shape[-1] // len(unbinds)] if shape else []
-                shapes = f"\n({', '.join(map(str, shape))})\n→ {len(unbinds)} × ({', '.join(map(str, piece))})"
-                added.append(Node(nodes[splits[0]].key, "op", "split" + (shapes if shape else ""),
-                                  node.scope + (f"t={at[k].step}",), step=at[k].step, row=at[k].row,
-                                  chain=at[k].chain))
-                pieces[k] = len(added) - 1
-                new_edges.append((("new", first + k), ("new", pieces[k]), ""))
-        for unbind, _ in unbinds:  # unlabelled: a GRU's piece is W_in x_t + b_in, not n (nor r, z)
-            for head, out in out_of.get(unbind, []):
-                new_edges.append((("new", pieces.get(out, first + out)), head, ""))
-            removed.add(unbind)
-        removed.update(splits)
-        removed.add(p)
-        for tail, _, _ in into.get(p, []):
-            source = nodes[tail]
-            if source.kind == "input":  # x, read step by step: x_1 → step 1, …
-                label = source.label.split("\n")[0]
-                for k in range(steps):
-                    added.append(Node((source.key, k), "input", subscript(label, at[k].step), step=at[k].step))
-                    new_edges.append((("new", len(added) - 1), ("new", first + k), ""))
-                removed.add(tail)
-            elif name(tail) in ("stack", "cat") and source.step is None:  # the layer below's h_t, step by step
-                stacks = [tail] if name(tail) == "stack" else \
-                    [t for t, _, _ in into.get(tail, []) if name(t) == "stack"]
-                for stack in stacks:
-                    for below, _, position in into.get(stack, []):
-                        new_edges.append((below, ("new", first + position), subscript("h", position + 1)))
-                    if {h for h, _ in out_of.get(stack, [])} <= {p, tail}:
-                        removed.add(stack)
-                if name(tail) == "cat" and {h for h, _ in out_of.get(tail, [])} == {p}:
-                    removed.add(tail)
-            else:
-                for k in range(steps):
-                    new_edges.append((tail, ("new", first + k), ""))
-    if not added:
-        return None
-    for i in range(len(nodes)):  # the cat of two directions, read by both directions' projections above: gone with them
-        if name(i) in ("stack", "cat") and out_of.get(i) and all(head in removed for head, _ in out_of[i]):
-            removed.add(i)
-    kept = [i for i in range(len(nodes)) if i not in removed]
-    index = {old: new for new, old in enumerate(kept)}
-    result = [nodes[i] for i in kept] + added
-
-    def position(end: Any) -> int | None:
-        return len(kept) + end[1] if isinstance(end, tuple) else index.get(end)
-
-    kept_edges = [(index[t], index[h], label) for t, h, label in edges if t in index and h in index]
-    kept_edges += [(position(t), position(h), label) for t, h, label in new_edges
-                   if position(t) is not None and position(h) is not None]
-    return result, unique(kept_edges)
-
-
-# What each op's backward does to the gradient δ it receives, in the chain rule's words ({y}: its output).
-ROLES = {
-    "tanh": "δ ⊙ (1 − {y}²)", "sigmoid": "δ ⊙ {y} ⊙ (1 − {y})", "relu": "δ ⊙ [{y} > 0]", "exp": "δ ⊙ {y}",
-    "mul": "δ ⊙ the other factor", "div": "δ / b, −δ a / b²", "add": "δ to both", "sub": "δ, −δ",
-    "linear": "δ · W; δᵀ x for W", "matmul": "δ Bᵀ, Aᵀ δ", "split": "joins the parts' δ",
-    "unbind": "stacks the steps' δ", "stack": "δ by step", "cat": "δ by part", "index": "δ in its place",
-    "sum": "δ spread out", "mean": "δ / n spread out", "lerp": "δ ⊙ (1 − z), δ ⊙ z, δ ⊙ (h − n)",
-    "cross_entropy": "δ (softmax − onehot)", "log_softmax": "δ − softmax Σ δ", "embedding": "δ added to its rows",
-    "reshape": "δ reshaped", "permute": "δ permuted back",
-    # a fused op's backward is a whole chain rule: what it hands on, and each step's term of W_hh
-    **{f"fused {cell} cell": "the cell's chain rule; δᵀ h for W_hh" for cell in ("RNN", "LSTM", "GRU")},
-    **{f"fused {cell} layer": "BPTT through its steps; δₜᵀ hₜ₋₁ for W_hh" for cell in ("RNN", "LSTM", "GRU")},
-    "fused linear + cross_entropy": "δ (softmax − onehot) · W; (δ (softmax − onehot))ᵀ h for W",
-}
-
-
-def merge_backward_rules(nodes: list[Node], edges, live: set | None = None
-                         ) -> tuple[list[Node], list[tuple[int, int, str]]]:
-    """A recorded gradient graph at op level, one node per backward rule: the ops each forward op's
-    backward recorded (1 − h², its products, the transposes and reshapes it needed) merge into one
-    node named by what it does to δ — ``h₃ = tanh, backward: δ ⊙ (1 − h₃²)``. Σ nodes, parameters
-    and the gradients drawn stay as they are. ``live``: the cells, (chain, step), whose states reach J
-    (:func:`.step_states.cells_reaching_outputs`); the rules and Σ nodes of any other cell are left out."""
-    group: dict[int, int] = {}
-    result: list[Node] = []
-    index: dict[Any, int] = {}
-    for position, node in enumerate(nodes):
-        forward = getattr(node.key, "gradient_of", None) if node.kind == "op" else None
-        if forward is None:
-            group[position] = len(result)
-            result.append(node)
-            continue
-        if forward not in index:
-            index[forward] = len(result)
-            # placed where its forward op is: a layer node's rule sits in no step, though its terms do
-            step = step_number(forward)
-            result.append(Node(node.key, "op", "", forward.scope, step=step, row=node.row, chain=node.chain))
-        group[position] = index[forward]
-        rule = result[index[forward]]
-        rule.label = rule.label or _rule_label(forward, "")
-        for vertex in node.key.inputs:  # the rule reads its op's output: name it as the forward figure does
-            if getattr(vertex, "grad_fn", None) is forward and getattr(vertex, "name", None):
-                rule.label = _rule_label(forward, vertex.name)
-    merged = unique([(group[t], group[h], label) for t, h, label in edges if group[t] != group[h]])
-    # the rules of a cell J never reaches hand on δ = 0 (the reverse steps of a classifier on the last step):
-    # not drawn, as the cell level's BPTT leaves them out, and the Σ their terms went into counts them as 0
-    zero_rules = set() if live is None else {i for i, n in enumerate(result) if n.kind == "op" and n.chain is not None
-                                             and n.step is not None and (n.chain, n.step) not in live}
-    fed: dict[int, set[int]] = {}
-    for tail, head, _ in merged:
-        fed.setdefault(head, set()).add(tail)
-    while True:  # a Σ in such a cell (∂J/∂h_t of the reverse direction's two reads) adds only their terms
-        idle = {head for head, tails in fed.items() if head not in zero_rules and tails <= zero_rules
-                and is_sum_node(result[head]) and result[head].kind == "op"}
-        if not idle:
-            break
-        zero_rules |= idle
-    dropped = Counter(h for t, h, _ in merged if t in zero_rules and h not in zero_rules)  # Σ → its terms left out
-    merged = [(t, h, label) for t, h, label in merged if t not in zero_rules and h not in zero_rules]
-    result, merged = _without_zero_terms(result, merged, zero_rules, dropped)
-    one_value = _sums_of_one_value(result, merged)
-    merged = [(t, h, "" if h in one_value else label) for t, h, label in merged]
-    merged = _steps_on_one_arrow(merged)
-    merged += _seed_of_j(result, merged)
-    named = {i: n.label.split(" = ")[0] for i, n in enumerate(result) if " = " in n.label.split("\n")[0]}
-    for tail, head, _ in merged:  # a layer's op that J's seed enters unnamed (a GRU's h_T = lerp): it computes h_T
-        if result[tail].key == SEED and head not in named and result[head].chain is not None and result[head].step:
-            named[head] = subscript("h", result[head].step)
-    into = [head for _, head, _ in merged]
-    # δ entering a rule for h_t is ∂J/∂h_t: the label of the lecture's right-to-left arrows
-    return result, [(t, h, f"∂J/∂{named[h]}" if h in named and into.count(h) == 1 and not label else label)
-                    for t, h, label in merged]
-
-
-def _sums_of_one_value(nodes: list[Node], edges) -> set[int]:
-    """The Σ nodes that add the parts of one value's gradient (∂J/∂h₂ through step 3's two reads of h₂; an LSTM's
-    ∂J/∂c₂ through steps 3 and 2): every term from one step, or the Σ recorded in a step. Their arrows carry no
-    "t=3" — they are no steps' terms of a shared weight, whose Σ (in no step) adds terms of several steps and
-    names the step of each."""
-    steps: dict[int, list[int]] = {}
-    for _, head, label in edges:
-        if is_sum_node(nodes[head]) and nodes[head].kind == "op" and label:
-            steps.setdefault(head, []).append(step_of((label,)))
-    return {head for head, found in steps.items() if len(found) > 1 and None not in found
-            and (len(set(found)) == 1 or nodes[head].step is not None)}
-
-
-SEED = ("J", "seed")  # the key of J's node in an op-level gradient graph
-
-
-def _seed_of_j(nodes: list[Node], edges) -> list[tuple[int, int, str]]:
-    """J's seed drawn, as the cell-level figures draw it: a rule that nothing recorded hands a δ to reads a
-    constant that backward starts from (∂J/∂h_T, where J = Σ h_T; the walk draws no constant), so J is added
-    with an arrow into each such rule — the last step's backward does not start from nothing. Adds J's node
-    to ``nodes``; returns the arrows (unlabelled: the caller names them ∂J/∂h_T)."""
-    fed = {head for _, head, _ in edges}
-    starts = [i for i, node in enumerate(nodes) if node.kind == "op" and i not in fed and not is_sum_node(node)
-              and getattr(node.key, "gradient_of", None) is not None]
-    if not starts:
-        return []
-    nodes.append(Node(SEED, "output", "J"))
-    return [(len(nodes) - 1, start, "") for start in starts]
-
-
-def _steps_on_one_arrow(edges):
-    """One arrow, its steps named together, where one rule sends a sum several steps' terms — a layer
-    node's δₜᵀ hₜ₋₁ of every step into the Σ of ∂J/∂W_hh: ``t=1, t=2, t=3`` (``t=1 … t=T`` for a longer
-    run), not T arrows drawn over one another."""
-    steps: dict[tuple[int, int], list[int]] = {}
-    for tail, head, label in edges:
-        step = step_of((label,)) if label else None
-        if step is not None:
-            steps.setdefault((tail, head), []).append(step)
-    joined = {pair: sorted(found) for pair, found in steps.items() if len(found) > 1}
-    result = []
-    for tail, head, label in edges:
-        found = joined.get((tail, head))
-        if found is None:
-            result.append((tail, head, label))
-        elif found:  # the first of the pair's arrows carries them all
-            run = len(found) > 3 and found == list(range(found[0], found[-1] + 1))
-            result.append((tail, head, f"t={found[0]} … t={found[-1]}" if run else
-                           ", ".join(f"t={step}" for step in found)))
-            joined[(tail, head)] = []
-    return result
-
-
-def _without_zero_terms(nodes: list[Node], edges, zero_rules: frozenset | set = frozenset(),
-                        dropped: Counter | None = None):
-    """No node for a Σ that adds nothing: the terms a recorded Σ adds that are zeros — constants (the
-    δ of the steps a loss on the last step never reads), or ``dropped[Σ]`` terms computed by the rules in
-    ``zero_rules`` (left out) — are not terms, and a Σ left with one term is that term, drawn straight
-    through to what reads the sum."""
-    into: dict[int, list[tuple[int, int, str]]] = {}
-    for edge in edges:
-        into.setdefault(edge[1], []).append(edge)
-    dropped = dropped or Counter()
-    through = {i for i, node in enumerate(nodes) if is_sum_node(node) and node.kind == "op" and i not in zero_rules
-               and len(into.get(i, [])) == 1 and all(_is_zero(x) for x in node.key.inputs if x.grad_fn is None)}
-    for i, node in enumerate(nodes):  # a Σ that stays counts the terms it is drawn with: "Σ (3 terms)" over two
-        if is_sum_node(node) and node.kind == "op" and i not in through:  # arrows read as a term left out
-            zeros = sum(1 for x in node.key.inputs if x.grad_fn is None and _is_zero(x)) + dropped[i]
-            if zeros:
-                count = len(node.key.inputs) - zeros
-                node.label = re.sub(r"\(\d+ terms\)", f"({count} terms; {zeros} more = 0)", node.label, count=1)
-    if not through and not zero_rules:
-        return nodes, edges
-    source = {i: into[i][0] for i in through}
-    kept = [i for i in range(len(nodes)) if i not in through and i not in zero_rules]
-    renumber = {old: new for new, old in enumerate(kept)}
-    result = []
-    for tail, head, label in edges:
-        if head in through:
-            continue
-        while tail in through:  # the one term it passes on
-            tail = source[tail][0]
-        result.append((renumber[tail], renumber[head], label))
-    return [nodes[i] for i in kept], unique(result)
-
-
-def _is_zero(tensor: Any) -> bool:
-    return not bool((tensor.array != 0).any())
-
-
-def _rule_label(forward: Function, named: str) -> str:
-    step = step_number(forward)
-    named = named or next(iter(getattr(forward, "states", ()) or ()), "")
-    # an output with no name is written as the op applied to its input, tanh(·): a bare y would be undefined
-    y = subscript(named, step) if named else f"{SYMBOLS.get(forward.name, forward.name)}(·)"
-    role = ROLES.get(forward.name, "its backward").format(y=y)
-    if forward.name == "linear" and not forward.needs_input_grad[0]:  # x needs no δ (h_0 = 0): W's term alone
-        role = "δᵀ x for W"
-    head = f"{y} = {SYMBOLS.get(forward.name, forward.name)}" if named else forward.name
-    return f"{head}, backward\n{role}"

@@ -75,5 +75,5 @@ def cells_reaching_outputs(cells: list[Node], edges, key: Callable[[Node], Any] 
     output are told apart (J = Σ output[-1] reads the last step's states alone; a classifier on the last step
     reads the reverse direction's last cell alone), where the op links join every step's state into the stack.
     Each cell as ``key`` names it: its key, (row, step), or (chain, step) for the rules of the op-level gradient
-    graph (:func:`.levels.merge_backward_rules`)."""
+    graph (:func:`.backward_rules.merge_backward_rules`)."""
     return {key(cells[i]) for i in reaching_outputs(cells, edges) if cells[i].kind == "group"}

@@ -1,0 +1,193 @@
+"""A recorded gradient graph at op level, one node per backward rule: the ops each forward op's backward
+recorded merge into one node named by what it does to δ (``h₃ = tanh, backward: δ ⊙ (1 − h₃²)``), the rules
+and Σ terms of cells J never reaches are left out, J's seed is drawn, and one arrow names all the steps a
+rule sends a sum. The forward graph's cells and steps are merged in ``levels.py``; a layer's per-step input
+projection in ``step_projections.py``.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from typing import Any
+
+from ..function import Function
+from ..steps import step_number, step_of
+from .levels import is_sum_node, unique
+from .notation import SYMBOLS
+from .picture import Node, subscript
+
+# What each op's backward does to the gradient δ it receives, in the chain rule's words ({y}: its output).
+ROLES = {
+    "tanh": "δ ⊙ (1 − {y}²)", "sigmoid": "δ ⊙ {y} ⊙ (1 − {y})", "relu": "δ ⊙ [{y} > 0]", "exp": "δ ⊙ {y}",
+    "mul": "δ ⊙ the other factor", "div": "δ / b, −δ a / b²", "add": "δ to both", "sub": "δ, −δ",
+    "linear": "δ · W; δᵀ x for W", "matmul": "δ Bᵀ, Aᵀ δ", "split": "joins the parts' δ",
+    "unbind": "stacks the steps' δ", "stack": "δ by step", "cat": "δ by part", "index": "δ in its place",
+    "sum": "δ spread out", "mean": "δ / n spread out", "lerp": "δ ⊙ (1 − z), δ ⊙ z, δ ⊙ (h − n)",
+    "cross_entropy": "δ (softmax − onehot)", "log_softmax": "δ − softmax Σ δ", "embedding": "δ added to its rows",
+    "reshape": "δ reshaped", "permute": "δ permuted back",
+    # a fused op's backward is a whole chain rule: what it hands on, and each step's term of W_hh
+    **{f"fused {cell} cell": "the cell's chain rule; δᵀ h for W_hh" for cell in ("RNN", "LSTM", "GRU")},
+    **{f"fused {cell} layer": "BPTT through its steps; δₜᵀ hₜ₋₁ for W_hh" for cell in ("RNN", "LSTM", "GRU")},
+    "fused linear + cross_entropy": "δ (softmax − onehot) · W; (δ (softmax − onehot))ᵀ h for W",
+}
+
+
+def merge_backward_rules(nodes: list[Node], edges, live: set | None = None
+                         ) -> tuple[list[Node], list[tuple[int, int, str]]]:
+    """A recorded gradient graph at op level, one node per backward rule: the ops each forward op's
+    backward recorded (1 − h², its products, the transposes and reshapes it needed) merge into one
+    node named by what it does to δ — ``h₃ = tanh, backward: δ ⊙ (1 − h₃²)``. Σ nodes, parameters
+    and the gradients drawn stay as they are. ``live``: the cells, (chain, step), whose states reach J
+    (:func:`.step_states.cells_reaching_outputs`); the rules and Σ nodes of any other cell are left out."""
+    group: dict[int, int] = {}
+    result: list[Node] = []
+    index: dict[Any, int] = {}
+    for position, node in enumerate(nodes):
+        forward = getattr(node.key, "gradient_of", None) if node.kind == "op" else None
+        if forward is None:
+            group[position] = len(result)
+            result.append(node)
+            continue
+        if forward not in index:
+            index[forward] = len(result)
+            # placed where its forward op is: a layer node's rule sits in no step, though its terms do
+            step = step_number(forward)
+            result.append(Node(node.key, "op", "", forward.scope, step=step, row=node.row, chain=node.chain))
+        group[position] = index[forward]
+        rule = result[index[forward]]
+        rule.label = rule.label or _rule_label(forward, "")
+        for vertex in node.key.inputs:  # the rule reads its op's output: name it as the forward figure does
+            if getattr(vertex, "grad_fn", None) is forward and getattr(vertex, "name", None):
+                rule.label = _rule_label(forward, vertex.name)
+    merged = unique([(group[t], group[h], label) for t, h, label in edges if group[t] != group[h]])
+    # the rules of a cell J never reaches hand on δ = 0 (the reverse steps of a classifier on the last step):
+    # not drawn, as the cell level's BPTT leaves them out, and the Σ their terms went into counts them as 0
+    zero_rules = set() if live is None else {i for i, n in enumerate(result) if n.kind == "op" and n.chain is not None
+                                             and n.step is not None and (n.chain, n.step) not in live}
+    fed: dict[int, set[int]] = {}
+    for tail, head, _ in merged:
+        fed.setdefault(head, set()).add(tail)
+    while True:  # a Σ in such a cell (∂J/∂h_t of the reverse direction's two reads) adds only their terms
+        idle = {head for head, tails in fed.items() if head not in zero_rules and tails <= zero_rules
+                and is_sum_node(result[head]) and result[head].kind == "op"}
+        if not idle:
+            break
+        zero_rules |= idle
+    dropped = Counter(h for t, h, _ in merged if t in zero_rules and h not in zero_rules)  # Σ → its terms left out
+    merged = [(t, h, label) for t, h, label in merged if t not in zero_rules and h not in zero_rules]
+    result, merged = _without_zero_terms(result, merged, zero_rules, dropped)
+    one_value = _sums_of_one_value(result, merged)
+    merged = [(t, h, "" if h in one_value else label) for t, h, label in merged]
+    merged = _steps_on_one_arrow(merged)
+    merged += _seed_of_j(result, merged)
+    named = {i: n.label.split(" = ")[0] for i, n in enumerate(result) if " = " in n.label.split("\n")[0]}
+    for tail, head, _ in merged:  # a layer's op that J's seed enters unnamed (a GRU's h_T = lerp): it computes h_T
+        if result[tail].key == SEED and head not in named and result[head].chain is not None and result[head].step:
+            named[head] = subscript("h", result[head].step)
+    into = [head for _, head, _ in merged]
+    # δ entering a rule for h_t is ∂J/∂h_t: the label of the lecture's right-to-left arrows
+    return result, [(t, h, f"∂J/∂{named[h]}" if h in named and into.count(h) == 1 and not label else label)
+                    for t, h, label in merged]
+
+
+def _sums_of_one_value(nodes: list[Node], edges) -> set[int]:
+    """The Σ nodes that add the parts of one value's gradient (∂J/∂h₂ through step 3's two reads of h₂; an LSTM's
+    ∂J/∂c₂ through steps 3 and 2): every term from one step, or the Σ recorded in a step. Their arrows carry no
+    "t=3" — they are no steps' terms of a shared weight, whose Σ (in no step) adds terms of several steps and
+    names the step of each."""
+    steps: dict[int, list[int]] = {}
+    for _, head, label in edges:
+        if is_sum_node(nodes[head]) and nodes[head].kind == "op" and label:
+            steps.setdefault(head, []).append(step_of((label,)))
+    return {head for head, found in steps.items() if len(found) > 1 and None not in found
+            and (len(set(found)) == 1 or nodes[head].step is not None)}
+
+
+SEED = ("J", "seed")  # the key of J's node in an op-level gradient graph
+
+
+def _seed_of_j(nodes: list[Node], edges) -> list[tuple[int, int, str]]:
+    """J's seed drawn, as the cell-level figures draw it: a rule that nothing recorded hands a δ to reads a
+    constant that backward starts from (∂J/∂h_T, where J = Σ h_T; the walk draws no constant), so J is added
+    with an arrow into each such rule — the last step's backward does not start from nothing. Adds J's node
+    to ``nodes``; returns the arrows (unlabelled: the caller names them ∂J/∂h_T)."""
+    fed = {head for _, head, _ in edges}
+    starts = [i for i, node in enumerate(nodes) if node.kind == "op" and i not in fed and not is_sum_node(node)
+              and getattr(node.key, "gradient_of", None) is not None]
+    if not starts:
+        return []
+    nodes.append(Node(SEED, "output", "J"))
+    return [(len(nodes) - 1, start, "") for start in starts]
+
+
+def _steps_on_one_arrow(edges):
+    """One arrow, its steps named together, where one rule sends a sum several steps' terms — a layer
+    node's δₜᵀ hₜ₋₁ of every step into the Σ of ∂J/∂W_hh: ``t=1, t=2, t=3`` (``t=1 … t=T`` for a longer
+    run), not T arrows drawn over one another."""
+    steps: dict[tuple[int, int], list[int]] = {}
+    for tail, head, label in edges:
+        step = step_of((label,)) if label else None
+        if step is not None:
+            steps.setdefault((tail, head), []).append(step)
+    joined = {pair: sorted(found) for pair, found in steps.items() if len(found) > 1}
+    result = []
+    for tail, head, label in edges:
+        found = joined.get((tail, head))
+        if found is None:
+            result.append((tail, head, label))
+        elif found:  # the first of the pair's arrows carries them all
+            run = len(found) > 3 and found == list(range(found[0], found[-1] + 1))
+            result.append((tail, head, f"t={found[0]} … t={found[-1]}" if run else
+                           ", ".join(f"t={step}" for step in found)))
+            joined[(tail, head)] = []
+    return result
+
+
+def _without_zero_terms(nodes: list[Node], edges, zero_rules: frozenset | set = frozenset(),
+                        dropped: Counter | None = None):
+    """No node for a Σ that adds nothing: the terms a recorded Σ adds that are zeros — constants (the
+    δ of the steps a loss on the last step never reads), or ``dropped[Σ]`` terms computed by the rules in
+    ``zero_rules`` (left out) — are not terms, and a Σ left with one term is that term, drawn straight
+    through to what reads the sum."""
+    into: dict[int, list[tuple[int, int, str]]] = {}
+    for edge in edges:
+        into.setdefault(edge[1], []).append(edge)
+    dropped = dropped or Counter()
+    through = {i for i, node in enumerate(nodes) if is_sum_node(node) and node.kind == "op" and i not in zero_rules
+               and len(into.get(i, [])) == 1 and all(_is_zero(x) for x in node.key.inputs if x.grad_fn is None)}
+    for i, node in enumerate(nodes):  # a Σ that stays counts the terms it is drawn with: "Σ (3 terms)" over two
+        if is_sum_node(node) and node.kind == "op" and i not in through:  # arrows read as a term left out
+            zeros = sum(1 for x in node.key.inputs if x.grad_fn is None and _is_zero(x)) + dropped[i]
+            if zeros:
+                count = len(node.key.inputs) - zeros
+                node.label = re.sub(r"\(\d+ terms\)", f"({count} terms; {zeros} more = 0)", node.label, count=1)
+    if not through and not zero_rules:
+        return nodes, edges
+    source = {i: into[i][0] for i in through}
+    kept = [i for i in range(len(nodes)) if i not in through and i not in zero_rules]
+    renumber = {old: new for new, old in enumerate(kept)}
+    result = []
+    for tail, head, label in edges:
+        if head in through:
+            continue
+        while tail in through:  # the one term it passes on
+            tail = source[tail][0]
+        result.append((renumber[tail], renumber[head], label))
+    return [nodes[i] for i in kept], unique(result)
+
+
+def _is_zero(tensor: Any) -> bool:
+    return not bool((tensor.array != 0).any())
+
+
+def _rule_label(forward: Function, named: str) -> str:
+    step = step_number(forward)
+    named = named or next(iter(getattr(forward, "states", ()) or ()), "")
+    # an output with no name is written as the op applied to its input, tanh(·): a bare y would be undefined
+    y = subscript(named, step) if named else f"{SYMBOLS.get(forward.name, forward.name)}(·)"
+    role = ROLES.get(forward.name, "its backward").format(y=y)
+    if forward.name == "linear" and not forward.needs_input_grad[0]:  # x needs no δ (h_0 = 0): W's term alone
+        role = "δᵀ x for W"
+    head = f"{y} = {SYMBOLS.get(forward.name, forward.name)}" if named else forward.name
+    return f"{head}, backward\n{role}"

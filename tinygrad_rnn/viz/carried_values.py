@@ -1,0 +1,109 @@
+"""What a value between the cells is made of, followed through the ops folded into edges.
+
+A value is ("whole", sources) for a tensor, or ("sequence", dim, [sources of slice 0, slice 1, …]) for one
+stacked along a dimension (a layer's output, a projected input). Sources are cells (groups), leaves and
+parameters; a leaf read slice by slice (x, unbound along time) becomes one source per slice: x_1, x_2, …
+``levels.py`` merges the groups and carries these values through the bookkeeping ops between them with
+:func:`_carry`; ``step_projections.py`` draws a layer's input projection per step; ``backward_rules.py``
+merges a gradient graph's ops into backward rules.
+"""
+
+from __future__ import annotations
+
+import numpy
+
+from ..engine import vertex_of
+from ..function import Function
+from .picture import Node
+
+
+def _sources(carried: tuple) -> frozenset:
+    return carried[1] if carried[0] == "whole" else frozenset().union(*carried[2])
+
+
+def _carry(node: Node, inputs: list[tuple]) -> list[tuple]:
+    """What each output of a bookkeeping op carries, slice by slice where it can tell."""
+    function = node.key if isinstance(node.key, Function) else None
+    name = function.name if function else ""
+    everything = ("whole", frozenset().union(*(_sources(v) for v in inputs)) if inputs else frozenset())
+    outputs = max((getattr(vertex_of(t), "output_index", 0) for t in node.tensors), default=0) + 1
+    if function is not None and function.multiple_outputs:
+        outputs = max(outputs, getattr(function, "n_outputs", outputs))
+    shape = tuple(node.tensors[0].shape) if node.tensors else ()
+    if name == "unbind" and len(inputs) == 1:
+        carried = inputs[0]
+        ndim = len(shape) + 1
+        dim = function.dim % ndim
+        if carried[0] == "sequence" and carried[1] == dim:
+            return [("whole", carried[2][k]) if k < len(carried[2]) else everything for k in range(outputs)]
+        if carried[0] == "sequence":
+            return [("sequence", carried[1] - (dim < carried[1]), carried[2])] * outputs
+        return [("whole", frozenset(_slice(s, k) for s in carried[1])) for k in range(outputs)]
+    if name == "stack" and all(v[0] == "whole" for v in inputs) and not _stacks_layers(inputs):
+        return [("sequence", function.dim % len(shape), [v[1] for v in inputs])]
+    if name == "index" and len(inputs) == 1 and inputs[0][0] == "sequence":
+        _, dim, slices = inputs[0]
+        key = function.index if isinstance(function.index, tuple) else (function.index,)
+        if len(key) > dim and all(k == slice(None) for k in key[:dim]):
+            chosen = key[dim]
+            if isinstance(chosen, (int, numpy.integer)) and -len(slices) <= chosen < len(slices):
+                return [("whole", slices[chosen])]
+            if isinstance(chosen, slice):
+                return [("sequence", dim, slices[chosen])]
+        return [everything]
+    if name == "reshape" and len(inputs) == 1 and inputs[0][0] == "sequence":  # (1, T, V) or (T, B, V) → rows
+        _, dim, slices = inputs[0]
+        before = tuple(function.inputs[0].shape)
+        if len(shape) == 2 and all(n == 1 for n in before[:dim]) and shape[0] == int(numpy.prod(before[:-1])):
+            return [("sequence", 0, slices)]
+        return [everything]
+    if name == "permute" and len(inputs) == 1 and inputs[0][0] == "sequence":
+        _, dim, slices = inputs[0]
+        return [("sequence", list(function.dims).index(dim), slices)]
+    sequences = [v for v in inputs if v[0] == "sequence"]
+    if sequences and name not in ("reshape", "permute", "expand", "sum", "mean", "index"):
+        dim, length = sequences[0][1], len(sequences[0][2])
+        split_dim = getattr(function, "dim", None)
+        same = all(v[1] == dim and len(v[2]) == length for v in sequences)
+        if same and len(shape) > dim and shape[dim] == length and (split_dim is None or split_dim % len(shape) != dim):
+            wholes = frozenset().union(*(v[1] for v in inputs if v[0] == "whole")) if len(sequences) < len(inputs) \
+                else frozenset()
+            slices = [frozenset().union(*(v[2][k] for v in sequences)) | wholes for k in range(length)]
+            return [("sequence", dim, slices)] * outputs
+    return [everything] * outputs
+
+
+def _stacks_layers(inputs: list[tuple]) -> bool:
+    """A stack that is not a sequence in time: of one value, or of the final states of several rows
+    (h_n: one per layer and direction) — what reads it reads it whole."""
+    rows = {source[1][0] for v in inputs for source in v[1] if source[0] == "group"}
+    return len(inputs) == 1 or len(rows) > 1
+
+
+def _slice(source: tuple, piece: int) -> tuple:
+    """Slice ``piece`` of a source: a leaf input becomes that slice of it, a user's op read step
+    by step that step of it (drawn per step); anything else is whole."""
+    kind, position, already = source
+    if kind == "op":
+        return ("split", position, piece)
+    return (kind, position, piece) if kind == "leaf" and already is None else source
+
+
+
+def _one_step_read(inputs: list[tuple], lazy_inputs: dict[int, list[tuple]],
+                   parts: dict[tuple[int, int], frozenset]) -> bool:
+    """Whether what an op reads comes from exactly one cell (through ops folded on the way, or the one node drawn
+    for one step of a user's op above that cell: J_t = cross_entropy reads the head's ŷ_t)."""
+    groups, stack, seen = set(), list(frozenset().union(*(_sources(v) for v in inputs))), set()
+    while stack:
+        source = stack.pop()
+        if source in seen:
+            continue
+        seen.add(source)
+        if source[0] == "group":
+            groups.add(source[1])
+        elif source[0] == "op":
+            stack.extend(frozenset().union(*(_sources(v) for v in lazy_inputs[source[1]])))
+        elif source[0] == "split" and source[1:] in parts:
+            stack.extend(parts[source[1:]])
+    return len(groups) == 1
