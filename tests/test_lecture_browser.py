@@ -263,6 +263,17 @@ def go_to(page, stage):
     page.wait_for_function(f"document.querySelector('.tgr-lecture').dataset.stage === '{stage - 1}'")
 
 
+# Two animation frames: whatever the page does in the frame after a stage (a font's late re-fit, the first frame
+# of a glide) has run, and the layout it left is the one read. Under reduced motion the window is set within the
+# stage's own render (lecture_fit.js, moveTo), so this is a margin, not a wait for a glide.
+TWO_FRAMES = "new Promise((done) => requestAnimationFrame(() => requestAnimationFrame(done)))"
+
+
+def settle(page):
+    """Wait until the page has drawn two frames since the stage changed (not a fixed time)."""
+    page.evaluate(TWO_FRAMES)
+
+
 @pytest.mark.parametrize("width, height", [(1280, 720), (1920, 1080), (3840, 2160)])
 def test_on_a_projector_every_stage_fits_the_window(browser, lecture_files, width, height):
     """Every stage, both themes: nothing scrolls, nothing is cut, clipped, overlapping or wrapped, the
@@ -529,7 +540,7 @@ def test_a_lit_arrows_label_wider_than_its_gap_stands_clear_of_its_cells(browser
         page.click(f"button:has-text('{name}')")
         for stage in range(12, 20):  # the gradient reaches t = 8, 7, …, 1
             go_to(page, stage)
-            page.wait_for_timeout(50)  # the window is set in the frame after the stage
+            settle(page)  # the window is set, and laid out, in the frames after the stage
             labels = page.evaluate(LIT_LABELS_PLACED)
             assert labels, (name, stage)
             for label in labels:
@@ -577,7 +588,7 @@ def test_the_figures_window_cuts_no_node_and_no_label(browser, tmp_path):
             page.keyboard.press("t")
         for stage in range(1, stages + 1):
             go_to(page, stage)
-            page.wait_for_timeout(100)  # the window is set in the frame after the stage
+            settle(page)  # the window is set, and laid out, in the frames after the stage
             assert page.evaluate(CUT_NODES) == [], (theme, stage)
     assert problems == []
 
@@ -602,7 +613,7 @@ def test_a_backward_stage_shows_the_loss_its_text_names(browser, tmp_path, width
     assert [t for _, t in backward] == [4, 3, 2, 1]
     for stage, t in backward:
         go_to(page, stage)
-        page.wait_for_timeout(100)  # the window is set in the frame after the stage
+        settle(page)  # the window is set, and laid out, in the frames after the stage
         # J_t, always (where the stage's equation and bars leave too little height, the last stage at 1,280 × 720,
         # the figure is scaled to hold it: it showed the cells only, J_t marked ▲)
         assert page.evaluate(LOSS_IN_VIEW, t), (width, height, t)
@@ -650,6 +661,16 @@ def test_a_backward_stage_shows_the_cells_it_is_about(browser, language_models, 
     assert problems == []
 
 
+# The view has unrolled and stands still: no node waits to slide (.unrolling), no CSS transition runs, and the
+# shown figure's viewBox is its window (to the 0.05 the two are written to)
+UNROLLED_AND_STILL = """() => {
+  const svg = [...document.querySelectorAll('.figure svg')].find(s => s.getClientRects().length);
+  const [now, to] = [svg.getAttribute('viewBox'), svg.dataset.window].map((box) => box.split(' ').map(Number));
+  return !document.querySelector('.unrolling') && document.getAnimations().length === 0 &&
+    now.every((v, i) => Math.abs(v - to[i]) < 0.051);
+}"""
+
+
 def test_a_page_opened_at_a_stage_shows_its_window_at_once(browser, language_models):
     """#stage=18 opens with the stage's window set, its clip the window's, not a glide from the whole figure
     with the window's clip over it (headless Chromium's screenshots showed the figure tiny or not at all)."""
@@ -660,13 +681,15 @@ def test_a_page_opened_at_a_stage_shows_its_window_at_once(browser, language_mod
                                  "s.dataset.window]; }")
     # (the viewBox is written to 2 decimals, the window to 1: 379.55 against 379.5)
     assert [float(v) for v in view.split()] == pytest.approx([float(v) for v in window.split()], abs=0.051)
-    page.wait_for_timeout(1000)  # the cells slide out of the first one as the view unrolls (0.9 s) and cross it
+    # the cells slide out of the first one as the view unrolls (0.9 s) and cross it: until they have stopped (no
+    # transition left running, none still to start) and the window stands where the stage sets it
+    page.wait_for_function(UNROLLED_AND_STILL)
     assert page.evaluate(CUT_NODES) == []
     # a glide whose frames are stamped before it began (as under virtual time) stays between its two windows
     page.evaluate("""() => { const raf = window.requestAnimationFrame;
       window.requestAnimationFrame = (f) => raf((now) => f(now - 5000)); }""")
     page.keyboard.press("ArrowLeft")
-    page.wait_for_timeout(100)
+    settle(page)  # the glide's first frame has run (it was asked for before the two frames waited for)
     now, to = page.evaluate("() => { const s = [...document.querySelectorAll('.figure svg')].find(s => "
                             "s.getClientRects().length); return [s.getAttribute('viewBox'), s.dataset.window]; }")
     for value, start, end in zip(*([float(v) for v in box.split()] for box in (now, view, to)), strict=True):
@@ -1103,7 +1126,7 @@ def test_no_arrow_into_a_node_in_view_comes_from_beyond_the_window(browser, tmp_
     panel = page.evaluate("JSON.parse(document.querySelector('script.tgr-data').textContent)")["panels"][0]
     for stage, found in enumerate(panel["stages"], 1):
         go_to(page, stage)
-        page.wait_for_timeout(100)  # the window is set in the frame after the stage
+        settle(page)  # the window is set, and laid out, in the frames after the stage
         cut = page.evaluate(ARROWS_CUT)
         assert cut == [], (cell, width, stage, found["phase"], found["t"], cut)
     assert problems == []
