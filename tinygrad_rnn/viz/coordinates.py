@@ -23,7 +23,7 @@ from .geometry import (
     loops_width,
 )
 from .risers import BESIDE_COLUMN, RISER_SPACING
-from .routes import state_first, state_pitch
+from .state_routes import state_first, state_pitch
 from .tracks import TRACK_PITCH
 
 
@@ -283,7 +283,7 @@ class Coordinates:
                     kind = (self.kind.get((tail, head)) or self.kind[(head, tail)])[0]
                     along = kind == "bus" or (head == i and kind == "straight")  # (routes: _clear_of_lanes)
                     # forward and backward on one set of nodes: h₀ (c₀) shares the column of the Σs placed as the
-                    # weights they sum; its line into the first step turns in the gap beside it (routes._through_gap)
+                    # weights they sum; its line into the first step turns in the gap beside it (GapRoutes._through_gap)
                     # wherever its stack stands, and the Σs and h₀ stacked beside the cells' row held it that tall
                     along = along or (self.both_ways and kind == "straight" and tail == i
                                       and i in self._started(other))
@@ -426,8 +426,8 @@ class Coordinates:
 
     def _state_label_reach(self, row: int, gap: int, above: bool) -> float:
         """How far above (``above``) or below its row's middle the outermost state label in a gap between two cells
-        reaches, as :meth:`~.routes.Routes._state_route` places them: the top one above its line, growing upwards
-        where it is broken in two lines; the bottom one (h under c) 8 under its line, growing downwards — none
+        reaches, as :meth:`~.state_routes.StateRoutes._state_route` places them: the top one above its line, growing
+        upwards where it is broken in two lines; the bottom one (h under c) 8 under its line, growing downwards — none
         below where the gap holds one state (its label lies above its line)."""
         tracks = sorted(self.gap_tracks[(row, gap)], key=state_first)
         if not above and len(tracks) < 2:

@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 
 from .picture import in_order
-from .routes import state_first
+from .state_routes import state_first
 
 GATE_ORDER = "figorzn"  # gates side by side: f beside c_{t−1} (f ⊙ c_{t−1}), i beside g (i ⊙ g), then o; r, z, n
 
@@ -142,7 +142,7 @@ class Placement:
             # what feeds (or reads) a higher level of the steps sits higher: its line then passes no other
             # (a gradient graph's levels run downwards)
             # and an LSTM's initial c₀ above its h₀, as c runs above h between the cells: each enters the first
-            # cell at its own state's height, on a line of its own (routes.py), crossing nothing
+            # cell at its own state's height, on a line of its own (gap_routes.py), crossing nothing
             height = {i: ((1 if self.backward else -1) * max(
                 (self.level[s] for s in self.successors[i] + self.predecessors[i] if s in block_of), default=0),
                 self.nodes[i].kind != "input" or state_first(self.nodes[i].label)[0]) for i in members}

@@ -1,18 +1,19 @@
-"""The routes between a grid's nodes: inside a step straight; a state from one step to the next through
-the gap between their columns; a node feeding (or fed by) many steps along one bus lane, with a drop into
-each step; and the ways round a column, past levels and through gaps. :class:`Routes` is the part of
-:class:`~.grid.Grid` that routes: it reads the grid's placement (boxes, kind, lanes, columns)."""
+"""The routes between a grid's nodes: which way each edge goes (:meth:`Routes.route`), inside a step straight or
+past levels, and the ways round a column, under or over what lies between. :class:`Routes` is the part of
+:class:`~.grid.Grid` that routes: it reads the grid's placement (boxes, kind, lanes, columns). Its parts, one
+concept each: the states from one step to the next (:mod:`.state_routes`), the buses along a row's lanes with a
+drop into each step (:mod:`.bus_routes`), the lines through the gap beside a step (:mod:`.gap_routes`) and the
+lines up a column past the rows in between (:mod:`.risers`)."""
 
 from __future__ import annotations
 
-import re
 from bisect import bisect_left, bisect_right
 
-from . import passages
 from . import tracks as unnamed  # (here `tracks` names a gap's list of named states)
+from .bus_routes import BusRoutes
+from .gap_routes import GapRoutes
 from .geometry import (
     ARROW,
-    LABEL_CLEAR,
     LABEL_LINE,
     LOOP_HEIGHT,
     Box,
@@ -21,24 +22,21 @@ from .geometry import (
     clip,
     drawn_width,
     finish,
-    label_lines,
     line_enters,
     loops_left,
     off_the_corner,
 )
 from .picture import CHOICES, is_backward_rule
 from .risers import BESIDE_COLUMN, Risers
-from .scripts import FROM_SUPERSCRIPT
+from .state_routes import StateRoutes, state_first
 
-TRUNK_CLEARANCE = 6.0  # points between a trunk and the trunks inside it whose lanes cross it (routes._nested_trunks)
 LONG_BESIDE = 24  # characters: a steep arrow's label longer than this, beside it on a slide, breaks in two
 
 
-class Routes(Risers):
+class Routes(StateRoutes, BusRoutes, GapRoutes, Risers):
     """Routing, given a placed grid (see :class:`~.grid.Grid`, which sets every attribute read here)."""
 
     _by_centre: tuple[list[int], list[float], float] | None = None  # the nodes by their centres' x, once placed
-    _unnamed_orders: dict[tuple[int, int], list] | None = None  # (row, gap) → its unnamed states' tracks, in order
 
     def _input_into_a_row_above(self, tail: int, head: int) -> bool:
         """Whether an input under its row feeds a row above it (a bidirectional layer's x_t into its reverse row):
@@ -211,31 +209,6 @@ class Routes(Risers):
         """The boxes of the nodes at ``node``'s level of its step (itself among them)."""
         return [self.boxes[i] for i in self.members[self.block_of[node]] if self.level[i] == self.level[node]]
 
-    def _bus_of(self, node: int) -> tuple | None:
-        """The lane of the bus between a node beside the rows and the steps (J and its J_t), if it has one."""
-        return next((kind[1] for (tail, head), kind in self.kind.items()
-                     if kind[0] == "bus" and node in (tail, head)), None)
-
-    def _ellipsis_bus(self, tail: int, head: int, a: Box, b: Box, label: str) -> Route:
-        """Between the steps left out ("…") and a node beside the rows that has a bus to the steps drawn (J, the
-        mean of the J_t): along that bus's lane, straight up or down from the "…" — not across the steps drawn."""
-        ellipsis_is_tail = self.nodes[tail].kind == "ellipsis"
-        other = head if ellipsis_is_tail else tail
-        lane_key = self._bus_of(other)
-        row, above, _ = lane_key
-        lane = self.lane[lane_key] + 1
-        y = self.lane_top[row] + lane * self.space.lane if above else self.lane_bottom[row] - lane * self.space.lane
-        rightwards = b.x > a.x
-        if ellipsis_is_tail:  # up (or down) into the lane, along it, into the node's side
-            trunk = self._trunk_x(head, b, lane_key, rightwards)
-            start = (a.x, a.top if y > a.y else a.bottom)
-            return finish([start, (a.x, y), (trunk, y), (trunk, b.y)], (b.left if rightwards else b.right, b.y),
-                           label, (a.x + 8, y + 6))
-        trunk = self._trunk_x(tail, a, lane_key, not rightwards)
-        start = (a.right if rightwards else a.left, a.y)
-        end = (b.x, b.top if y > b.y else b.bottom)
-        return finish([start, (trunk, a.y), (trunk, y), (b.x, y)], end, label, (b.x + 8, y + 6))
-
     def _crosses_a_node(self, route: Route, tail: int, head: int) -> bool:
         """Whether a route passes through a node it does not connect (it would read as an arrow into it), tried
         against the nodes within its extent only (the grid's index across, their heights along). Asked here and
@@ -278,223 +251,6 @@ class Routes(Risers):
         x = min(self.boxes[i].left for i in self.beside[column]) - self.space.gap_x / 2
         start, end = (a.left, a.y), (b.left, b.y)
         return finish([start, (x, a.y), (x, b.y)], end, label, (x + 8, (a.y + b.y) / 2))
-
-    def _state_route(self, a: Box, b: Box, kind: tuple, label: str, edge: tuple[int, int]) -> Route:
-        """From one step to the next through the gap between their columns; where each step is one
-        node (cell level, or a fused cell at op level), straight across (an LSTM's c above its h)."""
-        _, row, gap, _ = kind
-        tracks = sorted(self.gap_tracks[(row, gap)], key=state_first)  # c before h: the cell state runs on top
-        track = tracks.index(label) - (len(tracks) - 1) / 2
-        if not label and len(self.gap_unnamed[(row, gap)]) > 1:  # unnamed values, each on a track of its own
-            track = self._unnamed_track(row, gap, edge)
-        rightwards = b.x > a.x
-        one_node_per_step = self.nodes[self.members[(row, gap)][0]].kind == "group" or (
-            len(tracks) > 1 and abs(a.y - b.y) < 1)  # parallel states between two nodes level with each other
-        if one_node_per_step:
-            offset = -track * state_pitch(min(a.height, b.height), len(tracks))
-            start = (a.right if rightwards else a.left, a.y + offset)
-            end = (b.left if rightwards else b.right, b.y + offset)
-            above = offset >= 0
-            route = finish([start], end, label, ((start[0] + end[0]) / 2, start[1] + (7 if above else -8)))
-            return self._broken(route, label, above, tracks)
-        gap_x = self._gap_middle(gap) + track * unnamed.TRACK_PITCH
-        start = (a.right if rightwards else a.left, a.y)
-        end = (b.left if rightwards else b.right, b.y)
-        points = [start, (gap_x, a.y), (gap_x, b.y)]
-        # centred on the gap (not over the boxes beside it), on the side of the line away from where it turns
-        above = not b.y > a.y + 1
-        route = finish(points, end, label, (gap_x, a.y + 7 if above else a.y - 9))
-        return self._broken(route, label, above, tracks)
-
-    def _gap_middle(self, gap: int) -> float:
-        """The x of the middle of the gap right of column ``gap``."""
-        return self.column_x[gap] + self.column_width / 2 + self.column_gap / 2
-
-    def _unnamed_track(self, row: int, gap: int, edge: tuple[int, int]) -> float:
-        """An unnamed state's track in its gap (0 the middle, 1 a pitch right of it): its value's place in the
-        order that crosses fewest lines (:func:`.tracks.order`, found once per gap)."""
-        if self._unnamed_orders is None:
-            self._unnamed_orders = {}
-        if (row, gap) not in self._unnamed_orders:
-            states = self.gap_unnamed[(row, gap)]
-            middle = self._gap_middle(gap)
-            self._unnamed_orders[(row, gap)] = unnamed.order(
-                {value: unnamed.legs(self, edges, middle) for value, edges in states.items()})
-        found = self._unnamed_orders[(row, gap)]
-        return found.index(unnamed.key(self, *edge)) - (len(found) - 1) / 2
-
-    def _state_lines(self, label: str, tracks: list[str]) -> list[str]:
-        """A state's label as drawn in a gap of ``tracks`` (top first, :func:`state_first`: sorted once for the gap
-        by the caller): :meth:`_drawn`; where forward and backward share the cells (``both_ways``) also on the gap's
-        outermost track, which grows away from the others (∂J/∂c₂'s part above c₁, ∂J/∂h₁ under h₁): an LSTM's four
-        tracks kept its chain rule in one line, the gap that wide."""
-        outermost = self.both_ways and label in (tracks[0], tracks[-1])
-        return self._drawn(label, 2 if outermost else len(tracks))
-
-    def _drawn(self, label: str, tracks: int = 1) -> list[str]:
-        """A state's label as drawn between two steps: on a slide in two lines where that is narrower, and
-        where its gap holds at most two states (each grows away from the other; a third would meet one)."""
-        return label_lines(label) if self.slide and tracks <= 2 else [label]
-
-    def loop_label(self, state: str, loops: int) -> list[str]:
-        """A rolled cell's loop label as drawn: in two lines on a slide where the cell has one loop (the
-        labels of two nested loops lie a loop's height apart: room for one line each)."""
-        return self._drawn(state) if loops == 1 else [state]
-
-    def _broken(self, route: Route, label: str, above: bool, tracks: list[str]) -> Route:
-        """The route with its label's lines (:meth:`_state_lines`), growing away from the arrow: upwards above it."""
-        lines = self._state_lines(label, tracks)
-        if route.label_at is not None and len(lines) > 1:
-            route.label_lines = lines
-            if above:
-                route.label_at = (route.label_at[0], route.label_at[1] + LABEL_LINE * (len(lines) - 1))
-        return route
-
-    def _bus_route(self, tail: int, head: int, a: Box, b: Box, lane_key: tuple, label: str) -> Route:
-        """Along the row's lane: a drop into each step from a node beside the row, or a rise from
-        each step to it."""
-        row, above, _ = lane_key
-        y = self._lane_height(lane_key)
-        if tail in self.block_of:  # fan in: from each step to the lane, along it, into the node
-            rightwards = b.x > a.x
-            trunk = self._trunk_x(head, b, lane_key, rightwards)
-            x = a.x
-            if not self.top_level[row]:  # one node per step: leave near its corner, clear of the edges at its middle
-                x = a.right - 2 * self.space.pad_x if rightwards else a.left + 2 * self.space.pad_x
-            start = (x, a.top if above else a.bottom)
-            way = passages.way(self, passages.key(self, tail, lane_key))  # through a gap kept on each level it crosses
-            if way:
-                x, start = way[-1][0], (way[-1][0], way[-1][1])
-            # into a floating column's node (its stacks stand where they leave each other room, beside other rows'
-            # lanes) along its own lane where that meets its face, else a lane's pitch from the others: 5 pt under the
-            # decoder's lane, the encoder's terms seemed to join it
-            entry = self._clear_of_lanes(head, y, own=y)
-            entry = b.y if entry is None else entry
-            points = [*way[:-1], start, (x, y), (trunk, y), (trunk, entry)]
-            end = (b.left, entry) if rightwards else (b.right, entry)
-            # its step's name beside the drop; on a slide where no line runs: above a row (across the lane's
-            # height) away from the trunk, below it out to the corner (a narrow node's edge down its middle
-            # struck "t=1" through where the name went inwards)
-            away = x > trunk if above else x > a.x
-            outwards = 1 if not self.slide or x == a.x or away else -1
-            label_at = (x + outwards * (3 + 3 * len(label)), start[1] + 7 if above else start[1] - 7)
-            return finish(points, end, label, label_at)
-        rightwards = b.x > a.x
-        trunk = self._trunk_x(tail, a, lane_key, not rightwards)
-        # where lines from the rows come into a's side at its middle (h_T into J), a quarter of its height towards
-        # the lane: along their line, ∂J/∂h_T out of J read as h_T going on to the rows below
-        shift = (1.0 if y > a.y else -1.0) * a.height / 4 if self._fed_from(tail, rightwards) else 0.0
-        start = (a.right if rightwards else a.left, a.y + shift)
-        into = self.drops_into.setdefault(head, [])
-        if lane_key not in into:
-            into.append(lane_key)
-        x = b.x + (into.index(lane_key) - 0.5 * (len(into) > 1)) * 10
-        if self._face_fed(head, above):  # beside the data edge into that face, with an arrowhead of its own: on
-            # it, the drops into every step but the last ran along the data line and the weight seemed to reach T
-            # alone
-            x = b.x + (1 if b.x < a.x else -1) * min(12.0, b.width / 8) * (into.index(lane_key) + 1)
-        top_level = self.top_level[self.block_of[head][0]]
-        facing = (top_level if above else 0) if not self.backward else (0 if above else top_level)
-        way = passages.way(self, passages.key(self, head, lane_key))  # not the first op the lane meets: through gaps
-        if way:
-            return finish([start, (trunk, a.y), (trunk, y), (way[-1][0], y), *way[:0:-1]], way[0], label,
-                          (way[-1][0] + 8, y + 6))
-        if self.level[head] != facing:  # (a step without passages) up its side, in from the side
-            side_x = b.left - self.space.gap_x / 2 - 3 * into.index(lane_key)
-            return finish([start, (trunk, start[1]), (trunk, y), (side_x, y), (side_x, b.y)], (b.left, b.y), label,
-                           (side_x + 8, y + 6))
-        end = (x, b.top if above else b.bottom)
-        y = self._past_boxes_beside(y, trunk, x, above, (tail, head))
-        return finish([start, (trunk, start[1]), (trunk, y), (x, y)], end, label, (x + 8, y + 6))
-
-    def _past_boxes_beside(self, y: float, x0: float, x1: float, above: bool, ends: tuple[int, int]) -> float:
-        """The lane's height from x0 to x1, moved past (above, or below) a node beside the row taller than the
-        row that stands in its way: J's ∂J/∂h_T to a backward row's last step ran along that row's lane through
-        the bottom of the Σ beside it (four lines of Σ hang below a row of cells one line tall)."""
-        for i, box in self._boxes_across(min(x0, x1), max(x0, x1)):
-            if i not in ends and i not in self.block_of and box.bottom - 1 < y < box.top + 1 \
-                    and min(x0, x1) < box.right and box.left < max(x0, x1):
-                y = box.top + self.space.lane / 2 if above else box.bottom - self.space.lane / 2
-        return y
-
-    def _fed_from(self, node: int, rightwards: bool) -> bool:
-        """Whether an edge from a node on that side of ``node`` comes into it (at its side's middle)."""
-        box = self.boxes[node]
-        return any((self.boxes[tail].x > box.x) == rightwards for tail in self.predecessors[node] if tail != node)
-
-    _ends: dict[int, list[tuple[int, tuple]]] | None = None  # node → (the other end, the kind) of its edges, once
-
-    def _edges_at(self, node: int) -> list[tuple[int, tuple]]:
-        """The other end and the kind of each edge at ``node`` (indexed once: a long unroll asks for thousands)."""
-        if self._ends is None:
-            self._ends = {}
-            for tail, head, _ in self.edge_list:
-                kind = self.kind.get((tail, head), ("",))
-                self._ends.setdefault(tail, []).append((head, kind))
-                self._ends.setdefault(head, []).append((tail, kind))
-        return self._ends.get(node, [])
-
-    def _side_taken(self, inside: int, outside: int) -> bool:
-        """Whether an edge other than the one to ``outside`` meets ``inside``'s side that faces it, level with
-        ``inside`` (a Σ's term straight out of the side J's gradient comes in by)."""
-        box, facing = self.boxes[inside], self.boxes[outside].x > self.boxes[inside].x
-        return any(abs(self.boxes[other].y - box.y) < 1 and (self.boxes[other].x > box.x) == facing
-                   for other, _ in self._edges_at(inside) if other != outside)
-
-    def _face_fed(self, node: int, top: bool) -> bool:
-        """Whether an edge other than a bus's meets ``node``'s top (or bottom) face: one from a node above it
-        (or below), in line with it — where a drop down its middle would run along that edge."""
-        box = self.boxes[node]
-        for other_node, kind in self._edges_at(node):
-            if kind[0] == "bus":
-                continue
-            other = self.boxes[other_node]
-            in_line = abs(other.x - box.x) < (other.width + box.width) / 2
-            if in_line and (other.y > box.top if top else other.y < box.bottom):
-                return True
-        return False
-
-    def _trunk_x(self, node: int, box: Box, lane_key: tuple, on_left: bool) -> float:
-        """Where a bus's trunk rises beside ``node`` (on its left, or its right): beside the whole
-        column that holds it, past its wider nodes, not through them, each lane into the column on
-        a line of its own."""
-        column = self.beside_slot[node][0] if node in self.beside_slot else node
-        # past the widest node of that column in every row: a trunk rising from a row below to a Σ
-        # beside the row above passes the Σ nodes of the rows between, not through them
-        members = [i for (side, _, col), found in self.beside.items() if (side, col) == (column[0], column[2])
-                   for i in found] if node in self.beside_slot else [node]
-        # (a floating column's stacks stand beside other rows' lanes: its trunks apart over every row)
-        floats = node in self.beside_slot and (column[0], column[2]) in self.floating
-        key = (column[0], None, column[2]) if floats else column
-        if key not in self.trunks:
-            self.trunks[key] = self._nested_trunks(set(members))
-        trunks = self.trunks[key]
-        if lane_key not in trunks:
-            trunks.append(lane_key)
-        offset = self.space.gap_x / 2 + 3 * (trunks.index(lane_key) + 1) + self.trunk_clearance.get(lane_key, 0.0)
-        if on_left:
-            return min(self.boxes[i].left for i in members) - offset
-        return max(self.boxes[i].right for i in members) + offset
-
-    def _nested_trunks(self, members: set[int]) -> list[tuple]:
-        """The lanes whose trunks rise beside a column of nodes (``members``), nearest the column first: in the order
-        the edges meet them, except that a trunk that rises past another lane's way into the column (the height of
-        the node it comes into or out of) runs outside that lane's trunk. Inside it, the other lane's branch crossed
-        it 3 pt from where it turned: a tied LM's term into Σ ∂J/∂b_y seemed to fork off the embeddings' trunk."""
-        spans: dict[tuple, list[float]] = {}  # a lane → its height, and the heights of the nodes it comes into
-        for tail, head, _ in self.edge_list:
-            kind = self.kind.get((tail, head), ("",))
-            outside = head if tail in self.block_of else tail
-            if kind[0] == "bus" and outside in members:
-                spans.setdefault(kind[1], [self._lane_height(kind[1])]).append(self.boxes[outside].y)
-
-        def passed(lane: tuple) -> int:  # how many other lanes' ways in this lane's trunk rises past
-            low, high = min(spans[lane]), max(spans[lane])
-            return sum(any(low + 1 < y < high - 1 for y in ys[1:]) for other, ys in spans.items() if other != lane)
-        # such a trunk is crossed by the lanes inside it: apart from them, so that no crossing lies a few points
-        # from a turn or a fork (and reads as a T-junction on the line that turns there)
-        self.trunk_clearance.update({lane: TRUNK_CLEARANCE for lane in spans if passed(lane)})
-        return sorted(spans, key=passed)
 
     def _past_levels(self, tail: int, head: int, a: Box, b: Box, label: str) -> Route:
         """Inside a step, to a node more than one level away: beside the nodes between (on the side
@@ -552,108 +308,6 @@ class Routes(Risers):
             return finish(points, end, label, (label_at[0], min(label_at[1], jog_y - 10)))
         return finish([start, (gap_x, a.y), (gap_x, b.y)], end, label, label_at)
 
-    def _started(self, head: int) -> list[int]:
-        """The nodes beside the row at its start that feed the step ``head`` (h₀ and c₀), top to bottom."""
-        tails = {t for t in self.predecessors[head]  # (not a Σ that a gradient reaches: placed as a weight)
-                 if t not in self.block_of and self.place.get(t, ("",))[0] == "start"
-                 and self.nodes[t].kind != "output"}
-        return sorted(tails, key=lambda t: -self.boxes[t].y)
-
-    def _entry_y(self, tail: int, head: int) -> float:
-        """Where ``tail``'s arrow enters ``head`` among the others started beside it: a quarter of the cell's
-        height apart, as the states between two cells run, the topmost highest (their lines cross nothing)."""
-        started, b = self._started(head), self.boxes[head]
-        return b.y - (started.index(tail) - (len(started) - 1) / 2) * b.height / 4
-
-    def _nested(self, tail: int, head: int) -> float:
-        """How many tracks nearer ``head`` than the gap's middle ``tail``'s arrow turns, among the others started
-        beside it (:meth:`_entry_y`), where their upright stretches would overlap: down into the cell, the top one
-        nearest it; up, the bottom one. On one line, c₀ down past h₀'s turn read as h₀ (a cell made shorter by
-        the gradients beside it lifted h₀'s box above c's entry)."""
-        started = self._started(head)
-        spans = [sorted((self.boxes[t].y, self._entry_y(t, head))) for t in started]
-        overlap = any(low < other_high and other_low < high for k, (low, high) in enumerate(spans)
-                      for other_low, other_high in spans[k + 1:])
-        if not overlap:
-            return 0.0
-        k, middle = started.index(tail), (len(started) - 1) / 2
-        return (middle - k) if self._entry_y(tail, head) < self.boxes[tail].y else (k - middle)
-
-    def _past_steps_left_out(self, tail: int, head: int) -> dict[str, float]:
-        """Where the line between a "…" and an op of a step drawn beside it meets the "…", and how many tracks
-        nearer the step than the gap's middle it turns (:meth:`_through_gap`'s ``outside_y``, ``nested`` and
-        ``innermost``), where the "…" passes on more than one state there. An LSTM hands the steps left out h and
-        c, unnamed at op level: both ran along one line into one arrowhead of the "…", and out of it one line forked
-        into the mul that reads c and the linear that reads h, as if one value. Each state now has a line of its
-        own, meeting the "…" a quarter of its height apart in the order of the ops (no two lines cross), the one
-        that runs farthest up or down turning farthest out; one state read by two ops stays one line that forks.
-        (A bidirectional row's: the reverse row's states leave the "…" on the side the forward row's enter it, each
-        at a height of its own.) Nothing where the "…" passes on one state (a tanh RNN's h, a GRU's), or names what
-        it passes on."""
-        dots = tail if self.nodes[tail].kind == "ellipsis" else head
-        other = head if dots == tail else tail
-        if self.nodes[other].kind != "op" or not self.nodes[dots].carries:
-            return {}
-        column = self.block_of[other][1]
-
-        def value(t: int, h: int) -> tuple:  # what the line carries: an op's output into "…", or a state out of it
-            return ("out", self.nodes[dots].carries.get(self.nodes[h].key, h)) if t == dots else ("in", t)
-
-        ops: dict[tuple, list[float]] = {}  # (on this side of the "…": a reverse row's states leave it beside the
-        for t, h, _ in self.edge_list:  # forward row's coming in)
-            op = h if t == dots else t if h == dots else None
-            if op is not None and self.nodes[op].kind == "op" and self.block_of.get(op, (None, None))[1] == column:
-                ops.setdefault(value(t, h), []).append(self.boxes[op].y)
-        if len(ops) < 2:
-            return {}
-        box = self.boxes[dots]
-        order = sorted(ops, key=lambda v: -sum(ops[v]) / len(ops[v]))  # top first (y grows upwards)
-        meets = {v: box.y - (k - (len(order) - 1) / 2) * box.height / 4 for k, v in enumerate(order)}
-        farthest = sorted(order, key=lambda v: -max(abs(y - meets[v]) for y in ops[v]))
-        mine = value(tail, head)
-        return {"outside_y": meets[mine], "nested": float(farthest.index(mine)), "innermost": float(len(order) - 1)}
-
-    def _through_gap(self, tail: int, a: Box, b: Box, column: int, label: str, side_taken: bool = False,
-                     end_y: float | None = None, nested: float = 0.0, innermost: float = 0.0,
-                     outside_y: float | None = None) -> Route:
-        """Between a node beside the row and an op in a step: along the gap on that side of the step (into
-        ``b`` at ``end_y``, where several arrows enter it side by side; meeting the node outside at ``outside_y``,
-        where several lines meet it), past the lines that rise beside the
-        column (h₀⁽¹←⁾ bent onto the one carrying h₄⁽¹→⁾ up to layer 2). Where ``side_taken`` (another edge
-        leaves the op's side level with it), a quarter of its height nearer the node outside: on the other
-        edge's point the two arrows read as one, pointing both ways. Out of a node outside that lines from the rows
-        come into on that side (h_T into J), a quarter of its height towards the op: along h_T's line, ∂J/∂h_T
-        out of J read as h_T going on down to the backward rows."""
-        column_x = self.column_x[column]
-        outside = a if abs(a.x - column_x) > abs(b.x - column_x) else b
-        side = 1.0 if outside.x > column_x else -1.0
-        gap_x = column_x + side * (self.column_width / 2 + self.space.gap_x / 2)
-        risers = self._risers_beside(column, side < 0)
-        if risers:  # a lane further out than they
-            beyond = self._riser_x(column, side < 0, len(risers))
-            gap_x = max(gap_x, beyond) if side > 0 else min(gap_x, beyond)
-        rightwards = b.x > a.x
-        inside = b if outside is a else a
-        if nested and self.slide:  # all of them farther out where the innermost (``innermost`` tracks in) would reach
-            # the step's box: on a slide's narrow gaps a step node as wide as its column took h₀⁽¹→⁾'s line up into
-            # layer 1's first step inside it (free size leaves the gap wider than the tracks)
-            limit = (inside.right if side > 0 else inside.left) + side * (ARROW + LABEL_CLEAR)  # (its arrow level)
-            gap_x += side * max(0.0, side * (limit - (gap_x - side * innermost * unnamed.TRACK_PITCH)))
-        gap_x -= side * nested * unnamed.TRACK_PITCH
-        shift = (1.0 if outside.y > inside.y else -1.0) * inside.height / 4 if side_taken else 0.0
-        leaving = outside is a and abs(inside.y - outside.y) > 1 and self._fed_from(tail, inside.x > outside.x)
-        outer_shift = (1.0 if inside.y > outside.y else -1.0) * outside.height / 4 if leaving else 0.0
-        start = (a.right if rightwards else a.left, a.y + (shift if inside is a else outer_shift))
-        end = (b.left if rightwards else b.right,
-               end_y if end_y is not None else b.y + (shift if inside is b else outer_shift))
-        if outside_y is not None:
-            start, end = ((start[0], outside_y), end) if outside is a else (start, (end[0], outside_y))
-        # named along its longer part: a short way out of J that then turns down to another row runs on the
-        # line of h_T into J, and a name over it there would lie on h_T's own
-        label_at = ((start[0] + gap_x) / 2, start[1] + 7) if abs(gap_x - start[0]) >= abs(end[1] - start[1]) \
-            else (gap_x + side * (3 * len(label) + 6), (start[1] + end[1]) / 2)
-        return finish([start, (gap_x, start[1]), (gap_x, end[1])], end, label, label_at)
-
     def _dogleg(self, a: Box, b: Box, side_x: float, label: str) -> Route:
         """Up from a's top, through the gap beside the column, into b's bottom."""
         end = (b.x, b.bottom)
@@ -662,36 +316,3 @@ class Routes(Risers):
         points = [start, (a.x, above_a), (side_x, above_a), (side_x, below_b),
                   (b.x, below_b)]
         return finish(points, end, label, (a.x + 10, above_a + 7))
-
-
-def state_pitch(height: float, tracks: int) -> float:
-    """How far apart the parallel states between two cells ``height`` tall run: a quarter of its height, as c above
-    h; more than four (a step node passes every layer's, both ways where forward and backward share the nodes) a
-    ``tracks``-th, all of them level with the cells (at a quarter, eight ran off a step's top and bottom, arrows
-    between no nodes). (:meth:`~.coordinates.Coordinates._room_for_state_names` makes the cells tall enough.)
-
-    >>> state_pitch(80, 2), state_pitch(80, 16)
-    (20.0, 5.0)
-    """
-    return height / max(4, tracks)
-
-
-def state_first(label: str) -> tuple:
-    """The order of parallel state arrows, top first: the cell state c first, then h — by the state an
-    arrow carries, forward (c₃) or back (∂J/∂c₃, (∂h₄/∂c₃)ᵀ ∂J/∂h₄: the part of ∂J/∂c₃ through h₄) — and of
-    each, the higher layer's first, as the rows of a cell-level figure stand (h⁽²⁾ above h⁽¹⁾, a layer's
-    reverse direction above its forward). A step node carries every layer's states: ordered by their names
-    as text, ⁽²⁾ came before ⁽³⁾ before ⁽¹⁾ (the superscripts' code points), and the initial states, stacked
-    another way, stood in the opposite order to the arrows they start (h₀⁽¹⁾ level with h⁽²⁾).
-
-    >>> sorted(["(∂(h₃, c₃)/∂h₂)ᵀ ∂J/∂(h₃, c₃)", "(∂c₃/∂c₂)ᵀ ∂J/∂c₃"], key=state_first)[0]
-    '(∂c₃/∂c₂)ᵀ ∂J/∂c₃'
-    >>> sorted(["h₁⁽¹⁾", "h₁⁽³⁾", "h₁⁽²⁾", "c₁⁽²⁾"], key=state_first)
-    ['c₁⁽²⁾', 'h₁⁽³⁾', 'h₁⁽²⁾', 'h₁⁽¹⁾']
-    """
-    _, found, after = label.partition("/∂")
-    state = after[:1] if found else label[:1]
-    mark = re.search(r"⁽([^⁾]*)⁾", label)  # the first state's layer and direction: h₃⁽²←⁾ (chain_mark)
-    written = mark.group(1).translate(FROM_SUPERSCRIPT) if mark else ""
-    layer = re.search(r"\d+", written)
-    return state != "c", -int(layer.group()) if layer else 0, "←" not in written, label
