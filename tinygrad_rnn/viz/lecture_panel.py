@@ -21,7 +21,7 @@ from .. import analysis
 from ..tensor import Tensor
 from .geometry import drawn_width, label_lines
 from .gradient_labels import arrow_labels
-from .graph import Picture, _values_of, build_picture
+from .graph import Picture, build_picture
 from .layout import labelled_layout
 from .lecture_numbers import (
     cell_path,
@@ -32,6 +32,7 @@ from .lecture_numbers import (
     what_the_loss_is,
 )
 from .lecture_stages import pytorch_name, stages
+from .node_details import values_of
 from .notation import Notation
 from .picture import PER_STEP, is_sum_of_losses, mean_over
 from .scripts import svg_markup
@@ -364,7 +365,7 @@ def _node_info(node: Any, hidden: list[Tensor], hidden_norms: list[float], notat
     gradient_of = notation.in_text(f"‖∂J/∂{quantity.split(',')[0] if quantity != 'its output' else 'its output'}‖")
     for tensor in tensors:
         shape = list(tensor.shape)
-        array = _values_of(tensor, {})
+        array = values_of(tensor, {})
         if array is not None:
             values = _summary(array)
             break

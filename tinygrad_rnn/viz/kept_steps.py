@@ -1,0 +1,86 @@
+"""Drawing some time steps of a long sequence: the steps chosen, one "…" node for each run left out.
+
+``keep_steps`` keeps the steps ``time_steps`` chooses and joins them through "…" nodes that carry the state
+and reach the loss; ``slide_steps`` chooses the first and last steps as a slide draws a long sequence
+(``SLIDE_STEPS`` in ``graph.py`` says when). ``graph.py`` calls both; ``ladder.py`` chooses its steps the same way.
+"""
+
+from __future__ import annotations
+
+from .levels import unique
+from .picture import Node, in_time, is_sum_of_losses, runs
+
+
+def keep_steps(nodes: list[Node], edges, time_steps: slice | tuple[int, ...]):
+    """Keep the nodes of the chosen steps (``time_steps`` indexes the list of steps t=1…T, so
+    slice(0, 3) keeps t=1, 2, 3, and (0, 1, 2, 18, 19) keeps t=1, 2, 3, 19, 20); nodes outside any
+    step stay. One "…" node stands for each run of steps left out: the state flows from the last
+    step drawn before it into it and from it into the next step drawn, and what those steps feed
+    (J, the mean of the J_t) is reached through it. Steps are counted in time (an encoder's, then its
+    decoder's: ``in_time``); a "…" names the steps it stands for as their chain does."""
+    at = in_time(nodes, edges)
+    steps = sorted({when for when, n in zip(at, nodes) if n.step is not None})
+    chosen = set(steps[time_steps]) if isinstance(time_steps, slice) else {steps[k] for k in time_steps}
+    dropped = {i for i, n in enumerate(nodes) if n.step is not None and at[i] not in chosen}
+    if not dropped:
+        return nodes, edges
+    kept = [i for i in range(len(nodes)) if i not in dropped]
+    renumber = {old: new for new, old in enumerate(kept)}
+    result = [nodes[i] for i in kept]
+    stands_for: dict[int, int] = {}  # a dropped node → its "…"
+    for skipped in runs([t for t in steps if t not in chosen], steps):
+        side = "before" if skipped[0] < min(chosen) else "after" if skipped[0] > max(chosen) else "between"
+        plural = "s" if len(skipped) > 1 else ""
+        shifts = {at[i] - nodes[i].step for i in dropped if at[i] in skipped}  # one chain's own steps, or two chains'
+        named = f"\nt={_span([t - min(shifts) for t in skipped])}" if len(shifts) == 1 else ""
+        label = {"before": f"… {len(skipped)} earlier time step{plural}",
+                 "after": f"… {len(skipped)} more time step{plural}",
+                 "between": f"…\n{len(skipped)} step{plural}{named}"}[side]  # narrow
+        place = min(chosen) - 1 if side == "before" else max(chosen) + 1 if side == "after" else skipped[0]
+        result.append(Node(("ellipsis", side, tuple(skipped)), "ellipsis", label, step=place, after=0))
+        stands_for.update({i: len(result) - 1 for i in dropped if at[i] in skipped})
+    new_edges = []
+    for a, b, label in edges:
+        if a in dropped and b in dropped:
+            continue
+        if (a in dropped and nodes[b].step is None and not _ends_the_loss(nodes[b])) or \
+                (b in dropped and nodes[a].step is None):  # the "…" stands for steps, not their inputs or uses
+            continue
+        between_steps = nodes[a].step is not None and nodes[b].step is not None  # h₃ into "…": named
+        if a in dropped and b not in dropped:
+            result[stands_for[a]].carries[nodes[b].key] = a
+        new_edges.append((stands_for.get(a, renumber.get(a)), stands_for.get(b, renumber.get(b)),
+                          label if between_steps or not (a in dropped or b in dropped) else ""))
+    linked = {i for edge in new_edges for i in edge[:2]}
+    unused = {i for i, node in enumerate(result) if node.kind == "input" and i not in linked}  # h_0 of a dropped t=1
+    if unused:
+        keep = [i for i in range(len(result)) if i not in unused]
+        renumber = {old: new for new, old in enumerate(keep)}
+        result = [result[i] for i in keep]
+        new_edges = [(renumber[a], renumber[b], label) for a, b, label in new_edges]
+    return result, unique(new_edges)
+
+
+def slide_steps(count: int, shown: int = 5) -> tuple[int, ...]:
+    """The first and last of ``count`` steps, ``shown`` in all, the middle left out — t = 1, 2, 3, …,
+    T−1, T as the lectures draw a long sequence (indexes into the list of steps, for ``time_steps``).
+
+    >>> slide_steps(20), slide_steps(20, shown=4), slide_steps(3, shown=2)
+    ((0, 1, 2, 18, 19), (0, 1, 18, 19), (0, 2))
+    """
+    first = (shown + 1) // 2
+    return tuple(range(first)) + tuple(range(count - (shown - first), count))
+
+
+def _span(steps: list[int]) -> str:
+    """The steps of a run, as a figure names them: ``4…18``, or ``2`` for one.
+
+    >>> _span([4, 5, 6]), _span([2])
+    ('4…6', '2')
+    """
+    return f"{steps[0]}…{steps[-1]}" if len(steps) > 1 else str(steps[0])
+
+
+def _ends_the_loss(node: Node) -> bool:
+    """J, or the mean of the J_t: reached from the steps left out through their "…"."""
+    return node.kind == "output" or is_sum_of_losses(node)

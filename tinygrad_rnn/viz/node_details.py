@@ -1,0 +1,92 @@
+"""What a node's label says beside its op: its shape, its values, the norm of its gradient.
+
+A shape is a label's last line (none for a scalar); ``shapes_on_all_or_none`` keeps one rule for a whole
+figure. Values are shown where the graph still holds them; gradient norms (``show_grads``) are computed
+from the first output, a scalar loss. ``walk.py`` writes the shape lines as it makes the nodes; ``graph.py``
+adds values and norms and applies the one rule; ``lecture_panel.py`` reads values the same way.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import numpy
+
+from ..engine import grad
+from ..function import Node as GraphNode
+from ..tensor import Tensor
+from .picture import Node
+
+
+def attach_gradient_norms(roots, nodes, outputs_of) -> None:
+    """‖∂J/∂(what the node computes)‖ for every node, J the first output (a scalar)."""
+    loss = roots[0]
+    if loss.numel() != 1 or not loss.requires_grad:
+        raise ValueError("viz: show_grads needs the first tensor to be a scalar loss with a graph")
+    positions = [p for p, tensors in outputs_of.items() for t in tensors if _requires_grad(t)]
+    tensors = [t for p, ts in outputs_of.items() for t in ts if _requires_grad(t)]
+    gradients = grad(loss, tensors, retain_graph=True, allow_unused=True)
+    squares: dict[int, float] = {}
+    for position, gradient in zip(positions, gradients):
+        value = 0.0 if gradient is None else float((gradient.numpy().astype(numpy.float64) ** 2).sum())
+        squares[position] = squares.get(position, 0.0) + value
+    for position, square in squares.items():
+        nodes[position].gradient_norm = square**0.5
+
+
+def _requires_grad(x: Any) -> bool:
+    return isinstance(x, GraphNode) or x.requires_grad
+
+
+def values_text(tensors: list[Any], kept_values: dict[int, Any]) -> str:
+    """The values of what a node computed, where they are still held: by a tensor given to draw,
+    a leaf, or an array an op saved for its backward. The graph keeps no other values (that is
+    what keeps its memory small), so an op whose result no backward reads shows none."""
+    values = next((v for v in (values_of(t, kept_values) for t in tensors) if v is not None), None)
+    if values is None:
+        return ""
+    if values.size <= 6:
+        return "\n" + numpy.array2string(values, precision=3, separator=", ", suppress_small=True).replace("\n", "")
+    return f"\nmean {values.mean():.3g}, std {values.std():.3g}\nmin {values.min():.3g}, max {values.max():.3g}"
+
+
+def values_of(x: Any, kept_values: dict[int, Any]) -> numpy.ndarray | None:
+    if isinstance(x, Tensor):
+        return x.numpy()
+    saved = x.grad_fn.saved_output
+    if saved is not None:
+        return Tensor._make(saved[x.output_index] if x.grad_fn.multiple_outputs else saved).numpy()
+    return None if id(x) not in kept_values else Tensor._make(kept_values[id(x)]).numpy()
+
+
+def shape_text(shape: tuple[int, ...]) -> str:
+    return "(" + ", ".join(str(n) for n in shape) + ")"
+
+
+def shape_line(shape: tuple[int, ...]) -> str:
+    """A node's line that gives its shape: none for a scalar (a loss J), whose "()" a room reads as nothing — the
+    lectures write a scalar's shape nowhere.
+
+    >>> shape_line((1, 3)), shape_line(())
+    ('\\n(1, 3)', '')
+    """
+    return f"\n{shape_text(shape)}" if len(shape) else ""
+
+
+SHAPE_LINE = re.compile(r"\n\((\d+(, \d+)*,?)?\)$")  # a label's last line when it is a shape: (1, 3), (), (5,)
+
+
+def shapes_on_all_or_none(nodes: list[Node]) -> None:
+    r"""One rule for a figure: where no computed node shows its shape (a cell, a step's op at cell level, J), no
+    leaf does either — h₀ alone wrote "(1, 3)" beside cells and x_t that write none, as if h₀ were another kind
+    of thing. Where ops show theirs (op level), the inputs keep theirs too.
+
+    >>> nodes = [Node(0, "input", "h_0\n(1, 3)"), Node(1, "group", "RNN cell\nt=1")]
+    >>> shapes_on_all_or_none(nodes); [node.label for node in nodes]
+    ['h_0', 'RNN cell\nt=1']
+    """
+    if any(SHAPE_LINE.search(node.label) for node in nodes if node.kind not in ("input", "parameter")):
+        return
+    for node in nodes:
+        node.label = SHAPE_LINE.sub("", node.label)

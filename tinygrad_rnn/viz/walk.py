@@ -1,0 +1,250 @@
+"""The walk: from the tensors to draw back through the recorded graph, a node per op, leaf and output.
+
+``walk`` visits the graph with a stack (never recursion) and returns the nodes, the edges between them and
+the links (which output of a node feeds which input of another) that ``graph.py`` turns into a picture. Beside
+it: the nodes an op level adds or moves (the token ids an embedding reads, a loop's x_t under its step), the
+transposed weights folded into their edges, and the gradients ``backward=True`` records before the walk.
+The labels' shape lines come from ``node_details.py``; ``graph.py`` calls all of this from ``build_picture``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy
+
+from ..engine import grad, vertex_of
+from ..function import Function
+from ..function import Node as GraphNode
+from ..steps import step_number, step_of
+from ..tensor import Tensor
+from .initial_states import renamed
+from .levels import unique
+from .node_details import shape_line, shape_text
+from .notation import SYMBOLS, gru_update
+from .picture import CHOICE_INPUT, Node, step_position, subscript
+
+
+def walk(roots: tuple[Tensor, ...], backward: bool, show_shapes: bool):
+    """Nodes for ops, leaves and outputs, the edges between them (first-seen order), and the
+    links: (tail, head, output index of the tail, input position at the head) for every use."""
+    nodes: list[Node] = []
+    index: dict[Any, int] = {}
+    links: list[tuple[int, int, int, int]] = []
+    labels: dict[tuple[int, int], str] = {}
+    outputs_of: dict[int, list[Any]] = {}  # op node → the tensors (or their graph Nodes) it produced
+    kept_values: dict[int, Any] = {}  # id(Node) → its array, where an op saved it for backward
+    seen_vertices: set[int] = set()
+
+    def node_for(tensor: Any) -> tuple[int | None, bool]:
+        """The node standing for a tensor or graph vertex: its op's node, or a leaf node; and
+        whether its op is to be drawn (and walked further). In a gradient graph the forward
+        values it reads belong to the ops that read them: no node (None)."""
+        function = tensor.grad_fn
+        expand = function is not None and (not backward or function.is_gradient)
+        if backward and not expand and not _is_parameter(tensor):
+            return None, False
+        key = id(function) if expand else id(vertex_of(tensor))
+        if key in index:
+            position = index[key]
+        else:
+            index[key] = position = len(nodes)
+            nodes.append(_op_node(function, show_shapes, tensor, not any(tensor is r for r in roots)) if expand
+                         else _leaf_node(tensor, show_shapes))
+        known = outputs_of.setdefault(position, [])
+        vertex_id = id(vertex_of(tensor))
+        if vertex_id not in seen_vertices:  # each output of an op listed once (unbind has T of them)
+            seen_vertices.add(vertex_id)
+            known.append(tensor)
+        nodes[position].tensors = known
+        return position, expand
+
+    stack = []
+    for root in roots:
+        position, expand = node_for(root)
+        out = len(nodes)
+        nodes.append(Node(("output", id(root)), "output", _output_label(root, backward, show_shapes),
+                          tensors=[root]))
+        links.append((position, out, 0, 0))
+        if expand:
+            stack.append(root.grad_fn)
+    seen: set[int] = {id(f) for f in stack}
+    while stack:
+        function = stack.pop()
+        head = index[id(function)]
+        reads = list(enumerate(function.inputs))
+        chosen_from = getattr(function, "chosen_from", None)  # generation: the ids are the argmax of these scores
+        if chosen_from is not None and not backward:
+            reads.append((CHOICE_INPUT, chosen_from))  # drawn, never differentiated: not an input of the op
+        for position, x in reads:
+            if not isinstance(x, (Tensor, GraphNode)):  # a constant: shown in the op's label
+                continue
+            saved = function.saved_inputs[position] if position != CHOICE_INPUT and function.saved_inputs else None
+            if saved is not None and not isinstance(saved, GraphNode):  # (an input not saved: a Node stands there)
+                kept_values[id(x)] = saved
+            tail, expand = node_for(x)
+            if tail is None:
+                continue
+            output_index = vertex_of(x).output_index if isinstance(vertex_of(x), GraphNode) else 0
+            links.append((tail, head, output_index, position))
+            # keyed by the output too: a fused LSTM cell passes h and c to the next, two edges
+            label = function.chosen_by if position == CHOICE_INPUT else _edge_label(function, x)
+            labels.setdefault((tail, head, output_index), label)
+            if expand and id(x.grad_fn) not in seen:
+                seen.add(id(x.grad_fn))
+                stack.append(x.grad_fn)
+    edges = unique([(tail, head, labels.get((tail, head, out), "")) for tail, head, out, _ in links])
+    return nodes, edges, links, outputs_of, kept_values
+
+
+def token_inputs(nodes: list[Node], show_shapes: bool) -> list[tuple[int, int, str]]:
+    """The token ids an embedding reads, as an input node below it (x, or the name the user gave the
+    ids): the op keeps them as integers, not as an input of the graph, so the walk does not meet them."""
+    edges = []
+    for position in range(len(nodes)):
+        function = nodes[position].key
+        if nodes[position].kind == "op" and hasattr(function, "ids_name") and not function.is_gradient:
+            shape = shape_line(numpy.shape(function.ids)) if show_shapes else ""
+            nodes.append(Node(("tokens", id(function)), "input", f"{function.ids_name or 'x'}{shape}"))
+            edges.append((len(nodes) - 1, position, ""))
+    return edges
+
+
+def place_step_inputs(nodes: list[Node], edges) -> None:
+    """A hand-written loop's x_t — a leaf read at one step by an op that reads a leaf at every step of
+    its row (``x[t] @ W.T``) — belongs to that step: drawn under it, not beside the row. h_0, read at
+    the first step by an op that later reads the previous step's state, stays where the state enters."""
+    readers: dict[int, list[int]] = {}
+    parameters: dict[int, frozenset] = {}
+    for tail, head, _ in edges:
+        readers.setdefault(tail, []).append(head)
+        if nodes[tail].kind == "parameter":
+            parameters[head] = parameters.get(head, frozenset()) | {tail}
+
+    def role(op: int) -> tuple:  # what an op does, whatever its step: the same op, weights and row
+        return getattr(nodes[op].key, "name", ""), parameters.get(op, frozenset()), nodes[op].row
+
+    occurs: dict[tuple, set] = {}
+    for op, node in enumerate(nodes):
+        if node.kind == "op" and node.step is not None:
+            occurs.setdefault(role(op), set()).add(node.step)
+    leaves: dict[int, tuple] = {}  # a leaf read at one step → the role of what reads it
+    read_at: dict[tuple, set] = {}
+    for leaf, heads in readers.items():
+        steps = {nodes[h].step for h in heads}
+        if nodes[leaf].kind == "input" and nodes[leaf].step is None and len(steps) == 1 and None not in steps:
+            leaves[leaf] = role(heads[0])
+            read_at.setdefault(leaves[leaf], set()).add(nodes[heads[0]].step)
+    for leaf, found in leaves.items():
+        if len(read_at[found]) > 1 and read_at[found] == occurs.get(found):
+            nodes[leaf].step = nodes[readers[leaf][0]].step
+            if isinstance(nodes[leaf].key, tuple) and nodes[leaf].key[0] == "tokens":  # the ids of step t: x_t
+                label = nodes[leaf].label
+                nodes[leaf].label = renamed(label, subscript(label.split("\n")[0], nodes[leaf].step))
+
+
+def _is_parameter(tensor: Any) -> bool:
+    from ..nn.module import Parameter
+
+    return isinstance(tensor, Tensor) and tensor.grad_fn is None and (
+        isinstance(tensor, Parameter) or (tensor.requires_grad and bool(tensor.name)))
+
+
+def fold_transposed_weights(nodes: list[Node], edges, links, outputs_of):
+    """Draw ``h @ W.T`` as W → matmul with the edge marked ᵀ: a slide needs no transpose node
+    for every use of a weight. (Only the drawing changes; the graph is what it is.)"""
+    incoming: dict[int, list[int]] = {}
+    for tail, head, _ in edges:
+        incoming.setdefault(head, []).append(tail)
+    folded = {i: incoming[i][0] for i, n in enumerate(nodes)
+              if n.kind == "op" and n.key.name == "permute" and len(incoming.get(i, [])) == 1
+              and nodes[incoming[i][0]].kind == "parameter"}
+    if not folded:
+        return nodes, edges, links, outputs_of
+    kept = [i for i in range(len(nodes)) if i not in folded]
+    renumber = {old: new for new, old in enumerate(kept)}
+    new_edges = [(renumber[folded.get(tail, tail)], renumber[head], "ᵀ" if tail in folded else label)
+                 for tail, head, label in edges if head not in folded]
+    new_links = [(renumber[folded.get(tail, tail)], renumber[head], 0 if tail in folded else out, position)
+                 for tail, head, out, position in links if head not in folded]
+    new_outputs = {renumber[p]: tensors for p, tensors in outputs_of.items() if p in renumber}
+    return [nodes[i] for i in kept], unique(new_edges), new_links, new_outputs
+
+
+def _op_node(function: Function, show_shapes: bool, output: Tensor, named: bool = True) -> Node:
+    """An op's node; a state the recurrence carries is named with its step (h₃ = tanh, c₃ = add).
+    An op a recurrent layer recorded in a step knows its step (``function.step``); an op of a loop
+    the user wrote is placed by its scope "t=k"."""
+    name = "Σ" if function.name == "add_n" else function.name
+    if function.name == "add_n":
+        name += f" ({len(function.inputs)} terms)"
+    record = function.step
+    step = step_number(function)
+    states = getattr(function, "states", ()) if function.multiple_outputs else (
+        (output.name,) if named and output.name else ())  # a fused cell declares its states
+    if states and not function.is_gradient:  # h₃ = tanh, i₃ = σ; a name the user gave, subscripted by its step
+        said = gru_update(step) if (name, states) == ("lerp", ("h",)) and step else SYMBOLS.get(name, name)
+        name = ", ".join(subscript(state, step) for state in states) + f" = {said}"  # a GRU's h₁ = (1 − z₁) ⊙ n₁ + …
+    constants = [repr(x) for x in function.inputs if isinstance(x, (int, float))]
+    label = name + (f" · {', '.join(constants)}" if constants else "")
+    pieces = getattr(function, "n_outputs", 1) - function.saves_intermediates  # split (1, 12) → 4 × (1, 3)
+    if show_shapes and function.multiple_outputs and pieces > 1 and len(function.inputs) == 1 and \
+            hasattr(function.inputs[0], "shape"):
+        label += f"{shape_line(function.inputs[0].shape)}\n→ {pieces} × {shape_text(output.shape)}"
+    elif show_shapes:  # (one output, with what it keeps for backward: its shape, as any op's — a loss's, none)
+        label += shape_line(output.shape)
+    row = function.scope[: step_position(function.scope)] if step is not None and record is None else ()
+    return Node(function, "op", label, function.scope, step=step, row=row,
+                chain=None if record is None else record.chain)
+
+
+def _leaf_node(tensor: Any, show_shapes: bool) -> Node:
+    shape = shape_line(tensor.shape) if show_shapes else ""
+    kind = "parameter" if _is_parameter(tensor) else "input"
+    return Node(id(tensor), kind, f"{tensor.name or kind}{shape}", tensors=[tensor])
+
+
+def _output_label(root: Tensor, backward: bool, show_shapes: bool) -> str:
+    if backward:
+        name = f"∂J/∂{root.name}" if root.name else "gradient"
+    else:
+        name = root.name or ("J" if root.numel() == 1 else "output")  # the loss, as every ∂J/∂… arrow names it
+    return name + (shape_line(root.shape) if show_shapes else "")
+
+
+def _edge_label(function: Function, x: Any) -> str:
+    """The Σ node's inputs are labelled with the time step each term came from; the outputs of an
+    op with several outputs with their names (an LSTM's gates i, f, g, o)."""
+    if x.grad_fn is not None and x.grad_fn.multiple_outputs and x.name:
+        return x.name
+    if function.name == "add_n" and x.grad_fn is not None:
+        step = step_of(x.grad_fn.scope)
+        return "" if step is None else f"t={step}"
+    return ""
+
+
+def gradients_of(outputs: tuple[Tensor, ...]) -> tuple[Tensor, ...]:
+    """backward=True on a loss: record its gradients with respect to every leaf that requires grad."""
+    leaves = [tensor for tensor in leaves_of(outputs) if tensor.requires_grad]
+    gradients = grad(outputs[0], leaves, create_graph=True, allow_unused=True)
+    named = []
+    for leaf, gradient in zip(leaves, gradients):
+        if gradient is not None and gradient.grad_fn is not None:
+            gradient.name = leaf.name
+            named.append(gradient)
+    return tuple(named)
+
+
+def leaves_of(outputs: tuple[Tensor, ...]) -> list[Tensor]:
+    """The leaf tensors under ``outputs``, each once, in the order a drawing's ids depend on (first met)."""
+    found, stack, seen = {}, [t.grad_fn for t in outputs if t.grad_fn is not None], set()
+    while stack:
+        function = stack.pop()
+        for x in function.inputs:
+            if isinstance(x, (Tensor, GraphNode)):
+                if x.grad_fn is None:
+                    found.setdefault(id(x), x)
+                elif id(x.grad_fn) not in seen:
+                    seen.add(id(x.grad_fn))
+                    stack.append(x.grad_fn)
+    return list(found.values())
