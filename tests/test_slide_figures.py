@@ -65,7 +65,8 @@ GRID_TOO_SMALL: dict[str, str] = {  # (cell-level-layers-bidirectional-loss-back
     # 28.4 px, 1.85 : 1; 20.3 px before); the three other figures of both grew (9.8, 15.8, 16.2 px before). So does
     # gru-cell-1-False-every-both-False-3-elman (23.5 px, 26.1 px, 1.73 : 1 before, bound by its height): its h₀
     # shares the Σs' floating column (the Σ of the cell's weights and h₀ stacked beside the cells held that row 30
-    # points taller than its cells), its notes beside it 120 points wide. These not
+    # points taller than its cells), its notes beside it 117 points wide (120 fell 2 points short once its Σ bar read
+    # |₍ₜ₎ as the lectures write it, 5 points wider than |ₜ). These not
     "gru-step-2-True-last-both-False-8-cmu": "text 11.5 px, labels 12.8 px, 2.40 : 1 (bound by its width: 8 "
     "columns, a step passing 4 states each way, its gradient's names in every gap, (∂h₁⁽¹←⁾/∂h₂⁽¹←⁾)ᵀ ∂L/∂h₁⁽¹←⁾; "
     "steps left out would not make it fit: t = 1, 2, 3, …, 7, 8 12.6 px, t = 1, 2, …, 8 17.1 px, each with 10 "
@@ -87,11 +88,6 @@ GRID_TOO_SMALL: dict[str, str] = {  # (cell-level-layers-bidirectional-loss-back
     "lstm-op-1-False-last-backward-False-3-cmu": "text 14.9 px, labels 16.6 px, 2.09 : 1 (3 steps of ops, each 283 "
     "points wide, 301 apart: 1,158 wide where 28 px needs 686; its 3 steps are drawn whole, t = 1, 2, …, T: "
     "t = 1, …, 3 would be 18.3 px)",
-    # its Σ's step bar written as the lectures write it, ∂J/∂b_hh|₍ₜ₎ (|ₜ before: 25.2 px, 28.1 px, 1.77 : 1), widened
-    # its Σ column by the bar's two brackets, ~5 points, in a figure bound by its width a hair past 16:9
-    "gru-cell-1-False-every-both-False-3-elman": "text 25.1 px, labels 27.9 px, 1.79 : 1 (688 points wide where 28 px "
-    "needs 686: the Σ column beside its cells as wide as its widest line, Σₜ ∂J/∂b_hh|₍ₜ₎, and its notes beside it "
-    "120 points wide)",
     "lstm-op-1-False-last-backward-False-3-elman": "text 15 px, labels 16.7 px, 2.07 : 1 (3 steps of ops, each 283 "
     "points wide: 1,149 wide where 28 px needs 686)",
 }

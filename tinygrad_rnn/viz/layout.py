@@ -73,7 +73,7 @@ __all__ = ["ARROW", "CHAR", "LABEL_LINE", "LEGEND_CELL", "LINE", "SLIDE_ASPECT",
            "segment_enters", "slide_scale", "slide_shaped"]
 
 NOTE_BESIDE = (180.0, 280.0)  # a note beside a slide's drawing is broken into lines this wide, in points (narrow first)
-NOTE_NARROW = 120.0  # … and, where no layout fits otherwise, this narrow: a tall figure's notes in more, shorter lines
+NOTE_NARROW = 117.0  # … and, where no layout fits otherwise, this narrow: a tall figure's notes in more, shorter lines
 ROW_NAME_GAP = 8.0  # on a slide, between a row's name and the leftmost box of the figure (free size: 12)
 SLIDE_LINE_CHARS = (None, 16, 12, 8)  # on a slide, a node's line longer than one of these may break (picture.wrapped)
 
