@@ -15,24 +15,15 @@ from tinygrad_rnn.fast import allocator
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 MEASURE = """
-import json, resource
-import numpy
-import tinygrad_rnn as tr
+import json, resource, sys
+sys.path.insert(0, "tests")  # (run from the repository root: the helper beside this test)
 from tinygrad_rnn.fast import allocator
+from training_step import language_model_step
 
-tr.manual_seed(0)
-model = tr.models.LanguageModel(65, 16, 128, cell="rnn")
-optimizer = tr.optim.SGD(model.parameters(), lr=0.1)
-ids = tr.tensor(numpy.random.default_rng(0).integers(0, 65, (32, 32)))
+_, step = language_model_step(65, 16, 128, batch=32, length=32)
 
 
 def faults_of_a_step():
-    def step():
-        logits, _ = model(ids)
-        loss = tr.nn.functional.cross_entropy(logits.reshape(-1, 65), ids.reshape(-1))
-        optimizer.zero_grad()
-        loss.backward()
-        optimizer.step()
     for _ in range(3):  # (the steps before: what they free is what the next one may take)
         step()
     before = resource.getrusage(resource.RUSAGE_SELF).ru_minflt

@@ -5,6 +5,7 @@ backward against finite differences, first and second order."""
 
 import numpy
 import pytest
+from training_step import language_model_step
 
 import tinygrad_rnn as tr
 from tinygrad_rnn.engine import ops_in_order, vertex_of
@@ -541,18 +542,7 @@ def test_a_layer_node_keeps_w_hh_and_lets_its_projection_go():
 def test_gradients_kept_from_an_earlier_step_keep_their_values():
     """A weight's gradient is stored in .grad as it is: a .grad someone holds keeps its values
     through the next steps."""
-    tr.manual_seed(0)
-    model = tr.models.LanguageModel(20, 8, 160, cell="rnn")  # W_hh: 160 × 160 float32 = 100 KiB
-    optimizer = tr.optim.SGD(model.parameters(), lr=0.1)
-    ids = tr.tensor(numpy.random.default_rng(0).integers(0, 20, (4, 12)))
-
-    def step():
-        logits, _ = model(ids)
-        loss = tr.nn.functional.cross_entropy(logits.reshape(-1, 20), ids.reshape(-1))
-        optimizer.zero_grad()
-        loss.backward()
-        optimizer.step()
-
+    model, step = language_model_step(20, 8, 160, batch=4, length=12)  # W_hh: 160 × 160 float32 = 100 KiB
     step()
     kept = model.rnn.weight_hh_l0.grad
     values = kept.numpy().copy()
