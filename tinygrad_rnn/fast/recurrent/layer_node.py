@@ -369,11 +369,11 @@ def grad_sum(first, second, third=None):
 def _batch_first(time_major):
     """A (T, B, …) array copied into a new (B, T, …) one; for one sequence (B = 1) the transposed
     view, already laid out batch first (no copy, as for a time-major layer's view of its states)."""
+    view = time_major.transpose(1, 0, *range(2, time_major.ndim))
     if time_major.shape[1] == 1:
-        return time_major.transpose(1, 0, *range(2, time_major.ndim))
-    out = array_module(time_major).empty((time_major.shape[1], time_major.shape[0], *time_major.shape[2:]),
-                                         dtype=time_major.dtype)
-    out[...] = time_major.transpose(1, 0, *range(2, time_major.ndim))
+        return view
+    out = array_module(time_major).empty(view.shape, dtype=time_major.dtype)
+    out[...] = view
     return out
 
 
