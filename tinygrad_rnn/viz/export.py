@@ -52,7 +52,7 @@ from .slide import (
     wrap,
 )
 from .slide_charts import bars, colour_legend, note
-from .stage_window import shown, window_onto, without_cut_arrows
+from .stage_window import route_points, shown, window_onto, without_cut_arrows
 
 SVG_NAMESPACE = "http://www.w3.org/2000/svg"
 FORWARD, CURRENT = "#fdb863", "#d6604d"  # as on the page: a cell computed, the cell of this step
@@ -368,7 +368,7 @@ def _carries(label: ElementTree.Element, forward: str, lines: list[str],
     was), left of a vertical one (the arrow from the next step arrives on the right) — in the lit edge's colour;
     a horizontal edge's label wider than the gap between its two nodes (``ends``: x, y, width, height) over their
     tops, or under their bottoms (∂J/∂h₅ between two cells a slide's spacing apart ran under both)."""
-    (x0, y0), *_, (x1, y1) = [(float(x), float(y)) for x, y in re.findall(r"(-?[\d.]+),(-?[\d.]+)", forward)]
+    (x0, y0), *_, (x1, y1) = route_points(forward)
     across, size = abs(x1 - x0) >= abs(y1 - y0), float(label.get("font-size", "9"))
     joined = " ".join(lines)
     shown = lines if len(lines) > 1 and drawn_width([re.sub(r"<[^>]+>", "", joined)], size) > \

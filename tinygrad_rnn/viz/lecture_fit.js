@@ -62,7 +62,7 @@ function tinygradRnnFit(root, graph, note) {
     const held = heldBox(svg, stage), near = asBox(stage.near_box);
     if (!held || !near) return held;
     const needed = parseFloat(getComputedStyle(root).fontSize) / smallestFont(svg);
-    const chain = around([held, ...litLabels(svg)]);
+    const chain = withLit(held, svg);
     return scaleFor(chain, svg.getBoundingClientRect(), needed) >= needed - 1e-9 ? held : near;
   }
   // The labels of the arrows the stage lights, what they carry back (lecture.js, ``carries``), each with a unit
@@ -70,8 +70,9 @@ function tinygradRnnFit(root, graph, note) {
   // their gap, the first line of an LSTM's (∂c₂/∂c₁)ᵀ ∂J/∂c₂ was cut off at 1,280 × 720).
   const litLabels = (svg) => [...svg.querySelectorAll(".edge-label.carried")].map((label) => label.getBBox())
     .map((b) => ({ left: b.x - 1, right: b.x + b.width + 1, top: b.y - 1, bottom: b.y + b.height + 1 }));
-  const namedAndLit = (svg, stage) => namedBox(svg, stage) && around([namedBox(svg, stage), ...litLabels(svg)]);
-  const heldAndLit = (svg, stage) => heldBox(svg, stage) && around([heldBox(svg, stage), ...litLabels(svg)]);
+  const withLit = (box, svg) => box && around([box, ...litLabels(svg)]);
+  const namedAndLit = (svg, stage) => withLit(namedBox(svg, stage), svg);
+  const heldAndLit = (svg, stage) => withLit(heldBox(svg, stage), svg);
   // The scale (px per figure unit) of the rule: the readable one, or less where what is named would not
   // fit the box so (stage_window._scale_for: the same).
   const scaleFor = (named, box, needed) => named ?

@@ -37,7 +37,7 @@ from .notation import Notation
 from .picture import PER_STEP, is_sum_of_losses, mean_over
 from .scripts import svg_markup
 from .slide import html_of
-from .stage_window import PAD, chain_fits, held_nodes, named_box, named_nodes, steps_across
+from .stage_window import PAD, chain_fits, held_nodes, named_box, named_nodes, route_points, steps_across
 from .stepwise import stepwise_graph
 from .svg import picture_to_svg
 
@@ -290,7 +290,7 @@ def with_room_for_lit_labels(svg: str, carried: dict[str, list[str]]) -> str:
                           r'\s*<text class="edge-label" x="[-\d.]+" y="([-\d.]+)" font-size="([\d.]+)"', svg)
         if found is None:
             continue
-        points = [tuple(map(float, p.split(","))) for p in re.findall(r"-?[\d.]+,-?[\d.]+", found.group(3))]
+        points = route_points(found.group(3))
         (x0, y0), (x1, y1) = points[0], points[-1]
         ends = [named_box(svg, [int(found.group(i))]) for i in (1, 2)]
         if abs(x1 - x0) < abs(y1 - y0) or None in ends:

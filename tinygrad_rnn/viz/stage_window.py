@@ -311,9 +311,18 @@ def _arrows(figure: str) -> list[tuple[Box, tuple[int, int]]]:
     return found
 
 
+def route_points(route: str) -> list[tuple[float, float]]:
+    """The points (x, y) of a path's d, in order.
+
+    >>> route_points("M60.0,20.0 L46.0,-2.5")
+    [(60.0, 20.0), (46.0, -2.5)]
+    """
+    return [(float(x), float(y)) for x, y in re.findall(r"(-?[\d.]+),(-?[\d.]+)", route)]
+
+
 def _arrow_box(route: str) -> Box | None:
     """The box of an arrow drawn along ``route`` (a path's d), its head included; None for a route of one point."""
-    points = [tuple(map(float, p.split(","))) for p in re.findall(r"-?[\d.]+,-?[\d.]+", route)]
+    points = route_points(route)
     if len(points) < 2:
         return None
     (px, py), (ex, ey) = points[-2:]
