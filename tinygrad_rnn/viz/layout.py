@@ -115,12 +115,15 @@ def labelled_layout(picture: Picture) -> tuple[list[str], Layout]:
         scale = slide_scale(found[best][1], picture)
         labels, sizes, beside, turned = variants[best]
         over = (labels, layout(picture, sizes, notes_beside=beside, turned=turned, over_a_free_top=True))
-        if slide_scale(over[1], picture) > scale and slide_scale(over[1], picture) < SLIDE_SCALE:
-            for labels, sizes, beside, turned in variants:
+        over_scale = slide_scale(over[1], picture)
+        if scale < over_scale < SLIDE_SCALE:
+            for k, (labels, sizes, beside, turned) in enumerate(variants):
+                if k == best:
+                    continue  # (laid out over a free top just above: it does not fit)
                 moved = (labels, layout(picture, sizes, notes_beside=beside, turned=turned, over_a_free_top=True))
                 if slide_scale(moved[1], picture) >= SLIDE_SCALE:
                     return moved
-        if slide_scale(over[1], picture) > scale:
+        if over_scale > scale:
             return over
     return found[best]
 

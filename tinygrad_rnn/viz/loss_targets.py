@@ -48,10 +48,10 @@ def loss_targets(roots) -> LossTargets | None:
         return None  # (a loop's losses have one row each; a layer's one loss a row per step)
     targets = tuple(int(i) for op in losses for i in op.targets.reshape(-1))
     lookups = _lookups_in_time(losses)
-    layers = [tuple(int(i) for i in lookup.ids.reshape(-1)) for lookup in lookups if lookup.ids.size > 1]
-    loop = tuple(int(lookup.ids.reshape(-1)[0]) for lookup in lookups if lookup.ids.size == 1)
     if not lookups:
         return None
+    layers = [tuple(int(i) for i in lookup.ids.reshape(-1)) for lookup in lookups if lookup.ids.size > 1]
+    loop = tuple(int(lookup.ids.reshape(-1)[0]) for lookup in lookups if lookup.ids.size == 1)
     # each step's target the id read at the next step: a decoder's [BEGIN], y₁, y₂ predicting y₁, y₂, y₃
     # (an encoder's words come before its decoder's; a single target says nothing either way)
     next_words = len(targets) > 1 and any(read[-len(targets):][1:] == targets[:-1] for read in [*layers, loop])

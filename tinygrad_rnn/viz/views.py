@@ -31,10 +31,10 @@ from .picture import (
     steps_text,
 )
 
-# on a slide, said once instead of ", backward" on every node (the rows under the forward ones: a figure of both)
 # the step bar of a Σ's per-step term, ∂J/∂W_hh|₍ₜ₎: as the lectures write it (∂J/∂W_hh |_(t), "the gradient with
 # respect to each time it appears"), and as the deck and the page write it beside these figures: one form everywhere
 STEP_BAR = "₍ₜ₎"
+# on a slide, said once instead of ", backward" on every node (the rows under the forward ones: a figure of both)
 BACKWARD_NODES = "A step's node: the backward of the call it names"
 ROWS_RUN = "→, ←: the way a row runs forward; its gradient flows the other way"
 BACKWARD_ROWS = "The lower rows run backward: each node there is the backward of the call it names"
