@@ -7,7 +7,7 @@ import xml.etree.ElementTree as ElementTree
 import numpy
 import pytest
 from slide_checks import SVG, figures
-from written import flat
+from written import flat, printed_value
 
 from tinygrad_rnn.viz import deck_graph_slides, deck_lecture, deck_measured_slides, lecture_deck
 from tinygrad_rnn.viz.lecture_models import LANGUAGE_MODEL_STEPS
@@ -25,11 +25,6 @@ def words(root):
 def figure_texts(root):
     """Each <text> of the slide's figure, its runs (subscripts, superscripts) joined."""
     return ["".join(text.itertext()) for nested, _ in figures(root) for text in nested.iter(SVG + "text")]
-
-
-def printed_value(text):
-    mantissa, _, power = text.replace("−", "-").partition("·10")
-    return float(mantissa) * 10 ** int(flat(power).replace("−", "-") or 0)  # (10⁻³ reads 10−3: its power raised)
 
 
 @pytest.mark.parametrize("notation, bias", [("cs224n", "b₁"), ("usc", "b"), ("cmu", "b_h")])
