@@ -75,6 +75,11 @@ def fast_path(request):
     fast.install() if was_installed else fast.uninstall()
 
 
+@pytest.fixture
+def library_svg(tmp_path, monkeypatch):
+    """No Graphviz on the PATH: save and the CLI write the library's own SVG (the layout Graphviz is given)."""
+    monkeypatch.setenv("PATH", str(tmp_path / "no-programs"))
+
 
 def pytest_collection_finish(session):
     """Queues the subprocesses collected tests wait for (a module's ``background_jobs``), to run beside the
