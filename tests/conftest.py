@@ -81,6 +81,14 @@ def library_svg(tmp_path, monkeypatch):
     monkeypatch.setenv("PATH", str(tmp_path / "no-programs"))
 
 
+@pytest.fixture
+def quick(monkeypatch):
+    """The perplexity slide's models trained for two steps: for tests of what does not depend on them."""
+    from tinygrad_rnn.viz import deck_measured_slides
+
+    monkeypatch.setattr(deck_measured_slides, "TRAINING_STEPS", 2)
+
+
 def pytest_collection_finish(session):
     """Queues the subprocesses collected tests wait for (a module's ``background_jobs``), to run beside the
     suite on the core it leaves idle (background.py)."""

@@ -99,12 +99,6 @@ def test_generation_shows_a_choice_fed_back(built):
         "the slide says a dashed edge is a choice: the decoder must write a token and read it back"
 
 
-@pytest.fixture
-def quick(monkeypatch):
-    """The perplexity slide's models trained for two steps: for tests of what does not depend on them."""
-    monkeypatch.setattr(deck_measured_slides, "TRAINING_STEPS", 2)
-
-
 def test_cell_and_notation_apply(tmp_path, quick):
     viz.deck(tmp_path, cell="lstm", notation="cs224n")
     assert "LSTM cell" in text_of(tmp_path, "02-unrolled")

@@ -105,11 +105,6 @@ def test_generation_calls_the_scores_s_and_writes_the_words_the_decoder_chose():
     assert said in text
 
 
-@pytest.fixture
-def quick(monkeypatch):
-    monkeypatch.setattr(deck_measured_slides, "TRAINING_STEPS", 2)
-
-
 def test_the_perplexity_slide_claims_no_winner_it_did_not_measure_and_prints_no_wall_time(quick):
     text = words(slide(deck_measured_slides.perplexity))
     values = {name: float(value) for name, value in re.findall(r"(unigram|\d-gram|tanh RNN|LSTM)[^\d]*?[, ]"
