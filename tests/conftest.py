@@ -75,6 +75,19 @@ def fast_path(request):
     fast.install() if was_installed else fast.uninstall()
 
 
+@pytest.fixture
+def library_svg(tmp_path, monkeypatch):
+    """No Graphviz on the PATH: save and the CLI write the library's own SVG (the layout Graphviz is given)."""
+    monkeypatch.setenv("PATH", str(tmp_path / "no-programs"))
+
+
+@pytest.fixture
+def quick(monkeypatch):
+    """The perplexity slide's models trained for two steps: for tests of what does not depend on them."""
+    from tinygrad_rnn.viz import deck_measured_slides
+
+    monkeypatch.setattr(deck_measured_slides, "TRAINING_STEPS", 2)
+
 
 def pytest_collection_finish(session):
     """Queues the subprocesses collected tests wait for (a module's ``background_jobs``), to run beside the

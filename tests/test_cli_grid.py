@@ -167,12 +167,6 @@ def title(lines: list[str]) -> str:
     return " ".join(words)
 
 
-@pytest.fixture
-def library_svg(tmp_path, monkeypatch):
-    """No Graphviz on the PATH: the CLI writes the library's own SVG (the same layout Graphviz is given)."""
-    monkeypatch.setenv("PATH", str(tmp_path / "no-programs"))
-
-
 def test_the_design_covers_every_pair_in_a_few_figures():
     names = list(FACTORS)
     everything = [dict(zip(names, values)) for values in itertools.product(*FACTORS.values())]

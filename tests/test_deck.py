@@ -19,7 +19,7 @@ from slide_checks import (
     standalone,
     title_px,
 )
-from written import flat
+from written import flat, printed_value
 
 import tinygrad_rnn as tr
 from tinygrad_rnn import analysis, cli, viz
@@ -97,12 +97,6 @@ def test_generation_shows_a_choice_fed_back(built):
     root = ElementTree.fromstring((built.html.parent / "13-generation.svg").read_text("utf-8"))
     assert any("stroke-dasharray" in path.attrib for path in root.iter(SVG + "path")), \
         "the slide says a dashed edge is a choice: the decoder must write a token and read it back"
-
-
-@pytest.fixture
-def quick(monkeypatch):
-    """The perplexity slide's models trained for two steps: for tests of what does not depend on them."""
-    monkeypatch.setattr(deck_measured_slides, "TRAINING_STEPS", 2)
 
 
 def test_cell_and_notation_apply(tmp_path, quick):
@@ -261,12 +255,6 @@ def test_the_stacked_slide_says_what_j_reads(built):
                 "one step, reading layer 1's states at t = 2 (the forward one of them has read x_1 and x_2).") in text
     assert flat("A classifier reads layer 2's last state in each direction (PyTorch's h_n[-2:]): h₂⁽²→⁾ and "
                 "h₁⁽²←⁾") in text
-
-
-def printed_value(text):
-    """A number as a slide prints it (41.9, 8.62·10⁻³, −2.5·10⁻⁷) back to a float."""
-    mantissa, _, power = text.replace("−", "-").partition("·10")
-    return float(mantissa) * 10 ** int(flat(power).replace("−", "-") or 0)  # (10⁻³ reads 10−3: its power raised)
 
 
 def test_the_clipping_slides_numbers_add_up_as_printed(built):

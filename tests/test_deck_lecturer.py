@@ -57,11 +57,6 @@ def test_the_bptt_slide_writes_the_per_step_term_as_the_weight_sum_slide_does(no
     assert "|(t)" in words(slide(deck_measured_slides.weight_sum, notation=notation))
 
 
-@pytest.fixture
-def quick(monkeypatch):
-    monkeypatch.setattr(deck_measured_slides, "TRAINING_STEPS", 2)
-
-
 def test_a_gru_decks_perplexity_table_has_a_gru_row(quick):
     """`deck --cell gru --perplexity` measured a tanh RNN and an LSTM only (its small print said so)."""
     gru, rnn = (words(slide(deck_measured_slides.perplexity, cell=cell)) for cell in ("gru", "rnn"))

@@ -7,7 +7,7 @@ import xml.etree.ElementTree as ElementTree
 import numpy
 import pytest
 from slide_checks import SVG, figures
-from written import flat
+from written import flat, printed_value
 
 from tinygrad_rnn.viz import deck_graph_slides, deck_lecture, deck_measured_slides, lecture_deck
 from tinygrad_rnn.viz.lecture_models import LANGUAGE_MODEL_STEPS
@@ -25,11 +25,6 @@ def words(root):
 def figure_texts(root):
     """Each <text> of the slide's figure, its runs (subscripts, superscripts) joined."""
     return ["".join(text.itertext()) for nested, _ in figures(root) for text in nested.iter(SVG + "text")]
-
-
-def printed_value(text):
-    mantissa, _, power = text.replace("−", "-").partition("·10")
-    return float(mantissa) * 10 ** int(flat(power).replace("−", "-") or 0)  # (10⁻³ reads 10−3: its power raised)
 
 
 @pytest.mark.parametrize("notation, bias", [("cs224n", "b₁"), ("usc", "b"), ("cmu", "b_h")])
@@ -108,11 +103,6 @@ def test_generation_calls_the_scores_s_and_writes_the_words_the_decoder_chose():
     chosen = [TARGET_WORDS[t] for t in seq2seq_model(cell="rnn", seed=seed).greedy(seq2seq_source(ids=ONE_WORD), 2)[0]]
     said = f"It wrote “{' '.join(chosen)}”: argmax s1 = “{chosen[0]}”; argmax s2 = “{chosen[1]}”; S = 1, T′ = 2."
     assert said in text
-
-
-@pytest.fixture
-def quick(monkeypatch):
-    monkeypatch.setattr(deck_measured_slides, "TRAINING_STEPS", 2)
 
 
 def test_the_perplexity_slide_claims_no_winner_it_did_not_measure_and_prints_no_wall_time(quick):

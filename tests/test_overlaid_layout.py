@@ -21,12 +21,6 @@ STEP_LEVEL = dict(cell="lstm", level="step", layers=2, bidirectional=True, loss=
                   rolled=False, steps=3, notation="pytorch")
 
 
-@pytest.fixture
-def library_svg(tmp_path, monkeypatch):
-    """No Graphviz on the PATH: save and the CLI write the library's own SVG."""
-    monkeypatch.setenv("PATH", str(tmp_path / "no-programs"))
-
-
 def lstm_forward_and_backward(path: pathlib.Path) -> str:
     _, make_loss, options = next(f for f in lecture_figures.figures() if f[0] == "lstm_forward_and_backward")
     return viz.save(make_loss(), path=path, **options).read_text()

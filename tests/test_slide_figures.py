@@ -111,12 +111,6 @@ def cli_figure(name: str, path: pathlib.Path, capsys) -> str:
     return drawn_figure(next(grid_case(c) for c in GRID if case_id(c) == name), path, capsys)
 
 
-@pytest.fixture
-def library_svg(tmp_path, monkeypatch):
-    """No Graphviz on the PATH: save and the CLI write the library's own SVG (the layout Graphviz is given)."""
-    monkeypatch.setenv("PATH", str(tmp_path / "no-programs"))
-
-
 @pytest.mark.parametrize("name", [expect(DOCS_TOO_SMALL, name) for name, _, _ in DOCS])
 def test_each_documentation_figure_fits_a_slide(name, tmp_path, library_svg):
     _, make_loss, options = next(figure for figure in DOCS if figure[0] == name)

@@ -23,12 +23,6 @@ OPS_OF_A_GRADIENT = "lstm-op-1-False-last-backward-False-3-cmu"  # fits at a coa
 BOTH_TWO_DIRECTIONS = "lstm-step-2-True-last-both-False-3-pytorch"  # fits as two figures, forward and backward
 
 
-@pytest.fixture
-def library_svg(tmp_path, monkeypatch):
-    """No Graphviz on the PATH: save and the CLI write the library's own SVG (the layout Graphviz is given)."""
-    monkeypatch.setenv("PATH", str(tmp_path / "no-programs"))
-
-
 def too_small(name: str) -> dict:
     assert name in GRID_TOO_SMALL, f"{name} fits a slide now: take another case of GRID_TOO_SMALL"
     return next(grid_case(case) for case in GRID if case_id(case) == name)

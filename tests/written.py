@@ -68,3 +68,9 @@ def node_step(text: str, steps: int) -> int | None:
         return None
     found = re.search(r"t=(\d+)", text) or re.match(r"[A-Za-zŷ]+(\d+)", text)
     return int(found.group(1)) if found else steps
+
+
+def printed_value(text: str) -> float:
+    """A number as a slide prints it (41.9, 8.62·10⁻³, −2.5·10⁻⁷) back to a float."""
+    mantissa, _, power = text.replace("−", "-").partition("·10")
+    return float(mantissa) * 10 ** int(flat(power).replace("−", "-") or 0)  # (10⁻³ reads 10−3: its power raised)
