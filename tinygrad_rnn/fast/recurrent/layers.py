@@ -113,13 +113,6 @@ class FusedLSTMLayer(FusedLayer):
         grad_hidden, grad_cell = self.from_last(grad_hidden), self.from_last(grad_cell)
         *_, hiddens, cell_states, gates, tanh_cells, unprojected = outs
         arrived = (grad_hiddens, grad_cells, grad_gates, grad_tanh, grad_unprojected)  # (a second-order pass's)
-        if weight_hr is None and self.in_place(len(tanh_cells), gates, *arrived):
-            return self.backward_in_place(grad_output, grad_hidden, grad_cell, grad_cell_sequence, outs, weight_hh,
-                                          bias_hh is not None)
-        steps = tanh_cells.shape[0]
-        step_gradients = self.new_step_gradients(gates, gates.shape)
-        projection_gradients = None if weight_hr is None else self.new_step_gradients(gates, hiddens[1:].shape)
-        grad_output, product = self.by_step(grad_output), self.through_weight(gates)
         # The textbook BPTT loop (gates [i, f, g, o]; δ_t: ∂J/∂ step t's pre-activations), with the helper per line:
         #   dh, dc = ∂J/∂h_T, ∂J/∂c_T                                       (from_last; None: no gradient came)
         #   for t = T down to 1:                          (reversed(visits); a reverse layer: t = 1 up to T)
@@ -131,6 +124,17 @@ class FusedLSTMLayer(FusedLayer):
         #       keep δ_t = [δi, δf, δg, δo];  dh = δ_t W_hh;  dc = dc ⊙ f_t            (store; product; the cell)
         #   ∂x_proj = [δ_1; …; δ_T],  ∂W_hh = Σ_t δ_tᵀ h_{t−1},  ∂b_hh = Σ_t δ_t                 (after_the_loop)
         #   ∂h_0, ∂c_0 = dh, dc                                                                 (initial_gradient)
+        # Which loop runs: on CPU arrays with T > 1 (no lengths, no W_hr, first order) backward_in_place, the
+        # same recursion rearranged (every step's slopes first, then seven in-place operations a step); else
+        # (a GPU, lengths=, proj_size, create_graph=True, T = 1) the loop below. To step through the loop below
+        # on CPU, pass lengths=[T] * B (every sequence full: the same numbers).
+        if weight_hr is None and self.in_place(len(tanh_cells), gates, *arrived):
+            return self.backward_in_place(grad_output, grad_hidden, grad_cell, grad_cell_sequence, outs, weight_hh,
+                                          bias_hh is not None)
+        steps = tanh_cells.shape[0]
+        step_gradients = self.new_step_gradients(gates, gates.shape)
+        projection_gradients = None if weight_hr is None else self.new_step_gradients(gates, hiddens[1:].shape)
+        grad_output, product = self.by_step(grad_output), self.through_weight(gates)
         for p, before, after in reversed(self.visits(steps)):
             grad_state = grad_sum(grad_hidden, grad_at(grad_output, p), grad_at(grad_hiddens, after))  # ∂J/∂h_t
             grad_hidden, held_hidden = self.at_the_step(grad_state, p)
@@ -232,6 +236,8 @@ class FusedGRULayer(FusedLayer):
         grad_hidden = self.from_last(grad_hidden)
         *_, hiddens, gates, recurrent = outs
         small = math.prod(hiddens.shape[1:]) <= GRU_IN_PLACE_UP_TO  # B × H
+        # On CPU arrays with T > 1 and a small B × H (first order, no lengths) backward_in_place runs, not the
+        # textbook loop below (FusedLSTMLayer.steps_backward says when each runs).
         if small and self.in_place(len(gates), gates, grad_hiddens, grad_gates, grad_recurrent_saved):
             return self.backward_in_place(grad_output, grad_hidden, outs, weight_hh, bias_hh is not None)
         steps = gates.shape[0]
@@ -336,6 +342,8 @@ class FusedRNNLayer(FusedLayer):
         grad_output, grad_hidden, grad_hiddens = grads
         grad_hidden = self.from_last(grad_hidden)
         hiddens = outs[-1]
+        # On CPU arrays with T > 1 (first order, no lengths) backward_in_place runs, not the textbook loop below
+        # (FusedLSTMLayer.steps_backward says when each runs).
         if self.in_place(len(hiddens) - 1, hiddens, grad_hiddens):
             return self.backward_in_place(grad_output, grad_hidden, hiddens, weight_hh, bias_hh is not None)
         steps = hiddens.shape[0] - 1
