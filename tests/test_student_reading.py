@@ -64,3 +64,59 @@ def test_the_textbook_loop_comment_sits_above_the_return_that_skips_it_and_says_
     for layer in (layers.FusedGRULayer, layers.FusedRNNLayer):
         source = inspect.getsource(layer.steps_backward)
         assert source.index("backward_in_place runs") < source.index("return self.backward_in_place"), layer
+
+
+# --- 6. the line of GradientTable.add that stops in both modes ------------------------------------------------
+
+
+def line_holding(function, text: str) -> int:
+    source, first = inspect.getsource(function).splitlines(), function.__code__.co_firstlineno
+    (line,) = [first + number for number, held in enumerate(source) if text in held]
+    return line
+
+
+def terms_stopping_at(line: int, weight_of, fused: bool) -> list:
+    """What a breakpoint at ``engine.py:line`` would see for the weight, under grad_contributions."""
+    import sys
+
+    from tinygrad_rnn import engine
+    code, seen = engine.GradientTable.add.__code__, []
+    tr.manual_seed(0)
+    layer = tr.nn.RNN(2, 3, fused=fused)
+    output, _ = layer(tr.randn(4, 1, 2))
+
+    def tracer(frame, event, arg):
+        if frame.f_code is not code:
+            return None
+
+        def on_line(frame, event, arg):
+            if event == "line" and frame.f_lineno == line and frame.f_locals["vertex"] is weight_of(layer):
+                seen.append(frame.f_locals["term"])
+            return on_line
+        return on_line
+    sys.settrace(tracer)
+    try:
+        tr.grad_contributions(output.sum(), weight_of(layer))
+    finally:
+        sys.settrace(None)
+    return seen
+
+
+@pytest.mark.parametrize("fused", [False, True], ids=["ops", "fused"])
+def test_the_line_the_docs_give_for_grad_contributions_sees_every_steps_term_as_an_array(fused):
+    """With fast/ on, as by default (the + line is never reached then, as the docs say)."""
+    from tinygrad_rnn import engine
+    (cited,) = re.findall(r"`engine\.py:(\d+)` \(`self\.terms\.setdefault`\)", AUTODIFF)
+    assert int(cited) == line_holding(engine.GradientTable.add, "self.terms.setdefault")
+    seen = terms_stopping_at(int(cited), lambda layer: layer.weight_hh_l0, fused)
+    assert len(seen) == 4 and all(type(term) is numpy.ndarray and term.shape == (3, 3) for term in seen)
+    if fast.gradient_table.installed():
+        plus = line_holding(engine.GradientTable.add, "self.totals[vertex] + term")
+        assert terms_stopping_at(plus, lambda layer: layer.weight_hh_l0, fused) == []
+
+
+def test_the_plain_add_says_which_of_its_lines_runs_by_default():
+    from tinygrad_rnn import engine
+    text = one_line(engine.GradientTable.add.__doc__)
+    assert "By default this method never runs" not in text
+    assert "By default the ``+`` below never runs" in text and "``append`` line" in text

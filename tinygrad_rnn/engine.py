@@ -223,11 +223,11 @@ class GradientTable:
         """One use's term of ``vertex``'s gradient, sent from ``scope`` by the backward of ``of``
         (``of``: for fast/, whose table reads it; this one does not).
 
-        By default this method never runs: ``import tinygrad_rnn`` installs fast/'s table, whose
-        own ``add`` (fast/gradient_table.py, ``DeferredGradientTable``) replaces it. Run with
-        ``TINYGRAD_RNN_FAST=0`` (or call ``tinygrad_rnn.fast.uninstall()``) to stop at the line of
-        the ``+`` below: each step's term of a shared weight then arrives there as an array, every
-        one of the T — the first is stored as it is, each later one added (T − 1 ``+``)."""
+        By default the ``+`` below never runs: fast/'s table (``DeferredGradientTable``), installed on
+        import, sums every term itself; it calls this ``add`` only for terms kept one by one
+        (``grad_contributions``, ``create_graph``), which reach the ``append`` line as arrays. With
+        ``TINYGRAD_RNN_FAST=0`` (or ``fast.uninstall()``) every step's term of a shared weight, all T,
+        reaches the ``+`` as an array: the first stored as it is, each later one added (T − 1 ``+``)."""
         if self.record or vertex is self.itemize:
             self.terms.setdefault(vertex, []).append((scope, term))
         else:  # ∂J/∂x = Σ over the uses of x: every term passes the next line (by default it never runs: see above)
