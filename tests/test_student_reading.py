@@ -120,3 +120,17 @@ def test_the_plain_add_says_which_of_its_lines_runs_by_default():
     text = one_line(engine.GradientTable.add.__doc__)
     assert "By default this method never runs" not in text
     assert "By default the ``+`` below never runs" in text and "``append`` line" in text
+
+
+# --- 7. which step's term arrives first ------------------------------------------------------------------------
+
+
+def test_the_engine_says_the_first_term_to_arrive_is_the_last_steps_and_it_is():
+    from tinygrad_rnn import engine
+    assert "the first term to arrive (the last step's, t=T) is stored" in one_line(engine.__doc__)
+    W = tr.tensor([[0.5]], requires_grad=True)
+    h = tr.ones(1, 1)
+    for t in range(1, 4):
+        with tr.scope(f"t={t}"):
+            h = (h @ W).tanh()
+    assert [scope for scope, _ in tr.grad_contributions(h.sum(), W)] == [("t=3",), ("t=2",), ("t=1",)]

@@ -9,8 +9,8 @@
    op, take the total each of its tensors received, call the op's backward, and send one term to
    each input: the :class:`GradientTable` adds it to that input's total with ``+``. Where a value
    branches out, the gradients of its uses add up (the multivariable chain rule); for a weight
-   shared by every time step this is the lecture's ∂J/∂W = Σ_t ∂J/∂W|_(t): the first step's term
-   reached is stored, each later one added, T − 1 ``+`` for T steps.
+   shared by every time step this is the lecture's ∂J/∂W = Σ_t ∂J/∂W|_(t): the first term to arrive
+   (the last step's, t=T) is stored, each later one added, T − 1 ``+`` for T steps.
    (fast/ replaces this table when the package is imported, unless ``TINYGRAD_RNN_FAST=0``: then
    each step's term, all T, arrives at that ``+``'s line as an array, where a breakpoint sees it.)
 3. **Deliver** (:func:`_deliver`), not a pass of its own: inside the walk, as it reaches each
