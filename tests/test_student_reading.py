@@ -134,3 +134,12 @@ def test_the_engine_says_the_first_term_to_arrive_is_the_last_steps_and_it_is():
         with tr.scope(f"t={t}"):
             h = (h @ W).tanh()
     assert [scope for scope, _ in tr.grad_contributions(h.sum(), W)] == [("t=3",), ("t=2",), ("t=1",)]
+
+
+# --- 5. the order is a sort, and the summaries say so ----------------------------------------------------------
+
+
+def test_the_summaries_of_the_order_say_it_is_sorted_by_sequence_nr():
+    from tinygrad_rnn import engine
+    assert "sorted by the order they were recorded (``sequence_nr``)" in one_line(engine.__doc__)
+    assert "found with an explicit stack, sorted by the order they were recorded, `sequence_nr`" in one_line(AUTODIFF)

@@ -1,10 +1,10 @@
 """The graph engine: reverse-mode differentiation over the recorded graph, in three stages.
 
 1. **Order** (:func:`ops_in_order`). List every op the outputs depend on, each after the ops that
-   computed its inputs (a topological order), found with an explicit stack — no recursion, so a
-   graph of 100,000 ops is no problem. The graph's vertices are the computed tensors'
-   :class:`~tinygrad_rnn.function.Node` records and the leaf tensors themselves; "tensor" below
-   means either.
+   computed its inputs (a topological order): the ops found with an explicit stack (no recursion:
+   100,000 ops are no problem), sorted by the order they were recorded (``sequence_nr``). The
+   graph's vertices are the computed tensors' :class:`~tinygrad_rnn.function.Node` records and the
+   leaf tensors themselves; "tensor" below means either.
 2. **Walk** (:func:`backpropagate`). Visit that list from the outputs back to the inputs. At each
    op, take the total each of its tensors received, call the op's backward, and send one term to
    each input: the :class:`GradientTable` adds it to that input's total with ``+``. Where a value
