@@ -143,3 +143,20 @@ def test_the_summaries_of_the_order_say_it_is_sorted_by_sequence_nr():
     from tinygrad_rnn import engine
     assert "sorted by the order they were recorded (``sequence_nr``)" in one_line(engine.__doc__)
     assert "found with an explicit stack, sorted by the order they were recorded, `sequence_nr`" in one_line(AUTODIFF)
+
+
+# --- 4. two stages, and "step" kept for a time step -----------------------------------------------------------
+
+
+def test_backward_is_described_as_two_stages_the_order_then_the_walk_that_delivers():
+    from tinygrad_rnn import engine
+    summary = one_line(engine.__doc__)
+    assert summary.startswith("The graph engine: reverse-mode differentiation over the recorded graph, in two stages.")
+    assert "3. **Deliver**" not in summary and "the walk **delivers** that tensor's total" in summary
+    assert "a search with an explicit stack" in one_line(engine.ops_in_order.__doc__)
+    engine_place = one_line(AUTODIFF[AUTODIFF.index("3. **`tinygrad_rnn/engine.py`**"):
+                                     AUTODIFF.index("4. **`tinygrad_rnn/ops/`**")])
+    assert "Two stages: **order**" in engine_place and "Three steps" not in engine_place
+    assert "which at each tensor it reaches **delivers** its total" in engine_place
+    readme = (ROOT / "README.md").read_text()
+    assert "backpropagation in two stages" in readme and "three stages" not in readme

@@ -1,4 +1,4 @@
-"""The graph engine: reverse-mode differentiation over the recorded graph, in three stages.
+"""The graph engine: reverse-mode differentiation over the recorded graph, in two stages.
 
 1. **Order** (:func:`ops_in_order`). List every op the outputs depend on, each after the ops that
    computed its inputs (a topological order): the ops found with an explicit stack (no recursion:
@@ -13,11 +13,11 @@
    (the last step's, t=T) is stored, each later one added, T − 1 ``+`` for T steps.
    (fast/ replaces this table when the package is imported, unless ``TINYGRAD_RNN_FAST=0``: then
    each step's term, all T, arrives at that ``+``'s line as an array, where a breakpoint sees it.)
-3. **Deliver** (:func:`_deliver`), not a pass of its own: inside the walk, as it reaches each
-   tensor, that tensor's total is taken from the table, goes into its ``.grad`` if it is a leaf
-   (``Tensor.backward``) or is kept to be returned (:func:`grad`), and flows on into the op that
-   made it. :func:`grad_contributions` also returns one tensor's terms one by one, with the scope
-   of the use each came from.
+   At each tensor it reaches, the walk **delivers** that tensor's total (:func:`_deliver`): taken
+   from the table, it goes into the tensor's ``.grad`` if it is a leaf (``Tensor.backward``) or is
+   kept to be returned (:func:`grad`), and flows on into the op that made it.
+   :func:`grad_contributions` also returns one tensor's terms one by one, with the scope of the use
+   each came from.
 
 Gradients are plain arrays in a backward pass, and Tensors when ``create_graph=True`` records it
 (then a tensor's total is one recorded Σ node, ``add_n``, with one input per use).
@@ -152,7 +152,7 @@ def ops_in_order(outputs: Sequence[Any], freed: bool = False) -> tuple[list[Any]
     Each op knows its place in the order ops were recorded (``Function.sequence_nr``), and an op
     is always recorded after the ops that made its inputs, so sorting the ops found by it puts every
     op after those it depends on (PyTorch's engine orders its ready ops by the same number). Finding
-    them is a walk with an explicit stack, never recursion. An op with several outputs (unbind, a
+    them is a search with an explicit stack, never recursion. An op with several outputs (unbind, a
     fused cell) comes once, with all of its outputs that were reached: every op that used any of
     them was recorded later, so walking back in reverse order, every gradient they will receive has
     arrived when it comes.
@@ -262,8 +262,8 @@ GRADIENT_TABLE: type[GradientTable] = GradientTable
 def backpropagate(seeds: list[tuple[Tensor, Any]], targets: tuple[Tensor, ...] | None,
                   create_graph: bool, retain_graph: bool | None,
                   itemize: Tensor | None = None) -> tuple[dict[Any, Any], list[tuple[Scope, Any]]]:
-    """The walk back (stages 2 and 3 above) from ``seeds`` (each output with the gradient it starts
-    with), for every caller: ``backward()`` (``targets=None``: totals go into ``.grad``), ``grad()``
+    """The walk back (stage 2 above, delivering as it goes) from ``seeds`` (each output with the gradient
+    it starts with), for every caller: ``backward()`` (``targets=None``: totals go into ``.grad``), ``grad()``
     (the targets' totals are returned, by vertex: ``results``) and ``grad_contributions()`` (``itemize``: that
     tensor's terms are returned too). Gradients are plain arrays, or Tensors when ``create_graph``
     is set: each op's backward is then recorded, so the gradient is itself a graph to differentiate
