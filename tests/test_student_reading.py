@@ -160,3 +160,49 @@ def test_backward_is_described_as_two_stages_the_order_then_the_walk_that_delive
     assert "which at each tensor it reaches **delivers** its total" in engine_place
     readme = (ROOT / "README.md").read_text()
     assert "backpropagation in two stages" in readme and "three stages" not in readme
+
+
+# --- 8. the breakpoint picks the weight itself; fast/'s terms are named, and how to see one ------------------
+
+
+@pytest.mark.parametrize("where", ["README.md", "docs/autodiff.md"])
+def test_the_breakpoint_the_docs_give_stops_at_w_hh_alone_beside_another_4x4_weight(where, tmp_path):
+    import os
+    import subprocess
+    import sys
+    (command,) = set(re.findall(r"`(b tinygrad_rnn/engine\.py:\d+, [^`]+)`", (ROOT / where).read_text()))
+    script = tmp_path / "script.py"
+    script.write_text("import tinygrad_rnn as tr\n"
+                      "W_hh, V = tr.randn(4, 4, requires_grad=True), tr.randn(4, 4, requires_grad=True)\n"
+                      "h = tr.ones(1, 4)\n"
+                      "for t in range(3):\n"
+                      "    with tr.scope(f't={t + 1}'):\n"
+                      "        h = (h @ W_hh + h @ V).tanh()\n"
+                      "(h ** 2).sum().backward()\n")
+    commands = [command] + ["p scope, type(term).__name__", "c"] * 4 + ["q"]
+    run = subprocess.run([sys.executable, "-m", "pdb", str(script)], input="\n".join(commands) + "\n",
+                         capture_output=True, text=True, cwd=tmp_path, timeout=120,
+                         env={**os.environ, "TINYGRAD_RNN_FAST": "0", "PYTHONPATH": str(ROOT)})
+    stops = re.findall(r"\(\('(t=\d)',\), '(\w+)'\)", run.stdout)
+    assert stops == [("t=3", "ndarray"), ("t=2", "ndarray"), ("t=1", "ndarray")], run.stdout[-2000:]
+
+
+@pytest.mark.skipif(not fast.gradient_table.installed(), reason="fast/ is off (TINYGRAD_RNN_FAST=0)")
+def test_fast_tables_terms_are_deferred_products_and_materialize_gives_the_array(monkeypatch):
+    from tinygrad_rnn.fast.gradient_table import DeferredGradientTable, DeferredProduct
+    text = one_line(AUTODIFF)
+    assert "at its own `DeferredGradientTable.add` (`fast/gradient_table.py`) as `DeferredProduct`s" in text
+    assert "`p term.materialize()` gives one as an array" in text
+    rnn, seen, add = tr.nn.RNN(3, 4), [], DeferredGradientTable.add
+
+    def watched(table, vertex, term, scope, of=None):
+        if vertex is rnn.weight_hh_l0:
+            seen.append(term)
+        add(table, vertex, term, scope, of)
+    monkeypatch.setattr(DeferredGradientTable, "add", watched)
+    output, _ = rnn(tr.randn(5, 2, 3))
+    output.sum().backward()
+    assert len(seen) == 5 and all(type(term) is DeferredProduct for term in seen)
+    total = sum(term.materialize() for term in seen)
+    assert type(seen[0].materialize()) is numpy.ndarray
+    numpy.testing.assert_allclose(total, rnn.weight_hh_l0.grad.numpy(), rtol=1e-5, atol=1e-6)
