@@ -206,3 +206,20 @@ def test_fast_tables_terms_are_deferred_products_and_materialize_gives_the_array
     total = sum(term.materialize() for term in seen)
     assert type(seen[0].materialize()) is numpy.ndarray
     numpy.testing.assert_allclose(total, rnn.weight_hh_l0.grad.numpy(), rtol=1e-5, atol=1e-6)
+
+
+# --- 2. Node is a tensor's record, and an op is called an op ---------------------------------------------------
+
+
+def test_node_says_it_is_not_pytorchs_node_and_the_prose_calls_an_op_an_op():
+    from tinygrad_rnn import engine, function
+    from tinygrad_rnn.nn import recurrent
+    for text in (function.Node.__doc__, AUTODIFF):
+        assert "Not PyTorch's ``torch.autograd.graph.Node``, which is the op".replace("``", "`") in \
+            one_line(text).replace("``", "`"), text[:80]
+    for text in (AUTODIFF, inspect.getsource(engine), inspect.getsource(recurrent),
+                 inspect.getsource(function.Function)):
+        assert not re.search(r"one (fused |recorded )?(Σ )?node|node per|the node's backward|a layer node|"
+                             r"\(Σ\) node", text), re.search(r".{40}node.{20}", text)
+    with pytest.raises(ValueError, match=r"one op per layer and direction\) or 'step' \(one op per step\)"):
+        tr.nn.LSTM(2, 3, fused="layer")

@@ -20,7 +20,7 @@
    each came from.
 
 Gradients are plain arrays in a backward pass, and Tensors when ``create_graph=True`` records it
-(then a tensor's total is one recorded Σ node, ``add_n``, with one input per use).
+(then a tensor's total is one recorded Σ op, ``add_n``, with one input per use).
 ``tinygrad_rnn.fast.gradient_table`` replaces the table at one seam (:data:`GRADIENT_TABLE`): a
 weight's terms are multiplied out as one matrix product, as a hand-written BPTT does.
 """
@@ -200,7 +200,7 @@ class GradientTable:
     ``+`` — the multivariable chain rule, ∂J/∂x = Σ over the uses of x, and for a weight shared by
     every time step ∂J/∂W = Σ_t ∂J/∂W|_(t). Where terms are to be shown they are kept one by one,
     with the scope of the use each came from: every tensor's when recording (``record``:
-    ``create_graph=True``; the total is then one recorded Σ node, ``add_n``), and the one tensor
+    ``create_graph=True``; the total is then one recorded Σ op, ``add_n``), and the one tensor
     ``grad_contributions`` asks for (``itemize``), returned as :attr:`itemized`.
 
     This is the plain table; ``tinygrad_rnn.fast.gradient_table`` installs one that defers a
@@ -244,8 +244,8 @@ class GradientTable:
         if len(terms) == 1:
             return terms[0][1]
         # Terms kept one by one (create_graph, grad_contributions) are summed here, once: add_n is
-        # their + (a recorded Σ node when recording), not the + in add above.
-        with recording_gradient(scope) if self.record else contextlib.nullcontext():  # (one node when recording)
+        # their + (a recorded Σ op when recording), not the + in add above.
+        with recording_gradient(scope) if self.record else contextlib.nullcontext():  # (one op when recording)
             return add_n(*[term for _, term in terms])
 
     def is_fresh(self, vertex: Any) -> bool:

@@ -95,9 +95,10 @@ class Node:
     """The graph's record of a tensor computed by an op: ``grad_fn`` made it (as output number
     ``output_index``); its ``shape``, ``dtype`` and ``device``; the ``name`` drawings label it with.
 
-    It holds no values, so a backward that only needs shapes (add, reshape, sum, split …) gets
-    the Node in place of the array. ``retained`` is set by ``retain_grad()``: a weak reference to
-    the tensor whose ``.grad`` should be filled in.
+    Not PyTorch's ``torch.autograd.graph.Node``, which is the op (a ``grad_fn``): here the op is a
+    :class:`Function`, and a Node is a tensor's record. It holds no values, so a backward that only
+    needs shapes (add, reshape, sum, split …) gets the Node in place of the array. ``retained`` is
+    set by ``retain_grad()``: a weak reference to the tensor whose ``.grad`` should be filled in.
 
     >>> import tinygrad_rnn as tr
     >>> y = tr.ones(2, 3, requires_grad=True) * 2
@@ -165,7 +166,7 @@ class Function:
     is_gradient = False  # True if recorded while create_graph=True computed a gradient
     n_outputs = 1  # how many outputs forward returned (set for ops with several)
     saves_inputs: bool | tuple[int, ...] = True  # backward reads the inputs' values (False: only their shapes;
-    # a tuple: the values of those inputs only — a layer node reads W_hh, not the (T, B, G·H) projection)
+    # a tuple: the values of those inputs only — linear's (0, 1): x and W, not the bias)
     saves_output = True  # backward reads the output's values
     saves_intermediates = 0  # forward's last outputs saved for backward, never returned (cross_entropy's log-softmax)
     hint = ""  # what the inputs must satisfy; quoted when forward rejects them

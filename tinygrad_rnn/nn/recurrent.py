@@ -14,9 +14,9 @@ started from its encoder's final state: its steps 1…T′, drawn after the enco
 primitive cell of nn/cells.py (``rnn_cell``, ``lstm_cell``, ``gru_cell``) op by op. True — what the
 models in ``tr.models`` pass — asks for the fast recurrent stepper where it is installed
 (``RECURRENT_STEPPER`` below; ``tinygrad_rnn/fast/recurrent`` installs itself unless
-``TINYGRAD_RNN_FAST=0``): it records each layer and direction as one node, with the hand-derived
+``TINYGRAD_RNN_FAST=0``): it records each layer and direction as one op, with the hand-derived
 backward — the same numbers, and still one term per step in ``grad_contributions``, but the steps'
-states are then values, not tensors of the graph; ``fused="step"`` records one fused node per step.
+states are then values, not tensors of the graph; ``fused="step"`` records one fused op per step.
 Where no stepper is installed, both run the primitive cell, step by step.
 
 Variable-length batches: pass ``lengths`` (one per sequence, any order). A sequence's state stops
@@ -50,8 +50,8 @@ from .utils.rnn import PackedSequence, pad_packed_sequence, repack
 RECURRENT_STEPPER: Any = None
 """What runs a layer built with ``fused=True`` or ``"step"``: None — the primitive cells, step by step
 — or the fast stepper (``tinygrad_rnn/fast/recurrent/stepper.py``): its ``run_layer(module, …)`` runs
-one layer and direction as one node (``fused=True``), and ``fused_cell(module, …)`` gives the layer's
-cell as one fused node per step (``fused="step"``)."""
+one layer and direction as one op (``fused=True``), and ``fused_cell(module, …)`` gives the layer's
+cell as one fused op per step (``fused="step"``)."""
 BLAS_THREAD_POLICY: Callable[[], None] | None = None
 """Called as a layer's forward starts: None, or the BLAS thread policy of ``tinygrad_rnn/fast/threads.py``
 (BLAS on the cores other processes leave free)."""
@@ -69,7 +69,7 @@ class _Recurrent(Module):
         super().__init__()
         if fused not in (False, True, "step"):
             raise ValueError(f"{type(self).__name__}: fused must be False (the primitive cells), True (the fast "
-                             f"stepper: one node per layer and direction) or 'step' (one node per step), got {fused!r}")
+                             f"stepper: one op per layer and direction) or 'step' (one op per step), got {fused!r}")
         if hidden_size <= 0 or num_layers <= 0 or input_size <= 0:
             raise ValueError(f"{type(self).__name__}: input_size, hidden_size and num_layers must be positive")
         if not 0.0 <= dropout <= 1.0:
@@ -80,7 +80,7 @@ class _Recurrent(Module):
         self.bias, self.batch_first, self.dropout = bias, batch_first, float(dropout)
         self.bidirectional, self.proj_size = bidirectional, proj_size
         # False: the primitive cells (a dozen ops a step); where the fast stepper is installed (RECURRENT_STEPPER),
-        # "step": one node per step, True: one node per layer and direction for the whole sequence
+        # "step": one op per step, True: one op per layer and direction for the whole sequence
         self.fused = fused
         self.scope_name = drawn_kind(self)  # a model holding two of a kind names them (module.py)
         self.hidden_states: list[Sequence[Tensor]] = []  # per (layer, direction): h_1 … h_T of the last call
@@ -177,13 +177,13 @@ class _Recurrent(Module):
         weight_hr = getattr(self, "weight_hr" + suffix, None)
 
         stepper = RECURRENT_STEPPER if self.fused else None
-        if stepper is not None and self.fused is True:  # the whole sequence, projection included, as one node
+        if stepper is not None and self.fused is True:  # the whole sequence, projection included, as one op
             return stepper.run_layer(self, layer_input, weight_ih, bias_ih, direction, hidden, cell_state, weight_hh,
                                      bias_hh, weight_hr, time_dim, running, chain, first_step)
         # x_t W_ihᵀ + b_ih for all t at once: (T, B, G·H). One product over T·B rows, so ∂J/∂W_ih's sum over
         # the steps happens inside its one backward product: W_ih gets one term, W_hh one per step
         projected = F.linear(layer_input, weight_ih, bias_ih)
-        if stepper is not None:  # one fused node per step (fast/recurrent)
+        if stepper is not None:  # one fused op per step (fast/recurrent)
             cell = stepper.fused_cell(self, weight_hh, bias_hh, weight_hr)
             inputs = projected.unbind(time_dim)
         else:
