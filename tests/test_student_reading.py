@@ -223,3 +223,22 @@ def test_node_says_it_is_not_pytorchs_node_and_the_prose_calls_an_op_an_op():
                              r"\(Σ\) node", text), re.search(r".{40}node.{20}", text)
     with pytest.raises(ValueError, match=r"one op per layer and direction\) or 'step' \(one op per step\)"):
         tr.nn.LSTM(2, 3, fused="layer")
+
+
+# --- 10. the contract states what is saved by default -----------------------------------------------------------
+
+
+def test_the_contract_states_the_defaults_of_what_is_saved_and_they_are_so():
+    contract = one_line(tr.function.__doc__)
+    assert "By default everything is saved (``saves_inputs = True``, ``saves_output = True``)" in contract
+
+    class DeclaresNothing(tr.Function):
+        def forward(self, x):
+            return x * 2
+
+        def backward(self, grad, out, x):
+            return 2 * grad
+
+    x = tr.ones(2, requires_grad=True)
+    function = DeclaresNothing.apply(x * 1).grad_fn
+    assert type(function.saved_output) is numpy.ndarray and type(function.saved_inputs[0]) is numpy.ndarray

@@ -37,7 +37,8 @@ Every op in :mod:`tinygrad_rnn.ops` is a small subclass. This is the real Tanh
   called: ``saves_output`` (backward reads the output's values), ``saves_inputs`` (True: every
   input's, False: none, or a tuple of positions) and ``saves_intermediates`` (how many of
   forward's last outputs are intermediate results saved for backward and never returned to the
-  caller, as cross_entropy's log-softmax). Recording puts exactly those on the op, as
+  caller, as cross_entropy's log-softmax). By default everything is saved (``saves_inputs = True``,
+  ``saves_output = True``): declare less to keep less. Recording puts exactly those on the op, as
   ``saved_output`` and ``saved_inputs`` (PyTorch's ``saved_tensors``); in ``saved_inputs`` an
   input not saved has a stand-in in its place, a :class:`Node` — a computed tensor's own, or for a
   leaf one made for it (one per leaf, not per op) — of which backward reads only the shape, dtype
