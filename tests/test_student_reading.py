@@ -242,3 +242,37 @@ def test_the_contract_states_the_defaults_of_what_is_saved_and_they_are_so():
     x = tr.ones(2, requires_grad=True)
     function = DeclaresNothing.apply(x * 1).grad_fn
     assert type(function.saved_output) is numpy.ndarray and type(function.saved_inputs[0]) is numpy.ndarray
+
+
+# --- 9. a backward written with PyTorch's signature is told the call shape ------------------------------------
+
+
+class SoftsignWithoutOut(tr.Function):
+    saves_output = False
+
+    def forward(self, x):
+        return x / (1 + numpy.abs(x))
+
+    def backward(self, grad, x):  # PyTorch habit: no out
+        d = 1 + tr.ops.abs(x)
+        return grad / (d * d)
+
+
+class ProductWithoutOut(tr.Function):
+    def forward(self, a, b):
+        return a * b
+
+    def backward(self, grad, a, b):
+        return grad * b, grad * a
+
+
+def test_a_backward_without_out_is_told_how_backward_is_called():
+    x = tr.tensor([-1.5, 0.25, 2.0], dtype="float64", requires_grad=True)
+    with pytest.raises(TypeError, match=re.escape(
+            "backward is called as backward(grad, out, *inputs), one argument per input after grad and out: for "
+            "softsign_without_out, with 1 input, def backward(self, grad, out, x) (PyTorch's backward(ctx, grad) "
+            "has no out).")) as caught:
+        SoftsignWithoutOut.apply(x).sum().backward()
+    assert "saves_output" not in str(caught.value)  # not the cause
+    with pytest.raises(TypeError, match=re.escape("with 2 inputs, def backward(self, grad, out, x0, x1)")):
+        tr.gradcheck(ProductWithoutOut.apply, [x, x.detach().requires_grad_()])

@@ -76,8 +76,16 @@ def backward_contract_error(function: Any, error: Exception, create_graph: bool)
     # array (a Tensor method, x.abs(), called on a plain backward's array); if none, every cause
     read_node, read_none, read_tensor = "Node" in text, "NoneType" in text, "Tensor" in text
     read_array = "ndarray" in text and isinstance(error, AttributeError)
-    unknown = not (read_node or read_none or read_tensor or read_array)
+    # or backward's own signature: written without out, or with more arguments than the op has inputs
+    miscalled = "backward()" in text and "positional argument" in text
+    unknown = not (read_node or read_none or read_tensor or read_array or miscalled)
     message = f"backward of {name} failed ({type(error).__name__}: {error})."
+    if miscalled:
+        count = len(function.inputs)
+        inputs = "x" if count == 1 else ", ".join(f"x{position}" for position in range(count))
+        message += (f" backward is called as backward(grad, out, *inputs), one argument per input after grad and "
+                    f"out: for {name}, with {count} input{'s' if count != 1 else ''}, def backward(self, grad, out, "
+                    f"{inputs}) (PyTorch's backward(ctx, grad) has no out).")
     if read_array:
         message += (" A plain backward gets arrays (NumPy or CuPy), which have no Tensor methods: call the "
                     "functions of tinygrad_rnn.ops instead, which take arrays and Tensors alike (ops.abs(x), "
