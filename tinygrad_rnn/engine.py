@@ -291,7 +291,7 @@ def backpropagate(seeds: list[tuple[Tensor, Any]], targets: tuple[Tensor, ...] |
                     terms = function.backward(output_grad, *function.recorded_arguments(reached))
             else:
                 terms = function.backward(output_grad, function.saved_output, *function.saved_inputs)
-        except (TypeError, AttributeError) as error:
+        except (TypeError, AttributeError, ValueError) as error:
             raise backward_contract_error(function, error, create_graph) from error
         # terms: one gradient per input, each one term of that input's total in the table
         terms = terms if type(terms) is tuple else (terms,)  # an op with one input returns its one term

@@ -50,8 +50,9 @@ def describe_inputs(inputs: tuple[Any, ...]) -> str:
 
 def backward_contract_error(function: Any, error: Exception, create_graph: bool) -> Exception:
     """The error for an op whose backward raised a TypeError (or an AttributeError: ``x.exp()`` on
-    a stand-in), of the same kind: the op, what failed, and what the op
-    contract (tinygrad_rnn/function.py) gives its backward — the usual cause. Made only then: the
+    a stand-in; or a ValueError: ``grad /= …`` into a read-only grad), of the same kind: the op, what
+    failed, and what the op contract (tinygrad_rnn/function.py) gives its backward — the usual cause.
+    Any other ValueError is returned as it is (its own message is the right one). Made only then: the
     walk catches the error around the call, which costs nothing until one is raised.
 
     >>> import tinygrad_rnn as tr
@@ -69,6 +70,13 @@ def backward_contract_error(function: Any, error: Exception, create_graph: bool)
     saves_inputs = True). See the op contract in tinygrad_rnn/function.py.
     """
     name, saves, text = function.name, function.saves_inputs, str(error)
+    if isinstance(error, ValueError):  # NumPy's "output array is read-only", "assignment destination is read-only"
+        if "read-only" not in text:
+            return error
+        return ValueError(f"backward of {name} failed ({type(error).__name__}: {error}): it wrote in place into an "
+                          "array it was given (grad, or a saved value), which may be another use's gradient too. A "
+                          "backward only reads them: write grad = grad / …, not grad /= …. See the op contract in "
+                          "tinygrad_rnn/function.py.")
     unsaved = [i for i, vertex in enumerate(function.inputs)  # tensors (Nodes, leaves), not constants
                if hasattr(vertex, "grad_fn") and saves is not True and (saves is False or i not in saves)]
     # Which argument broke it, from the type the error names: a stand-in Node (an input not saved; under

@@ -58,7 +58,8 @@ Every op in :mod:`tinygrad_rnn.ops` is a small subclass. This is the real Tanh
   a plain backward have none — ``ops.abs(x)``, not ``x.abs()``; ``ops.exp(x)``, not ``x.exp()``
   (``from tinygrad_rnn import ops``).
   An in-place operator (``g -= x``) writes into an array but records a new Tensor, so a
-  backward uses one only on a value it made itself, never on ``grad`` or a saved value.
+  backward uses one only on a value it made itself, never on ``grad`` or a saved value
+  (:func:`~tinygrad_rnn.gradcheck` hands ``grad`` read-only, so it names a backward that does).
   A backward that breaks this contract — reads the values of an input or output it did not save,
   or calls NumPy (``numpy.exp``) where a Tensor may come, or a Tensor method on an array — raises
   its TypeError (or AttributeError) again naming the op and what to do, on a leaf as on a computed

@@ -130,8 +130,8 @@ def in_place(tensor: Tensor, symbol: str, other: Any, written: str | None = None
             return _rebind(tensor, _RECORDED[symbol](tensor, other))
         if other_needs_grad:
             raise GraphError(
-                f"{_name(tensor)}{written}: {_name(tensor)} has no graph ({describe(tensor)}) but the right side "
-                f"requires grad; an in-place change cannot make it part of the graph. Write "
+                f"{_in_a_backward()}{_name(tensor)}{written}: {_name(tensor)} has no graph ({describe(tensor)}) but "
+                f"the right side requires grad; an in-place change cannot make it part of the graph. Write "
                 f"{_name(tensor)} = {_name(tensor)} {symbol[0]} … for a new tensor.")
     values = _array_of(tensor, other, written)
     if tensor.shape != _broadcast_shape(tensor, values, symbol):
@@ -230,6 +230,13 @@ def memory_range(array: Any) -> tuple[str, int, int]:
         extent = (n - 1) * stride
         low, high = (low + extent, high) if stride < 0 else (low, high + extent)
     return device, low, high + itemsize
+
+
+def _in_a_backward() -> str:
+    """'backward of mul (create_graph=True): ' while that op's backward is recorded, else '': an
+    in-place write there is the backward's, and the names below are only placeholders."""
+    of = STATE.gradient_of
+    return "" if of is None else f"backward of {of.name} (create_graph=True), which writes in place into an argument: "
 
 
 def _name(tensor: Tensor) -> str:
