@@ -348,3 +348,22 @@ def test_an_ordinary_backward_writing_into_a_shared_grad_is_an_error():
     with pytest.raises(ValueError, match=IN_PLACE_NAMED):
         ((SoftsignInPlace.apply(y) + y) * r).sum().backward()
 
+
+
+# --- 14. gradcheck is a statement; what gradgradcheck alone lets pass -------------------------------------------
+
+
+class CallsATensorMethod(SoftsignRight):
+    def backward(self, grad, out, x):  # x.abs(): an array in a plain backward has no such method
+        return grad / (1 + x.abs()) ** 2
+
+
+def test_the_docs_call_gradcheck_as_a_statement_and_say_what_gradgradcheck_alone_passes():
+    assert not re.search(r"assert (tr\.)?grad(grad)?check", AUTODIFF)
+    text = one_line(AUTODIFF)
+    assert "never returns False: call it as a statement" in text
+    assert "Alone it passes a backward with a wrong formula, and one that calls a Tensor method" in text
+    assert "calls a Tensor method (``x.abs()``" in one_line(tr.gradgradcheck.__doc__)
+    assert tr.gradgradcheck(CallsATensorMethod.apply, [a_leaf()])  # as both say
+    with pytest.raises(AttributeError, match=r"ops\.abs\(x\), not x\.abs\(\)"):
+        tr.gradcheck(CallsATensorMethod.apply, [a_leaf()])

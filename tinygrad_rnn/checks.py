@@ -74,7 +74,8 @@ def gradgradcheck(fn: Callable[..., Any], inputs: Sequence[Tensor], eps: float =
 
     It checks the derivative of that backward pass against finite differences *of that backward
     pass*, not the first derivative itself: a backward with a wrong formula (a square forgotten)
-    can pass here. Run :func:`gradcheck` first (as in PyTorch).
+    can pass here, and so can one that calls a Tensor method (``x.abs()``: here its arguments are
+    Tensors, which have them). Run :func:`gradcheck` first (as in PyTorch).
 
     >>> import tinygrad_rnn as tr
     >>> x = tr.randn(3, dtype="float64", requires_grad=True)
