@@ -367,3 +367,21 @@ def test_the_docs_call_gradcheck_as_a_statement_and_say_what_gradgradcheck_alone
     assert tr.gradgradcheck(CallsATensorMethod.apply, [a_leaf()])  # as both say
     with pytest.raises(AttributeError, match=r"ops\.abs\(x\), not x\.abs\(\)"):
         tr.gradcheck(CallsATensorMethod.apply, [a_leaf()])
+
+
+# --- 11. the contract is stated once; the other places point to it ----------------------------------------------
+
+
+def test_the_places_that_restated_the_contract_point_to_function_py_instead():
+    from tinygrad_rnn import engine
+    from tinygrad_rnn.ops import elementwise
+    function_place = one_line(AUTODIFF[AUTODIFF.index("2. **`tinygrad_rnn/function.py`**"):
+                                       AUTODIFF.index("3. **`tinygrad_rnn/engine.py`**")])
+    assert "forward` gets arrays and returns an array" not in function_place  # the paraphrase that dropped numbers
+    assert "states the op contract, once" in function_place and "Read it there" in function_place
+    ops_section = one_line(AUTODIFF[AUTODIFF.index("## Every op, forward and backward side by side"):])[:400]
+    assert "as the op contract (the docstring of `tinygrad_rnn/function.py`) says" in ops_section
+    assert "the op contract: tinygrad_rnn/function.py" in one_line(elementwise.__doc__)
+    several = one_line(tr.Function.__doc__)
+    assert "its backward gets a tuple of output gradients" not in several and "stated there once" in several
+    assert "(the op contract, function.py)" in inspect.getsource(engine.backpropagate)

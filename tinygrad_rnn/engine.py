@@ -293,7 +293,7 @@ def backpropagate(seeds: list[tuple[Tensor, Any]], targets: tuple[Tensor, ...] |
                 terms = function.backward(output_grad, function.saved_output, *function.saved_inputs)
         except (TypeError, AttributeError, ValueError) as error:
             raise backward_contract_error(function, error, create_graph) from error
-        # terms: one gradient per input, each one term of that input's total in the table
+        # terms: one gradient per input (the op contract, function.py), each one term of that input's total
         terms = terms if type(terms) is tuple else (terms,)  # an op with one input returns its one term
         if len(terms) != len(function.inputs):  # zip below would drop the extra ones without a word
             raise grad_count_error(function, terms)

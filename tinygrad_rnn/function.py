@@ -149,9 +149,9 @@ class Function:
     * ``is_gradient``: True if it was recorded while computing a gradient (``create_graph=True``);
     * ``recorded_at``: the count of in-place writes when it was recorded (see ``inplace.py``).
 
-    An op with several outputs (``multiple_outputs = True``: split, unbind) returns a tuple from
-    forward; its backward gets a tuple of output gradients, None for an output no gradient
-    reached.
+    An op with several outputs (``multiple_outputs = True``: split, unbind) is written as the op
+    contract in the module docstring says (what its forward returns, what its backward gets): it
+    is stated there once.
 
     >>> from tinygrad_rnn import tensor
     >>> y = tensor([1.0, 2.0], requires_grad=True) * 3

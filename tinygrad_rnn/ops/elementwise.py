@@ -1,6 +1,6 @@
 """Elementwise ops: arithmetic and the activation functions (comparisons are in compare.py).
 
-Each class is one op: ``forward`` on arrays, ``backward`` returning one gradient per input.
+Each class is one op, ``forward`` and ``backward`` side by side (the op contract: tinygrad_rnn/function.py).
 Ops of two or more inputs broadcast like NumPy (:class:`Broadcasting`): their backward gives each
 input's gradient at the output's shape, which the walk sums back to the input's shape. ``needs_input_grad`` skips
 gradients nobody asked for (the ``1`` in ``1 - z``, a constant, needs none).
