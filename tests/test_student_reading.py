@@ -385,3 +385,14 @@ def test_the_places_that_restated_the_contract_point_to_function_py_instead():
     several = one_line(tr.Function.__doc__)
     assert "its backward gets a tuple of output gradients" not in several and "stated there once" in several
     assert "(the op contract, function.py)" in inspect.getsource(engine.backpropagate)
+
+
+# --- 15. line budgets are for maintainers, after the reading order ------------------------------------------------
+
+
+def test_the_line_budgets_come_after_the_reading_order_in_a_paragraph_for_maintainers():
+    start = AUTODIFF.index("## The plain path")
+    first_place, maintainers = AUTODIFF.index("1. **`tinygrad_rnn/tensor.py`**"), AUTODIFF.index("**For maintainers**")
+    assert "budget" not in AUTODIFF[start:first_place] and "lines of code" not in AUTODIFF[start:first_place]
+    assert AUTODIFF.index("5. **`tinygrad_rnn/nn/cells.py`**") < maintainers < AUTODIFF.index("## Backward, and")
+    assert "the budget is 1,500" in one_line(AUTODIFF[maintainers:])
