@@ -137,8 +137,6 @@ def _zero_filled(grads: Sequence[Tensor | None], inputs: Sequence[Tensor]) -> tu
     return tuple(Tensor._make(x.device.xp.zeros_like(x.array)) if g is None else g for g, x in zip(grads, inputs))
 
 
-
-
 @contextlib.contextmanager
 def _grads_read_only() -> Iterator[None]:
     """Within, every plain backward gets its ``grad`` as a read-only view, so one that writes into it

@@ -233,8 +233,8 @@ def memory_range(array: Any) -> tuple[str, int, int]:
 
 
 def _in_a_backward() -> str:
-    """'backward of mul (create_graph=True): ' while that op's backward is recorded, else '': an
-    in-place write there is the backward's, and the names below are only placeholders."""
+    """'backward of mul (create_graph=True), which writes …: ' while that op's backward is recorded,
+    else '': an in-place write there is the backward's, and the names below are only placeholders."""
     of = STATE.gradient_of
     return "" if of is None else f"backward of {of.name} (create_graph=True), which writes in place into an argument: "
 
