@@ -396,3 +396,12 @@ def test_the_line_budgets_come_after_the_reading_order_in_a_paragraph_for_mainta
     assert "budget" not in AUTODIFF[start:first_place] and "lines of code" not in AUTODIFF[start:first_place]
     assert AUTODIFF.index("5. **`tinygrad_rnn/nn/cells.py`**") < maintainers < AUTODIFF.index("## Backward, and")
     assert "the budget is 1,500" in one_line(AUTODIFF[maintainers:])
+
+
+# --- 16. the switch is read at import ---------------------------------------------------------------------------
+
+
+def test_the_docs_say_the_switch_is_read_at_import_and_what_to_call_in_a_running_process():
+    text = one_line(AUTODIFF)
+    assert "`TINYGRAD_RNN_FAST` is read once, when the package is imported" in text
+    assert "`tinygrad_rnn.fast.uninstall()` does what `TINYGRAD_RNN_FAST=0` does" in text
