@@ -585,3 +585,31 @@ def test_the_arrow_from_each_loss_into_its_head_says_what_it_carries_and_the_not
     softmax /= softmax.sum(-1, keepdims=True)
     one_hot = numpy.eye(case.vocab)[case.targets]
     numpy.testing.assert_allclose(found.numpy()[0], (softmax - one_hot) / 4, rtol=1e-5, atol=1e-7)
+
+
+def test_on_a_slide_an_lstm_state_read_inside_its_step_is_named_by_the_step_it_reaches_j_through():
+    """A step node of two LSTM layers: layer 1's h₁ reaches J through step 2's h₂ and c₂ and through layer 2 inside
+    step 1. The arrow from step 2 carries the first part, (∂(h₂⁽¹⁾, c₂⁽¹⁾)/∂h₁⁽¹⁾)ᵀ ∂J/∂(h₂⁽¹⁾, c₂⁽¹⁾) — 45 characters
+    between two steps of a stacked bidirectional LSTM, which set the width of every gap. A slide writes it with the
+    step bar of the Σ's terms, ∂J/∂h₁⁽¹⁾|₍₂₎, the part step 2 hands back, and a note says what the bar means; free
+    size keeps the chain rule. What the arrow carries is that part: with layer 2's part inside step 1 it adds up to
+    ∂J/∂h₁⁽¹⁾."""
+    case = LanguageModelCase("lstm", steps=3, layers=2)
+    slide = build_picture((case.loss,), level="step", backward=True, slide=True)
+    free = build_picture((case.loss,), level="step", backward=True, slide=False)
+    assert "(∂(h₂⁽¹⁾, c₂⁽¹⁾)/∂h₁⁽¹⁾)ᵀ ∂J/∂(h₂⁽¹⁾, c₂⁽¹⁾)" in {label for *_, label in free.edges}
+    barred = [label for *_, label in slide.edges if "|" in label]
+    assert barred == ["∂J/∂h₁⁽¹⁾|₍₂₎"], barred  # (step 3, the last, passes on no c₃: (∂h₃⁽¹⁾/∂h₂⁽¹⁾)ᵀ ∂J/∂h₃⁽¹⁾)
+    assert not [label for *_, label in slide.edges if label.startswith("(∂(")]
+    assert "|₍ₜ₎: the part through step t" in slide.notes and not [note for note in free.notes if "|₍ₜ₎" in note]
+    for label in barred:
+        value, reader_step = re.fullmatch(r"∂J/∂(h[₀-₉]+)⁽¹⁾\|₍([₀-₉]+)₎", label).groups()
+        state = case.state(value, 0)
+        outputs, cotangents = zip(*case.outputs_of_cell(number(reader_step), 0))  # step 2's h₂⁽¹⁾ and c₂⁽¹⁾
+        (through_the_step,) = tr.grad(list(outputs), state, grad_outputs=list(cotangents), retain_graph=True)
+        outputs, cotangents = zip(*case.outputs_of_cell(number(value[1:]), 1))  # layer 2 at h's own step
+        (through_layer_2,) = tr.grad(list(outputs), state, grad_outputs=list(cotangents), retain_graph=True)
+        (whole,) = tr.grad(case.loss, state, retain_graph=True)
+        numpy.testing.assert_allclose((through_the_step + through_layer_2).numpy(), whole.numpy(), rtol=1e-5,
+                                      atol=1e-7, err_msg=label)
+        assert numpy.abs(through_the_step.numpy()).max() > 1e-6  # (a part that is there, not a 0)

@@ -66,7 +66,11 @@ GRID_TOO_SMALL: dict[str, str] = {  # (cell-level-layers-bidirectional-loss-back
     # gru-cell-1-False-every-both-False-3-elman (23.5 px, 26.1 px, 1.73 : 1 before, bound by its height): its h₀
     # shares the Σs' floating column (the Σ of the cell's weights and h₀ stacked beside the cells held that row 30
     # points taller than its cells), its notes beside it 117 points wide (120 fell 2 points short once its Σ bar read
-    # |₍ₜ₎ as the lectures write it, 5 points wider than |ₜ). These not
+    # |₍ₜ₎ as the lectures write it, 5 points wider than |ₜ). So does lstm-step-2-True-last-both-False-3-pytorch
+    # (25.5 px, 28.3 px, 1.68 : 1; 22.3 px, 24.7 px, 776 × 434 points before): the part of ∂J/∂h₁⁽¹→⁾ from step 2
+    # is written ∂J/∂h₁⁽¹→⁾|₍₂₎ (gradient_labels.through_step), 45 characters and 186 points before, each gap as wide as
+    # (∂c₂⁽²→⁾/∂c₁⁽²→⁾)ᵀ ∂J/∂c₂⁽²→⁾; and its Σ column with h₀ and c₀ of two layers, 318 points tall beside steps of 238,
+    # floats (coordinates._floating_columns), lowered beside x_t where it held x_t 40 points under the steps. These not
     "gru-step-2-True-last-both-False-8-cmu": "text 11.5 px, labels 12.8 px, 2.40 : 1 (bound by its width: 8 "
     "columns, a step passing 4 states each way, its gradient's names in every gap, (∂h₁⁽¹←⁾/∂h₂⁽¹←⁾)ᵀ ∂L/∂h₁⁽¹←⁾; "
     "steps left out would not make it fit: t = 1, 2, 3, …, 7, 8 12.6 px, t = 1, 2, …, 8 17.1 px, each with 10 "
@@ -78,13 +82,6 @@ GRID_TOO_SMALL: dict[str, str] = {  # (cell-level-layers-bidirectional-loss-back
     "lstm-op-1-True-last-none-False-3-cs224n": "text 16 px, labels 16 px, 1.64 : 1 (1,111 × 676 points, bound by its "
     "height: two directions' steps of ops one above the other, where 28 px needs 386; t = 1, …, 3 narrows it, "
     "16.4 px)",
-    "lstm-step-2-True-last-both-False-3-pytorch": "text 22.3 px, labels 24.7 px, 1.79 : 1 (776 × 434 points where 28 "
-    "px needs 686 × 386: a step passes 8 states each way, their gradients' names up to 45 characters between its "
-    "lines, 200 points a gap (the two (∂(h₂⁽¹→⁾, c₂⁽¹→⁾)/∂h₁⁽¹→⁾)ᵀ ∂J/∂(h₂⁽¹→⁾, c₂⁽¹→⁾), 186 points; the next 128), "
-    "not broken in two lines between 16 tracks 15 points apart; beside the first step its Σ, 16 weights a line "
-    "each, over h₀ and c₀ of two layers, 318 points tall, the steps 238: it holds x_t 40 points lower, and "
-    "without those 40 the figure is still 394 tall; the four lines of h₀ and c₀ nested beside the Σ's bus take 12 "
-    "more)",
     "lstm-op-1-False-last-backward-False-3-cmu": "text 14.9 px, labels 16.6 px, 2.09 : 1 (3 steps of ops, each 283 "
     "points wide, 301 apart: 1,158 wide where 28 px needs 686; its 3 steps are drawn whole, t = 1, 2, …, T: "
     "t = 1, …, 3 would be 18.3 px)",

@@ -20,7 +20,6 @@ from tinygrad_rnn.viz.legibility import slide_fit
 from tinygrad_rnn.viz.picture import steps_in_time
 
 OPS_OF_A_GRADIENT = "lstm-op-1-False-last-backward-False-3-cmu"  # fits at a coarser level
-BOTH_TWO_DIRECTIONS = "lstm-step-2-True-last-both-False-3-pytorch"  # fits as two figures, forward and backward
 
 
 def too_small(name: str) -> dict:
@@ -71,7 +70,8 @@ def test_a_figure_that_fits_does_not_warn_nor_one_drawn_free_size(tmp_path, libr
 
 
 def test_the_cli_says_it_as_its_flags_and_each_figure_it_offers_fits(tmp_path, library_svg, capsys, monkeypatch):
-    case = too_small(BOTH_TWO_DIRECTIONS)
+    # (the CLI's grid held one figure of both that fitted as two, forward and backward: it fits a slide now)
+    case = too_small(OPS_OF_A_GRADIENT)
     offered = []
     monkeypatch.setattr(cli, "_as_flags", lambda suggestion: offered.append(suggestion) or cli_flags(suggestion))
     assert cli.main(arguments(case, tmp_path / "figure.svg")) == 0

@@ -113,7 +113,7 @@ class Coordinates:
                              if self.slide and not clustered else 0.0 for r in range(rows)]
         band = list(block_height)  # a row's height: its steps, or the nodes stacked beside it
         columns_beside: dict[bool, list[float]] = {True: [], False: []}
-        self.floating = self._floating_columns()
+        self.floating = self._floating_columns(block_height)
         for (on_left, row, col), members in self.beside.items():
             if (on_left, col) not in self.floating:  # (a floating column's nodes may stand beside the next row)
                 band[row] = max(band[row], sum(boxes[i].height + self.space.gap_y for i in members))
@@ -158,6 +158,7 @@ class Coordinates:
             above_row = max(band[r] / 2, block_height[r] / 2 + labels_above[r])
             y += below_row + above_row + (self.lanes_above[r] + 1) * self.space.lane + self.space.gap_y + loop_room[r] \
                 + between[r]
+        self.rows_top = y - self.space.gap_y  # (the bottom is 0: x_t, or the first row's lanes)
         self.block_top = [self.row_y[r] + block_height[r] / 2 + labels_above[r] for r in range(rows)]
         self.block_bottom = [self.row_y[r] - block_height[r] / 2 for r in range(rows)]
         # between the steps and the nodes beside them: room for the label of a straight edge across (h_T → J),
@@ -260,12 +261,14 @@ class Coordinates:
                 rows = rows or list(range(len(self.row_y)))
                 boxes[i].y = sum(self.row_y[r] for r in rows) / len(rows)
 
-    def _floating_columns(self) -> set[tuple[bool, int]]:
+    def _floating_columns(self, block_height: list[float]) -> set[tuple[bool, int]]:
         """On a slide, the outermost column beside the rows on each side (no line to a column farther out passes
         over it) where every node meets the steps along buses, or reads a step round a corner (a Σ beside the
         encoder's last cell), and no node outside its own stack: its stacks need not stand level with their rows,
         since a bus's trunk rises to its node wherever that stands. (A node that feeds a step straight across, h₀,
-        stays level with it.) A tall stack (the encoder–decoder's Σ of a decoder's four weights over the encoder's
+        stays level with it.) Where forward and backward share the nodes, one stack taller than its row floats too
+        (a step node's Σ of two layers' 16 weights over their h₀ and c₀: 318 points where the steps are 238, it held
+        x_t 40 points under them). A tall stack (the encoder–decoder's Σ of a decoder's four weights over the encoder's
         four) then reaches into the gaps beside the rows next to it instead of holding its row's neighbours that far
         apart. (Free size keeps every stack level with its row, and so does a column of one stack, J and its mean
         beside the losses: nothing to make room for, and the lecture page's rolled stage is laid out for it.)"""
@@ -273,7 +276,10 @@ class Coordinates:
             return set()
         outermost = {side: max(col for s, _, col in self.beside if s == side) for side, _, _ in self.beside}
         stacks = [(side, col) for side, _, col in self.beside]
-        floating = {(side, col) for side, col in outermost.items() if stacks.count((side, col)) > 1}
+        tall = {(side, col) for (side, row, col), members in self.beside.items()
+                if self.both_ways and self._stack_height(members) > block_height[row]}
+        floating = {(side, col) for side, col in outermost.items()
+                    if stacks.count((side, col)) > 1 or (side, col) in tall}
         for (side, _, col), members in self.beside.items():
             inside = set(members)
             for i in members:
@@ -313,13 +319,17 @@ class Coordinates:
 
     def _beside_middles(self) -> dict[tuple[bool, int, int], float]:
         """The middle of each stack of nodes beside a row: level with its row, or in a floating column
-        (:meth:`_floating_columns`) as near it as the stacks of the other rows there leave room for."""
+        (:meth:`_floating_columns`) as near it as the stacks of the other rows there leave room for; where the column
+        then reaches over the rows' top and not down to the figure's bottom (x_t's), lowered into that room: the
+        figure no taller than its rows."""
         middle = {key: self.row_y[key[1]] for key in self.beside}
         for side, col in self.floating:
             stacks = sorted((key for key in self.beside if (key[0], key[2]) == (side, col)), key=middle.get)
-            placed = spread([middle[key] for key in stacks], [self._stack_height(self.beside[key]) for key in stacks],
-                            self.space.gap_y)
-            middle.update(zip(stacks, placed))
+            heights = [self._stack_height(self.beside[key]) for key in stacks]
+            placed = spread([middle[key] for key in stacks], heights, self.space.gap_y)
+            over = placed[-1] + heights[-1] / 2 - self.rows_top
+            lower = min(over, placed[0] - heights[0] / 2) if over > 0 else 0.0
+            middle.update(zip(stacks, [y - max(lower, 0.0) for y in placed]))
         return middle
 
     def _clear_of_lanes(self, node: int, level: float, own: float | None = None) -> float | None:

@@ -30,6 +30,7 @@ STEP_DIGITS = re.compile(r"[₀₁₂₃₄₅₆₇₈₉]+")
 MARK = re.compile(r"⁽[^⁾]*⁾$")  # a chain's mark ending a state's name at step level: h₃⁽²←⁾
 DIRECT = "direct"  # the part of ∂J/∂v that J's own op hands back, not through a later step
 SUM_NOTE = "An arrow carries one path's part of a gradient; a node adds the parts"  # the note's words
+STEP_BAR_NOTE = "|₍ₜ₎: the part through step t"  # where a state's part is written with the Σ's bar (through_step)
 
 
 def name_of(node: Node) -> str:
@@ -119,6 +120,8 @@ def arrow_labels(forward: Picture, losses: list[int], mean: int | None, generic:
         inside = forward.nodes[head if forward.nodes[tail].kind == "ellipsis" else tail].read_inside
         if STEP_DIGITS.sub("", value) in inside:  # c₃, read in its own cell too
             text = _chain_rule(forward, tail, head, value, generic, same_state=True)
+            if by_next_step and not generic and text.startswith("(∂(") and forward.nodes[head].step is not None:
+                text = through_step(value, forward.nodes[head].step)
         elif forward.nodes[tail].kind == "ellipsis" and losses and reach[head] and not generic:
             # v comes out of steps left out, where it has readers too (h₁₈ → the head of step 18): this arrow
             # carries only the part through the losses its reader reaches, (1/T) ∂(J₁₉ + J₂₀)/∂h₁₈
@@ -159,6 +162,19 @@ def arrow_labels(forward: Picture, losses: list[int], mean: int | None, generic:
             names = [suffix if suffix == "…" else letter + suffix for suffix in common[0]]
             result[(tail, head, label)] = _loss_sum(names, carried(tail, head, label), mean, True)
     return result
+
+
+def through_step(value: str, step: int) -> str:
+    """∂J/∂h₁⁽¹→⁾|₍₂₎: the part of ∂J/∂v that the step ``step`` hands back, in the step bar the Σ's terms are written
+    with (∂J/∂W_hh|₍ₜ₎, the lectures' "gradient with respect to each time it appears"). A slide writes it where the
+    chain rule needs both outputs of an LSTM's cell, (∂(h₂⁽¹→⁾, c₂⁽¹→⁾)/∂h₁⁽¹→⁾)ᵀ ∂J/∂(h₂⁽¹→⁾, c₂⁽¹→⁾): the same
+    quantity in 15 characters, not 45, the widest label between two steps of a stacked bidirectional LSTM. A note
+    says what the bar means (:data:`STEP_BAR_NOTE`), of the Σ's terms and of this part alike.
+
+    >>> through_step("h₁⁽¹→⁾", 2)
+    '∂J/∂h₁⁽¹→⁾|₍₂₎'
+    """
+    return f"∂J/∂{value}|₍{str(step).translate(TO_SUBSCRIPT)}₎"
 
 
 def _widest(labels) -> int:

@@ -17,7 +17,7 @@ from __future__ import annotations
 import re
 from dataclasses import replace
 
-from .gradient_labels import STEP_DIGITS, arrow_labels, name_of, scores_note, sum_note
+from .gradient_labels import STEP_BAR_NOTE, STEP_DIGITS, arrow_labels, name_of, scores_note, sum_note
 from .levels import unique
 from .picture import (
     BACKWARD_ROW,
@@ -158,6 +158,8 @@ def bptt_picture(forward: Picture, generic: bool = False, slide: bool = False, w
     if zero:  # (a reverse direction's cells before the one J reads: J = Σ output[-1] reads h_T⁽←⁾ alone)
         notes.append({None: LEFT_OUT, "rows": NOT_IN_BACKWARD_ROWS, "overlaid": NO_ARROW_BACK}[with_forward].format(
             _cells_named(zero)))
+    if any("|₍" in text for text in carries.values()):  # a state's part through one step: ∂J/∂h₁⁽¹→⁾|₍₂₎
+        notes.append(STEP_BAR_NOTE)
     added = sum_note(forward, carries, generic)
     notes += [added] if added else []
     scores = scores_note(forward, losses, counts[0] if counts else None, generic)  # an arrow says ∂J/∂s₃: what s is
