@@ -85,3 +85,10 @@ def gap(box: Rect, other: Rect) -> float:
 
 def point_gap(box: Rect, point: Point) -> float:
     return gap(box, (*point, *point))
+
+
+def point_to_segment(point: Point, p: Point, q: Point) -> float:
+    dx, dy = q[0] - p[0], q[1] - p[1]
+    length = dx * dx + dy * dy
+    t = 0.0 if length == 0 else max(0.0, min(1.0, ((point[0] - p[0]) * dx + (point[1] - p[1]) * dy) / length))
+    return math.hypot(point[0] - p[0] - t * dx, point[1] - p[1] - t * dy)
