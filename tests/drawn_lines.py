@@ -38,8 +38,8 @@ def read(figure_svg: str) -> tuple[list[Arrow], dict[str, tuple[str, Rect]]]:
         if element.tag.endswith("path") and "edge" in classes:
             values = [float(v) for v in NUMBER.findall(element.get("d"))]
             line = list(zip(values[0::2], values[1::2]))
-            (x0, y0), (x1, y1) = line[-2], line[-1]
-            length = math.hypot(x1 - x0, y1 - y0)  # the marker's head: ARROW long, along the last stretch
+            (x0, y0), (x1, y1) = segments(line)[-1]  # the marker's head: ARROW long, along the last stretch
+            length = math.hypot(x1 - x0, y1 - y0)
             line.append((x1 + (x1 - x0) / length * ARROW, y1 + (y1 - y0) / length * ARROW))
             arrows.append(Arrow(element.get("data-tail"), element.get("data-head"), line))
         elif element.tag.endswith("text") and "edge-label" in classes:  # svg.py: each edge's path, then its name
