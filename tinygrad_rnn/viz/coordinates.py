@@ -67,6 +67,11 @@ class Coordinates:
         node_at = {(*self.block_of[i], self.level[i], self.order[i]): i for i in self.block_of}
         # room for the lines passing levels: between a level's nodes, or inside its step's borders
         extra, border = passages.widening(self, self.passage_spots, slot_width, node_at, level_span)
+        for op in self.forget_ops:  # f ⊙ c_{t−1} → c_t side by side: a line as long as its arrowhead between them
+            for state in self.successors[op]:
+                if self.level[state] == self.level[op] and abs(self.order[state] - self.order[op]) == 1:
+                    key = (self.block_of[op][0], self.level[op], max(self.order[state], self.order[op]))
+                    extra[key] = max(extra.get(key, 0.0), ARROW)
         for (row, level, _), w in extra.items():
             level_span[(row, level)] += w
         for (row, _, level) in self.level_size:
@@ -247,6 +252,7 @@ class Coordinates:
             outwards = sum(widths[:col]) + widths[col] / 2
             x = left_edge - outwards if on_left else right_edge + outwards
             top = middle[(on_left, row, col)] + self._stack_height(members) / 2
+            top += self._to_the_cell_states_level(members, top, row)
             for i in members:
                 boxes[i].x, boxes[i].y = x, top - boxes[i].height / 2
                 top -= boxes[i].height + self.space.gap_y
@@ -312,6 +318,20 @@ class Coordinates:
                     lines = len(self._drawn(label))
                     room[low] = max(room[low], NAMED_LEVEL_GAP + LABEL_LINE * (lines - 1) + 2 * LABEL_CLEAR - free)
         return room
+
+    def _to_the_cell_states_level(self, members: list[int], top: float, row: int) -> float:
+        """How far up a stack of nodes beside a row (its ``top``) moves so that an LSTM's c₀ in it stands level with
+        the f ⊙ c₀ it feeds (:meth:`.Placement._cell_state_on_one_level`): c₀ → f ⊙ c₀ → c₁ along one line. 0 where
+        the stack holds no c₀, or would then reach past its row's steps."""
+        for i in members:
+            fed = [op for op in self.successors[i] if op in self.forget_ops]
+            if fed:
+                move = self.boxes[fed[0]].y - (top - self.boxes[i].height / 2)
+                bottom = top - self._stack_height(members)
+                inside = self.block_bottom[row] <= bottom + move and top + move <= self.block_top[row]
+                return move if inside else 0.0
+            top -= self.boxes[i].height + self.space.gap_y
+        return 0.0
 
     def _stack_height(self, members: list[int]) -> float:
         """The height of nodes stacked one above the other beside a row, a level's gap between them."""

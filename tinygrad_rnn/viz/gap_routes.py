@@ -77,7 +77,7 @@ class GapRoutes:
 
     def _through_gap(self, tail: int, a: Box, b: Box, column: int, label: str, side_taken: bool = False,
                      end_y: float | None = None, nested: float = 0.0, innermost: float = 0.0,
-                     outside_y: float | None = None) -> Route:
+                     outside_y: float | None = None, beyond: float | None = None) -> Route:
         """Between a node beside the row and an op in a step: along the gap on that side of the step (into
         ``b`` at ``end_y``, where several arrows enter it side by side; meeting the node outside at ``outside_y``,
         where several lines meet it), past the lines that rise beside the
@@ -85,15 +85,18 @@ class GapRoutes:
         leaves the op's side level with it), a quarter of its height nearer the node outside: on the other
         edge's point the two arrows read as one, pointing both ways. Out of a node outside that lines from the rows
         come into on that side (h_T into J), a quarter of its height towards the op: along h_T's line, ∂J/∂h_T
-        out of J read as h_T going on down to the backward rows."""
+        out of J read as h_T going on down to the backward rows. ``beyond``: the x of a line up the step's side
+        into the same op (:meth:`~.routes.Routes._past_levels_beside`), which this one runs a lane beyond."""
         column_x = self.column_x[column]
         outside = a if abs(a.x - column_x) > abs(b.x - column_x) else b
         side = 1.0 if outside.x > column_x else -1.0
         gap_x = column_x + side * (self.column_width / 2 + self.space.gap_x / 2)
         risers = self._risers_beside(column, side < 0)
         if risers:  # a lane further out than they
-            beyond = self._riser_x(column, side < 0, len(risers))
-            gap_x = max(gap_x, beyond) if side > 0 else min(gap_x, beyond)
+            past_risers = self._riser_x(column, side < 0, len(risers))
+            gap_x = max(gap_x, past_risers) if side > 0 else min(gap_x, past_risers)
+        if beyond is not None:  # a lane beyond a line up the side into the same op
+            gap_x = max(gap_x, beyond + self.space.lane) if side > 0 else min(gap_x, beyond - self.space.lane)
         rightwards = b.x > a.x
         inside = b if outside is a else a
         if nested and self.slide:  # all of them farther out where the innermost (``innermost`` tracks in) would reach

@@ -295,3 +295,25 @@ def line_enters(line: list[tuple[float, float]], box: tuple[float, float, float,
     if left >= right or bottom >= top:  # (shrunk to nothing: nothing to enter)
         return False
     return any(segment_enters(p, q, (left, bottom, right, top)) for p, q in zip(line, line[1:]))
+
+
+def segments_cross(p: tuple[float, float], q: tuple[float, float], r: tuple[float, float],
+                   s: tuple[float, float]) -> bool:
+    """True when the segments pq and rs cross at one point inside both (touching or running
+    along each other is not a crossing).
+
+    >>> segments_cross((0, 0), (10, 0), (5, -5), (5, 5)), segments_cross((0, 0), (10, 0), (10, 0), (10, 5))
+    (True, False)
+    """
+    if max(p[0], q[0]) < min(r[0], s[0]) or max(r[0], s[0]) < min(p[0], q[0]) or \
+            max(p[1], q[1]) < min(r[1], s[1]) or max(r[1], s[1]) < min(p[1], q[1]):
+        return False
+    d1, d2 = orientation(r, s, p), orientation(r, s, q)
+    d3, d4 = orientation(p, q, r), orientation(p, q, s)
+    return d1 * d2 < 0 and d3 * d4 < 0
+
+
+def orientation(a: tuple[float, float], b: tuple[float, float], c: tuple[float, float]) -> int:
+    """Which way c lies from the line through a and b: 1 to its left, −1 to its right, 0 on it."""
+    value = (b[0] - a[0]) * (c[1] - a[1]) - (b[1] - a[1]) * (c[0] - a[0])
+    return 0 if abs(value) < 1e-6 else (1 if value > 0 else -1)

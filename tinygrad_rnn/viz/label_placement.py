@@ -46,6 +46,7 @@ from .geometry import (
     boxes_overlap,
     drawn_width,
     segment_enters,
+    segments_cross,
 )
 
 Rect = tuple[float, float, float, float]  # (left, bottom, right, top), y upwards
@@ -221,6 +222,8 @@ def _score(index: _Index, owner: int, rect: Rect, beaten: float = math.inf) -> t
             doubt += _touches(rect, box) and segment_enters(*shape, rect)
         elif kind == "label" and other >= index.first_loop:  # (a loop's name: it stays on its arch)
             doubt += other != owner and _gap(rect, box) < NEAR_LABEL
+        elif kind == "label":  # (another arrow's name over or under this one where their lines cross)
+            doubt += other != owner and _stacked(rect, box) and _lines_cross_near(index, owner, other, rect)
         elif kind == "box":  # (a split label's lines over its own arrow; a label under a box's edge reads as in it)
             doubt += _gap(rect, box) < NEAR_BOX
         elif kind == "line":
@@ -234,6 +237,26 @@ def _score(index: _Index, owner: int, rect: Rect, beaten: float = math.inf) -> t
         if _gap(rect, box) < nearest + 1.0 and _rect_distance(rect, segment) < nearest + 1.0:
             doubt += at is None or _distance(at, segment) > 0.75
     return 0, doubt
+
+
+def _stacked(rect: Rect, box: Rect) -> bool:
+    """Two labels one over the other, less than a line apart: read as one arrow's name in two lines.
+
+    >>> low = (0.0, 0.0, 20.0, 9.5)
+    >>> _stacked(low, (10.0, 11.0, 30.0, 20.5)), _stacked(low, (22.0, 0.0, 40.0, 9.5))  # over it; beside it
+    (True, False)
+    """
+    overlap = min(rect[2], box[2]) - max(rect[0], box[0])
+    return overlap > 0 and max(rect[1] - box[3], box[1] - rect[3]) < LABEL_LINE
+
+
+def _lines_cross_near(index: _Index, owner: int, other: int, rect: Rect) -> bool:
+    """Whether the lines of routes ``owner`` and ``other`` cross within NEAR of ``rect``: there two names stacked
+    read as one arrow's (between two cells, c_t's name over its line and h_t's under its own, parallel, do not)."""
+    lines = [(item_owner, shape) for kind, item_owner, shape, _ in index.near(_grow(rect, NEAR)) if kind == "line"]
+    mine = [shape for item_owner, shape in lines if item_owner == owner]
+    return any(segments_cross(*segment, *theirs) for item_owner, theirs in lines if item_owner == other
+               for segment in mine)
 
 
 def _touches(rect: Rect, box: Rect) -> bool:

@@ -44,7 +44,7 @@ from dataclasses import dataclass, field
 
 from .fitting import SLIDE_ASPECT, SLIDE_LABEL_PX, SLIDE_TEXT_PX
 from .font import line_width
-from .geometry import ARROW, boxes_overlap, line_enters
+from .geometry import ARROW, boxes_overlap, line_enters, orientation, segments_cross
 
 Point = tuple[float, float]
 NUMBER = re.compile(r"-?\d+(?:\.\d+)?(?:e-?\d+)?")
@@ -283,25 +283,9 @@ def _arrow_tip(arrow: ElementTree.Element, last: Point) -> Point:
 def _polylines_cross(first: list[Point], second: list[Point]) -> bool:
     for p, q in zip(first, first[1:]):
         for r, s in zip(second, second[1:]):
-            if _segments_cross(p, q, r, s):
+            if segments_cross(p, q, r, s):
                 return True
     return False
-
-
-def _segments_cross(p: Point, q: Point, r: Point, s: Point) -> bool:
-    """True when the segments pq and rs cross at one point inside both (touching or running
-    along each other is not a crossing)."""
-    if max(p[0], q[0]) < min(r[0], s[0]) or max(r[0], s[0]) < min(p[0], q[0]) or \
-            max(p[1], q[1]) < min(r[1], s[1]) or max(r[1], s[1]) < min(p[1], q[1]):
-        return False
-    d1, d2 = _orientation(r, s, p), _orientation(r, s, q)
-    d3, d4 = _orientation(p, q, r), _orientation(p, q, s)
-    return d1 * d2 < 0 and d3 * d4 < 0
-
-
-def _orientation(a: Point, b: Point, c: Point) -> int:
-    value = (b[0] - a[0]) * (c[1] - a[1]) - (b[1] - a[1]) * (c[0] - a[0])
-    return 0 if abs(value) < 1e-6 else (1 if value > 0 else -1)
 
 
 def shared_arrowheads(svg_text: str, near: float = 3.0) -> list[tuple[str, str]]:
@@ -471,7 +455,7 @@ def shared_lines(svg_text: str, shortest: float = 3.0, apart: float = 1.0) -> li
                         found.add((min(k, k2), max(k, k2)))
     for i, (k, p, q) in enumerate(slanted):
         for k2, r, t in slanted[i + 1:]:
-            if k != k2 and _orientation(p, q, r) == _orientation(p, q, t) == 0 and _overlap(p, q, r, t) >= shortest:
+            if k != k2 and orientation(p, q, r) == orientation(p, q, t) == 0 and _overlap(p, q, r, t) >= shortest:
                 found.add((min(k, k2), max(k, k2)))
     ends = [name.split("->") for name, _, _ in edges]
     return [(edges[a][0], edges[b][0]) for a, b in sorted(found)

@@ -27,16 +27,19 @@ class Placement:
         self.order: dict[int, int] = {}
         self.level_size: dict[tuple[int, int, int], int] = {}
         self.position: dict[int, float] = {}  # across its level, 0 (first) to 1 (last): where passages go
+        self.forget_ops: set[int] = set()  # each LSTM step's f ⊙ c_{t−1}, on its c_t's level
         for (row, col), inside in members.items():
             inside_set = set(inside)
             by_level: dict[int, list[int]] = {}
             for i in in_order(inside, self.predecessors, inside_set):
                 self.level[i] = 1 + max((self.level[p] for p in self.predecessors[i] if p in inside_set), default=-1)
                 by_level.setdefault(self.level[i], []).append(i)
+            self._cell_state_on_one_level(inside_set, by_level)
             position: dict[int, float] = {}
             entering = 1.0 if self.reverse[row] else 0.0  # states come in from the previous step's side
             for level in sorted(by_level):
                 ordered = sorted(by_level[level], key=lambda i: self._side_by_side_key(i, position, entering))
+                ordered = self._forget_on_the_entering_side(ordered, entering)
                 for k, i in enumerate(ordered):
                     self.order[i] = k
                     position[i] = self.position[i] = (k + 0.5) / len(ordered)
@@ -44,6 +47,34 @@ class Placement:
         self.top_level = [0] * max(self.rows, 1)  # the highest level in each row's steps
         for (row, _, level) in self.level_size:
             self.top_level[row] = max(self.top_level[row], level)
+
+    def _cell_state_on_one_level(self, inside: set[int], by_level: dict[int, list[int]]) -> None:
+        """An LSTM step's f ⊙ c_{t−1} beside c_t = f ⊙ c_{t−1} + i ⊙ g, on c_t's level (left of it; i ⊙ g stays
+        under it): c_{t−1} comes in, is multiplied by f and added to, and leaves as c_t along one line, as the
+        lectures draw the cell state's path — the path along which gradients survive. A level under c_t, f ⊙ c_{t−1}
+        drew that path as a diagonal up into c_t, c_{t−1} coming in from far left and c_t leaving upwards."""
+        for state in inside:
+            if self.nodes[state].kind != "op" or not _named(self.nodes[state], "c"):
+                continue
+            forget = [op for op in self.predecessors[state] if op in inside and self.level[op] < self.level[state]
+                      and any(_named(self.nodes[gate], "f") for gate in self.predecessors[op])]
+            if len(forget) == 1:
+                (op,) = forget
+                by_level[self.level[op]].remove(op)
+                if not by_level[self.level[op]]:
+                    del by_level[self.level[op]]
+                self.level[op] = self.level[state]
+                by_level[self.level[state]].append(op)
+                self.forget_ops.add(op)
+
+    def _forget_on_the_entering_side(self, ordered: list[int], entering: float) -> list[int]:
+        """A level's nodes with each f ⊙ c_{t−1} just before its c_t, on the side c_{t−1} comes in from (the right in a
+        reverse row, whose states run right to left): c_{t−1} → f ⊙ c_{t−1} → c_t, nothing between, no line back."""
+        for op in [i for i in ordered if i in self.forget_ops]:
+            ordered.remove(op)
+            state = next(i for i in ordered if i in self.successors[op])
+            ordered.insert(ordered.index(state) + (entering > 0.5), op)
+        return ordered
 
     def _side_by_side_key(self, node: int, position: dict[int, float], entering: float) -> tuple:
         """Order within a level: under the ops it reads (their mean position; what comes from the
@@ -215,3 +246,9 @@ def _first_row_fed(start: int, successors, block_of) -> int:
                 seen.add(j)
                 stack.append(j)
     return min(rows, default=0)
+
+
+def _named(node, name: str) -> bool:
+    """Whether a node of a recurrent layer's step stands for a tensor the cell named ``name`` (a state h, c; a
+    gate i, f, g, o): what it is, not how it is drawn (nn/cells.py names them)."""
+    return node.chain is not None and any(getattr(tensor, "name", None) == name for tensor in node.tensors)

@@ -80,7 +80,7 @@ class Routes(StateRoutes, BusRoutes, GapRoutes, Risers):
             inside = head if head in block_of else tail
             if self.nodes[inside].kind == "op":  # into (or out of) a step through the gap beside it
                 route = self._through_gap(tail, a, b, block_of[inside][1], label, self._side_taken(
-                    inside, tail if inside == head else head))
+                    inside, tail if inside == head else head), beyond=self._past_levels_beside(inside, b.x > a.x))
                 if tail == inside and self._crosses_a_node(route, tail, head):  # y_T into the end of a long sum
                     return self._over_beside(a, b, route, label)
                 return route
@@ -280,6 +280,21 @@ class Routes(StateRoutes, BusRoutes, GapRoutes, Risers):
                  [(x, turn), (into[0], turn)]
         return finish(points, into, label, (x + 8, (a.y + b.y) / 2))
 
+    def _past_levels_beside(self, node: int, right: bool) -> float | None:
+        """The farthest out, on ``node``'s right (or left) side, of the lines that run up beside its step's column
+        past the levels in between into that side of ``node`` (:meth:`_past_levels`: a GRU's z₁ into the side of
+        h₁ = (1 − z₁) ⊙ n₁ + z₁ ⊙ h₀), or None: where such a line runs, one leaving ``node``'s side for a node
+        beside the row goes a lane beyond it, clear of its arrowhead (h₁ → sum ran 2 points inside z₁'s line,
+        down where z₁'s went up, and crossed it at h₁'s side)."""
+        box, side = self.boxes[node], 1.0 if right else -1.0
+        found = []
+        for other in self.predecessors[node]:
+            if self.block_of.get(other) == self.block_of[node] and abs(self.level[node] - self.level[other]) > 1:
+                route = self._past_levels(other, node, self.boxes[other], box, "")
+                if side * (route.end[0] - box.x) > box.width / 2 - 1:  # (into this side, not from below)
+                    found += [x for (x, _), (x2, _) in zip(route.points, route.points[1:]) if x == x2]
+        return max(found, key=lambda x: side * x) if found else None
+
     def _choice_route(self, a: Box, b: Box, label: str) -> Route:
         """ŷ_t (above step t) to the input of step t+1 (below it), a choice fed back: out of ŷ_t's side,
         down the gap between the two columns — crossing the state h_t once — and into the input's side;
@@ -298,10 +313,13 @@ class Routes(StateRoutes, BusRoutes, GapRoutes, Risers):
         # width): beside their side, where the gap between two cells is wider, then beside the column's edge
         # down to the input — down the column's edge all the way, it ran through h_t's name mid-gap (h₂⁽ᵈ⁾);
         # the boxes level with ŷ_t count too (the next step's ŷ, the line's first stretch runs at their height)
+        # — and an arrowhead's length clear of the arrowhead of the state h_t into the next cell's side: beside
+        # its side it crossed that arrow at its head, and read as feeding the cell itself
         passed = [box for _, box in self._boxes_across(b.x - 1, b.x + 1)
                   if abs(box.x - b.x) < 1 and b.top < box.bottom and box.bottom < a.y]
-        cells_x = (min(box.left for box in passed) - BESIDE_COLUMN if rightwards else
-                   max(box.right for box in passed) + BESIDE_COLUMN) if passed else gap_x
+        clear = 2 * ARROW
+        cells_x = (min(box.left for box in passed) - clear if rightwards else
+                   max(box.right for box in passed) + clear) if passed else gap_x
         if passed and (cells_x - gap_x) * (1 if rightwards else -1) > 1:
             jog_y = (min(box.bottom for box in passed) + b.top) / 2
             points = [start, (cells_x, a.y), (cells_x, jog_y), (gap_x, jog_y), (gap_x, b.y)]

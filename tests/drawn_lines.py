@@ -1,0 +1,94 @@
+"""A figure of the library's SVG read as a reader sees its lines: each arrow's polyline (to its arrowhead's tip),
+each arrow's name and the box it covers, each node's box and words — in the SVG's own coordinates (y downwards).
+
+test_deck_cells.py measures on these what a lecturer saw on the deck's slides: two names stacked at a crossing,
+two lines of opposite direction side by side, a line crossing an arrowhead, the cell state's path.
+"""
+
+from __future__ import annotations
+
+import math
+import xml.etree.ElementTree as ElementTree
+from dataclasses import dataclass
+
+from test_label_placement import NUMBER, drawn_width
+from written import svg_lines
+
+from tinygrad_rnn.viz.geometry import ARROW, LABEL_LINE
+
+Point = tuple[float, float]
+Rect = tuple[float, float, float, float]  # (left, top, right, bottom), y downwards
+
+
+@dataclass
+class Arrow:
+    tail: str
+    head: str
+    line: list[Point]  # from where it leaves its tail to its arrowhead's tip
+    name: str = ""
+    name_box: Rect | None = None
+
+
+def read(figure_svg: str) -> tuple[list[Arrow], dict[str, tuple[str, Rect]]]:
+    """The figure's arrows, and its nodes ({index: (words, box)})."""
+    arrows: list[Arrow] = []
+    nodes: dict[str, tuple[str, Rect]] = {}
+    for element in ElementTree.fromstring(figure_svg).iter():
+        classes = (element.get("class") or "").split()
+        if element.tag.endswith("path") and "edge" in classes:
+            values = [float(v) for v in NUMBER.findall(element.get("d"))]
+            line = list(zip(values[0::2], values[1::2]))
+            (x0, y0), (x1, y1) = segments(line)[-1]  # the marker's head: ARROW long, along the last stretch
+            length = math.hypot(x1 - x0, y1 - y0)
+            line.append((x1 + (x1 - x0) / length * ARROW, y1 + (y1 - y0) / length * ARROW))
+            arrows.append(Arrow(element.get("data-tail"), element.get("data-head"), line))
+        elif element.tag.endswith("text") and "edge-label" in classes:  # svg.py: each edge's path, then its name
+            words = [line.strip() for line in svg_lines(element)]
+            x, y, half = float(element.get("x")), float(element.get("y")), drawn_width(element) / 2
+            arrows[-1].name = " ".join(words)
+            arrows[-1].name_box = (x - half, y - 7, x + half, y + 2.5 + LABEL_LINE * (len(words) - 1))
+        elif element.tag.endswith("g") and "node" in classes:
+            rect = element.find("{http://www.w3.org/2000/svg}rect")
+            if rect is not None:
+                x, y = float(rect.get("x")), float(rect.get("y"))
+                words = " ".join("".join(text.itertext()) for text in element.iter("{http://www.w3.org/2000/svg}text"))
+                nodes[element.get("data-index")] = (words, (x, y, x + float(rect.get("width")),
+                                                            y + float(rect.get("height"))))
+    return arrows, nodes
+
+
+def segments(line: list[Point]) -> list[tuple[Point, Point]]:
+    return [(p, q) for p, q in zip(line, line[1:]) if p != q]
+
+
+def crossing(p: Point, q: Point, r: Point, s: Point) -> Point | None:
+    """Where the segments pq and rs cross at one point inside both (touching at an end, or running along each
+    other, is not a crossing)."""
+    d = (q[0] - p[0]) * (s[1] - r[1]) - (q[1] - p[1]) * (s[0] - r[0])
+    if abs(d) < 1e-9:
+        return None
+    t = ((r[0] - p[0]) * (s[1] - r[1]) - (r[1] - p[1]) * (s[0] - r[0])) / d
+    u = ((r[0] - p[0]) * (q[1] - p[1]) - (r[1] - p[1]) * (q[0] - p[0])) / d
+    if 1e-6 < t < 1 - 1e-6 and 1e-6 < u < 1 - 1e-6:
+        return p[0] + t * (q[0] - p[0]), p[1] + t * (q[1] - p[1])
+    return None
+
+
+def crossings(first: Arrow, second: Arrow) -> list[Point]:
+    return [at for p, q in segments(first.line) for r, s in segments(second.line) if (at := crossing(p, q, r, s))]
+
+
+def gap(box: Rect, other: Rect) -> float:
+    """How far two boxes lie apart (0 where they meet)."""
+    return math.hypot(max(box[0] - other[2], 0.0, other[0] - box[2]), max(box[1] - other[3], 0.0, other[1] - box[3]))
+
+
+def point_gap(box: Rect, point: Point) -> float:
+    return gap(box, (*point, *point))
+
+
+def point_to_segment(point: Point, p: Point, q: Point) -> float:
+    dx, dy = q[0] - p[0], q[1] - p[1]
+    length = dx * dx + dy * dy
+    t = 0.0 if length == 0 else max(0.0, min(1.0, ((point[0] - p[0]) * dx + (point[1] - p[1]) * dy) / length))
+    return math.hypot(point[0] - p[0] - t * dx, point[1] - p[1] - t * dy)
