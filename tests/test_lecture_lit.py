@@ -4,11 +4,13 @@ the unrolled stage names the cell's own shared weights. In a browser: test_lectu
 
 import json
 import re
+import xml.etree.ElementTree as ElementTree
 
 import pytest
 
 from tinygrad_rnn import viz
 from tinygrad_rnn.cli import language_model_loss
+from tinygrad_rnn.viz.notation import PRESETS
 
 
 def panel_of(cell="gru", steps=4, **options):
@@ -42,6 +44,27 @@ def test_a_lit_arrow_between_cells_says_what_it_carries_back_not_the_state(cell)
             assert f"/∂h{t} " in said and f"(∂c{t + 1}/∂c{t})T ∂J/∂c{t + 1}" in said, (t, said)
         else:  # the chain rule's factor and the gradient it multiplies, as the equation writes them
             assert said == f"(∂h{t + 1}/∂h{t})T ∂J/∂h{t + 1}", (t, said)
+
+
+@pytest.mark.parametrize("notation", sorted(PRESETS))
+def test_an_lstms_c_arrow_carries_the_part_through_the_next_c_in_every_notation(notation):
+    """The arrow from cell t+1 back along c carries only (∂c_{t+1}/∂c_t)ᵀ ∂J/∂c_{t+1}; the equation beside it adds
+    the part through h_t. In CS224N's notation the page wrote ∂J/∂c⁽ᵗ⁾, the whole gradient: the labels' rule
+    (gradient_labels.py) read h⁽²⁾ and c⁽²⁾, already in the notation, as no step it knows."""
+    panel = panel_of("lstm", notation=notation)
+    ends = edge_ends(panel)
+    superscript = PRESETS[notation]["time"] == "superscript"
+    loss = PRESETS[notation]["names"].get("J", "J")
+
+    def at(name, step):  # as the page's markup reads without its tags: c3, or c(3) with the time above
+        return f"{name}({step})" if superscript else f"{name}{step}"
+
+    for t in (1, 2, 3):
+        cells = (panel["cells"][str(t)][0], panel["cells"][str(t + 1)][0])
+        said = [" ".join(plain(line) for line in panel["carried"][str(k)])
+                for k in panel["lit"][str(t)] if ends[k] == cells]
+        along_c = [label for label in said if f"/∂{at('c', t)}" in label]
+        assert along_c == [f"(∂{at('c', t + 1)}/∂{at('c', t)})T ∂{loss}/∂{at('c', t + 1)}"], (t, said)
 
 
 def test_the_gradient_from_above_arrives_down_a_lit_arrow():
@@ -94,8 +117,6 @@ def test_the_unrolled_stage_names_the_cells_own_shared_weights(cell, notation, s
 def test_an_exported_backward_stage_lights_and_labels_the_arrows_as_the_page_does():
     """An exported stage kept the forward label h₃ on the lit arrow, and lit nothing down from J₃: it says what
     each lit arrow carries back, and the arrows from J_t to h_t are lit (red) with it."""
-    import xml.etree.ElementTree as ElementTree
-
     from tinygrad_rnn.viz.export import CURRENT, stage_slides
 
     page = viz.lecture(language_model_loss("gru", steps=4)[0])
@@ -109,3 +130,14 @@ def test_an_exported_backward_stage_lights_and_labels_the_arrows_as_the_page_doe
     said = ["".join(children[children.index(edge) + 1].itertext()) for edge in lit
             if "edge-label" in children[children.index(edge) + 1].get("class", "")]
     assert sorted(said) == ["(1/4)∂J3/∂h3", "(∂h4/∂h3)T∂J/∂h4"], said
+
+
+def test_an_exported_cs224n_stage_labels_the_c_arrow_by_the_next_c():
+    """`--export` paints the page's labels: the c arrow of CS224N's stage 9 (reached t = 3) said ∂J/∂c⁽³⁾."""
+    from tinygrad_rnn.viz.export import stage_slides
+
+    page = viz.lecture(language_model_loss("lstm", steps=4)[0], notation="cs224n")
+    texts = ["".join(text.itertext()) for text in
+             ElementTree.fromstring(dict(stage_slides(page))["stage-09-backward"]).iter("{http://www.w3.org/2000/svg}text")]
+    assert "(∂c(4)/∂c(3))T∂J/∂c(4)" in [text.replace(" ", "") for text in texts], texts
+    assert not [text for text in texts if text.replace(" ", "") == "∂J/∂c(3)"]
