@@ -354,8 +354,8 @@ def _first_row(picture: Picture) -> tuple[str, ...]:
 def _weight_words(weight: dict[str, Any], notation: Notation) -> dict[str, str]:
     """What the page writes about a shared weight, as HTML in the notation: its name (the selector's
     button), its sum, the bars' caption and whose .grad the sum equals."""
-    name, _, whose = weight["name"].partition(" (")  # b₁ (b_ih): the lecture's b₁, the layer's b_ih
-    owner = whose.rstrip(")") or name
+    name, whose = weight["name"].partition(" (")[0], weight["whose"]  # b₁′, PyTorch's b_ih (W (W_ih): W)
+    owner = whose or name
     said = f" (PyTorch's {pytorch_name(owner)})" if whose else ""
     row = f"; step t's term: ∂J/∂e_t added into the row of {name} that x_t picks" if weight["lookup"] else ""
     return {"html": html_of(weight["name"]),

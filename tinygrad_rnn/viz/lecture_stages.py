@@ -34,7 +34,7 @@ def stages(found: analysis.Recurrence, numbers: dict[str, Any], weights: list[di
     and its numbers."""
     notation = notation or resolve(None)
     names = {role: notation.symbol(role) for role in WEIGHT_ORDER}
-    names.update({w["role"]: w["name"].split(" (")[0] for w in weights})
+    names.update({w["role"]: w["symbol"] for w in weights})  # (the lecture's one b₁ for its two parts)
     stages = _stages_in(found, numbers, weights, names)
     for stage in stages:
         stage["math"] = in_notation(stage["math"], notation)
@@ -83,7 +83,8 @@ def _stages_in(found: analysis.Recurrence, numbers: dict[str, Any], weights: lis
         stages.append({"phase": "backward", "t": t,
                        "math": _math(*_backward_lines(kind, t, steps, numbers, weights, names)),
                        "text": f"Backward, reached t={t}: ‖∂J/∂h_{t}‖ = {norm}"})
-    stages.append({"phase": "sums", "t": 1, "math": _math(*_sum_lines(weights)), "text": _sums_text(found, weights)})
+    stages.append({"phase": "sums", "t": 1, "math": _math(*_sum_lines(weights)),
+                   "text": _sums_text(found, weights, names)})
     return stages
 
 
@@ -99,9 +100,13 @@ def _loss_line(loss_is: dict[str, Any], steps: int) -> str:
     return _row(_text(loss_is["text"]))
 
 
-def _sums_text(found: analysis.Recurrence, weights: list[dict]) -> str:
-    """The sums stage's line: what is summed, and which parameters the page leaves out and why."""
+def _sums_text(found: analysis.Recurrence, weights: list[dict], names: dict[str, str]) -> str:
+    """The sums stage's line: what is summed, what the parts of the lecture's one bias are, and which
+    parameters the page leaves out and why."""
     text = "The sums: each shared weight's gradient is the sum of one term per step, equal to .grad"
+    parts = {w["role"]: w["name"] for w in weights if w["whose"] in ("b_ih", "b_hh")}
+    if len(parts) == 2:  # said once, as the deck's cell slide says it
+        text += f"; {names['b_ih']} = {parts['b_ih']} + {parts['b_hh']} (PyTorch's bias_ih + bias_hh)"
     shown = {w["key"] for w in weights}
     other_layers = [name for name in found.weights if name not in shown and of_another_layer(name)]
     unsplit = [name for name in found.weights if name not in shown and not of_another_layer(name)]
@@ -239,9 +244,9 @@ def _delta_line(kind: str, t: int, names: dict[str, str], also_next: bool = Fals
 def _sum_lines(weights: list[dict]) -> list[str]:
     lines = []
     for weight in weights:
-        name, _, which = weight["name"].partition(" (")  # b₁ (b_hh): the lecture's b₁, the layer's b_hh
-        owner = which.rstrip(")") or name
-        # whose, where the lecture's one symbol stands for two of PyTorch's parameters: b₁ (PyTorch's bias_hh)
+        name, which = weight["name"].partition(" (")[0], weight["whose"]  # b₁″, PyTorch's b_hh (W (W_ih): W)
+        owner = which or name
+        # whose, where the lecture's one symbol stands for two of PyTorch's parameters: b₁″ (PyTorch's bias_hh)
         said = _text(f" (PyTorch's {pytorch_name(owner)})") if which else ""
         grad_of = _text(f",  ‖{pytorch_name(owner)}.grad‖ = ") if which else \
             _row(_text(",  ‖"), _symbol(owner), _text(".grad‖ = "))

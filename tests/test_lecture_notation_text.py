@@ -1,0 +1,46 @@
+"""What the lecture page writes in each lecture's notation, checked in its data (no browser): one symbol for one
+tensor in the weight selector and the sums, and the embedding written as the notation writes it."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from tinygrad_rnn import viz
+from tinygrad_rnn.cli import language_model_loss
+from tinygrad_rnn.viz.notation import PRESETS
+
+ONE_BIAS = sorted(name for name, preset in PRESETS.items()
+                  if preset["names"].get("b_ih") and preset["names"].get("b_ih") == preset["names"].get("b_hh"))
+
+
+def panel_of(cell: str, notation: str | None, steps: int = 3) -> dict:
+    return viz.lecture(language_model_loss(cell, steps=steps)[0], notation=notation).data["panels"][0]
+
+
+def plain(html: str) -> str:
+    return re.sub(r"<[^>]+>", "", html).replace("\xa0", " ")
+
+
+@pytest.mark.parametrize("cell", ["rnn", "lstm"])
+@pytest.mark.parametrize("notation", ONE_BIAS)
+def test_the_lectures_one_bias_is_two_symbols_b_prime_and_b_double_prime_on_the_page(notation, cell):
+    """CS224N's page had two buttons "b₁ (b_hh)" and "b₁ (b_ih)", and summed ‖Σ_t ∂J/∂b₁|₍ₜ₎‖ twice: b₁ stood for
+    two tensors. As the figures and the deck's cell slide write them: b₁′ (bias_ih) and b₁″ (bias_hh), each its
+    own sum, and b₁ = b₁′ + b₁″ said once; the cell's equation keeps the lecture's one b₁."""
+    bias = PRESETS[notation]["names"]["b_ih"]
+    written = bias.replace("_", "")  # as the page's HTML and MathML read without their tags: b_h's h lowered
+    panel = panel_of(cell, notation)
+    names = [weight["name"] for weight in panel["weights"]]
+    assert len(set(names)) == len(names), names
+    assert bias + "′" in names and bias + "″" in names and bias not in names, names
+    whose = {weight["name"]: weight["whose"] for weight in panel["weights"]}
+    assert (whose[bias + "′"], whose[bias + "″"]) == ("b_ih", "b_hh")
+    sums = next(stage for stage in panel["stages"] if stage["phase"] == "sums")
+    said = plain(sums["math"]).replace("∂L/", "∂J/")  # (CMU's loss is L)
+    assert f"∂J/∂{written}′|(t)‖ (PyTorch's bias_ih)" in said and f"∂J/∂{written}″|(t)‖ (PyTorch's bias_hh)" in said
+    assert f"∂J/∂{written}|" not in said, said
+    assert plain(sums["text"]).count(f"{written} = {written}′ + {written}″") == 1, sums["text"]
+    unrolled = plain(panel["stages"][1]["text"])
+    assert unrolled.count(written) == 1 and written + "′" not in unrolled, unrolled  # the same b₁ at every step
