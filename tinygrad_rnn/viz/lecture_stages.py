@@ -18,7 +18,7 @@ from .. import analysis
 from ..tensor import Tensor
 from .lecture_numbers import WEIGHT_ORDER, norm, of_another_layer, vector
 from .mathml import _fenced, _math, _msub, _msup, _norm_of, _number, _number_plain, _op, _row, _symbol, _text
-from .notation import Notation, resolve
+from .notation import PRESETS, Notation, resolve
 from .numbers import digits_to_tell_apart, slide_number
 from .slide import html_of
 
@@ -35,19 +35,31 @@ def stages(found: analysis.Recurrence, numbers: dict[str, Any], weights: list[di
     notation = notation or resolve(None)
     names = {role: notation.symbol(role) for role in WEIGHT_ORDER}
     names.update({w["role"]: w["symbol"] for w in weights})  # (the lecture's one b₁ for its two parts)
-    stages = _stages_in(found, numbers, weights, names)
+    stages = _stages_in(found, numbers, weights, names, words_as_columns(notation))
     for stage in stages:
         stage["math"] = in_notation(stage["math"], notation)
         stage["text"] = html_of(notation.in_text(stage["text"]))
     return stages
 
 
+def words_as_columns(notation: Notation) -> bool:
+    """Whether the notation's embedding table E holds a word's vector in a column (CS224N's E is d × |V|:
+    e⁽ᵗ⁾ = E x⁽ᵗ⁾, x⁽ᵗ⁾ one-hot), not in a row as PyTorch's (|V| × d: e_t = E[x_t], the row x_t picks).
+
+    >>> words_as_columns(resolve("cs224n")), words_as_columns(resolve(None))
+    (True, False)
+    """
+    return bool(PRESETS.get(notation.preset, {}).get("words_as_columns"))
+
+
 def _stages_in(found: analysis.Recurrence, numbers: dict[str, Any], weights: list[dict],
-               names: dict[str, str]) -> list[dict[str, Any]]:
+               names: dict[str, str], columns: bool = False) -> list[dict[str, Any]]:
     steps, kind = found.steps, found.kind
     losses = numbers["losses"]
     read = "e" if any(w["lookup"] for w in weights) else "x"  # a language model's layer reads e_t = E[x_t]
-    reads = "e_{t} = E[x_{t}], the embedding of x_{t}" if read == "e" else "x_{t}"
+    # E[x_t] picks a row of a |V| × d table; a lecture whose E is d × |V| writes E x_t, the column x_t picks
+    embedding = "e_{t} = E x_{t} (column x_{t} of E)" if columns else "e_{t} = E[x_{t}], the embedding of x_{t}"
+    reads = embedding if read == "e" else "x_{t}"
     # the cell's own shared weights, by the names the weight selector gives them: a GRU's two biases both
     # (its b_ih and b_hh are no one b), an RNN's one b where the notation writes one
     shared = list(dict.fromkeys(names[w["role"]] for w in weights if w["role"] in WEIGHT_ORDER)) or \
@@ -83,7 +95,7 @@ def _stages_in(found: analysis.Recurrence, numbers: dict[str, Any], weights: lis
         stages.append({"phase": "backward", "t": t,
                        "math": _math(*_backward_lines(kind, t, steps, numbers, weights, names)),
                        "text": f"Backward, reached t={t}: ‖∂J/∂h_{t}‖ = {norm}"})
-    stages.append({"phase": "sums", "t": 1, "math": _math(*_sum_lines(weights)),
+    stages.append({"phase": "sums", "t": 1, "math": _math(*_sum_lines(weights, columns)),
                    "text": _sums_text(found, weights, names)})
     return stages
 
@@ -241,8 +253,11 @@ def _delta_line(kind: str, t: int, names: dict[str, str], also_next: bool = Fals
     return _row(*both, _text(":  the gradient at the pre-activations of the gates i, f, g, o"))
 
 
-def _sum_lines(weights: list[dict]) -> list[str]:
+def _sum_lines(weights: list[dict], columns: bool = False) -> list[str]:
+    """Each shared weight's sum of its per-step terms beside its .grad; ``columns``: the notation's E holds a word
+    in a column (:func:`words_as_columns`), so that step t's term of ∂J/∂E is added into column x_t, not a row."""
     lines = []
+    part = "column" if columns else "row"
     for weight in weights:
         name, which = weight["name"].partition(" (")[0], weight["whose"]  # b₁″, PyTorch's b_hh (W (W_ih): W)
         owner = which or name
@@ -253,9 +268,9 @@ def _sum_lines(weights: list[dict]) -> list[str]:
         lines.append(_row(_norm_of(_row(_msub("Σ", "t"), _symbol(f"∂J/∂{name}|_(t)"))), said,
                           _op("="), _number(weight["running"][0]), grad_of,
                           _number(weight["grad_norm"]),
-                          # a table's term at step t is no product: the gradient at e_t, added into one row
-                          _row(_text("  (term t: "), _symbol("∂J/∂e_t"), _text(" in row "), _symbol("x_t"), _text(")"))
-                          if weight["lookup"] else ""))
+                          # a table's term at step t is no product: the gradient at e_t, added into one row (column)
+                          _row(_text("  (term t: "), _symbol("∂J/∂e_t"), _text(f" in {part} "), _symbol("x_t"),
+                               _text(")")) if weight["lookup"] else ""))
     if weights:  # the bars' heights add up to more than the sum's norm: the terms partly cancel, said once
         first = weights[0]
         name = first["name"].partition(" (")[0]
