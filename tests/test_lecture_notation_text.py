@@ -43,7 +43,8 @@ def test_the_lectures_one_bias_is_two_symbols_b_prime_and_b_double_prime_on_the_
     assert f"∂J/∂{written}|" not in said, said
     assert plain(sums["text"]).count(f"{written} = {written}′ + {written}″") == 1, sums["text"]
     unrolled = plain(panel["stages"][1]["text"])
-    assert unrolled.count(written) == 1 and written + "′" not in unrolled, unrolled  # the same b₁ at every step
+    assert len(re.findall(rf"(?<!\w){re.escape(written)}(?![\w′″])", unrolled)) == 1, unrolled  # the same b₁, once
+    assert written + "′" not in unrolled and written + "″" not in unrolled, unrolled
 
 
 @pytest.mark.parametrize("notation", sorted(PRESETS))
@@ -55,9 +56,11 @@ def test_the_embedding_is_written_as_the_notation_stores_its_table(notation):
     table = next(weight for weight in panel["weights"] if weight["lookup"])
     sums = plain(next(stage["math"] for stage in panel["stages"] if stage["phase"] == "sums"))
     if PRESETS[notation].get("words_as_columns"):
-        assert all(f"e({t}) = E x({t}) (column x({t}) of E)" in text for t, text in enumerate(forward, 1)), forward
+        assert all(f"e({t}) = E x({t}), the embedding of x({t}) (a column of E)" in text
+                   for t, text in enumerate(forward, 1)), forward
         assert not any("E[" in text for text in forward)
         assert "added into the column of E" in plain(table["bars_html"]) and "in column x(t)" in sums, sums
     else:
         assert all(f"e{t} = E[x{t}], the embedding of x{t}" in text for t, text in enumerate(forward, 1)), forward
         assert "added into the row of E" in plain(table["bars_html"]) and "in row xt" in sums, sums
+

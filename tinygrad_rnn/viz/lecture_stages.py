@@ -58,7 +58,8 @@ def _stages_in(found: analysis.Recurrence, numbers: dict[str, Any], weights: lis
     losses = numbers["losses"]
     read = "e" if any(w["lookup"] for w in weights) else "x"  # a language model's layer reads e_t = E[x_t]
     # E[x_t] picks a row of a |V| × d table; a lecture whose E is d × |V| writes E x_t, the column x_t picks
-    embedding = "e_{t} = E x_{t} (column x_{t} of E)" if columns else "e_{t} = E[x_{t}], the embedding of x_{t}"
+    embedding = f"e_{{t}} = {'E x_{t}' if columns else 'E[x_{t}]'}, the embedding of x_{{t}}" + \
+        (" (a column of E)" if columns else "")
     reads = embedding if read == "e" else "x_{t}"
     # the cell's own shared weights, by the names the weight selector gives them: a GRU's two biases both
     # (its b_ih and b_hh are no one b), an RNN's one b where the notation writes one
