@@ -1,5 +1,6 @@
-"""What the lecture page writes in each lecture's notation, checked in its data (no browser): one symbol for one
-tensor in the weight selector and the sums, and the embedding written as the notation writes it."""
+"""What the lecture page's text says, in each lecture's notation, checked in its data (no browser): one symbol for
+one tensor in the weight selector and the sums, the embedding written as the notation stores its table, both states
+of an LSTM's step, and every weight that is the same at every step."""
 
 from __future__ import annotations
 
@@ -64,3 +65,26 @@ def test_the_embedding_is_written_as_the_notation_stores_its_table(notation):
         assert all(f"e{t} = E[x{t}], the embedding of x{t}" in text for t, text in enumerate(forward, 1)), forward
         assert "added into the row of E" in plain(table["bars_html"]) and "in row xt" in sums, sums
 
+
+@pytest.mark.parametrize("notation", sorted(PRESETS))
+@pytest.mark.parametrize("cell", ["rnn", "gru", "lstm"])
+def test_the_forward_text_names_both_states_of_an_lstm_and_the_unrolled_text_every_shared_weight(cell, notation):
+    """An LSTM's page said "h₁ from h₀ and e₁", with c₀ drawn right there: h₁, c₁ from h₀, c₀ and e₁. The unrolled
+    stage said "the same W_hh, W_ih, b_hh, b_ih at every step", where E, W_hy and b_y (in the selector) are the same
+    at every step too: it names every weight the selector lists."""
+    panel = panel_of(cell, notation)
+    superscript = PRESETS[notation]["time"] == "superscript"
+
+    def at(name, step):
+        return f"{name}({step})" if superscript else f"{name}{step}"
+
+    forward = [plain(stage["text"]) for stage in panel["stages"] if stage["phase"] == "forward"]
+    for t, text in enumerate(forward, 1):
+        states = f"{at('h', t)}, {at('c', t)} from {at('h', t - 1)}, {at('c', t - 1)} and " if cell == "lstm" else \
+            f"{at('h', t)} from {at('h', t - 1)} and "
+        assert f"step {t}: {states}{at('e', t)} = E" in text, text
+    unrolled = plain(panel["stages"][1]["text"])  # (the lecture's one b₁ for the selector's b₁′ and b₁″)
+    listed = re.search(r"the same cell \(the same (.*)\) and the same (.*) at every step", unrolled)
+    assert listed, unrolled
+    said = {name.strip() for group in listed.groups() for name in group.split(",")}
+    assert {plain(weight["html"]).rstrip("′″") for weight in panel["weights"]} == said, (unrolled, said)

@@ -65,10 +65,13 @@ def _stages_in(found: analysis.Recurrence, numbers: dict[str, Any], weights: lis
     # (its b_ih and b_hh are no one b), an RNN's one b where the notation writes one
     shared = list(dict.fromkeys(names[w["role"]] for w in weights if w["role"] in WEIGHT_ORDER)) or \
         [names["W_hh"], names["W_ih"], "b"]
+    # and the model's, shared by every step as well: its embedding's table and its head (E, W_hy, b_y), each its own
+    model = [w["name"] for w in sorted(weights, key=lambda w: not w["lookup"]) if w["role"] not in WEIGHT_ORDER]
+    also = f" and the same {', '.join(model)}" if model else ""
     stages = [{"phase": "rolled", "t": None, "text": "The network rolled: one cell, its state a loop back into it",
                "math": _math(_cell_equation(kind, "t", names, read))},
               {"phase": "unrolled", "t": None,
-               "text": f"Unrolled over {steps} steps: the same cell (the same {', '.join(shared)}) at every step",
+               "text": f"Unrolled over {steps} steps: the same cell (the same {', '.join(shared)}){also} at every step",
                "math": _math(_cell_equation(kind, "t", names, read))}]
     for t in range(1, steps + 1):
         h = vector(found.hidden_states[t - 1])
@@ -83,7 +86,9 @@ def _stages_in(found: analysis.Recurrence, numbers: dict[str, Any], weights: lis
             lines.append(_row(_symbol(f"J_{t}"), _op("="), _op("−"), _text("log "), _symbol(f"ŷ_{t}"),
                               _text("["), _symbol(f"x_{t + 1}"), _text("]"), _op("="),
                               _number(losses[t - 1])))
-        text = f"Forward, step {t}: h_{t} from h_{t - 1} and {reads.format(t=t)}" + (
+        # an LSTM's step computes both its states from both (c₀ is drawn beside h₀): "h₁ from h₀" left c out
+        states = (f"h_{t}, c_{t} from h_{t - 1}, c_{t - 1}" if kind == "lstm" else f"h_{t} from h_{t - 1}")
+        text = f"Forward, step {t}: {states} and {reads.format(t=t)}" + (
             f"; J_{t} = {slide_number(losses[t - 1])}" if losses is not None else "")
         stages.append({"phase": "forward", "t": t, "text": text, "math": _math(*lines)})
     total = sum(losses) / steps if losses is not None else None
