@@ -38,6 +38,7 @@ def test_the_lectures_one_bias_is_two_symbols_b_prime_and_b_double_prime_on_the_
     assert bias + "′" in names and bias + "″" in names and bias not in names, names
     whose = {weight["name"]: weight["whose"] for weight in panel["weights"]}
     assert (whose[bias + "′"], whose[bias + "″"]) == ("b_ih", "b_hh")
+    assert names.index(bias + "′") + 1 == names.index(bias + "″"), names  # read in their marks' order
     sums = next(stage for stage in panel["stages"] if stage["phase"] == "sums")
     said = plain(sums["math"]).replace("∂L/", "∂J/")  # (CMU's loss is L)
     assert f"∂J/∂{written}′|(t)‖ (PyTorch's bias_ih)" in said and f"∂J/∂{written}″|(t)‖ (PyTorch's bias_hh)" in said

@@ -312,7 +312,7 @@ def test_the_pages_weight_selector_keeps_a_renamed_weight_and_its_equations_use_
     maths = " ".join(stage["math"] for stage in panel["stages"])
     assert "<msub><mi>W</mi><mi>h</mi></msub>" in maths and "<mi>W</mi><mi>hh</mi>" not in maths
     panel = viz.lecture(loss, model.rnn, notation="cs224n", tokens="a b c d e".split()).data["panels"][0]
-    assert [w["name"] for w in panel["weights"]] == ["W_h", "W_e", "b₁″", "b₁′", "U", "b₂", "E"]
+    assert [w["name"] for w in panel["weights"]] == ["W_h", "W_e", "b₁′", "b₁″", "U", "b₂", "E"]
     maths = " ".join(stage["math"] for stage in panel["stages"])
     assert "<mi>ih</mi>" not in maths and "<mi>hh</mi>" not in maths
     assert "<msup><mi>h</mi><mrow><mo>(</mo><mi>t</mi><mo>)</mo></mrow></msup>" in maths  # h⁽ᵗ⁾

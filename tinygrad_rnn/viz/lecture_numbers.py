@@ -119,8 +119,9 @@ def shared_weights(loss: Tensor, found: analysis.Recurrence, layer: Any = None,
     ""), and ``name`` tells them apart: the bias's parts b₁′ and b₁″, as the figures write them."""
     notation = notation or resolve(None)
     roles = _roles(found.weights, layer)
-    ordered = sorted(found.weights, key=lambda n: (WEIGHT_ORDER.index(roles[n]) if roles[n] in WEIGHT_ORDER
-                                                   else len(WEIGHT_ORDER)))
+    # where the notation writes one bias, its parts in the order of their marks: b₁′, then b₁″
+    order = WEIGHT_ORDER if notation.symbol("b_ih") != notation.symbol("b_hh") else (*WEIGHT_ORDER[:2], *BIASES)
+    ordered = sorted(found.weights, key=lambda n: (order.index(roles[n]) if roles[n] in order else len(order)))
     drawn = [notation.symbol(n) for n in ordered]
     tables = {id(f.inputs[0]) for f in analysis._Graph(loss).functions if f.name == "embedding"}  # x_t picks rows
     result = []
