@@ -104,9 +104,9 @@ def test_every_backward_stage_of_a_language_models_page_holds_the_whole_chain():
 
 
 @pytest.mark.parametrize("cell, notation, said", [
-    ("gru", None, "the same W<sub>hh</sub>, W<sub>ih</sub>, b<sub>hh</sub>, b<sub>ih</sub>)"),
-    ("gru", "cs224n", "the same W<sub>h</sub>, W<sub>e</sub>, b<sub>hh</sub>, b<sub>ih</sub>)"),
-    ("rnn", "elman", "the same V, W, b<sub>h</sub>)")])
+    ("gru", None, "the same W<sub>hh</sub>, W<sub>ih</sub>, b<sub>hh</sub>, b<sub>ih</sub>, E,"),
+    ("gru", "cs224n", "the same W<sub>h</sub>, W<sub>e</sub>, b<sub>hh</sub>, b<sub>ih</sub>, E,"),
+    ("rnn", "elman", "the same V, W, b<sub>h</sub>, E,")])
 def test_the_unrolled_stage_names_the_cells_own_shared_weights(cell, notation, said):
     """A GRU's two biases are no one b: the unrolled stage names the weights the selector lists (it said
     "the same W_hh, W_ih, b" for a GRU)."""
@@ -141,3 +141,4 @@ def test_an_exported_cs224n_stage_labels_the_c_arrow_by_the_next_c():
              ElementTree.fromstring(dict(stage_slides(page))["stage-09-backward"]).iter("{http://www.w3.org/2000/svg}text")]
     assert "(∂c(4)/∂c(3))T∂J/∂c(4)" in [text.replace(" ", "") for text in texts], texts
     assert not [text for text in texts if text.replace(" ", "") == "∂J/∂c(3)"]
+

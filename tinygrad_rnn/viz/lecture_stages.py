@@ -66,12 +66,14 @@ def _stages_in(found: analysis.Recurrence, numbers: dict[str, Any], weights: lis
     shared = list(dict.fromkeys(names[w["role"]] for w in weights if w["role"] in WEIGHT_ORDER)) or \
         [names["W_hh"], names["W_ih"], "b"]
     # and the model's, shared by every step as well: its embedding's table and its head (E, W_hy, b_y), each its own
+    # (one line with the page's hint beside it at 1,280 wide: "(the same …) and the same E, …" pushed the hint
+    # under it, and the figure's text under the page's)
     model = [w["name"] for w in sorted(weights, key=lambda w: not w["lookup"]) if w["role"] not in WEIGHT_ORDER]
-    also = f" and the same {', '.join(model)}" if model else ""
     stages = [{"phase": "rolled", "t": None, "text": "The network rolled: one cell, its state a loop back into it",
                "math": _math(_cell_equation(kind, "t", names, read))},
               {"phase": "unrolled", "t": None,
-               "text": f"Unrolled over {steps} steps: the same cell (the same {', '.join(shared)}){also} at every step",
+               "text": f"Unrolled over {steps} steps: the same cell, the same {', '.join(shared + model)} at every "
+                       "step",
                "math": _math(_cell_equation(kind, "t", names, read))}]
     for t in range(1, steps + 1):
         h = vector(found.hidden_states[t - 1])
