@@ -142,3 +142,22 @@ def test_an_exported_cs224n_stage_labels_the_c_arrow_by_the_next_c():
     assert "(∂c(4)/∂c(3))T∂J/∂c(4)" in [text.replace(" ", "") for text in texts], texts
     assert not [text for text in texts if text.replace(" ", "") == "∂J/∂c(3)"]
 
+
+@pytest.mark.parametrize("notation", sorted(PRESETS))
+@pytest.mark.parametrize("cell", ["rnn", "gru", "lstm"])
+def test_the_pages_arrows_say_what_a_slides_bptt_figure_of_the_same_loss_says(cell, notation):
+    """One quantity, one label: the page's lit arrows along h and c wear the labels a slide's BPTT figure of the same
+    loss gives them (gradient_labels.py, by_next_step). CS224N's LSTM page wrote (1/4) ∂(J⁽³⁾ + J⁽⁴⁾)/∂h⁽²⁾ where its
+    figure, and every other notation's page, write (1/4)Σₜ₌₃⁴ ∂J⁽ᵗ⁾/∂h⁽²⁾."""
+    from tinygrad_rnn.viz.geometry import label_lines
+    from tinygrad_rnn.viz.graph import build_picture
+    from tinygrad_rnn.viz.scripts import svg_markup
+
+    def along_states(labels):
+        return {label for label in labels if re.search(r"/∂[hc]", plain(label))}
+
+    figure = build_picture((language_model_loss(cell, steps=4)[0],), level="cell", backward=True, slide=True,
+                           notation=notation, show_shapes=False)
+    drawn = along_states(" ".join(svg_markup(line) for line in label_lines(label)) for _, _, label in figure.edges)
+    shown = along_states(" ".join(lines) for lines in panel_of(cell, notation=notation)["carried"].values())
+    assert shown == drawn and len(drawn) >= 6, (sorted(map(plain, shown)), sorted(map(plain, drawn)))
