@@ -58,8 +58,8 @@ def _stages_in(found: analysis.Recurrence, numbers: dict[str, Any], weights: lis
     losses = numbers["losses"]
     read = "e" if any(w["lookup"] for w in weights) else "x"  # a language model's layer reads e_t = E[x_t]
     # E[x_t] picks a row of a |V| × d table; a lecture whose E is d × |V| writes E x_t, the column x_t picks
-    embedding = f"e_{{t}} = {'E x_{t}' if columns else 'E[x_{t}]'}, the embedding of x_{{t}}" + \
-        (" (a column of E)" if columns else "")
+    # (nothing after it: with an LSTM's two states an exported stage's title fills two lines already)
+    embedding = f"e_{{t}} = {'E x_{t}' if columns else 'E[x_{t}]'}, the embedding of x_{{t}}"
     reads = embedding if read == "e" else "x_{t}"
     # the cell's own shared weights, by the names the weight selector gives them: a GRU's two biases both
     # (its b_ih and b_hh are no one b), an RNN's one b where the notation writes one
@@ -91,7 +91,7 @@ def _stages_in(found: analysis.Recurrence, numbers: dict[str, Any], weights: lis
         # an LSTM's step computes both its states from both (c₀ is drawn beside h₀): "h₁ from h₀" left c out
         states = (f"h_{t}, c_{t} from h_{t - 1}, c_{t - 1}" if kind == "lstm" else f"h_{t} from h_{t - 1}")
         text = f"Forward, step {t}: {states} and {reads.format(t=t)}" + (
-            f"; J_{t} = {slide_number(losses[t - 1])}" if losses is not None else "")
+            f"; J_{t}\u00a0=\u00a0{slide_number(losses[t - 1])}" if losses is not None else "")  # (unbroken)
         stages.append({"phase": "forward", "t": t, "text": text, "math": _math(*lines)})
     total = sum(losses) / steps if losses is not None else None
     start = numbers["loss_is"]["text"] + (f" = {slide_number(total)}" if total is not None else "")
@@ -125,8 +125,9 @@ def _sums_text(found: analysis.Recurrence, weights: list[dict], names: dict[str,
     parameters the page leaves out and why."""
     text = "The sums: each shared weight's gradient is the sum of one term per step, equal to .grad"
     parts = {w["role"]: w["name"] for w in weights if w["whose"] in ("b_ih", "b_hh")}
-    if len(parts) == 2:  # said once, as the deck's cell slide says it
-        text += f"; {names['b_ih']} = {parts['b_ih']} + {parts['b_hh']} (PyTorch's bias_ih + bias_hh)"
+    if len(parts) == 2:  # said once, as the deck's cell slide says it (whose each part is: on its own sum's line),
+        # unbroken where the line wraps (an exported stage's title broke it after "b₁ =")
+        text += "; " + "\u00a0".join((names["b_ih"], "=", parts["b_ih"], "+", parts["b_hh"]))
     shown = {w["key"] for w in weights}
     other_layers = [name for name in found.weights if name not in shown and of_another_layer(name)]
     unsplit = [name for name in found.weights if name not in shown and not of_another_layer(name)]
