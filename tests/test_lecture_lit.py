@@ -132,6 +132,26 @@ def test_an_exported_backward_stage_lights_and_labels_the_arrows_as_the_page_doe
     assert sorted(said) == ["(1/4)∂J3/∂h3", "(∂h4/∂h3)T∂J/∂h4"], said
 
 
+@pytest.mark.parametrize("notation", sorted(PRESETS))
+def test_a_stacked_lstms_c_arrows_carry_the_part_through_the_next_c_marked_once(notation):
+    """The page steps through layer 1 of two: its c arrows said ∂J/∂c₁⁽¹⁾ in every notation (the rule read c₁⁽¹⁾,
+    already marked with its layer, as no state its cell reads inside), and once labelled in the library's names
+    each state was marked twice (h₂⁽¹⁾⁽¹⁾). Each c arrow carries (∂c_{t+1}⁽¹⁾/∂c_t⁽¹⁾)ᵀ ∂J/∂c_{t+1}⁽¹⁾, marked once."""
+    from tinygrad_rnn.viz.notation import resolve
+    from tinygrad_rnn.viz.scripts import svg_markup
+
+    written = resolve(notation)
+    panel = viz.lecture(language_model_loss("lstm", steps=3, layers=2)[0], notation=notation).data["panels"][0]
+    said = {" ".join(plain(line) for line in lines) for lines in panel["carried"].values()}
+
+    def c(t):
+        return written.at_step("c", str(t), "1")
+
+    expected = {plain(svg_markup(f"(∂{c(t + 1)}/∂{c(t)})ᵀ ∂{written.symbol('J')}/∂{c(t + 1)}")) for t in (1, 2)}
+    assert {label for label in said if "/∂c" in label} == expected, said
+    assert not any("(1)(1)" in label for label in said), said
+
+
 def test_an_exported_cs224n_stage_labels_the_c_arrow_by_the_next_c():
     """`--export` paints the page's labels: the c arrow of CS224N's stage 9 (reached t = 3) said ∂J/∂c⁽³⁾."""
     from tinygrad_rnn.viz.export import stage_slides

@@ -76,10 +76,10 @@ def panel_data(name: str, loss: Tensor, layer: Any, level: str, notation: Notati
     unrolled = build_picture((loss,), level=level, show_grads=True, params="hide" if level != "op" else "once",
                              notation=notation, tokens=tokens, show_shapes=False)
     unrolled.slide = True  # laid out as on a slide (every step kept)
-    # the same figure with its values in the library's names (h₃, J₃): what the arrows' rule reads
-    # (gradient_labels.py), before the notation writes them, as it does in a BPTT figure
+    # the same figure with its values in the library's names (h₃, J₃, unmarked): what the arrows' rule reads
+    # (gradient_labels.py), before the notation writes them and marks each chain's, as in a BPTT figure
     library_named = build_picture((loss,), level=level, params="hide" if level != "op" else "once",
-                                  show_shapes=False)
+                                  show_shapes=False, values_named=False)
     # the rolled network in a slide's spacing on the page too: a handful of small boxes, x_t to J, that the
     # figure's box holds whole at the page's text size only laid out compactly (free size: 17 px at 1,920 wide)
     rolled = build_picture((loss,), rolled=True, params="hide", notation=notation, show_shapes=False, slide=True)
@@ -213,7 +213,8 @@ def backward_arrows(picture: Picture, cells: Columns, crossing: Columns, above: 
     where that fits the gap): what the arrow carries back, (∂h₄/∂h₃)ᵀ ∂J/∂h₄, (1/4) ∂J₄/∂h₄, or ∂J/∂h₂ where
     h₂'s one reader is cell 3 — in the ``notation`` (CMU's ∂L/∂h₂). Lit with its forward label, h₃, it said the
     gradient was the state. Only an edge that has a label gets one. ``library_named``: ``picture`` with its values
-    in the library's names (h₃, not CS224N's h⁽³⁾), which the rule reads; None where ``picture`` is so named.
+    in the library's names (h₃, not CS224N's h⁽³⁾ or a layer's h₃⁽¹⁾: ``build_picture(values_named=False)``), which
+    the rule reads; None where ``picture`` is so named.
 
     >>> import tinygrad_rnn as tr
     >>> from tinygrad_rnn.viz.graph import build_picture
