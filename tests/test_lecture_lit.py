@@ -4,11 +4,13 @@ the unrolled stage names the cell's own shared weights. In a browser: test_lectu
 
 import json
 import re
+import xml.etree.ElementTree as ElementTree
 
 import pytest
 
 from tinygrad_rnn import viz
 from tinygrad_rnn.cli import language_model_loss
+from tinygrad_rnn.viz.notation import PRESETS
 
 
 def panel_of(cell="gru", steps=4, **options):
@@ -42,6 +44,27 @@ def test_a_lit_arrow_between_cells_says_what_it_carries_back_not_the_state(cell)
             assert f"/∂h{t} " in said and f"(∂c{t + 1}/∂c{t})T ∂J/∂c{t + 1}" in said, (t, said)
         else:  # the chain rule's factor and the gradient it multiplies, as the equation writes them
             assert said == f"(∂h{t + 1}/∂h{t})T ∂J/∂h{t + 1}", (t, said)
+
+
+@pytest.mark.parametrize("notation", sorted(PRESETS))
+def test_an_lstms_c_arrow_carries_the_part_through_the_next_c_in_every_notation(notation):
+    """The arrow from cell t+1 back along c carries only (∂c_{t+1}/∂c_t)ᵀ ∂J/∂c_{t+1}; the equation beside it adds
+    the part through h_t. In CS224N's notation the page wrote ∂J/∂c⁽ᵗ⁾, the whole gradient: the labels' rule
+    (gradient_labels.py) read h⁽²⁾ and c⁽²⁾, already in the notation, as no step it knows."""
+    panel = panel_of("lstm", notation=notation)
+    ends = edge_ends(panel)
+    superscript = PRESETS[notation]["time"] == "superscript"
+    loss = PRESETS[notation]["names"].get("J", "J")
+
+    def at(name, step):  # as the page's markup reads without its tags: c3, or c(3) with the time above
+        return f"{name}({step})" if superscript else f"{name}{step}"
+
+    for t in (1, 2, 3):
+        cells = (panel["cells"][str(t)][0], panel["cells"][str(t + 1)][0])
+        said = [" ".join(plain(line) for line in panel["carried"][str(k)])
+                for k in panel["lit"][str(t)] if ends[k] == cells]
+        along_c = [label for label in said if f"/∂{at('c', t)}" in label]
+        assert along_c == [f"(∂{at('c', t + 1)}/∂{at('c', t)})T ∂{loss}/∂{at('c', t + 1)}"], (t, said)
 
 
 def test_the_gradient_from_above_arrives_down_a_lit_arrow():
@@ -81,9 +104,9 @@ def test_every_backward_stage_of_a_language_models_page_holds_the_whole_chain():
 
 
 @pytest.mark.parametrize("cell, notation, said", [
-    ("gru", None, "the same W<sub>hh</sub>, W<sub>ih</sub>, b<sub>hh</sub>, b<sub>ih</sub>)"),
-    ("gru", "cs224n", "the same W<sub>h</sub>, W<sub>e</sub>, b<sub>hh</sub>, b<sub>ih</sub>)"),
-    ("rnn", "elman", "the same V, W, b<sub>h</sub>)")])
+    ("gru", None, "the same W<sub>hh</sub>, W<sub>ih</sub>, b<sub>hh</sub>, b<sub>ih</sub>, E,"),
+    ("gru", "cs224n", "the same W<sub>h</sub>, W<sub>e</sub>, b<sub>hh</sub>, b<sub>ih</sub>, E,"),
+    ("rnn", "elman", "the same V, W, b<sub>h</sub>, E,")])
 def test_the_unrolled_stage_names_the_cells_own_shared_weights(cell, notation, said):
     """A GRU's two biases are no one b: the unrolled stage names the weights the selector lists (it said
     "the same W_hh, W_ih, b" for a GRU)."""
@@ -94,8 +117,6 @@ def test_the_unrolled_stage_names_the_cells_own_shared_weights(cell, notation, s
 def test_an_exported_backward_stage_lights_and_labels_the_arrows_as_the_page_does():
     """An exported stage kept the forward label h₃ on the lit arrow, and lit nothing down from J₃: it says what
     each lit arrow carries back, and the arrows from J_t to h_t are lit (red) with it."""
-    import xml.etree.ElementTree as ElementTree
-
     from tinygrad_rnn.viz.export import CURRENT, stage_slides
 
     page = viz.lecture(language_model_loss("gru", steps=4)[0])
@@ -109,3 +130,54 @@ def test_an_exported_backward_stage_lights_and_labels_the_arrows_as_the_page_doe
     said = ["".join(children[children.index(edge) + 1].itertext()) for edge in lit
             if "edge-label" in children[children.index(edge) + 1].get("class", "")]
     assert sorted(said) == ["(1/4)∂J3/∂h3", "(∂h4/∂h3)T∂J/∂h4"], said
+
+
+@pytest.mark.parametrize("notation", sorted(PRESETS))
+def test_a_stacked_lstms_c_arrows_carry_the_part_through_the_next_c_marked_once(notation):
+    """The page steps through layer 1 of two: its c arrows said ∂J/∂c₁⁽¹⁾ in every notation (the rule read c₁⁽¹⁾,
+    already marked with its layer, as no state its cell reads inside), and once labelled in the library's names
+    each state was marked twice (h₂⁽¹⁾⁽¹⁾). Each c arrow carries (∂c_{t+1}⁽¹⁾/∂c_t⁽¹⁾)ᵀ ∂J/∂c_{t+1}⁽¹⁾, marked once."""
+    from tinygrad_rnn.viz.notation import resolve
+    from tinygrad_rnn.viz.scripts import svg_markup
+
+    written = resolve(notation)
+    panel = viz.lecture(language_model_loss("lstm", steps=3, layers=2)[0], notation=notation).data["panels"][0]
+    said = {" ".join(plain(line) for line in lines) for lines in panel["carried"].values()}
+
+    def c(t):
+        return written.at_step("c", str(t), "1")
+
+    expected = {plain(svg_markup(f"(∂{c(t + 1)}/∂{c(t)})ᵀ ∂{written.symbol('J')}/∂{c(t + 1)}")) for t in (1, 2)}
+    assert {label for label in said if "/∂c" in label} == expected, said
+    assert not any("(1)(1)" in label for label in said), said
+
+
+def test_an_exported_cs224n_stage_labels_the_c_arrow_by_the_next_c():
+    """`--export` paints the page's labels: the c arrow of CS224N's stage 9 (reached t = 3) said ∂J/∂c⁽³⁾."""
+    from tinygrad_rnn.viz.export import stage_slides
+
+    page = viz.lecture(language_model_loss("lstm", steps=4)[0], notation="cs224n")
+    texts = ["".join(text.itertext()) for text in
+             ElementTree.fromstring(dict(stage_slides(page))["stage-09-backward"]).iter("{http://www.w3.org/2000/svg}text")]
+    assert "(∂c(4)/∂c(3))T∂J/∂c(4)" in [text.replace(" ", "") for text in texts], texts
+    assert not [text for text in texts if text.replace(" ", "") == "∂J/∂c(3)"]
+
+
+@pytest.mark.parametrize("notation", sorted(PRESETS))
+@pytest.mark.parametrize("cell", ["rnn", "gru", "lstm"])
+def test_the_pages_arrows_say_what_a_slides_bptt_figure_of_the_same_loss_says(cell, notation):
+    """One quantity, one label: the page's lit arrows along h and c wear the labels a slide's BPTT figure of the same
+    loss gives them (gradient_labels.py, by_next_step). CS224N's LSTM page wrote (1/4) ∂(J⁽³⁾ + J⁽⁴⁾)/∂h⁽²⁾ where its
+    figure, and every other notation's page, write (1/4)Σₜ₌₃⁴ ∂J⁽ᵗ⁾/∂h⁽²⁾."""
+    from tinygrad_rnn.viz.geometry import label_lines
+    from tinygrad_rnn.viz.graph import build_picture
+    from tinygrad_rnn.viz.scripts import svg_markup
+
+    def along_states(labels):
+        return {label for label in labels if re.search(r"/∂[hc]", plain(label))}
+
+    figure = build_picture((language_model_loss(cell, steps=4)[0],), level="cell", backward=True, slide=True,
+                           notation=notation, show_shapes=False)
+    drawn = along_states(" ".join(svg_markup(line) for line in label_lines(label)) for _, _, label in figure.edges)
+    shown = along_states(" ".join(lines) for lines in panel_of(cell, notation=notation)["carried"].values())
+    assert shown == drawn and len(drawn) >= 6, (sorted(map(plain, shown)), sorted(map(plain, drawn)))

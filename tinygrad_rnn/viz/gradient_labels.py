@@ -16,6 +16,10 @@ the reader's Jacobian times its own gradient.
 
 ``generic=True`` writes the labels of the rolled view: the same quantities for any step t —
 (1/T) ∂(Jₜ₊₁ + … + J_T)/∂hₜ.
+
+The rule reads a figure's values in the library's names, the step a subscript (h₃, J₃), before a notation writes
+them (CS224N's h⁽³⁾, its layer under the step: h₂⁽³⁾, which this rule would read as step 2);
+:func:`.value_names.arrows_in_notation` writes its labels in the notation, as a BPTT figure's are written.
 """
 
 from __future__ import annotations

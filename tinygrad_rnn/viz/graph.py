@@ -82,8 +82,10 @@ def build_picture(tensors: tuple[Tensor, ...], level: str = "op", backward: bool
                   time_steps: slice | None = None, max_nodes: int | None = None,
                   grad_range: tuple[float, float] | None = None, params: str | None = None,
                   rolled: bool = False, notation: Any = None, tokens: list[str] | None = None,
-                  slide: bool = False, targets: list[str] | None = None) -> Picture:
-    """The picture of the graph that computed ``tensors``; see :func:`tinygrad_rnn.viz.to_dot`."""
+                  slide: bool = False, targets: list[str] | None = None, values_named: bool = True) -> Picture:
+    """The picture of the graph that computed ``tensors``; see :func:`tinygrad_rnn.viz.to_dot`.
+    ``values_named=False``: as it is before its values are written in the notation and marked with their chains
+    (h₃ and J₃, not h⁽³⁾ or h₃⁽¹⁾): what the rule of the gradient arrows' labels reads (gradient_labels.py)."""
     if level not in LEVELS:
         raise ValueError(f"level must be one of {LEVELS}, got {level!r}")
     if rolled and level == "op":  # a rolled network is drawn in cells (or steps): one per layer and direction
@@ -136,6 +138,8 @@ def build_picture(tensors: tuple[Tensor, ...], level: str = "op", backward: bool
         picture = bptt_picture(picture, generic=rolled, slide=slide and not rolled)
     if rolled:
         picture = rolled_picture(picture)
+    if not values_named:
+        return picture
     known = loss_targets(tensors) if tokens is not None and targets is None else None  # what each J_t predicts
     name_values(picture, notation, {short_name(t.name) for t in leaves_of(roots) if t.name}, params != "hide", tokens,
                 targets, known)

@@ -23,9 +23,10 @@ from .. import analysis
 from ..engine import grad, grad_contributions
 from ..steps import step_of
 from ..tensor import Tensor
-from .notation import Notation, resolve
+from .notation import BIAS_PARTS, Notation, resolve
 
 WEIGHT_ORDER = ("W_hh", "W_ih", "b_hh", "b_ih")  # then the head's, under the names it carries
+BIASES = ("b_ih", "b_hh")  # in the order of their parts' marks (BIAS_PARTS): b₁′ is bias_ih, b₁″ bias_hh
 
 
 def norm(x: Any) -> float:
@@ -113,11 +114,14 @@ def shared_weights(loss: Tensor, found: analysis.Recurrence, layer: Any = None,
     embedding E where the model has them): its per-step terms, their running sum from t=T back, and
     ‖.grad‖; ``name`` as the notation writes it, ``role`` the library's name (W_hh, even where the
     user named it W_h), ``key`` its name in ``found.weights``, ``lookup`` whether it is a table whose
-    rows the tokens x_t pick (E: step t's term is a row, not a product)."""
+    rows the tokens x_t pick (E: step t's term is a row, not a product). Where the notation writes one symbol for
+    two of them (``symbol``: the lecture's b₁ for b_ih and b_hh), ``whose`` is the library's name of each (else
+    ""), and ``name`` tells them apart: the bias's parts b₁′ and b₁″, as the figures write them."""
     notation = notation or resolve(None)
     roles = _roles(found.weights, layer)
-    ordered = sorted(found.weights, key=lambda n: (WEIGHT_ORDER.index(roles[n]) if roles[n] in WEIGHT_ORDER
-                                                   else len(WEIGHT_ORDER)))
+    # where the notation writes one bias, its parts in the order of their marks: b₁′, then b₁″
+    order = WEIGHT_ORDER if notation.symbol("b_ih") != notation.symbol("b_hh") else (*WEIGHT_ORDER[:2], *BIASES)
+    ordered = sorted(found.weights, key=lambda n: (order.index(roles[n]) if roles[n] in order else len(order)))
     drawn = [notation.symbol(n) for n in ordered]
     tables = {id(f.inputs[0]) for f in analysis._Graph(loss).functions if f.name == "embedding"}  # x_t picks rows
     result = []
@@ -140,8 +144,13 @@ def shared_weights(loss: Tensor, found: analysis.Recurrence, layer: Any = None,
             partial = partial + terms[t]
             running[t] = norm(partial)
         (total,) = grad(loss, weight, retain_graph=True)  # what weight.grad holds after loss.backward()
+        role = roles[weight_name]
         twice = drawn.count(shown) > 1  # b₁ for b_ih and for b_hh: say which
-        result.append({"name": f"{shown} ({roles[weight_name]})" if twice else shown, "role": roles[weight_name],
+        # the lecture's one bias b₁ for PyTorch's two: its parts b₁′ (bias_ih) and b₁″ (bias_hh), as the figures and
+        # the deck write them, one symbol each ("b₁ (b_ih)" and "b₁ (b_hh)" wrote b₁ for two tensors)
+        name = shown + BIAS_PARTS[BIASES.index(role)] if twice and role in BIASES else \
+            f"{shown} ({role})" if twice else shown
+        result.append({"name": name, "symbol": shown, "whose": role if twice else "", "role": role,
                        "key": weight_name, "lookup": id(weight) in tables,
                        "terms": [norm(term) for term in terms], "running": running, "grad_norm": norm(total)})
     return result

@@ -31,15 +31,16 @@ from .lecture_numbers import (
     two_contributions,
     what_the_loss_is,
 )
-from .lecture_stages import pytorch_name, stages
+from .lecture_stages import pytorch_name, stages, words_as_columns
 from .node_details import values_of
-from .notation import Notation
+from .notation import Notation, resolve
 from .picture import PER_STEP, is_sum_of_losses, mean_over
 from .scripts import svg_markup
 from .slide import html_of
 from .stage_window import PAD, chain_fits, held_nodes, named_box, named_nodes, route_points, steps_across
 from .stepwise import stepwise_graph
 from .svg import picture_to_svg
+from .value_names import arrows_in_notation
 
 
 def panel_data(name: str, loss: Tensor, layer: Any, level: str, notation: Notation,
@@ -75,6 +76,10 @@ def panel_data(name: str, loss: Tensor, layer: Any, level: str, notation: Notati
     unrolled = build_picture((loss,), level=level, show_grads=True, params="hide" if level != "op" else "once",
                              notation=notation, tokens=tokens, show_shapes=False)
     unrolled.slide = True  # laid out as on a slide (every step kept)
+    # the same figure with its values in the library's names (h₃, J₃, unmarked): what the arrows' rule reads
+    # (gradient_labels.py), before the notation writes them and marks each chain's, as in a BPTT figure
+    library_named = build_picture((loss,), level=level, params="hide" if level != "op" else "once",
+                                  show_shapes=False, values_named=False)
     # the rolled network in a slide's spacing on the page too: a handful of small boxes, x_t to J, that the
     # figure's box holds whole at the page's text size only laid out compactly (free size: 17 px at 1,920 wide)
     rolled = build_picture((loss,), rolled=True, params="hide", notation=notation, show_shapes=False, slide=True)
@@ -82,7 +87,7 @@ def panel_data(name: str, loss: Tensor, layer: Any, level: str, notation: Notati
     labels, placed = labelled_layout(unrolled)
     rolled_labels, rolled_placed = labelled_layout(rolled)
     cells, crossing, above = step_columns(unrolled, steps)
-    lit, carried = backward_arrows(unrolled, cells, crossing, above, notation)
+    lit, carried = backward_arrows(unrolled, cells, crossing, above, notation, library_named)
     ratio = hidden_norms[0] / hidden_norms[-1] if hidden_norms[-1] > 0 else None
     stepped = stages(found, numbers, weights, notation)
     slide = _slide_figures(unrolled, (cells, crossing, above), rolled_slide, slug(name))
@@ -200,13 +205,16 @@ def computed_at(picture: Picture, steps: int) -> Columns:
 
 
 def backward_arrows(picture: Picture, cells: Columns, crossing: Columns, above: Columns,
-                    notation: Notation | None = None) -> tuple[Columns, dict[int, list[str]]]:
+                    notation: Notation | None = None, library_named: Picture | None = None
+                    ) -> tuple[Columns, dict[int, list[str]]]:
     """(step t → the edges a backward stage at t lights: those the gradient crosses from step t+1 and, where
     step t has its own loss, those of its loss column, down which ∂J_t/∂h_t arrives "from above"; edge k → the
     label it wears lit, as SVG markup, in its lines (:func:`.geometry.label_lines`; the page writes them on one
     where that fits the gap): what the arrow carries back, (∂h₄/∂h₃)ᵀ ∂J/∂h₄, (1/4) ∂J₄/∂h₄, or ∂J/∂h₂ where
     h₂'s one reader is cell 3 — in the ``notation`` (CMU's ∂L/∂h₂). Lit with its forward label, h₃, it said the
-    gradient was the state. Only an edge that has a label gets one.
+    gradient was the state. Only an edge that has a label gets one. ``library_named``: ``picture`` with its values
+    in the library's names (h₃, not CS224N's h⁽³⁾ or a layer's h₃⁽¹⁾: ``build_picture(values_named=False)``), which
+    the rule reads; None where ``picture`` is so named.
 
     >>> import tinygrad_rnn as tr
     >>> from tinygrad_rnn.viz.graph import build_picture
@@ -218,18 +226,23 @@ def backward_arrows(picture: Picture, cells: Columns, crossing: Columns, above: 
     (True, ['∂J/∂h<tspan dy="0.25em" fon'])
     """
     nodes, edges = picture.nodes, picture.edges
+    named = library_named or picture
+    if [edge[:2] for edge in named.edges] != [edge[:2] for edge in edges]:
+        raise ValueError("lecture: the figure in the library's names has other edges than the page's; "
+                         "build both from the same loss, level and params")
     means = [i for i, node in enumerate(nodes) if is_sum_of_losses(node)]  # J = (1/T) Σₜ Jₜ
     losses = [tail for tail, head, _ in edges if head in means]
     counts = [mean_over(nodes[i]) for i in means if mean_over(nodes[i])]
     # by the next cell's Jacobian, as the equation beside the figure writes it (not by the losses it reaches)
-    said = arrow_labels(picture, losses, counts[0] if counts else None, by_next_step=True)
+    said = arrow_labels(named, losses, counts[0] if counts else None, by_next_step=True)
+    said = arrows_in_notation(named, said, notation or resolve(None))  # written as the figures write them
+    said = {edge: said[library_edge] for edge, library_edge in zip(edges, named.edges)}
     lit: Columns = {}
     for t in cells:
         column = set(cells[t]) | set(above.get(t, []))
         lit[t] = sorted(set(crossing.get(t, [])) | {k for k, (tail, head, _) in enumerate(edges)
                                                      if tail in column and head in above.get(t, [])})
-    loss = notation.in_text if notation is not None else str  # (the loss's letter: CMU's L)
-    carried = {k: [svg_markup(loss(line)) for line in label_lines(said[edges[k]])]
+    carried = {k: [svg_markup(line) for line in label_lines(said[edges[k]])]
                for k in sorted({k for ks in lit.values() for k in ks}) if edges[k][2] and said.get(edges[k])}
     return lit, carried
 
@@ -342,10 +355,11 @@ def _first_row(picture: Picture) -> tuple[str, ...]:
 def _weight_words(weight: dict[str, Any], notation: Notation) -> dict[str, str]:
     """What the page writes about a shared weight, as HTML in the notation: its name (the selector's
     button), its sum, the bars' caption and whose .grad the sum equals."""
-    name, _, whose = weight["name"].partition(" (")  # b₁ (b_ih): the lecture's b₁, the layer's b_ih
-    owner = whose.rstrip(")") or name
+    name, whose = weight["name"].partition(" (")[0], weight["whose"]  # b₁′, PyTorch's b_ih (W (W_ih): W)
+    owner = whose or name
     said = f" (PyTorch's {pytorch_name(owner)})" if whose else ""
-    row = f"; step t's term: ∂J/∂e_t added into the row of {name} that x_t picks" if weight["lookup"] else ""
+    part = "column" if words_as_columns(notation) else "row"  # (CS224N's E is d × |V|: a word is a column)
+    row = f"; step t's term: ∂J/∂e_t added into the {part} of {name} that x_t picks" if weight["lookup"] else ""
     return {"html": html_of(weight["name"]),
             "sum_html": html_of(notation.in_text(f"∂J/∂{name} = Σ_t ∂J/∂{name}|_(t){said}")),
             "bars_html": html_of(notation.in_text(f"t →   (bars: ‖∂J/∂{name}|_(t)‖, log axis{row})")),

@@ -18,7 +18,7 @@ from .. import analysis
 from ..tensor import Tensor
 from .lecture_numbers import WEIGHT_ORDER, norm, of_another_layer, vector
 from .mathml import _fenced, _math, _msub, _msup, _norm_of, _number, _number_plain, _op, _row, _symbol, _text
-from .notation import Notation, resolve
+from .notation import PRESETS, Notation, resolve
 from .numbers import digits_to_tell_apart, slide_number
 from .slide import html_of
 
@@ -34,28 +34,46 @@ def stages(found: analysis.Recurrence, numbers: dict[str, Any], weights: list[di
     and its numbers."""
     notation = notation or resolve(None)
     names = {role: notation.symbol(role) for role in WEIGHT_ORDER}
-    names.update({w["role"]: w["name"].split(" (")[0] for w in weights})
-    stages = _stages_in(found, numbers, weights, names)
+    names.update({w["role"]: w["symbol"] for w in weights})  # (the lecture's one b₁ for its two parts)
+    stages = _stages_in(found, numbers, weights, names, words_as_columns(notation))
     for stage in stages:
         stage["math"] = in_notation(stage["math"], notation)
         stage["text"] = html_of(notation.in_text(stage["text"]))
     return stages
 
 
+def words_as_columns(notation: Notation) -> bool:
+    """Whether the notation's embedding table E holds a word's vector in a column (CS224N's E is d × |V|:
+    e⁽ᵗ⁾ = E x⁽ᵗ⁾, x⁽ᵗ⁾ one-hot), not in a row as PyTorch's (|V| × d: e_t = E[x_t], the row x_t picks).
+
+    >>> words_as_columns(resolve("cs224n")), words_as_columns(resolve(None))
+    (True, False)
+    """
+    return bool(PRESETS.get(notation.preset, {}).get("words_as_columns"))
+
+
 def _stages_in(found: analysis.Recurrence, numbers: dict[str, Any], weights: list[dict],
-               names: dict[str, str]) -> list[dict[str, Any]]:
+               names: dict[str, str], columns: bool = False) -> list[dict[str, Any]]:
     steps, kind = found.steps, found.kind
     losses = numbers["losses"]
     read = "e" if any(w["lookup"] for w in weights) else "x"  # a language model's layer reads e_t = E[x_t]
-    reads = "e_{t} = E[x_{t}], the embedding of x_{t}" if read == "e" else "x_{t}"
+    # E[x_t] picks a row of a |V| × d table; a lecture whose E is d × |V| writes E x_t, the column x_t picks
+    # (nothing after it: with an LSTM's two states an exported stage's title fills two lines already)
+    embedding = f"e_{{t}} = {'E x_{t}' if columns else 'E[x_{t}]'}, the embedding of x_{{t}}"
+    reads = embedding if read == "e" else "x_{t}"
     # the cell's own shared weights, by the names the weight selector gives them: a GRU's two biases both
     # (its b_ih and b_hh are no one b), an RNN's one b where the notation writes one
     shared = list(dict.fromkeys(names[w["role"]] for w in weights if w["role"] in WEIGHT_ORDER)) or \
         [names["W_hh"], names["W_ih"], "b"]
+    # and the model's, shared by every step as well: its embedding's table and its head (E, W_hy, b_y), each its own
+    # (one line with the page's hint beside it at 1,280 wide: "(the same …) and the same E, …" pushed the hint
+    # under it, and the figure's text under the page's)
+    model = [w["name"] for w in sorted(weights, key=lambda w: not w["lookup"]) if w["role"] not in WEIGHT_ORDER]
     stages = [{"phase": "rolled", "t": None, "text": "The network rolled: one cell, its state a loop back into it",
                "math": _math(_cell_equation(kind, "t", names, read))},
               {"phase": "unrolled", "t": None,
-               "text": f"Unrolled over {steps} steps: the same cell (the same {', '.join(shared)}) at every step",
+               "text": f"Unrolled over {steps} steps: the same cell, the same {', '.join(shared + model)} at every "
+                       "step",
                "math": _math(_cell_equation(kind, "t", names, read))}]
     for t in range(1, steps + 1):
         h = vector(found.hidden_states[t - 1])
@@ -70,8 +88,10 @@ def _stages_in(found: analysis.Recurrence, numbers: dict[str, Any], weights: lis
             lines.append(_row(_symbol(f"J_{t}"), _op("="), _op("−"), _text("log "), _symbol(f"ŷ_{t}"),
                               _text("["), _symbol(f"x_{t + 1}"), _text("]"), _op("="),
                               _number(losses[t - 1])))
-        text = f"Forward, step {t}: h_{t} from h_{t - 1} and {reads.format(t=t)}" + (
-            f"; J_{t} = {slide_number(losses[t - 1])}" if losses is not None else "")
+        # an LSTM's step computes both its states from both (c₀ is drawn beside h₀): "h₁ from h₀" left c out
+        states = (f"h_{t}, c_{t} from h_{t - 1}, c_{t - 1}" if kind == "lstm" else f"h_{t} from h_{t - 1}")
+        text = f"Forward, step {t}: {states} and {reads.format(t=t)}" + (
+            f"; J_{t}\u00a0=\u00a0{slide_number(losses[t - 1])}" if losses is not None else "")  # (unbroken)
         stages.append({"phase": "forward", "t": t, "text": text, "math": _math(*lines)})
     total = sum(losses) / steps if losses is not None else None
     start = numbers["loss_is"]["text"] + (f" = {slide_number(total)}" if total is not None else "")
@@ -83,7 +103,8 @@ def _stages_in(found: analysis.Recurrence, numbers: dict[str, Any], weights: lis
         stages.append({"phase": "backward", "t": t,
                        "math": _math(*_backward_lines(kind, t, steps, numbers, weights, names)),
                        "text": f"Backward, reached t={t}: ‖∂J/∂h_{t}‖ = {norm}"})
-    stages.append({"phase": "sums", "t": 1, "math": _math(*_sum_lines(weights)), "text": _sums_text(found, weights)})
+    stages.append({"phase": "sums", "t": 1, "math": _math(*_sum_lines(weights, columns)),
+                   "text": _sums_text(found, weights, names)})
     return stages
 
 
@@ -99,9 +120,14 @@ def _loss_line(loss_is: dict[str, Any], steps: int) -> str:
     return _row(_text(loss_is["text"]))
 
 
-def _sums_text(found: analysis.Recurrence, weights: list[dict]) -> str:
-    """The sums stage's line: what is summed, and which parameters the page leaves out and why."""
+def _sums_text(found: analysis.Recurrence, weights: list[dict], names: dict[str, str]) -> str:
+    """The sums stage's line: what is summed, what the parts of the lecture's one bias are, and which
+    parameters the page leaves out and why."""
     text = "The sums: each shared weight's gradient is the sum of one term per step, equal to .grad"
+    parts = {w["role"]: w["name"] for w in weights if w["whose"] in ("b_ih", "b_hh")}
+    if len(parts) == 2:  # said once, as the deck's cell slide says it (whose each part is: on its own sum's line),
+        # unbroken where the line wraps (an exported stage's title broke it after "b₁ =")
+        text += "; " + "\u00a0".join((names["b_ih"], "=", parts["b_ih"], "+", parts["b_hh"]))
     shown = {w["key"] for w in weights}
     other_layers = [name for name in found.weights if name not in shown and of_another_layer(name)]
     unsplit = [name for name in found.weights if name not in shown and not of_another_layer(name)]
@@ -236,21 +262,24 @@ def _delta_line(kind: str, t: int, names: dict[str, str], also_next: bool = Fals
     return _row(*both, _text(":  the gradient at the pre-activations of the gates i, f, g, o"))
 
 
-def _sum_lines(weights: list[dict]) -> list[str]:
+def _sum_lines(weights: list[dict], columns: bool = False) -> list[str]:
+    """Each shared weight's sum of its per-step terms beside its .grad; ``columns``: the notation's E holds a word
+    in a column (:func:`words_as_columns`), so that step t's term of ∂J/∂E is added into column x_t, not a row."""
     lines = []
+    part = "column" if columns else "row"
     for weight in weights:
-        name, _, which = weight["name"].partition(" (")  # b₁ (b_hh): the lecture's b₁, the layer's b_hh
-        owner = which.rstrip(")") or name
-        # whose, where the lecture's one symbol stands for two of PyTorch's parameters: b₁ (PyTorch's bias_hh)
+        name, which = weight["name"].partition(" (")[0], weight["whose"]  # b₁″, PyTorch's b_hh (W (W_ih): W)
+        owner = which or name
+        # whose, where the lecture's one symbol stands for two of PyTorch's parameters: b₁″ (PyTorch's bias_hh)
         said = _text(f" (PyTorch's {pytorch_name(owner)})") if which else ""
         grad_of = _text(f",  ‖{pytorch_name(owner)}.grad‖ = ") if which else \
             _row(_text(",  ‖"), _symbol(owner), _text(".grad‖ = "))
         lines.append(_row(_norm_of(_row(_msub("Σ", "t"), _symbol(f"∂J/∂{name}|_(t)"))), said,
                           _op("="), _number(weight["running"][0]), grad_of,
                           _number(weight["grad_norm"]),
-                          # a table's term at step t is no product: the gradient at e_t, added into one row
-                          _row(_text("  (term t: "), _symbol("∂J/∂e_t"), _text(" in row "), _symbol("x_t"), _text(")"))
-                          if weight["lookup"] else ""))
+                          # a table's term at step t is no product: the gradient at e_t, added into one row (column)
+                          _row(_text("  (term t: "), _symbol("∂J/∂e_t"), _text(f" in {part} "), _symbol("x_t"),
+                               _text(")")) if weight["lookup"] else ""))
     if weights:  # the bars' heights add up to more than the sum's norm: the terms partly cancel, said once
         first = weights[0]
         name = first["name"].partition(" (")[0]

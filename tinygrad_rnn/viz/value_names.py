@@ -10,6 +10,7 @@ under x_t and by J_t are written by :mod:`.words`.
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 
 from .chains import chain_mark, chain_marks, chain_of, chains_in, module_marks, owner_of
 from .gradient_labels import SCORES_NOTE, SUM_NOTE
@@ -169,6 +170,28 @@ def rename_values(picture: Picture, notation: Notation) -> None:
     # the BPTT note's sum, ∂J/∂h₃ = (1/4) ∂J₃/∂h₃ + …, in the same words as the arrows (one chain drawn: no mark)
     picture.notes = [write(note, None) if note.startswith((SUM_NOTE, SCORES_NOTE)) else note for note in picture.notes]
     mark_calls(picture, notation)
+
+
+def arrows_in_notation(picture: Picture, carried: dict, notation: Notation) -> dict:
+    """What the gradient arrows back along ``picture``'s edges carry (``carried``: {edge: label}, from
+    :func:`.gradient_labels.arrow_labels` of ``picture``, whose values are in the library's names, h₃ and J₃, as
+    that rule reads them), written in the notation as a BPTT figure writes its arrows: (∂c⁽³⁾/∂c⁽²⁾)ᵀ ∂J/∂c⁽³⁾ in
+    CS224N's. (Read in the notation, h⁽²⁾ and c⁽²⁾ are no steps the rule knows: it named the c arrow ∂J/∂c⁽²⁾,
+    the whole gradient.) A copy of the picture, its edges reversed as a BPTT figure's, is renamed by
+    :func:`rename_values`; ``picture`` is left as it is.
+
+    >>> import tinygrad_rnn as tr
+    >>> from tinygrad_rnn.viz.graph import build_picture
+    >>> from tinygrad_rnn.viz.notation import resolve
+    >>> picture = build_picture((tr.nn.LSTM(2, 3)(tr.randn(3, 1, 2))[0][-1].sum(),), level="cell")
+    >>> edge = next(edge for edge in picture.edges if edge[2] == "c₂")
+    >>> arrows_in_notation(picture, {edge: "(∂c₃/∂c₂)ᵀ ∂J/∂c₃"}, resolve("cs224n"))[edge]
+    '(∂c⁽³⁾/∂c⁽²⁾)ᵀ ∂J/∂c⁽³⁾'
+    """
+    back = [(head, tail, carried.get((tail, head, label), "")) for tail, head, label in picture.edges]
+    arrows = Picture([replace(node) for node in picture.nodes], back, backward=True)
+    rename_values(arrows, notation.for_drawing(picture.nodes))
+    return {edge: label for edge, (_, _, label) in zip(picture.edges, arrows.edges) if edge in carried}
 
 
 def mark_calls(picture: Picture, notation: Notation) -> None:
