@@ -427,15 +427,20 @@ def per_step_rows(cells: list[str], rounds: int) -> list[str]:
 
 def breakdown_rows(cells: list[str], rounds: int, steps: int = 1, hidden: int = 100) -> list[str]:
     """Where a batch-1 training step's time goes, at T=1 (its fixed cost): each part timed inside
-    the step, rounds interleaved with the hand-written step, medians. The forward is timed layer by
-    layer; inside backward, each op's backward rule, ordering the graph, the gradient table's sums
-    (and the weights' products it multiplies out) and delivering ``.grad`` are timed by wrapping
-    the engine's functions and the op classes' rules for them (each wrapper adds ~0.2 µs a call to
-    its part), and the rest of backward is the walk's own Python. Two ``linear``s (projection and
-    head) share one row."""
+    the step, rounds interleaved with the hand-written step, medians. Each round runs the step twice.
+    First as it is, each of its parts (forward layer by layer, zero_grad, backward, SGD) between two
+    clock reads. Then with the engine's functions and the op classes' rules wrapped by a timer: inside
+    backward, each op's backward rule, ordering the graph, the gradient table's sums (and the weights'
+    products it multiplies out) and delivering ``.grad``. The rest of the first run's backward is the
+    walk's own Python. A wrapped call costs more than the call (≈ 1–2 µs with the thread's CPU clock),
+    so backward itself is read off the unwrapped run, and the share of the wrapper's cost that lands
+    inside a part's own time, measured on a wrapped function that does nothing (``_wrapper_cost``), is
+    taken off each of its calls. Two ``linear``s (projection and head) share one row. The hand-written
+    step's parts follow (``hand_parts``)."""
     from tinygrad_rnn import engine
 
     timed: dict[str, float] = {}
+    counted: dict[str, int] = {}  # the calls of each part (the wrapper's cost inside each is taken off)
     running: set[str] = set()  # the parts being timed now: a rule calling its base class's is timed once
 
     def timing(function, label):
@@ -449,25 +454,35 @@ def breakdown_rows(cells: list[str], rounds: int, steps: int = 1, hidden: int = 
                 return function(*args, **kwargs)
             finally:
                 timed[key] = timed.get(key, 0.0) + clock() - start
+                counted[key] = counted.get(key, 0) + 1
                 running.discard(key)
         return wrapper
 
     table = engine.GRADIENT_TABLE
-    originals = engine._accumulate_into_grad, engine.ops_in_order, table.add, table.pop
-    engine._accumulate_into_grad = timing(originals[0], lambda args: "backward: .grad deliveries")
-    engine.ops_in_order = timing(originals[1], lambda args: "backward: ordering the graph")
-    table.add = timing(originals[2], lambda args: "backward: the gradient table (sums, weight products)")
-    table.pop = timing(originals[3], lambda args: "backward: the gradient table (sums, weight products)")
-    # the walk calls each op's backward rule itself: wrap the rule of every op class that defines one
-    rules = {kind: kind.__dict__["backward"] for kind in _op_classes() if "backward" in kind.__dict__}
-    for kind, rule in rules.items():
-        kind.backward = timing(rule, lambda args: f"backward: {args[0].name}'s rule")
+    # (owner, attribute) → (the function, its timed wrapper); the walk calls each op's backward rule itself:
+    # the rule of every op class that defines one is wrapped
+    patches = {(engine, "_accumulate_into_grad"): "backward: .grad deliveries",
+               (engine, "ops_in_order"): "backward: ordering the graph",
+               (table, "add"): "backward: the gradient table (sums, weight products)",
+               (table, "pop"): "backward: the gradient table (sums, weight products)"}
+    patches = {place: (getattr(*place), timing(getattr(*place), lambda args, part=part: part))
+               for place, part in patches.items()}
+    for kind in _op_classes():
+        if "backward" in kind.__dict__:
+            patches[kind, "backward"] = (kind.__dict__["backward"], timing(
+                kind.__dict__["backward"], lambda args: f"backward: {args[0].name}'s rule"))
+
+    def wrapped(on: bool) -> None:
+        for (owner, attribute), (function, wrapper) in patches.items():
+            setattr(owner, attribute, wrapper if on else function)
+
     timed_by = "; CPU time of the thread, BLAS on one thread" if clock is time.thread_time else ""
     rows = [f"Batch 1, T={steps}, H={hidden}: where a training step's time goes, µs (medians of {rounds} rounds, "
             f"each part timed inside the step; the hand-written step interleaved{timed_by}):", ""]
+    inside_cost = _wrapper_cost(timing, timed, counted)
     try:
         for cell in cells:
-            medians = _breakdown_of(cell, steps, hidden, rounds, timed)
+            medians = _breakdown_of(cell, steps, hidden, rounds, timed, counted, inside_cost, wrapped)
             whole, hand = medians.pop("the whole step"), medians.pop("the hand-written step")
             rows += [f"**{cell}**: the whole step {whole:.0f} µs against the hand-written {hand:.0f} "
                      f"({whole / hand:.2f}×)", "", "| part | µs | % of the step |", "| --- | --- | --- |"]
@@ -475,9 +490,7 @@ def breakdown_rows(cells: list[str], rounds: int, steps: int = 1, hidden: int = 
             rows.append("")
             print("\n".join(rows[-len(medians) - 6:]), flush=True)
     finally:
-        engine._accumulate_into_grad, engine.ops_in_order, table.add, table.pop = originals
-        for kind, rule in rules.items():
-            kind.backward = rule
+        wrapped(False)
     return rows[:-1]
 
 
@@ -492,16 +505,30 @@ def _op_classes() -> list[type]:
     return found
 
 
-def _breakdown_of(cell: str, steps: int, hidden: int, rounds: int, timed: dict[str, float]) -> dict[str, float]:
-    """Median µs of each part of one cell's step (see breakdown_rows; ``timed``: what the wrapped
-    engine functions measured during the step's backward)."""
+def _wrapper_cost(timing, timed: dict[str, float], counted: dict[str, int], calls: int = 20000) -> float:
+    """Seconds of a wrapped call's own cost that land inside its part's time (a clock read's worth), measured
+    on a function that does nothing, wrapped by ``timing`` as the parts are."""
+    def nothing():
+        return None
+
+    probe = timing(nothing, lambda args: "probe")
+    for _ in range(calls):
+        probe()
+    return timed.pop("probe") / counted.pop("probe")
+
+
+def _breakdown_of(cell: str, steps: int, hidden: int, rounds: int, timed: dict[str, float], counted: dict[str, int],
+                  inside_cost: float, wrapped) -> dict[str, float]:
+    """Median µs of each part of one cell's step (see breakdown_rows; ``timed`` and ``counted``: what the wrapped
+    functions measured during the step's backward, and how many calls each; ``inside_cost``: the wrapper's cost
+    inside each call's time, taken off; ``wrapped(True)`` puts the wrappers in, ``wrapped(False)`` takes them out)."""
     tr.manual_seed(0)
     model = tr.models.LanguageModel(VOCAB, EMBED, hidden, cell=cell)
     optimizer = tr.optim.SGD(model.parameters(), lr=0.1)
     rng = np.random.default_rng(0)
     ids = tr.tensor(rng.integers(0, VOCAB, (1, steps)))
     targets = tr.tensor(rng.integers(0, VOCAB, (1, steps))).reshape(-1)
-    hand = numpy_step(cell, 1, steps, hidden)
+    hand, hand_timed = hand_parts(cell, steps, hidden)
     parts = {"forward: embedding": lambda _: model.embedding(ids),
              "forward: recurrent layer": lambda x: model.rnn(x)[0]}
     if hasattr(model, "loss") and tr.models.language.HEAD_AND_LOSS is not None:  # one node: fast/head.py
@@ -510,26 +537,73 @@ def _breakdown_of(cell: str, steps: int, hidden: int, rounds: int, timed: dict[s
     else:
         parts.update({"forward: head": model.head, "loss: reshape": lambda x: x.reshape(-1, VOCAB),
                       "loss: cross_entropy": lambda x: tr.nn.functional.cross_entropy(x, targets)})
+
+    def forward():
+        value = None
+        for part in parts.values():
+            value = part(value)
+        return value
+
     samples: dict[str, list[float]] = {}
     for round_number in range(rounds + 20):  # the first 20 warm up
-        timed.clear()
         value, marks = None, {}
         for name, part in parts.items():
             start = clock()
             value = part(value)
             marks[name] = clock() - start
+        hand_marks: dict[str, float] = {}
         for name, run in (("zero_grad", optimizer.zero_grad), ("backward", value.backward), ("SGD", optimizer.step),
-                          ("the hand-written step", hand)):
+                          ("the hand-written step", hand), *hand_timed.items()):
             start = clock()
             run()
-            marks[name] = clock() - start
-        marks.update(timed)
-        marks["backward: the walk's own Python"] = marks["backward"] - sum(timed.values())
+            (hand_marks if name in hand_timed else marks)[name] = clock() - start
+        hand_marks["hand-written: the rest (lookup, layer forward and backward, weight products, ∂x)"] = (
+            marks["the hand-written step"] - sum(hand_marks.values()))
+        timed.clear()
+        counted.clear()
+        loss = forward()  # the same step again, backward's parts timed by the wrappers
+        optimizer.zero_grad()
+        wrapped(True)
+        try:
+            loss.backward()
+        finally:
+            wrapped(False)
+        optimizer.step()
+        parts_inside = {name: seconds - counted[name] * inside_cost for name, seconds in timed.items()}
+        marks.update(parts_inside)
+        marks["backward: the walk's own Python"] = marks["backward"] - sum(parts_inside.values())
         marks["the whole step"] = sum(marks[name] for name in (*parts, "zero_grad", "backward", "SGD"))
+        marks.update(hand_marks)
         if round_number >= 20:
             for name, seconds in marks.items():
                 samples.setdefault(name, []).append(seconds)
     return {name: statistics.median(values) * 1e6 for name, values in samples.items()}
+
+
+def hand_parts(cell: str, steps: int, hidden: int) -> tuple:
+    """The hand-written step (``numpy_baseline.train_step``), and its parts to time right after it: its
+    head and loss (forward and backward), its embedding gradient and its SGD update, each run again on
+    the arrays the step just left in its buffers (the states h_1 … h_T, ∂J/∂x), a copy of the
+    parameters for SGD. What is left of the step — the lookup, the layer's forward and backward, the
+    weight products, ∂x — is its whole time less these."""
+    params = init_params(cell, VOCAB, EMBED, hidden, 0)
+    rng = np.random.default_rng(0)
+    ids, targets = rng.integers(0, VOCAB, (1, steps)), rng.integers(0, VOCAB, (1, steps))
+    dtype, copies = params["head.weight"].dtype, {name: array.copy() for name, array in params.items()}
+    _, grads = numpy_baseline.loss_and_grads(cell, params, ids, targets)
+
+    def sgd():
+        for name, gradient in grads.items():
+            copies[name] -= 0.1 * gradient
+
+    states = numpy_baseline.buffer("hs", (steps + 1, 1, hidden), dtype)  # what the step writes every time
+    grad_inputs = numpy_baseline.buffer("d_x", (steps, EMBED), dtype)
+    return (lambda: train_step(cell, params, ids, targets)), {
+        "hand-written: head and loss, forward and backward": lambda: numpy_baseline.head_loss_and_grads(
+            states[1:], params["head.weight"], params["head.bias"], targets),
+        "hand-written: the embedding's gradient": lambda: numpy_baseline.embedding_gradient(
+            ids, grad_inputs, params["embedding.weight"]),
+        "hand-written: SGD": sgd}
 
 
 def torch_and_ours(sizes: list[str], cells: list[str], rounds: int) -> dict:
