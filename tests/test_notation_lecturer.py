@@ -8,7 +8,10 @@ import numpy
 import pytest
 from written import flat, printed_value
 
+import tinygrad_rnn as tr
+from tinygrad_rnn.nn import functional as F
 from tinygrad_rnn.viz import deck_lecture, deck_measured_slides
+from tinygrad_rnn.viz.graph import build_picture
 from tinygrad_rnn.viz.notation import resolve
 
 
@@ -45,3 +48,60 @@ def test_the_clipping_slide_shows_the_call_that_ran_and_its_numbers_in_every_not
     assert abs(ran - printed_value(total)) <= 0.005 * ran, (ran, total)
     parts = f"{flat(bias)} = {flat(bias)}′ + {flat(bias)}″"
     assert parts in text, text  # the footnote says what b′ and b″ are
+
+
+def two_layer_language_model(cell="lstm"):
+    tr.manual_seed(0)
+    model = tr.models.LanguageModel(12, 4, 5, cell=cell, num_layers=2)
+    logits, _ = model(tr.tensor([[1, 5, 3, 7]]))
+    return F.cross_entropy(logits.reshape(-1, 12), tr.tensor([5, 3, 7, 2]))
+
+
+def bidirectional_two_layers():
+    tr.manual_seed(0)
+    output, _ = tr.nn.RNN(3, 4, num_layers=2, bidirectional=True)(tr.randn(3, 1, 3))
+    return output[-1].sum()
+
+
+def every_text(picture):
+    return [node.label for node in picture.nodes] + [label for _, _, label in picture.edges] + \
+        [name for node in picture.nodes for name in node.parameters] + list(picture.notes)
+
+
+@pytest.mark.parametrize("make, level", [(two_layer_language_model, "cell"), (bidirectional_two_layers, "cell"),
+                                         (bidirectional_two_layers, "step")])
+def test_in_cs224n_a_parenthesised_superscript_is_the_time_step_alone(make, level):
+    """CS224N writes time as h⁽ᵗ⁾, yet its figures wrote a layer the same way on the weights (b₁⁽²⁾, W_h⁽¹→⁾ —
+    "b₁ at step 2"), and a step-level figure both at once (h⁽²⁾⁽¹→⁾): the layer and direction are [ℓ] there,
+    W_h^[2], h^[2]⁽³⁾, and one footnote line says which bracket is which."""
+    texts = every_text(build_picture((make(),), level=level, notation="cs224n"))
+    for text in texts:
+        for found in re.findall(r"⁽([^⁾]*)⁾", text):  # (ᵗ, ᵗ⁻¹: a step; ⁰ h's start)
+            assert re.fullmatch(r"[⁰¹²³⁴⁵⁶⁷⁸⁹ᵗᵀ]+(−¹)?", found), (found, text)
+        assert "⁾⁽" not in text, text
+    weights = [text for text in texts if re.search(r"W_[eh]", text)]
+    assert weights and all(re.search(r"W_[eh]\^\[\d", text) for text in weights if "W_" in text), weights
+    assert any(re.search(r"h\^\[\d[→←]?\]⁽", text) for text in texts), texts  # a state: its layer, then its time
+    said = [note for note in texts if note.startswith("⁽ᵗ⁾: the time step; [·]: the layer") or
+            re.match(r"h\^\[2[→←]?\]⁽.⁾: the state h of layer 2 (\(\w+\) )?at step \d", note)]
+    assert len(said) == 1, texts  # one line, an example or the rule
+
+
+def test_the_default_notation_keeps_its_layer_marks():
+    """PyTorch's names write the time below (h₃), so ⁽·⁾ is the layer alone there: h₂⁽¹⁾, W_hh⁽¹⁾ stay."""
+    texts = every_text(build_picture((two_layer_language_model(),), level="cell"))
+    assert any("W_hh⁽²⁾" in text for text in texts) and any("h₂⁽¹⁾" in text for text in texts), texts
+    assert not any("^[" in text for text in texts)
+
+
+@pytest.mark.parametrize("level", ["cell", "step"])
+def test_cs224n_figures_write_a_nodes_step_as_the_time_everywhere_else(level):
+    """CS224N's figures named cells "RNN cell t=1" and heads "linear t=2" beside x⁽¹⁾ and J⁽²⁾: the step's line is
+    ⁽¹⁾ (a line of its own, as t=1 was: the cells keep their shape, and the slides their layout)."""
+    picture = build_picture((two_layer_language_model("rnn"),), level=level, notation="cs224n")
+    labels = [node.label for node in picture.nodes]
+    assert not any(re.search(r"(^|\n)t=\d", label) for label in labels), labels
+    assert {"RNN cell\n⁽¹⁾", "linear\n⁽²⁾"} <= {"\n".join(label.split("\n")[:2]) for label in labels} \
+        or level == "step", labels
+    default = [node.label for node in build_picture((two_layer_language_model("rnn"),), level=level).nodes]
+    assert any(re.search(r"\nt=1(\n|$)", label) for label in default), default  # PyTorch's h₁ beside t=1 stays

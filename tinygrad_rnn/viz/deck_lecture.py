@@ -60,7 +60,7 @@ class Lecture:
             picture.notes = [note.replace(TARGET_OF_STEP, self.timed(target)) for note in picture.notes]
         for node in picture.nodes:
             first = node.label.partition("\n")[0]
-            if scores and first == "linear" and node.step is not None:  # (its "t=1" said by the name)
+            if scores and first == "linear" and node.step is not None:  # (its "t=1", or ⁽¹⁾, said by the name)
                 node.label = f"{self.notation.at_step(scores, str(node.step))} = linear"
         if options.get("level") == "op":  # a GRU cell's two n rows, each riser saying which it carries
             x_rows, h_rows = self.candidate_rows(self.notation.at_step("x", "1"), self.notation.at_step("h", "0"))
