@@ -105,3 +105,22 @@ def test_cs224n_figures_write_a_nodes_step_as_the_time_everywhere_else(level):
         or level == "step", labels
     default = [node.label for node in build_picture((two_layer_language_model("rnn"),), level=level).nodes]
     assert any(re.search(r"\nt=1(\n|$)", label) for label in default), default  # PyTorch's h₁ beside t=1 stays
+
+
+def tied_language_model():
+    tr.manual_seed(0)
+    model = tr.models.LanguageModel(vocab_size=10, embedding_dim=3, hidden_size=3, cell="rnn")
+    model.head.weight = model.embedding.weight
+    ids = tr.tensor([[2, 5, 7, 3]])
+    logits, _ = model(ids[:, :-1])
+    return F.cross_entropy(logits.reshape(-1, 10), ids[:, 1:].reshape(-1))
+
+
+@pytest.mark.parametrize("notation", ["pytorch", "elman", "cmu", "usc", "cs224n"])
+def test_a_tied_tables_shape_writes_the_vocabularys_size_as_v_in_bars(notation):
+    """Elman's V is the recurrent matrix, and the tied footnote wrote the head's shape "(V × H)": a student read V
+    times H. The vocabulary's size is |V| in every preset, as CS224N's d × |V| writes it."""
+    notes = build_picture((tied_language_model(),), level="cell", notation=notation).notes
+    tied = [note for note in notes if "(tied)" in note]
+    assert tied and not any(re.search(r"(?<!\|)V\| ×|(?<!\|)V × ", note) for note in tied), tied
+    assert notation == "cs224n" or any("(|V| × H)" in note for note in tied), tied

@@ -58,7 +58,7 @@ PRESETS: dict[str, dict[str, Any]] = {
     # name → (library name → the lecture's; where the time step goes)
     "pytorch": {"names": {}, "time": "subscript"},
     # CS224N's E is d × |V| (e⁽ᵗ⁾ = E x⁽ᵗ⁾ picks a word's column) and its U |V| × d: tied, U = Eᵀ. PyTorch stores
-    # both tables V × H (a word's row), as the other presets keep them: tied, W_hy = E (tied_head)
+    # both tables |V| × H (a word's row), as the other presets keep them: tied, W_hy = E (tied_head)
     "cs224n": {"names": {"E": "E", "W_ih": "W_e", "W_hh": "W_h", "b_ih": "b₁", "b_hh": "b₁", "W_hy": "U", "b_y": "b₂"},
                "time": "superscript", "words_as_columns": True},
     "cmu": {"names": {"W_ih": "W_xh", "W_hh": "W_hh", "b_ih": "b_h", "b_hh": "b_h", "W_hy": "W_hy", "b_y": "b_y",

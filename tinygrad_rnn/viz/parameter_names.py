@@ -150,7 +150,8 @@ def tied_note(name: str, notation: Notation) -> str:
     if PRESETS.get(notation.preset, {}).get("words_as_columns"):
         return (f"{tied_head(notation)} (tied): one tensor — {name} (d × |V|) is the embedding's table, the head "
                 "reads it transposed")
-    return f"{tied_head(notation)} (tied): one tensor, the embedding's table and the head's weight (V × H)"
+    # |V|: the vocabulary's size, never a bare V, which is a matrix in Elman's names (the recurrent one)
+    return f"{tied_head(notation)} (tied): one tensor, the embedding's table and the head's weight (|V| × H)"
 
 
 def write_tied_uses(picture: Picture, notation: Notation) -> None:
