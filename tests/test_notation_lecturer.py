@@ -124,3 +124,17 @@ def test_a_tied_tables_shape_writes_the_vocabularys_size_as_v_in_bars(notation):
     tied = [note for note in notes if "(tied)" in note]
     assert tied and not any(re.search(r"(?<!\|)V\| ×|(?<!\|)V × ", note) for note in tied), tied
     assert notation == "cs224n" or any("(|V| × H)" in note for note in tied), tied
+
+
+@pytest.mark.parametrize("level", ["cell", "op"])
+def test_cmus_notation_says_its_lecture_writes_no_bias(level):
+    """CMU's recurrence is h_t = tanh(W_hh h_{t−1} + W_xh x_t): its preset named the model's two biases b_h and said
+    "the lecture writes their sum", which it does not. One footnote line says the lecture writes none."""
+    tr.manual_seed(0)
+    output, _ = tr.nn.RNN(2, 3)(tr.randn(2, 1, 2))
+    notes = build_picture((output.sum(),), level=level, notation="cmu").notes
+    bias = [note for note in notes if "bias_ih" in note]
+    assert len(bias) == 1 and "the lecture writes no bias, h_t = tanh(W_hh h_{t−1} + W_xh x_t)" in bias[0], notes
+    assert not any("the lecture writes their sum" in note or "lecture's one bias" in note for note in notes), notes
+    others = build_picture((output.sum(),), level=level, notation="usc").notes
+    assert any("the lecture writes their sum" in note or "lecture's one bias" in note for note in others), others

@@ -61,8 +61,9 @@ PRESETS: dict[str, dict[str, Any]] = {
     # both tables |V| × H (a word's row), as the other presets keep them: tied, W_hy = E (tied_head)
     "cs224n": {"names": {"E": "E", "W_ih": "W_e", "W_hh": "W_h", "b_ih": "b₁", "b_hh": "b₁", "W_hy": "U", "b_y": "b₂"},
                "time": "superscript", "words_as_columns": True},
+    # CMU's recurrence has no bias, h_t = tanh(W_hh h_{t−1} + W_xh x_t): the model's two are named b_h, and said so
     "cmu": {"names": {"W_ih": "W_xh", "W_hh": "W_hh", "b_ih": "b_h", "b_hh": "b_h", "W_hy": "W_hy", "b_y": "b_y",
-                      "J": "L"}, "time": "subscript"},
+                      "J": "L"}, "time": "subscript", "no_bias": "h_t = tanh(W_hh h_{t−1} + W_xh x_t)"},
     # USC writes a GRU's gates with W and U: z_t = σ(W⁽ᶻ⁾ x_t + U⁽ᶻ⁾ h_{t−1}) (its own names for a GRU's weights)
     "usc": {"names": {"W_ih": "W_x", "W_hh": "W_h", "b_ih": "b", "b_hh": "b"}, "time": "subscript",
             "gru": {"W_ih": "W", "W_hh": "U"}},
@@ -188,8 +189,14 @@ class Notation:
                     f"[{self.symbol('W_hh')} h + b_hh]ₙ"]
         if symbol is None or self.names.get("b_hh") != symbol:
             return []
+        recurrence = PRESETS.get(self.preset, {}).get("no_bias") if self.names.get("b_ih") == \
+            PRESETS.get(self.preset, {}).get("names", {}).get("b_ih") else None  # (a name the user gave: theirs)
+        first, second = (symbol + mark for mark in BIAS_PARTS)
+        if recurrence:  # a lecture whose recurrence has no bias (CMU's): the symbol is this model's, not the slides'
+            said = f"PyTorch's bias_ih, bias_hh: {first}, {second}, {symbol} = {first} + {second}" if parts else \
+                f"{symbol} = bias_ih + bias_hh, PyTorch's two biases"
+            return [f"{said}: the lecture writes no bias, {recurrence}"]
         if parts:
-            first, second = (symbol + mark for mark in BIAS_PARTS)
             return [f"PyTorch's bias_ih, bias_hh: {first}, {second}, two tensors that add up to the lecture's one "
                     f"bias, {symbol} = {first} + {second}"]
         return [f"{symbol} = bias_ih + bias_hh: PyTorch's layer carries two biases, the lecture writes their sum"]
