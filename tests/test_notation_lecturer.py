@@ -6,12 +6,14 @@ import xml.etree.ElementTree as ElementTree
 
 import numpy
 import pytest
+from slide_checks import SVG, figures
 from written import flat, printed_value
 
 import tinygrad_rnn as tr
 from tinygrad_rnn.nn import functional as F
-from tinygrad_rnn.viz import deck_lecture, deck_measured_slides
+from tinygrad_rnn.viz import deck_graph_slides, deck_lecture, deck_measured_slides
 from tinygrad_rnn.viz.graph import build_picture
+from tinygrad_rnn.viz.legibility import figure_sizes, legible
 from tinygrad_rnn.viz.notation import resolve
 
 
@@ -138,3 +140,16 @@ def test_cmus_notation_says_its_lecture_writes_no_bias(level):
     assert not any("the lecture writes their sum" in note or "lecture's one bias" in note for note in notes), notes
     others = build_picture((output.sum(),), level=level, notation="usc").notes
     assert any("the lecture writes their sum" in note or "lecture's one bias" in note for note in others), others
+
+
+@pytest.mark.parametrize("cell, notation", [("rnn", "pytorch"), ("lstm", "cs224n"), ("gru", "cmu")])
+def test_the_tagger_slide_draws_all_five_words_at_a_size_a_room_reads(cell, notation):
+    """Slide 11 left out "to the" at T = 5 (steps are left out only past 8) for 23.4 px labels: with each loss
+    written "J₃: TO" and a line saying what that is, all five columns fit at 24 px (labels 28)."""
+    svg = deck_graph_slides.tagger(deck_lecture.Lecture(cell, resolve(notation)))
+    root = ElementTree.fromstring(svg)
+    drawn = " ".join("".join(text.itertext()) for nested, _ in figures(root) for text in nested.iter(SVG + "text"))
+    for word, tag in zip("the keys to the cabinet".split(), "DT NNS TO DT NN".split(), strict=True):
+        assert f'"{word}"' in drawn and f": {tag}" in drawn, drawn
+    assert "…" not in drawn and "cross-entropy of step 3's scores with the tag TO" in words(root)
+    assert legible(*figure_sizes(svg))
