@@ -153,3 +153,11 @@ def test_the_tagger_slide_draws_all_five_words_at_a_size_a_room_reads(cell, nota
         assert f'"{word}"' in drawn and f": {tag}" in drawn, drawn
     assert "…" not in drawn and "cross-entropy of step 3's scores with the tag TO" in words(root)
     assert legible(*figure_sizes(svg))
+
+
+def test_the_weight_sum_slides_axis_writes_its_ticks_in_one_format():
+    """Slide 05's y axis read 0, 2.0·10⁻², …, 8.0·10⁻², 0.10: one format per axis, 0 … 0.10 in two places."""
+    root = slide(deck_measured_slides.weight_sum)
+    ticks = ["".join(text.itertext()) for text in root.iter(SVG + "text") if text.get("text-anchor") == "end"
+             and re.fullmatch(r"[\d.·⁻¹²³⁴⁵⁶⁷⁸⁹⁰−10]+", "".join(text.itertext()))]
+    assert ticks == ["0", "0.02", "0.04", "0.06", "0.08", "0.10"], ticks
