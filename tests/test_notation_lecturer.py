@@ -161,3 +161,11 @@ def test_the_weight_sum_slides_axis_writes_its_ticks_in_one_format():
     ticks = ["".join(text.itertext()) for text in root.iter(SVG + "text") if text.get("text-anchor") == "end"
              and re.fullmatch(r"[\d.·⁻¹²³⁴⁵⁶⁷⁸⁹⁰−10]+", "".join(text.itertext()))]
     assert ticks == ["0", "0.02", "0.04", "0.06", "0.08", "0.10"], ticks
+
+
+def test_a_gru_decks_stacked_slide_draws_gru_cells_and_says_so():
+    """The review read slide 09 of `deck --cell gru` as "two layers of tanh RNN": it draws the deck's cell."""
+    root = slide(deck_graph_slides.stacked, cell="gru")
+    drawn = " ".join("".join(text.itertext()) for nested, _ in figures(root) for text in nested.iter(SVG + "text"))
+    assert "two layers of GRU, each both ways" in words(root) and "tanh RNN" not in words(root)
+    assert drawn.count("GRU cell") == 8 and "RNN cell" not in drawn, drawn
