@@ -165,17 +165,18 @@ def classifier(lecture: Lecture) -> str:
 
 
 def tagger(lecture: Lecture) -> str:
-    # each drawn word under its x_t and by its J_t its own tag (tokens= alone would write the next word there, a
-    # language model's target). Drawn whole, five columns of J_t = cross_entropy, h₀ and the Σ put its text at
-    # 23.4 px and its labels at 25.9 (22.8 and 25.4 in CS224N's names), in every notation and cell: drawn with its
-    # middle words as one "…" at once, not drawn whole first to be measured and thrown away (as every_word does)
+    # each word under its x_t and by its J_t its own tag (tokens= alone would write the next word there, a language
+    # model's target), every word drawn: "to the" is the agreement example's middle, left out only past 8 steps.
+    # Each J_t is written "J₃: TO" and a line says what it is: with "J₃ = cross_entropy / target "TO"" the five
+    # columns put its text at 23.4 px (22.8 in CS224N's names), and its middle words were left out for it
     tags = [TAG_NAMES[TAGS[word]] for word in SENTENCE]
-    return lecture.slide("Many to many: a tag for every word",
-                         lecture.figure(tagger_loss(lecture.cell), level="cell", params="hide",
-                                        time_steps=MIDDLE_LEFT_OUT, tokens=[SENTENCE[t] for t in MIDDLE_LEFT_OUT],
-                                        targets=[tags[t] for t in MIDDLE_LEFT_OUT]),
-                         [f"x_1 … x_{len(SENTENCE)} = “{' '.join(SENTENCE)}”, T = {len(SENTENCE)}, tagged "
-                          f"{' '.join(tags)} (Penn Treebank); J is the mean of the J_t."])
+    return every_word(lecture, "Many to many: a tag for every word",
+                      lambda steps: lecture.figure(tagger_loss(lecture.cell), level="cell", params="hide",
+                                                   time_steps=steps, tokens=[SENTENCE[t] for t in steps],
+                                                   targets=[tags[t] for t in steps], short_losses=True),
+                      [f"x_1 … x_{len(SENTENCE)} = “{' '.join(SENTENCE)}”, T = {len(SENTENCE)}, tagged "
+                       f"{' '.join(tags)} (Penn Treebank). J_3: TO is the cross-entropy of step 3's scores with the "
+                       "tag TO; J is the mean of the J_t."])
 
 
 def encoder_decoder(lecture: Lecture) -> str:

@@ -14,6 +14,7 @@ are the library's own SVG of a loss's graph in those names.
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from .gradient_labels import TARGET_OF_STEP
@@ -46,13 +47,16 @@ class Lecture:
         svg, notes = figure
         return figure_slide(self.timed(title), svg, notes, [self.timed(line) for line in lines], footer)
 
-    def figure(self, loss: Any, target: str = "", scores: str = "", **options: Any) -> Figure:
+    def figure(self, loss: Any, target: str = "", scores: str = "", short_losses: bool = False,
+               **options: Any) -> Figure:
         """The library's own SVG of ``loss``'s graph (no Graphviz), as ``viz.save`` draws it but without
         shapes, and its notes apart: the slide writes them at its own text size, under or beside it.
         ``target``: what each J_t's target is, in the slide's text (a language model's "x_{t+1}"), written in
         the note ∂J/∂sₜ = (1/T)(ŷₜ − onehot(…)) where the library can only say "targetₜ". ``scores``: the letter
         of what each step's head computes (a language model's "s": s₁ = linear, the scores J₁ reads, as the
-        generation slide writes its decoder's), where the library draws an unnamed op, "linear t=1"."""
+        generation slide writes its decoder's), where the library draws an unnamed op, "linear t=1". ``short_losses``:
+        each J_t = cross_entropy with its target written as "J₃: TO" (a slide's line says what J_t is), so that a
+        sentence's every step fits a slide."""
         from . import _defaults, _picture  # the package's drawing path, complete once it is imported
 
         picture, _ = _picture((loss,), **_defaults({"show_shapes": False, "notation": self.notation, **options}))
@@ -60,8 +64,11 @@ class Lecture:
             picture.notes = [note.replace(TARGET_OF_STEP, self.timed(target)) for note in picture.notes]
         for node in picture.nodes:
             first = node.label.partition("\n")[0]
-            if scores and first == "linear" and node.step is not None:  # (its "t=1" said by the name)
+            if scores and first == "linear" and node.step is not None:  # (its "t=1", or ⁽¹⁾, said by the name)
                 node.label = f"{self.notation.at_step(scores, str(node.step))} = linear"
+            short = re.fullmatch(r'(\S+) = cross_entropy\ntarget "([^"]*)"', node.label) if short_losses else None
+            if short:
+                node.label = f"{short.group(1)}: {short.group(2)}"
         if options.get("level") == "op":  # a GRU cell's two n rows, each riser saying which it carries
             x_rows, h_rows = self.candidate_rows(self.notation.at_step("x", "1"), self.notation.at_step("h", "0"))
             label_candidate_rows(picture, x_rows, h_rows)

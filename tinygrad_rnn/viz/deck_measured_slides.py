@@ -21,8 +21,8 @@ from ..engine import grad, grad_contributions
 from ..steps import step_of
 from .deck_lecture import CELLS, Lecture
 from .lecture_models import LANGUAGE_MODEL_STEPS, language_model_loss, last_step_loss, layer
-from .notation import short_name
-from .slide import HEIGHT, MARGIN, WIDTH, body_top, paragraph, slide_number, slide_svg
+from .notation import BIAS_PARTS, short_name
+from .slide import HEIGHT, MARGIN, MUTED, SMALLEST_PX, WIDTH, body_top, paragraph, slide_number, slide_svg
 from .slide_charts import bars, colour_legend, colour_rows, note, table
 
 VANISHING_STEPS = 12
@@ -165,52 +165,60 @@ def exploding_norm(kind: str) -> float:
 
 
 def clipping(lecture: Lecture) -> str:
-    """One exploding gradient, before and after clip_grad_norm_ at 1, of the lecture's parameters: one row
-    per symbol. Where the notation has one bias b for PyTorch's two (b = bias_ih + bias_hh), ∂J/∂b is
-    the gradient of either (both are added where b is), so b's row and ‖g‖ count it once, as the
-    lecture's model has it; the slide says what PyTorch's model.parameters(), with both, gives."""
+    """One exploding gradient, before and after clip_grad_norm_(model.parameters(), 1) — the call that runs —
+    one row per tensor it clips, named in the lecture's notation. Where the notation writes one bias b for
+    PyTorch's two, the rows are b′ and b″ (b = b′ + b″), as its cell figures draw them: no b tensor exists to
+    clip, and each of the two has the gradient ∂J/∂b, so ‖g‖ counts it twice."""
     recurrent = exploding("rnn")
+    named = rows_of(lecture, [name for name, _ in recurrent.named_parameters()])
     parameters = dict(recurrent.named_parameters())
-    norms = {name: float(numpy.linalg.norm(p.grad.numpy())) for name, p in parameters.items()}  # each once, unclipped
-    symbols: dict[str, Any] = {}  # the lecture's symbol → its parameter's name (the first of PyTorch's, for one b)
-    for name in parameters:
-        symbols.setdefault(lecture.symbol(short_name(name)), name)
-    before = {symbol: norms[name] for symbol, name in symbols.items()}
-    total = float(nn.utils.clip_grad_norm_([parameters[name] for name in symbols.values()], 1.0).item())
-    after = {symbol: float(numpy.linalg.norm(parameters[name].grad.numpy())) for symbol, name in symbols.items()}
+    before = {name: float(numpy.linalg.norm(parameters[name].grad.numpy())) for name in named}
+    total = float(nn.utils.clip_grad_norm_(recurrent.parameters(), 1.0).item())
+    after = {name: float(numpy.linalg.norm(parameters[name].grad.numpy())) for name in named}
     clipped = float(numpy.sqrt(sum(v * v for v in after.values())))
 
     def printed(value: float) -> str:  # 3 digits: the printed norms add up (√Σ‖·‖²) and scale (× τ/‖g‖) as shown
         return slide_number(value, digits=3)
 
-    rows = [[symbol, printed(before[symbol]), printed(after[symbol])] for symbol in symbols]
+    rows = [[symbol, printed(before[name]), printed(after[name])] for name, symbol in named.items()]
     rows.append(["all together, ‖g‖", printed(total), printed(clipped)])
     title = "Gradient clipping: if ‖g‖ ≥ τ, g ← τ g / ‖g‖"
-    if lecture.cell != "rnn":  # the deck's cell, scaled alike, measured: why the slide clips a tanh RNN's instead
-        title += (f" — on a tanh RNN: a {lecture.name}, its {lecture.symbol('W_hh')} scaled alike, reaches only "
-                  f"‖g‖ = {slide_number(exploding_norm(lecture.cell))}")
     top = body_top(title)
     parts = table(["gradient of", "‖·‖ before", "after clipping at τ = 1"], rows, (MARGIN, top, 1100, 500))
     parts += bars([total, clipped], ["‖g‖ before", "after"], (1300, top, WIDTH - MARGIN - 1300, 560), digits=3)
     parts += paragraph(f"Every gradient is scaled by the same τ / ‖g‖ = {printed(1.0 / total)}: the step keeps "
                        "its direction and loses its size.", MARGIN, top + 360, 1100)[0]
-    clipped_what = "model.parameters()"
-    if len(symbols) < len(parameters):  # the lecture's one bias: PyTorch's model has it twice
-        clipped_what = "[" + ", ".join(symbols) + "]"
-        pytorch_total = float(numpy.sqrt(sum(norm ** 2 for norm in norms.values())))  # what it clips: every one
-        bias = lecture.symbol("b_ih")
-        parts.append(note(f"{bias} = bias_ih + bias_hh, PyTorch's two biases, each with the gradient "
-                          f"{lecture.timed('∂J/∂')}{bias}: clip_grad_norm_(model.parameters(), 1.0) counts it twice, "
-                          f"‖g‖ = {printed(pytorch_total)}", MARGIN, top + 620))  # (below the bars: a long line)
-    elif "bias_hh_l0" in parameters:  # two rows of one number: every class asks why
-        b_ih, b_hh = lecture.symbol("b_ih"), lecture.symbol("b_hh")
-        parts.append(note(lecture.timed(
-            f"{b_ih} and {b_hh} have equal gradients: both are added at the same place, {lecture.symbol('W_ih')} x_t "
-            f"+ {b_ih} + {lecture.symbol('W_hh')} h_{{t−1}} + {b_hh}. Not so a GRU's b_hn, inside "
-            "r ⊙ (W_hn h + b_hn)."),
-            MARGIN, top + 620))
-    parts.append(note(f"tr.nn.utils.clip_grad_norm_({clipped_what}, 1.0), as Pascanu et al. (2013) propose",
+    parts.append(note("tr.nn.utils.clip_grad_norm_(model.parameters(), 1.0), as Pascanu et al. (2013) propose",
                       MARGIN, top + 520))
-    parts.append(note(lecture.timed(f"a tanh RNN of 8 units, {lecture.symbol('W_hh')} scaled by 6 so that it "
-                                    "explodes, J = Σ h_30"), MARGIN, HEIGHT - 60))
+    b_ih, b_hh = named["bias_ih_l0"], named["bias_hh_l0"]  # two rows of one number: every class asks why
+    said = lecture.notation.merged_biases(parts=True)
+    said.append(f"{b_ih} and {b_hh} have equal gradients: both are added at the same place, "
+                f"{lecture.symbol('W_ih')} x_t + {b_ih} + {lecture.symbol('W_hh')} h_{{t−1}} + {b_hh}. Not so a "
+                "GRU's b_hn, inside r ⊙ (W_hn h + b_hn).")
+    y = top + 620
+    for line in said:
+        more, y = paragraph(lecture.timed(line), MARGIN, y, WIDTH - 2 * MARGIN, size=SMALLEST_PX, fill=MUTED)
+        parts += more
+        y += 12
+    footnote = f"a tanh RNN of 8 units, {lecture.symbol('W_hh')} scaled by 6 so that it explodes, J = Σ h_30"
+    if lecture.cell != "rnn":  # the deck's cell, scaled alike, measured: why the slide clips a tanh RNN's instead
+        footnote += (f"; not this deck's {lecture.name}: its {lecture.symbol('W_hh')} scaled alike, it reaches only "
+                     f"‖g‖ = {slide_number(exploding_norm(lecture.cell))}")
+    parts.append(note(lecture.timed(footnote), MARGIN, HEIGHT - 60))
     return slide_svg(title, parts)
+
+
+def rows_of(lecture: Lecture, names: list[str]) -> dict[str, str]:
+    """Each parameter's row in the clipping table, in the lecture's names: PyTorch's bias_ih and bias_hh as b′ and
+    b″ where the lecture writes one b for both (its figures' parts of b = b′ + b″).
+
+    >>> from tinygrad_rnn.viz.notation import resolve
+    >>> rows_of(Lecture("rnn", resolve("cs224n")), ["weight_hh_l0", "bias_ih_l0", "bias_hh_l0"])
+    {'weight_hh_l0': 'W_h', 'bias_ih_l0': 'b₁′', 'bias_hh_l0': 'b₁″'}
+    """
+    symbols = {name: lecture.symbol(short_name(name)) for name in names}
+    bias = lecture.symbol("b_ih")
+    if bias == lecture.symbol("b_hh"):
+        symbols.update({name: bias + part for name, part in zip(("bias_ih_l0", "bias_hh_l0"), BIAS_PARTS)
+                        if name in symbols})
+    return symbols

@@ -19,8 +19,8 @@ footnotes on them), :mod:`.value_names` (h₃, J₃ in the labels: the last step
 tokens under x_t, the targets by J_t).
 
 >>> notation = resolve("cs224n")
->>> notation.symbol("W_hh"), notation.at_step("h", "3"), resolve("pytorch").at_step("h", "3", mark="2")
-('W_h', 'h⁽³⁾', 'h₃⁽²⁾')
+>>> notation.symbol("W_hh"), notation.at_step("h", "3", mark="2"), resolve("pytorch").at_step("h", "3", mark="2")
+('W_h', 'h^[2]⁽³⁾', 'h₃⁽²⁾')
 """
 
 from __future__ import annotations
@@ -58,11 +58,12 @@ PRESETS: dict[str, dict[str, Any]] = {
     # name → (library name → the lecture's; where the time step goes)
     "pytorch": {"names": {}, "time": "subscript"},
     # CS224N's E is d × |V| (e⁽ᵗ⁾ = E x⁽ᵗ⁾ picks a word's column) and its U |V| × d: tied, U = Eᵀ. PyTorch stores
-    # both tables V × H (a word's row), as the other presets keep them: tied, W_hy = E (tied_head)
+    # both tables |V| × H (a word's row), as the other presets keep them: tied, W_hy = E (tied_head)
     "cs224n": {"names": {"E": "E", "W_ih": "W_e", "W_hh": "W_h", "b_ih": "b₁", "b_hh": "b₁", "W_hy": "U", "b_y": "b₂"},
                "time": "superscript", "words_as_columns": True},
+    # CMU's recurrence has no bias, h_t = tanh(W_hh h_{t−1} + W_xh x_t): the model's two are named b_h, and said so
     "cmu": {"names": {"W_ih": "W_xh", "W_hh": "W_hh", "b_ih": "b_h", "b_hh": "b_h", "W_hy": "W_hy", "b_y": "b_y",
-                      "J": "L"}, "time": "subscript"},
+                      "J": "L"}, "time": "subscript", "no_bias": "h_t = tanh(W_hh h_{t−1} + W_xh x_t)"},
     # USC writes a GRU's gates with W and U: z_t = σ(W⁽ᶻ⁾ x_t + U⁽ᶻ⁾ h_{t−1}) (its own names for a GRU's weights)
     "usc": {"names": {"W_ih": "W_x", "W_hh": "W_h", "b_ih": "b", "b_hh": "b"}, "time": "subscript",
             "gru": {"W_ih": "W", "W_hh": "U"}},
@@ -142,19 +143,29 @@ class Notation:
     def at_step(self, name: str, step: str | None, mark: str = "") -> str:
         """A value at a step ("3"; "t" any step, "T" the last, "0" the start), marked with its chain:
         h, "3" → h₃, and h⁽³⁾ with the time as a superscript; the mark after the subscript (h₃⁽²⁾)
-        or, with the time above, under it (h₂⁽³⁾)."""
+        or, with the time above, in brackets before it (h^[2]⁽³⁾: :meth:`marked`)."""
         base = self.symbol(name)
         if step is None:
-            return base + chain_mark(mark)
-        if self.time == "superscript":  # a layer's number under the time (h₂⁽³⁾); a module's word too (h_enc⁽¹⁾):
-            # beside it, h⁽ᵉⁿᶜ⁾⁽¹⁾ would read as two indices, or a product
+            return base + self.marked(mark)
+        if self.time == "superscript":  # a module's word under the symbol (h_enc⁽¹⁾: beside the time, h⁽ᵉⁿᶜ⁾⁽¹⁾ would
+            # read as two indices, or a product); a layer and direction in brackets before the time (h^[2→]⁽³⁾)
             module = re.match(r"[a-z]*", mark).group()
-            mark = mark[len(module):]
-            under = mark if mark.rstrip("→←").isdigit() or not mark else ""
-            return base + (f"_{module}" if module else "") + under.translate(TO_SUBSCRIPT) + \
-                (chain_mark(mark) if not under else "") + f"({step})".translate(TO_SUPERSCRIPT)
+            return base + (f"_{module}" if module else "") + self.marked(mark[len(module):]) + \
+                f"({step})".translate(TO_SUPERSCRIPT)
         written = {"t": "ₜ", "T": "_T", "0": "_0"}.get(step, step.translate(TO_SUBSCRIPT))
         return base + written + chain_mark(mark)
+
+    def marked(self, mark: str) -> str:
+        """A chain's mark as this notation writes it: ⁽²⁾, ⁽¹→⁾ (:func:`.chains.chain_mark`); where the time step is
+        the parenthesised superscript (CS224N's h⁽ᵗ⁾), in square brackets, so that ⁽·⁾ means the time alone —
+        W_h^[2], b₁^[2] (raised: :mod:`.scripts`), never b₁⁽²⁾, which reads as b₁ at step 2.
+
+        >>> resolve("cs224n").marked("2"), resolve("pytorch").marked("2"), resolve("cs224n").marked("")
+        ('^[2]', '⁽²⁾', '')
+        """
+        if self.time == "superscript" and mark:
+            return f"^[{mark}]"
+        return chain_mark(mark)
 
     def in_text(self, text: str) -> str:
         """Slide text written with PyTorch's h_t and J (:func:`.slide.runs_of` draws its scripts) in the
@@ -178,8 +189,14 @@ class Notation:
                     f"[{self.symbol('W_hh')} h + b_hh]ₙ"]
         if symbol is None or self.names.get("b_hh") != symbol:
             return []
+        recurrence = PRESETS.get(self.preset, {}).get("no_bias") if self.names.get("b_ih") == \
+            PRESETS.get(self.preset, {}).get("names", {}).get("b_ih") else None  # (a name the user gave: theirs)
+        first, second = (symbol + mark for mark in BIAS_PARTS)
+        if recurrence:  # a lecture whose recurrence has no bias (CMU's): the symbol is this model's, not the slides'
+            said = f"PyTorch's bias_ih, bias_hh: {first}, {second}, {symbol} = {first} + {second}" if parts else \
+                f"{symbol} = bias_ih + bias_hh, PyTorch's two biases"
+            return [f"{said}: the lecture writes no bias, {recurrence}"]
         if parts:
-            first, second = (symbol + mark for mark in BIAS_PARTS)
             return [f"PyTorch's bias_ih, bias_hh: {first}, {second}, two tensors that add up to the lecture's one "
                     f"bias, {symbol} = {first} + {second}"]
         return [f"{symbol} = bias_ih + bias_hh: PyTorch's layer carries two biases, the lecture writes their sum"]

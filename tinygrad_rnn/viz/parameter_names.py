@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from .chains import chain_mark, chain_marks, chain_of, chains_in, owner_of, shared_note
+from .chains import chain_marks, chain_of, chains_in, owner_of, shared_note
 from .notation import BIAS_PARTS, LAYER_WEIGHTS, PRESETS, Notation, short_name
 from .parameter_roles import is_tied, role_symbol, tied_head
 from .picture import Node, Picture, steps_in_time
@@ -43,8 +43,8 @@ def name_parameters(nodes: list[Node], edges, notation: Notation,
             # where it does not, the library's name for it (W_hy, b_y, E), as its own model's figure writes them:
             # out.weight beside W_hh says what the code calls it, not what it does
             drawn = role_symbol(roles[node.key], notation)
-        names[position] = (short, drawn + chain_mark(marks.get(chain, "")))
-    return _bias_parts(_told_apart(names, nodes, edges), edges)
+        names[position] = (short, drawn + notation.marked(marks.get(chain, "")))
+    return _bias_parts(_told_apart(names, nodes, edges, notation), edges)
 
 
 def _bias_parts(names: dict[int, tuple[str, str]], edges) -> dict[int, tuple[str, str]]:
@@ -61,7 +61,8 @@ def _bias_parts(names: dict[int, tuple[str, str]], edges) -> dict[int, tuple[str
     return names
 
 
-def _told_apart(names: dict[int, tuple[str, str]], nodes: list[Node], edges) -> dict[int, tuple[str, str]]:
+def _told_apart(names: dict[int, tuple[str, str]], nodes: list[Node], edges,
+                notation: Notation) -> dict[int, tuple[str, str]]:
     """Two tensors that go by one name in the library — the ``weight`` of an embedding and of a
     linear layer made outside any parent module — are written with the op that reads each
     (embedding.weight, linear.weight), then numbered, so that no name stands for two tensors. (A
@@ -81,13 +82,13 @@ def _told_apart(names: dict[int, tuple[str, str]], nodes: list[Node], edges) -> 
         if None not in owners and len(set(owners)) == len(owners):  # (a step node reads both directions)
             marks = chain_marks(set(owners))
             for position, owner in zip(positions, owners):
-                result[position] = (short, drawn + chain_mark(marks[owner]))
+                result[position] = (short, drawn + notation.marked(marks[owner]))
             continue
         written = [f"{reader.get(p, 'parameter')}.{drawn}" for p in positions]
         for position, name in zip(positions, written):
             count = written.count(name)
             result[position] = (short, name if count == 1 else
-                                f"{name}{chain_mark(str(written[: positions.index(position) + 1].count(name)))}")
+                                f"{name}{notation.marked(str(written[: positions.index(position) + 1].count(name)))}")
     return result
 
 
@@ -113,7 +114,7 @@ def parameter_notes(nodes: list[Node], edges, names: dict[int, tuple[str, str]],
     notation = notation.for_drawing(nodes)
     if any(short in LAYER_WEIGHTS for short, _ in names.values()):  # W_hh⁽¹⁾, W_hh⁽²⁾, b_hh⁽¹⁾: layer 1 first
         ordered = sorted(drawn_marks or {""}, key=lambda mark: mark.replace("→", "0").replace("←", "1"))
-        wanted = [notation.symbol(name) + chain_mark(mark) for name in ("W_hh", "b_hh") for mark in ordered]
+        wanted = [notation.symbol(name) + notation.marked(mark) for name in ("W_hh", "b_hh") for mark in ordered]
         # as drawn: b₁′ and b₁″ where the figure draws the lecture's b₁ as its two tensors ("b₁ …: each is one
         # tensor" stood above "b₁ = b₁′ + b₁″, two tensors"), and no b_hh where the model has none
         drawn = {shown for short, shown in names.values() if short in ("W_hh", "b_hh", "b_ih")}
@@ -149,7 +150,8 @@ def tied_note(name: str, notation: Notation) -> str:
     if PRESETS.get(notation.preset, {}).get("words_as_columns"):
         return (f"{tied_head(notation)} (tied): one tensor — {name} (d × |V|) is the embedding's table, the head "
                 "reads it transposed")
-    return f"{tied_head(notation)} (tied): one tensor, the embedding's table and the head's weight (V × H)"
+    # |V|: the vocabulary's size, never a bare V, which is a matrix in Elman's names (the recurrent one)
+    return f"{tied_head(notation)} (tied): one tensor, the embedding's table and the head's weight (|V| × H)"
 
 
 def write_tied_uses(picture: Picture, notation: Notation) -> None:

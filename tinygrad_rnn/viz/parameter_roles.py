@@ -33,7 +33,7 @@ def role_symbol(role: str, notation: Notation) -> str:
 
 def tied_head(notation: Notation) -> str:
     """The head's weight where it is the embedding's table (head.weight = embedding.weight), as ``notation`` writes
-    the two: PyTorch stores both V × H, so W_hy = E — one tensor, no transpose; CS224N's E is d × |V| and its U
+    the two: PyTorch stores both |V| × H, so W_hy = E — one tensor, no transpose; CS224N's E is d × |V| and its U
     |V| × d, so there U = Eᵀ.
 
     >>> from tinygrad_rnn.viz.notation import resolve

@@ -7,7 +7,8 @@ and must not turn code into false subscripts. The rule, decided here and nowhere
 
 * **A symbol's script**: one letter standing alone (W, h, b, ŷ, Σ, a second call's h′ — not the end of a
   longer word, not after a dot or a quote), then ``_`` or ``^`` and its script: ``W_hh``, ``h_0``, ``x_{t+1}``,
-  ``h^(t)``. So is a script after ``|`` (``∂J/∂W|_(t)``), and a braced power of a number (``10^{−2}``).
+  ``h^(t)``. So is a script after ``|`` (``∂J/∂W|_(t)``), and a braced power of a number (``10^{−2}``); and
+  ``^[2]``, raised square brackets after any script (CS224N's layer: W_h^[2], h^[2]⁽³⁾, where ⁽·⁾ is the time).
   A script is letters and digits (or a braced or bracketed group), and the name ends with it.
 * **A hat**: ``y_hat`` (a lone letter, then ``_hat``) is that letter with its hat, ŷ — as a lecture writes
   the prediction, never y with a subscript "hat"; ``y_hat_t`` is ŷ_t. (``my_y_hat`` stays code.)
@@ -60,7 +61,8 @@ SCRIPTS = re.compile(
     r"(?P<mark>[_^])(?P<script>\{[^}]*\}|\([^)]*\)|[0-9A-Za-z+−]+(?!\w|\[[-\d:]))"
     r"|(?<=\d)(?P<power>\^\{[^}]*\})"  # 10^{−2}: a braced power of a number (the page's <sup>, read back)
     r"|(?P<sub>[" + SUBSCRIPT_CHARACTERS + r"]+[→←]*)"  # h₃, Σₜ, CS224N's layer and direction h₂→ (no arrow below)
-    r"|(?P<sup>⁽[^⁾\s]*⁾|[" + SUPERSCRIPT_CHARACTERS + r"]+)")  # ⁽¹→⁾ (an arrow has no superscript form), ᵀ
+    r"|(?P<sup>⁽[^⁾\s]*⁾|[" + SUPERSCRIPT_CHARACTERS + r"]+)"  # ⁽¹→⁾ (an arrow has no superscript form), ᵀ
+    r"|(?P<bracket>\^\[[^\]\s]*\])")  # W_h^[2]: a layer raised in square brackets (no unicode form), after any script
 
 
 HAT = re.compile(r"(?<![\w.\"'])([^\W\d_])_hat(?![0-9A-Za-z])")  # y_hat: y and its hat, ŷ
@@ -85,6 +87,8 @@ def script_runs(text: str, unicode: bool = True) -> list[Run]:
             kind = "sub" if found.group("mark") == "_" else "sup"
         elif found.group("power"):
             part, kind = found.group("power")[2:-1], "sup"
+        elif found.group("bracket"):
+            part, kind = found.group("bracket")[1:], "sup"
         elif found.group("sub"):
             part, kind = found.group("sub").translate(FROM_SUBSCRIPT), "sub"
         else:
@@ -125,7 +129,15 @@ def svg_markup(text: str) -> str:
 
 
 def runs_markup(runs: list[Run]) -> str:
-    """Runs as SVG character data: see :func:`svg_markup`."""
+    """Runs as SVG character data: see :func:`svg_markup`. A superscript alone (a CS224N node's step line, ⁽¹⁾ under
+    "RNN cell") has nothing to stand above: it is drawn on its line, at a script's size, not raised into the line
+    over it (where "cross_entropy"'s underscore met it).
+
+    >>> runs_markup([("(1)", "sup")])
+    '<tspan font-size="80%">(1)</tspan>'
+    """
+    if len(runs) == 1 and runs[0][1] == "sup":
+        return f'<tspan font-size="{SCRIPT_SCALE:.0%}">{escape(runs[0][0])}</tspan>'
     parts, offset = [], 0.0
     for part, kind in runs:
         drop = SCRIPT_DROP.get(kind, 0.0)

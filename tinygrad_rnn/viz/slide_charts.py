@@ -24,6 +24,26 @@ Corners = tuple[float, float, float, float]  # left, top, right, bottom
 BAR, CURRENT, EMPTY = "#21918c", "#d6604d", "#bbbbbb"
 
 
+
+def linear_ticks(high: float, intervals: int, digits: int = 2) -> list[tuple[float, str]]:
+    """The ticks 0 … ``high`` of a linear axis in ``intervals`` steps, written in one format: where a slide would
+    write the top plainly and those under it with a power of ten (0.10 over 8.0·10⁻²), all as decimals with the
+    step's places; else as :func:`.numbers.slide_number` writes each.
+
+    >>> [label for _, label in linear_ticks(0.1, 5)]
+    ['0', '0.02', '0.04', '0.06', '0.08', '0.10']
+    >>> [label for _, label in linear_ticks(5e-3, 5)][-2:], [label for _, label in linear_ticks(20.0, 4)]
+    (['4.0·10⁻³', '5.0·10⁻³'], ['0', '5.0', '10', '15', '20'])
+    """
+    values = [high * k / intervals for k in range(intervals + 1)]
+    written = [slide_number(round(value, 12), digits) for value in values]
+    powers = [("·10" in label) for label in written[1:]]
+    if any(powers) and not all(powers):
+        places = max(0, -math.floor(math.log10(high / intervals)))
+        written = ["0"] + [f"{value:.{places}f}" for value in values[1:]]
+    return list(zip(values, written))
+
+
 def bars(values: Sequence[float], labels: Sequence[str], box: Box, shown: Sequence[bool] | None = None,
          current: int | None = None, axis_label: str = "", digits: int = 2, log: bool = True) -> list[str]:
     """One bar per value, its label under it and its value on its top (where one would run into another
@@ -39,7 +59,7 @@ def bars(values: Sequence[float], labels: Sequence[str], box: Box, shown: Sequen
     >>> heights = [float(re.search(r'height="([\\d.]+)"', part).group(1)) for part in parts if 'class="bar"' in part]
     >>> [round(height / heights[-1], 2) for height in heights]  # as long as the values are
     [0.25, 0.5, 1.0]
-    >>> axis = bars([2e-3, 4e-3], ["1", "2"], (0, 0, 900, 500), log=False)
+    >>> axis = bars([2e-3, 4e-3], ["1", "2"], (0, 0, 900, 500), log=False)  # (one format per axis: linear_ticks)
     >>> [re.sub("<[^>]+>", "", part) for part in axis if "<text" in part and f'fill="{MUTED}"' in part]  # round ticks
     ['0', '1.0·10−3', '2.0·10−3', '3.0·10−3', '4.0·10−3', '5.0·10−3']
     """
@@ -56,8 +76,7 @@ def bars(values: Sequence[float], labels: Sequence[str], box: Box, shown: Sequen
         low, high = 0.0, _round_up(max(positive, default=1.0))
         # round ticks: a top of 1 or 5 × 10ⁿ in five steps, of 2 × 10ⁿ in four (never 1.25 printed as 1.3)
         intervals = 4 if f"{high:e}".startswith("2") else 5
-        ticks = [(high * k / intervals, slide_number(round(high * k / intervals, 12), digits))
-                 for k in range(intervals + 1)]
+        ticks = linear_ticks(high, intervals, digits)
         position = float
     # the axis as wide as its ticks' numbers (10⁻² is narrower than 5.0·10⁻³): the rest is the bars' room
     axis_width = max(text_width(runs_of(written), SMALLEST_PX) for _, written in ticks) + 30

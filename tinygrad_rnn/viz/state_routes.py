@@ -120,7 +120,8 @@ def state_first(label: str) -> tuple:
     """
     _, found, after = label.partition("/∂")
     state = after[:1] if found else label[:1]
-    mark = re.search(r"⁽([^⁾]*)⁾", label)  # the first state's layer and direction: h₃⁽²←⁾ (chain_mark)
+    # the first state's layer and direction: h₃⁽²←⁾ (chain_mark), or h^[2←]⁽³⁾ where ⁽·⁾ is the time (Notation.marked)
+    mark = re.search(r"\^\[([^\]]*)\]", label) or re.search(r"⁽([^⁾]*)⁾", label)
     written = mark.group(1).translate(FROM_SUPERSCRIPT) if mark else ""
     layer = re.search(r"\d+", written)
     return state != "c", -int(layer.group()) if layer else 0, "←" not in written, label

@@ -27,7 +27,7 @@ from .notation import (
 )
 from .parameter_names import write_tied_uses
 from .picture import BACKWARD_ROW, Node, Picture, relabel_edges
-from .scripts import FROM_SUBSCRIPT
+from .scripts import FROM_SUBSCRIPT, FROM_SUPERSCRIPT, TO_SUPERSCRIPT
 from .step_states import GATES
 from .words import write_tokens
 
@@ -35,8 +35,10 @@ from .words import write_tokens
 # GRU's are already b_ih and b_hh there, never the lecture's one b of an RNN's two
 GRADIENT_OF = re.compile(r"∂J/∂([^\s|]+)")
 
-# (a rolled loop's cₜ₊₁ is one step, its mark after it: cₜ₊₁⁽²⁾, never cₜ⁽²⁾₊₁)
-TOKEN = re.compile(r"(?<![\w\u0302])([A-Za-zŷ\u0302]+)(_0|_T|[₀₁₂₃₄₅₆₇₈₉]+|ₜ(?:[₊₋][₀₁₂₃₄₅₆₇₈₉]+)?)?"
+STEP_LINE = re.compile(r"\nt=(\d+)(?=\n|$)")  # a node's step under its name: "RNN cell\nt=1"
+# (a rolled loop's cₜ₊₁ is one step, its mark after it: cₜ₊₁⁽²⁾, never cₜ⁽²⁾₊₁); a step's mark already written (a
+# step-level figure's h₃⁽²←⁾, :func:`.step_states.step_marks`) is read with it, and written as the notation writes marks
+TOKEN = re.compile(r"(?<![\w\u0302])([A-Za-zŷ\u0302]+)(?:(_0|_T|[₀₁₂₃₄₅₆₇₈₉]+|ₜ(?:[₊₋][₀₁₂₃₄₅₆₇₈₉]+)?)(⁽[^⁾\s]*⁾)?)?"
                    r"(?![\w\u0302₀₁₂₃₄₅₆₇₈₉])")
 
 
@@ -60,11 +62,31 @@ def name_values(picture: Picture, notation: Notation, parameters: set[str], show
         picture.notes += notation.merged_biases(parts)
     write_tied_uses(picture, notation)
     rename_values(picture, notation)
+    if notation.time == "superscript":  # "RNN cell" over ⁽¹⁾, not t=1: a step as the figure writes it elsewhere
+        for node in picture.nodes:
+            node.label = STEP_LINE.sub(lambda found: "\n" + f"({found.group(1)})".translate(TO_SUPERSCRIPT), node.label)
+        picture.notes += brackets_note(picture)
     if tokens is not None:
         write_tokens(picture, list(tokens), None if targets is None else list(targets), known)
     elif targets is not None:
         raise ValueError("targets: what each J_t should predict is written beside the words it is for; pass "
                          "tokens=[...] too (the words of x_1 … x_T)")
+
+
+def brackets_note(picture: Picture) -> list[str]:
+    """Where the time is the parenthesised superscript (CS224N's h⁽ᵗ⁾), what the square brackets of the chains' marks
+    are (:meth:`.Notation.marked`: W_h^[2], h^[2→]⁽³⁾), said once: a student reads ⁽·⁾ as the time, and only so. Where
+    :func:`mark_notes` says it by an example (h^[2]⁽³⁾: the state h of layer 2 at step 3), not again."""
+    if any(re.match(r"\S+\^\[[^\]]*\]⁽[^⁾]*⁾: the state", note) for note in picture.notes):
+        return []
+    texts = [node.label for node in picture.nodes] + [name for node in picture.nodes for name in node.parameters] + \
+        [label for _, _, label in picture.edges] + list(picture.notes)
+    marks = {mark for text in texts for mark in re.findall(r"\^\[([^\]]*)\]", text)}
+    if not marks:
+        return []
+    kinds = [kind for kind, found in (("layer", r"\d"), ("direction", "[→←]"), ("module", "[a-z]"))
+             if any(re.search(found, mark) for mark in marks)]
+    return [f"⁽ᵗ⁾: the time step; [·]: the {' and '.join(kinds)}"]
 
 
 def name_gradients(picture: Picture, notation: Notation) -> None:
@@ -79,24 +101,28 @@ def name_gradients(picture: Picture, notation: Notation) -> None:
     marks = chain_marks({owner_of(name) for name, _ in gradients.values()}, notation.module_letters)
     loss = notation.symbol("J")
     for position, (name, rest) in gradients.items():
-        written = notation.symbol(short_name(name)) + chain_mark(marks[owner_of(name)])
+        written = notation.symbol(short_name(name)) + notation.marked(marks[owner_of(name)])
         picture.nodes[position].label = f"∂{loss}/∂{written}" + ("\n" + rest if rest else "")
 
 
 def mark_notes(picture: Picture, notation: Notation) -> list[str]:
     """What the marks mean, said once in words: which index is the layer and which the step
-    (h₃⁽²⁾, or CS224N's h₂⁽³⁾), and whose each module's mark is (⁽ᵉ⁾: encoder, ⁽ᵈ⁾: decoder; CS224N's enc, dec)."""
+    (h₃⁽²⁾, or CS224N's h^[2]⁽³⁾), and whose each module's mark is (⁽ᵉ⁾: encoder, ⁽ᵈ⁾: decoder; CS224N's enc, dec)."""
     notes = []
     marks = chain_marks(chains_in(picture.nodes), notation.module_letters)
-    layered = sorted(mark for mark in marks.values() if mark[-1:].isdigit())
+    # (a bidirectional layer's marks end with its arrow: said where ⁽·⁾ is the time, and [·] must be read)
+    layered = sorted(mark for mark in marks.values()
+                     if mark[-1:].isdigit() or (notation.time == "superscript" and re.search(r"\d", mark)))
     if layered:
-        layer = re.search(r"\d+$", layered[-1]).group()
+        layer = re.search(r"\d+", layered[-1]).group()
         # the example is a step the figure draws in that layer (step 3 where it does; a 2-step figure has none)
         drawn = sorted({node.step for node in picture.nodes if node.step is not None and node.kind != "ellipsis"
                         and marks.get(chain_of(node)) == layered[-1]})
         step = "t" if any(node.loops for node in picture.nodes) or not drawn else str(
             max([s for s in drawn if s <= 3] or drawn[:1]))  # a rolled figure has no step 3: it writes t
-        notes.append(f"{notation.at_step('h', step, layered[-1])}: the state h of layer {layer} at step {step}")
+        direction = {"→": " (forward)", "←": " (reverse)"}.get(layered[-1][-1:], "")
+        notes.append(f"{notation.at_step('h', step, layered[-1])}: the state h of layer {layer}{direction} at step "
+                     f"{step}")
     first_step: dict[str, int] = {}
     for node in picture.nodes:
         if (chain := chain_of(node)) is not None and node.step is not None:  # in time: a decoder's after its encoder's
@@ -135,6 +161,8 @@ def rename_values(picture: Picture, notation: Notation) -> None:
                 return match.group(0)
             # x_t, ŷ_t, J_t: the model's, not a chain's; e_t: the module's that reads it, where that is in doubt
             own = embedded if base == "e" else "" if base in PER_STEP_VALUES else mark
+            if match.group(3):  # h₃⁽²←⁾ at step level: its own mark
+                own = match.group(3).translate(FROM_SUPERSCRIPT)[1:-1]
             return notation.at_step(base, step.lstrip("_").translate(FROM_SUBSCRIPT) if step else None, own)
         return TOKEN.sub(one, text)
 
@@ -148,7 +176,7 @@ def rename_values(picture: Picture, notation: Notation) -> None:
         node.label = write(first, chain, _reader_chain(picture, node)) + ("\n" + rest if rest else "")
     backward = picture.backward
     if backward and several_modules:
-        _mark_steps_by_reader(picture, marks)
+        _mark_steps_by_reader(picture, marks, notation)
     edges = []
     for tail, head, label in picture.edges:
         a, b = picture.nodes[tail], picture.nodes[head]
@@ -213,7 +241,7 @@ def mark_calls(picture: Picture, notation: Notation) -> None:
     def primed(text: str, count: int) -> str:
         if count < 2:
             return text
-        return TOKEN.sub(lambda m: m.group(1) + "′" * (count - 1) + (m.group(2) or "")
+        return TOKEN.sub(lambda m: m.group(1) + "′" * (count - 1) + (m.group(2) or "") + (m.group(3) or "")
                          if m.group(1) in symbols else m.group(0), text)
 
     for node, count in zip(picture.nodes, calls):
@@ -240,7 +268,7 @@ def _chain_beside(picture: Picture, node: Node, other: Node, label: str):
     return chain_of(other) if chain_of(other) in among else among[0] if len(among) == 1 else None
 
 
-def _mark_steps_by_reader(picture: Picture, marks: dict) -> None:
+def _mark_steps_by_reader(picture: Picture, marks: dict, notation: Notation) -> None:
     """A gradient figure's step of an embedding lookup, named by its op ("embedding t=1"), marked with the module
     whose cell reads its value, where several modules run: the encoder's e₁ and its decoder's are two lookups, and
     "embedding t=1" twice named neither (embedding⁽ᵉ⁾, embedding⁽ᵈ⁾, as the forward figure's e₁⁽ᵉ⁾)."""
@@ -254,7 +282,7 @@ def _mark_steps_by_reader(picture: Picture, marks: dict) -> None:
             continue
         readers = {chain_of(picture.nodes[tail]) for tail in tails.get(position, ())} - {None}
         if len(readers) == 1:
-            node.label = op.group() + chain_mark(marks.get(readers.pop(), "")) + first[op.end():] + newline + rest
+            node.label = op.group() + notation.marked(marks.get(readers.pop(), "")) + first[op.end():] + newline + rest
 
 
 def _reader_chain(picture: Picture, node: Node):
