@@ -153,8 +153,8 @@ def expected_cells(case: dict, forward: bool = False) -> int:
 
 
 def step_of(lines: list[str]) -> int | None:
-    found = [re.fullmatch(r"t=(\d+)|\((\d+)\)", line) for line in lines]  # t=1, or CS224N's ⁽¹⁾ (drawn "(1)")
-    return next((int(match.group(1) or match.group(2)) for match in found if match), None)
+    found = [re.fullmatch(r"t=(\d+)", line) for line in lines]
+    return next((int(match.group(1)) for match in found if match), None)
 
 
 def title(lines: list[str]) -> str:

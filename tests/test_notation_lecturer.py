@@ -96,19 +96,6 @@ def test_the_default_notation_keeps_its_layer_marks():
     assert not any("^[" in text for text in texts)
 
 
-@pytest.mark.parametrize("level", ["cell", "step"])
-def test_cs224n_figures_write_a_nodes_step_as_the_time_everywhere_else(level):
-    """CS224N's figures named cells "RNN cell t=1" and heads "linear t=2" beside x⁽¹⁾ and J⁽²⁾: the step's line is
-    ⁽¹⁾ (a line of its own, as t=1 was: the cells keep their shape, and the slides their layout)."""
-    picture = build_picture((two_layer_language_model("rnn"),), level=level, notation="cs224n")
-    labels = [node.label for node in picture.nodes]
-    assert not any(re.search(r"(^|\n)t=\d", label) for label in labels), labels
-    assert {"RNN cell\n⁽¹⁾", "linear\n⁽²⁾"} <= {"\n".join(label.split("\n")[:2]) for label in labels} \
-        or level == "step", labels
-    default = [node.label for node in build_picture((two_layer_language_model("rnn"),), level=level).nodes]
-    assert any(re.search(r"\nt=1(\n|$)", label) for label in default), default  # PyTorch's h₁ beside t=1 stays
-
-
 def tied_language_model():
     tr.manual_seed(0)
     model = tr.models.LanguageModel(vocab_size=10, embedding_dim=3, hidden_size=3, cell="rnn")

@@ -64,7 +64,7 @@ class Lecture:
             picture.notes = [note.replace(TARGET_OF_STEP, self.timed(target)) for note in picture.notes]
         for node in picture.nodes:
             first = node.label.partition("\n")[0]
-            if scores and first == "linear" and node.step is not None:  # (its "t=1", or ⁽¹⁾, said by the name)
+            if scores and first == "linear" and node.step is not None:  # (its "t=1" said by the name)
                 node.label = f"{self.notation.at_step(scores, str(node.step))} = linear"
             short = re.fullmatch(r'(\S+) = cross_entropy\ntarget "([^"]*)"', node.label) if short_losses else None
             if short:

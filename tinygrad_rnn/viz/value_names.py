@@ -27,7 +27,7 @@ from .notation import (
 )
 from .parameter_names import write_tied_uses
 from .picture import BACKWARD_ROW, Node, Picture, relabel_edges
-from .scripts import FROM_SUBSCRIPT, FROM_SUPERSCRIPT, TO_SUPERSCRIPT
+from .scripts import FROM_SUBSCRIPT, FROM_SUPERSCRIPT
 from .step_states import GATES
 from .words import write_tokens
 
@@ -35,7 +35,6 @@ from .words import write_tokens
 # GRU's are already b_ih and b_hh there, never the lecture's one b of an RNN's two
 GRADIENT_OF = re.compile(r"∂J/∂([^\s|]+)")
 
-STEP_LINE = re.compile(r"\nt=(\d+)(?=\n|$)")  # a node's step under its name: "RNN cell\nt=1"
 # (a rolled loop's cₜ₊₁ is one step, its mark after it: cₜ₊₁⁽²⁾, never cₜ⁽²⁾₊₁); a step's mark already written (a
 # step-level figure's h₃⁽²←⁾, :func:`.step_states.step_marks`) is read with it, and written as the notation writes marks
 TOKEN = re.compile(r"(?<![\w\u0302])([A-Za-zŷ\u0302]+)(?:(_0|_T|[₀₁₂₃₄₅₆₇₈₉]+|ₜ(?:[₊₋][₀₁₂₃₄₅₆₇₈₉]+)?)(⁽[^⁾\s]*⁾)?)?"
@@ -62,9 +61,7 @@ def name_values(picture: Picture, notation: Notation, parameters: set[str], show
         picture.notes += notation.merged_biases(parts)
     write_tied_uses(picture, notation)
     rename_values(picture, notation)
-    if notation.time == "superscript":  # "RNN cell" over ⁽¹⁾, not t=1: a step as the figure writes it elsewhere
-        for node in picture.nodes:
-            node.label = STEP_LINE.sub(lambda found: "\n" + f"({found.group(1)})".translate(TO_SUPERSCRIPT), node.label)
+    if notation.time == "superscript":
         picture.notes += brackets_note(picture)
     if tokens is not None:
         write_tokens(picture, list(tokens), None if targets is None else list(targets), known)
