@@ -7,12 +7,13 @@ rounds is reported per op:
 * no_grad    – tinygrad_rnn ops that record nothing
 * forward    – tinygrad_rnn ops recording the graph
 * fwd+bwd    – recording, then backward through the whole chain
-* torch      – the same chain recorded and differentiated by PyTorch eager (if installed), in the
-  same process, interleaved with the others: the yardstick for the cost of a recorded op
+* torch      – the same chain recorded by PyTorch eager (if installed), dropped (forward) and
+  differentiated (fwd+bwd), in the same process, interleaved with the others: the yardstick for the
+  cost of a recorded op, and of its forward alone (where most of the gap to it lies)
 
 Overhead per op = (fwd+bwd time − the NumPy time of forward and backward arithmetic) / ops.
 
-    python benchmarks/per_op_overhead.py [--ops 1000] [--rounds 15] [--size 16]
+    python benchmarks/per_op_overhead.py [--ops 1000] [--rounds 15] [--size 16] [--cpu-time]
 """
 
 from __future__ import annotations
@@ -49,11 +50,12 @@ def chain_tensor(x: tr.Tensor, c: tr.Tensor, ops: int, backward: bool) -> None:
         y.sum().backward()
 
 
-def chain_torch(torch, x, c, ops: int) -> None:
+def chain_torch(torch, x, c, ops: int, backward: bool) -> None:
     y = x
     for _ in range(ops // 3):
         y = (y * c + y).tanh()
-    y.sum().backward()
+    if backward:
+        y.sum().backward()
 
 
 def main() -> None:
@@ -62,6 +64,8 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=15)
     parser.add_argument("--size", type=int, default=16)
     parser.add_argument("--no-torch", action="store_true", help="leave PyTorch out even if it is installed")
+    parser.add_argument("--cpu-time", action="store_true",
+                        help="time by the thread's CPU time, for a machine others are using")
     args = parser.parse_args()
 
     rng = numpy.random.default_rng(0)
@@ -86,18 +90,21 @@ def main() -> None:
         torch.set_num_threads(1)
         x_torch = torch.tensor(x_np, requires_grad=True)
         c_torch = torch.tensor(c_np)
-        runs["torch fwd+bwd"] = lambda: chain_torch(torch, x_torch, c_torch, args.ops)
+        runs["torch forward"] = lambda: chain_torch(torch, x_torch, c_torch, args.ops, backward=False)
+        runs["torch fwd+bwd"] = lambda: chain_torch(torch, x_torch, c_torch, args.ops, backward=True)
+    clock = time.thread_time if args.cpu_time else time.perf_counter
     times: dict[str, list[float]] = {name: [] for name in runs}
     for _ in range(args.rounds):  # interleaved, so drifts in machine speed hit every variant alike
         for name, run in runs.items():
-            start = time.perf_counter()
+            start = clock()
             run()
-            times[name].append(time.perf_counter() - start)
+            times[name].append(clock() - start)
 
     ops = args.ops // 3 * 3
     medians = {name: statistics.median(values) for name, values in times.items()}
+    clock_name = ", thread CPU time" if args.cpu_time else ""
     print(f"per-op timings: {ops} ops on float32 arrays of {args.size} elements, "
-          f"median of {args.rounds} interleaved rounds ({platform.processor() or platform.machine()}, "
+          f"median of {args.rounds} interleaved rounds{clock_name} ({platform.processor() or platform.machine()}, "
           f"Python {platform.python_version()}, NumPy {numpy.__version__})")
     for name, seconds in medians.items():
         print(f"  {name:<18} {seconds / ops * 1e6:8.2f} µs/op   ({seconds / medians['numpy fwd+bwd']:.1f}× numpy)")
@@ -106,6 +113,8 @@ def main() -> None:
     if "torch fwd+bwd" in medians:
         ratio = medians["recorded fwd+bwd"] / medians["torch fwd+bwd"]
         print(f"  a recorded op (fwd+bwd) against PyTorch eager's: {ratio:.2f}×")
+        forward_ratio = medians["recorded forward"] / medians["torch forward"]
+        print(f"  its forward (recording) against PyTorch eager's: {forward_ratio:.2f}×")
 
 
 if __name__ == "__main__":
