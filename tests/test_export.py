@@ -379,6 +379,23 @@ def test_the_equations_numbers_are_the_pages(exported):
             assert len(printed) == 2 and printed[0] == printed[1], printed
 
 
+def test_an_exported_stage_writes_the_details_the_page_may_fold(tmp_path):
+    """A slide has no button to open a folded row: every row of the page's equations is written, the details that
+    a narrow window folds (an LSTM's local Jacobian, lecture_fit.js) with the rest."""
+    args = cli.build_parser().parse_args(["lecture", "--cell", "lstm", "--loss", "every", "--tokens",
+                                          "the students opened their books"])
+    page = viz.lecture(*cli._last_step_loss("lstm", args), tokens=args.tokens)
+    written = page.export(tmp_path)
+    found = 0
+    for k, stage in enumerate(page.data["panels"][0]["stages"]):
+        for row in re.findall(r'<mtr class="detail">.*?</mtr>', stage["math"]):
+            [line] = export.equation_lines(f"<math><mtable>{row}</mtable></math>")
+            norm = "".join(text for text, _ in line).split("   (")[0]  # ‖∂h₂/∂h₁‖ = 0.30, before its comment
+            assert norm in "".join(stage_root(written, k).itertext()), (stage["text"], norm)
+            found += 1
+    assert found == 2  # t = 1 and t = 2 of 4
+
+
 def test_mathml_becomes_lines_of_runs_with_their_scripts():
     mathml = ('<math><mtable><mtr><mtd><mrow><msub><mi>h</mi><mi>3</mi></msub><mo>=</mo><mn class="number">'
               '2.500e-3</mn></mrow></mtd></mtr><mtr><mtd><msup><mi>W</mi><mi>T</mi></msup><mtext>x_4</mtext>'

@@ -422,6 +422,44 @@ function tinygradRnnFit(root, graph, note) {
     fitEquation(equation);
   }
 
+  // The stage's layout: the one chosen for the view (not the one a stage before it fell back to), or the other
+  // where this stage's equation does not fit beside the figure and does there; then the more legible of the two.
+  function place(svg, stage, equation, whole) {
+    root.dataset.layout = root.dataset.chosen;
+    fitEquation(equation);
+    if (!fits()) {
+      const chosen = root.dataset.layout;
+      root.dataset.layout = chosen === "wide" ? "tall" : "wide";
+      fitEquation(equation);
+      if (!fits()) {
+        root.dataset.layout = chosen;
+        fitEquation(equation);
+      }
+    }
+    if (!whole) preferLegible(svg, stage, equation);
+  }
+  // A stage's details (its rows classed "detail": an LSTM's or a GRU's local Jacobian, one factor of the product on
+  // the line under it) are folded where that makes the least legible text on the screen larger: at 1,280 × 720 an
+  // LSTM language model's t = 1 had one line too many to stand beside the figure, which went across the top, its lit
+  // labels at 11.9 px. ``data-foldable`` shows the button (and D) that opens them, ``data-details="open"`` keeps them
+  // open; the whole figure (Z) and paper show them all.
+  function placeDetails(svg, stage, equation, whole) {
+    delete root.dataset.folded;
+    delete root.dataset.foldable;
+    place(svg, stage, equation, whole);
+    if (whole || !equation.querySelector("mtr.detail")) return;
+    const open = legibility(svg, stage, equation);
+    if (!open.scaled) return;
+    root.dataset.foldable = "true";
+    root.dataset.folded = "true";
+    place(svg, stage, equation, whole);
+    const better = legibility(svg, stage, equation).px > open.px * 1.05;
+    if (better && root.dataset.details !== "open") return;
+    if (!better) delete root.dataset.foldable;
+    delete root.dataset.folded;
+    place(svg, stage, equation, whole);
+  }
+
   return function fit(panel, stage, equation, whole) {
     const view = graph.querySelector(".panel:not([hidden]) .view:not([hidden])");
     const svg = view && view.querySelector("svg");
@@ -432,19 +470,7 @@ function tinygradRnnFit(root, graph, note) {
       root.dataset.layoutKey = layoutKey;
       root.dataset.chosen = root.dataset.layout;
     }
-    // each stage starts from the layout chosen for the view (not from the one a stage before it fell back to)
-    root.dataset.layout = root.dataset.chosen;
-    fitEquation(equation);
-    if (!fits()) {  // this stage's equation does not fit beside the figure: the other layout, if it fits there
-      const chosen = root.dataset.layout;
-      root.dataset.layout = chosen === "wide" ? "tall" : "wide";
-      fitEquation(equation);
-      if (!fits()) {
-        root.dataset.layout = chosen;
-        fitEquation(equation);
-      }
-    }
-    if (!whole) preferLegible(svg, stage, equation);
+    placeDetails(svg, stage, equation, whole);
     const shown = windowFor(svg, stage, whole);
     moveTo(svg, shown, stage);
     describe(panel, svg, shown, stage.phase === "rolled");
