@@ -379,6 +379,53 @@ def test_the_equations_numbers_are_the_pages(exported):
             assert len(printed) == 2 and printed[0] == printed[1], printed
 
 
+def test_an_exported_stage_writes_the_details_the_page_may_fold(tmp_path):
+    """A slide has no button to open a folded row: every row of the page's equations is written, the details that
+    a narrow window folds (an LSTM's local Jacobian, lecture_fit.js) with the rest."""
+    args = cli.build_parser().parse_args(["lecture", "--cell", "lstm", "--loss", "every", "--tokens",
+                                          "the students opened their books"])
+    page = viz.lecture(*cli._last_step_loss("lstm", args), tokens=args.tokens)
+    written = page.export(tmp_path)
+    found = 0
+    for k, stage in enumerate(page.data["panels"][0]["stages"]):
+        for row in re.findall(r'<mtr class="detail">.*?</mtr>', stage["math"]):
+            [line] = export.equation_lines(f"<math><mtable>{row}</mtable></math>")
+            norm = "".join(text for text, _ in line).split("   (")[0]  # ‖∂h₂/∂h₁‖ = 0.30, before its comment
+            assert norm in "".join(stage_root(written, k).itertext()), (stage["text"], norm)
+            found += 1
+    assert found == 2  # t = 1 and t = 2 of 4
+
+
+def test_an_op_level_steps_frame_is_whole_in_the_window_or_left_out(tmp_path):
+    """An exported op-level stage's window cut step 2's frame at the right (stage 3, at o₂'s outline), its lines
+    running open into the figure's edge: a frame is whole in the window, closed inside it round every op it holds,
+    or left out."""
+    assert cli.main(["lecture", "--cell", "lstm", "--steps", "4", "--level", "op", "--export", str(tmp_path)]) == 0
+    frame = r'<rect( visibility="hidden")? x="([-\d.]+)" y="([-\d.]+)" width="([\d.]+)" height="([\d.]+)" rx="8"'
+    op = r'data-index="\d+"[^>]*><rect x="([-\d.]+)" y="([-\d.]+)" width="([\d.]+)" height="([\d.]+)"'
+    checked = 0
+    for slide in sorted(tmp_path.glob("stage-*.svg")):
+        text = slide.read_text(encoding="utf-8")
+        window = re.search(r'viewBox="([-\d. ]+)" preserveAspectRatio="xMidYMid meet" overflow="hidden"', text)
+        if window is None:
+            continue
+        left, top, width, height = (float(v) for v in window.group(1).split())
+        ops = [(x, y, x + w, y + h) for x, y, w, h in ((float(v) for v in m) for m in re.findall(op, text))]
+        for hidden, *box in re.findall(frame, text):
+            if hidden:
+                continue
+            x0, y0, w, h = (float(v) for v in box)
+            x1, y1 = x0 + w, y0 + h
+            if x0 >= left + width or x1 <= left or y0 >= top + height or y1 <= top:
+                continue  # (out of the window)
+            assert x0 >= left and y0 >= top and x1 <= left + width and y1 <= top + height, (slide.name, box)
+            for b in ops:  # no op cut by the frame's line: inside it or clear of it
+                assert b[0] >= x0 and b[2] <= x1 and b[1] >= y0 and b[3] <= y1 or \
+                    b[2] <= x0 or b[0] >= x1 or b[3] <= y0 or b[1] >= y1, (slide.name, box, b)
+            checked += 1
+    assert checked > 0
+
+
 def test_mathml_becomes_lines_of_runs_with_their_scripts():
     mathml = ('<math><mtable><mtr><mtd><mrow><msub><mi>h</mi><mi>3</mi></msub><mo>=</mo><mn class="number">'
               '2.500e-3</mn></mrow></mtd></mtr><mtr><mtd><msup><mi>W</mi><mi>T</mi></msup><mtext>x_4</mtext>'

@@ -144,6 +144,26 @@ def test_the_local_jacobians_product_is_printed_as_what_it_is(kind):
 
 
 @pytest.mark.parametrize("kind", ["rnn", "lstm", "gru"])
+def test_a_details_row_is_a_local_jacobians_norm_whose_product_is_printed_under_it(kind):
+    """The page folds a stage's rows classed "detail" where the window lacks room for them (lecture_fit.js): an
+    LSTM's or a GRU's local Jacobian, given by its norm alone, where the product under it holds it (t < T − 1; at
+    T − 1 it is the product). A tanh RNN's, written out as diag(1 − h²) W_hh, is what the lecture teaches: no row."""
+    steps = 4
+    layer, loss = last_step_loss(kind, steps=steps)
+    [panel] = viz.lecture(loss, layer).data["panels"]
+    for stage in panel["stages"]:
+        details = [re.sub(r"<[^>]+>", "", row) for row in re.findall(r'<mtr class="detail">(.*?)</mtr>', stage["math"])]
+        if kind == "rnn" or stage["phase"] != "backward" or stage["t"] >= steps - 1:
+            assert details == [], (stage["text"], details)
+        else:
+            t = stage["t"]
+            assert len(details) == 1 and details[0].startswith(f"‖∂h{t + 1}/∂h{t}‖="), (stage["text"], details)
+            rows = re.findall(r"<mtr[^>]*>(.*?)</mtr>", stage["math"])
+            after = re.sub(r"<[^>]+>", "", rows[rows.index(next(r for r in rows if "class=\"detail\"" in r)) + 1])
+            assert after.startswith(f"‖∂h{steps}/∂h{t}‖="), after  # the product it is a factor of, under it
+
+
+@pytest.mark.parametrize("kind", ["rnn", "lstm", "gru"])
 def test_no_norm_is_printed_twice_in_a_stage_and_no_right_hand_side_is_words(kind):
     """One symbol, one meaning: an LSTM's page printed ‖∂h₄/∂h₃‖ twice at t = 3, once "(h and c)" and once
     "(h alone)", and wrote "∂h₄/∂h₃ = through o, tanh(c) and the gates", words where an expression belongs."""

@@ -53,6 +53,7 @@ from .slide import (
 )
 from .slide_charts import bars, colour_legend, note
 from .stage_window import route_points, shown, window_onto, without_cut_arrows
+from .step_frames import closed_frames
 
 SVG_NAMESPACE = "http://www.w3.org/2000/svg"
 FORWARD, CURRENT = "#fdb863", "#d6604d"  # as on the page: a cell computed, the cell of this step
@@ -168,7 +169,7 @@ def stage_slide(panel: dict, figures: dict, stage: dict, text: list[list[Run]], 
     box, column, bars_under = layout
     view, in_view = window_onto(figure, figures, panel, stage, box)
     windowed = len(view) > 4  # (a window onto the figure: the arrows it cuts left out whole)
-    parts = [fit(without_cut_arrows(figure, view[4]) if windowed else figure, *view)]
+    parts = [fit(closed_frames(without_cut_arrows(figure, view[4]), view[4]) if windowed else figure, *view)]
     captions = ([in_view] if in_view else []) + notes
     if column:  # the column: equations, the figure's captions, the bars at its foot or under the figure
         x = WIDTH - MARGIN - column

@@ -86,7 +86,9 @@ function tinygradRnnLecture(root) {
     controls.append(play, slider, whole, element("span", { class: "hint" }, "← → step · space plays"));
     const graph = element("div", { class: "figure" });
     const windowNote = element("span", { class: "window-note", style: "visibility: hidden" });
-    stageRow.append(stageText, windowNote);
+    // shown where the stage's details are folded to leave the figure its room (lecture_fit.js, placeDetails)
+    const details = element("button", { type: "button", class: "details", "aria-expanded": "false" });
+    stageRow.append(stageText, details, windowNote);
     const equation = element("section", { class: "equation", "aria-label": "the equation applied" });
     const sums = element("aside", { class: "sums" });
     const legend = gradientLegend();
@@ -221,7 +223,19 @@ function tinygradRnnLecture(root) {
       equation.innerHTML = stage.math;
       renderSums(panel, stage);
       fit(panel, stage, equation, root.dataset.whole === "true");
+      const folded = root.dataset.folded === "true", rows = equation.querySelectorAll("mtr.detail").length;
+      details.textContent = `${folded ? "▸" : "▾"} details (D)`;
+      details.setAttribute("aria-expanded", String(!folded));
+      details.title = folded ? `${rows} ${rows === 1 ? "line" : "lines"} folded, to keep the figure's text as large ` +
+        "as the page's: D (or this button) shows them" : "D (or this button) folds them again";
     }
+    function toggleDetails() {
+      if (root.dataset.foldable !== "true") return;
+      if (root.dataset.details === "open") delete root.dataset.details;
+      else root.dataset.details = "open";
+      render();
+    }
+    details.addEventListener("click", toggleDetails);
 
     // The bars of the terms in the sum so far, and the running sum beside ‖W.grad‖.
     function renderSums(panel, stage) {
@@ -450,6 +464,7 @@ function tinygradRnnLecture(root) {
       if (event.ctrlKey || event.metaKey || event.altKey) return;  // Ctrl+Z, Cmd+T: the browser's, not ours
       if (event.key === "t" || event.key === "T") { setTheme(root.dataset.theme === "dark" ? "light" : "dark"); return; }
       if (event.key === "z" || event.key === "Z") { wholeFigure(root.dataset.whole !== "true"); return; }
+      if (event.key === "d" || event.key === "D") { toggleDetails(); return; }
       if (!keys[event.key]) return;
       event.preventDefault();
       keys[event.key]();

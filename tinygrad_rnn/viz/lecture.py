@@ -15,7 +15,8 @@ the equations are written as MathML, which browsers draw natively (:mod:`.lectur
 The browser only shows them, fitted to the window (a projector's, 1,280 × 720 to 3,840 × 2,160,
 without scrolling; lecture_fit.js). The page loads nothing (no network, no fonts) and works from
 ``file://``; keyboard: ← → step, Home/End, space plays, T switches the theme, Z shows the whole
-figure; ``#stage=12`` in the address opens stage 12.
+figure, D opens a stage's details where a narrow window folds them; ``#stage=12`` in the address
+opens stage 12.
 """
 
 from __future__ import annotations

@@ -169,6 +169,14 @@ function tinygradRnnFit(root, graph, note) {
       high(b) > to + 0.01 : high(b) > Math.min(from, to) + 0.01 && low(b) < Math.max(from, to) - 0.01) &&
       b.right > left && b.left < right && b.bottom > top && b.top < bottom)
       .map((b) => from < to ? low(b) - 1.5 : high(b) + 1.5);
+    // and of the steps' frames (op-level figures) that lie across the window along the axis: a side stops outside
+    // such a frame, not through it (at 1,280 × 720 the side moved in to o₂'s outline cut step 2's frame, its line
+    // running into the window's edge), and the arrows it then cuts are left out whole
+    const framesAcross = (from, to, low, high, [first, last]) => stepFrames(svg)
+      .map(({ drawn: [x, y, w, h] }) => ({ left: x, right: x + w, top: y, bottom: y + h }))
+      .filter((b) => low(b) >= first - 0.5 && high(b) <= last + 0.5 && high(b) > Math.min(from, to) + 0.01 &&
+                     low(b) < Math.max(from, to) - 0.01)
+      .map((b) => from < to ? low(b) - 1.5 : high(b) + 1.5);
     const all = arrows(svg);
     for (let moved = true, pass = 0; moved && pass < 8; pass++) {
       moved = false;
@@ -187,7 +195,8 @@ function tinygradRnnFit(root, graph, note) {
           const across = axis === "x" ? [left, right] : [top, bottom];
           const from = across[far];  // (the strip the side would lose: from it to the node's outline)
           const [low, high] = axis === "y" ? [(b) => b.top, (b) => b.bottom] : [(b) => b.left, (b) => b.right];
-          const stops = reaching(from, to, low, high);
+          const stops = [...reaching(from, to, low, high), ...framesAcross(from, to, low, high, axis === "y" ?
+            [top, bottom] : [left, right])];
           const moved_to = far ? Math.min(from, Math.max(to, ...stops)) : Math.max(from, Math.min(to, ...stops));
           if (Math.abs(moved_to - from) > 0.01) moved = true;
           if (axis === "y") [top, bottom] = far ? [top, moved_to] : [moved_to, bottom];
@@ -250,7 +259,7 @@ function tinygradRnnFit(root, graph, note) {
   // left out whole rather than drawn as a stub from nowhere (the line under the figure says it goes on).
   function clipTo(svg, view) {
     svg.style.clipPath = "";
-    svg.shownBox = view.shown || view;  // (where a glide to the next window starts from)
+    svg.shownBox = closeFrames(svg, view.shown || view, view);  // (where a glide to the next window starts from)
     const [sx0, sy0, sw0, sh0] = svg.shownBox;
     for (const arrow of arrows(svg)) {
       const meets = arrow.right > sx0 + 0.5 && arrow.left < sx0 + sw0 - 0.5 && arrow.bottom > sy0 + 0.5 &&
@@ -260,23 +269,87 @@ function tinygradRnnFit(root, graph, note) {
       arrow.edge.style.visibility = meets && !whole ? "hidden" : "";
     }
     if (!view.shown) return;
-    const box = svg.getBoundingClientRect(), [x, y, w, h] = view, [sx, sy, sw, sh] = view.shown;
+    const box = svg.getBoundingClientRect(), [x, y, w, h] = view, [sx, sy, sw, sh] = svg.shownBox;
     const scale = Math.min(box.width / w, box.height / h);
     const left = (box.width - w * scale) / 2 + (sx - x) * scale, top = (box.height - h * scale) / 2 + (sy - y) * scale;
     const right = box.width - left - sw * scale, bottom = box.height - top - sh * scale;
     svg.style.clipPath = `inset(${top.toFixed(1)}px ${right.toFixed(1)}px ${bottom.toFixed(1)}px ${left.toFixed(1)}px)`;
   }
 
+  // Each step's frame (an op-level figure's box around a step's ops: a .cluster's rect), its box in the figure's
+  // units as drawn, the ops inside it and its label (t=2, with its box); measured once for a figure.
+  function stepFrames(svg) {
+    if (!svg.stepFrames) {
+      svg.stepFrames = [...svg.querySelectorAll(".cluster")].filter((cluster) => cluster.querySelector("rect"))
+        .map((cluster) => {
+          const rect = cluster.querySelector("rect"), label = cluster.querySelector("text");
+          const [x, y, w, h] = ["x", "y", "width", "height"].map((name) => Number(rect.getAttribute(name)));
+          const ops = [...nodeBoxes(svg).values()].filter((b) => b.left >= x && b.right <= x + w && b.top >= y &&
+                                                                   b.bottom <= y + h);
+          const b = label && label.getBBox();
+          return { rect, drawn: [x, y, w, h], ops, label, labelBox: b && [b.x, b.y, b.x + b.width, b.y + b.height] };
+        });
+    }
+    return svg.stepFrames;
+  }
+  // A step's frame the shown part ([x, y, width, height], within the window ``view``) cuts would run open into the
+  // window's edge (at 1,920 × 1,080 every frame of an op-level LSTM page did, at the top: its x_t below leaves the
+  // window no room for the frame's top and its "t=k"). Where every op of the step is in view (what is cut off is
+  // the frame's margin and its label), it is drawn closed inside the shown part, around all of them still; where
+  // some are not, or the window has no room for its line, it is left out whole, as a cut arrow is, rather than
+  // drawn round part of the step. A label the shown part cuts (an op-level tanh RNN's t=1 … t=4, sliced at the top
+  // edge at 1,280 × 720) is left out too. Returns the shown part, grown where a closed frame's line needs it.
+  function closeFrames(svg, shown, [vx, vy, vw, vh]) {
+    let [left, top, right, bottom] = [shown[0], shown[1], shown[0] + shown[2], shown[1] + shown[3]];
+    for (const frame of stepFrames(svg)) {
+      const { rect, drawn: [x, y, w, h], ops } = frame;
+      frame.box = [x, y, w, h];
+      rect.style.visibility = "";
+      const inside = x >= left - 0.5 && y >= top - 0.5 && x + w <= right + 0.5 && y + h <= bottom + 0.5;
+      if (inside || x >= right || x + w <= left || y >= bottom || y + h <= top) continue;
+      const all = ops.length && ops.every((b) => b.left >= left && b.right <= right && b.top >= top && b.bottom <= bottom);
+      const line = (parseFloat(getComputedStyle(rect).strokeWidth) || 1) / 2, gap = 3;  // (clear of the ops' outlines)
+      const held = all && around(ops);
+      // each side where it was drawn, or just inside the shown part, but never through an op; the shown part grown
+      // (within the window: an LSTM's bottom side stood on its linear ops' outlines) where it leaves the line no room
+      const [l, t] = held ? [Math.min(Math.max(x, left + line + 1), held.left - gap),
+                             Math.min(Math.max(y, top + line + 1), held.top - gap)] : [];
+      const [r, b] = held ? [Math.max(Math.min(x + w, right - line - 1), held.right + gap),
+                             Math.max(Math.min(y + h, bottom - line - 1), held.bottom + gap)] : [];
+      const room = held && l - line - 0.5 >= vx - 0.01 && t - line - 0.5 >= vy - 0.01 &&
+        r + line + 0.5 <= vx + vw + 0.01 && b + line + 0.5 <= vy + vh + 0.01;
+      if (!room) {
+        rect.style.visibility = "hidden";
+        continue;
+      }
+      [left, top] = [Math.min(left, l - line - 0.5), Math.min(top, t - line - 0.5)];
+      [right, bottom] = [Math.max(right, r + line + 0.5), Math.max(bottom, b + line + 0.5)];
+      frame.box = [l, t, r - l, b - t];
+    }
+    for (const { rect, box, label, labelBox } of stepFrames(svg)) {
+      ["x", "y", "width", "height"].forEach((name, i) => rect.setAttribute(name, box[i].toFixed(2)));
+      if (!label) continue;
+      const [a, b, c, d] = labelBox;
+      const cut = a < right && c > left && b < bottom && d > top && !(a >= left && c <= right && b >= top && d <= bottom);
+      label.style.visibility = cut ? "hidden" : "";
+    }
+    return [left, top, right - left, bottom - top];
+  }
+
   // A glide's shown part ([x, y, width, height]: the old one's and the new one's, in between) with each side moved
   // out past the nodes it would cut (the e row, cut through for 200 ms where the shown part grew from a backward
-  // stage's row of cells to the next stage's columns, stands whole), within the frame's window (what the window's
-  // own edge cuts, passing, it cuts; the arrows it cuts are hidden with the rest: clipTo).
+  // stage's row of cells to the next stage's columns, stands whole), within the frame's window; then moved in past
+  // each node the window's own edge cuts, gliding in or out of it, which is left out whole until it is all in the
+  // window (the lecturer's LSTM language model's e_t and J_t rows, h₀ and c₀ stood cut at the window's edge in 232
+  // frames of its 20 stage changes at 1,280 × 720, 128 at 1,920 × 1,080). A node cut at a corner loses the narrower
+  // strip. The arrows the shown part cuts are hidden with the rest (clipTo).
   function wholeNodesIn(svg, [x, y, w, h], [vx, vy, vw, vh]) {
     let [left, top, right, bottom] = [x, y, x + w, y + h];
+    const meets = (b) => b.right > left && b.left < right && b.bottom > top && b.top < bottom;
     for (let moved = true; moved;) {
       moved = false;
       for (const b of nodeBoxes(svg).values()) {
-        if (b.right <= left || b.left >= right || b.bottom <= top || b.top >= bottom) continue;  // (not in it)
+        if (!meets(b)) continue;
         if (b.left < left) [left, moved] = [b.left - 1.5, true];  // (1.5: a node's outline, drawn outside its box)
         if (b.top < top) [top, moved] = [b.top - 1.5, true];
         if (b.right > right) [right, moved] = [b.right + 1.5, true];
@@ -284,7 +357,24 @@ function tinygradRnnFit(root, graph, note) {
       }
     }
     [left, top, right, bottom] = [Math.max(left, vx), Math.max(top, vy), Math.min(right, vx + vw), Math.min(bottom, vy + vh)];
-    return [left, top, right - left, bottom - top];
+    for (let moved = true; moved && left < right && top < bottom;) {
+      moved = false;
+      for (const b of nodeBoxes(svg).values()) {
+        // (cut: its box is, not only its outline, which the final window may leave at the edge)
+        const [cutLeft, cutRight, cutTop, cutBottom] = [b.left < left - 0.01, b.right > right + 0.01,
+                                                        b.top < top - 0.01, b.bottom > bottom + 0.01];
+        if (!meets(b) || !(cutLeft || cutRight || cutTop || cutBottom)) continue;
+        const across = Math.min(cutLeft ? b.right + 1.5 - left : Infinity, cutRight ? right - b.left + 1.5 : Infinity);
+        const down = Math.min(cutTop ? b.bottom + 1.5 - top : Infinity, cutBottom ? bottom - b.top + 1.5 : Infinity);
+        if (across / (right - left) <= down / (bottom - top)) {
+          if (cutLeft) left = b.right + 1.5;
+          else right = b.left - 1.5;
+        } else if (cutTop) top = b.bottom + 1.5;
+        else bottom = b.top - 1.5;
+        moved = true;
+      }
+    }
+    return [left, top, Math.max(0, right - left), Math.max(0, bottom - top)];
   }
 
   // The window glides to its new place as the stage changes; the first window of a view (a page
@@ -422,6 +512,44 @@ function tinygradRnnFit(root, graph, note) {
     fitEquation(equation);
   }
 
+  // The stage's layout: the one chosen for the view (not the one a stage before it fell back to), or the other
+  // where this stage's equation does not fit beside the figure and does there; then the more legible of the two.
+  function place(svg, stage, equation, whole) {
+    root.dataset.layout = root.dataset.chosen;
+    fitEquation(equation);
+    if (!fits()) {
+      const chosen = root.dataset.layout;
+      root.dataset.layout = chosen === "wide" ? "tall" : "wide";
+      fitEquation(equation);
+      if (!fits()) {
+        root.dataset.layout = chosen;
+        fitEquation(equation);
+      }
+    }
+    if (!whole) preferLegible(svg, stage, equation);
+  }
+  // A stage's details (its rows classed "detail": an LSTM's or a GRU's local Jacobian, one factor of the product on
+  // the line under it) are folded where that makes the least legible text on the screen larger: at 1,280 × 720 an
+  // LSTM language model's t = 1 had one line too many to stand beside the figure, which went across the top, its lit
+  // labels at 11.9 px. ``data-foldable`` shows the button (and D) that opens them, ``data-details="open"`` keeps them
+  // open; the whole figure (Z) and paper show them all.
+  function placeDetails(svg, stage, equation, whole) {
+    delete root.dataset.folded;
+    delete root.dataset.foldable;
+    place(svg, stage, equation, whole);
+    if (whole || !equation.querySelector("mtr.detail")) return;
+    const open = legibility(svg, stage, equation);
+    if (!open.scaled) return;
+    root.dataset.foldable = "true";
+    root.dataset.folded = "true";
+    place(svg, stage, equation, whole);
+    const better = legibility(svg, stage, equation).px > open.px * 1.05;
+    if (better && root.dataset.details !== "open") return;
+    if (!better) delete root.dataset.foldable;
+    delete root.dataset.folded;
+    place(svg, stage, equation, whole);
+  }
+
   return function fit(panel, stage, equation, whole) {
     const view = graph.querySelector(".panel:not([hidden]) .view:not([hidden])");
     const svg = view && view.querySelector("svg");
@@ -432,19 +560,7 @@ function tinygradRnnFit(root, graph, note) {
       root.dataset.layoutKey = layoutKey;
       root.dataset.chosen = root.dataset.layout;
     }
-    // each stage starts from the layout chosen for the view (not from the one a stage before it fell back to)
-    root.dataset.layout = root.dataset.chosen;
-    fitEquation(equation);
-    if (!fits()) {  // this stage's equation does not fit beside the figure: the other layout, if it fits there
-      const chosen = root.dataset.layout;
-      root.dataset.layout = chosen === "wide" ? "tall" : "wide";
-      fitEquation(equation);
-      if (!fits()) {
-        root.dataset.layout = chosen;
-        fitEquation(equation);
-      }
-    }
-    if (!whole) preferLegible(svg, stage, equation);
+    placeDetails(svg, stage, equation, whole);
     const shown = windowFor(svg, stage, whole);
     moveTo(svg, shown, stage);
     describe(panel, svg, shown, stage.phase === "rolled");

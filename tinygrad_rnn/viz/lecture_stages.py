@@ -17,7 +17,7 @@ from typing import Any
 from .. import analysis
 from ..tensor import Tensor
 from .lecture_numbers import WEIGHT_ORDER, norm, of_another_layer, vector
-from .mathml import _fenced, _math, _msub, _msup, _norm_of, _number, _number_plain, _op, _row, _symbol, _text
+from .mathml import _detail, _fenced, _math, _msub, _msup, _norm_of, _number, _number_plain, _op, _row, _symbol, _text
 from .notation import PRESETS, Notation, resolve
 from .numbers import digits_to_tell_apart, slide_number
 from .slide import html_of
@@ -194,10 +194,14 @@ def _backward_lines(kind: str, t: int, steps: int, numbers: dict[str, Any], weig
         right = [_op("+"), _msup(_fenced(_symbol(f"∂h_{t + 1}/∂h_{t}")), "T"), d(f"h_{t + 1}")]
         if kind == "lstm":  # h_t reaches J through step t+1's gates, which make both c_{t+1} and h_{t+1}
             right = [_op("+"), _msup(_symbol(names["W_hh"]), "T"), _msub("δ", f"{t + 1}")]
+        local_line = _row(jacobian, _norm_of(local), _op("="), _number(numbers["local_jacobian"][t - 1]), *through)
+        # an LSTM's or a GRU's local Jacobian, given by its norm, is one factor of the product on the line under it
+        # (from t = T−2): a detail, which a narrow window folds (an LSTM's t = 1 at 1,280 × 720: its 8 lines beside
+        # the figure left one too many, and the figure went across the top, its lit labels at 11.9 px)
+        if kind != "rnn" and t < steps - 1:
+            local_line = _detail(local_line)
         lines = [_row(d(f"h_{t}"), _op("="), above, *right),
-                 _row(norms, _text(",  from the right "), _number(numbers["from_right"][t - 1])),
-                 _row(jacobian, _norm_of(local), _op("="), _number(numbers["local_jacobian"][t - 1]),
-                      *through)]
+                 _row(norms, _text(",  from the right "), _number(numbers["from_right"][t - 1])), local_line]
         if kind == "lstm":  # a line of its own: a long line would shrink the whole equation to fit the window
             lines.insert(1, _delta_line(kind, t, names, also_next=True))
     lines.extend(_product_lines(kind, t, steps, numbers))

@@ -14,8 +14,23 @@ from .numbers import slide_number
 
 
 def _math(*lines: str) -> str:
-    rows = "".join(f"<mtr><mtd columnalign=\"left\">{line}</mtd></mtr>" for line in lines)
+    """The lines as one table, a row each; a line made by :func:`_detail` is a row classed "detail".
+
+    >>> _math(_symbol("h_1"), _detail(_symbol("c_1"))).count('<mtr class="detail">')
+    1
+    """
+    rows = "".join(('<mtr class="detail">' if line.startswith(DETAIL) else "<mtr>") +
+                   f'<mtd columnalign="left">{line}</mtd></mtr>' for line in lines)
     return f'<math display="block"><mtable columnalign="left">{rows}</mtable></math>'
+
+
+DETAIL = '<mrow class="detail">'
+
+
+def _detail(line: str) -> str:
+    """A line the page may fold: a detail of its stage, which a narrow window folds to keep the figure
+    beside the equations at the page's text size (a key opens it); printed and exported whole."""
+    return f"{DETAIL}{line}</mrow>"
 
 
 def _row(*parts: str) -> str:
