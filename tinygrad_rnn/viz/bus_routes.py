@@ -60,6 +60,10 @@ class BusRoutes:
             # into a floating column's node (its stacks stand where they leave each other room, beside other rows'
             # lanes) along its own lane where that meets its face, else a lane's pitch from the others: 5 pt under the
             # decoder's lane, the encoder's terms seemed to join it
+            drop = self._drop_past_starts(head, b, y, rightwards)
+            if drop is not None:  # (straight down into its top, past the initial state above it)
+                return finish([*way[:-1], start, (x, y), (drop, y)], (drop, b.top if above else b.bottom), label,
+                              (x + 3 + 3 * len(label), start[1] + 7 if above else start[1] - 7))
             entry = self._clear_of_lanes(head, y, own=y)
             entry = b.y if entry is None else entry
             points = [*way[:-1], start, (x, y), (trunk, y), (trunk, entry)]
@@ -98,6 +102,28 @@ class BusRoutes:
         end = (x, b.top if above else b.bottom)
         y = self._past_boxes_beside(y, trunk, x, above, (tail, head))
         return finish([start, (trunk, start[1]), (trunk, y), (x, y)], end, label, (x + 8, y + 6))
+
+    def _drop_past_starts(self, head: int, b: Box, y: float, rightwards: bool) -> float | None:
+        """Where a fan-in bus drops straight into its node's face from the lane, where a trunk beside the node's
+        column would rise past an initial state of another row standing between the lane and the node, across
+        that state's arrow into its first step: a bidirectional classifier's h₁⁽←⁾ along the top into fc beside the
+        forward row's end, past h₀⁽←⁾ (beside the reverse row's start, the same end). The drop comes down outside
+        those states, over the part of the node's face beyond them (None: no such state, or no room past it)."""
+        if head not in self.beside_slot:
+            return None
+        (on_left, _, column), _ = self.beside_slot[head]
+        low, high = sorted((y, b.y))
+        between = [self.boxes[i] for (side, _, col), found in self.beside.items() if (side, col) == (on_left, column)
+                   for i in found if i != head and self.place[i][0] != self.place[head][0]
+                   and low < self.boxes[i].y < high]
+        if not between:
+            return None
+        margin = self.space.gap_x / 2
+        if rightwards:  # (the node's face past the states' right edges)
+            x = max(box.right for box in between) + margin
+            return x if x < b.right - 2 * self.space.pad_x else None
+        x = min(box.left for box in between) - margin
+        return x if x > b.left + 2 * self.space.pad_x else None
 
     def _past_boxes_beside(self, y: float, x0: float, x1: float, above: bool, ends: tuple[int, int]) -> float:
         """The lane's height from x0 to x1, moved past (above, or below) a node beside the row taller than the

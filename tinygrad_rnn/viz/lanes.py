@@ -103,6 +103,54 @@ class Lanes:
                               key=self.lane.get)
                 for key, number in zip(keys, [self.lane[key] for key in keys][::-1]):
                     self.lane[key] = number
+        if self.backward:
+            self._a_free_lane_beside_each_sum()
+
+    def _a_free_lane_beside_each_sum(self) -> None:
+        """In a BPTT figure, where a Σ's bus and a gradient's line run along each other, the Σ's lane nearer the row
+        and two free lanes between them, where the Σ's step names (t=1, …) stand: a lane apart, ∂J/∂h₁⁽←⁾ from a
+        bidirectional classifier's fc to its reverse cell 1 ran the figure's whole width beside the Σ⁽←⁾ bus, and a
+        reader could not tell the gradient from the weight's terms (one free lane left the names no room: they
+        crowded between the lines). Two Σs' buses side by side stay a lane apart: each a sum of named terms."""
+
+        def is_sum(lane_key: tuple) -> bool:  # (the terms from the steps into a Σ; J's gradient leaves it)
+            outside = self.lane_ends[lane_key][0]
+            return self.nodes[outside].kind == "output" and any(p in self.block_of for p in self.predecessors[outside])
+
+        for row in range(max(self.rows, 1)):
+            for above, counts in ((True, self.lanes_above), (False, self.lanes_below)):
+                keys = sorted((key for key in self.lane if key[:2] == (row, above)), key=self.lane.get)
+                if any(is_sum(a) != is_sum(b) and self._lanes_run_along(a, b) for a in keys for b in keys):
+                    # the Σs' buses nearest the row, where their terms rise from the steps: the gradient's line
+                    # outside them drops into its one step past their ends, not across each step's term
+                    numbers = [self.lane[key] for key in keys]
+                    keys.sort(key=lambda key: not is_sum(key))
+                    self.lane.update(zip(keys, numbers))
+                spare = 0
+                for inner, outer in zip(keys, keys[1:]):
+                    self.lane[inner] += spare
+                    if is_sum(inner) != is_sum(outer) and self._lanes_run_along(inner, outer):
+                        spare += 2
+                if keys:
+                    self.lane[keys[-1]] += spare
+                counts[row] += spare
+
+    def _lanes_run_along(self, first: tuple, second: tuple) -> bool:
+        """Whether two lanes of one row run past a gap between columns in common (:meth:`_lane_passes`)."""
+        return bool(self._gaps_passed(first) & self._gaps_passed(second))
+
+    def _gaps_passed(self, lane_key: tuple) -> set[int]:
+        """The gaps between columns a lane runs past (−1: left of the first, the last column: right of it), from
+        its trunk beside the row (or, where its node is not beside the row, from anywhere) to its farthest step."""
+        outside, columns = self.lane_ends[lane_key]
+        low, high = min(columns), max(columns)
+        if outside not in self.beside_slot:
+            low, high = -1, len(self.steps)
+        elif self.beside_slot[outside][0][0]:  # its trunk on the left
+            low = -1
+        else:
+            high = len(self.steps)
+        return set(range(low, high))
 
     def _far_from_side(self, outside: int, inside: int) -> bool:
         """An edge between a node beside the row and a step that is not next to it (so a straight
@@ -121,19 +169,6 @@ class Lanes:
 
 
     def _lane_passes(self, row: int, above: bool, gap: int) -> bool:
-        """A lane above (or below) ``row`` runs past the gap between columns ``gap`` and ``gap + 1``: it runs from
-        its trunk beside the row (or, where its node is not beside the row, from anywhere) to the farthest step it
-        drops into or rises from. (h₀ into the last step of a reverse row runs under that step alone.)"""
-        for (lane_row, lane_above, _), (outside, columns) in self.lane_ends.items():
-            if (lane_row, lane_above) != (row, above):
-                continue
-            low, high = min(columns), max(columns)
-            if outside not in self.beside_slot:
-                return True
-            if self.beside_slot[outside][0][0]:  # its trunk on the left
-                low = -1
-            else:
-                high = len(self.steps)
-            if low <= gap < high:
-                return True
-        return False
+        """A lane above (or below) ``row`` runs past the gap between columns ``gap`` and ``gap + 1``
+        (:meth:`_gaps_passed`). (h₀ into the last step of a reverse row runs under that step alone.)"""
+        return any(gap in self._gaps_passed(key) for key in self.lane_ends if key[:2] == (row, above))

@@ -95,9 +95,12 @@ class Placement:
         nodes, block_of = self.nodes, self.block_of
         depends_on_row = _rows_upstream(len(nodes), self.predecessors, block_of)
         self.place: dict[int, tuple[str, int]] = {}
-        for i, node in enumerate(nodes):
-            if i in block_of:
-                continue
+        self.beside_forward_end: set[int] = set()  # the head read from both ends of a layer, and what reads it
+        outside = [i for i in range(len(nodes)) if i not in block_of]
+        # (in the order the values flow, where they do: a node after the steps may take the row of the one it reads)
+        ordered = in_order(outside, self.predecessors, set(outside))
+        for i in ordered + sorted(set(outside) - set(ordered)):
+            node = nodes[i]
             if node.kind == "ellipsis":
                 self.place[i] = ("column", 0)
             elif node.step is not None:
@@ -110,8 +113,7 @@ class Placement:
             elif depends_on_row[i] is None:
                 self.place[i] = ("start", _first_row_fed(i, self.successors, block_of))
             else:
-                direct = [block_of[p][0] for p in self.predecessors[i] if p in block_of]  # the row it reads
-                self.place[i] = ("end", max(direct) if direct else depends_on_row[i])
+                self.place[i] = ("end", self._row_read(i, depends_on_row[i]))
         # Columns beside a row, counted outwards from the steps: a node next to them feeds them
         # directly (start) or reads them directly (end). A parameter feeding every step sits outermost.
         beside = sorted(i for i, (side, _) in self.place.items() if side in ("start", "end"))
@@ -185,6 +187,27 @@ class Placement:
             by_arrow = iter(sorted(starts, key=lambda i: state_first(self.nodes[i].label)))
             self.beside[key] = [next(by_arrow) if i in starts else i for i in ordered]
             self.beside_slot.update({i: (key, k) for k, i in enumerate(self.beside[key])})
+
+    def _row_read(self, node: int, upstream: int) -> int:
+        """The row a node after the steps sits beside: the highest it reads directly, else the highest upstream
+        (``upstream``). A forward figure's node reading both directions of a layer at both ends (a classifier's
+        fc(cat([h_T⁽→⁾, h₁⁽←⁾]))) sits beside the forward row, right of its last column where h_T⁽→⁾ ends and a
+        class reads the result, and so do the nodes that read it (cross_entropy, J): beside the reverse row they
+        stood left of t=1, in the rows' names' column, and h_T⁽→⁾ crossed every e_t's riser on its way there."""
+        read = [self.block_of[p] for p in self.predecessors[node] if p in self.block_of]  # (row, column)
+        direct = [row for row, _ in read]
+        forward_rows = [row for row in direct if not self.reverse[row]]
+        both_ends = {column for _, column in read} >= {0, len(self.steps) - 1} and len(self.steps) > 1
+        if not self.backward and both_ends and forward_rows and len(forward_rows) < len(direct):
+            self.beside_forward_end.add(node)
+            return max(forward_rows)
+        if direct:
+            return max(direct)
+        after = [p for p in self.predecessors[node] if p in self.beside_forward_end]
+        if after:
+            self.beside_forward_end.add(node)
+            return max(self.place[p][1] for p in after)
+        return upstream
 
     def _sums_on_their_lanes_side(self, gradients: set[tuple[int, int, str]]) -> None:
         """Forward and backward on one set of nodes (overlaid.py): a Σ shares its column with the initial states

@@ -1,0 +1,53 @@
+"""A bidirectional classifier written in Python, ``fc(cat([h_n[-2], h_n[-1]]))`` (tests/test_viz_loss_targets.py),
+drawn as a class reads it: the head (linear, cross_entropy, J) right of the last column, where h_T⁽→⁾ ends, with
+h₁⁽←⁾ brought to it — not left of t=1 in the reverse row's name column, J read as part of that row, with h_T⁽→⁾
+routed back across every e_t's riser into the reverse row.
+"""
+
+import pytest
+from drawn_lines import crossings, read
+from test_viz_loss_targets import bidirectional_classifier_loss
+
+import tinygrad_rnn as tr
+
+HEAD = ("linear", "cross_entropy", "J")
+
+
+def forward_figure(tmp_path, slide: bool):
+    return read(tr.viz.save(bidirectional_classifier_loss(), path=tmp_path / "f.svg", level="cell",
+                            slide=slide).read_text())
+
+
+def head_node(words: str) -> str | None:
+    """Which of the head's nodes these are the words of (a node's lines are read run together: "linear[h₄…")."""
+    return next((name for name in HEAD if words == name or name != "J" and words.startswith(name)), None)
+
+
+@pytest.mark.parametrize("slide", [True, False])
+def test_the_head_and_j_stand_right_of_the_last_column(tmp_path, library_svg, slide):
+    _, nodes = forward_figure(tmp_path, slide)
+    cells_right = max(box[2] for words, box in nodes.values() if "RNN cell" in words)
+    head = {head_node(words): box for words, box in nodes.values() if head_node(words)}
+    assert set(head) == set(HEAD)
+    assert {name: round(box[0] - cells_right) for name, box in head.items() if box[0] <= cells_right} == {}, \
+        "the head stands beside the columns of cells, not past the last one (left of t=1: the rows' name column)"
+    forward_row = [box for words, box in nodes.values() if "RNN cell" in words and "→" in words]
+    top, bottom = min(box[1] for box in forward_row), max(box[3] for box in forward_row)
+    assert top <= head["linear"][1] and head["linear"][3] <= bottom + 1e-6 or \
+        head["linear"][1] <= (top + bottom) / 2 <= head["linear"][3], "fc sits level with the forward row's h_T"
+
+
+@pytest.mark.parametrize("slide", [True, False])
+def test_no_line_into_the_head_crosses_an_e_t_riser(tmp_path, library_svg, slide):
+    arrows, nodes = forward_figure(tmp_path, slide)
+    words = {index: text for index, (text, _) in nodes.items()}
+    risers = [a for a in arrows if "embedding" in words.get(a.tail, "") and "RNN cell" in words.get(a.head, "")]
+    assert len(risers) == 8  # e_t into both directions' cells at t = 1 … 4
+    into_the_head = [a for a in arrows if head_node(words.get(a.head, "")) or head_node(words.get(a.tail, ""))]
+    assert sorted(a.name for a in into_the_head) == ["", "", "h1(←)", "h4(→)"]  # (subscripts read as plain text)
+    # e_t's riser into the reverse cell passes its forward cell on one side, so it crosses the state that leaves
+    # there: h_t⁽→⁾ in the gap after step t, as every state of a bidirectional layer does, h_T⁽→⁾ after the last.
+    # Nothing more: before, h_T⁽→⁾ ran back left over every riser to a head left of t=1.
+    crossed = [(a.name, words[riser.tail][:2]) for a in into_the_head for riser in risers
+               for _ in crossings(a, riser)]
+    assert crossed == [("h4(→)", "e4")], "a line into the head crosses the e_t risers"
