@@ -295,3 +295,34 @@ def test_the_lstm_slide_hands_c1_on_to_the_right():
     figure = deck_slide("lstm", "pytorch", "07-lstm-cell")[1][0][0]
     path, arrows, (_, _, state) = cell_state_path(figure)
     assert any(a.tail == state and a.line[0][0] >= path[2][1][2] - 0.5 for a in arrows), path
+
+
+@pytest.mark.parametrize("notation", list(PRESETS))
+def test_the_lstm_slide_names_the_tanh_of_the_cell_state_as_its_equations_write_it(notation):
+    """Slide 07: the node h₁ = mul reads besides o₁ was a bare "tanh", beside g₁ = tanh, as if a gate; the slide's
+    equations write h_t = o ⊙ tanh(c_t). It is named tanh(c₁), in the notation (tanh(c⁽¹⁾)), and reads c₁ = add."""
+    figure = deck_slide("lstm", notation, "07-lstm-cell")[1][0][0]
+    arrows, nodes = read(figure)
+    words = {index: text for index, (text, _) in nodes.items()}
+    (h,) = [i for i, text in words.items() if re.fullmatch(r"h\(?1\)? = mul", text)]
+    (tanh,) = [a.tail for a in arrows if a.head == h and not words[a.tail].startswith("o")]
+    assert re.fullmatch(r"tanh\(c\(?1\)?\)", words[tanh]), words[tanh]
+    (state,) = [a.tail for a in arrows if a.head == tanh]
+    assert re.fullmatch(r"c\(?1\)? = add", words[state]), words[state]
+
+
+def test_only_an_lstms_own_step_names_the_tanh_of_its_cell_state():
+    """Over two steps at op level, each step's tanh reads its own c_t (tanh(c₁), tanh(c₂)); a loop a user wrote that
+    names a value c takes tanh of it unnamed: no cell's equations say what it is."""
+    tr.manual_seed(0)
+    output, _ = tr.nn.LSTM(2, 3)(tr.randn(2, 1, 2))
+    picture = build_picture((output[-1].sum(),), level="op", slide=True, show_shapes=False)
+    assert sorted(node.label for node in picture.nodes if node.label.startswith("tanh(")) == ["tanh(c₁)", "tanh(c₂)"]
+    h, w = tr.zeros(3), tr.randn(3, 3, requires_grad=True)
+    for t in range(2):
+        with tr.scope(f"t={t + 1}"):
+            c = h @ w
+            c.name = "c"
+            h = c.tanh()
+    labels = [node.label.split("\n")[0] for node in build_picture((h.sum(),), level="op").nodes]
+    assert "tanh" in labels and not any(label.startswith("tanh(") for label in labels), labels
