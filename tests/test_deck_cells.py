@@ -227,8 +227,15 @@ STACKED_SLIDE_NOT_YET = (
     "slide 09's lines up past the rows run 4 points beside the cells (risers.BESIDE_COLUMN), across the heads of "
     "the states into their sides: 140 such crossings in the 15 decks (7 to 14 a slide), and an LSTM's 3 pairs of "
     "lines 5 points apart, up and down. 2 × ARROW beside them clears every head (140 -> 0), but bent the rolled "
-    "language model's h_t line and shrank lstm_stacked_bidirectional's text from 23.7 to 22 px. Each runs in line with "
-    "x_t's line up into the reverse row too, 12.4 points below it (30 in an LSTM; lines_in_line: 4 pairs a slide)")
+    "language model's h_t line and shrank lstm_stacked_bidirectional's text from 23.7 to 22 px. 2 × ARROW only beside "
+    "the column sides a state (or an initial state) enters, the gaps' room with it, clears them too (140 -> 0) and "
+    "leaves the rolled language model as it was, but in a stacked bidirectional network one direction's states "
+    "enter every column from the left and the other's from the right: every gap still widens, 23.7 -> 22 px "
+    "again; without the room, the lines cross the states' names mid-gap (h₁⁽²→⁾, c₁⁽²→⁾: 1 or 2 a slide). Stepping "
+    "out only beside the row a state enters by that side would still widen each gap by one side's 8 points: every "
+    "row's name faces one entered side (a forward row's on the left, a reverse row's on the right). Each line also "
+    "runs in line with x_t's line up into the reverse row, 12.4 points below it (30 in an LSTM; lines_in_line: 4 "
+    "pairs a slide)")
 
 
 @pytest.mark.xfail(strict=True, reason=STACKED_SLIDE_NOT_YET)
