@@ -5,6 +5,8 @@ deck (cell × notation)."""
 
 from __future__ import annotations
 
+import importlib.util
+import pathlib
 import re
 from itertools import product
 
@@ -14,12 +16,17 @@ from drawn_lines import crossings, point_gap, point_to_segment, read, segments
 from test_label_placement import drawn
 
 import tinygrad_rnn as tr
+from tinygrad_rnn import viz
 from tinygrad_rnn.viz import deck_lecture
 from tinygrad_rnn.viz.geometry import ARROW, LABEL_LINE, SLIDE_SPACING
 from tinygrad_rnn.viz.graph import build_picture
 from tinygrad_rnn.viz.label_placement import NEAR
 from tinygrad_rnn.viz.notation import PRESETS
 
+spec = importlib.util.spec_from_file_location(
+    "lecture_figures", pathlib.Path(__file__).resolve().parents[1] / "examples" / "lecture_figures.py")
+lecture_figures = importlib.util.module_from_spec(spec)
+spec.loader.exec_module(lecture_figures)
 DECKS = [(cell, notation) for cell in deck_lecture.CELLS for notation in PRESETS]
 
 
@@ -144,18 +151,99 @@ def test_no_line_crosses_an_arrow_at_its_head(cell, notation):
         assert crossings_at_an_arrowhead(svg) == [], name
 
 
+IN_LINE = 6 * LANE  # a gap a reader's eye bridges between two stretches on one line (see lines_in_line)
+
+
+def lines_in_line(figure_svg: str) -> list[tuple[str, str, float]]:
+    """Pairs of arrows from different nodes into different nodes with a straight stretch each on one line (less than
+    a point across), with no node between the two and less than IN_LINE points apart along it, or running along
+    each other: (arrow, arrow, the gap along, < 0 where they overlap). A student reads the two as one wire (slide
+    08: the GRU's W_hn h₀ + b_hn left its split leftwards and W_in x₁ + b_in the other split rightwards, both along
+    one line under the gates' adds, 34 points apart with nothing between them but the splits' lines into the adds:
+    one line from both splits, where which rows r multiplies is the point). h₀'s stub beside z₁'s line, 110 points
+    apart on slide 08, or a line of the encoder's Σ terms above the embedding's, 49 apart (seq2seq_bptt), do not read
+    as one. Into one node, lines may gather (legibility.shared_lines says where)."""
+    arrows, nodes = read(figure_svg)
+    boxes = [box for _, box in nodes.values()]
+    found: dict[tuple[str, str], float] = {}
+    for k, first in enumerate(arrows):
+        for second in arrows[k + 1:]:
+            if first.tail == second.tail or first.head == second.head:
+                continue
+            for (p, q), (r, s) in product(segments(first.line), segments(second.line)):
+                for across in (0, 1):  # upright stretches (one x), then level ones (one y)
+                    along = 1 - across
+                    if p[across] != q[across] or r[across] != s[across] or abs(p[across] - r[across]) >= 1:
+                        continue
+                    (low, high), (low2, high2) = sorted((p[along], q[along])), sorted((r[along], s[along]))
+                    apart = max(low, low2) - min(high, high2)
+                    at = (p[across] + r[across]) / 2
+                    if apart >= IN_LINE or apart > 0 and any(
+                            box[across] <= at <= box[across + 2] and box[along] < max(low, low2)
+                            and box[along + 2] > min(high, high2) for box in boxes):
+                        continue
+                    key = (f"{first.tail}→{first.head}", f"{second.tail}→{second.head}")
+                    found[key] = min(found.get(key, apart), round(apart, 1))
+    return [(*key, apart) for key, apart in found.items()]
+
+
+def test_lines_in_line_are_found():
+    """The measure, on two lines that leave two nodes along one line, one each way; one at another height; and two
+    lines on one line with a node between them."""
+    arrow = '<path class="edge" data-tail="{}" data-head="{}" d="{}"/>'
+    svg = '<svg xmlns="http://www.w3.org/2000/svg">{}</svg>'
+    left, right = arrow.format(0, 2, "M40,40 L40,35 L10,35 L10,0"), arrow.format(1, 3, "M70,40 L70,35 L100,35 L100,0")
+    assert lines_in_line(svg.format(left + right)) == [("0→2", "1→3", 30.0)]
+    assert lines_in_line(svg.format(left + arrow.format(1, 3, "M70,50 L100,50 L100,0"))) == []
+    node = '<g class="node" data-index="4"><rect x="45" y="25" width="20" height="20"/><text>a</text></g>'
+    assert lines_in_line(svg.format(left + node + right)) == []
+
+
+
+
+@pytest.mark.parametrize("cell, notation", DECKS)
+def test_no_two_lines_run_in_line_as_one_wire(cell, notation):
+    """Slide 08: the GRU's two n rows now leave their splits by their outer sides, each on its own line, when the two
+    run past the levels between (Routes._leaves_by_its_side)."""
+    for name, svg in figures_but_the_stacked_slide(cell, notation):
+        assert lines_in_line(svg) == [], name
+
+
+STACKED_LINES_IN_LINE = {  # (the lines up past the rows: see STACKED_SLIDE_NOT_YET)
+    "lstm_stacked_bidirectional": "layer 1's four lines up past the rows (each forking: 8 arrows) run up the line "
+    "of x_t's line up into the reverse row beside the same column (routes._input_into_a_row_above), 30 points below "
+    "them: 8 pairs"}
+
+
+@pytest.mark.parametrize("name", [pytest.param(name, marks=pytest.mark.xfail(strict=True, reason=STACKED_LINES_IN_LINE[
+    name])) if name in STACKED_LINES_IN_LINE else name for name, _, _ in lecture_figures.figures()])
+def test_no_two_lines_of_a_documentation_figure_run_in_line_as_one_wire(name, tmp_path, library_svg):
+    """The documentation's figures as the library draws them (gru_op: each step's two n rows out of its splits)."""
+    _, make_loss, options = next(figure for figure in lecture_figures.figures() if figure[0] == name)
+    assert lines_in_line(viz.save(make_loss(), path=tmp_path / "f.svg", **options).read_text()) == []
+
+
 STACKED_SLIDE_NOT_YET = (
     "slide 09's lines up past the rows run 4 points beside the cells (risers.BESIDE_COLUMN), across the heads of "
     "the states into their sides: 140 such crossings in the 15 decks (7 to 14 a slide), and an LSTM's 3 pairs of "
     "lines 5 points apart, up and down. 2 × ARROW beside them clears every head (140 -> 0), but bent the rolled "
-    "language model's h_t line and shrank lstm_stacked_bidirectional's text from 23.7 to 22 px")
+    "language model's h_t line and shrank lstm_stacked_bidirectional's text from 23.7 to 22 px. 2 × ARROW only beside "
+    "the column sides a state (or an initial state) enters, the gaps' room with it, clears them too (140 -> 0) and "
+    "leaves the rolled language model as it was, but in a stacked bidirectional network one direction's states "
+    "enter every column from the left and the other's from the right: every gap still widens, 23.7 -> 22 px "
+    "again; without the room, the lines cross the states' names mid-gap (h₁⁽²→⁾, c₁⁽²→⁾: 1 or 2 a slide). Stepping "
+    "out only beside the row a state enters by that side would still widen each gap by one side's 8 points: every "
+    "row's name faces one entered side (a forward row's on the left, a reverse row's on the right). Each line also "
+    "runs in line with x_t's line up into the reverse row, 12.4 points below it (30 in an LSTM; lines_in_line: 4 "
+    "pairs a slide)")
 
 
 @pytest.mark.xfail(strict=True, reason=STACKED_SLIDE_NOT_YET)
 @pytest.mark.parametrize("cell", list(deck_lecture.CELLS))
 def test_the_stacked_slides_lines_up_past_the_rows_clear_the_arrowheads(cell):
     svgs = [svg for name, svg in figures(cell, "pytorch") if name == "09-stacked-bidirectional"]
-    assert [crossings_at_an_arrowhead(svg) + opposite_lines_side_by_side(svg) for svg in svgs] == [[]]
+    assert [crossings_at_an_arrowhead(svg) + opposite_lines_side_by_side(svg) + lines_in_line(svg)
+            for svg in svgs] == [[]]
 
 
 def cell_state_path(figure_svg: str, step: int = 1):
@@ -214,3 +302,34 @@ def test_the_lstm_slide_hands_c1_on_to_the_right():
     figure = deck_slide("lstm", "pytorch", "07-lstm-cell")[1][0][0]
     path, arrows, (_, _, state) = cell_state_path(figure)
     assert any(a.tail == state and a.line[0][0] >= path[2][1][2] - 0.5 for a in arrows), path
+
+
+@pytest.mark.parametrize("notation", list(PRESETS))
+def test_the_lstm_slide_names_the_tanh_of_the_cell_state_as_its_equations_write_it(notation):
+    """Slide 07: the node h₁ = mul reads besides o₁ was a bare "tanh", beside g₁ = tanh, as if a gate; the slide's
+    equations write h_t = o ⊙ tanh(c_t). It is named tanh(c₁), in the notation (tanh(c⁽¹⁾)), and reads c₁ = add."""
+    figure = deck_slide("lstm", notation, "07-lstm-cell")[1][0][0]
+    arrows, nodes = read(figure)
+    words = {index: text for index, (text, _) in nodes.items()}
+    (h,) = [i for i, text in words.items() if re.fullmatch(r"h\(?1\)? = mul", text)]
+    (tanh,) = [a.tail for a in arrows if a.head == h and not words[a.tail].startswith("o")]
+    assert re.fullmatch(r"tanh\(c\(?1\)?\)", words[tanh]), words[tanh]
+    (state,) = [a.tail for a in arrows if a.head == tanh]
+    assert re.fullmatch(r"c\(?1\)? = add", words[state]), words[state]
+
+
+def test_only_an_lstms_own_step_names_the_tanh_of_its_cell_state():
+    """Over two steps at op level, each step's tanh reads its own c_t (tanh(c₁), tanh(c₂)); a loop a user wrote that
+    names a value c takes tanh of it unnamed: no cell's equations say what it is."""
+    tr.manual_seed(0)
+    output, _ = tr.nn.LSTM(2, 3)(tr.randn(2, 1, 2))
+    picture = build_picture((output[-1].sum(),), level="op", slide=True, show_shapes=False)
+    assert sorted(node.label for node in picture.nodes if node.label.startswith("tanh(")) == ["tanh(c₁)", "tanh(c₂)"]
+    h, w = tr.zeros(3), tr.randn(3, 3, requires_grad=True)
+    for t in range(2):
+        with tr.scope(f"t={t + 1}"):
+            c = h @ w
+            c.name = "c"
+            h = c.tanh()
+    labels = [node.label.split("\n")[0] for node in build_picture((h.sum(),), level="op").nodes]
+    assert "tanh" in labels and not any(label.startswith("tanh(") for label in labels), labels

@@ -274,11 +274,26 @@ class Routes(StateRoutes, BusRoutes, GapRoutes, Risers):
             into = (b.right if side > 0 else b.left, b.y)
             # a last leg shorter than the arrowhead left it no line to point along (drawn askew at the corner)
             x = max(x, into[0] + ARROW + 4) if side > 0 else min(x, into[0] - ARROW - 4)
-            return finish([(a.x, a.top if up else a.bottom), (a.x, leave), (x, leave), (x, b.y)], into, label,
-                          (x + 8, (a.y + b.y) / 2))
+            start = [(a.x, a.top if up else a.bottom), (a.x, leave)]
+            if self._leaves_by_its_side(tail, x):
+                start = [(a.right if side > 0 else a.left, a.y)]
+            return finish([*start, (x, start[-1][1]), (x, b.y)], into, label, (x + 8, (a.y + b.y) / 2))
         points = [(a.x, a.top if up else a.bottom)] + ([(a.x, leave), (x, leave)] if x != a.x else []) + \
                  [(x, turn), (into[0], turn)]
         return finish(points, into, label, (x + 8, (a.y + b.y) / 2))
+
+    def _leaves_by_its_side(self, tail: int, x: float) -> bool:
+        """Whether a line past the levels in between, up (or down) at ``x`` beyond its tail's side, leaves the tail
+        by that side rather than along the gap over it: where another node of the tail's level sends a line past
+        levels too. Along the gap, a GRU's two n rows left their splits on one line under the gates' adds, one to
+        the left and one to the right, and read as one wire from both splits — where which rows r multiplies is
+        the point of the figure. Not where a node of that level stands between the tail and ``x``."""
+        a, level, step = self.boxes[tail], self.level[tail], self.block_of[tail]
+        if abs(x - a.x) <= a.width / 2 or any(min(a.x, x) < box.x < max(a.x, x) for box in self._level_of(tail)):
+            return False
+        return any(other != tail and self.level[other] == level and any(
+            self.block_of.get(head) == step and abs(self.level[head] - level) > 1 for head in self.successors[other])
+            for other in self.members[step])
 
     def _past_levels_beside(self, node: int, right: bool) -> float | None:
         """The farthest out, on ``node``'s right (or left) side, of the lines that run up beside its step's column

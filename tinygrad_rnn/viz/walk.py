@@ -185,6 +185,8 @@ def _op_node(function: Function, show_shapes: bool, output: Tensor, named: bool 
     if states and not function.is_gradient:  # h₃ = tanh, i₃ = σ; a name the user gave, subscripted by its step
         said = gru_update(step) if (name, states) == ("lerp", ("h",)) and step else SYMBOLS.get(name, name)
         name = ", ".join(subscript(state, step) for state in states) + f" = {said}"  # a GRU's h₁ = (1 − z₁) ⊙ n₁ + …
+    elif record is not None and step and not function.is_gradient and reads_cell_state(function):
+        name = f"tanh({subscript('c', step)})"  # an LSTM's h_t = o_t ⊙ tanh(c_t): the tanh its equations write
     constants = [repr(x) for x in function.inputs if isinstance(x, (int, float))]
     label = name + (f" · {', '.join(constants)}" if constants else "")
     pieces = getattr(function, "n_outputs", 1) - function.saves_intermediates  # split (1, 12) → 4 × (1, 3)
@@ -196,6 +198,13 @@ def _op_node(function: Function, show_shapes: bool, output: Tensor, named: bool 
     row = function.scope[: step_position(function.scope)] if step is not None and record is None else ()
     return Node(function, "op", label, function.scope, step=step, row=row,
                 chain=None if record is None else record.chain)
+
+
+def reads_cell_state(function: Function) -> bool:
+    """Whether an op is the tanh of the cell state c that an LSTM's own step computes (a layer's or cell's, which
+    name c; a user's loop that names a value c has no cell state): h_t = o_t ⊙ tanh(c_t). Its result has no name
+    of its own, and a figure drew it as a bare "tanh" beside g₁ = tanh, as if one of the gates."""
+    return function.name == "tanh" and len(function.inputs) == 1 and getattr(function.inputs[0], "name", None) == "c"
 
 
 def _leaf_node(tensor: Any, show_shapes: bool) -> Node:
