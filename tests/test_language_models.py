@@ -341,11 +341,14 @@ def test_greedy_generation_records_the_choices_it_feeds_back_and_draws_each_as_a
     named = {n.label.split("\n")[0]: i for i, n in enumerate(picture.nodes)}
     decoder_steps = sorted(n.step for n in picture.nodes if n.label.startswith("decoder cell"))
     assert decoder_steps == list(range(1, 1 + len(written) + finished))  # its own steps, s₁ first
-    choices = [(picture.nodes[t].label.split("\n")[0], picture.nodes[h].label.split("\n")[0])
-               for t, h, label in picture.edges if label == "argmax"]
-    assert sorted(choices) == [(f"{subscript('s', s)} = linear", f"{subscript('e', s + 1)}⁽ᵈ⁾ = embedding")
-                       for s in decoder_steps[:-1]]  # the scores s_t → e_{t+1} (ŷ_t = softmax(s_t)), nothing else
-    assert "[BEGIN]" in named and not any(label.startswith("y") for label in named)  # fed back: no token node
+    first_line = [n.label.split("\n")[0] for n in picture.nodes]
+    choices = [(first_line[t], first_line[h]) for t, h, label in picture.edges if label == "argmax"]
+    # the scores s_t → (argmax) the token written, y_t, drawn as any token is → e_{t+1}: what the code does (an id
+    # looked up), where the dashed edge went into e_{t+1} itself, the word it fed back drawn nowhere
+    assert sorted(choices) == [(f"{subscript('s', s)} = linear", subscript("y", s)) for s in decoder_steps[:-1]]
+    fed = sorted((first_line[t], first_line[h]) for t, h, _ in picture.edges if first_line[t].startswith("y"))
+    assert fed == [(subscript("y", s), f"{subscript('e', s + 1)}⁽ᵈ⁾ = embedding") for s in decoder_steps[:-1]]
+    assert "[BEGIN]" in named
     labels, placed = labelled_layout(picture)
     drawn = measure(picture_to_svg(picture, placed, labels, "g", figure=True))
     assert drawn.crossings <= len(choices) and drawn.through_nodes == 0  # each choice crosses h_t once
