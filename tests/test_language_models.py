@@ -360,6 +360,25 @@ def test_greedy_generation_records_the_choices_it_feeds_back_and_draws_each_as_a
     assert float((model.source_embedding.weight.grad ** 2).sum().item()) > 0  # the gradient reaches the encoder
 
 
+def test_a_choice_fed_back_widens_no_side_of_the_figure():
+    """The dashed choice into the token chosen (y₁ under the decoder's step 2) runs between a node of the steps (s₁)
+    and one under them, as a straight edge from beside the steps (h_T → J) does: its label "argmax" widened the room
+    beside the steps on both sides, h₀⁽ᵉ⁾ 78 pt from the encoder's first cell, where the teacher-forced figure of
+    the same encoder has it 60 pt off; the choice drops in a gap between two steps, not beside them."""
+    from tinygrad_rnn.viz.graph import build_picture
+    from tinygrad_rnn.viz.layout import labelled_layout
+    from tinygrad_rnn.viz.lecture_models import NOW, NOW_TARGETS, ONE_WORD, seq2seq_loss, seq2seq_model, seq2seq_source
+
+    def h0_to_first_cell(root):
+        picture = build_picture((root,), level="cell")
+        _, placed = labelled_layout(picture)
+        at = {(n.label.split("\n")[0], n.step): box for n, box in zip(picture.nodes, placed.boxes)}
+        return at[("encoder cell", 1)].left - at[("h_0⁽ᵉ⁾", None)].right
+
+    generated = seq2seq_model().greedy_graph(seq2seq_source(ids=ONE_WORD), max_length=2)
+    assert h0_to_first_cell(generated) <= h0_to_first_cell(seq2seq_loss(source=NOW, targets=NOW_TARGETS))
+
+
 def test_an_embedding_is_told_what_its_ids_were_chosen_from_by_a_tensor():
     with pytest.raises(TypeError, match="chosen_from must be the Tensor of scores"):
         tr.nn.functional.embedding(tr.tensor([[1]]), tr.randn(3, 2), chosen_from=[0.1, 0.9])
