@@ -96,9 +96,9 @@ def draw(model, source_vocabulary, target_vocabulary, out: pathlib.Path, fmt: st
                            title="encoder → decoder: the encoder's last state starts the decoder"),
                tr.viz.save(loss, path=out / f"seq2seq_bptt.{fmt}", level="cell", backward=True,
                            title="BPTT: the gradient crosses from the decoder into the encoder")]
-    generated = drawn.greedy_graph(source, max_length=3)  # at generation each ŷ_t is the next step's input
+    generated = drawn.greedy_graph(source, max_length=3)  # at generation each y_t written is the next input
     written.append(tr.viz.save(generated, path=out / f"seq2seq_generation.{fmt}", level="cell",
-                               title="generation: the decoder is fed its own output, ŷ_t = argmax → the next input"))
+                               title="generation: the decoder reads its own output, y_t = argmax s_t, next"))
     return written
 
 

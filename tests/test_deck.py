@@ -194,14 +194,22 @@ def test_the_cell_slides_draw_the_cell_and_j_from_its_h(built, name):
 
 
 def test_generation_labels_its_inputs_as_the_encoder_decoder_does(built):
-    """Slide 12 writes x₁ "ahora" and y₀ "[BEGIN]"; slide 13 wrote a bare x₁ (its word only in the text) and a
-    bare [BEGIN]."""
+    """Slide 12 writes x₁ "ahora", y₀ "[BEGIN]" and y₁ "now"; slide 13 wrote a bare x₁ (its word only in the text)
+    and a bare [BEGIN], and drew no y₁ at all: its dashed argmax line went straight into e₂⁽ᵈ⁾, so generation
+    showed less than training. It draws the word chosen where it is fed back, y₁ with its word, as the code runs
+    (the argmax's id → the embedding), and an encoder row of two words."""
+    from tinygrad_rnn.viz.deck_graph_slides import GENERATION_SOURCE
+    from tinygrad_rnn.viz.lecture_models import SOURCE_WORDS, TARGET_WORDS, seq2seq_model, seq2seq_source
+
     def drawn(name):
         [(nested, _)] = figures(ElementTree.fromstring((built.html.parent / f"{name}.svg").read_text("utf-8")))
         return {"".join(text.itertext()) for text in nested.iter(SVG + "text")}
 
-    assert {'x1"ahora"', 'y0"[BEGIN]"'} <= drawn("12-encoder-decoder")
-    assert {'x1"llueve"', 'y0"[BEGIN]"'} <= drawn("13-generation")
+    assert {'x1"ahora"', 'y0"[BEGIN]"', 'y1"now"'} <= drawn("12-encoder-decoder")
+    seed = int(re.search(r"\(seed (\d+)\)", text_of(built.html.parent, "13-generation")).group(1))
+    first = TARGET_WORDS[seq2seq_model(cell="rnn", seed=seed).greedy(seq2seq_source(ids=GENERATION_SOURCE), 2)[0][0]]
+    sources = {f'x{t}"{SOURCE_WORDS[i]}"' for t, i in enumerate(GENERATION_SOURCE, start=1)}
+    assert len(sources) >= 2 and sources | {'y0"[BEGIN]"', f'y1"{first}"'} <= drawn("13-generation")
 
 
 def test_the_perplexity_slide_is_asked_for(tmp_path, quick, capsys):
@@ -236,14 +244,15 @@ def test_the_rolled_equation_has_the_biases_drawn_and_cs224n_embeds_its_input(bu
 
 
 def test_generation_says_what_y_hat_is_and_why_it_stopped(built):
-    from tinygrad_rnn.viz.lecture_models import ONE_WORD, seq2seq_model, seq2seq_source
+    from tinygrad_rnn.viz.deck_graph_slides import GENERATION_SOURCE
+    from tinygrad_rnn.viz.lecture_models import seq2seq_model, seq2seq_source
 
     text = " ".join(text_of(built.html.parent, "13-generation").split())
     assert "s2 = linear" in text.replace("₂", "2") and "s₃" not in text  # the decoder's own steps: s₁, s₂
     assert "st: step t's scores (logits), ŷt = softmax(st)" in text
     assert "argmax of step t's distribution" not in text  # the boxes hold logits, not a chosen word
     seed = int(re.search(r"\(seed (\d+)\)", text).group(1))
-    written = seq2seq_model(cell="rnn", seed=seed).greedy(seq2seq_source(ids=ONE_WORD), 2)[0]
+    written = seq2seq_model(cell="rnn", seed=seed).greedy(seq2seq_source(ids=GENERATION_SOURCE), 2)[0]
     assert len(written) == 2
     assert "Generation stops at [END] or, here, after 2 tokens, the most this slide lets it write" in text
 

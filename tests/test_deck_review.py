@@ -73,15 +73,17 @@ def test_gates_carry_the_time_step_where_the_states_do(make, gates):
 
 
 def test_generation_calls_the_scores_s_and_writes_the_words_the_decoder_chose():
-    from tinygrad_rnn.viz.lecture_models import ONE_WORD, TARGET_WORDS, seq2seq_model, seq2seq_source
+    from tinygrad_rnn.viz.deck_graph_slides import GENERATION_SOURCE
+    from tinygrad_rnn.viz.lecture_models import TARGET_WORDS, seq2seq_model, seq2seq_source
 
     root = slide(deck_graph_slides.generation)
     labels, text = figure_texts(root), words(root)
     assert flat("s₂ = linear") in labels and not any(label.startswith("ŷ") for label in labels), labels
     assert "ŷt = softmax(st)" in text and "log P(output | x)" in labels
     seed = int(re.search(r"\(seed (\d+)\)", text).group(1))
-    chosen = [TARGET_WORDS[t] for t in seq2seq_model(cell="rnn", seed=seed).greedy(seq2seq_source(ids=ONE_WORD), 2)[0]]
-    said = f"It wrote “{' '.join(chosen)}”: argmax s1 = “{chosen[0]}”; argmax s2 = “{chosen[1]}”; S = 1, T′ = 2."
+    model = seq2seq_model(cell="rnn", seed=seed)
+    chosen = [TARGET_WORDS[t] for t in model.greedy(seq2seq_source(ids=GENERATION_SOURCE), 2)[0]]
+    said = f"It wrote “{' '.join(chosen)}”: argmax s1 = “{chosen[0]}”; argmax s2 = “{chosen[1]}”; S = 2, T′ = 2."
     assert said in text
 
 
@@ -132,7 +134,7 @@ def test_the_pages_sums_stage_says_the_terms_partly_cancel():
                                          (deck_graph_slides.bptt, 2), (deck_graph_slides.classifier, 5),
                                          (deck_graph_slides.tagger, 5),
                                          (deck_graph_slides.encoder_decoder, "S = 1, T′ = 2"),
-                                         (deck_graph_slides.generation, "S = 1, T′ = 2"),
+                                         (deck_graph_slides.generation, "S = 2, T′ = 2"),
                                          (deck_graph_slides.lstm_cell, 1)])
 def test_every_slide_that_draws_steps_states_its_t(make, steps):
     # an encoder–decoder states both lengths: the source's S and the decoder's own T′ (its steps 1…T′)

@@ -341,11 +341,14 @@ def test_greedy_generation_records_the_choices_it_feeds_back_and_draws_each_as_a
     named = {n.label.split("\n")[0]: i for i, n in enumerate(picture.nodes)}
     decoder_steps = sorted(n.step for n in picture.nodes if n.label.startswith("decoder cell"))
     assert decoder_steps == list(range(1, 1 + len(written) + finished))  # its own steps, s₁ first
-    choices = [(picture.nodes[t].label.split("\n")[0], picture.nodes[h].label.split("\n")[0])
-               for t, h, label in picture.edges if label == "argmax"]
-    assert sorted(choices) == [(f"{subscript('s', s)} = linear", f"{subscript('e', s + 1)}⁽ᵈ⁾ = embedding")
-                       for s in decoder_steps[:-1]]  # the scores s_t → e_{t+1} (ŷ_t = softmax(s_t)), nothing else
-    assert "[BEGIN]" in named and not any(label.startswith("y") for label in named)  # fed back: no token node
+    first_line = [n.label.split("\n")[0] for n in picture.nodes]
+    choices = [(first_line[t], first_line[h]) for t, h, label in picture.edges if label == "argmax"]
+    # the scores s_t → (argmax) the token written, y_t, drawn as any token is → e_{t+1}: what the code does (an id
+    # looked up), where the dashed edge went into e_{t+1} itself, the word it fed back drawn nowhere
+    assert sorted(choices) == [(f"{subscript('s', s)} = linear", subscript("y", s)) for s in decoder_steps[:-1]]
+    fed = sorted((first_line[t], first_line[h]) for t, h, _ in picture.edges if first_line[t].startswith("y"))
+    assert fed == [(subscript("y", s), f"{subscript('e', s + 1)}⁽ᵈ⁾ = embedding") for s in decoder_steps[:-1]]
+    assert "[BEGIN]" in named
     labels, placed = labelled_layout(picture)
     drawn = measure(picture_to_svg(picture, placed, labels, "g", figure=True))
     assert drawn.crossings <= len(choices) and drawn.through_nodes == 0  # each choice crosses h_t once
@@ -355,6 +358,25 @@ def test_greedy_generation_records_the_choices_it_feeds_back_and_draws_each_as_a
     assert len(sums) == 1  # one head, called at every step: one Σ
     score.backward()
     assert float((model.source_embedding.weight.grad ** 2).sum().item()) > 0  # the gradient reaches the encoder
+
+
+def test_a_choice_fed_back_widens_no_side_of_the_figure():
+    """The dashed choice into the token chosen (y₁ under the decoder's step 2) runs between a node of the steps (s₁)
+    and one under them, as a straight edge from beside the steps (h_T → J) does: its label "argmax" widened the room
+    beside the steps on both sides, h₀⁽ᵉ⁾ 78 pt from the encoder's first cell, where the teacher-forced figure of
+    the same encoder has it 60 pt off; the choice drops in a gap between two steps, not beside them."""
+    from tinygrad_rnn.viz.graph import build_picture
+    from tinygrad_rnn.viz.layout import labelled_layout
+    from tinygrad_rnn.viz.lecture_models import NOW, NOW_TARGETS, ONE_WORD, seq2seq_loss, seq2seq_model, seq2seq_source
+
+    def h0_to_first_cell(root):
+        picture = build_picture((root,), level="cell")
+        _, placed = labelled_layout(picture)
+        at = {(n.label.split("\n")[0], n.step): box for n, box in zip(picture.nodes, placed.boxes)}
+        return at[("encoder cell", 1)].left - at[("h_0⁽ᵉ⁾", None)].right
+
+    generated = seq2seq_model().greedy_graph(seq2seq_source(ids=ONE_WORD), max_length=2)
+    assert h0_to_first_cell(generated) <= h0_to_first_cell(seq2seq_loss(source=NOW, targets=NOW_TARGETS))
 
 
 def test_an_embedding_is_told_what_its_ids_were_chosen_from_by_a_tensor():

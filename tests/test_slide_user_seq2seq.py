@@ -206,3 +206,30 @@ def test_its_rows_are_named_as_the_model_names_its_layers(model, names, cell):
     marks = {name: name[0].translate(str.maketrans("erdw", "ᵉʳᵈʷ")) for name in names}
     assert any(f"⁽{marks[names[0]]}⁾: {names[0]}, ⁽{marks[names[1]]}⁾: {names[1]}" in note for note in picture.notes), \
         picture.notes
+
+
+def test_layers_no_model_holds_are_numbered_not_guessed_from_the_hand_over():
+    """Two nn.GRU not in a Module, the state handed over, were marked ⁽ᵃ⁾/⁽ᵇ⁾ "GRU 1/GRU 2" where a lecturer
+    expects ⁽ᵉ⁾/⁽ᵈ⁾. A chain started from another's final state is not always a decoder: here a third layer starts
+    from the second's, which is then both — so the marks stay the order they ran, and a layer named by hand
+    (``scope_name``) is drawn by its name, as a model's attributes name theirs."""
+    from tinygrad_rnn.viz.graph import build_picture
+
+    def marks(names=None):
+        tr.manual_seed(0)
+        embedding, head = tr.nn.Embedding(9, 3), tr.nn.Linear(4, 9)
+        layers = [tr.nn.GRU(3, 4, batch_first=True) for _ in range(len(names or "abc"))]
+        for layer, name in zip(layers, names or ()):
+            layer.scope_name = name
+        state = None
+        for layer, words in zip(layers, ([4, 5], [6, 7], [2, 4])):
+            output, state = layer(embedding(tr.tensor([words])), state)
+        loss = F.cross_entropy(head(output).reshape(2, 9), tr.tensor([4, 3]))
+        picture = build_picture((loss,), level="cell", slide=True)
+        return sorted({node.label.split("\n")[0] for node in picture.nodes if " cell" in node.label}), picture.notes
+
+    cells, notes = marks()
+    assert cells == ["GRU 1 cell", "GRU 2 cell", "GRU 3 cell"], cells
+    assert any("⁽ᵃ⁾: GRU 1, ⁽ᵇ⁾: GRU 2, ⁽ᶜ⁾: GRU 3" in note for note in notes), notes
+    cells, notes = marks(["encoder", "decoder"])
+    assert cells == ["decoder cell", "encoder cell"] and any("⁽ᵉ⁾: encoder, ⁽ᵈ⁾: decoder" in n for n in notes), notes

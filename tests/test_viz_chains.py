@@ -134,7 +134,11 @@ def test_a_generation_loop_written_by_hand_draws_one_chain_numbered_on_with_its_
     assert len({picture.nodes[i].row for i in found}) == 1
     links = sorted((first_line(picture.nodes[t]), first_line(picture.nodes[h]))
                    for t, h, label in picture.edges if label == "argmax")
-    assert links == [(f"ŷ{s} = linear", f"e{n} = embedding") for s, n in (("₁", "₂"), ("₂", "₃"), ("₃", "₄"))]
+    # the scores → (argmax) the token chosen, x_{t+1}, drawn as x₁ is → its embedding: what the loop does with it
+    assert links == [(f"ŷ{s} = linear", f"x{n}") for s, n in (("₁", "₂"), ("₂", "₃"), ("₃", "₄"))]
+    fed = sorted((first_line(picture.nodes[t]), first_line(picture.nodes[h])) for t, h, _ in picture.edges
+                 if first_line(picture.nodes[t]).startswith("x"))
+    assert fed == [(f"x{n}", f"e{n} = embedding") for n in "₁₂₃₄"]
     assert drawn(picture).through_nodes == 0
 
 

@@ -136,7 +136,7 @@ class Seq2Seq(nn.Module):
                 terms.append(scores.log_softmax(-1)[0, chosen])
                 if chosen == END_ID:
                     break
-                token = Tensor(numpy.array([[chosen]]), device=source.device)
+                token = Tensor(numpy.array([[chosen]]), device=source.device, name="y")  # y_t: written, read next
                 chosen_from = scores
         total = terms[0]
         for term in terms[1:]:

@@ -22,6 +22,7 @@ from .geometry import (
     loops_room,
     loops_width,
 )
+from .picture import CHOICES
 from .risers import BESIDE_COLUMN, RISER_SPACING
 from .state_routes import state_first, state_pitch
 from .tracks import TRACK_PITCH
@@ -196,7 +197,7 @@ class Coordinates:
             return max([self.space.column_gap_min] + room + [
                 drawn_width([label]) + 2 * ARROW + 4 for (tail, head), kind in self.kind.items()
                 if kind == ("straight",) and (tail in self.block_of) != (head in self.block_of)
-                and (label := self._labels.get((tail, head)))
+                and (label := self._labels.get((tail, head))) and label not in CHOICES  # (a choice drops in a gap)
                 and (on_left is None or side_of.get(head if tail in self.block_of else tail) in (on_left, None))])
 
         gap_left, gap_right = (gap_beside(True), gap_beside(False)) if self.slide else (gap_beside(None),) * 2
@@ -205,13 +206,17 @@ class Coordinates:
         # (every state of the gap: two cells pass h and c along one pair of nodes, which self.kind holds once), and
         # where lines run up the gap close beside the cells, the label in its middle clear of them too
         up_the_gap = self._lines_up_a_gap()
+        # a choice fed back (generation) drops down one side of the gap an arrowhead's length clear of the state's
+        # head into the next column's widest box (Routes._choice_route): the state's label beside it, clear of it and
+        # of the cell on the other side, which stands in from its column's edge by half the slack
+        drop = 2 * ARROW + 3 * LABEL_CLEAR if any(label in CHOICES for _, _, label in self.edge_list) else 0.0
         top_first = {gap: sorted(tracks, key=state_first) for gap, tracks in self.gap_tracks.items()}
         self.column_gap = max([self.space.column_gap_min] + [
             drawn_width(self._state_lines(label, tracks)) + max(
-                self.space.label_room - (self.column_width - max(boxes[tail].width, boxes[head].width)),
-                2 * (up_the_gap + LABEL_CLEAR) if up_the_gap else 0.0)
+                self.space.label_room - slack, drop - slack / 2, 2 * (up_the_gap + LABEL_CLEAR) if up_the_gap else 0.0)
             for (tail, head), kind in self.kind.items() if kind[0] == "state"
             and self.nodes[tail].kind == self.nodes[head].kind == "group"
+            for slack in [self.column_width - max(boxes[tail].width, boxes[head].width)]
             for tracks in [top_first[kind[1:3]]] for label in tracks if label] + [
             # between two steps' boxes of ops, centred in the gap
             drawn_width(self._state_lines(label, tracks)) + 4 - 2 * self.space.box_pad

@@ -21,7 +21,6 @@ from .lecture_models import (
     LANGUAGE_MODEL_STEPS,
     NOW,
     NOW_TARGETS,
-    ONE_WORD,
     SENTENCE,
     SOURCE_WORDS,
     TAG_NAMES,
@@ -193,21 +192,27 @@ def encoder_decoder(lecture: Lecture) -> str:
                                "pair it trains on: the step that teaches the decoder to stop")
 
 
+GENERATION_SOURCE = [7, 8]  # "llueve ahora", Spanish for "it rains now": an encoder row of two words
+
+
 def generation(lecture: Lecture) -> str:
     """Greedy generation by an untrained encoder–decoder: the first seed whose decoder writes two
-    tokens (an untrained one may stop at once), so that the figure shows a choice fed back; one source
-    word and two written, so that the figure fits the slide at a size a room reads. The decoder's
-    scores are s_t (ŷ_t = softmax(s_t), as on every other slide), and the words it chose are written."""
-    source = seq2seq_source(ids=ONE_WORD)
+    tokens (an untrained one may stop at once), so that the figure shows a choice fed back — the scores s₁, the
+    word chosen from them (y₁, its word under it), and its embedding e₂⁽ᵈ⁾, as the code runs (argmax id →
+    embedding); the source's words and two written, so that the figure fits the slide at a size a room reads. The
+    decoder's scores are s_t (ŷ_t = softmax(s_t), as on every other slide), and the words it chose are written."""
+    source = seq2seq_source(ids=GENERATION_SOURCE)
     seed = next((k for k in range(20) if len(seq2seq_model(cell=lecture.cell, seed=k).greedy(source, 2)[0]) == 2), 0)
     model = seq2seq_model(cell=lecture.cell, seed=seed)
     limit = 2
     written = [TARGET_WORDS[token] for token in model.greedy(source, limit)[0]]
     stop = "it wrote [END]" if len(written) < limit else f"after {limit} tokens, the most this slide lets it write"
+    steps = len(written) + (len(written) < limit)  # T′: the decoder's steps, the last one's choice fed to none
     score = model.greedy_graph(source, max_length=limit)
     score.name = "log P(output | x)"  # the score of the words written: not of a ŷ, which the slide calls s_t
-    begin_read_as_y(score)  # y₀ "[BEGIN]" and x₁ "llueve", as the encoder–decoder's slide writes them
-    words = [SOURCE_WORDS[i] for i in ONE_WORD] + [TARGET_WORDS[BEGIN_ID]]
+    begin_read_as_y(score)  # y₀ "[BEGIN]" (the tokens chosen: y₁ …), as the encoder–decoder's slide writes its inputs
+    source_words = [SOURCE_WORDS[i] for i in GENERATION_SOURCE]
+    words = source_words + [TARGET_WORDS[BEGIN_ID]] + written[: steps - 1]  # x_1 … x_S, then y₀ … y_{T′−1}
     chosen = "; ".join(f"argmax s_{step} = “{word}”" for step, word in enumerate(written, start=1))  # its own t
     return lecture.slide("Greedy generation: each output is fed back as the next input",
                         # s_t, the decoder's scores, written as the notation writes a step (s⁽¹⁾ in CS224N's), as the
@@ -215,11 +220,9 @@ def generation(lecture: Lecture) -> str:
                         lecture.figure(score, level="cell", params="hide",
                                        notation=lecture.notation.renamed({"s": "s"}),
                                        tokens=words),
-                        [f"x_1 = “{SOURCE_WORDS[ONE_WORD[0]]}”; s_t: step t's scores (logits), ŷ_t = softmax(s_t); "
-                         "the argmax of s_t is fed back as the next input.",
-                         f"It wrote “{' '.join(written)}”: {chosen}; S = {len(ONE_WORD)}, "
-                         f"T′ = {len(written) + (len(written) < limit)}.",
+                        [f"x = “{' '.join(source_words)}”; s_t: step t's scores (logits), ŷ_t = softmax(s_t); "
+                         "the argmax of s_t is fed back as the next input y_t.",
+                         f"It wrote “{' '.join(written)}”: {chosen}; S = {len(GENERATION_SOURCE)}, T′ = {steps}.",
                          f"Dashed: a choice, no gradient flows through it. Generation stops at [END] or, here, "
                          f"{stop}."],
                         footer=f"an untrained {lecture.name} encoder–decoder (seed {seed}): its choices are arbitrary")
-

@@ -75,8 +75,8 @@ def merge_groups(nodes: list[Node], links, level: str, gradient_only: bool = Fal
              and n.key.name not in BOOKKEEPING and not (n.scope and _layer_scope(n.scope) in layer_scopes)}
 
     order = _forward_order(len(nodes), links)
-    # generation: an embedding whose ids were chosen from scores (ŷ_t = argmax) reads no value through
-    # that link — it is drawn as a dashed edge from the node of the scores in place of the token x_t
+    # generation: an embedding whose ids were chosen from scores (argmax) reads no value through that
+    # link — its token is drawn as for any embedding, fed by a dashed edge from the node of the scores
     choices = {head: (tail, out) for tail, head, out, position in links if position == CHOICE_INPUT}
     chosen_by = {(tail, out): nodes[head].key.chosen_by for head, (tail, out) in choices.items()}  # argmax, sampled
     links = [link for link in links if link[3] != CHOICE_INPUT]
@@ -151,11 +151,8 @@ def merge_groups(nodes: list[Node], links, level: str, gradient_only: bool = Fal
             side.setdefault(position, "input")
             pieces = [frozenset(_slice(s, k) for s in v[1]) if v[0] == "whole" else
                       (v[2][k] if k < len(v[2]) else frozenset()) for v in lazy_inputs[position]]
-            extra = set()
-            if position in choices:
-                extra = {("choice", *choices[position])}
-            elif nodes[position].key.name == "embedding":
-                extra = {("token", position, k)}
+            # its token x_t below it; at generation the token chosen, which the choice feeds (see per_step_node)
+            extra = {("token", position, k)} if nodes[position].key.name == "embedding" else set()
             parts[(position, k)] = frozenset().union(*pieces) | extra
         return parts[(position, k)]
 
@@ -244,7 +241,11 @@ def merge_groups(nodes: list[Node], links, level: str, gradient_only: bool = Fal
             cell = groups.get((reader.row[3:], reader.step)) if reader is not None and reader.row[:1] == (
                 PER_STEP,) else reader
             shown = step - 1 if cell is not None and cell.after else step
-            return place(source, lambda: Node(source, "input", subscript(name, shown), step=step))
+            new = source not in index
+            drawn = place(source, lambda: Node(source, "input", subscript(name, shown), step=step))
+            if new and position in choices:  # generation: s_{t−1} → (argmax) the id chosen → e_t, as the code runs
+                pending.append((drawn, frozenset({("choice", *choices[position])}), False))
+            return drawn
         op = nodes[position]
         if kind == "reduced":
             def make_mean() -> Node:

@@ -339,6 +339,10 @@ class Routes(StateRoutes, BusRoutes, GapRoutes, Risers):
             jog_y = (min(box.bottom for box in passed) + b.top) / 2
             points = [start, (cells_x, a.y), (cells_x, jog_y), (gap_x, jog_y), (gap_x, b.y)]
             return finish(points, end, label, (label_at[0], min(label_at[1], jog_y - 10)))
+        if passed and (gap_x - cells_x) * (1 if rightwards else -1) > 1:
+            # the input narrower than the cells above it (the token chosen, under e_t): the drop beside the
+            # column's edge would pass the arrowhead into the cell's side closer than an arrowhead's length
+            gap_x, label_at = cells_x, (label_at[0] + cells_x - gap_x, label_at[1])
         return finish([start, (gap_x, a.y), (gap_x, b.y)], end, label, label_at)
 
     def _dogleg(self, a: Box, b: Box, side_x: float, label: str) -> Route:
