@@ -1,6 +1,6 @@
 """An op-level figure's step frames (the box drawn round each step's ops, labelled t=k) in an exported
 stage's window: a frame the window cuts would run open into the slide's figure edge. The page's
-script does the same on screen (lecture_fit.js, ``closeFrames``).
+script does the same on screen (lecture_frames.js, ``closeFrames``).
 
 >>> figure = ('<g class="cluster"><rect x="0.0" y="0.0" width="60.0" height="40.0" rx="8" fill="none"/>'
 ...           '<text x="6.0" y="12.0">t=1</text></g><g class="node" data-index="0"><rect x="20.0" y="20.0" '
