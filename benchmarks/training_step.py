@@ -153,10 +153,15 @@ def stacked_rows(rounds: int) -> list[str]:
 
 
 def numpy_step(cell, batch, steps, hidden, seed=0):
+    params, ids, targets = numpy_step_inputs(cell, batch, steps, hidden, seed)
+    return lambda: train_step(cell, params, ids, targets)
+
+
+def numpy_step_inputs(cell, batch, steps, hidden, seed=0):
+    """The hand-written step's parameters, ids and targets (``numpy_baseline.init_params``, seeded)."""
     params = init_params(cell, VOCAB, EMBED, hidden, seed)
     rng = np.random.default_rng(seed)
-    ids, targets = rng.integers(0, VOCAB, (batch, steps)), rng.integers(0, VOCAB, (batch, steps))
-    return lambda: train_step(cell, params, ids, targets)
+    return params, rng.integers(0, VOCAB, (batch, steps)), rng.integers(0, VOCAB, (batch, steps))
 
 
 def torch_device(device: str) -> str | None:
@@ -586,9 +591,7 @@ def hand_parts(cell: str, steps: int, hidden: int) -> tuple:
     the arrays the step just left in its buffers (the states h_1 … h_T, ∂J/∂x), a copy of the
     parameters for SGD. What is left of the step — the lookup, the layer's forward and backward, the
     weight products, ∂x — is its whole time less these."""
-    params = init_params(cell, VOCAB, EMBED, hidden, 0)
-    rng = np.random.default_rng(0)
-    ids, targets = rng.integers(0, VOCAB, (1, steps)), rng.integers(0, VOCAB, (1, steps))
+    params, ids, targets = numpy_step_inputs(cell, 1, steps, hidden)
     dtype, copies = params["head.weight"].dtype, {name: array.copy() for name, array in params.items()}
     _, grads = numpy_baseline.loss_and_grads(cell, params, ids, targets)
 

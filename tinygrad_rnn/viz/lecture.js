@@ -1,7 +1,8 @@
 // The lecture page's behaviour. Every number and equation it shows was computed by tinygrad_rnn and
 // embedded as JSON beside this script; nothing is computed here but colours and positions.
-// Keys: ← → step back and forth, Home / End, space plays, T switches the theme; hover or focus a
-// node to inspect it. The root element says where the page is: data-phase, data-stage.
+// Keys: ← → step back and forth, Home / End, space plays, T switches the theme, Z shows the whole
+// figure, D opens a stage's details where a narrow window folds them; hover or focus a node to
+// inspect it. The root element says where the page is: data-phase, data-stage.
 
 // A number as a slide writes it: 1.5·10⁻², 0.15, 3.2, 41 (tinygrad_rnn/viz/numbers.py is the same
 // formatter in Python, for the equations; the tests run both on the same cases).

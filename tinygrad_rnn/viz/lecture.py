@@ -149,7 +149,8 @@ def _page(data: dict[str, Any], slides: list[dict[str, Any]] | None = None) -> L
         panel["svg"] = panel["svg"].replace("@PREFIX@", prefix)
         panel["rolled_svg"] = panel["rolled_svg"].replace("@PREFIX@", prefix)
         panel["id"] = f"{prefix}-{slug(panel['name'])}"
-    script = "\n".join((ASSETS / name).read_text(encoding="utf-8") for name in ("lecture_fit.js", "lecture.js"))
+    scripts = ("lecture_frames.js", "lecture_fit.js", "lecture.js")  # (the steps' frames, the fit, the page)
+    script = "\n".join((ASSETS / name).read_text(encoding="utf-8") for name in scripts)
     style = (ASSETS / "lecture.css").read_text(encoding="utf-8").replace("#PAGE", f"#{prefix}")
     payload = json.dumps(data, ensure_ascii=False, separators=(",", ":")).replace("</", "<\\/")
     fragment = (f'<div id="{prefix}" class="tgr-lecture" tabindex="0" data-theme="light">\n<style>\n{style}</style>\n'

@@ -5,8 +5,9 @@
 // the stage's text names. Where the whole figure, scaled into its space, would write smaller than
 // that, the page shows a window onto it around what the stage names (the rule: stage_window.py, which
 // the export follows too), and says which steps are in view and where the figure goes on; Z (or the
-// button) shows the whole figure instead, however small. Nothing is redrawn or left out (but an
-// arrow the window would cut): the window only chooses the SVG's viewBox.
+// button) shows the whole figure instead, however small. Nothing is redrawn or left out but what
+// the window would cut (an arrow, a node mid-glide, a step's frame or its label: lecture_frames.js
+// closes a frame inside the window where it can): the window chooses the SVG's viewBox and its clip.
 function tinygradRnnFit(root, graph, note) {
   const reduceMotion = window.matchMedia && window.matchMedia("(prefers-reduced-motion: reduce)").matches;
   const clamp = (value, low, high) => Math.max(low, Math.min(value, high));
@@ -48,6 +49,8 @@ function tinygradRnnFit(root, graph, note) {
     }
     return left < right ? { left, right, top, bottom } : null;
   }
+
+  const { stepFrames, closeFrames } = tinygradRnnFrames(nodeBoxes, around);  // (the steps' frames: lecture_frames.js)
 
   // What the stage's text names (its cells, h₀ and c₀, its J_t), grown to whole nodes and padded as the window
   // pads a node: stage.named_box, computed in Python (stage_window.named_box, the one statement of the rule,
@@ -274,66 +277,6 @@ function tinygradRnnFit(root, graph, note) {
     const left = (box.width - w * scale) / 2 + (sx - x) * scale, top = (box.height - h * scale) / 2 + (sy - y) * scale;
     const right = box.width - left - sw * scale, bottom = box.height - top - sh * scale;
     svg.style.clipPath = `inset(${top.toFixed(1)}px ${right.toFixed(1)}px ${bottom.toFixed(1)}px ${left.toFixed(1)}px)`;
-  }
-
-  // Each step's frame (an op-level figure's box around a step's ops: a .cluster's rect), its box in the figure's
-  // units as drawn, the ops inside it and its label (t=2, with its box); measured once for a figure.
-  function stepFrames(svg) {
-    if (!svg.stepFrames) {
-      svg.stepFrames = [...svg.querySelectorAll(".cluster")].filter((cluster) => cluster.querySelector("rect"))
-        .map((cluster) => {
-          const rect = cluster.querySelector("rect"), label = cluster.querySelector("text");
-          const [x, y, w, h] = ["x", "y", "width", "height"].map((name) => Number(rect.getAttribute(name)));
-          const ops = [...nodeBoxes(svg).values()].filter((b) => b.left >= x && b.right <= x + w && b.top >= y &&
-                                                                   b.bottom <= y + h);
-          const b = label && label.getBBox();
-          return { rect, drawn: [x, y, w, h], ops, label, labelBox: b && [b.x, b.y, b.x + b.width, b.y + b.height] };
-        });
-    }
-    return svg.stepFrames;
-  }
-  // A step's frame the shown part ([x, y, width, height], within the window ``view``) cuts would run open into the
-  // window's edge (at 1,920 × 1,080 every frame of an op-level LSTM page did, at the top: its x_t below leaves the
-  // window no room for the frame's top and its "t=k"). Where every op of the step is in view (what is cut off is
-  // the frame's margin and its label), it is drawn closed inside the shown part, around all of them still; where
-  // some are not, or the window has no room for its line, it is left out whole, as a cut arrow is, rather than
-  // drawn round part of the step. A label the shown part cuts (an op-level tanh RNN's t=1 … t=4, sliced at the top
-  // edge at 1,280 × 720) is left out too. Returns the shown part, grown where a closed frame's line needs it.
-  function closeFrames(svg, shown, [vx, vy, vw, vh]) {
-    let [left, top, right, bottom] = [shown[0], shown[1], shown[0] + shown[2], shown[1] + shown[3]];
-    for (const frame of stepFrames(svg)) {
-      const { rect, drawn: [x, y, w, h], ops } = frame;
-      frame.box = [x, y, w, h];
-      rect.style.visibility = "";
-      const inside = x >= left - 0.5 && y >= top - 0.5 && x + w <= right + 0.5 && y + h <= bottom + 0.5;
-      if (inside || x >= right || x + w <= left || y >= bottom || y + h <= top) continue;
-      const all = ops.length && ops.every((b) => b.left >= left && b.right <= right && b.top >= top && b.bottom <= bottom);
-      const line = (parseFloat(getComputedStyle(rect).strokeWidth) || 1) / 2, gap = 3;  // (clear of the ops' outlines)
-      const held = all && around(ops);
-      // each side where it was drawn, or just inside the shown part, but never through an op; the shown part grown
-      // (within the window: an LSTM's bottom side stood on its linear ops' outlines) where it leaves the line no room
-      const [l, t] = held ? [Math.min(Math.max(x, left + line + 1), held.left - gap),
-                             Math.min(Math.max(y, top + line + 1), held.top - gap)] : [];
-      const [r, b] = held ? [Math.max(Math.min(x + w, right - line - 1), held.right + gap),
-                             Math.max(Math.min(y + h, bottom - line - 1), held.bottom + gap)] : [];
-      const room = held && l - line - 0.5 >= vx - 0.01 && t - line - 0.5 >= vy - 0.01 &&
-        r + line + 0.5 <= vx + vw + 0.01 && b + line + 0.5 <= vy + vh + 0.01;
-      if (!room) {
-        rect.style.visibility = "hidden";
-        continue;
-      }
-      [left, top] = [Math.min(left, l - line - 0.5), Math.min(top, t - line - 0.5)];
-      [right, bottom] = [Math.max(right, r + line + 0.5), Math.max(bottom, b + line + 0.5)];
-      frame.box = [l, t, r - l, b - t];
-    }
-    for (const { rect, box, label, labelBox } of stepFrames(svg)) {
-      ["x", "y", "width", "height"].forEach((name, i) => rect.setAttribute(name, box[i].toFixed(2)));
-      if (!label) continue;
-      const [a, b, c, d] = labelBox;
-      const cut = a < right && c > left && b < bottom && d > top && !(a >= left && c <= right && b >= top && d <= bottom);
-      label.style.visibility = cut ? "hidden" : "";
-    }
-    return [left, top, right - left, bottom - top];
   }
 
   // A glide's shown part ([x, y, width, height]: the old one's and the new one's, in between) with each side moved

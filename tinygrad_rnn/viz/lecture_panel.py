@@ -31,7 +31,7 @@ from .lecture_numbers import (
     two_contributions,
     what_the_loss_is,
 )
-from .lecture_stages import pytorch_name, stages, words_as_columns
+from .lecture_stages import pytorch_name, stages
 from .node_details import values_of
 from .notation import Notation, resolve
 from .picture import PER_STEP, is_sum_of_losses, mean_over
@@ -358,7 +358,7 @@ def _weight_words(weight: dict[str, Any], notation: Notation) -> dict[str, str]:
     name, whose = weight["name"].partition(" (")[0], weight["whose"]  # b₁′, PyTorch's b_ih (W (W_ih): W)
     owner = whose or name
     said = f" (PyTorch's {pytorch_name(owner)})" if whose else ""
-    part = "column" if words_as_columns(notation) else "row"  # (CS224N's E is d × |V|: a word is a column)
+    part = "column" if notation.words_as_columns else "row"  # (CS224N's E is d × |V|: a word is a column)
     row = f"; step t's term: ∂J/∂e_t added into the {part} of {name} that x_t picks" if weight["lookup"] else ""
     return {"html": html_of(weight["name"]),
             "sum_html": html_of(notation.in_text(f"∂J/∂{name} = Σ_t ∂J/∂{name}|_(t){said}")),

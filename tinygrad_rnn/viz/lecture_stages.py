@@ -18,7 +18,7 @@ from .. import analysis
 from ..tensor import Tensor
 from .lecture_numbers import WEIGHT_ORDER, norm, of_another_layer, vector
 from .mathml import _detail, _fenced, _math, _msub, _msup, _norm_of, _number, _number_plain, _op, _row, _symbol, _text
-from .notation import PRESETS, Notation, resolve
+from .notation import Notation, resolve
 from .numbers import digits_to_tell_apart, slide_number
 from .slide import html_of
 
@@ -35,21 +35,11 @@ def stages(found: analysis.Recurrence, numbers: dict[str, Any], weights: list[di
     notation = notation or resolve(None)
     names = {role: notation.symbol(role) for role in WEIGHT_ORDER}
     names.update({w["role"]: w["symbol"] for w in weights})  # (the lecture's one b₁ for its two parts)
-    stages = _stages_in(found, numbers, weights, names, words_as_columns(notation))
+    stages = _stages_in(found, numbers, weights, names, notation.words_as_columns)
     for stage in stages:
         stage["math"] = in_notation(stage["math"], notation)
         stage["text"] = html_of(notation.in_text(stage["text"]))
     return stages
-
-
-def words_as_columns(notation: Notation) -> bool:
-    """Whether the notation's embedding table E holds a word's vector in a column (CS224N's E is d × |V|:
-    e⁽ᵗ⁾ = E x⁽ᵗ⁾, x⁽ᵗ⁾ one-hot), not in a row as PyTorch's (|V| × d: e_t = E[x_t], the row x_t picks).
-
-    >>> words_as_columns(resolve("cs224n")), words_as_columns(resolve(None))
-    (True, False)
-    """
-    return bool(PRESETS.get(notation.preset, {}).get("words_as_columns"))
 
 
 def _stages_in(found: analysis.Recurrence, numbers: dict[str, Any], weights: list[dict],
@@ -268,7 +258,7 @@ def _delta_line(kind: str, t: int, names: dict[str, str], also_next: bool = Fals
 
 def _sum_lines(weights: list[dict], columns: bool = False) -> list[str]:
     """Each shared weight's sum of its per-step terms beside its .grad; ``columns``: the notation's E holds a word
-    in a column (:func:`words_as_columns`), so that step t's term of ∂J/∂E is added into column x_t, not a row."""
+    in a column (:attr:`.Notation.words_as_columns`), so that step t's term of ∂J/∂E is added into column x_t, not a row."""
     lines = []
     part = "column" if columns else "row"
     for weight in weights:

@@ -98,6 +98,16 @@ class Notation:
         """
         return 3 if self.time == "superscript" else 1
 
+    @property
+    def words_as_columns(self) -> bool:
+        """Whether the lecture's embedding table E holds a word's vector in a column (CS224N's E is d × |V|:
+        e⁽ᵗ⁾ = E x⁽ᵗ⁾, x⁽ᵗ⁾ one-hot), not in a row as PyTorch's (|V| × d: e_t = E[x_t], the row x_t picks).
+
+        >>> resolve("cs224n").words_as_columns, resolve(None).words_as_columns
+        (True, False)
+        """
+        return bool(PRESETS.get(self.preset, {}).get("words_as_columns"))
+
     def renamed(self, names: dict[str, str]) -> Notation:
         """This notation with a user's own renamings on top (``--name W_hy=U``)."""
         return replace(self, names={**self.names, **names}, asked=self.asked | frozenset(names))

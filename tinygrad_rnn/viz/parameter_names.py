@@ -12,7 +12,7 @@ from __future__ import annotations
 from typing import Any
 
 from .chains import chain_marks, chain_of, chains_in, owner_of, shared_note
-from .notation import BIAS_PARTS, LAYER_WEIGHTS, PRESETS, Notation, short_name
+from .notation import BIAS_PARTS, LAYER_WEIGHTS, Notation, short_name
 from .parameter_roles import is_tied, role_symbol, tied_head
 from .picture import Node, Picture, steps_in_time
 
@@ -147,7 +147,7 @@ def tied_note(name: str, notation: Notation) -> str:
     writes the pair (:func:`.parameter_roles.tied_head`); a table the user named otherwise keeps its name."""
     if name != notation.symbol("E"):
         return f"{name}: one tensor (tied: the embedding's table and the head's weight), the same in every place"
-    if PRESETS.get(notation.preset, {}).get("words_as_columns"):
+    if notation.words_as_columns:
         return (f"{tied_head(notation)} (tied): one tensor — {name} (d × |V|) is the embedding's table, the head "
                 "reads it transposed")
     # |V|: the vocabulary's size, never a bare V, which is a matrix in Elman's names (the recurrent one)

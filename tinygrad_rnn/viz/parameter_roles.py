@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from .notation import LAYER_WEIGHTS, PRESETS, Notation, library_name, short_name
+from .notation import LAYER_WEIGHTS, Notation, library_name, short_name
 from .picture import CHOICE_INPUT, Node
 from .user_steps import chains_reading, cone, link_maps
 
@@ -40,7 +40,7 @@ def tied_head(notation: Notation) -> str:
     >>> tied_head(resolve(None)), tied_head(resolve("cs224n")), tied_head(resolve("elman"))
     ('W_hy = E', 'U = Eᵀ', 'U = E')
     """
-    transposed = "ᵀ" if PRESETS.get(notation.preset, {}).get("words_as_columns") else ""
+    transposed = "ᵀ" if notation.words_as_columns else ""
     return f"{notation.symbol('W_hy')} = {notation.symbol('E')}{transposed}"
 
 
