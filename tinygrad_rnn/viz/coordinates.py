@@ -67,11 +67,10 @@ class Coordinates:
         node_at = {(*self.block_of[i], self.level[i], self.order[i]): i for i in self.block_of}
         # room for the lines passing levels: between a level's nodes, or inside its step's borders
         extra, border = passages.widening(self, self.passage_spots, slot_width, node_at, level_span)
-        for op in self.forget_ops:  # f ⊙ c_{t−1} → c_t side by side: a line as long as its arrowhead between them
-            for state in self.successors[op]:
-                if self.level[state] == self.level[op] and abs(self.order[state] - self.order[op]) == 1:
-                    key = (self.block_of[op][0], self.level[op], max(self.order[state], self.order[op]))
-                    extra[key] = max(extra.get(key, 0.0), ARROW)
+        # f ⊙ c_{t−1} → c_t side by side (placement.py puts them so): a line as long as its arrowhead between them
+        for op, state in self.forget_ops.items():
+            key = (self.block_of[op][0], self.level[op], max(self.order[state], self.order[op]))
+            extra[key] = max(extra.get(key, 0.0), ARROW)
         for (row, level, _), w in extra.items():
             level_span[(row, level)] += w
         for (row, _, level) in self.level_size:
