@@ -346,9 +346,9 @@ class Coordinates:
             stacks = sorted((key for key in self.beside if (key[0], key[2]) == (side, col)), key=middle.get)
             heights = [self._stack_height(self.beside[key]) for key in stacks]
             placed = spread([middle[key] for key in stacks], heights, self.space.gap_y)
-            over = placed[-1] + heights[-1] / 2 - self.rows_top
-            lower = min(over, placed[0] - heights[0] / 2) if over > 0 else 0.0
-            middle.update(zip(stacks, [y - max(lower, 0.0) for y in placed]))
+            over = placed[-1] + heights[-1] / 2 - self.rows_top  # (its top past the rows' top)
+            lower = max(0.0, min(over, placed[0] - heights[0] / 2))  # (as far as the room under its bottom allows)
+            middle.update(zip(stacks, [y - lower for y in placed]))
         return middle
 
     def _clear_of_lanes(self, node: int, level: float, own: float | None = None) -> float | None:
