@@ -153,7 +153,7 @@ class Notation:
             return base + (f"_{module}" if module else "") + self.marked(mark[len(module):]) + \
                 f"({step})".translate(TO_SUPERSCRIPT)
         written = {"t": "ₜ", "T": "_T", "0": "_0"}.get(step, step.translate(TO_SUBSCRIPT))
-        return base + written + chain_mark(mark)
+        return base + written + self.marked(mark)
 
     def marked(self, mark: str) -> str:
         """A chain's mark as this notation writes it: ⁽²⁾, ⁽¹→⁾ (:func:`.chains.chain_mark`); where the time step is
