@@ -68,11 +68,10 @@ class Coordinates:
         node_at = {(*self.block_of[i], self.level[i], self.order[i]): i for i in self.block_of}
         # room for the lines passing levels: between a level's nodes, or inside its step's borders
         extra, border = passages.widening(self, self.passage_spots, slot_width, node_at, level_span)
-        for op in self.forget_ops:  # f ⊙ c_{t−1} → c_t side by side: a line as long as its arrowhead between them
-            for state in self.successors[op]:
-                if self.level[state] == self.level[op] and abs(self.order[state] - self.order[op]) == 1:
-                    key = (self.block_of[op][0], self.level[op], max(self.order[state], self.order[op]))
-                    extra[key] = max(extra.get(key, 0.0), ARROW)
+        # f ⊙ c_{t−1} → c_t side by side (placement.py puts them so): a line as long as its arrowhead between them
+        for op, state in self.forget_ops.items():
+            key = (self.block_of[op][0], self.level[op], max(self.order[state], self.order[op]))
+            extra[key] = max(extra.get(key, 0.0), ARROW)
         for (row, level, _), w in extra.items():
             level_span[(row, level)] += w
         for (row, _, level) in self.level_size:
@@ -352,9 +351,9 @@ class Coordinates:
             stacks = sorted((key for key in self.beside if (key[0], key[2]) == (side, col)), key=middle.get)
             heights = [self._stack_height(self.beside[key]) for key in stacks]
             placed = spread([middle[key] for key in stacks], heights, self.space.gap_y)
-            over = placed[-1] + heights[-1] / 2 - self.rows_top
-            lower = min(over, placed[0] - heights[0] / 2) if over > 0 else 0.0
-            middle.update(zip(stacks, [y - max(lower, 0.0) for y in placed]))
+            over = placed[-1] + heights[-1] / 2 - self.rows_top  # (its top past the rows' top)
+            lower = max(0.0, min(over, placed[0] - heights[0] / 2))  # (as far as the room under its bottom allows)
+            middle.update(zip(stacks, [y - lower for y in placed]))
         return middle
 
     def _clear_of_lanes(self, node: int, level: float, own: float | None = None) -> float | None:

@@ -170,11 +170,15 @@ def clipping(lecture: Lecture) -> str:
     PyTorch's two, the rows are b′ and b″ (b = b′ + b″), as its cell figures draw them: no b tensor exists to
     clip, and each of the two has the gradient ∂J/∂b, so ‖g‖ counts it twice."""
     recurrent = exploding("rnn")
-    named = rows_of(lecture, [name for name, _ in recurrent.named_parameters()])
     parameters = dict(recurrent.named_parameters())
-    before = {name: float(numpy.linalg.norm(parameters[name].grad.numpy())) for name in named}
+    named = rows_of(lecture, list(parameters))
+
+    def norms() -> dict[str, float]:  # each tensor's ‖∂J/∂·‖ as its .grad stands now
+        return {name: float(numpy.linalg.norm(parameters[name].grad.numpy())) for name in named}
+
+    before = norms()
     total = float(nn.utils.clip_grad_norm_(recurrent.parameters(), 1.0).item())
-    after = {name: float(numpy.linalg.norm(parameters[name].grad.numpy())) for name in named}
+    after = norms()
     clipped = float(numpy.sqrt(sum(v * v for v in after.values())))
 
     def printed(value: float) -> str:  # 3 digits: the printed norms add up (√Σ‖·‖²) and scale (× τ/‖g‖) as shown

@@ -18,7 +18,7 @@ the reader's Jacobian times its own gradient.
 (1/T) ∂(Jₜ₊₁ + … + J_T)/∂hₜ.
 
 The rule reads a figure's values in the library's names, the step a subscript (h₃, J₃), before a notation writes
-them (CS224N's h⁽³⁾, its layer under the step: h₂⁽³⁾, which this rule would read as step 2);
+them (CS224N's h⁽³⁾, h^[2]⁽³⁾ for layer 2: no step this rule reads);
 :func:`.value_names.arrows_in_notation` writes its labels in the notation, as a BPTT figure's are written.
 """
 

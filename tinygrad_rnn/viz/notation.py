@@ -163,7 +163,7 @@ class Notation:
             return base + (f"_{module}" if module else "") + self.marked(mark[len(module):]) + \
                 f"({step})".translate(TO_SUPERSCRIPT)
         written = {"t": "ₜ", "T": "_T", "0": "_0"}.get(step, step.translate(TO_SUBSCRIPT))
-        return base + written + chain_mark(mark)
+        return base + written + self.marked(mark)
 
     def marked(self, mark: str) -> str:
         """A chain's mark as this notation writes it: ⁽²⁾, ⁽¹→⁾ (:func:`.chains.chain_mark`); where the time step is
@@ -193,14 +193,14 @@ class Notation:
         """The lecture's one bias where a layer has two: 'b₁ = bias_ih + bias_hh'; with ``parts``, the
         figure draws the two apart (b₁′, b₁″: :func:`.parameter_names._bias_parts`) and the note names each."""
         symbol = self.names.get("b_ih")
-        if self.cell == "gru" and PRESETS.get(self.preset, {}).get("names", {}).get("b_ih") is not None and \
-                symbol is None:  # the lecture's one bias, not written for a GRU: say why
+        preset = PRESETS.get(self.preset, {})
+        lecture_bias = preset.get("names", {}).get("b_ih")  # the preset's own (None: it keeps PyTorch's names)
+        if self.cell == "gru" and lecture_bias is not None and symbol is None:  # (not written for a GRU: say why)
             return [f"b_ih, b_hh: two biases in a GRU, not one — b_hh's n rows are added inside r ⊙ "
                     f"[{self.symbol('W_hh')} h + b_hh]ₙ"]
         if symbol is None or self.names.get("b_hh") != symbol:
             return []
-        recurrence = PRESETS.get(self.preset, {}).get("no_bias") if self.names.get("b_ih") == \
-            PRESETS.get(self.preset, {}).get("names", {}).get("b_ih") else None  # (a name the user gave: theirs)
+        recurrence = preset.get("no_bias") if symbol == lecture_bias else None  # (a name the user gave: theirs)
         first, second = (symbol + mark for mark in BIAS_PARTS)
         if recurrence:  # a lecture whose recurrence has no bias (CMU's): the symbol is this model's, not the slides'
             said = f"PyTorch's bias_ih, bias_hh: {first}, {second}, {symbol} = {first} + {second}" if parts else \

@@ -27,7 +27,7 @@ class Placement:
         self.order: dict[int, int] = {}
         self.level_size: dict[tuple[int, int, int], int] = {}
         self.position: dict[int, float] = {}  # across its level, 0 (first) to 1 (last): where passages go
-        self.forget_ops: set[int] = set()  # each LSTM step's f ⊙ c_{t−1}, on its c_t's level
+        self.forget_ops: dict[int, int] = {}  # each LSTM step's f ⊙ c_{t−1} → its c_t, on whose level it stands
         for (row, col), inside in members.items():
             inside_set = set(inside)
             by_level: dict[int, list[int]] = {}
@@ -65,14 +65,14 @@ class Placement:
                     del by_level[self.level[op]]
                 self.level[op] = self.level[state]
                 by_level[self.level[state]].append(op)
-                self.forget_ops.add(op)
+                self.forget_ops[op] = state
 
     def _forget_on_the_entering_side(self, ordered: list[int], entering: float) -> list[int]:
         """A level's nodes with each f ⊙ c_{t−1} just before its c_t, on the side c_{t−1} comes in from (the right in a
         reverse row, whose states run right to left): c_{t−1} → f ⊙ c_{t−1} → c_t, nothing between, no line back."""
         for op in [i for i in ordered if i in self.forget_ops]:
             ordered.remove(op)
-            state = next(i for i in ordered if i in self.successors[op])
+            state = self.forget_ops[op]
             ordered.insert(ordered.index(state) + (entering > 0.5), op)
         return ordered
 

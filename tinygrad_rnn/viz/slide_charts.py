@@ -24,7 +24,6 @@ Corners = tuple[float, float, float, float]  # left, top, right, bottom
 BAR, CURRENT, EMPTY = "#21918c", "#d6604d", "#bbbbbb"
 
 
-
 def linear_ticks(high: float, intervals: int, digits: int = 2) -> list[tuple[float, str]]:
     """The ticks 0 … ``high`` of a linear axis in ``intervals`` steps, written in one format: where a slide would
     write the top plainly and those under it with a power of ten (0.10 over 8.0·10⁻²), all as decimals with the
