@@ -370,7 +370,7 @@ def test_an_encoder_decoders_words_and_tables_are_named_by_their_roles():
 
 @pytest.mark.parametrize("notation", sorted(PRESETS))
 def test_a_tied_table_is_e_in_the_embedding_and_the_head_s_weight_as_the_notation_writes_it(notation):
-    """m.head.weight = m.embedding.weight: one tensor, V × H in PyTorch — the embedding's boxes write it E, the
+    """m.head.weight = m.embedding.weight: one tensor, |V| × H in PyTorch — the embedding's boxes write it E, the
     head's as the head reads it, W_hy = E (no transpose: it was "Eᵀ = W_hy", which no one tensor is), and only
     in CS224N's names, whose E is d × |V|, U = Eᵀ; the head's bias b_y (not "head.bias"). The BPTT figure sums
     it in one Σ, ∂J/∂E, fed by both rows, and a note says that Σ adds both uses; the head's own bias in a Σ of
