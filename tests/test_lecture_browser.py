@@ -1113,11 +1113,12 @@ SHOWN_ROWS = "() => [...document.querySelectorAll('.equation mtr')].map((row) =>
 
 
 def test_a_stage_folds_its_details_only_where_the_figure_needs_their_room(browser, worded):
-    """At 1,280 × 720 the LSTM language model's t = 1 (stage 11) has one line too many to stand beside the figure,
-    which went across the top, its lit labels at 11.9 px: its detail (the local Jacobian's norm, one factor of the
-    product under it) is folded there, the figure beside the rest at the page's text size, and D or the button
-    opens it. Where the rows fit (stage 10, at 1,920 × 1,080) nothing is folded, and paper prints every row."""
-    page, problems = open_page(browser, worded, 1280, 720, motion="reduce")
+    """At 1,280 × 680 the LSTM language model's t = 1 (stage 11) has one line too many to stand beside the figure,
+    which would go across the top, its lit labels under the page's text: its detail (the local Jacobian's norm, one
+    factor of the product under it) is folded there, the figure beside the rest at the page's text size, and D or the
+    button opens it. Where the rows fit (stage 10; at 1,280 × 720 every stage, its rows set closer, at 1,920 × 1,080)
+    nothing is folded, and paper prints every row."""
+    page, problems = open_page(browser, worded, 1280, 680, motion="reduce")
     go_to(page, 11)
     rows = page.evaluate(SHOWN_ROWS)
     details = page.eval_on_selector_all(".equation mtr", "rows => rows.map((row) => row.classList.contains('detail'))")

@@ -41,7 +41,7 @@ def _symbol(name: str) -> str:
     """h_3 → h with subscript 3; ∂J/∂h_3 → the fraction's parts in a row; |_(t) kept as written."""
     if "/" in name and name.startswith("∂"):
         top, bottom = name.split("/", 1)
-        return _row(_symbol(top), _op("/"), _symbol(bottom))
+        return _row(_symbol(top), _SLASH, _symbol(bottom))
     if "|_(" in name:
         base, rest = name.split("|_(", 1)
         return _msub(_row(_symbol(base), _op("|")), rest.rstrip(")"), wrap=True)
@@ -61,6 +61,11 @@ def _msup(base: str, sup: str) -> str:
     return f"<msup>{base}<mi>{_escape(sup)}</mi></msup>"
 
 
+# ∂J/∂h_3 written as one word, as on a slide: an operator "/" gets a space either side, "∂J / ∂h" (and a line of
+# them, wider, sets the whole equation smaller to fit its box)
+_SLASH = '<mo lspace="0" rspace="0">/</mo>'
+
+
 def _op(symbol: str) -> str:
     return f"<mo>{_escape(symbol)}</mo>"
 
@@ -74,7 +79,8 @@ def _fenced(inner: str, left: str = "(", right: str = ")") -> str:
 
 
 def _norm_of(inner: str) -> str:
-    return _row(_op("‖"), inner, _op("‖"))
+    bar = '<mo class="norm">‖</mo>'  # (drawn heavier by the page: the font's own bars are thin and short)
+    return _row(bar, inner, bar)
 
 
 def _number(value: float | None) -> str:
