@@ -18,3 +18,20 @@ def test_the_clipping_slide_names_the_grus_bias_as_the_gru_slide_does(notation, 
     gru = words(slide(deck_graph_slides.gru_cell, notation=notation))
     assert f"Not so a GRU's {bias}, inside r ⊙ {rows}." in clipping, clipping
     assert f"r ⊙ {rows}" in gru, gru
+
+
+def test_a_note_of_what_the_slide_left_out_says_what_brings_it_back():
+    """lstm_op.svg's caption read "Steps left out: time_steps=slice(None)", "Shapes left out: show_shapes=True": as if
+    that setting had left them out, where it is the one that keeps them. The note now says what the setting does."""
+    import tinygrad_rnn as tr
+    from tinygrad_rnn import viz
+    from tinygrad_rnn.viz import ladder
+
+    tr.manual_seed(0)
+    fitted = viz.to_dot(tr.nn.LSTM(2, 3)(tr.randn(2, 1, 2))[0][-1].sum())  # too tall with its shapes: left out
+    assert "Shapes left out (show_shapes=True writes them)" in fitted and "left out: show_shapes" not in fitted
+    assert ladder.left_out_notes()[1] == "Steps left out (time_steps=slice(None) draws every step)"
+    with ladder.said_as_flags():
+        assert ladder.left_out_notes() == ("Shapes left out (--shapes writes them)",
+                                           "Steps left out (--all-steps draws every step)")
+
