@@ -35,3 +35,28 @@ def test_a_note_of_what_the_slide_left_out_says_what_brings_it_back():
         assert ladder.left_out_notes() == ("Shapes left out (--shapes writes them)",
                                            "Steps left out (--all-steps draws every step)")
 
+
+def scores_note(loss, notation: str) -> str:
+    from tinygrad_rnn import viz
+
+    text = viz.to_dot(loss, level="cell", backward=True, notation=notation)
+    return next(line for line in text.splitlines() if "onehot(" in line)
+
+
+@pytest.mark.parametrize("notation, next_word, other", [("cs224n", "onehot(x⁽ᵗ⁺¹⁾)", "onehot(target⁽ᵗ⁾)"),
+                                                         ("pytorch", "onehot(xₜ₊₁)", "onehot(targetₜ)")])
+def test_the_scores_note_writes_each_targets_time_as_the_notation_does(notation, next_word, other):
+    """CS224N's backward figure said ∂J/∂s⁽ᵗ⁾ = (1/3)(ŷ⁽ᵗ⁾ − onehot(target_t)): a subscript t beside a notation that
+    writes time above. A language model's J_t predicts the next word, x⁽ᵗ⁺¹⁾ (as slide 04 writes it); a tagger's
+    its own target, target⁽ᵗ⁾."""
+    import tinygrad_rnn as tr
+    from tinygrad_rnn.cli import language_model_loss
+
+    language_model, _ = language_model_loss("lstm", steps=3)
+    assert next_word in scores_note(language_model, notation)
+    tr.manual_seed(0)
+    embedding, rnn, head = tr.nn.Embedding(6, 3), tr.nn.RNN(3, 3, batch_first=True), tr.nn.Linear(3, 6)
+    out, _ = rnn(embedding(tr.tensor([[1, 4, 2]])))
+    tagger = tr.nn.functional.cross_entropy(head(out).reshape(-1, 6), tr.tensor([0, 1, 0]))
+    said = scores_note(tagger, notation)
+    assert other in said and "targetₜ" not in said.replace(other, ""), said

@@ -13,7 +13,7 @@ import re
 from dataclasses import replace
 
 from .chains import chain_mark, chain_marks, chain_of, chains_in, module_marks, owner_of
-from .gradient_labels import SCORES_NOTE, SUM_NOTE
+from .gradient_labels import SCORES_NOTE, SUM_NOTE, TARGET_OF_STEP
 from .loss_targets import LossTargets
 from .notation import (
     BIAS_PARTS,
@@ -61,6 +61,11 @@ def name_values(picture: Picture, notation: Notation, parameters: set[str], show
         picture.notes += notation.merged_biases(parts)
     write_tied_uses(picture, notation)
     rename_values(picture, notation)
+    # J_t's target in the notation's time (never targetₜ beside h⁽ᵗ⁾): the next word where each J_t predicts the
+    # next input, a language model's x⁽ᵗ⁺¹⁾ (one module: not a decoder's, whose inputs are y), else target⁽ᵗ⁾
+    one_module = len({chain[0] for chain in chain_marks(chains_in(picture.nodes), notation.module_letters)}) <= 1
+    target = target_written(notation, known is not None and known.next_words and one_module)
+    picture.notes = [note.replace(TARGET_OF_STEP, target) for note in picture.notes]
     if notation.time == "superscript":
         picture.notes += brackets_note(picture)
     if tokens is not None:
@@ -195,6 +200,20 @@ def rename_values(picture: Picture, notation: Notation) -> None:
     # the BPTT note's sum, ∂J/∂h₃ = (1/4) ∂J₃/∂h₃ + …, in the same words as the arrows (one chain drawn: no mark)
     picture.notes = [write(note, None) if note.startswith((SUM_NOTE, SCORES_NOTE)) else note for note in picture.notes]
     mark_calls(picture, notation)
+
+
+def target_written(notation: Notation, next_word: bool) -> str:
+    """J_t's target as a note on ∂J/∂sₜ writes it, in the notation's time: the next input (``next_word``: a language
+    model's) or the target.
+
+    >>> from tinygrad_rnn.viz.notation import resolve
+    >>> cs224n = resolve("cs224n")
+    >>> target_written(cs224n, True), target_written(cs224n, False), target_written(resolve(None), True)
+    ('x⁽ᵗ⁺¹⁾', 'target⁽ᵗ⁾', 'xₜ₊₁')
+    """
+    if next_word:
+        return notation.at_step("x", "t").replace("ᵗ", "ᵗ⁺¹").replace("ₜ", "ₜ₊₁")  # (+ stays lowered in at_step)
+    return notation.at_step("target", "t")
 
 
 def arrows_in_notation(picture: Picture, carried: dict, notation: Notation) -> dict:
