@@ -60,3 +60,24 @@ def test_the_scores_note_writes_each_targets_time_as_the_notation_does(notation,
     tagger = tr.nn.functional.cross_entropy(head(out).reshape(-1, 6), tr.tensor([0, 1, 0]))
     said = scores_note(tagger, notation)
     assert other in said and "targetₜ" not in said.replace(other, ""), said
+
+
+@pytest.mark.parametrize("backward", [False, True])
+def test_a_cs224n_stacked_figure_says_what_layer_2s_w_e_reads_and_whose_b2_is(backward):
+    """CS224N's 2-layer figures named layer 2's input weight W_e^[2] (W_e: the weight on the embedding e⁽ᵗ⁾, which
+    layer 2 never reads) and drew the output bias b₂ beside layer 2's b₁^[2]. A key line now says both."""
+    from tinygrad_rnn.cli import language_model_loss
+    from tinygrad_rnn.viz.graph import build_picture
+    from tinygrad_rnn.viz.notation import resolve
+
+    def drawn(layers: int) -> tuple[str, list[str]]:
+        picture = build_picture((language_model_loss("lstm", steps=3, layers=layers)[0],), level="cell",
+                                backward=backward, notation=resolve("cs224n"))
+        names = [node.label for node in picture.nodes] + [name for node in picture.nodes for name in node.parameters]
+        return " ".join(names), picture.notes
+
+    labels, notes = drawn(2)
+    assert "W_e^[2]" in labels and "W_e^[2] reads h^[1]⁽ᵗ⁾, not e⁽ᵗ⁾" in notes, (labels, notes)
+    assert "b₂: the output bias, not layer 2's" in notes, notes
+    _, one_layer = drawn(1)
+    assert not any("reads h^[" in note or "not layer 2's" in note for note in one_layer)  # (said where it is drawn)

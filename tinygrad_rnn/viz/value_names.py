@@ -20,6 +20,7 @@ from .notation import (
     LAYER_WEIGHTS,
     MODEL_WEIGHTS,
     PER_STEP_VALUES,
+    PRESETS,
     VALUES,
     Notation,
     library_name,
@@ -68,11 +69,48 @@ def name_values(picture: Picture, notation: Notation, parameters: set[str], show
     picture.notes = [note.replace(TARGET_OF_STEP, target) for note in picture.notes]
     if notation.time == "superscript":
         picture.notes += brackets_note(picture)
+    picture.notes += upper_layer_notes(picture, notation)
     if tokens is not None:
         write_tokens(picture, list(tokens), None if targets is None else list(targets), known)
     elif targets is not None:
         raise ValueError("targets: what each J_t should predict is written beside the words it is for; pass "
                          "tokens=[...] too (the words of x_1 … x_T)")
+
+
+def upper_layer_notes(picture: Picture, notation: Notation) -> list[str]:
+    """Where a lecture names its input weight by what layer 1 reads (CS224N's W_e, on the embedding e⁽ᵗ⁾) and a
+    figure draws it for layer 2 (W_e^[2]), what it reads there: layer 1's state, not e⁽ᵗ⁾. And where the output
+    bias's name ends in a layer's number (CS224N's b₂ beside layer 2's b₁^[2]), whose bias it is.
+
+    >>> import tinygrad_rnn as tr
+    >>> from tinygrad_rnn.viz.graph import build_picture
+    >>> from tinygrad_rnn.viz.notation import resolve
+    >>> stacked = build_picture((tr.nn.RNN(2, 3, num_layers=2)(tr.randn(2, 2))[0].sum(),), level="cell",
+    ...                         notation=resolve("cs224n"))
+    >>> [note for note in stacked.notes if note.startswith("W_e^[")]
+    ['W_e^[2] reads h^[1]⁽ᵗ⁾, not e⁽ᵗ⁾']
+    """
+    reads = PRESETS.get(notation.preset, {}).get("input_weight_reads")
+    weight, output_bias = notation.symbol("W_ih"), notation.symbol("b_y")
+    texts = " ".join([node.label for node in picture.nodes] + [label for *_, label in picture.edges] +
+                     [name for node in picture.nodes for name in node.parameters])
+    layers = {int(number) for number in re.findall(r"\^\[(\d+)", texts)}  # the layers whose marks are drawn
+    notes = []
+    upper = sorted(set(re.findall(re.escape(weight) + r"\^\[((?:[2-9]|\d\d)[→←]?)\]", texts)),  # W_e^[2], W_e^[2→]
+                   key=lambda mark: (int(mark.rstrip("→←")), mark.endswith("←")))
+    if reads and weight == PRESETS[notation.preset]["names"].get("W_ih") and upper:
+        said = []
+        for layer in sorted({int(mark.rstrip("→←")) for mark in upper}):
+            named = [f"{weight}^[{mark}]" for mark in upper if mark.rstrip("→←") == str(layer)]
+            # (a bidirectional layer reads both directions of the layer under it: its states, in words)
+            below = f"h^[{layer - 1}]⁽ᵗ⁾" if len(named) == 1 and named[0].endswith(f"[{layer}]") else \
+                f"layer {layer - 1}'s states"
+            said.append(f"{', '.join(named)} {'reads' if len(named) == 1 else 'read'} {below}")
+        notes.append(f"{'; '.join(said)}, not {reads}")  # (short: the notes take the figure's room)
+    number = output_bias[-1:].translate(FROM_SUBSCRIPT)
+    if number.isdigit() and int(number) in layers and output_bias in texts:
+        notes.append(f"{output_bias}: the output bias, not layer {number}'s")
+    return notes
 
 
 def brackets_note(picture: Picture) -> list[str]:
