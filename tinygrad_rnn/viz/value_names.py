@@ -90,6 +90,8 @@ def upper_layer_notes(picture: Picture, notation: Notation) -> list[str]:
     >>> [note for note in stacked.notes if note.startswith("W_e^[")]
     ['W_e^[2] reads h^[1]⁽ᵗ⁾, not e⁽ᵗ⁾']
     """
+    if any(node.loops for node in picture.nodes):  # a rolled figure: not said, as a line more under it set its
+        return []  # labels under a slide's 28 px (CS224N's 2-layer rolled BPTT of 8 steps: 28.1 -> 27.0 px)
     reads = PRESETS.get(notation.preset, {}).get("input_weight_reads")
     weight, output_bias = notation.symbol("W_ih"), notation.symbol("b_y")
     texts = " ".join([node.label for node in picture.nodes] + [label for *_, label in picture.edges] +
@@ -106,7 +108,7 @@ def upper_layer_notes(picture: Picture, notation: Notation) -> list[str]:
             below = f"h^[{layer - 1}]⁽ᵗ⁾" if len(named) == 1 and named[0].endswith(f"[{layer}]") else \
                 f"layer {layer - 1}'s states"
             said.append(f"{', '.join(named)} {'reads' if len(named) == 1 else 'read'} {below}")
-        notes.append(f"{'; '.join(said)}, not {reads}")  # (short: the notes take the figure's room)
+        notes.append(f"{'; '.join(said)}, not {reads}")
     number = output_bias[-1:].translate(FROM_SUBSCRIPT)
     if number.isdigit() and int(number) in layers and output_bias in texts:
         notes.append(f"{output_bias}: the output bias, not layer {number}'s")
