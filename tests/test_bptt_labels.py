@@ -569,15 +569,15 @@ def test_a_loss_written_step_by_step_is_drawn_as_the_one_call_loss(cell, written
 @pytest.mark.parametrize("slide", [False, True])
 def test_the_arrow_from_each_loss_into_its_head_says_what_it_carries_and_the_note_what_that_is(slide):
     """J_t → the head carries ∂J/∂s_t, the gradient of step t's scores — the one orange arrow left unlabelled before.
-    The note's formula, (1/T)(ŷₜ − onehot(targetₜ)) with ŷₜ = softmax(sₜ) (no bare yₜ, defined nowhere),
-    checked against tr.grad."""
+    The note's formula, (1/T)(ŷₜ − onehot(xₜ₊₁)) with ŷₜ = softmax(sₜ) (no bare yₜ, defined nowhere; the targets
+    are the next ids, a language model's), checked against tr.grad."""
     case = LanguageModelCase("gru", steps=4)
     picture = build_picture((case.loss,), level="cell", backward=True, slide=slide)
     firsts = [node.label.split("\n")[0].removesuffix(", backward") for node in picture.nodes]
     into_heads = sorted((picture.nodes[head].step, label) for tail, head, label in picture.edges
                         if firsts[tail] == "cross_entropy" and firsts[head] == "linear")
     assert into_heads == [(t, f"∂J/∂s{'₁₂₃₄'[t - 1]}") for t in range(1, 5)]
-    said = "one sequence: ∂J/∂sₜ = (1/4)(ŷₜ − onehot(targetₜ))"
+    said = "one sequence: ∂J/∂sₜ = (1/4)(ŷₜ − onehot(xₜ₊₁))"
     assert any(said in note for note in picture.notes), picture.notes
     (found,) = tr.grad(case.loss, case.logits, retain_graph=True)
     scores = case.logits.numpy()[0]

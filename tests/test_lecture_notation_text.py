@@ -60,7 +60,7 @@ def test_the_embedding_is_written_as_the_notation_stores_its_table(notation):
     if PRESETS[notation].get("words_as_columns"):
         assert all(f"e({t}) = E x({t}), the embedding of x({t})" in text for t, text in enumerate(forward, 1)), forward
         assert not any("E[" in text for text in forward)
-        assert "added into the column of E" in plain(table["bars_html"]) and "in column x(t)" in sums, sums
+        assert "added into the column of E" in plain(table["bars_html"]) and "in the column of word x(t)" in sums, sums
     else:
         assert all(f"e{t} = E[x{t}], the embedding of x{t}" in text for t, text in enumerate(forward, 1)), forward
         assert "added into the row of E" in plain(table["bars_html"]) and "in row xt" in sums, sums

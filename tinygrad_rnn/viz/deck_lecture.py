@@ -17,12 +17,12 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from .gradient_labels import TARGET_OF_STEP
 from .gru_rows import label_candidate_rows
 from .layout import labelled_layout
 from .notation import BIAS_PARTS, Notation
 from .slide import figure_slide
 from .svg import picture_to_svg
+from .value_names import target_written
 
 Figure = tuple[str, list[str]]  # a drawing's SVG, and its notes: what its labels mean
 CELLS = {"rnn": "tanh RNN", "lstm": "LSTM", "gru": "GRU"}
@@ -52,7 +52,8 @@ class Lecture:
         """The library's own SVG of ``loss``'s graph (no Graphviz), as ``viz.save`` draws it but without
         shapes, and its notes apart: the slide writes them at its own text size, under or beside it.
         ``target``: what each J_t's target is, in the slide's text (a language model's "x_{t+1}"), written in
-        the note ∂J/∂sₜ = (1/T)(ŷₜ − onehot(…)) where the library can only say "targetₜ". ``scores``: the letter
+        the note ∂J/∂sₜ = (1/T)(ŷₜ − onehot(…)) where the library says target⁽ᵗ⁾ or x⁽ᵗ⁺¹⁾
+        (:func:`.value_names.target_written`). ``scores``: the letter
         of what each step's head computes (a language model's "s": s₁ = linear, the scores J₁ reads, as the
         generation slide writes its decoder's), where the library draws an unnamed op, "linear t=1". ``short_losses``:
         each J_t = cross_entropy with its target written as "J₃: TO" (a slide's line says what J_t is), so that a
@@ -61,7 +62,9 @@ class Lecture:
 
         picture, _ = _picture((loss,), **_defaults({"show_shapes": False, "notation": self.notation, **options}))
         if target:
-            picture.notes = [note.replace(TARGET_OF_STEP, self.timed(target)) for note in picture.notes]
+            said = [target_written(self.notation, next_word) for next_word in (True, False)]  # as the library wrote it
+            picture.notes = [note.replace(said[0], self.timed(target)).replace(said[1], self.timed(target))
+                             for note in picture.notes]
         for node in picture.nodes:
             first = node.label.partition("\n")[0]
             if scores and first == "linear" and node.step is not None:  # (its "t=1" said by the name)

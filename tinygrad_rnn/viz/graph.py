@@ -140,7 +140,8 @@ def build_picture(tensors: tuple[Tensor, ...], level: str = "op", backward: bool
         picture = rolled_picture(picture)
     if not values_named:
         return picture
-    known = loss_targets(tensors) if tokens is not None and targets is None else None  # what each J_t predicts
+    # what each J_t predicts: the words written by tokens=, and the target a BPTT figure's ∂J/∂sₜ note names
+    known = loss_targets(tensors) if (tokens is not None and targets is None) or backward else None
     name_values(picture, notation, {short_name(t.name) for t in leaves_of(roots) if t.name}, params != "hide", tokens,
                 targets, known)
     if level != "op" and not backward:  # a head's states that a cat joined: [h₄⁽→⁾; h₁⁽←⁾] under its name

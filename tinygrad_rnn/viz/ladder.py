@@ -35,9 +35,10 @@ from .legibility import SlideFit, label_clashes, measure, shared_lines, slide_fi
 from .picture import Picture, steps_in_time
 from .svg import picture_to_svg
 
-SHAPES_LEFT_OUT = "Shapes left out: show_shapes=True"
-STEPS_LEFT_OUT = "Steps left out: time_steps=slice(None)"
-SAID_AS_FLAGS = ("Shapes left out: --shapes", "Steps left out: --all-steps")  # the same notes on the CLI's figures
+# what was left out, then what brings it back (not "left out: show_shapes=True", read as the setting that left it out)
+SHAPES_LEFT_OUT = "Shapes left out (show_shapes=True writes them)"
+STEPS_LEFT_OUT = "Steps left out (time_steps=slice(None) draws every step)"
+SAID_AS_FLAGS = ("Shapes left out (--shapes writes them)", "Steps left out (--all-steps draws every step)")  # the CLI's
 FLAGS: ContextVar[bool] = ContextVar("flags", default=False)  # whether the notes say the CLI's flags (it draws now)
 
 
@@ -48,9 +49,9 @@ def said_as_flags() -> Iterator[None]:
 
     >>> with said_as_flags():
     ...     left_out_notes()
-    ('Shapes left out: --shapes', 'Steps left out: --all-steps')
+    ('Shapes left out (--shapes writes them)', 'Steps left out (--all-steps draws every step)')
     >>> left_out_notes()
-    ('Shapes left out: show_shapes=True', 'Steps left out: time_steps=slice(None)')
+    ('Shapes left out (show_shapes=True writes them)', 'Steps left out (time_steps=slice(None) draws every step)')
     """
     token = FLAGS.set(True)
     try:

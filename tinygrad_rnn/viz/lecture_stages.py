@@ -258,9 +258,10 @@ def _delta_line(kind: str, t: int, names: dict[str, str], also_next: bool = Fals
 
 def _sum_lines(weights: list[dict], columns: bool = False) -> list[str]:
     """Each shared weight's sum of its per-step terms beside its .grad; ``columns``: the notation's E holds a word
-    in a column (:attr:`.Notation.words_as_columns`), so that step t's term of ∂J/∂E is added into column x_t, not a row."""
+    in a column (:attr:`.Notation.words_as_columns`), so that step t's term of ∂J/∂E is added into the column of word
+    x⁽ᵗ⁾ (a one-hot vector there, no index: "the column of"), not into row x_t."""
     lines = []
-    part = "column" if columns else "row"
+    part = "the column of word" if columns else "row"
     for weight in weights:
         name, which = weight["name"].partition(" (")[0], weight["whose"]  # b₁″, PyTorch's b_hh (W (W_ih): W)
         owner = which or name

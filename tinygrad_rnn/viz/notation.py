@@ -60,7 +60,8 @@ PRESETS: dict[str, dict[str, Any]] = {
     # CS224N's E is d × |V| (e⁽ᵗ⁾ = E x⁽ᵗ⁾ picks a word's column) and its U |V| × d: tied, U = Eᵀ. PyTorch stores
     # both tables |V| × H (a word's row), as the other presets keep them: tied, W_hy = E (tied_head)
     "cs224n": {"names": {"E": "E", "W_ih": "W_e", "W_hh": "W_h", "b_ih": "b₁", "b_hh": "b₁", "W_hy": "U", "b_y": "b₂"},
-               "time": "superscript", "words_as_columns": True},
+               "time": "superscript", "words_as_columns": True,
+               "input_weight_reads": "e⁽ᵗ⁾"},  # (W_e: named by what layer 1 reads; a note says what layer 2's reads)
     # CMU's recurrence has no bias, h_t = tanh(W_hh h_{t−1} + W_xh x_t): the model's two are named b_h, and said so
     "cmu": {"names": {"W_ih": "W_xh", "W_hh": "W_hh", "b_ih": "b_h", "b_hh": "b_h", "W_hy": "W_hy", "b_y": "b_y",
                       "J": "L"}, "time": "subscript", "no_bias": "h_t = tanh(W_hh h_{t−1} + W_xh x_t)"},

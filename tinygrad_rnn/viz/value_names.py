@@ -13,13 +13,14 @@ import re
 from dataclasses import replace
 
 from .chains import chain_mark, chain_marks, chain_of, chains_in, module_marks, owner_of
-from .gradient_labels import SCORES_NOTE, SUM_NOTE
+from .gradient_labels import SCORES_NOTE, SUM_NOTE, TARGET_OF_STEP
 from .loss_targets import LossTargets
 from .notation import (
     BIAS_PARTS,
     LAYER_WEIGHTS,
     MODEL_WEIGHTS,
     PER_STEP_VALUES,
+    PRESETS,
     VALUES,
     Notation,
     library_name,
@@ -61,13 +62,57 @@ def name_values(picture: Picture, notation: Notation, parameters: set[str], show
         picture.notes += notation.merged_biases(parts)
     write_tied_uses(picture, notation)
     rename_values(picture, notation)
+    # J_t's target in the notation's time (never targetₜ beside h⁽ᵗ⁾): the next word where each J_t predicts the
+    # next input, a language model's x⁽ᵗ⁺¹⁾ (one module: not a decoder's, whose inputs are y), else target⁽ᵗ⁾
+    one_module = len({chain[0] for chain in chain_marks(chains_in(picture.nodes), notation.module_letters)}) <= 1
+    target = target_written(notation, known is not None and known.next_words and one_module)
+    picture.notes = [note.replace(TARGET_OF_STEP, target) for note in picture.notes]
     if notation.time == "superscript":
         picture.notes += brackets_note(picture)
+    picture.notes += upper_layer_notes(picture, notation)
     if tokens is not None:
         write_tokens(picture, list(tokens), None if targets is None else list(targets), known)
     elif targets is not None:
         raise ValueError("targets: what each J_t should predict is written beside the words it is for; pass "
                          "tokens=[...] too (the words of x_1 … x_T)")
+
+
+def upper_layer_notes(picture: Picture, notation: Notation) -> list[str]:
+    """Where a lecture names its input weight by what layer 1 reads (CS224N's W_e, on the embedding e⁽ᵗ⁾) and a
+    figure draws it for layer 2 (W_e^[2]), what it reads there: layer 1's state, not e⁽ᵗ⁾. And where the output
+    bias's name ends in a layer's number (CS224N's b₂ beside layer 2's b₁^[2]), whose bias it is.
+
+    >>> import tinygrad_rnn as tr
+    >>> from tinygrad_rnn.viz.graph import build_picture
+    >>> from tinygrad_rnn.viz.notation import resolve
+    >>> stacked = build_picture((tr.nn.RNN(2, 3, num_layers=2)(tr.randn(2, 2))[0].sum(),), level="cell",
+    ...                         notation=resolve("cs224n"))
+    >>> [note for note in stacked.notes if note.startswith("W_e^[")]
+    ['W_e^[2] reads h^[1]⁽ᵗ⁾, not e⁽ᵗ⁾']
+    """
+    if any(node.loops for node in picture.nodes):  # a rolled figure: not said, as a line more under it set its
+        return []  # labels under a slide's 28 px (CS224N's 2-layer rolled BPTT of 8 steps: 28.1 -> 27.0 px)
+    reads = PRESETS.get(notation.preset, {}).get("input_weight_reads")
+    weight, output_bias = notation.symbol("W_ih"), notation.symbol("b_y")
+    texts = " ".join([node.label for node in picture.nodes] + [label for *_, label in picture.edges] +
+                     [name for node in picture.nodes for name in node.parameters])
+    layers = {int(number) for number in re.findall(r"\^\[(\d+)", texts)}  # the layers whose marks are drawn
+    notes = []
+    upper = sorted(set(re.findall(re.escape(weight) + r"\^\[((?:[2-9]|\d\d)[→←]?)\]", texts)),  # W_e^[2], W_e^[2→]
+                   key=lambda mark: (int(mark.rstrip("→←")), mark.endswith("←")))
+    if reads and weight == PRESETS[notation.preset]["names"].get("W_ih") and upper:
+        said = []
+        for layer in sorted({int(mark.rstrip("→←")) for mark in upper}):
+            named = [f"{weight}^[{mark}]" for mark in upper if mark.rstrip("→←") == str(layer)]
+            # (a bidirectional layer reads both directions of the layer under it: its states, in words)
+            below = f"h^[{layer - 1}]⁽ᵗ⁾" if len(named) == 1 and named[0].endswith(f"[{layer}]") else \
+                f"layer {layer - 1}'s states"
+            said.append(f"{', '.join(named)} {'reads' if len(named) == 1 else 'read'} {below}")
+        notes.append(f"{'; '.join(said)}, not {reads}")
+    number = output_bias[-1:].translate(FROM_SUBSCRIPT)
+    if number.isdigit() and int(number) in layers and output_bias in texts:
+        notes.append(f"{output_bias}: the output bias, not layer {number}'s")
+    return notes
 
 
 def brackets_note(picture: Picture) -> list[str]:
@@ -195,6 +240,20 @@ def rename_values(picture: Picture, notation: Notation) -> None:
     # the BPTT note's sum, ∂J/∂h₃ = (1/4) ∂J₃/∂h₃ + …, in the same words as the arrows (one chain drawn: no mark)
     picture.notes = [write(note, None) if note.startswith((SUM_NOTE, SCORES_NOTE)) else note for note in picture.notes]
     mark_calls(picture, notation)
+
+
+def target_written(notation: Notation, next_word: bool) -> str:
+    """J_t's target as a note on ∂J/∂sₜ writes it, in the notation's time: the next input (``next_word``: a language
+    model's) or the target.
+
+    >>> from tinygrad_rnn.viz.notation import resolve
+    >>> cs224n = resolve("cs224n")
+    >>> target_written(cs224n, True), target_written(cs224n, False), target_written(resolve(None), True)
+    ('x⁽ᵗ⁺¹⁾', 'target⁽ᵗ⁾', 'xₜ₊₁')
+    """
+    if next_word:
+        return notation.at_step("x", "t").replace("ᵗ", "ᵗ⁺¹").replace("ₜ", "ₜ₊₁")  # (+ stays lowered in at_step)
+    return notation.at_step("target", "t")
 
 
 def arrows_in_notation(picture: Picture, carried: dict, notation: Notation) -> dict:
