@@ -33,6 +33,44 @@ def misplaced_labels(svg_text: str) -> list[tuple[str, float, float]]:
     than its own, 2.5 pt off (a line up past the rows beside the end of a state's name between two cells on a
     slide, 2 pt off: the name still lies along its own line). A fork of its own line — out of the same node,
     unnamed (named once: layout._name_each_fork_once) — carries what it names, and is its own too."""
+    lines, tails, named, labels = _labels_and_lines(svg_text)
+    found = []
+    for words, own, box in labels:
+        near = [polyline_distance(line, box) for line in lines]
+        forks = {k for k in range(len(lines)) if k not in named and tails[k] is not None and tails[k] == tails[own]}
+        nearest_other = min((near[k] for k in range(len(lines)) if k != own and k not in forks), default=math.inf)
+        if near[own] > nearest_other + NEARER:
+            found.append((words, round(near[own], 1), round(nearest_other, 1)))
+    return found
+
+
+def flipped_bundles(svg_text: str) -> list[list[str]]:
+    """The bundles of more than four parallel level arrows between the same two x (the states a step node passes to
+    the next) whose names do not all lie on one side of their own lines: each such bundle's names, top first, a name
+    under its line marked "(under)". Where c's names lay over their lines and h's under theirs, 17 pt apart, a
+    reader who learned "over its line" from the c lanes read each h name as the arrow's under it."""
+    lines, _, _, labels = _labels_and_lines(svg_text)
+    level = []  # (left, right, y, words, over its line): a rightward arrow's ends lie a few points off a leftward one's
+    for words, own, (_, top, _, bottom) in labels:
+        (x0, y0), (x1, y1) = lines[own][0], lines[own][-1]
+        if len(lines[own]) == 2 and y0 == y1:
+            level.append((min(x0, x1), max(x0, x1), y0, words, top + bottom < 2 * y0))
+    between = {tuple(sorted((k for k, (left, right, *_) in enumerate(level) if left < (low + high) / 2 < right),
+                            key=lambda k: level[k][2])) for low, high, *_ in level}
+    bundles = []  # each gap's arrows cut where two lie 3 lines apart or more (the rows of a cell-level figure)
+    for arrows in between:
+        for k in arrows:
+            if bundles and bundles[-1][-1] in arrows and level[k][2] - level[bundles[-1][-1]][2] < 3 * LABEL_LINE:
+                bundles[-1].append(k)
+            else:
+                bundles.append([k])
+    return [[level[k][3] + ("" if level[k][4] else " (under)") for k in bundle]
+            for bundle in bundles if len(bundle) > 4 and len({level[k][4] for k in bundle}) > 1]
+
+
+def _labels_and_lines(svg_text: str):
+    """A library SVG's edges (each one's points, its tail's node, which are named) and its arrow labels: (words,
+    the index of its own edge, its box (left, top, right, bottom), y downwards, as svg.py draws it)."""
     lines: list[list[tuple[float, float]]] = []
     tails: list[str | None] = []
     named: set[int] = set()
@@ -50,14 +88,7 @@ def misplaced_labels(svg_text: str) -> list[tuple[str, float, float]]:
             labels.append((" ".join(words), len(lines) - 1, (x - half, y - 7, x + half, y + 2.5 + LABEL_LINE *
                                                               (len(words) - 1))))
             named.add(len(lines) - 1)
-    found = []
-    for words, own, box in labels:
-        near = [polyline_distance(line, box) for line in lines]
-        forks = {k for k in range(len(lines)) if k not in named and tails[k] is not None and tails[k] == tails[own]}
-        nearest_other = min((near[k] for k in range(len(lines)) if k != own and k not in forks), default=math.inf)
-        if near[own] > nearest_other + NEARER:
-            found.append((words, round(near[own], 1), round(nearest_other, 1)))
-    return found
+    return lines, tails, named, labels
 
 
 def drawn_width(text) -> float:
@@ -334,3 +365,17 @@ def test_a_rolled_cells_arrow_labels_stand_a_line_clear_of_its_loops_names_and_o
         assert min(others) >= NEAR_LABEL >= LABEL_LINE, (lines, min(others))
         nodes = [gap(boxes[k], (b.left, b.bottom, b.right, b.top)) for b in placed.boxes]
         assert min(nodes) >= NEAR_BOX, (lines, min(nodes))
+
+
+def test_a_step_nodes_bundle_of_states_names_each_over_its_own_line():
+    """The issue's figure (graph --cell lstm --level step --layers 2 --bidirectional --loss last --steps 3
+    --forward-and-backward): a step passes 8 states each way, 17 pt apart. c's names lay 7 over their lines, h's 8
+    under theirs: halfway down the bundle the side flipped, and h₂⁽²←⁾ read as naming the h₁⁽²→⁾ under it. Each
+    name now lies over its own line, 2.5 clear of it and 5 under the next."""
+    tr.manual_seed(0)
+    model = tr.nn.LSTM(2, 3, num_layers=2, bidirectional=True)
+    loss = model(tr.randn(3, 1, 2))[0][-1].sum()
+    text = drawn(build_picture((loss,), level="step", backward="both"))
+    assert flipped_bundles(text) == []
+    assert misplaced_labels(text) == []
+    assert label_clashes(text).count == 0, label_clashes(text)

@@ -16,7 +16,7 @@ import xml.etree.ElementTree as ElementTree
 import pytest
 from drawing_cases import last_step_loss
 from test_cli_grid import GRID, arguments, drawn_figure
-from test_label_placement import drawn_width, misplaced_labels
+from test_label_placement import drawn_width, flipped_bundles, misplaced_labels
 from test_viz_user_models import CharLM, char_lm_loss
 from written import flat, svg_lines
 
@@ -572,6 +572,7 @@ def test_no_arrow_label_of_a_documentation_figure_lies_on_another_a_line_or_a_bo
     found = label_clashes(text)
     assert found.count == 0, f"{name}: {found}: {found.overlaps} {found.crossed} {found.on_nodes}"
     assert misplaced_labels(text) == [], f"{name}: nearer another arrow's line than their own"
+    assert flipped_bundles(text) == [], f"{name}: names on both sides of their lines in one bundle"
 
 
 # (At step level eight steps of two bidirectional layers, forward and backward, draw three gradient arrows a gap:
@@ -585,6 +586,7 @@ def test_no_arrow_label_of_a_cli_figure_lies_on_another_a_line_or_a_box(name, tm
     found = label_clashes(text)
     assert found.count == 0, f"{name}: {found}: {found.overlaps} {found.crossed} {found.on_nodes}"
     assert misplaced_labels(text) == [], f"{name}: nearer another arrow's line than their own"
+    assert flipped_bundles(text) == [], f"{name}: names on both sides of their lines in one bundle"
 
 
 def test_a_stacked_bidirectional_figure_names_each_state_once_and_off_the_lines(tmp_path, library_svg):

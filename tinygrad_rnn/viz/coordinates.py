@@ -24,7 +24,7 @@ from .geometry import (
 )
 from .picture import CHOICES
 from .risers import BESIDE_COLUMN, RISER_SPACING
-from .state_routes import state_first, state_pitch
+from .state_routes import one_sided, state_first, state_pitch
 from .tracks import TRACK_PITCH
 
 
@@ -462,9 +462,10 @@ class Coordinates:
         """How far above (``above``) or below its row's middle the outermost state label in a gap between two cells
         reaches, as :meth:`~.state_routes.StateRoutes._state_route` places them: the top one above its line, growing
         upwards where it is broken in two lines; the bottom one (h under c) 8 under its line, growing downwards — none
-        below where the gap holds one state (its label lies above its line)."""
+        below where the gap holds one state, or more than four (:func:`~.state_routes.one_sided`: each label lies
+        above its line)."""
         tracks = sorted(self.gap_tracks[(row, gap)], key=state_first)
-        if not above and len(tracks) < 2:
+        if not above and (len(tracks) < 2 or one_sided(tracks)):
             return 0.0
         lines = max(len(self._state_lines(label, tracks)) for label in (tracks if above else tracks[-1:]))
         low = min((self.boxes[i].height for (r, _), members in self.members.items() if r == row for i in members),

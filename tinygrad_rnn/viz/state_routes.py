@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 
 from . import tracks as unnamed  # (here `tracks` names a gap's list of named states)
-from .geometry import LABEL_LINE, Box, Route, finish, label_lines
+from .geometry import LABEL_DESCENT, LABEL_LINE, LABEL_OFFSET, Box, Route, finish, label_lines
 from .scripts import FROM_SUPERSCRIPT
 
 
@@ -35,8 +35,12 @@ class StateRoutes:
             offset = -track * state_pitch(min(a.height, b.height), len(tracks))
             start = (a.right if rightwards else a.left, a.y + offset)
             end = (b.left if rightwards else b.right, b.y + offset)
-            above = offset >= 0
-            route = finish([start], end, label, ((start[0] + end[0]) / 2, start[1] + (7 if above else -8)))
+            if one_sided(tracks):  # every name over its own line, just clear of it (LABEL_OFFSET)
+                rise, above = LABEL_OFFSET + LABEL_DESCENT, True
+            else:  # c's name over c's line, h's under h's: each grows away from the other
+                above = offset >= 0
+                rise = 7 if above else -8
+            route = finish([start], end, label, ((start[0] + end[0]) / 2, start[1] + rise))
             return self._broken(route, label, above, tracks)
         gap_x = self._gap_middle(gap) + track * unnamed.TRACK_PITCH
         start = (a.right if rightwards else a.left, a.y)
@@ -69,7 +73,7 @@ class StateRoutes:
         by the caller): :meth:`_drawn`; where forward and backward share the cells (``both_ways``) also on the gap's
         outermost track, which grows away from the others (∂J/∂c₂'s part above c₁, ∂J/∂h₁ under h₁): an LSTM's four
         tracks kept its chain rule in one line, the gap that wide."""
-        outermost = self.both_ways and label in (tracks[0], tracks[-1])
+        outermost = self.both_ways and label in (tracks[:1] if one_sided(tracks) else (tracks[0], tracks[-1]))
         return self._drawn(label, 2 if outermost else len(tracks))
 
     def _drawn(self, label: str, tracks: int = 1) -> list[str]:
@@ -103,6 +107,18 @@ def state_pitch(height: float, tracks: int) -> float:
     (20.0, 5.0)
     """
     return height / max(4, tracks)
+
+
+def one_sided(tracks: list[str]) -> bool:
+    """Whether the names of the parallel states in a gap all go over their own lines: where more than four run
+    between two cells (a step node passes every layer's, both ways), a :func:`state_pitch` apart. There c's name
+    over c's line and h's under h's flipped halfway down the bundle: past the flip, a name under its line lay as
+    near the next line down, and read as that arrow's (h₂⁽²←⁾ as the h₁⁽²→⁾ under it).
+
+    >>> one_sided(["c₁", "h₁"]), one_sided([f"h₁⁽{k}⁾" for k in "12345"])
+    (False, True)
+    """
+    return len(tracks) > 4
 
 
 def state_first(label: str) -> tuple:
