@@ -39,8 +39,9 @@ def misplaced_labels(svg_text: str) -> list[tuple[str, float, float]]:
         near = [polyline_distance(line, box) for line in lines]
         forks = {k for k in range(len(lines)) if k not in named and tails[k] is not None and tails[k] == tails[own]}
         nearest_other = min((near[k] for k in range(len(lines)) if k != own and k not in forks), default=math.inf)
-        if near[own] > nearest_other + NEARER:
-            found.append((words, round(near[own], 1), round(nearest_other, 1)))
+        nearest_own = min(near[k] for k in (own, *forks))
+        if nearest_own > nearest_other + NEARER:
+            found.append((words, round(nearest_own, 1), round(nearest_other, 1)))
     return found
 
 
@@ -379,3 +380,20 @@ def test_a_step_nodes_bundle_of_states_names_each_over_its_own_line():
     assert flipped_bundles(text) == []
     assert misplaced_labels(text) == []
     assert label_clashes(text).count == 0, label_clashes(text)
+
+
+@pytest.mark.parametrize("notation", ["pytorch", "cs224n"])
+def test_a_forked_states_name_may_lie_beside_its_unnamed_branch(notation):
+    """The deck's stacked bidirectional slide: layer 1's h₁⁽¹←⁾ goes up into both directions of layer 2 along one
+    line that forks, named once. Its short drop into the forward cell, between two rows of cells, had no free spot
+    beside it: the name lay across the branch up to the reverse cell, its ")" against the forward cell's
+    arrowhead. The branch carries what the name says, so the name may lie beside it."""
+    from tinygrad_rnn.viz import _defaults, _picture
+    from tinygrad_rnn.viz.lecture_models import last_step_loss, layer
+
+    loss = last_step_loss(layer("rnn", num_layers=2, bidirectional=True), 2)
+    picture, _ = _picture((loss,), **_defaults({"show_shapes": False, "level": "cell", "params": "hide",
+                                                "slide": True, "notation": notation}))
+    text = drawn(picture)
+    assert label_clashes(text).count == 0, label_clashes(text)
+    assert misplaced_labels(text) == []

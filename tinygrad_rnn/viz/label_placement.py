@@ -15,6 +15,12 @@ nearest free spot beside its own line:
   this arrow parts from them: both count against a candidate, after the clashes;
 * the nearest candidate with the fewest clashes wins, so a label that was already clear stays put.
 
+A state handed to two nodes leaves along one line that forks, named once (``layout._name_each_fork_once``): the
+unnamed branches carry what the name says, so where no spot beside its own line is clear, its spots are sought
+beside them too, and a branch near it reads as its own line (between two rows of cells, layer 1's h₁⁽¹←⁾ had no
+free spot beside its short drop into layer 2's forward cell: it lay across the branch up to the reverse cell,
+against the arrowhead).
+
 Coordinates are the layout's (points, y upwards); a label's anchor is the middle of its first line's
 baseline, as :mod:`.svg` draws it.
 
@@ -199,12 +205,14 @@ def _grow(rect: Rect, by: float) -> Rect:
     return rect[0] - by, rect[1] - by, rect[2] + by, rect[3] + by
 
 
-def _score(index: _Index, owner: int, rect: Rect, beaten: float = math.inf) -> tuple[int, int]:
+def _score(index: _Index, owner: int, rect: Rect, beaten: float = math.inf,
+           forks: frozenset[int] = frozenset()) -> tuple[int, int]:
     """(clashes, doubts) of a label of route ``owner`` covering ``rect``: clashes with boxes, texts, labels
     and lines; where there are none, doubts: a step's border runs through it, or another arrow's line lies
     about as close to it as its own does (the label would read as that arrow's) — a line that runs along its
     own there, a bus's shared trunk, aside. ``beaten``: the clashes of the best spot found so far; counting
-    stops once past them (such a spot cannot win, and most spots tried in a crowded figure lie on many things)."""
+    stops once past them (such a spot cannot win, and most spots tried in a crowded figure lie on many things).
+    ``forks``: the unnamed branches of its line, which carry what it names (lines of its own, as its own is)."""
     clear = _grow(rect, LABEL_CLEAR)
     clash = 0
     for kind, other, shape, box in index.near(clear):
@@ -227,7 +235,7 @@ def _score(index: _Index, owner: int, rect: Rect, beaten: float = math.inf) -> t
         elif kind == "box":  # (a split label's lines over its own arrow; a label under a box's edge reads as in it)
             doubt += _gap(rect, box) < NEAR_BOX
         elif kind == "line":
-            (own if other == owner else others).append((shape, box))
+            (own if other == owner or other in forks else others).append((shape, box))
     centre = ((rect[0] + rect[2]) / 2, (rect[1] + rect[3]) / 2)
     nearest, at = NEAR, None
     for segment, box in own:
@@ -386,9 +394,10 @@ def clashes(placed: Layout, names: list[str], k: int) -> int:
     return _score(_index(placed, items), k, label_rect(route.label_at, lines))[0]
 
 
-def place_labels(placed: Layout, names: list[str]) -> None:
+def place_labels(placed: Layout, names: list[str], tails: list[int] | None = None) -> None:
     """Move every arrow label (``names``: each route's) that lies on a box, a label or a line to the nearest
-    free spot beside its own line. A rolled cell's loops name their states on their own arches
+    free spot beside its own line, else beside an unnamed branch of it (``tails``: each route's tail node; routes
+    from one tail with one name are one line that forks). A rolled cell's loops name their states on their own arches
     (:func:`.geometry.loop_label_at`), where nothing else is drawn: each stays there, in the way of the others
     (moved, one took the nearest free spot along its arch — beside another's, or left of the cell)."""
     items = _items(placed, names)
@@ -396,29 +405,37 @@ def place_labels(placed: Layout, names: list[str]) -> None:
     for k, (route, lines) in enumerate(items):
         if not lines or k >= len(placed.routes):
             continue
+        forks = frozenset(j for j, other in enumerate(placed.routes) if tails is not None and j != k
+                          and tails[j] == tails[k] and names[j] == names[k] and items[j][1] is None)
         rect = label_rect(route.label_at, lines)
-        now = _score(index, k, rect)
+        now = _score(index, k, rect, forks=forks)
         if now == (0, 0):
             continue
         best = None
-        samples, tried = _samples(index, k, _polyline(route), route.label_at), 0
-        for far in (False, True):  # far along a shared trunk only where nothing nearer is free
-            # nearest first: a heap popped only as far as the first free spot (most labels find one early)
-            spots = [(math.dist(anchor, route.label_at), anchor)
-                     for anchor in _candidates(samples, lines, far, route.label_at)]
-            heapq.heapify(spots)
-            count = min(TRIED - tried, len(spots))
-            tried += count
-            for _ in range(count):
-                distance, anchor = heapq.heappop(spots)
-                clash, doubt = _score(index, k, label_rect(anchor, lines), math.inf if best is None else best[0][0])
-                key = (clash, doubt + far, distance)
-                if best is None or key < best[0]:
-                    best = (key, anchor)
-                if (clash, doubt) == (0, 0):
-                    break  # the nearest free spot
-            if best is not None and best[0][:2] == (0, far):
+        for along in ((k,), tuple(sorted(forks))):  # its branches only where no spot beside its own line is clear
+            if not along or best is not None and best[0][0] == 0:
                 break
+            samples = [sample for j in along for sample in _samples(index, j, _polyline(placed.routes[j]),
+                                                                    route.label_at)]
+            tried = 0
+            for far in (False, True):  # far along a shared trunk only where nothing nearer is free
+                # nearest first: a heap popped only as far as the first free spot (most labels find one early)
+                spots = [(math.dist(anchor, route.label_at), anchor)
+                         for anchor in _candidates(samples, lines, far, route.label_at)]
+                heapq.heapify(spots)
+                count = min(TRIED - tried, len(spots))
+                tried += count
+                for _ in range(count):
+                    distance, anchor = heapq.heappop(spots)
+                    clash, doubt = _score(index, k, label_rect(anchor, lines),
+                                          math.inf if best is None else best[0][0], forks)
+                    key = (clash, doubt + far, distance)
+                    if best is None or key < best[0]:
+                        best = (key, anchor)
+                    if (clash, doubt) == (0, 0):
+                        break  # the nearest free spot
+                if best is not None and best[0][:2] == (0, far):
+                    break
         if best is not None and best[0][:2] < now:
             _forget(index, k, rect)
             route.label_at = best[1]
