@@ -402,11 +402,14 @@ def place_labels(placed: Layout, names: list[str], tails: list[int] | None = Non
     (moved, one took the nearest free spot along its arch — beside another's, or left of the cell)."""
     items = _items(placed, names)
     index = _index(placed, items)
+    unnamed_branches: dict[tuple[int, str], list[int]] = {}  # (tail, name) → its routes drawn without a label
+    for j in range(len(placed.routes) if tails is not None else 0):  # (grouped once: a scan per label is n²)
+        if items[j][1] is None:
+            unnamed_branches.setdefault((tails[j], names[j]), []).append(j)
     for k, (route, lines) in enumerate(items):
         if not lines or k >= len(placed.routes):
             continue
-        forks = frozenset(j for j, other in enumerate(placed.routes) if tails is not None and j != k
-                          and tails[j] == tails[k] and names[j] == names[k] and items[j][1] is None)
+        forks = frozenset(unnamed_branches.get((tails[k], names[k]), ())) if tails is not None else frozenset()
         rect = label_rect(route.label_at, lines)
         now = _score(index, k, rect, forks=forks)
         if now == (0, 0):
