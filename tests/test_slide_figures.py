@@ -15,7 +15,7 @@ import xml.etree.ElementTree as ElementTree
 
 import pytest
 from drawing_cases import last_step_loss
-from test_cli_grid import GRID, arguments, drawn_figure
+from test_cli_grid import GRID, arguments, drawn_figure, read
 from test_label_placement import drawn_width, flipped_bundles, misplaced_labels
 from test_viz_user_models import CharLM, char_lm_loss
 from written import flat, svg_lines
@@ -79,14 +79,17 @@ GRID_TOO_SMALL: dict[str, str] = {  # (cell-level-layers-bidirectional-loss-back
     "points wide, 130 apart: 1,562 × 690 where 28 px needs 686 × 386; an op-level figure of the gradient may leave "
     "steps out, but that does not enlarge this one: at t = 1, 2, …, 8 11.3 px, 1.32 : 1, the nodes beside its "
     "rows (both layers' Σs and ∂J/∂W, the head's backward rules, unbind, stack) one column as tall as both rows)",
-    "lstm-op-1-True-last-none-False-3-cs224n": "text 16 px, labels 16 px, 1.64 : 1 (1,111 × 676 points, bound by its "
-    "height: two directions' steps of ops one above the other, where 28 px needs 386; t = 1, …, 3 narrows it, "
-    "16.4 px)",
-    "lstm-op-1-False-last-backward-False-3-cmu": "text 14.9 px, labels 16.6 px, 2.09 : 1 (3 steps of ops, each 283 "
-    "points wide, 301 apart: 1,158 wide where 28 px needs 686; its 3 steps are drawn whole, t = 1, 2, …, T: "
-    "t = 1, …, 3 would be 18.3 px)",
-    "lstm-op-1-False-last-backward-False-3-elman": "text 15 px, labels 16.7 px, 2.07 : 1 (3 steps of ops, each 283 "
-    "points wide: 1,149 wide where 28 px needs 686)",
+    # (an op-level step's nodes after the steps stand in one column beside them, not two of two: the three below grew
+    # from 16, 14.9 and 15 px; the 3-step LSTM drawn whole fits, test_three_op_level_lstm_steps_fit_a_slide_whole…)
+    "lstm-op-1-True-last-none-False-3-cs224n": "text 16.2 px, labels 16.2 px, 1.80 : 1 (1,187 × 658 points, bound "
+    "by its height: two directions' rows of op-level steps one above the other, each step eight ops tall, 261 points, "
+    "its x_t under it, where 28 px needs 386 for the whole figure; t = 1, …, 3 is as tall, 16.4 px)",
+    "lstm-op-1-False-last-backward-False-3-cmu": "text 15.8 px, labels 17.5 px, 1.98 : 1 (3 steps of backward rules, "
+    "each 283 × 477 points, 301 apart: 1,097 × 555 where 28 px needs 686 × 386; f, i and g's rules side by side, "
+    "252 points a step, need 792 for three steps before anything beside them, and stacked would make each step "
+    "taller still; t = 1, …, 3 would be 19.6 px, and an op-level figure of the gradient draws 3 steps at least)",
+    "lstm-op-1-False-last-backward-False-3-elman": "text 15.8 px, labels 17.5 px, 1.97 : 1 (as -cmu: 3 steps of "
+    "backward rules, each 283 points wide: 1,096 × 555 where 28 px needs 686 × 386)",
 }
 
 
@@ -126,6 +129,21 @@ def test_the_vanishing_comparison_fits_a_slide(name, tmp_path, library_svg, caps
 def test_each_figure_of_the_cli_grid_fits_a_slide(name, tmp_path, library_svg, capsys):
     found = slide_fit(cli_figure(name, tmp_path / "figure.svg", capsys))
     assert found.fits, f"{name}: {found}"
+
+
+def test_three_op_level_lstm_steps_fit_a_slide_whole_what_follows_them_in_one_column(tmp_path, library_svg):
+    """Three LSTM steps op by op, each a dozen ops eight levels tall: stack → index → sum → J beside the last step
+    stood in two columns of two, and the three steps did not fit (27.2 px; the slide drew t = 1, …, 3). Beside steps
+    that tall the four stand in one column, each over the node it feeds: every step drawn, 28.6 px."""
+    _, make_loss, options = next(figure for figure in DOCS if figure[0] == "lstm_op")
+    text = viz.save(make_loss(), path=tmp_path / "f.svg", **options).read_text()
+    found = slide_fit(text)
+    nodes, _ = read(text)
+    assert found.fits and all(kind != "ellipsis" for kind, _, _ in nodes.values()), found  # no "…" for a step
+    assert all(f">t={step}<" in text for step in (1, 2, 3)) and "Steps left out" not in text
+    after = {lines[0]: centre for _, lines, centre in nodes.values() if lines[0] in ("stack", "index", "sum", "J")}
+    assert len({round(x) for x, _ in after.values()}) == 1, after  # one column
+    assert [name for name, _ in sorted(after.items(), key=lambda item: item[1][1])] == ["stack", "index", "sum", "J"]
 
 
 def lstm_language_model_bptt(source: str, path: pathlib.Path, capsys) -> str:

@@ -13,7 +13,7 @@ What is left to give up, in the order a lecturer would rather lose it:
    8 cells or steps of a forward figure, and of a figure of the gradient (BPTT is the steps it goes back
    through: a 4-step figure drawn as t = 1, …, 4 shows almost none of it), are always drawn whole; a forward
    figure of ops may hold fewer, and so may a figure of the gradient at op level, down to t = 1, 2, …, T (its
-   dozen ops a step drawn 8 times over land a one-layer LSTM's text at 6.5 px: at t = 1, 2, …, 8, 14.1 px).
+   dozen ops a step drawn 8 times over land a one-layer LSTM's text at 6.6 px: at t = 1, 2, …, 8, 14.8 px).
 
 Each rung taken is said in a note under the figure, with the option that draws it all. Steps are left out
 where the slide then fits or, in a figure of ops or of the gradient longer than 8 steps, or of the gradient at op

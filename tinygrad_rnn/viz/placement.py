@@ -141,11 +141,11 @@ class Placement:
         self.beside: dict[tuple[bool, int, int], list[int]] = {}  # (on the left?, row, column) → nodes
         moved_right = set()  # the rows whose Σs of the later steps moved to the right end (a decoder's)
         first_sums = []  # the Σs of a row's first steps (an encoder's), placed after the loop: (node, row, column)
+        stacked = self._levels_per_column()
         for i in beside:
             side, row = self.place[i]
             feeds_steps = any(s in block_of for s in self.successors[i])
-            # Two levels share a column, one above the other, so the figure stays slide-wide.
-            column = (outermost if self.nodes[i].kind == "parameter" and feeds_steps else distance[i]) // 2
+            column = (outermost if self.nodes[i].kind == "parameter" and feeds_steps else distance[i]) // stacked
             on_left = (side == "start") != (self.reverse[row] if self.rows else False)
             linked = linked_on[i]
             middle = (len(self.steps) - 1) / 2
@@ -155,7 +155,7 @@ class Placement:
                 # direction's h_0 at a step that merges both, the Σ of a decoder that follows its encoder — so
                 # it sits beside that end, outside what is there
                 on_left = near_left
-                column += 1 + outermost // 2
+                column += 1 + outermost // stacked
                 if not on_left:
                     moved_right.add(row)
             elif linked and near_left and on_left and self.backward and side == "end" and self.slide:
@@ -168,7 +168,7 @@ class Placement:
             # of its own lane's height: the figure is bound by its width, and a second column of Σs at the left end
             # cost the slide 12 % of it (the top left, over the encoder's cells, stays empty: the height is free)
             on_right = row in moved_right
-            self.beside.setdefault((not on_right, row, column + (1 + outermost // 2 if on_right else 0)),
+            self.beside.setdefault((not on_right, row, column + (1 + outermost // stacked if on_right else 0)),
                                    []).append(i)
         self.beside_slot: dict[int, tuple[tuple[bool, int, int], int]] = {}  # node → (its column, place in it)
         for key, members in self.beside.items():  # top to bottom, each node just above the one it feeds
@@ -187,6 +187,17 @@ class Placement:
             by_arrow = iter(sorted(starts, key=lambda i: state_first(self.nodes[i].label)))
             self.beside[key] = [next(by_arrow) if i in starts else i for i in ordered]
             self.beside_slot.update({i: (key, k) for k, i in enumerate(self.beside[key])})
+
+    def _levels_per_column(self) -> int:
+        """How many levels of the nodes beside a row share one column, one above the other, so that the figure
+        stays slide-wide: two, or on a slide where every row's steps are drawn op by op over several columns, half
+        the fewest levels of a row's steps — an LSTM step's eight levels hold stack → index → sum → J in one
+        column beside them, no taller than the step. (In two columns of two, a 3-step op-level LSTM was 47 points
+        wider, its labels 27.2 px on a slide where they need 28, and the slide drew it t = 1, …, 3.) One cell, whose
+        layout is turned (layout._turn), keeps two: its columns beside become rows above and below it."""
+        rows_of_ops = self.slide and len(self.steps) > 1 and all(
+            any(self.nodes[i].kind == "op" for i in members) for members in self.members.values())
+        return max(2, (min(self.top_level) + 1) // 2) if rows_of_ops else 2
 
     def _row_read(self, node: int, upstream: int) -> int:
         """The row a node after the steps sits beside: the highest it reads directly, else the highest upstream
