@@ -358,9 +358,13 @@ def _accumulate_into_grad(vertex: Any, total: Any, create_graph: bool, fresh: bo
         total = _as_tensor(total)
         tensor.grad = total if tensor.grad is None else tensor.grad + total
         return
-    # (as a rule an array already; and the attribute behind .grad, whose getter also checks for a computed tensor)
-    total, grad = total if type(total) is type(tensor.array) else _as_array(total), tensor._grad
-    tensor._grad = TensorBase._make(grad.array + total if grad is not None else total if fresh else total.copy())
+    total = total if type(total) is type(tensor.array) else _as_array(total)  # (as a rule an array already)
+    # (``_grad``: the attribute behind .grad, whose getter also checks for a computed tensor)
+    if tensor._grad is not None:  # a later backward: its total added, into a new array
+        total = tensor._grad.array + total
+    elif not fresh:  # the first: a copy, .grad's own, as ``total`` may be another leaf's too
+        total = total.copy()
+    tensor._grad = TensorBase._make(total)
 
 
 def _fitted_to_input(function: Function, expected: Any, gradient: Any, create_graph: bool = False) -> Any:

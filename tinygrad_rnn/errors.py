@@ -48,6 +48,36 @@ def describe_inputs(inputs: tuple[Any, ...]) -> str:
     return " and ".join(map(describe, inputs))
 
 
+def mixed_devices_error(function: Any, inputs: tuple[Any, ...], devices: set[Any]) -> DeviceError:
+    """The error for an op given arrays on different ``devices``: tinygrad_rnn never copies between them
+    silently (a GPU is needed to see it; tests/test_tensor.py checks it with a stand-in CuPy)."""
+    names = " and ".join(sorted(str(device) for device in devices))
+    return DeviceError(f"{function.name}: inputs are on different devices ({names}; shapes {describe_inputs(inputs)}). "
+                       "Move them to one device first, e.g. x.to('gpu') or x.cpu(); tinygrad_rnn never copies "
+                       "between devices silently.")
+
+
+def forward_input_error(function: Any, inputs: tuple[Any, ...], error: Exception) -> Exception:
+    """The error for an op whose forward rejected its inputs (NumPy raised ``error``), of the kind a
+    Python user expects: a ShapeError for a ValueError, an IndexError for one, else a TypeError. It
+    names the op, what it got and the op's ``hint`` (what its inputs must satisfy).
+
+    >>> import tinygrad_rnn as tr
+    >>> tr.ones(2) + tr.ones(3)
+    Traceback (most recent call last):
+    tinygrad_rnn.errors.ShapeError: add: cannot apply to Tensor(shape=(2,), float32, cpu) and
+    Tensor(shape=(3,), float32, cpu). Shapes must broadcast as in NumPy: aligned from the right, each
+    pair of sizes equal or one of them 1. (operands could not be broadcast together with shapes ...)
+    """
+    hint = f" {function.hint}." if function.hint else ""
+    message = f"{function.name}: cannot apply to {describe_inputs(inputs)}.{hint} ({error})"
+    if isinstance(error, ValueError):
+        return ShapeError(message)
+    if isinstance(error, IndexError):
+        return IndexError(message)
+    return TypeError(message)  # (NumPy's own subclasses, e.g. a ufunc with no loop for a string, take other arguments)
+
+
 def backward_contract_error(function: Any, error: Exception, create_graph: bool) -> Exception:
     """The error for an op whose backward raised a TypeError (or an AttributeError: ``x.exp()`` on
     a stand-in; or a ValueError: ``grad /= …`` into a read-only grad), of the same kind: the op, what
