@@ -290,14 +290,14 @@ def backpropagate(seeds: list[tuple[Tensor, Any]], targets: tuple[Tensor, ...] |
                 with recording_gradient(function.scope, of=function):
                     terms = function.backward(output_grad, *function.recorded_arguments(reached))
             else:
-                terms = function.backward(output_grad, function.saved_output, *function.saved_inputs)
+                terms = function.backward(output_grad, function.saved_output, *function.saved_inputs)  # (values)
         except (TypeError, AttributeError, ValueError) as error:
             raise backward_contract_error(function, error, create_graph) from error
         # terms: one gradient per input (the op contract, function.py), each one term of that input's total
         terms = terms if type(terms) is tuple else (terms,)  # an op with one input returns its one term
         if len(terms) != len(function.inputs):  # zip below would drop the extra ones without a word
             raise grad_count_error(function, terms)
-        for parent, term, needs_grad in zip(function.inputs, terms, function.needs_input_grad):
+        for parent, term, needs_grad in zip(function.inputs, terms, function.needs_input_grad):  # (the edges)
             if needs_grad and term is not None and (needed is None or parent in needed):
                 if check_finite_terms or term.shape != parent.shape or term.dtype is not parent.dtype:
                     term = _fitted_to_input(function, parent, term, create_graph)

@@ -136,8 +136,10 @@ class Function:
 
     After ``apply`` records an op, its Function holds what backward needs, and no more:
 
-    * ``inputs``: one entry per input — its graph vertex (the :class:`Node` of a computed tensor,
-      or the tensor itself for a leaf), or the constant itself (a Python number);
+    * ``inputs``: the op's edges in the graph, one per input — the vertex it comes from (the
+      :class:`Node` of a computed tensor, or the tensor itself for a leaf), or the constant itself
+      (a Python number). Edges, never values: what backward gets as its ``*inputs`` (saved values,
+      or stand-ins) is ``saved_inputs``; ``grad(outputs, inputs)``'s are the tensors to differentiate by;
     * ``saved_inputs`` and ``saved_output``: what was saved for backward (the module docstring:
       the values the op declares with ``saves_inputs`` and ``saves_output``, and for every other
       input a stand-in Node) — so ``add`` saves no arrays;
