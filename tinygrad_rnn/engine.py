@@ -34,7 +34,7 @@ from typing import TYPE_CHECKING, Any
 
 from .conversion import to_array
 from .device import array_module
-from .errors import GraphError, ShapeError, backward_contract_error, describe, grad_count_error, grad_shape_error
+from .errors import GraphError, ShapeError, describe, grad_count_error, grad_shape_error, raise_backward_contract_error
 from .function import Function, Node
 from .hooks import run_hooks
 from .inplace import check_saved_unchanged
@@ -292,7 +292,7 @@ def backpropagate(seeds: list[tuple[Tensor, Any]], targets: tuple[Tensor, ...] |
             else:
                 terms = function.backward(output_grad, function.saved_output, *function.saved_inputs)  # (values)
         except (TypeError, AttributeError, ValueError) as error:
-            raise backward_contract_error(function, error, create_graph) from error
+            raise_backward_contract_error(function, error, create_graph)
         # terms: one gradient per input (the op contract, function.py), each one term of that input's total
         terms = terms if type(terms) is tuple else (terms,)  # an op with one input returns its one term
         if len(terms) != len(function.inputs):  # zip below would drop the extra ones without a word

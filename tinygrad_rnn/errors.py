@@ -4,7 +4,7 @@ naming values as :func:`describe` does."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, NoReturn
 
 
 class DeviceError(RuntimeError):
@@ -78,12 +78,13 @@ def forward_input_error(function: Any, inputs: tuple[Any, ...], error: Exception
     return TypeError(message)  # (NumPy's own subclasses, e.g. a ufunc with no loop for a string, take other arguments)
 
 
-def backward_contract_error(function: Any, error: Exception, create_graph: bool) -> Exception:
-    """The error for an op whose backward raised a TypeError (or an AttributeError: ``x.exp()`` on
-    a stand-in; or a ValueError: ``grad /= …`` into a read-only grad), of the same kind: the op, what
-    failed, and what the op contract (tinygrad_rnn/function.py) gives its backward — the usual cause.
-    Any other ValueError is returned as it is (its own message is the right one). Made only then: the
-    walk catches the error around the call, which costs nothing until one is raised.
+def raise_backward_contract_error(function: Any, error: Exception, create_graph: bool) -> NoReturn:
+    """Called by the walk where an op's backward raised ``error``, a TypeError (or an AttributeError:
+    ``x.exp()`` on a stand-in; or a ValueError: ``grad /= …`` into a read-only grad): raises one of
+    the same kind from it, naming the op, what failed, and what the op contract
+    (tinygrad_rnn/function.py) gives its backward — the usual cause. Any other ValueError is not the
+    contract's: it is raised again as it was (its own message is the right one). Only then is a
+    message made: the walk catches the error around the call, which costs nothing until one is raised.
 
     >>> import tinygrad_rnn as tr
     >>> class Square(tr.Function):
@@ -102,11 +103,11 @@ def backward_contract_error(function: Any, error: Exception, create_graph: bool)
     name, saves, text = function.name, function.saves_inputs, str(error)
     if isinstance(error, ValueError):  # NumPy's "output array is read-only", "assignment destination is read-only"
         if "read-only" not in text:
-            return error
-        return ValueError(f"backward of {name} failed ({type(error).__name__}: {error}): it wrote in place into an "
-                          "array it was given (grad, or a saved value), which may be another use's gradient too. A "
-                          "backward only reads them: write grad = grad / …, not grad /= …. See the op contract in "
-                          "tinygrad_rnn/function.py.")
+            raise error
+        raise ValueError(f"backward of {name} failed ({type(error).__name__}: {error}): it wrote in place into an "
+                         "array it was given (grad, or a saved value), which may be another use's gradient too. A "
+                         "backward only reads them: write grad = grad / …, not grad /= …. See the op contract in "
+                         "tinygrad_rnn/function.py.") from error
     unsaved = [i for i, vertex in enumerate(function.inputs)  # tensors (Nodes, leaves), not constants
                if hasattr(vertex, "grad_fn") and saves is not True and (saves is False or i not in saves)]
     # Which argument broke it, from the type the error names: a stand-in Node (an input not saved; under
@@ -145,7 +146,7 @@ def backward_contract_error(function: Any, error: Exception, create_graph: bool)
                     "write it with operators and tinygrad_rnn.ops functions (ops.exp(x), not numpy.exp(x)).")
     message += " See the op contract in tinygrad_rnn/function.py."
     # (NumPy's own TypeError subclasses take other arguments: a plain TypeError stands for them)
-    return AttributeError(message) if isinstance(error, AttributeError) else TypeError(message)
+    raise (AttributeError(message) if isinstance(error, AttributeError) else TypeError(message)) from error
 
 
 def grad_count_error(function: Any, gradients: tuple[Any, ...]) -> GraphError:
