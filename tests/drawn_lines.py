@@ -3,6 +3,11 @@ each arrow's name and the box it covers, each node's box and words — in the SV
 
 test_deck_cells.py measures on these what a lecturer saw on the deck's slides: two names stacked at a crossing,
 two lines of opposite direction side by side, a line crossing an arrowhead, the cell state's path.
+
+Not tinygrad_rnn.viz.legibility's reader: that one reads Graphviz's SVG and the library's alike for counts (a
+node's box, an edge's polyline, the font sizes), and these tests need what it does not keep — each arrow's name
+and the box it covers, a node's words, the arrowhead's tip (svg.py draws it as a marker, ARROW beyond the path's
+end), and where two lines cross, not only whether they do.
 """
 
 from __future__ import annotations

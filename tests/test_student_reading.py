@@ -318,17 +318,20 @@ def test_gradcheck_hands_grad_read_only_so_a_backward_writing_into_it_is_named(u
 
 def test_a_read_only_grad_written_in_an_ordinary_backward_is_named_not_numpys_bare_error():
     """After .sum(), grad is a read-only broadcast view: NumPy's bare ValueError used to come out."""
-    with pytest.raises(ValueError, match=IN_PLACE_NAMED):
+    with pytest.raises(ValueError, match=IN_PLACE_NAMED) as raised:
         SoftsignInPlace.apply(a_leaf() * 1).sum().backward()
+    assert "read-only" in str(raised.value.__cause__)  # raised from NumPy's error: the traceback shows both
 
 
 def test_any_other_value_error_of_a_backward_comes_out_as_it_was():
+    """As it was: not wrapped, and not raised from itself (its cause was once the error itself)."""
     class Refuses(SoftsignRight):
         def backward(self, grad, out, x):
             raise tr.ShapeError("my own message")
 
-    with pytest.raises(tr.ShapeError, match="^my own message$"):
+    with pytest.raises(tr.ShapeError, match="^my own message$") as raised:
         Refuses.apply(a_leaf() * 1).sum().backward()
+    assert raised.value.__cause__ is None and raised.value.__context__ is None
 
 
 def test_an_in_place_write_in_a_recorded_backward_names_the_op():

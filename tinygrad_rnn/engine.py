@@ -34,7 +34,7 @@ from typing import TYPE_CHECKING, Any
 
 from .conversion import to_array
 from .device import array_module
-from .errors import GraphError, ShapeError, backward_contract_error, describe, grad_count_error, grad_shape_error
+from .errors import GraphError, ShapeError, describe, grad_count_error, grad_shape_error, raise_backward_contract_error
 from .function import Function, Node
 from .hooks import run_hooks
 from .inplace import check_saved_unchanged
@@ -290,14 +290,14 @@ def backpropagate(seeds: list[tuple[Tensor, Any]], targets: tuple[Tensor, ...] |
                 with recording_gradient(function.scope, of=function):
                     terms = function.backward(output_grad, *function.recorded_arguments(reached))
             else:
-                terms = function.backward(output_grad, function.saved_output, *function.saved_inputs)
+                terms = function.backward(output_grad, function.saved_output, *function.saved_inputs)  # (values)
         except (TypeError, AttributeError, ValueError) as error:
-            raise backward_contract_error(function, error, create_graph) from error
+            raise_backward_contract_error(function, error, create_graph)
         # terms: one gradient per input (the op contract, function.py), each one term of that input's total
         terms = terms if type(terms) is tuple else (terms,)  # an op with one input returns its one term
         if len(terms) != len(function.inputs):  # zip below would drop the extra ones without a word
             raise grad_count_error(function, terms)
-        for parent, term, needs_grad in zip(function.inputs, terms, function.needs_input_grad):
+        for parent, term, needs_grad in zip(function.inputs, terms, function.needs_input_grad):  # (the edges)
             if needs_grad and term is not None and (needed is None or parent in needed):
                 if check_finite_terms or term.shape != parent.shape or term.dtype is not parent.dtype:
                     term = _fitted_to_input(function, parent, term, create_graph)
@@ -358,9 +358,13 @@ def _accumulate_into_grad(vertex: Any, total: Any, create_graph: bool, fresh: bo
         total = _as_tensor(total)
         tensor.grad = total if tensor.grad is None else tensor.grad + total
         return
-    # (as a rule an array already; and the attribute behind .grad, whose getter also checks for a computed tensor)
-    total, grad = total if type(total) is type(tensor.array) else _as_array(total), tensor._grad
-    tensor._grad = TensorBase._make(grad.array + total if grad is not None else total if fresh else total.copy())
+    total = total if type(total) is type(tensor.array) else _as_array(total)  # (as a rule an array already)
+    # (``_grad``: the attribute behind .grad, whose getter also checks for a computed tensor)
+    if tensor._grad is not None:  # a later backward: its total added, into a new array
+        total = tensor._grad.array + total
+    elif not fresh:  # the first: a copy, .grad's own, as ``total`` may be another leaf's too
+        total = total.copy()
+    tensor._grad = TensorBase._make(total)
 
 
 def _fitted_to_input(function: Function, expected: Any, gradient: Any, create_graph: bool = False) -> Any:

@@ -4,7 +4,7 @@ naming values as :func:`describe` does."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, NoReturn
 
 
 class DeviceError(RuntimeError):
@@ -48,12 +48,43 @@ def describe_inputs(inputs: tuple[Any, ...]) -> str:
     return " and ".join(map(describe, inputs))
 
 
-def backward_contract_error(function: Any, error: Exception, create_graph: bool) -> Exception:
-    """The error for an op whose backward raised a TypeError (or an AttributeError: ``x.exp()`` on
-    a stand-in; or a ValueError: ``grad /= …`` into a read-only grad), of the same kind: the op, what
-    failed, and what the op contract (tinygrad_rnn/function.py) gives its backward — the usual cause.
-    Any other ValueError is returned as it is (its own message is the right one). Made only then: the
-    walk catches the error around the call, which costs nothing until one is raised.
+def mixed_devices_error(function: Any, inputs: tuple[Any, ...], devices: set[Any]) -> DeviceError:
+    """The error for an op given arrays on different ``devices``: tinygrad_rnn never copies between them
+    silently (a GPU is needed to see it; tests/test_tensor.py checks it with a stand-in CuPy)."""
+    names = " and ".join(sorted(str(device) for device in devices))
+    return DeviceError(f"{function.name}: inputs are on different devices ({names}; shapes {describe_inputs(inputs)}). "
+                       "Move them to one device first, e.g. x.to('gpu') or x.cpu(); tinygrad_rnn never copies "
+                       "between devices silently.")
+
+
+def forward_input_error(function: Any, inputs: tuple[Any, ...], error: Exception) -> Exception:
+    """The error for an op whose forward rejected its inputs (NumPy raised ``error``), of the kind a
+    Python user expects: a ShapeError for a ValueError, an IndexError for one, else a TypeError. It
+    names the op, what it got and the op's ``hint`` (what its inputs must satisfy).
+
+    >>> import tinygrad_rnn as tr
+    >>> tr.ones(2) + tr.ones(3)
+    Traceback (most recent call last):
+    tinygrad_rnn.errors.ShapeError: add: cannot apply to Tensor(shape=(2,), float32, cpu) and
+    Tensor(shape=(3,), float32, cpu). Shapes must broadcast as in NumPy: aligned from the right, each
+    pair of sizes equal or one of them 1. (operands could not be broadcast together with shapes ...)
+    """
+    hint = f" {function.hint}." if function.hint else ""
+    message = f"{function.name}: cannot apply to {describe_inputs(inputs)}.{hint} ({error})"
+    if isinstance(error, ValueError):
+        return ShapeError(message)
+    if isinstance(error, IndexError):
+        return IndexError(message)
+    return TypeError(message)  # (NumPy's own subclasses, e.g. a ufunc with no loop for a string, take other arguments)
+
+
+def raise_backward_contract_error(function: Any, error: Exception, create_graph: bool) -> NoReturn:
+    """Called by the walk where an op's backward raised ``error``, a TypeError (or an AttributeError:
+    ``x.exp()`` on a stand-in; or a ValueError: ``grad /= …`` into a read-only grad): raises one of
+    the same kind from it, naming the op, what failed, and what the op contract
+    (tinygrad_rnn/function.py) gives its backward — the usual cause. Any other ValueError is not the
+    contract's: it is raised again as it was (its own message is the right one). Only then is a
+    message made: the walk catches the error around the call, which costs nothing until one is raised.
 
     >>> import tinygrad_rnn as tr
     >>> class Square(tr.Function):
@@ -72,11 +103,11 @@ def backward_contract_error(function: Any, error: Exception, create_graph: bool)
     name, saves, text = function.name, function.saves_inputs, str(error)
     if isinstance(error, ValueError):  # NumPy's "output array is read-only", "assignment destination is read-only"
         if "read-only" not in text:
-            return error
-        return ValueError(f"backward of {name} failed ({type(error).__name__}: {error}): it wrote in place into an "
-                          "array it was given (grad, or a saved value), which may be another use's gradient too. A "
-                          "backward only reads them: write grad = grad / …, not grad /= …. See the op contract in "
-                          "tinygrad_rnn/function.py.")
+            raise error
+        raise ValueError(f"backward of {name} failed ({type(error).__name__}: {error}): it wrote in place into an "
+                         "array it was given (grad, or a saved value), which may be another use's gradient too. A "
+                         "backward only reads them: write grad = grad / …, not grad /= …. See the op contract in "
+                         "tinygrad_rnn/function.py.") from error
     unsaved = [i for i, vertex in enumerate(function.inputs)  # tensors (Nodes, leaves), not constants
                if hasattr(vertex, "grad_fn") and saves is not True and (saves is False or i not in saves)]
     # Which argument broke it, from the type the error names: a stand-in Node (an input not saved; under
@@ -115,7 +146,7 @@ def backward_contract_error(function: Any, error: Exception, create_graph: bool)
                     "write it with operators and tinygrad_rnn.ops functions (ops.exp(x), not numpy.exp(x)).")
     message += " See the op contract in tinygrad_rnn/function.py."
     # (NumPy's own TypeError subclasses take other arguments: a plain TypeError stands for them)
-    return AttributeError(message) if isinstance(error, AttributeError) else TypeError(message)
+    raise (AttributeError(message) if isinstance(error, AttributeError) else TypeError(message)) from error
 
 
 def grad_count_error(function: Any, gradients: tuple[Any, ...]) -> GraphError:

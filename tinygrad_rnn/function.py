@@ -85,7 +85,7 @@ from typing import TYPE_CHECKING, Any
 import numpy
 
 from .device import CPU, Device, device_of_array, loaded_cupy
-from .errors import DeviceError, ShapeError, describe_inputs
+from .errors import forward_input_error, mixed_devices_error
 from .recording import STATE, check_finite
 from .tensor_base import TensorBase
 
@@ -136,8 +136,10 @@ class Function:
 
     After ``apply`` records an op, its Function holds what backward needs, and no more:
 
-    * ``inputs``: one entry per input — its graph vertex (the :class:`Node` of a computed tensor,
-      or the tensor itself for a leaf), or the constant itself (a Python number);
+    * ``inputs``: the op's edges in the graph, one per input — the vertex it comes from (the
+      :class:`Node` of a computed tensor, or the tensor itself for a leaf), or the constant itself
+      (a Python number). Edges, never values: what backward gets as its ``*inputs`` (saved values,
+      or stand-ins) is ``saved_inputs``; ``grad(outputs, inputs)``'s are the tensors to differentiate by;
     * ``saved_inputs`` and ``saved_output``: what was saved for backward (the module docstring:
       the values the op declares with ``saves_inputs`` and ``saves_output``, and for every other
       input a stand-in Node) — so ``add`` saves no arrays;
@@ -222,7 +224,7 @@ class Function:
         try:
             out = self.forward(*arrays)
         except (ValueError, IndexError, TypeError) as error:
-            raise self._input_error(inputs, error) from None
+            raise forward_input_error(self, inputs, error) from None
         first = out[0] if self.multiple_outputs else out
         if isinstance(first, numpy.generic):  # NumPy reductions return scalars, not 0-d arrays
             first = numpy.asarray(first)
@@ -238,9 +240,13 @@ class Function:
         # own, a leaf's made for it (a leaf holds values, which backward must not read unsaved).
         self.inputs = vertices = tuple(vertices)
         saves = self.saves_inputs
-        self.saved_inputs = (tuple(arrays) if saves is True else vertices if saves is False and not leaf_seen else
-                             tuple(arrays[i] if saves and i in saves else _stand_in(vertices[i]) if leaf_seen
-                                   else vertices[i] for i in range(len(arrays))))
+        if saves is True:  # every input's values
+            self.saved_inputs = tuple(arrays)
+        elif saves is False and not leaf_seen:  # no values, and no leaf: every vertex is its own stand-in
+            self.saved_inputs = vertices  # (the edges' tuple, shared: no tuple more per op for add and tanh)
+        else:  # the values of the inputs in the tuple (of none, for False); for every other input, its stand-in
+            self.saved_inputs = tuple(arrays[i] if saves and i in saves else _stand_in(vertex)
+                                      for i, vertex in enumerate(vertices))
         self.saved_output = out if self.saves_output else None
         needs_input_grad = tuple(needs_input_grad)  # one tuple per pattern, (True, False) …, shared by every op
         self.needs_input_grad = _PATTERNS.setdefault(needs_input_grad, needs_input_grad)  # that has it (see below)
@@ -280,9 +286,9 @@ class Function:
             # An output that no gradient reached has no Node in hand; a fresh one stands for the same
             # value (this op's output i), so what backward reads of it stays connected to the graph.
             saved = self.saved_output or (None,) * self.n_outputs
-            output = tuple(None if array is None and node is None else
-                           as_tensor(array, node if node is not None else Node(self, i, array))
-                           for i, (array, node) in enumerate(zip(saved, output_nodes)))
+            nodes = [node if node is not None or array is None else Node(self, i, array)
+                     for i, (array, node) in enumerate(zip(saved, output_nodes))]
+            output = tuple(None if node is None else as_tensor(array, node) for array, node in zip(saved, nodes))
         else:
             output = as_tensor(self.saved_output, output_nodes)
         return (output, *[as_tensor(saved, vertex) for saved, vertex in zip(self.saved_inputs, self.inputs)])
@@ -296,17 +302,7 @@ class Function:
     def _check_one_device(self, inputs: tuple[Any, ...], arrays: list[Any]) -> None:
         found = {device_of_array(x) for x in arrays if hasattr(x, "shape")}
         if len(found) > 1:
-            names = " and ".join(sorted(str(d) for d in found))
-            raise DeviceError(f"{self.name}: inputs are on different devices ({names}; shapes "
-                              f"{describe_inputs(inputs)}). Move them to one device first, e.g. x.to('gpu') or "
-                              "x.cpu(); tinygrad_rnn never copies between devices silently.")
-
-    def _input_error(self, inputs: tuple[Any, ...], error: Exception) -> Exception:
-        hint = f" {self.hint}." if self.hint else ""
-        message = f"{self.name}: cannot apply to {describe_inputs(inputs)}.{hint} ({error})"
-        # (NumPy's own subclasses, e.g. a ufunc with no loop for a string, take other arguments)
-        return ShapeError(message) if isinstance(error, ValueError) else \
-            IndexError(message) if isinstance(error, IndexError) else TypeError(message)
+            raise mixed_devices_error(self, inputs, found)
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__}>"

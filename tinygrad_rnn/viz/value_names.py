@@ -49,7 +49,8 @@ def name_values(picture: Picture, notation: Notation, parameters: set[str], show
     is the layer's two, write the values (h₃⁽¹⁾, J⁽³⁾) in the notation, and the words by x_t and J_t
     (:func:`.words.write_tokens`)."""
     check_asked(picture, notation, parameters)
-    picture.notes += mark_notes(picture, notation)
+    example = layer_example(picture, notation)  # which index is the layer, by a state (h^[2]⁽³⁾: …), or None
+    picture.notes += ([example] if example else []) + mark_notes(picture, notation)
     notation = notation.for_drawing(picture.nodes)
     name_gradients(picture, notation)
     if {"b_ih", "b_hh"} <= parameters and show_parameters:  # said once, under the figure, not drawn as two b₁
@@ -67,7 +68,7 @@ def name_values(picture: Picture, notation: Notation, parameters: set[str], show
     one_module = len({chain[0] for chain in chain_marks(chains_in(picture.nodes), notation.module_letters)}) <= 1
     target = target_written(notation, known is not None and known.next_words and one_module)
     picture.notes = [note.replace(TARGET_OF_STEP, target) for note in picture.notes]
-    if notation.time == "superscript":
+    if notation.time == "superscript" and example is None:  # (an example says what the brackets hold)
         picture.notes += brackets_note(picture)
     picture.notes += upper_layer_notes(picture, notation)
     if tokens is not None:
@@ -117,10 +118,8 @@ def upper_layer_notes(picture: Picture, notation: Notation) -> list[str]:
 
 def brackets_note(picture: Picture) -> list[str]:
     """Where the time is the parenthesised superscript (CS224N's h⁽ᵗ⁾), what the square brackets of the chains' marks
-    are (:meth:`.Notation.marked`: W_h^[2], h^[2→]⁽³⁾), said once: a student reads ⁽·⁾ as the time, and only so. Where
-    :func:`mark_notes` says it by an example (h^[2]⁽³⁾: the state h of layer 2 at step 3), not again."""
-    if any(re.match(r"\S+\^\[[^\]]*\]⁽[^⁾]*⁾: the state", note) for note in picture.notes):
-        return []
+    are (:meth:`.Notation.marked`: W_h^[2], h^[2→]⁽³⁾), said once: a student reads ⁽·⁾ as the time, and only so.
+    Called where :func:`layer_example` has not said it by an example (h^[2]⁽³⁾: the state h of layer 2 at step 3)."""
     texts = [node.label for node in picture.nodes] + [name for node in picture.nodes for name in node.parameters] + \
         [label for _, _, label in picture.edges] + list(picture.notes)
     marks = {mark for text in texts for mark in re.findall(r"\^\[([^\]]*)\]", text)}
@@ -147,24 +146,29 @@ def name_gradients(picture: Picture, notation: Notation) -> None:
         picture.nodes[position].label = f"∂{loss}/∂{written}" + ("\n" + rest if rest else "")
 
 
-def mark_notes(picture: Picture, notation: Notation) -> list[str]:
-    """What the marks mean, said once in words: which index is the layer and which the step
-    (h₃⁽²⁾, or CS224N's h^[2]⁽³⁾), and whose each module's mark is (⁽ᵉ⁾: encoder, ⁽ᵈ⁾: decoder; CS224N's enc, dec)."""
-    notes = []
+def layer_example(picture: Picture, notation: Notation) -> str | None:
+    """Which index of the marks is the layer and which the step, said once by an example: a state of the
+    last layer (h₃⁽²⁾, or CS224N's h^[2]⁽³⁾: the state h of layer 2 at step 3); None where no mark holds a layer."""
     marks = chain_marks(chains_in(picture.nodes), notation.module_letters)
     # (a bidirectional layer's marks end with its arrow: said where ⁽·⁾ is the time, and [·] must be read)
     layered = sorted(mark for mark in marks.values()
                      if mark[-1:].isdigit() or (notation.time == "superscript" and re.search(r"\d", mark)))
-    if layered:
-        layer = re.search(r"\d+", layered[-1]).group()
-        # the example is a step the figure draws in that layer (step 3 where it does; a 2-step figure has none)
-        drawn = sorted({node.step for node in picture.nodes if node.step is not None and node.kind != "ellipsis"
-                        and marks.get(chain_of(node)) == layered[-1]})
-        step = "t" if any(node.loops for node in picture.nodes) or not drawn else str(
-            max([s for s in drawn if s <= 3] or drawn[:1]))  # a rolled figure has no step 3: it writes t
-        direction = {"→": " (forward)", "←": " (reverse)"}.get(layered[-1][-1:], "")
-        notes.append(f"{notation.at_step('h', step, layered[-1])}: the state h of layer {layer}{direction} at step "
-                     f"{step}")
+    if not layered:
+        return None
+    layer = re.search(r"\d+", layered[-1]).group()
+    # the example is a step the figure draws in that layer (step 3 where it does; a 2-step figure has none)
+    drawn = sorted({node.step for node in picture.nodes if node.step is not None and node.kind != "ellipsis"
+                    and marks.get(chain_of(node)) == layered[-1]})
+    step = "t" if any(node.loops for node in picture.nodes) or not drawn else str(
+        max([s for s in drawn if s <= 3] or drawn[:1]))  # a rolled figure has no step 3: it writes t
+    direction = {"→": " (forward)", "←": " (reverse)"}.get(layered[-1][-1:], "")
+    return f"{notation.at_step('h', step, layered[-1])}: the state h of layer {layer}{direction} at step {step}"
+
+
+def mark_notes(picture: Picture, notation: Notation) -> list[str]:
+    """Whose each module's mark is, said once in words (⁽ᵉ⁾: encoder, ⁽ᵈ⁾: decoder; CS224N's enc, dec); the
+    layer's index is said by :func:`layer_example`."""
+    notes = []
     first_step: dict[str, int] = {}
     for node in picture.nodes:
         if (chain := chain_of(node)) is not None and node.step is not None:  # in time: a decoder's after its encoder's
