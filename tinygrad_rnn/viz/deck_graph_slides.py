@@ -24,7 +24,6 @@ from .lecture_models import (
     TAG_NAMES,
     TAGS,
     TARGET_WORDS,
-    begin_read_as_y,
     classifier_loss,
     language_model_loss,
     last_step_loss,
@@ -219,7 +218,6 @@ def generation(lecture: Lecture) -> str:
     steps = len(written) + (len(written) < limit)  # T′: the decoder's steps, the last one's choice fed to none
     score = model.greedy_graph(source, max_length=limit)
     score.name = "log P(output | x)"  # the score of the words written: not of a ŷ, which the slide calls s_t
-    begin_read_as_y(score)  # y₀ "[BEGIN]" (the tokens chosen: y₁ …), as the encoder–decoder's slide writes its inputs
     source_words = [SOURCE_WORDS[i] for i in GENERATION_SOURCE]
     words = source_words + [TARGET_WORDS[BEGIN_ID]] + written[: steps - 1]  # x_1 … x_S, then y₀ … y_{T′−1}
     chosen = "; ".join(f"argmax s_{step} = “{word}”" for step, word in enumerate(written, start=1))  # its own t
