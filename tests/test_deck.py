@@ -194,7 +194,7 @@ def test_the_cell_slides_draw_the_cell_and_j_from_its_h(built, name):
 
 
 def test_generation_labels_its_inputs_as_the_encoder_decoder_does(built):
-    """Slide 12 writes x₁ "ahora", y₀ "[BEGIN]" and y₁ "now"; slide 13 wrote a bare x₁ (its word only in the text)
+    """Slide 12 writes x₁ "il", y₀ "[BEGIN]" and y₁ "it"; slide 13 wrote a bare x₁ (its word only in the text)
     and a bare [BEGIN], and drew no y₁ at all: its dashed argmax line went straight into e₂⁽ᵈ⁾, so generation
     showed less than training. It draws the word chosen where it is fed back, y₁ with its word, as the code runs
     (the argmax's id → the embedding), and an encoder row of two words."""
@@ -205,7 +205,7 @@ def test_generation_labels_its_inputs_as_the_encoder_decoder_does(built):
         [(nested, _)] = figures(ElementTree.fromstring((built.html.parent / f"{name}.svg").read_text("utf-8")))
         return {"".join(text.itertext()) for text in nested.iter(SVG + "text")}
 
-    assert {'x1"ahora"', 'y0"[BEGIN]"', 'y1"now"'} <= drawn("12-encoder-decoder")
+    assert {'x1"il"', 'x2"pleut"', 'y0"[BEGIN]"', 'y1"it"', 'y2"rains"'} <= drawn("12-encoder-decoder")
     seed = int(re.search(r"\(seed (\d+)\)", text_of(built.html.parent, "13-generation")).group(1))
     first = TARGET_WORDS[seq2seq_model(cell="rnn", seed=seed).greedy(seq2seq_source(ids=GENERATION_SOURCE), 2)[0][0]]
     sources = {f'x{t}"{SOURCE_WORDS[i]}"' for t, i in enumerate(GENERATION_SOURCE, start=1)}
@@ -223,15 +223,19 @@ def test_the_perplexity_slide_is_asked_for(tmp_path, quick, capsys):
 
 
 def test_the_encoder_decoder_shows_teacher_forcing_inputs_and_targets(built):
-    """Each decoder step is given [BEGIN] or the previous target, never the word it must predict."""
+    """Each decoder step is given [BEGIN] or the previous target, never the word it must predict. The encoder reads
+    two words (S = 2): with one, "ahora", its "row" was a single cell. Each J_t is written "J₁: it", its head s₁, as
+    the tagger's and the language model's are, so that five columns hold 24 px (every slide's text test)."""
     text = text_of(built.html.parent, "12-encoder-decoder")
-    assert '"[BEGIN]"' in text and 'target "now"' in text and 'target "[END]"' in text
-    assert text.count('"[END]"') == 1, "the last target is no decoder step's input"
-    assert text.count('"now"') == 2, "J's first target is the next step's input: teacher forcing"
-    assert "own guess. S = 1, T′ = 2." in text and "The last target is [END], as in every pair it trains on" in text
-    # the decoder's own steps, as the lectures number them: y₀ = [BEGIN] under step 1, "now" = y₁ is J₁'s target
-    assert 'y0"[BEGIN]"' in text and 'y1"now"' in text and "J1 = cross_entropy" in text, text
-    assert not any(f"J{d}" in text or f"y{d}" in text for d in "345"), "the decoder counts on from the encoder"
+    assert text.count("encoder cell") == 2 and text.count("decoder cell") == 3, text
+    assert '"[BEGIN]"' in text and "J1: it" in text and "J2: rains" in text and "J3: [END]" in text
+    assert text.count('"[END]"') == 0, "the last target is no decoder step's input"
+    assert text.count('"it"') == text.count('"rains"') == 1, "J_t's target is the next step's input: teacher forcing"
+    assert "own guess; J1: it is s1's cross-entropy with “it”. S = 2, T′ = 3." in text, text
+    assert "“il pleut”: French for “it rains”. The last target is [END], as in every pair it trains on" in text
+    # the decoder's own steps, as the lectures number them: y₀ = [BEGIN] under step 1, "it" = y₁ is J₁'s target
+    assert 'y0"[BEGIN]"' in text and 'y1"it"' in text and 's1 = linear' in text, text
+    assert not any(f"J{d}" in text or f"y{d}" in text for d in "45"), "the decoder counts on from the encoder"
 
 
 def test_the_rolled_equation_has_the_biases_drawn_and_cs224n_embeds_its_input(built):

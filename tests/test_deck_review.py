@@ -133,7 +133,7 @@ def test_the_pages_sums_stage_says_the_terms_partly_cancel():
 @pytest.mark.parametrize("make, steps", [(deck_graph_slides.unrolled, 4), (deck_graph_slides.language_model, 4),
                                          (deck_graph_slides.bptt, 2), (deck_graph_slides.classifier, 5),
                                          (deck_graph_slides.tagger, 5),
-                                         (deck_graph_slides.encoder_decoder, "S = 1, T′ = 2"),
+                                         (deck_graph_slides.encoder_decoder, "S = 2, T′ = 3"),
                                          (deck_graph_slides.generation, "S = 2, T′ = 2"),
                                          (deck_graph_slides.lstm_cell, 1)])
 def test_every_slide_that_draws_steps_states_its_t(make, steps):

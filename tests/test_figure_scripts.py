@@ -202,11 +202,13 @@ def test_the_encoder_decoder_slide_draws_the_end_target_its_model_trains_on():
     """A real pair's last target is [END] (Seq2Seq.score, a training set's targets): the slide's pair is trained
     so, and its figure says so by the last J_t."""
     from tinygrad_rnn.models.seq2seq import END_ID
+    from tinygrad_rnn.viz.deck_graph_slides import PAIR_SOURCE, PAIR_TARGETS
     from tinygrad_rnn.viz.lecture_models import NOW, NOW_TARGETS, seq2seq_tokens
 
-    assert NOW_TARGETS[-1] == END_ID and seq2seq_tokens(source=NOW, targets=NOW_TARGETS)[-1] == "[END]"
+    for source, targets in ((NOW, NOW_TARGETS), (PAIR_SOURCE, PAIR_TARGETS)):  # the docs figures' pair, the slide's
+        assert targets[-1] == END_ID and seq2seq_tokens(source=source, targets=targets)[-1] == "[END]"
     text = svg_written(deck_graph_slides.encoder_decoder(deck_lecture.Lecture("rnn", resolve("pytorch"))))
-    assert 'target "[END]"' in text and "No [END] target" not in text
+    assert "J_{3}: [END]" in text and "No [END] target" not in text
 
 
 def test_every_exported_stage_writes_its_scripts_one_way():

@@ -347,8 +347,11 @@ def test_greedy_generation_records_the_choices_it_feeds_back_and_draws_each_as_a
     # looked up), where the dashed edge went into e_{t+1} itself, the word it fed back drawn nowhere
     assert sorted(choices) == [(f"{subscript('s', s)} = linear", subscript("y", s)) for s in decoder_steps[:-1]]
     fed = sorted((first_line[t], first_line[h]) for t, h, _ in picture.edges if first_line[t].startswith("y"))
-    assert fed == [(subscript("y", s), f"{subscript('e', s + 1)}⁽ᵈ⁾ = embedding") for s in decoder_steps[:-1]]
-    assert "[BEGIN]" in named
+    chosen = [(subscript("y", s), f"{subscript('e', s + 1)}⁽ᵈ⁾ = embedding") for s in decoder_steps[:-1]]
+    assert fed == sorted([("y_0", "e₁⁽ᵈ⁾ = embedding"), *chosen])
+    # its first input named as the decoder's inputs are (y₀ = [BEGIN], then y₁ …), the token's word under it: a bare
+    # "[BEGIN]" was no y_{t−1} (the deck's slide renamed it by hand)
+    assert picture.nodes[named["y_0"]].label.split("\n")[:2] == ["y_0", '"[BEGIN]"'] and "[BEGIN]" not in named
     labels, placed = labelled_layout(picture)
     drawn = measure(picture_to_svg(picture, placed, labels, "g", figure=True))
     assert drawn.crossings <= len(choices) and drawn.through_nodes == 0  # each choice crosses h_t once

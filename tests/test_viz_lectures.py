@@ -389,9 +389,9 @@ def test_a_stack_of_layers_keeps_the_sum_of_the_two_gradients_of_h_t():
 @pytest.mark.parametrize("level, backward", [("cell", False), ("cell", True), ("step", False), ("step", True)])
 @pytest.mark.parametrize("steps", [3, 8])
 def test_a_bidirectional_layer_crosses_at_most_once_a_step(cell, level, backward, steps):
-    """x_t feeds both rows; its line up to the reverse row crosses the states entering the forward cell
-    t (h_{t−1}; and c_{t−1} for the LSTM) once each: no drawing with the rows one above the other avoids
-    that. J reads h_T of both directions, so it sits at that end, beside the rows, outside the reverse
+    """x_t feeds both rows; its line up to the reverse row crosses the states leaving the forward cell
+    t (h_t; and c_t for the LSTM; h_T's line into J) once each: no drawing with the rows one above the other
+    avoids that. J reads h_T of both directions, so it sits at that end, beside the rows, outside the reverse
     row's h_0. At step level, both directions share the step: nothing crosses."""
     _, loss = last_step_loss(cell, steps=steps, bidirectional=True)
     found = measured(build_picture((loss,), level=level, backward=backward))

@@ -15,18 +15,15 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from ..models.seq2seq import BEGIN_ID
+from ..models.seq2seq import BEGIN_ID, END_ID
 from .deck_lecture import Figure, Lecture
 from .lecture_models import (
     LANGUAGE_MODEL_STEPS,
-    NOW,
-    NOW_TARGETS,
     SENTENCE,
     SOURCE_WORDS,
     TAG_NAMES,
     TAGS,
     TARGET_WORDS,
-    begin_read_as_y,
     classifier_loss,
     language_model_loss,
     last_step_loss,
@@ -178,18 +175,29 @@ def tagger(lecture: Lecture) -> str:
                        "tag TO; J is the mean of the J_t."])
 
 
+PAIR_SOURCE, PAIR_TARGETS = [4, 5], [5, 7, END_ID]  # "il pleut", French for "it rains": two words in, two and [END] out
+
+
 def encoder_decoder(lecture: Lecture) -> str:
-    # each input's word under it and each J_t's target beside it: what teacher forcing feeds is read off.
-    # One source word and one written, then [END]: the pair is trained as a real one is (its last target [END],
-    # which teaches the decoder to stop: Seq2Seq.score and a training set's targets end so), and the figure
-    # fits the slide at a size a room reads in every notation (CS224N's h_enc⁽¹⁾ widens each column)
+    """Teacher forcing on one pair, "il pleut" → "it rains", [END]: an encoder row of two words (S = 2; one word
+    drew a "row" of one cell) and a decoder of three steps, each input's word under it — y₀ = [BEGIN], then the
+    true previous target — and each J_t's target by it. The pair is trained as a real one is, its last target [END]
+    (which teaches the decoder to stop: Seq2Seq.score and a training set's targets end so). Five columns fit a slide
+    at a size a room reads as the tagger's do: each loss written "J₁: it" and each head s_t = linear, its scores, as
+    slides 03 and 13 write it (written J₁ = cross_entropy / target "it" over "linear t=1", an LSTM's labels come out
+    at 26.2–26.8 px; "J₁: it" over "linear t=1", 27.5–27.6: under the 28 a node's label needs)."""
+    pair = {"source": PAIR_SOURCE, "targets": PAIR_TARGETS}
+    source, written = ([words[i] for i in ids] for words, ids in ((SOURCE_WORDS, PAIR_SOURCE),
+                                                                  (TARGET_WORDS, PAIR_TARGETS)))
     return lecture.slide("The encoder–decoder: the encoder's last state starts the decoder",
-                        lecture.figure(seq2seq_loss(cell=lecture.cell, source=NOW, targets=NOW_TARGETS), level="cell",
-                                       params="hide", tokens=seq2seq_tokens(source=NOW, targets=NOW_TARGETS)),
-                        ["Teacher forcing: decoder step t reads y_{t−1} (y_0 = [BEGIN]), never its own guess. "
-                         f"S = {len(NOW)}, T′ = {len(NOW_TARGETS)}."],  # one line: two put the labels under 28 px
-                        footer=f"“{SOURCE_WORDS[NOW[0]]}”: Spanish for “now”. The last target is [END], as in every "
-                               "pair it trains on: the step that teaches the decoder to stop")
+                        lecture.figure(seq2seq_loss(cell=lecture.cell, **pair), level="cell", params="hide",
+                                       tokens=seq2seq_tokens(**pair), scores="s", short_losses=True),
+                        # one line: a second puts an LSTM's labels under 28 px (27.0)
+                        ["Teacher forcing: decoder step t reads y_{t−1} (y_0 = [BEGIN]), never its own guess; "
+                         f"J_1: {written[0]} is s_1's cross-entropy with “{written[0]}”. "
+                         f"S = {len(PAIR_SOURCE)}, T′ = {len(PAIR_TARGETS)}."],
+                        footer=f"“{' '.join(source)}”: French for “{' '.join(written[:-1])}”. The last target is "
+                               "[END], as in every pair it trains on: the step that teaches the decoder to stop")
 
 
 GENERATION_SOURCE = [7, 8]  # "llueve ahora", Spanish for "it rains now": an encoder row of two words
@@ -210,7 +218,6 @@ def generation(lecture: Lecture) -> str:
     steps = len(written) + (len(written) < limit)  # T′: the decoder's steps, the last one's choice fed to none
     score = model.greedy_graph(source, max_length=limit)
     score.name = "log P(output | x)"  # the score of the words written: not of a ŷ, which the slide calls s_t
-    begin_read_as_y(score)  # y₀ "[BEGIN]" (the tokens chosen: y₁ …), as the encoder–decoder's slide writes its inputs
     source_words = [SOURCE_WORDS[i] for i in GENERATION_SOURCE]
     words = source_words + [TARGET_WORDS[BEGIN_ID]] + written[: steps - 1]  # x_1 … x_S, then y₀ … y_{T′−1}
     chosen = "; ".join(f"argmax s_{step} = “{word}”" for step, word in enumerate(written, start=1))  # its own t

@@ -38,6 +38,7 @@ from .user_steps import LinkMaps, chains_reading
 CARRIED_STATES = ("h", "c")  # what a recurrent layer carries from step to step (not its gates r, z, n, i, f, g, o)
 STATE_BOOKKEEPING = ("unbind", "reshape")  # what lies between the (layers, B, H) state handed to a layer and its steps
 WORD = re.compile(r"([A-Za-z]+)(_0|[₀-₉]*)")  # a token node's name and its step: y_0, x₃
+SPECIAL_TOKEN = re.compile(r"\[[A-Z]+\]")  # a token that names itself, [BEGIN] (Seq2Seq.greedy_graph's first input)
 UNNAMED_INPUT = re.compile(r"input[₀-₉]*")  # a leaf the user named nothing, as the walk draws it (input, input₂)
 
 
@@ -203,7 +204,9 @@ def name_step_inputs(nodes: list[Node]) -> None:
 def name_decoder_words(nodes: list[Node], decoded: dict[int, int]) -> None:
     """The words a decoder reads (``decoded``: :func:`decoder_reads`) are y — unless the user named them — and the
     k-th of a sequence of them is y_k: y₀ = [BEGIN], read at the decoder's step 1, then y₁ …, at every level; never
-    x₀, x₁ drawn like the encoder's x₁. (One word a call, a generation loop, keeps the step its level gave it.)"""
+    x₀, x₁ drawn like the encoder's x₁. (One word a call, a generation loop, keeps the step its level gave it.) A
+    token that names itself, [BEGIN] read at the decoder's step 1, is y₀ with its word under it, as tokens= writes
+    a word (y₁ "it" after it in a generation loop)."""
     sequences = {node.key[1] for node in nodes if isinstance(node.key, tuple) and node.key[:1] == ("token",)
                  and node.key[2] > 0}
     for node in nodes:
@@ -217,6 +220,8 @@ def name_decoder_words(nodes: list[Node], decoded: dict[int, int]) -> None:
                 base + found.group(2)  # (y_0, as a cell level writes it)
             if written != first:
                 node.label = renamed(node.label, written)
+        elif key[:1] == ("token",) and key[1] in decoded and SPECIAL_TOKEN.fullmatch(first) and node.step == 1:
+            node.label = renamed(node.label, f'y_0\n"{first}"')
 
 
 DROPOUT = "dropout"  # the op that multiplies by a dropout mask, as the lectures and PyTorch name it

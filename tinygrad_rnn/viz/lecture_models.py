@@ -18,7 +18,6 @@ from typing import Any
 
 from .. import nn
 from ..creation import manual_seed, randn, tensor
-from ..engine import ops_in_order, vertex_of
 from ..models.seq2seq import BEGIN_ID, END_ID
 from ..tensor import Tensor
 
@@ -131,16 +130,6 @@ ONE_WORD = [7]  # "llueve", Spanish for "it rains": one word in, two out (a sour
 # "ahora", Spanish for "now": one word in, one out and then [END] — a pair trained as a real one is, its last
 # target [END] (what teaches a decoder to stop), in as few columns as a slide's figure has room for
 NOW, NOW_TARGETS = [8], [6, END_ID]
-
-
-def begin_read_as_y(score: Tensor) -> None:
-    """Name the token [BEGIN] that ``Seq2Seq.greedy_graph`` feeds its decoder first as the lectures name a
-    decoder's input, y (drawn y₀), so that a slide writes it as the encoder–decoder's figure does: y₀ with
-    the word "[BEGIN]" under it, as x₁ has its word. (The name is the embedding op's, recorded when it ran; the
-    ops are found by the engine's own walk of the graph, :func:`.engine.ops_in_order`.)"""
-    for function in ops_in_order([vertex_of(score)], freed=True)[1]:
-        if getattr(function, "ids_name", None) == TARGET_WORDS[BEGIN_ID]:
-            function.ids_name = "y"
 
 
 def seq2seq_source(device: Any = "cpu", steps: int = 3, ids: list[int] | None = None) -> Tensor:

@@ -1,9 +1,10 @@
 """The lines up a column past the rows in between: in a stacked bidirectional network, layer 1's h_t of one
 direction into layer 2's cell of the other, past the row of the first's other direction (and a top layer's h_t
-into a head above the rows). Each row's line runs on a lane of its own beside the column — a forward row's on
-its right, a reverse row's on its left — so that no two arrows share a line (on one lane, h₄⁽¹→⁾ and h₄⁽¹←⁾ ran
-up as one line into one arrowhead, and the reverse rows' h₀, c₀ bent onto it). :class:`Risers` is the part of
-:class:`~.routes.Routes` that routes them; it reads the grid's placement (boxes, rows, columns)."""
+into a head above the rows). Each row's line runs on a lane of its own beside the column — on the side the
+row above it sends its states out of (:meth:`Risers._rises_on_left`) — so that no two arrows share a line (on
+one lane, h₄⁽¹→⁾ and h₄⁽¹←⁾ ran up as one line into one arrowhead, and the reverse rows' h₀, c₀ bent onto it).
+:class:`Risers` is the part of :class:`~.routes.Routes` that routes them; it reads the grid's placement (boxes,
+rows, columns)."""
 
 from __future__ import annotations
 
@@ -27,10 +28,12 @@ class Risers:
     _riser_rows: dict[tuple[int, bool], list[int]] | None = None  # (column, on its left?) → rows rising, lowest first
 
     def _rises_on_left(self, row: int) -> bool:
-        """Which side of its column a row's line up past others rises on: a reverse row's on the left, a forward
-        row's on the right — the two directions' lines into one cell of the layer above come in from either
-        side and never meet (on one side, h₄⁽¹→⁾ and h₄⁽¹←⁾ ran as one line into one arrowhead)."""
-        return bool(self.reverse[row]) if row < len(self.reverse) else False
+        """Which side of its column a row's line up past others rises on: the side the row above it sends its
+        states out of — a reverse row's left, a forward row's right — not the side they come in by, where the line
+        ran 4 points from the cells across the heads of the arrows into them. In a stacked bidirectional network
+        the two directions' lines into one cell of the layer above come in from either side and never meet (on one
+        side, h₄⁽¹→⁾ and h₄⁽¹←⁾ ran as one line into one arrowhead)."""
+        return bool(self.reverse[row + 1]) if row + 1 < len(self.reverse) else False
 
     def _risers_beside(self, column: int, on_left: bool) -> list[int]:
         """The rows whose cells send a line up past others beside ``column`` on that side (found once)."""

@@ -27,6 +27,7 @@ from .geometry import (
     off_the_corner,
 )
 from .picture import CHOICES, is_backward_rule
+from .ports import PORT_GAP
 from .risers import BESIDE_COLUMN, Risers
 from .state_routes import StateRoutes, state_first
 
@@ -71,10 +72,10 @@ class Routes(StateRoutes, BusRoutes, GapRoutes, Risers):
         if self._is_riser(tail, head):  # up past the rows in between
             return self._riser(tail, head, a, b, label)
         if self._input_into_a_row_above(tail, head):
-            # between two steps close beside b's column, clear of the states named mid-gap (as up past rows);
-            # left of the first step down the middle, clear of the bus of the initial states beside it
-            beside = BESIDE_COLUMN if block_of[head][1] > 0 else self.column_gap / 2
-            return self._dogleg(a, b, b.x - self.column_width / 2 - beside, label)
+            # between two steps close beside b's column, clear of the states named mid-gap (as up past rows), on the
+            # side the row it passes sends its states out of (a forward row's right: across their tails, not 4
+            # points from the cells across the heads of the states coming in)
+            return self._dogleg(a, b, b.x + self.column_width / 2 + BESIDE_COLUMN, label)
         if (tail in block_of) != (head in block_of) and self.place.get(tail if head in block_of else head,
                                                                         ("",))[0] in ("start", "end"):
             inside = head if head in block_of else tail
@@ -346,10 +347,12 @@ class Routes(StateRoutes, BusRoutes, GapRoutes, Risers):
         return finish([start, (gap_x, a.y), (gap_x, b.y)], end, label, label_at)
 
     def _dogleg(self, a: Box, b: Box, side_x: float, label: str) -> Route:
-        """Up from a's top, through the gap beside the column, into b's bottom."""
-        end = (b.x, b.bottom)
+        """Up from a's top, through the gap beside the column, into b's bottom on that side of its middle: the line
+        up out of the row between leaves its cell's top at the middle, and one into b's at the middle ran in line
+        with it, a few points above, as if one wire ran through the gap between the two rows."""
+        end = (b.x + min(PORT_GAP, b.width / 4) * (1.0 if side_x > b.x else -1.0), b.bottom)
         start = (a.x, a.top)
         above_a, below_b = a.top + self.space.gap_y / 2, b.bottom - self.space.gap_y / 2
         points = [start, (a.x, above_a), (side_x, above_a), (side_x, below_b),
-                  (b.x, below_b)]
+                  (end[0], below_b)]
         return finish(points, end, label, (a.x + 10, above_a + 7))

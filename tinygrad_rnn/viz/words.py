@@ -43,7 +43,7 @@ def write_tokens(picture: Picture, tokens: list[str], targets: list[str] | None 
     worded = [step for k, step in enumerate(steps) if step in losses and k + 1 < len(tokens)]
     ids = _target_ids(known, [step for step in steps if step in losses], targets is not None or not worded, picture)
     for k, step in enumerate(steps):
-        if step in inputs:
+        if step in inputs and f'\n"{tokens[k]}"' not in inputs[step].label:  # (y₀ "[BEGIN]" writes its own)
             inputs[step].label += f'\n"{tokens[k]}"'
         elif by_lookups and step in lookups:
             lookups[step].label += f'\n"{tokens[k]}"'
