@@ -31,6 +31,7 @@ from .picture import (
     steps_text,
 )
 
+INITIAL_STATE = re.compile(r"[A-Za-z]+_0")  # h_0, c_0, g_0: what a recurrence starts from (initial_states.py)
 # the step bar of a Σ's per-step term, ∂J/∂W_hh|₍ₜ₎: as the lectures write it (∂J/∂W_hh |_(t), "the gradient with
 # respect to each time it appears"), and as the deck and the page write it beside these figures: one form everywhere
 STEP_BAR = "₍ₜ₎"
@@ -106,6 +107,16 @@ def bptt_picture(forward: Picture, generic: bool = False, slide: bool = False, w
         if tail in means or head not in index:
             continue
         edges.append((index[head], index[tail], carries[(tail, head, label)]))
+    for i, node in enumerate(forward.nodes):  # a learned initial state (nn.Parameter h₀): its gradient, no Σ over
+        # steps — the cell it enters alone hands it one; drawn as a weight, it sat in the Σ, fed by every step
+        readers = [index[head] for tail, head, _ in forward.edges if tail == i and head in index]
+        if node.kind != "input" or not readers or not INITIAL_STATE.fullmatch(node.label.split("\n")[0]) or \
+                not any(getattr(t, "requires_grad", False) for t in node.tensors):
+            continue
+        name = node.label.split("\n")[0]
+        label = f"∂J/∂{name}" if len(readers) == 1 else f"∂J/∂{name} = Σ ({len(readers)} terms)"
+        nodes.append(Node(("gradient of", node.key), "output", label, node.scope, row=node.row))
+        edges.extend((reader, len(nodes) - 1, "") for reader in readers)
     rows = _sharing_weights(forward.nodes, [i for i in kept if forward.nodes[i].parameters and i in index])
     stepped = {row: members for row, members in rows.items() if all(forward.nodes[i].step is not None for i in members)}
     shared = {row: list(dict.fromkeys(p for i in members for p in forward.nodes[i].parameters))
