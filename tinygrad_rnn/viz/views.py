@@ -134,9 +134,17 @@ def bptt_picture(forward: Picture, generic: bool = False, slide: bool = False, w
             # ∂J/∂W_hh = Σₜ ∂J/∂W_hh|₍ₜ₎ each took two lines, and a cell's four weights set its row's height
             label = "\n".join(f"Σₜ ∂J/∂{w}|{STEP_BAR}" if slide else f"∂J/∂{w} = Σₜ ∂J/∂{w}|{STEP_BAR}" for w in used)
             label = f"{owner}:\n{label}" if twins and owner else label
+            reads = {i: forward.nodes[i].uses.get(used[0], 1) for i in users}  # (the same for every weight summed)
+            if max(reads.values()) > 1:  # a weight read twice a step: a term for each read, as grad_contributions
+                per_step = set(reads.values())
+                label += f"\n({per_step.pop() if len(per_step) == 1 else 'up to ' + str(max(per_step))} a step: " \
+                         f"{sum(reads.values())} terms)"
             nodes.append(Node(("sum over steps", row, tuple(used)), "output", label, forward.nodes[users[0]].row))
             for i in users:
-                edges.append((index[i], len(nodes) - 1, f"t={forward.nodes[i].step}"))
+                step = forward.nodes[i].step
+                edges.append((index[i], len(nodes) - 1, f"t={step}"))  # (a step's further terms: drops beside it)
+                edges.extend((index[i], len(nodes) - 1, "" if k == 2 else f"t={step} ({k})")
+                             for k in range(2, reads[i] + 1))
     for row, members in rows.items():
         if row in stepped:
             continue
@@ -231,10 +239,12 @@ def _sums_by_rows(nodes: list[Node], members: list[int], weights: list[str]) -> 
     >>> [(used, users) for used, users in _sums_by_rows([cell("e", "E"), cell("y", "E", "b_y")], [0, 1], ["E", "b_y"])]
     [(['E'], [0, 1]), (['b_y'], [1])]
     """
-    rows_of = {w: frozenset(nodes[i].row for i in members if w in nodes[i].parameters) for w in weights}
+    # (and by how many times each node reads them: a Σ's drops are its terms, one a read, the same for each weight)
+    rows_of = {w: (frozenset(nodes[i].row for i in members if w in nodes[i].parameters),
+                   tuple(nodes[i].uses.get(w, 1) for i in members if w in nodes[i].parameters)) for w in weights}
     sums = []
-    for rows in dict.fromkeys(rows_of.values()):
-        used = [w for w in weights if rows_of[w] == rows]
+    for rows, reads in dict.fromkeys(rows_of.values()):
+        used = [w for w in weights if rows_of[w] == (rows, reads)]
         sums.append((used, [i for i in members if nodes[i].row in rows and set(used) & set(nodes[i].parameters)]))
     return sums
 
