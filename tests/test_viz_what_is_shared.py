@@ -96,3 +96,12 @@ def test_each_steps_leaf_input_stands_under_its_step_and_the_unnamed_state_is_h0
             assert placed.boxes[i].y < cells[node.step].bottom
         elif node.kind == "input":  # h₀ where the state enters: left of cell 1, level with it
             assert placed.boxes[i].right < cells[1].left and placed.boxes[i].y == pytest.approx(cells[1].y)
+
+
+@pytest.mark.parametrize("backward", [False, True])
+def test_an_lstm_with_proj_size_says_what_w_hr_does(backward):
+    """Every cell listed W_hr and the Σ summed it, but nothing said h_t = W_hr (o_t ⊙ tanh c_t), h 2 wide, c 6."""
+    tr.manual_seed(0)
+    output, _ = tr.nn.LSTM(3, 6, proj_size=2)(tr.randn(2, 1, 3))
+    notes = build_picture((output[-1].sum(),), level="cell", backward=backward, notation="cs224n").notes
+    assert "W_hr: h⁽ᵗ⁾ = W_hr (o⁽ᵗ⁾ ⊙ tanh c⁽ᵗ⁾), the projection: h⁽ᵗ⁾ is 2 wide, c⁽ᵗ⁾ 6 (proj_size = 2)" in notes

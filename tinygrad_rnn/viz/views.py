@@ -19,6 +19,7 @@ from dataclasses import replace
 
 from .gradient_labels import STEP_BAR_NOTE, STEP_DIGITS, arrow_labels, name_of, scores_note, sum_note
 from .levels import unique
+from .parameter_names import PROJECTION
 from .picture import (
     BACKWARD_ROW,
     CHOICES,
@@ -164,6 +165,7 @@ def bptt_picture(forward: Picture, generic: bool = False, slide: bool = False, w
     else:
         notes = ["Σ: the terms one weight receives at every step, added"
                  + (f" (also those of the steps left out: t={steps_text(left_out)})" if left_out else "")]
+    notes += [note for note in forward.notes if PROJECTION in note]  # what the W_hr its Σ sums does
     if slide and any(node.step is not None for node in nodes):  # (a node per call)
         notes.append({None: BACKWARD_NODES, "rows": BACKWARD_ROWS, "overlaid": BOTH_WAYS}[with_forward])
     # the rows are named, → or ←: layers and directions (a decoder after its encoder is drawn on the same row).
