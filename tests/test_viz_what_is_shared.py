@@ -81,13 +81,17 @@ def test_a_parameter_read_at_one_step_is_never_summed_over_steps(layer):
 
 
 def test_each_steps_leaf_input_stands_under_its_step_and_the_unnamed_state_is_h0():
-    """The same Linear twice a step: h₀ (a zeros tensor the user named nothing) was "input", and x₁ entered cell 1
-    from the left, x₂ from far left, x₃ right of J."""
+    """The same Linear twice a step: h₀ (a zeros tensor the user named nothing) was "input", x₁ entered cell 1
+    from the left, x₂ from far left, x₃ right of J, and the state's arrows were unnamed."""
     tr.manual_seed(0)
     loss, _ = linear_used_twice()
     forward = build_picture((loss,), level="cell", show_shapes=False, slide=True)
     inputs = {first_line(node): node.step for node in forward.nodes if node.kind == "input"}
     assert inputs == {"h_0": None, "x₁": 1, "x₂": 2, "x₃": 3}
+    assert sorted(label for tail, _, label in forward.edges if forward.nodes[tail].kind == "group") == \
+        ["h₁", "h₂", "h₃"]
+    backward = build_picture((loss,), level="cell", backward=True, show_shapes=False)
+    assert {"∂J/∂h₁", "∂J/∂h₂", "∂J/∂h₃"} <= {label for _, _, label in backward.edges}
     _, placed = labelled_layout(forward)
     cells = {node.step: placed.boxes[i] for i, node in enumerate(forward.nodes) if node.kind == "group"}
     for i, node in enumerate(forward.nodes):

@@ -178,7 +178,8 @@ def _carried_by_a_loop(nodes: list[Node], links) -> dict[int, str]:
     where the same ops of the next step read a value the first step computed — the same op being the one recorded in
     the same place, the two steps recording the same ops in the same order. (Each step's x_t is read there by the
     same op too, but a new leaf each step.) The state it starts is named as that value (h where it has no name); two
-    unnamed states started so are named neither: which would be h?"""
+    unnamed states started so are named neither: which would be h? The one unnamed state is h at every step too
+(``Node.states``), so that its arrows say h₁, h₂ as they would had the user named it."""
     steps: dict[tuple, list[int]] = {}  # (row, step) → a hand-written step's ops, in the order they were recorded
     for position, node in enumerate(nodes):
         if node.kind == "op" and node.step is not None and node.chain is None:
@@ -189,10 +190,13 @@ def _carried_by_a_loop(nodes: list[Node], links) -> dict[int, str]:
     firsts = {}
     for row, step in steps:
         firsts[row] = min(firsts.get(row, step), step)
+    def in_order(row: tuple, step: int) -> list[int]:
+        return sorted(steps.get((row, step), []), key=lambda p: nodes[p].key.sequence_nr)
+
     starts: dict[int, set[str | None]] = {}  # a leaf → the state each read of it starts (None: no state)
+    carriers: dict[int, set[tuple]] = {}  # … and where that state is computed: (row, the op's place in a step, output)
     for row, step in firsts.items():
-        first, after = (sorted(steps.get((row, k), []), key=lambda p: nodes[p].key.sequence_nr)
-                        for k in (step, step + 1))
+        first, after = in_order(row, step), in_order(row, step + 1)
         if not after or [nodes[p].key.name for p in first] != [nodes[p].key.name for p in after]:
             continue
         for op, same in zip(first, after):
@@ -201,11 +205,19 @@ def _carried_by_a_loop(nodes: list[Node], links) -> dict[int, str]:
                     tail, out = inputs_at.get(same, {}).get(at, (None, 0))
                     state = tail is not None and nodes[tail].kind == "op" and tail in first
                     starts.setdefault(leaf, set()).add(state_name(nodes[tail], out) if state else None)
+                    if state:
+                        carriers.setdefault(leaf, set()).add((row, first.index(tail), out))
     read_elsewhere = {tail for tail, head, _, _ in links if tail in starts and head not in
                       {op for row, step in firsts.items() for op in steps[(row, step)]}}
     found = {leaf: names.pop() for leaf, names in starts.items() if len(names) == 1 and None not in names and
              leaf not in read_elsewhere}
     unnamed = [leaf for leaf, name in found.items() if not name]
+    for row, place, out in carriers[unnamed[0]] if len(unnamed) == 1 else ():  # h₁, h₂, … on its arrows, as h₀
+        doing = nodes[in_order(row, firsts[row])[place]].key.name
+        for step in sorted(step for key_row, step in steps if key_row == row):
+            ops = in_order(row, step)
+            if place < len(ops) and nodes[ops[place]].key.name == doing:
+                nodes[ops[place]].states[out] = "h"
     return {leaf: f"{name or 'h'}_0" for leaf, name in found.items() if name or len(unnamed) == 1}
 
 
