@@ -109,3 +109,15 @@ def test_an_lstm_with_proj_size_says_what_w_hr_does(backward):
     output, _ = tr.nn.LSTM(3, 6, proj_size=2)(tr.randn(2, 1, 3))
     notes = build_picture((output[-1].sum(),), level="cell", backward=backward, notation="cs224n").notes
     assert "W_hr: h⁽ᵗ⁾ = W_hr (o⁽ᵗ⁾ ⊙ tanh c⁽ᵗ⁾), the projection: h⁽ᵗ⁾ is 2 wide, c⁽ᵗ⁾ 6 (proj_size = 2)" in notes
+
+
+def test_a_learned_h0_and_c0_get_their_gradients_from_cell_1_in_one_node():
+    """(h₀, c₀) both nn.Parameters of an LSTM: one line out of cell 1 forked into ∂J/∂h₀ and ∂J/∂c₀, as if one
+    value went to both; they are one node, as a Σ holds a cell's weights, fed once by cell 1."""
+    tr.manual_seed(0)
+    h0, c0 = tr.nn.Parameter(tr.zeros(1, 1, 3)), tr.nn.Parameter(tr.zeros(1, 1, 3))
+    output, _ = tr.nn.LSTM(2, 3)(tr.randn(3, 1, 2), (h0, c0))
+    backward = build_picture((output[-1].sum(),), level="cell", backward=True, show_shapes=False)
+    (gradients,) = [i for i, node in enumerate(backward.nodes) if "∂J/∂h_0" in node.label]
+    assert backward.nodes[gradients].label == "∂J/∂h_0\n∂J/∂c_0"
+    assert [backward.nodes[tail].step for tail, head, _ in backward.edges if head == gradients] == [1]

@@ -108,15 +108,20 @@ def bptt_picture(forward: Picture, generic: bool = False, slide: bool = False, w
         if tail in means or head not in index:
             continue
         edges.append((index[head], index[tail], carries[(tail, head, label)]))
-    for i, node in enumerate(forward.nodes):  # a learned initial state (nn.Parameter h₀): its gradient, no Σ over
-        # steps — the cell it enters alone hands it one; drawn as a weight, it sat in the Σ, fed by every step
-        readers = [index[head] for tail, head, _ in forward.edges if tail == i and head in index]
+    # a learned initial state (nn.Parameter h₀): its gradient, no Σ over steps — the cell it enters alone hands it
+    # one (drawn as a weight, it sat in the Σ, fed by every step); h₀ and c₀ of one cell in one node, as a Σ holds
+    # a cell's weights: one line out of the cell that forked into ∂J/∂h₀ and ∂J/∂c₀ read as one value shared
+    learned: dict[tuple, list[str]] = {}  # the cells that read them → the gradients' lines
+    for i, node in enumerate(forward.nodes):
+        readers = tuple(index[head] for tail, head, _ in forward.edges if tail == i and head in index)
         if node.kind != "input" or not readers or not INITIAL_STATE.fullmatch(node.label.split("\n")[0]) or \
                 not any(getattr(t, "requires_grad", False) for t in node.tensors):
             continue
         name = node.label.split("\n")[0]
-        label = f"∂J/∂{name}" if len(readers) == 1 else f"∂J/∂{name} = Σ ({len(readers)} terms)"
-        nodes.append(Node(("gradient of", node.key), "output", label, node.scope, row=node.row))
+        learned.setdefault(readers, []).append(
+            f"∂J/∂{name}" if len(readers) == 1 else f"∂J/∂{name} = Σ ({len(readers)} terms)")
+    for readers, lines in learned.items():
+        nodes.append(Node(("gradient of", readers), "output", "\n".join(lines)))
         edges.extend((reader, len(nodes) - 1, "") for reader in readers)
     rows = _sharing_weights(forward.nodes, [i for i in kept if forward.nodes[i].parameters and i in index])
     stepped = {row: members for row, members in rows.items() if all(forward.nodes[i].step is not None for i in members)}
