@@ -7,6 +7,8 @@ the part of :class:`~.routes.Routes` that routes them; its neighbours route the 
 
 from __future__ import annotations
 
+from functools import cached_property
+
 from . import passages
 from .geometry import Box, Route, finish
 
@@ -55,7 +57,7 @@ class BusRoutes:
             if not self.top_level[row]:  # one node per step: leave near its corner, clear of the edges at its middle
                 x = a.right - 2 * self.space.pad_x if rightwards else a.left + 2 * self.space.pad_x
             # one step's several terms (a weight read twice in the step): a drop each, side by side, named apart
-            parallel = [found for t, h, found in self.edge_list if (t, h) == (tail, head)]
+            parallel = self.parallel_edges.get((tail, head), [label])
             apart = (parallel.index(label) - (len(parallel) - 1) / 2) if len(parallel) > 1 else 0.0
             x += apart * min(PARALLEL_DROPS, a.width / len(parallel))
             start = (x, a.top if above else a.bottom)
@@ -108,6 +110,14 @@ class BusRoutes:
         end = (x, b.top if above else b.bottom)
         y = self._past_boxes_beside(y, trunk, x, above, (tail, head))
         return finish([start, (trunk, start[1]), (trunk, y), (x, y)], end, label, (x + 8, y + 6))
+
+    @cached_property
+    def parallel_edges(self) -> dict[tuple[int, int], list[str]]:
+        """{(tail, head): the labels of its edges}, where a pair has several (a step's terms into one Σ)."""
+        labels: dict[tuple[int, int], list[str]] = {}
+        for tail, head, label in self.edge_list:
+            labels.setdefault((tail, head), []).append(label)
+        return {pair: found for pair, found in labels.items() if len(found) > 1}
 
     def _drop_past_starts(self, head: int, b: Box, y: float, rightwards: bool) -> float | None:
         """Where a fan-in bus drops straight into its node's face from the lane, where a trunk beside the node's

@@ -179,7 +179,7 @@ def _carried_by_a_loop(nodes: list[Node], links) -> dict[int, str]:
     the same place, the two steps recording the same ops in the same order. (Each step's x_t is read there by the
     same op too, but a new leaf each step.) The state it starts is named as that value (h where it has no name); two
     unnamed states started so are named neither: which would be h? The one unnamed state is h at every step too
-(``Node.states``), so that its arrows say h₁, h₂ as they would had the user named it."""
+    (``Node.states``), so that its arrows say h₁, h₂ as they would had the user named it."""
     steps: dict[tuple, list[int]] = {}  # (row, step) → a hand-written step's ops, in the order they were recorded
     for position, node in enumerate(nodes):
         if node.kind == "op" and node.step is not None and node.chain is None:
@@ -190,6 +190,7 @@ def _carried_by_a_loop(nodes: list[Node], links) -> dict[int, str]:
     firsts = {}
     for row, step in steps:
         firsts[row] = min(firsts.get(row, step), step)
+
     def in_order(row: tuple, step: int) -> list[int]:
         return sorted(steps.get((row, step), []), key=lambda p: nodes[p].key.sequence_nr)
 
@@ -207,8 +208,8 @@ def _carried_by_a_loop(nodes: list[Node], links) -> dict[int, str]:
                     starts.setdefault(leaf, set()).add(state_name(nodes[tail], out) if state else None)
                     if state:
                         carriers.setdefault(leaf, set()).add((row, first.index(tail), out))
-    read_elsewhere = {tail for tail, head, _, _ in links if tail in starts and head not in
-                      {op for row, step in firsts.items() for op in steps[(row, step)]}}
+    first_steps = {op for row, step in firsts.items() for op in steps[(row, step)]}
+    read_elsewhere = {tail for tail, head, _, _ in links if tail in starts and head not in first_steps}
     found = {leaf: names.pop() for leaf, names in starts.items() if len(names) == 1 and None not in names and
              leaf not in read_elsewhere}
     unnamed = [leaf for leaf, name in found.items() if not name]

@@ -112,8 +112,12 @@ def bptt_picture(forward: Picture, generic: bool = False, slide: bool = False, w
     # one (drawn as a weight, it sat in the Σ, fed by every step); h₀ and c₀ of one cell in one node, as a Σ holds
     # a cell's weights: one line out of the cell that forked into ∂J/∂h₀ and ∂J/∂c₀ read as one value shared
     learned: dict[tuple, list[str]] = {}  # the cells that read them → the gradients' lines
+    read_by: dict[int, list[int]] = {}
+    for tail, head, _ in forward.edges:
+        if forward.nodes[tail].kind == "input" and head in index:
+            read_by.setdefault(tail, []).append(index[head])
     for i, node in enumerate(forward.nodes):
-        readers = tuple(index[head] for tail, head, _ in forward.edges if tail == i and head in index)
+        readers = tuple(read_by.get(i, ()))
         if node.kind != "input" or not readers or not INITIAL_STATE.fullmatch(node.label.split("\n")[0]) or \
                 not any(getattr(t, "requires_grad", False) for t in node.tensors):
             continue
