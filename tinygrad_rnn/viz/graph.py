@@ -25,6 +25,7 @@ and a slide's "…").
 
 from __future__ import annotations
 
+from collections import Counter
 from typing import Any
 
 from ..errors import GraphError
@@ -42,7 +43,7 @@ from .initial_states import (
     split_shared_initial_states,
 )
 from .kept_steps import keep_steps, slide_steps
-from .levels import merge_groups
+from .levels import group_key, merge_groups
 from .loss_targets import loss_targets
 from .node_details import attach_gradient_norms, shapes_on_all_or_none, values_text
 from .notation import Notation, resolve, short_name
@@ -199,6 +200,7 @@ def _picture_of(roots: tuple[Tensor, ...], level: str, backward: bool, show_shap
     if show_values:
         for node in nodes:
             node.label += values_text(node.tensors, kept_values)
+    reads = _reads_per_group(nodes, links, level) if level != "op" else {}  # W twice a step: two terms of its Σ
     if level != "op":
         nodes, edges = draw_as_sum(nodes, summed, *merge_groups(nodes, links, level, gradient_only), level)
     elif not backward:  # each step's input projection in its column, x_t entering it from below
@@ -213,6 +215,10 @@ def _picture_of(roots: tuple[Tensor, ...], level: str, backward: bool, show_shap
     names = name_parameters(nodes, edges, notation, roles)  # by identity: W_hh⁽¹⁾ and W_hh⁽²⁾ are two tensors
     shared = parameter_notes(nodes, edges, names, notation) if params == "label" else []
     nodes, edges = apply_params(nodes, edges, params, names)
+    for node in nodes:  # (by the name drawn: one b_h for b_ih and b_hh is two tensors, each read once a step)
+        for key, name in node.tensor_names.items():
+            if reads.get((key, node.key), 1) > 1:
+                node.uses[name] = max(node.uses.get(name, 1), reads[(key, node.key)])
     legend = None
     count = len(steps_in_time(nodes, edges))  # in time: an encoder's S and its decoder's T′ steps
     if elide and time_steps is None and count > SLIDE_STEPS:
@@ -230,6 +236,14 @@ def _picture_of(roots: tuple[Tensor, ...], level: str, backward: bool, show_shap
     if params == "label" and any(n.parameters for n in nodes):
         notes += shared
     return Picture(nodes, edges, backward=backward, notes=notes, legend=legend)
+
+
+def _reads_per_group(nodes: list[Node], links, level: str) -> Counter:
+    """{(a parameter's key, the key of the cell or step its reader is merged into): how many ops there read it}:
+    one term of its gradient each (``tr.grad_contributions``) — a Linear applied to x_t and to h_{t−1} in one step
+    is two terms a step, not one."""
+    return Counter((nodes[tail].key, group_key(nodes[head], level)) for tail, head, _, _ in links
+                   if nodes[tail].kind == "parameter" and nodes[head].kind == "op" and nodes[head].step is not None)
 
 
 def _is_gradient(roots: tuple[Tensor, ...]) -> bool:

@@ -33,6 +33,7 @@ import numpy
 
 from .levels import unique
 from .picture import Node, subscript
+from .step_states import state_name
 from .user_steps import LinkMaps, chains_reading
 
 CARRIED_STATES = ("h", "c")  # what a recurrent layer carries from step to step (not its gates r, z, n, i, f, g, o)
@@ -40,6 +41,7 @@ STATE_BOOKKEEPING = ("unbind", "reshape")  # what lies between the (layers, B, H
 WORD = re.compile(r"([A-Za-z]+)(_0|[₀-₉]*)")  # a token node's name and its step: y_0, x₃
 SPECIAL_TOKEN = re.compile(r"\[[A-Z]+\]")  # a token that names itself, [BEGIN] (Seq2Seq.greedy_graph's first input)
 UNNAMED_INPUT = re.compile(r"input[₀-₉]*")  # a leaf the user named nothing, as the walk draws it (input, input₂)
+LEARNED = "parameter"  # the line under an initial state that is a parameter (nn.Parameter h₀): it learns, once
 
 
 def renamed(label: str, name: str) -> str:
@@ -59,14 +61,19 @@ def name_initial_states(nodes: list[Node], links, maps: LinkMaps, chains: set, f
     ops in); ``first_cones``: each state of a hand-written loop → its first step's ops."""
     names = {id(given): name for chain in chains for given, name in chain.initial}  # a cell's first call
     readers = maps.readers
+    carried = _carried_by_a_loop(nodes, links)
     for position, node in enumerate(nodes):
-        if node.kind != "input" or any(getattr(t, "name", None) for t in node.tensors) or \
-                not UNNAMED_INPUT.fullmatch(node.label.split("\n")[0]):  # (one named by each role it has: below)
+        learned = node.kind == "parameter"  # (a module's nn.Parameter handed as hx: named by its attribute)
+        if not learned and (node.kind != "input" or any(getattr(t, "name", None) for t in node.tensors) or
+                            not UNNAMED_INPUT.fullmatch(node.label.split("\n")[0])):  # (each role names: below)
             continue
         name = next((names[id(t)] for t in node.tensors if id(t) in names), None) or \
             _handed_to_a_layer(nodes, links, readers, position) or _first_of_a_loop(nodes, readers, position,
                                                                                      first_cones)
-        if name:
+        name = name or carried.get(position)
+        if name and learned:  # the state a recurrence starts from, that learns: h₀, marked, not a weight of cell 1
+            node.kind, node.label = "input", renamed(node.label, f"{name}\n{LEARNED}")
+        elif name:
             node.label = renamed(node.label, name)
 
 
@@ -164,6 +171,56 @@ def _first_of_a_loop(nodes: list[Node], readers, leaf: int, first_cones: dict[st
                                                       if t.name == name}:
             return f"{name}_0"
     return None
+
+
+def _carried_by_a_loop(nodes: list[Node], links) -> dict[int, str]:
+    """A hand-written loop's initial state, named by the user or not (``h = tr.zeros(1, H)`` before
+    ``h = (L(x[t]) + L(h)).tanh()`` under ``tr.scope``): {leaf: h_0} for the leaf that ops of a row's first step read
+    where the same ops of the next step read a value the first step computed — the same op being the one recorded in
+    the same place, the two steps recording the same ops in the same order. (Each step's x_t is read there by the
+    same op too, but a new leaf each step.) The state it starts is named as that value (h where it has no name); two
+    unnamed states started so are named neither: which would be h? The one unnamed state is h at every step too
+    (``Node.states``), so that its arrows say h₁, h₂ as they would had the user named it."""
+    steps: dict[tuple, list[int]] = {}  # (row, step) → a hand-written step's ops, in the order they were recorded
+    for position, node in enumerate(nodes):
+        if node.kind == "op" and node.step is not None and node.chain is None:
+            steps.setdefault((node.row, node.step), []).append(position)
+    inputs_at: dict[int, dict[int, tuple[int, int]]] = {}  # op → {input position: (tail, its output)}
+    for tail, head, out, at in links:
+        inputs_at.setdefault(head, {})[at] = (tail, out)
+    firsts = {}
+    for row, step in steps:
+        firsts[row] = min(firsts.get(row, step), step)
+
+    def in_order(row: tuple, step: int) -> list[int]:
+        return sorted(steps.get((row, step), []), key=lambda p: nodes[p].key.sequence_nr)
+
+    starts: dict[int, set[str | None]] = {}  # a leaf → the state each read of it starts (None: no state)
+    carriers: dict[int, set[tuple]] = {}  # … and where that state is computed: (row, the op's place in a step, output)
+    for row, step in firsts.items():
+        first, after = in_order(row, step), in_order(row, step + 1)
+        if not after or [nodes[p].key.name for p in first] != [nodes[p].key.name for p in after]:
+            continue
+        for op, same in zip(first, after):
+            for at, (leaf, _) in inputs_at.get(op, {}).items():
+                if nodes[leaf].kind in ("input", "parameter"):
+                    tail, out = inputs_at.get(same, {}).get(at, (None, 0))
+                    state = tail is not None and nodes[tail].kind == "op" and tail in first
+                    starts.setdefault(leaf, set()).add(state_name(nodes[tail], out) if state else None)
+                    if state:
+                        carriers.setdefault(leaf, set()).add((row, first.index(tail), out))
+    first_steps = {op for row, step in firsts.items() for op in steps[(row, step)]}
+    read_elsewhere = {tail for tail, head, _, _ in links if tail in starts and head not in first_steps}
+    found = {leaf: names.pop() for leaf, names in starts.items() if len(names) == 1 and None not in names and
+             leaf not in read_elsewhere}
+    unnamed = [leaf for leaf, name in found.items() if not name]
+    for row, place, out in carriers[unnamed[0]] if len(unnamed) == 1 else ():  # h₁, h₂, … on its arrows, as h₀
+        doing = nodes[in_order(row, firsts[row])[place]].key.name
+        for step in sorted(step for key_row, step in steps if key_row == row):
+            ops = in_order(row, step)
+            if place < len(ops) and nodes[ops[place]].key.name == doing:
+                nodes[ops[place]].states[out] = "h"
+    return {leaf: f"{name or 'h'}_0" for leaf, name in found.items() if name or len(unnamed) == 1}
 
 
 def decoder_reads(nodes: list[Node], readers) -> dict[int, int]:

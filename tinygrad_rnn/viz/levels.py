@@ -329,8 +329,10 @@ def merge_groups(nodes: list[Node], links, level: str, gradient_only: bool = Fal
         base = nodes[leaf]
 
         def make(base=base, piece=piece, step=step, by_time=by_time) -> Node:
-            name, _, shape = base.label.partition("\n")
+            name, _, lines = base.label.partition("\n")
             label = f"{name}{str(step).translate(TO_SUBSCRIPT)}" if by_time and step is not None else name
+            label += "".join(f"\n{line}" for line in lines.split("\n") if line and not line.startswith("("))  # (h₀
+            # a parameter says so, as the whole leaf did: its shape alone is dropped)
             return Node((base.key, piece), base.kind, label, tensors=base.tensors,
                         step=step if by_time else None)
 

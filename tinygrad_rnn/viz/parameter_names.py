@@ -139,7 +139,23 @@ def parameter_notes(nodes: list[Node], edges, names: dict[int, tuple[str, str]],
     notes += [tied_note(names[p][1], notation) if is_tied(read_as[p]) else
               f"{names[p][1]}: one tensor, the same in every place it is drawn" for p, found in rows.items()
               if len(found) > 1]
-    return notes
+    projected = next((p for p, (short, _) in names.items() if short == "W_hr" and nodes[p].tensors), None)
+    return notes + ([projection_note(nodes[projected].tensors[0].shape, notation)] if projected is not None else [])
+
+
+PROJECTION = "(proj_size = "  # how the note on W_hr ends: a BPTT figure, which sums W_hr, says it too
+
+
+def projection_note(shape: tuple[int, ...], notation: Notation) -> str:
+    """What an LSTM's W_hr does (``proj_size``: its weight_hr is P × H), in the notation's names: h is P wide, c H.
+
+    >>> from tinygrad_rnn.viz.notation import resolve
+    >>> projection_note((2, 6), resolve(None))
+    'W_hr: hₜ = W_hr (oₜ ⊙ tanh cₜ), the projection: hₜ is 2 wide, cₜ 6 (proj_size = 2)'
+    """
+    W, h, o, c = notation.symbol("W_hr"), *(notation.at_step(name, "t") for name in ("h", "o", "c"))
+    return f"{W}: {h} = {W} ({o} ⊙ tanh {c}), the projection: {h} is {shape[0]} wide, {c} {shape[1]} " \
+           f"{PROJECTION}{shape[0]})"
 
 
 def tied_note(name: str, notation: Notation) -> str:

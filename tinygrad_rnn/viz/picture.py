@@ -32,6 +32,8 @@ class Node:
     row: tuple[str, ...] = ()  # the scope above its step: one row of the figure per layer and direction
     parameters: list[str] = field(default_factory=list)  # params="label": the parameters it uses
     tensor_names: dict[Any, str] = field(default_factory=dict)  # each parameter tensor's key → the name drawn
+    uses: dict[str, int] = field(default_factory=dict)  # a parameter its ops read more than once: name drawn → times
+    states: dict[int, str] = field(default_factory=dict)  # output → the state it is, where the user named none (h)
     loops: list[str] = field(default_factory=list)  # the rolled view: the states a cell feeds back to itself
     read_inside: set[str] = field(default_factory=set)  # states a cell passes on and reads itself: c (h = o ⊙ tanh c)
     chain: Any = None  # the recurrent layer's run its row draws (function.Chain: module, layer, direction)

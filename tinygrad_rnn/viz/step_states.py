@@ -22,7 +22,10 @@ MARK_AFTER = "\t"  # a state's name and its chain's mark, at step level (h and â
 
 def state_name(node: Node, out: int) -> str:
     """The name of what a cell passes on (h or c, or a name the user gave it), for the label of the edge. A gate
-    is named so by a layer's or cell's own step (``node.chain``): a state a hand-written loop names g is no gate."""
+    is named so by a layer's or cell's own step (``node.chain``): a state a hand-written loop names g is no gate; a
+    state the user named nothing, as the drawing names it (``node.states``: a hand-written loop's one state, h)."""
+    if out in node.states:
+        return node.states[out]
     for tensor in node.tensors:
         vertex = vertex_of(tensor)
         if getattr(vertex, "output_index", 0) == out and tensor.name and (

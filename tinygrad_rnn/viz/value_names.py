@@ -348,7 +348,7 @@ def _mark_steps_by_reader(picture: Picture, marks: dict, notation: Notation) -> 
 def _reader_chain(picture: Picture, node: Node):
     """The one chain that reads ``node``'s value (None: none, or several). Gradients drawn beside the values do not
     read it (a forward-and-backward figure's embedding also hands its Σ ∂J/∂E_x its terms)."""
-    position = picture.nodes.index(node)
+    position = next(i for i, drawn in enumerate(picture.nodes) if drawn is node)  # (by identity: == compares fields)
     chains = {chain_of(picture.nodes[h]) for t, h, label in picture.edges
               if t == position and (t, h, label) not in picture.gradients}
     return next(iter(chains)) if len(chains) == 1 else None

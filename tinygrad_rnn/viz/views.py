@@ -19,6 +19,7 @@ from dataclasses import replace
 
 from .gradient_labels import STEP_BAR_NOTE, STEP_DIGITS, arrow_labels, name_of, scores_note, sum_note
 from .levels import unique
+from .parameter_names import PROJECTION
 from .picture import (
     BACKWARD_ROW,
     CHOICES,
@@ -31,6 +32,7 @@ from .picture import (
     steps_text,
 )
 
+INITIAL_STATE = re.compile(r"[A-Za-z]+_0")  # h_0, c_0, g_0: what a recurrence starts from (initial_states.py)
 # the step bar of a Σ's per-step term, ∂J/∂W_hh|₍ₜ₎: as the lectures write it (∂J/∂W_hh |_(t), "the gradient with
 # respect to each time it appears"), and as the deck and the page write it beside these figures: one form everywhere
 STEP_BAR = "₍ₜ₎"
@@ -106,6 +108,25 @@ def bptt_picture(forward: Picture, generic: bool = False, slide: bool = False, w
         if tail in means or head not in index:
             continue
         edges.append((index[head], index[tail], carries[(tail, head, label)]))
+    # a learned initial state (nn.Parameter h₀): its gradient, no Σ over steps — the cell it enters alone hands it
+    # one (drawn as a weight, it sat in the Σ, fed by every step); h₀ and c₀ of one cell in one node, as a Σ holds
+    # a cell's weights: one line out of the cell that forked into ∂J/∂h₀ and ∂J/∂c₀ read as one value shared
+    learned: dict[tuple, list[str]] = {}  # the cells that read them → the gradients' lines
+    read_by: dict[int, list[int]] = {}
+    for tail, head, _ in forward.edges:
+        if forward.nodes[tail].kind == "input" and head in index:
+            read_by.setdefault(tail, []).append(index[head])
+    for i, node in enumerate(forward.nodes):
+        readers = tuple(read_by.get(i, ()))
+        if node.kind != "input" or not readers or not INITIAL_STATE.fullmatch(node.label.split("\n")[0]) or \
+                not any(getattr(t, "requires_grad", False) for t in node.tensors):
+            continue
+        name = node.label.split("\n")[0]
+        learned.setdefault(readers, []).append(
+            f"∂J/∂{name}" if len(readers) == 1 else f"∂J/∂{name} = Σ ({len(readers)} terms)")
+    for readers, lines in learned.items():
+        nodes.append(Node(("gradient of", readers), "output", "\n".join(lines)))
+        edges.extend((reader, len(nodes) - 1, "") for reader in readers)
     rows = _sharing_weights(forward.nodes, [i for i in kept if forward.nodes[i].parameters and i in index])
     stepped = {row: members for row, members in rows.items() if all(forward.nodes[i].step is not None for i in members)}
     shared = {row: list(dict.fromkeys(p for i in members for p in forward.nodes[i].parameters))
@@ -123,9 +144,17 @@ def bptt_picture(forward: Picture, generic: bool = False, slide: bool = False, w
             # ∂J/∂W_hh = Σₜ ∂J/∂W_hh|₍ₜ₎ each took two lines, and a cell's four weights set its row's height
             label = "\n".join(f"Σₜ ∂J/∂{w}|{STEP_BAR}" if slide else f"∂J/∂{w} = Σₜ ∂J/∂{w}|{STEP_BAR}" for w in used)
             label = f"{owner}:\n{label}" if twins and owner else label
+            reads = {i: forward.nodes[i].uses.get(used[0], 1) for i in users}  # (the same for every weight summed)
+            if max(reads.values()) > 1:  # a weight read twice a step: a term for each read, as grad_contributions
+                per_step = set(reads.values())
+                label += f"\n({per_step.pop() if len(per_step) == 1 else 'up to ' + str(max(per_step))} a step: " \
+                         f"{sum(reads.values())} terms)"
             nodes.append(Node(("sum over steps", row, tuple(used)), "output", label, forward.nodes[users[0]].row))
             for i in users:
-                edges.append((index[i], len(nodes) - 1, f"t={forward.nodes[i].step}"))
+                step = forward.nodes[i].step
+                edges.append((index[i], len(nodes) - 1, f"t={step}"))  # (a step's further terms: drops beside it)
+                edges.extend((index[i], len(nodes) - 1, "" if k == 2 else f"t={step} ({k})")
+                             for k in range(2, reads[i] + 1))
     for row, members in rows.items():
         if row in stepped:
             continue
@@ -145,6 +174,7 @@ def bptt_picture(forward: Picture, generic: bool = False, slide: bool = False, w
     else:
         notes = ["Σ: the terms one weight receives at every step, added"
                  + (f" (also those of the steps left out: t={steps_text(left_out)})" if left_out else "")]
+    notes += [note for note in forward.notes if PROJECTION in note]  # what the W_hr its Σ sums does
     if slide and any(node.step is not None for node in nodes):  # (a node per call)
         notes.append({None: BACKWARD_NODES, "rows": BACKWARD_ROWS, "overlaid": BOTH_WAYS}[with_forward])
     # the rows are named, → or ←: layers and directions (a decoder after its encoder is drawn on the same row).
@@ -220,10 +250,12 @@ def _sums_by_rows(nodes: list[Node], members: list[int], weights: list[str]) -> 
     >>> [(used, users) for used, users in _sums_by_rows([cell("e", "E"), cell("y", "E", "b_y")], [0, 1], ["E", "b_y"])]
     [(['E'], [0, 1]), (['b_y'], [1])]
     """
-    rows_of = {w: frozenset(nodes[i].row for i in members if w in nodes[i].parameters) for w in weights}
+    # (and by how many times each node reads them: a Σ's drops are its terms, one a read, the same for each weight)
+    rows_of = {w: (frozenset(nodes[i].row for i in members if w in nodes[i].parameters),
+                   tuple(nodes[i].uses.get(w, 1) for i in members if w in nodes[i].parameters)) for w in weights}
     sums = []
-    for rows in dict.fromkeys(rows_of.values()):
-        used = [w for w in weights if rows_of[w] == rows]
+    for rows, reads in dict.fromkeys(rows_of.values()):
+        used = [w for w in weights if rows_of[w] == (rows, reads)]
         sums.append((used, [i for i in members if nodes[i].row in rows and set(used) & set(nodes[i].parameters)]))
     return sums
 
