@@ -287,7 +287,8 @@ def _drawn(tensors, level, rankdir, show_shapes, show_values, show_grads, backwa
     if not slide or not fit:  # (laid out where it is drawn: some callers read only the picture)
         return built(time_steps, show_shapes is not False), None, None
     rung = fitted_rung(built, show_shapes, time_steps, steps_chosen=_steps_chosen(locals()), dense=_dense(locals()),
-                       unfitted=unfitted, gradient=bool(backward), ops=level == "op", weights_keyable=params is None)
+                       unfitted=unfitted, gradient=bool(backward), ops=level == "op",
+                       weights_keyable=params is None and level != "op")  # (a cell's or step's list, not an op's pair)
     return rung.picture, (rung.labels, rung.placed), rung
 
 

@@ -116,7 +116,7 @@ def fitted_rung(built: Callable[[tuple[int, ...] | slice | None, bool, bool], Pi
     if weights_keyable and best.scale < SLIDE_SCALE and rows_naming_weights(first.picture):
         rung = Rung(built(time_steps, show_shapes is not False and best is first, True), *best.notes)
         if rung.scale > best.scale and rung.cleaner_than(first):
-            best, keyed = rung, True
+            best, keyed = rung, True  # (and kept for the steps left out after it)
     largest = best
     for fewer in _steps_shown(count, shown, steps_chosen, dense, gradient, ops) if best.scale < SLIDE_SCALE else []:
         rung = Rung(built(slide_steps(count, fewer), shapes, keyed), *notes)  # steps: only where the slide then fits

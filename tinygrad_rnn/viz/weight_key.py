@@ -38,7 +38,7 @@ def write_weight_key(picture: Picture, notation: Notation) -> None:
     marks = chain_marks(chains_in(picture.nodes), notation.module_letters)
     kinds: dict[tuple, list[tuple[str, list[str]]]] = {}  # (what, its names without a mark) → (row's mark, names)
     for nodes in rows.values():
-        names = list(dict.fromkeys(name for node in nodes for name in node.parameters))
+        names = nodes[0].parameters  # (the same in every node of the row)
         mark = marks.get(chain_of(nodes[0]), "")
         ending = notation.marked(mark)
         marked = bool(ending) and all(name.endswith(ending) for name in names)
@@ -70,14 +70,24 @@ def write_weight_key(picture: Picture, notation: Notation) -> None:
 
 
 def rows_naming_weights(picture: Picture) -> dict[tuple, list[Node]]:
-    """Each row whose nodes, one per step, name the weights they use: (the row, its nodes), a layer's rows first,
-    layer 1 first, as the footnote names them. A node alone in its row (one cell, a head after the steps) is left
-    out: it is no copy."""
+    """Each row whose nodes, one per step, name the same weights: (the row, its nodes), a layer's rows first, layer 1
+    first, as the footnote names them. A node alone in its row (one cell, a head after the steps) is left out: it is
+    no copy; so is a row of ops, whose steps hold several nodes that name weights (x W_ihᵀ and h W_hhᵀ, each its own
+    pair): "every linear" would say that each reads all four.
+
+    >>> cell = lambda step, *weights: Node(step, "group", "cell", step=step, row=("RNN",), parameters=list(weights))
+    >>> [len(nodes) for nodes in rows_naming_weights(Picture([cell(1, "W"), cell(2, "W")], [])).values()]
+    [2]
+    >>> rows_naming_weights(Picture([cell(1, "W"), cell(1, "V"), cell(2, "W"), cell(2, "V")], []))
+    {}
+    """
     rows: dict[tuple, list[Node]] = {}
     for node in picture.nodes:
         if node.parameters and node.step is not None:
             rows.setdefault(node.row, []).append(node)
-    return dict(sorted(((row, nodes) for row, nodes in rows.items() if len(nodes) > 1), key=_layer_first))
+    copies = {row: nodes for row, nodes in rows.items() if len(nodes) > 1 and len({n.step for n in nodes}) ==
+              len(nodes) and len({tuple(n.parameters) for n in nodes}) == 1}
+    return dict(sorted(copies.items(), key=_layer_first))
 
 
 def _layer_first(row_and_nodes: tuple) -> tuple:
