@@ -71,10 +71,11 @@ GRID_TOO_SMALL: dict[str, str] = {  # (cell-level-layers-bidirectional-loss-back
     # is written ∂J/∂h₁⁽¹→⁾|₍₂₎ (gradient_labels.through_step), 45 characters and 186 points before, each gap as wide as
     # (∂c₂⁽²→⁾/∂c₁⁽²→⁾)ᵀ ∂J/∂c₂⁽²→⁾; and its Σ column with h₀ and c₀ of two layers, 318 points tall beside steps of 238,
     # floats (coordinates._floating_columns), lowered beside x_t where it held x_t 40 points under the steps. These not
-    "gru-step-2-True-last-both-False-8-cmu": "text 11.5 px, labels 12.8 px, 2.40 : 1 (bound by its width: 8 "
+    "gru-step-2-True-last-both-False-8-cmu": "text 12.8 px, labels 14.2 px, 2.40 : 1 (bound by its width: 8 "
     "columns, a step passing 4 states each way, its gradient's names in every gap, (∂h₁⁽¹←⁾/∂h₂⁽¹←⁾)ᵀ ∂L/∂h₁⁽¹←⁾; "
-    "steps left out would not make it fit: t = 1, 2, 3, …, 7, 8 12.6 px, t = 1, 2, …, 8 17.1 px, each with 10 "
-    "arrow labels clashing)",
+    "its 16 weights named once in a key, not in every step: 11.5 px, 12.8 px with them there; steps left out would "
+    "not make it fit: with them there, t = 1, 2, 3, …, 7, 8 12.6 px, t = 1, 2, …, 8 17.1 px, each with 10 arrow "
+    "labels clashing)",
     "rnn-op-2-False-every-backward-False-8-usc": "text 11.1 px, labels 12.3 px, 2.26 : 1 (8 steps of ops, each 112 "
     "points wide, 130 apart: 1,562 × 690 where 28 px needs 686 × 386; an op-level figure of the gradient may leave "
     "steps out, but that does not enlarge this one: at t = 1, 2, …, 8 11.3 px, 1.32 : 1, the nodes beside its "

@@ -16,7 +16,8 @@ FIGURES = {
     "stacked_gru_tagger": lambda: (stacked_tagger_loss(), TAGGED),  # four words, a tag each, named
     "bidirectional_rnn_classifier": lambda: (bidirectional_classifier_loss(), {"level": "cell"}),  # fc(cat(h_n))
 }
-# Measured (the library's own SVG). Where 28-px labels need at most 686 × 386 points:
+# Measured (the library's own SVG). Where 28-px labels need at most 686 × 386 points. (A BPTT figure's cells name no
+# weights, its Σs do: the ladder's key has nothing to take; and 4 steps are drawn whole.)
 TOO_SMALL = {
     "stacked_gru_tagger": "text 21.4 px, labels 23.8 px, 1.59 : 1 (723 × 455 points, bound by its height: five rows "
     "(cross_entropy with its target in three lines, linear, two GRU layers, embedding), under each a Σ's lane with "

@@ -28,8 +28,9 @@ def graph(args: argparse.Namespace) -> int:
     one figure per cell type, all coloured on one gradient scale.
 
     Each figure fits a 1,920 × 1,080 slide where it can (text ≥ 24 px, labels ≥ 28 px): where it would
-    not, the shapes are left out (--shapes keeps them), then steps from the middle of the sequence
-    (--all-steps or --time-steps keeps them), and a note under the figure says so. A figure that still does not
+    not, the shapes are left out (--shapes keeps them), then each row's weights are named once in a key, not in
+    every cell (--params keeps them as asked), then steps from the middle of the sequence (--all-steps or
+    --time-steps keeps them), and a note under the figure says so. A figure that still does not
     fit gives a warning: its text size on the slide, and the flags that draw one that fits, each measured.
     --free-size: none of it."""
     import pathlib
@@ -472,9 +473,10 @@ def build_parser() -> argparse.ArgumentParser:
     drawing.add_argument("--bidirectional", action="store_true", help="a reverse direction too")
     drawing.add_argument("--level", choices=["op", "cell", "step"], default="op",
                          help="op: every primitive; cell: one node per cell; step: one node per time step")
-    drawing.add_argument("--params", choices=["once", "label", "hide"], default=None,
-                         help="shared parameters drawn once (with a bus into every step), named in each cell, or "
-                              "hidden; default: label")
+    drawing.add_argument("--params", choices=["once", "label", "key", "hide"], default=None,
+                         help="shared parameters drawn once (with a bus into every step), named in each cell, named "
+                              "once a row in a key under the figure, or hidden; default: label (on a slide, the key "
+                              "where the labels would not fit)")
     drawing.add_argument("--time-steps", type=_time_steps, metavar="FIRST:LAST",
                          help="draw only the steps t=FIRST…LAST, e.g. 1:5 (default: all)")
     drawing.add_argument("--grads", action="store_true", help="colour nodes by gradient norm ‖∂J/∂·‖")

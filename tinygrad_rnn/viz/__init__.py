@@ -17,7 +17,8 @@ unroll renders in seconds.
 
 Options: ``level`` ("op": every primitive; "cell": one node per cell application; "step": one per
 time step), ``params`` ("label", the default: each node names the parameters it uses; "once": each
-shared parameter drawn once, with one bus line into every step; "hide"), ``show_shapes``,
+shared parameter drawn once, with one bus line into every step; "key": each row's named once, in a key under the
+figure; "hide"), ``show_shapes``,
 ``show_values`` (small tensors: values; larger: a summary; only where the graph still has them:
 leaves, the tensors drawn, arrays an op saved for backward), ``show_grads`` (colour each node by
 ‖∂J/∂·‖ on a log colour scale, J the first tensor, with a legend; ``grad_range=(low, high)`` fixes
@@ -40,11 +41,13 @@ notebooks and long unrolls).
 **The slide rule** (``slide=True``): a figure fitted into a 1,920 × 1,080 slide should show its
 smallest text at ≥ 24 px and its node labels at ≥ 28 px. Where it does not, a *fit ladder*
 (``ladder.py``) gives up, in this order, what a lecturer would rather lose: first the tensors' shapes
-(``show_shapes=None``, the default: shown where the slide still fits them), then steps from the
-middle of the sequence (t = 1, 2, 3, …, T−1, T down to t = 1, …, T; only where the slide then fits,
-never where ``time_steps`` or ``tokens`` name the steps, and up to 8 cells or steps of a forward figure
-always whole: a figure of ops or of the gradient may hold fewer). Each rung taken is said in a note under the
-figure. ``show_shapes=True`` keeps the shapes and ``time_steps=slice(None)`` every step, fitting or not.
+(``show_shapes=None``, the default: shown where the slide still fits them), then the weights' names in every
+cell (``params=None``, the default: each row's named once in a key, ``params="key"``, where that enlarges the
+figure), then steps from the middle of the sequence (t = 1, 2, 3, …, T−1, T down to t = 1, …, T; only where the
+slide then fits, never where ``time_steps`` or ``tokens`` name the steps, and up to 8 cells or steps of a forward
+figure whole unless it still misses the slide with more than 5 drawn: a figure of ops or of the gradient may hold
+fewer). Each rung taken is said under the figure. ``show_shapes=True`` keeps the shapes, ``params="label"`` the
+names in every cell and ``time_steps=slice(None)`` every step, fitting or not.
 A figure that still does not fit makes ``draw`` and ``save`` warn (:class:`SlideFitWarning`): its text and
 label sizes on the slide, and the options that draw one that does (``fit_advice.py``), each measured.
 
@@ -272,18 +275,20 @@ def _drawn(tensors, level, rankdir, show_shapes, show_values, show_grads, backwa
     was built so already (the ladder starts from it)."""
     if rankdir not in ("LR", "RL"):
         raise ValueError(f"rankdir must be 'LR' (time runs left to right, as on a slide) or 'RL', got {rankdir!r}")
-    def built(steps, shapes):
+    def built(steps, shapes, keyed=False):  # keyed: each row's weights named once, in a key (the ladder's rung)
         picture = build_picture(tuple(tensors), level=level, backward=backward, show_shapes=shapes,
                                 show_values=show_values, show_grads=show_grads, time_steps=steps,
-                                max_nodes=max_nodes, grad_range=grad_range, params=params, rolled=rolled,
-                                notation=notation, tokens=tokens, slide=slide, targets=targets)
+                                max_nodes=max_nodes, grad_range=grad_range, params="key" if keyed else params,
+                                rolled=rolled, notation=notation, tokens=tokens, slide=slide,
+                                targets=targets)
         picture.rankdir, picture.title = rankdir, title
         return picture
 
     if not slide or not fit:  # (laid out where it is drawn: some callers read only the picture)
         return built(time_steps, show_shapes is not False), None, None
     rung = fitted_rung(built, show_shapes, time_steps, steps_chosen=_steps_chosen(locals()), dense=_dense(locals()),
-                       unfitted=unfitted, gradient=bool(backward), ops=level == "op")
+                       unfitted=unfitted, gradient=bool(backward), ops=level == "op",
+                       weights_keyable=params is None and level != "op")  # (a cell's or step's list, not an op's pair)
     return rung.picture, (rung.labels, rung.placed), rung
 
 

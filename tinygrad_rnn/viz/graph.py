@@ -67,11 +67,12 @@ from .user_steps import link_maps, place_model_ops, split_recurrences, steps_hol
 from .value_names import name_values
 from .views import bptt_picture, forward_and_backward_picture, rolled_picture
 from .walk import fold_transposed_weights, gradients_of, leaves_of, place_step_inputs, token_inputs, walk
+from .weight_key import write_weight_key
 
 __all__ = ["build_picture", "Node", "Picture", "display_label", "in_order", "LEVELS", "PARAMS"]
 
 LEVELS = ("op", "cell", "step")
-PARAMS = ("once", "label", "hide")
+PARAMS = ("once", "label", "key", "hide")
 SLIDE_STEPS = 8  # a slide draws this many steps whole; a longer sequence elides its middle
 # what a cell-level figure says where no op records a step: true of a model without a recurrence and of a loop
 # written without scopes alike (a loop of nn.RNNCell calls records its steps itself, as a layer does)
@@ -97,6 +98,7 @@ def build_picture(tensors: tuple[Tensor, ...], level: str = "op", backward: bool
     params = params or "label"  # named in each node that uses them, as the lectures write W_hh in every copy
     if params not in PARAMS:
         raise ValueError(f"params must be one of {PARAMS}, got {params!r}")
+    keyed, params = params == "key", "label" if params == "key" else params  # labelled, then the key (weight_key.py)
     notation = resolve(notation)
     roots = tuple(tensors)
     if not roots or not all(isinstance(t, Tensor) for t in roots):
@@ -155,6 +157,8 @@ def build_picture(tensors: tuple[Tensor, ...], level: str = "op", backward: bool
         for node in picture.nodes:
             if node.kind == "output" and node.label.endswith("\n()") and node.tensors and node.tensors[0].ndim == 0:
                 node.label = node.label[: -len("\n()")]
+    if keyed:  # (after the names are written: the key says them as the cells would)
+        write_weight_key(picture, notation)
     shapes_on_all_or_none(picture.nodes)
     picture.slide = slide
     if max_nodes is not None and len(picture.nodes) > max_nodes:

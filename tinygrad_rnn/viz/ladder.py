@@ -7,13 +7,18 @@ What is left to give up, in the order a lecturer would rather lose it:
 
 1. the tensors' shapes, ``(1, 3)`` under each name (unless ``show_shapes`` was given): detail a student
    can read off the code;
-2. steps from the middle of the sequence (unless ``time_steps`` was given): t = 1, 2, 3, …, T−1, T, then
+2. the weights' names in every cell (unless ``params`` was given): each row's named once, in a key under the
+   figure, then the footnote that each is one tensor, the same at every step (``params="key"``, ``weight_key.py``)
+   — the sharing the lectures write W_hh on every copy for is still said, once;
+3. steps from the middle of the sequence (unless ``time_steps`` was given): t = 1, 2, 3, …, T−1, T, then
    t = 1, 2, …, T−1, T, t = 1, 2, …, T, down to t = 1, …, T — the "…" column standing for the steps left
    out, the colours on the scale of every step and each Σ summing every step, as without the ladder. Up to
    8 cells or steps of a forward figure, and of a figure of the gradient (BPTT is the steps it goes back
    through: a 4-step figure drawn as t = 1, …, 4 shows almost none of it), are always drawn whole; a forward
    figure of ops may hold fewer, and so may a figure of the gradient at op level, down to t = 1, 2, …, T (its
-   dozen ops a step drawn 8 times over land a one-layer LSTM's text at 6.6 px: at t = 1, 2, …, 8, 14.8 px).
+   dozen ops a step drawn 8 times over land a one-layer LSTM's text at 6.6 px: at t = 1, 2, …, 8, 14.8 px) — unless
+   the figure still misses the slide with more than 5 steps drawn (a stacked bidirectional layer's cells at 6):
+   then t = 1, 2, 3, …, T−1, T or t = 1, 2, …, T−1, T, where that fits.
 
 Each rung taken is said in a note under the figure, with the option that draws it all. Steps are left out
 where the slide then fits or, in a figure of ops or of the gradient longer than 8 steps, or of the gradient at op
@@ -34,11 +39,14 @@ from .layout import labelled_layout
 from .legibility import SlideFit, label_clashes, measure, shared_lines, slide_fit
 from .picture import Picture, steps_in_time
 from .svg import picture_to_svg
+from .weight_key import rows_naming_weights
 
 # what was left out, then what brings it back (not "left out: show_shapes=True", read as the setting that left it out)
 SHAPES_LEFT_OUT = "Shapes left out (show_shapes=True writes them)"
 STEPS_LEFT_OUT = "Steps left out (time_steps=slice(None) draws every step)"
+WEIGHTS_KEYED = 'params="label" writes them in every cell'  # said by the key itself (weight_key.py), not a note more
 SAID_AS_FLAGS = ("Shapes left out (--shapes writes them)", "Steps left out (--all-steps draws every step)")  # the CLI's
+KEYED_AS_FLAG = "--params label writes them in every cell"
 FLAGS: ContextVar[bool] = ContextVar("flags", default=False)  # whether the notes say the CLI's flags (it draws now)
 
 
@@ -48,9 +56,9 @@ def said_as_flags() -> Iterator[None]:
     --all-steps), not save's keywords — a lecturer at the command line has no show_shapes to pass.
 
     >>> with said_as_flags():
-    ...     left_out_notes()
+    ...     left_out_notes()[:2]
     ('Shapes left out (--shapes writes them)', 'Steps left out (--all-steps draws every step)')
-    >>> left_out_notes()
+    >>> left_out_notes()[:2]
     ('Shapes left out (show_shapes=True writes them)', 'Steps left out (time_steps=slice(None) draws every step)')
     """
     token = FLAGS.set(True)
@@ -60,24 +68,30 @@ def said_as_flags() -> Iterator[None]:
         FLAGS.reset(token)
 
 
-def left_out_notes() -> tuple[str, str]:
-    """(the note for the shapes left out, the one for steps left out), as the figure is drawn: from Python, or
-    by the CLI (:func:`said_as_flags`)."""
-    return SAID_AS_FLAGS if FLAGS.get() else (SHAPES_LEFT_OUT, STEPS_LEFT_OUT)
+def left_out_notes() -> tuple[str, str, str]:
+    """(the note for the shapes left out, the one for steps left out, what the key of the weights says brings their
+    names back into every cell), as the figure is drawn: from Python, or by the CLI (:func:`said_as_flags`)."""
+    return (*SAID_AS_FLAGS, KEYED_AS_FLAG) if FLAGS.get() else (SHAPES_LEFT_OUT, STEPS_LEFT_OUT, WEIGHTS_KEYED)
 ELIDED_SHOWN = (5, 4, 3, 2)  # steps drawn whole, the rest a "…": the lectures' t = 1, 2, 3, …, T−1, T and shorter
 ENLARGES = 1.1  # a dense figure that fits no slide (of more than 8 steps, or of the gradient at op level): steps
 # left out where its text grows a tenth
+WHOLE_WHEN_SHORT = 5  # steps a figure that still misses the slide draws whole, with all else given up: more are
+# elided to t = 1, 2, 3, …, T−1, T (or t = 1, 2, …, T−1, T) where that fits
+FEWEST_WHEN_SHORT = 4  # (t = 1, 2, …, T−1, T: the first two and the last two, as the lectures draw a sequence)
 FEWEST_OF_THE_GRADIENT = 3  # steps an op-level figure of the gradient of up to 8 draws: t = 1, 2, …, T (BPTT is the
 # steps it goes back through: two would show only the last step's and the first's)
 
 
-def fitted_rung(built: Callable[[tuple[int, ...] | slice | None, bool], Picture], show_shapes: bool | None,
+def fitted_rung(built: Callable[[tuple[int, ...] | slice | None, bool, bool], Picture], show_shapes: bool | None,
                 time_steps: tuple[int, ...] | slice | None, steps_chosen: bool = False, dense: bool = False,
-                unfitted: Picture | None = None, gradient: bool = False, ops: bool = False) -> Rung:
-    """The first rung of the ladder whose figure fits a slide. ``built(time_steps, show_shapes)`` draws the
-    picture; ``show_shapes`` None: shown where the slide still fits them; ``steps_chosen``: the steps are the
-    user's (``time_steps``, ``tokens`` or a rolled figure's one cell), so none is left out to fit; ``dense``: a
-    figure of ops, or of the gradient, which may hold fewer than the 8 steps a slide otherwise draws whole.
+                unfitted: Picture | None = None, gradient: bool = False, ops: bool = False,
+                weights_keyable: bool = False) -> Rung:
+    """The first rung of the ladder whose figure fits a slide. ``built(time_steps, show_shapes, keyed)`` draws the
+    picture (``keyed``: with ``params="key"``); ``show_shapes`` None: shown where the slide still fits them;
+    ``steps_chosen``: the steps are the user's (``time_steps``, ``tokens`` or a rolled figure's one cell), so none is
+    left out to fit; ``dense``: a figure of ops, or of the gradient, which may hold fewer than the 8 steps a slide
+    otherwise draws whole; ``weights_keyable``: ``params`` was not given, so that the weights' names in every cell
+    may go to a key (where that enlarges the figure, before any step is left out).
     A rung is taken only where its drawing is as clean as the first's (no more edges through nodes, no more
     arrow labels on each other, a line or a box): a tighter layout must not say something false to fit.
     Returned with what it measured: its labels and layout (drawing it lays it out once, not twice), ``scale``,
@@ -86,24 +100,29 @@ def fitted_rung(built: Callable[[tuple[int, ...] | slice | None, bool], Picture]
     ``gradient``: a figure of the gradient, whose steps up to 8 are all drawn (dense or not) unless it is drawn in
     ``ops``: down to t = 1, 2, …, T, where that enlarges it (:data:`ENLARGES`).
     """
-    first = Rung(built(time_steps, show_shapes is not False) if unfitted is None else unfitted)
+    first = Rung(built(time_steps, show_shapes is not False, False) if unfitted is None else unfitted)
     if first.scale >= SLIDE_SCALE:
         return first
     count, shown = step_counts(first.picture)
     shapes = show_shapes is True  # (None: the shapes go before any step does)
-    shapes_note, steps_note = left_out_notes()
+    shapes_note, steps_note, _ = left_out_notes()
     notes = (steps_note,) if show_shapes is not None else (shapes_note, steps_note)
     best = first
     if show_shapes is None:  # shapes: left out where that enlarges the figure, even if it still does not fit
-        rung = Rung(built(time_steps, False), shapes_note)
+        rung = Rung(built(time_steps, False, False), shapes_note)
         if rung.scale > first.scale and rung.cleaner_than(first):
             best = rung
+    keyed = False  # the weights: named once a row where that enlarges the figure (and params was not given)
+    if weights_keyable and best.scale < SLIDE_SCALE and rows_naming_weights(first.picture):
+        rung = Rung(built(time_steps, show_shapes is not False and best is first, True), *best.notes)
+        if rung.scale > best.scale and rung.cleaner_than(first):
+            best, keyed = rung, True  # (and kept for the steps left out after it)
     largest = best
     for fewer in _steps_shown(count, shown, steps_chosen, dense, gradient, ops) if best.scale < SLIDE_SCALE else []:
-        rung = Rung(built(slide_steps(count, fewer), shapes), *notes)  # steps: only where the slide then fits
+        rung = Rung(built(slide_steps(count, fewer), shapes, keyed), *notes)  # steps: only where the slide then fits
         if rung.scale >= SLIDE_SCALE and rung.cleaner_than(first):
             return rung
-        if dense and (count > SLIDE_STEPS or gradient) and rung.scale > largest.scale * ENLARGES \
+        if dense and (count > SLIDE_STEPS or (gradient and ops)) and rung.scale > largest.scale * ENLARGES \
                 and rung.cleaner_than(first):
             largest = rung
     # a long figure of ops or of the gradient (or one of the gradient at op level) that fits with no steps left out:
@@ -120,7 +139,7 @@ def most_rungs(count: int, steps_chosen: bool, dense: bool, gradient: bool = Fal
     >>> most_rungs(3, steps_chosen=False, dense=True), most_rungs(12, steps_chosen=False, dense=False)
     (3, 6)
     >>> most_rungs(8, False, dense=True, gradient=True), most_rungs(8, False, dense=True, gradient=True, ops=True)
-    (2, 5)
+    (4, 5)
     """
     return 2 + len(_steps_shown(count, min(count, SLIDE_STEPS), steps_chosen, dense, gradient, ops))
 
@@ -140,7 +159,10 @@ def _steps_shown(count: int, shown: int, steps_chosen: bool, dense: bool, gradie
         return []
     if count > SLIDE_STEPS or (dense and not gradient):
         return [k for k in ELIDED_SHOWN if k < shown]
-    return [k for k in ELIDED_SHOWN if FEWEST_OF_THE_GRADIENT <= k < shown] if gradient and ops else []
+    if gradient and ops:
+        return [k for k in ELIDED_SHOWN if FEWEST_OF_THE_GRADIENT <= k < shown]
+    # up to 8 steps of cells, forward or back, drawn whole where they fit; more than 5 that still do not: elided
+    return [k for k in ELIDED_SHOWN if FEWEST_WHEN_SHORT <= k < shown] if shown > WHOLE_WHEN_SHORT else []
 
 
 class Rung:

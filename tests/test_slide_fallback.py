@@ -1,0 +1,122 @@
+"""What a slide's fit ladder gives up, past the shapes, before a figure warns (issue #34): the weights' names in every
+cell go to a key that names each row's once (``params="key"``), then, past 5 steps, the middle steps — each only
+where ``params`` and ``time_steps`` were not given, and each said under the figure with what brings it back. The key
+must say what the labels said: which weights every cell of a row shares (the lectures' point in writing W_hh on
+every copy)."""
+
+import re
+
+import pytest
+from test_slide_fit_warning import TAGGED, stacked_tagger_loss, users_seq2seq_loss
+from written import svg_written
+
+import tinygrad_rnn as tr
+from tinygrad_rnn import viz
+from tinygrad_rnn.cli import main
+from tinygrad_rnn.viz.chains import chain_mark
+from tinygrad_rnn.viz.graph import build_picture
+
+KEY = re.compile(r"Every (.+?) of (?:row r|layer ℓ): (.+) \((?:r|ℓ) = (.+)\)")  # rows told by their mark
+
+
+def stacked_bidirectional_loss(layer: str = "GRU", steps: int = 4) -> tr.Tensor:
+    """The review's figure: a 2-layer bidirectional layer's cells from Python, a loss on the last output."""
+    tr.manual_seed(0)
+    output, _ = getattr(tr.nn, layer)(2, 3, num_layers=2, bidirectional=True)(tr.randn(steps, 1, 2))
+    return output[-1].sum()
+
+
+def drawn(loss: tr.Tensor, **options):
+    """The picture save draws on a slide, and its fit there (what save measures before it warns)."""
+    picture, _, rung = viz._drawn((loss,), **viz._defaults(options))
+    return picture, rung.slide_fit
+
+
+def rows_named_in_cells(picture) -> set[frozenset]:
+    rows: dict[tuple, set] = {}
+    for node in picture.nodes:
+        if node.parameters and node.step is not None:
+            rows.setdefault(node.row, set()).update(node.parameters)
+    return {frozenset(names) for names in rows.values()}
+
+
+def the_key(notes: list[str]) -> str:
+    """The key: one note, its parts "Every GRU cell of layer ℓ: W_ih⁽ℓ⁾, … (ℓ = 1, 2)" or "every embedding: E"."""
+    (key,) = [note for note in notes if note.startswith("Every ")]
+    return key
+
+
+def rows_in_the_key(key: str) -> set[frozenset]:
+    """Each row's weights as the key says them: W_ih⁽ʳ⁾ with each r it lists (1→: W_ih⁽¹→⁾)."""
+    rows = set()
+    for part in key.split("; "):
+        found = KEY.fullmatch(part[0].upper() + part[1:])
+        if found is None:  # one row: its names as they are
+            rows.add(frozenset(part.split(": ", 1)[1].split(", ")))
+            continue
+        _, names, marks = found.groups()
+        letter = "⁽ʳ⁾" if "⁽ʳ⁾" in names else "⁽ℓ⁾"
+        rows |= {frozenset(name.replace(letter, chain_mark(mark)) for name in names.split(", "))
+                 for mark in marks.split(", ")}
+    return rows
+
+
+FIGURES = {  # (the loss, save's options)
+    "RNN, 2 layers, bidirectional": lambda: (stacked_bidirectional_loss("RNN"), {"level": "cell"}),
+    "GRU, 2 layers, bidirectional": lambda: (stacked_bidirectional_loss("GRU"), {"level": "cell"}),
+    "LSTM, 2 layers, bidirectional": lambda: (stacked_bidirectional_loss("LSTM"), {"level": "cell"}),
+    "a 2-layer GRU tagger": lambda: (stacked_tagger_loss(), TAGGED),
+}
+NOT_YET = {  # drawn with the key all the same, as the shapes are left out where that enlarges a figure; still warns
+    "LSTM, 2 layers, bidirectional": "24.6 px text, 27.4 px labels, 1.53 : 1 with the key (23.8 px, 26.5 px before): "
+    "bound by its height, four rows whose cells pass c and h, each row's lines up to the next one bending round "
+    "the cells, and the key's two lines of notes",
+}
+
+
+@pytest.mark.parametrize("name", [pytest.param(name, marks=pytest.mark.xfail(strict=True, reason=NOT_YET[name]))
+                                  if name in NOT_YET else name for name in FIGURES])
+def test_a_stacked_figure_fits_a_slide_with_each_rows_weights_in_a_key(name, library_svg):
+    """Before, with four weights in every cell: the bidirectional ones 23.8 px text, 26.5 px labels (1.78 : 1); the
+    tagger 22.5 px, 25 px (1.80 : 1, test_slide_fit_warning.py), each warned. Now (the key and the footnote after it
+    two notes, so that a short note packs beside the second): 28.0 px and 31.1 px (an RNN's), 29.4 px and 32.7 px
+    (a GRU's), the tagger 25.3 px and 28.1 px. The key names what the cells named, row by row."""
+    loss, options = FIGURES[name]()
+    picture, fit = drawn(loss, **options)
+    assert fit.fits, str(fit)
+    assert not rows_named_in_cells(picture), "a cell still names its weights"
+    key = the_key(picture.notes)
+    assert picture.notes[picture.notes.index(key) + 1].endswith('(params="label" writes them in every cell)')
+    labelled = build_picture((FIGURES[name]()[0],), **options, params="label", slide=True)
+    assert rows_in_the_key(key) == rows_named_in_cells(labelled)  # each row's own weights, as its cells named them
+
+
+def test_the_weights_stay_in_the_cells_where_params_is_given(library_svg):
+    """params="label" is drawn as asked, fitting or not (save then warns: test_slide_fit_warning.py), and no key is
+    written."""
+    picture, fit = drawn(stacked_bidirectional_loss("RNN"), level="cell", params="label")
+    assert not fit.fits
+    assert len(rows_named_in_cells(picture)) == 4 and not any(note.startswith("Every ") for note in picture.notes)
+
+
+def test_an_encoder_decoder_of_eight_steps_leaves_its_middle_out_where_that_fits(library_svg):
+    """Four words in, four out, written with two GRUCells: 8 steps, drawn whole at 20 px (22.3 px labels) before, and
+    warned; past 5 steps the ladder now leaves the middle out where that fits (25.9 px, 28.8 px), both chains and the
+    loss still drawn, and says so. (``time_steps=slice(None)`` draws all 8, and warns: test_slide_fit_warning.py.)"""
+    picture, fit = drawn(users_seq2seq_loss(), level="cell")
+    assert fit.fits, str(fit)
+    assert viz.ladder.STEPS_LEFT_OUT in picture.notes
+    cells = {node.label.split("\n")[0] for node in picture.nodes if node.kind == "group" and "cell" in node.label}
+    assert len(cells) == 2, cells  # the encoder's and the decoder's
+    assert any(node.kind == "ellipsis" for node in picture.nodes)
+
+
+def test_the_cli_says_how_to_write_the_weights_in_every_cell_again_as_its_flag(tmp_path, library_svg, capsys):
+    """tinygrad-rnn graph draws the same key, and says --params label where save says params="label"; it gives no
+    warning, as the figure fits."""
+    path = tmp_path / "stacked.svg"
+    assert main(["graph", "--cell", "gru", "--layers", "2", "--bidirectional", "--level", "cell", "-o", str(path)]) == 0
+    assert "warning" not in capsys.readouterr().err
+    text = svg_written(path.read_text())
+    assert "Every GRU cell of row r" in text and "(--params label writes them in every cell)" in text, text[-2000:]
+    assert 'params="label"' not in text
