@@ -18,7 +18,7 @@ from .geometry import FONT_SIZE, LABEL_LINE, LABEL_MIDDLE, LINE, Box, Layout, Ro
 from .graph import Picture
 from .layout import labelled_layout
 from .numbers import slide_number
-from .picture import CHOICES
+from .picture import CHOICES, GRADIENT_STOPS
 from .scripts import dot_markup, dot_quoted, runs_markup
 
 GRADIENT = "#c55a11"  # an arrow carrying a gradient back, where forward and backward share one set of nodes
@@ -100,12 +100,13 @@ def picture_to_dot(picture: Picture, laid_out: tuple[list[str], Layout] | None =
         elif label:
             attributes += f", label={dot_quoted(label)}"
         if label in CHOICES:  # a choice passes along it, not a gradient
-            attributes += ", style=dashed"
+            attributes += ", style=dashed" + (", arrowhead=none" if label == GRADIENT_STOPS else "")
         if (tail, head, label) in picture.gradients:  # a gradient carried back, beside the values (both on one set)
             attributes += f', color="{GRADIENT}", fontcolor="{GRADIENT}"'
         lines.append(f"  n{tail} -> n{head} [{attributes}];")
     for node, state, route in placed.loops:  # the rolled view: a state handed back to its own cell
-        lines.append(f'  n{node} -> n{node} [pos="{_spline(route)}"{_label_attributes(route, state)}];')
+        dashed = ", style=dashed" if state in CHOICES else ""  # (a rolled truncated BPTT: the detached state's)
+        lines.append(f'  n{node} -> n{node} [pos="{_spline(route)}"{_label_attributes(route, state)}{dashed}];')
     lines += _texts(placed)
     if picture.legend is not None:
         lines += _legend(*picture.legend, placed)
