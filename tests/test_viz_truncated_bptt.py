@@ -75,6 +75,15 @@ def test_the_value_crosses_each_cut_dashed_and_the_gradient_does_not(drawn):
         [(t + 1, t) for t in range(1, STEPS) if t + 1 not in CUTS]
 
 
+def test_no_arrow_is_labelled_with_an_identity_jacobian():
+    """h₁ read by its own step's head: the head's part, ∂J/∂h₁|₍₁₎ — never (∂h₁/∂h₁)ᵀ ∂J/∂h₁ (cut or not)."""
+    for cut in (True, False):
+        picture = build_picture((cell_loop(cut)[0],), level="cell", backward=True, show_shapes=False)
+        texts = [label for _, _, label in picture.edges] + picture.notes
+        assert not [text for text in texts if re.search(r"\(∂(\S+?)/∂\1\)ᵀ", text)], texts
+        assert "∂J/∂h₁|₍₁₎" in texts
+
+
 def test_drawn_dashed_the_cut_without_an_arrowhead(tmp_path):
     loss, _ = cell_loop()
     svg = tr.viz.save(loss, path=tmp_path / "f.svg", level="cell", backward=True, slide=False).read_text()
