@@ -12,6 +12,7 @@ import pytest
 import tinygrad_rnn as tr
 from tinygrad_rnn.viz.graph import build_picture
 from tinygrad_rnn.viz.picture import DETACHED, GRADIENT_STOPS
+from tinygrad_rnn.viz.scripts import script_runs
 
 STEPS, CUTS = 6, (3, 5)  # h.detach() before steps 3 and 5: chunks of two steps
 
@@ -120,3 +121,7 @@ def test_detach_notes_its_source_weakly_and_backward_is_unchanged():
     del computed
     gc.collect()
     assert cut._detached_from() is None
+
+
+def test_a_third_calls_initial_state_is_subscripted():
+    assert script_runs("h′′_0") == [("h′′", "base"), ("0", "sub")]  # drawn h″₀, never h″_0
