@@ -125,3 +125,15 @@ def test_detach_notes_its_source_weakly_and_backward_is_unchanged():
 
 def test_a_third_calls_initial_state_is_subscripted():
     assert script_runs("h′′_0") == [("h′′", "base"), ("0", "sub")]  # drawn h″₀, never h″_0
+
+
+def test_show_grads_after_an_optimizer_step_says_to_draw_before_it():
+    """show_grads computes backward again: after opt.step() changed the weights in place the error says so."""
+    tr.manual_seed(0)
+    rnn = tr.nn.RNN(2, 3)
+    output, _ = rnn(tr.randn(3, 1, 2))
+    loss = output[-1].sum()
+    loss.backward(retain_graph=True)
+    tr.optim.SGD(rnn.parameters(), lr=0.1).step()
+    with pytest.raises(tr.errors.GraphError, match=r"show_grads recomputes the backward pass.*before opt\.step\(\)"):
+        build_picture((loss,), level="cell", show_grads=True)

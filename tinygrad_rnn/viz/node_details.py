@@ -14,6 +14,7 @@ from typing import Any
 import numpy
 
 from ..engine import grad
+from ..errors import GraphError
 from ..function import Node as GraphNode
 from ..tensor import Tensor
 from .picture import Node
@@ -26,7 +27,12 @@ def attach_gradient_norms(roots, nodes, outputs_of) -> None:
         raise ValueError("viz: show_grads needs the first tensor to be a scalar loss with a graph")
     positions = [p for p, tensors in outputs_of.items() for t in tensors if _requires_grad(t)]
     tensors = [t for p, ts in outputs_of.items() for t in ts if _requires_grad(t)]
-    gradients = grad(loss, tensors, retain_graph=True, allow_unused=True)
+    try:
+        gradients = grad(loss, tensors, retain_graph=True, allow_unused=True)
+    except GraphError as error:  # (a weight changed in place since the loss was computed: the optimizer's step)
+        advice = " Draw the figure before opt.step()." if "changed in place" in str(error) else ""
+        raise GraphError(f"viz: show_grads recomputes the backward pass to colour the nodes, and it fails: {error}"
+                         f"{advice}") from error
     squares: dict[int, float] = {}
     for position, gradient in zip(positions, gradients):
         value = 0.0 if gradient is None else float((gradient.numpy().astype(numpy.float64) ** 2).sum())
