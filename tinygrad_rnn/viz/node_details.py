@@ -41,6 +41,22 @@ def attach_gradient_norms(roots, nodes, outputs_of) -> None:
         nodes[position].gradient_norm = square**0.5
 
 
+def gradient_legend(nodes: list[Node]) -> str:
+    """The title of ``show_grads``' colour bar: what the colours are. A figure of cells colours each by ‖∂J/∂h_t‖
+    of the h_t it passes on (``levels.merge_groups``) — not the weights' ``.grad``, which is what clipping
+    (``clip_grad_norm_``) changes, and which a class after clipping would otherwise read them as; a figure of
+    ops colours each by the norm of the gradient of its output.
+
+    >>> gradient_legend([Node(0, "group", "RNN cell")])
+    "gradient norm ‖∂J/∂h_t‖ of each cell's h_t, not the weights' .grad (log scale)"
+    >>> gradient_legend([Node(0, "op", "tanh")])
+    "gradient norm ‖∂J/∂·‖ of each node's output (log scale)"
+    """
+    if any(node.kind == "group" for node in nodes):
+        return "gradient norm ‖∂J/∂h_t‖ of each cell's h_t, not the weights' .grad (log scale)"
+    return "gradient norm ‖∂J/∂·‖ of each node's output (log scale)"
+
+
 def _requires_grad(x: Any) -> bool:
     return isinstance(x, GraphNode) or x.requires_grad
 

@@ -12,6 +12,7 @@ from .dot import GRADIENT, VIRIDIS, colour, legend_labels
 from .fitting import LEGEND_CELL, extent, slide_shaped
 from .font import FAMILY
 from .geometry import ARROW, LABEL_LINE, LINE, Layout, Route
+from .node_details import gradient_legend
 from .picture import CHOICES, GRADIENT_STOPS, Picture
 from .scripts import svg_markup
 
@@ -95,14 +96,15 @@ def picture_to_svg(picture: Picture, placed: Layout, labels: list[str], prefix: 
         parts.append(f'<text class="title" x="{(left + right) / 2:.1f}" y="{top - drawn_top + LINE + 10:.1f}" '
                      f'font-size="14" text-anchor="middle">{svg_markup(picture.title)}</text>')
     if figure and picture.legend is not None:
-        parts += _legend(*picture.legend, drawn_left + 12, y_of(legend_y))
+        parts += _legend(*picture.legend, drawn_left + 12, y_of(legend_y), gradient_legend(picture.nodes))
     parts.append("</svg>")
     return "\n".join(parts)
 
 
-def _legend(low: float, high: float, x: float, y: float) -> list[str]:
-    """The colour bar of ``show_grads``: the gradient norms from ``low`` to ``high`` on a log scale."""
-    parts = [f'<text x="{x:.1f}" y="{y - 6:.1f}" font-size="10">gradient norm ‖∂J/∂·‖ (log scale)</text>']
+def _legend(low: float, high: float, x: float, y: float, title: str) -> list[str]:
+    """The colour bar of ``show_grads``: the gradient norms from ``low`` to ``high`` on a log scale, under ``title``
+    (what they are: :func:`.node_details.gradient_legend`)."""
+    parts = [f'<text x="{x:.1f}" y="{y - 6:.1f}" font-size="10">{svg_markup(title)}</text>']
     for k, (fill, value) in enumerate(zip(VIRIDIS, legend_labels(low, high))):
         parts.append(f'<rect x="{x + LEGEND_CELL * k:.1f}" y="{y:.1f}" width="{LEGEND_CELL:g}" height="16" '
                      f'fill="{fill}"/><text x="{x + LEGEND_CELL * (k + 0.5):.1f}" y="{y + 12:.1f}" font-size="9" '
