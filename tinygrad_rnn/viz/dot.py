@@ -8,6 +8,7 @@ golden files and slide diffs stay stable.
 
 from __future__ import annotations
 
+import html
 import math
 import re
 from html import unescape
@@ -17,8 +18,9 @@ from .font import FAMILY, line_width
 from .geometry import FONT_SIZE, LABEL_LINE, LABEL_MIDDLE, LINE, Box, Layout, Route, drawn_width
 from .graph import Picture
 from .layout import labelled_layout
+from .node_details import gradient_legend
 from .numbers import slide_number
-from .picture import CHOICES
+from .picture import CHOICES, GRADIENT_STOPS
 from .scripts import dot_markup, dot_quoted, runs_markup
 
 GRADIENT = "#c55a11"  # an arrow carrying a gradient back, where forward and backward share one set of nodes
@@ -100,15 +102,16 @@ def picture_to_dot(picture: Picture, laid_out: tuple[list[str], Layout] | None =
         elif label:
             attributes += f", label={dot_quoted(label)}"
         if label in CHOICES:  # a choice passes along it, not a gradient
-            attributes += ", style=dashed"
+            attributes += ", style=dashed" + (", arrowhead=none" if label == GRADIENT_STOPS else "")
         if (tail, head, label) in picture.gradients:  # a gradient carried back, beside the values (both on one set)
             attributes += f', color="{GRADIENT}", fontcolor="{GRADIENT}"'
         lines.append(f"  n{tail} -> n{head} [{attributes}];")
     for node, state, route in placed.loops:  # the rolled view: a state handed back to its own cell
-        lines.append(f'  n{node} -> n{node} [pos="{_spline(route)}"{_label_attributes(route, state)}];')
+        dashed = ", style=dashed" if state in CHOICES else ""  # (a rolled truncated BPTT: the detached state's)
+        lines.append(f'  n{node} -> n{node} [pos="{_spline(route)}"{_label_attributes(route, state)}{dashed}];')
     lines += _texts(placed)
     if picture.legend is not None:
-        lines += _legend(*picture.legend, placed)
+        lines += _legend(*picture.legend, placed, gradient_legend(picture.nodes))
     if picture.slide:
         lines += _slide_corners(placed, picture)
     lines.append("}")
@@ -159,18 +162,21 @@ def _texts(placed: Layout) -> list[str]:
             for number, (text, x, y) in enumerate(placed.texts) for width in [drawn_width([text], FONT_SIZE)]]
 
 
-def _legend(low: float, high: float, placed: Layout) -> list[str]:
-    """A colour bar from the smallest to the largest gradient norm drawn, under the figure."""
+def _legend(low: float, high: float, placed: Layout, title: str) -> list[str]:
+    """A colour bar from the smallest to the largest gradient norm drawn, under the figure, under ``title`` (what
+    the norms are: :func:`.node_details.gradient_legend`)."""
     cells = []
     for position, (fill, value) in enumerate(zip(VIRIDIS, legend_labels(low, high))):
         cells.append(f'<TD BGCOLOR="{fill}" WIDTH="34"><FONT COLOR="{"white" if position < 5 else "black"}" '
                      f'POINT-SIZE="9">{value}</FONT></TD>')
     left = min([b.left for b in placed.boxes] + [x for _, x, _ in placed.texts])
     bottom = min([b.bottom for b in placed.boxes] + [y for _, _, y in placed.texts]) - 2 * LINE - 8
+    marked = dot_markup(title, 10)  # (h_t lowered: an HTML-like label's inside, or the plain text escaped)
+    heading = marked[1:-1] if marked.startswith("<") else html.escape(title)
     return [
         f'  legend [shape=plaintext, fixedsize=false, pos="{left + 160:.1f},{bottom:.1f}!", label=<<TABLE '
-        'BORDER="0" CELLSPACING="0" CELLPADDING="3"><TR><TD COLSPAN="9"><FONT POINT-SIZE="10">gradient norm '
-        '‖∂J/∂·‖ (log scale)</FONT></TD></TR><TR>' + "".join(cells) + "</TR></TABLE>>];",
+        'BORDER="0" CELLSPACING="0" CELLPADDING="3"><TR><TD COLSPAN="9"><FONT POINT-SIZE="10">'
+        f'{heading}</FONT></TD></TR><TR>' + "".join(cells) + "</TR></TABLE>>];",
     ]
 
 

@@ -297,6 +297,9 @@ def _chain_rule(forward: Picture, tail: int, head: int, value: str, generic: boo
         # a cell that passes on no named value (a loop whose cell computes its own loss): what it computes from
         # h₂ is its state, h₃ — the part of ∂J/∂h₂ through it is (∂h₃/∂h₂)ᵀ ∂J/∂h₃, not J's own ("direct")
         outputs = at_reader
+        if outputs == [value]:  # read at its own step by what passes on nothing named (a head and its loss, h₁ →
+            # linear t=1 → J): the part through that step, never the identity (∂h₁/∂h₁)ᵀ ∂J/∂h₁
+            return f"∂J/∂{_generic(value)}|₍ₜ₎" if generic else through_step(value, reader.step)
     mark = MARK.search(value)
     if mark and not (same_state and value.startswith("c")):
         # a step of several layers and directions: h₂⁽¹←⁾ is read at step 1 by its own chain's cell alone, so the

@@ -33,6 +33,7 @@ from ..function import Node as GraphNode
 from ..tensor import Tensor
 from .backward_rules import merge_backward_rules
 from .concatenated import concatenations, write_concatenations
+from .detached import detached_sources, draw_detached
 from .initial_states import (
     decoder_reads,
     name_decoder_words,
@@ -191,6 +192,7 @@ def _picture_of(roots: tuple[Tensor, ...], level: str, backward: bool, show_shap
     decoded = decoder_reads(nodes, maps.readers)  # a decoder's words: y_t, not the encoder's x_t again
     dropped = name_dropout(nodes, maps.readers)  # a dropout mask, not "input"; the ops that multiply by it
     taken = list(nodes)  # (the op level rebuilds its list: J's sum found by the nodes themselves)
+    detached = detached_sources(nodes) if not backward else {}  # truncated BPTT: the values carried across a cut
     summed = take_out_of_steps(nodes, links, maps) if not (level == "op" and backward) else ({}, None)  # J's sum
     if level != "op" and not any(n.kind == "op" and n.step is not None for n in nodes):
         level = "op"  # no step recorded (a window model, or a loop written without scopes): no cells to merge into
@@ -212,6 +214,7 @@ def _picture_of(roots: tuple[Tensor, ...], level: str, backward: bool, show_shap
         nodes, edges = draw_as_sum_of_ops(nodes, edges, summed, taken)  # J_t and (1/T) Σₜ Jₜ, as cells draw them
     else:  # a recorded gradient graph: one node per backward rule, named by what it does to δ
         nodes, edges = merge_backward_rules(nodes, edges, live)
+    nodes, edges = draw_detached(nodes, edges, detached, taken, level)  # dashed from the step that computed it
     name_step_inputs(nodes)  # x_t, not "input₂", at every level
     name_decoder_words(nodes, decoded)  # a decoder's y_t, y₀ = [BEGIN] first
     notes += name_dropout_steps(nodes, edges, dropped)  # "d₂ = dropout", not "mul t=2"; what a mask fed to cells does

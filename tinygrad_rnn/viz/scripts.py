@@ -55,8 +55,8 @@ TO_SUPERSCRIPT = str.maketrans(SUPERSCRIPTED.rstrip("+−="), SUPERSCRIPT_CHARAC
 
 LONE_LETTER = r"(?<![\w.\"'])[^\W\d_]"  # a letter that does not end a longer name, a dotted path or a quoted word
 SCRIPTS = re.compile(
-    # W; ŷ (y and its hat) and h′ (a second call's h); a script after |
-    r"(?:(?<=" + LONE_LETTER + r")|(?<=" + LONE_LETTER + "[\u0302′])|(?<=\\|))"
+    # W; ŷ (y and its hat), h′ and h′′ (a second and a third call's h); a script after |
+    r"(?:(?<=" + LONE_LETTER + r")|(?<=" + LONE_LETTER + "[\u0302′])|(?<=" + LONE_LETTER + "′′)|(?<=\\|))"
     # h_{t−1}, h^(t), W_hh, ŷ_t[x_{t+1}] — not W_hh_l0, nor code that slices (PyTorch's h_n[-2:])
     r"(?P<mark>[_^])(?P<script>\{[^}]*\}|\([^)]*\)|[0-9A-Za-z+−]+(?!\w|\[[-\d:]))"
     r"|(?<=\d)(?P<power>\^\{[^}]*\})"  # 10^{−2}: a braced power of a number (the page's <sup>, read back)
