@@ -19,6 +19,7 @@ ARROW = 6.0  # the arrowhead's length: a route stops this short of the node's bo
 LOOP_HEIGHT = 14.0  # how high a rolled cell's loop rises above it (the outer one twice as high)
 LOOP_PITCH = 12.0  # along a rolled cell's top, the least room for each of its loops (both legs and a gap)
 LABEL_LINE = 10.0  # an arrow label's line, in its 9-point font
+SCRIPTS_APART = 3.5  # more between two of its lines where a subscript over a superscript would meet (label_offsets)
 LABEL_ASCENT, LABEL_DESCENT = 7.0, 2.5  # a label's line above and below its baseline (a little generous)
 LABEL_MIDDLE = 2.7  # a label line's middle above its baseline (where Graphviz centres it on lp)
 LABEL_CLEAR = 1.5  # the white kept between an arrow's label and any other box, line or label
@@ -79,6 +80,7 @@ class Route:
     label_at: tuple[float, float] | None = None  # the middle of the label's first line, on its baseline
     label_lines: list[str] | None = None  # the label as drawn, where a slide breaks it (else the label itself)
     label_drawn: bool = True  # False where another edge of the same fork already names the same state
+    twins: tuple[str, ...] = ()  # the labels of the edges between the same two nodes drawn beside it (routes.py)
 
 
 LOOPS_CLEAR = 8.0  # between the middle of a rolled cell's top (where an edge comes in or leaves) and its loops
@@ -113,7 +115,7 @@ def loop_label_at(box: Box, k: int, count: int, lines: list[str]) -> tuple[float
     """
     top = box.top + LOOP_HEIGHT * (count - k)  # its arch's top line (:func:`.layout._loop`)
     return (loop_label_left(box, k, count) + drawn_width(lines) / 2,
-            top + LABEL_OFFSET + LABEL_CLEAR + LABEL_LINE * (len(lines) - 1))
+            top + LABEL_OFFSET + LABEL_CLEAR + label_depth(lines))
 
 
 def drawn_width(lines: list[str], size: float = LABEL_SIZE) -> float:
@@ -184,6 +186,31 @@ def label_lines(label: str) -> list[str]:
             breaks.append(k)
     best = min(breaks, key=lambda k: max(k, len(label) - k - 1), default=None)
     return [label] if best is None else [label[:best], label[best + 1:]]
+
+
+def label_offsets(lines: list[str]) -> list[float]:
+    """How far each of an arrow label's lines lies under its first: a line (LABEL_LINE) apart, and SCRIPTS_APART more
+    under a line with a subscript where the line under it has a superscript — the limits of (1/3)Σₜ₌₂³ ran into
+    the ⁽ᵗ⁾ of ∂J⁽ᵗ⁾/∂h⁽¹⁾ under them. Every writer of a label's lines (the library's SVG, Graphviz's, the page's)
+    and every room kept for them reads this (:func:`label_depth`).
+
+    >>> label_offsets(["(1/4)Σₜ₌₂⁴", "∂Jₜ/∂h₁"]), label_offsets(["(1/3)Σₜ₌₂³", "∂J⁽ᵗ⁾/∂h⁽¹⁾"])
+    ([0.0, 10.0], [0.0, 13.5])
+    """
+    return lines_apart([{kind for part, kind in script_runs(line) if part} for line in lines])
+
+
+def lines_apart(scripts: list[set[str]]) -> list[float]:
+    """:func:`label_offsets` of lines given by the kinds of script each holds ("sub", "sup")."""
+    offsets = [0.0]
+    for upper, lower in zip(scripts, scripts[1:]):
+        offsets.append(offsets[-1] + LABEL_LINE + (SCRIPTS_APART if "sub" in upper and "sup" in lower else 0.0))
+    return offsets
+
+
+def label_depth(lines: list[str]) -> float:
+    """From an arrow label's first baseline to its last (:func:`label_offsets`): 0 for one line."""
+    return label_offsets(lines)[-1] if lines else 0.0
 
 
 @dataclass

@@ -155,6 +155,19 @@ def runs_markup(runs: list[Run]) -> str:
     return "".join(parts)
 
 
+MARKED_SCRIPT = re.compile(r'dy="(-?)[\d.]+em" font-size')  # a script's tspan in svg_markup's SVG: moved and smaller
+
+
+def markup_scripts(markup: str) -> set[str]:
+    """The kinds of script ("sub", "sup") in one line of :func:`svg_markup`'s SVG — what sets the room between two
+    lines of a label (:func:`.geometry.lines_apart`) where only its markup is at hand (the page's lit labels).
+
+    >>> sorted(markup_scripts(svg_markup("(1/3)Σₜ₌₂³"))), sorted(markup_scripts(svg_markup("∂J⁽ᵗ⁾")))
+    (['sub', 'sup'], ['sup'])
+    """
+    return {"sup" if minus else "sub" for minus in MARKED_SCRIPT.findall(markup)}
+
+
 def dot_markup(text: str, size: float, left_lines: bool = False) -> str:
     """The text as a Graphviz label: quoted plain text where it has no script, else an HTML-like
     label, its scripts in ``<SUB>``/``<SUP>`` at 80% of ``size`` (the label's points) and its lines
