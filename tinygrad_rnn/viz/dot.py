@@ -265,8 +265,8 @@ def _lines_joined(block: str, left_aligned: bool, spaced: str | None = None) -> 
     heights = [piece.group(2) for piece in (line[0] for line in lines)]
     if spaced and len(lines) > 1:
         kinds = {"sub": "sub", "super": "sup"}
-        offsets = lines_apart([{kinds.get(piece.group(4)) for piece in line} for line in lines]) \
-            if spaced == "label" else [LINE * k for k in range(len(lines))]
+        offsets = lines_apart([[(unescape(piece.group(7)), kinds.get(piece.group(4), "base")) for piece in line]
+                               for line in lines]) if spaced == "label" else [LINE * k for k in range(len(lines))]
         middle = (float(heights[0]) + float(heights[-1])) / 2 - offsets[-1] / 2
         heights = [f"{middle + offset:.2f}" for offset in offsets]
     out, position = [], 0

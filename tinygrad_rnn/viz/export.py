@@ -31,7 +31,7 @@ from .geometry import LABEL_LINE, drawn_width, lines_apart
 from .layout import ARROW
 from .notation import Notation
 from .pdf import NO_CONVERTER, svgs_to_pdf
-from .scripts import markup_scripts
+from .scripts import markup_runs
 from .slide import (
     BODY_PX,
     FIGURE_MARGIN,
@@ -377,7 +377,7 @@ def _carries(label: ElementTree.Element, forward: str, lines: list[str],
         ((x1 - x0) ** 2 + (y1 - y0) ** 2) ** 0.5 - 8 else [joined]
     step, below = 1.1 * size, float(label.get("y")) > max(y0, y1)
     # each line under the first: a step, more where a subscript over a superscript would meet (geometry.py)
-    rows = [offset / LABEL_LINE * step for offset in lines_apart([markup_scripts(line) for line in shown])]
+    rows = [offset / LABEL_LINE * step for offset in lines_apart([markup_runs(line) for line in shown])]
     left = (x0 + x1) / 2 if across else min(x0, x1) - 5  # (a vertical edge's: on the side away from the next step)
     first = ((y0 + y1) / 2 - (rows[-1] + step) / 2 + 0.75 * size - 3 if not across else  # (clear of the cell below)
              max(y0, y1) + 3 + 0.8 * size if below else min(y0, y1) - 4 - rows[-1])

@@ -19,7 +19,8 @@ ARROW = 6.0  # the arrowhead's length: a route stops this short of the node's bo
 LOOP_HEIGHT = 14.0  # how high a rolled cell's loop rises above it (the outer one twice as high)
 LOOP_PITCH = 12.0  # along a rolled cell's top, the least room for each of its loops (both legs and a gap)
 LABEL_LINE = 10.0  # an arrow label's line, in its 9-point font
-SCRIPTS_APART = 3.5  # more between two of its lines where a subscript over a superscript would meet (label_offsets)
+SCRIPTS_APART = 2.0  # more between two of its lines where a subscript lies over a superscript (label_offsets):
+# the limits of Σ clear of CS224N's ⁽ᵗ⁾ and ^[2] under them, a 2-layer tagger's BPTT still on a slide (28.1 px labels)
 LABEL_ASCENT, LABEL_DESCENT = 7.0, 2.5  # a label's line above and below its baseline (a little generous)
 LABEL_MIDDLE = 2.7  # a label line's middle above its baseline (where Graphviz centres it on lp)
 LABEL_CLEAR = 1.5  # the white kept between an arrow's label and any other box, line or label
@@ -190,22 +191,38 @@ def label_lines(label: str) -> list[str]:
 
 def label_offsets(lines: list[str]) -> list[float]:
     """How far each of an arrow label's lines lies under its first: a line (LABEL_LINE) apart, and SCRIPTS_APART more
-    under a line with a subscript where the line under it has a superscript — the limits of (1/3)Σₜ₌₂³ ran into
-    the ⁽ᵗ⁾ of ∂J⁽ᵗ⁾/∂h⁽¹⁾ under them. Every writer of a label's lines (the library's SVG, Graphviz's, the page's)
-    and every room kept for them reads this (:func:`label_depth`).
+    under a line whose subscript lies over a superscript of the line under it (the lines centred, as drawn) — the
+    limits of (1/3)Σₜ₌₂³ ran into the ⁽ᵗ⁾ and ^[2] of ∂J⁽ᵗ⁾/∂h^[2](1) under them. The library's SVG, Graphviz's and
+    an exported stage's write a label's lines so, and every room kept for them reads it (:func:`label_depth`).
 
-    >>> label_offsets(["(1/4)Σₜ₌₂⁴", "∂Jₜ/∂h₁"]), label_offsets(["(1/3)Σₜ₌₂³", "∂J⁽ᵗ⁾/∂h⁽¹⁾"])
-    ([0.0, 10.0], [0.0, 13.5])
+    >>> label_offsets(["(1/4)Σₜ₌₂⁴", "∂Jₜ/∂h₁"]), label_offsets(["(1/3)Σₜ₌₂³", "∂J⁽ᵗ⁾/∂h^[2](1)"])
+    ([0.0, 10.0], [0.0, 12.0])
+    >>> label_offsets(["(1/4)", "∂J⁽³⁾/∂h⁽²⁾"])  # (no subscript over its superscripts)
+    [0.0, 10.0]
     """
-    return lines_apart([{kind for part, kind in script_runs(line) if part} for line in lines])
+    return lines_apart([script_runs(line) for line in lines])
 
 
-def lines_apart(scripts: list[set[str]]) -> list[float]:
-    """:func:`label_offsets` of lines given by the kinds of script each holds ("sub", "sup")."""
+def lines_apart(lines: list[list[tuple[str, str]]]) -> list[float]:
+    """:func:`label_offsets` of lines given as runs of text and their kind ("base", "sub", "sup")."""
+    spans = [_scripts_spans(runs) for runs in lines]
     offsets = [0.0]
-    for upper, lower in zip(scripts, scripts[1:]):
-        offsets.append(offsets[-1] + LABEL_LINE + (SCRIPTS_APART if "sub" in upper and "sup" in lower else 0.0))
+    for upper, lower in zip(spans, spans[1:]):
+        meet = any(left < far_right + 1 and far_left < right + 1 for left, right in upper["sub"]
+                   for far_left, far_right in lower["sup"])
+        offsets.append(offsets[-1] + LABEL_LINE + (SCRIPTS_APART if meet else 0.0))
     return offsets
+
+
+def _scripts_spans(runs: list[tuple[str, str]]) -> dict[str, list[tuple[float, float]]]:
+    """{"sub": …, "sup": …}: where a centred line's scripts lie, (left, right) from its middle, at a label's size."""
+    x, found = 0.0, {"sub": [], "sup": []}
+    for part, kind in runs:
+        width = line_width(part, LABEL_SIZE * (1.0 if kind == "base" else SCRIPT_SCALE))
+        if kind in found and part.strip():
+            found[kind].append((x, x + width))
+        x += width
+    return {kind: [(left - x / 2, right - x / 2) for left, right in spans] for kind, spans in found.items()}
 
 
 def label_depth(lines: list[str]) -> float:
