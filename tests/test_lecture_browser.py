@@ -1031,10 +1031,10 @@ def test_a_forward_stage_dims_every_node_of_a_step_not_yet_computed(browser, gru
 @pytest.mark.parametrize("width, height", [(1280, 720), (1920, 1080)])
 def test_a_backward_stages_lit_arrows_say_what_they_carry_and_the_chain_is_in_view(browser, gru_language_model,
                                                                                       width, height):
-    """At every backward stage: the lit arrow from cell t+1 into cell t says (∂h_{t+1}/∂h_t)ᵀ ∂J/∂h_{t+1}, as the
-    equation beside it does (it said h₃, the state it carried forward), whole on the screen and on no node; the
-    gradient from above arrives down lit arrows from J_t (stage 8 said "from above 0.12" with nothing lit); and
-    every backward stage shows all 4 cells whole where that keeps the lit labels as large as the page's text (2 of
+    """At every backward stage: the lit arrow from cell t+1 into cell t says the part of ∂J/∂h_t it carries,
+    (1/4)Σₜ₌₃⁴ ∂Jₜ/∂h₂, as every figure does (it said h₃, the state it carried forward), whole on the screen and on no
+    node; the gradient from above arrives down lit arrows from J_t (stage 8 said "from above 0.12" with nothing lit);
+    and every backward stage shows all 4 cells whole where that keeps the lit labels as large as the page's text (2 of
     4 were in view at 1,920 × 1,080), else the cells t and t ± 1 with them so (at 1,280 × 720 the whole chain
     set the lit labels at 12–16 px, the page's text 18.8 px)."""
     page, problems = open_page(browser, gru_language_model, width, height, motion="reduce")
@@ -1066,8 +1066,10 @@ def test_a_backward_stages_lit_arrows_say_what_they_carry_and_the_chain_is_in_vi
             for box in cell_boxes:  # on no cell
                 assert right <= box[0] + 1 or left >= box[2] - 1 or bottom <= box[1] + 1 or top >= box[3] - 1, \
                     (stage, edge["words"], box)
-        if found["t"] < panel["steps"]:
-            assert any(edge["words"].startswith(f"(∂h{found['t'] + 1}/∂h{found['t']})") for edge in labelled), stage
+        if found["t"] < panel["steps"]:  # (the losses after t: J₄ alone into h₃, else their sum)
+            t, steps = found["t"], panel["steps"]
+            part = f"(1/{steps})∂J{steps}/∂h{t}" if t + 1 == steps else f"(1/{steps})Σt={t + 1}{steps}∂Jt/∂h{t}"
+            assert part in [re.sub(r"\s", "", edge["words"]) for edge in labelled], stage
         # from above: h_t → the head → J_t, lit beside the arrow from the right
         assert sum(int(edge["k"]) not in panel["crossing"].get(str(found["t"]), []) for edge in lit) >= 2, stage
     go_to(page, 3)  # forward again: every label as it was

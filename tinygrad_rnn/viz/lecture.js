@@ -344,12 +344,16 @@ function tinygradRnnLecture(root) {
       // arrow's below: the two lit labels apart), the line nearest the edge just off it; a vertical edge's
       // lines about its middle
       const below = Number(y) > Math.max(y0, y1);
-      const first = !across ? my - (shown.length * step) / 2 + 0.75 * size - 3  // (clear of the cell below)
-        : below ? Math.max(y0, y1) + 3 + 0.8 * size : Math.min(y0, y1) - 4 - (shown.length - 1) * step;
+      // each line under the first: a step, 0.2 of one more under a line with a subscript over one with a
+      // superscript (the limits of Σ over ∂J⁽ᵗ⁾: geometry.label_offsets, which asks whether they lie over each other)
+      const rows = shown.reduce((at, line, n) => n ? [...at, at[n - 1] + step * (/dy="\d[\d.]*em" font-size/
+        .test(shown[n - 1]) && /dy="-[\d.]+em" font-size/.test(line) ? 1.2 : 1)] : [0], []);
+      const first = !across ? my - (rows[rows.length - 1] + step) / 2 + 0.75 * size - 3  // (clear of the cell below)
+        : below ? Math.max(y0, y1) + 3 + 0.8 * size : Math.min(y0, y1) - 4 - rows[rows.length - 1];
       label.setAttribute("text-anchor", across ? "middle" : "end");
       const write = (top) => {
         label.innerHTML = shown.map((line, n) =>
-          `<tspan x="${left.toFixed(1)}" y="${(top + n * step).toFixed(1)}">${line}</tspan>`).join("");
+          `<tspan x="${left.toFixed(1)}" y="${(top + rows[n]).toFixed(1)}">${line}</tspan>`).join("");
       };
       write(first);
       // a horizontal edge's label wider than the gap it crosses (∂J/∂h₅ between two cells a slide's spacing

@@ -233,7 +233,7 @@ def backward_arrows(picture: Picture, cells: Columns, crossing: Columns, above: 
     means = [i for i, node in enumerate(nodes) if is_sum_of_losses(node)]  # J = (1/T) Σₜ Jₜ
     losses = [tail for tail, head, _ in edges if head in means]
     counts = [mean_over(nodes[i]) for i in means if mean_over(nodes[i])]
-    # by the next cell's Jacobian, as the equation beside the figure writes it (not by the losses it reaches)
+    # as a slide's BPTT figure of the same loss labels each arrow (one rule: gradient_labels.arrow_labels)
     said = arrow_labels(named, losses, counts[0] if counts else None, by_next_step=True)
     said = arrows_in_notation(named, said, notation or resolve(None))  # written as the figures write them
     said = {edge: said[library_edge] for edge, library_edge in zip(edges, named.edges)}

@@ -11,7 +11,7 @@ from __future__ import annotations
 from .dot import GRADIENT, VIRIDIS, colour, legend_labels
 from .fitting import LEGEND_CELL, extent, slide_shaped
 from .font import FAMILY
-from .geometry import ARROW, LABEL_LINE, LINE, Layout, Route
+from .geometry import ARROW, LINE, Layout, Route, label_offsets
 from .node_details import gradient_legend
 from .picture import CHOICES, GRADIENT_STOPS, Picture
 from .scripts import svg_markup
@@ -116,7 +116,8 @@ def _legend(low: float, high: float, x: float, y: float, title: str) -> list[str
 def _edge_label(route: Route, label: str, y: float, ink: str = "#333333") -> str:
     """An arrow's label at ``y`` (its first line's, in the SVG's y): one tspan a line where a slide broke it."""
     x = route.label_at[0]
-    text = "".join(f'<tspan x="{x:.1f}" y="{y + n * LABEL_LINE:.1f}">{svg_markup(line)}</tspan>'
-                   for n, line in enumerate(route.label_lines)) if route.label_lines else svg_markup(label)
+    text = "".join(f'<tspan x="{x:.1f}" y="{y + below:.1f}">{svg_markup(line)}</tspan>'
+                   for below, line in zip(label_offsets(route.label_lines), route.label_lines)
+                   ) if route.label_lines else svg_markup(label)
     return (f'<text class="edge-label" x="{x:.1f}" y="{y:.1f}" font-size="9" text-anchor="middle" '
             f'fill="{ink}">{text}</text>')
