@@ -15,7 +15,7 @@ import numpy
 import pytest
 from drawing_cases import last_step_loss
 from slide_number_cases import APART, CASES
-from written import node_step
+from written import flat, node_step
 
 import tinygrad_rnn as tr
 from tinygrad_rnn import analysis, cli, viz
@@ -501,7 +501,7 @@ def test_what_the_page_shows_is_in_the_notation_not_code(browser, tmp_path, nota
             shown += page.inner_text(part).split("\n")
         shown += page.eval_on_selector_all(".equation mtr", "rows => rows.map(row => row.textContent)")  # a row, whole
     page.keyboard.press("z")  # the whole figure: hover a cell, and read its tooltip
-    page.hover(".unrolled .node.group >> nth=0")
+    page.hover(".view:not([hidden]) .node.group >> nth=0")  # (the sums' figure, the unrolled one's cells numbered)
     shown += page.inner_text(".tooltip").split("\n")
     assert not [code_in(line) for line in shown if code_in(line)]
     assert any("∂J/∂h" in line for line in shown) and problems == []
@@ -1115,11 +1115,12 @@ SHOWN_ROWS = "() => [...document.querySelectorAll('.equation mtr')].map((row) =>
 
 
 def test_a_stage_folds_its_details_only_where_the_figure_needs_their_room(browser, worded):
-    """At 1,280 × 680 the LSTM language model's t = 1 (stage 11) has one line too many to stand beside the figure,
-    which would go across the top, its lit labels under the page's text: its detail (the local Jacobian's norm, one
-    factor of the product under it) is folded there, the figure beside the rest at the page's text size, and D or the
-    button opens it. Where the rows fit (stage 10; at 1,280 × 720 every stage, its rows set closer, at 1,920 × 1,080)
-    nothing is folded, and paper prints every row."""
+    """At 1,280 × 680 the LSTM language model's t = 1 (stage 11) has one line too many to stand beside the figure at
+    the page's text size (it went across the top, its lit labels under the page's text; with the bars lower, its
+    rows stood beside it at 14.9 px): its detail (the local Jacobian's norm, one factor of the product under it) is
+    folded there, the figure beside the rest at the page's text size and the rest larger, and D or the button opens
+    it. Where the rows fit (stage 10 at 1,280 × 720, at 1,920 × 1,080) nothing is folded, and paper prints every
+    row."""
     page, problems = open_page(browser, worded, 1280, 680, motion="reduce")
     go_to(page, 11)
     rows = page.evaluate(SHOWN_ROWS)
@@ -1129,14 +1130,16 @@ def test_a_stage_folds_its_details_only_where_the_figure_needs_their_room(browse
     sizes = page.evaluate(LIT_LABEL_PX)
     assert min(sizes[:-1]) >= sizes[-1] - 0.05, sizes
     assert visible(page, ".details") and page.inner_text(".details").startswith("▸")
-    page.keyboard.press("d")  # opened: every row, the figure as it was before (across the top, smaller)
+    folded = page.evaluate(EQUATION_PX)
+    page.keyboard.press("d")  # opened: every row, the least legible text on the screen smaller
     assert all(page.evaluate(SHOWN_ROWS)) and page.inner_text(".details").startswith("▾")
-    assert min(page.evaluate(LIT_LABEL_PX)[:-1]) < sizes[-1] - 1
+    assert min(*page.evaluate(LIT_LABEL_PX)[:-1], page.evaluate(EQUATION_PX)) < min(*sizes[:-1], folded) - 0.3
     page.click(".details")  # folded again
     assert page.evaluate(SHOWN_ROWS) == rows
     page.emulate_media(media="print")  # paper: every row, no button
     assert all(page.evaluate(SHOWN_ROWS)) and not visible(page, ".details")
     page.emulate_media(media="screen")
+    page.set_viewport_size({"width": 1280, "height": 720})
     go_to(page, 10)  # a detail too (‖∂h₃/∂h₂‖), but the rows fit beside the figure: shown, no button
     assert "detail" in page.inner_html(".equation") and all(page.evaluate(SHOWN_ROWS))
     assert not visible(page, ".details")
@@ -1147,6 +1150,9 @@ def test_a_stage_folds_its_details_only_where_the_figure_needs_their_room(browse
         go_to(page, stage)
         assert all(page.evaluate(SHOWN_ROWS)) and not visible(page, ".details"), stage
     assert problems == []
+
+
+EQUATION_PX = "parseFloat(getComputedStyle(document.querySelector('.tgr-lecture .equation math')).fontSize)"
 
 
 LIT_LABEL_PX = """() => {  // each lit label's text as it lands on the screen, then the page's own text size
@@ -1244,4 +1250,49 @@ def test_no_arrow_into_a_node_in_view_comes_from_beyond_the_window(browser, tmp_
         settle(page)  # the window is set, and laid out, in the frames after the stage
         cut = page.evaluate(ARROWS_CUT)
         assert cut == [], (cell, width, stage, found["phase"], found["t"], cut)
+    assert problems == []
+
+
+CHOSEN_SUM = """() => {""" + FRAME + """
+  const panel = JSON.parse(document.querySelector('script.tgr-data').textContent).panels[0];
+  const drawn = (e) => getComputedStyle(e).display !== 'none' && getComputedStyle(e).visibility !== 'hidden';
+  const sums = [...svg.querySelectorAll('.node')]
+    .filter((n) => Number(n.dataset.index) >= panel.nodes.length && drawn(n));
+  const arrows = [...svg.querySelectorAll('path.edge.term-arrow')].filter(drawn);
+  const scale = svg.getScreenCTM().a;
+  const texts = [...svg.querySelectorAll('text')].filter((t) => drawn(t) && t.getBoundingClientRect().width &&
+    inFrame(t.getBoundingClientRect()));
+  return {sums: sums.map((n) => Number(n.dataset.index)), whole: sums.every((n) => inFrame(n.getBoundingClientRect())),
+          bold: [...svg.querySelectorAll('.node.chosen tspan.chosen')].map((line) => line.textContent),
+          arrows: arrows.filter((e) => inFrame(e.getBoundingClientRect())).map((e) => e.nextElementSibling.textContent),
+          cut: [...svg.querySelectorAll('.node')].filter((n) => drawn(n) && n.getBoundingClientRect().width &&
+            !inFrame(n.getBoundingClientRect()) && n.getBoundingClientRect().right > frame.left &&
+            n.getBoundingClientRect().left < frame.right && n.getBoundingClientRect().bottom > frame.top &&
+            n.getBoundingClientRect().top < frame.bottom).map((n) => n.textContent),
+          figureText: Math.min(...texts.map((t) => parseFloat(getComputedStyle(t).fontSize) * scale)),
+          page: parseFloat(getComputedStyle(document.querySelector('.tgr-lecture')).fontSize)};
+}"""
+
+
+@pytest.mark.parametrize("width, height", [(1280, 720), (1920, 1080)])
+def test_the_sums_stage_draws_the_chosen_weights_sum_with_an_arrow_from_every_step(browser, worded, width, height):
+    """The sums stage drew the unrolled row and no Σ. Now, whichever weight the selector chooses, its Σ (the
+    figures' own: one node per row's weights, its line in bold) stands whole in the window with one lit arrow from
+    every step, t=1 … T, as many as the bars, and the other rows' Σ are not drawn; at 1,920 × 1,080 at 24 px. (Each
+    row's Σ once, by its first weight: which line each weight has, in every notation, is test_lecture.py's.)"""
+    page, problems = open_page(browser, worded, width, height, motion="reduce")
+    panel = page.evaluate("JSON.parse(document.querySelector('script.tgr-data').textContent)")["panels"][0]
+    go_to(page, len(panel["stages"]))
+    firsts = {weight["sum_node"]: k for k, weight in reversed(list(enumerate(panel["weights"])))}
+    assert len(firsts) == 3  # (the cells' row, the head's and the embedding's)
+    for k in sorted(firsts.values()):
+        weight = panel["weights"][k]
+        page.locator(".tgr-lecture .weights button").nth(k).click()
+        settle(page)
+        found = page.evaluate(CHOSEN_SUM)
+        where = (width, weight["name"], found)
+        assert found["sums"] == [weight["sum_node"]] and found["whole"] and found["cut"] == [], where
+        assert found["bold"] == [flat(f"Σₜ ∂J/∂{weight['symbol']}|₍ₜ₎")], where
+        assert sorted(found["arrows"]) == [f"t={t}" for t in range(1, len(weight["terms"]) + 1)], where
+        assert found["figureText"] >= (24 if width == 1920 else 0.8 * found["page"]), where
     assert problems == []

@@ -95,6 +95,8 @@ def test_every_backward_stage_of_a_language_models_page_holds_the_whole_chain():
         assert set(stage["named"]) <= set(stage["held"]), stage["t"]
         if stage["phase"] in ("backward", "unrolled"):
             assert every_cell <= set(stage["held"]), stage["t"]
+        elif stage["phase"] == "sums":  # and beside the steps the chosen weight's Σ (the first weight's when opened)
+            assert stage["held"] == sorted(set(stage["named"]) | {panel["weights"][0]["sum_node"]})
         else:
             assert stage["held"] == stage["named"], stage["t"]
     assert not every_cell <= set(panel["stages"][-3]["named"])  # (backward at step 2: cells 2 and 3)

@@ -170,7 +170,8 @@ def stage_slide(panel: dict, figures: dict, stage: dict, text: list[list[Run]], 
     box, column, bars_under = layout
     view, in_view = window_onto(figure, figures, panel, stage, box)
     windowed = len(view) > 4  # (a window onto the figure: the arrows it cuts left out whole)
-    parts = [fit(closed_frames(without_cut_arrows(figure, view[4]), view[4]) if windowed else figure, *view)]
+    # (the frames closed first, on the figure whose nodes window_onto has read: not read again off a copy)
+    parts = [fit(without_cut_arrows(closed_frames(figure, view[4]), view[4]) if windowed else figure, *view)]
     captions = ([in_view] if in_view else []) + notes
     if column:  # the column: equations, the figure's captions, the bars at its foot or under the figure
         x = WIDTH - MARGIN - column
