@@ -4,6 +4,10 @@ An encoder–decoder written with two ``nn.GRUCell`` calls, each step under a sc
 (``tr.scope(f"enc t={t}")``, ``tr.scope(f"dec t={t}")``), teacher-forced: every parameter a step reads — the
 output layer's too — is in that step's nodes and in the Σ boxes of the backward figure, and the tokens each step
 reads are drawn below it, x_t into the encoder and the true y_{t−1} into the decoder.
+
+A classifier over two sentences of lengths 4 and 2 (packed, or ``lengths=``): the masks of the sequences still
+running are no input under the cells (e_t is, below its cell), and the figure says where each sentence's h_n is
+taken, h_n = (h₄ of sequence 1, h₂ of sequence 2), on the arrow into the head (h_n, not h₄) and in a key line.
 """
 
 import functools
@@ -11,6 +15,7 @@ import functools
 import pytest
 
 import tinygrad_rnn as tr
+from tinygrad_rnn.nn.utils.rnn import pack_padded_sequence
 from tinygrad_rnn.viz.graph import build_picture
 
 F = tr.nn.functional
@@ -60,3 +65,42 @@ def test_each_step_reads_its_token_drawn_below_it_the_decoder_the_true_previous_
     tokens = {node.step: node.label for node in picture(False).nodes
               if node.kind == "input" and node.label.startswith(letter)}
     assert tokens == steps  # (before: no token drawn, so teacher forcing was invisible)
+
+
+@functools.cache
+def classifier_picture(packed: bool, backward: bool):
+    """A GRU classifier over two sentences, 4 and 2 words long, padded to 4: its cell-level figure."""
+    tr.manual_seed(0)
+    embedding, gru, head = tr.nn.Embedding(10, 3), tr.nn.GRU(3, 4, batch_first=True), tr.nn.Linear(4, 2)
+    words = embedding(tr.tensor([[1, 2, 3, 4], [5, 6, 0, 0]]))
+    if packed:
+        _, h_n = gru(pack_padded_sequence(words, [4, 2], batch_first=True))
+    else:
+        _, h_n = gru(words, lengths=[4, 2])
+    loss = F.cross_entropy(head(h_n[-1]), tr.tensor([0, 1]))
+    return build_picture((loss,), level="cell", backward=backward, show_shapes=False)
+
+
+@pytest.mark.parametrize("backward", [False, True])
+@pytest.mark.parametrize("packed", [False, True])
+def test_a_classifier_over_two_lengths_says_where_each_sentences_h_n_is_taken(packed, backward):
+    picture = classifier_picture(packed, backward)
+    assert any("hₙ = (h₄ of sequence 1, h₂ of sequence 2)" in note and "mₜ = [t ≤ lengths]" in note
+               for note in picture.notes), picture.notes  # (before: the head read h₄ for both)
+    into_head = [label for tail, head, label in picture.edges
+                 if picture.nodes[tail if not backward else head].kind == "group" and
+                 picture.nodes[head if not backward else tail].label.startswith("linear")]
+    assert into_head == (["∂J/∂hₙ"] if backward else ["hₙ"])
+
+
+@pytest.mark.parametrize("packed", [False, True])
+def test_a_mask_of_the_sequences_running_is_no_input_under_a_cell_e_t_is(packed):
+    picture = classifier_picture(packed, False)
+    labels = [node.label for node in picture.nodes]
+    assert not [label for label in labels if "length" in label or "padding" in label]  # (before: "t < length₃")
+    for position, cell in enumerate(picture.nodes):
+        if cell.kind == "group" and cell.label.startswith("GRU cell"):
+            fed_by = sorted(picture.nodes[tail].label for tail, head, _ in picture.edges
+                            if head == position and picture.nodes[tail].chain is None)  # (not the cell before)
+            e_t = f"e{'₁₂₃₄'[cell.step - 1]} = embedding"
+            assert fed_by == sorted([e_t, "h_0"] if cell.step == 1 else [e_t]), fed_by
