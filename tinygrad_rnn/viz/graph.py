@@ -60,6 +60,7 @@ from .picture import (
     in_order,
     steps_in_time,
 )
+from .running_masks import fold_running_masks, lengths_notes, name_final_states
 from .running_sums import draw_as_sum, draw_as_sum_of_ops, take_out_of_steps
 from .step_projections import per_step_projections
 from .step_states import cells_reaching_outputs
@@ -155,6 +156,8 @@ def build_picture(tensors: tuple[Tensor, ...], level: str = "op", backward: bool
     known = loss_targets(tensors) if (tokens is not None and targets is None) or backward else None
     name_values(picture, notation, {short_name(t.name) for t in leaves_of(roots) if t.name}, params != "hide", tokens,
                 targets, known)
+    if level != "op":  # each sequence's h_n, where a batch ran with lengths=
+        picture.notes += lengths_notes(roots, notation)
     if level != "op" and not backward:  # a head's states that a cat joined: [h₄⁽→⁾; h₁⁽←⁾] under its name
         write_concatenations(picture, concatenations(tensors))
     if show_grads:  # the scale spans the norms drawn, unless fixed (to compare several figures)
@@ -214,8 +217,10 @@ def _picture_of(roots: tuple[Tensor, ...], level: str, backward: bool, show_shap
         for node in nodes:
             node.label += values_text(node.tensors, kept_values)
     reads = _reads_per_group(nodes, links, level) if level != "op" else {}  # W twice a step: two terms of its Σ
-    if level != "op":
-        nodes, edges = draw_as_sum(nodes, summed, *merge_groups(nodes, links, level, gradient_only), level)
+    if level != "op":  # (the masks of a batch run with lengths= are no input under a cell: a key line says them)
+        unmasked, masked = fold_running_masks(nodes, links)
+        nodes, edges = draw_as_sum(nodes, summed, *merge_groups(nodes, unmasked, level, gradient_only), level)
+        edges = name_final_states(nodes, edges, masked)  # h_n, each sequence's last state: not h_T
     elif not backward:  # each step's input projection in its column, x_t entering it from below
         nodes, edges = per_step_projections(nodes, edges, links, show_shapes) or (nodes, edges)
         nodes, edges = draw_as_sum_of_ops(nodes, edges, summed, taken)  # J_t and (1/T) Σₜ Jₜ, as cells draw them
