@@ -36,19 +36,36 @@ def browser():
     with sync_api.sync_playwright() as playwright:
         launched = playwright.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
         yield launched
+        TABS.pop(launched, None)
         launched.close()
 
 
+TABS = {}  # each browser's one tab, which open_page loads every page into: {browser: (tab, its listeners)}
+
+
 def open_page(browser, path, width=1500, height=900, motion="no-preference"):
-    """The page from file://, with every console error and every request not to file:// recorded."""
-    page = browser.new_page(viewport={"width": width, "height": height}, reduced_motion=motion)
+    """The page from file://, with every console error and every request not to file:// recorded.
+
+    Each page is a fresh load into one tab kept for the module (a new tab starts a renderer process of its own:
+    a second and more on a loaded machine): the page keeps nothing of the one before it (the lecture stores
+    nothing), from a blank document, with this viewport and motion, the screen's media and the mouse off it."""
+    tab, listening = TABS.get(browser) or (browser.new_page(), [])
+    for event, listener in listening:
+        tab.remove_listener(event, listener)
+    tab.goto("about:blank")
+    tab.mouse.move(-1, -1)  # (a hover or a click of the test before: nothing under the mouse now)
+    tab.set_viewport_size({"width": width, "height": height})
+    tab.emulate_media(media="screen", reduced_motion=motion)
     problems = []
-    page.on("console", lambda message: problems.append(message.text) if message.type == "error" else None)
-    page.on("pageerror", lambda error: problems.append(str(error)))
-    page.on("request", lambda request: None if request.url.startswith(("file://", "data:"))
-            else problems.append(f"request to {request.url}"))
-    page.goto(path.resolve().as_uri())
-    return page, problems
+    listening = [("console", lambda message: problems.append(message.text) if message.type == "error" else None),
+                 ("pageerror", lambda error: problems.append(str(error))),
+                 ("request", lambda request: None if request.url.startswith(("file://", "data:"))
+                  else problems.append(f"request to {request.url}"))]
+    for event, listener in listening:
+        tab.on(event, listener)
+    TABS[browser] = tab, listening
+    tab.goto(path.resolve().as_uri())
+    return tab, problems
 
 
 def shoot(page, name, tmp_path, full_page=True):
@@ -305,6 +322,7 @@ def test_on_a_projector_every_stage_fits_the_window(browser, lecture_files, widt
                     # needs (what is named fills the figure's box, across or down)
                     assert found["figureText"] >= found["page"] - 0.05 or page.evaluate(NAMED_FILLS), \
                         (where, found["figureText"], found["page"])
+    page.close()
     assert problems == []
 
 
@@ -778,6 +796,7 @@ def test_a_gliding_window_shows_no_node_cut_and_no_arrow_from_nowhere(browser, w
     go_to(page, 10)
     page.clock.run_for(400)
     cut += [("node", 400, *node) for node in page.evaluate(NODES_CUT)]
+    page.close()
     assert cut == [], (width, height, cut[:8])
 
 
