@@ -43,7 +43,7 @@ from .initial_states import (
     name_step_inputs,
     split_shared_initial_states,
 )
-from .kept_steps import keep_steps, slide_steps
+from .kept_steps import chains_in_time, keep_steps, steps_within_chains
 from .levels import group_key, merge_groups
 from .loss_targets import loss_targets
 from .node_details import attach_gradient_norms, shapes_on_all_or_none, values_text
@@ -240,8 +240,8 @@ def _picture_of(roots: tuple[Tensor, ...], level: str, backward: bool, show_shap
                 node.uses[name] = max(node.uses.get(name, 1), reads[(key, node.key)])
     legend = None
     count = len(steps_in_time(nodes, edges))  # in time: an encoder's S and its decoder's T′ steps
-    if elide and time_steps is None and count > SLIDE_STEPS:
-        time_steps = slide_steps(count)
+    if elide and time_steps is None and count > SLIDE_STEPS:  # within each chain: every handover drawn (None where
+        time_steps = steps_within_chains(chains_in_time(nodes, edges))  # its chains' ends are more than 5: all)
     if time_steps is not None:
         norms = [n.gradient_norm for n in nodes if n.gradient_norm]
         if norms:  # coloured on the scale of the whole sequence: a slice alone would stretch a 2× range into a rainbow
