@@ -33,7 +33,9 @@ def test_a_note_of_what_the_slide_left_out_says_what_brings_it_back():
     assert ladder.left_out_notes()[1] == "Steps left out (time_steps=slice(None) draws every step)"
     with ladder.said_as_flags():
         assert ladder.left_out_notes() == ("Shapes left out (--shapes writes them)",
-                                           "Steps left out (--all-steps draws every step)")
+                                           "Steps left out (--all-steps draws every step)",
+                                           "--params label writes them in every cell")  # (the weights' key's)
+    assert ladder.left_out_notes()[2] == 'params="label" writes them in every cell'
 
 
 def scores_note(loss, notation: str) -> str:
