@@ -205,7 +205,7 @@ class Notation:
         A GRU's two are no parts of one bias (:meth:`for_cell`): the note says where b″ is added instead.
 
         >>> print(resolve("elman").for_cell("gru").merged_biases()[0].partition(" — ")[2])
-        the n rows of b_h″ add inside r ⊙ [V h + b_h″]ₙ
+        [b_h″]ₙ is inside r ⊙ [V h + b_h″]ₙ
         """
         symbol = self.names.get("b_ih")
         preset = PRESETS.get(self.preset, {})
@@ -216,8 +216,9 @@ class Notation:
         unwritten = f": the lecture writes no bias, {recurrence}" if recurrence else ""
         second = self.names.get("b_hh")
         if self.cell == "gru" and lecture_bias is not None and symbol is not None and second not in (None, symbol):
-            return [f"{symbol}, {second} (bias_ih, bias_hh): two biases in a GRU, not one — the n rows of {second} "
-                    f"add inside r ⊙ [{self.symbol('W_hh')} h + {second}]ₙ{unwritten}"]
+            # (which is bias_ih: the linear of x that reads it, as the figure draws it)
+            return [f"PyTorch's {symbol}, {second}: two biases in a GRU, not one — [{second}]ₙ is inside r ⊙ "
+                    f"[{self.symbol('W_hh')} h + {second}]ₙ{unwritten}"]
         if symbol is None or second != symbol:
             return []
         first, second = (symbol + mark for mark in BIAS_PARTS)
