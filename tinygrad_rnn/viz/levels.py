@@ -226,6 +226,7 @@ def merge_groups(nodes: list[Node], links, level: str, gradient_only: bool = Fal
     slices_used: dict[int, set[int]] = {}
     sliced: list[tuple[int, int, int, Any]] = []  # (leaf position, slice, head, head's step)
     pending: list[tuple[int, frozenset, bool]] = []  # (drawn node, its sources, is it a Σ over steps)
+    read_by_decoder: set = set()  # the per-step nodes (e_t) a decoder's cell or step reads: their x_t is y_{t−1}
 
     def per_step_node(source: tuple, reader_step: int | None = None, reader_row: tuple = (),
                       reader: Node | None = None) -> int:
@@ -238,9 +239,9 @@ def merge_groups(nodes: list[Node], links, level: str, gradient_only: bool = Fal
             step = reader_step if reader_step is not None else k + 1
             # a decoder (a chain handed its first state: Chain.after) reads at step t the token of step t − 1:
             # y₀ = [BEGIN], then the true (or chosen) y_{t−1}
-            cell = groups.get((reader.row[3:], reader.step)) if reader is not None and reader.row[:1] == (
-                PER_STEP,) else reader
-            shown = step - 1 if cell is not None and cell.after else step
+            # (its reader an embedding: a decoder's where a decoder's cell, or at step level its step, reads that)
+            decoder = reader is not None and (reader.after or reader.key in read_by_decoder)
+            shown = step - 1 if decoder else step
             new = source not in index
             drawn = place(source, lambda: Node(source, "input", subscript(name, shown), step=step))
             if new and position in choices:  # generation: s_{t−1} → (argmax) the id chosen → e_t, as the code runs
@@ -294,6 +295,8 @@ def merge_groups(nodes: list[Node], links, level: str, gradient_only: bool = Fal
                 edges.append((after_node(source[1]), head_index, ""))
             elif source[0] in ("split", "reduced", "token"):  # the node itself names what it passes on
                 reader = result[head_index]  # (below the cells: in the block of the chain it feeds)
+                if reader.after:
+                    read_by_decoder.add(source)
                 edges.append((per_step_node(source, reader.step, reader.row if reader.chain else (), reader),
                               head_index, ""))
             elif source[0] == "choice":  # ŷ_{t−1} = argmax of the scores, fed in as the next input
