@@ -697,6 +697,20 @@ def test_a_page_opened_at_a_stage_shows_its_window_at_once(browser, language_mod
     assert problems == []
 
 
+def test_the_bars_print_two_figures_as_the_text_does(browser, language_models):
+    """Every bar's value is written with two significant figures, as the text beside it (a tanh RNN language
+    model's W_hh bars read 0.114, 8.69·10⁻², 0.107: digits a class would compare for a pattern)."""
+    page, problems = open_page(browser, language_models["rnn"], 1920, 1080, motion="reduce")
+    panel = page.evaluate("JSON.parse(document.querySelector('script.tgr-data').textContent)")["panels"][0]
+    go_to(page, len(panel["stages"]))  # the sums: every bar shown
+    for weight in panel["weights"][:2]:  # W_hh and W_ih, whose terms differ in the third figure
+        page.click(f".sums button[data-weight='{weight['name']}']")
+        printed = page.eval_on_selector_all(".term .value", "values => values.map(v => v.textContent)")
+        assert printed == [slide_number(v) for v in weight["terms"]], weight["name"]
+        assert digits_to_tell_apart(weight["terms"]) > 2  # the case that printed more figures
+    assert problems == []
+
+
 NAMED_OUT_OF_VIEW = """() => {""" + FRAME + """
   const data = JSON.parse(document.querySelector('script.tgr-data').textContent);
   const stage = data.panels[0].stages[Number(document.querySelector('.tgr-lecture').dataset.stage)];
