@@ -117,7 +117,9 @@ def _loss_line(loss_is: dict[str, Any], steps: int) -> str:
 def _sums_text(found: analysis.Recurrence, weights: list[dict], names: dict[str, str]) -> str:
     """The sums stage's line: what is summed, what the parts of the lecture's one bias are, and which
     parameters the page leaves out and why."""
-    text = "The sums: each shared weight's gradient is the sum of one term per step, equal to .grad"
+    # (short: an exported stage's title on one line; "… the sum of one term per step, equal to .grad" left ".grad"
+    # alone on its second)
+    text = "The sums: each shared weight's .grad = Σ of one term per step"
     parts = {w["role"]: w["name"] for w in weights if w["whose"] in ("b_ih", "b_hh")}
     if len(parts) == 2:  # said once, as the deck's cell slide says it (whose each part is: on its own sum's line),
         # unbroken where the line wraps (an exported stage's title broke it after "b₁ =")
