@@ -1025,6 +1025,40 @@ def gru_language_model(tmp_path_factory):
     return path
 
 
+# Each arrow from a loss J_t in view to their mean in view (the bus over the J row): drawn, and whole in the frame
+BUS_IN_VIEW = """() => {""" + FRAME + """
+  const data = JSON.parse(document.querySelector('script.tgr-data').textContent).panels[0];
+  const losses = new Set(Object.values(data.above).flat().map(String));
+  const shown = (i) => {
+    const node = svg.querySelector(`.node[data-index="${i}"]`);
+    return node && inFrame(node.getBoundingClientRect());
+  };
+  return [...svg.querySelectorAll('path.edge')].filter((edge) => losses.has(edge.dataset.tail) &&
+      !losses.has(edge.dataset.head) && shown(edge.dataset.tail) && shown(edge.dataset.head))
+    .map((edge) => edge.style.visibility !== 'hidden' && inFrame(edge.getBoundingClientRect()));
+}"""
+
+
+def test_the_bus_from_the_losses_to_their_mean_stays_in_the_frame(browser, tmp_path):
+    """Wherever a stage names a J_t (forward and backward) and the J_t and their mean are in view, the arrow between
+    them is drawn whole (at the last backward stage of a lecturer's 5-step GRU page the window's top edge ran along
+    the J row, the bus hidden over it: the losses stood unconnected to J)."""
+    path = tmp_path / "gru.html"
+    assert cli.main(["lecture", "--cell", "gru", "--loss", "every", "--notation", "elman", "--tokens",
+                     "the keys to the cabinet are", "-o", str(path)]) == 0
+    page, problems = open_page(browser, path, 1920, 1080, motion="reduce")
+    stages = page.evaluate("JSON.parse(document.querySelector('script.tgr-data').textContent)")["panels"][0]["stages"]
+    checked = 0
+    for stage in range(2, len(stages)):  # (the sums name the cells alone: their window may still cut the bus)
+        go_to(page, stage)
+        settle(page)
+        bus = page.evaluate(BUS_IN_VIEW)
+        assert all(bus), (stage, bus)
+        checked += len(bus)
+    assert checked > 0
+    assert problems == []
+
+
 def test_a_forward_stage_dims_every_node_of_a_step_not_yet_computed(browser, gru_language_model):
     """Forward, step k: the cells, e_t, heads and J_t of steps after k faint, and J with them until the last step;
     those of steps up to k drawn as computed; the inputs x_t and h₀ as given. Only the later cells were faint: the

@@ -173,8 +173,18 @@ def _needed_scale(figure: str) -> float:
 def named_box(figure: str, named: list[int]) -> Box | None:
     """The box a window onto ``figure`` holds for a stage whose text names ``named`` (rule 1), in the figure's
     units: computed here for the page's figures into each stage's data, which lecture_fit.js reads, and for an
-    exported stage's figure (:func:`window_onto`)."""
-    return _named_box(_node_boxes(figure), named)
+    exported stage's figure (:func:`window_onto`). An arrow between two nodes of the box's rows that runs over or
+    under them (the bus from J₁ … J_T up and across to their mean) is taken in whole: a window at the rows' edge cut
+    it, and the losses stood unconnected to J."""
+    box = _named_box(_node_boxes(figure), named)
+    if box is None:
+        return None
+    top, bottom = box[1], box[3]
+    for (_, low, _, high), (tail, head) in _arrows(figure):
+        ends = [_node_boxes(figure).get(i) for i in (tail, head)]
+        if tail in named and None not in ends and all(top <= end[1] and end[3] <= bottom for end in ends):
+            top, bottom = min(top, low - PAD), max(bottom, high + PAD)
+    return box[0], top, box[2], bottom
 
 
 def _named_box(boxes: dict[int, Box], named: list[int]) -> Box | None:
