@@ -295,7 +295,7 @@ def test_a_figure_of_both_says_nothing_against_the_way_its_rows_run(tmp_path, li
                          ids=lambda c: "-".join(str(v) for v in c.values()))
 def test_on_a_slide_each_arrow_between_two_cells_has_its_gradient_beside_it(case, tmp_path, library_svg, capsys):
     """A slide draws BPTT as the lectures do, on the forward figure's own cells: beside each arrow from one step to
-    the next, one arrow back in the gradient's colour, named by the gradient it carries (∂J/∂h₂, (∂h₃/∂h₂)ᵀ ∂J/∂h₃)
+    the next, one arrow back in the gradient's colour, named by the gradient it carries (∂J/∂h₂, (1/4)Σₜ₌₃⁴ ∂Jₜ/∂h₂)
     — where the cell it points from receives a gradient at all (J = Σ output[-1] of two directions reads the reverse
     direction's t=T alone: its other cells get none, and no arrow). Every shared weight's Σ is fed from each step's
     cell that receives one (t=1, t=2, …), and J hands its gradient on. (The rows drew a second node per call.)"""
@@ -315,7 +315,7 @@ def test_on_a_slide_each_arrow_between_two_cells_has_its_gradient_beside_it(case
             assert back == [], (label, back)
             continue
         assert back, label  # (a step node passes several states each way: at least one back for each)
-        assert all(g.startswith(("∂", "(∂")) for g in back), back
+        assert all(g.startswith(("∂", "(∂", "(1/")) for g in back), back  # ((1/3) ∂J₃/∂h₂: the losses it reaches)
     for tail, head, label in gradients:  # each runs back along the arrow of the value it is the gradient of
         if tail in cells and head in cells:  # (∂h₃/∂h₂)ᵀ ∂J/∂h₃ and ∂J/∂h₂ along h₂; a state's mark read flat: h2(1←)
             value = re.search(r"/∂([a-z]\d*(?:\([^)]*\))*)", label).group(1)  # (CS224N's h(2): time above)

@@ -65,6 +65,19 @@ def test_one_standalone_slide_per_stage_and_an_html_deck(exported):
     assert not re.search(r"<(button|input|script)", html), "a printed deck has no controls"
 
 
+def test_each_stage_reads_its_figures_nodes_once():
+    """A windowed stage's nodes were read off its painted figure twice: for the window, and again for the steps'
+    frames, off a copy without the arrows the window cuts (24 reads for 12 stages). Now the frames are closed on
+    the figure the window read: one read a stage, and one for the layout."""
+    from tinygrad_rnn.viz import stage_window
+
+    args = cli.build_parser().parse_args(["lecture", "--cell", "lstm", "--loss", "every", "--steps", "4"])
+    page = viz.lecture(*cli._last_step_loss(args.cell, args))
+    stage_window._node_boxes.cache_clear()
+    slides = export.stage_slides(page)
+    assert stage_window._node_boxes.cache_info().misses <= len(slides) + 1
+
+
 @pytest.mark.skipif(RSVG is None, reason="rsvg-convert is not installed (apt install librsvg2-bin)")
 def test_the_pdf_has_a_page_per_stage(exported):
     page, written = exported

@@ -32,12 +32,15 @@ def misplaced_labels(svg_text: str) -> list[tuple[str, float, float]]:
     (a bus's shared trunk) lies exactly as near, and is not counted; nor is a line that passes a point nearer
     than its own, 2.5 pt off (a line up past the rows beside the end of a state's name between two cells on a
     slide, 2 pt off: the name still lies along its own line). A fork of its own line — out of the same node,
-    unnamed (named once: layout._name_each_fork_once) — carries what it names, and is its own too."""
-    lines, tails, named, labels = _labels_and_lines(svg_text)
+    unnamed (named once: layout._name_each_fork_once) — carries what it names, and is its own too; so is a twin, an
+    edge between the same two nodes drawn beside it (routes.side_by_side: J's two states of one step node), which a
+    name beside the pair cannot make read as joining other nodes."""
+    lines, tails, named, labels, heads = _labels_and_lines(svg_text)
     found = []
     for words, own, box in labels:
         near = [polyline_distance(line, box) for line in lines]
-        forks = {k for k in range(len(lines)) if k not in named and tails[k] is not None and tails[k] == tails[own]}
+        forks = {k for k in range(len(lines)) if tails[k] is not None and tails[k] == tails[own]
+                 and (k not in named or heads[k] == heads[own])}
         nearest_other = min((near[k] for k in range(len(lines)) if k != own and k not in forks), default=math.inf)
         nearest_own = min(near[k] for k in (own, *forks))
         if nearest_own > nearest_other + NEARER:
@@ -50,7 +53,7 @@ def flipped_bundles(svg_text: str) -> list[list[str]]:
     the next) whose names do not all lie on one side of their own lines: each such bundle's names, top first, a name
     under its line marked "(under)". Where c's names lay over their lines and h's under theirs, 17 pt apart, a
     reader who learned "over its line" from the c lanes read each h name as the arrow's under it."""
-    lines, _, _, labels = _labels_and_lines(svg_text)
+    lines, _, _, labels, _ = _labels_and_lines(svg_text)
     level = []  # (left, right, y, words, over its line): a rightward arrow's ends lie a few points off a leftward one's
     for words, own, (_, top, _, bottom) in labels:
         (x0, y0), (x1, y1) = lines[own][0], lines[own][-1]
@@ -74,6 +77,7 @@ def _labels_and_lines(svg_text: str):
     the index of its own edge, its box (left, top, right, bottom), y downwards, as svg.py draws it)."""
     lines: list[list[tuple[float, float]]] = []
     tails: list[str | None] = []
+    heads: list[str | None] = []
     named: set[int] = set()
     labels: list[tuple[str, int, tuple[float, float, float, float]]] = []
     for element in ElementTree.fromstring(svg_text):  # svg.py writes each edge's path, then its label
@@ -82,6 +86,7 @@ def _labels_and_lines(svg_text: str):
             values = [float(v) for v in NUMBER.findall(element.get("d"))]
             lines.append(list(zip(values[0::2], values[1::2])))
             tails.append(element.get("data-tail"))
+            heads.append(element.get("data-head"))
         elif element.tag.endswith("text") and "edge-label" in classes:
             words = [line.strip() for line in svg_lines(element)]  # (a line's scripts with it: tests/written.py)
             x, y = float(element.get("x")), float(element.get("y"))
@@ -89,7 +94,7 @@ def _labels_and_lines(svg_text: str):
             labels.append((" ".join(words), len(lines) - 1, (x - half, y - 7, x + half, y + 2.5 + LABEL_LINE *
                                                               (len(words) - 1))))
             named.add(len(lines) - 1)
-    return lines, tails, named, labels
+    return lines, tails, named, labels, heads
 
 
 def drawn_width(text) -> float:

@@ -291,7 +291,7 @@ def test_the_page_is_self_contained_and_several_fit_in_one_notebook():
     for page in (first, second):
         assert not re.search(r"""(src|href)\s*=|<link|@import|url\((?!#)|fetch\(|XMLHttpRequest""", page.html)
         assert re.findall(r"https?://[^\s\"'\\]+", page.html) == ["http://www.w3.org/2000/svg"] * len(
-            2 * page_data(page)["panels"])  # the SVG namespace (rolled, unrolled): a name, not a request
+            3 * page_data(page)["panels"])  # the SVG namespace (rolled, unrolled, the sums'): a name, not a request
     ids_first = set(re.findall(r'id="([^"]+)"', first._repr_html_()))
     ids_second = set(re.findall(r'id="([^"]+)"', second._repr_html_()))
     assert ids_first and not ids_first & ids_second
@@ -558,3 +558,44 @@ def test_a_rolled_cells_output_arrow_ends_in_the_node_above(cell, slide):
         box, end = placed.boxes[head], route.end
         assert box.left < end[0] < box.right, (picture.nodes[head].label, end, box)
         assert abs(end[1] - box.bottom) < 0.5 or abs(end[1] - box.top) < 0.5 or abs(end[0] - box.left) < 0.5, end
+
+
+@pytest.mark.parametrize("cell", ["rnn", "lstm", "gru"])
+def test_the_sums_stage_draws_each_weights_sum_with_one_arrow_from_every_step(cell):
+    """LECTURES.md's BPTT figure collects the per-step terms of ∂J/∂W_hh into one sum, and the deck's and docs'
+    figures draw it, a Σ with an arrow from every cell; the page's sums stage drew no Σ. Now its figure is the
+    unrolled one with each row's Σ (the figures' own, build_picture(weight_sums=True)): every weight the selector
+    offers, in every notation, has its Σ node, a line of it naming the weight's term as the equations write it, and
+    one arrow into it from each step t = 1 … T, labelled t=k, out of a node that step computes — one per bar."""
+    from xml.etree import ElementTree
+
+    from slide_checks import SVG
+    from written import flat, svg_lines
+
+    from tinygrad_rnn.viz.notation import PRESETS, resolve
+
+    for notation in sorted(PRESETS):
+        loss, layer = language_model_loss(cell, steps=2)
+        [panel] = viz.lecture(loss, layer, notation=notation).data["panels"]
+        sums = panel["stages"][-1]
+        assert sums["phase"] == "sums" and sums["view"] == "summed", notation
+        figure = ElementTree.fromstring(panel["sums_svg"])
+        nodes = {int(g.get("data-index")): g for g in figure.iter(f"{SVG}g") if g.get("data-index")}
+        edges = list(figure.iter())
+        terms = {}  # Σ node → [(t, the node the arrow comes from)]
+        for k, element in enumerate(edges):
+            if element.tag == f"{SVG}path" and int(element.get("data-head", -1)) >= len(panel["nodes"]):
+                label = edges[k + 1]
+                assert label.get("class") == "edge-label", notation
+                terms.setdefault(int(element.get("data-head")), []).append(
+                    (int(label.text.removeprefix("t=")), int(element.get("data-tail"))))
+        loss_letter = resolve(notation).symbol("J")
+        for weight in panel["weights"]:
+            where = (notation, weight["name"])
+            line = svg_lines(nodes[weight["sum_node"]].find(f"{SVG}text"))[weight["sum_line"]]
+            assert line == flat(f"Σₜ ∂{loss_letter}/∂{weight['symbol']}|₍ₜ₎"), (where, line)
+            arrows = sorted(terms[weight["sum_node"]])
+            assert [t for t, _ in arrows] == list(range(1, panel["steps"] + 1)) == \
+                list(range(1, len(weight["terms"]) + 1)), where
+            assert all(tail in panel["computed"][str(t)] for t, tail in arrows), where
+        assert sums["held"] == sorted(set(sums["named"]) | {panel["weights"][0]["sum_node"]})

@@ -15,7 +15,7 @@ import numpy
 import pytest
 from drawing_cases import last_step_loss
 from slide_number_cases import APART, CASES
-from written import node_step
+from written import flat, node_step
 
 import tinygrad_rnn as tr
 from tinygrad_rnn import analysis, cli, viz
@@ -501,7 +501,7 @@ def test_what_the_page_shows_is_in_the_notation_not_code(browser, tmp_path, nota
             shown += page.inner_text(part).split("\n")
         shown += page.eval_on_selector_all(".equation mtr", "rows => rows.map(row => row.textContent)")  # a row, whole
     page.keyboard.press("z")  # the whole figure: hover a cell, and read its tooltip
-    page.hover(".unrolled .node.group >> nth=0")
+    page.hover(".view:not([hidden]) .node.group >> nth=0")  # (the sums' figure, the unrolled one's cells numbered)
     shown += page.inner_text(".tooltip").split("\n")
     assert not [code_in(line) for line in shown if code_in(line)]
     assert any("∂J/∂h" in line for line in shown) and problems == []
@@ -1079,10 +1079,10 @@ def test_a_forward_stage_dims_every_node_of_a_step_not_yet_computed(browser, gru
 @pytest.mark.parametrize("width, height", [(1280, 720), (1920, 1080)])
 def test_a_backward_stages_lit_arrows_say_what_they_carry_and_the_chain_is_in_view(browser, gru_language_model,
                                                                                       width, height):
-    """At every backward stage: the lit arrow from cell t+1 into cell t says (∂h_{t+1}/∂h_t)ᵀ ∂J/∂h_{t+1}, as the
-    equation beside it does (it said h₃, the state it carried forward), whole on the screen and on no node; the
-    gradient from above arrives down lit arrows from J_t (stage 8 said "from above 0.12" with nothing lit); and
-    every backward stage shows all 4 cells whole where that keeps the lit labels as large as the page's text (2 of
+    """At every backward stage: the lit arrow from cell t+1 into cell t says the part of ∂J/∂h_t it carries,
+    (1/4)Σₜ₌₃⁴ ∂Jₜ/∂h₂, as every figure does (it said h₃, the state it carried forward), whole on the screen and on no
+    node; the gradient from above arrives down lit arrows from J_t (stage 8 said "from above 0.12" with nothing lit);
+    and every backward stage shows all 4 cells whole where that keeps the lit labels as large as the page's text (2 of
     4 were in view at 1,920 × 1,080), else the cells t and t ± 1 with them so (at 1,280 × 720 the whole chain
     set the lit labels at 12–16 px, the page's text 18.8 px)."""
     page, problems = open_page(browser, gru_language_model, width, height, motion="reduce")
@@ -1114,8 +1114,10 @@ def test_a_backward_stages_lit_arrows_say_what_they_carry_and_the_chain_is_in_vi
             for box in cell_boxes:  # on no cell
                 assert right <= box[0] + 1 or left >= box[2] - 1 or bottom <= box[1] + 1 or top >= box[3] - 1, \
                     (stage, edge["words"], box)
-        if found["t"] < panel["steps"]:
-            assert any(edge["words"].startswith(f"(∂h{found['t'] + 1}/∂h{found['t']})") for edge in labelled), stage
+        if found["t"] < panel["steps"]:  # (the losses after t: J₄ alone into h₃, else their sum)
+            t, steps = found["t"], panel["steps"]
+            part = f"(1/{steps})∂J{steps}/∂h{t}" if t + 1 == steps else f"(1/{steps})Σt={t + 1}{steps}∂Jt/∂h{t}"
+            assert part in [re.sub(r"\s", "", edge["words"]) for edge in labelled], stage
         # from above: h_t → the head → J_t, lit beside the arrow from the right
         assert sum(int(edge["k"]) not in panel["crossing"].get(str(found["t"]), []) for edge in lit) >= 2, stage
     go_to(page, 3)  # forward again: every label as it was
@@ -1161,11 +1163,12 @@ SHOWN_ROWS = "() => [...document.querySelectorAll('.equation mtr')].map((row) =>
 
 
 def test_a_stage_folds_its_details_only_where_the_figure_needs_their_room(browser, worded):
-    """At 1,280 × 680 the LSTM language model's t = 1 (stage 11) has one line too many to stand beside the figure,
-    which would go across the top, its lit labels under the page's text: its detail (the local Jacobian's norm, one
-    factor of the product under it) is folded there, the figure beside the rest at the page's text size, and D or the
-    button opens it. Where the rows fit (stage 10; at 1,280 × 720 every stage, its rows set closer, at 1,920 × 1,080)
-    nothing is folded, and paper prints every row."""
+    """At 1,280 × 680 the LSTM language model's t = 1 (stage 11) has one line too many to stand beside the figure at
+    the page's text size (it went across the top, its lit labels under the page's text; with the bars lower, its
+    rows stood beside it at 14.9 px): its detail (the local Jacobian's norm, one factor of the product under it) is
+    folded there, the figure beside the rest at the page's text size and the rest larger, and D or the button opens
+    it. Where the rows fit (stage 10 at 1,280 × 720, at 1,920 × 1,080) nothing is folded, and paper prints every
+    row."""
     page, problems = open_page(browser, worded, 1280, 680, motion="reduce")
     go_to(page, 11)
     rows = page.evaluate(SHOWN_ROWS)
@@ -1175,14 +1178,16 @@ def test_a_stage_folds_its_details_only_where_the_figure_needs_their_room(browse
     sizes = page.evaluate(LIT_LABEL_PX)
     assert min(sizes[:-1]) >= sizes[-1] - 0.05, sizes
     assert visible(page, ".details") and page.inner_text(".details").startswith("▸")
-    page.keyboard.press("d")  # opened: every row, the figure as it was before (across the top, smaller)
+    folded = page.evaluate(EQUATION_PX)
+    page.keyboard.press("d")  # opened: every row, the least legible text on the screen smaller
     assert all(page.evaluate(SHOWN_ROWS)) and page.inner_text(".details").startswith("▾")
-    assert min(page.evaluate(LIT_LABEL_PX)[:-1]) < sizes[-1] - 1
+    assert min(*page.evaluate(LIT_LABEL_PX)[:-1], page.evaluate(EQUATION_PX)) < min(*sizes[:-1], folded) - 0.3
     page.click(".details")  # folded again
     assert page.evaluate(SHOWN_ROWS) == rows
     page.emulate_media(media="print")  # paper: every row, no button
     assert all(page.evaluate(SHOWN_ROWS)) and not visible(page, ".details")
     page.emulate_media(media="screen")
+    page.set_viewport_size({"width": 1280, "height": 720})
     go_to(page, 10)  # a detail too (‖∂h₃/∂h₂‖), but the rows fit beside the figure: shown, no button
     assert "detail" in page.inner_html(".equation") and all(page.evaluate(SHOWN_ROWS))
     assert not visible(page, ".details")
@@ -1193,6 +1198,9 @@ def test_a_stage_folds_its_details_only_where_the_figure_needs_their_room(browse
         go_to(page, stage)
         assert all(page.evaluate(SHOWN_ROWS)) and not visible(page, ".details"), stage
     assert problems == []
+
+
+EQUATION_PX = "parseFloat(getComputedStyle(document.querySelector('.tgr-lecture .equation math')).fontSize)"
 
 
 LIT_LABEL_PX = """() => {  // each lit label's text as it lands on the screen, then the page's own text size
@@ -1290,4 +1298,49 @@ def test_no_arrow_into_a_node_in_view_comes_from_beyond_the_window(browser, tmp_
         settle(page)  # the window is set, and laid out, in the frames after the stage
         cut = page.evaluate(ARROWS_CUT)
         assert cut == [], (cell, width, stage, found["phase"], found["t"], cut)
+    assert problems == []
+
+
+CHOSEN_SUM = """() => {""" + FRAME + """
+  const panel = JSON.parse(document.querySelector('script.tgr-data').textContent).panels[0];
+  const drawn = (e) => getComputedStyle(e).display !== 'none' && getComputedStyle(e).visibility !== 'hidden';
+  const sums = [...svg.querySelectorAll('.node')]
+    .filter((n) => Number(n.dataset.index) >= panel.nodes.length && drawn(n));
+  const arrows = [...svg.querySelectorAll('path.edge.term-arrow')].filter(drawn);
+  const scale = svg.getScreenCTM().a;
+  const texts = [...svg.querySelectorAll('text')].filter((t) => drawn(t) && t.getBoundingClientRect().width &&
+    inFrame(t.getBoundingClientRect()));
+  return {sums: sums.map((n) => Number(n.dataset.index)), whole: sums.every((n) => inFrame(n.getBoundingClientRect())),
+          bold: [...svg.querySelectorAll('.node.chosen tspan.chosen')].map((line) => line.textContent),
+          arrows: arrows.filter((e) => inFrame(e.getBoundingClientRect())).map((e) => e.nextElementSibling.textContent),
+          cut: [...svg.querySelectorAll('.node')].filter((n) => drawn(n) && n.getBoundingClientRect().width &&
+            !inFrame(n.getBoundingClientRect()) && n.getBoundingClientRect().right > frame.left &&
+            n.getBoundingClientRect().left < frame.right && n.getBoundingClientRect().bottom > frame.top &&
+            n.getBoundingClientRect().top < frame.bottom).map((n) => n.textContent),
+          figureText: Math.min(...texts.map((t) => parseFloat(getComputedStyle(t).fontSize) * scale)),
+          page: parseFloat(getComputedStyle(document.querySelector('.tgr-lecture')).fontSize)};
+}"""
+
+
+@pytest.mark.parametrize("width, height", [(1280, 720), (1920, 1080)])
+def test_the_sums_stage_draws_the_chosen_weights_sum_with_an_arrow_from_every_step(browser, worded, width, height):
+    """The sums stage drew the unrolled row and no Σ. Now, whichever weight the selector chooses, its Σ (the
+    figures' own: one node per row's weights, its line in bold) stands whole in the window with one lit arrow from
+    every step, t=1 … T, as many as the bars, and the other rows' Σ are not drawn; at 1,920 × 1,080 at 24 px. (Each
+    row's Σ once, by its first weight: which line each weight has, in every notation, is test_lecture.py's.)"""
+    page, problems = open_page(browser, worded, width, height, motion="reduce")
+    panel = page.evaluate("JSON.parse(document.querySelector('script.tgr-data').textContent)")["panels"][0]
+    go_to(page, len(panel["stages"]))
+    firsts = {weight["sum_node"]: k for k, weight in reversed(list(enumerate(panel["weights"])))}
+    assert len(firsts) == 3  # (the cells' row, the head's and the embedding's)
+    for k in sorted(firsts.values()):
+        weight = panel["weights"][k]
+        page.locator(".tgr-lecture .weights button").nth(k).click()
+        settle(page)
+        found = page.evaluate(CHOSEN_SUM)
+        where = (width, weight["name"], found)
+        assert found["sums"] == [weight["sum_node"]] and found["whole"] and found["cut"] == [], where
+        assert found["bold"] == [flat(f"Σₜ ∂J/∂{weight['symbol']}|₍ₜ₎")], where
+        assert sorted(found["arrows"]) == [f"t={t}" for t in range(1, len(weight["terms"]) + 1)], where
+        assert found["figureText"] >= (24 if width == 1920 else 0.8 * found["page"]), where
     assert problems == []

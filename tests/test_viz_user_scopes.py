@@ -131,7 +131,7 @@ def test_the_bptt_arrow_into_h1_of_an_lstm_cell_loop_says_what_cell_2_hands_it(s
     picture = build_picture((J,), level="cell", backward=True, show_shapes=False)
     cells = {node.step: i for i, node in enumerate(picture.nodes) if node.label.startswith("LSTM cell")}
     into_h1 = sorted(label for tail, head, label in picture.edges if (tail, head) == (cells[2], cells[1]))
-    assert into_h1 == ["(1/4) ∂(J₂ + J₃ + J₄)/∂h₁", "(∂c₂/∂c₁)ᵀ ∂J/∂c₂"]
+    assert into_h1 == ["(1/4)Σₜ₌₂⁴ ∂Jₜ/∂h₁", "(∂c₂/∂c₁)ᵀ ∂J/∂c₂"]  # (the losses it reaches, as every figure sums them)
     # and it is what cell 2 hands h₁: ∂J/∂h₁ less J₁'s own part; (∂h₂/∂h₁)ᵀ ∂J/∂h₂ leaves out the path through c₂
     (h1, _, j1), (h2, _, _) = keep[0], keep[1]
     total, = tr.grad(J, [h1], retain_graph=True)

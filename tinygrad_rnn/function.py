@@ -108,10 +108,10 @@ class Node:
     <Node of mul, shape (2, 3)>
     """
 
-    # Slots for what every Node has, the retain_grad() reference and the hooks included (set on few, but the
-    # walk reads both at every Node, and a slot is read faster than a class's default). A name and a GPU
-    # device are set on few, into the instance's __dict__ (made only then), the class's value read until then.
-    __slots__ = ("grad_fn", "output_index", "shape", "dtype", "retained", "_backward_hooks", "__dict__")
+    # Slots for what every Node has, the retain_grad() reference and the hooks included (set on few, but the walk
+    # reads both at every Node, and a slot is read faster than a class's default). A name and a GPU device are set
+    # on few, into __dict__ (made only then), the class's value read until then; detach() notes a Node weakly.
+    __slots__ = ("grad_fn", "output_index", "shape", "dtype", "retained", "_backward_hooks", "__dict__", "__weakref__")
     device: Device = CPU
     name: str | None = None
 

@@ -84,8 +84,18 @@ class Tensor(TensorBase):
 
     def detach(self) -> Tensor:
         """The same values (the same array, no copy), cut from the graph (truncated BPTT carries
-        hidden states this way)."""
-        return Tensor._make(self.array)
+        hidden states this way). The copy notes, for drawings only, the graph Node it was cut from:
+        a weak reference, no edge — no gradient flows back through it, and it keeps no graph alive.
+
+        >>> import tinygrad_rnn as tr
+        >>> h = tr.ones(2, requires_grad=True) * 2
+        >>> cut = h.detach()
+        >>> cut.requires_grad, cut.grad_fn, cut._detached_from() is h._node
+        (False, None, True)
+        """
+        detached = Tensor._make(self.array)
+        detached._detached_from = self._node and weakref.ref(self._node)  # None for a leaf's copy
+        return detached
 
     @property
     def data(self) -> Tensor:

@@ -25,7 +25,8 @@ class TensorBase(TensorValues):
     # Slots for what every tensor has; what few tensors have lives in the instance's __dict__, made
     # only when one is set, the class's None read until then: a name, a gradient, hooks, and
     # _choice (on ids chosen from scores, by argmax or sampling: (the scores, "argmax" | "sampled"),
-    # so that an embedding of them draws the generation loop's link back to the scores).
+    # so that an embedding of them draws the generation loop's link back to the scores). Every copy
+    # detach() makes holds _detached_from: a weak reference to the Node it was cut from (tensor.py).
     __slots__ = ("array", "requires_grad", "grad_fn", "_node", "__dict__", "__weakref__")
     _grad: Tensor | None = None
     _name: str | None = None

@@ -5,8 +5,8 @@ A figure draws each :class:`~tinygrad_rnn.steps.Chain` (one layer and direction 
 ``layer``, ``direction``) as a row of cells, and each op in the column of its
 :class:`~tinygrad_rnn.steps.Step` (``chain.after + t``); it names a state ``h_t`` by ``t``, and a state a
 user handed the first step by ``Chain.initial``. So it must know, from the graph alone, which calls
-make one chain: a call that starts from the state its own module's last call ended with continues
-that chain, its steps numbered on (a layer's generation loop, one token per call:
+make one chain: a call that starts from the state its own module's last call ended with (or a ``detach()``-ed
+copy of it: truncated BPTT) continues that chain, its steps numbered on (a layer's generation loop, one token per call:
 :func:`chains_of_call`; a loop of ``RNNCell`` calls: :func:`at_cell_step`); any other call starts a
 chain of its own, numbered from 1, and one started from another chain's final state (a decoder from
 its encoder's h_S) is drawn after it (``Chain.after``). The steps themselves, as data:
@@ -15,6 +15,7 @@ its encoder's h_S) is drawn after it (``Chain.after``). The steps themselves, as
 
 from __future__ import annotations
 
+import weakref
 from collections.abc import Sequence
 from typing import Any
 
@@ -30,21 +31,31 @@ from ..tensor import Tensor
 def step_that_made(state: Any) -> Step | None:
     """The step whose result ``state`` is, following it back through what lies between two calls
     (h_n stacked from each layer's last state, h_0 unbound into them again, or one layer's picked, ``h_n[0]``,
-    ``h_n[-1]`` or ``h_n.squeeze(0)``, as a decoder's cell is handed it; squeezed and unsqueezed when unbatched);
-    None for a state made otherwise (zeros, a user's tensor, one detached).
+    ``h_n[-1]`` or ``h_n.squeeze(0)``, as a decoder's cell is handed it; squeezed and unsqueezed when unbatched),
+    and through a ``detach()`` (truncated BPTT: the value carries over, the gradient does not — the copy's note
+    of what it was cut from, :func:`cut_from`); None for a state made otherwise (zeros, a user's tensor).
 
     >>> import tinygrad_rnn as tr
     >>> rnn = tr.nn.RNN(2, 3)
     >>> _, h_n = rnn(tr.randn(4, 1, 2, requires_grad=True))
     >>> step_that_made(h_n.unbind(0)[0]).t, step_that_made(h_n[-1]).t, step_that_made(h_n.squeeze(0)).t
     (4, 4, 4)
+    >>> step_that_made(h_n.detach()).t  # (a one-layer h_n)
+    4
     """
-    vertex, piece = state._node, None  # piece: the slice along dim 0 being followed, once unbound
+    vertex = vertex_that_made(state)
+    return None if vertex is None else vertex.grad_fn.step or getattr(vertex.grad_fn, "final_step", None)
+
+
+def vertex_that_made(state: Any, piece: int | None = None) -> Node | None:
+    """The graph Node of the value a step computed that ``state`` is (:func:`step_that_made`): the op of that
+    step whose output it is — what a drawing draws a detached state's dashed arrow from. ``piece``: of a stacked
+    state (layers·D, B, H), the row followed (as if unbound)."""
+    vertex = state._node or cut_from(state)  # (piece: the slice along dim 0 being followed, once unbound)
     while vertex is not None:
         function = vertex.grad_fn
-        found = function.step or getattr(function, "final_step", None)
-        if found is not None:
-            return found
+        if function.step is not None or getattr(function, "final_step", None) is not None:
+            return vertex
         source = function.inputs[0] if function.inputs else None
         if isinstance(function, Unbind) and function.dim == 0 and piece is None:
             piece = vertex.output_index
@@ -55,8 +66,41 @@ def step_that_made(state: Any) -> Step | None:
         elif not (isinstance(function, Reshape) and isinstance(source, (Node, Tensor)) and
                   source.shape[:1] == vertex.shape[:1]):  # a squeeze or unsqueeze that keeps dim 0
             return None
-        vertex = source if isinstance(source, Node) else None
+        vertex = source if isinstance(source, Node) else cut_from(source)
     return None
+
+
+def carried_pieces(state: Tensor, pieces: tuple[Tensor, ...]) -> tuple[Tensor, ...]:
+    """The pieces a layer unbinds from the h_0 (c_0) it is handed, one per layer and direction; where that state is
+    a ``detach()``-ed h_n (truncated BPTT: ``rnn(x, h.detach())``), each noted as a detached copy of its own layer's
+    last state — which continues that layer's chain (:func:`chains_of_call`), and which a drawing draws the dashed
+    arrow of the value from. (The unbind of a tensor that records nothing is not in the graph: the note is all.)
+
+    >>> import tinygrad_rnn as tr
+    >>> rnn = tr.nn.RNN(2, 3, num_layers=2)
+    >>> _, h_n = rnn(tr.randn(4, 1, 2))
+    >>> cut = h_n.detach()
+    >>> [step_that_made(piece) for piece in carried_pieces(cut, cut.unbind(0))] == [step_that_made(h) for h in h_n]
+    True
+    """
+    if cut_from(state) is not None:
+        for index, piece in enumerate(pieces):
+            made = vertex_that_made(state, index)
+            if made is not None:
+                piece._detached_from = weakref.ref(made)
+    return pieces
+
+
+def cut_from(state: Any) -> Node | None:
+    """The graph Node a ``detach()``-ed copy was cut from, while that graph lives; None for any other tensor.
+
+    >>> import tinygrad_rnn as tr
+    >>> h = tr.ones(2, requires_grad=True) * 2
+    >>> cut_from(h.detach()) is h._node, cut_from(h), cut_from(tr.ones(2).detach())
+    (True, None, None)
+    """
+    note = getattr(state, "_detached_from", None)
+    return None if note is None else note()
 
 
 def _picks_one_row(index: Any) -> bool:
@@ -139,9 +183,10 @@ def at_cell_step(cell: Any, name: str, state: Any) -> Any:
 
 
 def name_initial_state(state: Tensor, name: str) -> None:
-    """A state the user handed a cell's call that no op made — ``tr.zeros(1, H)``, or one detached — starts the
-    chain: it is recorded on the chain being stepped (``Chain.initial``) as ``name`` (h_0, c_0), so that a drawing
-    names it as it names the zeros a cell makes when handed None. Nothing is written on the user's tensor.
+    """A state the user handed a cell's call that no op made — ``tr.zeros(1, H)``, or one detached from another
+    chain — starts the chain: it is recorded on the chain being stepped (``Chain.initial``) as ``name`` (h_0, c_0),
+    so that a drawing names it as it names the zeros a cell makes when handed None. Nothing is written on the user's
+    tensor. (A copy detached from this chain's own last state continues the chain, at a step after 1: not h_0.)
 
     >>> import tinygrad_rnn as tr
     >>> zeros = tr.zeros(1, 3)
@@ -149,7 +194,7 @@ def name_initial_state(state: Tensor, name: str) -> None:
     >>> [(given is zeros, name) for given, name in h.grad_fn.step.chain.initial], zeros.name
     ([(True, 'h_0')], None)
     """
-    if STATE.step is not None and state.grad_fn is None and not state.name:
+    if STATE.step is not None and STATE.step.t == 1 and state.grad_fn is None and not state.name:
         STATE.step.chain.initial += ((state, name),)
 
 

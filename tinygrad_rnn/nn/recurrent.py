@@ -42,7 +42,7 @@ from ..tensor import Tensor
 from . import functional as F
 from . import init
 from .cells import gru_cell, gru_inputs_by_step, lstm_cell, named, rnn_cell
-from .chains import chains_of_call
+from .chains import carried_pieces, chains_of_call
 from .module import Module, Parameter, drawn_kind
 from .utils.rnn import PackedSequence, pad_packed_sequence, repack
 
@@ -265,7 +265,7 @@ class _Recurrent(Module):
                 if state.shape != expected:
                     raise ShapeError(f"{type(self).__name__}: expected {what} of shape "
                                      f"{expected if not unbatched else (count, size)}, got {state.shape}")
-                pieces = state.unbind(0)
+                pieces = carried_pieces(state, state.unbind(0))  # (of a detached h_n: continued, nn/chains.py)
             for piece in pieces:
                 if piece.name is None and piece.grad_fn is None:
                     piece.name = what  # so a drawing labels the initial state

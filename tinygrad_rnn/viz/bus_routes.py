@@ -113,11 +113,13 @@ class BusRoutes:
 
     @cached_property
     def parallel_edges(self) -> dict[tuple[int, int], list[str]]:
-        """{(tail, head): the labels of its edges}, where a pair has several (a step's terms into one Σ)."""
+        """{(tail, head): the labels of its edges}, where a pair has several of one name (a step's terms into one
+        Σ, each "t=k"). Several names between one pair (a step node's h₃⁽²→⁾ and h₃⁽²←⁾ into J) are twins, each on
+        a track of its own the whole way (:meth:`~.routes.Routes.route`)."""
         labels: dict[tuple[int, int], list[str]] = {}
         for tail, head, label in self.edge_list:
             labels.setdefault((tail, head), []).append(label)
-        return {pair: found for pair, found in labels.items() if len(found) > 1}
+        return {pair: found for pair, found in labels.items() if len(found) > 1 and len(set(found)) == 1}
 
     def _drop_past_starts(self, head: int, b: Box, y: float, rightwards: bool) -> float | None:
         """Where a fan-in bus drops straight into its node's face from the lane, where a trunk beside the node's

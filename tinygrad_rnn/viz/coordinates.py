@@ -13,11 +13,11 @@ from .geometry import (
     LABEL_ASCENT,
     LABEL_CLEAR,
     LABEL_DESCENT,
-    LABEL_LINE,
     LABEL_OFFSET,
     NAMED_LEVEL_GAP,
     Box,
     drawn_width,
+    label_depth,
     loop_label_left,
     loops_room,
     loops_width,
@@ -319,8 +319,8 @@ class Coordinates:
             if label and tail in self.block_of and head in self.block_of:
                 low, high = sorted((self.block_of[tail][0], self.block_of[head][0]))
                 if high == low + 1:
-                    lines = len(self._drawn(label))
-                    room[low] = max(room[low], NAMED_LEVEL_GAP + LABEL_LINE * (lines - 1) + 2 * LABEL_CLEAR - free)
+                    depth = label_depth(self._drawn(label))
+                    room[low] = max(room[low], NAMED_LEVEL_GAP + depth + 2 * LABEL_CLEAR - free)
         return room
 
     def _to_the_cell_states_level(self, members: list[int], top: float, row: int) -> float:
@@ -467,13 +467,13 @@ class Coordinates:
         tracks = sorted(self.gap_tracks[(row, gap)], key=state_first)
         if not above and (len(tracks) < 2 or one_sided(tracks)):
             return 0.0
-        lines = max(len(self._state_lines(label, tracks)) for label in (tracks if above else tracks[-1:]))
+        depth = max(label_depth(self._state_lines(label, tracks)) for label in (tracks if above else tracks[-1:]))
         low = min((self.boxes[i].height for (r, _), members in self.members.items() if r == row for i in members),
                   default=0.0)
         offset = (len(tracks) - 1) / 2 * state_pitch(low, len(tracks))  # the outermost track, off the middle
         if above:
-            return offset + 7 + LABEL_LINE * (lines - 1) + 9  # (a 9-point line rises 8 above its baseline)
-        return offset + 8 + LABEL_LINE * (lines - 1) + LABEL_DESCENT
+            return offset + 7 + depth + 9  # (a 9-point line rises 8 above its baseline)
+        return offset + 8 + depth + LABEL_DESCENT
 
 
 def spread(wanted: list[float], heights: list[float], gap: float) -> list[float]:

@@ -8,17 +8,19 @@ golden files and slide diffs stay stable.
 
 from __future__ import annotations
 
+import html
 import math
 import re
 from html import unescape
 
 from .fitting import extent, slide_shaped
 from .font import FAMILY, line_width
-from .geometry import FONT_SIZE, LABEL_LINE, LABEL_MIDDLE, LINE, Box, Layout, Route, drawn_width
+from .geometry import FONT_SIZE, LABEL_MIDDLE, LINE, Box, Layout, Route, drawn_width, label_depth, lines_apart
 from .graph import Picture
 from .layout import labelled_layout
+from .node_details import gradient_legend
 from .numbers import slide_number
-from .picture import CHOICES
+from .picture import CHOICES, GRADIENT_STOPS
 from .scripts import dot_markup, dot_quoted, runs_markup
 
 GRADIENT = "#c55a11"  # an arrow carrying a gradient back, where forward and backward share one set of nodes
@@ -100,15 +102,16 @@ def picture_to_dot(picture: Picture, laid_out: tuple[list[str], Layout] | None =
         elif label:
             attributes += f", label={dot_quoted(label)}"
         if label in CHOICES:  # a choice passes along it, not a gradient
-            attributes += ", style=dashed"
+            attributes += ", style=dashed" + (", arrowhead=none" if label == GRADIENT_STOPS else "")
         if (tail, head, label) in picture.gradients:  # a gradient carried back, beside the values (both on one set)
             attributes += f', color="{GRADIENT}", fontcolor="{GRADIENT}"'
         lines.append(f"  n{tail} -> n{head} [{attributes}];")
     for node, state, route in placed.loops:  # the rolled view: a state handed back to its own cell
-        lines.append(f'  n{node} -> n{node} [pos="{_spline(route)}"{_label_attributes(route, state)}];')
+        dashed = ", style=dashed" if state in CHOICES else ""  # (a rolled truncated BPTT: the detached state's)
+        lines.append(f'  n{node} -> n{node} [pos="{_spline(route)}"{_label_attributes(route, state)}{dashed}];')
     lines += _texts(placed)
     if picture.legend is not None:
-        lines += _legend(*picture.legend, placed)
+        lines += _legend(*picture.legend, placed, gradient_legend(picture.nodes))
     if picture.slide:
         lines += _slide_corners(placed, picture)
     lines.append("}")
@@ -120,7 +123,7 @@ def _label_attributes(route: Route, label: str) -> str:
     ``label_at`` is its first line's baseline, as the library's SVG draws it; Graphviz centres the text on lp,
     a line's middle lying LABEL_MIDDLE above its baseline."""
     lines = route.label_lines or [label]
-    middle = route.label_at[1] + LABEL_MIDDLE - LABEL_LINE * (len(lines) - 1) / 2
+    middle = route.label_at[1] + LABEL_MIDDLE - label_depth(lines) / 2
     text = dot_quoted("\n".join(lines))
     return f', label={text}, lp="{route.label_at[0]:.1f},{middle:.1f}"'
 
@@ -159,18 +162,21 @@ def _texts(placed: Layout) -> list[str]:
             for number, (text, x, y) in enumerate(placed.texts) for width in [drawn_width([text], FONT_SIZE)]]
 
 
-def _legend(low: float, high: float, placed: Layout) -> list[str]:
-    """A colour bar from the smallest to the largest gradient norm drawn, under the figure."""
+def _legend(low: float, high: float, placed: Layout, title: str) -> list[str]:
+    """A colour bar from the smallest to the largest gradient norm drawn, under the figure, under ``title`` (what
+    the norms are: :func:`.node_details.gradient_legend`)."""
     cells = []
     for position, (fill, value) in enumerate(zip(VIRIDIS, legend_labels(low, high))):
         cells.append(f'<TD BGCOLOR="{fill}" WIDTH="34"><FONT COLOR="{"white" if position < 5 else "black"}" '
                      f'POINT-SIZE="9">{value}</FONT></TD>')
     left = min([b.left for b in placed.boxes] + [x for _, x, _ in placed.texts])
     bottom = min([b.bottom for b in placed.boxes] + [y for _, _, y in placed.texts]) - 2 * LINE - 8
+    marked = dot_markup(title, 10)  # (h_t lowered: an HTML-like label's inside, or the plain text escaped)
+    heading = marked[1:-1] if marked.startswith("<") else html.escape(title)
     return [
         f'  legend [shape=plaintext, fixedsize=false, pos="{left + 160:.1f},{bottom:.1f}!", label=<<TABLE '
-        'BORDER="0" CELLSPACING="0" CELLPADDING="3"><TR><TD COLSPAN="9"><FONT POINT-SIZE="10">gradient norm '
-        '‖∂J/∂·‖ (log scale)</FONT></TD></TR><TR>' + "".join(cells) + "</TR></TABLE>>];",
+        'BORDER="0" CELLSPACING="0" CELLPADDING="3"><TR><TD COLSPAN="9"><FONT POINT-SIZE="10">'
+        f'{heading}</FONT></TD></TR><TR>' + "".join(cells) + "</TR></TABLE>>];",
     ]
 
 
@@ -240,7 +246,8 @@ def scripts_joined(svg_text: str) -> str:
     """
     def group(found: re.Match) -> str:
         left_aligned = re.fullmatch(r"text\d+", found.group(1)) is not None  # a note, from its left end
-        return _lines_joined(found.group(0), left_aligned)
+        spaced = "label" if "&gt;" in found.group(1) else "node" if re.fullmatch(r"n\d+", found.group(1)) else None
+        return _lines_joined(found.group(0), left_aligned, spaced)
 
     def title(found: re.Match) -> str:  # (‖∂J/∂h_t‖: its t drawn under the next ‖, unjoined)
         return found.group(1) + _lines_joined(found.group(2), False)
@@ -248,7 +255,10 @@ def scripts_joined(svg_text: str) -> str:
     return GRAPHVIZ_TITLE.sub(title, GRAPHVIZ_GROUP.sub(group, svg_text), count=1)
 
 
-def _lines_joined(block: str, left_aligned: bool) -> str:
+def _lines_joined(block: str, left_aligned: bool, spaced: str | None = None) -> str:
+    """``spaced``: the lines of an arrow's ``"label"`` or a ``"node"``'s as far apart as the library's SVG sets them,
+    about their middle (:func:`.geometry.label_offsets`; a node's LINE): Graphviz sets lines a font size apart, a
+    subscript into the next line's superscript (a step's list of weights, W_ih⁽¹→⁾ over W_ih⁽¹←⁾)."""
     pieces = list(GRAPHVIZ_PIECE.finditer(block))
     if not any(piece.group(4) for piece in pieces):
         return block
@@ -258,18 +268,28 @@ def _lines_joined(block: str, left_aligned: bool) -> str:
             lines[-1].append(piece)
         else:
             lines.append([piece])
+    heights = [piece.group(2) for piece in (line[0] for line in lines)]
+    if spaced and len(lines) > 1:
+        kinds = {"sub": "sub", "super": "sup"}
+        offsets = lines_apart([[(unescape(piece.group(7)), kinds.get(piece.group(4), "base")) for piece in line]
+                               for line in lines]) if spaced == "label" else [LINE * k for k in range(len(lines))]
+        middle = (float(heights[0]) + float(heights[-1])) / 2 - offsets[-1] / 2
+        heights = [f"{middle + offset:.2f}" for offset in offsets]
     out, position = [], 0
-    for line in lines:
-        if not any(piece.group(4) for piece in line):
-            continue
+    for line, height in zip(lines, heights):
         first, last = line[0], line[-1]
+        if not any(piece.group(4) for piece in line):  # (unscripted: Graphviz's own pieces, at their height)
+            out.append(block[position:first.start()])
+            out.append(block[first.start():last.end()].replace(f'y="{first.group(2)}"', f'y="{height}"'))
+            position = last.end()
+            continue
         size = max(float(piece.group(5)) for piece in line)
         runs = [(unescape(piece.group(7)), {"sub": "sub", "super": "sup"}.get(piece.group(4), "base"))
                 for piece in line]
         last_width = line_width(runs[-1][0], float(last.group(5)))  # (Graphviz's own estimate is not written)
         x = float(first.group(1)) if left_aligned else (float(first.group(1)) + float(last.group(1)) + last_width) / 2
         out.append(block[position:first.start()])
-        out.append(f'<text text-anchor="{"start" if left_aligned else "middle"}" x="{x:.1f}" y="{first.group(2)}"'
+        out.append(f'<text text-anchor="{"start" if left_aligned else "middle"}" x="{x:.1f}" y="{height}"'
                    f'{first.group(3)} font-size="{size:g}"{first.group(6)} xml:space="preserve">'
                    f'{runs_markup(runs)}</text>\n')
         position = last.end()

@@ -27,10 +27,11 @@ from html import escape
 from typing import Any, NamedTuple
 
 from .dot import VIRIDIS, colour
-from .geometry import drawn_width
+from .geometry import LABEL_LINE, drawn_width, lines_apart
 from .layout import ARROW
 from .notation import Notation
 from .pdf import NO_CONVERTER, svgs_to_pdf
+from .scripts import markup_runs
 from .slide import (
     BODY_PX,
     FIGURE_MARGIN,
@@ -169,7 +170,8 @@ def stage_slide(panel: dict, figures: dict, stage: dict, text: list[list[Run]], 
     box, column, bars_under = layout
     view, in_view = window_onto(figure, figures, panel, stage, box)
     windowed = len(view) > 4  # (a window onto the figure: the arrows it cuts left out whole)
-    parts = [fit(closed_frames(without_cut_arrows(figure, view[4]), view[4]) if windowed else figure, *view)]
+    # (the frames closed first, on the figure whose nodes window_onto has read: not read again off a copy)
+    parts = [fit(without_cut_arrows(closed_frames(figure, view[4]), view[4]) if windowed else figure, *view)]
     captions = ([in_view] if in_view else []) + notes
     if column:  # the column: equations, the figure's captions, the bars at its foot or under the figure
         x = WIDTH - MARGIN - column
@@ -375,11 +377,13 @@ def _carries(label: ElementTree.Element, forward: str, lines: list[str],
     shown = lines if len(lines) > 1 and drawn_width([re.sub(r"<[^>]+>", "", joined)], size) > \
         ((x1 - x0) ** 2 + (y1 - y0) ** 2) ** 0.5 - 8 else [joined]
     step, below = 1.1 * size, float(label.get("y")) > max(y0, y1)
+    # each line under the first: a step, more where a subscript over a superscript would meet (geometry.py)
+    rows = [offset / LABEL_LINE * step for offset in lines_apart([markup_runs(line) for line in shown])]
     left = (x0 + x1) / 2 if across else min(x0, x1) - 5  # (a vertical edge's: on the side away from the next step)
-    first = ((y0 + y1) / 2 - len(shown) * step / 2 + 0.75 * size - 3 if not across else  # (clear of the cell below)
-             max(y0, y1) + 3 + 0.8 * size if below else min(y0, y1) - 4 - (len(shown) - 1) * step)
+    first = ((y0 + y1) / 2 - (rows[-1] + step) / 2 + 0.75 * size - 3 if not across else  # (clear of the cell below)
+             max(y0, y1) + 3 + 0.8 * size if below else min(y0, y1) - 4 - rows[-1])
     half = drawn_width([re.sub(r"<[^>]+>", "", line) for line in shown], size) / 2
-    top, bottom, pad = first - 0.8 * size, first + (len(shown) - 1) * step + 0.25 * size, 3.0  # (the lines' box)
+    top, bottom, pad = first - 0.8 * size, first + rows[-1] + 0.25 * size, 3.0  # (the lines' box)
     if across and any(left - half < x + w + pad and left + half > x - pad and top < y + h + pad and bottom > y - pad
                       for x, y, w, h in ends):
         first += (max(y + h for _, y, _, h in ends) + pad - top if below else
@@ -387,8 +391,8 @@ def _carries(label: ElementTree.Element, forward: str, lines: list[str],
     for child in list(label):
         label.remove(child)
     label.text = None
-    for n, line in enumerate(shown):
-        row = ElementTree.fromstring(f'<tspan xmlns="{SVG_NAMESPACE}" x="{left:.1f}" y="{first + n * step:.1f}">'
+    for below_first, line in zip(rows, shown):
+        row = ElementTree.fromstring(f'<tspan xmlns="{SVG_NAMESPACE}" x="{left:.1f}" y="{first + below_first:.1f}">'
                                      f"{line}</tspan>")
         label.append(row)
     label.set("text-anchor", "middle" if across else "end")

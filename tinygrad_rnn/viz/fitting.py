@@ -3,7 +3,7 @@ enlarges it, and the canvas widened or heightened to a slide's shape."""
 
 from __future__ import annotations
 
-from .geometry import FONT_SIZE, LABEL_LINE, LINE, Layout, drawn_width
+from .geometry import FONT_SIZE, LINE, Layout, drawn_width, label_depth
 from .picture import Picture
 
 SLIDE_ASPECT = (1.2, 2.4)  # width : height of a figure that fills a 16:9 slide without wasting it
@@ -34,7 +34,7 @@ def extent(placed: Layout, legend: bool = False, title: bool = False) -> tuple[f
         xs.append(loop.label_at[0] + drawn_width(loop.label_lines or [state]))
     for route in placed.routes:  # an arrow's label: from above its first line to below its last
         if route.label_at is not None:
-            ys += [route.label_at[1] + 9, route.label_at[1] - LABEL_LINE * (len(route.label_lines or [""]) - 1) - 3]
+            ys += [route.label_at[1] + 9, route.label_at[1] - label_depth(route.label_lines or [""]) - 3]
     for _, box in placed.clusters:
         xs += [box.left, box.right]
         ys += [box.bottom, box.top + LINE]

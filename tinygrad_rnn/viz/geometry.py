@@ -19,6 +19,8 @@ ARROW = 6.0  # the arrowhead's length: a route stops this short of the node's bo
 LOOP_HEIGHT = 14.0  # how high a rolled cell's loop rises above it (the outer one twice as high)
 LOOP_PITCH = 12.0  # along a rolled cell's top, the least room for each of its loops (both legs and a gap)
 LABEL_LINE = 10.0  # an arrow label's line, in its 9-point font
+SCRIPTS_APART = 2.0  # more between two of its lines where a subscript lies over a superscript (label_offsets):
+# the limits of Σ clear of CS224N's ⁽ᵗ⁾ and ^[2] under them, a 2-layer tagger's BPTT still on a slide (28.1 px labels)
 LABEL_ASCENT, LABEL_DESCENT = 7.0, 2.5  # a label's line above and below its baseline (a little generous)
 LABEL_MIDDLE = 2.7  # a label line's middle above its baseline (where Graphviz centres it on lp)
 LABEL_CLEAR = 1.5  # the white kept between an arrow's label and any other box, line or label
@@ -79,6 +81,7 @@ class Route:
     label_at: tuple[float, float] | None = None  # the middle of the label's first line, on its baseline
     label_lines: list[str] | None = None  # the label as drawn, where a slide breaks it (else the label itself)
     label_drawn: bool = True  # False where another edge of the same fork already names the same state
+    twins: tuple[str, ...] = ()  # the labels of the edges between the same two nodes drawn beside it (routes.py)
 
 
 LOOPS_CLEAR = 8.0  # between the middle of a rolled cell's top (where an edge comes in or leaves) and its loops
@@ -113,7 +116,7 @@ def loop_label_at(box: Box, k: int, count: int, lines: list[str]) -> tuple[float
     """
     top = box.top + LOOP_HEIGHT * (count - k)  # its arch's top line (:func:`.layout._loop`)
     return (loop_label_left(box, k, count) + drawn_width(lines) / 2,
-            top + LABEL_OFFSET + LABEL_CLEAR + LABEL_LINE * (len(lines) - 1))
+            top + LABEL_OFFSET + LABEL_CLEAR + label_depth(lines))
 
 
 def drawn_width(lines: list[str], size: float = LABEL_SIZE) -> float:
@@ -184,6 +187,47 @@ def label_lines(label: str) -> list[str]:
             breaks.append(k)
     best = min(breaks, key=lambda k: max(k, len(label) - k - 1), default=None)
     return [label] if best is None else [label[:best], label[best + 1:]]
+
+
+def label_offsets(lines: list[str]) -> list[float]:
+    """How far each of an arrow label's lines lies under its first: a line (LABEL_LINE) apart, and SCRIPTS_APART more
+    under a line whose subscript lies over a superscript of the line under it (the lines centred, as drawn) — the
+    limits of (1/3)Σₜ₌₂³ ran into the ⁽ᵗ⁾ and ^[2] of ∂J⁽ᵗ⁾/∂h^[2](1) under them. The library's SVG, Graphviz's and
+    an exported stage's write a label's lines so, and every room kept for them reads it (:func:`label_depth`).
+
+    >>> label_offsets(["(1/4)Σₜ₌₂⁴", "∂Jₜ/∂h₁"]), label_offsets(["(1/3)Σₜ₌₂³", "∂J⁽ᵗ⁾/∂h^[2](1)"])
+    ([0.0, 10.0], [0.0, 12.0])
+    >>> label_offsets(["(1/4)", "∂J⁽³⁾/∂h⁽²⁾"])  # (no subscript over its superscripts)
+    [0.0, 10.0]
+    """
+    return lines_apart([script_runs(line) for line in lines])
+
+
+def lines_apart(lines: list[list[tuple[str, str]]]) -> list[float]:
+    """:func:`label_offsets` of lines given as runs of text and their kind ("base", "sub", "sup")."""
+    spans = [_scripts_spans(runs) for runs in lines]
+    offsets = [0.0]
+    for upper, lower in zip(spans, spans[1:]):
+        meet = any(left < far_right + 1 and far_left < right + 1 for left, right in upper["sub"]
+                   for far_left, far_right in lower["sup"])
+        offsets.append(offsets[-1] + LABEL_LINE + (SCRIPTS_APART if meet else 0.0))
+    return offsets
+
+
+def _scripts_spans(runs: list[tuple[str, str]]) -> dict[str, list[tuple[float, float]]]:
+    """{"sub": …, "sup": …}: where a centred line's scripts lie, (left, right) from its middle, at a label's size."""
+    x, found = 0.0, {"sub": [], "sup": []}
+    for part, kind in runs:
+        width = line_width(part, LABEL_SIZE * (1.0 if kind == "base" else SCRIPT_SCALE))
+        if kind in found and part.strip():
+            found[kind].append((x, x + width))
+        x += width
+    return {kind: [(left - x / 2, right - x / 2) for left, right in spans] for kind, spans in found.items()}
+
+
+def label_depth(lines: list[str]) -> float:
+    """From an arrow label's first baseline to its last (:func:`label_offsets`): 0 for one line."""
+    return label_offsets(lines)[-1] if lines else 0.0
 
 
 @dataclass

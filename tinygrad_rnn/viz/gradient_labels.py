@@ -8,11 +8,13 @@ sum, added at v's node:
 
     ∂J/∂h₃ = (1/4) ∂J₃/∂h₃ + (1/4) ∂J₄/∂h₃      (a language model, J = (1/4) Σₜ Jₜ)
 
-Each part is named by the per-step losses it reaches — (1/T) ∂(Jₜ₊₁ + … + J_T)/∂hₜ from the next
-step; on a slide summed as a lecture sums, (1/4)Σₜ₌₃⁴ ∂Jₜ/∂h₂ — where the readers reach different
-losses (one layer, left to right). Where their paths meet again (the layer above reads h₃ too) no
-loss belongs to one path alone, and the part is named by the chain rule instead: (∂h₄/∂h₃)ᵀ ∂J/∂h₄,
-the reader's Jacobian times its own gradient.
+Each part is named by the per-step losses it reaches, summed as a lecture sums them — (1/4)Σₜ₌₃⁴ ∂Jₜ/∂h₂
+from the next step, (1/4) ∂J₃/∂h₃ from the head — where the readers reach different losses (one layer,
+left to right). That part is also (∂h₃/∂h₂)ᵀ ∂J/∂h₃, the chain rule's form, which the lecture page's
+equation writes beside the arrow; the arrow is named one way on every figure, slide or free size, the
+deck's and the page's, for every cell and notation, so that one quantity never wears two labels. Where
+the readers' paths meet again (the layer above reads h₃ too) no loss belongs to one path alone, and the
+part is named by the chain rule: (∂h₄/∂h₃)ᵀ ∂J/∂h₄, the reader's Jacobian times its own gradient.
 
 ``generic=True`` writes the labels of the rolled view: the same quantities for any step t —
 (1/T) ∂(Jₜ₊₁ + … + J_T)/∂hₜ.
@@ -26,7 +28,6 @@ from __future__ import annotations
 
 import re
 
-from .geometry import label_lines
 from .picture import CHOICES, Node, Picture, in_order, subscript
 from .scripts import FROM_SUBSCRIPT, TO_SUBSCRIPT, TO_SUPERSCRIPT
 
@@ -87,12 +88,14 @@ def arrow_labels(forward: Picture, losses: list[int], mean: int | None, generic:
 
     ``losses`` are the per-step loss nodes J_t (empty if J is not a sum of them; a "…" of steps
     left out stands for their J_t) and ``mean`` is T where J = (1/T) Σₜ Jₜ (None for Σₜ Jₜ).
-    ``by_next_step`` (a slide): a state's part from the next step is named by the chain rule,
-    (∂h₂/∂h₁)ᵀ ∂J/∂h₂, not by the losses it reaches, (1/4) ∂(J₂ + J₃ + J₄)/∂h₁ — the same quantity, in
-    words as short at every step, where the losses' names would widen the gaps between two cells more. Where
-    the chain rule needs a cell's two outputs (an LSTM's h₁ reaches both h₂ and c₂), the losses are summed
-    as a lecture sums them, (1/4)Σₜ₌₂⁴ ∂Jₜ/∂h₁: the same quantity again, its lines as narrow as the c arrow's
-    (∂c₂/∂c₁)ᵀ above it, where ∂(J₂ + J₃ + J₄)/∂h₁ set every gap of the row at 19 characters."""
+    One rule names every arrow by what it carries, whatever the cell, the figure (slide or free size, the
+    deck's, the page's) or the notation: all of ∂J/∂v where the arrow's reader is v's only one; the losses
+    it reaches where each reader reaches losses no other does — (1/4) ∂J₄/∂h₃, and losses at consecutive
+    steps summed as a lecture sums them, (1/4)Σₜ₌₃⁴ ∂Jₜ/∂h₂ (equal to (∂h₃/∂h₂)ᵀ ∂J/∂h₃, the chain rule's
+    form, which the page's equation writes beside it); the chain rule where no loss belongs to one path.
+    ``by_next_step`` (a slide): where the chain rule needs a cell's two outputs and the reader reads v in
+    its own step too (a step node of stacked LSTM layers), the part is written with the Σ's step bar,
+    ∂J/∂h₁⁽¹⁾|₍₂₎ (:func:`through_step`)."""
     scores = scores_read(forward, losses)
 
     def carried(tail: int, head: int, label: str) -> str:  # what value_of says, and the scores s_t
@@ -111,7 +114,6 @@ def arrow_labels(forward: Picture, losses: list[int], mean: int | None, generic:
     result = {}
     forms: dict[tuple, list[list[str]]] = {}  # generic: the ways each arrow's losses can be said for any t
     kinds: dict[tuple, list[tuple]] = {}  # generic: the arrows one rolled arrow stands for
-    chained: dict[tuple, list[tuple]] = {}  # by_next_step: each kind of arrow's (edge, its chain rule)
     for tail, head, label in forward.edges:
         value = carried(tail, head, label)
         if not value:
@@ -128,38 +130,23 @@ def arrow_labels(forward: Picture, losses: list[int], mean: int | None, generic:
                 text = through_step(value, forward.nodes[head].step)
         elif forward.nodes[tail].kind == "ellipsis" and losses and reach[head] and not generic:
             # v comes out of steps left out, where it has readers too (h₁₈ → the head of step 18): this arrow
-            # carries only the part through the losses its reader reaches, (1/T) ∂(J₁₉ + J₂₀)/∂h₁₈
+            # carries only the part through the losses its reader reaches, (1/20)Σₜ₌₁₉²⁰ ∂Jₜ/∂h₁₈
             reached = sorted(reach[head], key=lambda j: forward.nodes[j].step or 0)
-            text = _loss_sum([name for j in reached for name in _loss_names(forward, j, letter)], value, mean, False)
+            text = losses_said([name for j in reached for name in _loss_names(forward, j, letter)], letter, value, mean)
         elif len(heads) == 1 and not generic:  # its only reader: the arrow carries all of ∂J/∂v
             text = f"∂J/∂{value}"
         elif separable:  # each reader reaches losses no other reaches: name the part by them
             reached = sorted(reach[head], key=lambda j: forward.nodes[j].step or 0)
-            if by_next_step and not generic and forward.nodes[head].step != forward.nodes[tail].step:
-                # BPTT's recursion, the next cell's Jacobian, or the losses as a lecture's sum: chosen below,
-                # where it holds for each arrow of its kind
-                names = [name for j in reached for name in _loss_names(forward, j, letter)]
-                chained.setdefault(_arrow_kind(forward, tail, head, value), []).append(
-                    ((tail, head, label), _chain_rule(forward, tail, head, value, generic),
-                     _loss_series(names, letter, value, mean)))
             if generic:  # the same words at every step of this arrow: chosen below, once all are known
                 steps = [forward.nodes[j].step for j in reached]
                 forms[(tail, head, label)] = _generic_forms(steps, forward.nodes[tail].step, last)
                 kinds.setdefault(_arrow_kind(forward, tail, head, value), []).append((tail, head, label))
-            text = _loss_sum([name for j in reached for name in _loss_names(forward, j, letter)], value, mean, False)
+            text = losses_said([name for j in reached for name in _loss_names(forward, j, letter)], letter, value, mean)
         elif len(heads) == 1:  # (rolled: the same words at every step, ∂J/∂h_T at the last)
             text = f"∂J/∂{_generic(value, last=final)}"
         else:
             text = _chain_rule(forward, tail, head, value, generic)
         result[(tail, head, label)] = text
-    for arrows in chained.values():  # in one form along a row, the narrowest in every gap: the chain rule where no
-        # arrow needs a cell's two outputs ((∂(h₃, c₃)/∂h₂)ᵀ ∂J/∂(h₃, c₃)), else the losses summed as Σₜ₌₃⁴ ∂Jₜ/∂h₂
-        chain = {edge: text for edge, text, _ in arrows}
-        series = {edge: text or result[edge] for edge, _, text in arrows}  # (one loss, J₄, stays as it is)
-        forms = [form for form in (chain, series) if not any(text.startswith("(∂(") for text in form.values())]
-        best = min(forms, key=lambda form: _widest(form.values()), default=None)
-        if best is not None and _widest(best.values()) < _widest(result[edge] for edge in best):
-            result.update(best)
     for arrows in kinds.values():  # one form that holds at every step (the last step's J_T alone fits two)
         common = [form for form in forms[arrows[0]] if all(form in forms[a] for a in arrows)]
         for tail, head, label in arrows if common else ():
@@ -179,11 +166,6 @@ def through_step(value: str, step: int) -> str:
     '∂J/∂h₁⁽¹→⁾|₍₂₎'
     """
     return f"∂J/∂{value}|₍{str(step).translate(TO_SUBSCRIPT)}₎"
-
-
-def _widest(labels) -> int:
-    """The most characters in a line of any of ``labels`` as a slide breaks them (:func:`~.geometry.label_lines`)."""
-    return max((len(line) for label in labels for line in label_lines(label)), default=0)
 
 
 def _arrow_kind(forward: Picture, tail: int, head: int, value: str) -> tuple:
@@ -247,6 +229,18 @@ def _loss_names(forward: Picture, loss: int, letter: str) -> list[str]:
     return [name_of(node) or f"J{str(node.step).translate(TO_SUBSCRIPT)}"]  # (a cell that computes its step's J_t)
 
 
+def losses_said(names: list[str], letter: str, value: str, mean: int | None) -> str:
+    """The part of ∂J/∂v that the losses ``names`` give, as every arrow that carries such a part is labelled:
+    one loss as it is, (1/4) ∂J₄/∂h₃; losses at consecutive steps summed as a lecture sums them, (1/4)Σₜ₌₃⁴ ∂Jₜ/∂h₂
+    (as narrow at every step, and the same quantity as (1/4) ∂(J₃ + J₄)/∂h₂); any others added,
+    (1/4) ∂(J₂ + J₄)/∂h₁.
+
+    >>> losses_said(["J₄"], "J", "h₃", 4), losses_said(["J₃", "J₄"], "J", "h₂", 4)
+    ('(1/4) ∂J₄/∂h₃', '(1/4)Σₜ₌₃⁴ ∂Jₜ/∂h₂')
+    """
+    return _loss_series(names, letter, value, mean) or _loss_sum(names, value, mean, False)
+
+
 def _loss_sum(names: list[str], value: str, mean: int | None, generic: bool) -> str:
     """(1/4) ∂(J₃ + J₄)/∂h₂ from the losses' names; generic: (1/T) ∂(Jₜ₊₁ + … + J_T)/∂hₜ."""
     scale = f"(1/{'T' if generic else mean}) " if mean else ""
@@ -297,6 +291,9 @@ def _chain_rule(forward: Picture, tail: int, head: int, value: str, generic: boo
         # a cell that passes on no named value (a loop whose cell computes its own loss): what it computes from
         # h₂ is its state, h₃ — the part of ∂J/∂h₂ through it is (∂h₃/∂h₂)ᵀ ∂J/∂h₃, not J's own ("direct")
         outputs = at_reader
+        if outputs == [value]:  # read at its own step by what passes on nothing named (a head and its loss, h₁ →
+            # linear t=1 → J): the part through that step, never the identity (∂h₁/∂h₁)ᵀ ∂J/∂h₁
+            return f"∂J/∂{_generic(value)}|₍ₜ₎" if generic else through_step(value, reader.step)
     mark = MARK.search(value)
     if mark and not (same_state and value.startswith("c")):
         # a step of several layers and directions: h₂⁽¹←⁾ is read at step 1 by its own chain's cell alone, so the

@@ -33,6 +33,7 @@ from ..function import Node as GraphNode
 from ..tensor import Tensor
 from .backward_rules import merge_backward_rules
 from .concatenated import concatenations, write_concatenations
+from .detached import detached_sources, draw_detached
 from .initial_states import (
     decoder_reads,
     name_decoder_words,
@@ -84,10 +85,13 @@ def build_picture(tensors: tuple[Tensor, ...], level: str = "op", backward: bool
                   time_steps: slice | None = None, max_nodes: int | None = None,
                   grad_range: tuple[float, float] | None = None, params: str | None = None,
                   rolled: bool = False, notation: Any = None, tokens: list[str] | None = None,
-                  slide: bool = False, targets: list[str] | None = None, values_named: bool = True) -> Picture:
+                  slide: bool = False, targets: list[str] | None = None, values_named: bool = True,
+                  weight_sums: bool = False) -> Picture:
     """The picture of the graph that computed ``tensors``; see :func:`tinygrad_rnn.viz.to_dot`.
     ``values_named=False``: as it is before its values are written in the notation and marked with their chains
-    (h₃ and J₃, not h⁽³⁾ or h₃⁽¹⁾): what the rule of the gradient arrows' labels reads (gradient_labels.py)."""
+    (h₃ and J₃, not h⁽³⁾ or h₃⁽¹⁾): what the rule of the gradient arrows' labels reads (gradient_labels.py).
+    ``weight_sums``: the forward figure with the BPTT figure's Σ of each row's shared weights, one arrow from
+    every step into it (:func:`.overlaid.overlaid_picture`, ``sums_only``): what the lecture page's sums stage shows."""
     if level not in LEVELS:
         raise ValueError(f"level must be one of {LEVELS}, got {level!r}")
     if rolled and level == "op":  # a rolled network is drawn in cells (or steps): one per layer and direction
@@ -109,6 +113,8 @@ def build_picture(tensors: tuple[Tensor, ...], level: str = "op", backward: bool
     both = backward == "both"
     if both and (level == "op" or rolled):
         raise ValueError("viz: backward='both' draws cells or steps (level='cell' or 'step'), unrolled")
+    if weight_sums and (level == "op" or rolled or backward):
+        raise ValueError("viz: weight_sums=True adds the Σ nodes to a forward figure of cells or steps, unrolled")
     recorded = backward is True and not _is_gradient(roots) and level == "op"  # op level: the recorded gradient graph
     bptt = bool(backward) and not _is_gradient(roots) and level != "op"  # cells: the BPTT figure (views.py)
     needs_values = {"backward=True": recorded, "show_grads=True": show_grads}
@@ -125,8 +131,8 @@ def build_picture(tensors: tuple[Tensor, ...], level: str = "op", backward: bool
     gradient_graph = backward is True and not bptt  # drawn as recorded: made here (op level), or given
     def drawn_picture(gradient_only: bool) -> Picture:
         return _picture_of(roots, level, gradient_graph, show_shapes, show_values, show_grads, time_steps,
-                           "label" if bptt else params, layer_nodes, notation, slide and not rolled, gradient_only,
-                           live)
+                           "label" if gradient_only or bptt else params, layer_nodes, notation, slide and not rolled,
+                           gradient_only, live)
 
     picture = drawn_picture(gradient_only=bptt and not both)
     if layer_nodes:
@@ -136,6 +142,8 @@ def build_picture(tensors: tuple[Tensor, ...], level: str = "op", backward: bool
         picture = overlaid_picture(picture, gradient=drawn_picture(gradient_only=True))
     elif both:  # free size: the backward rows under the forward rows, a node per backward call
         picture = forward_and_backward_picture(picture, gradient=drawn_picture(gradient_only=True))
+    elif weight_sums:  # each row's Σ and the arrows of its terms, nothing else of the gradient (overlaid.py)
+        picture = overlaid_picture(picture, gradient=drawn_picture(gradient_only=True), sums_only=True)
     elif bptt:
         # rolled: labels that hold at any step t (and its one cell says "backward")
         picture = bptt_picture(picture, generic=rolled, slide=slide and not rolled)
@@ -191,6 +199,7 @@ def _picture_of(roots: tuple[Tensor, ...], level: str, backward: bool, show_shap
     decoded = decoder_reads(nodes, maps.readers)  # a decoder's words: y_t, not the encoder's x_t again
     dropped = name_dropout(nodes, maps.readers)  # a dropout mask, not "input"; the ops that multiply by it
     taken = list(nodes)  # (the op level rebuilds its list: J's sum found by the nodes themselves)
+    detached = detached_sources(nodes) if not backward else {}  # truncated BPTT: the values carried across a cut
     summed = take_out_of_steps(nodes, links, maps) if not (level == "op" and backward) else ({}, None)  # J's sum
     if level != "op" and not any(n.kind == "op" and n.step is not None for n in nodes):
         level = "op"  # no step recorded (a window model, or a loop written without scopes): no cells to merge into
@@ -212,6 +221,7 @@ def _picture_of(roots: tuple[Tensor, ...], level: str, backward: bool, show_shap
         nodes, edges = draw_as_sum_of_ops(nodes, edges, summed, taken)  # J_t and (1/T) Σₜ Jₜ, as cells draw them
     else:  # a recorded gradient graph: one node per backward rule, named by what it does to δ
         nodes, edges = merge_backward_rules(nodes, edges, live)
+    nodes, edges = draw_detached(nodes, edges, detached, taken, level)  # dashed from the step that computed it
     name_step_inputs(nodes)  # x_t, not "input₂", at every level
     name_decoder_words(nodes, decoded)  # a decoder's y_t, y₀ = [BEGIN] first
     notes += name_dropout_steps(nodes, edges, dropped)  # "d₂ = dropout", not "mul t=2"; what a mask fed to cells does

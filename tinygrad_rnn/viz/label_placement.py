@@ -51,6 +51,7 @@ from .geometry import (
     Route,
     boxes_overlap,
     drawn_width,
+    label_depth,
     segment_enters,
     segments_cross,
 )
@@ -85,7 +86,7 @@ def label_rect(at: Point, lines: list[str]) -> Rect:
     [5.5, -2.5, 14.5, 7.0]
     """
     half = drawn_width(lines) / 2
-    return (round(at[0] - half, 6), at[1] - LABEL_DESCENT - LABEL_LINE * (len(lines) - 1), round(at[0] + half, 6),
+    return (round(at[0] - half, 6), at[1] - LABEL_DESCENT - label_depth(lines), round(at[0] + half, 6),
             at[1] + LABEL_ASCENT)
 
 
@@ -410,6 +411,9 @@ def place_labels(placed: Layout, names: list[str], tails: list[int] | None = Non
         if not lines or k >= len(placed.routes):
             continue
         forks = frozenset(unnamed_branches.get((tails[k], names[k]), ())) if tails is not None else frozenset()
+        if route.twins and tails is not None:  # the edges drawn beside it between the same two nodes: where no spot
+            # beside its own line is clear (it lies between theirs and a box), beside theirs, clear of them all
+            forks |= {j for j in range(len(placed.routes)) if tails[j] == tails[k] and names[j] in route.twins}
         rect = label_rect(route.label_at, lines)
         now = _score(index, k, rect, forks=forks)
         if now == (0, 0):

@@ -117,9 +117,15 @@ function tinygradRnnLecture(root) {
       const unrolled = element("div", { class: "view unrolled" });
       unrolled.innerHTML = panel.svg;
       holder.append(rolled, unrolled);
+      if (panel.sums_svg) {  // the sums stage's: the unrolled figure with each row's Σ, numbered as it is
+        const summed = element("div", { class: "view summed", hidden: "" });
+        summed.innerHTML = panel.sums_svg;
+        holder.append(summed);
+      }
       graph.appendChild(holder);
-      unrolled.querySelectorAll(".node").forEach((node) => {
+      holder.querySelectorAll(".unrolled .node, .summed .node").forEach((node) => {
         const info = () => panel.nodes[Number(node.dataset.index)];
+        if (!info()) return;  // (a Σ: what it adds is said on the bars beside the figure)
         node.addEventListener("mouseenter", () => inspect(info(), node));
         node.addEventListener("focus", () => inspect(info(), node));
         node.addEventListener("mouseleave", () => { tooltip.hidden = true; });
@@ -224,6 +230,7 @@ function tinygradRnnLecture(root) {
       stageText.innerHTML = `${state.stage + 1} of ${panel.stages.length} · ${stage.text}`;  // HTML from Python
       equation.innerHTML = stage.math;
       renderSums(panel, stage);
+      root.dataset.weight = String(state.weight);  // (the sums stage's window holds the chosen weight's Σ)
       fit(panel, stage, equation, root.dataset.whole === "true");
       const folded = root.dataset.folded === "true", rows = equation.querySelectorAll("mtr.detail").length;
       details.textContent = `${folded ? "▸" : "▾"} details (D)`;
@@ -266,14 +273,19 @@ function tinygradRnnLecture(root) {
 
     // Rolled: the loop. Unrolled: the cells slide out of the first. Forward: the cells computed so
     // far, cell t outlined. Backward: the cells reached, coloured by ‖∂J/∂h_t‖; the edge just crossed.
+    // The sums: the chosen weight's Σ, lit with the arrows of its terms, one from every step. (The figure not shown,
+    // of the unrolled one and the sums', whose nodes are numbered alike, is painted as at no step: nothing lit.)
     function paint(panel, stage) {
       const holder = graph.querySelector(`#${CSS.escape(panel.id)}`);
-      const rolled = stage.phase === "rolled";
-      holder.querySelector(".rolled").hidden = !rolled;
-      const view = holder.querySelector(".unrolled");
-      view.hidden = rolled;
-      if (!rolled && holder.dataset.shown === "rolled") unroll(panel, view);
+      holder.querySelectorAll(".view").forEach((each) => { each.hidden = !each.classList.contains(stage.view); });
+      const unrolled = holder.querySelector(".view.unrolled");
+      if (stage.view === "unrolled" && holder.dataset.shown === "rolled") unroll(panel, unrolled);
       holder.dataset.shown = stage.phase;
+      holder.querySelectorAll(".view.unrolled, .view.summed").forEach((view) => paintView(panel, view.hidden ?
+        { phase: "rolled", t: null } : stage, view));
+      if (stage.view === "summed") chooseSum(panel, holder.querySelector(".view.summed"));
+    }
+    function paintView(panel, stage, view) {
       const reached = stage.phase === "backward" || stage.phase === "sums" ? stage.t : panel.steps + 1;
       for (const [step, indices] of Object.entries(panel.computed)) {  // not computed yet: every node of a later step
         for (const index of indices) {
@@ -315,6 +327,32 @@ function tinygradRnnLecture(root) {
       }
     }
 
+    // The chosen weight's Σ node (its line in bold) and the arrows into it, one from every step, lit; the
+    // other rows' Σ and their arrows not drawn (the figure's boxes, which the window reads, measured again).
+    function chooseSum(panel, view) {
+      const weight = panel.weights[state.weight], chosen = weight ? String(weight.sum_node) : null;
+      const svg = view.querySelector("svg");
+      if (svg) [svg.nodeBoxes, svg.wholeBoxes] = [null, null];
+      view.querySelectorAll(".node").forEach((node) => {
+        if (Number(node.dataset.index) < panel.nodes.length) return;
+        node.classList.toggle("chosen", node.dataset.index === chosen);
+        node.classList.toggle("other-sum", node.dataset.index !== chosen);
+        [...(node.querySelector("text")?.children || [])].forEach((line, k) => line.classList.toggle(
+          "chosen", node.dataset.index === chosen && k === weight.sum_line));  // (a line each: Σₜ ∂J/∂W_hh|₍ₜ₎)
+      });
+      view.querySelectorAll("path.edge").forEach((edge) => {
+        if (Number(edge.dataset.head) < panel.nodes.length) return;
+        const term = edge.dataset.head === chosen;
+        edge.classList.toggle("term-arrow", term);
+        edge.classList.toggle("other-sum", !term);
+        const label = edge.nextElementSibling;
+        if (label && label.classList.contains("edge-label")) {
+          label.classList.toggle("term-arrow", term);
+          label.classList.toggle("other-sum", !term);
+        }
+      });
+    }
+
     // A lit edge's label says what it carries back, (∂h₄/∂h₃)ᵀ ∂J/∂h₄ (lines: SVG markup from Python), not
     // the state it carried forward (h₃); unlit, its forward label again. The label is the SVG element right
     // after its edge's path (svg.py writes each edge's label there). One line where it fits along the edge,
@@ -345,12 +383,16 @@ function tinygradRnnLecture(root) {
       // arrow's below: the two lit labels apart), the line nearest the edge just off it; a vertical edge's
       // lines about its middle
       const below = Number(y) > Math.max(y0, y1);
-      const first = !across ? my - (shown.length * step) / 2 + 0.75 * size - 3  // (clear of the cell below)
-        : below ? Math.max(y0, y1) + 3 + 0.8 * size : Math.min(y0, y1) - 4 - (shown.length - 1) * step;
+      // each line under the first: a step, 0.2 of one more under a line with a subscript over one with a
+      // superscript (the limits of Σ over ∂J⁽ᵗ⁾: geometry.label_offsets, which asks whether they lie over each other)
+      const rows = shown.reduce((at, line, n) => n ? [...at, at[n - 1] + step * (/dy="\d[\d.]*em" font-size/
+        .test(shown[n - 1]) && /dy="-[\d.]+em" font-size/.test(line) ? 1.2 : 1)] : [0], []);
+      const first = !across ? my - (rows[rows.length - 1] + step) / 2 + 0.75 * size - 3  // (clear of the cell below)
+        : below ? Math.max(y0, y1) + 3 + 0.8 * size : Math.min(y0, y1) - 4 - rows[rows.length - 1];
       label.setAttribute("text-anchor", across ? "middle" : "end");
       const write = (top) => {
         label.innerHTML = shown.map((line, n) =>
-          `<tspan x="${left.toFixed(1)}" y="${(top + n * step).toFixed(1)}">${line}</tspan>`).join("");
+          `<tspan x="${left.toFixed(1)}" y="${(top + rows[n]).toFixed(1)}">${line}</tspan>`).join("");
       };
       write(first);
       // a horizontal edge's label wider than the gap it crosses (∂J/∂h₅ between two cells a slide's spacing

@@ -148,8 +148,11 @@ def _page(data: dict[str, Any], slides: list[dict[str, Any]] | None = None) -> L
     for panel in data["panels"]:
         panel["svg"] = panel["svg"].replace("@PREFIX@", prefix)
         panel["rolled_svg"] = panel["rolled_svg"].replace("@PREFIX@", prefix)
+        if panel.get("sums_svg"):
+            panel["sums_svg"] = panel["sums_svg"].replace("@PREFIX@", prefix)
         panel["id"] = f"{prefix}-{slug(panel['name'])}"
-    scripts = ("lecture_frames.js", "lecture_fit.js", "lecture.js")  # (the steps' frames, the fit, the page)
+    scripts = ("lecture_frames.js", "lecture_rows.js", "lecture_fit.js", "lecture.js")  # (the steps' frames, the
+    # equation's rows, the fit, the page)
     script = "\n".join((ASSETS / name).read_text(encoding="utf-8") for name in scripts)
     style = (ASSETS / "lecture.css").read_text(encoding="utf-8").replace("#PAGE", f"#{prefix}")
     payload = json.dumps(data, ensure_ascii=False, separators=(",", ":")).replace("</", "<\\/")

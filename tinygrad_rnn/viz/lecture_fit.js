@@ -28,7 +28,7 @@ function tinygradRnnFit(root, graph, note) {
   function nodeBoxes(svg) {
     if (!svg.nodeBoxes) {
       svg.nodeBoxes = new Map();
-      for (const node of svg.querySelectorAll(".node")) {
+      for (const node of svg.querySelectorAll(".node:not(.other-sum)")) {  // (the sums' Σ not chosen: not drawn)
         const rect = node.querySelector("rect");
         if (!rect) continue;
         const left = Number(rect.getAttribute("x")), top = Number(rect.getAttribute("y"));
@@ -51,6 +51,7 @@ function tinygradRnnFit(root, graph, note) {
   }
 
   const { stepFrames, closeFrames } = tinygradRnnFrames(nodeBoxes, around);  // (the steps' frames: lecture_frames.js)
+  const { wrap, unwrap } = tinygradRnnRows();  // (the equation's rows: lecture_rows.js)
 
   // What the stage's text names (its cells, h₀ and c₀, its J_t), grown to whole nodes and padded as the window
   // pads a node: stage.named_box, computed in Python (stage_window.named_box, the one statement of the rule,
@@ -60,7 +61,9 @@ function tinygradRnnFit(root, graph, note) {
   // the smallest text on the screen), the box of what the text names alone (stage.near_box: the cells t and
   // t ± 1), at the page's text size. The layout is chosen on the chain's (heldBox): the one that holds it.
   const asBox = (b) => b && { left: b[0], top: b[1], right: b[2], bottom: b[3] };
-  const heldBox = (svg, stage) => asBox(stage.named_box);
+  // (The sums stage's: the chosen weight's, its own Σ beside the steps: stage.weight_boxes, by root.dataset.weight.)
+  const heldBox = (svg, stage) => asBox(stage.weight_boxes ? stage.weight_boxes[Number(root.dataset.weight) || 0] :
+    stage.named_box);
   function namedBox(svg, stage) {
     const held = heldBox(svg, stage), near = asBox(stage.near_box);
     if (!held || !near) return held;
@@ -80,11 +83,12 @@ function tinygradRnnFit(root, graph, note) {
   // fit the box so (stage_window._scale_for: the same).
   const scaleFor = (named, box, needed) => named ?
     Math.min(needed, box.width / (named.right - named.left), box.height / (named.bottom - named.top)) : needed;
-  // The widest and the tallest of what the stages of this view name, in the figure's units.
-  function namedExtent(panel, svg, rolled) {
+  // The widest and the tallest of what the stages of this view (its figure: stage.view) name, in the figure's units;
+  // the unrolled figure's, with the row the sums name (stage.row_box: their own figure adds each row's Σ to it).
+  function namedExtent(panel, svg, view) {
     let wide = 0, tall = 0;
-    for (const stage of panel.stages.filter((s) => (s.phase === "rolled") === rolled)) {
-      const b = namedBox(svg, stage);
+    for (const stage of panel.stages.filter((s) => s.view === view || view === "unrolled" && s.row_box)) {
+      const b = stage.view === view ? namedBox(svg, stage) : asBox(stage.row_box);
       if (b) { wide = Math.max(wide, b.right - b.left); tall = Math.max(tall, b.bottom - b.top); }
     }
     return { wide, tall };
@@ -124,8 +128,13 @@ function tinygradRnnFit(root, graph, note) {
       across = wholeAlong(x, w, fx, fw, boxes.filter((b) => b.bottom > y && b.top < y + h)
         .map((b) => [b.left, b.right]), [focus.left, focus.right]);
       x = across[0];
-      down = wholeAlong(y, h, fy, fh, boxes.filter((b) => b.right > x && b.left < x + w)
-        .map((b) => [b.top, b.bottom]), [focus.top, focus.bottom]);
+      // (a box the sides cut, which no side could clear, is cut unless the window ends short of it: the sums' e₆
+      // under a row of 6 steps beside the Σ, wider than its cell, stood cut at the right edge)
+      const [shownLeft, shownRight] = [across[1], across[2]];
+      down = wholeAlong(y, h, fy, fh, boxes.filter((b) => b.right > x && b.left < x + w).map((b) =>
+        b.left >= shownLeft - 0.5 && b.right <= shownRight + 0.5 || b.top < focus.bottom && b.bottom > focus.top ?
+          [b.top, b.bottom] : b.top >= focus.bottom ? [b.top, Infinity] : [-Infinity, b.bottom]),
+      [focus.top, focus.bottom]);
       y = down[0];
     }
     const view = [x, y, w, h];
@@ -138,7 +147,7 @@ function tinygradRnnFit(root, graph, note) {
   function arrows(svg) {
     const marker = svg.querySelector("marker");
     const length = Number(marker ? marker.getAttribute("markerWidth") : 6);
-    return [...svg.querySelectorAll("path.edge")].map((edge) => {
+    return [...svg.querySelectorAll("path.edge:not(.other-sum)")].map((edge) => {
       const points = (edge.getAttribute("d").match(/-?[\d.]+,-?[\d.]+/g) || []).map((p) => p.split(",").map(Number));
       if (points.length < 2) return null;
       const [[px, py], [ex, ey]] = points.slice(-2), d = Math.hypot(ex - px, ey - py) || 1;
@@ -213,7 +222,7 @@ function tinygradRnnFit(root, graph, note) {
   // Every node's rectangle and every label's box, in the figure's units (its SVG has no transforms).
   function wholeBoxes(svg) {
     if (!svg.wholeBoxes) {
-      const labels = [...svg.querySelectorAll("text")].map((text) => {
+      const labels = [...svg.querySelectorAll("text")].filter((text) => !text.closest(".other-sum")).map((text) => {
         const b = text.getBBox();
         return { left: b.x, right: b.x + b.width, top: b.y, bottom: b.y + b.height };
       });
@@ -270,6 +279,16 @@ function tinygradRnnFit(root, graph, note) {
       const whole = arrow.left >= sx0 - 0.5 && arrow.right <= sx0 + sw0 + 0.5 && arrow.top >= sy0 - 0.5 &&
         arrow.bottom <= sy0 + sh0 + 0.5;
       arrow.edge.style.visibility = meets && !whole ? "hidden" : "";
+    }
+    // and a node that part still cuts, where no side could clear it without cutting what the stage names (J, a
+    // unit over the Σ of the head's weights, at the window's top when that Σ is chosen): left out whole as well
+    for (const [index, b] of nodeBoxes(svg)) {
+      const node = svg.querySelector(`.node[data-index="${index}"]`), o = 1.5;  // (its outline, drawn outside it)
+      const meets = b.right + o > sx0 + 0.5 && b.left - o < sx0 + sw0 - 0.5 && b.bottom + o > sy0 + 0.5 &&
+        b.top - o < sy0 + sh0 - 0.5;
+      const whole = b.left >= sx0 - 0.5 && b.right <= sx0 + sw0 + 0.5 && b.top >= sy0 - 0.5 &&
+        b.bottom <= sy0 + sh0 + 0.5;
+      if (node) node.style.visibility = meets && !whole ? "hidden" : "";
     }
     if (!view.shown) return;
     const box = svg.getBoundingClientRect(), [x, y, w, h] = view, [sx, sy, sw, sh] = svg.shownBox;
@@ -423,18 +442,30 @@ function tinygradRnnFit(root, graph, note) {
   // The equation's text shrinks (to 60 % at the least) until it fits its box, inside its padding — with
   // ``untilAllFits``, until the bars under it fit theirs too: the largest size that fits, to within 1 %, found by
   // halving (steps of 5 % gave up to 5 %: a line that fit at 94 % was set at 90).
+  // A line too wide for the box goes on in a row of its own at a mark where it reads on (lecture_rows.js: an LSTM's
+  // backward lines beside the figure at 1,280 × 720 were set at 15.6–17.7 px, under the page's 18.8, to fit the
+  // column's width), where that sets it larger: the largest size either way.
   function fitEquation(equation, untilAllFits = false) {
-    const fitsAt = (size) => {
+    const fitsAt = (size, wrapped) => {
       equation.style.fontSize = size === 1 ? "" : `${size}em`;
+      unwrap(equation);
+      if (wrapped) wrap(equation);  // (at this size: only the rows too wide for it)
       return !(overflows(equation) || intoPadding(equation) || untilAllFits && !fits());
     };
-    if (fitsAt(1)) return;
-    let [low, high] = [0.6, 1];  // (high does not fit)
-    while (high - low > 0.01) {
-      const middle = (low + high) / 2;
-      [low, high] = fitsAt(middle) ? [middle, high] : [low, middle];
-    }
-    fitsAt(low);
+    const largest = (wrapped) => {
+      if (fitsAt(1, wrapped)) return 1;
+      let [low, high] = [0.6, 1];  // (high does not fit)
+      while (high - low > 0.01) {
+        const middle = (low + high) / 2;
+        [low, high] = fitsAt(middle, wrapped) ? [middle, high] : [low, middle];
+      }
+      fitsAt(low, wrapped);
+      return low;
+    };
+    const whole = largest(false);
+    if (whole === 1 || !equation.querySelector("mspace.break")) return;
+    if (largest(true) > whole + 0.005) return;
+    fitsAt(whole, false);
   }
 
   // Where what the stage names makes this layout's figure smaller than the page's text (rule 2 of
@@ -481,19 +512,21 @@ function tinygradRnnFit(root, graph, note) {
   // A stage's details (its rows classed "detail": an LSTM's or a GRU's local Jacobian, one factor of the product on
   // the line under it) are folded where that makes the least legible text on the screen larger: at 1,280 × 720 an
   // LSTM language model's t = 1 had one line too many to stand beside the figure, which went across the top, its lit
-  // labels at 11.9 px. ``data-foldable`` shows the button (and D) that opens them, ``data-details="open"`` keeps them
-  // open; the whole figure (Z) and paper show them all.
+  // labels at 11.9 px; at 1,280 × 680 its rows beside the figure stood at 14.9 px, folded at 15.6 (the page's: 18.8).
+  // ``data-foldable`` shows the button (and D) that opens them, ``data-details="open"`` keeps them open; the whole
+  // figure (Z) and paper show them all.
   function placeDetails(svg, stage, equation, whole) {
     delete root.dataset.folded;
     delete root.dataset.foldable;
     place(svg, stage, equation, whole);
     if (whole || !equation.querySelector("mtr.detail")) return;
-    const open = legibility(svg, stage, equation);
-    if (!open.scaled) return;
+    const open = legibility(svg, stage, equation), page = parseFloat(getComputedStyle(root).fontSize) - 0.05;
+    if (!open.scaled && open.px >= page) return;  // (or the equation is under the page's text: an LSTM's t = 1)
     root.dataset.foldable = "true";
     root.dataset.folded = "true";
     place(svg, stage, equation, whole);
-    const better = legibility(svg, stage, equation).px > open.px * 1.05;
+    const folded = legibility(svg, stage, equation).px;
+    const better = folded > open.px * (open.scaled ? 1.05 : 1.02);  // (the equation under the page's text: 2 %)
     if (better && root.dataset.details !== "open") return;
     if (!better) delete root.dataset.foldable;
     delete root.dataset.folded;
@@ -506,7 +539,7 @@ function tinygradRnnFit(root, graph, note) {
     if (!svg) return;
     const layoutKey = `${panel.id} ${view.className} ${window.innerWidth}x${window.innerHeight}`;
     if (root.dataset.layoutKey !== layoutKey) {
-      chooseLayout(svg, equation, namedExtent(panel, svg, view.classList.contains("rolled")));
+      chooseLayout(svg, equation, namedExtent(panel, svg, stage.view));
       root.dataset.layoutKey = layoutKey;
       root.dataset.chosen = root.dataset.layout;
     }

@@ -42,6 +42,11 @@ from .stepwise import stepwise_graph
 from .svg import picture_to_svg
 from .value_names import arrows_in_notation
 
+# the page's figure at 1,920 × 1,080, in px: the window less the page's padding (0.9 em a side) and the figure's border
+# and padding (lecture.css). The sums' figure holds as many steps beside its Σ as that holds at 24 px (a slide's
+# width, 1,880, held an 8-step row beside the Σ at 23.98 px on the page).
+PAGE_FIGURE_PX = 1858
+
 
 def panel_data(name: str, loss: Tensor, layer: Any, level: str, notation: Notation,
            tokens: list[str] | None = None) -> dict[str, Any]:
@@ -106,17 +111,24 @@ def panel_data(name: str, loss: Tensor, layer: Any, level: str, notation: Notati
                "unrolled": {**unrolled_columns, "across": across, "row_ends": row_ends,
                             "chain": chain_fits(svg, cells)}}  # (the page's figure, whose text it would shrink)
     rolled_svg = picture_to_svg(rolled, rolled_placed, rolled_labels, "@PREFIX@-" + slug(name) + "-rolled")
+    summed = _sums_figure(loss, unrolled, level, notation, tokens, weights, slug(name))  # (None at op level)
+    if summed is not None:  # the sums' figure: as many steps as the page's figure holds beside the Σ, at 24 px
+        sums = sorted({weight["sum_node"] for weight in weights if weight["sum_node"] is not None})
+        summed_across, summed_ends = steps_across(summed, cells, ends, PAGE_FIGURE_PX, beside=sums)
+        columns["summed"] = {**columns["unrolled"], "across": summed_across, "row_ends": summed_ends}
+    figures = {"rolled": rolled_svg, "unrolled": svg, "summed": summed}
     for stage in stepped:  # what its text names, which its window shows (the rule: stage_window.py), and the box
-        rolled_stage = stage["phase"] == "rolled"  # that holds it on the page's figure (lecture_fit.js reads it)
-        stage_columns = columns["rolled" if rolled_stage else "unrolled"]
-        stage["named"] = named_nodes(stage, stage_columns)
-        stage["held"] = held_nodes(stage, stage_columns, stage["named"])  # (and the chain)
-        stage["named_box"] = named_box(rolled_svg if rolled_stage else svg, stage["held"])
+        view = stage["view"] = view_of(stage, summed is not None)  # that holds it on the figure the stage shows
+        stage["named"] = named_nodes(stage, columns[view])  # (lecture_fit.js reads it)
+        stage["held"] = held_nodes(stage, columns[view], stage["named"])  # (and the chain)
+        stage["named_box"] = named_box(figures[view], stage["held"])
         if stage["held"] != stage["named"]:  # the chain held: what is named alone, where the chain would be small
-            stage["near_box"] = named_box(svg, stage["named"])
+            stage["near_box"] = named_box(figures[view], stage["named"])
+        if view == "summed":
+            _hold_the_chosen_sum(stage, summed, weights, svg, columns["unrolled"])
     return {
         "name": name, "kind": found.kind, "steps": steps, "units": int(hidden[0].shape[-1]),
-        "svg": svg, "rolled_svg": rolled_svg,
+        "svg": svg, "rolled_svg": rolled_svg, "sums_svg": summed,
         "cells": {str(t): indices for t, indices in cells.items()},
         "computed": computed,
         "crossing": {str(t): edges for t, edges in crossing.items()},
@@ -129,6 +141,55 @@ def panel_data(name: str, loss: Tensor, layer: Any, level: str, notation: Notati
         "nodes": [_node_info(node, hidden, hidden_norms, notation) for node in unrolled.nodes],
         "slide": slide,
     }
+
+
+def view_of(stage: dict[str, Any], sums_drawn: bool = True) -> str:
+    """Which of a panel's figures a stage shows: the rolled one, the sums' ("summed": the unrolled figure with each
+    row's Σ of its shared weights, where the page draws one) or the unrolled one."""
+    if stage["phase"] == "rolled":
+        return "rolled"
+    return "summed" if stage["phase"] == "sums" and sums_drawn else "unrolled"
+
+
+def _hold_the_chosen_sum(stage: dict[str, Any], figure: str, weights: list[dict[str, Any]], unrolled_svg: str,
+                         unrolled_columns: dict[str, Any]) -> None:
+    """The sums stage on its figure: its window holds the chosen weight's Σ beside the steps, the other rows' Σ not
+    drawn — each weight's box in ``weight_boxes`` (lecture_fit.js takes the chosen one's; the first weight's when
+    the page opens, and it is held). ``row_box``: the row of cells it names on the unrolled figure, which the
+    unrolled stages' one layout holds as well (lecture_fit.js, ``namedExtent``)."""
+    sums = {weight["sum_node"] for weight in weights if weight["sum_node"] is not None}
+    own = [[weight["sum_node"]] if weight["sum_node"] is not None else [] for weight in weights]
+    stage["weight_boxes"] = [named_box(figure, stage["held"] + mine, sorted(sums - set(mine))) for mine in own]
+    stage["held"] = sorted(stage["held"] + own[0])
+    stage["named_box"] = stage["weight_boxes"][0]
+    stage["row_box"] = named_box(unrolled_svg, named_nodes(stage, unrolled_columns))
+
+
+def _sums_figure(loss: Tensor, unrolled: Picture, level: str, notation: Notation, tokens: list[str] | None,
+                 weights: list[dict[str, Any]], name: str) -> str | None:
+    """The sums stage's figure: the page's unrolled figure with the BPTT figure's Σ of each row's shared weights, one
+    arrow from every step into it (``build_picture(weight_sums=True)``, as the deck's and the docs' figures draw it),
+    as SVG, its nodes and edges numbered as the unrolled figure's, the Σ nodes after them. Each weight in
+    ``weights`` is given the Σ node that adds its terms (``sum_node``) and the line that names it (``sum_line``).
+    None at op level, whose figure draws each weight once, with an arrow into every step."""
+    if level == "op" or not weights:
+        return None
+    picture = build_picture((loss,), level=level, show_grads=True, params="hide", notation=notation, tokens=tokens,
+                            show_shapes=False, weight_sums=True)
+    picture.slide = True
+    count = len(unrolled.nodes)
+    if [node.label for node in picture.nodes[:count]] != [node.label for node in unrolled.nodes] or \
+            picture.edges[:len(unrolled.edges)] != unrolled.edges:
+        raise ValueError("lecture: the sums' figure numbers its nodes and edges otherwise than the unrolled figure")
+    sums = list(range(count, len(picture.nodes)))
+    for weight in weights:  # its line, Σₜ ∂J/∂W_hh|₍ₜ₎, in the notation (the lecture's one b₁ for both its parts)
+        term = re.compile(rf"/∂{re.escape(weight['symbol'])}\|")
+        weight["sum_node"], weight["sum_line"] = next(
+            ((i, k) for i in sums for k, line in enumerate(picture.nodes[i].label.split("\n")) if term.search(line)),
+            (None, None))
+    picture.notes = []  # (the page's figure writes no notes: the stage's text says what Σ is)
+    labels, placed = labelled_layout(picture)
+    return picture_to_svg(picture, placed, labels, f"@PREFIX@-{name}-sums")
 
 
 def h_to_h_products(local_jacobians: list[numpy.ndarray]) -> list[float]:
@@ -233,7 +294,7 @@ def backward_arrows(picture: Picture, cells: Columns, crossing: Columns, above: 
     means = [i for i, node in enumerate(nodes) if is_sum_of_losses(node)]  # J = (1/T) Σₜ Jₜ
     losses = [tail for tail, head, _ in edges if head in means]
     counts = [mean_over(nodes[i]) for i in means if mean_over(nodes[i])]
-    # by the next cell's Jacobian, as the equation beside the figure writes it (not by the losses it reaches)
+    # as a slide's BPTT figure of the same loss labels each arrow (one rule: gradient_labels.arrow_labels)
     said = arrow_labels(named, losses, counts[0] if counts else None, by_next_step=True)
     said = arrows_in_notation(named, said, notation or resolve(None))  # written as the figures write them
     said = {edge: said[library_edge] for edge, library_edge in zip(edges, named.edges)}

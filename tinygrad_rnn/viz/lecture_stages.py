@@ -25,6 +25,10 @@ from .slide import html_of
 SHOWN_UNITS = 4  # vectors of at most this many units are printed whole; longer ones as their norm
 TIMED = re.compile(r"<msub><mi>(∂?)([A-Za-zŷδ])</mi><mi>(\d+|t|T|t[−+]1)</mi></msub>")  # h_3, ∂J_t in MathML
 LOSS_SYMBOL = re.compile(r"<mi>(∂?)J</mi>")
+# where a line too wide for the page's column reads on in a row of its own, indented (lecture_fit.js, ``wrap``): before
+# a comment, after a colon or the comma between two norms. Its line's own mark (not a part's): the page breaks a line
+# at the marks that are its children. (Nothing to a slide: an exported stage writes the line whole.)
+BREAK = '<mspace class="break"/>'
 
 
 def stages(found: analysis.Recurrence, numbers: dict[str, Any], weights: list[dict],
@@ -190,10 +194,11 @@ def _backward_lines(kind: str, t: int, steps: int, numbers: dict[str, Any], weig
     # J = (1/T) Σ_t J_t (the page finds J_t only for a mean over the steps): what comes from above is its 1/T share
     above = _row(_text(f"(1/{steps}) "), _symbol(f"∂J_{t}/∂h_{t}")) if numbers["losses"] is not None else \
         _symbol(f"∂J/∂h_{t}|_(above)")
-    norms = _row(_norm_of(d(f"h_{t}")), _op("="), _number(numbers["hidden_norms"][t - 1]), _text(":  from above "),
-                 _number(numbers["from_above"][t - 1]))
+    norms = [_norm_of(d(f"h_{t}")), _op("="), _number(numbers["hidden_norms"][t - 1]), _text(":"), BREAK,
+             _text("  from above "), _number(numbers["from_above"][t - 1])]
     if t == steps:
-        lines = [_row(d(f"h_{t}"), _op("="), above, _text("   (the last step: no later step adds a part)")), norms]
+        lines = [_row(d(f"h_{t}"), _op("="), above, BREAK, _text("   (the last step: no later step adds a part)")),
+                 _row(*norms)]
     else:
         squared = _msup(_symbol(f"h_{t + 1}"), "2")
         local = _symbol(f"∂h_{t + 1}/∂h_{t}")
@@ -207,47 +212,49 @@ def _backward_lines(kind: str, t: int, steps: int, numbers: dict[str, Any], weig
                     [_symbol(f"{letter}_{t + 1}")]]
 
         through = {"rnn": [],
-                   "gru": [_text("   (diag"), _fenced(_symbol(f"z_{t + 1}")), _text(" plus the paths through "),
-                           *gates("r", "z", "n"), _text(")")],
-                   "lstm": [_text("   (through "), _symbol(f"o_{t + 1}"), _text(", tanh"),
-                            _fenced(_symbol(f"c_{t + 1}")), _text(" and the gates "), *gates("i", "f", "g"),
+                   "gru": [BREAK, _text("   (diag"), _fenced(_symbol(f"z_{t + 1}")), _text(" plus the paths"), BREAK,
+                           _text(" through "), *gates("r", "z", "n"), _text(")")],
+                   "lstm": [BREAK, _text("   (through "), _symbol(f"o_{t + 1}"), _text(", tanh"),
+                            _fenced(_symbol(f"c_{t + 1}")), BREAK, _text(" and the gates "), *gates("i", "f", "g"),
                             _text(")")]}[kind]
-        right = [_op("+"), _msup(_fenced(_symbol(f"∂h_{t + 1}/∂h_{t}")), "T"), d(f"h_{t + 1}")]
+        right = [BREAK, _op("+"), _msup(_fenced(_symbol(f"∂h_{t + 1}/∂h_{t}")), "T"), d(f"h_{t + 1}")]
         if kind == "lstm":  # h_t reaches J through step t+1's gates, which make both c_{t+1} and h_{t+1}
-            right = [_op("+"), _msup(_symbol(names["W_hh"]), "T"), _msub("δ", f"{t + 1}")]
-        local_line = _row(jacobian, _norm_of(local), _op("="), _number(numbers["local_jacobian"][t - 1]), *through)
+            right = [BREAK, _op("+"), _msup(_symbol(names["W_hh"]), "T"), _msub("δ", f"{t + 1}")]
+        local_line = _row(jacobian, BREAK if jacobian else "", _norm_of(local), _op("="),
+                          _number(numbers["local_jacobian"][t - 1]), *through)
         # an LSTM's or a GRU's local Jacobian, given by its norm, is one factor of the product on the line under it
         # (from t = T−2): a detail, which a narrow window folds (an LSTM's t = 1 at 1,280 × 720: its 8 lines beside
         # the figure left one too many, and the figure went across the top, its lit labels at 11.9 px)
         if kind != "rnn" and t < steps - 1:
             local_line = _detail(local_line)
         lines = [_row(d(f"h_{t}"), _op("="), above, *right),
-                 _row(norms, _text(",  from the right "), _number(numbers["from_right"][t - 1])), local_line]
+                 _row(*norms, _text(","), BREAK, _text("  from the right "), _number(numbers["from_right"][t - 1])),
+                 local_line]
         if kind == "lstm":  # a line of its own: a long line would shrink the whole equation to fit the window
             lines.insert(1, _delta_line(kind, t, names, also_next=True))
     lines.extend(_product_lines(kind, t, steps, numbers))
     cell = numbers["cell"]
     if cell is not None:
         through_h = [_symbol(f"o_{t}"), _op("⊙"), _text("tanh′"), _fenced(_symbol(f"c_{t}")), _op("⊙"), d(f"h_{t}")]
-        norms = [_norm_of(d(f"c_{t}")), _op("="), _number(cell["norms"][t - 1]), _text(":  through h "),
-                 _number(cell["through_h"][t - 1])]
+        norms = [_norm_of(d(f"c_{t}")), _op("="), _number(cell["norms"][t - 1]), _text(":"), BREAK,
+                 _text("  through h "), _number(cell["through_h"][t - 1])]
         if t == steps:  # there is no c_{T+1}: nothing comes along c
-            lines.append(_row(d(f"c_{t}"), _op("="), *through_h, _text("   (the last step: nothing along c)")))
+            lines.append(_row(d(f"c_{t}"), _op("="), *through_h, BREAK, _text("   (the last step: nothing along c)")))
         else:
-            lines.append(_row(d(f"c_{t}"), _op("="), *through_h, _op("+"), _symbol(f"f_{t + 1}"), _op("⊙"),
+            lines.append(_row(d(f"c_{t}"), _op("="), *through_h, BREAK, _op("+"), _symbol(f"f_{t + 1}"), _op("⊙"),
                               d(f"c_{t + 1}")))
-            norms += [_text(",  along c "), _number(cell["from_next"][t - 1])]
+            norms += [_text(","), BREAK, _text("  along c "), _number(cell["from_next"][t - 1])]
         lines.append(_row(*norms))
     if numbers["z_path"] is not None and numbers["z_path"][t - 1] is not None:
         lines.append(_row(_norm_of(_row(_symbol(f"z_{t + 1}"), _op("⊙"), d(f"h_{t + 1}"))), _op("="),
-                          _number(numbers["z_path"][t - 1]), _text("   (the part that skips the layer)")))
+                          _number(numbers["z_path"][t - 1]), BREAK, _text("   (the part that skips the layer)")))
     w_hh = next((w for w in weights if w["role"] == "W_hh"), None)
     if w_hh is not None:
         if kind != "lstm" or t == steps:  # an LSTM's, before T: defined under ∂J/∂h_t, with δ_{t+1}
             lines.append(_delta_line(kind, t, names))
         term = _symbol(f"∂J/∂{names['W_hh']}|_({t})")
-        lines.append(_row(term, _op("="), _msub("δ", str(t)), _msup(_symbol(f"h_{t - 1}"), "T"), _text(",   "),
-                          _norm_of(term), _op("="), _number(w_hh["terms"][t - 1])))
+        lines.append(_row(term, _op("="), _msub("δ", str(t)), _msup(_symbol(f"h_{t - 1}"), "T"), _text(","), BREAK,
+                          _text("   "), _norm_of(term), _op("="), _number(w_hh["terms"][t - 1])))
     return lines
 
 
@@ -262,13 +269,13 @@ def _product_lines(kind: str, t: int, steps: int, numbers: dict[str, Any]) -> li
     if t >= steps - 1:  # ∂h_T/∂h_T = I; ∂h_T/∂h_{T−1} is the one local Jacobian, printed on the line above
         return []
     if kind != "lstm":
-        return [_row(whole, _op("="), _number(numbers["product"][t - 1]),
+        return [_row(whole, _op("="), _number(numbers["product"][t - 1]), BREAK,
                      _text("   (the local Jacobians' product: what vanishes)"))]
     # two quantities, two symbols: ∂h_T/∂h_t (c_t held, every path from h_t to h_T, some of them along c) and
     # the product of the one-step Jacobians, which follows h alone (a factor on its own would read as ∂h_T/∂h_t)
     factors = [_symbol(f"∂h_{k + 1}/∂h_{k}") for k in range(steps - 1, t - 1, -1)]
     chain = _row(*factors) if len(factors) <= 2 else _row(factors[0], _text(" ⋯ "), factors[-1])
-    return [_row(whole, _op("="), _number(numbers["product"][t - 1]), _text(" (h and c);  "),
+    return [_row(whole, _op("="), _number(numbers["product"][t - 1]), _text(" (h and c);"), BREAK, _text("  "),
                  _norm_of(chain), _op("="), _number(numbers["h_path"][t - 1]), _text(" (h alone)"))]
 
 
@@ -279,12 +286,15 @@ def _delta_line(kind: str, t: int, names: dict[str, str], also_next: bool = Fals
     delta = _msub("δ", str(t))
     if kind == "rnn":  # h_t = tanh(a_t): δ_t = ∂J/∂a_t
         return _row(delta, _op("="), _fenced(_row(_number_plain("1"), _op("−"), _msup(_symbol(f"h_{t}"), "2"))),
-                    _op("⊙"), _symbol(f"∂J/∂h_{t}"), _text(f":  the gradient at tanh's input, step {t}"))
+                    _op("⊙"), _symbol(f"∂J/∂h_{t}"), _text(":"), BREAK,
+                    _text(f"  the gradient at tanh's input, step {t}"))
     if kind == "gru":  # the gates r, z, n read W_hh h_{t−1} + b_hh (n through r ⊙ it)
-        return _row(delta, _text(":  the gradient at "), _symbol(names["W_hh"]), _symbol(f"h_{t - 1}"), _op("+"),
-                    _symbol(names["b_hh"]), _text(", the gates' input from "), _symbol(f"h_{t - 1}"))
+        return _row(delta, _text(":"), BREAK, _text("  the gradient at "), _symbol(names["W_hh"]),
+                    _symbol(f"h_{t - 1}"), _op("+"), _symbol(names["b_hh"]), _text(","), BREAK,
+                    _text(" the gates' input from "), _symbol(f"h_{t - 1}"))
     both = [_msub("δ", str(t + 1)), _op(","), delta] if also_next else [delta]  # (each its step's: the subscript)
-    return _row(*both, _text(":  the gradient at the pre-activations of the gates i, f, g, o"))
+    return _row(*both, _text(":"), BREAK, _text("  the gradient at the pre-activations"), BREAK,
+                _text(" of the gates i, f, g, o"))
 
 
 def _sum_lines(weights: list[dict], columns: bool = False) -> list[str]:

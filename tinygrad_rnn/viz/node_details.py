@@ -14,6 +14,7 @@ from typing import Any
 import numpy
 
 from ..engine import grad
+from ..errors import GraphError
 from ..function import Node as GraphNode
 from ..tensor import Tensor
 from .picture import Node
@@ -26,13 +27,34 @@ def attach_gradient_norms(roots, nodes, outputs_of) -> None:
         raise ValueError("viz: show_grads needs the first tensor to be a scalar loss with a graph")
     positions = [p for p, tensors in outputs_of.items() for t in tensors if _requires_grad(t)]
     tensors = [t for p, ts in outputs_of.items() for t in ts if _requires_grad(t)]
-    gradients = grad(loss, tensors, retain_graph=True, allow_unused=True)
+    try:
+        gradients = grad(loss, tensors, retain_graph=True, allow_unused=True)
+    except GraphError as error:  # (a weight changed in place since the loss was computed: the optimizer's step)
+        advice = " Draw the figure before opt.step()." if "changed in place" in str(error) else ""
+        raise GraphError(f"viz: show_grads recomputes the backward pass to colour the nodes, and it fails: {error}"
+                         f"{advice}") from error
     squares: dict[int, float] = {}
     for position, gradient in zip(positions, gradients):
         value = 0.0 if gradient is None else float((gradient.numpy().astype(numpy.float64) ** 2).sum())
         squares[position] = squares.get(position, 0.0) + value
     for position, square in squares.items():
         nodes[position].gradient_norm = square**0.5
+
+
+def gradient_legend(nodes: list[Node]) -> str:
+    """The title of ``show_grads``' colour bar: what the colours are. A figure of cells colours each by ‖∂J/∂h_t‖
+    of the h_t it passes on (``levels.merge_groups``) — not the weights' ``.grad``, which is what clipping
+    (``clip_grad_norm_``) changes, and which a class after clipping would otherwise read them as; a figure of
+    ops colours each by the norm of the gradient of its output.
+
+    >>> gradient_legend([Node(0, "group", "RNN cell")])
+    "gradient norm ‖∂J/∂h_t‖ of each cell's h_t, not the weights' .grad (log scale)"
+    >>> gradient_legend([Node(0, "op", "tanh")])
+    "gradient norm ‖∂J/∂·‖ of each node's output (log scale)"
+    """
+    if any(node.kind == "group" for node in nodes):
+        return "gradient norm ‖∂J/∂h_t‖ of each cell's h_t, not the weights' .grad (log scale)"
+    return "gradient norm ‖∂J/∂·‖ of each node's output (log scale)"
 
 
 def _requires_grad(x: Any) -> bool:

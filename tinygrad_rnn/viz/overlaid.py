@@ -9,6 +9,9 @@ A cell whose gradient is 0 (J does not read it) gets no arrow back, and a note s
 
 The other arrangement, the backward rows under the forward ones (:func:`~.views.forward_and_backward_picture`),
 nearly doubles a figure's height: a slide overlays them instead, free size keeps the rows.
+
+``sums_only``: of the gradient's arrows, only those into the Σ nodes — the forward figure with each row's Σ of
+the weights it shares and one arrow from every step into it, as the lecture page's sums stage draws it.
 """
 
 from __future__ import annotations
@@ -18,10 +21,11 @@ from .picture import Node, Picture
 from .views import bptt_picture
 
 
-def overlaid_picture(forward: Picture, gradient: Picture | None = None) -> Picture:
+def overlaid_picture(forward: Picture, gradient: Picture | None = None, sums_only: bool = False) -> Picture:
     """Forward and BPTT on the forward figure's nodes (a slide): every edge of the BPTT figure of ``gradient``
     (``forward`` without the edges that carry no gradient, :func:`~.levels.merge_groups`; else ``forward``)
     drawn between the forward nodes it stands for, its Σ nodes added; ``Picture.gradients`` names those edges.
+    ``sums_only``: only the edges into the Σ nodes (each step's term), and of the BPTT figure's notes only the Σ's.
 
     >>> import tinygrad_rnn as tr
     >>> from tinygrad_rnn.viz.graph import build_picture
@@ -31,6 +35,9 @@ def overlaid_picture(forward: Picture, gradient: Picture | None = None) -> Pictu
     ['t=1', 't=2', 't=3', '∂J/∂h₁', '∂J/∂h₂', '∂J/∂h₃']
     >>> sum(node.kind == "group" for node in picture.nodes)  # the forward's three cells, no node of their own
     3
+    >>> sums = build_picture((loss,), level="cell", slide=True, weight_sums=True)
+    >>> sorted(label for _, _, label in sums.gradients), sums.nodes[-1].label.split("\n")[-1]
+    (['t=1', 't=2', 't=3'], 'Σₜ ∂J/∂b_hh|₍ₜ₎')
     """
     backward = bptt_picture(gradient or forward, slide=True, with_forward="overlaid")
     position = {node.key: i for i, node in enumerate(forward.nodes)}
@@ -44,7 +51,9 @@ def overlaid_picture(forward: Picture, gradient: Picture | None = None) -> Pictu
         index[i] = len(nodes)  # a Σ of a shared weight's terms (∂J/∂W_hh)
         nodes.append(Node(node.key, node.kind, node.label, node.scope, step=node.step, row=node.row,
                           chain=node.chain, gradient_norm=node.gradient_norm, after=node.after))
-    gradients = [(index[a], index[b], label) for a, b, label in backward.edges]
+    gradients = [(index[a], index[b], label) for a, b, label in backward.edges
+                 if not sums_only or index[b] >= len(forward.nodes)]  # (a Σ's terms: into the nodes added)
     edges = unique(list(forward.edges) + gradients)
+    notes = [note for note in backward.notes if not sums_only or note.startswith("Σ:")]
     return Picture(nodes, edges, forward.rankdir, forward.title, forward.legend, backward=False,
-                   notes=[*forward.notes, *backward.notes], gradients=set(gradients))
+                   notes=[*forward.notes, *notes], gradients=set(gradients))

@@ -14,7 +14,6 @@ from .bus_routes import BusRoutes
 from .gap_routes import GapRoutes
 from .geometry import (
     ARROW,
-    LABEL_LINE,
     LOOP_HEIGHT,
     Box,
     Route,
@@ -22,6 +21,7 @@ from .geometry import (
     clip,
     drawn_width,
     finish,
+    label_depth,
     line_enters,
     loops_left,
     off_the_corner,
@@ -32,6 +32,8 @@ from .risers import BESIDE_COLUMN, Risers
 from .state_routes import StateRoutes, state_first
 
 LONG_BESIDE = 24  # characters: a steep arrow's label longer than this, beside it on a slide, breaks in two
+TWINS_APART = 4.0  # points between two edges of the same two nodes drawn side by side (Routes.route): two lines, each
+# still clear of the boxes its route kept 5 from, each end on the straight part of the face it meets
 
 
 class Routes(StateRoutes, BusRoutes, GapRoutes, Risers):
@@ -45,7 +47,29 @@ class Routes(StateRoutes, BusRoutes, GapRoutes, Risers):
         return self.place.get(tail, ("",))[0] == "below" and head in self.block_of \
             and self.block_of[head][0] > self.place[tail][1]
 
+    _twins: dict[tuple[int, int], list[str]] | None = None  # (tail, head) → the labels of its edges, once
+
     def route(self, tail: int, head: int, label: str) -> Route:
+        """The edge's route; where another edge between the same two nodes would take the same one (a step node's
+        two states into J, h₃⁽²→⁾ and h₃⁽²←⁾, and their two gradients back), each a track of its own beside it
+        (:func:`side_by_side`): one line carrying two labels, one of them floating off it, read as one value."""
+        found = self._one_route(tail, head, label)
+        if self._twins is None:
+            self._twins = {}
+            for t, h, name in self.edge_list:
+                if name not in self._twins.setdefault((t, h), []):
+                    self._twins[(t, h)].append(name)
+        twins = self._twins.get((tail, head), [])
+        if len(twins) < 2:
+            return found
+        alike = [name for name in twins if name == label or self._one_route(tail, head, name).points == found.points]
+        if len(alike) < 2:
+            return found
+        offsets = [(k - (len(alike) - 1) / 2) * TWINS_APART for k in range(len(alike))]
+        found.twins = tuple(name for name in alike if name != label)  # (its label may lie beside theirs)
+        return side_by_side(found, offsets[alike.index(label)], (offsets[0], offsets[-1]))
+
+    def _one_route(self, tail: int, head: int, label: str) -> Route:
         a, b = self.boxes[tail], self.boxes[head]
         kind = self.kind[(tail, head)]
         if kind[0] == "state":
@@ -162,7 +186,7 @@ class Routes(StateRoutes, BusRoutes, GapRoutes, Risers):
         along, beside = (0.25 if label in CHOICES else 0.5), (3 * widest + 6 if steep or label in CHOICES else 4)
         route = finish([start], end, label, (start[0] + (end[0] - start[0]) * along + beside,
                                               start[1] + (end[1] - start[1]) * along + 6
-                                              + LABEL_LINE * (len(lines) - 1) / 2))
+                                              + label_depth(lines) / 2))
         if len(lines) > 1 and route.label_at is not None:
             route.label_lines = lines
         return route
@@ -356,3 +380,43 @@ class Routes(StateRoutes, BusRoutes, GapRoutes, Risers):
         points = [start, (a.x, above_a), (side_x, above_a), (side_x, below_b),
                   (end[0], below_b)]
         return finish(points, end, label, (a.x + 10, above_a + 7))
+
+
+def side_by_side(route: Route, distance: float, span: tuple[float, float] = (0.0, 0.0)) -> Route:
+    """The route moved ``distance`` to the left of the way it runs (right where negative), each corner on both of its
+    lines' moved selves, its ends along the faces they meet: one of several edges between the same two nodes on a
+    track of its own. ``span``: the least and most of the distances its twins move; its label moves with the
+    outermost of them on its side, as far from that line as it was from the route (not under a twin's line).
+
+    >>> moved = side_by_side(Route([(0.0, 0.0), (0.0, 10.0), (20.0, 10.0)], (26.0, 10.0), (10.0, 17.0)), -2.0,
+    ...                      (-2.0, 2.0))
+    >>> moved.points, moved.end, moved.label_at
+    ([(2.0, 0.0), (2.0, 8.0), (20.0, 8.0)], (26.0, 8.0), (10.0, 19.0))
+    """
+    corners = route.points + [route.end]
+    normals = []
+    for (x0, y0), (x1, y1) in zip(corners, corners[1:]):
+        length = ((x1 - x0) ** 2 + (y1 - y0) ** 2) ** 0.5 or 1.0
+        normals.append((-(y1 - y0) / length, (x1 - x0) / length))
+    normals = normals or [(0.0, 0.0)]
+    moved = []
+    for k, (x, y) in enumerate(corners):
+        before, after = normals[max(k - 1, 0)], normals[min(k, len(normals) - 1)]
+        scale = distance / max(1.0 + before[0] * after[0] + before[1] * after[1], 0.5)  # (a corner's mitre)
+        moved.append((x + (before[0] + after[0]) * scale, y + (before[1] + after[1]) * scale))
+    label_at = route.label_at
+    if label_at is not None:  # with the line it names: by the normal of the part nearest it
+        nearest = min(range(len(normals)), key=lambda k: _distance(label_at, corners[k], corners[k + 1])) \
+            if len(corners) > 1 else 0
+        normal, (x0, y0) = normals[nearest], corners[nearest]
+        outermost = span[1] if (label_at[0] - x0) * normal[0] + (label_at[1] - y0) * normal[1] > 0 else span[0]
+        label_at = (label_at[0] + normal[0] * outermost, label_at[1] + normal[1] * outermost)
+    return Route(moved[:-1], moved[-1], label_at, route.label_lines, route.label_drawn, route.twins)
+
+
+def _distance(point: tuple[float, float], start: tuple[float, float], end: tuple[float, float]) -> float:
+    """From ``point`` to the segment from ``start`` to ``end``."""
+    (px, py), (x0, y0), (x1, y1) = point, start, end
+    length = (x1 - x0) ** 2 + (y1 - y0) ** 2
+    along = 0.0 if not length else max(0.0, min(1.0, ((px - x0) * (x1 - x0) + (py - y0) * (y1 - y0)) / length))
+    return ((px - x0 - along * (x1 - x0)) ** 2 + (py - y0 - along * (y1 - y0)) ** 2) ** 0.5

@@ -36,7 +36,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from html import escape
+from html import escape, unescape
 
 Run = tuple[str, str]  # (text, "base" | "sub" | "sup")
 
@@ -55,8 +55,8 @@ TO_SUPERSCRIPT = str.maketrans(SUPERSCRIPTED.rstrip("+−="), SUPERSCRIPT_CHARAC
 
 LONE_LETTER = r"(?<![\w.\"'])[^\W\d_]"  # a letter that does not end a longer name, a dotted path or a quoted word
 SCRIPTS = re.compile(
-    # W; ŷ (y and its hat) and h′ (a second call's h); a script after |
-    r"(?:(?<=" + LONE_LETTER + r")|(?<=" + LONE_LETTER + "[\u0302′])|(?<=\\|))"
+    # W; ŷ (y and its hat), h′ and h′′ (a second and a third call's h); a script after |
+    r"(?:(?<=" + LONE_LETTER + r")|(?<=" + LONE_LETTER + "[\u0302′])|(?<=" + LONE_LETTER + "′′)|(?<=\\|))"
     # h_{t−1}, h^(t), W_hh, ŷ_t[x_{t+1}] — not W_hh_l0, nor code that slices (PyTorch's h_n[-2:])
     r"(?P<mark>[_^])(?P<script>\{[^}]*\}|\([^)]*\)|[0-9A-Za-z+−]+(?!\w|\[[-\d:]))"
     r"|(?<=\d)(?P<power>\^\{[^}]*\})"  # 10^{−2}: a braced power of a number (the page's <sup>, read back)
@@ -153,6 +153,26 @@ def runs_markup(runs: list[Run]) -> str:
     if offset:  # back on the line: the next line or text of the label starts where it should
         parts.append(f'<tspan dy="{-offset:g}em"></tspan>')
     return "".join(parts)
+
+
+MARKED_RUN = re.compile(r'<tspan dy="(-?)[\d.]+em" font-size="[^"]*"[^>]*>([^<]*)</tspan>|<[^>]*>|([^<]+)')
+
+
+def markup_runs(markup: str) -> list[Run]:
+    """One line of :func:`svg_markup`'s SVG as its runs again, (text, "base", "sub" or "sup"): what sets the room
+    between two lines of a label (:func:`.geometry.lines_apart`) where only its markup is at hand (the page's lit
+    labels, an exported stage's). A script's tspan is moved and smaller; its kind, by the way it moves.
+
+    >>> markup_runs(svg_markup("(1/3)Σₜ₌₂³")), markup_runs(svg_markup("∂J⁽ᵗ⁾/∂h"))
+    ([('(1/3)Σ', 'base'), ('t=2', 'sub'), ('3', 'sup')], [('∂J', 'base'), ('(t)', 'sup'), ('/∂h', 'base')])
+    """
+    runs: list[Run] = []
+    for found in MARKED_RUN.finditer(markup):
+        if found.group(2) is not None:
+            runs.append((unescape(found.group(2)), "sup" if found.group(1) else "sub"))
+        elif found.group(3) is not None:  # (a tag that only moves back onto the line adds nothing)
+            runs.append((unescape(found.group(3)), "base"))
+    return runs
 
 
 def dot_markup(text: str, size: float, left_lines: bool = False) -> str:

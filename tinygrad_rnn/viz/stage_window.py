@@ -130,16 +130,17 @@ def chain_fits(figure: str, cells: dict[int, list[int]]) -> bool:
 
 
 def steps_across(figure: str, cells: dict[int, list[int]], ends: list[int] = (),
-                 width: float = WIDTH - 2 * FIGURE_MARGIN) -> tuple[int, list[int]]:
+                 width: float = WIDTH - 2 * FIGURE_MARGIN, beside: list[int] = ()) -> tuple[int, list[int]]:
     """How many steps, from step 1, a figure's row of cells shows whole at the readable scale (rule 2's,
     its smallest text 24 px) across ``width`` slide pixels (a slide's, less its margins): the steps the
     sums stage names, so that naming them never shrinks the text (a 20-step row across one slide would
     be 10 px), and fewer than all only where they would not fit; and the row's ``ends`` (h₀, c₀ and J)
-    where they fit with every step (none where they do not)."""
+    where they fit with every step (none where they do not). ``beside``: nodes shown with the steps (the sums'
+    figure's Σ of each row's weights)."""
     boxes, needed = _node_boxes(figure), _needed_scale(figure)
 
     def fit(count: int, also: list[int] = ()) -> bool:
-        named = _named_box(boxes, [i for t in range(1, count + 1) for i in cells.get(t, [])] + list(also))
+        named = _named_box(boxes, [i for t in range(1, count + 1) for i in cells.get(t, [])] + [*also, *beside])
         return named is None or (named[2] - named[0]) * needed <= width
 
     across = next((count for count in range(len(cells), 1, -1) if fit(count)), 1)
@@ -170,18 +171,21 @@ def _needed_scale(figure: str) -> float:
     return SMALLEST_PX / (slide_fit(figure).text_px - 0.05) * filling
 
 
-def named_box(figure: str, named: list[int]) -> Box | None:
+def named_box(figure: str, named: list[int], hidden: list[int] = ()) -> Box | None:
     """The box a window onto ``figure`` holds for a stage whose text names ``named`` (rule 1), in the figure's
     units: computed here for the page's figures into each stage's data, which lecture_fit.js reads, and for an
-    exported stage's figure (:func:`window_onto`). An arrow between two nodes of the box's rows that runs over or
-    under them (the bus from J₁ … J_T up and across to their mean) is taken in whole: a window at the rows' edge cut
-    it, and the losses stood unconnected to J."""
-    box = _named_box(_node_boxes(figure), named)
+    exported stage's figure (:func:`window_onto`). ``hidden``: nodes the stage does not draw (the sums' Σ of the
+    weights not chosen), which neither pull the box to their rows nor have it grown round them. An arrow between two
+    nodes of the box's rows that runs over or under them (the bus from J₁ … J_T up and across to their mean) is
+    taken in whole: a window at the rows' edge cut it, and the losses stood unconnected to J."""
+    boxes = _node_boxes(figure)
+    boxes = {i: box for i, box in boxes.items() if i not in hidden} if hidden else boxes
+    box = _named_box(boxes, named)
     if box is None:
         return None
     top, bottom = box[1], box[3]
     for (_, low, _, high), (tail, head) in _arrows(figure):
-        ends = [_node_boxes(figure).get(i) for i in (tail, head)]
+        ends = [boxes.get(i) for i in (tail, head)]
         if tail in named and None not in ends and all(top <= end[1] and end[3] <= bottom for end in ends):
             top, bottom = min(top, low - PAD), max(bottom, high + PAD)
     return box[0], top, box[2], bottom
@@ -191,7 +195,9 @@ def _named_box(boxes: dict[int, Box], named: list[int]) -> Box | None:
     """The box around the named nodes, padded, grown to whole nodes: its top and bottom those of the
     whole rows of nodes it reaches into (nodes whose heights overlap make one row), its sides taking
     in any node of those rows that reaches over them (a J_{t−1} wider than its cell): so nothing is cut
-    at its edges, and a window holding it need cut nothing it shows."""
+    at its edges, and a window holding it need cut nothing it shows. Its pad above and below stops at the
+    outline of a node just outside it (the sums' Σ beside a GRU's cells stands 3 units under the head's row:
+    padded, the box reached into that row, and the window cut it)."""
     box = _union([boxes[i] for i in named if i in boxes])
     if box is None:
         return None
@@ -205,7 +211,13 @@ def _named_box(boxes: dict[int, Box], named: list[int]) -> Box | None:
         if not over:
             break
         left, right = min([left] + [b[0] for b in over]), max([right] + [b[2] for b in over])
-    return _padded((left, top, right, bottom))
+    padded_left, padded_top, padded_right, padded_bottom = _padded((left, top, right, bottom))
+    for b in boxes.values():
+        if b[2] > left and b[0] < right and padded_top < b[3] <= top:  # (its outline: 1.5 units at most)
+            padded_top = min(b[3] + 1.5, top)
+        if b[2] > left and b[0] < right and bottom <= b[1] < padded_bottom:
+            padded_bottom = max(b[1] - 1.5, bottom)
+    return padded_left, padded_top, padded_right, padded_bottom
 
 
 def _rows(spans: list[tuple[float, float]]) -> list[list[float]]:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 
 from . import tracks as unnamed  # (here `tracks` names a gap's list of named states)
-from .geometry import LABEL_DESCENT, LABEL_LINE, LABEL_OFFSET, Box, Route, finish, label_lines
+from .geometry import LABEL_DESCENT, LABEL_OFFSET, Box, Route, finish, label_depth, label_lines
 from .scripts import FROM_SUPERSCRIPT
 
 
@@ -92,7 +92,7 @@ class StateRoutes:
         if route.label_at is not None and len(lines) > 1:
             route.label_lines = lines
             if above:
-                route.label_at = (route.label_at[0], route.label_at[1] + LABEL_LINE * (len(lines) - 1))
+                route.label_at = (route.label_at[0], route.label_at[1] + label_depth(lines))
         return route
 
 

@@ -11,8 +11,9 @@ from __future__ import annotations
 from .dot import GRADIENT, VIRIDIS, colour, legend_labels
 from .fitting import LEGEND_CELL, extent, slide_shaped
 from .font import FAMILY
-from .geometry import ARROW, LABEL_LINE, LINE, Layout, Route
-from .picture import CHOICES, Picture
+from .geometry import ARROW, LINE, Layout, Route, label_offsets
+from .node_details import gradient_legend
+from .picture import CHOICES, GRADIENT_STOPS, Picture
 from .scripts import svg_markup
 
 FILL = {"parameter": "#cfe2f3", "input": "#eeeeee", "op": "#ffffff", "group": "#d9ead3", "output": "#f9cb9c",
@@ -59,19 +60,20 @@ def picture_to_svg(picture: Picture, placed: Layout, labels: list[str], prefix: 
         parts.append(f'<g class="cluster"><rect x="{box.left:.1f}" y="{y_of(box.top):.1f}" width="{box.width:.1f}" '
                      f'height="{box.height:.1f}" rx="8" fill="none" stroke="#aaaaaa"/><text x="{box.left + 6:.1f}" '
                      f'y="{y_of(box.top) + 12:.1f}" fill="#444444">{svg_markup(label)}</text></g>')
+    head_marker = f' marker-end="url(#{prefix}-arrow)"'  # (not on the mark of a cut: no gradient arrives there)
     for k, ((tail, head, label), route) in enumerate(zip(picture.edges, placed.routes)):
         points = [*route.points]
         path = " ".join(f"{'M' if i == 0 else 'L'}{x:.1f},{y_of(y):.1f}" for i, (x, y) in enumerate(points))
         gradient = (tail, head, label) in picture.gradients
         parts.append(f'<path id="{prefix}-e{k}" class="edge{" gradient" if gradient else ""}" data-tail="{tail}" '
                      f'data-head="{head}" d="{path}" fill="none" stroke="{GRADIENT if gradient else "#555555"}"'
-                     f'{DASHED if label in CHOICES else ""} marker-end="url(#{prefix}-arrow)"/>')
+                     f'{DASHED if label in CHOICES else ""}{"" if label == GRADIENT_STOPS else head_marker}/>')
         if label and route.label_drawn and route.label_at is not None:
             parts.append(_edge_label(route, label, y_of(route.label_at[1]), GRADIENT if gradient else "#333333"))
     for node, state, route in placed.loops:  # the rolled view: a state handed back to its own cell
         path = " ".join(f"{'M' if i == 0 else 'L'}{x:.1f},{y_of(y):.1f}" for i, (x, y) in enumerate(route.points))
         parts.append(f'<path class="edge loop" data-tail="{node}" data-head="{node}" d="{path}" fill="none" '
-                     f'stroke="#555555" marker-end="url(#{prefix}-arrow)"/>')
+                     f'stroke="#555555"{DASHED if state in CHOICES else ""} marker-end="url(#{prefix}-arrow)"/>')
         parts.append(_edge_label(route, state, y_of(route.label_at[1])))
     for i, (node, box, label) in enumerate(zip(picture.nodes, placed.boxes, labels)):
         lines = label.split("\n")
@@ -94,14 +96,15 @@ def picture_to_svg(picture: Picture, placed: Layout, labels: list[str], prefix: 
         parts.append(f'<text class="title" x="{(left + right) / 2:.1f}" y="{top - drawn_top + LINE + 10:.1f}" '
                      f'font-size="14" text-anchor="middle">{svg_markup(picture.title)}</text>')
     if figure and picture.legend is not None:
-        parts += _legend(*picture.legend, drawn_left + 12, y_of(legend_y))
+        parts += _legend(*picture.legend, drawn_left + 12, y_of(legend_y), gradient_legend(picture.nodes))
     parts.append("</svg>")
     return "\n".join(parts)
 
 
-def _legend(low: float, high: float, x: float, y: float) -> list[str]:
-    """The colour bar of ``show_grads``: the gradient norms from ``low`` to ``high`` on a log scale."""
-    parts = [f'<text x="{x:.1f}" y="{y - 6:.1f}" font-size="10">gradient norm ‖∂J/∂·‖ (log scale)</text>']
+def _legend(low: float, high: float, x: float, y: float, title: str) -> list[str]:
+    """The colour bar of ``show_grads``: the gradient norms from ``low`` to ``high`` on a log scale, under ``title``
+    (what they are: :func:`.node_details.gradient_legend`)."""
+    parts = [f'<text x="{x:.1f}" y="{y - 6:.1f}" font-size="10">{svg_markup(title)}</text>']
     for k, (fill, value) in enumerate(zip(VIRIDIS, legend_labels(low, high))):
         parts.append(f'<rect x="{x + LEGEND_CELL * k:.1f}" y="{y:.1f}" width="{LEGEND_CELL:g}" height="16" '
                      f'fill="{fill}"/><text x="{x + LEGEND_CELL * (k + 0.5):.1f}" y="{y + 12:.1f}" font-size="9" '
@@ -113,7 +116,8 @@ def _legend(low: float, high: float, x: float, y: float) -> list[str]:
 def _edge_label(route: Route, label: str, y: float, ink: str = "#333333") -> str:
     """An arrow's label at ``y`` (its first line's, in the SVG's y): one tspan a line where a slide broke it."""
     x = route.label_at[0]
-    text = "".join(f'<tspan x="{x:.1f}" y="{y + n * LABEL_LINE:.1f}">{svg_markup(line)}</tspan>'
-                   for n, line in enumerate(route.label_lines)) if route.label_lines else svg_markup(label)
+    text = "".join(f'<tspan x="{x:.1f}" y="{y + below:.1f}">{svg_markup(line)}</tspan>'
+                   for below, line in zip(label_offsets(route.label_lines), route.label_lines)
+                   ) if route.label_lines else svg_markup(label)
     return (f'<text class="edge-label" x="{x:.1f}" y="{y:.1f}" font-size="9" text-anchor="middle" '
             f'fill="{ink}">{text}</text>')

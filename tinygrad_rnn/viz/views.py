@@ -23,6 +23,8 @@ from .parameter_names import PROJECTION
 from .picture import (
     BACKWARD_ROW,
     CHOICES,
+    DETACHED,
+    GRADIENT_STOPS,
     Node,
     Picture,
     is_sum_of_losses,
@@ -91,6 +93,8 @@ def bptt_picture(forward: Picture, generic: bool = False, slide: bool = False, w
     carries = arrow_labels(forward, losses, counts[0] if counts else None, generic, by_next_step=slide)
     edges: list[tuple[int, int, str]] = []
     for tail, head, label in forward.edges:
+        if label == DETACHED and tail in index and head in index:  # truncated BPTT: no gradient crosses the cut,
+            edges.append((index[head], index[tail], GRADIENT_STOPS))  # which is marked where the arrow would run
         if (tail not in index and tail not in means) or label in CHOICES:  # no gradient flows through a choice
             continue
         if head in means:  # J_t → mean → J becomes J → J_t, labelled with ∂J/∂J_t

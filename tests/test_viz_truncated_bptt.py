@@ -1,0 +1,150 @@
+"""Truncated BPTT drawn as it runs: ``h.detach()`` every k steps is one sequence, one row of steps t = 1 … T, the
+value carried across each cut as a dashed "detach()" arrow, and no gradient arrow across it in backward — written
+as a loop of cell calls and as ``nn.RNN`` called on chunks with ``hx=h.detach()``. (Before: three "calls" stacked
+like layers, each t = 1, 2 over "input₁, input₂", and nothing marking the cut.)"""
+
+import gc
+import re
+
+import numpy
+import pytest
+
+import tinygrad_rnn as tr
+from tinygrad_rnn.viz.graph import build_picture
+from tinygrad_rnn.viz.picture import DETACHED, GRADIENT_STOPS
+from tinygrad_rnn.viz.scripts import script_runs
+
+STEPS, CUTS = 6, (3, 5)  # h.detach() before steps 3 and 5: chunks of two steps
+
+
+def cell_loop(cut: bool = True):
+    """An RNNCell and a head over 6 steps, one loss a step, averaged; the state detached before steps 3 and 5."""
+    tr.manual_seed(0)
+    cell, head = tr.nn.RNNCell(2, 3), tr.nn.Linear(3, 1)
+    xs, h, losses = tr.randn(STEPS, 1, 2), tr.zeros(1, 3), []
+    for t in range(1, STEPS + 1):
+        h = cell(xs[t - 1], h.detach() if cut and t in CUTS else h)
+        losses.append((head(h) ** 2).sum())
+    return sum(losses[1:], losses[0]) * (1 / STEPS), (cell, head)
+
+
+def layer_on_chunks():
+    """nn.RNN called on chunks of two steps, each started from the last one's h_n detached (PyTorch's idiom)."""
+    tr.manual_seed(0)
+    rnn, head = tr.nn.RNN(2, 3), tr.nn.Linear(3, 1)
+    xs, h, losses = tr.randn(STEPS, 1, 2), None, []
+    for start in range(0, STEPS, 2):
+        output, h = rnn(xs[start:start + 2], None if h is None else h.detach())
+        losses.append((head(output) ** 2).mean())
+    return sum(losses[1:], losses[0]) * (1 / 3), (rnn, head)
+
+
+LOOPS = {"cell loop": cell_loop, "nn.RNN on chunks": layer_on_chunks}
+
+
+@pytest.fixture(scope="module", params=list(LOOPS))
+def drawn(request):
+    loss, _ = LOOPS[request.param]()
+    return (build_picture((loss,), level="cell", show_shapes=False),
+            build_picture((loss,), level="cell", backward=True, show_shapes=False))
+
+
+def cells(picture):
+    return {i: node for i, node in enumerate(picture.nodes) if node.kind == "group" and node.chain is not None}
+
+
+def test_one_row_of_global_steps_its_inputs_named_by_them(drawn):
+    forward, _ = drawn
+    found = cells(forward)
+    assert len({node.row for node in found.values()}) == 1  # one sequence: not a row per chunk, stacked like layers
+    assert sorted(node.step for node in found.values()) == list(range(1, STEPS + 1))
+    inputs = sorted(node.label for node in forward.nodes if node.kind == "input")
+    assert inputs == ["h_0"] + [f"x{str(t).translate(str.maketrans('0123456789', '₀₁₂₃₄₅₆₇₈₉'))}"
+                               for t in range(1, STEPS + 1)]  # one h₀; x₃ … x₆, not input₁, input₂ again
+
+
+def test_the_value_crosses_each_cut_dashed_and_the_gradient_does_not(drawn):
+    forward, backward = drawn
+    steps = {i: node.step for i, node in cells(forward).items()}
+    assert sorted((steps[a], steps[b]) for a, b, label in forward.edges if label == DETACHED) == [(2, 3), (4, 5)]
+    steps = {i: node.step for i, node in cells(backward).items()}
+    between = {(steps[a], steps[b]): label for a, b, label in backward.edges if a in steps and b in steps}
+    for cut in CUTS:
+        assert between[(cut, cut - 1)] == GRADIENT_STOPS  # the mark, where the arrow would run
+    # the gradient's arrows back between the cells: within each chunk only
+    assert sorted(pair for pair, label in between.items() if label != GRADIENT_STOPS) == \
+        [(t + 1, t) for t in range(1, STEPS) if t + 1 not in CUTS]
+
+
+def test_no_arrow_is_labelled_with_an_identity_jacobian():
+    """h₁ read by its own step's head: the head's part, ∂J/∂h₁|₍₁₎ — never (∂h₁/∂h₁)ᵀ ∂J/∂h₁ (cut or not)."""
+    for cut in (True, False):
+        picture = build_picture((cell_loop(cut)[0],), level="cell", backward=True, show_shapes=False)
+        texts = [label for _, _, label in picture.edges] + picture.notes
+        assert not [text for text in texts if re.search(r"\(∂(\S+?)/∂\1\)ᵀ", text)], texts
+        assert "∂J/∂h₁|₍₁₎" in texts
+
+
+def test_drawn_dashed_the_cut_without_an_arrowhead(tmp_path):
+    loss, _ = cell_loop()
+    svg = tr.viz.save(loss, path=tmp_path / "f.svg", level="cell", backward=True, slide=False).read_text()
+    marks = [path for path in re.findall(r"<path [^>]*>", svg) if "stroke-dasharray" in path]
+    assert len(marks) == len(CUTS) and not any("marker-end" in path for path in marks)
+
+
+def test_op_level_draws_the_dashed_arrow_from_the_op_that_computed_the_state():
+    loss, _ = cell_loop()
+    picture = build_picture((loss,), level="op", show_shapes=False)
+    dashed = [(picture.nodes[a], picture.nodes[b]) for a, b, label in picture.edges if label == DETACHED]
+    assert sorted((tail.step, head.step) for tail, head in dashed) == [(2, 3), (4, 5)]
+    assert all(tail.kind == "op" and tail.label.startswith("h") for tail, _ in dashed)
+
+
+def test_detach_notes_its_source_weakly_and_backward_is_unchanged():
+    """The note is no edge: the gradients equal those of the same loop cut by a fresh copy of the values, and once the
+    cut graph is gone the note holds nothing of it."""
+    loss, (cell, head) = cell_loop()
+    loss.backward()
+    noted = [p.grad.numpy() for p in (*cell.parameters(), *head.parameters())]
+    tr.manual_seed(0)
+    cell, head = tr.nn.RNNCell(2, 3), tr.nn.Linear(3, 1)
+    xs, h, losses = tr.randn(STEPS, 1, 2), tr.zeros(1, 3), []
+    for t in range(1, STEPS + 1):
+        h = cell(xs[t - 1], tr.tensor(h.numpy().copy()) if t in CUTS else h)
+        losses.append((head(h) ** 2).sum())
+    (sum(losses[1:], losses[0]) * (1 / STEPS)).backward()
+    for ours, fresh in zip(noted, [p.grad.numpy() for p in (*cell.parameters(), *head.parameters())]):
+        numpy.testing.assert_array_equal(ours, fresh)
+    computed = tr.ones(2, requires_grad=True) * 2
+    cut = computed.detach()
+    assert not cut.requires_grad and cut.grad_fn is None and cut._detached_from() is computed._node
+    del computed
+    gc.collect()
+    assert cut._detached_from() is None
+
+
+def test_a_third_calls_initial_state_is_subscripted():
+    assert script_runs("h′′_0") == [("h′′", "base"), ("0", "sub")]  # drawn h″₀, never h″_0
+
+
+def test_show_grads_after_an_optimizer_step_says_to_draw_before_it():
+    """show_grads computes backward again: after opt.step() changed the weights in place the error says so."""
+    tr.manual_seed(0)
+    rnn = tr.nn.RNN(2, 3)
+    output, _ = rnn(tr.randn(3, 1, 2))
+    loss = output[-1].sum()
+    loss.backward(retain_graph=True)
+    tr.optim.SGD(rnn.parameters(), lr=0.1).step()
+    with pytest.raises(tr.errors.GraphError, match=r"show_grads recomputes the backward pass.*before opt\.step\(\)"):
+        build_picture((loss,), level="cell", show_grads=True)
+
+
+def test_show_grads_legend_says_it_colours_each_cells_h_t_not_the_clipped_weight_gradients():
+    tr.manual_seed(0)
+    rnn = tr.nn.RNN(2, 3)
+    output, _ = rnn(tr.randn(3, 1, 2))
+    loss = output[-1].sum()
+    loss.backward(retain_graph=True)
+    tr.nn.utils.clip_grad_norm_(rnn.parameters(), 1e-3)  # changes .grad of the weights, not ‖∂J/∂h_t‖
+    dot_source = tr.viz.to_dot(loss, level="cell", show_grads=True, slide=False)
+    assert "of each cell's h<SUB>" in dot_source and "not the weights' .grad" in dot_source

@@ -1,0 +1,70 @@
+"""Truncated BPTT drawn as it runs: one row of steps, the value carried across each ``detach()``, the gradient not.
+
+A loop that cuts its carried state every k steps — ``h = h.detach()`` before a cell's call, or ``rnn(chunk,
+h.detach())`` — runs one sequence: the chunk after a cut continues the chain of steps (``nn.chains``), so its
+cells stand in the same row, numbered on (t = 3, 4 after t = 1, 2). What crosses the cut is a leaf of the graph,
+a copy of the state the step before computed (``Tensor.detach``'s note of its source, a weak reference, no
+edge). Drawn as a leaf it would read as a new h₀; it is drawn as what it is: a dashed arrow from the step that
+computed the value to the step that reads it, "detach(): value only, no gradient" (:data:`.picture.DETACHED`),
+dashed as a choice's argmax is — and the backward figure draws no gradient arrow across it, only the dashed
+mark "gradient stops (detach)" (:data:`.picture.GRADIENT_STOPS`, ``views.py``).
+
+>>> import tinygrad_rnn as tr
+>>> from tinygrad_rnn.viz.graph import build_picture
+>>> cell = tr.nn.RNNCell(2, 3)
+>>> h, losses = tr.zeros(1, 3), []
+>>> for t in range(4):
+...     h = cell(tr.randn(1, 2), h.detach() if t == 2 else h)
+...     losses.append(h.sum())
+>>> picture = build_picture((tr.stack(losses).sum(),), level="cell", show_shapes=False)
+>>> [(picture.nodes[a].step, picture.nodes[b].step) for a, b, label in picture.edges if label == DETACHED]
+[(2, 3)]
+"""
+
+from __future__ import annotations
+
+from ..engine import vertex_of
+from ..nn.chains import vertex_that_made
+from .initial_states import renamed
+from .levels import group_key
+from .picture import DETACHED, Node
+
+
+def detached_sources(nodes: list[Node]) -> dict[int, int]:
+    """{a leaf that is a detached copy of a value a step computed: the op node that computed it}, both positions in
+    ``nodes`` (the walk's, before its ops are merged into cells), each such leaf named "detach()"; a leaf whose
+    source is not in this graph (a cut from a graph not drawn) is left out, and drawn as the leaf it is."""
+    made_by = {id(vertex_of(t)): position for position, node in enumerate(nodes) if node.kind == "op"
+               for t in node.tensors}
+    found = {}
+    for position, node in enumerate(nodes):
+        if node.kind == "input" and len(node.tensors) == 1:
+            made = vertex_that_made(node.tensors[0]) if node.tensors[0].grad_fn is None else None
+            if made is not None and id(made) in made_by:
+                found[position] = made_by[id(made)]
+                # (named apart from the inputs x_t a step reads, which a cell level places one under each cell)
+                node.label = renamed(node.label, "detach()")
+    return found
+
+
+def draw_detached(nodes: list[Node], edges: list, found: dict[int, int], before: list[Node], level: str
+                  ) -> tuple[list[Node], list]:
+    """Each detached leaf's arrows (``found``: :func:`detached_sources`, positions in ``before``, the nodes before
+    merging) drawn from the node of the step that computed its value, dashed, "detach(): value only, no gradient"
+    (:data:`.picture.DETACHED`) — its cell at cell and step level, its op at op level — and the leaf left out."""
+    at = {id(node): position for position, node in enumerate(nodes)}
+    groups = {node.key: position for position, node in enumerate(nodes) if node.kind == "group"}
+    source_of = {}
+    for leaf, op in found.items():
+        made = before[op]
+        drawn = at.get(id(made)) if level == "op" or made.step is None else groups.get(group_key(made, level))
+        if id(before[leaf]) in at and drawn is not None:
+            source_of[at[id(before[leaf])]] = drawn
+    if not source_of:
+        return nodes, edges
+    moved = [(source_of.get(tail, tail), head, DETACHED if tail in source_of else label)
+             for tail, head, label in edges]
+    moved = list(dict.fromkeys(edge for edge in moved if edge[0] != edge[1]))
+    kept = [position for position in range(len(nodes)) if position not in source_of]
+    index = {old: new for new, old in enumerate(kept)}
+    return [nodes[p] for p in kept], [(index[tail], index[head], label) for tail, head, label in moved]
