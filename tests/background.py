@@ -10,8 +10,10 @@ exactly as it would on a subprocess it ran itself.
 
 from __future__ import annotations
 
+import os
 import pathlib
 import subprocess
+import sys
 import tempfile
 import threading
 
@@ -23,6 +25,12 @@ def folder(name: str) -> pathlib.Path:
     path = pathlib.Path(OUTPUTS.name) / name
     path.mkdir()
     return path
+
+
+def cli_job(*args: str, **options) -> Job:
+    """``python -m tinygrad_rnn ARGS`` as a job, with the environment the suite was collected in (a test that runs
+    while it starts may have taken Graphviz off the PATH): its test reads ``.result()``."""
+    return Job([sys.executable, "-m", "tinygrad_rnn", *args], **{"env": dict(os.environ), **options})
 
 
 class Job:

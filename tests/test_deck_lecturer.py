@@ -17,8 +17,10 @@ from tinygrad_rnn.viz.slide import slide_number
 @pytest.mark.parametrize("cell, notation, said", [
     ("rnn", "cs224n", "The same tensors on every copy: E (embedding), We, Wh, b1 (tanh RNN cell), U, b2 (linear)"),
     ("rnn", "elman", "The same tensors on every copy: E (embedding), W, V, bh (tanh RNN cell), U, by (linear)"),
-    ("gru", "elman", "The same tensors on every copy: E (embedding), W, V, bih, bhh (GRU cell), U, by (linear)"),
+    ("gru", "elman", "The same tensors on every copy: E (embedding), W, V, bh′, bh″ (GRU cell), U, by (linear)"),
     ("lstm", "cs224n", "The same tensors on every copy: E (embedding), We, Wh, b1 (LSTM cell), U, b2 (linear)"),
+    ("rnn", "usc", "The same tensors on every copy: E (embedding), Wx, Wh, b (tanh RNN cell), Why, by (linear; CMU's "
+                   "names: this lecture names none)"),
     ("lstm", "pytorch",
      "The same tensors on every copy: E (embedding), Wih, Whh, bih, bhh (LSTM cell), Why, by (linear)")])
 def test_the_language_models_slide_names_the_weights_every_copy_shares(cell, notation, said):
@@ -109,3 +111,18 @@ def test_the_gradient_legend_writes_its_norms_as_a_slide_does():
     text = viz.to_dot(last_step_loss(layer("rnn"), 12), level="cell", show_grads=True)
     written = re.findall(r'POINT-SIZE="9">([^<]+)<', text)  # the legend's stops
     assert len(written) == 9 and any("·10⁻" in w for w in written) and not any("e-" in w for w in written), written
+
+
+@pytest.mark.parametrize("make, said", [
+    (deck_graph_slides.tagger, "The same tensors on every copy: E, Wx, Wh, b, Why, by (CMU's names: this lecture "
+                               "names none)"),
+    (deck_graph_slides.encoder_decoder, "two sets of weights, each the same along its row: Ex, Wx, Wh, b (encoder); "
+                                        "Ey, Wx, Wh, b, Why, by (decoder)"),
+    (deck_graph_slides.generation, "two sets of weights, each the same along its row: Ex, Wx, Wh, b (encoder); "
+                                   "Ey, Wx, Wh, b, Why, by (decoder)")])
+def test_slides_11_to_13_say_which_weights_are_shared(make, said):
+    """The tagger, the encoder–decoder and its generation named no weight (their figures hide them): which tensors
+    every copy shares, the encoder's and the decoder's apart, and in USC's names the head's W_hy said to be CMU's."""
+    made = make(deck_lecture.Lecture("rnn", resolve("usc")))
+    assert said in words(ElementTree.fromstring(made)), words(ElementTree.fromstring(made))
+    assert legible(*figure_sizes(made))

@@ -42,15 +42,18 @@ def test_a_cell_at_op_level_names_each_part_of_the_one_bias_apart(notation, bias
                                                ("elman", ("W", "V")), ("cmu", ("W_xh", "W_hh"))])
 def test_the_gru_cell_keeps_both_biases_where_the_lecture_writes_one_for_an_rnn(notation, weights):
     """A GRU adds b_hn inside r ⊙ (W_hn h + b_hn): bias_ih and bias_hh are no parts of one bias (the slide
-    said "b₁ = b₁′ + b₁″, two tensors that add up to the lecture's one bias")."""
+    said "b₁ = b₁′ + b₁″, two tensors that add up to the lecture's one bias"). They are named as the lecture's parts
+    b₁′ (bias_ih) and b₁″ (bias_hh), as its RNN's and LSTM's slides name them: PyTorch's b_ih and b_hh beside them
+    were two symbols the lecture never defines."""
     root = slide(deck_graph_slides.gru_cell, notation=notation)
     labels, text = figure_texts(root), words(root)
     w_ih, w_hh = (flat(weight) for weight in weights)
-    assert sum(label.endswith(f"{w_ih}, bih") for label in labels) == 1, labels
-    assert sum(label.endswith(f"{w_hh}, bhh") for label in labels) == 1, labels
-    assert "add up" not in text and "′" not in text and "″" not in text, text
+    b_ih, b_hh = (resolve(notation).symbol("b_ih") + part for part in "′″")
+    assert sum(label.endswith(f"{w_ih}, {flat(b_ih)}") for label in labels) == 1, labels
+    assert sum(label.endswith(f"{w_hh}, {flat(b_hh)}") for label in labels) == 1, labels
+    assert "add up" not in text and "bih" not in text and "bhh" not in text, text
     assert "two biases in a GRU, not one" in text
-    assert flat(resolve(notation).in_text(f"n = tanh([{w_ih} x_t + b_ih]ₙ + r ⊙ [{w_hh} h_{{t−1}} + b_hh]ₙ)")) \
+    assert flat(resolve(notation).in_text(f"n = tanh([{w_ih} x_t + {b_ih}]ₙ + r ⊙ [{w_hh} h_{{t−1}} + {b_hh}]ₙ)")) \
         in text
 
 
@@ -59,7 +62,7 @@ def test_the_gru_cell_names_no_wire_n_and_writes_its_candidate_in_the_notation()
     assert not {"n", "r", "z"} & set(labels), "the wire of W_in x + b_in is not n"
     text = words(slide(deck_graph_slides.gru_cell, notation="cs224n"))
     assert "Win" not in text and "bin" not in text and "bhn" not in text
-    assert flat("n = tanh([We x(t) + b_ih]ₙ + r ⊙ [Wh h(t−1) + b_hh]ₙ)") in text
+    assert flat("n = tanh([We x(t) + b₁′]ₙ + r ⊙ [Wh h(t−1) + b₁″]ₙ)") in text
     assert "n = tanh(Win xt + bin + r ⊙ (Whn ht−1 + bhn))" in words(slide(deck_graph_slides.gru_cell))
 
 

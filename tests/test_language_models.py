@@ -363,6 +363,22 @@ def test_greedy_generation_records_the_choices_it_feeds_back_and_draws_each_as_a
     assert float((model.source_embedding.weight.grad ** 2).sum().item()) > 0  # the gradient reaches the encoder
 
 
+@pytest.mark.parametrize("level", ["cell", "step"])
+def test_generation_numbers_the_token_fed_back_by_the_step_that_chose_it_at_every_level(level):
+    """Decoder step t reads y_{t−1}: the token s₁'s argmax chose, read at step 2, is y₁. At step level it was drawn
+    y₂ (the decoder's step, not the step before it: a step node, which reads both rows, has no chain, and the
+    embedding under it was not known to be a decoder's)."""
+    from tinygrad_rnn.viz.graph import build_picture
+    from tinygrad_rnn.viz.lecture_models import ONE_WORD, seq2seq_model, seq2seq_source
+
+    picture = build_picture((seq2seq_model().greedy_graph(seq2seq_source(ids=ONE_WORD), max_length=2),), level=level)
+    first_line = [node.label.split("\n")[0] for node in picture.nodes]
+    chosen = [first_line[head] for _, head, label in picture.edges if label == "argmax"]
+    fed = {first_line[tail]: picture.nodes[head].step for tail, head, _ in picture.edges
+           if first_line[tail].startswith("y")}
+    assert chosen == ["y₁"] and fed == {"y_0": 1, "y₁": 2}, (chosen, fed)
+
+
 def test_a_choice_fed_back_widens_no_side_of_the_figure():
     """The dashed choice into the token chosen (y₁ under the decoder's step 2) runs between a node of the steps (s₁)
     and one under them, as a straight edge from beside the steps (h_T → J) does: its label "argmax" widened the room

@@ -3,11 +3,10 @@ and backward() compute; the page is self-contained, light, and safe to show seve
 
 import json
 import re
-import subprocess
-import sys
 
 import numpy
 import pytest
+from background import Job, cli_job, folder
 from drawing_cases import last_step_loss
 from slide_number_cases import APART, CASES
 
@@ -352,15 +351,25 @@ def test_connectivity_page_embeds_the_influence(tmp_path):
                                   rtol=1e-5)
 
 
-def test_cli_lecture_writes_a_page_and_explains_a_missing_text(tmp_path):
-    out = tmp_path / "bptt.html"
-    result = subprocess.run([sys.executable, "-m", "tinygrad_rnn", "lecture", "--compare", "--steps", "5", "-o",
-                             str(out)], capture_output=True, text=True)
+LECTURE = folder("cli_lecture")
+JOBS = {  # a test's name: the runs of ``python -m tinygrad_rnn`` it reads, each an interpreter's start
+    "test_cli_lecture_writes_a_page_and_explains_a_missing_text": [
+        cli_job("lecture", "--compare", "--steps", "5", "-o", str(LECTURE / "bptt.html")),
+        cli_job("lecture", "--checkpoint", "x.npz", "-o", str(LECTURE / "none.html"))],
+}
+
+
+def background_jobs(item) -> list[Job]:
+    """The CLI's runs a test reads, started beside the suite (background.py) as soon as it is collected."""
+    return JOBS.get(item.name, [])
+
+
+def test_cli_lecture_writes_a_page_and_explains_a_missing_text():
+    out = LECTURE / "bptt.html"
+    result, bad = (job.result() for job in JOBS["test_cli_lecture_writes_a_page_and_explains_a_missing_text"])
     assert result.returncode == 0, result.stderr
     assert [p["name"] for p in json.loads(re.search(r'class="tgr-data">(.*?)</script>', out.read_text(),
                                                     re.DOTALL).group(1))["panels"]] == ["tanh RNN", "LSTM", "GRU"]
-    bad = subprocess.run([sys.executable, "-m", "tinygrad_rnn", "lecture", "--checkpoint", "x.npz", "-o",
-                          str(out)], capture_output=True, text=True)
     assert bad.returncode == 1 and "--checkpoint needs --text" in bad.stderr
 
 

@@ -36,19 +36,36 @@ def browser():
     with sync_api.sync_playwright() as playwright:
         launched = playwright.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
         yield launched
+        TABS.pop(launched, None)
         launched.close()
 
 
+TABS = {}  # each browser's one tab, which open_page loads every page into: {browser: (tab, its listeners)}
+
+
 def open_page(browser, path, width=1500, height=900, motion="no-preference"):
-    """The page from file://, with every console error and every request not to file:// recorded."""
-    page = browser.new_page(viewport={"width": width, "height": height}, reduced_motion=motion)
+    """The page from file://, with every console error and every request not to file:// recorded.
+
+    Each page is a fresh load into one tab kept for the module (a new tab starts a renderer process of its own:
+    a second and more on a loaded machine): the page keeps nothing of the one before it (the lecture stores
+    nothing), from a blank document, with this viewport and motion, the screen's media and the mouse off it."""
+    tab, listening = TABS.get(browser) or (browser.new_page(), [])
+    for event, listener in listening:
+        tab.remove_listener(event, listener)
+    tab.goto("about:blank")
+    tab.mouse.move(-1, -1)  # (a hover or a click of the test before: nothing under the mouse now)
+    tab.set_viewport_size({"width": width, "height": height})
+    tab.emulate_media(media="screen", reduced_motion=motion)
     problems = []
-    page.on("console", lambda message: problems.append(message.text) if message.type == "error" else None)
-    page.on("pageerror", lambda error: problems.append(str(error)))
-    page.on("request", lambda request: None if request.url.startswith(("file://", "data:"))
-            else problems.append(f"request to {request.url}"))
-    page.goto(path.resolve().as_uri())
-    return page, problems
+    listening = [("console", lambda message: problems.append(message.text) if message.type == "error" else None),
+                 ("pageerror", lambda error: problems.append(str(error))),
+                 ("request", lambda request: None if request.url.startswith(("file://", "data:"))
+                  else problems.append(f"request to {request.url}"))]
+    for event, listener in listening:
+        tab.on(event, listener)
+    TABS[browser] = tab, listening
+    tab.goto(path.resolve().as_uri())
+    return tab, problems
 
 
 def shoot(page, name, tmp_path, full_page=True):
@@ -275,24 +292,18 @@ def settle(page):
 
 
 @pytest.mark.parametrize("width, height", [(1280, 720), (1920, 1080), (3840, 2160)])
-def test_on_a_projector_every_stage_fits_the_window(browser, lecture_files, width, height):
+def test_on_a_projector_every_stage_fits_the_window(walk, lecture_files, width, height):
     """Every stage, both themes: nothing scrolls, nothing is cut, clipped, overlapping or wrapped, the
     equation's text keeps off its panel's edge, and at 1,920 wide the figure's text is 24 px at least
     (the backward stages holding a language model's chain were 20–22 px, its forward stages 21–22)."""
-    page = browser.new_page(viewport={"width": width, "height": height}, reduced_motion="reduce")
     problems = []
-    page.on("pageerror", lambda error: problems.append(str(error)))
     for name, path in lecture_files.items():
-        page.goto(path.resolve().as_uri())
-        stages = len(page.evaluate("JSON.parse(document.querySelector('script.tgr-data').textContent)")
-                     ["panels"][0]["stages"])
         for theme in ("light", "dark") if width == 1920 else ("light",):  # the theme changes colours, not sizes
-            if theme == "dark":
-                page.keyboard.press("t")
-            assert page.evaluate("document.querySelector('.tgr-lecture').dataset.theme") == theme
-            for stage in range(1, stages + 1):
-                go_to(page, stage)
-                found = page.evaluate(GEOMETRY)
+            records, shown_theme, its_problems = walk(path, width, height, theme)
+            assert shown_theme == theme
+            problems += its_problems
+            for found, stage, named_fills in [(record["geometry"], record["stage"], record.get("named_fills"))
+                                              for record in records if record["panel"] == 0]:
                 where = (name, theme, stage)
                 assert found["scroll"] == [0, 0] and not found["outside"] and found["figures"] == 0, (where, found)
                 assert found["cut"] == [] and found["overlaps"] == [], (where, found["cut"], found["overlaps"][:5])
@@ -303,7 +314,7 @@ def test_on_a_projector_every_stage_fits_the_window(browser, lecture_files, widt
                     assert found["figureText"] >= 24 and found["smallest"] >= 18, (where, found)
                 else:  # elsewhere too, unless what the stage names needs it smaller, and then no smaller than that
                     # needs (what is named fills the figure's box, across or down)
-                    assert found["figureText"] >= found["page"] - 0.05 or page.evaluate(NAMED_FILLS), \
+                    assert found["figureText"] >= found["page"] - 0.05 or named_fills, \
                         (where, found["figureText"], found["page"])
     assert problems == []
 
@@ -733,39 +744,67 @@ def worded(tmp_path_factory):
     return page.save(tmp_path_factory.mktemp("worded") / "lm.html")
 
 
+@pytest.fixture(scope="module")
+def walk(browser):
+    """``walk(path, width, height, theme)``: what every stage of a page shows, read once for all the tests that ask
+    (going to a stage is most of their time, reading what it shows a small part): a record per stage of each panel,
+    the theme the page is in, and the page's problems. As each of those tests went through a page: a fresh load
+    under reduced motion, in the dark theme after T where asked, each panel's stages 1, 2, … in turn (after the
+    first panel, chosen with the switcher; in the dark theme the first panel, all its reader reads)."""
+    walked = {}
+
+    def walk_once(path, width, height, theme="light"):
+        if (path, width, height, theme) not in walked:
+            page, problems = open_page(browser, path, width, height, motion="reduce")
+            if theme == "dark":
+                page.keyboard.press("t")
+            panels = page.evaluate("JSON.parse(document.querySelector('script.tgr-data').textContent)")["panels"]
+            records = []
+            for number, panel in enumerate(panels if theme == "light" else panels[:1]):  # (the dark: the projector's)
+                if number:
+                    page.locator(".tgr-lecture .switcher button").nth(number).click()
+                for stage, found in enumerate(panel["stages"], 1):
+                    go_to(page, stage)
+                    record = {"panel": number, "stage": stage, "cut": page.evaluate(NODES_CUT)}
+                    if number == 0:  # (the probes below read the first panel's data)
+                        geometry = page.evaluate(GEOMETRY)
+                        record.update(geometry=geometry, named_out_of_view=page.evaluate(NAMED_OUT_OF_VIEW))
+                        if geometry["figureText"] < geometry["page"] - 0.05:
+                            record["named_fills"] = page.evaluate(NAMED_FILLS)
+                        if found["phase"] != "rolled":
+                            record["steps_said_and_whole"] = page.evaluate(STEPS_SAID_AND_SHOWN, panel["cells"])
+                    records.append(record)
+            shown_theme = page.evaluate("document.querySelector('.tgr-lecture').dataset.theme")
+            walked[path, width, height, theme] = records, shown_theme, problems
+        return walked[path, width, height, theme]
+
+    return walk_once
+
+
 @pytest.mark.parametrize("width, height", [(1280, 720), (1920, 1080), (3840, 2160)])
-def test_every_stage_shows_what_its_text_names(browser, language_models, worded, width, height):
+def test_every_stage_shows_what_its_text_names(walk, language_models, worded, width, height):
     """The window's one rule (stage_window.py): what the stage's text names — its cells, h₀ and c₀ at step 1,
     its J_t rows, J where the backward pass starts — is in view, whole and unclipped, at every stage and size."""
-    page, problems = open_page(browser, worded, width, height, motion="reduce")
     for path in (worded, *language_models.values()):
-        page.goto(path.resolve().as_uri())
-        stages = page.evaluate("JSON.parse(document.querySelector('script.tgr-data').textContent)")["panels"][0][
-            "stages"]
-        for stage in range(1, len(stages) + 1):
-            go_to(page, stage)
-            assert page.evaluate(NAMED_OUT_OF_VIEW) == [], (path.name, width, height, stage)
-    assert problems == []
+        records, _, problems = walk(path, width, height)
+        for record in records:
+            if record["panel"] == 0:
+                assert record["named_out_of_view"] == [], (path.name, width, height, record["stage"])
+        assert problems == []
 
 
 @pytest.mark.parametrize("width, height", [(1280, 720), (1920, 1080)])
-def test_no_node_is_cut_by_the_window(browser, lecture_files, language_models, worded, gru_language_model, width,
+def test_no_node_is_cut_by_the_window(walk, lecture_files, language_models, worded, gru_language_model, width,
                                       height):
     """docs/lecture.md: "No node is cut at the window's edge": every node of the figure is wholly in its visible box
     (the SVG's box less its clip) or wholly out of it, at every stage of every page these tests build, in every
     panel (the lecturer's screenshot of ``lecture --cell lstm --loss every --tokens …`` at 1,280 × 720, stage 10,
     showed the x row, x₂ "students" … x₄, cut in half at the bottom edge)."""
-    page, problems = open_page(browser, worded, width, height, motion="reduce")
-    cut = []
+    cut, problems = [], []
     for path in (*lecture_files.values(), *language_models.values(), worded, gru_language_model):
-        page.goto(path.resolve().as_uri())
-        data = page.evaluate("JSON.parse(document.querySelector('script.tgr-data').textContent)")
-        for panel, found in enumerate(data["panels"]):
-            if panel:
-                page.locator(".tgr-lecture .switcher button").nth(panel).click()
-            for stage in range(1, len(found["stages"]) + 1):
-                go_to(page, stage)
-                cut += [(path.name, panel, stage, *node) for node in page.evaluate(NODES_CUT)]
+        records, _, its_problems = walk(path, width, height)
+        cut += [(path.name, record["panel"], record["stage"], *node) for record in records for node in record["cut"]]
+        problems += its_problems
     assert cut == [], (width, height, cut[:8])
     assert problems == []
 
@@ -792,6 +831,7 @@ def test_a_gliding_window_shows_no_node_cut_and_no_arrow_from_nowhere(browser, w
     go_to(page, 10)
     page.clock.run_for(400)
     cut += [("node", 400, *node) for node in page.evaluate(NODES_CUT)]
+    page.close()
     assert cut == [], (width, height, cut[:8])
 
 
@@ -1228,18 +1268,16 @@ STEPS_SAID_AND_SHOWN = """(cells) => {""" + FRAME + """
 
 
 @pytest.mark.parametrize("width, height", [(1280, 720), (1920, 1080)])
-def test_the_steps_said_in_view_are_the_steps_whole_in_view(browser, gru_language_model, width, height):
+def test_the_steps_said_in_view_are_the_steps_whole_in_view(walk, gru_language_model, width, height):
     """"steps 1–3 of 4 in view" with step 3's cell clipped (a cell half in the window is clipped, and the line
     counted it from the window): the line names exactly the steps whose cells are whole on the screen."""
-    page, problems = open_page(browser, gru_language_model, width, height, motion="reduce")
-    panel = page.evaluate("JSON.parse(document.querySelector('script.tgr-data').textContent)")["panels"][0]
-    for stage, found in enumerate(panel["stages"], 1):
-        go_to(page, stage)
-        if found["phase"] == "rolled":
-            continue
-        said, whole = page.evaluate(STEPS_SAID_AND_SHOWN, panel["cells"])
+    records, _, problems = walk(gru_language_model, width, height)
+    read = [record for record in records if "steps_said_and_whole" in record]  # (every stage but the rolled one)
+    assert len(read) == len(records) - 1
+    for record in read:
+        said, whole = record["steps_said_and_whole"]
         if said:  # (no line where the whole figure shows)
-            assert list(range(said[0], said[-1] + 1)) == sorted(whole), (width, stage, said, whole)
+            assert list(range(said[0], said[-1] + 1)) == sorted(whole), (width, record["stage"], said, whole)
     assert problems == []
 
 

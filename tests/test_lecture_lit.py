@@ -107,7 +107,7 @@ def test_every_backward_stage_of_a_language_models_page_holds_the_whole_chain():
 
 @pytest.mark.parametrize("cell, notation, said", [
     ("gru", None, "the same W<sub>hh</sub>, W<sub>ih</sub>, b<sub>hh</sub>, b<sub>ih</sub>, E,"),
-    ("gru", "cs224n", "the same W<sub>h</sub>, W<sub>e</sub>, b<sub>hh</sub>, b<sub>ih</sub>, E,"),
+    ("gru", "cs224n", "the same W<sub>h</sub>, W<sub>e</sub>, b₁″, b₁′, E,"),  # a GRU's two: no parts of one b₁
     ("rnn", "elman", "the same V, W, b<sub>h</sub>, E,")])
 def test_the_unrolled_stage_names_the_cells_own_shared_weights(cell, notation, said):
     """A GRU's two biases are no one b: the unrolled stage names the weights the selector lists (it said

@@ -7,8 +7,8 @@ from test_deck_review import slide, words  # (the review's readers of a slide)
 from tinygrad_rnn.viz import deck_graph_slides, deck_measured_slides
 
 
-@pytest.mark.parametrize("notation, bias, rows", [("cs224n", "[bhh]n", "[Wh h(t−1) + bhh]n"),
-                                                  ("usc", "[bhh]n", "[U ht−1 + bhh]n"),
+@pytest.mark.parametrize("notation, bias, rows", [("cs224n", "[b1″]n", "[Wh h(t−1) + b1″]n"),
+                                                  ("usc", "[b″]n", "[U ht−1 + b″]n"),
                                                   ("pytorch", "bhn", "(Whn ht−1 + bhn)")])
 def test_the_clipping_slide_names_the_grus_bias_as_the_gru_slide_does(notation, bias, rows):
     """CS224N's slide 14 said "Not so a GRU's b_hn, inside r ⊙ (W_hn h + b_hn)": PyTorch's W_hn and b_hn, which no
@@ -33,7 +33,9 @@ def test_a_note_of_what_the_slide_left_out_says_what_brings_it_back():
     assert ladder.left_out_notes()[1] == "Steps left out (time_steps=slice(None) draws every step)"
     with ladder.said_as_flags():
         assert ladder.left_out_notes() == ("Shapes left out (--shapes writes them)",
-                                           "Steps left out (--all-steps draws every step)")
+                                           "Steps left out (--all-steps draws every step)",
+                                           "--params label writes them in every cell")  # (the weights' key's)
+    assert ladder.left_out_notes()[2] == 'params="label" writes them in every cell'
 
 
 def scores_note(loss, notation: str) -> str:

@@ -129,6 +129,19 @@ def test_cmus_notation_says_its_lecture_writes_no_bias(level):
     assert any("the lecture writes their sum" in note or "lecture's one bias" in note for note in others), others
 
 
+@pytest.mark.parametrize("cell, said", [("LSTM", "i, f, g, o = σ, σ, tanh, σ of (W_hh h_{t−1} + W_xh x_t)"),
+                                        ("GRU", "r, z and n read W_hh h_{t−1} and W_xh x_t")])
+def test_cmus_no_bias_footnote_writes_the_cells_own_equation(cell, said):
+    """The LSTM's footnote (deck slide 07) quoted the tanh RNN's recurrence, h_t = tanh(W_hh h_{t−1} + W_xh x_t), and
+    the GRU's named its biases b_ih, b_hh, which CMU's lecture never defines: each cell's own gates, b_h′ and b_h″."""
+    tr.manual_seed(0)
+    output, _ = getattr(tr.nn, cell)(2, 3)(tr.randn(2, 1, 2))
+    notes = build_picture((output.sum(),), level="op", notation="cmu").notes
+    bias = [note for note in notes if "PyTorch's" in note]
+    assert len(bias) == 1 and f"the lecture writes no bias, {said}" in bias[0], notes
+    assert "b_h′" in bias[0] and "b_ih," not in bias[0] and "tanh(W_hh" not in bias[0], bias
+
+
 @pytest.mark.parametrize("cell, notation", [("rnn", "pytorch"), ("lstm", "cs224n"), ("gru", "cmu")])
 def test_the_tagger_slide_draws_all_five_words_at_a_size_a_room_reads(cell, notation):
     """Slide 11 left out "to the" at T = 5 (steps are left out only past 8) for 23.4 px labels: with each loss

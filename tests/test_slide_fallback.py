@@ -101,14 +101,24 @@ def test_the_weights_stay_in_the_cells_where_params_is_given(library_svg):
 
 def test_an_encoder_decoder_of_eight_steps_leaves_its_middle_out_where_that_fits(library_svg):
     """Four words in, four out, written with two GRUCells: 8 steps, drawn whole at 20 px (22.3 px labels) before, and
-    warned; past 5 steps the ladder now leaves the middle out where that fits (25.9 px, 28.8 px), both chains and the
-    loss still drawn, and says so. (``time_steps=slice(None)`` draws all 8, and warns: test_slide_fit_warning.py.)"""
+    warned; past 5 steps the ladder now leaves the middle out where that fits, both chains and the loss still drawn,
+    and says so. (``time_steps=slice(None)`` draws all 8, and warns: test_slide_fit_warning.py.) The steps are left
+    out within each chain, never across the handover: before, one "… 4 steps" stood for the encoder's t=3, 4 and the
+    decoder's t=1, 2 (25.9 px, 28.8 px), losing the encoder's last h into the decoder, and the decoder's t=3, 4 read
+    on from the encoder's t=1, 2; now encoder t=1, …, 4 | decoder t=1, …, 4 (25.4 px, 28.3 px)."""
     picture, fit = drawn(users_seq2seq_loss(), level="cell")
     assert fit.fits, str(fit)
     assert viz.ladder.STEPS_LEFT_OUT in picture.notes
     cells = {node.label.split("\n")[0] for node in picture.nodes if node.kind == "group" and "cell" in node.label}
     assert len(cells) == 2, cells  # the encoder's and the decoder's
-    assert any(node.kind == "ellipsis" for node in picture.nodes)
+    in_chains = [(i, node) for i, node in enumerate(picture.nodes) if node.kind == "group" and node.chain is not None]
+    calls = sorted({node.chain.serial for _, node in in_chains})  # the encoder's call, then the decoder's
+    cell_at = {(calls.index(node.chain.serial), node.step): i for i, node in in_chains}
+    encoder_last, decoder_first = cell_at.get((0, 4)), cell_at.get((1, 1))
+    assert {(0, 1), (0, 4), (1, 1), (1, 4)} <= set(cell_at), sorted(cell_at)  # each chain's first and last steps
+    assert (encoder_last, decoder_first) in {edge[:2] for edge in picture.edges}  # the handover: h₄⁽ᵃ⁾ into t=1
+    left_out = [node.label for node in picture.nodes if node.kind == "ellipsis"]
+    assert left_out and all(label.endswith("t=2…3") for label in left_out), left_out  # each one chain's own steps
 
 
 def test_the_cli_says_how_to_write_the_weights_in_every_cell_again_as_its_flag(tmp_path, library_svg, capsys):

@@ -1,11 +1,12 @@
 """The Tensor API: construction, dtypes, devices, conversions, printing, and clear errors."""
 
 import importlib
-import subprocess
+import os
 import sys
 
 import numpy
 import pytest
+from background import Job
 
 import tinygrad_rnn as tr
 
@@ -272,25 +273,34 @@ def test_mixing_devices_is_checked_in_every_op(monkeypatch):
             op(tr.ones(2, dtype="float64"), on_gpu)
 
 
+IMPORT = ("import sys, tinygrad_rnn\n"
+          "heavy = [m for m in ('cupy', 'graphviz', 'matplotlib', 'torch') if m in sys.modules]\n"
+          "assert not heavy, heavy\n"
+          "assert callable(tinygrad_rnn.grad)\n")
+DEVICE = "import tinygrad_rnn as tr; print(tr.zeros(1).device)"
+JOBS = {  # a test's name: the interpreters it reads, each started beside the suite (background.py)
+    "test_import_is_light_and_silent": [Job([sys.executable, "-c", IMPORT], env=dict(os.environ))],
+    "test_default_device_comes_from_the_environment": [
+        Job([sys.executable, "-c", DEVICE], env={"TINYGRAD_RNN_DEVICE": device, "PATH": ""})
+        for device in ("cpu", "tpu")],
+}
+
+
+def background_jobs(item) -> list[Job]:
+    """The interpreters a test reads, started beside the suite (background.py) as soon as it is collected."""
+    return JOBS.get(item.name, [])
+
+
 def test_import_is_light_and_silent():
-    code = (
-        "import sys, tinygrad_rnn\n"
-        "heavy = [m for m in ('cupy', 'graphviz', 'matplotlib', 'torch') if m in sys.modules]\n"
-        "assert not heavy, heavy\n"
-        "assert callable(tinygrad_rnn.grad)\n"
-    )
-    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    (job,) = JOBS["test_import_is_light_and_silent"]
+    result = job.result()
     assert result.returncode == 0, result.stderr
     assert result.stdout == "" and result.stderr == ""
 
 
 def test_default_device_comes_from_the_environment():
-    code = "import tinygrad_rnn as tr; print(tr.zeros(1).device)"
-    env_result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                                env={"TINYGRAD_RNN_DEVICE": "cpu", "PATH": ""})
+    env_result, bad = (job.result() for job in JOBS["test_default_device_comes_from_the_environment"])
     assert env_result.stdout.strip() == "cpu"
-    bad = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                         env={"TINYGRAD_RNN_DEVICE": "tpu", "PATH": ""})
     assert "unknown device 'tpu'" in bad.stderr
 
 

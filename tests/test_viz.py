@@ -11,13 +11,12 @@ import os
 import pathlib
 import re
 import shutil
-import subprocess
-import sys
 import warnings
 import xml.etree.ElementTree as ElementTree
 
 import numpy
 import pytest
+from background import Job, cli_job, folder
 from drawing_cases import last_step_loss
 
 import tinygrad_rnn as tr
@@ -256,21 +255,32 @@ def test_png_and_pdf_are_written(tmp_path):
     assert viz.save(loss, path=tmp_path / "lstm.pdf").read_bytes()[:4] == b"%PDF"
 
 
+WRITTEN = folder("graph_written")
+JOBS = {  # a test's name: the runs of ``python -m tinygrad_rnn`` it reads, each an interpreter's start
+    "test_cli_graph_writes_a_figure": [cli_job("graph", "--cell", "lstm", "--steps", "3", "--level", "cell",
+                                               "--grads", "-o", str(WRITTEN / "lstm.svg"))] if HAS_DOT else [],
+    "test_cli_bad_arguments_give_one_line_and_a_non_zero_exit": [
+        cli_job("graph", "--cell", "lstm", "-o", str(WRITTEN / "x.gif")),
+        cli_job("graph", "--steps", "0", "-o", "x.svg")],
+}
+
+
+def background_jobs(item) -> list[Job]:
+    """The CLI's runs a test reads, started beside the suite (background.py) as soon as it is collected."""
+    return JOBS.get(item.name, [])
+
+
 @needs_dot
-def test_cli_graph_writes_a_figure(tmp_path):
-    out = tmp_path / "lstm.svg"
-    result = subprocess.run([sys.executable, "-m", "tinygrad_rnn", "graph", "--cell", "lstm", "--steps", "3",
-                             "--level", "cell", "--grads", "-o", str(out)], capture_output=True, text=True)
+def test_cli_graph_writes_a_figure():
+    (job,) = JOBS["test_cli_graph_writes_a_figure"]
+    result = job.result()
     assert result.returncode == 0, result.stderr
-    assert out.exists() and "wrote" in result.stdout
+    assert (WRITTEN / "lstm.svg").exists() and "wrote" in result.stdout
 
 
-def test_cli_bad_arguments_give_one_line_and_a_non_zero_exit(tmp_path):
-    result = subprocess.run([sys.executable, "-m", "tinygrad_rnn", "graph", "--cell", "lstm", "-o",
-                             str(tmp_path / "x.gif")], capture_output=True, text=True)
+def test_cli_bad_arguments_give_one_line_and_a_non_zero_exit():
+    result, bad = (job.result() for job in JOBS["test_cli_bad_arguments_give_one_line_and_a_non_zero_exit"])
     assert result.returncode == 1 and "Traceback" not in result.stderr
     assert result.stderr.strip().count("\n") == 0 and "cannot tell the format" in result.stderr
-    bad = subprocess.run([sys.executable, "-m", "tinygrad_rnn", "graph", "--steps", "0", "-o", "x.svg"],
-                         capture_output=True, text=True)
     assert bad.returncode == 2 and "must be a positive integer" in bad.stderr
     assert bad.stderr.strip().count("\n") == 0  # one line, no usage block

@@ -192,8 +192,9 @@ def test_only_ids_moved_or_picked_keep_the_scores_they_were_chosen_from():
 
 
 def test_a_long_encoder_decoder_is_elided_in_time_and_its_gap_names_the_steps_as_their_chain_does():
-    """A slide elides the middle of the timeline (the encoder's S steps, then the decoder's T′): a "…" within the
-    decoder names the decoder's own steps; one across the hand-over names none (two chains' steps)."""
+    """A slide elides the middle of the timeline (the encoder's S steps, then the decoder's T′) within each chain:
+    each "…" names its own chain's steps, and the hand-over (the encoder's last h into the decoder's first step) is
+    drawn. (Before, one "…" across the hand-over stood for the encoder's 4…9 and the decoder's 1…4, naming none.)"""
     def drawn(source_length, target_length):
         tr.manual_seed(0)
         model = tr.models.Seq2Seq(10, 8, embedding_dim=4, hidden_size=4, fused=False)
@@ -206,11 +207,11 @@ def test_a_long_encoder_decoder_is_elided_in_time_and_its_gap_names_the_steps_as
         inputs = {n.label for n in picture.nodes if n.kind == "input" and n.step is not None}
         return cells, gaps, inputs
 
-    cells, gaps, inputs = drawn(9, 6)  # 15 steps in time: t = 1, 2, 3 of the encoder, …, the decoder's 5, 6
-    assert cells == [("decoder cell", 5), ("decoder cell", 6), ("encoder cell", 1), ("encoder cell", 2),
-                     ("encoder cell", 3)]
-    assert gaps == [["…", "10 steps"]] and {"y₄", "y₅"} <= inputs  # the decoder's step 5 reads y₄
-    cells, gaps, _ = drawn(2, 10)  # 12 in time: the encoder's 1, 2, the decoder's 1, …, its 9, 10
-    assert cells == [("decoder cell", 1), ("decoder cell", 9), ("decoder cell", 10), ("encoder cell", 1),
+    cells, gaps, inputs = drawn(9, 6)  # 15 steps in time: the encoder's t = 1, 2, …, 9, the decoder's 1, …, 6
+    assert cells == [("decoder cell", 1), ("decoder cell", 6), ("encoder cell", 1), ("encoder cell", 2),
+                     ("encoder cell", 9)]
+    assert gaps == [["…", "6 steps", "t=3…8"], ["…", "4 steps", "t=2…5"]] and {"y₅"} <= inputs  # step 6 reads y₅
+    cells, gaps, _ = drawn(2, 10)  # 12 in time: the encoder's 1, 2, the decoder's 1, 2, …, 10
+    assert cells == [("decoder cell", 1), ("decoder cell", 2), ("decoder cell", 10), ("encoder cell", 1),
                      ("encoder cell", 2)]
-    assert gaps == [["…", "7 steps", "t=2…8"]]  # the decoder's own steps, not 4…10
+    assert gaps == [["…", "7 steps", "t=3…9"]]  # the decoder's own steps, not 5…11

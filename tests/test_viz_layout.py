@@ -8,10 +8,10 @@ import json
 import re
 import shutil
 import subprocess
-import sys
 
 import numpy
 import pytest
+from background import Job, cli_job, folder
 from drawing_cases import last_step_loss
 from written import as_written, svg_written
 
@@ -277,33 +277,43 @@ def test_the_cli_words_a_timeout_as_flags(monkeypatch, tmp_path, capsys):
     assert "--level step or --time-steps 1:5" in message and "--timeout" in message and "level=" not in message
 
 
-def test_cli_compare_draws_three_figures_on_one_colour_scale(tmp_path):
-    out = tmp_path / "vanishing.dot"
-    result = subprocess.run([sys.executable, "-m", "tinygrad_rnn", "graph", "--compare", "--steps", "6", "--level",
-                             "cell", "-o", str(out)], capture_output=True, text=True)
+COMPARED, OPTIONS = folder("graph_compare"), folder("graph_options")
+JOBS = {  # a test's name: the runs of ``python -m tinygrad_rnn`` it reads, each an interpreter's start
+    "test_cli_compare_draws_three_figures_on_one_colour_scale": [
+        cli_job("graph", "--compare", "--steps", "6", "--level", "cell", "-o", str(COMPARED / "vanishing.dot"))],
+    "test_cli_options_match_python": [
+        cli_job("graph", "--cell", "lstm", "--steps", "8", "--time-steps", "2:4", "--title", "An LSTM", "--params",
+                "hide", "--grads", "--grad-range", "1e-4:2", "-o", str(OPTIONS / "x.dot")),
+        cli_job("graph", "--time-steps", "5", "-o", str(OPTIONS / "bad.dot")),
+        cli_job("graph", "--help")],
+}
+
+
+def background_jobs(item) -> list[Job]:
+    """The CLI's runs a test reads, started beside the suite (background.py) as soon as it is collected."""
+    return JOBS.get(item.name, [])
+
+
+def test_cli_compare_draws_three_figures_on_one_colour_scale():
+    (job,) = JOBS["test_cli_compare_draws_three_figures_on_one_colour_scale"]
+    result = job.result()
     assert result.returncode == 0, result.stderr
     legends = set()
     for cell in ("rnn", "lstm", "gru"):
-        text = (tmp_path / f"vanishing_{cell}.dot").read_text()
+        text = (COMPARED / f"vanishing_{cell}.dot").read_text()
         legends.add(re.search(r"legend \[.*", text).group(0).split("pos=")[1].split("label=")[1])
         assert f"{cell.upper()} cell" in text
     assert len(legends) == 1  # the same scale, value for value
 
 
-def test_cli_options_match_python(tmp_path):
-    out = tmp_path / "x.dot"
-    result = subprocess.run([sys.executable, "-m", "tinygrad_rnn", "graph", "--cell", "lstm", "--steps", "8",
-                             "--time-steps", "2:4", "--title", "An LSTM", "--params", "hide", "--grads",
-                             "--grad-range", "1e-4:2", "-o", str(out)], capture_output=True, text=True)
+def test_cli_options_match_python():
+    result, bad, helped = (job.result() for job in JOBS["test_cli_options_match_python"])
     assert result.returncode == 0, result.stderr
-    text = out.read_text()
+    text = (OPTIONS / "x.dot").read_text()
     assert re.findall(r'cluster_\d+ \{ label="(t=\d+)"', text) == ["t=2", "t=3", "t=4"]
     assert 'label="An LSTM"' in text and "weight_hh" not in text and "1·10⁻⁴" in text
-    bad = subprocess.run([sys.executable, "-m", "tinygrad_rnn", "graph", "--time-steps", "5", "-o", str(out)],
-                         capture_output=True, text=True)
     assert bad.returncode == 2 and "FIRST:LAST" in bad.stderr
-    helped = subprocess.run([sys.executable, "-m", "tinygrad_rnn", "graph", "--help"], capture_output=True,
-                            text=True).stdout
+    helped = helped.stdout
     assert "(default: 4)" in helped and "(default: 60.0)" in helped and "(default: op)" in helped
 
 

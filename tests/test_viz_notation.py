@@ -355,8 +355,9 @@ def test_a_module_s_mark_beside_the_time_in_cs224n_is_a_mark_not_a_letter():
 @pytest.mark.parametrize("level", ["cell", "op"])
 def test_a_gru_keeps_both_biases_where_the_lecture_writes_one(preset, level):
     """A GRU adds b_hn inside r ⊙ (W_hn h + b_hn): no one bias is bias_ih + bias_hh, so its figure draws
-    PyTorch's two (and says why), where an RNN's and an LSTM's write the lecture's one b; USC writes a GRU's
-    weights W and U (z_t = σ(W x_t + U h_{t−1}))."""
+    the two (and says why), where an RNN's and an LSTM's write the lecture's one b; USC writes a GRU's
+    weights W and U (z_t = σ(W x_t + U h_{t−1})). The two are named as the lecture's parts b′, b″ (its RNN's and
+    LSTM's figures' names for bias_ih, bias_hh), never PyTorch's b_ih, b_hh, which the lecture never defines."""
     merged = PRESETS[preset]["names"]["b_ih"]
     for cell in ("gru", "lstm"):
         loss, _ = language_model_loss(cell, steps=2)
@@ -365,7 +366,7 @@ def test_a_gru_keeps_both_biases_where_the_lecture_writes_one(preset, level):
         drawn = {name for node in picture.nodes for name in node.parameters} | \
             {node.label.split("\n")[0] for node in picture.nodes if node.kind == "parameter"}
         if cell == "gru":
-            assert {"b_ih", "b_hh"} <= drawn and merged not in drawn, drawn
+            assert {merged + "′", merged + "″"} <= drawn and not {merged, "b_ih", "b_hh"} & drawn, drawn
             assert "bias_ih + bias_hh" not in notes and "add up" not in notes, notes
             assert "two biases in a GRU, not one" in notes, notes
             if preset == "usc":
@@ -382,4 +383,5 @@ def test_a_gru_lecture_page_names_both_biases_in_the_notation():
     logits, _ = model(tr.tensor([[1, 2, 3, 4]]))
     loss = tr.nn.functional.cross_entropy(logits.reshape(-1, 10), tr.tensor([2, 3, 4, 5]))
     panel = viz.lecture(loss, model.rnn, notation="usc").data["panels"][0]
-    assert [w["name"] for w in panel["weights"]][:4] == ["U", "W", "b_hh", "b_ih"]  # was b (b_hh), b (b_ih)
+    # was b (b_hh), b (b_ih), then PyTorch's b_hh, b_ih beside USC's U and W: the parts b″, b′ its RNN's page writes
+    assert [w["name"] for w in panel["weights"]][:4] == ["U", "W", "b″", "b′"]

@@ -46,6 +46,16 @@ FIGURES = {f"docs:{name}": (lambda name=name: next((make(), options) for n, make
 FIGURES.update({f"user:{name}": (lambda make=make: (make()[0], {"level": "cell", "backward": True}))
                 for name, make in MODELS.items()})
 FIGURES["bidirectional_classifier"] = lambda: (bidirectional_classifier_loss(), {"level": "cell", "backward": True})
+DRAWN = {}  # (name, slide) → the figure's SVG, drawn once for the tests here that read it (the classifier's: two)
+
+
+def drawn(name: str, slide: bool, folder) -> str:
+    """FIGURES[name] as the library's own SVG (the tests here take library_svg: no Graphviz), on a slide or not."""
+    if (name, slide) not in DRAWN:
+        tr.manual_seed(0)
+        loss, options = FIGURES[name]()
+        DRAWN[name, slide] = tr.viz.save(loss, path=folder / "f.svg", **{**options, "slide": slide}).read_text()
+    return DRAWN[name, slide]
 
 
 # Measured: before, the classifier's ∂J/∂h₁⁽←⁾ ran 418 points a lane from the Σ⁽←⁾ bus, and a generation loop's
@@ -64,17 +74,14 @@ NEAR_A_SUM = {
 def test_no_gradient_runs_along_a_sum_s_bus_a_lane_from_it(name, slide, tmp_path, library_svg, request):
     if (name, slide) in NEAR_A_SUM:
         request.applymarker(pytest.mark.xfail(strict=True, reason=NEAR_A_SUM[name, slide]))
-    tr.manual_seed(0)
-    loss, options = FIGURES[name]()
-    text = tr.viz.save(loss, path=tmp_path / "f.svg", **{**options, "slide": slide}).read_text()
+    text = drawn(name, slide, tmp_path)
     lane = (SLIDE_SPACING if slide else FREE).lane
     assert sum_buses_beside_gradients(text, lane) == []
 
 
 def test_the_classifier_s_gradient_into_reverse_cell_1_runs_outside_the_sum_s_bus(tmp_path, library_svg):
     """∂J/∂h₁⁽←⁾ comes down into its one cell past the end of the Σ⁽←⁾ bus, not across each step's term."""
-    arrows, nodes = read(tr.viz.save(bidirectional_classifier_loss(), path=tmp_path / "f.svg", level="cell",
-                                     backward=True).read_text())
+    arrows, nodes = read(drawn("bidirectional_classifier", True, tmp_path))  # (on a slide: save's default)
     gradient = next(a for a in arrows if a.name.startswith("∂J/∂h1(←)") and "RNN cell" in nodes[a.head][0])
     bus = [a for a in arrows if nodes[a.head][0].startswith("Σ") and "(←)" in nodes[a.head][0]]
     assert len(bus) == 4

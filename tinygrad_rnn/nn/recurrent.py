@@ -274,7 +274,7 @@ class _Recurrent(Module):
 
     def _running_masks(self, lengths: Any, seq_len: int, batch: int, like: Tensor,
                        unbatched: bool) -> list[Tensor] | None:
-        """For each t, a (B, 1) mask: True where sequence b still runs (t < lengths[b])."""
+        """For each t (from 0), a (B, 1) mask: True where sequence b still runs (t < lengths[b]): step t + 1."""
         if lengths is None:
             return None
         if unbatched:
@@ -405,7 +405,7 @@ def _zero_states(count: int, batch: int, size: int, like: Tensor, name: str) -> 
     return pieces
 
 
-RUNNING = "t < length"  # the name of a mask of the sequences still running: drawings label it so
+RUNNING = "t ≤ lengths"  # the name of a mask of the sequences still running at step t (from 1): drawings say so
 FUSED_LAYER_STATE = "state of a fused layer"  # the name of such a state: analyses explain why it has no gradient
 
 

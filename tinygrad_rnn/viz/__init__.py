@@ -70,7 +70,8 @@ from ..tensor import Tensor
 from .dot import picture_to_dot
 from .fit_advice import fitting, keeps_the_whole
 from .geometry import Layout
-from .graph import build_picture, slide_steps
+from .graph import build_picture
+from .kept_steps import chains_in_time, steps_within_chains
 from .ladder import Rung, fitted_rung, most_rungs, step_counts
 from .layout import labelled_layout
 from .lecture import LecturePage, connectivity, lecture
@@ -231,10 +232,10 @@ def shared_time_steps(*losses: Tensor, **options: Any) -> tuple[int, ...] | None
     options = _defaults(options)
     found = []
     for loss in losses:
-        count, shown = step_counts(_picture((loss,), **options)[0])
-        found.append((shown, count))
-    shown, count = min(found)
-    return None if shown == count else slide_steps(count, shown)
+        picture = _picture((loss,), **options)[0]
+        found.append((*step_counts(picture)[::-1], chains_in_time(picture.nodes, picture.edges)))
+    shown, count, chains = min(found)
+    return None if shown == count else steps_within_chains(chains, shown)  # (an encoder's and a decoder's, each)
 
 
 def smaller_figure(options: dict) -> list[tuple[str, Any]]:

@@ -141,14 +141,15 @@ def stacked(lecture: Lecture) -> str:
 MIDDLE_LEFT_OUT = (0, 1, len(SENTENCE) - 1)  # the sentence's steps drawn where its middle words are one "…"
 
 
-def every_word(lecture: Lecture, title: str, draw: Callable[[tuple[int, ...]], Figure], lines: list[str]) -> str:
+def every_word(lecture: Lecture, title: str, draw: Callable[[tuple[int, ...]], Figure], lines: list[str],
+               footer: str = "") -> str:
     """A slide of the sentence's figure with every word drawn, as a figure of up to 8 steps is — "to the"
     between the keys and the cabinet is the agreement example's point, the words the verb's number must be
     carried past — or, where a slide would then write under 24 px (labels 28), with its middle words as one
     "…" (t = 3…4), which the figure says. ``draw(steps)``: the figure of those steps (indices from 0). Measured
     on the slide, each figure in the box it has there (:func:`.legibility.figure_sizes`)."""
-    whole = lecture.slide(title, draw(tuple(range(len(SENTENCE)))), lines)
-    return whole if legible(*figure_sizes(whole)) else lecture.slide(title, draw(MIDDLE_LEFT_OUT), lines)
+    whole = lecture.slide(title, draw(tuple(range(len(SENTENCE)))), lines, footer)
+    return whole if legible(*figure_sizes(whole)) else lecture.slide(title, draw(MIDDLE_LEFT_OUT), lines, footer)
 
 
 def classifier(lecture: Lecture) -> str:
@@ -172,7 +173,7 @@ def tagger(lecture: Lecture) -> str:
                                                    targets=[tags[t] for t in steps], short_losses=True),
                       [f"x_1 … x_{len(SENTENCE)} = “{' '.join(SENTENCE)}”, T = {len(SENTENCE)}, tagged "
                        f"{' '.join(tags)} (Penn Treebank). J_3: TO is the cross-entropy of step 3's scores with the "
-                       "tag TO; J is the mean of the J_t."])
+                       f"tag TO; J is the mean of the J_t. {lecture.shared_by_rows(roles=False)}"])
 
 
 PAIR_SOURCE, PAIR_TARGETS = [4, 5], [5, 7, END_ID]  # "il pleut", French for "it rains": two words in, two and [END] out
@@ -190,14 +191,23 @@ def encoder_decoder(lecture: Lecture) -> str:
     source, written = ([words[i] for i in ids] for words, ids in ((SOURCE_WORDS, PAIR_SOURCE),
                                                                   (TARGET_WORDS, PAIR_TARGETS)))
     return lecture.slide("The encoder–decoder: the encoder's last state starts the decoder",
-                        lecture.figure(seq2seq_loss(cell=lecture.cell, **pair), level="cell", params="hide",
-                                       tokens=seq2seq_tokens(**pair), scores="s", short_losses=True),
+                        with_key(lecture.figure(seq2seq_loss(cell=lecture.cell, **pair), level="cell",
+                                                params="hide", tokens=seq2seq_tokens(**pair), scores="s",
+                                                short_losses=True), lecture.shared_by_two_rows()),
                         # one line: a second puts an LSTM's labels under 28 px (27.0)
                         ["Teacher forcing: decoder step t reads y_{t−1} (y_0 = [BEGIN]), never its own guess; "
                          f"J_1: {written[0]} is s_1's cross-entropy with “{written[0]}”. "
                          f"S = {len(PAIR_SOURCE)}, T′ = {len(PAIR_TARGETS)}."],
                         footer=f"“{' '.join(source)}”: French for “{' '.join(written[:-1])}”. The last target is "
                                "[END], as in every pair it trains on: the step that teaches the decoder to stop")
+
+
+def with_key(figure: Figure, said: str) -> Figure:
+    """The figure with ``said`` added to its key (the notes under it, at their size), on its last line — an
+    encoder–decoder's is "⁽ᵉ⁾: encoder, ⁽ᵈ⁾: decoder", short: a line of its own, or a body line, would shrink an
+    LSTM's figure under the size a room reads (labels 27.3 px)."""
+    svg, notes = figure
+    return svg, [*notes[:-1], f"{notes[-1]}; {said}"] if notes else [said]
 
 
 GENERATION_SOURCE = [7, 8]  # "llueve ahora", Spanish for "it rains now": an encoder row of two words
@@ -224,9 +234,9 @@ def generation(lecture: Lecture) -> str:
     return lecture.slide("Greedy generation: each output is fed back as the next input",
                         # s_t, the decoder's scores, written as the notation writes a step (s⁽¹⁾ in CS224N's), as the
                         # lines under the figure write it
-                        lecture.figure(score, level="cell", params="hide",
-                                       notation=lecture.notation.renamed({"s": "s"}),
-                                       tokens=words),
+                        with_key(lecture.figure(score, level="cell", params="hide",
+                                                notation=lecture.notation.renamed({"s": "s"}), tokens=words),
+                                 lecture.shared_by_two_rows()),
                         [f"x = “{' '.join(source_words)}”; s_t: step t's scores (logits), ŷ_t = softmax(s_t); "
                          "the argmax of s_t is fed back as the next input y_t.",
                          f"It wrote “{' '.join(written)}”: {chosen}; S = {len(GENERATION_SOURCE)}, T′ = {steps}.",

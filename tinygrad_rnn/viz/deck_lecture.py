@@ -19,7 +19,7 @@ from typing import Any
 
 from .gru_rows import label_candidate_rows
 from .layout import labelled_layout
-from .notation import BIAS_PARTS, Notation
+from .notation import BIAS_PARTS, PRESETS, Notation
 from .slide import figure_slide
 from .svg import picture_to_svg
 from .value_names import target_written
@@ -99,14 +99,48 @@ class Lecture:
             b_ih, b_hh = (b_ih + mark for mark in BIAS_PARTS)
         return f"[{w_ih} {x} + {b_ih}]ₙ", f"[{w_hh} {h} + {b_hh}]ₙ"
 
-    def shared_by_rows(self) -> str:
+    def shared_by_rows(self, roles: bool = True) -> str:
         """Which weights every copy of each row uses, in the lecture's names (one tensor each, the same at every
-        step): what a figure drawn without its weights' names says in words. The cell's biases as its figure
-        writes them: a lecture's one b where it writes their sum, a GRU's two (:meth:`.Notation.for_cell`)."""
+        step): what a figure drawn without its weights' names says in words; without ``roles``, the names alone
+        (the nodes they are in are named by the figure, and slide 03 has said which is which).
+
+        >>> from tinygrad_rnn.viz.notation import resolve
+        >>> Lecture("gru", resolve("elman")).shared_by_rows()
+        'The same tensors on every copy: E (embedding), W, V, b_h′, b_h″ (GRU cell), U, b_y (linear)'
+        >>> Lecture("rnn", resolve("cs224n")).shared_by_rows(roles=False)
+        'The same tensors on every copy: E, W_e, W_h, b₁, U, b₂'
+        """
+        head, borrowed = f"{self.symbol('W_hy')}, {self.symbol('b_y')}", self.head_borrowed()
+        if not roles:
+            return (f"The same tensors on every copy: {self.symbol('E')}, {self.cell_weights()}, {head}"
+                    + (f" ({borrowed})" if borrowed else ""))
+        return (f"The same tensors on every copy: {self.symbol('E')} (embedding), {self.cell_weights()} "
+                f"({self.name} cell), {head} (linear" + (f"; {borrowed})" if borrowed else ")"))
+
+    def shared_by_two_rows(self) -> str:
+        """An encoder–decoder's weights in the lecture's names: two sets, the encoder's and the decoder's, each the
+        same at every step of its own row — its cells have the same names, not the same tensors.
+
+        >>> from tinygrad_rnn.viz.notation import resolve
+        >>> Lecture("rnn", resolve("usc")).shared_by_two_rows().partition(": ")[2]
+        'E_x, W_x, W_h, b (encoder); E_y, W_x, W_h, b, W_hy, b_y (decoder)'
+        """
+        return (f"two sets of weights, each the same along its row: {self.symbol('E_x')}, {self.cell_weights()} "
+                f"(encoder); {self.symbol('E_y')}, {self.cell_weights()}, {self.symbol('W_hy')}, {self.symbol('b_y')} "
+                "(decoder)")  # (no room left to say USC's W_hy is borrowed: slides 03 and 11 have said it)
+
+    def cell_weights(self) -> str:
+        """The cell's weights as its figure writes them: a lecture's one b where it writes their sum, a GRU's two
+        (:meth:`.Notation.for_cell`)."""
         names = self.notation.for_cell(self.cell)
-        cell = list(dict.fromkeys(names.symbol(name) for name in ("W_ih", "W_hh", "b_ih", "b_hh")))
-        return (f"The same tensors on every copy: {names.symbol('E')} (embedding), {', '.join(cell)} "
-                f"({self.name} cell), {names.symbol('W_hy')}, {names.symbol('b_y')} (linear)")
+        return ", ".join(dict.fromkeys(names.symbol(name) for name in ("W_ih", "W_hh", "b_ih", "b_hh")))
+
+    def head_borrowed(self) -> str:
+        """Where the lecture names no output layer (USC's writes a per-word softmax), what its figures and lines
+        call it by: the library's W_hy and b_y, CMU's symbols, said to be borrowed; else ""."""
+        borrowed = self.notation.preset != "pytorch" and "W_hy" not in self.notation.asked and \
+            "W_hy" not in PRESETS[self.notation.preset]["names"]
+        return "CMU's names: this lecture names none" if borrowed else ""
 
     def recurrence(self) -> str:
         """The cell's equation in the lecture's names, as text: both of PyTorch's biases, or the

@@ -43,11 +43,11 @@ from .initial_states import (
     name_step_inputs,
     split_shared_initial_states,
 )
-from .kept_steps import keep_steps, slide_steps
+from .kept_steps import chains_in_time, keep_steps, steps_within_chains
 from .levels import group_key, merge_groups
 from .loss_targets import loss_targets
 from .node_details import attach_gradient_norms, shapes_on_all_or_none, values_text
-from .notation import Notation, resolve, short_name
+from .notation import Notation, cell_of_weights, resolve, short_name
 from .overlaid import overlaid_picture
 from .parameter_drawing import apply_params
 from .parameter_names import name_parameters, parameter_notes
@@ -60,6 +60,7 @@ from .picture import (
     in_order,
     steps_in_time,
 )
+from .running_masks import fold_running_masks, lengths_notes, name_final_states
 from .running_sums import draw_as_sum, draw_as_sum_of_ops, take_out_of_steps
 from .step_projections import per_step_projections
 from .step_states import cells_reaching_outputs
@@ -153,8 +154,11 @@ def build_picture(tensors: tuple[Tensor, ...], level: str = "op", backward: bool
         return picture
     # what each J_t predicts: the words written by tokens=, and the target a BPTT figure's ∂J/∂sₜ note names
     known = loss_targets(tensors) if (tokens is not None and targets is None) or backward else None
-    name_values(picture, notation, {short_name(t.name) for t in leaves_of(roots) if t.name}, params != "hide", tokens,
-                targets, known)
+    leaves = {t.name: t for t in leaves_of(roots) if t.name}  # the layer's cell by its weights: gone from the picture
+    name_values(picture, notation.for_cell(cell_of_weights(leaves)), set(map(short_name, leaves)), params != "hide",
+                tokens, targets, known)
+    if level != "op":  # each sequence's h_n, where a batch ran with lengths=
+        picture.notes += lengths_notes(roots, notation)
     if level != "op" and not backward:  # a head's states that a cat joined: [h₄⁽→⁾; h₁⁽←⁾] under its name
         write_concatenations(picture, concatenations(tensors))
     if show_grads:  # the scale spans the norms drawn, unless fixed (to compare several figures)
@@ -214,8 +218,10 @@ def _picture_of(roots: tuple[Tensor, ...], level: str, backward: bool, show_shap
         for node in nodes:
             node.label += values_text(node.tensors, kept_values)
     reads = _reads_per_group(nodes, links, level) if level != "op" else {}  # W twice a step: two terms of its Σ
-    if level != "op":
-        nodes, edges = draw_as_sum(nodes, summed, *merge_groups(nodes, links, level, gradient_only), level)
+    if level != "op":  # (the masks of a batch run with lengths= are no input under a cell: a key line says them)
+        unmasked, masked = fold_running_masks(nodes, links)
+        nodes, edges = draw_as_sum(nodes, summed, *merge_groups(nodes, unmasked, level, gradient_only), level)
+        edges = name_final_states(nodes, edges, masked)  # h_n, each sequence's last state: not h_T
     elif not backward:  # each step's input projection in its column, x_t entering it from below
         nodes, edges = per_step_projections(nodes, edges, links, show_shapes) or (nodes, edges)
         nodes, edges = draw_as_sum_of_ops(nodes, edges, summed, taken)  # J_t and (1/T) Σₜ Jₜ, as cells draw them
@@ -235,8 +241,8 @@ def _picture_of(roots: tuple[Tensor, ...], level: str, backward: bool, show_shap
                 node.uses[name] = max(node.uses.get(name, 1), reads[(key, node.key)])
     legend = None
     count = len(steps_in_time(nodes, edges))  # in time: an encoder's S and its decoder's T′ steps
-    if elide and time_steps is None and count > SLIDE_STEPS:
-        time_steps = slide_steps(count)
+    if elide and time_steps is None and count > SLIDE_STEPS:  # within each chain: every handover drawn (None where
+        time_steps = steps_within_chains(chains_in_time(nodes, edges))  # its chains' ends are more than 5: all)
     if time_steps is not None:
         norms = [n.gradient_norm for n in nodes if n.gradient_norm]
         if norms:  # coloured on the scale of the whole sequence: a slice alone would stretch a 2× range into a rainbow

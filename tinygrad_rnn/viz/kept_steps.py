@@ -2,7 +2,9 @@
 
 ``keep_steps`` keeps the steps ``time_steps`` chooses and joins them through "…" nodes that carry the state
 and reach the loss; ``slide_steps`` chooses the first and last steps as a slide draws a long sequence
-(``SLIDE_STEPS`` in ``graph.py`` says when). ``graph.py`` calls both; ``ladder.py`` chooses its steps the same way.
+(``SLIDE_STEPS`` in ``graph.py`` says when), and ``steps_within_chains`` does so in each chain of a sequence that runs
+through several (an encoder's, then its decoder's: ``chains_in_time``), so that every handover is drawn. ``graph.py``
+calls them; ``ladder.py`` chooses its steps the same way.
 """
 
 from __future__ import annotations
@@ -70,6 +72,72 @@ def slide_steps(count: int, shown: int = 5) -> tuple[int, ...]:
     """
     first = (shown + 1) // 2
     return tuple(range(first)) + tuple(range(count - (shown - first), count))
+
+
+def chains_in_time(nodes: list[Node], edges) -> list[int]:
+    """How many steps each chain that hands its state to the next has, in time: [4, 4] for an encoder of 4 words and
+    its decoder of 4; [T] where the chains run side by side (a stacked or bidirectional layer's, one sequence's
+    steps). A chain's steps are those its own step names are shifted by one amount (``in_time``: its decoder's t=1
+    stands after the encoder's S); a step a "…" stands for is counted with the step drawn before it (steps are left
+    out only within a chain).
+
+    >>> from tinygrad_rnn.steps import Chain
+    >>> encoder, decoder = Chain("encoder", 0, "forward"), Chain("decoder", 0, "forward", after=2)
+    >>> chains_in_time([Node(k, "group", "", step=t, chain=c) for k, (t, c) in
+    ...                 enumerate([(1, encoder), (2, encoder), (1, decoder), (2, decoder), (3, decoder)])], [])
+    [2, 3]
+    """
+    at = in_time(nodes, edges)
+    shifts: dict[int, set[int]] = {}
+    for when, node in zip(at, nodes):
+        if node.step is None or when is None:
+            continue
+        if node.kind == "ellipsis":
+            shifts.update({step: shifts.get(step, set()) for step in left_out(node)})
+        else:
+            shifts.setdefault(when, set()).add(when - node.step)
+    lengths: list[int] = []
+    shift_before = None
+    for step in sorted(shifts):
+        shift = next(iter(shifts[step])) if len(shifts[step]) == 1 else shift_before  # (a "…": its chain's)
+        if not lengths or shift != shift_before:
+            lengths.append(0)
+        lengths[-1] += 1
+        shift_before = shift
+    return lengths
+
+
+def steps_within_chains(lengths: list[int], shown: int = 5) -> tuple[int, ...] | None:
+    """``shown`` steps of a sequence that runs through chains of ``lengths`` steps each, the rest left out within each
+    chain, never across a handover: each chain's first and last steps, then one more for each chain in turn, from its
+    start (encoder t = 1, …, 4 | decoder t = 1, …, 4, then t = 1, 2, …, 4 | t = 1, …, 4). Indexes into the list of
+    steps in time, as :func:`slide_steps`; one chain: :func:`slide_steps`. None where ``shown`` is fewer than every
+    chain's first and last steps.
+
+    >>> steps_within_chains([4, 4], 4), steps_within_chains([4, 4], 5), steps_within_chains([4, 4], 3)
+    ((0, 3, 4, 7), (0, 1, 3, 4, 7), None)
+    >>> steps_within_chains([12], 5)
+    (0, 1, 2, 10, 11)
+    """
+    if len(lengths) == 1:
+        return slide_steps(lengths[0], shown)
+    kept = [min(length, 2) for length in lengths]
+    if sum(kept) > shown:
+        return None
+    while sum(kept) < shown and any(k < length for k, length in zip(kept, lengths)):
+        for chain, length in enumerate(lengths):
+            if kept[chain] < length and sum(kept) < shown:
+                kept[chain] += 1
+    starts = [sum(lengths[:chain]) for chain in range(len(lengths))]
+    return tuple(start + k for start, length, count in zip(starts, lengths, kept) for k in slide_steps(length, count))
+
+
+def left_out(node: Node) -> list[int]:
+    """The steps a "…" stands for (its key says, under the keys of the views built on it)."""
+    key = node.key
+    while key[0] != "ellipsis":  # ("backward", ("ellipsis", side, steps)), …
+        key = key[1]
+    return list(key[2])
 
 
 def _span(steps: list[int]) -> str:

@@ -18,7 +18,10 @@ What is left to give up, in the order a lecturer would rather lose it:
    figure of ops may hold fewer, and so may a figure of the gradient at op level, down to t = 1, 2, …, T (its
    dozen ops a step drawn 8 times over land a one-layer LSTM's text at 6.6 px: at t = 1, 2, …, 8, 14.8 px) — unless
    the figure still misses the slide with more than 5 steps drawn (a stacked bidirectional layer's cells at 6):
-   then t = 1, 2, 3, …, T−1, T or t = 1, 2, …, T−1, T, where that fits.
+   then t = 1, 2, 3, …, T−1, T or t = 1, 2, …, T−1, T, where that fits. Steps that run through several chains
+   (an encoder's, then the decoder it hands its state to: :func:`~.kept_steps.chains_in_time`) are left out within
+   each chain, its first and last steps kept (encoder t = 1, …, 4 | decoder t = 1, …, 4), so every handover is
+   drawn; a rung that cannot keep them all is not tried (:func:`~.kept_steps.steps_within_chains`).
 
 Each rung taken is said in a note under the figure, with the option that draws it all. Steps are left out
 where the slide then fits or, in a figure of ops or of the gradient longer than 8 steps, or of the gradient at op
@@ -34,7 +37,8 @@ from contextvars import ContextVar
 from functools import cached_property
 
 from .fitting import SLIDE_SCALE, slide_scale
-from .graph import SLIDE_STEPS, slide_steps
+from .graph import SLIDE_STEPS
+from .kept_steps import chains_in_time, left_out, steps_within_chains
 from .layout import labelled_layout
 from .legibility import SlideFit, label_clashes, measure, shared_lines, slide_fit
 from .picture import Picture, steps_in_time
@@ -118,8 +122,12 @@ def fitted_rung(built: Callable[[tuple[int, ...] | slice | None, bool, bool], Pi
         if rung.scale > best.scale and rung.cleaner_than(first):
             best, keyed = rung, True  # (and kept for the steps left out after it)
     largest = best
+    chains = chains_in_time(first.picture.nodes, first.picture.edges)  # an encoder's steps, then its decoder's
     for fewer in _steps_shown(count, shown, steps_chosen, dense, gradient, ops) if best.scale < SLIDE_SCALE else []:
-        rung = Rung(built(slide_steps(count, fewer), shapes, keyed), *notes)  # steps: only where the slide then fits
+        kept = steps_within_chains(chains, fewer)  # never across a handover: each chain's first and last steps
+        if kept is None:
+            continue
+        rung = Rung(built(kept, shapes, keyed), *notes)  # steps: only where the slide then fits
         if rung.scale >= SLIDE_SCALE and rung.cleaner_than(first):
             return rung
         if dense and (count > SLIDE_STEPS or (gradient and ops)) and rung.scale > largest.scale * ENLARGES \
@@ -196,14 +204,6 @@ class Rung:
         """No more edges through nodes, clashing labels, or arrows along one line than ``other`` (a language
         model's op-level BPTT at t = 1, 2, …, 8 ran the terms of two Σs along one line where all 8 steps ran none)."""
         return all(mine <= theirs for mine, theirs in zip(self.clashes, other.clashes))
-
-
-def left_out(node) -> list[int]:
-    """The steps a "…" stands for (its key says, under the keys of the views built on it)."""
-    key = node.key
-    while key[0] != "ellipsis":  # ("backward", ("ellipsis", side, steps)), …
-        key = key[1]
-    return list(key[2])
 
 
 def step_counts(picture: Picture) -> tuple[int, int]:

@@ -70,9 +70,9 @@ def merge_groups(nodes: list[Node], links, level: str, gradient_only: bool = Fal
         if node.kind == "op" and node.step is not None:
             group_of[position] = group_key(node, level)
     keeps = {i for i, n in enumerate(nodes) if i not in group_of and (n.kind != "op" or is_sum_node(n))}
-    layer_scopes = {_layer_scope(nodes[p].scope) for p in group_of}  # a layer's own ops run in its scope (RNN, …)
+    layer_scopes = {_layer_scope(nodes[p]) for p in group_of}  # a layer's own ops run in its scope (RNN, …)
     users = {i for i, n in enumerate(nodes) if n.kind == "op" and i not in group_of and i not in keeps
-             and n.key.name not in BOOKKEEPING and not (n.scope and _layer_scope(n.scope) in layer_scopes)}
+             and n.key.name not in BOOKKEEPING and not any(n.scope[: len(s)] == s for s in layer_scopes)}
 
     order = _forward_order(len(nodes), links)
     # generation: an embedding whose ids were chosen from scores (argmax) reads no value through that
@@ -226,6 +226,7 @@ def merge_groups(nodes: list[Node], links, level: str, gradient_only: bool = Fal
     slices_used: dict[int, set[int]] = {}
     sliced: list[tuple[int, int, int, Any]] = []  # (leaf position, slice, head, head's step)
     pending: list[tuple[int, frozenset, bool]] = []  # (drawn node, its sources, is it a Σ over steps)
+    read_by_decoder: set = set()  # the per-step nodes (e_t) a decoder's cell or step reads: their x_t is y_{t−1}
 
     def per_step_node(source: tuple, reader_step: int | None = None, reader_row: tuple = (),
                       reader: Node | None = None) -> int:
@@ -238,9 +239,9 @@ def merge_groups(nodes: list[Node], links, level: str, gradient_only: bool = Fal
             step = reader_step if reader_step is not None else k + 1
             # a decoder (a chain handed its first state: Chain.after) reads at step t the token of step t − 1:
             # y₀ = [BEGIN], then the true (or chosen) y_{t−1}
-            cell = groups.get((reader.row[3:], reader.step)) if reader is not None and reader.row[:1] == (
-                PER_STEP,) else reader
-            shown = step - 1 if cell is not None and cell.after else step
+            # (its reader an embedding: a decoder's where a decoder's cell, or at step level its step, reads that)
+            decoder = reader is not None and (reader.after or reader.key in read_by_decoder)
+            shown = step - 1 if decoder else step
             new = source not in index
             drawn = place(source, lambda: Node(source, "input", subscript(name, shown), step=step))
             if new and position in choices:  # generation: s_{t−1} → (argmax) the id chosen → e_t, as the code runs
@@ -294,6 +295,8 @@ def merge_groups(nodes: list[Node], links, level: str, gradient_only: bool = Fal
                 edges.append((after_node(source[1]), head_index, ""))
             elif source[0] in ("split", "reduced", "token"):  # the node itself names what it passes on
                 reader = result[head_index]  # (below the cells: in the block of the chain it feeds)
+                if reader.after:
+                    read_by_decoder.add(source)
                 edges.append((per_step_node(source, reader.step, reader.row if reader.chain else (), reader),
                               head_index, ""))
             elif source[0] == "choice":  # ŷ_{t−1} = argmax of the scores, fed in as the next input
@@ -409,15 +412,24 @@ def _inputs_of_each_step(nodes: list[Node], edges) -> None:
             node.label = subscript(name, step) + ("\n" + rest if rest else "")
 
 
-def _layer_scope(scope: tuple[str, ...]) -> tuple[str, ...]:
-    """The scope a layer's own ops run in: its first part (("RNN",) of ("RNN", "layer 0", …)), after the "t=k" a
-    loop the user wrote put around the call — the user's other ops in that step (("t=1",)) are not the layer's.
+def _layer_scope(op: Node) -> tuple[str, ...]:
+    """The scope a layer's own ops run in (the op one of its steps): the scopes the user put around the call, then
+    the layer's name (("RNN",) of ("RNN", "layer 0", …)) — the user's other ops in that step (("t=1",), or a scope
+    the user named ("dec t=1",)) are not the layer's. An op of a step the user wrote: its scope's first part, and
+    the "t=k" after it.
 
-    >>> _layer_scope(("LSTM", "layer 0", "forward", "t=2")), _layer_scope(("t=2", "LSTM", "layer 0"))
-    (('LSTM',), ('t=2', 'LSTM'))
-    >>> _layer_scope(("t=2",))
-    ('t=2',)
+    >>> from tinygrad_rnn.steps import Chain
+    >>> lstm, cell = Chain("LSTM", 0, "forward"), Chain("dec", 0, "forward")
+    >>> _layer_scope(Node(0, "op", "tanh", ("LSTM", "layer 0", "forward", "t=2"), chain=lstm))
+    ('LSTM',)
+    >>> _layer_scope(Node(0, "op", "tanh", ("dec t=2", "dec", "layer 0", "forward", "t=2"), chain=cell))
+    ('dec t=2', 'dec')
+    >>> _layer_scope(Node(0, "op", "tanh", ("t=2",))), _layer_scope(Node(0, "op", "tanh", ("block", "t=2")))
+    (('t=2',), ('block',))
     """
+    scope, chain = op.scope, op.chain
+    if chain is not None and f"layer {chain.layer}" in scope[1:]:  # (…, module, "layer k", direction, "t=k")
+        return scope[: len(scope) - 1 - scope[::-1].index(f"layer {chain.layer}")]
     return scope[: 2 if step_of(scope[:1]) is not None else 1]
 
 

@@ -63,8 +63,12 @@ PRESETS: dict[str, dict[str, Any]] = {
                "time": "superscript", "words_as_columns": True,
                "input_weight_reads": "e⁽ᵗ⁾"},  # (W_e: named by what layer 1 reads; a note says what layer 2's reads)
     # CMU's recurrence has no bias, h_t = tanh(W_hh h_{t−1} + W_xh x_t): the model's two are named b_h, and said so
+    # with the cell's own equation (an LSTM's gates read the same W_hh h_{t−1} + W_xh x_t, not the tanh RNN's h_t)
     "cmu": {"names": {"W_ih": "W_xh", "W_hh": "W_hh", "b_ih": "b_h", "b_hh": "b_h", "W_hy": "W_hy", "b_y": "b_y",
-                      "J": "L"}, "time": "subscript", "no_bias": "h_t = tanh(W_hh h_{t−1} + W_xh x_t)"},
+                      "J": "L"}, "time": "subscript",
+            "no_bias": {"": "h_t = tanh(W_hh h_{t−1} + W_xh x_t)",
+                        "lstm": "i, f, g, o = σ, σ, tanh, σ of (W_hh h_{t−1} + W_xh x_t)",
+                        "gru": "r, z and n read W_hh h_{t−1} and W_xh x_t"}},
     # USC writes a GRU's gates with W and U: z_t = σ(W⁽ᶻ⁾ x_t + U⁽ᶻ⁾ h_{t−1}) (its own names for a GRU's weights)
     "usc": {"names": {"W_ih": "W_x", "W_hh": "W_h", "b_ih": "b", "b_hh": "b"}, "time": "subscript",
             "gru": {"W_ih": "W", "W_hh": "U"}},
@@ -117,23 +121,28 @@ class Notation:
         """The notation for a layer of ``cell`` ("rnn", "lstm", "gru"). A GRU keeps PyTorch's two biases
         apart: its candidate adds b_hn inside the reset gate, n = tanh(W_in x + b_in + r ⊙ (W_hn h + b_hn)),
         so no one bias is the sum of bias_ih and bias_hh (only their r and z rows would add up) — where a
-        lecture writes one b for an RNN's two, a GRU's figure writes b_ih and b_hh. A preset's own names for
-        a GRU's weights apply too (USC's W and U); a name the user asked for stays.
+        lecture writes one b for an RNN's two, a GRU's figure writes them as the two parts its RNN's and LSTM's
+        figures draw, b′ (bias_ih) and b″ (bias_hh), never PyTorch's b_ih and b_hh, which the lecture never
+        defines. A preset's own names for a GRU's weights apply too (USC's W and U); a name the user asked
+        for stays. An LSTM keeps its names; its cell is recorded for the footnote's equation (:meth:`merged_biases`).
 
         >>> usc = resolve("usc").for_cell("gru")
         >>> usc.symbol("W_ih"), usc.symbol("W_hh"), usc.symbol("b_ih"), usc.symbol("b_hh")
-        ('W', 'U', 'b_ih', 'b_hh')
-        >>> resolve("usc").for_cell("lstm").symbol("b_hh")
-        'b'
+        ('W', 'U', 'b′', 'b″')
+        >>> resolve("usc").for_cell("lstm").symbol("b_hh"), resolve("pytorch").for_cell("gru").symbol("b_hh")
+        ('b', 'b_hh')
         """
-        if cell != "gru" or self.cell == "gru":
+        if cell not in ("gru", "lstm") or self.cell == cell:
             return self
+        if cell == "lstm":
+            return replace(self, cell=cell)
         names = dict(self.names)
         names.update({k: v for k, v in PRESETS.get(self.preset, {}).get("gru", {}).items() if k not in self.asked})
-        if names.get("b_ih") is not None and names.get("b_ih") == names.get("b_hh"):
-            for name in ("b_ih", "b_hh"):
+        bias = names.get("b_ih")
+        if bias is not None and bias == names.get("b_hh"):
+            for name, part in zip(("b_ih", "b_hh"), BIAS_PARTS):
                 if name not in self.asked:
-                    names.pop(name)
+                    names[name] = bias + part
         return replace(self, names=names, cell="gru")
 
     def for_drawing(self, nodes: list[Node]) -> Notation:
@@ -192,21 +201,31 @@ class Notation:
 
     def merged_biases(self, parts: bool = False) -> list[str]:
         """The lecture's one bias where a layer has two: 'b₁ = bias_ih + bias_hh'; with ``parts``, the
-        figure draws the two apart (b₁′, b₁″: :func:`.parameter_names._bias_parts`) and the note names each."""
+        figure draws the two apart (b₁′, b₁″: :func:`.parameter_names._bias_parts`) and the note names each.
+        A GRU's two are no parts of one bias (:meth:`for_cell`): the note says where b″ is added instead.
+
+        >>> print(resolve("elman").for_cell("gru").merged_biases()[0].partition(" — ")[2])
+        [b_h″]ₙ is inside r ⊙ [V h + b_h″]ₙ
+        """
         symbol = self.names.get("b_ih")
         preset = PRESETS.get(self.preset, {})
         lecture_bias = preset.get("names", {}).get("b_ih")  # the preset's own (None: it keeps PyTorch's names)
-        if self.cell == "gru" and lecture_bias is not None and symbol is None:  # (not written for a GRU: say why)
-            return [f"b_ih, b_hh: two biases in a GRU, not one — b_hh's n rows are added inside r ⊙ "
-                    f"[{self.symbol('W_hh')} h + b_hh]ₙ"]
-        if symbol is None or self.names.get("b_hh") != symbol:
+        no_bias = preset.get("no_bias", {})
+        own = lecture_bias is not None and symbol in (lecture_bias, lecture_bias + BIAS_PARTS[0])  # (not a user's)
+        recurrence = no_bias.get(self.cell, no_bias.get("")) if own else None
+        unwritten = f": the lecture writes no bias, {recurrence}" if recurrence else ""
+        second = self.names.get("b_hh")
+        if self.cell == "gru" and lecture_bias is not None and symbol is not None and second not in (None, symbol):
+            # (which is bias_ih: the linear of x that reads it, as the figure draws it)
+            return [f"PyTorch's {symbol}, {second}: two biases in a GRU, not one — [{second}]ₙ is inside r ⊙ "
+                    f"[{self.symbol('W_hh')} h + {second}]ₙ{unwritten}"]
+        if symbol is None or second != symbol:
             return []
-        recurrence = preset.get("no_bias") if symbol == lecture_bias else None  # (a name the user gave: theirs)
         first, second = (symbol + mark for mark in BIAS_PARTS)
         if recurrence:  # a lecture whose recurrence has no bias (CMU's): the symbol is this model's, not the slides'
             said = f"PyTorch's bias_ih, bias_hh: {first}, {second}, {symbol} = {first} + {second}" if parts else \
                 f"{symbol} = bias_ih + bias_hh, PyTorch's two biases"
-            return [f"{said}: the lecture writes no bias, {recurrence}"]
+            return [said + unwritten]
         if parts:
             return [f"PyTorch's bias_ih, bias_hh: {first}, {second}, two tensors that add up to the lecture's one "
                     f"bias, {symbol} = {first} + {second}"]
@@ -279,13 +298,28 @@ EMBEDDINGS_OF_TWO = {"source_embedding.weight": "E_x", "target_embedding.weight"
 
 
 def drawn_cell(nodes: list[Node]) -> str:
-    """"gru" where the nodes read a GRU's recurrent weight (weight_hh: three gates' rows, 3H × H), else "" —
-    a GRU's figure keeps its two biases apart (:meth:`Notation.for_cell`). An LSTM's is 4H × H, or 4H × P
-    with a projection (P < H); an RNN's H × H."""
-    for node in nodes:  # a parameter, or its gradient drawn as an output (∂J/∂weight_hh_l0: the same shape)
-        name = node.label.split("\n")[0].removeprefix("∂J/∂")
-        if node.kind in ("parameter", "output") and node.tensors and short_name(name) == "W_hh":
-            shape = tuple(node.tensors[0].shape)
-            if len(shape) == 2 and shape[0] == 3 * shape[1]:
-                return "gru"
+    """"gru" or "lstm" where the nodes read a GRU's or an LSTM's recurrent weight (:func:`cell_of_weights`), else "" —
+    a GRU's figure keeps its two biases apart, an LSTM's footnote writes its gates' equation
+    (:meth:`Notation.for_cell`)."""
+    # a parameter, or its gradient drawn as an output (∂J/∂weight_hh_l0: the same shape)
+    return cell_of_weights({node.label.split("\n")[0].removeprefix("∂J/∂"): node.tensors[0] for node in nodes
+                            if node.kind in ("parameter", "output") and node.tensors})
+
+
+def cell_of_weights(weights: dict[str, Any]) -> str:
+    """"gru" where a recurrent weight (weight_hh) holds three gates' rows, 3H × H; "lstm" where four, 4H × H, or 4H × P
+    with a projection (P < H: never 3H' × H'); else "" (an RNN's H × H, or no recurrent weight).
+
+    >>> import tinygrad_rnn as tr
+    >>> cell_of_weights({"gru.weight_hh_l0": tr.zeros(9, 3)}), cell_of_weights({"weight_hh_l0": tr.zeros(8, 1)})
+    ('gru', 'lstm')
+    """
+    for name, weight in weights.items():
+        shape = tuple(weight.shape)
+        if short_name(name) != "W_hh" or len(shape) != 2:
+            continue
+        if shape[0] == 3 * shape[1]:
+            return "gru"
+        if shape[0] % 4 == 0 and shape[0] >= 4 * shape[1]:
+            return "lstm"
     return ""

@@ -38,7 +38,7 @@ GRADIENT_OF = re.compile(r"∂J/∂([^\s|]+)")
 
 # (a rolled loop's cₜ₊₁ is one step, its mark after it: cₜ₊₁⁽²⁾, never cₜ⁽²⁾₊₁); a step's mark already written (a
 # step-level figure's h₃⁽²←⁾, :func:`.step_states.step_marks`) is read with it, and written as the notation writes marks
-TOKEN = re.compile(r"(?<![\w\u0302])([A-Za-zŷ\u0302]+)(?:(_0|_T|[₀₁₂₃₄₅₆₇₈₉]+|ₜ(?:[₊₋][₀₁₂₃₄₅₆₇₈₉]+)?)(⁽[^⁾\s]*⁾)?)?"
+TOKEN = re.compile(r"(?<![\w\u0302])([A-Za-zŷ\u0302]+)(?:(_0|_T|_n|[₀₁₂₃₄₅₆₇₈₉]+|ₜ(?:[₊₋][₀₁₂₃₄₅₆₇₈₉]+)?)(⁽[^⁾\s]*⁾)?)?"
                    r"(?![\w\u0302₀₁₂₃₄₅₆₇₈₉])")
 
 

@@ -10,7 +10,7 @@ all sequences still running at step 0, then at step 1, …, with the sequences s
 
 Both directions are one gather (``x[index]``), so gradients flow through them to ``data`` and
 to the padded input. ``nn.RNN/LSTM/GRU`` accept a PackedSequence and return one: they unpack it
-to a padded batch and its lengths, run it as ``lengths=`` does (the masks ``t < length``, see
+to a padded batch and its lengths, run it as ``lengths=`` does (the masks ``t ≤ lengths``, see
 nn/recurrent.py) and pack the output again, so a packed run is drawn like a run with lengths.
 """
 
@@ -27,6 +27,8 @@ from ...tensor import Tensor
 
 __all__ = ["PackedSequence", "pack_padded_sequence", "pad_packed_sequence", "pad_sequence", "pack_sequence",
            "unpad_sequence", "unpack_sequence"]
+
+PADDING = "padding"  # the name of the row read past a sequence's end: drawings fold it (viz/running_masks.py)
 
 
 class PackedSequence(NamedTuple):
@@ -202,7 +204,7 @@ def _gather_packed_rows(padded: Tensor, batch_sizes: numpy.ndarray, order: numpy
 def _gather_rows(rows: Tensor, positions: numpy.ndarray, padding_value: float) -> Tensor:
     """rows[positions], where the position len(rows) reads a row of ``padding_value``."""
     padding = creation.full((1, *rows.shape[1:]), padding_value, dtype=rows.dtype, device=rows.device)
-    padding.name = "padding"  # so a drawing says what this constant is
+    padding.name = PADDING  # so a drawing says what this constant is
     return getitem(cat([rows, padding]), positions)
 
 

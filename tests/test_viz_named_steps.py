@@ -1,0 +1,106 @@
+"""Figures of models a lecturer writes by hand, checked against the graph they were drawn from.
+
+An encoder–decoder written with two ``nn.GRUCell`` calls, each step under a scope the user named
+(``tr.scope(f"enc t={t}")``, ``tr.scope(f"dec t={t}")``), teacher-forced: every parameter a step reads — the
+output layer's too — is in that step's nodes and in the Σ boxes of the backward figure, and the tokens each step
+reads are drawn below it, x_t into the encoder and the true y_{t−1} into the decoder.
+
+A classifier over two sentences of lengths 4 and 2 (packed, or ``lengths=``): the masks of the sequences still
+running are no input under the cells (e_t is, below its cell), and the figure says where each sentence's h_n is
+taken, h_n = (h₄ of sequence 1, h₂ of sequence 2), on the arrow into the head (h_n, not h₄) and in a key line.
+"""
+
+import functools
+
+import pytest
+
+import tinygrad_rnn as tr
+from tinygrad_rnn.nn.utils.rnn import pack_padded_sequence
+from tinygrad_rnn.viz.graph import build_picture
+
+F = tr.nn.functional
+SOURCE, TARGET = [3, 4, 5], [1, 6, 7, 2]  # 1 = [BEGIN], 2 = [END]
+
+
+@functools.cache
+def teacher_forced_loss() -> tuple[tr.Tensor, tr.nn.Linear]:
+    """J of a hand-written GRU encoder–decoder, each step in a scope the user named, and its output layer."""
+    tr.manual_seed(0)
+    source_embedding, target_embedding = tr.nn.Embedding(8, 4), tr.nn.Embedding(8, 4)
+    encoder, decoder, out = tr.nn.GRUCell(4, 4), tr.nn.GRUCell(4, 4), tr.nn.Linear(4, 8)
+    h = tr.zeros(1, 4)
+    for t, word in enumerate(SOURCE):
+        with tr.scope(f"enc t={t + 1}"):
+            h = encoder(source_embedding(tr.tensor([word])), h)
+    losses = []
+    for t in range(len(TARGET) - 1):
+        with tr.scope(f"dec t={t + 1}"):
+            h = decoder(target_embedding(tr.tensor([TARGET[t]])), h)  # the true previous word: teacher forcing
+            losses.append(F.cross_entropy(out(h), tr.tensor([TARGET[t + 1]])))
+    loss = sum(losses[1:], losses[0]) * (1 / 3)
+    loss.name = "J"
+    return loss, out
+
+
+@functools.cache
+def picture(backward: bool):
+    return build_picture((teacher_forced_loss()[0],), level="cell", backward=backward, show_shapes=False)
+
+
+def test_the_output_layer_a_named_step_reads_is_drawn_in_every_decoder_step_with_its_weights():
+    _, out = teacher_forced_loss()
+    heads = [node for node in picture(False).nodes if any(key == id(out.weight) for key in node.tensor_names)]
+    assert sorted(node.step for node in heads) == [1, 2, 3]  # (before: folded into no node, W_hy drawn nowhere)
+    assert all("W_hy" in node.parameters and "b_y" in node.parameters for node in heads)
+
+
+def test_the_output_layers_weights_are_in_the_sigma_boxes_of_the_backward_figure():
+    sums = [node.label for node in picture(True).nodes if node.kind == "output" and "Σₜ" in node.label]
+    assert any("∂J/∂W_hy = Σₜ ∂J/∂W_hy|₍ₜ₎" in label for label in sums), sums
+    assert any("∂J/∂b_y = Σₜ" in label for label in sums), sums
+
+
+@pytest.mark.parametrize("letter, steps", [("x", {1: "x₁", 2: "x₂", 3: "x₃"}), ("y", {1: "y_0", 2: "y₁", 3: "y₂"})])
+def test_each_step_reads_its_token_drawn_below_it_the_decoder_the_true_previous_word(letter, steps):
+    tokens = {node.step: node.label for node in picture(False).nodes
+              if node.kind == "input" and node.label.startswith(letter)}
+    assert tokens == steps  # (before: no token drawn, so teacher forcing was invisible)
+
+
+@functools.cache
+def classifier_picture(packed: bool, backward: bool):
+    """A GRU classifier over two sentences, 4 and 2 words long, padded to 4: its cell-level figure."""
+    tr.manual_seed(0)
+    embedding, gru, head = tr.nn.Embedding(10, 3), tr.nn.GRU(3, 4, batch_first=True), tr.nn.Linear(4, 2)
+    words = embedding(tr.tensor([[1, 2, 3, 4], [5, 6, 0, 0]]))
+    if packed:
+        _, h_n = gru(pack_padded_sequence(words, [4, 2], batch_first=True))
+    else:
+        _, h_n = gru(words, lengths=[4, 2])
+    loss = F.cross_entropy(head(h_n[-1]), tr.tensor([0, 1]))
+    return build_picture((loss,), level="cell", backward=backward, show_shapes=False)
+
+
+@pytest.mark.parametrize("backward", [False, True])
+@pytest.mark.parametrize("packed", [False, True])
+def test_a_classifier_over_two_lengths_says_where_each_sentences_h_n_is_taken(packed, backward):
+    picture = classifier_picture(packed, backward)
+    assert any("hₙ = (h₄ of sequence 1, h₂ of sequence 2)" in note and "mₜ = [t ≤ lengths]" in note
+               for note in picture.notes), picture.notes  # (before: the head read h₄ for both)
+    into_head = [label for tail, head, label in picture.edges
+                 if picture.nodes[tail if not backward else head].kind == "group" and
+                 picture.nodes[head if not backward else tail].label.startswith("linear")]
+    assert into_head == (["∂J/∂hₙ"] if backward else ["hₙ"])
+
+
+@pytest.mark.parametrize("packed", [False, True])
+def test_a_mask_of_the_sequences_running_is_no_input_under_a_cell_e_t_is(packed):
+    picture = classifier_picture(packed, False)
+    labels = [node.label for node in picture.nodes]
+    assert not [label for label in labels if "length" in label or "padding" in label]  # (before: "t < length₃")
+    for position, cell in enumerate(picture.nodes):
+        if cell.kind == "group" and cell.label.startswith("GRU cell"):
+            fed_by = sorted(picture.nodes[tail].label for tail, head, _ in picture.edges
+                            if head == position and picture.nodes[tail].chain is None)  # (not the cell before)
+            e_t = f"e{'₁₂₃₄'[cell.step - 1]} = embedding"
+            assert fed_by == sorted([e_t, "h_0"] if cell.step == 1 else [e_t]), fed_by

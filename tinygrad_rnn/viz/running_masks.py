@@ -1,0 +1,106 @@
+"""A batch of sequences of different lengths (``lengths=``, or a PackedSequence unpacked to one) runs every step
+with a mask of the sequences still running, m_t = [t ≤ lengths]: where it is 0 the step hands on the state it was
+handed, so each sequence's h_n is its state at its own last step. The masks are the layer's bookkeeping, one per
+step and not one per sequence, so a cell-level figure draws them not as an input under each cell (where x_t and
+e_t are drawn) but in a key line, with the step each sequence's h_n is taken at: h_n = (h₄ of sequence 1, h₂ of
+sequence 2). A packed batch's padding, the value read past a sequence's end that the masks throw away, is folded
+alike.
+
+>>> import tinygrad_rnn as tr
+>>> from tinygrad_rnn.viz.graph import build_picture
+>>> _, h_n = tr.nn.GRU(2, 3, batch_first=True)(tr.randn(2, 3, 2), lengths=[3, 1])
+>>> picture = build_picture((h_n.sum(),), level="cell", show_shapes=False)
+>>> [node.label for node in picture.nodes if node.kind == "input"]
+['h_0', 'x₁', 'x₂', 'x₃']
+>>> for line in picture.notes[-1].split(", so "):
+...     print(line)
+Each cell reads mₜ = [t ≤ lengths], lengths = (3, 1): a sequence that has ended keeps its state
+hₙ = (h₃ of sequence 1, h₁ of sequence 2)
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+import numpy
+
+from ..nn.recurrent import RUNNING
+from ..nn.utils.rnn import PADDING
+from .notation import Notation
+from .picture import Node
+from .scripts import TO_SUBSCRIPT
+
+SHOWN_ONE_BY_ONE = 3  # up to this many sequences, each h_n is named with its sequence; more, in batch order
+
+
+def fold_running_masks(nodes: list[Node], links: list[tuple]) -> tuple[list[tuple], set]:
+    """The links less those out of the leaves a cell-level figure folds (the masks of the sequences still running,
+    and the padding a packed batch is unpacked with), and the chains whose steps read such a mask."""
+    folded = {position for position, node in enumerate(nodes) if node.kind == "input" and
+              any(getattr(tensor, "name", None) in (RUNNING, PADDING) for tensor in node.tensors)}
+    masked = {nodes[head].chain for tail, head, *_ in links if tail in folded and
+              any(getattr(tensor, "name", None) == RUNNING for tensor in nodes[tail].tensors)}
+    return [link for link in links if link[0] not in folded], masked - {None}
+
+
+def name_final_states(nodes: list[Node], edges: list[tuple[int, int, str]], masked: set) -> list[tuple[int, int, str]]:
+    """The edges, the states a forward chain run with lengths hands on after its last step T named h_n (c_n), not
+    h_T: each is every sequence's state at its own last step (the key line of :func:`lengths_notes` says which). A
+    reverse chain's last step is t = 1 for every sequence (it starts at each one's end): its h₁ stays h₁."""
+    last = {}
+    for node in nodes:
+        if node.kind == "group" and node.chain in masked and node.chain.direction == "forward" and node.step:
+            last[node.chain] = max(last.get(node.chain, 0), node.step)
+
+    def named(tail: int, head: int, label: str) -> str:
+        cell = nodes[tail]
+        if cell.chain not in last or cell.step != last[cell.chain] or nodes[head].step is not None:
+            return label
+        state = label.removesuffix(str(cell.step).translate(TO_SUBSCRIPT))
+        return f"{state}_n" if state in ("h", "c") and label != state else label
+    return [(tail, head, named(tail, head, label)) for tail, head, label in edges]
+
+
+def lengths_notes(roots: Iterable[Any], notation: Notation) -> list[str]:
+    """The key line of each batch run with lengths under ``roots``: its masks read back into the lengths they were
+    made from (the mask of step t is 1 for the sequences still running at t), and the step each sequence's h_n is
+    taken at (a forward direction's, where a reverse direction reads the masks too: its h_n is h₁ for every
+    sequence). A walk of the recorded graph, no recursion.
+
+    >>> import tinygrad_rnn as tr
+    >>> from tinygrad_rnn.viz.notation import resolve
+    >>> _, h_n = tr.nn.RNN(2, 3, bidirectional=True)(tr.randn(3, 2, 2), lengths=[2, 3])
+    >>> for line in lengths_notes([h_n], resolve(None))[0].split(", so "):
+    ...     print(line)
+    Each cell reads mₜ = [t ≤ lengths], lengths = (2, 3): a sequence that has ended keeps its state
+    hₙ = (h₂ of sequence 1, h₃ of sequence 2) forward; in reverse, h₁
+    """
+    masks: dict[int, Any] = {}  # (each mask once: every layer and direction of a call reads the same ones)
+    reverse = False
+    stack, seen = [root.grad_fn for root in roots if root.grad_fn is not None], set()
+    while stack:
+        function = stack.pop()
+        for x in function.inputs:
+            if getattr(x, "grad_fn", None) is not None and id(x.grad_fn) not in seen:
+                seen.add(id(x.grad_fn))
+                stack.append(x.grad_fn)
+            elif getattr(x, "name", None) == RUNNING:
+                masks[id(x)] = x
+                reverse |= function.step is not None and function.step.chain.direction == "reverse"
+    by_batch: dict[int, list[numpy.ndarray]] = {}  # (masks of one size: one call's, unless several calls share it)
+    for mask in masks.values():
+        by_batch.setdefault(mask.numel(), []).append(numpy.asarray(mask.numpy()).reshape(-1))
+    notes = []
+    mask, last = notation.at_step("m", "t"), notation.at_step("h", "n")  # (mₜ and hₙ, or m⁽ᵗ⁾ and h⁽ⁿ⁾)
+    for rows in by_batch.values():
+        lengths = [int(length) for length in numpy.sum(rows, axis=0)]
+        if len(lengths) <= SHOWN_ONE_BY_ONE:
+            taken = ", ".join(f"{notation.at_step('h', str(length))} of sequence {b + 1}"
+                              for b, length in enumerate(lengths))
+        else:
+            taken = ", ".join(notation.at_step("h", str(length)) for length in lengths)
+        notes.append(f"Each cell reads {mask} = [t ≤ lengths], lengths = ({', '.join(map(str, lengths))}): a "
+                     f"sequence that has ended keeps its state, so {last} = ({taken})" +
+                     (f" forward; in reverse, {notation.at_step('h', '1')}" if reverse else ""))
+    return notes
