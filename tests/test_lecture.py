@@ -97,7 +97,7 @@ def test_the_equations_carry_the_numbers_of_the_chain_rule(kind):
 
 
 @pytest.mark.parametrize("notation, read_x, read_h", [("pytorch", "Winx2+bin", "(Whnh1+bhn)"),
-                                                      ("elman", "[Wx2+bih]n", "[Vh1+bhh]n")])
+                                                      ("elman", "[Wx2+bh′]n", "[Vh1+bh″]n")])  # (its two b_h)
 def test_a_gru_page_defines_r_z_and_n_and_prints_r(notation, read_x, read_h):
     """A GRU's page writes its gates r, z and its candidate n (the backward stages name the paths through them),
     in the notation's names, on the rolled, unrolled and forward stages, and prints r_t beside z_t (it showed
