@@ -96,6 +96,27 @@ def test_the_equations_carry_the_numbers_of_the_chain_rule(kind):
         assert js(numpy.linalg.norm(skip)) in _backward_math(panel, 2)
 
 
+@pytest.mark.parametrize("notation, read_x, read_h", [("pytorch", "Winx2+bin", "(Whnh1+bhn)"),
+                                                      ("elman", "[Wx2+bh′]n", "[Vh1+bh″]n")])  # (its two b_h)
+def test_a_gru_page_defines_r_z_and_n_and_prints_r(notation, read_x, read_h):
+    """A GRU's page writes its gates r, z and its candidate n (the backward stages name the paths through them),
+    in the notation's names, on the rolled, unrolled and forward stages, and prints r_t beside z_t (it showed
+    h_t = (1 − z_t) ⊙ n_t + z_t ⊙ h_{t−1} alone: r and n were never defined)."""
+    layer, loss = last_step_loss("gru", steps=3)
+    found = analysis.find_recurrence(loss, layer)
+    [panel] = viz.lecture(loss, layer, notation=notation).data["panels"]
+    for stage in panel["stages"][:5]:  # rolled, unrolled, forward t = 1, 2, 3
+        written = re.sub(r"<[^>]+>", "", stage["math"]).replace(" ", "")
+        t = str(stage["t"] or "t")
+        assert f"r{t},z{t}=σ(·)" in written, (stage["phase"], written)
+        assert f"n{t}=tanh(" in written and "+r" + t + "⊙" in written, (stage["phase"], written)
+    forward = re.sub(r"<[^>]+>", "", panel["stages"][3]["math"]).replace(" ", "")  # t = 2
+    assert f"n2=tanh({read_x}+r2⊙{read_h})" in forward, forward
+    r = found.gates[1]["r"].numpy()[0]  # 3 units: printed whole, before z_2 as the equations name them
+    assert "r2=[" + ",".join(slide_number(v, digits_to_tell_apart(r)) for v in r) + "]" in forward, forward
+    assert forward.index("r2=[") < forward.index("z2=[")
+
+
 def _jacobian(later, earlier):
     """∂later/∂earlier for batch element 0, row by row: one tr.grad per unit of ``later``."""
     rows = []

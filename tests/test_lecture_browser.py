@@ -708,6 +708,20 @@ def test_a_page_opened_at_a_stage_shows_its_window_at_once(browser, language_mod
     assert problems == []
 
 
+def test_the_bars_print_two_figures_as_the_text_does(browser, language_models):
+    """Every bar's value is written with two significant figures, as the text beside it (a tanh RNN language
+    model's W_hh bars read 0.114, 8.69·10⁻², 0.107: digits a class would compare for a pattern)."""
+    page, problems = open_page(browser, language_models["rnn"], 1920, 1080, motion="reduce")
+    panel = page.evaluate("JSON.parse(document.querySelector('script.tgr-data').textContent)")["panels"][0]
+    go_to(page, len(panel["stages"]))  # the sums: every bar shown
+    for weight in panel["weights"][:2]:  # W_hh and W_ih, whose terms differ in the third figure
+        page.click(f".sums button[data-weight='{weight['name']}']")
+        printed = page.eval_on_selector_all(".term .value", "values => values.map(v => v.textContent)")
+        assert printed == [slide_number(v) for v in weight["terms"]], weight["name"]
+        assert digits_to_tell_apart(weight["terms"]) > 2  # the case that printed more figures
+    assert problems == []
+
+
 NAMED_OUT_OF_VIEW = """() => {""" + FRAME + """
   const data = JSON.parse(document.querySelector('script.tgr-data').textContent);
   const stage = data.panels[0].stages[Number(document.querySelector('.tgr-lecture').dataset.stage)];
@@ -1049,6 +1063,40 @@ def gru_language_model(tmp_path_factory):
     path = tmp_path_factory.mktemp("gru_lm") / "page.html"
     assert cli.main(["lecture", "--cell", "gru", "--loss", "every", "--tokens", "a b c d e", "-o", str(path)]) == 0
     return path
+
+
+# Each arrow from a loss J_t in view to their mean in view (the bus over the J row): drawn, and whole in the frame
+BUS_IN_VIEW = """() => {""" + FRAME + """
+  const data = JSON.parse(document.querySelector('script.tgr-data').textContent).panels[0];
+  const losses = new Set(Object.values(data.above).flat().map(String));
+  const shown = (i) => {
+    const node = svg.querySelector(`.node[data-index="${i}"]`);
+    return node && inFrame(node.getBoundingClientRect());
+  };
+  return [...svg.querySelectorAll('path.edge')].filter((edge) => losses.has(edge.dataset.tail) &&
+      !losses.has(edge.dataset.head) && shown(edge.dataset.tail) && shown(edge.dataset.head))
+    .map((edge) => edge.style.visibility !== 'hidden' && inFrame(edge.getBoundingClientRect()));
+}"""
+
+
+def test_the_bus_from_the_losses_to_their_mean_stays_in_the_frame(browser, tmp_path):
+    """Wherever a stage names a J_t (forward and backward) and the J_t and their mean are in view, the arrow between
+    them is drawn whole (at the last backward stage of a lecturer's 5-step GRU page the window's top edge ran along
+    the J row, the bus hidden over it: the losses stood unconnected to J)."""
+    path = tmp_path / "gru.html"
+    assert cli.main(["lecture", "--cell", "gru", "--loss", "every", "--notation", "elman", "--tokens",
+                     "the keys to the cabinet are", "-o", str(path)]) == 0
+    page, problems = open_page(browser, path, 1920, 1080, motion="reduce")
+    stages = page.evaluate("JSON.parse(document.querySelector('script.tgr-data').textContent)")["panels"][0]["stages"]
+    checked = 0
+    for stage in range(2, len(stages)):  # (the sums name the cells alone: their window may still cut the bus)
+        go_to(page, stage)
+        settle(page)
+        bus = page.evaluate(BUS_IN_VIEW)
+        assert all(bus), (stage, bus)
+        checked += len(bus)
+    assert checked > 0
+    assert problems == []
 
 
 def test_a_forward_stage_dims_every_node_of_a_step_not_yet_computed(browser, gru_language_model):

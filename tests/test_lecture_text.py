@@ -20,6 +20,7 @@ from tinygrad_rnn.viz.export import stage_slides
 from tinygrad_rnn.viz.lecture_models import language_model_loss, last_step_loss, layer
 from tinygrad_rnn.viz.legibility import figure_sizes
 from tinygrad_rnn.viz.notation import PRESETS
+from tinygrad_rnn.viz.slide import _title_lines, text_of_html
 
 CELLS, NOTATIONS = ("rnn", "lstm", "gru"), sorted(PRESETS)
 SLIDE_LABEL_PX = 28  # a node's label on a slide: larger than the slide's smallest text
@@ -94,6 +95,15 @@ def test_the_page_and_its_exported_stages_write_the_notation_not_code(pages, not
         for name, svg in stage_slides(page):
             found = {text: code_in(text) for text in svg_texts(svg) if code_in(text)}
             assert not found, f"{cell}, {notation}, {name}: {sorted(found.values())[:6]}"
+
+
+def test_the_sums_stages_title_stays_on_one_line(pages):
+    """An exported sums stage's title is one line in every cell and notation (it wrapped, ".grad" alone on the
+    second line of a GRU's)."""
+    for (cell, notation), page in pages.items():
+        sums = page.data["panels"][0]["stages"][-1]
+        assert sums["phase"] == "sums"
+        assert len(_title_lines(text_of_html(sums["text"]))[1]) == 1, (cell, notation, sums["text"])
 
 
 def test_a_last_step_loss_page_writes_the_notation_too():

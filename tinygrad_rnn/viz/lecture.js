@@ -200,9 +200,10 @@ function tinygradRnnLecture(root) {
       }
       const terms = element("div", { class: "terms" });
       const steps = element("div", { class: "steps-axis" });
-      const digits = tinygradRnnDigits(weight.terms);  // two bars of different heights never print alike
+      // two figures, as the text beside the bars writes them: on a log axis a third or fourth digit is
+      // noise a class would read as a pattern (0.1140 against 0.1141); the bars' heights tell them apart
       weight.terms.forEach((value, index) => {
-        const label = fmt(value, digits);
+        const label = fmt(value);
         const term = element("div", { class: "term", "data-step": String(index + 1),
                                       title: `step ${index + 1}: ${label}` });
         const fill = element("div", { class: "fill" });

@@ -64,20 +64,24 @@ def _stages_in(found: analysis.Recurrence, numbers: dict[str, Any], weights: lis
     # under it, and the figure's text under the page's)
     model = [w["name"] for w in sorted(weights, key=lambda w: not w["lookup"]) if w["role"] not in WEIGHT_ORDER]
     stages = [{"phase": "rolled", "t": None, "text": "The network rolled: one cell, its state a loop back into it",
-               "math": _math(_cell_equation(kind, "t", names, read))},
+               "math": _math(*_cell_lines(kind, "t", names, read))},
               {"phase": "unrolled", "t": None,
                "text": f"Unrolled over {steps} steps: the same cell, the same {', '.join(shared + model)} at every "
                        "step",
-               "math": _math(_cell_equation(kind, "t", names, read))}]
+               "math": _math(*_cell_lines(kind, "t", names, read))}]
     for t in range(1, steps + 1):
         h = vector(found.hidden_states[t - 1])
-        lines = [_cell_equation(kind, str(t), names, read), _values_line(f"h_{t}", h, found.hidden_states[t - 1])]
+        equations = _cell_lines(kind, str(t), names, read)
+        lines = [*equations, _values_line(f"h_{t}", h, found.hidden_states[t - 1])]
         if t > 1:  # what it was computed from
-            lines.insert(1, _values_line(f"h_{t - 1}", vector(found.hidden_states[t - 2]), found.hidden_states[t - 2]))
-        if kind == "lstm" and found.gates[t - 1].get("f") is not None:
-            lines.insert(1, _values_line(f"f_{t}", vector(found.gates[t - 1]["f"]), found.gates[t - 1]["f"]))
-        if kind == "gru" and found.gates[t - 1].get("z") is not None:
-            lines.insert(1, _values_line(f"z_{t}", vector(found.gates[t - 1]["z"]), found.gates[t - 1]["z"]))
+            lines.insert(len(equations),
+                         _values_line(f"h_{t - 1}", vector(found.hidden_states[t - 2]), found.hidden_states[t - 2]))
+        # the gates that decide what is kept: an LSTM's forget gate, a GRU's reset and update gates (r first, as
+        # its equations name them)
+        for gate in {"lstm": ("f",), "gru": ("z", "r")}.get(kind, ()):
+            if found.gates[t - 1].get(gate) is not None:
+                lines.insert(len(equations),
+                             _values_line(f"{gate}_{t}", vector(found.gates[t - 1][gate]), found.gates[t - 1][gate]))
         if losses is not None:
             lines.append(_row(_symbol(f"J_{t}"), _op("="), _op("−"), _text("log "), _symbol(f"ŷ_{t}"),
                               _text("["), _symbol(f"x_{t + 1}"), _text("]"), _op("="),
@@ -117,7 +121,9 @@ def _loss_line(loss_is: dict[str, Any], steps: int) -> str:
 def _sums_text(found: analysis.Recurrence, weights: list[dict], names: dict[str, str]) -> str:
     """The sums stage's line: what is summed, what the parts of the lecture's one bias are, and which
     parameters the page leaves out and why."""
-    text = "The sums: each shared weight's gradient is the sum of one term per step, equal to .grad"
+    # (short: an exported stage's title on one line; "… the sum of one term per step, equal to .grad" left ".grad"
+    # alone on its second)
+    text = "The sums: each shared weight's .grad = Σ of one term per step"
     parts = {w["role"]: w["name"] for w in weights if w["whose"] in ("b_ih", "b_hh")}
     if len(parts) == 2:  # said once, as the deck's cell slide says it (whose each part is: on its own sum's line),
         # unbroken where the line wraps (an exported stage's title broke it after "b₁ =")
@@ -130,6 +136,31 @@ def _sums_text(found: analysis.Recurrence, weights: list[dict], names: dict[str,
     if unsplit:
         text += f"; not summed here: {', '.join(unsplit)} (its gradient is not one term per step)"
     return text
+
+
+def _cell_lines(kind: str, t: str, names: dict[str, str], read: str) -> list[str]:
+    """The cell's equations at step ``t``: its update, and for a GRU first its gates r, z and its candidate n,
+    which the update and the backward stages name (h_t alone left r and n undefined)."""
+    if kind != "gru":
+        return [_cell_equation(kind, t, names, read)]
+    previous = "t−1" if t == "t" else str(int(t) - 1)
+    gates = _row(_symbol(f"r_{t}"), _op(","), _symbol(f"z_{t}"), _op("="), _text("σ"), _fenced(_text("·")))
+    return [gates, _candidate(t, previous, names, read), _cell_equation(kind, t, names, read)]
+
+
+def _candidate(t: str, previous: str, names: dict[str, str], read: str) -> str:
+    """A GRU's candidate n_t, as the deck's GRU slide writes it: PyTorch's W_in x_t + b_in and W_hn h_{t−1} + b_hn,
+    or, in a lecture's names, [·]ₙ: the rows of its weights and biases that feed n."""
+    x, h = _symbol(f"{read}_{t}"), _symbol(f"h_{previous}")
+    if (names["W_ih"], names["W_hh"]) == ("W_ih", "W_hh"):
+        from_x = _row(_symbol("W_in"), x, _op("+"), _symbol("b_in"))
+        from_h = _fenced(_row(_symbol("W_hn"), h, _op("+"), _symbol("b_hn")))
+    else:
+        rows = _msub(_op("]"), "n")
+        from_x = _row(_op("["), _symbol(names["W_ih"]), x, _op("+"), _symbol(names["b_ih"]), rows)
+        from_h = _row(_op("["), _symbol(names["W_hh"]), h, _op("+"), _symbol(names["b_hh"]), rows)
+    return _row(_symbol(f"n_{t}"), _op("="), _text("tanh"),
+                _fenced(_row(from_x, _op("+"), _symbol(f"r_{t}"), _op("⊙"), from_h)))
 
 
 def _cell_equation(kind: str, t: str, names: dict[str, str] | None = None, read: str = "x") -> str:

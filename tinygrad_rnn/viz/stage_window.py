@@ -175,9 +175,20 @@ def named_box(figure: str, named: list[int], hidden: list[int] = ()) -> Box | No
     """The box a window onto ``figure`` holds for a stage whose text names ``named`` (rule 1), in the figure's
     units: computed here for the page's figures into each stage's data, which lecture_fit.js reads, and for an
     exported stage's figure (:func:`window_onto`). ``hidden``: nodes the stage does not draw (the sums' Σ of the
-    weights not chosen), which neither pull the box to their rows nor have it grown round them."""
+    weights not chosen), which neither pull the box to their rows nor have it grown round them. An arrow between two
+    nodes of the box's rows that runs over or under them (the bus from J₁ … J_T up and across to their mean) is
+    taken in whole: a window at the rows' edge cut it, and the losses stood unconnected to J."""
     boxes = _node_boxes(figure)
-    return _named_box({i: box for i, box in boxes.items() if i not in hidden} if hidden else boxes, named)
+    boxes = {i: box for i, box in boxes.items() if i not in hidden} if hidden else boxes
+    box = _named_box(boxes, named)
+    if box is None:
+        return None
+    top, bottom = box[1], box[3]
+    for (_, low, _, high), (tail, head) in _arrows(figure):
+        ends = [boxes.get(i) for i in (tail, head)]
+        if tail in named and None not in ends and all(top <= end[1] and end[3] <= bottom for end in ends):
+            top, bottom = min(top, low - PAD), max(bottom, high + PAD)
+    return box[0], top, box[2], bottom
 
 
 def _named_box(boxes: dict[int, Box], named: list[int]) -> Box | None:
