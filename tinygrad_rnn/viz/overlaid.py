@@ -36,7 +36,7 @@ def overlaid_picture(forward: Picture, gradient: Picture | None = None, sums_onl
     >>> sum(node.kind == "group" for node in picture.nodes)  # the forward's three cells, no node of their own
     3
     >>> sums = build_picture((loss,), level="cell", slide=True, weight_sums=True)
-    >>> sorted(label for _, _, label in sums.gradients), sums.nodes[-1].label.split("\n")[-1]
+    >>> sorted(label for _, _, label in sums.gradients), sums.nodes[-1].label.split("\\n")[-1]
     (['t=1', 't=2', 't=3'], 'Σₜ ∂J/∂b_hh|₍ₜ₎')
     """
     backward = bptt_picture(gradient or forward, slide=True, with_forward="overlaid")
