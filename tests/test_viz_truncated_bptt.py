@@ -127,24 +127,26 @@ def test_a_third_calls_initial_state_is_subscripted():
     assert script_runs("h′′_0") == [("h′′", "base"), ("0", "sub")]  # drawn h″₀, never h″_0
 
 
-def test_show_grads_after_an_optimizer_step_says_to_draw_before_it():
-    """show_grads computes backward again: after opt.step() changed the weights in place the error says so."""
+def a_small_rnn_after_backward():
+    """A 3-step nn.RNN and its loss, backward run with the graph kept (show_grads runs it again)."""
     tr.manual_seed(0)
     rnn = tr.nn.RNN(2, 3)
     output, _ = rnn(tr.randn(3, 1, 2))
     loss = output[-1].sum()
     loss.backward(retain_graph=True)
+    return rnn, loss
+
+
+def test_show_grads_after_an_optimizer_step_says_to_draw_before_it():
+    """show_grads computes backward again: after opt.step() changed the weights in place the error says so."""
+    rnn, loss = a_small_rnn_after_backward()
     tr.optim.SGD(rnn.parameters(), lr=0.1).step()
     with pytest.raises(tr.errors.GraphError, match=r"show_grads recomputes the backward pass.*before opt\.step\(\)"):
         build_picture((loss,), level="cell", show_grads=True)
 
 
 def test_show_grads_legend_says_it_colours_each_cells_h_t_not_the_clipped_weight_gradients():
-    tr.manual_seed(0)
-    rnn = tr.nn.RNN(2, 3)
-    output, _ = rnn(tr.randn(3, 1, 2))
-    loss = output[-1].sum()
-    loss.backward(retain_graph=True)
+    rnn, loss = a_small_rnn_after_backward()
     tr.nn.utils.clip_grad_norm_(rnn.parameters(), 1e-3)  # changes .grad of the weights, not ‖∂J/∂h_t‖
     dot_source = tr.viz.to_dot(loss, level="cell", show_grads=True, slide=False)
     assert "of each cell's h<SUB>" in dot_source and "not the weights' .grad" in dot_source
