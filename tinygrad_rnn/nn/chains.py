@@ -44,7 +44,12 @@ def step_that_made(state: Any) -> Step | None:
     4
     """
     vertex = vertex_that_made(state)
-    return None if vertex is None else vertex.grad_fn.step or getattr(vertex.grad_fn, "final_step", None)
+    return None if vertex is None else _step_of(vertex.grad_fn)
+
+
+def _step_of(function: Any) -> Step | None:
+    """The step an op records: its own, or the final step a layer's last op carries."""
+    return function.step or getattr(function, "final_step", None)
 
 
 def vertex_that_made(state: Any, piece: int | None = None) -> Node | None:
@@ -54,7 +59,7 @@ def vertex_that_made(state: Any, piece: int | None = None) -> Node | None:
     vertex = state._node or cut_from(state)  # (piece: the slice along dim 0 being followed, once unbound)
     while vertex is not None:
         function = vertex.grad_fn
-        if function.step is not None or getattr(function, "final_step", None) is not None:
+        if _step_of(function) is not None:
             return vertex
         source = function.inputs[0] if function.inputs else None
         if isinstance(function, Unbind) and function.dim == 0 and piece is None:

@@ -34,16 +34,18 @@ def detached_sources(nodes: list[Node]) -> dict[int, int]:
     """{a leaf that is a detached copy of a value a step computed: the op node that computed it}, both positions in
     ``nodes`` (the walk's, before its ops are merged into cells), each such leaf named "detach()"; a leaf whose
     source is not in this graph (a cut from a graph not drawn) is left out, and drawn as the leaf it is."""
+    cut = {position: made for position, node in enumerate(nodes) if node.kind == "input" and len(node.tensors) == 1
+           and node.tensors[0].grad_fn is None and (made := vertex_that_made(node.tensors[0])) is not None}
+    if not cut:  # (most figures: no step's value detached)
+        return {}
     made_by = {id(vertex_of(t)): position for position, node in enumerate(nodes) if node.kind == "op"
                for t in node.tensors}
     found = {}
-    for position, node in enumerate(nodes):
-        if node.kind == "input" and len(node.tensors) == 1:
-            made = vertex_that_made(node.tensors[0]) if node.tensors[0].grad_fn is None else None
-            if made is not None and id(made) in made_by:
-                found[position] = made_by[id(made)]
-                # (named apart from the inputs x_t a step reads, which a cell level places one under each cell)
-                node.label = renamed(node.label, "detach()")
+    for position, made in cut.items():
+        if id(made) in made_by:
+            found[position] = made_by[id(made)]
+            # (named apart from the inputs x_t a step reads, which a cell level places one under each cell)
+            nodes[position].label = renamed(nodes[position].label, "detach()")
     return found
 
 

@@ -122,8 +122,9 @@ def fitted_rung(built: Callable[[tuple[int, ...] | slice | None, bool, bool], Pi
         if rung.scale > best.scale and rung.cleaner_than(first):
             best, keyed = rung, True  # (and kept for the steps left out after it)
     largest = best
-    chains = chains_in_time(first.picture.nodes, first.picture.edges)  # an encoder's steps, then its decoder's
-    for fewer in _steps_shown(count, shown, steps_chosen, dense, gradient, ops) if best.scale < SLIDE_SCALE else []:
+    tried = _steps_shown(count, shown, steps_chosen, dense, gradient, ops) if best.scale < SLIDE_SCALE else []
+    chains = chains_in_time(first.picture.nodes, first.picture.edges) if tried else []  # an encoder's, its decoder's
+    for fewer in tried:
         kept = steps_within_chains(chains, fewer)  # never across a handover: each chain's first and last steps
         if kept is None:
             continue

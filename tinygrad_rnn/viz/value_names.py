@@ -95,8 +95,7 @@ def upper_layer_notes(picture: Picture, notation: Notation) -> list[str]:
         return []  # labels under a slide's 28 px (CS224N's 2-layer rolled BPTT of 8 steps: 28.1 -> 27.0 px)
     reads = PRESETS.get(notation.preset, {}).get("input_weight_reads")
     weight, output_bias = notation.symbol("W_ih"), notation.symbol("b_y")
-    texts = " ".join([node.label for node in picture.nodes] + [label for *_, label in picture.edges] +
-                     [name for node in picture.nodes for name in node.parameters])
+    texts = " ".join(drawn_texts(picture))
     layers = {int(number) for number in re.findall(r"\^\[(\d+)", texts)}  # the layers whose marks are drawn
     notes = []
     upper = sorted(set(re.findall(re.escape(weight) + r"\^\[((?:[2-9]|\d\d)[→←]?)\]", texts)),  # W_e^[2], W_e^[2→]
@@ -116,12 +115,17 @@ def upper_layer_notes(picture: Picture, notation: Notation) -> list[str]:
     return notes
 
 
+def drawn_texts(picture: Picture) -> list[str]:
+    """Every text the figure draws in it: its nodes' labels, the weights named in them, its arrows' labels."""
+    return [node.label for node in picture.nodes] + [name for node in picture.nodes for name in node.parameters] + \
+        [label for *_, label in picture.edges]
+
+
 def brackets_note(picture: Picture) -> list[str]:
     """Where the time is the parenthesised superscript (CS224N's h⁽ᵗ⁾), what the square brackets of the chains' marks
     are (:meth:`.Notation.marked`: W_h^[2], h^[2→]⁽³⁾), said once: a student reads ⁽·⁾ as the time, and only so.
     Called where :func:`layer_example` has not said it by an example (h^[2]⁽³⁾: the state h of layer 2 at step 3)."""
-    texts = [node.label for node in picture.nodes] + [name for node in picture.nodes for name in node.parameters] + \
-        [label for _, _, label in picture.edges] + list(picture.notes)
+    texts = drawn_texts(picture) + list(picture.notes)
     marks = {mark for text in texts for mark in re.findall(r"\^\[([^\]]*)\]", text)}
     if not marks:
         return []
