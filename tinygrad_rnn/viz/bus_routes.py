@@ -7,12 +7,9 @@ the part of :class:`~.routes.Routes` that routes them; its neighbours route the 
 
 from __future__ import annotations
 
-from functools import cached_property
-
 from . import passages
 from .geometry import Box, Route, finish
 
-PARALLEL_DROPS = 16.0  # points between the drops of one step's terms into one Σ (a weight read twice a step)
 TRUNK_CLEARANCE = 6.0  # points between a trunk and the trunks inside it whose lanes cross it (_nested_trunks)
 
 
@@ -56,10 +53,6 @@ class BusRoutes:
             x = a.x
             if not self.top_level[row]:  # one node per step: leave near its corner, clear of the edges at its middle
                 x = a.right - 2 * self.space.pad_x if rightwards else a.left + 2 * self.space.pad_x
-            # one step's several terms (a weight read twice in the step): a drop each, side by side, named apart
-            parallel = self.parallel_edges.get((tail, head), [label])
-            apart = (parallel.index(label) - (len(parallel) - 1) / 2) if len(parallel) > 1 else 0.0
-            x += apart * min(PARALLEL_DROPS, a.width / len(parallel))
             start = (x, a.top if above else a.bottom)
             way = passages.way(self, passages.key(self, tail, lane_key))  # through a gap kept on each level it crosses
             if way:
@@ -80,7 +73,6 @@ class BusRoutes:
             # struck "t=1" through where the name went inwards)
             away = x > trunk if above else x > a.x
             outwards = 1 if not self.slide or x == a.x or away else -1
-            outwards = (1 if apart > 0 else -1) if apart else outwards  # (each beside its drop, away from the others)
             label_at = (x + outwards * (3 + 3 * len(label)), start[1] + 7 if above else start[1] - 7)
             return finish(points, end, label, label_at)
         rightwards = b.x > a.x
@@ -110,16 +102,6 @@ class BusRoutes:
         end = (x, b.top if above else b.bottom)
         y = self._past_boxes_beside(y, trunk, x, above, (tail, head))
         return finish([start, (trunk, start[1]), (trunk, y), (x, y)], end, label, (x + 8, y + 6))
-
-    @cached_property
-    def parallel_edges(self) -> dict[tuple[int, int], list[str]]:
-        """{(tail, head): the labels of its edges}, where a pair has several of one name (a step's terms into one
-        Σ, each "t=k"). Several names between one pair (a step node's h₃⁽²→⁾ and h₃⁽²←⁾ into J) are twins, each on
-        a track of its own the whole way (:meth:`~.routes.Routes.route`)."""
-        labels: dict[tuple[int, int], list[str]] = {}
-        for tail, head, label in self.edge_list:
-            labels.setdefault((tail, head), []).append(label)
-        return {pair: found for pair, found in labels.items() if len(found) > 1 and len(set(found)) == 1}
 
     def _drop_past_starts(self, head: int, b: Box, y: float, rightwards: bool) -> float | None:
         """Where a fan-in bus drops straight into its node's face from the lane, where a trunk beside the node's

@@ -198,11 +198,12 @@ def clipping(lecture: Lecture) -> str:
     said = lecture.notation.merged_biases(parts=True)
     # the GRU's h-side bias as slide 08 writes it: PyTorch's b_hn in (W_hn h + b_hn), a lecture's [b_hh]ₙ
     _, h_rows = lecture.candidate_rows()
-    rows = h_rows.startswith("[")
+    in_rows = h_rows.startswith("[")  # (the lecture writes [·]ₙ: the n rows)
     gru_bias = h_rows.removesuffix("]ₙ").rpartition(" + ")[2]
     said.append(f"{b_ih} and {b_hh} have equal gradients: both are added at the same place, "
                 f"{lecture.symbol('W_ih')} x_t + {b_ih} + {lecture.symbol('W_hh')} h_{{t−1}} + {b_hh}. Not so a "
-                f"GRU's {f'[{gru_bias}]ₙ' if rows else gru_bias}, inside r ⊙ {h_rows if rows else f'({h_rows})'}.")
+                f"GRU's {f'[{gru_bias}]ₙ' if in_rows else gru_bias}, inside r ⊙ "
+                f"{h_rows if in_rows else f'({h_rows})'}.")
     y = top + 620
     for line in said:
         more, y = paragraph(lecture.timed(line), MARGIN, y, WIDTH - 2 * MARGIN, size=SMALLEST_PX, fill=MUTED)

@@ -8,10 +8,9 @@ golden files and slide diffs stay stable.
 
 from __future__ import annotations
 
-import html
 import math
 import re
-from html import unescape
+from html import escape, unescape
 
 from .fitting import extent, slide_shaped
 from .font import FAMILY, line_width
@@ -172,7 +171,7 @@ def _legend(low: float, high: float, placed: Layout, title: str) -> list[str]:
     left = min([b.left for b in placed.boxes] + [x for _, x, _ in placed.texts])
     bottom = min([b.bottom for b in placed.boxes] + [y for _, _, y in placed.texts]) - 2 * LINE - 8
     marked = dot_markup(title, 10)  # (h_t lowered: an HTML-like label's inside, or the plain text escaped)
-    heading = marked[1:-1] if marked.startswith("<") else html.escape(title)
+    heading = marked[1:-1] if marked.startswith("<") else escape(title)
     return [
         f'  legend [shape=plaintext, fixedsize=false, pos="{left + 160:.1f},{bottom:.1f}!", label=<<TABLE '
         'BORDER="0" CELLSPACING="0" CELLPADDING="3"><TR><TD COLSPAN="9"><FONT POINT-SIZE="10">'

@@ -200,7 +200,13 @@ def label_offsets(lines: list[str]) -> list[float]:
     >>> label_offsets(["(1/4)", "∂J⁽³⁾/∂h⁽²⁾"])  # (no subscript over its superscripts)
     [0.0, 10.0]
     """
-    return lines_apart([script_runs(line) for line in lines])
+    return list(_offsets(tuple(lines)))
+
+
+@functools.lru_cache(maxsize=8192)
+def _offsets(lines: tuple[str, ...]) -> tuple[float, ...]:
+    """:func:`label_offsets`, kept: label placement measures each label at every spot it tries."""
+    return tuple(lines_apart([script_runs(line) for line in lines]))
 
 
 def lines_apart(lines: list[list[tuple[str, str]]]) -> list[float]:
@@ -227,7 +233,7 @@ def _scripts_spans(runs: list[tuple[str, str]]) -> dict[str, list[tuple[float, f
 
 def label_depth(lines: list[str]) -> float:
     """From an arrow label's first baseline to its last (:func:`label_offsets`): 0 for one line."""
-    return label_offsets(lines)[-1] if lines else 0.0
+    return _offsets(tuple(lines))[-1] if len(lines) > 1 else 0.0
 
 
 @dataclass

@@ -33,7 +33,7 @@ function tinygradRnnFit(root, graph, note) {
         if (!rect) continue;
         const left = Number(rect.getAttribute("x")), top = Number(rect.getAttribute("y"));
         const right = left + Number(rect.getAttribute("width")), bottom = top + Number(rect.getAttribute("height"));
-        if (left < right) svg.nodeBoxes.set(node.dataset.index, { left, right, top, bottom });
+        if (left < right) svg.nodeBoxes.set(node.dataset.index, { left, right, top, bottom, node });
       }
     }
     return svg.nodeBoxes;
@@ -282,13 +282,13 @@ function tinygradRnnFit(root, graph, note) {
     }
     // and a node that part still cuts, where no side could clear it without cutting what the stage names (J, a
     // unit over the Σ of the head's weights, at the window's top when that Σ is chosen): left out whole as well
-    for (const [index, b] of nodeBoxes(svg)) {
-      const node = svg.querySelector(`.node[data-index="${index}"]`), o = 1.5;  // (its outline, drawn outside it)
+    for (const b of nodeBoxes(svg).values()) {
+      const o = 1.5;  // (its outline, drawn outside it)
       const meets = b.right + o > sx0 + 0.5 && b.left - o < sx0 + sw0 - 0.5 && b.bottom + o > sy0 + 0.5 &&
         b.top - o < sy0 + sh0 - 0.5;
       const whole = b.left >= sx0 - 0.5 && b.right <= sx0 + sw0 + 0.5 && b.top >= sy0 - 0.5 &&
         b.bottom <= sy0 + sh0 + 0.5;
-      if (node) node.style.visibility = meets && !whole ? "hidden" : "";
+      b.node.style.visibility = meets && !whole ? "hidden" : "";
     }
     if (!view.shown) return;
     const box = svg.getBoundingClientRect(), [x, y, w, h] = view, [sx, sy, sw, sh] = svg.shownBox;

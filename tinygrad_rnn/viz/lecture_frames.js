@@ -15,7 +15,8 @@ function tinygradRnnFrames(nodeBoxes, around) {
           const ops = [...nodeBoxes(svg).values()].filter((b) => b.left >= x && b.right <= x + w && b.top >= y &&
                                                                    b.bottom <= y + h);
           const b = label && label.getBBox();
-          return { rect, drawn: [x, y, w, h], ops, label, labelBox: b && [b.x, b.y, b.x + b.width, b.y + b.height] };
+          return { rect, drawn: [x, y, w, h], ops, label, labelBox: b && [b.x, b.y, b.x + b.width, b.y + b.height],
+                   line: (parseFloat(getComputedStyle(rect).strokeWidth) || 1) / 2 };  // (measured once, not a frame)
         });
     }
     return svg.stepFrames;
@@ -30,13 +31,13 @@ function tinygradRnnFrames(nodeBoxes, around) {
   function closeFrames(svg, shown, [vx, vy, vw, vh]) {
     let [left, top, right, bottom] = [shown[0], shown[1], shown[0] + shown[2], shown[1] + shown[3]];
     for (const frame of stepFrames(svg)) {
-      const { rect, drawn: [x, y, w, h], ops } = frame;
+      const { rect, drawn: [x, y, w, h], ops, line } = frame;
       frame.box = [x, y, w, h];
       rect.style.visibility = "";
       const inside = x >= left - 0.5 && y >= top - 0.5 && x + w <= right + 0.5 && y + h <= bottom + 0.5;
       if (inside || x >= right || x + w <= left || y >= bottom || y + h <= top) continue;
       const all = ops.length && ops.every((b) => b.left >= left && b.right <= right && b.top >= top && b.bottom <= bottom);
-      const line = (parseFloat(getComputedStyle(rect).strokeWidth) || 1) / 2, gap = 3;  // (clear of the ops' outlines)
+      const gap = 3;  // (clear of the ops' outlines)
       const held = all && around(ops);
       // each side where it was drawn, or just inside the shown part, but never through an op; the shown part grown
       // (within the window: an LSTM's bottom side stood on its linear ops' outlines) where it leaves the line no room

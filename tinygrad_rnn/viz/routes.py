@@ -8,6 +8,7 @@ lines up a column past the rows in between (:mod:`.risers`)."""
 from __future__ import annotations
 
 from bisect import bisect_left, bisect_right
+from functools import cached_property
 
 from . import tracks as unnamed  # (here `tracks` names a gap's list of named states)
 from .bus_routes import BusRoutes
@@ -47,18 +48,20 @@ class Routes(StateRoutes, BusRoutes, GapRoutes, Risers):
         return self.place.get(tail, ("",))[0] == "below" and head in self.block_of \
             and self.block_of[head][0] > self.place[tail][1]
 
-    _twins: dict[tuple[int, int], list[str]] | None = None  # (tail, head) → the labels of its edges, once
+    @cached_property
+    def _twins(self) -> dict[tuple[int, int], list[str]]:
+        """(tail, head) → the different labels of its edges, in order."""
+        found: dict[tuple[int, int], list[str]] = {}
+        for tail, head, name in self.edge_list:
+            if name not in found.setdefault((tail, head), []):
+                found[(tail, head)].append(name)
+        return found
 
     def route(self, tail: int, head: int, label: str) -> Route:
         """The edge's route; where another edge between the same two nodes would take the same one (a step node's
         two states into J, h₃⁽²→⁾ and h₃⁽²←⁾, and their two gradients back), each a track of its own beside it
         (:func:`side_by_side`): one line carrying two labels, one of them floating off it, read as one value."""
         found = self._one_route(tail, head, label)
-        if self._twins is None:
-            self._twins = {}
-            for t, h, name in self.edge_list:
-                if name not in self._twins.setdefault((t, h), []):
-                    self._twins[(t, h)].append(name)
         twins = self._twins.get((tail, head), [])
         if len(twins) < 2:
             return found

@@ -156,7 +156,7 @@ def bptt_picture(forward: Picture, generic: bool = False, slide: bool = False, w
             nodes.append(Node(("sum over steps", row, tuple(used)), "output", label, forward.nodes[users[0]].row))
             for i in users:
                 step = forward.nodes[i].step
-                edges.append((index[i], len(nodes) - 1, f"t={step}"))  # (a step's further terms: drops beside it)
+                edges.append((index[i], len(nodes) - 1, f"t={step}"))  # (further terms: twins, Routes.route)
                 edges.extend((index[i], len(nodes) - 1, "" if k == 2 else f"t={step} ({k})")
                              for k in range(2, reads[i] + 1))
     for row, members in rows.items():
