@@ -118,7 +118,7 @@ def test_the_graph_keeps_only_the_arrays_backward_reads_and_backward_frees_them(
         loss.backward()
         assert hidden_array() is None  # and backward frees it
         assert loss.grad_fn.released and loss.grad_fn.saved_inputs is None  # its arrays are released
-        assert loss.grad_fn.inputs is not None  # its structure (Nodes, no values) stays, for drawings
+        assert loss.grad_fn.parents is not None  # its structure (Nodes, no values) stays, for drawings
         numpy.testing.assert_allclose(x.grad.numpy(), 2 * (1 - numpy.tanh(1.0) ** 2))
     finally:
         gc.enable()
@@ -287,9 +287,9 @@ def test_create_graph_sums_contributions_in_one_sigma_node_per_tensor():
             h = (h * w).tanh()
     (g,) = tr.grad(h.sum(), w, create_graph=True)
     assert g.grad_fn.name == "add_n"
-    assert len(g.grad_fn.inputs) == 4  # one term per time step
+    assert len(g.grad_fn.parents) == 4  # one term per time step
     assert g.grad_fn.is_gradient and g.grad_fn.scope == ()  # w is a leaf: its Σ sits outside the steps
-    assert sorted(term.grad_fn.scope for term in g.grad_fn.inputs) == [(f"t={t}",) for t in range(1, 5)]
+    assert sorted(term.grad_fn.scope for term in g.grad_fn.parents) == [(f"t={t}",) for t in range(1, 5)]
 
 
 def hand_written_bptt(xs, w_ih, w_hh, b, targets):

@@ -490,7 +490,7 @@ def test_drawing_a_layer_node_leaves_its_graph_as_it_was():
     output, _ = layer(tr.randn(5, 2, 3, dtype="float64"))
     loss = (output * output).sum()
     (again,) = stepwise_graph((loss,))
-    assert again is not loss and loss.grad_fn.inputs[0].grad_fn.inputs[0].grad_fn.name == "cat"
+    assert again is not loss and loss.grad_fn.parents[0].grad_fn.parents[0].grad_fn.name == "cat"
     numpy.testing.assert_allclose(again.numpy(), loss.numpy(), rtol=1e-12)
     layer_grads = tr.grad(loss, layer.weight_hh_l0_reverse, retain_graph=True)[0].numpy()
     numpy.testing.assert_allclose(tr.grad(again, layer.weight_hh_l0_reverse)[0].numpy(), layer_grads, rtol=1e-10)
@@ -525,7 +525,7 @@ def test_a_layer_node_keeps_w_hh_and_lets_its_projection_go():
         x = tr.randn(5, 2, 3)
         output, _ = layer(x)
         node = output.grad_fn
-        assert node.projects and node.inputs[:3] == (x, layer.weight_ih_l0, layer.bias_ih_l0)
+        assert node.projects and node.parents[:3] == (x, layer.weight_ih_l0, layer.bias_ih_l0)
         weight_position = 5 if isinstance(layer, tr.nn.LSTM) else 4
         assert node.saved_inputs[0] is x.array and node.saved_inputs[1] is layer.weight_ih_l0.array
         bias_stand_in = node.saved_inputs[2]  # of the bias, only whether there is one: a shape-only stand-in
@@ -535,7 +535,7 @@ def test_a_layer_node_keeps_w_hh_and_lets_its_projection_go():
     gru = tr.nn.GRU(3, 4)
     projected = tr.nn.functional.linear(tr.randn(5, 2, 3), gru.weight_ih_l0)
     output, _ = gru_layer(projected, tr.zeros(2, 4), gru.weight_hh_l0)
-    assert output.grad_fn.saved_inputs[0] is output.grad_fn.inputs[0]  # the projection's Node, not its values
+    assert output.grad_fn.saved_inputs[0] is output.grad_fn.parents[0]  # the projection's Node, not its values
     assert projected.grad_fn.saved_output is None  # (nor does the linear that made it keep it)
 
 

@@ -55,7 +55,7 @@ def test_the_plain_table_records_one_sigma_node_with_a_term_per_use():
     assert [scope for scope, _ in table.terms["W"]] == [("t=1",), ("t=2",), ("t=3",)]
     assert not table.is_fresh("W")  # a recorded Σ: a Tensor of the graph
     total = table.pop("W", ("RNN",))
-    assert total.grad_fn.name == "add_n" and len(total.grad_fn.inputs) == 3 and total.item() == 6.0
+    assert total.grad_fn.name == "add_n" and len(total.grad_fn.parents) == 3 and total.item() == 6.0
     assert total.grad_fn.scope == ("RNN",)
 
 

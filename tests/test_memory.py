@@ -71,5 +71,5 @@ def test_inference_under_no_grad_keeps_nothing():
 def test_an_op_keeps_only_the_inputs_its_backward_reads(op, read):
     a, b, c = (tr.randn(3, 3, requires_grad=True) * 1 for _ in range(3))  # computed: each input a Node
     function = op(a, b, c).grad_fn
-    kept = [i for i, (saved, vertex) in enumerate(zip(function.saved_inputs, function.inputs)) if saved is not vertex]
+    kept = [i for i, (saved, vertex) in enumerate(zip(function.saved_inputs, function.parents)) if saved is not vertex]
     assert tuple(kept) == read

@@ -295,7 +295,7 @@ def test_an_unsaved_leaf_has_one_stand_in_made_again_only_for_a_new_array():
     assert isinstance(stand_in, tr.function.Node) and not hasattr(stand_in, "array")  # no values to read
     assert (stand_in.shape, stand_in.dtype, stand_in.grad_fn) == ((2, 3), numpy.float32, None)
     assert second.grad_fn.saved_inputs[0] is stand_in  # one per leaf, not one per op
-    assert first.grad_fn.inputs[0] is w  # the graph's edge is still the leaf itself
+    assert first.grad_fn.parents[0] is w  # the graph's edge is still the leaf itself
     assert (w + other).grad_fn.saved_inputs == (stand_in, ForgetsItsInput.apply(other).grad_fn.saved_inputs[0])
     layer = tr.nn.Linear(3, 2)
     assert ForgetsItsInput.apply(layer.bias).grad_fn.saved_inputs[0].dtype == numpy.float32

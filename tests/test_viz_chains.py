@@ -96,7 +96,7 @@ def test_each_op_records_its_chain_and_step_and_two_calls_are_two_chains():
             function = stack.pop()
             if function.step is not None:
                 found.setdefault(function.step.chain, set()).add(function.step.t)
-            for x in function.inputs:
+            for x in function.parents:
                 if getattr(x, "grad_fn", None) is not None and id(x.grad_fn) not in seen:
                     seen.add(id(x.grad_fn))
                     stack.append(x.grad_fn)

@@ -336,7 +336,7 @@ class _Graph:
             if function.released:
                 raise ValueError("find_recurrence: backward() has freed the values this graph saved; call it before "
                                  "loss.backward() (or call loss.backward(retain_graph=True) first)")
-            for position, x in enumerate(function.inputs):
+            for position, x in enumerate(function.parents):
                 self.readers.setdefault(id(x), []).append((function, position))
                 if isinstance(x, Node):
                     vertices[id(x)] = x
@@ -353,7 +353,7 @@ class _Graph:
         while ready:
             function = ready.pop()
             self.functions.append(function)
-            for x in function.inputs:
+            for x in function.parents:
                 if isinstance(x, Node):
                     waiting[id(x.grad_fn)] -= 1
                     if waiting[id(x.grad_fn)] == 0:
@@ -381,7 +381,7 @@ class _Graph:
                 return reader.saved_inputs[position]  # (an input not saved: a stand-in Node is there)
         if depth and function.saved_inputs is not None:
             inputs = [saved if not isinstance(saved, Node) else self.value(x, depth - 1) if isinstance(x, Node)
-                      else x.array for saved, x in zip(function.saved_inputs, function.inputs)]
+                      else x.array for saved, x in zip(function.saved_inputs, function.parents)]
             out = function.forward(*inputs)
             return out[vertex.output_index] if function.multiple_outputs else out
         raise ValueError(f"find_recurrence: the value of {vertex.name} at {'/'.join(function.scope)} was not kept "
@@ -422,7 +422,7 @@ class _Graph:
         for function in self.functions:
             if function.name != op or step_of(function.scope) is not None:
                 continue
-            for position, x in enumerate(function.inputs):
+            for position, x in enumerate(function.parents):
                 if x is weight:
                     output = next((v for v in self.vertices if v.grad_fn is function), None)
                     if output is not None:

@@ -186,7 +186,7 @@ def ops_in_order(outputs: Sequence[Any], freed: bool = False) -> tuple[list[Any]
                 raise GraphError(f"backward through the graph a second time: the graph of {function.name} (and the "
                                  "arrays it saved) was freed by the first backward. Pass retain_graph=True to the "
                                  "first backward() or grad() call to keep it.")
-            for parent, needs_grad in zip(function.inputs, function.needs_input_grad):
+            for parent, needs_grad in zip(function.parents, function.needs_input_grad):
                 if needs_grad and parent not in found:
                     found.add(parent)
                     stack.append(parent)
@@ -295,9 +295,9 @@ def backpropagate(seeds: list[tuple[Tensor, Any]], targets: tuple[Tensor, ...] |
             raise_backward_contract_error(function, error, create_graph)
         # terms: one gradient per input (the op contract, function.py), each one term of that input's total
         terms = terms if type(terms) is tuple else (terms,)  # an op with one input returns its one term
-        if len(terms) != len(function.inputs):  # zip below would drop the extra ones without a word
+        if len(terms) != len(function.parents):  # zip below would drop the extra ones without a word
             raise grad_count_error(function, terms)
-        for parent, term, needs_grad in zip(function.inputs, terms, function.needs_input_grad):  # (the edges)
+        for parent, term, needs_grad in zip(function.parents, terms, function.needs_input_grad):  # (the edges)
             if needs_grad and term is not None and (needed is None or parent in needed):
                 if check_finite_terms or term.shape != parent.shape or term.dtype is not parent.dtype:
                     term = _fitted_to_input(function, parent, term, create_graph)
@@ -395,7 +395,7 @@ def _wanted_and_needed(ops: dict[Function, Any],
     needed = set(wanted)
     for function, reached in ops.items():  # inputs come first, so each op sees its inputs' verdicts
         # (only inputs needing grad are vertices: a constant input may be an array, unhashable)
-        if any(needs and parent in needed for parent, needs in zip(function.inputs, function.needs_input_grad)):
+        if any(needs and parent in needed for parent, needs in zip(function.parents, function.needs_input_grad)):
             needed.update(reached if function.multiple_outputs else (reached,))
     return wanted, needed
 

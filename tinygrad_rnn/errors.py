@@ -108,7 +108,7 @@ def raise_backward_contract_error(function: Any, error: Exception, create_graph:
                          "array it was given (grad, or a saved value), which may be another use's gradient too. A "
                          "backward only reads them: write grad = grad / …, not grad /= …. See the op contract in "
                          "tinygrad_rnn/function.py.") from error
-    unsaved = [i for i, vertex in enumerate(function.inputs)  # tensors (Nodes, leaves), not constants
+    unsaved = [i for i, vertex in enumerate(function.parents)  # tensors (Nodes, leaves), not constants
                if hasattr(vertex, "grad_fn") and saves is not True and (saves is False or i not in saves)]
     # Which argument broke it, from the type the error names: a stand-in Node (an input not saved; under
     # create_graph the output too), None (the output not saved), a Tensor (NumPy called on one) or an
@@ -120,7 +120,7 @@ def raise_backward_contract_error(function: Any, error: Exception, create_graph:
     unknown = not (read_node or read_none or read_tensor or read_array or miscalled)
     message = f"backward of {name} failed ({type(error).__name__}: {error})."
     if miscalled:
-        count = len(function.inputs)
+        count = len(function.parents)
         inputs = "x" if count == 1 else ", ".join(f"x{position}" for position in range(count))
         message += (f" backward is called as backward(grad, out, *inputs), one argument per input after grad and "
                     f"out: for {name}, with {count} input{'s' if count != 1 else ''}, def backward(self, grad, out, "
@@ -132,7 +132,7 @@ def raise_backward_contract_error(function: Any, error: Exception, create_graph:
     if unsaved and (read_node or unknown):
         positions = " and ".join(map(str, unsaved))
         # the stand-in itself: a computed input's Node, or the Node made for a leaf (not the leaf Tensor)
-        stand_ins = ", ".join(f"Node(shape={tuple(function.inputs[i].shape)}, {function.inputs[i].dtype})"
+        stand_ins = ", ".join(f"Node(shape={tuple(function.parents[i].shape)}, {function.parents[i].dtype})"
                               for i in unsaved)
         message += (f" {name} does not save input {positions} (saves_inputs = {saves!r}): its backward gets a "
                     f"stand-in with only its shape, dtype and device ({stand_ins}). If backward reads its values, "
@@ -166,9 +166,9 @@ def grad_count_error(function: Any, gradients: tuple[Any, ...]) -> GraphError:
     that needs none (a single value for an op of one input). See the op contract in
     tinygrad_rnn/function.py.
     """
-    inputs = describe_inputs(tuple(function.inputs))
+    inputs = describe_inputs(tuple(function.parents))
     return GraphError(f"backward of {function.name} returned {len(gradients)} gradients for its "
-                      f"{len(function.inputs)} input{'s' if len(function.inputs) != 1 else ''} ({inputs}). Return "
+                      f"{len(function.parents)} input{'s' if len(function.parents) != 1 else ''} ({inputs}). Return "
                       "one per input, in the inputs' order, None for one that needs none (a single value for an op "
                       "of one input). See the op contract in tinygrad_rnn/function.py.")
 

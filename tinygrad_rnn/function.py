@@ -136,10 +136,10 @@ class Function:
 
     After ``apply`` records an op, its Function holds what backward needs, and no more:
 
-    * ``inputs``: the op's edges in the graph, one per input — the vertex it comes from (the
+    * ``parents``: the op's edges in the graph, one per input — the vertex it comes from (the
       :class:`Node` of a computed tensor, or the tensor itself for a leaf), or the constant itself
       (a Python number). Edges, never values: what backward gets as its ``*inputs`` (saved values,
-      or stand-ins) is ``saved_inputs``; ``grad(outputs, inputs)``'s are the tensors to differentiate by;
+      or stand-ins) is ``saved_inputs``;
     * ``saved_inputs`` and ``saved_output``: what was saved for backward (the module docstring:
       the values the op declares with ``saves_inputs`` and ``saves_output``, and for every other
       input a stand-in Node) — so ``add`` saves no arrays;
@@ -162,7 +162,7 @@ class Function:
     """
 
     # Slots for what every recorded op holds (an op's own parameters, e.g. Sum's ``dim``, go into a __dict__)
-    __slots__ = ("inputs", "saved_inputs", "saved_output", "needs_input_grad", "sequence_nr", "scope", "step",
+    __slots__ = ("parents", "saved_inputs", "saved_output", "needs_input_grad", "sequence_nr", "scope", "step",
                  "recorded_at", "released", "__dict__", "__weakref__")
     differentiable = True  # False for ops whose result is a constant (comparisons, sign, argmax)
     multiple_outputs = False  # True for ops whose forward returns a tuple (split, unbind)
@@ -238,7 +238,7 @@ class Function:
         # Record. The inputs' vertices are the graph's edges; of the values, save only those
         # backward reads — for the rest a Node (shape, dtype, device) stands in: a computed tensor's
         # own, a leaf's made for it (a leaf holds values, which backward must not read unsaved).
-        self.inputs = vertices = tuple(vertices)
+        self.parents = vertices = tuple(vertices)
         saves = self.saves_inputs
         if saves is True:  # every input's values
             self.saved_inputs = tuple(arrays)
@@ -291,10 +291,10 @@ class Function:
             output = tuple(None if node is None else as_tensor(array, node) for array, node in zip(saved, nodes))
         else:
             output = as_tensor(self.saved_output, output_nodes)
-        return (output, *[as_tensor(saved, vertex) for saved, vertex in zip(self.saved_inputs, self.inputs)])
+        return (output, *[as_tensor(saved, vertex) for saved, vertex in zip(self.saved_inputs, self.parents)])
 
     def release(self) -> None:
-        """Drop the saved arrays, freeing what backward would have needed. The edges (``inputs``:
+        """Drop the saved arrays, freeing what backward would have needed. The edges (``parents``:
         Nodes and leaves, no values) stay, so the graph's structure can still be drawn."""
         self.saved_inputs = self.saved_output = None
         self.released = True

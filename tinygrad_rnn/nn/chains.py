@@ -61,13 +61,13 @@ def vertex_that_made(state: Any, piece: int | None = None) -> Node | None:
         function = vertex.grad_fn
         if _step_of(function) is not None:
             return vertex
-        source = function.inputs[0] if function.inputs else None
+        source = function.parents[0] if function.parents else None
         if isinstance(function, Unbind) and function.dim == 0 and piece is None:
             piece = vertex.output_index
         elif isinstance(function, Index) and _picks_one_row(function.index) and piece is None:
             piece = int(function.index) % source.shape[0]  # h_n[0], h_n[-1]: one layer's state, as unbound
-        elif isinstance(function, Stack) and function.dim == 0 and (piece is not None or len(function.inputs) == 1):
-            source, piece = function.inputs[piece or 0], None  # (one layer's h_n, squeezed: its only state)
+        elif isinstance(function, Stack) and function.dim == 0 and (piece is not None or len(function.parents) == 1):
+            source, piece = function.parents[piece or 0], None  # (one layer's h_n, squeezed: its only state)
         elif not (isinstance(function, Reshape) and isinstance(source, (Node, Tensor)) and
                   source.shape[:1] == vertex.shape[:1]):  # a squeeze or unsqueeze that keeps dim 0
             return None

@@ -57,7 +57,7 @@ def merge_backward_rules(nodes: list[Node], edges, live: set | None = None
         group[position] = index[forward]
         rule = result[index[forward]]
         rule.label = rule.label or _rule_label(forward, "")
-        for vertex in node.key.inputs:  # the rule reads its op's output: name it as the forward figure does
+        for vertex in node.key.parents:  # the rule reads its op's output: name it as the forward figure does
             if getattr(vertex, "grad_fn", None) is forward and getattr(vertex, "name", None):
                 rule.label = _rule_label(forward, vertex.name)
     merged = unique([(group[t], group[h], label) for t, h, label in edges if group[t] != group[h]])
@@ -155,12 +155,12 @@ def _without_zero_terms(nodes: list[Node], edges, zero_rules: frozenset | set = 
         into.setdefault(edge[1], []).append(edge)
     dropped = dropped or Counter()
     through = {i for i, node in enumerate(nodes) if is_sum_node(node) and node.kind == "op" and i not in zero_rules
-               and len(into.get(i, [])) == 1 and all(_is_zero(x) for x in node.key.inputs if x.grad_fn is None)}
+               and len(into.get(i, [])) == 1 and all(_is_zero(x) for x in node.key.parents if x.grad_fn is None)}
     for i, node in enumerate(nodes):  # a Σ that stays counts the terms it is drawn with: "Σ (3 terms)" over two
         if is_sum_node(node) and node.kind == "op" and i not in through:  # arrows read as a term left out
-            zeros = sum(1 for x in node.key.inputs if x.grad_fn is None and _is_zero(x)) + dropped[i]
+            zeros = sum(1 for x in node.key.parents if x.grad_fn is None and _is_zero(x)) + dropped[i]
             if zeros:
-                count = len(node.key.inputs) - zeros
+                count = len(node.key.parents) - zeros
                 node.label = re.sub(r"\(\d+ terms\)", f"({count} terms; {zeros} more = 0)", node.label, count=1)
     if not through and not zero_rules:
         return nodes, edges

@@ -53,7 +53,7 @@ def _carry(node: Node, inputs: list[tuple]) -> list[tuple]:
         return [everything]
     if name == "reshape" and len(inputs) == 1 and inputs[0][0] == "sequence":  # (1, T, V) or (T, B, V) → rows
         _, dim, slices = inputs[0]
-        before = tuple(function.inputs[0].shape)
+        before = tuple(function.parents[0].shape)
         if len(shape) == 2 and all(n == 1 for n in before[:dim]) and shape[0] == int(numpy.prod(before[:-1])):
             return [("sequence", 0, slices)]
         return [everything]

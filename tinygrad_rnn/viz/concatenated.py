@@ -29,9 +29,9 @@ def concatenations(roots) -> list[tuple]:
     for op in ops:
         if op.name != "linear":
             continue
-        joined = getattr(op.inputs[0], "grad_fn", None)
-        if joined is not None and joined.name == "cat" and len(joined.inputs) > 1:
-            chains = tuple(_chain_computing(part) for part in joined.inputs)
+        joined = getattr(op.parents[0], "grad_fn", None)
+        if joined is not None and joined.name == "cat" and len(joined.parents) > 1:
+            chains = tuple(_chain_computing(part) for part in joined.parents)
             if None not in chains and len(set(chains)) == len(chains):
                 joins.append(chains)
     return joins
@@ -47,13 +47,13 @@ def _chain_computing(vertex):
         record = function.step
         if record is not None and hasattr(record, "chain"):
             return record.chain
-        if function.name in MOVES and len(function.inputs) == 1:
-            vertex = function.inputs[0]
+        if function.name in MOVES and len(function.parents) == 1:
+            vertex = function.parents[0]
             continue
-        stacked = getattr(function.inputs[0], "grad_fn", None) if function.name == "index" else None
+        stacked = getattr(function.parents[0], "grad_fn", None) if function.name == "index" else None
         if stacked is None or stacked.name != "stack" or stacked.dim != 0 or not isinstance(function.index, int):
             return None
-        vertex = stacked.inputs[function.index]
+        vertex = stacked.parents[function.index]
 
 
 def write_concatenations(picture: Picture, joins: list[tuple]) -> None:

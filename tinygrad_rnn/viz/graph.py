@@ -279,7 +279,7 @@ def _check_not_freed(roots: tuple[Tensor, ...], option: str) -> None:
             raise GraphError(f"viz: {option} needs the values that backward() freed. Draw before backward(), or "
                              "call backward(retain_graph=True); the graph's structure alone still draws without "
                              f"{option}.")
-        for x in function.inputs:
+        for x in function.parents:
             if isinstance(x, GraphNode) and id(x.grad_fn) not in seen:
                 seen.add(id(x.grad_fn))
                 stack.append(x.grad_fn)

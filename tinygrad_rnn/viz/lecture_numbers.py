@@ -123,7 +123,7 @@ def shared_weights(loss: Tensor, found: analysis.Recurrence, layer: Any = None,
     order = WEIGHT_ORDER if notation.symbol("b_ih") != notation.symbol("b_hh") else (*WEIGHT_ORDER[:2], *BIASES)
     ordered = sorted(found.weights, key=lambda n: (order.index(roles[n]) if roles[n] in order else len(order)))
     drawn = [notation.symbol(n) for n in ordered]
-    tables = {id(f.inputs[0]) for f in analysis._Graph(loss).functions if f.name == "embedding"}  # x_t picks rows
+    tables = {id(f.parents[0]) for f in analysis._Graph(loss).functions if f.name == "embedding"}  # x_t picks rows
     result = []
     for weight_name, shown in zip(ordered, drawn):
         weight = found.weights[weight_name]

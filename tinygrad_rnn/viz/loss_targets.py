@@ -68,7 +68,7 @@ def _lookups_in_time(losses: list) -> list:
             op = stack.pop()
             if op.name == "embedding":
                 found.append(op)
-            for parent in op.inputs:
+            for parent in op.parents:
                 function = getattr(parent, "grad_fn", None)
                 if function is not None and id(function) not in seen:
                     seen.add(id(function))

@@ -81,7 +81,7 @@ def lengths_notes(roots: Iterable[Any], notation: Notation) -> list[str]:
     stack, seen = [root.grad_fn for root in roots if root.grad_fn is not None], set()
     while stack:
         function = stack.pop()
-        for x in function.inputs:
+        for x in function.parents:
             if getattr(x, "grad_fn", None) is not None and id(x.grad_fn) not in seen:
                 seen.add(id(x.grad_fn))
                 stack.append(x.grad_fn)

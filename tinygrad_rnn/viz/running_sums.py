@@ -98,7 +98,7 @@ def _divided(nodes: list[Node], inputs: dict[int, list[int]], position: int) -> 
         key = nodes[position].key
         numbers = _numbers(key)
         if len(numbers) != 1 or numbers[0] == 0 or key.name not in ("div", "mul") or (
-                key.name == "div" and key.inputs[-1] is not numbers[0]):  # (T / S divides by S)
+                key.name == "div" and key.parents[-1] is not numbers[0]):  # (T / S divides by S)
             break
         divisor *= numbers[0] if key.name == "div" else 1 / numbers[0]
         position = inputs[position][0]
@@ -299,7 +299,7 @@ def _scalar_add(node: Node, step: int | None) -> bool:
 
 def _numbers(function: Any) -> list[float]:
     """The numbers an op was called with (2 of ``total / 2``, 0 of ``0 + J₁``): constants, not inputs."""
-    return [x for x in function.inputs if isinstance(x, (int, float)) and not isinstance(x, bool)]
+    return [x for x in function.parents if isinstance(x, (int, float)) and not isinstance(x, bool)]
 
 
 def _zero_constant(node: Node) -> bool:

@@ -35,7 +35,7 @@ def stepwise_graph(roots: tuple[Tensor, ...]) -> tuple[Tensor, ...]:
     >>> import tinygrad_rnn as tr
     >>> output, _ = tr.nn.GRU(2, 3, fused=True)(tr.randn(4, 1, 2))   # (one node, where fast/ is installed)
     >>> (again,) = stepwise_graph((output.sum(),))
-    >>> again.grad_fn.inputs[0].grad_fn, float(again) == float(output.sum())
+    >>> again.grad_fn.parents[0].grad_fn, float(again) == float(output.sum())
     (<Stack>, True)
     """
     leaves, ops = ops_in_order([vertex_of(t) for t in roots], freed=True)  # (no saved array is read)
@@ -47,7 +47,7 @@ def stepwise_graph(roots: tuple[Tensor, ...]) -> tuple[Tensor, ...]:
     try:
         STATE.grad_enabled = True
         for function, reached in ops.items():
-            inputs = tuple(again.get(x, x) if isinstance(x, (Tensor, Node)) else x for x in function.inputs)
+            inputs = tuple(again.get(x, x) if isinstance(x, (Tensor, Node)) else x for x in function.parents)
             STATE.scope, STATE.step = function.scope, function.step
             if _records_a_sequence(function):
                 made = function.stepwise(*inputs)

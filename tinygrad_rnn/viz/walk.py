@@ -72,7 +72,7 @@ def walk(roots: tuple[Tensor, ...], backward: bool, show_shapes: bool):
     while stack:
         function = stack.pop()
         head = index[id(function)]
-        reads = list(enumerate(function.inputs))
+        reads = list(enumerate(function.parents))
         chosen_from = getattr(function, "chosen_from", None)  # generation: the ids are the argmax of these scores
         if chosen_from is not None and not backward:
             reads.append((CHOICE_INPUT, chosen_from))  # drawn, never differentiated: not an input of the op
@@ -177,7 +177,7 @@ def _op_node(function: Function, show_shapes: bool, output: Tensor, named: bool 
     the user wrote is placed by its scope "t=k"."""
     name = "Σ" if function.name == "add_n" else function.name
     if function.name == "add_n":
-        name += f" ({len(function.inputs)} terms)"
+        name += f" ({len(function.parents)} terms)"
     record = function.step
     step = step_number(function)
     states = getattr(function, "states", ()) if function.multiple_outputs else (
@@ -187,12 +187,12 @@ def _op_node(function: Function, show_shapes: bool, output: Tensor, named: bool 
         name = ", ".join(subscript(state, step) for state in states) + f" = {said}"  # a GRU's h₁ = (1 − z₁) ⊙ n₁ + …
     elif record is not None and step and not function.is_gradient and reads_cell_state(function):
         name = f"tanh({subscript('c', step)})"  # an LSTM's h_t = o_t ⊙ tanh(c_t): the tanh its equations write
-    constants = [repr(x) for x in function.inputs if isinstance(x, (int, float))]
+    constants = [repr(x) for x in function.parents if isinstance(x, (int, float))]
     label = name + (f" · {', '.join(constants)}" if constants else "")
     pieces = getattr(function, "n_outputs", 1) - function.saves_intermediates  # split (1, 12) → 4 × (1, 3)
-    if show_shapes and function.multiple_outputs and pieces > 1 and len(function.inputs) == 1 and \
-            hasattr(function.inputs[0], "shape"):
-        label += f"{shape_line(function.inputs[0].shape)}\n→ {pieces} × {shape_text(output.shape)}"
+    if show_shapes and function.multiple_outputs and pieces > 1 and len(function.parents) == 1 and \
+            hasattr(function.parents[0], "shape"):
+        label += f"{shape_line(function.parents[0].shape)}\n→ {pieces} × {shape_text(output.shape)}"
     elif show_shapes:  # (one output, with what it keeps for backward: its shape, as any op's — a loss's, none)
         label += shape_line(output.shape)
     row = function.scope[: step_position(function.scope)] if step is not None and record is None else ()
@@ -204,7 +204,7 @@ def reads_cell_state(function: Function) -> bool:
     """Whether an op is the tanh of the cell state c that an LSTM's own step computes (a layer's or cell's, which
     name c; a user's loop that names a value c has no cell state): h_t = o_t ⊙ tanh(c_t). Its result has no name
     of its own, and a figure drew it as a bare "tanh" beside g₁ = tanh, as if one of the gates."""
-    return function.name == "tanh" and len(function.inputs) == 1 and getattr(function.inputs[0], "name", None) == "c"
+    return function.name == "tanh" and len(function.parents) == 1 and getattr(function.parents[0], "name", None) == "c"
 
 
 def _leaf_node(tensor: Any, show_shapes: bool) -> Node:
@@ -249,7 +249,7 @@ def leaves_of(outputs: tuple[Tensor, ...]) -> list[Tensor]:
     found, stack, seen = {}, [t.grad_fn for t in outputs if t.grad_fn is not None], set()
     while stack:
         function = stack.pop()
-        for x in function.inputs:
+        for x in function.parents:
             if isinstance(x, (Tensor, GraphNode)):
                 if x.grad_fn is None:
                     found.setdefault(id(x), x)

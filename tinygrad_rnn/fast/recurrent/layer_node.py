@@ -155,9 +155,9 @@ class FusedLayer(Function):
     def final_step(self) -> Step | None:
         """The step whose state is the h_n this node returns (a forward chain's last): a next call of
         the layer started from it continues the chain (see ``nn.recurrent``)."""
-        if self.reverse or getattr(self, "inputs", None) is None:  # (a reverse chain ends at its first step)
+        if self.reverse or getattr(self, "parents", None) is None:  # (a reverse chain ends at its first step)
             return None
-        steps = self.inputs[0].shape[self.time_dim]  # x or the projection of every step: (T, B, …)
+        steps = self.parents[0].shape[self.time_dim]  # x or the projection of every step: (T, B, …)
         return Step(self.chain, self.first_step + steps - 1)
 
     def made(self, states):
