@@ -146,7 +146,7 @@ class Coordinates:
         for i, (row, _) in self.block_of.items():
             if self.nodes[i].loops:
                 loops = self.nodes[i].loops  # (the first, outer arch's name the highest: lower ones are one line)
-                loop_room[row] = max(loop_room[row], loops_room(len(loops), len(self.loop_label(loops[0], len(loops)))))
+                loop_room[row] = max(loop_room[row], loops_room(len(loops), self.loop_label(loops[0], len(loops))))
         below = [i for i, (side, _) in self.place.items() if side == "below"]
         below_height = max([boxes[i].height for i in below], default=0.0)
         below_rows = {self.place[i][1] for i in below}  # x_t under the row it feeds (each call's own)
