@@ -64,3 +64,17 @@ def test_truncated_bptt_left_out_in_the_middle_still_marks_each_cut_beside_the_s
     for route in cuts.values():
         gap = abs(route.end[0] - route.points[0][0])
         assert route.label_lines and drawn_width(route.label_lines) < gap, (route.label_lines, gap)
+
+
+def test_an_lstms_gradients_beside_the_steps_left_out_lie_clear_of_the_cells(library_svg):
+    """A 12-step nn.LSTM's BPTT on a slide, drawn t = 1, 2, …, 12: the parts of ∂J/∂h₂ and ∂J/∂c₂ coming back from
+    the "…" were written in one line, (∂(h₃, c₃)/∂h₂)ᵀ ∂J/∂(h₃, c₃) across the "…" and the cell t=2 (2 clashes);
+    now in the two lines its gap holds, as between two cells. (Measured as save draws it, without the search for
+    a figure that fits that its warning makes: 23.8 px, it still warns.)"""
+    from tinygrad_rnn.viz.legibility import label_clashes
+
+    tr.manual_seed(0)
+    output, _ = tr.nn.LSTM(2, 3)(tr.randn(12, 1, 2))
+    picture, _, rung = tr.viz._drawn(((output ** 2).mean(),), **tr.viz._defaults({"level": "cell", "backward": True}))
+    assert [node.label for node in picture.nodes if node.kind == "ellipsis"] == ["…\n9 steps\nt=3…11"]
+    assert label_clashes(rung.svg).count == 0, label_clashes(rung.svg)
