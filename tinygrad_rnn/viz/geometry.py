@@ -192,6 +192,33 @@ def label_lines(label: str) -> list[str]:
     return [label] if best is None else [label[:best], label[best + 1:]]
 
 
+def lines_within(label: str, width: float) -> list[str]:
+    """An arrow's label in lines at most ``width`` points wide where it can be: :func:`label_lines`, and where that
+    is still wider, its words (broken only at spaces outside brackets) each joined to the line before while that
+    fits. The words are the same; only the line breaks.
+
+    >>> lines_within("gradient stops (detach)", 60.0), lines_within("gradient stops (detach)", 40.0)
+    (['gradient', 'stops (detach)'], ['gradient', 'stops', '(detach)'])
+    """
+    lines = label_lines(label)
+    if drawn_width(lines) <= width:
+        return lines
+    depth, words = 0, [""]
+    for char in label:
+        depth += (char in "([") - (char in ")]")
+        if char == " " and depth == 0:
+            words.append("")
+        else:
+            words[-1] += char
+    joined = [words[0]]
+    for word in words[1:]:
+        if drawn_width([f"{joined[-1]} {word}"]) <= width:
+            joined[-1] += f" {word}"
+        else:
+            joined.append(word)
+    return joined
+
+
 def label_offsets(lines: list[str]) -> list[float]:
     """How far each of an arrow label's lines lies under its first: a line (LABEL_LINE) apart, and SCRIPTS_APART more
     under a line whose subscript lies over a superscript of the line under it (the lines centred, as drawn) — the

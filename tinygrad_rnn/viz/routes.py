@@ -93,7 +93,10 @@ class Routes(StateRoutes, BusRoutes, GapRoutes, Risers):
             rightwards = b.x > a.x
             start = (a.right if rightwards else a.left, a.y + offset)
             end = (b.left if rightwards else b.right, b.y + offset)
-            return finish([start], end, label, ((start[0] + end[0]) / 2, start[1] + (7 if offset >= 0 else -8)))
+            route = finish([start], end, label, ((start[0] + end[0]) / 2, start[1] + (7 if offset >= 0 else -8)))
+            # on a slide, broken into as many lines as the gap needs, growing away from the arrow (truncated BPTT's
+            # "gradient stops (detach)" beside the steps left out ran in one line over the "…" and its twin)
+            return self._broken_to(route, label, abs(end[0] - start[0]), offset >= 0) if self.slide else route
         if other in block_of:  # between the steps left out and a step drawn: through the gap beside it
             return self._through_gap(tail, a, b, block_of[other][1], label, **self._past_steps_left_out(tail, head))
         if self._is_riser(tail, head):  # up past the rows in between
