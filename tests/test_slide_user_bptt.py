@@ -49,7 +49,7 @@ def test_truncated_bptt_left_out_in_the_middle_still_marks_each_cut_beside_the_s
     """t = 1, 2, …, 5, 6 with the cuts before steps 3 and 5: both lie beside the "…" (t = 3, 4), each still drawn as
     the gradient stopping there, its words in lines no wider than the gap between the cell and the "…"."""
     from tinygrad_rnn.viz.geometry import drawn_width
-    from tinygrad_rnn.viz.ladder import STEPS_LEFT_OUT
+    from tinygrad_rnn.viz.fit_notes import STEPS_LEFT_OUT
     from tinygrad_rnn.viz.picture import GRADIENT_STOPS
 
     picture, layout, rung = tr.viz._drawn((cell_loop()[0],), **tr.viz._defaults({"level": "cell", "backward": True}))
