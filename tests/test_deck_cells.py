@@ -12,7 +12,7 @@ from itertools import product
 
 import pytest
 from deck_slides import SLIDES, deck_slide
-from drawn_lines import crossings, point_gap, point_to_segment, read, segments
+from drawn_lines import crossings, names_across_frames, point_gap, point_to_segment, read, segments
 from test_label_placement import drawn
 
 import tinygrad_rnn as tr
@@ -21,6 +21,7 @@ from tinygrad_rnn.viz import deck_lecture
 from tinygrad_rnn.viz.geometry import ARROW, LABEL_LINE, SLIDE_SPACING
 from tinygrad_rnn.viz.graph import build_picture
 from tinygrad_rnn.viz.label_placement import NEAR
+from tinygrad_rnn.viz.legibility import label_clashes
 from tinygrad_rnn.viz.notation import PRESETS
 
 spec = importlib.util.spec_from_file_location(
@@ -72,6 +73,27 @@ def test_no_two_arrows_names_stand_one_over_the_other_where_their_lines_cross(ce
     now sits by its own line, a line clear of the other's where the two cross (label_placement._score)."""
     for name, svg in figures(cell, notation):
         assert names_stacked_at_a_crossing(svg) == [], name
+
+
+def test_a_name_across_a_steps_frame_is_found():
+    """The measure, on a frame with one name across its left side and one inside it."""
+    frame = '<g class="cluster"><rect x="50" y="0" width="100" height="100"/></g>'
+    arrow = '<path class="edge" data-tail="{}" data-head="9" d="M{x},80 L{x},20"/>'
+    name = '<text class="edge-label" x="{}" y="50">{}</text>'
+    svg = '<svg xmlns="http://www.w3.org/2000/svg">{}</svg>'.format(
+        frame + arrow.format(0, x=60) + name.format(50, "across") + arrow.format(1, x=120) + name.format(100, "in"))
+    assert names_across_frames(svg) == ["across"]
+
+
+@pytest.mark.parametrize("cell, notation", DECKS)
+def test_every_arrows_name_lies_clear_of_lines_nodes_other_names_and_the_steps_frames(cell, notation):
+    """Slide 08 in CMU's names: [W_hh h₀ + b_h″]ₙ lay across the step's frame, h₀'s wire through its subscript, and
+    [W_xh x₁ + b_h′]ₙ across the frame's other side — longer than PyTorch's W_hn h₀ + b_hn, no spot along their lines
+    was clear. The lines now stand out far enough for each name over its last leg, the step's frame holds them
+    (named_passes), and the label placer counts a frame through a name as a line through it."""
+    for name, svg in figures(cell, notation):
+        found = label_clashes(svg)
+        assert (found.overlaps, found.crossed, found.on_nodes, names_across_frames(svg)) == ([], [], [], []), name
 
 
 LANE = SLIDE_SPACING.lane  # two lines on a slide's figure run at least this far apart

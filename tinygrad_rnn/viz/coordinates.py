@@ -6,7 +6,7 @@ placement (:class:`~.placement.Placement`) and the lanes (:class:`~.lanes.Lanes`
 
 from __future__ import annotations
 
-from . import passages
+from . import named_passes, passages
 from .geometry import (
     ARROW,
     BOX_LABEL,
@@ -74,6 +74,8 @@ class Coordinates:
             extra[key] = max(extra.get(key, 0.0), ARROW)
         for (row, level, _), w in extra.items():
             level_span[(row, level)] += w
+        for row, room in named_passes.border_room(self, slot_width, level_span, extra).items():  # a line's name
+            border[row] = max(border.get(row, 0.0), room)  # over its last leg into a node's side, inside its step
         for (row, _, level) in self.level_size:
             levels[row] = max(levels[row], level + 1)
         self.pitch_x = [w + self.space.gap_x for w in width]

@@ -27,6 +27,7 @@ from .geometry import (
     loops_left,
     off_the_corner,
 )
+from .named_passes import upright_x
 from .picture import CHOICES, is_backward_rule
 from .ports import PORT_GAP
 from .risers import BESIDE_COLUMN, Risers
@@ -300,8 +301,8 @@ class Routes(StateRoutes, BusRoutes, GapRoutes, Risers):
         if x != a.x and not beside_head:  # into b's side, level with it: a line along the gap under b crossed
             # the arrow of every node in between that feeds b from below (a GRU's r ⊙ (W_hn h + b_hn))
             into = (b.right if side > 0 else b.left, b.y)
-            # a last leg shorter than the arrowhead left it no line to point along (drawn askew at the corner)
-            x = max(x, into[0] + ARROW + 4) if side > 0 else min(x, into[0] - ARROW - 4)
+            # out far enough for a last leg its arrowhead can point along, a name over it, names it passes outside
+            x = upright_x(self, tail, head, label, x, side)  # (named_passes)
             start = [(a.x, a.top if up else a.bottom), (a.x, leave)]
             if self._leaves_by_its_side(tail, x):
                 start = [(a.right if side > 0 else a.left, a.y)]
