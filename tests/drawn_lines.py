@@ -33,6 +33,7 @@ class Arrow:
     line: list[Point]  # from where it leaves its tail to its arrowhead's tip
     name: str = ""
     name_box: Rect | None = None
+    dashed: bool = False  # a choice: no gradient flows along it (svg.py's DASHED)
 
 
 def read(figure_svg: str) -> tuple[list[Arrow], dict[str, tuple[str, Rect]]]:
@@ -47,7 +48,8 @@ def read(figure_svg: str) -> tuple[list[Arrow], dict[str, tuple[str, Rect]]]:
             (x0, y0), (x1, y1) = segments(line)[-1]  # the marker's head: ARROW long, along the last stretch
             length = math.hypot(x1 - x0, y1 - y0)
             line.append((x1 + (x1 - x0) / length * ARROW, y1 + (y1 - y0) / length * ARROW))
-            arrows.append(Arrow(element.get("data-tail"), element.get("data-head"), line))
+            arrows.append(Arrow(element.get("data-tail"), element.get("data-head"), line,
+                                dashed=element.get("stroke-dasharray") is not None))
         elif element.tag.endswith("text") and "edge-label" in classes:  # svg.py: each edge's path, then its name
             words = [line.strip() for line in svg_lines(element)]
             x, y, half = float(element.get("x")), float(element.get("y")), drawn_width(element) / 2
@@ -69,6 +71,15 @@ def frames(figure_svg: str) -> list[Rect]:
             for group in ElementTree.fromstring(figure_svg).iter("{http://www.w3.org/2000/svg}g")
             if group.get("class") == "cluster" and (rect := group.find("{http://www.w3.org/2000/svg}rect")) is not None
             for x, y in [(float(rect.get("x")), float(rect.get("y")))]]
+
+
+def dashed_across_states(figure_svg: str) -> list[tuple[str, str]]:
+    """Each dashed line (a choice) that crosses a named solid arrow (a state: h₁⁽ᵈ⁾, c₁⁽ᵈ⁾): (its head, the state's
+    name). A dashed "no gradient" line across a solid state's arrow reads as joining it (slide 13: argmax s₁ → y₁
+    down the gap between the decoder's cells, across h₁⁽ᵈ⁾ and c₁⁽ᵈ⁾)."""
+    arrows = read(figure_svg)[0]
+    return [(choice.head, state.name) for choice in arrows if choice.dashed for state in arrows
+            if state.name and not state.dashed and crossings(choice, state)]
 
 
 def names_across_frames(figure_svg: str) -> list[str]:

@@ -1,7 +1,8 @@
-"""Three of the deck's slides as a lecturer read them (issue #34): names stacked where two lines cross (slide 09),
-two lines of opposite direction side by side and a line across an arrowhead (slides 08 and 13), and the LSTM's
-cell state on one line (slide 07). Each is measured on the slides as drawn, the first two on every slide of every
-deck (cell × notation)."""
+"""The deck's slides as a lecturer read them (issue #34): names stacked where two lines cross (slide 09), a name
+across a step's frame or struck through by a line (slide 08), two lines of opposite direction side by side and a
+line across an arrowhead (slides 08 and 13), a dashed choice across a state's arrow (slide 13), and the LSTM's cell
+state on one line (slide 07). Each is measured on the slides as drawn, most on every slide of every deck (cell ×
+notation)."""
 
 from __future__ import annotations
 
@@ -12,7 +13,15 @@ from itertools import product
 
 import pytest
 from deck_slides import SLIDES, deck_slide
-from drawn_lines import crossings, names_across_frames, point_gap, point_to_segment, read, segments
+from drawn_lines import (
+    crossings,
+    dashed_across_states,
+    names_across_frames,
+    point_gap,
+    point_to_segment,
+    read,
+    segments,
+)
 from test_label_placement import drawn
 
 import tinygrad_rnn as tr
@@ -96,6 +105,26 @@ def test_every_arrows_name_lies_clear_of_lines_nodes_other_names_and_the_steps_f
         assert (found.overlaps, found.crossed, found.on_nodes, names_across_frames(svg)) == ([], [], [], []), name
 
 
+def test_a_dashed_line_across_a_state_is_found():
+    """The measure, on a dashed line down across a named state's arrow, and one beside it."""
+    state = '<path class="edge" data-tail="0" data-head="1" d="M0,50 L100,50"/><text class="edge-label" x="50" ' \
+            'y="45">h</text>'
+    dashed = '<path class="edge" data-tail="2" data-head="{}" stroke-dasharray="5,3" d="M{x},0 L{x},40 L{x},100"/>'
+    svg = '<svg xmlns="http://www.w3.org/2000/svg">{}</svg>'
+    assert dashed_across_states(svg.format(state + dashed.format(3, x=60))) == [("3", "h")]
+    assert dashed_across_states(svg.format(state + dashed.format(3, x=120))) == []
+
+
+@pytest.mark.parametrize("cell, notation", DECKS)
+def test_no_dashed_line_crosses_a_states_arrow(cell, notation):
+    """Slide 13 (generation): the dashed argmax line s₁ → y₁ dropped down the gap between the decoder's cells across
+    h₁⁽ᵈ⁾ (and an LSTM's c₁⁽ᵈ⁾), just past their names: a "no gradient" line across a state, read as joining it.
+    Fed to the row's last step, it now goes round that step's far side on a lane of its own over the heads
+    (choice_routes): it crosses only s₂'s line up to the loss's bus."""
+    for name, svg in figures(cell, notation):
+        assert dashed_across_states(svg) == [], name
+
+
 LANE = SLIDE_SPACING.lane  # two lines on a slide's figure run at least this far apart
 
 
@@ -167,8 +196,9 @@ def test_no_two_lines_of_opposite_direction_run_closer_than_a_lane(cell, notatio
 @pytest.mark.parametrize("cell, notation", DECKS)
 def test_no_line_crosses_an_arrow_at_its_head(cell, notation):
     """Slide 13 (generation): the dashed argmax line ran down 4 points beside decoder cell t=2, right across the
-    head of h₁⁽ᵈ⁾ into it; slide 08: z₁'s line crossed h₁ → sum 1.8 points from z₁'s head. The argmax line now
-    passes the cells an arrowhead's length clear of the heads into their side (Routes._choice_route)."""
+    head of h₁⁽ᵈ⁾ into it; slide 08: z₁'s line crossed h₁ → sum 1.8 points from z₁'s head. A choice into a step
+    short of the last passes the cells an arrowhead's length clear of the heads into their side
+    (Routes._choice_route); slide 13's, into the last, goes round it (choice_routes)."""
     for name, svg in figures_but_the_stacked_slide(cell, notation):
         assert crossings_at_an_arrowhead(svg) == [], name
 
