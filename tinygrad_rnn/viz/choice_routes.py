@@ -4,10 +4,10 @@ Greedy generation feeds the word chosen from step t's scores (s_t, above step t)
 it), along a dashed line: a choice, no gradient through it. Down the gap between the two steps, that line crossed
 the state h_t (and an LSTM's c_t) running from step t to step t+1 — a dashed line across a solid state's arrow,
 read as joining it (the deck's slide 13, just past the names h₁⁽ᵈ⁾ and c₁⁽ᵈ⁾). Into the row's last step it need not:
-it rises just over the heads, between their tops and the lane of the bus above them, passes over the last step's
-head (crossing its line up to the bus: a score on its way to the loss, not a state) and comes down beyond the last
-step's far side — where no state leaves it — into the input's side. Into a step further in there is no way round
-(every step's states run on to the next): the line drops down the gap between the two steps
+it rises to a lane of its own just over the heads (the bus to the loss one lane further out), passes over the last
+step's head (crossing its line up to the bus: a score on its way to the loss, not a state) and comes down beyond
+the last step's far side — where no state leaves it — into the input's side. Into a step further in there is no
+way round (every step's states run on to the next): the line drops down the gap between the two steps
 (:meth:`.routes.Routes._choice_route`).
 """
 
