@@ -48,8 +48,8 @@ def test_a_users_bptt_figure_fits_a_slide(name, tmp_path, library_svg):
 def test_truncated_bptt_left_out_in_the_middle_still_marks_each_cut_beside_the_steps_left_out(library_svg):
     """t = 1, 2, …, 5, 6 with the cuts before steps 3 and 5: both lie beside the "…" (t = 3, 4), each still drawn as
     the gradient stopping there, its words in lines no wider than the gap between the cell and the "…"."""
-    from tinygrad_rnn.viz.geometry import drawn_width
     from tinygrad_rnn.viz.fit_notes import STEPS_LEFT_OUT
+    from tinygrad_rnn.viz.geometry import drawn_width
     from tinygrad_rnn.viz.picture import GRADIENT_STOPS
 
     picture, layout, rung = tr.viz._drawn((cell_loop()[0],), **tr.viz._defaults({"level": "cell", "backward": True}))
