@@ -54,9 +54,9 @@ Every op in :mod:`tinygrad_rnn.ops` is a small subclass. This is the real Tanh
   terms unmultiplied: see ``ops.linalg.weight_terms``). ``create_graph=True`` calls it with
   Tensors — every saved value back in its place in the graph; an unsaved one its stand-in, as
   above, ``out`` too — and it returns Tensors: the gradient is itself a recorded graph, to draw
-  or differentiate again. So **no Tensor methods** in a backward (PyTorch habit): the arrays of
-  a plain backward have none — ``ops.abs(x)``, not ``x.abs()``; ``ops.exp(x)``, not ``x.exp()``
-  (``from tinygrad_rnn import ops``).
+  or differentiate again. So **no Tensor methods** in a backward (PyTorch habit) but those arrays
+  share (``.reshape``, ``.T``, ``.sum``, as linear's): a plain backward's arrays have no others —
+  ``ops.abs(x)``, not ``x.abs()``; ``ops.exp(x)``, not ``x.exp()`` (``from tinygrad_rnn import ops``).
   An in-place operator (``g -= x``) writes into an array but records a new Tensor, so a
   backward uses one only on a value it made itself, never on ``grad`` or a saved value
   (:func:`~tinygrad_rnn.gradcheck` hands ``grad`` read-only, so it names a backward that does).
