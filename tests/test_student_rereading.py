@@ -12,6 +12,7 @@ import tinygrad_rnn as tr
 from tinygrad_rnn import ops
 from tinygrad_rnn.device import array_module
 from tinygrad_rnn.ops.elementwise import Broadcasting
+from tinygrad_rnn.ops.linalg import linear_backward
 
 ROOT = Path(__file__).resolve().parent.parent
 AUTODIFF = " ".join((ROOT / "docs" / "autodiff.md").read_text().split())
@@ -36,6 +37,80 @@ def raised_by(run) -> str:
     with pytest.raises(Exception) as caught:
         run()
     return f"{type(caught.value).__name__}: {caught.value}"
+
+
+# --- a backward's gradients in a list ----------------------------------------------------------------------------
+
+
+class ProductAsList(Softsign):
+    def forward(self, a, b):
+        return a * b
+
+    def backward(self, grad, out, a, b):
+        return [grad * b, grad * a]  # a list, as a comprehension makes: the walk takes it as one gradient
+
+
+def test_a_backward_returning_its_gradients_in_a_list_is_told_to_return_a_tuple():
+    """It used to say 'returned 1 gradients for its 2 inputs', of a backward that had returned two."""
+    message = raised_by(lambda: ProductAsList.apply(a_leaf(), a_leaf()).sum().backward())
+    assert message.startswith("GraphError: backward of product_as_list returned a list ([…] of 2, taken as one "
+                              "gradient: return a tuple instead) for its 2 inputs"), message
+
+
+# --- backward's signature, told by where the call failed, not by the function's name ------------------------------
+
+
+class SoftsignAsLambda(Softsign):
+    backward = lambda self, grad: grad  # noqa: E731 - PyTorch's backward(ctx, grad), written as a lambda
+
+
+class CallsAHelperWrongly(Softsign):
+    def backward(self, grad, out, x):
+        return linear_backward(grad)  # the helper's arguments wrong, not backward's own
+
+
+@pytest.mark.parametrize("check", ["backward", "gradcheck"])
+def test_a_backward_with_the_wrong_signature_is_told_how_backward_is_called_whatever_its_name(check):
+    """A lambda's TypeError names '<lambda>()', not 'backward()': the message used to blame saves_output."""
+    run = (lambda: SoftsignAsLambda.apply(a_leaf()).sum().backward()) if check == "backward" else \
+        (lambda: tr.gradcheck(SoftsignAsLambda.apply, [a_leaf()]))
+    message = raised_by(run)
+    assert "backward is called as backward(grad, out, *inputs)" in message and "def backward(self, grad, out, x)" \
+        in message, message
+    assert "saves_output" not in message  # not the cause
+
+
+def test_a_wrong_call_inside_backward_is_not_taken_for_backwards_own_signature():
+    """``linear_backward() missing … positional arguments`` used to be read as backward's own signature."""
+    message = raised_by(lambda: CallsAHelperWrongly.apply(a_leaf()).sum().backward())
+    assert "linear_backward() missing" in message and "backward is called as" not in message, message
+
+
+# --- forward written as PyTorch's: forward(ctx, x) ----------------------------------------------------------------
+
+
+class TorchStyle(tr.Function):
+    @staticmethod
+    def forward(ctx, x):
+        return x * 2
+
+    @staticmethod
+    def backward(ctx, grad):
+        return grad * 2
+
+
+def test_a_forward_written_as_pytorchs_is_told_how_forward_is_called_not_that_its_inputs_are_wrong():
+    """It used to say 'torchy: cannot apply to Tensor(…)': the tensor was blamed for forward's signature."""
+    message = raised_by(lambda: TorchStyle.apply(a_leaf()))
+    assert message.startswith("TypeError: torch_style: forward could not be called (TorchStyle.forward() missing 1 "
+                              "required positional argument: 'x'). It is called as forward(*inputs)"), message
+    assert "def forward(self, x) — a method, with no ctx and no @staticmethod" in message
+    assert "cannot apply to" not in message
+
+
+def test_an_error_inside_forward_still_names_the_inputs():
+    message = raised_by(lambda: tr.ones(2) + tr.ones(3))
+    assert message.startswith("ShapeError: add: cannot apply to") and "forward could not be called" not in message
 
 
 # --- the contract, on the methods arrays and Tensors share ---------------------------------------------------------
