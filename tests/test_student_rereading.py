@@ -6,6 +6,7 @@ that said what the code no longer does. Each test fails on the code before it.
 import re
 from pathlib import Path
 
+import numpy
 import pytest
 
 import tinygrad_rnn as tr
@@ -86,7 +87,7 @@ def test_a_wrong_call_inside_backward_is_not_taken_for_backwards_own_signature()
     assert "linear_backward() missing" in message and "backward is called as" not in message, message
 
 
-# --- forward written as PyTorch's: forward(ctx, x) ----------------------------------------------------------------
+# --- forward written as PyTorch's: forward(ctx, x), a tuple without multiple_outputs -----------------------------
 
 
 class TorchStyle(tr.Function):
@@ -97,6 +98,19 @@ class TorchStyle(tr.Function):
     @staticmethod
     def backward(ctx, grad):
         return grad * 2
+
+
+class TwoOutputsUndeclared(Softsign):
+    def forward(self, x):
+        return x * 2, x * 3  # PyTorch's Function returns several outputs with no flag
+
+    def backward(self, grads, outs, x):
+        return 2 * grads[0] + 3 * grads[1]
+
+
+class ReturnsANumber(Softsign):
+    def forward(self, x):
+        return float((x * x).sum())
 
 
 def test_a_forward_written_as_pytorchs_is_told_how_forward_is_called_not_that_its_inputs_are_wrong():
@@ -111,6 +125,27 @@ def test_a_forward_written_as_pytorchs_is_told_how_forward_is_called_not_that_it
 def test_an_error_inside_forward_still_names_the_inputs():
     message = raised_by(lambda: tr.ones(2) + tr.ones(3))
     assert message.startswith("ShapeError: add: cannot apply to") and "forward could not be called" not in message
+
+
+@pytest.mark.parametrize("recording", [True, False], ids=["recorded", "under-no_grad"])
+def test_a_forward_returning_a_tuple_undeclared_names_the_op_and_multiple_outputs(recording):
+    """It used to raise "'tuple' object has no attribute 'dtype'" from the recorder — and under no_grad
+    returned a Tensor holding a tuple."""
+    with tr.set_grad_enabled(recording):
+        message = raised_by(lambda: TwoOutputsUndeclared.apply(a_leaf()))
+    assert message.startswith("TypeError: forward of two_outputs_undeclared returned a tuple of 2, not an array. An "
+                              "op with several outputs says so on its class, multiple_outputs = True"), message
+
+
+def test_a_forward_returning_a_python_number_names_the_op():
+    message = raised_by(lambda: ReturnsANumber.apply(a_leaf()))
+    assert message.startswith("TypeError: forward of returns_a_number returned 13.34, not an array"), message
+
+
+def test_a_reductions_numpy_scalar_is_still_kept_as_a_0d_array():
+    total, loss = a_leaf().sum(), tr.nn.functional.cross_entropy(tr.ones(2, 3, requires_grad=True), tr.tensor([0, 2]))
+    for value in (total, loss):
+        assert type(value.array) is numpy.ndarray and value.shape == () and value.requires_grad
 
 
 # --- the contract, on the methods arrays and Tensors share ---------------------------------------------------------

@@ -6,6 +6,8 @@ from __future__ import annotations
 
 from typing import Any, NoReturn
 
+import numpy
+
 
 class DeviceError(RuntimeError):
     """A device is unavailable, unknown, or two devices were mixed in one op."""
@@ -82,6 +84,39 @@ def forward_input_error(function: Any, inputs: tuple[Any, ...], error: Exception
     if isinstance(error, IndexError):
         return IndexError(message)
     return TypeError(message)  # (NumPy's own subclasses, e.g. a ufunc with no loop for a string, take other arguments)
+
+
+def forward_output(function: Any, out: Any) -> tuple[Any, Any]:
+    """(the first output, all of them) of ``function``'s forward, for a first output that is not a NumPy
+    array: a NumPy scalar, which NumPy's reductions return, made a 0-d array; a CuPy array as it is; anything
+    else an error naming the op — a tuple from an op not declared ``multiple_outputs`` (PyTorch's Function
+    needs no such flag), a Python number.
+
+    >>> import tinygrad_rnn as tr
+    >>> class Both(tr.Function):
+    ...     def forward(self, x):
+    ...         return x * 2, x * 3          # wrong: two outputs, not declared
+    >>> Both.apply(tr.ones(2, requires_grad=True))
+    Traceback (most recent call last):
+    TypeError: forward of both returned a tuple of 2, not an array. An op with several outputs says so on its
+    class, multiple_outputs = True: its backward then gets a tuple of gradients and a tuple of outputs. See
+    the op contract in tinygrad_rnn/function.py.
+    """
+    several = function.multiple_outputs
+    first = out[0] if several else out
+    if isinstance(first, numpy.generic):
+        first = numpy.asarray(first)
+        return first, ((first, *out[1:]) if several else first)
+    if hasattr(first, "shape") and hasattr(first, "dtype"):
+        return first, out
+    if isinstance(out, (tuple, list)) and not several:
+        raise TypeError(f"forward of {function.name} returned a {type(out).__name__} of {len(out)}, not an array. An "
+                        "op with several outputs says so on its class, multiple_outputs = True: its backward then gets "
+                        "a tuple of gradients and a tuple of outputs. See the op contract in tinygrad_rnn/function.py.")
+    raise TypeError(f"forward of {function.name} returned {describe(first)}"
+                    f"{' as its first output' if several else ''}, not an array. Return a NumPy (or CuPy) array: "
+                    "xp.asarray(value, dtype=x.dtype), xp = array_module(x). See the op contract in "
+                    "tinygrad_rnn/function.py.")
 
 
 def raise_backward_contract_error(function: Any, error: Exception, create_graph: bool) -> NoReturn:
