@@ -158,7 +158,8 @@ def build_picture(tensors: tuple[Tensor, ...], level: str = "op", backward: bool
     name_values(picture, notation.for_cell(cell_of_weights(leaves)), set(map(short_name, leaves)), params != "hide",
                 tokens, targets, known)
     if level != "op":  # each sequence's h_n, where a batch ran with lengths=
-        picture.notes += lengths_notes(roots, notation)
+        modules = {node.chain: node.row[0] for node in picture.nodes if node.chain is not None and node.row}
+        picture.notes += lengths_notes(roots, notation, modules)
     if level != "op" and not backward:  # a head's states that a cat joined: [h₄⁽→⁾; h₁⁽←⁾] under its name
         write_concatenations(picture, concatenations(tensors))
     if show_grads:  # the scale spans the norms drawn, unless fixed (to compare several figures)
