@@ -71,6 +71,7 @@ def name_initial_states(nodes: list[Node], links, maps: LinkMaps, chains: set, f
             _handed_to_a_layer(nodes, links, readers, position) or _first_of_a_loop(nodes, readers, position,
                                                                                      first_cones)
         name = name or carried.get(position)
+        node.initial = bool(name)
         if name and learned:  # the state a recurrence starts from, that learns: h₀, marked, not a weight of cell 1
             node.kind, node.label = "input", renamed(node.label, f"{name}\n{LEARNED}")
         elif name:
@@ -99,7 +100,7 @@ def split_shared_initial_states(nodes: list[Node], edges: list, links: list, cha
         if {f"{role}_0" for role in role_of.values()} != set(names):
             continue  # a read whose role is not known: one node, as before
         at = {names[0]: leaf}
-        node.label = renamed(node.label, names[0])
+        node.label, node.initial = renamed(node.label, names[0]), True
         for name in names[1:]:
             at[name] = len(nodes)
             nodes.append(replace(node, key=(node.key, name), label=renamed(node.label, name)))

@@ -43,6 +43,7 @@ class Node:
     # a "…": which state of the last step it stands for each line out of it carries, by its head's key (an LSTM's
     # h and c: two arrows; one state read by two ops: one line that forks)
     carries: dict[Any, int] = field(default_factory=dict)
+    initial: bool = False  # the state a recurrence starts from (h₀, c₀), as the graph says (initial_states.py)
 
 
 SUM_OF_LOSSES = "Σₜ Jₜ"  # the node the per-step losses of a running sum meet in
