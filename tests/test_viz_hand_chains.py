@@ -1,0 +1,86 @@
+"""Recurrences written out in ops, with no cell module, are drawn as chains of their own, as layers and cells are.
+
+A loop that names its steps (``tr.scope(f"enc t={t}")``, ``tr.scope(f"dec t={t}")``) is a loop of time steps: an
+encoder and a decoder written by hand draw as two rows of cells, t = 1 … T each, where before neither was recognised
+("No time steps found", every op drawn in one heap). Two recurrences under one ``tr.scope(f"t={t}")`` (two loops, or
+two RNNs in one loop, their states unnamed) draw as two rows, each cell naming only its own weights, where before one
+row of cells held both, its arrows carrying two states as one.
+"""
+
+import functools
+
+import pytest
+
+import tinygrad_rnn as tr
+from tinygrad_rnn.viz.graph import NO_STEPS, build_picture
+
+
+def weights():
+    tr.manual_seed(0)
+    made = {name: tr.randn(*shape, requires_grad=True) for name, shape in
+            (("W_xh", (2, 3)), ("W_hh", (3, 3)), ("U_xh", (2, 3)), ("U_hh", (3, 3)))}
+    for name, tensor in made.items():
+        tensor.name = name
+    return made, tr.randn(3, 1, 2)
+
+
+def encoder_decoder():
+    """h = tanh(x_t W_xh + h W_hh) under "enc t=k", then the same with U under "dec t=k", from the encoder's h_3"""
+    w, xs = weights()
+    h = tr.zeros(1, 3)
+    for prefix, W_xh, W_hh in (("enc", w["W_xh"], w["W_hh"]), ("dec", w["U_xh"], w["U_hh"])):
+        for t in range(3):
+            with tr.scope(f"{prefix} t={t + 1}"):
+                h = (xs[t] @ W_xh + h @ W_hh).tanh()
+    return h.sum()
+
+
+def two_loops():
+    """two loops over the same x_t, each under tr.scope(f"t={t}"), their states unnamed"""
+    w, xs = weights()
+    h, g = tr.zeros(1, 3), tr.zeros(1, 3)
+    for t in range(3):
+        with tr.scope(f"t={t + 1}"):
+            h = (xs[t] @ w["W_xh"] + h @ w["W_hh"]).tanh()
+    for t in range(3):
+        with tr.scope(f"t={t + 1}"):
+            g = (xs[t] @ w["U_xh"] + g @ w["U_hh"]).tanh()
+    return (h * g).sum()
+
+
+def two_in_one_loop():
+    """two RNNs written out in one loop, one scope a step, both states unnamed, a running loss carried on too"""
+    w, xs = weights()
+    h, g, loss = tr.zeros(1, 3), tr.zeros(1, 3), 0
+    for t in range(3):
+        with tr.scope(f"t={t + 1}"):
+            h = (xs[t] @ w["W_xh"] + h @ w["W_hh"]).tanh()
+            g = (xs[t] @ w["U_xh"] + g @ w["U_hh"]).tanh()
+            loss = loss + (h * g).sum()
+    return loss
+
+
+@functools.cache
+def picture(make, level):
+    return build_picture((make(),), level=level, show_shapes=False)
+
+
+@pytest.mark.parametrize("make", [encoder_decoder, two_loops, two_in_one_loop])
+def test_each_recurrence_written_in_ops_is_a_row_of_its_own_its_cells_reading_its_own_weights(make):
+    cells = [node for node in picture(make, "cell").nodes if node.kind == "group" and node.parameters]
+    assert NO_STEPS not in picture(make, "cell").notes
+    rows = {}  # (the running loss's ops, carried on too, read no weight: no row of the weights)
+    for node in cells:  # (the marks that tell an encoder's from a decoder's, ⁽ᵉ⁾ and ⁽ᵈ⁾, left out)
+        rows.setdefault(node.row, []).append((node.step, tuple(sorted(p.split("⁽")[0] for p in node.parameters))))
+    assert len(rows) == 2, rows  # (before: one row, or no steps at all)
+    assert sorted(sorted(steps) for steps in rows.values()) == [
+        [(1, ("U_hh", "U_xh")), (2, ("U_hh", "U_xh")), (3, ("U_hh", "U_xh"))],
+        [(1, ("W_hh", "W_xh")), (2, ("W_hh", "W_xh")), (3, ("W_hh", "W_xh"))]]
+    op_rows = {node.row for node in picture(make, "op").nodes if node.kind == "op" and node.step is not None
+               and node.key.name == "tanh"}
+    assert len(op_rows) == 2, op_rows  # at op level too: each tanh in its own chain's row
+
+
+def test_a_loop_that_names_its_steps_draws_its_name_on_its_row():
+    rows = {node.row for node in picture(encoder_decoder, "cell").nodes if node.kind == "group"}
+    assert rows == {("enc",), ("dec",)}
