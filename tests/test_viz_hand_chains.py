@@ -84,3 +84,14 @@ def test_each_recurrence_written_in_ops_is_a_row_of_its_own_its_cells_reading_it
 def test_a_loop_that_names_its_steps_draws_its_name_on_its_row():
     rows = {node.row for node in picture(encoder_decoder, "cell").nodes if node.kind == "group"}
     assert rows == {("enc",), ("dec",)}
+
+
+@pytest.mark.xfail(strict=True, reason="two values with one label between the same two nodes are one edge: the "
+                   "picture's edges are (tail, head, label), made unique where cells merge (levels.merge_groups), so "
+                   "a step node holding both recurrences passes h₁ and g₁ (both unnamed: label '') on one arrow; "
+                   "routes.side_by_side only spreads edges whose labels differ")
+def test_at_step_level_two_recurrences_pass_two_arrows_between_steps():
+    steps = build_picture((two_loops(),), level="step", show_shapes=False)
+    between = [label for tail, head, label in steps.edges
+               if steps.nodes[tail].kind == "group" and steps.nodes[head].kind == "group"]
+    assert len(between) == 4  # h_t and g_t from step 1 to 2 and from 2 to 3 (measured: 2, one arrow each)

@@ -35,7 +35,18 @@ def separate_weights():
     return loss, {"W_xh": W_xh, "W_hh": W_hh, "W_hy": W_hy}
 
 
-@pytest.mark.parametrize("make", [linear_used_twice, separate_weights])
+def unnamed_weights():
+    """the textbook loop with the weights named nothing, as a student writes it: W_ih, W_hh and b by their roles
+    (before: three "input" nodes beside the cells, and no Σ in the BPTT figure)"""
+    W_xh, W_hh, b = (tr.randn(*shape, requires_grad=True) for shape in ((2, 3), (3, 3), (3,)))
+    xs, h = tr.randn(3, 1, 2), tr.zeros(1, 3)
+    for t in range(3):
+        with tr.scope(f"t={t + 1}"):
+            h = (xs[t] @ W_xh + h @ W_hh + b).tanh()
+    return h.sum(), {"W_ih": W_xh, "W_hh": W_hh, "b": b}
+
+
+@pytest.mark.parametrize("make", [linear_used_twice, separate_weights, unnamed_weights])
 def test_a_sums_drops_are_the_terms_the_engine_adds(make):
     """A Linear read twice a step sent three drops (t=1, 2, 3) into its Σ, where grad_contributions finds six
     terms (the op level said "Σ (6 terms)")."""

@@ -224,6 +224,55 @@ def _carried_by_a_loop(nodes: list[Node], links) -> dict[int, str]:
     return {leaf: f"{name or 'h'}_0" for leaf, name in found.items() if name or len(unnamed) == 1}
 
 
+def name_loop_weights(nodes: list[Node], links) -> None:
+    """A tensor that learns but that the user named nothing (``W_hh = tr.randn(3, 3, requires_grad=True)``), read at
+    every step of a loop written by hand, is a weight shared over time, named by its role as the lectures name it:
+    W_hh where a step multiplies the state from the step before by it, W_ih where it multiplies the step's input, b
+    where it is added — not "input", left out of the cells' weights and of the BPTT figure's Σ. (A tensor read in
+    two roles, or in another, keeps its drawing.) ``links``: graph.py's (tail, head, output, input position).
+
+    >>> import tinygrad_rnn as tr
+    >>> from tinygrad_rnn.viz.graph import build_picture
+    >>> W_xh, W_hh = tr.randn(2, 3, requires_grad=True), tr.randn(3, 3, requires_grad=True)
+    >>> h = tr.zeros(1, 3)
+    >>> for t in range(2):
+    ...     with tr.scope(f"t={t + 1}"):
+    ...         h = (tr.randn(1, 2) @ W_xh + h @ W_hh).tanh()
+    >>> sorted(build_picture((h.sum(),), level="cell", show_shapes=False).nodes[1].parameters)
+    ['W_hh', 'W_ih']
+    """
+    inputs_at: dict[int, dict[int, int]] = {}  # op → {input position: the node there}
+    reads: dict[int, list[tuple[int, int]]] = {}  # leaf → (op, input position) of each read
+    for tail, head, _, at in links:
+        inputs_at.setdefault(head, {})[at] = tail
+        reads.setdefault(tail, []).append((head, at))
+
+    def role(op: int, at: int) -> str | None:
+        others = [tail for position, tail in inputs_at.get(op, {}).items() if position != at]
+        name = getattr(nodes[op].key, "name", "")
+        if name == "add":
+            return "b"
+        if name != "matmul" or len(others) != 1:
+            return None
+        other = nodes[others[0]]
+        if other.initial or (other.kind == "op" and other.step == nodes[op].step - 1 and other.row == nodes[op].row):
+            return "W_hh"
+        return "W_ih" if other.kind == "input" and other.step in (None, nodes[op].step) else None
+
+    for leaf, node in enumerate(nodes):
+        if node.kind not in ("input", "parameter") or node.initial or any(getattr(t, "name", None) for t in
+                                                                          node.tensors) or \
+                not any(getattr(t, "requires_grad", False) for t in node.tensors):
+            continue
+        readers = reads.get(leaf, [])
+        if any(nodes[op].step is None or nodes[op].chain is not None for op, _ in readers) or \
+                len({nodes[op].step for op, _ in readers}) < 2:
+            continue  # (read outside a hand-written loop's steps, or at one step: no weight shared over time)
+        roles = {role(op, at) for op, at in readers}
+        if len(roles) == 1 and None not in roles:
+            node.kind, node.label = "parameter", renamed(node.label, roles.pop())
+
+
 def decoder_reads(nodes: list[Node], readers) -> dict[int, int]:
     """The embedding lookups that only a decoder reads — chains started from another's state (``Chain.after``): its
     words are y_t (where the user named them nothing), not a second x_t. {position in ``nodes`` (before grouping):
