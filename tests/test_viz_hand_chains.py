@@ -3,8 +3,8 @@
 A loop that names its steps (``tr.scope(f"enc t={t}")``, ``tr.scope(f"dec t={t}")``) is a loop of time steps: an
 encoder and a decoder written by hand draw as two rows of cells, t = 1 … T each, where before neither was recognised
 ("No time steps found", every op drawn in one heap). Two recurrences under one ``tr.scope(f"t={t}")`` (two loops, or
-two RNNs in one loop, their states unnamed) draw as two rows, each cell naming only its own weights, where before one
-row of cells held both, its arrows carrying two states as one.
+two RNNs in one loop, their states unnamed or named alike) draw as two rows, each cell naming only its own weights,
+where before one row of cells held both, its arrows carrying two states as one.
 """
 
 import functools
@@ -60,12 +60,24 @@ def two_in_one_loop():
     return loss
 
 
+def two_named_alike():
+    """two RNNs written out in one loop, each state named h by the user"""
+    w, xs = weights()
+    h, g = tr.zeros(1, 3), tr.zeros(1, 3)
+    for t in range(3):
+        with tr.scope(f"t={t + 1}"):
+            h = (xs[t] @ w["W_xh"] + h @ w["W_hh"]).tanh()
+            g = (xs[t] @ w["U_xh"] + g @ w["U_hh"]).tanh()
+            h.name = g.name = "h"
+    return (h * g).sum()
+
+
 @functools.cache
 def picture(make, level):
     return build_picture((make(),), level=level, show_shapes=False)
 
 
-@pytest.mark.parametrize("make", [encoder_decoder, two_loops, two_in_one_loop])
+@pytest.mark.parametrize("make", [encoder_decoder, two_loops, two_in_one_loop, two_named_alike])
 def test_each_recurrence_written_in_ops_is_a_row_of_its_own_its_cells_reading_its_own_weights(make):
     cells = [node for node in picture(make, "cell").nodes if node.kind == "group" and node.parameters]
     assert NO_STEPS not in picture(make, "cell").notes

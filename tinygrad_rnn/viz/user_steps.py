@@ -20,7 +20,7 @@ ops, and one cell computes both.)
 
 from __future__ import annotations
 
-from collections import deque
+from collections import Counter, deque
 from collections.abc import Callable, Iterable, Mapping
 from typing import NamedTuple
 
@@ -55,10 +55,11 @@ def split_recurrences(nodes: list[Node], maps: LinkMaps) -> dict[str, set[int]]:
     """Give each of a hand-written step's independent recurrences a row of its own (``node.row``): in every step
     where two or more states are carried to the next step and the ops computing each share none with the others'.
     A state the user named (h, g) names its row; an unnamed one (two loops under one ``tr.scope(f"t={t}")``, or two
-    RNNs written out in one) is the recurrence that the state it reads from the step before belongs to, numbered in
-    the order recorded where it reads none ("recurrence 1", "recurrence 2"), so that two chains are never drawn as
-    one. ``maps``: the recorded graph's (:func:`link_maps`). Returns each named state's ops at the first step it was
-    split in: what its initial state (h_0, g_0) is read by (:func:`.initial_states.name_initial_states`)."""
+    RNNs written out in one), or one of two the user named alike, is the recurrence that the state it reads from the
+    step before belongs to, numbered in the order recorded where it reads none ("recurrence 1", "recurrence 2"), so
+    that two chains are never drawn as one. ``maps``: the recorded graph's (:func:`link_maps`). Returns each named
+    state's ops at the first step it was split in: what its initial state (h_0, g_0) is read by
+    (:func:`.initial_states.name_initial_states`)."""
     inputs, readers = maps
     steps: dict[tuple, list[int]] = {}  # (row, step) → the ops of one step of a hand-written loop
     for position, node in enumerate(nodes):
@@ -79,10 +80,12 @@ def split_recurrences(nodes: list[Node], maps: LinkMaps) -> dict[str, set[int]]:
     for (row, step), members in sorted(steps.items(), key=lambda item: item[0][1]):
         in_order = sorted(members, key=lambda p: nodes[p].key.sequence_nr)
         states: dict[str, int] = {}  # a state's name (or its place among the step's ops) → the op computing it
+        named = Counter(name_of(p) for p in in_order if name_of(p) in carried)
         for position in in_order:
-            if name_of(position) in carried:
-                states.setdefault(name_of(position), position)
-        unnamed = [p for p in in_order if read_next(p) and name_of(p) is None]
+            if named[name_of(position)] == 1:
+                states[name_of(position)] = position
+        # unnamed, or a name two states share (two loops that each call theirs h): told apart by what they read
+        unnamed = [p for p in in_order if read_next(p) and (name_of(p) is None or named[name_of(p)] > 1)]
         if not unnamed and (row, step + 1) not in steps:  # the last step: where the step before had its states
             places = unnamed_places.get(row, [])
             before = steps.get((row, step - 1), [])
