@@ -107,3 +107,21 @@ def test_at_step_level_two_recurrences_pass_two_arrows_between_steps():
     between = [label for tail, head, label in steps.edges
                if steps.nodes[tail].kind == "group" and steps.nodes[head].kind == "group"]
     assert len(between) == 4  # h_t and g_t from step 1 to 2 and from 2 to 3 (measured: 2, one arrow each)
+
+
+def test_the_recurrence_found_in_a_named_loop_is_its_steps_not_one_of_them():
+    """find_recurrence (what the lecture page reads from a user's loss) takes a loop's rows as the figures do: the
+    encoder's h_1 … h_3, not one step per row (before: each "enc t=k" scope a row of its own, one step found)."""
+    from tinygrad_rnn.analysis import find_recurrence
+
+    w, xs = weights()
+    h, states = tr.zeros(1, 3), []
+    for prefix, W_xh, W_hh in (("enc", w["W_xh"], w["W_hh"]), ("dec", w["U_xh"], w["U_hh"])):
+        for t in range(3):
+            with tr.scope(f"{prefix} t={t + 1}"):
+                h = (xs[t] @ W_xh + h @ W_hh).tanh()
+                h.name = "h"
+                states.append(h)
+    found = find_recurrence(h.sum())
+    assert [state.numpy().tolist() for state in found.hidden_states] == \
+        [state.numpy().tolist() for state in states[:3]]
