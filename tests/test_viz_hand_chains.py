@@ -125,3 +125,17 @@ def test_the_recurrence_found_in_a_named_loop_is_its_steps_not_one_of_them():
     found = find_recurrence(h.sum())
     assert [state.numpy().tolist() for state in found.hidden_states] == \
         [state.numpy().tolist() for state in states[:3]]
+
+
+def test_a_decoder_written_by_hand_names_the_state_it_carries_and_its_gradient():
+    """The decoder's state starts from the encoder's h_3, no leaf: its arrows were unnamed, and in the BPTT figure
+    the arrow from its cell 2 back to cell 1 said ∂J/∂s₁ (the scores), where it carries the gradient of h₁⁽ᵈ⁾."""
+    forward = picture(encoder_decoder, "cell")
+    backward = build_picture((encoder_decoder(),), level="cell", backward=True, show_shapes=False)
+    for drawn, expected in ((forward, {"h₁⁽ᵈ⁾", "h₂⁽ᵈ⁾"}), (backward, None)):
+        labels = {label for tail, head, label in drawn.edges if drawn.nodes[tail].row == ("dec",) and
+                  drawn.nodes[head].row == ("dec",) and drawn.nodes[tail].kind == drawn.nodes[head].kind == "group"}
+        if expected is not None:
+            assert labels == expected, labels
+        else:
+            assert len(labels) == 2 and all("h" in label and "∂J/∂s" not in label for label in labels), labels

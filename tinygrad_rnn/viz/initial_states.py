@@ -181,7 +181,8 @@ def _carried_by_a_loop(nodes: list[Node], links) -> dict[int, str]:
     the same place, the two steps recording the same ops in the same order. (Each step's x_t is read there by the
     same op too, but a new leaf each step.) The state it starts is named as that value (h where it has no name); two
     unnamed states started so are named neither: which would be h? The one unnamed state is h at every step too
-    (``Node.states``), so that its arrows say h₁, h₂ as they would had the user named it."""
+    (``Node.states``), so that its arrows say h₁, h₂ as they would had the user named it; so is the one unnamed state
+    of a row that starts from another row's (a decoder written by hand, from its encoder's h_S)."""
     steps: dict[tuple, list[int]] = {}  # (row, step) → a hand-written step's ops, in the order they were recorded
     for position, node in enumerate(nodes):
         if node.kind == "op" and node.step is not None and node.chain is None:
@@ -198,14 +199,18 @@ def _carried_by_a_loop(nodes: list[Node], links) -> dict[int, str]:
 
     starts: dict[int, set[str | None]] = {}  # a leaf → the state each read of it starts (None: no state)
     carriers: dict[int, set[tuple]] = {}  # … and where that state is computed: (row, the op's place in a step, output)
+    handed: dict[tuple, set[tuple]] = {}  # a row started from another row's state (a decoder's) → where it carries on
     for row, step in firsts.items():
         first, after = in_order(row, step), in_order(row, step + 1)
         if not after or [nodes[p].key.name for p in first] != [nodes[p].key.name for p in after]:
             continue
         for op, same in zip(first, after):
             for at, (leaf, _) in inputs_at.get(op, {}).items():
+                tail, out = inputs_at.get(same, {}).get(at, (None, 0))
+                if nodes[leaf].kind == "op" and nodes[leaf].row != row and tail in first and \
+                        not state_name(nodes[tail], out):  # (another row's state into this row's first step)
+                    handed.setdefault(row, set()).add((first.index(tail), out))
                 if nodes[leaf].kind in ("input", "parameter"):
-                    tail, out = inputs_at.get(same, {}).get(at, (None, 0))
                     state = tail is not None and nodes[tail].kind == "op" and tail in first
                     starts.setdefault(leaf, set()).add(state_name(nodes[tail], out) if state else None)
                     if state:
@@ -215,7 +220,8 @@ def _carried_by_a_loop(nodes: list[Node], links) -> dict[int, str]:
     found = {leaf: names.pop() for leaf, names in starts.items() if len(names) == 1 and None not in names and
              leaf not in read_elsewhere}
     unnamed = [leaf for leaf, name in found.items() if not name]
-    for row, place, out in carriers[unnamed[0]] if len(unnamed) == 1 else ():  # h₁, h₂, … on its arrows, as h₀
+    handed_on = [(row, *places.pop()) for row, places in handed.items() if len(places) == 1]  # a decoder's h₁ …
+    for row, place, out in [*(carriers[unnamed[0]] if len(unnamed) == 1 else ()), *handed_on]:  # h₁, h₂, … as h₀
         doing = nodes[in_order(row, firsts[row])[place]].key.name
         for step in sorted(step for key_row, step in steps if key_row == row):
             ops = in_order(row, step)
