@@ -337,7 +337,7 @@ def merge_groups(nodes: list[Node], links, level: str, gradient_only: bool = Fal
             label += "".join(f"\n{line}" for line in lines.split("\n") if line and not line.startswith("("))  # (h₀
             # a parameter says so, as the whole leaf did: its shape alone is dropped)
             return Node((base.key, piece), base.kind, label, tensors=base.tensors,
-                        step=step if by_time else None)
+                        step=step if by_time else None, initial=base.initial and not by_time)  # (one layer's h₀)
 
         tail_index = place(("slice", leaf, piece), make)
         edges.append((tail_index, head_index, ""))
