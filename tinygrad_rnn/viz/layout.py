@@ -189,7 +189,8 @@ def layout(picture: Picture, sizes: list[tuple[float, float]], notes_beside: flo
             route.label_at = None if route.label_at is None else (-route.label_at[0], route.label_at[1])
         texts = [(text, -x - drawn_width([text], FONT_SIZE), y) for text, x, y in texts]
     placed = Layout(boxes, routes, grid.clusters, texts, loops)
-    place_labels(placed, [label for _, _, label in picture.edges], [tail for tail, _, _ in picture.edges])
+    place_labels(placed, [label for _, _, label in picture.edges], [tail for tail, _, _ in picture.edges],
+                 [head for _, head, _ in picture.edges])
     return placed
 
 
