@@ -597,12 +597,11 @@ def test_no_arrow_label_of_a_documentation_figure_lies_on_another_a_line_or_a_bo
 
 
 # (At step level eight steps of two bidirectional layers, forward and backward, draw three gradient arrows a gap:
-# their steps stood three names tall, and 7 names lay nearer a neighbour's line; now as tall as four names.)
-GRID_LABELS_CROWDED: dict[str, str] = {
-    "gru-step-2-True-last-both-False-8-cmu": "J's two states of step 8, h₈⁽²→⁾ and h₈⁽²←⁾, now two lines 4 pt "
-    "apart (twins, routes.side_by_side); h₈⁽²→⁾'s name finds no clear spot by them above the step and lies 2.5 pt "
-    "from h₇⁽²→⁾'s line, 25 pt from its own (an 8-step 2-layer figure already under the slide's text size, 12.8 px)",
-}
+# their steps stood three names tall, and 7 names lay nearer a neighbour's line; now as tall as four names. J's two
+# states of step 8, h₈⁽²→⁾ and h₈⁽²←⁾, run as twins 4 pt apart (routes.side_by_side): h₈⁽²→⁾'s name, with no clear
+# spot beside its own line, was sought beside every line out of step 8 named h₈⁽²←⁾ — the one into step 7 too — and
+# lay 2.5 pt from h₇⁽²→⁾'s line, 25 pt from its own; now beside its twin alone, the two names over the pair.)
+GRID_LABELS_CROWDED: dict[str, str] = {}
 
 
 @pytest.mark.parametrize("name", [expect(GRID_LABELS_CROWDED, case_id(case)) for case in GRID])

@@ -21,6 +21,12 @@ class GapRoutes:
                  and self.nodes[t].kind != "output"}
         return sorted(tails, key=lambda t: -self.boxes[t].y)
 
+    def _initial_states(self, members: list[int]) -> bool:
+        """Whether the nodes beside a row are what its steps start from alone (h₀, c₀): each reads nothing and is read
+        by steps only, straight across."""
+        return all(not self.predecessors[i] and all(j in self.block_of and self.kind.get((i, j), ("",))[0] == "straight"
+                                                    for j in self.successors[i]) for i in members)
+
     def _entry_y(self, tail: int, head: int) -> float:
         """Where ``tail``'s arrow enters ``head`` among the others started beside it: a quarter of the cell's
         height apart, as the states between two cells run, the topmost highest (their lines cross nothing)."""

@@ -395,10 +395,12 @@ def clashes(placed: Layout, names: list[str], k: int) -> int:
     return _score(_index(placed, items), k, label_rect(route.label_at, lines))[0]
 
 
-def place_labels(placed: Layout, names: list[str], tails: list[int] | None = None) -> None:
+def place_labels(placed: Layout, names: list[str], tails: list[int] | None = None,
+                 heads: list[int] | None = None) -> None:
     """Move every arrow label (``names``: each route's) that lies on a box, a label or a line to the nearest
     free spot beside its own line, else beside an unnamed branch of it (``tails``: each route's tail node; routes
-    from one tail with one name are one line that forks). A rolled cell's loops name their states on their own arches
+    from one tail with one name are one line that forks), or beside its twins (``heads``: each route's head node;
+    the edges between the same two nodes drawn beside it). A rolled cell's loops name their states on their own arches
     (:func:`.geometry.loop_label_at`), where nothing else is drawn: each stays there, in the way of the others
     (moved, one took the nearest free spot along its arch — beside another's, or left of the cell)."""
     items = _items(placed, names)
@@ -411,9 +413,12 @@ def place_labels(placed: Layout, names: list[str], tails: list[int] | None = Non
         if not lines or k >= len(placed.routes):
             continue
         forks = frozenset(unnamed_branches.get((tails[k], names[k]), ())) if tails is not None else frozenset()
-        if route.twins and tails is not None:  # the edges drawn beside it between the same two nodes: where no spot
-            # beside its own line is clear (it lies between theirs and a box), beside theirs, clear of them all
-            forks |= {j for j in range(len(placed.routes)) if tails[j] == tails[k] and names[j] in route.twins}
+        if route.twins and tails is not None and heads is not None:  # the edges drawn beside it between the same
+            # two nodes: where no spot beside its own line is clear (it lies between theirs and a box), beside theirs,
+            # clear of them all. (Not every edge from its tail with a twin's name: J's h₈⁽²→⁾ from step 8 lay
+            # beside h₈⁽²←⁾'s line into step 7, 25 points from its own and 2.5 from h₇⁽²→⁾'s, as if that line's)
+            forks |= {j for j in range(len(placed.routes))
+                      if (tails[j], heads[j]) == (tails[k], heads[k]) and names[j] in route.twins}
         rect = label_rect(route.label_at, lines)
         now = _score(index, k, rect, forks=forks)
         if now == (0, 0):

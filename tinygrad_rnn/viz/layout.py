@@ -185,7 +185,8 @@ def layout(picture: Picture, sizes: list[tuple[float, float]], notes_beside: flo
             box.x = -box.x
         texts = [(text, -x - drawn_width([text], FONT_SIZE), y) for text, x, y in texts]
     placed = Layout(boxes, routes, grid.clusters, texts, loops)
-    place_labels(placed, [label for _, _, label in picture.edges], [tail for tail, _, _ in picture.edges])
+    place_labels(placed, [label for _, _, label in picture.edges], [tail for tail, _, _ in picture.edges],
+                 [head for _, head, _ in picture.edges])
     return placed
 
 
