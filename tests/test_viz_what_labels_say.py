@@ -1,5 +1,5 @@
 """Labels that must name what they stand for (a lecturer's review): the per-step term of a generation loop's
-score, not the logits it was computed from."""
+score, not the logits it was computed from; dropout masks, not the step's input."""
 
 import pytest
 
@@ -47,3 +47,30 @@ def test_a_named_score_is_the_j_its_terms_and_gradients_name_in_both_figures(gen
     finally:
         generation_score.name = None
     assert roots == ["J = log p", "J = log p"] and cmu == "L = log p"
+
+
+@pytest.fixture(scope="module")
+def dropped_language_model():
+    """Dropout on the embeddings and on the outputs, words given (the review's smallest case)."""
+    tr.manual_seed(0)
+    emb, drop, rnn, head = tr.nn.Embedding(12, 4), tr.nn.Dropout(0.3), tr.nn.RNN(4, 4, batch_first=True), \
+        tr.nn.Linear(4, 12)
+    out, _ = rnn(drop(emb(tr.tensor([[1, 4, 2, 7]]))))
+    return F.cross_entropy(head(drop(out)).reshape(-1, 12), tr.tensor([4, 2, 7, 3]))
+
+
+def test_dropout_masks_are_drawn_once_unsubscripted_and_the_words_stay_under_x_t(dropped_language_model):
+    words = "the students opened their".split()
+    picture = build_picture((dropped_language_model,), level="cell", tokens=words, show_shapes=False)
+    masks = sorted(node.label for node in picture.nodes if node.label.startswith("dropout mask"))
+    assert masks == ["dropout mask 1, p = 0.3", "dropout mask 2, p = 0.3"]  # one node each, no "p = 0.3₁"
+    inputs = sorted(node.label for node in picture.nodes if node.label.startswith("x"))
+    assert inputs == [f'x{"₁₂₃₄"[k]}\n"{word}"' for k, word in enumerate(words)]
+
+
+def test_two_dropouts_are_two_names_forward_and_back(dropped_language_model):
+    forward = [node.label for node in build_picture((dropped_language_model,), level="cell").nodes]
+    assert sorted(label for label in forward if label.endswith("= dropout")) == sorted(
+        [f"d{t} = dropout" for t in "₁₂₃₄"] + [f"d′{t} = dropout" for t in "₁₂₃₄"])
+    arrows = [label for *_, label in build_picture((dropped_language_model,), level="cell", backward=True).edges]
+    assert arrows.count("∂J/∂d₁") == 1 and arrows.count("∂J/∂d′₁") == 1
