@@ -1,5 +1,8 @@
 """Labels that must name what they stand for (a lecturer's review): the per-step term of a generation loop's
-score, not the logits it was computed from; dropout masks, not the step's input."""
+score, not the logits it was computed from; dropout masks, not the step's input; a weight's values after
+opt.step(), not passed off as those its activations were computed from."""
+
+import warnings
 
 import pytest
 
@@ -74,3 +77,27 @@ def test_two_dropouts_are_two_names_forward_and_back(dropped_language_model):
         [f"d{t} = dropout" for t in "₁₂₃₄"] + [f"d′{t} = dropout" for t in "₁₂₃₄"])
     arrows = [label for *_, label in build_picture((dropped_language_model,), level="cell", backward=True).edges]
     assert arrows.count("∂J/∂d₁") == 1 and arrows.count("∂J/∂d′₁") == 1
+
+
+def test_values_after_opt_step_are_marked_new_and_a_warning_says_so():
+    """h₁ = tanh(… W_hh …) showed the old W_hh's activations beside the new W_hh, with nothing said."""
+    tr.manual_seed(0)
+    rnn = tr.nn.RNN(1, 1)
+    loss = rnn(tr.randn(2, 1, 1))[0][-1].sum()
+    loss.backward(retain_graph=True)
+
+    def drawn():
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            picture = build_picture((loss,), show_values=True, params="once")
+        (label,) = [node.label for node in picture.nodes if node.label.startswith("weight_hh_l0")]
+        return label, picture.notes, [str(warning.message) for warning in caught]
+
+    before, notes_before, quiet = drawn()
+    tr.optim.SGD(rnn.parameters(), lr=0.5).step()
+    after, notes, said = drawn()
+    assert not before.endswith("SGD.step()") and not quiet and not [n for n in notes_before if "SGD" in n]
+    assert after.endswith("\nafter SGD.step()") and after.split("\n")[2] != before.split("\n")[2]  # the new values
+    assert "after SGD.step(): the values now, updated since this forward; the activations drawn are the forward's" \
+        in notes
+    assert len(said) == 1 and "weight_hh_l0" in said[0] and "SGD.step()" in said[0]
