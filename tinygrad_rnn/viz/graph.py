@@ -166,7 +166,7 @@ def build_picture(tensors: tuple[Tensor, ...], level: str = "op", backward: bool
     if level != "op":  # each sequence's h_n, where a batch ran with lengths=
         picture.notes += lengths_notes(roots, notation)
     if level != "op" and not backward:  # a head's states that a cat joined: [h₄⁽→⁾; h₁⁽←⁾] under its name
-        write_concatenations(picture, concatenations(tensors))
+        write_concatenations(picture, concatenations(tensors), notation)
     if show_grads:  # the scale spans the norms drawn, unless fixed (to compare several figures)
         norms = [n.gradient_norm for n in picture.nodes if n.gradient_norm]
         picture.legend = tuple(grad_range) if grad_range else (picture.legend or ((min(norms), max(norms)) if norms
