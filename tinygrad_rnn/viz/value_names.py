@@ -95,9 +95,10 @@ def define_loss(picture: Picture, notation: Notation) -> None:
     >>> [build_picture((score,), level="cell", backward=back).nodes[0].label for back in (False, True)]
     ['J = log p', 'J = log p']
     """
-    def root(node: Node) -> bool:  # (a BPTT figure's J: the forward root's key, under "backward")
+    def root(node: Node) -> bool:  # (a BPTT figure's J: the forward root's key, under "backward"; a scalar)
         key = node.key[1] if isinstance(node.key, tuple) and node.key[:1] == ("backward",) else node.key
-        return node.kind == "output" and isinstance(key, tuple) and key[:1] == ("output",)
+        return node.kind == "output" and isinstance(key, tuple) and key[:1] == ("output",) and \
+            all(tensor.numel() == 1 for tensor in node.tensors if hasattr(tensor, "numel"))
 
     roots = [node for node in picture.nodes if root(node)]
     others = [text for node in picture.nodes if not root(node) for text in [node.label, *node.parameters]] + \
