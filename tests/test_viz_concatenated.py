@@ -35,6 +35,20 @@ def test_the_head_names_the_states_it_reads_concatenated_in_the_cat_s_order():
     assert "[" not in head_label(summed)
 
 
+@pytest.mark.parametrize("notation, said", [
+    (None, "linear reads [hₜ⁽→⁾; hₜ⁽←⁾] at every step, one vector of 8: W_hy is 5 × 8"),
+    ("cs224n", "linear reads [h^[→]⁽ᵗ⁾; h^[←]⁽ᵗ⁾] at every step, one vector of 8: U is 5 × 8"),
+], ids=["pytorch", "cs224n"])
+def test_a_bidirectional_tagger_s_head_says_it_reads_both_directions_as_one_vector(notation, said):
+    """A tagger's head over a bidirectional layer's output drew two arrows into each "linear t", and nothing said
+    that it reads [h_t⁽→⁾; h_t⁽←⁾], nor why its weight is |tags| × 2H: one line under the figure, in its notation."""
+    tr.manual_seed(0)
+    emb, gru, head = tr.nn.Embedding(10, 3), tr.nn.GRU(3, 4, bidirectional=True, batch_first=True), tr.nn.Linear(8, 5)
+    output, _ = gru(emb(tr.tensor([[1, 2, 3, 4]])))
+    loss = F.cross_entropy(head(output).reshape(-1, 5), tr.tensor([0, 1, 2, 0]))
+    assert said in build_picture((loss,), level="cell", notation=notation).notes
+
+
 @pytest.mark.skipif(shutil.which("dot") is None, reason="needs Graphviz's dot")
 def test_graphviz_keeps_a_closing_bracket_after_a_script_on_its_line():
     """Graphviz drew "h₁⁽←⁾]" over "W_hy" as "h₁⁽←⁾" over "]W_hy" (and dropped a last line's "]")."""

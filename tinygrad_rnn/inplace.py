@@ -119,6 +119,24 @@ def check_saved_unchanged(function: Function) -> None:
                     "place (x = x + 1 makes a new tensor), or make it after backward().")
 
 
+def written_since(array: Any, recorded_at: int) -> str | None:
+    """How ``array`` was last written in place after the op recorded at ``recorded_at`` (``Function.recorded_at``)
+    read it — ``"SGD.step()"`` — or None where nothing written since overlaps its memory (or it is not known: a
+    forgotten write). A drawing asks it of a leaf whose values it shows: an optimizer's step after the forward.
+
+    >>> import numpy
+    >>> from tinygrad_rnn.recording import STATE
+    >>> weight, before = numpy.ones(3), STATE.writes
+    >>> mark_written(weight, "SGD.step()")
+    >>> written_since(weight, before), written_since(weight, STATE.writes)
+    ('SGD.step()', None)
+    """
+    device, low, high = memory_range(array)
+    found = [(stamp, how) for (written_device, written_low, written_high), (stamp, how) in _WRITES.items()
+             if stamp > recorded_at and written_device == device and written_low < high and low < written_high]
+    return max(found)[1] if found else None
+
+
 def in_place(tensor: Tensor, symbol: str, other: Any, written: str | None = None) -> Tensor:
     """``tensor += other`` (and -=, *=, /=) under the rules above; returns what the name now holds.
     ``written``: how the caller wrote it, after the tensor's name, if not so (``".add_(…)"``)."""

@@ -28,7 +28,7 @@ from __future__ import annotations
 
 import re
 
-from .picture import CHOICES, Node, Picture, in_order, subscript
+from .picture import CHOICES, Node, Picture, in_order, is_sum_of_losses, subscript
 from .scripts import FROM_SUBSCRIPT, TO_SUBSCRIPT, TO_SUPERSCRIPT
 
 STEP_DIGITS = re.compile(r"[₀₁₂₃₄₅₆₇₈₉]+")
@@ -42,6 +42,16 @@ def name_of(node: Node) -> str:
     """J₃ of "J₃ = cross_entropy": the value a per-step node names ("" if it names none)."""
     first = node.label.split("\n")[0]
     return first.split(" = ")[0] if " = " in first else ""
+
+
+def loss_name(forward: Picture, loss: int) -> str:
+    """The name of a per-step term J_t of J's sum: the label of its edge into the Σ where it has one (J₃, a term a
+    node computes and hands on: a loop's log-probability out of the head it is folded into), else its node's name
+    (J₃ = cross_entropy), else J_t. Never the name of a value upstream of the folded ops — the logits named ŷ₃, whose
+    log_softmax and index the edge carries — whose gradient ∂J/∂ŷ₃ is no 1 and ∂ŷ₃/∂h₃ no part of ∂J/∂h₃."""
+    into = [label for tail, head, label in forward.edges if tail == loss and is_sum_of_losses(forward.nodes[head])]
+    node = forward.nodes[loss]
+    return next(filter(None, into), "") or name_of(node) or f"J{str(node.step).translate(TO_SUBSCRIPT)}"
 
 
 def value_of(forward: Picture, tail: int, label: str) -> str:
@@ -226,7 +236,7 @@ def _loss_names(forward: Picture, loss: int, letter: str) -> list[str]:
     node = forward.nodes[loss]
     if node.kind == "ellipsis":
         return [letter + str(step).translate(TO_SUBSCRIPT) for step in node.key[2]]
-    return [name_of(node) or f"J{str(node.step).translate(TO_SUBSCRIPT)}"]  # (a cell that computes its step's J_t)
+    return [loss_name(forward, loss)]
 
 
 def losses_said(names: list[str], letter: str, value: str, mean: int | None) -> str:

@@ -47,7 +47,13 @@ from .initial_states import (
 from .kept_steps import chains_in_time, keep_steps, steps_within_chains
 from .levels import group_key, merge_groups
 from .loss_targets import loss_targets
-from .node_details import attach_gradient_norms, shapes_on_all_or_none, values_text
+from .node_details import (
+    attach_gradient_norms,
+    mark_updated_leaves,
+    shapes_on_all_or_none,
+    updated_note,
+    values_text,
+)
 from .notation import Notation, cell_of_weights, resolve, short_name
 from .overlaid import overlaid_picture
 from .parameter_drawing import apply_params
@@ -162,7 +168,7 @@ def build_picture(tensors: tuple[Tensor, ...], level: str = "op", backward: bool
         modules = {node.chain: node.row[0] for node in picture.nodes if node.chain is not None and node.row}
         picture.notes += lengths_notes(roots, notation, modules)
     if level != "op" and not backward:  # a head's states that a cat joined: [h₄⁽→⁾; h₁⁽←⁾] under its name
-        write_concatenations(picture, concatenations(tensors))
+        write_concatenations(picture, concatenations(tensors), notation)
     if show_grads:  # the scale spans the norms drawn, unless fixed (to compare several figures)
         norms = [n.gradient_norm for n in picture.nodes if n.gradient_norm]
         picture.legend = tuple(grad_range) if grad_range else (picture.legend or ((min(norms), max(norms)) if norms
@@ -220,6 +226,7 @@ def _picture_of(roots: tuple[Tensor, ...], level: str, backward: bool, show_shap
     if show_values:
         for node in nodes:
             node.label += values_text(node.tensors, kept_values)
+        mark_updated_leaves(nodes, links)  # after opt.step(): a weight's new values, said to be new
     reads = _reads_per_group(nodes, links, level) if level != "op" else {}  # W twice a step: two terms of its Σ
     if level != "op":  # (the masks of a batch run with lengths= are no input under a cell: a key line says them)
         unmasked, masked = fold_running_masks(nodes, links)
@@ -258,6 +265,8 @@ def _picture_of(roots: tuple[Tensor, ...], level: str, backward: bool, show_shap
         notes.append("Fused cells are one op per step: build the layer with fused=False to draw its primitive ops")
     if params == "label" and any(n.parameters for n in nodes):
         notes += shared
+    if show_values:
+        notes += updated_note(nodes)
     return Picture(nodes, edges, backward=backward, notes=notes, legend=legend)
 
 

@@ -32,7 +32,7 @@ from dataclasses import replace
 import numpy
 
 from .levels import unique
-from .picture import Node, subscript
+from .picture import DROPOUT_MASK, Node, is_dropout_mask, subscript
 from .step_states import state_name
 from .user_steps import LinkMaps, chains_reading
 
@@ -340,13 +340,14 @@ def name_decoder_words(nodes: list[Node], decoded: dict[int, int]) -> None:
 DROPOUT = "dropout"  # the op that multiplies by a dropout mask, as the lectures and PyTorch name it
 
 
-def name_dropout(nodes: list[Node], readers: dict[int, set[int]]) -> set[int]:
+def name_dropout(nodes: list[Node], readers: dict[int, set[int]]) -> dict[int, int]:
     """Name each dropout mask (``F.dropout``'s, ``nn.Dropout``'s, a layer's ``dropout=`` between its layers) "dropout
-    mask, p = 0.5", not "input", and each op that multiplies by one "dropout" (at op level; the positions returned
-    name a cell level's per-step nodes: :func:`name_dropout_steps`). A mask is a leaf that needs no gradient, read by
-    multiplications alone, its entries 0 and one scale s = 1/(1 − p) > 1 — what ``F.dropout`` multiplies by.
-    ``readers``: the recorded graph's (:func:`.user_steps.link_maps`)."""
-    multiplied, masks = set(), []
+    mask, p = 0.5", not "input", and each op that multiplies by one "dropout" (at op level; the positions returned,
+    each with its mask's number, name a cell level's per-step nodes: :func:`name_dropout_steps`). A mask is a leaf that
+    needs no gradient, read by multiplications alone, its entries 0 and one scale s = 1/(1 − p) > 1 — what
+    ``F.dropout`` multiplies by. ``readers``: the recorded graph's (:func:`.user_steps.link_maps`)."""
+    multiplied: dict[int, int] = {}
+    masks = []
     for leaf, node in enumerate(nodes):
         heads = readers.get(leaf, set())
         if node.kind != "input" or len(node.tensors) != 1 or getattr(node.tensors[0], "name", None) or \
@@ -357,15 +358,16 @@ def name_dropout(nodes: list[Node], readers: dict[int, set[int]]) -> set[int]:
         if len(values) != 2 or values[0] != 0 or not values[1] > 1:
             continue
         masks.append((leaf, f"p = {1 - 1 / float(values[1]):.3g}"))
-        multiplied |= heads
     # several masks are several tensors (between two layers, before the head): each its own name, numbered from the
     # input up — the farther from the loss, the earlier in the forward pass
     order = _steps_from_the_loss(readers) if len(masks) > 1 else {}
     for k, (leaf, p) in enumerate(sorted(masks, key=lambda mask: -order.get(mask[0], 0)), start=1):
-        nodes[leaf].label = renamed(nodes[leaf].label, f"{DROPOUT} mask{f' {k}' if order else ''}, {p}")
+        nodes[leaf].label = renamed(nodes[leaf].label, f"{DROPOUT_MASK}{f' {k}' if order else ''}, {p}")
+        multiplied.update(dict.fromkeys(readers[leaf], k))
     for position in multiplied:
         nodes[position].label = renamed(nodes[position].label, DROPOUT)
     return multiplied
+
 
 
 def _steps_from_the_loss(readers: dict[int, set[int]]) -> dict[int, int]:
@@ -390,16 +392,21 @@ def _steps_from_the_loss(readers: dict[int, set[int]]) -> dict[int, int]:
     return steps
 
 
-def name_dropout_steps(nodes: list[Node], edges, multiplied: set[int]) -> list[str]:
+def name_dropout_steps(nodes: list[Node], edges, multiplied: dict[int, int]) -> list[str]:
     """A cell level's node for one step of a dropout drawn on its own ("mul t=2", a dropout between two modules the
     user wrote): "d₂ = dropout", its result named so that the BPTT arrow into it says what it carries,
-    (∂d₂/∂h₂)ᵀ ∂J/∂d₂. ``multiplied``: :func:`name_dropout`'s, positions before the ops were grouped. Returns the
-    note for a mask that feeds cells (a layer's ``dropout=``: the cells above multiply what they read by it)."""
+    (∂d₂/∂h₂)ᵀ ∂J/∂d₂ — and a second mask's d′₂ (the dropped outputs after the dropped embeddings: two tensors, two
+    names). ``multiplied``: :func:`name_dropout`'s, positions before the ops were grouped → their mask's number.
+    Returns the note for a mask that feeds cells (a layer's ``dropout=``: the cells above multiply what they read by
+    it)."""
+    numbers = sorted({multiplied[node.key[1]] for node in nodes if isinstance(node.key, tuple)
+                      and node.key[:1] == ("split",) and node.key[1] in multiplied and node.step is not None})
     for node in nodes:
         if isinstance(node.key, tuple) and node.key[:1] == ("split",) and node.key[1] in multiplied and \
                 node.label.startswith("mul\n") and node.step is not None:
-            node.label = f"{subscript('d', node.step)} = {DROPOUT}"
-    into_cells = {tail for tail, head, _ in edges if nodes[tail].label.startswith(f"{DROPOUT} mask")
+            primes = "′" * numbers.index(multiplied[node.key[1]])  # (the masks drawn per step, first to last)
+            node.label = f"{subscript('d' + primes, node.step)} = {DROPOUT}"
+    into_cells = {tail for tail, head, _ in edges if is_dropout_mask(nodes[tail])
                   and nodes[head].kind == "group" and nodes[head].chain is not None}
     return [f"{nodes[mask].label.split(',')[0]}: each entry 0 (with probability p) or 1/(1 − p); each cell it feeds "
             "multiplies the h_t it reads from the layer below by its step t" for mask in sorted(into_cells)[:1]]

@@ -30,6 +30,7 @@ from .picture import (
     Node,
     in_order,
     is_backward_rule,
+    is_dropout_mask,
     step_position,
     subscript,
     sum_of_losses,
@@ -100,8 +101,9 @@ def merge_groups(nodes: list[Node], links, level: str, gradient_only: bool = Fal
     def value(tail: int, out: int) -> tuple:
         if tail in group_of:
             return ("whole", frozenset({("group", group_of[tail], state(tail, out))}))
-        if tail in keeps:  # an input leaf may be read slice by slice; a parameter or Σ is whole
-            return ("whole", frozenset({("leaf" if nodes[tail].kind == "input" else "node", tail, None)}))
+        if tail in keeps:  # an input leaf may be read slice by slice; a parameter, a Σ or a dropout mask is whole
+            sliced = nodes[tail].kind == "input" and not is_dropout_mask(nodes[tail])
+            return ("whole", frozenset({("leaf" if sliced else "node", tail, None)}))
         return values.get((tail, out), ("whole", frozenset()))
 
     # a user's op → its place in the forward order: per-step rows stack in it. Ops called once per

@@ -9,13 +9,16 @@ adds values and norms and applies the one rule; ``lecture_panel.py`` reads value
 from __future__ import annotations
 
 import re
+import warnings
 from typing import Any
 
 import numpy
 
 from ..engine import grad
 from ..errors import GraphError
+from ..function import Function
 from ..function import Node as GraphNode
+from ..inplace import written_since
 from ..tensor import Tensor
 from .picture import Node
 
@@ -80,6 +83,59 @@ def values_of(x: Any, kept_values: dict[int, Any]) -> numpy.ndarray | None:
     if saved is not None:
         return Tensor._make(saved[x.output_index] if x.grad_fn.multiple_outputs else saved).numpy()
     return None if id(x) not in kept_values else Tensor._make(kept_values[id(x)]).numpy()
+
+
+UPDATED = "after {}"  # a leaf's line under its values, where they are no longer those the forward read
+UPDATED_LINE = re.compile(r"\nafter ([\w.]+\(\))$", re.MULTILINE)  # (how it was written: SGD.step())
+UPDATED_NOTE = "after {}: the values now, updated since this forward; the activations drawn are the forward's"
+
+
+def mark_updated_leaves(nodes: list[Node], links) -> None:
+    r"""``show_values`` after ``opt.step()``: a leaf written in place since the ops that read it were recorded holds
+    new values, not those the forward used (which nothing kept: the ops saved the same memory). Its values line is
+    followed by "after SGD.step()" (and :func:`updated_note` says what that means, once the figure draws it): the
+    figure's activations were computed from the old values. ``links``: the recorded graph's (tail, head,
+    output, position).
+
+    >>> import tinygrad_rnn as tr
+    >>> from tinygrad_rnn.viz.graph import build_picture
+    >>> w = tr.ones(1, requires_grad=True)
+    >>> w.name = "w"
+    >>> y = (w * tr.ones(1)).sum()
+    >>> y.backward()
+    >>> tr.optim.SGD([w], lr=0.5).step()
+    >>> import warnings
+    >>> with warnings.catch_warnings(record=True) as caught:
+    ...     warnings.simplefilter("always")
+    ...     picture = build_picture((y,), show_values=True, params="once")
+    >>> [n.label.split("\n")[2:] for n in picture.nodes if n.label.startswith("w")]
+    [['[0.5]', 'after SGD.step()']]
+    >>> "w changed in place (SGD.step())" in str(caught[0].message)
+    True
+    """
+    recorded: dict[int, int] = {}  # a leaf's position → when the first op that reads it was recorded
+    for tail, head, _, _ in links:
+        if nodes[tail].kind in ("parameter", "input") and isinstance(nodes[head].key, Function):
+            recorded[tail] = min(recorded.get(tail, nodes[head].key.recorded_at), nodes[head].key.recorded_at)
+    for position, stamp in recorded.items():
+        arrays = [t.array for t in nodes[position].tensors if isinstance(t, Tensor)]
+        how = next((found for array in arrays if (found := written_since(array, stamp))), None)
+        if how is not None:
+            nodes[position].label += "\n" + UPDATED.format(how)
+
+
+def updated_note(nodes: list[Node]) -> list[str]:
+    """The note under a figure that draws leaves marked by :func:`mark_updated_leaves` — what "after SGD.step()"
+    means — and one warning naming them; [] where it draws none."""
+    found = {node.label.split("\n")[0]: match.group(1) for node in nodes if (match := UPDATED_LINE.search(node.label))}
+    if not found:
+        return []
+    ways = ", ".join(sorted(set(found.values())))
+    warnings.warn(f"viz: show_values: {', '.join(found)} changed in place ({ways}) after the forward pass this graph "
+                  f"recorded: the values drawn are the new ones, marked '{UPDATED.format(ways)}', not those the "
+                  "activations beside them were computed from. Draw the figure before the optimizer's step to show "
+                  "the values the forward used", stacklevel=4)
+    return [UPDATED_NOTE.format(ways)]
 
 
 def shape_text(shape: tuple[int, ...]) -> str:

@@ -65,6 +65,15 @@ def sum_of_losses(what: Any, mean: int | None, scope: tuple[str, ...] = ()) -> N
     return Node(("reduced", what, mean), "op", losses_summed(mean), scope)
 
 
+DROPOUT_MASK = "dropout mask"  # how a dropout mask is named (initial_states.name_dropout)
+
+
+def is_dropout_mask(node: Node) -> bool:
+    """A leaf named a dropout mask (:func:`.initial_states.name_dropout`): one tensor for the whole sequence, each
+    step's dropout multiplying by its step t of it — drawn once, never as a step's input, its p never subscripted."""
+    return node.kind == "input" and node.label.startswith(DROPOUT_MASK)
+
+
 def is_backward_rule(node: Node) -> bool:
     """Whether a node is a backward rule, an op recorded while a gradient was computed: its lines out carry
     different values (one gradient per input), not one value read by several nodes."""

@@ -62,6 +62,7 @@ def name_values(picture: Picture, notation: Notation, parameters: set[str], show
             notation = notation.for_cell("gru")  # the lecture's one bias, kept apart (name_parameters): a GRU's
         picture.notes += notation.merged_biases(parts)
     write_tied_uses(picture, notation)
+    define_loss(picture, notation)
     rename_values(picture, notation)
     # J_t's target in the notation's time (never targetₜ beside h⁽ᵗ⁾): the next word where each J_t predicts the
     # next input, a language model's x⁽ᵗ⁺¹⁾ (one module: not a decoder's, whose inputs are y), else target⁽ᵗ⁾
@@ -76,6 +77,38 @@ def name_values(picture: Picture, notation: Notation, parameters: set[str], show
     elif targets is not None:
         raise ValueError("targets: what each J_t should predict is written beside the words it is for; pass "
                          "tokens=[...] too (the words of x_1 … x_T)")
+
+
+def define_loss(picture: Picture, notation: Notation) -> None:
+    """A root the user named (``score.name = "log p"``) in a figure that writes J elsewhere — a BPTT figure's every
+    ∂J/∂h₃, the terms J₃ of Σₜ Jₜ — reads "J = log p", in the forward figure and its BPTT alike: the J those labels
+    differentiate is that root, said where it is drawn (a root named J, or the notation's loss, stays as it is).
+
+    >>> import tinygrad_rnn as tr
+    >>> from tinygrad_rnn.viz.graph import build_picture
+    >>> h, score = tr.zeros(1, 2, requires_grad=True), 0
+    >>> for t in range(2):
+    ...     with tr.scope(f"t={t + 1}"):
+    ...         h = (h + 1).tanh()
+    ...         score = score + h.sum()
+    >>> score.name = "log p"
+    >>> [build_picture((score,), level="cell", backward=back).nodes[0].label for back in (False, True)]
+    ['J = log p', 'J = log p']
+    """
+    def root(node: Node) -> bool:  # (a BPTT figure's J: the forward root's key, under "backward"; a scalar)
+        key = node.key[1] if isinstance(node.key, tuple) and node.key[:1] == ("backward",) else node.key
+        return node.kind == "output" and isinstance(key, tuple) and key[:1] == ("output",) and \
+            all(tensor.numel() == 1 for tensor in node.tensors if hasattr(tensor, "numel"))
+
+    roots = [node for node in picture.nodes if root(node)]
+    others = [text for node in picture.nodes if not root(node) for text in [node.label, *node.parameters]] + \
+        [label for *_, label in picture.edges]
+    if not any(match.group(1) == "J" for text in others for match in TOKEN.finditer(text)):
+        return
+    for node in roots:
+        first, newline, rest = node.label.partition("\n")
+        if first not in ("J", notation.symbol("J")) and not first.startswith(("∂", "gradient", "J = ")):
+            node.label = f"J = {first}{newline}{rest}"
 
 
 def upper_layer_notes(picture: Picture, notation: Notation) -> list[str]:

@@ -17,7 +17,7 @@ from __future__ import annotations
 import re
 from dataclasses import replace
 
-from .gradient_labels import STEP_BAR_NOTE, STEP_DIGITS, arrow_labels, name_of, scores_note, sum_note
+from .gradient_labels import STEP_BAR_NOTE, STEP_DIGITS, arrow_labels, loss_name, scores_note, sum_note
 from .levels import unique
 from .parameter_names import PROJECTION
 from .picture import (
@@ -103,8 +103,7 @@ def bptt_picture(forward: Picture, generic: bool = False, slide: bool = False, w
                              and head in feeds.get(o, []))
                 continue
             for output in (i for i, n in enumerate(forward.nodes) if n.kind == "output" and head in feeds.get(i, [])):
-                # J_t: named by its node (J₃ = cross_entropy), or by its edge where a cell computes it (a running sum)
-                share = f"∂J/∂{name_of(forward.nodes[tail]) or label} = " + ("1" if count == 1 else f"1/{count}")
+                share = f"∂J/∂{loss_name(forward, tail)} = " + ("1" if count == 1 else f"1/{count}")
                 edges.append((index[output], index[tail], STEP_DIGITS.sub("ₜ", share.replace(f"1/{count}", "1/T"))
                               if generic else share))
             continue

@@ -1,0 +1,103 @@
+"""Labels that must name what they stand for (a lecturer's review): the per-step term of a generation loop's
+score, not the logits it was computed from; dropout masks, not the step's input; a weight's values after
+opt.step(), not passed off as those its activations were computed from."""
+
+import warnings
+
+import pytest
+
+import tinygrad_rnn as tr
+from tinygrad_rnn.viz.graph import build_picture
+
+F = tr.nn.functional
+
+
+def texts(picture) -> list[str]:
+    return [node.label for node in picture.nodes] + [label for *_, label in picture.edges]
+
+
+@pytest.fixture(scope="module")
+def generation_score():
+    """docs/drawing.md's generation loop: the logits named ŷ, the score a running sum of log-probabilities."""
+    tr.manual_seed(0)
+    embedding, rnn, head = tr.nn.Embedding(10, 3), tr.nn.RNN(3, 4), tr.nn.Linear(4, 10)
+    token, state, score = tr.tensor([[1]]), None, 0.0
+    for _ in range(4):
+        output, state = rnn(embedding(token), state)
+        logits = head(output[-1])
+        logits.name = "ŷ"
+        token = logits.argmax(-1).unsqueeze(0)
+        score = score + logits.log_softmax(-1)[0, int(token.item())]
+    return score
+
+
+def test_a_generation_loop_s_bptt_names_each_step_s_term_not_the_logits_it_was_computed_from(generation_score):
+    """∂J/∂ŷ₁ = 1 and Σₜ ∂ŷₜ/∂h₁ were Jacobians of the logits written as gradients of J: the log_softmax and the
+    index folded into the edge make the term J_t, and ŷ_t is the forward node's name alone."""
+    bptt = texts(build_picture((generation_score,), level="cell", backward=True))
+    assert not [text for text in bptt if "ŷ" in text], bptt
+    assert {"∂J/∂J₁ = 1", "∂J/∂J₄ = 1", "Σₜ₌₂⁴ ∂Jₜ/∂h₁", "∂J₁/∂h₁"} <= set(bptt)
+    forward = texts(build_picture((generation_score,), level="cell"))
+    assert "ŷ₁ = linear" in forward and "J₁" in forward  # ŷ_t on its node, J_t on the edge into Σₜ Jₜ
+
+
+def test_a_named_score_is_the_j_its_terms_and_gradients_name_in_both_figures(generation_score):
+    generation_score.name = "log p"
+    try:
+        roots = [build_picture((generation_score,), level="cell", backward=backward).nodes[0].label
+                 for backward in (False, True)]
+        cmu = build_picture((generation_score,), level="cell", backward=True, notation="cmu").nodes[0].label
+    finally:
+        generation_score.name = None
+    assert roots == ["J = log p", "J = log p"] and cmu == "L = log p"
+
+
+@pytest.fixture(scope="module")
+def dropped_language_model():
+    """Dropout on the embeddings and on the outputs, words given (the review's smallest case)."""
+    tr.manual_seed(0)
+    emb, drop, rnn, head = tr.nn.Embedding(12, 4), tr.nn.Dropout(0.3), tr.nn.RNN(4, 4, batch_first=True), \
+        tr.nn.Linear(4, 12)
+    out, _ = rnn(drop(emb(tr.tensor([[1, 4, 2, 7]]))))
+    return F.cross_entropy(head(drop(out)).reshape(-1, 12), tr.tensor([4, 2, 7, 3]))
+
+
+def test_dropout_masks_are_drawn_once_unsubscripted_and_the_words_stay_under_x_t(dropped_language_model):
+    words = "the students opened their".split()
+    picture = build_picture((dropped_language_model,), level="cell", tokens=words, show_shapes=False)
+    masks = sorted(node.label for node in picture.nodes if node.label.startswith("dropout mask"))
+    assert masks == ["dropout mask 1, p = 0.3", "dropout mask 2, p = 0.3"]  # one node each, no "p = 0.3₁"
+    inputs = sorted(node.label for node in picture.nodes if node.label.startswith("x"))
+    assert inputs == [f'x{"₁₂₃₄"[k]}\n"{word}"' for k, word in enumerate(words)]
+
+
+def test_two_dropouts_are_two_names_forward_and_back(dropped_language_model):
+    forward = [node.label for node in build_picture((dropped_language_model,), level="cell").nodes]
+    assert sorted(label for label in forward if label.endswith("= dropout")) == sorted(
+        [f"d{t} = dropout" for t in "₁₂₃₄"] + [f"d′{t} = dropout" for t in "₁₂₃₄"])
+    arrows = [label for *_, label in build_picture((dropped_language_model,), level="cell", backward=True).edges]
+    assert arrows.count("∂J/∂d₁") == 1 and arrows.count("∂J/∂d′₁") == 1
+
+
+def test_values_after_opt_step_are_marked_new_and_a_warning_says_so():
+    """h₁ = tanh(… W_hh …) showed the old W_hh's activations beside the new W_hh, with nothing said."""
+    tr.manual_seed(0)
+    rnn = tr.nn.RNN(1, 1)
+    loss = rnn(tr.randn(2, 1, 1))[0][-1].sum()
+    loss.backward(retain_graph=True)
+
+    def drawn():
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            picture = build_picture((loss,), show_values=True, params="once")
+        (label,) = [node.label for node in picture.nodes if node.label.startswith("weight_hh_l0")]
+        return label, picture.notes, [str(warning.message) for warning in caught]
+
+    before, notes_before, quiet = drawn()
+    tr.optim.SGD(rnn.parameters(), lr=0.5).step()
+    after, notes, said = drawn()
+    assert not before.endswith("SGD.step()") and not quiet and not [n for n in notes_before if "SGD" in n]
+    assert after.endswith("\nafter SGD.step()") and after.split("\n")[2] != before.split("\n")[2]  # the new values
+    assert "after SGD.step(): the values now, updated since this forward; the activations drawn are the forward's" \
+        in notes
+    assert len(said) == 1 and "weight_hh_l0" in said[0] and "SGD.step()" in said[0]
