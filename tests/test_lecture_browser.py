@@ -1207,8 +1207,8 @@ def test_a_stage_folds_its_details_only_where_the_figure_needs_their_room(browse
     the page's text size (it went across the top, its lit labels under the page's text; with the bars lower, its
     rows stood beside it at 14.9 px): its detail (the local Jacobian's norm, one factor of the product under it) is
     folded there, the figure beside the rest at the page's text size and the rest larger, and D or the button opens
-    it. Where the rows fit (stage 10 at 1,280 × 720, at 1,920 × 1,080) nothing is folded, and paper prints every
-    row."""
+    it. Where the rows fit (at 1,920 × 1,080; stage 10 at 1,280 × 720 fitted until its first line said what the lit
+    h arrow carries, a row more there) nothing is folded, and paper prints every row."""
     page, problems = open_page(browser, worded, 1280, 680, motion="reduce")
     go_to(page, 11)
     rows = page.evaluate(SHOWN_ROWS)
@@ -1227,13 +1227,12 @@ def test_a_stage_folds_its_details_only_where_the_figure_needs_their_room(browse
     page.emulate_media(media="print")  # paper: every row, no button
     assert all(page.evaluate(SHOWN_ROWS)) and not visible(page, ".details")
     page.emulate_media(media="screen")
-    page.set_viewport_size({"width": 1280, "height": 720})
+    page.set_viewport_size({"width": 1920, "height": 1080})
     go_to(page, 10)  # a detail too (‖∂h₃/∂h₂‖), but the rows fit beside the figure: shown, no button
     assert "detail" in page.inner_html(".equation") and all(page.evaluate(SHOWN_ROWS))
     assert not visible(page, ".details")
     page.keyboard.press("d")  # (nothing to open: D does nothing)
     assert page.evaluate("document.querySelector('.tgr-lecture').dataset.details") is None
-    page.set_viewport_size({"width": 1920, "height": 1080})
     for stage in range(8, 12):
         go_to(page, stage)
         assert all(page.evaluate(SHOWN_ROWS)) and not visible(page, ".details"), stage

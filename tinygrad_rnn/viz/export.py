@@ -450,6 +450,9 @@ def _math_runs(element: ElementTree.Element, kind: str) -> list[Run]:
     if tag in ("msub", "msup") and len(children) == 2:
         script = kind if kind != "base" else ("sub" if tag == "msub" else "sup")
         return _math_runs(children[0], kind) + _math_runs(children[1], script)
+    if tag == "msubsup" and len(children) == 3:  # Σ with its limits: Σₜ₌₃⁴
+        return _math_runs(children[0], kind) + _math_runs(children[1], kind if kind != "base" else "sub") + \
+            _math_runs(children[2], kind if kind != "base" else "sup")
     return [run for child in children for run in _math_runs(child, kind)]
 
 

@@ -268,7 +268,7 @@ function tinygradRnnLecture(root) {
       sums.querySelector('[data-role="running"]').innerHTML =
         `‖running sum‖ = <b>${fmt(running)}</b> (${count} of ${panel.steps} terms)`;
       sums.querySelector('[data-role="grad-norm"]').innerHTML = count === panel.steps
-        ? `${weight.grad_html} = <b>${fmt(weight.grad_norm)}</b> after loss.backward(): the same` : "";
+        ? `${weight.grad_html} = <b>${fmt(weight.grad_norm)}</b>: the same` : "";  // (.grad: loss.backward()'s)
     }
 
     // Rolled: the loop. Unrolled: the cells slide out of the first. Forward: the cells computed so
