@@ -6,6 +6,7 @@ Screenshots of the stepper half way and at the end, and of the connectivity view
 run; with TINYGRAD_RNN_UPDATE_SCREENSHOTS=1 they replace the ones docs/lecture.md shows.
 """
 
+import json
 import os
 import pathlib
 import re
@@ -556,6 +557,39 @@ def test_a_lit_arrows_label_wider_than_its_gap_stands_clear_of_its_cells(browser
             assert labels, (name, stage)
             for label in labels:
                 assert label["whole"] and label["onNodes"] == 0, (name, width, stage, label)
+    assert problems == []
+
+
+# Each lit label's lines: where each stands under the first, in steps of 1.1 of its font, by its edge's number.
+LIT_LABEL_ROWS = """() => Object.fromEntries([...document.querySelectorAll('.view:not([hidden]) .edge-label.carried')]
+  .map((label) => { const ys = [...label.querySelectorAll(':scope > tspan')].map((t) => Number(t.getAttribute('y')));
+    const step = 1.1 * parseFloat(label.getAttribute('font-size'));
+    return [label.previousElementSibling.id.replace(/.*-e/, ''),
+            ys.map((y) => Math.round((y - ys[0]) / step * 100) / 100)];
+  }))"""
+
+
+def test_a_lit_labels_lines_are_as_far_apart_as_python_says(browser, worded, tmp_path):
+    """The spacing of a stacked lit label's lines is computed once, in Python (lecture_panel.lit_label_rows), and
+    the page sets the lines by it, as an exported stage does: the page's script had a rule of its own (a subscript
+    anywhere over a superscript anywhere), the export geometry's (one over the other). Here the page's numbers are
+    changed to 1.5 lines: the page follows them."""
+    html = worded.read_text(encoding="utf-8")
+    data = json.loads(re.search(r'class="tgr-data">(.*?)</script>', html, re.DOTALL).group(1))
+    rows = data["panels"][0]["carried_rows"]
+    stacked = {k for k, lines in data["panels"][0]["carried"].items() if len(lines) > 1}
+    assert stacked and all(len(rows[k]) == len(data["panels"][0]["carried"][k]) for k in rows)
+    changed_rows = {k: [0.0, 1.5] if k in stacked else lines for k, lines in rows.items()}
+    html = html.replace(f'"carried_rows":{json.dumps(rows, separators=(",", ":"))}',
+                        f'"carried_rows":{json.dumps(changed_rows, separators=(",", ":"))}')
+    changed = tmp_path / "lm.html"
+    changed.write_text(html, encoding="utf-8")
+    page, problems = open_page(browser, changed, 1920, 1080, motion="reduce")
+    go_to(page, 10)  # backward, reached t = 2: the h and c arrows from step 3, stacked
+    placed = page.evaluate(LIT_LABEL_ROWS)
+    assert {k for k, ys in placed.items() if len(ys) > 1} & stacked, placed
+    for k, ys in placed.items():
+        assert len(ys) == 1 or abs(ys[1] - 1.5) < 0.02, (k, ys)  # (y written to 0.1)
     assert problems == []
 
 

@@ -27,11 +27,10 @@ from html import escape
 from typing import Any, NamedTuple
 
 from .dot import VIRIDIS, colour
-from .geometry import LABEL_LINE, drawn_width, lines_apart
+from .geometry import drawn_width
 from .layout import ARROW
 from .notation import Notation
 from .pdf import NO_CONVERTER, svgs_to_pdf
-from .scripts import markup_runs
 from .slide import (
     BODY_PX,
     FIGURE_MARGIN,
@@ -358,13 +357,13 @@ def paint(figures: dict, panel: dict, stage: dict, scale: Sequence[float]) -> st
             after = following.get(edge)
             if str(k) in figures["carried"] and after is not None and "edge-label" in after.get("class", ""):
                 ends = [nodes[edge.get(end)].find("svg:rect", ns) for end in ("data-tail", "data-head")]
-                _carries(after, forward, figures["carried"][str(k)],
+                _carries(after, forward, figures["carried"][str(k)], figures["carried_rows"][str(k)],
                          [tuple(float(rect.get(v)) for v in ("x", "y", "width", "height")) for rect in ends])
     root.attrib.pop("style", None)  # the page's min-width: meaningless on a slide
     return ElementTree.tostring(root, encoding="unicode")
 
 
-def _carries(label: ElementTree.Element, forward: str, lines: list[str],
+def _carries(label: ElementTree.Element, forward: str, lines: list[str], spacing: Sequence[float],
              ends: Sequence[tuple[float, float, float, float]] = ()) -> None:
     """A lit edge's label as the page writes it (lecture.js, ``carries``): what the arrow carries back, on one
     line where it fits along the edge, else its lines — above a horizontal edge (below, where its forward label
@@ -377,8 +376,9 @@ def _carries(label: ElementTree.Element, forward: str, lines: list[str],
     shown = lines if len(lines) > 1 and drawn_width([re.sub(r"<[^>]+>", "", joined)], size) > \
         ((x1 - x0) ** 2 + (y1 - y0) ** 2) ** 0.5 - 8 else [joined]
     step, below = 1.1 * size, float(label.get("y")) > max(y0, y1)
-    # each line under the first: a step, more where a subscript over a superscript would meet (geometry.py)
-    rows = [offset / LABEL_LINE * step for offset in lines_apart([markup_runs(line) for line in shown])]
+    # each line under the first: a step, more where a subscript over a superscript would meet (``spacing``, in steps:
+    # lecture_panel.lit_label_rows, which the page's lit labels read too)
+    rows = [lines * step for lines in spacing] if len(shown) > 1 else [0.0]
     left = (x0 + x1) / 2 if across else min(x0, x1) - 5  # (a vertical edge's: on the side away from the next step)
     first = ((y0 + y1) / 2 - (rows[-1] + step) / 2 + 0.75 * size - 3 if not across else  # (clear of the cell below)
              max(y0, y1) + 3 + 0.8 * size if below else min(y0, y1) - 4 - rows[-1])

@@ -322,7 +322,7 @@ function tinygradRnnLecture(root) {
           if (!edge) continue;
           edge.classList.add("crossed");
           pointBack(edge, true);
-          carries(edge, panel.carried[String(k)] || null);
+          carries(edge, panel.carried[String(k)] || null, panel.carried_rows[String(k)]);
         }
       }
     }
@@ -357,7 +357,7 @@ function tinygradRnnLecture(root) {
     // the state it carried forward (h₃); unlit, its forward label again. The label is the SVG element right
     // after its edge's path (svg.py writes each edge's label there). One line where it fits along the edge,
     // else its lines stacked: above a horizontal edge, left of a vertical one, centred on the edge's middle.
-    function carries(edge, lines) {
+    function carries(edge, lines, spacing) {
       const label = edge.nextElementSibling;
       if (!label || !label.classList.contains("edge-label")) return;
       if (label.dataset.forward === undefined) {
@@ -383,10 +383,10 @@ function tinygradRnnLecture(root) {
       // arrow's below: the two lit labels apart), the line nearest the edge just off it; a vertical edge's
       // lines about its middle
       const below = Number(y) > Math.max(y0, y1);
-      // each line under the first: a step, 0.2 of one more under a line with a subscript over one with a
-      // superscript (the limits of Σ over ∂J⁽ᵗ⁾: geometry.label_offsets, which asks whether they lie over each other)
-      const rows = shown.reduce((at, line, n) => n ? [...at, at[n - 1] + step * (/dy="\d[\d.]*em" font-size/
-        .test(shown[n - 1]) && /dy="-[\d.]+em" font-size/.test(line) ? 1.2 : 1)] : [0], []);
+      // each line under the first: a step, 0.2 of one more under a line whose subscript lies over a superscript of
+      // the line under it (the limits of Σ over ∂J⁽ᵗ⁾): computed in Python, as the export sets them (``spacing``:
+      // lecture_panel.lit_label_rows, in steps)
+      const rows = shown.length > 1 ? spacing.map((lines) => lines * step) : [0];
       const first = !across ? my - (rows[rows.length - 1] + step) / 2 + 0.75 * size - 3  // (clear of the cell below)
         : below ? Math.max(y0, y1) + 3 + 0.8 * size : Math.min(y0, y1) - 4 - rows[rows.length - 1];
       label.setAttribute("text-anchor", across ? "middle" : "end");
