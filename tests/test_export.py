@@ -68,14 +68,15 @@ def test_one_standalone_slide_per_stage_and_an_html_deck(exported):
 def test_each_stage_reads_its_figures_nodes_once():
     """A windowed stage's nodes were read off its painted figure twice: for the window, and again for the steps'
     frames, off a copy without the arrows the window cuts (24 reads for 12 stages). Now the frames are closed on
-    the figure the window read: one read a stage, and one for the layout."""
+    the figure the window read: one read a stage, and one for each layout's figure (the unrolled one's and, since the
+    sums stage draws its Σ as the page does, the sums')."""
     from tinygrad_rnn.viz import stage_window
 
     args = cli.build_parser().parse_args(["lecture", "--cell", "lstm", "--loss", "every", "--steps", "4"])
     page = viz.lecture(*cli._last_step_loss(args.cell, args))
     stage_window._node_boxes.cache_clear()
     slides = export.stage_slides(page)
-    assert stage_window._node_boxes.cache_info().misses <= len(slides) + 1
+    assert stage_window._node_boxes.cache_info().misses <= len(slides) + 2
 
 
 @pytest.mark.skipif(RSVG is None, reason="rsvg-convert is not installed (apt install librsvg2-bin)")
@@ -111,6 +112,29 @@ def lecture_stages(request):
     args = cli.build_parser().parse_args(["lecture", *LECTURES[request.param]])
     page = viz.lecture(*cli._last_step_loss(args.cell, args))
     return page, [(name, ElementTree.fromstring(svg)) for name, svg in export.stage_slides(page)]
+
+
+def test_the_sums_stage_draws_the_first_weights_sum_as_the_page_does(lecture_stages):
+    """The page's sums stage draws the chosen weight's Σ (the first, W_hh, as it opens: the one the slide's bars show),
+    its line in bold, with a lit arrow from every step in view labelled t=1 … and no other row's Σ; the exported
+    stage drew the unrolled figure without any Σ."""
+    page, slides = lecture_stages
+    panel, (name, root) = page.data["panels"][0], slides[-1]
+    assert name.endswith("sums")
+    weight, count = panel["weights"][0], len(panel["nodes"])
+    nested = next(element for element in root.iter(SVG + "svg") if element is not root)
+    sums = [g for g in nested.iter(SVG + "g") if g.get("data-index") and int(g.get("data-index")) >= count]
+    assert [g.get("data-index") for g in sums] == [str(weight["sum_node"])], name
+    bold = ["".join(line.itertext()) for line in sums[0].find(SVG + "text") if line.get("font-weight") == "700"]
+    assert bold == [f"Σt ∂J/∂{weight['name'].replace('_', '')}|(t)"], (name, bold)
+    children = list(nested)
+    arrows = [edge for edge in children if edge.tag == SVG + "path" and edge.get("data-head") == str(weight["sum_node"])
+              and edge.get("visibility") != "hidden"]
+    assert all(edge.get("stroke") == export.CURRENT for edge in arrows)
+    labels = sorted("".join(children[children.index(edge) + 1].itertext()) for edge in arrows)
+    shown = in_window(root)
+    steps = sorted(int(step) for step, cells in page.slides[0]["cells"].items() if set(cells) <= shown)
+    assert steps and steps[0] == 1 and labels == sorted(f"t={t}" for t in steps), (name, labels, steps)
 
 
 def window_of(root):

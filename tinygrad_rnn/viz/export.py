@@ -132,7 +132,7 @@ def stage_slides(page: Any) -> list[tuple[str, str]]:
         in_part: dict[str, list[tuple[dict, list[list[Run]]]]] = {}
         for stage, text in zip(stages, texts, strict=True):
             in_part.setdefault(_part(stage), []).append((stage, text))
-        layouts = {part: _layout(figures["rolled_svg" if part == "rolled" else "svg"], staged,
+        layouts = {part: _layout(figures[_figure_of(part, figures)], staged,
                                  figures["rolled_notes" if part == "rolled" else "notes"])
                    for part, staged in in_part.items()}
         for k, (stage, text) in enumerate(zip(stages, texts, strict=True)):
@@ -152,6 +152,14 @@ def _part(stage: dict) -> str:
     return PARTS[stage["phase"]]
 
 
+def _figure_of(part: str, figures: dict) -> str:
+    """Which of a panel's slide figures a part of the lecture draws: the rolled one, the sums' (the unrolled figure
+    with each row's Σ, where the page draws one: the page's sums stage shows it) or the unrolled one."""
+    if part == "rolled":
+        return "rolled_svg"
+    return "sums_svg" if part == "sums" and figures.get("sums_svg") else "svg"
+
+
 def _painted_backward(stage: dict) -> bool:
     """Whether a stage's figure is painted in ‖∂J/∂h_t‖'s colours (backward and the sums): it draws their scale."""
     return _part(stage) in ("backward", "sums")
@@ -164,9 +172,12 @@ def stage_slide(panel: dict, figures: dict, stage: dict, text: list[list[Run]], 
     ``text`` (its equations) and the bars of the first shared weight's terms."""
     notation = notation or Notation()  # the page's own words: its time steps, its loss's letter
     rolled, backward = _part(stage) == "rolled", _painted_backward(stage)
-    figure = figures["rolled_svg"] if rolled else paint(figures, panel, stage, scale)
+    key = _figure_of(_part(stage), figures)
+    figure = figures["rolled_svg"] if rolled else paint(figures, panel, stage, scale, key)
     notes = figures["rolled_notes" if rolled else "notes"]
     box, column, bars_under = layout
+    if key == "sums_svg":  # the window holds the first weight's Σ beside the steps, as the page's when it opens
+        stage = {**stage, "named": stage["held"]}
     view, in_view = window_onto(figure, figures, panel, stage, box)
     windowed = len(view) > 4  # (a window onto the figure: the arrows it cuts left out whole)
     # (the frames closed first, on the figure whose nodes window_onto has read: not read again off a copy)
@@ -312,14 +323,16 @@ def _printed(value: float) -> float:
     return float(f"{float(value):.3e}")
 
 
-def paint(figures: dict, panel: dict, stage: dict, scale: Sequence[float]) -> str:
+def paint(figures: dict, panel: dict, stage: dict, scale: Sequence[float], key: str = "svg") -> str:
     """The unrolled figure as the page paints it at ``stage``: forward, the cells computed so far
     (cell t outlined, later ones faint); backward, the cells reached coloured by ‖∂J/∂h_t‖ on the
-    page's scale and the edge just crossed in red, its arrow turned to point back, as the gradient flows.
+    page's scale and the edge just crossed in red, its arrow turned to point back, as the gradient flows;
+    at the sums (``key`` "sums_svg": the figure with each row's Σ), the first weight's Σ, its line in bold,
+    with the arrows of its terms lit, and no other Σ (:func:`_first_sum`).
     ``figures`` holds the figure as a slide draws it, with its own node and edge numbers
     (:func:`tinygrad_rnn.viz.lecture`'s ``page.slides``); ``panel``, the page's numbers."""
     ElementTree.register_namespace("", SVG_NAMESPACE)
-    root = ElementTree.fromstring(figures["svg"])
+    root = ElementTree.fromstring(figures[key])
     ns = {"svg": SVG_NAMESPACE}
     nodes = {g.get("data-index"): g for g in root.iterfind(".//svg:g[@data-index]", ns)}
     phase, t_stage = stage["phase"], stage["t"]
@@ -359,8 +372,48 @@ def paint(figures: dict, panel: dict, stage: dict, scale: Sequence[float]) -> st
                 ends = [nodes[edge.get(end)].find("svg:rect", ns) for end in ("data-tail", "data-head")]
                 _carries(after, forward, figures["carried"][str(k)], figures["carried_rows"][str(k)],
                          [tuple(float(rect.get(v)) for v in ("x", "y", "width", "height")) for rect in ends])
+    if key == "sums_svg":
+        _first_sum(root, panel)
     root.attrib.pop("style", None)  # the page's min-width: meaningless on a slide
     return ElementTree.tostring(root, encoding="unicode")
+
+
+def _first_sum(root: ElementTree.Element, panel: dict) -> None:
+    """The sums' figure as the page shows it with its first weight chosen (lecture.js, ``chooseSum``): that weight's Σ
+    outlined in the lit colour, its line in bold, and the arrows of its terms, one from every step (t=1 … T), lit; the
+    other rows' Σ and their arrows left out."""
+    ns = {"svg": SVG_NAMESPACE}
+    weight, count = panel["weights"][0], len(panel["nodes"])  # (the Σ nodes are numbered after the figure's)
+    chosen = str(weight["sum_node"])
+    parents = {child: parent for parent in root.iter() for child in parent}
+    following = {element: after for parent in root.iter() for element, after in zip(parent, list(parent)[1:])}
+    for node in list(root.iterfind(".//svg:g[@data-index]", ns)):
+        index = node.get("data-index")
+        if int(index) < count:
+            continue
+        if index != chosen:
+            parents[node].remove(node)
+            continue
+        node.find("svg:rect", ns).set("stroke", CURRENT)
+        node.find("svg:rect", ns).set("stroke-width", "4")
+        lines = list(node.find("svg:text", ns))
+        if weight["sum_line"] is not None and weight["sum_line"] < len(lines):
+            lines[weight["sum_line"]].set("font-weight", "700")
+    for edge in list(root.iterfind(".//svg:path[@data-head]", ns)):
+        if int(edge.get("data-head")) < count:
+            continue
+        label = following.get(edge)
+        label = label if label is not None and "edge-label" in label.get("class", "") else None
+        if edge.get("data-head") != chosen:
+            for element in (edge, label):
+                if element is not None:
+                    parents[element].remove(element)
+            continue
+        edge.set("stroke", CURRENT)
+        edge.set("stroke-width", "3")
+        if label is not None:
+            label.set("fill", CURRENT)
+            label.set("font-weight", "600")
 
 
 def _carries(label: ElementTree.Element, forward: str, lines: list[str], spacing: Sequence[float],

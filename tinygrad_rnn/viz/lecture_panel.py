@@ -118,6 +118,7 @@ def panel_data(name: str, loss: Tensor, layer: Any, level: str, notation: Notati
         sums = sorted({weight["sum_node"] for weight in weights if weight["sum_node"] is not None})
         summed_across, summed_ends = steps_across(summed, cells, ends, PAGE_FIGURE_PX, beside=sums)
         columns["summed"] = {**columns["unrolled"], "across": summed_across, "row_ends": summed_ends}
+        slide["sums_svg"] = summed.replace("@PREFIX@-", "slide-")  # (an exported sums stage draws it, as the page)
     figures = {"rolled": rolled_svg, "unrolled": svg, "summed": summed}
     for stage in stepped:  # what its text names, which its window shows (the rule: stage_window.py), and the box
         view = stage["view"] = view_of(stage, summed is not None)  # that holds it on the figure the stage shows
