@@ -22,7 +22,7 @@ from slide_checks import (
 from written import flat, node_step
 
 from tinygrad_rnn import cli, viz
-from tinygrad_rnn.viz import export, pdf, slide_charts
+from tinygrad_rnn.viz import export, export_paint, pdf, slide_charts
 from tinygrad_rnn.viz.dot import colour
 from tinygrad_rnn.viz.geometry import drawn_width
 from tinygrad_rnn.viz.layout import ARROW
@@ -130,7 +130,7 @@ def test_the_sums_stage_draws_the_first_weights_sum_as_the_page_does(lecture_sta
     children = list(nested)
     arrows = [edge for edge in children if edge.tag == SVG + "path" and edge.get("data-head") == str(weight["sum_node"])
               and edge.get("visibility") != "hidden"]
-    assert all(edge.get("stroke") == export.CURRENT for edge in arrows)
+    assert all(edge.get("stroke") == export_paint.CURRENT for edge in arrows)
     labels = sorted("".join(children[children.index(edge) + 1].itertext()) for edge in arrows)
     shown = in_window(root)
     steps = sorted(int(step) for step, cells in page.slides[0]["cells"].items() if set(cells) <= shown)
@@ -314,12 +314,12 @@ def test_each_stage_paints_the_figure_as_the_page_does(exported):
             t = int(step)
             rect = nodes[str(indices[0])].find(SVG + "rect")
             if stage["phase"] == "forward":
-                assert (rect.get("fill") == export.FORWARD) == (t <= stage["t"])
-                assert (rect.get("stroke") == export.CURRENT) == (t == stage["t"])
+                assert (rect.get("fill") == export_paint.FORWARD) == (t <= stage["t"])
+                assert (rect.get("stroke") == export_paint.CURRENT) == (t == stage["t"])
                 assert (nodes[str(indices[0])].get("opacity") == "0.35") == (t > stage["t"])
             elif t >= stage["t"]:  # reached by the gradient: its colour is ‖∂J/∂h_t‖ on the page's scale
                 assert rect.get("fill") == colour(panel["hidden_norms"][t - 1], *scale)
-        crossed = [p for p in root.iter(SVG + "path") if p.get("stroke") == export.CURRENT]
+        crossed = [p for p in root.iter(SVG + "path") if p.get("stroke") == export_paint.CURRENT]
         expected = figures["crossing"].get(str(stage["t"]), []) if stage["phase"] == "backward" else []
         assert len(crossed) == len(expected)
         original = ElementTree.fromstring(figures["svg"])
@@ -346,7 +346,7 @@ def test_a_lit_arrows_label_wider_than_its_gap_stands_clear_of_its_cells(kind):
     for stage in panel["stages"]:
         if stage["phase"] != "backward" or stage["t"] > panel["steps"]:
             continue
-        root = ElementTree.fromstring(export.paint(figures, panel, stage, page.data["scale"]))
+        root = ElementTree.fromstring(export_paint.paint(figures, panel, stage, page.data["scale"]))
         left, top, width, height = (float(v) for v in root.get("viewBox").split())
         rects = [tuple(float(r.get(v)) for v in ("x", "y", "width", "height")) for r in root.iter(SVG + "rect")
                  if r.get("x") is not None]

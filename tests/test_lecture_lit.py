@@ -119,7 +119,8 @@ def test_the_unrolled_stage_names_the_cells_own_shared_weights(cell, notation, s
 def test_an_exported_backward_stage_lights_and_labels_the_arrows_as_the_page_does():
     """An exported stage kept the forward label h₃ on the lit arrow, and lit nothing down from J₃: it says what
     each lit arrow carries back, and the arrows from J_t to h_t are lit (red) with it."""
-    from tinygrad_rnn.viz.export import CURRENT, stage_slides
+    from tinygrad_rnn.viz.export import stage_slides
+    from tinygrad_rnn.viz.export_paint import CURRENT
 
     page = viz.lecture(language_model_loss("gru", steps=4)[0])
     slides = dict(stage_slides(page))

@@ -315,7 +315,7 @@ def lit_label_rows(carried: dict[Any, list[str]]) -> dict[Any, list[float]]:
     """Edge k → how far each line of its lit label (``carried``: its lines, SVG markup) lies under the first, in
     lines (1.1 of its font each): one apart, 1.2 where a subscript lies over a superscript of the line under it
     (:func:`.geometry.lines_apart`, the rule every figure's labels follow). Computed once, here: the page (lecture.js,
-    ``carries``) and an exported stage (export.py, ``_carries``) both set a stacked label's lines by it.
+    ``carries``) and an exported stage (export_paint.py, ``_carries``) both set a stacked label's lines by it.
 
     >>> lit_label_rows({0: [svg_markup("(1/3)Σₜ₌₂³"), svg_markup("∂J⁽ᵗ⁾/∂h⁽¹⁾")],
     ...                 1: [svg_markup("xₜ + y + z + w"), svg_markup("a + b + c + dᵀ")], 2: [svg_markup("h₁")]})
