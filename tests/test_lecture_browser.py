@@ -976,16 +976,24 @@ def test_the_first_step_and_the_last_backward_stage_show_h0_c0_and_j1(browser, w
 @pytest.mark.parametrize("width, height", [(1280, 720), (1920, 1080)])
 def test_the_unrolled_stage_shows_every_copy_of_the_cell(browser, worded, width, height):
     """"Unrolled over 4 steps: the same cell at every step" showed steps 1–2 of 4 (1,280 × 720) or 1–3 (1,920 ×
-    1,080), with the J_t rows out of view although the box had room: every step's cell and its head are in view,
-    and at 1,920 × 1,080 its J_t too, the text 24 px still (test_on_a_projector_every_stage_fits_the_window;
-    at 1,280 × 720 the J_t rows would take the cells' text under the page's)."""
+    1,080), with the J_t rows out of view although the box had room; then every step's cell, head and J_t, but not
+    x_t (framed on the whole network in the stages' layout, its text was 16.7 px). Now the stage has the figure
+    across the page, its one line of equation under it and no bars: at 1,920 × 1,080 the whole language model,
+    x_t with its word and e_t under each cell, its head and J_t over it, their mean and J, at 24 px; at 1,280 × 720
+    every step's x_t, e_t, cell and head at the page's text size (the J_t rows would take it under that)."""
     page, problems = open_page(browser, worded, width, height, motion="reduce")
     stages = page.evaluate("JSON.parse(document.querySelector('script.tgr-data').textContent)")["panels"][0]["stages"]
     go_to(page, next(k for k, s in enumerate(stages, 1) if s["phase"] == "unrolled"))
+    settle(page)
     shown = page.evaluate(SHOWN_TEXTS)
+    words = "the students opened their".split()
     for t in range(1, 5):
         assert f"LSTM cellt={t}" in shown and f"lineart={t}" in shown, (t, width, shown)
+        assert f'x{t}"{words[t - 1]}"' in shown and f"e{t} = embedding" in shown, (t, width, shown)
         assert width < 1920 or any(text.startswith(f"J{t} = cross_entropy") for text in shown), (t, width, shown)
+    assert width < 1920 or {"(1/4) Σt Jt", "J"} <= set(shown), shown
+    found = page.evaluate(GEOMETRY)
+    assert found["figureText"] >= (24 if width == 1920 else found["page"] - 0.05), (width, found["figureText"])
     assert problems == []
 
 

@@ -87,7 +87,9 @@ function tinygradRnnFit(root, graph, note) {
   // the unrolled figure's, with the row the sums name (stage.row_box: their own figure adds each row's Σ to it).
   function namedExtent(panel, svg, view) {
     let wide = 0, tall = 0;
-    for (const stage of panel.stages.filter((s) => s.view === view || view === "unrolled" && s.row_box)) {
+    // (the unrolled stage: its own layout, the figure across the page, ``place``)
+    for (const stage of panel.stages.filter((s) => s.phase !== "unrolled" && s.view === view ||
+                                                   view === "unrolled" && s.row_box)) {
       const b = stage.view === view ? namedBox(svg, stage) : asBox(stage.row_box);
       if (b) { wide = Math.max(wide, b.right - b.left); tall = Math.max(tall, b.bottom - b.top); }
     }
@@ -495,8 +497,12 @@ function tinygradRnnFit(root, graph, note) {
 
   // The stage's layout: the one chosen for the view (not the one a stage before it fell back to), or the other
   // where this stage's equation does not fit beside the figure and does there; then the more legible of the two.
+  // The unrolled stage ("the same cell at every step", the language model every lecture draws, x_t to J) has the
+  // figure across the page, its equation under it, and no bars or colour scale, which have nothing to show before
+  // the gradient comes back (lecture.css): framed in the layout of the stages after it, the whole network was
+  // 16.7 px at 1,920 × 1,080, or x_t out of view.
   function place(svg, stage, equation, whole) {
-    root.dataset.layout = root.dataset.chosen;
+    root.dataset.layout = stage.phase === "unrolled" ? "figure" : root.dataset.chosen;
     fitEquation(equation);
     if (!fits()) {
       const chosen = root.dataset.layout;
