@@ -333,9 +333,11 @@ def _sum_lines(weights: list[dict], columns: bool = False) -> list[str]:
         lines.append(_row(_norm_of(_row(_msub("Σ", "t"), _symbol(f"∂J/∂{name}|_(t)"))), said,
                           _op("="), _number(weight["running"][0]), grad_of,
                           _number(weight["grad_norm"]),
-                          # a table's term at step t is no product: the gradient at e_t, added into one row (column)
-                          _row(_text("  (term t: "), _symbol("∂J/∂e_t"), _text(f" in {part} "), _symbol("x_t"),
-                               _text(")")) if weight["lookup"] else ""))
+                          # a table's term at step t is no product: the gradient at e_t, added into one row (column);
+                          # a row of its own where the line is too wide (CS224N's "in the column of word x⁽ᵗ⁾" set the
+                          # sums' equation at 17.5 px at 1,280 × 720)
+                          *([BREAK, _row(_text("  (term t: "), _symbol("∂J/∂e_t"), _text(f" in {part} "),
+                                         _symbol("x_t"), _text(")"))] if weight["lookup"] else [])))
     if weights:  # the bars' heights add up to more than the sum's norm: the terms partly cancel, said once
         first = weights[0]
         name = first["name"].partition(" (")[0]
