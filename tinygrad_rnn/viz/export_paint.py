@@ -118,8 +118,8 @@ def _first_sum(root: ElementTree.Element, panel: dict) -> None:
 
 def _carries(label: ElementTree.Element, forward: str, lines: list[str], spacing: Sequence[float],
              ends: Sequence[tuple[float, float, float, float]] = ()) -> None:
-    """A lit edge's label as the page writes it (lecture.js, ``carries``): what the arrow carries back, on one
-    line where it fits along the edge, else its lines — above a horizontal edge (below, where its forward label
+    """A lit edge's label as the page writes it (lecture_lit.js, ``tinygradRnnCarries``): what the arrow carries back,
+    on one line where it fits along the edge, else its lines — above a horizontal edge (below, where its forward label
     was), left of a vertical one (the arrow from the next step arrives on the right) — in the lit edge's colour;
     a horizontal edge's label wider than the gap between its two nodes (``ends``: x, y, width, height) over their
     tops, or under their bottoms (∂J/∂h₅ between two cells a slide's spacing apart ran under both)."""

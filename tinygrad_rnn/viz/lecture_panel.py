@@ -314,8 +314,9 @@ def backward_arrows(picture: Picture, cells: Columns, crossing: Columns, above: 
 def lit_label_rows(carried: dict[Any, list[str]]) -> dict[Any, list[float]]:
     """Edge k → how far each line of its lit label (``carried``: its lines, SVG markup) lies under the first, in
     lines (1.1 of its font each): one apart, 1.2 where a subscript lies over a superscript of the line under it
-    (:func:`.geometry.lines_apart`, the rule every figure's labels follow). Computed once, here: the page (lecture.js,
-    ``carries``) and an exported stage (export_paint.py, ``_carries``) both set a stacked label's lines by it.
+    (:func:`.geometry.lines_apart`, the rule every figure's labels follow). Computed once, here: the page
+    (lecture_lit.js, ``tinygradRnnCarries``) and an exported stage (export_paint.py, ``_carries``) both set a stacked
+    label's lines by it.
 
     >>> lit_label_rows({0: [svg_markup("(1/3)Σₜ₌₂³"), svg_markup("∂J⁽ᵗ⁾/∂h⁽¹⁾")],
     ...                 1: [svg_markup("xₜ + y + z + w"), svg_markup("a + b + c + dᵀ")], 2: [svg_markup("h₁")]})
@@ -359,7 +360,7 @@ def _inputs_below(picture: Picture, cells: Columns) -> Columns:
 def with_room_for_lit_labels(svg: str, carried: dict[str, list[str]]) -> str:
     """The page's figure with its viewBox grown, where it must be, to hold each lit arrow's label that stands over
     (or under) the arrow's two nodes: a label wider than the gap its horizontal arrow crosses stands clear of them
-    (lecture.js, ``carries``: ∂J/∂h₅ between two cells a slide's spacing apart ran under both), and over the top
+    (lecture_lit.js: ∂J/∂h₅ between two cells a slide's spacing apart ran under both), and over the top
     row of cells it stood above the figure, cut off. ``carried``: edge k → its lines (SVG markup), as the page
     writes them; their widths are measured as their plain text (a script as wide as its base: room to spare).
 
