@@ -2,7 +2,8 @@
 each arrow's name and the box it covers, each node's box and words — in the SVG's own coordinates (y downwards).
 
 test_deck_cells.py measures on these what a lecturer saw on the deck's slides: two names stacked at a crossing,
-two lines of opposite direction side by side, a line crossing an arrowhead, the cell state's path.
+two lines of opposite direction side by side, a line crossing an arrowhead, the cell state's path, a name across a
+step's frame, a dashed line across a state's arrow.
 
 Not tinygrad_rnn.viz.legibility's reader: that one reads Graphviz's SVG and the library's alike for counts (a
 node's box, an edge's polyline, the font sizes), and these tests need what it does not keep — each arrow's name
@@ -32,6 +33,7 @@ class Arrow:
     line: list[Point]  # from where it leaves its tail to its arrowhead's tip
     name: str = ""
     name_box: Rect | None = None
+    dashed: bool = False  # a choice: no gradient flows along it (svg.py's DASHED)
 
 
 def read(figure_svg: str) -> tuple[list[Arrow], dict[str, tuple[str, Rect]]]:
@@ -46,7 +48,8 @@ def read(figure_svg: str) -> tuple[list[Arrow], dict[str, tuple[str, Rect]]]:
             (x0, y0), (x1, y1) = segments(line)[-1]  # the marker's head: ARROW long, along the last stretch
             length = math.hypot(x1 - x0, y1 - y0)
             line.append((x1 + (x1 - x0) / length * ARROW, y1 + (y1 - y0) / length * ARROW))
-            arrows.append(Arrow(element.get("data-tail"), element.get("data-head"), line))
+            arrows.append(Arrow(element.get("data-tail"), element.get("data-head"), line,
+                                dashed=element.get("stroke-dasharray") is not None))
         elif element.tag.endswith("text") and "edge-label" in classes:  # svg.py: each edge's path, then its name
             words = [line.strip() for line in svg_lines(element)]
             x, y, half = float(element.get("x")), float(element.get("y")), drawn_width(element) / 2
@@ -60,6 +63,33 @@ def read(figure_svg: str) -> tuple[list[Arrow], dict[str, tuple[str, Rect]]]:
                 nodes[element.get("data-index")] = (words, (x, y, x + float(rect.get("width")),
                                                             y + float(rect.get("height"))))
     return arrows, nodes
+
+
+def frames(figure_svg: str) -> list[Rect]:
+    """The box of each step's frame at op level (svg.py: a cluster's rect, its name t=1 in its corner)."""
+    return [(x, y, x + float(rect.get("width")), y + float(rect.get("height")))
+            for group in ElementTree.fromstring(figure_svg).iter("{http://www.w3.org/2000/svg}g")
+            if group.get("class") == "cluster" and (rect := group.find("{http://www.w3.org/2000/svg}rect")) is not None
+            for x, y in [(float(rect.get("x")), float(rect.get("y")))]]
+
+
+def dashed_across_states(figure_svg: str) -> list[tuple[str, str]]:
+    """Each dashed line (a choice) that crosses a named solid arrow (a state: h₁⁽ᵈ⁾, c₁⁽ᵈ⁾): (its head, the state's
+    name). A dashed "no gradient" line across a solid state's arrow reads as joining it (slide 13: argmax s₁ → y₁
+    down the gap between the decoder's cells, across h₁⁽ᵈ⁾ and c₁⁽ᵈ⁾)."""
+    arrows = read(figure_svg)[0]
+    return [(choice.head, state.name) for choice in arrows if choice.dashed for state in arrows
+            if state.name and not state.dashed and crossings(choice, state)]
+
+
+def names_across_frames(figure_svg: str) -> list[str]:
+    """The arrows' names that a step's frame runs through, partly in the step and partly out of it: the name reads
+    as half in the step, and by the line outside it as another arrow's (cmu slide 08: [W_hh h₀ + b_h″]ₙ across the
+    frame's left side, h₀'s wire outside through its subscript)."""
+    boxes = frames(figure_svg)
+    return [arrow.name for arrow in read(figure_svg)[0] if arrow.name_box is not None for frame in boxes
+            if gap(arrow.name_box, frame) == 0 and not all(
+                frame[k] <= arrow.name_box[k] and arrow.name_box[k + 2] <= frame[k + 2] for k in (0, 1))]
 
 
 def segments(line: list[Point]) -> list[tuple[Point, Point]]:

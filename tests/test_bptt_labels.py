@@ -298,7 +298,7 @@ def test_at_op_level_the_gradient_named_on_an_arrow_is_the_one_its_rule_receives
             continue
         rule, source = picture.nodes[head].key, picture.nodes[tail].key
         source_forward = getattr(source, "gradient_of", None)
-        received = [saved for x, saved in zip(rule.inputs, rule.saved_inputs or [None] * len(rule.inputs))
+        received = [saved for x, saved in zip(rule.parents, rule.saved_inputs or [None] * len(rule.parents))
                     if saved is not None and (getattr(x, "grad_fn", None) is source or (
                         source_forward is not None and getattr(x.grad_fn, "gradient_of", None) is source_forward))]
         if received:  # (a rule whose first op keeps no values, an add's, cannot be read this way)

@@ -1,7 +1,8 @@
-"""Three of the deck's slides as a lecturer read them (issue #34): names stacked where two lines cross (slide 09),
-two lines of opposite direction side by side and a line across an arrowhead (slides 08 and 13), and the LSTM's
-cell state on one line (slide 07). Each is measured on the slides as drawn, the first two on every slide of every
-deck (cell × notation)."""
+"""The deck's slides as a lecturer read them (issue #34): names stacked where two lines cross (slide 09), a name
+across a step's frame or struck through by a line (slide 08), two lines of opposite direction side by side and a
+line across an arrowhead (slides 08 and 13), a dashed choice across a state's arrow (slide 13), and the LSTM's cell
+state on one line (slide 07). Each is measured on the slides as drawn, most on every slide of every deck (cell ×
+notation)."""
 
 from __future__ import annotations
 
@@ -12,7 +13,15 @@ from itertools import product
 
 import pytest
 from deck_slides import SLIDES, deck_slide
-from drawn_lines import crossings, point_gap, point_to_segment, read, segments
+from drawn_lines import (
+    crossings,
+    dashed_across_states,
+    names_across_frames,
+    point_gap,
+    point_to_segment,
+    read,
+    segments,
+)
 from test_label_placement import drawn
 
 import tinygrad_rnn as tr
@@ -21,6 +30,7 @@ from tinygrad_rnn.viz import deck_lecture
 from tinygrad_rnn.viz.geometry import ARROW, LABEL_LINE, SLIDE_SPACING
 from tinygrad_rnn.viz.graph import build_picture
 from tinygrad_rnn.viz.label_placement import NEAR
+from tinygrad_rnn.viz.legibility import label_clashes
 from tinygrad_rnn.viz.notation import PRESETS
 
 spec = importlib.util.spec_from_file_location(
@@ -72,6 +82,47 @@ def test_no_two_arrows_names_stand_one_over_the_other_where_their_lines_cross(ce
     now sits by its own line, a line clear of the other's where the two cross (label_placement._score)."""
     for name, svg in figures(cell, notation):
         assert names_stacked_at_a_crossing(svg) == [], name
+
+
+def test_a_name_across_a_steps_frame_is_found():
+    """The measure, on a frame with one name across its left side and one inside it."""
+    frame = '<g class="cluster"><rect x="50" y="0" width="100" height="100"/></g>'
+    arrow = '<path class="edge" data-tail="{}" data-head="9" d="M{x},80 L{x},20"/>'
+    name = '<text class="edge-label" x="{}" y="50">{}</text>'
+    svg = '<svg xmlns="http://www.w3.org/2000/svg">{}</svg>'.format(
+        frame + arrow.format(0, x=60) + name.format(50, "across") + arrow.format(1, x=120) + name.format(100, "in"))
+    assert names_across_frames(svg) == ["across"]
+
+
+@pytest.mark.parametrize("cell, notation", DECKS)
+def test_every_arrows_name_lies_clear_of_lines_nodes_other_names_and_the_steps_frames(cell, notation):
+    """Slide 08 in CMU's names: [W_hh h₀ + b_h″]ₙ lay across the step's frame, h₀'s wire through its subscript, and
+    [W_xh x₁ + b_h′]ₙ across the frame's other side — longer than PyTorch's W_hn h₀ + b_hn, no spot along their lines
+    was clear. The lines now stand out far enough for each name over its last leg, the step's frame holds them
+    (named_passes), and the label placer counts a frame through a name as a line through it."""
+    for name, svg in figures(cell, notation):
+        found = label_clashes(svg)
+        assert (found.overlaps, found.crossed, found.on_nodes, names_across_frames(svg)) == ([], [], [], []), name
+
+
+def test_a_dashed_line_across_a_state_is_found():
+    """The measure, on a dashed line down across a named state's arrow, and one beside it."""
+    state = '<path class="edge" data-tail="0" data-head="1" d="M0,50 L100,50"/><text class="edge-label" x="50" ' \
+            'y="45">h</text>'
+    dashed = '<path class="edge" data-tail="2" data-head="{}" stroke-dasharray="5,3" d="M{x},0 L{x},40 L{x},100"/>'
+    svg = '<svg xmlns="http://www.w3.org/2000/svg">{}</svg>'
+    assert dashed_across_states(svg.format(state + dashed.format(3, x=60))) == [("3", "h")]
+    assert dashed_across_states(svg.format(state + dashed.format(3, x=120))) == []
+
+
+@pytest.mark.parametrize("cell, notation", DECKS)
+def test_no_dashed_line_crosses_a_states_arrow(cell, notation):
+    """Slide 13 (generation): the dashed argmax line s₁ → y₁ dropped down the gap between the decoder's cells across
+    h₁⁽ᵈ⁾ (and an LSTM's c₁⁽ᵈ⁾), just past their names: a "no gradient" line across a state, read as joining it.
+    Fed to the row's last step, it now goes round that step's far side on a lane of its own over the heads
+    (choice_routes): it crosses only s₂'s line up to the loss's bus."""
+    for name, svg in figures(cell, notation):
+        assert dashed_across_states(svg) == [], name
 
 
 LANE = SLIDE_SPACING.lane  # two lines on a slide's figure run at least this far apart
@@ -145,8 +196,9 @@ def test_no_two_lines_of_opposite_direction_run_closer_than_a_lane(cell, notatio
 @pytest.mark.parametrize("cell, notation", DECKS)
 def test_no_line_crosses_an_arrow_at_its_head(cell, notation):
     """Slide 13 (generation): the dashed argmax line ran down 4 points beside decoder cell t=2, right across the
-    head of h₁⁽ᵈ⁾ into it; slide 08: z₁'s line crossed h₁ → sum 1.8 points from z₁'s head. The argmax line now
-    passes the cells an arrowhead's length clear of the heads into their side (Routes._choice_route)."""
+    head of h₁⁽ᵈ⁾ into it; slide 08: z₁'s line crossed h₁ → sum 1.8 points from z₁'s head. A choice into a step
+    short of the last passes the cells an arrowhead's length clear of the heads into their side
+    (Routes._choice_route); slide 13's, into the last, goes round it (choice_routes)."""
     for name, svg in figures_but_the_stacked_slide(cell, notation):
         assert crossings_at_an_arrowhead(svg) == [], name
 

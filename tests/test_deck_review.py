@@ -155,8 +155,8 @@ def test_the_language_models_title_names_the_nodes_the_figure_draws():
 
 def test_generations_dashed_choice_runs_clear_of_the_states_names(monkeypatch):
     """Slide 13: the dashed argmax line ran down the middle of the gap between the decoder's cells, through the
-    name h₂⁽ᵈ⁾ of the state between them; past the cells it now runs beside their side (the gap is wider there
-    than between the embeddings under them), and beside the column's edge down to e_t."""
+    name h₂⁽ᵈ⁾ of the state between them; it now goes round the last decoder cell's far side (choice_routes),
+    clear of every state's name and arrow."""
     from tinygrad_rnn.viz.geometry import segment_enters
     from tinygrad_rnn.viz.label_placement import label_rect
     from tinygrad_rnn.viz.picture import CHOICES

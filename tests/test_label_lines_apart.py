@@ -17,7 +17,15 @@ from tinygrad_rnn import viz
 from tinygrad_rnn.cli import language_model_loss
 from tinygrad_rnn.viz.dot import picture_to_dot
 from tinygrad_rnn.viz.export_paint import _carries
-from tinygrad_rnn.viz.geometry import LABEL_LINE, LINE, SCRIPTS_APART, label_offsets
+from tinygrad_rnn.viz.geometry import (
+    LABEL_ASCENT,
+    LABEL_CLEAR,
+    LABEL_LINE,
+    LINE,
+    SCRIPTS_APART,
+    label_offsets,
+    loops_room,
+)
 from tinygrad_rnn.viz.graph import build_picture
 from tinygrad_rnn.viz.layout import labelled_layout
 from tinygrad_rnn.viz.lecture_panel import lit_label_rows
@@ -103,6 +111,24 @@ def test_an_exported_stages_lit_label_sets_its_lines_apart_where_scripts_would_m
     _carries(label, "M100,20 L70,20", lines, lit_label_rows({0: lines})[0])
     first, second = (float(span.get("y")) for span in label)
     assert second - first == pytest.approx(1.1 * 9, abs=0.06)
+
+
+def test_a_rolled_cell_keeps_room_above_for_its_loops_name_as_its_lines_are_set():
+    """A rolled 2-layer RNN's gradient on a slide names each cell's one loop in two lines, (∂hₜ₊₁⁽¹⁾/∂hₜ⁽¹⁾)ᵀ over
+    ∂J/∂hₜ₊₁⁽¹⁾: the subscript ₜ₊₁ over the ⁽¹⁾ under it, so the lines are set 12 points apart, and the name drawn so
+    (geometry.loop_label_at). The room kept above the cell for it (geometry.loops_room) counted its lines 10 apart:
+    37 points where the name and the white above it reach 38.5."""
+    tr.manual_seed(0)
+    loss = tr.nn.RNN(2, 3, num_layers=2)(tr.randn(3, 1, 2))[0].sum()
+    picture = build_picture((loss,), level="cell", backward=True, rolled=True, slide=True)
+    placed = labelled_layout(picture)[1]
+    found = 0
+    for node, state, route in placed.loops:
+        lines, cell = route.label_lines or [state], placed.boxes[node]
+        reach = route.label_at[1] + LABEL_ASCENT + LABEL_CLEAR - cell.top  # its first line's top, and the white
+        assert loops_room(len(picture.nodes[node].loops), lines) == math.ceil(reach), (lines, reach)
+        found += label_offsets(lines)[-1] == LABEL_LINE + SCRIPTS_APART
+    assert found == 2  # both layers' names are such (not a case where the two measures agree)
 
 
 @pytest.mark.parametrize("backward", [False, "both"])

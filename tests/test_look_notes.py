@@ -25,17 +25,17 @@ def test_a_note_of_what_the_slide_left_out_says_what_brings_it_back():
     that setting had left them out, where it is the one that keeps them. The note now says what the setting does."""
     import tinygrad_rnn as tr
     from tinygrad_rnn import viz
-    from tinygrad_rnn.viz import ladder
+    from tinygrad_rnn.viz import fit_notes
 
     tr.manual_seed(0)
     fitted = viz.to_dot(tr.nn.LSTM(2, 3)(tr.randn(2, 1, 2))[0][-1].sum())  # too tall with its shapes: left out
     assert "Shapes left out (show_shapes=True writes them)" in fitted and "left out: show_shapes" not in fitted
-    assert ladder.left_out_notes()[1] == "Steps left out (time_steps=slice(None) draws every step)"
-    with ladder.said_as_flags():
-        assert ladder.left_out_notes() == ("Shapes left out (--shapes writes them)",
-                                           "Steps left out (--all-steps draws every step)",
-                                           "--params label writes them in every cell")  # (the weights' key's)
-    assert ladder.left_out_notes()[2] == 'params="label" writes them in every cell'
+    assert fit_notes.left_out_notes()[1] == "Steps left out (time_steps=slice(None) draws every step)"
+    with fit_notes.said_as_flags():
+        assert fit_notes.left_out_notes() == ("Shapes left out (--shapes writes them)",
+                                              "Steps left out (--all-steps draws every step)",
+                                              "--params label writes them in every cell")  # (the weights' key's)
+    assert fit_notes.left_out_notes()[2] == 'params="label" writes them in every cell'
 
 
 def scores_note(loss, notation: str) -> str:

@@ -166,7 +166,9 @@ def test_the_plain_path_is_within_its_budget_of_1500_lines_of_code():
 # if/else statements, the forward's input and device errors' messages moved to errors.py
 # +2: detach()'s copy notes (weakly) the Node it was cut from, which
 # truncated BPTT's figures read to draw one row of steps with the cut marked
-LINES_TODAY = 1500
+# −1: forward's output checked beside the NumPy-scalar case, in errors.forward_output (a tuple from an op
+# not declared multiple_outputs is named there, not an AttributeError of the recorder's)
+LINES_TODAY = 1499
 
 
 def test_the_reading_order_states_the_counts_the_script_gives():

@@ -108,7 +108,7 @@ def test_an_encoder_decoder_of_eight_steps_leaves_its_middle_out_where_that_fits
     on from the encoder's t=1, 2; now encoder t=1, …, 4 | decoder t=1, …, 4 (25.4 px, 28.3 px)."""
     picture, fit = drawn(users_seq2seq_loss(), level="cell")
     assert fit.fits, str(fit)
-    assert viz.ladder.STEPS_LEFT_OUT in picture.notes
+    assert viz.fit_notes.STEPS_LEFT_OUT in picture.notes
     cells = {node.label.split("\n")[0] for node in picture.nodes if node.kind == "group" and "cell" in node.label}
     assert len(cells) == 2, cells  # the encoder's and the decoder's
     in_chains = [(i, node) for i, node in enumerate(picture.nodes) if node.kind == "group" and node.chain is not None]

@@ -23,7 +23,7 @@ from written import flat, svg_lines
 import tinygrad_rnn as tr
 from tinygrad_rnn import viz
 from tinygrad_rnn.cli import language_model_loss, main
-from tinygrad_rnn.viz import geometry, ladder, views
+from tinygrad_rnn.viz import fit_notes, geometry, views
 from tinygrad_rnn.viz.graph import build_picture
 from tinygrad_rnn.viz.layout import labelled_layout
 from tinygrad_rnn.viz.legibility import label_clashes, measure, shared_lines, slide_fit
@@ -305,7 +305,7 @@ def test_one_cell_at_op_level_lies_in_landscape():
         assert found.label_px > 1.2 * free.label_px, (kind, found, free)  # and its text lands larger
 
 
-CLI_SHAPES_LEFT_OUT, CLI_STEPS_LEFT_OUT = ladder.SAID_AS_FLAGS  # the notes a CLI figure writes: its own flags
+CLI_SHAPES_LEFT_OUT, CLI_STEPS_LEFT_OUT = fit_notes.SAID_AS_FLAGS  # the notes a CLI figure writes: its own flags
 
 
 def graph_svg(tmp_path, *argv: str) -> str:
@@ -354,7 +354,7 @@ def test_a_cli_figure_says_the_flags_that_keep_what_it_left_out_and_python_its_k
     assert CLI_SHAPES_LEFT_OUT in text and CLI_STEPS_LEFT_OUT in text
     assert "show_shapes" not in text and "time_steps" not in text
     python = viz.to_dot(last_step_loss("rnn", steps=8)[1])
-    assert ladder.SHAPES_LEFT_OUT in python and ladder.STEPS_LEFT_OUT in python
+    assert fit_notes.SHAPES_LEFT_OUT in python and fit_notes.STEPS_LEFT_OUT in python
 
 
 def test_a_bptt_figure_of_up_to_8_steps_keeps_every_step(tmp_path, library_svg, capsys):
@@ -405,7 +405,7 @@ def test_the_ladder_leaves_the_free_size_drawing_as_it_was():
     _, loss = last_step_loss("lstm", steps=8)
     free = viz.to_dot(loss, slide=False)
     assert free == viz.to_dot(loss, slide=False, show_shapes=True) and "(1, 3)" in free
-    assert ladder.SHAPES_LEFT_OUT not in free and ladder.STEPS_LEFT_OUT not in free
+    assert fit_notes.SHAPES_LEFT_OUT not in free and fit_notes.STEPS_LEFT_OUT not in free
     assert {str(t) for t in range(1, 9)} <= set(re.findall(r"t=(\d+)", free)) and not re.search(r"t=\d+…", free)
 
 

@@ -8,6 +8,7 @@ import warnings
 import pytest
 from test_slide_fit_warning import TAGGED, stacked_tagger_loss
 from test_viz_loss_targets import bidirectional_classifier_loss
+from test_viz_truncated_bptt import cell_loop, layer_on_chunks
 
 import tinygrad_rnn as tr
 from tinygrad_rnn.viz.legibility import slide_fit
@@ -15,13 +16,19 @@ from tinygrad_rnn.viz.legibility import slide_fit
 FIGURES = {
     "stacked_gru_tagger": lambda: (stacked_tagger_loss(), TAGGED),  # four words, a tag each, named
     "bidirectional_rnn_classifier": lambda: (bidirectional_classifier_loss(), {"level": "cell"}),  # fc(cat(h_n))
+    # truncated BPTT, h.detach() before steps 3 and 5 (test_viz_truncated_bptt.py): 20.1 px text, 22.4 px labels
+    # whole (6 columns); t = 1, 2, …, 5, 6 fits (26.4 px, 29.3 px) since each cut's "gradient stops (detach)" beside
+    # the "…" breaks into the lines its gap holds (in one line the two ran over the "…" and each other: not taken)
+    "truncated_bptt_cell_loop": lambda: (cell_loop()[0], {"level": "cell"}),
+    "truncated_bptt_nn_rnn_on_chunks": lambda: (layer_on_chunks()[0], {"level": "cell"}),
 }
 # Measured (the library's own SVG). Where 28-px labels need at most 686 × 386 points. (A BPTT figure's cells name no
 # weights, its Σs do: the ladder's key has nothing to take; and 4 steps are drawn whole.)
 TOO_SMALL = {
-    "stacked_gru_tagger": "text 21.4 px, labels 23.8 px, 1.59 : 1 (723 × 455 points, bound by its height: five rows "
+    "stacked_gru_tagger": "text 21.1 px, labels 23.4 px, 1.57 : 1 (723 × 461 points, bound by its height: five rows "
     "(cross_entropy with its target in three lines, linear, two GRU layers, embedding), under each a Σ's lane with "
-    "t=1 … t=4, and three lines of notes, 54 points; the drawing alone is about 398 tall)",
+    "t=1 … t=4, and three lines of notes, 54 points; the drawing alone is about 400 tall, where 386 is all a slide's "
+    "28 px labels leave)",
     "bidirectional_rnn_classifier": "text 20.6 px, labels 22.9 px, 2.40 : 1 (840 × 350 points, bound by its width: "
     "the row names and the forward row's Σ, 147 points, four columns 117 apart, then the reverse row's Σ beside the "
     "head, linear, cross_entropy and J, 250 points past the last column)",
@@ -36,3 +43,38 @@ def test_a_users_bptt_figure_fits_a_slide(name, tmp_path, library_svg):
         warnings.simplefilter("ignore", tr.viz.SlideFitWarning)
         found = slide_fit(tr.viz.save(loss, path=tmp_path / "f.svg", backward=True, **options).read_text())
     assert found.fits, f"{name}: {found}"
+
+
+def test_truncated_bptt_left_out_in_the_middle_still_marks_each_cut_beside_the_steps_left_out(library_svg):
+    """t = 1, 2, …, 5, 6 with the cuts before steps 3 and 5: both lie beside the "…" (t = 3, 4), each still drawn as
+    the gradient stopping there, its words in lines no wider than the gap between the cell and the "…"."""
+    from tinygrad_rnn.viz.fit_notes import STEPS_LEFT_OUT
+    from tinygrad_rnn.viz.geometry import drawn_width
+    from tinygrad_rnn.viz.picture import GRADIENT_STOPS
+
+    picture, layout, rung = tr.viz._drawn((cell_loop()[0],), **tr.viz._defaults({"level": "cell", "backward": True}))
+    assert rung.slide_fit.fits and STEPS_LEFT_OUT in picture.notes, str(rung.slide_fit)
+    (dots,) = [i for i, node in enumerate(picture.nodes) if node.kind == "ellipsis"]
+    assert picture.nodes[dots].label.endswith("t=3…4")
+    step = {i: node.step for i, node in enumerate(picture.nodes) if node.kind == "group" and node.chain is not None}
+    _, placed = layout
+    cuts = {(step.get(tail, "…"), step.get(head, "…")): route for (tail, head, label), route
+            in zip(picture.edges, placed.routes) if label == GRADIENT_STOPS}
+    assert set(cuts) == {(5, "…"), ("…", 2)}, sorted(cuts, key=str)
+    for route in cuts.values():
+        gap = abs(route.end[0] - route.points[0][0])
+        assert route.label_lines and drawn_width(route.label_lines) < gap, (route.label_lines, gap)
+
+
+def test_an_lstms_gradients_beside_the_steps_left_out_lie_clear_of_the_cells(library_svg):
+    """A 12-step nn.LSTM's BPTT on a slide, drawn t = 1, 2, …, 12: the parts of ∂J/∂h₂ and ∂J/∂c₂ coming back from
+    the "…" were written in one line, (∂(h₃, c₃)/∂h₂)ᵀ ∂J/∂(h₃, c₃) across the "…" and the cell t=2 (2 clashes);
+    now in the two lines its gap holds, as between two cells. (Measured as save draws it, without the search for
+    a figure that fits that its warning makes: 23.8 px, it still warns.)"""
+    from tinygrad_rnn.viz.legibility import label_clashes
+
+    tr.manual_seed(0)
+    output, _ = tr.nn.LSTM(2, 3)(tr.randn(12, 1, 2))
+    picture, _, rung = tr.viz._drawn(((output ** 2).mean(),), **tr.viz._defaults({"level": "cell", "backward": True}))
+    assert [node.label for node in picture.nodes if node.kind == "ellipsis"] == ["…\n9 steps\nt=3…11"]
+    assert label_clashes(rung.svg).count == 0, label_clashes(rung.svg)

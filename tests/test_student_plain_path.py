@@ -143,7 +143,7 @@ def test_a_backward_returning_fewer_gradients_than_inputs_is_an_error_too():
             return (grad * b,)  # b's gradient forgotten
 
     a, b = a_leaf(), a_leaf()
-    with pytest.raises(tr.GraphError, match=r"backward of one_for_two returned 1 gradients for its 2 inputs"):
+    with pytest.raises(tr.GraphError, match=r"backward of one_for_two returned 1 gradient for its 2 inputs"):
         OneForTwo.apply(a, b).sum().backward()
 
 

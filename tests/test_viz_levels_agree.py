@@ -133,7 +133,7 @@ def test_a_long_op_level_bptt_that_fits_no_slide_leaves_middle_steps_out_where_t
     none, drew every step at a fraction of a slide's text size; now it draws t = 1, 2, 3, …, T, as the CLI's op
     figures do. Up to 8 steps, what the lecturer wrote is drawn whole (the slide-fit warning says what fits)."""
     from tinygrad_rnn import viz
-    from tinygrad_rnn.viz.ladder import STEPS_LEFT_OUT
+    from tinygrad_rnn.viz.fit_notes import STEPS_LEFT_OUT
 
     text = viz.to_dot(rnn_cell_loop(steps=10), level="op", backward=True)
     assert STEPS_LEFT_OUT in text and "t=1" in text and "t=10" in text, text[-400:]

@@ -104,3 +104,22 @@ def test_a_mask_of_the_sequences_running_is_no_input_under_a_cell_e_t_is(packed)
                             if head == position and picture.nodes[tail].chain is None)  # (not the cell before)
             e_t = f"e{'₁₂₃₄'[cell.step - 1]} = embedding"
             assert fed_by == sorted([e_t, "h_0"] if cell.step == 1 else [e_t]), fed_by
+
+
+def test_two_calls_with_lengths_each_say_their_own_lengths_and_only_a_reverse_call_names_its_h_1():
+    """A one-way layer and a bidirectional one, each over a batch of two: two key lines, each with its own lengths
+    and where its h_n is taken, read back from the numbers each call's h_n holds."""
+    tr.manual_seed(0)
+    one_way, both_ways = tr.nn.RNN(2, 3), tr.nn.RNN(2, 3, bidirectional=True)
+    _, one_way_last = one_way(tr.randn(3, 2, 2), lengths=[2, 3])
+    both_output, both_last = both_ways(tr.randn(3, 2, 2), lengths=[3, 1])
+    for b, length in enumerate([3, 1]):  # the numbers: forward h_n at each sequence's own end, reverse at t = 1
+        assert (both_last.numpy()[0, b] == both_output.numpy()[length - 1, b, :3]).all()
+        assert (both_last.numpy()[1, b] == both_output.numpy()[0, b, 3:]).all()
+    notes = build_picture(((one_way_last.sum() + both_last.sum()),), level="cell", show_shapes=False).notes
+    kept = "a sequence that has ended keeps its state, so hₙ ="
+    keys = sorted(note.split(" reads ")[0] + ": " + note.split("lengths = ")[1].replace(kept, "hₙ =")
+                  for note in notes if "lengths = " in note)
+    assert keys == ["Each RNN 1 cell: (2, 3): hₙ = (h₂ of sequence 1, h₃ of sequence 2)",
+                    "Each RNN 2 cell: (3, 1): hₙ = (h₃ of sequence 1, h₁ of sequence 2) forward; in reverse, h₁"], keys
+    # (before: one line, lengths = (5, 4), the two calls' masks added, and "in reverse" said of both)

@@ -222,6 +222,6 @@ def test_one_walk_finds_a_states_ops_and_a_losss_ops(monkeypatch):
             loss = loss + (h * g).sum()
     picture = build_picture((loss,), level="cell", show_shapes=False)
     assert {("", "g"), ("", "h")} <= {node.row for node in picture.nodes if node.kind == "group"}
-    assert len(calls) == 2 * 3 + 3  # h and g at each step; each J_t
+    assert len(calls) == 3 * 3 + 3  # h, g and the running loss (carried on too) at each step; each J_t
     chain = {k + 1: [k] for k in range(100_000)}
     assert len(walk(100_000, chain, lambda p: True)) == 100_001

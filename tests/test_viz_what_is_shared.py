@@ -35,7 +35,18 @@ def separate_weights():
     return loss, {"W_xh": W_xh, "W_hh": W_hh, "W_hy": W_hy}
 
 
-@pytest.mark.parametrize("make", [linear_used_twice, separate_weights])
+def unnamed_weights():
+    """the textbook loop with the weights named nothing, as a student writes it: W_ih, W_hh and b by their roles
+    (before: three "input" nodes beside the cells, and no Σ in the BPTT figure)"""
+    W_xh, W_hh, b = (tr.randn(*shape, requires_grad=True) for shape in ((2, 3), (3, 3), (3,)))
+    xs, h = tr.randn(3, 1, 2), tr.zeros(1, 3)
+    for t in range(3):
+        with tr.scope(f"t={t + 1}"):
+            h = (xs[t] @ W_xh + h @ W_hh + b).tanh()
+    return h.sum(), {"W_ih": W_xh, "W_hh": W_hh, "b": b}
+
+
+@pytest.mark.parametrize("make", [linear_used_twice, separate_weights, unnamed_weights])
 def test_a_sums_drops_are_the_terms_the_engine_adds(make):
     """A Linear read twice a step sent three drops (t=1, 2, 3) into its Σ, where grad_contributions finds six
     terms (the op level said "Σ (6 terms)")."""
@@ -121,3 +132,23 @@ def test_a_learned_h0_and_c0_get_their_gradients_from_cell_1_in_one_node():
     (gradients,) = [i for i, node in enumerate(backward.nodes) if "∂J/∂h_0" in node.label]
     assert backward.nodes[gradients].label == "∂J/∂h_0\n∂J/∂c_0"
     assert [backward.nodes[tail].step for tail, head, _ in backward.edges if head == gradients] == [1]
+
+
+@pytest.mark.parametrize("state", ["h1", "h_enc"])
+def test_a_learned_start_of_a_state_named_any_way_gets_its_own_gradient_node(state):
+    """A hand loop whose state the user named ``h1`` or ``h_enc``, started from a tensor that learns: the figure
+    finds the start from the graph (what starts the recurrence), not from its drawn name matching "h_0"; its
+    gradient is one term, from cell 1 (before: no node at all, as "h1_0" and "h_enc_0" did not match)."""
+    tr.manual_seed(0)
+    W_xh, W_hh = tr.randn(2, 3, requires_grad=True), tr.randn(3, 3, requires_grad=True)
+    W_xh.name, W_hh.name = "W_xh", "W_hh"
+    xs, start = tr.randn(3, 1, 2), tr.zeros(1, 3, requires_grad=True)
+    h = start
+    for t in range(3):
+        with tr.scope(f"t={t + 1}"):
+            h = (xs[t] @ W_xh + h @ W_hh).tanh()
+            h.name = state
+    assert len(tr.grad_contributions(h.sum(), start, retain_graph=True)) == 1
+    backward = build_picture((h.sum(),), level="cell", backward=True, show_shapes=False)
+    (gradient,) = [i for i, node in enumerate(backward.nodes) if node.label == f"∂J/∂{state}_0"]
+    assert [backward.nodes[tail].step for tail, head, _ in backward.edges if head == gradient] == [1]

@@ -18,7 +18,7 @@ import numpy
 from .engine import grad, grad_contributions
 from .errors import GraphError
 from .nn.recurrent import FUSED_LAYER_STATE
-from .steps import Chain, step_number, step_of
+from .steps import Chain, loop_name, step_number, step_of
 from .tensor import Tensor
 
 
@@ -312,10 +312,10 @@ def find_recurrence(loss: Tensor, layer=None) -> Recurrence:
 
 def _chain(function: Any) -> Any:
     """The chain a layer's op recorded (one run of one layer in one direction); for a loop written by
-    hand, its scope without the step."""
+    hand, its scope without the step, but with the name the loop gives its steps ("enc" of "enc t=2")."""
     if function.step is not None:
         return function.step.chain
-    return tuple(part for part in function.scope if step_of((part,)) is None)
+    return tuple(filter(None, (part if step_of((part,)) is None else loop_name(part) for part in function.scope)))
 
 
 class _Graph:

@@ -37,7 +37,7 @@ def graph(args: argparse.Namespace) -> int:
     import warnings
 
     import tinygrad_rnn as tr
-    from tinygrad_rnn.viz.ladder import said_as_flags
+    from tinygrad_rnn.viz.fit_notes import said_as_flags
 
     cells = ["rnn", "lstm", "gru"] if args.compare else [args.cell]
     made = {cell: _last_step_loss(cell, args) for cell in cells}

@@ -6,6 +6,8 @@ from __future__ import annotations
 
 from typing import Any, NoReturn
 
+import numpy
+
 
 class DeviceError(RuntimeError):
     """A device is unavailable, unknown, or two devices were mixed in one op."""
@@ -69,6 +71,12 @@ def forward_input_error(function: Any, inputs: tuple[Any, ...], error: Exception
     Tensor(shape=(3,), float32, cpu). Shapes must broadcast as in NumPy: aligned from the right, each
     pair of sizes equal or one of them 1. (operands could not be broadcast together with shapes ...)
     """
+    if isinstance(error, TypeError) and raised_at_the_call(error):  # forward's own signature, not the inputs
+        return TypeError(f"{function.name}: forward could not be called ({error}). It is called as forward(*inputs), "
+                         f"one array (or number) per input: for {function.name}, with {len(inputs)} "
+                         f"input{'s' if len(inputs) != 1 else ''}, def forward(self, {_argument_names(len(inputs))}) "
+                         "— a method, with no ctx and no @staticmethod (PyTorch's forward(ctx, x) has one). See the "
+                         "op contract in tinygrad_rnn/function.py.")
     hint = f" {function.hint}." if function.hint else ""
     message = f"{function.name}: cannot apply to {describe_inputs(inputs)}.{hint} ({error})"
     if isinstance(error, ValueError):
@@ -76,6 +84,39 @@ def forward_input_error(function: Any, inputs: tuple[Any, ...], error: Exception
     if isinstance(error, IndexError):
         return IndexError(message)
     return TypeError(message)  # (NumPy's own subclasses, e.g. a ufunc with no loop for a string, take other arguments)
+
+
+def forward_output(function: Any, out: Any) -> tuple[Any, Any]:
+    """(the first output, all of them) of ``function``'s forward, for a first output that is not a NumPy
+    array: a NumPy scalar, which NumPy's reductions return, made a 0-d array; a CuPy array as it is; anything
+    else an error naming the op — a tuple from an op not declared ``multiple_outputs`` (PyTorch's Function
+    needs no such flag), a Python number.
+
+    >>> import tinygrad_rnn as tr
+    >>> class Both(tr.Function):
+    ...     def forward(self, x):
+    ...         return x * 2, x * 3          # wrong: two outputs, not declared
+    >>> Both.apply(tr.ones(2, requires_grad=True))
+    Traceback (most recent call last):
+    TypeError: forward of both returned a tuple of 2, not an array. An op with several outputs says so on its
+    class, multiple_outputs = True: its backward then gets a tuple of gradients and a tuple of outputs. See
+    the op contract in tinygrad_rnn/function.py.
+    """
+    several = function.multiple_outputs
+    first = out[0] if several else out
+    if isinstance(first, numpy.generic):
+        first = numpy.asarray(first)
+        return first, ((first, *out[1:]) if several else first)
+    if hasattr(first, "shape") and hasattr(first, "dtype"):
+        return first, out
+    if isinstance(out, (tuple, list)) and not several:
+        raise TypeError(f"forward of {function.name} returned a {type(out).__name__} of {len(out)}, not an array. An "
+                        "op with several outputs says so on its class, multiple_outputs = True: its backward then gets "
+                        "a tuple of gradients and a tuple of outputs. See the op contract in tinygrad_rnn/function.py.")
+    raise TypeError(f"forward of {function.name} returned {describe(first)}"
+                    f"{' as its first output' if several else ''}, not an array. Return a NumPy (or CuPy) array: "
+                    "xp.asarray(value, dtype=x.dtype), xp = array_module(x). See the op contract in "
+                    "tinygrad_rnn/function.py.")
 
 
 def raise_backward_contract_error(function: Any, error: Exception, create_graph: bool) -> NoReturn:
@@ -115,16 +156,15 @@ def raise_backward_contract_error(function: Any, error: Exception, create_graph:
     # array (a Tensor method, x.abs(), called on a plain backward's array); if none, every cause
     read_node, read_none, read_tensor = "Node" in text, "NoneType" in text, "Tensor" in text
     read_array = "ndarray" in text and isinstance(error, AttributeError)
-    # or backward's own signature: written without out, or with more arguments than the op has inputs
-    miscalled = "backward()" in text and "positional argument" in text
+    # or backward's own signature (without out, or more arguments than the op has inputs): the call itself failed
+    miscalled = isinstance(error, TypeError) and raised_at_the_call(error)
     unknown = not (read_node or read_none or read_tensor or read_array or miscalled)
     message = f"backward of {name} failed ({type(error).__name__}: {error})."
     if miscalled:
         count = len(function.parents)
-        inputs = "x" if count == 1 else ", ".join(f"x{position}" for position in range(count))
         message += (f" backward is called as backward(grad, out, *inputs), one argument per input after grad and "
                     f"out: for {name}, with {count} input{'s' if count != 1 else ''}, def backward(self, grad, out, "
-                    f"{inputs}) (PyTorch's backward(ctx, grad) has no out).")
+                    f"{_argument_names(count)}) (PyTorch's backward(ctx, grad) has no out).")
     if read_array:
         message += (" A plain backward gets arrays (NumPy or CuPy), which have no Tensor methods: call the "
                     "functions of tinygrad_rnn.ops instead, which take arrays and Tensors alike (ops.abs(x), "
@@ -166,11 +206,14 @@ def grad_count_error(function: Any, gradients: tuple[Any, ...]) -> GraphError:
     that needs none (a single value for an op of one input). See the op contract in
     tinygrad_rnn/function.py.
     """
-    inputs = describe_inputs(tuple(function.parents))
-    return GraphError(f"backward of {function.name} returned {len(gradients)} gradients for its "
-                      f"{len(function.parents)} input{'s' if len(function.parents) != 1 else ''} ({inputs}). Return "
-                      "one per input, in the inputs' order, None for one that needs none (a single value for an op "
-                      "of one input). See the op contract in tinygrad_rnn/function.py.")
+    inputs, count = describe_inputs(tuple(function.parents)), len(function.parents)
+    returned = f"{len(gradients)} gradient{'s' if len(gradients) != 1 else ''}"
+    if len(gradients) == 1 and isinstance(gradients[0], list):  # the walk takes anything but a tuple as one gradient
+        returned = f"a list ([…] of {len(gradients[0])}, taken as one gradient: return a tuple instead)"
+    return GraphError(f"backward of {function.name} returned {returned} for its {count} "
+                      f"input{'s' if count != 1 else ''} ({inputs}). Return one per input, in the inputs' order, None "
+                      "for one that needs none (a single value for an op of one input). See the op contract in "
+                      "tinygrad_rnn/function.py.")
 
 
 def grad_shape_error(function: Any, gradient: Any, expected: Any) -> ShapeError:
@@ -193,3 +236,25 @@ def grad_shape_error(function: Any, gradient: Any, expected: Any) -> ShapeError:
                       f"input of shape {tuple(expected.shape)}. Each gradient must have its input's shape (an op of "
                       "the Broadcasting kind may return the output's: the walk sums it back); see the op contract "
                       "in tinygrad_rnn/function.py.")
+
+
+def raised_at_the_call(error: Exception) -> bool:
+    """Whether ``error`` came from calling a function with arguments its signature does not take (raised
+    in the caller's frame, where it was caught: no frame of the function's own), not from inside it.
+
+    >>> def add(a, b):
+    ...     return a + b
+    >>> for arguments in [(1,), (1, "b")]:     # add(1): its signature; add(1, "b"): its body
+    ...     try:
+    ...         add(*arguments)
+    ...     except TypeError as error:
+    ...         print(raised_at_the_call(error))
+    True
+    False
+    """
+    return error.__traceback__ is not None and error.__traceback__.tb_next is None
+
+
+def _argument_names(count: int) -> str:
+    """How messages write an op's inputs as arguments: ``x`` for one, ``x0, x1`` for two."""
+    return "x" if count == 1 else ", ".join(f"x{position}" for position in range(count))

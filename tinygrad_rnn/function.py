@@ -26,7 +26,7 @@ Every op in :mod:`tinygrad_rnn.ops` is a small subclass. This is the real Tanh
 
 * ``forward(*inputs)`` gets plain arrays (NumPy or CuPy) and Python numbers, and returns an array
   — or, with ``multiple_outputs = True``, a tuple of arrays (the last ``saves_intermediates`` of
-  them saved for backward only, below).
+  them saved for backward only, below); a tuple from an op that does not declare it is an error.
 * ``backward(grad, out, *inputs)`` gets the gradient of the loss with respect to the output
   (a tuple of them for several outputs, None for an output no gradient reached), the output and
   the inputs, and returns one gradient per input (a single value for a one-input op), None for
@@ -54,9 +54,9 @@ Every op in :mod:`tinygrad_rnn.ops` is a small subclass. This is the real Tanh
   terms unmultiplied: see ``ops.linalg.weight_terms``). ``create_graph=True`` calls it with
   Tensors — every saved value back in its place in the graph; an unsaved one its stand-in, as
   above, ``out`` too — and it returns Tensors: the gradient is itself a recorded graph, to draw
-  or differentiate again. So **no Tensor methods** in a backward (PyTorch habit): the arrays of
-  a plain backward have none — ``ops.abs(x)``, not ``x.abs()``; ``ops.exp(x)``, not ``x.exp()``
-  (``from tinygrad_rnn import ops``).
+  or differentiate again. So **no Tensor methods** in a backward (PyTorch habit) but those arrays
+  share (``.reshape``, ``.T``, ``.sum``, as linear's): a plain backward's arrays have no others —
+  ``ops.abs(x)``, not ``x.abs()``; ``ops.exp(x)``, not ``x.exp()`` (``from tinygrad_rnn import ops``).
   An in-place operator (``g -= x``) writes into an array but records a new Tensor, so a
   backward uses one only on a value it made itself, never on ``grad`` or a saved value
   (:func:`~tinygrad_rnn.gradcheck` hands ``grad`` read-only, so it names a backward that does).
@@ -85,7 +85,7 @@ from typing import TYPE_CHECKING, Any
 import numpy
 
 from .device import CPU, Device, device_of_array, loaded_cupy
-from .errors import forward_input_error, mixed_devices_error
+from .errors import forward_input_error, forward_output, mixed_devices_error
 from .recording import STATE, check_finite
 from .tensor_base import TensorBase
 
@@ -226,9 +226,8 @@ class Function:
         except (ValueError, IndexError, TypeError) as error:
             raise forward_input_error(self, inputs, error) from None
         first = out[0] if self.multiple_outputs else out
-        if isinstance(first, numpy.generic):  # NumPy reductions return scalars, not 0-d arrays
-            first = numpy.asarray(first)
-            out = (first, *out[1:]) if self.multiple_outputs else first
+        if type(first) is not numpy.ndarray:  # a NumPy scalar (from a reduction) made 0-d, a CuPy array, or a mistake
+            first, out = forward_output(self, out)
         state = STATE
         if state.anomaly:
             for array in out if self.multiple_outputs else (out,):

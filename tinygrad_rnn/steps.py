@@ -17,15 +17,27 @@ from .recording import STATE
 
 
 def step_of(scope: tuple[str, ...]) -> int | None:
-    """The time step k of the innermost "t=k" in a scope path, or None outside any step.
+    """The time step k of the innermost "t=k" in a scope path — or "enc t=k", a loop the user named before its
+    step (:func:`loop_name`) — or None outside any step.
 
-    >>> step_of(("LSTM", "layer 0", "forward", "t=3"))
-    3
+    >>> step_of(("LSTM", "layer 0", "forward", "t=3")), step_of(("dec t=2",)), step_of(("t=2x",))
+    (3, 2, None)
     """
     for part in reversed(scope):
-        if part.startswith("t=") and part[2:].isdigit():
-            return int(part[2:])
+        _, _, step = part.rpartition(" ")
+        if step.startswith("t=") and step[2:].isdigit():
+            return int(step[2:])
     return None
+
+
+def loop_name(part: str) -> str:
+    """The name a loop written by hand gives its steps, "enc" of the scope "enc t=2" ("" of a bare "t=2"): two
+    loops named apart are two rows of a figure, as two layers are.
+
+    >>> loop_name("enc t=2"), loop_name("t=2")
+    ('enc', '')
+    """
+    return part.rpartition(" ")[0].strip()
 
 
 class Chain:

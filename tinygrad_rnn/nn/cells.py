@@ -1,4 +1,4 @@
-"""RNN, LSTM and GRU cells, built from primitive ops only: linear, add, tanh, sigmoid, mul, split, lerp.
+"""RNN, LSTM and GRU cells, built from primitive ops only: linear, add, tanh (or relu), sigmoid, mul, split, lerp.
 
 A cell is the equations of one time step. They live in the three functions ``rnn_cell``,
 ``lstm_cell`` and ``gru_cell`` below (PyTorch's ``torch.lstm_cell`` …), which the Cell modules here

@@ -21,11 +21,20 @@ def _sources(carried: tuple) -> frozenset:
     return carried[1] if carried[0] == "whole" else frozenset().union(*carried[2])
 
 
+def sources_of(carried: list[tuple]) -> frozenset:
+    """What several carried values are made of, all together: the union of each one's sources (an op's inputs).
+
+    >>> sorted(sources_of([("whole", frozenset({("leaf", 0, None)})), ("sequence", 0, [frozenset({("group", 1, 0)})])]))
+    [('group', 1, 0), ('leaf', 0, None)]
+    """
+    return frozenset().union(*(_sources(v) for v in carried))
+
+
 def _carry(node: Node, inputs: list[tuple]) -> list[tuple]:
     """What each output of a bookkeeping op carries, slice by slice where it can tell."""
     function = node.key if isinstance(node.key, Function) else None
     name = function.name if function else ""
-    everything = ("whole", frozenset().union(*(_sources(v) for v in inputs)) if inputs else frozenset())
+    everything = ("whole", sources_of(inputs))
     outputs = max((getattr(vertex_of(t), "output_index", 0) for t in node.tensors), default=0) + 1
     if function is not None and function.multiple_outputs:
         outputs = max(outputs, getattr(function, "n_outputs", outputs))
@@ -94,7 +103,7 @@ def _one_step_read(inputs: list[tuple], lazy_inputs: dict[int, list[tuple]],
                    parts: dict[tuple[int, int], frozenset]) -> bool:
     """Whether what an op reads comes from exactly one cell (through ops folded on the way, or the one node drawn
     for one step of a user's op above that cell: J_t = cross_entropy reads the head's ŷ_t)."""
-    groups, stack, seen = set(), list(frozenset().union(*(_sources(v) for v in inputs))), set()
+    groups, stack, seen = set(), list(sources_of(inputs)), set()
     while stack:
         source = stack.pop()
         if source in seen:
@@ -103,7 +112,7 @@ def _one_step_read(inputs: list[tuple], lazy_inputs: dict[int, list[tuple]],
         if source[0] == "group":
             groups.add(source[1])
         elif source[0] == "op":
-            stack.extend(frozenset().union(*(_sources(v) for v in lazy_inputs[source[1]])))
+            stack.extend(sources_of(lazy_inputs[source[1]]))
         elif source[0] == "split" and source[1:] in parts:
             stack.extend(parts[source[1:]])
     return len(groups) == 1

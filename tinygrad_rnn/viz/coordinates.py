@@ -6,7 +6,7 @@ placement (:class:`~.placement.Placement`) and the lanes (:class:`~.lanes.Lanes`
 
 from __future__ import annotations
 
-from . import passages
+from . import choice_routes, named_passes, passages
 from .geometry import (
     ARROW,
     BOX_LABEL,
@@ -74,6 +74,8 @@ class Coordinates:
             extra[key] = max(extra.get(key, 0.0), ARROW)
         for (row, level, _), w in extra.items():
             level_span[(row, level)] += w
+        for row, room in named_passes.border_room(self, slot_width, level_span, extra).items():  # a line's name
+            border[row] = max(border.get(row, 0.0), room)  # over its last leg into a node's side, inside its step
         for (row, _, level) in self.level_size:
             levels[row] = max(levels[row], level + 1)
         self.pitch_x = [w + self.space.gap_x for w in width]
@@ -146,7 +148,7 @@ class Coordinates:
         for i, (row, _) in self.block_of.items():
             if self.nodes[i].loops:
                 loops = self.nodes[i].loops  # (the first, outer arch's name the highest: lower ones are one line)
-                loop_room[row] = max(loop_room[row], loops_room(len(loops), len(self.loop_label(loops[0], len(loops)))))
+                loop_room[row] = max(loop_room[row], loops_room(len(loops), self.loop_label(loops[0], len(loops))))
         below = [i for i, (side, _) in self.place.items() if side == "below"]
         below_height = max([boxes[i].height for i in below], default=0.0)
         below_rows = {self.place[i][1] for i in below}  # x_t under the row it feeds (each call's own)
@@ -208,7 +210,7 @@ class Coordinates:
         # a choice fed back (generation) drops down one side of the gap an arrowhead's length clear of the state's
         # head into the next column's widest box (Routes._choice_route): the state's label beside it, clear of it and
         # of the cell on the other side, which stands in from its column's edge by half the slack
-        drop = 2 * ARROW + 3 * LABEL_CLEAR if any(label in CHOICES for _, _, label in self.edge_list) else 0.0
+        drop = 2 * ARROW + 3 * LABEL_CLEAR if choice_routes.drops_in_a_gap(self) else 0.0  # (not round the end)
         top_first = {gap: sorted(tracks, key=state_first) for gap, tracks in self.gap_tracks.items()}
         self.column_gap = max([self.space.column_gap_min] + [
             drawn_width(self._state_lines(label, tracks)) + max(

@@ -19,7 +19,7 @@ from typing import Any
 
 from .gru_rows import label_candidate_rows
 from .layout import labelled_layout
-from .notation import BIAS_PARTS, PRESETS, Notation
+from .notation import BIASES, PRESETS, Notation
 from .slide import figure_slide
 from .svg import picture_to_svg
 from .value_names import target_written
@@ -92,11 +92,10 @@ class Lecture:
         weights with [·]ₙ, their rows that feed n, and both of PyTorch's biases (a GRU's two do not add up to one:
         :meth:`.Notation.for_cell`; b₁′, b₁″ where a user named both b₁ all the same)."""
         gru = self.notation.for_cell("gru")
-        w_ih, w_hh, b_ih, b_hh = (gru.symbol(name) for name in ("W_ih", "W_hh", "b_ih", "b_hh"))
+        w_ih, w_hh = gru.symbol("W_ih"), gru.symbol("W_hh")
         if (w_ih, w_hh) == ("W_ih", "W_hh"):
             return f"W_in {x} + b_in", f"W_hn {h} + b_hn"
-        if b_ih == b_hh:
-            b_ih, b_hh = (b_ih + mark for mark in BIAS_PARTS)
+        b_ih, b_hh = (gru.bias_part(name) for name in BIASES)
         return f"[{w_ih} {x} + {b_ih}]ₙ", f"[{w_hh} {h} + {b_hh}]ₙ"
 
     def shared_by_rows(self, roles: bool = True) -> str:

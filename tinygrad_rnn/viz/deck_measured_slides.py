@@ -21,7 +21,7 @@ from ..engine import grad, grad_contributions
 from ..steps import step_of
 from .deck_lecture import CELLS, Lecture
 from .lecture_models import LANGUAGE_MODEL_STEPS, language_model_loss, last_step_loss, layer
-from .notation import BIAS_PARTS, short_name
+from .notation import short_name
 from .slide import HEIGHT, MARGIN, MUTED, SMALLEST_PX, WIDTH, body_top, paragraph, slide_number, slide_svg
 from .slide_charts import bars, colour_legend, colour_rows, note, table
 
@@ -225,9 +225,4 @@ def rows_of(lecture: Lecture, names: list[str]) -> dict[str, str]:
     >>> rows_of(Lecture("rnn", resolve("cs224n")), ["weight_hh_l0", "bias_ih_l0", "bias_hh_l0"])
     {'weight_hh_l0': 'W_h', 'bias_ih_l0': 'b₁′', 'bias_hh_l0': 'b₁″'}
     """
-    symbols = {name: lecture.symbol(short_name(name)) for name in names}
-    bias = lecture.symbol("b_ih")
-    if bias == lecture.symbol("b_hh"):
-        symbols.update({name: bias + part for name, part in zip(("bias_ih_l0", "bias_hh_l0"), BIAS_PARTS)
-                        if name in symbols})
-    return symbols
+    return {name: lecture.notation.bias_part(short_name(name)) for name in names}

@@ -139,15 +139,18 @@ def _line_drawn(line: str, size: float) -> float:
     return sum(line_width(part, size * (1.0 if kind == "base" else SCRIPT_SCALE)) for part, kind in script_runs(line))
 
 
-def loops_room(count: int, lines: int = 1) -> float:
+def loops_room(count: int, lines: list[str]) -> float:
     """How far above a rolled cell its ``count`` state loops reach with their names: the outer arch, its name
-    on it (``lines`` lines: a slide breaks a cell's one loop's name in two) and the white above it, in whole points
-    (Graphviz, given the positions, places nodes on whole points: a half moved them from where the SVG has them).
+    on it (``lines``, as drawn: a slide breaks a cell's one loop's name in two, set apart as :func:`label_offsets`
+    sets them, as :func:`loop_label_at` places it) and the white above it, in whole points (Graphviz, given the
+    positions, places nodes on whole points: a half moved them from where the SVG has them).
 
-    >>> loops_room(2), loops_room(1, lines=2)
+    >>> loops_room(2, ["c"]), loops_room(1, ["(∂hₜ₊₁/∂hₜ)ᵀ", "∂J/∂hₜ₊₁"])
     (41, 37)
+    >>> loops_room(1, ["(∂hₜ₊₁⁽¹⁾/∂hₜ⁽¹⁾)ᵀ", "∂J/∂hₜ₊₁⁽¹⁾"])  # (ₜ₊₁ over ⁽¹⁾: the lines 2 points further apart)
+    39
     """
-    return math.ceil(LOOP_HEIGHT * count + LABEL_OFFSET + 2 * LABEL_CLEAR + LABEL_LINE * (lines - 1) + LABEL_ASCENT)
+    return math.ceil(LOOP_HEIGHT * count + LABEL_OFFSET + 2 * LABEL_CLEAR + label_depth(lines) + LABEL_ASCENT)
 
 
 def loop_span(box: Box, count: int) -> float:
@@ -187,6 +190,33 @@ def label_lines(label: str) -> list[str]:
             breaks.append(k)
     best = min(breaks, key=lambda k: max(k, len(label) - k - 1), default=None)
     return [label] if best is None else [label[:best], label[best + 1:]]
+
+
+def lines_within(label: str, width: float) -> list[str]:
+    """An arrow's label in lines at most ``width`` points wide where it can be: :func:`label_lines`, and where that
+    is still wider, its words (broken only at spaces outside brackets) each joined to the line before while that
+    fits. The words are the same; only the line breaks.
+
+    >>> lines_within("gradient stops (detach)", 60.0), lines_within("gradient stops (detach)", 40.0)
+    (['gradient', 'stops (detach)'], ['gradient', 'stops', '(detach)'])
+    """
+    lines = label_lines(label)
+    if drawn_width(lines) <= width:
+        return lines
+    depth, words = 0, [""]
+    for char in label:
+        depth += (char in "([") - (char in ")]")
+        if char == " " and depth == 0:
+            words.append("")
+        else:
+            words[-1] += char
+    joined = [words[0]]
+    for word in words[1:]:
+        if drawn_width([f"{joined[-1]} {word}"]) <= width:
+            joined[-1] += f" {word}"
+        else:
+            joined.append(word)
+    return joined
 
 
 def label_offsets(lines: list[str]) -> list[float]:

@@ -40,6 +40,7 @@ from .initial_states import (
     name_dropout,
     name_dropout_steps,
     name_initial_states,
+    name_loop_weights,
     name_step_inputs,
     split_shared_initial_states,
 )
@@ -158,7 +159,8 @@ def build_picture(tensors: tuple[Tensor, ...], level: str = "op", backward: bool
     name_values(picture, notation.for_cell(cell_of_weights(leaves)), set(map(short_name, leaves)), params != "hide",
                 tokens, targets, known)
     if level != "op":  # each sequence's h_n, where a batch ran with lengths=
-        picture.notes += lengths_notes(roots, notation)
+        modules = {node.chain: node.row[0] for node in picture.nodes if node.chain is not None and node.row}
+        picture.notes += lengths_notes(roots, notation, modules)
     if level != "op" and not backward:  # a head's states that a cat joined: [h₄⁽→⁾; h₁⁽←⁾] under its name
         write_concatenations(picture, concatenations(tensors))
     if show_grads:  # the scale spans the norms drawn, unless fixed (to compare several figures)
@@ -199,6 +201,7 @@ def _picture_of(roots: tuple[Tensor, ...], level: str, backward: bool, show_shap
     maps = link_maps(links)  # which node feeds which: built once for the two passes that read it here
     first_cones = split_recurrences(nodes, maps)  # two recurrences a hand-written step computes: two rows
     name_initial_states(nodes, links, maps, chains, first_cones)  # h_0 (c_0) handed to a cell, a layer or a loop
+    name_loop_weights(nodes, links)  # a hand loop's unnamed W = tr.randn(…, requires_grad=True): W_hh, W_ih, b
     roles = parameter_roles(nodes, links)  # the embedding and the head, by what they do (read before merging)
     decoded = decoder_reads(nodes, maps.readers)  # a decoder's words: y_t, not the encoder's x_t again
     dropped = name_dropout(nodes, maps.readers)  # a dropout mask, not "input"; the ops that multiply by it

@@ -7,7 +7,7 @@ node (:mod:`.placement`), the lanes of the buses (:mod:`.lanes`), the passages t
 
 from __future__ import annotations
 
-from . import passages
+from . import choice_routes, passages
 from .coordinates import Coordinates
 from .geometry import FREE, SLIDE_SPACING, Box
 from .lanes import Lanes
@@ -82,6 +82,7 @@ class Grid(Placement, Lanes, Coordinates, Routes):
         self._arrange_blocks()
         self._place_outside()
         self._plan_lanes(edges)
+        choice_routes.keep_a_lane(self)  # (a choice fed round the row's last step: the lane nearest the heads)
         if self.both_ways:
             self._sums_on_their_lanes_side(picture.gradients)
         self.passages = passages.plan(self)  # a bus line's way out through its own step's levels

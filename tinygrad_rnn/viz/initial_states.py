@@ -71,6 +71,7 @@ def name_initial_states(nodes: list[Node], links, maps: LinkMaps, chains: set, f
             _handed_to_a_layer(nodes, links, readers, position) or _first_of_a_loop(nodes, readers, position,
                                                                                      first_cones)
         name = name or carried.get(position)
+        node.initial = bool(name)
         if name and learned:  # the state a recurrence starts from, that learns: h₀, marked, not a weight of cell 1
             node.kind, node.label = "input", renamed(node.label, f"{name}\n{LEARNED}")
         elif name:
@@ -99,7 +100,7 @@ def split_shared_initial_states(nodes: list[Node], edges: list, links: list, cha
         if {f"{role}_0" for role in role_of.values()} != set(names):
             continue  # a read whose role is not known: one node, as before
         at = {names[0]: leaf}
-        node.label = renamed(node.label, names[0])
+        node.label, node.initial = renamed(node.label, names[0]), True
         for name in names[1:]:
             at[name] = len(nodes)
             nodes.append(replace(node, key=(node.key, name), label=renamed(node.label, name)))
@@ -180,7 +181,8 @@ def _carried_by_a_loop(nodes: list[Node], links) -> dict[int, str]:
     the same place, the two steps recording the same ops in the same order. (Each step's x_t is read there by the
     same op too, but a new leaf each step.) The state it starts is named as that value (h where it has no name); two
     unnamed states started so are named neither: which would be h? The one unnamed state is h at every step too
-    (``Node.states``), so that its arrows say h₁, h₂ as they would had the user named it."""
+    (``Node.states``), so that its arrows say h₁, h₂ as they would had the user named it; so is the one unnamed state
+    of a row that starts from another row's (a decoder written by hand, from its encoder's h_S)."""
     steps: dict[tuple, list[int]] = {}  # (row, step) → a hand-written step's ops, in the order they were recorded
     for position, node in enumerate(nodes):
         if node.kind == "op" and node.step is not None and node.chain is None:
@@ -197,14 +199,18 @@ def _carried_by_a_loop(nodes: list[Node], links) -> dict[int, str]:
 
     starts: dict[int, set[str | None]] = {}  # a leaf → the state each read of it starts (None: no state)
     carriers: dict[int, set[tuple]] = {}  # … and where that state is computed: (row, the op's place in a step, output)
+    handed: dict[tuple, set[tuple]] = {}  # a row started from another row's state (a decoder's) → where it carries on
     for row, step in firsts.items():
         first, after = in_order(row, step), in_order(row, step + 1)
         if not after or [nodes[p].key.name for p in first] != [nodes[p].key.name for p in after]:
             continue
         for op, same in zip(first, after):
             for at, (leaf, _) in inputs_at.get(op, {}).items():
+                tail, out = inputs_at.get(same, {}).get(at, (None, 0))
+                if nodes[leaf].kind == "op" and nodes[leaf].row != row and tail in first and \
+                        not state_name(nodes[tail], out):  # (another row's state into this row's first step)
+                    handed.setdefault(row, set()).add((first.index(tail), out))
                 if nodes[leaf].kind in ("input", "parameter"):
-                    tail, out = inputs_at.get(same, {}).get(at, (None, 0))
                     state = tail is not None and nodes[tail].kind == "op" and tail in first
                     starts.setdefault(leaf, set()).add(state_name(nodes[tail], out) if state else None)
                     if state:
@@ -214,13 +220,63 @@ def _carried_by_a_loop(nodes: list[Node], links) -> dict[int, str]:
     found = {leaf: names.pop() for leaf, names in starts.items() if len(names) == 1 and None not in names and
              leaf not in read_elsewhere}
     unnamed = [leaf for leaf, name in found.items() if not name]
-    for row, place, out in carriers[unnamed[0]] if len(unnamed) == 1 else ():  # h₁, h₂, … on its arrows, as h₀
+    handed_on = [(row, *places.pop()) for row, places in handed.items() if len(places) == 1]  # a decoder's h₁ …
+    for row, place, out in [*(carriers[unnamed[0]] if len(unnamed) == 1 else ()), *handed_on]:  # h₁, h₂, … as h₀
         doing = nodes[in_order(row, firsts[row])[place]].key.name
         for step in sorted(step for key_row, step in steps if key_row == row):
             ops = in_order(row, step)
             if place < len(ops) and nodes[ops[place]].key.name == doing:
                 nodes[ops[place]].states[out] = "h"
     return {leaf: f"{name or 'h'}_0" for leaf, name in found.items() if name or len(unnamed) == 1}
+
+
+def name_loop_weights(nodes: list[Node], links) -> None:
+    """A tensor that learns but that the user named nothing (``W_hh = tr.randn(3, 3, requires_grad=True)``), read at
+    every step of a loop written by hand, is a weight shared over time, named by its role as the lectures name it:
+    W_hh where a step multiplies the state from the step before by it, W_ih where it multiplies the step's input, b
+    where it is added — not "input", left out of the cells' weights and of the BPTT figure's Σ. (A tensor read in
+    two roles, or in another, keeps its drawing.) ``links``: graph.py's (tail, head, output, input position).
+
+    >>> import tinygrad_rnn as tr
+    >>> from tinygrad_rnn.viz.graph import build_picture
+    >>> W_xh, W_hh = tr.randn(2, 3, requires_grad=True), tr.randn(3, 3, requires_grad=True)
+    >>> h = tr.zeros(1, 3)
+    >>> for t in range(2):
+    ...     with tr.scope(f"t={t + 1}"):
+    ...         h = (tr.randn(1, 2) @ W_xh + h @ W_hh).tanh()
+    >>> sorted(build_picture((h.sum(),), level="cell", show_shapes=False).nodes[1].parameters)
+    ['W_hh', 'W_ih']
+    """
+    inputs_at: dict[int, dict[int, int]] = {}  # op → {input position: the node there}
+    reads: dict[int, list[tuple[int, int]]] = {}  # leaf → (op, input position) of each read
+    for tail, head, _, at in links:
+        inputs_at.setdefault(head, {})[at] = tail
+        reads.setdefault(tail, []).append((head, at))
+
+    def role(op: int, at: int) -> str | None:
+        others = [tail for position, tail in inputs_at.get(op, {}).items() if position != at]
+        name = getattr(nodes[op].key, "name", "")
+        if name == "add":
+            return "b"
+        if name != "matmul" or len(others) != 1:
+            return None
+        other = nodes[others[0]]
+        if other.initial or (other.kind == "op" and other.step == nodes[op].step - 1 and other.row == nodes[op].row):
+            return "W_hh"
+        return "W_ih" if other.kind == "input" and other.step in (None, nodes[op].step) else None
+
+    for leaf, node in enumerate(nodes):
+        if node.kind not in ("input", "parameter") or node.initial or any(getattr(t, "name", None) for t in
+                                                                          node.tensors) or \
+                not any(getattr(t, "requires_grad", False) for t in node.tensors):
+            continue
+        readers = reads.get(leaf, [])
+        if any(nodes[op].step is None or nodes[op].chain is not None for op, _ in readers) or \
+                len({nodes[op].step for op, _ in readers}) < 2:
+            continue  # (read outside a hand-written loop's steps, or at one step: no weight shared over time)
+        roles = {role(op, at) for op, at in readers}
+        if len(roles) == 1 and None not in roles:
+            node.kind, node.label = "parameter", renamed(node.label, roles.pop())
 
 
 def decoder_reads(nodes: list[Node], readers) -> dict[int, int]:

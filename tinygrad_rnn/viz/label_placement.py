@@ -8,8 +8,10 @@ nearest free spot beside its own line:
 * **candidates**: points along the arrow's own line, every few points, on either side of it, the
   label's box a small gap away from the line;
 * **clashes**, counted for each candidate: a node's box, a step's name (t=1 in its corner), a note,
-  another label, or any line through the label's box (its own included); a text lain on weighs as much as
-  ON_TEXT lines (where no spot is free, a name stays legible under a line, not under another name);
+  another label, or any line through the label's box (its own included), a step's border too (across it, a name
+  reads as half in the step, and a line beyond the border through it as that line's: CMU's [W_hh h₀ + b_h″]ₙ on
+  a GRU step's border, h₀'s wire through its subscript); a text lain on weighs as much as ON_TEXT lines (where no
+  spot is free, a name stays legible under a line, not under another name);
 * **whose label it reads as**: another arrow's line about as close to the label as its own makes it read
   as that arrow's, and so does a stretch of line shared with other arrows (a bus's trunk) far from where
   this arrow parts from them: both count against a candidate, after the clashes;
@@ -209,7 +211,7 @@ def _grow(rect: Rect, by: float) -> Rect:
 def _score(index: _Index, owner: int, rect: Rect, beaten: float = math.inf,
            forks: frozenset[int] = frozenset()) -> tuple[int, int]:
     """(clashes, doubts) of a label of route ``owner`` covering ``rect``: clashes with boxes, texts, labels
-    and lines; where there are none, doubts: a step's border runs through it, or another arrow's line lies
+    and lines (a step's border one of them); where there are none, doubts: another arrow's line lies
     about as close to it as its own does (the label would read as that arrow's) — a line that runs along its
     own there, a bus's shared trunk, aside. ``beaten``: the clashes of the best spot found so far; counting
     stops once past them (such a spot cannot win, and most spots tried in a crowded figure lie on many things).
@@ -217,9 +219,9 @@ def _score(index: _Index, owner: int, rect: Rect, beaten: float = math.inf,
     clear = _grow(rect, LABEL_CLEAR)
     clash = 0
     for kind, other, shape, box in index.near(clear):
-        if kind == "line":
+        if kind in ("line", "border"):
             clash += _touches(clear, box) and segment_enters(*shape, clear)
-        elif kind != "border":  # a box or a label
+        else:  # a box or a label
             clash += ON_TEXT * (other != owner and boxes_overlap(clear, shape))
         if clash > beaten:
             return clash, 0
@@ -227,9 +229,7 @@ def _score(index: _Index, owner: int, rect: Rect, beaten: float = math.inf,
         return clash, 0
     doubt, own, others = 0, [], []
     for kind, other, shape, box in index.near(_grow(rect, NEAR)):
-        if kind == "border":
-            doubt += _touches(rect, box) and segment_enters(*shape, rect)
-        elif kind == "label" and other >= index.first_loop:  # (a loop's name: it stays on its arch)
+        if kind == "label" and other >= index.first_loop:  # (a loop's name: it stays on its arch)
             doubt += other != owner and _gap(rect, box) < NEAR_LABEL
         elif kind == "label":  # (another arrow's name over or under this one where their lines cross)
             doubt += other != owner and _stacked(rect, box) and _lines_cross_near(index, owner, other, rect)

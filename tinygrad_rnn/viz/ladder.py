@@ -31,11 +31,10 @@ them all); shapes wherever that enlarges the figure.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
-from contextvars import ContextVar
+from collections.abc import Callable
 from functools import cached_property
 
+from .fit_notes import left_out_notes
 from .fitting import SLIDE_SCALE, slide_scale
 from .graph import SLIDE_STEPS
 from .kept_steps import chains_in_time, left_out, steps_within_chains
@@ -45,37 +44,6 @@ from .picture import Picture, steps_in_time
 from .svg import picture_to_svg
 from .weight_key import rows_naming_weights
 
-# what was left out, then what brings it back (not "left out: show_shapes=True", read as the setting that left it out)
-SHAPES_LEFT_OUT = "Shapes left out (show_shapes=True writes them)"
-STEPS_LEFT_OUT = "Steps left out (time_steps=slice(None) draws every step)"
-WEIGHTS_KEYED = 'params="label" writes them in every cell'  # said by the key itself (weight_key.py), not a note more
-SAID_AS_FLAGS = ("Shapes left out (--shapes writes them)", "Steps left out (--all-steps draws every step)")  # the CLI's
-KEYED_AS_FLAG = "--params label writes them in every cell"
-FLAGS: ContextVar[bool] = ContextVar("flags", default=False)  # whether the notes say the CLI's flags (it draws now)
-
-
-@contextmanager
-def said_as_flags() -> Iterator[None]:
-    """While the CLI draws: the notes of what the ladder left out say the flags that keep it (--shapes,
-    --all-steps), not save's keywords — a lecturer at the command line has no show_shapes to pass.
-
-    >>> with said_as_flags():
-    ...     left_out_notes()[:2]
-    ('Shapes left out (--shapes writes them)', 'Steps left out (--all-steps draws every step)')
-    >>> left_out_notes()[:2]
-    ('Shapes left out (show_shapes=True writes them)', 'Steps left out (time_steps=slice(None) draws every step)')
-    """
-    token = FLAGS.set(True)
-    try:
-        yield
-    finally:
-        FLAGS.reset(token)
-
-
-def left_out_notes() -> tuple[str, str, str]:
-    """(the note for the shapes left out, the one for steps left out, what the key of the weights says brings their
-    names back into every cell), as the figure is drawn: from Python, or by the CLI (:func:`said_as_flags`)."""
-    return (*SAID_AS_FLAGS, KEYED_AS_FLAG) if FLAGS.get() else (SHAPES_LEFT_OUT, STEPS_LEFT_OUT, WEIGHTS_KEYED)
 ELIDED_SHOWN = (5, 4, 3, 2)  # steps drawn whole, the rest a "…": the lectures' t = 1, 2, 3, …, T−1, T and shorter
 ENLARGES = 1.1  # a dense figure that fits no slide (of more than 8 steps, or of the gradient at op level): steps
 # left out where its text grows a tenth

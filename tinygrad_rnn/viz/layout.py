@@ -177,16 +177,12 @@ def layout(picture: Picture, sizes: list[tuple[float, float]], notes_beside: flo
     if picture.rankdir == "RL":  # mirrored: x → −x
         for box in boxes:
             box.x = -box.x
-        for route in routes:
+        for route in routes + [loop for _, _, loop in loops]:  # (a rolled cell's loops: routes too)
             route.points = [(-x, y) for x, y in route.points]
             route.end = (-route.end[0], route.end[1])
             route.label_at = None if route.label_at is None else (-route.label_at[0], route.label_at[1])
         for _, box in grid.clusters:
             box.x = -box.x
-        for _, _, route in loops:
-            route.points = [(-x, y) for x, y in route.points]
-            route.end = (-route.end[0], route.end[1])
-            route.label_at = None if route.label_at is None else (-route.label_at[0], route.label_at[1])
         texts = [(text, -x - drawn_width([text], FONT_SIZE), y) for text, x, y in texts]
     placed = Layout(boxes, routes, grid.clusters, texts, loops)
     place_labels(placed, [label for _, _, label in picture.edges], [tail for tail, _, _ in picture.edges])

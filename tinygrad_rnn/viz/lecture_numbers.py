@@ -23,10 +23,9 @@ from .. import analysis
 from ..engine import grad, grad_contributions
 from ..steps import step_of
 from ..tensor import Tensor
-from .notation import BIAS_PARTS, Notation, resolve
+from .notation import BIASES, Notation, resolve
 
 WEIGHT_ORDER = ("W_hh", "W_ih", "b_hh", "b_ih")  # then the head's, under the names it carries
-BIASES = ("b_ih", "b_hh")  # in the order of their parts' marks (BIAS_PARTS): b₁′ is bias_ih, b₁″ bias_hh
 
 
 def norm(x: Any) -> float:
@@ -148,7 +147,7 @@ def shared_weights(loss: Tensor, found: analysis.Recurrence, layer: Any = None,
         twice = drawn.count(shown) > 1  # b₁ for b_ih and for b_hh: say which
         # the lecture's one bias b₁ for PyTorch's two: its parts b₁′ (bias_ih) and b₁″ (bias_hh), as the figures and
         # the deck write them, one symbol each ("b₁ (b_ih)" and "b₁ (b_hh)" wrote b₁ for two tensors)
-        name = shown + BIAS_PARTS[BIASES.index(role)] if twice and role in BIASES else \
+        name = notation.bias_part(role) if twice and role in BIASES else \
             f"{shown} ({role})" if twice else shown
         result.append({"name": name, "symbol": shown, "whose": role if twice else "", "role": role,
                        "key": weight_name, "lookup": id(weight) in tables,

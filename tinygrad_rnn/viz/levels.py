@@ -23,7 +23,7 @@ from typing import Any
 
 from ..function import Function
 from ..steps import step_of
-from .carried_values import _carry, _one_step_read, _slice, _sources
+from .carried_values import _carry, _one_step_read, _slice, _sources, sources_of
 from .picture import (
     CHOICE_INPUT,
     PER_STEP,
@@ -136,7 +136,7 @@ def merge_groups(nodes: list[Node], links, level: str, gradient_only: bool = Fal
                                                         for k in range(len(carried[0][2]))])] * len(carried)
             elif repeats[doing[position]] > 1 and _one_step_read(inputs, lazy_inputs, parts):
                 # called once per step (a loop's head on h_t, its loss on the head's ŷ_t): its own node above that step
-                parts[(position, 0)] = frozenset().union(*(_sources(v) for v in inputs))
+                parts[(position, 0)] = sources_of(inputs)
                 side[position] = "output"
                 carried = [("whole", frozenset({("split", position, 0)}))] * len(carried)
             else:  # folded into what reads it, unless that reads it step by step (see slice_of)
@@ -172,7 +172,7 @@ def merge_groups(nodes: list[Node], links, level: str, gradient_only: bool = Fal
                 # cell: that step's e_t, drawn below it with its token x_t, as a layer's embedding of all the tokens
                 found.append(("split", source[1], 0))
             elif source[0] == "op":
-                stack.extend(sorted(frozenset().union(*(_sources(v) for v in lazy_inputs[source[1]])), key=repr))
+                stack.extend(sorted(sources_of(lazy_inputs[source[1]]), key=repr))
             else:
                 found.append(source)
         return found
@@ -190,7 +190,7 @@ def merge_groups(nodes: list[Node], links, level: str, gradient_only: bool = Fal
         named = bool(_output_name(node)) and position not in feeds_output and node.key.name not in NAMED_BY_ROLE
         if not (reads_parameter or named or node.key.name in LOSSES):
             return False
-        inputs = frozenset().union(*(_sources(v) for v in lazy_inputs[position]))
+        inputs = sources_of(lazy_inputs[position])
         return any(source[0] == "group" for source in drawn_sources(inputs, fold_all=True))
 
     groups: dict[Any, Node] = {}
@@ -279,7 +279,7 @@ def merge_groups(nodes: list[Node], links, level: str, gradient_only: bool = Fal
         drawn = place(key, lambda: Node(key, "op", _after_label(op), op.scope, tensors=op.tensors,
                                         gradient_norm=op.gradient_norm))
         if new:
-            pending.append((drawn, frozenset().union(*(_sources(v) for v in lazy_inputs[position])), False))
+            pending.append((drawn, sources_of(lazy_inputs[position]), False))
         return drawn
 
     def connect(head_index: int, sources: frozenset, into_sum: bool) -> None:
@@ -337,7 +337,7 @@ def merge_groups(nodes: list[Node], links, level: str, gradient_only: bool = Fal
             label += "".join(f"\n{line}" for line in lines.split("\n") if line and not line.startswith("("))  # (h₀
             # a parameter says so, as the whole leaf did: its shape alone is dropped)
             return Node((base.key, piece), base.kind, label, tensors=base.tensors,
-                        step=step if by_time else None)
+                        step=step if by_time else None, initial=base.initial and not by_time)  # (one layer's h₀)
 
         tail_index = place(("slice", leaf, piece), make)
         edges.append((tail_index, head_index, ""))

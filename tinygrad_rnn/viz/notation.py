@@ -52,6 +52,7 @@ def gru_update(step: int) -> str:
 
 TIME_SUBSCRIPT = re.compile(r"(?<!\w)([^\W\d_Σ])_(\{[^}]*\}|\d+|t[+−]1|[tT])(?!\w)")  # h_t, x_{t+1}; not W_hh, Σ_t
 BIAS_PARTS = ("′", "″")  # b₁′ and b₁″: the two tensors PyTorch stores for the lecture's one bias b₁
+BIASES = ("b_ih", "b_hh")  # a layer's two, in the order of their parts' marks: b₁′ is bias_ih, b₁″ bias_hh
 LOSS_LETTER = re.compile(r"(?<![A-Za-z])J(?![A-Za-z])")  # J, ∂J/∂h_t, J_t; not Jacobian
 
 PRESETS: dict[str, dict[str, Any]] = {
@@ -138,12 +139,23 @@ class Notation:
             return replace(self, cell=cell)
         names = dict(self.names)
         names.update({k: v for k, v in PRESETS.get(self.preset, {}).get("gru", {}).items() if k not in self.asked})
-        bias = names.get("b_ih")
-        if bias is not None and bias == names.get("b_hh"):
-            for name, part in zip(("b_ih", "b_hh"), BIAS_PARTS):
-                if name not in self.asked:
-                    names[name] = bias + part
-        return replace(self, names=names, cell="gru")
+        gru = replace(self, names=names, cell="gru")
+        parts = {name: gru.bias_part(name) for name in BIASES if name in names and name not in self.asked}
+        return replace(gru, names={**names, **parts})
+
+    def bias_part(self, name: str) -> str:
+        """The symbol of one of a layer's two biases, b_ih or b_hh, as one tensor: where the notation writes one b for
+        both (the lecture's one bias), its part, b′ (bias_ih) or b″ (bias_hh), b = b′ + b″ — no name for two tensors;
+        else its own symbol. What a GRU's names (:meth:`for_cell`), its candidate's equation, the clipping table's
+        rows and the page's per-step terms write for each.
+
+        >>> resolve("cs224n").bias_part("b_ih"), resolve("cs224n").bias_part("b_hh"), resolve(None).bias_part("b_hh")
+        ('b₁′', 'b₁″', 'b_hh')
+        """
+        symbol = self.symbol(name)
+        if name in BIASES and self.symbol("b_ih") == self.symbol("b_hh"):
+            return symbol + BIAS_PARTS[BIASES.index(name)]
+        return symbol
 
     def for_drawing(self, nodes: list[Node]) -> Notation:
         """The notation for the layer ``nodes`` draw: :meth:`for_cell` of the cell :func:`drawn_cell` finds.
@@ -221,7 +233,7 @@ class Notation:
                     f"[{self.symbol('W_hh')} h + {second}]ₙ{unwritten}"]
         if symbol is None or second != symbol:
             return []
-        first, second = (symbol + mark for mark in BIAS_PARTS)
+        first, second = (self.bias_part(name) for name in BIASES)
         if recurrence:  # a lecture whose recurrence has no bias (CMU's): the symbol is this model's, not the slides'
             said = f"PyTorch's bias_ih, bias_hh: {first}, {second}, {symbol} = {first} + {second}" if parts else \
                 f"{symbol} = bias_ih + bias_hh, PyTorch's two biases"

@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..steps import step_of
+from ..steps import loop_name, step_of
 from .scripts import TO_SUBSCRIPT
 
 PER_STEP = "per step"  # the first part of the row of a node split per step (e_t below a cell, ŷ_t, J_t above)
@@ -43,6 +43,7 @@ class Node:
     # a "…": which state of the last step it stands for each line out of it carries, by its head's key (an LSTM's
     # h and c: two arrows; one state read by two ops: one line that forks)
     carries: dict[Any, int] = field(default_factory=dict)
+    initial: bool = False  # the state a recurrence starts from (h₀, c₀), as the graph says (initial_states.py)
 
 
 SUM_OF_LOSSES = "Σₜ Jₜ"  # the node the per-step losses of a running sum meet in
@@ -247,6 +248,17 @@ def step_position(scope: tuple[str, ...]) -> int:
     3
     """
     return max(i for i, part in enumerate(scope) if step_of((part,)) is not None)
+
+
+def loop_row(scope: tuple[str, ...]) -> tuple[str, ...]:
+    """The row of an op of a loop written by hand: the scope above its step, and the name the loop gives its
+    steps ("enc" of "enc t=2"), so that two loops named apart are drawn as two rows, never as one.
+
+    >>> loop_row(("t=3",)), loop_row(("model", "dec t=3"))
+    ((), ('model', 'dec'))
+    """
+    position = step_position(scope)
+    return scope[:position] + tuple(filter(None, [loop_name(scope[position])]))
 
 
 def in_time(nodes: list[Node], edges: list[tuple[int, int, str]]) -> list[int | None]:

@@ -12,6 +12,7 @@ from functools import cached_property
 
 from . import tracks as unnamed  # (here `tracks` names a gap's list of named states)
 from .bus_routes import BusRoutes
+from .choice_routes import feeds_the_last_step, round_the_last_step
 from .gap_routes import GapRoutes
 from .geometry import (
     ARROW,
@@ -27,6 +28,7 @@ from .geometry import (
     loops_left,
     off_the_corner,
 )
+from .named_passes import upright_x
 from .picture import CHOICES, is_backward_rule
 from .ports import PORT_GAP
 from .risers import BESIDE_COLUMN, Risers
@@ -80,6 +82,8 @@ class Routes(StateRoutes, BusRoutes, GapRoutes, Risers):
         if kind[0] == "bus":
             return self._bus_route(tail, head, a, b, kind[1], label)
         if label in CHOICES and abs(a.x - b.x) > 1 and abs(a.y - b.y) > 1:
+            if feeds_the_last_step(self, tail, head):  # (round its far side, across no state: choice_routes)
+                return round_the_last_step(self, tail, a, b, label)
             return self._choice_route(a, b, label)
         block_of = self.block_of
         ellipsis = [i for i in (tail, head) if self.nodes[i].kind == "ellipsis"]
@@ -93,7 +97,10 @@ class Routes(StateRoutes, BusRoutes, GapRoutes, Risers):
             rightwards = b.x > a.x
             start = (a.right if rightwards else a.left, a.y + offset)
             end = (b.left if rightwards else b.right, b.y + offset)
-            return finish([start], end, label, ((start[0] + end[0]) / 2, start[1] + (7 if offset >= 0 else -8)))
+            route = finish([start], end, label, ((start[0] + end[0]) / 2, start[1] + (7 if offset >= 0 else -8)))
+            # on a slide, broken into as many lines as the gap needs, growing away from the arrow (truncated BPTT's
+            # "gradient stops (detach)" beside the steps left out ran in one line over the "…" and its twin)
+            return self._broken_to(route, label, abs(end[0] - start[0]), offset >= 0) if self.slide else route
         if other in block_of:  # between the steps left out and a step drawn: through the gap beside it
             return self._through_gap(tail, a, b, block_of[other][1], label, **self._past_steps_left_out(tail, head))
         if self._is_riser(tail, head):  # up past the rows in between
@@ -300,8 +307,8 @@ class Routes(StateRoutes, BusRoutes, GapRoutes, Risers):
         if x != a.x and not beside_head:  # into b's side, level with it: a line along the gap under b crossed
             # the arrow of every node in between that feeds b from below (a GRU's r ⊙ (W_hn h + b_hn))
             into = (b.right if side > 0 else b.left, b.y)
-            # a last leg shorter than the arrowhead left it no line to point along (drawn askew at the corner)
-            x = max(x, into[0] + ARROW + 4) if side > 0 else min(x, into[0] - ARROW - 4)
+            # out far enough for a last leg its arrowhead can point along, a name over it, names it passes outside
+            x = upright_x(self, tail, head, label, x, side)  # (named_passes)
             start = [(a.x, a.top if up else a.bottom), (a.x, leave)]
             if self._leaves_by_its_side(tail, x):
                 start = [(a.right if side > 0 else a.left, a.y)]
@@ -339,9 +346,10 @@ class Routes(StateRoutes, BusRoutes, GapRoutes, Risers):
         return max(found, key=lambda x: side * x) if found else None
 
     def _choice_route(self, a: Box, b: Box, label: str) -> Route:
-        """ŷ_t (above step t) to the input of step t+1 (below it), a choice fed back: out of ŷ_t's side,
-        down the gap between the two columns — crossing the state h_t once — and into the input's side;
-        a diagonal would cut the corners of the cells it passes."""
+        """ŷ_t (above step t) to the input of step t+1 (below it), a choice fed back into a step short of the
+        row's last (into the last: :mod:`.choice_routes`): out of ŷ_t's side, down the gap between the two columns
+        — crossing the state h_t once — and into the input's side; a diagonal would cut the corners of the cells
+        it passes."""
         rightwards = b.x > a.x
         # close beside the input's column, not midway: the state h_t is named in the middle of the gap
         side = self.column_width / 2 + BESIDE_COLUMN

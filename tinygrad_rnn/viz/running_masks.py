@@ -62,11 +62,12 @@ def name_final_states(nodes: list[Node], edges: list[tuple[int, int, str]], mask
     return [(tail, head, named(tail, head, label)) for tail, head, label in edges]
 
 
-def lengths_notes(roots: Iterable[Any], notation: Notation) -> list[str]:
+def lengths_notes(roots: Iterable[Any], notation: Notation, modules: dict | None = None) -> list[str]:
     """The key line of each batch run with lengths under ``roots``: its masks read back into the lengths they were
     made from (the mask of step t is 1 for the sequences still running at t), and the step each sequence's h_n is
     taken at (a forward direction's, where a reverse direction reads the masks too: its h_n is h₁ for every
-    sequence). A walk of the recorded graph, no recursion.
+    sequence). A walk of the recorded graph, no recursion. Where several calls ran with lengths, one line each, named
+    by the module its chains are drawn in (``modules``: chain → the name its row is drawn with, "RNN 2").
 
     >>> import tinygrad_rnn as tr
     >>> from tinygrad_rnn.viz.notation import resolve
@@ -77,7 +78,7 @@ def lengths_notes(roots: Iterable[Any], notation: Notation) -> list[str]:
     hₙ = (h₂ of sequence 1, h₃ of sequence 2) forward; in reverse, h₁
     """
     masks: dict[int, Any] = {}  # (each mask once: every layer and direction of a call reads the same ones)
-    reverse = False
+    readers: dict[int, set] = {}  # each mask → the chains whose steps read it: one call's layers and directions
     stack, seen = [root.grad_fn for root in roots if root.grad_fn is not None], set()
     while stack:
         function = stack.pop()
@@ -87,20 +88,24 @@ def lengths_notes(roots: Iterable[Any], notation: Notation) -> list[str]:
                 stack.append(x.grad_fn)
             elif getattr(x, "name", None) == RUNNING:
                 masks[id(x)] = x
-                reverse |= function.step is not None and function.step.chain.direction == "reverse"
-    by_batch: dict[int, list[numpy.ndarray]] = {}  # (masks of one size: one call's, unless several calls share it)
-    for mask in masks.values():
-        by_batch.setdefault(mask.numel(), []).append(numpy.asarray(mask.numpy()).reshape(-1))
+                readers.setdefault(id(x), set()).add(None if function.step is None else function.step.chain)
+    by_call: dict[frozenset, list[numpy.ndarray]] = {}  # the masks of one call, by the chains that read them (two
+    # calls of one batch size are two sets of lengths, and only a call with a reverse direction has an h₁ to name)
+    for key, mask in masks.items():
+        by_call.setdefault(frozenset(readers[key]), []).append(numpy.asarray(mask.numpy()).reshape(-1))
     notes = []
     mask, last = notation.at_step("m", "t"), notation.at_step("h", "n")  # (mₜ and hₙ, or m⁽ᵗ⁾ and h⁽ⁿ⁾)
-    for rows in by_batch.values():
+    for chains, rows in by_call.items():
+        reverse = any(chain is not None and chain.direction == "reverse" for chain in chains)
         lengths = [int(length) for length in numpy.sum(rows, axis=0)]
         if len(lengths) <= SHOWN_ONE_BY_ONE:
             taken = ", ".join(f"{notation.at_step('h', str(length))} of sequence {b + 1}"
                               for b, length in enumerate(lengths))
         else:
             taken = ", ".join(notation.at_step("h", str(length)) for length in lengths)
-        notes.append(f"Each cell reads {mask} = [t ≤ lengths], lengths = ({', '.join(map(str, lengths))}): a "
+        drawn = {(modules or {}).get(chain) for chain in chains} - {None}
+        cell = f"{drawn.pop()} cell" if len(by_call) > 1 and len(drawn) == 1 else "cell"
+        notes.append(f"Each {cell} reads {mask} = [t ≤ lengths], lengths = ({', '.join(map(str, lengths))}): a "
                      f"sequence that has ended keeps its state, so {last} = ({taken})" +
                      (f" forward; in reverse, {notation.at_step('h', '1')}" if reverse else ""))
     return notes

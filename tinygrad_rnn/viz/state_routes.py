@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 
 from . import tracks as unnamed  # (here `tracks` names a gap's list of named states)
-from .geometry import LABEL_DESCENT, LABEL_OFFSET, Box, Route, finish, label_depth, label_lines
+from .geometry import LABEL_DESCENT, LABEL_OFFSET, Box, Route, finish, label_depth, label_lines, lines_within
 from .scripts import FROM_SUPERSCRIPT
 
 
@@ -85,6 +85,16 @@ class StateRoutes:
         """A rolled cell's loop label as drawn: in two lines on a slide where the cell has one loop (the
         labels of two nested loops lie a loop's height apart: room for one line each)."""
         return self._drawn(state) if loops == 1 else [state]
+
+    def _broken_to(self, route: Route, label: str, gap: float, above: bool) -> Route:
+        """The route with its label in as few lines as fit the ``gap`` it lies in (:func:`~.geometry.lines_within`,
+        an arrow's room beside them kept), growing away from the arrow: upwards above it."""
+        lines = lines_within(label, gap - self.space.label_room)
+        if route.label_at is not None and len(lines) > 1:
+            route.label_lines = lines
+            if above:
+                route.label_at = (route.label_at[0], route.label_at[1] + label_depth(lines))
+        return route
 
     def _broken(self, route: Route, label: str, above: bool, tracks: list[str]) -> Route:
         """The route with its label's lines (:meth:`_state_lines`), growing away from the arrow: upwards above it."""

@@ -20,12 +20,12 @@ ops, and one cell computes both.)
 
 from __future__ import annotations
 
-from collections import deque
+from collections import Counter, deque
 from collections.abc import Callable, Iterable, Mapping
 from typing import NamedTuple
 
 from ..steps import step_of
-from .picture import Node, step_position
+from .picture import Node, loop_row, step_position
 
 
 class LinkMaps(NamedTuple):
@@ -52,10 +52,13 @@ def link_maps(links) -> LinkMaps:
 
 
 def split_recurrences(nodes: list[Node], maps: LinkMaps) -> dict[str, set[int]]:
-    """Give each of a hand-written step's independent recurrences a row of its own (``node.row``), named by
-    its state: in every step where two or more states the user named are carried to the next step and
-    the ops computing each share none with the others'. ``maps``: the recorded graph's (:func:`link_maps`).
-    Returns each state's ops at the first step it was split in: what its initial state (h_0, g_0) is read by
+    """Give each of a hand-written step's independent recurrences a row of its own (``node.row``): in every step
+    where two or more states are carried to the next step and the ops computing each share none with the others'.
+    A state the user named (h, g) names its row; an unnamed one (two loops under one ``tr.scope(f"t={t}")``, or two
+    RNNs written out in one), or one of two the user named alike, is the recurrence that the state it reads from the
+    step before belongs to, numbered in the order recorded where it reads none ("recurrence 1", "recurrence 2"), so
+    that two chains are never drawn as one. ``maps``: the recorded graph's (:func:`link_maps`). Returns each named
+    state's ops at the first step it was split in: what its initial state (h_0, g_0) is read by
     (:func:`.initial_states.name_initial_states`)."""
     inputs, readers = maps
     steps: dict[tuple, list[int]] = {}  # (row, step) → the ops of one step of a hand-written loop
@@ -65,24 +68,56 @@ def split_recurrences(nodes: list[Node], maps: LinkMaps) -> dict[str, set[int]]:
     def name_of(position: int) -> str | None:
         return next((t.name for t in nodes[position].tensors if getattr(t, "name", None)), None)
 
-    carried = {name_of(p) for members in steps.values() for p in members
-               if any(nodes[r].step == nodes[p].step + 1 and nodes[r].row == nodes[p].row for r in readers.get(p, ()))}
-    first: dict[str, set[int]] = {}  # each state's ops at the first step it is split in
-    for (row, _), members in sorted(steps.items(), key=lambda item: item[0][1]):
-        states: dict[str, int] = {}
-        for position in members:
-            if name_of(position) in carried - {None}:
-                states.setdefault(name_of(position), position)
+    def read_next(position: int) -> bool:  # a state: read by the next step of its row
+        return any(nodes[r].step == nodes[position].step + 1 and nodes[r].row == nodes[position].row
+                   for r in readers.get(position, ()))
+
+    carried = {name_of(p) for members in steps.values() for p in members if read_next(p)} - {None}
+    first: dict[str, set[int]] = {}  # each named state's ops at the first step it is split in
+    belongs: dict[int, str] = {}  # each state split off → the row it was given (its name, or its number)
+    unnamed_places: dict[tuple, list[int]] = {}  # row → where its unnamed states stand in a step's ops, in order
+    numbered = 0
+    for (row, step), members in sorted(steps.items(), key=lambda item: item[0][1]):
+        in_order = sorted(members, key=lambda p: nodes[p].key.sequence_nr)
+        states: dict[str, int] = {}  # a state's name (or its place among the step's ops) → the op computing it
+        named = Counter(name_of(p) for p in in_order if name_of(p) in carried)
+        for position in in_order:
+            if named[name_of(position)] == 1:
+                states[name_of(position)] = position
+        # unnamed, or a name two states share (two loops that each call theirs h): told apart by what they read
+        unnamed = [p for p in in_order if read_next(p) and (name_of(p) is None or named[name_of(p)] > 1)]
+        if not unnamed and (row, step + 1) not in steps:  # the last step: where the step before had its states
+            places = unnamed_places.get(row, [])
+            before = steps.get((row, step - 1), [])
+            if places and [nodes[p].key.name for p in in_order] == \
+                    [nodes[p].key.name for p in sorted(before, key=lambda p: nodes[p].key.sequence_nr)]:
+                unnamed = [in_order[k] for k in places]
+        unnamed_places[row] = [in_order.index(p) for p in unnamed]
+        for k, position in enumerate(unnamed):
+            states[f" {k}"] = position  # (no name a user gives: a place)
         if len(states) < 2:
             continue
         inside = set(members)
-        cones = {name: set(cone(position, inputs, inside.__contains__)) for name, position in states.items()}
-        if sum(len(ops) for ops in cones.values()) != len(set().union(*cones.values())):
+        cones = {key: set(cone(position, inputs, inside.__contains__)) for key, position in states.items()}
+        # a value carried on that is computed from the others — a running sum of the losses, an LSTM's h from c — is
+        # no recurrence of its own
+        cones = {key: ops for key, ops in cones.items() if not any(states[other] in ops for other in states
+                                                                      if other != key)}
+        if len(cones) < 2 or sum(len(ops) for ops in cones.values()) != len(set().union(*cones.values())):
             continue  # (ops shared: one cell computes them all, as an LSTM's h and c)
-        for name, ops in cones.items():
+        for key, ops in cones.items():
+            if not key.startswith(" "):
+                name = key
+            else:  # the recurrence of the state it reads from the step before, or a new one
+                before = {belongs[t] for p in ops for t in inputs.get(p, ()) if t in belongs}
+                if len(before) != 1:
+                    numbered += 1
+                name = before.pop() if len(before) == 1 else f"recurrence {numbered}"
+            belongs[states[key]] = name
             for position in ops:  # a row of its own, named by its state (drawn "h →"), its cells "cell" as before
                 nodes[position].row = ("", *row, name)
-            first.setdefault(name, ops)  # (steps in the order they were recorded: step 1 first)
+            if not key.startswith(" "):
+                first.setdefault(name, ops)  # (steps in the order they were recorded: step 1 first)
     return first
 
 
@@ -144,7 +179,7 @@ def steps_holding_calls(nodes: list[Node], level: str) -> None:
     holding = set(inside.values())
     for position, node in enumerate(nodes):
         if level == "op" and position in inside:  # drawn in the user's box t=k, as the step's other ops
-            node.chain, node.row, node.step = None, inside[position][:-1], step_of(inside[position])
+            node.chain, node.row, node.step = None, loop_row(inside[position]), step_of(inside[position])
         elif level != "op" and node.kind == "op" and node.chain is None and node.step is not None and \
                 written(node) in holding:
             node.step, node.row = None, ()

@@ -34,7 +34,6 @@ from .picture import (
     steps_text,
 )
 
-INITIAL_STATE = re.compile(r"[A-Za-z]+_0")  # h_0, c_0, g_0: what a recurrence starts from (initial_states.py)
 # the step bar of a Σ's per-step term, ∂J/∂W_hh|₍ₜ₎: as the lectures write it (∂J/∂W_hh |_(t), "the gradient with
 # respect to each time it appears"), and as the deck and the page write it beside these figures: one form everywhere
 STEP_BAR = "₍ₜ₎"
@@ -122,7 +121,7 @@ def bptt_picture(forward: Picture, generic: bool = False, slide: bool = False, w
             read_by.setdefault(tail, []).append(index[head])
     for i, node in enumerate(forward.nodes):
         readers = tuple(read_by.get(i, ()))
-        if node.kind != "input" or not readers or not INITIAL_STATE.fullmatch(node.label.split("\n")[0]) or \
+        if node.kind != "input" or not readers or not node.initial or \
                 not any(getattr(t, "requires_grad", False) for t in node.tensors):
             continue
         name = node.label.split("\n")[0]

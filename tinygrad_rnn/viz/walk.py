@@ -22,7 +22,7 @@ from .initial_states import renamed
 from .levels import unique
 from .node_details import shape_line, shape_text
 from .notation import SYMBOLS, gru_update
-from .picture import CHOICE_INPUT, Node, step_position, subscript
+from .picture import CHOICE_INPUT, Node, loop_row, subscript
 
 
 def walk(roots: tuple[Tensor, ...], backward: bool, show_shapes: bool):
@@ -195,7 +195,7 @@ def _op_node(function: Function, show_shapes: bool, output: Tensor, named: bool 
         label += f"{shape_line(function.parents[0].shape)}\n→ {pieces} × {shape_text(output.shape)}"
     elif show_shapes:  # (one output, with what it keeps for backward: its shape, as any op's — a loss's, none)
         label += shape_line(output.shape)
-    row = function.scope[: step_position(function.scope)] if step is not None and record is None else ()
+    row = loop_row(function.scope) if step is not None and record is None else ()
     return Node(function, "op", label, function.scope, step=step, row=row,
                 chain=None if record is None else record.chain)
 

@@ -10,6 +10,7 @@ ladder (``ladder.py``) draws it so where the labelled figure misses a slide's te
 from __future__ import annotations
 
 from .chains import chain_marks, chain_of, chains_in
+from .fit_notes import left_out_notes
 from .notation import Notation
 from .parameter_names import EVERY_STEP
 from .picture import Node, Picture
@@ -55,10 +56,8 @@ def write_weight_key(picture: Picture, notation: Notation) -> None:
         whose, letter = ("layer", "ℓ") if layers else ("row", "r")
         written = ", ".join(name + notation.marked(letter) for name in bare)
         lines.append(f"Every {what} of {whose} {letter}: {written} ({letter} = {', '.join(m for m, _ in members)})")
-    from .ladder import left_out_notes  # (the ladder draws this key: said as save's keywords, or the CLI's flags)
-
     key = "; ".join(line[0].lower() + line[1:] if k else line for k, line in enumerate(lines))
-    back = f" ({left_out_notes()[2]})"  # how to draw the names in every cell again
+    back = f" ({left_out_notes()[2]})"  # how to draw the names in every cell again: save's keyword, or the CLI's flag
     footnote = next((k for k, note in enumerate(picture.notes) if EVERY_STEP in note), None)
     if footnote is None:
         picture.notes.append(key + back)
