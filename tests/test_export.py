@@ -22,7 +22,7 @@ from slide_checks import (
 from written import flat, node_step
 
 from tinygrad_rnn import cli, viz
-from tinygrad_rnn.viz import export, pdf, slide_charts
+from tinygrad_rnn.viz import export, export_paint, pdf, slide_charts
 from tinygrad_rnn.viz.dot import colour
 from tinygrad_rnn.viz.geometry import drawn_width
 from tinygrad_rnn.viz.layout import ARROW
@@ -68,14 +68,15 @@ def test_one_standalone_slide_per_stage_and_an_html_deck(exported):
 def test_each_stage_reads_its_figures_nodes_once():
     """A windowed stage's nodes were read off its painted figure twice: for the window, and again for the steps'
     frames, off a copy without the arrows the window cuts (24 reads for 12 stages). Now the frames are closed on
-    the figure the window read: one read a stage, and one for the layout."""
+    the figure the window read: one read a stage, and one for each layout's figure (the unrolled one's and, since the
+    sums stage draws its Σ as the page does, the sums')."""
     from tinygrad_rnn.viz import stage_window
 
     args = cli.build_parser().parse_args(["lecture", "--cell", "lstm", "--loss", "every", "--steps", "4"])
     page = viz.lecture(*cli._last_step_loss(args.cell, args))
     stage_window._node_boxes.cache_clear()
     slides = export.stage_slides(page)
-    assert stage_window._node_boxes.cache_info().misses <= len(slides) + 1
+    assert stage_window._node_boxes.cache_info().misses <= len(slides) + 2
 
 
 @pytest.mark.skipif(RSVG is None, reason="rsvg-convert is not installed (apt install librsvg2-bin)")
@@ -111,6 +112,29 @@ def lecture_stages(request):
     args = cli.build_parser().parse_args(["lecture", *LECTURES[request.param]])
     page = viz.lecture(*cli._last_step_loss(args.cell, args))
     return page, [(name, ElementTree.fromstring(svg)) for name, svg in export.stage_slides(page)]
+
+
+def test_the_sums_stage_draws_the_first_weights_sum_as_the_page_does(lecture_stages):
+    """The page's sums stage draws the chosen weight's Σ (the first, W_hh, as it opens: the one the slide's bars show),
+    its line in bold, with a lit arrow from every step in view labelled t=1 … and no other row's Σ; the exported
+    stage drew the unrolled figure without any Σ."""
+    page, slides = lecture_stages
+    panel, (name, root) = page.data["panels"][0], slides[-1]
+    assert name.endswith("sums")
+    weight, count = panel["weights"][0], len(panel["nodes"])
+    nested = next(element for element in root.iter(SVG + "svg") if element is not root)
+    sums = [g for g in nested.iter(SVG + "g") if g.get("data-index") and int(g.get("data-index")) >= count]
+    assert [g.get("data-index") for g in sums] == [str(weight["sum_node"])], name
+    bold = ["".join(line.itertext()) for line in sums[0].find(SVG + "text") if line.get("font-weight") == "700"]
+    assert bold == [f"Σt ∂J/∂{weight['name'].replace('_', '')}|(t)"], (name, bold)
+    children = list(nested)
+    arrows = [edge for edge in children if edge.tag == SVG + "path" and edge.get("data-head") == str(weight["sum_node"])
+              and edge.get("visibility") != "hidden"]
+    assert all(edge.get("stroke") == export_paint.CURRENT for edge in arrows)
+    labels = sorted("".join(children[children.index(edge) + 1].itertext()) for edge in arrows)
+    shown = in_window(root)
+    steps = sorted(int(step) for step, cells in page.slides[0]["cells"].items() if set(cells) <= shown)
+    assert steps and steps[0] == 1 and labels == sorted(f"t={t}" for t in steps), (name, labels, steps)
 
 
 def window_of(root):
@@ -290,12 +314,12 @@ def test_each_stage_paints_the_figure_as_the_page_does(exported):
             t = int(step)
             rect = nodes[str(indices[0])].find(SVG + "rect")
             if stage["phase"] == "forward":
-                assert (rect.get("fill") == export.FORWARD) == (t <= stage["t"])
-                assert (rect.get("stroke") == export.CURRENT) == (t == stage["t"])
+                assert (rect.get("fill") == export_paint.FORWARD) == (t <= stage["t"])
+                assert (rect.get("stroke") == export_paint.CURRENT) == (t == stage["t"])
                 assert (nodes[str(indices[0])].get("opacity") == "0.35") == (t > stage["t"])
             elif t >= stage["t"]:  # reached by the gradient: its colour is ‖∂J/∂h_t‖ on the page's scale
                 assert rect.get("fill") == colour(panel["hidden_norms"][t - 1], *scale)
-        crossed = [p for p in root.iter(SVG + "path") if p.get("stroke") == export.CURRENT]
+        crossed = [p for p in root.iter(SVG + "path") if p.get("stroke") == export_paint.CURRENT]
         expected = figures["crossing"].get(str(stage["t"]), []) if stage["phase"] == "backward" else []
         assert len(crossed) == len(expected)
         original = ElementTree.fromstring(figures["svg"])
@@ -322,7 +346,7 @@ def test_a_lit_arrows_label_wider_than_its_gap_stands_clear_of_its_cells(kind):
     for stage in panel["stages"]:
         if stage["phase"] != "backward" or stage["t"] > panel["steps"]:
             continue
-        root = ElementTree.fromstring(export.paint(figures, panel, stage, page.data["scale"]))
+        root = ElementTree.fromstring(export_paint.paint(figures, panel, stage, page.data["scale"]))
         left, top, width, height = (float(v) for v in root.get("viewBox").split())
         rects = [tuple(float(r.get(v)) for v in ("x", "y", "width", "height")) for r in root.iter(SVG + "rect")
                  if r.get("x") is not None]

@@ -16,7 +16,7 @@ import tinygrad_rnn as tr
 from tinygrad_rnn import viz
 from tinygrad_rnn.cli import language_model_loss
 from tinygrad_rnn.viz.dot import picture_to_dot
-from tinygrad_rnn.viz.export import _carries
+from tinygrad_rnn.viz.export_paint import _carries
 from tinygrad_rnn.viz.geometry import (
     LABEL_ASCENT,
     LABEL_CLEAR,
@@ -28,6 +28,7 @@ from tinygrad_rnn.viz.geometry import (
 )
 from tinygrad_rnn.viz.graph import build_picture
 from tinygrad_rnn.viz.layout import labelled_layout
+from tinygrad_rnn.viz.lecture_panel import lit_label_rows
 from tinygrad_rnn.viz.legibility import label_clashes
 from tinygrad_rnn.viz.render import render_file
 from tinygrad_rnn.viz.routes import TWINS_APART
@@ -102,10 +103,12 @@ def test_an_exported_stages_lit_label_sets_its_lines_apart_where_scripts_would_m
     0.35 of a line more where a subscript over a superscript would meet: CS224N's page, stage 11."""
     svg = "http://www.w3.org/2000/svg"
     label = ElementTree.fromstring(f'<text xmlns="{svg}" class="edge-label" x="50" y="30" font-size="9">h</text>')
-    _carries(label, "M100,20 L70,20", [svg_markup(SUM), svg_markup(UNDER_IT)])  # a 30-point gap: two lines
+    lines = [svg_markup(SUM), svg_markup(UNDER_IT)]
+    _carries(label, "M100,20 L70,20", lines, lit_label_rows({0: lines})[0])  # a 30-point gap: two lines
     first, second = (float(span.get("y")) for span in label)
     assert second - first == pytest.approx(1.1 * 9 * (LABEL_LINE + SCRIPTS_APART) / LABEL_LINE, abs=0.06)
-    _carries(label, "M100,20 L70,20", [svg_markup("(1/4)Σₜ₌₂⁴"), svg_markup("∂Jₜ/∂h₁")])
+    lines = [svg_markup("(1/4)Σₜ₌₂⁴"), svg_markup("∂Jₜ/∂h₁")]
+    _carries(label, "M100,20 L70,20", lines, lit_label_rows({0: lines})[0])
     first, second = (float(span.get("y")) for span in label)
     assert second - first == pytest.approx(1.1 * 9, abs=0.06)
 

@@ -12,7 +12,7 @@ from slide_number_cases import APART, CASES
 
 import tinygrad_rnn as tr
 from tinygrad_rnn import analysis, viz
-from tinygrad_rnn.cli import language_model_loss
+from tinygrad_rnn.cli import _random_tokens, language_model_loss
 from tinygrad_rnn.viz.numbers import digits_to_tell_apart, slide_number
 
 
@@ -221,6 +221,31 @@ def test_a_language_model_page_shows_each_j_t_and_both_contributions():
     for shown in panel["weights"]:
         numpy.testing.assert_allclose(shown["running"][0], numpy.linalg.norm(weights[shown["name"]].grad.numpy()),
                                       rtol=1e-5)
+
+
+@pytest.mark.parametrize("kind", ["rnn", "lstm", "gru"])
+def test_the_lit_h_arrows_label_is_the_equations_part_from_the_right(kind):
+    """Going back, the lit h arrow says what it carries, (1/4)Σₜ₌₃⁴ ∂Jₜ/∂h₂, and the equation's right part is written
+    W_hhᵀ δ₃ or (∂h₃/∂h₂)ᵀ ∂J/∂h₃: one row says they are the same quantity, in the arrow's own words, and the norm
+    printed "from the right" is that of the later losses' part, (1/T) Σ_{k>t} ∂J_k/∂h_t, computed here apart."""
+    loss, _ = language_model_loss(kind, steps=4)
+    [panel] = viz.lecture(loss).data["panels"]
+    tr.manual_seed(0)  # the same model again, each J_t a tensor of its own: J = (1/4) Σ_t J_t
+    model = tr.models.LanguageModel(10, 3, 4, cell=kind, fused=False)
+    tokens = _random_tokens(10, 5, 1)
+    logits, _ = model(tr.tensor([tokens[:-1]]))
+    each = tr.nn.functional.cross_entropy(logits.reshape(-1, 10), tr.tensor(tokens[1:]), reduction="none")
+    assert abs(each.mean().item() - loss.item()) < 1e-6
+    plain = lambda markup: re.sub(r"<[^>]+>", "", markup).replace("\u00a0", "").replace(" ", "")  # noqa: E731
+    for t in range(1, 4):
+        labels = [plain("".join(panel["carried"][str(k)])) for k in panel["lit"][str(t)] if str(k) in panel["carried"]]
+        [arrow] = [label for label in labels if label.endswith(f"/∂h{t}") and "Σ" in label or f"∂J{t + 1}/" in label]
+        rows = [plain(row) for row in re.findall(r"<mtr[^>]*>(.*?)</mtr>", _backward_math(panel, t))]
+        # ∂J/∂h₂ = (1/4) ∂J₂/∂h₂ + W_hhᵀ δ₃, W_hhᵀ δ₃ = (1/4)Σₜ₌₃⁴ ∂Jₜ/∂h₂ (the lit h arrow)
+        said = re.fullmatch(rf"∂J/∂h{t}=\(1/4\)∂J{t}/∂h{t}\+(.+),\1=(.+)\(thelitharrow\)", rows[0])
+        assert said and said.group(2) == arrow, (rows[0], arrow)
+        (later,) = tr.grad(each[t:].sum() / 4, model.rnn.hidden_states[0][t - 1], retain_graph=True)
+        assert f"fromtheright{js(numpy.linalg.norm(later.numpy()))}" in "".join(rows).replace("\u00a0", "")
 
 
 def test_a_language_models_equations_read_the_embedded_input_the_figure_draws():

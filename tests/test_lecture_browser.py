@@ -6,6 +6,7 @@ Screenshots of the stepper half way and at the end, and of the connectivity view
 run; with TINYGRAD_RNN_UPDATE_SCREENSHOTS=1 they replace the ones docs/lecture.md shows.
 """
 
+import json
 import os
 import pathlib
 import re
@@ -559,6 +560,39 @@ def test_a_lit_arrows_label_wider_than_its_gap_stands_clear_of_its_cells(browser
     assert problems == []
 
 
+# Each lit label's lines: where each stands under the first, in steps of 1.1 of its font, by its edge's number.
+LIT_LABEL_ROWS = """() => Object.fromEntries([...document.querySelectorAll('.view:not([hidden]) .edge-label.carried')]
+  .map((label) => { const ys = [...label.querySelectorAll(':scope > tspan')].map((t) => Number(t.getAttribute('y')));
+    const step = 1.1 * parseFloat(label.getAttribute('font-size'));
+    return [label.previousElementSibling.id.replace(/.*-e/, ''),
+            ys.map((y) => Math.round((y - ys[0]) / step * 100) / 100)];
+  }))"""
+
+
+def test_a_lit_labels_lines_are_as_far_apart_as_python_says(browser, worded, tmp_path):
+    """The spacing of a stacked lit label's lines is computed once, in Python (lecture_panel.lit_label_rows), and
+    the page sets the lines by it, as an exported stage does: the page's script had a rule of its own (a subscript
+    anywhere over a superscript anywhere), the export geometry's (one over the other). Here the page's numbers are
+    changed to 1.5 lines: the page follows them."""
+    html = worded.read_text(encoding="utf-8")
+    data = json.loads(re.search(r'class="tgr-data">(.*?)</script>', html, re.DOTALL).group(1))
+    rows = data["panels"][0]["carried_rows"]
+    stacked = {k for k, lines in data["panels"][0]["carried"].items() if len(lines) > 1}
+    assert stacked and all(len(rows[k]) == len(data["panels"][0]["carried"][k]) for k in rows)
+    changed_rows = {k: [0.0, 1.5] if k in stacked else lines for k, lines in rows.items()}
+    html = html.replace(f'"carried_rows":{json.dumps(rows, separators=(",", ":"))}',
+                        f'"carried_rows":{json.dumps(changed_rows, separators=(",", ":"))}')
+    changed = tmp_path / "lm.html"
+    changed.write_text(html, encoding="utf-8")
+    page, problems = open_page(browser, changed, 1920, 1080, motion="reduce")
+    go_to(page, 10)  # backward, reached t = 2: the h and c arrows from step 3, stacked
+    placed = page.evaluate(LIT_LABEL_ROWS)
+    assert {k for k, ys in placed.items() if len(ys) > 1} & stacked, placed
+    for k, ys in placed.items():
+        assert len(ys) == 1 or abs(ys[1] - 1.5) < 0.02, (k, ys)  # (y written to 0.1)
+    assert problems == []
+
+
 def test_the_frame_reads_every_form_of_the_clip(browser, tmp_path):
     """inset(0px) is four zeros, not one (read as one, the frame was NaN and no node was ever found cut)."""
     path = tmp_path / "clip.html"
@@ -942,16 +976,24 @@ def test_the_first_step_and_the_last_backward_stage_show_h0_c0_and_j1(browser, w
 @pytest.mark.parametrize("width, height", [(1280, 720), (1920, 1080)])
 def test_the_unrolled_stage_shows_every_copy_of_the_cell(browser, worded, width, height):
     """"Unrolled over 4 steps: the same cell at every step" showed steps 1–2 of 4 (1,280 × 720) or 1–3 (1,920 ×
-    1,080), with the J_t rows out of view although the box had room: every step's cell and its head are in view,
-    and at 1,920 × 1,080 its J_t too, the text 24 px still (test_on_a_projector_every_stage_fits_the_window;
-    at 1,280 × 720 the J_t rows would take the cells' text under the page's)."""
+    1,080), with the J_t rows out of view although the box had room; then every step's cell, head and J_t, but not
+    x_t (framed on the whole network in the stages' layout, its text was 16.7 px). Now the stage has the figure
+    across the page, its one line of equation under it and no bars: at 1,920 × 1,080 the whole language model,
+    x_t with its word and e_t under each cell, its head and J_t over it, their mean and J, at 24 px; at 1,280 × 720
+    every step's x_t, e_t, cell and head at the page's text size (the J_t rows would take it under that)."""
     page, problems = open_page(browser, worded, width, height, motion="reduce")
     stages = page.evaluate("JSON.parse(document.querySelector('script.tgr-data').textContent)")["panels"][0]["stages"]
     go_to(page, next(k for k, s in enumerate(stages, 1) if s["phase"] == "unrolled"))
+    settle(page)
     shown = page.evaluate(SHOWN_TEXTS)
+    words = "the students opened their".split()
     for t in range(1, 5):
         assert f"LSTM cellt={t}" in shown and f"lineart={t}" in shown, (t, width, shown)
+        assert f'x{t}"{words[t - 1]}"' in shown and f"e{t} = embedding" in shown, (t, width, shown)
         assert width < 1920 or any(text.startswith(f"J{t} = cross_entropy") for text in shown), (t, width, shown)
+    assert width < 1920 or {"(1/4) Σt Jt", "J"} <= set(shown), shown
+    found = page.evaluate(GEOMETRY)
+    assert found["figureText"] >= (24 if width == 1920 else found["page"] - 0.05), (width, found["figureText"])
     assert problems == []
 
 
@@ -1207,8 +1249,8 @@ def test_a_stage_folds_its_details_only_where_the_figure_needs_their_room(browse
     the page's text size (it went across the top, its lit labels under the page's text; with the bars lower, its
     rows stood beside it at 14.9 px): its detail (the local Jacobian's norm, one factor of the product under it) is
     folded there, the figure beside the rest at the page's text size and the rest larger, and D or the button opens
-    it. Where the rows fit (stage 10 at 1,280 × 720, at 1,920 × 1,080) nothing is folded, and paper prints every
-    row."""
+    it. Where the rows fit (at 1,920 × 1,080; stage 10 at 1,280 × 720 fitted until its first line said what the lit
+    h arrow carries, a row more there) nothing is folded, and paper prints every row."""
     page, problems = open_page(browser, worded, 1280, 680, motion="reduce")
     go_to(page, 11)
     rows = page.evaluate(SHOWN_ROWS)
@@ -1227,13 +1269,12 @@ def test_a_stage_folds_its_details_only_where_the_figure_needs_their_room(browse
     page.emulate_media(media="print")  # paper: every row, no button
     assert all(page.evaluate(SHOWN_ROWS)) and not visible(page, ".details")
     page.emulate_media(media="screen")
-    page.set_viewport_size({"width": 1280, "height": 720})
+    page.set_viewport_size({"width": 1920, "height": 1080})
     go_to(page, 10)  # a detail too (‖∂h₃/∂h₂‖), but the rows fit beside the figure: shown, no button
     assert "detail" in page.inner_html(".equation") and all(page.evaluate(SHOWN_ROWS))
     assert not visible(page, ".details")
     page.keyboard.press("d")  # (nothing to open: D does nothing)
     assert page.evaluate("document.querySelector('.tgr-lecture').dataset.details") is None
-    page.set_viewport_size({"width": 1920, "height": 1080})
     for stage in range(8, 12):
         go_to(page, stage)
         assert all(page.evaluate(SHOWN_ROWS)) and not visible(page, ".details"), stage

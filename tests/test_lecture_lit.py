@@ -119,7 +119,8 @@ def test_the_unrolled_stage_names_the_cells_own_shared_weights(cell, notation, s
 def test_an_exported_backward_stage_lights_and_labels_the_arrows_as_the_page_does():
     """An exported stage kept the forward label h₃ on the lit arrow, and lit nothing down from J₃: it says what
     each lit arrow carries back, and the arrows from J_t to h_t are lit (red) with it."""
-    from tinygrad_rnn.viz.export import CURRENT, stage_slides
+    from tinygrad_rnn.viz.export import stage_slides
+    from tinygrad_rnn.viz.export_paint import CURRENT
 
     page = viz.lecture(language_model_loss("gru", steps=4)[0])
     slides = dict(stage_slides(page))
@@ -132,6 +133,26 @@ def test_an_exported_backward_stage_lights_and_labels_the_arrows_as_the_page_doe
     said = ["".join(children[children.index(edge) + 1].itertext()) for edge in lit
             if "edge-label" in children[children.index(edge) + 1].get("class", "")]
     assert sorted(label.replace(" ", "") for label in said) == ["(1/4)∂J3/∂h3", "(1/4)∂J4/∂h3"], said  # (1 line or 2)
+
+
+def test_an_exported_stage_spaces_a_lit_labels_lines_as_the_page_does():
+    """One rule for a stacked lit label's lines, the page's data (lecture_panel.lit_label_rows): the export sets them by
+    it, not by a rule of its own (changed here to 1.5 lines, the exported lines follow)."""
+    from tinygrad_rnn.viz.export import stage_slides
+
+    page = viz.lecture(language_model_loss("lstm", steps=4)[0], notation="cs224n")
+    figures = page.slides[0]
+    stacked = [k for k, lines in figures["carried"].items() if len(lines) > 1]
+    assert stacked and figures["carried_rows"] == page.data["panels"][0]["carried_rows"]
+    figures["carried_rows"] = {k: [0.0, 1.5] if k in stacked else rows for k, rows in figures["carried_rows"].items()}
+    namespace = "{http://www.w3.org/2000/svg}"
+    svg = ElementTree.fromstring(dict(stage_slides(page))["stage-10-backward"])  # reached t = 2: from step 3, stacked
+    spaced = []
+    for label in svg.iter(namespace + "text"):
+        ys = [float(row.get("y")) for row in label.findall(namespace + "tspan") if row.get("y") is not None]
+        if "edge-label" in label.get("class", "") and len(ys) > 1:
+            spaced.append(round((ys[1] - ys[0]) / (1.1 * float(label.get("font-size"))), 2))
+    assert spaced and all(abs(lines - 1.5) < 0.02 for lines in spaced), spaced  # (y written to 0.1)
 
 
 @pytest.mark.parametrize("notation", sorted(PRESETS))

@@ -12,12 +12,15 @@ TOKENS = "the students opened their books"
 
 @pytest.fixture(scope="module")
 def pages(tmp_path_factory):
-    """``tinygrad-rnn lecture --cell CELL --loss every --tokens "the students opened their books"``, each cell."""
+    """``tinygrad-rnn lecture --cell CELL --loss every --tokens "the students opened their books"``, each cell, and the
+    LSTM's in CS224N's notation (``--notation cs224n``), whose h⁽ᵗ⁾ set its lines wider and taller."""
     folder = tmp_path_factory.mktemp("math")
-    for cell in ("lstm", "gru", "rnn"):
-        argv = ["lecture", "--cell", cell, "--loss", "every", "--tokens", TOKENS, "-o", str(folder / f"{cell}.html")]
+    options = {"lstm": [], "gru": [], "rnn": [], "lstm-cs224n": ["--notation", "cs224n"]}
+    for name, more in options.items():
+        argv = ["lecture", "--cell", name.split("-")[0], "--loss", "every", "--tokens", TOKENS, *more,
+                "-o", str(folder / f"{name}.html")]
         assert cli.main(argv) == 0
-    return {cell: folder / f"{cell}.html" for cell in ("lstm", "gru", "rnn")}
+    return {name: folder / f"{name}.html" for name in options}
 
 
 # The equation's text (its <math> element's, as the lecturer measured it) and its smallest script, in px, beside the
@@ -50,7 +53,10 @@ def test_at_1280_every_stages_equation_is_as_large_as_the_pages_text(browser, pa
     at 0.8 of it. An LSTM's backward stages were at 15.6–17.7 px, a GRU's 17.1–18.3, a tanh RNN's 18.3 (once
     15.5–17.5, their scripts 11.0–12.4): their lines were too wide for the column beside the figure. Now a line too
     wide goes on, indented, in a row of its own at a mark where it reads on, the column is 45 % of the page's width
-    (it was 40 %), and the bars under it are 5 lines tall (7): every stage's equation at 18.8 px or more."""
+    (it was 40 %), and the bars under it are 5 lines tall (7): every stage's equation at 18.8 px or more. In CS224N's
+    notation an LSTM's t = 1 was at 17.8 px (16.9 with the row that says what the lit h arrow carries), its sums at
+    17.5: going back the colour scale's lines now run under the figure too (two lines the column beside it lost),
+    and the sums' "(term t: ∂J/∂e⁽ᵗ⁾ in the column of word x⁽ᵗ⁾)" goes on in a row of its own."""
     page, problems = open_page(browser, pages["lstm"], 1280, 720, motion="reduce")
     small = [(cell, stage, px, script) for cell, stage, px, script, text in equation_sizes(page, pages)
              if px < text - 0.05 or script < 0.8 * text - 0.05]

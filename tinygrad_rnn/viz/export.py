@@ -26,12 +26,9 @@ from dataclasses import dataclass
 from html import escape
 from typing import Any, NamedTuple
 
-from .dot import VIRIDIS, colour
-from .geometry import LABEL_LINE, drawn_width, lines_apart
-from .layout import ARROW
+from .export_paint import paint, painted_backward
 from .notation import Notation
 from .pdf import NO_CONVERTER, svgs_to_pdf
-from .scripts import markup_runs
 from .slide import (
     BODY_PX,
     FIGURE_MARGIN,
@@ -53,11 +50,9 @@ from .slide import (
     wrap,
 )
 from .slide_charts import bars, colour_legend, note
-from .stage_window import route_points, shown, window_onto, without_cut_arrows
+from .stage_window import shown, window_onto, without_cut_arrows
 from .step_frames import closed_frames
 
-SVG_NAMESPACE = "http://www.w3.org/2000/svg"
-FORWARD, CURRENT = "#fdb863", "#d6604d"  # as on the page: a cell computed, the cell of this step
 SPACED = {"=", "+", "−", "⊙", "≈"}  # operators written with a space either side
 
 
@@ -133,7 +128,7 @@ def stage_slides(page: Any) -> list[tuple[str, str]]:
         in_part: dict[str, list[tuple[dict, list[list[Run]]]]] = {}
         for stage, text in zip(stages, texts, strict=True):
             in_part.setdefault(_part(stage), []).append((stage, text))
-        layouts = {part: _layout(figures["rolled_svg" if part == "rolled" else "svg"], staged,
+        layouts = {part: _layout(figures[_figure_of(part, figures)], staged,
                                  figures["rolled_notes" if part == "rolled" else "notes"])
                    for part, staged in in_part.items()}
         for k, (stage, text) in enumerate(zip(stages, texts, strict=True)):
@@ -153,9 +148,12 @@ def _part(stage: dict) -> str:
     return PARTS[stage["phase"]]
 
 
-def _painted_backward(stage: dict) -> bool:
-    """Whether a stage's figure is painted in ‖∂J/∂h_t‖'s colours (backward and the sums): it draws their scale."""
-    return _part(stage) in ("backward", "sums")
+def _figure_of(part: str, figures: dict) -> str:
+    """Which of a panel's slide figures a part of the lecture draws: the rolled one, the sums' (the unrolled figure
+    with each row's Σ, where the page draws one: the page's sums stage shows it) or the unrolled one."""
+    if part == "rolled":
+        return "rolled_svg"
+    return "sums_svg" if part == "sums" and figures.get("sums_svg") else "svg"
 
 
 def stage_slide(panel: dict, figures: dict, stage: dict, text: list[list[Run]], layout: Layout,
@@ -164,10 +162,13 @@ def stage_slide(panel: dict, figures: dict, stage: dict, text: list[list[Run]], 
     layout's box, whole or a window around the stage's step: :mod:`.stage_window`), the stage's
     ``text`` (its equations) and the bars of the first shared weight's terms."""
     notation = notation or Notation()  # the page's own words: its time steps, its loss's letter
-    rolled, backward = _part(stage) == "rolled", _painted_backward(stage)
-    figure = figures["rolled_svg"] if rolled else paint(figures, panel, stage, scale)
+    rolled, backward = _part(stage) == "rolled", painted_backward(stage)
+    key = _figure_of(_part(stage), figures)
+    figure = figures["rolled_svg"] if rolled else paint(figures, panel, stage, scale, key)
     notes = figures["rolled_notes" if rolled else "notes"]
     box, column, bars_under = layout
+    if key == "sums_svg":  # the window holds the first weight's Σ beside the steps, as the page's when it opens
+        stage = {**stage, "named": stage["held"]}
     view, in_view = window_onto(figure, figures, panel, stage, box)
     windowed = len(view) > 4  # (a window onto the figure: the arrows it cuts left out whole)
     # (the frames closed first, on the figure whose nodes window_onto has read: not read again off a copy)
@@ -194,7 +195,7 @@ def stage_slide(panel: dict, figures: dict, stage: dict, text: list[list[Run]], 
 def _text_of(panel: dict, stage: dict, notation: Notation) -> list[list[Run]]:
     """The stage's equations as lines of runs; backward, the ratio of the first and last ‖∂J/∂h_t‖ first."""
     lines = equation_lines(stage["math"])
-    if _painted_backward(stage) and panel["ratio"] is not None:
+    if painted_backward(stage) and panel["ratio"] is not None:
         ratio = f"‖∂J/∂h_1‖ / ‖∂J/∂h_{panel['steps']}‖ = {slide_number(_printed(panel['ratio']))}"
         lines.insert(0, runs_of(notation.in_text(ratio)))
     return lines
@@ -216,7 +217,7 @@ def _layout(figure: str, stages: list[tuple[dict, list[list[Run]]]], notes: list
     the bars at the column's foot or under the figure — whichever draws what the stages name nearer
     24 px, then shows more of the figure at 24 px."""
     top = max(body_top(text_of_html(stage["text"])) for stage, _ in stages)
-    backward = any(_painted_backward(stage) for stage, _ in stages)
+    backward = any(painted_backward(stage) for stage, _ in stages)
     captions = (LEGEND_PX if backward else 0) + (len(notes) + 1) * CAPTION_PX  # the window's line, maybe
     texts = [text for _, text in stages]
     layouts = [_across(texts, top, captions)] + [_beside(texts, top, captions, column, bars_under)
@@ -291,7 +292,7 @@ def _sum_bars(panel: dict, stage: dict, box: tuple[float, float, float, float], 
     """The first weight's terms ‖∂J/∂W|_(t)‖, filled in from t=T back as the gradient arrives."""
     left, top, width, height = box
     weight, steps = panel["weights"][0], panel["steps"]
-    reached = stage["t"] if _painted_backward(stage) else steps + 1
+    reached = stage["t"] if painted_backward(stage) else steps + 1
     count = steps - min(reached, steps + 1) + 1
     shown = [t >= reached for t in range(1, steps + 1)]
     current = reached - 1 if stage["phase"] == "backward" and reached <= steps else None
@@ -311,111 +312,6 @@ def _printed(value: float) -> float:
     """The value as the page prints it (four significant digits, as in its equations and titles),
     so that a number rounds alike wherever the slide writes it."""
     return float(f"{float(value):.3e}")
-
-
-def paint(figures: dict, panel: dict, stage: dict, scale: Sequence[float]) -> str:
-    """The unrolled figure as the page paints it at ``stage``: forward, the cells computed so far
-    (cell t outlined, later ones faint); backward, the cells reached coloured by ‖∂J/∂h_t‖ on the
-    page's scale and the edge just crossed in red, its arrow turned to point back, as the gradient flows.
-    ``figures`` holds the figure as a slide draws it, with its own node and edge numbers
-    (:func:`tinygrad_rnn.viz.lecture`'s ``page.slides``); ``panel``, the page's numbers."""
-    ElementTree.register_namespace("", SVG_NAMESPACE)
-    root = ElementTree.fromstring(figures["svg"])
-    ns = {"svg": SVG_NAMESPACE}
-    nodes = {g.get("data-index"): g for g in root.iterfind(".//svg:g[@data-index]", ns)}
-    phase, t_stage = stage["phase"], stage["t"]
-    reached = t_stage if _painted_backward(stage) else panel["steps"] + 1
-    for step, indices in figures["computed"].items() if phase == "forward" else ():  # a step not yet computed:
-        for index in indices if int(step) > t_stage else ():                       # every node of it dim
-            nodes[str(index)].set("opacity", "0.35")
-    for step, indices in figures["cells"].items():
-        t = int(step)
-        for index in indices:
-            node = nodes[str(index)]
-            rect, fill = node.find("svg:rect", ns), None
-            if phase == "forward" and t <= t_stage:
-                fill = FORWARD
-            if phase == "forward" and t == t_stage:
-                rect.set("stroke", CURRENT)
-                rect.set("stroke-width", "4")
-            if t >= reached:
-                fill = colour(panel["hidden_norms"][t - 1], *scale)
-            if fill is not None:
-                rect.set("fill", fill)
-                for text in node.iterfind("svg:text", ns):
-                    text.set("fill", "#ffffff" if fill in VIRIDIS[:5] else "#000000")
-    if phase == "backward" and reached <= panel["steps"]:
-        # from the right, and from above where step t has its J_t: as the page lights them, each arrow's label
-        # saying what it carries back
-        following = dict(zip(root, list(root)[1:]))  # each element → the one drawn after it (an edge's label)
-        edges = {path.get("id"): path for path in root.iterfind(".//svg:path[@id]", ns)}
-        for k in figures["lit"].get(str(reached), []):  # (lecture_panel.panel_data sets it for every slide)
-            edge = edges[f"{figures['id']}-e{k}"]
-            edge.set("stroke", CURRENT)
-            edge.set("stroke-width", "3.5")
-            forward = edge.get("d")
-            edge.set("d", _reversed_path(forward))
-            after = following.get(edge)
-            if str(k) in figures["carried"] and after is not None and "edge-label" in after.get("class", ""):
-                ends = [nodes[edge.get(end)].find("svg:rect", ns) for end in ("data-tail", "data-head")]
-                _carries(after, forward, figures["carried"][str(k)],
-                         [tuple(float(rect.get(v)) for v in ("x", "y", "width", "height")) for rect in ends])
-    root.attrib.pop("style", None)  # the page's min-width: meaningless on a slide
-    return ElementTree.tostring(root, encoding="unicode")
-
-
-def _carries(label: ElementTree.Element, forward: str, lines: list[str],
-             ends: Sequence[tuple[float, float, float, float]] = ()) -> None:
-    """A lit edge's label as the page writes it (lecture.js, ``carries``): what the arrow carries back, on one
-    line where it fits along the edge, else its lines — above a horizontal edge (below, where its forward label
-    was), left of a vertical one (the arrow from the next step arrives on the right) — in the lit edge's colour;
-    a horizontal edge's label wider than the gap between its two nodes (``ends``: x, y, width, height) over their
-    tops, or under their bottoms (∂J/∂h₅ between two cells a slide's spacing apart ran under both)."""
-    (x0, y0), *_, (x1, y1) = route_points(forward)
-    across, size = abs(x1 - x0) >= abs(y1 - y0), float(label.get("font-size", "9"))
-    joined = " ".join(lines)
-    shown = lines if len(lines) > 1 and drawn_width([re.sub(r"<[^>]+>", "", joined)], size) > \
-        ((x1 - x0) ** 2 + (y1 - y0) ** 2) ** 0.5 - 8 else [joined]
-    step, below = 1.1 * size, float(label.get("y")) > max(y0, y1)
-    # each line under the first: a step, more where a subscript over a superscript would meet (geometry.py)
-    rows = [offset / LABEL_LINE * step for offset in lines_apart([markup_runs(line) for line in shown])]
-    left = (x0 + x1) / 2 if across else min(x0, x1) - 5  # (a vertical edge's: on the side away from the next step)
-    first = ((y0 + y1) / 2 - (rows[-1] + step) / 2 + 0.75 * size - 3 if not across else  # (clear of the cell below)
-             max(y0, y1) + 3 + 0.8 * size if below else min(y0, y1) - 4 - rows[-1])
-    half = drawn_width([re.sub(r"<[^>]+>", "", line) for line in shown], size) / 2
-    top, bottom, pad = first - 0.8 * size, first + rows[-1] + 0.25 * size, 3.0  # (the lines' box)
-    if across and any(left - half < x + w + pad and left + half > x - pad and top < y + h + pad and bottom > y - pad
-                      for x, y, w, h in ends):
-        first += (max(y + h for _, y, _, h in ends) + pad - top if below else
-                  min(y for _, y, _, _ in ends) - pad - bottom)
-    for child in list(label):
-        label.remove(child)
-    label.text = None
-    for below_first, line in zip(rows, shown):
-        row = ElementTree.fromstring(f'<tspan xmlns="{SVG_NAMESPACE}" x="{left:.1f}" y="{first + below_first:.1f}">'
-                                     f"{line}</tspan>")
-        label.append(row)
-    label.set("text-anchor", "middle" if across else "end")
-    label.set("fill", CURRENT)
-    label.set("font-weight", "600")
-
-
-def _reversed_path(d: str) -> str:
-    """The same polyline walked the other way, so that its arrowhead marks where the gradient goes.
-    A route stops one arrowhead short of its head; reversed, it reaches its old head and stops
-    one arrowhead short of its old tail instead (else the tip would hide under that node)."""
-    points = [(float(x), float(y)) for x, y in re.findall(r"[ML]\s*(-?[\d.]+),(-?[\d.]+)", d)][::-1]
-    if len(points) >= 2:
-        points[0] = _moved(points[0], points[1], -ARROW)
-        points[-1] = _moved(points[-1], points[-2], ARROW)
-    return " ".join(f"{'M' if i == 0 else 'L'}{x:.1f},{y:.1f}" for i, (x, y) in enumerate(points))
-
-
-def _moved(point: tuple[float, float], towards: tuple[float, float], distance: float) -> tuple[float, float]:
-    """``point`` moved ``distance`` along the line to ``towards`` (away from it when negative)."""
-    dx, dy = towards[0] - point[0], towards[1] - point[1]
-    length = (dx * dx + dy * dy) ** 0.5 or 1.0
-    return point[0] + distance * dx / length, point[1] + distance * dy / length
 
 
 # --- the page's MathML as lines of text --------------------------------------------------------------
@@ -450,6 +346,9 @@ def _math_runs(element: ElementTree.Element, kind: str) -> list[Run]:
     if tag in ("msub", "msup") and len(children) == 2:
         script = kind if kind != "base" else ("sub" if tag == "msub" else "sup")
         return _math_runs(children[0], kind) + _math_runs(children[1], script)
+    if tag == "msubsup" and len(children) == 3:  # Σ with its limits: Σₜ₌₃⁴
+        return _math_runs(children[0], kind) + _math_runs(children[1], kind if kind != "base" else "sub") + \
+            _math_runs(children[2], kind if kind != "base" else "sup")
     return [run for child in children for run in _math_runs(child, kind)]
 
 

@@ -51,7 +51,7 @@ function tinygradRnnFit(root, graph, note) {
   }
 
   const { stepFrames, closeFrames } = tinygradRnnFrames(nodeBoxes, around);  // (the steps' frames: lecture_frames.js)
-  const { wrap, unwrap } = tinygradRnnRows();  // (the equation's rows: lecture_rows.js)
+  const { fits, fitEquation } = tinygradRnnEquation(root);  // (the equation fitted to its box: lecture_equation.js)
 
   // What the stage's text names (its cells, h₀ and c₀, its J_t), grown to whole nodes and padded as the window
   // pads a node: stage.named_box, computed in Python (stage_window.named_box, the one statement of the rule,
@@ -71,7 +71,7 @@ function tinygradRnnFit(root, graph, note) {
     const chain = withLit(held, svg);
     return scaleFor(chain, svg.getBoundingClientRect(), needed) >= needed - 1e-9 ? held : near;
   }
-  // The labels of the arrows the stage lights, what they carry back (lecture.js, ``carries``), each with a unit
+  // The labels of the arrows the stage lights, what they carry back (lecture_lit.js), each with a unit
   // to spare (a label has no outline): in view with what the stage names (over a row of cells where wider than
   // their gap, the first line of an LSTM's (∂c₂/∂c₁)ᵀ ∂J/∂c₂ was cut off at 1,280 × 720).
   const litLabels = (svg) => [...svg.querySelectorAll(".edge-label.carried")].map((label) => label.getBBox())
@@ -87,7 +87,9 @@ function tinygradRnnFit(root, graph, note) {
   // the unrolled figure's, with the row the sums name (stage.row_box: their own figure adds each row's Σ to it).
   function namedExtent(panel, svg, view) {
     let wide = 0, tall = 0;
-    for (const stage of panel.stages.filter((s) => s.view === view || view === "unrolled" && s.row_box)) {
+    // (the unrolled stage: its own layout, the figure across the page, ``place``)
+    for (const stage of panel.stages.filter((s) => s.phase !== "unrolled" && s.view === view ||
+                                                   view === "unrolled" && s.row_box)) {
       const b = stage.view === view ? namedBox(svg, stage) : asBox(stage.row_box);
       if (b) { wide = Math.max(wide, b.right - b.left); tall = Math.max(tall, b.bottom - b.top); }
     }
@@ -421,53 +423,6 @@ function tinygradRnnFit(root, graph, note) {
     }
     root.dataset.layout = best.layout;
   }
-  const overflows = (element) => element && (element.scrollHeight > element.clientHeight + 1 ||
-                                             element.scrollWidth > element.clientWidth + 1);
-  function fits() {
-    return ![".equation", ".sums", ".footer"].some((selector) => overflows(root.querySelector(selector))) &&
-      !intoPadding(root.querySelector(".equation")) && document.documentElement.scrollHeight <= window.innerHeight;
-  }
-  // Whether the equation's text runs on into its panel's right padding: its scrollWidth leaves out a MathML line's
-  // overflow there (at 1,280 × 720 a language model's line "(the local Jacobians' product: what vanishes)" ran
-  // across the padding onto the panel's edge, its scrollWidth 1 px over its clientWidth). (Its height is its
-  // lines': their glyphs stand a pixel or two over and under them, in the padding that stays.)
-  function intoPadding(equation) {
-    if (!equation) return false;
-    const style = getComputedStyle(equation), range = document.createRange();
-    range.selectNodeContents(equation);
-    return range.getBoundingClientRect().right > equation.getBoundingClientRect().right -
-      parseFloat(style.borderRightWidth) - parseFloat(style.paddingRight) + 0.5;
-  }
-
-  // The equation's text shrinks (to 60 % at the least) until it fits its box, inside its padding — with
-  // ``untilAllFits``, until the bars under it fit theirs too: the largest size that fits, to within 1 %, found by
-  // halving (steps of 5 % gave up to 5 %: a line that fit at 94 % was set at 90).
-  // A line too wide for the box goes on in a row of its own at a mark where it reads on (lecture_rows.js: an LSTM's
-  // backward lines beside the figure at 1,280 × 720 were set at 15.6–17.7 px, under the page's 18.8, to fit the
-  // column's width), where that sets it larger: the largest size either way.
-  function fitEquation(equation, untilAllFits = false) {
-    const fitsAt = (size, wrapped) => {
-      equation.style.fontSize = size === 1 ? "" : `${size}em`;
-      unwrap(equation);
-      if (wrapped) wrap(equation);  // (at this size: only the rows too wide for it)
-      return !(overflows(equation) || intoPadding(equation) || untilAllFits && !fits());
-    };
-    const largest = (wrapped) => {
-      if (fitsAt(1, wrapped)) return 1;
-      let [low, high] = [0.6, 1];  // (high does not fit)
-      while (high - low > 0.01) {
-        const middle = (low + high) / 2;
-        [low, high] = fitsAt(middle, wrapped) ? [middle, high] : [low, middle];
-      }
-      fitsAt(low, wrapped);
-      return low;
-    };
-    const whole = largest(false);
-    if (whole === 1 || !equation.querySelector("mspace.break")) return;
-    if (largest(true) > whole + 0.005) return;
-    fitsAt(whole, false);
-  }
-
   // Where what the stage names makes this layout's figure smaller than the page's text (rule 2 of
   // stage_window.py: at 1,280 × 720, a language model's last backward stage in a strip under its long
   // equation), the other layout, if it fits and its smaller of the two — the figure's text, the
@@ -495,8 +450,12 @@ function tinygradRnnFit(root, graph, note) {
 
   // The stage's layout: the one chosen for the view (not the one a stage before it fell back to), or the other
   // where this stage's equation does not fit beside the figure and does there; then the more legible of the two.
+  // The unrolled stage ("the same cell at every step", the language model every lecture draws, x_t to J) has the
+  // figure across the page, its equation under it, and no bars or colour scale, which have nothing to show before
+  // the gradient comes back (lecture.css): framed in the layout of the stages after it, the whole network was
+  // 16.7 px at 1,920 × 1,080, or x_t out of view.
   function place(svg, stage, equation, whole) {
-    root.dataset.layout = root.dataset.chosen;
+    root.dataset.layout = stage.phase === "unrolled" ? "figure" : root.dataset.chosen;
     fitEquation(equation);
     if (!fits()) {
       const chosen = root.dataset.layout;

@@ -19,7 +19,7 @@ import numpy
 
 from .. import analysis
 from ..tensor import Tensor
-from .geometry import drawn_width, label_lines
+from .geometry import LABEL_LINE, drawn_width, label_lines, lines_apart
 from .gradient_labels import arrow_labels
 from .graph import Picture, build_picture
 from .layout import labelled_layout
@@ -35,7 +35,7 @@ from .lecture_stages import pytorch_name, stages
 from .node_details import values_of
 from .notation import Notation, resolve
 from .picture import PER_STEP, is_sum_of_losses, mean_over
-from .scripts import svg_markup
+from .scripts import markup_runs, svg_markup
 from .slide import html_of
 from .stage_window import PAD, chain_fits, held_nodes, named_box, named_nodes, route_points, steps_across
 from .stepwise import stepwise_graph
@@ -103,7 +103,9 @@ def panel_data(name: str, loss: Tensor, layer: Any, level: str, notation: Notati
     lit = {str(t): edges for t, edges in lit.items()}  # the backward stage's arrows, from the right and above
     carried = {str(k): lines for k, lines in carried.items()}  # each lit arrow's label: what it carries
     computed = {str(t): indices for t, indices in computed_at(unrolled, steps).items()}  # (dim until then)
-    slide.update(lit=lit, carried=carried, computed=computed)  # (the slide's figure numbers its nodes and edges alike)
+    carried_rows = lit_label_rows(carried)  # (its lines' spacing: one rule for the page and the export)
+    # (the slide's figure numbers its nodes and edges alike)
+    slide.update(lit=lit, carried=carried, carried_rows=carried_rows, computed=computed)
     slide["svg"] = with_room_for_lit_labels(slide["svg"], carried)
     across, row_ends = steps_across(slide["svg"], cells, ends)
     svg = with_room_for_lit_labels(picture_to_svg(unrolled, placed, labels, "@PREFIX@-" + slug(name)), carried)
@@ -116,6 +118,7 @@ def panel_data(name: str, loss: Tensor, layer: Any, level: str, notation: Notati
         sums = sorted({weight["sum_node"] for weight in weights if weight["sum_node"] is not None})
         summed_across, summed_ends = steps_across(summed, cells, ends, PAGE_FIGURE_PX, beside=sums)
         columns["summed"] = {**columns["unrolled"], "across": summed_across, "row_ends": summed_ends}
+        slide["sums_svg"] = summed.replace("@PREFIX@-", "slide-")  # (an exported sums stage draws it, as the page)
     figures = {"rolled": rolled_svg, "unrolled": svg, "summed": summed}
     for stage in stepped:  # what its text names, which its window shows (the rule: stage_window.py), and the box
         view = stage["view"] = view_of(stage, summed is not None)  # that holds it on the figure the stage shows
@@ -132,7 +135,7 @@ def panel_data(name: str, loss: Tensor, layer: Any, level: str, notation: Notati
         "cells": {str(t): indices for t, indices in cells.items()},
         "computed": computed,
         "crossing": {str(t): edges for t, edges in crossing.items()},
-        "lit": lit, "carried": carried,
+        "lit": lit, "carried": carried, "carried_rows": carried_rows,
         "above": {str(t): indices for t, indices in above.items()},  # J_t, which a backward stage's text names
         "hidden_norms": hidden_norms, "loss_is": numbers["loss_is"],
         "ratio": ratio if found.step_losses is None else None,  # with a J_t at every step it measures no vanishing
@@ -308,6 +311,21 @@ def backward_arrows(picture: Picture, cells: Columns, crossing: Columns, above: 
     return lit, carried
 
 
+def lit_label_rows(carried: dict[Any, list[str]]) -> dict[Any, list[float]]:
+    """Edge k → how far each line of its lit label (``carried``: its lines, SVG markup) lies under the first, in
+    lines (1.1 of its font each): one apart, 1.2 where a subscript lies over a superscript of the line under it
+    (:func:`.geometry.lines_apart`, the rule every figure's labels follow). Computed once, here: the page
+    (lecture_lit.js, ``tinygradRnnCarries``) and an exported stage (export_paint.py, ``_carries``) both set a stacked
+    label's lines by it.
+
+    >>> lit_label_rows({0: [svg_markup("(1/3)Σₜ₌₂³"), svg_markup("∂J⁽ᵗ⁾/∂h⁽¹⁾")],
+    ...                 1: [svg_markup("xₜ + y + z + w"), svg_markup("a + b + c + dᵀ")], 2: [svg_markup("h₁")]})
+    {0: [0.0, 1.2], 1: [0.0, 1.0], 2: [0.0]}
+    """
+    return {k: [offset / LABEL_LINE for offset in lines_apart([markup_runs(line) for line in lines])]
+            for k, lines in carried.items()}
+
+
 def named_columns(picture: Picture, cells: Columns, above: Columns) -> dict[str, Any]:
     """What :func:`.stage_window.named_nodes` picks from: the stepped cells and each step's loss column,
     h₀ and c₀ (the inputs that feed step 1's cells), and J with what forms it from the J_t (the nodes
@@ -342,7 +360,7 @@ def _inputs_below(picture: Picture, cells: Columns) -> Columns:
 def with_room_for_lit_labels(svg: str, carried: dict[str, list[str]]) -> str:
     """The page's figure with its viewBox grown, where it must be, to hold each lit arrow's label that stands over
     (or under) the arrow's two nodes: a label wider than the gap its horizontal arrow crosses stands clear of them
-    (lecture.js, ``carries``: ∂J/∂h₅ between two cells a slide's spacing apart ran under both), and over the top
+    (lecture_lit.js: ∂J/∂h₅ between two cells a slide's spacing apart ran under both), and over the top
     row of cells it stood above the figure, cut off. ``carried``: edge k → its lines (SVG markup), as the page
     writes them; their widths are measured as their plain text (a script as wide as its base: room to spare).
 

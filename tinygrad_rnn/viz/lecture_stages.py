@@ -227,7 +227,11 @@ def _backward_lines(kind: str, t: int, steps: int, numbers: dict[str, Any], weig
         # the figure left one too many, and the figure went across the top, its lit labels at 11.9 px)
         if kind != "rnn" and t < steps - 1:
             local_line = _detail(local_line)
-        lines = [_row(d(f"h_{t}"), _op("="), above, *right),
+        # the part from the right is what the lit h arrow says it carries back: said so, on the same line (a row of its
+        # own where the line is too wide: a line more set an LSTM's t = 2 at 1,920 × 1,080 too small to show its detail)
+        carried = [_text(","), BREAK, _text("  "), *right[2:], _op("="), _later_losses(t, steps),
+                   _text("  (the lit h arrow)")] if numbers["losses"] is not None else []
+        lines = [_row(d(f"h_{t}"), _op("="), above, *right, *carried),
                  _row(*norms, _text(","), BREAK, _text("  from the right "), _number(numbers["from_right"][t - 1])),
                  local_line]
         if kind == "lstm":  # a line of its own: a long line would shrink the whole equation to fit the window
@@ -256,6 +260,21 @@ def _backward_lines(kind: str, t: int, steps: int, numbers: dict[str, Any], weig
         lines.append(_row(term, _op("="), _msub("δ", str(t)), _msup(_symbol(f"h_{t - 1}"), "T"), _text(","), BREAK,
                           _text("   "), _norm_of(term), _op("="), _number(w_hh["terms"][t - 1])))
     return lines
+
+
+def _later_losses(t: int, steps: int) -> str:
+    """What the lit h arrow from step t+1 carries back where J = (1/T) Σ_t J_t, written as its label writes it
+    (gradient_labels.losses_said): the part of ∂J/∂h_t from the losses after t, (1/4)Σ_{t=3}^4 ∂J_t/∂h_2, or
+    (1/4) ∂J_4/∂h_3 where one loss is after t.
+
+    >>> _later_losses(3, 4).count("<msubsup>"), _later_losses(2, 4).count("<msubsup>")
+    (0, 1)
+    """
+    scale = _text(f"(1/{steps})" + (" " if t + 1 == steps else ""))
+    if t + 1 == steps:
+        return _row(scale, _symbol(f"∂J_{steps}/∂h_{t}"))
+    total = f"<msubsup><mi>Σ</mi><mi>t={t + 1}</mi><mi>{steps}</mi></msubsup>"
+    return _row(scale, total, _symbol(f"∂J_t/∂h_{t}"))
 
 
 def _product_lines(kind: str, t: int, steps: int, numbers: dict[str, Any]) -> list[str]:
@@ -293,8 +312,9 @@ def _delta_line(kind: str, t: int, names: dict[str, str], also_next: bool = Fals
                     _symbol(f"h_{t - 1}"), _op("+"), _symbol(names["b_hh"]), _text(","), BREAK,
                     _text(" the gates' input from "), _symbol(f"h_{t - 1}"))
     both = [_msub("δ", str(t + 1)), _op(","), delta] if also_next else [delta]  # (each its step's: the subscript)
-    return _row(*both, _text(":"), BREAK, _text("  the gradient at the pre-activations"), BREAK,
-                _text(" of the gates i, f, g, o"))
+    # (the gates the cell's equation names: "… of the gates i, f, g, o" was the widest line of CS224N's t = 2 at
+    # 1,280 × 720, which set the whole equation at 17.8 px)
+    return _row(*both, _text(":"), BREAK, _text("  the gradient at the gates' pre-activations"))
 
 
 def _sum_lines(weights: list[dict], columns: bool = False) -> list[str]:
@@ -313,9 +333,11 @@ def _sum_lines(weights: list[dict], columns: bool = False) -> list[str]:
         lines.append(_row(_norm_of(_row(_msub("Σ", "t"), _symbol(f"∂J/∂{name}|_(t)"))), said,
                           _op("="), _number(weight["running"][0]), grad_of,
                           _number(weight["grad_norm"]),
-                          # a table's term at step t is no product: the gradient at e_t, added into one row (column)
-                          _row(_text("  (term t: "), _symbol("∂J/∂e_t"), _text(f" in {part} "), _symbol("x_t"),
-                               _text(")")) if weight["lookup"] else ""))
+                          # a table's term at step t is no product: the gradient at e_t, added into one row (column);
+                          # a row of its own where the line is too wide (CS224N's "in the column of word x⁽ᵗ⁾" set the
+                          # sums' equation at 17.5 px at 1,280 × 720)
+                          *([BREAK, _row(_text("  (term t: "), _symbol("∂J/∂e_t"), _text(f" in {part} "),
+                                         _symbol("x_t"), _text(")"))] if weight["lookup"] else [])))
     if weights:  # the bars' heights add up to more than the sum's norm: the terms partly cancel, said once
         first = weights[0]
         name = first["name"].partition(" (")[0]

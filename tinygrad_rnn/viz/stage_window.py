@@ -104,8 +104,16 @@ def held_nodes(stage: dict, columns: dict, named: list[int] | None = None) -> li
     """
     named = named_nodes(stage, columns) if named is None else named  # (``named``: already computed for the stage)
     if stage["phase"] == "unrolled":  # "the same cell at every step": the row (as many steps as the sums hold) fed
-        across = range(1, columns.get("across", len(columns["cells"])) + 1)  # by h₀, c₀; the rows above and below
-        return sorted({i for t in across for i in columns["cells"].get(t, [])} | set(columns["initial"]))  # around
+        # by h₀, c₀, each step's column whole — x_t and e_t under its cell, its head and J_t over it — and, where the
+        # row is every step, J and their mean: the language model every lecture draws (the page gives this stage the
+        # figure across its width, lecture_fit.js: at 1,920 × 1,080 it holds all of it at 24 px; framed in the
+        # layout of the stages after it, x_t was out of view, or the whole at 16.7 px)
+        cells = columns["cells"]
+        across = range(1, columns.get("across", len(cells)) + 1)
+        row = {i for t in across for i in cells.get(t, []) + columns.get("above", {}).get(t, []) +
+               columns.get("below", {}).get(t, [])}
+        ends = set(columns.get("loss", [])) if len(across) >= len(cells) else set()
+        return sorted(row | set(columns["initial"]) | ends)
     if stage["phase"] != "backward" or not columns.get("chain"):  # (forward, the text stays readable: 24 px)
         return named
     return sorted(set(named) | {i for indices in columns["cells"].values() for i in indices})
