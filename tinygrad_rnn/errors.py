@@ -71,7 +71,7 @@ def forward_input_error(function: Any, inputs: tuple[Any, ...], error: Exception
     Tensor(shape=(3,), float32, cpu). Shapes must broadcast as in NumPy: aligned from the right, each
     pair of sizes equal or one of them 1. (operands could not be broadcast together with shapes ...)
     """
-    if isinstance(error, TypeError) and raised_at_the_call(error):  # forward's own signature, not the inputs
+    if raised_at_the_call(error):  # forward's own signature, not the inputs
         return TypeError(f"{function.name}: forward could not be called ({error}). It is called as forward(*inputs), "
                          f"one array (or number) per input: for {function.name}, with {len(inputs)} "
                          f"input{'s' if len(inputs) != 1 else ''}, def forward(self, {_argument_names(len(inputs))}) "
@@ -86,7 +86,7 @@ def forward_input_error(function: Any, inputs: tuple[Any, ...], error: Exception
     return TypeError(message)  # (NumPy's own subclasses, e.g. a ufunc with no loop for a string, take other arguments)
 
 
-def forward_output(function: Any, out: Any) -> tuple[Any, Any]:
+def forward_output(function: Any, first: Any, out: Any) -> tuple[Any, Any]:
     """(the first output, all of them) of ``function``'s forward, for a first output that is not a NumPy
     array: a NumPy scalar, which NumPy's reductions return, made a 0-d array; a CuPy array as it is; anything
     else an error naming the op — a tuple from an op not declared ``multiple_outputs`` (PyTorch's Function
@@ -103,7 +103,6 @@ def forward_output(function: Any, out: Any) -> tuple[Any, Any]:
     the op contract in tinygrad_rnn/function.py.
     """
     several = function.multiple_outputs
-    first = out[0] if several else out
     if isinstance(first, numpy.generic):
         first = numpy.asarray(first)
         return first, ((first, *out[1:]) if several else first)
@@ -157,7 +156,7 @@ def raise_backward_contract_error(function: Any, error: Exception, create_graph:
     read_node, read_none, read_tensor = "Node" in text, "NoneType" in text, "Tensor" in text
     read_array = "ndarray" in text and isinstance(error, AttributeError)
     # or backward's own signature (without out, or more arguments than the op has inputs): the call itself failed
-    miscalled = isinstance(error, TypeError) and raised_at_the_call(error)
+    miscalled = raised_at_the_call(error)
     unknown = not (read_node or read_none or read_tensor or read_array or miscalled)
     message = f"backward of {name} failed ({type(error).__name__}: {error})."
     if miscalled:
@@ -239,7 +238,7 @@ def grad_shape_error(function: Any, gradient: Any, expected: Any) -> ShapeError:
 
 
 def raised_at_the_call(error: Exception) -> bool:
-    """Whether ``error`` came from calling a function with arguments its signature does not take (raised
+    """Whether ``error`` is a TypeError from calling a function with arguments its signature does not take (raised
     in the caller's frame, where it was caught: no frame of the function's own), not from inside it.
 
     >>> def add(a, b):
@@ -252,7 +251,7 @@ def raised_at_the_call(error: Exception) -> bool:
     True
     False
     """
-    return error.__traceback__ is not None and error.__traceback__.tb_next is None
+    return isinstance(error, TypeError) and error.__traceback__ is not None and error.__traceback__.tb_next is None
 
 
 def _argument_names(count: int) -> str:

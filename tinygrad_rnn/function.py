@@ -227,7 +227,7 @@ class Function:
             raise forward_input_error(self, inputs, error) from None
         first = out[0] if self.multiple_outputs else out
         if type(first) is not numpy.ndarray:  # a NumPy scalar (from a reduction) made 0-d, a CuPy array, or a mistake
-            first, out = forward_output(self, out)
+            first, out = forward_output(self, first, out)
         state = STATE
         if state.anomaly:
             for array in out if self.multiple_outputs else (out,):

@@ -99,7 +99,7 @@ def check_saved_unchanged(function: Function) -> None:
         warnings.warn(f"backward of {function.name}: more than {_KEPT_WRITES:,} arrays were written in place since "
                       "it was recorded; the oldest of those writes are no longer known, so whether they changed "
                       "an array it saved is not checked", RuntimeWarning, stacklevel=2)
-    since = [(key, how) for key, (stamp, how) in _WRITES.items() if stamp > function.recorded_at]
+    since = _writes_since(function.recorded_at)
     if not since:
         return
     saved = []
@@ -109,14 +109,26 @@ def check_saved_unchanged(function: Function) -> None:
         outputs = function.saved_output if function.multiple_outputs else (function.saved_output,)
         saved += [("its output", x) for x in outputs if hasattr(x, "nbytes")]
     for role, array in saved:
-        device, low, high = memory_range(array)
-        for (written_device, written_low, written_high), how in since:
-            if written_device == device and written_low < high and low < written_high:
-                raise GraphError(
-                    f"backward of {function.name}: an array it saved for its gradient ({role}, shape "
-                    f"{tuple(array.shape)}, {array.dtype}) was changed in place ({how}) after {function.name} "
-                    "used it, so the gradient would be computed from the wrong values. Make the change out of "
-                    "place (x = x + 1 makes a new tensor), or make it after backward().")
+        overlapping = _overlapping(array, since)
+        if overlapping:
+            how = overlapping[0][1]  # (stamp, how) of the first write found
+            raise GraphError(
+                f"backward of {function.name}: an array it saved for its gradient ({role}, shape "
+                f"{tuple(array.shape)}, {array.dtype}) was changed in place ({how}) after {function.name} "
+                "used it, so the gradient would be computed from the wrong values. Make the change out of "
+                "place (x = x + 1 makes a new tensor), or make it after backward().")
+
+
+def _writes_since(recorded_at: int) -> list[tuple[tuple[str, int, int], tuple[int, str]]]:
+    """The writes kept, as (memory range, (stamp, how)), made after the stamp ``recorded_at``."""
+    return [(key, written) for key, written in _WRITES.items() if written[0] > recorded_at]
+
+
+def _overlapping(array: Any, writes: list[tuple[tuple[str, int, int], Any]]) -> list[Any]:
+    """What is kept of each write in ``writes`` whose memory range overlaps ``array``'s."""
+    device, low, high = memory_range(array)
+    return [what for (written_device, written_low, written_high), what in writes
+            if written_device == device and written_low < high and low < written_high]
 
 
 def written_since(array: Any, recorded_at: int) -> str | None:
@@ -131,9 +143,7 @@ def written_since(array: Any, recorded_at: int) -> str | None:
     >>> written_since(weight, before), written_since(weight, STATE.writes)
     ('SGD.step()', None)
     """
-    device, low, high = memory_range(array)
-    found = [(stamp, how) for (written_device, written_low, written_high), (stamp, how) in _WRITES.items()
-             if stamp > recorded_at and written_device == device and written_low < high and low < written_high]
+    found = _overlapping(array, _writes_since(recorded_at))  # (stamp, how) pairs: the newest names it
     return max(found)[1] if found else None
 
 

@@ -62,8 +62,8 @@ def _chain_computing(vertex):
             vertex = function.parents[0]
             continue
         if function.name == "stack":  # a layer's output: one chain's states, a step each
-            chains = {getattr(getattr(part, "grad_fn", None), "step", None) for part in function.parents}
-            found = {getattr(step, "chain", None) for step in chains}
+            found = {getattr(getattr(getattr(part, "grad_fn", None), "step", None), "chain", None)
+                     for part in function.parents}
             return found.pop() if len(found) == 1 else None
         stacked = getattr(function.parents[0], "grad_fn", None) if function.name == "index" else None
         if stacked is None or stacked.name != "stack" or stacked.dim != 0 or not isinstance(function.index, int):
@@ -85,6 +85,7 @@ def write_concatenations(picture: Picture, joins: list[tuple[tuple, tuple]], not
         if source.chain is not None and label and reader.chain is None and reader.kind not in ("output", "ellipsis"):
             into.setdefault(head, {})[source.chain] = label
     marks = chain_marks(chains_in(picture.nodes), notation.module_letters)
+    mark_of = {chain: marks.get(chain_of(node), "") for node in picture.nodes if (chain := node.chain) is not None}
     said = []
     for head, carried in into.items():
         order, shape = next(((joined, shape) for joined, shape in joins if set(joined) == set(carried)), ((), ()))
@@ -96,8 +97,7 @@ def write_concatenations(picture: Picture, joins: list[tuple[tuple, tuple]], not
             joined = "[" + "; ".join(carried[chain] for chain in order) + "]"
             node.label = f"{first}\n{joined}" + (newline + rest if rest else "")
             continue
-        by_chain = {chain: chain_of(n) for n in picture.nodes if (chain := n.chain) in order}
-        parts = "; ".join(notation.at_step("h", "t", marks.get(by_chain.get(chain), "")) for chain in order)
+        parts = "; ".join(notation.at_step("h", "t", mark_of.get(chain, "")) for chain in order)
         weight = node.parameters[0] if node.parameters else "its weight"
         line = f"{first.split(' = ')[-1]} reads [{parts}] at every step, one vector of {shape[1]}: {weight} is " \
                f"{shape[0]} × {shape[1]}"

@@ -183,13 +183,19 @@ def label_lines(label: str) -> list[str]:
     >>> label_lines("(1/4) ∂(J₂ + J₃ + J₄)/∂h₁"), label_lines("(∂c₂/∂c₁)ᵀ ∂J/∂c₂"), label_lines("∂J/∂h₁")
     (['(1/4)', '∂(J₂ + J₃ + J₄)/∂h₁'], ['(∂c₂/∂c₁)ᵀ', '∂J/∂c₂'], ['∂J/∂h₁'])
     """
+    breaks = _breaks(label)
+    best = min(breaks, key=lambda k: max(k, len(label) - k - 1), default=None)
+    return [label] if best is None else [label[:best], label[best + 1:]]
+
+
+def _breaks(label: str) -> list[int]:
+    """Where a label may break: its spaces outside any brackets."""
     depth, breaks = 0, []
     for k, char in enumerate(label):
         depth += (char in "([") - (char in ")]")
         if char == " " and depth == 0:
             breaks.append(k)
-    best = min(breaks, key=lambda k: max(k, len(label) - k - 1), default=None)
-    return [label] if best is None else [label[:best], label[best + 1:]]
+    return breaks
 
 
 def lines_within(label: str, width: float) -> list[str]:
@@ -203,13 +209,8 @@ def lines_within(label: str, width: float) -> list[str]:
     lines = label_lines(label)
     if drawn_width(lines) <= width:
         return lines
-    depth, words = 0, [""]
-    for char in label:
-        depth += (char in "([") - (char in ")]")
-        if char == " " and depth == 0:
-            words.append("")
-        else:
-            words[-1] += char
+    cuts = _breaks(label)
+    words = [label[start + 1:end] for start, end in zip([-1, *cuts], [*cuts, len(label)])]
     joined = [words[0]]
     for word in words[1:]:
         if drawn_width([f"{joined[-1]} {word}"]) <= width:

@@ -89,22 +89,20 @@ class StateRoutes:
     def _broken_to(self, route: Route, label: str, gap: float, above: bool) -> Route:
         """The route with its label in as few lines as fit the ``gap`` it lies in (:func:`~.geometry.lines_within`,
         an arrow's room beside them kept), growing away from the arrow: upwards above it."""
-        lines = lines_within(label, gap - self.space.label_room)
-        if route.label_at is not None and len(lines) > 1:
-            route.label_lines = lines
-            if above:
-                route.label_at = (route.label_at[0], route.label_at[1] + label_depth(lines))
-        return route
+        return _in_lines(route, lines_within(label, gap - self.space.label_room), above)
 
     def _broken(self, route: Route, label: str, above: bool, tracks: list[str]) -> Route:
         """The route with its label's lines (:meth:`_state_lines`), growing away from the arrow: upwards above it."""
-        lines = self._state_lines(label, tracks)
-        if route.label_at is not None and len(lines) > 1:
-            route.label_lines = lines
-            if above:
-                route.label_at = (route.label_at[0], route.label_at[1] + label_depth(lines))
-        return route
+        return _in_lines(route, self._state_lines(label, tracks), above)
 
+
+def _in_lines(route: Route, lines: list[str], above: bool) -> Route:
+    """The route with its label drawn in ``lines`` where more than one, grown away from the arrow (upwards above it)."""
+    if route.label_at is not None and len(lines) > 1:
+        route.label_lines = lines
+        if above:
+            route.label_at = (route.label_at[0], route.label_at[1] + label_depth(lines))
+    return route
 
 
 def state_pitch(height: float, tracks: int) -> float:
