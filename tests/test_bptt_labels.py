@@ -479,6 +479,44 @@ def test_an_encoder_decoders_arrows_carry_what_they_name_in_the_decoders_own_ste
     assert checked == 3 + 2 + 3  # h₁⁽ᵉ⁾…h₃⁽ᵉ⁾ ← the next cell, h₁⁽ᵈ⁾, h₂⁽ᵈ⁾ ← the next cell, h_t⁽ᵈ⁾ ← its head
 
 
+@pytest.mark.parametrize("cell", ["gru", "lstm"])
+@pytest.mark.parametrize("time_steps, left_out", [((0, 2, 3, 5), "encoder t=2; decoder t=2"),
+                                                  (slice(0, 4), "decoder t=2, 3")], ids=["each", "decoder"])
+def test_an_encoder_decoder_drawn_with_time_steps_names_the_steps_left_out_as_their_chain_does(cell, time_steps,
+                                                                                                left_out):
+    """Steps chosen with ``time_steps`` are counted in time (the decoder's t=2 is the 5th), but a "…" stands for
+    steps of its chain: the arrows through it, and the note, name them as that chain does. They named the decoder's
+    by its place in time, (1/3) ∂(J₃ + J₅)/∂h₁⁽ᵈ⁾, (∂c₅⁽ᵉ⁾/∂c₁⁽ᵈ⁾)ᵀ ∂J/∂c₅⁽ᵉ⁾ and "steps left out: t=2, 5": there is no
+    J₅ and no c₅. Each part an arrow names is what flows along it: h_t⁽ᵈ⁾ has two readers, its head and the next
+    step (drawn or left out), which hands back all of ∂J/∂h_t⁽ᵈ⁾ but the head's share."""
+    case = EncoderDecoderCase(cell)
+    picture = build_picture((case.loss,), level="cell", backward=True, slide=True, time_steps=time_steps)
+    labels = [label for _, _, label in picture.edges]
+    assert not any(re.search(r"[hcJ][₄-₉]", label) for label in labels), labels  # no step past S or T′ = 3
+    assert any(f"(also those of the steps left out: {left_out})" in note for note in picture.notes), picture.notes
+    checked = 0
+    for reader, _, label in picture.edges:
+        found = re.fullmatch(r"\(1/3\)(?:Σₜ₌([₀-₉]+)([⁰¹²³⁴⁵⁶⁷⁸⁹]+) ∂Jₜ| ∂J([₀-₉]+))/∂(h[₀-₉]+)(⁽[ᵉᵈ]⁾)", label)
+        if found is None:
+            continue
+        first, last, one, name, mark = found.groups()
+        steps = range(number(first), number(last) + 1) if first else [number(one)]
+        value = case.state(name, mark)
+        part = sum((case.step_loss(t) for t in steps[1:]), case.step_loss(steps[0])) * (1 / 3)
+        (named,) = tr.grad(part, value, retain_graph=True)
+        (flows,) = tr.grad(case.loss, value, retain_graph=True)
+        if mark == "⁽ᵈ⁾":  # what the head of its own step hands back; along the other arrow, all but that
+            (cotangent,) = tr.grad(case.loss, case.logits, retain_graph=True)
+            (from_head,) = tr.grad(case.logits[0, number(name[1:]) - 1], value,
+                                   grad_outputs=cotangent[0, number(name[1:]) - 1], retain_graph=True)
+            flows = from_head if picture.nodes[reader].label.startswith("linear") else flows - from_head
+        numpy.testing.assert_allclose(flows.numpy(), named.numpy(), rtol=1e-4, atol=1e-7, err_msg=label)
+        checked += 1
+    assert checked == (4 if time_steps == (0, 2, 3, 5) else 2), labels  # h₂⁽ᵉ⁾, h₁⁽ᵈ⁾ twice, h₂⁽ᵈ⁾; h₁⁽ᵈ⁾ twice
+    if cell == "lstm":  # the cell state into the decoder's steps left out: through c₂⁽ᵈ⁾, its step 2
+        assert "(∂c₂⁽ᵈ⁾/∂c₁⁽ᵈ⁾)ᵀ ∂J/∂c₂⁽ᵈ⁾" in labels, labels
+
+
 def test_the_note_on_row_directions_comes_only_with_rows_named_by_direction():
     """An encoder and its decoder are drawn on one row with no row names: a note on "→, ←" there names
     marks the figure does not have. Two layers are two named rows: there it explains them."""

@@ -28,7 +28,8 @@ from __future__ import annotations
 
 import re
 
-from .picture import CHOICES, Node, Picture, in_order, is_sum_of_losses, subscript
+from .kept_steps import steps_left_out
+from .picture import CHOICES, Node, Picture, in_order, in_time, is_sum_of_losses, subscript
 from .scripts import FROM_SUBSCRIPT, TO_SUBSCRIPT, TO_SUPERSCRIPT
 
 STEP_DIGITS = re.compile(r"[₀₁₂₃₄₅₆₇₈₉]+")
@@ -117,6 +118,7 @@ def arrow_labels(forward: Picture, losses: list[int], mean: int | None, generic:
         if value and head not in readers.setdefault((tail, value), []):
             readers[(tail, value)].append(head)
     reach = _losses_reached(forward, losses)
+    at = in_time(forward.nodes, forward.edges)  # losses in time order: a decoder's J₁ after its encoder's steps
     named = [_loss_names(forward, j, "J")[0] for j in losses if forward.nodes[j].kind != "ellipsis"]
     letter = STEP_DIGITS.sub("", named[0]) if named else "J"
     last = max((forward.nodes[j].step for j in losses if forward.nodes[j].step is not None), default=None)
@@ -141,12 +143,12 @@ def arrow_labels(forward: Picture, losses: list[int], mean: int | None, generic:
         elif forward.nodes[tail].kind == "ellipsis" and losses and reach[head] and not generic:
             # v comes out of steps left out, where it has readers too (h₁₈ → the head of step 18): this arrow
             # carries only the part through the losses its reader reaches, (1/20)Σₜ₌₁₉²⁰ ∂Jₜ/∂h₁₈
-            reached = sorted(reach[head], key=lambda j: forward.nodes[j].step or 0)
+            reached = sorted(reach[head], key=lambda j: at[j] or 0)
             text = losses_said([name for j in reached for name in _loss_names(forward, j, letter)], letter, value, mean)
         elif len(heads) == 1 and not generic:  # its only reader: the arrow carries all of ∂J/∂v
             text = f"∂J/∂{value}"
         elif separable:  # each reader reaches losses no other reaches: name the part by them
-            reached = sorted(reach[head], key=lambda j: forward.nodes[j].step or 0)
+            reached = sorted(reach[head], key=lambda j: at[j] or 0)
             if generic:  # the same words at every step of this arrow: chosen below, once all are known
                 steps = [forward.nodes[j].step for j in reached]
                 forms[(tail, head, label)] = _generic_forms(steps, forward.nodes[tail].step, last)
@@ -232,10 +234,11 @@ def _losses_reached(forward: Picture, losses: list[int]) -> list[frozenset]:
 
 
 def _loss_names(forward: Picture, loss: int, letter: str) -> list[str]:
-    """J₃ for the loss node J₃; J₄ … J₈ for a "…" standing for steps 4 to 8."""
+    """J₃ for the loss node J₃; J₄ … J₈ for a "…" standing for steps 4 to 8 — the losses of those steps, as
+    their chain names them (a decoder's J₂ where its step 2 stands after an encoder's steps)."""
     node = forward.nodes[loss]
     if node.kind == "ellipsis":
-        return [letter + str(step).translate(TO_SUBSCRIPT) for step in node.key[2]]
+        return [letter + str(step).translate(TO_SUBSCRIPT) for step in steps_left_out(node).losses]
     return [loss_name(forward, loss)]
 
 
@@ -290,7 +293,7 @@ def _chain_rule(forward: Picture, tail: int, head: int, value: str, generic: boo
     if forward.nodes[head].kind == "ellipsis" and STEP_DIGITS.search(value):
         # the steps left out pass on their last state (c₁₀), but what reads v is the first of them: c₃ = f₃ ⊙ c₂ + …
         # — its every state that the tail hands it (an LSTM's h₃ reaches J through both h₄ and c₄, not h₄ alone)
-        first = str(forward.nodes[head].key[2][0]).translate(TO_SUBSCRIPT)
+        first = str(steps_left_out(forward.nodes[head]).named[0][1]).translate(TO_SUBSCRIPT)  # (its chain's t)
         handed = [value_of(forward, t, label) for t, h, label in forward.edges if (t, h) == (tail, head)]
         outputs = list(dict.fromkeys(STEP_DIGITS.sub(first, v) for v in handed if STEP_DIGITS.search(v)))
     reader = forward.nodes[head]

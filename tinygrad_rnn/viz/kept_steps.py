@@ -9,8 +9,26 @@ calls them; ``ladder.py`` chooses its steps the same way.
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
+from .chains import chain_of
 from .levels import unique
-from .picture import Node, in_time, is_sum_of_losses, runs
+from .picture import Node, in_time, is_sum_of_losses, runs, steps_text
+
+
+class StepsLeftOut(NamedTuple):
+    """The key of a "…" node: the steps it stands for. ``steps`` are columns in time (:func:`~.picture.in_time`: a
+    decoder's after its encoder's), what the ladder counts and the layout places; ``named`` is each as its own
+    chain names it, (chain, t) — the decoder's first step is ("decoder", 1) wherever it stands — and ``losses`` the
+    steps, as their chain names them, whose J_t reach J through the "…": what a label or a note may write (a
+    decoder's J₁ … J_T′, never J_(S+1)). Its first item says what it is under the keys of the views built on it
+    (("backward", key))."""
+
+    kind: str  # "ellipsis"
+    side: str  # "before", "between" or "after" the steps drawn
+    steps: tuple[int, ...]
+    named: tuple[tuple[str, int], ...]
+    losses: tuple[int, ...]
 
 
 def keep_steps(nodes: list[Node], edges, time_steps: slice | tuple[int, ...]):
@@ -30,16 +48,23 @@ def keep_steps(nodes: list[Node], edges, time_steps: slice | tuple[int, ...]):
     renumber = {old: new for new, old in enumerate(kept)}
     result = [nodes[i] for i in kept]
     stands_for: dict[int, int] = {}  # a dropped node → its "…"
+    named: dict[int, tuple[str, int]] = {}  # a step in time → (its chain, its step as the chain names it)
+    for i in sorted(dropped, key=lambda i: nodes[i].chain is None):  # a chain's own cells first, then e_t, J_t
+        named.setdefault(at[i], (chain_of(nodes[i])[0] if nodes[i].chain is not None else "", nodes[i].step))
+    with_loss = {at[a]: nodes[a].step for a, b, _ in edges if a in dropped and is_sum_of_losses(nodes[b])}  # J_t
     for skipped in runs([t for t in steps if t not in chosen], steps):
         side = "before" if skipped[0] < min(chosen) else "after" if skipped[0] > max(chosen) else "between"
         plural = "s" if len(skipped) > 1 else ""
-        shifts = {at[i] - nodes[i].step for i in dropped if at[i] in skipped}  # one chain's own steps, or two chains'
-        named = f"\nt={_span([t - min(shifts) for t in skipped])}" if len(shifts) == 1 else ""
+        own = [named[t][1] for t in skipped]
+        one_chain = len({t - step for t, step in zip(skipped, own)}) == 1  # one chain's own steps, or two chains'
+        said = f"\nt={_span(own)}" if one_chain else ""
         label = {"before": f"… {len(skipped)} earlier time step{plural}",
                  "after": f"… {len(skipped)} more time step{plural}",
-                 "between": f"…\n{len(skipped)} step{plural}{named}"}[side]  # narrow
+                 "between": f"…\n{len(skipped)} step{plural}{said}"}[side]  # narrow
         place = min(chosen) - 1 if side == "before" else max(chosen) + 1 if side == "after" else skipped[0]
-        result.append(Node(("ellipsis", side, tuple(skipped)), "ellipsis", label, step=place, after=0))
+        key = StepsLeftOut("ellipsis", side, tuple(skipped), tuple(named[t] for t in skipped),
+                           tuple(with_loss[t] for t in skipped if t in with_loss))
+        result.append(Node(key, "ellipsis", label, step=place, after=0))
         stands_for.update({i: len(result) - 1 for i in dropped if at[i] in skipped})
     new_edges = []
     for a, b, label in edges:
@@ -133,11 +158,42 @@ def steps_within_chains(lengths: list[int], shown: int = 5) -> tuple[int, ...] |
 
 
 def left_out(node: Node) -> list[int]:
-    """The steps a "…" stands for (its key says, under the keys of the views built on it)."""
+    """The steps a "…" stands for, in time (the columns it stands in for)."""
+    return list(steps_left_out(node).steps)
+
+
+def steps_left_out(node: Node) -> StepsLeftOut:
+    """What a "…" stands for: its key, under the keys of the views built on it."""
     key = node.key
-    while key[0] != "ellipsis":  # ("backward", ("ellipsis", side, steps)), …
+    while key[0] != "ellipsis":  # ("backward", ("ellipsis", side, steps, …)), …
         key = key[1]
-    return list(key[2])
+    return key
+
+
+def left_out_said(nodes: list[Node]) -> str:
+    """The steps the "…" among ``nodes`` stand for, as their chains name them ("" where none): t=4…18; where the
+    timeline runs through several chains (an encoder's steps, then its decoder's, each numbered from 1), each chain's
+    by its name (a t alone would say a step of each).
+
+    >>> dots = [Node(StepsLeftOut("ellipsis", "between", (2,), (("encoder", 2),), ()), "ellipsis", ""),
+    ...         Node(StepsLeftOut("ellipsis", "between", (5, 6), (("decoder", 2), ("decoder", 3)), (2, 3)),
+    ...              "ellipsis", "")]
+    >>> left_out_said(dots[:1]), left_out_said(dots)
+    ('t=2', 'encoder t=2; decoder t=2, 3')
+    """
+    found = sorted((step, chain, own) for node in nodes if node.kind == "ellipsis"
+                   for step, (chain, own) in zip(steps_left_out(node).steps, steps_left_out(node).named))
+    if not found:
+        return ""
+    afters = {node.chain.after for node in nodes if node.chain is not None} | {step - own for step, _, own in found}
+    if len(afters) < 2:  # one chain in time (or several side by side: layers, directions): t is every row's
+        return f"t={steps_text([own for _, _, own in found])}"
+    by_chain: list[tuple[str, list[int]]] = []
+    for _, chain, own in found:
+        if not by_chain or by_chain[-1][0] != chain:
+            by_chain.append((chain, []))
+        by_chain[-1][1].append(own)
+    return "; ".join(f"{chain} t={steps_text(owns)}".lstrip() for chain, owns in by_chain)
 
 
 def _span(steps: list[int]) -> str:

@@ -355,7 +355,7 @@ def _chain_beside(picture: Picture, node: Node, other: Node, label: str):
     reverse cell 1 is h₂⁽←⁾: written bare, h₂ and h₃ said neither), the encoder's h₃ into its decoder's cell 1."""
     if node.kind != "ellipsis":
         return chain_of(node)
-    key, step = node.key, re.search(r"[₀-₉]+", label)
+    key, step = node.key, re.search(r"[₀-₉]+", label.rpartition("/∂")[2])  # the value's step, not a J's before it
     while key[0] != "ellipsis":  # ("backward", ("ellipsis", side, steps)) in the views built on the forward one
         key = key[1]
     if step is None:

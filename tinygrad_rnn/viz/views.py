@@ -18,6 +18,7 @@ import re
 from dataclasses import replace
 
 from .gradient_labels import STEP_BAR_NOTE, STEP_DIGITS, arrow_labels, loss_name, scores_note, sum_note
+from .kept_steps import left_out_said
 from .levels import unique
 from .parameter_names import PROJECTION
 from .picture import (
@@ -170,12 +171,13 @@ def bptt_picture(forward: Picture, generic: bool = False, slide: bool = False, w
         for i in members:
             step = forward.nodes[i].step
             edges.append((index[i], len(nodes) - 1, "" if step is None or len(members) == 1 else f"t={step}"))
-    left_out = [step for i in index if forward.nodes[i].kind == "ellipsis" for step in forward.nodes[i].key[2]]
+    left_out = left_out_said([forward.nodes[i] for i in index if forward.nodes[i].kind == "ellipsis" or
+                              forward.nodes[i].chain is not None])  # as their chains name them, not in time
     if len(stepped) < len(rows) and any(len(members) > 1 for members in rows.values()):  # (a loop without steps)
         notes = ["Σ: the terms one weight receives at each of its uses, added"]
     else:
         notes = ["Σ: the terms one weight receives at every step, added"
-                 + (f" (also those of the steps left out: t={steps_text(left_out)})" if left_out else "")]
+                 + (f" (also those of the steps left out: {left_out})" if left_out else "")]
     notes += [note for note in forward.notes if PROJECTION in note]  # what the W_hr its Σ sums does
     if slide and any(node.step is not None for node in nodes):  # (a node per call)
         notes.append({None: BACKWARD_NODES, "rows": BACKWARD_ROWS, "overlaid": BOTH_WAYS}[with_forward])
