@@ -15,10 +15,12 @@ class GapRoutes:
     attribute read here)."""
 
     def _started(self, head: int) -> list[int]:
-        """The nodes beside the row at its start that feed the step ``head`` (h₀ and c₀), top to bottom."""
+        """The nodes beside the row at its start that feed the step ``head`` (h₀ and c₀), top to bottom: not
+        the weights drawn once, whose bus drops into the step from below (counted among them, W, U and b moved
+        h₀'s arrow off h's line into the first cell with a jog)."""
         tails = {t for t in self.predecessors[head]  # (not a Σ that a gradient reaches: placed as a weight)
                  if t not in self.block_of and self.place.get(t, ("",))[0] == "start"
-                 and self.nodes[t].kind != "output"}
+                 and self.nodes[t].kind != "output" and self.kind.get((t, head), ("",))[0] != "bus"}
         return sorted(tails, key=lambda t: -self.boxes[t].y)
 
     def _entry_y(self, tail: int, head: int) -> float:
