@@ -1,5 +1,10 @@
-"""Wires that read false: an initial state leaving through the weights' bus.
+"""Wires that read false: two sources drawn as one line, an initial state leaving through the weights' bus.
 
+- Two modules reading one x (an RNN and a GRU side by side, an ensemble's two towers): x₃'s line up into the GRU's
+  cell 3 and h₃⁽ʳ⁾'s up into J ran 1 point apart for 45 points (64 at free size) and split under the GRU's cell, as
+  if the RNN's h₃ fed it — a stack, not two modules sharing an input. Each now keeps a lane of its own, an
+  arrowhead's width apart (drawn_lines.wires_side_by_side; test_slide_figures.py runs the same measure over the
+  documentation's figures and the CLI's grid).
 - ``params="once"``: h₀ stood among the weights, in their column, and its arrow left across their bus's trunk, as if
   it were one more weight that every step reads. h₀ (and c₀) now stand between the weights and the first step, where
   the figure puts them without ``params="once"``, each arrow touching no line of the bus.
@@ -8,9 +13,22 @@
 import xml.etree.ElementTree as ElementTree
 
 import pytest
-from drawn_lines import Arrow, crossings, point_to_segment, read, segments
+from drawn_lines import Arrow, crossings, point_to_segment, read, segments, wires_side_by_side
+from test_slide_figures import ALONG, NEAR
 
 import tinygrad_rnn as tr
+
+
+def two_modules_reading_one_x():
+    """an RNN and a GRU reading the same x, J from both last states"""
+    rnn, gru = tr.nn.RNN(2, 3), tr.nn.GRU(2, 3)
+    x = tr.randn(3, 1, 2)
+    x.name = "x"
+    by_rnn, _ = rnn(x)
+    by_gru, _ = gru(x)
+    loss = (tr.cat([by_rnn[-1], by_gru[-1]], -1) ** 2).sum()
+    loss.name = "J"
+    return loss
 
 
 def hand_loop():
@@ -40,6 +58,15 @@ def layer(kind):
 def drawn(make, tmp_path, **options) -> str:
     tr.manual_seed(0)
     return tr.viz.save(make(), path=tmp_path / "f.svg", level="cell", **options).read_text()
+
+
+@pytest.mark.parametrize("slide", [True, False])
+def test_two_modules_reading_one_x_keep_their_wires_apart(slide, tmp_path, library_svg):
+    text = drawn(two_modules_reading_one_x, tmp_path, slide=slide)
+    assert wires_side_by_side(text, NEAR, ALONG) == []
+    arrows, nodes = read(text)  # (and the two lines the measure found, still there: x₃ into the GRU, h₃⁽ʳ⁾ into J)
+    assert any(nodes[a.tail][0] == "x3" and nodes[a.head][0].startswith("GRU cell") for a in arrows)
+    assert any(a.name == "h3(r)" and nodes[a.head][0] == "J" for a in arrows)
 
 
 def kinds(figure_svg: str) -> dict[str, str]:

@@ -99,6 +99,11 @@ class GapRoutes:
             gap_x = max(gap_x, past_risers) if side > 0 else min(gap_x, past_risers)
         if beyond is not None:  # a lane beyond a line up the side into the same op
             gap_x = max(gap_x, beyond + self.space.lane) if side > 0 else min(gap_x, beyond - self.space.lane)
+        input_x = self._input_up_x(column) if side > 0 else None
+        if input_x is not None:  # an arrowhead's width beyond an input's line up into the row above: from another
+            # source, h₃⁽ʳ⁾ up into J ran 1 point beside x₃'s up into the GRU's cell 3 for 45 points and split from it
+            # under the cell, as if the RNN's h₃ fed the GRU (two modules reading one x)
+            gap_x = max(gap_x, input_x + ARROW)
         rightwards = b.x > a.x
         inside = b if outside is a else a
         if nested and self.slide:  # all of them farther out where the innermost (``innermost`` tracks in) would reach
