@@ -147,9 +147,9 @@ class Placement:
         # among them, and its arrow left across their bus's trunk as if it were a fourth weight joining the bus.
         fed = {i: {block_of[s][1] for s in self.successors[i] if s in block_of} for i in beside}
         shared = {i for i in beside if self.nodes[i].kind == "parameter" and len(fed[i]) > 1}
-        weights_column = outermost // stacked + any(
-            fed[i] and distance[i] // stacked == outermost // stacked for i in beside
-            if self.place[i][0] == "start" and i not in shared and shared)
+        states_there = any(fed[i] and self.place[i][0] == "start" and i not in shared
+                           and distance[i] // stacked == outermost // stacked for i in beside)
+        weights_column = outermost // stacked + (1 if shared and states_there else 0)
         for i in beside:
             side, row = self.place[i]
             feeds_steps = bool(fed[i])
