@@ -127,3 +127,36 @@ def point_to_segment(point: Point, p: Point, q: Point) -> float:
     length = dx * dx + dy * dy
     t = 0.0 if length == 0 else max(0.0, min(1.0, ((point[0] - p[0]) * dx + (point[1] - p[1]) * dy) / length))
     return math.hypot(point[0] - p[0] - t * dx, point[1] - p[1] - t * dy)
+
+
+def wires_side_by_side(figure_svg: str, near: float, along: float) -> list[tuple[str, str, float, float]]:
+    """(one line's name or its tail's words, the other's, how far apart, how long side by side) for each pair of
+    level (or upright) stretches of two arrows from different nodes that run side by side less than ``near``
+    apart, and more than nothing, for ``along`` points or more: at slide distance two wires, each from its own
+    source, that read as one, or as one splitting from the other (h₃⁽ʳ⁾ up into J ran 1 point beside x₃'s line up
+    into the GRU's cell 3, and split from it under the cell as if the RNN's h₃ fed it). Lines drawn as one (0
+    apart: a bus of weights drawn once, one line forking into every step) are legibility.shared_lines's to count.
+    """
+    arrows, nodes = read(figure_svg)
+
+    def name(arrow: Arrow) -> str:
+        return arrow.name or nodes.get(arrow.tail, (arrow.tail,))[0]
+
+    found = []
+    for k, first in enumerate(arrows):
+        for second in arrows[k + 1:]:
+            if first.tail == second.tail:
+                continue  # (one source: a line that forks)
+            for p, q in segments(first.line):
+                for r, s in segments(second.line):
+                    for runs in (0, 1):  # along x (level), along y (upright)
+                        across = 1 - runs
+                        if p[across] != q[across] or r[across] != s[across] or p[runs] == q[runs] \
+                                or r[runs] == s[runs]:
+                            continue
+                        apart = abs(p[across] - r[across])
+                        together = min(max(p[runs], q[runs]), max(r[runs], s[runs])) \
+                            - max(min(p[runs], q[runs]), min(r[runs], s[runs]))
+                        if 0 < apart < near and together >= along:
+                            found.append((name(first), name(second), round(apart, 1), round(together)))
+    return found

@@ -15,6 +15,7 @@ import xml.etree.ElementTree as ElementTree
 
 import pytest
 from drawing_cases import last_step_loss
+from drawn_lines import wires_side_by_side
 from test_cli_grid import GRID, arguments, drawn_figure, read
 from test_label_placement import drawn_width, flipped_bundles, misplaced_labels
 from test_viz_user_models import CharLM, char_lm_loss
@@ -24,6 +25,7 @@ import tinygrad_rnn as tr
 from tinygrad_rnn import viz
 from tinygrad_rnn.cli import language_model_loss, main
 from tinygrad_rnn.viz import fit_notes, geometry, views
+from tinygrad_rnn.viz.geometry import ARROW
 from tinygrad_rnn.viz.graph import build_picture
 from tinygrad_rnn.viz.layout import labelled_layout
 from tinygrad_rnn.viz.legibility import label_clashes, measure, shared_lines, slide_fit
@@ -728,6 +730,29 @@ def test_no_two_arrows_of_a_documentation_figure_share_a_line(name, tmp_path, li
 @pytest.mark.parametrize("name", [expect(SHARED_LINES_GRID, case_id(case)) for case in GRID])
 def test_no_two_arrows_of_a_cli_figure_share_a_line(name, tmp_path, library_svg, capsys):
     assert shared_lines(cli_figure(name, tmp_path / "figure.svg", capsys)) == []
+
+
+# --- no two wires from different sources side by side, a few points apart (drawn_lines.wires_side_by_side) ----------
+# Two modules reading one x: x₃'s line up into the GRU's cell 3 and h₃⁽ʳ⁾'s up into J ran 1 point apart for 45 points
+# (64 at free size), and split under the cell as if the RNN's h₃ fed the GRU (test_viz_wires_apart.py draws it); a
+# rolled two-layer bidirectional RNN's x_t up into layer 1's reverse cell ran 1.7 points beside h_t⁽¹→⁾ up into layer
+# 2 for 60 points (rnn-cell-2-True-last-none-True-8-elman). Each now runs a lane of its own.
+NEAR, ALONG = ARROW / 2, 20.0  # closer than half an arrowhead, for longer than a gap between two rows
+SIDE_BY_SIDE_DOCS: dict[str, str] = {}
+SIDE_BY_SIDE_GRID = {
+    "rnn-op-2-False-every-backward-False-8-usc": "∂J out of layer 2's tanh backward at t=1 runs 1.5 points beside "
+    "the Σ's term t=8 for 86 points (on a slide, the figure 11.1 px: two layers of op-level steps crowd the gaps)",
+}
+
+
+@pytest.mark.parametrize("name", [expect(SIDE_BY_SIDE_DOCS, name) for name, _, _ in DOCS])
+def test_no_two_wires_of_a_documentation_figure_run_side_by_side(name, tmp_path, library_svg):
+    assert wires_side_by_side(documentation_figure(name, tmp_path / "f.svg"), NEAR, ALONG) == []
+
+
+@pytest.mark.parametrize("name", [expect(SIDE_BY_SIDE_GRID, case_id(case)) for case in GRID])
+def test_no_two_wires_of_a_cli_figure_run_side_by_side(name, tmp_path, library_svg, capsys):
+    assert wires_side_by_side(cli_figure(name, tmp_path / "figure.svg", capsys), NEAR, ALONG) == []
 
 
 def linear_lines_shared(svg_text: str) -> list[tuple[str, str]]:

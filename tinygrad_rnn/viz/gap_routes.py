@@ -15,10 +15,12 @@ class GapRoutes:
     attribute read here)."""
 
     def _started(self, head: int) -> list[int]:
-        """The nodes beside the row at its start that feed the step ``head`` (h₀ and c₀), top to bottom."""
+        """The nodes beside the row at its start that feed the step ``head`` (h₀ and c₀), top to bottom: not
+        the weights drawn once, whose bus drops into the step from below (counted among them, W, U and b moved
+        h₀'s arrow off h's line into the first cell with a jog)."""
         tails = {t for t in self.predecessors[head]  # (not a Σ that a gradient reaches: placed as a weight)
                  if t not in self.block_of and self.place.get(t, ("",))[0] == "start"
-                 and self.nodes[t].kind != "output"}
+                 and self.nodes[t].kind != "output" and self.kind.get((t, head), ("",))[0] != "bus"}
         return sorted(tails, key=lambda t: -self.boxes[t].y)
 
     def _initial_states(self, members: list[int]) -> bool:
@@ -103,6 +105,11 @@ class GapRoutes:
             gap_x = max(gap_x, past_risers) if side > 0 else min(gap_x, past_risers)
         if beyond is not None:  # a lane beyond a line up the side into the same op
             gap_x = max(gap_x, beyond + self.space.lane) if side > 0 else min(gap_x, beyond - self.space.lane)
+        input_x = self._input_up_x(column) if side > 0 else None
+        if input_x is not None:  # an arrowhead's width beyond an input's line up into the row above: from another
+            # source, h₃⁽ʳ⁾ up into J ran 1 point beside x₃'s up into the GRU's cell 3 for 45 points and split from it
+            # under the cell, as if the RNN's h₃ fed the GRU (two modules reading one x)
+            gap_x = max(gap_x, input_x + ARROW)
         rightwards = b.x > a.x
         inside = b if outside is a else a
         if nested and self.slide:  # all of them farther out where the innermost (``innermost`` tracks in) would reach

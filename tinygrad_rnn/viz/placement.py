@@ -142,10 +142,19 @@ class Placement:
         moved_right = set()  # the rows whose Σs of the later steps moved to the right end (a decoder's)
         first_sums = []  # the Σs of a row's first steps (an encoder's), placed after the loop: (node, row, column)
         stacked = self._levels_per_column()
+        # A weight drawn once feeds several steps along its bus; an initial state (h₀, c₀) feeds the first step
+        # alone. Where both would share the outermost column, the weights take one column further out: h₀ stood
+        # among them, and its arrow left across their bus's trunk as if it were a fourth weight joining the bus.
+        fed = {i: {block_of[s][1] for s in self.successors[i] if s in block_of} for i in beside}
+        shared = {i for i in beside if self.nodes[i].kind == "parameter" and len(fed[i]) > 1}
+        states_there = any(fed[i] and self.place[i][0] == "start" and i not in shared
+                           and distance[i] // stacked == outermost // stacked for i in beside)
+        weights_column = outermost // stacked + (1 if shared and states_there else 0)
         for i in beside:
             side, row = self.place[i]
-            feeds_steps = any(s in block_of for s in self.successors[i])
-            column = (outermost if self.nodes[i].kind == "parameter" and feeds_steps else distance[i]) // stacked
+            feeds_steps = bool(fed[i])
+            column = (weights_column if i in shared else
+                      (outermost if self.nodes[i].kind == "parameter" and feeds_steps else distance[i]) // stacked)
             on_left = (side == "start") != (self.reverse[row] if self.rows else False)
             linked = linked_on[i]
             middle = (len(self.steps) - 1) / 2

@@ -57,6 +57,22 @@ class Risers:
             return min(box.left for box in boxes) - BESIDE_COLUMN - lane * spacing
         return max(box.right for box in boxes) + BESIDE_COLUMN + lane * spacing
 
+    _inputs_up: set[int] | None = None  # the columns an input runs up beside into a row above (found once)
+
+    def _input_up_x(self, column: int) -> float | None:
+        """The x of an input's line up beside ``column``'s right into a row above its own (two modules reading one
+        x_t, a bidirectional layer's reverse row: :meth:`~.routes.Routes._dogleg`), None where none runs there:
+        close beside the column, a lane beyond the lines up past rows on that side (x_t into layer 1's reverse row
+        ran 1.7 points beside h_t⁽¹→⁾ up into layer 2 for 60 points, one line at slide distance)."""
+        if self._inputs_up is None:
+            self._inputs_up = {self.block_of[head][1] for tail, head, _ in self.edge_list
+                               if self._input_into_a_row_above(tail, head)}
+        if column not in self._inputs_up:
+            return None
+        x = self.column_x[column] + self.column_width / 2 + BESIDE_COLUMN
+        risers = self._risers_beside(column, False)
+        return max(x, self._riser_x(column, False, len(risers))) if risers else x
+
     def _riser(self, tail: int, head: int, a: Box, b: Box, label: str) -> Route:
         """Up past the rows in between, beside the column (see :meth:`_rises_on_left`), each row's line on a lane
         of its own. Lines on one side nest, so none crosses another: a line from a row farther from b runs further

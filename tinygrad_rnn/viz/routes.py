@@ -109,7 +109,7 @@ class Routes(StateRoutes, BusRoutes, GapRoutes, Risers):
             # between two steps close beside b's column, clear of the states named mid-gap (as up past rows), on the
             # side the row it passes sends its states out of (a forward row's right: across their tails, not 4
             # points from the cells across the heads of the states coming in)
-            return self._dogleg(a, b, b.x + self.column_width / 2 + BESIDE_COLUMN, label)
+            return self._dogleg(a, b, self._input_up_x(self.block_of[head][1]), label)
         if (tail in block_of) != (head in block_of) and self.place.get(tail if head in block_of else head,
                                                                         ("",))[0] in ("start", "end"):
             inside = head if head in block_of else tail
