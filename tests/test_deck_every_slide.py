@@ -137,3 +137,17 @@ def test_the_gru_cells_two_n_rows_say_which_one_r_multiplies(every_slide):
         labels = edge_labels(svg)
         assert [ends for ends, label in labels if label == h_rows] == [("split", "mul")], (notation, labels)
         assert [ends for ends, label in labels if label == x_rows] == [("split", "add")], (notation, labels)
+
+
+GATE_BOX = re.compile(r'<rect x="([\d.]+)"[^>]*/><text[^>]*><tspan[^>]*>([fgio])<tspan[^>]*>[^<]*</tspan>'
+                      r'<tspan[^>]*> = (?:σ|tanh)<')  # an LSTM gate's node: its box's left, its letter (f⁽¹⁾ = σ)
+
+
+def test_the_lstm_cell_draws_its_gates_in_one_order_in_every_notation(every_slide):
+    # CS224N's f⁽¹⁾ = σ went unread as a gate (only f₁ = σ was), so its gates stood in the order of their labels:
+    # f, g, i, o, where every other notation's slide drew f, i, g, o
+    for notation in PRESETS:
+        (svg, _), = every_slide["rnn", notation, "07-lstm-cell"][1]
+        gates = "".join(gate for _, gate in sorted((float(x), gate) for x, gate in GATE_BOX.findall(svg)))
+        assert gates == "figo", (notation, gates)
+
