@@ -17,6 +17,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from .chains import module_marks
 from .gru_rows import label_candidate_rows
 from .layout import labelled_layout
 from .notation import BIASES, PRESETS, Notation
@@ -118,21 +119,27 @@ class Lecture:
 
     def shared_by_two_rows(self) -> str:
         """An encoder–decoder's weights in the lecture's names: two sets, the encoder's and the decoder's, each the
-        same at every step of its own row — its cells have the same names, not the same tensors.
+        same at every step of its own row — its cells' weights marked with their module, as its states are (W_h⁽ᵉ⁾,
+        W_h⁽ᵈ⁾; CS224N's W_h^[enc]): one symbol for both would say they are one tensor.
 
         >>> from tinygrad_rnn.viz.notation import resolve
         >>> Lecture("rnn", resolve("usc")).shared_by_two_rows().partition(": ")[2]
-        'E_x, W_x, W_h, b (encoder); E_y, W_x, W_h, b, W_hy, b_y (decoder)'
+        'E_x, W_x⁽ᵉ⁾, W_h⁽ᵉ⁾, b⁽ᵉ⁾; E_y, W_x⁽ᵈ⁾, W_h⁽ᵈ⁾, b⁽ᵈ⁾, W_hy, b_y'
         """
-        return (f"two sets of weights, each the same along its row: {self.symbol('E_x')}, {self.cell_weights()} "
-                f"(encoder); {self.symbol('E_y')}, {self.cell_weights()}, {self.symbol('W_hy')}, {self.symbol('b_y')} "
-                "(decoder)")  # (no room left to say USC's W_hy is borrowed: slides 03 and 11 have said it)
+        marks = module_marks({"encoder", "decoder"}, self.notation.module_letters)  # as the figure marks h⁽ᵉ⁾
+        encoder, decoder = (self.cell_weights(marks[module]) for module in ("encoder", "decoder"))
+        # (the key's first words say whose each mark is, ⁽ᵉ⁾: encoder: no "(encoder)" after the set, which took the
+        # line to a second and an LSTM's labels under 28 px, 27.6; no room left to say USC's W_hy is borrowed either:
+        # slides 03 and 11 have said it)
+        return (f"two sets of weights, each the same along its row: {self.symbol('E_x')}, {encoder}; "
+                f"{self.symbol('E_y')}, {decoder}, {self.symbol('W_hy')}, {self.symbol('b_y')}")
 
-    def cell_weights(self) -> str:
+    def cell_weights(self, mark: str = "") -> str:
         """The cell's weights as its figure writes them: a lecture's one b where it writes their sum, a GRU's two
-        (:meth:`.Notation.for_cell`)."""
+        (:meth:`.Notation.for_cell`); ``mark``: whose they are, where a figure has two modules (e: the encoder's)."""
         names = self.notation.for_cell(self.cell)
-        return ", ".join(dict.fromkeys(names.symbol(name) for name in ("W_ih", "W_hh", "b_ih", "b_hh")))
+        return ", ".join(dict.fromkeys(names.symbol(name) + names.marked(mark)
+                                       for name in ("W_ih", "W_hh", "b_ih", "b_hh")))
 
     def head_borrowed(self) -> str:
         """Where the lecture names no output layer (USC's writes a per-word softmax), what its figures and lines
