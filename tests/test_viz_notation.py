@@ -376,6 +376,36 @@ def test_a_gru_keeps_both_biases_where_the_lecture_writes_one(preset, level):
             assert f"{merged} = " in notes, notes
 
 
+def gru_beside_rnn():
+    """A GRU and a tanh RNN reading one x: two modules, two cells, in one figure."""
+    tr.manual_seed(0)
+    x = tr.randn(3, 1, 2)
+    return (tr.cat([tr.nn.RNN(2, 3)(x)[0][-1], tr.nn.GRU(2, 3)(x)[0][-1]], -1) ** 2).sum()
+
+
+@pytest.mark.parametrize("preset", ["cs224n", "usc", "elman", "cmu"])
+def test_a_gru_beside_an_rnn_keeps_its_own_two_biases(preset):
+    """The GRU rule is each module's: beside an RNN, a GRU drew "W⁽ᵍ⁾, b_h⁽ᵍ⁾ / V⁽ᵍ⁾" under the footnote "b_h = bias_ih
+    + bias_hh: … the lecture writes their sum", and its BPTT figure summed a ∂J/∂b_h⁽ᵍ⁾ — a GRU's b_hn sits inside
+    r ⊙ (…), so no one b is the two. Now its two are b′ and b″ (the RNN's still the lecture's one b), each summed
+    apart, and the footnote says both rules."""
+    merged = PRESETS[preset]["names"]["b_ih"]
+    forward = build_picture((gru_beside_rnn(),), level="cell", notation=preset)
+    biases = {node.label.split()[0]: [name for name in node.parameters if name.startswith(merged)]
+              for node in forward.nodes if node.kind == "group"}
+    gru, rnn = biases["GRU"], biases["RNN"]
+    assert len(gru) == 2 and [part in name for name, part in zip(gru, "′″")] == [True, True], gru
+    assert len(rnn) == 1 and not set("′″") & set(rnn[0]), rnn
+    notes = " ".join(forward.notes)
+    assert f"bias_ih, bias_hh ({merged}′, {merged}″): two biases in a GRU, not one" in notes, notes  # PyTorch's names
+    assert f"{merged} = bias_ih + bias_hh" in notes, notes  # (the RNN's)
+    bptt = build_picture((gru_beside_rnn(),), level="cell", notation=preset, backward=True)
+    summed = {name for node in bptt.nodes if node.kind == "output"
+              for name in re.findall(r"∂\w/∂(\S+) = Σ", node.label)}
+    assert summed == {name for names in biases.values() for name in names} | \
+        {name for node in forward.nodes for name in node.parameters if not name.startswith(merged)}, summed
+
+
 def test_a_gru_lecture_page_names_both_biases_in_the_notation():
     tr.manual_seed(0)
     model = tr.models.LanguageModel(10, 3, 4, cell="gru", fused=False)
