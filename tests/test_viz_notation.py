@@ -406,6 +406,19 @@ def test_a_gru_beside_an_rnn_keeps_its_own_two_biases(preset):
         {name for node in forward.nodes for name in node.parameters if not name.startswith(merged)}, summed
 
 
+def test_cs224n_says_what_x_stands_for_where_w_e_is_drawn_on_it():
+    """CS224N's W_e multiplies the embedding e⁽ᵗ⁾ = E x⁽ᵗ⁾: a layer drawn alone, W_e on x⁽ᵗ⁾, mixed two notations
+    unsaid. Said once where W_e reads x⁽ᵗ⁾; not where an embedding is drawn, nor where W_e is not."""
+    said = "The layer is drawn alone: its input x⁽ᵗ⁾ stands for the embedding e⁽ᵗ⁾"
+    for level in ("cell", "op"):
+        alone = build_picture((last_step_loss("gru", 3)[1],), level=level, notation="cs224n")
+        assert alone.notes.count(said) == 1, alone.notes
+    hidden = build_picture((last_step_loss("gru", 3)[1],), level="cell", notation="cs224n", params="hide")
+    embedded = build_picture((language_model_loss("rnn", steps=2)[0],), level="cell", notation="cs224n")
+    pytorch = build_picture((last_step_loss("gru", 3)[1],), level="cell")
+    assert not any("stands for" in note for picture in (hidden, embedded, pytorch) for note in picture.notes)
+
+
 def test_a_gru_lecture_page_names_both_biases_in_the_notation():
     tr.manual_seed(0)
     model = tr.models.LanguageModel(10, 3, 4, cell="gru", fused=False)

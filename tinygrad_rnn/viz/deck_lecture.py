@@ -88,10 +88,11 @@ class Lecture:
             return f"n = tanh({x_rows} + r ⊙ ({h_rows}))"
         return f"n = tanh({x_rows} + r ⊙ {h_rows}),   [·]ₙ: the rows that feed n"
 
-    def candidate_rows(self, x: str = "x_t", h: str = "h_{t−1}") -> tuple[str, str]:
+    def candidate_rows(self, x: str = "", h: str = "h_{t−1}") -> tuple[str, str]:
         """The two inputs of the GRU's candidate n: PyTorch's W_in x + b_in and W_hn h + b_hn, or the lecture's
         weights with [·]ₙ, their rows that feed n, and both of PyTorch's biases (a GRU's two do not add up to one:
         :meth:`.Notation.for_cell`; b₁′, b₁″ where a user named both b₁ all the same)."""
+        x = x or self.reads()  # (a figure's riser passes what it draws: x⁽¹⁾, said to stand for e⁽¹⁾ under it)
         gru = self.notation.for_cell("gru")
         w_ih, w_hh = gru.symbol("W_ih"), gru.symbol("W_hh")
         if (w_ih, w_hh) == ("W_ih", "W_hh"):
@@ -148,12 +149,17 @@ class Lecture:
             "W_hy" not in PRESETS[self.notation.preset]["names"]
         return "CMU's names: this lecture names none" if borrowed else ""
 
+    def reads(self) -> str:
+        """What the cell's input weight multiplies in the lecture's equations, as slide text: CS224N's W_e the
+        embedding e_t (:attr:`.Notation.reads_embedding`), any other lecture's x_t."""
+        return "e_t" if self.notation.reads_embedding else "x_t"
+
     def recurrence(self) -> str:
         """The cell's equation in the lecture's names, as text: both of PyTorch's biases, or the
         lecture's one where it writes their sum; CS224N's W_e multiplies an embedding, e_t = E x_t."""
         w_ih, w_hh, b_ih, b_hh = (self.symbol(name) for name in ("W_ih", "W_hh", "b_ih", "b_hh"))
         biases = b_ih if b_ih == b_hh else f"{b_ih} + {b_hh}"
-        read = "e_t" if w_ih == "W_e" else "x_t"
+        read = self.reads()
         embedded = ",   e_t = E x_t" if read == "e_t" else ""
         return {"rnn": f"h_t = tanh({w_hh} h_{{t−1}} + {w_ih} {read} + {biases}){embedded}",
                 "lstm": "c_t = f_t ⊙ c_{t−1} + i_t ⊙ g_t,   h_t = o_t ⊙ tanh(c_t)",

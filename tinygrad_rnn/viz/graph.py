@@ -50,7 +50,7 @@ from .node_details import attach_gradient_norms, shapes_on_all_or_none, values_t
 from .notation import Notation, cells_of_weights, resolve, short_name
 from .overlaid import overlaid_picture
 from .parameter_drawing import apply_params
-from .parameter_names import name_parameters, parameter_notes
+from .parameter_names import input_weight_notes, name_parameters, parameter_notes
 from .parameter_roles import parameter_roles
 from .picture import (
     Node,
@@ -158,6 +158,7 @@ def build_picture(tensors: tuple[Tensor, ...], level: str = "op", backward: bool
     cells = cells_of_weights([(t.name, t) for t in leaves])  # each module's own (a GRU beside an RNN: both)
     name_values(picture, notation.for_cells(cells), {short_name(t.name) for t in leaves}, params != "hide",
                 tokens, targets, known)
+    picture.notes += input_weight_notes(picture, notation)  # CS224N's W_e drawn on x⁽ᵗ⁾: what x⁽ᵗ⁾ stands for
     if level != "op":  # each sequence's h_n, where a batch ran with lengths=
         picture.notes += lengths_notes(roots, notation)
     if level != "op" and not backward:  # a head's states that a cat joined: [h₄⁽→⁾; h₁⁽←⁾] under its name

@@ -115,6 +115,31 @@ class Notation:
         """
         return bool(PRESETS.get(self.preset, {}).get("words_as_columns"))
 
+    @property
+    def reads_embedding(self) -> bool:
+        """Whether the lecture's input weight multiplies an embedding (CS224N's W_e e⁽ᵗ⁾, e⁽ᵗ⁾ = E x⁽ᵗ⁾), not x_t
+        itself: a layer drawn alone, reading x_t, then needs :meth:`input_stands_for` (a user's W_ih: theirs).
+
+        >>> resolve("cs224n").reads_embedding, resolve("usc").reads_embedding, resolve("cs224n").renamed(
+        ...     {"W_ih": "W_x"}).reads_embedding
+        (True, False, False)
+        """
+        return bool(PRESETS.get(self.preset, {}).get("input_weight_reads")) and "W_ih" not in self.asked
+
+    def input_stands_for(self) -> str:
+        """What a figure or slide says where it draws the lecture's input weight applied to a layer's input x_t
+        itself (a layer drawn alone, without its embedding) while the lecture's multiplies an embedding
+        (:attr:`reads_embedding`): what x_t stands for there; "" in a lecture whose input weight reads x_t.
+
+        >>> resolve("cs224n").input_stands_for(), resolve(None).input_stands_for()
+        ('The layer is drawn alone: its input x⁽ᵗ⁾ stands for the embedding e⁽ᵗ⁾', '')
+        """
+        if not self.reads_embedding:
+            return ""
+        # (no weight named, nor E: a figure marks its every W_e, W_e^[1→], and draws no E beside a layer alone)
+        return f"The layer is drawn alone: its input {self.at_step('x', 't')} stands for the embedding " \
+               f"{self.at_step('e', 't')}"
+
     def renamed(self, names: dict[str, str]) -> Notation:
         """This notation with a user's own renamings on top (``--name W_hy=U``)."""
         return replace(self, names={**self.names, **names}, asked=self.asked | frozenset(names))

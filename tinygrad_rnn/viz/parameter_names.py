@@ -206,3 +206,26 @@ def write_tied_uses(picture: Picture, notation: Notation) -> None:
         if is_tied(readers) and f"∂J/∂{table}|" in picture.nodes[head].label:
             picture.notes.append(f"{table}, tied ({tied_head(notation)}): its Σ adds both uses' terms at every step")
 
+
+def input_weight_notes(picture: Picture, notation: Notation) -> list[str]:
+    """Where the lecture's input weight multiplies an embedding (CS224N's W_e e⁽ᵗ⁾) and the figure draws it applied to
+    a layer's input x_t itself (a layer drawn alone), what x_t stands for (:meth:`.Notation.input_stands_for`), said
+    once: W_e beside x⁽ᵗ⁾ with no word mixes two notations. Not under a rolled figure: its slide says it in a line, as
+    a line more under it set its labels under a slide's 28 px (:func:`.value_names.upper_layer_notes`)."""
+    said = notation.input_stands_for()
+    if not said or any(node.loops for node in picture.nodes):
+        return []
+    weight, x = notation.symbol("W_ih"), notation.symbol("x")
+
+    def is_weight(name: str) -> bool:  # W_e, or a chain's W_e^[gru] (layer 2's W_e^[2] reads h^[1], never x_t)
+        return name == weight or name.startswith(weight + "^[")
+
+    readers = {position for position, node in enumerate(picture.nodes) if any(map(is_weight, node.parameters))}
+    readers |= {head for tail, head, _ in picture.edges if picture.nodes[tail].kind == "parameter"
+                and is_weight(picture.nodes[tail].label.split("\n")[0])}
+    for tail, head, _ in picture.edges:
+        first = picture.nodes[tail].label.split("\n")[0]
+        if head in readers and picture.nodes[tail].kind == "input" and first.startswith(x) and \
+                not first[len(x):len(x) + 1].isalpha():
+            return [said]
+    return []
