@@ -397,7 +397,7 @@ def test_a_gru_beside_an_rnn_keeps_its_own_two_biases(preset):
     assert len(gru) == 2 and [part in name for name, part in zip(gru, "′″")] == [True, True], gru
     assert len(rnn) == 1 and not set("′″") & set(rnn[0]), rnn
     notes = " ".join(forward.notes)
-    assert f"bias_ih, bias_hh ({merged}′, {merged}″): two biases in a GRU, not one" in notes, notes  # PyTorch's names
+    assert f"PyTorch's bias_ih, bias_hh ({merged}′, {merged}″): two biases in a GRU, not one" in notes, notes
     assert f"{merged} = bias_ih + bias_hh" in notes, notes  # (the RNN's)
     bptt = build_picture((gru_beside_rnn(),), level="cell", notation=preset, backward=True)
     summed = {name for node in bptt.nodes if node.kind == "output"

@@ -257,12 +257,12 @@ class Notation:
         A GRU's two are no parts of one bias (:meth:`for_cell`): the note says where b″ is added instead.
 
         >>> print(resolve("elman").for_cell("gru").merged_biases()[0].partition(" — ")[2])
-        [b_h″]ₙ is inside r ⊙ [V h + b_h″]ₙ
+        r multiplies [V h + b_h″]ₙ
 
         A drawing of several cells (:meth:`for_cells`) says each kind's: an RNN's sum and a GRU's two.
 
         >>> [note.partition(":")[0] for note in resolve("elman").for_cells({"gru", ""}).merged_biases()]
-        ['b_h = bias_ih + bias_hh', 'bias_ih, bias_hh (b_h′, b_h″)']
+        ['b_h = bias_ih + bias_hh', "PyTorch's bias_ih, bias_hh (b_h′, b_h″)"]
         """
         if self.cells:
             one_each = (replace(self, cells=()).for_cell(cell) for cell in self.cells)
@@ -278,9 +278,10 @@ class Notation:
         if self.cell == "gru" and lecture_bias is not None and symbol is not None and second not in (None, symbol):
             # (which is bias_ih: the linear of x that reads it, as the figure draws it)
             # (PyTorch's own names, bias_ih and bias_hh: b′ and b″ are the parts of the lecture's b its RNN's figures
-            # draw, not PyTorch's names; "PyTorch's … here" took a GRU's figure's notes a line longer: labels 27.7 px)
-            return [f"bias_ih, bias_hh ({symbol}, {second}): two biases in a GRU, not one — "
-                    f"[{second}]ₙ is inside r ⊙ [{self.symbol('W_hh')} h + {second}]ₙ{unwritten}"]
+            # draw, not PyTorch's. "[b″]ₙ is inside r ⊙ [U h + b″]ₙ" after them took a GRU's figure's notes a line
+            # longer, its labels 27.7 px: r multiplies [U h + b″]ₙ says where b″ is added in fewer words, 28.2)
+            return [f"PyTorch's bias_ih, bias_hh ({symbol}, {second}): two biases in a GRU, not one — "
+                    f"r multiplies [{self.symbol('W_hh')} h + {second}]ₙ{unwritten}"]
         if symbol is None or second != symbol:
             return []
         first, second = (self.bias_part(name) for name in BIASES)
