@@ -244,7 +244,8 @@ def test_the_rolled_equation_has_the_biases_drawn_and_cs224n_embeds_its_input(bu
     assert pytorch.recurrence() == "h_t = tanh(W_hh h_{t−1} + W_ih x_t + b_ih + b_hh)"
     cs224n = deck_lecture.Lecture("rnn", resolve("cs224n"))
     assert cs224n.recurrence() == "h_t = tanh(W_h h_{t−1} + W_e e_t + b₁),   e_t = E x_t"  # b₁ = b_ih + b_hh
-    assert "stands for e(t)" in " ".join("".join(standalone(deck_graph_slides.rolled(cs224n)).itertext()).split())
+    rolled = " ".join("".join(standalone(deck_graph_slides.rolled(cs224n)).itertext()).split())
+    assert "stands for the embedding e(t)" in rolled
 
 
 def test_generation_says_what_y_hat_is_and_why_it_stopped(built):

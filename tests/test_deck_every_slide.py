@@ -137,3 +137,31 @@ def test_the_gru_cells_two_n_rows_say_which_one_r_multiplies(every_slide):
         labels = edge_labels(svg)
         assert [ends for ends, label in labels if label == h_rows] == [("split", "mul")], (notation, labels)
         assert [ends for ends, label in labels if label == x_rows] == [("split", "add")], (notation, labels)
+
+
+GATE_BOX = re.compile(r'<rect x="([\d.]+)"[^>]*/><text[^>]*><tspan[^>]*>([fgio])<tspan[^>]*>[^<]*</tspan>'
+                      r'<tspan[^>]*> = (?:σ|tanh)<')  # an LSTM gate's node: its box's left, its letter (f⁽¹⁾ = σ)
+
+
+def test_the_lstm_cell_draws_its_gates_in_one_order_in_every_notation(every_slide):
+    # CS224N's f⁽¹⁾ = σ went unread as a gate (only f₁ = σ was), so its gates stood in the order of their labels:
+    # f, g, i, o, where every other notation's slide drew f, i, g, o
+    for notation in PRESETS:
+        (svg, _), = every_slide["rnn", notation, "07-lstm-cell"][1]
+        gates = "".join(gate for _, gate in sorted((float(x), gate) for x, gate in GATE_BOX.findall(svg)))
+        assert gates == "figo", (notation, gates)
+
+
+def test_the_encoder_decoder_slides_give_the_two_modules_weights_two_names(every_slide):
+    # "two sets of weights: E_x, W_ih, W_hh, b_ih, b_hh (encoder); E_y, W_ih, W_hh, …" named the decoder's W_hh as the
+    # encoder's: one symbol for two tensors, though the states were marked h⁽ᵉ⁾ and h⁽ᵈ⁾
+    for (cell, notation, name), (svg, _) in every_slide.items():
+        if name not in ("12-encoder-decoder", "13-generation"):
+            continue
+        lecture = deck_lecture.Lecture(cell, resolve(notation))
+        said = lecture.shared_by_two_rows().partition(": ")[2]
+        encoder, decoder = (set(part.split(", ")) for part in said.split("; "))
+        assert not encoder & decoder, (cell, notation, encoder & decoder)
+        mark = "enc" if notation == "cs224n" else "e"  # as the states are marked: h_enc⁽¹⁾, h₁⁽ᵉ⁾
+        w_hh = lecture.notation.for_cell(cell).symbol("W_hh") + lecture.notation.marked(mark)
+        assert w_hh in encoder and as_read(said) in " ".join(figure_text(svg).split()), (cell, notation, said)

@@ -116,10 +116,10 @@ def test_the_gradient_legend_writes_its_norms_as_a_slide_does():
 @pytest.mark.parametrize("make, said", [
     (deck_graph_slides.tagger, "The same tensors on every copy: E, Wx, Wh, b, Why, by (CMU's names: this lecture "
                                "names none)"),
-    (deck_graph_slides.encoder_decoder, "two sets of weights, each the same along its row: Ex, Wx, Wh, b (encoder); "
-                                        "Ey, Wx, Wh, b, Why, by (decoder)"),
-    (deck_graph_slides.generation, "two sets of weights, each the same along its row: Ex, Wx, Wh, b (encoder); "
-                                   "Ey, Wx, Wh, b, Why, by (decoder)")])
+    (deck_graph_slides.encoder_decoder, "(e): encoder, (d): decoder; two sets of weights, each the same along its "
+                                        "row: Ex, Wx(e), Wh(e), b(e); Ey, Wx(d), Wh(d), b(d), Why, by"),
+    (deck_graph_slides.generation, "(e): encoder, (d): decoder; two sets of weights, each the same along its row: "
+                                   "Ex, Wx(e), Wh(e), b(e); Ey, Wx(d), Wh(d), b(d), Why, by")])
 def test_slides_11_to_13_say_which_weights_are_shared(make, said):
     """The tagger, the encoder–decoder and its generation named no weight (their figures hide them): which tensors
     every copy shares, the encoder's and the decoder's apart, and in USC's names the head's W_hy said to be CMU's."""

@@ -53,7 +53,8 @@ def test_the_gru_cell_keeps_both_biases_where_the_lecture_writes_one_for_an_rnn(
     assert sum(label.endswith(f"{w_hh}, {flat(b_hh)}") for label in labels) == 1, labels
     assert "add up" not in text and "bih" not in text and "bhh" not in text, text
     assert "two biases in a GRU, not one" in text
-    assert flat(resolve(notation).in_text(f"n = tanh([{w_ih} x_t + {b_ih}]ₙ + r ⊙ [{w_hh} h_{{t−1}} + {b_hh}]ₙ)")) \
+    read = "e_t" if notation == "cs224n" else "x_t"  # (CS224N's W_e multiplies an embedding, e⁽ᵗ⁾ = E x⁽ᵗ⁾)
+    assert flat(resolve(notation).in_text(f"n = tanh([{w_ih} {read} + {b_ih}]ₙ + r ⊙ [{w_hh} h_{{t−1}} + {b_hh}]ₙ)")) \
         in text
 
 
@@ -62,7 +63,7 @@ def test_the_gru_cell_names_no_wire_n_and_writes_its_candidate_in_the_notation()
     assert not {"n", "r", "z"} & set(labels), "the wire of W_in x + b_in is not n"
     text = words(slide(deck_graph_slides.gru_cell, notation="cs224n"))
     assert "Win" not in text and "bin" not in text and "bhn" not in text
-    assert flat("n = tanh([We x(t) + b₁′]ₙ + r ⊙ [Wh h(t−1) + b₁″]ₙ)") in text
+    assert flat("n = tanh([We e(t) + b₁′]ₙ + r ⊙ [Wh h(t−1) + b₁″]ₙ)") in text  # W_e reads e⁽ᵗ⁾, never x⁽ᵗ⁾
     assert "n = tanh(Win xt + bin + r ⊙ (Whn ht−1 + bhn))" in words(slide(deck_graph_slides.gru_cell))
 
 

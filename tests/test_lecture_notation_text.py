@@ -89,3 +89,16 @@ def test_the_forward_text_names_both_states_of_an_lstm_and_the_unrolled_text_eve
     said = {name.strip() for name in listed.group(1).split(",")}
     listed = {plain(weight["html"]) for weight in panel["weights"]}  # a GRU's b′, b″ are no parts of one b: both
     assert (listed if cell == "gru" else {name.rstrip("′″") for name in listed}) == said, (unrolled, said)
+
+
+def test_cs224n_page_of_a_layer_alone_says_its_input_stands_for_the_embedding():
+    """CS224N's W_e multiplies e⁽ᵗ⁾ = E x⁽ᵗ⁾: the page of a layer alone named W_e among its weights and drew x⁽ᵗ⁾ into
+    the cell, unsaid. Its first stage says what x⁽ᵗ⁾ stands for, as the deck's and figures' note does; a language
+    model's page, which draws e⁽ᵗ⁾ = embedding, has nothing to say."""
+    import tinygrad_rnn as tr
+    tr.manual_seed(0)
+    output, _ = tr.nn.LSTM(2, 3)(tr.randn(3, 1, 2))
+    alone = viz.lecture(output[-1].sum(), notation="cs224n").data["panels"][0]["stages"][0]["text"]
+    assert "its input x(t) stands for the embedding e(t)" in plain(alone).replace("⁽ᵗ⁾", "(t)"), alone
+    embedded = panel_of("lstm", "cs224n")["stages"][0]["text"]
+    assert "stands for" not in embedded, embedded

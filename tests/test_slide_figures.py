@@ -291,7 +291,7 @@ def test_notes_under_a_figure_they_make_too_tall_take_longer_lines_within_the_sl
     svg = cli_figure("gru-op-1-False-last-none-False-3-usc", tmp_path / "figure.svg", capsys)
     root = ElementTree.fromstring(svg)
     notes = ["".join(t.itertext()) for t in root.iter() if t.get("class") == "note"]
-    said = "PyTorch's b′, b″: two biases in a GRU, not one"
+    said = "PyTorch's bias_ih, bias_hh (b′, b″): two biases in a GRU, not one"
     assert len(notes) == 2 and notes[1].startswith(said), notes  # a line each
     width, height = (float(v) for v in root.get("viewBox").split()[2:])
     assert width / height <= 1920 / 1080  # still bound by its height: the longer lines cost no size

@@ -376,6 +376,49 @@ def test_a_gru_keeps_both_biases_where_the_lecture_writes_one(preset, level):
             assert f"{merged} = " in notes, notes
 
 
+def gru_beside_rnn():
+    """A GRU and a tanh RNN reading one x: two modules, two cells, in one figure."""
+    tr.manual_seed(0)
+    x = tr.randn(3, 1, 2)
+    return (tr.cat([tr.nn.RNN(2, 3)(x)[0][-1], tr.nn.GRU(2, 3)(x)[0][-1]], -1) ** 2).sum()
+
+
+@pytest.mark.parametrize("preset", ["cs224n", "usc", "elman", "cmu"])
+def test_a_gru_beside_an_rnn_keeps_its_own_two_biases(preset):
+    """The GRU rule is each module's: beside an RNN, a GRU drew "W⁽ᵍ⁾, b_h⁽ᵍ⁾ / V⁽ᵍ⁾" under the footnote "b_h = bias_ih
+    + bias_hh: … the lecture writes their sum", and its BPTT figure summed a ∂J/∂b_h⁽ᵍ⁾ — a GRU's b_hn sits inside
+    r ⊙ (…), so no one b is the two. Now its two are b′ and b″ (the RNN's still the lecture's one b), each summed
+    apart, and the footnote says both rules."""
+    merged = PRESETS[preset]["names"]["b_ih"]
+    forward = build_picture((gru_beside_rnn(),), level="cell", notation=preset)
+    biases = {node.label.split()[0]: [name for name in node.parameters if name.startswith(merged)]
+              for node in forward.nodes if node.kind == "group"}
+    gru, rnn = biases["GRU"], biases["RNN"]
+    assert len(gru) == 2 and [part in name for name, part in zip(gru, "′″")] == [True, True], gru
+    assert len(rnn) == 1 and not set("′″") & set(rnn[0]), rnn
+    notes = " ".join(forward.notes)
+    assert f"PyTorch's bias_ih, bias_hh ({merged}′, {merged}″): two biases in a GRU, not one" in notes, notes
+    assert f"{merged} = bias_ih + bias_hh" in notes, notes  # (the RNN's)
+    bptt = build_picture((gru_beside_rnn(),), level="cell", notation=preset, backward=True)
+    summed = {name for node in bptt.nodes if node.kind == "output"
+              for name in re.findall(r"∂\w/∂(\S+) = Σ", node.label)}
+    assert summed == {name for names in biases.values() for name in names} | \
+        {name for node in forward.nodes for name in node.parameters if not name.startswith(merged)}, summed
+
+
+def test_cs224n_says_what_x_stands_for_where_w_e_is_drawn_on_it():
+    """CS224N's W_e multiplies the embedding e⁽ᵗ⁾ = E x⁽ᵗ⁾: a layer drawn alone, W_e on x⁽ᵗ⁾, mixed two notations
+    unsaid. Said once where W_e reads x⁽ᵗ⁾; not where an embedding is drawn, nor where W_e is not."""
+    said = "The layer is drawn alone: its input x⁽ᵗ⁾ stands for the embedding e⁽ᵗ⁾"
+    for level in ("cell", "op"):
+        alone = build_picture((last_step_loss("gru", 3)[1],), level=level, notation="cs224n")
+        assert alone.notes.count(said) == 1, alone.notes
+    hidden = build_picture((last_step_loss("gru", 3)[1],), level="cell", notation="cs224n", params="hide")
+    embedded = build_picture((language_model_loss("rnn", steps=2)[0],), level="cell", notation="cs224n")
+    pytorch = build_picture((last_step_loss("gru", 3)[1],), level="cell")
+    assert not any("stands for" in note for picture in (hidden, embedded, pytorch) for note in picture.notes)
+
+
 def test_a_gru_lecture_page_names_both_biases_in_the_notation():
     tr.manual_seed(0)
     model = tr.models.LanguageModel(10, 3, 4, cell="gru", fused=False)

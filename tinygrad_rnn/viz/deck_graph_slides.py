@@ -52,8 +52,8 @@ def last_step_loss_said(steps: int | None = None) -> str:
 def rolled(lecture: Lecture) -> str:
     loss = last_step_loss(layer(lecture.cell), 4)
     lines = [lecture.recurrence()]
-    if "e_t" in lines[0]:  # CS224N's W_e reads an embedding, which a bare layer's figure does not draw
-        lines.append("The layer is drawn alone: its input x_t stands for e_t.")
+    if lecture.notation.reads_embedding:  # CS224N's W_e reads an embedding, which a bare layer's figure does not draw
+        lines.append(lecture.notation.input_stands_for())  # (the other figures' note: a rolled one's is this line)
     return lecture.slide(f"The {lecture.name}, rolled: one cell, its state a loop back into it",
                         lecture.figure(loss, rolled=True),
                         [*lines, "The same cell runs at every step t = 1, 2, …, T.", last_step_loss_said()])

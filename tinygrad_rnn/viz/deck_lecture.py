@@ -17,6 +17,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from .chains import module_marks
 from .gru_rows import label_candidate_rows
 from .layout import labelled_layout
 from .notation import BIASES, PRESETS, Notation
@@ -87,10 +88,11 @@ class Lecture:
             return f"n = tanh({x_rows} + r ⊙ ({h_rows}))"
         return f"n = tanh({x_rows} + r ⊙ {h_rows}),   [·]ₙ: the rows that feed n"
 
-    def candidate_rows(self, x: str = "x_t", h: str = "h_{t−1}") -> tuple[str, str]:
+    def candidate_rows(self, x: str = "", h: str = "h_{t−1}") -> tuple[str, str]:
         """The two inputs of the GRU's candidate n: PyTorch's W_in x + b_in and W_hn h + b_hn, or the lecture's
         weights with [·]ₙ, their rows that feed n, and both of PyTorch's biases (a GRU's two do not add up to one:
         :meth:`.Notation.for_cell`; b₁′, b₁″ where a user named both b₁ all the same)."""
+        x = x or self.reads()  # (a figure's riser passes what it draws: x⁽¹⁾, said to stand for e⁽¹⁾ under it)
         gru = self.notation.for_cell("gru")
         w_ih, w_hh = gru.symbol("W_ih"), gru.symbol("W_hh")
         if (w_ih, w_hh) == ("W_ih", "W_hh"):
@@ -118,21 +120,27 @@ class Lecture:
 
     def shared_by_two_rows(self) -> str:
         """An encoder–decoder's weights in the lecture's names: two sets, the encoder's and the decoder's, each the
-        same at every step of its own row — its cells have the same names, not the same tensors.
+        same at every step of its own row — its cells' weights marked with their module, as its states are (W_h⁽ᵉ⁾,
+        W_h⁽ᵈ⁾; CS224N's W_h^[enc]): one symbol for both would say they are one tensor.
 
         >>> from tinygrad_rnn.viz.notation import resolve
         >>> Lecture("rnn", resolve("usc")).shared_by_two_rows().partition(": ")[2]
-        'E_x, W_x, W_h, b (encoder); E_y, W_x, W_h, b, W_hy, b_y (decoder)'
+        'E_x, W_x⁽ᵉ⁾, W_h⁽ᵉ⁾, b⁽ᵉ⁾; E_y, W_x⁽ᵈ⁾, W_h⁽ᵈ⁾, b⁽ᵈ⁾, W_hy, b_y'
         """
-        return (f"two sets of weights, each the same along its row: {self.symbol('E_x')}, {self.cell_weights()} "
-                f"(encoder); {self.symbol('E_y')}, {self.cell_weights()}, {self.symbol('W_hy')}, {self.symbol('b_y')} "
-                "(decoder)")  # (no room left to say USC's W_hy is borrowed: slides 03 and 11 have said it)
+        marks = module_marks({"encoder", "decoder"}, self.notation.module_letters)  # as the figure marks h⁽ᵉ⁾
+        encoder, decoder = (self.cell_weights(marks[module]) for module in ("encoder", "decoder"))
+        # (the key's first words say whose each mark is, ⁽ᵉ⁾: encoder: no "(encoder)" after the set, which took the
+        # line to a second and an LSTM's labels under 28 px, 27.6; no room left to say USC's W_hy is borrowed either:
+        # slides 03 and 11 have said it)
+        return (f"two sets of weights, each the same along its row: {self.symbol('E_x')}, {encoder}; "
+                f"{self.symbol('E_y')}, {decoder}, {self.symbol('W_hy')}, {self.symbol('b_y')}")
 
-    def cell_weights(self) -> str:
+    def cell_weights(self, mark: str = "") -> str:
         """The cell's weights as its figure writes them: a lecture's one b where it writes their sum, a GRU's two
-        (:meth:`.Notation.for_cell`)."""
+        (:meth:`.Notation.for_cell`); ``mark``: whose they are, where a figure has two modules (e: the encoder's)."""
         names = self.notation.for_cell(self.cell)
-        return ", ".join(dict.fromkeys(names.symbol(name) for name in ("W_ih", "W_hh", "b_ih", "b_hh")))
+        return ", ".join(dict.fromkeys(names.symbol(name) + names.marked(mark)
+                                       for name in ("W_ih", "W_hh", "b_ih", "b_hh")))
 
     def head_borrowed(self) -> str:
         """Where the lecture names no output layer (USC's writes a per-word softmax), what its figures and lines
@@ -141,12 +149,17 @@ class Lecture:
             "W_hy" not in PRESETS[self.notation.preset]["names"]
         return "CMU's names: this lecture names none" if borrowed else ""
 
+    def reads(self) -> str:
+        """What the cell's input weight multiplies in the lecture's equations, as slide text: CS224N's W_e the
+        embedding e_t (:attr:`.Notation.reads_embedding`), any other lecture's x_t."""
+        return "e_t" if self.notation.reads_embedding else "x_t"
+
     def recurrence(self) -> str:
         """The cell's equation in the lecture's names, as text: both of PyTorch's biases, or the
         lecture's one where it writes their sum; CS224N's W_e multiplies an embedding, e_t = E x_t."""
         w_ih, w_hh, b_ih, b_hh = (self.symbol(name) for name in ("W_ih", "W_hh", "b_ih", "b_hh"))
         biases = b_ih if b_ih == b_hh else f"{b_ih} + {b_hh}"
-        read = "e_t" if w_ih == "W_e" else "x_t"
+        read = self.reads()
         embedded = ",   e_t = E x_t" if read == "e_t" else ""
         return {"rnn": f"h_t = tanh({w_hh} h_{{t−1}} + {w_ih} {read} + {biases}){embedded}",
                 "lstm": "c_t = f_t ⊙ c_{t−1} + i_t ⊙ g_t,   h_t = o_t ⊙ tanh(c_t)",

@@ -201,7 +201,8 @@ def clipping(lecture: Lecture) -> str:
     in_rows = h_rows.startswith("[")  # (the lecture writes [·]ₙ: the n rows)
     gru_bias = h_rows.removesuffix("]ₙ").rpartition(" + ")[2]
     said.append(f"{b_ih} and {b_hh} have equal gradients: both are added at the same place, "
-                f"{lecture.symbol('W_ih')} x_t + {b_ih} + {lecture.symbol('W_hh')} h_{{t−1}} + {b_hh}. Not so a "
+                f"{lecture.symbol('W_ih')} {lecture.reads()} + {b_ih} + {lecture.symbol('W_hh')} h_{{t−1}} + {b_hh}. "
+                "Not so a "
                 f"GRU's {f'[{gru_bias}]ₙ' if in_rows else gru_bias}, inside r ⊙ "
                 f"{h_rows if in_rows else f'({h_rows})'}.")
     y = top + 620

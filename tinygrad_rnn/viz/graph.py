@@ -54,10 +54,10 @@ from .node_details import (
     updated_note,
     values_text,
 )
-from .notation import Notation, cell_of_weights, resolve, short_name
+from .notation import Notation, cells_of_weights, resolve, short_name
 from .overlaid import overlaid_picture
 from .parameter_drawing import apply_params
-from .parameter_names import name_parameters, parameter_notes
+from .parameter_names import input_weight_notes, name_parameters, parameter_notes
 from .parameter_roles import parameter_roles
 from .picture import (
     Node,
@@ -161,9 +161,11 @@ def build_picture(tensors: tuple[Tensor, ...], level: str = "op", backward: bool
         return picture
     # what each J_t predicts: the words written by tokens=, and the target a BPTT figure's ∂J/∂sₜ note names
     known = loss_targets(tensors) if (tokens is not None and targets is None) or backward else None
-    leaves = {t.name: t for t in leaves_of(roots) if t.name}  # the layer's cell by its weights: gone from the picture
-    name_values(picture, notation.for_cell(cell_of_weights(leaves)), set(map(short_name, leaves)), params != "hide",
+    leaves = [t for t in leaves_of(roots) if t.name]  # the layers' cells by their weights: gone from the picture
+    cells = cells_of_weights([(t.name, t) for t in leaves])  # each module's own (a GRU beside an RNN: both)
+    name_values(picture, notation.for_cells(cells), {short_name(t.name) for t in leaves}, params != "hide",
                 tokens, targets, known)
+    picture.notes += input_weight_notes(picture, notation)  # CS224N's W_e drawn on x⁽ᵗ⁾: what x⁽ᵗ⁾ stands for
     if level != "op":  # each sequence's h_n, where a batch ran with lengths=
         modules = {node.chain: node.row[0] for node in picture.nodes if node.chain is not None and node.row}
         picture.notes += lengths_notes(roots, notation, modules)

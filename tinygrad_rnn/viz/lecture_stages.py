@@ -40,6 +40,8 @@ def stages(found: analysis.Recurrence, numbers: dict[str, Any], weights: list[di
     names = {role: notation.symbol(role) for role in WEIGHT_ORDER}
     names.update({w["role"]: w["symbol"] for w in weights})  # (the lecture's one b₁ for its two parts)
     stages = _stages_in(found, numbers, weights, names, notation.words_as_columns)
+    if not any(w["lookup"] for w in weights) and notation.reads_embedding:  # CS224N's W_e on x_t: what x_t stands for
+        stages[0]["text"] += ". " + notation.input_stands_for()
     for stage in stages:
         stage["math"] = in_notation(stage["math"], notation)
         stage["text"] = html_of(notation.in_text(stage["text"]))

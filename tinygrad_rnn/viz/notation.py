@@ -93,6 +93,7 @@ class Notation:
     preset: str = "pytorch"
     asked: frozenset = frozenset()
     cell: str = ""  # "gru" once :meth:`for_cell` has made it a GRU's
+    cells: tuple[str, ...] = ()  # a drawing's cells where it has several kinds (a GRU beside an RNN): :meth:`for_cells`
 
     @property
     def module_letters(self) -> int:
@@ -114,6 +115,31 @@ class Notation:
         """
         return bool(PRESETS.get(self.preset, {}).get("words_as_columns"))
 
+    @property
+    def reads_embedding(self) -> bool:
+        """Whether the lecture's input weight multiplies an embedding (CS224N's W_e e⁽ᵗ⁾, e⁽ᵗ⁾ = E x⁽ᵗ⁾), not x_t
+        itself: a layer drawn alone, reading x_t, then needs :meth:`input_stands_for` (a user's W_ih: theirs).
+
+        >>> resolve("cs224n").reads_embedding, resolve("usc").reads_embedding, resolve("cs224n").renamed(
+        ...     {"W_ih": "W_x"}).reads_embedding
+        (True, False, False)
+        """
+        return bool(PRESETS.get(self.preset, {}).get("input_weight_reads")) and "W_ih" not in self.asked
+
+    def input_stands_for(self) -> str:
+        """What a figure or slide says where it draws the lecture's input weight applied to a layer's input x_t
+        itself (a layer drawn alone, without its embedding) while the lecture's multiplies an embedding
+        (:attr:`reads_embedding`): what x_t stands for there; "" in a lecture whose input weight reads x_t.
+
+        >>> resolve("cs224n").input_stands_for(), resolve(None).input_stands_for()
+        ('The layer is drawn alone: its input x⁽ᵗ⁾ stands for the embedding e⁽ᵗ⁾', '')
+        """
+        if not self.reads_embedding:
+            return ""
+        # (no weight named, nor E: a figure marks its every W_e, W_e^[1→], and draws no E beside a layer alone)
+        return f"The layer is drawn alone: its input {self.at_step('x', 't')} stands for the embedding " \
+               f"{self.at_step('e', 't')}"
+
     def renamed(self, names: dict[str, str]) -> Notation:
         """This notation with a user's own renamings on top (``--name W_hy=U``)."""
         return replace(self, names={**self.names, **names}, asked=self.asked | frozenset(names))
@@ -133,13 +159,13 @@ class Notation:
         >>> resolve("usc").for_cell("lstm").symbol("b_hh"), resolve("pytorch").for_cell("gru").symbol("b_hh")
         ('b', 'b_hh')
         """
-        if cell not in ("gru", "lstm") or self.cell == cell:
+        if cell not in ("gru", "lstm") or (self.cell == cell and not self.cells):
             return self
         if cell == "lstm":
-            return replace(self, cell=cell)
+            return replace(self, cell=cell, cells=())
         names = dict(self.names)
         names.update({k: v for k, v in PRESETS.get(self.preset, {}).get("gru", {}).items() if k not in self.asked})
-        gru = replace(self, names=names, cell="gru")
+        gru = replace(self, names=names, cell="gru", cells=())
         parts = {name: gru.bias_part(name) for name in BIASES if name in names and name not in self.asked}
         return replace(gru, names={**names, **parts})
 
@@ -157,15 +183,29 @@ class Notation:
             return symbol + BIAS_PARTS[BIASES.index(name)]
         return symbol
 
+    def for_cells(self, cells: set[str]) -> Notation:
+        """The notation for a drawing of the layers of ``cells`` ("", "lstm", "gru": :func:`cells_of_weights`): one
+        kind, :meth:`for_cell` of it; several (a GRU beside an RNN), this notation with the kinds recorded — each
+        module's names are its own cell's, given per chain (:func:`.parameter_names.name_parameters`), and the
+        footnotes say each kind's biases (:meth:`merged_biases`); never a GRU's biases written as an RNN's one b.
+
+        >>> mixed = resolve("elman").for_cells({"gru", ""})
+        >>> mixed.symbol("b_hh"), mixed.for_cell("gru").symbol("b_hh"), resolve("elman").for_cells({"gru"}).cells
+        ('b_h', 'b_h″', ())
+        """
+        if len(cells) <= 1:
+            return self.for_cell(next(iter(cells), ""))
+        return replace(self, cell="", cells=tuple(sorted(cells)))
+
     def for_drawing(self, nodes: list[Node]) -> Notation:
-        """The notation for the layer ``nodes`` draw: :meth:`for_cell` of the cell :func:`drawn_cell` finds.
+        """The notation for the layers ``nodes`` draw: :meth:`for_cells` of the cells :func:`drawn_cells` finds.
 
         >>> import tinygrad_rnn as tr
         >>> gru = [Node(0, "parameter", "weight_hh_l0", tensors=[tr.zeros(9, 3)])]
         >>> resolve("usc").for_drawing(gru).symbol("W_hh"), resolve("usc").for_drawing([]).symbol("W_hh")
         ('U', 'W_h')
         """
-        return self.for_cell(drawn_cell(nodes))
+        return self.for_cells(drawn_cells(nodes))
 
     def symbol(self, name: str, unmapped: str | None = None) -> str:
         """The lecture's symbol for one of the library's names (or a user's ``.name``, kept if unmapped; or
@@ -217,8 +257,16 @@ class Notation:
         A GRU's two are no parts of one bias (:meth:`for_cell`): the note says where b″ is added instead.
 
         >>> print(resolve("elman").for_cell("gru").merged_biases()[0].partition(" — ")[2])
-        [b_h″]ₙ is inside r ⊙ [V h + b_h″]ₙ
+        r multiplies [V h + b_h″]ₙ
+
+        A drawing of several cells (:meth:`for_cells`) says each kind's: an RNN's sum and a GRU's two.
+
+        >>> [note.partition(":")[0] for note in resolve("elman").for_cells({"gru", ""}).merged_biases()]
+        ['b_h = bias_ih + bias_hh', "PyTorch's bias_ih, bias_hh (b_h′, b_h″)"]
         """
+        if self.cells:
+            one_each = (replace(self, cells=()).for_cell(cell) for cell in self.cells)
+            return list(dict.fromkeys(note for notation in one_each for note in notation.merged_biases(parts)))
         symbol = self.names.get("b_ih")
         preset = PRESETS.get(self.preset, {})
         lecture_bias = preset.get("names", {}).get("b_ih")  # the preset's own (None: it keeps PyTorch's names)
@@ -229,8 +277,11 @@ class Notation:
         second = self.names.get("b_hh")
         if self.cell == "gru" and lecture_bias is not None and symbol is not None and second not in (None, symbol):
             # (which is bias_ih: the linear of x that reads it, as the figure draws it)
-            return [f"PyTorch's {symbol}, {second}: two biases in a GRU, not one — [{second}]ₙ is inside r ⊙ "
-                    f"[{self.symbol('W_hh')} h + {second}]ₙ{unwritten}"]
+            # (PyTorch's own names, bias_ih and bias_hh: b′ and b″ are the parts of the lecture's b its RNN's figures
+            # draw, not PyTorch's. "[b″]ₙ is inside r ⊙ [U h + b″]ₙ" after them took a GRU's figure's notes a line
+            # longer, its labels 27.7 px: r multiplies [U h + b″]ₙ says where b″ is added in fewer words, 28.2)
+            return [f"PyTorch's bias_ih, bias_hh ({symbol}, {second}): two biases in a GRU, not one — "
+                    f"r multiplies [{self.symbol('W_hh')} h + {second}]ₙ{unwritten}"]
         if symbol is None or second != symbol:
             return []
         first, second = (self.bias_part(name) for name in BIASES)
@@ -309,13 +360,25 @@ def library_name(name: str) -> str:
 EMBEDDINGS_OF_TWO = {"source_embedding.weight": "E_x", "target_embedding.weight": "E_y"}
 
 
-def drawn_cell(nodes: list[Node]) -> str:
-    """"gru" or "lstm" where the nodes read a GRU's or an LSTM's recurrent weight (:func:`cell_of_weights`), else "" —
-    a GRU's figure keeps its two biases apart, an LSTM's footnote writes its gates' equation
+def drawn_cells(nodes: list[Node]) -> set[str]:
+    """The cells whose recurrent weights the nodes draw (:func:`cells_of_weights`): {"gru"}, {"gru", ""} for a GRU
+    beside an RNN — a GRU's figure keeps its two biases apart, an LSTM's footnote writes its gates' equation
     (:meth:`Notation.for_cell`)."""
     # a parameter, or its gradient drawn as an output (∂J/∂weight_hh_l0: the same shape)
-    return cell_of_weights({node.label.split("\n")[0].removeprefix("∂J/∂"): node.tensors[0] for node in nodes
-                            if node.kind in ("parameter", "output") and node.tensors})
+    return cells_of_weights([(node.label.split("\n")[0].removeprefix("∂J/∂"), node.tensors[0]) for node in nodes
+                             if node.kind in ("parameter", "output") and node.tensors])
+
+
+def cells_of_weights(weights: list[tuple[str, Any]]) -> set[str]:
+    """The cell of each recurrent weight among ``weights`` ((name, tensor) pairs; :func:`cell_of_weights`), one weight
+    at a time: two modules' weights go by one name (weight_hh_l0), so a name never stands for the drawing's one cell.
+
+    >>> import tinygrad_rnn as tr
+    >>> sorted(cells_of_weights([("weight_hh_l0", tr.zeros(9, 3)), ("weight_hh_l0", tr.zeros(3, 3))]))
+    ['', 'gru']
+    """
+    return {cell_of_weights({name: weight}) for name, weight in weights
+            if short_name(name) == "W_hh" and len(weight.shape) == 2}
 
 
 def cell_of_weights(weights: dict[str, Any]) -> str:

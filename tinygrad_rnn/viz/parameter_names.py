@@ -12,7 +12,7 @@ from __future__ import annotations
 from typing import Any
 
 from .chains import chain_marks, chain_of, chains_in, owner_of, shared_note
-from .notation import BIAS_PARTS, LAYER_WEIGHTS, Notation, short_name
+from .notation import BIAS_PARTS, LAYER_WEIGHTS, Notation, cells_of_weights, short_name
 from .parameter_roles import is_tied, role_symbol, tied_head
 from .picture import Node, Picture, steps_in_time
 
@@ -26,11 +26,12 @@ def name_parameters(nodes: list[Node], edges, notation: Notation,
     own."""
     roles = roles or {}
     marks = chain_marks(chains_in(nodes), notation.module_letters)
-    notation = notation.for_drawing(nodes)
     readers: dict[int, set] = {}
     for tail, head, _ in edges:
         if nodes[tail].kind == "parameter":
             readers.setdefault(tail, set()).add(chain_of(nodes[head]))
+    cells = _cells_of_chains(nodes, readers)
+    figure = notation.for_cells(set(cells.values()))  # (a GRU beside an RNN: each chain's names its own cell's)
     names = {}
     for position, node in enumerate(nodes):
         if node.kind != "parameter":
@@ -38,6 +39,7 @@ def name_parameters(nodes: list[Node], edges, notation: Notation,
         short = short_name(node.label.split("\n")[0])
         chains = readers.get(position, set())
         (chain,) = chains if len(chains) == 1 else (None,)
+        notation = figure.for_cell(cells[chain]) if chain in cells else figure
         drawn = notation.symbol(short)
         if drawn == short and node.key in roles:  # fc.weight: the head's U, where the notation names the head
             # where it does not, the library's name for it (W_hy, b_y, E), as its own model's figure writes them:
@@ -45,6 +47,18 @@ def name_parameters(nodes: list[Node], edges, notation: Notation,
             drawn = role_symbol(roles[node.key], notation)
         names[position] = (short, drawn + notation.marked(marks.get(chain, "")))
     return _bias_parts(_told_apart(names, nodes, edges, notation), edges)
+
+
+def _cells_of_chains(nodes: list[Node], readers: dict[int, set]) -> dict[Any, str]:
+    """Each chain's cell ("gru", "lstm", ""), by the recurrent weight it reads (``readers``: each parameter's
+    position → the chains that read it): a GRU's biases are kept apart in its own chain, not in a figure's every one,
+    and an RNN's beside it stay the lecture's one b."""
+    cells = {}
+    for position, chains in readers.items():
+        node = nodes[position]
+        for cell in cells_of_weights([(node.label.split("\n")[0], node.tensors[0])] if node.tensors else []):
+            cells.update((chain, cell) for chain in chains if chain is not None)
+    return cells
 
 
 def _bias_parts(names: dict[int, tuple[str, str]], edges) -> dict[int, tuple[str, str]]:
@@ -191,3 +205,27 @@ def write_tied_uses(picture: Picture, notation: Notation) -> None:
     for head, readers in feeding.items():
         if is_tied(readers) and f"∂J/∂{table}|" in picture.nodes[head].label:
             picture.notes.append(f"{table}, tied ({tied_head(notation)}): its Σ adds both uses' terms at every step")
+
+
+def input_weight_notes(picture: Picture, notation: Notation) -> list[str]:
+    """Where the lecture's input weight multiplies an embedding (CS224N's W_e e⁽ᵗ⁾) and the figure draws it applied to
+    a layer's input x_t itself (a layer drawn alone), what x_t stands for (:meth:`.Notation.input_stands_for`), said
+    once: W_e beside x⁽ᵗ⁾ with no word mixes two notations. Not under a rolled figure: its slide says it in a line, as
+    a line more under it set its labels under a slide's 28 px (:func:`.value_names.upper_layer_notes`)."""
+    said = notation.input_stands_for()
+    if not said or any(node.loops for node in picture.nodes):
+        return []
+    weight, x = notation.symbol("W_ih"), notation.symbol("x")
+
+    def is_weight(name: str) -> bool:  # W_e, or a chain's W_e^[gru] (layer 2's W_e^[2] reads h^[1], never x_t)
+        return name == weight or name.startswith(weight + "^[")
+
+    readers = {position for position, node in enumerate(picture.nodes) if any(map(is_weight, node.parameters))}
+    readers |= {head for tail, head, _ in picture.edges if picture.nodes[tail].kind == "parameter"
+                and is_weight(picture.nodes[tail].label.split("\n")[0])}
+    for tail, head, _ in picture.edges:
+        first = picture.nodes[tail].label.split("\n")[0]
+        if head in readers and picture.nodes[tail].kind == "input" and first.startswith(x) and \
+                not first[len(x):len(x) + 1].isalpha():
+            return [said]
+    return []

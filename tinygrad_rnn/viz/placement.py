@@ -81,7 +81,8 @@ class Placement:
         previous step counts as coming from its side), then the gate order, then the label."""
         parents = [position.get(p, 0.5 if self._from_below(p) else entering) for p in self.predecessors[node]
                    if self.nodes[p].kind != "parameter"]
-        named = re.match(r"([a-z])[₀₁₂₃₄₅₆₇₈₉]* = ", self.nodes[node].label)  # a gate named in its node: i₃ = σ
+        # a gate named in its node, its step and mark written as the notation writes them: i₃ = σ, i⁽³⁾ = σ (CS224N's)
+        named = re.match(r"([a-z])(?:[₀₁₂₃₄₅₆₇₈₉]|⁽[^⁾]*⁾|\^\[[^\]]*\])* = ", self.nodes[node].label)
         gate = self.gate_into.get(node, "") or (named.group(1) if named and named.group(1) in GATE_ORDER else "")
         gate_rank = GATE_ORDER.index(gate) if gate else len(GATE_ORDER)
         return (sum(parents) / len(parents) if parents else 0.5, gate_rank, self.nodes[node].label)
