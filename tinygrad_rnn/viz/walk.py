@@ -128,15 +128,16 @@ def place_step_inputs(nodes: list[Node], edges) -> None:
     for op, node in enumerate(nodes):
         if node.kind == "op" and node.step is not None:
             occurs.setdefault(role(op), set()).add(node.step)
-    leaves: dict[int, tuple] = {}  # a leaf read at one step → the role of what reads it
+    leaves: dict[int, set] = {}  # a leaf read at one step → the roles of what reads it
     read_at: dict[tuple, set] = {}
     for leaf, heads in readers.items():
         steps = {nodes[h].step for h in heads}
         if nodes[leaf].kind == "input" and nodes[leaf].step is None and len(steps) == 1 and None not in steps:
-            leaves[leaf] = role(heads[0])
-            read_at.setdefault(leaves[leaf], set()).add(nodes[heads[0]].step)
-    for leaf, found in leaves.items():
-        if len(read_at[found]) > 1 and read_at[found] == occurs.get(found):
+            leaves[leaf] = {role(head) for head in heads}
+            for found in leaves[leaf]:
+                read_at.setdefault(found, set()).add(nodes[heads[0]].step)
+    for leaf, found_in in leaves.items():  # (every reader a step's own: h_0 is read by the op that reads h_{t−1} too)
+        if all(len(read_at[found]) > 1 and read_at[found] == occurs.get(found) for found in found_in):
             nodes[leaf].step = nodes[readers[leaf][0]].step
             if isinstance(nodes[leaf].key, tuple) and nodes[leaf].key[0] == "tokens":  # the ids of step t: x_t
                 label = nodes[leaf].label
