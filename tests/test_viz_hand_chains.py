@@ -178,3 +178,30 @@ def test_every_symbol_a_note_of_the_bptt_figure_defines_is_drawn_in_it(make):
             assert re.search(step, drawn), (symbol, backward.notes)
         assert not any(note.startswith(SCORES_NOTE) for note in backward.notes), backward.notes
         assert "∂J/∂s" not in drawn
+
+
+def loop_from(first):
+    """one recurrence written in ops, its scopes t=first, first + 1, first + 2"""
+    w, xs = weights()
+    h = tr.zeros(1, 3)
+    for t in range(3):
+        with tr.scope(f"t={t + first}"):
+            h = (xs[t] @ w["W_xh"] + h @ w["W_hh"]).tanh()
+    return h.sum()
+
+
+@pytest.mark.parametrize("level, backward", [("cell", False), ("op", False), ("cell", True)])
+def test_a_loop_numbered_from_0_is_drawn_as_one_numbered_from_1_and_a_key_line_says_so(level, backward):
+    """The lecture numbers steps 1…T after h₀: a loop whose scopes are t=0…2 draws its cells t=1…3, x₁…x₃ and
+    h₁ on the arrow from step 1 to 2, as the same loop numbered from 1 does, and one key line says which scopes
+    those are (before: "cell t=0", its x drawn as "input", the arrow out of it unlabelled or called h₀)."""
+    def drawn(picture):
+        return (sorted((node.step or 0, node.label) for node in picture.nodes),
+                sorted((picture.nodes[tail].label, picture.nodes[head].label, label)
+                       for tail, head, label in picture.edges))
+
+    from_0, from_1 = (build_picture((loop_from(first),), level=level, backward=backward, show_shapes=False)
+                      for first in (0, 1))
+    assert drawn(from_0) == drawn(from_1)
+    said = "The scopes t=0…2 are drawn as t=1…3: steps numbered from 1, after h₀"
+    assert from_0.notes == [said] + from_1.notes
