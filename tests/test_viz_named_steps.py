@@ -155,3 +155,24 @@ def test_at_op_level_h_0_of_a_layer_run_with_lengths_enters_beside_the_row_not_u
     assert steps["h_0"] is None, steps
     masks = {node.step for node in picture.nodes if node.kind == "input" and node.label == "t ≤ lengths"}
     assert {1, 2} <= masks, masks  # under their steps (the fused layer's steps read the module's m_t too)
+
+
+@pytest.mark.xfail(strict=True, reason="coordinates.py puts each input below a step under the node it feeds, and does "
+                   "not spread two that stand closer than their widths: at op level m_t (under the where, 60 pt wide) "
+                   "and x_t (under linear W_ih) overlap by 10.7 pt at every step, plain path and fused alike")
+@pytest.mark.parametrize("fused", [False, True])
+def test_at_op_level_the_mask_and_x_t_under_a_step_stand_apart(fused):
+    from tinygrad_rnn.viz.layout import labelled_layout
+
+    tr.manual_seed(0)
+    output, _ = tr.nn.RNN(2, 2, fused=fused)(tr.randn(3, 2, 2), lengths=[3, 1])
+    picture = build_picture((output.sum(),), level="op", show_shapes=False)
+    _, layout = labelled_layout(picture)
+    below = {}
+    for i, node in enumerate(picture.nodes):
+        if node.kind == "input" and node.step is not None:
+            below.setdefault(node.step, []).append(layout.boxes[i])
+    for boxes in below.values():
+        boxes.sort(key=lambda box: box.x)
+        for left, right in zip(boxes, boxes[1:]):
+            assert right.x - right.width / 2 >= left.x + left.width / 2  # (measured: 10.7 pt into each other)
