@@ -141,6 +141,8 @@ def test_a_fused_layer_run_with_lengths_says_the_lengths_it_was_given_in_either_
     assert len(notes[True]) == 1 and "lengths = (4, 1, 3):" in notes[True][0], notes[True]
     assert "hₙ = (h₄ of sequence 1, h₁ of sequence 2, h₃ of sequence 3)" in notes[True][0]
     assert notes[True] == notes[False]  # (before: "lengths = (1, 1, 1, 0, 1, …)", the (T, B, 1) mask read as steps)
+    with tr.no_grad():  # nothing recorded, nothing to keep the masks on
+        assert rnn(tr.randn(3, 4, 2) if batch_first else tr.randn(4, 3, 2), lengths=lengths)[0].grad_fn is None
 
 
 @pytest.mark.parametrize("fused", [False, True])
