@@ -72,6 +72,18 @@ def two_named_alike():
     return (h * g).sum()
 
 
+def scoped_loop():
+    """one recurrence with its head and its loss inside each step, the losses added up as the loop runs"""
+    w, xs = weights()
+    h, loss = tr.zeros(1, 3), 0
+    for t in range(3):
+        with tr.scope(f"t={t + 1}"):
+            h = (xs[t] @ w["W_xh"] + h @ w["W_hh"]).tanh()
+            h.name = "h"
+            loss = loss + ((h @ w["U_hh"] - 1.0) ** 2).sum()
+    return loss
+
+
 @functools.cache
 def picture(make, level):
     return build_picture((make(),), level=level, show_shapes=False)
@@ -139,3 +151,57 @@ def test_a_decoder_written_by_hand_names_the_state_it_carries_and_its_gradient()
             assert labels == expected, labels
         else:
             assert len(labels) == 2 and all("h" in label and "∂J/∂s" not in label for label in labels), labels
+
+
+def symbols_defined(notes):
+    """The symbols notes define, "sₜ: the scores Jₜ reads" → sₜ (a note that starts with a word defines none)."""
+    heads = [note.split(": ")[0] for note in notes if ": " in note]
+    return [head for head in heads if " " not in head and not (head.isascii() and len(head) > 2)]
+
+
+@pytest.mark.parametrize("make", [encoder_decoder, two_loops, two_in_one_loop, two_named_alike, scoped_loop])
+def test_every_symbol_a_note_of_the_bptt_figure_defines_is_drawn_in_it(make):
+    """A note says what a symbol of the figure means: one that names nothing drawn is false. The states of two
+    recurrences (two_in_one_loop) and a loss computed inside each step (scoped_loop) are no head's scores s_t: their
+    arrows back do not say ∂J/∂sₜ, and no note says what sₜ is (before: "sₜ: the scores Jₜ reads" under both, and
+    ∂J/∂s₁ on the arrow from J₁ into h₁'s cell)."""
+    import re
+
+    from tinygrad_rnn.viz.gradient_labels import SCORES_NOTE
+
+    assert symbols_defined(["sₜ: the scores", "Σ: the terms", "Note: a word"]) == ["sₜ", "Σ"]
+    for slide in (False, True):
+        backward = build_picture((make(),), level="cell", backward=True, show_shapes=False, slide=slide)
+        drawn = " ".join([label for *_, label in backward.edges] + [node.label for node in backward.nodes])
+        for symbol in symbols_defined(backward.notes):
+            step = re.escape(symbol).replace("ₜ", "[ₜ₀-₉]")  # (sₜ is drawn as s₁, s₂, …)
+            assert re.search(step, drawn), (symbol, backward.notes)
+        assert not any(note.startswith(SCORES_NOTE) for note in backward.notes), backward.notes
+        assert "∂J/∂s" not in drawn
+
+
+def loop_from(first):
+    """one recurrence written in ops, its scopes t=first, first + 1, first + 2"""
+    w, xs = weights()
+    h = tr.zeros(1, 3)
+    for t in range(3):
+        with tr.scope(f"t={t + first}"):
+            h = (xs[t] @ w["W_xh"] + h @ w["W_hh"]).tanh()
+    return h.sum()
+
+
+@pytest.mark.parametrize("level, backward", [("cell", False), ("op", False), ("cell", True)])
+def test_a_loop_numbered_from_0_is_drawn_as_one_numbered_from_1_and_a_key_line_says_so(level, backward):
+    """The lecture numbers steps 1…T after h₀: a loop whose scopes are t=0…2 draws its cells t=1…3, x₁…x₃ and
+    h₁ on the arrow from step 1 to 2, as the same loop numbered from 1 does, and one key line says which scopes
+    those are (before: "cell t=0", its x drawn as "input", the arrow out of it unlabelled or called h₀)."""
+    def drawn(picture):
+        return (sorted((node.step or 0, node.label) for node in picture.nodes),
+                sorted((picture.nodes[tail].label, picture.nodes[head].label, label)
+                       for tail, head, label in picture.edges))
+
+    from_0, from_1 = (build_picture((loop_from(first),), level=level, backward=backward, show_shapes=False)
+                      for first in (0, 1))
+    assert drawn(from_0) == drawn(from_1)
+    said = "The scopes t=0…2 are drawn as t=1…3: steps numbered from 1, after h₀"
+    assert from_0.notes == [said] + from_1.notes

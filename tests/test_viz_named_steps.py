@@ -123,3 +123,58 @@ def test_two_calls_with_lengths_each_say_their_own_lengths_and_only_a_reverse_ca
     assert keys == ["Each RNN 1 cell: (2, 3): hₙ = (h₂ of sequence 1, h₃ of sequence 2)",
                     "Each RNN 2 cell: (3, 1): hₙ = (h₃ of sequence 1, h₁ of sequence 2) forward; in reverse, h₁"], keys
     # (before: one line, lengths = (5, 4), the two calls' masks added, and "in reverse" said of both)
+
+
+@pytest.mark.parametrize("bidirectional", [False, True])
+@pytest.mark.parametrize("batch_first", [False, True])
+def test_a_fused_layer_run_with_lengths_says_the_lengths_it_was_given_in_either_layout(batch_first, bidirectional):
+    """A fused layer zeroes its outputs past each end with one mask of the whole sequence, (T, B, 1) or (B, T, 1):
+    the key line reads the lengths from the masks of the layer's own steps, one line for all its layers and
+    directions, as the plain path's figure says them."""
+    lengths, notes = [4, 1, 3], {}
+    for fused in (False, True):
+        tr.manual_seed(0)
+        rnn = tr.nn.RNN(2, 2, num_layers=2, batch_first=batch_first, bidirectional=bidirectional, fused=fused)
+        output, h_n = rnn(tr.randn(3, 4, 2) if batch_first else tr.randn(4, 3, 2), lengths=lengths)
+        picture = build_picture((output.sum() + h_n.sum(),), level="cell", show_shapes=False)
+        notes[fused] = [note for note in picture.notes if "lengths = " in note]
+    assert len(notes[True]) == 1 and "lengths = (4, 1, 3):" in notes[True][0], notes[True]
+    assert "hₙ = (h₄ of sequence 1, h₁ of sequence 2, h₃ of sequence 3)" in notes[True][0]
+    assert notes[True] == notes[False]  # (before: "lengths = (1, 1, 1, 0, 1, …)", the (T, B, 1) mask read as steps)
+    with tr.no_grad():  # nothing recorded, nothing to keep the masks on
+        assert rnn(tr.randn(3, 4, 2) if batch_first else tr.randn(4, 3, 2), lengths=lengths)[0].grad_fn is None
+
+
+@pytest.mark.parametrize("fused", [False, True])
+def test_at_op_level_h_0_of_a_layer_run_with_lengths_enters_beside_the_row_not_under_step_1(fused):
+    """Each step's where reads its own mask m_t, a leaf under that step; h_0 is read at step 1 by that where and by
+    the op that reads h_{t−1} at later steps: the state entering the row, drawn beside it (before: under step 1,
+    on top of x₁ and m₁)."""
+    tr.manual_seed(0)
+    output, _ = tr.nn.RNN(2, 2, fused=fused)(tr.randn(3, 2, 2), lengths=[3, 1])
+    picture = build_picture((output.sum(),), level="op", show_shapes=False)
+    steps = {node.label: node.step for node in picture.nodes if node.kind == "input"}
+    assert steps["h_0"] is None, steps
+    masks = {node.step for node in picture.nodes if node.kind == "input" and node.label == "t ≤ lengths"}
+    assert {1, 2} <= masks, masks  # under their steps (the fused layer's steps read the module's m_t too)
+
+
+@pytest.mark.xfail(strict=True, reason="coordinates.py puts each input below a step under the node it feeds, and does "
+                   "not spread two that stand closer than their widths: at op level m_t (under the where, 60 pt wide) "
+                   "and x_t (under linear W_ih) overlap by 10.7 pt at every step, plain path and fused alike")
+@pytest.mark.parametrize("fused", [False, True])
+def test_at_op_level_the_mask_and_x_t_under_a_step_stand_apart(fused):
+    from tinygrad_rnn.viz.layout import labelled_layout
+
+    tr.manual_seed(0)
+    output, _ = tr.nn.RNN(2, 2, fused=fused)(tr.randn(3, 2, 2), lengths=[3, 1])
+    picture = build_picture((output.sum(),), level="op", show_shapes=False)
+    _, layout = labelled_layout(picture)
+    below = {}
+    for i, node in enumerate(picture.nodes):
+        if node.kind == "input" and node.step is not None:
+            below.setdefault(node.step, []).append(layout.boxes[i])
+    for boxes in below.values():
+        boxes.sort(key=lambda box: box.x)
+        for left, right in zip(boxes, boxes[1:]):
+            assert right.x - right.width / 2 >= left.x + left.width / 2  # (measured: 10.7 pt into each other)

@@ -201,8 +201,16 @@ def test_a_loop_numbered_from_t0_draws_its_cells_from_t1_after_h0():
     picture = build_picture((tr.stack(losses).mean(),), level="cell", show_shapes=False)
     assert sorted(node.step for node in picture.nodes if node.label.startswith("RNN cell")) == [1, 2, 3]
     assert sorted(label for _, _, label in picture.edges if label.startswith("h")) == ["h₁", "h₁", "h₂", "h₂", "h₃"]
+    # At op level the cell's ops stay in the user's own box with the step's embedding and head, each box drawn as
+    # the cells number it (before: boxes t=0…2 holding h₁…h₃, x_0 and J_0 beside the cells' x₁ and J₁), and a key
+    # line says which scope each box is
     op_level = build_picture((tr.stack(losses).mean(),), level="op", show_shapes=False)
-    assert {node.step for node in op_level.nodes if node.kind == "op" and node.step is not None} == {0, 1, 2}
+    boxes = {}
+    for node in op_level.nodes:
+        if node.kind == "op" and node.step is not None:
+            boxes.setdefault(node.step, set()).add(node.label.split(" = ")[0] if " = " in node.label else node.label)
+    assert boxes == {t: {f"h{'₁₂₃'[t - 1]}", f"J{'₁₂₃'[t - 1]}", "embedding", "linear", "add"} for t in (1, 2, 3)}
+    assert "The scopes t=0…2 are drawn as t=1…3: steps numbered from 1, after h₀" in op_level.notes
 
 
 def test_one_walk_finds_a_states_ops_and_a_losss_ops(monkeypatch):

@@ -68,12 +68,15 @@ SCORES = "s"  # a step's scores, the head's output that J_t reads (the logits; �
 TARGET_OF_STEP = "targetₜ"  # (Jₜ's target id; short: the note is beside figures bound by their width)
 
 
-def scores_note(forward: Picture, losses: list[int], mean: int | None, generic: bool = False) -> str:
+def scores_note(forward: Picture, losses: list[int], mean: int | None, generic: bool = False,
+                drawn: set | None = None) -> str:
     """What s_t is, where an arrow says ∂J/∂sₜ; for cross-entropies, what it equals — the term a lecture derives by
     hand: J = (1/T) Σₜ Jₜ, Jₜ = −log ŷₜ[target] of one sequence, so ∂J/∂sₜ = (1/T)(ŷₜ − onehot(targetₜ)), ŷₜ =
     softmax(sₜ) (:data:`TARGET_OF_STEP`; a language model's deck slide writes its target, xₜ₊₁). (Short: the
-    notes of a figure bound by its height take its room.)"""
-    if not scores_read(forward, losses):
+    notes of a figure bound by its height take its room.) ``drawn``: the forward edges whose arrows back the figure
+    draws — no note where none of them is one of the scores (a note names only what is drawn)."""
+    read = scores_read(forward, losses)
+    if not read or (drawn is not None and not drawn & set(read)):
         return ""
     said = f"{SCORES_NOTE} (the head's output)"
     if all(forward.nodes[j].label.split("\n")[0].endswith("cross_entropy") for j in losses
@@ -88,9 +91,13 @@ def scores_read(forward: Picture, losses: list[int]) -> dict[tuple[int, int, str
     gradient arrow back along it says what it carries, ∂J/∂s₃ (for a mean of cross-entropies,
     (1/T)(ŷ₃ − onehot(target₃))), as every other arrow does."""
     into = set(losses)
+    # (a recurrence's cells, each handing its state to its own next step, hand J_t that state, not a head's scores)
+    recurrent = {forward.nodes[tail].row for tail, head, label in forward.edges if label not in CHOICES and
+                 forward.nodes[tail].step is not None and forward.nodes[head].row == forward.nodes[tail].row and
+                 forward.nodes[head].step == forward.nodes[tail].step + 1}
     return {(tail, head, label): subscript(SCORES, forward.nodes[tail].step) for tail, head, label in forward.edges
             if head in into and not label and not name_of(forward.nodes[tail]) and forward.nodes[tail].step is not None
-            and forward.nodes[tail].kind != "ellipsis"}
+            and forward.nodes[tail].kind in ("op", "group") and forward.nodes[tail].row not in recurrent}
 
 
 def arrow_labels(forward: Picture, losses: list[int], mean: int | None, generic: bool = False,

@@ -72,7 +72,14 @@ from .running_sums import draw_as_sum, draw_as_sum_of_ops, take_out_of_steps
 from .step_projections import per_step_projections
 from .step_states import cells_reaching_outputs
 from .stepwise import stepwise_graph
-from .user_steps import link_maps, place_model_ops, split_recurrences, steps_holding_calls
+from .user_steps import (
+    link_maps,
+    loops_numbered_from_0,
+    place_model_ops,
+    renumbered_note,
+    split_recurrences,
+    steps_holding_calls,
+)
 from .value_names import name_values
 from .views import bptt_picture, forward_and_backward_picture, rolled_picture
 from .walk import fold_transposed_weights, gradients_of, leaves_of, place_step_inputs, token_inputs, walk
@@ -157,6 +164,7 @@ def build_picture(tensors: tuple[Tensor, ...], level: str = "op", backward: bool
         picture = bptt_picture(picture, generic=rolled, slide=slide and not rolled)
     if rolled:
         picture = rolled_picture(picture)
+    picture.notes[:0] = renumbered_note(loops_numbered_from_0(roots))  # (once, whatever view: its steps t=1…T)
     if not values_named:
         return picture
     # what each J_t predicts: the words written by tokens=, and the target a BPTT figure's ∂J/∂sₜ note names
@@ -196,7 +204,8 @@ def _picture_of(roots: tuple[Tensor, ...], level: str, backward: bool, show_shap
     """The picture of the recorded graph (forward, or a recorded gradient graph), at ``level``; ``elide``:
     a long sequence's middle steps left out, as on a slide (unless ``time_steps`` chooses); ``gradient_only``:
     the edges a BPTT figure draws, none that carries a zero gradient (:func:`~.levels.merge_groups`)."""
-    nodes, edges, links, outputs_of, kept_values = walk(roots, backward, show_shapes)
+    from_0 = loops_numbered_from_0(roots)  # a loop's scopes t=0…T−1: drawn as t=1…T, and a key line says so
+    nodes, edges, links, outputs_of, kept_values = walk(roots, backward, show_shapes, from_0)
     rows = chain_rows([node.chain for node in nodes if node.chain is not None])
     for node in nodes:  # each chain its own row, whatever its scope strings say
         if node.chain is not None:

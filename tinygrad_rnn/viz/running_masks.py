@@ -86,9 +86,10 @@ def lengths_notes(roots: Iterable[Any], notation: Notation, modules: dict | None
             if getattr(x, "grad_fn", None) is not None and id(x.grad_fn) not in seen:
                 seen.add(id(x.grad_fn))
                 stack.append(x.grad_fn)
-            elif getattr(x, "name", None) == RUNNING:
+            elif getattr(x, "name", None) == RUNNING and function.step is not None:  # (read outside any step: a
+                # fused layer's outputs zeroed past each end by one (T, B, 1) mask, its steps' own masks say the same)
                 masks[id(x)] = x
-                readers.setdefault(id(x), set()).add(None if function.step is None else function.step.chain)
+                readers.setdefault(id(x), set()).add(function.step.chain)
     by_call: dict[frozenset, list[numpy.ndarray]] = {}  # the masks of one call, by the chains that read them (two
     # calls of one batch size are two sets of lengths, and only a call with a reverse direction has an h₁ to name)
     for key, mask in masks.items():

@@ -24,8 +24,61 @@ from collections import Counter, deque
 from collections.abc import Callable, Iterable, Mapping
 from typing import NamedTuple
 
-from ..steps import step_of
+from ..steps import loop_name, step_of
 from .picture import Node, loop_row, step_position
+
+
+def loops_numbered_from_0(roots: Iterable) -> dict[tuple[str, ...], tuple[str, int]]:
+    """The loops written by hand whose scopes number the steps from 0 (``for t in range(T): with tr.scope(f"t={t}")``),
+    by their row (:func:`.picture.loop_row`): each loop's name ("enc" of "enc t=0", "" of "t=0") and its last scope's
+    step, T − 1. A figure draws such a loop's steps t = 1…T, as the lecture numbers them after h₀ (its first state
+    h₁, its first input x₁: the cells a layer or a cell call records are numbered so), and a key line says so
+    (:func:`renumbered_note`). A walk of the recorded graph, no recursion; a layer's own steps are not a loop's.
+
+    >>> import tinygrad_rnn as tr
+    >>> W, h = tr.ones(2, 2, requires_grad=True), tr.zeros(1, 2)
+    >>> for t in range(3):
+    ...     with tr.scope(f"enc t={t}"):
+    ...         h = (h @ W).tanh()
+    >>> loops_numbered_from_0([h.sum()])
+    {('enc',): ('enc', 2)}
+    """
+    stack = [root.grad_fn for root in roots if root.grad_fn is not None]
+    seen, steps, names = {id(function) for function in stack}, {}, {}
+    while stack:
+        function = stack.pop()
+        step = step_of(function.scope) if function.step is None else None
+        if step is not None:
+            row = loop_row(function.scope)
+            steps.setdefault(row, set()).add(step)
+            names[row] = loop_name(function.scope[step_position(function.scope)])
+        for x in function.parents:
+            parent = getattr(x, "grad_fn", None)
+            if parent is not None and id(parent) not in seen:
+                seen.add(id(parent))
+                stack.append(parent)
+    return {row: (names[row], max(found)) for row, found in steps.items() if min(found) == 0}
+
+
+def renumbered_note(from_0: dict[tuple[str, ...], tuple[str, int]]) -> list[str]:
+    """The key line of each loop numbered from 0: its scopes t=0…T−1 are drawn as t=1…T, so that the figure does
+    not contradict the code it was drawn from.
+
+    >>> renumbered_note({(): ("", 2)})
+    ['The scopes t=0…2 are drawn as t=1…3: steps numbered from 1, after h₀']
+    """
+    return [f"The scopes {name + ' ' if name else ''}t=0…{last} are drawn as t=1…{last + 1}: steps numbered from 1, "
+            "after h₀" for name, last in dict.fromkeys(from_0.values())]
+
+
+def drawn_step(scope: tuple[str, ...], from_0: Mapping) -> int | None:
+    """The step an op of a loop written by hand is drawn at: its scope's "t=k", k + 1 in a loop numbered from 0.
+
+    >>> drawn_step(("t=0",), {(): ("", 2)}), drawn_step(("t=1",), {})
+    (1, 1)
+    """
+    step = step_of(scope)
+    return step + 1 if step is not None and loop_row(scope) in from_0 else step
 
 
 class LinkMaps(NamedTuple):
@@ -169,8 +222,9 @@ def steps_holding_calls(nodes: list[Node], level: str) -> None:
     def written(node: Node) -> tuple[str, ...]:  # the user's scope, down to its "t=k"
         return node.scope[: step_position(node.scope) + 1]
 
-    steps_written = {written(node) for node in nodes if node.kind == "op" and node.step is not None and
-                     node.chain is None}
+    drawn_at = {written(node): node.step for node in nodes if node.kind == "op" and node.step is not None and
+                node.chain is None}  # the user's step → the step it is drawn at (t=0 as t=1 in a loop from 0)
+    steps_written = set(drawn_at)
     inside: dict[int, tuple[str, ...]] = {}  # a cell's op → the user's step it was called in
     for position, node in enumerate(nodes):
         for i in range(len(node.scope) - 1) if node.kind == "op" and node.chain is not None else ():
@@ -179,7 +233,7 @@ def steps_holding_calls(nodes: list[Node], level: str) -> None:
     holding = set(inside.values())
     for position, node in enumerate(nodes):
         if level == "op" and position in inside:  # drawn in the user's box t=k, as the step's other ops
-            node.chain, node.row, node.step = None, loop_row(inside[position]), step_of(inside[position])
+            node.chain, node.row, node.step = None, loop_row(inside[position]), drawn_at[inside[position]]
         elif level != "op" and node.kind == "op" and node.chain is None and node.step is not None and \
                 written(node) in holding:
             node.step, node.row = None, ()

@@ -92,6 +92,7 @@ def bptt_picture(forward: Picture, generic: bool = False, slide: bool = False, w
     counts = [mean_over(forward.nodes[mean]) for mean in means if mean_over(forward.nodes[mean])]
     carries = arrow_labels(forward, losses, counts[0] if counts else None, generic, by_next_step=slide)
     edges: list[tuple[int, int, str]] = []
+    drawn = set()  # the forward edges an arrow back is drawn along (a note names only what an arrow says)
     for tail, head, label in forward.edges:
         if label == DETACHED and tail in index and head in index:  # truncated BPTT: no gradient crosses the cut,
             edges.append((index[head], index[tail], GRADIENT_STOPS))  # which is marked where the arrow would run
@@ -111,6 +112,7 @@ def bptt_picture(forward: Picture, generic: bool = False, slide: bool = False, w
         if tail in means or head not in index:
             continue
         edges.append((index[head], index[tail], carries[(tail, head, label)]))
+        drawn.add((tail, head, label))
     # a learned initial state (nn.Parameter h₀): its gradient, no Σ over steps — the cell it enters alone hands it
     # one (drawn as a weight, it sat in the Σ, fed by every step); h₀ and c₀ of one cell in one node, as a Σ holds
     # a cell's weights: one line out of the cell that forked into ∂J/∂h₀ and ∂J/∂c₀ read as one value shared
@@ -196,7 +198,7 @@ def bptt_picture(forward: Picture, generic: bool = False, slide: bool = False, w
         notes.append(STEP_BAR_NOTE)
     added = sum_note(forward, carries, generic)
     notes += [added] if added else []
-    scores = scores_note(forward, losses, counts[0] if counts else None, generic)  # an arrow says ∂J/∂s₃: what s is
+    scores = scores_note(forward, losses, counts[0] if counts else None, generic, drawn)  # an arrow says ∂J/∂s₃: s is
     notes += [scores] if scores else []
     return Picture(nodes, unique(edges), forward.rankdir, forward.title, forward.legend, backward=True, notes=notes)
 

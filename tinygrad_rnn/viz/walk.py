@@ -16,18 +16,22 @@ import numpy
 from ..engine import grad, vertex_of
 from ..function import Function
 from ..function import Node as GraphNode
-from ..steps import step_number, step_of
+from ..steps import step_number
 from ..tensor import Tensor
 from .initial_states import renamed
 from .levels import unique
 from .node_details import shape_line, shape_text
 from .notation import SYMBOLS, gru_update
 from .picture import CHOICE_INPUT, Node, loop_row, subscript
+from .user_steps import drawn_step
 
 
-def walk(roots: tuple[Tensor, ...], backward: bool, show_shapes: bool):
+def walk(roots: tuple[Tensor, ...], backward: bool, show_shapes: bool, from_0: dict | None = None):
     """Nodes for ops, leaves and outputs, the edges between them (first-seen order), and the
-    links: (tail, head, output index of the tail, input position at the head) for every use."""
+    links: (tail, head, output index of the tail, input position at the head) for every use.
+    ``from_0``: the loops whose scopes number the steps from t=0, drawn from t=1
+    (:func:`.user_steps.loops_numbered_from_0`)."""
+    from_0 = from_0 or {}
     nodes: list[Node] = []
     index: dict[Any, int] = {}
     links: list[tuple[int, int, int, int]] = []
@@ -49,7 +53,7 @@ def walk(roots: tuple[Tensor, ...], backward: bool, show_shapes: bool):
             position = index[key]
         else:
             index[key] = position = len(nodes)
-            nodes.append(_op_node(function, show_shapes, tensor, not any(tensor is r for r in roots)) if expand
+            nodes.append(_op_node(function, show_shapes, tensor, not any(tensor is r for r in roots), from_0) if expand
                          else _leaf_node(tensor, show_shapes))
         known = outputs_of.setdefault(position, [])
         vertex_id = id(vertex_of(tensor))
@@ -88,7 +92,7 @@ def walk(roots: tuple[Tensor, ...], backward: bool, show_shapes: bool):
             output_index = vertex_of(x).output_index if isinstance(vertex_of(x), GraphNode) else 0
             links.append((tail, head, output_index, position))
             # keyed by the output too: a fused LSTM cell passes h and c to the next, two edges
-            label = function.chosen_by if position == CHOICE_INPUT else _edge_label(function, x)
+            label = function.chosen_by if position == CHOICE_INPUT else _edge_label(function, x, from_0)
             labels.setdefault((tail, head, output_index), label)
             if expand and id(x.grad_fn) not in seen:
                 seen.add(id(x.grad_fn))
@@ -128,15 +132,16 @@ def place_step_inputs(nodes: list[Node], edges) -> None:
     for op, node in enumerate(nodes):
         if node.kind == "op" and node.step is not None:
             occurs.setdefault(role(op), set()).add(node.step)
-    leaves: dict[int, tuple] = {}  # a leaf read at one step → the role of what reads it
+    leaves: dict[int, set] = {}  # a leaf read at one step → the roles of what reads it
     read_at: dict[tuple, set] = {}
     for leaf, heads in readers.items():
         steps = {nodes[h].step for h in heads}
         if nodes[leaf].kind == "input" and nodes[leaf].step is None and len(steps) == 1 and None not in steps:
-            leaves[leaf] = role(heads[0])
-            read_at.setdefault(leaves[leaf], set()).add(nodes[heads[0]].step)
-    for leaf, found in leaves.items():
-        if len(read_at[found]) > 1 and read_at[found] == occurs.get(found):
+            leaves[leaf] = {role(head) for head in heads}
+            for found in leaves[leaf]:
+                read_at.setdefault(found, set()).add(nodes[heads[0]].step)
+    for leaf, found_in in leaves.items():  # (every reader a step's own: h_0 is read by the op that reads h_{t−1} too)
+        if all(len(read_at[found]) > 1 and read_at[found] == occurs.get(found) for found in found_in):
             nodes[leaf].step = nodes[readers[leaf][0]].step
             if isinstance(nodes[leaf].key, tuple) and nodes[leaf].key[0] == "tokens":  # the ids of step t: x_t
                 label = nodes[leaf].label
@@ -171,15 +176,16 @@ def fold_transposed_weights(nodes: list[Node], edges, links, outputs_of):
     return [nodes[i] for i in kept], unique(new_edges), new_links, new_outputs
 
 
-def _op_node(function: Function, show_shapes: bool, output: Tensor, named: bool = True) -> Node:
+def _op_node(function: Function, show_shapes: bool, output: Tensor, named: bool = True,
+             from_0: dict | None = None) -> Node:
     """An op's node; a state the recurrence carries is named with its step (h₃ = tanh, c₃ = add).
     An op a recurrent layer recorded in a step knows its step (``function.step``); an op of a loop
-    the user wrote is placed by its scope "t=k"."""
+    the user wrote is placed by its scope "t=k" (k + 1 in a loop numbered from 0: ``from_0``)."""
     name = "Σ" if function.name == "add_n" else function.name
     if function.name == "add_n":
         name += f" ({len(function.parents)} terms)"
     record = function.step
-    step = step_number(function)
+    step = step_number(function) if record is not None else drawn_step(function.scope, from_0 or {})
     states = getattr(function, "states", ()) if function.multiple_outputs else (
         (output.name,) if named and output.name else ())  # a fused cell declares its states
     if states and not function.is_gradient:  # h₃ = tanh, i₃ = σ; a name the user gave, subscripted by its step
@@ -221,13 +227,13 @@ def _output_label(root: Tensor, backward: bool, show_shapes: bool) -> str:
     return name + (shape_line(root.shape) if show_shapes else "")
 
 
-def _edge_label(function: Function, x: Any) -> str:
+def _edge_label(function: Function, x: Any, from_0: dict) -> str:
     """The Σ node's inputs are labelled with the time step each term came from; the outputs of an
     op with several outputs with their names (an LSTM's gates i, f, g, o)."""
     if x.grad_fn is not None and x.grad_fn.multiple_outputs and x.name:
         return x.name
     if function.name == "add_n" and x.grad_fn is not None:
-        step = step_of(x.grad_fn.scope)
+        step = drawn_step(x.grad_fn.scope, from_0)
         return "" if step is None else f"t={step}"
     return ""
 

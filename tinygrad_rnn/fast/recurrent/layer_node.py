@@ -53,6 +53,7 @@ class FusedLayer(Function):
     # states it saves as outputs of its own (``saves_intermediates``), and the (T, B, G·H) projection,
     # once copied into the buffers, is let go.
     states = ("h",)  # the returned outputs after the sequence: h_n (an LSTM's c_n too)
+    step_masks = None  # with lengths, the layer module's masks, a (B, 1) Tensor per step (set by stepper.run_layer)
 
     def __init__(self, time_dim: int = 0, reverse: bool = False, first_step: int = 1, running=None,
                  chain: Chain | None = None, projects: bool = False, stacks_states: bool = False) -> None:
@@ -304,13 +305,15 @@ class FusedLayer(Function):
         cell_state, weights = (rest[0], rest[1:]) if len(self.states) == 2 else (None, rest)  # (LSTM: c_0); W_hh, …
         steps_in, steps = self.step_inputs(projected), projected.shape[self.time_dim]
         outputs, cell_states = [None] * steps, [None] * steps
+        # the masks each step reads: the module's own tensors, which a drawing reads the lengths from, else the rows
+        masks = self.running if self.step_masks is None else self.step_masks  # of (T, B, 1) booleans
         for p, _, _ in self.visits(steps):
             with at_step(self.chain, p + self.first_step):
                 new_hidden, new_cell_state = self.primitive_cell(steps_in[p], hidden, cell_state, *weights)
                 if self.running is not None:  # a finished sequence holds its state
-                    new_hidden = where(self.running[p], new_hidden, hidden)
+                    new_hidden = where(masks[p], new_hidden, hidden)
                     if cell_state is not None:
-                        new_cell_state = where(self.running[p], new_cell_state, cell_state)
+                        new_cell_state = where(masks[p], new_cell_state, cell_state)
                 hidden, cell_state = new_hidden, new_cell_state
             outputs[p], cell_states[p] = named(hidden, "h"), None if cell_state is None else named(cell_state, "c")
         sequence = stack(outputs, dim=self.time_dim)

@@ -52,6 +52,9 @@ def run_layer(module: Any, layer_input: Tensor, weight_ih: Tensor, bias_ih: Tens
         output, hidden = gru_layer(layer_input, hidden, weight_hh, bias_hh, **placement)
     else:
         output, hidden = rnn_layer(layer_input, hidden, weight_hh, bias_hh, module.nonlinearity, **placement)
+    if running is not None and output.grad_fn is not None:  # (recorded: not under no_grad) the call's masks, one
+        # (B, 1) tensor a step, shared by its layers and directions as on the plain path: what its drawn steps read
+        output.grad_fn.step_masks = running_masks
     module.hidden_states.append(StepValues(output.array if time_dim == 0 else output.array.transpose(1, 0, 2)))
     if cell_states is not None:
         module.cell_states.append(StepValues(cell_states.array))
