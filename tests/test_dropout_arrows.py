@@ -92,3 +92,16 @@ def test_the_figure_of_the_gradient_marks_the_arrows_through_a_dropout():
 def test_the_language_model_with_dropout_fits_a_slide():
     _, fit = on_a_slide()
     assert fit.fits, str(fit)
+
+
+@pytest.mark.parametrize("notation, said", [
+    ("pytorch", "dₜ = eₜ ⊙ mask 1, dropout(hₜ⁽¹⁾) = hₜ⁽¹⁾ ⊙ mask 2, d′ₜ = hₜ⁽²⁾ ⊙ mask 3 (its step t)"),
+    ("cs224n", "dₜ = e⁽ᵗ⁾ ⊙ mask 1, dropout(h^[1]⁽ᵗ⁾) = h^[1]⁽ᵗ⁾ ⊙ mask 2, d′ₜ = h^[2]⁽ᵗ⁾ ⊙ mask 3 (its step t)")],
+    ids=["pytorch", "cs224n"])
+def test_the_note_writes_every_step_in_the_notations_own_time(notation, said):
+    """The note says each dropout at any step t, as the notation writes the time: lowered (hₜ⁽¹⁾), or raised where
+    the layer is in brackets (h^[1]⁽ᵗ⁾) — first written, CS224N's read "dₜ = e⁽⁴⁾", the value of step 4."""
+    picture = build_picture((language_model_loss(),), level="cell", slide=True, dropouts_on_arrows=True,
+                            notation=notation)
+    assert picture.notes[0] == f"On the arrows, dropout with p = 0.3: {said}; a mask is one tensor for the sequence, " \
+                               "its entries 0 (with probability p) or 1/(1 − p)"

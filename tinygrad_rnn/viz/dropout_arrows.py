@@ -13,9 +13,9 @@ import re
 
 from .initial_states import DROPOUT
 from .picture import DROPOUT_MASK, Node, Picture, is_dropout_mask
+from .scripts import TO_SUBSCRIPT, TO_SUPERSCRIPT
 
 FORWARD = re.compile(rf"(?P<name>\S+) = {DROPOUT}")  # a forward figure's "d′₂ = dropout"
-STEP_DIGITS = re.compile("[₀₁₂₃₄₅₆₇₈₉]+")  # a step's subscript, written ₜ where a note says every step
 
 
 def is_dropout_step(node: Node) -> bool:
@@ -69,7 +69,8 @@ def fold_dropout_steps(picture: Picture) -> None:
         if forward:
             mask = next((nodes[e[0]].label.split("\n")[0] for e in into[tail] if e[0] in masks), DROPOUT_MASK)
             reads = read[2] or nodes[read[0]].label.split(" = ")[0].split("\n")[0]
-            said.setdefault(_every_step(forward["name"]), (_every_step(reads), mask))
+            step = nodes[tail].step
+            said.setdefault(_every_step(forward["name"], step), (_every_step(reads, step), mask))
             label = nodes[tail].label
         else:
             label = f"{DROPOUT}: {label}"
@@ -110,13 +111,24 @@ def _masks_into_cells(picture: Picture, folded: set[int], said: dict[str, tuple[
         if sorted(head for _, head, _ in below) != sorted(cells):  # exactly one arrow from below into each cell
             continue
         found[mask] = below
-        read = _every_step(min(below, key=lambda edge: nodes[edge[1]].step)[2])
+        first = min(below, key=lambda edge: nodes[edge[1]].step)
+        read = _every_step(first[2], nodes[first[1]].step)
         said[f"{DROPOUT}({read})"] = (read, node.label.split("\n")[0])
         named = node.label.split(",")[0] + ": "
         picture.notes[:] = [note for note in picture.notes if not note.startswith(named)]
     return found
 
 
-def _every_step(name: str) -> str:
-    """A step's name as a note writes it for every step: d′₂ → d′ₜ, h₂⁽²⁾ → hₜ⁽²⁾."""
-    return STEP_DIGITS.sub("ₜ", name, count=1)
+def _every_step(name: str, step: int) -> str:
+    """A value's name at ``step`` as a note writes it for every step: d′₂ → d′ₜ, h₂⁽²⁾ → hₜ⁽²⁾ (the time lowered, the
+    layer raised), e⁽²⁾ → e⁽ᵗ⁾ and h^[1]⁽²⁾ → h^[1]⁽ᵗ⁾ (CS224N's: the time raised, the layer in brackets).
+
+    >>> _every_step("h₂⁽²⁾", 2), _every_step("e⁽²⁾", 2), _every_step("h^[1]⁽¹⁾", 1)
+    ('hₜ⁽²⁾', 'e⁽ᵗ⁾', 'h^[1]⁽ᵗ⁾')
+    """
+    lowered = str(step).translate(TO_SUBSCRIPT)
+    if lowered in name:
+        return name.replace(lowered, "ₜ", 1)
+    raised = f"({step})".translate(TO_SUPERSCRIPT)
+    at = name.rfind(raised)
+    return name if at < 0 else name[:at] + "⁽ᵗ⁾" + name[at + len(raised):]
