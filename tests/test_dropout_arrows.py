@@ -105,3 +105,17 @@ def test_the_note_writes_every_step_in_the_notations_own_time(notation, said):
                             notation=notation)
     assert picture.notes[0] == f"On the arrows, dropout with p = 0.3: {said}; a mask is one tensor for the sequence, " \
                                "its entries 0 (with probability p) or 1/(1 − p)"
+
+
+def test_a_mask_also_read_elsewhere_keeps_its_node():
+    """A dropout's value read again outside the steps (here squared into the loss): the steps' dropouts go on their
+    arrows, and the mask, which the figure draws into J too, stays a node (the fold first took it for a second value
+    each dropout drops, and failed)."""
+    tr.manual_seed(0)
+    embedding, rnn = tr.nn.Embedding(5, 3), tr.nn.RNN(3, 3)
+    dropped = F.dropout(embedding(tr.tensor([[1], [2]])), 0.5)
+    loss = rnn(dropped)[0].sum() + (dropped * dropped).sum()
+    drawn = build_picture((loss,), level="cell", slide=True, dropouts_on_arrows=True)
+    assert not any(is_dropout_step(node) for node in drawn.nodes)
+    assert [node.label for node in drawn.nodes if is_dropout_mask(node)] == ["dropout mask, p = 0.5"]
+    assert sorted(label for _, _, label, *_ in drawn.edges if "dropout" in label) == ["d₁ = dropout", "d₂ = dropout"]

@@ -44,10 +44,13 @@ def fold_dropout_steps(picture: Picture) -> None:
     On the arrows, dropout with p = 0.5: dₜ = eₜ ⊙ mask (its step t)
     """
     nodes, edges = picture.nodes, picture.edges
-    folded = {k for k, node in enumerate(nodes) if is_dropout_step(node)}
-    if not folded or picture.gradients:  # (forward and backward on one set of nodes: the dropouts stay nodes)
+    if picture.gradients:  # (forward and backward on one set of nodes: the dropouts stay nodes)
         return
-    into = {k: [edge for edge in edges if edge[1] == k] for k in folded}
+    into = {k: [edge for edge in edges if edge[1] == k] for k, node in enumerate(nodes) if is_dropout_step(node)}
+    folded = {k for k, edges_in in into.items()  # one value in (not two gradients), and read: an arrow to be drawn on
+              if len([e for e in edges_in if not is_dropout_mask(nodes[e[0]])]) == 1 and any(e[0] == k for e in edges)}
+    if not folded:
+        return
     masks = {edge[0] for k in folded for edge in into[k] if is_dropout_mask(nodes[edge[0]])}
     masks = {mask for mask in masks if all(head in folded for tail, head, *_ in edges if tail == mask)}  # (only theirs)
     said: dict[str, tuple[str, str]] = {}  # each dropout's dₜ → (what it drops, eₜ; its mask's label)
@@ -64,10 +67,11 @@ def fold_dropout_steps(picture: Picture) -> None:
         if tail not in folded:
             kept.append(edge)
             continue
-        (read,) = [e for e in into[tail] if e[0] not in masks]  # the one value it drops
+        (read,) = [e for e in into[tail] if not is_dropout_mask(nodes[e[0]])]  # the one value it drops
         forward = FORWARD.fullmatch(nodes[tail].label)
         if forward:
-            mask = next((nodes[e[0]].label.split("\n")[0] for e in into[tail] if e[0] in masks), DROPOUT_MASK)
+            mask = next((nodes[e[0]].label.split("\n")[0] for e in into[tail] if is_dropout_mask(nodes[e[0]])),
+                        DROPOUT_MASK)
             reads = read[2] or nodes[read[0]].label.split(" = ")[0].split("\n")[0]
             step = nodes[tail].step
             said.setdefault(_every_step(forward["name"], step), (_every_step(reads, step), mask))
