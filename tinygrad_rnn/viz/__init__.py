@@ -276,12 +276,13 @@ def _drawn(tensors, level, rankdir, show_shapes, show_values, show_grads, backwa
     was built so already (the ladder starts from it)."""
     if rankdir not in ("LR", "RL"):
         raise ValueError(f"rankdir must be 'LR' (time runs left to right, as on a slide) or 'RL', got {rankdir!r}")
-    def built(steps, shapes, keyed=False):  # keyed: each row's weights named once, in a key (the ladder's rung)
+    def built(steps, shapes, keyed=False, folded=False):  # keyed: each row's weights named once, in a key; folded:
+        # each step's dropout on its arrow (the ladder's rungs)
         picture = build_picture(tuple(tensors), level=level, backward=backward, show_shapes=shapes,
                                 show_values=show_values, show_grads=show_grads, time_steps=steps,
                                 max_nodes=max_nodes, grad_range=grad_range, params="key" if keyed else params,
                                 rolled=rolled, notation=notation, tokens=tokens, slide=slide,
-                                targets=targets)
+                                targets=targets, dropouts_on_arrows=folded)
         picture.rankdir, picture.title = rankdir, title
         return picture
 

@@ -34,6 +34,7 @@ from ..tensor import Tensor
 from .backward_rules import merge_backward_rules
 from .concatenated import concatenations, write_concatenations
 from .detached import detached_sources, draw_detached
+from .dropout_arrows import fold_dropout_steps
 from .initial_states import (
     decoder_reads,
     name_decoder_words,
@@ -101,12 +102,14 @@ def build_picture(tensors: tuple[Tensor, ...], level: str = "op", backward: bool
                   grad_range: tuple[float, float] | None = None, params: str | None = None,
                   rolled: bool = False, notation: Any = None, tokens: list[str] | None = None,
                   slide: bool = False, targets: list[str] | None = None, values_named: bool = True,
-                  weight_sums: bool = False) -> Picture:
+                  weight_sums: bool = False, dropouts_on_arrows: bool = False) -> Picture:
     """The picture of the graph that computed ``tensors``; see :func:`tinygrad_rnn.viz.to_dot`.
     ``values_named=False``: as it is before its values are written in the notation and marked with their chains
     (h₃ and J₃, not h⁽³⁾ or h₃⁽¹⁾): what the rule of the gradient arrows' labels reads (gradient_labels.py).
     ``weight_sums``: the forward figure with the BPTT figure's Σ of each row's shared weights, one arrow from
-    every step into it (:func:`.overlaid.overlaid_picture`, ``sums_only``): what the lecture page's sums stage shows."""
+    every step into it (:func:`.overlaid.overlaid_picture`, ``sums_only``): what the lecture page's sums stage shows.
+    ``dropouts_on_arrows``: each step's dropout a mark on its arrow, not a node (a slide's fit ladder:
+    :func:`.dropout_arrows.fold_dropout_steps`)."""
     if level not in LEVELS:
         raise ValueError(f"level must be one of {LEVELS}, got {level!r}")
     if rolled and level == "op":  # a rolled network is drawn in cells (or steps): one per layer and direction
@@ -189,6 +192,8 @@ def build_picture(tensors: tuple[Tensor, ...], level: str = "op", backward: bool
                 node.label = node.label[: -len("\n()")]
     if keyed:  # (after the names are written: the key says them as the cells would)
         write_weight_key(picture, notation)
+    if dropouts_on_arrows and level != "op":  # (after the names are written: the arrow says d₁, as the node did)
+        fold_dropout_steps(picture)
     shapes_on_all_or_none(picture.nodes)
     picture.slide = slide
     if max_nodes is not None and len(picture.nodes) > max_nodes:

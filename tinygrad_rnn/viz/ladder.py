@@ -10,6 +10,8 @@ What is left to give up, in the order a lecturer would rather lose it:
 2. the weights' names in every cell (unless ``params`` was given): each row's named once, in a key under the
    figure, then the footnote that each is one tensor, the same at every step (``params="key"``, ``weight_key.py``)
    — the sharing the lectures write W_hh on every copy for is still said, once;
+   then each dropout's nodes (not at op level): drawn on its arrows, "d₁ = dropout", "dropout(h₁⁽¹⁾)" into the layer
+   above, "dropout: ∂J/∂e₁" in a figure of the gradient, each mask said once in a note (``dropout_arrows.py``);
 3. steps from the middle of the sequence (unless ``time_steps`` was given): t = 1, 2, 3, …, T−1, T, then
    t = 1, 2, …, T−1, T, t = 1, 2, …, T, down to t = 1, …, T — the "…" column standing for the steps left
    out, the colours on the scale of every step and each Σ summing every step, as without the ladder. Up to
@@ -34,6 +36,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from functools import cached_property
 
+from .dropout_arrows import is_dropout_step
 from .fit_notes import left_out_notes
 from .fitting import SLIDE_SCALE, slide_scale
 from .graph import SLIDE_STEPS
@@ -89,6 +92,12 @@ def fitted_rung(built: Callable[[tuple[int, ...] | slice | None, bool, bool], Pi
         rung = Rung(built(time_steps, show_shapes is not False and best is first, True), *best.notes)
         if rung.scale > best.scale and rung.cleaner_than(first):
             best, keyed = rung, True  # (and kept for the steps left out after it)
+    folded = False  # each step's dropout: a mark on its arrow, said once under the figure, where that enlarges it
+    if not ops and best.scale < SLIDE_SCALE and any(map(is_dropout_step, first.picture.nodes)):
+        rung = Rung(built(time_steps, show_shapes is not False and shapes_note not in best.notes, keyed, True),
+                    *best.notes)
+        if rung.scale > best.scale and rung.cleaner_than(first):
+            best, folded = rung, True
     largest = best
     tried = _steps_shown(count, shown, steps_chosen, dense, gradient, ops) if best.scale < SLIDE_SCALE else []
     chains = chains_in_time(first.picture.nodes, first.picture.edges) if tried else []  # an encoder's, its decoder's
@@ -96,7 +105,7 @@ def fitted_rung(built: Callable[[tuple[int, ...] | slice | None, bool, bool], Pi
         kept = steps_within_chains(chains, fewer)  # never across a handover: each chain's first and last steps
         if kept is None:
             continue
-        rung = Rung(built(kept, shapes, keyed), *notes)  # steps: only where the slide then fits
+        rung = Rung(built(kept, shapes, keyed, folded), *notes)  # steps: only where the slide then fits
         if rung.scale >= SLIDE_SCALE and rung.cleaner_than(first):
             return rung
         if dense and (count > SLIDE_STEPS or (gradient and ops)) and rung.scale > largest.scale * ENLARGES \
