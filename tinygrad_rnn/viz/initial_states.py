@@ -34,7 +34,7 @@ import numpy
 from .levels import unique
 from .picture import DROPOUT_MASK, Node, is_dropout_mask, subscript
 from .step_states import state_name
-from .user_steps import LinkMaps, chains_reading
+from .user_steps import LinkMaps, chains_reading, hand_steps
 
 CARRIED_STATES = ("h", "c")  # what a recurrent layer carries from step to step (not its gates r, z, n, i, f, g, o)
 STATE_BOOKKEEPING = ("unbind", "reshape")  # what lies between the (layers, B, H) state handed to a layer and its steps
@@ -183,10 +183,7 @@ def _carried_by_a_loop(nodes: list[Node], links) -> dict[int, str]:
     unnamed states started so are named neither: which would be h? The one unnamed state is h at every step too
     (``Node.states``), so that its arrows say h₁, h₂ as they would had the user named it; so is the one unnamed state
     of a row that starts from another row's (a decoder written by hand, from its encoder's h_S)."""
-    steps: dict[tuple, list[int]] = {}  # (row, step) → a hand-written step's ops, in the order they were recorded
-    for position, node in enumerate(nodes):
-        if node.kind == "op" and node.step is not None and node.chain is None:
-            steps.setdefault((node.row, node.step), []).append(position)
+    steps = hand_steps(nodes)  # (row, step) → a hand-written step's ops, in the order they were recorded
     inputs_at: dict[int, dict[int, tuple[int, int]]] = {}  # op → {input position: (tail, its output)}
     for tail, head, out, at in links:
         inputs_at.setdefault(head, {})[at] = (tail, out)
@@ -195,7 +192,7 @@ def _carried_by_a_loop(nodes: list[Node], links) -> dict[int, str]:
         firsts[row] = min(firsts.get(row, step), step)
 
     def in_order(row: tuple, step: int) -> list[int]:
-        return sorted(steps.get((row, step), []), key=lambda p: nodes[p].key.sequence_nr)
+        return steps.get((row, step), [])
 
     starts: dict[int, set[str | None]] = {}  # a leaf → the state each read of it starts (None: no state)
     carriers: dict[int, set[tuple]] = {}  # … and where that state is computed: (row, the op's place in a step, output)

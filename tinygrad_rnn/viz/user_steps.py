@@ -104,6 +104,16 @@ def link_maps(links) -> LinkMaps:
     return maps
 
 
+def hand_steps(nodes: list[Node]) -> dict[tuple, list[int]]:
+    """(row, step) → the ops of one step of a loop written by hand (in no recurrent layer's chain), in the order
+    they were recorded."""
+    steps: dict[tuple, list[int]] = {}
+    for position, node in enumerate(nodes):
+        if node.kind == "op" and node.step is not None and node.chain is None:
+            steps.setdefault((node.row, node.step), []).append(position)
+    return {key: sorted(ops, key=lambda p: nodes[p].key.sequence_nr) for key, ops in steps.items()}
+
+
 def split_recurrences(nodes: list[Node], maps: LinkMaps) -> dict[str, set[int]]:
     """Give each of a hand-written step's independent recurrences a row of its own (``node.row``): in every step
     where two or more states are carried to the next step and the ops computing each share none with the others'.
@@ -114,10 +124,8 @@ def split_recurrences(nodes: list[Node], maps: LinkMaps) -> dict[str, set[int]]:
     state's ops at the first step it was split in: what its initial state (h_0, g_0) is read by
     (:func:`.initial_states.name_initial_states`)."""
     inputs, readers = maps
-    steps: dict[tuple, list[int]] = {}  # (row, step) → the ops of one step of a hand-written loop
-    for position, node in enumerate(nodes):
-        if node.kind == "op" and node.step is not None and node.chain is None:
-            steps.setdefault((node.row, node.step), []).append(position)
+    steps = hand_steps(nodes)
+
     def name_of(position: int) -> str | None:
         return next((t.name for t in nodes[position].tensors if getattr(t, "name", None)), None)
 
@@ -130,8 +138,7 @@ def split_recurrences(nodes: list[Node], maps: LinkMaps) -> dict[str, set[int]]:
     belongs: dict[int, str] = {}  # each state split off → the row it was given (its name, or its number)
     unnamed_places: dict[tuple, list[int]] = {}  # row → where its unnamed states stand in a step's ops, in order
     numbered = 0
-    for (row, step), members in sorted(steps.items(), key=lambda item: item[0][1]):
-        in_order = sorted(members, key=lambda p: nodes[p].key.sequence_nr)
+    for (row, step), in_order in sorted(steps.items(), key=lambda item: item[0][1]):
         states: dict[str, int] = {}  # a state's name (or its place among the step's ops) → the op computing it
         named = Counter(name_of(p) for p in in_order if name_of(p) in carried)
         for position in in_order:
@@ -142,15 +149,14 @@ def split_recurrences(nodes: list[Node], maps: LinkMaps) -> dict[str, set[int]]:
         if not unnamed and (row, step + 1) not in steps:  # the last step: where the step before had its states
             places = unnamed_places.get(row, [])
             before = steps.get((row, step - 1), [])
-            if places and [nodes[p].key.name for p in in_order] == \
-                    [nodes[p].key.name for p in sorted(before, key=lambda p: nodes[p].key.sequence_nr)]:
+            if places and [nodes[p].key.name for p in in_order] == [nodes[p].key.name for p in before]:
                 unnamed = [in_order[k] for k in places]
         unnamed_places[row] = [in_order.index(p) for p in unnamed]
         for k, position in enumerate(unnamed):
             states[f" {k}"] = position  # (no name a user gives: a place)
         if len(states) < 2:
             continue
-        inside = set(members)
+        inside = set(in_order)
         cones = {key: set(cone(position, inputs, inside.__contains__)) for key, position in states.items()}
         # a value carried on that is computed from the others — a running sum of the losses, an LSTM's h from c — is
         # no recurrence of its own
