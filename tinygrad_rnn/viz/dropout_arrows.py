@@ -46,9 +46,14 @@ def fold_dropout_steps(picture: Picture) -> None:
     nodes, edges = picture.nodes, picture.edges
     if picture.gradients:  # (forward and backward on one set of nodes: the dropouts stay nodes)
         return
-    into = {k: [edge for edge in edges if edge[1] == k] for k, node in enumerate(nodes) if is_dropout_step(node)}
-    folded = {k for k, edges_in in into.items()  # one value in (not two gradients), and read: an arrow to be drawn on
-              if len([e for e in edges_in if not is_dropout_mask(nodes[e[0]])]) == 1 and any(e[0] == k for e in edges)}
+    into: dict[int, list] = {k: [] for k, node in enumerate(nodes) if is_dropout_step(node)}
+    for edge in edges:
+        if edge[1] in into:
+            into[edge[1]].append(edge)
+    values_in = {k: [e for e in edges_in if not is_dropout_mask(nodes[e[0]])] for k, edges_in in into.items()}
+    tails = {edge[0] for edge in edges}
+    folded = {k for k, values in values_in.items() if len(values) == 1 and k in tails}  # one value in (not two
+    # gradients), and read: an arrow to be drawn on
     if not folded:
         return
     masks = {edge[0] for k in folded for edge in into[k] if is_dropout_mask(nodes[edge[0]])}
@@ -67,7 +72,7 @@ def fold_dropout_steps(picture: Picture) -> None:
         if tail not in folded:
             kept.append(edge)
             continue
-        (read,) = [e for e in into[tail] if not is_dropout_mask(nodes[e[0]])]  # the one value it drops
+        (read,) = values_in[tail]  # the one value it drops
         forward = FORWARD.fullmatch(nodes[tail].label)
         if forward:
             mask = next((nodes[e[0]].label.split("\n")[0] for e in into[tail] if is_dropout_mask(nodes[e[0]])),

@@ -12,7 +12,7 @@ from __future__ import annotations
 from typing import Any
 
 from .chains import chain_marks, chain_of, chains_in, owner_of, shared_note
-from .notation import BIAS_PARTS, LAYER_WEIGHTS, Notation, cells_of_weights, short_name
+from .notation import BIAS_PARTS, LAYER_WEIGHTS, Notation, drawn_cells, short_name
 from .parameter_roles import is_tied, role_symbol, tied_head
 from .picture import Node, Picture, steps_in_time
 
@@ -39,14 +39,14 @@ def name_parameters(nodes: list[Node], edges, notation: Notation,
         short = short_name(node.label.split("\n")[0])
         chains = readers.get(position, set())
         (chain,) = chains if len(chains) == 1 else (None,)
-        notation = figure.for_cell(cells[chain]) if chain in cells else figure
-        drawn = notation.symbol(short)
+        own = figure.for_cell(cells[chain]) if chain in cells else figure  # its chain's cell's names
+        drawn = own.symbol(short)
         if drawn == short and node.key in roles:  # fc.weight: the head's U, where the notation names the head
             # where it does not, the library's name for it (W_hy, b_y, E), as its own model's figure writes them:
             # out.weight beside W_hh says what the code calls it, not what it does
-            drawn = role_symbol(roles[node.key], notation)
-        names[position] = (short, drawn + notation.marked(marks.get(chain, "")))
-    return _bias_parts(_told_apart(names, nodes, edges, notation), edges)
+            drawn = role_symbol(roles[node.key], own)
+        names[position] = (short, drawn + own.marked(marks.get(chain, "")))
+    return _bias_parts(_told_apart(names, nodes, edges, figure), edges)
 
 
 def _cells_of_chains(nodes: list[Node], readers: dict[int, set]) -> dict[Any, str]:
@@ -55,8 +55,7 @@ def _cells_of_chains(nodes: list[Node], readers: dict[int, set]) -> dict[Any, st
     and an RNN's beside it stay the lecture's one b."""
     cells = {}
     for position, chains in readers.items():
-        node = nodes[position]
-        for cell in cells_of_weights([(node.label.split("\n")[0], node.tensors[0])] if node.tensors else []):
+        for cell in drawn_cells([nodes[position]]):
             cells.update((chain, cell) for chain in chains if chain is not None)
     return cells
 

@@ -97,7 +97,7 @@ def lengths_notes(roots: Iterable[Any], notation: Notation, modules: dict | None
     notes = []
     mask, last = notation.at_step("m", "t"), notation.at_step("h", "n")  # (mₜ and hₙ, or m⁽ᵗ⁾ and h⁽ⁿ⁾)
     for chains, rows in by_call.items():
-        reverse = any(chain is not None and chain.direction == "reverse" for chain in chains)
+        reverse = any(chain.direction == "reverse" for chain in chains)
         lengths = [int(length) for length in numpy.sum(rows, axis=0)]
         if len(lengths) <= SHOWN_ONE_BY_ONE:
             taken = ", ".join(f"{notation.at_step('h', str(length))} of sequence {b + 1}"

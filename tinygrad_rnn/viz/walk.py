@@ -16,7 +16,6 @@ import numpy
 from ..engine import grad, vertex_of
 from ..function import Function
 from ..function import Node as GraphNode
-from ..steps import step_number
 from ..tensor import Tensor
 from .initial_states import renamed
 from .levels import unique
@@ -185,7 +184,7 @@ def _op_node(function: Function, show_shapes: bool, output: Tensor, named: bool 
     if function.name == "add_n":
         name += f" ({len(function.parents)} terms)"
     record = function.step
-    step = step_number(function) if record is not None else drawn_step(function.scope, from_0 or {})
+    step = record.t if record is not None else drawn_step(function.scope, from_0 or {})
     states = getattr(function, "states", ()) if function.multiple_outputs else (
         (output.name,) if named and output.name else ())  # a fused cell declares its states
     if states and not function.is_gradient:  # h₃ = tanh, i₃ = σ; a name the user gave, subscripted by its step
