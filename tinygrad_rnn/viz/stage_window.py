@@ -91,7 +91,8 @@ def held_nodes(stage: dict, columns: dict, named: list[int] | None = None) -> li
     stage where it fits (``columns["chain"]``: :func:`chain_fits`), the whole chain of cells — a class sees the
     chain the gradient runs along, not 2 of a language model's 4 steps, at the readable scale (forward, what is
     named is enough); at the unrolled stage ("the same cell at every step") the row of cells, as many steps as
-    the sums name (``columns["across"]``: 2 of 4 steps hid half the copies). Where what is held would set the
+    the sums name (``columns["across"]``: 2 of 4 steps hid half the copies); at the sums every step, one drop per
+    term into the Σ, whatever size that needs (7 of 8 stood beside "8 of 8 terms"). Where what is held would set the
     figure's text under the page's (1,280 × 720), the page holds what is named alone (lecture_fit.js). An
     exported stage, which shares its slide with the equations and the bars, holds what is named at the slide's
     readable scale instead.
@@ -114,6 +115,9 @@ def held_nodes(stage: dict, columns: dict, named: list[int] | None = None) -> li
                columns.get("below", {}).get(t, [])}
         ends = set(columns.get("loss", [])) if len(across) >= len(cells) else set()
         return sorted(row | set(columns["initial"]) | ends)
+    if stage["phase"] == "sums":  # one drop per step into the Σ: every step, however many fit at 24 px (a window
+        # onto steps 1–7 of 8 drew a Σ of 7 drops beside "8 of 8 terms", the 8th the largest term)
+        return sorted(set(named) | set(named_nodes(stage, {**columns, "across": len(columns["cells"])})))
     if stage["phase"] != "backward" or not columns.get("chain"):  # (forward, the text stays readable: 24 px)
         return named
     return sorted(set(named) | {i for indices in columns["cells"].values() for i in indices})
