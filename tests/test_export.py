@@ -206,9 +206,18 @@ def test_a_window_says_which_steps_are_in_view(lecture_stages):
                        for bx, by, bw, bh in boxes.values())
         text = "".join(root.itertext())
         said = re.search(rf"steps? (\d+)(?:–(\d+))? of {panel['steps']} in view", text)
-        assert ("goes on" in text) == windowed, f"{name}: the figure is cut without saying so (or said cut when whole)"
+        assert ("left out of this slide" in text) == windowed, f"{name}: the figure is cut without saying so (or " \
+            "said cut when whole)"
+        # a printed slide has no "right" to go on to: an 8-step row's "steps 1–7 of 8 in view; the figure goes on to
+        # the right" left step 8 and J unaccounted for; the line names the steps it leaves out
+        assert not re.search(r"goes on|scroll|more ▶|Z:", text), f"{name}: the page's words on a printed slide"
         if windowed and stage["phase"] != "rolled":
             assert said, f"{name}: a window onto the figure that does not say which steps it shows"
+            first, last, steps = int(said.group(1)), int(said.group(2) or said.group(1)), panel["steps"]
+            for out in [(1, first - 1)] * (first > 1) + [(last + 1, steps)] * (last < steps):
+                named_out = f"step {out[0]}" if out[0] == out[1] else f"steps {out[0]}–{out[1]}"
+                left_out = re.sub(r"\s", "", text.split("left out of this slide:")[1])  # (the line wraps)
+                assert named_out.replace(" ", "") in left_out, (name, named_out)
             assert nested.get("overflow") == "hidden", f"{name}: the steps outside the window are drawn over the slide"
             view = [float(v) for v in nested.get("viewBox").split()]
             for rect in nested.iter(SVG + "rect"):  # every node in the window whole, or out of it

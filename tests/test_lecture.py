@@ -551,7 +551,7 @@ def test_each_stage_lists_the_nodes_its_text_names():
 
     def named(phase, t):
         stage = next(s for s in panel["stages"] if s["phase"] == phase and s["t"] == t)
-        return sorted(f"{names[i]} {panel_step(i)}" for i in stage["named"])
+        return sorted(f"{names[i]} {panel_step(i)}" for i in stage["named"] if i < len(names))  # (the sums' Σ: below)
 
     def panel_step(i):
         return next((t for t, cells in panel["cells"].items() if i in cells), "")
@@ -569,6 +569,8 @@ def test_each_stage_lists_the_nodes_its_text_names():
     assert named("backward", 5) == ["(1/4) Σₜ Jₜ ", "J "]  # the pass starts at J
     # "the sum of one term per step": every step's cell (a window onto steps 1–3 of 5 left two terms out)
     assert named("sums", 1) == ["LSTM cell 1", "LSTM cell 2", "LSTM cell 3", "LSTM cell 4"]
+    sums = next(s for s in panel["stages"] if s["phase"] == "sums")  # and the first weight's Σ, which they drop into
+    assert [i for i in sums["named"] if i >= len(names)] == [panel["weights"][0]["sum_node"]]
     rolled = panel["stages"][0]  # "the network rolled": all of it, x_t to J (J_t and J were cut off above)
     assert rolled["phase"] == "rolled" and rolled["named"] == list(range(panel["rolled_svg"].count('class="node')))
 

@@ -296,22 +296,27 @@ def settle(page):
 def test_on_a_projector_every_stage_fits_the_window(walk, lecture_files, width, height):
     """Every stage, both themes: nothing scrolls, nothing is cut, clipped, overlapping or wrapped, the
     equation's text keeps off its panel's edge, and at 1,920 wide the figure's text is 24 px at least
-    (the backward stages holding a language model's chain were 20–22 px, its forward stages 21–22)."""
+    (the backward stages holding a language model's chain were 20–22 px, its forward stages 21–22), the sums
+    stage a hair under where every drop into its Σ needs it (an 8-step tanh RNN's: 23.98 px)."""
     problems = []
     for name, path in lecture_files.items():
         for theme in ("light", "dark") if width == 1920 else ("light",):  # the theme changes colours, not sizes
             records, shown_theme, its_problems = walk(path, width, height, theme)
             assert shown_theme == theme
             problems += its_problems
-            for found, stage, named_fills in [(record["geometry"], record["stage"], record.get("named_fills"))
-                                              for record in records if record["panel"] == 0]:
+            for found, stage, named_fills, sums in [(record["geometry"], record["stage"], record.get("named_fills"),
+                                                     "drops" in record) for record in records if record["panel"] == 0]:
                 where = (name, theme, stage)
                 assert found["scroll"] == [0, 0] and not found["outside"] and found["figures"] == 0, (where, found)
                 assert found["cut"] == [] and found["overlaps"] == [], (where, found["cut"], found["overlaps"][:5])
                 assert found["wraps"] == 0, where
                 # (a language model's line "(the local Jacobians' product: …)" ran onto the panel's edge at 1,280)
                 assert found["equationMargin"] >= 4, (where, found["equationMargin"])
-                if width == 1920:  # the figure's text as large as the page's, 24 px, at every stage
+                if width == 1920 and sums:  # every drop into the Σ, the figure filling its box across: a hair
+                    # under 24 px for an 8-step row (the tanh RNN's 23.98; 7 of its 8 drops at 24.1)
+                    assert found["figureText"] >= 24 or found["figureText"] >= 23.5 and named_fills, (where, found)
+                    assert found["smallest"] >= 18, (where, found)
+                elif width == 1920:  # the figure's text as large as the page's, 24 px, at every other stage
                     assert found["figureText"] >= 24 and found["smallest"] >= 18, (where, found)
                 else:  # elsewhere too, unless what the stage names needs it smaller, and then no smaller than that
                     # needs (what is named fills the figure's box, across or down)
@@ -807,6 +812,9 @@ def walk(browser):
                             record["named_fills"] = page.evaluate(NAMED_FILLS)
                         if found["phase"] != "rolled":
                             record["steps_said_and_whole"] = page.evaluate(STEPS_SAID_AND_SHOWN, panel["cells"])
+                        if found["phase"] == "sums":  # (the first weight's Σ, chosen as the page opens)
+                            record["drops"] = page.evaluate(DROPS_IN_VIEW)
+                            record["terms"] = len(panel["weights"][0]["terms"])
                     records.append(record)
             shown_theme = page.evaluate("document.querySelector('.tgr-lecture').dataset.theme")
             walked[path, width, height, theme] = records, shown_theme, problems
@@ -1399,6 +1407,27 @@ CHOSEN_SUM = """() => {""" + FRAME + """
           figureText: Math.min(...texts.map((t) => parseFloat(getComputedStyle(t).fontSize) * scale)),
           page: parseFloat(getComputedStyle(document.querySelector('.tgr-lecture')).fontSize)};
 }"""
+
+
+# The sums stage's drops into the chosen Σ that are drawn and whole in the figure's window: their labels, t=1 … t=T.
+DROPS_IN_VIEW = """() => {""" + FRAME + """
+  const drawn = (e) => getComputedStyle(e).display !== 'none' && getComputedStyle(e).visibility !== 'hidden';
+  return [...svg.querySelectorAll('path.edge.term-arrow')].filter((e) => drawn(e) && inFrame(e.getBoundingClientRect()))
+    .map((e) => e.nextElementSibling.textContent);
+}"""
+
+
+@pytest.mark.parametrize("width, height", [(1280, 720), (1920, 1080)])
+def test_the_sums_stage_shows_one_drop_per_term(walk, lecture_files, language_models, width, height):
+    """An 8-step page's sums stage drew its Σ with the drops of steps 1–7 beside "8 of 8 terms" (1,920 × 1,080, the
+    8th the largest term): every page's sums stage has as many drops in view as the bars have terms, t=1 … T."""
+    for path in (*lecture_files.values(), *language_models.values()):
+        records, _, problems = walk(path, width, height)
+        sums = [record for record in records if record["panel"] == 0 and "drops" in record]
+        assert len(sums) == 1, path.name
+        assert sorted(sums[0]["drops"], key=lambda label: int(label[2:])) == \
+            [f"t={t}" for t in range(1, sums[0]["terms"] + 1)], (path.name, width, sums[0]["drops"])
+        assert problems == []
 
 
 @pytest.mark.parametrize("width, height", [(1280, 720), (1920, 1080)])

@@ -167,8 +167,6 @@ def stage_slide(panel: dict, figures: dict, stage: dict, text: list[list[Run]], 
     figure = figures["rolled_svg"] if rolled else paint(figures, panel, stage, scale, key)
     notes = figures["rolled_notes" if rolled else "notes"]
     box, column, bars_under = layout
-    if key == "sums_svg":  # the window holds the first weight's Σ beside the steps, as the page's when it opens
-        stage = {**stage, "named": stage["held"]}
     view, in_view = window_onto(figure, figures, panel, stage, box)
     windowed = len(view) > 4  # (a window onto the figure: the arrows it cuts left out whole)
     # (the frames closed first, on the figure whose nodes window_onto has read: not read again off a copy)

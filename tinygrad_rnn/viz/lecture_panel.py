@@ -156,7 +156,7 @@ def view_of(stage: dict[str, Any], sums_drawn: bool = True) -> str:
 
 def _hold_the_chosen_sum(stage: dict[str, Any], figure: str, weights: list[dict[str, Any]], unrolled_svg: str,
                          unrolled_columns: dict[str, Any]) -> None:
-    """The sums stage on its figure: its window holds the chosen weight's Σ beside the steps, the other rows' Σ not
+    """The sums stage on its figure: its window holds the chosen weight's Σ beside every step, the other rows' Σ not
     drawn — each weight's box in ``weight_boxes`` (lecture_fit.js takes the chosen one's; the first weight's when
     the page opens, and it is held). ``row_box``: the row of cells it names on the unrolled figure, which the
     unrolled stages' one layout holds as well (lecture_fit.js, ``namedExtent``)."""
@@ -164,7 +164,10 @@ def _hold_the_chosen_sum(stage: dict[str, Any], figure: str, weights: list[dict[
     own = [[weight["sum_node"]] if weight["sum_node"] is not None else [] for weight in weights]
     stage["weight_boxes"] = [named_box(figure, stage["held"] + mine, sorted(sums - set(mine))) for mine in own]
     stage["held"] = sorted(stage["held"] + own[0])
+    stage["named"] = sorted(stage["named"] + own[0])  # (an exported stage holds what is named: its Σ beside the
+    # steps a slide's width holds at 24 px, where the page holds every step)
     stage["named_box"] = stage["weight_boxes"][0]
+    stage.pop("near_box", None)  # (every drop held, at whatever size that needs: no window onto some of them)
     stage["row_box"] = named_box(unrolled_svg, named_nodes(stage, unrolled_columns))
 
 

@@ -26,14 +26,14 @@ and for an exported stage (:mod:`.export`).
    does (the text smaller, what the stage names in view).
 3. The rest of the box is filled, at that scale, around what is named: whole steps and whole rows of
    nodes, first the rows the pass comes from (forward, the inputs; backward, the losses), and a line
-   says which steps are in view of how many and where the figure goes on.
+   says which steps are in view of how many and where the figure goes on (on a slide: what it leaves out).
 
 The whole figure shows wherever it fits at the readable scale. Nothing is redrawn or left out: the
 window only chooses the nested ``<svg>``'s viewBox (:func:`.slide.fit`) or the page's.
 
 >>> boxes = {0: (0.0, 0.0, 40.0, 20.0), 1: (60.0, 0.0, 100.0, 20.0), 2: (0.0, 50.0, 40.0, 70.0)}
 >>> _in_view((50.0, -4.0, 60.0, 28.0), list(boxes.values()), [2], 4)
-'step 2 of 4 in view; the figure goes on below and to the left'
+'step 2 of 4 in view; left out of this slide: step 1, steps 3–4, the rows below'
 >>> named_nodes({"phase": "forward", "t": 1}, {"cells": {1: [1], 2: [2]}, "above": {1: [5, 6]},
 ...                                             "below": {1: [7, 8]}, "initial": [3, 4], "loss": [0]})
 [1, 3, 4, 5, 6, 7, 8]
@@ -91,7 +91,8 @@ def held_nodes(stage: dict, columns: dict, named: list[int] | None = None) -> li
     stage where it fits (``columns["chain"]``: :func:`chain_fits`), the whole chain of cells — a class sees the
     chain the gradient runs along, not 2 of a language model's 4 steps, at the readable scale (forward, what is
     named is enough); at the unrolled stage ("the same cell at every step") the row of cells, as many steps as
-    the sums name (``columns["across"]``: 2 of 4 steps hid half the copies). Where what is held would set the
+    the sums name (``columns["across"]``: 2 of 4 steps hid half the copies); at the sums every step, one drop per
+    term into the Σ, whatever size that needs (7 of 8 stood beside "8 of 8 terms"). Where what is held would set the
     figure's text under the page's (1,280 × 720), the page holds what is named alone (lecture_fit.js). An
     exported stage, which shares its slide with the equations and the bars, holds what is named at the slide's
     readable scale instead.
@@ -114,6 +115,9 @@ def held_nodes(stage: dict, columns: dict, named: list[int] | None = None) -> li
                columns.get("below", {}).get(t, [])}
         ends = set(columns.get("loss", [])) if len(across) >= len(cells) else set()
         return sorted(row | set(columns["initial"]) | ends)
+    if stage["phase"] == "sums":  # one drop per step into the Σ: every step, however many fit at 24 px (a window
+        # onto steps 1–7 of 8 drew a Σ of 7 drops beside "8 of 8 terms", the 8th the largest term)
+        return sorted(set(named) | set(named_nodes(stage, {**columns, "across": len(columns["cells"])})))
     if stage["phase"] != "backward" or not columns.get("chain"):  # (forward, the text stays readable: 24 px)
         return named
     return sorted(set(named) | {i for indices in columns["cells"].values() for i in indices})
@@ -444,18 +448,43 @@ def _steps_inside(window: tuple[float, ...], figures: dict, boxes: dict) -> list
 
 
 def _in_view(window: tuple[float, ...], boxes: list[tuple[float, ...]], steps: list[int], count: int) -> str:
-    """The line under a window: which steps it shows of how many, and where the figure goes on
-    (the sides with nodes beyond them)."""
+    """The line under a window: which steps it shows of how many, and what the slide leaves out (the steps
+    outside it, what comes before or after them, the rows above or below it). A printed slide has no "right"
+    to go on to: "the figure goes on to the right" left an 8-step row's step 8 and J unaccounted for.
+
+    >>> _in_view((40.0, 0.0, 100.0, 30.0), [(0.0, 0.0, 30.0, 20.0), (150.0, 0.0, 180.0, 20.0)], [2, 3], 4)
+    'steps 2–3 of 4 in view; left out of this slide: step 1, step 4 and what follows it'
+    """
     x, y, w, h = window
-    cut = ((any(b[1] < y for b in boxes), "above"), (any(b[3] > y + h for b in boxes), "below"),
-           (any(b[0] < x for b in boxes), "to the left"), (any(b[2] > x + w for b in boxes), "to the right"))
-    more = " and ".join(side for is_cut, side in cut if is_cut)
-    if not more:  # the whole figure, scaled to hold what the stage names (rule 2): no window to speak of
+    above, below = any(b[1] < y for b in boxes), any(b[3] > y + h for b in boxes)
+    before, after = any(b[0] < x for b in boxes), any(b[2] > x + w for b in boxes)
+    if not (above or below or before or after):  # the whole figure, scaled to hold what the stage names (rule 2)
         return ""
+    rows = " and ".join(side for cut, side in ((above, "above"), (below, "below")) if cut)
     if not steps:
-        return f"a window onto the figure; it goes on {more}"
-    shown = f"steps {min(steps)}–{max(steps)}" if len(steps) > 1 else f"step {steps[0]}"
-    return f"{shown} of {count} in view; the figure goes on {more}"
+        sides = " and ".join(side for cut, side in ((before, "left"), (after, "right")) if cut)
+        return "a part of the figure; left out of this slide: " + ", ".join(
+            ([f"its {sides} side"] if sides else []) + ([f"the rows {rows}"] if rows else []))
+    first, last = min(steps), max(steps)
+    shown = f"steps {first}–{last}" if first < last else f"step {first}"
+    left_out = []
+    if first > 1:
+        left_out.append(_steps_named(1, first - 1))
+    elif before:
+        left_out.append("what comes before step 1")
+    if last < count:
+        left_out.append(_steps_named(last + 1, count) + (" and what follows them" if last + 1 < count else
+                                                          " and what follows it") * after)
+    elif after:
+        left_out.append(f"what follows step {count}")
+    if rows:
+        left_out.append(f"the rows {rows}")
+    return f"{shown} of {count} in view; left out of this slide: {', '.join(left_out)}"
+
+
+def _steps_named(first: int, last: int) -> str:
+    """"step 8" or "steps 7–8"."""
+    return f"step {first}" if first == last else f"steps {first}–{last}"
 
 
 @functools.lru_cache(maxsize=4)  # read for each layout tried (:func:`shown`), and again for the window
