@@ -402,3 +402,37 @@ def test_a_forked_states_name_may_lie_beside_its_unnamed_branch(notation):
     text = drawn(picture)
     assert label_clashes(text).count == 0, label_clashes(text)
     assert misplaced_labels(text) == []
+
+
+def test_a_bidirectional_taggers_forward_state_is_named_away_from_the_input_into_the_reverse_cell():
+    """A bidirectional GRU tagger at cell level (embedding → GRU(bidirectional) → linear at every step): the
+    forward cell's h_t⁽→⁾ rises up the column's left into the linear head, and e_t up its right into the reverse
+    cell t, a few points right of that stem. Named right of the stem, h_t⁽→⁾ lay 2.5 pt from its own line and 4.5
+    from e_t's arrow into the reverse cell: it read as the name of what enters that cell, layer → feeding layer ←
+    (a two-layer stack). Named over the stretch it turns along, it lies left of its stem, e_t's arrow on the
+    other side, a label's line (13 pt) off it."""
+    import tinygrad_rnn.nn.functional as F
+
+    tr.manual_seed(0)
+    embedding, gru, head = tr.nn.Embedding(10, 3), tr.nn.GRU(3, 4, bidirectional=True, batch_first=True), \
+        tr.nn.Linear(8, 5)
+    out, _ = gru(embedding(tr.tensor([[1, 2, 3, 4]])))
+    loss = F.cross_entropy(head(out).reshape(-1, 5), tr.tensor([0, 1, 2, 0]))
+    text = drawn(build_picture((loss,), level="cell", slide=True))
+    assert misplaced_labels(text) == []
+    lines, tails, _, labels, heads = _labels_and_lines(text)
+    into = {}  # head → the lines into it
+    for k, head_node in enumerate(heads):
+        into.setdefault(head_node, []).append(k)
+    risers = [(words, own, box) for words, own, box in labels  # h_t⁽→⁾ up past the reverse row into the head
+              if "(→)" in words and lines[own][-1][1] < lines[own][0][1] - 40]
+    assert len(risers) == 4, [words for words, _, _ in labels]
+    for words, own, box in risers:
+        stem_x = lines[own][0][0]
+        # the cell right above the stem: the reverse cell t, and the input's arrow into it from below
+        reverse_inputs = [k for k in range(len(lines)) if k != own and abs(lines[k][-1][0] - stem_x) < 15
+                          and lines[own][-1][1] < lines[k][-1][1] < lines[own][0][1]]
+        assert reverse_inputs, (words, stem_x)
+        assert box[2] < stem_x < min(lines[k][-1][0] for k in reverse_inputs), (words, box, stem_x)
+        nearest_other = min(polyline_distance(lines[k], box) for k in range(len(lines)) if k != own)
+        assert nearest_other >= LABEL_LINE > polyline_distance(lines[own], box), (words, nearest_other)

@@ -8,7 +8,7 @@ rows, columns)."""
 
 from __future__ import annotations
 
-from .geometry import ARROW, Box, Route, finish
+from .geometry import ARROW, Box, Route, drawn_width, finish
 from .ports import PORT_GAP
 
 BESIDE_COLUMN = 4.0  # how far a line up past the rows in between runs from their cells' sides
@@ -103,6 +103,12 @@ class Risers:
             return finish([start, (x, a.y), (x, turn), (into, turn)], end, label, (x + outwards * 10, a.y + 7))
         start = (a.x, a_face)
         beside_a = a_face + toward * self.space.gap_y / 2
-        # named right of the stem it leaves a by, where the line straight on from a (a fork of it) is named too
-        return finish([start, (a.x, beside_a), (x, beside_a), (x, turn), (into, turn)], end, label,
-                      (a.x + 10, beside_a + 7 * toward))
+        # named right of the stem it leaves a by, where the line straight on from a (a fork of it) is named too —
+        # but where another line rises up the column's other side (a bidirectional tagger's e_t into its reverse
+        # row), it enters the cell above a few points right of the stem, and a name there read as the name of what
+        # enters that cell (h₁⁽→⁾ beside e₁'s arrow into the reverse GRU: a two-layer stack): then named over the
+        # stretch the line turns along, on the far side of the stem
+        label_at = (a.x + 10, beside_a + 7 * toward)
+        if up and outwards < 0 and self._risers_beside(column, False):
+            label_at = (a.x - 4 - drawn_width([label]) / 2, beside_a + 7 * toward)
+        return finish([start, (a.x, beside_a), (x, beside_a), (x, turn), (into, turn)], end, label, label_at)
