@@ -7,7 +7,7 @@ import xml.etree.ElementTree as ElementTree
 
 import numpy
 import pytest
-from deck_slides import deck_slides
+from deck_slides import deck_slide, deck_slides
 from slide_checks import (
     SLIDE_TEXT_PX,
     SVG,
@@ -267,8 +267,21 @@ def test_the_stacked_slide_says_what_j_reads(built):
     # the states as the figure marks them: the step, then the layer and direction
     assert flat("J = Σ (h₂⁽²→⁾, h₂⁽²←⁾): layer 2's states at t = 2 (PyTorch's output[-1]); the reverse one has taken "
                 "one step, reading layer 1's states at t = 2 (the forward one of them has read x_1 and x_2).") in text
-    assert flat("A classifier reads layer 2's last state in each direction (PyTorch's h_n[-2:]): h₂⁽²→⁾ and "
-                "h₁⁽²←⁾") in text
+    assert flat("A classifier reads layer 2's last state in each direction (PyTorch's h_n[-2:]), the two "
+                "concatenated into one vector: [h₂⁽²→⁾; h₁⁽²←⁾], the reverse one's at t = 1.") in text
+
+
+@pytest.mark.parametrize("cell, notation, joined", [
+    ("lstm", "cs224n", "[h^[2→]⁽²⁾; h^[2←]⁽¹⁾]"), ("lstm", "usc", "[h₂⁽²→⁾; h₁⁽²←⁾]")], ids=["lstm-cs224n", "lstm-usc"])
+def test_the_stacked_slide_says_the_classifier_reads_both_directions_concatenated(cell, notation, joined):
+    """The classifier's sentence named the two last states, "h⁽²→⁾₂ and h⁽²←⁾₁", never that its head reads them as
+    one vector: now [h⁽²→⁾₂; h⁽²←⁾₁], in the notation's symbols, on one line (a no-break space between the two)."""
+    svg, _ = deck_slide(cell, notation, "09-stacked-bidirectional")
+    root = ElementTree.fromstring(svg)
+    text = " ".join("".join(root.itertext()).split())
+    assert flat(f"the two concatenated into one vector: {joined}, the reverse one's at t = 1.") in text, text
+    lines = ["".join(line.itertext()) for line in root.iter(SVG + "text")]
+    assert any(flat(joined).replace(" ", "\u00a0") in line for line in lines), lines  # the vector never split
 
 
 def test_the_clipping_slides_numbers_add_up_as_printed(built):

@@ -96,15 +96,32 @@ def test_the_language_model_with_dropout_fits_a_slide():
 
 @pytest.mark.parametrize("notation, said", [
     ("pytorch", "dₜ = eₜ ⊙ mask 1, dropout(hₜ⁽¹⁾) = hₜ⁽¹⁾ ⊙ mask 2, d′ₜ = hₜ⁽²⁾ ⊙ mask 3 (its step t)"),
-    ("cs224n", "dₜ = e⁽ᵗ⁾ ⊙ mask 1, dropout(h^[1]⁽ᵗ⁾) = h^[1]⁽ᵗ⁾ ⊙ mask 2, d′ₜ = h^[2]⁽ᵗ⁾ ⊙ mask 3 (its step t)")],
+    ("cs224n", "d⁽ᵗ⁾ = e⁽ᵗ⁾ ⊙ mask 1, dropout(h^[1]⁽ᵗ⁾) = h^[1]⁽ᵗ⁾ ⊙ mask 2, d′⁽ᵗ⁾ = h^[2]⁽ᵗ⁾ ⊙ mask 3 (its step t)")],
     ids=["pytorch", "cs224n"])
 def test_the_note_writes_every_step_in_the_notations_own_time(notation, said):
     """The note says each dropout at any step t, as the notation writes the time: lowered (hₜ⁽¹⁾), or raised where
-    the layer is in brackets (h^[1]⁽ᵗ⁾) — first written, CS224N's read "dₜ = e⁽⁴⁾", the value of step 4."""
+    the layer is in brackets (h^[1]⁽ᵗ⁾) — first written, CS224N's read "dₜ = e⁽⁴⁾", the value of step 4; then
+    "dₜ = e⁽ᵗ⁾", the dropouts' own names still lowered among raised times."""
     picture = build_picture((language_model_loss(),), level="cell", slide=True, dropouts_on_arrows=True,
                             notation=notation)
     assert picture.notes[0] == f"On the arrows, dropout with p = 0.3: {said}; a mask is one tensor for the sequence, " \
                                "its entries 0 (with probability p) or 1/(1 − p)"
+
+
+@pytest.mark.parametrize("notation, first, second, state", [
+    ("pytorch", "d₁", "d′₁", "hₜ"), ("cs224n", "d⁽¹⁾", "d′⁽¹⁾", "h⁽ᵗ⁾")], ids=["pytorch", "cs224n"])
+def test_each_dropout_is_named_at_its_step_as_the_notation_writes_time(notation, first, second, state):
+    """Drawn as nodes (free size), CS224N's figure named the dropouts d₁ and d′₁ (∂J/∂d₁ in BPTT) beside e⁽¹⁾ and
+    J⁽¹⁾, and mask 2's note said PyTorch's h_t: each is now written by the notation's own rule for a step."""
+    loss = language_model_loss()
+    forward = build_picture((loss,), level="cell", notation=notation)
+    dropouts = [node.label for node in forward.nodes if node.label.endswith(" = dropout")]
+    assert f"{first} = dropout" in dropouts and f"{second} = dropout" in dropouts, dropouts
+    assert len(dropouts) == 2 * STEPS
+    (note,) = [note for note in forward.notes if note.startswith("dropout mask 2:")]
+    assert f"multiplies the {state} it reads from the layer below by the mask's slice for its step t" in note, note
+    gradients = [label for *_, label in build_picture((loss,), level="cell", backward=True, notation=notation).edges]
+    assert gradients.count(f"∂J/∂{first}") == 1 and gradients.count(f"∂J/∂{second}") == 1, gradients
 
 
 def test_a_mask_also_read_elsewhere_keeps_its_node():

@@ -127,6 +127,8 @@ def stacked(lecture: Lecture) -> str:
     def top(direction: str, step: str) -> str:  # layer 2's state, marked as the figure marks it
         return lecture.notation.at_step("h", step, "2" + direction)
 
+    # what a classifier's head reads: the two last states as one vector (a no-break space keeps it on one line)
+    joined = f"[{top('→', '2')};\u00a0{top('←', '1')}]"
     return lecture.slide(f"Stacked and bidirectional: two layers of {lecture.name}, each both ways",
                         lecture.figure(loss, level="cell", params="hide"),
                         ["Two steps, t = 1, 2; layer 1 at the bottom; each reverse direction runs right to left; "
@@ -134,8 +136,8 @@ def stacked(lecture: Lecture) -> str:
                          f"J = Σ ({top('→', '2')}, {top('←', '2')}): layer 2's states at t = 2 (PyTorch's "
                          "output[-1]); the reverse one has taken one step, reading layer 1's states at t = 2 "
                          "(the forward one of them has read x_1 and x_2). A classifier reads layer 2's last state in "
-                         f"each direction (PyTorch's h_n[-2:]): {top('→', '2')} and {top('←', '1')}, the reverse "
-                         "one's at t = 1."])
+                         f"each direction (PyTorch's h_n[-2:]), the two concatenated into one vector: "
+                         f"{joined}, the reverse one's at t = 1."])
 
 
 MIDDLE_LEFT_OUT = (0, 1, len(SENTENCE) - 1)  # the sentence's steps drawn where its middle words are one "…"

@@ -256,8 +256,8 @@ def _picture_of(roots: tuple[Tensor, ...], level: str, backward: bool, show_shap
     nodes, edges = draw_detached(nodes, edges, detached, taken, level)  # dashed from the step that computed it
     name_step_inputs(nodes)  # x_t, not "input₂", at every level
     name_decoder_words(nodes, decoded)  # a decoder's y_t, y₀ = [BEGIN] first
-    notes += name_dropout_steps(nodes, edges, dropped)  # "d₂ = dropout", not "mul t=2"; what a mask fed to cells does
     notation = notation or resolve(None)
+    notes += name_dropout_steps(nodes, edges, dropped, notation)  # "d₂ = dropout", not "mul t=2"; a mask fed to cells
     names = name_parameters(nodes, edges, notation, roles)  # by identity: W_hh⁽¹⁾ and W_hh⁽²⁾ are two tensors
     shared = parameter_notes(nodes, edges, names, notation) if params == "label" else []
     nodes, edges = apply_params(nodes, edges, params, names)

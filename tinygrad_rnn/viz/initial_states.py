@@ -32,6 +32,7 @@ from dataclasses import replace
 import numpy
 
 from .levels import unique
+from .notation import Notation
 from .picture import DROPOUT_MASK, Node, is_dropout_mask, subscript
 from .step_states import state_name
 from .user_steps import LinkMaps, chains_reading, hand_steps
@@ -389,21 +390,24 @@ def _steps_from_the_loss(readers: dict[int, set[int]]) -> dict[int, int]:
     return steps
 
 
-def name_dropout_steps(nodes: list[Node], edges, multiplied: dict[int, int]) -> list[str]:
+def name_dropout_steps(nodes: list[Node], edges, multiplied: dict[int, int], notation: Notation) -> list[str]:
     """A cell level's node for one step of a dropout drawn on its own ("mul t=2", a dropout between two modules the
     user wrote): "d₂ = dropout", its result named so that the BPTT arrow into it says what it carries,
     (∂d₂/∂h₂)ᵀ ∂J/∂d₂ — and a second mask's d′₂ (the dropped outputs after the dropped embeddings: two tensors, two
-    names). ``multiplied``: :func:`name_dropout`'s, positions before the ops were grouped → their mask's number.
-    Returns the note for a mask that feeds cells (a layer's ``dropout=``: the cells above multiply what they read by
-    it)."""
+    names). Each written at its step as ``notation`` writes every value's time (:meth:`.Notation.at_step`): d⁽²⁾ and
+    d′⁽²⁾ beside CS224N's e⁽²⁾, never a subscript among superscripts. ``multiplied``: :func:`name_dropout`'s,
+    positions before the ops were grouped → their mask's number. Returns the note for a mask that feeds cells (a
+    layer's ``dropout=``: the cells above multiply what they read by it), its state in the notation too."""
     numbers = sorted({multiplied[node.key[1]] for node in nodes if isinstance(node.key, tuple)
                       and node.key[:1] == ("split",) and node.key[1] in multiplied and node.step is not None})
     for node in nodes:
         if isinstance(node.key, tuple) and node.key[:1] == ("split",) and node.key[1] in multiplied and \
                 node.label.startswith("mul\n") and node.step is not None:
             primes = "′" * numbers.index(multiplied[node.key[1]])  # (the masks drawn per step, first to last)
-            node.label = f"{subscript('d' + primes, node.step)} = {DROPOUT}"
+            node.label = f"{notation.at_step('d' + primes, str(node.step))} = {DROPOUT}"
     into_cells = {tail for tail, head, _ in edges if is_dropout_mask(nodes[tail])
                   and nodes[head].kind == "group" and nodes[head].chain is not None}
+    state = notation.at_step("h", "t")  # (hₜ, or CS224N's h⁽ᵗ⁾: the state any cell reads)
     return [f"{nodes[mask].label.split(',')[0]}: each entry 0 (with probability p) or 1/(1 − p); each cell it feeds "
-            "multiplies the h_t it reads from the layer below by its step t" for mask in sorted(into_cells)[:1]]
+            f"multiplies the {state} it reads from the layer below by the mask's slice for its step t"
+            for mask in sorted(into_cells)[:1]]
