@@ -59,7 +59,7 @@ def paint(figures: dict, panel: dict, stage: dict, scale: Sequence[float], key: 
     if phase == "backward" and reached <= panel["steps"]:
         # from the right, and from above where step t has its J_t: as the page lights them, each arrow's label
         # saying what it carries back
-        following = dict(zip(root, list(root)[1:]))  # each element → the one drawn after it (an edge's label)
+        labels = _edge_labels(root)
         edges = {path.get("id"): path for path in root.iterfind(".//svg:path[@id]", ns)}
         for k in figures["lit"].get(str(reached), []):  # (lecture_panel.panel_data sets it for every slide)
             edge = edges[f"{figures['id']}-e{k}"]
@@ -67,8 +67,8 @@ def paint(figures: dict, panel: dict, stage: dict, scale: Sequence[float], key: 
             edge.set("stroke-width", "3.5")
             forward = edge.get("d")
             edge.set("d", _reversed_path(forward))
-            after = following.get(edge)
-            if str(k) in figures["carried"] and after is not None and "edge-label" in after.get("class", ""):
+            after = labels.get(edge)
+            if str(k) in figures["carried"] and after is not None:
                 ends = [nodes[edge.get(end)].find("svg:rect", ns) for end in ("data-tail", "data-head")]
                 _carries(after, forward, figures["carried"][str(k)], figures["carried_rows"][str(k)],
                          [tuple(float(rect.get(v)) for v in ("x", "y", "width", "height")) for rect in ends])
@@ -76,6 +76,12 @@ def paint(figures: dict, panel: dict, stage: dict, scale: Sequence[float], key: 
         _first_sum(root, panel)
     root.attrib.pop("style", None)  # the page's min-width: meaningless on a slide
     return ElementTree.tostring(root, encoding="unicode")
+
+
+def _edge_labels(root: ElementTree.Element) -> dict[ElementTree.Element, ElementTree.Element]:
+    """Each edge's label: the element drawn right after it (the library's SVG writes it there)."""
+    return {element: after for parent in root.iter() for element, after in zip(parent, list(parent)[1:])
+            if "edge-label" in after.get("class", "")}
 
 
 def _first_sum(root: ElementTree.Element, panel: dict) -> None:
@@ -86,7 +92,7 @@ def _first_sum(root: ElementTree.Element, panel: dict) -> None:
     weight, count = panel["weights"][0], len(panel["nodes"])  # (the Σ nodes are numbered after the figure's)
     chosen = str(weight["sum_node"])
     parents = {child: parent for parent in root.iter() for child in parent}
-    following = {element: after for parent in root.iter() for element, after in zip(parent, list(parent)[1:])}
+    labels = _edge_labels(root)
     for node in list(root.iterfind(".//svg:g[@data-index]", ns)):
         index = node.get("data-index")
         if int(index) < count:
@@ -102,8 +108,7 @@ def _first_sum(root: ElementTree.Element, panel: dict) -> None:
     for edge in list(root.iterfind(".//svg:path[@data-head]", ns)):
         if int(edge.get("data-head")) < count:
             continue
-        label = following.get(edge)
-        label = label if label is not None and "edge-label" in label.get("class", "") else None
+        label = labels.get(edge)
         if edge.get("data-head") != chosen:
             for element in (edge, label):
                 if element is not None:
@@ -157,7 +162,7 @@ def _reversed_path(d: str) -> str:
     """The same polyline walked the other way, so that its arrowhead marks where the gradient goes.
     A route stops one arrowhead short of its head; reversed, it reaches its old head and stops
     one arrowhead short of its old tail instead (else the tip would hide under that node)."""
-    points = [(float(x), float(y)) for x, y in re.findall(r"[ML]\s*(-?[\d.]+),(-?[\d.]+)", d)][::-1]
+    points = route_points(d)[::-1]
     if len(points) >= 2:
         points[0] = _moved(points[0], points[1], -ARROW)
         points[-1] = _moved(points[-1], points[-2], ARROW)

@@ -466,7 +466,7 @@ def _in_view(window: tuple[float, ...], boxes: list[tuple[float, ...]], steps: l
         return "a part of the figure; left out of this slide: " + ", ".join(
             ([f"its {sides} side"] if sides else []) + ([f"the rows {rows}"] if rows else []))
     first, last = min(steps), max(steps)
-    shown = f"steps {first}–{last}" if first < last else f"step {first}"
+    shown = _steps_named(first, last)
     left_out = []
     if first > 1:
         left_out.append(_steps_named(1, first - 1))
