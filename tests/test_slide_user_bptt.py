@@ -29,9 +29,11 @@ TOO_SMALL = {
     "(cross_entropy with its target in three lines, linear, two GRU layers, embedding), under each a Σ's lane with "
     "t=1 … t=4, and three lines of notes, 54 points; the drawing alone is about 400 tall, where 386 is all a slide's "
     "28 px labels leave)",
-    "bidirectional_rnn_classifier": "text 20.6 px, labels 22.9 px, 2.40 : 1 (840 × 350 points, bound by its width: "
-    "the row names and the forward row's Σ, 147 points, four columns 117 apart, then the reverse row's Σ beside the "
-    "head, linear, cross_entropy and J, 250 points past the last column)",
+    "bidirectional_rnn_classifier": "text 23.8 px, labels 26.5 px, 1.95 : 1 (726 × 372 points, bound by its width: "
+    "the row names, 57 points, and the forward row's Σ where its BPTT ends (t=1), 117 to the first cell, four columns "
+    "117 apart, then one column where the reverse row's ends (t=4), its Σ over the head (J over cross_entropy over "
+    "linear, level with h₄⁽→⁾), 141 points past the last cell. Was 20.6 px, 840 points: J and cross_entropy a column "
+    "beyond linear, the gap to it as wide as the Σ over linear)",
 }
 
 

@@ -51,3 +51,31 @@ def test_no_line_into_the_head_crosses_an_e_t_riser(tmp_path, library_svg, slide
     crossed = [(a.name, words[riser.tail][:2]) for a in into_the_head for riser in risers
                for _ in crossings(a, riser)]
     assert crossed == [("h4(→)", "e4")], "a line into the head crosses the e_t risers"
+
+
+def test_the_bptt_head_stands_in_one_column_as_near_the_steps_as_its_arrow_s_name_needs(tmp_path, library_svg):
+    """On a slide (save's default), the BPTT figure's head, where the gradient starts: J over cross_entropy over
+    linear in one column right of the last step, linear level with h₄⁽→⁾ (J and cross_entropy stood in a second
+    column beyond linear, 91 points more of a figure bound by its width), and linear's arrow into h₄⁽→⁾ as long as
+    its name needs, not as the reverse row's Σ above linear is wide (its ∂J/∂h₄⁽→⁾ ran 95 points, 45 wider than its
+    name and arrowheads)."""
+    from test_viz_sum_buses_apart import drawn
+
+    from tinygrad_rnn.viz.geometry import ARROW, COLUMN_GAP, drawn_width
+
+    arrows, nodes = read(drawn("bidirectional_classifier", True, tmp_path))  # (drawn once for the tests there too)
+    words = {index: text for index, (text, _) in nodes.items()}
+    head = {head_node(text): box for text, box in nodes.values() if head_node(text)}
+    assert set(head) == set(HEAD)
+    middles = [(box[0] + box[2]) / 2 for box in head.values()]
+    assert max(middles) - min(middles) < 0.5, {name: (box[0] + box[2]) / 2 for name, box in head.items()}
+    assert head["J"][3] < head["cross_entropy"][1] and head["cross_entropy"][3] < head["linear"][1]  # (y downwards)
+    (into_h_t,) = [a for a in arrows if words.get(a.tail) == "linear" and a.name == "∂J/∂h4(→)"]
+    run = max(x for x, _ in into_h_t.line) - min(x for x, _ in into_h_t.line)
+    assert run <= drawn_width(["∂J/∂h₄⁽→⁾"]) + 2 * ARROW + 4 + COLUMN_GAP, (into_h_t.name, run)
+    # linear level with the cell it hands ∂J/∂h₄⁽→⁾ to, J and cross_entropy above it: one straight line (the stack
+    # centred on the row, linear stood a node lower and the line bent up into the cell past where ∂J/∂h₁⁽←⁾ forks)
+    cell = nodes[into_h_t.head][1]
+    assert abs((head["linear"][1] + head["linear"][3]) / 2 - (cell[1] + cell[3]) / 2) < 0.5, (head["linear"], cell)
+    assert len({round(y, 1) for _, y in into_h_t.line}) == 1, into_h_t.line
+

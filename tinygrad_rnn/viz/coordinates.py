@@ -119,9 +119,16 @@ class Coordinates:
                                           if row == r and self._lane_passes(r, False, gap)])
                              if self.slide and not clustered else 0.0 for r in range(rows)]
         band = list(block_height)  # a row's height: its steps, or the nodes stacked beside it
+        reach = {True: [0.0] * rows, False: [0.0] * rows}  # how far a stack raised off its row's middle reaches: above?
         columns_beside: dict[bool, list[float]] = {True: [], False: []}
         self.floating = self._floating_columns(block_height)
+        self.raised = {key: self._level_with_its_step(members, key[1]) for key, members in self.beside.items()
+                       if (key[0], key[2]) not in self.floating}
         for (on_left, row, col), members in self.beside.items():
+            if self.raised.get((on_left, row, col)):
+                for above, sign in ((True, 1.0), (False, -1.0)):
+                    reach[above][row] = max(reach[above][row], self._stack_height(members) / 2
+                                            + sign * self.raised[(on_left, row, col)] + self.space.gap_y / 2)
             if (on_left, col) not in self.floating:  # (a floating column's nodes may stand beside the next row)
                 # a stack beside a row holds it as tall as its nodes, a level's gap after each; on a slide, half a gap
                 # less where it holds the row's initial states alone (h₀ over c₀): no lane runs round them (a whole gap
@@ -165,9 +172,9 @@ class Coordinates:
                 below_y[r] = y + below_height / 2
                 y += below_height + self.space.gap_y * 2
             y += self.lanes_below[r] * self.space.lane + (self.space.lane if self.lanes_below[r] else 0.0)
-            below_row = max(band[r] / 2, block_height[r] / 2 + self.labels_below[r])
+            below_row = max(band[r] / 2, block_height[r] / 2 + self.labels_below[r], reach[False][r])
             self.row_y.append(y + below_row)
-            above_row = max(band[r] / 2, block_height[r] / 2 + labels_above[r])
+            above_row = max(band[r] / 2, block_height[r] / 2 + labels_above[r], reach[True][r])
             y += below_row + above_row + (self.lanes_above[r] + 1) * self.space.lane + self.space.gap_y + loop_room[r] \
                 + between[r]
         self.rows_top = y - self.space.gap_y  # (the bottom is 0: x_t, or the first row's lanes)
@@ -201,10 +208,13 @@ class Coordinates:
             room = {None: loop_labels + nested[True] + nested[False], True: nested[True],
                     False: loops_reach + nested[False]}[on_left]
             return max([self.space.column_gap_min] + room + [
-                drawn_width([label]) + 2 * ARROW + 4 for (tail, head), kind in self.kind.items()
+                drawn_width([label]) + 2 * ARROW + 4 - (self._narrower_than_its_column(outside, columns_beside)
+                                                        if on_left is not None else 0.0)
+                for (tail, head), kind in self.kind.items()
                 if kind == ("straight",) and (tail in self.block_of) != (head in self.block_of)
                 and (label := self._labels.get((tail, head))) and label not in CHOICES  # (a choice drops in a gap)
-                and (on_left is None or side_of.get(head if tail in self.block_of else tail) in (on_left, None))])
+                and (outside := head if tail in self.block_of else tail) is not None
+                and (on_left is None or side_of.get(outside) in (on_left, None))])
 
         gap_left, gap_right = (gap_beside(True), gap_beside(False)) if self.slide else (gap_beside(None),) * 2
         first_left = sum(columns_beside[True]) + gap_left  # the left side of the first column
@@ -262,7 +272,8 @@ class Coordinates:
             widths = columns_beside[on_left]
             outwards = sum(widths[:col]) + widths[col] / 2
             x = left_edge - outwards if on_left else right_edge + outwards
-            top = middle[(on_left, row, col)] + self._stack_height(members) / 2
+            key = (on_left, row, col)
+            top = middle[key] + self._stack_height(members) / 2 + self.raised.get(key, 0.0)
             top += self._to_the_cell_states_level(members, top, row)
             for i in members:
                 boxes[i].x, boxes[i].y = x, top - boxes[i].height / 2
@@ -277,6 +288,15 @@ class Coordinates:
                 rows = [self.block_of[n][0] for n in self.successors[i] + self.predecessors[i] if n in self.block_of]
                 rows = rows or list(range(len(self.row_y)))
                 boxes[i].y = sum(self.row_y[r] for r in rows) / len(rows)
+
+    def _narrower_than_its_column(self, node: int, columns_beside: dict[bool, list[float]]) -> float:
+        """How much farther out than its column's widest node a node in the column next to the steps stands (half of
+        what that one is wider; 0 farther out): room its arrow's name from the steps has already. (A classifier's
+        linear, under the reverse row's Σ 46 points wider, had the gap widened to 53 points for its ∂J/∂h₄⁽→⁾.)"""
+        if node not in self.beside_slot or self.beside_slot[node][0][2] != 0:
+            return 0.0
+        on_left = self.beside_slot[node][0][0]
+        return max(0.0, (columns_beside[on_left][0] - self.space.column_gap_min - self.boxes[node].width) / 2)
 
     def _floating_columns(self, block_height: list[float]) -> set[tuple[bool, int]]:
         """On a slide, the outermost column beside the rows on each side (no line to a column farther out passes
@@ -343,6 +363,19 @@ class Coordinates:
                 return move if inside else 0.0
             top -= self.boxes[i].height + self.space.gap_y
         return 0.0
+
+    def _level_with_its_step(self, members: list[int], row: int) -> float:
+        """How far a BPTT slide's stack beside a row rises off the row's middle so that the one node in it with a
+        straight arrow into the row's steps stands level with them: the head's linear under J and its loss, its
+        ∂J/∂h_T⁽→⁾ one straight line (centred, linear stood a node lower: the line bent up into h_T, and its name,
+        no longer room for it there, ran past where ∂J/∂h₁⁽←⁾ forks off it). 0 elsewhere."""
+        into = [k for k, i in enumerate(members) if self.slide and self.backward and any(
+            self.kind.get((i, s)) == ("straight",) and self.block_of[s][0] == row for s in self.successors[i]
+            if s in self.block_of)]
+        if len(into) != 1:
+            return 0.0
+        above = self._stack_height(members[:into[0]]) + self.space.gap_y if into[0] else 0.0
+        return above + self.boxes[members[into[0]]].height / 2 - self._stack_height(members) / 2
 
     def _stack_height(self, members: list[int]) -> float:
         """The height of nodes stacked one above the other beside a row, a level's gap between them."""

@@ -156,6 +156,11 @@ class Placement:
             feeds_steps = bool(fed[i])
             column = (weights_column if i in shared else
                       (outermost if self.nodes[i].kind == "parameter" and feeds_steps else distance[i]) // stacked)
+            if self.slide and self.backward and side == "start":
+                # where a BPTT figure's gradient starts, J → its loss → the head, one column, each over the next: a
+                # classifier's head beside two columns (J and cross_entropy beyond linear) cost its slide 91 points
+                # of a width-bound figure's 840 (20.6 px text; one column, 23.1 px)
+                column = 0
             on_left = (side == "start") != (self.reverse[row] if self.rows else False)
             linked = linked_on[i]
             middle = (len(self.steps) - 1) / 2
