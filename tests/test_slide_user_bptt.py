@@ -15,7 +15,10 @@ from tinygrad_rnn.viz.legibility import slide_fit
 
 FIGURES = {
     "stacked_gru_tagger": lambda: (stacked_tagger_loss(), TAGGED),  # four words, a tag each, named
-    "bidirectional_rnn_classifier": lambda: (bidirectional_classifier_loss(), {"level": "cell"}),  # fc(cat(h_n))
+    # fc(cat(h_n)): 25.7 px text, 28.6 px labels, 1.81 : 1 (was 20.6 px, 22.9 px, 840 points wide): the head in one
+    # column, linear level with h₄⁽→⁾ and as near it as its arrow's name needs, under the reverse row's Σ where that
+    # row's BPTT ends (t=4); then the rows' names left out, each arrow along a row saying its direction (⁽→⁾, ⁽←⁾)
+    "bidirectional_rnn_classifier": lambda: (bidirectional_classifier_loss(), {"level": "cell"}),
     # truncated BPTT, h.detach() before steps 3 and 5 (test_viz_truncated_bptt.py): 20.1 px text, 22.4 px labels
     # whole (6 columns); t = 1, 2, …, 5, 6 fits (26.4 px, 29.3 px) since each cut's "gradient stops (detach)" beside
     # the "…" breaks into the lines its gap holds (in one line the two ran over the "…" and each other: not taken)
@@ -29,11 +32,6 @@ TOO_SMALL = {
     "(cross_entropy with its target in three lines, linear, two GRU layers, embedding), under each a Σ's lane with "
     "t=1 … t=4, and three lines of notes, 54 points; the drawing alone is about 400 tall, where 386 is all a slide's "
     "28 px labels leave)",
-    "bidirectional_rnn_classifier": "text 23.8 px, labels 26.5 px, 1.95 : 1 (726 × 372 points, bound by its width: "
-    "the row names, 57 points, and the forward row's Σ where its BPTT ends (t=1), 117 to the first cell, four columns "
-    "117 apart, then one column where the reverse row's ends (t=4), its Σ over the head (J over cross_entropy over "
-    "linear, level with h₄⁽→⁾), 141 points past the last cell. Was 20.6 px, 840 points: J and cross_entropy a column "
-    "beyond linear, the gap to it as wide as the Σ over linear)",
 }
 
 

@@ -108,6 +108,14 @@ def labelled_layout(picture: Picture) -> tuple[list[str], Layout]:
                     if slide_scale(found[-1][1], picture) >= SLIDE_SCALE:
                         return found[-1]  # the first that fits (the fewest changes: pairs W_ih, b_ih kept together)
     best = max(range(len(found)), key=lambda k: slide_scale(found[k][1], picture))  # the one enlarged most
+    if picture.slide and picture.backward and any(node.chain is not None and node.chain.direction == "reverse"
+                                                  for node in picture.nodes):
+        # then the rows' names left out, where the arrows along the rows say each row's direction as the names did
+        # (grid.directions_said_on_arrows): taken only where the figure then fits
+        labels, sizes, beside, turned = variants[best]
+        unnamed = (labels, layout(picture, sizes, notes_beside=beside, turned=turned, rows_named=False))
+        if slide_scale(unnamed[1], picture) >= SLIDE_SCALE:
+            return unnamed
     if picture.slide and not picture.backward:
         # last, where none fits: the nodes past the row's end over a free top (a decoder's losses' mean and J over
         # its encoder's last cell: Grid._end_over_a_free_top), tried on the best variant first; where that gains,
@@ -130,13 +138,14 @@ def labelled_layout(picture: Picture) -> tuple[list[str], Layout]:
 
 
 def layout(picture: Picture, sizes: list[tuple[float, float]], notes_beside: float = 0.0,
-           turned: bool = False, over_a_free_top: bool = False) -> Layout:
+           turned: bool = False, over_a_free_top: bool = False, rows_named: bool = True) -> Layout:
     """Positions for every node, a box per step, and a route for every edge; the notes under the
     drawing (on a slide, broken to its width, short ones two to a line), or ``notes_beside`` it on the right
     in lines that many points wide. ``turned``: the ops of a step flow left to right instead of upwards
-    (one step at op level, landscape on a slide)."""
+    (one step at op level, landscape on a slide); ``rows_named=False``: the rows' names left out where the arrows
+    say what they would (:func:`~.grid.directions_said_on_arrows`)."""
     boxes = [Box(0.0, 0.0, h, w) if turned else Box(0.0, 0.0, w, h) for w, h in sizes]
-    grid = Grid(picture, boxes, over_a_free_top)
+    grid = Grid(picture, boxes, over_a_free_top, rows_named)
     routes = [grid.route(tail, head, label) for tail, head, label in picture.edges]
     # an edge through a node it does not connect goes round it (a bus or a state says something by its shape)
     plain = [grid.kind[(tail, head)][0] not in ("bus", "state") for tail, head, _ in picture.edges]
