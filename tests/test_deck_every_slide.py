@@ -165,3 +165,24 @@ def test_the_encoder_decoder_slides_give_the_two_modules_weights_two_names(every
         mark = "enc" if notation == "cs224n" else "e"  # as the states are marked: h_enc⁽¹⁾, h₁⁽ᵉ⁾
         w_hh = lecture.notation.for_cell(cell).symbol("W_hh") + lecture.notation.marked(mark)
         assert w_hh in encoder and as_read(said) in " ".join(figure_text(svg).split()), (cell, notation, said)
+
+
+def test_the_weight_slides_02_and_05_name_is_the_one_the_decks_cell_is_drawn_with(every_slide):
+    # the GRU deck under USC said "Every copy uses the same W_h and W_x" (slide 02) and titled slide 05 "∂J/∂W_h is a
+    # sum of one term per step", where its figures, slide 03's list and USC's own GRU name the recurrent weight U and
+    # the input weight W: a student took W_h for W. Each slide names the deck's cell's weights as its figures do
+    wrong = []
+    for cell in deck_lecture.CELLS:
+        for notation in PRESETS:
+            recurrent, given = (resolve(notation).for_cell(cell).symbol(name) for name in ("W_hh", "W_ih"))
+            listed, unrolled, weight_sum = ("".join(ElementTree.fromstring(every_slide[cell, notation, name][0])
+                                                    .itertext()).strip()
+                                            for name in ("03-language-model", "02-unrolled", "05-weight-sum"))
+            if not (names(recurrent, listed) and names(given, listed)):
+                wrong.append(f"{cell}, {notation}: slide 03 does not list {recurrent}, {given}")
+            if f"same {as_read(recurrent)} and {as_read(given)}:" not in unrolled:
+                wrong.append(f"{cell}, {notation}: slide 02 does not say {recurrent} and {given}")
+            if not weight_sum.startswith(f"∂J/∂{as_read(recurrent)} is a sum") and \
+                    not weight_sum.startswith(f"∂L/∂{as_read(recurrent)} is a sum"):
+                wrong.append(f"{cell}, {notation}: slide 05 is titled {weight_sum[:30]!r}")
+    assert not wrong, "\n".join(wrong)

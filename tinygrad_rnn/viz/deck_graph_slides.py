@@ -61,7 +61,7 @@ def rolled(lecture: Lecture) -> str:
 
 def unrolled(lecture: Lecture) -> str:
     loss = last_step_loss(layer(lecture.cell), 4)
-    w = f"{lecture.symbol('W_hh')} and {lecture.symbol('W_ih')}"
+    w = f"{lecture.cell_symbol('W_hh')} and {lecture.cell_symbol('W_ih')}"  # the drawn cell's, as its copies name them
     return lecture.slide("Unrolled over 4 steps: one copy of the cell per step", lecture.figure(loss, level="cell"),
                         [f"Every copy uses the same {w}: one tensor each, so the parameter count does not grow "
                          "with the sequence.", last_step_loss_said(4)])

@@ -39,6 +39,17 @@ class Lecture:
     def symbol(self, name: str) -> str:
         return self.notation.symbol(name)
 
+    def cell_symbol(self, name: str) -> str:
+        """The symbol the deck's own cell gives one of its weights, as its figures write it: a GRU's under USC is
+        U (W_hh) and W (W_ih), never the tanh RNN's W_h, W_x — which :meth:`symbol` gives, for the slides that draw a
+        tanh RNN whatever the deck's cell (the clipping slide's).
+
+        >>> from tinygrad_rnn.viz.notation import resolve
+        >>> Lecture("gru", resolve("usc")).cell_symbol("W_hh"), Lecture("gru", resolve("usc")).symbol("W_hh")
+        ('U', 'W_h')
+        """
+        return self.notation.for_cell(self.cell).symbol(name)
+
     def timed(self, text: str) -> str:
         """Text in this lecture's notation: h_t, or h^(t) (CS224N's h⁽ᵗ⁾); J, or CMU's L."""
         return self.notation.in_text(text)

@@ -39,7 +39,7 @@ def weight_sum(lecture: Lecture) -> str:
     for scope, gradient in grad_contributions(loss, weight):
         terms[step_of(scope) - 1] += numpy.asarray(gradient.numpy(), dtype=numpy.float64)
     (total,) = grad(loss, weight, retain_graph=True)
-    name = lecture.symbol("W_hh")
+    name = lecture.cell_symbol("W_hh")  # the recurrent weight as the deck's cell names it (a GRU's U under USC)
     title = lecture.timed(f"∂J/∂{name} is a sum of one term per step")
     top = body_top(title)
     norms = [float(numpy.linalg.norm(term)) for term in terms]
@@ -212,8 +212,8 @@ def clipping(lecture: Lecture) -> str:
         y += 12
     footnote = f"a tanh RNN of 8 units, {lecture.symbol('W_hh')} scaled by 6 so that it explodes, J = Σ h_30"
     if lecture.cell != "rnn":  # the deck's cell, scaled alike, measured: why the slide clips a tanh RNN's instead
-        footnote += (f"; not this deck's {lecture.name}: its {lecture.symbol('W_hh')} scaled alike, it reaches only "
-                     f"‖g‖ = {slide_number(exploding_norm(lecture.cell))}")
+        footnote += (f"; not this deck's {lecture.name}: its {lecture.cell_symbol('W_hh')} scaled alike, it reaches "
+                     f"only ‖g‖ = {slide_number(exploding_norm(lecture.cell))}")
     parts.append(note(lecture.timed(footnote), MARGIN, HEIGHT - 60))
     return slide_svg(title, parts)
 
