@@ -2,7 +2,8 @@
 
 A figure fits a slide when, enlarged to fill it, its smallest text is at least 24 px and its node labels
 28 px (:data:`~.fitting.SLIDE_SCALE`). The layout already tries what changes nothing the figure says
-(long lines broken, the notes beside the drawing, one cell turned landscape: :func:`~.layout.labelled_layout`).
+(long lines broken, the notes beside the drawing or in its free corners, one cell turned landscape:
+:func:`~.layout.labelled_layout`).
 What is left to give up, in the order a lecturer would rather lose it:
 
 1. the tensors' shapes, ``(1, 3)`` under each name (unless ``show_shapes`` was given): detail a student

@@ -66,6 +66,7 @@ from .label_placement import place_labels
 from .legibility import SLIDE
 from .picture import Picture, display_label, is_backward_rule
 from .ports import spread_ports
+from .tucked_notes import notes_in_free_corners, occupied_rects
 
 # the names other modules import from here (their homes are geometry.py and fitting.py)
 __all__ = ["ARROW", "CHAR", "LABEL_LINE", "LEGEND_CELL", "LINE", "SLIDE_ASPECT", "SLIDE_LABEL_PX", "SLIDE_SCALE",
@@ -85,7 +86,8 @@ def labelled_layout(picture: Picture) -> tuple[list[str], Layout]:
     bound by its height: the names broken but the parameters' pairs whole (linear / W_hh, b_hh, a line
     shorter than linear / W_hh, / b_hh), and a cell's three parameters in one line (W, b_h, V; not W, b_h over
     V: rows of rolled cells gain a line a row). Measured on each layout, the first that fits a 1,920 × 1,080
-    slide wins (the fewest changes), else the one it enlarges most — where none fits, a forward figure's nodes
+    slide wins (the fewest changes); where none fits, the notes in the drawing's free corners (:mod:`.tucked_notes`,
+    where the slide then fits), else the one it enlarges most — or a forward figure's nodes
     past its end that read only its later steps tried over a free top (an encoder–decoder's losses' mean and J over
     the encoder's last cell: ``Grid._end_over_a_free_top``)."""
     choices = [(line_chars, 2, False) for line_chars in (SLIDE_LINE_CHARS if picture.slide else (None,))]
@@ -116,6 +118,12 @@ def labelled_layout(picture: Picture) -> tuple[list[str], Layout]:
         unnamed = (labels, layout(picture, sizes, notes_beside=beside, turned=turned, rows_named=False))
         if slide_scale(unnamed[1], picture) >= SLIDE_SCALE:
             return unnamed
+    if picture.slide and picture.notes and _drawing_fits(found[best][1]):  # the notes in the drawing's free corners,
+        # where the slide then fits (tried only where the drawing alone does: no place for the notes fits it else)
+        labels, sizes, _, turned = variants[best]
+        tucked = (labels, layout(picture, sizes, turned=turned, tucked=True))
+        if slide_scale(tucked[1], picture) >= SLIDE_SCALE:
+            return tucked
     if picture.slide and not picture.backward:
         # last, where none fits: the nodes past the row's end over a free top (a decoder's losses' mean and J over
         # its encoder's last cell: Grid._end_over_a_free_top), tried on the best variant first; where that gains,
@@ -138,12 +146,14 @@ def labelled_layout(picture: Picture) -> tuple[list[str], Layout]:
 
 
 def layout(picture: Picture, sizes: list[tuple[float, float]], notes_beside: float = 0.0,
-           turned: bool = False, over_a_free_top: bool = False, rows_named: bool = True) -> Layout:
+           turned: bool = False, over_a_free_top: bool = False, rows_named: bool = True,
+           tucked: bool = False) -> Layout:
     """Positions for every node, a box per step, and a route for every edge; the notes under the
     drawing (on a slide, broken to its width, short ones two to a line), or ``notes_beside`` it on the right
-    in lines that many points wide. ``turned``: the ops of a step flow left to right instead of upwards
-    (one step at op level, landscape on a slide); ``rows_named=False``: the rows' names left out where the arrows
-    say what they would (:func:`~.grid.directions_said_on_arrows`)."""
+    in lines that many points wide — ``tucked``: in its free corners, a column at its right under what reaches
+    further and the rest at its left (:mod:`.tucked_notes`). ``turned``: the ops of a step flow left to right
+    instead of upwards (one step at op level, landscape on a slide); ``rows_named=False``: the rows' names left out
+    where the arrows say what they would (:func:`~.grid.directions_said_on_arrows`)."""
     boxes = [Box(0.0, 0.0, h, w) if turned else Box(0.0, 0.0, w, h) for w, h in sizes]
     grid = Grid(picture, boxes, over_a_free_top, rows_named)
     routes = [grid.route(tail, head, label) for tail, head, label in picture.edges]
@@ -169,10 +179,14 @@ def layout(picture: Picture, sizes: list[tuple[float, float]], notes_beside: flo
         texts += [(line, x, grid.row_y[row] + (len(lines) / 2 - k - 0.5) * LINE) for k, line in enumerate(lines)]
     low = min([b.bottom for b in boxes] + [grid.lane_bottom[0] - (grid.lanes_below[0] + 1) * grid.space.lane],
               default=0.0)
-    if notes_beside:  # to the right of the drawing, from its top down: a tall figure grows wider, not taller
+    if notes_beside or tucked:  # to the right of the drawing, from its top down: a tall figure grows wider, not taller
         x = max([b.right for b in boxes] + [p[0] for route in routes for p in route.points], default=0.0) + 24
         y = max([b.top for b in boxes] + [grid.block_top[-1] if grid.block_top else 0.0], default=0.0)
-        for note in picture.notes:
+        if tucked:  # in the drawing's free corners: its right under what reaches further, then its left
+            occupied = occupied_rects(boxes, routes, [label for _, _, label in picture.edges], texts, _drawn)
+            occupied.append((x - 24, y, x - 24, y))  # (where the plain column would start: the drawing's top right)
+            texts += notes_in_free_corners(occupied, picture.notes, _wrapped)
+        for note in picture.notes if not tucked else ():
             for line in _wrapped(note, notes_beside):
                 y -= LINE + 2
                 texts.append((line, x, y))
@@ -198,6 +212,12 @@ def layout(picture: Picture, sizes: list[tuple[float, float]], notes_beside: flo
                  [head for _, head, _ in picture.edges])
     return placed
 
+
+
+def _drawing_fits(placed: Layout) -> bool:
+    """Whether the drawing alone, its boxes, lines and their labels without its notes or row names, fits a slide."""
+    left, right, bottom, top, _ = extent(Layout(placed.boxes, placed.routes, placed.clusters, [], placed.loops))
+    return min(SLIDE[0] / (right - left), SLIDE[1] / (top - bottom)) >= SLIDE_SCALE
 
 
 def _note_width(notes: list[str], boxes: list[Box], routes: list[Route], left: float) -> float:
