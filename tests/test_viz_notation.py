@@ -406,6 +406,23 @@ def test_a_gru_beside_an_rnn_keeps_its_own_two_biases(preset):
         {name for node in forward.nodes for name in node.parameters if not name.startswith(merged)}, summed
 
 
+@pytest.mark.parametrize("preset", ["elman", "cs224n"])
+def test_an_op_level_gru_beside_an_rnn_names_each_gradient_once_with_the_mark_after_the_part(preset):
+    """At op level both modules' gradients were ∂J/∂b_h four times (two modules made apart both call theirs
+    bias_hh_l0; the GRU's two and the RNN's two parts), and the forward figure wrote the RNN's parts b_h⁽ʳ⁾′ beside
+    the GRU's b_h′⁽ᵍ⁾. Each tensor has one name, in both figures: the part, then whose it is."""
+    loss = gru_beside_rnn()
+    forward = build_picture((loss,), level="op", notation=preset, show_shapes=False)
+    drawn = {name for node in forward.nodes for name in node.parameters if "′" in name or "″" in name}
+    bptt = build_picture((loss,), level="op", notation=preset, backward=True, show_shapes=False)
+    gradients = [node.label.split("\n")[0] for node in bptt.nodes if node.label.startswith("∂J/∂")
+                 and node.kind == "output"]
+    assert len(gradients) == len(set(gradients)) == 8, gradients  # W_ih, W_hh, b_ih, b_hh of each module
+    parts = {name.removeprefix("∂J/∂") for name in gradients if "′" in name or "″" in name}
+    assert parts == drawn and len(parts) == 4, (parts, drawn)
+    assert all(re.fullmatch(r"[^′″⁽^]+[′″](⁽[ʳᵍ]⁾|\^\[(rnn|gru)\])", name) for name in parts), parts
+
+
 def test_cs224n_says_what_x_stands_for_where_w_e_is_drawn_on_it():
     """CS224N's W_e multiplies the embedding e⁽ᵗ⁾ = E x⁽ᵗ⁾: a layer drawn alone, W_e on x⁽ᵗ⁾, mixed two notations
     unsaid. Said once where W_e reads x⁽ᵗ⁾; not where an embedding is drawn, nor where W_e is not."""

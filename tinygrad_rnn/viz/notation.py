@@ -169,19 +169,23 @@ class Notation:
         parts = {name: gru.bias_part(name) for name in BIASES if name in names and name not in self.asked}
         return replace(gru, names={**names, **parts})
 
-    def bias_part(self, name: str) -> str:
+    def bias_part(self, name: str, mark: str = "") -> str:
         """The symbol of one of a layer's two biases, b_ih or b_hh, as one tensor: where the notation writes one b for
         both (the lecture's one bias), its part, b′ (bias_ih) or b″ (bias_hh), b = b′ + b″ — no name for two tensors;
         else its own symbol. What a GRU's names (:meth:`for_cell`), its candidate's equation, the clipping table's
-        rows and the page's per-step terms write for each.
+        rows, the page's per-step terms and a figure's parts and gradients write for each. ``mark``: its chain's
+        (:meth:`marked`), after the part — the prime is the tensor's, the mark says whose: b_h′⁽ʳ⁾ beside a GRU's
+        b_h′⁽ᵍ⁾, b₁′^[2], never b_h⁽ʳ⁾′.
 
         >>> resolve("cs224n").bias_part("b_ih"), resolve("cs224n").bias_part("b_hh"), resolve(None).bias_part("b_hh")
         ('b₁′', 'b₁″', 'b_hh')
+        >>> resolve("elman").bias_part("b_ih", "r"), resolve("cs224n").bias_part("b_hh", "2")
+        ('b_h′⁽ʳ⁾', 'b₁″^[2]')
         """
         symbol = self.symbol(name)
         if name in BIASES and self.symbol("b_ih") == self.symbol("b_hh"):
-            return symbol + BIAS_PARTS[BIASES.index(name)]
-        return symbol
+            symbol += BIAS_PARTS[BIASES.index(name)]
+        return symbol + self.marked(mark)
 
     def for_cells(self, cells: set[str]) -> Notation:
         """The notation for a drawing of the layers of ``cells`` ("", "lstm", "gru": :func:`cells_of_weights`): one
