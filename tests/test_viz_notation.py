@@ -399,6 +399,8 @@ def test_a_gru_beside_an_rnn_keeps_its_own_two_biases(preset):
     notes = " ".join(forward.notes)
     assert f"PyTorch's bias_ih, bias_hh ({merged}′, {merged}″): two biases in a GRU, not one" in notes, notes
     assert f"{merged} = bias_ih + bias_hh" in notes, notes  # (the RNN's)
+    # said of the RNN's layer, not of every layer the figure draws: the GRU beside it keeps two
+    assert "the RNN's" in notes and "PyTorch's layer" not in notes and "PyTorch's two" not in notes, notes
     bptt = build_picture((gru_beside_rnn(),), level="cell", notation=preset, backward=True)
     summed = {name for node in bptt.nodes if node.kind == "output"
               for name in re.findall(r"∂\w/∂(\S+) = Σ", node.label)}

@@ -52,6 +52,7 @@ def gru_update(step: int) -> str:
 
 TIME_SUBSCRIPT = re.compile(r"(?<!\w)([^\W\d_Σ])_(\{[^}]*\}|\d+|t[+−]1|[tT])(?!\w)")  # h_t, x_{t+1}; not W_hh, Σ_t
 BIAS_PARTS = ("′", "″")  # b₁′ and b₁″: the two tensors PyTorch stores for the lecture's one bias b₁
+CELL_WORDS = {"": "RNN", "lstm": "LSTM", "gru": "GRU"}  # a cell's kind, as a figure's note names it ("the RNN's layer")
 BIASES = ("b_ih", "b_hh")  # a layer's two, in the order of their parts' marks: b₁′ is bias_ih, b₁″ bias_hh
 LOSS_LETTER = re.compile(r"(?<![A-Za-z])J(?![A-Za-z])")  # J, ∂J/∂h_t, J_t; not Jacobian
 
@@ -255,7 +256,7 @@ class Notation:
         loss = self.symbol("J")
         return LOSS_LETTER.sub(loss, text) if loss != "J" else text
 
-    def merged_biases(self, parts: bool = False) -> list[str]:
+    def merged_biases(self, parts: bool = False, whose: str = "PyTorch's") -> list[str]:
         """The lecture's one bias where a layer has two: 'b₁ = bias_ih + bias_hh'; with ``parts``, the
         figure draws the two apart (b₁′, b₁″: :func:`.parameter_names._bias_parts`) and the note names each.
         A GRU's two are no parts of one bias (:meth:`for_cell`): the note says where b″ is added instead.
@@ -263,14 +264,18 @@ class Notation:
         >>> print(resolve("elman").for_cell("gru").merged_biases()[0].partition(" — ")[2])
         r multiplies [V h + b_h″]ₙ
 
-        A drawing of several cells (:meth:`for_cells`) says each kind's: an RNN's sum and a GRU's two.
+        A drawing of several cells (:meth:`for_cells`) says each kind's: an RNN's sum and a GRU's two — the sum said of
+        the RNN's layer (``whose``), not of every layer the figure draws.
 
-        >>> [note.partition(":")[0] for note in resolve("elman").for_cells({"gru", ""}).merged_biases()]
-        ['b_h = bias_ih + bias_hh', "PyTorch's bias_ih, bias_hh (b_h′, b_h″)"]
+        >>> for note in resolve("elman").for_cells({"gru", ""}).merged_biases():
+        ...     print(note.partition(", ")[0])
+        b_h = bias_ih + bias_hh: the RNN's layer carries two biases
+        PyTorch's bias_ih
         """
         if self.cells:
-            one_each = (replace(self, cells=()).for_cell(cell) for cell in self.cells)
-            return list(dict.fromkeys(note for notation in one_each for note in notation.merged_biases(parts)))
+            one_each = ((replace(self, cells=()).for_cell(cell), f"the {CELL_WORDS[cell]}'s") for cell in self.cells)
+            return list(dict.fromkeys(note for notation, whose in one_each
+                                      for note in notation.merged_biases(parts, whose)))
         symbol = self.names.get("b_ih")
         preset = PRESETS.get(self.preset, {})
         lecture_bias = preset.get("names", {}).get("b_ih")  # the preset's own (None: it keeps PyTorch's names)
@@ -289,14 +294,15 @@ class Notation:
         if symbol is None or second != symbol:
             return []
         first, second = (self.bias_part(name) for name in BIASES)
+        opening = whose[:1].upper() + whose[1:]  # (a note that starts with it: "The RNN's bias_ih, …")
         if recurrence:  # a lecture whose recurrence has no bias (CMU's): the symbol is this model's, not the slides'
-            said = f"PyTorch's bias_ih, bias_hh: {first}, {second}, {symbol} = {first} + {second}" if parts else \
-                f"{symbol} = bias_ih + bias_hh, PyTorch's two biases"
+            said = f"{opening} bias_ih, bias_hh: {first}, {second}, {symbol} = {first} + {second}" if parts else \
+                f"{symbol} = bias_ih + bias_hh, {whose} two biases"
             return [said + unwritten]
         if parts:
-            return [f"PyTorch's bias_ih, bias_hh: {first}, {second}, two tensors that add up to the lecture's one "
+            return [f"{opening} bias_ih, bias_hh: {first}, {second}, two tensors that add up to the lecture's one "
                     f"bias, {symbol} = {first} + {second}"]
-        return [f"{symbol} = bias_ih + bias_hh: PyTorch's layer carries two biases, the lecture writes their sum"]
+        return [f"{symbol} = bias_ih + bias_hh: {whose} layer carries two biases, the lecture writes their sum"]
 
 
 def resolve(notation: str | dict | Notation | None) -> Notation:
