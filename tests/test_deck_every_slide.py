@@ -132,11 +132,23 @@ def test_the_gru_cells_two_n_rows_say_which_one_r_multiplies(every_slide):
     for notation in PRESETS:
         (svg, _), = every_slide["gru", notation, "08-gru-cell"][1]
         lecture = deck_lecture.Lecture("gru", resolve(notation))
-        x_rows, h_rows = (as_read(rows) for rows in lecture.candidate_rows(lecture.notation.at_step("x", "1"),
-                                                                            lecture.notation.at_step("h", "0")))
+        read = lecture.notation.at_step(lecture.reads().partition("_")[0], "1")  # (CS224N's e⁽¹⁾, else x₁)
+        x_rows, h_rows = (as_read(rows) for rows in lecture.candidate_rows(read, lecture.notation.at_step("h", "0")))
         labels = edge_labels(svg)
         assert [ends for ends, label in labels if label == h_rows] == [("split", "mul")], (notation, labels)
         assert [ends for ends, label in labels if label == x_rows] == [("split", "add")], (notation, labels)
+
+
+def test_the_gru_cell_slide_names_its_input_weights_product_one_way(every_slide):
+    # CS224N's slide 08 drew the riser [W_e x⁽¹⁾ + b₁′]ₙ beside the equation n = tanh([W_e e⁽ᵗ⁾ + b₁′]ₙ + …): one
+    # product, two names on one slide. W_e multiplies e wherever it is written (the x⁽¹⁾ drawn, a line says, stands
+    # for e⁽¹⁾); every other lecture's input weight, x
+    for notation in PRESETS:
+        svg, _ = every_slide["gru", notation, "08-gru-cell"]
+        lecture = deck_lecture.Lecture("gru", resolve(notation))
+        weight = as_read(lecture.candidate_rows("@")[0].lstrip("[").partition(" @")[0])  # W_e, or PyTorch's W_in
+        products = set(re.findall(rf"{re.escape(weight)} (\w)", figure_text(svg)))
+        assert products == {"e" if notation == "cs224n" else "x"}, (notation, products)
 
 
 GATE_BOX = re.compile(r'<rect x="([\d.]+)"[^>]*/><text[^>]*><tspan[^>]*>([fgio])<tspan[^>]*>[^<]*</tspan>'

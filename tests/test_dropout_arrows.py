@@ -126,8 +126,9 @@ def test_its_notes_stand_in_the_free_corners_clear_of_the_drawing():
 
 
 @pytest.mark.parametrize("notation, said", [
-    ("pytorch", "dₜ = eₜ ⊙ mask 1, dropout(hₜ⁽¹⁾) = hₜ⁽¹⁾ ⊙ mask 2, d′ₜ = hₜ⁽²⁾ ⊙ mask 3 (its step t)"),
-    ("cs224n", "d⁽ᵗ⁾ = e⁽ᵗ⁾ ⊙ mask 1, dropout(h^[1]⁽ᵗ⁾) = h^[1]⁽ᵗ⁾ ⊙ mask 2, d′⁽ᵗ⁾ = h^[2]⁽ᵗ⁾ ⊙ mask 3 (its step t)")],
+    ("pytorch", "dₜ = eₜ ⊙ mask 1, dropout(hₜ⁽¹⁾) = hₜ⁽¹⁾ ⊙ mask 2, d′ₜ = hₜ⁽²⁾ ⊙ mask 3 (its slice for step t)"),
+    ("cs224n", "d⁽ᵗ⁾ = e⁽ᵗ⁾ ⊙ mask 1, dropout(h^[1]⁽ᵗ⁾) = h^[1]⁽ᵗ⁾ ⊙ mask 2, d′⁽ᵗ⁾ = h^[2]⁽ᵗ⁾ ⊙ mask 3 "
+               "(its slice for step t)")],
     ids=["pytorch", "cs224n"])
 def test_the_note_writes_every_step_in_the_notations_own_time(notation, said):
     """The note says each dropout at any step t, as the notation writes the time: lowered (hₜ⁽¹⁾), or raised where

@@ -399,11 +399,30 @@ def test_a_gru_beside_an_rnn_keeps_its_own_two_biases(preset):
     notes = " ".join(forward.notes)
     assert f"PyTorch's bias_ih, bias_hh ({merged}′, {merged}″): two biases in a GRU, not one" in notes, notes
     assert f"{merged} = bias_ih + bias_hh" in notes, notes  # (the RNN's)
+    # said of the RNN's layer, not of every layer the figure draws: the GRU beside it keeps two
+    assert "the RNN's" in notes and "PyTorch's layer" not in notes and "PyTorch's two" not in notes, notes
     bptt = build_picture((gru_beside_rnn(),), level="cell", notation=preset, backward=True)
     summed = {name for node in bptt.nodes if node.kind == "output"
               for name in re.findall(r"∂\w/∂(\S+) = Σ", node.label)}
     assert summed == {name for names in biases.values() for name in names} | \
         {name for node in forward.nodes for name in node.parameters if not name.startswith(merged)}, summed
+
+
+@pytest.mark.parametrize("preset", ["elman", "cs224n"])
+def test_an_op_level_gru_beside_an_rnn_names_each_gradient_once_with_the_mark_after_the_part(preset):
+    """At op level both modules' gradients were ∂J/∂b_h four times (two modules made apart both call theirs
+    bias_hh_l0; the GRU's two and the RNN's two parts), and the forward figure wrote the RNN's parts b_h⁽ʳ⁾′ beside
+    the GRU's b_h′⁽ᵍ⁾. Each tensor has one name, in both figures: the part, then whose it is."""
+    loss = gru_beside_rnn()
+    forward = build_picture((loss,), level="op", notation=preset, show_shapes=False)
+    drawn = {name for node in forward.nodes for name in node.parameters if "′" in name or "″" in name}
+    bptt = build_picture((loss,), level="op", notation=preset, backward=True, show_shapes=False)
+    gradients = [node.label.split("\n")[0] for node in bptt.nodes if node.label.startswith("∂J/∂")
+                 and node.kind == "output"]
+    assert len(gradients) == len(set(gradients)) == 8, gradients  # W_ih, W_hh, b_ih, b_hh of each module
+    parts = {name.removeprefix("∂J/∂") for name in gradients if "′" in name or "″" in name}
+    assert parts == drawn and len(parts) == 4, (parts, drawn)
+    assert all(re.fullmatch(r"[^′″⁽^]+[′″](⁽[ʳᵍ]⁾|\^\[(rnn|gru)\])", name) for name in parts), parts
 
 
 def test_cs224n_says_what_x_stands_for_where_w_e_is_drawn_on_it():

@@ -32,13 +32,20 @@ def generation_score():
 
 
 def test_a_generation_loop_s_bptt_names_each_step_s_term_not_the_logits_it_was_computed_from(generation_score):
-    """∂J/∂ŷ₁ = 1 and Σₜ ∂ŷₜ/∂h₁ were Jacobians of the logits written as gradients of J: the log_softmax and the
-    index folded into the edge make the term J_t, and ŷ_t is the forward node's name alone."""
-    bptt = texts(build_picture((generation_score,), level="cell", backward=True))
-    assert not [text for text in bptt if "ŷ" in text], bptt
-    assert {"∂J/∂J₁ = 1", "∂J/∂J₄ = 1", "Σₜ₌₂⁴ ∂Jₜ/∂h₁", "∂J₁/∂h₁"} <= set(bptt)
-    forward = texts(build_picture((generation_score,), level="cell"))
-    assert "ŷ₁ = linear" in forward and "J₁" in forward  # ŷ_t on its node, J_t on the edge into Σₜ Jₜ
+    """∂J/∂ŷ₁ = 1 and Σₜ ∂ŷₜ/∂h₁ were Jacobians of the logits written as gradients of J; then ∂J/∂J₁ = 1 ran
+    straight into the head's node, whose edge "J₁" left "ŷ₁ = linear", as if the gradient at the logits were 1. The
+    log_softmax and the index are J_t's own node, "J₁ = log_softmax[·]", as a loss function's cross_entropy is: the
+    1 enters it, and what leaves it for the head is ∂J/∂ŷ₁."""
+    picture = build_picture((generation_score,), level="cell", backward=True)
+    into = {(picture.nodes[tail].label, picture.nodes[head].label, label) for tail, head, label in picture.edges}
+    assert {("J", f"log_softmax[·], backward\nt={t}", f"∂J/∂J{'₁₂₃₄'[t - 1]} = 1") for t in (1, 4)} <= into
+    assert ("log_softmax[·], backward\nt=1", "linear, backward\nt=1", "∂J/∂ŷ₁") in into
+    assert not [label for *_, label in into if label.startswith("∂J/∂ŷ") and "=" in label], into
+    assert {"Σₜ₌₂⁴ ∂Jₜ/∂h₁", "∂J₁/∂h₁"} <= set(texts(picture))
+    forward = build_picture((generation_score,), level="cell")
+    edges = {(forward.nodes[tail].label, forward.nodes[head].label, label) for tail, head, label in forward.edges}
+    assert ("ŷ₁ = linear", "J₁ = log_softmax[·]", "") in edges  # ŷ_t on its node, J_t on its own, into Σₜ Jₜ
+    assert not [edge for edge in edges if edge[0] == "ŷ₁ = linear" and edge[2].startswith("J")], edges
 
 
 def test_a_named_score_is_the_j_its_terms_and_gradients_name_in_both_figures(generation_score):

@@ -85,7 +85,10 @@ class Lecture:
             if short:
                 node.label = f"{short.group(1)}: {short.group(2)}"
         if options.get("level") == "op":  # a GRU cell's two n rows, each riser saying which it carries
-            x_rows, h_rows = self.candidate_rows(self.notation.at_step("x", "1"), self.notation.at_step("h", "0"))
+            # W_e's product as the slide's equation writes it, CS224N's W_e e⁽¹⁾ (the x⁽¹⁾ drawn stands for e⁽¹⁾, a
+            # note says): never [W_e x⁽¹⁾ + b₁′]ₙ beside n = tanh([W_e e⁽ᵗ⁾ + b₁′]ₙ + …), one product named two ways
+            read = self.notation.at_step(self.reads().partition("_")[0], "1")
+            x_rows, h_rows = self.candidate_rows(read, self.notation.at_step("h", "0"))
             label_candidate_rows(picture, x_rows, h_rows)
         notes, picture.notes = picture.notes, []
         labels, placed = labelled_layout(picture)
@@ -103,7 +106,7 @@ class Lecture:
         """The two inputs of the GRU's candidate n: PyTorch's W_in x + b_in and W_hn h + b_hn, or the lecture's
         weights with [·]ₙ, their rows that feed n, and both of PyTorch's biases (a GRU's two do not add up to one:
         :meth:`.Notation.for_cell`; b₁′, b₁″ where a user named both b₁ all the same)."""
-        x = x or self.reads()  # (a figure's riser passes what it draws: x⁽¹⁾, said to stand for e⁽¹⁾ under it)
+        x = x or self.reads()  # (a figure's riser passes its step's: e⁽¹⁾, the x⁽¹⁾ it draws said to stand for it)
         gru = self.notation.for_cell("gru")
         w_ih, w_hh = gru.symbol("W_ih"), gru.symbol("W_hh")
         if (w_ih, w_hh) == ("W_ih", "W_hh"):

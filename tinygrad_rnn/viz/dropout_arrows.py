@@ -41,7 +41,7 @@ def fold_dropout_steps(picture: Picture) -> None:
     >>> sorted(label for _, _, label, *_ in picture.edges if "dropout" in label)
     ['d₁ = dropout', 'd₂ = dropout']
     >>> print(picture.notes[0].split("; ")[0])
-    On the arrows, dropout with p = 0.5: dₜ = eₜ ⊙ mask (its step t)
+    On the arrows, dropout with p = 0.5: dₜ = eₜ ⊙ mask (its slice for step t)
     """
     nodes, edges = picture.nodes, picture.edges
     if picture.gradients:  # (forward and backward on one set of nodes: the dropouts stay nodes)
@@ -95,18 +95,18 @@ def fold_dropout_steps(picture: Picture) -> None:
                           + ("" if len(chances) == 1 else f" ({mask.partition(', ')[2]})")
                           for name, (reads, mask) in ordered)
         with_p = f"{DROPOUT} with {chances.pop()}" if len(chances) == 1 else DROPOUT
-        picture.notes.insert(0, f"On the arrows, {with_p}: {named} (its step t); a mask is one tensor for the "
-                                "sequence, its entries 0 (with probability p) or 1/(1 − p)")
+        picture.notes.insert(0, f"On the arrows, {with_p}: {named} (its slice for step t); a mask is one tensor for "
+                                "the sequence, its entries 0 (with probability p) or 1/(1 − p)")
     else:
         picture.notes.insert(0, f"{DROPOUT}: on an arrow, the gradient that leaves a step's dropout (times its mask)")
 
 
 def _masks_into_cells(picture: Picture, folded: set[int], said: dict[str, tuple[str, str]]) -> dict[int, set]:
     """A mask that cells multiply by (a layer's ``dropout=`` between its layers: each cell of the layer above
-    multiplies the h_t it reads from the layer below by its step t): {its node: the arrows from the layer below
-    that it drops, each (tail, head, label)}, its line for the note in ``said`` ("dropout(hₜ⁽¹⁾) = hₜ⁽¹⁾ ⊙ …"), and
-    the note that said what it does dropped. A mask whose every cell does not read one such labelled arrow keeps its
-    node."""
+    multiplies the h_t it reads from the layer below by the mask's slice for step t): {its node: the arrows from the
+    layer below that it drops, each (tail, head, label)}, its line for the note in ``said`` ("dropout(hₜ⁽¹⁾) =
+    hₜ⁽¹⁾ ⊙ …"), and the note that said what it does dropped. A mask whose every cell does not read one such
+    labelled arrow keeps its node."""
     nodes, edges = picture.nodes, picture.edges
     found = {}
     for mask, node in enumerate(nodes):

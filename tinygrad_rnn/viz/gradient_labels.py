@@ -47,7 +47,7 @@ def name_of(node: Node) -> str:
 
 def loss_name(forward: Picture, loss: int) -> str:
     """The name of a per-step term J_t of J's sum: the label of its edge into the Σ where it has one (J₃, a term a
-    node computes and hands on: a loop's log-probability out of the head it is folded into), else its node's name
+    node computes and hands on: head(h₃).sum() out of the head it is folded into), else its node's name
     (J₃ = cross_entropy), else J_t. Never the name of a value upstream of the folded ops — the logits named ŷ₃, whose
     log_softmax and index the edge carries — whose gradient ∂J/∂ŷ₃ is no 1 and ∂ŷ₃/∂h₃ no part of ∂J/∂h₃."""
     into = [label for tail, head, label in forward.edges if tail == loss and is_sum_of_losses(forward.nodes[head])]

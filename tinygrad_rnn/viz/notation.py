@@ -52,6 +52,7 @@ def gru_update(step: int) -> str:
 
 TIME_SUBSCRIPT = re.compile(r"(?<!\w)([^\W\d_Σ])_(\{[^}]*\}|\d+|t[+−]1|[tT])(?!\w)")  # h_t, x_{t+1}; not W_hh, Σ_t
 BIAS_PARTS = ("′", "″")  # b₁′ and b₁″: the two tensors PyTorch stores for the lecture's one bias b₁
+CELL_WORDS = {"": "RNN", "lstm": "LSTM", "gru": "GRU"}  # a cell's kind, as a figure's note names it ("the RNN's layer")
 BIASES = ("b_ih", "b_hh")  # a layer's two, in the order of their parts' marks: b₁′ is bias_ih, b₁″ bias_hh
 LOSS_LETTER = re.compile(r"(?<![A-Za-z])J(?![A-Za-z])")  # J, ∂J/∂h_t, J_t; not Jacobian
 
@@ -169,19 +170,23 @@ class Notation:
         parts = {name: gru.bias_part(name) for name in BIASES if name in names and name not in self.asked}
         return replace(gru, names={**names, **parts})
 
-    def bias_part(self, name: str) -> str:
+    def bias_part(self, name: str, mark: str = "") -> str:
         """The symbol of one of a layer's two biases, b_ih or b_hh, as one tensor: where the notation writes one b for
         both (the lecture's one bias), its part, b′ (bias_ih) or b″ (bias_hh), b = b′ + b″ — no name for two tensors;
         else its own symbol. What a GRU's names (:meth:`for_cell`), its candidate's equation, the clipping table's
-        rows and the page's per-step terms write for each.
+        rows, the page's per-step terms and a figure's parts and gradients write for each. ``mark``: its chain's
+        (:meth:`marked`), after the part — the prime is the tensor's, the mark says whose: b_h′⁽ʳ⁾ beside a GRU's
+        b_h′⁽ᵍ⁾, b₁′^[2], never b_h⁽ʳ⁾′.
 
         >>> resolve("cs224n").bias_part("b_ih"), resolve("cs224n").bias_part("b_hh"), resolve(None).bias_part("b_hh")
         ('b₁′', 'b₁″', 'b_hh')
+        >>> resolve("elman").bias_part("b_ih", "r"), resolve("cs224n").bias_part("b_hh", "2")
+        ('b_h′⁽ʳ⁾', 'b₁″^[2]')
         """
         symbol = self.symbol(name)
         if name in BIASES and self.symbol("b_ih") == self.symbol("b_hh"):
-            return symbol + BIAS_PARTS[BIASES.index(name)]
-        return symbol
+            symbol += BIAS_PARTS[BIASES.index(name)]
+        return symbol + self.marked(mark)
 
     def for_cells(self, cells: set[str]) -> Notation:
         """The notation for a drawing of the layers of ``cells`` ("", "lstm", "gru": :func:`cells_of_weights`): one
@@ -251,7 +256,7 @@ class Notation:
         loss = self.symbol("J")
         return LOSS_LETTER.sub(loss, text) if loss != "J" else text
 
-    def merged_biases(self, parts: bool = False) -> list[str]:
+    def merged_biases(self, parts: bool = False, whose: str = "PyTorch's") -> list[str]:
         """The lecture's one bias where a layer has two: 'b₁ = bias_ih + bias_hh'; with ``parts``, the
         figure draws the two apart (b₁′, b₁″: :func:`.parameter_names._bias_parts`) and the note names each.
         A GRU's two are no parts of one bias (:meth:`for_cell`): the note says where b″ is added instead.
@@ -259,14 +264,18 @@ class Notation:
         >>> print(resolve("elman").for_cell("gru").merged_biases()[0].partition(" — ")[2])
         r multiplies [V h + b_h″]ₙ
 
-        A drawing of several cells (:meth:`for_cells`) says each kind's: an RNN's sum and a GRU's two.
+        A drawing of several cells (:meth:`for_cells`) says each kind's: an RNN's sum and a GRU's two — the sum said of
+        the RNN's layer (``whose``), not of every layer the figure draws.
 
-        >>> [note.partition(":")[0] for note in resolve("elman").for_cells({"gru", ""}).merged_biases()]
-        ['b_h = bias_ih + bias_hh', "PyTorch's bias_ih, bias_hh (b_h′, b_h″)"]
+        >>> for note in resolve("elman").for_cells({"gru", ""}).merged_biases():
+        ...     print(note.partition(", ")[0])
+        b_h = bias_ih + bias_hh: the RNN's layer carries two biases
+        PyTorch's bias_ih
         """
         if self.cells:
-            one_each = (replace(self, cells=()).for_cell(cell) for cell in self.cells)
-            return list(dict.fromkeys(note for notation in one_each for note in notation.merged_biases(parts)))
+            one_each = ((replace(self, cells=()).for_cell(cell), f"the {CELL_WORDS[cell]}'s") for cell in self.cells)
+            return list(dict.fromkeys(note for notation, whose in one_each
+                                      for note in notation.merged_biases(parts, whose)))
         symbol = self.names.get("b_ih")
         preset = PRESETS.get(self.preset, {})
         lecture_bias = preset.get("names", {}).get("b_ih")  # the preset's own (None: it keeps PyTorch's names)
@@ -285,14 +294,15 @@ class Notation:
         if symbol is None or second != symbol:
             return []
         first, second = (self.bias_part(name) for name in BIASES)
+        opening = whose[:1].upper() + whose[1:]  # (a note that starts with it: "The RNN's bias_ih, …")
         if recurrence:  # a lecture whose recurrence has no bias (CMU's): the symbol is this model's, not the slides'
-            said = f"PyTorch's bias_ih, bias_hh: {first}, {second}, {symbol} = {first} + {second}" if parts else \
-                f"{symbol} = bias_ih + bias_hh, PyTorch's two biases"
+            said = f"{opening} bias_ih, bias_hh: {first}, {second}, {symbol} = {first} + {second}" if parts else \
+                f"{symbol} = bias_ih + bias_hh, {whose} two biases"
             return [said + unwritten]
         if parts:
-            return [f"PyTorch's bias_ih, bias_hh: {first}, {second}, two tensors that add up to the lecture's one "
+            return [f"{opening} bias_ih, bias_hh: {first}, {second}, two tensors that add up to the lecture's one "
                     f"bias, {symbol} = {first} + {second}"]
-        return [f"{symbol} = bias_ih + bias_hh: PyTorch's layer carries two biases, the lecture writes their sum"]
+        return [f"{symbol} = bias_ih + bias_hh: {whose} layer carries two biases, the lecture writes their sum"]
 
 
 def resolve(notation: str | dict | Notation | None) -> Notation:

@@ -33,6 +33,7 @@ def name_parameters(nodes: list[Node], edges, notation: Notation,
     cells = _cells_of_chains(nodes, readers)
     figure = notation.for_cells(set(cells.values()))  # (a GRU beside an RNN: each chain's names its own cell's)
     names = {}
+    written_as: dict[int, tuple[Notation, str]] = {}  # each name's notation and chain mark: where a part goes in it
     for position, node in enumerate(nodes):
         if node.kind != "parameter":
             continue
@@ -46,7 +47,8 @@ def name_parameters(nodes: list[Node], edges, notation: Notation,
             # out.weight beside W_hh says what the code calls it, not what it does
             drawn = role_symbol(roles[node.key], own)
         names[position] = (short, drawn + own.marked(marks.get(chain, "")))
-    return _bias_parts(_told_apart(names, nodes, edges, figure), edges)
+        written_as[position] = (own, marks.get(chain, ""))
+    return _bias_parts(_told_apart(names, nodes, edges, figure, written_as), edges, written_as)
 
 
 def _cells_of_chains(nodes: list[Node], readers: dict[int, set]) -> dict[Any, str]:
@@ -60,22 +62,28 @@ def _cells_of_chains(nodes: list[Node], readers: dict[int, set]) -> dict[Any, st
     return cells
 
 
-def _bias_parts(names: dict[int, tuple[str, str]], edges) -> dict[int, tuple[str, str]]:
+def _bias_parts(names: dict[int, tuple[str, str]], edges,
+                written_as: dict[int, tuple[Notation, str]]) -> dict[int, tuple[str, str]]:
     """The lecture's one b₁ for a layer's b_ih and b_hh, read by two different nodes (an LSTM cell at
     op level: a linear of W_e, one of W_h): two tensors that are each a part of b₁, written b₁′
-    (b_ih) and b₁″ (b_hh), so that no label says b₁ where only a part of it is added."""
+    (b_ih) and b₁″ (b_hh), so that no label says b₁ where only a part of it is added — with the chain's mark
+    after the part, as a GRU's b₁′ is marked (:meth:`.notation.Notation.bias_part`): b₁′^[2], b_h′⁽ʳ⁾.
+    ``written_as``: each name's notation and mark, as :func:`name_parameters` wrote it."""
     readers: dict[int, set] = {}
     for tail, head, _ in edges:
         readers.setdefault(tail, set()).add(head)
     for ih, (short, drawn) in names.items():
         hh = next((p for p, pair in names.items() if short == "b_ih" and pair == ("b_hh", drawn)), None)
         if hh is not None and readers.get(ih) != readers.get(hh):
-            names[ih], names[hh] = (short, drawn + BIAS_PARTS[0]), ("b_hh", drawn + BIAS_PARTS[1])
+            for position, name, part in ((ih, "b_ih", BIAS_PARTS[0]), (hh, "b_hh", BIAS_PARTS[1])):
+                own, mark = written_as[position]
+                as_named = drawn == own.symbol(name) + own.marked(mark)  # (not a name told apart by its reader)
+                names[position] = (name, own.bias_part(name, mark) if as_named else drawn + part)
     return names
 
 
-def _told_apart(names: dict[int, tuple[str, str]], nodes: list[Node], edges,
-                notation: Notation) -> dict[int, tuple[str, str]]:
+def _told_apart(names: dict[int, tuple[str, str]], nodes: list[Node], edges, notation: Notation,
+                written_as: dict[int, tuple[Notation, str]]) -> dict[int, tuple[str, str]]:
     """Two tensors that go by one name in the library — the ``weight`` of an embedding and of a
     linear layer made outside any parent module — are written with the op that reads each
     (embedding.weight, linear.weight), then numbered, so that no name stands for two tensors. (A
@@ -96,6 +104,7 @@ def _told_apart(names: dict[int, tuple[str, str]], nodes: list[Node], edges,
             marks = chain_marks(set(owners))
             for position, owner in zip(positions, owners):
                 result[position] = (short, drawn + notation.marked(marks[owner]))
+                written_as[position] = (notation, marks[owner])
             continue
         written = [f"{reader.get(p, 'parameter')}.{drawn}" for p in positions]
         for position, name in zip(positions, written):
@@ -127,12 +136,13 @@ def parameter_notes(nodes: list[Node], edges, names: dict[int, tuple[str, str]],
     notation = notation.for_drawing(nodes)
     if any(short in LAYER_WEIGHTS for short, _ in names.values()):  # W_hh⁽¹⁾, W_hh⁽²⁾, b_hh⁽¹⁾: layer 1 first
         ordered = sorted(drawn_marks or {""}, key=lambda mark: mark.replace("→", "0").replace("←", "1"))
-        wanted = [notation.symbol(name) + notation.marked(mark) for name in ("W_hh", "b_hh") for mark in ordered]
         # as drawn: b₁′ and b₁″ where the figure draws the lecture's b₁ as its two tensors ("b₁ …: each is one
         # tensor" stood above "b₁ = b₁′ + b₁″, two tensors"), and no b_hh where the model has none
+        wanted = [written for name in ("W_hh", "b_hh") for mark in ordered for written in (
+            notation.symbol(name) + notation.marked(mark),
+            *((notation.symbol(name) + part + notation.marked(mark) for part in BIAS_PARTS) if name == "b_hh" else ()))]
         drawn = {shown for short, shown in names.values() if short in ("W_hh", "b_hh", "b_ih")}
-        recurrent = [name for want in wanted for name in (want, *(want + part for part in BIAS_PARTS))
-                     if name in drawn] or [next(iter(names.values()))[1]]
+        recurrent = [name for name in wanted if name in drawn] or [next(iter(names.values()))[1]]
     else:
         recurrent = [next(iter(names.values()))[1]]
     recurrent = list(dict.fromkeys(recurrent))

@@ -70,7 +70,8 @@ DROPOUT_MASK = "dropout mask"  # how a dropout mask is named (initial_states.nam
 
 def is_dropout_mask(node: Node) -> bool:
     """A leaf named a dropout mask (:func:`.initial_states.name_dropout`): one tensor for the whole sequence, each
-    step's dropout multiplying by its step t of it — drawn once, never as a step's input, its p never subscripted."""
+    step's dropout multiplying by its slice for step t — drawn once, never as a step's input, its p never
+    subscripted."""
     return node.kind == "input" and node.label.startswith(DROPOUT_MASK)
 
 

@@ -9,7 +9,8 @@ is: :func:`take_out_of_steps` finds the chain of adds (before the ops are groupe
 takes them out of their steps, and :func:`draw_as_sum` draws J_t of each step into one Σₜ Jₜ node
 ((1/T) Σₜ Jₜ for a mean) that J reads — the node a BPTT figure hands each J_t its ∂J/∂J_t = 1 from
 (1/T for a mean). A loss function's J_t is a node of its own in its step's column, "J₃ = cross_entropy",
-as a layer's losses are drawn; any other (h_t.sum()) is the edge J_t out of the node it is computed in.
+as a layer's losses are drawn, and so is a loop's log-probability of the head's scores, "J₃ = log_softmax[·]";
+a sum (h_t.sum()) is the edge J_t out of the node it is computed in.
 
 The steps are found wherever they are recorded: a loop of ``nn.RNNCell`` calls without scopes records
 the cell's ops in its steps but not the user's head and J_t = head(h_t).sum(), nor an add written after
@@ -254,10 +255,13 @@ def draw_as_sum(nodes: list[Node], found: tuple[dict[int, list[int]], int | None
         if own:
             result[found_in] = replace(result[found_in], kind="group", label=f"{name} = {function}", step=step, row=row)
             into_sum.append((found_in, ""))
-        elif function in LOSSES:
+        elif function in LOSSES or (folded := _folded_after(nodes, cone, keys, result[found_in])):
+            # a node of its own: J_t = log_softmax[·] of a loop's head ŷ_t, as J_t = cross_entropy is — the edge
+            # out of "ŷ₃ = linear" would say it carries J₃, and ∂J/∂J₃ = 1 would enter the head's backward
+            computes = function if function in LOSSES else folded
             scored.append((found_in, len(result) + len(added)))
             into_sum.append((len(result) + len(added), ""))
-            added.append(Node(("loss of step", position), "group", f"{name} = {function}", nodes[position].scope,
+            added.append(Node(("loss of step", position), "group", f"{name} = {computes}", nodes[position].scope,
                               step=step, row=row))
         else:
             into_sum.append((found_in, name))
@@ -272,6 +276,29 @@ def draw_as_sum(nodes: list[Node], found: tuple[dict[int, list[int]], int | None
     kept = [edge for edge in edges if edge[1] != output]  # J = Σₜ Jₜ: J reads the Σ alone
     return result, [*kept, *((cell, loss, "") for cell, loss in scored),
                     *((tail, total, label) for tail, label in into_sum), (total, output, "")]
+
+
+def _folded_after(nodes: list[Node], cone: list[int], keys: list, drawn: Node) -> str:
+    """The ops that compute J_t from a value a per-step node of the user's names (the head's ŷ₃ = linear), written
+    as one expression in their order ("log_softmax[·]": an entry of the log-probabilities), or "" where J_t is that
+    node's own result, the node is a cell (J_t = h_t.sum() in the cell's scope: the cell computes it), or the ops
+    only add up the node's result (J_t = head(h_t).sum(): the 1 of ∂J/∂J_t reaches each of its entries as it is, so
+    the edge J_t out of the head says no more than is true).
+    ``cone``: J_t's op and the ops it is computed from, nearest first (:func:`take_out_of_steps`); ``keys``: the
+    drawn node each of them is in."""
+    if not (isinstance(drawn.key, tuple) and drawn.key[:1] == ("split",)) or keys[0] == ("op", drawn.key[1]):
+        return ""
+    between = []
+    for position, key in zip(cone, keys):
+        if key == ("op", drawn.key[1]):
+            break
+        between.append(nodes[position].key.name)
+    if set(between) <= {"sum"}:
+        return ""
+    written = ""
+    for name in reversed(between):  # in the order they run
+        written = f"{written}[·]" if name == "index" and written else f"{name}({written})" if written else name
+    return written
 
 
 def _drawn_as(grouped: list[Node]) -> dict[Any, int]:

@@ -17,12 +17,14 @@ from .gradient_labels import SCORES_NOTE, SUM_NOTE, TARGET_OF_STEP
 from .loss_targets import LossTargets
 from .notation import (
     BIAS_PARTS,
+    BIASES,
     LAYER_WEIGHTS,
     MODEL_WEIGHTS,
     PER_STEP_VALUES,
     PRESETS,
     VALUES,
     Notation,
+    cell_of_weights,
     library_name,
     short_name,
 )
@@ -35,6 +37,8 @@ from .words import write_tokens
 # the tensor a gradient is of, in an output's label: a BPTT figure's Σ names each weight so (Σₜ ∂J/∂b_ih|₍ₜ₎), and a
 # GRU's are already b_ih and b_hh there, never the lecture's one b of an RNN's two
 GRADIENT_OF = re.compile(r"∂J/∂([^\s|]+)")
+
+CHAIN_MARK_AT_END = re.compile(r"(⁽[^⁾]*⁾|\^\[[^\]]*\])$")  # b_h⁽ʳ⁾, b₁^[2]: a chain's mark (Notation.marked)
 
 # (a rolled loop's cₜ₊₁ is one step, its mark after it: cₜ₊₁⁽²⁾, never cₜ⁽²⁾₊₁); a step's mark already written (a
 # step-level figure's h₃⁽²←⁾, :func:`.step_states.step_marks`) is read with it, and written as the notation writes marks
@@ -57,7 +61,11 @@ def name_values(picture: Picture, notation: Notation, parameters: set[str], show
         drawn = [name for node in picture.nodes for name in node.parameters] + \
             [node.label.split("\n")[0] for node in picture.nodes if node.kind == "parameter"] + \
             [name for node in picture.nodes if node.kind == "output" for name in GRADIENT_OF.findall(node.label)]
-        parts = any(name.endswith(BIAS_PARTS[1]) for name in drawn)
+        # the lecture's one b drawn as its two parts (b₁″, b_h″⁽ʳ⁾: the part before a chain's mark) — unless it is drawn
+        # whole somewhere (an RNN's cells beside a GRU, whose b_h″⁽ᵍ⁾ is its own second bias, no part of one)
+        whole = notation.symbol("b_ih")
+        parts = any(BIAS_PARTS[1] in name for name in drawn) and not any(
+            CHAIN_MARK_AT_END.sub("", name) == whole for name in drawn)
         if notation.merged_biases() and any(name.startswith(("b_ih", "b_hh")) for name in drawn):
             notation = notation.for_cell("gru")  # the lecture's one bias, kept apart (name_parameters): a GRU's
         picture.notes += notation.merged_biases(parts)
@@ -170,17 +178,48 @@ def brackets_note(picture: Picture) -> list[str]:
 def name_gradients(picture: Picture, notation: Notation) -> None:
     """A gradient graph's outputs named as its rules name the weights: ∂J/∂W_hh, not ∂J/∂weight_hh_l0 beside
     a rule that says W_hh (one name per thing in a figure); marked with the layer and direction only where
-    the figure has several (∂J/∂W_hh⁽²⁾)."""
+    the figure has several (∂J/∂W_hh⁽²⁾). Two modules made apart (an RNN beside a GRU) both call theirs
+    weight_hh_l0: each gradient is then told apart by the module of the ops nearest it, marked as the figure
+    marks that module's states (∂J/∂W⁽ʳ⁾, ∂J/∂W⁽ᵍ⁾). Each is written in its own cell's names, a bias as the
+    tensor it is (:meth:`.notation.Notation.bias_part`): the lecture's one b as the part each gradient is of
+    (∂J/∂b_h′⁽ʳ⁾, ∂J/∂b_h″⁽ʳ⁾), a GRU's two as its own b_h′⁽ᵍ⁾, b_h″⁽ᵍ⁾ — never one name for two tensors."""
     gradients = {}
     for position, node in enumerate(picture.nodes):
         first, _, rest = node.label.partition("\n")
         if node.kind == "output" and first.startswith("∂J/∂") and owner_of(first[len("∂J/∂"):]) is not None:
             gradients[position] = (first[len("∂J/∂"):], rest)
-    marks = chain_marks({owner_of(name) for name, _ in gradients.values()}, notation.module_letters)
+    owners = {position: owner_of(name) for position, (name, _) in gradients.items()}
+    if len(set(name for name, _ in gradients.values())) < len(gradients):  # (one name, several tensors)
+        nearest = _nearest_chains(picture, list(gradients))
+        owners = {position: (*nearest[position][:1], *owner[1:]) if nearest.get(position) else owner
+                  for position, owner in owners.items()}
+    marks = chain_marks(set(owners.values()), notation.module_letters)
+    cells = {owners[position]: cell_of_weights({name: picture.nodes[position].tensors[0]})
+             for position, (name, _) in gradients.items() if picture.nodes[position].tensors}
     loss = notation.symbol("J")
     for position, (name, rest) in gradients.items():
-        written = notation.symbol(short_name(name)) + notation.marked(marks[owner_of(name)])
+        own, short, mark = notation.for_cell(cells.get(owners[position], "")), short_name(name), marks[owners[position]]
+        written = own.bias_part(short, mark) if short in BIASES else own.symbol(short) + own.marked(mark)
         picture.nodes[position].label = f"∂{loss}/∂{written}" + ("\n" + rest if rest else "")
+
+
+def _nearest_chains(picture: Picture, positions: list[int]) -> dict[int, tuple]:
+    """{output's position: the chain of the nearest ops (walked back from it, breadth first) that belong to a
+    layer's step} — where those nearest are all of one module; no entry where none is, or two modules are as near."""
+    inputs: dict[int, list[int]] = {}
+    for tail, head, _ in picture.edges:
+        inputs.setdefault(head, []).append(tail)
+    found = {}
+    for position in positions:
+        frontier, seen = [position], {position}
+        while frontier:
+            chains = {chain for p in frontier if (chain := chain_of(picture.nodes[p])) and chain[1] is not None}
+            if chains:
+                if len({chain[0] for chain in chains}) == 1:
+                    found[position] = min(chains, key=repr)
+                break
+            frontier = [t for p in frontier for t in inputs.get(p, []) if not (t in seen or seen.add(t))]
+    return found
 
 
 def layer_example(picture: Picture, notation: Notation) -> str | None:
