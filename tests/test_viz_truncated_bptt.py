@@ -76,6 +76,35 @@ def test_the_value_crosses_each_cut_dashed_and_the_gradient_does_not(drawn):
         [(t + 1, t) for t in range(1, STEPS) if t + 1 not in CUTS]
 
 
+def repackage_hidden(h):
+    """As PyTorch's examples/word_language_model/main.py writes it: the state, or each of an LSTM's (h, c), detached."""
+    return h.detach() if not isinstance(h, tuple) else tuple(repackage_hidden(v) for v in h)
+
+
+@pytest.mark.parametrize("kind", ["RNN", "LSTM"])
+@pytest.mark.parametrize("rebound", [False, True], ids=["inline", "hidden = repackage_hidden(hidden)"])
+def test_one_row_and_the_cut_however_the_detach_is_written(kind, rebound):
+    """Rebinding the name to the detached copy frees the h_n it was cut from before the next call: still one row,
+    t = 1 … 6, from one h₀ (c₀), the cut between chunks. (Before: t = 1, 1, 2, 2, 3, 3 from h₀ and h′₀, no cut.)"""
+    tr.manual_seed(0)
+    layer, head = getattr(tr.nn, kind)(2, 3), tr.nn.Linear(3, 1)
+    xs, hidden, losses = tr.randn(STEPS, 1, 2), None, []
+    for start in range(0, STEPS, 3):
+        if rebound and hidden is not None:
+            hidden = repackage_hidden(hidden)
+        output, hidden = layer(xs[start:start + 3], hidden if rebound or hidden is None else repackage_hidden(hidden))
+        losses.append((head(output) ** 2).mean())
+    for backward, cut in ((False, [(3, 4)]), (True, [(4, 3)])):
+        picture = build_picture((losses[0] + losses[1],), level="cell", backward=backward, show_shapes=False)
+        steps = {i: node.step for i, node in cells(picture).items()}
+        assert len({picture.nodes[i].row for i in steps}) == 1 and sorted(steps.values()) == list(range(1, STEPS + 1))
+        mark = GRADIENT_STOPS if backward else DETACHED
+        assert [(steps[a], steps[b]) for a, b, label in picture.edges if label == mark] == cut
+        if not backward:
+            assert sorted(node.label for node in picture.nodes if node.kind == "input" and "_0" in node.label) == \
+                ["c_0", "h_0"][kind == "RNN":]
+
+
 def test_no_arrow_is_labelled_with_an_identity_jacobian():
     """h₁ read by its own step's head: the head's part, ∂J/∂h₁|₍₁₎ — never (∂h₁/∂h₁)ᵀ ∂J/∂h₁ (cut or not)."""
     for cut in (True, False):
