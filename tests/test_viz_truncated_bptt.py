@@ -105,6 +105,31 @@ def test_one_row_and_the_cut_however_the_detach_is_written(kind, rebound):
                 ["c_0", "h_0"][kind == "RNN":]
 
 
+@pytest.mark.parametrize("kind", ["RNN", "LSTM"])
+def test_a_chunk_drawn_alone_starts_from_the_state_of_the_chunk_before(kind):
+    """The per-chunk loop (loss.backward() each chunk, the state detached): chunk 2 drawn alone is t = 4 … 6, as
+    the loop numbers them, its state drawn from the previous chunk, the value only, and its gradient stopping there.
+    (Before: t = 1 … 3 from a plain h₀ (c₀), as if the sequence began there.)"""
+    tr.manual_seed(0)
+    layer, head = getattr(tr.nn, kind)(2, 3), tr.nn.Linear(3, 1)
+    xs, hidden = tr.randn(STEPS, 1, 2), None
+    for start in range(0, STEPS, 3):
+        if hidden is not None:
+            hidden = repackage_hidden(hidden)
+        output, hidden = layer(xs[start:start + 3], hidden)
+        loss = (head(output) ** 2).mean()
+        loss.backward()
+    states = "c_3, h_3" if kind == "LSTM" else "h_3"
+    for backward, mark in ((False, DETACHED), (True, GRADIENT_STOPS)):
+        picture = build_picture((loss,), level="cell", backward=backward, show_shapes=False)
+        steps = {i: node.step for i, node in cells(picture).items()}
+        assert sorted(steps.values()) == [4, 5, 6]
+        marked = [(picture.nodes[a], picture.nodes[b]) for a, b, label in picture.edges if label == mark]
+        before, cell = marked[0] if not backward else marked[0][::-1]
+        assert len(marked) == 1 and cell.step == 4 and before.label == f"{states}\nprevious chunk"
+        assert not [node.label for node in picture.nodes if "_0" in node.label]
+
+
 def test_no_arrow_is_labelled_with_an_identity_jacobian():
     """h₁ read by its own step's head: the head's part, ∂J/∂h₁|₍₁₎ — never (∂h₁/∂h₁)ᵀ ∂J/∂h₁ (cut or not)."""
     for cut in (True, False):

@@ -22,7 +22,7 @@ from .geometry import (
     loops_room,
     loops_width,
 )
-from .picture import CHOICES
+from .picture import CHOICES, DETACHED
 from .risers import BESIDE_COLUMN, RISER_SPACING
 from .state_routes import one_sided, state_first, state_pitch
 from .tracks import TRACK_PITCH
@@ -197,13 +197,13 @@ class Coordinates:
                 count = sum(side_of.get(t) == on_left for t in started)
                 nested[on_left] += [count * TRACK_PITCH + ARROW] if count > 2 else []
 
-        def gap_beside(on_left: bool | None) -> float:
+        def gap_beside(on_left: bool | None) -> float:  # (a choice drops in a gap; "detach()" from beside: named here)
             room = {None: loop_labels + nested[True] + nested[False], True: nested[True],
                     False: loops_reach + nested[False]}[on_left]
             return max([self.space.column_gap_min] + room + [
                 drawn_width([label]) + 2 * ARROW + 4 for (tail, head), kind in self.kind.items()
                 if kind == ("straight",) and (tail in self.block_of) != (head in self.block_of)
-                and (label := self._labels.get((tail, head))) and label not in CHOICES  # (a choice drops in a gap)
+                and (label := self._labels.get((tail, head))) and (label not in CHOICES or label == DETACHED)
                 and (on_left is None or side_of.get(head if tail in self.block_of else tail) in (on_left, None))])
 
         gap_left, gap_right = (gap_beside(True), gap_beside(False)) if self.slide else (gap_beside(None),) * 2

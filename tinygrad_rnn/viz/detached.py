@@ -7,7 +7,9 @@ a copy of the state the step before computed (``Tensor.detach``'s note of its so
 edge). Drawn as a leaf it would read as a new h₀; it is drawn as what it is: a dashed arrow from the step that
 computed the value to the step that reads it, "detach(): value only, no gradient" (:data:`.picture.DETACHED`),
 dashed as a choice's argmax is — and the backward figure draws no gradient arrow across it, only the dashed
-mark "gradient stops (detach)" (:data:`.picture.GRADIENT_STOPS`, ``views.py``).
+mark "gradient stops (detach)" (:data:`.picture.GRADIENT_STOPS`, ``views.py``). One chunk drawn alone (its loss's
+``backward()`` run chunk by chunk) starts from a leaf cut from a step of its own chain not drawn: it is drawn as that
+state, "c₄, h₄ / previous chunk", its arrow dashed and named the same, and the gradient stops at it.
 
 >>> import tinygrad_rnn as tr
 >>> from tinygrad_rnn.viz.graph import build_picture
@@ -29,21 +31,26 @@ from .initial_states import renamed
 from .levels import group_key
 from .picture import DETACHED, Node
 
+PREVIOUS_CHUNK = "previous chunk"  # a chunk's initial state, cut from the last state of the chunk before (not drawn)
 
-def detached_sources(nodes: list[Node]) -> dict[int, int]:
+
+def detached_sources(nodes: list[Node]) -> dict[int, int | None]:
     """{a leaf that is a detached copy of a value a step computed: the op node that computed it}, both positions in
-    ``nodes`` (the walk's, before its ops are merged into cells), each such leaf named "detach()"; a leaf whose
-    source is not in this graph (a cut from a graph not drawn) is left out, and drawn as the leaf it is."""
-    cut = {position: made for position, node in enumerate(nodes) if node.kind == "input" and len(node.tensors) == 1
-           and node.tensors[0].grad_fn is None and (made := vertex_that_made(node.tensors[0])) is not None}
-    if not cut:  # (most figures: no step's value detached)
+    ``nodes`` (the walk's, before its ops are merged into cells), each such leaf named "detach()". Any other
+    detached copy of a computed value maps to None: its source is not in this graph — one chunk drawn alone, after
+    ``loss.backward()`` of the chunk before, if the chain it starts continues (:func:`draw_detached`), else the leaf
+    it is."""
+    copies = [position for position, node in enumerate(nodes) if node.kind == "input" and len(node.tensors) == 1
+              and node.tensors[0].grad_fn is None and getattr(node.tensors[0], "_detached_from", None) is not None]
+    if not copies:  # (most figures: no computed value detached)
         return {}
     made_by = {id(vertex_of(t)): position for position, node in enumerate(nodes) if node.kind == "op"
                for t in node.tensors}
-    found = {}
-    for position, made in cut.items():
-        if id(made) in made_by:
-            found[position] = made_by[id(made)]
+    found: dict[int, int | None] = {}
+    for position in copies:
+        made = vertex_that_made(nodes[position].tensors[0])
+        found[position] = made_by.get(id(made)) if made is not None else None
+        if found[position] is not None:
             # (named apart from the inputs x_t a step reads, which a cell level places one under each cell)
             nodes[position].label = renamed(nodes[position].label, "detach()")
     return found
@@ -57,7 +64,21 @@ def draw_detached(nodes: list[Node], edges: list, found: dict[int, int], before:
     at = {id(node): position for position, node in enumerate(nodes)}
     groups = {node.key: position for position, node in enumerate(nodes) if node.kind == "group"}
     source_of = {}
+    by_reader: dict[tuple, list[int]] = {}  # a chunk's state from the chunk before: the steps that read it
+    for leaf in sorted(at[id(before[leaf])] for leaf, op in found.items() if op is None and id(before[leaf]) in at):
+        by_reader.setdefault(tuple(sorted({head for tail, head, _ in edges if tail == leaf})), []).append(leaf)
+    by_reader = {heads: leaves for heads, leaves in by_reader.items()  # (a chain continued: its step after 1)
+                 if heads and all((nodes[head].step or 0) > 1 for head in heads)}
+    carried_in = {leaf for leaves in by_reader.values() for leaf in leaves}
+    for heads, leaves in by_reader.items():  # one node of a cell's states (c₄, h₄), one dashed arrow, the value only
+        before_step = min(nodes[head].step for head in heads) - 1
+        names = sorted(f"{_letter(nodes[leaf].label)}_{before_step}" for leaf in leaves)
+        nodes[leaves[0]].label = f"{', '.join(names)}\n{PREVIOUS_CHUNK}"
+        source_of.update((leaf, leaves[0]) for leaf in leaves[1:])
+    edges = [(tail, head, DETACHED if tail in carried_in else label) for tail, head, label in edges]
     for leaf, op in found.items():
+        if op is None:
+            continue
         made = before[op]
         drawn = at.get(id(made)) if level == "op" or made.step is None else groups.get(group_key(made, level))
         if id(before[leaf]) in at and drawn is not None:
@@ -70,3 +91,9 @@ def draw_detached(nodes: list[Node], edges: list, found: dict[int, int], before:
     kept = [position for position in range(len(nodes)) if position not in source_of]
     index = {old: new for new, old in enumerate(kept)}
     return [nodes[p] for p in kept], [(index[tail], index[head], label) for tail, head, label in moved]
+
+
+def _letter(label: str) -> str:
+    """The state a leaf's name says it is: "h" of "h_0" (or "c", or a state the user named g); else "h"."""
+    name = label.split("\n")[0]
+    return name[:-len("_0")] if name.endswith("_0") else "h"
