@@ -130,6 +130,33 @@ def test_a_chunk_drawn_alone_starts_from_the_state_of_the_chunk_before(kind):
         assert not [node.label for node in picture.nodes if "_0" in node.label]
 
 
+def chunked(kind: str, steps: int, chunk: int):
+    """``kind`` (nn.RNN, nn.LSTM) over ``steps`` in chunks, each from the last one's state detached; J of both."""
+    tr.manual_seed(0)
+    layer, head = getattr(tr.nn, kind)(2, 3), tr.nn.Linear(3, 1)
+    xs, hidden, losses = tr.randn(steps, 1, 2), None, []
+    for start in range(0, steps, chunk):
+        output, hidden = layer(xs[start:start + chunk], None if hidden is None else repackage_hidden(hidden))
+        losses.append((head(output) ** 2).mean())
+    return sum(losses[1:], losses[0])
+
+
+def test_a_slide_fitted_figure_never_leaves_out_the_cut(tmp_path):
+    """A slide leaves steps out of the middle: never both steps beside a cut (a forward figure: either), so the
+    figure still says it. (Before: an LSTM cut between t = 3 and 4 was drawn "… 2 steps t=3…4", no "detach", and
+    12 steps cut after 6 were t = 1, 2, 3, …, 11, 12 forward and back.) Drawn by the slide's fit ladder (the LSTM) and
+    by the elision of a sequence longer than a slide holds (the 12 steps)."""
+    svg = tr.viz.save(chunked("LSTM", STEPS, 3), path=tmp_path / "f.svg", level="cell", show_shapes=False,
+                      params="label").read_text()  # (given: two rungs of the ladder fewer to lay out)
+    assert "detach(): value" in " ".join(re.findall(r">([^<>]+)<", svg))
+    long = chunked("RNN", 12, 6)
+    for backward, mark, drawn in ((False, DETACHED, [1, 2, 6, 7, 12]), (True, GRADIENT_STOPS, [1, 2, 6, 7, 12])):
+        picture = build_picture((long,), level="cell", backward=backward, show_shapes=False, slide=True)
+        steps = {i: node.step for i, node in cells(picture).items()}
+        assert sorted(steps.values()) == drawn
+        assert sorted(tuple(sorted((steps[a], steps[b]))) for a, b, label in picture.edges if label == mark) == [(6, 7)]
+
+
 def test_no_arrow_is_labelled_with_an_identity_jacobian():
     """h₁ read by its own step's head: the head's part, ∂J/∂h₁|₍₁₎ — never (∂h₁/∂h₁)ᵀ ∂J/∂h₁ (cut or not)."""
     for cut in (True, False):

@@ -28,8 +28,9 @@ from __future__ import annotations
 from ..engine import vertex_of
 from ..nn.chains import vertex_that_made
 from .initial_states import renamed
+from .kept_steps import left_out
 from .levels import group_key
-from .picture import DETACHED, Node
+from .picture import DETACHED, GRADIENT_STOPS, Node, in_time, steps_in_time
 
 PREVIOUS_CHUNK = "previous chunk"  # a chunk's initial state, cut from the last state of the chunk before (not drawn)
 
@@ -97,3 +98,51 @@ def _letter(label: str) -> str:
     """The state a leaf's name says it is: "h" of "h_0" (or "c", or a state the user named g); else "h"."""
     name = label.split("\n")[0]
     return name[:-len("_0")] if name.endswith("_0") else "h"
+
+
+def cuts_in_time(nodes: list[Node], edges: list[tuple[int, int, str]]) -> list[int]:
+    """Where a picture's ``detach()`` cuts lie: for each, the index of the step before it in the list of steps in
+    time, drawn or left out (what a slide's fit keeps steps of: :func:`.kept_steps.steps_within_chains`), sorted."""
+    hidden = {step for node in nodes if node.kind == "ellipsis" for step in left_out(node)}  # (a "…": in time)
+    steps = {when: index for index, when in enumerate(sorted(set(steps_in_time(nodes, edges, True)) | hidden))}
+    at = in_time(nodes, edges)
+    return sorted({min(steps[at[tail]], steps[at[head]]) for tail, head, label in edges
+                   if label in (DETACHED, GRADIENT_STOPS) and at[tail] in steps and at[head] in steps})
+
+
+def around_cuts(kept: tuple[int, ...], count: int, cuts: list[int], beside: bool = True) -> tuple[int, ...] | None:
+    """The steps a slide's fit keeps of ``count`` (indexes in time), its "…" moved where it would hide a cut —
+    both steps beside a ``detach()`` left out, the one thing a truncated-BPTT figure is about — or, unless
+    ``beside`` (a figure of the gradient, whose mark "gradient stops" stands beside a "…"), leave out either: a
+    forward figure's "detach(): value only, no gradient" is drawn between two cells. As many steps kept, the first
+    and the last among them: one "…" clear of every cut where it can be, else (``beside``) with a cut beside it,
+    nearest where it was; else the steps beside each cut kept, a "…" on either side. None where the cuts need more
+    steps than that (or several "…" of an encoder's and its decoder's steps would hide one): that rung is not taken.
+
+    >>> around_cuts((0, 1, 4, 5), 6, [2]), around_cuts((0, 1, 2, 4, 5), 6, [2]), around_cuts((0, 1, 4, 5), 6, [1, 3])
+    ((0, 1, 2, 5), (0, 1, 2, 4, 5), (0, 1, 4, 5))
+    >>> around_cuts((0, 1, 2, 4, 5), 6, [2], beside=False), around_cuts((0, 1, 4, 5), 6, [2], beside=False)
+    ((0, 1, 2, 3, 5), (0, 2, 3, 5))
+    >>> around_cuts((0, 1, 2, 10, 11), 12, [5]), around_cuts((0, 11), 12, [5])
+    ((0, 1, 5, 6, 11), None)
+    """
+    dropped = [step for step in range(count) if step not in kept]
+
+    def hides(start: int, length: int) -> bool:  # a cut inside a run of steps left out (or beside it)
+        return any(start <= cut + (not beside) and cut + beside <= start + length - 1 for cut in cuts)
+
+    if not any((cut in dropped) + (cut + 1 in dropped) > beside for cut in cuts):
+        return kept
+    if dropped != list(range(dropped[0], dropped[-1] + 1)):
+        return None
+    length = len(dropped)
+    starts = [(any(start <= cut + 1 and cut <= start + length - 1 for cut in cuts), abs(start - dropped[0]), -start)
+              for start in range(1, count - length) if not hides(start, length)]
+    if starts:
+        start = -min(starts)[2]  # (of two as near, the later: more steps before the "…", as the lectures draw)
+        return tuple(step for step in range(count) if not start <= step < start + length)
+    needed = sorted({0, count - 1} | {step for cut in cuts for step in (cut, cut + 1)})
+    if len(needed) > len(kept):
+        return None
+    spare = [step for pair in zip(range(1, count), range(count - 2, 0, -1)) for step in pair if step not in needed]
+    return tuple(sorted(set(needed) | set(list(dict.fromkeys(spare))[:len(kept) - len(needed)])))
