@@ -7,6 +7,7 @@ placement (:class:`~.placement.Placement`) and the lanes (:class:`~.lanes.Lanes`
 from __future__ import annotations
 
 from . import choice_routes, named_passes, passages
+from .detached import named_in_gap
 from .geometry import (
     ARROW,
     BOX_LABEL,
@@ -22,7 +23,6 @@ from .geometry import (
     loops_room,
     loops_width,
 )
-from .picture import CHOICES, DETACHED
 from .risers import BESIDE_COLUMN, RISER_SPACING
 from .state_routes import one_sided, state_first, state_pitch
 from .tracks import TRACK_PITCH
@@ -197,13 +197,13 @@ class Coordinates:
                 count = sum(side_of.get(t) == on_left for t in started)
                 nested[on_left] += [count * TRACK_PITCH + ARROW] if count > 2 else []
 
-        def gap_beside(on_left: bool | None) -> float:  # (a choice drops in a gap; "detach()" from beside: named here)
+        def gap_beside(on_left: bool | None) -> float:  # (a straight arrow's name in the gap: detached.named_in_gap)
             room = {None: loop_labels + nested[True] + nested[False], True: nested[True],
                     False: loops_reach + nested[False]}[on_left]
             return max([self.space.column_gap_min] + room + [
                 drawn_width([label]) + 2 * ARROW + 4 for (tail, head), kind in self.kind.items()
                 if kind == ("straight",) and (tail in self.block_of) != (head in self.block_of)
-                and (label := self._labels.get((tail, head))) and (label not in CHOICES or label == DETACHED)
+                and (label := self._labels.get((tail, head))) and named_in_gap(label, self.nodes, tail, head)
                 and (on_left is None or side_of.get(head if tail in self.block_of else tail) in (on_left, None))])
 
         gap_left, gap_right = (gap_beside(True), gap_beside(False)) if self.slide else (gap_beside(None),) * 2

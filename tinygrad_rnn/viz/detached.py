@@ -30,7 +30,7 @@ from ..nn.chains import vertex_that_made
 from .initial_states import renamed
 from .kept_steps import left_out
 from .levels import group_key
-from .picture import DETACHED, GRADIENT_STOPS, Node, in_time, steps_in_time
+from .picture import CHOICES, DETACHED, GRADIENT_STOPS, Node, in_time, steps_in_time
 
 PREVIOUS_CHUNK = "previous chunk"  # a chunk's initial state, cut from the last state of the chunk before (not drawn)
 
@@ -92,6 +92,14 @@ def draw_detached(nodes: list[Node], edges: list, found: dict[int, int], before:
     kept = [position for position in range(len(nodes)) if position not in source_of]
     index = {old: new for new, old in enumerate(kept)}
     return [nodes[p] for p in kept], [(index[tail], index[head], label) for tail, head, label in moved]
+
+
+def named_in_gap(label: str, nodes: list[Node], tail: int, head: int) -> bool:
+    """Whether a straight arrow between a step and a node beside it is given room for its name in the gap between
+    them (``coordinates.py``): any but a choice's (it drops in a gap); a cut's only where it joins a chunk's state
+    from the chunk before (its words ran over that node, and "gradient stops" under the arrow into the cell)."""
+    cut = label in (DETACHED, GRADIENT_STOPS)
+    return label not in CHOICES or cut and "input" in (nodes[tail].kind, nodes[head].kind)
 
 
 def _letter(label: str) -> str:
