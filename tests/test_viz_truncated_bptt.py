@@ -76,6 +76,87 @@ def test_the_value_crosses_each_cut_dashed_and_the_gradient_does_not(drawn):
         [(t + 1, t) for t in range(1, STEPS) if t + 1 not in CUTS]
 
 
+def repackage_hidden(h):
+    """As PyTorch's examples/word_language_model/main.py writes it: the state, or each of an LSTM's (h, c), detached."""
+    return h.detach() if not isinstance(h, tuple) else tuple(repackage_hidden(v) for v in h)
+
+
+@pytest.mark.parametrize("kind", ["RNN", "LSTM"])
+@pytest.mark.parametrize("rebound", [False, True], ids=["inline", "hidden = repackage_hidden(hidden)"])
+def test_one_row_and_the_cut_however_the_detach_is_written(kind, rebound):
+    """Rebinding the name to the detached copy frees the h_n it was cut from before the next call: still one row,
+    t = 1 … 6, from one h₀ (c₀), the cut between chunks. (Before: t = 1, 1, 2, 2, 3, 3 from h₀ and h′₀, no cut.)"""
+    tr.manual_seed(0)
+    layer, head = getattr(tr.nn, kind)(2, 3), tr.nn.Linear(3, 1)
+    xs, hidden, losses = tr.randn(STEPS, 1, 2), None, []
+    for start in range(0, STEPS, 3):
+        if rebound and hidden is not None:
+            hidden = repackage_hidden(hidden)
+        output, hidden = layer(xs[start:start + 3], hidden if rebound or hidden is None else repackage_hidden(hidden))
+        losses.append((head(output) ** 2).mean())
+    for backward, cut in ((False, [(3, 4)]), (True, [(4, 3)])):
+        picture = build_picture((losses[0] + losses[1],), level="cell", backward=backward, show_shapes=False)
+        steps = {i: node.step for i, node in cells(picture).items()}
+        assert len({picture.nodes[i].row for i in steps}) == 1 and sorted(steps.values()) == list(range(1, STEPS + 1))
+        mark = GRADIENT_STOPS if backward else DETACHED
+        assert [(steps[a], steps[b]) for a, b, label in picture.edges if label == mark] == cut
+        if not backward:
+            assert sorted(node.label for node in picture.nodes if node.kind == "input" and "_0" in node.label) == \
+                ["c_0", "h_0"][kind == "RNN":]
+
+
+@pytest.mark.parametrize("kind", ["RNN", "LSTM"])
+def test_a_chunk_drawn_alone_starts_from_the_state_of_the_chunk_before(kind):
+    """The per-chunk loop (loss.backward() each chunk, the state detached): chunk 2 drawn alone is t = 4 … 6, as
+    the loop numbers them, its state drawn from the previous chunk, the value only, and its gradient stopping there.
+    (Before: t = 1 … 3 from a plain h₀ (c₀), as if the sequence began there.)"""
+    tr.manual_seed(0)
+    layer, head = getattr(tr.nn, kind)(2, 3), tr.nn.Linear(3, 1)
+    xs, hidden = tr.randn(STEPS, 1, 2), None
+    for start in range(0, STEPS, 3):
+        if hidden is not None:
+            hidden = repackage_hidden(hidden)
+        output, hidden = layer(xs[start:start + 3], hidden)
+        loss = (head(output) ** 2).mean()
+        loss.backward()
+    states = "c_3, h_3" if kind == "LSTM" else "h_3"
+    for backward, mark in ((False, DETACHED), (True, GRADIENT_STOPS)):
+        picture = build_picture((loss,), level="cell", backward=backward, show_shapes=False)
+        steps = {i: node.step for i, node in cells(picture).items()}
+        assert sorted(steps.values()) == [4, 5, 6]
+        marked = [(picture.nodes[a], picture.nodes[b]) for a, b, label in picture.edges if label == mark]
+        before, cell = marked[0] if not backward else marked[0][::-1]
+        assert len(marked) == 1 and cell.step == 4 and before.label == f"{states}\nprevious chunk"
+        assert not [node.label for node in picture.nodes if "_0" in node.label]
+
+
+def chunked(kind: str, steps: int, chunk: int):
+    """``kind`` (nn.RNN, nn.LSTM) over ``steps`` in chunks, each from the last one's state detached; J of both."""
+    tr.manual_seed(0)
+    layer, head = getattr(tr.nn, kind)(2, 3), tr.nn.Linear(3, 1)
+    xs, hidden, losses = tr.randn(steps, 1, 2), None, []
+    for start in range(0, steps, chunk):
+        output, hidden = layer(xs[start:start + chunk], None if hidden is None else repackage_hidden(hidden))
+        losses.append((head(output) ** 2).mean())
+    return sum(losses[1:], losses[0])
+
+
+def test_a_slide_fitted_figure_never_leaves_out_the_cut(tmp_path):
+    """A slide leaves steps out of the middle: never both steps beside a cut (a forward figure: either), so the
+    figure still says it. (Before: an LSTM cut between t = 3 and 4 was drawn "… 2 steps t=3…4", no "detach", and
+    12 steps cut after 6 were t = 1, 2, 3, …, 11, 12 forward and back.) Drawn by the slide's fit ladder (the LSTM) and
+    by the elision of a sequence longer than a slide holds (the 12 steps)."""
+    svg = tr.viz.save(chunked("LSTM", STEPS, 3), path=tmp_path / "f.svg", level="cell", show_shapes=False,
+                      params="label").read_text()  # (given: two rungs of the ladder fewer to lay out)
+    assert "detach(): value" in " ".join(re.findall(r">([^<>]+)<", svg))
+    long = chunked("RNN", 12, 6)
+    for backward, mark, drawn in ((False, DETACHED, [1, 2, 6, 7, 12]), (True, GRADIENT_STOPS, [1, 2, 6, 7, 12])):
+        picture = build_picture((long,), level="cell", backward=backward, show_shapes=False, slide=True)
+        steps = {i: node.step for i, node in cells(picture).items()}
+        assert sorted(steps.values()) == drawn
+        assert sorted(tuple(sorted((steps[a], steps[b]))) for a, b, label in picture.edges if label == mark) == [(6, 7)]
+
+
 def test_no_arrow_is_labelled_with_an_identity_jacobian():
     """h₁ read by its own step's head: the head's part, ∂J/∂h₁|₍₁₎ — never (∂h₁/∂h₁)ᵀ ∂J/∂h₁ (cut or not)."""
     for cut in (True, False):

@@ -96,6 +96,32 @@ def carried_pieces(state: Tensor, pieces: tuple[Tensor, ...]) -> tuple[Tensor, .
     return pieces
 
 
+def keep_final_states(output: Tensor, *states: Tensor | None) -> None:
+    """Keep the graph Nodes of a call's h_n (c_n) as long as its ``output``'s: a ``detach()``-ed copy notes the
+    Node it was cut from weakly (:func:`cut_from`), and ``hidden = repackage_hidden(hidden)`` — truncated BPTT as
+    PyTorch's word_language_model writes it — frees the h_n tensor, and with it that Node, before the next call;
+    kept, the next call still continues the chain (one row of steps, the cut drawn) while the graph of the chunk
+    before lives. No edge, so backward is unchanged; no cycle (h_n's graph never holds the output), so the graph is
+    freed with the output's.
+
+    >>> import gc, tinygrad_rnn as tr
+    >>> rnn = tr.nn.RNN(2, 3)
+    >>> output, h_n = rnn(tr.randn(4, 1, 2, requires_grad=True))
+    >>> cut = h_n.detach()
+    >>> del h_n; _ = gc.collect()
+    >>> step_that_made(cut).t
+    4
+    """
+    if output._node is not None:
+        output._node.final_states = tuple(state._node for state in states if state is not None and state._node
+                                          is not None and not _reads(state._node, output._node))
+
+
+def _reads(vertex: Node, output: Node) -> bool:
+    """Whether ``vertex`` is computed from ``output`` directly (a stepper's h_n sliced from its output)."""
+    return any(parent is output for parent in vertex.grad_fn.parents)
+
+
 def cut_from(state: Any) -> Node | None:
     """The graph Node a ``detach()``-ed copy was cut from, while that graph lives; None for any other tensor.
 

@@ -42,7 +42,7 @@ from ..tensor import Tensor
 from . import functional as F
 from . import init
 from .cells import gru_cell, gru_inputs_by_step, lstm_cell, named, rnn_cell
-from .chains import carried_pieces, chains_of_call
+from .chains import carried_pieces, chains_of_call, keep_final_states
 from .module import Module, Parameter, drawn_kind
 from .utils.rnn import PackedSequence, pad_packed_sequence, repack
 
@@ -154,6 +154,7 @@ class _Recurrent(Module):
         if unbatched:  # (T, input_size) in, (T, D·H_out) out, whatever batch_first says
             output, h_n = output.squeeze(1), h_n.squeeze(1)
             c_n = None if c_n is None else c_n.squeeze(1)
+        keep_final_states(output, h_n, c_n)  # (h_n lives while output does: a detached copy continues the chain)
         return output, (h_n if c_n is None else (h_n, c_n))
 
     def _forward_packed(self, packed: PackedSequence, hx: Any, lengths: Any) -> tuple[PackedSequence, Any]:

@@ -7,6 +7,7 @@ placement (:class:`~.placement.Placement`) and the lanes (:class:`~.lanes.Lanes`
 from __future__ import annotations
 
 from . import choice_routes, named_passes, passages
+from .detached import named_in_gap
 from .geometry import (
     ARROW,
     BOX_LABEL,
@@ -22,7 +23,6 @@ from .geometry import (
     loops_room,
     loops_width,
 )
-from .picture import CHOICES
 from .risers import BESIDE_COLUMN, RISER_SPACING
 from .state_routes import one_sided, state_first, state_pitch
 from .tracks import TRACK_PITCH
@@ -204,7 +204,7 @@ class Coordinates:
                 count = sum(side_of.get(t) == on_left for t in started)
                 nested[on_left] += [count * TRACK_PITCH + ARROW] if count > 2 else []
 
-        def gap_beside(on_left: bool | None) -> float:
+        def gap_beside(on_left: bool | None) -> float:  # (a straight arrow's name in the gap: detached.named_in_gap)
             room = {None: loop_labels + nested[True] + nested[False], True: nested[True],
                     False: loops_reach + nested[False]}[on_left]
             return max([self.space.column_gap_min] + room + [
@@ -212,7 +212,7 @@ class Coordinates:
                                                         if on_left is not None else 0.0)
                 for (tail, head), kind in self.kind.items()
                 if kind == ("straight",) and (tail in self.block_of) != (head in self.block_of)
-                and (label := self._labels.get((tail, head))) and label not in CHOICES  # (a choice drops in a gap)
+                and (label := self._labels.get((tail, head))) and named_in_gap(label, self.nodes, tail, head)
                 and (outside := head if tail in self.block_of else tail) is not None
                 and (on_left is None or side_of.get(outside) in (on_left, None))])
 

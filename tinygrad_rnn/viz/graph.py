@@ -33,7 +33,7 @@ from ..function import Node as GraphNode
 from ..tensor import Tensor
 from .backward_rules import merge_backward_rules
 from .concatenated import concatenations, write_concatenations
-from .detached import detached_sources, draw_detached
+from .detached import around_cuts, cuts_in_time, detached_sources, draw_detached
 from .dropout_arrows import fold_dropout_steps
 from .initial_states import (
     decoder_reads,
@@ -269,6 +269,7 @@ def _picture_of(roots: tuple[Tensor, ...], level: str, backward: bool, show_shap
     count = len(steps_in_time(nodes, edges))  # in time: an encoder's S and its decoder's T′ steps
     if elide and time_steps is None and count > SLIDE_STEPS:  # within each chain: every handover drawn (None where
         time_steps = steps_within_chains(chains_in_time(nodes, edges))  # its chains' ends are more than 5: all)
+        time_steps = time_steps and around_cuts(time_steps, count, cuts_in_time(nodes, edges), beside=backward)
     if time_steps is not None:
         norms = [n.gradient_norm for n in nodes if n.gradient_norm]
         if norms:  # coloured on the scale of the whole sequence: a slice alone would stretch a 2× range into a rainbow

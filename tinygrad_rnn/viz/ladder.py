@@ -37,6 +37,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from functools import cached_property
 
+from .detached import around_cuts, cuts_in_time
 from .dropout_arrows import is_dropout_step
 from .fit_notes import left_out_notes
 from .fitting import SLIDE_SCALE, slide_scale
@@ -102,8 +103,10 @@ def fitted_rung(built: Callable[[tuple[int, ...] | slice | None, bool, bool], Pi
     largest = best
     tried = _steps_shown(count, shown, steps_chosen, dense, gradient, ops) if best.scale < SLIDE_SCALE else []
     chains = chains_in_time(first.picture.nodes, first.picture.edges) if tried else []  # an encoder's, its decoder's
+    cuts = cuts_in_time(first.picture.nodes, first.picture.edges) if tried else []  # truncated BPTT: none hidden
     for fewer in tried:
         kept = steps_within_chains(chains, fewer)  # never across a handover: each chain's first and last steps
+        kept = kept and around_cuts(kept, sum(chains), cuts, beside=gradient)
         if kept is None:
             continue
         rung = Rung(built(kept, shapes, keyed, folded), *notes)  # steps: only where the slide then fits

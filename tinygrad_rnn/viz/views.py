@@ -64,8 +64,9 @@ def bptt_picture(forward: Picture, generic: bool = False, slide: bool = False, w
     ``"overlaid"`` on its own nodes (``overlaid.py``)."""
     under_forward = with_forward is not None
     forward, unreached = _reaching_the_loss(forward)
-    kept = [i for i, n in enumerate(forward.nodes) if n.kind in ("group", "op", "output", "ellipsis")
-            and i not in unreached]
+    carried_in = {tail for tail, _, label in forward.edges if label == DETACHED and forward.nodes[tail].kind == "input"}
+    kept = [i for i, n in enumerate(forward.nodes) if (n.kind in ("group", "op", "output", "ellipsis") or
+            i in carried_in) and i not in unreached]  # (a chunk's state from the chunk before: its gradient stops)
     means = {i for i in kept if is_sum_of_losses(forward.nodes[i])}
     feeds: dict[int, list[int]] = {}
     for tail, head, _ in forward.edges:
@@ -79,7 +80,7 @@ def bptt_picture(forward: Picture, generic: bool = False, slide: bool = False, w
         first = node.label.split("\n")[0]
         if node.kind == "output":  # J
             label = first
-        elif node.kind == "ellipsis":  # the steps left out (time_steps), saying which
+        elif node.kind in ("ellipsis", "input"):  # the steps left out (time_steps), saying which; c₄, h₄ before
             label = node.label
         else:  # RNN cell, backward / embedding, backward — in the column of its step
             what = first.split(" = ")[-1]
