@@ -175,7 +175,8 @@ WRONG_RETURNS = {  # what a student writes → (the error, what its message says
                  r"shape and dtype .*Return an array: an expression of grad \(grad \* 1\.0\)"),
     "None for an input that needs one": (lambda grad, d: None, tr.ReturnedGradientError,
                                          r"returned None as the gradient of an input that needs one \(needs_input_grad "
-                                         r"= \(True,\): input 0 of .*xp\.zeros_like\(x\)"),
+                                         r"= \(True,\), of Tensor\(shape=\(3,\), float64, cpu\)\)\. .*"
+                                         r"xp\.zeros_like\(x\)"),
     "a mask": (lambda grad, d: d > 2, tr.ReturnedGradientError,
                r"returned a gradient of dtype bool for an input of dtype float64: .*multiply grad by it "
                r"\(grad \* mask\)"),

@@ -269,10 +269,9 @@ def returned_value_error(function: Any, value: Any) -> ReturnedGradientError:
     """
     name, inputs = function.name, describe_inputs(tuple(function.parents))
     if value is None:
-        needs = ", ".join(str(i) for i, needs in enumerate(function.needs_input_grad) if needs)
-        what = (f"None as the gradient of an input that needs one (needs_input_grad = {function.needs_input_grad}: "
-                f"input {needs} of {inputs}). None is only for an input that needs none: return each other "
-                "input's gradient, xp.zeros_like(x) (xp = array_module(x)) where it is zero.")
+        what = (f"None as the gradient of an input that needs one (needs_input_grad = {function.needs_input_grad}, "
+                f"of {inputs}). None is only for an input that needs none: return each other input's gradient, "
+                "xp.zeros_like(x) (xp = array_module(x)) where it is zero.")
     elif isinstance(value, (list, tuple)):
         what = (f"a {type(value).__name__} ([…] of {len(value)}) as the gradient of an input, not an array. The walk "
                 "takes a tuple, and only a tuple, as one gradient per input: return the gradient itself for an op "
