@@ -481,6 +481,28 @@ def test_a_projecting_lstm_node_draws_as_the_primitive_cells_do(level):
     assert node.edges == per_step.edges and any("W_hr" in n.parameters for n in node.nodes)
 
 
+
+def test_a_layer_run_with_lengths_reads_the_modules_masks_of_each_step_both_ways(fast_path):
+    """The masks a layer's steps read are the module's own (B, 1) tensors, one a step: the plain path's where ops
+    read them, and the fused node is made holding them (``step_masks``, declared in its constructor: run_layer used
+    to set it on the node after the node was built), for the steps its drawing records."""
+    from tinygrad_rnn.fast.recurrent.layers import FusedRNNLayer
+
+    masks = [tr.ones(2, 1, dtype="bool")]
+    assert FusedRNNLayer(running=masks[0].array[None], step_masks=masks).step_masks is masks
+    tr.manual_seed(0)
+    output, _ = tr.nn.RNN(2, 2, fused=True)(tr.randn(3, 2, 2), lengths=[3, 1])
+    if fast_path == "fast":
+        (node,) = [op for op in ops_in_order([vertex_of(output)])[1] if op.name == "fused RNN layer"]
+        read = node.step_masks
+    else:  # each step's where(m_t, h_t, h_{t-1}), and where(m_t, h_t, 0) on the output: the same m_t
+        read = []
+        for op in ops_in_order([vertex_of(output)])[1]:
+            mask = op.parents[0]
+            if op.name == "where" and mask.name == plain_recurrent.RUNNING and all(mask is not m for m in read):
+                read.append(mask)
+    assert [mask.numpy().ravel().tolist() for mask in read] == [[True, True], [True, False], [True, False]]
+
 @needs_the_fast_stepper
 def test_drawing_a_layer_node_leaves_its_graph_as_it_was():
     from tinygrad_rnn.viz.stepwise import stepwise_graph

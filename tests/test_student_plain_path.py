@@ -155,6 +155,80 @@ def test_a_gradient_of_the_wrong_shape_says_what_to_do():
         SumsItsGradient.apply(x).sum().backward()
 
 
+
+# --- what a backward returns: every wrong kind of value named, with what to return -------------------------------
+
+def returning(value):
+    """Softsign with a backward that returns ``value(grad, d)`` (d = 1 + |x|), not grad / d²."""
+    class Returns(Softsign):
+        def backward(self, grad, out, x):
+            return value(grad, 1 + ops.abs(x))
+    return Returns
+
+
+WRONG_RETURNS = {  # what a student writes → (the error, what its message says)
+    "a list": (lambda grad, d: [grad / (d * d)], tr.ReturnedGradientError,
+               r"backward of returns returned a list \(\[…\] of 1\) as the gradient of an input, not an array\. "
+               r"The walk takes a tuple, and only a tuple, as one gradient per input: return the gradient itself"),
+    "a number": (lambda grad, d: 1.0, tr.ReturnedGradientError,
+                 r"returned the number 1\.0 as the gradient of an input, not an array: a gradient has its input's "
+                 r"shape and dtype .*Return an array: an expression of grad \(grad \* 1\.0\)"),
+    "None for an input that needs one": (lambda grad, d: None, tr.ReturnedGradientError,
+                                         r"returned None as the gradient of an input that needs one \(needs_input_grad "
+                                         r"= \(True,\), of Tensor\(shape=\(3,\), float64, cpu\)\)\. .*"
+                                         r"xp\.zeros_like\(x\)"),
+    "a mask": (lambda grad, d: d > 2, tr.ReturnedGradientError,
+               r"returned a gradient of dtype bool for an input of dtype float64: .*multiply grad by it "
+               r"\(grad \* mask\)"),
+    "a tuple in a tuple": (lambda grad, d: ((grad, grad),), tr.ReturnedGradientError,
+                           r"returned a tuple \(\[…\] of 2\)"),
+}
+
+
+@pytest.mark.parametrize("create_graph", [False, True], ids=["plain", "recorded"])
+@pytest.mark.parametrize("mistake", list(WRONG_RETURNS))
+def test_each_wrong_kind_of_returned_gradient_is_named_on_both_paths(mistake, create_graph):
+    """These used to raise a bare AttributeError from the walk ('list' object has no attribute 'shape'), or pass
+    without a word: None left x.grad None (and grad() said x was not used), a mask was cast to 0s and 1s."""
+    value, error, message = WRONG_RETURNS[mistake]
+    x = a_leaf()
+    with pytest.raises(error, match=message) as caught:
+        if create_graph:
+            tr.grad(returning(value).apply(x).sum(), x, create_graph=True)
+        else:
+            returning(value).apply(x).sum().backward()
+    assert "See the op contract in tinygrad_rnn/function.py" in str(caught.value)
+    assert isinstance(caught.value, TypeError)  # the kind a Python user expects of a value of the wrong type
+
+
+@pytest.mark.parametrize("installed", [True, False], ids=["fast", "plain table"])
+def test_a_tensor_from_a_plain_backward_is_named_at_the_leaf_and_by_detect_anomaly_at_its_op(installed):
+    """It used to pass without a word: the Tensor flowed on through every backward to .grad."""
+    wraps_in_a_tensor = returning(lambda grad, d: tr.tensor(grad / (d * d)))
+    was_installed = fast.gradient_table.installed()
+    (fast.install if installed else fast.uninstall)()
+    try:
+        x = a_leaf()
+        with pytest.raises(tr.ReturnedGradientError, match=r"the gradient reaching Tensor\(shape=\(3,\), float64, "
+                                                           r"cpu\) is a Tensor .*tr\.detect_anomaly\(\)"):
+            (wraps_in_a_tensor.apply(x * 1) * 2).sum().backward()
+        with tr.detect_anomaly(), pytest.raises(tr.ReturnedGradientError,
+                                                match=r"backward of returns returned a Tensor \(Tensor\(shape=\(3,\), "
+                                                      r"float64, cpu\)\) where a plain backward returns an array"):
+            (wraps_in_a_tensor.apply(x * 1) * 2).sum().backward()
+    finally:
+        (fast.install if was_installed else fast.uninstall)()
+
+
+def test_an_array_from_a_recorded_backward_is_named_not_cut_from_the_graph():
+    """It used to pass without a word, the gradient cut from the graph: its second derivative was lost."""
+    takes_the_array = returning(lambda grad, d: (grad / (d * d)).array)  # its array: out of the graph
+    x = a_leaf()
+    with pytest.raises(tr.ReturnedGradientError, match=r"backward of returns returned an array \(ndarray\("
+                                                       r"shape=\(3,\), float64\)\) where a recorded backward .* "
+                                                       r"returns a Tensor"):
+        tr.grad(takes_the_array.apply(x).sum(), x, create_graph=True)
+
 # --- 8–11. the messages of in-place writes and of the checks ------------------------------------------------
 
 

@@ -37,7 +37,7 @@ from .creation import (
 )
 from .device import Device, get_device, gpu_available
 from .engine import backward, grad, grad_contributions
-from .errors import AnomalyError, DeviceError, GraphError, ShapeError
+from .errors import AnomalyError, DeviceError, GraphError, ReturnedGradientError, ShapeError
 from .function import Function
 from .ops import (
     abs,
@@ -158,7 +158,8 @@ __all__ = [
     "ones_like", "manual_seed", "multinomial", "generator", "Device", "get_device", "gpu_available", "backward",
     "grad", "grad_contributions", "Function", "no_grad", "enable_grad", "set_grad_enabled",
     "is_grad_enabled", "scope", "current_scope", "detect_anomaly", "AnomalyError", "DeviceError",
-    "GraphError", "ShapeError", "device", "float16", "half", "float32", "float64", "double", "uint8", "int8",
+    "GraphError", "ShapeError", "ReturnedGradientError",
+    "device", "float16", "half", "float32", "float64", "double", "uint8", "int8",
     "int16", "short", "int32", "int64", "long", "bool_",
 ]  # (tr.float, tr.int and tr.bool stay out: `from tinygrad_rnn import *` would hide the builtins)
 

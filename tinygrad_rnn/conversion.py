@@ -11,8 +11,8 @@ from typing import Any
 
 import numpy
 
-from .device import CPU, GPU, Device, device_of_array, get_device, is_device_name, move_array
-from .errors import DeviceError
+from .device import CPU, GPU, Device, array_module, device_of_array, get_device, is_device_name, move_array
+from .errors import DeviceError, tensor_total_error
 
 DEFAULT_FLOAT = numpy.dtype("float32")
 _SUPPORTED_KINDS = "fiub"  # float, signed int, unsigned int, bool
@@ -60,6 +60,21 @@ def to_arguments(op: str, args: tuple, device: Any, dtype: Any) -> tuple[Device 
         else:
             dtype = arg
     return (None if device is None else Device(device)), (None if dtype is None else as_dtype(dtype))
+
+
+def gradient_array(total: Any, tensor: Any) -> Any:
+    """A plain backward's gradient ``total`` for ``tensor``'s ``.grad`` that is not an array of the
+    tensor's kind, as one: a NumPy scalar (a reduction's result) made a 0-d array. A Tensor is an
+    error (:func:`~tinygrad_rnn.errors.tensor_total_error`): a backward without ``create_graph``
+    returns arrays, and one that returned a Tensor is named here, where it costs nothing.
+
+    >>> import numpy
+    >>> gradient_array(numpy.float32(2.0), None)
+    array(2., dtype=float32)
+    """
+    if hasattr(total, "grad_fn") and hasattr(total, "array"):  # a Tensor (this module sits below tensor_base.py)
+        raise tensor_total_error(total, tensor)
+    return array_module(total).asarray(total)
 
 
 def _names_dtype(name: str) -> bool:

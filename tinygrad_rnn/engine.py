@@ -32,9 +32,9 @@ import operator
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
-from .conversion import to_array
+from .conversion import gradient_array, to_array
 from .device import array_module
-from .errors import GraphError, ShapeError, describe, grad_count_error, grad_shape_error, raise_backward_contract_error
+from .errors import GraphError, ShapeError, describe, grad_count_error, gradient_error, raise_backward_contract_error
 from .function import Function, Node
 from .hooks import run_hooks
 from .inplace import check_saved_unchanged
@@ -274,8 +274,9 @@ def backpropagate(seeds: list[tuple[Tensor, Any]], targets: tuple[Tensor, ...] |
     table = GRADIENT_TABLE(record=create_graph, itemize=None if itemize is None else vertex_of(itemize))
     for output, seed in seeds:
         table.add(vertex_of(output), seed, ())
-    # grad()'s results: each target's total (the table holds the running sums); in anomaly mode, each term checked
-    results, check_finite_terms = {}, STATE.anomaly
+    # grad()'s results: each target's total (the table holds the running sums); each term checked (its values, type
+    # and dtype) in anomaly mode and when recording (a recorded backward returns Tensors), else shape and dtype only
+    results, check_each_term = {}, STATE.anomaly or create_graph
     for function, reached in reversed(ops.items()):  # reached: its output's vertex (several outputs: a list)
         if function.multiple_outputs:  # one gradient per output, None for one that none reached
             output_grad, reached = _deliver_outputs(function, reached, table, wanted, results, create_graph)
@@ -285,24 +286,24 @@ def backpropagate(seeds: list[tuple[Tensor, Any]], targets: tuple[Tensor, ...] |
             continue
         if STATE.writes != function.recorded_at:  # something was written in place since it was recorded
             check_saved_unchanged(function)
-        try:  # (free until raised) a backward that breaks the op contract is named, with what to do
+        try:  # (free until raised) a backward that breaks the op contract, in what it reads or returns, is named
             if create_graph:  # the backward recorded, each saved array back in its place in the graph
                 with recording_gradient(function.scope, of=function):
                     terms = function.backward(output_grad, *function.recorded_arguments(reached))
             else:
                 terms = function.backward(output_grad, function.saved_output, *function.saved_inputs)  # (values)
+            # terms: one gradient per input (the op contract, function.py), each one term of that input's total
+            terms = terms if type(terms) is tuple else (terms,)  # an op with one input returns its one term
+            if len(terms) != len(function.parents):  # zip below would drop the extra ones without a word
+                raise grad_count_error(function, terms)
+            for parent, term, needs_grad in zip(function.parents, terms, function.needs_input_grad):  # (the edges)
+                if needs_grad and (needed is None or parent in needed):  # (None, a list, a number: no .shape)
+                    if term.shape != parent.shape or term.dtype is not parent.dtype or check_each_term:
+                        term = _fitted_to_input(function, parent, term, create_graph)
+                    # ∂J/∂parent += term: the table adds with + (fast/'s table unless TINYGRAD_RNN_FAST=0)
+                    table.add(parent, term, function.scope, function)
         except (TypeError, AttributeError, ValueError) as error:
             raise_backward_contract_error(function, error, create_graph)
-        # terms: one gradient per input (the op contract, function.py), each one term of that input's total
-        terms = terms if type(terms) is tuple else (terms,)  # an op with one input returns its one term
-        if len(terms) != len(function.parents):  # zip below would drop the extra ones without a word
-            raise grad_count_error(function, terms)
-        for parent, term, needs_grad in zip(function.parents, terms, function.needs_input_grad):  # (the edges)
-            if needs_grad and term is not None and (needed is None or parent in needed):
-                if check_finite_terms or term.shape != parent.shape or term.dtype is not parent.dtype:
-                    term = _fitted_to_input(function, parent, term, create_graph)
-                # ∂J/∂parent += term: the table adds with + (fast/'s table unless TINYGRAD_RNN_FAST=0)
-                table.add(parent, term, function.scope, function)
         if not retain_graph:
             function.release()
     for leaf in reversed(leaves):  # last, the leaves: each total goes into its .grad (or to grad()'s caller)
@@ -358,7 +359,7 @@ def _accumulate_into_grad(vertex: Any, total: Any, create_graph: bool, fresh: bo
         total = _as_tensor(total)
         tensor.grad = total if tensor.grad is None else tensor.grad + total
         return
-    total = total if type(total) is type(tensor.array) else _as_array(total)  # (as a rule an array already)
+    total = total if type(total) is type(tensor.array) else gradient_array(total, tensor)  # (as a rule an array)
     # (``_grad``: the attribute behind .grad, whose getter also checks for a computed tensor)
     if tensor._grad is not None:  # a later backward: its total added, into a new array
         total = tensor._grad.array + total
@@ -367,22 +368,26 @@ def _accumulate_into_grad(vertex: Any, total: Any, create_graph: bool, fresh: bo
     tensor._grad = TensorBase._make(total)
 
 
-def _fitted_to_input(function: Function, expected: Any, gradient: Any, create_graph: bool = False) -> Any:
-    """``gradient`` fitted to its input ``expected``: a
+def _fitted_to_input(function: Function, expected: Any, term: Any, create_graph: bool = False) -> Any:
+    """One ``term`` of an input's gradient fitted to that input, ``expected``: a
     :class:`~tinygrad_rnn.ops.elementwise.Broadcasting` op's, at the output's shape, summed back to
     the input's shape (``sum_to``), and cast to the input's dtype — so this changes the gradient,
-    not only checks it. Any other wrong shape is a bug in that op's backward: an error; under
+    not only checks it. Any other wrong shape is a bug in that op's backward: an error; so is a term
+    of no floating dtype (a mask, a count), and an array where a recorded backward (``create_graph``)
+    returns Tensors, or a Tensor where a plain one returns arrays; under
     :func:`~tinygrad_rnn.detect_anomaly`, values must be finite. Called when one of these is in
-    question (the walk tests shape and dtype cheaply inline). With ``create_graph`` the sum and the
+    question: for every term in anomaly mode and when recording, else when the walk's cheap inline
+    test of shape and dtype fails. With ``create_graph`` the sum and the
     cast are recorded as part of the op's backward, as its rule is (its scope, its step)."""
-    if STATE.anomaly:  # checked now, term by term: a NaN is reported at the op that made it
-        check_finite(_as_array(gradient), f"backward of {function.name}", function.scope)
     with recording_gradient(function.scope, of=function) if create_graph else contextlib.nullcontext():
-        if gradient.shape != expected.shape and isinstance(function, Broadcasting):  # the input was broadcast:
-            gradient = sum_to(gradient, expected.shape)  # used once per copy, the gradients of its copies add up
-        if gradient.shape != expected.shape:
-            raise grad_shape_error(function, gradient, expected)
-        return cast(gradient, expected.dtype) if gradient.dtype != expected.dtype else gradient
+        if term.shape != expected.shape and isinstance(function, Broadcasting):  # the input was broadcast:
+            term = sum_to(term, expected.shape)  # used once per copy, the gradients of its copies add up
+        wrong_kind = array_module(term).ndarray if create_graph else TensorBase  # (fast/'s products are neither)
+        if term.shape != expected.shape or term.dtype.kind != "f" or isinstance(term, wrong_kind):
+            raise gradient_error(function, term, expected, create_graph)  # (which of the three: errors.py)
+        if STATE.anomaly:  # checked now, term by term: a NaN is reported at the op that made it
+            check_finite(term.array if create_graph else term, f"backward of {function.name}", function.scope)
+        return cast(term, expected.dtype) if term.dtype != expected.dtype else term
 
 
 def _wanted_and_needed(ops: dict[Function, Any],
@@ -440,11 +445,5 @@ def as_tuple(tensors: Tensor | Sequence[Tensor]) -> tuple:
 
 
 def _as_tensor(value: Any) -> Tensor:
-    return value if isinstance(value, TensorBase) else TensorBase._make(_as_array(value))
-
-
-def _as_array(value: Any) -> Any:
-    """The array of a Tensor, or the value as an array (a NumPy scalar, from a reduction, made 0-d)."""
-    value = value.array if isinstance(value, TensorBase) else value
-    xp = array_module(value)
-    return value if isinstance(value, xp.ndarray) else xp.asarray(value)
+    """A gradient as a Tensor: an array wrapped as it is, a NumPy scalar (from a reduction) made 0-d first."""
+    return value if isinstance(value, TensorBase) else TensorBase._make(array_module(value).asarray(value))

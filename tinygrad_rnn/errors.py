@@ -22,6 +22,12 @@ class GraphError(RuntimeError):
     """Backward cannot run: the graph was freed, the output is not scalar, nothing requires grad."""
 
 
+class ReturnedGradientError(TypeError):
+    """An op's backward returned, as a gradient, what the op contract does not allow: a list, a
+    number, None for an input that needs a gradient, a mask, an array where a Tensor is due or the
+    reverse. A TypeError: the value returned is of the wrong kind."""
+
+
 class AnomalyError(FloatingPointError):
     """An op produced NaN or Inf while :func:`tinygrad_rnn.detect_anomaly` was active."""
 
@@ -123,8 +129,10 @@ def raise_backward_contract_error(function: Any, error: Exception, create_graph:
     ``x.exp()`` on a stand-in; or a ValueError: ``grad /= …`` into a read-only grad): raises one of
     the same kind from it, naming the op, what failed, and what the op contract
     (tinygrad_rnn/function.py) gives its backward — the usual cause. Any other ValueError is not the
-    contract's: it is raised again as it was (its own message is the right one). Only then is a
-    message made: the walk catches the error around the call, which costs nothing until one is raised.
+    contract's: it is raised again as it was (its own message is the right one). An AttributeError
+    the walk raised itself, reading a returned gradient's ``.shape``, is about what backward returned
+    (:func:`returned_value_error`). Only then is a message made: the walk catches the error around the
+    call and the loop over what it returned, which costs nothing until one is raised.
 
     >>> import tinygrad_rnn as tr
     >>> class Square(tr.Function):
@@ -141,6 +149,10 @@ def raise_backward_contract_error(function: Any, error: Exception, create_graph:
     saves_inputs = True). See the op contract in tinygrad_rnn/function.py.
     """
     name, saves, text = function.name, function.saves_inputs, str(error)
+    if isinstance(error, ReturnedGradientError):  # made in this module from what backward returned: said already
+        raise error
+    if isinstance(error, AttributeError) and raised_where_caught(error):  # the walk read a returned gradient's .shape
+        raise returned_value_error(function, error.obj) from None
     if isinstance(error, ValueError):  # NumPy's "output array is read-only", "assignment destination is read-only"
         if "read-only" not in text:
             raise error
@@ -237,6 +249,99 @@ def grad_shape_error(function: Any, gradient: Any, expected: Any) -> ShapeError:
                       "in tinygrad_rnn/function.py.")
 
 
+def returned_value_error(function: Any, value: Any) -> ReturnedGradientError:
+    """The error for an op whose backward returned, as an input's gradient, a value with no shape —
+    None for an input that needs a gradient, a list, a number — naming what it returned and what to
+    return instead. The walk finds these reading the value's ``.shape``, which it does anyway.
+
+    >>> import tinygrad_rnn as tr
+    >>> class Double(tr.Function):
+    ...     def forward(self, x):
+    ...         return 2 * x
+    ...     def backward(self, grad, out, x):
+    ...         return [2 * grad]             # wrong: a list
+    >>> Double.apply(tr.ones(2, requires_grad=True)).sum().backward()
+    Traceback (most recent call last):
+    tinygrad_rnn.errors.ReturnedGradientError: backward of double returned a list ([…] of 1) as the
+    gradient of an input, not an array. The walk takes a tuple, and only a tuple, as one gradient per
+    input: return the gradient itself for an op of one input (return 2 * grad, not [2 * grad]), a
+    tuple for several. See the op contract in tinygrad_rnn/function.py.
+    """
+    name, inputs = function.name, describe_inputs(tuple(function.parents))
+    if value is None:
+        what = (f"None as the gradient of an input that needs one (needs_input_grad = {function.needs_input_grad}, "
+                f"of {inputs}). None is only for an input that needs none: return each other input's gradient, "
+                "xp.zeros_like(x) (xp = array_module(x)) where it is zero.")
+    elif isinstance(value, (list, tuple)):
+        what = (f"a {type(value).__name__} ([…] of {len(value)}) as the gradient of an input, not an array. The walk "
+                "takes a tuple, and only a tuple, as one gradient per input: return the gradient itself for an op "
+                "of one input (return 2 * grad, not [2 * grad]), a tuple for several.")
+    elif isinstance(value, (int, float, complex)):
+        what = (f"the number {value!r} as the gradient of an input, not an array: a gradient has its input's shape "
+                f"and dtype ({inputs}). Return an array: an expression of grad (grad * {value!r}), or "
+                f"xp.full(x.shape, {value!r}, dtype=x.dtype) (xp = array_module(x)).")
+    else:
+        what = (f"{describe(value)} as the gradient of an input, not an array: a gradient has its input's shape "
+                f"and dtype ({inputs}).")
+    return ReturnedGradientError(f"backward of {name} returned {what} See the op contract in "
+                                 "tinygrad_rnn/function.py.")
+
+
+def gradient_error(function: Any, gradient: Any, expected: Any, create_graph: bool) -> Exception:
+    """The error for one gradient an op's backward returned for its input ``expected``: at a shape
+    that is not the input's (:func:`grad_shape_error`); of no floating dtype (a mask, a count); an
+    array from a recorded backward (``create_graph``), cut from the graph, or a Tensor from a plain
+    one.
+
+    >>> import tinygrad_rnn as tr
+    >>> class Relu(tr.Function):
+    ...     def forward(self, x):
+    ...         return x * (x > 0)
+    ...     def backward(self, grad, out, x):
+    ...         return x > 0                  # wrong: the mask, not grad * mask
+    >>> Relu.apply(tr.ones(2, requires_grad=True)).sum().backward()
+    Traceback (most recent call last):
+    tinygrad_rnn.errors.ReturnedGradientError: backward of relu returned a gradient of dtype bool for
+    an input of dtype float32: a gradient is a floating-point array. A mask or a count is a factor
+    of one: multiply grad by it (grad * mask). See the op contract in tinygrad_rnn/function.py.
+    """
+    name, is_tensor = function.name, hasattr(gradient, "grad_fn")  # (errors.py sits below tensor_base.py)
+    if tuple(gradient.shape) != tuple(expected.shape):
+        return grad_shape_error(function, gradient, expected)
+    if gradient.dtype.kind in "biu":
+        what = (f"a gradient of dtype {gradient.dtype} for an input of dtype {expected.dtype}: a gradient is a "
+                "floating-point array. A mask or a count is a factor of one: multiply grad by it (grad * mask).")
+    elif gradient.dtype.kind != "f":  # objects: numpy.asarray(a Tensor), say; complex numbers
+        what = (f"a gradient of dtype {gradient.dtype} for an input of dtype {expected.dtype}: a gradient is a "
+                "floating-point array (numpy.asarray of a Tensor makes one of objects: a Tensor's array is .array).")
+    elif create_graph:  # an array: a recorded backward returns Tensors
+        what = (f"an array ({describe(gradient)}) where a recorded backward (create_graph=True: gradgradcheck, "
+                "a second derivative) returns a Tensor: an array is cut from the recorded graph, and a derivative "
+                "through it would be wrong without a word. Compute it from the Tensors backward gets, with "
+                "operators and tinygrad_rnn.ops functions (not .array or .numpy(), not numpy calls).")
+    else:
+        what = (f"a Tensor ({describe(gradient)}{', which requires grad' if gradient.requires_grad else ''}) "
+                "where a plain backward returns an array: it gets arrays (grad, the saved values) and computes on "
+                "them. A Tensor comes from one the op holds, or from tr.tensor(…) inside backward: use its .array, "
+                "or make an array (xp.asarray).") if is_tensor else f"{describe(gradient)}, not an array."
+    return ReturnedGradientError(f"backward of {name} returned {what} See the op contract in "
+                                 "tinygrad_rnn/function.py.")
+
+
+def tensor_total_error(total: Any, tensor: Any) -> ReturnedGradientError:
+    """The error for a Tensor ``total`` reaching ``tensor``'s ``.grad`` in a backward without
+    ``create_graph``, where every gradient is an array: some op's backward returned a Tensor. Found
+    where the total is delivered (:func:`~tinygrad_rnn.conversion.gradient_array`), on the path of
+    the rare value that is not an array already, so it costs the walk nothing; under
+    ``detect_anomaly`` the walk checks each op's gradients and names the op (:func:`gradient_error`)."""
+    return ReturnedGradientError(
+        f"backward: the gradient reaching {describe(tensor)} is a Tensor ({describe(total)}), in a backward without "
+        "create_graph, where every gradient is an array: the backward of an op on its path returned a Tensor — one "
+        "the op holds, or tr.tensor(…) made inside it. Run the backward under tr.detect_anomaly(), which checks "
+        "each op's gradients, to name the op; a plain backward computes on the arrays it gets. See the op contract "
+        "in tinygrad_rnn/function.py.")
+
+
 def raised_at_the_call(error: Exception) -> bool:
     """Whether ``error`` is a TypeError from calling a function with arguments its signature does not take (raised
     in the caller's frame, where it was caught: no frame of the function's own), not from inside it.
@@ -251,7 +356,13 @@ def raised_at_the_call(error: Exception) -> bool:
     True
     False
     """
-    return isinstance(error, TypeError) and error.__traceback__ is not None and error.__traceback__.tb_next is None
+    return isinstance(error, TypeError) and raised_where_caught(error)
+
+
+def raised_where_caught(error: Exception) -> bool:
+    """Whether ``error`` was raised by the line of the frame that caught it, not inside a function that
+    line called: the walk's own ``term.shape``, of a returned gradient, not a backward's ``x.exp()``."""
+    return error.__traceback__ is not None and error.__traceback__.tb_next is None
 
 
 def _argument_names(count: int) -> str:

@@ -65,7 +65,12 @@ Every op in :mod:`tinygrad_rnn.ops` is a small subclass. This is the real Tanh
   its TypeError (or AttributeError) again naming the op and what to do, on a leaf as on a computed
   input; :func:`~tinygrad_rnn.gradcheck` runs both backwards, so it finds these. So does one that
   returns more or fewer gradients than the op has inputs (a GraphError), or a gradient at a
-  shape that is not its input's (a ShapeError).
+  shape that is not its input's (a ShapeError), or as a gradient what is none (a
+  ``ReturnedGradientError``, a TypeError): a list (``[grad]``: a tuple, and only a tuple, is one
+  gradient per input), a number, None for an input that needs a gradient, an array of no floating
+  dtype (a mask: return ``grad * mask``), an array from a recorded backward (it would be cut from
+  the graph) or a Tensor from a plain one. A float gradient of another precision is cast to its
+  input's dtype, as PyTorch does.
 
 A new op in ops/ is its class, its lowercase function (in the module's ``__all__``), the alias in
 tensor.py if it is a Tensor method too, and a case in tests/test_op_gradients.py (a test there

@@ -53,10 +53,10 @@ class FusedLayer(Function):
     # states it saves as outputs of its own (``saves_intermediates``), and the (T, B, G·H) projection,
     # once copied into the buffers, is let go.
     states = ("h",)  # the returned outputs after the sequence: h_n (an LSTM's c_n too)
-    step_masks = None  # with lengths, the layer module's masks, a (B, 1) Tensor per step (set by stepper.run_layer)
 
     def __init__(self, time_dim: int = 0, reverse: bool = False, first_step: int = 1, running=None,
-                 chain: Chain | None = None, projects: bool = False, stacks_states: bool = False) -> None:
+                 chain: Chain | None = None, projects: bool = False, stacks_states: bool = False,
+                 step_masks: Sequence[Tensor] | None = None) -> None:
         # stacks_states: h_n (an LSTM's c_n too) returned as (1, B, H), as a module of one layer and one direction
         # returns them: no stack op after the node (a view of the state buffer, as the (B, H) one is)
         self.stacks_states = stacks_states
@@ -73,6 +73,9 @@ class FusedLayer(Function):
         # finished sequence holds its state: h_t = h_{t−1} (c_t too), as where(running, new, old) does
         self.running = running
         self.finished = None if running is None else ~running  # (once, not at every step that reads it)
+        # with lengths, the layer module's own masks, a (B, 1) Tensor per step, shared by the layers and directions
+        # of one call as on the plain path: what the steps ``stepwise`` records read (None: ``running``'s rows)
+        self.step_masks = step_masks
 
     # --- the input projection, taken in or not -----------------------------------------------------------
     def forward(self, *inputs):

@@ -37,11 +37,13 @@ per-step path's ``where`` does), and so does an LSTM's projection of h_t (``proj
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 
 from ...device import array_module
 from ...nn import cells as primitive  # the plain path's cells: primitive.lstm_cell …
 from ...nn.cells import gru_inputs_by_step
 from ...steps import Chain
+from ...tensor import Tensor
 from .fused_cells import (
     FusedGRUCell,
     FusedLSTMCell,
@@ -314,8 +316,9 @@ class FusedRNNLayer(FusedLayer):
     saves_intermediates = 1
 
     def __init__(self, nonlinearity: str = "tanh", time_dim: int = 0, reverse: bool = False, first_step: int = 1,
-                 running=None, chain: Chain | None = None, projects: bool = False, stacks_states: bool = False) -> None:
-        super().__init__(time_dim, reverse, first_step, running, chain, projects, stacks_states)
+                 running=None, chain: Chain | None = None, projects: bool = False, stacks_states: bool = False,
+                 step_masks: Sequence[Tensor] | None = None) -> None:
+        super().__init__(time_dim, reverse, first_step, running, chain, projects, stacks_states, step_masks)
         self.nonlinearity = nonlinearity
 
     def primitive_cell(self, x_projected, hidden, cell_state, weight_hh, bias_hh=None):
@@ -389,7 +392,7 @@ class FusedRNNLayer(FusedLayer):
 
 def lstm_layer(projected, hidden, cell_state, weight_hh, bias_hh=None, time_dim: int = 0, reverse: bool = False,
                first_step: int = 1, running=None, weight_hr=None, chain: Chain | None = None, weight_ih=None,
-               bias_ih=None, stacks_states: bool = False):
+               bias_ih=None, stacks_states: bool = False, step_masks: Sequence[Tensor] | None = None):
     """(output, h_n, c_n, c_1 … c_T): an LSTM over a whole sequence as one op (see :class:`FusedLSTMLayer`).
     ``projected`` is x W_ihᵀ + b_ih of every step, (T, B, 4H) — (B, T, 4H) with ``time_dim=1``.
     ``running``: (T, B, 1) booleans, True where sequence b still runs at step t (variable lengths):
@@ -398,6 +401,8 @@ def lstm_layer(projected, hidden, cell_state, weight_hh, bias_hh=None, time_dim:
     ``weight_ih`` (and ``bias_ih``) given, ``projected`` is the layer's input x itself, (T, B, I), and the
     node makes x W_ihᵀ + b_ih as linear would: one node for the layer's projection and its steps.
     ``stacks_states``: h_n and c_n returned as (1, B, H), as a module of one layer and direction returns them.
+    ``step_masks``: with ``running``, the module's own (B, 1) mask Tensor of each step, which the steps a drawing
+    records (``FusedLayer.stepwise``) read, as the plain path's steps do.
 
     >>> import tinygrad_rnn as tr
     >>> output, h_n, c_n, cells = lstm_layer(tr.zeros(5, 2, 8), tr.zeros(2, 2), tr.zeros(2, 2),
@@ -409,12 +414,12 @@ def lstm_layer(projected, hidden, cell_state, weight_hh, bias_hh=None, time_dim:
     return FusedLSTMLayer.apply(*_first_inputs(projected, weight_ih, bias_ih), hidden, cell_state, *weights,
                                 *(() if weight_hr is None else (weight_hr,)), time_dim=time_dim, reverse=reverse,
                                 first_step=first_step, running=running, chain=chain, projects=weight_ih is not None,
-                                stacks_states=stacks_states)
+                                stacks_states=stacks_states, step_masks=step_masks)
 
 
 def gru_layer(projected, hidden, weight_hh, bias_hh=None, time_dim: int = 0, reverse: bool = False,
               first_step: int = 1, running=None, chain: Chain | None = None, weight_ih=None, bias_ih=None,
-              stacks_states: bool = False):
+              stacks_states: bool = False, step_masks: Sequence[Tensor] | None = None):
     """(output, h_n): a GRU over a whole sequence as one op (see :class:`FusedGRULayer`; the rest as
     for :func:`lstm_layer`).
 
@@ -426,12 +431,12 @@ def gru_layer(projected, hidden, weight_hh, bias_hh=None, time_dim: int = 0, rev
     return FusedGRULayer.apply(*_first_inputs(projected, weight_ih, bias_ih), hidden, weight_hh,
                                *(() if bias_hh is None else (bias_hh,)), time_dim=time_dim, reverse=reverse,
                                first_step=first_step, running=running, chain=chain, projects=weight_ih is not None,
-                               stacks_states=stacks_states)
+                               stacks_states=stacks_states, step_masks=step_masks)
 
 
 def rnn_layer(projected, hidden, weight_hh, bias_hh=None, nonlinearity: str = "tanh", time_dim: int = 0,
               reverse: bool = False, first_step: int = 1, running=None, chain: Chain | None = None, weight_ih=None,
-              bias_ih=None, stacks_states: bool = False):
+              bias_ih=None, stacks_states: bool = False, step_masks: Sequence[Tensor] | None = None):
     """(output, h_n): an Elman RNN over a whole sequence as one op (see :class:`FusedRNNLayer`).
 
     >>> import tinygrad_rnn as tr
@@ -442,7 +447,7 @@ def rnn_layer(projected, hidden, weight_hh, bias_hh=None, nonlinearity: str = "t
     return FusedRNNLayer.apply(*_first_inputs(projected, weight_ih, bias_ih), hidden, weight_hh,
                                *(() if bias_hh is None else (bias_hh,)), nonlinearity=nonlinearity, time_dim=time_dim,
                                reverse=reverse, first_step=first_step, running=running, chain=chain,
-                               projects=weight_ih is not None, stacks_states=stacks_states)
+                               projects=weight_ih is not None, stacks_states=stacks_states, step_masks=step_masks)
 
 
 def _first_inputs(projected, weight_ih, bias_ih) -> tuple:

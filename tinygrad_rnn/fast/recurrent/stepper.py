@@ -41,8 +41,9 @@ def run_layer(module: Any, layer_input: Tensor, weight_ih: Tensor, bias_ih: Tens
     zeroed after it: where(running, output, 0), one op for the whole sequence."""
     running = None if running_masks is None else array_module(layer_input.array).stack(
         [mask.array for mask in running_masks])  # (T, B, 1)
+    # (the call's masks, one (B, 1) tensor a step, go into the node too: what its drawn steps read)
     placement = {"time_dim": time_dim, "reverse": bool(direction), "chain": chain, "first_step": first_step,
-                 "running": running, "weight_ih": weight_ih, "bias_ih": bias_ih,
+                 "running": running, "step_masks": running_masks, "weight_ih": weight_ih, "bias_ih": bias_ih,
                  "stacks_states": module.num_layers == 1 and not module.bidirectional}
     cell_states = None
     if module.gates == 4:
@@ -52,9 +53,6 @@ def run_layer(module: Any, layer_input: Tensor, weight_ih: Tensor, bias_ih: Tens
         output, hidden = gru_layer(layer_input, hidden, weight_hh, bias_hh, **placement)
     else:
         output, hidden = rnn_layer(layer_input, hidden, weight_hh, bias_hh, module.nonlinearity, **placement)
-    if running is not None and output.grad_fn is not None:  # (recorded: not under no_grad) the call's masks, one
-        # (B, 1) tensor a step, shared by its layers and directions as on the plain path: what its drawn steps read
-        output.grad_fn.step_masks = running_masks
     module.hidden_states.append(StepValues(output.array if time_dim == 0 else output.array.transpose(1, 0, 2)))
     if cell_states is not None:
         module.cell_states.append(StepValues(cell_states.array))
