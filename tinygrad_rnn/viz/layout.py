@@ -62,6 +62,7 @@ from .geometry import (
     segment_enters,
 )
 from .grid import Grid
+from .hops import hop
 from .label_placement import place_labels
 from .legibility import SLIDE
 from .picture import Picture, display_label, is_backward_rule
@@ -187,6 +188,7 @@ def layout(picture: Picture, sizes: list[tuple[float, float]], notes_beside: flo
     placed = Layout(boxes, routes, grid.clusters, texts, loops)
     place_labels(placed, [label for _, _, label in picture.edges], [tail for tail, _, _ in picture.edges],
                  [head for _, head, _ in picture.edges])
+    hop(routes, [tail for tail, _, _ in picture.edges])  # (after the names: a hop moves none of them)
     return placed
 
 
