@@ -143,3 +143,33 @@ def test_with_params_once_the_initial_states_stand_apart_from_the_weights_bus(ma
         (arrow,) = [a for a in arrows if a.tail == state]
         assert not any(touches(arrow, drop) for drop in bus), f"{nodes[state][0]}'s arrow touches the weights' bus"
 
+
+def sampling_loop():
+    """a char-level LSTM sampling its next input from each step's scores: J = Σ_t log p(the sample)"""
+    embedding, lstm, head = tr.nn.Embedding(8, 3), tr.nn.LSTM(3, 4), tr.nn.Linear(4, 8)
+    token, state, score = tr.tensor([[1]]), None, 0.0
+    for _ in range(3):
+        output, state = lstm(embedding(token), state)
+        logits = head(output[-1])
+        logits.name = "ŷ"
+        sampled = tr.multinomial(logits.softmax(-1), 1)
+        score = score + logits.log_softmax(-1)[0, int(sampled.item())]
+        token = sampled.reshape(1, 1)
+    score.name = "J"
+    return score
+
+
+def test_a_sampled_choice_round_the_last_step_keeps_a_lane_clear_of_the_loss_bus(tmp_path, library_svg):
+    """The dashed "sampled" line from ŷ₂ round the last step ran one lane (15 px on a slide) under the solid bus of
+    the J_t, along it, and across J₃'s riser as a "+": read as the bus's second line. It now keeps an empty lane
+    between (choice_routes.CHOICE_CLEAR) and hops the riser."""
+    from tinygrad_rnn.viz.geometry import FREE
+
+    text = drawn(sampling_loop, tmp_path, slide=False)
+    arrows, nodes = read(text)
+    (round_the_last,) = [a for a in arrows if a.dashed and nodes[a.head][0] == "x3"]
+    bus = [a for a in arrows if not a.dashed and nodes[a.head][0].startswith("Σ")]
+    over_the_heads = max(segments(round_the_last.line), key=lambda s: abs(s[1][0] - s[0][0]))[0][1]  # (y downwards)
+    bus_y = max(p[1] for a in bus for p, q in segments(a.line) if p[1] == q[1] and p[1] < over_the_heads)
+    assert over_the_heads - bus_y >= 2 * FREE.lane - 0.1
+    assert any(crossings(round_the_last, riser) for riser in bus) and crossings_without_hop(text) == []
