@@ -168,7 +168,8 @@ def crossings_without_hop(figure_svg: str) -> list[tuple[str, str, Point]]:
     nodes that neither jumps in a hop (hops.py: a half circle of pieces shorter than its radius, two hops side by
     side one arc with a flat top): a plain "+" reads
     as a junction at slide distance (x_t's wire up into a GRU's cell across the RNN's h_t arrow read as "the RNN
-    feeds the GRU"). Lines from one node carry one value: they may cross as they like. A line through an arrowhead
+    feeds the GRU"). Lines from one node carry one value: they may cross as they like; two slanted stretches (ports'
+    stubs) cross as an X, not a "+", and are not counted. A line through an arrowhead
     is not counted here (no hop could lie there): only the wires, each up to where its arrowhead begins."""
     arrows, nodes = read(figure_svg)
     for arrow in arrows:
@@ -185,9 +186,21 @@ def crossings_without_hop(figure_svg: str) -> list[tuple[str, str, Point]]:
                                                        for piece in (pieces[k - 1], pieces[k + 1]))
         return False
 
+    def slanted_at(arrow: Arrow, at: Point) -> bool:
+        return any(point_to_segment(at, p, q) < 1e-6 and abs(p[0] - q[0]) > 1e-6 and abs(p[1] - q[1]) > 1e-6
+                   for p, q in segments(arrow.line))
+
     boxes = [(min(x for x, _ in a.line), min(y for _, y in a.line), max(x for x, _ in a.line),
               max(y for _, y in a.line)) for a in arrows]  # (two arrows whose boxes lie apart cannot cross)
     return [(name(first), name(second), (round(at[0], 1), round(at[1], 1)))
             for k, first in enumerate(arrows) for n, second in enumerate(arrows[k + 1:], k + 1)
             if first.tail != second.tail and gap(boxes[k], boxes[n]) == 0
-            for at in crossings(first, second) if not (in_a_hop(first, at) or in_a_hop(second, at))]
+            for at in crossings(first, second) if not (in_a_hop(first, at) or in_a_hop(second, at))
+            and not (slanted_at(first, at) and slanted_at(second, at))]
+
+
+def without_hops(line: list[Point]) -> list[Point]:
+    """The line's own track: its points less those of its hops (hops.py: pieces shorter than the hop's radius)."""
+    pieces = [math.dist(p, q) for p, q in zip(line, line[1:])]
+    return [point for k, point in enumerate(line)
+            if not (k > 0 and pieces[k - 1] < HOP or k < len(pieces) and pieces[k] < HOP)]

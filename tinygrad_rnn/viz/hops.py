@@ -38,16 +38,17 @@ ALIGNED = 1e-6  # a stretch this near level (upright) is level (upright): the ro
 def hop(routes: Sequence[Route], tails: Sequence[int]) -> int:
     """Writes a hop into each crossing of two routes from different tails (in place); returns how many.
 
-    Stretches are matched by sorting: the upright ones along x, the level ones along y, the slanted ones (a
-    port's short stub) by their left end — so the time is that of the sorts, a look-up per stretch and the
-    crossings found (a 100,000-node unroll stays near linear)."""
+    Stretches are matched by sorting: the upright ones along x, the level ones along y — so the time is that of
+    the sorts, a look-up per stretch and the crossings found (a 100,000-node unroll stays near linear). Two slanted
+    stretches (ports' short stubs, split → add in a GRU's step) cross as an X, which no one reads as a junction,
+    and a hop there came within an arrowhead of the other stub's head: they are left as they are."""
     stretches = [(k, i, p, q) for k, route in enumerate(routes)
                  for i, (p, q) in enumerate(zip(route.points, route.points[1:])) if p != q]
     uprights = sorted((p[0], s) for s in stretches for p, q in [s[2:]] if abs(p[0] - q[0]) < ALIGNED)
     levels = sorted((p[1], s) for s in stretches for p, q in [s[2:]]
                     if abs(p[1] - q[1]) < ALIGNED and abs(p[0] - q[0]) >= ALIGNED)
-    slanted = sorted((min(p[0], q[0]), s) for s in stretches for p, q in [s[2:]]
-                     if abs(p[0] - q[0]) >= ALIGNED and abs(p[1] - q[1]) >= ALIGNED)
+    slanted = [(min(p[0], q[0]), s) for s in stretches for p, q in [s[2:]]
+               if abs(p[0] - q[0]) >= ALIGNED and abs(p[1] - q[1]) >= ALIGNED]
     upright_x, level_y = [x for x, _ in uprights], [y for y, _ in levels]
     hops: dict[int, dict[int, list[tuple[float, float]]]] = {}  # route → stretch → [(how far along, which side)]
 
@@ -62,13 +63,9 @@ def hop(routes: Sequence[Route], tails: Sequence[int]) -> int:
         (x0, y), (x1, _) = level[2:]
         for upright in among(upright_x, uprights, min(x0, x1), max(x0, x1)):
             meet(level, upright)
-    for n, (left, one) in enumerate(slanted):  # (few: a port's stub beside a node)
+    for left, one in slanted:  # (few: a port's stub beside a node; two of them cross as an X, never read as a "+")
         (x0, y0), (x1, y1) = one[2:]
         for other in among(upright_x, uprights, left, max(x0, x1)) + among(level_y, levels, min(y0, y1), max(y0, y1)):
-            meet(one, other)
-        for other_left, other in slanted[n + 1:]:
-            if other_left >= max(x0, x1):
-                break
             meet(one, other)
     for k, per_stretch in hops.items():  # each route rewritten once, its stretches from the last back
         points = routes[k].points
