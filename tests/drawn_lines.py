@@ -186,9 +186,9 @@ def crossings_without_hop(figure_svg: str) -> list[tuple[str, str, Point]]:
                                                        for piece in (pieces[k - 1], pieces[k + 1]))
         return False
 
-    def slanted_at(arrow: Arrow, at: Point) -> bool:
+    def slanted_at(arrow: Arrow, at: Point) -> bool:  # (a stub of its own, not a piece of a hop's arc)
         return any(point_to_segment(at, p, q) < 1e-6 and abs(p[0] - q[0]) > 1e-6 and abs(p[1] - q[1]) > 1e-6
-                   for p, q in segments(arrow.line))
+                   and math.dist(p, q) >= HOP for p, q in segments(arrow.line))
 
     boxes = [(min(x for x, _ in a.line), min(y for _, y in a.line), max(x for x, _ in a.line),
               max(y for _, y in a.line)) for a in arrows]  # (two arrows whose boxes lie apart cannot cross)
