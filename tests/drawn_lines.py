@@ -21,6 +21,7 @@ from test_label_placement import NUMBER, drawn_width
 from written import svg_lines
 
 from tinygrad_rnn.viz.geometry import ARROW, LABEL_LINE
+from tinygrad_rnn.viz.hops import HOP
 
 Point = tuple[float, float]
 Rect = tuple[float, float, float, float]  # (left, top, right, bottom), y downwards
@@ -160,3 +161,46 @@ def wires_side_by_side(figure_svg: str, near: float, along: float) -> list[tuple
                         if 0 < apart < near and together >= along:
                             found.append((name(first), name(second), round(apart, 1), round(together)))
     return found
+
+
+def crossings_without_hop(figure_svg: str) -> list[tuple[str, str, Point]]:
+    """(one line's name or its tail's words, the other's, where) for each crossing of two arrows from different
+    nodes that neither jumps in a hop (hops.py: a half circle of pieces shorter than its radius, two hops side by
+    side one arc with a flat top): a plain "+" reads
+    as a junction at slide distance (x_t's wire up into a GRU's cell across the RNN's h_t arrow read as "the RNN
+    feeds the GRU"). Lines from one node carry one value: they may cross as they like; two slanted stretches (ports'
+    stubs) cross as an X, not a "+", and are not counted. A line through an arrowhead
+    is not counted here (no hop could lie there): only the wires, each up to where its arrowhead begins."""
+    arrows, nodes = read(figure_svg)
+    for arrow in arrows:
+        del arrow.line[-1]
+
+    def name(arrow: Arrow) -> str:
+        return arrow.name or nodes.get(arrow.tail, (arrow.tail,))[0]
+
+    def in_a_hop(arrow: Arrow, at: Point) -> bool:
+        pieces = list(zip(arrow.line, arrow.line[1:]))
+        for k, (p, q) in enumerate(pieces):
+            if point_to_segment(at, p, q) < 1e-6:
+                return 0 < k < len(pieces) - 1 and all(math.dist(*piece) < HOP
+                                                       for piece in (pieces[k - 1], pieces[k + 1]))
+        return False
+
+    def slanted_at(arrow: Arrow, at: Point) -> bool:  # (a stub of its own, not a piece of a hop's arc)
+        return any(point_to_segment(at, p, q) < 1e-6 and abs(p[0] - q[0]) > 1e-6 and abs(p[1] - q[1]) > 1e-6
+                   and math.dist(p, q) >= HOP for p, q in segments(arrow.line))
+
+    boxes = [(min(x for x, _ in a.line), min(y for _, y in a.line), max(x for x, _ in a.line),
+              max(y for _, y in a.line)) for a in arrows]  # (two arrows whose boxes lie apart cannot cross)
+    return [(name(first), name(second), (round(at[0], 1), round(at[1], 1)))
+            for k, first in enumerate(arrows) for n, second in enumerate(arrows[k + 1:], k + 1)
+            if first.tail != second.tail and gap(boxes[k], boxes[n]) == 0
+            for at in crossings(first, second) if not (in_a_hop(first, at) or in_a_hop(second, at))
+            and not (slanted_at(first, at) and slanted_at(second, at))]
+
+
+def without_hops(line: list[Point]) -> list[Point]:
+    """The line's own track: its points less those of its hops (hops.py: pieces shorter than the hop's radius)."""
+    pieces = [math.dist(p, q) for p, q in zip(line, line[1:])]
+    return [point for k, point in enumerate(line)
+            if not (k > 0 and pieces[k - 1] < HOP or k < len(pieces) and pieces[k] < HOP)]

@@ -21,6 +21,7 @@ from drawn_lines import (
     point_to_segment,
     read,
     segments,
+    without_hops,
 )
 from test_label_placement import drawn
 
@@ -128,10 +129,12 @@ def test_no_dashed_line_crosses_a_states_arrow(cell, notation):
 LANE = SLIDE_SPACING.lane  # two lines on a slide's figure run at least this far apart
 
 
-def opposite_lines_side_by_side(figure_svg: str) -> list[tuple[str, str, float]]:
+def opposite_lines_side_by_side(figure_svg: str, apart: float = LANE,
+                                longer_than: float = ARROW) -> list[tuple[str, str, float]]:
     """Pairs of arrows from different nodes with a straight stretch each, one running one way and the other the
-    opposite way, side by side less than a lane apart for longer than an arrowhead: (arrow, arrow, how far apart).
-    A student cannot tell which feeds which (slide 08: z₁ up into h₁'s side 2.2 points beside h₁ down to sum)."""
+    opposite way, side by side less than ``apart`` (a lane) for longer than ``longer_than`` (an arrowhead): (arrow,
+    arrow, how far apart). A student cannot tell which feeds which (slide 08: z₁ up into h₁'s side 2.2 points beside
+    h₁ down to sum)."""
     arrows = read(figure_svg)[0]
     found = []
     for k, first in enumerate(arrows):
@@ -146,7 +149,7 @@ def opposite_lines_side_by_side(figure_svg: str) -> list[tuple[str, str, float]]
                         continue
                     shared = min(max(p[along], q[along]), max(r[along], s[along])) - max(
                         min(p[along], q[along]), min(r[along], s[along]))
-                    if shared > ARROW and abs(p[across] - r[across]) < LANE - 0.01:
+                    if shared > longer_than and abs(p[across] - r[across]) < apart - 0.01:
                         found.append((f"{first.tail}→{first.head}", f"{second.tail}→{second.head}",
                                       round(abs(p[across] - r[across]), 1)))
     return found
@@ -191,6 +194,18 @@ def test_no_two_lines_of_opposite_direction_run_closer_than_a_lane(cell, notatio
     points and crossed at h₁'s side. h₁ → sum now goes a lane beyond z₁'s line (Routes._past_levels_beside)."""
     for name, svg in figures_but_the_stacked_slide(cell, notation):
         assert opposite_lines_side_by_side(svg) == [], name
+
+
+LONG_RUN = 10 * LANE  # side by side this long (60 points, 140 px on slide 08), two lines read as one doubled line
+
+
+@pytest.mark.parametrize("notation", PRESETS)
+def test_a_gru_cells_lines_up_into_h_and_down_to_sum_run_two_lanes_apart(notation):
+    """Slide 08: z₁'s line up into h₁'s side and h₁'s line down to sum ran a lane apart (6 points, 14 px) for 93
+    points (about 250 px): at slide distance one doubled line, blurring whether z feeds h or the sum. h₁ → sum now
+    runs two lanes beyond (gap_routes.BEYOND_LANES)."""
+    for svg, _ in deck_slide("gru", notation, "08-gru-cell")[1]:
+        assert opposite_lines_side_by_side(svg, apart=2 * LANE, longer_than=LONG_RUN) == []
 
 
 @pytest.mark.parametrize("cell, notation", DECKS)
@@ -345,7 +360,7 @@ def test_an_unrolled_lstms_cell_state_runs_along_one_line_through_every_step():
     second, _, (_, mul2, _) = cell_state_path(figure, 2)
     ys = [middle_y(box) for _, box in first + second]
     assert max(ys) - min(ys) < 0.5, first + second
-    (line,) = [a.line for a in arrows if (a.tail, a.head) == (c1, mul2)]
+    (line,) = [without_hops(a.line) for a in arrows if (a.tail, a.head) == (c1, mul2)]  # (hopping what it crosses)
     assert line[0][0] >= first[2][1][2] - 0.5 and max(y for _, y in line) - min(y for _, y in line) < 0.5, line
 
 

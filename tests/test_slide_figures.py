@@ -15,7 +15,7 @@ import xml.etree.ElementTree as ElementTree
 
 import pytest
 from drawing_cases import last_step_loss
-from drawn_lines import wires_side_by_side
+from drawn_lines import crossings_without_hop, wires_side_by_side
 from test_cli_grid import GRID, arguments, drawn_figure, read
 from test_label_placement import drawn_width, flipped_bundles, misplaced_labels
 from test_viz_user_models import CharLM, char_lm_loss
@@ -603,7 +603,12 @@ def test_no_arrow_label_of_a_documentation_figure_lies_on_another_a_line_or_a_bo
 # states of step 8, h₈⁽²→⁾ and h₈⁽²←⁾, run as twins 4 pt apart (routes.side_by_side): h₈⁽²→⁾'s name, with no clear
 # spot beside its own line, was sought beside every line out of step 8 named h₈⁽²←⁾ — the one into step 7 too — and
 # lay 2.5 pt from h₇⁽²→⁾'s line, 25 pt from its own; now beside its twin alone, the two names over the pair.)
-GRID_LABELS_CROWDED: dict[str, str] = {}
+GRID_LABELS_CROWDED: dict[str, str] = {
+    "rnn-cell-2-True-last-none-True-8-elman": "since the hops (hops.py), the rolled two-layer bidirectional RNN's "
+    "h_t⁽¹←⁾ and h_t⁽¹→⁾ are named 32 points right of their own risers, 29 from h_T⁽²→⁾'s (before, each name sat by "
+    "its line's turn down into layer 2's cell): the risers run 3 points apart beside the cells, each hopping the "
+    "fork of h_t⁽¹→⁾ into layer 2, and the label placer finds no spot it prefers along them",
+}
 
 
 @pytest.mark.parametrize("name", [expect(GRID_LABELS_CROWDED, case_id(case)) for case in GRID])
@@ -753,6 +758,26 @@ def test_no_two_wires_of_a_documentation_figure_run_side_by_side(name, tmp_path,
 @pytest.mark.parametrize("name", [expect(SIDE_BY_SIDE_GRID, case_id(case)) for case in GRID])
 def test_no_two_wires_of_a_cli_figure_run_side_by_side(name, tmp_path, library_svg, capsys):
     assert wires_side_by_side(cli_figure(name, tmp_path / "figure.svg", capsys), NEAR, ALONG) == []
+
+
+# --- no two wires of different values cross as a plain "+" (drawn_lines.crossings_without_hop) ---------------------
+# Before hops.py, 67 crossings in 7 of the documentation's figures (33 in lstm_stacked_bidirectional, 12 in
+# language_model_bptt's Σ bus across ∂J/∂e_t) and 298 in the CLI's grid read as junctions; each is now a hop.
+@pytest.mark.parametrize("name", [name for name, _, _ in DOCS])
+def test_no_two_wires_of_a_documentation_figure_cross_without_a_hop(name, tmp_path, library_svg):
+    assert crossings_without_hop(documentation_figure(name, tmp_path / "f.svg")) == []
+
+
+HOPLESS_GRID = {
+    f"lstm-op-1-False-last-backward-False-3-{notation}": "o₃'s backward rule's line to split hops the tanh "
+    "backward's stub to mul backward (18 points long, slanting 0.4 points a point), but that shallow stub leaves "
+    "through the arc's side, 3.6 points past the hop's middle, at (875.1, 147.5): one crossing of the figure's 16"
+    for notation in ("cmu", "elman")}
+
+
+@pytest.mark.parametrize("name", [expect(HOPLESS_GRID, case_id(case)) for case in GRID])
+def test_no_two_wires_of_a_cli_figure_cross_without_a_hop(name, tmp_path, library_svg, capsys):
+    assert crossings_without_hop(cli_figure(name, tmp_path / "figure.svg", capsys)) == []
 
 
 def linear_lines_shared(svg_text: str) -> list[tuple[str, str]]:

@@ -2,6 +2,7 @@
 points beside it. There a crossing reads as a T-junction: the line seems to branch off the other lane."""
 
 import pytest
+from drawn_lines import without_hops
 
 import tinygrad_rnn as tr
 from tinygrad_rnn.viz.graph import build_picture
@@ -34,7 +35,7 @@ def nearest_line_beside_a_turn(picture, placed) -> float:
     it (a line of the same lane runs through its own forks)."""
     into_sums = [k for k, (_, head, _) in enumerate(picture.edges)
                  if picture.nodes[head].kind == "output" and "Σ" in picture.nodes[head].label]
-    lines = [placed.routes[k].points + [placed.routes[k].end] for k in into_sums]
+    lines = [without_hops(placed.routes[k].points + [placed.routes[k].end]) for k in into_sums]  # (a hop: no turn)
     nearest = float("inf")
     for points in lines:
         for turn in points[1:-1]:

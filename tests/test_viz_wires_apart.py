@@ -13,7 +13,7 @@
 import xml.etree.ElementTree as ElementTree
 
 import pytest
-from drawn_lines import Arrow, crossings, point_to_segment, read, segments, wires_side_by_side
+from drawn_lines import Arrow, crossings, crossings_without_hop, point_to_segment, read, segments, wires_side_by_side
 from test_slide_figures import ALONG, NEAR
 
 import tinygrad_rnn as tr
@@ -27,6 +27,16 @@ def two_modules_reading_one_x():
     by_rnn, _ = rnn(x)
     by_gru, _ = gru(x)
     loss = (tr.cat([by_rnn[-1], by_gru[-1]], -1) ** 2).sum()
+    loss.name = "J"
+    return loss
+
+
+def bidirectional_tagger():
+    """embedding → bidirectional GRU → linear → cross_entropy at every step: a tagger"""
+    embedding, head = tr.nn.Embedding(10, 3), tr.nn.Linear(8, 5)
+    gru = tr.nn.GRU(3, 4, bidirectional=True, batch_first=True)
+    output, _ = gru(embedding(tr.tensor([[1, 2, 3, 4]])))
+    loss = tr.nn.functional.cross_entropy(head(output).reshape(-1, 5), tr.tensor([0, 1, 2, 0]))
     loss.name = "J"
     return loss
 
@@ -67,6 +77,41 @@ def test_two_modules_reading_one_x_keep_their_wires_apart(slide, tmp_path, libra
     arrows, nodes = read(text)  # (and the two lines the measure found, still there: x₃ into the GRU, h₃⁽ʳ⁾ into J)
     assert any(nodes[a.tail][0] == "x3" and nodes[a.head][0].startswith("GRU cell") for a in arrows)
     assert any(a.name == "h3(r)" and nodes[a.head][0] == "J" for a in arrows)
+    assert crossings_without_hop(text) == []  # x_t up into the GRU across h_t⁽ʳ⁾: each a hop, not a "+"
+    into_the_gru = [a for a in arrows if nodes[a.tail][0].startswith("x") and nodes[a.head][0].startswith("GRU cell")]
+    assert sum(bool(crossings(x, a)) for x in into_the_gru for a in arrows if a.name.startswith("h")) >= 3
+
+
+def test_a_bidirectional_taggers_input_crosses_the_forward_state_in_a_hop(tmp_path, library_svg):
+    """e_t's line up to the reverse cell t crosses the forward h_t⁽→⁾ arrow to cell t+1: a hop, not a "+"."""
+    text = drawn(bidirectional_tagger, tmp_path, slide=False)  # (free size: one layout, not the slide's variants)
+    arrows, nodes = read(text)
+    risers = [a for a in arrows if nodes[a.tail][0].startswith("e") and "GRU cell" in nodes[a.head][0]]
+    forward = [a for a in arrows if "(→)" in a.name and "GRU cell" in nodes[a.head][0]]
+    assert len(risers) == 8 and len(forward) == 3
+    assert sum(bool(crossings(riser, state)) for riser in risers for state in forward) >= 3
+    assert crossings_without_hop(text) == []
+
+
+def test_a_crossing_without_a_hop_is_found():
+    """The measure, on a plain "+" of two wires, the same two with a hop (hops.py), and two forks of one value."""
+    from tinygrad_rnn.viz.geometry import Route
+    from tinygrad_rnn.viz.hops import hop
+
+    def svg(tails, routes):
+        lines = [" L".join(f"{x},{y}" for x, y in route.points) for route in routes]
+        paths = "".join(f'<path class="edge" data-tail="{tail}" data-head="9" d="M{line}"/>'
+                        for tail, line in zip(tails, lines))
+        return f'<svg xmlns="http://www.w3.org/2000/svg">{paths}</svg>'
+
+    def plus():
+        return [Route([(0.0, 50.0), (100.0, 50.0)], (106.0, 50.0)), Route([(50.0, 0.0), (50.0, 100.0)], (50.0, 106.0))]
+
+    assert crossings_without_hop(svg([0, 1], plus())) == [("0", "1", (50.0, 50.0))]
+    assert crossings_without_hop(svg([0, 0], plus())) == []
+    hopped = plus()
+    assert hop(hopped, [0, 1]) == 1
+    assert crossings_without_hop(svg([0, 1], hopped)) == [] and crossings(*read(svg([0, 1], hopped))[0])
 
 
 def kinds(figure_svg: str) -> dict[str, str]:
@@ -97,3 +142,34 @@ def test_with_params_once_the_initial_states_stand_apart_from_the_weights_bus(ma
         assert box[0] > max(nodes[w][1][2] for w in weights), "h₀ (c₀) right of the weights' column, not in it"
         (arrow,) = [a for a in arrows if a.tail == state]
         assert not any(touches(arrow, drop) for drop in bus), f"{nodes[state][0]}'s arrow touches the weights' bus"
+
+
+def sampling_loop():
+    """a char-level LSTM sampling its next input from each step's scores: J = Σ_t log p(the sample)"""
+    embedding, lstm, head = tr.nn.Embedding(8, 3), tr.nn.LSTM(3, 4), tr.nn.Linear(4, 8)
+    token, state, score = tr.tensor([[1]]), None, 0.0
+    for _ in range(3):
+        output, state = lstm(embedding(token), state)
+        logits = head(output[-1])
+        logits.name = "ŷ"
+        sampled = tr.multinomial(logits.softmax(-1), 1)
+        score = score + logits.log_softmax(-1)[0, int(sampled.item())]
+        token = sampled.reshape(1, 1)
+    score.name = "J"
+    return score
+
+
+def test_a_sampled_choice_round_the_last_step_keeps_a_lane_clear_of_the_loss_bus(tmp_path, library_svg):
+    """The dashed "sampled" line from ŷ₂ round the last step ran one lane (15 px on a slide) under the solid bus of
+    the J_t, along it, and across J₃'s riser as a "+": read as the bus's second line. It now keeps an empty lane
+    between (choice_routes.CHOICE_CLEAR) and hops the riser."""
+    from tinygrad_rnn.viz.geometry import FREE
+
+    text = drawn(sampling_loop, tmp_path, slide=False)
+    arrows, nodes = read(text)
+    (round_the_last,) = [a for a in arrows if a.dashed and nodes[a.head][0] == "x3"]
+    bus = [a for a in arrows if not a.dashed and nodes[a.head][0].startswith("Σ")]
+    over_the_heads = max(segments(round_the_last.line), key=lambda s: abs(s[1][0] - s[0][0]))[0][1]  # (y downwards)
+    bus_y = max(p[1] for a in bus for p, q in segments(a.line) if p[1] == q[1] and p[1] < over_the_heads)
+    assert over_the_heads - bus_y >= 2 * FREE.lane - 0.1
+    assert any(crossings(round_the_last, riser) for riser in bus) and crossings_without_hop(text) == []

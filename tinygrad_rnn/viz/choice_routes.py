@@ -32,15 +32,19 @@ def drops_in_a_gap(grid) -> bool:
     return any(label in CHOICES and not feeds_the_last_step(grid, tail, head) for tail, head, label in grid.edge_list)
 
 
+CHOICE_CLEAR = 2  # lanes between a choice's way over the heads and the buses over it (one lane empty between)
+
+
 def keep_a_lane(grid) -> None:
     """The lane nearest the heads' row kept for a choice that goes round the last step, the buses' lanes over it
-    one further out: midway between the heads and the bus to the loss, it ran 5 points under the bus, along it,
-    read as one bundle with it."""
+    ``CHOICE_CLEAR`` further out: midway between the heads and the bus to the loss, it ran 5 points under the bus,
+    along it, read as one bundle with it; a lane under it (6 points on a slide, 15 px) the dashed line still read
+    as the solid bus's second line."""
     for tail, head, label in grid.edge_list:
         if label in CHOICES and feeds_the_last_step(grid, tail, head):
             row = grid.block_of[tail][0]
-            grid.lane.update({key: lane + 1 for key, lane in grid.lane.items() if key[:2] == (row, True)})
-            grid.lanes_above[row] += 1
+            grid.lane.update({key: lane + CHOICE_CLEAR for key, lane in grid.lane.items() if key[:2] == (row, True)})
+            grid.lanes_above[row] += CHOICE_CLEAR
             return
 
 

@@ -9,6 +9,10 @@ from __future__ import annotations
 from . import tracks as unnamed  # (here `tracks` names a gap's list of named states)
 from .geometry import ARROW, LABEL_CLEAR, Box, Route, finish
 
+# two lanes between a line up a step's side into an op and one out of that op's side down to a node beside the row:
+# a lane apart (6 points on a slide, 14 px), a GRU's z₁ up into h₁ and h₁ down to sum read as one doubled line
+BEYOND_LANES = 2
+
 
 class GapRoutes:
     """Routing through the gap beside a step, given a placed grid (see :class:`~.grid.Grid`, which sets every
@@ -94,7 +98,7 @@ class GapRoutes:
         edge's point the two arrows read as one, pointing both ways. Out of a node outside that lines from the rows
         come into on that side (h_T into J), a quarter of its height towards the op: along h_T's line, ∂J/∂h_T
         out of J read as h_T going on down to the backward rows. ``beyond``: the x of a line up the step's side
-        into the same op (:meth:`~.routes.Routes._past_levels_beside`), which this one runs a lane beyond."""
+        into the same op (:meth:`~.routes.Routes._past_levels_beside`), which this one runs ``BEYOND_LANES`` beyond."""
         column_x = self.column_x[column]
         outside = a if abs(a.x - column_x) > abs(b.x - column_x) else b
         side = 1.0 if outside.x > column_x else -1.0
@@ -103,8 +107,9 @@ class GapRoutes:
         if risers:  # a lane further out than they
             past_risers = self._riser_x(column, side < 0, len(risers))
             gap_x = max(gap_x, past_risers) if side > 0 else min(gap_x, past_risers)
-        if beyond is not None:  # a lane beyond a line up the side into the same op
-            gap_x = max(gap_x, beyond + self.space.lane) if side > 0 else min(gap_x, beyond - self.space.lane)
+        if beyond is not None:  # lanes beyond a line up the side into the same op
+            apart = BEYOND_LANES * self.space.lane
+            gap_x = max(gap_x, beyond + apart) if side > 0 else min(gap_x, beyond - apart)
         input_x = self._input_up_x(column) if side > 0 else None
         if input_x is not None:  # an arrowhead's width beyond an input's line up into the row above: from another
             # source, h₃⁽ʳ⁾ up into J ran 1 point beside x₃'s up into the GRU's cell 3 for 45 points and split from it

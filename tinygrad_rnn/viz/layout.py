@@ -62,6 +62,7 @@ from .geometry import (
     segment_enters,
 )
 from .grid import Grid
+from .hops import hop
 from .label_placement import place_labels
 from .legibility import SLIDE
 from .picture import Picture, display_label, is_backward_rule
@@ -207,6 +208,7 @@ def layout(picture: Picture, sizes: list[tuple[float, float]], notes_beside: flo
         for _, box in grid.clusters:
             box.x = -box.x
         texts = [(text, -x - drawn_width([text], FONT_SIZE), y) for text, x, y in texts]
+    hop(routes, [tail for tail, _, _ in picture.edges])  # (before the names: they keep clear of the hops)
     placed = Layout(boxes, routes, grid.clusters, texts, loops)
     place_labels(placed, [label for _, _, label in picture.edges], [tail for tail, _, _ in picture.edges],
                  [head for _, head, _ in picture.edges])

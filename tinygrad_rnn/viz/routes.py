@@ -334,7 +334,7 @@ class Routes(StateRoutes, BusRoutes, GapRoutes, Risers):
         """The farthest out, on ``node``'s right (or left) side, of the lines that run up beside its step's column
         past the levels in between into that side of ``node`` (:meth:`_past_levels`: a GRU's z₁ into the side of
         h₁ = (1 − z₁) ⊙ n₁ + z₁ ⊙ h₀), or None: where such a line runs, one leaving ``node``'s side for a node
-        beside the row goes a lane beyond it, clear of its arrowhead (h₁ → sum ran 2 points inside z₁'s line,
+        beside the row goes two lanes beyond it, clear of its arrowhead (h₁ → sum ran 2 points inside z₁'s line,
         down where z₁'s went up, and crossed it at h₁'s side)."""
         box, side = self.boxes[node], 1.0 if right else -1.0
         found = []
