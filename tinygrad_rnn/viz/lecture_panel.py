@@ -32,6 +32,7 @@ from .lecture_numbers import (
     what_the_loss_is,
 )
 from .lecture_stages import pytorch_name, stages
+from .lecture_sums import sums_over_the_row
 from .node_details import values_of
 from .notation import Notation, resolve
 from .picture import PER_STEP, is_sum_of_losses, mean_over
@@ -195,6 +196,7 @@ def _sums_figure(loss: Tensor, unrolled: Picture, level: str, notation: Notation
             (None, None))
     picture.notes = []  # (the page's figure writes no notes: the stage's text says what Σ is)
     labels, placed = labelled_layout(picture)
+    sums_over_the_row(picture, placed, sums)  # (beside the row, the Σ cost it the width that holds 24 px)
     return picture_to_svg(picture, placed, labels, f"@PREFIX@-{name}-sums")
 
 
