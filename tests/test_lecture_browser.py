@@ -1415,9 +1415,6 @@ DROPS_IN_VIEW = """() => {""" + FRAME + """
 }"""
 
 
-@pytest.mark.xfail(strict=True, reason="holding every drop into its Σ beside an 8-step row, the sums stage's figure "
-                   "text is 23.98 px (tanh RNN, 8 steps) at 1,920 × 1,080 — 7 of its 8 drops were 24.1 px; an LSTM "
-                   "page's 22.8 px; the Σ above the row instead of beside it would keep 24 px")
 def test_the_sums_stage_text_at_24_px(walk, lecture_files):
     """At 1,920 × 1,080 the sums stage's figure text is 24 px, as every other stage's, with every drop in view."""
     sizes = {}

@@ -151,9 +151,10 @@ def _page(data: dict[str, Any], slides: list[dict[str, Any]] | None = None) -> L
         if panel.get("sums_svg"):
             panel["sums_svg"] = panel["sums_svg"].replace("@PREFIX@", prefix)
         panel["id"] = f"{prefix}-{slug(panel['name'])}"
-    # (the steps' frames, the equation's rows and its fit, the figure's fit, the lit edges, the page)
-    scripts = ("lecture_frames.js", "lecture_rows.js", "lecture_equation.js", "lecture_fit.js", "lecture_lit.js",
-               "lecture.js")
+    # (its numbers, the steps' frames, the equation's rows and its fit, the window's glide, the figure's fit, the lit
+    # edges, the page)
+    scripts = ("lecture_numbers.js", "lecture_frames.js", "lecture_rows.js", "lecture_equation.js", "lecture_glide.js",
+               "lecture_fit.js", "lecture_lit.js", "lecture.js")
     script = "\n".join((ASSETS / name).read_text(encoding="utf-8") for name in scripts)
     style = (ASSETS / "lecture.css").read_text(encoding="utf-8").replace("#PAGE", f"#{prefix}")
     payload = json.dumps(data, ensure_ascii=False, separators=(",", ":")).replace("</", "<\\/")

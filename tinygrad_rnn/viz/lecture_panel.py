@@ -32,6 +32,7 @@ from .lecture_numbers import (
     what_the_loss_is,
 )
 from .lecture_stages import pytorch_name, stages
+from .lecture_sums import sums_over_the_row
 from .node_details import values_of
 from .notation import Notation, resolve
 from .picture import PER_STEP, is_sum_of_losses, mean_over
@@ -126,7 +127,7 @@ def panel_data(name: str, loss: Tensor, layer: Any, level: str, notation: Notati
         stage["held"] = held_nodes(stage, columns[view], stage["named"])  # (and the chain)
         stage["named_box"] = named_box(figures[view], stage["held"])
         if stage["held"] != stage["named"]:  # the chain held: what is named alone, where the chain would be small
-            stage["near_box"] = named_box(figures[view], stage["named"])
+            stage["near_box"] = named_box(figures[view], _near(stage, columns[view], unrolled.edges))
         if view == "summed":
             _hold_the_chosen_sum(stage, summed, weights, svg, columns["unrolled"])
     return {
@@ -144,6 +145,17 @@ def panel_data(name: str, loss: Tensor, layer: Any, level: str, notation: Notati
         "nodes": [_node_info(node, hidden, hidden_norms, notation) for node in unrolled.nodes],
         "slide": slide,
     }
+
+
+def _near(stage: dict[str, Any], columns: dict[str, Any], edges: list[tuple[int, int, str]]) -> list[int]:
+    """What the page's window holds where what it would hold sets the figure's text under the page's (1,280 × 720):
+    what the stage names; unrolled, its two steps from x_t up to their heads, as a 4-step language model's page shows
+    them (an 8-step one's, holding the cells alone, cut the rows round them at its edge: a bare row of cells)."""
+    if stage["phase"] != "unrolled":
+        return stage["named"]
+    two = {side: {i for t in (1, 2) for i in columns.get(side, {}).get(t, [])} for side in ("cells", "above", "below")}
+    heads = {head for tail, head, _ in edges if tail in two["cells"] and head in two["above"]}  # (a cell feeds it)
+    return sorted(set(stage["named"]) | heads | two["below"])
 
 
 def view_of(stage: dict[str, Any], sums_drawn: bool = True) -> str:
@@ -195,6 +207,7 @@ def _sums_figure(loss: Tensor, unrolled: Picture, level: str, notation: Notation
             (None, None))
     picture.notes = []  # (the page's figure writes no notes: the stage's text says what Σ is)
     labels, placed = labelled_layout(picture)
+    sums_over_the_row(picture, placed, sums)  # (beside the row, the Σ cost it the width that holds 24 px)
     return picture_to_svg(picture, placed, labels, f"@PREFIX@-{name}-sums")
 
 

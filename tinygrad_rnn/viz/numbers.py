@@ -2,7 +2,7 @@
 
 Two significant digits are what a room can read and compare; more are used only where two values
 shown together would otherwise print alike (:func:`digits_to_tell_apart`). The lecture page's
-script has the same formatter (``tinygradRnnNumber`` in lecture.js) and the tests run both on
+script has the same formatter (``tinygradRnnNumber`` in lecture_numbers.js) and the tests run both on
 the same cases, so the equations written here and the bars drawn there print a number alike.
 
 Rounding is half away from zero on the exact binary value, as JavaScript's ``toExponential``
