@@ -1,5 +1,5 @@
-"""The names a user's figure gets (a lecturer's review): a ReLU RNN says relu at cell level, not a tanh RNN's
-"RNN cell"."""
+"""What a user's figure says of the model it draws (a lecturer's review): a ReLU RNN says relu at cell level, not a
+tanh RNN's "RNN cell"; a padded batch's BPTT says the steps past a sequence's end add nothing for it."""
 
 import pytest
 
@@ -31,3 +31,29 @@ def test_the_cli_draws_a_relu_rnn_and_refuses_the_option_where_no_rnn_is_drawn(t
     assert path.read_text().count("ReLU RNN cell") == 3
     assert main(["graph", "--cell", "gru", "--nonlinearity", "relu", "-o", str(tmp_path / "gru.svg")]) == 2
     assert "--nonlinearity cannot apply" in capsys.readouterr().err
+
+
+@pytest.fixture(scope="module")
+def padded_classifier():
+    """The review's lengths= classifier, smaller: a GRU over a batch of 2, lengths [4, 2], a loss on h_n."""
+    def build(lengths, name="J"):
+        tr.manual_seed(0)
+        gru, head = tr.nn.GRU(2, 3, batch_first=True), tr.nn.Linear(3, 2)
+        _, h_n = gru(tr.randn(2, 4, 2), lengths=lengths)
+        loss = tr.nn.functional.cross_entropy(head(h_n[-1]), tr.tensor([1, 0]))
+        loss.name = name
+        return loss
+    return build
+
+
+def test_a_padded_batch_s_bptt_says_the_steps_past_a_sequence_s_end_pass_its_gradient_on_and_add_nothing(
+        padded_classifier):
+    """Four equal drops into Σ, nothing saying that sequence 2's steps 3 and 4 (m_t = 0) add nothing for it."""
+    bptt = build_picture((padded_classifier([4, 2]),), level="cell", backward=True).notes
+    assert "Sequence 2 at t = 3, 4 (mₜ = 0): ∂J/∂hₜ passes back unchanged, and those steps add nothing to Σ for it" \
+        in bptt, bptt
+    named = build_picture((padded_classifier([4, 2], "L"),), level="cell", backward=True).notes
+    assert [note for note in named if note.startswith("Sequence 2") and "∂L/∂hₜ" in note]  # the loss's own letter
+    forward = build_picture((padded_classifier([4, 2]),), level="cell").notes
+    full = build_picture((padded_classifier([4, 4]),), level="cell", backward=True).notes
+    assert not [note for note in forward + full if "passes back unchanged" in note]  # no padding, or no gradient
