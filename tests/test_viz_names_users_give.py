@@ -57,3 +57,33 @@ def test_a_padded_batch_s_bptt_says_the_steps_past_a_sequence_s_end_pass_its_gra
     forward = build_picture((padded_classifier([4, 2]),), level="cell").notes
     full = build_picture((padded_classifier([4, 4]),), level="cell", backward=True).notes
     assert not [note for note in forward + full if "passes back unchanged" in note]  # no padding, or no gradient
+
+
+def encoder_decoder(scopes=("encoder", "decoder")):
+    """Two GRUs no model holds, their input sequences unnamed, each call under the user's scope (or none)."""
+    tr.manual_seed(0)
+    enc, dec = tr.nn.GRU(3, 4), tr.nn.GRU(3, 4)
+    with tr.scope(*scopes[:1]):
+        _, h = enc(tr.randn(3, 1, 3))
+    with tr.scope(*scopes[1:]):
+        out, _ = dec(tr.randn(2, 1, 3), h)
+    return out.sum()
+
+
+@pytest.mark.parametrize("notation, x, y", [(None, "x₁", "y₁"), ("cs224n", "x⁽¹⁾", "y⁽¹⁾")])
+def test_two_modules_unnamed_inputs_are_two_letters_and_the_user_s_scopes_name_the_layers(notation, x, y):
+    """input₁…₃ under the encoder and input₁, input₂ again under the decoder: one name for two tensors; and the
+    cells were "GRU 1", "GRU 2" (⁽ᵃ⁾, ⁽ᵇ⁾) under tr.scope("encoder") / tr.scope("decoder")."""
+    picture = build_picture((encoder_decoder(),), level="cell", show_shapes=False, notation=notation)
+    inputs = {node.label for node in picture.nodes if node.kind == "input" and node.step is not None}
+    assert {x, y} <= inputs and not [label for label in inputs if "input" in label], inputs
+    cells = {node.label.partition("\n")[0] for node in picture.nodes if node.kind == "group"}
+    assert cells == {"encoder cell", "decoder cell"}, cells
+    assert any(": encoder" in note and ": decoder" in note for note in picture.notes), picture.notes  # (⁽ᵉ⁾, ⁽ᵈ⁾)
+
+
+def test_one_scope_around_both_layers_names_neither_and_says_how_to_name_a_layer():
+    with pytest.warns(UserWarning, match=r"layer\.scope_name"):
+        picture = build_picture((encoder_decoder(("model", "model")),), level="cell", show_shapes=False)
+    assert {node.label.partition("\n")[0] for node in picture.nodes if node.kind == "group"} == {"GRU 1 cell",
+                                                                                                 "GRU 2 cell"}
