@@ -74,9 +74,11 @@ def encoder_decoder(scopes=("encoder", "decoder")):
 def test_two_modules_unnamed_inputs_are_two_letters_and_the_user_s_scopes_name_the_layers(notation, x, y):
     """input₁…₃ under the encoder and input₁, input₂ again under the decoder: one name for two tensors; and the
     cells were "GRU 1", "GRU 2" (⁽ᵃ⁾, ⁽ᵇ⁾) under tr.scope("encoder") / tr.scope("decoder")."""
+    for level in ("cell", "step", "op")[: 3 if notation is None else 1]:
+        drawn = build_picture((encoder_decoder(),), level=level, show_shapes=False, notation=notation)
+        inputs = {node.label for node in drawn.nodes if node.kind == "input" and node.step is not None}
+        assert {x, y} <= inputs and not [label for label in inputs if "input" in label], (level, inputs)
     picture = build_picture((encoder_decoder(),), level="cell", show_shapes=False, notation=notation)
-    inputs = {node.label for node in picture.nodes if node.kind == "input" and node.step is not None}
-    assert {x, y} <= inputs and not [label for label in inputs if "input" in label], inputs
     cells = {node.label.partition("\n")[0] for node in picture.nodes if node.kind == "group"}
     assert cells == {"encoder cell", "decoder cell"}, cells
     assert any(": encoder" in note and ": decoder" in note for note in picture.notes), picture.notes  # (⁽ᵉ⁾, ⁽ᵈ⁾)

@@ -309,18 +309,19 @@ def name_step_inputs(nodes: list[Node], edges: list[tuple[int, int, str]] = ()) 
     unnamed = [position for position, node in enumerate(nodes) if node.kind == "input" and node.step is not None
                and UNNAMED_INPUT.fullmatch(node.label.split("\n")[0]) and not any(getattr(t, "name", None)
                                                                                  for t in node.tensors)]
-    chain_of = {tail: nodes[head].chain for tail, head, _ in edges if nodes[head].chain is not None}
-    modules: dict[int | None, list[int]] = {}  # the module whose steps read each input (its chains' owner)
-    for position in unnamed:
-        chain = chain_of.get(position)
-        modules.setdefault(None if chain is None else chain.owner, []).append(position)
+    reader = {tail: nodes[head] for tail, head, _ in edges}
+    modules: dict[tuple, list[int]] = {}  # the module whose steps read each input: its chains' owner, or its row
+    for position in unnamed:  # (a step level's steps record no chain: the row they are drawn in names the module)
+        found = reader.get(position)
+        chain, row = (None, ()) if found is None else (found.chain, found.row[:1])
+        modules.setdefault(("row", row) if chain is None else ("owner", chain.owner), []).append(position)
 
-    def order(module: int | None) -> tuple:  # (a decoder's, started after another chain, last)
-        chains = [chain_of[p] for p in modules[module] if p in chain_of]
-        return (any(chain.after for chain in chains), min((chain.serial for chain in chains), default=0))
+    def order(module: tuple) -> tuple:  # (a decoder's, started after another chain, last)
+        read = [reader[p] for p in modules[module] if p in reader]
+        return (any(node.after for node in read), min((node.chain.serial for node in read if node.chain), default=0))
 
     for letter, module in zip(("x", "y"), sorted(modules, key=order)):
-        steps = [(chain_of.get(position), nodes[position].step) for position in modules[module]]
+        steps = [(reader[p].chain if p in reader else None, nodes[p].step) for p in modules[module]]
         if len(steps) != len(set(steps)):
             continue  # (no letter taken: the next module's inputs are still the first named)
         for position in modules[module]:
