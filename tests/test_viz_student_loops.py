@@ -370,8 +370,8 @@ def test_a_free_linear_head_beside_a_cell_is_named_by_its_role_not_bare_weight(s
 
 def test_each_steps_unnamed_input_is_x_t_at_every_level():
     """x[t] of a loop of LSTMCell calls under "t=k" scopes, and x sliced by nn.LSTM: x₁, x₂, x₃ at op level as at
-    cell and step level, never two nodes both "input" nor "input₁"; a step reading two unnamed inputs names
-    neither x."""
+    cell and step level, never two nodes both "input" nor "input₁"; one encoder read on two unnamed sentences
+    names each its own: x_t for the first call's, x′_t for the second's (:func:`.value_names.mark_calls`)."""
     tr.manual_seed(0)
     cell, xs = tr.nn.LSTMCell(2, 3), tr.randn(3, 1, 2)
     h, c = tr.zeros(1, 3), tr.zeros(1, 3)
@@ -387,5 +387,8 @@ def test_each_steps_unnamed_input_is_x_t_at_every_level():
             assert inputs == [(f"x{'₁₂₃'[t]}", t + 1) for t in range(steps)], (level, inputs)
     first, second = tr.randn(2, 1, 2), tr.randn(2, 1, 2)  # one encoder read on two sentences
     encoder = tr.nn.RNN(2, 3)
-    picture = build_picture(((encoder(first)[0][-1] * encoder(second)[0][-1]).sum(),), level="cell")
-    assert not [node.label for node in picture.nodes if node.label.startswith("x")]
+    picture = build_picture(((encoder(first)[0][-1] * encoder(second)[0][-1]).sum(),), level="cell",
+                            show_shapes=False)
+    read = {(picture.nodes[tail].label, next(part for part in picture.nodes[head].row if part.startswith("call ")))
+            for tail, head, _ in picture.edges if picture.nodes[tail].kind == "input" and picture.nodes[tail].step}
+    assert read == {("x₁", "call 1"), ("x₂", "call 1"), ("x′₁", "call 2"), ("x′₂", "call 2")}, read

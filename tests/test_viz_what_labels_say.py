@@ -59,6 +59,19 @@ def test_a_named_score_is_the_j_its_terms_and_gradients_name_in_both_figures(gen
     assert roots == ["J = log p", "J = log p"] and cmu == "L = log p"
 
 
+def test_a_score_the_user_names_by_one_letter_is_that_letter_in_every_gradient_of_both_figures(generation_score):
+    """loss.name = "L" was "L" forward and "J = L" in BPTT, every arrow ∂J/∂…: two names for one scalar."""
+    generation_score.name = "L"
+    try:
+        forward, bptt = (texts(build_picture((generation_score,), level="cell", backward=backward))
+                         for backward in (False, True))
+    finally:
+        generation_score.name = None
+    assert forward[0] == bptt[0] == "L" and "L₁" in forward
+    assert {"∂L/∂L₁ = 1", "Σₜ₌₂⁴ ∂Lₜ/∂h₁", "∂L₁/∂h₁"} <= set(bptt)
+    assert not [text for text in forward + bptt if "J" in text], bptt
+
+
 @pytest.fixture(scope="module")
 def dropped_language_model():
     """Dropout on the embeddings and on the outputs, words given (the review's smallest case)."""

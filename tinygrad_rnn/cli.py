@@ -62,10 +62,10 @@ def graph(args: argparse.Namespace) -> int:
         path = output.with_name(f"{output.stem}_{cell}{output.suffix}") if args.compare else output
         if options["show_grads"] and args.loss == "last":  # what the colours claim, as one number
             norms = tr.analysis.hidden_state_gradient_norms(loss, made[cell][1].hidden_states[0])
-            print(f"{CELL_NAMES[cell]}{_forget_bias_note(cell, args)}: ‖∂J/∂h_1‖ / ‖∂J/∂h_{args.steps}‖ = "
+            print(f"{_cell_name(cell, args)}{_forget_bias_note(cell, args)}: ‖∂J/∂h_1‖ / ‖∂J/∂h_{args.steps}‖ = "
                   f"{norms[0] / norms[-1]:.2e}")
             if args.compare and not args.title:
-                options["title"] = (f"{CELL_NAMES[cell]}{_forget_bias_note(cell, args)}: ‖∂J/∂h_t‖ for a loss on "
+                options["title"] = (f"{_cell_name(cell, args)}{_forget_bias_note(cell, args)}: ‖∂J/∂h_t‖ for a loss on "
                                     f"step {args.steps}")
         try:
             with warnings.catch_warnings(record=True) as caught, said_as_flags():  # (its notes: --all-steps)
@@ -104,8 +104,9 @@ def _last_step_loss(cell: str, args: argparse.Namespace):
     tr.manual_seed(args.seed)
     layer_class = {"rnn": tr.nn.RNN, "lstm": tr.nn.LSTM, "gru": tr.nn.GRU}[cell]
     device = getattr(args, "device", "cpu")
+    relu = {"nonlinearity": "relu"} if cell == "rnn" and getattr(args, "nonlinearity", "tanh") == "relu" else {}
     layer = layer_class(args.input_size, args.hidden_size, num_layers=args.layers, bidirectional=args.bidirectional,
-                        device=device)
+                        device=device, **relu)
     if cell == "lstm" and getattr(args, "forget_bias", 0.0):
         tr.nn.init.lstm_forget_gate_bias_(layer, args.forget_bias)
     from .viz.lecture_models import last_step_loss
@@ -114,6 +115,11 @@ def _last_step_loss(cell: str, args: argparse.Namespace):
 
 
 CELL_NAMES = {"rnn": "tanh RNN", "lstm": "LSTM", "gru": "GRU"}
+
+
+def _cell_name(cell: str, args: argparse.Namespace) -> str:
+    """The cell as a sentence names it: "tanh RNN", or "ReLU RNN" with ``--nonlinearity relu``."""
+    return "ReLU RNN" if cell == "rnn" and getattr(args, "nonlinearity", "tanh") == "relu" else CELL_NAMES[cell]
 
 
 def _forget_bias_note(cell: str, args: argparse.Namespace) -> str:
@@ -469,6 +475,8 @@ def build_parser() -> argparse.ArgumentParser:
     drawing.add_argument("--compare", action="store_true",
                          help="draw rnn, lstm and gru (files OUTPUT_rnn, _lstm, _gru) on one gradient colour scale")
     drawing.add_argument("--steps", type=_positive, default=4, help="time steps to unroll")
+    drawing.add_argument("--nonlinearity", choices=["tanh", "relu"], default="tanh",
+                         help="the RNN's h_t = tanh(…) or relu(…), as nn.RNN(nonlinearity=...) (--cell rnn)")
     drawing.add_argument("--layers", type=_positive, default=1, help="stacked layers")
     drawing.add_argument("--bidirectional", action="store_true", help="a reverse direction too")
     drawing.add_argument("--level", choices=["op", "cell", "step"], default="op",
@@ -640,6 +648,9 @@ def options_that_cannot_apply(args: argparse.Namespace, given: set[str]) -> list
             refuse(("--vocab",), "it sizes the language model of --loss every")
         if args.cell != "lstm" and not args.compare:
             refuse(("--forget-bias",), "only an LSTM has a forget gate: add --cell lstm or --compare")
+        if args.cell != "rnn" or args.compare or args.loss == "every":
+            refuse(("--nonlinearity",), "it picks the plain RNN's tanh or relu: draw --cell rnn alone, "
+                                        "with --loss last")
         if args.bidirectional and args.loss == "every":  # its own test: not an elif of the forget bias's
             found.append(("--bidirectional", "a language model (--loss every) reads left to right: it cannot see "
                                              "the token it predicts"))

@@ -56,7 +56,7 @@ class Chain:
     (False, True)
     """
 
-    __slots__ = ("module", "layer", "direction", "owner", "serial", "after", "initial")
+    __slots__ = ("module", "layer", "direction", "owner", "serial", "after", "initial", "user_scope")
 
     def __init__(self, module: str, layer: int, direction: str, owner: int = 0, after: int = 0) -> None:
         self.module = module  # the module's name in drawings and scopes ("LSTM", "encoder")
@@ -66,6 +66,9 @@ class Chain:
         self.serial = next(_CHAINS_MADE)  # the order chains were made in
         self.after = after  # timeline steps before its step 1: where a figure draws it, never its steps' names
         self.initial: tuple[tuple[Any, str], ...] = ()  # states a user handed its first step: ((h, "h_0"),)
+        # the user's scopes around the call that made it, less the time steps (tr.scope("encoder"): ("encoder",)),
+        # which name it where two layers go by one kind (viz.picture.chain_rows)
+        self.user_scope = tuple(part for part in STATE.scope if step_of((part,)) is None)
 
     def __repr__(self) -> str:
         return f"Chain({self.module!r}, layer={self.layer}, direction={self.direction!r}, serial={self.serial})"

@@ -81,7 +81,7 @@ from .user_steps import (
     split_recurrences,
     steps_holding_calls,
 )
-from .value_names import name_values
+from .value_names import loss_named_by_user, name_values
 from .views import bptt_picture, forward_and_backward_picture, rolled_picture
 from .walk import fold_transposed_weights, gradients_of, leaves_of, place_step_inputs, token_inputs, walk
 from .weight_key import write_weight_key
@@ -179,7 +179,8 @@ def build_picture(tensors: tuple[Tensor, ...], level: str = "op", backward: bool
     picture.notes += input_weight_notes(picture, notation)  # CS224N's W_e drawn on x⁽ᵗ⁾: what x⁽ᵗ⁾ stands for
     if level != "op":  # each sequence's h_n, where a batch ran with lengths=
         modules = {node.chain: node.row[0] for node in picture.nodes if node.chain is not None and node.row}
-        picture.notes += lengths_notes(roots, notation, modules)
+        loss = loss_named_by_user(picture, notation).symbol("J") if backward else ""  # (∂L/∂hₜ, as its arrows)
+        picture.notes += lengths_notes(roots, notation, modules, gradient_of=loss)
     if level != "op" and not backward:  # a head's states that a cat joined: [h₄⁽→⁾; h₁⁽←⁾] under its name
         write_concatenations(picture, concatenations(tensors), notation)
     if show_grads:  # the scale spans the norms drawn, unless fixed (to compare several figures)
@@ -254,7 +255,7 @@ def _picture_of(roots: tuple[Tensor, ...], level: str, backward: bool, show_shap
     else:  # a recorded gradient graph: one node per backward rule, named by what it does to δ
         nodes, edges = merge_backward_rules(nodes, edges, live)
     nodes, edges = draw_detached(nodes, edges, detached, taken, level)  # dashed from the step that computed it
-    name_step_inputs(nodes)  # x_t, not "input₂", at every level
+    name_step_inputs(nodes, edges)  # x_t, not "input₂", at every level; a second module's y_t
     name_decoder_words(nodes, decoded)  # a decoder's y_t, y₀ = [BEGIN] first
     notation = notation or resolve(None)
     notes += name_dropout_steps(nodes, edges, dropped, notation)  # "d₂ = dropout", not "mul t=2"; a mask fed to cells

@@ -291,11 +291,14 @@ def decoder_reads(nodes: list[Node], readers) -> dict[int, int]:
     return found
 
 
-def name_step_inputs(nodes: list[Node]) -> None:
+def name_step_inputs(nodes: list[Node], edges: list[tuple[int, int, str]] = ()) -> None:
     """x_t for each unnamed tensor a step reads as its input — a layer's x sliced by step ("input₂"), each
     ``x[t]`` of a hand-written loop (a leaf of its own each step, "input" at every step): the name every level
-    and the lectures give it, so that two steps' inputs are not drawn alike. Where a step reads two unnamed
-    inputs (two sentences, one encoder), neither is called x: which would be x_t?
+    and the lectures give it, so that two steps' inputs are not drawn alike. A second module's input sequence is
+    another tensor with its own letter: y_t (an encoder's x_t, its decoder's y_t — a decoder, started from another
+    chain's state, comes last); a third keeps its "input". One module's calls share their letter, and each call after
+    the first carries its prime (x′₁: :func:`.value_names.mark_calls`). Where one call's step reads two unnamed
+    inputs (two sentences read side by side), neither is called x: which would be x_t?
 
     >>> nodes = [Node(1, "input", "input", step=1), Node(2, "input", "input₂\\n(1, 2)", step=2),
     ...          Node(3, "input", "h_0")]
@@ -303,13 +306,26 @@ def name_step_inputs(nodes: list[Node]) -> None:
     >>> [node.label for node in nodes]
     ['x₁', 'x₂\\n(1, 2)', 'h_0']
     """
-    unnamed = [node for node in nodes if node.kind == "input" and node.step is not None and
-               UNNAMED_INPUT.fullmatch(node.label.split("\n")[0]) and not any(getattr(t, "name", None) for t in
-                                                                              node.tensors)]
-    steps = [node.step for node in unnamed]
-    if len(steps) == len(set(steps)):
-        for node in unnamed:
-            node.label = renamed(node.label, subscript("x", node.step))
+    unnamed = [position for position, node in enumerate(nodes) if node.kind == "input" and node.step is not None
+               and UNNAMED_INPUT.fullmatch(node.label.split("\n")[0]) and not any(getattr(t, "name", None)
+                                                                                 for t in node.tensors)]
+    reader = {tail: nodes[head] for tail, head, _ in edges}
+    modules: dict[tuple, list[int]] = {}  # the module whose steps read each input: its chains' owner, or its row
+    for position in unnamed:  # (a step level's steps record no chain: the row they are drawn in names the module)
+        found = reader.get(position)
+        chain, row = (None, ()) if found is None else (found.chain, found.row[:1])
+        modules.setdefault(("row", row) if chain is None else ("owner", chain.owner), []).append(position)
+
+    def order(module: tuple) -> tuple:  # (a decoder's, started after another chain, last)
+        read = [reader[p] for p in modules[module] if p in reader]
+        return (any(node.after for node in read), min((node.chain.serial for node in read if node.chain), default=0))
+
+    for letter, module in zip(("x", "y"), sorted(modules, key=order)):
+        steps = [(reader[p].chain if p in reader else None, nodes[p].step) for p in modules[module]]
+        if len(steps) != len(set(steps)):
+            continue  # (no letter taken: the next module's inputs are still the first named)
+        for position in modules[module]:
+            nodes[position].label = renamed(nodes[position].label, subscript(letter, nodes[position].step))
 
 
 def name_decoder_words(nodes: list[Node], decoded: dict[int, int]) -> None:

@@ -196,11 +196,15 @@ def merge_groups(nodes: list[Node], links, level: str, gradient_only: bool = Fal
         return any(source[0] == "group" for source in drawn_sources(inputs, fold_all=True))
 
     groups: dict[Any, Node] = {}
+    # nn.RNN(nonlinearity="relu")'s cell says so ("ReLU RNN cell"): drawn as "RNN cell", it is a tanh RNN's picture
+    relu_cells = {key for position, key in group_of.items()  # (a fused step: its op's own nonlinearity)
+                  if "relu" in (nodes[position].key.name, getattr(nodes[position].key, "nonlinearity", None))}
     for position, key in group_of.items():
         node = nodes[position]
         if key not in groups:
             (row, step) = key
             name = row[0] if len(row) > 1 else ""
+            name = f"ReLU {name}" if key in relu_cells and name.startswith("RNN") else name
             label = (f"{name} cell".strip() if level == "cell" else "step")
             if is_backward_rule(node):
                 label += ", backward"

@@ -7,6 +7,7 @@
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -243,12 +244,45 @@ def chain_rows(chains: list[Any]) -> dict[Any, tuple[str, ...]]:
             owners[chain.module].append(chain.owner)
     several = {chain: max(c for o, c in calls.items() if (o.owner, o.layer, o.direction) ==
                           (chain.owner, chain.layer, chain.direction)) > 1 for chain in calls}
+    scoped = scope_names(list(calls), owners)
     rows = {}
     for chain, call in calls.items():
         named = owners[chain.module]
-        module = chain.module if len(named) == 1 else f"{chain.module} {named.index(chain.owner) + 1}"
+        module = chain.module if len(named) == 1 else scoped.get(chain.owner) or \
+            f"{chain.module} {named.index(chain.owner) + 1}"
         rows[chain] = (module, *((f"call {call}",) if several[chain] else ()), f"layer {chain.layer}", chain.direction)
     return rows
+
+
+def scope_names(chains: list[Any], owners: dict[str, list[int]]) -> dict[int, str]:
+    """The name a scope the user wrapped around a whole layer call gives that layer, where two layers go by one kind
+    (``with tr.scope("encoder"): enc(x)`` and ``with tr.scope("decoder"): dec(y, h)``: rows "encoder" and "decoder",
+    marks ⁽ᵉ⁾, ⁽ᵈ⁾, never "GRU 1", "GRU 2"): {owner: its scope's innermost word}, each word one layer's alone. Where
+    one scope wraps several of them, or not every one has a scope of its own, it names none of them and a warning
+    says once how to name a layer: ``layer.scope_name``.
+
+    >>> from tinygrad_rnn.steps import Chain
+    >>> from tinygrad_rnn.recording import scope
+    >>> with scope("encoder"):
+    ...     first = Chain("GRU", 0, "forward", owner=1)
+    >>> with scope("decoder"):
+    ...     second = Chain("GRU", 0, "forward", owner=2)
+    >>> scope_names([first, second], {"GRU": [1, 2]})
+    {1: 'encoder', 2: 'decoder'}
+    """
+    words: dict[int, set[str]] = {}  # owner → the innermost scope word of each of its calls
+    for chain in chains:
+        if len(owners[chain.module]) > 1:
+            words.setdefault(chain.owner, set()).add(chain.user_scope[-1] if chain.user_scope else "")
+    taken = [word for found in words.values() for word in found]
+    named = {owner: next(iter(found)) for owner, found in words.items()
+             if len(found) == 1 and "" not in found and taken.count(next(iter(found))) == 1}
+    if len(named) < len(words) and any(taken):  # (the user did write a scope: say why it is not the layer's name)
+        warnings.warn(f"viz: the scopes {sorted(set(filter(None, taken)))} do not each wrap one layer's calls, so "
+                      f"the layers of one kind are drawn numbered ({', '.join(sorted(owners))} 1, 2, …); name a layer "
+                      f"with layer.scope_name = \"encoder\"", stacklevel=2)
+        return {}
+    return named
 
 
 def step_position(scope: tuple[str, ...]) -> int:

@@ -62,12 +62,14 @@ def name_final_states(nodes: list[Node], edges: list[tuple[int, int, str]], mask
     return [(tail, head, named(tail, head, label)) for tail, head, label in edges]
 
 
-def lengths_notes(roots: Iterable[Any], notation: Notation, modules: dict | None = None) -> list[str]:
+def lengths_notes(roots: Iterable[Any], notation: Notation, modules: dict | None = None,
+                  gradient_of: str = "") -> list[str]:
     """The key line of each batch run with lengths under ``roots``: its masks read back into the lengths they were
     made from (the mask of step t is 1 for the sequences still running at t), and the step each sequence's h_n is
     taken at (a forward direction's, where a reverse direction reads the masks too: its h_n is h₁ for every
     sequence). A walk of the recorded graph, no recursion. Where several calls ran with lengths, one line each, named
-    by the module its chains are drawn in (``modules``: chain → the name its row is drawn with, "RNN 2").
+    by the module its chains are drawn in (``modules``: chain → the name its row is drawn with, "RNN 2"). A BPTT
+    figure (``gradient_of``: the loss's letter, J) adds what its arrows cannot show: :func:`padded_steps_note`.
 
     >>> import tinygrad_rnn as tr
     >>> from tinygrad_rnn.viz.notation import resolve
@@ -109,4 +111,37 @@ def lengths_notes(roots: Iterable[Any], notation: Notation, modules: dict | None
         notes.append(f"Each {cell} reads {mask} = [t ≤ lengths], lengths = ({', '.join(map(str, lengths))}): a "
                      f"sequence that has ended keeps its state, so {last} = ({taken})" +
                      (f" forward; in reverse, {notation.at_step('h', '1')}" if reverse else ""))
+        if gradient_of:
+            notes += padded_steps_note(lengths, len(rows), notation, gradient_of, cell.removesuffix("cell"))
     return notes
+
+
+def padded_steps_note(lengths: list[int], steps: int, notation: Notation, loss: str, module: str = "") -> list[str]:
+    """A BPTT figure's key line for a batch run with ``lengths`` over ``steps`` steps: a step past a sequence's end
+    (mₜ = 0) hands ∂J/∂hₜ back unchanged for that sequence and adds nothing to its Σ terms — the figure draws every
+    step's drop into Σ alike, the batch's sum, and would say the padding contributes. None where every sequence runs
+    every step.
+
+    >>> from tinygrad_rnn.viz.notation import resolve
+    >>> padded_steps_note([4, 2], 4, resolve(None), "J")
+    ['Sequence 2 at t = 3, 4 (mₜ = 0): ∂J/∂hₜ passes back unchanged, and those steps add nothing to Σ for it']
+    >>> padded_steps_note([5, 5, 1, 2], 5, resolve("cs224n"), "J", "GRU 2 ")[0][:62]
+    'GRU 2: where m⁽ᵗ⁾ = 0 (a sequence past its end), ∂J/∂h⁽ᵗ⁾ pass'
+    """
+    short = [(b, length) for b, length in enumerate(lengths) if length < steps]
+    if not short:
+        return []
+    mask, gradient = notation.at_step("m", "t"), f"∂{loss}/∂{notation.at_step('h', 't')}"
+    prefix = f"{module.strip()}: " if module.strip() else ""
+    if len(lengths) > SHOWN_ONE_BY_ONE:
+        text = f"{prefix}where {mask} = 0 (a sequence past its end), {gradient} passes back unchanged for that " \
+               "sequence, and the step adds nothing to Σ for it"
+    else:
+        said = []
+        for b, length in short:
+            padded = list(range(length + 1, steps + 1))
+            times = ", ".join(map(str, padded)) if len(padded) <= 3 else f"{padded[0]} … {padded[-1]}"
+            said.append(f"sequence {b + 1} at t = {times}")
+        text = f"{prefix}{' and '.join(said)} ({mask} = 0): {gradient} passes back unchanged, and those steps " \
+               f"add nothing to Σ for {'it' if len(short) == 1 else 'each'}"
+    return [text[0].upper() + text[1:]]

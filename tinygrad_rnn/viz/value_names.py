@@ -70,6 +70,7 @@ def name_values(picture: Picture, notation: Notation, parameters: set[str], show
             notation = notation.for_cell("gru")  # the lecture's one bias, kept apart (name_parameters): a GRU's
         picture.notes += notation.merged_biases(parts)
     write_tied_uses(picture, notation)
+    notation = loss_named_by_user(picture, notation)
     define_loss(picture, notation)
     rename_values(picture, notation)
     # J_t's target in the notation's time (never targetₜ beside h⁽ᵗ⁾): the next word where each J_t predicts the
@@ -85,6 +86,40 @@ def name_values(picture: Picture, notation: Notation, parameters: set[str], show
     elif targets is not None:
         raise ValueError("targets: what each J_t should predict is written beside the words it is for; pass "
                          "tokens=[...] too (the words of x_1 … x_T)")
+
+
+def _is_loss(node: Node) -> bool:
+    """A figure's root scalar, the J its gradients are of (a BPTT figure's: the forward root's key under "backward")."""
+    key = node.key[1] if isinstance(node.key, tuple) and node.key[:1] == ("backward",) else node.key
+    return node.kind == "output" and isinstance(key, tuple) and key[:1] == ("output",) and \
+        all(tensor.numel() == 1 for tensor in node.tensors if hasattr(tensor, "numel"))
+
+
+def loss_named_by_user(picture: Picture, notation: Notation) -> Notation:
+    """The notation with the user's own letter for the loss (``loss.name = "L"``) where J is written: a BPTT figure's
+    every ∂L/∂h₃ and Σₜ ∂L/∂W_hh|₍ₜ₎, the terms L₃ of Σₜ Lₜ, in the forward figure and its BPTT alike — one name for
+    one scalar, never "J = L" beside ∂J/∂…. Only a single letter the figure names nothing else by is taken as the
+    loss's letter; a longer name ("log p") is defined instead (:func:`define_loss`: "J = log p"), and a loss named J
+    is the notation's loss (L in CMU's).
+
+    >>> import tinygrad_rnn as tr
+    >>> from tinygrad_rnn.viz.graph import build_picture
+    >>> h = tr.zeros(1, 2, requires_grad=True)
+    >>> for t in range(2):
+    ...     with tr.scope(f"t={t + 1}"):
+    ...         h = (h + 1).tanh()
+    >>> loss = h.sum()
+    >>> loss.name = "L"
+    >>> bptt = build_picture((loss,), level="cell", backward=True)
+    >>> bptt.nodes[0].label, sorted({label for *_, label in bptt.edges if label.startswith("∂")})
+    ('L', ['∂L/∂h₁', '∂L/∂h₂'])
+    """
+    letters = {node.label.partition("\n")[0] for node in picture.nodes if _is_loss(node)}
+    letter = next(iter(letters)) if len(letters) == 1 else ""
+    taken = set(VALUES) | set(GATES) | {symbol for name, symbol in notation.names.items() if name != "J"}
+    if len(letter) != 1 or not letter.isalpha() or letter in taken or letter in ("J", notation.symbol("J")):
+        return notation
+    return replace(notation, names={**notation.names, "J": letter})
 
 
 def define_loss(picture: Picture, notation: Notation) -> None:
@@ -103,13 +138,8 @@ def define_loss(picture: Picture, notation: Notation) -> None:
     >>> [build_picture((score,), level="cell", backward=back).nodes[0].label for back in (False, True)]
     ['J = log p', 'J = log p']
     """
-    def root(node: Node) -> bool:  # (a BPTT figure's J: the forward root's key, under "backward"; a scalar)
-        key = node.key[1] if isinstance(node.key, tuple) and node.key[:1] == ("backward",) else node.key
-        return node.kind == "output" and isinstance(key, tuple) and key[:1] == ("output",) and \
-            all(tensor.numel() == 1 for tensor in node.tensors if hasattr(tensor, "numel"))
-
-    roots = [node for node in picture.nodes if root(node)]
-    others = [text for node in picture.nodes if not root(node) for text in [node.label, *node.parameters]] + \
+    roots = [node for node in picture.nodes if _is_loss(node)]
+    others = [text for node in picture.nodes if not _is_loss(node) for text in [node.label, *node.parameters]] + \
         [label for *_, label in picture.edges]
     if not any(match.group(1) == "J" for text in others for match in TOKEN.finditer(text)):
         return
