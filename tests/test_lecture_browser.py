@@ -276,9 +276,8 @@ def lecture_files(tmp_path_factory):
 
 
 def go_to(page, stage):
-    """Stage ``stage`` (counted from 1, as the page counts), through the URL."""
-    page.evaluate(f"window.location.hash = '#stage={stage}'")
-    page.wait_for_function(f"document.querySelector('.tgr-lecture').dataset.stage === '{stage - 1}'")
+    """Stage ``stage`` (counted from 1, as the page counts), through the URL: read_at, reading nothing."""
+    read_at(page, stage)
 
 
 # Two animation frames: whatever the page does in the frame after a stage (a font's late re-fit, the first frame
@@ -290,6 +289,37 @@ TWO_FRAMES = "new Promise((done) => requestAnimationFrame(() => requestAnimation
 def settle(page):
     """Wait until the page has drawn two frames since the stage changed (not a fixed time)."""
     page.evaluate(TWO_FRAMES)
+
+
+# Stage ``stage`` through the URL, as go_to, then ``frames`` animation frames, then each probe read: in one call into
+# the page. The page's own hashchange listener (added as it loaded) has rendered the stage when this one runs.
+AT_STAGE = """async ([stage, frames, args]) => {
+  const root = document.querySelector('.tgr-lecture'), hash = `#stage=${stage}`;
+  if (window.location.hash !== hash) {
+    await new Promise((done) => {
+      window.addEventListener('hashchange', done, {once: true});
+      window.location.hash = hash;
+    });
+  }
+  if (root.dataset.stage !== String(stage - 1)) {
+    throw new Error(`asked for stage ${stage} through the URL, the page shows ${Number(root.dataset.stage) + 1}`);
+  }
+  for (let k = 0; k < frames; k++) await new Promise((done) => requestAnimationFrame(done));
+  return [PROBES].map((probe, k) => probe(args[k]));
+}"""
+
+
+def read_at(page, stage, *probes, frames=0):
+    """Go to stage ``stage`` (counted from 1) and read each probe there — a JavaScript function, or a pair (function,
+    its argument) — in one call into the page: what each returns, in order. go_to and an evaluate per probe take a
+    round trip each, and on a loaded machine the round trips, not the page's work, were most of a stage's time.
+    ``frames=2`` reads what settle would (not under an installed clock: its frames wait for the test to run it on).
+
+    ``geometry, cut = read_at(page, 3, GEOMETRY, NODES_CUT)``
+    """
+    pairs = [probe if isinstance(probe, tuple) else (probe, None) for probe in probes]
+    return page.evaluate(AT_STAGE.replace("PROBES", ", ".join(f"({code})" for code, _ in pairs)),
+                         [stage, frames, [arg for _, arg in pairs]])
 
 
 @pytest.mark.parametrize("width, height", [(1280, 720), (1920, 1080), (3840, 2160)])
@@ -498,6 +528,11 @@ def test_connectivity_colours_earlier_characters_by_their_influence(browser, tmp
     assert problems == []
 
 
+# What a stage shows: the text of its header, stage row, sums and footer (as inner_text reads them); its equation's rows
+PARTS_SHOWN = "() => ['.header', '.stage-row', '.sums', '.footer'].map((p) => document.querySelector(p).innerText)"
+EQUATION_ROWS = "() => [...document.querySelectorAll('.equation mtr')].map((row) => row.textContent)"
+
+
 @pytest.mark.parametrize("notation", ["pytorch", "cs224n"])
 def test_what_the_page_shows_is_in_the_notation_not_code(browser, tmp_path, notation):
     """Every stage as the browser shows it (its text, equations, bars, the tooltip of a cell): h₃ with its
@@ -511,10 +546,8 @@ def test_what_the_page_shows_is_in_the_notation_not_code(browser, tmp_path, nota
                  ["stages"])
     shown = []
     for stage in range(1, stages + 1):
-        go_to(page, stage)
-        for part in (".header", ".stage-row", ".sums", ".footer"):
-            shown += page.inner_text(part).split("\n")
-        shown += page.eval_on_selector_all(".equation mtr", "rows => rows.map(row => row.textContent)")  # a row, whole
+        parts, rows = read_at(page, stage, PARTS_SHOWN, EQUATION_ROWS)
+        shown += [line for part in parts for line in part.split("\n")] + rows  # (a row, whole)
     page.keyboard.press("z")  # the whole figure: hover a cell, and read its tooltip
     page.hover(".view:not([hidden]) .node.group >> nth=0")  # (the sums' figure, the unrolled one's cells numbered)
     shown += page.inner_text(".tooltip").split("\n")
@@ -554,9 +587,8 @@ def test_a_lit_arrows_label_wider_than_its_gap_stands_clear_of_its_cells(browser
     for name in ("tanh RNN", "LSTM", "GRU"):
         page.click(f"button:has-text('{name}')")
         for stage in range(12, 20):  # the gradient reaches t = 8, 7, …, 1
-            go_to(page, stage)
-            settle(page)  # the window is set, and laid out, in the frames after the stage
-            labels = page.evaluate(LIT_LABELS_PLACED)
+            # (the window is set, and laid out, in the frames after the stage)
+            [labels] = read_at(page, stage, LIT_LABELS_PLACED, frames=2)
             assert labels, (name, stage)
             for label in labels:
                 assert label["whole"] and label["onNodes"] == 0, (name, width, stage, label)
@@ -635,9 +667,8 @@ def test_the_figures_window_cuts_no_node_and_no_label(browser, tmp_path):
         if theme == "dark":
             page.keyboard.press("t")
         for stage in range(1, stages + 1):
-            go_to(page, stage)
-            settle(page)  # the window is set, and laid out, in the frames after the stage
-            assert page.evaluate(CUT_NODES) == [], (theme, stage)
+            # (the window is set, and laid out, in the frames after the stage)
+            assert read_at(page, stage, CUT_NODES, frames=2) == [[]], (theme, stage)
     assert problems == []
 
 
@@ -660,11 +691,10 @@ def test_a_backward_stage_shows_the_loss_its_text_names(browser, tmp_path, width
                 and stage["t"] <= 4]
     assert [t for _, t in backward] == [4, 3, 2, 1]
     for stage, t in backward:
-        go_to(page, stage)
-        settle(page)  # the window is set, and laid out, in the frames after the stage
-        # J_t, always (where the stage's equation and bars leave too little height, the last stage at 1,280 × 720,
-        # the figure is scaled to hold it: it showed the cells only, J_t marked ▲)
-        assert page.evaluate(LOSS_IN_VIEW, t), (width, height, t)
+        # J_t, always, two frames after the stage (the window is set, and laid out, in them): where the stage's equation
+        # and bars leave too little height, the last stage at 1,280 × 720, the figure is scaled to hold it (it showed
+        # the cells only, J_t marked ▲)
+        assert read_at(page, stage, (LOSS_IN_VIEW, t), frames=2) == [True], (width, height, t)
     assert problems == []
 
 
@@ -699,13 +729,13 @@ def test_a_backward_stage_shows_the_cells_it_is_about(browser, language_models, 
         t = found["t"]
         if found["phase"] != "backward" or t > panel["steps"]:
             continue
-        go_to(page, stage)
         cells = panel["cells"][str(t)] + panel["cells"].get(str(t + 1), [])
-        assert all(page.evaluate(NODES_IN_VIEW, cells)), (cell, width, height, stage, "the cells of t and t+1")
         loss_column = sorted(panel["above"][str(t)], key=lambda i: -boxes[i])  # the head first, then J_t
+        cells_shown, loss_column_shown = read_at(page, stage, (NODES_IN_VIEW, cells), (NODES_IN_VIEW, loss_column))
+        assert all(cells_shown), (cell, width, height, stage, "the cells of t and t+1")
         # which the stage's text names: in view at every size (an 8-step model's last stage at 1,280 × 720
         # showed the cells alone, J_t marked ▲ above)
-        assert all(page.evaluate(NODES_IN_VIEW, loss_column)), (cell, width, height, stage, "J_t")
+        assert all(loss_column_shown), (cell, width, height, stage, "J_t")
     assert problems == []
 
 
@@ -801,18 +831,19 @@ def walk(browser):
                 if number:
                     page.locator(".tgr-lecture .switcher button").nth(number).click()
                 for stage, found in enumerate(panel["stages"], 1):
-                    go_to(page, stage)
-                    record = {"panel": number, "stage": stage, "cut": page.evaluate(NODES_CUT)}
+                    probes = {"cut": NODES_CUT}
                     if number == 0:  # (the probes below read the first panel's data)
-                        geometry = page.evaluate(GEOMETRY)
-                        record.update(geometry=geometry, named_out_of_view=page.evaluate(NAMED_OUT_OF_VIEW))
-                        if geometry["figureText"] < geometry["page"] - 0.05:
-                            record["named_fills"] = page.evaluate(NAMED_FILLS)
+                        probes.update(geometry=GEOMETRY, named_out_of_view=NAMED_OUT_OF_VIEW)
                         if found["phase"] != "rolled":
-                            record["steps_said_and_whole"] = page.evaluate(STEPS_SAID_AND_SHOWN, panel["cells"])
+                            probes["steps_said_and_whole"] = STEPS_SAID_AND_SHOWN, panel["cells"]
                         if found["phase"] == "sums":  # (the first weight's Σ, chosen as the page opens)
-                            record["drops"] = page.evaluate(DROPS_IN_VIEW)
-                            record["terms"] = len(panel["weights"][0]["terms"])
+                            probes["drops"] = DROPS_IN_VIEW
+                    record = {"panel": number, "stage": stage, **dict(zip(probes, read_at(page, stage,
+                                                                                           *probes.values())))}
+                    if number == 0 and record["geometry"]["figureText"] < record["geometry"]["page"] - 0.05:
+                        record["named_fills"] = page.evaluate(NAMED_FILLS)
+                    if "drops" in record:
+                        record["terms"] = len(panel["weights"][0]["terms"])
                     records.append(record)
             shown_theme = page.evaluate("document.querySelector('.tgr-lecture').dataset.theme")
             walked[path, width, height, theme] = records, shown_theme, problems
@@ -875,12 +906,20 @@ def test_a_gliding_window_shows_no_node_cut_and_no_arrow_from_nowhere(browser, w
     assert cut == [], (width, height, cut[:8])
 
 
+# The frames of a glide read (ms after the stage changed; the clock runs through every frame between them): every 96 ms
+# and the window at rest. With the window's edge left cutting a gliding node (wholeNodesIn's second loop never
+# moving), the 16 ms frames of these two pages showed a node cut in 13 and 14 of their 20 changes at 1,280 × 720,
+# 6 and 10 at 1,920 × 1,080, 765 frames; these frames catch every one of those 43 changes (142 frames), as every
+# 32 ms did (387).
+GLIDE_FRAMES_READ = (32, 128, 224, 320, 416, 480)
+
+
 @pytest.mark.parametrize("width, height", [(1280, 720), (1920, 1080)])
 def test_no_node_is_cut_at_any_frame_of_a_glide(browser, worded, op_level_pages, width, height):
-    """Each stage change, forward and back: at every frame of the 450 ms glide each node is whole in the visible box
-    or out of it. A node gliding across the window's edge stood cut in half (the LSTM language model at 1,280 × 720:
-    232 frames in its 20 changes, its e_t and J_t rows, h₀ and c₀; 128 at 1,920 × 1,080): it is left out until it
-    is all in the window."""
+    """Each stage change, forward and back: at the frames of the 450 ms glide read (GLIDE_FRAMES_READ) each node is
+    whole in the visible box or out of it. A node gliding across the window's edge stood cut in half (the LSTM
+    language model at 1,280 × 720: 232 frames in its 20 changes, its e_t and J_t rows, h₀ and c₀; 128 at
+    1,920 × 1,080): it is left out until it is all in the window."""
     cut = []
     for path in (worded, op_level_pages["lstm"]):
         page = browser.new_page(viewport={"width": width, "height": height})
@@ -889,12 +928,13 @@ def test_no_node_is_cut_at_any_frame_of_a_glide(browser, worded, op_level_pages,
         page.clock.pause_at(5000)  # (the page's frames, from here on, come as the test runs the clock on)
         stages = len(page.evaluate("JSON.parse(document.querySelector('script.tgr-data').textContent)")["panels"][0][
             "stages"])
-        for start, end in [(k, k + 1) for k in range(2, stages)] + [(k + 1, k) for k in range(2, stages)]:
+        forward = [(k, k + 1) for k in range(2, stages)]  # then back, each change from where the last one ended
+        for start, end in forward + [(end, start) for start, end in reversed(forward)]:  # (no glide between them)
             go_to(page, start)
             page.clock.run_for(1000)
             go_to(page, end)
-            for elapsed in range(32, 481, 32):
-                page.clock.run_for(32)
+            for before, elapsed in zip((0, *GLIDE_FRAMES_READ), GLIDE_FRAMES_READ):
+                page.clock.run_for(elapsed - before)
                 cut += [(path.name, start, end, elapsed, *node) for node in page.evaluate(NODES_CUT)]
         page.close()
     assert cut == [], (width, height, len(cut), cut[:6])
@@ -946,8 +986,7 @@ def test_an_op_level_steps_frame_never_runs_into_the_windows_edge(browser, op_le
         stages = len(page.evaluate("JSON.parse(document.querySelector('script.tgr-data').textContent)")["panels"][0][
             "stages"])
         for stage in range(2, stages + 1):
-            go_to(page, stage)
-            frames = page.evaluate(STEP_FRAMES)
+            [frames] = read_at(page, stage, STEP_FRAMES)
             wrong += [(cell, stage, f) for f in frames if not f["whole"] or f["labelCut"] or
                       f["shown"] and not f["opsInside"]]
             assert any(f["shown"] for f in frames), (cell, stage)  # (a frame is left out only where it must be)
@@ -1022,8 +1061,7 @@ def test_a_last_step_loss_keeps_the_words_h0_c0_and_j_in_view_in_every_unrolled_
     for stage, found in enumerate(stages, 1):
         if found["phase"] not in ("forward", "backward", "sums"):
             continue
-        go_to(page, stage)
-        shown = page.evaluate(SHOWN_TEXTS)
+        [shown] = read_at(page, stage, SHOWN_TEXTS)
         words = [text.split('"')[1] for text in shown if text.startswith("x") and '"' in text]
         assert sorted(words) == sorted("the keys to the cabinet".split()), (width, stage, shown)
         assert {"h0", "c0", "J"} <= set(shown), (width, stage, shown)
@@ -1138,9 +1176,7 @@ def test_the_bus_from_the_losses_to_their_mean_stays_in_the_frame(browser, tmp_p
     stages = page.evaluate("JSON.parse(document.querySelector('script.tgr-data').textContent)")["panels"][0]["stages"]
     checked = 0
     for stage in range(2, len(stages)):  # (the sums name the cells alone: their window may still cut the bus)
-        go_to(page, stage)
-        settle(page)
-        bus = page.evaluate(BUS_IN_VIEW)
+        [bus] = read_at(page, stage, BUS_IN_VIEW, frames=2)
         assert all(bus), (stage, bus)
         checked += len(bus)
     assert checked > 0
@@ -1177,20 +1213,18 @@ def test_a_backward_stages_lit_arrows_say_what_they_carry_and_the_chain_is_in_vi
     panel = page.evaluate("JSON.parse(document.querySelector('script.tgr-data').textContent)")["panels"][0]
     every_cell = [i for indices in panel["cells"].values() for i in indices]
     for stage, found in enumerate(panel["stages"], 1):
-        go_to(page, stage)
-        if found["phase"] == "rolled":
-            continue
         if found["phase"] != "backward" or found["t"] > panel["steps"]:
+            read_at(page, stage)  # (every stage in turn)
             continue
-        cell_boxes = page.evaluate(NODES_BOXES, every_cell)
         near = [i for t in (found["t"] - 1, found["t"], found["t"] + 1) for i in panel["cells"].get(str(t), [])]
-        assert all(page.evaluate(NODES_IN_VIEW, every_cell if width >= 1920 else near)), (width, height, stage)
-        sizes = page.evaluate(LIT_LABEL_PX)  # (the last: the page's text)
-        if width >= 1920 or page.evaluate("document.querySelector('.tgr-lecture').dataset.layout") == "tall":
+        cell_boxes, in_view, sizes, layout, lit = read_at(  # (sizes' last: the page's text)
+            page, stage, (NODES_BOXES, every_cell), (NODES_IN_VIEW, every_cell if width >= 1920 else near),
+            LIT_LABEL_PX, "() => document.querySelector('.tgr-lecture').dataset.layout", LIT_LABELS)
+        assert all(in_view), (width, height, stage)
+        if width >= 1920 or layout == "tall":
             # (an equation too long to stand beside the figure puts it in the strip across the top: see
             # test_at_1280_every_backward_stages_lit_labels_are_as_large_as_the_pages_text)
             assert len(sizes) > 1 and min(sizes[:-1]) >= sizes[-1] - 0.05, (width, stage, sizes)
-        lit = page.evaluate(LIT_LABELS)
         assert sorted(int(edge["k"]) for edge in lit) == panel["lit"][str(found["t"])], stage
         labelled = [edge for edge in lit if edge["words"] is not None]
         assert labelled, stage
@@ -1221,11 +1255,10 @@ def test_at_1280_a_backward_stage_holds_its_cells_with_the_lit_labels_as_large_a
     panel = page.evaluate("JSON.parse(document.querySelector('script.tgr-data').textContent)")["panels"][0]
     for stage, found in enumerate(panel["stages"], 1):
         if found["phase"] == "backward" and 1 < found["t"] <= panel["steps"]:
-            go_to(page, stage)
-            sizes = page.evaluate(LIT_LABEL_PX)  # (the last: the page's text)
-            assert len(sizes) > 1 and min(sizes[:-1]) >= sizes[-1] - 0.05, (stage, sizes)
             near = [i for t in (found["t"], found["t"] + 1) for i in panel["cells"].get(str(t), [])]
-            assert all(page.evaluate(NODES_IN_VIEW, near)), stage
+            sizes, near_shown = read_at(page, stage, LIT_LABEL_PX, (NODES_IN_VIEW, near))  # (sizes' last: the page's)
+            assert len(sizes) > 1 and min(sizes[:-1]) >= sizes[-1] - 0.05, (stage, sizes)
+            assert all(near_shown), stage
     assert problems == []
 
 
@@ -1240,8 +1273,7 @@ def test_at_1280_every_backward_stages_lit_labels_are_as_large_as_the_pages_text
         panel = page.evaluate("JSON.parse(document.querySelector('script.tgr-data').textContent)")["panels"][0]
         for stage, found in enumerate(panel["stages"], 1):
             if found["phase"] == "backward" and found["t"] <= panel["steps"]:
-                go_to(page, stage)
-                sizes = page.evaluate(LIT_LABEL_PX)
+                [sizes] = read_at(page, stage, LIT_LABEL_PX)
                 if len(sizes) > 1 and min(sizes[:-1]) < sizes[-1] - 0.05:
                     small.append((path.name, stage, round(min(sizes[:-1]), 1)))
     assert small == [], small
@@ -1379,9 +1411,7 @@ def test_no_arrow_into_a_node_in_view_comes_from_beyond_the_window(browser, tmp_
     page, problems = open_page(browser, path, width, height, motion="reduce")
     panel = page.evaluate("JSON.parse(document.querySelector('script.tgr-data').textContent)")["panels"][0]
     for stage, found in enumerate(panel["stages"], 1):
-        go_to(page, stage)
-        settle(page)  # the window is set, and laid out, in the frames after the stage
-        cut = page.evaluate(ARROWS_CUT)
+        [cut] = read_at(page, stage, ARROWS_CUT, frames=2)  # (the window is set, and laid out, in the frames after it)
         assert cut == [], (cell, width, stage, found["phase"], found["t"], cut)
     assert problems == []
 

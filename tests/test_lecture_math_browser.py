@@ -3,7 +3,7 @@ text on a 1,280 × 720 projector at every stage, and their scripts set on their 
 the subscript hanging detached, read as two symbols."""
 
 import pytest
-from test_lecture_browser import browser, go_to, open_page, settle  # noqa: F401  (browser: the module's fixture)
+from test_lecture_browser import browser, go_to, open_page, read_at, settle  # noqa: F401  (browser: the module's fixture)
 
 from tinygrad_rnn import cli
 
@@ -41,9 +41,7 @@ def equation_sizes(page, pages):
         stages = len(page.evaluate("JSON.parse(document.querySelector('script.tgr-data').textContent)")
                      ["panels"][0]["stages"])
         for stage in range(1, stages + 1):
-            go_to(page, stage)
-            settle(page)
-            found = page.evaluate(EQUATION_PX)
+            [found] = read_at(page, stage, EQUATION_PX, frames=2)  # (as settle: two frames after the stage)
             sizes.append((cell, stage, round(found["math"], 1), round(found["scripts"], 1), found["page"]))
     return sizes
 
