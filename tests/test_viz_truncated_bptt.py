@@ -269,3 +269,17 @@ def test_a_chunks_loss_over_its_reshaped_scores_reads_every_step(kind, inline):
     into_losses = sorted(label for _, _, label in backward.edges if label.startswith("∂J/∂J"))
     assert into_losses == [f"∂J/∂J{str(t).translate(TO_SUBSCRIPT)} = 1/3" for t in range(1, 7)]
 
+
+def test_a_loss_on_each_chunks_last_step_leaves_the_unread_cells_out():
+    """The control: a bidirectional layer, each chunk's loss on its last step alone, reads the reverse direction's
+    first cell of the chunk and no later one: the note still names exactly the reverse cells whose h_t gets a
+    gradient of 0."""
+    loss, outputs = char_model_in_chunks("LSTM", inline=False, last_step_only=True)
+    for out in outputs:
+        out.retain_grad()
+    loss.backward()
+    unread = [3 * c + t + 1 for c, out in enumerate(outputs) for t in range(3) if not out.grad.numpy()[0, t, 5:].any()]
+    assert unread == [1, 2, 4, 5]
+    backward = build_picture((loss,), level="cell", backward=True, show_shapes=False, params="label")
+    assert [note for note in backward.notes if "gradient 0" in note] == \
+        ["Left out, their gradient 0 (J does not read what they compute): LSTM cell t=1, 2, 4, 5 (layer 1 reverse)"]
