@@ -12,7 +12,7 @@ import pytest
 import tinygrad_rnn as tr
 from tinygrad_rnn.viz.graph import build_picture
 from tinygrad_rnn.viz.picture import DETACHED, GRADIENT_STOPS
-from tinygrad_rnn.viz.scripts import script_runs
+from tinygrad_rnn.viz.scripts import TO_SUBSCRIPT, script_runs
 
 STEPS, CUTS = 6, (3, 5)  # h.detach() before steps 3 and 5: chunks of two steps
 
@@ -231,3 +231,55 @@ def test_show_grads_legend_says_it_colours_each_cells_h_t_not_the_clipped_weight
     tr.nn.utils.clip_grad_norm_(rnn.parameters(), 1e-3)  # changes .grad of the weights, not ‖∂J/∂h_t‖
     dot_source = tr.viz.to_dot(loss, level="cell", show_grads=True, slide=False)
     assert "of each cell's h<SUB>" in dot_source and "not the weights' .grad" in dot_source
+
+
+def char_model_in_chunks(kind: str, inline: bool, last_step_only: bool = False):
+    """A char LM trained by truncated BPTT: 2 chunks of 3, each chunk's loss one cross_entropy over its scores
+    reshaped (``logits.reshape(-1, V)``); J their sum. ``last_step_only``: a bidirectional layer, each chunk's
+    loss over its last step's scores alone. Returns (J, each chunk's layer outputs)."""
+    tr.manual_seed(0)
+    vocabulary, text, directions = 8, [1, 2, 3, 4, 5, 6, 7], 1 + last_step_only
+    embedding, head = tr.nn.Embedding(vocabulary, 4), tr.nn.Linear(5 * directions, vocabulary)
+    layer = getattr(tr.nn, kind)(4, 5, batch_first=True, bidirectional=last_step_only)
+    state, losses, outputs = None, [], []
+    for start in (0, 3):
+        if state is not None and not inline:
+            state = repackage_hidden(state)
+        out, state = layer(embedding(tr.tensor([text[start:start + 3]])),
+                           repackage_hidden(state) if inline and state is not None else state)
+        outputs.append(out)
+        scores = head(out[:, -1]) if last_step_only else head(out).reshape(-1, vocabulary)
+        losses.append(tr.nn.functional.cross_entropy(scores, tr.tensor(text[start + 1:start + 4][-len(scores):])))
+    return losses[0] + losses[1], outputs
+
+
+@pytest.mark.parametrize("kind", ["RNN", "LSTM"])
+@pytest.mark.parametrize("inline", [False, True], ids=["rebound", "inline"])
+def test_a_chunks_loss_over_its_reshaped_scores_reads_every_step(kind, inline):
+    """One cross_entropy over a chunk's scores reshaped reads every step's: nothing is "left out, their gradient 0",
+    and J hands each J_t of the chunk's (1/3) Σₜ Jₜ its 1/3, as the gradient does. (Before: the chunk's loss drawn as
+    its last step's J₃, J₆ alone, ∂J/∂J₃ = 1, and linear t=1, 2, 4, 5 said left out with their gradient 0.)"""
+    loss, outputs = char_model_in_chunks(kind, inline)
+    for out in outputs:
+        out.retain_grad()
+    loss.backward()
+    assert all(numpy.abs(out.grad.numpy()).sum(axis=-1).all() for out in outputs)  # every step's h_t read by J
+    backward = build_picture((loss,), level="cell", backward=True, show_shapes=False, params="label")
+    assert not [note for note in backward.notes if "gradient 0" in note]
+    into_losses = sorted(label for _, _, label in backward.edges if label.startswith("∂J/∂J"))
+    assert into_losses == [f"∂J/∂J{str(t).translate(TO_SUBSCRIPT)} = 1/3" for t in range(1, 7)]
+
+
+def test_a_loss_on_each_chunks_last_step_leaves_the_unread_cells_out():
+    """The control: a bidirectional layer, each chunk's loss on its last step alone, reads the reverse direction's
+    first cell of the chunk and no later one: the note still names exactly the reverse cells whose h_t gets a
+    gradient of 0."""
+    loss, outputs = char_model_in_chunks("LSTM", inline=False, last_step_only=True)
+    for out in outputs:
+        out.retain_grad()
+    loss.backward()
+    unread = [3 * c + t + 1 for c, out in enumerate(outputs) for t in range(3) if not out.grad.numpy()[0, t, 5:].any()]
+    assert unread == [1, 2, 4, 5]
+    backward = build_picture((loss,), level="cell", backward=True, show_shapes=False, params="label")
+    assert [note for note in backward.notes if "gradient 0" in note] == \
+        ["Left out, their gradient 0 (J does not read what they compute): LSTM cell t=1, 2, 4, 5 (layer 1 reverse)"]

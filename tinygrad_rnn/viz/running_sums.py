@@ -232,8 +232,9 @@ def draw_as_sum(nodes: list[Node], found: tuple[dict[int, list[int]], int | None
     computed in. ``found`` is what :func:`take_out_of_steps` returned (positions in ``nodes``, before grouping);
     ``grouped``, the nodes after grouping at ``level``, and ``edges`` theirs."""
     terms, mean = found
-    if not terms:
-        return grouped, edges
+    over_steps = {node.key[1] for node in grouped if isinstance(node.key, tuple) and node.key[:1] == ("reduced",)}
+    if not terms or over_steps & set(terms):  # a J_t a loss over several steps: J reads its own (1/T) Σₜ Jₜ
+        return grouped, edges  # (a chunk's of truncated BPTT): J = J⁽¹⁾ + J⁽²⁾ drawn as recorded
     drawn_as = _drawn_as(grouped)
     result, added = list(grouped), []
     into_sum: list[tuple[int, str]] = []  # (the node J_t leaves, the edge's label)

@@ -206,8 +206,11 @@ def bptt_picture(forward: Picture, generic: bool = False, slide: bool = False, w
 
 def _reaching_the_loss(forward: Picture) -> tuple[Picture, set[int]]:
     """The forward picture without the edges out of nodes whose value J never reads, and those nodes: no
-    gradient flows back into them (exactly 0), so no arrow may be drawn as if one did."""
-    reaches = reaching_outputs(forward.nodes, forward.edges)
+    gradient flows back into them (exactly 0), so no arrow may be drawn as if one did. A detach() carries a
+    value and no gradient: a cell whose state J reads only through one is left out too (a chunk's state
+    carried in from the chunk before stays, drawn where the gradient stops)."""
+    with_gradient = [edge for edge in forward.edges if edge[2] != DETACHED or forward.nodes[edge[0]].kind == "input"]
+    reaches = reaching_outputs(forward.nodes, with_gradient)
     unreached = set(range(len(forward.nodes))) - reaches
     if not unreached:
         return forward, unreached
@@ -216,15 +219,16 @@ def _reaching_the_loss(forward: Picture) -> tuple[Picture, set[int]]:
 
 
 def _cells_named(cells: list[Node]) -> str:
-    """"RNN cell t=1, 2, 3 (layer 1 reverse)": the cells left out, by row."""
-    rows: dict[tuple, list[int]] = {}
+    """"RNN cell t=1, 2, 3 (layer 1 reverse)": the cells left out, by the row named (two chunks' rows of one layer
+    are one: "t=1, 2, 4, 5")."""
+    rows: dict[tuple[str, str], list[int]] = {}
     for node in cells:
-        rows.setdefault((node.label.split("\n")[0], node.row), []).append(node.step)
+        layer = [f"layer {int(part.split()[1]) + 1}" for part in node.row if part.startswith("layer ")]
+        where = " ".join(layer + (["reverse"] if "reverse" in node.row else []))
+        rows.setdefault((node.label.split("\n")[0], where), []).append(node.step)
     parts = []
-    for (name, row), steps in rows.items():
-        layer = [f"layer {int(part.split()[1]) + 1}" for part in row if part.startswith("layer ")]
-        where = " ".join(layer + (["reverse"] if "reverse" in row else []))
-        drawn = f"{name} t={steps_text([step for step in steps if step is not None])}"
+    for (name, where), steps in rows.items():
+        drawn = f"{name} t={steps_text(sorted(step for step in steps if step is not None))}"
         parts.append(f"{drawn} ({where})" if where else drawn)
     return "; ".join(parts)
 
