@@ -271,7 +271,8 @@ def _picture_of(roots: tuple[Tensor, ...], level: str, backward: bool, show_shap
         time_steps = steps_within_chains(chains_in_time(nodes, edges))  # its chains' ends are more than 5: all)
     if time_steps is not None:
         norms = [n.gradient_norm for n in nodes if n.gradient_norm]
-        if norms:  # coloured on the scale of the whole sequence: a slice alone would stretch a 2× range into a rainbow
+        if norms and time_steps != slice(None):  # coloured on the scale of the whole sequence: a slice alone would
+            # stretch a 2× range into a rainbow (every step drawn: nothing to say)
             legend = (min(norms), max(norms))
             total = count
             notes.append(f"Colours on the scale of all {total} time steps, not only of those drawn")
