@@ -504,11 +504,52 @@ def test_the_loss_reaches_the_steps_left_out_along_its_bus_not_through_the_steps
     assert measure(text).through_nodes == 0  # (J's line to the "…" ran across cells 19 and 20)
 
 
-def test_the_compared_figures_draw_the_same_steps(tmp_path, library_svg, capsys):
+def test_the_compared_figures_draw_every_step_in_its_colour_and_the_ratio_they_show(tmp_path, library_svg, capsys):
+    """The vanishing comparison's colours are its content: all 12 steps drawn in each figure (it drew t = 1–3,
+    "… 7 steps t=4…10", t = 11–12, where the fade is), each cell in the colour of its own ‖∂J/∂h_t‖ on the one
+    shared scale, and ‖∂J/∂h₁‖ / ‖∂J/∂h₁₂‖ written on the figure as a slide writes it (it was on stdout only)."""
+    from tinygrad_rnn import analysis
+    from tinygrad_rnn.viz.deck_measured_slides import VANISHING_INPUT_SEED, layer
+    from tinygrad_rnn.viz.dot import colour
+    from tinygrad_rnn.viz.lecture_models import last_step_loss
+    from tinygrad_rnn.viz.numbers import slide_number
+
     assert main(lecture_figures.vanishing_command(12, str(tmp_path / "v.svg"))) == 0
-    drawn_steps = [sorted(set(re.findall(r">t=(\d+)<", (tmp_path / f"v_{cell}.svg").read_text())))
-                   for cell in ("rnn", "lstm", "gru")]
-    assert drawn_steps[0] == drawn_steps[1] == drawn_steps[2], drawn_steps  # (an LSTM's needed fewer than an RNN's)
+    losses, norms = {}, {}
+    for cell in ("rnn", "lstm", "gru"):  # as the command makes them (the deck's vanishing slide's layers and inputs)
+        recurrent = layer(cell)
+        if cell == "lstm":
+            tr.nn.init.lstm_forget_gate_bias_(recurrent, 1.0)
+        losses[cell] = last_step_loss(recurrent, 12, seed=VANISHING_INPUT_SEED)
+        norms[cell] = analysis.hidden_state_gradient_norms(losses[cell], analysis.find_recurrence(losses[cell])
+                                                           .hidden_states)
+    low, high = viz.shared_grad_range(*losses.values(), level="cell")
+    for cell in ("rnn", "lstm", "gru"):
+        root = ElementTree.fromstring((tmp_path / f"v_{cell}.svg").read_text())
+        fills = {}
+        for group in root.iter("{http://www.w3.org/2000/svg}g"):
+            if "group" in (group.get("class") or "").split():
+                box, text = group.find("{http://www.w3.org/2000/svg}rect"), group.find("{http://www.w3.org/2000/svg}text")
+                fills[svg_lines(text)[0]] = box.get("fill")
+        assert fills == {str(t): colour(float(norms[cell][t - 1]), low, high) for t in range(1, 13)}, (cell, fills)
+        words = [line for text in root.iter("{http://www.w3.org/2000/svg}text") for line in svg_lines(text)]
+        ratio = flat(f"‖∂J/∂h₁‖ / ‖∂J/∂h₁₂‖ = {slide_number(float(norms[cell][0] / norms[cell][-1]))}")
+        assert any(ratio in line for line in words), (cell, ratio, words)
+
+
+def test_a_figure_coloured_by_its_gradient_draws_every_step_and_names_no_weight_it_no_longer_draws():
+    """tr.viz's show_grads at step level, 12 steps: each step drawn (it drew t = 1, 2, 3, "… 7 steps", 11, 12),
+    as its t alone, so the footnote on the weights' names goes with the names; no "Colours on the scale of all 12
+    time steps, not only of those drawn" where every step is drawn."""
+    from tinygrad_rnn.viz.lecture_models import layer
+    from tinygrad_rnn.viz.lecture_models import last_step_loss as bare_layer_loss
+
+    picture, _ = viz._picture((bare_layer_loss(layer("rnn"), 12),), **viz._defaults({"level": "step",
+                                                                                    "show_grads": True}))
+    assert sorted(node.label for node in picture.nodes if node.kind == "group") == sorted(map(str, range(1, 13)))
+    assert not any(node.kind == "ellipsis" for node in picture.nodes)
+    assert not any("the same at every step" in note or "not only of those drawn" in note for note in picture.notes)
+    assert any(note.startswith("‖∂J/∂h₁‖ / ‖∂J/∂h₁₂‖ = ") for note in picture.notes), picture.notes
 
 
 # --- labels and arrowheads on a slide ----------------------------------------------------------------------------

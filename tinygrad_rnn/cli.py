@@ -30,7 +30,8 @@ def graph(args: argparse.Namespace) -> int:
     Each figure fits a 1,920 × 1,080 slide where it can (text ≥ 24 px, labels ≥ 28 px): where it would
     not, the shapes are left out (--shapes keeps them), then each row's weights are named once in a key, not in
     every cell (--params keeps them as asked), then steps from the middle of the sequence (--all-steps or
-    --time-steps keeps them), and a note under the figure says so. A figure that still does not
+    --time-steps keeps them; never with --grads or --compare, whose colours are the content: there each step is
+    drawn as its t and its colour alone), and a note under the figure says so. A figure that still does not
     fit gives a warning: its text size on the slide, and the flags that draw one that fits, each measured.
     --free-size: none of it."""
     import pathlib

@@ -47,7 +47,10 @@ figure), then steps from the middle of the sequence (t = 1, 2, 3, …, T−1, T 
 slide then fits, never where ``time_steps`` or ``tokens`` name the steps, and up to 8 cells or steps of a forward
 figure whole unless it still misses the slide with more than 5 drawn: a figure of ops or of the gradient may hold
 fewer). Each rung taken is said under the figure. ``show_shapes=True`` keeps the shapes, ``params="label"`` the
-names in every cell and ``time_steps=slice(None)`` every step, fitting or not.
+names in every cell and ``time_steps=slice(None)`` every step, fitting or not. A forward figure of cells or steps
+coloured by ``show_grads`` leaves no step out (its colours are its content, the fade of the vanishing gradient):
+where it does not fit, each step is drawn as its t and its colour alone, and under the figure is the ratio
+‖∂J/∂h_1‖ / ‖∂J/∂h_T‖ it shows (``gradient_strip.py``).
 A figure that still does not fit makes ``draw`` and ``save`` warn (:class:`SlideFitWarning`): its text and
 label sizes on the slide, and the options that draw one that does (``fit_advice.py``), each measured.
 
@@ -69,7 +72,9 @@ from typing import Any
 from ..tensor import Tensor
 from .dot import picture_to_dot
 from .fit_advice import fitting, keeps_the_whole
+from .fitting import SLIDE_SCALE
 from .geometry import Layout
+from .gradient_strip import as_strip, colours_of_one_chain, ratio_of_the_ends
 from .graph import build_picture
 from .kept_steps import chains_in_time, steps_within_chains
 from .ladder import Rung, fitted_rung, most_rungs, step_counts
@@ -276,21 +281,34 @@ def _drawn(tensors, level, rankdir, show_shapes, show_values, show_grads, backwa
     was built so already (the ladder starts from it)."""
     if rankdir not in ("LR", "RL"):
         raise ValueError(f"rankdir must be 'LR' (time runs left to right, as on a slide) or 'RL', got {rankdir!r}")
-    def built(steps, shapes, keyed=False, folded=False):  # keyed: each row's weights named once, in a key; folded:
-        # each step's dropout on its arrow (the ladder's rungs)
+    def built(steps, shapes, keyed=False, folded=False, hidden=False):  # keyed: each row's weights named once, in a
+        # key; folded: each step's dropout on its arrow (the ladder's rungs); hidden: no weight named (params="hide")
         picture = build_picture(tuple(tensors), level=level, backward=backward, show_shapes=shapes,
                                 show_values=show_values, show_grads=show_grads, time_steps=steps,
-                                max_nodes=max_nodes, grad_range=grad_range, params="key" if keyed else params,
+                                max_nodes=max_nodes, grad_range=grad_range,
+                                params="key" if keyed else "hide" if hidden else params,
                                 rolled=rolled, notation=notation, tokens=tokens, slide=slide,
                                 targets=targets, dropouts_on_arrows=folded)
         picture.rankdir, picture.title = rankdir, title
+        ratio = ratio_of_the_ends(picture) if slide else ""  # the fade the colours show, as one number
+        if ratio and ratio not in picture.notes:
+            picture.notes.append(ratio)
         return picture
 
+    # cells coloured by their gradient: the colours are the content, so no step is left out (gradient_strip.py)
+    colours = slide and show_grads and level != "op" and not backward and not rolled
+    if colours and time_steps is None:
+        time_steps = slice(None)  # (a slide's build elides a long sequence's middle: here every step is drawn)
     if not slide or not fit:  # (laid out where it is drawn: some callers read only the picture)
         return built(time_steps, show_shapes is not False), None, None
     rung = fitted_rung(built, show_shapes, time_steps, steps_chosen=_steps_chosen(locals()), dense=_dense(locals()),
                        unfitted=unfitted, gradient=bool(backward), ops=level == "op",
                        weights_keyable=params is None and level != "op")  # (a cell's or step's list, not an op's pair)
+    if colours and rung.scale < SLIDE_SCALE and colours_of_one_chain(rung.picture):
+        # each step drawn with less in it, where that enlarges it: no weight's name, and so no note on the weights
+        strip = Rung(as_strip(built(time_steps, False, hidden=True)))
+        if strip.scale > rung.scale and strip.cleaner_than(rung):
+            rung = strip
     return rung.picture, (rung.labels, rung.placed), rung
 
 

@@ -273,7 +273,8 @@ def _picture_of(roots: tuple[Tensor, ...], level: str, backward: bool, show_shap
         time_steps = time_steps and around_cuts(time_steps, count, cuts_in_time(nodes, edges), beside=backward)
     if time_steps is not None:
         norms = [n.gradient_norm for n in nodes if n.gradient_norm]
-        if norms:  # coloured on the scale of the whole sequence: a slice alone would stretch a 2× range into a rainbow
+        if norms and time_steps != slice(None):  # coloured on the scale of the whole sequence: a slice alone would
+            # stretch a 2× range into a rainbow (every step drawn: nothing to say)
             legend = (min(norms), max(norms))
             total = count
             notes.append(f"Colours on the scale of all {total} time steps, not only of those drawn")
