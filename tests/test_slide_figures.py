@@ -541,8 +541,8 @@ def test_a_figure_coloured_by_its_gradient_draws_every_step_and_names_no_weight_
     """tr.viz's show_grads at step level, 12 steps: each step drawn (it drew t = 1, 2, 3, "… 7 steps", 11, 12),
     as its t alone, so the footnote on the weights' names goes with the names; no "Colours on the scale of all 12
     time steps, not only of those drawn" where every step is drawn."""
-    from tinygrad_rnn.viz.lecture_models import layer
     from tinygrad_rnn.viz.lecture_models import last_step_loss as bare_layer_loss
+    from tinygrad_rnn.viz.lecture_models import layer
 
     picture, _ = viz._picture((bare_layer_loss(layer("rnn"), 12),), **viz._defaults({"level": "step",
                                                                                     "show_grads": True}))

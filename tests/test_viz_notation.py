@@ -408,7 +408,7 @@ def test_a_gru_beside_an_rnn_keeps_its_own_two_biases(preset):
         {name for node in forward.nodes for name in node.parameters if not name.startswith(merged)}, summed
 
 
-@pytest.mark.parametrize("preset", ["elman", "cs224n"])
+@pytest.mark.parametrize("preset", ["elman", "cs224n", "usc"])
 def test_an_op_level_gru_beside_an_rnn_names_each_gradient_once_with_the_mark_after_the_part(preset):
     """At op level both modules' gradients were ∂J/∂b_h four times (two modules made apart both call theirs
     bias_hh_l0; the GRU's two and the RNN's two parts), and the forward figure wrote the RNN's parts b_h⁽ʳ⁾′ beside
@@ -423,6 +423,10 @@ def test_an_op_level_gru_beside_an_rnn_names_each_gradient_once_with_the_mark_af
     parts = {name.removeprefix("∂J/∂") for name in gradients if "′" in name or "″" in name}
     assert parts == drawn and len(parts) == 4, (parts, drawn)
     assert all(re.fullmatch(r"[^′″⁽^]+[′″](⁽[ʳᵍ]⁾|\^\[(rnn|gru)\])", name) for name in parts), parts
+    # and each gradient is named as its tensor is in the forward figure (under USC the GRU's U⁽ᵍ⁾, W⁽ᵍ⁾ were
+    # ∂J/∂W_h⁽ᵍ⁾, ∂J/∂W_x⁽ᵍ⁾ in BPTT: its module's cell was told by its last gradient, a bias, read as a tanh RNN's)
+    named = {name for node in forward.nodes for name in node.parameters}
+    assert {name.removeprefix("∂J/∂") for name in gradients} <= named, (gradients, named)
 
 
 def test_cs224n_says_what_x_stands_for_where_w_e_is_drawn_on_it():

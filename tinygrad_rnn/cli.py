@@ -105,7 +105,7 @@ def _last_step_loss(cell: str, args: argparse.Namespace):
     tr.manual_seed(args.seed)
     layer_class = {"rnn": tr.nn.RNN, "lstm": tr.nn.LSTM, "gru": tr.nn.GRU}[cell]
     device = getattr(args, "device", "cpu")
-    relu = {"nonlinearity": "relu"} if cell == "rnn" and getattr(args, "nonlinearity", "tanh") == "relu" else {}
+    relu = {"nonlinearity": "relu"} if _relu(cell, args) else {}
     layer = layer_class(args.input_size, args.hidden_size, num_layers=args.layers, bidirectional=args.bidirectional,
                         device=device, **relu)
     if cell == "lstm" and getattr(args, "forget_bias", 0.0):
@@ -118,9 +118,14 @@ def _last_step_loss(cell: str, args: argparse.Namespace):
 CELL_NAMES = {"rnn": "tanh RNN", "lstm": "LSTM", "gru": "GRU"}
 
 
+def _relu(cell: str, args: argparse.Namespace) -> bool:
+    """Whether the model asked for is a ReLU RNN (``--nonlinearity relu``, an RNN's alone)."""
+    return cell == "rnn" and getattr(args, "nonlinearity", "tanh") == "relu"
+
+
 def _cell_name(cell: str, args: argparse.Namespace) -> str:
     """The cell as a sentence names it: "tanh RNN", or "ReLU RNN" with ``--nonlinearity relu``."""
-    return "ReLU RNN" if cell == "rnn" and getattr(args, "nonlinearity", "tanh") == "relu" else CELL_NAMES[cell]
+    return "ReLU RNN" if _relu(cell, args) else CELL_NAMES[cell]
 
 
 def _forget_bias_note(cell: str, args: argparse.Namespace) -> str:

@@ -305,7 +305,7 @@ def gradient_error(function: Any, gradient: Any, expected: Any, create_graph: bo
     an input of dtype float32: a gradient is a floating-point array. A mask or a count is a factor
     of one: multiply grad by it (grad * mask). See the op contract in tinygrad_rnn/function.py.
     """
-    name, is_tensor = function.name, hasattr(gradient, "grad_fn")  # (errors.py sits below tensor_base.py)
+    name = function.name
     if tuple(gradient.shape) != tuple(expected.shape):
         return grad_shape_error(function, gradient, expected)
     if gradient.dtype.kind in "biu":
@@ -323,7 +323,7 @@ def gradient_error(function: Any, gradient: Any, expected: Any, create_graph: bo
         what = (f"a Tensor ({describe(gradient)}{', which requires grad' if gradient.requires_grad else ''}) "
                 "where a plain backward returns an array: it gets arrays (grad, the saved values) and computes on "
                 "them. A Tensor comes from one the op holds, or from tr.tensor(…) inside backward: use its .array, "
-                "or make an array (xp.asarray).") if is_tensor else f"{describe(gradient)}, not an array."
+                "or make an array (xp.asarray).")  # (the walk's one case left: a Tensor from a plain backward)
     return ReturnedGradientError(f"backward of {name} returned {what} See the op contract in "
                                  "tinygrad_rnn/function.py.")
 

@@ -67,7 +67,7 @@ from .label_placement import place_labels
 from .legibility import SLIDE
 from .picture import Picture, display_label, is_backward_rule
 from .ports import spread_ports
-from .tucked_notes import notes_in_free_corners, occupied_rects
+from .tucked_notes import notes_in_free_corners, occupied_rects, written
 
 # the names other modules import from here (their homes are geometry.py and fitting.py)
 __all__ = ["ARROW", "CHAR", "LABEL_LINE", "LEGEND_CELL", "LINE", "SLIDE_ASPECT", "SLIDE_LABEL_PX", "SLIDE_SCALE",
@@ -187,11 +187,8 @@ def layout(picture: Picture, sizes: list[tuple[float, float]], notes_beside: flo
             occupied = occupied_rects(boxes, routes, [label for _, _, label in picture.edges], texts, _drawn)
             occupied.append((x - 24, y, x - 24, y))  # (where the plain column would start: the drawing's top right)
             texts += notes_in_free_corners(occupied, picture.notes, _wrapped)
-        for note in picture.notes if not tucked else ():
-            for line in _wrapped(note, notes_beside):
-                y -= LINE + 2
-                texts.append((line, x, y))
-            y -= 6
+        else:
+            texts += written([_wrapped(note, notes_beside) for note in picture.notes], x, y)
     else:
         width = _note_width(picture.notes, boxes, routes, left) if picture.slide else None
         for note in _packed(picture.notes, width) if width else picture.notes:

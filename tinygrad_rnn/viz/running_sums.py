@@ -46,7 +46,7 @@ from typing import Any
 
 from . import user_steps
 from .levels import LOSSES, group_key, per_step_label
-from .picture import PER_STEP, Node, subscript, sum_of_losses
+from .picture import PER_STEP, Node, is_sum_of_losses, subscript, sum_of_losses
 from .step_states import state_name
 from .user_steps import LinkMaps
 
@@ -232,7 +232,7 @@ def draw_as_sum(nodes: list[Node], found: tuple[dict[int, list[int]], int | None
     computed in. ``found`` is what :func:`take_out_of_steps` returned (positions in ``nodes``, before grouping);
     ``grouped``, the nodes after grouping at ``level``, and ``edges`` theirs."""
     terms, mean = found
-    over_steps = {node.key[1] for node in grouped if isinstance(node.key, tuple) and node.key[:1] == ("reduced",)}
+    over_steps = {node.key[1] for node in grouped if is_sum_of_losses(node)}
     if not terms or over_steps & set(terms):  # a J_t a loss over several steps: J reads its own (1/T) Σₜ Jₜ
         return grouped, edges  # (a chunk's of truncated BPTT): J = J⁽¹⁾ + J⁽²⁾ drawn as recorded
     drawn_as = _drawn_as(grouped)

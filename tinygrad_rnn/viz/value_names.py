@@ -224,8 +224,9 @@ def name_gradients(picture: Picture, notation: Notation) -> None:
         owners = {position: (*nearest[position][:1], *owner[1:]) if nearest.get(position) else owner
                   for position, owner in owners.items()}
     marks = chain_marks(set(owners.values()), notation.module_letters)
-    cells = {owners[position]: cell_of_weights({name: picture.nodes[position].tensors[0]})
-             for position, (name, _) in gradients.items() if picture.nodes[position].tensors}
+    cells = {owners[position]: cell_of_weights({name: picture.nodes[position].tensors[0]})  # (told by W_hh's rows:
+             for position, (name, _) in gradients.items()  # a module's other gradients would say "tanh RNN")
+             if picture.nodes[position].tensors and short_name(name) == "W_hh"}
     loss = notation.symbol("J")
     for position, (name, rest) in gradients.items():
         own, short, mark = notation.for_cell(cells.get(owners[position], "")), short_name(name), marks[owners[position]]
