@@ -67,7 +67,7 @@ def test_a_score_the_user_names_by_one_letter_is_that_letter_in_every_gradient_o
                          for backward in (False, True))
     finally:
         generation_score.name = None
-    assert forward[0] == bptt[0] == "L" and "L₁" in forward
+    assert forward[0] == bptt[0] == "L" and "L₁ = log_softmax[·]" in forward  # (L_t its own node: the test above)
     assert {"∂L/∂L₁ = 1", "Σₜ₌₂⁴ ∂Lₜ/∂h₁", "∂L₁/∂h₁"} <= set(bptt)
     assert not [text for text in forward + bptt if "J" in text], bptt
 
