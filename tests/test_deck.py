@@ -312,6 +312,29 @@ def test_the_vanishing_slide_has_the_lstm_cell_states_row(built):
     assert flat(f"‖∂J/∂c_t‖ falls to {slide_number(cells[0] / cells[-1])} of its value") in text
 
 
+def test_the_vanishing_slide_writes_one_step_backs_factor_and_their_product(built):
+    """Colours and ratios say that ‖∂J/∂h_t‖ fades; the factor says why: each step back multiplies by the same kind
+    of Jacobian, diag(1 − h_t²) W_hh for a tanh RNN, 11 of them from step 12 to step 1."""
+    text = " ".join(text_of(built.html.parent, "06-vanishing").split())
+    assert flat("∂h_t/∂h_{t−1} = diag(1 − h_{t}²) W_hh;") in text
+    assert flat("∂h_12/∂h_1 = ∂h_12/∂h_11 ⋯ ∂h_2/∂h_1, a product of 11 such factors") in text
+
+
+@pytest.mark.parametrize("notation", ["cmu", "usc", "cs224n", "elman", "pytorch"])
+@pytest.mark.parametrize("cell, words", [("rnn", ["= diag(1 − h", "a product of 11"]),
+                                         ("gru", ["= diag(z", "plus the paths through r", "a product of 11"]),
+                                         ("lstm", ["runs through o", "and the gates i", "no product of these alone",
+                                                   "= diag(f"])])
+def test_the_vanishing_factor_is_the_decks_cell_in_its_notation_as_the_page_writes_it(cell, words, notation):
+    lecture = deck_lecture.Lecture(cell, resolve(notation))
+    said = deck_measured_slides.vanishing_factor(lecture)
+    assert said.startswith(f"The {lecture.name}'s factor: ") and all(word in said for word in words), said
+    if cell == "rnn":  # the weight the deck's cell names (CMU's W_hh, CS224N's W_h, OSU's V), raised h²
+        assert f") {lecture.cell_symbol('W_hh')};" in said and "²)" in said, said
+    steps = ["h^(t)", "h^(t−1)", "h^(12)"] if notation == "cs224n" else ["h_t", "h_{t−1}", "h_12"]
+    assert all(step in said for step in steps) and "^{" not in said, said
+
+
 def test_the_perplexity_slide_smooths_the_unigram_by_add_one_and_says_characters_are_not_words():
     from tinygrad_rnn import data, models
 

@@ -12,6 +12,7 @@ True
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import numpy
@@ -20,7 +21,10 @@ from .. import analysis, nn
 from ..engine import grad, grad_contributions
 from ..steps import step_of
 from .deck_lecture import CELLS, Lecture
+from .export import equation_lines
 from .lecture_models import LANGUAGE_MODEL_STEPS, language_model_loss, last_step_loss, layer
+from .lecture_stages import local_jacobian
+from .mathml import _math, _row
 from .notation import short_name
 from .slide import HEIGHT, MARGIN, MUTED, SMALLEST_PX, WIDTH, body_top, paragraph, slide_number, slide_svg
 from .slide_charts import bars, colour_legend, colour_rows, note, table
@@ -93,6 +97,7 @@ def vanishing(lecture: Lecture) -> str:
             f"falls to {slide_number(lstm_c[0] / lstm_c[-1])} of its value, ‖{h}‖ to "
             f"{slide_number(lstm_h[0] / lstm_h[-1])}, of which × {slide_number(lstm_h[-2] / lstm_h[-1])} in the "
             f"first step back (J reads h_{VANISHING_STEPS} itself)."]
+    said.append(vanishing_factor(lecture))
     y = top + 600
     for line in said:
         more, y = paragraph(lecture.timed(line), MARGIN, y, WIDTH - 2 * MARGIN)
@@ -103,6 +108,57 @@ def vanishing(lecture: Lecture) -> str:
                                     f"J = Σ h_{VANISHING_STEPS}"),
                       MARGIN, HEIGHT - 60))
     return slide_svg(title, parts)
+
+
+def vanishing_factor(lecture: Lecture) -> str:
+    """One step back's factor of ∂h_T/∂h_1 for the deck's cell, in the words of the page's stage
+    (:func:`.lecture_stages.local_jacobian`), and what the product over the slide's steps is.
+
+    >>> from tinygrad_rnn.viz.notation import resolve
+    >>> print(*vanishing_factor(Lecture("rnn", resolve("cmu"))).split("; "), sep=chr(10))
+    The tanh RNN's factor: ∂h_t/∂h_{t−1} = diag(1 − h_{t}²) W_hh
+    ∂h_12/∂h_1 = ∂h_12/∂h_11 ⋯ ∂h_2/∂h_1, a product of 11 such factors, one per step back.
+    """
+    written, comment = local_jacobian(lecture.cell, "t", "t−1", lecture.cell_symbol("W_hh"))
+    factor = _text_of(written) if written else \
+        f"∂h_t/∂h_{{t−1}} {_runs(_text_of(comment).strip().removeprefix('(').removesuffix(')'))}"
+    last = VANISHING_STEPS
+    if lecture.cell == "lstm":  # the state is (h, c): ∂h_T/∂h_1 also runs along c, which no h→h factor follows
+        product = (f"∂h_{last}/∂h_1 is no product of these alone: the state is (h_t, c_t), and along c each step "
+                   "back multiplies by f_t (∂c_t/∂c_{t−1} = diag(f_t))")
+    else:
+        product = (f"∂h_{last}/∂h_1 = ∂h_{last}/∂h_{last - 1} ⋯ ∂h_2/∂h_1, a product of {last - 1} such factors, "
+                   "one per step back")
+    return _powers(lecture.timed(f"The {lecture.name}'s factor: {factor}; {product}."))
+
+
+def _runs(comment: str) -> str:
+    """The page's comment on what a Jacobian runs through, as the rest of a sentence about it."""
+    return f"runs {comment}" if comment.startswith("through") else f"= {comment}"
+
+
+def _text_of(parts: list[str]) -> str:
+    """MathML parts of one line as a slide's text (:func:`.slide.runs_of`), for :meth:`.Lecture.timed`: h_t, h_{t−1},
+    W_hh — a name's subscript bare (W_h is no step h) — and a power as ^{2}, which :func:`_powers` raises once the
+    steps are timed (h_{t}^{2}: timed reads no h_t before a digit); a product of two factors spaced.
+
+    >>> from tinygrad_rnn.viz.mathml import _fenced, _msup, _symbol
+    >>> _text_of([_symbol("∂h_t/∂h_t−1"), _fenced(_msup(_symbol("h_t"), "2")), _symbol("W_hh")])
+    '∂h_t/∂h_{t−1}(h_{t}^{2}) W_hh'
+    """
+    (runs,) = equation_lines(_math(_row(*parts)))
+    text = "".join(f"^{{{part}}}" if kind == "sup" else part if kind == "base" else
+                   f"_{part}" if part.isalnum() and following != "sup" else f"_{{{part}}}"
+                   for (part, kind), (_, following) in zip(runs, runs[1:] + [("", "")]))
+    return re.sub(r"\)(?=[A-Za-z∂])", ") ", text)  # diag(…) W_hh: MathML leaves the product's space to the renderer
+
+
+def _powers(text: str) -> str:
+    """h_{t}^{2} as h_{t}² (and CS224N's h^(t)^{2} as h^(t)²): a digit raised, as a slide writes 10⁻²."""
+    return re.sub(r"\^\{(\d+)\}", lambda found: found.group(1).translate(SUPERSCRIPTS), text)
+
+
+SUPERSCRIPTS = str.maketrans("0123456789", "⁰¹²³⁴⁵⁶⁷⁸⁹")
 
 
 def perplexity(lecture: Lecture) -> str:
