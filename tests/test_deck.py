@@ -312,6 +312,19 @@ def test_the_vanishing_slide_has_the_lstm_cell_states_row(built):
     assert flat(f"‖∂J/∂c_t‖ falls to {slide_number(cells[0] / cells[-1])} of its value") in text
 
 
+@pytest.mark.parametrize("cell, notation", [("rnn", "cmu"), ("lstm", "cmu"), ("rnn", "pytorch")])
+def test_cmus_weight_sum_slide_writes_its_sum_of_products_under_the_sum(cell, notation):
+    """CMU writes ∂L/∂W_hh out as a sum of products of ∂h_j/∂h_{j−1}: its deck shows that form beside the bars (an
+    LSTM's chain through its whole state); a lecture that does not write it gets no such line."""
+    lecture = deck_lecture.Lecture(cell, resolve(notation))
+    text = " ".join("".join(ElementTree.fromstring(deck_measured_slides.weight_sum(lecture)).itertext()).split())
+    form = flat("∂L/∂W_hh = (1/T) Σ_t Σ_{s≥t} ∂L_s/∂h_s (Π_{j=t+1…s} ∂h_j/∂h_{j−1}) ∂⁺h_t/∂W_hh")
+    assert (form in text) == (notation == "cmu")
+    if notation == "cmu":  # under the Σ, and before the bars are said
+        assert text.index(flat("∂L/∂W_hh = Σ_t")) < text.index(form) < text.index("one term per step t = 1")
+        assert ("(h_j, c_j) for h_j" in " ".join(deck_measured_slides.sum_of_products(lecture))) == (cell == "lstm")
+
+
 def test_the_vanishing_slide_writes_one_step_backs_factor_and_their_product(built):
     """Colours and ratios say that ‖∂J/∂h_t‖ fades; the factor says why: each step back multiplies by the same kind
     of Jacobian, diag(1 − h_t²) W_hh for a tanh RNN, 11 of them from step 12 to step 1."""

@@ -57,6 +57,8 @@ def weight_sum(lecture: Lecture) -> str:
              f"The bars add up to {slide_number(sum(norms))}: a norm of a sum ≤ the sum of norms, the terms point "
              "different ways and partly cancel.",
              "The term of step 1 is 0: there it multiplies h_0 = 0."]
+    if lecture.notation.preset in SUM_OF_PRODUCTS:  # the lecture's own form of the same sum, under its Σ
+        lines[1:1] = sum_of_products(lecture)
     y = top + 60
     for line in lines:
         more, y = paragraph(lecture.timed(line), 1240, y, WIDTH - MARGIN - 1240)
@@ -67,6 +69,26 @@ def weight_sum(lecture: Lecture) -> str:
             f"tr.grad_contributions(J, rnn.weight_hh_l0), PyTorch's name for {name}")
     parts.append(note(lecture.timed(said), MARGIN, HEIGHT - 60))
     return slide_svg(title, parts)
+
+
+SUM_OF_PRODUCTS = {"cmu": "CMU"}  # notations whose lecture writes ∂L/∂W_hh out as a sum of products of ∂h_j/∂h_{j−1}
+
+
+def sum_of_products(lecture: Lecture) -> list[str]:
+    """∂J/∂W_hh as the lecture writes it out (CMU's): for each step t and each loss J_s that h_t reaches (s ≥ t), the
+    chain of one-step Jacobians from h_t up to h_s; one t's terms are the slide's bar of step t, ∂J/∂W_hh|_(t).
+
+    >>> from tinygrad_rnn.viz.notation import resolve
+    >>> print(sum_of_products(Lecture("rnn", resolve("cmu")))[0])
+    as CMU writes it: ∂L/∂W_hh = (1/T) Σ_t Σ_{s≥t} ∂L_s/∂h_s (Π_{j=t+1…s} ∂h_j/∂h_{j−1}) ∂⁺h_t/∂W_hh
+    """
+    name = lecture.cell_symbol("W_hh")
+    lines = [f"as {SUM_OF_PRODUCTS[lecture.notation.preset]} writes it: ∂J/∂{name} = (1/T) Σ_t Σ_{{s≥t}} ∂J_s/∂h_s "
+             f"(Π_{{j=t+1…s}} ∂h_j/∂h_{{j−1}}) ∂⁺h_t/∂{name}",
+             f"∂⁺h_t/∂{name}: step t's own, h_{{t−1}} held; one t's terms are ∂J/∂{name}|_(t)"]
+    if lecture.cell == "lstm":  # its state is (h, c): the chain runs through both
+        lines[1] += "; an LSTM's chain runs through its whole state, (h_j, c_j) for h_j"
+    return [lecture.timed(line) for line in lines]
 
 
 def vanishing(lecture: Lecture) -> str:
