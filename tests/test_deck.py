@@ -312,6 +312,16 @@ def test_the_vanishing_slide_has_the_lstm_cell_states_row(built):
     assert flat(f"‖∂J/∂c_t‖ falls to {slide_number(cells[0] / cells[-1])} of its value") in text
 
 
+@pytest.mark.parametrize("cell, notation", [("rnn", "cmu"), ("gru", "cmu"), ("rnn", "cs224n")])
+def test_the_language_model_slide_says_the_lecture_writes_neither_bias_it_names(cell, notation):
+    """Slide 03 names b_h and b_y; where the lecture writes no bias (CMU's h_t = tanh(W_hh h_{t−1} + W_xh x_t),
+    ŷ = softmax(W_hy h)), the slide says so of both, not of b_h alone."""
+    svg, _ = deck_slide(cell, notation, "03-language-model")
+    text = " ".join("".join(ElementTree.fromstring(svg).itertext()).split())
+    assert (flat("the lecture writes no bias") in text) == (notation == "cmu")
+    assert (flat("nor b_y: ŷ_t = softmax(W_hy h_t)") in text) == (notation == "cmu")
+
+
 @pytest.mark.parametrize("cell, notation", [("rnn", "cmu"), ("lstm", "cmu"), ("rnn", "pytorch")])
 def test_cmus_weight_sum_slide_writes_its_sum_of_products_under_the_sum(cell, notation):
     """CMU writes ∂L/∂W_hh out as a sum of products of ∂h_j/∂h_{j−1}: its deck shows that form beside the bars (an

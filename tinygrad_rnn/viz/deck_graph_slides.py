@@ -36,6 +36,7 @@ from .lecture_models import (
     tagger_loss,
 )
 from .legibility import figure_sizes, legible
+from .notation import PRESETS
 
 HEAD_WITH_TANH = {"elman": "OSU CSE 5525"}  # notations whose lecture puts a tanh in the head: y_t = tanh(U h_t + b_y)
 
@@ -83,9 +84,13 @@ def language_model(lecture: Lecture) -> str:
         head = (f"s_t = linear: the scores {w_hy} h_t + {b_y};   ŷ_t = softmax(s_t), "
                 f"where {HEAD_WITH_TANH[lecture.notation.preset]} writes y_t = tanh({w_hy} h_t + {b_y}), then softmax: "
                 "this model's head has no tanh;   J_t = cross_entropy = −log ŷ_t[x_{t+1}]")
+    lines = [f"{head};   J = (1/T) Σ_t J_t, T = {LANGUAGE_MODEL_STEPS}", lecture.shared_by_rows()]
+    if PRESETS[lecture.notation.preset].get("no_bias"):  # the slide names b_y too: the lecture's head has none either
+        lines += [f"{said}; nor {b_y}: ŷ_t = softmax({w_hy} h_t)"
+                  for said in lecture.notation.for_cell(lecture.cell).merged_biases()]
     return lecture.slide("The language model: x_t → e_t → h_t → s_t → J_t",
                          lecture.figure(loss, level="cell", params="hide", scores="s", tokens=LANGUAGE_MODEL_WORDS),
-                         [f"{head};   J = (1/T) Σ_t J_t, T = {LANGUAGE_MODEL_STEPS}", lecture.shared_by_rows()])
+                         lines)
 
 
 def bptt(lecture: Lecture) -> str:
