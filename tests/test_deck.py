@@ -312,6 +312,53 @@ def test_the_vanishing_slide_has_the_lstm_cell_states_row(built):
     assert flat(f"‖∂J/∂c_t‖ falls to {slide_number(cells[0] / cells[-1])} of its value") in text
 
 
+@pytest.mark.parametrize("cell, notation", [("rnn", "cmu"), ("gru", "cmu"), ("rnn", "cs224n")])
+def test_the_language_model_slide_says_the_lecture_writes_neither_bias_it_names(cell, notation):
+    """Slide 03 names b_h and b_y; where the lecture writes no bias (CMU's h_t = tanh(W_hh h_{t−1} + W_xh x_t),
+    ŷ = softmax(W_hy h)), the slide says so of both, not of b_h alone."""
+    svg, _ = deck_slide(cell, notation, "03-language-model")
+    text = " ".join("".join(ElementTree.fromstring(svg).itertext()).split())
+    biases = "b_h′, b_h″" if cell == "gru" else "b_h"  # (a GRU's two are no parts of one b_h)
+    said = flat(f"The lecture writes no bias: {biases} and b_y are this model's; its head is ŷ_t = softmax(W_hy h_t)")
+    assert (said in text) == (notation == "cmu"), text
+
+
+@pytest.mark.parametrize("cell, notation", [("rnn", "cmu"), ("lstm", "cmu"), ("rnn", "pytorch")])
+def test_cmus_weight_sum_slide_writes_its_sum_of_products_under_the_sum(cell, notation):
+    """CMU writes ∂L/∂W_hh out as a sum of products of ∂h_j/∂h_{j−1}: its deck shows that form beside the bars (an
+    LSTM's chain through its whole state); a lecture that does not write it gets no such line."""
+    lecture = deck_lecture.Lecture(cell, resolve(notation))
+    text = " ".join("".join(ElementTree.fromstring(deck_measured_slides.weight_sum(lecture)).itertext()).split())
+    form = flat("∂L/∂W_hh = (1/T) Σ_t Σ_{s≥t} ∂L_s/∂h_s (Π_{j=t+1…s} ∂h_j/∂h_{j−1}) ∂⁺h_t/∂W_hh")
+    assert (form in text) == (notation == "cmu")
+    if notation == "cmu":  # under the Σ, and before the bars are said
+        assert text.index(flat("∂L/∂W_hh = Σ_t")) < text.index(form) < text.index("one term per step t = 1")
+        assert ("(h_j, c_j) for h_j" in " ".join(deck_measured_slides.sum_of_products(lecture))) == (cell == "lstm")
+
+
+def test_the_vanishing_slide_writes_one_step_backs_factor_and_their_product(built):
+    """Colours and ratios say that ‖∂J/∂h_t‖ fades; the factor says why: each step back multiplies by the same kind
+    of Jacobian, diag(1 − h_t²) W_hh for a tanh RNN, 11 of them from step 12 to step 1."""
+    text = " ".join(text_of(built.html.parent, "06-vanishing").split())
+    assert flat("∂h_t/∂h_{t−1} = diag(1 − h_{t}²) W_hh;") in text
+    assert flat("∂h_12/∂h_1 = ∂h_12/∂h_11 ⋯ ∂h_2/∂h_1, a product of 11 such factors") in text
+
+
+@pytest.mark.parametrize("notation", ["cmu", "usc", "cs224n", "elman", "pytorch"])
+@pytest.mark.parametrize("cell, words", [("rnn", ["= diag(1 − h", "a product of 11"]),
+                                         ("gru", ["= diag(z", "plus the paths through r", "a product of 11"]),
+                                         ("lstm", ["runs through o", "and the gates i", "no product of these alone",
+                                                   "= diag(f"])])
+def test_the_vanishing_factor_is_the_decks_cell_in_its_notation_as_the_page_writes_it(cell, words, notation):
+    lecture = deck_lecture.Lecture(cell, resolve(notation))
+    said = deck_measured_slides.vanishing_factor(lecture)
+    assert said.startswith(f"The {lecture.name}'s factor: ") and all(word in said for word in words), said
+    if cell == "rnn":  # the weight the deck's cell names (CMU's W_hh, CS224N's W_h, OSU's V), raised h²
+        assert f") {lecture.cell_symbol('W_hh')};" in said and "²)" in said, said
+    steps = ["h^(t)", "h^(t−1)", "h^(12)"] if notation == "cs224n" else ["h_t", "h_{t−1}", "h_12"]
+    assert all(step in said for step in steps) and "^{" not in said, said
+
+
 def test_the_perplexity_slide_smooths_the_unigram_by_add_one_and_says_characters_are_not_words():
     from tinygrad_rnn import data, models
 

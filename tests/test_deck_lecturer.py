@@ -66,6 +66,30 @@ def test_a_gru_decks_perplexity_table_has_a_gru_row(quick):
     assert "GRU" not in rnn and "a tanh RNN and an LSTM" in rnn
 
 
+def test_the_perplexity_table_has_the_fixed_window_model_between_the_counts_and_the_rnns(quick):
+    """Stanford's sequence runs n-gram → fixed-window neural model (Bengio et al. 2003) → RNN: its row, with the same
+    embeddings and units, a window of the 5-gram's n − 1 = 4, its perplexity measured as the slide trains it."""
+    import numpy
+
+    from tinygrad_rnn import data, models, optim, training
+    from tinygrad_rnn.creation import manual_seed
+
+    text = words(slide(deck_measured_slides.perplexity))
+    corpus = data.standard_library_text(deck_measured_slides.CORPUS_CHARACTERS)
+    vocabulary = data.Vocabulary.from_text(corpus, level="char")
+    ids = numpy.array(vocabulary.encode(corpus))
+    cut = int(0.9 * ids.size)
+    manual_seed(0)
+    model = models.FixedWindowLM(len(vocabulary), window=4, embedding_dim=16, hidden_size=48)
+    training.train_language_model(model, optim.Adam(model.parameters(), lr=1e-2), ids[:cut],
+                                  steps=deck_measured_slides.TRAINING_STEPS, batch_size=16, bptt=32, progress=False)
+    measured = float(numpy.exp(training.evaluate(model, ids[cut:], batch_size=1, bptt=256)))
+    row = f"fixed window of 4, tanh, 48 units {measured:.2f} {deck_measured_slides.TRAINING_STEPS} steps"
+    assert row in text, text
+    assert text.index("5-gram, Kneser–Ney") < text.index(row) < text.index("tanh RNN, 48 units")
+    assert "n-grams, a fixed window, a tanh RNN and an LSTM" in text and "(Bengio et al. 2003)" in text
+
+
 def test_a_gru_decks_clipping_slide_says_why_it_clips_a_tanh_rnn_in_its_footnote():
     """The clipping slide of a GRU deck was a tanh RNN's, said in small print; then its title said why, in a 2-line
     aside that wrapped: the footnote says it, with the GRU's own ‖g‖ measured alike (its gates keep it small)."""

@@ -36,6 +36,7 @@ from .lecture_models import (
     tagger_loss,
 )
 from .legibility import figure_sizes, legible
+from .notation import PRESETS
 
 HEAD_WITH_TANH = {"elman": "OSU CSE 5525"}  # notations whose lecture puts a tanh in the head: y_t = tanh(U h_t + b_y)
 
@@ -83,9 +84,16 @@ def language_model(lecture: Lecture) -> str:
         head = (f"s_t = linear: the scores {w_hy} h_t + {b_y};   ŷ_t = softmax(s_t), "
                 f"where {HEAD_WITH_TANH[lecture.notation.preset]} writes y_t = tanh({w_hy} h_t + {b_y}), then softmax: "
                 "this model's head has no tanh;   J_t = cross_entropy = −log ŷ_t[x_{t+1}]")
+    lines = [f"{head};   J = (1/T) Σ_t J_t, T = {LANGUAGE_MODEL_STEPS}", lecture.shared_by_rows()]
+    if PRESETS[lecture.notation.preset].get("no_bias"):  # the slide names b_y too: the lecture's head has none either
+        # (one line: a second set an LSTM's figure smaller, its labels at 27.5 px; slides 01, 02 and 04 say the rest)
+        b_ih, b_hh = lecture.cell_symbol("b_ih"), lecture.cell_symbol("b_hh")
+        biases = b_ih if b_ih == b_hh else f"{b_ih}, {b_hh}"
+        lines.append(f"The lecture writes no bias: {biases} and {b_y} are this model's; its head is ŷ_t = "
+                     f"softmax({w_hy} h_t)")
     return lecture.slide("The language model: x_t → e_t → h_t → s_t → J_t",
                          lecture.figure(loss, level="cell", params="hide", scores="s", tokens=LANGUAGE_MODEL_WORDS),
-                         [f"{head};   J = (1/T) Σ_t J_t, T = {LANGUAGE_MODEL_STEPS}", lecture.shared_by_rows()])
+                         lines)
 
 
 def bptt(lecture: Lecture) -> str:

@@ -12,6 +12,7 @@ True
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import numpy
@@ -20,14 +21,18 @@ from .. import analysis, nn
 from ..engine import grad, grad_contributions
 from ..steps import step_of
 from .deck_lecture import CELLS, Lecture
+from .export import equation_lines
 from .lecture_models import LANGUAGE_MODEL_STEPS, language_model_loss, last_step_loss, layer
+from .lecture_stages import local_jacobian
+from .mathml import _math, _row
 from .notation import short_name
-from .slide import HEIGHT, MARGIN, MUTED, SMALLEST_PX, WIDTH, body_top, paragraph, slide_number, slide_svg
+from .slide import BODY_PX, HEIGHT, MARGIN, MUTED, SMALLEST_PX, WIDTH, body_top, paragraph, slide_number, slide_svg
 from .slide_charts import bars, colour_legend, colour_rows, note, table
 
 VANISHING_STEPS = 12
 VANISHING_INPUT_SEED = 1  # the inputs `graph --compare` draws for its seed 0: the slide shows what it prints
 CORPUS_CHARACTERS, TRAINING_STEPS, UNITS = 20_000, 100, 48  # the perplexity slide: seconds, not minutes
+WINDOW, WINDOW_ROW = 4, "window"  # the fixed-window model's context: the 5-gram's n − 1 tokens
 
 
 def weight_sum(lecture: Lecture) -> str:
@@ -53,6 +58,8 @@ def weight_sum(lecture: Lecture) -> str:
              f"The bars add up to {slide_number(sum(norms))}: a norm of a sum ≤ the sum of norms, the terms point "
              "different ways and partly cancel.",
              "The term of step 1 is 0: there it multiplies h_0 = 0."]
+    if lecture.notation.preset in SUM_OF_PRODUCTS:  # the lecture's own form of the same sum, under its Σ
+        lines[1:1] = sum_of_products(lecture)
     y = top + 60
     for line in lines:
         more, y = paragraph(lecture.timed(line), 1240, y, WIDTH - MARGIN - 1240)
@@ -63,6 +70,26 @@ def weight_sum(lecture: Lecture) -> str:
             f"tr.grad_contributions(J, rnn.weight_hh_l0), PyTorch's name for {name}")
     parts.append(note(lecture.timed(said), MARGIN, HEIGHT - 60))
     return slide_svg(title, parts)
+
+
+SUM_OF_PRODUCTS = {"cmu": "CMU"}  # notations whose lecture writes ∂L/∂W_hh out as a sum of products of ∂h_j/∂h_{j−1}
+
+
+def sum_of_products(lecture: Lecture) -> list[str]:
+    """∂J/∂W_hh as the lecture writes it out (CMU's): for each step t and each loss J_s that h_t reaches (s ≥ t), the
+    chain of one-step Jacobians from h_t up to h_s; one t's terms are the slide's bar of step t, ∂J/∂W_hh|_(t).
+
+    >>> from tinygrad_rnn.viz.notation import resolve
+    >>> print(sum_of_products(Lecture("rnn", resolve("cmu")))[0])
+    as CMU writes it: ∂L/∂W_hh = (1/T) Σ_t Σ_{s≥t} ∂L_s/∂h_s (Π_{j=t+1…s} ∂h_j/∂h_{j−1}) ∂⁺h_t/∂W_hh
+    """
+    name = lecture.cell_symbol("W_hh")
+    lines = [f"as {SUM_OF_PRODUCTS[lecture.notation.preset]} writes it: ∂J/∂{name} = (1/T) Σ_t Σ_{{s≥t}} ∂J_s/∂h_s "
+             f"(Π_{{j=t+1…s}} ∂h_j/∂h_{{j−1}}) ∂⁺h_t/∂{name}",
+             f"∂⁺h_t/∂{name}: step t's own, h_{{t−1}} held; one t's terms are ∂J/∂{name}|_(t)"]
+    if lecture.cell == "lstm":  # its state is (h, c): the chain runs through both
+        lines[1] += "; an LSTM's chain runs through its whole state, (h_j, c_j) for h_j"
+    return [lecture.timed(line) for line in lines]
 
 
 def vanishing(lecture: Lecture) -> str:
@@ -93,6 +120,7 @@ def vanishing(lecture: Lecture) -> str:
             f"falls to {slide_number(lstm_c[0] / lstm_c[-1])} of its value, ‖{h}‖ to "
             f"{slide_number(lstm_h[0] / lstm_h[-1])}, of which × {slide_number(lstm_h[-2] / lstm_h[-1])} in the "
             f"first step back (J reads h_{VANISHING_STEPS} itself)."]
+    said.append(vanishing_factor(lecture))
     y = top + 600
     for line in said:
         more, y = paragraph(lecture.timed(line), MARGIN, y, WIDTH - 2 * MARGIN)
@@ -103,6 +131,57 @@ def vanishing(lecture: Lecture) -> str:
                                     f"J = Σ h_{VANISHING_STEPS}"),
                       MARGIN, HEIGHT - 60))
     return slide_svg(title, parts)
+
+
+def vanishing_factor(lecture: Lecture) -> str:
+    """One step back's factor of ∂h_T/∂h_1 for the deck's cell, in the words of the page's stage
+    (:func:`.lecture_stages.local_jacobian`), and what the product over the slide's steps is.
+
+    >>> from tinygrad_rnn.viz.notation import resolve
+    >>> print(*vanishing_factor(Lecture("rnn", resolve("cmu"))).split("; "), sep=chr(10))
+    The tanh RNN's factor: ∂h_t/∂h_{t−1} = diag(1 − h_{t}²) W_hh
+    ∂h_12/∂h_1 = ∂h_12/∂h_11 ⋯ ∂h_2/∂h_1, a product of 11 such factors, one per step back.
+    """
+    written, comment = local_jacobian(lecture.cell, "t", "t−1", lecture.cell_symbol("W_hh"))
+    factor = _text_of(written) if written else \
+        f"∂h_t/∂h_{{t−1}} {_runs(_text_of(comment).strip().removeprefix('(').removesuffix(')'))}"
+    last = VANISHING_STEPS
+    if lecture.cell == "lstm":  # the state is (h, c): ∂h_T/∂h_1 also runs along c, which no h→h factor follows
+        product = (f"∂h_{last}/∂h_1 is no product of these alone: the state is (h_t, c_t), and along c each step "
+                   "back multiplies by f_t (∂c_t/∂c_{t−1} = diag(f_t))")
+    else:
+        product = (f"∂h_{last}/∂h_1 = ∂h_{last}/∂h_{last - 1} ⋯ ∂h_2/∂h_1, a product of {last - 1} such factors, "
+                   "one per step back")
+    return _powers(lecture.timed(f"The {lecture.name}'s factor: {factor}; {product}."))
+
+
+def _runs(comment: str) -> str:
+    """The page's comment on what a Jacobian runs through, as the rest of a sentence about it."""
+    return f"runs {comment}" if comment.startswith("through") else f"= {comment}"
+
+
+def _text_of(parts: list[str]) -> str:
+    """MathML parts of one line as a slide's text (:func:`.slide.runs_of`), for :meth:`.Lecture.timed`: h_t, h_{t−1},
+    W_hh — a name's subscript bare (W_h is no step h) — and a power as ^{2}, which :func:`_powers` raises once the
+    steps are timed (h_{t}^{2}: timed reads no h_t before a digit); a product of two factors spaced.
+
+    >>> from tinygrad_rnn.viz.mathml import _fenced, _msup, _symbol
+    >>> _text_of([_symbol("∂h_t/∂h_t−1"), _fenced(_msup(_symbol("h_t"), "2")), _symbol("W_hh")])
+    '∂h_t/∂h_{t−1}(h_{t}^{2}) W_hh'
+    """
+    (runs,) = equation_lines(_math(_row(*parts)))
+    text = "".join(f"^{{{part}}}" if kind == "sup" else part if kind == "base" else
+                   f"_{part}" if part.isalnum() and following != "sup" else f"_{{{part}}}"
+                   for (part, kind), (_, following) in zip(runs, runs[1:] + [("", "")]))
+    return re.sub(r"\)(?=[A-Za-z∂])", ") ", text)  # diag(…) W_hh: MathML leaves the product's space to the renderer
+
+
+def _powers(text: str) -> str:
+    """h_{t}^{2} as h_{t}² (and CS224N's h^(t)^{2} as h^(t)²): a digit raised, as a slide writes 10⁻²."""
+    return re.sub(r"\^\{(\d+)\}", lambda found: found.group(1).translate(SUPERSCRIPTS), text)
+
+
+SUPERSCRIPTS = str.maketrans("0123456789", "⁰¹²³⁴⁵⁶⁷⁸⁹")
 
 
 def perplexity(lecture: Lecture) -> str:
@@ -122,28 +201,38 @@ def perplexity(lecture: Lecture) -> str:
         model = models.NGramLM(order, smoothing=smoothing, k=1.0).fit(train, vocabulary_size=len(vocabulary))
         rows.append([name, f"{model.perplexity(held_out):.2f}", "counts"])
     kinds = ["rnn", "lstm"] + ([lecture.cell] if lecture.cell not in ("rnn", "lstm") else [])  # the deck's own cell
-    for kind in kinds:
+    # Stanford's sequence: counts, then a fixed window of the 5-gram's n − 1 = 4 tokens (Bengio et al. 2003), then
+    # the RNNs; every neural model with the same embeddings and units, trained alike by the same loop
+    for kind in [WINDOW_ROW] + kinds:
         manual_seed(0)
-        model = models.LanguageModel(len(vocabulary), embedding_dim=16, hidden_size=UNITS, cell=kind)
+        model = models.FixedWindowLM(len(vocabulary), window=WINDOW, embedding_dim=16, hidden_size=UNITS) \
+            if kind == WINDOW_ROW else models.LanguageModel(len(vocabulary), embedding_dim=16, hidden_size=UNITS,
+                                                            cell=kind)
         training.train_language_model(model, optim.Adam(model.parameters(), lr=1e-2), train, steps=TRAINING_STEPS,
                                       batch_size=16, bptt=32, clip=1.0, progress=False)
         value = float(numpy.exp(training.evaluate(model, held_out, batch_size=1, bptt=256)))
         # no wall time: the deck is the same bytes on every run (steps, not seconds, say how long it trained)
-        rows.append([f"{CELLS[kind]}, {UNITS} units", f"{value:.2f}", f"{TRAINING_STEPS} steps"])
+        name = f"fixed window of {WINDOW}, tanh" if kind == WINDOW_ROW else CELLS[kind]
+        rows.append([f"{name}, {UNITS} units", f"{value:.2f}", f"{TRAINING_STEPS} steps"])
     best = min(rows, key=lambda row: float(row[1]))[0].split(",")[0]
     # the title says what was measured: on these few seconds of training the counts may well win
     named = ", ".join(f"a{'n' if kind == 'lstm' else ''} {CELLS[kind]}" for kind in kinds[:-1]) + \
         f" and a{'n' if kinds[-1] == 'lstm' else ''} {CELLS[kinds[-1]]}"
-    title = f"Perplexity on held-out text: n-grams, {named} (best here: the {best})"
+    title = f"Perplexity on held-out text: n-grams, a fixed window, {named} (best here: the {best})"
     top = body_top(title)
     parts = table(["model (characters)", "perplexity", "trained"], rows, (MARGIN, top, 1300, 600))
-    rnn, lstm = (float(row[1]) for row in rows[4:6])
+    window, rnn, lstm = (float(row[1]) for row in rows[4:7])
     versus = "has no edge over the tanh RNN yet" if lstm >= rnn else "beats the tanh RNN"
+    seen = "no better than" if rnn >= window else "better than"
+    under = top + BODY_PX * (1 + 1.55 * (len(rows) + 1.5))  # the table's last row, and half a row
     parts += paragraph(f"Measured here on {cut:,} characters of Python's standard-library source (held out: the "
-                       f"last {ids.size - cut:,}; a vocabulary of {len(vocabulary)}); lower is better. On so little "
-                       f"text and training the {best} is best, and the LSTM {versus}. These are perplexities per "
-                       "character: not comparable with the lecture's per word on the One Billion Word benchmark "
-                       "(a Kneser–Ney 5-gram at 67.6, LSTMs at 30–44).", MARGIN, top + 420, WIDTH - 2 * MARGIN)[0]
+                       f"last {ids.size - cut:,}; a vocabulary of {len(vocabulary)}); lower is better. The fixed "
+                       f"window (Bengio et al. 2003) reads the 5-gram's last {WINDOW} characters through one tanh "
+                       f"layer, its own weights for each position; the tanh RNN, whose state reaches past them, is "
+                       f"{seen} it here. On so little text and training the {best} is best, and the LSTM {versus}. "
+                       "These are perplexities per character: not comparable with the lecture's per word on the One "
+                       "Billion Word benchmark (a Kneser–Ney 5-gram at 67.6, LSTMs at 30–44).", MARGIN, under,
+                       WIDTH - 2 * MARGIN)[0]
     return slide_svg(title, parts)
 
 

@@ -202,23 +202,9 @@ def _backward_lines(kind: str, t: int, steps: int, numbers: dict[str, Any], weig
         lines = [_row(d(f"h_{t}"), _op("="), above, BREAK, _text("   (the last step: no later step adds a part)")),
                  _row(*norms)]
     else:
-        squared = _msup(_symbol(f"h_{t + 1}"), "2")
         local = _symbol(f"∂h_{t + 1}/∂h_{t}")
-        # a tanh RNN's local Jacobian is short enough to write out; an LSTM's and a GRU's run through every gate
-        # (a line that long would shrink the whole equation), so their line gives the norm and says, as a comment,
-        # what the Jacobian runs through, rather than a right-hand side in words
-        jacobian = _row(local, _op("="), _text("diag"), _fenced(_row(_number_plain("1"), _op("−"), squared)),
-                        _symbol(names["W_hh"]), _text(",   ")) if kind == "rnn" else ""
-        def gates(*letters: str) -> list[str]:
-            return [part for i, letter in enumerate(letters) for part in ([_text(", ")] if i else []) +
-                    [_symbol(f"{letter}_{t + 1}")]]
-
-        through = {"rnn": [],
-                   "gru": [BREAK, _text("   (diag"), _fenced(_symbol(f"z_{t + 1}")), _text(" plus the paths"), BREAK,
-                           _text(" through "), *gates("r", "z", "n"), _text(")")],
-                   "lstm": [BREAK, _text("   (through "), _symbol(f"o_{t + 1}"), _text(", tanh"),
-                            _fenced(_symbol(f"c_{t + 1}")), BREAK, _text(" and the gates "), *gates("i", "f", "g"),
-                            _text(")")]}[kind]
+        written, through = local_jacobian(kind, str(t + 1), str(t), names["W_hh"])
+        jacobian = _row(*written, _text(",   ")) if written else ""
         right = [BREAK, _op("+"), _msup(_fenced(_symbol(f"∂h_{t + 1}/∂h_{t}")), "T"), d(f"h_{t + 1}")]
         if kind == "lstm":  # h_t reaches J through step t+1's gates, which make both c_{t+1} and h_{t+1}
             right = [BREAK, _op("+"), _msup(_symbol(names["W_hh"]), "T"), _msub("δ", f"{t + 1}")]
@@ -262,6 +248,33 @@ def _backward_lines(kind: str, t: int, steps: int, numbers: dict[str, Any], weig
         lines.append(_row(term, _op("="), _msub("δ", str(t)), _msup(_symbol(f"h_{t - 1}"), "T"), _text(","), BREAK,
                           _text("   "), _norm_of(term), _op("="), _number(w_hh["terms"][t - 1])))
     return lines
+
+
+def local_jacobian(kind: str, later: str, earlier: str, recurrent: str) -> tuple[list[str], list[str]]:
+    """The local Jacobian ∂h_later/∂h_earlier as the page's stage writes it (MathML): a tanh RNN's written out,
+    diag(1 − h²) W_hh, and nothing said after it; an LSTM's and a GRU's run through every gate (a line that long would
+    shrink the whole equation), so their line gives the norm and says, as a comment, what the Jacobian runs through,
+    rather than a right-hand side in words: ([], the comment). Each a list of MathML parts of one line; the deck's
+    vanishing slide writes the same words.
+
+    >>> local_jacobian("gru", "t", "t−1", "U")[0], local_jacobian("rnn", "3", "2", "W_hh")[1]
+    ([], [])
+    """
+    local = _symbol(f"∂h_{later}/∂h_{earlier}")
+    if kind == "rnn":
+        squared = _msup(_symbol(f"h_{later}"), "2")
+        return [local, _op("="), _text("diag"), _fenced(_row(_number_plain("1"), _op("−"), squared)),
+                _symbol(recurrent)], []
+
+    def gates(*letters: str) -> list[str]:
+        return [part for i, letter in enumerate(letters) for part in ([_text(", ")] if i else []) +
+                [_symbol(f"{letter}_{later}")]]
+
+    return [], {"gru": [BREAK, _text("   (diag"), _fenced(_symbol(f"z_{later}")), _text(" plus the paths"), BREAK,
+                        _text(" through "), *gates("r", "z", "n"), _text(")")],
+                "lstm": [BREAK, _text("   (through "), _symbol(f"o_{later}"), _text(", tanh"),
+                         _fenced(_symbol(f"c_{later}")), BREAK, _text(" and the gates "), *gates("i", "f", "g"),
+                         _text(")")]}[kind]
 
 
 def _later_losses(t: int, steps: int) -> str:
