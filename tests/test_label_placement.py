@@ -16,7 +16,7 @@ from tinygrad_rnn.viz.geometry import LABEL_LINE, Box, Layout, Route, segment_en
 from tinygrad_rnn.viz.graph import build_picture
 from tinygrad_rnn.viz.label_placement import clashes, label_rect, place_labels
 from tinygrad_rnn.viz.layout import labelled_layout
-from tinygrad_rnn.viz.legibility import label_clashes
+from tinygrad_rnn.viz.legibility import label_clashes, texts_crossed
 from tinygrad_rnn.viz.slide import text_width
 from tinygrad_rnn.viz.svg import picture_to_svg
 
@@ -480,3 +480,4 @@ def test_a_users_bptt_figure_prints_no_name_over_another_or_across_a_line(model)
     text = drawn(build_picture((loss,), level="cell", backward=True, slide=True, **options))
     found = label_clashes(text)
     assert found.count == 0, f"{found}: {found.overlaps} {found.crossed} {found.on_nodes}"
+    assert texts_crossed(text) == []  # (a step's or a row's name, a note: struck through by no line either)
