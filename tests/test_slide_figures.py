@@ -28,7 +28,7 @@ from tinygrad_rnn.viz import fit_notes, geometry, views
 from tinygrad_rnn.viz.geometry import ARROW
 from tinygrad_rnn.viz.graph import build_picture
 from tinygrad_rnn.viz.layout import labelled_layout
-from tinygrad_rnn.viz.legibility import label_clashes, measure, shared_lines, slide_fit
+from tinygrad_rnn.viz.legibility import label_clashes, measure, shared_lines, slide_fit, texts_crossed
 from tinygrad_rnn.viz.svg import picture_to_svg
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
@@ -659,6 +659,22 @@ def test_no_arrow_label_of_a_cli_figure_lies_on_another_a_line_or_a_box(name, tm
     assert found.count == 0, f"{name}: {found}: {found.overlaps} {found.crossed} {found.on_nodes}"
     assert misplaced_labels(text) == [], f"{name}: nearer another arrow's line than their own"
     assert flipped_bundles(text) == [], f"{name}: names on both sides of their lines in one bundle"
+
+
+# every line of every text off the nodes against every edge's line (legibility.texts_crossed): at op level the drops
+# from the gradients' trunk over a step into its Σ run down through that step's name in its corner (t=1 … t=8).
+GRID_TEXTS_CROSSED: dict[str, str] = {
+    "rnn-op-2-False-every-backward-False-8-usc": "20 lines through step names (t=1 … t=8, both layers)"}
+
+
+@pytest.mark.parametrize("figure", [*(("docs", name) for name, _, _ in DOCS),
+                                    *(expect(GRID_TEXTS_CROSSED, case_id(case)) for case in GRID)])
+def test_no_line_of_a_documentation_or_cli_figure_runs_through_a_text(figure, tmp_path, library_svg, capsys):
+    """Arrow names, steps' and rows' names and notes, each struck through by no line (the figures the tests above
+    draw, read again: a user's LSTM figure had an arrow's name across three lines down past a row)."""
+    text = documentation_figure(figure[1], tmp_path / "f.svg") if isinstance(figure, tuple) else \
+        cli_figure(figure, tmp_path / "figure.svg", capsys)
+    assert texts_crossed(text) == []
 
 
 def test_a_stacked_bidirectional_figure_names_each_state_once_and_off_the_lines(tmp_path, library_svg):

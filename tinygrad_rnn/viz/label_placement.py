@@ -409,7 +409,10 @@ def place_labels(placed: Layout, names: list[str], tails: list[int] | None = Non
     for j in range(len(placed.routes) if tails is not None else 0):  # (grouped once: a scan per label is n²)
         if items[j][1] is None:
             unnamed_branches.setdefault((tails[j], names[j]), []).append(j)
-    for k, (route, lines) in enumerate(items):
+    # twice: a label placed early meets the later ones at the spots their routes gave them, which they may leave (a
+    # cell's ∂J/∂h₂, kept off ∂J/∂e₂'s and t=3's first spots under its line, took the only spot over the c line
+    # beside it, and ∂J/∂c₃'s then lay on it); the second time, only those still on something move, among settled ones
+    for again, k, (route, lines) in [(again, k, item) for again in (False, True) for k, item in enumerate(items)]:
         if not lines or k >= len(placed.routes):
             continue
         forks = frozenset(unnamed_branches.get((tails[k], names[k]), ())) if tails is not None else frozenset()
@@ -421,7 +424,7 @@ def place_labels(placed: Layout, names: list[str], tails: list[int] | None = Non
                       if (tails[j], heads[j]) == (tails[k], heads[k]) and names[j] in route.twins}
         rect = label_rect(route.label_at, lines)
         now = _score(index, k, rect, forks=forks)
-        if now == (0, 0):
+        if now == (0, 0) or again and now[0] == 0:
             continue
         best = None
         for along in ((k,), tuple(sorted(forks))):  # its branches only where no spot beside its own line is clear

@@ -21,6 +21,8 @@ polyline through the points of its path:
 * **labels** (:func:`label_clashes`): arrow labels printed over each other, crossed by a line, or lying
   on a node's box — each of them reads as something it is not (one state twice, a struck-out symbol,
   part of the node's name);
+* **texts struck through** (:func:`texts_crossed`): any text off the nodes — an arrow's name, a step's or a row's
+  name, a note — with a line through it;
 * **shared lines** (:func:`shared_lines`): two arrows drawn along one stretch of line, which reads as one
   arrow carrying one quantity.
 
@@ -359,10 +361,28 @@ def label_clashes(svg_text: str) -> LabelClashes:
     return found
 
 
-def _label_boxes(root: ElementTree.Element):
+def texts_crossed(svg_text: str) -> list[tuple[str, str]]:
+    """(words, edge) for every line of text off the nodes — an arrow's label, a step's name in its corner, a row's
+    name, a note — that an edge's line runs through, in the SVG as drawn: struck through, it reads as that arrow's
+    name or as crossed out (:func:`label_clashes` counts the arrow labels alone).
+
+    >>> texts_crossed('<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 100 50">'
+    ...     '<path class="edge" data-tail="0" data-head="1" d="M12,0 L12,50"/>'
+    ...     '<g class="cluster"><text x="6" y="12" font-size="9">t=3</text></g></svg>')
+    [('t=3', 'n0->n1')]
+    """
+    root = ElementTree.fromstring(svg_text)
+    _, edges, _ = _read(root)
+    return [(words, name) for words, box in _label_boxes(root, every_text=True)
+            for name, _, line in edges if line_enters(line, box)]
+
+
+def _label_boxes(root: ElementTree.Element, every_text: bool = False):
     """(words, box (left, top, right, bottom) in the SVG's y) of each line of every arrow label: the
-    library's ``edge-label`` texts and the texts inside Graphviz's edges."""
-    for element, in_edge in _edge_texts(root):
+    library's ``edge-label`` texts and the texts inside Graphviz's edges (``every_text``: of every text off the
+    nodes)."""
+    for element, in_edge in ((element, not inside) for element, inside in _texts(root)) if every_text else \
+            _edge_texts(root):
         if not (in_edge or "edge-label" in (element.get("class") or "").split()):
             continue
         size = _font_size(element, root)
