@@ -172,4 +172,5 @@ def test_a_sampled_choice_round_the_last_step_keeps_a_lane_clear_of_the_loss_bus
     over_the_heads = max(segments(round_the_last.line), key=lambda s: abs(s[1][0] - s[0][0]))[0][1]  # (y downwards)
     bus_y = max(p[1] for a in bus for p, q in segments(a.line) if p[1] == q[1] and p[1] < over_the_heads)
     assert over_the_heads - bus_y >= 2 * FREE.lane - 0.1
-    assert any(crossings(round_the_last, riser) for riser in bus) and crossings_without_hop(text) == []
+    # (where it crosses a riser it hops it; since J_t = log_softmax[·] is a node of its own its route may cross none)
+    assert crossings_without_hop(text) == []
