@@ -96,3 +96,61 @@ def test_at_1920_the_scripts_sit_on_their_bases(browser, pages, cell, stage):  #
     assert followed or cell != "rnn", found  # (W_ih e_t, W_hh h_{t−1})
     assert all(s["after"] <= 0.1 for s in followed), [(s["text"], round(s["after"], 3)) for s in followed]
     assert problems == []
+
+
+@pytest.fixture(scope="module")
+def usc_gru(tmp_path_factory):
+    """``tinygrad-rnn lecture --cell gru --notation usc``: the lecturer's page, its candidate written [W x_t + b′]ₙ."""
+    path = tmp_path_factory.mktemp("usc") / "gru.html"
+    assert cli.main(["lecture", "--cell", "gru", "--notation", "usc", "-o", str(path)]) == 0
+    return path
+
+
+# The equation panel as a slide would set it: how far its first line's text stands inside the panel's top border (in
+# the page's ems), the faces and styles its runs are set in, and each script's baseline under its line's (in the
+# script's ems: each text box's bottom is its baseline plus its font's descent, the same for every run of one size).
+PANEL_TYPE = """() => {
+  const root = document.querySelector('.tgr-lecture'), equation = root.querySelector('.equation');
+  const runs = [...equation.querySelectorAll('mi, mn, mo, mtext')].filter((e) => e.getClientRects().length);
+  const box = (element) => { const range = document.createRange(); range.selectNodeContents(element);
+                             return range.getBoundingClientRect(); };
+  const page = parseFloat(getComputedStyle(root).fontSize);
+  const inside = equation.getBoundingClientRect().top + parseFloat(getComputedStyle(equation).borderTopWidth);
+  const drops = [...equation.querySelectorAll('msub')].filter((m) => m.getClientRects().length &&
+      /^[^gjpqyŷ|]+$/.test(m.children[0].textContent)).map((m) => [m.textContent,  // (a descender drops its script)
+    (box(m.children[1]).bottom - box(m.closest('mtr').querySelector('mi')).bottom) /
+      parseFloat(getComputedStyle(m.children[1]).fontSize)]);
+  return {top: (Math.min(...runs.map((run) => box(run).top)) - inside) / page, page,
+          faces: [...new Set(runs.map((run) => { const style = getComputedStyle(run);
+            return `${style.fontFamily} ${style.fontStyle} ${style.textTransform}`; }))], drops};
+}"""
+
+
+def test_the_equation_panel_is_set_as_a_slide_sets_it(browser, usc_gru):  # noqa: F811
+    """The lecturer's finding 12 on ``lecture --cell gru --notation usc``, every stage at 1,280 × 720 and
+    1,920 × 1,080: the first line's text stood 0.29 of the page's em inside the panel's top border (it touched
+    it), now 0.45 at least (0.50 measured); the runs were set in two faces, serif italic W, x, h (the browser's math
+    font) beside sans b′, b″, "t−1", now all in the figures' sans, upright; the n of [·]ₙ hung 0.56 of its size
+    lower than every other script, now each script's baseline within 0.1 of the others'. And the page's text grows
+    with the window as the figure does: at 3,840 × 2,160 40 px, 1.67 times its 24 at 1,920 (the header, panels and
+    bars at 0.83 of the figure's scale), now twice it."""
+    near, faces, drops, pages = [], set(), [], {}
+    for width, height in ((1280, 720), (1920, 1080)):
+        page, problems = open_page(browser, usc_gru, width, height, motion="reduce")
+        stages = len(page.evaluate("JSON.parse(document.querySelector('script.tgr-data').textContent)")["panels"][0][
+            "stages"])
+        for stage in range(1, stages + 1):
+            [found] = read_at(page, stage, PANEL_TYPE)
+            near += [(width, stage, round(found["top"], 2))] if found["top"] < 0.45 else []
+            faces.update(found["faces"])
+            drops += [(width, stage, text, round(drop, 2)) for text, drop in found["drops"]]
+            pages[width] = found["page"]
+        assert problems == []
+    assert near == [], near
+    assert faces == {"Helvetica, Arial, sans-serif normal none"}, faces
+    assert any("]" in text for _, _, text, _ in drops), drops  # ([W x_t + b′]ₙ, [U h_{t−1} + b″]ₙ)
+    lowest, highest = max(drops, key=lambda d: d[3]), min(drops, key=lambda d: d[3])
+    assert lowest[3] - highest[3] <= 0.1, (lowest, highest)
+    page.set_viewport_size({"width": 3840, "height": 2160})  # (the page's text size: the window's, no stage's)
+    at_3840 = page.evaluate("parseFloat(getComputedStyle(document.querySelector('.tgr-lecture')).fontSize)")
+    assert at_3840 / pages[1920] >= 1.95, (at_3840, pages[1920])
