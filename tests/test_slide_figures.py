@@ -807,7 +807,11 @@ def test_no_two_wires_of_a_documentation_figure_cross_without_a_hop(name, tmp_pa
 HOPLESS_GRID = {
     f"lstm-op-1-False-last-backward-False-3-{notation}": "o₃'s backward rule's line to split hops the tanh "
     "backward's stub to mul backward (18 points long, slanting 0.4 points a point), but that shallow stub leaves "
-    "through the arc's side, 3.6 points past the hop's middle, at (875.1, 147.5): one crossing of the figure's 16"
+    "through the arc's side, 3.6 points past the hop's middle, at (875.1, 147.5): one crossing of the figure's 16. "
+    "No hop fits: the line runs mid-gap, 4.8 points from each row's boxes, and the stub (from tanh's bottom at "
+    "(882.6, 144.3) to mul's top at (860.4, 153.9)) reaches the arc's height only at x = 880.6, under tanh's box; a "
+    "top drawn level until it crossed there (tried) ran 0.8 points under tanh's bottom, the hop lost in the border. "
+    "The stub or o₃'s line wants another way (ports.py, gap_routes.py)"
     for notation in ("cmu", "elman")}
 
 
