@@ -15,6 +15,7 @@ import pytest
 from deck_slides import SLIDES, deck_slide
 from drawn_lines import (
     crossings,
+    crossings_without_hop,
     dashed_across_states,
     names_across_frames,
     point_gap,
@@ -121,9 +122,18 @@ def test_no_dashed_line_crosses_a_states_arrow(cell, notation):
     """Slide 13 (generation): the dashed argmax line s₁ → y₁ dropped down the gap between the decoder's cells across
     h₁⁽ᵈ⁾ (and an LSTM's c₁⁽ᵈ⁾), just past their names: a "no gradient" line across a state, read as joining it.
     Fed to the row's last step, it now goes round that step's far side on a lane of its own over the heads
-    (choice_routes): it crosses only s₂'s line up to the loss's bus."""
+    (choice_routes): it crosses only s₂'s line up to the loss's bus — in a hop, an empty lane under the bus (it ran
+    one lane under it, along it, and across s₂'s riser as a "+": read as the bus's second line, review 20's 13)."""
     for name, svg in figures(cell, notation):
         assert dashed_across_states(svg) == [], name
+        if name == "13-generation":
+            arrows = read(svg)[0]
+            (choice,) = [a for a in arrows if a.dashed]
+            over_the_heads = max(segments(choice.line), key=lambda s: abs(s[1][0] - s[0][0]))[0][1]  # (y downwards)
+            bus_y = max(p[1] for a in arrows if not a.dashed for p, q in segments(a.line)
+                        if p[1] == q[1] and p[1] < over_the_heads)
+            assert over_the_heads - bus_y >= 2 * LANE - 0.1, (over_the_heads, bus_y)
+            assert crossings_without_hop(svg) == [], name
 
 
 LANE = SLIDE_SPACING.lane  # two lines on a slide's figure run at least this far apart

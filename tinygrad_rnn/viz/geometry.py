@@ -82,6 +82,7 @@ class Route:
     label_lines: list[str] | None = None  # the label as drawn, where a slide breaks it (else the label itself)
     label_drawn: bool = True  # False where another edge of the same fork already names the same state
     twins: tuple[str, ...] = ()  # the labels of the edges between the same two nodes drawn beside it (routes.py)
+    unhopped: list[tuple[float, float]] | None = None  # its points before hops.py wrote its arcs in, where it did
 
 
 LOOPS_CLEAR = 8.0  # between the middle of a rolled cell's top (where an edge comes in or leaves) and its loops

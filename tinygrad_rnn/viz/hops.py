@@ -69,6 +69,7 @@ def hop(routes: Sequence[Route], tails: Sequence[int]) -> int:
             meet(one, other)
     for k, per_stretch in hops.items():  # each route rewritten once, its stretches from the last back
         points = routes[k].points
+        routes[k].unhopped = list(points)  # (the labels' spots are sought along the straight line: label_placement)
         for i in sorted(per_stretch, reverse=True):
             points[i + 1:i + 1] = _arcs(points[i], points[i + 1], per_stretch[i])
     return sum(len(at) for per_stretch in hops.values() for at in per_stretch.values())

@@ -164,6 +164,11 @@ def _polyline(route: Route) -> list[Point]:
     return [*route.points, route.end]
 
 
+def _unhopped(route: Route) -> list[Point]:
+    """The route's polyline as routed, before :mod:`.hops` wrote its arcs in."""
+    return [*(route.unhopped or route.points), route.end]
+
+
 def _index(placed: Layout, items: list[tuple[Route, list[str] | None]]) -> _Index:
     """Every box, line, label and text of the figure, each line and label tagged with its owner (its
     place in ``items``: every route and loop, with the lines of its label where one is drawn)."""
@@ -430,7 +435,9 @@ def place_labels(placed: Layout, names: list[str], tails: list[int] | None = Non
         for along in ((k,), tuple(sorted(forks))):  # its branches only where no spot beside its own line is clear
             if not along or best is not None and best[0][0] == 0:
                 break
-            samples = [sample for j in along for sample in _samples(index, j, _polyline(placed.routes[j]),
+            # (along each line as routed, its hops straightened: an arc's first pieces, nearly level, sent a label's
+            # spots level with them 40 points off beside no line, where h_t⁽¹←⁾ lay 32 points from its own riser)
+            samples = [sample for j in along for sample in _samples(index, j, _unhopped(placed.routes[j]),
                                                                     route.label_at)]
             tried = 0
             for far in (False, True):  # far along a shared trunk only where nothing nearer is free
