@@ -48,6 +48,40 @@ def test_a_generation_loop_s_bptt_names_each_step_s_term_not_the_logits_it_was_c
     assert not [edge for edge in edges if edge[0] == "ŷ₁ = linear" and edge[2].startswith("J")], edges
 
 
+SAMPLERS = {  # how a sampling loop draws its next token from the logits: only a sampler reads the probabilities
+    "softmax, multinomial": lambda logits: tr.multinomial(logits.softmax(-1), 1),
+    "F.softmax, multinomial(num_samples=1)": lambda logits: tr.multinomial(F.softmax(logits, dim=-1), num_samples=1),
+    "temperature": lambda logits: tr.multinomial((logits / 0.7).softmax(-1), 1),
+}
+
+
+@pytest.mark.parametrize("sample", SAMPLERS.values(), ids=SAMPLERS.keys())
+def test_a_sampling_loop_s_term_is_its_own_node_whatever_else_reads_the_logits(sample):
+    """The generation loop above, its next token drawn by multinomial from softmax(ŷ_t) (or of ŷ_t / T): the
+    logits have a second reader, the softmax only the sampler reads, but J_t = log_softmax(ŷ_t)[·] is still what J
+    reads, so it is still a node of its own — never the edge "J₁" out of "ŷ₁ = linear", and never ∂J/∂ŷ₁ = 1."""
+    tr.manual_seed(0)
+    embedding, lstm, head = tr.nn.Embedding(8, 3), tr.nn.LSTM(3, 4), tr.nn.Linear(4, 8)
+    token, state, score = tr.tensor([[1]]), None, 0.0
+    for _ in range(3):
+        output, state = lstm(embedding(token), state)
+        logits = head(output[-1])
+        logits.name = "ŷ"
+        token = sample(logits).reshape(1, 1)
+        score = score + logits.log_softmax(-1)[0, int(token.item())]
+    forward = build_picture((score,), level="cell")
+    edges = {(forward.nodes[tail].label, forward.nodes[head].label, label) for tail, head, label in forward.edges}
+    assert ("ŷ₁ = linear", "J₁ = log_softmax[·]", "") in edges
+    assert not [edge for edge in edges if edge[0].startswith("ŷ") and edge[2].startswith("J")], edges
+    bptt = build_picture((score,), level="cell", backward=True)
+    into = {(bptt.nodes[tail].label, bptt.nodes[head].label, label) for tail, head, label in bptt.edges}
+    assert ("J", "log_softmax[·], backward\nt=1", "∂J/∂J₁ = 1") in into
+    assert ("log_softmax[·], backward\nt=1", "linear, backward\nt=1", "∂J/∂ŷ₁") in into
+    jacobians_as_gradients = [text for text in texts(bptt) if ("∂ŷ" in text and "/∂h" in text)
+                              or (text.startswith("∂J/∂ŷ") and "=" in text)]  # ∂ŷ₁/∂h₁, ∂J/∂ŷ₁ = 1
+    assert not jacobians_as_gradients, jacobians_as_gradients
+
+
 def test_a_named_score_is_the_j_its_terms_and_gradients_name_in_both_figures(generation_score):
     generation_score.name = "log p"
     try:
