@@ -121,10 +121,20 @@ def test_each_documentation_figure_fits_a_slide(name, tmp_path, library_svg):
     assert found.fits, f"{name}: {found}"
 
 
+@pytest.fixture(scope="module")
+def vanishing_figures(tmp_path_factory) -> pathlib.Path:
+    """The folder `graph --compare --steps 12` (the docs' vanishing comparison) writes its three figures into, drawn
+    once for the tests that read them, in the library's own SVG (no Graphviz on the PATH, as library_svg makes it)."""
+    folder = tmp_path_factory.mktemp("vanishing")
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("PATH", str(folder / "no-programs"))
+        assert main(lecture_figures.vanishing_command(12, str(folder / "vanishing.svg"))) == 0
+    return folder
+
+
 @pytest.mark.parametrize("name", [expect(DOCS_TOO_SMALL, f"vanishing_{cell}") for cell in ("rnn", "lstm", "gru")])
-def test_the_vanishing_comparison_fits_a_slide(name, tmp_path, library_svg, capsys):
-    assert main(lecture_figures.vanishing_command(12, str(tmp_path / "vanishing.svg"))) == 0, capsys.readouterr()
-    found = slide_fit((tmp_path / f"{name}.svg").read_text())
+def test_the_vanishing_comparison_fits_a_slide(name, vanishing_figures):
+    found = slide_fit((vanishing_figures / f"{name}.svg").read_text())
     assert found.fits, f"{name}: {found}"
 
 
@@ -504,7 +514,7 @@ def test_the_loss_reaches_the_steps_left_out_along_its_bus_not_through_the_steps
     assert measure(text).through_nodes == 0  # (J's line to the "…" ran across cells 19 and 20)
 
 
-def test_the_compared_figures_draw_every_step_in_its_colour_and_the_ratio_they_show(tmp_path, library_svg, capsys):
+def test_the_compared_figures_draw_every_step_in_its_colour_and_the_ratio_they_show(vanishing_figures):
     """The vanishing comparison's colours are its content: all 12 steps drawn in each figure (it drew t = 1–3,
     "… 7 steps t=4…10", t = 11–12, where the fade is), each cell in the colour of its own ‖∂J/∂h_t‖ on the one
     shared scale, and ‖∂J/∂h₁‖ / ‖∂J/∂h₁₂‖ written on the figure as a slide writes it (it was on stdout only)."""
@@ -514,7 +524,6 @@ def test_the_compared_figures_draw_every_step_in_its_colour_and_the_ratio_they_s
     from tinygrad_rnn.viz.lecture_models import last_step_loss
     from tinygrad_rnn.viz.numbers import slide_number
 
-    assert main(lecture_figures.vanishing_command(12, str(tmp_path / "v.svg"))) == 0
     losses, norms = {}, {}
     for cell in ("rnn", "lstm", "gru"):  # as the command makes them (the deck's vanishing slide's layers and inputs)
         recurrent = layer(cell)
@@ -525,7 +534,7 @@ def test_the_compared_figures_draw_every_step_in_its_colour_and_the_ratio_they_s
                                                            .hidden_states)
     low, high = viz.shared_grad_range(*losses.values(), level="cell")
     for cell in ("rnn", "lstm", "gru"):
-        root = ElementTree.fromstring((tmp_path / f"v_{cell}.svg").read_text())
+        root = ElementTree.fromstring((vanishing_figures / f"vanishing_{cell}.svg").read_text())
         fills = {}
         for group in root.iter("{http://www.w3.org/2000/svg}g"):
             if "group" in (group.get("class") or "").split():
