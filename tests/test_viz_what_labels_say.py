@@ -5,6 +5,7 @@ opt.step(), not passed off as those its activations were computed from."""
 import warnings
 
 import pytest
+from drawing_cases import generation_loop
 
 import tinygrad_rnn as tr
 from tinygrad_rnn.viz.graph import build_picture
@@ -20,15 +21,7 @@ def texts(picture) -> list[str]:
 def generation_score():
     """docs/drawing.md's generation loop: the logits named ŷ, the score a running sum of log-probabilities."""
     tr.manual_seed(0)
-    embedding, rnn, head = tr.nn.Embedding(10, 3), tr.nn.RNN(3, 4), tr.nn.Linear(4, 10)
-    token, state, score = tr.tensor([[1]]), None, 0.0
-    for _ in range(4):
-        output, state = rnn(embedding(token), state)
-        logits = head(output[-1])
-        logits.name = "ŷ"
-        token = logits.argmax(-1).unsqueeze(0)
-        score = score + logits.log_softmax(-1)[0, int(token.item())]
-    return score
+    return generation_loop(tr.nn.RNN, 10, 4, lambda logits: logits.argmax(-1))
 
 
 def test_a_generation_loop_s_bptt_names_each_step_s_term_not_the_logits_it_was_computed_from(generation_score):
@@ -61,14 +54,7 @@ def test_a_sampling_loop_s_term_is_its_own_node_whatever_else_reads_the_logits(s
     logits have a second reader, the softmax only the sampler reads, but J_t = log_softmax(ŷ_t)[·] is still what J
     reads, so it is still a node of its own — never the edge "J₁" out of "ŷ₁ = linear", and never ∂J/∂ŷ₁ = 1."""
     tr.manual_seed(0)
-    embedding, lstm, head = tr.nn.Embedding(8, 3), tr.nn.LSTM(3, 4), tr.nn.Linear(4, 8)
-    token, state, score = tr.tensor([[1]]), None, 0.0
-    for _ in range(3):
-        output, state = lstm(embedding(token), state)
-        logits = head(output[-1])
-        logits.name = "ŷ"
-        token = sample(logits).reshape(1, 1)
-        score = score + logits.log_softmax(-1)[0, int(token.item())]
+    score = generation_loop(tr.nn.LSTM, 8, 3, sample)
     forward = build_picture((score,), level="cell")
     edges = {(forward.nodes[tail].label, forward.nodes[head].label, label) for tail, head, label in forward.edges}
     assert ("ŷ₁ = linear", "J₁ = log_softmax[·]", "") in edges

@@ -13,6 +13,7 @@
 import xml.etree.ElementTree as ElementTree
 
 import pytest
+from drawing_cases import generation_loop
 from drawn_lines import Arrow, crossings, crossings_without_hop, point_to_segment, read, segments, wires_side_by_side
 from test_slide_figures import ALONG, NEAR
 
@@ -146,15 +147,7 @@ def test_with_params_once_the_initial_states_stand_apart_from_the_weights_bus(ma
 
 def sampling_loop():
     """a char-level LSTM sampling its next input from each step's scores: J = Σ_t log p(the sample)"""
-    embedding, lstm, head = tr.nn.Embedding(8, 3), tr.nn.LSTM(3, 4), tr.nn.Linear(4, 8)
-    token, state, score = tr.tensor([[1]]), None, 0.0
-    for _ in range(3):
-        output, state = lstm(embedding(token), state)
-        logits = head(output[-1])
-        logits.name = "ŷ"
-        sampled = tr.multinomial(logits.softmax(-1), 1)
-        score = score + logits.log_softmax(-1)[0, int(sampled.item())]
-        token = sampled.reshape(1, 1)
+    score = generation_loop(tr.nn.LSTM, 8, 3, lambda logits: tr.multinomial(logits.softmax(-1), 1))
     score.name = "J"
     return score
 
