@@ -239,7 +239,7 @@ function tinygradRnnFit(root, graph, note) {
   function wholeAlong(start, size, first, extent, spans, focus) {
     const pad = 4, low = first, high = first + extent - size;
     if (high <= low + 0.01) return [low, low, low + size];  // the whole axis in view (-4.6 + 104.6 - 104.6 > -4.6)
-    const padded = withPads(spans, pad);
+    const padded = tinygradRnnPads(spans, pad);
     const keeps = (c) => c <= focus[0] + 0.5 && c + size >= focus[1] - 0.5;
     const starts = [start, low, high, ...padded.flatMap(([a, b]) => [a, b - size, b, a - size])]
       .filter((c) => c >= low - 0.01 && c <= high + 0.01 && keeps(c));
@@ -251,20 +251,6 @@ function tinygradRnnFit(root, graph, note) {
       if (better) best = [c, from, to];
     }
     return best[1] < best[2] ? best : [start, start, start + size];
-  }
-  // Each span with a pad on either side, but where two spans stand closer than two pads, their pads meet in the middle
-  // of the gap: at 1,920 × 1,080 an LSTM's unrolled stage (CS224N's names) showed 2 of its 8 steps, the padded cells
-  // and the c⁽ᵗ⁾, h⁽ᵗ⁾ labels between them one span from cell 2 to cell 8, and a side moved past the first stepped
-  // over them all.
-  function withPads(spans, pad) {
-    return spans.map(([a, b]) => {
-      let low = a - pad, high = b + pad;
-      for (const [c, d] of spans) {
-        if (d <= a && d + pad > low) low = Math.max(low, (d + a) / 2);
-        if (c >= b && c - pad < high) high = Math.min(high, (b + c) / 2);
-      }
-      return [low, high];
-    });
   }
   // The part of from … to that cuts no span: each side moved in past what it cuts (again, as a side
   // moved past one span may land in another), never into the focus (what the stage names stays shown).
@@ -451,4 +437,20 @@ function tinygradRnnFit(root, graph, note) {
     moveTo(svg, shown, stage);
     describe(panel, svg, shown, stage.phase === "rolled");
   };
+}
+
+// Each span [low, high] with a pad on either side, but where two spans stand closer than two pads, their pads meet in
+// the middle of the gap (stage_window.padded_spans: the same rule, for an exported stage; the tests run both on the
+// same cases): at 1,920 × 1,080 an LSTM's unrolled stage (CS224N's names) showed 2 of its 8 steps, the padded cells
+// and the c⁽ᵗ⁾, h⁽ᵗ⁾ labels between them one span from cell 2 to cell 8, and a side moved past the first stepped
+// over them all.
+function tinygradRnnPads(spans, pad) {
+  return spans.map(([a, b]) => {
+    let low = a - pad, high = b + pad;
+    for (const [c, d] of spans) {
+      if (d <= a && d + pad > low) low = Math.max(low, (d + a) / 2);
+      if (c >= b && c - pad < high) high = Math.min(high, (b + c) / 2);
+    }
+    return [low, high];
+  });
 }
