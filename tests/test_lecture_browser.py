@@ -1468,6 +1468,17 @@ def test_the_sums_stage_shows_one_drop_per_term(walk, lecture_files, language_mo
         assert problems == []
 
 
+def test_at_1280_the_sums_stage_gives_its_figure_a_line_of_the_bars(walk, lecture_files):
+    """At 1,280 × 720 the sums stage's figure, bound by its height (the Σ over the row, the bars' chart 4.5 lines tall
+    under it), was 12.3 px on the three cells' page (an 8-step tanh RNN's alone 14.6): the chart a line shorter there,
+    13.3 (15.6), every drop still in view (test_the_sums_stage_shows_one_drop_per_term, the same walk)."""
+    records, _, problems = walk(lecture_files["tanh RNN"], 1280, 720)
+    [sums] = [record for record in records if record["panel"] == 0 and "drops" in record]
+    found = sums["geometry"]
+    assert found["figureText"] >= 13.2 and not found["overlaps"] and not found["cut"], found
+    assert problems == []
+
+
 @pytest.mark.parametrize("width, height", [(1280, 720), (1920, 1080)])
 def test_the_sums_stage_draws_the_chosen_weights_sum_with_an_arrow_from_every_step(browser, worded, width, height):
     """The sums stage drew the unrolled row and no Σ. Now, whichever weight the selector chooses, its Σ (the
