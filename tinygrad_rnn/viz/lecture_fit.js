@@ -429,6 +429,14 @@ function tinygradRnnFit(root, graph, note) {
   // The bars' chart a line shorter (``data-bars="short"``, lecture.css) where the figure across the page is drawn
   // under the page's text and that sets the least legible text on the screen larger: at 1,280 × 720 an 8-step tanh
   // RNN's sums stage, its figure bound by its height (the Σ over the row), was 14.6 px beside the page's 18.8.
+  // (and only where the axis's ticks stand a line of their text apart: the three cells' page's five decades stand
+  // 16.4 px apart on the shorter chart at 1,280 × 720, their text 14.7)
+  function ticksApart() {
+    const ticks = [...root.querySelectorAll(".sums .axis .tick")];
+    const centres = ticks.map((tick) => { const r = tick.getBoundingClientRect(); return (r.top + r.bottom) / 2; })
+      .sort((a, b) => a - b);
+    return centres.every((c, k) => !k || c - centres[k - 1] >= parseFloat(getComputedStyle(ticks[k]).fontSize));
+  }
   function placeBars(svg, stage, equation, whole) {
     delete root.dataset.bars;
     if (whole || root.dataset.layout !== "wide") return;
@@ -436,7 +444,7 @@ function tinygradRnnFit(root, graph, note) {
     if (!tall.scaled) return;
     root.dataset.bars = "short";
     fitEquation(equation);  // (its row, which the bars set, is shorter too)
-    if (fits() && legibility(svg, stage, equation).px > tall.px * 1.02) return;
+    if (fits() && ticksApart() && legibility(svg, stage, equation).px > tall.px * 1.02) return;
     delete root.dataset.bars;
     fitEquation(equation);
   }
