@@ -78,3 +78,32 @@ def test_an_8_step_language_models_unrolled_stage_at_1280_is_framed_as_a_4_step_
     found = page.evaluate(GEOMETRY)
     assert found["scroll"] == [0, 0] and not found["outside"] and found["figureText"] >= found["page"] - 0.05, found
     assert problems == []
+
+
+# Each node's and each label's span across the figure (its left and right, in the figure's units), as the window's
+# sides see them (lecture_fit.js, ``wholeBoxes``), and the page's pads around them (``tinygradRnnPads``)
+SPANS_AND_PADS = """(cases) => {
+  const svg = [...document.querySelectorAll('.tgr-lecture .figure svg')].find((s) => s.getClientRects().length);
+  const spans = [...svg.querySelectorAll('.node rect, text')].map((e) => e.getBBox()).filter((b) => b.width > 0)
+    .map((b) => [b.x, b.x + b.width]);
+  return [spans, [spans, ...cases].map((each) => tinygradRnnPads(each, 4))];
+}"""
+
+
+def test_the_page_and_an_exported_stage_pad_the_nodes_alike(browser, lstm_in_cs224n):
+    """The page's window pads a node (and a label) where two stand closer than two pads only to the middle of their
+    gap, and the exported stage's padded each fully, so a side moved past one landed in the next and stepped over it
+    (the page's unrolled LSTM showed 2 of its 8 steps so): one rule now, stage_window.padded_spans and the page's
+    tinygradRnnPads alike on this figure's row and on spans that touch, overlap and nest."""
+    from tinygrad_rnn.viz.stage_window import PAD, _whole_nodes, padded_spans
+
+    page, problems = open_page(browser, lstm_in_cs224n, 1920, 1080, motion="reduce")
+    go_to(page, 2)
+    cases = [[[0, 10], [14, 20], [40, 50]], [[0, 10], [10, 20]], [[0, 30], [5, 12], [31, 40]], [[5, 9]]]
+    spans, padded = page.evaluate(SPANS_AND_PADS, cases)
+    for each, page_padded in zip([spans, *cases], padded):
+        python_padded = padded_spans([tuple(span) for span in each], PAD)
+        assert [v for pair in python_padded for v in pair] == pytest.approx([v for pair in page_padded for v in pair])
+    assert any(high - low < 2 * PAD for (_, low), (high, _) in zip(sorted(spans), sorted(spans)[1:]) if high > low)
+    assert _whole_nodes(50.0, 200.0, 0.0, 300.0, [(40.0, 60.0), (66.0, 90.0)], (100.0, 150.0))[0] == 63.0
+    assert problems == []

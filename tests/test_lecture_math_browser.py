@@ -154,3 +154,26 @@ def test_the_equation_panel_is_set_as_a_slide_sets_it(browser, usc_gru):  # noqa
     page.set_viewport_size({"width": 3840, "height": 2160})  # (the page's text size: the window's, no stage's)
     at_3840 = page.evaluate("parseFloat(getComputedStyle(document.querySelector('.tgr-lecture')).fontSize)")
     assert at_3840 / pages[1920] >= 1.95, (at_3840, pages[1920])
+
+
+# Each of the equation's rows: its height, and the tops of its brackets [ and ] (a [·]ₙ's)
+EQUATION_LINES = """() => [...document.querySelectorAll('.tgr-lecture .equation mtr')].map((row) => ({
+  height: row.getBoundingClientRect().height,
+  brackets: [...row.querySelectorAll('mo')].filter((mo) => /^[\\[\\]]$/.test(mo.textContent.trim()))
+    .map((mo) => mo.getBoundingClientRect().top)}))"""
+
+
+def test_the_equations_lines_stand_evenly_apart(browser, usc_gru):  # noqa: F811
+    """Stage 2's equation (r_t, z_t = σ(·); n_t = tanh([W x_t + b′]ₙ + r_t ⊙ [U h_{t−1} + b″]ₙ); h_t = …) had its first
+    two lines closer than the rest: the line of n_t 41.2 px tall, the others 29.2 (1,920 × 1,080), its "]" set 7 px
+    under its "[" and the room its lifted ₙ left under the line still taken. Now every line as tall, the brackets
+    level."""
+    page, problems = open_page(browser, usc_gru, 1920, 1080, motion="reduce")
+    go_to(page, 2)
+    settle(page)
+    lines = page.evaluate(EQUATION_LINES)
+    heights = [line["height"] for line in lines]
+    assert len(lines) == 3 and max(heights) - min(heights) <= 0.5, heights
+    brackets = lines[1]["brackets"]
+    assert len(brackets) == 4 and max(brackets) - min(brackets) <= 0.5, brackets
+    assert problems == []

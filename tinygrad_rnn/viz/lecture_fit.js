@@ -10,6 +10,7 @@
 // closes a frame inside the window where it can): the window chooses the SVG's viewBox and its clip.
 function tinygradRnnFit(root, graph, note) {
   const clamp = (value, low, high) => Math.max(low, Math.min(value, high));
+  const WHOLE_NETWORK = 0.97;  // (the unrolled stage's whole network: at up to 3 % under the page's text size)
 
   function fullBox(svg) {  // the whole figure, in its own units: [x, y, width, height]
     if (!svg.dataset.full) svg.dataset.full = svg.getAttribute("viewBox");
@@ -63,12 +64,15 @@ function tinygradRnnFit(root, graph, note) {
   // (The sums stage's: the chosen weight's, its own Σ beside the steps: stage.weight_boxes, by root.dataset.weight.)
   const heldBox = (svg, stage) => asBox(stage.weight_boxes ? stage.weight_boxes[Number(root.dataset.weight) || 0] :
     stage.named_box);
+  // The unrolled stage holds its whole network (every step, h₀ and J where the loss is on the last step) at up to 3 %
+  // under the page's text size: at 1,920 × 1,080 an 8-step row left J out of view ("more ▶") at 24.1 px, and holds it
+  // at 23.6, a difference no one at the back of the room sees, where a network without its loss is one they do.
   function namedBox(svg, stage) {
     const held = heldBox(svg, stage), near = asBox(stage.near_box);
     if (!held || !near) return held;
     const needed = parseFloat(getComputedStyle(root).fontSize) / smallestFont(svg);
-    const chain = withLit(held, svg);
-    return scaleFor(chain, svg.getBoundingClientRect(), needed) >= needed - 1e-9 ? held : near;
+    const chain = withLit(held, svg), enough = stage.phase === "unrolled" ? WHOLE_NETWORK * needed : needed;
+    return scaleFor(chain, svg.getBoundingClientRect(), needed) >= enough - 1e-9 ? held : near;
   }
   // The labels of the arrows the stage lights, what they carry back (lecture_lit.js), each with a unit
   // to spare (a label has no outline): in view with what the stage names (over a row of cells where wider than
@@ -239,7 +243,7 @@ function tinygradRnnFit(root, graph, note) {
   function wholeAlong(start, size, first, extent, spans, focus) {
     const pad = 4, low = first, high = first + extent - size;
     if (high <= low + 0.01) return [low, low, low + size];  // the whole axis in view (-4.6 + 104.6 - 104.6 > -4.6)
-    const padded = withPads(spans, pad);
+    const padded = tinygradRnnPads(spans, pad);
     const keeps = (c) => c <= focus[0] + 0.5 && c + size >= focus[1] - 0.5;
     const starts = [start, low, high, ...padded.flatMap(([a, b]) => [a, b - size, b, a - size])]
       .filter((c) => c >= low - 0.01 && c <= high + 0.01 && keeps(c));
@@ -251,20 +255,6 @@ function tinygradRnnFit(root, graph, note) {
       if (better) best = [c, from, to];
     }
     return best[1] < best[2] ? best : [start, start, start + size];
-  }
-  // Each span with a pad on either side, but where two spans stand closer than two pads, their pads meet in the middle
-  // of the gap: at 1,920 × 1,080 an LSTM's unrolled stage (CS224N's names) showed 2 of its 8 steps, the padded cells
-  // and the c⁽ᵗ⁾, h⁽ᵗ⁾ labels between them one span from cell 2 to cell 8, and a side moved past the first stepped
-  // over them all.
-  function withPads(spans, pad) {
-    return spans.map(([a, b]) => {
-      let low = a - pad, high = b + pad;
-      for (const [c, d] of spans) {
-        if (d <= a && d + pad > low) low = Math.max(low, (d + a) / 2);
-        if (c >= b && c - pad < high) high = Math.min(high, (b + c) / 2);
-      }
-      return [low, high];
-    });
   }
   // The part of from … to that cuts no span: each side moved in past what it cuts (again, as a side
   // moved past one span may land in another), never into the focus (what the stage names stays shown).
@@ -436,6 +426,29 @@ function tinygradRnnFit(root, graph, note) {
     place(svg, stage, equation, whole);
   }
 
+  // The bars' chart a line shorter (``data-bars="short"``, lecture.css) where the figure across the page is drawn
+  // under the page's text and that sets the least legible text on the screen larger: at 1,280 × 720 an 8-step tanh
+  // RNN's sums stage, its figure bound by its height (the Σ over the row), was 14.6 px beside the page's 18.8.
+  // (and only where the axis's ticks stand a line of their text apart: the three cells' page's five decades stand
+  // 16.4 px apart on the shorter chart at 1,280 × 720, their text 14.7)
+  function ticksApart() {
+    const ticks = [...root.querySelectorAll(".sums .axis .tick")];
+    const centres = ticks.map((tick) => { const r = tick.getBoundingClientRect(); return (r.top + r.bottom) / 2; })
+      .sort((a, b) => a - b);
+    return centres.every((c, k) => !k || c - centres[k - 1] >= parseFloat(getComputedStyle(ticks[k]).fontSize));
+  }
+  function placeBars(svg, stage, equation, whole) {
+    delete root.dataset.bars;
+    if (whole || root.dataset.layout !== "wide") return;
+    const tall = legibility(svg, stage, equation);
+    if (!tall.scaled) return;
+    root.dataset.bars = "short";
+    fitEquation(equation);  // (its row, which the bars set, is shorter too)
+    if (fits() && ticksApart() && legibility(svg, stage, equation).px > tall.px * 1.02) return;
+    delete root.dataset.bars;
+    fitEquation(equation);
+  }
+
   return function fit(panel, stage, equation, whole) {
     const view = graph.querySelector(".panel:not([hidden]) .view:not([hidden])");
     const svg = view && view.querySelector("svg");
@@ -447,8 +460,25 @@ function tinygradRnnFit(root, graph, note) {
       root.dataset.chosen = root.dataset.layout;
     }
     placeDetails(svg, stage, equation, whole);
+    placeBars(svg, stage, equation, whole);
     const shown = windowFor(svg, stage, whole);
     moveTo(svg, shown, stage);
     describe(panel, svg, shown, stage.phase === "rolled");
   };
+}
+
+// Each span [low, high] with a pad on either side, but where two spans stand closer than two pads, their pads meet in
+// the middle of the gap (stage_window.padded_spans: the same rule, for an exported stage; the tests run both on the
+// same cases): at 1,920 × 1,080 an LSTM's unrolled stage (CS224N's names) showed 2 of its 8 steps, the padded cells
+// and the c⁽ᵗ⁾, h⁽ᵗ⁾ labels between them one span from cell 2 to cell 8, and a side moved past the first stepped
+// over them all.
+function tinygradRnnPads(spans, pad) {
+  return spans.map(([a, b]) => {
+    let low = a - pad, high = b + pad;
+    for (const [c, d] of spans) {
+      if (d <= a && d + pad > low) low = Math.max(low, (d + a) / 2);
+      if (c >= b && c - pad < high) high = Math.min(high, (b + c) / 2);
+    }
+    return [low, high];
+  });
 }

@@ -150,6 +150,9 @@ def _cell_lines(kind: str, t: str, names: dict[str, str], read: str) -> list[str
     return [gates, _candidate(t, previous, names, read), _cell_equation(kind, t, names, read)]
 
 
+_UNSTRETCHED = '<mo stretchy="false">{}</mo>'  # a bracket set at the line's size, as its partner is
+
+
 def _candidate(t: str, previous: str, names: dict[str, str], read: str) -> str:
     """A GRU's candidate n_t, as the deck's GRU slide writes it: PyTorch's W_in x_t + b_in and W_hn h_{t−1} + b_hn,
     or, in a lecture's names, [·]ₙ: the rows of its weights and biases that feed n."""
@@ -158,9 +161,11 @@ def _candidate(t: str, previous: str, names: dict[str, str], read: str) -> str:
         from_x = _row(_symbol("W_in"), x, _op("+"), _symbol("b_in"))
         from_h = _fenced(_row(_symbol("W_hn"), h, _op("+"), _symbol("b_hn")))
     else:
-        rows = _msub(_op("]"), "n")
-        from_x = _row(_op("["), _symbol(names["W_ih"]), x, _op("+"), _symbol(names["b_ih"]), rows)
-        from_h = _row(_op("["), _symbol(names["W_hh"]), h, _op("+"), _symbol(names["b_hh"]), rows)
+        # (the brackets not stretched: Chromium set a stretched "]" under a script 7 px lower than its "[", and the
+        # line of n_t took that much more room under it than the others)
+        opening, rows = _UNSTRETCHED.format("["), _msub(_UNSTRETCHED.format("]"), "n")
+        from_x = _row(opening, _symbol(names["W_ih"]), x, _op("+"), _symbol(names["b_ih"]), rows)
+        from_h = _row(opening, _symbol(names["W_hh"]), h, _op("+"), _symbol(names["b_hh"]), rows)
     return _row(_symbol(f"n_{t}"), _op("="), _text("tanh"),
                 _fenced(_row(from_x, _op("+"), _symbol(f"r_{t}"), _op("⊙"), from_h)))
 

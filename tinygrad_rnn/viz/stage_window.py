@@ -17,7 +17,8 @@ and for an exported stage (:mod:`.export`).
    gradient runs along; held wherever it fit at 2/3 of that scale, the chain set a 4-step language model's
    backward stages at 18–22 px at 1,920 × 1,080), and at the unrolled stage the row of cells the sums name;
    where what is held would set the text under the page's (1,280 × 720), the page holds what is named
-   alone. An exported stage, beside its equations and bars, keeps what is named.
+   alone (the unrolled stage's whole network, J too, wherever it is at most 3 % under: lecture_fit.js). An
+   exported stage, beside its equations and bars, keeps what is named.
    On the page, an arrow that would run out across the window's edge from a node in view is clipped off
    whole at that node's outline where the window can lose the strip (lecture_fit.js: the e_t arrows under
    a backward stage's row of cells stood as stubs at its bottom edge).
@@ -400,15 +401,44 @@ def _outlines(figure: str) -> dict[int, float]:
 
 def _whole_nodes(left: float, right: float, first: float, last: float,
                  spans: list[tuple[float, float]], kept: tuple[float, float]) -> tuple[float, float]:
-    """The window's sides moved in where they would cut through a node (an edge running out of
-    the window says that the figure goes on), never past what is named (``kept``, already padded);
-    a side at the figure's own edge stays."""
-    for start, end in spans:
-        if start - PAD < left < end + PAD and left > first + 0.5:
-            left = min(end + PAD, kept[0])
-        if start - PAD < right < end + PAD and right < last - 0.5:
-            right = max(start - PAD, kept[1])
+    """The window's sides moved in where they would cut through a node or its pad (:func:`padded_spans`: an edge
+    running out of the window says that the figure goes on), again while a side moved past one lands in another,
+    never past what is named (``kept``, already padded); a side at the figure's own edge stays.
+
+    >>> _whole_nodes(50.0, 200.0, 0.0, 300.0, [(40.0, 60.0), (66.0, 90.0)], (100.0, 150.0))  # 6 apart: halfway
+    (63.0, 200.0)
+    """
+    padded = padded_spans(spans, PAD)
+    moved = True
+    while moved:
+        moved = False
+        for low, high in padded:
+            if low < left - 0.01 and high > left + 0.01 and left > first + 0.5 and left < kept[0] - 0.01:
+                left, moved = min(high, kept[0]), True
+            if low < right - 0.01 and high > right + 0.01 and right < last - 0.5 and right > kept[1] + 0.01:
+                right, moved = max(low, kept[1]), True
     return left, max(right, left + 1.0)
+
+
+def padded_spans(spans: list[tuple[float, float]], pad: float) -> list[tuple[float, float]]:
+    """Each span (low, high) with ``pad`` on either side, but where two spans stand closer than two pads, their pads
+    meet in the middle of the gap: a window's side that stops in that gap cuts neither, where a side moved past one
+    span's full pad landed in the next one's and stepped over it too (the page's unrolled LSTM in CS224N's names
+    showed 2 of its 8 steps). The page's script has the same rule (lecture_fit.js, ``tinygradRnnPads``).
+
+    >>> padded_spans([(0.0, 10.0), (14.0, 20.0), (40.0, 50.0)], 4.0)
+    [(-4.0, 12.0), (12.0, 24.0), (36.0, 54.0)]
+    """
+    padded = []
+    for low, high in spans:
+        start, end = low - pad, high + pad
+        for other_low, other_high in spans:
+            if other_high <= low and other_high + pad > start:
+                start = max(start, (other_high + low) / 2)
+            if other_low >= high and other_low - pad < end:
+                end = min(end, (high + other_low) / 2)
+        padded.append((start, end))
+    return padded
 
 
 def _rows_around(focus: tuple[float, ...], height: float, spans: list[tuple[float, float]],
