@@ -10,7 +10,6 @@
 // closes a frame inside the window where it can): the window chooses the SVG's viewBox and its clip.
 function tinygradRnnFit(root, graph, note) {
   const clamp = (value, low, high) => Math.max(low, Math.min(value, high));
-  const WHOLE_NETWORK = 0.97;  // (the unrolled stage's whole network: at up to 3 % under the page's text size)
 
   function fullBox(svg) {  // the whole figure, in its own units: [x, y, width, height]
     if (!svg.dataset.full) svg.dataset.full = svg.getAttribute("viewBox");
@@ -64,15 +63,12 @@ function tinygradRnnFit(root, graph, note) {
   // (The sums stage's: the chosen weight's, its own Σ beside the steps: stage.weight_boxes, by root.dataset.weight.)
   const heldBox = (svg, stage) => asBox(stage.weight_boxes ? stage.weight_boxes[Number(root.dataset.weight) || 0] :
     stage.named_box);
-  // The unrolled stage holds its whole network (every step, h₀ and J where the loss is on the last step) at up to 3 %
-  // under the page's text size: at 1,920 × 1,080 an 8-step row left J out of view ("more ▶") at 24.1 px, and holds it
-  // at 23.6, a difference no one at the back of the room sees, where a network without its loss is one they do.
   function namedBox(svg, stage) {
     const held = heldBox(svg, stage), near = asBox(stage.near_box);
     if (!held || !near) return held;
     const needed = parseFloat(getComputedStyle(root).fontSize) / smallestFont(svg);
-    const chain = withLit(held, svg), enough = stage.phase === "unrolled" ? WHOLE_NETWORK * needed : needed;
-    return scaleFor(chain, svg.getBoundingClientRect(), needed) >= enough - 1e-9 ? held : near;
+    const chain = withLit(held, svg);
+    return scaleFor(chain, svg.getBoundingClientRect(), needed) >= needed - 1e-9 ? held : near;
   }
   // The labels of the arrows the stage lights, what they carry back (lecture_lit.js), each with a unit
   // to spare (a label has no outline): in view with what the stage names (over a row of cells where wider than

@@ -17,8 +17,7 @@ and for an exported stage (:mod:`.export`).
    gradient runs along; held wherever it fit at 2/3 of that scale, the chain set a 4-step language model's
    backward stages at 18–22 px at 1,920 × 1,080), and at the unrolled stage the row of cells the sums name;
    where what is held would set the text under the page's (1,280 × 720), the page holds what is named
-   alone (the unrolled stage's whole network, J too, wherever it is at most 3 % under: lecture_fit.js). An
-   exported stage, beside its equations and bars, keeps what is named.
+   alone. An exported stage, beside its equations and bars, keeps what is named.
    On the page, an arrow that would run out across the window's edge from a node in view is clipped off
    whole at that node's outline where the window can lose the strip (lecture_fit.js: the e_t arrows under
    a backward stage's row of cells stood as stubs at its bottom edge).
