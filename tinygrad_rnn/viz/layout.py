@@ -35,6 +35,7 @@ from .fitting import (
     SLIDE_LABEL_PX,
     SLIDE_SCALE,
     SLIDE_TEXT_PX,
+    enlargement,
     extent,
     slide_scale,
     slide_shaped,
@@ -216,7 +217,7 @@ def layout(picture: Picture, sizes: list[tuple[float, float]], notes_beside: flo
 def _drawing_fits(placed: Layout) -> bool:
     """Whether the drawing alone, its boxes, lines and their labels without its notes or row names, fits a slide."""
     left, right, bottom, top, _ = extent(Layout(placed.boxes, placed.routes, placed.clusters, [], placed.loops))
-    return min(SLIDE[0] / (right - left), SLIDE[1] / (top - bottom)) >= SLIDE_SCALE
+    return enlargement(right - left, top - bottom) >= SLIDE_SCALE
 
 
 def _note_width(notes: list[str], boxes: list[Box], routes: list[Route], left: float) -> float:
