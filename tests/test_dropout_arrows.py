@@ -93,10 +93,30 @@ def test_the_language_model_with_dropout_fits_a_slide():
     """With its dropouts on their arrows, its five notes beside it, as tall as its six rows, bound it: 23.5 px text,
     26.1 px labels, 1.90 : 1 (a column 117 points wide past (1/4) Σₜ Jₜ and J, which reach further right than the
     rows under them). In the drawing's free corners (tucked_notes.py) it fits: 25.3 px, 28.1 px, 1.82 : 1. (With
-    tokens= its J_t and x_t boxes gain a line, and the drawing alone is taller than a slide leaves: 24.8 px, 27.6 px;
-    its BPTT, bound by its own width and height, is 20.5 px, 22.8 px.)"""
+    tokens=, the test below; its BPTT, bound by its own width and height, is 20.5 px, 22.8 px.)"""
     _, fit, _ = on_a_slide()
     assert fit.fits, str(fit)
+
+
+def test_the_language_model_with_its_words_fits_a_slide():
+    """With tokens= each x_t box gained a line (x₁ over "the") and each J_t its target ("cat"): the drawing alone was
+    392 points tall where a slide's 28-px labels leave 386, its notes beside it: 23.5 px text, 26.1 px labels,
+    1.88 : 1. Each word on its name's line (x₁ = "the", the row of inputs a line shorter) leaves the drawing 380 tall,
+    and its notes go into the free corners as without words: 25.3 px, 28.1 px, 1.80 : 1. (Drawn as the ladder's rung
+    that save takes draws it, the weights in a key and the dropouts on their arrows: the same SVG, a fifth the time.)"""
+    from tinygrad_rnn.viz.layout import labelled_layout
+    from tinygrad_rnn.viz.legibility import slide_fit
+    from tinygrad_rnn.viz.svg import picture_to_svg
+
+    picture = build_picture((language_model_loss(),), level="cell", slide=True, params="key", show_shapes=False,
+                            dropouts_on_arrows=True, tokens="the cat sat on".split())
+    labels, placed = labelled_layout(picture)
+    fit = slide_fit(picture_to_svg(picture, placed, labels, "f", figure=True))
+    assert fit.fits, str(fit)
+    words = [label for label, node in zip(labels, picture.nodes) if node.kind == "input" and label.startswith("x")]
+    assert sorted(words) == ['x₁ = "the"', 'x₂ = "cat"', 'x₃ = "sat"', 'x₄ = "on"'], words
+    assert sorted(label.split("\n")[-1] for label in labels if "cross_entropy" in label) == \
+        ["cross_entropy", 'target "cat"', 'target "on"', 'target "sat"']  # (J₄'s, the word after "on", not given)
 
 
 def test_its_notes_stand_in_the_free_corners_clear_of_the_drawing():

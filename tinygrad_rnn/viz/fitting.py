@@ -13,10 +13,20 @@ SLIDE_SCALE = SLIDE_LABEL_PX / 10  # px per point that a slide must give: node l
 LEGEND_CELL = 40.0  # the width of one colour of the gradient legend
 
 
+def enlargement(width: float, height: float) -> float:
+    """How much a 1,920 × 1,080 slide enlarges a figure ``width`` × ``height`` points that fills it, in px per
+    point: the side that fills it first decides.
+
+    >>> enlargement(640.0, 320.0), enlargement(640.0, 540.0)
+    (3.0, 2.0)
+    """
+    return min(1920 / width, 1080 / height)
+
+
 def slide_scale(placed: Layout, picture: Picture) -> float:
-    """How much a 1,920 × 1,080 slide enlarges the figure: min(1920 / width, 1080 / height), in px per point."""
+    """How much a 1,920 × 1,080 slide enlarges the figure (:func:`enlargement` of its extent), in px per point."""
     left, right, bottom, top, _ = extent(placed, picture.legend is not None, bool(picture.title))
-    return min(1920 / (right - left), 1080 / (top - bottom))
+    return enlargement(right - left, top - bottom)
 
 
 

@@ -35,6 +35,7 @@ from .fitting import (
     SLIDE_LABEL_PX,
     SLIDE_SCALE,
     SLIDE_TEXT_PX,
+    enlargement,
     extent,
     slide_scale,
     slide_shaped,
@@ -65,7 +66,7 @@ from .grid import Grid
 from .hops import hop
 from .label_placement import place_labels
 from .legibility import SLIDE
-from .picture import Picture, display_label, is_backward_rule
+from .picture import Picture, display_label, has_a_word, is_backward_rule
 from .ports import spread_ports
 from .tucked_notes import notes_in_free_corners, occupied_rects, written
 
@@ -81,8 +82,21 @@ SLIDE_LINE_CHARS = (None, 16, 12, 8)  # on a slide, a node's line longer than on
 
 
 def labelled_layout(picture: Picture) -> tuple[list[str], Layout]:
-    """Each node's label (:func:`~.graph.display_label`) and the layout of boxes sized to them:
-    what every drawing places, DOT and the lecture page's SVG alike. On a slide, long lines may be
+    """Each node's label (:func:`~.graph.display_label`) and the layout of boxes sized to them (:func:`_laid_out`);
+    on a slide that it still misses, where tokens= wrote a word under each x_t, last the same search with each word on
+    its name's line (x₁ = "the": a row of inputs a line shorter), taken where the slide enlarges it more (a language
+    model's with tokens=: 26.1 px labels, its drawing 6 points too tall for its notes in its free corners; so, 28.1)."""
+    found = _laid_out(picture)
+    if not picture.slide or slide_scale(found[1], picture) >= SLIDE_SCALE or \
+            not any(has_a_word(node) for node in picture.nodes):
+        return found
+    joined = _laid_out(picture, words_on_names=True)
+    return joined if slide_scale(joined[1], picture) > slide_scale(found[1], picture) else found
+
+
+def _laid_out(picture: Picture, words_on_names: bool = False) -> tuple[list[str], Layout]:
+    """Each node's label (:func:`~.graph.display_label`, ``words_on_names`` passed on) and the layout of boxes sized
+    to them: what every drawing places, DOT and the lecture page's SVG alike. On a slide, long lines may be
     broken, the notes put beside the drawing, one step of ops turned and, last, two variants for a figure
     bound by its height: the names broken but the parameters' pairs whole (linear / W_hh, b_hh, a line
     shorter than linear / W_hh, / b_hh), and a cell's three parameters in one line (W, b_h, V; not W, b_h over
@@ -102,7 +116,8 @@ def labelled_layout(picture: Picture) -> tuple[list[str], Layout]:
     # five rows of cells, fits with them 120 points wide where 180 left it 30 points too wide)
     for besides in ((0.0, *NOTE_BESIDE), (NOTE_NARROW,)) if picture.slide and picture.notes else ((0.0,),):
         for line_chars, per_line, whole_parameters in choices:
-            labels = [display_label(node, line_chars, per_line, whole_parameters) for node in picture.nodes]
+            labels = [display_label(node, line_chars, per_line, whole_parameters, words_on_names)
+                      for node in picture.nodes]
             sizes = [node_size(label, SLIDE_SPACING if picture.slide else FREE) for label in labels]
             for beside in besides:
                 for turned in (False, True) if picture.slide and _one_step_of_ops(picture) else (False,):
@@ -216,7 +231,7 @@ def layout(picture: Picture, sizes: list[tuple[float, float]], notes_beside: flo
 def _drawing_fits(placed: Layout) -> bool:
     """Whether the drawing alone, its boxes, lines and their labels without its notes or row names, fits a slide."""
     left, right, bottom, top, _ = extent(Layout(placed.boxes, placed.routes, placed.clusters, [], placed.loops))
-    return min(SLIDE[0] / (right - left), SLIDE[1] / (top - bottom)) >= SLIDE_SCALE
+    return enlargement(right - left, top - bottom) >= SLIDE_SCALE
 
 
 def _note_width(notes: list[str], boxes: list[Box], routes: list[Route], left: float) -> float:

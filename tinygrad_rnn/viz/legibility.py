@@ -44,7 +44,7 @@ import re
 import xml.etree.ElementTree as ElementTree
 from dataclasses import dataclass, field
 
-from .fitting import SLIDE_ASPECT, SLIDE_LABEL_PX, SLIDE_TEXT_PX
+from .fitting import SLIDE_ASPECT, SLIDE_LABEL_PX, SLIDE_TEXT_PX, enlargement
 from .font import line_width
 from .geometry import ARROW, boxes_overlap, line_enters, orientation, segments_cross
 
@@ -131,7 +131,7 @@ def slide_fit(svg_text: str) -> SlideFit:
 def _slide_fit(root: ElementTree.Element) -> SlideFit:
     """:func:`slide_fit` of a figure already parsed (a slide's nested ``<svg>``: :func:`figure_sizes`)."""
     width, height = _viewbox_size(root)
-    scale = min(SLIDE[0] / width, SLIDE[1] / height)
+    scale = enlargement(width, height)
     texts = [(_font_size(element, root), inside) for element, inside in _texts(root) if not _is_script(element)]
     labels = [size for size, inside in texts if inside] or [size for size, _ in texts]
     scripts = _script_sizes(root)
@@ -156,7 +156,7 @@ def figure_sizes(slide: str) -> tuple[float, float]:
             continue
         _, _, width, height = (float(v) for v in nested.get("viewBox").split())
         shown = min(float(nested.get("width")) / width, float(nested.get("height")) / height)
-        fitted, filling = _slide_fit(nested), min(SLIDE[0] / width, SLIDE[1] / height)
+        fitted, filling = _slide_fit(nested), enlargement(width, height)
         text, label = min(text, fitted.text_px * shown / filling), min(label, fitted.label_px * shown / filling)
     return text, label
 

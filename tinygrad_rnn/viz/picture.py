@@ -94,25 +94,48 @@ def mean_over(node: Node) -> int | None:
 
 
 def display_label(node: Node, line_chars: int | None = None, per_line: int = 2,
-                  whole_parameters: bool = False) -> str:
+                  whole_parameters: bool = False, words_on_names: bool = False) -> str:
     """What a drawing writes in a node: its label, and with params="label" the parameters it uses,
     ``per_line`` to a line (two: W_ih, b_ih / W_hh, b_hh), so that a cell stays narrow and a figure's text
     large; three (W, b_h, V in one line) make a cell one line shorter, for a figure whose height is short.
     With ``line_chars`` (a slide), a longer line breaks after " = ", ", " or "; ": a narrower node; with
     ``whole_parameters`` only its name does (g₁ = / tanh), its parameters' lines stay whole (W_hh, b_hh):
-    a node as tall as its name, where a figure has room for its width but not for its height.
+    a node as tall as its name, where a figure has room for its width but not for its height. With
+    ``words_on_names`` an input's word (``tokens=``) is written on its name's line where both fit in
+    ``line_chars``: x₁ = "the", one line, not x₁ over "the" (a row of inputs a line shorter).
 
     >>> from tinygrad_rnn.viz.picture import Node
     >>> node = Node(key=0, label="linear", kind="op", parameters=["W_hh", "b_hh"])
     >>> display_label(node, 8).splitlines(), display_label(node, 8, whole_parameters=True).splitlines()
     (['linear', 'W_hh,', 'b_hh'], ['linear', 'W_hh, b_hh'])
+    >>> word, long = Node(key=1, label='x₁\\n"the"', kind="input"), Node(key=2, label='x₂\\n"sentence"', kind="input")
+    >>> display_label(word, 12, words_on_names=True), display_label(long, 12, words_on_names=True).splitlines()
+    ('x₁ = "the"', ['x₂', '"sentence"'])
     """
     pairs = [", ".join(node.parameters[k:k + per_line]) for k in range(0, len(node.parameters), per_line)]
     if line_chars is None:
         return "\n".join([node.label, *pairs])
-    broken = [part for line in node.label.split("\n") for part in wrapped(line, line_chars)]
+    label = _word_on_its_name(node.label, line_chars) if words_on_names and node.kind == "input" else node.label
+    broken = [part for line in label.split("\n") for part in wrapped(line, line_chars)]
     return "\n".join(broken + [part for line in pairs
                                 for part in ([line] if whole_parameters else wrapped(line, line_chars))])
+
+
+def has_a_word(node: Node) -> bool:
+    """Whether ``node`` is an input with its word written under its name (``tokens=``: x₁ over "the").
+
+    >>> has_a_word(Node(key=0, label='x₁\\n"the"', kind="input")), has_a_word(Node(key=1, label="x₁", kind="input"))
+    (True, False)
+    """
+    lines = node.label.split("\n")
+    return node.kind == "input" and len(lines) == 2 and lines[1][:1] == lines[1][-1:] == '"'
+
+
+def _word_on_its_name(label: str, line_chars: int) -> str:
+    """x₁ over "the" as one line, x₁ = "the", where that is no longer than ``line_chars`` (else as it was)."""
+    name, _, word = label.partition("\n")
+    joined = f"{name} = {word}"
+    return joined if word[:1] == word[-1:] == '"' and "\n" not in word and len(joined) <= line_chars else label
 
 
 def wrapped(line: str, line_chars: int) -> list[str]:

@@ -15,10 +15,9 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from .fitting import SLIDE_SCALE
+from .fitting import SLIDE_SCALE, enlargement
 from .geometry import LINE, Box, Route
 from .label_placement import Rect, label_rect
-from .legibility import SLIDE
 
 APART = 24.0  # between the drawing and the column at its right (as beside it)
 CORNER_APART = 12.0  # between a note in a left corner and the drawing right of it (a corner is narrow)
@@ -75,7 +74,7 @@ def notes_in_free_corners(occupied: list[Rect], notes: list[str],
         texts += spilled
         xs = [left, right] + [x + width for _, x, _ in texts[:sum(map(len, lines))]]  # (the corners: inside)
         ys = [bottom, top] + [y for _, _, y in texts]
-        scale = min(SLIDE[0] / (max(xs) - min(xs) + MARGINS), SLIDE[1] / (max(ys) - min(ys) + MARGINS))
+        scale = enlargement(max(xs) - min(xs) + MARGINS, max(ys) - min(ys) + MARGINS)
         if scale >= SLIDE_SCALE:
             return texts
         if scale > best + 1e-9:
@@ -101,8 +100,7 @@ def tucked_corner(occupied: list[Rect], width: float, height: float) -> tuple[fl
         low = start - height
         beside = [rect[2] for rect in occupied if rect[3] > low - CLEAR and rect[1] < start + CLEAR]
         x = max(beside) + APART if beside else left
-        scale = min(SLIDE[0] / (max(right, x + width) - left + MARGINS),
-                    SLIDE[1] / (top - min(bottom, low) + MARGINS))
+        scale = enlargement(max(right, x + width) - left + MARGINS, top - min(bottom, low) + MARGINS)
         if scale > best + 1e-9:
             best, found = scale, (x, start)
     return found
