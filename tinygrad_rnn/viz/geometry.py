@@ -275,6 +275,7 @@ class Layout:
     clusters: list[tuple[str, Box]] = field(default_factory=list)  # the step boxes at op level
     texts: list[tuple[str, float, float]] = field(default_factory=list)  # (text, left x, y): row names, notes
     loops: list[tuple[int, str, Route]] = field(default_factory=list)  # the rolled view: (node, state, its loop)
+    step_names: dict[int, float] = field(default_factory=dict)  # a step name moved off its corner: its x
 
 
 def node_size(label: str, space: Spacing = FREE) -> tuple[float, float]:
