@@ -85,8 +85,9 @@ GRID_TOO_SMALL: dict[str, str] = {  # (cell-level-layers-bidirectional-loss-back
     # (an op-level step's nodes after the steps stand in one column beside them, not two of two: the three below grew
     # from 16, 14.9 and 15 px; the 3-step LSTM drawn whole fits, test_three_op_level_lstm_steps_fit_a_slide_whole…)
     "lstm-op-1-True-last-none-False-3-cs224n": "text 16.2 px, labels 16.2 px, 1.80 : 1 (1,187 × 658 points, bound "
-    "by its height: two directions' rows of op-level steps one above the other, each step eight ops tall, 261 points, "
-    "its x_t under it, where 28 px needs 386 for the whole figure; t = 1, …, 3 is as tall, 16.4 px)",
+    "by its width and height alike, 1.62 and 1.64 times on a slide; without the notes beside it, 140 points, "
+    "its height, 16.4 px: two directions' rows of op-level steps one above the other, each step eight ops tall, "
+    "261 points, its x_t under it, where 28 px needs 386 for the whole figure; t = 1, …, 3 is as tall, 16.4 px)",
     "lstm-op-1-False-last-backward-False-3-cmu": "text 15.8 px, labels 17.5 px, 1.98 : 1 (3 steps of backward rules, "
     "each 283 × 477 points, 301 apart: 1,097 × 555 where 28 px needs 686 × 386; f, i and g's rules side by side, "
     "252 points a step, need 792 for three steps before anything beside them, and stacked would make each step "
