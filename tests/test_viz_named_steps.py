@@ -159,11 +159,11 @@ def test_at_op_level_h_0_of_a_layer_run_with_lengths_enters_beside_the_row_not_u
     assert {1, 2} <= masks, masks  # under their steps (the fused layer's steps read the module's m_t too)
 
 
-@pytest.mark.xfail(strict=True, reason="coordinates.py puts each input below a step under the node it feeds, and does "
-                   "not spread two that stand closer than their widths: at op level m_t (under the where, 60 pt wide) "
-                   "and x_t (under linear W_ih) overlap by 10.7 pt at every step, plain path and fused alike")
 @pytest.mark.parametrize("fused", [False, True])
 def test_at_op_level_the_mask_and_x_t_under_a_step_stand_apart(fused):
+    """m_t (under the wheres it feeds, 60 pt wide) and x_t (under linear W_ih) overlapped by 10.7 pt at every step,
+    plain path and fused alike: the inputs under the steps are spread apart (geometry.spread_apart), x_t held under
+    its linear, its line up upright."""
     from tinygrad_rnn.viz.layout import labelled_layout
 
     tr.manual_seed(0)
@@ -178,3 +178,7 @@ def test_at_op_level_the_mask_and_x_t_under_a_step_stand_apart(fused):
         boxes.sort(key=lambda box: box.x)
         for left, right in zip(boxes, boxes[1:]):
             assert right.x - right.width / 2 >= left.x + left.width / 2  # (measured: 10.7 pt into each other)
+    for i, node in enumerate(picture.nodes):  # x_t right under the linear it feeds
+        if node.kind == "input" and node.step is not None and node.label.startswith("x"):
+            (fed,) = [layout.boxes[h] for t, h, _ in picture.edges if t == i]
+            assert layout.boxes[i].x == fed.x, node.label

@@ -22,6 +22,7 @@ from .geometry import (
     loop_label_left,
     loops_room,
     loops_width,
+    spread_apart,
 )
 from .risers import BESIDE_COLUMN, RISER_SPACING
 from .state_routes import one_sided, state_first, state_pitch
@@ -288,6 +289,21 @@ class Coordinates:
                 rows = [self.block_of[n][0] for n in self.successors[i] + self.predecessors[i] if n in self.block_of]
                 rows = rows or list(range(len(self.row_y)))
                 boxes[i].y = sum(self.row_y[r] for r in rows) / len(rows)
+        for row in below_y:  # two inputs under one step side by side (a length mask m_t under the wheres it feeds,
+            # at the step's middle, and x_t under its linear: 10.7 points into each other), moved apart
+            line = sorted((i for i, (side, r) in self.place.items() if side == "below" and r == row),
+                          key=lambda i: boxes[i].x)
+            held = [self._straight_up(i) for i in line]
+            spread = spread_apart([boxes[i].x for i in line], [boxes[i].width for i in line], self.space.gap_x, held)
+            for i, x in zip(line, spread):
+                boxes[i].x = x
+
+    def _straight_up(self, node: int) -> bool:
+        """Whether an input under a step feeds one node, in the step's lowest level: its line runs straight up into
+        it (x_t into its linear), where a mask read by wheres higher up goes round the ops in between."""
+        fed = [h for h in self.successors[node] if h in self.block_of]
+        return len(fed) == 1 and self.boxes[fed[0]].bottom <= min(
+            self.boxes[m].bottom for m in self.members[self.block_of[fed[0]]]) + 1.0
 
     def _narrower_than_its_column(self, node: int, columns_beside: dict[bool, list[float]]) -> float:
         """How much farther out than its column's widest node a node in the column next to the steps stands (half of

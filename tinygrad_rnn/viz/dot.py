@@ -21,6 +21,7 @@ from .node_details import gradient_legend
 from .numbers import slide_number
 from .picture import CHOICES, GRADIENT_STOPS
 from .scripts import dot_markup, dot_quoted, runs_markup
+from .step_names import step_name_left
 
 GRADIENT = "#c55a11"  # an arrow carrying a gradient back, where forward and backward share one set of nodes
 
@@ -89,7 +90,7 @@ def picture_to_dot(picture: Picture, laid_out: tuple[list[str], Layout] | None =
         lines.append(f"  label={dot_quoted(picture.title)}; labelloc=t;")
     for number, (text, box) in enumerate(placed.clusters):
         lines.append(f"  subgraph cluster_{number} {{ label={dot_quoted(text)}; bb=\"{_bb(box)}\"; style=rounded; "
-                     'color="#aaaaaa"; fontcolor="#444444"; fontsize=10; labeljust=l; }')
+                     f'color="#aaaaaa"; fontcolor="#444444"; fontsize=10; labeljust=l;{_moved_name(placed, number)} }}')
     for index, (node, label) in enumerate(zip(picture.nodes, labels)):
         lines.append(_node_line(index, node, label, placed.boxes[index], picture))
     for (tail, head, label), route in zip(picture.edges, placed.routes):
@@ -147,6 +148,21 @@ def _spline(route) -> str:
                    (x1, y1)]
     end = f"e,{route.end[0]:.1f},{route.end[1]:.1f} "
     return end + " ".join(f"{x:.1f},{y:.1f}" for x, y in points)
+
+
+def _moved_name(placed: Layout, number: int) -> str:
+    """Where a step's name moved off its frame's corner (:mod:`.step_names`) is drawn: lp, its middle, on the
+    baseline the library's SVG writes 12 points under the frame's top (nothing where it stays in the corner).
+
+    >>> frame = ("t=1", Box(50.0, 50.0, 100.0, 100.0))  # (its top at y = 100)
+    >>> _moved_name(Layout([], [], [frame], step_names={0: 11.0}), 0), _moved_name(Layout([], [], [frame]), 0)
+    (' lp="18.1,90.7";', '')
+    """
+    if number not in placed.step_names:
+        return ""
+    text, box = placed.clusters[number]
+    middle = step_name_left(placed, number) + drawn_width([text], FONT_SIZE) / 2
+    return f' lp="{middle:.1f},{box.top - 12 + LABEL_MIDDLE:.1f}";'
 
 
 def _bb(box: Box) -> str:

@@ -275,6 +275,7 @@ class Layout:
     clusters: list[tuple[str, Box]] = field(default_factory=list)  # the step boxes at op level
     texts: list[tuple[str, float, float]] = field(default_factory=list)  # (text, left x, y): row names, notes
     loops: list[tuple[int, str, Route]] = field(default_factory=list)  # the rolled view: (node, state, its loop)
+    step_names: dict[int, float] = field(default_factory=dict)  # a step name moved off its corner: its x
 
 
 def node_size(label: str, space: Spacing = FREE) -> tuple[float, float]:
@@ -399,3 +400,36 @@ def orientation(a: tuple[float, float], b: tuple[float, float], c: tuple[float, 
     """Which way c lies from the line through a and b: 1 to its left, −1 to its right, 0 on it."""
     value = (b[0] - a[0]) * (c[1] - a[1]) - (b[1] - a[1]) * (c[0] - a[0])
     return 0 if abs(value) < 1e-6 else (1 if value > 0 else -1)
+
+
+def spread_apart(centres: list[float], widths: list[float], gap: float, held: list[bool]) -> list[float]:
+    """New centres for boxes in one line, in the order of ``centres``, none closer to the next than ``gap``: each
+    run of boxes that would overlap moves as one, to the mean of where its boxes stand, or where its ``held`` ones
+    stand (x_t right under the linear it feeds: its line up stays upright), the others moving aside. Boxes
+    already apart stay where they are.
+
+    >>> spread_apart([0.0, 10.0], [20.0, 20.0], 4.0, [False, False])  # 10 points apart where 24 are needed: 7 each
+    [-7.0, 17.0]
+    >>> spread_apart([0.0, 10.0, 100.0], [20.0, 20.0, 20.0], 4.0, [False, True, False])  # the first moves aside
+    [-14.0, 10.0, 100.0]
+    """
+    runs: list[list[int]] = []  # each a run of indices that moves as one, placed by its first box's centre
+    start: list[float] = []
+
+    def offset(k: int, first: int) -> float:  # from the run's first centre to box k's, each box its gap apart
+        return sum((widths[j] + widths[j + 1]) / 2 + gap for j in range(first, k))
+
+    def placed(run: list[int]) -> float:
+        wishes = [centres[k] - offset(k, run[0]) for k in run if held[k]] or \
+                 [centres[k] - offset(k, run[0]) for k in run]
+        return sum(wishes) / len(wishes)
+
+    for k in range(len(centres)):
+        runs.append([k])
+        start.append(centres[k])
+        while len(runs) > 1 and start[-2] + offset(runs[-1][0], runs[-2][0]) > start[-1]:  # overlaps the run before
+            last = runs.pop()
+            runs[-1] += last
+            start.pop()
+            start[-1] = placed(runs[-1])
+    return [first + offset(k, run[0]) for run, first in zip(runs, start) for k in run]

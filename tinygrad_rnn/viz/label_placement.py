@@ -57,6 +57,7 @@ from .geometry import (
     segment_enters,
     segments_cross,
 )
+from .step_names import step_name_left
 
 Rect = tuple[float, float, float, float]  # (left, bottom, right, top), y upwards
 Point = tuple[float, float]
@@ -177,8 +178,9 @@ def _index(placed: Layout, items: list[tuple[Route, list[str] | None]]) -> _Inde
     for box in placed.boxes:
         rect = (box.left, box.bottom, box.right, box.top)
         index.add("box", -1, rect, rect)
-    for name, box in placed.clusters:  # the step's name in its top left corner (svg.py, dot.py's labeljust=l)
-        rect = (box.left + 5, box.top - 15, box.left + 7 + drawn_width([name], FONT_SIZE), box.top - 4)
+    for k, (name, box) in enumerate(placed.clusters):  # the step's name along its top (step_names.py)
+        left = step_name_left(placed, k)
+        rect = (left - 1, box.top - 15, left + 1 + drawn_width([name], FONT_SIZE), box.top - 4)
         index.add("box", -1, rect, rect)
         corners = [(box.left, box.bottom), (box.right, box.bottom), (box.right, box.top), (box.left, box.top)]
         for p, q in zip(corners, corners[1:] + corners[:1]):

@@ -68,6 +68,7 @@ from .label_placement import place_labels
 from .legibility import SLIDE
 from .picture import Picture, display_label, has_a_word, is_backward_rule
 from .ports import spread_ports
+from .step_names import step_name_spots
 from .tucked_notes import notes_in_free_corners, occupied_rects, written
 
 # the names other modules import from here (their homes are geometry.py and fitting.py)
@@ -222,6 +223,7 @@ def layout(picture: Picture, sizes: list[tuple[float, float]], notes_beside: flo
         texts = [(text, -x - drawn_width([text], FONT_SIZE), y) for text, x, y in texts]
     hop(routes, [tail for tail, _, _ in picture.edges])  # (before the names: they keep clear of the hops)
     placed = Layout(boxes, routes, grid.clusters, texts, loops)
+    placed.step_names = step_name_spots(placed)  # (before the arrows' names: they keep clear of the steps')
     place_labels(placed, [label for _, _, label in picture.edges], [tail for tail, _, _ in picture.edges],
                  [head for _, head, _ in picture.edges])
     return placed

@@ -293,7 +293,7 @@ class Routes(StateRoutes, BusRoutes, GapRoutes, Risers):
         low, high = sorted((self.level[tail], self.level[head]))
         between = [self.boxes[i] for i in self.members[self.block_of[tail]] if low < self.level[i] < high]
         up = b.y > a.y  # from below (forward) or above (a gradient graph)
-        side = 1.0 if a.x >= b.x else -1.0
+        side = 1.0 if self._passes_on_the_right(tail, head) else -1.0
         if between:
             half = self.space.gap_x / 2
             x = max(m.right for m in between) + half if side > 0 else min(m.left for m in between) - half
@@ -316,6 +316,17 @@ class Routes(StateRoutes, BusRoutes, GapRoutes, Risers):
         points = [(a.x, a.top if up else a.bottom)] + ([(a.x, leave), (x, leave)] if x != a.x else []) + \
                  [(x, turn), (into[0], turn)]
         return finish(points, into, label, (x + 8, (a.y + b.y) / 2))
+
+    def _passes_on_the_right(self, tail: int, head: int) -> bool:
+        """Whether a line past levels runs up (or down) the right side of the levels in between: where its tail
+        stands further right across its level than its head across its own (``position``: as
+        :mod:`.named_passes` reserves the room for its name), by x where the two stand alike. Not by x alone: the
+        last step of an LSTM's gradient, with no Σ on its c row, stands o₃'s backward rule right of the split it
+        feeds though first of its level, and its line ran right under tanh's, across the slanted stub from tanh's
+        backward into the mul under o₃: a crossing no hop fits."""
+        if abs(self.position[tail] - self.position[head]) > 1e-9:
+            return self.position[tail] > self.position[head]
+        return self.boxes[tail].x >= self.boxes[head].x
 
     def _leaves_by_its_side(self, tail: int, x: float) -> bool:
         """Whether a line past the levels in between, up (or down) at ``x`` beyond its tail's side, leaves the tail

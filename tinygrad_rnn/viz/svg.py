@@ -15,6 +15,7 @@ from .geometry import ARROW, LINE, Layout, Route, label_offsets
 from .node_details import gradient_legend
 from .picture import CHOICES, GRADIENT_STOPS, Picture
 from .scripts import svg_markup
+from .step_names import step_name_left
 
 FILL = {"parameter": "#cfe2f3", "input": "#eeeeee", "op": "#ffffff", "group": "#d9ead3", "output": "#f9cb9c",
         "ellipsis": "none"}
@@ -56,9 +57,10 @@ def picture_to_svg(picture: Picture, placed: Layout, labels: list[str], prefix: 
              f'<defs><marker id="{prefix}-arrow" viewBox="0 0 10 10" refX="0" refY="5" markerWidth="{ARROW}" '
              f'markerHeight="{ARROW}" markerUnits="userSpaceOnUse" orient="auto"><path d="M0,0 L10,5 L0,10 z" '
              'fill="context-stroke"/></marker></defs>']
-    for label, box in placed.clusters:
+    for k, (label, box) in enumerate(placed.clusters):
         parts.append(f'<g class="cluster"><rect x="{box.left:.1f}" y="{y_of(box.top):.1f}" width="{box.width:.1f}" '
-                     f'height="{box.height:.1f}" rx="8" fill="none" stroke="#aaaaaa"/><text x="{box.left + 6:.1f}" '
+                     f'height="{box.height:.1f}" rx="8" fill="none" stroke="#aaaaaa"/><text '
+                     f'x="{step_name_left(placed, k):.1f}" '
                      f'y="{y_of(box.top) + 12:.1f}" fill="#444444">{svg_markup(label)}</text></g>')
     head_marker = f' marker-end="url(#{prefix}-arrow)"'  # (not on the mark of a cut: no gradient arrives there)
     for k, ((tail, head, label), route) in enumerate(zip(picture.edges, placed.routes)):
