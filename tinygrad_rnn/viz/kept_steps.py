@@ -38,7 +38,9 @@ def keep_steps(nodes: list[Node], edges, time_steps: slice | tuple[int, ...]):
     slice(0, 3) keeps t=1, 2, 3, and (0, 1, 2, 18, 19) keeps t=1, 2, 3, 19, 20); nodes outside any
     step stay. One "…" node stands for each run of steps left out: the state flows from the last
     step drawn before it into it and from it into the next step drawn, and what those steps feed
-    (J, the mean of the J_t) is reached through it. Steps are counted in time (an encoder's, then its
+    (J, the mean of the J_t) is reached through it, and J's gradient enters it. Of an op level's stack that an
+    index reads one step of (J = out[-1].sum()), only that step's edge is drawn, the index saying which ("[-1] →
+    h₆"): the other steps reach J through no path. Steps are counted in time (an encoder's, then its
     decoder's: ``in_time``); a "…" names the steps it stands for as their chain does."""
     at = in_time(nodes, edges)
     steps = sorted({when for when, n in zip(at, nodes) if n.step is not None})
