@@ -77,7 +77,7 @@ def test_a_classifier_s_bptt_figure_takes_the_words_of_its_forward_figure():
     lookups = {node.step: node.label.split("\n")[-1] for node in picture.nodes
                if node.label.startswith("embedding") and node.step is not None}
     assert lookups == {1: '"the"', 2: '"movie"', 3: '"was"', 4: '"great"'}
-    with pytest.raises(ValueError, match=r"tokens: the figure has 4 steps"):
+    with pytest.raises(ValueError, match=r"tokens: the sequence has 4 steps"):
         build_picture((loss,), level="cell", backward=True, tokens=["the"])
 
 

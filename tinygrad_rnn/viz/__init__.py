@@ -31,8 +31,9 @@ forward ones, in the same columns),
 steps, e.g. ``slice(0, 3)`` for t=1…3), ``max_nodes`` (refuse larger graphs), ``title``,
 ``rankdir`` ("LR", or "RL" to mirror), ``notation`` (the lecture's names: a preset — "pytorch", the
 default, "cs224n", "cmu", "usc", "elman" — or a dict such as ``{"W_hh": "V"}``; see ``notation.py``),
-``tokens`` (the words of x_1 … x_T, written under each x_t and, as its target, by each J_t),
-``targets`` (with ``tokens``: what each J_t predicts where that is not the next word, a tagger's tags),
+``tokens`` (the words of x_1 … x_T, written under each x_t and, as its target, by each J_t: the whole
+sequence's, so that step t gets word t whatever steps are left out),
+``targets`` (with ``tokens``: what each J_t predicts where that is not the next word, a tagger's tags; one per step),
 ``slide`` (True, the default: shaped for a 16:9 slide — tighter spacing, long node lines broken,
 notes beside a tall drawing, one cell at op level turned landscape, a landscape canvas, and past 8
 steps the middle left out, t = 1, 2, 3, …, T−1, T; False: the free-size drawing, every step, for
@@ -44,7 +45,8 @@ smallest text at ≥ 24 px and its node labels at ≥ 28 px. Where it does not, 
 (``show_shapes=None``, the default: shown where the slide still fits them), then the weights' names in every
 cell (``params=None``, the default: each row's named once in a key, ``params="key"``, where that enlarges the
 figure), then steps from the middle of the sequence (t = 1, 2, 3, …, T−1, T down to t = 1, …, T; only where the
-slide then fits, never where ``time_steps`` or ``tokens`` name the steps, and up to 8 cells or steps of a forward
+slide then fits, never where ``time_steps`` chooses the steps or ``tokens`` words them — past 8 steps a slide still
+draws t = 1, 2, 3, …, T−1, T, each step with its own word —, and up to 8 cells or steps of a forward
 figure whole unless it still misses the slide with more than 5 drawn: a figure of ops or of the gradient may hold
 fewer). Each rung taken is said under the figure. ``show_shapes=True`` keeps the shapes, ``params="label"`` the
 names in every cell and ``time_steps=slice(None)`` every step, fitting or not. A forward figure of cells or steps

@@ -90,6 +90,10 @@ class Routes(StateRoutes, BusRoutes, GapRoutes, Risers):
         other = (head if ellipsis[0] == tail else tail) if ellipsis else None
         if ellipsis and other not in block_of and self._bus_of(other) is not None:
             return self._ellipsis_bus(tail, head, a, b, label)
+        if ellipsis == [tail] and self.nodes[head].kind == "op" and head not in block_of and abs(a.y - b.y) > 1 \
+                and b.left > a.right:  # the steps left out into an op beside the rows (h₆ into the stack that
+            gap_x = (a.right + b.left) / 2  # out[-1] reads): a right-angled step, not a slant from the "…"'s corner
+            return finish([(a.right, a.y), (gap_x, a.y), (gap_x, b.y)], (b.left, b.y), label, (gap_x, a.y + 7))
         if other in block_of and abs(a.y - b.y) < 1:  # level with it: straight across, named in the middle
             # an LSTM passes two states into the steps left out: c above h, as between two cells
             tracks = sorted({found for t, h, found in self.edge_list if {t, h} == {tail, head}}, key=state_first)
