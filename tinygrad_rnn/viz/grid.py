@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from . import choice_routes, passages
 from .coordinates import Coordinates
-from .geometry import FREE, SLIDE_SPACING, Box
+from .geometry import FREE, SLIDE_SPACING, STRIP_SPACING, Box
 from .lanes import Lanes
 from .picture import BACKWARD_ROW, PER_STEP, Picture, in_time
 from .placement import GATE_ORDER, Placement
@@ -25,7 +25,7 @@ class Grid(Placement, Lanes, Coordinates, Routes):
         nodes, edges = picture.nodes, picture.edges
         self.nodes, self.boxes, self.backward = nodes, boxes, picture.backward
         self.edge_list = edges
-        self.space = SLIDE_SPACING if picture.slide else FREE
+        self.space = STRIP_SPACING if picture.strip else SLIDE_SPACING if picture.slide else FREE
         self.slide = picture.slide
         self.both_ways = bool(picture.gradients)  # forward and backward on one set of nodes (overlaid.py)
         count = len(nodes)

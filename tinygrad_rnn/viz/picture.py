@@ -181,6 +181,8 @@ class Picture:
     # (forward and backward on a slide): drawn in the gradient's colour, the others as values. (By label too: a
     # step node's reverse state h₃⁽←⁾ runs from step 3 to step 2 as the forward direction's gradient does.)
     gradients: set[tuple[int, int, str]] = field(default_factory=set)
+    # each step one cell with its t alone (gradient_strip.as_strip): the cells closer, nothing named between them
+    strip: bool = False
 
 
 def relabel_edges(picture: Picture, edges: list[tuple[int, int, str]]) -> None:
