@@ -86,7 +86,7 @@ def test_the_bptt_rows_go_unnamed_only_where_every_arrow_along_them_says_their_d
     of a row's cells written with its direction (∂J/∂h₂⁽←⁾), a note saying what → and ← mean. An arrow without its
     direction keeps the names."""
     from tinygrad_rnn.viz.geometry import Box
-    from tinygrad_rnn.viz.grid import Grid
+    from tinygrad_rnn.viz.grid import Grid, directions_said_on_arrows
 
     picture = tr.viz._drawn((bidirectional_classifier_loss(),), **tr.viz._defaults({"level": "cell",
                                                                                    "backward": True}), fit=False)[0]
@@ -94,9 +94,9 @@ def test_the_bptt_rows_go_unnamed_only_where_every_arrow_along_them_says_their_d
         return Grid(picture, [Box(0.0, 0.0, 40.0, 20.0) for _ in picture.nodes], **options).row_names
 
     assert sorted(names()) == ["", "layer 1 reverse ←", "layer 1 →"]
-    assert names(rows_named=False) == ["", "", ""]
+    assert names(rows_named=False) == ["", "", ""] and directions_said_on_arrows(picture)
     k, (tail, head, label) = next((k, edge) for k, edge in enumerate(picture.edges) if "⁽←⁾" in edge[2]
                                   and picture.nodes[edge[0]].kind == picture.nodes[edge[1]].kind == "group"
                                   and picture.nodes[edge[0]].row == picture.nodes[edge[1]].row)
     picture.edges[k] = (tail, head, label.replace("⁽←⁾", ""))
-    assert sorted(names(rows_named=False)) == ["", "layer 1 reverse ←", "layer 1 →"]
+    assert not directions_said_on_arrows(picture)

@@ -61,7 +61,7 @@ from .geometry import (
     node_size,
     segment_enters,
 )
-from .grid import Grid
+from .grid import Grid, directions_said_on_arrows
 from .hops import hop
 from .label_placement import place_labels
 from .legibility import SLIDE
@@ -111,10 +111,9 @@ def labelled_layout(picture: Picture) -> tuple[list[str], Layout]:
                     if slide_scale(found[-1][1], picture) >= SLIDE_SCALE:
                         return found[-1]  # the first that fits (the fewest changes: pairs W_ih, b_ih kept together)
     best = max(range(len(found)), key=lambda k: slide_scale(found[k][1], picture))  # the one enlarged most
-    if picture.slide and picture.backward and any(node.chain is not None and node.chain.direction == "reverse"
-                                                  for node in picture.nodes):
-        # then the rows' names left out, where the arrows along the rows say each row's direction as the names did
-        # (grid.directions_said_on_arrows): taken only where the figure then fits
+    if picture.slide and picture.backward and directions_said_on_arrows(picture):
+        # then the rows' names left out, where the arrows along the rows say each row's direction as the names did:
+        # taken only where the figure then fits
         labels, sizes, beside, turned = variants[best]
         unnamed = (labels, layout(picture, sizes, notes_beside=beside, turned=turned, rows_named=False))
         if slide_scale(unnamed[1], picture) >= SLIDE_SCALE:
