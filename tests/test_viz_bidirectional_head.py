@@ -123,3 +123,25 @@ def test_no_line_of_the_bptt_slide_runs_through_a_text_or_across_an_arrowhead(tm
     heads_crossed = [nodes[arrow.split("→")[0]][0] for _, arrow, _ in crossings_at_an_arrowhead(text)]
     assert heads_crossed in ([], ["linear, backward"]), heads_crossed
 
+
+def test_the_bptt_slide_without_its_rows_names_says_which_row_runs_backwards_in_time(tmp_path, library_svg):
+    """The classifier's BPTT fits a slide only without "layer 1 →" and "layer 1 reverse ←": its arrows then said each
+    value's direction (∂J/∂h₂⁽←⁾, all pointing right), but nothing said which row runs from the last step back. The
+    note on → and ← says it, in the line it had: the upper row of cells, whose arrows carry ⁽←⁾."""
+    from xml.etree import ElementTree
+
+    from test_viz_sum_buses_apart import drawn
+
+    from tinygrad_rnn.viz.rows import ROWS_RUN_UNNAMED
+
+    text = drawn("bidirectional_classifier", True, tmp_path)
+    texts = ["".join(element.itertext()) for element in ElementTree.fromstring(text).iter()
+             if element.tag.endswith("}text")]
+    assert not [words for words in texts if words.startswith("layer")], "the rows' names are left out"
+    assert ROWS_RUN_UNNAMED.format(module="RNN") in texts
+    arrows, nodes = read(text)
+    cells = {index: box for index, (words, box) in nodes.items() if words.startswith("RNN cell")}
+    upper = min(box[1] for box in cells.values())  # (y downwards)
+    along = [a for a in arrows if a.tail in cells and a.head in cells]
+    assert len(along) == 6 and all(("(←)" in a.name) == (cells[a.tail][1] == upper) for a in along), \
+        [(a.name, cells[a.tail][1]) for a in along]

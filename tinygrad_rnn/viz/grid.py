@@ -7,6 +7,8 @@ node (:mod:`.placement`), the lanes of the buses (:mod:`.lanes`), the passages t
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from . import choice_routes, passages
 from .coordinates import Coordinates
 from .geometry import FREE, SLIDE_SPACING, Box
@@ -14,7 +16,16 @@ from .lanes import Lanes
 from .picture import BACKWARD_ROW, PER_STEP, Picture, in_time
 from .placement import GATE_ORDER, Placement
 from .routes import Routes
-from .rows import layer_and_direction, one_timeline, one_timeline_only, row_name, row_order, rows_joined
+from .rows import (
+    ROWS_RUN,
+    ROWS_RUN_UNNAMED,
+    layer_and_direction,
+    one_timeline,
+    one_timeline_only,
+    row_name,
+    row_order,
+    rows_joined,
+)
 
 
 class Grid(Placement, Lanes, Coordinates, Routes):
@@ -114,7 +125,7 @@ def directions_said_on_arrows(picture: Picture) -> bool:
         return False
     if any(node.row[:1] == (BACKWARD_ROW,) for node in picture.nodes):  # (a ∂ row, named by its gradient's flow)
         return False
-    if not any(note.startswith("→, ←:") for note in picture.notes):
+    if ROWS_RUN not in picture.notes:
         return False
     nodes, said = picture.nodes, dict.fromkeys(reverse, 0)
     for tail, head, label in picture.edges:
@@ -124,3 +135,13 @@ def directions_said_on_arrows(picture: Picture) -> bool:
                 return False
             said[row] += 1
     return all(said.values())
+
+
+def rows_said_in_the_note(picture: Picture) -> Picture:
+    """The picture with its note on → and ← saying which row runs backwards in time, for a figure drawn without the
+    rows' names (:func:`directions_said_on_arrows`): the arrows' ⁽←⁾ say whose values they carry, and a student
+    could not tell from a bidirectional classifier's BPTT alone which row runs from the last step back."""
+    module = next(node.chain.module for node in picture.nodes if node.chain is not None
+                  and node.chain.direction == "reverse")  # (the row of cells above the forward one: rows.row_order)
+    said = ROWS_RUN_UNNAMED.format(module=module)
+    return replace(picture, notes=[said if note == ROWS_RUN else note for note in picture.notes])
