@@ -195,7 +195,8 @@ class Routes(StateRoutes, BusRoutes, GapRoutes, Risers):
         # chain rule into the layer below, (∂(h₂⁽²⁾, c₂⁽²⁾)/∂h₂⁽¹⁾)ᵀ ∂J/∂(h₂⁽²⁾, c₂⁽²⁾), in one line was pushed off
         # its own line to the left, under the previous column's (or the Σ beside the first)
         wide = len(label) > LONG_BESIDE  # (a short one, t=1, t=2, t=3 into a Σ, (1/4) ∂J₁/∂h₁, stays one line)
-        lines = self._drawn(label) if steep and wide and label not in CHOICES else [label]
+        lines = [label] if not steep or label in CHOICES else self._drawn(label) if wide else \
+            self._narrow_past_risers(label)
         widest = max(len(line) for line in lines)
         along, beside = (0.25 if label in CHOICES else 0.5), (3 * widest + 6 if steep or label in CHOICES else 4)
         route = finish([start], end, label, (start[0] + (end[0] - start[0]) * along + beside,

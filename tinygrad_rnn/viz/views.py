@@ -34,13 +34,13 @@ from .picture import (
     reaching_outputs,
     steps_text,
 )
+from .rows import ROWS_RUN
 
 # the step bar of a Σ's per-step term, ∂J/∂W_hh|₍ₜ₎: as the lectures write it (∂J/∂W_hh |_(t), "the gradient with
 # respect to each time it appears"), and as the deck and the page write it beside these figures: one form everywhere
 STEP_BAR = "₍ₜ₎"
 # on a slide, said once instead of ", backward" on every node (the rows under the forward ones: a figure of both)
 BACKWARD_NODES = "A step's node: the backward of the call it names"
-ROWS_RUN = "→, ←: the way a row runs forward; its gradient flows the other way"
 BACKWARD_ROWS = "The lower rows run backward: each node there is the backward of the call it names"
 # cells that J never reads (J = Σ output[-1] reads the reverse direction's first step alone): the BPTT figure leaves
 # them out; a figure of both draws them forward, as the forward figure does (the model computes them), and says where
