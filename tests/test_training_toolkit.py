@@ -66,6 +66,16 @@ def test_synthetic_tasks():
     assert inside.sum() > 0 and (inside == 0).sum() > 0
 
 
+def test_wiki_text_marks_urls_and_links_and_repeats_with_its_seed():
+    text, inside = data.wiki_text(60, seed=4, url_probability=0.3)
+    assert data.wiki_text(60, seed=4, url_probability=0.3)[0] == text  # same seed, same text
+    urls = [piece for piece in text.split(" ") if piece.startswith("https://")]
+    assert urls and inside["url"].sum() == sum(len(url) for url in urls)  # every URL character, nothing else
+    assert {text[i] for i in numpy.flatnonzero(inside["url"])} >= set(":/.") and "[[" in text
+    assert inside["link"][text.index("[[")] == 1 and not (inside["link"] & inside["url"]).any()
+    assert data.wiki_text(200, seed=3, url_probability=0)[0] == data.brackets_text(200, seed=3)[0]
+
+
 def test_default_corpus_is_python_source():
     text = data.standard_library_text(5000)
     assert len(text) == 5000 and "def " in text
