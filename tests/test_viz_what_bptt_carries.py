@@ -1,13 +1,16 @@
 """A model with two losses — one GRU, a tagger's loss over its steps and a classifier's on its last state,
 J = J_tag + J_cls — is drawn as its code computes it: every BPTT arrow names each loss its gradient comes from
 (J_cls reads h₃, which depends on h₂ and h₁: the classifier's gradient flows back through time too), the
-classifier's loss is no step's (no subscript, drawn after the steps by its head), and the tagger's mean keeps the
-user's name.
+classifier's loss is no step's (no subscript, drawn after the steps by its head), the tagger's mean keeps the
+user's name, and a warning is said once per figure, however many figures the slide's fit ladder builds.
 """
+
+import warnings
 
 import pytest
 
 import tinygrad_rnn as tr
+from tinygrad_rnn import viz
 from tinygrad_rnn.viz.graph import build_picture
 
 F = tr.nn.functional
@@ -46,4 +49,12 @@ def test_the_classifiers_loss_is_no_steps_and_the_mean_keeps_its_name(two_losses
     assert (classifier.label, classifier.step) == ("J_cls = cross_entropy", None)
     assert "J_tag = (1/3) Σₜ J_tagₜ" in {node.label for node in forward.nodes}
     assert {node.label for node in forward.nodes if node.step == 1} >= {"J_tag₁ = cross_entropy"}
+
+
+def test_a_warning_is_said_once_per_figure(two_losses):
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        viz.to_dot(two_losses, level="cell", tokens=["the", "dog", "ran"])
+    said = [str(w.message) for w in caught if str(w.message).startswith("tokens:")]
+    assert len(said) == 1, said
 
