@@ -2,7 +2,8 @@
 J = J_tag + J_cls — is drawn as its code computes it: every BPTT arrow names each loss its gradient comes from
 (J_cls reads h₃, which depends on h₂ and h₁: the classifier's gradient flows back through time too), the
 classifier's loss is no step's (no subscript, drawn after the steps by its head), the tagger's mean keeps the
-user's name, and a warning is said once per figure, however many figures the slide's fit ladder builds.
+user's name, and a warning is said once per figure, however many figures the slide's fit ladder builds. And a
+layer's dropout mask is drawn in the BPTT figure where it acts on the gradient handed down to the layer below.
 """
 
 import warnings
@@ -58,3 +59,15 @@ def test_a_warning_is_said_once_per_figure(two_losses):
     said = [str(w.message) for w in caught if str(w.message).startswith("tokens:")]
     assert len(said) == 1, said
 
+
+def test_the_dropout_mask_is_drawn_where_it_acts_on_the_gradient():
+    """nn.LSTM(num_layers=2, dropout=0.5): the forward's mask, drawn into each layer-2 cell, is drawn into the
+    same cells going back — their backward hands layer 1 its gradient times the mask — and a key line says that
+    a dropped unit passes no gradient."""
+    tr.manual_seed(0)
+    output, _ = tr.nn.LSTM(2, 3, num_layers=2, dropout=0.5)(tr.randn(3, 1, 2))
+    bptt = build_picture((output.sum(),), level="cell", backward=True)
+    (mask,) = [i for i, node in enumerate(bptt.nodes) if node.label.startswith("dropout mask, p = 0.5")]
+    fed = sorted((bptt.nodes[head].chain.layer, bptt.nodes[head].step) for tail, head, _ in bptt.edges if tail == mask)
+    assert fed == [(1, 1), (1, 2), (1, 3)]  # (layers counted from 0: layer 2's cells)
+    assert any("dropped unit passes none" in note and "gradient it hands down" in note for note in bptt.notes)
