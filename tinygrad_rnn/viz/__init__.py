@@ -66,7 +66,9 @@ an op-level ``backward`` need those arrays and say so.
 
 from __future__ import annotations
 
+import functools
 import pathlib
+import sys
 import time
 import warnings
 from typing import Any
@@ -105,6 +107,33 @@ __all__ = ["to_dot", "draw", "save", "lecture", "connectivity", "LecturePage", "
            "SlideFitWarning"]
 
 
+def _each_warning_once(build):
+    """``build`` with each warning it gives said once: the fit ladder builds a figure several times (each rung, and
+    each figure the advice on an unfit one measures), and a warning on what the figure cannot tell (the tokens'
+    targets) is one warning, not one a build. Each is said again where it was first said (the caller's line, for
+    one that points there), so that the caller's filters act on it as on the warning itself."""
+    @functools.wraps(build)
+    def once(*args: Any, **options: Any) -> Any:
+        caught: list = []
+        try:
+            with warnings.catch_warnings(record=True) as caught:
+                warnings.simplefilter("always")
+                return build(*args, **options)
+        finally:  # (the caller's filters restored: each warning meets them once)
+            caller = sys._getframe(1)
+            for said in {(w.category, str(w.message)): w for w in caught}.values():
+                if said.filename == __file__:  # one pointing at the caller's line, one frame above this one
+                    where, line, scope = caller.f_code.co_filename, caller.f_lineno, caller.f_globals
+                else:
+                    where, line = said.filename, said.lineno
+                    scope = next((vars(loaded) for loaded in list(sys.modules.values())
+                                  if getattr(loaded, "__file__", None) == where), {})
+                warnings.warn_explicit(said.message, said.category, where, line, scope.get("__name__"),
+                                       scope.setdefault("__warningregistry__", {}))
+    return once
+
+
+@_each_warning_once
 def to_dot(*tensors: Tensor, level: str = "op", rankdir: str = "LR", show_shapes: bool | None = None,
            show_values: bool = False, show_grads: bool = False, backward: bool = False,
            time_steps: slice | None = None, max_nodes: int | None = None, title: str = "",
@@ -125,6 +154,7 @@ def to_dot(*tensors: Tensor, level: str = "op", rankdir: str = "LR", show_shapes
     return picture_to_dot(picture, layout)
 
 
+@_each_warning_once
 def draw(*tensors: Tensor, **options: Any) -> Any:
     """The figure, shown inline in Jupyter: a graphviz.Digraph where Graphviz is installed (saves with
     ``.render(path, format=…)``), else an :class:`SVGFigure` that the library drew itself. Fitted to a
@@ -144,6 +174,7 @@ def draw(*tensors: Tensor, **options: Any) -> Any:
     return digraph(picture_to_dot(picture, layout))
 
 
+@_each_warning_once
 def save(*tensors: Tensor, path: str | pathlib.Path, timeout: float = 60.0, width: int | None = None,
          **options: Any) -> pathlib.Path:
     """Render to ``path``; the format follows its extension (.svg, .png, .pdf, or .dot for DOT text).
