@@ -175,3 +175,15 @@ def test_steps_left_out_at_op_level_reach_j_as_at_cell_level():
         if backward and level == "op" and steps[-1] == 5:  # (the step J's gradient enters is t=6's)
             assert {n.step for n in picture.nodes if first_line(n) == "lerp, backward" and
                     any(picture.nodes[a].label == "J" for a, b, _ in picture.edges if picture.nodes[b] is n)} == {6}
+
+
+def test_a_stack_read_twice_with_steps_left_out_draws_every_step_into_j():
+    """J = out.sum() + out[-1].sum(): two nodes read the op level's stack, so no one step is J's way in — the
+    figure drew (it raised a TypeError indexing the nodes by None) with every drawn step wired into the stack."""
+    tr.manual_seed(0)
+    output, _ = tr.nn.GRU(2, 3)(tr.randn(6, 1, 2))
+    loss = output.sum() + output[-1].sum()
+    for backward in (False, True):
+        picture = build_picture((loss,), level="op", backward=backward, time_steps=(2, 3), show_shapes=False)
+        assert not any(n.label.startswith("index [") and "→" in n.label for n in picture.nodes)
+        assert any(n.label.startswith("…") for n in picture.nodes), [first_line(n) for n in picture.nodes]

@@ -71,8 +71,8 @@ def keep_steps(nodes: list[Node], edges, time_steps: slice | tuple[int, ...]):
                            tuple(with_loss[t] for t in skipped if t in with_loss))
         result.append(Node(key, "ellipsis", label, step=place, after=0))
         stands_for.update({i: len(result) - 1 for i in dropped if at[i] in skipped})
-    for stack, (_, said) in picks.items():  # "index [-1] → h₆": which step the index reads, drawn or not
-        reader = nodes[_reader(stack, edges)]
+    for _, said, read_by in picks.values():  # "index [-1] → h₆": which step the index reads, drawn or not
+        reader = nodes[read_by]
         first, newline, rest = reader.label.partition("\n")
         reader.label = f"{first} {said}{newline}{rest}"
     new_edges = []
@@ -222,29 +222,32 @@ def _ends_the_loss(node: Node) -> bool:
     return node.kind == "output" or is_sum_of_losses(node)
 
 
-def _steps_picked(nodes: list[Node], edges) -> dict[int, tuple[int, str]]:
+def _steps_picked(nodes: list[Node], edges) -> dict[int, tuple[int, str, int]]:
     """{an op-level stack of every step's state: (the step node whose state the index that alone reads it takes,
-    what the index says: "[-1] → h₆")} — J = out[-1].sum() reads h₆ alone, though the stack reads every h_t."""
+    what the index says: "[-1] → h₆", that index's node)} — J = out[-1].sum() reads h₆ alone, though the stack
+    reads every h_t. A stack read by several nodes (out.sum() + out[-1].sum()) reaches J from every step."""
     found = {}
+    computed_by = {id(other.key): j for j, other in enumerate(nodes) if other.kind == "op"}
     for stack, node in enumerate(nodes):
         function = node.key
         if node.kind != "op" or node.step is not None or getattr(function, "name", "") != "stack":
             continue
         reader = _reader(stack, edges)
-        index = getattr(nodes[reader].key, "index", None) if reader is not None else None
+        if reader is None:  # none or several read the stack
+            continue
+        index = getattr(nodes[reader].key, "index", None)
         key = index if isinstance(index, tuple) else (index,)
         dim = function.dim % len(node.tensors[0].shape) if node.tensors else 0
         if getattr(nodes[reader].key, "name", "") != "index" or len(key) <= dim or \
                 any(k != slice(None) for k in key[:dim]) or not isinstance(key[dim], (int, numpy.integer)) or \
                 not -len(function.parents) <= key[dim] < len(function.parents):
             continue
-        computed_by = {id(other.key): j for j, other in enumerate(nodes) if other.kind == "op"}
         picked = computed_by.get(id(getattr(function.parents[key[dim]], "grad_fn", None)))
         if picked is None or nodes[picked].step is None:
             continue
         name = nodes[picked].label.split("\n")[0].split(" = ")
         written = "[" + ", ".join([":"] * dim + [str(key[dim])]) + "]"
-        found[stack] = (picked, f"{written} → {name[0] if len(name) > 1 else f't={nodes[picked].step}'}")
+        found[stack] = (picked, f"{written} → {name[0] if len(name) > 1 else f't={nodes[picked].step}'}", reader)
     return found
 
 
