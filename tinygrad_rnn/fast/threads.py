@@ -1,5 +1,6 @@
 """The BLAS thread policy: as many threads as the cores other processes leave free — the seam
-``BLAS_THREAD_POLICY`` of :mod:`tinygrad_rnn.nn.recurrent`, called as a recurrent layer starts.
+``BLAS_THREAD_POLICY`` of :mod:`tinygrad_rnn.nn.recurrent`, called as a recurrent layer's forward starts
+(and the fixed-window language model's, whose small products are as many).
 
 **Replaces** BLAS's own thread count (the plain path leaves it alone and never reads the machine's
 load). **Buys**: beside one busy process on 2 cores, an LSTM training step at 1.0–1.3× its quiet

@@ -86,11 +86,10 @@ class Grid(Placement, Lanes, Coordinates, Routes):
         # under its forward one, "∂ layer 1 ←", is the gradient's own row: named by the way that flows.)
         self.row_names = [row_name(key, back if key[:1] == (BACKWARD_ROW,) else layer_and_direction(key, chains)[1],
                                     layer_rows, one_layer, modules) for key, back in zip(row_keys, flows_back)]
-        if self.slide and layer_rows == 2 and any(key[:1] == (BACKWARD_ROW,) for key in row_keys):
-            # one row and its backward under it: "layer 1 →" and "∂ layer 1 ←" told nothing the rows do not (the
-            # note says which runs backward), and a width-bound slide lost their width from every line of text
-            self.row_names = [""] * len(row_keys)
-        if not rows_named:  # (where the arrows say what the names would: directions_said_on_arrows)
+        # one row and its backward under it: "layer 1 →" and "∂ layer 1 ←" told nothing the rows do not (the note
+        # says which runs backward), and a width-bound slide lost their width from every line of text; and where
+        # the arrows say what the names would (directions_said_on_arrows): no names
+        if not rows_named or self.slide and layer_rows == 2 and any(key[:1] == (BACKWARD_ROW,) for key in row_keys):
             self.row_names = [""] * len(row_keys)
 
         self._arrange_blocks()
