@@ -855,6 +855,9 @@ def linear_lines_shared(svg_text: str) -> list[tuple[str, str]]:
                                if m[1] in linear else m[0], svg_text))
 
 
+# (what the figure draws is the test, not whether it fits: the slide-fit warning, and the seconds of figures its
+# search draws for it, ignored)
+@pytest.mark.filterwarnings("ignore::tinygrad_rnn.viz.SlideFitWarning")
 @pytest.mark.parametrize("cell, layers, bidirectional, backward, steps", [
     ("lstm", 1, True, False, 2), ("lstm", 1, False, True, 2), ("rnn", 1, False, True, 3), ("rnn", 2, True, True, 2)])
 def test_an_op_level_figure_draws_each_arrow_on_a_line_of_its_own(cell, layers, bidirectional, backward, steps,
@@ -876,6 +879,9 @@ def test_an_op_level_figure_draws_each_arrow_on_a_line_of_its_own(cell, layers, 
     assert found.count == 0, f"{found.overlaps} {found.crossed} {found.on_nodes}"
 
 
+# (what the figure draws is the test, not whether it fits: the slide-fit warning, and the seconds of figures its
+# search draws for it, ignored)
+@pytest.mark.filterwarnings("ignore::tinygrad_rnn.viz.SlideFitWarning")
 @pytest.mark.parametrize("python, backward", [(False, False), (True, False), (True, True)])
 def test_a_stacked_bidirectional_lstm_at_cell_level_draws_each_arrow_on_a_line_of_its_own(python, backward, tmp_path,
                                                                                          library_svg, capsys):
