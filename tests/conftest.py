@@ -2,6 +2,7 @@
 
 import os
 import pathlib
+import shutil
 
 import background
 import numpy
@@ -87,6 +88,23 @@ def quick(monkeypatch):
     from tinygrad_rnn.viz import deck_measured_slides
 
     monkeypatch.setattr(deck_measured_slides, "TRAINING_STEPS", 2)
+
+
+@pytest.fixture(scope="session")
+def browser():
+    """Debian's Chromium, driven by Playwright through its executable path (never a browser build of Playwright's
+    own), launched once for every module that reads a page in it (a launch is seconds on a loaded machine; each
+    test or module opens its own pages, as before). Skips, saying why, where either is missing (tests/setup.sh
+    installs both)."""
+    sync_api = pytest.importorskip("playwright.sync_api",
+                                   reason="Playwright is not installed (tests/setup.sh installs it)")
+    chromium = shutil.which("chromium") or shutil.which("chromium-browser")
+    if chromium is None:
+        pytest.skip("Debian's chromium is missing (tests/setup.sh installs it)")
+    with sync_api.sync_playwright() as playwright:
+        launched = playwright.chromium.launch(executable_path=chromium, args=["--no-sandbox"])
+        yield launched
+        launched.close()
 
 
 def pytest_collection_finish(session):
