@@ -2,15 +2,14 @@
 for missing names, the table in docs/pytorch.md, and a PyTorch word-level language-model script."""
 
 import importlib.util
-import os
 import pathlib
 import re
+import runpy
 import statistics
 import subprocess
 import sys
 
 import pytest
-from background import Job, cli_job, folder
 
 import tinygrad_rnn as tr
 from tinygrad_rnn import cli
@@ -270,26 +269,6 @@ def word_lm_arguments(folder: pathlib.Path, seed: int) -> list[str]:
             "--seed", str(seed), *WORD_LM_SETTINGS]
 
 
-SEEDS = (1, 2, 3)
-WORD_LM_RUNS = {"ours": folder("word_lm_tinygrad_rnn"), "theirs": folder("word_lm_pytorch")}  # corpus, saved models
-# each seed's run on tinygrad_rnn (run-torch, unchanged) and, where it is installed, on PyTorch itself (one thread:
-# these sizes gain nothing from threads, and lose much on a busy machine), beside the suite (background.py): 5.3
-# processor seconds of the suite's own process before (23 s on a loaded machine); its test now reads their output
-WORD_LM_JOBS = {
-    "ours": [cli_job("run-torch", str(WORD_LM), *word_lm_arguments(WORD_LM_RUNS["ours"], seed)) for seed in SEEDS],
-    "theirs": [Job([sys.executable, str(WORD_LM), *word_lm_arguments(WORD_LM_RUNS["theirs"], seed)],
-                   env={**os.environ, "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}) for seed in SEEDS]
-    if importlib.util.find_spec("torch") else [],
-}
-
-
-def background_jobs(item) -> list[Job]:
-    """The word-LM runs, started beside the suite (background.py) as soon as their test is collected."""
-    if item.name == "test_the_word_lm_script_runs_unchanged_and_reaches_pytorchs_perplexity":
-        return WORD_LM_JOBS["ours"] + WORD_LM_JOBS["theirs"]
-    return []
-
-
 def test_perplexity(out: str) -> float:
     return float(re.search(r"\| End of training \| test loss +[\d.]+ \| test ppl +([\d.]+)", out).group(1))
 
@@ -297,29 +276,33 @@ def test_perplexity(out: str) -> float:
 test_perplexity.__test__ = False  # a helper, not a test
 
 
-def test_the_word_lm_script_runs_unchanged_and_reaches_pytorchs_perplexity():
+def test_the_word_lm_script_runs_unchanged_and_reaches_pytorchs_perplexity(tmp_path, capsys, monkeypatch,
+                                                                           blas_left_as_found):
     """The script as PyTorch users write it (its hand-written SGD step, `p.data.add_(p.grad, alpha=-lr)`,
     included), on three seeds on each library, the means compared. The seeds' spread is the noise (when a run
     leaves the plateau at the unigram perplexity, about 22, varies): over seeds 1–8 the final test
     perplexity was 3.26 ± 0.60 (mean ± standard deviation) on PyTorch and 3.76 ± 0.98 here, a
     difference of 0.50 ± 0.41 (standard error) — within noise. For means of three seeds the standard
     error of the difference is √((0.60² + 0.98²)/3) = 0.66; the test allows three of them, 2.0, and
-    asks both to have learnt the grammar (a mean under 5, where the unigram model has 22). (Each run in an
-    interpreter of its own, as ``tinygrad-rnn run-torch word_lm.py …`` and ``python word_lm.py …``.)"""
+    asks both to have learnt the grammar (a mean under 5, where the unigram model has 22)."""
+    script = WORD_LM
     ours = []
-    for job in WORD_LM_JOBS["ours"]:
-        result = job.result()
-        assert (result.returncode, result.stderr) == (0, ""), result.stderr
-        ours.append(test_perplexity(result.stdout))
-    assert (WORD_LM_RUNS["ours"] / "model_1.pt").exists()  # torch.save(model.state_dict(), path), then torch.load
+    for seed in (1, 2, 3):
+        status, out, err = run_torch(capsys, script, *word_lm_arguments(tmp_path, seed))
+        assert (status, err) == (0, ""), err
+        ours.append(test_perplexity(out))
+    assert (tmp_path / "model_1.pt").exists()  # torch.save(model.state_dict(), path), then torch.load
     assert statistics.mean(ours) < 5, f"the model did not learn the grammar: test perplexities {ours}"
-    if not WORD_LM_JOBS["theirs"]:
-        pytest.skip("PyTorch is not installed: nothing to compare with")
-    theirs = []
-    for job in WORD_LM_JOBS["theirs"]:
-        result = job.result()
-        assert result.returncode == 0, result.stderr
-        theirs.append(test_perplexity(result.stdout))
+    torch = pytest.importorskip("torch", reason="PyTorch is not installed: nothing to compare with")
+    theirs, threads = [], torch.get_num_threads()
+    torch.set_num_threads(1)  # these sizes gain nothing from threads, and lose much on a busy machine
+    try:
+        for seed in (1, 2, 3):
+            monkeypatch.setattr(sys, "argv", [str(script), *word_lm_arguments(tmp_path, seed)])
+            runpy.run_path(str(script), run_name="__main__")
+            theirs.append(test_perplexity(capsys.readouterr().out))
+    finally:
+        torch.set_num_threads(threads)
     assert statistics.mean(theirs) < 5, f"PyTorch did not learn the grammar: test perplexities {theirs}"
     assert abs(statistics.mean(ours) - statistics.mean(theirs)) <= 2.0, (ours, theirs)
 
