@@ -1,5 +1,6 @@
 """Shared fixtures: every test that takes ``device`` runs on CPU and, where CuPy sees a GPU, on GPU."""
 
+import contextlib
 import os
 import pathlib
 import shutil
@@ -80,6 +81,22 @@ def fast_path(request):
 def library_svg(tmp_path, monkeypatch):
     """No Graphviz on the PATH: save and the CLI write the library's own SVG (the layout Graphviz is given)."""
     monkeypatch.setenv("PATH", str(tmp_path / "no-programs"))
+
+
+@contextlib.contextmanager
+def no_suggestion_tried():
+    """The CLI (or draw/save) with the slide-fit warning's search trying no candidate, for a test that reads the
+    figure, never the warning: the figure is drawn, measured and written as ever, and the warning says
+    "none of the smaller figures tried fits" (none was), where the search spent seconds drawing figures the test
+    discarded unread (the CLI shows the warning whatever the filters). test_slide_fit_warning.py tests the search.
+
+    ``with no_suggestion_tried(): assert main(["graph", ...]) == 0``
+    """
+    from tinygrad_rnn.viz import fit_advice
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(fit_advice, "candidates", lambda options, steps: [])
+        yield
 
 
 @pytest.fixture

@@ -13,10 +13,11 @@ import re
 import xml.etree.ElementTree as ElementTree
 
 import pytest
+from conftest import no_suggestion_tried
 from written import svg_lines
 
 from tinygrad_rnn.cli import main
-from tinygrad_rnn.viz import fit_advice, views
+from tinygrad_rnn.viz import views
 from tinygrad_rnn.viz.legibility import measure, shared_arrowheads
 
 FACTORS = {
@@ -103,10 +104,8 @@ def drawn_figure(case: dict, path, capsys) -> str:
     key = "-".join(str(v) for v in case.values())
     if key not in FIGURES:
         # (the figure is what the tests read, never the warning of one that fits no slide: its search, which draws
-        # the smaller figures it may suggest, tries none here — 9 of the 8-step usc case's 12 s, 2.5 of cmu's 5.8;
-        # test_slide_fit_warning.py tests the search and the CLI's wording)
-        with pytest.MonkeyPatch.context() as patch:
-            patch.setattr(fit_advice, "candidates", lambda options, steps: [])
+        # the smaller figures it may suggest, tries none here — 9 of the 8-step usc case's 12 s, 2.5 of cmu's 5.8)
+        with no_suggestion_tried():
             assert main(arguments(case, path)) == 0, capsys.readouterr().err
         FIGURES[key] = path.read_text()
     return FIGURES[key]
