@@ -1,7 +1,9 @@
 """Shared fixtures: every test that takes ``device`` runs on CPU and, where CuPy sees a GPU, on GPU."""
 
+import contextlib
 import os
 import pathlib
+import shutil
 
 import background
 import numpy
@@ -81,12 +83,45 @@ def library_svg(tmp_path, monkeypatch):
     monkeypatch.setenv("PATH", str(tmp_path / "no-programs"))
 
 
+@contextlib.contextmanager
+def no_suggestion_tried():
+    """The CLI (or draw/save) with the slide-fit warning's search trying no candidate, for a test that reads the
+    figure, never the warning: the figure is drawn, measured and written as ever, and the warning says
+    "none of the smaller figures tried fits" (none was), where the search spent seconds drawing figures the test
+    discarded unread (the CLI shows the warning whatever the filters). test_slide_fit_warning.py tests the search.
+
+    ``with no_suggestion_tried(): assert main(["graph", ...]) == 0``
+    """
+    from tinygrad_rnn.viz import fit_advice
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(fit_advice, "candidates", lambda options, steps: [])
+        yield
+
+
 @pytest.fixture
 def quick(monkeypatch):
     """The perplexity slide's models trained for two steps: for tests of what does not depend on them."""
     from tinygrad_rnn.viz import deck_measured_slides
 
     monkeypatch.setattr(deck_measured_slides, "TRAINING_STEPS", 2)
+
+
+@pytest.fixture(scope="session")
+def browser():
+    """Debian's Chromium, driven by Playwright through its executable path (never a browser build of Playwright's
+    own), launched once for every module that reads a page in it (a launch is seconds on a loaded machine; each
+    test or module opens its own pages, as before). Skips, saying why, where either is missing (tests/setup.sh
+    installs both)."""
+    sync_api = pytest.importorskip("playwright.sync_api",
+                                   reason="Playwright is not installed (tests/setup.sh installs it)")
+    chromium = shutil.which("chromium") or shutil.which("chromium-browser")
+    if chromium is None:
+        pytest.skip("Debian's chromium is missing (tests/setup.sh installs it)")
+    with sync_api.sync_playwright() as playwright:
+        launched = playwright.chromium.launch(executable_path=chromium, args=["--no-sandbox"])
+        yield launched
+        launched.close()
 
 
 def pytest_collection_finish(session):

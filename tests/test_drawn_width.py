@@ -62,14 +62,12 @@ def lines_and_widths(page, name: str) -> list[tuple[str, float, float]]:
 
 
 @pytest.fixture(scope="module")
-def measured() -> dict[str, tuple[float, float]]:
-    """Every distinct line of the figures: (the layout's width, Chromium's)."""
-    with sync_api.sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
-        page = browser.new_page()
-        found = {line: (estimate, width) for name in FIGURES for line, estimate, width in lines_and_widths(page, name)
-                 if line.strip()}
-        browser.close()
+def measured(browser) -> dict[str, tuple[float, float]]:
+    """Every distinct line of the figures: (the layout's width, Chromium's), in a page of conftest.py's browser."""
+    page = browser.new_page()
+    found = {line: (estimate, width) for name in FIGURES for line, estimate, width in lines_and_widths(page, name)
+             if line.strip()}
+    page.close()
     return found
 
 

@@ -32,22 +32,14 @@ pytestmark = pytest.mark.skipif(CHROMIUM is None, reason="Debian's chromium is m
 js = slide_number  # a number as the page prints it: 1.5·10⁻², 0.15, 3.2
 
 
-@pytest.fixture(scope="module")
-def browser():
-    with sync_api.sync_playwright() as playwright:
-        launched = playwright.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
-        yield launched
-        TABS.pop(launched, None)
-        launched.close()
-
-
-TABS = {}  # each browser's one tab, which open_page loads every page into: {browser: (tab, its listeners)}
+TABS = {}  # each browser's one tab, which open_page loads every page into: {browser: (tab, its listeners)} (browser:
+# conftest.py's, one Chromium for the suite)
 
 
 def open_page(browser, path, width=1500, height=900, motion="no-preference"):
     """The page from file://, with every console error and every request not to file:// recorded.
 
-    Each page is a fresh load into one tab kept for the module (a new tab starts a renderer process of its own:
+    Each page is a fresh load into one tab kept for the browser (a new tab starts a renderer process of its own:
     a second and more on a loaded machine): the page keeps nothing of the one before it (the lecture stores
     nothing), from a blank document, with this viewport and motion, the screen's media and the mouse off it."""
     tab, listening = TABS.get(browser) or (browser.new_page(), [])

@@ -1,6 +1,6 @@
 """8-step lecture pages in Chromium: the unrolled stage framed (the row at 1,920 × 1,080; at 1,280 × 720 the steps it
 names from x_t to their heads), and the sums stage's every drop into the Σ at the page's 24 px
-(test_lecture_browser.py's helpers and its browser fixture; skipped where Chromium or Playwright is missing, as
+(test_lecture_browser.py's helpers, conftest.py's browser; skipped where Chromium or Playwright is missing, as
 there)."""
 
 import re
@@ -12,15 +12,12 @@ from test_lecture_browser import (
     GEOMETRY,
     SHOWN_NAMES,
     STEPS_SAID_AND_SHOWN,
-    browser,
     go_to,
     open_page,
     settle,
 )
 
 from tinygrad_rnn import cli
-
-__all__ = ["browser"]  # (the module's fixture, shared: one Chromium for these tests)
 
 
 @pytest.fixture(scope="module")

@@ -3,7 +3,7 @@ text on a 1,280 × 720 projector at every stage, and their scripts set on their 
 the subscript hanging detached, read as two symbols."""
 
 import pytest
-from test_lecture_browser import browser, go_to, open_page, read_at, settle  # noqa: F401  (browser: the module's fixture)
+from test_lecture_browser import go_to, open_page, read_at, settle
 
 from tinygrad_rnn import cli
 
@@ -46,7 +46,7 @@ def equation_sizes(page, pages):
     return sizes
 
 
-def test_at_1280_every_stages_equation_is_as_large_as_the_pages_text(browser, pages):  # noqa: F811
+def test_at_1280_every_stages_equation_is_as_large_as_the_pages_text(browser, pages):
     """What docs/lecture.md's 18.8 px at 1,280 wide means for the equations: none under the page's text, their scripts
     at 0.8 of it. An LSTM's backward stages were at 15.6–17.7 px, a GRU's 17.1–18.3, a tanh RNN's 18.3 (once
     15.5–17.5, their scripts 11.0–12.4): their lines were too wide for the column beside the figure. Now a line too
@@ -80,7 +80,7 @@ SCRIPTS = """() => {
 
 
 @pytest.mark.parametrize("cell, stage", [("rnn", 1), ("gru", 3), ("lstm", 8)])
-def test_at_1920_the_scripts_sit_on_their_bases(browser, pages, cell, stage):  # noqa: F811
+def test_at_1920_the_scripts_sit_on_their_bases(browser, pages, cell, stage):
     """h_t = tanh(W_ih e_t + …) at 1,920 × 1,080: the scripts were 0.71 of their line, hung 0.23 of it below their
     base, and left a fifth of the line empty after them (before the e of W_ih e_t) — "W ih e t", "g t ,". Now 0.8
     of the line, 0.2 below at most, a tenth after."""
@@ -126,7 +126,7 @@ PANEL_TYPE = """() => {
 }"""
 
 
-def test_the_equation_panel_is_set_as_a_slide_sets_it(browser, usc_gru):  # noqa: F811
+def test_the_equation_panel_is_set_as_a_slide_sets_it(browser, usc_gru):
     """The lecturer's finding 12 on ``lecture --cell gru --notation usc``, every stage at 1,280 × 720 and
     1,920 × 1,080: the first line's text stood 0.29 of the page's em inside the panel's top border (it touched
     it), now 0.45 at least (0.50 measured); the runs were set in two faces, serif italic W, x, h (the browser's math

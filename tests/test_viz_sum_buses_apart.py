@@ -70,6 +70,9 @@ NEAR_A_SUM = {
 }
 
 
+# (what the figure draws is the test, not whether it fits: the slide-fit warning, and the seconds of figures its
+# search draws for it, ignored)
+@pytest.mark.filterwarnings("ignore::tinygrad_rnn.viz.SlideFitWarning")
 @pytest.mark.parametrize("slide", [True, False])
 @pytest.mark.parametrize("name", sorted(FIGURES))
 def test_no_gradient_runs_along_a_sum_s_bus_a_lane_from_it(name, slide, tmp_path, library_svg, request):

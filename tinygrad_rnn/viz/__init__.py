@@ -75,7 +75,7 @@ from typing import Any
 
 from ..tensor import Tensor
 from .dot import picture_to_dot
-from .fit_advice import fitting, keeps_the_whole
+from .fit_advice import fitting, ignored, keeps_the_whole
 from .fitting import SLIDE_SCALE
 from .geometry import Layout
 from .gradient_strip import as_strip, colours_of_one_chain, ratio_of_the_ends
@@ -359,8 +359,9 @@ def _dense(options: dict) -> bool:
 def _warn_if_unfit(tensors: tuple[Tensor, ...], options: dict, rung: Rung | None, seconds: float) -> None:
     """A slide's figure that does not fit one even after the fit ladder says so, as a SlideFitWarning, with
     the figures that would fit, each drawn and measured (``fit_advice.py``: a bounded search, and only here);
-    ``seconds``: the processor time the figure took, of which the search spends a share."""
-    if rung is None or rung.slide_fit.fits:
+    ``seconds``: the processor time the figure took, of which the search spends a share. A warning the caller's
+    filters ignore is not searched for (``fit_advice.ignored``): nobody would read its suggestions."""
+    if rung is None or rung.slide_fit.fits or ignored(SlideFitWarning):
         return
     found = rung.slide_fit
     steps = step_counts(rung.picture)[0]

@@ -28,7 +28,9 @@ times more in a stacked network's gradient than in one layer's.)
 
 from __future__ import annotations
 
+import sys
 import time
+import warnings
 from collections.abc import Callable
 from itertools import combinations
 from typing import Any
@@ -103,6 +105,26 @@ def fitting(options: dict, steps: int, fits: Callable[[dict], bool], nodes: Call
             if chosen >= WANTED:
                 break
     return found
+
+
+def ignored(category: type[Warning]) -> bool:
+    """Whether a warning of ``category`` given now would be ignored, whatever it said and wherever it came from: the
+    first warnings filter that applies to it is "ignore", with no text, module or line to match. The search is run
+    for its warning alone: a caller that ignores it (``warnings.simplefilter("ignore", SlideFitWarning)``, as a
+    notebook that measures the figure itself may) would wait seconds for suggestions nobody sees. Any other filter
+    answers False, and the warning is made as before (a filter on its text or its caller is matched as ever).
+
+    >>> with warnings.catch_warnings():
+    ...     warnings.simplefilter("ignore", UserWarning)
+    ...     ignored(UserWarning), ignored(Warning)
+    (True, False)
+    """
+    if getattr(sys.flags, "context_aware_warnings", False):  # (filters kept per context, not in the one list)
+        return False
+    for action, text, applies_to, module, line in warnings.filters:
+        if issubclass(category, applies_to):
+            return action == "ignore" and text is None and module is None and line == 0
+    return False
 
 
 def keeps_the_whole(picture: Any, candidate: Any) -> bool:
