@@ -738,8 +738,9 @@ def _add_deck_command(commands: Any) -> argparse.ArgumentParser:
     slides.add_argument("--name", type=_old_new, action="append", metavar="OLD=NEW", default=[],
                         help="rename one name on top of --notation, e.g. --name W_hy=U (repeatable)")
     slides.add_argument("--perplexity", action="store_true",
-                        help="add the perplexity table (n-grams, a tanh RNN, an LSTM); left out by default: trained "
-                             "for seconds, the networks lose to a 5-gram (docs/lecture.md)")
+                        help="add the perplexity table (n-grams, a fixed window, a tanh RNN, an LSTM and --cell's "
+                             "own); left out by default: trained for seconds, the networks lose to a 5-gram "
+                             "(docs/lecture.md)")
     slides.add_argument("-o", "--output", default="rnn_deck", help="the folder to write the slides into")
     slides.set_defaults(run=deck)
     return slides

@@ -67,8 +67,9 @@ def deck(directory: str | pathlib.Path = "rnn_deck", cell: str = "rnn",
          notation: str | dict | Notation | None = None, perplexity: bool = False) -> Written:
     """Write the lecture's slides into ``directory`` (SVG each, index.html, slides.pdf where a converter
     is installed); ``cell`` ("rnn", "lstm" or "gru") is the network of the slides that draw one;
-    ``perplexity``: add the perplexity table of n-grams, a tanh RNN and an LSTM (left out by default:
-    trained for the seconds a deck has, the networks lose to a 5-gram; docs/lecture.md gives the numbers).
+    ``perplexity``: add the perplexity table of n-grams, a fixed window, a tanh RNN, an LSTM and ``cell``'s own
+    (left out by default: trained for the seconds a deck has, the networks lose to a 5-gram; docs/lecture.md gives
+    the numbers).
 
     >>> written = deck("rnn_deck")  # doctest: +SKIP
     >>> len(written.slides)  # doctest: +SKIP
