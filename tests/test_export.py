@@ -267,6 +267,63 @@ def test_every_stage_shows_what_its_text_names(lecture_stages):
                 assert any(n.startswith("J₁") for n in written), f"{name}: J₁ = …, J₁ out of view"
 
 
+def lit_label_lines(nested):
+    """Each line of each lit arrow's label in a stage's figure, as drawn: (its words, its box: left, top, right,
+    bottom in the figure's units), each as wide as its plain text, 0.8 of its size over its baseline, 0.25 under."""
+    found = []
+    for label in nested.iter(SVG + "text"):
+        if "carried" not in (label.get("class") or "").split():
+            continue
+        size, anchor = float(label.get("font-size")), label.get("text-anchor")
+        for line in label.iter(SVG + "tspan"):
+            if line.get("y") is None:
+                continue  # (a script inside a line)
+            x, y, words = float(line.get("x")), float(line.get("y")), "".join(line.itertext())
+            wide = drawn_width([words], size)
+            left = x - wide / 2 if anchor == "middle" else x - wide if anchor == "end" else x
+            found.append((words, (left, y - 0.8 * size, left + wide, y + 0.25 * size)))
+    return found
+
+
+def labels_out_of_window(page, slides, steps_reached):
+    """Each lit label's line out of its exported stage's window, of the backward stages that reached these steps."""
+    out = []
+    for (slide, root), stage in zip(slides, page.data["panels"][0]["stages"], strict=True):
+        if stage["phase"] != "backward" or stage["t"] not in steps_reached:
+            continue
+        _, (x, y, w, h), _ = window_of(root)
+        nested = next(element for element in root.iter(SVG + "svg") if element is not root)
+        lines = lit_label_lines(nested)
+        assert lines, slide
+        out += [(slide, words, (left, top, right, bottom), (x, y, x + w, y + h))
+                for words, (left, top, right, bottom) in lines
+                if not (x - 0.5 <= left and right <= x + w + 0.5 and y - 0.5 <= top and bottom <= y + h + 0.5)]
+    return out
+
+
+# Where the lit labels are not yet in the window, measured: an 8-step LSTM language model's h label, reached t = 6 … 1,
+# hangs 12.1 units under the cells (its two lines end at 206.8, the window at 194.7); held, the window would be 197.8
+# units tall, and the 780-px column's figure box, the bars under it, holds 190.3 at 24 px: 20 px short (23.1 px text).
+LABELS_NOT_YET_IN_VIEW = {"lstm, --loss every": range(1, 7), "lstm, --loss every --steps 8": range(1, 7)}
+
+
+def test_every_lit_arrows_label_is_in_the_window(lecture_stages, request):
+    """Going back, each lit arrow's label says what it carries back, and the stage's text points at it ("the lit h
+    arrow"): it is in the exported figure's viewBox, every line whole (an 8-step LSTM language model's stage 13 cut
+    the foot of ∂J₈/∂h₇ off; its stage 16 cut (1/8)Σₜ₌₅⁸ in half and left ∂Jₜ/∂h₄ out: below, not yet)."""
+    page, slides = lecture_stages
+    steps = page.data["panels"][0]["steps"]
+    not_yet = LABELS_NOT_YET_IN_VIEW.get(request.node.callspec.params["lecture_stages"], ())
+    assert labels_out_of_window(page, slides, set(range(1, steps + 1)) - set(not_yet)) == []
+
+
+@pytest.mark.parametrize("lecture_stages", ["lstm, --loss every"], indirect=True)  # (the module's, built once)
+@pytest.mark.xfail(strict=True, reason="an 8-step LSTM language model's h label at t = 6 … 1: 20 px short at 24 px")
+def test_an_8_step_lstm_language_models_h_label_is_in_the_window(lecture_stages):
+    page, slides = lecture_stages
+    assert labels_out_of_window(page, slides, set(LABELS_NOT_YET_IN_VIEW["lstm, --loss every"])) == []
+
+
 def test_nothing_else_on_a_stage_is_drawn_over_its_figure(lecture_stages):
     """The equations, captions and bars go under the figure, beside it, or beside it with the bars under it
     (the layout that gives a language model's figure its 24 px): never onto its box."""

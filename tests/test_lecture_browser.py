@@ -794,6 +794,21 @@ SHOWN_NAMES = """() => {""" + FRAME + """
 }"""
 
 
+# Each lit arrow's label that is not painted where it stands: a line of it (or the label, one line) whose centre
+# ``elementFromPoint`` finds under something else or under nothing (clipped off, or outside the page).
+LIT_UNPAINTED = """() => {
+  const svg = [...document.querySelectorAll('.tgr-lecture .figure svg')].find(s => s.getClientRects().length);
+  return [...svg.querySelectorAll('.edge-label.carried')].flatMap((label) => {
+    const lines = label.querySelectorAll(':scope > tspan[y]');
+    return [...(lines.length ? lines : [label])].filter((line) => {
+      const r = line.getBoundingClientRect(), hit = document.elementFromPoint((r.left + r.right) / 2,
+                                                                              (r.top + r.bottom) / 2);
+      return !(hit && label.contains(hit));
+    }).map((line) => line.textContent);
+  });
+}"""
+
+
 @pytest.fixture(scope="module")
 def worded(tmp_path_factory):
     """``tinygrad-rnn lecture --cell lstm --loss every --tokens "the students opened their books"``."""
@@ -828,6 +843,8 @@ def walk(browser):
                         probes.update(geometry=GEOMETRY, named_out_of_view=NAMED_OUT_OF_VIEW)
                         if found["phase"] != "rolled":
                             probes["steps_said_and_whole"] = STEPS_SAID_AND_SHOWN, panel["cells"]
+                        if found["phase"] == "backward":
+                            probes["lit_unpainted"] = LIT_UNPAINTED
                         if found["phase"] == "sums":  # (the first weight's Σ, chosen as the page opens)
                             probes["drops"] = DROPS_IN_VIEW
                     record = {"panel": number, "stage": stage, **dict(zip(probes, read_at(page, stage,
@@ -853,6 +870,21 @@ def test_every_stage_shows_what_its_text_names(walk, language_models, worded, wi
         for record in records:
             if record["panel"] == 0:
                 assert record["named_out_of_view"] == [], (path.name, width, height, record["stage"])
+        assert problems == []
+
+
+@pytest.mark.parametrize("width, height", [(1280, 720), (1920, 1080), (3840, 2160)])
+def test_every_lit_arrows_label_is_painted(walk, language_models, worded, width, height):
+    """Going back, each lit arrow's label says what it carries back, and the text points at it ("the lit h arrow"): at
+    stages 14–18 of an 8-step LSTM language model the h arrow's two lines, (1/8)Σₜ₌₅⁸ ∂Lₜ/∂h₄, hung under the cells
+    and the window's clip, moved up to the cells' outline, cut them off: the text was there, nothing painted. Every
+    lit label's every line is painted where it stands (the point at its centre is its own), at every size."""
+    for path in (worded, *language_models.values()):
+        records, _, problems = walk(path, width, height)
+        backward = [record for record in records if "lit_unpainted" in record]
+        assert backward, path.name
+        for record in backward:
+            assert record["lit_unpainted"] == [], (path.name, width, height, record["stage"])
         assert problems == []
 
 

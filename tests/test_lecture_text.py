@@ -156,3 +156,29 @@ def test_cmus_loss_is_l_everywhere_the_page_its_stages_and_the_deck_write_it(pag
         texts = page_texts(page) + [text for _, svg in stage_slides(page) for text in svg_texts(svg)]
         texts += [text for svg in decks[cell, "cmu"].values() for text in svg_texts(svg)]
         assert not [text for text in texts if loss_j.search(text)], cell
+
+
+def test_an_lstms_forward_stage_gives_its_cell_state_beside_h(pages):
+    """The LSTM's forward panel gave f_t and h_t but never c_t, the state its equation c_t = f_t ⊙ c_{t−1} + i_t ⊙ g_t
+    computes: each forward stage writes c_t's values (as h_t's are written), named as the notation names c_t, just
+    before h_t's."""
+    from tinygrad_rnn import analysis
+    from tinygrad_rnn.viz.lecture_numbers import vector
+    from tinygrad_rnn.viz.numbers import digits_to_tell_apart, slide_number
+
+    found = analysis.find_recurrence(language_model_loss("lstm", 3)[0])  # (the pages' loss, built alike)
+
+    def written(values):
+        return "=[" + ",".join(slide_number(v, digits_to_tell_apart(values)) for v in values) + "]"
+
+    for notation in NOTATIONS:
+        forward = [s for s in pages["lstm", notation].data["panels"][0]["stages"] if s["phase"] == "forward"]
+        assert [s["t"] for s in forward] == [1, 2, 3]
+        for stage in forward:
+            t, text = stage["t"], html_text(stage["math"])
+            c, h = written(vector(found.cell_states[t - 1])), written(vector(found.hidden_states[t - 1]))
+            assert c in text and h in text, (notation, t, text)
+            # c_t's line just before h_t's, each named as the notation writes it (c₁ and h₁, c⁽¹⁾ and h⁽¹⁾)
+            h_name = text[text.index(c) + len(c):text.index(h)]
+            assert h_name.startswith("h") and len(h_name) <= 6, (notation, t, text)
+            assert text[:text.index(c)].endswith("c" + h_name[1:]), (notation, t, text)

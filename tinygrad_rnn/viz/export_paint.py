@@ -154,6 +154,7 @@ def _carries(label: ElementTree.Element, forward: str, lines: list[str], spacing
                                      f"{line}</tspan>")
         label.append(row)
     label.set("text-anchor", "middle" if across else "end")
+    label.set("class", "edge-label carried")  # (as the page marks it: the window holds it, stage_window.lit_labels)
     label.set("fill", CURRENT)
     label.set("font-weight", "600")
 

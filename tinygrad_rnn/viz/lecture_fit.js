@@ -123,7 +123,7 @@ function tinygradRnnFit(root, graph, note) {
     // whole nodes and whole labels: each side of the window moved, if it must, to where it cuts none
     // (a label sliced at the top edge, a cell half cut at the bottom), the stage's focus kept in view
     // — or, where no position cuts none, the part of the window that does is all that shows (clipped)
-    const boxes = [...wholeBoxes(svg), ...litLabels(svg)];
+    const lit = litLabels(svg), boxes = [...wholeBoxes(svg), ...lit];
     let across, down;
     for (let pass = 0; pass < 2; pass++) {
       across = wholeAlong(x, w, fx, fw, boxes.filter((b) => b.bottom > y && b.top < y + h)
@@ -139,7 +139,7 @@ function tinygradRnnFit(root, graph, note) {
       y = down[0];
     }
     const view = [x, y, w, h];
-    view.shown = clearOfArrows(svg, [across[1], down[1], across[2] - across[1], down[2] - down[1]], boxes);
+    view.shown = clearOfArrows(svg, [across[1], down[1], across[2] - across[1], down[2] - down[1]], boxes, lit);
     return view;
   }
 
@@ -163,12 +163,15 @@ function tinygradRnnFit(root, graph, note) {
   // across it, to the outline of the node the arrow meets inside: an arrow cut by the window's edge would
   // come from nowhere (the x_t arrows under a backward stage's row of cells stood as stubs at its bottom
   // edge; going forward, h₇'s arrow out of cell 7 toward cell 8 ran out at the right edge). A label wholly in
-  // the strip the side loses (h₇'s) goes with it; a side never cuts a node or a label, nor leaves a node out:
+  // the strip the side loses (h₇'s) goes with it — but a lit arrow's label (``lit``), what the stage says the arrow
+  // carries back, is kept as a node is (an LSTM's h arrow's two lines, (1/8)Σₜ₌₅⁸ ∂Lₜ/∂h₄, hung under the cells at
+  // stages 14–18 of an 8-step page and went with the strip under them: the panel pointed at an arrow with no
+  // label); a side never cuts a node or a label, nor leaves a node or a lit label out:
   // where a node reaches into the strip (an LSTM's h₀ and c₀ beside cell 1, lower than the cells), or a label
   // across it into what stays, it stops at that one's far edge (stage_window._clear_of_arrows: the same, for
   // the nodes); the arrows it still cuts are left out whole (clipTo). A side moved may leave another arrow cut,
   // so the arrows are looked at again until none moves.
-  function clearOfArrows(svg, shown, boxes) {
+  function clearOfArrows(svg, shown, boxes, lit) {
     let [left, top, right, bottom] = [shown[0], shown[1], shown[0] + shown[2], shown[1] + shown[3]];
     const nodes = nodeBoxes(svg), outline = (index) => {
       const rect = svg.querySelector(`[data-index="${index}"] rect`);
@@ -177,7 +180,7 @@ function tinygradRnnFit(root, graph, note) {
     // the far edges, along the axis, of the boxes in view reaching across ``to`` into the strip between ``from``
     // and ``to`` (and of a node's outline, drawn outside its box: 1.5 units, a thick one's half)
     const nodeBoxesShown = new Set(nodes.values());
-    const labels = new Set(boxes.filter((b) => !nodeBoxesShown.has(b)));
+    const kept = new Set(lit), labels = new Set(boxes.filter((b) => !nodeBoxesShown.has(b) && !kept.has(b)));
     const reaching = (from, to, low, high) => boxes.filter((b) => (labels.has(b) ? low(b) < to - 0.01 &&
       high(b) > to + 0.01 : high(b) > Math.min(from, to) + 0.01 && low(b) < Math.max(from, to) - 0.01) &&
       b.right > left && b.left < right && b.bottom > top && b.top < bottom)

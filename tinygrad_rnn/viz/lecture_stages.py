@@ -84,6 +84,10 @@ def _stages_in(found: analysis.Recurrence, numbers: dict[str, Any], weights: lis
             if found.gates[t - 1].get(gate) is not None:
                 lines.insert(len(equations),
                              _values_line(f"{gate}_{t}", vector(found.gates[t - 1][gate]), found.gates[t - 1][gate]))
+        # an LSTM's cell state, which its equation computes and which carries the gradient back: beside h_t
+        if kind == "lstm" and len(found.cell_states) >= t:
+            lines.insert(len(lines) - 1,
+                         _values_line(f"c_{t}", vector(found.cell_states[t - 1]), found.cell_states[t - 1]))
         if losses is not None:
             lines.append(_row(_symbol(f"J_{t}"), _op("="), _op("−"), _text("log "), _symbol(f"ŷ_{t}"),
                               _text("["), _symbol(f"x_{t + 1}"), _text("]"), _op("="),

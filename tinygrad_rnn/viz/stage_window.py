@@ -43,7 +43,9 @@ from __future__ import annotations
 
 import functools
 import re
+import xml.etree.ElementTree as ElementTree
 
+from .geometry import drawn_width
 from .legibility import slide_fit
 from .slide import FIGURE_MARGIN, HEIGHT, SMALLEST_PX, WIDTH, drawing_box, drawing_size
 
@@ -259,6 +261,11 @@ def window_onto(figure: str, figures: dict, panel: dict, stage: dict,
     boxes = _node_boxes(figure)
     named = _named_box(boxes, stage.get("named", []))
     scale = _scale_for(named, width, height, _needed_scale(figure))
+    # the lit arrows' labels with it, what the stage says they carry back (the page's window holds them too), where
+    # that keeps the scale: an 8-step LSTM language model's h label, two lines under the cells, stood cut in half
+    with_labels = _union([named, *map(_padded, lit_labels(figure))]) if named is not None else None
+    if with_labels is not None and _scale_for(with_labels, width, height, _needed_scale(figure)) >= scale - 1e-9:
+        named = with_labels
     if min(width / full[2], height / full[3]) >= scale:
         scale = min(width / full[2], height / full[3])
         return (left, top, width, full[3] * scale), ""
@@ -272,10 +279,41 @@ def window_onto(figure: str, figures: dict, panel: dict, stage: dict,
     else:  # whole rows of nodes around what is named, first those on the side the pass comes from
         upwards = {"forward": False, "backward": True}.get(stage["phase"])
         y, bottom = _rows_around(focus, h, [(b[1], b[3]) for b in boxes.values()], upwards)
+        y, bottom = min(y, focus[1]), max(bottom, focus[3])  # (and a lit label past the rows)
+        if bottom - y > h:  # (the side away from that label gives way: what is named fits ``h``)
+            y, bottom = (bottom - h, bottom) if bottom <= focus[3] + 1e-9 else (y, y + h)
     window = _clear_of_arrows(figure, (x, y, right - x, bottom - y), named)
     return (left + (width - window[2] * scale) / 2, top, window[2] * scale, window[3] * scale, window), \
         _in_view(window, list(boxes.values()), [] if stage["phase"] == "rolled" else
                  _steps_inside(window, figures, boxes), panel["steps"])
+
+
+LIT_LABEL = re.compile(r'<text [^>]*class="edge-label carried"[^>]*>.*?</text>', re.DOTALL)  # (export_paint)
+
+
+@functools.lru_cache(maxsize=4)
+def lit_labels(figure: str) -> list[Box]:
+    """The box of each lit arrow's label in a painted stage's figure (export_paint marks it ``carried``, as the page's
+    script does), in the figure's units: each of its lines as wide as its plain text, from 0.8 of its size over its
+    baseline to 0.25 under it (export_paint._carries places them so).
+
+    >>> lit_labels('<text class="edge-label carried" font-size="10" text-anchor="middle">'
+    ...            '<tspan x="50.0" y="20.0">ab</tspan><tspan x="50.0" y="31.0">c</tspan></text>')[0][1::2]
+    (12.0, 33.5)
+    """
+    found = []
+    for match in LIT_LABEL.finditer(figure):
+        label = ElementTree.fromstring(match.group())
+        size, anchor = float(label.get("font-size", "9")), label.get("text-anchor", "start")
+        lines = [line for line in label if line.get("y") is not None] or [label]
+        sides = []
+        for line in lines:
+            x, y = float(line.get("x", "0")), float(line.get("y", "0"))
+            wide = drawn_width(["".join(line.itertext())], size)
+            start = x - wide / 2 if anchor == "middle" else x - wide if anchor == "end" else x
+            sides.append((start, y - 0.8 * size, start + wide, y + 0.25 * size))
+        found.append(_union(sides))
+    return found
 
 
 def _clear_of_arrows(figure: str, window: tuple[float, ...], kept: Box | None = None) -> tuple[float, ...]:
