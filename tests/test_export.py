@@ -597,3 +597,14 @@ def test_a_stage_painted_in_the_gradients_colours_draws_their_scale(exported):
     for k, stage in enumerate(page.data["panels"][0]["stages"]):
         text = "".join(stage_root(written, k).itertext())
         assert ("log scale" in text) == (stage["phase"] in ("backward", "sums")), (k, stage["phase"])
+
+
+def test_a_window_with_every_step_names_what_it_leaves_out(lecture_stages):
+    """An 8-step LSTM's backward stages said "steps 1–8 of 8 in view; left out of this slide: what comes before
+    step 1", which sent readers looking for a missing step: what the window left out was h₀ and c₀ (and J,
+    "what follows step 8"). The line names the initial state and the loss where they are what is left out."""
+    _, slides = lecture_stages
+    for name, root in slides:
+        text = re.sub(r"\s+", " ", "".join(root.itertext()))
+        assert "what comes before step 1" not in text and not re.search(r"what follows step \d+(?!\d)", text), \
+            (name, text[text.find("left out"):][:120])

@@ -106,7 +106,8 @@ def panel_data(name: str, loss: Tensor, layer: Any, level: str, notation: Notati
     computed = {str(t): indices for t, indices in computed_at(unrolled, steps).items()}  # (dim until then)
     carried_rows = lit_label_rows(carried)  # (its lines' spacing: one rule for the page and the export)
     # (the slide's figure numbers its nodes and edges alike)
-    slide.update(lit=lit, carried=carried, carried_rows=carried_rows, computed=computed)
+    slide.update(lit=lit, carried=carried, carried_rows=carried_rows, computed=computed,
+                 initial=unrolled_columns["initial"], loss=unrolled_columns["loss"])  # (what a window leaves out)
     slide["svg"] = with_room_for_lit_labels(slide["svg"], carried)
     across, row_ends = steps_across(slide["svg"], cells, ends)
     svg = with_room_for_lit_labels(picture_to_svg(unrolled, placed, labels, "@PREFIX@-" + slug(name)), carried)

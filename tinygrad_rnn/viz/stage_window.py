@@ -285,7 +285,9 @@ def window_onto(figure: str, figures: dict, panel: dict, stage: dict,
     window = _clear_of_arrows(figure, (x, y, right - x, bottom - y), named)
     return (left + (width - window[2] * scale) / 2, top, window[2] * scale, window[3] * scale, window), \
         _in_view(window, list(boxes.values()), [] if stage["phase"] == "rolled" else
-                 _steps_inside(window, figures, boxes), panel["steps"])
+                 _steps_inside(window, figures, boxes), panel["steps"],
+                 {end: [boxes[i] for i in figures.get(key, []) if i in boxes]
+                  for end, key in (("the initial state", "initial"), ("the loss", "loss"))})
 
 
 LIT_LABEL = re.compile(r'<text [^>]*class="edge-label carried"[^>]*>.*?</text>', re.DOTALL)  # (export_paint)
@@ -514,13 +516,20 @@ def _steps_inside(window: tuple[float, ...], figures: dict, boxes: dict) -> list
     return [t for t, (left, _, right, _) in columns if x - 1 <= left and right <= x + w + 1]
 
 
-def _in_view(window: tuple[float, ...], boxes: list[tuple[float, ...]], steps: list[int], count: int) -> str:
+def _in_view(window: tuple[float, ...], boxes: list[tuple[float, ...]], steps: list[int], count: int,
+             ends: dict[str, list[tuple[float, ...]]] | None = None) -> str:
     """The line under a window: which steps it shows of how many, and what the slide leaves out (the steps
     outside it, what comes before or after them, the rows above or below it). A printed slide has no "right"
-    to go on to: "the figure goes on to the right" left an 8-step row's step 8 and J unaccounted for.
+    to go on to: "the figure goes on to the right" left an 8-step row's step 8 and J unaccounted for. Before
+    step 1 and after the last, what is left out is named where ``ends`` knows it ({"the initial state": its
+    boxes, "the loss": its boxes}): "steps 1–8 of 8 in view; left out: what comes before step 1" sent readers
+    looking for a missing step, where h₀ and c₀ were what the slide left out.
 
     >>> _in_view((40.0, 0.0, 100.0, 30.0), [(0.0, 0.0, 30.0, 20.0), (150.0, 0.0, 180.0, 20.0)], [2, 3], 4)
     'steps 2–3 of 4 in view; left out of this slide: step 1, step 4 and what follows it'
+    >>> _in_view((40.0, 0.0, 100.0, 30.0), [(0.0, 0.0, 30.0, 20.0), (50.0, 0.0, 130.0, 20.0)], [1, 2], 2,
+    ...          {"the initial state": [(0.0, 0.0, 30.0, 20.0)]})
+    'steps 1–2 of 2 in view; left out of this slide: the initial state'
     """
     x, y, w, h = window
     above, below = any(b[1] < y for b in boxes), any(b[3] > y + h for b in boxes)
@@ -533,20 +542,22 @@ def _in_view(window: tuple[float, ...], boxes: list[tuple[float, ...]], steps: l
         return "a part of the figure; left out of this slide: " + ", ".join(
             ([f"its {sides} side"] if sides else []) + ([f"the rows {rows}"] if rows else []))
     first, last = min(steps), max(steps)
-    shown = _steps_named(first, last)
+    shown = f"{_steps_named(first, last)} of {count} in view"
+    outside = [end for end, end_boxes in (ends or {}).items()
+               if any(b[0] < x or b[2] > x + w or b[1] < y or b[3] > y + h for b in end_boxes)]
     left_out = []
     if first > 1:
         left_out.append(_steps_named(1, first - 1))
     elif before:
-        left_out.append("what comes before step 1")
+        left_out.append("the initial state" if "the initial state" in outside else "what comes before step 1")
     if last < count:
         left_out.append(_steps_named(last + 1, count) + (" and what follows them" if last + 1 < count else
                                                           " and what follows it") * after)
     elif after:
-        left_out.append(f"what follows step {count}")
+        left_out.append("the loss" if "the loss" in outside else f"what follows step {count}")
     if rows:
         left_out.append(f"the rows {rows}")
-    return f"{shown} of {count} in view; left out of this slide: {', '.join(left_out)}"
+    return f"{shown}; left out of this slide: {', '.join(left_out)}"
 
 
 def _steps_named(first: int, last: int) -> str:
