@@ -98,11 +98,12 @@ class Notation:
 
     @property
     def module_letters(self) -> int:
-        """The fewest letters of a module's mark: with the time above, its word under the symbol (h_enc⁽¹⁾, not
-        h⁽ᵉ⁾⁽¹⁾: two indices side by side, and e, CS224N's embedding, as the encoder's mark); else one (h₁⁽ᵉ⁾).
+        """The fewest letters of a module's mark: with the time above, its word, raised in brackets as a layer's
+        mark is and on the weights alike (h^[enc]⁽¹⁾ beside W_h^[enc], not h^[e]⁽¹⁾: e is CS224N's embedding); else
+        one (h₁⁽ᵉ⁾).
 
         >>> resolve("cs224n").at_step("h", "1", "enc"), resolve("pytorch").at_step("h", "1", "e")
-        ('h_enc⁽¹⁾', 'h₁⁽ᵉ⁾')
+        ('h^[enc]⁽¹⁾', 'h₁⁽ᵉ⁾')
         """
         return 3 if self.time == "superscript" else 1
 
@@ -224,11 +225,9 @@ class Notation:
         base = self.symbol(name)
         if step is None:
             return base + self.marked(mark)
-        if self.time == "superscript":  # a module's word under the symbol (h_enc⁽¹⁾: beside the time, h⁽ᵉⁿᶜ⁾⁽¹⁾ would
-            # read as two indices, or a product); a layer and direction in brackets before the time (h^[2→]⁽³⁾)
-            module = re.match(r"[a-z]*", mark).group()
-            return base + (f"_{module}" if module else "") + self.marked(mark[len(module):]) + \
-                f"({step})".translate(TO_SUPERSCRIPT)
+        if self.time == "superscript":  # a module's word, a layer and a direction in brackets before the time
+            # (h^[enc]⁽¹⁾, h^[2→]⁽³⁾), as the weights are marked (W_h^[enc]): one mark for whose, ⁽·⁾ the time alone
+            return base + self.marked(mark) + f"({step})".translate(TO_SUPERSCRIPT)
         written = {"t": "ₜ", "T": "_T", "0": "_0"}.get(step, step.translate(TO_SUBSCRIPT))
         return base + written + self.marked(mark)
 
