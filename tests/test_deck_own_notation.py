@@ -1,6 +1,6 @@
 """Each deck in its lecture's own notation: one mark for whose a tensor is (CS224N's brackets on states and weights
-alike), each decoder state named where the head reads it. Every slide is read from deck_slides.py's cache (drawn
-once per run)."""
+alike), each decoder state named where the head reads it, and CMU's key line in two sentences with the model's bias
+in its equation. Every slide is read from deck_slides.py's cache (drawn once per run)."""
 
 import re
 import xml.etree.ElementTree as ElementTree
@@ -39,3 +39,18 @@ def test_the_encoder_decoder_marks_whose_a_state_is_as_its_weights_and_names_eac
     for t in range(1, steps + 1):  # each but the last to the next step and up to its head; the last up only
         state = flat(lecture.at_step("h", str(t), marks["decoder"]))
         assert drawn.count(state) == (2 if t < steps else 1), (t, state, drawn)
+
+
+@pytest.mark.parametrize("name", ["01-rolled", "02-unrolled", "07-lstm-cell", "10-classifier"])
+def test_cmus_lstm_key_line_says_whose_the_bias_is_then_the_gates_with_it(name):
+    """"b_h = bias_ih + bias_hh, PyTorch's two biases: the lecture writes no bias, i, f, g, o = σ, σ, tanh, σ of
+    (W_hh h_{t−1} + W_xh x_t)" ran two clauses together and left out the b_h every cell names; CMU writes no LSTM, so
+    the equation is this model's, bias and all."""
+    notes = [note for _, notes in deck_slide("lstm", "cmu", name)[1] for note in notes]
+    said = [note for note in notes if "writes no bias" in note]
+    assert len(said) == 1, notes
+    assert said[0].endswith("; CMU writes no bias. Here i, f, g, o = σ, σ, tanh, σ of "
+                            "(W_hh h_{t−1} + W_xh x_t + b_h)"), said
+    opening = "b_h = b_h′ + b_h″ (PyTorch's bias_ih, bias_hh)" if name == "07-lstm-cell" else \
+        "b_h = bias_ih + bias_hh, PyTorch's two biases"
+    assert said[0].startswith(opening), said
