@@ -1,6 +1,7 @@
 """Each deck in its lecture's own notation: one mark for whose a tensor is (CS224N's brackets on states and weights
-alike), each decoder state named where the head reads it, and CMU's key line in two sentences with the model's bias
-in its equation. Every slide is read from deck_slides.py's cache (drawn once per run)."""
+alike), each decoder state named where the head reads it, CMU's key line in two sentences with the model's bias in
+its equation, and each lecture's own form of ∂J/∂W_hh on slide 05 where it writes one. Every slide is read from
+deck_slides.py's cache (drawn once per run)."""
 
 import re
 import xml.etree.ElementTree as ElementTree
@@ -11,6 +12,11 @@ from written import flat
 
 from tinygrad_rnn.viz.chains import module_marks
 from tinygrad_rnn.viz.notation import resolve
+
+
+def slide_text(cell: str, notation: str, name: str) -> str:
+    """A slide's words as read, its tspans joined (scripts inline: h⁽ᵗ⁾ reads "h(t)")."""
+    return " ".join("".join(ElementTree.fromstring(deck_slide(cell, notation, name)[0]).itertext()).split())
 
 
 def labels(svg: str) -> list[str]:
@@ -54,3 +60,18 @@ def test_cmus_lstm_key_line_says_whose_the_bias_is_then_the_gates_with_it(name):
     opening = "b_h = b_h′ + b_h″ (PyTorch's bias_ih, bias_hh)" if name == "07-lstm-cell" else \
         "b_h = bias_ih + bias_hh, PyTorch's two biases"
     assert said[0].startswith(opening), said
+
+
+@pytest.mark.parametrize("notation, form", [
+    ("cs224n", "as CS224N writes it, one loss at a time: ∂J^(t)/∂W_h = Σ_{i≤t} ∂J^(t)/∂W_h|_(i)"),
+    ("usc", "as USC writes it: δhₜ/δhₜ₋₁ = tanh′(·) · W_h, “the same parameter over and over”"),
+    ("elman", None)])  # (OSU's Elman lecture writes no form of its own)
+def test_slide_05_gives_each_lecture_its_own_form_of_the_sum(notation, form):
+    """CMU's deck had its "as CMU writes it" line on slide 05; CS224N's per-loss Σ_{i≤t} and USC's δh_t/δh_{t−1}
+    were nowhere. Each is under the slide's Σ, before the bars are said."""
+    text = slide_text("rnn", notation, "05-weight-sum")
+    if form is None:
+        assert "writes it" not in text, text
+        return
+    assert flat(form) in text, text
+    assert text.index(flat("= Σ_t ∂J/∂")) < text.index(flat(form)) < text.index("one term per step t = 1"), text
