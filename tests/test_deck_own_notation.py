@@ -1,7 +1,7 @@
 """Each deck in its lecture's own notation: one mark for whose a tensor is (CS224N's brackets on states and weights
 alike), each decoder state named where the head reads it, CMU's key line in two sentences with the model's bias in
-its equation, and each lecture's own form of ∂J/∂W_hh on slide 05 where it writes one. Every slide is read from
-deck_slides.py's cache (drawn once per run)."""
+its equation, each lecture's own form of ∂J/∂W_hh on slide 05 where it writes one, and the LSTM's g called the
+candidate, not a gate. Every slide is read from deck_slides.py's cache (drawn once per run)."""
 
 import re
 import xml.etree.ElementTree as ElementTree
@@ -11,6 +11,7 @@ from deck_slides import deck_slide
 from written import flat
 
 from tinygrad_rnn.viz.chains import module_marks
+from tinygrad_rnn.viz.lecture_stages import local_jacobian
 from tinygrad_rnn.viz.notation import resolve
 
 
@@ -75,3 +76,14 @@ def test_slide_05_gives_each_lecture_its_own_form_of_the_sum(notation, form):
         return
     assert flat(form) in text, text
     assert text.index(flat("= Σ_t ∂J/∂")) < text.index(flat(form)) < text.index("one term per step t = 1"), text
+
+
+def test_the_lstms_g_is_the_candidate_not_a_gate():
+    """Slide 06 (and the page's backward stage, the same words) said "the gates i_t, f_t, g_t": g is tanh's
+    candidate, as slide 07 writes it."""
+    text = slide_text("lstm", "cmu", "06-vanishing")
+    assert flat("the gates i_t, f_t and the candidate g_t") in text and flat("f_t, g_t") not in text, text
+    assert "The LSTM cell: three gates and a candidate" in slide_text("lstm", "cmu", "07-lstm-cell")
+    page = "".join(re.sub(r"<[^>]+>", "", part) for part in local_jacobian("lstm", "6", "5", "W_hh")[1]).replace(
+        "\xa0", " ")
+    assert "the gates i6, f6 and the candidate g6)" in page, page
