@@ -1,9 +1,10 @@
-"""Single LSTM neurons over text: is there a cell that knows it is inside a [[link]]?
+"""Single LSTM neurons over text: is there a cell that knows it is inside a URL, or a [[link]]?
 
-A character LSTM learns wiki-like text with [[links]]. Then, over a fresh snippet, every cell
-unit's activation tanh(c_t) is compared with "inside the brackets" (1) or not (0); the units
-that track it best are drawn as a heat map over the characters (red +1, blue −1) — the cell
-"knows" when the brackets must close.
+A character LSTM learns wiki-like text with [[links]] and URLs. Then, over a fresh snippet, every
+cell unit's activation tanh(c_t) is compared with "inside a URL" and with "inside the brackets"
+(1 or 0 per character); the unit that tracks each best is drawn over the wrapped text, one panel
+each, red +1, blue −1 (lecture figure 7) — the cell "knows" when the brackets must close.
+The figure is slide-shaped (1,920 × 1,080); .png or .svg from the suffix of --out.
 
     python examples/lstm_neurons.py [--steps 600] [--out lstm_neurons.png] [--device gpu]
 """
@@ -30,7 +31,7 @@ def main() -> None:
     args = show_defaults(parser).parse_args()
 
     tr.manual_seed(args.seed)
-    text, _ = tr.data.brackets_text(args.words, seed=args.seed)
+    text, _ = tr.data.wiki_text(args.words, seed=args.seed)
     vocabulary = tr.data.Vocabulary.from_text(text)
     model = tr.models.LanguageModel(len(vocabulary), 16, args.hidden, cell="lstm", device=args.device)
     optimizer = tr.optim.Adam(model.parameters(), lr=5e-3)
@@ -39,25 +40,30 @@ def main() -> None:
                                                device=args.device)
     print(f"training loss {numpy.mean(history['loss'][-20:]):.3f} nats/character")
 
-    snippet, inside = tr.data.brackets_text(16, seed=args.seed + 1, link_probability=0.3)
+    snippet_seed = args.seed + 1
+    snippet, inside = tr.data.wiki_text(16, seed=snippet_seed, link_probability=0.3, url_probability=0.2)
+    while not (inside["url"].any() and inside["link"].any()):  # a snippet with both, or r says nothing
+        snippet_seed += 1
+        snippet, inside = tr.data.wiki_text(16, seed=snippet_seed, link_probability=0.3, url_probability=0.2)
     model.eval()
     with tr.no_grad():
         model(tr.tensor([vocabulary.encode(snippet)], device=args.device))
     cells = numpy.stack([c.numpy()[0] for c in model.rnn.cell_states[0]])  # (characters, units)
     activation = numpy.tanh(cells)
     centred = activation - activation.mean(axis=0)
-    label = inside - inside.mean()
-    correlation = centred.T @ label / (numpy.linalg.norm(centred, axis=0) * numpy.linalg.norm(label) + 1e-12)
-    best = numpy.argsort(-numpy.abs(correlation))[:3]
-    for unit in best:
-        print(f"cell unit {unit:3d}: correlation with 'inside [[…]]' = {correlation[unit]:+.2f}")
+    panels, labels = [], []
+    for key, what in (("url", "inside a URL"), ("link", "inside [[…]]")):
+        label = inside[key] - inside[key].mean()
+        correlation = centred.T @ label / (numpy.linalg.norm(centred, axis=0) * numpy.linalg.norm(label) + 1e-12)
+        ranked = [unit for unit in numpy.argsort(-numpy.abs(correlation)) if unit not in panels]
+        for unit in ranked[:3]:
+            print(f"cell unit {unit:3d}: correlation with '{what}' = {correlation[unit]:+.2f}")
+        panels.append(ranked[0])  # the best unit not drawn already: two panels, two units
+        labels.append(f"unit {ranked[0]}: {what}?  r = {correlation[ranked[0]]:+.2f}")
     # The activations as they are, signed: a unit with a negative correlation is low (blue) inside.
-    rows = [inside * 2.0 - 1.0] + [activation[:, unit] for unit in best]
-    labels = ["inside [[…]] (+1)"] + [f"unit {u}, r = {correlation[u]:+.2f}" for u in best]
-    print("wrote", tr.plots.save_heatmap(numpy.array(rows), snippet, args.out, row_labels=labels,
-                                         title="LSTM cell activations tanh(c_t), signed (red +1, blue −1); "
-                                               "r: correlation with inside [[…]]"))
-
+    print("wrote", tr.plots.save_heatmap(activation[:, panels].T, snippet, args.out, row_labels=labels,
+                                         title="A character LSTM's cell units tanh(c_t) over text "
+                                               "(r: correlation with the label)"))
 
 if __name__ == "__main__":
     main()

@@ -1,6 +1,8 @@
 """The deck and figures as a lecturer reviewed them: the language model's slide names each row's weights, says where
 OSU's head differs from this model's; CS224N's deck writes each step one way (s⁽¹⁾, y⁽⁰⁾, ∂J/∂U|₍ₜ₎)."""
 
+import itertools
+import pathlib
 import re
 import xml.etree.ElementTree as ElementTree
 
@@ -69,25 +71,46 @@ def test_a_gru_decks_perplexity_table_has_a_gru_row(quick):
 def test_the_perplexity_table_has_the_fixed_window_model_between_the_counts_and_the_rnns(quick):
     """Stanford's sequence runs n-gram → fixed-window neural model (Bengio et al. 2003) → RNN: its row, with the same
     embeddings and units, a window of the 5-gram's n − 1 = 4, its perplexity measured as the slide trains it."""
+    text = words(slide(deck_measured_slides.perplexity))
+    measured = fixed_window_perplexity(0, deck_measured_slides.TRAINING_STEPS)
+    row = f"fixed window of 4, tanh, 48 units {measured:.2f} {deck_measured_slides.TRAINING_STEPS} steps"
+    assert row in text, text
+    assert text.index("5-gram, Kneser–Ney") < text.index(row) < text.index("tanh RNN, 48 units")
+    assert "n-grams, a fixed window, a tanh RNN and an LSTM" in text and "(Bengio et al. 2003)" in text
+
+
+def fixed_window_perplexity(seed: int, steps: int) -> float:
+    """The held-out perplexity of the perplexity slide's fixed-window model, trained as the slide trains it."""
     import numpy
 
     from tinygrad_rnn import data, models, optim, training
     from tinygrad_rnn.creation import manual_seed
 
-    text = words(slide(deck_measured_slides.perplexity))
     corpus = data.standard_library_text(deck_measured_slides.CORPUS_CHARACTERS)
     vocabulary = data.Vocabulary.from_text(corpus, level="char")
     ids = numpy.array(vocabulary.encode(corpus))
     cut = int(0.9 * ids.size)
-    manual_seed(0)
-    model = models.FixedWindowLM(len(vocabulary), window=4, embedding_dim=16, hidden_size=48)
-    training.train_language_model(model, optim.Adam(model.parameters(), lr=1e-2), ids[:cut],
-                                  steps=deck_measured_slides.TRAINING_STEPS, batch_size=16, bptt=32, progress=False)
-    measured = float(numpy.exp(training.evaluate(model, ids[cut:], batch_size=1, bptt=256)))
-    row = f"fixed window of 4, tanh, 48 units {measured:.2f} {deck_measured_slides.TRAINING_STEPS} steps"
-    assert row in text, text
-    assert text.index("5-gram, Kneser–Ney") < text.index(row) < text.index("tanh RNN, 48 units")
-    assert "n-grams, a fixed window, a tanh RNN and an LSTM" in text and "(Bengio et al. 2003)" in text
+    manual_seed(seed)
+    model = models.FixedWindowLM(len(vocabulary), window=deck_measured_slides.WINDOW, embedding_dim=16,
+                                 hidden_size=deck_measured_slides.UNITS)
+    training.train_language_model(model, optim.Adam(model.parameters(), lr=1e-2), ids[:cut], steps=steps,
+                                  batch_size=16, bptt=32, clip=1.0, progress=False)
+    return float(numpy.exp(training.evaluate(model, ids[cut:], batch_size=1, bptt=256)))
+
+
+def test_the_seed_table_of_the_perplexity_slide_has_the_fixed_window_model_over_seeds():
+    """docs/lecture.md's table of the slide's models over seeds 0, 1, 2 had no fixed-window column (the slide has its
+    row): a range in every row, and seed 0 at the slide's 100 steps, measured again, inside the slide's row's."""
+    lines = (pathlib.Path(__file__).resolve().parents[1] / "docs" / "lecture.md").read_text("utf-8").splitlines()
+    header = next(k for k, line in enumerate(lines) if line.startswith("| corpus, training steps |"))
+    column = [cell.strip() for cell in lines[header].split("|")].index("fixed window")
+    rows = {line.split("|")[1].strip(): line.split("|")[column].strip()
+            for line in itertools.takewhile(lambda line: line.startswith("|"), lines[header + 2:])}
+    ranges = {name: [float(value) for value in cell.split("–")] for name, cell in rows.items()}
+    assert len(ranges) == 5 and all(low <= high for low, high in ranges.values()), rows
+    low, high = ranges["20,000 characters, 100 (the slide's)"]
+    measured = round(fixed_window_perplexity(0, deck_measured_slides.TRAINING_STEPS), 2)
+    assert low <= measured <= high, (measured, low, high)
 
 
 def test_a_gru_decks_clipping_slide_says_why_it_clips_a_tanh_rnn_in_its_footnote():

@@ -108,7 +108,8 @@ def test_classify_and_tag_example():
 
 def test_lstm_neurons_example():
     out, tmp_path = printed(JOBS["test_lstm_neurons_example"].result()), OUT["lstm_neurons"]
-    assert "correlation with 'inside [[…]]'" in out and (tmp_path / "neurons.png").exists()
+    assert "correlation with 'inside [[…]]'" in out and "correlation with 'inside a URL'" in out
+    assert (tmp_path / "neurons.png").exists()
 
 
 def test_lecture_figures_example_writes_into_a_folder_of_its_own_unless_told():

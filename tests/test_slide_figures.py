@@ -139,6 +139,26 @@ def test_the_vanishing_comparison_fits_a_slide(name, vanishing_figures):
     assert found.fits, f"{name}: {found}"
 
 
+def test_the_vanishing_strip_stands_close_under_its_title(vanishing_figures):
+    """The strip's cells an arrowhead's length apart (nothing is named between them; a state's gap and a step box's
+    padding held them 49 points apart, 28.1 px labels, 25.3 px text), and in Graphviz's drawing no white band
+    between the title and the strip: its canvas, heightened to a slide's shape, grows downwards only, and the title
+    stands in the room Graphviz gives it (the height added above lay between them, and the title's room twice)."""
+    from tinygrad_rnn.viz.dot import picture_to_dot
+    from tinygrad_rnn.viz.gradient_strip import as_strip
+
+    found = slide_fit((vanishing_figures / "vanishing_rnn.svg").read_text())
+    assert found.label_px >= 39 and found.text_px >= 35, found
+    picture = as_strip(build_picture((last_step_loss("rnn", 12)[1],), level="cell", show_grads=True,
+                                     slide=True, params="hide", show_shapes=False, time_steps=slice(None)))
+    picture.title = "tanh RNN: ‖∂J/∂h_t‖"
+    labels, placed = labelled_layout(picture)
+    corners = [float(y) for y in re.findall(r'corner\d \[.*pos="[-\d.]+,([-\d.]+)!"', picture_to_dot(picture,
+                                                                                                 (labels, placed)))]
+    drawing_top = max(box.top for box in placed.boxes)
+    assert max(corners) <= drawing_top + 0.1, (corners, drawing_top)
+
+
 @pytest.mark.parametrize("name", [expect(GRID_TOO_SMALL, case_id(case)) for case in GRID])
 def test_each_figure_of_the_cli_grid_fits_a_slide(name, tmp_path, library_svg, capsys):
     found = slide_fit(cli_figure(name, tmp_path / "figure.svg", capsys))

@@ -66,6 +66,16 @@ def test_synthetic_tasks():
     assert inside.sum() > 0 and (inside == 0).sum() > 0
 
 
+def test_wiki_text_marks_urls_and_links_and_repeats_with_its_seed():
+    text, inside = data.wiki_text(60, seed=4, url_probability=0.3)
+    assert data.wiki_text(60, seed=4, url_probability=0.3)[0] == text  # same seed, same text
+    urls = [piece for piece in text.split(" ") if piece.startswith("https://")]
+    assert urls and inside["url"].sum() == sum(len(url) for url in urls)  # every URL character, nothing else
+    assert {text[i] for i in numpy.flatnonzero(inside["url"])} >= set(":/.") and "[[" in text
+    assert inside["link"][text.index("[[")] == 1 and not (inside["link"] & inside["url"]).any()
+    assert data.wiki_text(200, seed=3, url_probability=0)[0] == data.brackets_text(200, seed=3)[0]
+
+
 def test_default_corpus_is_python_source():
     text = data.standard_library_text(5000)
     assert len(text) == 5000 and "def " in text
@@ -246,8 +256,33 @@ def test_plots_write_png(tmp_path):
     history = {"step": [1, 2, 3], "loss": [3.0, 2.0, 1.5], "valid_step": [3], "valid_perplexity": [5.0]}
     for path in (plots.save_training_curves(history, tmp_path / "curves.png"),
                  plots.save_gradient_norms({"RNN": [1e-5, 1e-3, 1.0]}, tmp_path / "norms.png"),
-                 plots.save_heatmap(numpy.zeros((2, 5)), "hello", tmp_path / "heat.png")):
+                 plots.save_heatmap(numpy.zeros((2, 5)), "hello", tmp_path / "heat.png", slide=False)):
         assert path.read_bytes()[:4] == b"\x89PNG"
+
+
+def test_heatmap_on_a_slide_has_characters_of_24_px_and_a_colour_bar(tmp_path):
+    """Lecture figure 7 as pasted on a 1,920-wide slide: every text in it (characters, panel titles,
+    the colour bar's scale) measured at that width; the file's format from its suffix (PNG: above)."""
+    pytest.importorskip("matplotlib")
+    from tinygrad_rnn import plots
+
+    text, inside = data.wiki_text(16, seed=1, link_probability=0.3, url_probability=0.2)
+    values = numpy.stack([inside["url"], -inside["link"]]) * 1.6 - 0.8
+    figure = plots.heatmap_figure(values, text, ["unit 7: inside a URL?", "unit 1: inside [[…]]?"])
+    px_per_point = figure.dpi / 72 * 1920 / (figure.get_figwidth() * figure.dpi)
+    sizes = {t.get_text(): t.get_fontsize() * px_per_point for t in figure.findobj(lambda a: hasattr(a, "get_text"))
+             if t.get_text() and t.get_visible()}
+    assert min(sizes.values()) >= 24, sorted(sizes.items(), key=lambda item: item[1])[:3]
+    assert figure.get_figheight() / figure.get_figwidth() == pytest.approx(9 / 16)  # this text fits one slide
+    assert "h" in sizes and "[" in sizes and "unit 1: inside [[…]]?" in sizes
+    bars = [axes for axes in figure.axes if "tanh(c_t)" in axes.get_xlabel()]
+    assert len(bars) == 1 and bars[0].get_xlim() == (-1, 1)
+    written = plots.save_heatmap(values[:, :12], text[:12], tmp_path / "neurons.svg")
+    assert written.read_bytes()[:5] == b"<?xml"
+    free = plots.heatmap_figure(values[:, :12], text[:12], slide=False)  # the notebook strip keeps its colour bar
+    assert any("tanh(c_t)" in axes.get_ylabel() for axes in free.axes)
+    with pytest.raises(ValueError, match="one column per character"):
+        plots.heatmap_figure(values[:, 1:], text)
 
 
 # --- command line -----------------------------------------------------------------------------------------

@@ -6,9 +6,11 @@ routed back across every e_t's riser into the reverse row.
 
 import pytest
 from drawn_lines import crossings, read
+from test_deck_cells import crossings_at_an_arrowhead
 from test_viz_loss_targets import bidirectional_classifier_loss
 
 import tinygrad_rnn as tr
+from tinygrad_rnn.viz.legibility import texts_crossed
 
 HEAD = ("linear", "cross_entropy", "J")
 
@@ -86,7 +88,7 @@ def test_the_bptt_rows_go_unnamed_only_where_every_arrow_along_them_says_their_d
     of a row's cells written with its direction (∂J/∂h₂⁽←⁾), a note saying what → and ← mean. An arrow without its
     direction keeps the names."""
     from tinygrad_rnn.viz.geometry import Box
-    from tinygrad_rnn.viz.grid import Grid
+    from tinygrad_rnn.viz.grid import Grid, directions_said_on_arrows
 
     picture = tr.viz._drawn((bidirectional_classifier_loss(),), **tr.viz._defaults({"level": "cell",
                                                                                    "backward": True}), fit=False)[0]
@@ -94,9 +96,52 @@ def test_the_bptt_rows_go_unnamed_only_where_every_arrow_along_them_says_their_d
         return Grid(picture, [Box(0.0, 0.0, 40.0, 20.0) for _ in picture.nodes], **options).row_names
 
     assert sorted(names()) == ["", "layer 1 reverse ←", "layer 1 →"]
-    assert names(rows_named=False) == ["", "", ""]
+    assert names(rows_named=False) == ["", "", ""] and directions_said_on_arrows(picture)
     k, (tail, head, label) = next((k, edge) for k, edge in enumerate(picture.edges) if "⁽←⁾" in edge[2]
                                   and picture.nodes[edge[0]].kind == picture.nodes[edge[1]].kind == "group"
                                   and picture.nodes[edge[0]].row == picture.nodes[edge[1]].row)
     picture.edges[k] = (tail, head, label.replace("⁽←⁾", ""))
-    assert sorted(names(rows_named=False)) == ["", "layer 1 reverse ←", "layer 1 →"]
+    assert not directions_said_on_arrows(picture)
+
+
+@pytest.mark.parametrize("layer", ["RNN", "LSTM"])
+def test_no_line_of_the_bptt_slide_runs_through_a_text_or_across_an_arrowhead(tmp_path, library_svg, layer):
+    """The reverse row's lines down past the forward row into e_t. On a slide (∂h₂⁽→⁾/∂e₂)ᵀ ∂J/∂h₂⁽→⁾, one line 91
+    points wide in a 48-point gap, was struck through by the one beside its column (3 names a slide, a GRU's and an
+    LSTM's too; they are in two lines: Risers._narrow_past_risers), and the lines ran down the side the forward
+    row's gradients come in by, across the heads of an LSTM's ∂J/∂h_t⁽→⁾ and ∂J/∂c_t⁽→⁾ (7, at any size). They run
+    down the side those leave by (Risers._rises_on_left). Not yet: the last column's, past a cell that no state
+    comes into from a neighbour, runs down its right as before, across the head of linear's ∂J/∂h₄⁽→⁾ into it."""
+    from test_viz_sum_buses_apart import drawn
+
+    # (the LSTM's at free size: on a slide it fits no variant, and drawing them all took 10 s)
+    text = drawn("bidirectional_classifier", True, tmp_path) if layer == "RNN" else tr.viz.save(
+        bidirectional_classifier_loss(layer), path=tmp_path / "f.svg", level="cell", backward=True,
+        slide=False).read_text()
+    assert texts_crossed(text) == []
+    _, nodes = read(text)
+    heads_crossed = [nodes[arrow.split("→")[0]][0] for _, arrow, _ in crossings_at_an_arrowhead(text)]
+    assert heads_crossed in ([], ["linear, backward"]), heads_crossed
+
+
+def test_the_bptt_slide_without_its_rows_names_says_which_row_runs_backwards_in_time(tmp_path, library_svg):
+    """The classifier's BPTT fits a slide only without "layer 1 →" and "layer 1 reverse ←": its arrows then said each
+    value's direction (∂J/∂h₂⁽←⁾, all pointing right), but nothing said which row runs from the last step back. The
+    note on → and ← says it, in the line it had: the upper row of cells, whose arrows carry ⁽←⁾."""
+    from xml.etree import ElementTree
+
+    from test_viz_sum_buses_apart import drawn
+
+    from tinygrad_rnn.viz.rows import ROWS_RUN_UNNAMED
+
+    text = drawn("bidirectional_classifier", True, tmp_path)
+    texts = ["".join(element.itertext()) for element in ElementTree.fromstring(text).iter()
+             if element.tag.endswith("}text")]
+    assert not [words for words in texts if words.startswith("layer")], "the rows' names are left out"
+    assert ROWS_RUN_UNNAMED.format(module="RNN") in texts
+    arrows, nodes = read(text)
+    cells = {index: box for index, (words, box) in nodes.items() if words.startswith("RNN cell")}
+    upper = min(box[1] for box in cells.values())  # (y downwards)
+    along = [a for a in arrows if a.tail in cells and a.head in cells]
+    assert len(along) == 6 and all(("(←)" in a.name) == (cells[a.tail][1] == upper) for a in along), \
+        [(a.name, cells[a.tail][1]) for a in along]

@@ -140,3 +140,50 @@ def test_a_long_op_level_bptt_that_fits_no_slide_leaves_middle_steps_out_where_t
     assert "t=5" not in text  # (a "…" stands for the middle steps)
     short = viz.to_dot(rnn_cell_loop(steps=3), level="op", backward=True)
     assert STEPS_LEFT_OUT not in short and all(f"t={t}" in short for t in (1, 2, 3))
+
+
+def test_steps_left_out_at_op_level_reach_j_as_at_cell_level():
+    """J = out[-1].sum() of a 6-step GRU, time_steps=slice(2, 4): the op level wired h₃ and h₄ into the stack that
+    J's index reads (it reads h₆ alone), the "… 2 more time steps" a dead end, and its BPTT figure's J reached
+    nothing. The path to J (and J's gradient back) now runs through the step the index takes, as at cell level,
+    the "…" where that step is left out, and the index says which step it takes."""
+    tr.manual_seed(0)
+    output, _ = tr.nn.GRU(2, 3)(tr.randn(6, 1, 2))
+    loss = output[-1].sum()
+
+    def next_to_j(picture, backward):  # the steps (or "…") on J's path nearest J, through the ops outside the steps
+        links = [(b, a) if backward else (a, b) for a, b, _ in picture.edges]  # (nearer J's source, nearer J)
+        todo = [i for i, node in enumerate(picture.nodes) if node.kind == "output" and node.label == "J"]
+        found, seen = set(), set(todo)
+        while todo:
+            here = todo.pop()
+            for near in {a for a, b in links if b == here} - seen:
+                seen.add(near)
+                (found.add(near) if picture.nodes[near].step is not None else todo.append(near))
+        return {first_line(picture.nodes[i]).split(" = ")[0] for i in found}
+
+    later_left_out = {"… 2 more time steps"}
+    expected = {((2, 3), "op", False): later_left_out, ((2, 3), "op", True): later_left_out,
+                ((2, 3), "cell", False): later_left_out, ((2, 3), "cell", True): later_left_out,
+                ((3, 4, 5), "op", False): {"h₆"}, ((3, 4, 5), "op", True): {"lerp, backward"},
+                ((3, 4, 5), "cell", False): {"GRU cell"}, ((3, 4, 5), "cell", True): {"GRU cell, backward"}}
+    for (steps, level, backward), reached in expected.items():
+        picture = build_picture((loss,), level=level, backward=backward, time_steps=steps, show_shapes=False)
+        assert next_to_j(picture, backward) == reached, (steps, level, backward, next_to_j(picture, backward))
+        if level == "op" and not backward:
+            assert [first_line(n) for n in picture.nodes if n.label.startswith("index")] == ["index [-1] → h₆"]
+        if backward and level == "op" and steps[-1] == 5:  # (the step J's gradient enters is t=6's)
+            assert {n.step for n in picture.nodes if first_line(n) == "lerp, backward" and
+                    any(picture.nodes[a].label == "J" for a, b, _ in picture.edges if picture.nodes[b] is n)} == {6}
+
+
+def test_a_stack_read_twice_with_steps_left_out_draws_every_step_into_j():
+    """J = out.sum() + out[-1].sum(): two nodes read the op level's stack, so no one step is J's way in — the
+    figure drew (it raised a TypeError indexing the nodes by None) with every drawn step wired into the stack."""
+    tr.manual_seed(0)
+    output, _ = tr.nn.GRU(2, 3)(tr.randn(6, 1, 2))
+    loss = output.sum() + output[-1].sum()
+    for backward in (False, True):
+        picture = build_picture((loss,), level="op", backward=backward, time_steps=(2, 3), show_shapes=False)
+        assert not any(n.label.startswith("index [") and "→" in n.label for n in picture.nodes)
+        assert any(n.label.startswith("…") for n in picture.nodes), [first_line(n) for n in picture.nodes]

@@ -32,10 +32,13 @@ def loop_language_model_loss():
     return tr.stack(losses).mean()
 
 
-def bidirectional_classifier_loss():
+def bidirectional_classifier_loss(layer: str = "RNN"):
+    """``fc(cat([h_n[-2], h_n[-1]]))`` over a bidirectional ``layer`` (an LSTM's h_n: the first of its (h_n, c_n))."""
     tr.manual_seed(0)
-    emb, rnn, fc = tr.nn.Embedding(10, 3), tr.nn.RNN(3, 4, bidirectional=True, batch_first=True), tr.nn.Linear(8, 2)
-    _, h_n = rnn(emb(tr.tensor([[1, 2, 3, 4]])))
+    emb, rnn, fc = tr.nn.Embedding(10, 3), getattr(tr.nn, layer)(3, 4, bidirectional=True, batch_first=True), \
+        tr.nn.Linear(8, 2)
+    _, final = rnn(emb(tr.tensor([[1, 2, 3, 4]])))
+    h_n = final[0] if layer == "LSTM" else final
     return F.cross_entropy(fc(tr.cat([h_n[-2], h_n[-1]], dim=-1)), tr.tensor([1]))
 
 
@@ -77,7 +80,7 @@ def test_a_classifier_s_bptt_figure_takes_the_words_of_its_forward_figure():
     lookups = {node.step: node.label.split("\n")[-1] for node in picture.nodes
                if node.label.startswith("embedding") and node.step is not None}
     assert lookups == {1: '"the"', 2: '"movie"', 3: '"was"', 4: '"great"'}
-    with pytest.raises(ValueError, match=r"tokens: the figure has 4 steps"):
+    with pytest.raises(ValueError, match=r"tokens: the sequence has 4 steps"):
         build_picture((loss,), level="cell", backward=True, tokens=["the"])
 
 

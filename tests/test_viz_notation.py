@@ -250,8 +250,34 @@ def test_tokens_are_written_under_x_t_and_by_j_t():
     picture = build_picture((loss,), level="cell", tokens=tokens)
     x = {n.step: n.label for n in picture.nodes if n.kind == "input" and n.step is not None}
     assert x == {1: 'x₁\n"the"', 2: 'x₂\n"students"', 3: 'x₃\n"opened"'}
-    with pytest.raises(ValueError, match=r"tokens: the figure has 3 steps .*pass 3 words .* or 4 .*got 2"):
+    with pytest.raises(ValueError, match=r"tokens: the sequence has 3 steps \(t=1…3\); pass its 3 words, one per x_t, "
+                                         r"or 4 .*got 2"):
         viz.to_dot(loss, level="cell", tokens=["the", "students"])
+
+
+def test_a_long_language_model_s_words_follow_their_steps_through_the_steps_left_out():
+    """A 16-step language model on a slide is drawn t = 1, 2, 3, …, 15, 16. Its 17 words (T + 1) were refused ("the
+    figure has 5 steps; pass 5 words"), and the 5 words asked for went under x₁₅ and x₁₆ as "the", "cabinet". The
+    words are the whole sequence's: x₁₅ and x₁₆ get words 15 and 16, J₁₅ word 16, in the forward and BPTT figures,
+    and in a figure of steps chosen by time_steps; a wrong count says the sequence's steps, never the drawn ones."""
+    words = "the keys to the cabinet by the door on the left are on the table now .".split()
+    loss, _ = language_model_loss("rnn", steps=16, words=words)
+
+    def labels(picture, starts):
+        return {n.step: n.label.split("\n")[-1] for n in picture.nodes if n.label.startswith(starts) and n.step}
+
+    forward = viz.to_dot(loss, level="cell", tokens=words)
+    assert all(re.search(pattern, forward) for pattern in (r'x₁₅\\n\\"table\\"', r'x₁₆\\n\\"now\\"', "t=4…14",
+                                                           r'J₁₅ =\\ncross_entropy\\ntarget \\"now\\"')), forward
+    bptt = build_picture((loss,), level="cell", backward=True, tokens=words, slide=True)
+    assert labels(bptt, "cross_entropy") == {1: 'target "keys"', 2: 'target "to"', 3: 'target "the"',
+                                             15: 'target "now"', 16: 'target "."'}
+    chosen = build_picture((loss,), level="cell", tokens=words[:16], time_steps=(0, 1, 14))
+    assert labels(chosen, "x") == {1: '"the"', 2: '"keys"', 15: '"table"'}
+    assert labels(chosen, "J") == {1: 'target "keys"', 2: 'target "to"', 15: 'target "now"'}
+    with pytest.raises(ValueError, match=r"tokens: the sequence has 16 steps \(t=1…16, t=4…14 left out\); pass its "
+                                         r"16 words, one per x_t, or 17 .*got 5"):
+        build_picture((loss,), level="cell", tokens=words[:5], slide=True)
 
 
 def test_targets_are_written_by_j_t_where_a_tagger_predicts_no_next_word():
@@ -267,7 +293,7 @@ def test_targets_are_written_by_j_t_where_a_tagger_predicts_no_next_word():
     picture = build_picture((loss,), level="cell", tokens=words[:3], targets=tags)
     by_j = sorted(n.label.split("\n")[-1] for n in picture.nodes if "cross_entropy" in n.label)
     assert by_j == ['target "DT"', 'target "NNS"', 'target "VBD"']
-    with pytest.raises(ValueError, match=r"targets: the figure has 3 steps .*pass 3 targets .*got 2"):
+    with pytest.raises(ValueError, match=r"targets: the sequence has 3 steps .*pass its 3 targets, one per J_t, got 2"):
         viz.to_dot(loss, level="cell", tokens=words[:3], targets=tags[:2])
     with pytest.raises(ValueError, match=r"targets: .*pass tokens=\[...\] too"):
         viz.to_dot(loss, level="cell", targets=tags)

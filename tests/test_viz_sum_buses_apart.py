@@ -62,8 +62,9 @@ def drawn(name: str, slide: bool, folder) -> str:
 # ∂J/∂J_t = 1 285 points a lane from the Σ of W_hy and b_y (both on a slide); each now runs outside the Σ's bus, two
 # free lanes out, and passes. Not yet:
 NEAR_A_SUM = {
-    ("user:bidirectional_tagger", True): "10 stretches of 40-45 points, 6 apart (one lane): the (∂h_t/∂h_t)ᵀ and "
-    "(∂h_t/∂e_t)ᵀ lines down between two layers' rows and (1/3) ∂J_t/∂h_t⁽²→⁾ step sideways through a gap along a "
+    ("user:bidirectional_tagger", True): "6 stretches of 41-46 points, 6 apart (one lane; 9 before the lines down "
+    "past a row ran on the side fewer states come in by): the (∂h_t/∂h_t)ᵀ lines down between two layers' rows and "
+    "(1/3) ∂J₁/∂h₁⁽²→⁾ step sideways through a gap along a "
     "Σ's bus beside it (not a lane of theirs: a jog of each line, through gaps that two layers and two directions "
     "crowd with twelve cells' lines)",
 }

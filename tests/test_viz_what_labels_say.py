@@ -68,6 +68,20 @@ def test_a_sampling_loop_s_term_is_its_own_node_whatever_else_reads_the_logits(s
     assert not jacobians_as_gradients, jacobians_as_gradients
 
 
+@pytest.mark.parametrize("notation, term, head", [(None, "J₁", "ŷ₁"), ("cs224n", "J⁽¹⁾", "ŷ⁽¹⁾")],
+                         ids=["pytorch", "cs224n"])
+def test_a_tempered_score_is_written_as_the_lectures_write_a_temperature(notation, term, head):
+    """J_t = log softmax(ŷ_t / τ)[·], as a lecture writes ŷ_t = softmax(U h_t / τ), in the notation in use: it was
+    log_softmax(div)[·], the ops' names; BPTT's node says the same."""
+    tr.manual_seed(0)
+    score = generation_loop(tr.nn.RNN, 6, 2, lambda logits: tr.multinomial((logits / 0.7).softmax(-1), 1), 0.7)
+    forward, bptt = (texts(build_picture((score,), level="cell", backward=back, notation=notation))
+                     for back in (False, True))
+    assert f"{term} = log_softmax({head}/τ)[·], τ=0.7" in forward, forward
+    assert f"log_softmax({head}/τ)[·], τ=0.7, backward\nt=1" in bptt, bptt
+    assert not [text for text in forward + bptt if "div" in text]
+
+
 def test_a_named_score_is_the_j_its_terms_and_gradients_name_in_both_figures(generation_score):
     generation_score.name = "log p"
     try:

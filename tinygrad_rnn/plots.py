@@ -1,4 +1,4 @@
-"""Figures as PNG files with matplotlib: training curves, gradient norms over time, heat maps.
+"""Figures with matplotlib (PNG, SVG, from the suffix): training curves, gradient norms over time, heat maps.
 
 matplotlib is imported only when a figure is made, and through ``matplotlib.figure.Figure``
 directly, so it never changes the backend of a notebook or program that uses pyplot itself.
@@ -116,17 +116,92 @@ def save_lines(x: Any, curves: dict[str, Any], path: str | pathlib.Path, xlabel:
     return _save(figure, path)
 
 
+SLIDE_WIDTH_PX = 1920  # a 16:9 slide, 1,920 × 1,080: what a figure's text sizes are measured at
+SLIDE_TEXT_PT = 15  # at 120 dpi on a 16-inch (1,920 px) figure: 15 pt = 25 px, readable from the back row
+
+
+def heatmap_figure(values: Any, text: str, row_labels: list[str] | None = None, title: str = "",
+                   slide: bool = True, columns: int = 56, scale_label: str = "tanh(c_t)") -> Any:
+    """The figure ``save_heatmap`` saves (a ``matplotlib.figure.Figure``), to look at or measure.
+
+    ``slide=True`` (the default) shapes it for a 16:9 slide: the text is wrapped at spaces into lines of
+    at most ``columns`` characters, one panel per row of ``values`` (one unit) with its label above it,
+    each character in a cell coloured by that unit's value there, and a colour bar from −1 to +1 —
+    every character ≥ 24 px on a 1,920 × 1,080 slide. A longer text makes the figure taller, never
+    the characters smaller. ``slide=False`` is the free-size strip for a notebook: one row per unit,
+    the characters along the bottom.
+
+    >>> figure = heatmap_figure([[0.9, -0.5, 0.1]], "a[[", row_labels=["unit 3"])
+    >>> figure.axes[0].get_title(loc="left"), round(figure.get_figwidth() * figure.dpi)
+    ('unit 3', 1920)
+    """
+    values = numpy.asarray(values, dtype=float)
+    if values.ndim != 2 or values.shape[1] != len(text):
+        raise ValueError(f"save_heatmap: values of shape {values.shape} do not match the text of {len(text)} "
+                         f"characters; pass one row per unit and one column per character, (units, {len(text)})")
+    row_labels = row_labels or [f"unit {i}" for i in range(len(values))]
+    shown = [c if c != "\n" else "⏎" for c in text]
+    if not slide:
+        figure = _figure(max(6.0, 0.12 * len(text)), 1.2 + 0.35 * len(values))
+        axes = figure.subplots()
+        image = axes.imshow(values, cmap="RdBu_r", vmin=-1, vmax=1, aspect="auto", interpolation="nearest")
+        axes.set_xticks(range(len(text)), shown, fontsize=6, family="monospace")
+        axes.set_yticks(range(len(values)), row_labels, fontsize=7)
+        axes.set_title(title)
+        figure.colorbar(image, ax=axes, label=scale_label, ticks=[-1, 0, 1])
+        return figure
+    lines = _wrap(text, columns)
+    width = max(end - start for start, end in lines)
+    line_inches = 0.55  # one line of cells: two units of 5 lines and their titles fit 9 inches
+    height = max(9.0, 1.6 + len(values) * (0.9 + line_inches * len(lines)))
+    figure = _figure(SLIDE_WIDTH_PX / 120, height)
+    panels = figure.subplots(len(values), 1, squeeze=False)[:, 0]
+    for unit, (axes, label) in enumerate(zip(panels, row_labels)):
+        grid = numpy.full((len(lines), width), numpy.nan)  # NaN: no character there, left white
+        for line, (start, end) in enumerate(lines):
+            grid[line, :end - start] = values[unit, start:end]
+            for column, character in enumerate(shown[start:end]):
+                dark = abs(values[unit, start + column]) > 0.55  # white letters on a deep red or blue cell
+                axes.text(column, line, character, ha="center", va="center", family="monospace",
+                          fontsize=SLIDE_TEXT_PT, color="white" if dark else "black")
+        image = axes.imshow(grid, cmap="RdBu_r", vmin=-1, vmax=1, aspect="auto", interpolation="nearest")
+        axes.set_title(label, fontsize=SLIDE_TEXT_PT + 2, loc="left")
+        axes.set_axis_off()
+    if title:
+        figure.suptitle(title, fontsize=SLIDE_TEXT_PT + 3)
+    bar = figure.colorbar(image, ax=list(panels), orientation="horizontal", fraction=0.05, aspect=60,
+                          ticks=[-1, 0, 1])
+    bar.set_label(f"{scale_label}: −1 (blue) … +1 (red)", fontsize=SLIDE_TEXT_PT)
+    bar.ax.tick_params(labelsize=SLIDE_TEXT_PT)
+    return figure
+
+
 def save_heatmap(values: Any, text: str, path: str | pathlib.Path, row_labels: list[str] | None = None,
-                 title: str = "") -> pathlib.Path:
-    """Rows of activations (one per neuron) over the characters of ``text``, red for +1, blue for −1."""
-    values = numpy.asarray(values)
-    figure = _figure(max(6.0, 0.12 * len(text)), 0.5 + 0.35 * len(values))
-    axes = figure.subplots()
-    axes.imshow(values, cmap="RdBu_r", vmin=-1, vmax=1, aspect="auto", interpolation="nearest")
-    axes.set_xticks(range(len(text)), [c if c != "\n" else "⏎" for c in text], fontsize=6, family="monospace")
-    axes.set_yticks(range(len(values)), row_labels or [str(i) for i in range(len(values))], fontsize=7)
-    axes.set_title(title)
+                 title: str = "", slide: bool = True, columns: int = 56,
+                 scale_label: str = "tanh(c_t)") -> pathlib.Path:
+    """Rows of activations (one per neuron) over the characters of ``text``, red for +1, blue for −1,
+    as ``heatmap_figure`` draws them (slide-shaped by default; ``slide=False``: free size). PNG, SVG
+    or PDF, from the suffix of ``path``.
+
+    >>> save_heatmap(activations, text, "neurons.svg", row_labels=["unit 7: inside a URL?"])  # doctest: +SKIP
+    PosixPath('neurons.svg')
+    """
+    figure = heatmap_figure(values, text, row_labels, title, slide=slide, columns=columns, scale_label=scale_label)
     return _save(figure, path)
+
+
+def _wrap(text: str, columns: int) -> list[tuple[int, int]]:
+    """(start, end) of each line: at most ``columns`` characters, broken after a space where there is
+    one (a word longer than a line is cut). Every character is on exactly one line, none dropped."""
+    lines, start = [], 0
+    while start < len(text):
+        end = min(start + columns, len(text))
+        if end < len(text):
+            space = text.rfind(" ", start, end)
+            end = space + 1 if space >= start else end
+        lines.append((start, end))
+        start = end
+    return lines
 
 
 def plain_log_ticks(axes: Any, axis: str = "y") -> None:

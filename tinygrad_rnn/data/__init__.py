@@ -10,11 +10,11 @@
 
 from .batching import language_model_batches, minibatches, pad_batch
 from .corpus import read_text, standard_library_text
-from .synthetic import adding_problem, agreement_task, brackets_text, copy_task, dates_task
+from .synthetic import adding_problem, agreement_task, brackets_text, copy_task, dates_task, wiki_text
 from .vocabulary import BEGIN, END, PAD, SPECIALS, UNK, Vocabulary, tokenize
 
 __all__ = [
     "Vocabulary", "tokenize", "PAD", "UNK", "BEGIN", "END", "SPECIALS", "language_model_batches", "pad_batch",
     "minibatches", "standard_library_text", "read_text", "agreement_task", "adding_problem", "copy_task",
-    "brackets_text", "dates_task",
+    "brackets_text", "dates_task", "wiki_text",
 ]

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import numpy
 
 NOUNS = [("key", "keys"), ("cabinet", "cabinets"), ("door", "doors"), ("author", "authors"), ("book", "books"),
@@ -90,25 +92,48 @@ def brackets_text(words: int, seed: int = 0, link_probability: float = 0.2) -> t
     >>> text.count("[[") == text.count("]]"), len(text) == len(inside)
     (True, True)
     """
+    text, inside = wiki_text(words, seed=seed, link_probability=link_probability, url_probability=0.0)
+    return text, inside["link"]
+
+
+def wiki_text(words: int, seed: int = 0, link_probability: float = 0.2,
+              url_probability: float = 0.1) -> tuple[str, dict[str, numpy.ndarray]]:
+    """Wiki-style text with ``[[links]]`` and URLs (``https://memory.org/cell/gate``), and two 0/1
+    labels per character: ``inside["link"]`` is 1 from ``[[`` to ``]]``, ``inside["url"]`` is 1 on
+    every character of a URL. The same seed gives the same text; with ``url_probability=0`` it is
+    ``brackets_text``'s text, character for character.
+
+    >>> text, inside = wiki_text(40, seed=1, url_probability=0.3)
+    >>> url = text[inside["url"].argmax():].split(" ")[0]
+    >>> url.startswith("https://"), len(text) == len(inside["link"]) == len(inside["url"])
+    (True, True)
+    """
     rng = numpy.random.default_rng(seed)
-    pieces = []
+    pieces, urls = [], []
     for _ in range(words):
         word = WORDS[rng.integers(len(WORDS))]
-        if rng.random() < link_probability:
+        if url_probability > 0 and rng.random() < url_probability:  # no draw without URLs: brackets_text's stream
+            path = "/".join(WORDS[rng.integers(len(WORDS))] for _ in range(rng.integers(1, 3)))
+            pieces.append(f"https://{word}.{('org', 'com', 'net')[rng.integers(3)]}/{path}")
+            urls.append(pieces[-1])
+        elif rng.random() < link_probability:
             span = " ".join([word] + [WORDS[rng.integers(len(WORDS))] for _ in range(rng.integers(0, 3))])
             pieces.append(f"[[{span}]]")
         else:
             pieces.append(word)
     text = " ".join(pieces) + " "
-    inside = numpy.zeros(len(text), dtype=numpy.int64)
+    link = numpy.zeros(len(text), dtype=numpy.int64)
     depth = 0
     for i in range(len(text)):
         if text.startswith("[[", i):
             depth = 1
-        inside[i] = depth
+        link[i] = depth
         if i >= 1 and text[i - 1: i + 1] == "]]":
             depth = 0
-    return text, inside
+    url = numpy.zeros(len(text), dtype=numpy.int64)
+    for match in re.finditer(r"https://\S+", text):  # a URL runs to the next space
+        url[match.start():match.end()] = 1
+    return text, {"link": link, "url": url}
 
 
 MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August", "September", "October",

@@ -1,5 +1,6 @@
 """The BLAS thread policy: as many threads as the cores other processes leave free — the seam
-``BLAS_THREAD_POLICY`` of :mod:`tinygrad_rnn.nn.recurrent`, called as a recurrent layer starts.
+``BLAS_THREAD_POLICY`` of :mod:`tinygrad_rnn.nn.recurrent`, called as a recurrent layer's forward starts
+(and the fixed-window language model's, whose small products are as many).
 
 **Replaces** BLAS's own thread count (the plain path leaves it alone and never reads the machine's
 load). **Buys**: beside one busy process on 2 cores, an LSTM training step at 1.0–1.3× its quiet
@@ -15,10 +16,12 @@ is right: at 512 units and more two threads are 1.3–1.5× faster than one, and
 the thread count makes no difference the table can see.
 
 So the policy follows the machine, not the matrix sizes: once :func:`install` has run, every
-recurrent layer's forward calls :func:`adapt`, which at most once a second reads how much CPU time
+recurrent layer's forward (and the fixed-window language model's, whose products are as small) calls
+:func:`adapt`, which at most once a second reads how much CPU time
 other processes took since its last look (less this process's own time) and, where they kept k
 cores busy, runs BLAS on the cores left (at least one); on a quiet machine BLAS keeps its own
-count. The setting is
+count. Its first look has no earlier one to compare with: there the one-minute load average
+decides, until the next. The setting is
 process-wide, as ``torch.set_num_threads`` is, so the rest of a training step (the head, the loss,
 the optimizer) runs on it too.
 
@@ -107,6 +110,10 @@ def adapt() -> None:
     if _last is not None:
         wall = now - _last[0]
         others = max(0.0, (machine - _last[1]) - (own - _last[2])) / wall
+    else:  # the first look: no second of the machine's to compare with yet, so its load average decides until the
+        # next (waiting a second on BLAS's own count cost the fixed-window model, a second's training, 5× its time)
+        others = _others_by_load_average(own)
+    if others is not None:
         _auto = threads_for(os.cpu_count() or 1, others)
         _apply(_auto)
     _last = (now, machine, own)
@@ -118,6 +125,17 @@ def threads_for(cores: int, others_busy: float) -> int | None:
     if others_busy < BUSY:
         return None
     return max(1, cores - math.ceil(others_busy - BUSY / 2))
+
+
+def _others_by_load_average(own_seconds: float) -> float | None:
+    """How many cores' worth other processes kept busy, by the one-minute load average, less this process's own
+    part of it (an average over the last minute: after ``own_seconds`` of CPU time, 1 − e^(−own_seconds/60) of a
+    core's); None where the system keeps no load average (Windows)."""
+    try:
+        load = os.getloadavg()[0]
+    except (AttributeError, OSError):
+        return None
+    return max(0.0, load - (1.0 - math.exp(-own_seconds / 60.0)))
 
 
 def load_source() -> str | None:

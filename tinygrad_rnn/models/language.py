@@ -123,6 +123,10 @@ class FixedWindowLM(nn.Module):
         from ..ops import cat
 
         batch, steps = ids.shape
+        # its products are small and many, as a recurrent layer's are: on a busy machine BLAS's threads wait for a
+        # taken core after each one (fast/threads.py), 19–31 s for the deck's 100 steps instead of 2 s
+        if nn.recurrent.BLAS_THREAD_POLICY is not None:
+            nn.recurrent.BLAS_THREAD_POLICY()
         if state is None:  # before the first token: padding, whose embedding is zero
             state = Tensor(numpy.zeros((batch, self.window - 1), dtype=numpy.int64), device=ids.device)
         extended = cat([state, ids], dim=1) if self.window > 1 else ids  # (B, window − 1 + T)

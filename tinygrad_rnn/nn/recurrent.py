@@ -53,7 +53,8 @@ RECURRENT_STEPPER: Any = None
 one layer and direction as one op (``fused=True``), and ``fused_cell(module, …)`` gives the layer's
 cell as one fused op per step (``fused="step"``)."""
 BLAS_THREAD_POLICY: Callable[[], None] | None = None
-"""Called as a layer's forward starts: None, or the BLAS thread policy of ``tinygrad_rnn/fast/threads.py``
+"""Called as a layer's forward starts (and models.language.FixedWindowLM's): None, or the BLAS thread policy of
+``tinygrad_rnn/fast/threads.py``
 (BLAS on the cores other processes leave free)."""
 
 

@@ -31,8 +31,9 @@ forward ones, in the same columns),
 steps, e.g. ``slice(0, 3)`` for t=1…3), ``max_nodes`` (refuse larger graphs), ``title``,
 ``rankdir`` ("LR", or "RL" to mirror), ``notation`` (the lecture's names: a preset — "pytorch", the
 default, "cs224n", "cmu", "usc", "elman" — or a dict such as ``{"W_hh": "V"}``; see ``notation.py``),
-``tokens`` (the words of x_1 … x_T, written under each x_t and, as its target, by each J_t),
-``targets`` (with ``tokens``: what each J_t predicts where that is not the next word, a tagger's tags),
+``tokens`` (the words of x_1 … x_T, written under each x_t and, as its target, by each J_t: the whole
+sequence's, so that step t gets word t whatever steps are left out),
+``targets`` (with ``tokens``: what each J_t predicts where that is not the next word, a tagger's tags; one per step),
 ``slide`` (True, the default: shaped for a 16:9 slide — tighter spacing, long node lines broken,
 notes beside a tall drawing, one cell at op level turned landscape, a landscape canvas, and past 8
 steps the middle left out, t = 1, 2, 3, …, T−1, T; False: the free-size drawing, every step, for
@@ -44,7 +45,8 @@ smallest text at ≥ 24 px and its node labels at ≥ 28 px. Where it does not, 
 (``show_shapes=None``, the default: shown where the slide still fits them), then the weights' names in every
 cell (``params=None``, the default: each row's named once in a key, ``params="key"``, where that enlarges the
 figure), then steps from the middle of the sequence (t = 1, 2, 3, …, T−1, T down to t = 1, …, T; only where the
-slide then fits, never where ``time_steps`` or ``tokens`` name the steps, and up to 8 cells or steps of a forward
+slide then fits, never where ``time_steps`` chooses the steps or ``tokens`` words them — past 8 steps a slide still
+draws t = 1, 2, 3, …, T−1, T, each step with its own word —, and up to 8 cells or steps of a forward
 figure whole unless it still misses the slide with more than 5 drawn: a figure of ops or of the gradient may hold
 fewer). Each rung taken is said under the figure. ``show_shapes=True`` keeps the shapes, ``params="label"`` the
 names in every cell and ``time_steps=slice(None)`` every step, fitting or not. A forward figure of cells or steps
@@ -64,7 +66,9 @@ an op-level ``backward`` need those arrays and say so.
 
 from __future__ import annotations
 
+import functools
 import pathlib
+import sys
 import time
 import warnings
 from typing import Any
@@ -103,6 +107,33 @@ __all__ = ["to_dot", "draw", "save", "lecture", "connectivity", "LecturePage", "
            "SlideFitWarning"]
 
 
+def _each_warning_once(build):
+    """``build`` with each warning it gives said once: the fit ladder builds a figure several times (each rung, and
+    each figure the advice on an unfit one measures), and a warning on what the figure cannot tell (the tokens'
+    targets) is one warning, not one a build. Each is said again where it was first said (the caller's line, for
+    one that points there), so that the caller's filters act on it as on the warning itself."""
+    @functools.wraps(build)
+    def once(*args: Any, **options: Any) -> Any:
+        caught: list = []
+        try:
+            with warnings.catch_warnings(record=True) as caught:
+                warnings.simplefilter("always")
+                return build(*args, **options)
+        finally:  # (the caller's filters restored: each warning meets them once)
+            caller = sys._getframe(1)
+            for said in {(w.category, str(w.message)): w for w in caught}.values():
+                if said.filename == __file__:  # one pointing at the caller's line, one frame above this one
+                    where, line, scope = caller.f_code.co_filename, caller.f_lineno, caller.f_globals
+                else:
+                    where, line = said.filename, said.lineno
+                    scope = next((vars(loaded) for loaded in list(sys.modules.values())
+                                  if getattr(loaded, "__file__", None) == where), {})
+                warnings.warn_explicit(said.message, said.category, where, line, scope.get("__name__"),
+                                       scope.setdefault("__warningregistry__", {}))
+    return once
+
+
+@_each_warning_once
 def to_dot(*tensors: Tensor, level: str = "op", rankdir: str = "LR", show_shapes: bool | None = None,
            show_values: bool = False, show_grads: bool = False, backward: bool = False,
            time_steps: slice | None = None, max_nodes: int | None = None, title: str = "",
@@ -123,6 +154,7 @@ def to_dot(*tensors: Tensor, level: str = "op", rankdir: str = "LR", show_shapes
     return picture_to_dot(picture, layout)
 
 
+@_each_warning_once
 def draw(*tensors: Tensor, **options: Any) -> Any:
     """The figure, shown inline in Jupyter: a graphviz.Digraph where Graphviz is installed (saves with
     ``.render(path, format=…)``), else an :class:`SVGFigure` that the library drew itself. Fitted to a
@@ -142,6 +174,7 @@ def draw(*tensors: Tensor, **options: Any) -> Any:
     return digraph(picture_to_dot(picture, layout))
 
 
+@_each_warning_once
 def save(*tensors: Tensor, path: str | pathlib.Path, timeout: float = 60.0, width: int | None = None,
          **options: Any) -> pathlib.Path:
     """Render to ``path``; the format follows its extension (.svg, .png, .pdf, or .dot for DOT text).

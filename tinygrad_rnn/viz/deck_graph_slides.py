@@ -166,7 +166,7 @@ def classifier(lecture: Lecture) -> str:
     # whole in most notations; in CS224N's, whose h⁽ᵗ⁾ widen the gaps, its labels would be 26.6–27.5 px
     return every_word(lecture, "Many to one: a sentence classifier",
                       lambda steps: lecture.figure(classifier_loss(lecture.cell), level="cell",
-                                                   tokens=[SENTENCE[t] for t in steps], time_steps=steps),
+                                                   tokens=SENTENCE, time_steps=steps),
                       [f"x_1 … x_{len(SENTENCE)} = “{' '.join(SENTENCE)}”, T = {len(SENTENCE)}. Only the last "
                        "state h_T reaches the loss: is the subject plural (“the keys … are”)?"])
 
@@ -179,8 +179,8 @@ def tagger(lecture: Lecture) -> str:
     tags = [TAG_NAMES[TAGS[word]] for word in SENTENCE]
     return every_word(lecture, "Many to many: a tag for every word",
                       lambda steps: lecture.figure(tagger_loss(lecture.cell), level="cell", params="hide",
-                                                   time_steps=steps, tokens=[SENTENCE[t] for t in steps],
-                                                   targets=[tags[t] for t in steps], short_losses=True),
+                                                   time_steps=steps, tokens=SENTENCE, targets=tags,
+                                                   short_losses=True),
                       [f"x_1 … x_{len(SENTENCE)} = “{' '.join(SENTENCE)}”, T = {len(SENTENCE)}, tagged "
                        f"{' '.join(tags)} (Penn Treebank). J_3: TO is the cross-entropy of step 3's scores with the "
                        f"tag TO; J is the mean of the J_t. {lecture.shared_by_rows(roles=False)}"])

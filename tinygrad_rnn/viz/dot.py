@@ -197,10 +197,15 @@ def _legend(low: float, high: float, placed: Layout, title: str) -> list[str]:
 
 def _slide_corners(placed: Layout, picture: Picture) -> list[str]:
     """Two invisible points at the corners of a slide-shaped canvas (Graphviz draws everything it is given
-    inside the box they span, so the figure is landscape; the title's line counts on top)."""
+    inside the box they span, so the figure is landscape; the title's line counts on top). Graphviz writes a
+    title over the box, in room of its own: under one, the top corner lies at the drawing's top and a canvas
+    heightened grows downwards only (height added above lay between the title and what it names, a white band
+    over the 12-step vanishing strip)."""
     # aimed a little inside [1.2, 2.4]: Graphviz adds its pad, and half a line under the last note
-    left, right, bottom, top = slide_shaped(*extent(placed, picture.legend is not None, bool(picture.title))[:4],
-                                            inside=0.05)
+    drawn = extent(placed, picture.legend is not None, bool(picture.title))
+    left, right, bottom, top = slide_shaped(*drawn[:4], inside=0.05)
+    if picture.title:
+        bottom, top = bottom - (top - drawn[3]), drawn[3] - 2 * LINE
     margin = 12  # (inside the extent's margin: Graphviz adds its own pad around what it draws)
     return [f'  corner{k} [shape=point, style=invis, width=0.01, height=0.01, pos="{x:.1f},{y:.1f}!"];'
             for k, (x, y) in enumerate([(left + margin, bottom + margin), (right - margin, top - margin)])]

@@ -4,6 +4,7 @@ ends (leave a box at its border, stop an arrowhead short of the next). Sizes are
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import math
 from dataclasses import dataclass, field
@@ -48,6 +49,9 @@ FREE = Spacing()
 # (the gap between two steps still widens to hold a state's label: see _coordinates)
 SLIDE_SPACING = Spacing(GAP_X * 0.6, GAP_Y * 0.6, COLUMN_GAP * 0.7, BOX_PAD * 0.6, own_level_heights=True, pad_x=5.0,
                         pad_y=4.0, lane=LANE * 0.6, label_room=ARROW + 8)
+# a strip of cells, each its t alone (gradient_strip.py): no step box to pad round a cell, and an unnamed arrow between
+# two cells as long as its arrowhead and as much line (the 12-step strip 680 points wide, its labels 28 px on a slide)
+STRIP_SPACING = dataclasses.replace(SLIDE_SPACING, column_gap_min=2 * ARROW, box_pad=0.0)
 
 
 @dataclass

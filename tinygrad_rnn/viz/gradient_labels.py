@@ -124,7 +124,8 @@ def arrow_labels(forward: Picture, losses: list[int], mean: int | None, generic:
         value = carried(tail, head, label)
         if value and head not in readers.setdefault((tail, value), []):
             readers[(tail, value)].append(head)
-    reach = _losses_reached(forward, losses)
+    besides = terms_besides(forward, losses)  # J = J_tag + J_cls: J_cls reaches h₁ too, through h₃
+    reach = _losses_reached(forward, losses + besides)
     at = in_time(forward.nodes, forward.edges)  # losses in time order: a decoder's J₁ after its encoder's steps
     named = [_loss_names(forward, j, "J")[0] for j in losses if forward.nodes[j].kind != "ellipsis"]
     letter = STEP_DIGITS.sub("", named[0]) if named else "J"
@@ -150,17 +151,16 @@ def arrow_labels(forward: Picture, losses: list[int], mean: int | None, generic:
         elif forward.nodes[tail].kind == "ellipsis" and losses and reach[head] and not generic:
             # v comes out of steps left out, where it has readers too (h₁₈ → the head of step 18): this arrow
             # carries only the part through the losses its reader reaches, (1/20)Σₜ₌₁₉²⁰ ∂Jₜ/∂h₁₈
-            reached = sorted(reach[head], key=lambda j: at[j] or 0)
-            text = losses_said([name for j in reached for name in _loss_names(forward, j, letter)], letter, value, mean)
+            text = _parts_said(forward, sorted(reach[head], key=lambda j: at[j] or 0), besides, letter, value, mean)
         elif len(heads) == 1 and not generic:  # its only reader: the arrow carries all of ∂J/∂v
             text = f"∂J/∂{value}"
-        elif separable:  # each reader reaches losses no other reaches: name the part by them
-            reached = sorted(reach[head], key=lambda j: at[j] or 0)
+        elif separable and not (generic and besides):  # each reader reaches losses no other reaches: name the part
+            reached = sorted(reach[head], key=lambda j: at[j] or 0)  # by them (rolled, J's other terms: the chain rule)
             if generic:  # the same words at every step of this arrow: chosen below, once all are known
                 steps = [forward.nodes[j].step for j in reached]
                 forms[(tail, head, label)] = _generic_forms(steps, forward.nodes[tail].step, last)
                 kinds.setdefault(_arrow_kind(forward, tail, head, value), []).append((tail, head, label))
-            text = losses_said([name for j in reached for name in _loss_names(forward, j, letter)], letter, value, mean)
+            text = _parts_said(forward, reached, besides, letter, value, mean)
         elif len(heads) == 1:  # (rolled: the same words at every step, ∂J/∂h_T at the last)
             text = f"∂J/∂{_generic(value, last=final)}"
         else:
@@ -172,6 +172,28 @@ def arrow_labels(forward: Picture, losses: list[int], mean: int | None, generic:
             names = [suffix if suffix == "…" else letter + suffix for suffix in common[0]]
             result[(tail, head, label)] = _loss_sum(names, carried(tail, head, label), mean, True)
     return result
+
+
+def terms_besides(forward: Picture, losses: list[int]) -> list[int]:
+    """The terms J adds beside the mean of the per-step losses ``losses`` — a classifier's loss J_cls, read off the
+    last state, in J = J_tag + J_cls — each a loss of its own whose gradient reaches back through every state it
+    reads: an arrow's label names it beside the per-step losses it reaches. None where J is no sum of per-step losses.
+    """
+    if not losses:
+        return []
+    means = {head for tail, head, _ in forward.edges if tail in losses and is_sum_of_losses(forward.nodes[head])}
+    outputs = {head for tail, head, _ in forward.edges if tail in means and forward.nodes[head].kind == "output"}
+    return list(dict.fromkeys(tail for tail, head, label in forward.edges if head in outputs and tail not in means
+                              and label not in CHOICES and forward.nodes[tail].kind in ("op", "group")))
+
+
+def _parts_said(forward: Picture, reached: list[int], besides: list[int], letter: str, value: str,
+                mean: int | None) -> str:
+    """The part of ∂J/∂v through the losses ``reached``: the per-step ones as :func:`losses_said` says them, then each
+    of J's other terms (``besides``) added with its own weight, 1 — (1/3)Σₜ₌₂³ ∂J_tagₜ/∂h₁ + ∂J_cls/∂h₁."""
+    steps = [name for j in reached if j not in besides for name in _loss_names(forward, j, letter)]
+    others = [f"∂{loss_name(forward, j)}/∂{value}" for j in reached if j in besides]
+    return " + ".join(([losses_said(steps, letter, value, mean)] if steps else []) + others)
 
 
 def through_step(value: str, step: int) -> str:

@@ -67,6 +67,7 @@ def as_strip(picture: Picture) -> Picture:
     picture.edges = [(moved[tail], moved[head], "") for tail, head, _ in picture.edges
                      if tail in moved and head in moved]
     picture.gradients = set()
+    picture.strip = True  # (laid out closer: nothing is named between the cells)
     if STRIP_NOTE not in picture.notes:
         picture.notes.append(STRIP_NOTE)
     return picture

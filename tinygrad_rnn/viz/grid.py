@@ -7,14 +7,25 @@ node (:mod:`.placement`), the lanes of the buses (:mod:`.lanes`), the passages t
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from . import choice_routes, passages
 from .coordinates import Coordinates
-from .geometry import FREE, SLIDE_SPACING, Box
+from .geometry import FREE, SLIDE_SPACING, STRIP_SPACING, Box
 from .lanes import Lanes
 from .picture import BACKWARD_ROW, PER_STEP, Picture, in_time
 from .placement import GATE_ORDER, Placement
 from .routes import Routes
-from .rows import layer_and_direction, one_timeline, one_timeline_only, row_name, row_order, rows_joined
+from .rows import (
+    ROWS_RUN,
+    ROWS_RUN_UNNAMED,
+    layer_and_direction,
+    one_timeline,
+    one_timeline_only,
+    row_name,
+    row_order,
+    rows_joined,
+)
 
 
 class Grid(Placement, Lanes, Coordinates, Routes):
@@ -25,7 +36,7 @@ class Grid(Placement, Lanes, Coordinates, Routes):
         nodes, edges = picture.nodes, picture.edges
         self.nodes, self.boxes, self.backward = nodes, boxes, picture.backward
         self.edge_list = edges
-        self.space = SLIDE_SPACING if picture.slide else FREE
+        self.space = STRIP_SPACING if picture.strip else SLIDE_SPACING if picture.slide else FREE
         self.slide = picture.slide
         self.both_ways = bool(picture.gradients)  # forward and backward on one set of nodes (overlaid.py)
         count = len(nodes)
@@ -75,11 +86,10 @@ class Grid(Placement, Lanes, Coordinates, Routes):
         # under its forward one, "∂ layer 1 ←", is the gradient's own row: named by the way that flows.)
         self.row_names = [row_name(key, back if key[:1] == (BACKWARD_ROW,) else layer_and_direction(key, chains)[1],
                                     layer_rows, one_layer, modules) for key, back in zip(row_keys, flows_back)]
-        if self.slide and layer_rows == 2 and any(key[:1] == (BACKWARD_ROW,) for key in row_keys):
-            # one row and its backward under it: "layer 1 →" and "∂ layer 1 ←" told nothing the rows do not (the
-            # note says which runs backward), and a width-bound slide lost their width from every line of text
-            self.row_names = [""] * len(row_keys)
-        if not rows_named and directions_said_on_arrows(picture, self.row_names, row_of_key):
+        # one row and its backward under it: "layer 1 →" and "∂ layer 1 ←" told nothing the rows do not (the note
+        # says which runs backward), and a width-bound slide lost their width from every line of text; and where
+        # the arrows say what the names would (directions_said_on_arrows): no names
+        if not rows_named or self.slide and layer_rows == 2 and any(key[:1] == (BACKWARD_ROW,) for key in row_keys):
             self.row_names = [""] * len(row_keys)
 
         self._arrange_blocks()
@@ -98,22 +108,39 @@ class Grid(Placement, Lanes, Coordinates, Routes):
         self._lane_bases()
 
 
-def directions_said_on_arrows(picture: Picture, names: list[str], row_of_key: dict) -> bool:
-    """Whether the rows' names say nothing that the arrows along the rows do not: one layer's two directions
-    ("layer 1 →", "layer 1 reverse ←"), each arrow between two of a row's cells named with its direction (∂J/∂h₂⁽←⁾),
-    and a note that says what → and ← mean. A width-bound slide may then leave the names out
-    (:func:`~.layout.labelled_layout`): a bidirectional classifier's BPTT, 57 points of its 726, fits without them."""
-    named = {row: name for row, name in enumerate(names) if name}
-    bare = {name.replace(" reverse", "")[:-2] for name in named.values()}
-    if len(named) < 2 or len(bare) != 1 or {name[-1] for name in named.values()} != {"→", "←"}:
+def directions_said_on_arrows(picture: Picture) -> bool:
+    """Whether the rows' names would say nothing that the arrows along the rows do not: the rows of cells are one
+    layer's two directions ("layer 1 →", "layer 1 reverse ←"), each arrow between two of a row's cells names its
+    direction (∂J/∂h₂⁽←⁾), and a note says what → and ← mean. A width-bound slide may then leave the names out
+    (:func:`~.layout.labelled_layout`): a bidirectional classifier's BPTT, 57 points of its 726, fits without them.
+    Read from what each row's cells ran (their chains), before any layout is made."""
+    reverse: dict[tuple[str, ...], bool] = {}  # each row of cells: whether it runs right to left
+    chains = set()
+    for node in picture.nodes:
+        if node.chain is not None and node.row[:1] not in ((PER_STEP,), (BACKWARD_ROW,)):
+            reverse[node.row] = node.chain.direction == "reverse"
+            chains.add(node.chain)
+    if sorted(reverse.values()) != [False, True] or len({(chain.owner, chain.layer) for chain in chains}) != 1:
         return False
-    if not any(note.startswith("→, ←:") for note in picture.notes):
+    if any(node.row[:1] == (BACKWARD_ROW,) for node in picture.nodes):  # (a ∂ row, named by its gradient's flow)
         return False
-    nodes, said = picture.nodes, {row: 0 for row in named}
+    if ROWS_RUN not in picture.notes:
+        return False
+    nodes, said = picture.nodes, dict.fromkeys(reverse, 0)
     for tail, head, label in picture.edges:
-        rows = {row_of_key.get(nodes[end].row) for end in (tail, head) if nodes[end].kind == "group"}
-        if len(rows) == 1 and nodes[tail].kind == nodes[head].kind == "group" and (row := rows.pop()) in named:
-            if named[row][-1] not in label:
+        row = nodes[tail].row
+        if nodes[tail].kind == nodes[head].kind == "group" and nodes[head].row == row and row in reverse:
+            if ("←" if reverse[row] else "→") not in label:
                 return False
             said[row] += 1
     return all(said.values())
+
+
+def rows_said_in_the_note(picture: Picture) -> Picture:
+    """The picture with its note on → and ← saying which row runs backwards in time, for a figure drawn without the
+    rows' names (:func:`directions_said_on_arrows`): the arrows' ⁽←⁾ say whose values they carry, and a student
+    could not tell from a bidirectional classifier's BPTT alone which row runs from the last step back."""
+    module = next(node.chain.module for node in picture.nodes if node.chain is not None
+                  and node.chain.direction == "reverse")  # (the row of cells above the forward one: rows.row_order)
+    said = ROWS_RUN_UNNAMED.format(module=module)
+    return replace(picture, notes=[said if note == ROWS_RUN else note for note in picture.notes])

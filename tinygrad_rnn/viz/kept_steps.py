@@ -11,6 +11,8 @@ from __future__ import annotations
 
 from typing import NamedTuple
 
+import numpy
+
 from .chains import chain_of
 from .levels import unique
 from .picture import Node, in_time, is_sum_of_losses, runs, steps_text
@@ -36,7 +38,9 @@ def keep_steps(nodes: list[Node], edges, time_steps: slice | tuple[int, ...]):
     slice(0, 3) keeps t=1, 2, 3, and (0, 1, 2, 18, 19) keeps t=1, 2, 3, 19, 20); nodes outside any
     step stay. One "…" node stands for each run of steps left out: the state flows from the last
     step drawn before it into it and from it into the next step drawn, and what those steps feed
-    (J, the mean of the J_t) is reached through it. Steps are counted in time (an encoder's, then its
+    (J, the mean of the J_t) is reached through it, and J's gradient enters it. Of an op level's stack that an
+    index reads one step of (J = out[-1].sum()), only that step's edge is drawn, the index saying which ("[-1] →
+    h₆"): the other steps reach J through no path. Steps are counted in time (an encoder's, then its
     decoder's: ``in_time``); a "…" names the steps it stands for as their chain does."""
     at = in_time(nodes, edges)
     steps = sorted({when for when, n in zip(at, nodes) if n.step is not None})
@@ -52,6 +56,7 @@ def keep_steps(nodes: list[Node], edges, time_steps: slice | tuple[int, ...]):
     for i in sorted(dropped, key=lambda i: nodes[i].chain is None):  # a chain's own cells first, then e_t, J_t
         named.setdefault(at[i], (chain_of(nodes[i])[0] if nodes[i].chain is not None else "", nodes[i].step))
     with_loss = {at[a]: nodes[a].step for a, b, _ in edges if a in dropped and is_sum_of_losses(nodes[b])}  # J_t
+    picks = _steps_picked(nodes, edges)  # out[-1] of an op level's stack: the one step it reaches J from
     for skipped in runs([t for t in steps if t not in chosen], steps):
         side = "before" if skipped[0] < min(chosen) else "after" if skipped[0] > max(chosen) else "between"
         plural = "s" if len(skipped) > 1 else ""
@@ -66,14 +71,21 @@ def keep_steps(nodes: list[Node], edges, time_steps: slice | tuple[int, ...]):
                            tuple(with_loss[t] for t in skipped if t in with_loss))
         result.append(Node(key, "ellipsis", label, step=place, after=0))
         stands_for.update({i: len(result) - 1 for i in dropped if at[i] in skipped})
+    for _, said, read_by in picks.values():  # "index [-1] → h₆": which step the index reads, drawn or not
+        reader = nodes[read_by]
+        first, newline, rest = reader.label.partition("\n")
+        reader.label = f"{first} {said}{newline}{rest}"
     new_edges = []
     for a, b, label in edges:
         if a in dropped and b in dropped:
             continue
-        if (a in dropped and nodes[b].step is None and not _ends_the_loss(nodes[b])) or \
-                (b in dropped and nodes[a].step is None):  # the "…" stands for steps, not their inputs or uses
-            continue
+        if b in picks and nodes[a].step is not None and a != picks[b][0]:
+            continue  # a step the index does not read: no path from it to J through the stack (J = out[-1].sum())
+        if (a in dropped and nodes[b].step is None and not _ends_the_loss(nodes[b]) and b not in picks) or \
+                (b in dropped and nodes[a].step is None and not _ends_the_loss(nodes[a])):  # the "…" stands for
+            continue  # steps, not their inputs or uses; but J is reached through it, and its gradient enters it
         between_steps = nodes[a].step is not None and nodes[b].step is not None  # h₃ into "…": named
+        between_steps = between_steps or (b in dropped and _ends_the_loss(nodes[a]))  # J into "…": ∂J/∂h₆
         if a in dropped and b not in dropped:
             result[stands_for[a]].carries[nodes[b].key] = a
         new_edges.append((stands_for.get(a, renumber.get(a)), stands_for.get(b, renumber.get(b)),
@@ -208,3 +220,38 @@ def _span(steps: list[int]) -> str:
 def _ends_the_loss(node: Node) -> bool:
     """J, or the mean of the J_t: reached from the steps left out through their "…"."""
     return node.kind == "output" or is_sum_of_losses(node)
+
+
+def _steps_picked(nodes: list[Node], edges) -> dict[int, tuple[int, str, int]]:
+    """{an op-level stack of every step's state: (the step node whose state the index that alone reads it takes,
+    what the index says: "[-1] → h₆", that index's node)} — J = out[-1].sum() reads h₆ alone, though the stack
+    reads every h_t. A stack read by several nodes (out.sum() + out[-1].sum()) reaches J from every step."""
+    found = {}
+    computed_by = {id(other.key): j for j, other in enumerate(nodes) if other.kind == "op"}
+    for stack, node in enumerate(nodes):
+        function = node.key
+        if node.kind != "op" or node.step is not None or getattr(function, "name", "") != "stack":
+            continue
+        reader = _reader(stack, edges)
+        if reader is None:  # none or several read the stack
+            continue
+        index = getattr(nodes[reader].key, "index", None)
+        key = index if isinstance(index, tuple) else (index,)
+        dim = function.dim % len(node.tensors[0].shape) if node.tensors else 0
+        if getattr(nodes[reader].key, "name", "") != "index" or len(key) <= dim or \
+                any(k != slice(None) for k in key[:dim]) or not isinstance(key[dim], (int, numpy.integer)) or \
+                not -len(function.parents) <= key[dim] < len(function.parents):
+            continue
+        picked = computed_by.get(id(getattr(function.parents[key[dim]], "grad_fn", None)))
+        if picked is None or nodes[picked].step is None:
+            continue
+        name = nodes[picked].label.split("\n")[0].split(" = ")
+        written = "[" + ", ".join([":"] * dim + [str(key[dim])]) + "]"
+        found[stack] = (picked, f"{written} → {name[0] if len(name) > 1 else f't={nodes[picked].step}'}", reader)
+    return found
+
+
+def _reader(position: int, edges) -> int | None:
+    """The one node that reads ``position`` (None where none or several do)."""
+    readers = {b for a, b, _ in edges if a == position}
+    return next(iter(readers)) if len(readers) == 1 else None

@@ -8,7 +8,7 @@ from __future__ import annotations
 from typing import Any
 
 from . import tracks as unnamed  # (here `tracks` names a gap's list of named states)
-from .picture import is_backward_rule
+from .picture import is_backward_rule, is_dropout_mask
 
 
 class Lanes:
@@ -85,6 +85,8 @@ class Lanes:
                             above = True
                         elif row in linked_up and row not in linked_down:
                             above = False
+                        elif is_dropout_mask(self.nodes[outside]):  # below the row whichever way it runs: where
+                            above = False  # the cells read h_t from the layer below, and hand its gradient back
                         else:  # what it reads comes from below, what reads it lies above
                             above = (inside == tail) != self.backward
                         lane_key = (row, above, self.lane_of.get((outside, row), outside))

@@ -62,7 +62,7 @@ from .geometry import (
     node_size,
     segment_enters,
 )
-from .grid import Grid
+from .grid import Grid, directions_said_on_arrows, rows_said_in_the_note
 from .hops import hop
 from .label_placement import place_labels
 from .legibility import SLIDE
@@ -127,13 +127,13 @@ def _laid_out(picture: Picture, words_on_names: bool = False) -> tuple[list[str]
                     if slide_scale(found[-1][1], picture) >= SLIDE_SCALE:
                         return found[-1]  # the first that fits (the fewest changes: pairs W_ih, b_ih kept together)
     best = max(range(len(found)), key=lambda k: slide_scale(found[k][1], picture))  # the one enlarged most
-    if picture.slide and picture.backward and any(node.chain is not None and node.chain.direction == "reverse"
-                                                  for node in picture.nodes):
+    if picture.slide and picture.backward and directions_said_on_arrows(picture):
         # then the rows' names left out, where the arrows along the rows say each row's direction as the names did
-        # (grid.directions_said_on_arrows): taken only where the figure then fits
+        # and the note says which row runs backwards in time: taken only where the figure then fits
         labels, sizes, beside, turned = variants[best]
-        unnamed = (labels, layout(picture, sizes, notes_beside=beside, turned=turned, rows_named=False))
-        if slide_scale(unnamed[1], picture) >= SLIDE_SCALE:
+        keyed = rows_said_in_the_note(picture)
+        unnamed = (labels, layout(keyed, sizes, notes_beside=beside, turned=turned, rows_named=False))
+        if slide_scale(unnamed[1], keyed) >= SLIDE_SCALE:
             return unnamed
     if picture.slide and picture.notes and _drawing_fits(found[best][1]):  # the notes in the drawing's free corners,
         # where the slide then fits (tried only where the drawing alone does: no place for the notes fits it else)

@@ -136,8 +136,10 @@ def merge_groups(nodes: list[Node], links, level: str, gradient_only: bool = Fal
                 side[position] = "output"
                 carried = [("sequence", carried[0][1], [frozenset({("split", position, k)})
                                                         for k in range(len(carried[0][2]))])] * len(carried)
-            elif repeats[doing[position]] > 1 and _one_step_read(inputs, lazy_inputs, parts):
+            elif repeats[doing[position]] > 1 and _one_step_read(inputs, lazy_inputs, parts) and \
+                    not any(s[0] == "op" and repeats[doing[s[1]]] == 1 for s in sources_of(inputs)):
                 # called once per step (a loop's head on h_t, its loss on the head's ŷ_t): its own node above that step
+                # — not a loss on a head called once (a classifier's on h_T, beside a tagger's cross_entropy)
                 parts[(position, 0)] = sources_of(inputs)
                 side[position] = "output"
                 carried = [("whole", frozenset({("split", position, 0)}))] * len(carried)
@@ -180,6 +182,7 @@ def merge_groups(nodes: list[Node], links, level: str, gradient_only: bool = Fal
         return found
 
     feeds_output = {tail for tail, head, _, _ in links if nodes[head].kind == "output"}
+    drawn_as_output = {id(t) for node in nodes if node.kind == "output" for t in node.tensors}
 
     def after_the_steps(position: int) -> bool:
         """A user's op read whole after the steps, drawn as the lectures draw a classifier (many-to-one):
@@ -256,7 +259,11 @@ def merge_groups(nodes: list[Node], links, level: str, gradient_only: bool = Fal
         op = nodes[position]
         if kind == "reduced":
             def make_mean() -> Node:
-                return sum_of_losses(position, reduced[position] if _is_mean(op) else None, op.scope)
+                mean = sum_of_losses(position, reduced[position] if _is_mean(op) else None, op.scope)
+                own = _own_name(op, drawn_as_output)  # J = J_tag + J_cls: the tagger's mean by the user's name,
+                if own:  # over the J_tagₜ its steps are drawn as
+                    mean.label = f"{own} = {mean.label.replace('Jₜ', subscript(own, 't'))}"
+                return mean
             new = source not in index
             drawn = place(source, make_mean)
             if new:
@@ -282,7 +289,7 @@ def merge_groups(nodes: list[Node], links, level: str, gradient_only: bool = Fal
         """The node of a user's op drawn after the steps (ŷ = linear), its inputs connected in their turn."""
         op, key = nodes[position], ("after", position, None)
         new = key not in index
-        drawn = place(key, lambda: Node(key, "op", _after_label(op), op.scope, tensors=op.tensors,
+        drawn = place(key, lambda: Node(key, "op", _after_label(op, drawn_as_output), op.scope, tensors=op.tensors,
                                         gradient_norm=op.gradient_norm))
         if new:
             pending.append((drawn, sources_of(lazy_inputs[position]), False))
@@ -460,9 +467,18 @@ def per_step_label(op: Node, step: int) -> str:
     return f"{subscript(name, step)} = {op.key.name}" if name else f"{op.key.name}\nt={step}"
 
 
-def _after_label(op: Node) -> str:
-    """ŷ = linear for the head whose result the user named ŷ; cross_entropy for the loss, whose result is J."""
-    name = "" if op.key.name in LOSSES else _output_name(op)
+def _own_name(op: Node, output_tensors: set[int]) -> str:
+    """The name the user gave what an op computed, where that is not what is drawn as J (J_tag, J_cls in
+    J = J_tag + J_cls): "" for a loss that is J itself, or unnamed."""
+    return next((t.name for t in op.tensors if t.name and t.name not in STATES and id(t) not in output_tensors), "")
+
+
+def _after_label(op: Node, output_tensors: set[int] = frozenset()) -> str:
+    """ŷ = linear for the head whose result the user named ŷ; cross_entropy for the loss, whose result is J — unless
+    J adds it to other terms and the user named it (J_cls = cross_entropy, in J = J_tag + J_cls): no step subscript,
+    as it reads one state. ``output_tensors``: the ids of the tensors drawn as J."""
+    own = _own_name(op, output_tensors)
+    name = own if op.key.name in LOSSES else _output_name(op)
     return f"{name} = {op.key.name}" if name else op.key.name
 
 

@@ -115,7 +115,7 @@ def display_label(node: Node, line_chars: int | None = None, per_line: int = 2,
     pairs = [", ".join(node.parameters[k:k + per_line]) for k in range(0, len(node.parameters), per_line)]
     if line_chars is None:
         return "\n".join([node.label, *pairs])
-    label = _word_on_its_name(node.label, line_chars) if words_on_names and node.kind == "input" else node.label
+    label = _word_on_its_name(node.label, line_chars) if words_on_names and has_a_word(node) else node.label
     broken = [part for line in label.split("\n") for part in wrapped(line, line_chars)]
     return "\n".join(broken + [part for line in pairs
                                 for part in ([line] if whole_parameters else wrapped(line, line_chars))])
@@ -132,10 +132,11 @@ def has_a_word(node: Node) -> bool:
 
 
 def _word_on_its_name(label: str, line_chars: int) -> str:
-    """x₁ over "the" as one line, x₁ = "the", where that is no longer than ``line_chars`` (else as it was)."""
+    """x₁ over "the" (a label has_a_word) as one line, x₁ = "the", where that is no longer than ``line_chars``
+    (else as it was)."""
     name, _, word = label.partition("\n")
     joined = f"{name} = {word}"
-    return joined if word[:1] == word[-1:] == '"' and "\n" not in word and len(joined) <= line_chars else label
+    return joined if len(joined) <= line_chars else label
 
 
 def wrapped(line: str, line_chars: int) -> list[str]:
@@ -181,6 +182,8 @@ class Picture:
     # (forward and backward on a slide): drawn in the gradient's colour, the others as values. (By label too: a
     # step node's reverse state h₃⁽←⁾ runs from step 3 to step 2 as the forward direction's gradient does.)
     gradients: set[tuple[int, int, str]] = field(default_factory=set)
+    # each step one cell with its t alone (gradient_strip.as_strip): the cells closer, nothing named between them
+    strip: bool = False
 
 
 def relabel_edges(picture: Picture, edges: list[tuple[int, int, str]]) -> None:

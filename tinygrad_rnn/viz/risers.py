@@ -8,7 +8,7 @@ rows, columns)."""
 
 from __future__ import annotations
 
-from .geometry import ARROW, Box, Route, drawn_width, finish
+from .geometry import ARROW, Box, Route, drawn_width, finish, label_depth
 from .ports import PORT_GAP
 
 BESIDE_COLUMN = 4.0  # how far a line up past the rows in between runs from their cells' sides
@@ -27,24 +27,54 @@ class Risers:
 
     _riser_rows: dict[tuple[int, bool], list[int]] | None = None  # (column, on its left?) → rows rising, lowest first
 
-    def _rises_on_left(self, row: int) -> bool:
-        """Which side of its column a row's line up past others rises on: the side the row above it sends its
+    def _rises_on_left(self, tail: int, head: int) -> bool:
+        """Which side of its column a line up past other rows runs on: the side the row above its tail sends its
         states out of — a reverse row's left, a forward row's right — not the side they come in by, where the line
         ran 4 points from the cells across the heads of the arrows into them. In a stacked bidirectional network
         the two directions' lines into one cell of the layer above come in from either side and never meet (on one
-        side, h₄⁽¹→⁾ and h₄⁽¹←⁾ ran as one line into one arrowhead)."""
-        return bool(self.reverse[row + 1]) if row + 1 < len(self.reverse) else False
+        side, h₄⁽¹→⁾ and h₄⁽¹←⁾ ran as one line into one arrowhead).
 
-    def _risers_beside(self, column: int, on_left: bool) -> list[int]:
-        """The rows whose cells send a line up past others beside ``column`` on that side (found once)."""
+        In a BPTT figure the lines run down, and the rows above the tail are not the ones passed: a line down runs on
+        the side where fewer states come into the cells it passes from their neighbours in the row (a row whose
+        gradient runs right to left takes them in on the right), the side above where as many come in on either.
+        A bidirectional classifier's reverse row into e_t passes its forward row on the left, where ∂J/∂h_t⁽→⁾
+        leaves each cell: down the right, it ran across the heads of an LSTM's ∂J/∂h_t⁽→⁾ and ∂J/∂c_t⁽→⁾."""
+        (tail_row, column), head_row = self.block_of[tail], self.block_of[head][0]
+        above_tail = bool(self.reverse[tail_row + 1]) if tail_row + 1 < len(self.reverse) else False
+        if head_row > tail_row:  # (up: the row above its tail is the first it passes)
+            return above_tail
+        heads = {-1: 0, 1: 0}  # the states coming into the cells passed, from the left (-1) and from the right
+        for row in range(head_row + 1, tail_row):
+            for cell in self.members.get((row, column), []):
+                for before in self.predecessors[cell]:
+                    if self.block_of.get(before, (None,))[0] == row and abs(self.block_of[before][1] - column) == 1:
+                        heads[self.block_of[before][1] - column] += 1
+        return heads[-1] < heads[1] if heads[-1] != heads[1] else above_tail
+
+    def _risers(self) -> dict[tuple[int, bool], list[int]]:
+        """The rows whose cells send a line up past others, by the column and side it runs beside (found once)."""
         if self._riser_rows is None:
             found: dict[tuple[int, bool], set[int]] = {}
             for tail, head, _ in self.edge_list:
                 if self._is_riser(tail, head):
                     row, col = self.block_of[tail]
-                    found.setdefault((col, self._rises_on_left(row)), set()).add(row)
+                    found.setdefault((col, self._rises_on_left(tail, head)), set()).add(row)
             self._riser_rows = {key: sorted(rows) for key, rows in found.items()}
-        return self._riser_rows.get((column, on_left), [])
+        return self._riser_rows
+
+    def _risers_beside(self, column: int, on_left: bool) -> list[int]:
+        """The rows whose cells send a line up past others beside ``column`` on that side."""
+        return self._risers().get((column, on_left), [])
+
+    def _narrow_past_risers(self, label: str, room: float | None = None) -> list[str]:
+        """A label as drawn in a figure with lines up past rows: on a slide in two lines where that is narrower
+        (:meth:`~.state_routes.StateRoutes._drawn`) if in one line it is wider than ``room`` — by default the gap
+        between two columns, beside a steep line: there it reached the line up beside the next column or its own (a
+        bidirectional classifier's BPTT, (∂h₂⁽→⁾/∂e₂)ᵀ ∂J/∂h₂⁽→⁾, 91 points in a 48-point gap, struck through by the
+        reverse row's line down into e_t)."""
+        if not self._risers() or drawn_width([label]) <= (self.column_gap if room is None else room):
+            return [label]
+        return self._drawn(label)
 
     def _riser_x(self, column: int, on_left: bool, lane: int) -> float:
         """The x of the ``lane``-th line up beside a column on that side (0 the nearest), close beside it: the
@@ -79,7 +109,7 @@ class Risers:
         out, turns in nearer b and enters b further from its middle (where a line from the row next to b comes in).
         In a BPTT figure the same lines run down, from layer 2's gradients into layer 1's."""
         row, column = self.block_of[tail]
-        on_left = self._rises_on_left(row)
+        on_left = self._rises_on_left(tail, head)
         outwards = -1.0 if on_left else 1.0
         rows = self._risers_beside(column, on_left)
         up = b.y > a.y  # (a gradient runs down, from layer 2 back into layer 1: the same lines, mirrored)
@@ -91,7 +121,7 @@ class Risers:
         lane = lane_of(row)
         x = self._riser_x(column, on_left, lane)
         entering = sorted(lane_of(self.block_of[t][0]) for t in self.predecessors[head]  # (one entry an edge)
-                          if self._is_riser(t, head) and self._rises_on_left(self.block_of[t][0]) == on_left)
+                          if self._is_riser(t, head) and self._rises_on_left(t, head) == on_left)
         rank = entering.index(lane)
         # a port apart from the line straight in from the row next to b (ports.py would spread arrows nearer)
         into = b.x + outwards * (rank + 1) * min(PORT_GAP + 1, b.width / 2 / (len(entering) + 1))
@@ -108,7 +138,15 @@ class Risers:
         # row), it enters the cell above a few points right of the stem, and a name there read as the name of what
         # enters that cell (h₁⁽→⁾ beside e₁'s arrow into the reverse GRU: a two-layer stack): then named over the
         # stretch the line turns along, on the far side of the stem
+        # in two lines where one is wider than a column and its gap: along the stretch it turns along it reached past
+        # the line beside the next column (an LSTM classifier's (∂(h₂⁽←⁾, c₂⁽←⁾)/∂e₂)ᵀ ∂J/∂(h₂⁽←⁾, c₂⁽←⁾), 154 points)
+        lines = self._narrow_past_risers(label, self.column_width + self.column_gap)
         label_at = (a.x + 10, beside_a + 7 * toward)
         if up and outwards < 0 and self._risers_beside(column, False):
-            label_at = (a.x - 4 - drawn_width([label]) / 2, beside_a + 7 * toward)
-        return finish([start, (a.x, beside_a), (x, beside_a), (x, turn), (into, turn)], end, label, label_at)
+            label_at = (a.x - 4 - drawn_width(lines) / 2, beside_a + 7 * toward)
+        route = finish([start, (a.x, beside_a), (x, beside_a), (x, turn), (into, turn)], end, label, label_at)
+        if len(lines) > 1 and route.label_at is not None:  # (growing away from its line: upwards over it)
+            route.label_lines = lines
+            if up:
+                route.label_at = (route.label_at[0], route.label_at[1] + label_depth(lines))
+        return route

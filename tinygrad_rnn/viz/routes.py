@@ -90,6 +90,10 @@ class Routes(StateRoutes, BusRoutes, GapRoutes, Risers):
         other = (head if ellipsis[0] == tail else tail) if ellipsis else None
         if ellipsis and other not in block_of and self._bus_of(other) is not None:
             return self._ellipsis_bus(tail, head, a, b, label)
+        if ellipsis == [tail] and self.nodes[head].kind == "op" and head not in block_of and abs(a.y - b.y) > 1 \
+                and b.left > a.right:  # the steps left out into an op beside the rows (h₆ into the stack that
+            gap_x = (a.right + b.left) / 2  # out[-1] reads): a right-angled step, not a slant from the "…"'s corner
+            return finish([(a.right, a.y), (gap_x, a.y), (gap_x, b.y)], (b.left, b.y), label, (gap_x, a.y + 7))
         if other in block_of and abs(a.y - b.y) < 1:  # level with it: straight across, named in the middle
             # an LSTM passes two states into the steps left out: c above h, as between two cells
             tracks = sorted({found for t, h, found in self.edge_list if {t, h} == {tail, head}}, key=state_first)
@@ -191,7 +195,8 @@ class Routes(StateRoutes, BusRoutes, GapRoutes, Risers):
         # chain rule into the layer below, (∂(h₂⁽²⁾, c₂⁽²⁾)/∂h₂⁽¹⁾)ᵀ ∂J/∂(h₂⁽²⁾, c₂⁽²⁾), in one line was pushed off
         # its own line to the left, under the previous column's (or the Σ beside the first)
         wide = len(label) > LONG_BESIDE  # (a short one, t=1, t=2, t=3 into a Σ, (1/4) ∂J₁/∂h₁, stays one line)
-        lines = self._drawn(label) if steep and wide and label not in CHOICES else [label]
+        lines = [label] if not steep or label in CHOICES else self._drawn(label) if wide else \
+            self._narrow_past_risers(label)
         widest = max(len(line) for line in lines)
         along, beside = (0.25 if label in CHOICES else 0.5), (3 * widest + 6 if steep or label in CHOICES else 4)
         route = finish([start], end, label, (start[0] + (end[0] - start[0]) * along + beside,

@@ -6,6 +6,12 @@ from __future__ import annotations
 
 from .picture import BACKWARD_ROW, PER_STEP, chain_calls
 
+ROWS_RUN = "→, ←: the way a row runs forward; its gradient flows the other way"  # (a BPTT figure's note)
+# … where the rows go unnamed (grid.directions_said_on_arrows): the arrows' ⁽←⁾ say whose values they carry, not which
+# row runs backwards in time, and the rows' names said that
+ROWS_RUN_UNNAMED = ("→, ←: the way a row runs forward (the upper {module} row ←, from the last step back to the "
+                    "first); its gradient flows the other way")
+
 
 def layer_and_direction(key: tuple, chains: dict) -> tuple[int, bool]:
     """A row's layer and whether it runs right to left, from the chain its cells recorded (a row of

@@ -293,13 +293,23 @@ def _folded_after(nodes: list[Node], cone: list[int], keys: list, drawn: Node) -
     for position, key in zip(cone, keys):
         if key == ("op", drawn.key[1]):
             break
-        between.append(nodes[position].key.name)
-    if set(between) <= {"sum"}:
+        between.append(nodes[position].key)
+    if {function.name for function in between} <= {"sum"}:
         return ""
-    written = ""
-    for name in reversed(between):  # in the order they run
-        written = f"{written}[·]" if name == "index" and written else f"{name}({written})" if written else name
-    return written
+    written, tempered = "", ""
+    ran = between[::-1]  # in the order they run
+    for function, after in zip(ran, ran[1:] + [None]):
+        name, divisor = function.name, _numbers(function)
+        if name == "div" and divisor and getattr(after, "name", "") in SOFTMAXES:
+            # a temperature, as the lectures write it, ŷ_t = softmax(U h_t / τ): the node's value over τ, not "div"
+            # (τ=0.7 as t=1 is written: a label's " = " parts its name from what computes it)
+            written, tempered = f"{written or drawn.label.partition(' = ')[0]}/τ", f", τ={divisor[0]:g}"
+        else:
+            written = f"{written}[·]" if name == "index" and written else f"{name}({written})" if written else name
+    return written + tempered
+
+
+SOFTMAXES = ("softmax", "log_softmax")  # what a temperature divides the scores for
 
 
 def _drawn_as(grouped: list[Node]) -> dict[Any, int]:

@@ -57,8 +57,9 @@ LONE_LETTER = r"(?<![\w.\"'])[^\W\d_]"  # a letter that does not end a longer na
 SCRIPTS = re.compile(
     # W; ŷ (y and its hat), h′ and h′′ (a second and a third call's h); a script after |
     r"(?:(?<=" + LONE_LETTER + r")|(?<=" + LONE_LETTER + "[\u0302′])|(?<=" + LONE_LETTER + "′′)|(?<=\\|))"
-    # h_{t−1}, h^(t), W_hh, ŷ_t[x_{t+1}] — not W_hh_l0, nor code that slices (PyTorch's h_n[-2:])
-    r"(?P<mark>[_^])(?P<script>\{[^}]*\}|\([^)]*\)|[0-9A-Za-z+−]+(?!\w|\[[-\d:]))"
+    # h_{t−1}, h^(t), W_hh, ŷ_t[x_{t+1}] — not W_hh_l0, nor code that slices (PyTorch's h_n[-2:]); J_tag₃, a named
+    # loss at step 3 (its step a second subscript: J_{tag,3})
+    r"(?P<mark>[_^])(?P<script>\{[^}]*\}|\([^)]*\)|[0-9A-Za-z+−]+(?!(?![" + SUBSCRIPT_CHARACTERS + r"])\w|\[[-\d:]))"
     r"|(?<=\d)(?P<power>\^\{[^}]*\})"  # 10^{−2}: a braced power of a number (the page's <sup>, read back)
     r"|(?P<sub>[" + SUBSCRIPT_CHARACTERS + r"]+[→←]*)"  # h₃, Σₜ, CS224N's layer and direction h₂→ (no arrow below)
     r"|(?P<sup>⁽[^⁾\s]*⁾|[" + SUPERSCRIPT_CHARACTERS + r"]+)"  # ⁽¹→⁾ (an arrow has no superscript form), ᵀ
@@ -74,6 +75,8 @@ def script_runs(text: str, unicode: bool = True) -> list[Run]:
 
     >>> script_runs("h_{t−1}, h^(3), x_t_prev, cross_entropy")
     [('h', 'base'), ('t−1', 'sub'), (', h', 'base'), ('(3)', 'sup'), (', x_t_prev, cross_entropy', 'base')]
+    >>> script_runs("∂J_tag₃/∂h₂")
+    [('∂J', 'base'), ('tag,3', 'sub'), ('/∂h', 'base'), ('2', 'sub')]
     """
     text = HAT.sub(lambda found: unicodedata.normalize("NFC", found.group(1) + "\u0302"), text)
     runs: list[Run] = []
@@ -96,7 +99,9 @@ def script_runs(text: str, unicode: bool = True) -> list[Run]:
         runs.append((text[position:found.start()], "base"))
         if runs[-1][0] == "" and len(runs) > 1 and runs[-2][1] == kind:  # ⁽³⁾ right after h^… : one run
             runs.pop()
-            runs[-1] = (runs[-1][0] + part, kind)
+            # (J_tag₃: the loss's name, then its step, as a lecture writes two subscripts: J_{tag,3})
+            step_after_name = found.group("sub") and runs[-1][0][-1:].isalpha()
+            runs[-1] = (runs[-1][0] + ("," if step_after_name else "") + part, kind)
         else:
             runs.append((part, kind))
         position = found.end()

@@ -28,19 +28,20 @@ from .picture import (
     GRADIENT_STOPS,
     Node,
     Picture,
+    is_dropout_mask,
     is_sum_of_losses,
     losses_summed,
     mean_over,
     reaching_outputs,
     steps_text,
 )
+from .rows import ROWS_RUN
 
 # the step bar of a Σ's per-step term, ∂J/∂W_hh|₍ₜ₎: as the lectures write it (∂J/∂W_hh |_(t), "the gradient with
 # respect to each time it appears"), and as the deck and the page write it beside these figures: one form everywhere
 STEP_BAR = "₍ₜ₎"
 # on a slide, said once instead of ", backward" on every node (the rows under the forward ones: a figure of both)
 BACKWARD_NODES = "A step's node: the backward of the call it names"
-ROWS_RUN = "→, ←: the way a row runs forward; its gradient flows the other way"
 BACKWARD_ROWS = "The lower rows run backward: each node there is the backward of the call it names"
 # cells that J never reads (J = Σ output[-1] reads the reverse direction's first step alone): the BPTT figure leaves
 # them out; a figure of both draws them forward, as the forward figure does (the model computes them), and says where
@@ -51,6 +52,11 @@ NO_ARROW_BACK = "Gradient 0, no arrow back (J does not read what they compute): 
 # forward and backward on one set of nodes (overlaid.py): which arrows are which, said once, and that the backward of
 # each call runs where the call is drawn (the rows' note said each backward node names its call)
 BOTH_WAYS = "Grey arrows: values, forward; orange: gradients, back through the same calls"
+
+
+# the key line on a dropout mask drawn into the cells of a BPTT figure: where it acts on the gradient
+MASK_BACK = ("{} (entries 0 or 1/(1 − p)): the forward's; each cell it feeds multiplies the gradient it hands down "
+             "by its slice for step t: a dropped unit passes none")
 
 
 def bptt_picture(forward: Picture, generic: bool = False, slide: bool = False, with_forward: str | None = None
@@ -65,8 +71,12 @@ def bptt_picture(forward: Picture, generic: bool = False, slide: bool = False, w
     under_forward = with_forward is not None
     forward, unreached = _reaching_the_loss(forward)
     carried_in = {tail for tail, _, label in forward.edges if label == DETACHED and forward.nodes[tail].kind == "input"}
+    # a layer's dropout= mask: the cells it feeds use it again going back (drawn into them, as forward)
+    masks = {tail for tail, head, _ in forward.edges if is_dropout_mask(forward.nodes[tail]) and
+             forward.nodes[head].kind == "group" and forward.nodes[head].chain is not None and head not in unreached}
+    # (carried in: a chunk's state from the chunk before, where its gradient stops)
     kept = [i for i, n in enumerate(forward.nodes) if (n.kind in ("group", "op", "output", "ellipsis") or
-            i in carried_in) and i not in unreached]  # (a chunk's state from the chunk before: its gradient stops)
+            i in carried_in or i in masks) and i not in unreached]
     means = {i for i in kept if is_sum_of_losses(forward.nodes[i])}
     feeds: dict[int, list[int]] = {}
     for tail, head, _ in forward.edges:
@@ -97,6 +107,9 @@ def bptt_picture(forward: Picture, generic: bool = False, slide: bool = False, w
     for tail, head, label in forward.edges:
         if label == DETACHED and tail in index and head in index:  # truncated BPTT: no gradient crosses the cut,
             edges.append((index[head], index[tail], GRADIENT_STOPS))  # which is marked where the arrow would run
+        if tail in masks and head in index:  # the mask into the cell whose backward multiplies by it, as forward
+            edges.append((index[tail], index[head], ""))
+            continue
         if (tail not in index and tail not in means) or label in CHOICES:  # no gradient flows through a choice
             continue
         if head in means:  # J_t → mean → J becomes J → J_t, labelled with ∂J/∂J_t
@@ -195,6 +208,7 @@ def bptt_picture(forward: Picture, generic: bool = False, slide: bool = False, w
     if zero:  # (a reverse direction's cells before the one J reads: J = Σ output[-1] reads h_T⁽←⁾ alone)
         notes.append({None: LEFT_OUT, "rows": NOT_IN_BACKWARD_ROWS, "overlaid": NO_ARROW_BACK}[with_forward].format(
             _cells_named(zero)))
+    notes += [MASK_BACK.format(forward.nodes[mask].label.split(",")[0]) for mask in sorted(masks)[:1]]
     if any("|₍" in text for text in carries.values()):  # a state's part through one step: ∂J/∂h₁⁽¹→⁾|₍₂₎
         notes.append(STEP_BAR_NOTE)
     added = sum_note(forward, carries, generic)

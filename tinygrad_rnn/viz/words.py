@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import warnings
 
+from .kept_steps import left_out, left_out_said
 from .loss_targets import LossTargets
 from .picture import PER_STEP, Picture, in_time
 
@@ -17,7 +18,9 @@ def write_tokens(picture: Picture, tokens: list[str], targets: list[str] | None 
     """``tokens``: the words of x_1 … x_T (and x_{T+1}, the last target), written under each x_t (by each
     embedding step in a classifier's BPTT figure, which draws no x_t and no J_t) and, as the word it should
     predict, by each J_t — where ``known``, the graph's targets (:func:`.loss_targets.loss_targets`), are the next
-    words; else J_t's target id. ``targets``: what each J_t should predict, written as given (a tagger's tags)."""
+    words; else J_t's target id. ``targets``: what each J_t should predict, written as given (a tagger's tags).
+    Both are the whole sequence's, steps left out ("…") included: step t drawn gets word t, whatever is left out
+    before it (a 16-step figure drawn as t = 1, 2, 3, …, 15, 16 writes words 15 and 16 under x₁₅ and x₁₆)."""
     at = in_time(picture.nodes, picture.edges)  # in time: a decoder's y₀ after its encoder's x_S
     inputs = {at[i]: n for i, n in enumerate(picture.nodes) if n.kind == "input" and n.step is not None}
     losses = {at[i]: n for i, n in enumerate(picture.nodes) if n.kind == "group" and n.step is not None
@@ -31,18 +34,23 @@ def write_tokens(picture: Picture, tokens: list[str], targets: list[str] | None 
     if not steps:
         raise ValueError("tokens: this figure draws no x_t, no embedding step and no J_t to write words by"
                          + ("" if picture.backward else "; draw it unrolled, at level='cell' or 'step'"))
-    count = len(steps)
+    # the sequence's steps in time, those a "…" stands for too: word k is step k's, whichever steps are drawn
+    sequence = sorted(set(steps) | {step for node in picture.nodes if node.kind == "ellipsis"
+                                    for step in left_out(node)})
+    count, last = len(sequence), sequence[-1]
     if len(tokens) not in (count, count + 1):
-        raise ValueError(f"tokens: the figure has {count} steps (t={steps[0]}…{steps[-1]}); pass {count} words "
-                         f"(one per x_t) or {count + 1} (the last is the target of J_{steps[-1]}), got "
+        raise ValueError(f"tokens: the sequence has {count} steps ({_steps_said(picture, sequence)}); pass its "
+                         f"{count} words, one per x_t, or {count + 1} (the last is the target of J_{last}), got "
                          f"{len(tokens)}: {tokens!r}")
     if targets is not None and len(targets) != count:
-        raise ValueError(f"targets: the figure has {count} steps (t={steps[0]}…{steps[-1]}); pass {count} targets "
-                         f"(one per J_t), got {len(targets)}: {targets!r}")
+        raise ValueError(f"targets: the sequence has {count} steps ({_steps_said(picture, sequence)}); pass its "
+                         f"{count} targets, one per J_t, got {len(targets)}: {targets!r}")
+    word = {step: k for k, step in enumerate(sequence)}  # step (in time) → its word's index
     # the J_t that tokens= alone gives a word to: each but a last one without x_{T+1}
-    worded = [step for k, step in enumerate(steps) if step in losses and k + 1 < len(tokens)]
+    worded = [step for step in steps if step in losses and word[step] + 1 < len(tokens)]
     ids = _target_ids(known, [step for step in steps if step in losses], targets is not None or not worded, picture)
-    for k, step in enumerate(steps):
+    for step in steps:
+        k = word[step]
         if step in inputs and f'\n"{tokens[k]}"' not in inputs[step].label:  # (y₀ "[BEGIN]" writes its own)
             inputs[step].label += f'\n"{tokens[k]}"'
         elif by_lookups and step in lookups:
@@ -75,3 +83,9 @@ def _target_ids(known: LossTargets | None, steps: list[int], no_words: bool, pic
                   f"{', '.join(map(str, known.ids))}), so each J_t is labelled with its target id; pass "
                   "targets=[...] (what each J_t predicts, e.g. a tagger's tags) to write words there", stacklevel=2)
     return dict(zip(steps, known.ids)) if whole else {}
+
+
+def _steps_said(picture: Picture, sequence: list[int]) -> str:
+    """The sequence's steps as the figure names them, the steps left out said as such: "t=1…16, t=4…14 left out"."""
+    left = left_out_said(picture.nodes)
+    return f"t={sequence[0]}…{sequence[-1]}" + (f", {left} left out" if left else "")

@@ -1,0 +1,73 @@
+"""A model with two losses — one GRU, a tagger's loss over its steps and a classifier's on its last state,
+J = J_tag + J_cls — is drawn as its code computes it: every BPTT arrow names each loss its gradient comes from
+(J_cls reads h₃, which depends on h₂ and h₁: the classifier's gradient flows back through time too), the
+classifier's loss is no step's (no subscript, drawn after the steps by its head), the tagger's mean keeps the
+user's name, and a warning is said once per figure, however many figures the slide's fit ladder builds. And a
+layer's dropout mask is drawn in the BPTT figure where it acts on the gradient handed down to the layer below.
+"""
+
+import warnings
+
+import pytest
+
+import tinygrad_rnn as tr
+from tinygrad_rnn import viz
+from tinygrad_rnn.viz.graph import build_picture
+
+F = tr.nn.functional
+
+
+@pytest.fixture(scope="module")
+def two_losses():
+    """J = J_tag + J_cls: a tagger's mean cross-entropy over 3 steps, a classifier's on h_n."""
+    tr.manual_seed(0)
+    embedding, gru = tr.nn.Embedding(10, 3), tr.nn.GRU(3, 4, batch_first=True)
+    tag_head, class_head = tr.nn.Linear(4, 3), tr.nn.Linear(4, 2)
+    output, h_n = gru(embedding(tr.tensor([[1, 2, 3]])))
+    j_tag = F.cross_entropy(tag_head(output).reshape(-1, 3), tr.tensor([0, 1, 2]))
+    j_tag.name = "J_tag"
+    j_cls = F.cross_entropy(class_head(h_n[-1]), tr.tensor([1]))
+    j_cls.name = "J_cls"
+    loss = j_tag + j_cls
+    loss.name = "J"
+    return loss
+
+
+def test_every_state_arrow_names_each_loss_it_carries(two_losses):
+    bptt = build_picture((two_losses,), level="cell", backward=True)
+    labels = {label for *_, label in bptt.edges}
+    # back along h₂ → cell 3 and h₁ → cell 2: the tagger's later losses and the classifier's, which reads h₃
+    assert "(1/3) ∂J_tag₃/∂h₂ + ∂J_cls/∂h₂" in labels
+    assert "(1/3)Σₜ₌₂³ ∂J_tagₜ/∂h₁ + ∂J_cls/∂h₁" in labels
+    # h₃'s two readers: the tagger's head at step 3 and the classifier's head, each its own loss's part
+    assert {"(1/3) ∂J_tag₃/∂h₃", "∂J_cls/∂h₃", "∂J/∂J_cls"} <= labels
+    assert not any("direct" in label or "J_cls₁" in label for label in labels)
+
+
+def test_the_classifiers_loss_is_no_steps_and_the_mean_keeps_its_name(two_losses):
+    forward = build_picture((two_losses,), level="cell", slide=True)
+    (classifier,) = [node for node in forward.nodes if node.label.startswith("J_cls")]
+    assert (classifier.label, classifier.step) == ("J_cls = cross_entropy", None)
+    assert "J_tag = (1/3) Σₜ J_tagₜ" in {node.label for node in forward.nodes}
+    assert {node.label for node in forward.nodes if node.step == 1} >= {"J_tag₁ = cross_entropy"}
+
+
+def test_a_warning_is_said_once_per_figure(two_losses):
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        viz.to_dot(two_losses, level="cell", tokens=["the", "dog", "ran"])
+    said = [str(w.message) for w in caught if str(w.message).startswith("tokens:")]
+    assert len(said) == 1, said
+
+
+def test_the_dropout_mask_is_drawn_where_it_acts_on_the_gradient():
+    """nn.LSTM(num_layers=2, dropout=0.5): the forward's mask, drawn into each layer-2 cell, is drawn into the
+    same cells going back — their backward hands layer 1 its gradient times the mask — and a key line says that
+    a dropped unit passes no gradient."""
+    tr.manual_seed(0)
+    output, _ = tr.nn.LSTM(2, 3, num_layers=2, dropout=0.5)(tr.randn(3, 1, 2))
+    bptt = build_picture((output.sum(),), level="cell", backward=True)
+    (mask,) = [i for i, node in enumerate(bptt.nodes) if node.label.startswith("dropout mask, p = 0.5")]
+    fed = sorted((bptt.nodes[head].chain.layer, bptt.nodes[head].step) for tail, head, _ in bptt.edges if tail == mask)
+    assert fed == [(1, 1), (1, 2), (1, 3)]  # (layers counted from 0: layer 2's cells)
+    assert any("dropped unit passes none" in note and "gradient it hands down" in note for note in bptt.notes)
