@@ -347,7 +347,8 @@ def test_the_vanishing_slide_writes_one_step_backs_factor_and_their_product(buil
 @pytest.mark.parametrize("notation", ["cmu", "usc", "cs224n", "elman", "pytorch"])
 @pytest.mark.parametrize("cell, words", [("rnn", ["= diag(1 − h", "a product of 11"]),
                                          ("gru", ["= diag(z", "plus the paths through r", "a product of 11"]),
-                                         ("lstm", ["runs through o", "and the gates i", "no product of these alone",
+                                         ("lstm", ["runs through o", "the gates i", "and the candidate g",
+                                                   "no product of these alone",
                                                    "= diag(f"])])
 def test_the_vanishing_factor_is_the_decks_cell_in_its_notation_as_the_page_writes_it(cell, words, notation):
     lecture = deck_lecture.Lecture(cell, resolve(notation))

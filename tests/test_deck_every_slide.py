@@ -174,7 +174,7 @@ def test_the_encoder_decoder_slides_give_the_two_modules_weights_two_names(every
         said = lecture.shared_by_two_rows().partition(": ")[2]
         encoder, decoder = (set(part.split(", ")) for part in said.split("; "))
         assert not encoder & decoder, (cell, notation, encoder & decoder)
-        mark = "enc" if notation == "cs224n" else "e"  # as the states are marked: h_enc⁽¹⁾, h₁⁽ᵉ⁾
+        mark = "enc" if notation == "cs224n" else "e"  # as the states are marked: h^[enc]⁽¹⁾, h₁⁽ᵉ⁾
         w_hh = lecture.notation.for_cell(cell).symbol("W_hh") + lecture.notation.marked(mark)
         assert w_hh in encoder and as_read(said) in " ".join(figure_text(svg).split()), (cell, notation, said)
 

@@ -27,13 +27,14 @@ def test_the_bptt_slide_compares_the_prediction_with_the_next_word_not_an_undefi
 def test_the_encoder_decoder_slides_never_write_two_indices_side_by_side(notation):
     """CS224N's slides 12–13 wrote e⁽ᵉ⁾⁽¹⁾ = embedding: e, its embedding's letter, as the encoder's mark, and two
     parenthesised superscripts side by side (read as a product or a second index). Where the time is above, each
-    module is marked by a word under the symbol, e_enc⁽¹⁾; where it is below, the mark is the one index above."""
+    module is marked by a word raised in brackets, e^[enc]⁽¹⁾, as its weights are (W_e^[enc]); where it is below, the
+    mark is the one index above."""
     for make in (deck_graph_slides.encoder_decoder, deck_graph_slides.generation):
         labels = figure_texts(slide(make, notation=notation))
         assert not any(re.search(r"\)\(", label) for label in labels), labels  # no h⁽ᵃ⁾⁽¹⁾
         if notation == "cs224n":
             assert not any(re.search(r"\((e|d)\)", label) for label in labels), labels
-        drawn = {"cs224n": "henc(0)"}.get(notation, "h0(e)")
+        drawn = {"cs224n": "h[enc](0)"}.get(notation, "h0(e)")
         assert make is deck_graph_slides.generation or drawn in labels, labels
 
 

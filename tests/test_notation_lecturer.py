@@ -118,27 +118,29 @@ def test_a_tied_tables_shape_writes_the_vocabularys_size_as_v_in_bars(notation):
 @pytest.mark.parametrize("level", ["cell", "op"])
 def test_cmus_notation_says_its_lecture_writes_no_bias(level):
     """CMU's recurrence is h_t = tanh(W_hh h_{t−1} + W_xh x_t): its preset named the model's two biases b_h and said
-    "the lecture writes their sum", which it does not. One footnote line says the lecture writes none."""
+    "the lecture writes their sum", which it does not. One footnote line says the lecture writes none, then (a
+    sentence of its own) the recurrence this model computes, its bias in it: the lecture's has none."""
     tr.manual_seed(0)
     output, _ = tr.nn.RNN(2, 3)(tr.randn(2, 1, 2))
     notes = build_picture((output.sum(),), level=level, notation="cmu").notes
     bias = [note for note in notes if "bias_ih" in note]
-    assert len(bias) == 1 and "the lecture writes no bias, h_t = tanh(W_hh h_{t−1} + W_xh x_t)" in bias[0], notes
+    assert len(bias) == 1 and "; CMU writes no bias. Here h_t = tanh(W_hh h_{t−1} + W_xh x_t + b_h)" in bias[0], notes
     assert not any("the lecture writes their sum" in note or "lecture's one bias" in note for note in notes), notes
     others = build_picture((output.sum(),), level=level, notation="usc").notes
     assert any("the lecture writes their sum" in note or "lecture's one bias" in note for note in others), others
 
 
-@pytest.mark.parametrize("cell, said", [("LSTM", "i, f, g, o = σ, σ, tanh, σ of (W_hh h_{t−1} + W_xh x_t)"),
-                                        ("GRU", "r, z and n read W_hh h_{t−1} and W_xh x_t")])
+@pytest.mark.parametrize("cell, said", [("LSTM", "i, f, g, o = σ, σ, tanh, σ of (W_hh h_{t−1} + W_xh x_t + b_h)"),
+                                        ("GRU", "r, z and n read W_xh x_t + b_h′ and W_hh h_{t−1} + b_h″")])
 def test_cmus_no_bias_footnote_writes_the_cells_own_equation(cell, said):
     """The LSTM's footnote (deck slide 07) quoted the tanh RNN's recurrence, h_t = tanh(W_hh h_{t−1} + W_xh x_t), and
-    the GRU's named its biases b_ih, b_hh, which CMU's lecture never defines: each cell's own gates, b_h′ and b_h″."""
+    the GRU's named its biases b_ih, b_hh, which CMU's lecture never defines: each cell's own gates, b_h′ and b_h″,
+    with the biases this model adds (CMU writes no LSTM or GRU: the equation is the model's, not the lecture's)."""
     tr.manual_seed(0)
     output, _ = getattr(tr.nn, cell)(2, 3)(tr.randn(2, 1, 2))
     notes = build_picture((output.sum(),), level="op", notation="cmu").notes
     bias = [note for note in notes if "bias_ih" in note]  # (PyTorch's names, said of its two biases)
-    assert len(bias) == 1 and f"the lecture writes no bias, {said}" in bias[0], notes
+    assert len(bias) == 1 and f"; CMU writes no bias. Here {said}" in bias[0], notes
     assert "b_h′" in bias[0] and "b_ih," not in bias[0] and "tanh(W_hh" not in bias[0], bias
 
 

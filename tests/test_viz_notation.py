@@ -373,8 +373,10 @@ def test_a_module_s_mark_beside_the_time_in_cs224n_is_a_mark_not_a_letter():
     tr.manual_seed(0)
     model = tr.models.Seq2Seq(9, 7, embedding_dim=3, hidden_size=4, fused=False)
     text = viz.to_dot(model(tr.tensor([[4, 5, 6]]), tr.tensor([[1, 4]])).sum(), level="cell", notation="cs224n")
-    # the module's word under h, the time above it: h_enc⁽¹⁾, never h⁽ᵉ⁾⁽¹⁾ (two indices side by side, e the embedding)
-    assert "h_enc⁽¹⁾" in text and "h⁽ᵉ⁾⁽¹⁾" not in text and "he⁽" not in text and "hd⁽" not in text
+    # the module's word raised in brackets, as a layer's and the weights' marks are, then the time: h^[enc]⁽¹⁾, never
+    # h⁽ᵉ⁾⁽¹⁾ (two indices side by side, e the embedding), nor h_enc⁽¹⁾ beside W_h^[enc] (two marks for one thing)
+    assert "h^[enc]⁽¹⁾" in text and "h⁽ᵉ⁾⁽¹⁾" not in text and "h_enc" not in text and "he⁽" not in text and \
+        "hd⁽" not in text
 
 
 @pytest.mark.parametrize("preset", ["cs224n", "usc", "elman", "cmu"])

@@ -362,7 +362,8 @@ def test_an_encoder_decoders_words_and_tables_are_named_by_their_roles():
                         for node in picture.nodes if node.kind == "input" and node.step is not None)
         assert [label.replace("_0", "₀") for _, label in inputs] == words
     tables = {module: {tuple(node.parameters) for node in picture.nodes if first_line(node).endswith("embedding")
-                        and mark in first_line(node)} for module, mark in (("encoder", "_enc"), ("decoder", "_dec"))}
+                        and mark in first_line(node)}
+              for module, mark in (("encoder", "^[enc]"), ("decoder", "^[dec]"))}  # CS224N's e^[enc]⁽¹⁾
     assert tables == {"encoder": {("E_x",)}, "decoder": {("E_y",)}}, tables  # (CS224N's: E_x, E_y as well)
     sums = " ".join(n.label for n in build_picture((loss,), level="cell", backward=True).nodes if n.kind == "output")
     assert "∂J/∂E_x = Σₜ" in sums and "∂J/∂E_y = Σₜ" in sums and "embedding.weight" not in sums

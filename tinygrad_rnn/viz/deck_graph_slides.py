@@ -114,7 +114,7 @@ def one_step_figure(lecture: Lecture, kind: str) -> Figure:
 
 
 def lstm_cell(lecture: Lecture) -> str:
-    return lecture.slide("The LSTM cell: four gates, two states", one_step_figure(lecture, "lstm"),
+    return lecture.slide("The LSTM cell: three gates and a candidate, two states", one_step_figure(lecture, "lstm"),
                         ["i, f, o = σ(·),   g = tanh(·)", "c_t = f ⊙ c_{t−1} + i ⊙ g", "h_t = o ⊙ tanh(c_t)",
                          "The cell state c only meets a multiply by f and an add: the path along which "
                          "gradients survive.", last_step_loss_said(1)])

@@ -25,7 +25,7 @@ from .export import equation_lines
 from .lecture_models import LANGUAGE_MODEL_STEPS, language_model_loss, last_step_loss, layer
 from .lecture_stages import local_jacobian
 from .mathml import _math, _row
-from .notation import short_name
+from .notation import PRESETS, short_name
 from .slide import BODY_PX, HEIGHT, MARGIN, MUTED, SMALLEST_PX, WIDTH, body_top, paragraph, slide_number, slide_svg
 from .slide_charts import bars, colour_legend, colour_rows, note, table
 
@@ -58,8 +58,8 @@ def weight_sum(lecture: Lecture) -> str:
              f"The bars add up to {slide_number(sum(norms))}: a norm of a sum ≤ the sum of norms, the terms point "
              "different ways and partly cancel.",
              "The term of step 1 is 0: there it multiplies h_0 = 0."]
-    if lecture.notation.preset in SUM_OF_PRODUCTS:  # the lecture's own form of the same sum, under its Σ
-        lines[1:1] = sum_of_products(lecture)
+    if lecture.notation.preset in OWN_FORMS:  # the lecture's own form of the same sum, under its Σ
+        lines[1:1] = OWN_FORMS[lecture.notation.preset](lecture)
     y = top + 60
     for line in lines:
         more, y = paragraph(lecture.timed(line), 1240, y, WIDTH - MARGIN - 1240)
@@ -72,7 +72,9 @@ def weight_sum(lecture: Lecture) -> str:
     return slide_svg(title, parts)
 
 
-SUM_OF_PRODUCTS = {"cmu": "CMU"}  # notations whose lecture writes ∂L/∂W_hh out as a sum of products of ∂h_j/∂h_{j−1}
+def lecture_of(lecture: Lecture) -> str:
+    """The name of the lecture whose notation the deck writes (CMU), for "as CMU writes it"."""
+    return PRESETS[lecture.notation.preset]["lecture"]
 
 
 def sum_of_products(lecture: Lecture) -> list[str]:
@@ -84,12 +86,47 @@ def sum_of_products(lecture: Lecture) -> list[str]:
     as CMU writes it: ∂L/∂W_hh = (1/T) Σ_t Σ_{s≥t} ∂L_s/∂h_s (Π_{j=t+1…s} ∂h_j/∂h_{j−1}) ∂⁺h_t/∂W_hh
     """
     name = lecture.cell_symbol("W_hh")
-    lines = [f"as {SUM_OF_PRODUCTS[lecture.notation.preset]} writes it: ∂J/∂{name} = (1/T) Σ_t Σ_{{s≥t}} ∂J_s/∂h_s "
+    lines = [f"as {lecture_of(lecture)} writes it: ∂J/∂{name} = (1/T) Σ_t Σ_{{s≥t}} ∂J_s/∂h_s "
              f"(Π_{{j=t+1…s}} ∂h_j/∂h_{{j−1}}) ∂⁺h_t/∂{name}",
              f"∂⁺h_t/∂{name}: step t's own, h_{{t−1}} held; one t's terms are ∂J/∂{name}|_(t)"]
     if lecture.cell == "lstm":  # its state is (h, c): the chain runs through both
         lines[1] += "; an LSTM's chain runs through its whole state, (h_j, c_j) for h_j"
     return [lecture.timed(line) for line in lines]
+
+
+def per_loss_sums(lecture: Lecture) -> list[str]:
+    """∂J/∂W_h as CS224N writes it: one loss J⁽ᵗ⁾ at a time, a sum over the steps i ≤ t that use W_h up to it; the
+    slide's bars are the same terms summed over the losses, J = (1/T) Σ_t J⁽ᵗ⁾, by the step that uses W_h.
+
+    >>> from tinygrad_rnn.viz.notation import resolve
+    >>> print(per_loss_sums(Lecture("rnn", resolve("cs224n")))[0])
+    as CS224N writes it, one loss at a time: ∂J^(t)/∂W_h = Σ_{i≤t} ∂J^(t)/∂W_h|_(i), i each step that uses W_h up to t
+    """
+    name = lecture.cell_symbol("W_hh")
+    lines = [f"as {lecture_of(lecture)} writes it, one loss at a time: ∂J_t/∂{name} = Σ_{{i≤t}} ∂J_t/∂{name}|_(i), "
+             f"i each step that uses {name} up to t",
+             f"J = (1/T) Σ_t J_t: the bars are the same terms, summed over the losses by the step that uses {name}"]
+    return [lecture.timed(line) for line in lines]
+
+
+def same_parameter(lecture: Lecture) -> list[str]:
+    """One step back's factor as USC writes it for a tanh RNN, with the same W_h at every step; each step's term
+    reaches the later losses through a product of such factors (an LSTM's and a GRU's are their own).
+
+    >>> from tinygrad_rnn.viz.notation import resolve
+    >>> print(same_parameter(Lecture("lstm", resolve("usc")))[0])
+    as USC writes it for a tanh RNN: δhₜ/δhₜ₋₁ = tanh′(·) · W_h, “the same parameter over and over”
+    """
+    whose = "" if lecture.cell == "rnn" else " for a tanh RNN"
+    # (its steps lowered as written, δhₜ: after δ, a letter of a word, h_t reads as a name, not h at step t)
+    return [lecture.timed(f"as {lecture_of(lecture)} writes it{whose}: δhₜ/δhₜ₋₁ = tanh′(·) · "
+                          f"{lecture.symbol('W_hh')}, “the same parameter over and over”"),
+            "each step's term reaches the losses after it through a product of " +
+            ("these factors" if lecture.cell == "rnn" else f"the {lecture.name}'s own one-step factors")]
+
+
+# the lectures that write ∂J/∂W_hh in a form of their own, under the Σ (OSU's Elman lecture writes none)
+OWN_FORMS = {"cmu": sum_of_products, "cs224n": per_loss_sums, "usc": same_parameter}
 
 
 def vanishing(lecture: Lecture) -> str:

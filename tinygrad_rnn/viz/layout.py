@@ -315,13 +315,16 @@ def _packed(notes: list[str], width: float) -> list[str]:
 def _name_each_fork_once(edges: list[tuple[int, int, str]], routes: list[Route]) -> None:
     """One state handed to two nodes (layer 1's h₁ into both directions of layer 2) leaves along one line
     that forks: where the two copies of its name would land on one spot or side by side (and read as two
-    states), it is drawn once, on the most direct of the routes. Copies far apart each name their own line.
+    states), it is drawn once, on the most direct of the routes. Copies far apart each name their own line, and
+    so do two lines that leave the node apart (a decoder's h₁ out of its cell's side to step 2 and out of its top
+    to its head: no fork, and a riser with no name left it open which state the head reads).
 
     >>> routes = [Route([(0, 0), (0, 5)], (0, 9), label_at=(3, 4)), Route([(0, 0), (0, 5), (6, 5)], (6, 9),
-    ...           label_at=(3, 20)), Route([(0, 0), (90, 0)], (90, 9), label_at=(80, 4))]
-    >>> _name_each_fork_once([(1, 2, "h₁"), (1, 3, "h₁"), (1, 4, "h₁")], routes)
+    ...           label_at=(3, 20)), Route([(0, 0), (90, 0)], (90, 9), label_at=(80, 4)),
+    ...           Route([(2, 1), (2, 5)], (2, 9), label_at=(5, 4))]
+    >>> _name_each_fork_once([(1, 2, "h₁"), (1, 3, "h₁"), (1, 4, "h₁"), (1, 5, "h₁")], routes)
     >>> [route.label_drawn for route in routes]
-    [True, False, True]
+    [True, False, True, True]
     """
     named: dict[tuple[int, str], list[Route]] = {}
     order = sorted(range(len(routes)), key=lambda k: len(routes[k].points))  # the most direct first
@@ -330,7 +333,8 @@ def _name_each_fork_once(edges: list[tuple[int, int, str]], routes: list[Route])
         if not label or route.label_at is None:
             continue
         kept = named.setdefault((tail, label), [])
-        route.label_drawn = not any(abs(route.label_at[0] - other.label_at[0]) < drawn_width([label])
+        route.label_drawn = not any(route.points[0] == other.points[0]
+                                    and abs(route.label_at[0] - other.label_at[0]) < drawn_width([label])
                                     and abs(route.label_at[1] - other.label_at[1]) < 3 * LABEL_LINE
                                     for other in kept)
         if route.label_drawn:

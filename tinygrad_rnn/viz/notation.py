@@ -62,17 +62,18 @@ PRESETS: dict[str, dict[str, Any]] = {
     # CS224N's E is d × |V| (e⁽ᵗ⁾ = E x⁽ᵗ⁾ picks a word's column) and its U |V| × d: tied, U = Eᵀ. PyTorch stores
     # both tables |V| × H (a word's row), as the other presets keep them: tied, W_hy = E (tied_head)
     "cs224n": {"names": {"E": "E", "W_ih": "W_e", "W_hh": "W_h", "b_ih": "b₁", "b_hh": "b₁", "W_hy": "U", "b_y": "b₂"},
-               "time": "superscript", "words_as_columns": True,
+               "time": "superscript", "words_as_columns": True, "lecture": "CS224N",
                "input_weight_reads": "e⁽ᵗ⁾"},  # (W_e: named by what layer 1 reads; a note says what layer 2's reads)
-    # CMU's recurrence has no bias, h_t = tanh(W_hh h_{t−1} + W_xh x_t): the model's two are named b_h, and said so
-    # with the cell's own equation (an LSTM's gates read the same W_hh h_{t−1} + W_xh x_t, not the tanh RNN's h_t)
+    # CMU's recurrence has no bias, h_t = tanh(W_hh h_{t−1} + W_xh x_t), and CMU writes no LSTM or GRU: the model's
+    # two biases are named b_h, and said so in a sentence of its own; then the cell's equation as this model computes
+    # it, its bias in it (an LSTM's gates read W_hh h_{t−1} + W_xh x_t + b_h, not the tanh RNN's h_t)
     "cmu": {"names": {"W_ih": "W_xh", "W_hh": "W_hh", "b_ih": "b_h", "b_hh": "b_h", "W_hy": "W_hy", "b_y": "b_y",
-                      "J": "L"}, "time": "subscript",
-            "no_bias": {"": "h_t = tanh(W_hh h_{t−1} + W_xh x_t)",
-                        "lstm": "i, f, g, o = σ, σ, tanh, σ of (W_hh h_{t−1} + W_xh x_t)",
-                        "gru": "r, z and n read W_hh h_{t−1} and W_xh x_t"}},
+                      "J": "L"}, "time": "subscript", "lecture": "CMU",
+            "no_bias": {"": "h_t = tanh(W_hh h_{t−1} + W_xh x_t + b_h)",
+                        "lstm": "i, f, g, o = σ, σ, tanh, σ of (W_hh h_{t−1} + W_xh x_t + b_h)",
+                        "gru": "r, z and n read W_xh x_t + b_h′ and W_hh h_{t−1} + b_h″"}},
     # USC writes a GRU's gates with W and U: z_t = σ(W⁽ᶻ⁾ x_t + U⁽ᶻ⁾ h_{t−1}) (its own names for a GRU's weights)
-    "usc": {"names": {"W_ih": "W_x", "W_hh": "W_h", "b_ih": "b", "b_hh": "b"}, "time": "subscript",
+    "usc": {"names": {"W_ih": "W_x", "W_hh": "W_h", "b_ih": "b", "b_hh": "b"}, "time": "subscript", "lecture": "USC",
             "gru": {"W_ih": "W", "W_hh": "U"}},
     "elman": {"names": {"W_ih": "W", "W_hh": "V", "b_ih": "b_h", "b_hh": "b_h", "W_hy": "U", "b_y": "b_y"},
               "time": "subscript"},
@@ -98,11 +99,12 @@ class Notation:
 
     @property
     def module_letters(self) -> int:
-        """The fewest letters of a module's mark: with the time above, its word under the symbol (h_enc⁽¹⁾, not
-        h⁽ᵉ⁾⁽¹⁾: two indices side by side, and e, CS224N's embedding, as the encoder's mark); else one (h₁⁽ᵉ⁾).
+        """The fewest letters of a module's mark: with the time above, its word, raised in brackets as a layer's
+        mark is and on the weights alike (h^[enc]⁽¹⁾ beside W_h^[enc], not h^[e]⁽¹⁾: e is CS224N's embedding); else
+        one (h₁⁽ᵉ⁾).
 
         >>> resolve("cs224n").at_step("h", "1", "enc"), resolve("pytorch").at_step("h", "1", "e")
-        ('h_enc⁽¹⁾', 'h₁⁽ᵉ⁾')
+        ('h^[enc]⁽¹⁾', 'h₁⁽ᵉ⁾')
         """
         return 3 if self.time == "superscript" else 1
 
@@ -224,11 +226,9 @@ class Notation:
         base = self.symbol(name)
         if step is None:
             return base + self.marked(mark)
-        if self.time == "superscript":  # a module's word under the symbol (h_enc⁽¹⁾: beside the time, h⁽ᵉⁿᶜ⁾⁽¹⁾ would
-            # read as two indices, or a product); a layer and direction in brackets before the time (h^[2→]⁽³⁾)
-            module = re.match(r"[a-z]*", mark).group()
-            return base + (f"_{module}" if module else "") + self.marked(mark[len(module):]) + \
-                f"({step})".translate(TO_SUPERSCRIPT)
+        if self.time == "superscript":  # a module's word, a layer and a direction in brackets before the time
+            # (h^[enc]⁽¹⁾, h^[2→]⁽³⁾), as the weights are marked (W_h^[enc]): one mark for whose, ⁽·⁾ the time alone
+            return base + self.marked(mark) + f"({step})".translate(TO_SUPERSCRIPT)
         written = {"t": "ₜ", "T": "_T", "0": "_0"}.get(step, step.translate(TO_SUBSCRIPT))
         return base + written + self.marked(mark)
 
@@ -282,7 +282,8 @@ class Notation:
         no_bias = preset.get("no_bias", {})
         own = lecture_bias is not None and symbol in (lecture_bias, lecture_bias + BIAS_PARTS[0])  # (not a user's)
         recurrence = no_bias.get(self.cell, no_bias.get("")) if own else None
-        unwritten = f": the lecture writes no bias, {recurrence}" if recurrence else ""
+        # two sentences: whose the symbol is, then the equation this model computes with it (not the lecture's)
+        unwritten = f"; {preset.get('lecture', 'the lecture')} writes no bias. Here {recurrence}" if recurrence else ""
         second = self.names.get("b_hh")
         if self.cell == "gru" and lecture_bias is not None and symbol is not None and second not in (None, symbol):
             # (which is bias_ih: the linear of x that reads it, as the figure draws it)
@@ -296,7 +297,7 @@ class Notation:
         first, second = (self.bias_part(name) for name in BIASES)
         opening = whose[:1].upper() + whose[1:]  # (a note that starts with it: "The RNN's bias_ih, …")
         if recurrence:  # a lecture whose recurrence has no bias (CMU's): the symbol is this model's, not the slides'
-            said = f"{opening} bias_ih, bias_hh: {first}, {second}, {symbol} = {first} + {second}" if parts else \
+            said = f"{symbol} = {first} + {second} ({whose} bias_ih, bias_hh)" if parts else \
                 f"{symbol} = bias_ih + bias_hh, {whose} two biases"
             return [said + unwritten]
         if parts:

@@ -54,7 +54,8 @@ def name_values(picture: Picture, notation: Notation, parameters: set[str], show
     (:func:`.words.write_tokens`)."""
     check_asked(picture, notation, parameters)
     example = layer_example(picture, notation)  # which index is the layer, by a state (h^[2]⁽³⁾: …), or None
-    picture.notes += ([example] if example else []) + mark_notes(picture, notation)
+    marked = mark_notes(picture, notation)  # whose each module's mark is (enc: encoder, dec: decoder)
+    picture.notes += ([example] if example else []) + marked
     notation = notation.for_drawing(picture.nodes)
     name_gradients(picture, notation)
     if {"b_ih", "b_hh"} <= parameters and show_parameters:  # said once, under the figure, not drawn as two b₁
@@ -79,7 +80,7 @@ def name_values(picture: Picture, notation: Notation, parameters: set[str], show
     target = target_written(notation, known is not None and known.next_words and one_module)
     picture.notes = [note.replace(TARGET_OF_STEP, target) for note in picture.notes]
     if notation.time == "superscript" and example is None:  # (an example says what the brackets hold)
-        picture.notes += brackets_note(picture)
+        picture.notes += brackets_note(picture, modules_said=bool(marked))
     picture.notes += upper_layer_notes(picture, notation)
     if tokens is not None:
         write_tokens(picture, list(tokens), None if targets is None else list(targets), known)
@@ -192,17 +193,20 @@ def drawn_texts(picture: Picture) -> list[str]:
         [label for *_, label in picture.edges]
 
 
-def brackets_note(picture: Picture) -> list[str]:
+def brackets_note(picture: Picture, modules_said: bool = False) -> list[str]:
     """Where the time is the parenthesised superscript (CS224N's h⁽ᵗ⁾), what the square brackets of the chains' marks
     are (:meth:`.Notation.marked`: W_h^[2], h^[2→]⁽³⁾), said once: a student reads ⁽·⁾ as the time, and only so.
-    Called where :func:`layer_example` has not said it by an example (h^[2]⁽³⁾: the state h of layer 2 at step 3)."""
+    Called where :func:`layer_example` has not said it by an example (h^[2]⁽³⁾: the state h of layer 2 at step 3).
+    ``modules_said``: :func:`mark_notes` has said whose each module's word is (enc: encoder, h^[enc]⁽¹⁾), which
+    says what those brackets hold — a second line of key for it put an LSTM encoder–decoder's labels under the
+    28 px a slide's need (27.8)."""
     texts = drawn_texts(picture) + list(picture.notes)
     marks = {mark for text in texts for mark in re.findall(r"\^\[([^\]]*)\]", text)}
     if not marks:
         return []
     kinds = [kind for kind, found in (("layer", r"\d"), ("direction", "[→←]"), ("module", "[a-z]"))
-             if any(re.search(found, mark) for mark in marks)]
-    return [f"⁽ᵗ⁾: the time step; [·]: the {' and '.join(kinds)}"]
+             if any(re.search(found, mark) for mark in marks) and not (kind == "module" and modules_said)]
+    return [f"⁽ᵗ⁾: the time step; [·]: the {' and '.join(kinds)}"] if kinds else []
 
 
 def name_gradients(picture: Picture, notation: Notation) -> None:
