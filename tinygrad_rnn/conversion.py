@@ -63,10 +63,11 @@ def to_arguments(op: str, args: tuple, device: Any, dtype: Any) -> tuple[Device 
 
 
 def gradient_array(total: Any, tensor: Any) -> Any:
-    """A plain backward's gradient ``total`` for ``tensor``'s ``.grad`` that is not an array of the
-    tensor's kind, as one: a NumPy scalar (a reduction's result) made a 0-d array. A Tensor is an
-    error (:func:`~tinygrad_rnn.errors.tensor_total_error`): a backward without ``create_graph``
-    returns arrays, and one that returned a Tensor is named here, where it costs nothing.
+    """A plain backward's gradient ``total`` delivered to ``tensor`` (into its ``.grad``, or to
+    ``grad()``'s and ``grad_contributions()``'s caller), as an array: a NumPy scalar (a reduction's
+    result) made a 0-d array. A Tensor is an error (:func:`~tinygrad_rnn.errors.tensor_total_error`):
+    a backward without ``create_graph`` returns arrays, and one that returned a Tensor is named here,
+    where every delivery passes and it costs the walk nothing per op.
 
     >>> import numpy
     >>> gradient_array(numpy.float32(2.0), None)

@@ -95,7 +95,7 @@ def grad(outputs: Tensor | Sequence[Tensor], inputs: Tensor | Sequence[Tensor], 
         if total is None and not allow_unused:
             raise GraphError(f"grad: input {position} ({describe(tensor)}) was not used to compute the outputs. "
                              "Pass allow_unused=True to get None for it.")
-        result.append(None if total is None else _as_tensor(total))
+        result.append(None if total is None else _as_tensor(total, tensor, create_graph))
     return tuple(result)
 
 
@@ -126,7 +126,7 @@ def grad_contributions(output: Tensor, tensor: Tensor, retain_graph: bool = True
     if not terms and not allow_unused:
         raise GraphError(f"grad_contributions: {describe(tensor)} was not used to compute the output, so no "
                          "gradient flows to it. Pass allow_unused=True to get [] for it.")
-    return [(scope, _as_tensor(gradient)) for scope, gradient in terms]
+    return [(scope, _as_tensor(gradient, tensor, create_graph)) for scope, gradient in terms]
 
 
 # ---------------------------------------------------------------------------------------------
@@ -356,7 +356,7 @@ def _accumulate_into_grad(vertex: Any, total: Any, create_graph: bool, fresh: bo
     if tensor is None:  # a retained tensor nobody holds any more: nobody can read its .grad
         return
     if create_graph:
-        total = _as_tensor(total)
+        total = _as_tensor(total, tensor, create_graph)
         tensor.grad = total if tensor.grad is None else tensor.grad + total
         return
     total = total if type(total) is type(tensor.array) else gradient_array(total, tensor)  # (as a rule an array)
@@ -444,6 +444,8 @@ def as_tuple(tensors: Tensor | Sequence[Tensor]) -> tuple:
     return (tensors,) if isinstance(tensors, TensorBase) else tuple(tensors)
 
 
-def _as_tensor(value: Any) -> Tensor:
-    """A gradient as a Tensor: an array wrapped as it is, a NumPy scalar (from a reduction) made 0-d first."""
-    return value if isinstance(value, TensorBase) else TensorBase._make(array_module(value).asarray(value))
+def _as_tensor(value: Any, tensor: Any, create_graph: bool) -> Tensor:
+    """A gradient delivered to ``tensor`` (``grad()``'s and ``grad_contributions()``'s results), as a Tensor: a
+    recorded one as it is; a plain backward's array wrapped, a NumPy scalar (from a reduction) made 0-d first, and
+    a Tensor there an error (:func:`~tinygrad_rnn.conversion.gradient_array`, the check every delivery passes)."""
+    return value if create_graph and isinstance(value, TensorBase) else TensorBase._make(gradient_array(value, tensor))

@@ -329,10 +329,11 @@ def gradient_error(function: Any, gradient: Any, expected: Any, create_graph: bo
 
 
 def tensor_total_error(total: Any, tensor: Any) -> ReturnedGradientError:
-    """The error for a Tensor ``total`` reaching ``tensor``'s ``.grad`` in a backward without
+    """The error for a Tensor ``total`` delivered to ``tensor`` in a backward without
     ``create_graph``, where every gradient is an array: some op's backward returned a Tensor. Found
-    where the total is delivered (:func:`~tinygrad_rnn.conversion.gradient_array`), on the path of
-    the rare value that is not an array already, so it costs the walk nothing; under
+    where the total is delivered (:func:`~tinygrad_rnn.conversion.gradient_array`, which every delivery
+    calls: into ``.grad``, and to ``grad()``'s and ``grad_contributions()``'s caller), on the path of the
+    rare value that is not an array already, so it costs the walk nothing per op; under
     ``detect_anomaly`` the walk checks each op's gradients and names the op (:func:`gradient_error`)."""
     return ReturnedGradientError(
         f"backward: the gradient reaching {describe(tensor)} is a Tensor ({describe(total)}), in a backward without "
