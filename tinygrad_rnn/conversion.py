@@ -73,7 +73,7 @@ def gradient_array(total: Any, tensor: Any) -> Any:
     >>> gradient_array(numpy.float32(2.0), None)
     array(2., dtype=float32)
     """
-    if hasattr(total, "grad_fn") and hasattr(total, "array"):  # a Tensor (this module sits below tensor_base.py)
+    if isinstance(total, TensorValues):  # a Tensor (TensorBase inherits TensorValues: this module is below it)
         raise tensor_total_error(total, tensor)
     return array_module(total).asarray(total)
 
