@@ -286,24 +286,24 @@ def backpropagate(seeds: list[tuple[Tensor, Any]], targets: tuple[Tensor, ...] |
             continue
         if STATE.writes != function.recorded_at:  # something was written in place since it was recorded
             check_saved_unchanged(function)
-        try:  # (free until raised) a backward that breaks the op contract, in what it reads or returns, is named
+        try:  # (free until raised) a backward that breaks the op contract (its call, what it reads) is named
             if create_graph:  # the backward recorded, each saved array back in its place in the graph
                 with recording_gradient(function.scope, of=function):
                     terms = function.backward(output_grad, *function.recorded_arguments(reached))
             else:
                 terms = function.backward(output_grad, function.saved_output, *function.saved_inputs)  # (values)
-            # terms: one gradient per input (the op contract, function.py), each one term of that input's total
-            terms = terms if type(terms) is tuple else (terms,)  # an op with one input returns its one term
-            if len(terms) != len(function.parents):  # zip below would drop the extra ones without a word
-                raise grad_count_error(function, terms)
-            for parent, term, needs_grad in zip(function.parents, terms, function.needs_input_grad):  # (the edges)
-                if needs_grad and (needed is None or parent in needed):  # (None, a list, a number: no .shape)
-                    if term.shape != parent.shape or term.dtype is not parent.dtype or check_each_term:
-                        term = _fitted_to_input(function, parent, term, create_graph)
-                    # ∂J/∂parent += term: the table adds with + (fast/'s table unless TINYGRAD_RNN_FAST=0)
-                    table.add(parent, term, function.scope, function)
-        except (TypeError, AttributeError, ValueError) as error:
+        except (TypeError, AttributeError, ValueError) as error:  # (only the call: not the table's errors below)
             raise_backward_contract_error(function, error, create_graph)
+        # terms: one gradient per input (the op contract, function.py), each one term of that input's total
+        terms = terms if type(terms) is tuple else (terms,)  # an op with one input returns its one term
+        if len(terms) != len(function.parents):  # zip below would drop the extra ones without a word
+            raise grad_count_error(function, terms)
+        for parent, term, needs_grad in zip(function.parents, terms, function.needs_input_grad):  # (the edges)
+            if needs_grad and (needed is None or parent in needed):  # (None, a list, a number: no .shape: named below)
+                if getattr(term, "shape", None) != parent.shape or term.dtype is not parent.dtype or check_each_term:
+                    term = _fitted_to_input(function, parent, term, create_graph)
+                # ∂J/∂parent += term: the table adds with + (fast/'s table unless TINYGRAD_RNN_FAST=0)
+                table.add(parent, term, function.scope, function)
         if not retain_graph:
             function.release()
     for leaf in reversed(leaves):  # last, the leaves: each total goes into its .grad (or to grad()'s caller)
@@ -380,6 +380,8 @@ def _fitted_to_input(function: Function, expected: Any, term: Any, create_graph:
     test of shape and dtype fails. With ``create_graph`` the sum and the
     cast are recorded as part of the op's backward, as its rule is (its scope, its step)."""
     with recording_gradient(function.scope, of=function) if create_graph else contextlib.nullcontext():
+        if not hasattr(term, "shape"):  # None for an input that needs a gradient, a list, a number
+            raise gradient_error(function, term, expected, create_graph)
         if term.shape != expected.shape and isinstance(function, Broadcasting):  # the input was broadcast:
             term = sum_to(term, expected.shape)  # used once per copy, the gradients of its copies add up
         wrong_kind = array_module(term).ndarray if create_graph else TensorBase  # (fast/'s products are neither)
