@@ -445,3 +445,20 @@ def test_the_order_is_the_order_ops_were_recorded_in():
     assert leaves == [x] and list(ops) == [t.grad_fn for t in recorded]
     total.sum().backward()  # the walk, in reverse: every gradient of a tensor arrives before its op runs
     assert x.grad.tolist() == pytest.approx([2 * (1 - numpy.tanh(2.0) ** 2) + 3] * 3)
+
+
+def test_an_error_of_the_gradient_table_is_not_blamed_on_the_op(monkeypatch):
+    """The walk names a backward that breaks the op contract; the table's own errors are not the op's. The walk's
+    try used to hold the loop over the terms too, so this was reported as 'backward of sum failed (TypeError: …)'
+    with the op contract's advice on what sum saves, which was beside the point."""
+    class BrokenTable(tr.engine.GradientTable):
+        def add(self, vertex, term, scope, of=None):
+            if of is not None:  # an op's term (the seed is added before the walk)
+                raise TypeError("the table's own bug")
+            super().add(vertex, term, scope, of)
+
+    monkeypatch.setattr(tr.engine, "GRADIENT_TABLE", BrokenTable)
+    x = tr.tensor([1.0, 2.0], requires_grad=True)
+    with pytest.raises(TypeError) as caught:
+        (x * 3).sum().backward()
+    assert str(caught.value) == "the table's own bug"

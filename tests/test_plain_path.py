@@ -171,7 +171,9 @@ def test_the_plain_path_is_within_its_budget_of_1500_lines_of_code():
 # −4 +1: a gradient's total made an array once, in conversion.gradient_array (which also names a Tensor a plain
 # backward returned) and engine._as_tensor, not in engine._as_array too; _fitted_to_input's wrong kind of term (an
 # array in a recorded backward, a Tensor in a plain one)
-LINES_TODAY = 1496
+# +2: a backward's call alone in the walk's try (its terms checked after it, so the table's own errors are not the
+# op's): a returned value with no shape (None, a list, a number) named in _fitted_to_input
+LINES_TODAY = 1498
 
 
 def test_the_reading_order_states_the_counts_the_script_gives():

@@ -220,6 +220,29 @@ def test_a_tensor_from_a_plain_backward_is_named_at_the_leaf_and_by_detect_anoma
         (fast.install if was_installed else fast.uninstall)()
 
 
+ENTRY_POINTS = {  # each way a gradient is delivered: into .grad, grad()'s results, grad_contributions()' terms
+    "backward": lambda y, x: y.backward(),
+    "grad": lambda y, x: tr.grad(y, x),
+    "grad_contributions": lambda y, x: tr.grad_contributions(y, x),
+}
+
+
+@pytest.mark.parametrize("installed", [True, False], ids=["fast", "plain table"])
+@pytest.mark.parametrize("entry", list(ENTRY_POINTS))
+def test_a_tensor_from_a_plain_backward_is_named_by_every_entry_point(entry, installed):
+    """grad() and grad_contributions() used to return the op's own Tensor without a word (only .grad named it)."""
+    wraps_in_a_tensor = returning(lambda grad, d: tr.tensor(grad / (d * d)))
+    was_installed = fast.gradient_table.installed()
+    (fast.install if installed else fast.uninstall)()
+    try:
+        x = a_leaf()
+        with pytest.raises(tr.ReturnedGradientError, match=r"the gradient reaching Tensor\(shape=\(3,\), float64, "
+                                                           r"cpu\) is a Tensor .*tr\.detect_anomaly\(\)"):
+            ENTRY_POINTS[entry]((wraps_in_a_tensor.apply(x * 1) * 2).sum(), x)
+    finally:
+        (fast.install if was_installed else fast.uninstall)()
+
+
 def test_an_array_from_a_recorded_backward_is_named_not_cut_from_the_graph():
     """It used to pass without a word, the gradient cut from the graph: its second derivative was lost."""
     takes_the_array = returning(lambda grad, d: (grad / (d * d)).array)  # its array: out of the graph

@@ -115,9 +115,6 @@ def _last_step_loss(cell: str, args: argparse.Namespace):
     return last_step_loss(layer, args.steps, device, seed=args.seed + 1), layer  # (the deck's vanishing slide's too)
 
 
-CELL_NAMES = {"rnn": "tanh RNN", "lstm": "LSTM", "gru": "GRU"}
-
-
 def _relu(cell: str, args: argparse.Namespace) -> bool:
     """Whether the model asked for is a ReLU RNN (``--nonlinearity relu``, an RNN's alone)."""
     return cell == "rnn" and getattr(args, "nonlinearity", "tanh") == "relu"
@@ -125,6 +122,8 @@ def _relu(cell: str, args: argparse.Namespace) -> bool:
 
 def _cell_name(cell: str, args: argparse.Namespace) -> str:
     """The cell as a sentence names it: "tanh RNN", or "ReLU RNN" with ``--nonlinearity relu``."""
+    from .viz.notation import CELL_NAMES
+
     return "ReLU RNN" if _relu(cell, args) else CELL_NAMES[cell]
 
 
@@ -257,6 +256,8 @@ def lecture(args: argparse.Namespace) -> int:
     move each prediction of a trained character model."""
     import tinygrad_rnn as tr
 
+    from .viz.notation import CELL_NAMES
+
     if args.checkpoint:
         if not args.text:
             raise ValueError("--checkpoint needs --text, the characters to analyse")
@@ -264,10 +265,9 @@ def lecture(args: argparse.Namespace) -> int:
         page = tr.viz.connectivity(model, found.vocabulary, args.text, title=args.title)
     else:
         cells = ["rnn", "lstm", "gru"] if args.compare else [args.cell]
-        names = {"rnn": "tanh RNN", "lstm": "LSTM", "gru": "GRU"}
         cases = {}
         for cell in cells:
-            cases[names[cell]] = _last_step_loss(cell, args)
+            cases[CELL_NAMES[cell]] = _last_step_loss(cell, args)
         (first, (loss, layer)), *others = cases.items()
         page = tr.viz.lecture(loss, layer, level=args.level, title=args.title, name=first, compare=dict(others),
                               notation=_notation(args), tokens=args.tokens)

@@ -63,16 +63,17 @@ def to_arguments(op: str, args: tuple, device: Any, dtype: Any) -> tuple[Device 
 
 
 def gradient_array(total: Any, tensor: Any) -> Any:
-    """A plain backward's gradient ``total`` for ``tensor``'s ``.grad`` that is not an array of the
-    tensor's kind, as one: a NumPy scalar (a reduction's result) made a 0-d array. A Tensor is an
-    error (:func:`~tinygrad_rnn.errors.tensor_total_error`): a backward without ``create_graph``
-    returns arrays, and one that returned a Tensor is named here, where it costs nothing.
+    """A plain backward's gradient ``total`` delivered to ``tensor`` (into its ``.grad``, or to
+    ``grad()``'s and ``grad_contributions()``'s caller), as an array: a NumPy scalar (a reduction's
+    result) made a 0-d array. A Tensor is an error (:func:`~tinygrad_rnn.errors.tensor_total_error`):
+    a backward without ``create_graph`` returns arrays, and one that returned a Tensor is named here,
+    where every delivery passes and it costs the walk nothing per op.
 
     >>> import numpy
     >>> gradient_array(numpy.float32(2.0), None)
     array(2., dtype=float32)
     """
-    if hasattr(total, "grad_fn") and hasattr(total, "array"):  # a Tensor (this module sits below tensor_base.py)
+    if isinstance(total, TensorValues):  # a Tensor (TensorBase inherits TensorValues: this module is below it)
         raise tensor_total_error(total, tensor)
     return array_module(total).asarray(total)
 

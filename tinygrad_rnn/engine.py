@@ -95,7 +95,7 @@ def grad(outputs: Tensor | Sequence[Tensor], inputs: Tensor | Sequence[Tensor], 
         if total is None and not allow_unused:
             raise GraphError(f"grad: input {position} ({describe(tensor)}) was not used to compute the outputs. "
                              "Pass allow_unused=True to get None for it.")
-        result.append(None if total is None else _as_tensor(total))
+        result.append(None if total is None else _as_tensor(total, tensor, create_graph))
     return tuple(result)
 
 
@@ -126,7 +126,7 @@ def grad_contributions(output: Tensor, tensor: Tensor, retain_graph: bool = True
     if not terms and not allow_unused:
         raise GraphError(f"grad_contributions: {describe(tensor)} was not used to compute the output, so no "
                          "gradient flows to it. Pass allow_unused=True to get [] for it.")
-    return [(scope, _as_tensor(gradient)) for scope, gradient in terms]
+    return [(scope, _as_tensor(gradient, tensor, create_graph)) for scope, gradient in terms]
 
 
 # ---------------------------------------------------------------------------------------------
@@ -286,24 +286,24 @@ def backpropagate(seeds: list[tuple[Tensor, Any]], targets: tuple[Tensor, ...] |
             continue
         if STATE.writes != function.recorded_at:  # something was written in place since it was recorded
             check_saved_unchanged(function)
-        try:  # (free until raised) a backward that breaks the op contract, in what it reads or returns, is named
+        try:  # (free until raised) a backward that breaks the op contract (its call, what it reads) is named
             if create_graph:  # the backward recorded, each saved array back in its place in the graph
                 with recording_gradient(function.scope, of=function):
                     terms = function.backward(output_grad, *function.recorded_arguments(reached))
             else:
                 terms = function.backward(output_grad, function.saved_output, *function.saved_inputs)  # (values)
-            # terms: one gradient per input (the op contract, function.py), each one term of that input's total
-            terms = terms if type(terms) is tuple else (terms,)  # an op with one input returns its one term
-            if len(terms) != len(function.parents):  # zip below would drop the extra ones without a word
-                raise grad_count_error(function, terms)
-            for parent, term, needs_grad in zip(function.parents, terms, function.needs_input_grad):  # (the edges)
-                if needs_grad and (needed is None or parent in needed):  # (None, a list, a number: no .shape)
-                    if term.shape != parent.shape or term.dtype is not parent.dtype or check_each_term:
-                        term = _fitted_to_input(function, parent, term, create_graph)
-                    # ∂J/∂parent += term: the table adds with + (fast/'s table unless TINYGRAD_RNN_FAST=0)
-                    table.add(parent, term, function.scope, function)
-        except (TypeError, AttributeError, ValueError) as error:
+        except (TypeError, AttributeError, ValueError) as error:  # (only the call: not the table's errors below)
             raise_backward_contract_error(function, error, create_graph)
+        # terms: one gradient per input (the op contract, function.py), each one term of that input's total
+        terms = terms if type(terms) is tuple else (terms,)  # an op with one input returns its one term
+        if len(terms) != len(function.parents):  # zip below would drop the extra ones without a word
+            raise grad_count_error(function, terms)
+        for parent, term, needs_grad in zip(function.parents, terms, function.needs_input_grad):  # (the edges)
+            if needs_grad and (needed is None or parent in needed):  # (None, a list, a number: no .shape: named below)
+                if getattr(term, "shape", None) != parent.shape or term.dtype is not parent.dtype or check_each_term:
+                    term = _fitted_to_input(function, parent, term, create_graph)
+                # ∂J/∂parent += term: the table adds with + (fast/'s table unless TINYGRAD_RNN_FAST=0)
+                table.add(parent, term, function.scope, function)
         if not retain_graph:
             function.release()
     for leaf in reversed(leaves):  # last, the leaves: each total goes into its .grad (or to grad()'s caller)
@@ -356,7 +356,7 @@ def _accumulate_into_grad(vertex: Any, total: Any, create_graph: bool, fresh: bo
     if tensor is None:  # a retained tensor nobody holds any more: nobody can read its .grad
         return
     if create_graph:
-        total = _as_tensor(total)
+        total = _as_tensor(total, tensor, create_graph)
         tensor.grad = total if tensor.grad is None else tensor.grad + total
         return
     total = total if type(total) is type(tensor.array) else gradient_array(total, tensor)  # (as a rule an array)
@@ -380,6 +380,8 @@ def _fitted_to_input(function: Function, expected: Any, term: Any, create_graph:
     test of shape and dtype fails. With ``create_graph`` the sum and the
     cast are recorded as part of the op's backward, as its rule is (its scope, its step)."""
     with recording_gradient(function.scope, of=function) if create_graph else contextlib.nullcontext():
+        if not hasattr(term, "shape"):  # None for an input that needs a gradient, a list, a number
+            raise gradient_error(function, term, expected, create_graph)
         if term.shape != expected.shape and isinstance(function, Broadcasting):  # the input was broadcast:
             term = sum_to(term, expected.shape)  # used once per copy, the gradients of its copies add up
         wrong_kind = array_module(term).ndarray if create_graph else TensorBase  # (fast/'s products are neither)
@@ -444,6 +446,8 @@ def as_tuple(tensors: Tensor | Sequence[Tensor]) -> tuple:
     return (tensors,) if isinstance(tensors, TensorBase) else tuple(tensors)
 
 
-def _as_tensor(value: Any) -> Tensor:
-    """A gradient as a Tensor: an array wrapped as it is, a NumPy scalar (from a reduction) made 0-d first."""
-    return value if isinstance(value, TensorBase) else TensorBase._make(array_module(value).asarray(value))
+def _as_tensor(value: Any, tensor: Any, create_graph: bool) -> Tensor:
+    """A gradient delivered to ``tensor`` (``grad()``'s and ``grad_contributions()``'s results), as a Tensor: a
+    recorded one as it is; a plain backward's array wrapped, a NumPy scalar (from a reduction) made 0-d first, and
+    a Tensor there an error (:func:`~tinygrad_rnn.conversion.gradient_array`, the check every delivery passes)."""
+    return value if create_graph and isinstance(value, TensorBase) else TensorBase._make(gradient_array(value, tensor))

@@ -129,10 +129,9 @@ def raise_backward_contract_error(function: Any, error: Exception, create_graph:
     ``x.exp()`` on a stand-in; or a ValueError: ``grad /= …`` into a read-only grad): raises one of
     the same kind from it, naming the op, what failed, and what the op contract
     (tinygrad_rnn/function.py) gives its backward — the usual cause. Any other ValueError is not the
-    contract's: it is raised again as it was (its own message is the right one). An AttributeError
-    the walk raised itself, reading a returned gradient's ``.shape``, is about what backward returned
-    (:func:`returned_value_error`). Only then is a message made: the walk catches the error around the
-    call and the loop over what it returned, which costs nothing until one is raised.
+    contract's: it is raised again as it was (its own message is the right one). Only then is a message
+    made: the walk catches the error around the call alone, which costs nothing until one is raised
+    (what backward returned is checked after it, each wrong kind with its own error).
 
     >>> import tinygrad_rnn as tr
     >>> class Square(tr.Function):
@@ -149,10 +148,6 @@ def raise_backward_contract_error(function: Any, error: Exception, create_graph:
     saves_inputs = True). See the op contract in tinygrad_rnn/function.py.
     """
     name, saves, text = function.name, function.saves_inputs, str(error)
-    if isinstance(error, ReturnedGradientError):  # made in this module from what backward returned: said already
-        raise error
-    if isinstance(error, AttributeError) and raised_where_caught(error):  # the walk read a returned gradient's .shape
-        raise returned_value_error(function, error.obj) from None
     if isinstance(error, ValueError):  # NumPy's "output array is read-only", "assignment destination is read-only"
         if "read-only" not in text:
             raise error
@@ -252,7 +247,7 @@ def grad_shape_error(function: Any, gradient: Any, expected: Any) -> ShapeError:
 def returned_value_error(function: Any, value: Any) -> ReturnedGradientError:
     """The error for an op whose backward returned, as an input's gradient, a value with no shape —
     None for an input that needs a gradient, a list, a number — naming what it returned and what to
-    return instead. The walk finds these reading the value's ``.shape``, which it does anyway.
+    return instead. The walk finds these where a returned value has no ``.shape`` (its check of each term).
 
     >>> import tinygrad_rnn as tr
     >>> class Double(tr.Function):
@@ -288,10 +283,10 @@ def returned_value_error(function: Any, value: Any) -> ReturnedGradientError:
 
 
 def gradient_error(function: Any, gradient: Any, expected: Any, create_graph: bool) -> Exception:
-    """The error for one gradient an op's backward returned for its input ``expected``: at a shape
-    that is not the input's (:func:`grad_shape_error`); of no floating dtype (a mask, a count); an
-    array from a recorded backward (``create_graph``), cut from the graph, or a Tensor from a plain
-    one.
+    """The error for one gradient an op's backward returned for its input ``expected``: a value with
+    no shape (:func:`returned_value_error`); at a shape that is not the input's
+    (:func:`grad_shape_error`); of no floating dtype (a mask, a count); an array from a recorded
+    backward (``create_graph``), cut from the graph, or a Tensor from a plain one.
 
     >>> import tinygrad_rnn as tr
     >>> class Relu(tr.Function):
@@ -306,6 +301,8 @@ def gradient_error(function: Any, gradient: Any, expected: Any, create_graph: bo
     of one: multiply grad by it (grad * mask). See the op contract in tinygrad_rnn/function.py.
     """
     name = function.name
+    if not hasattr(gradient, "shape"):  # None, a list, a number
+        return returned_value_error(function, gradient)
     if tuple(gradient.shape) != tuple(expected.shape):
         return grad_shape_error(function, gradient, expected)
     if gradient.dtype.kind in "biu":
@@ -329,10 +326,11 @@ def gradient_error(function: Any, gradient: Any, expected: Any, create_graph: bo
 
 
 def tensor_total_error(total: Any, tensor: Any) -> ReturnedGradientError:
-    """The error for a Tensor ``total`` reaching ``tensor``'s ``.grad`` in a backward without
+    """The error for a Tensor ``total`` delivered to ``tensor`` in a backward without
     ``create_graph``, where every gradient is an array: some op's backward returned a Tensor. Found
-    where the total is delivered (:func:`~tinygrad_rnn.conversion.gradient_array`), on the path of
-    the rare value that is not an array already, so it costs the walk nothing; under
+    where the total is delivered (:func:`~tinygrad_rnn.conversion.gradient_array`, which every delivery
+    calls: into ``.grad``, and to ``grad()``'s and ``grad_contributions()``'s caller), on the path of the
+    rare value that is not an array already, so it costs the walk nothing per op; under
     ``detect_anomaly`` the walk checks each op's gradients and names the op (:func:`gradient_error`)."""
     return ReturnedGradientError(
         f"backward: the gradient reaching {describe(tensor)} is a Tensor ({describe(total)}), in a backward without "
@@ -361,7 +359,7 @@ def raised_at_the_call(error: Exception) -> bool:
 
 def raised_where_caught(error: Exception) -> bool:
     """Whether ``error`` was raised by the line of the frame that caught it, not inside a function that
-    line called: the walk's own ``term.shape``, of a returned gradient, not a backward's ``x.exp()``."""
+    line called: the walk's call of a backward that its signature refuses, not a backward's ``x.exp()``."""
     return error.__traceback__ is not None and error.__traceback__.tb_next is None
 
 

@@ -20,13 +20,13 @@ from typing import Any
 from .chains import module_marks
 from .gru_rows import label_candidate_rows
 from .layout import labelled_layout
-from .notation import BIASES, PRESETS, Notation
+from .notation import BIASES, CELL_NAMES, PRESETS, Notation
 from .slide import figure_slide
 from .svg import picture_to_svg
 from .value_names import target_written
 
 Figure = tuple[str, list[str]]  # a drawing's SVG, and its notes: what its labels mean
-CELLS = {"rnn": "tanh RNN", "lstm": "LSTM", "gru": "GRU"}
+CELLS = CELL_NAMES  # the deck's cells, one deck each (notation.CELL_NAMES)
 
 
 class Lecture:

@@ -30,7 +30,7 @@ from ..nn.chains import vertex_that_made
 from .initial_states import renamed
 from .kept_steps import left_out
 from .levels import group_key
-from .picture import CHOICES, DETACHED, GRADIENT_STOPS, Node, in_time, steps_in_time
+from .picture import CHOICES, CUTS, DETACHED, Node, in_time, steps_in_time
 
 PREVIOUS_CHUNK = "previous chunk"  # a chunk's initial state, cut from the last state of the chunk before (not drawn)
 
@@ -94,11 +94,17 @@ def draw_detached(nodes: list[Node], edges: list, found: dict[int, int], before:
     return [nodes[p] for p in kept], [(index[tail], index[head], label) for tail, head, label in moved]
 
 
+def carried_in(nodes: list[Node], edges: list[tuple[int, int, str]]) -> set[int]:
+    """A chunk's states from the chunk before (:func:`draw_detached`): the inputs out of which a detach() carries a
+    value, and no gradient. A BPTT figure keeps them, drawn where the gradient stops (``views.py``)."""
+    return {tail for tail, _, label in edges if label == DETACHED and nodes[tail].kind == "input"}
+
+
 def named_in_gap(label: str, nodes: list[Node], tail: int, head: int) -> bool:
     """Whether a straight arrow between a step and a node beside it is given room for its name in the gap between
     them (``coordinates.py``): any but a choice's (it drops in a gap); a cut's only where it joins a chunk's state
     from the chunk before (its words ran over that node, and "gradient stops" under the arrow into the cell)."""
-    cut = label in (DETACHED, GRADIENT_STOPS)
+    cut = label in CUTS
     return label not in CHOICES or cut and "input" in (nodes[tail].kind, nodes[head].kind)
 
 
@@ -115,7 +121,7 @@ def cuts_in_time(nodes: list[Node], edges: list[tuple[int, int, str]]) -> list[i
     steps = {when: index for index, when in enumerate(sorted(set(steps_in_time(nodes, edges, True)) | hidden))}
     at = in_time(nodes, edges)
     return sorted({min(steps[at[tail]], steps[at[head]]) for tail, head, label in edges
-                   if label in (DETACHED, GRADIENT_STOPS) and at[tail] in steps and at[head] in steps})
+                   if label in CUTS and at[tail] in steps and at[head] in steps})
 
 
 def around_cuts(kept: tuple[int, ...], count: int, cuts: list[int], beside: bool = True) -> tuple[int, ...] | None:

@@ -81,7 +81,7 @@ from .user_steps import (
     split_recurrences,
     steps_holding_calls,
 )
-from .value_names import loss_named_by_user, name_values
+from .value_names import name_values
 from .views import bptt_picture, forward_and_backward_picture, rolled_picture
 from .walk import fold_transposed_weights, gradients_of, leaves_of, place_step_inputs, token_inputs, walk
 from .weight_key import write_weight_key
@@ -174,12 +174,12 @@ def build_picture(tensors: tuple[Tensor, ...], level: str = "op", backward: bool
     known = loss_targets(tensors) if (tokens is not None and targets is None) or backward else None
     leaves = [t for t in leaves_of(roots) if t.name]  # the layers' cells by their weights: gone from the picture
     cells = cells_of_weights([(t.name, t) for t in leaves])  # each module's own (a GRU beside an RNN: both)
-    name_values(picture, notation.for_cells(cells), {short_name(t.name) for t in leaves}, params != "hide",
-                tokens, targets, known)
+    written_in = name_values(picture, notation.for_cells(cells), {short_name(t.name) for t in leaves},
+                             params != "hide", tokens, targets, known)
     picture.notes += input_weight_notes(picture, notation)  # CS224N's W_e drawn on x⁽ᵗ⁾: what x⁽ᵗ⁾ stands for
     if level != "op":  # each sequence's h_n, where a batch ran with lengths=
         modules = {node.chain: node.row[0] for node in picture.nodes if node.chain is not None and node.row}
-        loss = loss_named_by_user(picture, notation).symbol("J") if backward else ""  # (∂L/∂hₜ, as its arrows)
+        loss = written_in.symbol("J") if backward else ""  # (∂L/∂hₜ, as its arrows)
         picture.notes += lengths_notes(roots, notation, modules, gradient_of=loss)
     if level != "op" and not backward:  # a head's states that a cat joined: [h₄⁽→⁾; h₁⁽←⁾] under its name
         write_concatenations(picture, concatenations(tensors), notation)

@@ -33,7 +33,7 @@ from ..tensor import Tensor
 from .lecture_numbers import rounded
 from .lecture_panel import panel_data, slug
 from .mathml import _escape
-from .notation import Notation, resolve
+from .notation import CELL_NAMES, Notation, resolve
 from .slide import html_of
 
 ASSETS = pathlib.Path(__file__).resolve().parent
@@ -124,7 +124,7 @@ def connectivity(model: Any, vocabulary: Any, text: str, *, title: str = "") -> 
 def _kind_name(loss: Tensor, layer: Any) -> str:
     if layer is not None:
         return type(layer).__name__
-    return {"rnn": "tanh RNN", "lstm": "LSTM", "gru": "GRU"}[analysis.find_recurrence(loss).kind]
+    return CELL_NAMES[analysis.find_recurrence(loss).kind]
 
 
 def _colour_scale(norms: list[float]) -> list[float]:

@@ -52,7 +52,8 @@ def gru_update(step: int) -> str:
 
 TIME_SUBSCRIPT = re.compile(r"(?<!\w)([^\W\d_Σ])_(\{[^}]*\}|\d+|t[+−]1|[tT])(?!\w)")  # h_t, x_{t+1}; not W_hh, Σ_t
 BIAS_PARTS = ("′", "″")  # b₁′ and b₁″: the two tensors PyTorch stores for the lecture's one bias b₁
-CELL_WORDS = {"": "RNN", "lstm": "LSTM", "gru": "GRU"}  # a cell's kind, as a figure's note names it ("the RNN's layer")
+# A cell's kind (analysis.Recurrence.kind) as the lecture names it: the one map the page, the deck and the command read
+CELL_NAMES = {"rnn": "tanh RNN", "lstm": "LSTM", "gru": "GRU"}
 BIASES = ("b_ih", "b_hh")  # a layer's two, in the order of their parts' marks: b₁′ is bias_ih, b₁″ bias_hh
 LOSS_LETTER = re.compile(r"(?<![A-Za-z])J(?![A-Za-z])")  # J, ∂J/∂h_t, J_t; not Jacobian
 
@@ -273,7 +274,9 @@ class Notation:
         PyTorch's bias_ih
         """
         if self.cells:
-            one_each = ((replace(self, cells=()).for_cell(cell), f"the {CELL_WORDS[cell]}'s") for cell in self.cells)
+            # (a drawing's cells are "", "lstm", "gru": "" an RNN's of either nonlinearity, so "the RNN's", no "tanh")
+            one_each = ((replace(self, cells=()).for_cell(cell), f"the {CELL_NAMES[cell] if cell else 'RNN'}'s")
+                        for cell in self.cells)
             return list(dict.fromkeys(note for notation, whose in one_each
                                       for note in notation.merged_biases(parts, whose)))
         symbol = self.names.get("b_ih")

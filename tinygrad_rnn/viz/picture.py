@@ -17,7 +17,8 @@ from .scripts import TO_SUBSCRIPT
 PER_STEP = "per step"  # the first part of the row of a node split per step (e_t below a cell, ŷ_t, J_t above)
 DETACHED = "detach(): value only, no gradient"  # a state carried across a detach() (truncated BPTT: detached.py)
 GRADIENT_STOPS = "gradient stops (detach)"  # its mark in a backward figure, where no gradient arrow crosses the cut
-CHOICES = ("argmax", "sampled", DETACHED, GRADIENT_STOPS)  # labels of an edge along which no gradient passes: a
+CUTS = (DETACHED, GRADIENT_STOPS)  # a detach()'s labels: the value carried across it (forward), its cut (backward)
+CHOICES = ("argmax", "sampled", *CUTS)  # labels of an edge along which no gradient passes: a
 # choice (ŷ_t → the next input, how the token was chosen), or a detached value and its cut: drawn dashed
 CHOICE_INPUT = -1  # the input position of such a link in graph.py's links: not an input of the op
 BACKWARD_ROW = "∂"  # the first part of a row of the backward half of a forward-and-backward figure (drawn below)

@@ -48,10 +48,11 @@ TOKEN = re.compile(r"(?<![\w\u0302])([A-Za-zŷ\u0302]+)(?:(_0|_T|_n|[₀₁₂�
 
 def name_values(picture: Picture, notation: Notation, parameters: set[str], show_parameters: bool,
                 tokens: list[str] | None, targets: list[str] | None = None,
-                known: LossTargets | None = None) -> None:
+                known: LossTargets | None = None) -> Notation:
     """The last step of a drawing: check the names asked for, say once that the lecture's one bias
     is the layer's two, write the values (h₃⁽¹⁾, J⁽³⁾) in the notation, and the words by x_t and J_t
-    (:func:`.words.write_tokens`)."""
+    (:func:`.words.write_tokens`). Returns the notation the figure is written in (its loss's letter, the
+    user's where :func:`loss_named_by_user` took it), for the notes written after it."""
     check_asked(picture, notation, parameters)
     example = layer_example(picture, notation)  # which index is the layer, by a state (h^[2]⁽³⁾: …), or None
     marked = mark_notes(picture, notation)  # whose each module's mark is (enc: encoder, dec: decoder)
@@ -87,6 +88,7 @@ def name_values(picture: Picture, notation: Notation, parameters: set[str], show
     elif targets is not None:
         raise ValueError("targets: what each J_t should predict is written beside the words it is for; pass "
                          "tokens=[...] too (the words of x_1 … x_T)")
+    return notation
 
 
 def _is_loss(node: Node) -> bool:

@@ -17,6 +17,7 @@ from __future__ import annotations
 import re
 from dataclasses import replace
 
+from .detached import carried_in
 from .gradient_labels import STEP_BAR_NOTE, STEP_DIGITS, arrow_labels, loss_name, scores_note, sum_note
 from .kept_steps import left_out_said
 from .levels import unique
@@ -70,13 +71,13 @@ def bptt_picture(forward: Picture, generic: bool = False, slide: bool = False, w
     ``"overlaid"`` on its own nodes (``overlaid.py``)."""
     under_forward = with_forward is not None
     forward, unreached = _reaching_the_loss(forward)
-    carried_in = {tail for tail, _, label in forward.edges if label == DETACHED and forward.nodes[tail].kind == "input"}
+    carried = carried_in(forward.nodes, forward.edges)
     # a layer's dropout= mask: the cells it feeds use it again going back (drawn into them, as forward)
     masks = {tail for tail, head, _ in forward.edges if is_dropout_mask(forward.nodes[tail]) and
              forward.nodes[head].kind == "group" and forward.nodes[head].chain is not None and head not in unreached}
     # (carried in: a chunk's state from the chunk before, where its gradient stops)
     kept = [i for i, n in enumerate(forward.nodes) if (n.kind in ("group", "op", "output", "ellipsis") or
-            i in carried_in or i in masks) and i not in unreached]
+            i in carried or i in masks) and i not in unreached]
     means = {i for i in kept if is_sum_of_losses(forward.nodes[i])}
     feeds: dict[int, list[int]] = {}
     for tail, head, _ in forward.edges:
@@ -223,7 +224,8 @@ def _reaching_the_loss(forward: Picture) -> tuple[Picture, set[int]]:
     gradient flows back into them (exactly 0), so no arrow may be drawn as if one did. A detach() carries a
     value and no gradient: a cell whose state J reads only through one is left out too (a chunk's state
     carried in from the chunk before stays, drawn where the gradient stops)."""
-    with_gradient = [edge for edge in forward.edges if edge[2] != DETACHED or forward.nodes[edge[0]].kind == "input"]
+    carried = carried_in(forward.nodes, forward.edges)
+    with_gradient = [edge for edge in forward.edges if edge[2] != DETACHED or edge[0] in carried]
     reaches = reaching_outputs(forward.nodes, with_gradient)
     unreached = set(range(len(forward.nodes))) - reaches
     if not unreached:
