@@ -33,6 +33,8 @@ def attention_of(nodes: list[Node], links, group_of: dict[int, Any], own: set[in
     >>> attention_of([], [], {}, set())
     {}
     """
+    if not any(nodes[p].key.name == SOFTMAX for p in own):  # (most figures: nothing to look for)
+        return {}
     tails_of: dict[int, list[int]] = {}
     readers_of: dict[int, set[int]] = {}
     for tail, head, _, _ in links:
@@ -40,8 +42,10 @@ def attention_of(nodes: list[Node], links, group_of: dict[int, Any], own: set[in
         readers_of.setdefault(tail, set()).add(head)
     found: dict[int, Any] = {}
     shared: set[int] = set()
-    for key in dict.fromkeys(group_of.values()):
-        heads = [p for p, k in group_of.items() if k == key]
+    cells: dict[Any, list[int]] = {}
+    for position, key in group_of.items():
+        cells.setdefault(key, []).append(position)
+    for key, heads in cells.items():
         cone = _behind(heads, tails_of, lambda p: p not in group_of)  # every op between the cell and the groups
         for softmax in (p for p in cone if nodes[p].kind == "op" and nodes[p].key.name == SOFTMAX):
             reached = _behind([softmax], tails_of, lambda p: p not in group_of, stop_at_groups=group_of)
