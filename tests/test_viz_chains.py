@@ -215,3 +215,47 @@ def test_a_long_encoder_decoder_is_elided_in_time_and_its_gap_names_the_steps_as
     assert cells == [("decoder cell", 1), ("decoder cell", 2), ("decoder cell", 10), ("encoder cell", 1),
                      ("encoder cell", 2)]
     assert gaps == [["…", "7 steps", "t=3…9"]]  # the decoder's own steps, not 5…11
+
+
+def attention_decoder():
+    """A GRU encoder, then a GRUCell decoder that attends over its states by hand, one step at a time."""
+    tr.manual_seed(0)
+    encoder, decoder, head = tr.nn.GRU(3, 4), tr.nn.GRUCell(3 + 4, 4), tr.nn.Linear(4, 5)
+    states, h = encoder(tr.randn(3, 1, 3))
+    H, s, ys, losses = states[:, 0, :], h[0], tr.randn(2, 1, 3), []
+    for t in range(2):
+        alpha = (H @ s[0]).softmax(-1)
+        context = (alpha.reshape(3, 1) * H).sum(0).reshape(1, 4)
+        s = decoder(tr.cat([ys[t], context], -1), s)
+        losses.append(tr.nn.functional.cross_entropy(head(s), tr.tensor([t + 1])))
+    return tr.stack(losses).mean()
+
+
+@pytest.mark.parametrize("backward", [False, True])
+def test_hand_written_attention_is_one_node_in_the_decoder_step_it_feeds(backward):
+    """Its ops run in decoder step t′ (they feed that step's cell): one node there, e, α and c named, fed by every
+    encoder state, its c_t′ into cell t′ — not matmul and mul nodes filed under the encoder's t=1 and t=3."""
+    picture = build_picture((attention_decoder(),), level="cell", backward=backward)
+    def name(node):  # (a BPTT figure's "GRU 1 cell, backward": the backward of that call)
+        return first_line(node).removesuffix(", backward")
+
+    names = [name(n) for n in picture.nodes]
+    assert not {"matmul", "mul", "softmax", "sum"} & set(names)
+    attention = sorted((n.step, i) for i, n in enumerate(picture.nodes) if name(n) == "attention")
+    assert [step for step, _ in attention] == [1, 2]
+    cell = {(name(n), n.step): i for i, n in enumerate(picture.nodes) if name(n).endswith(" cell")}
+    encoder = {cell[("GRU 1 cell", t)] for t in (1, 2, 3)}
+    for step, i in attention:
+        if not backward:
+            assert picture.nodes[i].label.split("\n")[1:] == [f"e{'₁₂'[step - 1]} = scores",
+                                                              f"α{'₁₂'[step - 1]} = softmax(e{'₁₂'[step - 1]})",
+                                                              f"c{'₁₂'[step - 1]} = Σᵢ α{'₁₂'[step - 1]}ᵢ hᵢ"]
+        ends = {(t, h) for t, h, _ in picture.edges if i in (t, h)}
+        read = {t if not backward else h for t, h in ends} - {i}
+        fed = {h if not backward else t for t, h in ends} - {i}
+        state = cell[("GRU 1 cell", 3)] if step == 1 else cell[("GRU 2 cell", 1)]  # s_{t′−1}: h_S, then h₁⁽ᵇ⁾
+        assert read == encoder | {state} and fed == {cell[("GRU 2 cell", step)]}
+    boxes = labelled_layout(picture)[1].boxes
+    for step, i in attention:  # in the decoder's column
+        nearest = min(cell, key=lambda k: abs(boxes[cell[k]].x - boxes[i].x))
+        assert nearest == ("GRU 2 cell", step)

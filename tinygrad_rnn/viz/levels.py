@@ -23,6 +23,7 @@ from typing import Any
 
 from ..function import Function
 from ..steps import step_of
+from .attention import attention_drawn, attention_of
 from .carried_values import _carry, _one_step_read, _slice, _sources, sources_of
 from .picture import (
     CHOICE_INPUT,
@@ -72,8 +73,11 @@ def merge_groups(nodes: list[Node], links, level: str, gradient_only: bool = Fal
             group_of[position] = group_key(node, level)
     keeps = {i for i, n in enumerate(nodes) if i not in group_of and (n.kind != "op" or is_sum_node(n))}
     layer_scopes = {_layer_scope(nodes[p]) for p in group_of}  # a layer's own ops run in its scope (RNN, …)
-    users = {i for i, n in enumerate(nodes) if n.kind == "op" and i not in group_of and i not in keeps
-             and n.key.name not in BOOKKEEPING and not any(n.scope[: len(s)] == s for s in layer_scopes)}
+    own = {i for i, n in enumerate(nodes) if n.kind == "op" and i not in group_of and i not in keeps
+           and not any(n.scope[: len(s)] == s for s in layer_scopes)}  # the user's ops, bookkeeping included
+    users = {i for i in own if nodes[i].key.name not in BOOKKEEPING}
+    attention = attention_of(nodes, links, group_of, own)  # op → the cell (row, step) whose attention it computes
+    attention_sources: dict[Any, frozenset] = {}  # that cell → what its attention reads (h_i, s_{t−1})
 
     order = _forward_order(len(nodes), links)
     # generation: an embedding whose ids were chosen from scores (argmax) reads no value through that
@@ -122,7 +126,11 @@ def merge_groups(nodes: list[Node], links, level: str, gradient_only: bool = Fal
             continue
         inputs = [value(t, o) for t, o, _ in sorted(incoming.get(position, []), key=lambda item: item[2])]
         carried = _carry(nodes[position], inputs)
-        if position in users:
+        if position in attention:  # one node in its decoder step, whatever encoder step the h_i it reads stands in
+            key, itself = attention[position], ("attention", attention[position], None)
+            attention_sources[key] = attention_sources.get(key, frozenset()) | (sources_of(inputs) - {itself})
+            carried = [("whole", frozenset({itself}))] * len(carried)
+        elif position in users:
             sequences = [v for v in inputs if v[0] == "sequence"]
             wholes = frozenset().union(*(v[1] for v in inputs if v[0] == "whole"))
             if nodes[position].key.name in LOSSES and len(sequences) == 1 and sequences[0][1] == 0:
@@ -285,6 +293,17 @@ def merge_groups(nodes: list[Node], links, level: str, gradient_only: bool = Fal
             pending.append((drawn, sources, False))
         return drawn
 
+    attention_row = (PER_STEP, "input", str(min((rank[p] for p in attention), default=0)))  # every step's, one row
+
+    def attention_node(key: Any, reader: Node) -> int:
+        """Decoder step t's attention (e_t → α_t → c_t), fed by what it reads (see ``attention_drawn``)."""
+        source, new = ("attention", key, None), ("attention", key, None) not in index
+        scope = next(nodes[p].scope for p in reversed(order) if attention.get(p) == key)
+        drawn = place(source, lambda: attention_drawn(source, reader, scope, attention_row))
+        if new:
+            pending.append((drawn, attention_sources[key], False))
+        return drawn
+
     def after_node(position: int) -> int:
         """The node of a user's op drawn after the steps (ŷ = linear), its inputs connected in their turn."""
         op, key = nodes[position], ("after", position, None)
@@ -304,6 +323,9 @@ def merge_groups(nodes: list[Node], links, level: str, gradient_only: bool = Fal
                     name, _, mark = source[2].partition(MARK_AFTER)
                     label = subscript(name, step) + mark if name else ""
                     edges.append((tail_index, head_index, f"t={step}" if into_sum else label))
+            elif source[0] == "attention":  # c_t, into the cell of its step
+                edges.append((attention_node(source[1], result[head_index]), head_index,
+                              subscript("c", result[head_index].step)))
             elif source[0] == "after":  # the head and the loss after the last step
                 edges.append((after_node(source[1]), head_index, ""))
             elif source[0] in ("split", "reduced", "token"):  # the node itself names what it passes on

@@ -1,0 +1,127 @@
+"""Attention written by hand, drawn as the lectures draw it: one node per decoder step.
+
+A decoder loop that attends over its encoder's states writes, at decoder step t,
+
+    scores = H @ s          # e_t: one score per encoder state h_i
+    alpha = scores.softmax(-1)                      # α_t
+    context = (alpha[:, None] * H).sum(0)           # c_t = Σ_i α_ti h_i
+    s = dec(cat([y_t, context]), s)
+
+Its ops run in decoder step t (they feed that step's cell), whatever encoder step a state they read
+stands in: drawn op by op, each matmul and mul would be filed under the encoder's columns by the
+h_i it reads. Here they are found by what they feed — the ops between a cell and the first softmax
+behind it that reads the states of several steps of another chain — and drawn as one node in the
+cell's step, fed by the encoder states (one fan-in) and the decoder's state, and feeding c_t into the
+cell. Used by :func:`tinygrad_rnn.viz.levels.merge_groups` (levels "cell" and "step").
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .picture import Node, subscript
+
+SOFTMAX = "softmax"
+JOINS = ("cat", "stack")  # what joins c_t to the decoder's input y_t: the cell's input, not the attention
+
+
+def attention_of(nodes: list[Node], links, group_of: dict[int, Any], own: set[int]) -> dict[int, Any]:
+    """op position → the group (row, step) of the cell whose attention it is part of, for each op of a
+    hand-written attention. ``own``: the user's ops (outside every cell and layer) that may belong to one.
+    An op read by two steps' attention (H, made once before the loop) belongs to neither: it is an input.
+
+    >>> attention_of([], [], {}, set())
+    {}
+    """
+    if not any(nodes[p].key.name == SOFTMAX for p in own):  # (most figures: nothing to look for)
+        return {}
+    tails_of: dict[int, list[int]] = {}
+    readers_of: dict[int, set[int]] = {}
+    for tail, head, _, _ in links:
+        tails_of.setdefault(head, []).append(tail)
+        readers_of.setdefault(tail, set()).add(head)
+    found: dict[int, Any] = {}
+    shared: set[int] = set()
+    cells: dict[Any, list[int]] = {}
+    for position, key in group_of.items():
+        cells.setdefault(key, []).append(position)
+    for key, heads in cells.items():
+        cone = _behind(heads, tails_of, lambda p: p not in group_of)  # every op between the cell and the groups
+        for softmax in (p for p in cone if nodes[p].kind == "op" and nodes[p].key.name == SOFTMAX):
+            reached = _behind([softmax], tails_of, lambda p: p not in group_of, stop_at_groups=group_of)
+            states = {group_of[p] for p in reached if p in group_of and nodes[p].chain is not None
+                      and nodes[p].chain is not nodes[heads[0]].chain}
+            if len({step for _, step in states}) < 2:  # attention reads the states of several steps
+                continue
+            before = _behind([softmax], tails_of, lambda p: p in own and p not in group_of) & own
+            after = _ahead(softmax, readers_of, cone & own, nodes)
+            members = (before | after | {softmax}) & cone
+            for position in _leaving_early(members, readers_of, after | {softmax}):
+                members.discard(position)
+            for position in members:
+                if position in found and found[position] != key:
+                    shared.add(position)
+                found.setdefault(position, key)
+    return {p: key for p, key in found.items() if p not in shared}
+
+
+def _behind(starts: list[int], tails_of, passes, stop_at_groups: dict | None = None) -> set[int]:
+    """Every position behind ``starts`` through positions ``passes`` allows (a group reached is kept, not passed)."""
+    seen, stack = set(), list(starts)
+    while stack:
+        position = stack.pop()
+        for tail in tails_of.get(position, []):
+            if tail in seen:
+                continue
+            seen.add(tail)
+            if passes(tail) and not (stop_at_groups is not None and tail in stop_at_groups):
+                stack.append(tail)
+    return seen
+
+
+def _ahead(softmax: int, readers_of, allowed: set[int], nodes: list[Node]) -> set[int]:
+    """What the cell's input is made of after the softmax (α_t, α_t h_i, their sum c_t), up to the join."""
+    seen, stack = set(), [softmax]
+    while stack:
+        for reader in readers_of.get(stack.pop(), ()):
+            if reader in allowed and reader not in seen and nodes[reader].key.name not in JOINS:
+                seen.add(reader)
+                stack.append(reader)
+    return seen
+
+
+def _leaving_early(members: set[int], readers_of, exits_allowed: set[int]) -> set[int]:
+    """The ops before the softmax that something outside the attention also reads (h_S, the decoder's
+    first state, read as s_0 by the scores and by the cell): inputs of the attention, not part of it."""
+    members = set(members)
+    removed: set[int] = set()
+    changed = True
+    while changed:
+        changed = False
+        for position in sorted(members - exits_allowed):
+            if any(reader not in members for reader in readers_of.get(position, ())):
+                members.discard(position)
+                removed.add(position)
+                changed = True
+    return removed
+
+
+def attention_label(step: int) -> str:
+    """The node of decoder step t's attention, in the lectures' letters: e_t the scores, α_t = softmax(e_t),
+    c_t = Σᵢ α_tᵢ hᵢ the context.
+
+    >>> print(attention_label(2))
+    attention
+    e₂ = scores
+    α₂ = softmax(e₂)
+    c₂ = Σᵢ α₂ᵢ hᵢ
+    """
+    e, alpha, c = subscript("e", step), subscript("α", step), subscript("c", step)
+    return f"attention\n{e} = scores\n{alpha} = softmax({e})\n{c} = Σᵢ {alpha}ᵢ hᵢ"
+
+
+def attention_drawn(key: Any, reader: Node, scope: tuple[str, ...], row: tuple) -> Node:
+    """The node of one decoder step's attention: in its cell's column (``after``: the decoder's step t′, not the
+    encoder's step t), on the row of that cell's other inputs (a layer's: at step level, the step's own)."""
+    return Node(key, "group", attention_label(reader.step), scope, step=reader.step,
+                row=(*row, *(reader.row if reader.chain else ())), after=reader.after)
