@@ -299,3 +299,18 @@ def test_a_stacked_layers_gradient_that_only_a_coarser_level_fits_is_offered_it_
     steps are narrower (18.7 px): neither is offered; level="step" fits."""
     _, caught = saved(stacked_tagger_loss(), tmp_path / "f.svg", **TAGGED, backward=True)
     assert caught[0].message.suggestions == [(("level", "step"),)], caught[0].message.suggestions
+
+
+
+def test_draw_and_save_see_the_callers_ignoring_filter():
+    """draw() and save() say each warning once by catching every warning under simplefilter("always"), which hid the
+    caller's "ignore" from fit_advice.ignored: the search ran for a warning nobody read. What they build sees it."""
+    from tinygrad_rnn.viz.fit_advice import ignored
+
+    seen = tr.viz._each_warning_once(lambda: ignored(tr.viz.SlideFitWarning))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", tr.viz.SlideFitWarning)
+        assert seen() is True
+    with warnings.catch_warnings():
+        warnings.simplefilter("always", tr.viz.SlideFitWarning)
+        assert seen() is False

@@ -115,9 +115,12 @@ def _each_warning_once(build):
     @functools.wraps(build)
     def once(*args: Any, **options: Any) -> Any:
         caught: list = []
+        ignoring = ignored(SlideFitWarning)  # (read before "always" hides the caller's filters)
         try:
             with warnings.catch_warnings(record=True) as caught:
                 warnings.simplefilter("always")
+                if ignoring:  # nobody reads it: the fit advice's search is not run (fit_advice.ignored)
+                    warnings.simplefilter("ignore", SlideFitWarning)
                 return build(*args, **options)
         finally:  # (the caller's filters restored: each warning meets them once)
             caller = sys._getframe(1)

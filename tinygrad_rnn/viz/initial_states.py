@@ -33,7 +33,7 @@ import numpy
 
 from .levels import unique
 from .notation import Notation
-from .picture import DROPOUT_MASK, Node, is_dropout_mask, subscript
+from .picture import DROPOUT_MASK, Node, masks_into_cells, subscript
 from .step_states import state_name
 from .user_steps import LinkMaps, chains_reading, hand_steps
 
@@ -421,8 +421,7 @@ def name_dropout_steps(nodes: list[Node], edges, multiplied: dict[int, int], not
                 node.label.startswith("mul\n") and node.step is not None:
             primes = "′" * numbers.index(multiplied[node.key[1]])  # (the masks drawn per step, first to last)
             node.label = f"{notation.at_step('d' + primes, str(node.step))} = {DROPOUT}"
-    into_cells = {tail for tail, head, _ in edges if is_dropout_mask(nodes[tail])
-                  and nodes[head].kind == "group" and nodes[head].chain is not None}
+    into_cells = masks_into_cells(nodes, edges)
     state = notation.at_step("h", "t")  # (hₜ, or CS224N's h⁽ᵗ⁾: the state any cell reads)
     return [f"{nodes[mask].label.split(',')[0]}: each entry 0 (with probability p) or 1/(1 − p); each cell it feeds "
             f"multiplies the {state} it reads from the layer below by the mask's slice for its step t"

@@ -77,6 +77,12 @@ def is_dropout_mask(node: Node) -> bool:
     return node.kind == "input" and node.label.startswith(DROPOUT_MASK)
 
 
+def masks_into_cells(nodes: list[Node], edges: list[tuple[int, int, str]]) -> set[int]:
+    """The dropout masks (:func:`is_dropout_mask`) that feed a chain's cells."""
+    return {tail for tail, head, _ in edges if is_dropout_mask(nodes[tail]) and nodes[head].kind == "group"
+            and nodes[head].chain is not None}
+
+
 def is_backward_rule(node: Node) -> bool:
     """Whether a node is a backward rule, an op recorded while a gradient was computed: its lines out carry
     different values (one gradient per input), not one value read by several nodes."""

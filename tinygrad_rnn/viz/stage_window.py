@@ -260,11 +260,12 @@ def window_onto(figure: str, figures: dict, panel: dict, stage: dict,
     full = drawing_box(figure)
     boxes = _node_boxes(figure)
     named = _named_box(boxes, stage.get("named", []))
-    scale = _scale_for(named, width, height, _needed_scale(figure))
+    needed = _needed_scale(figure)
+    scale = _scale_for(named, width, height, needed)
     # the lit arrows' labels with it, what the stage says they carry back (the page's window holds them too), where
     # that keeps the scale: an 8-step LSTM language model's h label, two lines under the cells, stood cut in half
     with_labels = _union([named, *map(_padded, lit_labels(figure))]) if named is not None else None
-    if with_labels is not None and _scale_for(with_labels, width, height, _needed_scale(figure)) >= scale - 1e-9:
+    if with_labels is not None and _scale_for(with_labels, width, height, needed) >= scale - 1e-9:
         named = with_labels
     if min(width / full[2], height / full[3]) >= scale:
         scale = min(width / full[2], height / full[3])

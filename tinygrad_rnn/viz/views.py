@@ -29,9 +29,9 @@ from .picture import (
     GRADIENT_STOPS,
     Node,
     Picture,
-    is_dropout_mask,
     is_sum_of_losses,
     losses_summed,
+    masks_into_cells,
     mean_over,
     reaching_outputs,
     steps_text,
@@ -73,8 +73,7 @@ def bptt_picture(forward: Picture, generic: bool = False, slide: bool = False, w
     forward, unreached = _reaching_the_loss(forward)
     carried = carried_in(forward.nodes, forward.edges)
     # a layer's dropout= mask: the cells it feeds use it again going back (drawn into them, as forward)
-    masks = {tail for tail, head, _ in forward.edges if is_dropout_mask(forward.nodes[tail]) and
-             forward.nodes[head].kind == "group" and forward.nodes[head].chain is not None and head not in unreached}
+    masks = masks_into_cells(forward.nodes, forward.edges)  # (edges into what J does not reach: gone already)
     # (carried in: a chunk's state from the chunk before, where its gradient stops)
     kept = [i for i, n in enumerate(forward.nodes) if (n.kind in ("group", "op", "output", "ellipsis") or
             i in carried or i in masks) and i not in unreached]
