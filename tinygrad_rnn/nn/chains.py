@@ -253,7 +253,8 @@ def call_user_module(module: Any, args: tuple, kwargs: dict) -> Any:
     ``nn.RNNCell`` calls is (:func:`at_cell_step`). The rule is read from the calls alone: the second call, handed
     what the first returned, marks the first call's ops as step 1 (and the tensor it was handed there, made by no
     op, as h_0), and runs as step 2; each later call so fed continues the chain. A call whose ops already carry a
-    step (a library layer or cell inside: those are the recurrence) is not a cell's.
+    step (a library layer or cell inside: those are the recurrence) is not a cell's, nor one handed back two of
+    its outputs (h and c: which is which is not read here) or no input besides its own output (``mlp(mlp(x))``).
 
     >>> import tinygrad_rnn as tr
     >>> class MyCell(tr.nn.Module):
@@ -270,9 +271,9 @@ def call_user_module(module: Any, args: tuple, kwargs: dict) -> Any:
     """
     if STATE.step is not None:
         return module.forward(*args, **kwargs)
-    handed = [value for value in (*args, *kwargs.values()) if isinstance(value, Tensor)]
+    handed = [*args, *kwargs.values()]  # (by place: one call's argument is matched with the next call's)
     for state in handed:
-        found = step_that_made(state)
+        found = step_that_made(state) if isinstance(state, Tensor) else None
         if continues(found, module, 0, "forward", None):
             with _cell_call(found.chain, found.t + 1):
                 return _named_h(module.forward(*args, **kwargs))
@@ -285,7 +286,8 @@ def call_user_module(module: Any, args: tuple, kwargs: dict) -> Any:
     output = module.forward(*args, **kwargs)
     returned = output if isinstance(output, (tuple, list)) else (output,)
     made = [weakref.ref(value._node) for value in returned if isinstance(value, Tensor) and value._node is not None]
-    leaves = [value if value.grad_fn is None else None for value in handed]  # (a state no op made: h_0, if fed back)
+    leaves = [value if isinstance(value, Tensor) and value.grad_fn is None else None  # (no op made it: h_0, if fed)
+              for value in handed]
     _LAST_CALLS[module] = (first, next(_SEQUENCE), outer, made, leaves)
     return output
 
@@ -302,9 +304,9 @@ def _first_call_as_step(module: Any, last: tuple, handed: list) -> Chain | None:
     cell's call is recorded in, and the tensor it was handed in the fed place, if no op made it, the chain's h_0."""
     first, end, outer, made, leaves = last
     outputs = [reference() for reference in made]
-    fed = [index for index, state in enumerate(handed)
-           if any(node is not None and node is (state._node or cut_from(state)) for node in outputs)]
-    if not fed or len(handed) < 2:  # (a module fed only its own output, mlp(mlp(x)), reads no input: no cell)
+    fed = [index for index, state in enumerate(handed) if isinstance(state, Tensor) and
+           any(node is not None and node is (state._node or cut_from(state)) for node in outputs)]
+    if len(fed) != 1 or sum(isinstance(value, Tensor) for value in handed) < 2:  # (mlp(mlp(x)) reads no input)
         return None
     inside, stack, seen = [], [node.grad_fn for node in outputs if node is not None], set()
     while stack:
@@ -332,7 +334,7 @@ def _first_call_as_step(module: Any, last: tuple, handed: list) -> Chain | None:
 
 def _named_h(output: Any) -> Any:
     """A cell's one state, named h as the library's cells name theirs (the figure's h_t); a name the user gave is
-    kept, and several states returned at once (h, c) are left for the drawing to name: which is which is theirs."""
+    kept."""
     if isinstance(output, Tensor) and not output.name:
         output.name = "h"
     return output
