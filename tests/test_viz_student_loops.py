@@ -106,6 +106,51 @@ def test_a_cell_names_the_zero_states_it_makes_h0_and_c0():
     assert "h_0" in inputs and "c_0" in inputs and "input" not in inputs
 
 
+class MyCell(tr.nn.Module):
+    """A course's first exercise: write your own RNN cell from Linear and tanh (then unroll it by hand)."""
+
+    def __init__(self):
+        super().__init__()
+        self.W_x, self.W_h = tr.nn.Linear(2, 3), tr.nn.Linear(3, 3, bias=False)
+
+    def forward(self, x, h):
+        return (self.W_x(x) + self.W_h(h)).tanh()
+
+
+@pytest.mark.parametrize("backward", [False, True])
+def test_the_students_own_cell_called_in_a_loop_is_a_recurrence_of_steps(backward):
+    tr.manual_seed(0)
+    cell, xs, h = MyCell(), tr.randn(4, 1, 2), tr.zeros(1, 3)
+    for t in range(4):
+        h = cell(xs[t], h)
+    loss = h.sum()
+    loss.name = "J"
+    picture = build_picture((loss,), level="cell", backward=backward, show_shapes=False)
+    cells = sorted((node.step, node.label.split("\n")[0]) for node in picture.nodes if node.kind == "group")
+    assert cells == [(t, "My cell, backward" if backward else "My cell") for t in (1, 2, 3, 4)]
+    assert not any(note.startswith("No time steps found") for note in picture.notes)
+    carried = sorted(label for _, _, label in picture.edges if "h" in label)
+    if backward:  # each weight's terms, one per step, meet in one Σ
+        assert carried == ["∂J/∂h₁", "∂J/∂h₂", "∂J/∂h₃", "∂J/∂h₄"]
+        sums = next(node.label for node in picture.nodes if node.kind == "output" and node.label != "J")
+        assert sums.splitlines() == [f"∂J/∂{w} = Σₜ ∂J/∂{w}|₍ₜ₎" for w in ("W_h.weight", "W_x.weight", "W_x.bias")]
+    else:  # leaves by role: h₀, and the step's own x_t under each cell
+        assert carried == ["h₁", "h₂", "h₃", "h₄"]
+        assert sorted((node.step or 0, node.label) for node in picture.nodes if node.kind == "input") == [
+            (0, "h_0"), (1, "x₁"), (2, "x₂"), (3, "x₃"), (4, "x₄")]
+
+
+class Squares(tr.nn.Module):
+    def forward(self, x):
+        return x * x
+
+
+def test_a_module_fed_only_its_own_output_reads_no_input_and_is_no_cell():
+    square = Squares()
+    y = square(square(tr.ones(1, 3, requires_grad=True)))
+    assert y.grad_fn.step is None and y.grad_fn.scope == ()
+
+
 def test_a_hand_loop_without_scopes_says_no_steps_were_found_and_what_to_write():
     picture = build_picture((hand_loop(),), level="cell", show_shapes=False)
     assert not any("recurrence" in note for note in picture.notes)

@@ -7,7 +7,8 @@ A figure draws each :class:`~tinygrad_rnn.steps.Chain` (one layer and direction 
 user handed the first step by ``Chain.initial``. So it must know, from the graph alone, which calls
 make one chain: a call that starts from the state its own module's last call ended with (or a ``detach()``-ed
 copy of it: truncated BPTT) continues that chain, its steps numbered on (a layer's generation loop, one token per call:
-:func:`chains_of_call`; a loop of ``RNNCell`` calls: :func:`at_cell_step`); any other call starts a
+:func:`chains_of_call`; a loop of ``RNNCell`` calls: :func:`at_cell_step`; of a cell the user wrote, fed its own
+output: :func:`call_user_module`); any other call starts a
 chain of its own, numbered from 1, and one started from another chain's final state (a decoder from
 its encoder's h_S) is drawn after it (``Chain.after``). The steps themselves, as data:
 :mod:`tinygrad_rnn.steps`.
@@ -21,7 +22,7 @@ from typing import Any
 
 import numpy
 
-from ..function import Node
+from ..function import _SEQUENCE, Node
 from ..ops.shape import Index, Reshape, Stack, Unbind
 from ..recording import STATE, scope
 from ..steps import Chain, Step, at_step
@@ -244,3 +245,96 @@ class _cell_call:
     def __exit__(self, *exc: object) -> None:
         self.inner.__exit__(*exc)
         self.outer.__exit__(*exc)
+
+
+def call_user_module(module: Any, args: tuple, kwargs: dict) -> Any:
+    """Call a module the user wrote (its own ``forward``) — as a cell where its output is fed back into its own
+    next call: ``h = cell(x_t, h)`` in a loop makes each call a step of one chain, drawn as a loop of
+    ``nn.RNNCell`` calls is (:func:`at_cell_step`). The rule is read from the calls alone: the second call, handed
+    what the first returned, marks the first call's ops as step 1 (and the tensor it was handed there, made by no
+    op, as h_0), and runs as step 2; each later call so fed continues the chain. A call whose ops already carry a
+    step (a library layer or cell inside: those are the recurrence) is not a cell's, nor one handed back two of
+    its outputs (h and c: which is which is not read here) or no input besides its own output (``mlp(mlp(x))``).
+
+    >>> import tinygrad_rnn as tr
+    >>> class MyCell(tr.nn.Module):
+    ...     def __init__(self):
+    ...         super().__init__()
+    ...         self.W_x, self.W_h = tr.nn.Linear(2, 3), tr.nn.Linear(3, 3, bias=False)
+    ...     def forward(self, x, h):
+    ...         return (self.W_x(x) + self.W_h(h)).tanh()
+    >>> cell, h = MyCell(), tr.zeros(1, 3)
+    >>> for t in range(3):
+    ...     h = cell(tr.randn(1, 2), h)
+    >>> h.grad_fn.step.t, h.grad_fn.scope, [name for _, name in h.grad_fn.step.chain.initial]
+    (3, ('My', 'layer 0', 'forward', 't=3'), ['h_0'])
+    """
+    if STATE.step is not None:
+        return module.forward(*args, **kwargs)
+    handed = [*args, *kwargs.values()]  # (by place: one call's argument is matched with the next call's)
+    for state in handed:
+        found = step_that_made(state) if isinstance(state, Tensor) else None
+        if continues(found, module, 0, "forward", None):
+            with _cell_call(found.chain, found.t + 1):
+                return _named_h(module.forward(*args, **kwargs))
+    last = _LAST_CALLS.get(module)
+    chain = None if last is None else _first_call_as_step(module, last, handed)
+    if chain is not None:
+        with _cell_call(chain, 2):
+            return _named_h(module.forward(*args, **kwargs))
+    first, outer = next(_SEQUENCE), STATE.scope
+    output = module.forward(*args, **kwargs)
+    returned = output if isinstance(output, (tuple, list)) else (output,)
+    made = [weakref.ref(value._node) for value in returned if isinstance(value, Tensor) and value._node is not None]
+    leaves = [value if isinstance(value, Tensor) and value.grad_fn is None else None  # (no op made it: h_0, if fed)
+              for value in handed]
+    _LAST_CALLS[module] = (first, next(_SEQUENCE), outer, made, leaves)
+    return output
+
+
+# a module's last call not (yet) a cell's step, kept beside the module (nothing written on it, so it pickles as
+# before): (sequence numbers of the ops it recorded, from, to; the scope around it; weak references to the Nodes
+# it returned; the tensors no op made that it was handed — the h_0 of a cell, once fed back)
+_LAST_CALLS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
+def _first_call_as_step(module: Any, last: tuple, handed: list) -> Chain | None:
+    """Where one of the tensors ``handed`` to this call is what the module's last call returned: that call's ops
+    (those recorded during it, found back from what it returned) marked step 1 of a new chain, in the scopes a
+    cell's call is recorded in, and the tensor it was handed in the fed place, if no op made it, the chain's h_0."""
+    first, end, outer, made, leaves = last
+    outputs = [reference() for reference in made]
+    fed = [index for index, state in enumerate(handed) if isinstance(state, Tensor) and
+           any(node is not None and node is (state._node or cut_from(state)) for node in outputs)]
+    if len(fed) != 1 or sum(isinstance(value, Tensor) for value in handed) < 2:  # (mlp(mlp(x)) reads no input)
+        return None
+    inside, stack, seen = [], [node.grad_fn for node in outputs if node is not None], set()
+    while stack:
+        function = stack.pop()
+        if id(function) in seen or not first < function.sequence_nr < end:
+            continue
+        if function.step is not None:
+            return None  # a recurrence of the library's inside: that is the cell, not this module
+        seen.add(id(function))
+        inside.append(function)
+        stack.extend(parent.grad_fn for parent in function.parents if isinstance(parent, Node))
+    if not inside:  # (it returned what it was handed: no op of its own to be a step)
+        return None
+    name = type(module).__name__.removesuffix("Cell") or "Cell"  # "MyCell": drawn "My cell", as "RNN cell"
+    chain = Chain(name, 0, "forward", id(module))
+    for function in inside:
+        function.step = Step(chain, 1)
+        function.scope = (*outer, name, "layer 0", "forward", "t=1", *function.scope[len(outer):])
+    given = leaves[fed[0]] if fed[0] < len(leaves) else None
+    if given is not None and not given.name:
+        chain.initial += ((given, "h_0"),)
+    _named_h(handed[fed[0]])
+    return chain
+
+
+def _named_h(output: Any) -> Any:
+    """A cell's one state, named h as the library's cells name theirs (the figure's h_t); a name the user gave is
+    kept."""
+    if isinstance(output, Tensor) and not output.name:
+        output.name = "h"
+    return output

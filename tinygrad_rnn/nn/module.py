@@ -7,6 +7,7 @@ A Module registers every Parameter and sub-Module assigned to it as an attribute
 from __future__ import annotations
 
 import contextlib
+import os
 from collections import namedtuple
 from collections.abc import Iterator, Mapping
 from typing import Any
@@ -17,7 +18,10 @@ from ..conversion import to_arguments
 from ..device import get_device, move_array
 from ..recording import no_grad
 from ..tensor import Tensor
+from .chains import call_user_module
 from .utils import zero_grad_
+
+_LIBRARY_FILES = os.path.dirname(os.path.dirname(os.path.abspath(__file__))) + os.sep  # tinygrad_rnn/
 
 
 class Parameter(Tensor):
@@ -73,6 +77,8 @@ class Module:
     ['first.weight', 'first.bias', 'second.weight', 'second.bias']
     """
 
+    _forward_is_the_library_s = True  # (a subclass's own forward: a cell the user wrote? see __call__)
+
     def __init__(self) -> None:
         object.__setattr__(self, "_parameters", {})
         object.__setattr__(self, "_modules", {})
@@ -99,7 +105,14 @@ class Module:
         raise NotImplementedError(f"{type(self).__name__} has no forward()")
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
-        return self.forward(*args, **kwargs)
+        if self._forward_is_the_library_s:
+            return self.forward(*args, **kwargs)
+        return call_user_module(self, args, kwargs)  # a cell of the user's, called in a loop, is drawn as one
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        code = getattr(cls.forward, "__code__", None)  # (where it is written: a doctest's class is the user's)
+        cls._forward_is_the_library_s = code is None or code.co_filename.startswith(_LIBRARY_FILES)
 
     # --- what is inside ---------------------------------------------------------------------------
     def named_parameters(self, prefix: str = "", recurse: bool = True) -> Iterator[tuple[str, Parameter]]:
