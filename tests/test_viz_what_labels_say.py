@@ -175,3 +175,18 @@ def test_a_clipped_step_says_which_grads_clipping_rewrote_and_that_the_colours_a
     said = ("W_hy, b_y, … (6 tensors): .grad clipped after backward by clip_grad_norm_() (total norm now 1.0); "
             "the colours are ‖∂J/∂h_t‖, which clipping does not touch")
     assert clipping_notes() == [said] and clipping_notes(backward=True) == [said]
+
+
+def test_a_padded_tagger_says_which_positions_its_loss_leaves_out():
+    """J = cross_entropy(logits[0], …) + cross_entropy(logits[1, :2], …): the figure drew a head and an arrow into J
+    at every step for the whole batch, and nothing said that sequence 2's t = 3, 4 are outside the loss."""
+    tr.manual_seed(0)
+    emb, gru, head = tr.nn.Embedding(10, 3), tr.nn.GRU(3, 4, batch_first=True), tr.nn.Linear(4, 3)
+    logits = head(gru(emb(tr.tensor([[1, 2, 3, 4], [5, 6, 0, 0]])), lengths=[4, 2])[0])
+    masked = F.cross_entropy(logits[0], tr.tensor([0, 1, 2, 1])) + F.cross_entropy(logits[1, :2], tr.tensor([2, 0]))
+    said = "Sequence 2: no loss at t = 3, 4 (J reads none of its outputs there)"
+    assert said in build_picture((masked,), level="cell").notes
+    bptt = build_picture((masked,), level="cell", backward=True)
+    assert said + ", so the heads there hand it no gradient" in bptt.notes
+    every = F.cross_entropy(logits.reshape(8, 3), tr.tensor([0, 1, 2, 1, 2, 0, 0, 0]))  # the padding in the loss too
+    assert not [note for note in build_picture((every,), level="cell").notes if "no loss" in note]
