@@ -12,7 +12,9 @@ import pytest
 
 import tinygrad_rnn as tr
 from tinygrad_rnn import viz
+from tinygrad_rnn.viz.geometry import Box, node_size
 from tinygrad_rnn.viz.graph import build_picture
+from tinygrad_rnn.viz.grid import Grid
 
 F = tr.nn.functional
 
@@ -71,3 +73,17 @@ def test_the_dropout_mask_is_drawn_where_it_acts_on_the_gradient():
     fed = sorted((bptt.nodes[head].chain.layer, bptt.nodes[head].step) for tail, head, _ in bptt.edges if tail == mask)
     assert fed == [(1, 1), (1, 2), (1, 3)]  # (layers counted from 0: layer 2's cells)
     assert any("dropped unit passes none" in note and "gradient it hands down" in note for note in bptt.notes)
+
+
+def test_a_classifier_s_dropout_mask_runs_below_layer_2_not_along_the_bus_of_j_s_gradient():
+    """nn.GRU(num_layers=2, dropout=0.5) read at its last step: the mask's lane ran above layer 2, the bus that
+    carries J's gradient into the cells on other BPTT figures, and hopped under the head where ∂J/∂h₃⁽²⁾ stands.
+    Below the row, as the tagger's: between the rows, beside the arrows it scales."""
+    tr.manual_seed(0)
+    gru, head = tr.nn.GRU(3, 4, num_layers=2, dropout=0.5), tr.nn.Linear(4, 2)
+    loss = tr.nn.functional.cross_entropy(head(gru(tr.randn(3, 1, 3))[0][-1]), tr.tensor([1]))
+    bptt = build_picture((loss,), level="cell", backward=True)
+    grid = Grid(bptt, [Box(0.0, 0.0, *node_size(node.label)) for node in bptt.nodes])
+    (mask,) = [i for i, node in enumerate(bptt.nodes) if node.label.startswith("dropout mask")]
+    lanes = {grid.kind[(tail, head)] for tail, head, _ in bptt.edges if tail == mask}
+    assert lanes and all(kind[0] == "bus" and kind[1][1] is False for kind in lanes), lanes  # (row, above, …)

@@ -155,3 +155,38 @@ def test_values_after_opt_step_are_marked_new_and_a_warning_says_so():
     assert "after SGD.step(): the values now, updated since this forward; the activations drawn are the forward's" \
         in notes
     assert len(said) == 1 and "weight_hh_l0" in said[0] and "SGD.step()" in said[0]
+
+
+def test_a_clipped_step_says_which_grads_clipping_rewrote_and_that_the_colours_are_not_them():
+    """clip_grad_norm_ took the .grad's total norm from 180.6 to 1.0, and the show_grads figure (forward and BPTT)
+    said nothing: a student reads colours up to 100 as what clipping left, or that it scaled ∂J/∂h_t."""
+    tr.manual_seed(0)
+    rnn, head = tr.nn.RNN(2, 3), tr.nn.Linear(3, 1)
+    loss = (head(rnn(tr.randn(3, 1, 2))[0][-1]) * 100.0).sum()
+    loss.backward(retain_graph=True)
+
+    def clipping_notes(**options):
+        return [note for note in build_picture((loss,), level="cell", show_grads=True, **options).notes
+                if "clipped" in note]
+
+    assert clipping_notes() == [] and clipping_notes(backward=True) == []  # backward alone: nothing rewritten
+    total = tr.nn.utils.clip_grad_norm_(list(rnn.parameters()) + list(head.parameters()), 1.0).item()
+    assert total > 10
+    said = ("W_hy, b_y, … (6 tensors): .grad clipped after backward by clip_grad_norm_() (total norm now 1.0); "
+            "the colours are ‖∂J/∂h_t‖, which clipping does not touch")
+    assert clipping_notes() == [said] and clipping_notes(backward=True) == [said]
+
+
+def test_a_padded_tagger_says_which_positions_its_loss_leaves_out():
+    """J = cross_entropy(logits[0], …) + cross_entropy(logits[1, :2], …): the figure drew a head and an arrow into J
+    at every step for the whole batch, and nothing said that sequence 2's t = 3, 4 are outside the loss."""
+    tr.manual_seed(0)
+    emb, gru, head = tr.nn.Embedding(10, 3), tr.nn.GRU(3, 4, batch_first=True), tr.nn.Linear(4, 3)
+    logits = head(gru(emb(tr.tensor([[1, 2, 3, 4], [5, 6, 0, 0]])), lengths=[4, 2])[0])
+    masked = F.cross_entropy(logits[0], tr.tensor([0, 1, 2, 1])) + F.cross_entropy(logits[1, :2], tr.tensor([2, 0]))
+    said = "Sequence 2: no loss at t = 3, 4 (J reads none of its outputs there)"
+    assert said in build_picture((masked,), level="cell").notes
+    bptt = build_picture((masked,), level="cell", backward=True)
+    assert said + ", so the heads there hand it no gradient" in bptt.notes
+    every = F.cross_entropy(logits.reshape(8, 3), tr.tensor([0, 1, 2, 1, 2, 0, 0, 0]))  # the padding in the loss too
+    assert not [note for note in build_picture((every,), level="cell").notes if "no loss" in note]

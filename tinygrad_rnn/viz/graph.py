@@ -50,6 +50,7 @@ from .levels import group_key, merge_groups
 from .loss_targets import loss_targets
 from .node_details import (
     attach_gradient_norms,
+    clipped_note,
     mark_updated_leaves,
     shapes_on_all_or_none,
     updated_note,
@@ -260,6 +261,8 @@ def _picture_of(roots: tuple[Tensor, ...], level: str, backward: bool, show_shap
     notation = notation or resolve(None)
     notes += name_dropout_steps(nodes, edges, dropped, notation)  # "d₂ = dropout", not "mul t=2"; a mask fed to cells
     names = name_parameters(nodes, edges, notation, roles)  # by identity: W_hh⁽¹⁾ and W_hh⁽²⁾ are two tensors
+    if show_grads or backward or gradient_only:  # a gradient drawn (‖∂J/∂h_t‖, Σₜ ∂J/∂W): clipping since, said
+        notes += clipped_note(nodes, names, roots, show_grads)
     shared = parameter_notes(nodes, edges, names, notation) if params == "label" else []
     nodes, edges = apply_params(nodes, edges, params, names)
     for node in nodes:  # (by the name drawn: one b_h for b_ih and b_hh is two tensors, each read once a step)

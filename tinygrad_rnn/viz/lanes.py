@@ -79,14 +79,16 @@ class Lanes:
                     if inside in block_of and (fan.get((outside, block_of[inside][0]), 0) > 1
                                                or self._far_from_side(outside, inside)):
                         row = block_of[inside][0]
-                        if self.top_level[row]:  # the lower levels read what comes in, the upper pass it on
+                        if is_dropout_mask(self.nodes[outside]):  # below the row whichever way it runs: where the
+                            # cells read h_t from the layer below and hand its gradient back; above the top row of a
+                            # stack its bus ran where other BPTT figures carry J's gradient into the cells
+                            above = False
+                        elif self.top_level[row]:  # the lower levels read what comes in, the upper pass it on
                             above = (self.level[inside] >= (self.top_level[row] + 1) / 2) != self.backward
                         elif row in linked_down and row not in linked_up:  # one node per step: the free side
                             above = True
                         elif row in linked_up and row not in linked_down:
                             above = False
-                        elif is_dropout_mask(self.nodes[outside]):  # below the row whichever way it runs: where
-                            above = False  # the cells read h_t from the layer below, and hand its gradient back
                         else:  # what it reads comes from below, what reads it lies above
                             above = (inside == tail) != self.backward
                         lane_key = (row, above, self.lane_of.get((outside, row), outside))

@@ -138,6 +138,48 @@ def updated_note(nodes: list[Node]) -> list[str]:
     return [UPDATED_NOTE.format(ways)]
 
 
+CLIPPED = ".grad clipped after backward"  # (a BPTT figure keeps the forward's note that says it)
+CLIPPED_NOTE = "{names}: " + CLIPPED + " by {how} (total norm now {norm})"
+CLIPPED_COLOURS = "; the colours are ‖∂J/∂h_t‖, which clipping does not touch"  # show_grads
+CLIPPED_SUMS = "; the Σₜ ∂J/∂W drawn are backward's sums, before clipping"  # a BPTT figure
+
+
+def clipped_note(nodes: list[Node], names: dict[int, tuple[str, str]], roots, show_grads: bool) -> list[str]:
+    """The note under a figure whose weights' ``.grad`` was clipped after its backward (``clip_grad_norm_``
+    stamps its write as an optimizer's step does: :func:`mark_updated_leaves`) — else the colours of ∂J/∂h_t
+    (``show_grads``), or the Σₜ ∂J/∂W a BPTT figure draws, read as if clipping had done nothing to the weights or
+    had scaled ∂J/∂h_t. ``names``: each parameter's position → (library name, name drawn); [] where none was.
+
+    >>> import tinygrad_rnn as tr
+    >>> w = tr.ones(2, requires_grad=True); w.name = "w"
+    >>> J = (w * 10).sum(); J.backward(retain_graph=True)
+    >>> _ = tr.nn.utils.clip_grad_norm_([w], 1.0)
+    >>> note = clipped_note([Node(0, "parameter", "w", tensors=[w])], {0: ("w", "w")}, (J,), show_grads=False)
+    >>> note == ["w: .grad clipped after backward by clip_grad_norm_() (total norm now 1.0)" + CLIPPED_SUMS]
+    True
+    """
+    recorded = [root.grad_fn.recorded_at for root in roots if isinstance(root, Tensor) and root.grad_fn is not None]
+    if not recorded:
+        return []
+    clipped: dict[str, tuple[str, Any]] = {}  # name drawn → (how, the .grad array); one tensor drawn twice: once
+    for position, (_, drawn) in names.items():
+        for tensor in nodes[position].tensors:
+            gradient = getattr(tensor, "grad", None)
+            # written after the loss was recorded: after backward (which filled it without a stamp)
+            how = gradient is not None and written_since(gradient.array, min(recorded))
+            if how:
+                clipped[drawn] = (how, gradient.array)
+    if not clipped:
+        return []
+    squares = sum(float((numpy.asarray(array, dtype=numpy.float64) ** 2).sum()) for _, array in clipped.values())
+    norm = f"{squares ** 0.5:.3g}"
+    drawn = list(clipped)  # three names say which; more: two and how many ("W_hy, b_y, … (6 tensors)")
+    names_text = ", ".join(drawn) if len(drawn) <= 3 else f"{drawn[0]}, {drawn[1]}, … ({len(drawn)} tensors)"
+    ways = ", ".join(sorted({how for how, _ in clipped.values()}))
+    note = CLIPPED_NOTE.format(names=names_text, how=ways, norm=norm if any(c in norm for c in ".e") else norm + ".0")
+    return [note + (CLIPPED_COLOURS if show_grads else CLIPPED_SUMS)]
+
+
 def shape_text(shape: tuple[int, ...]) -> str:
     return "(" + ", ".join(str(n) for n in shape) + ")"
 

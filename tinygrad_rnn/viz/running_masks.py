@@ -111,8 +111,64 @@ def lengths_notes(roots: Iterable[Any], notation: Notation, modules: dict | None
         notes.append(f"Each {cell} reads {mask} = [t ≤ lengths], lengths = ({', '.join(map(str, lengths))}): a "
                      f"sequence that has ended keeps its state, so {last} = ({taken})" +
                      (f" forward; in reverse, {notation.at_step('h', '1')}" if reverse else ""))
+        notes += unread_padding_note(roots, lengths, len(rows), gradient_of or "J", backward=bool(gradient_of))
         if gradient_of:
             notes += padded_steps_note(lengths, len(rows), notation, gradient_of, cell.removesuffix("cell"))
+    return notes
+
+
+def unread_padding_note(roots: Iterable[Any], lengths: list[int], steps: int, letter: str = "J",
+                        backward: bool = False) -> list[str]:
+    """A key line for each sequence whose outputs past its end the loss leaves out (a tagger's
+    ``cross_entropy(logits[1, :2], …)``) while it reads other sequences' outputs at those steps: the figure draws one
+    head and one arrow into J per step for the whole batch, which reads as a loss over every position. Found from
+    ∂J/∂(the per-position outputs nearest J, read outside the cells), zero at the positions the loss does not read;
+    none where the graph is freed or no such outputs are found. A BPTT figure (``backward``) adds what its heads'
+    arrows, one per step for the batch, do not show: they hand that sequence no gradient there.
+
+    >>> import tinygrad_rnn as tr
+    >>> out, _ = tr.nn.GRU(2, 3, batch_first=True)(tr.randn(2, 4, 2), lengths=[4, 2])
+    >>> logits = tr.nn.Linear(3, 2)(out)
+    >>> J = logits[0].sum() + logits[1, :2].sum()
+    >>> unread_padding_note([J], [4, 2], 4)
+    ['Sequence 2: no loss at t = 3, 4 (J reads none of its outputs there)']
+    >>> unread_padding_note([logits.sum()], [4, 2], 4)
+    []
+    """
+    from ..engine import grad  # (the engine imports nn, which this module's imports reach)
+
+    loss = next(iter(roots), None)
+    batch = len(lengths)
+    if loss is None or loss.grad_fn is None or loss.numel() != 1 or batch == steps:  # (B = T: which axis is time?)
+        return []
+    stack, seen, outputs = [loss.grad_fn], {id(loss.grad_fn)}, None
+    while stack and outputs is None:  # breadth first from J, not into the cells: the nearest (B, T, …) or (T, B, …)
+        function = stack.pop(0)
+        for x in function.parents:
+            if getattr(x, "grad_fn", None) is None or x.grad_fn.step is not None or id(x.grad_fn) in seen:
+                continue
+            if len(x.shape) >= 3 and tuple(x.shape[:2]) in ((batch, steps), (steps, batch)):
+                outputs = x
+                break
+            seen.add(id(x.grad_fn))
+            stack.append(x.grad_fn)
+    if outputs is None:
+        return []
+    try:
+        (gradient,) = grad(loss, (outputs,), retain_graph=True, allow_unused=True)
+    except RuntimeError:  # (the graph freed by a backward without retain_graph: nothing to read it from)
+        return []
+    if gradient is None:
+        return []
+    read = numpy.abs(numpy.asarray(gradient.numpy())).reshape(*gradient.shape[:2], -1).max(axis=-1) > 0
+    read = read if tuple(outputs.shape[:2]) == (batch, steps) else read.T  # (sequence, step): whether J reads it
+    notes = []
+    for b, length in enumerate(lengths):
+        past_end = [t for t in range(length, steps) if not read[b, t] and read[:, t].any()]
+        if past_end and past_end == list(range(length, steps)):  # every step past its end, left out
+            times = ", ".join(str(t + 1) for t in past_end)
+            notes.append(f"Sequence {b + 1}: no loss at t = {times} ({letter} reads none of its outputs there)" +
+                         (", so the heads there hand it no gradient" if backward else ""))
     return notes
 
 

@@ -21,6 +21,7 @@ from .detached import carried_in
 from .gradient_labels import STEP_BAR_NOTE, STEP_DIGITS, arrow_labels, loss_name, scores_note, sum_note
 from .kept_steps import left_out_said
 from .levels import unique
+from .node_details import CLIPPED
 from .parameter_names import PROJECTION
 from .picture import (
     BACKWARD_ROW,
@@ -195,6 +196,7 @@ def bptt_picture(forward: Picture, generic: bool = False, slide: bool = False, w
         notes = ["Σ: the terms one weight receives at every step, added"
                  + (f" (also those of the steps left out: {left_out})" if left_out else "")]
     notes += [note for note in forward.notes if PROJECTION in note]  # what the W_hr its Σ sums does
+    notes += [note for note in forward.notes if CLIPPED in note]  # clip_grad_norm_ since: its Σ is not the .grad
     if slide and any(node.step is not None for node in nodes):  # (a node per call)
         notes.append({None: BACKWARD_NODES, "rows": BACKWARD_ROWS, "overlaid": BOTH_WAYS}[with_forward])
     # the rows are named, → or ←: layers and directions (a decoder after its encoder is drawn on the same row).

@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable
 
+from ...inplace import mark_all_written, memory_range
 from ...tensor import Tensor
 
 
@@ -33,6 +34,8 @@ def clip_grad_norm_(parameters: Iterable[Tensor] | Tensor, max_norm: float, norm
     coefficient = min(max_norm / (total + 1e-6), 1.0)
     for g in grads:
         g.array *= coefficient
+    # stamped as an optimizer's step is, so that a figure of this graph can say its .grad was rewritten
+    mark_all_written([memory_range(g.array) for g in grads], "clip_grad_norm_()")
     return Tensor(total, dtype=grads[0].dtype)
 
 
@@ -45,9 +48,10 @@ def clip_grad_value_(parameters: Iterable[Tensor] | Tensor, clip_value: float) -
     >>> clip_grad_value_([w], 1.0); w.grad.tolist()
     [1.0, -0.5]
     """
-    for p in _as_list(parameters):
-        if p.grad is not None:
-            p.grad.array[...] = p.grad.device.xp.clip(p.grad.array, -clip_value, clip_value)
+    grads = [p.grad for p in _as_list(parameters) if p.grad is not None]
+    for g in grads:
+        g.array[...] = g.device.xp.clip(g.array, -clip_value, clip_value)
+    mark_all_written([memory_range(g.array) for g in grads], "clip_grad_value_()")  # (as clip_grad_norm_ does)
 
 
 def zero_grad_(parameters: Iterable[Tensor], set_to_none: bool = True) -> None:
