@@ -106,7 +106,7 @@ def parameter_roles(nodes: list[Node], links) -> dict[Any, str]:
 def _heads_by_their_losses(nodes: list[Node], links, read_by: dict[int, set[int]], heads: dict[int, set[int]],
                            readers: dict[int, set[tuple[str, int]]], module_parameters) -> dict[Any, str]:
     """{key: "head.weight feeding tag"} for each of several linear heads after the recurrence (J = J_tag + J_cls):
-    the first value the user named (J_tag, J_cls) that its ops reach, its word after "J_" (tag, cls), and the
+    the first value the user named with a word after a letter (J_tag, J_cls) that its ops reach, that word, and the
     same for the bias it adds — so that a figure writes W_tag, b_tag and W_cls, b_cls (U_cls in CS224N's letters),
     not linear.weight⁽¹⁾ and linear.weight⁽²⁾, which read as two layers. {} where two heads reach one name
     first, or one reaches none (which would be which?), or a weight is read elsewhere too (tied)."""
@@ -116,7 +116,8 @@ def _heads_by_their_losses(nodes: list[Node], links, read_by: dict[int, set[int]
         while frontier and named is None:  # breadth first, no recursion: the nearest named value
             following = []
             for position in frontier:
-                named = named or next((t.name for t in nodes[position].tensors if getattr(t, "name", None)), None)
+                named = named or next((t.name for t in nodes[position].tensors  # (J_tag, not a bare J or ŷ)
+                                       if "_" in (getattr(t, "name", None) or "")), None)
                 following += [p for p in read_by.get(position, ()) if p not in seen]
                 seen.update(following)
             frontier = following
