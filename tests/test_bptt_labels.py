@@ -408,6 +408,11 @@ def test_an_op_level_gradient_graph_of_one_layer_marks_nothing_and_counts_the_te
             assert int(found.group(1)) == steps, (node.label, arrows)
     first = [n.label for n in picture.nodes if n.label.startswith("linear, backward") and n.step == 1]
     assert first and all("δ · W" not in label for label in first)
+    # a GRU's hₜ has a third use, the output's stack, whose row t J = output[-1] never reads: the Σ says which use
+    # gives 0 and why (before: "(2 terms; 1 more = 0)", read as a term left out)
+    zero = sorted(n.label.split("\n")[:2] for n in picture.nodes if re.search(r"(is|=) 0\b", n.label))
+    assert zero == ([] if cell == "lstm" else [["Σ (2 terms; the stack's is 0:", f"J never reads its row t={t})"]
+                                               for t in (1, 2)]), zero
 
 
 class EncoderDecoderCase:

@@ -413,6 +413,42 @@ def test_a_free_linear_head_beside_a_cell_is_named_by_its_role_not_bare_weight(s
     assert {"U", "b₂"} <= parameter_names(cs224n)  # a notation that names the head still writes its own letters
 
 
+def gru_with_two_heads(attributes=False, logits_named=False):
+    """One GRU, a tagger's head at every step and a classifier's on h_T: J = J_tag + J_cls; ``attributes``: the
+    heads are a module's tag_head and cls_head (names the user gave), else two bare nn.Linear; ``logits_named``: the
+    tagger's scores named ŷ."""
+    tr.manual_seed(0)
+    model = tr.nn.Module()
+    model.gru, model.tag_head, model.cls_head = tr.nn.GRU(2, 3), tr.nn.Linear(3, 3), tr.nn.Linear(3, 2)
+    tag, cls = (model.tag_head, model.cls_head) if attributes else (tr.nn.Linear(3, 3), tr.nn.Linear(3, 2))
+    out, h_n = model.gru(tr.randn(3, 1, 2))
+    scores = tag(out)
+    if logits_named:
+        scores.name = "ŷ"
+    j_tag = tr.nn.functional.cross_entropy(scores.reshape(-1, 3), tr.tensor([0, 1, 2]))
+    j_cls = tr.nn.functional.cross_entropy(cls(h_n[-1]), tr.tensor([1]))
+    j_tag.name, j_cls.name = "J_tag", "J_cls"
+    loss = j_tag + j_cls
+    loss.name = "J"
+    return loss
+
+
+def test_two_free_heads_are_named_by_the_losses_they_feed_not_as_two_layers():
+    """A tagger's head and a classifier's, two bare nn.Linear: W_tag, b_tag and W_cls, b_cls (U_cls in CS224N's
+    letters) — before, linear.weight⁽²⁾ and linear.weight⁽¹⁾, the mark of two layers. Names the user gave
+    (tag_head.weight) stay, and a name on the way (the scores' ŷ) is no loss's. The BPTT note on sₜ names the
+    losses as drawn, J_tagₜ (before: Jₜ, no node's name)."""
+    for notation, weights in ((None, {"W_tag", "b_tag", "W_cls", "b_cls"}), ("cs224n", {"U_tag", "U_cls", "b_cls"})):
+        names = parameter_names(build_picture((gru_with_two_heads(),), level="cell", notation=notation))
+        assert weights <= names and not [name for name in names if "linear" in name or "⁽" in name], names
+    scores_named = parameter_names(build_picture((gru_with_two_heads(logits_named=True),), level="cell"))
+    assert {"W_tag", "W_cls"} <= scores_named, scores_named  # (by the loss, not by the ŷ it names on the way)
+    named = parameter_names(build_picture((gru_with_two_heads(attributes=True),), level="cell"))
+    assert {"tag_head.weight", "cls_head.bias"} <= named and not {"W_tag", "W_cls"} & named, named
+    backward = build_picture((gru_with_two_heads(),), level="cell", backward=True, show_shapes=False)
+    assert any(note.startswith("sₜ: the scores J_tagₜ reads") for note in backward.notes), backward.notes
+
+
 def test_each_steps_unnamed_input_is_x_t_at_every_level():
     """x[t] of a loop of LSTMCell calls under "t=k" scopes, and x sliced by nn.LSTM: x₁, x₂, x₃ at op level as at
     cell and step level, never two nodes both "input" nor "input₁"; one encoder read on two unnamed sentences

@@ -158,10 +158,11 @@ def _without_zero_terms(nodes: list[Node], edges, zero_rules: frozenset | set = 
                and len(into.get(i, [])) == 1 and all(_is_zero(x) for x in node.key.parents if x.grad_fn is None)}
     for i, node in enumerate(nodes):  # a Σ that stays counts the terms it is drawn with: "Σ (3 terms)" over two
         if is_sum_node(node) and node.kind == "op" and i not in through:  # arrows read as a term left out
-            zeros = sum(1 for x in node.key.parents if x.grad_fn is None and _is_zero(x)) + dropped[i]
+            constants = sum(1 for x in node.key.parents if x.grad_fn is None and _is_zero(x))
+            zeros = constants + dropped[i]
             if zeros:
                 count = len(node.key.parents) - zeros
-                node.label = re.sub(r"\(\d+ terms\)", f"({count} terms; {zeros} more = 0)", node.label, count=1)
+                node.label = re.sub(r"\(\d+ terms\)", _terms_said(node, count, zeros, constants), node.label, count=1)
     if not through and not zero_rules:
         return nodes, edges
     source = {i: into[i][0] for i in through}
@@ -175,6 +176,21 @@ def _without_zero_terms(nodes: list[Node], edges, zero_rules: frozenset | set = 
             tail = source[tail][0]
         result.append((renumber[tail], renumber[head], label))
     return [nodes[i] for i in kept], unique(result)
+
+
+def _terms_said(node: Node, count: int, zeros: int, constants: int) -> str:
+    """How a Σ of a state says the terms it adds and those that are 0. A layer's hₜ has one use besides the next
+    step: the stack of its output, whose row t J may never read (J = output[-1].sum() reads h_T alone) — said by
+    that use, and why it is 0, not a bare "1 more = 0", read as a term left out.
+
+    >>> _terms_said(Node(None, "op", "Σ", row=("GRU", "layer 0", "forward"), step=3), 2, 1, 1)
+    "(2 terms; the stack's is 0:\\nJ never reads its row t=3)"
+    >>> _terms_said(Node(None, "op", "Σ", step=3), 2, 1, 0)
+    '(2 terms; 1 more = 0)'
+    """
+    if zeros == constants == 1 and node.step is not None and node.row[1:2] and node.row[1].startswith("layer "):
+        return f"({count} terms; the stack's is 0:\nJ never reads its row t={node.step})"
+    return f"({count} terms; {zeros} more = 0)"
 
 
 def _is_zero(tensor: Any) -> bool:

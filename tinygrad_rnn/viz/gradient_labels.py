@@ -61,6 +61,7 @@ def value_of(forward: Picture, tail: int, label: str) -> str:
 
 
 SCORES_NOTE = "sₜ: the scores Jₜ reads"  # (how the note on them starts: notation.py writes it in the figure's notation)
+SCORES_NOTE_START = SCORES_NOTE.split("Jₜ")[0]  # (the note as it starts whatever the losses are named: J_tag,ₜ)
 SCORES = "s"  # a step's scores, the head's output that J_t reads (the logits; ŷ_t = softmax(s_t)), as the docs write it
 # what ŷₜ is compared with, said by what it is: the one-hot of Jₜ's own target id (a language model's is the next
 # word, xₜ₊₁; a tagger's, the tag; a decoder's, its word yₜ) — never a bare yₜ, which a figure defines nowhere and an
@@ -78,11 +79,14 @@ def scores_note(forward: Picture, losses: list[int], mean: int | None, generic: 
     read = scores_read(forward, losses)
     if not read or (drawn is not None and not drawn & set(read)):
         return ""
-    said = f"{SCORES_NOTE} (the head's output)"
+    # the losses as the figure names them: "the scores J_tag,ₜ reads" where J_tag's terms are drawn J_tag,₁ …
+    named = [STEP_DIGITS.sub("", loss_name(forward, j)) for j in losses if forward.nodes[j].kind != "ellipsis"]
+    reads = SCORES_NOTE.replace("Jₜ", f"{named[0]}ₜ") if named and named[0] != "J" else SCORES_NOTE
+    said = f"{reads} (the head's output)"
     if all(forward.nodes[j].label.split("\n")[0].endswith("cross_entropy") for j in losses
            if forward.nodes[j].kind != "ellipsis"):
         share = "" if not mean else "(1/T)" if generic else f"(1/{mean})"
-        return f"{SCORES_NOTE}; one sequence: ∂J/∂sₜ = {share}(ŷₜ − onehot({TARGET_OF_STEP}))"
+        return f"{reads}; one sequence: ∂J/∂sₜ = {share}(ŷₜ − onehot({TARGET_OF_STEP}))"
     return said
 
 

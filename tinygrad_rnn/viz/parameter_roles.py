@@ -16,6 +16,8 @@ from .picture import CHOICE_INPUT, Node
 from .user_steps import chains_reading, cone, link_maps
 
 TIED = "embedding.weight = head.weight"  # one tensor, the embedding's table and the head's weight
+LOSS_FED = " feeding "  # "head.weight feeding cls": one of several heads, by the loss the user named (J_cls)
+SUBSCRIPT_DIGITS = "₀₁₂₃₄₅₆₇₈₉"  # (CS224N's b₂: the letter is b)
 
 
 def role_symbol(role: str, notation: Notation) -> str:
@@ -26,9 +28,14 @@ def role_symbol(role: str, notation: Notation) -> str:
     >>> cs224n = preset("cs224n")
     >>> role_symbol("head.weight", cs224n), role_symbol(TIED, cs224n), role_symbol(TIED, resolve(None))
     ('U', 'E', 'E')
+    >>> role_symbol("head.weight" + LOSS_FED + "cls", cs224n), role_symbol("head.bias" + LOSS_FED + "tag", cs224n)
+    ('U_cls', 'b_tag')
     """
+    role, _, loss = role.partition(LOSS_FED)
     name = "embedding.weight" if role == TIED else role
-    return notation.symbol(name, library_name(name))
+    written = notation.symbol(name, library_name(name))
+    # one of several heads: the notation's letter (W, U, b) with the loss it feeds, never ⁽ℓ⁾, a layer's mark
+    return f"{written.split('_')[0].rstrip(SUBSCRIPT_DIGITS)}_{loss}" if loss else written
 
 
 def tied_head(notation: Notation) -> str:
@@ -80,7 +87,9 @@ def parameter_roles(nodes: list[Node], links) -> dict[Any, str]:
         if head in after and position == 1 and nodes[tail].kind == "parameter" and nodes[head].key.name == "linear" \
                 and short_name(nodes[tail].label.split("\n")[0]) not in LAYER_WEIGHTS:  # (a layer's, above the first)
             heads.setdefault(tail, set()).add(head)
-    weight = next(iter(heads)) if len(heads) == 1 else None  # two (a linear layer after another): which is it?
+    if len(heads) > 1:  # a tagger's head and a classifier's: each named by the loss it feeds, where the user named it
+        return roles | _heads_by_their_losses(nodes, links, read_by, heads, readers, module_parameters)
+    weight = next(iter(heads)) if len(heads) == 1 else None
     # tied (head.weight = embedding.weight): the one table the ids index and the head multiplies, where no other
     # table is the embedding — one tensor in two roles, named by both
     tied = weight is not None and not embeddings and {op for op, _ in readers[weight]} == {"linear", "embedding"}
@@ -91,6 +100,41 @@ def parameter_roles(nodes: list[Node], links) -> dict[Any, str]:
     for parameter, role in ((weight, TIED if tied else "head.weight"), (biases[0] if biases else None, "head.bias")):
         if parameter in module_parameters:  # (one the user named, W_hy, keeps its name)
             roles[nodes[parameter].key] = role
+    return roles
+
+
+def _heads_by_their_losses(nodes: list[Node], links, read_by: dict[int, set[int]], heads: dict[int, set[int]],
+                           readers: dict[int, set[tuple[str, int]]], module_parameters) -> dict[Any, str]:
+    """{key: "head.weight feeding tag"} for each of several linear heads after the recurrence (J = J_tag + J_cls):
+    the first value the user named with a word after a letter (J_tag, J_cls) that its ops reach, that word, and the
+    same for the bias it adds — so that a figure writes W_tag, b_tag and W_cls, b_cls (U_cls in CS224N's letters),
+    not linear.weight⁽¹⁾ and linear.weight⁽²⁾, which read as two layers. {} where two heads reach one name
+    first, or one reaches none (which would be which?), or a weight is read elsewhere too (tied)."""
+    words: dict[int, str] = {}
+    for weight, ops in heads.items():
+        seen, frontier, named = set(ops), list(ops), None
+        while frontier and named is None:  # breadth first, no recursion: the nearest named value
+            following = []
+            for position in frontier:
+                named = named or next((t.name for t in nodes[position].tensors  # (J_tag, not a bare J or ŷ)
+                                       if "_" in (getattr(t, "name", None) or "")), None)
+                following += [p for p in read_by.get(position, ()) if p not in seen]
+                seen.update(following)
+            frontier = following
+        words[weight] = named.split("_", 1)[-1] if named else ""
+    if "" in words.values() or len(set(words.values())) < len(words) or \
+            any(readers[weight] != {("linear", 1)} for weight in heads):
+        return {}
+    def unnamed(parameter: int) -> bool:  # a bare weight or bias: the user named neither it nor its module's
+        return parameter in module_parameters and nodes[parameter].label.split("\n")[0] in ("weight", "bias")
+
+    roles = {}
+    for weight, word in words.items():
+        if unnamed(weight):  # (tag_head.weight, W_hy: the user's names stay)
+            roles[nodes[weight].key] = "head.weight" + LOSS_FED + word
+        for tail, head, _, position in links:
+            if position == 2 and head in heads[weight] and readers.get(tail) == {("linear", 2)} and unnamed(tail):
+                roles[nodes[tail].key] = "head.bias" + LOSS_FED + word
     return roles
 
 

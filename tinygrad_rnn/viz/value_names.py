@@ -13,7 +13,7 @@ import re
 from dataclasses import replace
 
 from .chains import chain_mark, chain_marks, chain_of, chains_in, module_marks, owner_of
-from .gradient_labels import SCORES_NOTE, SUM_NOTE, TARGET_OF_STEP
+from .gradient_labels import SCORES_NOTE_START, SUM_NOTE, TARGET_OF_STEP
 from .loss_targets import LossTargets
 from .notation import (
     BIAS_PARTS,
@@ -355,7 +355,8 @@ def rename_values(picture: Picture, notation: Notation) -> None:
     for node in picture.nodes:
         node.loops = [write(loop, chain_of(node)) for loop in node.loops]
     # the BPTT note's sum, ∂J/∂h₃ = (1/4) ∂J₃/∂h₃ + …, in the same words as the arrows (one chain drawn: no mark)
-    picture.notes = [write(note, None) if note.startswith((SUM_NOTE, SCORES_NOTE)) else note for note in picture.notes]
+    picture.notes = [write(note, None) if note.startswith((SUM_NOTE, SCORES_NOTE_START)) else note
+                     for note in picture.notes]
     mark_calls(picture, notation)
 
 
