@@ -244,12 +244,22 @@ class Coordinates:
             needs.setdefault(kind[2], []).extend(drawn_width(self._state_lines(label, tracks)) + room
                                                  for label in tracks if label)
         self.column_gap = max([self.space.column_gap_min] + [need for each in needs.values() for need in each])
+        for (tail, head), label in self._labels.items():  # beside a "…" (its column as wide as its words): the names
+            # of what passes it, each as drawn in a gap of its own (in the lines a state's name takes), and the room
+            # (gaps_each only: with every gap as wide as the widest, such a name breaks into the lines its gap holds)
+            columns = [self.column.get(self.nodes[n].step) if self.nodes[n].kind == "ellipsis"
+                       else self.block_of.get(n, (None, None))[1] for n in (tail, head)]
+            if "ellipsis" in (self.nodes[tail].kind, self.nodes[head].kind) and None not in columns \
+                    and abs(columns[0] - columns[1]) == 1:
+                needs.setdefault(min(columns), []).append(  # (and an arrowhead's length more: the "…" has no pad)
+                    drawn_width(self._drawn(label, 2)) + self.space.label_room + ARROW)
         # each gap as wide as the widest of all (the steps alike), or — the fit ladder's rung for a figure that misses
         # its slide by its width (gaps_each) — as wide as what that gap itself carries: the one gap whose state reads
         # "detach(): value only, no gradient" wide, the others as their own labels need
         own = [max([self.space.column_gap_min] + needs.get(gap, [])) for gap in range(len(widths) - 1)]
         self.gaps_narrowable = any(width < self.column_gap for width in own)  # (the rung would draw it narrower)
         self.gap_width = own if self.gaps_each else [self.column_gap] * len(own)
+        self.column_widths = widths
         self.column_x = [first_left + sum(widths[:c]) + (sum(own[:c]) if self.gaps_each else c * self.column_gap)
                          + widths[c] / 2 for c in range(len(widths))]
         left_edge = first_left - gap_left

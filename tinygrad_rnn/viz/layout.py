@@ -99,8 +99,8 @@ def labelled_layout(picture: Picture) -> tuple[list[str], Layout]:
     if slide_scale(found[1], picture) >= SLIDE_SCALE or not found[1].gaps_narrowable:
         return found
     # (12 steps of an nn.RNN detached after 6: one gap holds "detach(): value only, no gradient" in two lines, and
-    # every gap was as wide: t = 1, 2, …, 6, 7, …, 12 19.1 px labels; so, 27.1, and the fit ladder's t = 1, …, 6, 7, …,
-    # 12 fits, 30.5)
+    # every gap was as wide: t = 1, 2, …, 6, 7, …, 12 19.1 px labels; so, 25.4, and the fit ladder's t = 1, …, 6, 7, …,
+    # 12 fits, 28.4)
     narrowed = _laid_out(picture, words_on_names, gaps_each=True)
     return narrowed if slide_scale(narrowed[1], picture) > slide_scale(found[1], picture) else found
 
