@@ -72,8 +72,8 @@ def folder(tmp_path_factory):
 # mean and J in a column of their own past the decoder's end they were 745.5 pt wide, 23.2 px text and 25.8 px labels
 # (2.09 : 1); standing over the encoder's last cell, beside J₁ (the top left is empty), they are 661.7 pt wide, 26.1 px
 # and 29.0 px (1.82 : 1). Backward, the encoder's Σs stand in the decoder's column at the right end, each under the
-# decoder's of its own lane, so 2 + 2 words fit; 3 + 3 are still bound by the width, 841 pt (an LSTM's 931) where a
-# slide's 28 px labels leave 686: the six columns 121 pt apart (an LSTM's 139), as each gap holds the gradient it
+# decoder's of its own lane, so 2 + 2 words fit; 3 + 3 are still bound by the width, 827 pt (an LSTM's 931) where a
+# slide's 28 px labels leave 686: the six columns 116 to 121 pt apart (an LSTM's 139), as each gap holds the gradient it
 # carries in two lines ((∂h₃⁽ᵈ⁾/∂h₂⁽ᵈ⁾)ᵀ over ∂J/∂h₃⁽ᵈ⁾), and the one Σ column (Σₜ ∂J/∂W_ih⁽ᵉ⁾|ₜ … four lines, 77 pt
 # and its gap): six columns alone are 726 pt. (Before, with a Σ column at each end: 2 + 2 were 24.8 px text and
 # 27.5 px labels, an LSTM's 22.9 px; 3 + 3 16.7 px.)
@@ -81,10 +81,12 @@ def folder(tmp_path_factory):
 # 6 steps in time its middle left out within each chain, encoder t = 1, …, 3 | decoder t = 1, …, 3, is six columns
 # still ("…" columns as wide as a cell's): a GRU's 20.6 px, 22.9 px; an LSTM's 18.2 px, 20.2 px, and clashes.
 TOO_SMALL = {
-    ("gru", 3, 3, True): "text 20.6 px, labels 22.8 px, 2.36 : 1 (bound by its width, 841 pt: 6 columns 121 pt "
-                         "apart, each gap naming its gradient, and the Σ column)",
+    ("gru", 3, 3, True): "text 20.9 px, labels 23.2 px, 2.32 : 1 (bound by its width, 827 pt: 6 columns 116 to "
+                         "121 pt apart, each gap as wide as the gradient it names, and the Σ column; 841 pt and 20.6 "
+                         "px when every gap was as wide as the widest)",
     ("lstm", 3, 3, True): "text 18.6 px, labels 20.6 px, 2.40 : 1 (bound by its width: 6 columns 139 pt apart, each "
-                          "gap naming its gradients, and the Σ column)",
+                          "gap naming its gradients, all as wide: sizing each gap by its own names gains nothing, "
+                          "and the Σ column)",
 }
 CASES = [("gru", 2, 2, False), ("gru", 3, 2, False), ("gru", 2, 3, False), ("gru", 3, 3, False),
          ("lstm", 2, 3, False), ("lstm", 3, 3, False), ("gru", 2, 2, True), ("lstm", 2, 2, True),

@@ -283,3 +283,28 @@ def test_a_loss_on_each_chunks_last_step_leaves_the_unread_cells_out():
     backward = build_picture((loss,), level="cell", backward=True, show_shapes=False, params="label")
     assert [note for note in backward.notes if "gradient 0" in note] == \
         ["Left out, their gradient 0 (J does not read what they compute): LSTM cell t=1, 2, 4, 5 (layer 1 reverse)"]
+
+
+def test_twelve_steps_cut_after_six_fit_a_slide_each_gap_as_wide_as_what_it_carries():
+    """12 steps of an nn.RNN in chunks of 6 (forward): the one gap whose state reads "detach(): value only, no
+    gradient" (two lines) as wide as it, the gaps beside the "…"s that carry h_t alone narrower than it, and the
+    figure fits a slide. (Before, every gap between steps was as wide as that label: text 17.2 px, labels 19.1 px,
+    2.40 : 1, bound by its width.) The label stays in its own gap: between the cells of t = 6 and 7, clear of both,
+    and crosses nothing."""
+    from tinygrad_rnn.viz.geometry import FONT_SIZE, drawn_width
+    from tinygrad_rnn.viz.legibility import label_clashes, texts_crossed
+
+    picture, (_, placed), rung = tr.viz._drawn((chunked("RNN", 12, 6),),
+                                               **tr.viz._defaults({"level": "cell", "slide": True}))
+    assert rung.slide_fit.fits, str(rung.slide_fit)
+    assert not texts_crossed(rung.svg) and label_clashes(rung.svg).count == 0
+    cells = {node.step: placed.boxes[i] for i, node in enumerate(picture.nodes) if node.kind == "group"}
+    row = sorted([placed.boxes[i] for i, node in enumerate(picture.nodes) if node.kind == "ellipsis"]
+                 + list(cells.values()), key=lambda box: box.x)  # t = 1, "…", 6, 7, "…", 12
+    gaps = {(a.x, b.x): b.left - a.right for a, b in zip(row, row[1:])}
+    (route,) = [placed.routes[k] for k, (_, _, label) in enumerate(picture.edges) if label == DETACHED]
+    lines = route.label_lines or [DETACHED]
+    assert cells[6].right < route.label_at[0] - drawn_width(lines, FONT_SIZE) / 2 and \
+        route.label_at[0] + drawn_width(lines, FONT_SIZE) / 2 < cells[7].left, (route.label_at, cells[6], cells[7])
+    narrow = [gap for pair, gap in gaps.items() if pair != (cells[6].x, cells[7].x)]
+    assert len(narrow) == 4 and max(narrow) < drawn_width(lines, FONT_SIZE) < gaps[(cells[6].x, cells[7].x)], gaps

@@ -228,19 +228,40 @@ class Coordinates:
         # of the cell on the other side, which stands in from its column's edge by half the slack
         drop = 2 * ARROW + 3 * LABEL_CLEAR if choice_routes.drops_in_a_gap(self) else 0.0  # (not round the end)
         top_first = {gap: sorted(tracks, key=state_first) for gap, tracks in self.gap_tracks.items()}
-        self.column_gap = max([self.space.column_gap_min] + [
-            drawn_width(self._state_lines(label, tracks)) + max(
-                self.space.label_room - slack, drop - slack / 2, 2 * (up_the_gap + LABEL_CLEAR) if up_the_gap else 0.0)
-            for (tail, head), kind in self.kind.items() if kind[0] == "state"
-            and self.nodes[tail].kind == self.nodes[head].kind == "group"
-            for slack in [self.column_width - max(boxes[tail].width, boxes[head].width)]
-            for tracks in [top_first[kind[1:3]]] for label in tracks if label] + [
-            # between two steps' boxes of ops, centred in the gap
-            drawn_width(self._state_lines(label, tracks)) + 4 - 2 * self.space.box_pad
-            for (tail, head), kind in self.kind.items() if kind[0] == "state"
-            and "group" not in (self.nodes[tail].kind, self.nodes[head].kind)
-            for tracks in [top_first[kind[1:3]]] for label in tracks if label])
-        self.column_x = [first_left + sum(widths[:c]) + c * self.column_gap + widths[c] / 2 for c in range(len(widths))]
+        needs: dict[int, list[float]] = {}  # each gap between two steps (0: right of the first): what it carries needs
+        for (tail, head), kind in self.kind.items():
+            if kind[0] != "state":
+                continue
+            tracks = top_first[kind[1:3]]
+            if self.nodes[tail].kind == self.nodes[head].kind == "group":
+                slack = self.column_width - max(boxes[tail].width, boxes[head].width)
+                room = max(self.space.label_room - slack, drop - slack / 2,
+                           2 * (up_the_gap + LABEL_CLEAR) if up_the_gap else 0.0)
+            elif "group" not in (self.nodes[tail].kind, self.nodes[head].kind):
+                room = 4 - 2 * self.space.box_pad  # between two steps' boxes of ops, centred in the gap
+            else:
+                continue
+            needs.setdefault(kind[2], []).extend(drawn_width(self._state_lines(label, tracks)) + room
+                                                 for label in tracks if label)
+        self.column_gap = max([self.space.column_gap_min] + [need for each in needs.values() for need in each])
+        for (tail, head), label in self._labels.items():  # beside a "…" (its column as wide as its words): the names
+            # of what passes it, each as drawn in a gap of its own (in the lines a state's name takes), and the room
+            # (gaps_each only: with every gap as wide as the widest, such a name breaks into the lines its gap holds)
+            columns = [self.column.get(self.nodes[n].step) if self.nodes[n].kind == "ellipsis"
+                       else self.block_of.get(n, (None, None))[1] for n in (tail, head)]
+            if "ellipsis" in (self.nodes[tail].kind, self.nodes[head].kind) and None not in columns \
+                    and abs(columns[0] - columns[1]) == 1:
+                needs.setdefault(min(columns), []).append(  # (and an arrowhead's length more: the "…" has no pad)
+                    drawn_width(self._drawn(label, 2)) + self.space.label_room + ARROW)
+        # each gap as wide as the widest of all (the steps alike), or — the fit ladder's rung for a figure that misses
+        # its slide by its width (gaps_each) — as wide as what that gap itself carries: the one gap whose state reads
+        # "detach(): value only, no gradient" wide, the others as their own labels need
+        own = [max([self.space.column_gap_min] + needs.get(gap, [])) for gap in range(len(widths) - 1)]
+        self.gaps_narrowable = any(width < self.column_gap for width in own)  # (the rung would draw it narrower)
+        self.gap_width = own if self.gaps_each else [self.column_gap] * len(own)
+        self.column_widths = widths
+        self.column_x = [first_left + sum(widths[:c]) + (sum(own[:c]) if self.gaps_each else c * self.column_gap)
+                         + widths[c] / 2 for c in range(len(widths))]
         left_edge = first_left - gap_left
         right_edge = self.column_x[-1] + widths[-1] / 2 + gap_right
 

@@ -280,6 +280,7 @@ class Layout:
     texts: list[tuple[str, float, float]] = field(default_factory=list)  # (text, left x, y): row names, notes
     loops: list[tuple[int, str, Route]] = field(default_factory=list)  # the rolled view: (node, state, its loop)
     step_names: dict[int, float] = field(default_factory=dict)  # a step name moved off its corner: its x
+    gaps_narrowable: bool = False  # a gap between steps wider than what it carries needs (all as the widest)
 
 
 def node_size(label: str, space: Spacing = FREE) -> tuple[float, float]:

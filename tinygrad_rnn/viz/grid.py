@@ -32,8 +32,9 @@ class Grid(Placement, Lanes, Coordinates, Routes):
     """The rows, columns, levels and lanes of one picture (its routes: :class:`~.routes.Routes`)."""
 
     def __init__(self, picture: Picture, boxes: list[Box], over_a_free_top: bool = False,
-                 rows_named: bool = True) -> None:
+                 rows_named: bool = True, gaps_each: bool = False) -> None:
         nodes, edges = picture.nodes, picture.edges
+        self.gaps_each = gaps_each  # each gap between steps as wide as what it carries (Coordinates), not the widest
         self.nodes, self.boxes, self.backward = nodes, boxes, picture.backward
         self.edge_list = edges
         self.space = STRIP_SPACING if picture.strip else SLIDE_SPACING if picture.slide else FREE

@@ -84,18 +84,28 @@ SLIDE_LINE_CHARS = (None, 16, 12, 8)  # on a slide, a node's line longer than on
 
 def labelled_layout(picture: Picture) -> tuple[list[str], Layout]:
     """Each node's label (:func:`~.graph.display_label`) and the layout of boxes sized to them (:func:`_laid_out`);
-    on a slide that it still misses, where tokens= wrote a word under each x_t, last the same search with each word on
+    on a slide that it still misses, where tokens= wrote a word under each x_t, the same search with each word on
     its name's line (x₁ = "the": a row of inputs a line shorter), taken where the slide enlarges it more (a language
-    model's with tokens=: 26.1 px labels, its drawing 6 points too tall for its notes in its free corners; so, 28.1)."""
-    found = _laid_out(picture)
-    if not picture.slide or slide_scale(found[1], picture) >= SLIDE_SCALE or \
-            not any(has_a_word(node) for node in picture.nodes):
+    model's with tokens=: 26.1 px labels, its drawing 6 points too tall for its notes in its free corners; so, 28.1);
+    then, where it still misses and a gap between steps is wider than what it carries, the same search with each gap
+    only as wide as its own state names need (``gaps_each``), taken where the slide enlarges it more."""
+    found, words_on_names = _laid_out(picture), False
+    if not picture.slide or slide_scale(found[1], picture) >= SLIDE_SCALE:
         return found
-    joined = _laid_out(picture, words_on_names=True)
-    return joined if slide_scale(joined[1], picture) > slide_scale(found[1], picture) else found
+    if any(has_a_word(node) for node in picture.nodes):
+        joined = _laid_out(picture, words_on_names=True)
+        if slide_scale(joined[1], picture) > slide_scale(found[1], picture):
+            found, words_on_names = joined, True
+    if slide_scale(found[1], picture) >= SLIDE_SCALE or not found[1].gaps_narrowable:
+        return found
+    # (12 steps of an nn.RNN detached after 6: one gap holds "detach(): value only, no gradient" in two lines, and
+    # every gap was as wide: t = 1, 2, …, 6, 7, …, 12 19.1 px labels; so, 25.4, and the fit ladder's t = 1, …, 6, 7, …,
+    # 12 fits, 28.4)
+    narrowed = _laid_out(picture, words_on_names, gaps_each=True)
+    return narrowed if slide_scale(narrowed[1], picture) > slide_scale(found[1], picture) else found
 
 
-def _laid_out(picture: Picture, words_on_names: bool = False) -> tuple[list[str], Layout]:
+def _laid_out(picture: Picture, words_on_names: bool = False, gaps_each: bool = False) -> tuple[list[str], Layout]:
     """Each node's label (:func:`~.graph.display_label`, ``words_on_names`` passed on) and the layout of boxes sized
     to them: what every drawing places, DOT and the lecture page's SVG alike. On a slide, long lines may be
     broken, the notes put beside the drawing, one step of ops turned and, last, two variants for a figure
@@ -123,7 +133,8 @@ def _laid_out(picture: Picture, words_on_names: bool = False) -> tuple[list[str]
             for beside in besides:
                 for turned in (False, True) if picture.slide and _one_step_of_ops(picture) else (False,):
                     variants.append((labels, sizes, beside, turned))
-                    found.append((labels, layout(picture, sizes, notes_beside=beside, turned=turned)))
+                    found.append((labels, layout(picture, sizes, notes_beside=beside, turned=turned,
+                                                 gaps_each=gaps_each)))
                     if slide_scale(found[-1][1], picture) >= SLIDE_SCALE:
                         return found[-1]  # the first that fits (the fewest changes: pairs W_ih, b_ih kept together)
     best = max(range(len(found)), key=lambda k: slide_scale(found[k][1], picture))  # the one enlarged most
@@ -132,13 +143,14 @@ def _laid_out(picture: Picture, words_on_names: bool = False) -> tuple[list[str]
         # and the note says which row runs backwards in time: taken only where the figure then fits
         labels, sizes, beside, turned = variants[best]
         keyed = rows_said_in_the_note(picture)
-        unnamed = (labels, layout(keyed, sizes, notes_beside=beside, turned=turned, rows_named=False))
+        unnamed = (labels, layout(keyed, sizes, notes_beside=beside, turned=turned, rows_named=False,
+                                   gaps_each=gaps_each))
         if slide_scale(unnamed[1], keyed) >= SLIDE_SCALE:
             return unnamed
     if picture.slide and picture.notes and _drawing_fits(found[best][1]):  # the notes in the drawing's free corners,
         # where the slide then fits (tried only where the drawing alone does: no place for the notes fits it else)
         labels, sizes, _, turned = variants[best]
-        tucked = (labels, layout(picture, sizes, turned=turned, tucked=True))
+        tucked = (labels, layout(picture, sizes, turned=turned, tucked=True, gaps_each=gaps_each))
         if slide_scale(tucked[1], picture) >= SLIDE_SCALE:
             return tucked
     if picture.slide and not picture.backward:
@@ -147,13 +159,15 @@ def _laid_out(picture: Picture, words_on_names: bool = False) -> tuple[list[str]
         # on each variant in turn, the first that fits winning as above
         scale = slide_scale(found[best][1], picture)
         labels, sizes, beside, turned = variants[best]
-        over = (labels, layout(picture, sizes, notes_beside=beside, turned=turned, over_a_free_top=True))
+        over = (labels, layout(picture, sizes, notes_beside=beside, turned=turned, over_a_free_top=True,
+                                gaps_each=gaps_each))
         over_scale = slide_scale(over[1], picture)
         if scale < over_scale < SLIDE_SCALE:
             for k, (labels, sizes, beside, turned) in enumerate(variants):
                 if k == best:
                     continue  # (laid out over a free top just above: it does not fit)
-                moved = (labels, layout(picture, sizes, notes_beside=beside, turned=turned, over_a_free_top=True))
+                moved = (labels, layout(picture, sizes, notes_beside=beside, turned=turned, over_a_free_top=True,
+                                    gaps_each=gaps_each))
                 if slide_scale(moved[1], picture) >= SLIDE_SCALE:
                     return moved
         if over_scale > scale:
@@ -164,7 +178,7 @@ def _laid_out(picture: Picture, words_on_names: bool = False) -> tuple[list[str]
 
 def layout(picture: Picture, sizes: list[tuple[float, float]], notes_beside: float = 0.0,
            turned: bool = False, over_a_free_top: bool = False, rows_named: bool = True,
-           tucked: bool = False) -> Layout:
+           tucked: bool = False, gaps_each: bool = False) -> Layout:
     """Positions for every node, a box per step, and a route for every edge; the notes under the
     drawing (on a slide, broken to its width, short ones two to a line), or ``notes_beside`` it on the right
     in lines that many points wide — ``tucked``: in its free corners, a column at its right under what reaches
@@ -172,7 +186,7 @@ def layout(picture: Picture, sizes: list[tuple[float, float]], notes_beside: flo
     instead of upwards (one step at op level, landscape on a slide); ``rows_named=False``: the rows' names left out
     where the arrows say what they would (:func:`~.grid.directions_said_on_arrows`)."""
     boxes = [Box(0.0, 0.0, h, w) if turned else Box(0.0, 0.0, w, h) for w, h in sizes]
-    grid = Grid(picture, boxes, over_a_free_top, rows_named)
+    grid = Grid(picture, boxes, over_a_free_top, rows_named, gaps_each)
     routes = [grid.route(tail, head, label) for tail, head, label in picture.edges]
     # an edge through a node it does not connect goes round it (a bus or a state says something by its shape)
     plain = [grid.kind[(tail, head)][0] not in ("bus", "state") for tail, head, _ in picture.edges]
@@ -222,7 +236,7 @@ def layout(picture: Picture, sizes: list[tuple[float, float]], notes_beside: flo
             box.x = -box.x
         texts = [(text, -x - drawn_width([text], FONT_SIZE), y) for text, x, y in texts]
     hop(routes, [tail for tail, _, _ in picture.edges])  # (before the names: they keep clear of the hops)
-    placed = Layout(boxes, routes, grid.clusters, texts, loops)
+    placed = Layout(boxes, routes, grid.clusters, texts, loops, gaps_narrowable=grid.gaps_narrowable)
     placed.step_names = step_name_spots(placed)  # (before the arrows' names: they keep clear of the steps')
     place_labels(placed, [label for _, _, label in picture.edges], [tail for tail, _, _ in picture.edges],
                  [head for _, head, _ in picture.edges])

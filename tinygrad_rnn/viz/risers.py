@@ -79,7 +79,9 @@ class Risers:
     def _riser_x(self, column: int, on_left: bool, lane: int) -> float:
         """The x of the ``lane``-th line up beside a column on that side (0 the nearest), close beside it: the
         rows in between name their states mid-gap (h₂⁽¹←⁾ between two cells), and a line there struck them out."""
-        spacing = min(RISER_SPACING, (self.column_gap / 2) / (len(self._risers_beside(column, on_left)) + 1))
+        gap = column - 1 if on_left else column  # (the gap it rises in: as wide as the widest, or as its own labels)
+        width = self.gap_width[gap] if 0 <= gap < len(self.gap_width) else self.column_gap
+        spacing = min(RISER_SPACING, (width / 2) / (len(self._risers_beside(column, on_left)) + 1))
         # beside the column's widest node, not its slot: a narrow cell's column is as wide as the widest anywhere (J's
         # or a label's), and lines there took the room the states' names between two cells need
         boxes = [self.boxes[i] for row in range(self.rows) for i in self.members.get((row, column), [])]

@@ -53,6 +53,8 @@ class StateRoutes:
 
     def _gap_middle(self, gap: int) -> float:
         """The x of the middle of the gap right of column ``gap``."""
+        if self.gaps_each:  # (a "…" column is narrower than a cell's: the gap's own middle, its label centred there)
+            return self.column_x[gap] + self.column_widths[gap] / 2 + self.gap_width[gap] / 2
         return self.column_x[gap] + self.column_width / 2 + self.column_gap / 2
 
     def _unnamed_track(self, row: int, gap: int, edge: tuple[int, int]) -> float:
