@@ -282,7 +282,7 @@ def local_jacobian(kind: str, later: str, earlier: str, recurrent: str) -> tuple
     return [], {"gru": [BREAK, _text("   (diag"), _fenced(_symbol(f"z_{later}")), _text(" plus the paths"), BREAK,
                         _text(" through "), *gates("r", "z", "n"), _text(")")],
                 "lstm": [BREAK, _text("   (through "), _symbol(f"o_{later}"), _text(", tanh"),
-                         # g is the candidate, not a gate: tanh, not σ (slide 07's i, f, o = σ(·), g = tanh(·))
+                         # g is the candidate, not a gate: tanh, not σ (slide 07's i, f, o = σ(…), g = tanh(…))
                          _fenced(_symbol(f"c_{later}")), _text(","), BREAK, _text(" the gates "), *gates("i", "f"),
                          _text(" and the candidate "), _symbol(f"g_{later}"), _text(")")]}[kind]
 
