@@ -151,6 +151,27 @@ def test_the_gru_cell_slide_names_its_input_weights_product_one_way(every_slide)
         assert products == {"e" if notation == "cs224n" else "x"}, (notation, products)
 
 
+@pytest.mark.parametrize("cell, name, opens", [("lstm", "07-lstm-cell", r"i = σ\(|σ, σ, tanh, σ of \("),
+                                               ("gru", "08-gru-cell", r"r = σ\(|r, z = σ\(|z = σ\(")])
+def test_the_cell_slides_write_what_each_gate_reads(every_slide, cell, name, opens):
+    # "r, z = σ(·)" and "i, f, o = σ(·), g = tanh(·)" left out what the gates read, while n (c, h) was written in full,
+    # and USC's own GRU gate, z = σ(W x_t + U h_{t−1}), never appeared: each gate's sum names both of its weights
+    for notation in PRESETS:
+        svg, _ = every_slide["rnn" if cell == "lstm" else cell, notation, name]
+        text = " ".join("".join(ElementTree.fromstring(svg).itertext()).split())  # (a no-break space read as one)
+        gate = re.search(rf"(?:{opens})(.{{0,50}})", text)  # (the sum's first words: h⁽ᵗ⁻¹⁾ reads "h(t−1)")
+        assert "(·)" not in text and gate, (notation, text)
+        read = {as_read(resolve(notation).for_cell(cell).symbol(w)) for w in ("W_ih", "W_hh")}
+        if read == {"Wih", "Whh"}:  # (PyTorch's gate reads its own rows of each: W_ii, W_hi; W_ir, W_hr)
+            read = {"Wi" + gate.group()[0], "Wh" + gate.group()[0]}
+        assert read <= set(re.findall(r"\w+", gate.group(1))), (notation, gate)
+    pytorch, usc = (" ".join("".join(ElementTree.fromstring(every_slide["gru", notation, "08-gru-cell"][0]).itertext())
+                             .split()) for notation in ("pytorch", "usc"))
+    assert as_read("r = σ(W_ir x_t + b_ir + W_hr h_{t−1} + b_hr)") in pytorch
+    assert as_read("z = σ(W_iz x_t + b_iz + W_hz h_{t−1} + b_hz)") in pytorch
+    assert as_read("z = σ(W x_t + U h_{t−1}) as USC writes it") in usc and as_read("b′ + b″") in usc
+
+
 GATE_BOX = re.compile(r'<rect x="([\d.]+)"[^>]*/><text[^>]*><tspan[^>]*>([fgio])<tspan[^>]*>[^<]*</tspan>'
                       r'<tspan[^>]*> = (?:σ|tanh)<')  # an LSTM gate's node: its box's left, its letter (f⁽¹⁾ = σ)
 

@@ -108,10 +108,12 @@ def test_a_gru_page_defines_r_z_and_n_and_prints_r(notation, read_x, read_h):
     for stage in panel["stages"][:5]:  # rolled, unrolled, forward t = 1, 2, 3
         written = re.sub(r"<[^>]+>", "", stage["math"]).replace(" ", "")
         t = str(stage["t"] or "t")
-        assert f"r{t},z{t}=σ(·)" in written, (stage["phase"], written)
+        assert f"r{t}=σ(" in written and f"z{t}\u00a0likewise" in written, (stage["phase"], written)
         assert f"n{t}=tanh(" in written and "+r" + t + "⊙" in written, (stage["phase"], written)
     forward = re.sub(r"<[^>]+>", "", panel["stages"][3]["math"]).replace(" ", "")  # t = 2
     assert f"n2=tanh({read_x}+r2⊙{read_h})" in forward, forward
+    gate = f"r2=σ({read_x}+{read_h.strip('()')})".replace("n", "r")  # what σ reads: r's rows, as n's are n's
+    assert gate in forward, forward
     r = found.gates[1]["r"].numpy()[0]  # 3 units: printed whole, before z_2 as the equations name them
     assert "r2=[" + ",".join(slide_number(v, digits_to_tell_apart(r)) for v in r) + "]" in forward, forward
     assert forward.index("r2=[") < forward.index("z2=[")

@@ -114,15 +114,20 @@ def one_step_figure(lecture: Lecture, kind: str) -> Figure:
 
 
 def lstm_cell(lecture: Lecture) -> str:
-    return lecture.slide("The LSTM cell: three gates and a candidate, two states", one_step_figure(lecture, "lstm"),
-                        ["i, f, o = σ(·),   g = tanh(·)", "c_t = f ⊙ c_{t−1} + i ⊙ g", "h_t = o ⊙ tanh(c_t)",
+    figure = one_step_figure(lecture, "lstm")
+    # CMU's footnote, which writes no bias, gives the gates' equation as this model computes it: said once
+    said = " ".join(figure[1])
+    gates = [line for line in lecture.gates("lstm")
+             if lecture.timed(line.replace("\u00a0", " ").partition(", each")[0]) not in said]
+    return lecture.slide("The LSTM cell: three gates and a candidate, two states", figure,
+                        [*gates, "c_t = f ⊙ c_{t−1} + i ⊙ g", "h_t = o ⊙ tanh(c_t)",
                          "The cell state c only meets a multiply by f and an add: the path along which "
                          "gradients survive.", last_step_loss_said(1)])
 
 
 def gru_cell(lecture: Lecture) -> str:
     return lecture.slide("The GRU cell: a reset and an update gate", one_step_figure(lecture, "gru"),
-                        ["r, z = σ(·)", lecture.candidate(), "h_t = (1 − z) ⊙ n + z ⊙ h_{t−1}",
+                        [*lecture.gates("gru"), lecture.candidate(), "h_t = (1 − z) ⊙ n + z ⊙ h_{t−1}",
                          last_step_loss_said(1)])
 
 

@@ -102,6 +102,40 @@ class Lecture:
             return f"n = tanh({x_rows} + r ⊙ ({h_rows}))"
         return f"n = tanh({x_rows} + r ⊙ {h_rows}),   [·]ₙ: the rows that feed n"
 
+    def gates(self, cell: str) -> list[str]:
+        """What the gates of ``cell`` ("lstm", "gru") read, written in full as the candidate is: PyTorch's own
+        equations (each gate its rows of W_ih, W_hh and both biases: W_ir, b_ir), or in a lecture's names the one
+        sum each gate takes its own rows of — and USC's own GRU gate, z = σ(W x_t + U h_{t−1}), as USC writes it, with
+        the biases this model adds (a GRU's r and z rows of b′ and b″ do add up: only n's are kept apart).
+
+        >>> from tinygrad_rnn.viz.notation import resolve
+        >>> Lecture("gru", resolve(None)).gates("gru")[0]
+        'r = σ(W_ir x_t + b_ir + W_hr h_{t−1} + b_hr)'
+        >>> Lecture("rnn", resolve("usc")).gates("gru")[0].partition(":")[0]
+        'z = σ(W x_t + U h_{t−1}) as USC writes it, r likewise'
+        """
+        notation, read = self.notation.for_cell(cell), self.reads()
+        w_ih, w_hh = notation.symbol("W_ih"), notation.symbol("W_hh")
+        pytorch = (w_ih, w_hh) == ("W_ih", "W_hh")
+        if cell == "lstm":
+            if pytorch:
+                return [f"i = σ(W_ii {read} + b_ii + W_hi h_{{t−1}} + b_hi),   f, o likewise (W_if, W_io, …)",
+                        f"g = tanh(W_ig {read} + b_ig + W_hg h_{{t−1}} + b_hg)"]
+            b_ih, b_hh = notation.symbol("b_ih"), notation.symbol("b_hh")
+            biases = b_ih if b_ih == b_hh else f"{b_ih} + {b_hh}"  # (an LSTM's two add up to the lecture's b)
+            # (in :meth:`recurrence`'s order, h first, as CMU's footnote writes it: said once)
+            summed = f"({w_hh} h_{{t−1}} + {w_ih} {read} + {biases})".replace(" ", "\u00a0")  # (one unbroken sum)
+            return [f"i, f, g, o = σ, σ, tanh, σ of {summed}, each gate its own rows of it"]
+        if pytorch:
+            return [f"{gate} = σ(W_i{gate} {read} + b_i{gate} + W_h{gate} h_{{t−1}} + b_h{gate})" for gate in "rz"]
+        b_ih, b_hh = (notation.bias_part(name) for name in BIASES)
+        own = PRESETS.get(notation.preset, {}).get("gru_gate", "")
+        if own and not {"W_ih", "W_hh"} & notation.asked:
+            lecture = PRESETS[notation.preset]["lecture"]
+            return [f"{own} as {lecture} writes it, r likewise: each gate reads its own rows of {w_ih}, {w_hh}; "
+                    f"this model adds their rows of {b_ih} + {b_hh}"]
+        return [f"r, z = σ({w_ih} {read} + {b_ih} + {w_hh} h_{{t−1}} + {b_hh}), each gate its own rows of these"]
+
     def candidate_rows(self, x: str = "", h: str = "h_{t−1}") -> tuple[str, str]:
         """The two inputs of the GRU's candidate n: PyTorch's W_in x + b_in and W_hn h + b_hn, or the lecture's
         weights with [·]ₙ, their rows that feed n, and both of PyTorch's biases (a GRU's two do not add up to one:

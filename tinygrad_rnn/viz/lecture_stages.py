@@ -150,26 +150,36 @@ def _cell_lines(kind: str, t: str, names: dict[str, str], read: str) -> list[str
     if kind != "gru":
         return [_cell_equation(kind, t, names, read)]
     previous = "t−1" if t == "t" else str(int(t) - 1)
-    gates = _row(_symbol(f"r_{t}"), _op(","), _symbol(f"z_{t}"), _op("="), _text("σ"), _fenced(_text("·")))
+    # (what σ reads, as the deck's GRU slide writes it: z_t's sum is r_t's with its own rows)
+    gates = _row(_symbol(f"r_{t}"), _op("="), _text("σ"), _fenced(_row(*_summed_rows("r", t, previous, names, read))),
+                 _text(",  "), _symbol(f"z_{t}"), _text(" likewise"))
     return [gates, _candidate(t, previous, names, read), _cell_equation(kind, t, names, read)]
 
 
 _UNSTRETCHED = '<mo stretchy="false">{}</mo>'  # a bracket set at the line's size, as its partner is
 
 
+def _summed_rows(gate: str, t: str, previous: str, names: dict[str, str], read: str) -> tuple[str, str, str]:
+    """What a GRU's ``gate`` (r, z or n) reads from x_t and from h_{t−1}, with the "+" between them: PyTorch's
+    W_ir x_t + b_ir and W_hr h_{t−1} + b_hr, or, in a lecture's names, [·]ᵣ: the rows of its weights and biases
+    that feed the gate."""
+    x, h = _symbol(f"{read}_{t}"), _symbol(f"h_{previous}")
+    if (names["W_ih"], names["W_hh"]) == ("W_ih", "W_hh"):
+        return (_row(_symbol(f"W_i{gate}"), x, _op("+"), _symbol(f"b_i{gate}")), _op("+"),
+                _row(_symbol(f"W_h{gate}"), h, _op("+"), _symbol(f"b_h{gate}")))
+    # (the brackets not stretched: Chromium set a stretched "]" under a script 7 px lower than its "[", and the
+    # line of n_t took that much more room under it than the others)
+    opening, rows = _UNSTRETCHED.format("["), _msub(_UNSTRETCHED.format("]"), gate)
+    return (_row(opening, _symbol(names["W_ih"]), x, _op("+"), _symbol(names["b_ih"]), rows), _op("+"),
+            _row(opening, _symbol(names["W_hh"]), h, _op("+"), _symbol(names["b_hh"]), rows))
+
+
 def _candidate(t: str, previous: str, names: dict[str, str], read: str) -> str:
     """A GRU's candidate n_t, as the deck's GRU slide writes it: PyTorch's W_in x_t + b_in and W_hn h_{t−1} + b_hn,
     or, in a lecture's names, [·]ₙ: the rows of its weights and biases that feed n."""
-    x, h = _symbol(f"{read}_{t}"), _symbol(f"h_{previous}")
+    from_x, _, from_h = _summed_rows("n", t, previous, names, read)
     if (names["W_ih"], names["W_hh"]) == ("W_ih", "W_hh"):
-        from_x = _row(_symbol("W_in"), x, _op("+"), _symbol("b_in"))
-        from_h = _fenced(_row(_symbol("W_hn"), h, _op("+"), _symbol("b_hn")))
-    else:
-        # (the brackets not stretched: Chromium set a stretched "]" under a script 7 px lower than its "[", and the
-        # line of n_t took that much more room under it than the others)
-        opening, rows = _UNSTRETCHED.format("["), _msub(_UNSTRETCHED.format("]"), "n")
-        from_x = _row(opening, _symbol(names["W_ih"]), x, _op("+"), _symbol(names["b_ih"]), rows)
-        from_h = _row(opening, _symbol(names["W_hh"]), h, _op("+"), _symbol(names["b_hh"]), rows)
+        from_h = _fenced(from_h)
     return _row(_symbol(f"n_{t}"), _op("="), _text("tanh"),
                 _fenced(_row(from_x, _op("+"), _symbol(f"r_{t}"), _op("⊙"), from_h)))
 
@@ -282,7 +292,7 @@ def local_jacobian(kind: str, later: str, earlier: str, recurrent: str) -> tuple
     return [], {"gru": [BREAK, _text("   (diag"), _fenced(_symbol(f"z_{later}")), _text(" plus the paths"), BREAK,
                         _text(" through "), *gates("r", "z", "n"), _text(")")],
                 "lstm": [BREAK, _text("   (through "), _symbol(f"o_{later}"), _text(", tanh"),
-                         # g is the candidate, not a gate: tanh, not σ (slide 07's i, f, o = σ(·), g = tanh(·))
+                         # g is the candidate, not a gate: tanh, not σ (slide 07's i, f, o = σ(…), g = tanh(…))
                          _fenced(_symbol(f"c_{later}")), _text(","), BREAK, _text(" the gates "), *gates("i", "f"),
                          _text(" and the candidate "), _symbol(f"g_{later}"), _text(")")]}[kind]
 

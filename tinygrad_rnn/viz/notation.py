@@ -75,7 +75,7 @@ PRESETS: dict[str, dict[str, Any]] = {
                         "gru": "r, z and n read W_xh x_t + b_h′ and W_hh h_{t−1} + b_h″"}},
     # USC writes a GRU's gates with W and U: z_t = σ(W⁽ᶻ⁾ x_t + U⁽ᶻ⁾ h_{t−1}) (its own names for a GRU's weights)
     "usc": {"names": {"W_ih": "W_x", "W_hh": "W_h", "b_ih": "b", "b_hh": "b"}, "time": "subscript", "lecture": "USC",
-            "gru": {"W_ih": "W", "W_hh": "U"}},
+            "gru": {"W_ih": "W", "W_hh": "U"}, "gru_gate": "z = σ(W x_t + U h_{t−1})"},
     "elman": {"names": {"W_ih": "W", "W_hh": "V", "b_ih": "b_h", "b_hh": "b_h", "W_hy": "U", "b_y": "b_y"},
               "time": "subscript"},
 }
