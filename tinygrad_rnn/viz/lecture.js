@@ -11,7 +11,7 @@ function tinygradRnnLecture(root) {
   const VIRIDIS = ["#440154", "#472d7b", "#3b528b", "#2c728e", "#21918c", "#28ae80", "#5ec962", "#addc30", "#fde725"];
   const FORWARD = "#fdb863";  // a cell the forward pass has computed
   // the smallest share of their size the bars' values are set at to keep each over its own bar: 0.7 of 0.78em is
-  // 10 px at 1,280 × 720, the page's smallest text
+  // 10.2 px at 1,280 × 720 (the 10 px floor the browser walk checks)
   const VALUE_SCALE_FLOOR = 0.7;
   const scale = data.scale;
   const state = { panel: 0, stage: 0, weight: 0, timer: null, shown: null };
