@@ -326,6 +326,7 @@ def test_on_a_projector_every_stage_fits_the_window(walk, lecture_files, width, 
             records, shown_theme, its_problems = walk(path, width, height, theme)
             assert shown_theme == theme
             problems += its_problems
+            bar_values = {record["stage"]: record["bar_values"] for record in records if "bar_values" in record}
             for found, stage, named_fills, sums in [(record["geometry"], record["stage"], record.get("named_fills"),
                                                      "drops" in record) for record in records if record["panel"] == 0]:
                 where = (name, theme, stage)
@@ -333,6 +334,12 @@ def test_on_a_projector_every_stage_fits_the_window(walk, lecture_files, width, 
                 assert found["cut"] == [] and found["overlaps"] == [], (where, found["cut"], found["overlaps"][:5])
                 assert found["wraps"] == 0, where
                 # (a language model's line "(the local Jacobians' product: …)" ran onto the panel's edge at 1,280)
+                # every bar in the sum keeps its value, each clear of the next, 10 px at least: at 1,280 × 720 an LSTM's
+                # sums printed only the current bar's (its 1.8·10⁻² 54 px wide over a 53 px bar), its backward stages
+                # at t = 6 dropped 0.24 and 0.57 (the bars not yet summed, wider, set the rule for all)
+                values = bar_values.get(stage, [])
+                assert all(value["painted"] and value["size"] >= 10 for value in values), (where, values)
+                assert all(a["right"] <= b["left"] for a, b in zip(values, values[1:])), (where, values)
                 assert found["equationMargin"] >= 4, (where, found["equationMargin"])
                 if width == 1920 and sums:  # (its 24 px: test_the_sums_stage_text_at_24_px, a strict xfail)
                     assert found["smallest"] >= 18, (where, found)
@@ -360,6 +367,14 @@ NAMED_FILLS = """() => {
 }"""
 
 
+# The values of the bars in the sum so far: each one's text, whether it is painted, its box and its font's size.
+BAR_VALUES = """() => [...document.querySelectorAll('.term.shown .value')].map(value => {
+  const r = value.getBoundingClientRect(), style = getComputedStyle(value);
+  return {text: value.textContent, painted: style.visibility === 'visible', left: r.left, right: r.right, top: r.top,
+          bottom: r.bottom, size: parseFloat(style.fontSize)};
+})"""
+
+
 BARS = """() => [...document.querySelectorAll('.term')].map(term => {
   const value = term.querySelector('.value'), fill = term.querySelector('.fill');
   const v = value.getBoundingClientRect(), f = fill.getBoundingClientRect(), t = term.getBoundingClientRect();
@@ -372,7 +387,7 @@ BARS = """() => [...document.querySelectorAll('.term')].map(term => {
 @pytest.mark.parametrize("name", ["tanh RNN", "LSTM language model"])
 def test_each_bar_value_sits_on_its_own_bar(browser, lecture_files, name, width, height):
     """A value is read as its bar's: printed right on the bar's top, over the bar, all in one row
-    of bars (not two alternating rows floating above); where values would overlap, only the current."""
+    of bars (not two alternating rows floating above); where values would overlap, set smaller (lecture.js)."""
     page, problems = open_page(browser, lecture_files[name], width, height)
     stages = len(page.evaluate("JSON.parse(document.querySelector('script.tgr-data').textContent)")
                  ["panels"][0]["stages"])
@@ -847,6 +862,8 @@ def walk(browser):
                             probes["lit_unpainted"] = LIT_UNPAINTED
                         if found["phase"] == "sums":  # (the first weight's Σ, chosen as the page opens)
                             probes["drops"] = DROPS_IN_VIEW
+                        if found["phase"] in ("backward", "sums"):
+                            probes["bar_values"] = BAR_VALUES
                     record = {"panel": number, "stage": stage, **dict(zip(probes, read_at(page, stage,
                                                                                            *probes.values())))}
                     if number == 0 and record["geometry"]["figureText"] < record["geometry"]["page"] - 0.05:

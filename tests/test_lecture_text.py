@@ -15,6 +15,7 @@ from deck_slides import deck_slides
 from slide_checks import SLIDE_TEXT_PX, slide_text_sizes, standalone
 from written import as_written, svg_written
 
+import tinygrad_rnn as tr
 from tinygrad_rnn import viz
 from tinygrad_rnn.viz.export import stage_slides
 from tinygrad_rnn.viz.lecture_models import language_model_loss, last_step_loss, layer
@@ -182,3 +183,34 @@ def test_an_lstms_forward_stage_gives_its_cell_state_beside_h(pages):
             h_name = text[text.index(c) + len(c):text.index(h)]
             assert h_name.startswith("h") and len(h_name) <= 6, (notation, t, text)
             assert text[:text.index(c)].endswith("c" + h_name[1:]), (notation, t, text)
+
+
+def _sums_rows(page) -> list[str]:
+    """The sums stage's equation, a row a line, its spaces plain (the text keeps its words together with no-break
+    spaces) and runs of them one."""
+    sums = page.data["panels"][0]["stages"][-1]
+    rows = ["".join(row.itertext()) for row in ElementTree.fromstring(sums["math"]).iter() if row.tag.endswith("mtr")]
+    return [re.sub(r"\s+", " ", row.replace("\u00a0", " ")) for row in rows]
+
+
+FIRST_TERM = re.compile(r"the term of step 1 is 0: ∂[JL]/∂(\S+)\|\(1\)=0, there (\S+) multiplies (h\S*)=0$")
+
+
+def test_the_sums_stage_says_why_step_1s_term_is_0_where_h0_is_0(pages):
+    """The bar of step 1 of the state-to-state weight is 0, and the deck's slide says why ("there it multiplies
+    h₀ = 0"): the page's sums stage and its export said nothing. Each page (h₀ = 0: a layer called without one) writes
+    the line in its notation, the weight's symbol that of its first sum (W_hh, W_h, U); a page whose h₀ is not 0
+    does not."""
+    for (cell, notation), page in pages.items():
+        rows = _sums_rows(page)
+        said = [FIRST_TERM.match(row) for row in rows if FIRST_TERM.match(row)]
+        assert len(said) == 1, (cell, notation, rows)
+        weight, multiplier, h0 = said[0].groups()
+        assert multiplier == weight and f"∂{weight}|(t)" in rows[0], (cell, notation, rows)
+        assert h0 in ("h0", "h(0)"), (cell, notation, h0)  # h₀, or CS224N's h⁽⁰⁾
+    exported = svg_texts(stage_slides(pages["gru", "usc"])[-1][1])
+    assert any("the term of step 1 is 0" in text.replace("\u00a0", " ") for text in exported), exported
+    recurrent = tr.nn.RNN(2, 3)
+    out, _ = recurrent(tr.randn(3, 1, 2), tr.ones(1, 1, 3))  # h₀ = 1: step 1's term is not 0
+    started = viz.lecture(out[-1].sum(), recurrent)
+    assert not any(FIRST_TERM.match(row) for row in _sums_rows(started)), _sums_rows(started)

@@ -181,3 +181,20 @@ def vector(tensor: Tensor | None) -> list[float] | None:
 
 def rounded(value: float) -> float:
     return float(f"{float(value):.6g}")
+
+
+def states_start_at_zero(picture: Any, initial: list[int]) -> bool:
+    """Whether every state the recurrence starts from (``initial``: the nodes of ``picture`` that feed step 1's
+    cells, h₀ and c₀) is zero, as where a layer is called without one: then the term of step 1 of the weight that
+    multiplies h_(t−1) is 0, for there it multiplies h₀ = 0. False where a state holds no value to read.
+
+    >>> import tinygrad_rnn as tr
+    >>> from tinygrad_rnn.viz.graph import build_picture
+    >>> loss = tr.nn.GRU(2, 3)(tr.randn(3, 1, 2))[0][-1].sum()
+    >>> picture = build_picture((loss,), level="cell")
+    >>> h0 = [i for i, node in enumerate(picture.nodes) if node.kind == "input" and node.step is None]
+    >>> states_start_at_zero(picture, h0), states_start_at_zero(picture, [])
+    (True, False)
+    """
+    tensors = [tensor for i in initial for tensor in picture.nodes[i].tensors]
+    return bool(tensors) and all(isinstance(t, Tensor) and not numpy.asarray(t.numpy()).any() for t in tensors)

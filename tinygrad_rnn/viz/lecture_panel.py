@@ -28,6 +28,7 @@ from .lecture_numbers import (
     gru_z_path,
     rounded,
     shared_weights,
+    states_start_at_zero,
     two_contributions,
     what_the_loss_is,
 )
@@ -95,11 +96,12 @@ def panel_data(name: str, loss: Tensor, layer: Any, level: str, notation: Notati
     cells, crossing, above = step_columns(unrolled, steps)
     lit, carried = backward_arrows(unrolled, cells, crossing, above, notation, library_named)
     ratio = hidden_norms[0] / hidden_norms[-1] if hidden_norms[-1] > 0 else None
+    unrolled_columns = named_columns(unrolled, cells, above)
+    numbers["starts_at_zero"] = states_start_at_zero(unrolled, unrolled_columns["initial"])  # (the sums say h₀ = 0)
     stepped = stages(found, numbers, weights, notation)
     slide = _slide_figures(unrolled, (cells, crossing, above), rolled_slide, slug(name))
     # the rolled stage's text names the network (its cell, the state looping back, what the cell reads and
     # feeds): every node of the rolled figure (a window around the cell alone cut J_t and J off above it)
-    unrolled_columns = named_columns(unrolled, cells, above)
     ends = unrolled_columns["initial"] + unrolled_columns["loss"]  # (the row's: h₀ and c₀, J where J = Σ h_T)
     lit = {str(t): edges for t, edges in lit.items()}  # the backward stage's arrows, from the right and above
     carried = {str(k): lines for k, lines in carried.items()}  # each lit arrow's label: what it carries

@@ -107,7 +107,8 @@ def _stages_in(found: analysis.Recurrence, numbers: dict[str, Any], weights: lis
         stages.append({"phase": "backward", "t": t,
                        "math": _math(*_backward_lines(kind, t, steps, numbers, weights, names)),
                        "text": f"Backward, reached t={t}: ‖∂J/∂h_{t}‖ = {norm}"})
-    stages.append({"phase": "sums", "t": 1, "math": _math(*_sum_lines(weights, columns)),
+    stages.append({"phase": "sums", "t": 1, "math": _math(*_sum_lines(weights, columns),
+                                                          *_first_term_line(weights, numbers.get("starts_at_zero"))),
                    "text": _sums_text(found, weights, names)})
     return stages
 
@@ -380,6 +381,20 @@ def _sum_lines(weights: list[dict], columns: bool = False) -> list[str]:
                           _norm_of(_symbol(f"∂J/∂{name}|_(t)")), _op("="), _number(sum(first["terms"])),
                           _text(":  the terms partly cancel")))
     return lines
+
+
+def _first_term_line(weights: list[dict], starts_at_zero: bool | None) -> list[str]:
+    """Why the bar of step 1 is 0 for the weight that multiplies h_(t−1), where it is: there it multiplies h₀ = 0
+    (as the deck's slide 05 says); none where the states start elsewhere, or no shared weight reads h_(t−1). A detail
+    the page folds where its equation would stand under the page's text (at 1,280 × 720 an LSTM language model's sums
+    in CS224N's notation, their "(term t: …)" rows a line each, went from 18.8 px to 17.9 with it)."""
+    recurrent = [w for w in weights if w["role"] == "W_hh"]
+    if not starts_at_zero or not recurrent or recurrent[0]["terms"][0] != 0:
+        return []
+    name = recurrent[0]["name"].partition(" (")[0]
+    return [_detail(_row(_text("the term of step 1 is 0: "), _symbol(f"∂J/∂{name}|_(1)"), _op("="), _number_plain("0"),
+                 _text(",  there "), _symbol(name), _text(" multiplies "), _symbol("h_0"), _op("="),
+                 _number_plain("0")))]
 
 
 def _values_line(name: str, values: list[float] | None, tensor: Tensor) -> str:
