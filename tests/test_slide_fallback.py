@@ -17,7 +17,7 @@ from tinygrad_rnn.viz.chains import chain_mark
 from tinygrad_rnn.viz.graph import build_picture
 
 KEY = re.compile(r"Every (.+?) of (?:row r|layer ℓ): (.+) \((?:r|ℓ) = (.+)\)")  # rows told by their mark
-STACKED = re.compile(r", each the gates' ([a-z, ]+) stacked$")  # after a gated cell's names: what each of them holds
+STACKED = re.compile(r", each gates ([a-z, ]+) stacked$")  # after a gated cell's names: what each of them holds
 
 
 def stacked_bidirectional_loss(layer: str = "GRU", steps: int = 4) -> tr.Tensor:

@@ -32,7 +32,7 @@ def write_weight_key(picture: Picture, notation: Notation) -> None:
     []
     >>> for note in picture.notes[:2]:
     ...     print(note)
-    Every GRU cell of layer ℓ: W_ih⁽ℓ⁾, b_ih⁽ℓ⁾, W_hh⁽ℓ⁾, b_hh⁽ℓ⁾ (ℓ = 1, 2), each the gates' r, z, n stacked
+    Every GRU cell of layer ℓ: W_ih⁽ℓ⁾, b_ih⁽ℓ⁾, W_hh⁽ℓ⁾, b_hh⁽ℓ⁾ (ℓ = 1, 2), each gates r, z, n stacked
     Each is one tensor, the same at every step of its layer (params="label" writes them in every cell)
     """
     rows = rows_naming_weights(picture)
@@ -105,11 +105,11 @@ def _stacked(what: str, names: list[str]) -> str:
     apart. "" for any other row.
 
     >>> _stacked("LSTM cell", ["W_ih", "W_hh"]), _stacked("LSTM cell", ["W_ih", "W_hr"]), _stacked("embedding", ["E"])
-    (", each the gates' i, f, g, o stacked", ", each but W_hr the gates' i, f, g, o stacked", '')
+    (', each gates i, f, g, o stacked', ', each but W_hr gates i, f, g, o stacked', '')
     """
     gates = GATES.get(what)
     projection = next((name for name in names if name.startswith("W_hr")), None)
-    return f", each{f' but {projection}' if projection else ''} the gates' {gates} stacked" if gates else ""
+    return f", each{f' but {projection}' if projection else ''} gates {gates} stacked" if gates else ""
 
 
 def _called(label: str) -> str:
