@@ -198,6 +198,8 @@ def test_the_encoder_decoder_slides_give_the_two_modules_weights_two_names(every
         mark = "enc" if notation == "cs224n" else "e"  # as the states are marked: h^[enc]⁽¹⁾, h₁⁽ᵉ⁾
         w_hh = lecture.notation.for_cell(cell).symbol("W_hh") + lecture.notation.marked(mark)
         assert w_hh in encoder and as_read(said) in " ".join(figure_text(svg).split()), (cell, notation, said)
+        # USC's lecture names no output layer: its W_hy, b_y are CMU's, said so here too, not only on slides 03, 11
+        assert said.endswith("b_y (CMU's)") == (notation == "usc"), (cell, notation, said)
 
 
 def test_the_weight_slides_02_and_05_name_is_the_one_the_decks_cell_is_drawn_with(every_slide):

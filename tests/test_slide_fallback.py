@@ -17,6 +17,7 @@ from tinygrad_rnn.viz.chains import chain_mark
 from tinygrad_rnn.viz.graph import build_picture
 
 KEY = re.compile(r"Every (.+?) of (?:row r|layer ℓ): (.+) \((?:r|ℓ) = (.+)\)")  # rows told by their mark
+STACKED = re.compile(r", each gates ([a-z, ]+) stacked$")  # after a gated cell's names: what each of them holds
 
 
 def stacked_bidirectional_loss(layer: str = "GRU", steps: int = 4) -> tr.Tensor:
@@ -50,6 +51,7 @@ def rows_in_the_key(key: str) -> set[frozenset]:
     """Each row's weights as the key says them: W_ih⁽ʳ⁾ with each r it lists (1→: W_ih⁽¹→⁾)."""
     rows = set()
     for part in key.split("; "):
+        part = STACKED.sub("", part)
         found = KEY.fullmatch(part[0].upper() + part[1:])
         if found is None:  # one row: its names as they are
             rows.add(frozenset(part.split(": ", 1)[1].split(", ")))
@@ -88,6 +90,10 @@ def test_a_stacked_figure_fits_a_slide_with_each_rows_weights_in_a_key(name, lib
     assert picture.notes[picture.notes.index(key) + 1].endswith('(params="label" writes them in every cell)')
     labelled = build_picture((FIGURES[name]()[0],), **options, params="label", slide=True)
     assert rows_in_the_key(key) == rows_named_in_cells(labelled)  # each row's own weights, as its cells named them
+    # an LSTM's or GRU's W_ih, W_hh are no RNN's single matrices: the key says each stacks the gates' blocks
+    gates = {"LSTM": "i, f, g, o", "GRU": "r, z, n"}.get(name.split(",")[0], "r, z, n" if "GRU" in name else None)
+    said = [STACKED.search(part) for part in key.split("; ") if "cell" in part]
+    assert [found and found.group(1) for found in said] == [gates] * len(said), key
 
 
 def test_the_weights_stay_in_the_cells_where_params_is_given(library_svg):

@@ -187,3 +187,27 @@ def test_a_stack_read_twice_with_steps_left_out_draws_every_step_into_j():
         picture = build_picture((loss,), level="op", backward=backward, time_steps=(2, 3), show_shapes=False)
         assert not any(n.label.startswith("index [") and "→" in n.label for n in picture.nodes)
         assert any(n.label.startswith("…") for n in picture.nodes), [first_line(n) for n in picture.nodes]
+
+
+def test_an_encoder_decoders_handed_over_state_and_words_are_named_at_op_level_as_elsewhere():
+    """A GRU encoder's last state handed to a GRUCell decoder (teacher forcing, one embedding), op level, steps left
+    out: the encoder's node named it h₃⁽ᵃ⁾, the index "→ h₃" and the decoder's equation h₀⁽ᵇ⁾, a name no node gave;
+    the decoder's word was x₁, the cell level's y₀. The index now says both names once, and the words are the cell
+    level's."""
+    tr.manual_seed(0)
+    embedding, encoder, decoder, head = tr.nn.Embedding(6, 3), tr.nn.GRU(3, 4), tr.nn.GRUCell(3, 4), tr.nn.Linear(4, 6)
+    _, state = encoder(embedding(tr.tensor([[1], [2], [3]])))
+    state, words, losses = state[0], [0, 4, 5, 2], []
+    for t in range(3):
+        state = decoder(embedding(tr.tensor([words[t]])), state)
+        losses.append(F.cross_entropy(head(state), tr.tensor([words[t + 1]])))
+    loss = tr.stack(losses).mean()
+    op = build_picture((loss,), level="op", time_steps=slice(2, 4), show_shapes=False)
+    firsts = [first_line(n) for n in op.nodes]
+    (index,) = [line for line in firsts if line.startswith("index")]
+    (last,) = [line.split(" = ")[0] for line in firsts if line.startswith("h₃")]  # the encoder's h₃⁽ᵃ⁾
+    (start,) = [line.rpartition("⊙ ")[2] for line in firsts if line.startswith("h₁")]  # what the decoder's reads
+    assert last != "h₃" and start != "h₀" and index == f"index [0] → {last} = {start}", firsts
+    cell = build_picture((loss,), level="cell", show_shapes=False)
+    read = [[first_line(n) for n in picture.nodes if n.kind == "input" and n.step == 1] for picture in (op, cell)]
+    assert set(read[0]) == {"y_0"} and "y_0" in read[1], read  # (the encoder's step 1, left out at op level)

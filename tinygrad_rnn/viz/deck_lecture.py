@@ -173,15 +173,16 @@ class Lecture:
 
         >>> from tinygrad_rnn.viz.notation import resolve
         >>> Lecture("rnn", resolve("usc")).shared_by_two_rows().partition(": ")[2]
-        'E_x, W_x⁽ᵉ⁾, W_h⁽ᵉ⁾, b⁽ᵉ⁾; E_y, W_x⁽ᵈ⁾, W_h⁽ᵈ⁾, b⁽ᵈ⁾, W_hy, b_y'
+        "E_x, W_x⁽ᵉ⁾, W_h⁽ᵉ⁾, b⁽ᵉ⁾; E_y, W_x⁽ᵈ⁾, W_h⁽ᵈ⁾, b⁽ᵈ⁾, W_hy, b_y (CMU's)"
         """
         marks = module_marks({"encoder", "decoder"}, self.notation.module_letters)  # as the figure marks h⁽ᵉ⁾
         encoder, decoder = (self.cell_weights(marks[module]) for module in ("encoder", "decoder"))
         # (the key's first words say whose each mark is, ⁽ᵉ⁾: encoder: no "(encoder)" after the set, which took the
-        # line to a second and an LSTM's labels under 28 px, 27.6; no room left to say USC's W_hy is borrowed either:
-        # slides 03 and 11 have said it)
+        # line to a second and an LSTM's labels under 28 px, 27.6; a head the lecture names none of, borrowed names:
+        # whose they are in one word, "(CMU's)" — slides 03 and 11 have said why)
+        borrowed = " (CMU's)" if self.head_borrowed() else ""
         return (f"two sets of weights, each the same along its row: {self.symbol('E_x')}, {encoder}; "
-                f"{self.symbol('E_y')}, {decoder}, {self.symbol('W_hy')}, {self.symbol('b_y')}")
+                f"{self.symbol('E_y')}, {decoder}, {self.symbol('W_hy')}, {self.symbol('b_y')}{borrowed}")
 
     def cell_weights(self, mark: str = "") -> str:
         """The cell's weights as its figure writes them: a lecture's one b where it writes their sum, a GRU's two

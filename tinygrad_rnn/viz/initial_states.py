@@ -341,6 +341,9 @@ def name_decoder_words(nodes: list[Node], decoded: dict[int, int]) -> None:
         first = node.label.split("\n")[0]
         if key[:1] == ("tokens",) and key[1] in decoded.values() and first == "x":  # op level: the whole sequence
             node.label = renamed(node.label, "y")
+        elif key[:1] == ("tokens",) and key[1] in decoded.values() and node.step and \
+                first == subscript("x", node.step):  # op level, one word a call: step t reads y_{t−1}, as a cell level
+            node.label = renamed(node.label, "y_0" if node.step == 1 else subscript("y", node.step - 1))
         elif key[:1] == ("token",) and key[1] in decoded and (found := WORD.fullmatch(first)):
             base = "y" if found.group(1) == "x" else found.group(1)
             written = (f"{base}_0" if key[2] == 0 else subscript(base, key[2])) if key[1] in sequences else \

@@ -330,6 +330,9 @@ def rename_values(picture: Picture, notation: Notation) -> None:
         first, _, rest = node.label.partition("\n")
         if node.kind == "input" and chain is None and first.startswith(("h_0", "c_0")):
             chain = _reader_chain(picture, node)
+        if chain is None and PICKED.match(first):  # "index [0] → h₃": the state of the step it picks, marked so
+            _name_handover(picture, node, write, marks, notation)
+            continue
         if "∂" in rest:  # a Σ node's every line names gradients: ∂J/∂W_hh = Σₜ ∂J/∂W_hh|₍ₜ₎ (J is L in one lecture)
             rest = "\n".join(write(line, chain) for line in rest.split("\n"))
         node.label = write(first, chain, _reader_chain(picture, node)) + ("\n" + rest if rest else "")
@@ -423,6 +426,26 @@ def mark_calls(picture: Picture, notation: Notation) -> None:
         node.label = primed(first, count) + ("\n" + rest if rest else "")
     relabel_edges(picture, [(tail, head, primed(label, calls[tail] or calls[head]))
                             for tail, head, label in picture.edges])
+
+
+PICKED = re.compile(r"index \[[^\]]*\] → ([^\W\d_])")  # an index of an op level's stack, with the state it picks
+
+
+def _name_handover(picture: Picture, node: Node, write, marks: dict, notation: Notation) -> None:
+    """Name the state an index picks out of a stack ("index [0] → h₃", :mod:`.kept_steps`) as the chain that computes
+    it names it, h₃⁽ᵃ⁾ (the one step drawn into the stack); where another chain's first step reads it (a decoder
+    started from its encoder's last state), with that chain's name for it too, once: "→ h₃⁽ᵃ⁾ = h₀⁽ᵇ⁾", the h₀⁽ᵇ⁾
+    its equations write — one tensor, its two names said equal where it is handed over."""
+    position = next(i for i, drawn in enumerate(picture.nodes) if drawn is node)
+    stacks = {tail for tail, head, _ in picture.edges if head == position}
+    picked = {chain_of(picture.nodes[tail]) for tail, head, _ in picture.edges if head in stacks} - {None}
+    first, newline, rest = node.label.partition("\n")
+    first = write(first, next(iter(picked)) if len(picked) == 1 else None)
+    reader = _reader_chain(picture, node)
+    readers = {picture.nodes[head].step for tail, head, _ in picture.edges if tail == position}
+    if reader is not None and picked and reader not in picked and readers == {1}:
+        first += " = " + notation.at_step(PICKED.match(first).group(1), "0", marks.get(reader, ""))
+    node.label = first + newline + rest
 
 
 def _chain_beside(picture: Picture, node: Node, other: Node, label: str):

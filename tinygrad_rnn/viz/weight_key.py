@@ -32,7 +32,7 @@ def write_weight_key(picture: Picture, notation: Notation) -> None:
     []
     >>> for note in picture.notes[:2]:
     ...     print(note)
-    Every GRU cell of layer ℓ: W_ih⁽ℓ⁾, b_ih⁽ℓ⁾, W_hh⁽ℓ⁾, b_hh⁽ℓ⁾ (ℓ = 1, 2)
+    Every GRU cell of layer ℓ: W_ih⁽ℓ⁾, b_ih⁽ℓ⁾, W_hh⁽ℓ⁾, b_hh⁽ℓ⁾ (ℓ = 1, 2), each gates r, z, n stacked
     Each is one tensor, the same at every step of its layer (params="label" writes them in every cell)
     """
     rows = rows_naming_weights(picture)
@@ -50,12 +50,13 @@ def write_weight_key(picture: Picture, notation: Notation) -> None:
     lines = []
     for (what, bare, marked), members in kinds.items():
         if len(members) == 1 or not marked:
-            lines += [f"Every {what}: {', '.join(names)}" for _, names in members]
+            lines += [f"Every {what}: {', '.join(names)}{_stacked(what, names)}" for _, names in members]
             continue
         layers = all(mark.isdigit() for mark, _ in members)
         whose, letter = ("layer", "ℓ") if layers else ("row", "r")
         written = ", ".join(name + notation.marked(letter) for name in bare)
-        lines.append(f"Every {what} of {whose} {letter}: {written} ({letter} = {', '.join(m for m, _ in members)})")
+        lines.append(f"Every {what} of {whose} {letter}: {written} ({letter} = {', '.join(m for m, _ in members)})"
+                     f"{_stacked(what, written.split(', '))}")
     key = "; ".join(line[0].lower() + line[1:] if k else line for k, line in enumerate(lines))
     back = f" ({left_out_notes()[2]})"  # how to draw the names in every cell again: save's keyword, or the CLI's flag
     footnote = next((k for k, note in enumerate(picture.notes) if EVERY_STEP in note), None)
@@ -92,6 +93,23 @@ def rows_naming_weights(picture: Picture) -> dict[tuple, list[Node]]:
 def _layer_first(row_and_nodes: tuple) -> tuple:
     chain = row_and_nodes[1][0].chain
     return (0, chain.layer, chain.direction == "reverse") if chain is not None else (1, 0, False)
+
+
+GATES = {"LSTM cell": "i, f, g, o", "GRU cell": "r, z, n"}  # the blocks of a gated cell's weights, PyTorch's order
+
+
+def _stacked(what: str, names: list[str]) -> str:
+    """What a gated cell's names stand for, said after them: each of an LSTM's or GRU's weights is its gates' own
+    matrices (or biases) stacked, one block of H rows per gate; a key that named them as the RNN's single W_h, W_e would
+    teach that an LSTM has the RNN's three parameters. An LSTM's projection W_hr (``proj_size``) is one matrix, said
+    apart. "" for any other row.
+
+    >>> _stacked("LSTM cell", ["W_ih", "W_hh"]), _stacked("LSTM cell", ["W_ih", "W_hr"]), _stacked("embedding", ["E"])
+    (', each gates i, f, g, o stacked', ', each but W_hr gates i, f, g, o stacked', '')
+    """
+    gates = GATES.get(what)
+    projection = next((name for name in names if name.startswith("W_hr")), None)
+    return f", each{f' but {projection}' if projection else ''} gates {gates} stacked" if gates else ""
 
 
 def _called(label: str) -> str:
