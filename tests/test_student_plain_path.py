@@ -5,6 +5,7 @@ Her op is softsign, x / (1 + |x|), written from the op contract (tinygrad_rnn/fu
 then written wrong in the ways a PyTorch user does.
 """
 
+import contextlib
 import inspect
 import re
 import sys
@@ -205,19 +206,28 @@ def test_each_wrong_kind_of_returned_gradient_is_named_on_both_paths(mistake, cr
 def test_a_tensor_from_a_plain_backward_is_named_at_the_leaf_and_by_detect_anomaly_at_its_op(installed):
     """It used to pass without a word: the Tensor flowed on through every backward to .grad."""
     wraps_in_a_tensor = returning(lambda grad, d: tr.tensor(grad / (d * d)))
-    was_installed = fast.gradient_table.installed()
-    (fast.install if installed else fast.uninstall)()
-    try:
+    with gradient_table(installed):
         x = a_leaf()
-        with pytest.raises(tr.ReturnedGradientError, match=r"the gradient reaching Tensor\(shape=\(3,\), float64, "
-                                                           r"cpu\) is a Tensor .*tr\.detect_anomaly\(\)"):
+        with pytest.raises(tr.ReturnedGradientError, match=TENSOR_AT_THE_LEAF):
             (wraps_in_a_tensor.apply(x * 1) * 2).sum().backward()
         with tr.detect_anomaly(), pytest.raises(tr.ReturnedGradientError,
                                                 match=r"backward of returns returned a Tensor \(Tensor\(shape=\(3,\), "
                                                       r"float64, cpu\)\) where a plain backward returns an array"):
             (wraps_in_a_tensor.apply(x * 1) * 2).sum().backward()
+
+
+@contextlib.contextmanager
+def gradient_table(installed: bool):
+    """fast/'s gradient table installed (or the plain one), and afterwards as it was."""
+    was_installed = fast.gradient_table.installed()
+    (fast.install if installed else fast.uninstall)()
+    try:
+        yield
     finally:
         (fast.install if was_installed else fast.uninstall)()
+
+
+TENSOR_AT_THE_LEAF = r"the gradient reaching Tensor\(shape=\(3,\), float64, cpu\) is a Tensor .*tr\.detect_anomaly\(\)"
 
 
 ENTRY_POINTS = {  # each way a gradient is delivered: into .grad, grad()'s results, grad_contributions()' terms
@@ -232,15 +242,9 @@ ENTRY_POINTS = {  # each way a gradient is delivered: into .grad, grad()'s resul
 def test_a_tensor_from_a_plain_backward_is_named_by_every_entry_point(entry, installed):
     """grad() and grad_contributions() used to return the op's own Tensor without a word (only .grad named it)."""
     wraps_in_a_tensor = returning(lambda grad, d: tr.tensor(grad / (d * d)))
-    was_installed = fast.gradient_table.installed()
-    (fast.install if installed else fast.uninstall)()
-    try:
+    with gradient_table(installed), pytest.raises(tr.ReturnedGradientError, match=TENSOR_AT_THE_LEAF):
         x = a_leaf()
-        with pytest.raises(tr.ReturnedGradientError, match=r"the gradient reaching Tensor\(shape=\(3,\), float64, "
-                                                           r"cpu\) is a Tensor .*tr\.detect_anomaly\(\)"):
-            ENTRY_POINTS[entry]((wraps_in_a_tensor.apply(x * 1) * 2).sum(), x)
-    finally:
-        (fast.install if was_installed else fast.uninstall)()
+        ENTRY_POINTS[entry]((wraps_in_a_tensor.apply(x * 1) * 2).sum(), x)
 
 
 def test_an_array_from_a_recorded_backward_is_named_not_cut_from_the_graph():
