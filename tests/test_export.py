@@ -496,7 +496,7 @@ def test_an_exported_stage_writes_the_details_the_page_may_fold(tmp_path):
             norm = "".join(text for text, _ in line).split("   (")[0]  # ‖∂h₂/∂h₁‖ = 0.30, before its comment
             assert norm in "".join(stage_root(written, k).itertext()), (stage["text"], norm)
             found += 1
-    assert found == 2  # t = 1 and t = 2 of 4
+    assert found == 3  # t = 1 and t = 2 of 4, and the sums stage's "the term of step 1 is 0" (h₀ = 0)
 
 
 def test_an_op_level_steps_frame_is_whole_in_the_window_or_left_out(tmp_path):

@@ -169,13 +169,16 @@ def test_the_local_jacobians_product_is_printed_as_what_it_is(kind):
 def test_a_details_row_is_a_local_jacobians_norm_whose_product_is_printed_under_it(kind):
     """The page folds a stage's rows classed "detail" where the window lacks room for them (lecture_fit.js): an
     LSTM's or a GRU's local Jacobian, given by its norm alone, where the product under it holds it (t < T − 1; at
-    T − 1 it is the product). A tanh RNN's, written out as diag(1 − h²) W_hh, is what the lecture teaches: no row."""
+    T − 1 it is the product). A tanh RNN's, written out as diag(1 − h²) W_hh, is what the lecture teaches: no row.
+    The sums stage's one detail: why step 1's term of the weight on h_{t−1} is 0 (h₀ = 0)."""
     steps = 4
     layer, loss = last_step_loss(kind, steps=steps)
     [panel] = viz.lecture(loss, layer).data["panels"]
     for stage in panel["stages"]:
         details = [re.sub(r"<[^>]+>", "", row) for row in re.findall(r'<mtr class="detail">(.*?)</mtr>', stage["math"])]
-        if kind == "rnn" or stage["phase"] != "backward" or stage["t"] >= steps - 1:
+        if stage["phase"] == "sums":
+            assert len(details) == 1 and details[0].startswith("the\xa0term\xa0of\xa0step\xa01\xa0is\xa00"), details
+        elif kind == "rnn" or stage["phase"] != "backward" or stage["t"] >= steps - 1:
             assert details == [], (stage["text"], details)
         else:
             t = stage["t"]

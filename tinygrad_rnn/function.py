@@ -254,7 +254,7 @@ class Function:
         self.saved_output = out if self.saves_output else None
         needs_input_grad = tuple(needs_input_grad)  # one tuple per pattern, (True, False) …, shared by every op
         self.needs_input_grad = _PATTERNS.setdefault(needs_input_grad, needs_input_grad)  # that has it (see below)
-        self.sequence_nr = next(_SEQUENCE)  # larger than that of every op it depends on: see engine.ops_in_order
+        self.sequence_nr = next(SEQUENCE_NUMBERS)  # larger than that of every op it depends on: see engine.ops_in_order
         self.scope, self.step, self.recorded_at = state.scope, state.step, state.writes
         self.released = False  # True once a backward without retain_graph has freed the saved arrays
         if state.recording_gradient:
@@ -316,8 +316,9 @@ class Function:
 # visit (−5% of the instructions of a recorded op, forward and backward, in benchmarks/per_op_overhead.py's chain)
 _PATTERNS: dict[tuple[bool, ...], tuple[bool, ...]] = {}
 
-# The sequence numbers of recorded ops, 1, 2, 3 … (``next`` on it is one C call, safe across threads)
-_SEQUENCE = count(1)
+# The sequence numbers of recorded ops, 1, 2, 3 … (``next`` on it is one C call, safe across threads; nn/chains.py
+# draws one to mark where a call of a module the user wrote begins and ends)
+SEQUENCE_NUMBERS = count(1)
 
 
 def _stand_in(vertex: Any) -> Any:

@@ -22,7 +22,7 @@ from typing import Any
 
 import numpy
 
-from ..function import _SEQUENCE, Node
+from ..function import SEQUENCE_NUMBERS, Node
 from ..ops.shape import Index, Reshape, Stack, Unbind
 from ..recording import STATE, scope
 from ..steps import Chain, Step, at_step
@@ -282,13 +282,13 @@ def call_user_module(module: Any, args: tuple, kwargs: dict) -> Any:
     if chain is not None:
         with _cell_call(chain, 2):
             return _named_h(module.forward(*args, **kwargs))
-    first, outer = next(_SEQUENCE), STATE.scope
+    first, outer = next(SEQUENCE_NUMBERS), STATE.scope
     output = module.forward(*args, **kwargs)
     returned = output if isinstance(output, (tuple, list)) else (output,)
     made = [weakref.ref(value._node) for value in returned if isinstance(value, Tensor) and value._node is not None]
     leaves = [value if isinstance(value, Tensor) and value.grad_fn is None else None  # (no op made it: h_0, if fed)
               for value in handed]
-    _LAST_CALLS[module] = (first, next(_SEQUENCE), outer, made, leaves)
+    _LAST_CALLS[module] = (first, next(SEQUENCE_NUMBERS), outer, made, leaves)
     return output
 
 
