@@ -190,3 +190,19 @@ def test_a_padded_tagger_says_which_positions_its_loss_leaves_out():
     assert said + ", so the heads there hand it no gradient" in bptt.notes
     every = F.cross_entropy(logits.reshape(8, 3), tr.tensor([0, 1, 2, 1, 2, 0, 0, 0]))  # the padding in the loss too
     assert not [note for note in build_picture((every,), level="cell").notes if "no loss" in note]
+
+
+def test_clipping_that_changes_nothing_is_not_said():
+    """Under the limit, clip_grad_norm_ leaves .grad as it was (its norm 0.15 < 0.5, as a lecturer's run had it):
+    the figure said ".grad clipped after backward … (total norm now 0.15)" all the same. Said only where it clipped,
+    clip_grad_value_ alike."""
+    tr.manual_seed(0)
+    rnn = tr.nn.RNN(2, 3)
+    loss = rnn(tr.randn(3, 1, 2))[0][-1].sum()
+    loss.backward(retain_graph=True)
+    total = tr.nn.utils.clip_grad_norm_(rnn.parameters(), 1e6).item()
+    tr.nn.utils.clip_grad_value_(rnn.parameters(), 1e6)
+    assert total < 1e6
+    assert not [note for note in build_picture((loss,), level="cell", show_grads=True).notes if "clipped" in note]
+    tr.nn.utils.clip_grad_value_(rnn.parameters(), 1e-3)
+    assert [note for note in build_picture((loss,), level="cell", show_grads=True).notes if "clip_grad_value_" in note]

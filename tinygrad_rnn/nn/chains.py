@@ -302,11 +302,13 @@ def _first_call_as_step(module: Any, last: tuple, handed: list) -> Chain | None:
     """Where one of the tensors ``handed`` to this call is what the module's last call returned: that call's ops
     (those recorded during it, found back from what it returned) marked step 1 of a new chain, in the scopes a
     cell's call is recorded in, and the tensor it was handed in the fed place, if no op made it, the chain's h_0."""
+    if sum(isinstance(value, Tensor) for value in handed) < 2:  # (mlp(mlp(x)) reads no input)
+        return None
     first, end, outer, made, leaves = last
     outputs = [reference() for reference in made]
     fed = [index for index, state in enumerate(handed) if isinstance(state, Tensor) and
            any(node is not None and node is (state._node or cut_from(state)) for node in outputs)]
-    if len(fed) != 1 or sum(isinstance(value, Tensor) for value in handed) < 2:  # (mlp(mlp(x)) reads no input)
+    if len(fed) != 1:
         return None
     inside, stack, seen = [], [node.grad_fn for node in outputs if node is not None], set()
     while stack:

@@ -48,12 +48,12 @@ def attention_of(nodes: list[Node], links, group_of: dict[int, Any], own: set[in
     for key, heads in cells.items():
         cone = _behind(heads, tails_of, lambda p: p not in group_of)  # every op between the cell and the groups
         for softmax in (p for p in cone if nodes[p].kind == "op" and nodes[p].key.name == SOFTMAX):
-            reached = _behind([softmax], tails_of, lambda p: p not in group_of, stop_at_groups=group_of)
+            reached = _behind([softmax], tails_of, lambda p: p not in group_of)
             states = {group_of[p] for p in reached if p in group_of and nodes[p].chain is not None
                       and nodes[p].chain is not nodes[heads[0]].chain}
             if len({step for _, step in states}) < 2:  # attention reads the states of several steps
                 continue
-            before = _behind([softmax], tails_of, lambda p: p in own and p not in group_of) & own
+            before = _behind([softmax], tails_of, lambda p: p in own) & own
             after = _ahead(softmax, readers_of, cone & own, nodes)
             members = (before | after | {softmax}) & cone
             for position in _leaving_early(members, readers_of, after | {softmax}):
@@ -65,8 +65,9 @@ def attention_of(nodes: list[Node], links, group_of: dict[int, Any], own: set[in
     return {p: key for p, key in found.items() if p not in shared}
 
 
-def _behind(starts: list[int], tails_of, passes, stop_at_groups: dict | None = None) -> set[int]:
-    """Every position behind ``starts`` through positions ``passes`` allows (a group reached is kept, not passed)."""
+def _behind(starts: list[int], tails_of, passes) -> set[int]:
+    """Every position behind ``starts`` through positions ``passes`` allows (a position it refuses is kept, not
+    passed)."""
     seen, stack = set(), list(starts)
     while stack:
         position = stack.pop()
@@ -74,7 +75,7 @@ def _behind(starts: list[int], tails_of, passes, stop_at_groups: dict | None = N
             if tail in seen:
                 continue
             seen.add(tail)
-            if passes(tail) and not (stop_at_groups is not None and tail in stop_at_groups):
+            if passes(tail):
                 stack.append(tail)
     return seen
 

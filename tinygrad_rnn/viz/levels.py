@@ -297,9 +297,10 @@ def merge_groups(nodes: list[Node], links, level: str, gradient_only: bool = Fal
 
     def attention_node(key: Any, reader: Node) -> int:
         """Decoder step t's attention (e_t → α_t → c_t), fed by what it reads (see ``attention_drawn``)."""
-        source, new = ("attention", key, None), ("attention", key, None) not in index
-        scope = next(nodes[p].scope for p in reversed(order) if attention.get(p) == key)
-        drawn = place(source, lambda: attention_drawn(source, reader, scope, attention_row))
+        source = ("attention", key, None)
+        new = source not in index
+        drawn = place(source, lambda: attention_drawn(  # (the scope looked up only where it is drawn)
+            source, reader, next(nodes[p].scope for p in reversed(order) if attention.get(p) == key), attention_row))
         if new:
             pending.append((drawn, attention_sources[key], False))
         return drawn

@@ -54,9 +54,10 @@ def write_weight_key(picture: Picture, notation: Notation) -> None:
             continue
         layers = all(mark.isdigit() for mark, _ in members)
         whose, letter = ("layer", "ℓ") if layers else ("row", "r")
-        written = ", ".join(name + notation.marked(letter) for name in bare)
-        lines.append(f"Every {what} of {whose} {letter}: {written} ({letter} = {', '.join(m for m, _ in members)})"
-                     f"{_stacked(what, written.split(', '))}")
+        named = [name + notation.marked(letter) for name in bare]
+        marks = ", ".join(mark for mark, _ in members)
+        lines.append(f"Every {what} of {whose} {letter}: {', '.join(named)} ({letter} = {marks})"
+                     f"{_stacked(what, named)}")
     key = "; ".join(line[0].lower() + line[1:] if k else line for k, line in enumerate(lines))
     back = f" ({left_out_notes()[2]})"  # how to draw the names in every cell again: save's keyword, or the CLI's flag
     footnote = next((k for k, note in enumerate(picture.notes) if EVERY_STEP in note), None)

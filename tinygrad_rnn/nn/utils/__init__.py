@@ -34,8 +34,8 @@ def clip_grad_norm_(parameters: Iterable[Tensor] | Tensor, max_norm: float, norm
     coefficient = min(max_norm / (total + 1e-6), 1.0)
     for g in grads:
         g.array *= coefficient
-    # stamped as an optimizer's step is, so that a figure of this graph can say its .grad was rewritten
-    mark_all_written([memory_range(g.array) for g in grads], "clip_grad_norm_()")
+    if coefficient < 1.0:  # stamped as an optimizer's step is, so that a figure of this graph can say its .grad was
+        mark_all_written([memory_range(g.array) for g in grads], "clip_grad_norm_()")  # rescaled (not: under the limit)
     return Tensor(total, dtype=grads[0].dtype)
 
 
@@ -49,9 +49,11 @@ def clip_grad_value_(parameters: Iterable[Tensor] | Tensor, clip_value: float) -
     [1.0, -0.5]
     """
     grads = [p.grad for p in _as_list(parameters) if p.grad is not None]
-    for g in grads:
+    clipped = [g for g in grads if g.array.size and float(g.device.xp.abs(g.array).max()) > clip_value]
+    for g in clipped:
         g.array[...] = g.device.xp.clip(g.array, -clip_value, clip_value)
-    mark_all_written([memory_range(g.array) for g in grads], "clip_grad_value_()")  # (as clip_grad_norm_ does)
+    if clipped:  # (as clip_grad_norm_ does: stamped where it changed a value)
+        mark_all_written([memory_range(g.array) for g in clipped], "clip_grad_value_()")
 
 
 def zero_grad_(parameters: Iterable[Tensor], set_to_none: bool = True) -> None:
