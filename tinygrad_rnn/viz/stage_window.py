@@ -263,12 +263,11 @@ def window_onto(figure: str, figures: dict, panel: dict, stage: dict,
     needed = _needed_scale(figure)
     scale = _scale_for(named, width, height, needed)
     # the lit arrows' labels with it, what the stage says they carry back (the page's window holds them too), where
-    # that keeps the scale: an 8-step LSTM language model's h label, two lines under the cells, stood cut in half
-    # (each label with a unit to spare, as the page's litLabels: a label has no outline drawn outside it; padded as a
-    # node is, 4 units, an 8-step LSTM language model's h label needed 20 px more than its box held at 24 px)
-    labels, kept = lit_labels(figure), named  # (kept: what no side of the window moves past, padded as a node is)
-    spared = [(b[0] - 1, b[1] - 1, b[2] + 1, b[3] + 1) for b in labels]
-    with_labels = _union([named, *spared]) if named is not None else None
+    # that keeps the scale: an 8-step LSTM language model's h label, two lines under the cells, stood cut in half. Each
+    # has a unit to spare, as in the page's litLabels (no outline is drawn outside a label: padded as a node, that h
+    # label needed 20 px more than its box held at 24 px); ``kept``: what no side moves past, padded as a node is
+    labels, kept = lit_labels(figure), named
+    with_labels = _union([named, *[(b[0] - 1, b[1] - 1, b[2] + 1, b[3] + 1) for b in labels]]) if named else None
     if with_labels is not None and _scale_for(with_labels, width, height, needed) >= scale - 1e-9:
         named, kept = with_labels, _union([named, *map(_padded, labels)])
     if min(width / full[2], height / full[3]) >= scale:
