@@ -176,7 +176,7 @@ def stage_slide(panel: dict, figures: dict, stage: dict, text: list[list[Run]], 
         x = WIDTH - MARGIN - column
         more, y = _equations(text, x, box[1], column)
         more += _captions(captions, backward, scale, x, y + 10, column, notation)[0]
-        bars = (MARGIN, HEIGHT - 70 - BARS_PX, box[2] + FIGURE_MARGIN - MARGIN, BARS_PX) if bars_under else \
+        bars = (MARGIN, BARS_UNDER_FOOT - BARS_PX, box[2] + FIGURE_MARGIN - MARGIN, BARS_PX) if bars_under else \
             (x, HEIGHT - 70 - BARS_PX, column, BARS_PX)
     else:  # under the figure: its captions, then the equations at the left and the bars at the right
         # a little apart from the figure where the box leaves room: the arrows its window cuts end at its edge
@@ -231,6 +231,7 @@ CAPTION_PX = 30  # a line of the figure's notes (24 px)
 CAPTION_GAP_PX = 16  # between a figure and its captions under it, where there is room
 BARS_PX = 340  # the sum's bars, their title and the running sum under them
 BARS_GAP_PX = 12  # between a figure and the bars under it (a window ends in a node's outline)
+BARS_UNDER_FOOT = HEIGHT - 46  # where bars under the figure end: their last line over the footer's, which is at the right
 EQUATIONS_PX = 1120  # the equations' width under a wide figure
 COLUMNS_PX = (600, 780)  # the widths of a text column beside the figure
 LEGEND_WIDTH_PX = 780  # the colour scale's row needs a column this wide
@@ -251,7 +252,7 @@ def _beside(texts: list[list[list[Run]]], top: float, captions: float, column: i
     if top + max(len(_wrapped(text, column)) for text in texts) * LEADING + 20 + captions + below > HEIGHT - 70:
         return None
     # the figure may come down to the slide's foot (the footer is under the column), or to the bars
-    bottom = HEIGHT - 70 - BARS_PX - BARS_GAP_PX if bars_under else HEIGHT - 20
+    bottom = BARS_UNDER_FOOT - BARS_PX - BARS_GAP_PX if bars_under else HEIGHT - 20
     return Layout((FIGURE_MARGIN, top, WIDTH - MARGIN - column - 40 - FIGURE_MARGIN, bottom - top), column, bars_under)
 
 

@@ -263,10 +263,13 @@ def window_onto(figure: str, figures: dict, panel: dict, stage: dict,
     needed = _needed_scale(figure)
     scale = _scale_for(named, width, height, needed)
     # the lit arrows' labels with it, what the stage says they carry back (the page's window holds them too), where
-    # that keeps the scale: an 8-step LSTM language model's h label, two lines under the cells, stood cut in half
-    with_labels = _union([named, *map(_padded, lit_labels(figure))]) if named is not None else None
+    # that keeps the scale: an 8-step LSTM language model's h label, two lines under the cells, stood cut in half. Each
+    # has a unit to spare, as in the page's litLabels (no outline is drawn outside a label: padded as a node, that h
+    # label needed 20 px more than its box held at 24 px); ``kept``: what no side moves past, padded as a node is
+    labels, kept = lit_labels(figure), named
+    with_labels = _union([named, *[(b[0] - 1, b[1] - 1, b[2] + 1, b[3] + 1) for b in labels]]) if named else None
     if with_labels is not None and _scale_for(with_labels, width, height, needed) >= scale - 1e-9:
-        named = with_labels
+        named, kept = with_labels, _union([named, *map(_padded, labels)])
     if min(width / full[2], height / full[3]) >= scale:
         scale = min(width / full[2], height / full[3])
         return (left, top, width, full[3] * scale), ""
@@ -283,7 +286,7 @@ def window_onto(figure: str, figures: dict, panel: dict, stage: dict,
         y, bottom = min(y, focus[1]), max(bottom, focus[3])  # (and a lit label past the rows)
         if bottom - y > h:  # (the side away from that label gives way: what is named fits ``h``)
             y, bottom = (bottom - h, bottom) if bottom <= focus[3] + 1e-9 else (y, y + h)
-    window = _clear_of_arrows(figure, (x, y, right - x, bottom - y), named)
+    window = _clear_of_arrows(figure, (x, y, right - x, bottom - y), kept)
     return (left + (width - window[2] * scale) / 2, top, window[2] * scale, window[3] * scale, window), \
         _in_view(window, list(boxes.values()), [] if stage["phase"] == "rolled" else
                  _steps_inside(window, figures, boxes), panel["steps"],
