@@ -116,3 +116,15 @@ def _one_step_read(inputs: list[tuple], lazy_inputs: dict[int, list[tuple]],
         elif source[0] == "split" and source[1:] in parts:
             stack.extend(parts[source[1:]])
     return len(groups) == 1
+
+
+def shapes_read(op: Node) -> tuple:
+    """The shapes of what an op reads: an op called once per step reads the same shapes at every step; one module
+    called on a whole sequence and again on h_T (a Linear used twice) reads two.
+
+    >>> import tinygrad_rnn as tr
+    >>> y = tr.nn.Linear(3, 2)(tr.ones(4, 3))
+    >>> shapes_read(Node(y.grad_fn, "op", "linear"))
+    ((4, 3), (2, 3), (2,))
+    """
+    return tuple(tuple(getattr(parent, "shape", ())) for parent in getattr(op.key, "parents", ()))

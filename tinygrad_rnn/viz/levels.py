@@ -24,7 +24,7 @@ from typing import Any
 from ..function import Function
 from ..steps import step_of
 from .attention import attention_drawn, attention_of
-from .carried_values import _carry, _one_step_read, _slice, _sources, sources_of
+from .carried_values import _carry, _one_step_read, _slice, _sources, shapes_read, sources_of
 from .picture import (
     CHOICE_INPUT,
     PER_STEP,
@@ -111,14 +111,16 @@ def merge_groups(nodes: list[Node], links, level: str, gradient_only: bool = Fal
         return values.get((tail, out), ("whole", frozenset()))
 
     # a user's op → its place in the forward order: per-step rows stack in it. Ops called once per
-    # step (a generation loop) that do the same — the same op on the same parameters — share one row.
+    # step (a generation loop) that do the same — the same op on the same parameters and shapes — share one row
+    # (one Linear called on all of x and again on h_T reads two shapes: two calls, neither of them a loop's).
     rank: dict[int, int] = {}
     first_of: dict[tuple, int] = {}
     doing: dict[int, Any] = {}
     for position in order:
         parameters = frozenset(t for t, _, _ in incoming.get(position, []) if nodes[t].kind == "parameter")
         named = nodes[position].key.name if nodes[position].kind == "op" else None
-        doing[position] = (named, parameters) if named and (parameters or named in LOSSES) else position
+        doing[position] = (named, parameters, shapes_read(nodes[position])) \
+            if named and (parameters or named in LOSSES) else position
     repeats = Counter(doing.values())  # the same op on the same parameters (a loss on none), once per step: a loop's
     for position in order:
         rank[position] = first_of.setdefault(doing[position], len(rank))
@@ -514,9 +516,4 @@ def _forward_order(count: int, links) -> list[int]:
 
 
 def unique(edges):
-    seen, result = set(), []
-    for edge in edges:
-        if edge not in seen:
-            seen.add(edge)
-            result.append(edge)
-    return result
+    return list(dict.fromkeys(edges))  # (in their order)

@@ -87,6 +87,8 @@ def parameter_roles(nodes: list[Node], links) -> dict[Any, str]:
         if head in after and position == 1 and nodes[tail].kind == "parameter" and nodes[head].key.name == "linear" \
                 and short_name(nodes[tail].label.split("\n")[0]) not in LAYER_WEIGHTS:  # (a layer's, above the first)
             heads.setdefault(tail, set()).add(head)
+    for weight in [w for w in heads if any(nodes[op].key.name == "linear" and op not in after for op in read_by[w])]:
+        del heads[weight]  # one Linear used before the recurrence and again after it (proj): shared, no output layer
     if len(heads) > 1:  # a tagger's head and a classifier's: each named by the loss it feeds, where the user named it
         return roles | _heads_by_their_losses(nodes, links, read_by, heads, readers, module_parameters)
     weight = next(iter(heads)) if len(heads) == 1 else None

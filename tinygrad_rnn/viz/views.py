@@ -42,6 +42,7 @@ from .rows import ROWS_RUN
 # the step bar of a Σ's per-step term, ∂J/∂W_hh|₍ₜ₎: as the lectures write it (∂J/∂W_hh |_(t), "the gradient with
 # respect to each time it appears"), and as the deck and the page write it beside these figures: one form everywhere
 STEP_BAR = "₍ₜ₎"
+AFTER_THE_STEPS = "after the steps"  # a Σ's term from a call after the loop (proj(h_T)): no step's t=k
 # on a slide, said once instead of ", backward" on every node (the rows under the forward ones: a figure of both)
 BACKWARD_NODES = "A step's node: the backward of the call it names"
 BACKWARD_ROWS = "The lower rows run backward: each node there is the backward of the call it names"
@@ -185,9 +186,13 @@ def bptt_picture(forward: Picture, generic: bool = False, slide: bool = False, w
         label = "\n".join(f"∂J/∂{w}" if count == 1 else f"∂J/∂{w} = Σ ({count} terms)" for w, count in uses)
         first = forward.nodes[members[0]]
         nodes.append(Node(("gradient of", first.key), "output", label, first.row))
+        # one module called at every step and once more after them (proj(x), then proj(h_T)): that call's term is
+        # said to come after the steps — it is no step's, not a second t=T
+        after = AFTER_THE_STEPS if any(forward.nodes[i].step is not None for i in members) else ""
         for i in members:
             step = forward.nodes[i].step
-            edges.append((index[i], len(nodes) - 1, "" if step is None or len(members) == 1 else f"t={step}"))
+            term = after if step is None else f"t={step}"
+            edges.append((index[i], len(nodes) - 1, "" if len(members) == 1 else term))
     left_out = left_out_said([forward.nodes[i] for i in index if forward.nodes[i].kind == "ellipsis" or
                               forward.nodes[i].chain is not None])  # as their chains name them, not in time
     if len(stepped) < len(rows) and any(len(members) > 1 for members in rows.values()):  # (a loop without steps)
