@@ -79,3 +79,24 @@ def test_an_lstms_gradients_beside_the_steps_left_out_lie_clear_of_the_cells(lib
     picture, _, rung = tr.viz._drawn(((output ** 2).mean(),), **tr.viz._defaults({"level": "cell", "backward": True}))
     assert [node.label for node in picture.nodes if node.kind == "ellipsis"] == ["…\n9 steps\nt=3…11"]
     assert label_clashes(rung.svg).count == 0, label_clashes(rung.svg)
+
+
+def test_a_layout_search_names_the_arrows_only_of_the_layouts_that_could_be_chosen(monkeypatch):
+    """Placing the arrows' names is most of a layout's time, and the search on a slide lays out up to 16 variants:
+    each had them placed (a 2-layer LSTM language model's BPTT with dropout, 96 placements and 16 s of its 20). Its
+    names only add to a figure's extent, so they are placed only where the variant without them could still be the
+    one chosen — and the one chosen is still the one the slide enlarges most, each with its names placed."""
+    from tinygrad_rnn.viz import layout as layouts
+    from tinygrad_rnn.viz.graph import build_picture
+
+    picture = build_picture((stacked_tagger_loss(),), **TAGGED, backward=True, slide=True, show_shapes=False)
+    made, named, real_layout, real_naming = [], [], layouts.layout, layouts.arrows_named
+    monkeypatch.setattr(layouts, "layout", lambda *args, **kw: made.append(real_layout(*args, **kw)) or made[-1])
+    monkeypatch.setattr(layouts, "arrows_named", lambda placed, seen: named.append(placed) or real_naming(placed, seen))
+    _, chosen = layouts._laid_out(picture)
+    assert len(made) >= 8 and len(named) <= len(made) // 2, (len(made), len(named))
+    for placed in made:
+        if not any(placed is done for done in named):
+            real_naming(placed, picture)
+    scales = [layouts.slide_scale(placed, picture) for placed in made]
+    assert layouts.slide_scale(chosen, picture) == max(scales) < layouts.SLIDE_SCALE, scales
