@@ -23,16 +23,20 @@ def enlargement(width: float, height: float) -> float:
     return min(1920 / width, 1080 / height)
 
 
-def slide_scale(placed: Layout, picture: Picture) -> float:
-    """How much a 1,920 × 1,080 slide enlarges the figure (:func:`enlargement` of its extent), in px per point."""
-    left, right, bottom, top, _ = extent(placed, picture.legend is not None, bool(picture.title))
+def slide_scale(placed: Layout, picture: Picture, arrow_labels: bool = True) -> float:
+    """How much a 1,920 × 1,080 slide enlarges the figure (:func:`enlargement` of its extent), in px per point.
+    ``arrow_labels=False``: measured without its arrows' names, wherever they lie — the most it can be enlarged
+    whatever spots they are then moved to (each adds to the extent, never takes from it)."""
+    left, right, bottom, top, _ = extent(placed, picture.legend is not None, bool(picture.title), arrow_labels)
     return enlargement(right - left, top - bottom)
 
 
 
-def extent(placed: Layout, legend: bool = False, title: bool = False) -> tuple[float, float, float, float, float]:
+def extent(placed: Layout, legend: bool = False, title: bool = False,
+           arrow_labels: bool = True) -> tuple[float, float, float, float, float]:
     """(left, right, bottom, top) of everything a figure draws, with a margin, and the y of its colour
-    bar (``legend``: under everything else); ``title`` leaves room above for one line."""
+    bar (``legend``: under everything else); ``title`` leaves room above for one line; ``arrow_labels=False``
+    leaves out the arrows' names."""
     xs = [b.left for b in placed.boxes] + [b.right for b in placed.boxes]
     ys = [b.bottom for b in placed.boxes] + [b.top for b in placed.boxes] + [y for _, _, y in placed.texts]
     xs += [x for _, x, _ in placed.texts] + [x + drawn_width([text], FONT_SIZE) for text, x, _ in placed.texts]
@@ -42,7 +46,7 @@ def extent(placed: Layout, legend: bool = False, title: bool = False) -> tuple[f
     for _, state, loop in placed.loops:  # a rolled cell's loop, and its label above it
         ys.append(loop.label_at[1] + LINE)
         xs.append(loop.label_at[0] + drawn_width(loop.label_lines or [state]))
-    for route in placed.routes:  # an arrow's label: from above its first line to below its last
+    for route in placed.routes if arrow_labels else ():  # an arrow's label: from above its first line to below its last
         if route.label_at is not None:
             ys += [route.label_at[1] + 9, route.label_at[1] - label_depth(route.label_lines or [""]) - 3]
     for _, box in placed.clusters:

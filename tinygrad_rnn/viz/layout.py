@@ -122,7 +122,7 @@ def _laid_out(picture: Picture, words_on_names: bool = False, gaps_each: bool = 
         choices.append((SLIDE_LINE_CHARS[-1], 2, True))
     if picture.slide and max(counts, default=0) == 3:  # (four stay two pairs: W_ih, b_ih over W_hh, b_hh)
         choices.append((None, 3, False))  # (a line of three broken again at ", " would gain nothing)
-    found, variants = [], []
+    found, variants, named = [], [], set()  # (named: the layouts whose arrows' names are placed)
     # (the narrowest notes last, where nothing else fits: the language model's forward and backward, 5 notes beside
     # five rows of cells, fits with them 120 points wide where 180 left it 30 points too wide)
     for besides in ((0.0, *NOTE_BESIDE), (NOTE_NARROW,)) if picture.slide and picture.notes else ((0.0,),):
@@ -133,11 +133,16 @@ def _laid_out(picture: Picture, words_on_names: bool = False, gaps_each: bool = 
             for beside in besides:
                 for turned in (False, True) if picture.slide and _one_step_of_ops(picture) else (False,):
                     variants.append((labels, sizes, beside, turned))
+                    # (its arrows' names placed only where it might fit with them: placing them is most of a
+                    # layout's time, and a variant too small without them is too small with them)
                     found.append((labels, layout(picture, sizes, notes_beside=beside, turned=turned,
-                                                 gaps_each=gaps_each)))
-                    if slide_scale(found[-1][1], picture) >= SLIDE_SCALE:
-                        return found[-1]  # the first that fits (the fewest changes: pairs W_ih, b_ih kept together)
-    best = max(range(len(found)), key=lambda k: slide_scale(found[k][1], picture))  # the one enlarged most
+                                                 gaps_each=gaps_each, name_arrows=False)))
+                    if slide_scale(found[-1][1], picture, arrow_labels=False) >= SLIDE_SCALE:
+                        arrows_named(found[-1][1], picture)
+                        named.add(len(found) - 1)
+                        if slide_scale(found[-1][1], picture) >= SLIDE_SCALE:
+                            return found[-1]  # the first that fits (the fewest changes: pairs W_ih, b_ih together)
+    best = _enlarged_most([placed for _, placed in found], picture, named)
     if picture.slide and picture.backward and directions_said_on_arrows(picture):
         # then the rows' names left out, where the arrows along the rows say each row's direction as the names did
         # and the note says which row runs backwards in time: taken only where the figure then fits
@@ -178,7 +183,7 @@ def _laid_out(picture: Picture, words_on_names: bool = False, gaps_each: bool = 
 
 def layout(picture: Picture, sizes: list[tuple[float, float]], notes_beside: float = 0.0,
            turned: bool = False, over_a_free_top: bool = False, rows_named: bool = True,
-           tucked: bool = False, gaps_each: bool = False) -> Layout:
+           tucked: bool = False, gaps_each: bool = False, name_arrows: bool = True) -> Layout:
     """Positions for every node, a box per step, and a route for every edge; the notes under the
     drawing (on a slide, broken to its width, short ones two to a line), or ``notes_beside`` it on the right
     in lines that many points wide — ``tucked``: in its free corners, a column at its right under what reaches
@@ -238,9 +243,31 @@ def layout(picture: Picture, sizes: list[tuple[float, float]], notes_beside: flo
     hop(routes, [tail for tail, _, _ in picture.edges])  # (before the names: they keep clear of the hops)
     placed = Layout(boxes, routes, grid.clusters, texts, loops, gaps_narrowable=grid.gaps_narrowable)
     placed.step_names = step_name_spots(placed)  # (before the arrows' names: they keep clear of the steps')
+    return arrows_named(placed, picture) if name_arrows else placed
+
+
+def arrows_named(placed: Layout, picture: Picture) -> Layout:
+    """``placed`` with its arrows' names moved off what they would lie on (:func:`.label_placement.place_labels`):
+    the last stage of :func:`layout`, done once for each layout."""
     place_labels(placed, [label for _, _, label in picture.edges], [tail for tail, _, _ in picture.edges],
                  [head for _, head, _ in picture.edges])
     return placed
+
+
+def _enlarged_most(found: list[Layout], picture: Picture, named: set[int]) -> int:
+    """Which of the layouts ``found`` a slide enlarges most, their arrows' names placed (the first of those it
+    enlarges as much). With its names a layout is enlarged at most as much as without them, so they are placed
+    (where ``named`` says they are not yet) only in those that without them are enlarged at least as much as the
+    most of those placed so far: a few of a search's 16 layouts, where placing them in all took most of its time."""
+    placed: dict[int, float] = {}
+    for k in sorted(range(len(found)), key=lambda k: -slide_scale(found[k], picture, arrow_labels=False)):
+        if placed and slide_scale(found[k], picture, arrow_labels=False) < max(placed.values()):
+            break
+        if k not in named:
+            arrows_named(found[k], picture)
+            named.add(k)
+        placed[k] = slide_scale(found[k], picture)
+    return max(sorted(placed), key=lambda k: placed[k])
 
 
 
