@@ -114,7 +114,9 @@ def one_step_figure(lecture: Lecture, kind: str) -> Figure:
 
 
 def lstm_cell(lecture: Lecture) -> str:
-    figure = one_step_figure(lecture, "lstm")
+    # step 1 of two, step 2 left out ("…"): c₁ leaves the cell to the right, into the step that reads it, as the
+    # lectures draw c_t handed on. Of one step alone (J = Σ h₁) c₁ had no arrow out: J reads it only through h₁
+    figure = lecture.figure(one_step_loss(layer("lstm"), steps=2), level="op", time_steps=(0,))
     # CMU's footnote, which writes no bias, gives the gates' equation as this model computes it: said once
     said = " ".join(figure[1])
     gates = [line for line in lecture.gates("lstm")
@@ -122,7 +124,8 @@ def lstm_cell(lecture: Lecture) -> str:
     return lecture.slide("The LSTM cell: three gates and a candidate, two states", figure,
                         [*gates, "c_t = f ⊙ c_{t−1} + i ⊙ g", "h_t = o ⊙ tanh(c_t)",
                          "The cell state c only meets a multiply by f and an add: the path along which "
-                         "gradients survive.", last_step_loss_said(1)])
+                         "gradients survive.", last_step_loss_said(2),
+                         "Step 2, the same cell, is left out: it reads c_1 and h_1."])
 
 
 def gru_cell(lecture: Lecture) -> str:
