@@ -7,6 +7,7 @@ notation)."""
 from __future__ import annotations
 
 import importlib.util
+import math
 import pathlib
 import re
 from itertools import product
@@ -374,13 +375,20 @@ def test_an_unrolled_lstms_cell_state_runs_along_one_line_through_every_step():
     assert line[0][0] >= first[2][1][2] - 0.5 and max(y for _, y in line) - min(y for _, y in line) < 0.5, line
 
 
-@pytest.mark.xfail(strict=True, reason="J = Σ h₁ reads c₁ only through h₁: nothing outside the cell reads c₁, so no "
-                   "arrow takes it out. Drawn with c₁ as a second root, its line ran along h₁'s into the end column, "
-                   "and c₁ = add lost its name to the output node 'c'")
 def test_the_lstm_slide_hands_c1_on_to_the_right():
+    """Of one step alone (J = Σ h₁) c₁ had no arrow out: J reads it only through h₁. The slide draws step 1 of two,
+    step 2 left out: c₁ = add, so named, leaves the cell to the right into the "…", on a line and an arrowhead of its
+    own, h₁ on another (before, lines into a "…" after the steps drawn ran along one line: gap_routes)."""
     figure = deck_slide("lstm", "pytorch", "07-lstm-cell")[1][0][0]
     path, arrows, (_, _, state) = cell_state_path(figure)
-    assert any(a.tail == state and a.line[0][0] >= path[2][1][2] - 0.5 for a in arrows), path
+    (out,) = [a for a in arrows if a.tail == state and a.line[0][0] >= path[2][1][2] - 0.5]
+    _, nodes = read(figure)
+    (h,) = [i for i, (text, _) in nodes.items() if re.fullmatch(r"h\(?1\)? = mul", text)]
+    (h_out,) = [a for a in arrows if a.tail == h and a.head == out.head]
+    assert nodes[out.head][0].startswith("…"), nodes[out.head]
+    assert math.dist(out.line[-1], h_out.line[-1]) > ARROW, (out.line, h_out.line)  # two arrowheads
+    shared = [p for p in out.line[1:] if any(point_to_segment(p, *s) < 1 for s in segments(h_out.line))]
+    assert not shared, shared  # no stretch of c₁'s line along h₁'s
 
 
 @pytest.mark.parametrize("notation", list(PRESETS))

@@ -3,6 +3,7 @@ that explains a b_h no label writes teaches a tensor the slide does not have), a
 as it is drawn, in bold."""
 
 import html
+import itertools
 import re
 import shutil
 import subprocess
@@ -170,6 +171,27 @@ def test_the_cell_slides_write_what_each_gate_reads(every_slide, cell, name, ope
     assert as_read("r = σ(W_ir x_t + b_ir + W_hr h_{t−1} + b_hr)") in pytorch
     assert as_read("z = σ(W_iz x_t + b_iz + W_hz h_{t−1} + b_hz)") in pytorch
     assert as_read("z = σ(W x_t + U h_{t−1}) as USC writes it") in usc and as_read("b′ + b″") in usc
+
+
+def test_the_cell_slides_say_how_the_figures_weights_hold_the_per_gate_ones_where_the_lecture_names_them(every_slide):
+    """LECTURES.md: PyTorch's equations name each gate's weights (W_ii, W_if, …; CS 383's per-gate W_f is written in
+    PyTorch's names), CS224N's, CMU's, USC's and Elman's one W for all the gates. The PyTorch slides wrote W_ii …
+    beside a figure whose linear nodes read W_ih and W_hh, nothing saying that these stack the gates' rows; the
+    others keep their lecture's one W (each gate "its own rows of it") and borrow no per-gate names."""
+    for (cell, name, gates), notation in itertools.product(
+            (("lstm", "07-lstm-cell", "ifgo"), ("gru", "08-gru-cell", "rzn")), PRESETS):
+        text = " ".join(figure_text(every_slide["rnn" if cell == "lstm" else cell, notation, name][0]).split())
+        stacked = [f"W{side} = [{'; '.join(f'W{side[0]}{gate}' for gate in gates)}]" for side in ("ih", "hh")]
+        assert all(rows in text for rows in stacked) == (notation == "pytorch"), (notation, stacked, text)
+        if notation != "pytorch":
+            assert not re.search(rf"W_?[{gates}]\b|U_?[{gates}]\b", text), (notation, text)
+
+
+def test_the_usc_bptt_slide_says_whose_names_its_heads_weights_are(every_slide):
+    """USC names no output layer: slide 03 said W_hy, b_y are CMU's names; slide 04's Σ wrote them unsaid."""
+    for notation in PRESETS:
+        text = " ".join(figure_text(every_slide["rnn", notation, "04-bptt"][0]).split())
+        assert ("Why, by: the head's weights, CMU's names: this lecture names none" in text) == (notation == "usc")
 
 
 GATE_BOX = re.compile(r'<rect x="([\d.]+)"[^>]*/><text[^>]*><tspan[^>]*>([fgio])<tspan[^>]*>[^<]*</tspan>'

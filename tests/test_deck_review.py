@@ -144,7 +144,7 @@ def test_the_pages_sums_stage_says_the_terms_partly_cancel():
                                          (deck_graph_slides.tagger, 5),
                                          (deck_graph_slides.encoder_decoder, "S = 2, T′ = 3"),
                                          (deck_graph_slides.generation, "S = 2, T′ = 2"),
-                                         (deck_graph_slides.lstm_cell, 1)])
+                                         (deck_graph_slides.lstm_cell, 2)])  # (step 2 left out: c₁ handed on)
 def test_every_slide_that_draws_steps_states_its_t(make, steps):
     # an encoder–decoder states both lengths: the source's S and the decoder's own T′ (its steps 1…T′)
     said = steps if isinstance(steps, str) else f"T = {steps}"

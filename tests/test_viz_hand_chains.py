@@ -110,15 +110,23 @@ def test_a_loop_that_names_its_steps_draws_its_name_on_its_row():
     assert rows == {("enc",), ("dec",)}
 
 
-@pytest.mark.xfail(strict=True, reason="two values with one label between the same two nodes are one edge: the "
-                   "picture's edges are (tail, head, label), made unique where cells merge (levels.merge_groups), so "
-                   "a step node holding both recurrences passes h₁ and g₁ (both unnamed: label '') on one arrow; "
-                   "routes.side_by_side only spreads edges whose labels differ")
 def test_at_step_level_two_recurrences_pass_two_arrows_between_steps():
+    """A step node holding both recurrences passes h_t and g_t on two arrows, side by side (before: one arrow, as the
+    two values, both unnamed, were one edge (tail, head, "") once the cells merged), and J reads h₃ and g₃ on two."""
+    from tinygrad_rnn.viz.layout import labelled_layout
+    from tinygrad_rnn.viz.routes import TWINS_APART
+
     steps = build_picture((two_loops(),), level="step", show_shapes=False)
-    between = [label for tail, head, label in steps.edges
-               if steps.nodes[tail].kind == "group" and steps.nodes[head].kind == "group"]
-    assert len(between) == 4  # h_t and g_t from step 1 to 2 and from 2 to 3 (measured: 2, one arrow each)
+    between: dict[tuple, list[int]] = {}
+    for k, (tail, head, label) in enumerate(steps.edges):
+        if steps.nodes[tail].kind == "group" and steps.nodes[head].kind in ("group", "output"):
+            between.setdefault((tail, head, label), []).append(k)
+    # h_t and g_t from step 1 to 2, from 2 to 3, and from 3 into J (before: one arrow each)
+    assert sorted(map(len, between.values())) == [2, 2, 2], between
+    routes = labelled_layout(steps)[1].routes
+    for first, second in between.values():
+        (x0, y0), (x1, y1) = routes[first].points[0], routes[second].points[0]
+        assert abs(abs(x1 - x0) + abs(y1 - y0) - TWINS_APART) < 0.01, (routes[first], routes[second])
 
 
 def test_the_recurrence_found_in_a_named_loop_is_its_steps_not_one_of_them():

@@ -100,8 +100,10 @@ def bptt(lecture: Lecture) -> str:
     # 2 steps: every row of the backward figure and its labels legible on the slide; ∂J/∂h_1 still
     # adds a part from J_1 and one through h_2 from J_2
     loss, _ = language_model_loss(lecture.cell, 2)
+    borrowed = lecture.head_borrowed()  # its Σ names the head's weights: whose names they are, as slide 03 says
+    head = [f"{lecture.symbol('W_hy')}, {lecture.symbol('b_y')}: the head's weights, {borrowed}"] if borrowed else []
     return lecture.slide("Backpropagation through time: ∂J/∂h_t from right to left",
-                        lecture.figure(loss, level="cell", backward=True, target="x_{t+1}"),
+                        lecture.figure(loss, level="cell", backward=True, target="x_{t+1}"), head,
                         footer=f"the {lecture.name} language model of slide 03, cut from T = {LANGUAGE_MODEL_STEPS} to "
                                "T = 2 steps to fit: hence the factors 1/2")
 
@@ -114,21 +116,24 @@ def one_step_figure(lecture: Lecture, kind: str) -> Figure:
 
 
 def lstm_cell(lecture: Lecture) -> str:
-    figure = one_step_figure(lecture, "lstm")
+    # step 1 of two, step 2 left out ("…"): c₁ leaves the cell to the right, into the step that reads it, as the
+    # lectures draw c_t handed on. Of one step alone (J = Σ h₁) c₁ had no arrow out: J reads it only through h₁
+    figure = lecture.figure(one_step_loss(layer("lstm"), steps=2), level="op", time_steps=(0,))
     # CMU's footnote, which writes no bias, gives the gates' equation as this model computes it: said once
     said = " ".join(figure[1])
     gates = [line for line in lecture.gates("lstm")
              if lecture.timed(line.replace("\u00a0", " ").partition(", each")[0]) not in said]
     return lecture.slide("The LSTM cell: three gates and a candidate, two states", figure,
-                        [*gates, "c_t = f ⊙ c_{t−1} + i ⊙ g", "h_t = o ⊙ tanh(c_t)",
+                        [*gates, *lecture.gate_rows("lstm"), "c_t = f ⊙ c_{t−1} + i ⊙ g", "h_t = o ⊙ tanh(c_t)",
                          "The cell state c only meets a multiply by f and an add: the path along which "
-                         "gradients survive.", last_step_loss_said(1)])
+                         "gradients survive.", last_step_loss_said(2),
+                         "Step 2, the same cell, is left out: it reads c_1 and h_1."])
 
 
 def gru_cell(lecture: Lecture) -> str:
     return lecture.slide("The GRU cell: a reset and an update gate", one_step_figure(lecture, "gru"),
-                        [*lecture.gates("gru"), lecture.candidate(), "h_t = (1 − z) ⊙ n + z ⊙ h_{t−1}",
-                         last_step_loss_said(1)])
+                        [*lecture.gates("gru"), lecture.candidate(), *lecture.gate_rows("gru"),
+                         "h_t = (1 − z) ⊙ n + z ⊙ h_{t−1}", last_step_loss_said(1)])
 
 
 def stacked(lecture: Lecture) -> str:

@@ -136,6 +136,22 @@ class Lecture:
                     f"this model adds their rows of {b_ih} + {b_hh}"]
         return [f"r, z = σ({w_ih} {read} + {b_ih} + {w_hh} h_{{t−1}} + {b_hh}), each gate its own rows of these"]
 
+    def gate_rows(self, cell: str) -> list[str]:
+        """Where the slide's equations name each gate's weights (PyTorch's W_ii, W_if, …: CS 383's per-gate W_f is
+        PyTorch's too), how the figure's W_ih and W_hh, which its linear nodes read, hold them; a lecture whose names
+        are one W for all gates (LECTURES.md: CS224N, CMU, USC, Elman) is said to take "its own rows" instead.
+
+        >>> from tinygrad_rnn.viz.notation import resolve
+        >>> Lecture("gru", resolve(None)).gate_rows("gru")[0].partition(":")[0]
+        'W_ih = [W_ir; W_iz; W_in], W_hh = [W_hr; W_hz; W_hn]'
+        """
+        names = self.notation.for_cell(cell)
+        if (names.symbol("W_ih"), names.symbol("W_hh")) != ("W_ih", "W_hh"):
+            return []
+        order = "ifgo" if cell == "lstm" else "rzn"  # PyTorch's order of the gates' rows
+        rows = {side: "; ".join(f"W_{side}{gate}" for gate in order) for side in "ih"}
+        return [f"W_ih = [{rows['i']}], W_hh = [{rows['h']}]: the gates' rows, stacked as PyTorch stores them"]
+
     def candidate_rows(self, x: str = "", h: str = "h_{t−1}") -> tuple[str, str]:
         """The two inputs of the GRU's candidate n: PyTorch's W_in x + b_in and W_hn h + b_hn, or the lecture's
         weights with [·]ₙ, their rows that feed n, and both of PyTorch's biases (a GRU's two do not add up to one:

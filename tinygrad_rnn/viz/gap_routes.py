@@ -66,8 +66,8 @@ class GapRoutes:
         it passes on."""
         dots = tail if self.nodes[tail].kind == "ellipsis" else head
         other = head if dots == tail else tail
-        if self.nodes[other].kind != "op" or not self.nodes[dots].carries:
-            return {}
+        if self.nodes[other].kind != "op" or not (self.nodes[dots].carries or self.nodes[dots].key.side == "after"):
+            return {}  # (a "…" after the steps drawn passes nothing on: the lines into it are each a state)
         column = self.block_of[other][1]
 
         def value(t: int, h: int) -> tuple:  # what the line carries: an op's output into "…", or a state out of it

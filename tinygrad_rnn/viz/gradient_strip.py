@@ -63,9 +63,10 @@ def as_strip(picture: Picture) -> Picture:
             node.label = str(node.step)
             node.parameters = []
     picture.nodes = [picture.nodes[index] for index in kept]
-    # the arrows between the steps and into J unnamed: every one is an h_t, and the key names what is coloured
-    picture.edges = [(moved[tail], moved[head], "") for tail, head, _ in picture.edges
-                     if tail in moved and head in moved]
+    # the arrows between the steps and into J unnamed: every one is an h_t, and the key names what is coloured; one
+    # arrow from a cell to the next (an LSTM's c_t and h_t, both unnamed here, drawn as two crossed beside each other)
+    picture.edges = list(dict.fromkeys((moved[tail], moved[head], "") for tail, head, _ in picture.edges
+                                       if tail in moved and head in moved))
     picture.gradients = set()
     picture.strip = True  # (laid out closer: nothing is named between the cells)
     if STRIP_NOTE not in picture.notes:

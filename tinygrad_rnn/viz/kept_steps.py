@@ -76,12 +76,15 @@ def keep_steps(nodes: list[Node], edges, time_steps: slice | tuple[int, ...]):
         first, newline, rest = reader.label.partition("\n")
         reader.label = f"{first} {said}{newline}{rest}"
     new_edges = []
+    # what a step left out reaches J through: the stack an index reads one step of, an op J is (J = Σ h₂ of step 2
+    # left out: its sum, fed by the "…")
+    read_through = picks.keys() | {a for a, b, _ in edges if nodes[b].kind == "output"}
     for a, b, label in edges:
         if a in dropped and b in dropped:
             continue
         if b in picks and nodes[a].step is not None and a != picks[b][0]:
             continue  # a step the index does not read: no path from it to J through the stack (J = out[-1].sum())
-        if (a in dropped and nodes[b].step is None and not _ends_the_loss(nodes[b]) and b not in picks) or \
+        if (a in dropped and nodes[b].step is None and not _ends_the_loss(nodes[b]) and b not in read_through) or \
                 (b in dropped and nodes[a].step is None and not _ends_the_loss(nodes[a])):  # the "…" stands for
             continue  # steps, not their inputs or uses; but J is reached through it, and its gradient enters it
         between_steps = nodes[a].step is not None and nodes[b].step is not None  # h₃ into "…": named

@@ -28,6 +28,8 @@ route would enter a node), :mod:`.ports` (each arrow's own point on its node's f
 
 from __future__ import annotations
 
+from collections import Counter
+
 from .detours import mend
 from .fitting import (
     LEGEND_CELL,
@@ -192,7 +194,10 @@ def layout(picture: Picture, sizes: list[tuple[float, float]], notes_beside: flo
     where the arrows say what they would (:func:`~.grid.directions_said_on_arrows`)."""
     boxes = [Box(0.0, 0.0, h, w) if turned else Box(0.0, 0.0, w, h) for w, h in sizes]
     grid = Grid(picture, boxes, over_a_free_top, rows_named, gaps_each)
-    routes = [grid.route(tail, head, label) for tail, head, label in picture.edges]
+    routes, twin = [], Counter()
+    for edge in picture.edges:  # (two values alike in tail, head and label, two unnamed states: a track each)
+        routes.append(grid.route(*edge, twin[edge]))
+        twin[edge] += 1
     # an edge through a node it does not connect goes round it (a bus or a state says something by its shape)
     plain = [grid.kind[(tail, head)][0] not in ("bus", "state") for tail, head, _ in picture.edges]
     mend(boxes, [box for _, box in grid.clusters], routes, picture.edges, plain, grid._crosses_a_node)

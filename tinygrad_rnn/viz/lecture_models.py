@@ -48,12 +48,13 @@ def last_step_loss(recurrent: Any, steps: int, device: Any = "cpu", seed: int = 
     return loss
 
 
-def one_step_loss(recurrent: Any, device: Any = "cpu", seed: int = 0) -> Tensor:
+def one_step_loss(recurrent: Any, device: Any = "cpu", seed: int = 0, steps: int = 1) -> Tensor:
     """J = Σ h₁ of one step, read straight from the state the cell makes (``hidden_states``): the layer's
     output[-1] is h₁ stacked over the steps and indexed again, two ops that are no part of the cell
-    and a slide teaching the cell would draw."""
+    and a slide teaching the cell would draw. ``steps``: J = Σ h_T of that many, read the same way (the LSTM
+    slide's two, its step 2 left out: the step c₁ and h₁ are handed on to)."""
     manual_seed(seed)
-    x = randn(1, 1, recurrent.input_size, device=device)
+    x = randn(steps, 1, recurrent.input_size, device=device)
     x.name = "x"
     recurrent(x)
     loss = recurrent.hidden_states[0][-1].sum()

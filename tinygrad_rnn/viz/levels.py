@@ -104,7 +104,7 @@ def merge_groups(nodes: list[Node], links, level: str, gradient_only: bool = Fal
 
     def value(tail: int, out: int) -> tuple:
         if tail in group_of:
-            return ("whole", frozenset({("group", group_of[tail], state(tail, out))}))
+            return ("whole", frozenset({("group", group_of[tail], (state(tail, out), tail, out))}))  # (which value)
         if tail in keeps:  # an input leaf may be read slice by slice; a parameter, a Σ or a dropout mask is whole
             sliced = nodes[tail].kind == "input" and not is_dropout_mask(nodes[tail])
             return ("whole", frozenset({("leaf" if sliced else "node", tail, None)}))
@@ -321,11 +321,11 @@ def merge_groups(nodes: list[Node], links, level: str, gradient_only: bool = Fal
         for source in drawn_sources(sources):
             if source[0] == "group":
                 tail_index = index[("group", source[1])]
-                if tail_index != head_index:
-                    step = source[1][1]
-                    name, _, mark = source[2].partition(MARK_AFTER)
+                if tail_index != head_index:  # each value its own arrow, named or not (h₁ and g₁ of two loops)
+                    step, (name, _, mark) = source[1][1], source[2][0].partition(MARK_AFTER)
                     label = subscript(name, step) + mark if name else ""
-                    edges.append((tail_index, head_index, f"t={step}" if into_sum else label))
+                    edges.append((tail_index, head_index, f"t={step}", None) if into_sum else
+                                 (tail_index, head_index, label, source[2][1:]))
             elif source[0] == "attention":  # c_t, into the cell of its step
                 edges.append((attention_node(source[1], result[head_index]), head_index,
                               subscript("c", result[head_index].step)))
@@ -401,7 +401,7 @@ def merge_groups(nodes: list[Node], links, level: str, gradient_only: bool = Fal
                 drawn = result[index[("node", position)]]
                 first, newline, rest = drawn.label.partition("\n")
                 result[index[("node", position)]] = replace(drawn, label=first + mark + newline + rest)
-    edges = unique(edges)
+    edges = [edge[:3] for edge in unique(edges)]
     _inputs_of_each_step(result, edges)
     return result, edges
 

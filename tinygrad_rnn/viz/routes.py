@@ -52,27 +52,30 @@ class Routes(StateRoutes, BusRoutes, GapRoutes, Risers):
 
     @cached_property
     def _twins(self) -> dict[tuple[int, int], list[str]]:
-        """(tail, head) → the different labels of its edges, in order."""
+        """(tail, head) → the labels of its edges, in order: a label twice where two values share it (two
+        recurrences in one step node, both unnamed, pass h₁ and g₁ on two arrows alike)."""
         found: dict[tuple[int, int], list[str]] = {}
         for tail, head, name in self.edge_list:
-            if name not in found.setdefault((tail, head), []):
-                found[(tail, head)].append(name)
+            found.setdefault((tail, head), []).append(name)
         return found
 
-    def route(self, tail: int, head: int, label: str) -> Route:
+    def route(self, tail: int, head: int, label: str, twin: int = 0) -> Route:
         """The edge's route; where another edge between the same two nodes would take the same one (a step node's
         two states into J, h₃⁽²→⁾ and h₃⁽²←⁾, and their two gradients back), each a track of its own beside it
-        (:func:`side_by_side`): one line carrying two labels, one of them floating off it, read as one value."""
+        (:func:`side_by_side`): one line carrying two labels, one of them floating off it, read as one value.
+        ``twin``: which of the edges alike in tail, head and label this is (0 for the first)."""
         found = self._one_route(tail, head, label)
         twins = self._twins.get((tail, head), [])
         if len(twins) < 2:
             return found
-        alike = [name for name in twins if name == label or self._one_route(tail, head, name).points == found.points]
+        alike = [k for k, name in enumerate(twins)
+                 if name == label or self._one_route(tail, head, name).points == found.points]
         if len(alike) < 2:
             return found
         offsets = [(k - (len(alike) - 1) / 2) * TWINS_APART for k in range(len(alike))]
-        found.twins = tuple(name for name in alike if name != label)  # (its label may lie beside theirs)
-        return side_by_side(found, offsets[alike.index(label)], (offsets[0], offsets[-1]))
+        found.twins = tuple(twins[k] for k in alike if twins[k] != label)  # (its label may lie beside theirs)
+        itself = [k for k in alike if twins[k] == label][twin]
+        return side_by_side(found, offsets[alike.index(itself)], (offsets[0], offsets[-1]))
 
     def _one_route(self, tail: int, head: int, label: str) -> Route:
         a, b = self.boxes[tail], self.boxes[head]

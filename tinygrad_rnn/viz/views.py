@@ -15,6 +15,7 @@
 from __future__ import annotations
 
 import re
+from collections import Counter
 from dataclasses import replace
 
 from .detached import carried_in
@@ -106,6 +107,7 @@ def bptt_picture(forward: Picture, generic: bool = False, slide: bool = False, w
     carries = arrow_labels(forward, losses, counts[0] if counts else None, generic, by_next_step=slide)
     edges: list[tuple[int, int, str]] = []
     drawn = set()  # the forward edges an arrow back is drawn along (a note names only what an arrow says)
+    twin: Counter = Counter()  # two forward arrows alike (two unnamed states of one step node): an arrow back each
     for tail, head, label in forward.edges:
         if label == DETACHED and tail in index and head in index:  # truncated BPTT: no gradient crosses the cut,
             edges.append((index[head], index[tail], GRADIENT_STOPS))  # which is marked where the arrow would run
@@ -127,7 +129,9 @@ def bptt_picture(forward: Picture, generic: bool = False, slide: bool = False, w
             continue
         if tail in means or head not in index:
             continue
-        edges.append((index[head], index[tail], carries[(tail, head, label)]))
+        twin[(tail, head, label)] += 1
+        back = (index[head], index[tail], carries[(tail, head, label)])
+        edges.append(back if twin[(tail, head, label)] == 1 else (*back, twin[(tail, head, label)]))  # (kept apart)
         drawn.add((tail, head, label))
     # a learned initial state (nn.Parameter h₀): its gradient, no Σ over steps — the cell it enters alone hands it
     # one (drawn as a weight, it sat in the Σ, fed by every step); h₀ and c₀ of one cell in one node, as a Σ holds
@@ -222,7 +226,8 @@ def bptt_picture(forward: Picture, generic: bool = False, slide: bool = False, w
     notes += [added] if added else []
     scores = scores_note(forward, losses, counts[0] if counts else None, generic, drawn)  # an arrow says ∂J/∂s₃: s is
     notes += [scores] if scores else []
-    return Picture(nodes, unique(edges), forward.rankdir, forward.title, forward.legend, backward=True, notes=notes)
+    return Picture(nodes, [edge[:3] for edge in unique(edges)], forward.rankdir, forward.title, forward.legend,
+                   backward=True, notes=notes)
 
 
 def _reaching_the_loss(forward: Picture) -> tuple[Picture, set[int]]:
