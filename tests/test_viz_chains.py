@@ -10,6 +10,7 @@ from tinygrad_rnn.steps import Chain
 from tinygrad_rnn.viz.graph import build_picture
 from tinygrad_rnn.viz.layout import labelled_layout
 from tinygrad_rnn.viz.legibility import measure
+from tinygrad_rnn.viz.picture import in_time
 from tinygrad_rnn.viz.svg import picture_to_svg
 
 CELLS = {"rnn": tr.nn.RNN, "lstm": tr.nn.LSTM, "gru": tr.nn.GRU}
@@ -259,3 +260,26 @@ def test_hand_written_attention_is_one_node_in_the_decoder_step_it_feeds(backwar
     for step, i in attention:  # in the decoder's column
         nearest = min(cell, key=lambda k: abs(boxes[cell[k]].x - boxes[i].x))
         assert nearest == ("GRU 2 cell", step)
+
+
+@pytest.mark.parametrize("backward", [False, True])
+def test_hand_written_attention_at_op_level_stands_in_the_decoder_step_it_feeds(backward):
+    """Op by op (forward, and the recorded gradient graph's rules): each op of decoder step t′'s attention stands in
+    that step's column, after the encoder's three (t′ = 1: column 4) — not in the encoder's t=1 or t=3 by the hᵢ it
+    reads, nor outside every step — on the decoder's row, its scores, α and context named e_t′, α_t′, c_t′."""
+    picture = build_picture((attention_decoder(),), level="op", backward=backward)
+    column = in_time(picture.nodes, picture.edges)
+    decoder = {n.row for n in picture.nodes if n.chain is not None and n.chain.after == 3}  # after the encoder
+    def op(node):
+        return first_line(node).removesuffix(", backward")
+
+    attention = [(i, n) for i, n in enumerate(picture.nodes)  # (the GRU cells' own mul: theirs)
+                 if op(n) in ("matmul", "softmax", "mul", "sum") and n.chain is None]
+    assert len(attention) == 8  # two steps' matmul, softmax, mul, sum
+    assert sorted((n.step, column[i], op(n)) for i, n in attention) == sorted(
+        (t, 3 + t, name) for t in (1, 2) for name in ("matmul", "softmax", "mul", "sum"))
+    assert {n.row for _, n in attention} == decoder
+    named = {(n.step, op(n)): n.label.split("\n")[1] for _, n in attention}
+    for t, sub in ((1, "₁"), (2, "₂")):
+        assert (named[(t, "matmul")], named[(t, "softmax")], named[(t, "sum")]) == (
+            f"e{sub} = scores", f"α{sub} = softmax(e{sub})", f"c{sub} = Σᵢ α{sub}ᵢ hᵢ")
