@@ -7,10 +7,12 @@ import pytest
 
 import tinygrad_rnn as tr
 from tinygrad_rnn.steps import Chain
+from tinygrad_rnn.viz.geometry import SLIDE_SPACING, Box, node_size
 from tinygrad_rnn.viz.graph import build_picture
+from tinygrad_rnn.viz.grid import Grid
 from tinygrad_rnn.viz.layout import labelled_layout
 from tinygrad_rnn.viz.legibility import measure
-from tinygrad_rnn.viz.picture import in_time
+from tinygrad_rnn.viz.picture import display_label, in_time
 from tinygrad_rnn.viz.svg import picture_to_svg
 
 CELLS = {"rnn": tr.nn.RNN, "lstm": tr.nn.LSTM, "gru": tr.nn.GRU}
@@ -283,3 +285,16 @@ def test_hand_written_attention_at_op_level_stands_in_the_decoder_step_it_feeds(
     for t, sub in ((1, "₁"), (2, "₂")):
         assert (named[(t, "matmul")], named[(t, "softmax")], named[(t, "sum")]) == (
             f"e{sub} = scores", f"α{sub} = softmax(e{sub})", f"c{sub} = Σᵢ α{sub}ᵢ hᵢ")
+
+
+def test_an_attending_decoders_bptt_slide_keeps_its_encoders_sums_under_the_decoders():
+    """On a slide, the encoder's Σs join the decoder's at the right end, as a Seq2Seq's do — also where its 3 steps
+    reach the middle column of the 5 (a 2 + 2 words' encoder stops short of it). In a column of their own at the left
+    end the figure was 18.1 px text, 20.2 px labels (2.35 : 1) on a slide; at the right end, 20.7 px, 23.0 px
+    (2.27 : 1)."""
+    picture = build_picture((attention_decoder(),), level="cell", backward=True, slide=True)
+    grid = Grid(picture, [Box(0.0, 0.0, *node_size(display_label(node), SLIDE_SPACING)) for node in picture.nodes])
+    sums = {key: [first_line(picture.nodes[i]).split("|")[0] for i in members] for key, members in grid.beside.items()
+            if first_line(picture.nodes[members[0]]).startswith("Σ")}
+    assert {on_left for on_left, _, _ in sums} == {False}, sums  # none at the left end
+    assert ["Σₜ ∂J/∂W_ih⁽ᵇ⁾", "Σₜ ∂J/∂W_ih⁽ᵃ⁾"] in sums.values(), sums  # the encoder's under the decoder's
