@@ -163,11 +163,11 @@ def attention_ops(nodes: list[Node], links) -> dict[int, tuple[tuple, int, int |
     return named
 
 
-BOOKKEEPING = ("reshape", "index", "permute", "expand", "unsqueeze", "squeeze", "transpose")  # move values only
+ONLY_MOVES = ("reshape", "index", "permute", "expand", "unsqueeze", "squeeze", "transpose")  # (of one value: no score)
 
 
 def _computes(node: Node) -> bool:
-    return node.key.name not in BOOKKEEPING
+    return node.key.name not in ONLY_MOVES
 
 
 def _through_bookkeeping(position: int, readers_of, nodes: list[Node]) -> set[int]:
