@@ -7,9 +7,12 @@ import pytest
 
 import tinygrad_rnn as tr
 from tinygrad_rnn.steps import Chain
+from tinygrad_rnn.viz.geometry import SLIDE_SPACING, Box, node_size
 from tinygrad_rnn.viz.graph import build_picture
+from tinygrad_rnn.viz.grid import Grid
 from tinygrad_rnn.viz.layout import labelled_layout
 from tinygrad_rnn.viz.legibility import measure
+from tinygrad_rnn.viz.picture import display_label, in_time
 from tinygrad_rnn.viz.svg import picture_to_svg
 
 CELLS = {"rnn": tr.nn.RNN, "lstm": tr.nn.LSTM, "gru": tr.nn.GRU}
@@ -259,3 +262,39 @@ def test_hand_written_attention_is_one_node_in_the_decoder_step_it_feeds(backwar
     for step, i in attention:  # in the decoder's column
         nearest = min(cell, key=lambda k: abs(boxes[cell[k]].x - boxes[i].x))
         assert nearest == ("GRU 2 cell", step)
+
+
+@pytest.mark.parametrize("backward", [False, True])
+def test_hand_written_attention_at_op_level_stands_in_the_decoder_step_it_feeds(backward):
+    """Op by op (forward, and the recorded gradient graph's rules): each op of decoder step t′'s attention stands in
+    that step's column, after the encoder's three (t′ = 1: column 4) — not in the encoder's t=1 or t=3 by the hᵢ it
+    reads, nor outside every step — on the decoder's row, its scores, α and context named e_t′, α_t′, c_t′."""
+    picture = build_picture((attention_decoder(),), level="op", backward=backward)
+    column = in_time(picture.nodes, picture.edges)
+    decoder = {n.row for n in picture.nodes if n.chain is not None and n.chain.after == 3}  # after the encoder
+    def op(node):
+        return first_line(node).removesuffix(", backward")
+
+    attention = [(i, n) for i, n in enumerate(picture.nodes)  # (the GRU cells' own mul: theirs)
+                 if op(n) in ("matmul", "softmax", "mul", "sum") and n.chain is None]
+    assert len(attention) == 8  # two steps' matmul, softmax, mul, sum
+    assert sorted((n.step, column[i], op(n)) for i, n in attention) == sorted(
+        (t, 3 + t, name) for t in (1, 2) for name in ("matmul", "softmax", "mul", "sum"))
+    assert {n.row for _, n in attention} == decoder
+    named = {(n.step, op(n)): n.label.split("\n")[1] for _, n in attention}
+    for t, sub in ((1, "₁"), (2, "₂")):
+        assert (named[(t, "matmul")], named[(t, "softmax")], named[(t, "sum")]) == (
+            f"e{sub} = scores", f"α{sub} = softmax(e{sub})", f"c{sub} = Σᵢ α{sub}ᵢ hᵢ")
+
+
+def test_an_attending_decoders_bptt_slide_keeps_its_encoders_sums_under_the_decoders():
+    """On a slide, the encoder's Σs join the decoder's at the right end, as a Seq2Seq's do — also where its 3 steps
+    reach the middle column of the 5 (a 2 + 2 words' encoder stops short of it). In a column of their own at the left
+    end the figure was 18.1 px text, 20.2 px labels (2.35 : 1) on a slide; at the right end, 20.7 px, 23.0 px
+    (2.27 : 1)."""
+    picture = build_picture((attention_decoder(),), level="cell", backward=True, slide=True)
+    grid = Grid(picture, [Box(0.0, 0.0, *node_size(display_label(node), SLIDE_SPACING)) for node in picture.nodes])
+    sums = {key: [first_line(picture.nodes[i]).split("|")[0] for i in members] for key, members in grid.beside.items()
+            if first_line(picture.nodes[members[0]]).startswith("Σ")}
+    assert {on_left for on_left, _, _ in sums} == {False}, sums  # none at the left end
+    assert ["Σₜ ∂J/∂W_ih⁽ᵇ⁾", "Σₜ ∂J/∂W_ih⁽ᵃ⁾"] in sums.values(), sums  # the encoder's under the decoder's

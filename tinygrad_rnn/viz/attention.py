@@ -107,9 +107,19 @@ def _leaving_early(members: set[int], readers_of, exits_allowed: set[int]) -> se
     return removed
 
 
+def attention_names(step: int) -> tuple[str, str, str]:
+    """Decoder step t's attention in the lectures' letters: e_t the scores, α_t = softmax(e_t), c_t = Σᵢ α_tᵢ hᵢ
+    the context.
+
+    >>> attention_names(1)
+    ('e₁ = scores', 'α₁ = softmax(e₁)', 'c₁ = Σᵢ α₁ᵢ hᵢ')
+    """
+    e, alpha, c = subscript("e", step), subscript("α", step), subscript("c", step)
+    return f"{e} = scores", f"{alpha} = softmax({e})", f"{c} = Σᵢ {alpha}ᵢ hᵢ"
+
+
 def attention_label(step: int) -> str:
-    """The node of decoder step t's attention, in the lectures' letters: e_t the scores, α_t = softmax(e_t),
-    c_t = Σᵢ α_tᵢ hᵢ the context.
+    """The node of decoder step t's attention (levels "cell" and "step"): "attention", then its names.
 
     >>> print(attention_label(2))
     attention
@@ -117,8 +127,59 @@ def attention_label(step: int) -> str:
     α₂ = softmax(e₂)
     c₂ = Σᵢ α₂ᵢ hᵢ
     """
-    e, alpha, c = subscript("e", step), subscript("α", step), subscript("c", step)
-    return f"attention\n{e} = scores\n{alpha} = softmax({e})\n{c} = Σᵢ {alpha}ᵢ hᵢ"
+    return "\n".join(("attention", *attention_names(step)))
+
+
+def attention_ops(nodes: list[Node], links) -> dict[int, tuple[tuple, int, int | None, str]]:
+    """Level "op": op position → (row, step, after, name) for each op of a hand-written attention, in the column of
+    the decoder step whose cell it feeds (the step of the call its output goes into, not of an encoder state it reads:
+    ``after``, its encoder's S steps before the decoder's step 1, as its cell's chain says);
+    its name: the last op before the softmax is e_t′ (the scores), the softmax α_t′, the last op after it whose
+    result goes on to the cell c_t′ (the weighted sum); the ops between keep theirs ("" here).
+
+    >>> attention_ops([], [])
+    {}
+    """
+    group_of = {p: (node.row, node.step) for p, node in enumerate(nodes) if node.kind == "op" and node.step is not None}
+    own = {p for p, node in enumerate(nodes) if node.kind == "op" and node.step is None and node.chain is None}
+    found = attention_of(nodes, links, group_of, own)  # (a layer's bookkeeping read by every step: none's)
+    readers_of: dict[int, set[int]] = {}
+    for tail, head, _, _ in links:
+        readers_of.setdefault(tail, set()).add(head)
+    after = {group: nodes[p].chain.after for p, group in group_of.items() if nodes[p].chain is not None}
+    named: dict[int, tuple[tuple, int, int | None, str]] = {}
+    for position, (row, step) in found.items():
+        scores, alpha, context = attention_names(step)
+        name = ""
+        if nodes[position].key.name == SOFTMAX:
+            name = alpha
+        elif _computes(nodes[position]):
+            ahead = _through_bookkeeping(position, readers_of, nodes)
+            if any(nodes[p].key.name == SOFTMAX and found.get(p) == (row, step) for p in ahead):
+                name = scores  # (its result goes on, reshaped at most, into the softmax)
+            elif not any(p in found and _computes(nodes[p]) for p in ahead):
+                name = context  # (nothing of the attention computes on it: it goes on to the cell)
+        named[position] = (row, step, after.get((row, step)), name)
+    return named
+
+
+ONLY_MOVES = ("reshape", "index", "permute", "expand", "unsqueeze", "squeeze", "transpose")  # (of one value: no score)
+
+
+def _computes(node: Node) -> bool:
+    return node.key.name not in ONLY_MOVES
+
+
+def _through_bookkeeping(position: int, readers_of, nodes: list[Node]) -> set[int]:
+    """The ops that read ``position``'s result, past the ones that only reshape or index it."""
+    reached, stack = set(), [position]
+    while stack:
+        for reader in readers_of.get(stack.pop(), ()):
+            if reader not in reached:
+                reached.add(reader)
+                if not _computes(nodes[reader]):
+                    stack.append(reader)
+    return reached
 
 
 def attention_drawn(key: Any, reader: Node, scope: tuple[str, ...], row: tuple) -> Node:
@@ -126,3 +187,15 @@ def attention_drawn(key: Any, reader: Node, scope: tuple[str, ...], row: tuple) 
     encoder's step t), on the row of that cell's other inputs (a layer's: at step level, the step's own)."""
     return Node(key, "group", attention_label(reader.step), scope, step=reader.step,
                 row=(*row, *(reader.row if reader.chain else ())), after=reader.after)
+
+
+def place_attention_ops(nodes: list[Node], links) -> None:
+    """Level "op", forward: each op of a hand-written attention in its decoder step's column and row, the scores,
+    α and the context named under the op as the cell level names them (``matmul``, then ``e₁ = scores``); see
+    :func:`attention_ops`."""
+    for position, (row, step, after, name) in attention_ops(nodes, links).items():
+        node = nodes[position]
+        node.step, node.row, node.after = step, row, after
+        if name:  # under the op's own name (its first line, which the notation rewrites, marked: never e₁⁽ᵇ⁾)
+            op, *rest = node.label.split("\n")
+            node.label = "\n".join((op, name, *rest))

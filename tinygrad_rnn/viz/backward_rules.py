@@ -25,7 +25,7 @@ ROLES = {
     "unbind": "stacks the steps' δ", "stack": "δ by step", "cat": "δ by part", "index": "δ in its place",
     "sum": "δ spread out", "mean": "δ / n spread out", "lerp": "δ ⊙ (1 − z), δ ⊙ z, δ ⊙ (h − n)",
     "cross_entropy": "δ (softmax − onehot)", "log_softmax": "δ − softmax Σ δ", "embedding": "δ added to its rows",
-    "reshape": "δ reshaped", "permute": "δ permuted back",
+    "reshape": "δ reshaped", "permute": "δ permuted back", "softmax": "{y} ⊙ (δ − Σ {y} ⊙ δ)",
     # a fused op's backward is a whole chain rule: what it hands on, and each step's term of W_hh
     **{f"fused {cell} cell": "the cell's chain rule; δᵀ h for W_hh" for cell in ("RNN", "LSTM", "GRU")},
     **{f"fused {cell} layer": "BPTT through its steps; δₜᵀ hₜ₋₁ for W_hh" for cell in ("RNN", "LSTM", "GRU")},
@@ -33,13 +33,17 @@ ROLES = {
 }
 
 
-def merge_backward_rules(nodes: list[Node], edges, live: set | None = None
+def merge_backward_rules(nodes: list[Node], edges, live: set | None = None, attended: dict | None = None
                          ) -> tuple[list[Node], list[tuple[int, int, str]]]:
     """A recorded gradient graph at op level, one node per backward rule: the ops each forward op's
     backward recorded (1 − h², its products, the transposes and reshapes it needed) merge into one
     node named by what it does to δ — ``h₃ = tanh, backward: δ ⊙ (1 − h₃²)``. Σ nodes, parameters
     and the gradients drawn stay as they are. ``live``: the cells, (chain, step), whose states reach J
-    (:func:`.step_states.cells_reaching_outputs`); the rules and Σ nodes of any other cell are left out."""
+    (:func:`.step_states.cells_reaching_outputs`); the rules and Σ nodes of any other cell are left out.
+    ``attended``: {forward op: (row, step, after, name)} of a hand-written attention's ops
+    (:func:`.attention.attention_ops`): their rules in the decoder step whose cell they feed, named as the forward
+    figure names them (e₁ = scores)."""
+    attended = attended or {}
     group: dict[int, int] = {}
     result: list[Node] = []
     index: dict[Any, int] = {}
@@ -53,11 +57,14 @@ def merge_backward_rules(nodes: list[Node], edges, live: set | None = None
             index[forward] = len(result)
             # placed where its forward op is: a layer node's rule sits in no step, though its terms do
             step = step_number(forward)
-            result.append(Node(node.key, "op", "", forward.scope, step=step, row=node.row, chain=node.chain))
+            row, step, after, name = attended.get(forward, (node.row, step, None, None))
+            result.append(Node(node.key, "op", "" if name is None else _rule_label(forward, "", name), forward.scope,
+                               step=step, row=row, chain=node.chain, after=after))
         group[position] = index[forward]
         rule = result[index[forward]]
         rule.label = rule.label or _rule_label(forward, "")
-        for vertex in node.key.parents:  # the rule reads its op's output: name it as the forward figure does
+        for vertex in () if forward in attended else node.key.parents:  # the rule reads its op's output: name it
+            # as the forward figure does
             if getattr(vertex, "grad_fn", None) is forward and getattr(vertex, "name", None):
                 rule.label = _rule_label(forward, vertex.name)
     merged = unique([(group[t], group[h], label) for t, h, label in edges if group[t] != group[h]])
@@ -197,13 +204,16 @@ def _is_zero(tensor: Any) -> bool:
     return not bool((tensor.array != 0).any())
 
 
-def _rule_label(forward: Function, named: str) -> str:
+def _rule_label(forward: Function, named: str, attention: str | None = None) -> str:
+    """``attention``: the name the forward figure gives an attention's op (``α₁ = softmax(e₁)``; "": none)."""
     step = step_number(forward)
     named = named or next(iter(getattr(forward, "states", ()) or ()), "")
     # an output with no name is written as the op applied to its input, tanh(·): a bare y would be undefined
     y = subscript(named, step) if named else f"{SYMBOLS.get(forward.name, forward.name)}(·)"
+    head = f"{y} = {SYMBOLS.get(forward.name, forward.name)}" if named else forward.name
+    if attention:  # its name under the op's, as the forward figure writes it (a first line's e₁ would be marked)
+        y, head = attention.split(" = ")[0], f"{forward.name}, backward\n{attention}"
     role = ROLES.get(forward.name, "its backward").format(y=y)
     if forward.name == "linear" and not forward.needs_input_grad[0]:  # x needs no δ (h_0 = 0): W's term alone
         role = "δᵀ x for W"
-    head = f"{y} = {SYMBOLS.get(forward.name, forward.name)}" if named else forward.name
-    return f"{head}, backward\n{role}"
+    return f"{head}\n{role}" if attention else f"{head}, backward\n{role}"

@@ -31,6 +31,7 @@ from typing import Any
 from ..errors import GraphError
 from ..function import Node as GraphNode
 from ..tensor import Tensor
+from .attention import attention_ops, place_attention_ops
 from .backward_rules import merge_backward_rules
 from .concatenated import concatenations, write_concatenations
 from .detached import around_cuts, cuts_in_time, detached_sources, draw_detached
@@ -142,16 +143,17 @@ def build_picture(tensors: tuple[Tensor, ...], level: str = "op", backward: bool
             _check_not_freed(roots, option)
     drawn = stepwise_graph(roots)  # a fused layer node (fused=True) is drawn step by step: its steps as columns
     layer_nodes, roots = drawn is not roots, drawn
-    live = None
+    live, attended = None, None
     if recorded:  # the cells J reaches, read off the forward figure: the rules of any other hand on only zeros
         cells = _picture_of(roots, "cell", False, False, False, False, None, "label", layer_nodes)
         live = cells_reaching_outputs(cells.nodes, cells.edges, lambda cell: (cell.chain, cell.step))
+        attended = _attention_in_steps(roots)  # its rules drawn where the forward figure draws its ops
         roots = gradients_of(roots)
     gradient_graph = backward is True and not bptt  # drawn as recorded: made here (op level), or given
     def drawn_picture(gradient_only: bool) -> Picture:
         return _picture_of(roots, level, gradient_graph, show_shapes, show_values, show_grads, time_steps,
                            "label" if gradient_only or bptt else params, layer_nodes, notation, slide and not rolled,
-                           gradient_only, live)
+                           gradient_only, live, attended)
 
     picture = drawn_picture(gradient_only=bptt and not both)
     if layer_nodes:
@@ -207,10 +209,11 @@ def build_picture(tensors: tuple[Tensor, ...], level: str = "op", backward: bool
 def _picture_of(roots: tuple[Tensor, ...], level: str, backward: bool, show_shapes: bool, show_values: bool,
                 show_grads: bool, time_steps: slice | None, params: str, layer_nodes: bool = False,
                 notation: Notation | None = None, elide: bool = False, gradient_only: bool = False,
-                live: set | None = None) -> Picture:
+                live: set | None = None, attended: dict | None = None) -> Picture:
     """The picture of the recorded graph (forward, or a recorded gradient graph), at ``level``; ``elide``:
     a long sequence's middle steps left out, as on a slide (unless ``time_steps`` chooses); ``gradient_only``:
-    the edges a BPTT figure draws, none that carries a zero gradient (:func:`~.levels.merge_groups`)."""
+    the edges a BPTT figure draws, none that carries a zero gradient (:func:`~.levels.merge_groups`); ``live`` and
+    ``attended``: what a recorded gradient graph reads off the forward figure (:func:`.merge_backward_rules`)."""
     from_0 = loops_numbered_from_0(roots)  # a loop's scopes t=0…T−1: drawn as t=1…T, and a key line says so
     nodes, edges, links, outputs_of, kept_values = walk(roots, backward, show_shapes, from_0)
     rows = chain_rows([node.chain for node in nodes if node.chain is not None])
@@ -236,6 +239,7 @@ def _picture_of(roots: tuple[Tensor, ...], level: str, backward: bool, show_shap
         level = "op"  # no step recorded (a window model, or a loop written without scopes): no cells to merge into
         notes.append(NO_STEPS)
     if level == "op" and not backward:  # (cells and steps draw x_t under each step's embedding: levels.py)
+        place_attention_ops(nodes, links)  # a decoder's attention in the step whose cell it feeds (attention.py)
         place_model_ops(nodes, maps, summed[0])  # a loop without scopes: its embedding, head and loss by their steps
         edges = edges + token_inputs(nodes, show_shapes)
         place_step_inputs(nodes, edges)
@@ -254,7 +258,7 @@ def _picture_of(roots: tuple[Tensor, ...], level: str, backward: bool, show_shap
         nodes, edges = per_step_projections(nodes, edges, links, show_shapes) or (nodes, edges)
         nodes, edges = draw_as_sum_of_ops(nodes, edges, summed, taken)  # J_t and (1/T) Σₜ Jₜ, as cells draw them
     else:  # a recorded gradient graph: one node per backward rule, named by what it does to δ
-        nodes, edges = merge_backward_rules(nodes, edges, live)
+        nodes, edges = merge_backward_rules(nodes, edges, live, attended)
     nodes, edges = draw_detached(nodes, edges, detached, taken, level)  # dashed from the step that computed it
     name_step_inputs(nodes, edges)  # x_t, not "input₂", at every level; a second module's y_t
     name_decoder_words(nodes, decoded)  # a decoder's y_t, y₀ = [BEGIN] first
@@ -290,6 +294,17 @@ def _picture_of(roots: tuple[Tensor, ...], level: str, backward: bool, show_shap
     if show_values:
         notes += updated_note(nodes)
     return Picture(nodes, edges, backward=backward, notes=notes, legend=legend)
+
+
+def _attention_in_steps(roots: tuple[Tensor, ...]) -> dict:
+    """{forward op: (row, step, after, name)} for each op of a hand-written attention, as the forward figure at op level
+    places and names it (:func:`.attention.attention_ops`): where a recorded gradient graph draws its rule."""
+    nodes, _, links, _, _ = walk(roots, False, False, loops_numbered_from_0(roots))
+    rows = chain_rows([node.chain for node in nodes if node.chain is not None])
+    for node in nodes:
+        if node.chain is not None:
+            node.row = rows[node.chain]
+    return {nodes[p].key: placed for p, placed in attention_ops(nodes, links).items()}
 
 
 def _reads_per_group(nodes: list[Node], links, level: str) -> Counter:

@@ -140,8 +140,11 @@ class Placement:
                     if later in linked_on and self.place[later][0] == "end":
                         linked_on[i] |= linked_on[later]
         self.beside: dict[tuple[bool, int, int], list[int]] = {}  # (on the left?, row, column) → nodes
-        moved_right = set()  # the rows whose Σs of the later steps moved to the right end (a decoder's)
+        moved_right: dict[int, int] = {}  # a row whose Σs of the later steps moved to the right end (a decoder's) →
+        # the first step they read
         first_sums = []  # the Σs of a row's first steps (an encoder's), placed after the loop: (node, row, column)
+        reaching_middle = []  # … and those of first steps that reach the middle column, in a figure of cells
+        of_cells = not any(self.nodes[i].kind == "op" for i in block_of)
         stacked = self._levels_per_column()
         # A weight drawn once feeds several steps along its bus; an initial state (h₀, c₀) feeds the first step
         # alone. Where both would share the outermost column, the weights take one column further out: h₀ stood
@@ -172,11 +175,21 @@ class Placement:
                 on_left = near_left
                 column += 1 + outermost // stacked
                 if not on_left:
-                    moved_right.add(row)
+                    moved_right[row] = min(moved_right.get(row, min(linked)), min(linked))
             elif linked and near_left and on_left and self.backward and side == "end" and self.slide:
                 first_sums.append((i, row, column))
                 continue
+            elif linked and on_left and self.backward and side == "end" and self.slide and of_cells:  # reaching the
+                # middle (an encoder of 3 steps before a decoder of 2): moved after the loop only where a decoder's Σs
+                # moved (op by op, its backward's bookkeeping went along: an attending decoder's 8.6 px were 8.4)
+                reaching_middle.append((i, row, column))
             self.beside.setdefault((on_left, row, column), []).append(i)
+        for i, row, column in reaching_middle:
+            if row in moved_right and max(linked_on[i]) < moved_right[row]:
+                self.beside[(True, row, column)].remove(i)
+                if not self.beside[(True, row, column)]:
+                    del self.beside[(True, row, column)]
+                first_sums.append((i, row, column))
         for i, row, column in first_sums:
             # On a slide, a BPTT figure whose row's later steps' Σs stand at its right end (a decoder's, after its
             # encoder's steps) takes its first steps' Σs (the encoder's) into the same column, each under the Σs
