@@ -208,7 +208,7 @@ def test_a_padded_taggers_two_loss_calls_are_drawn_as_written(padded_tagger):
     sequences. Each call is drawn as an unpadded tagger's loss is, one J_t a step over the heads its index reads
     (sequence 2's at t = 1, 2 alone), and their mean, of its own sequence; J adds the two. Going back, each J_t
     gets its own mean's share: 1/4 for sequence 1's, 1/2 for sequence 2's."""
-    _, masked = padded_tagger
+    masked = padded_tagger[1]
     forward = build_picture((masked,), level="cell")
     nodes, edges = forward.nodes, forward.edges
     losses = {(node.step, node.label.split("\n")[-1]): i for i, node in enumerate(nodes)
@@ -233,6 +233,10 @@ def test_a_padded_taggers_two_loss_calls_are_drawn_as_written(padded_tagger):
                     if bptt.nodes[tail].step == 1 and bptt.nodes[head].label.startswith("linear")}
     assert out_of_first == {"sequence 1": "(1/4) ∂J₁/∂s₁", "sequence 2": "(1/2) ∂J₁/∂s₁"}
     assert [note for note in bptt.notes if "(1/n)(ŷₜ − onehot(targetₜ)), n = 4 or 2" in note]
+    logits, tags = padded_tagger[0][:1], tr.tensor([0, 1, 2, 1])  # a batch of one: logits[0] draws as the reshape
+    alike = [build_picture((F.cross_entropy(x, tags),), level="cell") for x in (logits[0], logits.reshape(-1, 3))]
+    assert [n.label for n in alike[0].nodes] == [n.label for n in alike[1].nodes] and alike[0].edges == alike[1].edges
+    assert "J₁ = cross_entropy" in [n.label for n in alike[0].nodes]  # (no "sequence 1": it is the only one)
     ops = build_picture((masked,), level="op")  # each call's index → cross_entropy, the index saying which positions
     indexes = {ops.nodes[tail].label.split("\n")[0]: ops.nodes[head].label.split("\n")[0] for tail, head, _ in ops.edges
                if ops.nodes[tail].label.startswith("index")}
