@@ -177,19 +177,70 @@ def test_a_clipped_step_says_which_grads_clipping_rewrote_and_that_the_colours_a
     assert clipping_notes() == [said] and clipping_notes(backward=True) == [said]
 
 
-def test_a_padded_tagger_says_which_positions_its_loss_leaves_out():
-    """J = cross_entropy(logits[0], …) + cross_entropy(logits[1, :2], …): the figure drew a head and an arrow into J
-    at every step for the whole batch, and nothing said that sequence 2's t = 3, 4 are outside the loss."""
+@pytest.fixture(scope="module")
+def padded_tagger():
+    """A GRU tagger over a padded batch, lengths=[4, 2], each sequence's loss a call of its own: its logits, and
+    J = cross_entropy(logits[0], 4 tags) + cross_entropy(logits[1, :2], 2 tags)."""
     tr.manual_seed(0)
     emb, gru, head = tr.nn.Embedding(10, 3), tr.nn.GRU(3, 4, batch_first=True), tr.nn.Linear(4, 3)
     logits = head(gru(emb(tr.tensor([[1, 2, 3, 4], [5, 6, 0, 0]])), lengths=[4, 2])[0])
-    masked = F.cross_entropy(logits[0], tr.tensor([0, 1, 2, 1])) + F.cross_entropy(logits[1, :2], tr.tensor([2, 0]))
+    return logits, F.cross_entropy(logits[0], tr.tensor([0, 1, 2, 1])) + F.cross_entropy(logits[1, :2],
+                                                                                         tr.tensor([2, 0]))
+
+
+def test_a_padded_tagger_says_which_positions_its_loss_leaves_out(padded_tagger):
+    """J = cross_entropy(logits[0], …) + cross_entropy(logits[1, :2], …): the figure drew a head and an arrow into J
+    at every step for the whole batch, and nothing said that sequence 2's t = 3, 4 are outside the loss."""
+    logits, masked = padded_tagger
     said = "Sequence 2: no loss at t = 3, 4 (J reads none of its outputs there)"
     assert said in build_picture((masked,), level="cell").notes
     bptt = build_picture((masked,), level="cell", backward=True)
     assert said + ", so the heads there hand it no gradient" in bptt.notes
+    # the op level draws the masks (t ≤ lengths) and each loss call, and said nothing of this either
+    assert said in build_picture((masked,), level="op").notes
+    assert said in build_picture((masked,), level="op", backward=True).notes
     every = F.cross_entropy(logits.reshape(8, 3), tr.tensor([0, 1, 2, 1, 2, 0, 0, 0]))  # the padding in the loss too
     assert not [note for note in build_picture((every,), level="cell").notes if "no loss" in note]
+
+
+def test_a_padded_taggers_two_loss_calls_are_drawn_as_written(padded_tagger):
+    """The figure drew "linear t=1…4" straight into J — no cross_entropy, no J_t: as if J read every head of both
+    sequences. Each call is drawn as an unpadded tagger's loss is, one J_t a step over the heads its index reads
+    (sequence 2's at t = 1, 2 alone), and their mean, of its own sequence; J adds the two. Going back, each J_t
+    gets its own mean's share: 1/4 for sequence 1's, 1/2 for sequence 2's."""
+    masked = padded_tagger[1]
+    forward = build_picture((masked,), level="cell")
+    nodes, edges = forward.nodes, forward.edges
+    losses = {(node.step, node.label.split("\n")[-1]): i for i, node in enumerate(nodes)
+              if node.label.split("\n")[0].endswith("= cross_entropy")}
+    assert sorted(losses) == [(1, "sequence 1"), (1, "sequence 2"), (2, "sequence 1"), (2, "sequence 2"),
+                              (3, "sequence 1"), (4, "sequence 1")]
+    assert nodes[losses[(1, "sequence 1")]].row != nodes[losses[(1, "sequence 2")]].row  # not side by side
+    heads = {node.step: i for i, node in enumerate(nodes) if node.label.startswith("linear")}
+    assert all((heads[step], i, "") in edges for (step, _), i in losses.items())  # J_t reads its own step's head
+    (output,) = [i for i, node in enumerate(nodes) if node.kind == "output"]
+    means = {nodes[tail].label: tail for tail, head, _ in edges if head == output}
+    assert sorted(means) == ["(1/2) Σₜ Jₜ\nsequence 2", "(1/4) Σₜ Jₜ\nsequence 1"]
+    mean_of = {"sequence 1": means["(1/4) Σₜ Jₜ\nsequence 1"], "sequence 2": means["(1/2) Σₜ Jₜ\nsequence 2"]}
+    for (_, sequence), i in losses.items():
+        assert [head for tail, head, _ in edges if tail == i] == [mean_of[sequence]]  # into its own call's mean alone
+    bptt = build_picture((masked,), level="cell", backward=True)
+    into = {(bptt.nodes[head].step, bptt.nodes[head].label.split("\n")[-1]): label
+            for tail, head, label in bptt.edges if bptt.nodes[tail].kind == "output"}
+    assert into == {(t, "sequence 1"): f"∂J/∂J{'₁₂₃₄'[t - 1]} = 1/4" for t in (1, 2, 3, 4)} | \
+        {(t, "sequence 2"): f"∂J/∂J{'₁₂'[t - 1]} = 1/2" for t in (1, 2)}
+    out_of_first = {bptt.nodes[tail].label.split("\n")[-1]: label for tail, head, label in bptt.edges
+                    if bptt.nodes[tail].step == 1 and bptt.nodes[head].label.startswith("linear")}
+    assert out_of_first == {"sequence 1": "(1/4) ∂J₁/∂s₁", "sequence 2": "(1/2) ∂J₁/∂s₁"}
+    assert [note for note in bptt.notes if "(1/n)(ŷₜ − onehot(targetₜ)), n = 4 or 2" in note]
+    logits, tags = padded_tagger[0][:1], tr.tensor([0, 1, 2, 1])  # a batch of one: logits[0] draws as the reshape
+    alike = [build_picture((F.cross_entropy(x, tags),), level="cell") for x in (logits[0], logits.reshape(-1, 3))]
+    assert [n.label for n in alike[0].nodes] == [n.label for n in alike[1].nodes] and alike[0].edges == alike[1].edges
+    assert "J₁ = cross_entropy" in [n.label for n in alike[0].nodes]  # (no "sequence 1": it is the only one)
+    ops = build_picture((masked,), level="op")  # each call's index → cross_entropy, the index saying which positions
+    indexes = {ops.nodes[tail].label.split("\n")[0]: ops.nodes[head].label.split("\n")[0] for tail, head, _ in ops.edges
+               if ops.nodes[tail].label.startswith("index")}
+    assert indexes == {"index [0]": "cross_entropy", "index [1, :2]": "cross_entropy"}
 
 
 def test_clipping_that_changes_nothing_is_not_said():

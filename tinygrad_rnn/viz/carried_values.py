@@ -53,12 +53,17 @@ def _carry(node: Node, inputs: list[tuple]) -> list[tuple]:
     if name == "index" and len(inputs) == 1 and inputs[0][0] == "sequence":
         _, dim, slices = inputs[0]
         key = function.index if isinstance(function.index, tuple) else (function.index,)
-        if len(key) > dim and all(k == slice(None) for k in key[:dim]):
-            chosen = key[dim]
-            if isinstance(chosen, (int, numpy.integer)) and -len(slices) <= chosen < len(slices):
+        before = key[:dim]
+        if len(before) == dim and all(isinstance(k, slice) or _is_integer(k) for k in before):
+            # an integer before the time axis picks one sequence of a batch (logits[1] of (B, T, V)), a slice some:
+            # each step still made of what it was (an integer moves the axis up one) — a padded tagger's loss over
+            # logits[1, :2] reads steps 1, 2
+            dim_after = dim - sum(_is_integer(k) for k in before)
+            chosen = key[dim] if len(key) > dim else slice(None)
+            if _is_integer(chosen) and -len(slices) <= chosen < len(slices):
                 return [("whole", slices[chosen])]
             if isinstance(chosen, slice):
-                return [("sequence", dim, slices[chosen])]
+                return [("sequence", dim_after, slices[chosen])]
         return [everything]
     if name == "reshape" and len(inputs) == 1 and inputs[0][0] == "sequence":  # (1, T, V) or (T, B, V) → rows
         _, dim, slices = inputs[0]
@@ -80,6 +85,26 @@ def _carry(node: Node, inputs: list[tuple]) -> list[tuple]:
             slices = [frozenset().union(*(v[2][k] for v in sequences)) | wholes for k in range(length)]
             return [("sequence", dim, slices)] * outputs
     return [everything] * outputs
+
+
+def sequence_picked(read: list[Node]) -> int | None:
+    """The one sequence of a batch that a loss over a sequence (what it reads is split along time in its dim 0) reads
+    through an index of (B, T, …) values: 1 for ``logits[1, :2]``, a padded tagger's loss over sequence 2's steps 1
+    and 2 (an integer first, the time axis after it). None where it reads no such index, or several, or the batch is
+    one sequence (logits[0] of a (1, T, V) batch: an unpadded tagger's loss, which says no sequence)."""
+    found = set()
+    for node in read:
+        function = node.key if isinstance(node.key, Function) else None
+        if function is None or function.name != "index" or len(function.parents[0].shape) != 3:
+            continue
+        key = function.index if isinstance(function.index, tuple) else (function.index,)
+        if _is_integer(key[0]) and all(isinstance(k, slice) for k in key[1:2]) and function.parents[0].shape[0] > 1:
+            found.add(int(key[0]) % function.parents[0].shape[0])
+    return found.pop() if len(found) == 1 else None
+
+
+def _is_integer(key: object) -> bool:
+    return isinstance(key, (int, numpy.integer)) and not isinstance(key, bool)
 
 
 def _stacks_layers(inputs: list[tuple]) -> bool:

@@ -69,7 +69,7 @@ SCORES = "s"  # a step's scores, the head's output that J_t reads (the logits; �
 TARGET_OF_STEP = "targetₜ"  # (Jₜ's target id; short: the note is beside figures bound by their width)
 
 
-def scores_note(forward: Picture, losses: list[int], mean: int | None, generic: bool = False,
+def scores_note(forward: Picture, losses: list[int], mean: int | None | dict[int, int | None], generic: bool = False,
                 drawn: set | None = None) -> str:
     """What s_t is, where an arrow says ∂J/∂sₜ; for cross-entropies, what it equals — the term a lecture derives by
     hand: J = (1/T) Σₜ Jₜ, Jₜ = −log ŷₜ[target] of one sequence, so ∂J/∂sₜ = (1/T)(ŷₜ − onehot(targetₜ)), ŷₜ =
@@ -85,6 +85,10 @@ def scores_note(forward: Picture, losses: list[int], mean: int | None, generic: 
     said = f"{reads} (the head's output)"
     if all(forward.nodes[j].label.split("\n")[0].endswith("cross_entropy") for j in losses
            if forward.nodes[j].kind != "ellipsis"):
+        if isinstance(mean, dict):  # several means, each over its own steps (a padded tagger's, one a sequence)
+            steps = " or ".join(str(n) for n in sorted(set(mean.values()) - {None}, reverse=True))
+            return f"{reads}; one sequence: ∂J/∂sₜ = (1/n)(ŷₜ − onehot({TARGET_OF_STEP})), n = {steps}: the steps " \
+                   "its mean is over"
         share = "" if not mean else "(1/T)" if generic else f"(1/{mean})"
         return f"{reads}; one sequence: ∂J/∂sₜ = {share}(ŷₜ − onehot({TARGET_OF_STEP}))"
     return said
@@ -104,12 +108,14 @@ def scores_read(forward: Picture, losses: list[int]) -> dict[tuple[int, int, str
             and forward.nodes[tail].kind in ("op", "group") and forward.nodes[tail].row not in recurrent}
 
 
-def arrow_labels(forward: Picture, losses: list[int], mean: int | None, generic: bool = False,
+def arrow_labels(forward: Picture, losses: list[int], mean: int | None | dict[int, int | None], generic: bool = False,
                  by_next_step: bool = False) -> dict:
     """{(tail, head, label) of a forward edge: the label of its backward arrow}.
 
     ``losses`` are the per-step loss nodes J_t (empty if J is not a sum of them; a "…" of steps
-    left out stands for their J_t) and ``mean`` is T where J = (1/T) Σₜ Jₜ (None for Σₜ Jₜ).
+    left out stands for their J_t) and ``mean`` is T where J = (1/T) Σₜ Jₜ (None for Σₜ Jₜ), or each J_t's own T
+    where J adds means over different steps (a padded tagger's, one a sequence: (1/4) ∂J₁/∂s₁ and (1/2) ∂J₁/∂s₁);
+    an arrow whose losses are in means of different T is said by the chain rule.
     One rule names every arrow by what it carries, whatever the cell, the figure (slide or free size, the
     deck's, the page's) or the notation: all of ∂J/∂v where the arrow's reader is v's only one; the losses
     it reaches where each reader reaches losses no other does — (1/4) ∂J₄/∂h₃, and losses at consecutive
@@ -119,6 +125,10 @@ def arrow_labels(forward: Picture, losses: list[int], mean: int | None, generic:
     its own step too (a step node of stacked LSTM layers), the part is written with the Σ's step bar,
     ∂J/∂h₁⁽¹⁾|₍₂₎ (:func:`through_step`)."""
     scores = scores_read(forward, losses)
+    share = mean if isinstance(mean, dict) else dict.fromkeys(losses, mean)
+
+    def means(reached: frozenset) -> list:  # the T of the means the losses reached are in: one, or none (J_cls)
+        return list({share[j] for j in reached if j in share})
 
     def carried(tail: int, head: int, label: str) -> str:  # what value_of says, and the scores s_t
         return scores.get((tail, head, label)) or value_of(forward, tail, label)
@@ -152,19 +162,22 @@ def arrow_labels(forward: Picture, losses: list[int], mean: int | None, generic:
             text = _chain_rule(forward, tail, head, value, generic, same_state=True)
             if by_next_step and not generic and text.startswith("(∂(") and forward.nodes[head].step is not None:
                 text = through_step(value, forward.nodes[head].step)
-        elif forward.nodes[tail].kind == "ellipsis" and losses and reach[head] and not generic:
+        elif forward.nodes[tail].kind == "ellipsis" and losses and reach[head] and len(means(reach[head])) <= 1 \
+                and not generic:
             # v comes out of steps left out, where it has readers too (h₁₈ → the head of step 18): this arrow
             # carries only the part through the losses its reader reaches, (1/20)Σₜ₌₁₉²⁰ ∂Jₜ/∂h₁₈
-            text = _parts_said(forward, sorted(reach[head], key=lambda j: at[j] or 0), besides, letter, value, mean)
+            text = _parts_said(forward, sorted(reach[head], key=lambda j: at[j] or 0), besides, letter, value,
+                               (means(reach[head]) or [None])[0])
         elif len(heads) == 1 and not generic:  # its only reader: the arrow carries all of ∂J/∂v
             text = f"∂J/∂{value}"
-        elif separable and not (generic and besides):  # each reader reaches losses no other reaches: name the part
-            reached = sorted(reach[head], key=lambda j: at[j] or 0)  # by them (rolled, J's other terms: the chain rule)
+        elif separable and not (generic and besides) and len(means(reach[head])) <= 1:  # each reader reaches losses
+            # no other reaches: name the part by them
+            reached = sorted(reach[head], key=lambda j: at[j] or 0)  # (rolled, J's other terms: the chain rule)
             if generic:  # the same words at every step of this arrow: chosen below, once all are known
                 steps = [forward.nodes[j].step for j in reached]
                 forms[(tail, head, label)] = _generic_forms(steps, forward.nodes[tail].step, last)
                 kinds.setdefault(_arrow_kind(forward, tail, head, value), []).append((tail, head, label))
-            text = _parts_said(forward, reached, besides, letter, value, mean)
+            text = _parts_said(forward, reached, besides, letter, value, (means(reach[head]) or [None])[0])
         elif len(heads) == 1:  # (rolled: the same words at every step, ∂J/∂h_T at the last)
             text = f"∂J/∂{_generic(value, last=final)}"
         else:
@@ -174,7 +187,8 @@ def arrow_labels(forward: Picture, losses: list[int], mean: int | None, generic:
         common = [form for form in forms[arrows[0]] if all(form in forms[a] for a in arrows)]
         for tail, head, label in arrows if common else ():
             names = [suffix if suffix == "…" else letter + suffix for suffix in common[0]]
-            result[(tail, head, label)] = _loss_sum(names, carried(tail, head, label), mean, True)
+            result[(tail, head, label)] = _loss_sum(names, carried(tail, head, label),
+                                                    (means(reach[head]) or [None])[0], True)
     return result
 
 

@@ -70,7 +70,7 @@ from .picture import (
     in_order,
     steps_in_time,
 )
-from .running_masks import fold_running_masks, lengths_notes, name_final_states
+from .running_masks import fold_running_masks, lengths_notes, name_final_states, padding_left_out
 from .running_sums import draw_as_sum, draw_as_sum_of_ops, take_out_of_steps
 from .step_projections import per_step_projections
 from .step_states import cells_reaching_outputs
@@ -85,7 +85,15 @@ from .user_steps import (
 )
 from .value_names import name_values
 from .views import bptt_picture, forward_and_backward_picture, rolled_picture
-from .walk import fold_transposed_weights, gradients_of, leaves_of, place_step_inputs, token_inputs, walk
+from .walk import (
+    fold_transposed_weights,
+    gradients_of,
+    leaves_of,
+    place_step_inputs,
+    token_inputs,
+    walk,
+    write_loss_indexes,
+)
 from .weight_key import write_weight_key
 
 __all__ = ["build_picture", "Node", "Picture", "display_label", "in_order", "LEVELS", "PARAMS"]
@@ -184,6 +192,8 @@ def build_picture(tensors: tuple[Tensor, ...], level: str = "op", backward: bool
         modules = {node.chain: node.row[0] for node in picture.nodes if node.chain is not None and node.row}
         loss = written_in.symbol("J") if backward else ""  # (∂L/∂hₜ, as its arrows)
         picture.notes += lengths_notes(roots, notation, modules, gradient_of=loss)
+    else:  # the op level draws each step's mask and each loss call; which outputs the loss leaves out, it says
+        picture.notes += padding_left_out(tensors, written_in.symbol("J"))  # (a BPTT figure's roots: its gradients)
     if level != "op" and not backward:  # a head's states that a cat joined: [h₄⁽→⁾; h₁⁽←⁾] under its name
         write_concatenations(picture, concatenations(tensors), notation)
     if show_grads:  # the scale spans the norms drawn, unless fixed (to compare several figures)
@@ -243,6 +253,7 @@ def _picture_of(roots: tuple[Tensor, ...], level: str, backward: bool, show_shap
         place_model_ops(nodes, maps, summed[0])  # a loop without scopes: its embedding, head and loss by their steps
         edges = edges + token_inputs(nodes, show_shapes)
         place_step_inputs(nodes, edges)
+        write_loss_indexes(nodes, edges)  # index [1, :2] → cross_entropy: which positions each loss call reads
     if show_grads:
         attach_gradient_norms(roots, nodes, outputs_of)
     if show_values:

@@ -24,7 +24,7 @@ from typing import Any
 from ..function import Function
 from ..steps import step_of
 from .attention import attention_drawn, attention_of
-from .carried_values import _carry, _one_step_read, _slice, _sources, shapes_read, sources_of
+from .carried_values import _carry, _one_step_read, _slice, _sources, sequence_picked, shapes_read, sources_of
 from .picture import (
     CHOICE_INPUT,
     PER_STEP,
@@ -93,6 +93,7 @@ def merge_groups(nodes: list[Node], links, level: str, gradient_only: bool = Fal
     parts: dict[tuple[int, int], frozenset] = {}  # (user's op, slice k) → what slice k of it is made of
     side: dict[int, str] = {}  # a user's op drawn per step: "input" (below the cells) or "output" (above)
     reduced: dict[int, int] = {}  # a loss over a sequence → how many J_t it averages
+    picked: dict[int, int | None] = {}  # such a loss over one sequence of a batch (logits[1, :2]) → that sequence
 
     marks = step_marks([nodes[p] for p in group_of]) if level == "step" else {}
 
@@ -139,6 +140,9 @@ def merge_groups(nodes: list[Node], links, level: str, gradient_only: bool = Fal
                 for k, piece in enumerate(sequences[0][2]):
                     parts[(position, k)] = piece | wholes
                 side[position], reduced[position] = "output", len(sequences[0][2])
+                if rank[position] in (rank[loss] for loss in reduced if loss != position):  # two calls' J₁: not
+                    rank[position] = len(nodes) + position  # side by side in one row, each call's J_t a row of its own
+                picked[position] = sequence_picked([nodes[t] for t, _, _ in incoming[position]])
                 carried = [("whole", frozenset({("reduced", position, None)}))] * len(carried)
             elif carried[0][0] == "sequence":  # computed from a sequence, step by step: one node per step
                 for k, piece in enumerate(carried[0][2]):
@@ -270,6 +274,7 @@ def merge_groups(nodes: list[Node], links, level: str, gradient_only: bool = Fal
         if kind == "reduced":
             def make_mean() -> Node:
                 mean = sum_of_losses(position, reduced[position] if _is_mean(op) else None, op.scope)
+                mean.label += "" if picked[position] is None else f"\nsequence {picked[position] + 1}"
                 own = _own_name(op, drawn_as_output)  # J = J_tag + J_cls: the tagger's mean by the user's name,
                 if own:  # over the J_tagₜ its steps are drawn as
                     mean.label = f"{own} = {mean.label.replace('Jₜ', subscript(own, 't'))}"
@@ -288,8 +293,8 @@ def merge_groups(nodes: list[Node], links, level: str, gradient_only: bool = Fal
                 step = next((result[per_step_node(s)].step for s in drawn_sources(sources) if s[0] == "split"), None)
             if step is None:
                 step = reader_step if reader_step is not None else k + 1
-        drawn = place(source, lambda: Node(source, "group", per_step_label(op, step), op.scope, step=step,
-                                            row=(PER_STEP, side[position], str(rank[position]),
+        drawn = place(source, lambda: Node(source, "group", per_step_label(op, step, picked.get(position)), op.scope,
+                                            step=step, row=(PER_STEP, side[position], str(rank[position]),
                                                  *(reader_row if side[position] == "input" else ()))))
         if new:
             pending.append((drawn, sources, False))
@@ -486,10 +491,10 @@ def _output_name(op: Node) -> str:
     return named or NAMED_BY_ROLE.get(op.key.name, "")
 
 
-def per_step_label(op: Node, step: int) -> str:
-    """e₃ = embedding, J₃ = cross_entropy, linear for ŷ₃ when unnamed: one step of a user's op."""
-    name = _output_name(op)
-    return f"{subscript(name, step)} = {op.key.name}" if name else f"{op.key.name}\nt={step}"
+def per_step_label(op: Node, step: int, sequence: int | None = None) -> str:
+    """e₃ = embedding, J₃ = cross_entropy, linear for ŷ₃ when unnamed: one step of a user's op (of one ``sequence``)."""
+    name, which = _output_name(op), "" if sequence is None else f"\nsequence {sequence + 1}"
+    return (f"{subscript(name, step)} = {op.key.name}" if name else f"{op.key.name}\nt={step}") + which
 
 
 def _own_name(op: Node, output_tensors: set[int]) -> str:
@@ -516,4 +521,4 @@ def _forward_order(count: int, links) -> list[int]:
 
 
 def unique(edges):
-    return list(dict.fromkeys(edges))  # (in their order)
+    return list(dict.fromkeys(edges))  # (in their order, each once)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 
-from .picture import in_order
+from .picture import in_order, is_sum_of_losses
 from .state_routes import state_first
 
 GATE_ORDER = "figorzn"  # gates side by side: f beside c_{t−1} (f ⊙ c_{t−1}), i beside g (i ⊙ g), then o; r, z, n
@@ -167,7 +167,9 @@ class Placement:
             on_left = (side == "start") != (self.reverse[row] if self.rows else False)
             linked = linked_on[i]
             middle = (len(self.steps) - 1) / 2
-            near_left = bool(linked) and max(linked) < middle
+            # (a mean of losses stays at the end, beside J: a padded tagger's second sequence's, over t = 1, 2, drawn
+            # left of t=1 sent its line back across the figure to J)
+            near_left = bool(linked) and max(linked) < middle and not is_sum_of_losses(self.nodes[i])
             if linked and (near_left or min(linked) > middle) and on_left != near_left:
                 # it reads (or feeds) one end of the rows only — J reading h_T of both directions, the reverse
                 # direction's h_0 at a step that merges both, the Σ of a decoder that follows its encoder — so

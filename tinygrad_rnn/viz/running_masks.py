@@ -79,23 +79,7 @@ def lengths_notes(roots: Iterable[Any], notation: Notation, modules: dict | None
     Each cell reads mₜ = [t ≤ lengths], lengths = (2, 3): a sequence that has ended keeps its state
     hₙ = (h₂ of sequence 1, h₃ of sequence 2) forward; in reverse, h₁
     """
-    masks: dict[int, Any] = {}  # (each mask once: every layer and direction of a call reads the same ones)
-    readers: dict[int, set] = {}  # each mask → the chains whose steps read it: one call's layers and directions
-    stack, seen = [root.grad_fn for root in roots if root.grad_fn is not None], set()
-    while stack:
-        function = stack.pop()
-        for x in function.parents:
-            if getattr(x, "grad_fn", None) is not None and id(x.grad_fn) not in seen:
-                seen.add(id(x.grad_fn))
-                stack.append(x.grad_fn)
-            elif getattr(x, "name", None) == RUNNING and function.step is not None:  # (read outside any step: a
-                # fused layer's outputs zeroed past each end by one (T, B, 1) mask, its steps' own masks say the same)
-                masks[id(x)] = x
-                readers.setdefault(id(x), set()).add(function.step.chain)
-    by_call: dict[frozenset, list[numpy.ndarray]] = {}  # the masks of one call, by the chains that read them (two
-    # calls of one batch size are two sets of lengths, and only a call with a reverse direction has an h₁ to name)
-    for key, mask in masks.items():
-        by_call.setdefault(frozenset(readers[key]), []).append(numpy.asarray(mask.numpy()).reshape(-1))
+    by_call = _masks_of_each_call(roots)
     notes = []
     mask, last = notation.at_step("m", "t"), notation.at_step("h", "n")  # (mₜ and hₙ, or m⁽ᵗ⁾ and h⁽ⁿ⁾)
     for chains, rows in by_call.items():
@@ -115,6 +99,43 @@ def lengths_notes(roots: Iterable[Any], notation: Notation, modules: dict | None
         if gradient_of:
             notes += padded_steps_note(lengths, len(rows), notation, gradient_of, cell.removesuffix("cell"))
     return notes
+
+
+def _masks_of_each_call(roots: Iterable[Any]) -> dict[frozenset, list[numpy.ndarray]]:
+    """The masks of each call run with lengths under ``roots`` (one a step, 1 for the sequences still running), by
+    the chains that read them: two calls of one batch size are two sets of lengths, and only a call with a reverse
+    direction has an h₁ to name. A walk of the recorded graph, no recursion."""
+    masks: dict[int, Any] = {}  # (each mask once: every layer and direction of a call reads the same ones)
+    readers: dict[int, set] = {}  # each mask → the chains whose steps read it: one call's layers and directions
+    stack, seen = [root.grad_fn for root in roots if root.grad_fn is not None], set()
+    while stack:
+        function = stack.pop()
+        for x in function.parents:
+            if getattr(x, "grad_fn", None) is not None and id(x.grad_fn) not in seen:
+                seen.add(id(x.grad_fn))
+                stack.append(x.grad_fn)
+            elif getattr(x, "name", None) == RUNNING and function.step is not None:  # (read outside any step: a
+                # fused layer's outputs zeroed past each end by one (T, B, 1) mask, its steps' own masks say the same)
+                masks[id(x)] = x
+                readers.setdefault(id(x), set()).add(function.step.chain)
+    by_call: dict[frozenset, list[numpy.ndarray]] = {}
+    for key, mask in masks.items():
+        by_call.setdefault(frozenset(readers[key]), []).append(numpy.asarray(mask.numpy()).reshape(-1))
+    return by_call
+
+
+def padding_left_out(roots: Iterable[Any], letter: str = "J") -> list[str]:
+    """The op level's key line of a batch run with lengths whose loss leaves some sequences' padding out: it draws
+    each step's mask (t ≤ lengths) and every loss call, not which outputs the loss reads (:func:`unread_padding_note`;
+    one head for the whole sequence, so no line about the heads' gradients).
+
+    >>> import tinygrad_rnn as tr
+    >>> out, _ = tr.nn.GRU(2, 3, batch_first=True)(tr.randn(2, 4, 2), lengths=[4, 2])
+    >>> padding_left_out([out[0].sum() + out[1, :2].sum()])
+    ['Sequence 2: no loss at t = 3, 4 (J reads none of its outputs there)']
+    """
+    return [note for rows in _masks_of_each_call(roots).values()
+            for note in unread_padding_note(roots, [int(n) for n in numpy.sum(rows, axis=0)], len(rows), letter)]
 
 
 def unread_padding_note(roots: Iterable[Any], lengths: list[int], steps: int, letter: str = "J",

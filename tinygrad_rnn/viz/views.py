@@ -98,13 +98,17 @@ def bptt_picture(forward: Picture, generic: bool = False, slide: bool = False, w
         else:  # RNN cell, backward / embedding, backward — in the column of its step
             what = first.split(" = ")[-1]
             label = (what if slide else f"{what}, backward") + (f"\nt={node.step}" if node.step is not None else "")
+            label += "".join(f"\n{line}" for line in node.label.split("\n")[1:] if line.startswith("sequence "))
         nodes.append(Node(("backward", node.key), node.kind, label, node.scope, step=node.step, row=node.row,
                           gradient_norm=node.gradient_norm, chain=node.chain, after=node.after))
         index[i] = len(nodes) - 1
     losses = [t for mean in means for t in feeds.get(mean, []) if t in index]  # J_t, and a "…" of steps left out
     # J = (1/T) Σₜ Jₜ: T from the mean itself, which counts the steps left out of a time_steps figure too
     counts = [mean_over(forward.nodes[mean]) for mean in means if mean_over(forward.nodes[mean])]
-    carries = arrow_labels(forward, losses, counts[0] if counts else None, generic, by_next_step=slide)
+    # each J_t's T, that of the mean it is in: J may add several (a padded tagger's (1/4) Σₜ Jₜ and (1/2) Σₜ Jₜ)
+    each_mean = {t: mean_over(forward.nodes[mean]) for mean in means for t in feeds.get(mean, []) if t in index}
+    each_mean = each_mean if len(set(each_mean.values())) > 1 else counts[0] if counts else None
+    carries = arrow_labels(forward, losses, each_mean, generic, by_next_step=slide)
     edges: list[tuple[int, int, str]] = []
     drawn = set()  # the forward edges an arrow back is drawn along (a note names only what an arrow says)
     twin: Counter = Counter()  # two forward arrows alike (two unnamed states of one step node): an arrow back each
@@ -117,7 +121,7 @@ def bptt_picture(forward: Picture, generic: bool = False, slide: bool = False, w
         if (tail not in index and tail not in means) or label in CHOICES:  # no gradient flows through a choice
             continue
         if head in means:  # J_t → mean → J becomes J → J_t, labelled with ∂J/∂J_t
-            count = counts[0] if counts else 1
+            count = mean_over(forward.nodes[head]) or 1  # (T of the mean this J_t is in)
             if forward.nodes[tail].kind == "ellipsis":  # to the J_t of the steps left out
                 edges.extend((index[o], index[tail], "") for o in index if forward.nodes[o].kind == "output"
                              and head in feeds.get(o, []))
@@ -224,7 +228,7 @@ def bptt_picture(forward: Picture, generic: bool = False, slide: bool = False, w
         notes.append(STEP_BAR_NOTE)
     added = sum_note(forward, carries, generic)
     notes += [added] if added else []
-    scores = scores_note(forward, losses, counts[0] if counts else None, generic, drawn)  # an arrow says ∂J/∂s₃: s is
+    scores = scores_note(forward, losses, each_mean, generic, drawn)  # an arrow says ∂J/∂s₃: s is
     notes += [scores] if scores else []
     return Picture(nodes, [edge[:3] for edge in unique(edges)], forward.rankdir, forward.title, forward.legend,
                    backward=True, notes=notes)

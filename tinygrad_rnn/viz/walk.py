@@ -147,6 +147,24 @@ def place_step_inputs(nodes: list[Node], edges) -> None:
                 nodes[leaf].label = renamed(label, subscript(label.split("\n")[0], nodes[leaf].step))
 
 
+def write_loss_indexes(nodes: list[Node], edges) -> None:
+    """At op level, an index that a loss reads says which positions, as the code writes it: a padded tagger's
+    ``cross_entropy(logits[0], …) + cross_entropy(logits[1, :2], …)`` drew two "index → cross_entropy" alike, though
+    the second leaves sequence 2's padding out. (An index by a tensor keeps its bare name.)"""
+    losses = {i for i, node in enumerate(nodes) if node.kind == "op" and getattr(node.key, "name", "") in
+              ("cross_entropy", "nll_loss")}
+    for tail, head, _ in edges:
+        node = nodes[tail]
+        key = getattr(node.key, "index", None) if head in losses and getattr(node.key, "name", "") == "index" else None
+        key = key if isinstance(key, tuple) else (key,)
+        if key != (None,) and all(isinstance(k, (int, numpy.integer, slice)) for k in key) and \
+                node.label.split("\n")[0] == "index":
+            written = ", ".join(str(k) if not isinstance(k, slice) else
+                                f"{'' if k.start is None else k.start}:{'' if k.stop is None else k.stop}"
+                                + ("" if k.step is None else f":{k.step}") for k in key)
+            node.label = node.label.replace("index", f"index [{written}]", 1)
+
+
 def _is_parameter(tensor: Any) -> bool:
     from ..nn.module import Parameter
 
