@@ -1,12 +1,67 @@
 """A cell the student writes draws as the recurrence it is, in each form a course writes it: an LSTM cell Module
 returning (h, c), handed back its state in a tuple or one by one; a cell returning (output, hidden) fed back its
-hidden state alone (a Module fed back one h: test_viz_student_loops.py)."""
+hidden state alone; a plain function of raw ops called in a loop, found in the graph as the same ops repeated (a
+Module fed back one h: test_viz_student_loops.py)."""
 
 import pytest
-from test_viz_student_loops import between_cells
+from test_viz_student_loops import between_cells, labels
 
 import tinygrad_rnn as tr
 from tinygrad_rnn.viz.graph import build_picture
+
+
+def hand_loop(steps=4):
+    """h = rnn_cell(x_t, h), a plain function of raw ops (no module, no scope), a squared error at every step"""
+    tr.manual_seed(0)
+    W_xh, W_hh, W_hy = (tr.randn(*shape, requires_grad=True) for shape in [(2, 3), (3, 3), (3, 1)])
+    b = tr.zeros(3, requires_grad=True)
+    W_xh.name, W_hh.name, W_hy.name, b.name = "W_xh", "W_hh", "W_hy", "b"
+
+    def rnn_cell(x, h):
+        return tr.tanh(x @ W_xh + h @ W_hh + b)
+
+    xs, h, loss = tr.randn(steps, 1, 2), tr.zeros(1, 3), 0
+    for t in range(steps):
+        h = rnn_cell(xs[t], h)
+        loss = loss + (((h @ W_hy) - 1.0) ** 2).sum()
+    loss.name = "J"
+    return loss
+
+
+@pytest.mark.parametrize("backward", [False, True])
+def test_a_plain_function_cell_called_in_a_loop_is_found_as_the_steps_of_a_recurrence(backward):
+    """h = rnn_cell(x_t, h), a def of raw ops: W_hh read once a step by the state the step before made, the same ops
+    each time — cells t = 1 … 4 as its scoped loop draws, a note saying how they were found (it drew "No time steps
+    found" and every op), and in BPTT one Σₜ per weight (it was "Σ (4 terms)", no step)."""
+    picture = build_picture((hand_loop(),), level="cell", backward=backward, show_shapes=False)
+    cells = sorted((node.step, node.label.split("\n")[0]) for node in picture.nodes if node.kind == "group")
+    assert [cell for cell in cells if cell[1].startswith("cell")] == [
+        (t, "cell, backward" if backward else "cell") for t in (1, 2, 3, 4)]
+    assert picture.notes[0].startswith("Steps found from the graph") and not [
+        note for note in picture.notes if note.startswith("No time steps found")]
+    between = sorted(label for a, b, label in picture.edges if picture.nodes[a].label.startswith("cell") and
+                     picture.nodes[b].label.startswith("cell"))
+    if backward:
+        sums = " ".join(label for label in labels(picture, "output"))
+        assert all(f"∂J/∂{w} = Σₜ ∂J/∂{w}|₍ₜ₎" in sums for w in ("W_xh", "W_hh", "b", "W_hy")), sums
+        assert between == ["Σₜ₌₂⁴ ∂Jₜ/∂h₁", "Σₜ₌₃⁴ ∂Jₜ/∂h₂", "∂J₄/∂h₃"]  # (its loss J_t, one a step)
+    else:
+        assert between == ["h₁", "h₂", "h₃"]
+        assert sorted((node.step or 0, node.label) for node in picture.nodes if node.kind == "input") == [
+            (0, "h_0"), (1, "x₁"), (2, "x₂"), (3, "x₃"), (4, "x₄")]
+
+
+def test_a_function_cell_of_library_layers_is_found_as_well():
+    """def cell(x, h): tanh(lin_x(x) + lin_h(h)) — two nn.Linear with biases, no module around them: lin_h's weight
+    read once a step by the state, beside its bias (it drew "No time steps found")."""
+    tr.manual_seed(0)
+    lin_x, lin_h = tr.nn.Linear(2, 3), tr.nn.Linear(3, 3)
+    xs, h = tr.randn(3, 1, 2), tr.zeros(1, 3)
+    for t in range(3):
+        h = tr.tanh(lin_x(xs[t]) + lin_h(h))
+    picture = build_picture((h.sum(),), level="cell", show_shapes=False)
+    assert sorted(label for label in labels(picture, "group")) == [f"cell\nt={t}" for t in (1, 2, 3)]
+    assert sorted(label for _, _, label in picture.edges if label) == ["h₁", "h₂", "h₃"]
 
 
 class MyLSTMCell(tr.nn.Module):
