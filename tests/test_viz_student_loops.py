@@ -1,7 +1,8 @@
 """The loops students write draw true figures: a loop of nn.RNNCell / LSTMCell / GRUCell calls
-without scopes is unrolled into cells as nn.RNN's are; a hand-written loop whose steps cannot be
-found says so truthfully, and one weight's gradient terms still meet in one Σ; a cell's own zero
-states are h₀ and c₀. Each model is written as a course writes it.
+without scopes is unrolled into cells as nn.RNN's are, and so is a cell the student writes (more in
+test_viz_student_cells.py); a hand-written loop whose steps cannot be found says so truthfully, and one
+weight's gradient terms still meet in one Σ; a cell's own zero states are h₀ and c₀. Each model is
+written as a course writes it.
 """
 
 import re
@@ -25,20 +26,6 @@ def cell_loop(kind, steps=3):
         state = cell(xs[t], state)
         h = state[0] if kind == "lstm" else state
         loss = loss + h.sum()
-    loss.name = "J"
-    return loss
-
-
-def hand_loop(steps=4):
-    """h = tanh(x_t W_xh + h W_hh + b) written with raw ops, a squared error at every step, no scope"""
-    tr.manual_seed(0)
-    W_xh, W_hh, W_hy = (tr.randn(*shape, requires_grad=True) for shape in [(2, 3), (3, 3), (3, 1)])
-    b = tr.zeros(3, requires_grad=True)
-    W_xh.name, W_hh.name, W_hy.name, b.name = "W_xh", "W_hh", "W_hy", "b"
-    xs, h, loss = tr.randn(steps, 1, 2), tr.zeros(1, 3), 0
-    for t in range(steps):
-        h = tr.tanh(xs[t] @ W_xh + h @ W_hh + b)
-        loss = loss + (((h @ W_hy) - 1.0) ** 2).sum()
     loss.name = "J"
     return loss
 
@@ -151,22 +138,23 @@ def test_a_module_fed_only_its_own_output_reads_no_input_and_is_no_cell():
     assert y.grad_fn.step is None and y.grad_fn.scope == ()
 
 
-def test_a_hand_loop_without_scopes_says_no_steps_were_found_and_what_to_write():
-    picture = build_picture((hand_loop(),), level="cell", show_shapes=False)
-    assert not any("recurrence" in note for note in picture.notes)
+def test_a_loop_whose_steps_cannot_be_found_says_so_and_what_to_write():
+    """two recurrences sharing W and U, no scope: no weight is read once a step by its own state (h and g take turns),
+    so no step is made up — every op drawn, and what to write"""
+    picture = build_picture((two_recurrences(scoped=False),), level="cell", show_shapes=False)
+    assert not any("recurrence" in note or note.startswith("Steps found") for note in picture.notes)
     assert any(note.startswith("No time steps found") and 'tr.scope(f"t={t}")' in note for note in picture.notes)
 
 
 @pytest.mark.parametrize("slide", [False, True])
-def test_a_hand_loop_without_scopes_sums_each_weights_terms_in_one_node(slide):
-    picture = build_picture((hand_loop(),), level="cell", backward=True, show_shapes=False, slide=slide)
+def test_a_loop_without_steps_sums_each_weights_terms_in_one_node(slide):
+    picture = build_picture((two_recurrences(scoped=False),), level="cell", backward=True, show_shapes=False,
+                            slide=slide)
     gradients = [label for label in labels(picture, "output") if label != "J"]
-    for weight in ("W_xh", "W_hh", "W_hy", "b"):
-        naming = [label for label in gradients if f"∂J/∂{weight} " in label or label.endswith(f"∂J/∂{weight}")]
-        assert naming == [f"∂J/∂{weight} = Σ (4 terms)"], gradients
+    assert sorted(gradients) == ["∂J/∂U = Σ (6 terms)", "∂J/∂W = Σ (6 terms)"], gradients
     for node in picture.nodes:
         if node.kind == "output" and node.label != "J":
-            assert sum(picture.nodes[head] is node for _, head, _ in picture.edges) == 4
+            assert sum(picture.nodes[head] is node for _, head, _ in picture.edges) == 6
     assert not any("names" in note for note in picture.notes)  # no node names a call: no note saying one does
 
 
@@ -263,14 +251,14 @@ def test_where_a_role_is_ambiguous_the_code_name_stays():
     assert {"fc.weight", "fc2.weight"} <= names and "U" not in names
 
 
-def two_recurrences():
+def two_recurrences(scoped=True):
     """h and g, each its own recurrence, reading one W and one U, under one scope a step (the review's model)"""
     tr.manual_seed(0)
     W, U = tr.randn(3, 3, requires_grad=True), tr.randn(2, 3, requires_grad=True)
     W.name, U.name = "W", "U"
     a, b, h, g = tr.randn(3, 1, 2), tr.randn(3, 1, 2), tr.zeros(1, 3), tr.zeros(1, 3)
     for t in range(3):
-        with tr.scope(f"t={t + 1}"):
+        with tr.scope(f"t={t + 1}") if scoped else tr.scope():
             h, g = tr.tanh(a[t] @ U + h @ W), tr.tanh(b[t] @ U + g @ W)
             h.name, g.name = "h", "g"
     return (h * g).sum()

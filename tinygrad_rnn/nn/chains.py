@@ -250,11 +250,14 @@ class _cell_call:
 def call_user_module(module: Any, args: tuple, kwargs: dict) -> Any:
     """Call a module the user wrote (its own ``forward``) — as a cell where its output is fed back into its own
     next call: ``h = cell(x_t, h)`` in a loop makes each call a step of one chain, drawn as a loop of
-    ``nn.RNNCell`` calls is (:func:`at_cell_step`). The rule is read from the calls alone: the second call, handed
-    what the first returned, marks the first call's ops as step 1 (and the tensor it was handed there, made by no
-    op, as h_0), and runs as step 2; each later call so fed continues the chain. A call whose ops already carry a
-    step (a library layer or cell inside: those are the recurrence) is not a cell's, nor one handed back two of
-    its outputs (h and c: which is which is not read here) or no input besides its own output (``mlp(mlp(x))``).
+    ``nn.RNNCell`` calls is (:func:`at_cell_step`); an LSTM's two states the same, returned as ``(h, c)`` and handed
+    back in a tuple or one by one, ``h, c = cell(x_t, (h, c))`` or ``cell(x_t, h, c)``. The rule is read from the
+    calls alone: the second call, handed what the first returned, marks the first call's ops as step 1 (and the
+    tensors it was handed there, made by no op, as h_0 and c_0), and runs as step 2; each later call so fed continues
+    the chain. Which state is which is read from what the call returns, as ``nn.LSTMCell`` returns it: one tensor is
+    h, two are (h, c). A call whose ops already carry a step (a library layer or cell inside: those are the
+    recurrence) is not a cell's, nor one that returns more than two tensors, or reads no input besides its own
+    output (``mlp(mlp(x))``).
 
     >>> import tinygrad_rnn as tr
     >>> class MyCell(tr.nn.Module):
@@ -268,24 +271,38 @@ def call_user_module(module: Any, args: tuple, kwargs: dict) -> Any:
     ...     h = cell(tr.randn(1, 2), h)
     >>> h.grad_fn.step.t, h.grad_fn.scope, [name for _, name in h.grad_fn.step.chain.initial]
     (3, ('My', 'layer 0', 'forward', 't=3'), ['h_0'])
+    >>> class MyLSTMCell(tr.nn.Module):
+    ...     def forward(self, x, state):
+    ...         h, c = state
+    ...         c = (x + h).sigmoid() * c
+    ...         return c.tanh(), c
+    >>> cell, (h, c) = MyLSTMCell(), (tr.zeros(1, 3), tr.zeros(1, 3))
+    >>> for t in range(3):
+    ...     h, c = cell(tr.randn(1, 3, requires_grad=True), (h, c))
+    >>> h.name, c.name, c.grad_fn.step.t, [name for _, name in h.grad_fn.step.chain.initial]
+    ('h', 'c', 3, ['h_0', 'c_0'])
     """
     if STATE.step is not None:
         return module.forward(*args, **kwargs)
     handed = [*args, *kwargs.values()]  # (by place: one call's argument is matched with the next call's)
     for state in handed:
-        found = step_that_made(state) if isinstance(state, Tensor) else None
-        if continues(found, module, 0, "forward", None):
-            with _cell_call(found.chain, found.t + 1):
-                return _named_h(module.forward(*args, **kwargs))
+        if isinstance(state, Tensor):
+            found = step_that_made(state)
+            if continues(found, module, 0, "forward", None):
+                with _cell_call(found.chain, found.t + 1):
+                    return _named_states(module, module.forward(*args, **kwargs))
+        elif isinstance(state, (tuple, list)):  # (h, c): its tensors looked at after the arguments, as if handed so
+            handed.extend(state)
     last = _LAST_CALLS.get(module)
     chain = None if last is None else _first_call_as_step(module, last, handed)
     if chain is not None:
         with _cell_call(chain, 2):
-            return _named_h(module.forward(*args, **kwargs))
+            return _named_states(module, module.forward(*args, **kwargs))
     first, outer = next(SEQUENCE_NUMBERS), STATE.scope
     output = module.forward(*args, **kwargs)
     returned = output if isinstance(output, (tuple, list)) else (output,)
-    made = [weakref.ref(value._node) for value in returned if isinstance(value, Tensor) and value._node is not None]
+    made = [weakref.ref(value._node) if isinstance(value, Tensor) and value._node is not None else None
+            for value in returned]  # (in the order returned: h, then c)
     leaves = [value if isinstance(value, Tensor) and value.grad_fn is None else None  # (no op made it: h_0, if fed)
               for value in handed]
     _LAST_CALLS[module] = (first, next(SEQUENCE_NUMBERS), outer, made, leaves)
@@ -301,15 +318,22 @@ _LAST_CALLS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 def _first_call_as_step(module: Any, last: tuple, handed: list) -> Chain | None:
     """Where one of the tensors ``handed`` to this call is what the module's last call returned: that call's ops
     (those recorded during it, found back from what it returned) marked step 1 of a new chain, in the scopes a
-    cell's call is recorded in, and the tensor it was handed in the fed place, if no op made it, the chain's h_0."""
+    cell's call is recorded in, and the tensors it was handed in the fed places, if no op made them, the chain's h_0
+    (c_0). One state fed back is h; two are (h, c) where the call returned just those two, in that order."""
     if sum(isinstance(value, Tensor) for value in handed) < 2:  # (mlp(mlp(x)) reads no input)
         return None
     first, end, outer, made, leaves = last
-    outputs = [reference() for reference in made]
-    fed = [index for index, state in enumerate(handed) if isinstance(state, Tensor) and
-           any(node is not None and node is (state._node or cut_from(state)) for node in outputs)]
-    if len(fed) != 1:
-        return None
+    outputs = [None if reference is None else reference() for reference in made]
+    fed = {}  # {place among the arguments: the place among what the call returned of the state handed there}
+    for index, state in enumerate(handed):
+        node = (state._node or cut_from(state)) if isinstance(state, Tensor) else None
+        for place, output in enumerate(outputs):
+            if node is not None and node is output:
+                fed[index] = place
+    places = sorted(set(fed.values()))
+    if len(places) != len(fed) or not 0 < len(places) <= len(STATE_NAMES) or len(places) > 1 and len(outputs) != 2:
+        return None  # (each state handed back once; two of them only where the call returned just those: h, c)
+    names = tuple(STATE_NAMES[places.index(place)] if place in places else None for place in range(len(outputs)))
     inside, stack, seen = [], [node.grad_fn for node in outputs if node is not None], set()
     while stack:
         function = stack.pop()
@@ -327,16 +351,30 @@ def _first_call_as_step(module: Any, last: tuple, handed: list) -> Chain | None:
     for function in inside:
         function.step = Step(chain, 1)
         function.scope = (*outer, name, "layer 0", "forward", "t=1", *function.scope[len(outer):])
-    given = leaves[fed[0]] if fed[0] < len(leaves) else None
-    if given is not None and not given.name:
-        chain.initial += ((given, "h_0"),)
-    _named_h(handed[fed[0]])
+    for index, place in sorted(fed.items(), key=lambda item: item[1]):  # h_0, then c_0
+        given = leaves[index] if index < len(leaves) else None
+        if given is not None and not given.name:
+            chain.initial += ((given, f"{names[place]}_0"),)
+        _named(handed[index], names[place])
+    _STATE_PLACES[module] = names
     return chain
 
 
-def _named_h(output: Any) -> Any:
-    """A cell's one state, named h as the library's cells name theirs (the figure's h_t); a name the user gave is
-    kept."""
-    if isinstance(output, Tensor) and not output.name:
-        output.name = "h"
+STATE_NAMES = ("h", "c")  # a cell's states, in the order nn.LSTMCell returns them: the figure's h_t, c_t
+# {a user's cell: the name of each thing its call returns, None where it is no state fed back ((y, h): (None, "h"))}
+_STATE_PLACES: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
+def _named_states(module: Any, output: Any) -> Any:
+    """A cell's states named as the library's cells name theirs (the figure's h_t, c_t), by their places among what
+    its call returns (:data:`_STATE_PLACES`); a name the user gave is kept."""
+    names = _STATE_PLACES.get(module, ("h",))
+    for value, name in zip(output if isinstance(output, (tuple, list)) else (output,), names):
+        if name is not None:
+            _named(value, name)
     return output
+
+
+def _named(value: Any, name: str) -> None:
+    if isinstance(value, Tensor) and not value.name:
+        value.name = name

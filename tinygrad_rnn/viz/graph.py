@@ -36,6 +36,7 @@ from .backward_rules import merge_backward_rules
 from .concatenated import concatenations, write_concatenations
 from .detached import around_cuts, cuts_in_time, detached_sources, draw_detached
 from .dropout_arrows import fold_dropout_steps
+from .found_steps import FOUND_NOTE, find_steps
 from .initial_states import (
     decoder_reads,
     name_decoder_words,
@@ -101,9 +102,11 @@ __all__ = ["build_picture", "Node", "Picture", "display_label", "in_order", "LEV
 LEVELS = ("op", "cell", "step")
 PARAMS = ("once", "label", "key", "hide")
 SLIDE_STEPS = 8  # a slide draws this many steps whole; a longer sequence elides its middle
-# what a cell-level figure says where no op records a step: true of a model without a recurrence and of a loop
-# written without scopes alike (a loop of nn.RNNCell calls records its steps itself, as a layer does)
-NO_STEPS = 'No time steps found, so every op is drawn: write each step of a loop under tr.scope(f"t={t}")'
+# what a cell-level figure says where no op records a step and none is found in the graph (found_steps.py): true of
+# a model without a recurrence and of a loop written without scopes alike (a loop of nn.RNNCell calls records its
+# steps itself, as a layer does, and so does a module of the user's fed its own state)
+NO_STEPS = ('No time steps found, so every op is drawn: write each step of a loop under tr.scope(f"t={t}"), or its '
+            "cell as an nn.Module called h = cell(x_t, h)")
 
 
 def build_picture(tensors: tuple[Tensor, ...], level: str = "op", backward: bool | str = False,
@@ -149,6 +152,7 @@ def build_picture(tensors: tuple[Tensor, ...], level: str = "op", backward: bool
     for option, needed in needs_values.items():
         if needed:
             _check_not_freed(roots, option)
+    found = not _is_gradient(roots) and find_steps(roots)  # a loop calling a plain function: its steps, if certain
     drawn = stepwise_graph(roots)  # a fused layer node (fused=True) is drawn step by step: its steps as columns
     layer_nodes, roots = drawn is not roots, drawn
     live, attended = None, None
@@ -179,6 +183,7 @@ def build_picture(tensors: tuple[Tensor, ...], level: str = "op", backward: bool
     if rolled:
         picture = rolled_picture(picture)
     picture.notes[:0] = renumbered_note(loops_numbered_from_0(roots))  # (once, whatever view: its steps t=1…T)
+    picture.notes[:0] = [FOUND_NOTE] if found else []
     if not values_named:
         return picture
     # what each J_t predicts: the words written by tokens=, and the target a BPTT figure's ∂J/∂sₜ note names
