@@ -11,7 +11,7 @@ from tinygrad_rnn.viz.geometry import SLIDE_SPACING, Box, node_size
 from tinygrad_rnn.viz.graph import build_picture
 from tinygrad_rnn.viz.grid import Grid
 from tinygrad_rnn.viz.layout import labelled_layout
-from tinygrad_rnn.viz.legibility import measure
+from tinygrad_rnn.viz.legibility import label_clashes, measure
 from tinygrad_rnn.viz.picture import display_label, in_time
 from tinygrad_rnn.viz.svg import picture_to_svg
 
@@ -298,3 +298,24 @@ def test_an_attending_decoders_bptt_slide_keeps_its_encoders_sums_under_the_deco
             if first_line(picture.nodes[members[0]]).startswith("Σ")}
     assert {on_left for on_left, _, _ in sums} == {False}, sums  # none at the left end
     assert ["Σₜ ∂J/∂W_ih⁽ᵇ⁾", "Σₜ ∂J/∂W_ih⁽ᵃ⁾"] in sums.values(), sums  # the encoder's under the decoder's
+
+
+def test_the_encoders_states_reach_each_attention_node_along_one_bus_each_named_once():
+    """On a slide each hᵢ rises from its cell's top onto one lane per attention node, right-angled, and is named once
+    beside its rise. Drawn straight, the 3 × 2 lines slanted across the gap over the encoder, each hᵢ written on two
+    of them (h₂⁽ᵃ⁾ h₂⁽ᵃ⁾ side by side), 3 of those names struck by another line; now 0."""
+    picture = build_picture((attention_decoder(),), level="cell", slide=True)
+    labels, placed = labelled_layout(picture)
+    encoder = set(cells(picture, "GRU 1"))
+    bus = [(label, route) for (tail, head, label), route in zip(picture.edges, placed.routes)
+           if tail in encoder and first_line(picture.nodes[head]) == "attention"]
+    assert len(bus) == 6
+    for _, route in bus:  # no slanting line: every piece across or up, into the node's bottom from below
+        points = [*(route.unhopped or route.points), route.end]  # (before the hops over the lines it crosses)
+        assert all(abs(x0 - x1) < 0.01 or abs(y0 - y1) < 0.01 for (x0, y0), (x1, y1) in zip(points, points[1:]))
+    lanes = {(route.unhopped or route.points)[1][1] for _, route in bus}
+    assert len(lanes) == 2  # one line per attention node, every state on it
+    named = sorted(label for label, route in bus if route.label_drawn and route.label_at is not None)
+    assert named == ["h₁⁽ᵃ⁾", "h₂⁽ᵃ⁾", "h₃⁽ᵃ⁾"]
+    clashes = label_clashes(picture_to_svg(picture, placed, labels, "f", figure=True))
+    assert clashes.crossed == [] and clashes.overlaps == [], clashes

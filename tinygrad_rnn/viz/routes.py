@@ -11,6 +11,7 @@ from bisect import bisect_left, bisect_right
 from functools import cached_property
 
 from . import tracks as unnamed  # (here `tracks` names a gap's list of named states)
+from .attention_routes import encoder_state_bus
 from .bus_routes import BusRoutes
 from .choice_routes import feeds_the_last_step, round_the_last_step
 from .gap_routes import GapRoutes
@@ -84,6 +85,9 @@ class Routes(StateRoutes, BusRoutes, GapRoutes, Risers):
             return self._state_route(a, b, kind, label, (tail, head))
         if kind[0] == "bus":
             return self._bus_route(tail, head, a, b, kind[1], label)
+        along_bus = encoder_state_bus(self.nodes, self.boxes, tail, head, label, self.backward)
+        if along_bus is not None:  # an encoder state into a decoder step's attention
+            return along_bus
         if label in CHOICES and abs(a.x - b.x) > 1 and abs(a.y - b.y) > 1:
             if feeds_the_last_step(self, tail, head):  # (round its far side, across no state: choice_routes)
                 return round_the_last_step(self, tail, a, b, label)
