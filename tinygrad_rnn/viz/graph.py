@@ -51,6 +51,7 @@ from .loss_targets import loss_targets
 from .node_details import (
     attach_gradient_norms,
     clipped_note,
+    colour_cells_only,
     mark_updated_leaves,
     shapes_on_all_or_none,
     updated_note,
@@ -256,6 +257,8 @@ def _picture_of(roots: tuple[Tensor, ...], level: str, backward: bool, show_shap
     else:  # a recorded gradient graph: one node per backward rule, named by what it does to δ
         nodes, edges = merge_backward_rules(nodes, edges, live)
     nodes, edges = draw_detached(nodes, edges, detached, taken, level)  # dashed from the step that computed it
+    if show_grads and level != "op":  # the legend's ‖∂J/∂h_t‖ of each cell: no other node on its scale
+        colour_cells_only(nodes)
     name_step_inputs(nodes, edges)  # x_t, not "input₂", at every level; a second module's y_t
     name_decoder_words(nodes, decoded)  # a decoder's y_t, y₀ = [BEGIN] first
     notation = notation or resolve(None)

@@ -44,6 +44,16 @@ def attach_gradient_norms(roots, nodes, outputs_of) -> None:
         nodes[position].gradient_norm = square**0.5
 
 
+def colour_cells_only(nodes: list[Node]) -> None:
+    """A figure of cells colours its cells alone (the steps' groups, :func:`gradient_legend`): the vanishing lesson
+    is the fade along the row of cells. A head or a loss outside the steps coloured on the same scale read as one
+    more ‖∂J/∂h_t‖ — the loss's ∂J/∂J = 1 as the largest of all — and stretched the scale past the cells' own range
+    (a GRU's five cells, 2·10⁻² … 0.2, drawn on 2·10⁻² … 1: the last cell mid-green, the loss yellow)."""
+    for node in nodes:
+        if node.kind != "group" or node.step is None:
+            node.gradient_norm = None
+
+
 def gradient_legend(nodes: list[Node]) -> str:
     """The title of ``show_grads``' colour bar: what the colours are. A figure of cells colours each by ‖∂J/∂h_t‖
     of the h_t it passes on (``levels.merge_groups``) — not the weights' ``.grad``, which is what clipping
