@@ -60,7 +60,7 @@ from .node_details import (
 from .notation import Notation, cells_of_weights, resolve, short_name
 from .overlaid import overlaid_picture
 from .parameter_drawing import apply_params
-from .parameter_names import input_weight_notes, name_parameters, parameter_notes
+from .parameter_names import borrowed_head_notes, input_weight_notes, name_parameters, parameter_notes
 from .parameter_roles import parameter_roles
 from .picture import (
     Node,
@@ -179,6 +179,7 @@ def build_picture(tensors: tuple[Tensor, ...], level: str = "op", backward: bool
     written_in = name_values(picture, notation.for_cells(cells), {short_name(t.name) for t in leaves},
                              params != "hide", tokens, targets, known)
     picture.notes += input_weight_notes(picture, notation)  # CS224N's W_e drawn on x⁽ᵗ⁾: what x⁽ᵗ⁾ stands for
+    picture.notes += borrowed_head_notes(picture, notation)  # USC's figure writing W_hy, b_y: whose they are
     if level != "op":  # each sequence's h_n, where a batch ran with lengths=
         modules = {node.chain: node.row[0] for node in picture.nodes if node.chain is not None and node.row}
         loss = written_in.symbol("J") if backward else ""  # (∂L/∂hₜ, as its arrows)
