@@ -51,7 +51,7 @@ from .loss_targets import loss_targets
 from .node_details import (
     attach_gradient_norms,
     clipped_note,
-    colour_cells_only,
+    coloured_norms,
     mark_updated_leaves,
     shapes_on_all_or_none,
     updated_note,
@@ -187,7 +187,7 @@ def build_picture(tensors: tuple[Tensor, ...], level: str = "op", backward: bool
     if level != "op" and not backward:  # a head's states that a cat joined: [h₄⁽→⁾; h₁⁽←⁾] under its name
         write_concatenations(picture, concatenations(tensors), notation)
     if show_grads:  # the scale spans the norms drawn, unless fixed (to compare several figures)
-        norms = [n.gradient_norm for n in picture.nodes if n.gradient_norm]
+        norms = [norm for norm in coloured_norms(picture.nodes) if norm]  # (a figure of cells: theirs alone)
         picture.legend = tuple(grad_range) if grad_range else (picture.legend or ((min(norms), max(norms)) if norms
                                                                                  else None))
     if slide:  # a scalar's shape () says nothing on a slide
@@ -258,8 +258,6 @@ def _picture_of(roots: tuple[Tensor, ...], level: str, backward: bool, show_shap
     else:  # a recorded gradient graph: one node per backward rule, named by what it does to δ
         nodes, edges = merge_backward_rules(nodes, edges, live)
     nodes, edges = draw_detached(nodes, edges, detached, taken, level)  # dashed from the step that computed it
-    if show_grads and level != "op":  # the legend's ‖∂J/∂h_t‖ of each cell: no other node on its scale
-        colour_cells_only(nodes)
     name_step_inputs(nodes, edges)  # x_t, not "input₂", at every level; a second module's y_t
     name_decoder_words(nodes, decoded)  # a decoder's y_t, y₀ = [BEGIN] first
     notation = notation or resolve(None)
@@ -279,7 +277,7 @@ def _picture_of(roots: tuple[Tensor, ...], level: str, backward: bool, show_shap
         time_steps = steps_within_chains(chains_in_time(nodes, edges))  # its chains' ends are more than 5: all)
         time_steps = time_steps and around_cuts(time_steps, count, cuts_in_time(nodes, edges), beside=backward)
     if time_steps is not None:
-        norms = [n.gradient_norm for n in nodes if n.gradient_norm]
+        norms = [norm for norm in coloured_norms(nodes) if norm]
         if norms and time_steps != slice(None):  # coloured on the scale of the whole sequence: a slice alone would
             # stretch a 2× range into a rainbow (every step drawn: nothing to say)
             legend = (min(norms), max(norms))
